@@ -1,0 +1,60 @@
+# certctl — see README.md. Every target works on a fresh machine: hack/setup.sh installs what is missing.
+SHELL := /bin/bash
+GO ?= go
+KUBE_VERSION ?= v1.37.1
+OUTPUT := $(CURDIR)/_output
+CERTCTL := $(OUTPUT)/certctl
+KUBE_BIN_DIR := $(OUTPUT)/bin/$(KUBE_VERSION)
+export KUBE_BIN_DIR
+export CERTCTL_BIN := $(CERTCTL)
+
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
+
+.PHONY: all setup build demo test test-unit test-e2e bench lint fuzz docs kube-binaries cluster-up cluster-down clean
+
+all: build
+
+setup:
+	@hack/setup.sh
+
+build:
+	$(GO) build -o $(CERTCTL) ./cmd/certctl
+
+demo: setup build
+	@hack/demo.sh $(CERTCTL) $(CURDIR)/_demo
+
+test: setup lint test-unit test-e2e
+
+test-unit: build
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+# ---- end-to-end: a real kube-apiserver, etcd and kube-controller-manager (see docs/testing.md) ----
+kube-binaries:
+	@hack/build-kube-binaries.sh $(KUBE_VERSION) $(KUBE_BIN_DIR)
+
+test-e2e: build kube-binaries
+	$(GO) test -count=1 -timeout 45m ./test/e2e/...
+
+cluster-up: build kube-binaries
+	$(GO) run ./test/cmd/testcluster up
+
+cluster-down:
+	$(GO) run ./test/cmd/testcluster down
+# ---- end of end-to-end section ----
+
+bench: build
+	@hack/bench.sh
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' ; git ls-files -o --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	@hack/fuzz.sh 60s
+
+docs:
+	$(GO) run ./hack/gendocs docs/reference
+
+clean:
+	rm -rf $(OUTPUT) _demo

@@ -1,0 +1,103 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/certctl/certctl/config"
+)
+
+// clusterFlags are the kubeadm-compatible flags that decide certificates.
+// Precedence, as in kubeadm: defaults, then --config, then flags given.
+type clusterFlags struct {
+	configFile           string
+	certDir              string
+	advertiseAddress     string
+	bindPort             int32
+	extraSANs            []string
+	controlPlaneEndpoint string
+	serviceCIDR          string
+	dnsDomain            string
+	nodeName             string
+	encryptionAlgorithm  string
+	certValidity         time.Duration
+	caValidity           time.Duration
+}
+
+func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
+	d := config.Default()
+	fs.StringVar(&f.configFile, "config", "", "kubeadm configuration file (kubeadm.k8s.io/v1beta4 InitConfiguration and ClusterConfiguration)")
+	fs.StringVar(&f.certDir, "cert-dir", d.CertificatesDir, "folder of the certificates (certificatesDir)")
+	fs.StringVar(&f.advertiseAddress, "apiserver-advertise-address", "", "IP address the API server advertises (localAPIEndpoint.advertiseAddress); default: the address of the default route's interface")
+	fs.Int32Var(&f.bindPort, "apiserver-bind-port", d.BindPort, "port of the API server (localAPIEndpoint.bindPort)")
+	fs.StringSliceVar(&f.extraSANs, "apiserver-cert-extra-sans", nil, "extra SANs (IPs or DNS names) for the API server serving certificate (apiServer.certSANs)")
+	fs.StringVar(&f.controlPlaneEndpoint, "control-plane-endpoint", "", "stable IP or DNS name, with optional port, of the control plane (controlPlaneEndpoint)")
+	fs.StringVar(&f.serviceCIDR, "service-cidr", d.ServiceSubnet, "service IP range (networking.serviceSubnet); its first IP is a SAN of the API server certificate")
+	fs.StringVar(&f.dnsDomain, "service-dns-domain", d.DNSDomain, "cluster DNS domain (networking.dnsDomain)")
+	fs.StringVar(&f.nodeName, "node-name", "", "node name (nodeRegistration.name); default: the host name")
+	fs.StringVar(&f.encryptionAlgorithm, "encryption-algorithm", d.EncryptionAlgorithm, "key algorithm: "+strings.Join(config.EncryptionAlgorithms, ", ")+" (encryptionAlgorithm)")
+	fs.DurationVar(&f.certValidity, "certificate-validity", d.CertificateValidity, "validity of leaf certificates (certificateValidityPeriod)")
+	fs.DurationVar(&f.caValidity, "ca-certificate-validity", d.CACertificateValidity, "validity of CA certificates (caCertificateValidityPeriod)")
+}
+
+// load builds the cluster settings, prints the config file's warnings to
+// warn, fills machine-dependent defaults and validates the result.
+func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	c := config.Default()
+	if f.configFile != "" {
+		file, err := config.LoadFile(f.configFile, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range file.Warnings {
+			fmt.Fprintf(warn, "[warning] %s: %s\n", f.configFile, w)
+		}
+		c = file.Cluster
+	}
+	changed := cmd.Flags().Changed
+	set := func(flag string, apply func()) {
+		if changed(flag) {
+			apply()
+		}
+	}
+	set("cert-dir", func() { c.CertificatesDir = f.certDir })
+	set("apiserver-advertise-address", func() { c.AdvertiseAddress = f.advertiseAddress })
+	set("apiserver-bind-port", func() { c.BindPort = f.bindPort })
+	set("apiserver-cert-extra-sans", func() { c.APIServerCertSANs = f.extraSANs })
+	set("control-plane-endpoint", func() { c.ControlPlaneEndpoint = f.controlPlaneEndpoint })
+	set("service-cidr", func() { c.ServiceSubnet = f.serviceCIDR })
+	set("service-dns-domain", func() { c.DNSDomain = f.dnsDomain })
+	set("node-name", func() { c.NodeName = f.nodeName })
+	set("encryption-algorithm", func() { c.EncryptionAlgorithm = f.encryptionAlgorithm })
+	set("certificate-validity", func() { c.CertificateValidity = f.certValidity })
+	set("ca-certificate-validity", func() { c.CACertificateValidity = f.caValidity })
+
+	if c.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("find the node name: %w; pass --node-name", err)
+		}
+		c.NodeName = strings.ToLower(strings.TrimSpace(h))
+	}
+	if c.AdvertiseAddress == "" {
+		ip, err := utilnet.ChooseHostInterface()
+		if err != nil {
+			return nil, fmt.Errorf("find the advertise address: %w; pass --apiserver-advertise-address", err)
+		}
+		c.AdvertiseAddress = ip.String()
+	}
+	if err := c.Validate(); err != nil {
+		if f.configFile != "" {
+			return nil, fmt.Errorf("%w (config file %s and flags)", err, f.configFile)
+		}
+		return nil, err
+	}
+	return &c, nil
+}

@@ -1,0 +1,206 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/pki"
+)
+
+func newInitPhaseCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "init-phase",
+		Short: "Run one phase of a control-plane node's set-up, as `kubeadm init phase` does",
+	}
+	c.AddCommand(newInitCertsCommand(), newInitKubeconfigCommand())
+	return c
+}
+
+// allCertNames lists the certs phase names without reading any config: they
+// do not depend on it.
+func allCertNames() []string {
+	c := config.Default()
+	profiles, _ := pki.Certificates(&c)
+	return phases.Names(phases.CertPhases(profiles), "certs")
+}
+
+type initCertsOptions struct {
+	cluster clusterFlags
+	useCSR  bool
+	csrDir  string
+	dryRun  bool
+}
+
+func newInitCertsCommand() *cobra.Command {
+	o := &initCertsOptions{}
+	c := &cobra.Command{
+		Use:   "certs [all|NAME]",
+		Short: "Make the control-plane certificates and keys (or keys and CSRs for an external CA)",
+		Long: dedent.Dedent(`
+			Make the certificates, keys and the service-account key pair of a
+			control-plane node, with kubeadm v1.37's file names, subjects, SANs,
+			key usages and validity. NAME is one of the phases below; "all" (the
+			default) runs every one in order, each CA before the certificates it signs.
+
+			An existing valid certificate and key are kept. A certificate whose key
+			does not match, that is not signed by its CA, or that lacks a SAN the
+			configuration asks for is an error, and nothing is written: every
+			problem is found before the first file is written.
+
+			With --use-csr, NAME.key and NAME.csr are written under --csr-dir for an
+			external CA to sign, and no certificate is written. CAs and the sa key
+			pair are skipped: they cannot be requested as a CSR.
+		`) + "\nPhases: " + fmt.Sprint(allCertNames()),
+		Example: dedent.Dedent(`
+			  # Everything, from kubeadm's configuration file
+			  sudo certctl init-phase certs all --config kubeadm.yaml
+
+			  # Only the API server serving certificate, with an extra SAN
+			  sudo certctl init-phase certs apiserver --apiserver-cert-extra-sans api.example.com
+
+			  # Keys and CSRs for an external CA, in ./csr/ (./csr/etcd/ for etcd)
+			  certctl init-phase certs all --use-csr --csr-dir ./csr --config kubeadm.yaml
+		`),
+		Args:      cobra.MaximumNArgs(1),
+		ValidArgs: allCertNames(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, argOrAll(args))
+		},
+	}
+	o.cluster.addTo(c.Flags())
+	c.Flags().BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
+	c.Flags().StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
+	return c
+}
+
+func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
+	if o.useCSR && o.csrDir == "" {
+		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
+	}
+	if !o.useCSR && o.csrDir != "" {
+		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	}
+	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	profiles, err := pki.Certificates(cluster)
+	if err != nil {
+		return err
+	}
+	all := phases.CertPhases(profiles)
+	selected, err := phases.Select(all, "certs", name)
+	if err != nil {
+		return err
+	}
+	if o.useCSR && name != "all" && phases.IsCAPhase(profiles, name) {
+		return fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
+	}
+	if cluster.ExternalEtcd && name != "all" && isEtcdPhase(name) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
+	}
+	out := cmd.OutOrStdout()
+	if o.useCSR {
+		fmt.Fprintf(out, "[certs] Writing keys and CSRs to %q\n", o.csrDir)
+	} else {
+		fmt.Fprintf(out, "[certs] Using certificateDir folder %q\n", cluster.CertificatesDir)
+	}
+	env := &phases.Env{
+		Cluster: cluster,
+		UseCSR:  o.useCSR,
+		CSRDir:  o.csrDir,
+		DryRun:  o.dryRun,
+		Now:     time.Now,
+		Rand:    rand.Reader,
+		Out:     out,
+	}
+	return phases.Run(cmd.Context(), env, selected)
+}
+
+func isEtcdPhase(name string) bool {
+	switch name {
+	case "etcd-ca", "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client":
+		return true
+	}
+	return false
+}
+
+type initKubeconfigOptions struct {
+	cluster       clusterFlags
+	kubeconfigDir string
+	dryRun        bool
+}
+
+var kubeconfigNames = []string{"all", "admin", "super-admin", "kubelet", "controller-manager", "scheduler"}
+
+func newInitKubeconfigCommand() *cobra.Command {
+	o := &initKubeconfigOptions{}
+	c := &cobra.Command{
+		Use:   "kubeconfig [all|NAME]",
+		Short: "Make the kubeconfig files of the control plane, with embedded client certificates",
+		Long: dedent.Dedent(`
+			Make kubeadm's kubeconfig files (mode 0600) in --kubeconfig-dir, each with
+			a client certificate and key signed by the cluster CA (ca.crt and ca.key
+			in --cert-dir) and the CA certificate embedded:
+
+			  admin.conf               kubernetes-admin, O=kubeadm:cluster-admins
+			  super-admin.conf         kubernetes-super-admin, O=system:masters
+			  kubelet.conf             system:node:NODE, O=system:nodes
+			  controller-manager.conf  system:kube-controller-manager
+			  scheduler.conf           system:kube-scheduler
+
+			admin, super-admin and kubelet point at the control-plane endpoint;
+			controller-manager and scheduler at the local API endpoint, as kubeadm
+			does. An existing file made for the same CA is kept.
+		`),
+		Example: dedent.Dedent(`
+			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml
+			  certctl init-phase kubeconfig admin --kubeconfig-dir ./out --cert-dir ./out/pki \
+			      --control-plane-endpoint cp.example.com:6443
+		`),
+		Args:      cobra.MaximumNArgs(1),
+		ValidArgs: kubeconfigNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, argOrAll(args))
+		},
+	}
+	o.cluster.addTo(c.Flags())
+	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
+	return c
+}
+
+func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
+	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeconfigs(cluster)), "kubeconfig", name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir)
+	env := &phases.Env{
+		Cluster:       cluster,
+		KubeconfigDir: o.kubeconfigDir,
+		DryRun:        o.dryRun,
+		Now:           time.Now,
+		Rand:          rand.Reader,
+		Out:           cmd.OutOrStdout(),
+	}
+	return phases.Run(cmd.Context(), env, selected)
+}
+
+func argOrAll(args []string) string {
+	if len(args) == 0 {
+		return "all"
+	}
+	return args[0]
+}

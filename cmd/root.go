@@ -1,0 +1,48 @@
+// Package cmd wires certctl's commands with cobra. It is the only package
+// that knows about flags; the work is done by phases and pki.
+package cmd
+
+import (
+	"io"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand returns the certctl command tree writing to out and errOut.
+func NewRootCommand(out, errOut io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "certctl",
+		Short: "Make, renew and check the certificates of a Kubernetes control-plane node",
+		Long: dedent.Dedent(`
+			certctl manages the whole lifecycle of the certificates of a kubeadm-style
+			control-plane node: it makes the PKI with kubeadm's exact profiles, renews
+			certificates from the on-disk CAs, through the certificates.k8s.io API or
+			with an external CA, and never leaves a certificate that does not match
+			its key, even when it is killed.
+
+			certctl reads kubeadm's own configuration file (--config) and writes the
+			same files, names and modes as kubeadm, so the two can be used on the
+			same /etc/kubernetes.
+		`),
+		Example: dedent.Dedent(`
+			  # Make every certificate and key of a new control-plane node
+			  sudo certctl init-phase certs all --config kubeadm.yaml
+
+			  # Then the kubeconfig files of admin, controller-manager, scheduler, kubelet
+			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml
+
+			  # Keys and CSRs for an external CA instead of certificates
+			  certctl init-phase certs all --use-csr --csr-dir ./csr --config kubeadm.yaml
+
+			  # List what is on disk
+			  certctl certs list
+		`),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newVersionCommand())
+	return root
+}

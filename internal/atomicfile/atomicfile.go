@@ -1,0 +1,105 @@
+// Package atomicfile replaces files so that a reader, or a process killed at
+// any instant, sees either the old content or the new one, never a mix.
+//
+// It follows google/renameio: the data goes to a temporary file named
+// ".NAME.tmp-RANDOM" in the same directory, is fsynced and closed, renamed over
+// NAME, and the directory is fsynced so the rename itself survives a crash.
+// The dot prefix matters for static pod manifests: the kubelet ignores
+// dot-files in its manifest folder, so it never starts a half-written pod.
+package atomicfile
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempPrefix starts the name of every temporary file this package creates.
+// Recovery code uses it to find files left behind by a killed process.
+const TempPrefix = "."
+
+// tempMarker is part of every temporary file name, after the target's name.
+const tempMarker = ".tmp-"
+
+// WriteFile atomically replaces path with data. The file gets mode perm
+// (not filtered by the umask, because keys must be 0600 whatever the umask
+// is); an existing file is replaced, not truncated in place. The parent
+// directory must exist.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, TempPrefix+base+tempMarker+"*")
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("set mode of %s: %w", tmp, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+	}
+	committed = true
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so that renames and creations in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// IsTemp reports whether name (a base name) is a temporary file left by
+// WriteFile, for example after the process was killed before the rename.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, TempPrefix) && strings.Contains(name, tempMarker)
+}
+
+// CleanTemp removes temporary files left by WriteFile in dir (not recursive).
+// It returns the paths it removed.
+func CleanTemp(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read directory %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && IsTemp(e.Name()) {
+			p := filepath.Join(dir, e.Name())
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				return removed, fmt.Errorf("remove leftover temporary file %s: %w", p, err)
+			}
+			removed = append(removed, p)
+		}
+	}
+	return removed, nil
+}

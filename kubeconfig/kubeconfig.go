@@ -1,0 +1,122 @@
+// Package kubeconfig reads and writes kubeconfig files with embedded client
+// certificates, the way kubeadm lays them out, through client-go's clientcmd.
+package kubeconfig
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/pki"
+)
+
+// Mode is the file mode of a kubeconfig file: it holds a private key.
+const Mode = 0o600
+
+// Build makes kubeadm's layout: one cluster named clusterName, one user
+// named userName, and the context "userName@clusterName" as current context
+// (cmd/kubeadm/app/util/kubeconfig.CreateWithCerts).
+func Build(clusterName, server, userName string, caPEM, certPEM, keyPEM []byte) *clientcmdapi.Config {
+	ctx := userName + "@" + clusterName
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[clusterName] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}
+	cfg.AuthInfos[userName] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
+	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: clusterName, AuthInfo: userName}
+	cfg.CurrentContext = ctx
+	return cfg
+}
+
+// Write atomically writes cfg to path with mode 0600, creating the directory.
+func Write(path string, cfg *clientcmdapi.Config) error {
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return fmt.Errorf("encode kubeconfig %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create directory %s: %w", filepath.Dir(path), err)
+	}
+	if err := atomicfile.WriteFile(path, data, Mode); err != nil {
+		return fmt.Errorf("write kubeconfig %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a kubeconfig file.
+func Load(path string) (*clientcmdapi.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig %s: %w", path, err)
+	}
+	cfg, err := clientcmd.Load(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse kubeconfig %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Current returns the current context's cluster and user, with their names.
+func Current(cfg *clientcmdapi.Config) (clusterName string, cluster *clientcmdapi.Cluster, userName string, user *clientcmdapi.AuthInfo, err error) {
+	ctx, ok := cfg.Contexts[cfg.CurrentContext]
+	if !ok {
+		return "", nil, "", nil, fmt.Errorf("current context %q not found", cfg.CurrentContext)
+	}
+	cluster, ok = cfg.Clusters[ctx.Cluster]
+	if !ok {
+		return "", nil, "", nil, fmt.Errorf("cluster %q of context %q not found", ctx.Cluster, cfg.CurrentContext)
+	}
+	user, ok = cfg.AuthInfos[ctx.AuthInfo]
+	if !ok {
+		return "", nil, "", nil, fmt.Errorf("user %q of context %q not found", ctx.AuthInfo, cfg.CurrentContext)
+	}
+	return ctx.Cluster, cluster, ctx.AuthInfo, user, nil
+}
+
+// ClientCert returns the embedded client certificate and key of the current
+// context's user. A file that refers to cert files instead of embedding them
+// is an error: certctl only manages what it can replace atomically.
+func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, error) {
+	_, _, userName, user, err := Current(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
+		return nil, nil, fmt.Errorf("user %q has no embedded client certificate and key (client-certificate-data, client-key-data)", userName)
+	}
+	certs, err := pki.ParseCerts(user.ClientCertificateData)
+	if err != nil {
+		return nil, nil, fmt.Errorf("user %q client-certificate-data: %w", userName, err)
+	}
+	key, err := pki.ParsePrivateKey(user.ClientKeyData)
+	if err != nil {
+		return nil, nil, fmt.Errorf("user %q client-key-data: %w", userName, err)
+	}
+	return certs[0], key, nil
+}
+
+// CACerts returns the current context's cluster CA certificates.
+func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
+	clusterName, cluster, _, _, err := Current(cfg)
+	if err != nil {
+		return nil, err
+	}
+	data := cluster.CertificateAuthorityData
+	if len(data) == 0 && cluster.CertificateAuthority != "" {
+		if data, err = os.ReadFile(cluster.CertificateAuthority); err != nil {
+			return nil, fmt.Errorf("cluster %q: read CA file: %w", clusterName, err)
+		}
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("cluster %q has no certificate-authority-data", clusterName)
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q certificate-authority-data: %w", clusterName, err)
+	}
+	return certs, nil
+}

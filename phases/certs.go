@@ -1,0 +1,361 @@
+package phases
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// CertPhases returns the "certs/..." phases for the cluster in env, in
+// kubeadm's order: ca, apiserver, apiserver-kubelet-client, front-proxy-ca,
+// front-proxy-client, etcd-ca, etcd-server, etcd-peer,
+// etcd-healthcheck-client, apiserver-etcd-client, sa.
+func CertPhases(profiles []pki.Profile) []Phase {
+	var ps []Phase
+	for _, p := range profiles {
+		p := p
+		ps = append(ps, Phase{
+			Name:  "certs/" + p.Name,
+			Short: "Generate the " + p.LongName,
+			Run: func(ctx context.Context, env *Env) error {
+				if p.IsCA {
+					return runCA(ctx, env, p)
+				}
+				return runLeaf(ctx, env, p, profiles)
+			},
+		})
+	}
+	return append(ps, Phase{
+		Name:  "certs/sa",
+		Short: "Generate a private key for signing service account tokens along with its public key",
+		Run:   runServiceAccount,
+	})
+}
+
+// IsCAPhase reports whether a certs phase name names a CA or the sa key pair:
+// the phases that cannot be produced as a CSR.
+func IsCAPhase(profiles []pki.Profile, name string) bool {
+	if name == "sa" {
+		return true
+	}
+	p, ok := pki.Find(profiles, name)
+	return ok && p.IsCA
+}
+
+func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }
+
+// runCA keeps an existing CA, or makes a self-signed one.
+func runCA(ctx context.Context, env *Env, p pki.Profile) error {
+	if env.UseCSR {
+		env.logf("[certs] Skipping %q: a CA cannot be requested as a CSR; your external CA provides %s", p.Name, p.BaseName+".crt")
+		return nil
+	}
+	s := env.store()
+	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
+	certOK, err := pki.Exists(certPath)
+	if err != nil {
+		return err
+	}
+	keyOK, err := pki.Exists(keyPath)
+	if err != nil {
+		return err
+	}
+	var key crypto.Signer
+	switch {
+	case certOK:
+		cert, _, err := s.ReadCert(p.BaseName)
+		if err != nil {
+			return err
+		}
+		if !cert.IsCA {
+			return fmt.Errorf("%s is not a CA certificate (no CA:TRUE basic constraint): remove it or point --cert-dir at the right folder", certPath)
+		}
+		if err := pki.ValidAt(cert, env.start); err != nil {
+			if errors.Is(err, pki.ErrCAExpired) || env.start.After(cert.NotAfter) {
+				env.warnf("CA certificate %s has expired (%s): certificates it signs will not be trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
+			}
+		}
+		if !keyOK {
+			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
+			return nil
+		}
+		if key, err = s.ReadKey(p.BaseName); err != nil {
+			return err
+		}
+		if err := pki.KeyMatches(cert, key); err != nil {
+			return fmt.Errorf("%s does not match %s: restore the matching pair", certPath, keyPath)
+		}
+		env.logf("[certs] Using the existing %q certificate and key", p.Name)
+		return nil
+	case keyOK:
+		// An earlier run was killed between writing the key and the cert
+		// (keys are written first): finish its work with the same key.
+		if key, err = s.ReadKey(p.BaseName); err != nil {
+			return err
+		}
+		if env.checking {
+			env.planCreate(certPath, false)
+			return nil
+		}
+		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
+	default:
+		if env.checking {
+			env.planCreate(keyPath, true)
+			env.planCreate(certPath, false)
+			return nil
+		}
+		env.logf("[certs] Generating %q certificate and key", p.Name)
+		if key, err = env.newKey(ctx); err != nil {
+			return fmt.Errorf("generate key for %s: %w", p.Name, err)
+		}
+		if err := s.WriteKey(p.BaseName, key); err != nil {
+			return err
+		}
+	}
+	v := pki.NewValidity(env.start, backdate, env.Cluster.CACertificateValidity)
+	cert, err := pki.NewSelfSignedCA(env.Rand, p, key, v)
+	if err != nil {
+		return err
+	}
+	return s.WriteCert(p.BaseName, cert)
+}
+
+// runLeaf keeps a valid existing certificate, or signs a new one with its
+// CA, or (UseCSR) writes a key and CSR for an external CA.
+func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profile) error {
+	if env.UseCSR {
+		return runLeafCSR(ctx, env, p)
+	}
+	s := env.store()
+	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
+	ca, _ := pki.Find(profiles, p.CAName)
+	caCertPath, caKeyPath := s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
+
+	certOK, err := pki.Exists(certPath)
+	if err != nil {
+		return err
+	}
+	keyOK, err := pki.Exists(keyPath)
+	if err != nil {
+		return err
+	}
+	caCertOK, err := env.willExist(caCertPath)
+	if err != nil {
+		return err
+	}
+	if !caCertOK {
+		if certOK {
+			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, ca.Name)
+		}
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, ca.Name)
+	}
+	// The CA on disk, unless the check pass has only planned to create it.
+	var caCert *x509.Certificate
+	if !(env.checking && env.planned[caCertPath]) {
+		if caCert, _, err = s.ReadCert(ca.BaseName); err != nil {
+			return err
+		}
+	}
+
+	if certOK {
+		if !keyOK {
+			return fmt.Errorf("%s exists but its key %s is missing: restore the key, or remove the certificate to make a new pair", certPath, keyPath)
+		}
+		return checkExistingLeaf(env, p, caCert, certPath, keyPath, caCertPath)
+	}
+
+	caKeyOK, err := env.willExist(caKeyPath)
+	if err != nil {
+		return err
+	}
+	if !caKeyOK {
+		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name)
+	}
+	if caCert != nil {
+		if _, capped, err := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert); err != nil {
+			return fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", certPath, caCertPath, err)
+		} else if capped {
+			env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", certPath, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))
+		}
+	}
+	var key crypto.Signer
+	if keyOK {
+		// Left by a run killed between writing the key and the certificate.
+		if key, err = s.ReadKey(p.BaseName); err != nil {
+			return err
+		}
+	}
+	if env.checking {
+		if !keyOK {
+			env.planCreate(keyPath, true)
+		}
+		env.planCreate(certPath, false)
+		return nil
+	}
+	caKey, err := s.ReadKey(ca.BaseName)
+	if err != nil {
+		return err
+	}
+	if err := pki.KeyMatches(caCert, caKey); err != nil {
+		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
+	}
+	if key == nil {
+		env.logf("[certs] Generating %q certificate and key", p.Name)
+		if key, err = env.newKey(ctx); err != nil {
+			return fmt.Errorf("generate key for %s: %w", p.Name, err)
+		}
+		if err := s.WriteKey(p.BaseName, key); err != nil {
+			return err
+		}
+	} else {
+		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
+	}
+	v, _, _ := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert)
+	cert, err := pki.Sign(env.Rand, p, key.Public(), caCert, caKey, v)
+	if err != nil {
+		return err
+	}
+	if err := s.WriteCert(p.BaseName, cert); err != nil {
+		return err
+	}
+	if hasServerAuth(p) {
+		env.logf("[certs] %s serving cert is signed for DNS names %v and IPs %v", p.Name, cert.DNSNames, cert.IPAddresses)
+	}
+	return nil
+}
+
+// checkExistingLeaf accepts an existing certificate as kubeadm does (signed
+// by its CA, covering the SANs the config asks for), and also requires that
+// its key matches, which kubeadm does not check.
+func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPath, keyPath, caCertPath string) error {
+	s := env.store()
+	cert, inter, err := s.ReadCert(p.BaseName)
+	if err != nil {
+		return err
+	}
+	key, err := s.ReadKey(p.BaseName)
+	if err != nil {
+		return err
+	}
+	if err := pki.KeyMatches(cert, key); err != nil {
+		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
+	}
+	if caCert == nil {
+		return fmt.Errorf("%s exists but its CA %s is about to be created: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)
+	}
+	if err := pki.VerifySignedBy(cert, inter, caCert, env.start); err != nil {
+		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
+	}
+	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {
+		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: renew it with `certctl renew %s`, or remove it and its key to make a new one", certPath, strings.Join(missing, ", "), p.Name)
+	}
+	if err := pki.ValidAt(cert, env.start); err != nil {
+		env.warnf("%s: %v", certPath, err)
+	}
+	env.logf("[certs] Using the existing %q certificate and key", p.Name)
+	return nil
+}
+
+// runLeafCSR writes NAME.key and NAME.csr under the CSR dir, mirroring the
+// cert dir layout. No CA is needed.
+func runLeafCSR(ctx context.Context, env *Env, p pki.Profile) error {
+	s := pki.Store{Dir: env.CSRDir}
+	csrPath, keyPath := s.CSRPath(p.BaseName), s.KeyPath(p.BaseName)
+	csrOK, err := pki.Exists(csrPath)
+	if err != nil {
+		return err
+	}
+	keyOK, err := pki.Exists(keyPath)
+	if err != nil {
+		return err
+	}
+	var key crypto.Signer
+	if keyOK {
+		if key, err = s.ReadKey(p.BaseName); err != nil {
+			return err
+		}
+	}
+	if csrOK {
+		if !keyOK {
+			return fmt.Errorf("%s exists but its key %s is missing: remove the CSR to make a new pair", csrPath, keyPath)
+		}
+		r, err := s.ReadCSR(p.BaseName)
+		if err != nil {
+			return err
+		}
+		if !pki.SamePublicKey(r.PublicKey, key.Public()) {
+			return fmt.Errorf("%s does not match %s: remove both to make a new pair", csrPath, keyPath)
+		}
+		if problem := csrDiffers(r, p); problem != "" {
+			return fmt.Errorf("%s was made for another configuration (%s): remove it and %s to make a new pair", csrPath, problem, keyPath)
+		}
+		env.logf("[certs] Using the existing %q CSR and key", p.Name)
+		return nil
+	}
+	if env.checking {
+		if !keyOK {
+			env.planCreate(keyPath, true)
+		}
+		env.planCreate(csrPath, false)
+		return nil
+	}
+	if key == nil {
+		if key, err = env.newKey(ctx); err != nil {
+			return fmt.Errorf("generate key for %s: %w", p.Name, err)
+		}
+		if err := s.WriteKey(p.BaseName, key); err != nil {
+			return err
+		}
+	}
+	r, err := pki.NewCSR(env.Rand, p, key)
+	if err != nil {
+		return err
+	}
+	if err := s.WriteCSR(p.BaseName, r); err != nil {
+		return err
+	}
+	env.logf("[certs] Generating %q key and CSR: %s", p.Name, filepath.Clean(csrPath))
+	return nil
+}
+
+func csrDiffers(r *x509.CertificateRequest, p pki.Profile) string {
+	if r.Subject.CommonName != p.CommonName {
+		return fmt.Sprintf("CN %q, want %q", r.Subject.CommonName, p.CommonName)
+	}
+	if strings.Join(r.Subject.Organization, ",") != strings.Join(p.Organization, ",") {
+		return fmt.Sprintf("O %q, want %q", r.Subject.Organization, p.Organization)
+	}
+	have := map[string]bool{}
+	for _, d := range r.DNSNames {
+		have[d] = true
+	}
+	for _, ip := range r.IPAddresses {
+		have[ip.String()] = true
+	}
+	for _, d := range p.DNSNames {
+		if !have[d] {
+			return "missing SAN " + d
+		}
+	}
+	for _, ip := range p.IPs {
+		if !have[ip.String()] {
+			return "missing SAN " + ip.String()
+		}
+	}
+	return ""
+}
+
+func hasServerAuth(p pki.Profile) bool {
+	for _, u := range p.ExtKeyUsages {
+		if u == x509.ExtKeyUsageServerAuth {
+			return true
+		}
+	}
+	return false
+}

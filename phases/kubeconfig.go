@@ -1,0 +1,128 @@
+package phases
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/certctl/certctl/kubeconfig"
+	"github.com/certctl/certctl/pki"
+)
+
+// KubeconfigPhases returns the "kubeconfig/..." phases in kubeadm's order:
+// admin, super-admin, kubelet, controller-manager, scheduler.
+func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
+	var ps []Phase
+	for _, p := range profiles {
+		p := p
+		ps = append(ps, Phase{
+			Name:  "kubeconfig/" + p.Name,
+			Short: "Generate a " + p.LongName,
+			Run:   func(ctx context.Context, env *Env) error { return runKubeconfig(ctx, env, p) },
+		})
+	}
+	return ps
+}
+
+// runKubeconfig keeps an existing kubeconfig made for the same CA, or writes
+// a new one with a client certificate signed by the cluster CA.
+func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
+	s := env.store()
+	path := filepath.Join(env.KubeconfigDir, p.BaseName)
+	caCertPath, caKeyPath := s.CertPath("ca"), s.KeyPath("ca")
+	if ok, err := pki.Exists(caCertPath); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs ca` first", caCertPath)
+	}
+	caCert, _, err := s.ReadCert("ca")
+	if err != nil {
+		return err
+	}
+	exists, err := pki.Exists(path)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return checkExistingKubeconfig(env, p, path, caCertPath)
+	}
+	if ok, err := pki.Exists(caKeyPath); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("cannot make %s: the CA key %s is missing (external CA): have your CA issue the client certificate and provide the file", path, caKeyPath)
+	}
+	caKey, err := s.ReadKey("ca")
+	if err != nil {
+		return err
+	}
+	if err := pki.KeyMatches(caCert, caKey); err != nil {
+		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
+	}
+	// kubeadm starts client certificates of kubeconfig files at the CA's
+	// NotBefore (phases/kubeconfig: NotBefore is left to NewSignedCert).
+	v := pki.NewValidity(env.start, 0, env.Cluster.CertificateValidity)
+	v.NotBefore = caCert.NotBefore
+	v, capped, err := pki.CapToCA(v, caCert)
+	if err != nil {
+		return fmt.Errorf("cannot sign the client certificate of %s with %s: %w; renew the CA first", path, caCertPath, err)
+	}
+	if capped {
+		env.warnf("the client certificate of %s would outlive its CA %s: its validity is cut to the CA's expiry", path, caCertPath)
+	}
+	if env.checking {
+		env.planCreate(path, true)
+		return nil
+	}
+	env.logf("[kubeconfig] Writing %q kubeconfig file", p.BaseName)
+	key, err := env.newKey(ctx)
+	if err != nil {
+		return fmt.Errorf("generate key for %s: %w", path, err)
+	}
+	cert, err := pki.Sign(env.Rand, p.Profile, key.Public(), caCert, caKey, v)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := pki.MarshalPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	cfg := kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, pki.EncodeCert(caCert), pki.EncodeCert(cert), keyPEM)
+	return kubeconfig.Write(path, cfg)
+}
+
+// checkExistingKubeconfig accepts an existing file as kubeadm does (its CA
+// is the cluster CA; a different server URL is only a warning) and also
+// requires that the embedded certificate matches its key and CA.
+func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path, caCertPath string) error {
+	caCert, _, err := env.store().ReadCert("ca")
+	if err != nil {
+		return err
+	}
+	cfg, err := kubeconfig.Load(path)
+	if err != nil {
+		return err
+	}
+	cas, err := kubeconfig.CACerts(cfg)
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if !cas[0].Equal(caCert) {
+		return fmt.Errorf("kubeconfig %s exists but was made for another CA than %s: remove it to make a new one", path, caCertPath)
+	}
+	cert, key, err := kubeconfig.ClientCert(cfg)
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if err := pki.KeyMatches(cert, key); err != nil {
+		return fmt.Errorf("kubeconfig %s: the embedded client certificate does not match the embedded key: remove the file to make a new one", path)
+	}
+	if err := pki.VerifySignedBy(cert, nil, caCert, env.start); err != nil {
+		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
+	}
+	_, cluster, _, _, _ := kubeconfig.Current(cfg)
+	if cluster.Server != p.Server {
+		env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is", path, cluster.Server, p.Server)
+	}
+	env.logf("[kubeconfig] Using existing kubeconfig file: %q", path)
+	return nil
+}

@@ -1,0 +1,187 @@
+// Package phases runs the steps of certctl's workflows ("certs/ca",
+// "kubeconfig/admin", ...) over a concrete environment.
+//
+// Every selected phase runs twice: first in a check pass that reads and
+// validates what is on disk and decides what it would do, writing nothing;
+// then for real. So a bad input in the tenth phase is reported before the
+// first one has written a file, and the number of keys to generate is known
+// up front, which lets a KeyPool make them on every core while the phases
+// sign in order.
+package phases
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// Phase is one named step. Names are hierarchical by prefix: "certs/apiserver".
+type Phase struct {
+	Name  string
+	Short string
+	Run   func(ctx context.Context, env *Env) error
+}
+
+// Env is what phases work on. Tests build one with a fixed clock and a
+// temporary directory.
+type Env struct {
+	Cluster       *config.Cluster
+	KubeconfigDir string
+	// UseCSR makes certificate phases write NAME.key and NAME.csr under CSRDir
+	// for an external CA instead of certificates.
+	UseCSR bool
+	CSRDir string
+	// DryRun stops after the check pass: nothing is written.
+	DryRun bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of randomness for keys, serials and signatures.
+	Rand io.Reader
+	// Out receives progress lines.
+	Out io.Writer
+	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
+	Workers int
+
+	checking bool
+	start    time.Time
+	planned  map[string]bool // files the check pass decided to create
+	newKeys  int
+	keys     *pki.KeyPool
+}
+
+// Select returns the phases of group ("certs") named by name: "all" for
+// every phase of the group, in order, or one phase's short name. An unknown
+// name is an error that lists the valid ones.
+func Select(all []Phase, group, name string) ([]Phase, error) {
+	var out, inGroup []Phase
+	for _, p := range all {
+		if strings.HasPrefix(p.Name, group+"/") {
+			inGroup = append(inGroup, p)
+		}
+	}
+	if name == "all" {
+		return inGroup, nil
+	}
+	for _, p := range inGroup {
+		if p.Name == group+"/"+name {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("unknown %s phase %q: valid phases are %s", group, name, strings.Join(Names(inGroup, group), ", "))
+	}
+	return out, nil
+}
+
+// Names lists "all" and the short names of the phases of group.
+func Names(ps []Phase, group string) []string {
+	names := []string{"all"}
+	for _, p := range ps {
+		if n, ok := strings.CutPrefix(p.Name, group+"/"); ok {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// Run runs the check pass over ps, then (unless env.DryRun) the real pass.
+// Errors are wrapped as "phase NAME: ...".
+func Run(ctx context.Context, env *Env, ps []Phase) error {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Out == nil {
+		env.Out = io.Discard
+	}
+	env.start = env.Now().UTC()
+	env.planned = map[string]bool{}
+	env.newKeys = 0
+
+	env.checking = true
+	for _, p := range ps {
+		if err := p.Run(ctx, env); err != nil {
+			return fmt.Errorf("phase %s: %w", p.Name, err)
+		}
+	}
+	env.checking = false
+	if env.DryRun {
+		env.printPlan()
+		return nil
+	}
+
+	alg, err := pki.ParseKeyAlgorithm(env.Cluster.EncryptionAlgorithm)
+	if err != nil {
+		return err
+	}
+	workers := env.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, workers)
+	defer env.keys.Close()
+	for _, p := range ps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.Run(ctx, env); err != nil {
+			return fmt.Errorf("phase %s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
+
+// planCreate records, in the check pass, that path will be created and that
+// creating it takes a new key.
+func (env *Env) planCreate(path string, needsKey bool) {
+	env.planned[path] = true
+	if needsKey {
+		env.newKeys++
+	}
+}
+
+// willExist reports whether path exists now or the check pass planned it.
+func (env *Env) willExist(path string) (bool, error) {
+	if env.planned[path] {
+		return true, nil
+	}
+	return pki.Exists(path)
+}
+
+func (env *Env) printPlan() {
+	paths := make([]string, 0, len(env.planned))
+	for p := range env.planned {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
+	for _, p := range paths {
+		fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)
+	}
+}
+
+// logf prints a progress line in the real pass only.
+func (env *Env) logf(format string, args ...any) {
+	if !env.checking {
+		fmt.Fprintf(env.Out, format+"\n", args...)
+	}
+}
+
+// warnf prints a warning; in the check pass too, unless it is a dry run's
+// second sight of the same thing (warnings are printed once: check pass).
+func (env *Env) warnf(format string, args ...any) {
+	if env.checking {
+		fmt.Fprintf(env.Out, "[warning] "+format+"\n", args...)
+	}
+}
+
+func (env *Env) newKey(ctx context.Context) (crypto.Signer, error) {
+	return env.keys.Get(ctx)
+}

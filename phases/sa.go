@@ -1,0 +1,73 @@
+package phases
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// backdate is kubeadm's CertificateBackdate.
+const backdate = config.CertificateBackdate
+
+const saBaseName = "sa"
+
+// runServiceAccount keeps or makes sa.key and sa.pub, the key pair that signs
+// and verifies service account tokens. It is not a certificate: no CA.
+func runServiceAccount(ctx context.Context, env *Env) error {
+	if env.UseCSR {
+		env.logf("[certs] Skipping %q: a key pair, not a certificate; run `certctl init-phase certs sa` to make it in the cert dir", saBaseName)
+		return nil
+	}
+	s := env.store()
+	keyPath, pubPath := s.KeyPath(saBaseName), s.PublicKeyPath(saBaseName)
+	keyOK, err := pki.Exists(keyPath)
+	if err != nil {
+		return err
+	}
+	pubOK, err := pki.Exists(pubPath)
+	if err != nil {
+		return err
+	}
+	var key crypto.Signer
+	switch {
+	case keyOK:
+		if key, err = s.ReadKey(saBaseName); err != nil {
+			return err
+		}
+		if pubOK {
+			pub, err := s.ReadPublicKey(saBaseName)
+			if err != nil {
+				return err
+			}
+			if !pki.SamePublicKey(pub, key.Public()) {
+				return fmt.Errorf("%s does not match %s: restore the matching pair (tokens signed with the key are checked with the public key)", pubPath, keyPath)
+			}
+			env.logf("[certs] Using the existing %q key", saBaseName)
+			return nil
+		}
+		if env.checking {
+			env.planCreate(pubPath, false)
+			return nil
+		}
+		env.logf("[certs] Writing %q public key for the existing key %s", saBaseName, keyPath)
+	case pubOK:
+		return fmt.Errorf("%s exists but its private key %s is missing: restore the key (tokens already issued depend on it), or remove %s to make a new pair", pubPath, keyPath, pubPath)
+	default:
+		if env.checking {
+			env.planCreate(keyPath, true)
+			env.planCreate(pubPath, false)
+			return nil
+		}
+		env.logf("[certs] Generating %q key and public key", saBaseName)
+		if key, err = env.newKey(ctx); err != nil {
+			return fmt.Errorf("generate key for %s: %w", saBaseName, err)
+		}
+		if err := s.WriteKey(saBaseName, key); err != nil {
+			return err
+		}
+	}
+	return s.WritePublicKey(saBaseName, key.Public())
+}

@@ -1,0 +1,132 @@
+// Package pki makes and checks the keys, certificates and CSRs of a kubeadm
+// control plane. It is pure: randomness and time are parameters, nothing here
+// reads the clock or knows about commands.
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"io"
+
+	"k8s.io/client-go/util/keyutil"
+)
+
+// KeyAlgorithm names a key type in kubeadm's spelling (encryptionAlgorithm).
+type KeyAlgorithm string
+
+// The key algorithms kubeadm v1.37 supports.
+const (
+	RSA2048   KeyAlgorithm = "RSA-2048"
+	RSA3072   KeyAlgorithm = "RSA-3072"
+	RSA4096   KeyAlgorithm = "RSA-4096"
+	ECDSAP256 KeyAlgorithm = "ECDSA-P256"
+	ECDSAP384 KeyAlgorithm = "ECDSA-P384"
+)
+
+// ParseKeyAlgorithm accepts kubeadm's names; "" means RSA-2048, kubeadm's default.
+func ParseKeyAlgorithm(s string) (KeyAlgorithm, error) {
+	switch a := KeyAlgorithm(s); a {
+	case "":
+		return RSA2048, nil
+	case RSA2048, RSA3072, RSA4096, ECDSAP256, ECDSAP384:
+		return a, nil
+	}
+	return "", fmt.Errorf("pki: unknown key algorithm %q: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", s)
+}
+
+// GenerateKey makes a private key of the given algorithm.
+func GenerateKey(rand io.Reader, alg KeyAlgorithm) (crypto.Signer, error) {
+	switch alg {
+	case RSA2048:
+		return rsa.GenerateKey(rand, 2048)
+	case RSA3072:
+		return rsa.GenerateKey(rand, 3072)
+	case RSA4096:
+		return rsa.GenerateKey(rand, 4096)
+	case ECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand)
+	case ECDSAP384:
+		return ecdsa.GenerateKey(elliptic.P384(), rand)
+	}
+	return nil, fmt.Errorf("pki: unknown key algorithm %q", alg)
+}
+
+// AlgorithmOf tells the algorithm of a public key, or "" for one kubeadm
+// does not make (another RSA size, another curve, Ed25519).
+func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		switch k.N.BitLen() {
+		case 2048:
+			return RSA2048
+		case 3072:
+			return RSA3072
+		case 4096:
+			return RSA4096
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ECDSAP256
+		case elliptic.P384():
+			return ECDSAP384
+		}
+	}
+	return ""
+}
+
+// MarshalPrivateKey encodes a key as kubeadm writes it: PKCS#1 "RSA PRIVATE
+// KEY" for RSA, SEC 1 "EC PRIVATE KEY" for ECDSA.
+func MarshalPrivateKey(key crypto.Signer) ([]byte, error) {
+	b, err := keyutil.MarshalPrivateKeyToPEM(key)
+	if err != nil {
+		return nil, fmt.Errorf("pki: marshal private key: %w", err)
+	}
+	return b, nil
+}
+
+// ParsePrivateKey decodes the first private key in PEM data (PKCS#1, PKCS#8
+// or SEC 1). Only RSA and ECDSA keys are accepted, as kubeadm does.
+func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	k, err := keyutil.ParsePrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %w", err)
+	}
+	switch s := k.(type) {
+	case *rsa.PrivateKey:
+		return s, nil
+	case *ecdsa.PrivateKey:
+		return s, nil
+	}
+	return nil, fmt.Errorf("pki: unsupported private key type %T: use RSA or ECDSA", k)
+}
+
+// MarshalPublicKey encodes a public key as PKIX "PUBLIC KEY" PEM (sa.pub).
+func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("pki: marshal public key: %w", err)
+	}
+	return encodePEM("PUBLIC KEY", der), nil
+}
+
+// ParsePublicKey decodes the first public key in PEM data.
+func ParsePublicKey(data []byte) (crypto.PublicKey, error) {
+	keys, err := keyutil.ParsePublicKeysPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %w", err)
+	}
+	return keys[0], nil
+}
+
+// SamePublicKey reports whether two public keys are equal.
+func SamePublicKey(a, b crypto.PublicKey) bool {
+	da, err1 := x509.MarshalPKIXPublicKey(a)
+	db, err2 := x509.MarshalPKIXPublicKey(b)
+	return err1 == nil && err2 == nil && bytes.Equal(da, db)
+}

@@ -1,0 +1,160 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+)
+
+// File modes, as kubeadm writes them (client-go's certutil.WriteCert and
+// keyutil.WriteKey): certificates 0644, private keys and sa.pub 0600,
+// directories 0755.
+const (
+	CertMode fs.FileMode = 0o644
+	KeyMode  fs.FileMode = 0o600
+	DirMode  fs.FileMode = 0o755
+)
+
+// Store is a certificate directory laid out as kubeadm lays out
+// /etc/kubernetes/pki: BASE.crt and BASE.key, with the etcd files under etcd/.
+// Every write is atomic (see internal/atomicfile).
+type Store struct {
+	Dir string
+}
+
+// CertPath is the path of BASE.crt.
+func (s Store) CertPath(base string) string { return filepath.Join(s.Dir, base+".crt") }
+
+// KeyPath is the path of BASE.key.
+func (s Store) KeyPath(base string) string { return filepath.Join(s.Dir, base+".key") }
+
+// PublicKeyPath is the path of BASE.pub.
+func (s Store) PublicKeyPath(base string) string { return filepath.Join(s.Dir, base+".pub") }
+
+// CSRPath is the path of BASE.csr.
+func (s Store) CSRPath(base string) string { return filepath.Join(s.Dir, base+".csr") }
+
+// Exists reports whether path exists; errors other than "not found" (for
+// example an unreadable directory) are returned.
+func Exists(path string) (bool, error) {
+	_, err := os.Stat(path)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, fmt.Errorf("check %s: %w", path, err)
+}
+
+// ReadCertFile reads a PEM certificate file: the first certificate and the
+// ones after it (intermediates).
+func ReadCertFile(path string) (*x509.Certificate, []*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read certificate %s: %w", path, err)
+	}
+	certs, err := ParseCerts(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse certificate %s: %w", path, err)
+	}
+	return certs[0], certs[1:], nil
+}
+
+// ReadKeyFile reads a PEM private key file.
+func ReadKeyFile(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read private key %s: %w", path, err)
+	}
+	k, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse private key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// ReadCert reads BASE.crt.
+func (s Store) ReadCert(base string) (*x509.Certificate, []*x509.Certificate, error) {
+	return ReadCertFile(s.CertPath(base))
+}
+
+// ReadKey reads BASE.key.
+func (s Store) ReadKey(base string) (crypto.Signer, error) { return ReadKeyFile(s.KeyPath(base)) }
+
+// ReadCSR reads BASE.csr and checks its signature.
+func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
+	p := s.CSRPath(base)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate request %s: %w", p, err)
+	}
+	r, err := ParseCSR(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse certificate request %s: %w", p, err)
+	}
+	return r, nil
+}
+
+// ReadPublicKey reads BASE.pub.
+func (s Store) ReadPublicKey(base string) (crypto.PublicKey, error) {
+	p := s.PublicKeyPath(base)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read public key %s: %w", p, err)
+	}
+	k, err := ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key %s: %w", p, err)
+	}
+	return k, nil
+}
+
+// WriteKey atomically writes BASE.key with mode 0600.
+func (s Store) WriteKey(base string, key crypto.Signer) error {
+	data, err := MarshalPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	return s.write(s.KeyPath(base), data, KeyMode)
+}
+
+// WriteCert atomically writes BASE.crt (the certificate, then any
+// intermediates) with mode 0644.
+func (s Store) WriteCert(base string, certs ...*x509.Certificate) error {
+	var data []byte
+	for _, c := range certs {
+		data = append(data, EncodeCert(c)...)
+	}
+	return s.write(s.CertPath(base), data, CertMode)
+}
+
+// WriteCSR atomically writes BASE.csr with mode 0600, as kubeadm does.
+func (s Store) WriteCSR(base string, r *x509.CertificateRequest) error {
+	return s.write(s.CSRPath(base), EncodeCSR(r), KeyMode)
+}
+
+// WritePublicKey atomically writes BASE.pub with mode 0600, as kubeadm does.
+func (s Store) WritePublicKey(base string, pub crypto.PublicKey) error {
+	data, err := MarshalPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	return s.write(s.PublicKeyPath(base), data, KeyMode)
+}
+
+func (s Store) write(path string, data []byte, mode fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
+		return fmt.Errorf("create directory %s: %w", filepath.Dir(path), err)
+	}
+	if err := atomicfile.WriteFile(path, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
