@@ -3,6 +3,7 @@ package cmd
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -25,8 +26,7 @@ func newInitPhaseCommand() *cobra.Command {
 // allCertNames lists the certs phase names without reading any config: they
 // do not depend on it.
 func allCertNames() []string {
-	c := config.Default()
-	profiles, _ := pki.Certificates(&c)
+	profiles, _ := layout()
 	return phases.Names(phases.CertPhases(profiles), "certs")
 }
 
@@ -56,8 +56,8 @@ func newInitCertsCommand() *cobra.Command {
 			With --use-csr, NAME.key and NAME.csr are written under --csr-dir for an
 			external CA to sign, and no certificate is written. CAs and the sa key
 			pair are skipped: they cannot be requested as a CSR.
-		`) + "\nPhases: " + fmt.Sprint(allCertNames()),
-		Example: dedent.Dedent(`
+		`) + "\nPhases: " + strings.Join(allCertNames(), ", ") + "\n",
+		Example: examples(`
 			  # Everything, from kubeadm's configuration file
 			  sudo certctl init-phase certs all --config kubeadm.yaml
 
@@ -160,7 +160,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			controller-manager and scheduler at the local API endpoint, as kubeadm
 			does. An existing file made for the same CA is kept.
 		`),
-		Example: dedent.Dedent(`
+		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml
 			  certctl init-phase kubeconfig admin --kubeconfig-dir ./out --cert-dir ./out/pki \
 			      --control-plane-endpoint cp.example.com:6443

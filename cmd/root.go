@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"io"
+	"strings"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
@@ -25,7 +26,7 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 			same files, names and modes as kubeadm, so the two can be used on the
 			same /etc/kubernetes.
 		`),
-		Example: dedent.Dedent(`
+		Example: examples(`
 			  # Make every certificate and key of a new control-plane node
 			  sudo certctl init-phase certs all --config kubeadm.yaml
 
@@ -45,4 +46,16 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newVersionCommand())
 	return root
+}
+
+// examples formats an Example text as cobra shows examples: dedented, then
+// indented by two spaces.
+func examples(s string) string {
+	lines := strings.Split(strings.Trim(dedent.Dedent(s), "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

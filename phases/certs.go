@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -76,10 +75,8 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if !cert.IsCA {
 			return fmt.Errorf("%s is not a CA certificate (no CA:TRUE basic constraint): remove it or point --cert-dir at the right folder", certPath)
 		}
-		if err := pki.ValidAt(cert, env.start); err != nil {
-			if errors.Is(err, pki.ErrCAExpired) || env.start.After(cert.NotAfter) {
-				env.warnf("CA certificate %s has expired (%s): certificates it signs will not be trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
-			}
+		if env.start.After(cert.NotAfter) {
+			env.warnf("CA certificate %s expired on %s: certificates it signs are not trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
 		}
 		if !keyOK {
 			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
@@ -216,7 +213,13 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	} else {
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
 	}
-	v, _, _ := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert)
+	v, capped, err := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert)
+	if err != nil {
+		return fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", certPath, caCertPath, err)
+	}
+	if capped {
+		env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", certPath, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))
+	}
 	cert, err := pki.Sign(env.Rand, p, key.Public(), caCert, caKey, v)
 	if err != nil {
 		return err

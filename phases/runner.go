@@ -53,6 +53,7 @@ type Env struct {
 	checking bool
 	start    time.Time
 	planned  map[string]bool // files the check pass decided to create
+	warned   map[string]bool // warnings already printed
 	newKeys  int
 	keys     *pki.KeyPool
 }
@@ -103,6 +104,7 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	}
 	env.start = env.Now().UTC()
 	env.planned = map[string]bool{}
+	env.warned = map[string]bool{}
 	env.newKeys = 0
 
 	env.checking = true
@@ -174,12 +176,16 @@ func (env *Env) logf(format string, args ...any) {
 	}
 }
 
-// warnf prints a warning; in the check pass too, unless it is a dry run's
-// second sight of the same thing (warnings are printed once: check pass).
+// warnf prints a warning once, in whichever pass first sees it: the check
+// pass for what is on disk, the real pass for what only it can know (for
+// example the validity of a leaf signed by a CA made in the same run).
 func (env *Env) warnf(format string, args ...any) {
-	if env.checking {
-		fmt.Fprintf(env.Out, "[warning] "+format+"\n", args...)
+	msg := fmt.Sprintf("[warning] "+format, args...)
+	if env.warned[msg] {
+		return
 	}
+	env.warned[msg] = true
+	fmt.Fprintln(env.Out, msg)
 }
 
 func (env *Env) newKey(ctx context.Context) (crypto.Signer, error) {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the main module for DURATION each (default 60s).
+# `make test` runs them briefly; `make fuzz` for minutes. Fuzz targets live next
+# to the code they fuzz, with a seed corpus in testdata/fuzz/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dur=${1:-60s}
+for pkg in $(go list ./... | grep -v /test/e2e); do
+  for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+    echo "fuzz: $pkg $target for $dur"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$dur" "$pkg"
+  done
+done

@@ -1,0 +1,144 @@
+package phases
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/pki"
+)
+
+var fixedNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+type testEnv struct {
+	*Env
+	out *bytes.Buffer
+	dir string
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	c := config.Default()
+	c.CertificatesDir = filepath.Join(dir, "pki")
+	c.NodeName = "cp-1"
+	c.AdvertiseAddress = "198.51.100.10"
+	c.EncryptionAlgorithm = "ECDSA-P256" // fast; RSA is covered by the end-to-end tests
+	out := &bytes.Buffer{}
+	return &testEnv{
+		Env: &Env{Cluster: &c, KubeconfigDir: dir, Now: func() time.Time { return fixedNow },
+			Rand: rand.Reader, Out: out},
+		out: out,
+		dir: dir,
+	}
+}
+
+func (e *testEnv) certPhases(t *testing.T, name string) []Phase {
+	t.Helper()
+	profiles, err := pki.Certificates(e.Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := Select(CertPhases(profiles), "certs", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func (e *testEnv) kubeconfigPhases(t *testing.T, name string) []Phase {
+	t.Helper()
+	ps, err := Select(KubeconfigPhases(pki.Kubeconfigs(e.Cluster)), "kubeconfig", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func (e *testEnv) run(t *testing.T, group, name string) error {
+	t.Helper()
+	var ps []Phase
+	if group == "certs" {
+		ps = e.certPhases(t, name)
+	} else {
+		ps = e.kubeconfigPhases(t, name)
+	}
+	return Run(context.Background(), e.Env, ps)
+}
+
+func (e *testEnv) mustRun(t *testing.T, group, name string) {
+	t.Helper()
+	if err := e.run(t, group, name); err != nil {
+		t.Fatalf("%s %s: %v\noutput:\n%s", group, name, err, e.out)
+	}
+}
+
+func (e *testEnv) pki(name string) string { return filepath.Join(e.Cluster.CertificatesDir, name) }
+
+// snapshot hashes every file under dir with its mode, so that a test can
+// assert a failed command left the tree byte-identical.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			m[p] = "dir " + info.Mode().String()
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		m[p] = fmt.Sprintf("%s %x", info.Mode(), sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func assertSameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for p, h := range before {
+		if after[p] != h {
+			t.Errorf("%s changed: %q -> %q", p, h, after[p])
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("%s was created", p)
+		}
+	}
+}
+
+func assertErrMentions(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error mentioning %q, got none", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not mention %q", err, p)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+}
