@@ -8,9 +8,10 @@ KUBE_BIN_DIR := $(OUTPUT)/bin/$(KUBE_VERSION)
 export KUBE_BIN_DIR
 export CERTCTL_BIN := $(CERTCTL)
 
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v /test/e2e)
+# Unit tests: every package but test/, whose tests run the real kube binaries.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test/')
 
-.PHONY: all setup build demo test test-unit test-e2e bench lint fuzz docs kube-binaries cluster-up cluster-down clean
+.PHONY: all setup build demo test test-unit fuzz-short test-e2e bench lint fuzz docs kube-binaries cluster-up cluster-down clean
 
 all: build
 
@@ -23,17 +24,21 @@ build:
 demo: setup build
 	@hack/demo.sh $(CERTCTL) $(CURDIR)/_demo
 
-test: setup lint test-unit test-e2e
+test: setup lint test-unit fuzz-short test-e2e
 
 test-unit: build
 	$(GO) test -count=1 $(UNIT_PKGS)
+
+# Every fuzz target for a few seconds (make fuzz: a minute each).
+fuzz-short:
+	@hack/fuzz.sh 5s
 
 # ---- end-to-end: a real kube-apiserver, etcd and kube-controller-manager (see docs/testing.md) ----
 kube-binaries:
 	@hack/build-kube-binaries.sh $(KUBE_VERSION) $(KUBE_BIN_DIR)
 
 test-e2e: build kube-binaries
-	$(GO) test -count=1 -timeout 45m ./test/e2e/...
+	$(GO) test -count=1 -timeout 45m ./test/...
 
 cluster-up: build kube-binaries
 	$(GO) run ./test/cmd/testcluster up

@@ -156,9 +156,9 @@ func newInitKubeconfigCommand() *cobra.Command {
 			  controller-manager.conf  system:kube-controller-manager
 			  scheduler.conf           system:kube-scheduler
 
-			admin, super-admin and kubelet point at the control-plane endpoint;
+			admin and super-admin point at the control-plane endpoint; kubelet,
 			controller-manager and scheduler at the local API endpoint, as kubeadm
-			does. An existing file made for the same CA is kept.
+			v1.37 does. An existing file made for the same CA is kept.
 		`),
 		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml

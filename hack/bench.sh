@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== go benchmarks"
-go test -run='^$' -bench=. -benchmem $(go list ./... | grep -v /test/e2e)
+go test -run='^$' -bench=. -benchmem $(go list ./... | grep -v /test/)
 for s in hack/bench.d/*.sh; do
   [ -e "$s" ] || continue
   echo "== $s"

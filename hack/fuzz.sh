@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-60s}
-for pkg in $(go list ./... | grep -v /test/e2e); do
+for pkg in $(go list ./... | grep -v /test/); do
   for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "fuzz: $pkg $target for $dur"
     go test -run='^$' -fuzz="^${target}\$" -fuzztime="$dur" "$pkg"

@@ -37,6 +37,11 @@ var (
 // for a control-plane node (cmd/kubeadm/app/phases/certs/certlist.go), in
 // kubeadm's order: each CA before the leaves it signs. With an external etcd
 // the etcd certificates are left out, as kubeadm does.
+//
+// Since v1.29 kubeadm no longer puts O=system:masters in the client certs of
+// the apiserver (to kubelets and etcd) and etcd's healthcheck client: the
+// API server authorizes kube-apiserver-kubelet-client by RBAC, and etcd
+// ignores O. test/compat checks these profiles against the kubeadm binary.
 func Certificates(c *config.Cluster) ([]Profile, error) {
 	apiserverDNS, apiserverIPs, err := apiServerSANs(c)
 	if err != nil {
@@ -58,7 +63,7 @@ func Certificates(c *config.Cluster) ([]Profile, error) {
 			DNSNames: apiserverDNS, IPs: apiserverIPs, ExtKeyUsages: serverAuth,
 			LongName: "certificate for serving the Kubernetes API"},
 		{Name: "apiserver-kubelet-client", BaseName: "apiserver-kubelet-client", CAName: CAName,
-			CommonName: "kube-apiserver-kubelet-client", Organization: []string{MastersGroup}, ExtKeyUsages: clientAuth,
+			CommonName: "kube-apiserver-kubelet-client", ExtKeyUsages: clientAuth,
 			LongName: "certificate for the API server to connect to kubelet"},
 		{Name: FrontProxyCAName, BaseName: "front-proxy-ca", IsCA: true, CommonName: "front-proxy-ca",
 			LongName: "self-signed CA to provision identities for front proxy"},
@@ -79,10 +84,10 @@ func Certificates(c *config.Cluster) ([]Profile, error) {
 			DNSNames: peerDNS, IPs: peerIPs, ExtKeyUsages: serverClientAuth,
 			LongName: "certificate for etcd nodes to communicate with each other"},
 		Profile{Name: "etcd-healthcheck-client", BaseName: "etcd/healthcheck-client", CAName: EtcdCAName,
-			CommonName: "kube-etcd-healthcheck-client", Organization: []string{MastersGroup}, ExtKeyUsages: clientAuth,
+			CommonName: "kube-etcd-healthcheck-client", ExtKeyUsages: clientAuth,
 			LongName: "certificate for liveness probes to healthcheck etcd"},
 		Profile{Name: "apiserver-etcd-client", BaseName: "apiserver-etcd-client", CAName: EtcdCAName,
-			CommonName: "kube-apiserver-etcd-client", Organization: []string{MastersGroup}, ExtKeyUsages: clientAuth,
+			CommonName: "kube-apiserver-etcd-client", ExtKeyUsages: clientAuth,
 			LongName: "certificate the apiserver uses to access etcd"},
 	), nil
 }
@@ -95,8 +100,9 @@ type KubeconfigProfile struct {
 
 // Kubeconfigs returns kubeadm's kubeconfig files in kubeadm's order
 // (cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go, getKubeConfigSpecsBase):
-// admin, super-admin and kubelet use the control-plane endpoint;
-// controller-manager and scheduler the local API endpoint.
+// admin and super-admin use the control-plane endpoint; kubelet,
+// controller-manager and scheduler the local API endpoint (kubeadm's init
+// phase clears the endpoint for kubelet.conf, cmd/phases/init/kubeconfig.go).
 func Kubeconfigs(c *config.Cluster) []KubeconfigProfile {
 	cpe, local := c.ControlPlaneEndpointURL(), c.LocalAPIEndpointURL()
 	mk := func(name, cn string, org []string, server, long string) KubeconfigProfile {
@@ -106,7 +112,7 @@ func Kubeconfigs(c *config.Cluster) []KubeconfigProfile {
 	return []KubeconfigProfile{
 		mk("admin", "kubernetes-admin", []string{ClusterAdminsGroup}, cpe, "kubeconfig for the cluster administrator"),
 		mk("super-admin", "kubernetes-super-admin", []string{MastersGroup}, cpe, "kubeconfig for the super-admin (break-glass, system:masters)"),
-		mk("kubelet", NodesUserPrefix+c.NodeName, []string{NodesGroup}, cpe, "kubeconfig for the kubelet to use during TLS bootstrap"),
+		mk("kubelet", NodesUserPrefix+c.NodeName, []string{NodesGroup}, local, "kubeconfig for the kubelet to use during TLS bootstrap"),
 		mk("controller-manager", ControllerManagerCN, nil, local, "kubeconfig for the controller manager"),
 		mk("scheduler", SchedulerCN, nil, local, "kubeconfig for the scheduler"),
 	}

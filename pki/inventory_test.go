@@ -46,7 +46,7 @@ func TestCertificates(t *testing.T) {
 		{Name: "apiserver", BaseName: "apiserver", CAName: "ca", CommonName: "kube-apiserver",
 			DNSNames: []string{"api.example.com", "cp-1", "cp.example.com", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
 			IPs:      ips("10.96.0.1", "198.51.100.10", "10.0.0.1"), ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}},
-		{Name: "apiserver-kubelet-client", BaseName: "apiserver-kubelet-client", CAName: "ca", CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, ExtKeyUsages: client},
+		{Name: "apiserver-kubelet-client", BaseName: "apiserver-kubelet-client", CAName: "ca", CommonName: "kube-apiserver-kubelet-client", ExtKeyUsages: client},
 		{Name: "front-proxy-ca", BaseName: "front-proxy-ca", CommonName: "front-proxy-ca", IsCA: true},
 		{Name: "front-proxy-client", BaseName: "front-proxy-client", CAName: "front-proxy-ca", CommonName: "front-proxy-client", ExtKeyUsages: client},
 		{Name: "etcd-ca", BaseName: "etcd/ca", CommonName: "etcd-ca", IsCA: true},
@@ -54,8 +54,8 @@ func TestCertificates(t *testing.T) {
 			DNSNames: []string{"cp-1", "etcd.example.com", "localhost"}, IPs: ips("198.51.100.10", "127.0.0.1", "::1", "192.0.2.7"), ExtKeyUsages: both},
 		{Name: "etcd-peer", BaseName: "etcd/peer", CAName: "etcd-ca", CommonName: "cp-1",
 			DNSNames: []string{"cp-1", "localhost", "peer.example.com"}, IPs: ips("198.51.100.10", "127.0.0.1", "::1"), ExtKeyUsages: both},
-		{Name: "etcd-healthcheck-client", BaseName: "etcd/healthcheck-client", CAName: "etcd-ca", CommonName: "kube-etcd-healthcheck-client", Organization: []string{"system:masters"}, ExtKeyUsages: client},
-		{Name: "apiserver-etcd-client", BaseName: "apiserver-etcd-client", CAName: "etcd-ca", CommonName: "kube-apiserver-etcd-client", Organization: []string{"system:masters"}, ExtKeyUsages: client},
+		{Name: "etcd-healthcheck-client", BaseName: "etcd/healthcheck-client", CAName: "etcd-ca", CommonName: "kube-etcd-healthcheck-client", ExtKeyUsages: client},
+		{Name: "apiserver-etcd-client", BaseName: "apiserver-etcd-client", CAName: "etcd-ca", CommonName: "kube-apiserver-etcd-client", ExtKeyUsages: client},
 	}
 	if len(list) != len(want) {
 		t.Fatalf("got %d profiles, want %d", len(list), len(want))
@@ -145,7 +145,7 @@ func TestKubeconfigs(t *testing.T) {
 	want := []struct{ base, cn, org, server string }{
 		{"admin.conf", "kubernetes-admin", "kubeadm:cluster-admins", "https://cp.example.com:8443"},
 		{"super-admin.conf", "kubernetes-super-admin", "system:masters", "https://cp.example.com:8443"},
-		{"kubelet.conf", "system:node:cp-1", "system:nodes", "https://cp.example.com:8443"},
+		{"kubelet.conf", "system:node:cp-1", "system:nodes", "https://198.51.100.10:8443"},
 		{"controller-manager.conf", "system:kube-controller-manager", "", "https://198.51.100.10:8443"},
 		{"scheduler.conf", "system:kube-scheduler", "", "https://198.51.100.10:8443"},
 	}
