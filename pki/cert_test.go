@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -211,5 +212,15 @@ func TestKeyPool(t *testing.T) {
 			t.Fatal("pool returned the same key twice")
 		}
 		seen[string(der)] = true
+	}
+}
+
+func TestKeyPoolGetHonoursContext(t *testing.T) {
+	p := NewKeyPool(rand.Reader, RSA4096, 1, 1)
+	p.Close() // the worker stops after (or before) its key: Get must not hang
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Get(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -11,17 +11,22 @@ import (
 // key generation, which dominates the cost of making a PKI, uses every core
 // while the caller signs certificates one after another in a fixed order.
 //
-// The pool makes exactly the number of keys it was asked for; Get beyond
-// that generates on the caller's goroutine. Close stops the workers.
+// Workers race: a worker starts a new key whenever fewer keys are ready than
+// the caller still needs, whatever the other workers are doing. RSA key
+// generation time varies widely (it searches for primes at random), so when
+// the last keys are needed every core works on them and the first one done
+// is used, instead of one core finishing the last key while the others idle.
+// A key that is no longer needed is dropped.
 type KeyPool struct {
 	alg    KeyAlgorithm
 	rand   io.Reader
-	keys   chan keyResult
+	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	pending int // keys the workers will still deliver
+	mu     sync.Mutex
+	cond   *sync.Cond
+	ready  []keyResult
+	needed int // keys the caller will still take from the pool
 }
 
 type keyResult struct {
@@ -29,70 +34,76 @@ type keyResult struct {
 	err error
 }
 
-// NewKeyPool starts workers goroutines (at least one) that generate n keys
-// of algorithm alg with rand. rand must be safe for concurrent use
-// (crypto/rand.Reader is).
+// NewKeyPool starts workers goroutines (at least one) that generate the n
+// keys of algorithm alg the caller will ask for. rand must be safe for
+// concurrent use (crypto/rand.Reader is).
 func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &KeyPool{alg: alg, rand: rand, keys: make(chan keyResult, n), cancel: cancel, pending: n}
+	p := &KeyPool{alg: alg, rand: rand, ctx: ctx, cancel: cancel, needed: n}
+	p.cond = sync.NewCond(&p.mu)
 	if workers < 1 {
 		workers = 1
 	}
 	if workers > n {
 		workers = n
 	}
-	jobs := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
-		jobs <- struct{}{}
-	}
-	close(jobs)
 	for i := 0; i < workers; i++ {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for range jobs {
-				if ctx.Err() != nil {
-					return
-				}
-				k, err := GenerateKey(rand, alg)
-				p.keys <- keyResult{k, err}
-			}
-		}()
+		go p.work()
 	}
 	return p
 }
 
-// Get returns the next key: one made in the background when there is one
-// left, otherwise a key generated now.
+func (p *KeyPool) work() {
+	for {
+		p.mu.Lock()
+		more := p.needed > len(p.ready) && p.ctx.Err() == nil
+		p.mu.Unlock()
+		if !more {
+			return
+		}
+		k, err := GenerateKey(p.rand, p.alg)
+		p.mu.Lock()
+		if p.needed > len(p.ready) {
+			p.ready = append(p.ready, keyResult{k, err})
+			p.cond.Signal()
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Get returns the next key: one made in the background while the pool still
+// owes keys, otherwise a key generated now.
 func (p *KeyPool) Get(ctx context.Context) (crypto.Signer, error) {
 	p.mu.Lock()
-	fromPool := p.pending > 0
-	if fromPool {
-		p.pending--
-	}
-	p.mu.Unlock()
-	if !fromPool {
+	if p.needed == 0 {
+		p.mu.Unlock()
 		return GenerateKey(p.rand, p.alg)
 	}
-	select {
-	case r := <-p.keys:
-		return r.key, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	for len(p.ready) == 0 {
+		if err := ctx.Err(); err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		p.cond.Wait()
 	}
+	r := p.ready[0]
+	p.ready = p.ready[1:]
+	p.needed--
+	p.mu.Unlock()
+	return r.key, r.err
 }
 
 // Algorithm is the algorithm of the keys the pool makes.
 func (p *KeyPool) Algorithm() KeyAlgorithm { return p.alg }
 
-// Close stops the workers and waits for them; keys not taken are dropped.
+// Close tells the workers to stop. It does not wait for a key being
+// generated: that goroutine ends when its key is done, and the key is dropped.
 func (p *KeyPool) Close() {
 	p.cancel()
-	go func() {
-		// Drain so that no worker blocks on a full channel.
-		for range p.keys {
-		}
-	}()
-	p.wg.Wait()
-	close(p.keys)
 }
