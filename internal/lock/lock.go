@@ -1,0 +1,102 @@
+// Package lock serializes certctl processes that write the same PKI: an
+// exclusive flock(2) on a lock file beside the cert dir. The kernel drops the
+// lock when its holder dies, however it dies, so a killed certctl never
+// leaves a stale lock behind.
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// HeldError is returned when the lock is still held when the wait ends.
+type HeldError struct {
+	Path   string
+	PID    int // the holder's process ID as it wrote it, 0 if unknown
+	Waited time.Duration
+}
+
+func (e *HeldError) Error() string {
+	holder := "another certctl"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("another certctl (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("%s holds the lock %s: waited %s; try again when it has finished, or raise --lock-timeout", holder, e.Path, e.Waited)
+}
+
+// Lock is a held lock.
+type Lock struct {
+	f *os.File
+}
+
+// pollInterval is how often a waiting process retries: flock has no timeout.
+const pollInterval = 50 * time.Millisecond
+
+// Acquire takes the exclusive lock on path (created 0600 if missing),
+// waiting up to timeout (0: try once). On success it writes its PID into the
+// file so that a waiting process can name the holder.
+func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file %s: %w", path, err)
+	}
+	start := time.Now()
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		waited := time.Since(start)
+		if waited >= timeout {
+			f.Close()
+			return nil, &HeldError{Path: path, PID: holderPID(path), Waited: waited.Round(time.Millisecond)}
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
+		case <-time.After(min(pollInterval, timeout-waited)):
+		}
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		f.Sync()
+	}
+	return &Lock{f: f}, nil
+}
+
+// Release drops the lock. The file stays: removing it would let two
+// processes lock two different files of the same name.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	return err
+}
+
+func holderPID(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	return pid
+}

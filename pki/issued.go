@@ -1,0 +1,92 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// VerifyIssued checks a certificate issued for a request (by an external CA
+// or through the certificates API) before it is installed: it must be the
+// certificate of pub, chain to ca (through the intermediates that came with
+// it), name exactly the subject asked for, cover every SAN asked for, carry
+// every extended key usage asked for, not be a CA, and be valid at now.
+//
+// The error lists every problem found, on one line, so that an operator can
+// fix the request in one round trip.
+func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub crypto.PublicKey, ca *x509.Certificate, want Profile, now time.Time) error {
+	var problems []string
+	if !SamePublicKey(cert.PublicKey, pub) {
+		problems = append(problems, "it does not match the private key")
+	}
+	if err := VerifySignedBy(cert, intermediates, ca, now); err != nil {
+		problems = append(problems, fmt.Sprintf("it is not signed by the CA %q", ca.Subject.CommonName))
+	}
+	if cert.Subject.CommonName != want.CommonName {
+		problems = append(problems, fmt.Sprintf("its CN is %q, not %q", cert.Subject.CommonName, want.CommonName))
+	}
+	if !sameSet(cert.Subject.Organization, want.Organization) {
+		problems = append(problems, fmt.Sprintf("its O is %q, not %q", cert.Subject.Organization, want.Organization))
+	}
+	if missing := MissingSANs(cert, want.DNSNames, want.IPs); len(missing) > 0 {
+		problems = append(problems, "it lacks the SANs "+strings.Join(missing, ", "))
+	}
+	if missing := MissingUsages(cert, want.ExtKeyUsages); len(missing) > 0 {
+		problems = append(problems, "it lacks the extended key usages "+strings.Join(missing, ", "))
+	}
+	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		problems = append(problems, "it lacks the key usage digital signature")
+	}
+	if cert.IsCA {
+		problems = append(problems, "it is a CA certificate (CA:TRUE)")
+	}
+	if err := ValidAt(cert, now); err != nil {
+		problems = append(problems, strings.TrimPrefix(err.Error(), "pki: certificate "))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("pki: certificate for %q refused: %s", want.Name, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// MissingUsages lists the extended key usages of want that cert lacks, by
+// name ("server auth", "client auth"). ExtKeyUsageAny covers every usage.
+func MissingUsages(cert *x509.Certificate, want []x509.ExtKeyUsage) []string {
+	if slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny) {
+		return nil
+	}
+	var missing []string
+	for _, u := range want {
+		if !slices.Contains(cert.ExtKeyUsage, u) {
+			missing = append(missing, UsageName(u))
+		}
+	}
+	return missing
+}
+
+// UsageName spells an extended key usage as certificates.k8s.io/v1 does.
+func UsageName(u x509.ExtKeyUsage) string {
+	switch u {
+	case x509.ExtKeyUsageServerAuth:
+		return "server auth"
+	case x509.ExtKeyUsageClientAuth:
+		return "client auth"
+	case x509.ExtKeyUsageCodeSigning:
+		return "code signing"
+	case x509.ExtKeyUsageEmailProtection:
+		return "email protection"
+	case x509.ExtKeyUsageAny:
+		return "any"
+	}
+	return fmt.Sprintf("usage %d", u)
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -1,0 +1,82 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVerifyIssued(t *testing.T) {
+	c := testCluster()
+	list, _ := Certificates(&c)
+	caProfile, _ := Find(list, "ca")
+	want, _ := Find(list, "apiserver")
+	newCA := func() (*x509.Certificate, crypto.Signer) {
+		k, _ := GenerateKey(rand.Reader, ECDSAP256)
+		ca, err := NewSelfSignedCA(rand.Reader, caProfile, k, NewValidity(fixedNow, 5*time.Minute, 10*365*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ca, k
+	}
+	ca, caKey := newCA()
+	otherCA, otherKey := newCA()
+	key, _ := GenerateKey(rand.Reader, ECDSAP256)
+	otherLeafKey, _ := GenerateKey(rand.Reader, ECDSAP256)
+	valid := NewValidity(fixedNow, 5*time.Minute, 365*24*time.Hour)
+	sign := func(p Profile, pub crypto.PublicKey, ca *x509.Certificate, caKey crypto.Signer, v Validity) *x509.Certificate {
+		cert, err := Sign(rand.Reader, p, pub, ca, caKey, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cert
+	}
+	tests := []struct {
+		name string
+		cert *x509.Certificate
+		want []string // substrings of the error; none means accepted
+	}{
+		{"good", sign(want, key.Public(), ca, caKey, valid), nil},
+		{"wrong key", sign(want, otherLeafKey.Public(), ca, caKey, valid), []string{"does not match the private key"}},
+		{"wrong CA", sign(want, key.Public(), otherCA, otherKey, valid), []string{"not signed by the CA"}},
+		{"missing SAN", func() *x509.Certificate {
+			p := want
+			p.DNSNames = p.DNSNames[1:]
+			return sign(p, key.Public(), ca, caKey, valid)
+		}(), []string{"lacks the SANs"}},
+		{"missing usage", func() *x509.Certificate {
+			p := want
+			p.ExtKeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+			return sign(p, key.Public(), ca, caKey, valid)
+		}(), []string{"lacks the extended key usages server auth"}},
+		{"expired", sign(want, key.Public(), ca, caKey, Validity{fixedNow.Add(-48 * time.Hour), fixedNow.Add(-time.Hour)}), []string{"expired"}},
+		{"not yet valid", sign(want, key.Public(), ca, caKey, Validity{fixedNow.Add(time.Hour), fixedNow.Add(48 * time.Hour)}), []string{"not valid before"}},
+		{"other subject", func() *x509.Certificate {
+			p := want
+			p.CommonName, p.Organization = "someone", []string{"system:masters"}
+			return sign(p, key.Public(), ca, caKey, valid)
+		}(), []string{`CN is "someone"`, "O is"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := VerifyIssued(tt.cert, nil, key.Public(), ca, want, fixedNow)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
