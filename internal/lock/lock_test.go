@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,27 +63,39 @@ func TestWaiterGetsLockWhenHolderReleases(t *testing.T) {
 	l2.Release()
 }
 
+// TestMain lets the test binary act as a lock holder in a child process.
+func TestMain(m *testing.M) {
+	if p := os.Getenv("LOCK_TEST_HOLD"); p != "" {
+		if _, err := Acquire(context.Background(), p, 0); err != nil {
+			os.Exit(3)
+		}
+		os.Stdout.WriteString("locked\n")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 // A holder that is killed leaves no stale lock: the kernel drops it.
 func TestKilledHolderReleases(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "lock")
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Fatal("flock(1) not installed: it comes with util-linux")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LOCK_TEST_HOLD="+p)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command("flock", p, "sleep", "30")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		l, err := Acquire(context.Background(), p, 0)
-		if err != nil {
-			break // the child holds it
-		}
-		l.Release() // we were first: let the child take it
-		if time.Now().After(deadline) {
-			t.Fatal("child never took the lock")
-		}
-		time.Sleep(20 * time.Millisecond)
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "locked\n" {
+		t.Fatalf("holder did not lock: %q %v", buf, err)
+	}
+	_, err = Acquire(context.Background(), p, 0)
+	var held *HeldError
+	if !errors.As(err, &held) || held.PID != cmd.Process.Pid {
+		t.Fatalf("err = %v, want the child (pid %d) named", err, cmd.Process.Pid)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
