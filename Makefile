@@ -37,7 +37,8 @@ fuzz-short:
 kube-binaries:
 	@hack/build-kube-binaries.sh $(KUBE_VERSION) $(KUBE_BIN_DIR)
 
-test-e2e: build kube-binaries
+# setup: the tests run `openssl verify`.
+test-e2e: setup build kube-binaries
 	$(GO) test -count=1 -timeout 45m ./test/...
 
 cluster-up: build kube-binaries
@@ -45,6 +46,10 @@ cluster-up: build kube-binaries
 
 cluster-down:
 	$(GO) run ./test/cmd/testcluster down
+
+.PHONY: cluster-status
+cluster-status:
+	$(GO) run ./test/cmd/testcluster status
 # ---- end of end-to-end section ----
 
 bench: build

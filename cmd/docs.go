@@ -50,7 +50,7 @@ func referenceIndex() string {
 	return strings.TrimSpace(`
 # certctl command reference
 
-Generated from the commands' own help by ` + "`make docs`" + `; do not edit by hand.
+Generated from the commands' own help by `+"`make docs`"+`; do not edit by hand.
 Start with [certctl](certctl.md).
 `) + "\n"
 }

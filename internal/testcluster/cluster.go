@@ -1,0 +1,261 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// etcdPeer keys etcd's peer port in Cluster.port; the other keys are component names.
+const etcdPeer = "etcd-peer"
+
+// Cluster is a control plane on certctl's PKI. Create it with New (or the testing wrapper
+// Start), then Start it; Stop ends every process it started. Its methods are safe for concurrent
+// use, but Start, Stop, Restart, StartComponent and StopComponent should not overlap.
+type Cluster struct {
+	opts   Options
+	binDir string
+	port   map[string]int // component name or etcdPeer -> port on Host
+
+	pki        *PKISpec
+	pkiWritten bool
+
+	mu    sync.Mutex
+	procs map[string]*process // running (or exited, not yet stopped) components
+}
+
+// New checks opts, finds the binaries and chooses free ports. It starts nothing.
+func New(opts Options) (*Cluster, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve cluster folder: %w", err)
+	}
+	opts.Dir = dir
+	binDir, err := BinDir(opts.BinDir, opts.Components...)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{
+		opts:   opts,
+		binDir: binDir,
+		port:   map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3]},
+		procs:  map[string]*process{},
+	}
+	c.pki = c.newPKISpec()
+	return c, nil
+}
+
+// Start writes the PKI and kubeconfigs unless WritePKI did already, starts the components in
+// order and waits for each to be healthy, then creates the ClusterRoleBinding kubeadm:cluster-admins
+// so that admin.conf is cluster-admin. On error the components already started keep running; call
+// Stop.
+func (c *Cluster) Start(ctx context.Context) error {
+	if !c.pkiWritten {
+		if err := c.WritePKI(ctx); err != nil {
+			return err
+		}
+	}
+	for _, name := range c.opts.Components {
+		if err := c.StartComponent(ctx, name); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(c.opts.Components, APIServer) {
+		if err := c.bootstrapRBAC(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WritePKI creates the cluster's folders and runs the PKI step: Options.WritePKI if set, else
+// PKISpec.WriteDefault (certctl). It starts nothing.
+func (c *Cluster) WritePKI(ctx context.Context) error {
+	for _, d := range []string{c.PKIDir(), c.LogDir(), c.runDir(APIServer), c.runDir(ControllerManager)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create cluster folder: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(c.opts.Dir, "var", "lib", "etcd"), 0o700); err != nil {
+		return fmt.Errorf("create etcd data folder: %w", err)
+	}
+	start := time.Now()
+	write := c.opts.WritePKI
+	if write == nil {
+		write = func(ctx context.Context, s *PKISpec) error { return s.WriteDefault(ctx) }
+	}
+	if err := write(ctx, c.pki); err != nil {
+		return fmt.Errorf("write PKI: %w", err)
+	}
+	c.pkiWritten = true
+	c.opts.Logf("testcluster: wrote PKI and kubeconfigs in %s (%v)", c.KubeconfigDir(), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// PKI returns the PKI step's description, to run certctl again on this cluster's folders (for
+// example to renew a certificate before Restart).
+func (c *Cluster) PKI() *PKISpec { return c.pki }
+
+func (c *Cluster) newPKISpec() *PKISpec {
+	return &PKISpec{
+		CertDir:              c.PKIDir(),
+		KubeconfigDir:        c.KubeconfigDir(),
+		NodeName:             NodeName,
+		AdvertiseAddress:     Host,
+		BindPort:             c.port[APIServer],
+		ControlPlaneEndpoint: c.Addr(APIServer),
+		ServiceCIDR:          ServiceCIDR,
+		DNSDomain:            DNSDomain,
+		ExtraArgs:            c.opts.CertctlArgs,
+		Log:                  fileAppender(filepath.Join(c.LogDir(), "certctl.log")),
+		certctl:              func() (string, error) { return certctlBinary(c.opts.Certctl) },
+	}
+}
+
+// StartComponent starts component name, which must not be running, and waits until it is healthy
+// (bounded by Options.ReadyTimeout and ctx). It reads the certificate files anew, so after a
+// renewal it serves the renewed certificates.
+func (c *Cluster) StartComponent(ctx context.Context, name string) error {
+	if !slices.Contains(c.opts.Components, name) {
+		return fmt.Errorf("start %s: not one of this cluster's components %q", name, c.opts.Components)
+	}
+	c.mu.Lock()
+	if p := c.procs[name]; p != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("start %s: already started (pid %d); stop it first", name, p.pid)
+	}
+	c.mu.Unlock()
+	start := time.Now()
+	p, err := startProcess(name, filepath.Join(c.binDir, name), c.args(name), c.LogPath(name), c.opts.Detached)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.procs[name] = p
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.ReadyTimeout)
+	defer cancel()
+	if err := c.waitReady(ctx, name, p); err != nil {
+		return err
+	}
+	c.opts.Logf("testcluster: %s ready at %s, pid %d (%v)", name, c.URL(name), p.pid, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// StopComponent stops component name (SIGTERM, then SIGKILL after Options.StopGrace) and waits
+// for its process to exit. Stopping a component that is not running does nothing. It returns an
+// error if the process had exited by itself before.
+func (c *Cluster) StopComponent(ctx context.Context, name string) error {
+	c.mu.Lock()
+	p := c.procs[name]
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	start := time.Now()
+	err := p.stop(ctx, c.opts.StopGrace)
+	c.mu.Lock()
+	delete(c.procs, name)
+	c.mu.Unlock()
+	c.opts.Logf("testcluster: %s pid %d stopped (%v)", name, p.pid, time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// Restart stops component name, waits for the old process to exit (an old one could still answer
+// the health check), starts it again on the same ports and files, and waits until it is healthy.
+func (c *Cluster) Restart(ctx context.Context, name string) error {
+	if err := c.StopComponent(ctx, name); err != nil {
+		return fmt.Errorf("restart %s: %w", name, err)
+	}
+	return c.StartComponent(ctx, name)
+}
+
+// Stop stops every running component in reverse start order. It returns the errors of all
+// components (for example one that had crashed) joined.
+func (c *Cluster) Stop(ctx context.Context) error {
+	var errs []error
+	for _, name := range slices.Backward(c.opts.Components) {
+		if err := c.StopComponent(ctx, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PID returns the process ID of component name, or 0 if it is not running.
+func (c *Cluster) PID(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.procs[name]; p != nil {
+		return p.pid
+	}
+	return 0
+}
+
+// Dir returns Options.Dir, made absolute.
+func (c *Cluster) Dir() string { return c.opts.Dir }
+
+// KubeconfigDir returns the folder of the kubeconfig files, DIR/etc/kubernetes.
+func (c *Cluster) KubeconfigDir() string { return filepath.Join(c.opts.Dir, "etc", "kubernetes") }
+
+// PKIDir returns the certificate folder, DIR/etc/kubernetes/pki.
+func (c *Cluster) PKIDir() string { return filepath.Join(c.KubeconfigDir(), "pki") }
+
+// Kubeconfig returns the path of the kubeconfig file name, e.g. "admin.conf".
+func (c *Cluster) Kubeconfig(name string) string { return filepath.Join(c.KubeconfigDir(), name) }
+
+// LogDir returns the folder of the logs, DIR/logs.
+func (c *Cluster) LogDir() string { return filepath.Join(c.opts.Dir, "logs") }
+
+// LogPath returns the log file of component name, DIR/logs/NAME.log.
+func (c *Cluster) LogPath(name string) string { return filepath.Join(c.LogDir(), name+".log") }
+
+func (c *Cluster) runDir(name string) string { return filepath.Join(c.opts.Dir, "var", "run", name) }
+
+// Port returns the port of component name (for etcd its client port), chosen by New.
+func (c *Cluster) Port(name string) int { return c.port[name] }
+
+// EtcdPeerPort returns etcd's peer port.
+func (c *Cluster) EtcdPeerPort() int { return c.port[etcdPeer] }
+
+// Addr returns HOST:PORT of component name.
+func (c *Cluster) Addr(name string) string { return net.JoinHostPort(Host, fmt.Sprint(c.port[name])) }
+
+// URL returns https://HOST:PORT of component name.
+func (c *Cluster) URL(name string) string { return "https://" + c.Addr(name) }
+
+// freePorts returns n distinct free TCP ports on Host. It holds all n listeners before closing
+// any, so the kernel does not hand out one port twice; another program could still take one before
+// a component binds it, which is unlikely in the ephemeral range.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

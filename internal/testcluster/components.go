@@ -1,0 +1,209 @@
+package testcluster
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// args returns the command line of component name, followed by Options.ExtraArgs[name].
+// The flags are kubeadm's static-pod manifests' (cmd/kubeadm/app/phases/controlplane/manifests.go,
+// phases/etcd/local.go) with loopback addresses, free ports and this cluster's folders.
+func (c *Cluster) args(name string) []string {
+	pki := c.PKIDir()
+	p := func(f string) string { return filepath.Join(pki, f) }
+	var a []string
+	switch name {
+	case Etcd:
+		// On SIGTERM etcd waits up to its request timeout (5s + 2 election timeouts = 7s) for the
+		// apiserver's open gRPC streams: Restart(Etcd) takes ~8s while kube-apiserver runs.
+		client := fmt.Sprintf("https://%s:%d", Host, c.port[Etcd])
+		peer := fmt.Sprintf("https://%s:%d", Host, c.port[etcdPeer])
+		a = []string{
+			"--name=" + NodeName,
+			"--data-dir=" + filepath.Join(c.opts.Dir, "var", "lib", "etcd"),
+			"--listen-client-urls=" + client,
+			"--advertise-client-urls=" + client,
+			"--listen-peer-urls=" + peer,
+			"--initial-advertise-peer-urls=" + peer,
+			"--initial-cluster=" + NodeName + "=" + peer,
+			"--cert-file=" + p("etcd/server.crt"),
+			"--key-file=" + p("etcd/server.key"),
+			"--client-cert-auth=true",
+			"--trusted-ca-file=" + p("etcd/ca.crt"),
+			"--peer-cert-file=" + p("etcd/peer.crt"),
+			"--peer-key-file=" + p("etcd/peer.key"),
+			"--peer-client-cert-auth=true",
+			"--peer-trusted-ca-file=" + p("etcd/ca.crt"),
+			"--snapshot-count=10000",
+		}
+	case APIServer:
+		a = []string{
+			"--advertise-address=" + Host,
+			"--bind-address=" + Host,
+			"--secure-port=" + fmt.Sprint(c.port[APIServer]),
+			// On a loopback advertise address the default "lease" reconciler makes the apiserver
+			// exit ("cannot use public IP ... with endpoint reconciler"); nothing here needs the
+			// kubernetes Service's endpoints.
+			"--endpoint-reconciler-type=none",
+			// With the default 0 the apiserver does not end open watches on SIGTERM, and its HTTP
+			// server then waits for kube-controller-manager's watch connections until it is killed
+			// (15s+ per Restart). With a grace period it ends them and exits in ~1-3s.
+			"--shutdown-watch-termination-grace-period=2s",
+			"--cert-dir=" + c.runDir(APIServer),
+			"--allow-privileged=true",
+			"--authorization-mode=Node,RBAC",
+			"--client-ca-file=" + p("ca.crt"),
+			"--enable-admission-plugins=NodeRestriction",
+			"--enable-bootstrap-token-auth=true",
+			"--etcd-servers=" + c.URL(Etcd),
+			"--etcd-cafile=" + p("etcd/ca.crt"),
+			"--etcd-certfile=" + p("apiserver-etcd-client.crt"),
+			"--etcd-keyfile=" + p("apiserver-etcd-client.key"),
+			"--kubelet-client-certificate=" + p("apiserver-kubelet-client.crt"),
+			"--kubelet-client-key=" + p("apiserver-kubelet-client.key"),
+			"--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+			"--proxy-client-cert-file=" + p("front-proxy-client.crt"),
+			"--proxy-client-key-file=" + p("front-proxy-client.key"),
+			"--requestheader-allowed-names=front-proxy-client",
+			"--requestheader-client-ca-file=" + p("front-proxy-ca.crt"),
+			"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+			"--requestheader-group-headers=X-Remote-Group",
+			"--requestheader-username-headers=X-Remote-User",
+			"--service-account-issuer=" + ServiceAccountIssuer,
+			"--service-account-key-file=" + p("sa.pub"),
+			"--service-account-signing-key-file=" + p("sa.key"),
+			"--service-cluster-ip-range=" + ServiceCIDR,
+			"--tls-cert-file=" + p("apiserver.crt"),
+			"--tls-private-key-file=" + p("apiserver.key"),
+		}
+	case ControllerManager:
+		kubeconfig := c.Kubeconfig("controller-manager.conf")
+		a = []string{
+			"--kubeconfig=" + kubeconfig,
+			// Delegated authentication and authorization of KCM's own endpoints, as kubeadm sets
+			// them; they need the apiserver's --requestheader-* flags above, or KCM's log floods.
+			"--authentication-kubeconfig=" + kubeconfig,
+			"--authorization-kubeconfig=" + kubeconfig,
+			"--bind-address=" + Host,
+			"--secure-port=" + fmt.Sprint(c.port[ControllerManager]),
+			"--cert-dir=" + c.runDir(ControllerManager),
+			"--client-ca-file=" + p("ca.crt"),
+			"--requestheader-client-ca-file=" + p("front-proxy-ca.crt"),
+			"--root-ca-file=" + p("ca.crt"),
+			"--service-account-private-key-file=" + p("sa.key"),
+			"--cluster-signing-cert-file=" + p("ca.crt"),
+			"--cluster-signing-key-file=" + p("ca.key"),
+			// Only the CSR controllers: the tests exercise the certificates API, and the other
+			// controllers would need nodes and a scheduler.
+			"--controllers=csrsigning,csrapproving,csrcleaner",
+			"--leader-elect=false",
+			// With its own credentials KCM may not update certificatesigningrequests/status, and
+			// approved CSRs are never signed.
+			"--use-service-account-credentials=true",
+		}
+	}
+	return append(a, c.opts.ExtraArgs[name]...)
+}
+
+// waitReady polls the health endpoint of component name until it answers ok, the process exits,
+// or ctx ends.
+func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error {
+	client, url, err := c.healthClient(name)
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
+	var last string
+	for {
+		if done, werr := p.exited(); done {
+			p.stopping = true // reported here; Stop need not report it again
+			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.logPath)
+		}
+		ok, msg := probe(ctx, client, url, name)
+		if ok {
+			return nil
+		}
+		last = msg
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), last, p.logPath)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func probe(ctx context.Context, client *http.Client, url, name string) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false, err.Error()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	msg := fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusOK {
+		return false, msg
+	}
+	if name == Etcd && !strings.Contains(string(body), `"health":"true"`) {
+		return false, msg
+	}
+	return true, msg
+}
+
+// healthClient returns a client and URL for component name's health endpoint:
+//   - etcd: GET /health with certctl's etcd/healthcheck-client certificate, verified by etcd/ca.crt;
+//   - kube-apiserver: GET /readyz with super-admin.conf's credentials (system:masters is
+//     authorized before RBAC's bootstrap roles exist);
+//   - kube-controller-manager: GET /healthz, which --authorization-always-allow-paths lets through.
+//     Its serving certificate is one KCM makes for itself in --cert-dir and no CA vouches for, so
+//     that probe skips verification.
+func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
+	switch name {
+	case Etcd:
+		tlsCfg, err := tlsConfig(filepath.Join(c.PKIDir(), "etcd", "ca.crt"),
+			filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.crt"), filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.key"))
+		if err != nil {
+			return nil, "", err
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}, c.URL(Etcd) + "/health", nil
+	case APIServer:
+		client, err := c.HTTPClient("super-admin.conf")
+		if err != nil {
+			return nil, "", err
+		}
+		return client, c.URL(APIServer) + "/readyz", nil
+	default:
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // see above
+		return &http.Client{Transport: tr}, c.URL(ControllerManager) + "/healthz", nil
+	}
+}
+
+// tlsConfig returns a client TLS config that trusts caFile and presents certFile/keyFile.
+func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("read CA %s: no PEM certificate", caFile)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}

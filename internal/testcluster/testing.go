@@ -1,0 +1,98 @@
+package testcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+)
+
+// LogTailLines is how many lines of each component's log Start prints when a test fails.
+const LogTailLines = 40
+
+// Start creates and starts a Cluster for the test t and stops it when the test and its subtests
+// end. Options.Dir defaults to t.TempDir() and Options.Logf to t.Logf. It fails the test at once if
+// the cluster does not come up (for example, kube binaries missing: `make kube-binaries`). When
+// the test fails or panics, the last LogTailLines lines of each component's log are logged.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	c := newForTest(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("start test cluster: %v", err)
+	}
+	return c
+}
+
+// WritePKI creates a Cluster for the test t and runs only its PKI step (certctl by default): the
+// files are in c.PKIDir() and c.KubeconfigDir(), and no component runs until c.Start.
+func WritePKI(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	c := newForTest(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := c.WritePKI(ctx); err != nil {
+		t.Fatalf("write test cluster PKI: %v", err)
+	}
+	return c
+}
+
+func newForTest(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	c, err := New(opts)
+	if err != nil {
+		t.Fatalf("create test cluster: %v", err)
+	}
+	// Registered after t.TempDir's cleanup, so it runs before the folder is removed.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Errorf("stop test cluster: %v", err)
+		}
+		if t.Failed() || panicking() {
+			var b strings.Builder
+			c.WriteLogTails(&b, LogTailLines)
+			if b.Len() > 0 {
+				t.Log("logs of the test cluster:\n" + b.String())
+			}
+		}
+	})
+	return c
+}
+
+// WriteLogTails writes the last n lines of certctl's log and of each component's log to w.
+func (c *Cluster) WriteLogTails(w io.Writer, n int) {
+	for _, name := range append([]string{"certctl"}, c.opts.Components...) {
+		path := c.LogPath(name)
+		tail, err := tailFile(path, n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // never started
+		}
+		if err != nil {
+			fmt.Fprintf(w, "---- %s: %v\n", name, err)
+			continue
+		}
+		fmt.Fprintf(w, "---- last %d lines of %s:\n%s\n---- end of %s\n", n, path, tail, name)
+	}
+}
+
+// panicking reports whether the calling goroutine is unwinding a panic. A test's cleanups run
+// during its panic, but t.Failed() is still false then (Go 1.26), and the logs matter most then.
+// A goroutine's stack shows the runtime's panic frame while deferred calls run.
+func panicking() bool {
+	return bytes.Contains(debug.Stack(), []byte("\npanic("))
+}
