@@ -47,6 +47,13 @@ func newCertsListCommand() *cobra.Command {
 		Example: "  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Read-only: finish an interrupted transaction if nobody holds
+			// the lock, so that the list shows what is really in force.
+			release, err := recoverIfUnlocked(cmd.Context(), cmd.ErrOrStderr(), certDir, kubeconfigDir)
+			if err != nil {
+				return err
+			}
+			defer release()
 			return listInventory(cmd.OutOrStdout(), certDir, kubeconfigDir, time.Now())
 		},
 	}

@@ -32,6 +32,7 @@ func allCertNames() []string {
 
 type initCertsOptions struct {
 	cluster clusterFlags
+	lock    lockFlags
 	useCSR  bool
 	csrDir  string
 	dryRun  bool
@@ -74,6 +75,7 @@ func newInitCertsCommand() *cobra.Command {
 		},
 	}
 	o.cluster.addTo(c.Flags())
+	o.lock.addTo(c.Flags())
 	c.Flags().BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
 	c.Flags().StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
@@ -106,6 +108,11 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if cluster.ExternalEtcd && name != "all" && isEtcdPhase(name) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
 	}
+	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), cluster.CertificatesDir, o.lock.timeout)
+	if err != nil {
+		return err
+	}
+	defer release()
 	out := cmd.OutOrStdout()
 	if o.useCSR {
 		fmt.Fprintf(out, "[certs] Writing keys and CSRs to %q\n", o.csrDir)
@@ -134,6 +141,7 @@ func isEtcdPhase(name string) bool {
 
 type initKubeconfigOptions struct {
 	cluster       clusterFlags
+	lock          lockFlags
 	kubeconfigDir string
 	dryRun        bool
 }
@@ -172,6 +180,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 		},
 	}
 	o.cluster.addTo(c.Flags())
+	o.lock.addTo(c.Flags())
 	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
 	return c
@@ -186,6 +195,11 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
+	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	fmt.Fprintf(cmd.OutOrStdout(), "[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir)
 	env := &phases.Env{
 		Cluster:       cluster,

@@ -53,6 +53,11 @@ type Cluster struct {
 	// ExternalEtcd is set when the cluster uses an external etcd
 	// (etcd.external): kubeadm then makes no etcd certificates.
 	ExternalEtcd bool
+	// SignerNames maps a certificate's name as `certctl renew` spells it
+	// ("apiserver", "admin.conf") to the signer name its CSR asks for with
+	// --use-api, instead of the default one (renewal.signerNames of a
+	// CertctlConfiguration document, or --signer-name). Not kubeadm's.
+	SignerNames map[string]string
 }
 
 // Default returns kubeadm's defaults. AdvertiseAddress and NodeName stay

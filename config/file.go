@@ -20,6 +20,14 @@ const (
 	kubeadmGroupV1beta3 = "kubeadm.k8s.io/v1beta3"
 )
 
+// CertctlGroup and CertctlKind name certctl's own document, for settings
+// kubeadm has no field for. It may share kubeadm's configuration file:
+// kubeadm warns about a document of a kind it does not know and ignores it.
+const (
+	CertctlGroup = "certctl.io/v1alpha1"
+	CertctlKind  = "CertctlConfiguration"
+)
+
 // kinds that may share a kubeadm config file and that certctl ignores
 // without a warning, because kubeadm accepts them there.
 var ignoredKinds = map[string]bool{
@@ -108,6 +116,20 @@ type networking struct {
 	DNSDomain     string `json:"dnsDomain"`
 }
 
+// certctlConfiguration is CertctlKind:
+//
+//	apiVersion: certctl.io/v1alpha1
+//	kind: CertctlConfiguration
+//	renewal:
+//	  signerNames:
+//	    apiserver: example.com/apiserver-serving
+type certctlConfiguration struct {
+	typeMeta
+	Renewal struct {
+		SignerNames map[string]string `json:"signerNames"`
+	} `json:"renewal"`
+}
+
 type apiServer struct {
 	ExtraArgs              ignored  `json:"extraArgs"`
 	ExtraVolumes           ignored  `json:"extraVolumes"`
@@ -172,16 +194,22 @@ func Parse(data []byte, base Cluster) (*File, error) {
 			target = &initConfiguration{}
 		case "ClusterConfiguration":
 			target = &clusterConfiguration{}
+		case CertctlKind:
+			target = &certctlConfiguration{}
 		default:
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown kind %q in %s, ignored", where, tm.Kind, tm.APIVersion))
 			continue
 		}
 		switch tm.APIVersion {
+		case CertctlGroup:
 		case kubeadmGroupV1beta4:
 		case kubeadmGroupV1beta3:
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s is deprecated; read as v1beta4", where, tm.APIVersion))
 		default:
-			return nil, fmt.Errorf("%s: unsupported apiVersion %q: use %s", where, tm.APIVersion, kubeadmGroupV1beta4)
+			return nil, fmt.Errorf("%s: unsupported apiVersion %q: use %s", where, tm.APIVersion, wantGroup(tm.Kind))
+		}
+		if (tm.Kind == CertctlKind) != (tm.APIVersion == CertctlGroup) {
+			return nil, fmt.Errorf("%s: unsupported apiVersion %q: use %s", where, tm.APIVersion, wantGroup(tm.Kind))
 		}
 		if err := json.Unmarshal(jsonDoc, target); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
@@ -202,6 +230,13 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		case *clusterConfiguration:
 			if err := applyClusterConfiguration(c, t); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+		case *certctlConfiguration:
+			for name, s := range t.Renewal.SignerNames {
+				if c.SignerNames == nil {
+					c.SignerNames = map[string]string{}
+				}
+				c.SignerNames[name] = s
 			}
 		}
 		seen++
@@ -245,6 +280,14 @@ func applyClusterConfiguration(c *Cluster, t *clusterConfiguration) error {
 		*d.into = v
 	}
 	return nil
+}
+
+// wantGroup is the API group and version certctl reads kind in.
+func wantGroup(kind string) string {
+	if kind == CertctlKind {
+		return CertctlGroup
+	}
+	return kubeadmGroupV1beta4
 }
 
 func setString(dst *string, v string) {

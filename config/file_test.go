@@ -85,6 +85,24 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "certctl's signer names beside kubeadm's documents",
+			in: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n---\n" +
+				"apiVersion: certctl.io/v1alpha1\nkind: CertctlConfiguration\nrenewal:\n  signerNames:\n    apiserver: example.com/serving\n    admin.conf: example.com/client\n",
+			check: func(t *testing.T, c Cluster) {
+				want := map[string]string{"apiserver": "example.com/serving", "admin.conf": "example.com/client"}
+				if !reflect.DeepEqual(c.SignerNames, want) {
+					t.Errorf("SignerNames = %v, want %v", c.SignerNames, want)
+				}
+			},
+		},
+		{
+			name:     "unknown field of certctl's document warns",
+			in:       "apiVersion: certctl.io/v1alpha1\nkind: CertctlConfiguration\nrenewal:\n  signerName: {}\n",
+			wantWarn: []string{`unknown field "renewal.signerName"`},
+		},
+		{name: "certctl's kind in kubeadm's group", in: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: CertctlConfiguration\n", wantErr: `use certctl.io/v1alpha1`},
+		{name: "kubeadm's kind in certctl's group", in: "apiVersion: certctl.io/v1alpha1\nkind: ClusterConfiguration\n", wantErr: `use kubeadm.k8s.io/v1beta4`},
 		{name: "malformed YAML", in: "apiVersion: [\n", wantErr: "malformed YAML"},
 		{name: "no kind", in: "apiVersion: kubeadm.k8s.io/v1beta4\n", wantErr: "apiVersion and kind must be set"},
 		{name: "unsupported version", in: "apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n", wantErr: "unsupported apiVersion"},

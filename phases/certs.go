@@ -256,7 +256,9 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
 	}
 	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {
-		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: renew it with `certctl renew %s`, or remove it and its key to make a new one", certPath, strings.Join(missing, ", "), p.Name)
+		// Renewal copies the SANs of the existing certificate, so it cannot
+		// add these: a new certificate must be made from the configuration.
+		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: move it and its key aside (keep them until the new pair works), then run this command again to make a new pair", certPath, strings.Join(missing, ", "))
 	}
 	if err := pki.ValidAt(cert, env.start); err != nil {
 		env.warnf("%s: %v", certPath, err)

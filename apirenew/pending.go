@@ -1,0 +1,87 @@
+package apirenew
+
+import (
+	"crypto"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/pki"
+)
+
+// PendingDirName is the folder, beside the certificate folder, that keeps
+// the private key of each CSR whose certificate is not installed yet, so
+// that a run stopped while it waited (a timeout, Ctrl-C, a kill) finds its
+// key, and so its CSR, again.
+const PendingDirName = ".certctl-pending"
+
+// PendingDir returns the pending-key folder of a certificate folder:
+// PendingDirName in its parent (/etc/kubernetes/.certctl-pending for
+// /etc/kubernetes/pki), beside the transaction folder and out of the
+// folders that kube-apiserver and etcd read.
+func PendingDir(certDir string) (string, error) {
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", certDir, err)
+	}
+	return filepath.Join(filepath.Dir(abs), PendingDirName), nil
+}
+
+// pendingDirMode: the folder holds private keys.
+const pendingDirMode fs.FileMode = 0o700
+
+// pending is the pending-key folder: one TARGET.key per certificate
+// ("apiserver.key", "admin.conf.key"), mode 0600.
+type pending struct{ dir string }
+
+func (p pending) path(target string) string { return filepath.Join(p.dir, target+".key") }
+
+// load returns the pending key of target, or nil when there is none.
+func (p pending) load(target string) (crypto.Signer, error) {
+	path := p.path(target)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	k, err := pki.ReadKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: remove it, or run again with --new-request", err)
+	}
+	return k, nil
+}
+
+// save writes the pending key of target atomically (durable once it
+// returns), before its CSR exists: a CSR whose key was lost could never
+// be installed.
+func (p pending) save(target string, key crypto.Signer) error {
+	data, err := pki.MarshalPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.dir, pendingDirMode); err != nil {
+		return fmt.Errorf("create pending-key folder %s: %w", p.dir, err)
+	}
+	if err := atomicfile.WriteFile(p.path(target), data, pki.KeyMode); err != nil {
+		return fmt.Errorf("write pending key of %s: %w", target, err)
+	}
+	return nil
+}
+
+// remove deletes the pending key of target if it is still the key pub (a
+// concurrent run may have replaced it), then the folder if it is empty.
+func (p pending) remove(target string, pub crypto.PublicKey) error {
+	k, err := p.load(target)
+	if err != nil || k == nil {
+		return err
+	}
+	if !pki.SamePublicKey(k.Public(), pub) {
+		return nil
+	}
+	if err := os.Remove(p.path(target)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove pending key of %s: %w", target, err)
+	}
+	_ = os.Remove(p.dir) // fails while it holds other keys, which is what we want
+	return nil
+}

@@ -1,0 +1,140 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/expiration"
+)
+
+// Exit statuses of check-expiration, for monitoring (docs/renew.md). A
+// problem outranks an expiry: a certificate that does not match its key
+// breaks the cluster now.
+const (
+	// ExitExpiringSoon: a certificate or CA expires within --warn-within,
+	// or has expired.
+	ExitExpiringSoon = 2
+	// ExitProblems: a certificate has a problem (unreadable, key missing or
+	// not matching, not signed by its CA, CA missing, SAN drift).
+	ExitProblems = 3
+)
+
+type checkExpirationOptions struct {
+	cluster       clusterFlags
+	kubeconfigDir string
+	output        string
+	warnWithin    time.Duration
+}
+
+func newCheckExpirationCommand() *cobra.Command {
+	o := &checkExpirationOptions{}
+	c := &cobra.Command{
+		Use:   "check-expiration",
+		Short: "Show when each certificate expires and what is wrong with it; exit non-zero for monitoring",
+		Long: dedent.Dedent(`
+			Print, as ` + "`kubeadm certs check-expiration`" + ` does, the expiry of every
+			certificate of the node (files in --cert-dir, client certificates in the
+			kubeconfig files of --kubeconfig-dir) and of the CAs, and also:
+
+			- a PROBLEMS column: a certificate not signed by its CA, a key that does
+			  not match its certificate, a missing key, an unreadable file, and, with
+			  --config, SANs that differ from what the configuration asks for;
+			- the kubelet's client certificate (kubelet.conf and the file it points
+			  to, e.g. /var/lib/kubelet/pki/kubelet-client-current.pem) when
+			  kubelet.conf exists.
+
+			-o json and -o yaml print the versioned schema output.certctl.io/v1
+			(docs/renew.md). It only reads, after finishing or discarding a renewal
+			that was interrupted (as every certctl command does).
+
+			Exit status: 0 all well; 2 something expires within --warn-within (by
+			default: has expired); 3 a problem was found (takes precedence over 2);
+			1 certctl could not run.
+		`),
+		Example: examples(`
+			# kubeadm's tables, with problems
+			sudo certctl check-expiration
+
+			# For monitoring: exit 2 when anything expires within 30 days
+			certctl check-expiration --warn-within 720h -o json > /var/lib/node-exporter/certs.json
+
+			# Also check the SANs against kubeadm's configuration
+			sudo certctl check-expiration --config kubeadm.yaml
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	fs := c.Flags()
+	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "apiserver-advertise-address")
+	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(expiration.Formats, ", "))
+	fs.DurationVar(&o.warnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
+	return c
+}
+
+func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
+	if !validFormat(o.output) {
+		return fmt.Errorf("unknown output format %q: use %s", o.output, strings.Join(expiration.Formats, ", "))
+	}
+	if o.warnWithin < 0 {
+		return fmt.Errorf("--warn-within %v must not be negative", o.warnWithin)
+	}
+	errOut := cmd.ErrOrStderr()
+	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin}
+	// Without --config the SANs have nothing to be compared with: the
+	// flags' defaults (this host's name and address) would report drift
+	// on every node made with other values.
+	if o.cluster.configFile != "" {
+		cluster, err := o.cluster.load(cmd, errOut)
+		if err != nil {
+			return err
+		}
+		opts.Cluster, opts.ConfigFile, opts.CertDir = cluster, o.cluster.configFile, cluster.CertificatesDir
+	}
+	release, err := recoverIfUnlocked(cmd.Context(), errOut, opts.CertDir, o.kubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	opts.Now = time.Now()
+	info, err := expiration.Check(opts)
+	if err != nil {
+		return err
+	}
+	if err := expiration.Write(cmd.OutOrStdout(), info, o.output); err != nil {
+		return err
+	}
+	if problems := info.Problems(); len(problems) > 0 {
+		more := ""
+		if len(problems) > 1 {
+			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
+		}
+		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%s%s", problems[0], more)}
+	}
+	if soon := info.ExpiringSoon(); len(soon) > 0 {
+		names := make([]string, len(soon))
+		for i, c := range soon {
+			names[i] = fmt.Sprintf("%s (%s)", c.Name, c.File)
+		}
+		when := "have expired"
+		if o.warnWithin > 0 {
+			when = fmt.Sprintf("expire within %v or have expired", o.warnWithin)
+		}
+		return &ExitError{Code: ExitExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; renew them with `certctl renew` (CAs: see docs/renew.md)", len(soon), when, strings.Join(names, ", "))}
+	}
+	return nil
+}
+
+func validFormat(f string) bool {
+	for _, v := range expiration.Formats {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}

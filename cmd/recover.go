@@ -1,0 +1,141 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/internal/txn"
+)
+
+// defaultLockTimeout bounds the wait of a writing command for another
+// certctl working on the same folders (a renewal takes about a second).
+const defaultLockTimeout = time.Minute
+
+// lockFlags is --lock-timeout, for the commands that write.
+type lockFlags struct {
+	timeout time.Duration
+}
+
+func (f *lockFlags) addTo(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.timeout, "lock-timeout", defaultLockTimeout, "how long to wait for another certctl command working on the same folders before giving up")
+}
+
+// lockAndRecover must run first in every command that writes the
+// certificate or kubeconfig folders. It takes certctl's lock
+// (internal/lock, beside the certificate folder), waiting up to wait for
+// another certctl, then recovers (see recoverLocked). The returned function
+// releases the lock; call it when the command is done.
+func lockAndRecover(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
+	l, err := acquire(ctx, certDir, wait)
+	if err != nil {
+		return nil, err
+	}
+	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return func() { l.Release() }, nil
+}
+
+// recoverIfUnlocked is lockAndRecover for commands that only read, such as
+// check-expiration from a monitoring agent: they never wait. When another
+// certctl holds the lock, its transaction is in progress, not interrupted,
+// and must not be touched: the command reads the files as they are. When
+// the lock cannot be taken at all (a user who may not write beside the
+// certificate folder), there is nothing such a user could recover either.
+func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
+	l, err := acquire(ctx, certDir, 0)
+	var held *lock.HeldError
+	switch {
+	case errors.As(err, &held):
+		fmt.Fprintf(errOut, "[recover] skipped: another certctl (pid %d) is working on these files; reading them as they are\n", held.PID)
+		return func() {}, nil
+	case errors.Is(err, fs.ErrPermission):
+		return func() {}, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return func() { l.Release() }, nil
+}
+
+// acquire takes the lock that guards certDir. A certificate folder whose
+// parent does not exist yet has nothing to guard: acquire then returns a
+// nil lock, whose Release does nothing.
+func acquire(ctx context.Context, certDir string, wait time.Duration) (*lock.Lock, error) {
+	path, err := lock.Beside(certDir)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lock.Acquire(ctx, path, wait)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, withPermissionHint(err)
+	}
+	return l, nil
+}
+
+// recoverLocked rolls forward or discards a renewal that was interrupted
+// (txn.Recover), and removes the temporary files a killed
+// atomicfile.WriteFile leaves in the certificate folder, its etcd folder
+// and the kubeconfig folders. What it did goes to errOut, so that a
+// command's own output stays parseable. The caller holds the lock.
+func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) error {
+	root, err := txn.Root(certDir)
+	if err != nil {
+		return err
+	}
+	report, err := txn.Recover(root)
+	if report != nil {
+		printRecovery(errOut, report)
+	}
+	if err != nil {
+		return withPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
+	}
+	dirs := append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...)
+	for _, d := range dirs {
+		removed, err := atomicfile.CleanTemp(d)
+		for _, p := range removed {
+			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)
+		}
+		if err != nil {
+			return withPermissionHint(err)
+		}
+	}
+	return nil
+}
+
+// withPermissionHint says what to do about a folder certctl may not read.
+func withPermissionHint(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w: run certctl as root, or fix the permissions", err)
+	}
+	return err
+}
+
+func printRecovery(w io.Writer, r *txn.Report) {
+	for _, t := range r.Transactions {
+		if t.Committed {
+			fmt.Fprintf(w, "[recover] finished renewal %s, which was interrupted after it committed: %d file(s) now hold the new content\n", t.ID, len(t.Targets))
+		} else {
+			fmt.Fprintf(w, "[recover] discarded renewal %s, which was interrupted before it committed: no file had been changed\n", t.ID)
+		}
+	}
+	for _, p := range r.Removed {
+		fmt.Fprintf(w, "[recover] removed %s, left by an interrupted write\n", p)
+	}
+}

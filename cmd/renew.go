@@ -1,0 +1,216 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/renewal"
+)
+
+type renewOptions struct {
+	cluster       clusterFlags
+	kubeconfigDir string
+	reuseKey      bool
+	noBackup      bool
+	api           useAPIFlags
+	lock          lockFlags
+}
+
+func newRenewCommand() *cobra.Command {
+	o := &renewOptions{}
+	c := &cobra.Command{
+		Use:   "renew all|NAME...",
+		Short: "Renew certificates from the CAs on disk, crash-safely, with a backup",
+		Long: dedent.Dedent(`
+			Renew the leaf certificates of a control-plane node and the client
+			certificates embedded in its kubeconfig files, signed by the CAs in
+			--cert-dir, as `+"`kubeadm certs renew`"+` does, but safely on a live node:
+
+			- The existing certificate is authoritative: its CN, O, SANs and key
+			  usages are kept. A new key is made with the configured algorithm
+			  (encryptionAlgorithm of --config, or --encryption-algorithm; without
+			  either, the current key's algorithm); --reuse-key keeps the key.
+			  The validity is certificateValidityPeriod, cut to the CA's expiry.
+			- In a kubeconfig file only the client certificate and key change, and
+			  the CA data is refreshed from ca.crt; every other field stays.
+			- Every file is read and checked before anything is written: a corrupt
+			  file, a key that does not match, a certificate from another CA, an
+			  expired CA or a missing CA key (external CA) fails the run and
+			  leaves every file as it was.
+			- The old files are saved in certctl-backups/TIMESTAMP beside the
+			  certificate folder (--no-backup skips it), and all new files replace
+			  the old ones in one transaction: if certctl is killed, the next
+			  certctl command finishes or discards it, so a certificate never
+			  ends up with a key that does not match.
+
+			CAs are not renewed. With "all", a missing file is reported as
+			MISSING and skipped; a named one is an error. kubelet.conf is left to
+			the kubelet, which rotates its own client certificate.
+
+			At the end certctl lists the components to restart.
+
+			With --use-api the new certificates come from the cluster's
+			certificates API instead of the CA keys on disk: one CSR per
+			certificate, approved and issued in the cluster, then checked and
+			installed the same way, in one transaction with a backup.
+		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
+			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
+		Example: examples(`
+			# Everything, with kubeadm's configuration file for the key algorithm and validity
+			sudo certctl renew all --config kubeadm.yaml
+
+			# Only the API server's serving certificate and the admin's kubeconfig
+			sudo certctl renew apiserver admin.conf
+
+			# Another layout, keeping the current keys
+			sudo certctl renew all --reuse-key --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s
+		`),
+		ValidArgs: renewal.Names(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args)
+		},
+	}
+	fs := c.Flags()
+	o.cluster.addSubsetTo(fs, "config", "cert-dir", "encryption-algorithm", "certificate-validity")
+	// Renewal's default is not init's: see renewal.Options.KeyAlgorithm.
+	alg := fs.Lookup("encryption-algorithm")
+	alg.DefValue = ""
+	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
+		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
+	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	fs.BoolVar(&o.reuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
+	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
+	o.api.addTo(fs)
+	o.lock.addTo(fs)
+	return c
+}
+
+func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
+	if o.reuseKey && cmd.Flags().Changed("encryption-algorithm") {
+		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
+	}
+	if err := o.api.check(cmd, o.reuseKey); err != nil {
+		return err
+	}
+	errOut := cmd.ErrOrStderr()
+	cluster, err := o.cluster.loadForRenewal(cmd, errOut)
+	if err != nil {
+		return err
+	}
+	targets, err := renewal.Targets(cluster)
+	if err != nil {
+		return err
+	}
+	selected, err := renewal.Select(targets, args, cluster)
+	if err != nil {
+		return err
+	}
+	// The configured algorithm applies when the user configured one;
+	// otherwise each key keeps its algorithm (see renewal.Options).
+	var alg pki.KeyAlgorithm
+	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
+		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
+	}
+	out := cmd.OutOrStdout()
+	opts := renewal.Options{
+		CertDir:       cluster.CertificatesDir,
+		KubeconfigDir: o.kubeconfigDir,
+		KeyAlgorithm:  alg,
+		Validity:      cluster.CertificateValidity,
+		ReuseKey:      o.reuseKey,
+		SkipMissing:   len(args) == 1 && args[0] == "all",
+		NoBackup:      o.noBackup,
+		Now:           time.Now,
+		Rand:          rand.Reader,
+		Out:           out,
+	}
+	// With --use-api the certificates are obtained first, without the
+	// lock: waiting for an approval must not hold up other commands.
+	issuer, err := o.api.obtain(cmd, cluster, o.cluster.configFile, selected, opts)
+	if err != nil {
+		return err
+	}
+	if issuer != nil {
+		opts.Issuer = issuer
+	}
+	release, err := lockAndRecover(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", cluster.CertificatesDir, o.kubeconfigDir)
+	res, err := renewal.Renew(cmd.Context(), selected, opts)
+	if err != nil {
+		return err
+	}
+	o.api.installed(issuer, res, errOut)
+	res.WriteSummary(out)
+	return nil
+}
+
+// loadForRenewal is load for renewal, which takes names and SANs from the
+// certificates on disk: the same precedence (defaults, --config, flags)
+// for the settings it uses, without load's detection and validation of the
+// node's name and address. Renewal does not use them, and detecting them
+// fails on a node without a default route or whose host name is not a DNS
+// name, which would stop a cron renewal for nothing.
+func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	c := config.Default()
+	if f.configFile != "" {
+		file, err := config.LoadFile(f.configFile, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range file.Warnings {
+			fmt.Fprintf(warn, "[warning] %s: %s\n", f.configFile, w)
+		}
+		c = file.Cluster
+	}
+	changed := cmd.Flags().Changed
+	if changed("cert-dir") {
+		c.CertificatesDir = f.certDir
+	}
+	if changed("encryption-algorithm") {
+		c.EncryptionAlgorithm = f.encryptionAlgorithm
+	}
+	if changed("certificate-validity") {
+		c.CertificateValidity = f.certValidity
+	}
+	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
+		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(config.EncryptionAlgorithms, ", "))
+	}
+	if c.CertificateValidity <= 0 {
+		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
+	}
+	// pki.Certificates, which lists what there is to renew, needs a node;
+	// these values end up in no certificate.
+	if c.NodeName == "" {
+		c.NodeName = "node"
+	}
+	if net.ParseIP(c.AdvertiseAddress) == nil {
+		c.AdvertiseAddress = "127.0.0.1"
+	}
+	return &c, nil
+}
+
+// addSubsetTo registers only the named flags of clusterFlags, with their
+// usual help and defaults: renewal and expiry checks read SANs and
+// endpoints from the certificates, so the flags that set them would do
+// nothing there.
+func (f *clusterFlags) addSubsetTo(fs *pflag.FlagSet, names ...string) {
+	all := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
+	f.addTo(all)
+	for _, n := range names {
+		fs.AddFlag(all.Lookup(n))
+	}
+}

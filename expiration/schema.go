@@ -1,0 +1,93 @@
+// Package expiration checks the certificates of a control-plane node the way
+// `kubeadm certs check-expiration` does, and also reports what would break
+// the cluster before expiry does: a certificate that does not chain to its
+// CA, a key that does not match, SANs that drifted from the configuration,
+// and the kubelet's client certificate.
+package expiration
+
+import "time"
+
+// The versioned output schema of `certctl check-expiration -o json|yaml`.
+//
+// Compatibility: within APIVersion output.certctl.io/v1, fields and
+// Problem types are only ever added, never renamed, removed or given
+// another meaning; a consumer must ignore what it does not know. The
+// fields kubeadm's output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo
+// has keep its names and meanings, so tools written for kubeadm's JSON read
+// certctl's. docs/renew.md documents every field.
+const (
+	APIVersion = "output.certctl.io/v1"
+	Kind       = "CertificateExpirationInfo"
+)
+
+// Info is the whole report.
+type Info struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	// CheckedAt is the instant residual times are measured from.
+	CheckedAt time.Time `json:"checkedAt"`
+	// WarnWithinSeconds is --warn-within; ExpiringSoon is set on every
+	// certificate whose residual time is below it.
+	WarnWithinSeconds      int64         `json:"warnWithinSeconds"`
+	Certificates           []Certificate `json:"certificates"`
+	CertificateAuthorities []Certificate `json:"certificateAuthorities"`
+}
+
+// Certificate is one certificate or CA.
+type Certificate struct {
+	// Name is kubeadm's: "apiserver", "etcd-server", "admin.conf", "ca";
+	// plus "kubelet.conf" for the kubelet's client certificate.
+	Name string `json:"name"`
+	// File is where the certificate is: a .crt file, a kubeconfig file, or
+	// for kubelet.conf the PEM file it points to.
+	File string `json:"file"`
+	// ExpirationDate is the certificate's NotAfter; null when Missing or
+	// unreadable.
+	ExpirationDate *time.Time `json:"expirationDate"`
+	// ResidualTimeSeconds is ExpirationDate - CheckedAt, negative once
+	// expired (kubeadm's field name: residualTime).
+	ResidualTimeSeconds int64 `json:"residualTime"`
+	// CAName names the signing CA ("ca", "etcd-ca", "front-proxy-ca"); empty for a CA.
+	CAName string `json:"caName,omitempty"`
+	// ExternallyManaged is true when the signing CA's key (for a CA, its
+	// own key) is not on disk: certctl cannot renew it from the CA.
+	ExternallyManaged bool `json:"externallyManaged"`
+	// Missing is true when the file does not exist. Not a problem by
+	// itself: an external etcd, for example, has no etcd certificates.
+	Missing bool `json:"missing"`
+	// ExpiringSoon is true when ResidualTimeSeconds < WarnWithinSeconds
+	// (with the default 0: when it has expired).
+	ExpiringSoon bool `json:"expiringSoon"`
+	// Problems found; empty when none.
+	Problems []Problem `json:"problems"`
+}
+
+// Problem is something that breaks, or will break, the use of a certificate.
+type Problem struct {
+	Type    ProblemType `json:"type"`
+	Message string      `json:"message"` // names the file and what to do
+}
+
+// ProblemType is a stable, machine-readable problem name.
+type ProblemType string
+
+// The problem types.
+const (
+	// Unreadable: the file cannot be read or parsed (corrupt PEM, malformed
+	// kubeconfig, no embedded client certificate, permissions).
+	Unreadable ProblemType = "unreadable"
+	// KeyMissing: the certificate is there, its private key is not.
+	KeyMissing ProblemType = "key-missing"
+	// KeyMismatch: the private key is not the certificate's.
+	KeyMismatch ProblemType = "key-mismatch"
+	// NotSignedByCA: the certificate does not chain to its CA on disk.
+	NotSignedByCA ProblemType = "not-signed-by-ca"
+	// CAMissing: the signing CA's certificate is missing or unreadable, so
+	// the chain cannot be checked.
+	CAMissing ProblemType = "ca-missing"
+	// NotACA: a CA file holds a certificate without CA:TRUE.
+	NotACA ProblemType = "not-a-ca"
+	// SANDrift: the SANs differ from what the configuration (--config)
+	// asks for.
+	SANDrift ProblemType = "san-drift"
+)

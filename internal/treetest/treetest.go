@@ -1,0 +1,60 @@
+// Package treetest helps tests assert that a command left a folder tree
+// byte-identical: every file's content and mode, every folder, nothing
+// created.
+package treetest
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Snapshot hashes every file under dir with its mode.
+func Snapshot(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			m[p] = "dir " + info.Mode().String()
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		m[p] = fmt.Sprintf("%s %x", info.Mode(), sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// AssertSame fails t for every file or folder that changed, appeared or
+// disappeared between two snapshots.
+func AssertSame(t testing.TB, before, after map[string]string) {
+	t.Helper()
+	for p, h := range before {
+		if a, ok := after[p]; !ok {
+			t.Errorf("%s was removed", p)
+		} else if a != h {
+			t.Errorf("%s changed: %q -> %q", p, h, a)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			t.Errorf("%s was created", p)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package txn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+)
+
+// Outcome is what Recover did with one interrupted transaction.
+type Outcome struct {
+	ID string
+	// Committed is true when the transaction had committed and was rolled
+	// forward: its Targets now hold the new content. When false, it was
+	// discarded and no target had been touched.
+	Committed bool
+	Targets   []string
+}
+
+// Report is what Recover did.
+type Report struct {
+	Transactions []Outcome
+	// Removed lists leftover temporary files of internal/atomicfile that
+	// Recover removed from the targets' folders.
+	Removed []string
+}
+
+// Empty reports whether Recover found nothing to do.
+func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed) == 0 }
+
+// Recover finishes or discards every transaction left in root by a process
+// that died, oldest first, and removes root when it is empty. The caller
+// must hold certctl's lock (internal/lock). A root that does not exist is not an error. Running
+// Recover again after it was itself interrupted is safe.
+func Recover(root string) (*Report, error) {
+	r := &Report{}
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read transaction folder %s: %w", root, err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	// IDs start with a UTC timestamp: name order is time order.
+	sort.Strings(names)
+	for _, name := range names {
+		p := filepath.Join(root, name)
+		st, err := os.Lstat(p)
+		if err != nil {
+			return r, fmt.Errorf("check %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			// Not ours to judge (a manifest temp file is inside a
+			// transaction folder, never here): leave it and say so.
+			return r, fmt.Errorf("unexpected file %s in the transaction folder: move it away and run certctl again", p)
+		}
+		o, removed, err := recoverOne(root, p)
+		r.Removed = append(r.Removed, removed...)
+		if err != nil {
+			return r, err
+		}
+		r.Transactions = append(r.Transactions, o)
+	}
+	removeIfEmpty(root)
+	return r, nil
+}
+
+func recoverOne(root, dir string) (Outcome, []string, error) {
+	o := Outcome{ID: filepath.Base(dir)}
+	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Not committed: no target was touched. Discard the staged files.
+		if err := os.RemoveAll(dir); err != nil {
+			return o, nil, fmt.Errorf("discard interrupted transaction %s: %w", dir, err)
+		}
+		return o, nil, nil
+	}
+	if err != nil {
+		return o, nil, fmt.Errorf("read transaction manifest in %s: %w", dir, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		// atomicfile wrote it whole or not at all; a damaged one means
+		// the disk lost data, and guessing could install the wrong files.
+		return o, nil, fmt.Errorf("parse transaction manifest %s: %w: certctl cannot tell which files it replaced; restore them from the latest backup, then remove %s", filepath.Join(dir, manifestName), err, dir)
+	}
+	if m.Version != manifestVersion {
+		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d: finish it with the certctl that started it", dir, m.Version, manifestVersion)
+	}
+	o.Committed = true
+	for _, e := range m.Entries {
+		o.Targets = append(o.Targets, e.Target)
+	}
+	if err := apply(dir, m, len(m.Entries), true); err != nil {
+		return o, nil, fmt.Errorf("finish interrupted transaction %s: %w", dir, err)
+	}
+	// A copy across file systems (see apply) may have left a temporary
+	// file beside its target when it was killed.
+	var removed []string
+	seen := map[string]bool{}
+	for _, e := range m.Entries {
+		d := filepath.Dir(e.Target)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		rm, err := atomicfile.CleanTemp(d)
+		removed = append(removed, rm...)
+		if err != nil {
+			return o, removed, err
+		}
+	}
+	return o, removed, finish(root, dir)
+}

@@ -1,0 +1,258 @@
+// Package txn replaces a set of files together, so that a process killed at
+// any instant leaves either every old file or every new one, once the next
+// certctl command has run Recover.
+//
+// A certificate and its key are two files, and a kubeconfig's certificate
+// must match the CA next to it: no single rename(2) can replace them at once,
+// and kubeadm, which writes them one after the other in place, leaves a key
+// that does not match its certificate when it is killed in between. A
+// transaction instead:
+//
+//  1. stages every new file in ROOT/ID/ (ROOT is .certctl-txn beside the
+//     certificate folder, so on the same file system);
+//  2. commits: fsyncs the staged files with the manifest, written as
+//     ROOT/ID/.manifest.json.tmp, then renames it to manifest.json and
+//     fsyncs ROOT/ID. The manifest lists each target, its staged file,
+//     mode, owner and SHA-256;
+//  3. renames each staged file over its target, fsyncs the targets' folders,
+//     then removes ROOT/ID and ROOT.
+//
+// Recover, run under certctl's lock (internal/lock) before a command reads
+// or writes the folders, rolls a transaction with a manifest forward (step 3
+// is idempotent: a staged file that is gone was renamed already) and
+// discards one without (nothing had been replaced). It is the
+// write-ahead-log recipe with the staged files as the log; see
+// https://danluu.com/file-consistency/ on why the fsyncs are needed for
+// power loss, not only for kills.
+package txn
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+)
+
+// DirName is the name of the folder, beside the certificate folder, that
+// holds transactions in progress.
+const DirName = ".certctl-txn"
+
+// manifestName is the commit mark inside a transaction's folder.
+const manifestName = "manifest.json"
+
+// manifestVersion is the format of manifest.json. A Recover that finds a
+// version it does not know refuses to touch the transaction.
+const manifestVersion = 1
+
+// TargetDirMode is the mode of folders that Commit creates for new targets
+// (for example a backup folder): they may hold private keys.
+const TargetDirMode fs.FileMode = 0o700
+
+// Root returns the transaction folder for a certificate folder: DirName in
+// its parent (/etc/kubernetes/.certctl-txn for /etc/kubernetes/pki). The
+// parent, not the folder itself, because kube-apiserver and etcd read the
+// certificate folder, and a sibling is on the same file system in every
+// layout kubeadm makes, so that commits are renames.
+func Root(certDir string) (string, error) {
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", certDir, err)
+	}
+	return filepath.Join(filepath.Dir(abs), DirName), nil
+}
+
+type manifest struct {
+	Version int       `json:"version"`
+	Created time.Time `json:"created"`
+	Entries []entry   `json:"entries"`
+}
+
+type entry struct {
+	Target string      `json:"target"` // absolute path of the file to create or replace
+	Staged string      `json:"staged"` // name of the staged file in the transaction folder
+	Mode   fs.FileMode `json:"mode"`
+	UID    int         `json:"uid"`
+	GID    int         `json:"gid"`
+	SHA256 string      `json:"sha256"`
+}
+
+// Txn is a transaction being built. It is not safe for concurrent use, and
+// the caller must hold certctl's lock (internal/lock) from Begin to Commit.
+type Txn struct {
+	root string
+	dir  string
+	m    manifest
+	done bool
+	sync syncer // fsyncs of the staged files, started by Add
+}
+
+// Begin creates an empty transaction in root (see Root). id names its folder
+// and must be unique in root; NewID makes one.
+func Begin(root, id string, now time.Time) (*Txn, error) {
+	if id == "" || id != filepath.Base(id) || id[0] == '.' {
+		return nil, fmt.Errorf("txn: invalid transaction id %q", id)
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create transaction folder %s: %w", root, err)
+	}
+	dir := filepath.Join(root, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create transaction folder %s: %w", dir, err)
+	}
+	return &Txn{root: root, dir: dir, m: manifest{Version: manifestVersion, Created: now.UTC()}}, nil
+}
+
+// NewID returns a transaction id: the UTC time and 8 random hex digits.
+func NewID(now time.Time, rand io.Reader) (string, error) {
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(rand, b); err != nil {
+		return "", fmt.Errorf("txn: make transaction id: %w", err)
+	}
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b), nil
+}
+
+// Dir is the transaction's folder.
+func (t *Txn) Dir() string { return t.dir }
+
+// File is one file a transaction creates or replaces.
+type File struct {
+	Target string // absolute path
+	Data   []byte
+	Mode   fs.FileMode
+	// UID and GID own the new file; -1 (or a non-root process) leaves the
+	// creating process's. Renewal passes the replaced file's owner, because
+	// kubeadm writes in place and so keeps it (some nodes run etcd as a
+	// non-root user that owns its certificates).
+	UID, GID int
+	// LinkFrom, when set, is a file whose content is Data and whose mode
+	// and owner are Mode, UID and GID (a file about to be replaced, read
+	// under the lock): it is staged as a hard link to it, which copies no
+	// data and needs no fsync — how backups are made. Where a link is
+	// impossible (another file system), Data is written.
+	LinkFrom string
+}
+
+// Add stages f to be written when the transaction commits. Files are
+// written in the order they are added.
+func (t *Txn) Add(f File) error {
+	if t.done {
+		return fmt.Errorf("txn: add %s: transaction already ended", f.Target)
+	}
+	if !filepath.IsAbs(f.Target) {
+		return fmt.Errorf("txn: add %s: target must be an absolute path", f.Target)
+	}
+	for _, e := range t.m.Entries {
+		if e.Target == f.Target {
+			return fmt.Errorf("txn: add %s: target added twice", f.Target)
+		}
+	}
+	name := strconv.Itoa(len(t.m.Entries))
+	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
+	staged := filepath.Join(t.dir, name)
+	if f.LinkFrom == "" || os.Link(f.LinkFrom, staged) != nil {
+		if err := writeStaged(staged, f.Data, e); err != nil {
+			return err
+		}
+		t.sync.start(staged)
+	}
+	sum := sha256.Sum256(f.Data)
+	e.SHA256 = hex.EncodeToString(sum[:])
+	t.m.Entries = append(t.m.Entries, e)
+	return nil
+}
+
+// Targets lists the targets added so far, in order.
+func (t *Txn) Targets() []string {
+	out := make([]string, len(t.m.Entries))
+	for i, e := range t.m.Entries {
+		out[i] = e.Target
+	}
+	return out
+}
+
+// Commit makes the transaction durable, then replaces every target. Once
+// the manifest is written the transaction is committed: if Commit fails or
+// the process dies after that point, Recover finishes it.
+func (t *Txn) Commit() error {
+	if t.done {
+		return fmt.Errorf("txn: commit %s: transaction already ended", t.dir)
+	}
+	t.done = true
+	if err := t.writeManifest(); err != nil {
+		t.sync.wait()
+		os.RemoveAll(t.dir)
+		removeIfEmpty(t.root)
+		return err
+	}
+	if err := apply(t.dir, t.m, len(t.m.Entries), false); err != nil {
+		return fmt.Errorf("%w; the change is committed: the next certctl command finishes it", err)
+	}
+	return finish(t.root, t.dir)
+}
+
+// Abort removes the staged files; no target is touched. It does nothing
+// after Commit.
+func (t *Txn) Abort() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.sync.wait() // the fsyncs of files about to be removed; their errors do not matter
+	if err := os.RemoveAll(t.dir); err != nil {
+		return fmt.Errorf("remove transaction folder %s: %w", t.dir, err)
+	}
+	removeIfEmpty(t.root)
+	return nil
+}
+
+// writeManifest is the commit point. The staged files and the manifest
+// must be durable before the manifest's name is, and that before any
+// target is replaced: two rounds of fsync, the first one mostly done in
+// the background as files were added (see syncer).
+func (t *Txn) writeManifest() error {
+	data, err := json.MarshalIndent(t.m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("txn: encode manifest: %w", err)
+	}
+	// Not atomicfile.WriteFile: it would fsync the manifest on its own.
+	// A kill before the rename leaves this dot-file, and no manifest:
+	// Recover discards the transaction.
+	tmp := filepath.Join(t.dir, "."+manifestName+".tmp")
+	if err := writeStaged(tmp, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
+		return err
+	}
+	t.sync.start(tmp)
+	if err := t.sync.wait(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(t.dir, manifestName)); err != nil {
+		return fmt.Errorf("commit transaction %s: %w", t.dir, err)
+	}
+	if err := atomicfile.SyncDir(t.dir); err != nil {
+		return fmt.Errorf("commit transaction %s: %w", t.dir, err)
+	}
+	return nil
+}
+
+// finish removes a transaction whose targets are all in place: the manifest
+// first, so that a kill in between leaves a folder without one, which
+// Recover discards.
+func finish(root, dir string) error {
+	if err := os.Remove(filepath.Join(dir, manifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove transaction manifest in %s: %w", dir, err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove transaction folder %s: %w", dir, err)
+	}
+	removeIfEmpty(root)
+	return nil
+}

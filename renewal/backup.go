@@ -1,0 +1,147 @@
+package renewal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certctl/certctl/internal/txn"
+)
+
+// Backups. Before a renewal replaces files, the old ones are copied, in
+// the same transaction, into
+//
+//	PARENT/certctl-backups/TIMESTAMP/
+//	    backup.json          BackupManifest: what each file was and where it came from
+//	    pki/apiserver.crt    files of the certificate folder, by their path in it
+//	    pki/etcd/server.key
+//	    admin.conf           kubeconfig files, by their name
+//
+// where PARENT is the certificate folder's parent (/etc/kubernetes for
+// /etc/kubernetes/pki) and TIMESTAMP the UTC start of the run
+// (20260102T150405Z, then -002, -003... when taken again in the same
+// second, so that name order is time order). Folders
+// are 0700, files keep their mode and owner: each backup is the old file
+// itself (a hard link staged before the new file replaces it, so no data is
+// copied), or a copy where the backup folder is on another file system. A layout a shell user can restore by
+// hand with cp, and `certctl restore` can read from backup.json.
+const (
+	BackupDirName      = "certctl-backups"
+	BackupManifestName = "backup.json"
+	// BackupCertDirName is the sub-folder holding the certificate folder's files.
+	BackupCertDirName = "pki"
+	// BackupManifestVersion is the version of backup.json's format.
+	BackupManifestVersion = 1
+)
+
+// BackupManifest is backup.json.
+type BackupManifest struct {
+	Version       int          `json:"version"`
+	Created       time.Time    `json:"created"`
+	CertDir       string       `json:"certDir"`       // absolute
+	KubeconfigDir string       `json:"kubeconfigDir"` // absolute
+	Files         []BackupFile `json:"files"`
+}
+
+// BackupFile is one saved file.
+type BackupFile struct {
+	Path   string `json:"path"`   // where it was, absolute
+	Backup string `json:"backup"` // where it is, relative to the backup folder
+	Mode   string `json:"mode"`   // octal, "0600"
+	UID    int    `json:"uid"`
+	GID    int    `json:"gid"`
+	SHA256 string `json:"sha256"`
+}
+
+// BackupRoot returns the folder that holds the backups of a certificate folder.
+func BackupRoot(certDir string) (string, error) {
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", certDir, err)
+	}
+	return filepath.Join(filepath.Dir(abs), BackupDirName), nil
+}
+
+type backup struct {
+	dir   string
+	files []txn.File
+}
+
+// planBackup chooses the backup folder in root and returns the files that
+// copy every file the items replace, and backup.json last.
+func planBackup(root string, now time.Time, o Options, items []*item) (*backup, error) {
+	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
+	if err != nil {
+		return nil, err
+	}
+	b := &backup{dir: dir}
+	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir}
+	add := func(f *oldFile, rel string) {
+		sum := sha256.Sum256(f.data)
+		m.Files = append(m.Files, BackupFile{Path: f.path, Backup: rel, Mode: fmt.Sprintf("%04o", f.mode),
+			UID: f.uid, GID: f.gid, SHA256: hex.EncodeToString(sum[:])})
+		b.files = append(b.files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: f.uid, GID: f.gid, LinkFrom: f.path})
+	}
+	for _, it := range items {
+		if it.Kubeconfig {
+			add(it.cert, filepath.Base(it.path))
+			continue
+		}
+		for _, f := range []*oldFile{it.cert, it.key} {
+			if f == it.key && o.ReuseKey {
+				continue // not replaced
+			}
+			rel, err := filepath.Rel(o.CertDir, f.path)
+			if err != nil {
+				return nil, fmt.Errorf("back up %s: %w", f.path, err)
+			}
+			add(f, filepath.Join(BackupCertDirName, rel))
+		}
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", BackupManifestName, err)
+	}
+	b.files = append(b.files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1})
+	return b, nil
+}
+
+// freeName returns root/name, or root/name-NNN for the first NNN >= 002
+// that does not exist.
+func freeName(root, name string) (string, error) {
+	for i := 1; i < 1000; i++ {
+		p := filepath.Join(root, name)
+		if i > 1 {
+			p += fmt.Sprintf("-%03d", i)
+		}
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return p, nil
+		} else if err != nil {
+			return "", fmt.Errorf("check backup folder %s: %w", p, err)
+		}
+	}
+	return "", fmt.Errorf("choose a backup folder in %s: too many backups named %s", root, name)
+}
+
+// ReadBackupManifest reads DIR/backup.json.
+func ReadBackupManifest(dir string) (*BackupManifest, error) {
+	p := filepath.Join(dir, BackupManifestName)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read backup manifest %s: %w", p, err)
+	}
+	var m BackupManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("parse backup manifest %s: %w", p, err)
+	}
+	if m.Version != BackupManifestVersion {
+		return nil, fmt.Errorf("backup manifest %s has version %d, this certctl reads %d", p, m.Version, BackupManifestVersion)
+	}
+	return &m, nil
+}

@@ -1,0 +1,113 @@
+package renewal
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Backup is one folder of BackupRoot.
+type Backup struct {
+	Name     string // TIMESTAMP, or TIMESTAMP-NNN
+	Dir      string
+	Manifest *BackupManifest // nil when Err is set
+	// Err says why backup.json cannot be read: a folder that is not a
+	// complete backup, which certctl neither restores nor prunes.
+	Err error
+}
+
+// removingPrefix marks a backup folder being pruned: it is renamed first,
+// so that a prune killed halfway leaves a folder that no listing shows and
+// the next prune removes, never a backup with files missing.
+const removingPrefix = ".removing-"
+
+// ListBackups returns the backups in root (see BackupRoot), oldest first:
+// their names are UTC timestamps. A root that does not exist holds none.
+func ListBackups(root string) ([]Backup, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read backup folder %s: %w", root, err)
+	}
+	var out []Backup
+	for _, e := range entries { // ReadDir sorts by name
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b := Backup{Name: e.Name(), Dir: filepath.Join(root, e.Name())}
+		b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// PruneBackups removes the oldest complete backups in root so that keep
+// of them remain, and what an interrupted prune left. keep <= 0 keeps
+// every backup. It returns the folders it removed. The caller must hold
+// certctl's lock.
+func PruneBackups(root string, keep int) ([]string, error) {
+	if keep <= 0 {
+		return nil, nil
+	}
+	all, err := ListBackups(root)
+	if err != nil {
+		return nil, err
+	}
+	var complete []Backup
+	for _, b := range all {
+		if b.Err == nil {
+			complete = append(complete, b)
+		}
+	}
+	var removed []string
+	for i := 0; i < len(complete)-keep; i++ {
+		b := complete[i]
+		gone := filepath.Join(root, removingPrefix+b.Name)
+		if err := os.Rename(b.Dir, gone); err != nil {
+			return removed, fmt.Errorf("remove old backup %s: %w", b.Dir, err)
+		}
+		removed = append(removed, b.Dir)
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return removed, fmt.Errorf("read backup folder %s: %w", root, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), removingPrefix) {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				return removed, fmt.Errorf("remove old backup: %w", err)
+			}
+		}
+	}
+	return removed, nil
+}
+
+// FindBackup resolves what the user named: "latest" (the newest complete
+// backup in root), a backup's name in root, or a folder's path.
+func FindBackup(root, name string) (string, error) {
+	if name == "latest" {
+		all, err := ListBackups(root)
+		if err != nil {
+			return "", err
+		}
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].Err == nil {
+				return all[i].Dir, nil
+			}
+		}
+		return "", fmt.Errorf("no backup in %s to restore", root)
+	}
+	dir := name
+	if !strings.ContainsRune(name, filepath.Separator) {
+		dir = filepath.Join(root, name)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", dir, root)
+	}
+	return dir, nil
+}

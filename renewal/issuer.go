@@ -1,0 +1,97 @@
+package renewal
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// Issuer obtains certificates from elsewhere than a CA key on disk: the
+// cluster's certificates API (package apirenew) or an external CA. Renew
+// then checks what it returns and installs it in the same transaction,
+// with the same backup, as a renewal from the on-disk CAs.
+type Issuer interface {
+	// Issue returns one certificate and its new private key per request,
+	// in the order of reqs.
+	Issue(ctx context.Context, reqs []Request) ([]Issued, error)
+}
+
+// Request is one certificate an Issuer is asked for.
+type Request struct {
+	Target
+	// Current is the certificate being renewed; Profile says what the new
+	// one must say (Current's subject, SANs and usages).
+	Current *x509.Certificate
+	Profile pki.Profile
+	// CA is the certificate the new one must chain to (ca.crt,
+	// front-proxy-ca.crt or etcd/ca.crt): the one its clients trust.
+	CA *x509.Certificate
+	// Validity is the validity to ask for (certificateValidityPeriod).
+	Validity time.Duration
+	// KeyAlgorithm is the algorithm of the new key.
+	KeyAlgorithm pki.KeyAlgorithm
+}
+
+// Issued is a certificate an Issuer obtained, and its private key.
+type Issued struct {
+	Key  crypto.Signer
+	Cert *x509.Certificate
+}
+
+// Requests reads and checks the files of targets as Renew does (with
+// o.Issuer set, a CA key need not be on disk) and returns what an Issuer
+// is asked for, so that a caller can obtain the certificates, which may
+// take a person's approval, before it takes certctl's lock and calls Renew.
+func Requests(targets []Target, o Options) ([]Request, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	p := &planner{o: &o, now: o.Now().UTC(), cas: map[string]*authority{}}
+	items, _, err := p.plan(targets)
+	if err != nil {
+		return nil, err
+	}
+	return requests(items, &o), nil
+}
+
+func requests(items []*item, o *Options) []Request {
+	reqs := make([]Request, len(items))
+	for i, it := range items {
+		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.cert,
+			Validity: o.Validity, KeyAlgorithm: it.alg}
+	}
+	return reqs
+}
+
+// profile is what it's new certificate says: exactly what the current one
+// says, as kubeadm's renewal does.
+func (it *item) profile() pki.Profile {
+	return pki.ProfileFromCert(it.Name, it.BaseName, it.CAName, it.old)
+}
+
+// obtain asks o.Issuer for the items' certificates and checks each with
+// pki.VerifyIssued (its key, its chain to the CA on disk, subject, SANs,
+// usages, validity) before anything is staged.
+func obtain(ctx context.Context, items []*item, o *Options, now time.Time) ([]Issued, error) {
+	issued, err := o.Issuer.Issue(ctx, requests(items, o))
+	if err != nil {
+		return nil, err
+	}
+	if len(issued) != len(items) {
+		return nil, fmt.Errorf("renewal: the issuer returned %d certificates for %d requests", len(issued), len(items))
+	}
+	for i, it := range items {
+		is := issued[i]
+		if is.Key == nil || is.Cert == nil {
+			return nil, fmt.Errorf("renew %s: the issuer returned no certificate or key", it.Name)
+		}
+		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.cert, it.profile(), now); err != nil {
+			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
+		}
+	}
+	return issued, nil
+}

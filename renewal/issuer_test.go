@@ -1,0 +1,112 @@
+package renewal
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
+)
+
+// fakeIssuer signs with a CA key it holds, as the certificates API or an
+// external CA does, after change has edited each profile.
+type fakeIssuer struct {
+	t      *testing.T
+	ca     *authority
+	change func(p *pki.Profile)
+	reqs   []Request
+}
+
+func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
+	f.reqs = reqs
+	var out []Issued
+	for _, r := range reqs {
+		key, err := pki.GenerateKey(rand.Reader, r.KeyAlgorithm)
+		if err != nil {
+			return nil, err
+		}
+		p := r.Profile
+		if f.change != nil {
+			f.change(&p)
+		}
+		cert, err := pki.Sign(rand.Reader, p, key.Public(), f.ca.cert, f.ca.key, pki.NewValidity(renewAt, 0, r.Validity))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Issued{Key: key, Cert: cert})
+	}
+	return out, nil
+}
+
+func newFakeIssuer(t *testing.T, n *node, change func(p *pki.Profile)) *fakeIssuer {
+	t.Helper()
+	cert, _, err := pki.ReadCertFile(n.path("pki/ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ReadKeyFile(n.path("pki/ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fakeIssuer{t: t, ca: &authority{cert: cert, key: key}, change: change}
+}
+
+func TestIssuer(t *testing.T) {
+	n := newNode(t, nil)
+	is := newFakeIssuer(t, n, nil)
+	// An external CA: its key is not on the node.
+	if err := os.Remove(n.path("pki/ca.key")); err != nil {
+		t.Fatal(err)
+	}
+	was := n.cert(t, "admin.conf")
+	o := n.options(renewAt)
+	o.Issuer = is
+	reqs, err := Requests(n.targets(t, "apiserver", "admin.conf"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 2 || reqs[1].Name != "admin.conf" || !reqs[1].Current.Equal(was) || reqs[1].Profile.CommonName != "kubernetes-admin" ||
+		reqs[1].KeyAlgorithm != pki.ECDSAP256 || reqs[1].CA == nil {
+		t.Fatalf("requests %+v", reqs)
+	}
+	res, err := Renew(context.Background(), n.targets(t, "apiserver", "admin.conf"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Renewed) != 2 || res.BackupDir == "" || len(is.reqs) != 2 {
+		t.Fatalf("renewed %d, backup %q, %d requests", len(res.Renewed), res.BackupDir, len(is.reqs))
+	}
+	if now := n.cert(t, "admin.conf"); now.Equal(was) || now.Subject.String() != was.Subject.String() {
+		t.Errorf("admin.conf: %v -> %v", was.Subject, now.Subject)
+	}
+	o.ReuseKey = true
+	if _, err := Renew(context.Background(), n.targets(t, "apiserver"), o); err == nil {
+		t.Error("ReuseKey with an issuer: no error")
+	}
+}
+
+// TestIssuerRefused: a certificate that is not what was asked for is
+// refused before anything is written.
+func TestIssuerRefused(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(p *pki.Profile)
+		want   string
+	}{
+		{"other SANs", func(p *pki.Profile) { p.DNSNames = []string{"evil.example"} }, "lacks the SANs"},
+		{"other subject", func(p *pki.Profile) { p.CommonName = "someone-else" }, "its CN is"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNode(t, nil)
+			o := n.options(renewAt)
+			o.Issuer = newFakeIssuer(t, n, tt.change)
+			before := treetest.Snapshot(t, n.Dir)
+			_, err := Renew(context.Background(), n.targets(t, "apiserver"), o)
+			assertErrMentions(t, err, "renew apiserver", tt.want, "nothing was replaced")
+			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+		})
+	}
+}

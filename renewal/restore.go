@@ -1,0 +1,240 @@
+package renewal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
+)
+
+// RestoreOptions configure Restore. CertDir, KubeconfigDir and Rand are
+// required.
+type RestoreOptions struct {
+	CertDir, KubeconfigDir string
+	// NoBackup skips saving the files that the restore replaces (as a new
+	// backup, so that a restore can itself be undone).
+	NoBackup bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand makes the transaction's id.
+	Rand io.Reader
+}
+
+// RestoreResult is what Restore did.
+type RestoreResult struct {
+	Restored  []string // files written back
+	Unchanged []string // files that already held the backup's content
+	// BackupDir holds the files the restore replaced; "" with NoBackup or
+	// when nothing was restored.
+	BackupDir string
+}
+
+// Restore writes the files of the backup in dir back where backup.json
+// says they were, with their mode and owner, in one transaction (with a
+// backup of the files it replaces), so that a restore killed at any
+// instant leaves all old files or all restored ones. Before anything is
+// written it checks every file against its SHA-256 in backup.json, that
+// every path is in the certificate or kubeconfig folder the backup was
+// taken of, which must be o's, and that every certificate of the folder
+// will match its key. The caller must hold certctl's lock and have run
+// txn.Recover.
+func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	m, err := ReadBackupManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if o.CertDir, err = filepath.Abs(o.CertDir); err != nil {
+		return nil, err
+	}
+	if o.KubeconfigDir, err = filepath.Abs(o.KubeconfigDir); err != nil {
+		return nil, err
+	}
+	if m.CertDir != o.CertDir || m.KubeconfigDir != o.KubeconfigDir {
+		return nil, fmt.Errorf("backup %s was taken of --cert-dir %s and --kubeconfig-dir %s, not %s and %s: pass those", dir, m.CertDir, m.KubeconfigDir, o.CertDir, o.KubeconfigDir)
+	}
+	files, err := readBackupFiles(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	res := &RestoreResult{}
+	var write []txn.File
+	var replaced []*oldFile
+	for _, f := range files {
+		cur, err := readOld(f.Target)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", err, fixPermissions)
+		}
+		if cur != nil && bytes.Equal(cur.data, f.Data) && cur.mode == f.Mode {
+			res.Unchanged = append(res.Unchanged, f.Target)
+			continue
+		}
+		if cur != nil {
+			replaced = append(replaced, cur)
+		}
+		write = append(write, f)
+		res.Restored = append(res.Restored, f.Target)
+	}
+	if err := checkPairs(o.CertDir, files); err != nil {
+		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
+	}
+	if len(write) == 0 {
+		return res, nil
+	}
+	now := o.Now().UTC()
+	root, err := txn.Root(o.CertDir)
+	if err != nil {
+		return nil, err
+	}
+	id, err := txn.NewID(now, o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	t, err := txn.Begin(root, id, now)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Abort() // does nothing once committed
+	if !o.NoBackup && len(replaced) > 0 {
+		b, err := planFileBackup(filepath.Join(filepath.Dir(root), BackupDirName), now, o.CertDir, o.KubeconfigDir, replaced)
+		if err != nil {
+			return nil, err
+		}
+		write = append(b.files, write...)
+		res.BackupDir = b.dir
+	}
+	for _, f := range write {
+		if err := t.Add(f); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// readBackupFiles reads and checks every file of a backup.
+func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
+	var out []txn.File
+	for _, f := range m.Files {
+		if !filepath.IsLocal(f.Backup) {
+			return nil, fmt.Errorf("backup %s: file %q is outside the backup folder", dir, f.Backup)
+		}
+		if !inside(f.Path, m.CertDir) && filepath.Dir(f.Path) != m.KubeconfigDir {
+			return nil, fmt.Errorf("backup %s: %s is in neither %s nor %s: certctl restores only those", dir, f.Path, m.CertDir, m.KubeconfigDir)
+		}
+		mode, err := strconv.ParseUint(f.Mode, 8, 32)
+		if err != nil || mode > 0o777 {
+			return nil, fmt.Errorf("backup %s: invalid mode %q of %s", dir, f.Mode, f.Path)
+		}
+		p := filepath.Join(dir, f.Backup)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read backup file: %w", err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
+			return nil, fmt.Errorf("backup file %s does not match its SHA-256 in %s (damaged or edited): nothing restored", p, BackupManifestName)
+		}
+		out = append(out, txn.File{Target: f.Path, Data: data, Mode: fs.FileMode(mode), UID: f.UID, GID: f.GID})
+	}
+	return out, nil
+}
+
+func inside(path, dir string) bool {
+	return strings.HasPrefix(filepath.Clean(path), filepath.Clean(dir)+string(filepath.Separator))
+}
+
+// checkPairs checks that every certificate of the certificate folder that
+// the restore writes, or whose key it writes, matches its key afterwards:
+// a backup made with --reuse-key holds certificates only, and restoring
+// one after a later renewal made new keys would break the pairs.
+func checkPairs(certDir string, files []txn.File) error {
+	after := map[string][]byte{}
+	for _, f := range files {
+		after[f.Target] = f.Data
+	}
+	content := func(p string) ([]byte, error) {
+		if d, ok := after[p]; ok {
+			return d, nil
+		}
+		return os.ReadFile(p)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		ext := filepath.Ext(f.Target)
+		if !inside(f.Target, certDir) || ext != ".crt" && ext != ".key" {
+			continue
+		}
+		base := strings.TrimSuffix(f.Target, ext)
+		if seen[base] {
+			continue
+		}
+		seen[base] = true
+		certData, cerr := content(base + ".crt")
+		keyData, kerr := content(base + ".key")
+		if errors.Is(cerr, fs.ErrNotExist) || errors.Is(kerr, fs.ErrNotExist) {
+			continue // a CA's certificate alone, or sa.pub's kind: nothing to pair
+		}
+		if cerr != nil || kerr != nil {
+			return errors.Join(cerr, kerr)
+		}
+		certs, err := pki.ParseCerts(certData)
+		if err != nil {
+			return fmt.Errorf("parse %s.crt: %w", base, err)
+		}
+		key, err := pki.ParsePrivateKey(keyData)
+		if err != nil {
+			return fmt.Errorf("parse %s.key: %w", base, err)
+		}
+		if pki.KeyMatches(certs[0], key) != nil {
+			return fmt.Errorf("%s.crt would not match %s.key (a backup of certificates only, from --reuse-key, taken before the keys changed): restore an older backup that holds both", base, base)
+		}
+	}
+	return nil
+}
+
+// planFileBackup is planBackup for any files: a new backup folder in root
+// holding files, with backup.json last.
+func planFileBackup(root string, now time.Time, certDir, kubeconfigDir string, files []*oldFile) (*backup, error) {
+	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
+	if err != nil {
+		return nil, err
+	}
+	b := &backup{dir: dir}
+	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir}
+	for _, f := range files {
+		rel := filepath.Base(f.path)
+		if inside(f.path, certDir) {
+			r, err := filepath.Rel(certDir, f.path)
+			if err != nil {
+				return nil, fmt.Errorf("back up %s: %w", f.path, err)
+			}
+			rel = filepath.Join(BackupCertDirName, r)
+		}
+		sum := sha256.Sum256(f.data)
+		m.Files = append(m.Files, BackupFile{Path: f.path, Backup: rel, Mode: fmt.Sprintf("%04o", f.mode),
+			UID: f.uid, GID: f.gid, SHA256: hex.EncodeToString(sum[:])})
+		b.files = append(b.files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: -1, GID: -1})
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", BackupManifestName, err)
+	}
+	b.files = append(b.files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1})
+	return b, nil
+}
