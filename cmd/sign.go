@@ -1,0 +1,104 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/signer"
+)
+
+type signOptions struct {
+	api     apiFlags
+	caCert  string
+	caKey   string
+	config  string
+	profile string
+	force   bool
+}
+
+func newSignCommand() *cobra.Command {
+	o := &signOptions{}
+	c := &cobra.Command{
+		Use:   "sign NAME",
+		Short: "Sign one CSR with a CA of your own and write its certificate to the API",
+		Long: dedent.Dedent(`
+			Sign the CertificateSigningRequest NAME the way the Kubernetes
+			documentation's manual signer does with cfssl, jq and
+			"kubectl replace --raw .../status", in one step: read the request from the
+			API, check its self-signature, sign it with --ca-cert/--ca-key, and write
+			status.certificate through the /status subresource.
+
+			The usages and the longest validity come from a cfssl-style signing
+			configuration (--config, its "default" or --profile), otherwise from the
+			CSR's spec.usages and one year; spec.expirationSeconds shortens the
+			validity and the CA's expiry caps it. CA certificates are never issued.
+			A CSR that is not approved is refused unless --force; a denied, failed or
+			already issued one always is.
+
+			The caller needs "sign" on the "signers" resource named by the CSR's
+			signer name and "update" on certificatesigningrequests/status (see
+			docs/signer.md).
+		`),
+		Example: examples(`
+			# The documentation's example signer, with certctl
+			certctl sign my-svc.my-namespace --ca-cert ca.pem --ca-key ca-key.pem \
+			    --config server-signing-config.json
+		`),
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+	}
+	o.api.addTo(c.Flags(), false, 5, 10)
+	c.Flags().StringVar(&o.caCert, "ca-cert", "", "CA certificate to sign with (required)")
+	c.Flags().StringVar(&o.caKey, "ca-key", "", "CA private key (required)")
+	c.Flags().StringVar(&o.config, "config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")
+	c.Flags().StringVar(&o.profile, "profile", "", "profile of --config to use instead of its default")
+	c.Flags().BoolVar(&o.force, "force", false, "sign even if the CSR is not approved")
+	_ = c.MarkFlagRequired("ca-cert")
+	_ = c.MarkFlagRequired("ca-key")
+	return c
+}
+
+func (o *signOptions) run(cmd *cobra.Command, name string) error {
+	if o.profile != "" && o.config == "" {
+		return fmt.Errorf("--profile names a profile of --config: pass --config too")
+	}
+	now := time.Now()
+	ca, err := signer.LoadCA(o.caCert, o.caKey, now)
+	if err != nil {
+		return err
+	}
+	var prof *signer.SigningProfile
+	if o.config != "" {
+		if prof, err = signer.LoadSigningConfig(o.config, o.profile); err != nil {
+			return err
+		}
+	}
+	client, err := o.api.client()
+	if err != nil {
+		return err
+	}
+	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof, Force: o.force})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s\n", w)
+	}
+	c := res.Certificate
+	fmt.Fprintf(cmd.OutOrStdout(), "[sign] CSR %s (signer %s) signed by %q: %s, SANs %s, valid until %s\n",
+		name, res.CSR.Spec.SignerName, ca.Cert.Subject.CommonName, subject(c), sans(c), c.NotAfter.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// usageList formats API usages for messages.
+func usageList[T ~string](us []T) string {
+	s := make([]string, len(us))
+	for i, u := range us {
+		s[i] = string(u)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,196 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/signer"
+)
+
+// DefaultControllerManagerManifest is where kubeadm writes
+// kube-controller-manager's static pod manifest.
+const DefaultControllerManagerManifest = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
+
+func newSignerCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "signer",
+		Short: "Turn kube-controller-manager's signer on or off, or run certctl's signer for the rest",
+		Long: dedent.Dedent(`
+			A cluster signs nothing until kube-controller-manager has the cluster CA's
+			files (--cluster-signing-cert-file, --cluster-signing-key-file), and even
+			then its signer issues only client and kubelet certificates with the
+			cluster CA. "signer enable" and "signer disable" edit its static pod
+			manifest; "signer run" signs the control-plane certificates it cannot
+			(API server serving, front-proxy, etcd) under certctl's signer names:
+		`) + "\n" + signerNamesHelp(),
+	}
+	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand())
+	return c
+}
+
+func signerNamesHelp() string {
+	rows := [][2]string{
+		{signer.KubeAPIServerServing, "apiserver (cluster CA)"},
+		{signer.KubeAPIServerClient, "apiserver-kubelet-client, *.conf (cluster CA)"},
+		{signer.FrontProxyClient, "front-proxy-client (front-proxy CA)"},
+		{signer.EtcdServer, "etcd-server (etcd CA)"},
+		{signer.EtcdPeer, "etcd-peer (etcd CA)"},
+		{signer.EtcdClient, "etcd-healthcheck-client, apiserver-etcd-client (etcd CA)"},
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-35s%s\n", r[0], r[1])
+	}
+	return b.String()
+}
+
+type manifestOptions struct {
+	manifest  string
+	backupDir string
+	dryRun    bool
+}
+
+func (o *manifestOptions) addTo(c *cobra.Command) {
+	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
+	c.Flags().StringVar(&o.backupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+}
+
+type signerEnableOptions struct {
+	manifestOptions
+	certDir   string
+	duration  time.Duration
+	perSigner bool
+}
+
+func newSignerEnableCommand() *cobra.Command {
+	o := &signerEnableOptions{}
+	c := &cobra.Command{
+		Use:   "enable",
+		Short: "Turn on kube-controller-manager's built-in signer with the cluster CA",
+		Long: dedent.Dedent(`
+			Edit kube-controller-manager's static pod manifest so that its signer runs
+			with the cluster CA (CERTDIR/ca.crt and CERTDIR/ca.key):
+
+			- set --cluster-signing-cert-file and --cluster-signing-key-file, replacing
+			  existing values, including the empty ones kubeadm writes in external-CA
+			  mode, and dropping duplicates; with --per-signer, set the per-signer
+			  pairs (kubelet-serving, kubelet-client, kube-apiserver-client) and remove
+			  the general pair instead: kube-controller-manager refuses both;
+			- enable the csrsigning controller if --controllers turned it off;
+			- add a read-only hostPath volume and mount for CERTDIR if the pod has none.
+
+			Everything else is kept. Before touching anything it checks that the CA
+			certificate and key exist, match, and are a valid CA. The old manifest is
+			copied to --backup-dir, and the new one is written atomically through a
+			dot-named temporary file, which the kubelet ignores. A second run changes
+			no byte. The kubelet restarts kube-controller-manager on the new manifest.
+		`),
+		Example: examples(`
+			# See what would change
+			sudo certctl signer enable --dry-run
+
+			# Turn the signer on, certificates valid 30 days at most
+			sudo certctl signer enable --cluster-signing-duration 720h
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.OutOrStdout(), time.Now()) },
+	}
+	o.manifestOptions.addTo(c)
+	c.Flags().StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the cluster CA, ca.crt and ca.key")
+	c.Flags().DurationVar(&o.duration, "cluster-signing-duration", 0, "set --cluster-signing-duration, the longest validity the signer gives (default: keep the manifest's, else kube-controller-manager's 8760h)")
+	c.Flags().BoolVar(&o.perSigner, "per-signer", false, "set the per-signer flags instead of --cluster-signing-cert-file/--cluster-signing-key-file")
+	return c
+}
+
+func (o *signerEnableOptions) run(out io.Writer, now time.Time) error {
+	certDir, err := filepath.Abs(o.certDir)
+	if err != nil {
+		return fmt.Errorf("resolve --cert-dir %s: %w", o.certDir, err)
+	}
+	s := pki.Store{Dir: certDir}
+	if _, err := signer.LoadCA(s.CertPath("ca"), s.KeyPath("ca"), now); err != nil {
+		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, o.manifest)
+	}
+	return o.apply(out, now, "enable", func(data []byte) ([]byte, []string, error) {
+		return manifests.EnableSigner(data, manifests.SignerOptions{
+			CertFile: s.CertPath("ca"), KeyFile: s.KeyPath("ca"), PerSigner: o.perSigner, Duration: o.duration,
+		})
+	})
+}
+
+func newSignerDisableCommand() *cobra.Command {
+	o := &manifestOptions{}
+	c := &cobra.Command{
+		Use:   "disable",
+		Short: "Turn off kube-controller-manager's built-in signer",
+		Long: dedent.Dedent(`
+			Edit kube-controller-manager's static pod manifest the way kubeadm writes
+			it in external-CA mode: --cluster-signing-cert-file and
+			--cluster-signing-key-file become empty, the per-signer flags and the
+			volumes "signer enable" added are removed. --cluster-signing-duration is
+			kept; it does nothing while the signer is off. It reverts "signer enable"
+			on a manifest in kubeadm's external-CA shape byte for byte. Backup, atomic
+			write and --dry-run work as for "signer enable".
+		`),
+		Example: examples(`
+			sudo certctl signer disable --dry-run
+			sudo certctl signer disable
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.apply(cmd.OutOrStdout(), time.Now(), "disable", manifests.DisableSigner)
+		},
+	}
+	o.addTo(c)
+	return c
+}
+
+// apply reads the manifest, patches it, and prints a diff (--dry-run) or
+// writes it with a backup. Nothing is written on any error.
+func (o *manifestOptions) apply(out io.Writer, now time.Time, verb string, patch func([]byte) ([]byte, []string, error)) error {
+	data, err := os.ReadFile(o.manifest)
+	if err != nil {
+		return fmt.Errorf("read manifest: %w; pass --manifest if it is elsewhere", err)
+	}
+	next, changes, err := patch(data)
+	if err != nil {
+		return fmt.Errorf("%s signer in %s: %w; nothing changed", verb, o.manifest, err)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(out, "[signer] %s already has the signer %sd; nothing to do\n", o.manifest, verb)
+		return nil
+	}
+	if o.dryRun {
+		d, err := manifests.UnifiedDiff(o.manifest, o.manifest+" (new)", data, next)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(out, d)
+		fmt.Fprintf(out, "[dry-run] %d change(s); nothing written\n", len(changes))
+		return nil
+	}
+	backupDir := o.backupDir
+	if backupDir == "" {
+		backupDir = manifests.BackupDir(o.manifest, now)
+	}
+	backup, err := manifests.Replace(o.manifest, data, next, backupDir)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		fmt.Fprintf(out, "[signer] %s\n", c)
+	}
+	fmt.Fprintf(out, "[signer] Wrote %s (old one in %s); the kubelet restarts kube-controller-manager with it\n", o.manifest, backup)
+	return nil
+}

@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/signer"
+)
+
+// policyFlags decide which control-plane certificates may be approved and
+// signed: the cluster's settings (kubeadm's --config and flags, as for
+// init-phase), the control-plane nodes, and who may ask.
+type policyFlags struct {
+	cluster         clusterFlags
+	nodes           []string
+	allowMasters    bool
+	requesterGroups []string
+	requesterUsers  []string
+}
+
+// addTo adds the flags. hidden names clusterFlags that mean nothing to the
+// command; withRequesters adds the approver's requester flags.
+func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...string) {
+	f.cluster.addTo(fs)
+	for _, h := range append([]string{"encryption-algorithm", "ca-certificate-validity"}, hidden...) {
+		_ = fs.MarkHidden(h)
+	}
+	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable (default: this node, from --node-name and --apiserver-advertise-address)")
+	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O=system:masters (super-admin.conf), which bypass all authorization")
+	if withRequesters {
+		fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
+		fs.StringSliceVar(&f.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
+	}
+}
+
+// build returns the policy and the cluster settings it came from.
+func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster, error) {
+	cluster, err := f.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes := []*config.Cluster{cluster}
+	if len(f.nodes) > 0 {
+		nodes = nil
+		for _, spec := range f.nodes {
+			name, ip, ok := strings.Cut(spec, "=")
+			if !ok || name == "" || net.ParseIP(ip) == nil {
+				return nil, nil, fmt.Errorf("invalid --control-plane-node %q: want NAME=IP, for example cp-1=192.0.2.10", spec)
+			}
+			n := *cluster
+			n.NodeName, n.AdvertiseAddress = name, ip
+			if err := n.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("--control-plane-node %q: %w", spec, err)
+			}
+			nodes = append(nodes, &n)
+		}
+	}
+	p, err := signer.NewPolicy(signer.PolicyOptions{
+		Nodes:              nodes,
+		AllowSystemMasters: f.allowMasters,
+		RequesterGroups:    f.requesterGroups,
+		RequesterUsers:     f.requesterUsers,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, cluster, nil
+}

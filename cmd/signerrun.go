@@ -1,0 +1,202 @@
+package cmd
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/uuid"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/signer"
+)
+
+type signerRunOptions struct {
+	api           apiFlags
+	policy        policyFlags
+	caFiles       map[string]*[2]string // CA name -> cert, key flags
+	workers       int
+	listenAddress string
+	leaderElect   bool
+	lease         signer.LeaderElection
+}
+
+func newSignerRunCommand() *cobra.Command {
+	o := &signerRunOptions{caFiles: map[string]*[2]string{pki.CAName: {}, pki.FrontProxyCAName: {}, pki.EtcdCAName: {}}}
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "Sign approved CSRs of certctl's signer names until stopped",
+		Long: dedent.Dedent(`
+			Run a controller that signs every approved CertificateSigningRequest of
+			certctl's signer names with the CA that name belongs to, as
+			kube-controller-manager's signer does for the kubernetes.io names: an
+			informer, a rate-limited work queue, --workers at once, conflicts retried.
+
+			Each name issues only the control-plane certificates it is for, with
+			kubeadm's profile: the subject, SANs and extended key usages of that
+			certificate on the control-plane nodes (--config, the cluster flags and
+			--control-plane-node say which), never CA:TRUE, never O=system:masters
+			without --allow-system-masters. spec.expirationSeconds is honoured up to
+			--certificate-validity and the CA's expiry. The request's self-signature
+			(proof of possession) is checked. A request that does not fit gets a
+			Failed condition with a reason and a message.
+
+			The CAs come from --cert-dir (ca, front-proxy-ca, etcd/ca; a missing one
+			is skipped with its names) or from the --*-ca-cert/--*-ca-key flags, and
+			are read once. With --leader-elect, instances share a Lease and one signs
+			at a time. /healthz and /metrics (CSRs signed, failed, queued) are served
+			on --listen-address.
+
+			Signer names:
+		`) + signerNamesHelp(),
+		Example: examples(`
+			# On a control-plane node, with the node's CAs
+			sudo certctl signer run --kubeconfig /etc/kubernetes/admin.conf --config kubeadm.yaml
+
+			# In a Deployment (see docs/signer.md), two replicas
+			certctl signer run --leader-elect --cert-dir /pki --config /config/kubeadm.yaml \
+			    --control-plane-node cp-1=192.0.2.10 --control-plane-node cp-2=192.0.2.11 \
+			    --listen-address :10290
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	fs := c.Flags()
+	o.api.addTo(fs, true, 100, 200)
+	o.policy.addTo(fs, false)
+	fs.StringVar(&o.caFiles[pki.CAName][0], "ca-cert", "", "cluster CA certificate, instead of --cert-dir")
+	fs.StringVar(&o.caFiles[pki.CAName][1], "ca-key", "", "cluster CA key")
+	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][0], "front-proxy-ca-cert", "", "front-proxy CA certificate, instead of --cert-dir")
+	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][1], "front-proxy-ca-key", "", "front-proxy CA key")
+	fs.StringVar(&o.caFiles[pki.EtcdCAName][0], "etcd-ca-cert", "", "etcd CA certificate, instead of --cert-dir")
+	fs.StringVar(&o.caFiles[pki.EtcdCAName][1], "etcd-ca-key", "", "etcd CA key")
+	fs.IntVar(&o.workers, "workers", 8, "CSRs signed at once")
+	fs.StringVar(&o.listenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "take a Lease before signing, so that only one of several instances signs")
+	fs.StringVar(&o.lease.Namespace, "leader-elect-namespace", "kube-system", "namespace of the Lease")
+	fs.StringVar(&o.lease.Name, "leader-elect-name", "certctl-signer", "name of the Lease")
+	fs.DurationVar(&o.lease.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long followers wait before taking over a lease not renewed")
+	fs.DurationVar(&o.lease.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader tries to renew before it stops signing")
+	fs.DurationVar(&o.lease.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "time between tries to take or renew the lease")
+	return c
+}
+
+// loadCAs reads the CAs named by the per-CA flags, or else those in the
+// cert dir. A CA missing from the cert dir is skipped (an external etcd has
+// no etcd CA there); one named by a flag must load.
+func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, now time.Time) (map[string]*signer.CA, error) {
+	byFlag := false
+	for name, f := range o.caFiles {
+		if (f[0] == "") != (f[1] == "") {
+			return nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
+		}
+		byFlag = byFlag || f[0] != ""
+	}
+	if byFlag && cmd.Flags().Changed("cert-dir") {
+		return nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
+	}
+	cas := map[string]*signer.CA{}
+	s := pki.Store{Dir: certDir}
+	base := map[string]string{pki.CAName: "ca", pki.FrontProxyCAName: "front-proxy-ca", pki.EtcdCAName: "etcd/ca"}
+	for _, name := range []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName} {
+		certFile, keyFile := o.caFiles[name][0], o.caFiles[name][1]
+		if !byFlag {
+			certFile, keyFile = s.CertPath(base[name]), s.KeyPath(base[name])
+			if ok, _ := pki.Exists(certFile); !ok {
+				fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s not found: the signer names of CA %q are left to other signers\n", certFile, name)
+				continue
+			}
+		} else if certFile == "" {
+			continue
+		}
+		ca, err := signer.LoadCA(certFile, keyFile, now)
+		if err != nil {
+			return nil, fmt.Errorf("load CA %q: %w", name, err)
+		}
+		cas[name] = ca
+	}
+	if len(cas) == 0 {
+		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir or the --*-ca-cert/--*-ca-key flags")
+	}
+	return cas, nil
+}
+
+func (o *signerRunOptions) run(cmd *cobra.Command) error {
+	out := cmd.OutOrStdout()
+	policy, cluster, err := o.policy.build(cmd)
+	if err != nil {
+		return err
+	}
+	cas, err := o.loadCAs(cmd, cluster.CertificatesDir, time.Now())
+	if err != nil {
+		return err
+	}
+	client, err := o.api.client()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	metrics := signer.NewMetrics()
+	ctrl, err := signer.NewController(signer.ControllerOptions{
+		Client: client, CAs: cas, Policy: policy, MaxDuration: cluster.CertificateValidity,
+		Workers: o.workers, Now: time.Now, Rand: rand.Reader, Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+
+	var leaderCheck atomic.Pointer[func() error]
+	healthy := func() error {
+		if !ctrl.HasSynced() {
+			return errors.New("the CSR informer has not synced yet")
+		}
+		if c := leaderCheck.Load(); c != nil {
+			return (*c)()
+		}
+		return nil
+	}
+	ln, err := net.Listen("tcp", o.listenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on --listen-address %s: %w", o.listenAddress, err)
+	}
+	srv := &http.Server{Handler: signer.Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	var names []string
+	for _, n := range signer.Names() {
+		if cas[signer.CAFor(n)] != nil {
+			names = append(names, n)
+		}
+	}
+	fmt.Fprintf(out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", names, ln.Addr())
+
+	if !o.leaderElect {
+		metrics.SetLeader(true)
+		return ctrl.Run(ctx)
+	}
+	ctrl.Start(ctx)
+	host, _ := os.Hostname()
+	o.lease.Identity = host + "_" + string(uuid.NewUUID())
+	return signer.RunLeading(ctx, client, o.lease, metrics, log,
+		func(ctx context.Context) {
+			if err := ctrl.Run(ctx); err != nil {
+				log.Error("signer stopped", "err", err)
+			}
+		},
+		func(check func() error) { leaderCheck.Store(&check) })
+}

@@ -1,0 +1,142 @@
+package manifests
+
+import (
+	"path/filepath"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Reading a control-plane component's manifest for what it runs: which
+// container is the component, which host files its command line names, and
+// the value of a flag. Used to find the static pods a renewal affects
+// (staticpods), with the same flag parsing as the signer patches.
+
+// FindComponent returns the container of component name in pod: the one
+// named name, else the only one whose command runs a binary called name.
+func FindComponent(pod *corev1.Pod, name string) (*corev1.Container, error) {
+	return findContainer(pod, name)
+}
+
+// FlagValue returns the value of flag name in container c's command line
+// (command after the binary, then args, up to "--"), as pflag reads it: the
+// last occurrence wins; "--name=value" and "--name value" both count.
+func FlagValue(c *corev1.Container, name string) (string, bool) {
+	fl := &flagList{c: c}
+	return fl.value(name)
+}
+
+// FileReference is a host file that a container's command line or probe
+// names.
+type FileReference struct {
+	// Flag is the flag naming the file ("tls-cert-file"), or "" for a bare
+	// argument (for example in an exec probe's command).
+	Flag string
+	// Path is the file's path on the host, through the pod's hostPath
+	// mounts.
+	Path string
+}
+
+// FileReferences lists the host files that container c names: every
+// absolute path given as a flag value, a comma-separated part of one
+// (--tls-sni-cert-key=CERT,KEY), or a bare argument, in its command, args
+// and exec probes, that a hostPath mount makes visible. A path that no
+// hostPath mount covers is inside the container image and is left out.
+func FileReferences(pod *corev1.Pod, c *corev1.Container) []FileReference {
+	var lists [][]string
+	lists = append(lists, append(append([]string{}, c.Command...), c.Args...))
+	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+		if p != nil && p.Exec != nil {
+			lists = append(lists, p.Exec.Command)
+		}
+	}
+	var out []FileReference
+	seen := map[FileReference]bool{}
+	add := func(flag, v string) {
+		for _, part := range strings.Split(v, ",") {
+			if !filepath.IsAbs(part) {
+				continue
+			}
+			host, ok := HostPath(pod, c, part)
+			if !ok {
+				continue
+			}
+			r := FileReference{Flag: flag, Path: host}
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	for _, list := range lists {
+		for i, e := range list {
+			switch {
+			case strings.HasPrefix(e, "-") && strings.Contains(e, "="):
+				name, v, _ := strings.Cut(strings.TrimLeft(e, "-"), "=")
+				add(name, v)
+			case filepath.IsAbs(e) && i > 0 && strings.HasPrefix(list[i-1], "-") && !strings.Contains(list[i-1], "="):
+				add(strings.TrimLeft(list[i-1], "-"), e)
+			default:
+				add("", e)
+			}
+		}
+	}
+	return out
+}
+
+// HostPath maps path, as container c sees it, to the host path behind it:
+// through the hostPath volume mounted at the longest mount path that
+// contains it (with its subPath). It reports false when no hostPath mount
+// covers path.
+func HostPath(pod *corev1.Pod, c *corev1.Container, path string) (string, bool) {
+	path = filepath.Clean(path)
+	best, host := -1, ""
+	for _, m := range c.VolumeMounts {
+		if m.SubPathExpr != "" {
+			continue // expanded from the pod's environment: not knowable here
+		}
+		mp := filepath.Clean(m.MountPath)
+		rest, ok := under(path, mp)
+		if !ok || len(mp) <= best {
+			continue
+		}
+		v := volume(pod, m.Name)
+		if v == nil || v.HostPath == nil {
+			continue
+		}
+		best, host = len(mp), filepath.Join(v.HostPath.Path, m.SubPath, rest)
+	}
+	return host, best >= 0
+}
+
+// under returns path relative to dir when path is dir or inside it.
+func under(path, dir string) (string, bool) {
+	if path == dir {
+		return "", true
+	}
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	if rest, ok := strings.CutPrefix(path, prefix); ok {
+		return rest, true
+	}
+	return "", false
+}
+
+// SetAnnotation returns the manifest data with metadata.annotations[key]
+// set to value; everything else is kept as Parse and Marshal keep it (a
+// kubeadm manifest changes by the annotation's lines only).
+//
+// A changed annotation changes the static pod's UID, which the kubelet
+// derives from a hash of the whole pod (pkg/kubelet/config/common.go,
+// applyDefaults), so the kubelet replaces the pod: this is how certctl
+// restarts a component without a container runtime client.
+func SetAnnotation(data []byte, key, value string) ([]byte, error) {
+	pod, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[key] = value
+	return Marshal(pod)
+}

@@ -1,0 +1,76 @@
+package manifests
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+)
+
+// BackupDir is where Replace keeps the manifests it replaces when the caller
+// names no folder: DIR/../tmp/certctl-backup-manifests-TIME, next to
+// kubeadm's own kubeadm-backup-manifests-* folders. A backup must not stay in
+// the manifest folder: the kubelet would run it as a second static pod.
+func BackupDir(manifestPath string, now time.Time) string {
+	root := filepath.Dir(filepath.Dir(filepath.Clean(manifestPath)))
+	return filepath.Join(root, "tmp", "certctl-backup-manifests-"+now.UTC().Format("2006-01-02-15-04-05"))
+}
+
+// Replace atomically replaces the manifest at path, whose content was read
+// as old, with data, after copying old into backupDir under the same base
+// name. The file keeps its mode. If the file no longer holds old (someone
+// changed it since it was read), nothing is written. It returns the backup's
+// path.
+//
+// The new content goes to a dot-named temporary file in the same folder
+// first (internal/atomicfile): the kubelet ignores dot-files in its manifest
+// folder, so it never starts a half-written pod.
+func Replace(path string, old, data []byte, backupDir string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("stat manifest %s: %w", path, err)
+	}
+	now, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	if !bytes.Equal(now, old) {
+		return "", fmt.Errorf("manifest %s changed while certctl was working on it; nothing written, run the command again", path)
+	}
+	if same, err := sameDir(backupDir, filepath.Dir(path)); err != nil {
+		return "", err
+	} else if same {
+		return "", fmt.Errorf("backup folder %s is the manifest folder: the kubelet would run the backup as a static pod; choose another folder", backupDir)
+	}
+	if err := os.MkdirAll(backupDir, 0o700); err != nil {
+		return "", fmt.Errorf("create backup folder %s: %w", backupDir, err)
+	}
+	backup := filepath.Join(backupDir, filepath.Base(path))
+	if err := atomicfile.WriteFile(backup, old, st.Mode().Perm()); err != nil {
+		return "", fmt.Errorf("back up manifest %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, data, st.Mode().Perm()); err != nil {
+		return "", fmt.Errorf("write manifest %s: %w; the old one is in %s", path, err, backup)
+	}
+	return backup, nil
+}
+
+func sameDir(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if errors.Is(err, fs.ErrNotExist) {
+		return filepath.Clean(a) == filepath.Clean(b), nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check backup folder %s: %w", a, err)
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, fmt.Errorf("check manifest folder %s: %w", b, err)
+	}
+	return os.SameFile(sa, sb), nil
+}

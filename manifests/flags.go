@@ -1,0 +1,256 @@
+package manifests
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// flagList is the command line of a container as the component's flag
+// parser (pflag) sees it: the flags in command after the binary, then args.
+// kubeadm writes every flag into command as "--name=value"; hand-edited
+// manifests also use "--name value" and args.
+type flagList struct {
+	c *corev1.Container
+	// inCommand is where new flags go: command (kubeadm) or args.
+	inCommand bool
+}
+
+// position of one element of the command line.
+type position struct {
+	inCommand bool
+	i         int
+}
+
+func newFlagList(c *corev1.Container, binary string) (*flagList, error) {
+	if len(c.Command) > 0 {
+		if base := path.Base(c.Command[0]); base != binary {
+			return nil, fmt.Errorf("manifests: command of container %q runs %q, not %s: certctl only edits flags passed straight to %s; edit this manifest by hand", c.Name, c.Command[0], binary, binary)
+		}
+	}
+	fl := &flagList{c: c, inCommand: len(c.Command) > 0 && (len(c.Args) == 0 || len(c.Command) > 1)}
+	if len(c.Command) == 0 && len(c.Args) == 0 {
+		return nil, fmt.Errorf("manifests: container %q has neither command nor args: certctl cannot tell where its flags go; edit this manifest by hand", c.Name)
+	}
+	if err := fl.check(); err != nil {
+		return nil, err
+	}
+	return fl, nil
+}
+
+// elems returns the positions of the elements pflag parses as flags and
+// values, in order, up to a "--" terminator.
+func (fl *flagList) elems() []position {
+	var ps []position
+	for i := 1; i < len(fl.c.Command); i++ {
+		if fl.c.Command[i] == "--" {
+			return ps
+		}
+		ps = append(ps, position{true, i})
+	}
+	for i := range fl.c.Args {
+		if fl.c.Args[i] == "--" {
+			return ps
+		}
+		ps = append(ps, position{false, i})
+	}
+	return ps
+}
+
+func (fl *flagList) get(p position) string {
+	if p.inCommand {
+		return fl.c.Command[p.i]
+	}
+	return fl.c.Args[p.i]
+}
+
+func (fl *flagList) set(p position, v string) {
+	if p.inCommand {
+		fl.c.Command[p.i] = v
+	} else {
+		fl.c.Args[p.i] = v
+	}
+}
+
+// occurrence is one appearance of a flag: "--name=value" (value is nil)
+// or "--name" followed by the value element.
+type occurrence struct {
+	flag  position
+	value *position
+}
+
+// check rejects a known flag written as "--name" with no value after it,
+// which the component itself would refuse to start with.
+func (fl *flagList) check() error {
+	ps := fl.elems()
+	for k, p := range ps {
+		if e := fl.get(p); isSigningFlagElem(e) && !strings.Contains(e, "=") && k == len(ps)-1 {
+			return fmt.Errorf("manifests: flag %s of container %q has no value", e, fl.c.Name)
+		}
+	}
+	return nil
+}
+
+func isSigningFlagElem(e string) bool {
+	name, _, _ := strings.Cut(strings.TrimPrefix(e, "--"), "=")
+	for _, f := range allSigningFlags {
+		if name == f {
+			return strings.HasPrefix(e, "--")
+		}
+	}
+	return name == flagDuration && strings.HasPrefix(e, "--")
+}
+
+// find returns every occurrence of flag name.
+func (fl *flagList) find(name string) []occurrence {
+	ps := fl.elems()
+	var out []occurrence
+	for k := 0; k < len(ps); k++ {
+		e := fl.get(ps[k])
+		switch {
+		case strings.HasPrefix(e, "--"+name+"="):
+			out = append(out, occurrence{flag: ps[k]})
+		case e == "--"+name && k+1 < len(ps):
+			v := ps[k+1]
+			out = append(out, occurrence{flag: ps[k], value: &v})
+			k++
+		}
+	}
+	return out
+}
+
+// Value returns the value of the last occurrence of flag name (pflag keeps
+// the last one) and whether the flag is present.
+func (fl *flagList) value(name string) (string, bool) {
+	occ := fl.find(name)
+	if len(occ) == 0 {
+		return "", false
+	}
+	o := occ[len(occ)-1]
+	if o.value != nil {
+		return fl.get(*o.value), true
+	}
+	return strings.TrimPrefix(fl.get(o.flag), "--"+name+"="), true
+}
+
+// setFlag gives flag name the value v: the first occurrence is changed in
+// place, later ones are removed; a missing flag is added. It returns a
+// description of the change, or "" when there was nothing to change.
+func (fl *flagList) setFlag(name, v string) string {
+	occ := fl.find(name)
+	old, had := fl.value(name)
+	if len(occ) == 0 {
+		fl.insert("--" + name + "=" + v)
+		return fmt.Sprintf("add --%s=%s", name, v)
+	}
+	first := occ[0]
+	if len(occ) == 1 && had && old == v {
+		return ""
+	}
+	// A changed "--name value" pair becomes one "--name=value" element, the
+	// form kubeadm writes and the only one that shows an empty value plainly.
+	fl.set(first.flag, "--"+name+"="+v)
+	rest := occ[1:]
+	if first.value != nil {
+		rest = append(rest, occurrence{flag: *first.value})
+	}
+	fl.remove(rest)
+	switch {
+	case len(occ) > 1:
+		return fmt.Sprintf("set --%s=%s (was given %d times, last %q)", name, v, len(occ), old)
+	case old == "":
+		return fmt.Sprintf("set --%s=%s (was empty)", name, v)
+	}
+	return fmt.Sprintf("set --%s=%s (was %s)", name, v, old)
+}
+
+// removeFlag removes every occurrence of flag name and describes it.
+func (fl *flagList) removeFlag(name string) string {
+	occ := fl.find(name)
+	if len(occ) == 0 {
+		return ""
+	}
+	old, _ := fl.value(name)
+	fl.remove(occ)
+	if old == "" {
+		return fmt.Sprintf("remove --%s (was empty)", name)
+	}
+	return fmt.Sprintf("remove --%s (was %s)", name, old)
+}
+
+// remove deletes the elements of occ (flags and their separate values).
+func (fl *flagList) remove(occ []occurrence) {
+	drop := map[position]bool{}
+	for _, o := range occ {
+		drop[o.flag] = true
+		if o.value != nil {
+			drop[*o.value] = true
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	keep := func(list []string, inCommand bool) []string {
+		var out []string
+		for i, e := range list {
+			if !drop[position{inCommand, i}] {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if len(fl.c.Command) > 0 {
+		fl.c.Command = keep(fl.c.Command, true)
+	}
+	if len(fl.c.Args) > 0 {
+		fl.c.Args = keep(fl.c.Args, false)
+		if len(fl.c.Args) == 0 {
+			fl.c.Args = nil
+		}
+	}
+}
+
+// insert adds a "--name=value" element. kubeadm sorts flags by name; when
+// the list is sorted the new flag goes to its sorted place, otherwise to the
+// end, before a "--" terminator.
+func (fl *flagList) insert(elem string) {
+	list, start := &fl.c.Args, 0
+	if fl.inCommand {
+		list, start = &fl.c.Command, 1
+	}
+	end := len(*list)
+	for i := start; i < len(*list); i++ {
+		if (*list)[i] == "--" {
+			end = i
+			break
+		}
+	}
+	flags := (*list)[start:end]
+	at := end
+	if sorted(flags) {
+		at = start + sort.Search(len(flags), func(i int) bool { return flagName(flags[i]) >= flagName(elem) })
+	}
+	*list = append((*list)[:at], append([]string{elem}, (*list)[at:]...)...)
+}
+
+// sorted reports whether every element is a "--name=value" flag and the
+// names are in order, as kubeadm writes them.
+func sorted(flags []string) bool {
+	for i, f := range flags {
+		if !strings.HasPrefix(f, "--") || !strings.Contains(f, "=") {
+			return false
+		}
+		if i > 0 && flagName(flags[i-1]) > flagName(f) {
+			return false
+		}
+	}
+	return true
+}
+
+func flagName(elem string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(elem, "--"), "=")
+	return name
+}

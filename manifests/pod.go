@@ -1,0 +1,102 @@
+// Package manifests reads, patches and writes the static pod manifests of a
+// kubeadm control-plane node (/etc/kubernetes/manifests/*.yaml).
+//
+// The patch functions are pure: bytes in, bytes out. A manifest is decoded
+// strictly into k8s.io/api's Pod, changed, and encoded again with
+// sigs.k8s.io/yaml, which is how kubeadm writes it (keys in alphabetical
+// order), so a kubeadm manifest keeps its exact shape. When a patch changes
+// nothing, the input comes back unchanged, byte for byte, whatever its
+// formatting: running a patch twice never rewrites a file.
+//
+// The package knows nothing of certificates: callers pass file paths in and
+// check the files themselves.
+package manifests
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// ErrNoContainer is returned when a manifest has no container for the
+// component being patched.
+var ErrNoContainer = errors.New("manifests: no container for the component")
+
+// Parse decodes a static pod manifest. It is strict: a field that the Pod
+// type does not know is an error, because encoding the pod again would drop
+// it silently. The document must be a single v1 Pod.
+func Parse(data []byte) (*corev1.Pod, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("manifests: empty manifest")
+	}
+	if isMultiDocument(data) {
+		return nil, fmt.Errorf("manifests: more than one YAML document; a static pod manifest holds one Pod")
+	}
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
+		return nil, fmt.Errorf("manifests: decode Pod: %w", err)
+	}
+	if pod.APIVersion != "v1" || pod.Kind != "Pod" {
+		return nil, fmt.Errorf("manifests: not a static pod: apiVersion %q, kind %q; want v1 Pod", pod.APIVersion, pod.Kind)
+	}
+	return &pod, nil
+}
+
+// isMultiDocument reports whether data holds a YAML document separator
+// after some content: yaml.Unmarshal would read the first document only.
+func isMultiDocument(data []byte) bool {
+	lines := strings.Split(string(data), "\n")
+	seen := false
+	for _, l := range lines {
+		t := strings.TrimRight(l, " \t\r")
+		if t == "---" || strings.HasPrefix(t, "--- ") {
+			if seen {
+				return true
+			}
+			continue
+		}
+		if strings.TrimSpace(t) != "" && !strings.HasPrefix(strings.TrimSpace(t), "#") {
+			seen = true
+		}
+	}
+	return false
+}
+
+// Marshal encodes a pod as kubeadm writes static pod manifests.
+func Marshal(pod *corev1.Pod) ([]byte, error) {
+	data, err := yaml.Marshal(pod)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: encode Pod: %w", err)
+	}
+	return data, nil
+}
+
+// findContainer returns the container of component name: the one named
+// name, else the only one whose command runs a binary called name (a
+// hand-edited manifest may have renamed the container).
+func findContainer(pod *corev1.Pod, name string) (*corev1.Container, error) {
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i], nil
+		}
+	}
+	var found *corev1.Container
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		if len(c.Command) > 0 && path.Base(c.Command[0]) == name {
+			if found != nil {
+				return nil, fmt.Errorf("%w: containers %q and %q both run %s; name the right one %q", ErrNoContainer, found.Name, c.Name, name, name)
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: no container named %q or running %s in pod %q", ErrNoContainer, name, name, pod.Name)
+	}
+	return found, nil
+}

@@ -1,0 +1,253 @@
+package manifests
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+)
+
+// ControllerManager is the name of kube-controller-manager's container and
+// binary in kubeadm's manifest.
+const ControllerManager = "kube-controller-manager"
+
+// The signing flags of kube-controller-manager v1.37
+// (cmd/kube-controller-manager/app/options/csrsigningcontroller.go).
+const (
+	flagCertFile   = "cluster-signing-cert-file"
+	flagKeyFile    = "cluster-signing-key-file"
+	flagDuration   = "cluster-signing-duration"
+	flagController = "controllers"
+)
+
+// perSignerFlags are the per-signer pairs, one per signer of the v1 API.
+// The legacy-unknown pair is left out: kubernetes.io/legacy-unknown cannot
+// be requested through certificates.k8s.io/v1, the only version served.
+var perSignerFlags = [][2]string{
+	{"cluster-signing-kubelet-serving-cert-file", "cluster-signing-kubelet-serving-key-file"},
+	{"cluster-signing-kubelet-client-cert-file", "cluster-signing-kubelet-client-key-file"},
+	{"cluster-signing-kube-apiserver-client-cert-file", "cluster-signing-kube-apiserver-client-key-file"},
+}
+
+// allSigningFlags lists every file flag of the signer, legacy-unknown
+// included so that Disable removes it too.
+var allSigningFlags = func() []string {
+	fs := []string{flagCertFile, flagKeyFile,
+		"cluster-signing-legacy-unknown-cert-file", "cluster-signing-legacy-unknown-key-file"}
+	for _, p := range perSignerFlags {
+		fs = append(fs, p[0], p[1])
+	}
+	return fs
+}()
+
+// VolumePrefix names the hostPath volumes this package adds; Disable
+// removes the volumes whose name starts with it.
+const VolumePrefix = "certctl-signing-ca"
+
+// SignerOptions says how kube-controller-manager's built-in signer should
+// sign. The paths are the same on the host and in the container, as kubeadm
+// mounts them.
+type SignerOptions struct {
+	// CertFile and KeyFile are the CA certificate and key. Required.
+	CertFile, KeyFile string
+	// PerSigner sets the per-signer flag pairs (kubelet-serving,
+	// kubelet-client, kube-apiserver-client) instead of
+	// --cluster-signing-cert-file/--cluster-signing-key-file, and removes the
+	// general pair: kube-controller-manager refuses to start with both.
+	PerSigner bool
+	// Duration sets --cluster-signing-duration, the maximum validity of
+	// what the signer issues. Zero leaves the flag as it is.
+	Duration time.Duration
+}
+
+// EnableSigner turns on kube-controller-manager's built-in signer in the
+// manifest data:
+//   - sets the signing flags in the container's command line, replacing
+//     existing values (including the empty ones kubeadm writes in external-CA
+//     mode) in place and removing duplicates, and removes the other kind of
+//     signing flags (general or per-signer);
+//   - enables the csrsigning controller if --controllers turned it off;
+//   - adds a read-only hostPath volume and mount for the folder of each file
+//     when no mount of the container makes it visible at the same path.
+//
+// Everything else is kept. It returns the new manifest and a description of
+// each change; with no change, the input itself and no descriptions.
+func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
+	if o.CertFile == "" || o.KeyFile == "" {
+		return nil, nil, fmt.Errorf("manifests: the signer's certificate and key files are both required")
+	}
+	if !filepath.IsAbs(o.CertFile) || !filepath.IsAbs(o.KeyFile) {
+		return nil, nil, fmt.Errorf("manifests: signer files %q and %q must be absolute paths", o.CertFile, o.KeyFile)
+	}
+	if o.Duration < 0 {
+		return nil, nil, fmt.Errorf("manifests: negative signing duration %v", o.Duration)
+	}
+	return patch(data, func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+		var changes []string
+		note := func(s string) {
+			if s != "" {
+				changes = append(changes, s)
+			}
+		}
+		if o.PerSigner {
+			note(fl.removeFlag(flagCertFile))
+			note(fl.removeFlag(flagKeyFile))
+			for _, p := range perSignerFlags {
+				note(fl.setFlag(p[0], o.CertFile))
+				note(fl.setFlag(p[1], o.KeyFile))
+			}
+		} else {
+			for _, f := range allSigningFlags[2:] {
+				note(fl.removeFlag(f))
+			}
+			note(fl.setFlag(flagCertFile, o.CertFile))
+			note(fl.setFlag(flagKeyFile, o.KeyFile))
+		}
+		if o.Duration > 0 {
+			note(fl.setFlag(flagDuration, o.Duration.String()))
+		}
+		if v, ok := fl.value(flagController); ok {
+			if nv := enableController(v, "csrsigning"); nv != v {
+				note(fl.setFlag(flagController, nv))
+			}
+		}
+		changes = append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
+		return changes, nil
+	})
+}
+
+// DisableSigner turns kube-controller-manager's built-in signer off the way
+// kubeadm does in external-CA mode: --cluster-signing-cert-file and
+// --cluster-signing-key-file are set to "" where present, the per-signer
+// flags are removed, and so are the volumes EnableSigner added.
+// --cluster-signing-duration is kept: it does nothing while the signer is
+// off. Disabling a manifest that EnableSigner patched from kubeadm's
+// external-CA shape gives it back byte for byte.
+func DisableSigner(data []byte) ([]byte, []string, error) {
+	return patch(data, func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+		var changes []string
+		for _, f := range allSigningFlags {
+			var s string
+			if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
+				s = fl.setFlag(f, "")
+			} else {
+				s = fl.removeFlag(f)
+			}
+			if s != "" {
+				changes = append(changes, s)
+			}
+		}
+		changes = append(changes, removeOwnVolumes(pod, nil)...)
+		return changes, nil
+	})
+}
+
+// SignerFlags returns the signing flags and their values as the container's
+// command line sets them (the last value of a repeated flag).
+func SignerFlags(data []byte) (map[string]string, error) {
+	pod, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	c, err := findContainer(pod, ControllerManager)
+	if err != nil {
+		return nil, err
+	}
+	fl, err := newFlagList(c, ControllerManager)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, f := range append(append([]string{}, allSigningFlags...), flagDuration) {
+		if v, ok := fl.value(f); ok {
+			out[f] = v
+		}
+	}
+	return out, nil
+}
+
+// Command returns the full command line of the component's container:
+// command then args.
+func Command(data []byte) ([]string, error) {
+	pod, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	c, err := findContainer(pod, ControllerManager)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]string{}, c.Command...), c.Args...), nil
+}
+
+type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
+
+// patch decodes data, applies f to kube-controller-manager's container and
+// encodes the result; if the pod did not change it returns data itself.
+func patch(data []byte, f patchFunc) ([]byte, []string, error) {
+	pod, err := Parse(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	orig := pod.DeepCopy()
+	c, err := findContainer(pod, ControllerManager)
+	if err != nil {
+		return nil, nil, err
+	}
+	fl, err := newFlagList(c, ControllerManager)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes, err := f(pod, c, fl)
+	if err != nil {
+		return nil, nil, err
+	}
+	if apiequality.Semantic.DeepEqual(orig, pod) {
+		return data, nil, nil
+	}
+	out, err := Marshal(pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, changes, nil
+}
+
+// enableController makes a --controllers value run controller name: it
+// drops "-name" and, when the list has neither "*" nor name, adds name.
+func enableController(v, name string) string {
+	var out []string
+	star, has := false, false
+	for _, c := range strings.Split(v, ",") {
+		switch c {
+		case "-" + name:
+			continue
+		case "*":
+			star = true
+		case name:
+			has = true
+		}
+		out = append(out, c)
+	}
+	if !star && !has {
+		out = append(out, name)
+	}
+	return strings.Join(out, ",")
+}
+
+func dirsOf(files ...string) []string {
+	var dirs []string
+	for _, f := range files {
+		d := filepath.Dir(filepath.Clean(f))
+		dup := false
+		for _, x := range dirs {
+			dup = dup || x == d
+		}
+		if !dup {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}

@@ -1,0 +1,259 @@
+package manifests
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+const (
+	caCrt = "/etc/kubernetes/pki/ca.crt"
+	caKey = "/etc/kubernetes/pki/ca.key"
+)
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// checkGolden compares got with testdata/golden/NAME, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./manifests -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		d, _ := UnifiedDiff(path, "got", want, got)
+		t.Errorf("%s differs from the golden file (go test ./manifests -update rewrites it):\n%s", name, d)
+	}
+}
+
+var general = SignerOptions{CertFile: caCrt, KeyFile: caKey}
+
+func TestEnableSignerGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden  string
+		fixture string
+		opts    SignerOptions
+		changes int // number of changes reported
+	}{
+		{"kubeadm.per-signer.yaml", "kubeadm.yaml", SignerOptions{CertFile: caCrt, KeyFile: caKey, PerSigner: true}, 8},
+		{"kubeadm-external-ca.duration.yaml", "kubeadm-external-ca.yaml", SignerOptions{CertFile: caCrt, KeyFile: caKey, Duration: 720 * time.Hour}, 3},
+		{"hand-edited.enable.yaml", "hand-edited.yaml", general, 4},
+		{"hand-no-flags.enable.yaml", "hand-no-flags.yaml", general, 2},
+		{"hand-no-flags.other-dir.yaml", "hand-no-flags.yaml", SignerOptions{CertFile: "/srv/kubernetes/pki/ca.crt", KeyFile: "/srv/kubernetes/pki/ca.key"}, 3},
+		{"per-signer.enable.yaml", "per-signer.yaml", general, 8},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			in := readFixture(t, tc.fixture)
+			out, changes, err := EnableSigner(in, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(changes) != tc.changes {
+				t.Errorf("changes = %d %q, want %d", len(changes), changes, tc.changes)
+			}
+			checkGolden(t, tc.golden, out)
+			again, changes, err := EnableSigner(out, tc.opts)
+			if err != nil || !bytes.Equal(again, out) || len(changes) != 0 {
+				t.Errorf("second EnableSigner changed the manifest (err %v, changes %q)", err, changes)
+			}
+			flags, err := SignerFlags(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.opts.PerSigner {
+				if _, ok := flags[flagCertFile]; ok {
+					t.Errorf("per-signer manifest still has --%s", flagCertFile)
+				}
+				for _, p := range perSignerFlags {
+					if flags[p[0]] != tc.opts.CertFile || flags[p[1]] != tc.opts.KeyFile {
+						t.Errorf("--%s=%q --%s=%q, want %s %s", p[0], flags[p[0]], p[1], flags[p[1]], tc.opts.CertFile, tc.opts.KeyFile)
+					}
+				}
+			} else if flags[flagCertFile] != tc.opts.CertFile || flags[flagKeyFile] != tc.opts.KeyFile || len(flags) != 2+boolInt(tc.opts.Duration > 0) {
+				t.Errorf("signing flags = %v, want only the general pair", flags)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestKubeadmRoundTrip: kubeadm's two shapes of the manifest are each
+// other's enable and disable, byte for byte, and re-encoding kubeadm's
+// manifest gives it back unchanged.
+func TestKubeadmRoundTrip(t *testing.T) {
+	on, off := readFixture(t, "kubeadm.yaml"), readFixture(t, "kubeadm-external-ca.yaml")
+	for name, in := range map[string][]byte{"kubeadm.yaml": on, "kubeadm-external-ca.yaml": off} {
+		pod, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Marshal(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, in) {
+			d, _ := UnifiedDiff(name, "re-encoded", in, out)
+			t.Errorf("re-encoding %s changes it:\n%s", name, d)
+		}
+	}
+	got, changes, err := EnableSigner(off, general)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, on) {
+		d, _ := UnifiedDiff("kubeadm.yaml", "enabled", on, got)
+		t.Errorf("enable(external CA) != kubeadm.yaml:\n%s", d)
+	}
+	want := []string{"set --cluster-signing-cert-file=" + caCrt + " (was empty)", "set --cluster-signing-key-file=" + caKey + " (was empty)"}
+	if strings.Join(changes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("changes = %q, want %q", changes, want)
+	}
+	got, changes, err = DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, off) {
+		d, _ := UnifiedDiff("kubeadm-external-ca.yaml", "disabled", off, got)
+		t.Errorf("disable(kubeadm) != kubeadm-external-ca.yaml:\n%s", d)
+	}
+	if len(changes) != 2 {
+		t.Errorf("disable changes = %q, want 2", changes)
+	}
+	// Already in the wanted state: the very same bytes, no change reported.
+	for _, tc := range []struct {
+		name string
+		f    func([]byte) ([]byte, []string, error)
+		in   []byte
+	}{
+		{"enable kubeadm.yaml", func(b []byte) ([]byte, []string, error) { return EnableSigner(b, general) }, on},
+		{"disable kubeadm-external-ca.yaml", DisableSigner, off},
+	} {
+		got, changes, err := tc.f(tc.in)
+		if err != nil || !bytes.Equal(got, tc.in) || len(changes) != 0 {
+			t.Errorf("%s: changed it (err %v, changes %q)", tc.name, err, changes)
+		}
+	}
+}
+
+func TestDisableSignerGolden(t *testing.T) {
+	for _, tc := range []struct{ golden, fixture string }{
+		{"hand-edited.disable.yaml", "hand-edited.yaml"},
+		{"per-signer.disable.yaml", "per-signer.yaml"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, _, err := DisableSigner(readFixture(t, tc.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.golden, out)
+			flags, err := SignerFlags(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for f, v := range flags {
+				if v != "" && f != flagDuration {
+					t.Errorf("disabled manifest has --%s=%s", f, v)
+				}
+			}
+		})
+	}
+	// Enable into a folder that needs a volume, then disable: the volume goes too.
+	in := readFixture(t, "hand-no-flags.yaml")
+	on, _, err := EnableSigner(in, SignerOptions{CertFile: "/srv/pki/ca.crt", KeyFile: "/srv/pki/ca.key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _, err := DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(off, []byte(VolumePrefix)) {
+		t.Errorf("disable left the volume %s:\n%s", VolumePrefix, off)
+	}
+}
+
+func TestPatchErrors(t *testing.T) {
+	kubeadm := string(readFixture(t, "kubeadm.yaml"))
+	for _, tc := range []struct {
+		name, in, want string
+		opts           SignerOptions
+	}{
+		{"empty", "", "empty manifest", general},
+		{"malformed", "apiVersion: v1\nkind: Pod\nspec: [\n", "decode Pod", general},
+		{"not a pod", strings.Replace(kubeadm, "kind: Pod", "kind: Deployment", 1), "not a static pod", general},
+		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), "unknown field", general},
+		{"two documents", kubeadm + "---\n" + kubeadm, "more than one YAML document", general},
+		{"no controller-manager", strings.ReplaceAll(kubeadm, "kube-controller-manager", "kube-scheduler"), "no container", general},
+		{"shell wrapper", strings.Replace(kubeadm, "    - kube-controller-manager\n", "    - /bin/sh\n    - -c\n", 1), "runs \"/bin/sh\"", general},
+		{"flag without value", strings.Replace(kubeadm, "    - --use-service-account-credentials=true\n", "    - --cluster-signing-key-file\n", 1), "has no value", general},
+		{"relative path", kubeadm, "absolute", SignerOptions{CertFile: "ca.crt", KeyFile: "ca.key"}},
+		{"no key", kubeadm, "both required", SignerOptions{CertFile: caCrt}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := EnableSigner([]byte(tc.in), tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if out != nil {
+				t.Errorf("returned a manifest with the error")
+			}
+		})
+	}
+	if _, _, err := DisableSigner([]byte(strings.ReplaceAll(kubeadm, "kube-controller-manager", "etcd"))); !errors.Is(err, ErrNoContainer) {
+		t.Errorf("disable without the container: err = %v, want ErrNoContainer", err)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	args, err := Command(readFixture(t, "hand-edited.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args[0] != "kube-controller-manager" || args[1] != "--kubeconfig=/etc/kubernetes/controller-manager.conf" || len(args) != 8 {
+		t.Errorf("Command = %q", args)
+	}
+}
+
+func TestEnableController(t *testing.T) {
+	for in, want := range map[string]string{
+		"*,bootstrapsigner,tokencleaner":     "*,bootstrapsigner,tokencleaner",
+		"*,-csrsigning":                      "*",
+		"csrapproving,csrcleaner":            "csrapproving,csrcleaner,csrsigning",
+		"-csrsigning,csrapproving":           "csrapproving,csrsigning",
+		"csrsigning,csrapproving,csrcleaner": "csrsigning,csrapproving,csrcleaner",
+	} {
+		if got := enableController(in, "csrsigning"); got != want {
+			t.Errorf("enableController(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

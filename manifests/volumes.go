@@ -1,0 +1,161 @@
+package manifests
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// visible reports whether host folder dir is visible at the same path in
+// container c through a mount that is not one of ours: a hostPath volume
+// whose host path equals its mount path (as kubeadm mounts
+// /etc/kubernetes/pki) and contains dir.
+func visible(pod *corev1.Pod, c *corev1.Container, dir string) bool {
+	for _, m := range c.VolumeMounts {
+		if m.SubPath != "" || m.SubPathExpr != "" || isOwnVolume(m.Name) {
+			continue
+		}
+		v := volume(pod, m.Name)
+		if v == nil || v.HostPath == nil {
+			continue
+		}
+		mp := filepath.Clean(m.MountPath)
+		if filepath.Clean(v.HostPath.Path) != mp {
+			continue
+		}
+		if dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// syncOwnVolumes makes each folder of dirs visible in c: a folder that
+// another mount shows needs nothing; otherwise one of our volumes for it is
+// kept, or added. Our volumes that are no longer needed are removed.
+func syncOwnVolumes(pod *corev1.Pod, c *corev1.Container, dirs []string) []string {
+	var changes []string
+	keep := map[string]bool{}
+	var missing []string
+	for _, dir := range dirs {
+		if visible(pod, c, dir) {
+			continue
+		}
+		if name := ownVolumeFor(pod, c, dir); name != "" {
+			keep[name] = true
+			continue
+		}
+		missing = append(missing, dir)
+	}
+	changes = append(changes, removeOwnVolumes(pod, keep)...)
+	for _, dir := range missing {
+		changes = append(changes, addHostPathMount(pod, c, dir))
+	}
+	return changes
+}
+
+// ownVolumeFor returns the name of our volume that mounts dir in c as
+// addHostPathMount does, or "".
+func ownVolumeFor(pod *corev1.Pod, c *corev1.Container, dir string) string {
+	for _, m := range c.VolumeMounts {
+		if !isOwnVolume(m.Name) || filepath.Clean(m.MountPath) != dir || !m.ReadOnly || m.SubPath != "" || m.SubPathExpr != "" {
+			continue
+		}
+		if v := volume(pod, m.Name); v != nil && v.HostPath != nil && filepath.Clean(v.HostPath.Path) == dir {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+func volume(pod *corev1.Pod, name string) *corev1.Volume {
+	for i := range pod.Spec.Volumes {
+		if pod.Spec.Volumes[i].Name == name {
+			return &pod.Spec.Volumes[i]
+		}
+	}
+	return nil
+}
+
+// addHostPathMount adds a read-only hostPath volume and mount for dir. The
+// volume is named VolumePrefix, or VolumePrefix-N when that name is taken.
+func addHostPathMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
+	name := VolumePrefix
+	for n := 2; volume(pod, name) != nil || hasMount(c, name); n++ {
+		name = fmt.Sprintf("%s-%d", VolumePrefix, n)
+	}
+	typ := corev1.HostPathDirectory
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+		Name:         name,
+		VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: dir, Type: &typ}},
+	})
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: dir, ReadOnly: true})
+	return fmt.Sprintf("add read-only hostPath volume %q and mount for %s", name, dir)
+}
+
+func hasMount(c *corev1.Container, name string) bool {
+	for _, m := range c.VolumeMounts {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// isOwnVolume reports whether name is one addHostPathMount makes.
+func isOwnVolume(name string) bool {
+	rest, ok := strings.CutPrefix(name, VolumePrefix)
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	n, ok := strings.CutPrefix(rest, "-")
+	if !ok || n == "" {
+		return false
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// removeOwnVolumes removes the hostPath volumes addHostPathMount added,
+// except those in keep, and their mounts in every container, and describes
+// what it removed.
+func removeOwnVolumes(pod *corev1.Pod, keep map[string]bool) []string {
+	var changes []string
+	var vols []corev1.Volume
+	for _, v := range pod.Spec.Volumes {
+		if isOwnVolume(v.Name) && v.HostPath != nil && !keep[v.Name] {
+			changes = append(changes, fmt.Sprintf("remove hostPath volume %q (%s) and its mount", v.Name, v.HostPath.Path))
+			continue
+		}
+		vols = append(vols, v)
+	}
+	if len(vols) == len(pod.Spec.Volumes) {
+		return nil
+	}
+	pod.Spec.Volumes = vols
+	mounts := func(ms []corev1.VolumeMount) []corev1.VolumeMount {
+		var out []corev1.VolumeMount
+		for _, m := range ms {
+			if volume(pod, m.Name) != nil || !isOwnVolume(m.Name) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for i := range pod.Spec.Containers {
+		pod.Spec.Containers[i].VolumeMounts = mounts(pod.Spec.Containers[i].VolumeMounts)
+	}
+	for i := range pod.Spec.InitContainers {
+		pod.Spec.InitContainers[i].VolumeMounts = mounts(pod.Spec.InitContainers[i].VolumeMounts)
+	}
+	return changes
+}

@@ -1,0 +1,164 @@
+package signer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// ApproveOptions configure Approve.
+type ApproveOptions struct {
+	// Policy checks the request's profile and requester. Required unless Force.
+	Policy *Policy
+	// Force skips the profile and requester checks; the proof of possession
+	// is still checked. The approval's message says so.
+	Force bool
+	// Reason of the Approved condition; "CertctlApproved" when empty.
+	Reason string
+	// Message of the Approved condition; one naming the profile when empty.
+	Message string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// ApproveResult says what Approve did.
+type ApproveResult struct {
+	// Profile is the control-plane certificate the request fits (zero with Force).
+	Profile pki.Profile
+	// AlreadyApproved is set when the CSR was approved before: nothing was written.
+	AlreadyApproved bool
+	// CSR is the request as the API server returned it.
+	CSR *certv1.CertificateSigningRequest
+}
+
+// Approve approves the CSR called name through its /approval subresource,
+// after the two checks the Kubernetes documentation asks of an approver
+// (https://kubernetes.io/docs/reference/access-authn-authz/certificate-signing-requests/#approval-rejection):
+// the request's self-signature proves that the requester holds the private
+// key, and the request fits the profile of the control-plane certificate
+// it claims (subject, SANs, usages for its signer name) and comes from a
+// requester allowed to ask for it (Policy.Check, Policy.CheckRequester).
+// A request that fails a check gets no condition: deny it with Deny.
+// Conflicts are retried.
+func Approve(ctx context.Context, client kubernetes.Interface, name string, o ApproveOptions) (*ApproveResult, error) {
+	if o.Policy == nil && !o.Force {
+		return nil, fmt.Errorf("signer: approve CSR %s: no policy to check it against", name)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Reason == "" {
+		o.Reason = "CertctlApproved"
+	}
+	res := &ApproveResult{}
+	csrs := client.CertificatesV1().CertificateSigningRequests()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get CSR %s: %w", name, err)
+		}
+		switch {
+		case IsDenied(csr):
+			return fmt.Errorf("CSR %s is denied, and conditions cannot be removed: create a new CSR", name)
+		case IsFailed(csr):
+			return fmt.Errorf("CSR %s has failed (%s), and conditions cannot be removed: create a new CSR", name, conditionMessage(csr, certv1.CertificateFailed))
+		case IsApproved(csr):
+			res.AlreadyApproved, res.CSR = true, csr
+			return nil
+		}
+		req, err := ParseRequest(csr)
+		if err != nil {
+			return fmt.Errorf("%w: deny it", err)
+		}
+		msg := o.Message
+		if o.Force {
+			if msg == "" {
+				msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
+			}
+		} else {
+			if err := o.Policy.CheckRequester(csr.Spec.Username, csr.Spec.Groups); err != nil {
+				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
+			}
+			prof, err := o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
+			if err != nil {
+				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
+			}
+			res.Profile = prof
+			if msg == "" {
+				msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, csr.Spec.Username)
+			}
+		}
+		csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
+			Type:           certv1.CertificateApproved,
+			Status:         corev1.ConditionTrue,
+			Reason:         o.Reason,
+			Message:        msg,
+			LastUpdateTime: metav1.NewTime(o.Now()),
+		})
+		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("update approval of CSR %s: %w", name, err)
+		}
+		res.CSR = updated
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("approve: %w", err)
+	}
+	return res, nil
+}
+
+// Deny adds a Denied condition with reason and message to the CSR called
+// name through its /approval subresource. A CSR denied before is left as it
+// is (the result is true); an approved one cannot be denied.
+func Deny(ctx context.Context, client kubernetes.Interface, name, reason, message string, now time.Time) (alreadyDenied bool, err error) {
+	if reason == "" {
+		return false, fmt.Errorf("deny CSR %s: a reason is required", name)
+	}
+	csrs := client.CertificatesV1().CertificateSigningRequests()
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get CSR %s: %w", name, err)
+		}
+		switch {
+		case IsDenied(csr):
+			alreadyDenied = true
+			return nil
+		case IsApproved(csr):
+			return fmt.Errorf("CSR %s is already approved, and conditions cannot be removed: delete the CSR instead (kubectl delete csr %s)", name, name)
+		}
+		csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
+			Type:           certv1.CertificateDenied,
+			Status:         corev1.ConditionTrue,
+			Reason:         reason,
+			Message:        message,
+			LastUpdateTime: metav1.NewTime(now),
+		})
+		if _, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("update approval of CSR %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("deny: %w", err)
+	}
+	return alreadyDenied, nil
+}
+
+func conditionMessage(csr *certv1.CertificateSigningRequest, t certv1.RequestConditionType) string {
+	for _, c := range csr.Status.Conditions {
+		if c.Type == t {
+			return c.Reason + ": " + c.Message
+		}
+	}
+	return ""
+}

@@ -1,0 +1,63 @@
+package signer
+
+import (
+	"crypto/x509"
+	"fmt"
+
+	certv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// hasCondition reports whether csr has a condition of type t with status True.
+func hasCondition(csr *certv1.CertificateSigningRequest, t certv1.RequestConditionType) bool {
+	for _, c := range csr.Status.Conditions {
+		if c.Type == t && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// IsApproved reports whether csr is approved and not denied.
+func IsApproved(csr *certv1.CertificateSigningRequest) bool {
+	return hasCondition(csr, certv1.CertificateApproved) && !hasCondition(csr, certv1.CertificateDenied)
+}
+
+// IsDenied reports whether csr has a Denied condition.
+func IsDenied(csr *certv1.CertificateSigningRequest) bool {
+	return hasCondition(csr, certv1.CertificateDenied)
+}
+
+// IsFailed reports whether csr has a Failed condition.
+func IsFailed(csr *certv1.CertificateSigningRequest) bool {
+	return hasCondition(csr, certv1.CertificateFailed)
+}
+
+// State describes where csr is in its life: "Issued", "Failed", "Denied",
+// "Approved" or "Pending".
+func State(csr *certv1.CertificateSigningRequest) string {
+	switch {
+	case len(csr.Status.Certificate) > 0:
+		return "Issued"
+	case IsFailed(csr):
+		return "Failed"
+	case IsDenied(csr):
+		return "Denied"
+	case IsApproved(csr):
+		return "Approved"
+	}
+	return "Pending"
+}
+
+// ParseRequest decodes the PKCS#10 request of csr and checks its
+// self-signature: the proof that the requester holds the private key of
+// the public key to be certified.
+func ParseRequest(csr *certv1.CertificateSigningRequest) (*x509.CertificateRequest, error) {
+	req, err := pki.ParseCSR(csr.Spec.Request)
+	if err != nil {
+		return nil, fmt.Errorf("CSR %s: %w (proof of possession)", csr.Name, err)
+	}
+	return req, nil
+}

@@ -1,0 +1,99 @@
+package signer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+)
+
+// LeaderElection configures a Lease-based leader election: of the signers
+// that share Namespace/Name, one signs at a time.
+type LeaderElection struct {
+	Namespace string // of the Lease; "kube-system" when empty
+	Name      string // of the Lease; "certctl-signer" when empty
+	Identity  string // of this instance, unique; required
+	// LeaseDuration, RenewDeadline and RetryPeriod are client-go's
+	// (and kube-controller-manager's) 15s, 10s and 2s when zero.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// ErrLostLease is returned by RunLeading when this instance stops leading
+// while ctx is still alive: the process should exit and start again as a
+// follower, as kube-controller-manager does.
+var ErrLostLease = errors.New("signer: lost the leader lease")
+
+// RunLeading runs lead while this instance holds the Lease, and returns when
+// ctx ends (after releasing the Lease) or when the Lease is lost.
+// healthCheck, when not nil, receives a check that fails if this instance
+// believes it leads but could not renew the Lease for 20s past its expiry.
+func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElection, metrics *Metrics, log *slog.Logger, lead func(context.Context), healthCheck func(func() error)) error {
+	if le.Identity == "" {
+		return fmt.Errorf("signer: leader election needs an identity")
+	}
+	if le.Namespace == "" {
+		le.Namespace = "kube-system"
+	}
+	if le.Name == "" {
+		le.Name = "certctl-signer"
+	}
+	if le.LeaseDuration == 0 {
+		le.LeaseDuration = 15 * time.Second
+	}
+	if le.RenewDeadline == 0 {
+		le.RenewDeadline = 10 * time.Second
+	}
+	if le.RetryPeriod == 0 {
+		le.RetryPeriod = 2 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, le.Namespace, le.Name,
+		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: le.Identity})
+	if err != nil {
+		return fmt.Errorf("signer: leader lock %s/%s: %w", le.Namespace, le.Name, err)
+	}
+	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		Name:            le.Name,
+		LeaseDuration:   le.LeaseDuration,
+		RenewDeadline:   le.RenewDeadline,
+		RetryPeriod:     le.RetryPeriod,
+		ReleaseOnCancel: true,
+		WatchDog:        watchdog,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				log.Info("leading", "lease", le.Namespace+"/"+le.Name, "identity", le.Identity)
+				metrics.SetLeader(true)
+				lead(ctx)
+			},
+			OnStoppedLeading: func() {
+				metrics.SetLeader(false)
+				log.Info("stopped leading", "lease", le.Namespace+"/"+le.Name)
+			},
+			OnNewLeader: func(id string) {
+				if id != le.Identity {
+					log.Info("following", "leader", id)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("signer: leader election: %w", err)
+	}
+	if healthCheck != nil {
+		healthCheck(func() error { return watchdog.Check(nil) })
+	}
+	elector.Run(ctx) // returns when ctx ends or the lease is lost
+	if ctx.Err() == nil {
+		return ErrLostLease
+	}
+	return nil
+}

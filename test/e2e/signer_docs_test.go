@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authnv1 "k8s.io/api/authentication/v1"
+	certv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/cmd"
+	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/kubeconfig"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/signer"
+)
+
+const docsMarker = "<!-- test/e2e/signer_docs_test.go applies this block"
+
+// docsObjects decodes the YAML blocks of docs/signer.md that follow docsMarker.
+func docsObjects(t *testing.T) []runtime.Object {
+	t.Helper()
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", "signer.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []runtime.Object
+	blocks := strings.Split(string(data), docsMarker)[1:]
+	if len(blocks) != 2 {
+		t.Fatalf("docs/signer.md has %d blocks marked for this test, want 2 (RBAC of the approver; the signer's Deployment)", len(blocks))
+	}
+	for _, b := range blocks {
+		_, rest, ok := strings.Cut(b, "```yaml\n")
+		body, _, ok2 := strings.Cut(rest, "```")
+		if !ok || !ok2 {
+			t.Fatal("docs/signer.md: a marked block is not followed by a ```yaml block")
+		}
+		for _, doc := range strings.Split(body, "\n---\n") {
+			obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
+			if err != nil {
+				t.Fatalf("docs/signer.md: decode %q: %v", doc, err)
+			}
+			objs = append(objs, obj)
+		}
+	}
+	return objs
+}
+
+// TestSignerDocs applies the RBAC of docs/signer.md and acts with exactly those rights: an
+// approver (a user in group certctl:approvers) runs `certctl approve` for certctl's and the
+// built-in client signer name, and may not approve for a signer name it was not given; `certctl signer run` runs with the documented ServiceAccount's
+// token and leader election, and signs. The Deployment's arguments are certctl's flags.
+func TestSignerDocs(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
+	ctx := testCtx(t, 3*time.Minute)
+	cs, err := c.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range docsObjects(t) {
+		switch o := obj.(type) {
+		case *corev1.ServiceAccount:
+			_, err = cs.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRole:
+			_, err = cs.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRoleBinding:
+			_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.Role:
+			_, err = cs.RbacV1().Roles(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.RoleBinding:
+			_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+		case *appsv1.Deployment:
+			args := o.Spec.Template.Spec.Containers[0].Args
+			run, _, ferr := cmd.NewRootCommand(nil, nil).Find(args[:2])
+			if ferr != nil || run.Name() != "run" {
+				t.Fatalf("the Deployment runs %q, not certctl signer run: %v", args, ferr)
+			}
+			err = run.Flags().Parse(args[2:])
+		default:
+			t.Fatalf("docs/signer.md has an unexpected %T", obj)
+		}
+		if err != nil {
+			t.Fatalf("apply %T from docs/signer.md: %v", obj, err)
+		}
+	}
+	dir := t.TempDir()
+	flags := c.PKI().Flags()
+
+	// The approver: a user of group certctl:approvers, with a client certificate of the cluster CA.
+	ca := loadIssuer(t, c, "ca")
+	pair := ca.clientCert(t, pkix.Name{CommonName: "e2e-approver", Organization: []string{"certctl:approvers"}})
+	approverConf := filepath.Join(dir, "approver.conf")
+	keyPEM, err := pki.MarshalPrivateKey(pair.PrivateKey.(crypto.Signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pair.Certificate[0]})
+	writeKubeconfig(t, approverConf, c, &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM})
+
+	peer := pki.ProfileFromCert("etcd-peer", "etcd/peer", "", readCert(t, filepath.Join(c.PKIDir(), "etcd", "peer.crt")))
+	req := createCSR(t, ctx, cs, "e2e-docs-etcd-peer", signer.EtcdPeer, peer, newKey(t), bothUsages)
+	if out, err := runCertctl(t, ctx, append([]string{"approve", req.Name, "--kubeconfig", approverConf}, flags...)...); err != nil {
+		t.Fatalf("approve as certctl:approvers: %v\n%s", err, out)
+	}
+	admin := createCSR(t, ctx, cs, "e2e-docs-builtin", certv1.KubeAPIServerClientSignerName,
+		pki.Profile{CommonName: "kubernetes-admin", Organization: []string{pki.ClusterAdminsGroup}}, newKey(t), clientUsages)
+	if out, err := runCertctl(t, ctx, append([]string{"approve", admin.Name, "--kubeconfig", approverConf}, flags...)...); err != nil {
+		t.Fatalf("approve admin.conf for kubernetes.io/kube-apiserver-client as certctl:approvers: %v\n%s", err, out)
+	}
+	kubelet := createCSR(t, ctx, cs, "e2e-docs-kubelet", certv1.KubeAPIServerClientKubeletSignerName,
+		pki.Profile{CommonName: pki.NodesUserPrefix + testcluster.NodeName, Organization: []string{pki.NodesGroup}}, newKey(t), clientUsages)
+	if out, err := runCertctl(t, ctx, append([]string{"approve", kubelet.Name, "--kubeconfig", approverConf}, flags...)...); err == nil || !strings.Contains(out, "forbidden") {
+		t.Errorf("the approver approved for kubernetes.io/kube-apiserver-client-kubelet, which the role does not grant: %v\n%s", err, out)
+	}
+
+	// The signer, with the ServiceAccount's token.
+	tok, err := cs.CoreV1().ServiceAccounts("kube-system").CreateToken(ctx, "certctl-signer", &authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerConf := filepath.Join(dir, "signer.conf")
+	writeKubeconfig(t, signerConf, c, &clientcmdapi.AuthInfo{Token: tok.Status.Token})
+	startSignerRun(t, ctx, dir, append([]string{"--kubeconfig", signerConf, "--cert-dir", c.PKIDir(), "--leader-elect"}, flags...)...)
+	done := waitCSR(t, ctx, cs, req.Name, issued)
+	verifyChain(t, done.Status.Certificate, filepath.Join(c.PKIDir(), "etcd", "ca.crt"), x509.ExtKeyUsageServerAuth)
+	lease, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "certctl-signer", metav1.GetOptions{})
+	if err != nil || lease.Spec.HolderIdentity == nil {
+		t.Errorf("Lease kube-system/certctl-signer: %v", err)
+	}
+}
+
+// writeKubeconfig writes a kubeconfig for the cluster's API server with the given user.
+func writeKubeconfig(t *testing.T, path string, c *testcluster.Cluster, user *clientcmdapi.AuthInfo) {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(c.PKIDir(), "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kubeconfig.Build("e2e", c.URL(testcluster.APIServer), "user", caPEM, nil, nil)
+	cfg.AuthInfos["user"] = user
+	if err := kubeconfig.Write(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
