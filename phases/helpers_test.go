@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -84,48 +81,13 @@ func (e *testEnv) mustRun(t *testing.T, group, name string) {
 
 func (e *testEnv) pki(name string) string { return filepath.Join(e.Cluster.CertificatesDir, name) }
 
-// snapshot hashes every file under dir with its mode, so that a test can
-// assert a failed command left the tree byte-identical.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			m[p] = "dir " + info.Mode().String()
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		m[p] = fmt.Sprintf("%s %x", info.Mode(), sha256.Sum256(b))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+// snapshot and assertSameTree assert that a failed command left the tree
+// byte-identical.
+func snapshot(t *testing.T, dir string) map[string]string { return treetest.Snapshot(t, dir) }
 
 func assertSameTree(t *testing.T, before, after map[string]string) {
 	t.Helper()
-	for p, h := range before {
-		if after[p] != h {
-			t.Errorf("%s changed: %q -> %q", p, h, after[p])
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			t.Errorf("%s was created", p)
-		}
-	}
+	treetest.AssertSame(t, before, after)
 }
 
 func assertErrMentions(t *testing.T, err error, parts ...string) {
