@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ func newCertsCommand() *cobra.Command {
 		Use:   "certs",
 		Short: "Inspect the certificates of a control-plane node",
 	}
-	c.AddCommand(newCertsListCommand())
+	c.AddCommand(newCertsListCommand(), newCertsImportCommand())
 	return c
 }
 
@@ -47,14 +48,18 @@ func newCertsListCommand() *cobra.Command {
 		Example: "  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Read-only: finish an interrupted transaction if nobody holds
-			// the lock, so that the list shows what is really in force.
-			release, err := recoverIfUnlocked(cmd.Context(), cmd.ErrOrStderr(), certDir, kubeconfigDir)
+			// Read-only: without the lock, after finishing an interrupted
+			// transaction, so that the list shows what is really in force.
+			var buf bytes.Buffer
+			err := readConsistently(cmd.Context(), cmd.ErrOrStderr(), certDir, []string{kubeconfigDir}, func() error {
+				buf.Reset()
+				return listInventory(&buf, certDir, kubeconfigDir, time.Now())
+			})
 			if err != nil {
 				return err
 			}
-			defer release()
-			return listInventory(cmd.OutOrStdout(), certDir, kubeconfigDir, time.Now())
+			_, err = buf.WriteTo(cmd.OutOrStdout())
+			return err
 		},
 	}
 	c.Flags().StringVar(&certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates")

@@ -96,13 +96,12 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		}
 		opts.Cluster, opts.ConfigFile, opts.CertDir = cluster, o.cluster.configFile, cluster.CertificatesDir
 	}
-	release, err := recoverIfUnlocked(cmd.Context(), errOut, opts.CertDir, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
 	opts.Now = time.Now()
-	info, err := expiration.Check(opts)
+	var info *expiration.Info
+	err := readConsistently(cmd.Context(), errOut, opts.CertDir, []string{o.kubeconfigDir}, func() (err error) {
+		info, err = expiration.Check(opts)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,20 @@ package cmd
 import "errors"
 
 // ExitError carries a specific exit status (for example check-expiration's
-// "expires soon") with its error.
+// "expires soon") with its error. An ExitError without Err is a status, not
+// a failure (renew's "nothing to do"): its message is empty, and main
+// prints nothing for it.
 type ExitError struct {
 	Code int
 	Err  error
 }
 
-func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // ExitCode is the process exit status for an error returned by a command:

@@ -17,8 +17,11 @@ import (
 )
 
 // defaultLockTimeout bounds the wait of a writing command for another
-// certctl working on the same folders (a renewal takes about a second).
-const defaultLockTimeout = time.Minute
+// certctl working on the same folders. A renewal takes about a second, but
+// one with --restart-control-plane holds the lock while the components
+// restart, a few minutes at worst: long enough for cron runs that overlap,
+// short enough that a stuck run is reported the same day (docs/cron.md).
+const defaultLockTimeout = 5 * time.Minute
 
 // lockFlags is --lock-timeout, for the commands that write.
 type lockFlags struct {

@@ -24,10 +24,12 @@ type renewOptions struct {
 	noBackup      bool
 	api           useAPIFlags
 	lock          lockFlags
+	cron          cronOptions
+	csr           useCSRFlags
 }
 
 func newRenewCommand() *cobra.Command {
-	o := &renewOptions{}
+	o := &renewOptions{cron: newCronOptions()}
 	c := &cobra.Command{
 		Use:   "renew all|NAME...",
 		Short: "Renew certificates from the CAs on disk, crash-safely, with a backup",
@@ -57,12 +59,29 @@ func newRenewCommand() *cobra.Command {
 			MISSING and skipped; a named one is an error. kubelet.conf is left to
 			the kubelet, which rotates its own client certificate.
 
-			At the end certctl lists the components to restart.
+			At the end certctl lists the components to restart; with
+			--restart-control-plane it makes the kubelet restart them (an
+			annotation in their static pod manifests) and checks that each is a
+			new process serving its new certificate.
+
+			For cron and systemd timers (docs/cron.md): --if-expires-within
+			renews only what expires within the window and says why it skips the
+			rest; --jitter waits a random time first; a second certctl that writes
+			waits up to --lock-timeout for the first, then fails naming its PID;
+			--keep-backups prunes the backups; output is one line per action,
+			--quiet prints errors only, -o json a summary. Exit status: 0 renewed,
+			2 nothing to do (--if-expires-within), 1 error.
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per
 			certificate, approved and issued in the cluster, then checked and
 			installed the same way, in one transaction with a backup.
+
+			With --use-csr (external CA, docs/external-ca.md) nothing is renewed:
+			a new key, a CSR and a request file saying what to sign (CA, usages,
+			SANs, validity) are written per certificate into --csr-dir; a
+			kubeconfig's key goes in a kubeconfig of its own, as with kubeadm.
+			Install what the CA signs with `+"`certctl certs import`"+`.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
 			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
 		Example: examples(`
@@ -74,10 +93,16 @@ func newRenewCommand() *cobra.Command {
 
 			# Another layout, keeping the current keys
 			sudo certctl renew all --reuse-key --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s
+
+			# Through the cluster's certificates API, when the CA keys are not on the node
+			sudo certctl renew apiserver admin.conf --use-api
+
+			# Daily from cron or a timer: what expires within 30 days, then restart what uses it
+			certctl renew all --if-expires-within 720h --restart-control-plane --keep-backups 10 --quiet
 		`),
 		ValidArgs: renewal.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, args)
+			return o.cron.wrap(cmd, func() error { return o.run(cmd, args) })
 		},
 	}
 	fs := c.Flags()
@@ -92,14 +117,22 @@ func newRenewCommand() *cobra.Command {
 	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
+	o.cron.addTo(fs)
+	o.csr.addTo(fs)
 	return c
 }
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
+	if o.csr.set() {
+		return o.runCSR(cmd, args)
+	}
 	if o.reuseKey && cmd.Flags().Changed("encryption-algorithm") {
 		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
 	}
 	if err := o.api.check(cmd, o.reuseKey); err != nil {
+		return err
+	}
+	if err := o.cron.validate(cmd); err != nil {
 		return err
 	}
 	errOut := cmd.ErrOrStderr()
@@ -115,13 +148,22 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := o.cron.restart.load(errOut); err != nil {
+		return err
+	}
+	if err := o.cron.wait(cmd.Context()); err != nil {
+		return err
+	}
+	if selected, err = o.cron.due(selected, cluster.CertificatesDir, o.kubeconfigDir, time.Now()); err != nil {
+		return err
+	}
 	// The configured algorithm applies when the user configured one;
 	// otherwise each key keeps its algorithm (see renewal.Options).
 	var alg pki.KeyAlgorithm
 	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	out := cmd.OutOrStdout()
+	out := o.cron.out()
 	opts := renewal.Options{
 		CertDir:       cluster.CertificatesDir,
 		KubeconfigDir: o.kubeconfigDir,
@@ -148,14 +190,24 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer release()
+	releaseManifests, err := o.cron.restart.lock(cmd.Context(), cluster.CertificatesDir, o.lock.timeout)
+	if err != nil {
+		return err
+	}
+	defer releaseManifests()
 	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", cluster.CertificatesDir, o.kubeconfigDir)
+	// Another certctl may have renewed some while this one waited.
+	if opts.Issuer == nil {
+		if selected, err = o.cron.stillDue(selected, cluster.CertificatesDir, o.kubeconfigDir, time.Now()); err != nil {
+			return err
+		}
+	}
 	res, err := renewal.Renew(cmd.Context(), selected, opts)
 	if err != nil {
 		return err
 	}
 	o.api.installed(issuer, res, errOut)
-	res.WriteSummary(out)
-	return nil
+	return o.cron.finish(cmd.Context(), res, cluster.CertificatesDir, o.kubeconfigDir)
 }
 
 // loadForRenewal is load for renewal, which takes names and SANs from the

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -58,12 +59,14 @@ type manifestOptions struct {
 	manifest  string
 	backupDir string
 	dryRun    bool
+	lock      lockFlags
 }
 
 func (o *manifestOptions) addTo(c *cobra.Command) {
 	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
 	c.Flags().StringVar(&o.backupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	o.lock.addTo(c.Flags())
 }
 
 type signerEnableOptions struct {
@@ -159,6 +162,15 @@ func newSignerDisableCommand() *cobra.Command {
 // apply reads the manifest, patches it, and prints a diff (--dry-run) or
 // writes it with a backup. Nothing is written on any error.
 func (o *manifestOptions) apply(out io.Writer, now time.Time, verb string, patch func([]byte) ([]byte, []string, error)) error {
+	if !o.dryRun {
+		// certctl's lock beside the manifest folder, which renew
+		// --restart-control-plane takes to annotate the manifests.
+		l, err := acquire(context.Background(), filepath.Dir(o.manifest), o.lock.timeout)
+		if err != nil {
+			return err
+		}
+		defer l.Release()
+	}
 	data, err := os.ReadFile(o.manifest)
 	if err != nil {
 		return fmt.Errorf("read manifest: %w; pass --manifest if it is elsewhere", err)

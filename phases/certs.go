@@ -127,7 +127,8 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 // CA, or (UseCSR) writes a key and CSR for an external CA.
 func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profile) error {
 	if env.UseCSR {
-		return runLeafCSR(ctx, env, p)
+		ca, _ := pki.Find(profiles, p.CAName)
+		return runLeafCSR(ctx, env, p, ca)
 	}
 	s := env.store()
 	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
@@ -267,9 +268,10 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	return nil
 }
 
-// runLeafCSR writes NAME.key and NAME.csr under the CSR dir, mirroring the
-// cert dir layout. No CA is needed.
-func runLeafCSR(ctx context.Context, env *Env, p pki.Profile) error {
+// runLeafCSR writes NAME.key, NAME.csr and NAME.request.json (what the CA
+// ca must sign, see writeRequest) under the CSR dir, mirroring the cert dir
+// layout. No CA is needed.
+func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 	s := pki.Store{Dir: env.CSRDir}
 	csrPath, keyPath := s.CSRPath(p.BaseName), s.KeyPath(p.BaseName)
 	csrOK, err := pki.Exists(csrPath)
@@ -300,6 +302,9 @@ func runLeafCSR(ctx context.Context, env *Env, p pki.Profile) error {
 		if problem := csrDiffers(r, p); problem != "" {
 			return fmt.Errorf("%s was made for another configuration (%s): remove it and %s to make a new pair", csrPath, problem, keyPath)
 		}
+		if err := env.writeRequest(p, ca, key.Public()); err != nil {
+			return err
+		}
 		env.logf("[certs] Using the existing %q CSR and key", p.Name)
 		return nil
 	}
@@ -308,7 +313,7 @@ func runLeafCSR(ctx context.Context, env *Env, p pki.Profile) error {
 			env.planCreate(keyPath, true)
 		}
 		env.planCreate(csrPath, false)
-		return nil
+		return env.writeRequest(p, ca, nil)
 	}
 	if key == nil {
 		if key, err = env.newKey(ctx); err != nil {
@@ -323,6 +328,9 @@ func runLeafCSR(ctx context.Context, env *Env, p pki.Profile) error {
 		return err
 	}
 	if err := s.WriteCSR(p.BaseName, r); err != nil {
+		return err
+	}
+	if err := env.writeRequest(p, ca, key.Public()); err != nil {
 		return err
 	}
 	env.logf("[certs] Generating %q key and CSR: %s", p.Name, filepath.Clean(csrPath))

@@ -28,6 +28,11 @@ type Profile struct {
 	IPs          []net.IP
 	ExtKeyUsages []x509.ExtKeyUsage
 	IsCA         bool
+	// RequiredKeyUsage lists key usages, beyond digital signature, that
+	// VerifyIssued requires of a certificate issued elsewhere: what a
+	// request file asked an external CA for. Sign ignores it: certctl's own
+	// certificates carry kubeadm's key usages.
+	RequiredKeyUsage x509.KeyUsage
 }
 
 // Validity is a certificate's validity window.

@@ -13,7 +13,8 @@ import (
 // or through the certificates API) before it is installed: it must be the
 // certificate of pub, chain to ca (through the intermediates that came with
 // it), name exactly the subject asked for, cover every SAN asked for, carry
-// every extended key usage asked for, not be a CA, and be valid at now.
+// every extended key usage asked for (and want.RequiredKeyUsage), not be a
+// CA, and be valid at now.
 //
 // The error lists every problem found, on one line, so that an operator can
 // fix the request in one round trip.
@@ -40,6 +41,9 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		problems = append(problems, "it lacks the key usage digital signature")
 	}
+	if missing := MissingKeyUsages(cert, want.RequiredKeyUsage&^x509.KeyUsageDigitalSignature); len(missing) > 0 {
+		problems = append(problems, "it lacks the key usages "+strings.Join(missing, ", "))
+	}
 	if cert.IsCA {
 		problems = append(problems, "it is a CA certificate (CA:TRUE)")
 	}
@@ -62,6 +66,35 @@ func MissingUsages(cert *x509.Certificate, want []x509.ExtKeyUsage) []string {
 	for _, u := range want {
 		if !slices.Contains(cert.ExtKeyUsage, u) {
 			missing = append(missing, UsageName(u))
+		}
+	}
+	return missing
+}
+
+// keyUsageNames spell key usages as certificates.k8s.io/v1 does, in the
+// order of their bits.
+var keyUsageNames = []struct {
+	bit  x509.KeyUsage
+	name string
+}{
+	{x509.KeyUsageDigitalSignature, "digital signature"},
+	{x509.KeyUsageContentCommitment, "content commitment"},
+	{x509.KeyUsageKeyEncipherment, "key encipherment"},
+	{x509.KeyUsageDataEncipherment, "data encipherment"},
+	{x509.KeyUsageKeyAgreement, "key agreement"},
+	{x509.KeyUsageCertSign, "cert sign"},
+	{x509.KeyUsageCRLSign, "crl sign"},
+	{x509.KeyUsageEncipherOnly, "encipher only"},
+	{x509.KeyUsageDecipherOnly, "decipher only"},
+}
+
+// MissingKeyUsages lists the key usages of want that cert lacks, by name
+// ("key encipherment").
+func MissingKeyUsages(cert *x509.Certificate, want x509.KeyUsage) []string {
+	var missing []string
+	for _, u := range keyUsageNames {
+		if want&u.bit != 0 && cert.KeyUsage&u.bit == 0 {
+			missing = append(missing, u.name)
 		}
 	}
 	return missing

@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,33 @@ func TestVerifyIssued(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestVerifyIssuedRequiredKeyUsage(t *testing.T) {
+	caKey, _ := GenerateKey(rand.Reader, ECDSAP256)
+	ca, err := NewSelfSignedCA(rand.Reader, Profile{Name: "ca", CommonName: "kubernetes", IsCA: true}, caKey, NewValidity(fixedNow, 0, 24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := GenerateKey(rand.Reader, ECDSAP256)
+	want := Profile{Name: "front-proxy-client", CommonName: "front-proxy-client",
+		ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	// Only digital signature, as a CA told "ECDSA key" might issue it.
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: want.CommonName},
+		NotBefore: fixedNow.Add(-time.Hour), NotAfter: fixedNow.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: want.ExtKeyUsages}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	if err := VerifyIssued(cert, nil, key.Public(), ca, want, fixedNow); err != nil {
+		t.Errorf("without RequiredKeyUsage: refused: %v", err)
+	}
+	want.RequiredKeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+	err = VerifyIssued(cert, nil, key.Public(), ca, want, fixedNow)
+	if err == nil || !strings.Contains(err.Error(), "it lacks the key usages key encipherment") {
+		t.Errorf("with key encipherment required: %v", err)
 	}
 }

@@ -76,33 +76,47 @@ type backup struct {
 // planBackup chooses the backup folder in root and returns the files that
 // copy every file the items replace, and backup.json last.
 func planBackup(root string, now time.Time, o Options, items []*item) (*backup, error) {
+	var old []*oldFile
+	for _, it := range items {
+		old = append(old, it.cert)
+		if !it.Kubeconfig && !o.ReuseKey { // with --reuse-key the key is not replaced
+			old = append(old, it.key)
+		}
+	}
+	return newBackup(root, now, o.CertDir, o.KubeconfigDir, old)
+}
+
+// newBackup chooses a new backup folder in root and returns the files that
+// save old into it, then backup.json. Files of certDir go under pki/ by
+// their path in it, kubeconfig files by their name. The copies are hard
+// links to the old files where the file system allows (txn.File.LinkFrom),
+// so a backup costs no data writes. Renew, Restore and BackupFiles (import)
+// all back up through here, so `certctl restore` reads every backup alike.
+func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []*oldFile) (*backup, error) {
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
 	if err != nil {
 		return nil, err
 	}
 	b := &backup{dir: dir}
-	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir}
-	add := func(f *oldFile, rel string) {
+	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir}
+	for _, f := range old {
+		var rel string
+		switch {
+		case inside(f.path, certDir):
+			r, err := filepath.Rel(certDir, f.path)
+			if err != nil {
+				return nil, fmt.Errorf("back up %s: %w", f.path, err)
+			}
+			rel = filepath.Join(BackupCertDirName, r)
+		case filepath.Dir(filepath.Clean(f.path)) == filepath.Clean(kubeconfigDir):
+			rel = filepath.Base(f.path)
+		default:
+			return nil, fmt.Errorf("back up %s: not in %s or %s", f.path, certDir, kubeconfigDir)
+		}
 		sum := sha256.Sum256(f.data)
 		m.Files = append(m.Files, BackupFile{Path: f.path, Backup: rel, Mode: fmt.Sprintf("%04o", f.mode),
 			UID: f.uid, GID: f.gid, SHA256: hex.EncodeToString(sum[:])})
 		b.files = append(b.files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: f.uid, GID: f.gid, LinkFrom: f.path})
-	}
-	for _, it := range items {
-		if it.Kubeconfig {
-			add(it.cert, filepath.Base(it.path))
-			continue
-		}
-		for _, f := range []*oldFile{it.cert, it.key} {
-			if f == it.key && o.ReuseKey {
-				continue // not replaced
-			}
-			rel, err := filepath.Rel(o.CertDir, f.path)
-			if err != nil {
-				return nil, fmt.Errorf("back up %s: %w", f.path, err)
-			}
-			add(f, filepath.Join(BackupCertDirName, rel))
-		}
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,7 +109,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	}
 	defer t.Abort() // does nothing once committed
 	if !o.NoBackup && len(replaced) > 0 {
-		b, err := planFileBackup(filepath.Join(filepath.Dir(root), BackupDirName), now, o.CertDir, o.KubeconfigDir, replaced)
+		b, err := newBackup(filepath.Join(filepath.Dir(root), BackupDirName), now, o.CertDir, o.KubeconfigDir, replaced)
 		if err != nil {
 			return nil, err
 		}
@@ -206,35 +205,4 @@ func checkPairs(certDir string, files []txn.File) error {
 		}
 	}
 	return nil
-}
-
-// planFileBackup is planBackup for any files: a new backup folder in root
-// holding files, with backup.json last.
-func planFileBackup(root string, now time.Time, certDir, kubeconfigDir string, files []*oldFile) (*backup, error) {
-	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
-	if err != nil {
-		return nil, err
-	}
-	b := &backup{dir: dir}
-	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir}
-	for _, f := range files {
-		rel := filepath.Base(f.path)
-		if inside(f.path, certDir) {
-			r, err := filepath.Rel(certDir, f.path)
-			if err != nil {
-				return nil, fmt.Errorf("back up %s: %w", f.path, err)
-			}
-			rel = filepath.Join(BackupCertDirName, r)
-		}
-		sum := sha256.Sum256(f.data)
-		m.Files = append(m.Files, BackupFile{Path: f.path, Backup: rel, Mode: fmt.Sprintf("%04o", f.mode),
-			UID: f.uid, GID: f.gid, SHA256: hex.EncodeToString(sum[:])})
-		b.files = append(b.files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: -1, GID: -1})
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", BackupManifestName, err)
-	}
-	b.files = append(b.files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1})
-	return b, nil
 }

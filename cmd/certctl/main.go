@@ -16,7 +16,9 @@ func main() {
 	defer stop()
 	root := cmd.NewRootCommand(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(os.Stderr, "error: %s\n", msg)
+		}
 		stop()
 		os.Exit(cmd.ExitCode(err))
 	}

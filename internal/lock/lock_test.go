@@ -105,3 +105,15 @@ func TestKilledHolderReleases(t *testing.T) {
 	}
 	l.Release()
 }
+
+func TestBeside(t *testing.T) {
+	for dir, want := range map[string]string{
+		"/etc/kubernetes/pki":       "/etc/kubernetes/.certctl.lock",
+		"/etc/kubernetes/pki/":      "/etc/kubernetes/.certctl.lock",
+		"/etc/kubernetes/manifests": "/etc/kubernetes/.certctl.lock",
+	} {
+		if got, err := Beside(dir); err != nil || got != want {
+			t.Errorf("Beside(%q) = %q, %v; want %q", dir, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/external"
+)
+
+// ExitImportRefused is `certs import`'s exit status when a certificate was
+// refused; the accepted ones were installed (docs/external-ca.md).
+const ExitImportRefused = 2
+
+type certsImportOptions struct {
+	csrDir, certDir, kubeconfigDir string
+	dryRun                         bool
+	lock                           lockFlags
+}
+
+func newCertsImportCommand() *cobra.Command {
+	o := &certsImportOptions{}
+	c := &cobra.Command{
+		Use:   "import --csr-dir DIR",
+		Short: "Check the certificates an external CA signed, then install them crash-safely, with a backup",
+		Long: dedent.Dedent(`
+			Install the certificates an external CA signed for the CSRs that
+			` + "`certctl renew --use-csr`" + ` or ` + "`certctl init-phase certs --use-csr`" + `
+			wrote into --csr-dir (and the kubeconfig CSRs of ` + "`kubeadm certs generate-csr`" + `).
+
+			Each certificate, NAME.crt next to NAME.csr, is checked first: it must
+			match NAME.key, chain to its CA in --cert-dir (ca.crt, front-proxy-ca.crt
+			or etcd/ca.crt: on a first installation put them there first; the CA
+			keys are not needed), carry the subject, SANs, key usages and extended
+			key usages that NAME.request.json asks for (without one, what NAME.csr
+			asks for and kubeadm's usages), not be a CA, and be valid now.
+
+			A certificate that fails is refused with the precise reason, and
+			nothing of it is installed. The others are installed together, with
+			their keys, in one transaction: the old files are saved in
+			certctl-backups/TIMESTAMP beside the certificate folder first, and a
+			certctl killed halfway leaves all old files or all new ones. In a
+			kubeconfig file only the client certificate and key, and the CA data,
+			change. A certificate already installed is left as it is.
+
+			Exit status: 0 everything found was installed; 2 a certificate was
+			refused (the others were installed); 1 an error, nothing installed.
+		`),
+		Example: examples(`
+			# After the CA operator signed what ` + "`certctl renew all --use-csr --csr-dir ./csr`" + ` wrote
+			sudo certctl certs import --csr-dir ./csr
+
+			# See what would be installed, and what would be refused and why
+			certctl certs import --csr-dir ./csr --dry-run --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.csrDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
+	fs.StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates, where the CA certificates are")
+	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
+	o.lock.addTo(fs)
+	return c
+}
+
+func (o *certsImportOptions) run(cmd *cobra.Command) error {
+	if o.csrDir == "" {
+		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
+	}
+	// Under the lock, after recovery, also for a dry run: it reports what
+	// would replace the files in force.
+	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), o.certDir, o.lock.timeout, o.kubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.csrDir, o.certDir, o.kubeconfigDir)
+	res, err := external.Import(external.ImportOptions{
+		CSRDir: o.csrDir, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
+		DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
+	})
+	if res != nil {
+		res.WriteSummary(out)
+	}
+	if err != nil {
+		return err
+	}
+	if n := len(res.Refused); n > 0 {
+		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
+		switch {
+		case o.dryRun:
+			what = "nothing was written (--dry-run)"
+		case len(res.Imported) == 0:
+			what = "nothing else was there to install"
+		}
+		return &ExitError{Code: ExitImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
+	}
+	return nil
+}
+
+// importCommand is the `certctl certs import` line for these folders,
+// naming only the ones that are not the default.
+func importCommand(csrDir, certDir, kubeconfigDir string) string {
+	args := []string{"certctl", "certs", "import", "--csr-dir", filepath.Clean(csrDir)}
+	if filepath.Clean(certDir) != config.DefaultCertificatesDir {
+		args = append(args, "--cert-dir", certDir)
+	}
+	if filepath.Clean(kubeconfigDir) != config.DefaultKubeconfigDir {
+		args = append(args, "--kubeconfig-dir", kubeconfigDir)
+	}
+	return strings.Join(args, " ")
+}

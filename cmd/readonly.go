@@ -1,0 +1,109 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/txn"
+)
+
+// readConsistently runs read, the work of a command that only reads
+// (check-expiration, certs list, restore's listing), without certctl's
+// lock: monitoring must never wait for a renewal (issue 8). The lock is
+// taken, without waiting, only when there is something to recover (an
+// interrupted transaction, or a temporary file left by a killed write);
+// recoverIfUnlocked then finishes it first, or reads the files as they are
+// when another certctl holds the lock and is working on them.
+//
+// A renewal may also start while read runs, and replace a certificate and
+// its key by two renames that read could see half done. Every transaction
+// creates and removes its folder beside the certificate folder, and every
+// write renames a file in its folder, which changes that folder's
+// modification time: when one moved while read ran, read runs again.
+func readConsistently(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
+	const attempts = 3
+	for i := 1; ; i++ {
+		pending, err := pendingRecovery(certDir, kubeconfigDirs)
+		if err != nil {
+			return withPermissionHint(err)
+		}
+		if pending || i == attempts {
+			release, err := recoverIfUnlocked(ctx, errOut, certDir, kubeconfigDirs...)
+			if err != nil {
+				return err
+			}
+			defer release()
+			return read()
+		}
+		before := stamps(certDir, kubeconfigDirs)
+		if err := read(); err != nil {
+			return err
+		}
+		if slices.Equal(before, stamps(certDir, kubeconfigDirs)) {
+			return nil
+		}
+		select { // let the writer finish
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// watchedDirs are the folders whose files certctl replaces.
+func watchedDirs(certDir string, kubeconfigDirs []string) []string {
+	dirs := []string{certDir, filepath.Join(certDir, "etcd")}
+	if root, err := txn.Root(certDir); err == nil {
+		dirs = append(dirs, filepath.Dir(root))
+	}
+	return append(dirs, kubeconfigDirs...)
+}
+
+// pendingRecovery reports whether lockAndRecover has something to do.
+func pendingRecovery(certDir string, kubeconfigDirs []string) (bool, error) {
+	root, err := txn.Root(certDir)
+	if err != nil {
+		return false, err
+	}
+	// Even empty: a run killed between creating it and its first staged
+	// file leaves it, and Recover removes it.
+	if _, err := os.Lstat(root); err == nil {
+		return true, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	for _, d := range watchedDirs(certDir, kubeconfigDirs) {
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return false, err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && atomicfile.IsTemp(e.Name()) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// stamps returns the modification times of the watched folders.
+func stamps(certDir string, kubeconfigDirs []string) []int64 {
+	var out []int64
+	for _, d := range watchedDirs(certDir, kubeconfigDirs) {
+		if st, err := os.Stat(d); err == nil {
+			out = append(out, st.ModTime().UnixNano())
+		} else {
+			out = append(out, 0)
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/certctl/certctl/staticpods"
+)
+
+// The summary `certctl renew -o json` prints once, at the end, whatever the
+// outcome (docs/cron.md). Within output.certctl.io/v1 fields and values are
+// only added, never renamed, removed or given another meaning.
+const (
+	renewSummaryKind       = "RenewalSummary"
+	renewSummaryAPIVersion = "output.certctl.io/v1"
+)
+
+// Values of renewSummary.Status.
+const (
+	statusRenewed     = "renewed"
+	statusNothingToDo = "nothing-to-do"
+	statusError       = "error"
+)
+
+type renewSummary struct {
+	Kind       string    `json:"kind"`
+	APIVersion string    `json:"apiVersion"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	// Status is "renewed", "nothing-to-do" or "error"; ExitCode the
+	// process's exit status (0, 2, 1).
+	Status   string `json:"status"`
+	ExitCode int    `json:"exitCode"`
+	Error    string `json:"error,omitempty"`
+	// IfExpiresWithinSeconds is --if-expires-within; 0 when not given
+	// (everything named is renewed).
+	IfExpiresWithinSeconds int64 `json:"ifExpiresWithinSeconds"`
+	// JitterSeconds is how long the run waited first (--jitter).
+	JitterSeconds float64        `json:"jitterSeconds"`
+	Renewed       []renewedEntry `json:"renewed"`
+	Skipped       []skippedEntry `json:"skipped"`
+	Warnings      []string       `json:"warnings"`
+	// BackupDir holds the replaced files; "" when nothing was renewed or
+	// with --no-backup.
+	BackupDir     string   `json:"backupDir,omitempty"`
+	PrunedBackups []string `json:"prunedBackups"`
+	// RestartNeeded lists the components that read renewed files, in
+	// restart order; Restarts is what --restart-control-plane did with
+	// them (empty without it).
+	RestartNeeded []string            `json:"restartNeeded"`
+	Restarts      []staticpods.Result `json:"restarts"`
+}
+
+type renewedEntry struct {
+	Name       string    `json:"name"`
+	Files      []string  `json:"files"`
+	Serial     string    `json:"serial"`
+	NotAfter   time.Time `json:"notAfter"`
+	CappedToCA bool      `json:"cappedToCA"`
+}
+
+// Values of skippedEntry.Reason.
+const (
+	reasonNotDue  = "not-due"
+	reasonMissing = "missing"
+)
+
+type skippedEntry struct {
+	Name     string     `json:"name"`
+	File     string     `json:"file"`
+	Reason   string     `json:"reason"`
+	NotAfter *time.Time `json:"notAfter,omitempty"`
+}
+
+func newRenewSummary(now time.Time, within time.Duration) *renewSummary {
+	return &renewSummary{
+		Kind: renewSummaryKind, APIVersion: renewSummaryAPIVersion, StartedAt: now.UTC(),
+		IfExpiresWithinSeconds: int64(within / time.Second),
+		Renewed:                []renewedEntry{}, Skipped: []skippedEntry{}, Warnings: []string{},
+		PrunedBackups: []string{}, RestartNeeded: []string{}, Restarts: []staticpods.Result{},
+	}
+}
+
+// end records the outcome of the run.
+func (s *renewSummary) end(now time.Time, err error) {
+	s.FinishedAt = now.UTC()
+	if err != nil {
+		s.ExitCode = ExitCode(err)
+	}
+	switch {
+	case err == nil:
+		s.Status = statusRenewed
+	case s.ExitCode == ExitNothingToDo:
+		s.Status = statusNothingToDo
+	default:
+		s.Status = statusError
+		s.Error = err.Error()
+	}
+}
+
+func (s *renewSummary) write(w io.Writer) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}

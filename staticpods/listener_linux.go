@@ -1,0 +1,79 @@
+package staticpods
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// listenerPID returns the process listening on TCP port in this network
+// namespace (the host's: kubeadm's control-plane pods use hostNetwork), from
+// /proc/net/tcp{,6} and the processes' socket links in /proc/PID/fd, as
+// `ss -ltnp` finds it. It returns 0 and no error when nothing listens, and
+// an error when it cannot tell (no /proc, or a socket whose owner it may
+// not see: certctl is not root).
+func listenerPID(port int) (int, error) {
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		if err := listeningInodes(f, port, inodes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
+		}
+	}
+	if len(inodes) == 0 {
+		return 0, nil
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("find the process on port %d: %w", port, err)
+	}
+	found := 0
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		fds, err := os.ReadDir(filepath.Join("/proc", p.Name(), "fd"))
+		if err != nil {
+			continue // gone, or not ours to see
+		}
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name()))
+			if err != nil || !strings.HasPrefix(link, "socket:[") {
+				continue
+			}
+			if inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] && (found == 0 || pid < found) {
+				found = pid
+			}
+		}
+	}
+	if found == 0 {
+		return 0, fmt.Errorf("find the process on port %d: a socket listens but its process cannot be seen (run certctl as root)", port)
+	}
+	return found, nil
+}
+
+// listeningInodes adds the socket inodes of the LISTEN sockets on port in
+// a /proc/net/tcp-format file.
+func listeningInodes(path string, port int, into map[string]bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	want := fmt.Sprintf(":%04X", port)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+		if len(fields) < 10 || fields[3] != "0A" || !strings.HasSuffix(fields[1], want) {
+			continue
+		}
+		into[fields[9]] = true
+	}
+	return sc.Err()
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package staticpods
+
+import "errors"
+
+// listenerPID cannot tell a restarted process where there is no /proc: the
+// served certificate is then the only check.
+func listenerPID(port int) (int, error) {
+	return 0, errors.New("finding the process on a port needs Linux's /proc")
+}

@@ -1,0 +1,118 @@
+package staticpods
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// kubeadmDir copies the manifests kubeadm v1.37.1 writes (testdata/regen.sh)
+// into a temporary manifest folder.
+func kubeadmDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, c := range Order {
+		data, err := os.ReadFile(filepath.Join("testdata", "kubeadm", c+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c+".yaml"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestAffectedKubeadm(t *testing.T) {
+	dir := kubeadmDir(t)
+	// Not manifests of the control plane, or not for the kubelet: skipped.
+	os.WriteFile(filepath.Join(dir, ".kube-apiserver.yaml.tmp-1"), []byte("half"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not yaml: ["), 0o600)
+	os.Mkdir(filepath.Join(dir, "old"), 0o700)
+	set, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Manifests) != 4 || len(set.Warnings) != 1 || !strings.Contains(set.Warnings[0], "notes.txt") {
+		t.Fatalf("Load: %d manifests, warnings %q", len(set.Manifests), set.Warnings)
+	}
+	pki := func(f string) string { return "/etc/kubernetes/pki/" + f }
+	renewAll := []string{pki("apiserver.crt"), pki("apiserver.key"), pki("apiserver-kubelet-client.crt"), pki("apiserver-kubelet-client.key"),
+		pki("front-proxy-client.crt"), pki("front-proxy-client.key"), pki("apiserver-etcd-client.crt"), pki("apiserver-etcd-client.key"),
+		pki("etcd/server.crt"), pki("etcd/server.key"), pki("etcd/peer.crt"), pki("etcd/peer.key"),
+		pki("etcd/healthcheck-client.crt"), pki("etcd/healthcheck-client.key"),
+		"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf", "/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf"}
+	tests := []struct {
+		name    string
+		changed []string
+		want    []string // component: endpoint addresses
+		port    map[string]int
+	}{
+		{"renew all", renewAll, []string{
+			"etcd: 127.0.0.1:2379 198.51.100.10:2380",
+			"kube-apiserver: 198.51.100.10:6443",
+			"kube-controller-manager:",
+			"kube-scheduler:",
+		}, map[string]int{Etcd: 2379, KubeAPIServer: 6443, KubeControllerManager: 10257, KubeScheduler: 10259}},
+		{"serving certificate", []string{pki("apiserver.crt"), pki("apiserver.key")}, []string{"kube-apiserver: 198.51.100.10:6443"}, nil},
+		{"client certificate only", []string{pki("apiserver-etcd-client.crt")}, []string{"kube-apiserver:"}, nil},
+		{"etcd server", []string{pki("etcd/server.crt"), pki("etcd/server.key")}, []string{"etcd: 127.0.0.1:2379"}, nil},
+		// kubeadm v1.37's etcd probes are HTTP: no file names it.
+		{"etcd healthcheck client", []string{pki("etcd/healthcheck-client.crt")}, nil, nil},
+		{"kubeconfig", []string{"/etc/kubernetes/scheduler.conf"}, []string{"kube-scheduler:"}, nil},
+		{"admin", []string{"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf"}, nil, nil},
+		{"CA", []string{pki("ca.crt")}, []string{"kube-apiserver:", "kube-controller-manager:"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, a := range set.Affected(tc.changed) {
+				s := a.Component + ":"
+				for _, e := range a.Endpoints {
+					s += " " + e.Address
+					if !slices.Contains(tc.changed, e.CertFile) {
+						t.Errorf("%s: endpoint %s serves %s, which did not change", a.Component, e.Address, e.CertFile)
+					}
+				}
+				got = append(got, s)
+				if p, ok := tc.port[a.Component]; ok && a.Port != p {
+					t.Errorf("%s: port %d, want %d", a.Component, a.Port, p)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("affected\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadRefusesTwoManifestsOfOneComponent(t *testing.T) {
+	dir := kubeadmDir(t)
+	data, _ := os.ReadFile(filepath.Join(dir, "etcd.yaml"))
+	os.WriteFile(filepath.Join(dir, "etcd-backup.yaml"), data, 0o600)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "kubelet runs both") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "--manifest-dir") {
+		t.Errorf("missing folder: err = %v", err)
+	}
+}
+
+func TestEtcdAddress(t *testing.T) {
+	tests := map[string]string{
+		"https://127.0.0.1:2379,https://198.51.100.10:2379": "127.0.0.1:2379",
+		"https://198.51.100.10:2379,https://127.0.0.1:2379": "127.0.0.1:2379",
+		"https://198.51.100.10:2379":                        "198.51.100.10:2379",
+		"https://0.0.0.0:2379":                              "127.0.0.1:2379",
+		"https://[::]:2379":                                 "[::1]:2379",
+		"http://127.0.0.1:2379":                             "",
+		"unix:///run/etcd.sock,https://localhost:12379":     "localhost:12379",
+	}
+	for in, want := range tests {
+		if got := etcdAddress(in); got != want {
+			t.Errorf("etcdAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

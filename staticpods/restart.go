@@ -1,0 +1,288 @@
+package staticpods
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/manifests"
+)
+
+// DefaultTimeout bounds the wait for each component when Options.Timeout
+// is zero: the kubelet notices a changed manifest within seconds (20 s at
+// most, its file check period), stops the old pod within its grace period
+// and starts the new one; kube-apiserver may need a minute to be ready.
+const DefaultTimeout = 5 * time.Minute
+
+// Options configure Restart.
+type Options struct {
+	// Timeout bounds the wait for each component; DefaultTimeout when 0.
+	Timeout time.Duration
+	// Poll is the interval between checks; 500ms when 0.
+	Poll time.Duration
+	// Now gives the annotation's value; time.Now when nil.
+	Now func() time.Time
+	// Out receives one line per action; io.Discard when nil.
+	Out io.Writer
+	// ListenerPID returns the process listening on a TCP port (0: none);
+	// the /proc lookup of `ss -ltnp` when nil.
+	ListenerPID func(port int) (int, error)
+}
+
+// Status is what became of one component.
+type Status string
+
+// The statuses of Result, as the JSON summary names them.
+const (
+	// ServingNew: restarted (a new process, where certctl can see it) and
+	// serving the new certificate on every endpoint that serves one.
+	ServingNew Status = "serving-new-certificate"
+	// Restarted: a new process; it serves none of the changed certificates.
+	Restarted Status = "restarted"
+	// NotVerified: the manifest was changed; certctl can see neither a
+	// served certificate nor the process (not root, or not Linux).
+	NotVerified Status = "restart-not-verified"
+	// ServingOld: the wait ended with an endpoint still serving a
+	// certificate that is not the new one.
+	ServingOld Status = "serving-old-certificate"
+	// NotRestarted: the wait ended with the old process still running.
+	NotRestarted Status = "not-restarted"
+	// Unreachable: the wait ended with no TLS handshake possible.
+	Unreachable Status = "unreachable"
+	// Skipped: not attempted, because a component before it failed.
+	Skipped Status = "skipped"
+	// Failed: the manifest could not be changed, or the wait was cut short.
+	Failed Status = "failed"
+)
+
+// OK reports whether the status means the component uses its new files, as
+// far as certctl can tell.
+func (s Status) OK() bool { return s == ServingNew || s == Restarted || s == NotVerified }
+
+// Result is what Restart did with one component.
+type Result struct {
+	Component string   `json:"component"`
+	Manifest  string   `json:"manifest"`
+	Files     []string `json:"files"` // the changed files it reads
+	Status    Status   `json:"status"`
+	// Restarted is whether the process on the component's port is a new
+	// one; null when certctl cannot tell.
+	Restarted *bool            `json:"restarted"`
+	OldPID    int              `json:"oldPID,omitempty"`
+	NewPID    int              `json:"newPID,omitempty"`
+	Endpoints []EndpointResult `json:"endpoints"`
+	Waited    time.Duration    `json:"-"`
+	// WaitedSeconds is Waited, for the JSON summary.
+	WaitedSeconds float64 `json:"waitedSeconds"`
+	// Message says what went wrong and what to do; "" when Status.OK().
+	Message string `json:"message,omitempty"`
+}
+
+// EndpointResult is what one endpoint served.
+type EndpointResult struct {
+	Name     string `json:"name"`
+	Address  string `json:"address"`
+	CertFile string `json:"certFile"`
+	// Serials, as `openssl x509 -serial` prints them: the certificate in
+	// CertFile, what was served before the restart, and last.
+	WantSerial   string `json:"wantSerial"`
+	OldSerial    string `json:"oldSerial,omitempty"`
+	ServedSerial string `json:"servedSerial,omitempty"`
+	// Error is the last handshake's error, when it failed.
+	Error string `json:"error,omitempty"`
+
+	want *x509.Certificate
+	ok   bool
+}
+
+// Restart restarts the affected components one after the other, in the
+// order given (Set.Affected returns Order), and waits for each before the
+// next. After a failure the rest are skipped: kube-apiserver is not
+// restarted while etcd is not back. It returns a result per component and,
+// when one did not come back with its new files, an error naming it.
+func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.ListenerPID == nil {
+		o.ListenerPID = listenerPID
+	}
+	var results []Result
+	var failed error
+	for _, a := range affected {
+		r := Result{Component: a.Component, Manifest: a.Path, Files: a.ChangedFiles(), Endpoints: []EndpointResult{}}
+		if failed != nil {
+			r.Status, r.Message = Skipped, "not restarted: a component before it did not come back"
+			fmt.Fprintf(o.Out, "[restart] %s: skipped, because a component before it did not come back\n", a.Component)
+		} else if err := restartOne(ctx, a, o, &r); err != nil {
+			failed = err
+		}
+		r.WaitedSeconds = r.Waited.Round(100 * time.Millisecond).Seconds()
+		results = append(results, r)
+	}
+	return results, failed
+}
+
+func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
+	fail := func(st Status, err error) error {
+		r.Status, r.Message = st, err.Error()
+		return err
+	}
+	for _, e := range a.Endpoints {
+		want, err := readLeaf(e.CertFile)
+		if err != nil {
+			return fail(Failed, fmt.Errorf("%s: %w", a.Component, err))
+		}
+		er := EndpointResult{Name: e.Name, Address: e.Address, CertFile: e.CertFile, WantSerial: Serial(want), want: want}
+		if old, err := served(ctx, e.Address); err == nil {
+			er.OldSerial = Serial(old)
+		}
+		r.Endpoints = append(r.Endpoints, er)
+	}
+	pidKnown := false
+	if a.Port > 0 {
+		pid, err := o.ListenerPID(a.Port)
+		pidKnown, r.OldPID = err == nil, pid
+	}
+	at := o.Now().UTC().Format(time.RFC3339Nano)
+	if err := annotate(a.Path, at); err != nil {
+		return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+	}
+	if !pidKnown && len(r.Endpoints) == 0 {
+		r.Status = NotVerified
+		fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s; the kubelet restarts it (not verified: it serves none of the changed certificates and its process cannot be seen)\n", a.Component, RestartAnnotation, at, a.Path)
+		return nil
+	}
+	fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s; waiting up to %s for the kubelet to restart it\n", a.Component, RestartAnnotation, at, a.Path, o.Timeout)
+	start := time.Now()
+	deadline := time.NewTimer(o.Timeout)
+	defer deadline.Stop()
+	for {
+		restarted := checkOnce(ctx, a, o, r, pidKnown)
+		r.Waited = time.Since(start)
+		if (restarted || !pidKnown) && allServing(r.Endpoints) {
+			return r.succeed(o.Out, pidKnown)
+		}
+		select {
+		case <-ctx.Done():
+			return fail(Failed, fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
+		case <-deadline.C:
+			return r.timeout(a, o.Timeout)
+		case <-time.After(o.Poll):
+		}
+	}
+}
+
+// checkOnce updates r with the process on the port and what each endpoint
+// serves now; it reports whether the process is a new one.
+func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown bool) bool {
+	restarted := false
+	if pidKnown {
+		if pid, err := o.ListenerPID(a.Port); err == nil {
+			r.NewPID = pid
+			restarted = pid != 0 && pid != r.OldPID
+		}
+		r.Restarted = &restarted
+	}
+	for i := range r.Endpoints {
+		e := &r.Endpoints[i]
+		got, err := served(ctx, e.Address)
+		if err != nil {
+			e.Error, e.ok = err.Error(), false
+			continue
+		}
+		e.Error, e.ServedSerial, e.ok = "", Serial(got), bytes.Equal(got.Raw, e.want.Raw)
+	}
+	return restarted
+}
+
+func allServing(eps []EndpointResult) bool {
+	for _, e := range eps {
+		if !e.ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Result) succeed(out io.Writer, pidKnown bool) error {
+	var parts []string
+	if pidKnown {
+		parts = append(parts, fmt.Sprintf("restarted (pid %d, was %d)", r.NewPID, r.OldPID))
+	} else {
+		parts = append(parts, "restart not seen (its process cannot be seen)")
+	}
+	r.Status = Restarted
+	if len(r.Endpoints) > 0 {
+		r.Status = ServingNew
+		var eps []string
+		for _, e := range r.Endpoints {
+			eps = append(eps, fmt.Sprintf("%s %s serial %s", e.Name, e.Address, e.ServedSerial))
+		}
+		parts = append(parts, "serving the new certificate: "+strings.Join(eps, ", "))
+	}
+	fmt.Fprintf(out, "[restart] %s: %s, after %s\n", r.Component, strings.Join(parts, ", "), r.Waited.Round(100*time.Millisecond))
+	return nil
+}
+
+// timeout sets the status and message of a component whose wait ended.
+func (r *Result) timeout(a Affected, d time.Duration) error {
+	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
+	for _, e := range r.Endpoints {
+		if e.ok {
+			continue
+		}
+		if e.ServedSerial == "" {
+			r.Status = Unreachable
+			r.Message = fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
+		} else {
+			r.Status = ServingOld
+			r.Message = fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
+		}
+		return fmt.Errorf("%s", r.Message)
+	}
+	r.Status = NotRestarted
+	if r.NewPID == 0 {
+		r.Message = fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
+	} else {
+		r.Message = fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
+	}
+	return fmt.Errorf("%s", r.Message)
+}
+
+// annotate sets RestartAnnotation in the manifest at path, atomically
+// through a dot-named temporary file (which the kubelet ignores), keeping
+// the file's mode.
+func annotate(path, value string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("stat manifest %s: %w", path, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	out, err := manifests.SetAnnotation(data, RestartAnnotation, value)
+	if err != nil {
+		return fmt.Errorf("annotate manifest %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, out, st.Mode().Perm()); err != nil {
+		return fmt.Errorf("write manifest %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// docBlock returns the fenced block of docs/cron.md whose info string is
+// info ("ini certctl-renew.service").
+func docBlock(t *testing.T, info string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "cron.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)\n```" + regexp.QuoteMeta(info) + "\n(.*?)```\n").FindStringSubmatch(string(data))
+	if m == nil {
+		t.Fatalf("docs/cron.md has no block ```%s", info)
+	}
+	return m[1]
+}
+
+// TestDocumentedUnitsAreInstallTimers: the units in docs/cron.md are what
+// `certctl install-timer` writes, and systemd accepts them (where
+// systemd-analyze is installed).
+func TestDocumentedUnitsAreInstallTimers(t *testing.T) {
+	bin := certctlBin(t)
+	service, timer := docBlock(t, "ini certctl-renew.service"), docBlock(t, "ini certctl-renew.timer")
+	want := "# /etc/systemd/system/certctl-renew.service\n" + service + "\n# /etc/systemd/system/certctl-renew.timer\n" + timer
+	if got := run(t, bin, "install-timer", "--print"); got != want {
+		t.Errorf("install-timer --print differs from docs/cron.md:\n%s\nwant:\n%s", got, want)
+	}
+	dir := t.TempDir()
+	run(t, bin, "install-timer", "--unit-dir", dir, "--certctl-path", bin)
+	for name, doc := range map[string]string{"certctl-renew.service": service, "certctl-renew.timer": timer} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != strings.ReplaceAll(doc, "/usr/local/bin/certctl", bin) {
+			t.Errorf("installed %s differs from docs/cron.md:\n%s", name, got)
+		}
+	}
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Logf("systemd-analyze not installed: units not verified by systemd")
+		return
+	}
+	out, err := exec.Command(sa, "verify", filepath.Join(dir, "certctl-renew.service"), filepath.Join(dir, "certctl-renew.timer")).CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestDocumentedCommandsRun runs the timer's ExecStart and the crontab
+// line of docs/cron.md as written, on a test node (its folders added at
+// the end): on fresh certificates they have nothing to do (exit 2, which
+// the unit counts as success; silent for cron), on certificates that
+// expire within 30 days they renew.
+func TestDocumentedCommandsRun(t *testing.T) {
+	bin := certctlBin(t)
+	service := docBlock(t, "ini certctl-renew.service")
+	var execStart []string
+	for _, l := range strings.Split(service, "\n") {
+		if v, ok := strings.CutPrefix(l, "ExecStart="); ok {
+			execStart = strings.Fields(v)
+		}
+	}
+	if !strings.Contains(service, "SuccessExitStatus=2\n") || len(execStart) < 2 || execStart[0] != "/usr/local/bin/certctl" {
+		t.Fatalf("unit: ExecStart %q", execStart)
+	}
+	cron := strings.Fields(docBlock(t, "text /etc/cron.d/certctl"))
+	if len(cron) < 8 || cron[5] != "root" || cron[6] != "/usr/local/bin/certctl" {
+		t.Fatalf("crontab line %q: want 5 time fields, root, /usr/local/bin/certctl", cron)
+	}
+	for _, f := range cron[:5] {
+		if !regexp.MustCompile(`^(\*|[0-9]+)$`).MatchString(f) {
+			t.Errorf("crontab time field %q", f)
+		}
+	}
+	lines := map[string][]string{"timer": execStart[1:], "cron": append(cron[7:], "--jitter", "0s")}
+	for name, args := range lines {
+		t.Run(name, func(t *testing.T) {
+			n := makeNode(t, bin, "ECDSA-P256")
+			manifests := t.TempDir() // no static pods: nothing to restart
+			folders := append(n.flags(), "--manifest-dir", manifests)
+			r := runCode(t, bin, append(append([]string{}, args...), folders...)...)
+			if r.code != 2 {
+				t.Errorf("fresh certificates: exit %d, want 2 (nothing to do)\n%s%s", r.code, r.out, r.errOut)
+			}
+			if name == "cron" && r.out+r.errOut != "" {
+				t.Errorf("cron would mail on the usual day: %q", r.out+r.errOut)
+			}
+			run(t, bin, append([]string{"renew", "all", "--certificate-validity", "240h"}, n.flags()...)...)
+			r = runCode(t, bin, append(append([]string{}, args...), folders...)...)
+			if r.code != 0 {
+				t.Errorf("certificates expiring in 10 days: exit %d, want 0\n%s%s", r.code, r.out, r.errOut)
+			}
+			if name == "timer" && !strings.Contains(r.out, "[renew] apiserver renewed") {
+				t.Errorf("timer run output:\n%s", r.out)
+			}
+			verifyOpenSSL(t, n.pairs(t, t.TempDir()))
+		})
+	}
+}
