@@ -178,7 +178,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	// With --use-api the certificates are obtained first, without the
 	// lock: waiting for an approval must not hold up other commands.
-	issuer, err := o.api.obtain(cmd, cluster, o.cluster.configFile, selected, opts)
+	issuer, err := o.api.obtain(cmd, o.cron.progressOut(errOut), cluster, o.cluster.configFile, selected, opts)
 	if err != nil {
 		return err
 	}

@@ -70,11 +70,12 @@ func (f *useAPIFlags) check(cmd *cobra.Command, reuseKey bool) error {
 // check-expiration and the other commands waiting. It returns nil when
 // --use-api is not given. The certificates are verified and installed by
 // renewal.Renew, with the returned Issuer.
-func (f *useAPIFlags) obtain(cmd *cobra.Command, cluster *config.Cluster, configFile string, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, error) {
+// obtain requests the certificates of selected through the API and waits
+// for them, printing the CSR names, approval commands and progress to out.
+func (f *useAPIFlags) obtain(cmd *cobra.Command, out io.Writer, cluster *config.Cluster, configFile string, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, error) {
 	if !f.useAPI {
 		return nil, nil
 	}
-	out := cmd.OutOrStdout()
 	now := time.Now()
 	client, restCfg, source, err := f.client(o.KubeconfigDir, now)
 	if err != nil {

@@ -91,6 +91,20 @@ func (c *cronOptions) out() io.Writer {
 	return c.stdout
 }
 
+// progressOut is where --use-api prints the CSRs to approve and how long it
+// has waited: stdout in text mode, stderr with -o json (so that stdout holds
+// only the JSON summary while an operator still sees what to approve), and
+// nowhere with --quiet.
+func (c *cronOptions) progressOut(errOut io.Writer) io.Writer {
+	switch {
+	case c.quiet:
+		return io.Discard
+	case c.output != "text":
+		return errOut
+	}
+	return c.stdout
+}
+
 // wait sleeps for the random time of --jitter, or until ctx ends (SIGTERM).
 func (c *cronOptions) wait(ctx context.Context) error {
 	if c.jitter <= 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,33 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if _, _, err := execute(t, append([]string{"restore", "--restart-control-plane"}, folders...)...); err == nil {
 		t.Error("restore --restart-control-plane without a backup: no error")
+	}
+}
+
+// --use-api's progress must not corrupt -o json on stdout nor break --quiet.
+func TestProgressOut(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	tests := []struct {
+		name   string
+		quiet  bool
+		output string
+		want   *bytes.Buffer // nil: discarded
+	}{
+		{"text", false, "text", &stdout},
+		{"json", false, "json", &stderr},
+		{"quiet", true, "text", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout.Reset()
+			stderr.Reset()
+			c := &cronOptions{quiet: tt.quiet, output: tt.output, stdout: &stdout}
+			fmt.Fprint(c.progressOut(&stderr), "waiting for CSR")
+			for _, b := range []*bytes.Buffer{&stdout, &stderr} {
+				if got := b.Len() > 0; got != (b == tt.want) {
+					t.Errorf("buffer written = %v, want %v", got, b == tt.want)
+				}
+			}
+		})
 	}
 }
