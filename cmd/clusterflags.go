@@ -50,11 +50,43 @@ func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
 // load builds the cluster settings, prints the config file's warnings to
 // warn, fills machine-dependent defaults and validates the result.
 func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	c, err := f.fileAndFlags(cmd, warn)
+	if err != nil {
+		return nil, err
+	}
+	if c.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("find the node name: %w; pass --node-name", err)
+		}
+		c.NodeName = strings.ToLower(strings.TrimSpace(h))
+	}
+	if c.AdvertiseAddress == "" {
+		ip, err := utilnet.ChooseHostInterface()
+		if err != nil {
+			return nil, fmt.Errorf("find the advertise address: %w; pass --apiserver-advertise-address", err)
+		}
+		c.AdvertiseAddress = ip.String()
+	}
+	if err := c.Validate(); err != nil {
+		if f.configFile != "" {
+			return nil, fmt.Errorf("%w (config file %s and flags)", err, f.configFile)
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// fileAndFlags layers the settings as kubeadm does: defaults, then the
+// --config file (its warnings printed to warn), then the flags given on the
+// command line. A command that registered only some of the flags (see
+// addSubsetTo) gets only those applied. Nothing is detected or validated.
+func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
 	c := config.Default()
 	if f.configFile != "" {
 		file, err := config.LoadFile(f.configFile, c)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		for _, w := range file.Warnings {
 			fmt.Fprintf(warn, "[warning] %s: %s\n", f.configFile, w)
@@ -78,26 +110,5 @@ func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster
 	set("encryption-algorithm", func() { c.EncryptionAlgorithm = f.encryptionAlgorithm })
 	set("certificate-validity", func() { c.CertificateValidity = f.certValidity })
 	set("ca-certificate-validity", func() { c.CACertificateValidity = f.caValidity })
-
-	if c.NodeName == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return nil, fmt.Errorf("find the node name: %w; pass --node-name", err)
-		}
-		c.NodeName = strings.ToLower(strings.TrimSpace(h))
-	}
-	if c.AdvertiseAddress == "" {
-		ip, err := utilnet.ChooseHostInterface()
-		if err != nil {
-			return nil, fmt.Errorf("find the advertise address: %w; pass --apiserver-advertise-address", err)
-		}
-		c.AdvertiseAddress = ip.String()
-	}
-	if err := c.Validate(); err != nil {
-		if f.configFile != "" {
-			return nil, fmt.Errorf("%w (config file %s and flags)", err, f.configFile)
-		}
-		return nil, err
-	}
-	return &c, nil
+	return c, nil
 }

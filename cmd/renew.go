@@ -217,26 +217,9 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 // fails on a node without a default route or whose host name is not a DNS
 // name, which would stop a cron renewal for nothing.
 func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
-	c := config.Default()
-	if f.configFile != "" {
-		file, err := config.LoadFile(f.configFile, c)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range file.Warnings {
-			fmt.Fprintf(warn, "[warning] %s: %s\n", f.configFile, w)
-		}
-		c = file.Cluster
-	}
-	changed := cmd.Flags().Changed
-	if changed("cert-dir") {
-		c.CertificatesDir = f.certDir
-	}
-	if changed("encryption-algorithm") {
-		c.EncryptionAlgorithm = f.encryptionAlgorithm
-	}
-	if changed("certificate-validity") {
-		c.CertificateValidity = f.certValidity
+	c, err := f.fileAndFlags(cmd, warn)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
 		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(config.EncryptionAlgorithms, ", "))
