@@ -136,15 +136,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	errOut := cmd.ErrOrStderr()
-	cluster, err := o.cluster.loadForRenewal(cmd, errOut)
-	if err != nil {
-		return err
-	}
-	targets, err := renewal.Targets(cluster)
-	if err != nil {
-		return err
-	}
-	selected, err := renewal.Select(targets, args, cluster)
+	cluster, selected, err := o.selectTargets(cmd, args)
 	if err != nil {
 		return err
 	}
@@ -208,6 +200,25 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	o.api.installed(issuer, res, errOut)
 	return o.cron.finish(cmd.Context(), res, cluster.CertificatesDir, o.kubeconfigDir)
+}
+
+// selectTargets reads the settings renewal uses and returns the certificates
+// args name ("all" or names), as every renewal mode (on disk, --use-api,
+// --use-csr) selects them.
+func (o *renewOptions) selectTargets(cmd *cobra.Command, args []string) (*config.Cluster, []renewal.Target, error) {
+	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, err
+	}
+	targets, err := renewal.Targets(cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	selected, err := renewal.Select(targets, args, cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cluster, selected, nil
 }
 
 // loadForRenewal is load for renewal, which takes names and SANs from the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/certctl/certctl/external"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/renewal"
 )
 
 // useCSRFlags are renew's --use-csr and --csr-dir: keys and CSRs for an
@@ -55,15 +54,7 @@ func (o *renewOptions) runCSR(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("%s cannot apply with --use-csr, which only writes keys and CSRs (a new key for each; nothing is replaced): drop %s", strings.Join(conflict, ", "), strings.Join(conflict, ", "))
 	}
 	errOut := cmd.ErrOrStderr()
-	cluster, err := o.cluster.loadForRenewal(cmd, errOut)
-	if err != nil {
-		return err
-	}
-	targets, err := renewal.Targets(cluster)
-	if err != nil {
-		return err
-	}
-	selected, err := renewal.Select(targets, args, cluster)
+	cluster, selected, err := o.selectTargets(cmd, args)
 	if err != nil {
 		return err
 	}

@@ -89,8 +89,12 @@ func (s *PKISpec) Certctl(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// certctlBinary returns the certctl to run: explicit, else $CERTCTL_BIN (a relative path is taken
-// from the repository root), else one built from the repository for this process.
+// CertctlBinary returns the certctl binary tests run: $CERTCTL_BIN (the Makefile exports it; a
+// relative path is taken from the repository root), else one built from the repository once per
+// test process. Every test package resolves certctl through here.
+func CertctlBinary() (string, error) { return certctlBinary("") }
+
+// certctlBinary returns the certctl to run: explicit, else as CertctlBinary.
 func certctlBinary(explicit string) (string, error) {
 	if explicit == "" {
 		explicit = os.Getenv("CERTCTL_BIN")

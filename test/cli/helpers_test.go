@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -24,41 +23,20 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/certctl/certctl/internal/testcluster"
 )
 
-// certctlBin returns $CERTCTL_BIN (the Makefile exports it), or certctl
-// built once into a temporary folder.
+// certctlBin returns the certctl under test (testcluster.CertctlBinary).
+// TestBadInputs runs it as nobody: the repository's _output is world-readable.
 func certctlBin(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("CERTCTL_BIN"); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("CERTCTL_BIN=%s: %v (run `make build`, or unset it to build here)", bin, err)
-		}
-		return bin
-	}
-	bin, err := buildOnce()
+	bin, err := testcluster.CertctlBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return bin
 }
-
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "certctl-cli-")
-	if err != nil {
-		return "", err
-	}
-	// Others may run it: TestBadInputs runs it as nobody.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "certctl")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/certctl/certctl/cmd/certctl").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("build certctl: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // run runs certctl and returns its combined output; it fails the test on a
 // non-zero exit.

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/internal/testcluster"
 )
 
 func repoRoot(t *testing.T) string {
@@ -43,12 +44,9 @@ func binaries(t *testing.T) (certctl, kubeadm string) {
 	if _, err := os.Stat(kubeadm); err != nil {
 		t.Fatalf("kubeadm v1.37.1 not found at %s: run `make kube-binaries` first", kubeadm)
 	}
-	certctl = os.Getenv("CERTCTL_BIN")
-	if certctl == "" {
-		certctl = filepath.Join(t.TempDir(), "certctl")
-		if out, err := exec.Command("go", "build", "-o", certctl, filepath.Join(root, "cmd", "certctl")).CombinedOutput(); err != nil {
-			t.Fatalf("build certctl: %v\n%s", err, out)
-		}
+	certctl, err := testcluster.CertctlBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return certctl, kubeadm
 }

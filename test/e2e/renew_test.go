@@ -243,13 +243,8 @@ func TestCheckExpirationMatchesKubeadm(t *testing.T) {
 	})
 }
 
-// certctlBin is the certctl the harness runs: $CERTCTL_BIN (the Makefile
-// sets it).
+// certctlBin is the certctl the harness runs.
 func certctlBin(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("CERTCTL_BIN")
-	if bin == "" {
-		return signerCertctl(t) // builds one
-	}
-	return bin
+	return signerCertctl(t)
 }

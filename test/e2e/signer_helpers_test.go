@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,42 +31,15 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// signerCertctl returns $CERTCTL_BIN (the Makefile exports it), or certctl built once for this
-// test process.
+// signerCertctl returns the certctl under test (testcluster.CertctlBinary).
 func signerCertctl(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("CERTCTL_BIN"); bin != "" {
-		root, err := testcluster.RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !filepath.IsAbs(bin) {
-			bin = filepath.Join(root, bin)
-		}
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("CERTCTL_BIN=%s: %v (run `make build`, or unset it to build here)", bin, err)
-		}
-		return bin
-	}
-	bin, err := buildSignerCertctl()
+	bin, err := testcluster.CertctlBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return bin
 }
-
-var buildSignerCertctl = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "certctl-e2e-signer-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "certctl")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/certctl/certctl/cmd/certctl").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("build certctl: %v\n%s", err, out)
-	}
-	return bin, nil
-})
 
 // runCertctl runs certctl to completion and returns its combined output and error.
 func runCertctl(t *testing.T, ctx context.Context, args ...string) (string, error) {
