@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -85,7 +86,7 @@ func TestExpiredCARefusesToSign(t *testing.T) {
 	e.Now = func() time.Time { return fixedNow.Add(2 * time.Hour) }
 	before := snapshot(t, e.dir)
 	err := e.run(t, "certs", "all")
-	assertErrMentions(t, err, "apiserver.crt", "ca.crt", "expired")
+	treetest.ErrMentions(t, err, "apiserver.crt", "ca.crt", "expired")
 	assertSameTree(t, before, snapshot(t, e.dir))
 }
 
@@ -207,7 +208,7 @@ func TestExistingFileErrors(t *testing.T) {
 			} else {
 				err = e.run(t, "certs", tt.phase)
 			}
-			assertErrMentions(t, err, tt.want...)
+			treetest.ErrMentions(t, err, tt.want...)
 			assertSameTree(t, before, snapshot(t, e.dir))
 		})
 	}
@@ -286,7 +287,7 @@ func TestUseCSR(t *testing.T) {
 	e.mustRun(t, "certs", "all")
 	assertSameTree(t, before, snapshot(t, e.dir))
 	e.Cluster.APIServerCertSANs = []string{"203.0.113.99"}
-	assertErrMentions(t, e.run(t, "certs", "apiserver"), "apiserver.csr", "203.0.113.99")
+	treetest.ErrMentions(t, e.run(t, "certs", "apiserver"), "apiserver.csr", "203.0.113.99")
 	assertSameTree(t, before, snapshot(t, e.dir))
 }
 
@@ -313,13 +314,13 @@ func TestSelect(t *testing.T) {
 		t.Errorf("etcd-peer: %v, %v", ps, err)
 	}
 	_, err := Select(all, "certs", "apiserver-typo")
-	assertErrMentions(t, err, `"apiserver-typo"`, "all, ca, apiserver,", "sa")
+	treetest.ErrMentions(t, err, `"apiserver-typo"`, "all, ca, apiserver,", "sa")
 }
 
 func TestRunWrapsPhaseErrors(t *testing.T) {
 	e := newTestEnv(t)
 	err := Run(context.Background(), e.Env, e.certPhases(t, "apiserver"))
-	assertErrMentions(t, err, "phase certs/apiserver:", "ca.crt", "certctl init-phase certs ca")
+	treetest.ErrMentions(t, err, "phase certs/apiserver:", "ca.crt", "certctl init-phase certs ca")
 }
 
 func copyFile(t *testing.T, from, to string) {

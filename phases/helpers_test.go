@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -88,19 +87,4 @@ func snapshot(t *testing.T, dir string) map[string]string { return treetest.Snap
 func assertSameTree(t *testing.T, before, after map[string]string) {
 	t.Helper()
 	treetest.AssertSame(t, before, after)
-}
-
-func assertErrMentions(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error mentioning %q, got none", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
-	if strings.Contains(err.Error(), "\n") {
-		t.Errorf("error is not one line: %q", err)
-	}
 }

@@ -101,7 +101,7 @@ func TestBadInputs(t *testing.T) {
 			for _, w := range tt.want {
 				want = append(want, expand(w, n))
 			}
-			assertErrMentions(t, err, want...)
+			treetest.ErrMentions(t, err, want...)
 			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 		})
 	}

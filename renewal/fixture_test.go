@@ -85,18 +85,3 @@ func write(t *testing.T, p string, data []byte) {
 		t.Fatal(err)
 	}
 }
-
-func assertErrMentions(t *testing.T, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want an error mentioning %q, got none", parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not mention %q", err, p)
-		}
-	}
-	if strings.Contains(err.Error(), "\n") {
-		t.Errorf("error is not one line: %q", err)
-	}
-}

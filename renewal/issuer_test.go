@@ -105,7 +105,7 @@ func TestIssuerRefused(t *testing.T) {
 			o.Issuer = newFakeIssuer(t, n, tt.change)
 			before := treetest.Snapshot(t, n.Dir)
 			_, err := Renew(context.Background(), n.targets(t, "apiserver"), o)
-			assertErrMentions(t, err, "renew apiserver", tt.want, "nothing was replaced")
+			treetest.ErrMentions(t, err, "renew apiserver", tt.want, "nothing was replaced")
 			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 		})
 	}

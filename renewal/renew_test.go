@@ -23,6 +23,7 @@ import (
 
 	"github.com/certctl/certctl/config"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/kubeconfig"
 	"github.com/certctl/certctl/pki"
@@ -269,7 +270,7 @@ func TestMissing(t *testing.T) {
 		t.Errorf("output does not say MISSING:\n%s", out)
 	}
 	_, err = Renew(context.Background(), n.targets(t, "scheduler.conf"), n.options(renewAt))
-	assertErrMentions(t, err, n.path("scheduler.conf"), "does not exist", "certctl init-phase kubeconfig scheduler")
+	treetest.ErrMentions(t, err, n.path("scheduler.conf"), "does not exist", "certctl init-phase kubeconfig scheduler")
 }
 
 func TestSelect(t *testing.T) {
@@ -309,7 +310,7 @@ func TestSelect(t *testing.T) {
 			}
 			got, err := Select(ts, tt.names, tt.cluster)
 			if tt.err != "" {
-				assertErrMentions(t, err, tt.err)
+				treetest.ErrMentions(t, err, tt.err)
 				return
 			}
 			if err != nil {

@@ -127,7 +127,7 @@ func TestRestoreRefuses(t *testing.T) {
 			}
 			snap := treetest.Snapshot(t, n.Dir)
 			_, err = Restore(res.BackupDir, o)
-			assertErrMentions(t, err, tc.want...)
+			treetest.ErrMentions(t, err, tc.want...)
 			treetest.AssertSame(t, snap, treetest.Snapshot(t, n.Dir))
 		})
 	}

@@ -1,6 +1,6 @@
-// Package treetest helps tests assert that a command left a folder tree
-// byte-identical: every file's content and mode, every folder, nothing
-// created.
+// Package treetest helps bad-input tests: assert that a command left a
+// folder tree byte-identical (every file's content and mode, every folder,
+// nothing created) and that its error is one line naming what went wrong.
 package treetest
 
 import (
@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,22 @@ func AssertSame(t testing.TB, before, after map[string]string) {
 		if _, ok := before[p]; !ok {
 			t.Errorf("%s was created", p)
 		}
+	}
+}
+
+// ErrMentions fails t unless err is a one-line error that mentions every
+// part (a file name, a flag, what to do).
+func ErrMentions(t testing.TB, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error mentioning %q, got none", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not mention %q", err, p)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
 	}
 }
