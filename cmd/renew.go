@@ -56,7 +56,8 @@ func newRenewCommand() *cobra.Command {
 			  ends up with a key that does not match.
 
 			CAs are not renewed. With "all", a missing file is reported as
-			MISSING and skipped; a named one is an error. kubelet.conf is left to
+			MISSING and skipped (but finding none of them is an error: the
+			folders are wrong); a named one is an error. kubelet.conf is left to
 			the kubelet, which rotates its own client certificate.
 
 			At the end certctl lists the components to restart; with
@@ -217,6 +218,11 @@ func (o *renewOptions) selectTargets(cmd *cobra.Command, args []string) (*config
 	selected, err := renewal.Select(targets, args, cluster)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(args) == 1 && args[0] == "all" {
+		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, o.kubeconfigDir); err != nil {
+			return nil, nil, err
+		}
 	}
 	return cluster, selected, nil
 }

@@ -93,6 +93,29 @@ func TestRenewRefuses(t *testing.T) {
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }
 
+// TestRenewAllFindsNothing: `renew all` in folders that hold none of the
+// files fails in every mode, so that a cron job pointed at the wrong
+// folder does not succeed forever while renewing nothing.
+func TestRenewAllFindsNothing(t *testing.T) {
+	empty := t.TempDir()
+	flags := []string{"--cert-dir", filepath.Join(empty, "pki"), "--kubeconfig-dir", empty}
+	for _, mode := range [][]string{
+		nil,
+		{"--if-expires-within", "720h"},
+		{"--use-csr", "--csr-dir", filepath.Join(empty, "csr")},
+	} {
+		t.Run(strings.Join(append([]string{"renew all"}, mode...), " "), func(t *testing.T) {
+			before := treetest.Snapshot(t, empty)
+			_, _, err := execute(t, append(append([]string{"renew", "all"}, flags...), mode...)...)
+			treetest.ErrMentions(t, err, "none of the 11 certificates", filepath.Join(empty, "pki"), "--cert-dir")
+			if err != nil && ExitCode(err) != 1 {
+				t.Errorf("exit status %d, want 1", ExitCode(err))
+			}
+			treetest.AssertSame(t, before, treetest.Snapshot(t, empty))
+		})
+	}
+}
+
 func TestCheckExpirationExitCodes(t *testing.T) {
 	n, flags := renewNode(t)
 	tests := []struct {

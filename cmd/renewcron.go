@@ -190,7 +190,7 @@ func (c *cronOptions) finish(ctx context.Context, res *renewal.Result, certDir, 
 	out, s := c.out(), c.summary
 	s.Warnings = append(s.Warnings, res.Warnings...)
 	for _, m := range res.Missing {
-		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: missingFile(m, certDir, kubeconfigDir), Reason: reasonMissing})
+		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: m.File(certDir, kubeconfigDir), Reason: reasonMissing})
 	}
 	var changed []string
 	for _, r := range res.Renewed {
@@ -251,9 +251,4 @@ func (c *cronOptions) prune(certDir string) error {
 		c.summary.PrunedBackups = append(c.summary.PrunedBackups, d)
 	}
 	return err
-}
-
-func missingFile(t renewal.Target, certDir, kubeconfigDir string) string {
-	f, _ := renewal.CurrentCert(t, certDir, kubeconfigDir)
-	return f
 }

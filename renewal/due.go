@@ -3,7 +3,6 @@ package renewal
 import (
 	"crypto/x509"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/certctl/certctl/kubeconfig"
@@ -41,8 +40,8 @@ func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within 
 // and the certificate in it; the certificate is nil when the file is
 // missing or cannot be read.
 func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certificate) {
+	file := t.File(certDir, kubeconfigDir)
 	if t.Kubeconfig {
-		file := filepath.Join(kubeconfigDir, t.BaseName)
 		cfg, err := kubeconfig.Load(file)
 		if err != nil {
 			return file, nil
@@ -53,7 +52,6 @@ func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certifi
 		}
 		return file, cert
 	}
-	file := pki.Store{Dir: certDir}.CertPath(t.BaseName)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return file, nil

@@ -103,7 +103,7 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	}
 	res := &Result{Missing: missing}
 	for _, t := range missing {
-		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, missingPath(o, t))
+		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 	}
 	for _, it := range items {
 		if it.capped {
@@ -358,11 +358,4 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.Warnings = append(r.Warnings, msg)
 	fmt.Fprintln(out, "[warning] "+msg)
-}
-
-func missingPath(o Options, t Target) string {
-	if t.Kubeconfig {
-		return filepath.Join(o.KubeconfigDir, t.BaseName)
-	}
-	return pki.Store{Dir: o.CertDir}.CertPath(t.BaseName)
 }

@@ -6,7 +6,11 @@
 package renewal
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -36,6 +40,27 @@ type Target struct {
 	// Restart lists the components that read this certificate only when
 	// they start, and must be restarted to use the renewed one.
 	Restart []string
+}
+
+// File is t's file: the certificate in certDir, or the kubeconfig file in
+// kubeconfigDir.
+func (t Target) File(certDir, kubeconfigDir string) string {
+	if t.Kubeconfig {
+		return filepath.Join(kubeconfigDir, t.BaseName)
+	}
+	return pki.Store{Dir: certDir}.CertPath(t.BaseName)
+}
+
+// CheckAnyExists returns an error when the file of none of targets exists:
+// `renew all` in the wrong folder would otherwise report every file MISSING
+// and succeed, and a cron job would keep succeeding while nothing is renewed.
+func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
+	for _, t := range targets {
+		if _, err := os.Lstat(t.File(certDir, kubeconfigDir)); !errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	return fmt.Errorf("none of the %d certificates and kubeconfig files to renew exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders", len(targets), certDir, kubeconfigDir)
 }
 
 // restarts says which components load each certificate: the flag that
