@@ -5,6 +5,7 @@
 #
 # What needs what:
 #   openssl          test/e2e (`openssl verify` of certificates issued from certctl's CA), hack/demo.sh
+#   jq               test/cli runs docs/external-ca.md's sign.sh, which reads the request files with jq
 #   git              `make lint` (lists the Go files to gofmt)
 #   make             the Makefile itself (listed so that a bare machine can be repaired by hand)
 #   ca-certificates  TLS to the Go module proxy (go build downloads modules)
@@ -14,6 +15,7 @@ set -euo pipefail
 # command -> Debian package that provides it
 declare -A need=(
 	[openssl]=openssl
+	[jq]=jq
 	[git]=git
 	[make]=make
 	[pgrep]=procps
@@ -43,4 +45,4 @@ if ! command -v go >/dev/null 2>&1; then
 	echo "setup: go is not installed; certctl needs Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod") or newer" >&2
 	exit 1
 fi
-echo "setup: ok ($(go version | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2))"
+echo "setup: ok ($(go version | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2), $(jq --version))"

@@ -13,15 +13,24 @@ import (
 // info ("ini certctl-renew.service").
 func docBlock(t *testing.T, info string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "cron.md"))
+	return docBlockIn(t, "cron.md", info, "")
+}
+
+// docBlockIn returns the first fenced block of docs/DOC whose info string
+// is info and whose text contains marker.
+func docBlockIn(t *testing.T, doc, info, marker string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)\n```" + regexp.QuoteMeta(info) + "\n(.*?)```\n").FindStringSubmatch(string(data))
-	if m == nil {
-		t.Fatalf("docs/cron.md has no block ```%s", info)
+	for _, m := range regexp.MustCompile("(?s)\n```"+regexp.QuoteMeta(info)+"\n(.*?)```\n").FindAllStringSubmatch(string(data), -1) {
+		if strings.Contains(m[1], marker) {
+			return m[1]
+		}
 	}
-	return m[1]
+	t.Fatalf("docs/%s has no block ```%s containing %q", doc, info, marker)
+	return ""
 }
 
 // TestDocumentedUnitsAreInstallTimers: the units in docs/cron.md are what
