@@ -153,9 +153,11 @@ func TestSignerRunFlags(t *testing.T) {
 		{"no CA at all", []string{"--cert-dir", filepath.Join(dir, "empty")}, "no CA to sign with"},
 		{"bad CA", []string{"--ca-cert", filepath.Join(dir, "ca.key"), "--ca-key", filepath.Join(dir, "ca.key")}, "load CA \"ca\""},
 		{"bad node", []string{"--cert-dir", dir, "--control-plane-node", "cp-2"}, "want NAME=IP"},
+		{"negative reload interval", []string{"--cert-dir", dir, "--ca-reload-interval", "-1m"}, "--ca-reload-interval -1m0s is negative"},
 		// The CAs load; the next step, the API client, fails on the missing kubeconfig.
 		{"CA flags", []string{"--ca-cert", filepath.Join(dir, "ca.crt"), "--ca-key", filepath.Join(dir, "ca.key")}, "missing.conf"},
 		{"cert dir", []string{"--cert-dir", dir, "--control-plane-node", "cp-1=192.0.2.10", "--control-plane-node", "cp-2=192.0.2.11"}, "missing.conf"},
+		{"reloading off", []string{"--cert-dir", dir, "--ca-reload-interval", "0"}, "missing.conf"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCertctl(t, append(append([]string{"signer", "run"}, node...), tc.args...)...)

@@ -25,6 +25,7 @@ type signerRunOptions struct {
 	policy        policyFlags
 	caFiles       map[string]*[2]string // CA name -> cert, key flags
 	workers       int
+	caReload      time.Duration
 	listenAddress string
 	leaderElect   bool
 	lease         signer.LeaderElection
@@ -51,10 +52,16 @@ func newSignerRunCommand() *cobra.Command {
 			Failed condition with a reason and a message.
 
 			The CAs come from --cert-dir (ca, front-proxy-ca, etcd/ca; a missing one
-			is skipped with its names) or from the --*-ca-cert/--*-ca-key flags, and
-			are read once. With --leader-elect, instances share a Lease and one signs
-			at a time. /healthz and /metrics (CSRs signed, failed, queued) are served
-			on --listen-address.
+			is skipped with its names) or from the --*-ca-cert/--*-ca-key flags. They
+			must be valid at start, and are read again when their files change
+			(checked every --ca-reload-interval), as kube-controller-manager does with
+			its --cluster-signing-*-file: a rotated CA signs from the next check on. A
+			new pair is taken only whole and valid; while it is not (a certificate
+			whose key is not replaced yet, a missing or broken file, an expired CA),
+			the last good CA signs on and each check logs a warning. With
+			--leader-elect, instances share a Lease and one signs at a time. /healthz
+			and /metrics (CSRs signed, failed, queued; CA reloads) are served on
+			--listen-address.
 
 			Signer names:
 		`) + signerNamesHelp(),
@@ -80,6 +87,7 @@ func newSignerRunCommand() *cobra.Command {
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][0], "etcd-ca-cert", "", "etcd CA certificate, instead of --cert-dir")
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][1], "etcd-ca-key", "", "etcd CA key")
 	fs.IntVar(&o.workers, "workers", 8, "CSRs signed at once")
+	fs.DurationVar(&o.caReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
 	fs.StringVar(&o.listenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "take a Lease before signing, so that only one of several instances signs")
 	fs.StringVar(&o.lease.Namespace, "leader-elect-namespace", "kube-system", "namespace of the Lease")
@@ -93,7 +101,7 @@ func newSignerRunCommand() *cobra.Command {
 // loadCAs reads the CAs named by the per-CA flags, or else those in the
 // cert dir. A CA missing from the cert dir is skipped (an external etcd has
 // no etcd CA there); one named by a flag must load.
-func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, now time.Time) (map[string]*signer.CA, error) {
+func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, so signer.CASourceOptions) (map[string]*signer.CASource, error) {
 	byFlag := false
 	for name, f := range o.caFiles {
 		if (f[0] == "") != (f[1] == "") {
@@ -104,7 +112,7 @@ func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, now time.
 	if byFlag && cmd.Flags().Changed("cert-dir") {
 		return nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
 	}
-	cas := map[string]*signer.CA{}
+	cas := map[string]*signer.CASource{}
 	s := pki.Store{Dir: certDir}
 	base := map[string]string{pki.CAName: "ca", pki.FrontProxyCAName: "front-proxy-ca", pki.EtcdCAName: "etcd/ca"}
 	for _, name := range []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName} {
@@ -118,11 +126,11 @@ func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, now time.
 		} else if certFile == "" {
 			continue
 		}
-		ca, err := signer.LoadCA(certFile, keyFile, now)
+		src, err := signer.LoadCASource(name, certFile, keyFile, so)
 		if err != nil {
 			return nil, fmt.Errorf("load CA %q: %w", name, err)
 		}
-		cas[name] = ca
+		cas[name] = src
 	}
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir or the --*-ca-cert/--*-ca-key flags")
@@ -132,11 +140,16 @@ func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, now time.
 
 func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
+	if o.caReload < 0 {
+		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.caReload)
+	}
 	policy, cluster, err := o.policy.build(cmd)
 	if err != nil {
 		return err
 	}
-	cas, err := o.loadCAs(cmd, cluster.CertificatesDir, time.Now())
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	metrics := signer.NewMetrics()
+	cas, err := o.loadCAs(cmd, cluster.CertificatesDir, signer.CASourceOptions{Now: time.Now, Log: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
@@ -144,10 +157,14 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	metrics := signer.NewMetrics()
+	providers := map[string]signer.CAProvider{}
+	sources := make([]*signer.CASource, 0, len(cas))
+	for name, src := range cas {
+		providers[name] = src
+		sources = append(sources, src)
+	}
 	ctrl, err := signer.NewController(signer.ControllerOptions{
-		Client: client, CAs: cas, Policy: policy, MaxDuration: cluster.CertificateValidity,
+		Client: client, CAs: providers, Policy: policy, MaxDuration: cluster.CertificateValidity,
 		Workers: o.workers, Now: time.Now, Rand: rand.Reader, Log: log, Metrics: metrics,
 	})
 	if err != nil {
@@ -155,6 +172,13 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	if o.caReload > 0 {
+		// Followers check too: a new leader signs with the current CAs at once,
+		// and every replica's /metrics shows a CA pair that cannot be used.
+		t := time.NewTicker(o.caReload)
+		defer t.Stop()
+		go signer.WatchCAs(ctx, t.C, sources...)
+	}
 
 	var leaderCheck atomic.Pointer[func() error]
 	healthy := func() error {

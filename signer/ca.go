@@ -10,8 +10,8 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// CA is a signing CA held in memory: its files are read once, so signing
-// never touches the disk.
+// CA is a signing CA held in memory: signing never touches the disk. A
+// CASource reads its files again when they change.
 type CA struct {
 	Cert     *x509.Certificate
 	Key      crypto.Signer
@@ -19,16 +19,39 @@ type CA struct {
 	KeyFile  string
 }
 
+// Current returns ca itself: a CA read once is a CAProvider that never
+// changes.
+func (ca *CA) Current() *CA { return ca }
+
 // LoadCA reads the CA certificate and key files and checks what
 // kube-controller-manager and certctl's signer need: both files exist, the
 // certificate file holds exactly one certificate, it is a CA (CA:TRUE and
 // the certSign key usage), the key is its key, and it is valid at now.
 func LoadCA(certFile, keyFile string, now time.Time) (*CA, error) {
-	data, err := os.ReadFile(certFile)
+	certPEM, keyPEM, err := readCAFiles(certFile, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("read CA certificate %s: %w", certFile, err)
+		return nil, err
 	}
-	certs, err := pki.ParseCerts(data)
+	return parseCA(certFile, certPEM, keyFile, keyPEM, now)
+}
+
+// readCAFiles reads the two files of a CA, so that a CASource checks and
+// compares the very bytes it read.
+func readCAFiles(certFile, keyFile string) (certPEM, keyPEM []byte, err error) {
+	certPEM, err = os.ReadFile(certFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read CA certificate %s: %w", certFile, err)
+	}
+	keyPEM, err = os.ReadFile(keyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read private key %s: %w: the signer needs the CA's private key next to its certificate", keyFile, err)
+	}
+	return certPEM, keyPEM, nil
+}
+
+// parseCA makes the checks of LoadCA on the contents of the two files.
+func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*CA, error) {
+	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
 		return nil, fmt.Errorf("parse CA certificate %s: %w", certFile, err)
 	}
@@ -39,9 +62,9 @@ func LoadCA(certFile, keyFile string, now time.Time) (*CA, error) {
 	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return nil, fmt.Errorf("%s is not a CA certificate (it needs CA:TRUE and the certSign key usage): point at the CA's files", certFile)
 	}
-	key, err := pki.ReadKeyFile(keyFile)
+	key, err := pki.ParsePrivateKey(keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the signer needs the CA's private key next to its certificate", err)
+		return nil, fmt.Errorf("parse private key %s: %w: the signer needs the CA's private key next to its certificate", keyFile, err)
 	}
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return nil, fmt.Errorf("CA key %s does not match CA certificate %s: restore the matching pair", keyFile, certFile)

@@ -29,9 +29,11 @@ type ControllerOptions struct {
 	// Client reads CSRs (list, watch) and writes their status. Required.
 	Client kubernetes.Interface
 	// CAs holds the signing CAs by CA name (pki.CAName, pki.FrontProxyCAName,
-	// pki.EtcdCAName). A signer name whose CA is missing is left alone, for
-	// another signer to sign. At least one is required.
-	CAs map[string]*CA
+	// pki.EtcdCAName): a *CA, or a *CASource that follows its files. Each
+	// CSR is signed with what Current returns then. A signer name whose CA
+	// is missing is left alone, for another signer to sign. At least one is
+	// required.
+	CAs map[string]CAProvider
 	// Policy decides which requests fit. Required.
 	Policy *Policy
 	// MaxDuration caps a certificate's validity; spec.expirationSeconds
@@ -48,6 +50,12 @@ type ControllerOptions struct {
 	Log *slog.Logger
 	// Metrics counts what the controller does; a new one when nil.
 	Metrics *Metrics
+}
+
+// A CAProvider gives the CA to sign with now. Workers call Current for
+// every CSR, several at once.
+type CAProvider interface {
+	Current() *CA
 }
 
 // Controller signs the approved CSRs of certctl's signer names. It follows
@@ -221,7 +229,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		}
 		return err
 	}
-	ca := c.o.CAs[CAFor(csr.Spec.SignerName)]
+	ca := c.o.CAs[CAFor(csr.Spec.SignerName)].Current() // once: validity and signature from the same CA
 	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, c.o.MaxDuration, ca.Cert)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)

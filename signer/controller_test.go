@@ -24,7 +24,7 @@ import (
 )
 
 func TestControllerSigns(t *testing.T) {
-	cas := map[string]*CA{
+	cas := map[string]CAProvider{
 		pki.CAName:           newTestCA(t, "kubernetes", testNow.Add(365*24*time.Hour)),
 		pki.FrontProxyCAName: newTestCA(t, "front-proxy-ca", testNow.Add(365*24*time.Hour)),
 		pki.EtcdCAName:       newTestCA(t, "etcd-ca", testNow.Add(365*24*time.Hour)),
@@ -87,7 +87,7 @@ func TestControllerSigns(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	for name, ca := range map[string]*CA{"apiserver": cas[pki.CAName], "front-proxy": cas[pki.FrontProxyCAName], "etcd-peer": cas[pki.EtcdCAName], "conflict": cas[pki.CAName]} {
+	for name, ca := range map[string]*CA{"apiserver": cas[pki.CAName].Current(), "front-proxy": cas[pki.FrontProxyCAName].Current(), "etcd-peer": cas[pki.EtcdCAName].Current(), "conflict": cas[pki.CAName].Current()} {
 		certs, err := pki.ParseCerts(get(name).Status.Certificate)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

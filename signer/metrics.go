@@ -3,7 +3,9 @@ package signer
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -18,11 +20,14 @@ type Metrics struct {
 	retries  uint64
 	queueLen func() int
 	leader   atomic.Bool
+	// By CA name: reloads and failed reloads of a CASource's files.
+	caReloads, caReloadFailures map[string]uint64
 }
 
 // NewMetrics returns zeroed metrics.
 func NewMetrics() *Metrics {
-	return &Metrics{signedBy: map[string]uint64{}, failedBy: map[[2]string]uint64{}}
+	return &Metrics{signedBy: map[string]uint64{}, failedBy: map[[2]string]uint64{},
+		caReloads: map[string]uint64{}, caReloadFailures: map[string]uint64{}}
 }
 
 func (m *Metrics) signed(signer string) {
@@ -40,6 +45,27 @@ func (m *Metrics) failed(signer, reason string) {
 func (m *Metrics) retried() {
 	m.mu.Lock()
 	m.retries++
+	m.mu.Unlock()
+}
+
+// caWatched makes the CA's reload series appear, at zero, before any reload.
+func (m *Metrics) caWatched(ca string) {
+	m.mu.Lock()
+	if _, ok := m.caReloads[ca]; !ok {
+		m.caReloads[ca], m.caReloadFailures[ca] = 0, 0
+	}
+	m.mu.Unlock()
+}
+
+func (m *Metrics) caReloaded(ca string) {
+	m.mu.Lock()
+	m.caReloads[ca]++
+	m.mu.Unlock()
+}
+
+func (m *Metrics) caReloadFailed(ca string) {
+	m.mu.Lock()
+	m.caReloadFailures[ca]++
 	m.mu.Unlock()
 }
 
@@ -72,6 +98,22 @@ func (m *Metrics) Failed(signer string) uint64 {
 	return n
 }
 
+// CAReloads returns the number of times the CA called ca was read again
+// from its changed files.
+func (m *Metrics) CAReloads(ca string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.caReloads[ca]
+}
+
+// CAReloadFailures returns the number of checks that found the files of the
+// CA called ca changed but unusable.
+func (m *Metrics) CAReloadFailures(ca string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.caReloadFailures[ca]
+}
+
 // WriteText writes the metrics in Prometheus' text exposition format.
 func (m *Metrics) WriteText(w io.Writer) error {
 	m.mu.Lock()
@@ -102,6 +144,14 @@ func (m *Metrics) WriteText(w io.Writer) error {
 		leader = 1
 	}
 	add("# HELP certctl_signer_leader 1 while this instance signs (holds the lease, or runs without leader election).\n# TYPE certctl_signer_leader gauge\ncertctl_signer_leader %d\n", leader)
+	add("# HELP certctl_signer_ca_reloads_total CAs read again from their changed files, by CA name.\n# TYPE certctl_signer_ca_reloads_total counter\n")
+	for _, ca := range slices.Sorted(maps.Keys(m.caReloads)) {
+		add("certctl_signer_ca_reloads_total{ca=%q} %d\n", ca, m.caReloads[ca])
+	}
+	add("# HELP certctl_signer_ca_reload_failures_total Checks that found a CA's files changed but unusable (missing, invalid, half replaced); the last good CA signs on. By CA name.\n# TYPE certctl_signer_ca_reload_failures_total counter\n")
+	for _, ca := range slices.Sorted(maps.Keys(m.caReloadFailures)) {
+		add("certctl_signer_ca_reload_failures_total{ca=%q} %d\n", ca, m.caReloadFailures[ca])
+	}
 	_, err := w.Write(b)
 	return err
 }

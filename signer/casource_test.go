@@ -1,0 +1,256 @@
+package signer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// writePair writes ca as ca.crt and ca.key in s, each file atomically, as an
+// operator who renames new files into place one after the other.
+func writePair(t *testing.T, s pki.Store, ca *CA) {
+	t.Helper()
+	if err := s.WriteCert("ca", ca.Cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteKey("ca", ca.Key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newSource writes old into a new folder and loads it as a CASource that
+// logs into a buffer.
+func newSource(t *testing.T, old *CA) (*CASource, pki.Store, *Metrics, *bytes.Buffer) {
+	t.Helper()
+	s := pki.Store{Dir: t.TempDir()}
+	writePair(t, s, old)
+	var log bytes.Buffer
+	m := NewMetrics()
+	src, err := LoadCASource(pki.CAName, s.CertPath("ca"), s.KeyPath("ca"), CASourceOptions{
+		Now: func() time.Time { return testNow }, Log: slog.New(slog.NewTextHandler(&log, nil)), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, s, m, &log
+}
+
+func TestCASourceCheck(t *testing.T) {
+	old := newTestCA(t, "kubernetes", testNow.Add(time.Hour))
+	fresh := newTestCA(t, "kubernetes-2", testNow.Add(2*time.Hour))
+	expired := newTestCA(t, "kubernetes-expired", testNow.Add(-time.Minute))
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, s pki.Store) // what the operator does
+		reload bool                            // fresh signs afterwards
+		want   string                          // Check's error: old signs on
+	}{
+		{"unchanged", func(*testing.T, pki.Store) {}, false, ""},
+		{"same pair written again", func(t *testing.T, s pki.Store) { writePair(t, s, old) }, false, ""},
+		{"new CA", func(t *testing.T, s pki.Store) { writePair(t, s, fresh) }, true, ""},
+		{"new certificate, old key", func(t *testing.T, s pki.Store) {
+			if err := s.WriteCert("ca", fresh.Cert); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "does not match"},
+		{"new key, old certificate", func(t *testing.T, s pki.Store) {
+			if err := s.WriteKey("ca", fresh.Key); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "does not match"},
+		{"truncated certificate", func(t *testing.T, s pki.Store) {
+			data := pki.EncodeCert(fresh.Cert)
+			if err := os.WriteFile(s.CertPath("ca"), data[:len(data)/2], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "parse CA certificate"},
+		{"certificate removed", func(t *testing.T, s pki.Store) {
+			if err := os.Remove(s.CertPath("ca")); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "read CA certificate"},
+		{"key removed", func(t *testing.T, s pki.Store) {
+			if err := os.Remove(s.KeyPath("ca")); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "read private key"},
+		{"expired new CA", func(t *testing.T, s pki.Store) { writePair(t, s, expired) }, false, "expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, s, m, log := newSource(t, old)
+			before := src.Current()
+			tc.change(t, s)
+
+			reloaded, err := src.Check()
+			if reloaded != tc.reload {
+				t.Errorf("Check reloaded = %v, want %v", reloaded, tc.reload)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("Check err = %v, want %q", err, tc.want)
+			}
+			switch {
+			case tc.reload && !src.Current().Cert.Equal(fresh.Cert):
+				t.Errorf("signing with %s, want the new CA", src.Current().Cert.Subject)
+			case !tc.reload && src.Current() != before:
+				t.Errorf("the CA was replaced by %s, want the old one kept", src.Current().Cert.Subject)
+			}
+			failures, reloads := 0, 0
+			if tc.want != "" {
+				failures = 1
+			}
+			if tc.reload {
+				reloads = 1
+			}
+			var text bytes.Buffer
+			if err := m.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{
+				fmt.Sprintf(`certctl_signer_ca_reloads_total{ca="ca"} %d`, reloads),
+				fmt.Sprintf(`certctl_signer_ca_reload_failures_total{ca="ca"} %d`, failures),
+			} {
+				if !strings.Contains(text.String(), want+"\n") {
+					t.Errorf("metrics lack %q:\n%s", want, text.String())
+				}
+			}
+			var warns, infos []string
+			for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+				switch {
+				case strings.Contains(l, "level=WARN"):
+					warns = append(warns, l)
+				case strings.Contains(l, "level=INFO"):
+					infos = append(infos, l)
+				}
+			}
+			if len(warns) != failures || len(infos) != reloads {
+				t.Fatalf("log has %d warnings and %d infos, want %d and %d:\n%s", len(warns), len(infos), failures, reloads, log)
+			}
+			for _, l := range warns {
+				for _, want := range []string{s.CertPath("ca"), s.KeyPath("ca"), tc.want} {
+					if !strings.Contains(l, want) {
+						t.Errorf("warning lacks %q: %s", want, l)
+					}
+				}
+			}
+			for _, l := range infos {
+				for _, want := range []string{"CA reloaded", s.CertPath("ca"), s.KeyPath("ca"), "CN=kubernetes-2", fresh.Cert.SerialNumber.Text(16)} {
+					if !strings.Contains(l, want) {
+						t.Errorf("reload line lacks %q: %s", want, l)
+					}
+				}
+			}
+			if tc.want == "" {
+				return
+			}
+			// The next poll tries again, and counts again while the files are unusable...
+			if _, err := src.Check(); err == nil || m.CAReloadFailures(pki.CAName) != 2 || src.Current() != before {
+				t.Errorf("second Check: err = %v, %d failures, want the old CA kept and 2 failures", err, m.CAReloadFailures(pki.CAName))
+			}
+			// ...and takes the new CA once the operator has replaced both files.
+			writePair(t, s, fresh)
+			if ok, err := src.Check(); !ok || err != nil || !src.Current().Cert.Equal(fresh.Cert) || m.CAReloads(pki.CAName) != 1 {
+				t.Errorf("Check after the pair is complete: %v, %v, %d reloads, want the new CA", ok, err, m.CAReloads(pki.CAName))
+			}
+		})
+	}
+}
+
+func TestLoadCASourceRefusesBadFiles(t *testing.T) {
+	s := pki.Store{Dir: t.TempDir()}
+	writePair(t, s, newTestCA(t, "kubernetes", testNow.Add(-time.Minute)))
+	_, err := LoadCASource(pki.CAName, s.CertPath("ca"), s.KeyPath("ca"), CASourceOptions{Now: func() time.Time { return testNow }})
+	if err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("expired CA: err = %v, want the signer refused at start", err)
+	}
+}
+
+func TestWatchCAs(t *testing.T) {
+	fresh := newTestCA(t, "kubernetes-2", testNow.Add(2*time.Hour))
+	src, s, _, _ := newSource(t, newTestCA(t, "kubernetes", testNow.Add(time.Hour)))
+	tick := make(chan time.Time)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		WatchCAs(ctx, tick, src)
+		close(done)
+	}()
+	writePair(t, s, fresh)
+	// The second send waits for the loop to finish the first tick's checks.
+	tick <- testNow
+	tick <- testNow
+	if !src.Current().Cert.Equal(fresh.Cert) {
+		t.Errorf("after a tick, signing with %s, want the new CA", src.Current().Cert.Subject)
+	}
+	cancel()
+	<-done
+}
+
+func TestControllerSignsWithReloadedCA(t *testing.T) {
+	old := newTestCA(t, "kubernetes", testNow.Add(365*24*time.Hour))
+	fresh := newTestCA(t, "kubernetes-2", testNow.Add(365*24*time.Hour))
+	src, s, _, _ := newSource(t, old)
+	client := fake.NewClientset()
+	c, err := NewController(ControllerOptions{Client: client, CAs: map[string]CAProvider{pki.CAName: src},
+		Policy: testPolicy(t, PolicyOptions{}), Now: func() time.Time { return testNow }, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	p := profile(t, "apiserver")
+	sign := func(name string) *CA {
+		t.Helper()
+		csrs := client.CertificatesV1().CertificateSigningRequests()
+		if _, err := csrs.Create(ctx, apiCSR(name, KubeAPIServerServing, csrFor(t, p), usagesOf(p), true), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(csr.Status.Certificate) > 0 {
+				certs, err := pki.ParseCerts(csr.Status.Certificate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ca := range []*CA{old, fresh} {
+					if pki.VerifySignedBy(certs[0], nil, ca.Cert, testNow) == nil {
+						return ca
+					}
+				}
+				t.Fatalf("CSR %s: issued by %s, neither CA", name, certs[0].Issuer)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("CSR %s not signed in time: %s", name, State(csr))
+			}
+		}
+	}
+	if ca := sign("before"); ca != old {
+		t.Errorf("before the rotation, signed by %s, want the old CA", ca.Cert.Subject)
+	}
+	writePair(t, s, fresh)
+	if ok, err := src.Check(); !ok || err != nil {
+		t.Fatalf("Check: %v, %v", ok, err)
+	}
+	if ca := sign("after"); ca != fresh {
+		t.Errorf("after the rotation, signed by %s, want the new CA", ca.Cert.Subject)
+	}
+}
