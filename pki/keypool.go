@@ -27,6 +27,8 @@ type KeyPool struct {
 	cond   *sync.Cond
 	ready  []keyResult
 	needed int // keys the caller will still take from the pool
+
+	workers sync.WaitGroup // for tests and benchmarks: Close does not wait
 }
 
 type keyResult struct {
@@ -47,8 +49,12 @@ func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
 	if workers > n {
 		workers = n
 	}
+	p.workers.Add(workers)
 	for i := 0; i < workers; i++ {
-		go p.work()
+		go func() {
+			defer p.workers.Done()
+			p.work()
+		}()
 	}
 	return p
 }
