@@ -199,20 +199,9 @@ func TestControllerSignsWithReloadedCA(t *testing.T) {
 	fresh := newTestCA(t, "kubernetes-2", testNow.Add(365*24*time.Hour))
 	src, s, _, _ := newSource(t, old)
 	client := fake.NewClientset()
-	c, err := NewController(ControllerOptions{Client: client, CAs: map[string]CAProvider{pki.CAName: src},
+	startController(t, ControllerOptions{Client: client, CAs: map[string]CAProvider{pki.CAName: src},
 		Policy: testPolicy(t, PolicyOptions{}), Now: func() time.Time { return testNow }, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx := t.Context()
 
 	p := profile(t, "apiserver")
 	sign := func(name string) *CA {

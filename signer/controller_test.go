@@ -2,7 +2,6 @@ package signer
 
 import (
 	"bytes"
-	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net/http"
@@ -52,20 +51,9 @@ func TestControllerSigns(t *testing.T) {
 		return false, nil, nil
 	})
 	metrics := NewMetrics()
-	c, err := NewController(ControllerOptions{Client: client, CAs: cas, Policy: testPolicy(t, PolicyOptions{}),
+	startController(t, ControllerOptions{Client: client, CAs: cas, Policy: testPolicy(t, PolicyOptions{}),
 		Now: func() time.Time { return testNow }, Metrics: metrics, Workers: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx := t.Context()
 
 	get := func(name string) *certv1.CertificateSigningRequest {
 		csr, err := client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})

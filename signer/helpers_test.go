@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -144,4 +145,23 @@ func apiCSR(name, signerName string, req *x509.CertificateRequest, usages []cert
 		csr.Status.Conditions = []certv1.CertificateSigningRequestCondition{{Type: certv1.CertificateApproved, Status: corev1.ConditionTrue, Reason: "Test"}}
 	}
 	return csr
+}
+
+// startController runs a controller with o until the test ends, and fails
+// the test if Run returns an error.
+func startController(t *testing.T, o ControllerOptions) {
+	t.Helper()
+	c, err := NewController(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
