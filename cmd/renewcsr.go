@@ -22,7 +22,7 @@ type useCSRFlags struct {
 }
 
 func (f *useCSRFlags) addTo(fs *pflag.FlagSet) {
-	fs.BoolVar(&f.enabled, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with `certctl certs import`")
+	fs.BoolVar(&f.enabled, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with certctl certs import")
 	fs.StringVar(&f.dir, "csr-dir", "", "with --use-csr: folder for the keys, CSRs and request files (it mirrors the certificate folder)")
 }
 

@@ -74,6 +74,9 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	if o.Validity == 0 {
 		o.Validity = config.DefaultCertificateValidity
 	}
+	if err := checkCSRDir(o); err != nil {
+		return nil, err
+	}
 	res := &CSRResult{}
 	var present []renewal.Target
 	for _, t := range targets {
@@ -131,8 +134,10 @@ type csrPlan struct {
 	req     renewal.Request
 	files   csrFiles
 	current string // the file holding the current certificate
-	// key is the existing key when an earlier run's pair is kept.
-	key crypto.Signer
+	// key is the existing key when an earlier run's pair is kept, or when
+	// an interrupted run left the key without its CSR (resumed).
+	key     crypto.Signer
+	resumed bool
 }
 
 // csrFiles are a target's paths in the CSR folder.
@@ -189,19 +194,26 @@ func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
 		}
 		return p, nil
 	}
-	if !exist[f.key] || !exist[f.csr] {
-		return nil, fmt.Errorf("%s and %s must both exist or neither: remove the one left, or use another --csr-dir", f.key, f.csr)
+	if !exist[f.key] {
+		return nil, fmt.Errorf("%s exists without its key %s: it cannot be signed for any use; remove it (a CSR holds no secret), or use another --csr-dir", f.csr, f.key)
 	}
 	key, err := readCSRKey(r.Kubeconfig, f.key)
 	if err != nil {
 		return nil, err
 	}
+	if pki.SamePublicKey(r.Current.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("%s is the key of the certificate installed now (%s): that request was imported already; use a new --csr-dir for a new renewal", f.key, p.current)
+	}
+	p.key = key
+	if !exist[f.csr] {
+		// A run stopped between the key and its CSR (write writes the key
+		// first): the CSR is made for that key now.
+		p.resumed = true
+		return p, nil
+	}
 	csr, err := readCSR(f.csr)
 	if err != nil {
 		return nil, err
-	}
-	if pki.SamePublicKey(r.Current.PublicKey, key.Public()) {
-		return nil, fmt.Errorf("%s is the key of the certificate installed now (%s): that request was imported already; use a new --csr-dir for a new renewal", f.key, p.current)
 	}
 	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s does not match %s: remove both (and %s) to make a new pair, or use another --csr-dir", f.csr, f.key, f.cert)
@@ -209,17 +221,16 @@ func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
 	if d := csrDiffers(csr, r.Profile); d != "" {
 		return nil, fmt.Errorf("%s was made for another certificate than %s (%s): remove it, %s and %s to make a new pair, or use another --csr-dir", f.csr, p.current, d, f.key, f.cert)
 	}
-	p.key = key
 	return p, nil
 }
 
 // write writes the plan's files: the key, then the CSR, then the request
-// file, each atomically, so that an interrupted run leaves a key (reused
-// by the next run only with its CSR: see planCSR) but never a CSR without
+// file, each atomically, so that an interrupted run leaves a key without
+// its CSR (which the next run makes: see planCSR) but never a CSR without
 // its key. A kept pair only gets its request file rewritten.
 func (p *csrPlan) write(o CSROptions) (Requested, error) {
 	f := p.files
-	rq := Requested{Target: p.req.Target, Request: f.request, Files: []string{f.key, f.csr, f.request}, Kept: p.key != nil}
+	rq := Requested{Target: p.req.Target, Request: f.request, Files: []string{f.key, f.csr, f.request}, Kept: p.key != nil && !p.resumed}
 	key := p.key
 	if key == nil {
 		var err error
@@ -229,6 +240,8 @@ func (p *csrPlan) write(o CSROptions) (Requested, error) {
 		if err := p.writeKey(key); err != nil {
 			return rq, err
 		}
+	}
+	if !rq.Kept {
 		csr, err := pki.NewCSR(o.Rand, p.req.Profile, key)
 		if err != nil {
 			return rq, err
@@ -241,8 +254,14 @@ func (p *csrPlan) write(o CSROptions) (Requested, error) {
 		return rq, err
 	}
 	what := "wrote"
-	if rq.Kept {
+	switch {
+	case rq.Kept:
 		what = "kept the key and CSR of an earlier run"
+		if alg := pki.AlgorithmOf(key.Public()); o.KeyAlgorithm != "" && alg != o.KeyAlgorithm {
+			fmt.Fprintf(o.Out, "[warning] %s: the kept key %s is %s, not %s: remove %s and %s to make a %s pair\n", p.req.Name, f.key, alg, o.KeyAlgorithm, f.key, f.csr, o.KeyAlgorithm)
+		}
+	case p.resumed:
+		what = "wrote the CSR for the key an interrupted run left"
 	}
 	fmt.Fprintf(o.Out, "[csr] %s: %s: %s\n", p.req.Name, what, strings.Join(rq.Files, ", "))
 	return rq, nil
@@ -301,4 +320,30 @@ func sameStrings(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// checkCSRDir refuses a CSR folder that is the certificate or kubeconfig
+// folder: the new keys would be written over the keys in use, and the
+// files found there are the node's, not an earlier run's.
+func checkCSRDir(o CSROptions) error {
+	csrDir := canonical(o.CSRDir)
+	for _, d := range []struct{ flag, dir string }{{"--cert-dir", o.CertDir}, {"--kubeconfig-dir", o.KubeconfigDir}} {
+		if csrDir == canonical(d.dir) {
+			return fmt.Errorf("--csr-dir %s is the folder of %s: the keys and CSRs for the external CA must go to a folder of their own, e.g. %s", o.CSRDir, d.flag, filepath.Join(d.dir, "csr"))
+		}
+	}
+	return nil
+}
+
+// canonical is dir absolute and with its symbolic links resolved, as far
+// as it exists.
+func canonical(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	return abs
 }

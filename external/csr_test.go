@@ -114,7 +114,11 @@ func TestWriteCSRsRefuses(t *testing.T) {
 		{"stray key", func(t *testing.T, n *extNode) {
 			os.MkdirAll(filepath.Join(n.csrDir, "etcd"), 0o755)
 			os.WriteFile(filepath.Join(n.csrDir, "etcd", "peer.key"), []byte("x"), 0o600)
-		}, []string{"etcd/peer.key", "etcd/peer.csr", "must both exist"}},
+		}, []string{"etcd/peer.key"}},
+		{"CSR without its key", func(t *testing.T, n *extNode) {
+			n.writeCSRs(t, "etcd-peer")
+			os.Remove(filepath.Join(n.csrDir, "etcd", "peer.key"))
+		}, []string{"etcd/peer.csr exists without its key", "etcd/peer.key", "remove it"}},
 		{"stale certificate", func(t *testing.T, n *extNode) {
 			os.MkdirAll(n.csrDir, 0o755)
 			os.WriteFile(filepath.Join(n.csrDir, "scheduler.conf.crt"), []byte("x"), 0o644)
@@ -152,6 +156,84 @@ func TestWriteCSRsRefuses(t *testing.T) {
 			treetest.AssertSame(t, beforeCSR, snapshotIfAny(t, n.csrDir))
 		})
 	}
+}
+
+// TestWriteCSRsResumes: a run stopped between a key and its CSR (the key
+// is written first) leaves the key alone; the next run makes the CSR for
+// that key instead of refusing.
+func TestWriteCSRsResumes(t *testing.T) {
+	for _, name := range []string{"etcd-peer", "admin.conf"} {
+		t.Run(name, func(t *testing.T) {
+			n := newExtNode(t)
+			res := n.writeCSRs(t, name)
+			keyFile, csrFile := res.Requested[0].Files[0], res.Requested[0].Files[1]
+			keyBefore := read(t, keyFile)
+			for _, f := range res.Requested[0].Files[1:] { // the CSR and the request file
+				if err := os.Remove(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out bytes.Buffer
+			o := n.csrOptions()
+			o.Out = &out
+			res, err := WriteCSRs(context.Background(), n.targets(t, name), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Requested[0].Kept || !bytes.Contains(out.Bytes(), []byte("wrote the CSR for the key an interrupted run left")) {
+				t.Errorf("kept %v, output:\n%s", res.Requested[0].Kept, out.String())
+			}
+			if !bytes.Equal(read(t, keyFile), keyBefore) {
+				t.Error("the key left by the interrupted run was replaced")
+			}
+			key, err := readCSRKey(filepath.Ext(name) == ".conf", keyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			csr, err := readCSR(csrFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
+				t.Error("the new CSR is not for the key left")
+			}
+			if _, err := reqfile.Read(res.Requested[0].Request); err != nil {
+				t.Errorf("request file: %v", err)
+			}
+		})
+	}
+}
+
+// TestWriteCSRsRefusesNodeFolders: the CSR folder cannot be the
+// certificate or kubeconfig folder, whose keys are the ones in use.
+func TestWriteCSRsRefusesNodeFolders(t *testing.T) {
+	n := newExtNode(t)
+	for _, tt := range []struct{ csrDir, flag string }{{n.CertDir(), "--cert-dir"}, {n.Dir + "/", "--kubeconfig-dir"}} {
+		before := treetest.Snapshot(t, n.Dir)
+		o := n.csrOptions()
+		o.CSRDir = tt.csrDir
+		_, err := WriteCSRs(context.Background(), n.targets(t, "all"), o)
+		treetest.ErrMentions(t, err, "--csr-dir "+tt.csrDir, "is the folder of "+tt.flag, "a folder of their own")
+		treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+	}
+}
+
+// TestWriteCSRsWarnsKeptAlgorithm: a kept pair of another algorithm than
+// the one asked for is kept (it may be at the CA already), with a warning.
+func TestWriteCSRsWarnsKeptAlgorithm(t *testing.T) {
+	n := newExtNode(t)
+	n.writeCSRs(t, "apiserver") // the node's algorithm, ECDSA-P256
+	var out bytes.Buffer
+	o := n.csrOptions()
+	o.Out, o.KeyAlgorithm = &out, pki.RSA2048
+	res, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Requested[0].Kept {
+		t.Error("the pair was not kept")
+	}
+	assertMentions(t, out.String(), "[warning] apiserver", "is ECDSA-P256, not RSA-2048", "apiserver.key")
 }
 
 func TestWriteCSRsMissing(t *testing.T) {
