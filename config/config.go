@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+	netutils "k8s.io/utils/net"
 )
 
 // Defaults, as kubeadm v1.37 sets them (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go).
@@ -75,20 +76,28 @@ func Default() Cluster {
 	}
 }
 
-// Validate checks every field and returns the first problem found, naming
-// the setting (with its flag and config file spelling) and the bad value.
+// Validate checks every field as kubeadm v1.37 does and returns the first
+// problem found, naming the setting (with its flag and config file
+// spelling), the bad value and what to use. It expects the values after
+// Normalize and after the detection of the node's name and address.
 func (c *Cluster) Validate() error {
 	if c.CertificatesDir == "" {
-		return fmt.Errorf("certificatesDir (--cert-dir) must not be empty")
+		return fmt.Errorf("certificatesDir (--cert-dir) must not be empty: use an absolute path such as %s", DefaultCertificatesDir)
+	}
+	if err := checkAbsolute(c.CertificatesDir); err != nil {
+		return fmt.Errorf("invalid certificatesDir (--cert-dir) %q: %w", c.CertificatesDir, err)
 	}
 	if c.ClusterName == "" {
-		return fmt.Errorf("clusterName must not be empty")
+		return fmt.Errorf("clusterName must not be empty: leave it out to use %q", DefaultClusterName)
 	}
-	if ip := net.ParseIP(c.AdvertiseAddress); ip == nil {
-		return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress (--apiserver-advertise-address) %q: not an IP address", c.AdvertiseAddress)
+	if err := checkAdvertiseAddress(c.AdvertiseAddress, true); err != nil {
+		return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress (--apiserver-advertise-address) %q: %w", c.AdvertiseAddress, err)
 	}
 	if c.BindPort < 1 || c.BindPort > 65535 {
 		return fmt.Errorf("invalid localAPIEndpoint.bindPort (--apiserver-bind-port) %d: must be 1-65535", c.BindPort)
+	}
+	if err := checkServiceSubnet(c.ServiceSubnet); err != nil {
+		return fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: %w", c.ServiceSubnet, err)
 	}
 	if _, err := c.APIServerVirtualIP(); err != nil {
 		return err
@@ -102,10 +111,10 @@ func (c *Cluster) Validate() error {
 		}
 	}
 	if c.NodeName == "" {
-		return fmt.Errorf("nodeRegistration.name (--node-name) must not be empty")
+		return fmt.Errorf("nodeRegistration.name (--node-name) must not be empty: use the node's host name in lower case")
 	}
-	if errs := validation.IsDNS1123Subdomain(c.NodeName); len(errs) > 0 {
-		return fmt.Errorf("invalid nodeRegistration.name (--node-name) %q: %s", c.NodeName, strings.Join(errs, "; "))
+	if err := checkNodeName(c.NodeName); err != nil {
+		return fmt.Errorf("invalid nodeRegistration.name (--node-name) %q: %w", c.NodeName, err)
 	}
 	if !validAlgorithm(c.EncryptionAlgorithm) {
 		return fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
@@ -125,19 +134,49 @@ func (c *Cluster) Validate() error {
 		{"etcd.local.peerCertSANs", c.EtcdPeerCertSANs},
 	} {
 		for _, s := range set.sans {
-			if !validSAN(s) {
-				return fmt.Errorf("invalid %s entry %q: not an IP address or an RFC 1123 DNS name", set.name, s)
+			if err := checkSAN(s); err != nil {
+				return fmt.Errorf("invalid %s entry %q: %w", set.name, s, err)
 			}
 		}
 	}
 	return nil
 }
 
+// Normalize rewrites the settings as kubeadm's dynamic defaulting does
+// before it validates and uses them: the advertise address and IP SANs in
+// canonical form ("2001:db8:0:0::10" → "2001:db8::10", "::ffff:10.0.0.1"
+// → "10.0.0.1") and apiServer.certSANs in lower case. kubeadm does not
+// lower-case etcd's SANs, the control-plane endpoint (which it writes into
+// the kubeconfig files as given) or --node-name; nodeRegistration.name of
+// a config file is lower-cased when the file is read (LoadFile).
+func (c *Cluster) Normalize() {
+	c.AdvertiseAddress = canonicalIP(c.AdvertiseAddress)
+	c.APIServerCertSANs = canonicalSANs(lowercaseSANs(c.APIServerCertSANs))
+	c.EtcdServerCertSANs = canonicalSANs(c.EtcdServerCertSANs)
+	c.EtcdPeerCertSANs = canonicalSANs(c.EtcdPeerCertSANs)
+}
+
+// AdvertiseAddressToDetect tells whether the advertise address is to be
+// detected, as kubeadm detects it (ChooseAPIServerBindAddress): when it is
+// empty or unspecified (0.0.0.0, ::). family is nil for an empty address
+// (IPv4 preferred) and the unspecified address otherwise, whose family is
+// preferred: k8s.io/apimachinery/pkg/util/net.ResolveBindAddress(family)
+// picks the address of the default route's interface.
+func (c *Cluster) AdvertiseAddressToDetect() (family net.IP, detect bool) {
+	if c.AdvertiseAddress == "" {
+		return nil, true
+	}
+	if ip := parseIP(c.AdvertiseAddress); ip != nil && ip.IsUnspecified() {
+		return ip, true
+	}
+	return nil, false
+}
+
 // APIServerVirtualIP returns the first IP of the (first) service subnet: the
 // ClusterIP of the "kubernetes" Service, which the apiserver cert must name.
 func (c *Cluster) APIServerVirtualIP() (net.IP, error) {
-	first := strings.TrimSpace(strings.Split(c.ServiceSubnet, ",")[0])
-	_, n, err := net.ParseCIDR(first)
+	first := strings.Split(c.ServiceSubnet, ",")[0]
+	_, n, err := netutils.ParseCIDRSloppy(first)
 	if err != nil {
 		return nil, fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: %w", c.ServiceSubnet, err)
 	}
@@ -160,19 +199,22 @@ func (c *Cluster) APIServerVirtualIP() (net.IP, error) {
 }
 
 // LocalAPIEndpointURL is https://advertiseAddress:bindPort, the URL kubeadm
-// writes into controller-manager.conf and scheduler.conf.
+// writes into controller-manager.conf and scheduler.conf, with the address
+// in canonical form as kubeadm writes it.
 func (c *Cluster) LocalAPIEndpointURL() string {
-	return "https://" + net.JoinHostPort(c.AdvertiseAddress, strconv.Itoa(int(c.BindPort)))
+	return "https://" + net.JoinHostPort(canonicalIP(c.AdvertiseAddress), strconv.Itoa(int(c.BindPort)))
 }
 
 // ControlPlaneEndpointURL is the URL kubeadm writes into admin.conf,
 // super-admin.conf and kubelet.conf: the control-plane endpoint (with the
 // bind port when it names none), or the local endpoint when there is none.
+// The endpoint's host is written as given, even an IP address that is not
+// in canonical form ("[2001:db8:0:0::20]"), as kubeadm v1.37 writes it.
 func (c *Cluster) ControlPlaneEndpointURL() string {
 	if c.ControlPlaneEndpoint == "" {
 		return c.LocalAPIEndpointURL()
 	}
-	host, port, err := SplitHostPort(c.ControlPlaneEndpoint)
+	host, port, _, err := splitHostPort(c.ControlPlaneEndpoint)
 	if err != nil {
 		return c.LocalAPIEndpointURL()
 	}
@@ -183,8 +225,20 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 }
 
 // SplitHostPort parses "host", "host:port", "ipv4:port" or "[ipv6]:port" as
-// kubeadm's ParseHostPort does; port is empty when absent.
+// kubeadm's ParseHostPort does; port is empty when absent. An IP host is
+// returned in canonical form ("010.0.0.2" → "10.0.0.2"): it is the SAN
+// kubeadm puts into the apiserver certificate.
 func SplitHostPort(hostport string) (host, port string, err error) {
+	host, port, ip, err := splitHostPort(hostport)
+	if ip != nil {
+		host = ip.String()
+	}
+	return host, port, err
+}
+
+// splitHostPort is SplitHostPort with the host as given and its IP, nil
+// for a DNS name.
+func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host, port = h, p
 	} else {
@@ -192,16 +246,19 @@ func SplitHostPort(hostport string) (host, port string, err error) {
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", "", fmt.Errorf("port %q must be a number from 1 to 65535", port)
+			return "", "", nil, fmt.Errorf("port %q must be a number from 1 to 65535", port)
 		}
 	}
-	if net.ParseIP(host) != nil {
-		return host, port, nil
+	if ip := parseIP(host); ip != nil {
+		return host, port, ip, nil
 	}
 	if errs := validation.IsDNS1123Subdomain(host); len(errs) > 0 {
-		return "", "", fmt.Errorf("host %q is not an IP address or a DNS name", host)
+		if lower := strings.ToLower(host); len(validation.IsDNS1123Subdomain(lower)) == 0 {
+			return "", "", nil, fmt.Errorf("host %q is not an IP address or a lower-case RFC 1123 DNS name: use %q", host, lower)
+		}
+		return "", "", nil, fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
 	}
-	return host, port, nil
+	return host, port, nil, nil
 }
 
 func validAlgorithm(a string) bool {
@@ -211,13 +268,4 @@ func validAlgorithm(a string) bool {
 		}
 	}
 	return false
-}
-
-// validSAN accepts what kubeadm's appendSANsToAltNames accepts: an IP, a DNS
-// name, or a wildcard DNS name. kubeadm drops anything else with a warning;
-// certctl refuses it, because a silently missing SAN breaks clients later.
-func validSAN(s string) bool {
-	return net.ParseIP(s) != nil ||
-		len(validation.IsDNS1123Subdomain(s)) == 0 ||
-		len(validation.IsWildcardDNS1123Subdomain(s)) == 0
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -13,8 +14,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The kubeadm API groups certctl reads. v1beta3 has no encryptionAlgorithm
-// or validity fields; the rest is the same for what certctl reads.
+// The kubeadm API groups certctl reads: v1beta4 as kubeadm v1.37 reads it,
+// and v1beta3, which kubeadm v1.37 refuses, as kubeadm v1.36 read it, for
+// files kept from an older cluster.
 const (
 	kubeadmGroupV1beta4 = "kubeadm.k8s.io/v1beta4"
 	kubeadmGroupV1beta3 = "kubeadm.k8s.io/v1beta3"
@@ -28,6 +30,10 @@ const (
 	CertctlKind  = "CertctlConfiguration"
 )
 
+// publicKeysECDSA is the v1beta3 feature gate that selected ECDSA-P256 keys
+// (kubeadm v1.36 converted it to encryptionAlgorithm: ECDSA-P256).
+const publicKeysECDSA = "PublicKeysECDSA"
+
 // kinds that may share a kubeadm config file and that certctl ignores
 // without a warning, because kubeadm accepts them there.
 var ignoredKinds = map[string]bool{
@@ -38,119 +44,21 @@ var ignoredKinds = map[string]bool{
 	"KubeProxyConfiguration": true,
 }
 
-// The types below mirror the parts of kubeadm's v1beta4 types that decide
-// certificates. Fields typed ignored are kubeadm fields certctl does not
-// use: they are listed so that only truly unknown fields warn.
-type ignored = json.RawMessage
-
-type typeMeta struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-}
-
-type initConfiguration struct {
-	typeMeta
-	BootstrapTokens  ignored          `json:"bootstrapTokens"`
-	DryRun           ignored          `json:"dryRun"`
-	NodeRegistration nodeRegistration `json:"nodeRegistration"`
-	LocalAPIEndpoint apiEndpoint      `json:"localAPIEndpoint"`
-	CertificateKey   ignored          `json:"certificateKey"`
-	SkipPhases       ignored          `json:"skipPhases"`
-	Patches          ignored          `json:"patches"`
-	Timeouts         ignored          `json:"timeouts"`
-}
-
-type nodeRegistration struct {
-	Name                  string  `json:"name"`
-	CRISocket             ignored `json:"criSocket"`
-	Taints                ignored `json:"taints"`
-	KubeletExtraArgs      ignored `json:"kubeletExtraArgs"`
-	IgnorePreflightErrors ignored `json:"ignorePreflightErrors"`
-	ImagePullPolicy       ignored `json:"imagePullPolicy"`
-	ImagePullSerial       ignored `json:"imagePullSerial"`
-}
-
-type apiEndpoint struct {
-	AdvertiseAddress string `json:"advertiseAddress"`
-	BindPort         int32  `json:"bindPort"`
-}
-
-type clusterConfiguration struct {
-	typeMeta
-	Etcd                        etcd       `json:"etcd"`
-	Networking                  networking `json:"networking"`
-	KubernetesVersion           ignored    `json:"kubernetesVersion"`
-	ControlPlaneEndpoint        string     `json:"controlPlaneEndpoint"`
-	APIServer                   apiServer  `json:"apiServer"`
-	ControllerManager           ignored    `json:"controllerManager"`
-	Scheduler                   ignored    `json:"scheduler"`
-	DNS                         ignored    `json:"dns"`
-	Proxy                       ignored    `json:"proxy"`
-	CertificatesDir             string     `json:"certificatesDir"`
-	ImageRepository             ignored    `json:"imageRepository"`
-	FeatureGates                ignored    `json:"featureGates"`
-	ClusterName                 string     `json:"clusterName"`
-	EncryptionAlgorithm         string     `json:"encryptionAlgorithm"`
-	CertificateValidityPeriod   string     `json:"certificateValidityPeriod"`
-	CACertificateValidityPeriod string     `json:"caCertificateValidityPeriod"`
-}
-
-type etcd struct {
-	Local    *localEtcd `json:"local"`
-	External ignored    `json:"external"`
-}
-
-type localEtcd struct {
-	ImageRepository ignored  `json:"imageRepository"`
-	ImageTag        ignored  `json:"imageTag"`
-	DataDir         ignored  `json:"dataDir"`
-	ExtraArgs       ignored  `json:"extraArgs"`
-	ExtraEnvs       ignored  `json:"extraEnvs"`
-	ServerCertSANs  []string `json:"serverCertSANs"`
-	PeerCertSANs    []string `json:"peerCertSANs"`
-}
-
-type networking struct {
-	ServiceSubnet string `json:"serviceSubnet"`
-	PodSubnet     string `json:"podSubnet"`
-	DNSDomain     string `json:"dnsDomain"`
-}
-
-// certctlConfiguration is CertctlKind:
-//
-//	apiVersion: certctl.io/v1alpha1
-//	kind: CertctlConfiguration
-//	renewal:
-//	  signerNames:
-//	    apiserver: example.com/apiserver-serving
-type certctlConfiguration struct {
-	typeMeta
-	Renewal struct {
-		SignerNames map[string]string `json:"signerNames"`
-	} `json:"renewal"`
-}
-
-type apiServer struct {
-	ExtraArgs              ignored  `json:"extraArgs"`
-	ExtraVolumes           ignored  `json:"extraVolumes"`
-	ExtraEnvs              ignored  `json:"extraEnvs"`
-	CertSANs               []string `json:"certSANs"`
-	TimeoutForControlPlane ignored  `json:"timeoutForControlPlane"`
-}
-
-// File is what a kubeadm configuration file set. Set tells which fields the
-// file gave, so that defaults and flags can be layered in kubeadm's order.
+// File is what a kubeadm configuration file set, on top of a base (usually
+// the defaults), so that flags can be layered on it in kubeadm's order.
 type File struct {
 	Cluster Cluster
 	// Warnings name unknown kinds, unknown fields and API versions that
-	// certctl reads on a best-effort basis. They are not errors: kubeadm's
-	// schema grows, and a field certctl does not know cannot change a cert.
+	// certctl reads on a best-effort basis. They are not errors: kubeadm
+	// only warns about them too.
 	Warnings []string
 }
 
 // LoadFile reads a kubeadm configuration file (multi-document YAML holding an
 // InitConfiguration and/or a ClusterConfiguration) on top of base, which is
-// usually Default(). Empty fields in the file keep base's values.
+// usually Default(). Empty fields in the file keep base's values. Every
+// value the file gives is checked as kubeadm v1.37 checks it; the error
+// names the file, the document, the field and what to use.
 func LoadFile(path string, base Cluster) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -167,9 +75,9 @@ func LoadFile(path string, base Cluster) (*File, error) {
 func Parse(data []byte, base Cluster) (*File, error) {
 	out := &File{Cluster: base}
 	c := &out.Cluster
-	docs := splitYAML(data)
+	kinds := map[string]int{} // kind → number of the document that has it
 	seen := 0
-	for i, doc := range docs {
+	for i, doc := range splitYAML(data) {
 		jsonDoc, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: malformed YAML: %w", i+1, err)
@@ -185,51 +93,43 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		if tm.Kind == "" || tm.APIVersion == "" {
 			return nil, fmt.Errorf("document %d: apiVersion and kind must be set", i+1)
 		}
+		// kubeadm refuses a kind given twice, whatever its group
+		// (kubeadm's SplitConfigDocuments).
+		if first, twice := kinds[tm.Kind]; twice {
+			return nil, fmt.Errorf("%s: kind %q is specified twice in YAML file (documents %d and %d): merge them into one", where, tm.Kind, first, i+1)
+		}
+		kinds[tm.Kind] = i + 1
 		if ignoredKinds[tm.Kind] {
 			continue
 		}
-		var target any
-		switch tm.Kind {
-		case "InitConfiguration":
-			target = &initConfiguration{}
-		case "ClusterConfiguration":
-			target = &clusterConfiguration{}
-		case CertctlKind:
-			target = &certctlConfiguration{}
-		default:
+		target, err := newDocument(tm)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if target == nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown kind %q in %s, ignored", where, tm.Kind, tm.APIVersion))
 			continue
 		}
-		switch tm.APIVersion {
-		case CertctlGroup:
-		case kubeadmGroupV1beta4:
-		case kubeadmGroupV1beta3:
-			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s is deprecated; read as v1beta4", where, tm.APIVersion))
-		default:
-			return nil, fmt.Errorf("%s: unsupported apiVersion %q: use %s", where, tm.APIVersion, wantGroup(tm.Kind))
-		}
-		if (tm.Kind == CertctlKind) != (tm.APIVersion == CertctlGroup) {
-			return nil, fmt.Errorf("%s: unsupported apiVersion %q: use %s", where, tm.APIVersion, wantGroup(tm.Kind))
+		if tm.APIVersion == kubeadmGroupV1beta3 {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s is read as kubeadm v1.36 read it; kubeadm v1.37 refuses it: convert the file with `kubeadm config migrate` of kubeadm v1.36", where, tm.APIVersion))
 		}
 		if err := json.Unmarshal(jsonDoc, target); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+			return nil, fmt.Errorf("%s: %w", where, typeError(err))
 		}
 		var raw map[string]any
 		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
 			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), "") {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q, ignored", where, u))
+				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 			}
 		}
 		switch t := target.(type) {
-		case *initConfiguration:
-			setString(&c.NodeName, t.NodeRegistration.Name)
-			setString(&c.AdvertiseAddress, t.LocalAPIEndpoint.AdvertiseAddress)
-			if t.LocalAPIEndpoint.BindPort != 0 {
-				c.BindPort = t.LocalAPIEndpoint.BindPort
-			}
-		case *clusterConfiguration:
-			if err := applyClusterConfiguration(c, t); err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
+		case interface{ fields() initFields }:
+			err = applyInit(c, t.fields())
+		case interface{ fields() clusterFields }:
+			var warnings []string
+			warnings, err = applyCluster(c, t.fields(), tm.APIVersion)
+			for _, w := range warnings {
+				out.Warnings = append(out.Warnings, where+": "+w)
 			}
 		case *certctlConfiguration:
 			for name, s := range t.Renewal.SignerNames {
@@ -239,6 +139,9 @@ func Parse(data []byte, base Cluster) (*File, error) {
 				c.SignerNames[name] = s
 			}
 		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		seen++
 	}
 	if seen == 0 {
@@ -247,39 +150,212 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	return out, nil
 }
 
-func applyClusterConfiguration(c *Cluster, t *clusterConfiguration) error {
-	setString(&c.CertificatesDir, t.CertificatesDir)
-	setString(&c.ClusterName, t.ClusterName)
-	setString(&c.ControlPlaneEndpoint, t.ControlPlaneEndpoint)
-	setString(&c.ServiceSubnet, t.Networking.ServiceSubnet)
-	setString(&c.DNSDomain, t.Networking.DNSDomain)
-	setString(&c.EncryptionAlgorithm, t.EncryptionAlgorithm)
-	c.APIServerCertSANs = append(c.APIServerCertSANs, t.APIServer.CertSANs...)
-	if t.Etcd.Local != nil {
-		c.EtcdServerCertSANs = append(c.EtcdServerCertSANs, t.Etcd.Local.ServerCertSANs...)
-		c.EtcdPeerCertSANs = append(c.EtcdPeerCertSANs, t.Etcd.Local.PeerCertSANs...)
+// typeError rewrites a JSON type error in the file's terms, without
+// certctl's Go type names.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		got := map[string]string{"array": "a list", "object": "a mapping", "number": "a number", "string": "a string", "bool": "true or false"}[te.Value]
+		if got == "" {
+			got = te.Value
+		}
+		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", te.Field, got, kubeadmType(te.Type))
 	}
-	if len(t.Etcd.External) > 0 && !bytes.Equal(t.Etcd.External, []byte("null")) {
+	return err
+}
+
+func kubeadmType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int32, reflect.Int, reflect.Int64:
+		return "a number"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Slice:
+		return "a list"
+	}
+	return t.String()
+}
+
+// newDocument returns the type to decode a document of tm's kind and
+// version into; nil for a kind certctl does not know.
+func newDocument(tm typeMeta) (any, error) {
+	known := map[typeMeta]func() any{
+		{kubeadmGroupV1beta4, "InitConfiguration"}:    func() any { return &initConfigurationV1beta4{} },
+		{kubeadmGroupV1beta4, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta4{} },
+		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfigurationV1beta3{} },
+		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta3{} },
+		{CertctlGroup, CertctlKind}:                   func() any { return &certctlConfiguration{} },
+	}
+	if mk, ok := known[tm]; ok {
+		return mk(), nil
+	}
+	switch tm.Kind {
+	case "InitConfiguration", "ClusterConfiguration", CertctlKind:
+		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, wantGroup(tm.Kind))
+	}
+	return nil, nil
+}
+
+// applyInit sets what an InitConfiguration gives. kubeadm trims and
+// lower-cases nodeRegistration.name (kubeadmutil.GetHostname) and accepts
+// an unspecified advertise address, which it replaces with the detected one.
+func applyInit(c *Cluster, f initFields) error {
+	if f.nodeName != "" {
+		name := strings.ToLower(strings.TrimSpace(f.nodeName))
+		if name == "" {
+			return fmt.Errorf("nodeRegistration.name %q is blank: use the node's host name, or leave it out to use this host's name", f.nodeName)
+		}
+		if err := checkNodeName(name); err != nil {
+			return fmt.Errorf("invalid nodeRegistration.name %q: %w", f.nodeName, err)
+		}
+		c.NodeName = name
+	}
+	if a := f.endpoint.AdvertiseAddress; a != "" {
+		if err := checkAdvertiseAddress(a, false); err != nil {
+			return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress %q: %w", a, err)
+		}
+		c.AdvertiseAddress = canonicalIP(a)
+	}
+	if f.endpoint.BindPort != 0 {
+		c.BindPort = f.endpoint.BindPort
+	}
+	return nil
+}
+
+// applyCluster checks and sets what a ClusterConfiguration of apiVersion
+// gives, and returns its warnings.
+func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, error) {
+	var warnings []string
+	if f.certificatesDir != "" {
+		if err := checkAbsolute(f.certificatesDir); err != nil {
+			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.certificatesDir, err)
+		}
+		c.CertificatesDir = f.certificatesDir
+	}
+	if f.controlPlaneEndpoint != "" {
+		if _, _, err := SplitHostPort(f.controlPlaneEndpoint); err != nil {
+			return nil, fmt.Errorf("invalid controlPlaneEndpoint %q: %w", f.controlPlaneEndpoint, err)
+		}
+		c.ControlPlaneEndpoint = f.controlPlaneEndpoint
+	}
+	if s := f.networking.ServiceSubnet; s != "" {
+		if err := checkServiceSubnet(s); err != nil {
+			return nil, fmt.Errorf("invalid networking.serviceSubnet %q: %w", s, err)
+		}
+		c.ServiceSubnet = s
+	}
+	setString(&c.ClusterName, f.clusterName)
+	setString(&c.DNSDomain, f.networking.DNSDomain)
+	// kubeadm lower-cases apiServer.certSANs (LowercaseSANs), not etcd's.
+	sans := []sanField{{"apiServer.certSANs", lowercaseSANs(f.certSANs), &c.APIServerCertSANs}}
+	if f.localEtcd != nil {
+		if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
+			return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
+		}
+		sans = append(sans,
+			sanField{"etcd.local.serverCertSANs", f.localEtcd.server, &c.EtcdServerCertSANs},
+			sanField{"etcd.local.peerCertSANs", f.localEtcd.peer, &c.EtcdPeerCertSANs})
+	}
+	for _, set := range sans {
+		for _, s := range set.in {
+			if err := checkSAN(s); err != nil {
+				return nil, fmt.Errorf("invalid %s entry %q: %w", set.field, s, err)
+			}
+		}
+		*set.into = append(*set.into, canonicalSANs(set.in)...)
+	}
+	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
 		c.ExternalEtcd = true
 	}
+	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
+	if err != nil {
+		return nil, err
+	}
+	warnings = append(warnings, gateWarnings...)
+	setString(&c.EncryptionAlgorithm, f.encryptionAlgorithm)
 	for _, d := range []struct {
 		field string
 		value string
 		into  *time.Duration
 	}{
-		{"certificateValidityPeriod", t.CertificateValidityPeriod, &c.CertificateValidity},
-		{"caCertificateValidityPeriod", t.CACertificateValidityPeriod, &c.CACertificateValidity},
+		{"certificateValidityPeriod", f.certificateValidity, &c.CertificateValidity},
+		{"caCertificateValidityPeriod", f.caCertificateValidity, &c.CACertificateValidity},
 	} {
 		if d.value == "" {
 			continue
 		}
 		v, err := time.ParseDuration(d.value)
 		if err != nil {
-			return fmt.Errorf("invalid %s %q: %w", d.field, d.value, err)
+			return nil, fmt.Errorf("invalid %s %q: %w", d.field, d.value, err)
 		}
 		*d.into = v
 	}
-	return nil
+	return warnings, nil
+}
+
+// sanField is a list of SANs of a config file and where it goes.
+type sanField struct {
+	field string
+	in    []string
+	into  *[]string
+}
+
+// applyFeatureGates checks featureGates. In v1beta4 a name kubeadm v1.37
+// does not know is an error, as in kubeadm; the known ones change no
+// certificate and are ignored. In v1beta3, PublicKeysECDSA: true means
+// ECDSA-P256 keys, as kubeadm v1.36 read it; another name kubeadm v1.37 does
+// not know is a warning (kubeadm v1.36 knew gates v1.37 dropped).
+func applyFeatureGates(c *Cluster, gates map[string]bool, apiVersion string) ([]string, error) {
+	var warnings []string
+	names := make([]string, 0, len(gates))
+	for name := range gates {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch {
+		case kubeadmFeatureGates[name]:
+		case apiVersion == kubeadmGroupV1beta3 && name == publicKeysECDSA:
+			if gates[name] {
+				c.EncryptionAlgorithm = "ECDSA-P256"
+			}
+		case apiVersion == kubeadmGroupV1beta3:
+			warnings = append(warnings, fmt.Sprintf("featureGates.%s is not a feature gate of kubeadm v1.37, ignored", name))
+		case name == publicKeysECDSA:
+			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name in %s: remove it and set encryptionAlgorithm: ECDSA-P256 for ECDSA keys", name, apiVersion)
+		default:
+			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name: remove it (kubeadm v1.37 knows %s)", name, strings.Join(sortedKeys(kubeadmFeatureGates), ", "))
+		}
+	}
+	return warnings, nil
+}
+
+// unknownFieldHint says how v1beta3 spells what a v1beta4 field of a
+// v1beta3 document meant to set.
+func unknownFieldHint(apiVersion, field string) string {
+	if apiVersion != kubeadmGroupV1beta3 {
+		return ""
+	}
+	switch field {
+	case "encryptionAlgorithm":
+		return ": v1beta3 selects ECDSA-P256 keys with featureGates: {PublicKeysECDSA: true}, other algorithms need kubeadm.k8s.io/v1beta4"
+	case "certificateValidityPeriod", "caCertificateValidityPeriod":
+		return ": v1beta3 has kubeadm's default validities, other ones need kubeadm.k8s.io/v1beta4"
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // wantGroup is the API group and version certctl reads kind in.
@@ -293,58 +369,5 @@ func wantGroup(kind string) string {
 func setString(dst *string, v string) {
 	if v != "" {
 		*dst = v
-	}
-}
-
-// splitYAML splits a multi-document YAML stream on "---" lines.
-func splitYAML(data []byte) [][]byte {
-	var docs [][]byte
-	var cur bytes.Buffer
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		trimmed := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) {
-			docs = append(docs, bytes.Clone(cur.Bytes()))
-			cur.Reset()
-			continue
-		}
-		cur.Write(line)
-	}
-	return append(docs, cur.Bytes())
-}
-
-// unknownFields lists the keys of m (recursively, as dotted paths) that
-// struct type t does not declare in its json tags.
-func unknownFields(m map[string]any, t reflect.Type, prefix string) []string {
-	known := map[string]reflect.Type{}
-	collectFields(t, known)
-	var out []string
-	for k, v := range m {
-		ft, ok := known[k]
-		if !ok {
-			out = append(out, prefix+k)
-			continue
-		}
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if sub, isMap := v.(map[string]any); isMap && ft.Kind() == reflect.Struct {
-			out = append(out, unknownFields(sub, ft, prefix+k+".")...)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func collectFields(t reflect.Type, into map[string]reflect.Type) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous {
-			collectFields(f.Type, into)
-			continue
-		}
-		name := strings.Split(f.Tag.Get("json"), ",")[0]
-		if name != "" && name != "-" {
-			into[name] = f.Type
-		}
 	}
 }

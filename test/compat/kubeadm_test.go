@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/internal/lock"
@@ -94,35 +95,130 @@ certificateValidityPeriod: 2160h
 caCertificateValidityPeriod: 26280h
 `
 
+// Configurations that kubeadm v1.37 normalizes: an unspecified advertise
+// address (detected like an empty one), addresses not in canonical form,
+// upper case in nodeRegistration.name and apiServer.certSANs.
+const unspecifiedConfig = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: CP-Node-1
+localAPIEndpoint:
+  advertiseAddress: "ADDR"
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.1
+certificatesDir: CERTDIR
+encryptionAlgorithm: ALG
+apiServer:
+  certSANs: ["*.Example.ORG", API.example.com, "2001:DB8:0::AB"]
+`
+
+const ipv6Config = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp-6
+localAPIEndpoint:
+  advertiseAddress: "2001:db8:0:0::10"
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.1
+controlPlaneEndpoint: "[2001:db8:0:0::20]:7443"
+certificatesDir: CERTDIR
+encryptionAlgorithm: ALG
+networking:
+  serviceSubnet: "fd00::/108,10.96.0.0/16"
+etcd:
+  local:
+    serverCertSANs: ["2001:db8:0:0::30", 010.0.0.30]
+`
+
+const mappedConfig = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: cp-4
+localAPIEndpoint:
+  advertiseAddress: "::ffff:10.0.0.1"
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.1
+controlPlaneEndpoint: "::ffff:10.0.0.2"
+certificatesDir: CERTDIR
+encryptionAlgorithm: ALG
+networking:
+  serviceSubnet: 10.96.0.0/28
+featureGates:
+  RootlessControlPlane: true
+`
+
+// v1beta3Config is minimalConfig in v1beta3 as kubeadm v1.36 read it:
+// ECDSA-P256 keys from the PublicKeysECDSA feature gate, kubeadm's default
+// validities; the v1beta4 fields are not v1beta3's and change nothing.
+const v1beta3Config = `apiVersion: kubeadm.k8s.io/v1beta3
+kind: InitConfiguration
+nodeRegistration:
+  name: node-a
+localAPIEndpoint:
+  advertiseAddress: 192.0.2.20
+  bindPort: 8443
+---
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.1
+certificatesDir: CERTDIR
+featureGates:
+  PublicKeysECDSA: true
+encryptionAlgorithm: RSA-4096
+certificateValidityPeriod: 2160h
+caCertificateValidityPeriod: 26280h
+`
+
 func TestSameFilesAsKubeadm(t *testing.T) {
 	certctl, kubeadm := binaries(t)
-	tests := []struct{ name, config, alg string }{
-		{"full config RSA-2048", fullConfig, "RSA-2048"},
-		{"minimal config ECDSA-P384", minimalConfig, "ECDSA-P384"},
-		{"minimal config ECDSA-P256", minimalConfig, "ECDSA-P256"},
+	tests := []struct {
+		name, config, alg string
+		// certctlConfig, when set, is what certctl reads instead of config.
+		certctlConfig string
+		// detects: the config's advertise address is detected, which needs
+		// a default route (kubeadm and certctl would both fail without).
+		detects bool
+	}{
+		{name: "full config RSA-2048", config: fullConfig, alg: "RSA-2048"},
+		{name: "minimal config ECDSA-P384", config: minimalConfig, alg: "ECDSA-P384"},
+		{name: "minimal config ECDSA-P256", config: minimalConfig, alg: "ECDSA-P256"},
+		{name: "unspecified IPv4 address, upper-case names", config: strings.Replace(unspecifiedConfig, "ADDR", "0.0.0.0", 1), alg: "ECDSA-P256", detects: true},
+		{name: "unspecified IPv6 address", config: strings.Replace(unspecifiedConfig, "ADDR", "::", 1), alg: "ECDSA-P256", detects: true},
+		{name: "IPv6 addresses not in canonical form", config: ipv6Config, alg: "ECDSA-P256"},
+		{name: "IPv4-mapped addresses", config: mappedConfig, alg: "ECDSA-P256"},
+		{
+			name:   "v1beta3 as kubeadm v1.36 read it",
+			config: strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h\ncaCertificateValidityPeriod: 26280h\n", "", 1), alg: "ECDSA-P256",
+			certctlConfig: v1beta3Config,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.detects {
+				if _, err := utilnet.ResolveBindAddress(nil); err != nil {
+					t.Skipf("no address to detect on this machine: %v", err)
+				}
+			}
 			trees := map[string]string{}
 			for tool, bin := range map[string]string{"kubeadm": kubeadm, "certctl": certctl} {
 				dir := filepath.Join(t.TempDir(), tool)
-				cfg := strings.NewReplacer("CERTDIR", filepath.Join(dir, "pki"), "ALG", tt.alg).Replace(tt.config)
-				cfgPath := filepath.Join(t.TempDir(), "kubeadm.yaml")
-				if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
+				config := tt.config
+				if tool == "certctl" && tt.certctlConfig != "" {
+					config = tt.certctlConfig
 				}
+				cfgPath := writeConfig(t, config, filepath.Join(dir, "pki"), tt.alg)
 				for _, args := range [][]string{
 					{"certs", "all", "--config", cfgPath},
 					{"kubeconfig", "all", "--config", cfgPath, "--kubeconfig-dir", dir},
 				} {
-					var full []string
-					if tool == "kubeadm" {
-						full = append([]string{"init", "phase"}, args...)
-					} else {
-						full = append([]string{"init-phase"}, args...)
-					}
-					if out, err := exec.Command(bin, full...).CombinedOutput(); err != nil {
-						t.Fatalf("%s %s: %v\n%s", tool, strings.Join(full, " "), err, out)
+					if out, err := run(tool, bin, args...); err != nil {
+						t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
 					}
 				}
 				trees[tool] = dir
@@ -130,6 +226,96 @@ func TestSameFilesAsKubeadm(t *testing.T) {
 			compareTrees(t, trees["kubeadm"], trees["certctl"])
 		})
 	}
+}
+
+// TestRefusesWhatKubeadmRefuses: a configuration kubeadm v1.37 refuses is
+// refused by certctl too, with one line naming the file and the field, and
+// nothing written.
+func TestRefusesWhatKubeadmRefuses(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	cluster := func(extra string) string {
+		return strings.Replace(minimalConfig, "encryptionAlgorithm: ALG\n", "encryptionAlgorithm: ALG\n"+extra+"\n", 1)
+	}
+	tests := []struct {
+		name, config string
+		want         []string // in certctl's error, besides the file's path
+	}{
+		{"service subnet too small", cluster("networking: {serviceSubnet: 10.96.0.0/30}"), []string{"networking.serviceSubnet", "too small"}},
+		{"service subnet too large", cluster(`networking: {serviceSubnet: "fd00::/64"}`), []string{"networking.serviceSubnet", "too large"}},
+		{"two IPv4 service subnets", cluster(`networking: {serviceSubnet: "10.96.0.0/12,10.97.0.0/16"}`), []string{"networking.serviceSubnet", "two CIDRs from each family"}},
+		{"three service subnets", cluster(`networking: {serviceSubnet: "10.96.0.0/12,fd00::/108,10.1.0.0/16"}`), []string{"networking.serviceSubnet", "two CIDRs from each family"}},
+		{"kind twice", minimalConfig + "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: CERTDIR\n", []string{`kind "ClusterConfiguration" is specified twice`}},
+		{"relative certificatesDir", strings.Replace(minimalConfig, "certificatesDir: CERTDIR", "certificatesDir: relpki", 1), []string{`certificatesDir "relpki": path is not absolute`}},
+		{"v1beta3 feature gate", cluster("featureGates: {PublicKeysECDSA: true}"), []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
+		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
+		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
+		{"link-local advertise address", strings.Replace(minimalConfig, "192.0.2.20", `"fe80::1"`, 1), []string{"localAPIEndpoint.advertiseAddress", "link-local"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for tool, bin := range map[string]string{"kubeadm": kubeadm, "certctl": certctl} {
+				dir := t.TempDir()
+				cfgPath := writeConfig(t, tt.config, filepath.Join(dir, "pki"), "ECDSA-P256")
+				cmd := command(tool, bin, "certs", "all", "--config", cfgPath)
+				cmd.Dir = dir // where a relative certificatesDir would go
+				out, err := cmd.CombinedOutput()
+				if err == nil {
+					t.Fatalf("%s accepted the configuration:\n%s", tool, out)
+				}
+				if files := listFiles(t, dir); len(files) > 0 {
+					t.Errorf("%s wrote %q", tool, files)
+				}
+				if tool == "kubeadm" {
+					continue
+				}
+				msg := strings.TrimSpace(string(out))
+				if strings.Count(msg, "\n") > 0 {
+					t.Errorf("certctl's error has more than one line:\n%s", msg)
+				}
+				for _, w := range append([]string{cfgPath}, tt.want...) {
+					if !strings.Contains(msg, w) {
+						t.Errorf("certctl's error %q does not contain %q", msg, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestKubeadmRefusesV1beta3 checks what docs/init.md says: kubeadm v1.37
+// refuses v1beta3, which certctl reads (TestSameFilesAsKubeadm).
+func TestKubeadmRefusesV1beta3(t *testing.T) {
+	_, kubeadm := binaries(t)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, v1beta3Config, filepath.Join(dir, "pki"), "")
+	out, err := command("kubeadm", kubeadm, "certs", "all", "--config", cfgPath).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "uses an old API spec") {
+		t.Errorf("kubeadm v1.37 with a v1beta3 file: %v\n%s", err, out)
+	}
+}
+
+// writeConfig writes config, with CERTDIR and ALG replaced, into a new
+// folder, and returns its path.
+func writeConfig(t *testing.T, config, certDir, alg string) string {
+	t.Helper()
+	cfg := strings.NewReplacer("CERTDIR", certDir, "ALG", alg).Replace(config)
+	p := filepath.Join(t.TempDir(), "kubeadm.yaml")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// command runs `kubeadm init phase ARGS` or `certctl init-phase ARGS`.
+func command(tool, bin string, args ...string) *exec.Cmd {
+	if tool == "kubeadm" {
+		return exec.Command(bin, append([]string{"init", "phase"}, args...)...)
+	}
+	return exec.Command(bin, append([]string{"init-phase"}, args...)...)
+}
+
+func run(tool, bin string, args ...string) ([]byte, error) {
+	return command(tool, bin, args...).CombinedOutput()
 }
 
 func compareTrees(t *testing.T, want, got string) {

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"bytes"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// splitYAML splits a multi-document YAML stream on "---" lines.
+func splitYAML(data []byte) [][]byte {
+	var docs [][]byte
+	var cur bytes.Buffer
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		trimmed := bytes.TrimRight(line, " \t\r\n")
+		if bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) {
+			docs = append(docs, bytes.Clone(cur.Bytes()))
+			cur.Reset()
+			continue
+		}
+		cur.Write(line)
+	}
+	return append(docs, cur.Bytes())
+}
+
+// unknownFields lists the keys of m (recursively, as dotted paths) that
+// struct type t does not declare in its json tags.
+func unknownFields(m map[string]any, t reflect.Type, prefix string) []string {
+	known := map[string]reflect.Type{}
+	collectFields(t, known)
+	var out []string
+	for k, v := range m {
+		ft, ok := known[k]
+		if !ok {
+			out = append(out, prefix+k)
+			continue
+		}
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if sub, isMap := v.(map[string]any); isMap && ft.Kind() == reflect.Struct {
+			out = append(out, unknownFields(sub, ft, prefix+k+".")...)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func collectFields(t reflect.Type, into map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			collectFields(f.Type, into)
+			continue
+		}
+		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		if name != "" && name != "-" {
+			into[name] = f.Type
+		}
+	}
+}
