@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/expiration"
 	"github.com/certctl/certctl/kubeconfig"
 	"github.com/certctl/certctl/pki"
 )
@@ -43,7 +45,11 @@ func newCertsListCommand() *cobra.Command {
 		Short: "List the certificates, keys and kubeconfig files on disk",
 		Long: dedent.Dedent(`
 			Print one line per certificate of the kubeadm inventory: its file, subject,
-			SANs, key algorithm, expiry and signing CA, or MISSING. It only reads.
+			SANs, key algorithm, expiry, the CA that must have signed it, or MISSING,
+			and the service-account key pair. PROBLEMS checks each certificate as
+			check-expiration does: that it chains to that CA, that its key matches,
+			that a CA can sign; each problem is then spelled out below the table,
+			with what to do. It only reads.
 		`),
 		Example: "  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes",
 		Args:    cobra.NoArgs,
@@ -67,22 +73,47 @@ func newCertsListCommand() *cobra.Command {
 	return c
 }
 
+// listInventory prints the inventory with the problems check-expiration
+// finds (expiration.Check: the chain to the expected CA, the key, a CA that
+// cannot sign), as a PROBLEMS column of problem types and, below the table,
+// one line per problem with what to do.
 func listInventory(out io.Writer, certDir, kubeconfigDir string, now time.Time) error {
 	certs, kcs := layout()
+	info, err := expiration.Check(expiration.Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, Now: now})
+	if err != nil {
+		return err
+	}
+	problems := map[string][]expiration.Problem{}
+	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+		problems[c.Name] = c.Problems
+	}
+	var listed []string
+	column := func(name string, ps []expiration.Problem) string {
+		if len(ps) == 0 {
+			return "-"
+		}
+		types := make([]string, len(ps))
+		for i, p := range ps {
+			types[i] = string(p.Type)
+			listed = append(listed, name+": "+p.Message)
+		}
+		return strings.Join(types, ",")
+	}
 	s := pki.Store{Dir: certDir}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tFILE\tSUBJECT\tSANS\tKEY\tEXPIRES\tCA")
+	fmt.Fprintln(w, "NAME\tFILE\tSUBJECT\tSANS\tKEY\tEXPIRES\tCA\tPROBLEMS")
 	row := func(name, file string, cert *x509.Certificate, err error, ca string) {
+		ps := column(name, problems[name])
 		if err != nil {
 			status := "MISSING"
 			if ok, _ := pki.Exists(file); ok {
 				status = "UNREADABLE: " + err.Error()
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t\t\t\t\n", name, file, status)
+			fmt.Fprintf(w, "%s\t%s\t%s\t\t\t\t\t%s\n", name, file, status, ps)
 			return
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, file, subject(cert), sans(cert),
-			pki.AlgorithmOf(cert.PublicKey), expiry(cert, now), ca)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, file, subject(cert), sans(cert),
+			pki.AlgorithmOf(cert.PublicKey), expiry(cert, now), ca, ps)
 	}
 	for _, p := range certs {
 		cert, _, err := s.ReadCert(p.BaseName)
@@ -101,12 +132,55 @@ func listInventory(out io.Writer, certDir, kubeconfigDir string, now time.Time) 
 		}
 		row(p.BaseName, path, cert, err, p.CAName)
 	}
-	if _, err := s.ReadPublicKey("sa"); err != nil {
-		fmt.Fprintf(w, "sa\t%s\tMISSING\t\t\t\t\n", s.KeyPath("sa"))
-	} else {
-		fmt.Fprintf(w, "sa\t%s\t(key pair for service account tokens)\t\t\t\t\n", s.KeyPath("sa"))
+	serviceAccountRow(w, s, column)
+	if err := w.Flush(); err != nil {
+		return err
 	}
-	return w.Flush()
+	if len(listed) > 0 {
+		fmt.Fprintln(out, "\nPROBLEMS")
+		for _, p := range listed {
+			fmt.Fprintf(out, "- %s\n", p)
+		}
+	}
+	return nil
+}
+
+// serviceAccountRow prints the sa key pair in the table's columns: no
+// subject, SANs, expiry or CA (it is not a certificate), the key's
+// algorithm, and a problem when sa.key or sa.pub is missing, unreadable, or
+// they do not match (tokens signed with the key would then be rejected).
+func serviceAccountRow(w io.Writer, s pki.Store, column func(string, []expiration.Problem) string) {
+	keyPath, pubPath := s.KeyPath("sa"), s.PublicKeyPath("sa")
+	keyOK, _ := pki.Exists(keyPath)
+	pubOK, _ := pki.Exists(pubPath)
+	if !keyOK && !pubOK {
+		fmt.Fprintf(w, "sa\t%s\tMISSING\t\t\t\t\t%s\n", keyPath, column("sa", nil))
+		return
+	}
+	var ps []expiration.Problem
+	add := func(t expiration.ProblemType, format string, args ...any) {
+		ps = append(ps, expiration.Problem{Type: t, Message: fmt.Sprintf(format, args...)})
+	}
+	alg := "-"
+	key, keyErr := s.ReadKey("sa")
+	pub, pubErr := s.ReadPublicKey("sa")
+	switch {
+	case !keyOK:
+		add(expiration.KeyMissing, "%s exists but its private key %s does not: restore the key from a backup (tokens already issued depend on it)", pubPath, keyPath)
+	case keyErr != nil:
+		add(expiration.Unreadable, "%v: restore it from a backup, or run certctl as root", keyErr)
+	default:
+		alg = string(pki.AlgorithmOf(key.Public()))
+	}
+	switch {
+	case !pubOK:
+		add(expiration.KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs sa` to write it from the key", keyPath, pubPath)
+	case pubErr != nil:
+		add(expiration.Unreadable, "%v: remove it and run `certctl init-phase certs sa` to write it from the key", pubErr)
+	case keyErr == nil && keyOK && !pki.SamePublicKey(pub, key.Public()):
+		add(expiration.KeyMismatch, "%s does not match %s: restore the matching pair from a backup (tokens are checked with the public key)", pubPath, keyPath)
+	}
+	fmt.Fprintf(w, "sa\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", keyPath, "(service account key pair)", "-", alg, "never", "-", column("sa", ps))
 }
 
 func subject(c *x509.Certificate) string {

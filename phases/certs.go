@@ -68,12 +68,9 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	var key crypto.Signer
 	switch {
 	case certOK:
-		cert, _, err := s.ReadCert(p.BaseName)
+		cert, _, err := readCA(s, p.BaseName)
 		if err != nil {
 			return err
-		}
-		if !cert.IsCA {
-			return fmt.Errorf("%s is not a CA certificate (no CA:TRUE basic constraint): remove it or point --cert-dir at the right folder", certPath)
 		}
 		if env.start.After(cert.NotAfter) {
 			env.warnf("CA certificate %s expired on %s: certificates it signs are not trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
@@ -93,7 +90,13 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	case keyOK:
 		// An earlier run was killed between writing the key and the cert
 		// (keys are written first): finish its work with the same key.
+		// kubeadm v1.37 refuses this case ("failure loading ... certificate");
+		// certctl makes the certificate, as it does for a leaf.
 		if key, err = s.ReadKey(p.BaseName); err != nil {
+			return err
+		}
+		cert, err := env.caCertForKey(p, certPath, key)
+		if err != nil {
 			return err
 		}
 		if env.checking {
@@ -101,6 +104,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 			return nil
 		}
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
+		return s.WriteCert(p.BaseName, cert)
 	default:
 		if env.checking {
 			env.planCreate(keyPath, true)
@@ -148,24 +152,31 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caCertOK {
+		if caKeyOK, err := pki.Exists(caKeyPath); err != nil {
+			return err
+		} else if caKeyOK {
+			return fmt.Errorf("CA certificate %s is missing but its key %s is there: run `certctl init-phase certs %s` to make the CA certificate for that key again (what the key signed stays valid)", caCertPath, caKeyPath, ca.Name)
+		}
 		if certOK {
 			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, ca.Name)
 		}
 		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, ca.Name)
 	}
-	// The CA on disk, unless the check pass has only planned to create it.
+	// The CA on disk, unless the check pass has only planned to create it:
+	// then the certificate it will write for the CA's existing key, or nil
+	// when the CA gets a new key.
 	var caCert *x509.Certificate
-	if !(env.checking && env.planned[caCertPath]) {
-		if caCert, _, err = s.ReadCert(ca.BaseName); err != nil {
-			return err
-		}
+	if env.checking && env.planned[caCertPath] {
+		caCert = env.madeCAs[caCertPath]
+	} else if caCert, _, err = readCA(s, ca.BaseName); err != nil {
+		return err
 	}
 
 	if certOK {
 		if !keyOK {
 			return fmt.Errorf("%s exists but its key %s is missing: restore the key, or remove the certificate to make a new pair", certPath, keyPath)
 		}
-		return checkExistingLeaf(env, p, caCert, certPath, keyPath, caCertPath)
+		return checkExistingLeaf(env, p, caCert, certPath, keyPath, caCertPath, caKeyPath)
 	}
 
 	caKeyOK, err := env.willExist(caKeyPath)
@@ -176,10 +187,8 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name)
 	}
 	if caCert != nil {
-		if _, capped, err := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert); err != nil {
-			return fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", certPath, caCertPath, err)
-		} else if capped {
-			env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", certPath, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))
+		if _, err := env.signingValidity(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
+			return err
 		}
 	}
 	var key crypto.Signer
@@ -214,12 +223,9 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	} else {
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
 	}
-	v, capped, err := pki.CapToCA(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert)
+	v, err := env.signingValidity(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath)
 	if err != nil {
-		return fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", certPath, caCertPath, err)
-	}
-	if capped {
-		env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", certPath, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))
+		return err
 	}
 	cert, err := pki.Sign(env.Rand, p, key.Public(), caCert, caKey, v)
 	if err != nil {
@@ -237,7 +243,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 // checkExistingLeaf accepts an existing certificate as kubeadm does (signed
 // by its CA, covering the SANs the config asks for), and also requires that
 // its key matches, which kubeadm does not check.
-func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPath, keyPath, caCertPath string) error {
+func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPath, keyPath, caCertPath, caKeyPath string) error {
 	s := env.store()
 	cert, inter, err := s.ReadCert(p.BaseName)
 	if err != nil {
@@ -251,9 +257,12 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
 	}
 	if caCert == nil {
-		return fmt.Errorf("%s exists but its CA %s is about to be created: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)
+		return fmt.Errorf("%s exists but its CA %s is about to be created with a new key: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)
 	}
 	if err := pki.VerifySignedBy(cert, inter, caCert, env.start); err != nil {
+		if env.checking && env.planned[caCertPath] {
+			return fmt.Errorf("%s is not signed by the key of its CA %s, for which %s is about to be made: restore the right CA key, or remove the certificate and key to make new ones", certPath, caKeyPath, caCertPath)
+		}
 		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
 	}
 	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"path/filepath"
 
@@ -35,7 +36,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok {
 		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs ca` first", caCertPath)
 	}
-	caCert, _, err := s.ReadCert("ca")
+	caCert, _, err := readCA(s, "ca")
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 		return err
 	}
 	if exists {
-		return checkExistingKubeconfig(env, p, path, caCertPath)
+		return checkExistingKubeconfig(env, p, path, caCert, caCertPath)
 	}
 	if ok, err := pki.Exists(caKeyPath); err != nil {
 		return err
@@ -60,14 +61,13 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	}
 	// kubeadm starts client certificates of kubeconfig files at the CA's
 	// NotBefore (phases/kubeconfig: NotBefore is left to NewSignedCert).
+	// So the window alone does not show an expired CA: signingValidity
+	// checks the CA at the run's time, as for the certs phase.
 	v := pki.NewValidity(env.start, 0, env.Cluster.CertificateValidity)
 	v.NotBefore = caCert.NotBefore
-	v, capped, err := pki.CapToCA(v, caCert)
+	v, err = env.signingValidity(v, caCert, "the client certificate of "+path, caCertPath)
 	if err != nil {
-		return fmt.Errorf("cannot sign the client certificate of %s with %s: %w; renew the CA first", path, caCertPath, err)
-	}
-	if capped {
-		env.warnf("the client certificate of %s would outlive its CA %s: its validity is cut to the CA's expiry", path, caCertPath)
+		return err
 	}
 	if env.checking {
 		env.planCreate(path, true)
@@ -93,11 +93,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 // checkExistingKubeconfig accepts an existing file as kubeadm does (its CA
 // is the cluster CA; a different server URL is only a warning) and also
 // requires that the embedded certificate matches its key and CA.
-func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path, caCertPath string) error {
-	caCert, _, err := env.store().ReadCert("ca")
-	if err != nil {
-		return err
-	}
+func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, caCertPath string) error {
 	cfg, err := kubeconfig.Load(path)
 	if err != nil {
 		return err

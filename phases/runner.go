@@ -12,6 +12,7 @@ package phases
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"runtime"
@@ -56,6 +57,9 @@ type Env struct {
 	warned   map[string]bool // warnings already printed
 	newKeys  int
 	keys     *pki.KeyPool
+	// madeCAs holds the CA certificates made for an existing CA key, by
+	// path: made in the check pass, written as they are in the real pass.
+	madeCAs map[string]*x509.Certificate
 }
 
 // Select returns the phases of group ("certs") named by name: "all" for
@@ -93,8 +97,10 @@ func Names(ps []Phase, group string) []string {
 	return names
 }
 
-// Run runs the check pass over ps, then (unless env.DryRun) the real pass.
-// Errors are wrapped as "phase NAME: ...".
+// Run runs the check pass over ps, then checks that the folders of the
+// files it plans to write are writable (checkWritable), then (unless
+// env.DryRun) runs the real pass. Errors of a phase are wrapped as
+// "phase NAME: ...".
 func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if env.Now == nil {
 		env.Now = time.Now
@@ -104,6 +110,7 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	}
 	env.start = env.Now().UTC()
 	env.planned = map[string]bool{}
+	env.madeCAs = map[string]*x509.Certificate{}
 	env.warned = map[string]bool{}
 	env.newKeys = 0
 
@@ -114,8 +121,14 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 		}
 	}
 	env.checking = false
+	paths := env.plannedPaths()
 	if env.DryRun {
-		env.printPlan()
+		env.printPlan(paths)
+	}
+	if err := checkWritable(paths); err != nil {
+		return err
+	}
+	if env.DryRun {
 		return nil
 	}
 
@@ -157,12 +170,17 @@ func (env *Env) willExist(path string) (bool, error) {
 	return pki.Exists(path)
 }
 
-func (env *Env) printPlan() {
+// plannedPaths lists the files the check pass planned, sorted.
+func (env *Env) plannedPaths() []string {
 	paths := make([]string, 0, len(env.planned))
 	for p := range env.planned {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	return paths
+}
+
+func (env *Env) printPlan(paths []string) {
 	fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
 	for _, p := range paths {
 		fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"fmt"
@@ -18,6 +19,14 @@ func KeyMatches(cert *x509.Certificate, key crypto.Signer) error {
 
 // VerifySignedBy checks that cert chains to ca (with the intermediates that
 // followed it in its file), for any usage.
+//
+// A certificate valid at now is verified at now, so the CA must be valid
+// then too. Otherwise time is ignored: an expired certificate still belongs
+// to its CA, and expiry is reported on its own. It is then verified at an
+// instant when every certificate of the chain is valid; when there is none
+// (a leaf that expired before its CA's certificate was made again for the
+// same key), a certificate issued by ca directly is checked by its issuer
+// name and signature alone.
 func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, ca *x509.Certificate, now time.Time) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
@@ -25,11 +34,15 @@ func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, c
 	for _, c := range intermediates {
 		inter.AddCert(c)
 	}
-	// Chain checks ignore time: an expired cert still "belongs" to its CA;
-	// expiry is reported on its own.
-	at := cert.NotBefore
-	if now.After(cert.NotBefore) && now.Before(cert.NotAfter) {
-		at = now
+	at := now
+	if !(now.After(cert.NotBefore) && now.Before(cert.NotAfter)) {
+		var ok bool
+		if at, ok = commonInstant(append([]*x509.Certificate{cert, ca}, intermediates...)); !ok {
+			if len(intermediates) == 0 {
+				return signedDirectly(cert, ca)
+			}
+			at = cert.NotBefore
+		}
 	}
 	_, err := cert.Verify(x509.VerifyOptions{
 		Roots:         roots,
@@ -38,6 +51,34 @@ func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, c
 		CurrentTime:   at,
 	})
 	if err != nil {
+		return fmt.Errorf("pki: certificate %q is not signed by CA %q: %w", cert.Subject.CommonName, ca.Subject.CommonName, err)
+	}
+	return nil
+}
+
+// commonInstant returns the first instant at which every certificate of
+// chain is valid; false when there is none.
+func commonInstant(chain []*x509.Certificate) (time.Time, bool) {
+	from, until := chain[0].NotBefore, chain[0].NotAfter
+	for _, c := range chain[1:] {
+		if c.NotBefore.After(from) {
+			from = c.NotBefore
+		}
+		if c.NotAfter.Before(until) {
+			until = c.NotAfter
+		}
+	}
+	return from, !from.After(until)
+}
+
+// signedDirectly checks, whatever the time, that ca issued cert: its issuer
+// is ca's subject and ca's key signed it (CheckSignatureFrom also requires
+// ca to be a CA allowed to sign certificates).
+func signedDirectly(cert, ca *x509.Certificate) error {
+	if !bytes.Equal(cert.RawIssuer, ca.RawSubject) {
+		return fmt.Errorf("pki: certificate %q is not signed by CA %q: its issuer is not the CA's subject", cert.Subject.CommonName, ca.Subject.CommonName)
+	}
+	if err := cert.CheckSignatureFrom(ca); err != nil {
 		return fmt.Errorf("pki: certificate %q is not signed by CA %q: %w", cert.Subject.CommonName, ca.Subject.CommonName, err)
 	}
 	return nil

@@ -25,8 +25,9 @@ func (ca *CA) Current() *CA { return ca }
 
 // LoadCA reads the CA certificate and key files and checks what
 // kube-controller-manager and certctl's signer need: both files exist, the
-// certificate file holds exactly one certificate, it is a CA (CA:TRUE and
-// the certSign key usage), the key is its key, and it is valid at now.
+// certificate file holds exactly one certificate, it is a CA (CA:TRUE, and
+// the certSign key usage when it has a key usage extension: pki.CAProblem),
+// the key is its key, and it is valid at now.
 func LoadCA(certFile, keyFile string, now time.Time) (*CA, error) {
 	certPEM, keyPEM, err := readCAFiles(certFile, keyFile)
 	if err != nil {
@@ -59,8 +60,8 @@ func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now
 		return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own", certFile, len(certs))
 	}
 	cert := certs[0]
-	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return nil, fmt.Errorf("%s is not a CA certificate (it needs CA:TRUE and the certSign key usage): point at the CA's files", certFile)
+	if problem := pki.CAProblem(cert); problem != "" {
+		return nil, fmt.Errorf("%s is not a CA certificate: %s; point at the CA's files", certFile, problem)
 	}
 	key, err := pki.ParsePrivateKey(keyPEM)
 	if err != nil {

@@ -1,0 +1,107 @@
+package cmd
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
+)
+
+// columns splits the table that listInventory prints by the offsets of its
+// header's column names: a value that spills over into the next column
+// shows as a wrong value there.
+func columns(t *testing.T, out string) (rows map[string]map[string]string, below string) {
+	t.Helper()
+	table, below, _ := strings.Cut(out, "\n\n")
+	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+	names := strings.Fields(lines[0])
+	starts := make([]int, len(names))
+	for i, n := range names {
+		starts[i] = strings.Index(lines[0], n)
+	}
+	rows = map[string]map[string]string{}
+	for _, l := range lines[1:] {
+		row := map[string]string{}
+		for i, n := range names {
+			end := len(l)
+			if i+1 < len(starts) && starts[i+1] < end {
+				end = starts[i+1]
+			}
+			if starts[i] < end {
+				if i > 0 && l[starts[i]-1] != ' ' {
+					t.Errorf("column %s of %q does not start at its header", n, l)
+				}
+				row[n] = strings.TrimSpace(l[starts[i]:end])
+			}
+		}
+		rows[row["NAME"]] = row
+	}
+	return rows, below
+}
+
+// TestCertsListChecks: the CA column is checked, as check-expiration checks
+// it (expiration.Check): a certificate that does not chain to that CA or
+// whose key does not match shows a problem, spelled out below the table.
+func TestCertsListChecks(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	other := pkitest.NewNode(t, nil)
+	var out bytes.Buffer
+	if err := listInventory(&out, n.CertDir(), n.Dir, pkitest.Made); err != nil {
+		t.Fatal(err)
+	}
+	rows, below := columns(t, out.String())
+	if len(rows) != 16 {
+		t.Errorf("%d rows, want 16:\n%s", len(rows), out.String())
+	}
+	for name, r := range rows {
+		if r["PROBLEMS"] != "-" {
+			t.Errorf("healthy node: %s has problems %q", name, r["PROBLEMS"])
+		}
+	}
+	if below != "" {
+		t.Errorf("healthy node: text below the table:\n%s", below)
+	}
+	// sa is a key pair: its key's algorithm, in the KEY column, and no
+	// certificate's columns.
+	if sa := rows["sa"]; sa["KEY"] != "ECDSA-P256" || sa["EXPIRES"] != "never" || sa["SANS"] != "-" || sa["CA"] != "-" {
+		t.Errorf("sa row %q", sa)
+	}
+
+	cp := func(from, to string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp(n.Path("pki/front-proxy-client.key"), n.Path("pki/apiserver-kubelet-client.key"))
+	cp(other.Path("pki/etcd/peer.crt"), n.Path("pki/etcd/peer.crt"))
+	cp(other.Path("pki/etcd/peer.key"), n.Path("pki/etcd/peer.key"))
+	cp(other.Path("admin.conf"), n.Path("admin.conf"))
+	cp(other.Path("pki/sa.pub"), n.Path("pki/sa.pub"))
+	out.Reset()
+	if err := listInventory(&out, n.CertDir(), n.Dir, pkitest.Made); err != nil {
+		t.Fatal(err)
+	}
+	rows, below = columns(t, out.String())
+	want := map[string]string{
+		"apiserver-kubelet-client": "key-mismatch",
+		"etcd-peer":                "not-signed-by-ca",
+		"admin.conf":               "not-signed-by-ca",
+		"sa":                       "key-mismatch",
+	}
+	for name, r := range rows {
+		if w, ok := want[name]; ok && r["PROBLEMS"] != w || !ok && r["PROBLEMS"] != "-" {
+			t.Errorf("%s: problems %q, want %q", name, r["PROBLEMS"], w)
+		}
+	}
+	for _, file := range []string{"pki/apiserver-kubelet-client.key", "pki/etcd/peer.crt", "admin.conf", "pki/sa.pub"} {
+		if !strings.Contains(below, n.Path(file)) {
+			t.Errorf("the problems below the table do not name %s:\n%s", file, below)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package phases
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// readCA reads the CA certificate BASE.crt and checks that it can sign
+// (pki.CAProblem), with the certificates that follow it in its file.
+func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, error) {
+	cert, inter, err := s.ReadCert(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	if problem := pki.CAProblem(cert); problem != "" {
+		return nil, nil, fmt.Errorf("%s is not a CA certificate: %s; restore the CA, or point --cert-dir at the right folder", s.CertPath(base), problem)
+	}
+	return cert, inter, nil
+}
+
+// caCertForKey returns the certificate of the CA p for its existing key,
+// which a run killed between writing a CA's key and its certificate leaves
+// (or someone who removed the certificate only). The check pass makes it,
+// so that the leaves on disk that this key signed are verified against the
+// very certificate the real pass then writes (checkExistingLeaf), not
+// assumed to chain to it.
+func (env *Env) caCertForKey(p pki.Profile, certPath string, key crypto.Signer) (*x509.Certificate, error) {
+	if cert, ok := env.madeCAs[certPath]; ok {
+		return cert, nil
+	}
+	v := pki.NewValidity(env.start, backdate, env.Cluster.CACertificateValidity)
+	cert, err := pki.NewSelfSignedCA(env.Rand, p, key, v)
+	if err != nil {
+		return nil, err
+	}
+	env.madeCAs[certPath] = cert
+	return cert, nil
+}
+
+// signingValidity is the validity of the certificate that caCert signs for
+// what (a file, or "the client certificate of FILE"): v cut to the CA's
+// expiry, with a warning. A CA that has expired at the run's time signs
+// nothing: the error says so, and the check pass returns it before any file
+// is written. Every phase that signs goes through here.
+func (env *Env) signingValidity(v pki.Validity, caCert *x509.Certificate, what, caCertPath string) (pki.Validity, error) {
+	if err := pki.CAValidAt(caCert, env.start); err != nil {
+		return v, fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", what, caCertPath, err)
+	}
+	v, capped, err := pki.CapToCA(v, caCert)
+	if err != nil {
+		return v, fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", what, caCertPath, err)
+	}
+	if capped {
+		env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", what, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))
+	}
+	return v, nil
+}
