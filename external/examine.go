@@ -228,8 +228,8 @@ func (im *importer) authority(t renewal.Target) *authority {
 	default:
 		if a.bundle, err = pki.ParseCerts(data); err != nil {
 			a.err = fmt.Errorf("parse CA certificate %s: %w: put the CA certificate there in PEM", a.path, err)
-		} else if !a.bundle[0].IsCA {
-			a.err = fmt.Errorf("%s is not a CA certificate (no CA:TRUE basic constraint): put the certificate of the CA that signs %s there", a.path, t.CAName)
+		} else if problem := pki.CAProblem(a.bundle[0]); problem != "" {
+			a.err = fmt.Errorf("%s is not a CA certificate: %s; put the certificate of the CA that signs %s there", a.path, problem, t.CAName)
 		}
 	}
 	return a
