@@ -54,7 +54,7 @@ func newCheckExpirationCommand() *cobra.Command {
 
 			Exit status: 0 all well; 2 something expires within --warn-within (by
 			default: has expired); 3 a problem was found (takes precedence over 2);
-			1 certctl could not run.
+			1 certctl could not run, or none of the files exists (wrong folders).
 		`),
 		Example: examples(`
 			# kubeadm's tables, with problems
@@ -104,6 +104,13 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	})
 	if err != nil {
 		return err
+	}
+	// As renew all: some missing files are kubeadm's !MISSING! rows (an
+	// external etcd, super-admin.conf on the other control-plane nodes),
+	// none at all is the wrong folders.
+	if info.NoneExists() {
+		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
+			len(info.Certificates)+len(info.CertificateAuthorities), opts.CertDir, o.kubeconfigDir)
 	}
 	if err := expiration.Write(cmd.OutOrStdout(), info, o.output); err != nil {
 		return err

@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +29,30 @@ const (
 // it serves the new certificates, keep 10 backups.
 var renewCronArgs = []string{"renew", "all", "--if-expires-within", "720h", "--restart-control-plane", "--keep-backups", "10"}
 
-// timerUnits returns the service and timer units for certctl at path.
+// execPath returns certctl's path as the first word of ExecStart, quoted
+// for systemd (systemd.service(5), "Command lines"; systemd.syntax(7)):
+// "%" is a specifier there, written "%%"; a path with a space is one word
+// only in double quotes. The executable is not subject to "$" expansion,
+// so a "$" stays as it is. systemd refuses an executable whose path holds
+// a quote, a backslash or a control character whatever the escaping
+// ("Executable name contains special characters", systemd 252), so such a
+// path is refused here, before a unit that cannot start is written.
+func execPath(path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf("--certctl-path %q must be absolute: systemd runs ExecStart without a search path", path)
+	}
+	if i := strings.IndexFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f || strings.ContainsRune(`"'\`, r) }); i >= 0 {
+		return "", fmt.Errorf("--certctl-path %q: systemd refuses to run a program whose path contains %q (quotes, backslashes and control characters): install certctl in a folder without it, such as %s", path, path[i:i+1], DefaultCertctlPath)
+	}
+	word := strings.ReplaceAll(filepath.Clean(path), "%", "%%")
+	if strings.ContainsAny(word, " ;") {
+		word = `"` + word + `"`
+	}
+	return word, nil
+}
+
+// timerUnits returns the service and timer units for certctl at path,
+// which execPath has quoted.
 //
 // RandomizedDelaySec spreads the nodes of a cluster over an hour, so that
 // they do not restart their kube-apiservers and etcd members together;
@@ -104,23 +129,32 @@ func newInstallTimerCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	c.Flags().StringVar(&o.unitDir, "unit-dir", defaultUnitDir, "folder to write the units into")
-	c.Flags().StringVar(&o.certctl, "certctl-path", DefaultCertctlPath, "absolute path of certctl in ExecStart")
+	c.Flags().StringVar(&o.certctl, "certctl-path", DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
 	c.Flags().BoolVar(&o.print, "print", false, "print the units instead of writing them")
 	return c
 }
 
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
-	if !filepath.IsAbs(o.certctl) {
-		return fmt.Errorf("--certctl-path %q must be absolute: systemd runs ExecStart without a search path", o.certctl)
+	program, err := execPath(o.certctl)
+	if err != nil {
+		return err
 	}
 	if o.print && cmd.Flags().Changed("unit-dir") {
 		return fmt.Errorf("--print writes nothing: drop --unit-dir or --print")
 	}
-	service, timer := timerUnits(o.certctl)
+	service, timer := timerUnits(program)
 	out := cmd.OutOrStdout()
 	if o.print {
 		fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(defaultUnitDir, timerServiceName), service, filepath.Join(defaultUnitDir, timerTimerName), timer)
 		return nil
+	}
+	switch st, err := os.Stat(o.unitDir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the unit folder %s does not exist: on a node with systemd pass its unit folder with --unit-dir (default %s); without systemd, use the crontab line of docs/cron.md", o.unitDir, defaultUnitDir)
+	case err != nil:
+		return fmt.Errorf("check the unit folder: %w", withPermissionHint(err))
+	case !st.IsDir():
+		return fmt.Errorf("--unit-dir %s is not a folder: pass systemd's unit folder, such as %s", o.unitDir, defaultUnitDir)
 	}
 	if _, err := os.Stat(o.certctl); err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s: %v; install certctl there, or pass --certctl-path\n", o.certctl, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/apirenew"
 	"github.com/certctl/certctl/config"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/renewal"
@@ -70,8 +72,11 @@ func newRenewCommand() *cobra.Command {
 			rest; --jitter waits a random time first; a second certctl that writes
 			waits up to --lock-timeout for the first, then fails naming its PID;
 			--keep-backups prunes the backups; output is one line per action,
-			--quiet prints errors only, -o json a summary. Exit status: 0 renewed,
-			2 nothing to do (--if-expires-within), 1 error.
+			--quiet prints errors only, -o json a summary. A restart that fails is
+			remembered and retried by the next run with --restart-control-plane.
+			Exit status: 0 renewed (or owed restarts done), 2 nothing to do
+			(--if-expires-within), 1 error, including a component that did not
+			come back and a CA that expires within --if-expires-within.
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per
@@ -136,10 +141,25 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if err := o.cron.validate(cmd); err != nil {
 		return err
 	}
+	if o.lock.timeout < 0 {
+		return fmt.Errorf("--lock-timeout %v must not be negative (0: do not wait)", o.lock.timeout)
+	}
 	errOut := cmd.ErrOrStderr()
 	cluster, selected, err := o.selectTargets(cmd, args)
 	if err != nil {
 		return err
+	}
+	// A window as long as the validity would renew every certificate at
+	// every run: the churn cron mode exists to avoid.
+	if o.cron.threshold && o.cron.ifExpiresWithin >= cluster.CertificateValidity {
+		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.cron.ifExpiresWithin, cluster.CertificateValidity)
+	}
+	// Absolute, so that every path printed and in -o json is.
+	if cluster.CertificatesDir, err = filepath.Abs(cluster.CertificatesDir); err != nil {
+		return fmt.Errorf("resolve --cert-dir: %w", err)
+	}
+	if o.kubeconfigDir, err = filepath.Abs(o.kubeconfigDir); err != nil {
+		return fmt.Errorf("resolve --kubeconfig-dir: %w", err)
 	}
 	if err := o.cron.restart.load(errOut); err != nil {
 		return err
@@ -147,7 +167,12 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if err := o.cron.wait(cmd.Context()); err != nil {
 		return err
 	}
-	if selected, err = o.cron.due(selected, cluster.CertificatesDir, o.kubeconfigDir, time.Now()); err != nil {
+	if err := o.cron.readOwed(cluster.CertificatesDir); err != nil {
+		return err
+	}
+	all := len(args) == 1 && args[0] == "all"
+	// Empty when nothing is due but restarts are owed: they are retried.
+	if selected, err = o.cron.due(selected, cluster.CertificatesDir, o.kubeconfigDir, all, time.Now()); err != nil {
 		return err
 	}
 	// The configured algorithm applies when the user configured one;
@@ -163,7 +188,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 		KeyAlgorithm:  alg,
 		Validity:      cluster.CertificateValidity,
 		ReuseKey:      o.reuseKey,
-		SkipMissing:   len(args) == 1 && args[0] == "all",
+		SkipMissing:   all,
 		NoBackup:      o.noBackup,
 		Now:           time.Now,
 		Rand:          rand.Reader,
@@ -171,9 +196,11 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	// With --use-api the certificates are obtained first, without the
 	// lock: waiting for an approval must not hold up other commands.
-	issuer, err := o.api.obtain(cmd, o.cron.progressOut(errOut), cluster, o.cluster.configFile, selected, opts)
-	if err != nil {
-		return err
+	var issuer *apirenew.Issuer
+	if len(selected) > 0 {
+		if issuer, err = o.api.obtain(cmd, o.cron.progressOut(errOut), cluster, o.cluster.configFile, selected, opts); err != nil {
+			return err
+		}
 	}
 	if issuer != nil {
 		opts.Issuer = issuer
@@ -195,11 +222,13 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	res, err := renewal.Renew(cmd.Context(), selected, opts)
-	if err != nil {
-		return err
+	res := &renewal.Result{}
+	if len(selected) > 0 {
+		if res, err = renewal.Renew(cmd.Context(), selected, opts); err != nil {
+			return err
+		}
+		o.api.installed(issuer, res, errOut)
 	}
-	o.api.installed(issuer, res, errOut)
 	return o.cron.finish(cmd.Context(), res, cluster.CertificatesDir, o.kubeconfigDir)
 }
 

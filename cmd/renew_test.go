@@ -81,6 +81,7 @@ func TestRenewRefuses(t *testing.T) {
 		{[]string{"renew", "front-proxy-ca"}, "does not renew CAs"},
 		{[]string{"renew", "nope"}, `unknown certificate "nope"`},
 		{[]string{"renew", "all", "--reuse-key", "--encryption-algorithm", "RSA-2048"}, "drop one of them"},
+		{[]string{"renew", "all", "--if-expires-within", "8760h"}, "is not shorter than the certificate validity 8760h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -150,6 +151,29 @@ func TestCheckExpirationExitCodes(t *testing.T) {
 				t.Errorf("exit status %d (%v), want %d\n%s", code, err, tt.code, out)
 			}
 		})
+	}
+}
+
+// TestCheckExpirationWrongFolders: folders that hold none of the files
+// are an error (exit 1), as for renew all, so that a typo in a monitoring
+// job does not read as all well; some missing files are kubeadm's MISSING
+// rows, exit 0.
+func TestCheckExpirationWrongFolders(t *testing.T) {
+	empty := t.TempDir()
+	for _, output := range []string{"text", "json"} {
+		out, _, err := execute(t, "check-expiration", "--cert-dir", filepath.Join(empty, "pki"), "--kubeconfig-dir", empty, "-o", output)
+		treetest.ErrMentions(t, err, "none of the 14 certificates, kubeconfig files and CAs to check exists in "+filepath.Join(empty, "pki")+" or "+empty, "--cert-dir", "--kubeconfig-dir")
+		if ExitCode(err) != 1 || out != "" {
+			t.Errorf("-o %s: exit %d, stdout %q", output, ExitCode(err), out)
+		}
+	}
+	n, flags := renewNode(t)
+	os.Remove(n.Path("super-admin.conf"))
+	os.Remove(n.Path("pki/front-proxy-client.crt"))
+	os.Remove(n.Path("pki/front-proxy-client.key"))
+	out, _, err := execute(t, append([]string{"check-expiration"}, flags...)...)
+	if err != nil || strings.Count(out, "!MISSING!") != 2 {
+		t.Errorf("two missing: %v\n%s", err, out)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +44,10 @@ func TestCronFlagsRefused(t *testing.T) {
 		{[]string{"-o", "yaml"}, `unknown output format "yaml"`},
 		{[]string{"--manifest-dir", "/x"}, "--manifest-dir does nothing without --restart-control-plane"},
 		{[]string{"--restart-timeout", "1m"}, "--restart-timeout does nothing without"},
-		{[]string{"--jitter", "-1s"}, "must not be negative"},
-		{[]string{"--keep-backups", "-1"}, "must not be negative"},
+		{[]string{"--jitter", "-1s"}, "--jitter -1s must not be negative"},
+		{[]string{"--keep-backups", "-1"}, "--keep-backups -1 must not be negative"},
+		{[]string{"--if-expires-within", "-1h"}, "--if-expires-within -1h0m0s must not be negative"},
+		{[]string{"--lock-timeout", "-1s"}, "--lock-timeout -1s must not be negative"},
 		{[]string{"--restart-control-plane", "--manifest-dir", filepath.Join(n.Dir, "nope")}, "pass --manifest-dir"},
 	} {
 		_, _, err := execute(t, append(append([]string{"renew", "all"}, flags...), tc.args...)...)
@@ -63,11 +66,16 @@ type summary struct {
 		Name, Serial string
 	} `json:"renewed"`
 	Skipped []struct {
-		Name, Reason string
+		Name, File, Reason string
 	} `json:"skipped"`
 	BackupDir     string   `json:"backupDir"`
 	PrunedBackups []string `json:"prunedBackups"`
 	RestartNeeded []string `json:"restartNeeded"`
+	ExpiringCAs   []struct {
+		Name, File   string
+		NotAfter     time.Time
+		Certificates []string
+	} `json:"expiringCAs"`
 }
 
 func decodeSummary(t *testing.T, out string) summary {
@@ -83,7 +91,8 @@ func decodeSummary(t *testing.T, out string) summary {
 // (exit 0), for nothing to do (exit 2, no message) and for an error.
 func TestRenewJSONAndExitStatus(t *testing.T) {
 	n, flags := renewNode(t)
-	out, errOut, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "9000h", "-o", "json"}, flags...)...)
+	// A validity longer than the window: everything is due.
+	out, errOut, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "9000h", "--certificate-validity", "9500h", "-o", "json"}, flags...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +144,7 @@ func TestJitterIsCancellable(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := root.ExecuteContext(ctx)
-	if err == nil || !strings.Contains(err.Error(), "stopped while waiting for --jitter") || time.Since(start) > 5*time.Second {
+	if err == nil || err.Error() != "interrupted while waiting for --jitter (signal received); nothing was renewed" || time.Since(start) > 5*time.Second {
 		t.Errorf("err = %v after %v", err, time.Since(start))
 	}
 }
@@ -194,5 +203,125 @@ func TestProgressOut(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenewMissingIsNothingToDo: with --if-expires-within, a file that
+// `renew all` does not find (super-admin.conf on every control-plane node
+// but the first) is reported and skipped: nothing due is still exit 2,
+// nothing to do, without the lock. A named missing file is an error.
+func TestRenewMissingIsNothingToDo(t *testing.T) {
+	n, flags := renewNode(t)
+	os.Remove(n.Path("super-admin.conf"))
+	before := treetest.Snapshot(t, n.Dir)
+	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h"}, flags...)...)
+	if ExitCode(err) != ExitNothingToDo || !strings.Contains(out, "MISSING! ") || !strings.Contains(out, "[renew] Nothing to do: no certificate expires within 720h0m0s") {
+		t.Errorf("exit %d (%v)\n%s", ExitCode(err), err, out)
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+	out, _, err = execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
+	s := decodeSummary(t, out)
+	if ExitCode(err) != ExitNothingToDo || s.Status != "nothing-to-do" || s.ExitCode != 2 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
+		t.Fatalf("exit %d, summary %+v", ExitCode(err), s)
+	}
+	for _, sk := range s.Skipped {
+		if !filepath.IsAbs(sk.File) || sk.Reason != map[bool]string{true: "missing", false: "not-due"}[sk.Name == "super-admin.conf"] {
+			t.Errorf("skipped %+v", sk)
+		}
+	}
+	_, _, err = execute(t, append([]string{"renew", "super-admin.conf", "--if-expires-within", "720h"}, flags...)...)
+	treetest.ErrMentions(t, err, n.Path("super-admin.conf"), "does not exist")
+}
+
+// TestRenewWithinZero: --if-expires-within 0s renews only what has
+// expired; it does not turn the threshold off.
+func TestRenewWithinZero(t *testing.T) {
+	_, flags := renewNode(t)
+	_, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "0s"}, flags...)...)
+	if ExitCode(err) != ExitNothingToDo {
+		t.Fatalf("nothing expired: exit %d (%v), want 2", ExitCode(err), err)
+	}
+	if _, _, err := execute(t, append([]string{"renew", "apiserver", "--certificate-validity", "1s"}, flags...)...); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "0s", "-o", "json"}, flags...)...)
+	s := decodeSummary(t, out)
+	if err != nil || len(s.Renewed) != 1 || s.Renewed[0].Name != "apiserver" || len(s.Skipped) != 10 {
+		t.Errorf("one expired: %v, summary %+v", err, s)
+	}
+}
+
+// TestRenewCAExpiring: when the CAs expire within the window, a due
+// certificate that already ends with its CA is not renewed again (no new
+// backup, no new serial): exit 1 naming the CA and the fix. One that can
+// still move is renewed, up to the CA, and the run fails the same way.
+func TestRenewCAExpiring(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	id := []string{"--cert-dir", certDir, "--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10", "--encryption-algorithm", "ECDSA-P256"}
+	if _, _, err := execute(t, append([]string{"init-phase", "certs", "all", "--ca-certificate-validity", "500h"}, id...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := execute(t, append([]string{"init-phase", "kubeconfig", "all", "--kubeconfig-dir", dir}, id...)...); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--cert-dir", certDir, "--kubeconfig-dir", dir}
+	before := treetest.Snapshot(t, dir)
+	for range 2 { // every day the same, and nothing written
+		out, errOut, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-q"}, flags...)...)
+		treetest.ErrMentions(t, err, "the CAs "+filepath.Join(certDir, "ca.crt")+" (expires at ", filepath.Join(certDir, "etcd", "ca.crt"), "rotate the CAs", "docs/renew.md")
+		if ExitCode(err) != 1 || out != "" || errOut != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", ExitCode(err), out, errOut)
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, dir))
+
+	if _, _, err := execute(t, append([]string{"renew", "apiserver", "--certificate-validity", "100h"}, flags...)...); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
+	s := decodeSummary(t, out)
+	if ExitCode(err) != 1 || s.Status != "error" || !strings.Contains(s.Error, "rotate the CAs") || len(s.Renewed) != 1 || s.Renewed[0].Name != "apiserver" || s.BackupDir == "" {
+		t.Fatalf("exit %d, summary %+v", ExitCode(err), s)
+	}
+	if len(s.ExpiringCAs) != 3 || s.ExpiringCAs[0].Name != "ca" || !slices.Contains(s.ExpiringCAs[0].Certificates, "apiserver") || s.ExpiringCAs[0].NotAfter.IsZero() {
+		t.Errorf("expiringCAs %+v", s.ExpiringCAs)
+	}
+	for _, sk := range s.Skipped {
+		if sk.Reason != "ca-expires" {
+			t.Errorf("skipped %+v, want ca-expires", sk)
+		}
+	}
+	after := treetest.Snapshot(t, dir)
+	out, _, err = execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
+	if s := decodeSummary(t, out); ExitCode(err) != 1 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
+		t.Errorf("the next day: exit %d, summary %+v", ExitCode(err), s)
+	}
+	treetest.AssertSame(t, after, treetest.Snapshot(t, dir))
+}
+
+// TestRenewOwedRestartWithoutManifest: a restart owed to a component whose
+// manifest has left the folder cannot be retried: the run says so once,
+// exit 1, and forgets it; the next run has nothing to do.
+func TestRenewOwedRestartWithoutManifest(t *testing.T) {
+	n, flags := renewNode(t)
+	state := filepath.Join(n.Dir, ".certctl-restarts.json")
+	err := os.WriteFile(state, []byte(`{"version": 1, "components": [{"component": "kube-scheduler", "manifest": "/gone/kube-scheduler.yaml",
+		"files": ["`+n.Path("scheduler.conf")+`"], "since": "2026-11-01T00:00:00Z", "reason": "not restarted"}]}`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"renew", "all", "--if-expires-within", "720h", "--restart-control-plane", "--manifest-dir", t.TempDir()}, flags...)
+	out, _, err := execute(t, args...)
+	treetest.ErrMentions(t, err, "kube-scheduler still had to be restarted (since 2026-11-01T00:00:00Z)", n.Path("scheduler.conf"), "restart it yourself")
+	if ExitCode(err) != 1 || !strings.Contains(out, "retrying the restarts still owed") {
+		t.Errorf("exit %d\n%s", ExitCode(err), out)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("still tracked: %v", err)
+	}
+	if _, _, err := execute(t, args...); ExitCode(err) != ExitNothingToDo {
+		t.Errorf("the next run: exit %d (%v), want 2", ExitCode(err), err)
 	}
 }

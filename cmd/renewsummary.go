@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/certctl/certctl/renewal"
 	"github.com/certctl/certctl/staticpods"
 )
 
@@ -19,7 +20,10 @@ const (
 
 // Values of renewSummary.Status.
 const (
-	statusRenewed     = "renewed"
+	statusRenewed = "renewed"
+	// statusRestarted: nothing was due, and the restarts an earlier run
+	// left owed are done (exit 0).
+	statusRestarted   = "restarted"
 	statusNothingToDo = "nothing-to-do"
 	statusError       = "error"
 )
@@ -29,13 +33,13 @@ type renewSummary struct {
 	APIVersion string    `json:"apiVersion"`
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
-	// Status is "renewed", "nothing-to-do" or "error"; ExitCode the
-	// process's exit status (0, 2, 1).
+	// Status is "renewed", "restarted", "nothing-to-do" or "error";
+	// ExitCode the process's exit status (0, 0, 2, 1).
 	Status   string `json:"status"`
 	ExitCode int    `json:"exitCode"`
 	Error    string `json:"error,omitempty"`
 	// IfExpiresWithinSeconds is --if-expires-within; 0 when not given
-	// (everything named is renewed).
+	// (everything named is renewed) or 0s (what has expired).
 	IfExpiresWithinSeconds int64 `json:"ifExpiresWithinSeconds"`
 	// JitterSeconds is how long the run waited first (--jitter).
 	JitterSeconds float64        `json:"jitterSeconds"`
@@ -51,6 +55,20 @@ type renewSummary struct {
 	// them (empty without it).
 	RestartNeeded []string            `json:"restartNeeded"`
 	Restarts      []staticpods.Result `json:"restarts"`
+	// PendingRestarts are the restarts still owed when the run ends
+	// (staticpods.PendingFileName), this run's and earlier ones'.
+	PendingRestarts []staticpods.PendingComponent `json:"pendingRestarts"`
+	// ExpiringCAs are the CAs that expire within --if-expires-within,
+	// with the certificates that renewing cannot move out of it.
+	ExpiringCAs []expiringCA `json:"expiringCAs"`
+}
+
+// expiringCA is a renewal.CALimit.
+type expiringCA struct {
+	Name         string    `json:"name"`
+	File         string    `json:"file"`
+	NotAfter     time.Time `json:"notAfter"`
+	Certificates []string  `json:"certificates"`
 }
 
 type renewedEntry struct {
@@ -65,6 +83,9 @@ type renewedEntry struct {
 const (
 	reasonNotDue  = "not-due"
 	reasonMissing = "missing"
+	// reasonCAExpires: due, but it already ends when its CA does, so
+	// renewing would not move its expiry (see ExpiringCAs).
+	reasonCAExpires = "ca-expires"
 )
 
 type skippedEntry struct {
@@ -80,6 +101,23 @@ func newRenewSummary(now time.Time, within time.Duration) *renewSummary {
 		IfExpiresWithinSeconds: int64(within / time.Second),
 		Renewed:                []renewedEntry{}, Skipped: []skippedEntry{}, Warnings: []string{},
 		PrunedBackups: []string{}, RestartNeeded: []string{}, Restarts: []staticpods.Result{},
+		PendingRestarts: []staticpods.PendingComponent{}, ExpiringCAs: []expiringCA{},
+	}
+}
+
+// skip records a certificate skipped for reason, with its expiry.
+func (s *renewSummary) skip(nd renewal.NotDue, reason string) {
+	na := nd.NotAfter.UTC()
+	s.Skipped = append(s.Skipped, skippedEntry{Name: nd.Name, File: nd.File, Reason: reason, NotAfter: &na})
+}
+
+// addCAs records the CAs of e, when not nil.
+func (s *renewSummary) addCAs(e *renewal.CAExpiryError) {
+	if e == nil {
+		return
+	}
+	for _, l := range e.CAs {
+		s.ExpiringCAs = append(s.ExpiringCAs, expiringCA{Name: l.Name, File: l.File, NotAfter: l.NotAfter.UTC(), Certificates: l.Names})
 	}
 }
 
@@ -90,6 +128,8 @@ func (s *renewSummary) end(now time.Time, err error) {
 		s.ExitCode = ExitCode(err)
 	}
 	switch {
+	case err == nil && len(s.Renewed) == 0 && len(s.Restarts) > 0:
+		s.Status = statusRestarted
 	case err == nil:
 		s.Status = statusRenewed
 	case s.ExitCode == ExitNothingToDo:

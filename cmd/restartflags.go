@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -52,14 +53,19 @@ func (r *restartOptions) load(warn io.Writer) error {
 	if !r.enabled {
 		return nil
 	}
-	set, err := staticpods.Load(r.manifestDir)
+	// Absolute, so that the paths in messages and -o json are.
+	dir, err := filepath.Abs(r.manifestDir)
+	if err != nil {
+		return fmt.Errorf("resolve --manifest-dir %s: %w", r.manifestDir, err)
+	}
+	set, err := staticpods.Load(dir)
 	if err != nil {
 		return err
 	}
 	for _, w := range set.Warnings {
 		fmt.Fprintf(warn, "[warning] %s\n", w)
 	}
-	r.set = set
+	r.manifestDir, r.set = dir, set
 	return nil
 }
 
@@ -68,23 +74,129 @@ func (r *restartOptions) load(warn io.Writer) error {
 // one of those without a manifest in the folder (run another way) is
 // reported, for the user to restart. One whose manifest does not name the
 // files does not read them (etcd and etcd-healthcheck-client, which only
-// old kubeadm's exec probe used) and needs no restart.
+// old kubeadm's exec probe used) and needs no restart. Nothing is
+// remembered for the next run: see restartOwed.
 func (r *restartOptions) restart(ctx context.Context, out io.Writer, changed []string, want []renewal.Restart) ([]staticpods.Result, []string, error) {
-	affected := r.set.Affected(changed)
+	return r.restartRecorded(ctx, out, changed, want, nil, time.Now())
+}
+
+// restartOwed is restart for a renewal, which remembers in
+// staticpods.PendingFileName, beside certDir, the restarts it still owes:
+// it adds the components that read the changed files to those an earlier
+// run left owed, writes that down before the first restart, retries the
+// owed ones with the new ones, and drops each once it is verified. It
+// returns what is still owed. The caller holds certctl's lock.
+func (r *restartOptions) restartOwed(ctx context.Context, out io.Writer, certDir string, changed []string, want []renewal.Restart, now time.Time) ([]staticpods.Result, []string, *staticpods.Pending, error) {
+	path, err := staticpods.PendingPath(certDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	owed, err := staticpods.LoadPending(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	results, warnings, err := r.restartRecorded(ctx, out, changed, want, owed, now)
+	return results, warnings, owed, err
+}
+
+// restartRecorded restarts the affected components and, when owed is not
+// nil, the ones it owes, keeping it up to date on disk.
+func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, changed []string, want []renewal.Restart, owed *staticpods.Pending, now time.Time) ([]staticpods.Result, []string, error) {
 	var warnings []string
+	warn := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		warnings = append(warnings, msg)
+		fmt.Fprintf(out, "[warning] %s\n", msg)
+	}
 	for _, w := range want {
 		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
-			msg := fmt.Sprintf("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), r.manifestDir)
-			warnings = append(warnings, msg)
-			fmt.Fprintf(out, "[warning] %s\n", msg)
+			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), r.manifestDir)
 		}
 	}
+	affected := r.set.Affected(changed)
+	// saveErr, then lostErr, are the run's error when the restarts succeed.
+	var saveErr, lostErr error
+	done := func(staticpods.Result) {}
+	if owed != nil {
+		var dropped []staticpods.PendingComponent
+		affected, dropped = r.set.AffectedWithPending(changed, owed)
+		for _, d := range dropped {
+			owed.Forget(d.Component)
+			// One whose manifest no longer names the files does not read
+			// them; one without a manifest is out of certctl's reach.
+			if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
+				lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), r.manifestDir)
+				warn("%v", lostErr)
+			}
+		}
+		for _, a := range affected {
+			if c := owed.Get(a.Component); c != nil {
+				reason := ""
+				if c.Reason != "" {
+					reason = ": " + c.Reason
+				}
+				fmt.Fprintf(out, "[restart] %s: restart owed since %s, by an earlier run%s\n", a.Component, c.Since.Format(time.RFC3339), reason)
+			}
+			owed.Owe(a, now)
+		}
+		// Written before the first restart: a run killed while it waits
+		// leaves them owed.
+		saveErr = owed.Save()
+		done = func(res staticpods.Result) {
+			owed.Record(res)
+			if err := owed.Save(); err != nil && saveErr == nil {
+				saveErr = err
+			}
+		}
+	}
+	results := []staticpods.Result{}
+	var err error
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", r.manifestDir)
-		return []staticpods.Result{}, warnings, nil
+	} else {
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.timeout, Now: time.Now, Out: out, Done: done})
 	}
-	results, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.timeout, Now: time.Now, Out: out})
+	for _, e := range []error{saveErr, lostErr} {
+		if err == nil {
+			err = e
+		}
+	}
 	return results, warnings, err
+}
+
+// readOwed reads the restarts an earlier run left owed. Without
+// --restart-control-plane it warns that they are still owed; with it, the
+// run retries them, even when nothing is due. It reads without the lock:
+// the file is replaced atomically, and the run reads it again under the
+// lock before it restarts anything.
+func (c *cronOptions) readOwed(certDir string) error {
+	path, err := staticpods.PendingPath(certDir)
+	if err != nil {
+		return err
+	}
+	if c.owed, err = staticpods.LoadPending(path); err != nil || c.owed.Len() == 0 || c.restart.enabled {
+		return err
+	}
+	var names []string
+	for _, o := range c.owed.Components {
+		names = append(names, o.Component)
+	}
+	first := c.owed.Components[0]
+	why := ""
+	if first.Reason != "" {
+		why = ": " + first.Reason
+	}
+	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
+		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
+	c.summary.Warnings = append(c.summary.Warnings, msg)
+	fmt.Fprintf(c.out(), "[warning] %s\n", msg)
+	return nil
+}
+
+// retrying reports whether a run with nothing to renew goes on, to retry
+// the restarts an earlier run left owed.
+func (c *cronOptions) retrying() bool {
+	return c.restart.enabled && c.owed != nil && c.owed.Len() > 0
 }
 
 // lock takes certctl's lock beside the manifest folder, which signer

@@ -96,6 +96,18 @@ func (info *Info) ExpiringSoon() []Certificate {
 	return out
 }
 
+// NoneExists reports whether the file of every certificate and CA is
+// missing: the folders checked are not the node's, and the report would
+// read as all well to a monitoring job that ignores MISSING rows.
+func (info *Info) NoneExists() bool {
+	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+		if !c.Missing {
+			return false
+		}
+	}
+	return true
+}
+
 // Problems lists every problem, each prefixed with its certificate's name.
 func (info *Info) Problems() []string {
 	var out []string
@@ -133,8 +145,8 @@ func (c *checker) ca(name, base string) *caState {
 	}
 	cert := certs[0]
 	s.cert = cert
-	if !cert.IsCA {
-		s.row.add(NotACA, "%s holds no CA certificate (no CA:TRUE basic constraint): restore the CA from a backup", s.row.File)
+	if problem := pki.CAProblem(cert); problem != "" {
+		s.row.add(NotACA, "%s holds no CA certificate: %s; restore the CA from a backup", s.row.File, problem)
 	}
 	s.keyOnDisk = c.checkKey(&s.row, cert, st.KeyPath(base), false)
 	s.row.ExternallyManaged = !s.keyOnDisk

@@ -284,3 +284,22 @@ func kubeletRow(t *testing.T, info *Info) Certificate {
 	t.Fatal("no kubelet.conf row")
 	return Certificate{}
 }
+
+// TestNoneExists: only folders without any of the files are "none"; a
+// single CA left is not.
+func TestNoneExists(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	if check(t, n, nil).NoneExists() {
+		t.Error("a whole node: none exists")
+	}
+	empty := t.TempDir()
+	info := check(t, n, func(o *Options) { o.CertDir, o.KubeconfigDir = filepath.Join(empty, "pki"), empty })
+	if !info.NoneExists() || len(info.Certificates)+len(info.CertificateAuthorities) != 14 {
+		t.Errorf("empty folders: NoneExists %v, %d rows", info.NoneExists(), len(info.Certificates)+len(info.CertificateAuthorities))
+	}
+	os.MkdirAll(filepath.Join(empty, "pki"), 0o700)
+	os.WriteFile(filepath.Join(empty, "pki", "ca.crt"), []byte("garbage"), 0o600)
+	if check(t, n, func(o *Options) { o.CertDir, o.KubeconfigDir = filepath.Join(empty, "pki"), empty }).NoneExists() {
+		t.Error("with a (bad) ca.crt: none exists")
+	}
+}

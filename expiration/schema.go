@@ -85,7 +85,9 @@ const (
 	// CAMissing: the signing CA's certificate is missing or unreadable, so
 	// the chain cannot be checked.
 	CAMissing ProblemType = "ca-missing"
-	// NotACA: a CA file holds a certificate without CA:TRUE.
+	// NotACA: a CA file holds a certificate that cannot sign: without
+	// CA:TRUE, or with a key usage extension that lacks certSign
+	// (pki.CAProblem).
 	NotACA ProblemType = "not-a-ca"
 	// SANDrift: the SANs differ from what the configuration (--config)
 	// asks for.

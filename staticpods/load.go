@@ -14,6 +14,9 @@
 // etcd's client and peer ports, read from the manifests) returns exactly the
 // certificate on disk.
 //
+// Pending (PendingFileName) remembers, beside the certificate folder, the
+// restarts still owed when one fails, for the next run to retry.
+//
 // The served certificate alone would not prove a restart: kube-apiserver
 // reloads --tls-cert-file and etcd its serving certificate without one, but
 // neither reloads its client certificates (etcd, kubelet), which only a
@@ -130,6 +133,11 @@ type Affected struct {
 	// Port is where its process listens, to tell a new process from the
 	// old one; 0 if unknown.
 	Port int
+	// OldPID is a process an earlier run saw on Port with the old files
+	// (Pending); 0 if none. When another process listens there now and
+	// serves the files on disk, the component was restarted since, and
+	// Restart does not restart it again.
+	OldPID int
 }
 
 // Affected returns the components whose manifests name one of the changed

@@ -33,6 +33,10 @@ type Options struct {
 	// ListenerPID returns the process listening on a TCP port (0: none);
 	// the /proc lookup of `ss -ltnp` when nil.
 	ListenerPID func(port int) (int, error)
+	// Done, when set, is called with each component's result before the
+	// next component starts, so that the caller can record at once what
+	// is still owed (Pending).
+	Done func(Result)
 }
 
 // Status is what became of one component.
@@ -129,11 +133,18 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 		if failed != nil {
 			r.Status, r.Message = Skipped, "not restarted: a component before it did not come back"
 			fmt.Fprintf(o.Out, "[restart] %s: skipped, because a component before it did not come back\n", a.Component)
+			// The process that reads the old files, for the next run.
+			if a.Port > 0 {
+				r.OldPID, _ = o.ListenerPID(a.Port)
+			}
 		} else if err := restartOne(ctx, a, o, &r); err != nil {
 			failed = err
 		}
 		r.WaitedSeconds = r.Waited.Round(100 * time.Millisecond).Seconds()
 		results = append(results, r)
+		if o.Done != nil {
+			o.Done(r)
+		}
 	}
 	return results, failed
 }
@@ -159,6 +170,9 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		pid, err := o.ListenerPID(a.Port)
 		pidKnown, r.OldPID = err == nil, pid
 	}
+	if pidKnown && restartedSince(ctx, a, o, r) {
+		return r.succeed(o.Out, true, "restarted since an earlier run saw it with the old files")
+	}
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	if err := annotate(a.Path, at); err != nil {
 		return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
@@ -176,7 +190,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
 		r.Waited = time.Since(start)
 		if (restarted || !pidKnown) && allServing(r.Endpoints) {
-			return r.succeed(o.Out, pidKnown)
+			return r.succeed(o.Out, pidKnown, "")
 		}
 		select {
 		case <-ctx.Done():
@@ -220,11 +234,36 @@ func allServing(eps []EndpointResult) bool {
 	return true
 }
 
-func (r *Result) succeed(out io.Writer, pidKnown bool) error {
+// restartedSince reports whether a, which an earlier run saw reading the
+// old files as process a.OldPID, was restarted since then: another process
+// listens on its port now, and every endpoint serves the file on disk. It
+// then leaves r as a verified restart, with no annotation and no wait.
+func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool {
+	now := r.OldPID
+	if a.OldPID == 0 || now == 0 || now == a.OldPID {
+		return false
+	}
+	r.OldPID = a.OldPID
+	if checkOnce(ctx, a, o, r, true) && allServing(r.Endpoints) {
+		return true
+	}
+	r.OldPID, r.NewPID, r.Restarted = now, 0, nil
+	for i := range r.Endpoints {
+		r.Endpoints[i].ServedSerial, r.Endpoints[i].Error = "", ""
+	}
+	return false
+}
+
+// succeed records a verified restart and prints it; how, when not "",
+// says how it was seen ("restarted since ...").
+func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 	var parts []string
-	if pidKnown {
+	switch {
+	case how != "":
+		parts = append(parts, fmt.Sprintf("%s (pid %d, was %d): not restarted again", how, r.NewPID, r.OldPID))
+	case pidKnown:
 		parts = append(parts, fmt.Sprintf("restarted (pid %d, was %d)", r.NewPID, r.OldPID))
-	} else {
+	default:
 		parts = append(parts, "restart not seen (its process cannot be seen)")
 	}
 	r.Status = Restarted

@@ -54,6 +54,44 @@ func TestDocumentedUnitsAreInstallTimers(t *testing.T) {
 			t.Errorf("installed %s differs from docs/cron.md:\n%s", name, got)
 		}
 	}
+	verifyUnits(t, dir)
+}
+
+// TestDocumentedUnitsQuoteTheCertctlPath: a certctl in a folder whose name
+// has a space and a "%" (a systemd specifier) is one ExecStart word that
+// systemd runs as that file; a path systemd cannot run is refused.
+func TestDocumentedUnitsQuoteTheCertctlPath(t *testing.T) {
+	bin := certctlBin(t)
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "my bin%h", "certctl")
+	if err := os.MkdirAll(filepath.Dir(odd), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(bin, odd); err != nil {
+		t.Fatal(err)
+	}
+	units := filepath.Join(dir, "units")
+	os.Mkdir(units, 0o755)
+	run(t, bin, "install-timer", "--unit-dir", units, "--certctl-path", odd)
+	service, err := os.ReadFile(filepath.Join(units, "certctl-renew.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\nExecStart=\"" + strings.ReplaceAll(odd, "%", "%%") + "\" renew all --if-expires-within 720h "
+	if !strings.Contains(string(service), want) {
+		t.Errorf("ExecStart is not %q...:\n%s", want, service)
+	}
+	verifyUnits(t, units)
+	r := runCode(t, bin, "install-timer", "--unit-dir", units, "--certctl-path", filepath.Join(dir, `a"b`, "certctl"))
+	if r.code != 1 || !strings.Contains(r.errOut, "systemd refuses") {
+		t.Errorf("a quote in the path: exit %d, %s", r.code, r.errOut)
+	}
+}
+
+// verifyUnits runs systemd-analyze verify on the units in dir, where it
+// is installed.
+func verifyUnits(t *testing.T, dir string) {
+	t.Helper()
 	sa, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Logf("systemd-analyze not installed: units not verified by systemd")

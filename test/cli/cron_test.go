@@ -3,10 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +110,7 @@ func TestLockTimeoutNamesTheHolder(t *testing.T) {
 	id := []string{"--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10", "--encryption-algorithm", "ECDSA-P256"}
 	for _, args := range [][]string{
 		append([]string{"renew", "all"}, n.flags()...),
-		append([]string{"renew", "all", "--if-expires-within", "9000h", "-o", "json"}, n.flags()...),
+		append([]string{"renew", "all", "--if-expires-within", "9000h", "--certificate-validity", "9500h", "-o", "json"}, n.flags()...),
 		append([]string{"restore", "latest"}, n.flags()...),
 		append([]string{"init-phase", "certs", "all", "--cert-dir", n.certDir}, id...),
 		append(append([]string{"init-phase", "kubeconfig", "all"}, n.flags()...), id...),
@@ -196,4 +201,216 @@ func withoutCertctlFiles(m map[string]string) map[string]string {
 		}
 	}
 	return m
+}
+
+// restartManifests writes static pod manifests of etcd and kube-scheduler
+// that read n's files (mounted as /etc/kubernetes) and listen on local
+// ports where nothing listens yet: etcd's client port (serving
+// etcd/server.crt) and kube-scheduler's secure port.
+func restartManifests(t *testing.T, n node) (dir string, etcdPort, schedulerPort int) {
+	t.Helper()
+	dir = t.TempDir()
+	etcdPort, schedulerPort = freePort(t), freePort(t)
+	pod := func(name string, flags ...string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  labels: {component: %[1]s, tier: control-plane}
+  name: %[1]s
+  namespace: kube-system
+spec:
+  containers:
+  - command: [%[1]s, %[2]s]
+    image: registry.k8s.io/%[1]s:test
+    name: %[1]s
+    volumeMounts:
+    - {mountPath: /etc/kubernetes, name: k8s}
+  hostNetwork: true
+  volumes:
+  - hostPath: {path: %[3]s, type: Directory}
+    name: k8s
+`, name, strings.Join(flags, ", "), n.dir)
+	}
+	for name, data := range map[string]string{
+		"etcd.yaml": pod("etcd", "--cert-file=/etc/kubernetes/pki/etcd/server.crt", "--key-file=/etc/kubernetes/pki/etcd/server.key",
+			fmt.Sprintf("--listen-client-urls=https://127.0.0.1:%d", etcdPort)),
+		"kube-scheduler.yaml": pod("kube-scheduler", "--kubeconfig=/etc/kubernetes/scheduler.conf", "--bind-address=127.0.0.1",
+			fmt.Sprintf("--secure-port=%d", schedulerPort)),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, etcdPort, schedulerPort
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// annotation returns the restart annotation of a manifest, "" when none.
+func annotation(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`certctl.io/restartedAt: "?([^"\n]*)`).FindSubmatch(data)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
+
+// playKubelet starts, in this process, the component of a manifest once
+// its restart annotation changes: it listens on port, with TLS and cert
+// when cert is not nil. certctl then sees a new process on the port.
+func playKubelet(t *testing.T, manifest string, port int, cert *tls.Certificate) {
+	t.Helper()
+	seen := annotation(t, manifest)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	t.Cleanup(func() { close(stop); <-done })
+	go func() {
+		defer close(done)
+		for annotation(t, manifest) == seen {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		var l net.Listener
+		var err error
+		if cert != nil {
+			l, err = tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{*cert}})
+		} else {
+			l, err = net.Listen("tcp", addr)
+		}
+		if err != nil {
+			t.Errorf("kubelet: listen on %s: %v", addr, err)
+			return
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				if tc, ok := c.(*tls.Conn); ok {
+					tc.Handshake()
+				}
+				c.Close()
+			}
+		}()
+		<-stop
+	}()
+}
+
+type restartSummary struct {
+	Status   string `json:"status"`
+	Error    string `json:"error"`
+	Restarts []struct {
+		Component, Status string
+	} `json:"restarts"`
+	PendingRestarts []struct {
+		Component string
+		Files     []string
+		Reason    string
+	} `json:"pendingRestarts"`
+}
+
+// TestCronRestartOwedIsRetried: etcd does not come back after a renewal:
+// exit 1, kube-scheduler after it is skipped, and both are remembered
+// (beside the certificate folder). The next day, with nothing to renew,
+// they are retried: exit 1 while etcd stays down; a run without
+// --restart-control-plane warns; once the kubelet restarts them, exit 0
+// and nothing is owed any more; the day after, exit 2 in silence.
+func TestCronRestartOwedIsRetried(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	manifests, etcdPort, schedulerPort := restartManifests(t, n)
+	run(t, bin, append([]string{"renew", "etcd-server", "scheduler.conf", "--certificate-validity", "24h"}, n.flags()...)...)
+	cron := append([]string{"renew", "all", "--if-expires-within", "48h", "--restart-control-plane", "--manifest-dir", manifests,
+		"--restart-timeout", "1s"}, n.flags()...)
+	state := filepath.Join(n.dir, ".certctl-restarts.json")
+	day := func(name string, wantCode int, extra ...string) (result, restartSummary) {
+		t.Helper()
+		r := runCode(t, bin, append(append([]string{}, cron...), extra...)...)
+		var s restartSummary
+		if slices.Contains(extra, "json") {
+			if err := json.Unmarshal([]byte(r.out), &s); err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, r.out)
+			}
+		}
+		if r.code != wantCode {
+			t.Fatalf("%s: exit %d, want %d\n%s%s", name, r.code, wantCode, r.out, r.errOut)
+		}
+		return r, s
+	}
+
+	_, s := day("the renewal", 1, "-o", "json")
+	if len(s.Restarts) != 2 || s.Restarts[0].Status != "unreachable" || s.Restarts[1].Status != "skipped" {
+		t.Errorf("restarts %+v", s.Restarts)
+	}
+	if len(s.PendingRestarts) != 2 || s.PendingRestarts[0].Component != "etcd" || !strings.Contains(s.PendingRestarts[0].Reason, "not reachable") ||
+		s.PendingRestarts[1].Component != "kube-scheduler" || !slices.Equal(s.PendingRestarts[1].Files, []string{filepath.Join(n.dir, "scheduler.conf")}) {
+		t.Errorf("pending %+v", s.PendingRestarts)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("nothing remembered: %v", err)
+	}
+	if annotation(t, filepath.Join(manifests, "kube-scheduler.yaml")) != "" {
+		t.Error("kube-scheduler was annotated after etcd failed")
+	}
+
+	r, s := day("the next day, etcd still down", 1, "-o", "json")
+	if s.Status != "error" || len(s.Restarts) != 2 || len(s.PendingRestarts) != 2 || !strings.Contains(s.Error, "etcd is not reachable") {
+		t.Errorf("retry: %+v\n%s", s, r.errOut)
+	}
+	plain := runCode(t, bin, append([]string{"renew", "all", "--if-expires-within", "48h"}, n.flags()...)...)
+	if plain.code != 2 || !strings.Contains(plain.out, "[warning] etcd, kube-scheduler must still be restarted") || !strings.Contains(plain.out, state) {
+		t.Errorf("without --restart-control-plane: exit %d\n%s%s", plain.code, plain.out, plain.errOut)
+	}
+
+	serving, err := tls.LoadX509KeyPair(filepath.Join(n.certDir, "etcd", "server.crt"), filepath.Join(n.certDir, "etcd", "server.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	playKubelet(t, filepath.Join(manifests, "etcd.yaml"), etcdPort, &serving)
+	playKubelet(t, filepath.Join(manifests, "kube-scheduler.yaml"), schedulerPort, nil)
+	r, s = day("the kubelet is back", 0, "-o", "json", "--restart-timeout", "20s")
+	if s.Status != "restarted" || len(s.Restarts) != 2 || s.Restarts[0].Status != "serving-new-certificate" || s.Restarts[1].Status != "restarted" || len(s.PendingRestarts) != 0 {
+		t.Errorf("retry: %+v\n%s", s, r.errOut)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("%s stays after the restarts: %v", state, err)
+	}
+	if r := runCode(t, bin, append(append([]string{}, cron...), "--quiet")...); r.code != 2 || r.out+r.errOut != "" {
+		t.Errorf("the day after: exit %d, output %q", r.code, r.out+r.errOut)
+	}
+}
+
+// TestCronMissingFileIsNothingToDo: on a node without super-admin.conf
+// (every control-plane node but the first), the daily run reports it and
+// has nothing to do: exit 2, not 0 every day.
+func TestCronMissingFileIsNothingToDo(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	os.Remove(filepath.Join(n.dir, "super-admin.conf"))
+	r := runCode(t, bin, append([]string{"renew", "all", "--if-expires-within", "720h"}, n.flags()...)...)
+	if r.code != 2 || !strings.Contains(r.out, "super-admin.conf not found, skipped") || !strings.Contains(r.out, "Nothing to do") || r.errOut != "" {
+		t.Errorf("exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(n.dir, "certctl-backups")); !os.IsNotExist(err) {
+		t.Errorf("a backup was made: %v", err)
+	}
 }
