@@ -69,18 +69,12 @@ func (r *restartOptions) load(warn io.Writer) error {
 	return nil
 }
 
-// restart restarts the components that read the changed files. want lists
-// the components that renewal says read them (renewal.Result.Restarts):
+// restartOwed restarts the components that read the changed files. want
+// lists the components that renewal says read them (renewal.Result.Restarts):
 // one of those without a manifest in the folder (run another way) is
 // reported, for the user to restart. One whose manifest does not name the
 // files does not read them (etcd and etcd-healthcheck-client, which only
-// old kubeadm's exec probe used) and needs no restart. Nothing is
-// remembered for the next run: see restartOwed.
-func (r *restartOptions) restart(ctx context.Context, out io.Writer, changed []string, want []renewal.Restart) ([]staticpods.Result, []string, error) {
-	return r.restartRecorded(ctx, out, changed, want, nil, time.Now())
-}
-
-// restartOwed is restart for a renewal, which remembers in
+// old kubeadm's exec probe used) and needs no restart. It remembers in
 // staticpods.PendingFileName, beside certDir, the restarts it still owes:
 // it adds the components that read the changed files to those an earlier
 // run left owed, writes that down before the first restart, retries the

@@ -135,7 +135,9 @@ func (o *restoreOptions) run(cmd *cobra.Command, name string) error {
 	}
 	writeRestore(out, dir, res)
 	if o.restart.enabled && len(res.Restored) > 0 {
-		_, _, err := o.restart.restart(cmd.Context(), out, res.Restored, nil)
+		// As renew: a restart that fails is remembered, and retried by the
+		// next renew --restart-control-plane.
+		_, _, _, err := o.restart.restartOwed(cmd.Context(), out, o.certDir, res.Restored, nil, time.Now())
 		return err
 	}
 	return nil
