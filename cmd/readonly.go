@@ -20,7 +20,9 @@ import (
 // taken, without waiting, only when there is something to recover (an
 // interrupted transaction, or a temporary file left by a killed write);
 // recoverIfUnlocked then finishes it first, or reads the files as they are
-// when another certctl holds the lock and is working on them.
+// when another certctl holds the lock and is working on them, or when the
+// recovery fails: a read-only command warns, and still reports what is on
+// disk.
 //
 // A renewal may also start while read runs, and replace a certificate and
 // its key by two renames that read could see half done. Every transaction

@@ -55,6 +55,13 @@ func lockAndRecover(ctx context.Context, errOut io.Writer, certDir string, wait 
 // and must not be touched: the command reads the files as they are. When
 // the lock cannot be taken at all (a user who may not write beside the
 // certificate folder), there is nothing such a user could recover either.
+//
+// When recovery itself fails (a committed renewal whose next rename the
+// kernel refuses, say an immutable key), the command does not fail: it
+// says so on one line and reads the files as they are, so that
+// check-expiration still reports what is on disk, a certificate that does
+// not match its key included, instead of only the recovery's error. The
+// transaction stays; the next certctl command retries it.
 func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
 	l, err := acquire(ctx, certDir, 0)
 	var held *lock.HeldError
@@ -68,8 +75,7 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 		return nil, err
 	}
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
-		l.Release()
-		return nil, err
+		fmt.Fprintf(errOut, "[warning] %v; reading the files as they are (every certctl command retries it)\n", err)
 	}
 	return func() { l.Release() }, nil
 }

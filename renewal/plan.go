@@ -13,6 +13,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/kubeconfig"
 	"github.com/certctl/certctl/pki"
 )
@@ -96,7 +97,7 @@ func (p *planner) read(t Target) (*item, error) {
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
 	} else if err != nil {
-		return nil, fmt.Errorf("%w: %s", err, fixPermissions)
+		return nil, err
 	}
 	if t.Kubeconfig {
 		err = p.readKubeconfig(it)
@@ -132,6 +133,14 @@ func (p *planner) read(t Target) (*item, error) {
 
 const fixPermissions = "run certctl as root, or fix the permissions of the folder"
 
+// withPermissionHint says what to do about a permission error.
+func withPermissionHint(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w: %s", err, fixPermissions)
+	}
+	return err
+}
+
 func (p *planner) readPair(it *item) error {
 	certs, err := pki.ParseCerts(it.cert.data)
 	if err != nil {
@@ -141,7 +150,7 @@ func (p *planner) readPair(it *item) error {
 	if it.key, err = readOld(it.keyPath); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s exists but its key %s does not: restore the key from a backup, or remove the certificate and run `certctl init-phase %s`", it.path, it.keyPath, initPhase(it.Target))
 	} else if err != nil {
-		return fmt.Errorf("%w: %s", err, fixPermissions)
+		return err
 	}
 	if it.oldKey, err = pki.ParsePrivateKey(it.key.data); err != nil {
 		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", it.keyPath, err, initPhase(it.Target))
@@ -220,23 +229,34 @@ func initPhase(t Target) string {
 	return "certs " + t.Name
 }
 
-// readOld reads a file with its mode and owner.
+// readOld reads a file that certctl is to replace (or back up), with its
+// mode and owner. It refuses what a transaction cannot replace (see
+// txn.Replaceable): a symbolic link, which would be replaced itself while
+// the file it points to kept the old certificate or key, and whose backup
+// would be the link. A file that does not exist is an fs.ErrNotExist
+// error; an error that permissions cause says what to do.
 func readOld(path string) (*oldFile, error) {
+	lst, err := txn.Replaceable(path)
+	if err != nil {
+		return nil, withPermissionHint(err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, withPermissionHint(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("check %s: %w", path, err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+	if lst == nil || !os.SameFile(lst, st) {
+		// Created, or replaced by a link, since the Lstat: not under
+		// certctl's lock, so by someone else.
+		return nil, fmt.Errorf("%s changed while certctl read it: run certctl again", path)
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, withPermissionHint(fmt.Errorf("read %s: %w", path, err))
 	}
 	o := &oldFile{path: path, data: data, mode: st.Mode().Perm()}
 	o.uid, o.gid = owner(st)

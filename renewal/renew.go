@@ -79,10 +79,12 @@ type Result struct {
 }
 
 // Renew renews targets from the CAs in o.CertDir. Every file is read and
-// checked first: a bad file anywhere fails the run before any key is made
-// or any file written. Then the new keys are generated on every core, the
-// certificates signed, and the old files (into the backup) and new ones
-// replaced in one transaction.
+// checked first, and that it can be replaced (not a symbolic link, not
+// immutable, in a folder certctl may write, see txn.Check): a bad file
+// anywhere fails the run before any key is made or any file written. Then
+// the new keys are generated on every core, the certificates signed, and
+// the old files (into the backup) and new ones replaced in one
+// transaction.
 //
 // The caller must hold certctl's lock (internal/lock) and
 // have run txn.Recover (cmd does both for every command).
@@ -116,11 +118,47 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if len(items) == 0 {
 		return res, nil
 	}
+	var b *backup
+	if !o.NoBackup {
+		root, err := BackupRoot(o.CertDir)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = planBackup(root, now, o, items); err != nil {
+			return nil, err
+		}
+	}
+	// What the commit would refuse (an immutable file, a read-only
+	// folder), refused before keys are made or CSRs sent.
+	if err := txn.Check(replaced(items, b, o.ReuseKey)); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
 	keys.forItems(items, &o)
-	if res.Renewed, res.BackupDir, err = renewItems(ctx, items, keys, &o, now); err != nil {
+	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
 		return nil, err
 	}
+	if b != nil {
+		res.BackupDir = b.dir
+	}
 	return res, nil
+}
+
+// replaced lists the files a renewal of items writes: the backup's, then
+// each item's certificate or kubeconfig, and key unless reuseKey.
+func replaced(items []*item, b *backup, reuseKey bool) []string {
+	var out []string
+	if b != nil {
+		for _, f := range b.files {
+			out = append(out, f.Target)
+		}
+	}
+	for _, it := range items {
+		out = append(out, it.path)
+		if !it.Kubeconfig && !reuseKey {
+			out = append(out, it.keyPath)
+		}
+	}
+	return out
 }
 
 func (o *Options) setDefaults() error {
@@ -144,12 +182,12 @@ func (o *Options) setDefaults() error {
 }
 
 // renewItems makes the keys and certificates of checked items and replaces
-// the files, with the backup, in one transaction. It returns what it
-// renewed and the backup folder.
-func renewItems(ctx context.Context, items []*item, keys *keySource, o *Options, now time.Time) ([]Renewed, string, error) {
+// the files, with the backup b (nil: none), in one transaction. It returns
+// what it renewed.
+func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
 	root, err := txn.Root(o.CertDir)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	// The keys are being made in the background; everything else (the
 	// backup, signing, staging) overlaps with them, and only the commit
@@ -157,28 +195,22 @@ func renewItems(ctx context.Context, items []*item, keys *keySource, o *Options,
 	var issued []Issued
 	if o.Issuer != nil {
 		if issued, err = obtain(ctx, items, o, now); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	id, err := txn.NewID(now, o.Rand)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	t, err := txn.Begin(root, id, now)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer t.Abort() // does nothing once committed
-	var backupDir string
-	if !o.NoBackup {
-		b, err := planBackup(filepath.Join(filepath.Dir(root), BackupDirName), now, *o, items)
-		if err != nil {
-			return nil, "", err
-		}
+	if b != nil {
 		if err := addAll(t, b.files); err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		backupDir = b.dir
 	}
 	var renewed []Renewed
 	for i, it := range items {
@@ -190,17 +222,17 @@ func renewItems(ctx context.Context, items []*item, keys *keySource, o *Options,
 			files, r, err = it.sign(ctx, keys, i, o)
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("renew %s: %w", it.Name, err)
+			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
 		if err := addAll(t, files); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		renewed = append(renewed, r)
 	}
 	if err := t.Commit(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return renewed, backupDir, nil
+	return renewed, nil
 }
 
 // sign makes it's new certificate with the CA on disk, for the i-th key.

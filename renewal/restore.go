@@ -76,7 +76,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	for _, f := range files {
 		cur, err := readOld(f.Target)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", err, fixPermissions)
+			return nil, err
 		}
 		if cur != nil && bytes.Equal(cur.data, f.Data) && cur.mode == f.Mode {
 			res.Unchanged = append(res.Unchanged, f.Target)
@@ -143,10 +143,17 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 		}
 		p := filepath.Join(dir, f.Backup)
 		data, err := os.ReadFile(p)
+		sum := sha256.Sum256(data)
+		if dest, lerr := os.Readlink(p); lerr == nil && (err != nil || hex.EncodeToString(sum[:]) != f.SHA256) {
+			// What an older certctl saved of a symlinked certificate:
+			// the link, whose target renewal left as it was or which
+			// points nowhere from the backup folder.
+			return nil, fmt.Errorf("backup file %s is a symbolic link to %s, not a copy of the old file, and does not lead to its content: nothing restored; restore another backup, or the file by hand", p, dest)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read backup file: %w", err)
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
+		if hex.EncodeToString(sum[:]) != f.SHA256 {
 			return nil, fmt.Errorf("backup file %s does not match its SHA-256 in %s (damaged or edited): nothing restored", p, BackupManifestName)
 		}
 		out = append(out, txn.File{Target: f.Path, Data: data, Mode: fs.FileMode(mode), UID: f.UID, GID: f.GID})

@@ -52,7 +52,7 @@ func apply(dir string, m manifest, n int, verify bool) error {
 		}
 		if err := os.Rename(staged, e.Target); err != nil {
 			if !errors.Is(err, syscall.EXDEV) {
-				return fmt.Errorf("replace %s: %w", e.Target, err)
+				return explainReplace(e.Target, err)
 			}
 			// The target is on another file system (a cert folder that is
 			// a mount point of its own): copy it atomically instead. The
@@ -86,6 +86,9 @@ func mkdirAll(dir string) ([]string, error) {
 		return nil, nil
 	}
 	if err := os.MkdirAll(dir, TargetDirMode); err != nil {
+		if cerr := checkDir(filepath.Dir(missing[0]), false); cerr != nil {
+			return nil, cerr
+		}
 		return nil, fmt.Errorf("create folder %s: %w", dir, err)
 	}
 	return missing, nil
@@ -97,7 +100,7 @@ func copyOver(staged string, e entry) error {
 		return fmt.Errorf("read staged file %s: %w", staged, err)
 	}
 	if err := atomicfile.WriteFile(e.Target, data, e.Mode); err != nil {
-		return fmt.Errorf("replace %s: %w", e.Target, err)
+		return explainReplace(e.Target, err)
 	}
 	if os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
 		if err := os.Chown(e.Target, e.UID, e.GID); err != nil {

@@ -78,7 +78,15 @@ func recoverOne(root, dir string) (Outcome, []string, error) {
 	o := Outcome{ID: filepath.Base(dir)}
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		// Not committed: no target was touched. Discard the staged files.
+		// Not committed: no target was touched. Discard the folders
+		// Commit made for new targets (before the list, which a kill in
+		// between would otherwise lose), then the staged files.
+		if data, err := os.ReadFile(filepath.Join(dir, foldersName)); err == nil {
+			var folders []string
+			if json.Unmarshal(data, &folders) == nil {
+				removeFolders(folders)
+			}
+		}
 		if err := os.RemoveAll(dir); err != nil {
 			return o, nil, fmt.Errorf("discard interrupted transaction %s: %w", dir, err)
 		}

@@ -17,6 +17,12 @@
 //  3. renames each staged file over its target, fsyncs the targets' folders,
 //     then removes ROOT/ID and ROOT.
 //
+// Before step 2, Commit proves that step 3 can succeed (see check.go):
+// every target is a regular file or absent, neither immutable nor
+// append-only, in a folder certctl may write; the folders of new targets
+// (a backup folder) are created then, and recorded in ROOT/ID, so that an
+// abort or a discarded transaction removes them again.
+//
 // Recover, run under certctl's lock (internal/lock) before a command reads
 // or writes the folders, rolls a transaction with a manifest forward (step 3
 // is idempotent: a staged file that is gone was renamed already) and
@@ -48,6 +54,10 @@ const DirName = ".certctl-txn"
 
 // manifestName is the commit mark inside a transaction's folder.
 const manifestName = "manifest.json"
+
+// foldersName, in a transaction's folder, lists the folders Commit created
+// before its commit point: discarding the transaction removes them.
+const foldersName = "folders.json"
 
 // manifestVersion is the format of manifest.json. A Recover that finds a
 // version it does not know refuses to touch the transaction.
@@ -88,11 +98,12 @@ type entry struct {
 // Txn is a transaction being built. It is not safe for concurrent use, and
 // the caller must hold certctl's lock (internal/lock) from Begin to Commit.
 type Txn struct {
-	root string
-	dir  string
-	m    manifest
-	done bool
-	sync syncer // fsyncs of the staged files, started by Add
+	root    string
+	dir     string
+	m       manifest
+	done    bool
+	sync    syncer   // fsyncs of the staged files, started by Add
+	created []string // folders made by Commit before its commit point
 }
 
 // Begin creates an empty transaction in root (see Root). id names its folder
@@ -137,7 +148,9 @@ type File struct {
 	// and owner are Mode, UID and GID (a file about to be replaced, read
 	// under the lock): it is staged as a hard link to it, which copies no
 	// data and needs no fsync — how backups are made. Where a link is
-	// impossible (another file system), Data is written.
+	// impossible (another file system, an immutable file), or LinkFrom is
+	// not a regular file of Data's size (a symbolic link, which link(2)
+	// would link itself), Data is written.
 	LinkFrom string
 }
 
@@ -158,7 +171,7 @@ func (t *Txn) Add(f File) error {
 	name := strconv.Itoa(len(t.m.Entries))
 	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
 	staged := filepath.Join(t.dir, name)
-	if f.LinkFrom == "" || os.Link(f.LinkFrom, staged) != nil {
+	if !linkStaged(f, staged) {
 		if err := writeStaged(staged, f.Data, e); err != nil {
 			return err
 		}
@@ -170,6 +183,22 @@ func (t *Txn) Add(f File) error {
 	return nil
 }
 
+// linkStaged stages f as a hard link to f.LinkFrom, and reports whether
+// it did. link(2) does not follow a symbolic link: LinkFrom being one
+// would stage the link, not the content, and a backup of a relative link
+// points nowhere once moved. So the staged file must be a regular file of
+// Data's size, or it is removed and Data written instead.
+func linkStaged(f File, staged string) bool {
+	if f.LinkFrom == "" || os.Link(f.LinkFrom, staged) != nil {
+		return false
+	}
+	if st, err := os.Lstat(staged); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(f.Data)) {
+		return true
+	}
+	os.Remove(staged)
+	return false
+}
+
 // Targets lists the targets added so far, in order.
 func (t *Txn) Targets() []string {
 	out := make([]string, len(t.m.Entries))
@@ -179,18 +208,27 @@ func (t *Txn) Targets() []string {
 	return out
 }
 
-// Commit makes the transaction durable, then replaces every target. Once
-// the manifest is written the transaction is committed: if Commit fails or
-// the process dies after that point, Recover finishes it.
+// Commit checks that every target can be replaced (see preflight) and
+// creates the folders that new targets need, then makes the transaction
+// durable and replaces every target. A failed check aborts the
+// transaction: no target is touched. Once the manifest is written the
+// transaction is committed: if Commit fails or the process dies after that
+// point, Recover finishes it.
 func (t *Txn) Commit() error {
 	if t.done {
 		return fmt.Errorf("txn: commit %s: transaction already ended", t.dir)
 	}
 	t.done = true
+	create, err := preflight(t.m.Entries)
+	if err == nil {
+		err = t.makeFolders(create)
+	}
+	if err != nil {
+		t.discard()
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
 	if err := t.writeManifest(); err != nil {
-		t.sync.wait()
-		os.RemoveAll(t.dir)
-		removeIfEmpty(t.root)
+		t.discard()
 		return err
 	}
 	if err := apply(t.dir, t.m, len(t.m.Entries), false); err != nil {
@@ -206,12 +244,62 @@ func (t *Txn) Abort() error {
 		return nil
 	}
 	t.done = true
+	return t.discard()
+}
+
+// discard removes what an uncommitted transaction made: its staged files
+// and the folders Commit created.
+func (t *Txn) discard() error {
 	t.sync.wait() // the fsyncs of files about to be removed; their errors do not matter
+	removeFolders(t.created)
 	if err := os.RemoveAll(t.dir); err != nil {
 		return fmt.Errorf("remove transaction folder %s: %w", t.dir, err)
 	}
 	removeIfEmpty(t.root)
 	return nil
+}
+
+// makeFolders creates folders (outermost first) with TargetDirMode, after
+// listing them in the transaction's folder, so that the backup folder
+// exists before the commit point and a discarded transaction, even one
+// discarded by Recover after a kill, leaves none behind. Their entries in
+// their parents are fsynced with the staged files, before the commit.
+func (t *Txn) makeFolders(folders []string) error {
+	if len(folders) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(folders)
+	if err != nil {
+		return fmt.Errorf("txn: encode folder list: %w", err)
+	}
+	record := filepath.Join(t.dir, foldersName)
+	if err := writeStaged(record, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
+		return err
+	}
+	t.sync.start(record)
+	for _, d := range folders {
+		if err := os.Mkdir(d, TargetDirMode); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				continue // made meanwhile (certctl's lock keeps other certctls out, not people)
+			}
+			if cerr := checkDir(filepath.Dir(d), false); cerr != nil {
+				return cerr
+			}
+			return fmt.Errorf("create folder %s: %w", d, err)
+		}
+		t.created = append(t.created, d)
+		t.sync.start(filepath.Dir(d))
+	}
+	return nil
+}
+
+// removeFolders removes folders made for a transaction that was not
+// committed, innermost first. A folder that is not empty (someone put a
+// file in it) or is gone stays as it is.
+func removeFolders(folders []string) {
+	for i := len(folders) - 1; i >= 0; i-- {
+		_ = os.Remove(folders[i])
+	}
 }
 
 // writeManifest is the commit point. The staged files and the manifest
@@ -231,6 +319,9 @@ func (t *Txn) writeManifest() error {
 		return err
 	}
 	t.sync.start(tmp)
+	// The folder too: a staged hard link (a backup) has no data to sync,
+	// only its name here, which must be durable before the commit.
+	t.sync.start(t.dir)
 	if err := t.sync.wait(); err != nil {
 		return err
 	}

@@ -82,6 +82,13 @@ func (tr tree) check(t *testing.T, wantNew bool) {
 	if _, err := os.Stat(tr.root); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("transaction folder %s still exists (err %v)", tr.root, err)
 	}
+	// The new file's folders are made before the commit point: an
+	// uncommitted transaction must remove them.
+	if backups := filepath.Join(filepath.Dir(tr.root), "certctl-backups"); !wantNew {
+		if _, err := os.Stat(backups); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("folder %s made for the transaction still exists (err %v)", backups, err)
+		}
+	}
 }
 
 func TestCommit(t *testing.T) {
@@ -146,6 +153,18 @@ func TestRecover(t *testing.T) {
 			os.Mkdir(tx.dir, 0o700)
 		}, false},
 		{"empty root", func(t *testing.T, tx *Txn) { os.RemoveAll(tx.dir) }, false},
+		{"folders made, not committed", func(t *testing.T, tx *Txn) {
+			create, err := preflight(tx.m.Entries)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.makeFolders(create); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Dir(tx.m.Entries[2].Target)); err != nil {
+				t.Fatalf("makeFolders did not make the new file's folder: %v", err)
+			}
+		}, false},
 		{"committed, nothing renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 0) }, true},
 		{"committed, one renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 1) }, true},
 		{"committed, two renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 2) }, true},
@@ -192,6 +211,13 @@ func TestRecover(t *testing.T) {
 // as a commit killed at that point does.
 func commitUpTo(t *testing.T, tx *Txn, n int) {
 	t.Helper()
+	create, err := preflight(tx.m.Entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.makeFolders(create); err != nil {
+		t.Fatal(err)
+	}
 	if err := tx.writeManifest(); err != nil {
 		t.Fatal(err)
 	}

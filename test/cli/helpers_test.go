@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"io/fs"
 	"maps"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -196,7 +198,9 @@ func verifyOpenSSL(t *testing.T, pairs []pair) {
 	}
 }
 
-// leftovers lists staging folders and temporary files under dir.
+// leftovers lists staging folders, temporary files and backup folders
+// without backup.json (a transaction makes its backup folder before it
+// commits, and must remove it when it is discarded) under dir.
 func leftovers(dir string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -206,6 +210,11 @@ func leftovers(dir string) []string {
 		}
 		if d.Name() == ".certctl-txn" || strings.Contains(d.Name(), ".tmp-") {
 			out = append(out, p)
+		}
+		if d.IsDir() && filepath.Base(filepath.Dir(p)) == "certctl-backups" {
+			if _, err := os.Stat(filepath.Join(p, "backup.json")); err != nil {
+				out = append(out, p+" (a backup folder without backup.json)")
+			}
 		}
 		return nil
 	})
@@ -247,4 +256,86 @@ func parseCert(t *testing.T, path string) *x509.Certificate {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return c
+}
+
+// requireChattr skips the test unless chattr +i works here: it needs
+// root (CAP_LINUX_IMMUTABLE) and a file system with the flags, which a
+// probe file in a folder of the test shows.
+func requireChattr(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("chattr +i and +a need root (CAP_LINUX_IMMUTABLE)")
+	}
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skipf("no chattr to make files immutable: %v", err)
+	}
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
+		t.Skipf("the test file system does not support chattr +i: %v: %s", err, out)
+	}
+	if out, err := exec.Command("chattr", "-i", probe).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i %s: %v: %s", probe, err, out)
+	}
+}
+
+// chattr runs chattr FLAG PATH ("+i", "-i", "+a"); a flag set is cleared
+// when the test ends, before t.TempDir's removal, which it would block.
+func chattr(t *testing.T, flag, path string) {
+	t.Helper()
+	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
+		t.Fatalf("chattr %s %s: %v: %s", flag, path, err, out)
+	}
+	if flag[0] == '+' {
+		t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
+	}
+}
+
+// nobody is the user certctl runs as to meet permissions, which root
+// ignores.
+var nobody = &syscall.Credential{Uid: 65534, Gid: 65534}
+
+// giveToNobody makes the node nobody's, and the folders above it, up to
+// the system's temporary folder, searchable by nobody. It skips the test
+// when not root.
+func giveToNobody(t *testing.T, n node) *syscall.Credential {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("running certctl as another user needs root")
+	}
+	for d := filepath.Dir(n.dir); d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := filepath.WalkDir(n.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(nobody.Uid), int(nobody.Gid))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nobody
+}
+
+// runAll runs certctl, as cred when not nil, and returns its exit status,
+// stdout and stderr.
+func runAll(t *testing.T, cred *syscall.Credential, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run certctl: %v", err)
+	}
+	return cmd.ProcessState.ExitCode(), o.String(), e.String()
 }

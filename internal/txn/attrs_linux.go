@@ -1,0 +1,39 @@
+package txn
+
+import "golang.org/x/sys/unix"
+
+// The inode flags of chattr(1), from linux/fs.h (golang.org/x/sys/unix
+// has the ioctl's number but not these).
+const (
+	fsImmutableFL = 0x10 // FS_IMMUTABLE_FL, chattr +i
+	fsAppendFL    = 0x20 // FS_APPEND_FL, chattr +a
+)
+
+// attrs reports whether path (followed if a link) is immutable or
+// append-only, as lsattr(1) does: FS_IOC_GETFLAGS, or statx's attributes
+// when path cannot be opened (a file another user may read only, on which
+// a non-root certctl still renames). A file system without the flags, or
+// a path certctl can neither open nor stat, has neither: the rename is
+// then the test, and its error is explained afterwards.
+func attrs(path string) (immutable, appendOnly bool) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+		unix.Close(fd)
+		if err == nil {
+			return flags&fsImmutableFL != 0, flags&fsAppendFL != 0
+		}
+	}
+	var stx unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, path, 0, 0, &stx) != nil {
+		return false, false
+	}
+	known := stx.Attributes_mask & stx.Attributes
+	return known&unix.STATX_ATTR_IMMUTABLE != 0, known&unix.STATX_ATTR_APPEND != 0
+}
+
+// writable reports why the calling user may not create, remove and rename
+// files in dir: EACCES, EROFS (a read-only mount), EPERM (immutable).
+func writable(dir string) error {
+	return unix.Access(dir, unix.W_OK|unix.X_OK)
+}

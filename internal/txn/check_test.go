@@ -1,0 +1,247 @@
+package txn
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// requireChattr skips the test unless chattr +i works here: it needs
+// Linux, root (CAP_LINUX_IMMUTABLE) and a file system with the flags,
+// which a probe file on the test's own file system shows.
+func requireChattr(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("immutable and append-only files are checked on Linux only")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("chattr +i and +a need root (CAP_LINUX_IMMUTABLE)")
+	}
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skipf("no chattr to make files immutable: %v", err)
+	}
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
+		t.Skipf("the test file system does not support chattr +i: %v: %s", err, out)
+	}
+	if out, err := exec.Command("chattr", "-i", probe).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i %s: %v: %s", probe, err, out)
+	}
+}
+
+// chattr sets flag ("+i", "+a") on path, and clears it when the test ends
+// (before t.TempDir's removal, which it would block).
+func chattr(t *testing.T, flag, path string) {
+	t.Helper()
+	requireChattr(t)
+	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
+		t.Fatalf("chattr %s %s: %v: %s", flag, path, err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
+}
+
+// TestCommitRefusesWhatCannotBeReplaced: a target that a rename could not
+// replace fails Commit before its commit point, with one line naming the
+// file and what to do, and leaves the tree byte-identical: no staged file,
+// no new folder.
+func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
+	tests := []struct {
+		name  string
+		spoil func(t *testing.T, tr tree) []string // returns what the error must say
+	}{
+		{"immutable file", func(t *testing.T, tr tree) []string {
+			chattr(t, "+i", tr.files[1])
+			return []string{"cannot replace " + tr.files[1], "immutable", "chattr -i " + tr.files[1]}
+		}},
+		{"append-only file", func(t *testing.T, tr tree) []string {
+			chattr(t, "+a", tr.files[0])
+			return []string{"cannot replace " + tr.files[0], "append-only", "chattr -a " + tr.files[0]}
+		}},
+		{"immutable folder", func(t *testing.T, tr tree) []string {
+			chattr(t, "+i", tr.certDir)
+			return []string{"cannot write in folder " + tr.certDir, "chattr -i " + tr.certDir}
+		}},
+		{"append-only folder", func(t *testing.T, tr tree) []string {
+			chattr(t, "+a", tr.certDir)
+			return []string{"cannot replace files in folder " + tr.certDir, "chattr -a " + tr.certDir}
+		}},
+		{"immutable folder above a new folder", func(t *testing.T, tr tree) []string {
+			backups := filepath.Join(filepath.Dir(tr.certDir), "certctl-backups")
+			if err := os.Mkdir(backups, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			chattr(t, "+i", backups)
+			return []string{"cannot write in folder " + backups, "chattr -i " + backups}
+		}},
+		{"read-only folder", func(t *testing.T, tr tree) []string {
+			if os.Geteuid() == 0 {
+				t.Skip("root writes in a read-only folder; test/cli TestUnreplaceableFiles runs certctl as nobody for this")
+			}
+			if err := os.Chmod(tr.certDir, 0o500); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(tr.certDir, 0o755) })
+			return []string{"cannot write in folder " + tr.certDir, "permission denied", "fix the permissions"}
+		}},
+		{"symbolic link", func(t *testing.T, tr tree) []string {
+			shared := filepath.Join(filepath.Dir(tr.certDir), "shared.key")
+			if err := os.Rename(tr.files[1], shared); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("../shared.key", tr.files[1]); err != nil {
+				t.Fatal(err)
+			}
+			return []string{tr.files[1] + " is a symbolic link to ../shared.key", "replace the link by the file", shared}
+		}},
+		{"folder where a file is", func(t *testing.T, tr tree) []string {
+			if err := os.Remove(tr.files[0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(tr.files[0], 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return []string{tr.files[0] + " is not a regular file"}
+		}},
+		{"file where a folder is needed", func(t *testing.T, tr tree) []string {
+			backups := filepath.Join(filepath.Dir(tr.certDir), "certctl-backups")
+			if err := os.WriteFile(backups, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{backups + " is not a folder", "move it away"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTree(t)
+			want := tt.spoil(t, tr)
+			parent := filepath.Dir(tr.certDir)
+			before := treetest.Snapshot(t, parent)
+			tx := tr.stage(t)
+			err := tx.Commit()
+			treetest.ErrMentions(t, err, append(want, "nothing was changed")...)
+			treetest.AssertSame(t, before, treetest.Snapshot(t, parent))
+			// Aborted: a later Abort is a no-op, and nothing is left to recover.
+			if err := tx.Abort(); err != nil {
+				t.Errorf("Abort after a refused Commit: %v", err)
+			}
+			if r, err := Recover(tr.root); err != nil || !r.Empty() {
+				t.Errorf("Recover after a refused Commit = %+v, %v; want nothing to do", r, err)
+			}
+		})
+	}
+}
+
+// TestRecoverRetriesWhatCannotBeReplaced: when a target cannot be replaced
+// after the commit point (made immutable in the meantime), Recover says
+// which file and what to do, keeps the transaction, and finishes it once
+// that is done.
+func TestRecoverRetriesWhatCannotBeReplaced(t *testing.T) {
+	requireChattr(t)
+	tr := newTree(t)
+	tx := tr.stage(t)
+	commitUpTo(t, tx, 1) // the certificate is new, its key is not yet
+	chattr(t, "+i", tr.files[1])
+
+	_, err := Recover(tr.root)
+	treetest.ErrMentions(t, err, tx.dir, "cannot replace "+tr.files[1], "chattr -i "+tr.files[1])
+	if _, err := os.Stat(filepath.Join(tx.dir, manifestName)); err != nil {
+		t.Fatalf("the committed transaction was not kept for the next try: %v", err)
+	}
+	if data, _ := os.ReadFile(tr.files[1]); string(data) != "old apiserver.key" {
+		t.Errorf("%s = %q, want the old content while it is immutable", tr.files[1], data)
+	}
+
+	if out, err := exec.Command("chattr", "-i", tr.files[1]).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v: %s", err, out)
+	}
+	r, err := Recover(tr.root)
+	if err != nil {
+		t.Fatalf("Recover once the file may be replaced: %v", err)
+	}
+	if len(r.Transactions) != 1 || !r.Transactions[0].Committed {
+		t.Errorf("report = %+v, want one committed transaction", r)
+	}
+	tr.check(t, true)
+}
+
+// TestLinkFromSymlink: a backup staged from a symbolic link holds the
+// content, not the link (link(2) would link the symlink itself, and a
+// relative one points nowhere from the backup folder).
+func TestLinkFromSymlink(t *testing.T) {
+	tr := newTree(t)
+	link := filepath.Join(tr.certDir, "link.key")
+	if err := os.Symlink("apiserver.key", link); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := Begin(tr.root, "20260301T120000Z-00000004", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := tr.files[2]
+	if err := tx.Add(File{Target: backup, Data: []byte("old apiserver.key"), Mode: 0o600, UID: -1, GID: -1, LinkFrom: link}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Lstat(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Mode().IsRegular() {
+		t.Errorf("backup %s is %v, want a regular file", backup, st.Mode())
+	}
+	if data, _ := os.ReadFile(backup); string(data) != "old apiserver.key" {
+		t.Errorf("backup = %q", data)
+	}
+}
+
+func TestReplaceable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(dir, "abs.crt")
+	rel := filepath.Join(dir, "rel.crt")
+	dangling := filepath.Join(dir, "dangling.crt")
+	for p, to := range map[string]string{abs: file, rel: "ca.crt", dangling: "gone.crt"} {
+		if err := os.Symlink(to, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		path   string
+		exists bool
+		want   []string // in the error; none: no error
+	}{
+		{file, true, nil},
+		{filepath.Join(dir, "absent.crt"), false, nil},
+		{abs, false, []string{abs + " is a symbolic link to " + file, "cp -p --remove-destination " + file + " " + abs}},
+		{rel, false, []string{rel + " is a symbolic link to ca.crt", "cp -p --remove-destination " + file + " " + rel}},
+		{dangling, false, []string{dangling + " is a symbolic link to gone.crt", "replace the link by the file"}},
+		{dir, false, []string{dir + " is not a regular file"}},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.path), func(t *testing.T) {
+			st, err := Replaceable(tt.path)
+			if tt.want != nil {
+				treetest.ErrMentions(t, err, tt.want...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (st != nil) != tt.exists {
+				t.Errorf("Replaceable(%s) = %v, want exists %v", tt.path, st, tt.exists)
+			}
+		})
+	}
+}
