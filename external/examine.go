@@ -287,15 +287,9 @@ type replacingFile struct {
 // of the file there, else with mode.
 func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
 	f := replacingFile{File: txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}}
-	st, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
-	}
-	if err != nil {
-		return f, fmt.Errorf("check %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return f, fmt.Errorf("%s is not a regular file: certctl replaces regular files only", path)
+	st, err := txn.Replaceable(path)
+	if err != nil || st == nil {
+		return f, err
 	}
 	old, err := os.ReadFile(path)
 	if err != nil {

@@ -161,6 +161,17 @@ func TestImportRefusals(t *testing.T) {
 			reqfile.Write(reqPath(n), r)
 			n.sign(t, reqPath(n), nil, nil)
 		}, []string{"it lacks the extended key usages server auth"}},
+		{"installed certificate is a symbolic link", func(t *testing.T, n *extNode) {
+			n.sign(t, reqPath(n), nil, nil)
+			installed := filepath.Join(n.CertDir(), "apiserver.crt")
+			real := filepath.Join(t.TempDir(), "apiserver.crt")
+			if err := os.Rename(installed, real); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(real, installed); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"apiserver.crt is a symbolic link to", "replace the link by the file it points to"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)
