@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -29,7 +30,26 @@ type lockFlags struct {
 }
 
 func (f *lockFlags) addTo(fs *pflag.FlagSet) {
-	fs.DurationVar(&f.timeout, "lock-timeout", defaultLockTimeout, "how long to wait for another certctl command working on the same folders before giving up")
+	f.timeout = defaultLockTimeout
+	fs.Var((*nonNegativeDuration)(&f.timeout), "lock-timeout", "how long to wait for another certctl command working on the same folders before giving up (0: do not wait)")
+}
+
+// nonNegativeDuration is a duration flag that refuses a negative value
+// when it is parsed, in every command that has it.
+type nonNegativeDuration time.Duration
+
+func (d *nonNegativeDuration) String() string { return time.Duration(*d).String() }
+func (d *nonNegativeDuration) Type() string   { return "duration" }
+func (d *nonNegativeDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("must not be negative (0: do not wait)")
+	}
+	*d = nonNegativeDuration(v)
+	return nil
 }
 
 // lockAndRecover must run first in every command that writes the
@@ -130,8 +150,11 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 
 // withPermissionHint says what to do about a folder certctl may not read.
 func withPermissionHint(err error) error {
-	if errors.Is(err, fs.ErrPermission) {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("%w: run certctl as root, or fix the permissions", err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w: remount the file system read-write (--dry-run writes nothing)", err)
 	}
 	return err
 }

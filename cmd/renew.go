@@ -141,9 +141,6 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if err := o.cron.validate(cmd); err != nil {
 		return err
 	}
-	if o.lock.timeout < 0 {
-		return fmt.Errorf("--lock-timeout %v must not be negative (0: do not wait)", o.lock.timeout)
-	}
 	errOut := cmd.ErrOrStderr()
 	cluster, selected, err := o.selectTargets(cmd, args)
 	if err != nil {

@@ -3,12 +3,19 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/pkitest"
@@ -115,6 +122,34 @@ func TestRenewAllFindsNothing(t *testing.T) {
 			treetest.AssertSame(t, before, treetest.Snapshot(t, empty))
 		})
 	}
+}
+
+// TestLockTimeoutNotNegative: every command that takes the lock refuses a
+// negative --lock-timeout when it parses its flags, before any work.
+func TestLockTimeoutNotNegative(t *testing.T) {
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.LocalFlags().Lookup("lock-timeout") != nil {
+			paths = append(paths, path)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, append(slices.Clone(path), sub.Name()))
+		}
+	}
+	walk(NewRootCommand(io.Discard, io.Discard), nil)
+	if len(paths) < 5 {
+		t.Fatalf("only %d commands have --lock-timeout: %v", len(paths), paths)
+	}
+	dir := t.TempDir()
+	before := treetest.Snapshot(t, dir)
+	for _, p := range paths {
+		_, _, err := execute(t, append(p, "--lock-timeout", "-1s", "--cert-dir", filepath.Join(dir, "pki"))...)
+		if err == nil || !strings.Contains(err.Error(), "must not be negative (0: do not wait)") {
+			t.Errorf("%s --lock-timeout -1s: err = %v", strings.Join(p, " "), err)
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, dir))
 }
 
 func TestCheckExpirationExitCodes(t *testing.T) {
@@ -238,5 +273,20 @@ func TestLockWaits(t *testing.T) {
 	}
 	if _, err := os.Stat(staged); err != nil {
 		t.Errorf("check-expiration touched a transaction in progress: %v", err)
+	}
+}
+
+func TestWithPermissionHint(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EACCES}, "run certctl as root, or fix the permissions"},
+		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EROFS}, "remount the file system read-write (--dry-run writes nothing)"},
+		{errors.New("other"), "other"},
+	} {
+		if got := withPermissionHint(tt.err).Error(); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("withPermissionHint(%v) = %q, want it to end with %q", tt.err, got, tt.want)
+		}
 	}
 }

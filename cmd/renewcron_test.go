@@ -47,7 +47,7 @@ func TestCronFlagsRefused(t *testing.T) {
 		{[]string{"--jitter", "-1s"}, "--jitter -1s must not be negative"},
 		{[]string{"--keep-backups", "-1"}, "--keep-backups -1 must not be negative"},
 		{[]string{"--if-expires-within", "-1h"}, "--if-expires-within -1h0m0s must not be negative"},
-		{[]string{"--lock-timeout", "-1s"}, "--lock-timeout -1s must not be negative"},
+		{[]string{"--lock-timeout", "-1s"}, `"-1s" for "--lock-timeout" flag: must not be negative`},
 		{[]string{"--restart-control-plane", "--manifest-dir", filepath.Join(n.Dir, "nope")}, "pass --manifest-dir"},
 	} {
 		_, _, err := execute(t, append(append([]string{"renew", "all"}, flags...), tc.args...)...)
