@@ -55,6 +55,9 @@ func TestBadInputs(t *testing.T) {
 		{"corrupt CA", func(t *testing.T, n *node) {
 			write(t, n.path("pki/front-proxy-ca.crt"), []byte("\x00\x01"))
 		}, renewAt, []string{"parse CA certificate PKI/front-proxy-ca.crt"}},
+		{"CA file holds a leaf", func(t *testing.T, n *node) {
+			write(t, n.path("pki/front-proxy-ca.crt"), read(t, n.path("pki/front-proxy-client.crt")))
+		}, renewAt, []string{"PKI/front-proxy-ca.crt is not a CA certificate", "CA:FALSE", "restore the front-proxy-ca CA certificate"}},
 		{"missing CA certificate", func(t *testing.T, n *node) {
 			os.Remove(n.path("pki/front-proxy-ca.crt"))
 		}, renewAt, []string{"CA certificate PKI/front-proxy-ca.crt does not exist"}},

@@ -200,6 +200,9 @@ func (p *planner) readAuthority(a *authority, t Target) error {
 		return fmt.Errorf("parse CA certificate %s: %w: restore it from a backup", a.certPath, err)
 	}
 	a.cert = a.bundle[0]
+	if problem := pki.CAProblem(a.cert); problem != "" {
+		return fmt.Errorf("%s is not a CA certificate: %s; restore the %s CA certificate from a backup", a.certPath, problem, a.name)
+	}
 	if err := pki.ValidAt(a.cert, p.now); err != nil {
 		return fmt.Errorf("the CA %s cannot sign now: %w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", a.certPath, err, a.name)
 	}

@@ -92,6 +92,11 @@ func ValidityFor(now time.Time, expirationSeconds *int32, max time.Duration, ca 
 			d = r
 		}
 	}
+	// CapToCA alone would let a CA that expired less than Backdate ago
+	// issue a certificate already expired.
+	if err := pki.CAValidAt(ca, now); err != nil {
+		return pki.Validity{}, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
+	}
 	v, _, err := pki.CapToCA(pki.NewValidity(now, Backdate, d), ca)
 	if err != nil {
 		return v, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)

@@ -38,9 +38,12 @@ func TestValidityFor(t *testing.T) {
 			}
 		})
 	}
-	expired := newTestCA(t, "old", testNow.Add(-time.Minute*10))
-	if _, err := ValidityFor(testNow, nil, time.Hour, expired.Cert); !errors.Is(err, pki.ErrCAExpired) {
-		t.Errorf("expired CA: err = %v, want ErrCAExpired", err)
+	// Expired for longer than the backdate, and for less: neither signs.
+	for _, ago := range []time.Duration{10 * time.Minute, time.Minute} {
+		expired := newTestCA(t, "old", testNow.Add(-ago))
+		if _, err := ValidityFor(testNow, nil, time.Hour, expired.Cert); !errors.Is(err, pki.ErrCAExpired) {
+			t.Errorf("CA expired %v ago: err = %v, want ErrCAExpired", ago, err)
+		}
 	}
 }
 
