@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,7 +132,11 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		if o.warnWithin > 0 {
 			when = fmt.Sprintf("expire within %v or have expired", o.warnWithin)
 		}
-		return &ExitError{Code: ExitExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; renew them with `certctl renew` (CAs: see docs/renew.md)", len(soon), when, strings.Join(names, ", "))}
+		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
+		if slices.ContainsFunc(soon, func(c expiration.Certificate) bool { return c.Name == expiration.KubeletConf }) {
+			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
+		}
+		return &ExitError{Code: ExitExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
 	}
 	return nil
 }

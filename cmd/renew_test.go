@@ -290,3 +290,14 @@ func TestWithPermissionHint(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckExpirationKubeletHint: kubelet.conf expiring is not something
+// `certctl renew` fixes, and the error says whose it is to rotate.
+func TestCheckExpirationKubeletHint(t *testing.T) {
+	_, flags := renewNode(t)
+	if _, _, err := execute(t, append([]string{"init-phase", "kubeconfig", "kubelet"}, flags...)...); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := execute(t, append([]string{"check-expiration", "--warn-within", "87600h"}, flags...)...)
+	treetest.ErrMentions(t, err, "kubelet.conf (", "renew them with `certctl renew`", "kubelet.conf's is the kubelet's to rotate")
+}

@@ -13,7 +13,7 @@ import (
 func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, error) {
 	cert, inter, err := s.ReadCert(base)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, withFix(err, "restore the CA certificate from a backup")
 	}
 	if problem := pki.CAProblem(cert); problem != "" {
 		return nil, nil, fmt.Errorf("%s is not a CA certificate: %s; restore the CA, or point --cert-dir at the right folder", s.CertPath(base), problem)

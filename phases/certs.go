@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -247,11 +249,11 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	s := env.store()
 	cert, inter, err := s.ReadCert(p.BaseName)
 	if err != nil {
-		return err
+		return withFix(err, fmt.Sprintf("restore it from a backup, or remove it and %s to make a new pair", keyPath))
 	}
 	key, err := s.ReadKey(p.BaseName)
 	if err != nil {
-		return err
+		return withFix(err, fmt.Sprintf("restore it from a backup, or remove it and %s to make a new pair", certPath))
 	}
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
@@ -380,4 +382,13 @@ func hasServerAuth(p pki.Profile) bool {
 		}
 	}
 	return false
+}
+
+// withFix adds to err, about a file that exists but cannot be used, what
+// to do: fix the permissions when it cannot be read, else fix.
+func withFix(err error, fix string) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w: run certctl as root, or fix the permissions", err)
+	}
+	return fmt.Errorf("%w: %s", err, fix)
 }

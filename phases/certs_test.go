@@ -154,7 +154,26 @@ func TestExistingFileErrors(t *testing.T) {
 				writeFile(t, e.pki("apiserver.crt"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
 			},
 			phase: "apiserver",
-			want:  []string{"apiserver.crt"},
+			want:  []string{"apiserver.crt", "restore it from a backup, or remove it and", "apiserver.key to make a new pair"},
+		},
+		{
+			name: "corrupt CA",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				writeFile(t, e.pki("front-proxy-ca.crt"), "garbage")
+			},
+			phase: "all",
+			want:  []string{"front-proxy-ca.crt", "restore the CA certificate from a backup"},
+		},
+		{
+			name: "malformed kubeconfig",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				e.mustRun(t, "kubeconfig", "all")
+				writeFile(t, filepath.Join(e.KubeconfigDir, "scheduler.conf"), ": : :\n")
+			},
+			phase: "kubeconfig/scheduler",
+			want:  []string{"scheduler.conf", "restore it from a backup, or remove it to make a new one"},
 		},
 		{
 			name: "SAN drift",

@@ -96,7 +96,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, caCertPath string) error {
 	cfg, err := kubeconfig.Load(path)
 	if err != nil {
-		return err
+		return withFix(err, "restore it from a backup, or remove it to make a new one")
 	}
 	cas, err := kubeconfig.CACerts(cfg)
 	if err != nil {
