@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
@@ -17,31 +15,6 @@ import (
 
 // nodeID are the flags that make init-phase independent of this host.
 var nodeID = []string{"--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10", "--encryption-algorithm", "ECDSA-P256"}
-
-// readOnlyDir makes dir read-only until the test ends: a read-only bind
-// mount for root (whom permissions do not stop), mode 0555 for anyone else.
-// It skips the test when root may not mount.
-func readOnlyDir(t *testing.T, dir string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if err := os.Chmod(dir, 0o555); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Chmod(dir, 0o755) })
-		return
-	}
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind-mount %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Skipf("cannot remount %s read-only: %v", dir, err)
-	}
-}
 
 // holdLock holds certctl's lock file path, as another certctl would, until
 // the test ends.
@@ -101,7 +74,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Run(tt.name+", read-only", func(t *testing.T) {
 			n := pkitest.NewNode(t, nil)
 			a := args(t, n)
-			readOnlyDir(t, n.Dir) // /etc/kubernetes; the CSR folder is elsewhere
+			treetest.ReadOnly(t, n.Dir) // /etc/kubernetes; the CSR folder is elsewhere
 			if out, _, err := execute(t, a...); err != nil {
 				t.Fatalf("dry run on a read-only folder: %v\n%s", err, out)
 			}

@@ -6,35 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/certctl/certctl/internal/treetest"
 )
-
-// readOnly makes dir read-only for this process until the test ends: a
-// read-only bind mount for root (whom permissions do not stop), mode 0555
-// for anyone else. It skips the test when root may not mount.
-func readOnly(t *testing.T, dir string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if err := os.Chmod(dir, 0o555); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Chmod(dir, 0o755) })
-		return
-	}
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind-mount %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Skipf("cannot remount %s read-only: %v", dir, err)
-	}
-}
 
 // TestNotWritableFolder: a run whose files would go to a folder it may not
 // write fails in the check pass, naming the folder, before it prints
@@ -79,7 +52,7 @@ func TestNotWritableFolder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			ro, folder := tt.prepare(t, e)
-			readOnly(t, ro)
+			treetest.ReadOnly(t, ro)
 			before := snapshot(t, e.dir)
 			e.out.Reset()
 			e.DryRun = tt.dryRun

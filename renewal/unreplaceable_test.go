@@ -3,30 +3,11 @@ package renewal
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
 )
-
-// chattr runs chattr FLAG PATH ("+i", "+a") and clears the flag when the
-// test ends. It skips the test where that cannot work: not Linux, not root
-// (CAP_LINUX_IMMUTABLE), no chattr, or a file system without the flags.
-func chattr(t *testing.T, flag, path string) {
-	t.Helper()
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		t.Skip("chattr +i and +a need Linux and root (CAP_LINUX_IMMUTABLE)")
-	}
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skipf("no chattr to make files immutable: %v", err)
-	}
-	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
-		t.Skipf("the test file system does not support chattr %s: %v: %s", flag, err, out)
-	}
-	t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
-}
 
 // TestRenewRefusesUnreplaceable: a file or folder the commit could not
 // replace or write in fails the renewal with every file as it was, before
@@ -39,11 +20,11 @@ func TestRenewRefusesUnreplaceable(t *testing.T) {
 		issuer bool
 	}{
 		{"immutable key", func(t *testing.T, n *node) []string {
-			chattr(t, "+i", n.path("pki/etcd/peer.key"))
+			treetest.Chattr(t, "+i", n.path("pki/etcd/peer.key"))
 			return []string{"cannot replace " + n.path("pki/etcd/peer.key"), "chattr -i " + n.path("pki/etcd/peer.key")}
 		}, false},
 		{"immutable key, with an issuer", func(t *testing.T, n *node) []string {
-			chattr(t, "+i", n.path("pki/apiserver.key"))
+			treetest.Chattr(t, "+i", n.path("pki/apiserver.key"))
 			return []string{"cannot replace " + n.path("pki/apiserver.key"), "chattr -i"}
 		}, true},
 		{"immutable backup folder", func(t *testing.T, n *node) []string {
@@ -51,7 +32,7 @@ func TestRenewRefusesUnreplaceable(t *testing.T) {
 			if err := os.Mkdir(backups, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			chattr(t, "+i", backups)
+			treetest.Chattr(t, "+i", backups)
 			return []string{"cannot write in folder " + backups, "chattr -i " + backups}
 		}, true},
 	}

@@ -4,48 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
 )
-
-// requireChattr skips the test unless chattr +i works here: it needs
-// Linux, root (CAP_LINUX_IMMUTABLE) and a file system with the flags,
-// which a probe file on the test's own file system shows.
-func requireChattr(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("immutable and append-only files are checked on Linux only")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("chattr +i and +a need root (CAP_LINUX_IMMUTABLE)")
-	}
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skipf("no chattr to make files immutable: %v", err)
-	}
-	probe := filepath.Join(t.TempDir(), "probe")
-	if err := os.WriteFile(probe, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
-		t.Skipf("the test file system does not support chattr +i: %v: %s", err, out)
-	}
-	if out, err := exec.Command("chattr", "-i", probe).CombinedOutput(); err != nil {
-		t.Fatalf("chattr -i %s: %v: %s", probe, err, out)
-	}
-}
-
-// chattr sets flag ("+i", "+a") on path, and clears it when the test ends
-// (before t.TempDir's removal, which it would block).
-func chattr(t *testing.T, flag, path string) {
-	t.Helper()
-	requireChattr(t)
-	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
-		t.Fatalf("chattr %s %s: %v: %s", flag, path, err, out)
-	}
-	t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
-}
 
 // TestCommitRefusesWhatCannotBeReplaced: a target that a rename could not
 // replace fails Commit before its commit point, with one line naming the
@@ -57,19 +19,19 @@ func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
 		spoil func(t *testing.T, tr tree) []string // returns what the error must say
 	}{
 		{"immutable file", func(t *testing.T, tr tree) []string {
-			chattr(t, "+i", tr.files[1])
+			treetest.Chattr(t, "+i", tr.files[1])
 			return []string{"cannot replace " + tr.files[1], "immutable", "chattr -i " + tr.files[1]}
 		}},
 		{"append-only file", func(t *testing.T, tr tree) []string {
-			chattr(t, "+a", tr.files[0])
+			treetest.Chattr(t, "+a", tr.files[0])
 			return []string{"cannot replace " + tr.files[0], "append-only", "chattr -a " + tr.files[0]}
 		}},
 		{"immutable folder", func(t *testing.T, tr tree) []string {
-			chattr(t, "+i", tr.certDir)
+			treetest.Chattr(t, "+i", tr.certDir)
 			return []string{"cannot write in folder " + tr.certDir, "chattr -i " + tr.certDir}
 		}},
 		{"append-only folder", func(t *testing.T, tr tree) []string {
-			chattr(t, "+a", tr.certDir)
+			treetest.Chattr(t, "+a", tr.certDir)
 			return []string{"cannot replace files in folder " + tr.certDir, "chattr -a " + tr.certDir}
 		}},
 		{"immutable folder above a new folder", func(t *testing.T, tr tree) []string {
@@ -77,7 +39,7 @@ func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
 			if err := os.Mkdir(backups, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			chattr(t, "+i", backups)
+			treetest.Chattr(t, "+i", backups)
 			return []string{"cannot write in folder " + backups, "chattr -i " + backups}
 		}},
 		{"read-only folder", func(t *testing.T, tr tree) []string {
@@ -143,11 +105,11 @@ func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
 // which file and what to do, keeps the transaction, and finishes it once
 // that is done.
 func TestRecoverRetriesWhatCannotBeReplaced(t *testing.T) {
-	requireChattr(t)
+	treetest.RequireChattr(t)
 	tr := newTree(t)
 	tx := tr.stage(t)
 	commitUpTo(t, tx, 1) // the certificate is new, its key is not yet
-	chattr(t, "+i", tr.files[1])
+	treetest.Chattr(t, "+i", tr.files[1])
 
 	_, err := Recover(tr.root)
 	treetest.ErrMentions(t, err, tx.dir, "cannot replace "+tr.files[1], "chattr -i "+tr.files[1])

@@ -258,41 +258,6 @@ func parseCert(t *testing.T, path string) *x509.Certificate {
 	return c
 }
 
-// requireChattr skips the test unless chattr +i works here: it needs
-// root (CAP_LINUX_IMMUTABLE) and a file system with the flags, which a
-// probe file in a folder of the test shows.
-func requireChattr(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("chattr +i and +a need root (CAP_LINUX_IMMUTABLE)")
-	}
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skipf("no chattr to make files immutable: %v", err)
-	}
-	probe := filepath.Join(t.TempDir(), "probe")
-	if err := os.WriteFile(probe, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
-		t.Skipf("the test file system does not support chattr +i: %v: %s", err, out)
-	}
-	if out, err := exec.Command("chattr", "-i", probe).CombinedOutput(); err != nil {
-		t.Fatalf("chattr -i %s: %v: %s", probe, err, out)
-	}
-}
-
-// chattr runs chattr FLAG PATH ("+i", "-i", "+a"); a flag set is cleared
-// when the test ends, before t.TempDir's removal, which it would block.
-func chattr(t *testing.T, flag, path string) {
-	t.Helper()
-	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
-		t.Fatalf("chattr %s %s: %v: %s", flag, path, err, out)
-	}
-	if flag[0] == '+' {
-		t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
-	}
-}
-
 // nobody is the user certctl runs as to meet permissions, which root
 // ignores.
 var nobody = &syscall.Credential{Uid: 65534, Gid: 65534}

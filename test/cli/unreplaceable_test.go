@@ -32,29 +32,29 @@ func TestUnreplaceableFiles(t *testing.T) {
 		fix   func(t *testing.T, n node)
 	}{
 		{"immutable key", func(t *testing.T, n node) (*syscall.Credential, string, string) {
-			requireChattr(t)
-			chattr(t, "+i", filepath.Join(n.certDir, "etcd/peer.key"))
+			treetest.RequireChattr(t)
+			treetest.Chattr(t, "+i", filepath.Join(n.certDir, "etcd/peer.key"))
 			return nil, "pki/etcd/peer.key", "chattr -i " + filepath.Join(n.certDir, "etcd/peer.key")
-		}, func(t *testing.T, n node) { chattr(t, "-i", filepath.Join(n.certDir, "etcd/peer.key")) }},
+		}, func(t *testing.T, n node) { treetest.Chattr(t, "-i", filepath.Join(n.certDir, "etcd/peer.key")) }},
 		{"append-only kubeconfig", func(t *testing.T, n node) (*syscall.Credential, string, string) {
-			requireChattr(t)
-			chattr(t, "+a", filepath.Join(n.dir, "scheduler.conf"))
+			treetest.RequireChattr(t)
+			treetest.Chattr(t, "+a", filepath.Join(n.dir, "scheduler.conf"))
 			return nil, "scheduler.conf", "chattr -a"
-		}, func(t *testing.T, n node) { chattr(t, "-a", filepath.Join(n.dir, "scheduler.conf")) }},
+		}, func(t *testing.T, n node) { treetest.Chattr(t, "-a", filepath.Join(n.dir, "scheduler.conf")) }},
 		{"immutable backup folder", func(t *testing.T, n node) (*syscall.Credential, string, string) {
-			requireChattr(t)
+			treetest.RequireChattr(t)
 			backups := filepath.Join(n.dir, "certctl-backups")
 			if err := os.Mkdir(backups, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			chattr(t, "+i", backups)
+			treetest.Chattr(t, "+i", backups)
 			return nil, "certctl-backups", "chattr -i " + backups
-		}, func(t *testing.T, n node) { chattr(t, "-i", filepath.Join(n.dir, "certctl-backups")) }},
+		}, func(t *testing.T, n node) { treetest.Chattr(t, "-i", filepath.Join(n.dir, "certctl-backups")) }},
 		{"immutable etcd folder", func(t *testing.T, n node) (*syscall.Credential, string, string) {
-			requireChattr(t)
-			chattr(t, "+i", filepath.Join(n.certDir, "etcd"))
+			treetest.RequireChattr(t)
+			treetest.Chattr(t, "+i", filepath.Join(n.certDir, "etcd"))
 			return nil, "pki/etcd", "chattr -i"
-		}, func(t *testing.T, n node) { chattr(t, "-i", filepath.Join(n.certDir, "etcd")) }},
+		}, func(t *testing.T, n node) { treetest.Chattr(t, "-i", filepath.Join(n.certDir, "etcd")) }},
 		{"read-only mount", func(t *testing.T, n node) (*syscall.Credential, string, string) {
 			roMount(t, filepath.Join(n.certDir, "etcd"))
 			return nil, "pki/etcd", "remount it read-write"
@@ -125,7 +125,7 @@ func TestUnreplaceableFiles(t *testing.T) {
 // change nothing. Once the key may be replaced, the next command
 // finishes the renewal.
 func TestStuckRollForward(t *testing.T) {
-	requireChattr(t)
+	treetest.RequireChattr(t)
 	bin := certctlBin(t)
 	n := makeNode(t, bin, "ECDSA-P256")
 	id := stuckRenewal(t, bin, n)
@@ -177,7 +177,7 @@ func TestStuckRollForward(t *testing.T) {
 	assertErrLine(t, "renew all", errLine, id, "chattr -i "+key)
 	treetest.AssertSame(t, before, snapshot(t, n))
 
-	chattr(t, "-i", key)
+	treetest.Chattr(t, "-i", key)
 	code, _, stderr = runAll(t, nil, bin, append([]string{"check-expiration"}, n.flags()...)...)
 	if code != 0 || !strings.Contains(stderr, "[recover] finished renewal "+id) {
 		t.Errorf("check-expiration once the key may be replaced: exit %d, stderr:\n%s", code, stderr)
@@ -249,7 +249,7 @@ func stuckRenewal(t *testing.T, bin string, n node) string {
 	if err := os.Chmod(certPath, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	chattr(t, "+i", keyPath)
+	treetest.Chattr(t, "+i", keyPath)
 	return id
 }
 

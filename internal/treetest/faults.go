@@ -1,0 +1,49 @@
+package treetest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RequireChattr skips the test unless chattr +i works here: Linux, root
+// (CAP_LINUX_IMMUTABLE), the chattr command, and a file system with the
+// flags, which a probe file in a folder of the test shows.
+func RequireChattr(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("immutable and append-only files are checked on Linux only")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("chattr +i and +a need root (CAP_LINUX_IMMUTABLE)")
+	}
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skipf("no chattr to make files immutable: %v", err)
+	}
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", probe).CombinedOutput(); err != nil {
+		t.Skipf("the test file system does not support chattr +i: %v: %s", err, out)
+	}
+	if out, err := exec.Command("chattr", "-i", probe).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i %s: %v: %s", probe, err, out)
+	}
+}
+
+// Chattr runs chattr FLAG PATH ("+i", "-i", "+a"), skipping the test where
+// chattr cannot work (RequireChattr). A flag it sets is cleared when the
+// test ends, before t.TempDir's removal, which it would block.
+func Chattr(t testing.TB, flag, path string) {
+	t.Helper()
+	RequireChattr(t)
+	if out, err := exec.Command("chattr", flag, path).CombinedOutput(); err != nil {
+		t.Fatalf("chattr %s %s: %v: %s", flag, path, err, out)
+	}
+	if flag[0] == '+' {
+		t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
+	}
+}
