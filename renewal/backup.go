@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/txn"
 )
 
@@ -61,11 +62,7 @@ type BackupFile struct {
 
 // BackupRoot returns the folder that holds the backups of a certificate folder.
 func BackupRoot(certDir string) (string, error) {
-	abs, err := filepath.Abs(certDir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	return filepath.Join(filepath.Dir(abs), BackupDirName), nil
+	return certdir.Beside(certDir, BackupDirName)
 }
 
 type backup struct {

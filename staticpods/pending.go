@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
@@ -64,11 +65,7 @@ type PendingComponent struct {
 
 // PendingPath returns the PendingFileName that goes with certDir.
 func PendingPath(certDir string) (string, error) {
-	abs, err := filepath.Abs(certDir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	return filepath.Join(filepath.Dir(abs), PendingFileName), nil
+	return certdir.Beside(certDir, PendingFileName)
 }
 
 // LoadPending reads the restarts owed from path; none when the file does

@@ -1,8 +1,7 @@
 package lock
 
 import (
-	"fmt"
-	"path/filepath"
+	"github.com/certctl/certctl/internal/certdir"
 )
 
 // FileName is certctl's lock file, in the parent of the folder it guards:
@@ -14,9 +13,5 @@ const FileName = ".certctl.lock"
 
 // Beside returns the lock file that guards dir: FileName in its parent.
 func Beside(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", dir, err)
-	}
-	return filepath.Join(filepath.Dir(abs), FileName), nil
+	return certdir.Beside(dir, FileName)
 }

@@ -45,6 +45,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
@@ -73,11 +74,7 @@ const TargetDirMode fs.FileMode = 0o700
 // certificate folder, and a sibling is on the same file system in every
 // layout kubeadm makes, so that commits are renames.
 func Root(certDir string) (string, error) {
-	abs, err := filepath.Abs(certDir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	return filepath.Join(filepath.Dir(abs), DirName), nil
+	return certdir.Beside(certDir, DirName)
 }
 
 type manifest struct {

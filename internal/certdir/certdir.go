@@ -1,0 +1,22 @@
+// Package certdir places what certctl keeps beside the certificate folder,
+// in its parent (/etc/kubernetes for /etc/kubernetes/pki): the lock
+// (internal/lock), the transactions being written (internal/txn), the
+// backups (renewal) and the restarts still owed (staticpods). Beside the
+// folder rather than in it, so that nothing certctl adds is mistaken for a
+// certificate, and on the same file system, so that renames stay atomic.
+package certdir
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Beside returns the path of name in certDir's parent, certDir made
+// absolute first.
+func Beside(certDir, name string) (string, error) {
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", certDir, err)
+	}
+	return filepath.Join(filepath.Dir(abs), name), nil
+}
