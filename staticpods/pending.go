@@ -10,8 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/certdir"
 )
 
 // PendingFileName is the file that remembers the restarts still owed after

@@ -45,8 +45,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/certdir"
 )
 
 // DirName is the name of the folder, beside the certificate folder, that
