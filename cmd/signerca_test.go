@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -44,11 +45,7 @@ func TestSignerCARule(t *testing.T) {
 			tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "openssl-ca"},
 				NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 				BasicConstraintsValid: true, IsCA: true, KeyUsage: tt.ku}
-			der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cert, _ := x509.ParseCertificate(der)
+			cert := pkitest.SelfSigned(t, key, tmpl)
 			if err := s.WriteCert("ca", cert); err != nil {
 				t.Fatal(err)
 			}

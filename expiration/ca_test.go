@@ -1,7 +1,6 @@
 package expiration
 
 import (
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -38,11 +37,7 @@ func TestCARule(t *testing.T) {
 			old, _, _ := s.ReadCert("front-proxy-ca")
 			tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "front-proxy-ca"},
 				NotBefore: old.NotBefore, NotAfter: old.NotAfter, BasicConstraintsValid: true, IsCA: true, KeyUsage: tt.ku}
-			der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, _ := x509.ParseCertificate(der)
+			c := pkitest.SelfSigned(t, key, tmpl)
 			if err := s.WriteCert("front-proxy-ca", c); err != nil {
 				t.Fatal(err)
 			}

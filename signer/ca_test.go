@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -41,11 +42,7 @@ func TestLoadCAKeyUsage(t *testing.T) {
 			tmpl.SerialNumber = big.NewInt(7)
 			tmpl.Subject = pkix.Name{CommonName: "openssl-ca"}
 			tmpl.NotBefore, tmpl.NotAfter = testNow.Add(-time.Hour), testNow.Add(time.Hour)
-			der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, key.Public(), key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cert, _ := x509.ParseCertificate(der)
+			cert := pkitest.SelfSigned(t, key, &tmpl)
 			s := pki.Store{Dir: t.TempDir()}
 			if err := s.WriteCert("ca", cert); err != nil {
 				t.Fatal(err)

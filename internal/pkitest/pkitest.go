@@ -6,7 +6,9 @@ package pkitest
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
+	"crypto/x509"
 	"path/filepath"
 	"testing"
 	"time"
@@ -60,3 +62,18 @@ func (n *Node) CertDir() string { return n.Cluster.CertificatesDir }
 
 // Path joins rel to Dir: "admin.conf", "pki/apiserver.crt".
 func (n *Node) Path(rel string) string { return filepath.Join(n.Dir, rel) }
+
+// SelfSigned makes the certificate tmpl describes, signed by key itself,
+// as a CA made by hand (openssl req -x509) would be.
+func SelfSigned(t testing.TB, key crypto.Signer, tmpl *x509.Certificate) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
