@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -37,7 +40,7 @@ func (f *apiFlags) client() (*kubernetes.Clientset, error) {
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
 		if f.kubeconfig != "" {
-			return nil, fmt.Errorf("load kubeconfig %s: %w", f.kubeconfig, err)
+			return nil, fmt.Errorf("load kubeconfig %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, /etc/kubernetes/admin.conf)", f.kubeconfig, err)
 		}
 		return nil, fmt.Errorf("find the API server: %w; pass --kubeconfig (on a control-plane node, /etc/kubernetes/admin.conf)", err)
 	}
@@ -51,4 +54,20 @@ func (f *apiFlags) client() (*kubernetes.Clientset, error) {
 		return nil, fmt.Errorf("create API client: %w", err)
 	}
 	return cs, nil
+}
+
+// withAPIHint adds to an error from the API server what to do about it,
+// for the commands that act on one CSR (approve, deny, sign): role is
+// the RBAC role docs/signer.md gives them.
+func withAPIHint(err error, role string) error {
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's admin.conf", err)
+	}
+	return err
 }

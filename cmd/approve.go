@@ -72,7 +72,7 @@ func (o *approveOptions) run(cmd *cobra.Command, name string) error {
 	}
 	res, err := signer.Approve(cmd.Context(), client, name, opts)
 	if err != nil {
-		return err
+		return withAPIHint(err, "approver")
 	}
 	out := cmd.OutOrStdout()
 	switch {
@@ -116,7 +116,7 @@ func newDenyCommand() *cobra.Command {
 			}
 			already, err := signer.Deny(cmd.Context(), client, args[0], o.reason, o.message, time.Now())
 			if err != nil {
-				return err
+				return withAPIHint(err, "approver")
 			}
 			if already {
 				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s was already denied\n", args[0])

@@ -83,7 +83,7 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 	}
 	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof, Force: o.force})
 	if err != nil {
-		return err
+		return withAPIHint(err, "manual signer")
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s\n", w)
