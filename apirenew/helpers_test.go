@@ -97,15 +97,58 @@ func fakeClient() *fake.Clientset {
 		return true, list, nil
 	})
 	cs.PrependWatchReactor("certificatesigningrequests", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		sel := a.(k8stesting.WatchAction).GetWatchRestrictions().Fields
+		match := func(e watch.Event) bool {
+			c, ok := e.Object.(*certv1.CertificateSigningRequest)
+			return ok && sel.Matches(fields.Set{"metadata.name": c.Name})
+		}
+		// The tracker's watch ignores the resource version the reflector
+		// lists at: a change between its list and its watch would be
+		// lost, and the wait would time out. The watch starts, then
+		// replays what is there now, as the API server's watch from the
+		// list's resource version would show it.
 		w, err := cs.Tracker().Watch(csrResource, "")
 		if err != nil {
 			return true, nil, err
 		}
-		sel := a.(k8stesting.WatchAction).GetWatchRestrictions().Fields
-		return true, watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
-			c, ok := e.Object.(*certv1.CertificateSigningRequest)
-			return e, ok && sel.Matches(fields.Set{"metadata.name": c.Name})
-		}), nil
+		obj, err := cs.Tracker().List(csrResource, certv1.SchemeGroupVersion.WithKind("CertificateSigningRequest"), "")
+		if err != nil {
+			w.Stop()
+			return true, nil, err
+		}
+		ch := make(chan watch.Event)
+		pw := watch.NewProxyWatcher(ch)
+		go func() {
+			defer close(ch)
+			defer w.Stop()
+			send := func(e watch.Event) bool {
+				if !match(e) {
+					return true
+				}
+				select {
+				case ch <- e:
+					return true
+				case <-pw.StopChan():
+					return false
+				}
+			}
+			for i := range obj.(*certv1.CertificateSigningRequestList).Items {
+				if !send(watch.Event{Type: watch.Modified, Object: &obj.(*certv1.CertificateSigningRequestList).Items[i]}) {
+					return
+				}
+			}
+			for {
+				select {
+				case e, ok := <-w.ResultChan():
+					if !ok || !send(e) {
+						return
+					}
+				case <-pw.StopChan():
+					return
+				}
+			}
+		}()
+		return true, pw, nil
 	})
 	return cs
 }

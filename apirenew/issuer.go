@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-logr/logr"
 	certv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -23,7 +24,6 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/renewal"
-	"github.com/certctl/certctl/signer"
 )
 
 // DefaultTimeout bounds the wait for approval and issuance: the kubelet's
@@ -45,6 +45,13 @@ type Options struct {
 	Client kubernetes.Interface
 	// Server is the API server's URL, for error messages.
 	Server string
+	// Credentials says where the client's credentials come from, for
+	// error messages: "kubeconfig /etc/kubernetes/admin.conf".
+	Credentials string
+	// User is the user the credentials name as far as the caller knows
+	// (a client certificate's CN), for error messages when the API server
+	// does not say (SelfSubjectReview).
+	User string
 	// NodeName names the CSRs (see CSRName).
 	NodeName string
 	// PendingDir keeps the keys of CSRs not installed yet (see PendingDir).
@@ -61,6 +68,17 @@ type Options struct {
 	// ProgressInterval is the time between progress lines;
 	// DefaultProgressInterval when zero.
 	ProgressInterval time.Duration
+	// ForbiddenGrace is how long the API server must keep refusing to
+	// list or watch the CSRs before the wait stops and says so (see
+	// watchGuard); DefaultForbiddenGrace when zero.
+	ForbiddenGrace time.Duration
+	// AlreadyInstalled is what Issue returns, having printed which, when
+	// every certificate it obtained is installed already: another run of
+	// the same command, waiting on the same CSRs, got certctl's lock first
+	// and installed them. The caller's renewal then writes nothing: no
+	// backup (it would hold the new certificates), no restart. An error
+	// saying so when nil.
+	AlreadyInstalled error
 	// ApproveFlags are shown after `certctl approve NAME` in the
 	// instructions, for example "--config kubeadm.yaml", so that the
 	// approver checks the request against the same configuration.
@@ -83,6 +101,7 @@ type Issuer struct {
 	o       Options
 	pending pending
 	got     map[string]renewal.Issued // by certificate name
+	csrs    map[string]string         // the CSR of each certificate in got
 }
 
 var _ renewal.Issuer = (*Issuer)(nil)
@@ -98,6 +117,9 @@ func New(o Options) (*Issuer, error) {
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = DefaultProgressInterval
 	}
+	if o.ForbiddenGrace <= 0 {
+		o.ForbiddenGrace = DefaultForbiddenGrace
+	}
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -107,7 +129,7 @@ func New(o Options) (*Issuer, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
-	return &Issuer{o: o, pending: pending{dir: o.PendingDir}, got: map[string]renewal.Issued{}}, nil
+	return &Issuer{o: o, pending: pending{dir: o.PendingDir}, got: map[string]renewal.Issued{}, csrs: map[string]string{}}, nil
 }
 
 // job is one certificate being requested.
@@ -119,9 +141,12 @@ type job struct {
 	resumed bool
 	name    string
 	uid     types.UID
-	// approved is set for a resumed CSR that was approved already: the
-	// instructions do not ask for it again.
-	approved bool
+	// state is what a resumed CSR's conditions say ("approved already",
+	// "created again: needs a new approval"), for the instructions.
+	state string
+	// needsApproval is false for a resumed CSR approved, denied or failed
+	// already: the instructions do not ask for it.
+	needsApproval bool
 }
 
 // errTimedOut is the cause of the context of a run that waited Timeout.
@@ -148,6 +173,9 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	ctx = klog.NewContext(ctx, logr.Discard())
 	jobs, err := is.plan(reqs)
 	if err != nil {
+		return err
+	}
+	if err := is.checkAccess(ctx); err != nil {
 		return err
 	}
 	if err := is.keys(ctx, jobs); err != nil {
@@ -208,8 +236,14 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
 		k, err := is.pending.load(j.req.Name)
-		if err != nil {
-			return err
+		switch {
+		case err != nil && !is.o.NewRequest:
+			return fmt.Errorf("%w: run again with --new-request for a new key and CSR, or remove it", err)
+		case err != nil:
+			// Its CSR, if any, can never be installed: the new key
+			// replaces the file.
+			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", err)
+			k = nil
 		}
 		switch {
 		case k == nil || is.o.NewRequest:
@@ -252,7 +286,10 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 // create creates the job's CSR, or finds the one an earlier run created
 // with the same key: RequestCertificateWithContext reuses a CSR of the
 // same name whose subject and signer name match and whose request the key
-// signed.
+// signed. For a resumed job it notes what that CSR says, for the
+// instructions: a CSR that is gone (kube-controller-manager's cleaner
+// deletes CSRs an hour after their approval) is created again, and needs
+// a new approval.
 func (is *Issuer) create(ctx context.Context, j *job) error {
 	var err error
 	if j.name, err = CSRName(is.o.NodeName, j.req.Name, j.key.Public()); err != nil {
@@ -262,22 +299,56 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	var before *certv1.CertificateSigningRequest
+	var getErr error
+	if j.resumed {
+		if before, getErr = is.o.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, j.name, metav1.GetOptions{}); getErr != nil {
+			before = nil
+		}
+	}
 	d := j.req.Validity
 	name, uid, err := csr.RequestCertificateWithContext(ctx, is.o.Client, pki.EncodeCSR(req), j.name, j.signer, &d, j.usages, j.key)
 	if err != nil {
 		return is.createError(j, err)
 	}
 	j.name, j.uid = name, uid
-	if j.resumed {
-		got, err := is.o.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
-		j.approved = err == nil && signer.IsApproved(got)
-	}
+	j.state, j.needsApproval = resumedState(j, before, getErr)
 	return nil
 }
 
+// resumedState says, for the instructions, what the CSR of a resumed job
+// says, and whether it still needs an approval: before is the CSR as it
+// was just before RequestCertificateWithContext, nil when getErr (not
+// found, or another error) kept it from being read.
+func resumedState(j *job, before *certv1.CertificateSigningRequest, getErr error) (string, bool) {
+	switch {
+	case !j.resumed:
+		return "", true
+	case before == nil && !apierrors.IsNotFound(getErr):
+		return "state unknown", true
+	case before == nil || before.UID != j.uid:
+		return "created again: needs a new approval", true
+	}
+	switch st := csrState(before); st {
+	case "pending":
+		return "pending approval", true
+	case "issued":
+		return "issued already", false
+	case "approved, not issued yet":
+		return "approved already, not issued yet", false
+	default:
+		return st, false
+	}
+}
+
 // Issue returns the certificate and key of each request: those Obtain got,
-// and for the others it obtains them now.
+// and for the others it obtains them now. renewal.Renew calls it under
+// certctl's lock, with the certificates it has just read: when those are
+// the ones obtained, another run installed them (see alreadyInstalled).
 func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.Issued, error) {
+	if err := is.alreadyInstalled(reqs); err != nil {
+		return nil, err
+	}
 	var missing []renewal.Request
 	for _, r := range reqs {
 		if _, ok := is.got[r.Name]; !ok {

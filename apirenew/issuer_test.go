@@ -148,7 +148,7 @@ func TestTimeoutThenResume(t *testing.T) {
 	if n := csrCount(t, cs); n != 1 {
 		t.Errorf("%d CSRs, want 1", n)
 	}
-	if !contains(out.String(), "resumed with the pending key", "approved already") || strings.Contains(out.String(), "Approve with") {
+	if !contains(out.String(), "resumed with the pending key", "issued already") || strings.Contains(out.String(), "Approve with") {
 		t.Errorf("output:\n%s", out)
 	}
 }

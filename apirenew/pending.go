@@ -39,17 +39,15 @@ type pending struct{ dir string }
 
 func (p pending) path(target string) string { return filepath.Join(p.dir, target+".key") }
 
-// load returns the pending key of target, or nil when there is none.
+// load returns the pending key of target, or nil when there is none. A
+// file that cannot be read or parsed is an error naming it; the caller
+// says what to do (--new-request replaces it).
 func (p pending) load(target string) (crypto.Signer, error) {
 	path := p.path(target)
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	k, err := pki.ReadKeyFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: remove it, or run again with --new-request", err)
-	}
-	return k, nil
+	return pki.ReadKeyFile(path)
 }
 
 // save writes the pending key of target atomically (durable once it

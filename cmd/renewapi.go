@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -65,13 +66,13 @@ func (f *useAPIFlags) check(cmd *cobra.Command, reuseKey bool) error {
 }
 
 // obtain requests, through the certificates API, a certificate for each
-// selected target and waits until all are issued, before the caller takes
+// selected target and waits until all are issued, printing the CSR names,
+// approval commands and progress to out, before the caller takes
 // certctl's lock: waiting for a person to approve must not keep
 // check-expiration and the other commands waiting. It returns nil when
 // --use-api is not given. The certificates are verified and installed by
-// renewal.Renew, with the returned Issuer.
-// obtain requests the certificates of selected through the API and waits
-// for them, printing the CSR names, approval commands and progress to out.
+// renewal.Renew, with the returned Issuer, which under the lock finds
+// those another run installed meanwhile (see alreadyInstalledStatus).
 func (f *useAPIFlags) obtain(cmd *cobra.Command, out io.Writer, cluster *config.Cluster, configFile string, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, error) {
 	if !f.useAPI {
 		return nil, nil
@@ -101,8 +102,9 @@ func (f *useAPIFlags) obtain(cmd *cobra.Command, out io.Writer, cluster *config.
 		approveFlags = " --config " + configFile
 	}
 	issuer, err := apirenew.New(apirenew.Options{
-		Client: client, Server: restCfg.Host, NodeName: node, PendingDir: pendingDir, SignerNames: signers,
-		Timeout: f.timeout, NewRequest: f.newRequest, ApproveFlags: approveFlags, Out: out,
+		Client: client, Server: restCfg.Host, Credentials: source, User: clientCertUser(restCfg), NodeName: node,
+		PendingDir: pendingDir, SignerNames: signers, Timeout: f.timeout, NewRequest: f.newRequest,
+		ApproveFlags: approveFlags, AlreadyInstalled: alreadyInstalledStatus(cmd.Flags().Changed("if-expires-within")), Out: out,
 	})
 	if err != nil {
 		return nil, err
@@ -119,6 +121,17 @@ func (f *useAPIFlags) obtain(cmd *cobra.Command, out io.Writer, cluster *config.
 		return nil, err
 	}
 	return issuer, nil
+}
+
+// alreadyInstalledStatus is the end of a run whose certificates another
+// run of the same command installed while this one waited for the lock:
+// as for nothing renewed (renewcron.go), exit status 2 with
+// --if-expires-within, else 0; the Issuer prints which, and why.
+func alreadyInstalledStatus(threshold bool) error {
+	if threshold {
+		return &ExitError{Code: ExitNothingToDo}
+	}
+	return &ExitError{Code: 0}
 }
 
 // installed forgets the pending keys of what res installed; a key left
@@ -187,25 +200,44 @@ func (f *useAPIFlags) client(kubeconfigDir string, now time.Time) (kubernetes.In
 // checkClientCert refuses a client certificate that is not valid at now,
 // saying what to do: the usual case is admin.conf expired with the rest.
 func checkClientCert(cfg *rest.Config, source string, now time.Time) error {
+	cert, err := clientCert(cfg, source)
+	if err != nil || cert == nil {
+		return err
+	}
+	if err := pki.ValidAt(cert, now); err != nil {
+		return fmt.Errorf("the client certificate of %s (%q) cannot authenticate to the API server: %s. Renew admin.conf from the CA on disk first (sudo certctl renew admin.conf), or pass --kubeconfig with a valid one, such as /etc/kubernetes/super-admin.conf",
+			source, cert.Subject.CommonName, strings.TrimPrefix(err.Error(), "pki: certificate "))
+	}
+	return nil
+}
+
+// clientCert returns the client certificate cfg (from source) authenticates
+// with, nil for a token or another authenticator.
+func clientCert(cfg *rest.Config, source string) (*x509.Certificate, error) {
 	data := cfg.CertData
 	if len(data) == 0 && cfg.CertFile != "" {
 		var err error
 		if data, err = os.ReadFile(cfg.CertFile); err != nil {
-			return fmt.Errorf("read the client certificate of %s: %w", source, err)
+			return nil, fmt.Errorf("read the client certificate of %s: %w", source, err)
 		}
 	}
 	if len(data) == 0 {
-		return nil // a token or another authenticator
+		return nil, nil
 	}
 	certs, err := pki.ParseCerts(data)
 	if err != nil {
-		return fmt.Errorf("parse the client certificate of %s: %w", source, err)
+		return nil, fmt.Errorf("parse the client certificate of %s: %w", source, err)
 	}
-	if err := pki.ValidAt(certs[0], now); err != nil {
-		return fmt.Errorf("the client certificate of %s (%q) cannot authenticate to the API server: %s. Renew admin.conf from the CA on disk first (sudo certctl renew admin.conf), or pass --kubeconfig with a valid one, such as /etc/kubernetes/super-admin.conf",
-			source, certs[0].Subject.CommonName, strings.TrimPrefix(err.Error(), "pki: certificate "))
+	return certs[0], nil
+}
+
+// clientCertUser is the user name of cfg's client certificate (its CN),
+// "" when it has none: for messages, when the API server does not say.
+func clientCertUser(cfg *rest.Config) string {
+	if cert, err := clientCert(cfg, ""); err == nil && cert != nil {
+		return cert.Subject.CommonName
 	}
-	return nil
+	return ""
 }
 
 // nodeName names the CSRs: nodeRegistration.name of the configuration

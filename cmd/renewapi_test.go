@@ -2,11 +2,25 @@ package cmd
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	authzv1 "k8s.io/api/authorization/v1"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
@@ -136,4 +150,123 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// fakeAPIServer is an HTTPS server, with a serving certificate from n's
+// CA, that answers SelfSubjectAccessReviews about CSRs: allowed for the
+// verbs in allow, denied for the others. It answers anything else with a
+// 500, and records every request.
+type fakeAPIServer struct {
+	URL  string
+	mu   sync.Mutex
+	seen []string
+}
+
+func startFakeAPIServer(t *testing.T, n *pkitest.Node, allow ...string) *fakeAPIServer {
+	t.Helper()
+	s := pki.Store{Dir: n.CertDir()}
+	caCert, _, err := s.ReadCert("ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caKey, err := s.ReadKey("ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pki.Sign(rand.Reader, pki.Profile{CommonName: "kube-apiserver", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}},
+		key.Public(), caCert, caKey, pki.NewValidity(time.Now(), time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeAPIServer{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.seen = append(f.seen, r.Method+" "+r.URL.Path)
+		f.mu.Unlock()
+		if r.Method != http.MethodPost || r.URL.Path != "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+			http.Error(w, "not in this test", http.StatusInternalServerError)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, nil)
+		review, ok := obj.(*authzv1.SelfSubjectAccessReview)
+		if err != nil || !ok || review.Spec.ResourceAttributes == nil {
+			http.Error(w, fmt.Sprintf("bad review: %v", err), http.StatusBadRequest)
+			return
+		}
+		review.Status.Allowed = slices.Contains(allow, review.Spec.ResourceAttributes.Verb)
+		review.APIVersion, review.Kind = "authorization.k8s.io/v1", "SelfSubjectAccessReview"
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(review)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+func (f *fakeAPIServer) requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.seen)
+}
+
+// TestRenewUseAPIAccessDenied: a kubeconfig whose user may create and get
+// CSRs but not list or watch them fails at once, naming the kubeconfig,
+// its user and what to grant, before any key is written or CSR created.
+func TestRenewUseAPIAccessDenied(t *testing.T) {
+	n, flags := renewNode(t)
+	srv := startFakeAPIServer(t, n, "create", "get")
+	kc := apiKubeconfig(t, n, srv.URL, pki.NewValidity(time.Now(), time.Hour, time.Hour))
+	before := treetest.Snapshot(t, n.Dir)
+	_, _, err := execute(t, append([]string{"renew", "admin.conf", "apiserver", "--use-api", "--kubeconfig", kc}, flags...)...)
+	treetest.ErrMentions(t, err, "kubeconfig "+kc+` (user "kubernetes-admin") may not list, watch certificatesigningrequests`,
+		"needs create, get, list and watch", "ClusterRole certctl:renew", "--user=kubernetes-admin", "nothing was changed")
+	if ExitCode(err) != 1 {
+		t.Errorf("exit status %d, want 1", ExitCode(err))
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+	for _, r := range srv.requests() {
+		if strings.Contains(r, "certificatesigningrequests") {
+			t.Errorf("request %s after the access check failed", r)
+		}
+	}
+}
+
+// TestAlreadyInstalledStatus: a run whose certificates another run
+// installed ends as a run with nothing renewed: exit status 2 with
+// --if-expires-within, else 0, and nothing printed as an error.
+func TestAlreadyInstalledStatus(t *testing.T) {
+	for threshold, want := range map[bool]int{true: ExitNothingToDo, false: 0} {
+		err := alreadyInstalledStatus(threshold)
+		if err == nil || ExitCode(err) != want || err.Error() != "" {
+			t.Errorf("threshold %v: %v (exit status %d), want a silent exit status %d", threshold, err, ExitCode(err), want)
+		}
+		s := newRenewSummary(time.Now(), 0)
+		s.end(time.Now(), err)
+		if s.Status != statusNothingToDo || s.ExitCode != want || s.Error != "" {
+			t.Errorf("threshold %v: -o json status %q, exit code %d, error %q; want %q, %d and no error", threshold, s.Status, s.ExitCode, s.Error, statusNothingToDo, want)
+		}
+	}
+}
+
+func TestClientCertUser(t *testing.T) {
+	n, _ := renewNode(t)
+	kc := apiKubeconfig(t, n, "https://192.0.2.7:6443", pki.NewValidity(time.Now(), time.Hour, time.Hour))
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clientCertUser(cfg); got != "kubernetes-admin" {
+		t.Errorf("clientCertUser = %q, want kubernetes-admin", got)
+	}
+	if got := clientCertUser(&rest.Config{BearerToken: "t"}); got != "" {
+		t.Errorf("clientCertUser of a token = %q", got)
+	}
 }

@@ -132,7 +132,9 @@ func (s *renewSummary) end(now time.Time, err error) {
 		s.Status = statusRestarted
 	case err == nil:
 		s.Status = statusRenewed
-	case s.ExitCode == ExitNothingToDo:
+	case s.ExitCode == ExitNothingToDo, s.ExitCode == 0:
+		// 0 with an error: a status without failure (another run
+		// installed the certificates --use-api obtained).
 		s.Status = statusNothingToDo
 	default:
 		s.Status = statusError

@@ -3,6 +3,9 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"os/exec"
@@ -14,12 +17,15 @@ import (
 
 	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/apirenew"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // renewRun is `certctl renew ... --use-api` running in the background. Its
@@ -158,4 +164,44 @@ func nodeFiles(t *testing.T, c *testcluster.Cluster) map[string]string {
 		}
 	}
 	return m
+}
+
+// userKubeconfig writes a copy of c's admin.conf whose client certificate,
+// from the cluster CA, is for user (no group), and returns its path.
+func userKubeconfig(t *testing.T, c *testcluster.Cluster, user string) string {
+	t.Helper()
+	pair := loadIssuer(t, c, "ca").clientCert(t, pkix.Name{CommonName: user})
+	keyPEM, err := pki.MarshalPrivateKey(pair.PrivateKey.(crypto.Signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.LoadFromFile(c.Kubeconfig("admin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+	u.ClientCertificateData = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pair.Certificate[0]})
+	u.ClientKeyData = keyPEM
+	path := filepath.Join(t.TempDir(), user+".conf")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// grantCSRVerbs makes a ClusterRole with verbs on CSRs, named after user,
+// and binds it to user.
+func grantCSRVerbs(t *testing.T, ctx context.Context, cs kubernetes.Interface, user string, verbs ...string) {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "e2e:" + user}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{certv1.GroupName}, Resources: []string{"certificatesigningrequests"}, Verbs: verbs}}}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e:" + user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -39,6 +39,9 @@ import (
 //	    on; restarted, it serves the apiserver.crt "all" renewed through
 //	    `certctl signer run` (d), and reaches etcd with the renewed
 //	    apiserver-etcd-client.crt;
+//	(f) a user allowed to create and get CSRs but not to list or watch
+//	    them: refused at once, naming the kubeconfig, the user and what to
+//	    grant, with no CSR created and no file changed;
 //	(e) the API server down: a clear error well within --timeout, no file
 //	    changed.
 //
@@ -259,6 +262,33 @@ func TestRenewUseAPI(t *testing.T) {
 		// "all" renewed through certctl's signer name and `certctl signer run`.
 		if got, want := served(t, c.Addr(testcluster.APIServer), clientTLS(t, c, "ca.crt", "")), readCert(t, store.CertPath("apiserver")); !got.Equal(want) {
 			t.Errorf("the restarted kube-apiserver serves serial %x, want the renewed apiserver.crt's %x", got.SerialNumber, want.SerialNumber)
+		}
+	})
+
+	t.Run("f: a user who may not list or watch CSRs", func(t *testing.T) {
+		cs := client(t)
+		const user = "e2e-no-watch"
+		grantCSRVerbs(t, ctx, cs, user, "create", "get")
+		kc := userKubeconfig(t, c, user)
+		before, n := nodeFiles(t, c), len(certctlCSRs(t, ctx, cs))
+		start := time.Now()
+		r := startRenew(t, ctx, c, "scheduler.conf", "--use-api", "--kubeconfig", kc, "--timeout", "5m")
+		out, code := r.wait(t)
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("took %v with --timeout 5m", d)
+		}
+		for _, want := range []string{"error: kubeconfig " + kc + ` (user "` + user + `") may not list, watch certificatesigningrequests`,
+			"--user=" + user, "nothing was changed"} {
+			if code != 1 || !strings.Contains(out, want) {
+				t.Errorf("exit status %d, want 1 and output with %q", code, want)
+			}
+		}
+		treetest.AssertSame(t, before, nodeFiles(t, c))
+		if m := len(certctlCSRs(t, ctx, cs)); m != n {
+			t.Errorf("%d certctl CSRs, %d before: one was created", m, n)
+		}
+		if _, err := os.Stat(filepath.Join(c.KubeconfigDir(), apirenew.PendingDirName, "scheduler.conf.key")); !os.IsNotExist(err) {
+			t.Errorf("pending key written: %v", err)
 		}
 	})
 

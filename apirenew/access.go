@@ -1,0 +1,99 @@
+package apirenew
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	authnv1 "k8s.io/api/authentication/v1"
+	authzv1 "k8s.io/api/authorization/v1"
+	certv1 "k8s.io/api/certificates/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// accessVerbs are what a renewal through the API does with
+// certificatesigningrequests: create them, get one that exists (client-go's
+// RequestCertificateWithContext, and the state of a resumed CSR), list and
+// watch them (WaitForCertificate). docs/renew.md's ClusterRole
+// certctl:renew grants exactly these.
+var accessVerbs = []string{"create", "get", "list", "watch"}
+
+// accessCheckTimeout bounds the SelfSubjectAccessReviews: an API server
+// that does not answer them is left to the CSR's creation to report.
+const accessCheckTimeout = 30 * time.Second
+
+// checkAccess asks the API server, with one SelfSubjectAccessReview per
+// verb of accessVerbs, whether the client may do what the renewal needs,
+// so that a kubeconfig that may not (a user allowed to create and get CSRs
+// but not to watch them) fails before a key is written or a CSR created,
+// instead of waiting Timeout for a watch it is refused. A review the API
+// server does not answer (SelfSubjectAccessReviews forbidden, not served,
+// an authorizer's evaluation error, the API server down) lets the run go
+// on: the wait reports a list or watch that is refused.
+func (is *Issuer) checkAccess(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+	defer cancel()
+	var missing []string
+	for _, verb := range accessVerbs {
+		review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authzv1.ResourceAttributes{Group: certv1.GroupName, Resource: "certificatesigningrequests", Verb: verb},
+		}}
+		got, err := is.o.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return nil
+		}
+		switch {
+		case got.Status.Allowed:
+		case got.Status.EvaluationError != "" && !got.Status.Denied:
+			// An authorizer could not decide (a binding to a missing
+			// role, a webhook down): the answer may be wrong.
+			return nil
+		default:
+			missing = append(missing, verb)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	user := is.userName(ctx)
+	return fmt.Errorf("%s may not %s certificatesigningrequests (certificates.k8s.io): a renewal through the API needs %s on them; grant them, for example with the ClusterRole certctl:renew of docs/renew.md (%s), or pass --kubeconfig of a user who has them; nothing was changed",
+		is.who(user), strings.Join(missing, ", "), "create, get, list and watch", grantCommand(user))
+}
+
+// userName is the user the API server sees: what a SelfSubjectReview says,
+// else Options.User, else "".
+func (is *Issuer) userName(ctx context.Context) string {
+	got, err := is.o.Client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err == nil && got.Status.UserInfo.Username != "" {
+		return got.Status.UserInfo.Username
+	}
+	return is.o.User
+}
+
+// who names the credentials for an error message: `kubeconfig
+// /etc/kubernetes/admin.conf (user "kubernetes-admin")`.
+func (is *Issuer) who(user string) string {
+	s := is.o.Credentials
+	if s == "" {
+		s = "the kubeconfig's user"
+	}
+	if user != "" {
+		s += fmt.Sprintf(" (user %q)", user)
+	}
+	return s
+}
+
+// grantCommand is the kubectl commands that make and bind docs/renew.md's
+// ClusterRole certctl:renew for user (a placeholder when unknown).
+func grantCommand(user string) string {
+	subject := "--user=USER"
+	switch {
+	case strings.HasPrefix(user, "system:serviceaccount:"):
+		subject = "--serviceaccount=" + strings.TrimPrefix(user, "system:serviceaccount:")
+	case user != "":
+		subject = "--user=" + user
+	}
+	return "kubectl create clusterrole certctl:renew --verb=" + strings.Join(accessVerbs, ",") +
+		" --resource=certificatesigningrequests.certificates.k8s.io; kubectl create clusterrolebinding certctl:renew --clusterrole=certctl:renew " + subject
+}
