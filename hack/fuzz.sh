@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every Go fuzz target of the main module for DURATION each (default 60s).
+# Runs every Go fuzz target of the main module for DURATION each (default 60s),
+# or for N inputs each when given as Nx (make test: 10000x).
 # `make test` runs them briefly; `make fuzz` for minutes. Fuzz targets live next
 # to the code they fuzz, with a seed corpus in testdata/fuzz/.
 set -euo pipefail
