@@ -101,8 +101,8 @@ func HostPath(pod *corev1.Pod, c *corev1.Container, path string) (string, bool) 
 			continue
 		}
 		v := volume(pod, m.Name)
-		if v == nil || v.HostPath == nil {
-			continue
+		if v == nil || v.HostPath == nil || !filepath.IsAbs(v.HostPath.Path) {
+			continue // a relative host path names no file certctl can know
 		}
 		best, host = len(mp), filepath.Join(v.HostPath.Path, m.SubPath, rest)
 	}

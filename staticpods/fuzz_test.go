@@ -39,6 +39,9 @@ spec:
     volumeMounts: [{name: c, mountPath: /pki, subPath: x}]
   volumes: [{name: c, hostPath: {path: /etc/kubernetes/pki}}]
 `)},
+		// Found by the fuzzer: a hostPath volume with a relative path maps
+		// to no host file.
+		"relative-host-path": {[]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver}\nspec:\n  containers:\n  - name: kube-apiserver\n    command: [kube-apiser|er, --bind-address=0.0.0.0, --advertise-address=198.51.100.10, --secure-port=6443, --tls-cert-file=/pki/apiserver.crt]\n    livenessProbe: {exec: {command: [cat, /pki/apiserver.crt]}}\n    volumeMounts: [{name: c, mountPath: /pki, subPath: x}]\n  volumes: [{name: c, hostPath: {path: c}}]\n")},
 		"kube-scheduler": {[]byte(`apiVersion: v1
 kind: Pod
 metadata: {name: kube-scheduler}
