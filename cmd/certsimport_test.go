@@ -54,14 +54,7 @@ func TestRenewUseCSRFlags(t *testing.T) {
 func TestRenewUseCSRThenImport(t *testing.T) {
 	n, flags := renewNode(t)
 	s := pki.Store{Dir: n.CertDir()}
-	caCert, _, err := s.ReadCert("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caKey, err := s.ReadKey("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
+	caCert, caKey := n.CA(t, "ca")
 	for _, base := range []string{"ca", "front-proxy-ca", "etcd/ca"} {
 		os.Remove(s.KeyPath(base))
 	}

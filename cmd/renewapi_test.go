@@ -36,15 +36,7 @@ func apiKubeconfig(t *testing.T, n *pkitest.Node, server string, v pki.Validity)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := pki.Store{Dir: n.CertDir()}
-	caCert, _, err := s.ReadCert("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caKey, err := s.ReadKey("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
+	caCert, caKey := n.CA(t, "ca")
 	cur, key, err := kubeconfig.ClientCert(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -164,15 +156,7 @@ type fakeAPIServer struct {
 
 func startFakeAPIServer(t *testing.T, n *pkitest.Node, allow ...string) *fakeAPIServer {
 	t.Helper()
-	s := pki.Store{Dir: n.CertDir()}
-	caCert, _, err := s.ReadCert("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caKey, err := s.ReadKey("ca")
-	if err != nil {
-		t.Fatal(err)
-	}
+	caCert, caKey := n.CA(t, "ca")
 	key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)

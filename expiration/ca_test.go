@@ -30,11 +30,7 @@ func TestCARule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := pkitest.NewNode(t, nil)
 			s := pki.Store{Dir: n.CertDir()}
-			key, err := s.ReadKey("front-proxy-ca")
-			if err != nil {
-				t.Fatal(err)
-			}
-			old, _, _ := s.ReadCert("front-proxy-ca")
+			old, key := n.CA(t, "front-proxy-ca")
 			tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "front-proxy-ca"},
 				NotBefore: old.NotBefore, NotAfter: old.NotAfter, BasicConstraintsValid: true, IsCA: true, KeyUsage: tt.ku}
 			c := pkitest.SelfSigned(t, key, tmpl)

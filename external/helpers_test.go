@@ -39,15 +39,7 @@ func newExtNode(t *testing.T) *extNode {
 		csrDir: filepath.Join(t.TempDir(), "csr")}
 	s := pki.Store{Dir: n.CertDir()}
 	for _, base := range []string{"ca", "front-proxy-ca", "etcd/ca"} {
-		key, err := s.ReadKey(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, _, err := s.ReadCert(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.caKeys[base], n.caCerts[base] = key, cert
+		n.caCerts[base], n.caKeys[base] = n.CA(t, base)
 		if err := os.Remove(s.KeyPath(base)); err != nil {
 			t.Fatal(err)
 		}

@@ -77,3 +77,19 @@ func SelfSigned(t testing.TB, key crypto.Signer, tmpl *x509.Certificate) *x509.C
 	}
 	return c
 }
+
+// CA reads the node's CA base ("ca", "front-proxy-ca", "etcd/ca"): its
+// certificate and key.
+func (n *Node) CA(t testing.TB, base string) (*x509.Certificate, crypto.Signer) {
+	t.Helper()
+	s := pki.Store{Dir: n.CertDir()}
+	cert, _, err := s.ReadCert(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := s.ReadKey(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
