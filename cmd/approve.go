@@ -7,7 +7,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/signer"
+	"github.com/certctl/certctl/phases/signer"
 )
 
 type approveOptions struct {

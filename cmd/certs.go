@@ -14,10 +14,10 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
-	"github.com/certctl/certctl/expiration"
-	"github.com/certctl/certctl/kubeconfig"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 func newCertsCommand() *cobra.Command {

@@ -10,8 +10,8 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
-	"github.com/certctl/certctl/external"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/external"
 )
 
 // ExitImportRefused is `certs import`'s exit status when a certificate was

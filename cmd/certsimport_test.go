@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certctl/certctl/external/reqfile"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 )
 

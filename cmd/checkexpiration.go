@@ -9,8 +9,8 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
-	"github.com/certctl/certctl/expiration"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/expiration"
 )
 
 // Exit statuses of check-expiration, for monitoring (docs/renew.md). A

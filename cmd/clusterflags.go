@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 )
 
 // clusterFlags are the kubeadm-compatible flags that decide certificates.

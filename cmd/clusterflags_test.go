@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 )
 
 // TestClusterFlagsLoad: the settings as kubeadm v1.37 makes them from its

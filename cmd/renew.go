@@ -13,10 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/apirenew"
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/renewal"
 )
 
 type renewOptions struct {

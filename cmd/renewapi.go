@@ -19,10 +19,10 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/certctl/certctl/apirenew"
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/renewal"
 )
 
 // useAPIFlags are renew's flags for renewing through the certificates API.

@@ -24,8 +24,8 @@ import (
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
-	"github.com/certctl/certctl/kubeconfig"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // apiKubeconfig writes a copy of the node's admin.conf that points at

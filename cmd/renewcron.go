@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/renewal"
-	"github.com/certctl/certctl/staticpods"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 // ExitNothingToDo is renew's exit status when --if-expires-within found

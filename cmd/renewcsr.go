@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/external"
+	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/pki"
 )
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/certctl/certctl/renewal"
-	"github.com/certctl/certctl/staticpods"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 // The summary `certctl renew -o json` prints once, at the end, whatever the

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/lock"
-	"github.com/certctl/certctl/renewal"
-	"github.com/certctl/certctl/staticpods"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 // restartOptions are --restart-control-plane and its flags, for the

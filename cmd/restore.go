@@ -11,8 +11,8 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
-	"github.com/certctl/certctl/renewal"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 type restoreOptions struct {

@@ -12,10 +12,10 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/config"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
 )
 
 // DefaultControllerManagerManifest is where kubeadm writes

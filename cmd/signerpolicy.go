@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/config"
-	"github.com/certctl/certctl/signer"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/signer"
 )
 
 // policyFlags decide which control-plane certificates may be approved and

@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
 )
 
 type signerRunOptions struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 

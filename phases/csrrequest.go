@@ -5,7 +5,7 @@ import (
 	"path"
 	"path/filepath"
 
-	"github.com/certctl/certctl/external/reqfile"
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 )
 

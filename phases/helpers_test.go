@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certctl/certctl/config"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/certctl/certctl/kubeconfig"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // KubeconfigPhases returns the "kubeconfig/..." phases in kubeadm's order:

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 

@@ -5,7 +5,7 @@ import (
 	"crypto"
 	"fmt"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 

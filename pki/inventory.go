@@ -7,7 +7,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 )
 
 // Names of the CAs, as kubeadm names their phases.

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/certctl/certctl/config"
+	"github.com/certctl/certctl/phases/config"
 )
 
 func testCluster() config.Cluster {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certctl/certctl/config"
 	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/manifests"
-	"github.com/certctl/certctl/staticpods"
+	"github.com/certctl/certctl/manifests/staticpods"
 )
 
 // TestCronRenewalRestartsAndVerifies is issue 8 end to end, on a real control plane: two

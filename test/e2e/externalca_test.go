@@ -19,7 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certctl/certctl/internal/testcluster"
-	"github.com/certctl/certctl/kubeconfig"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // kubeadmKubeconfigs are the kubeconfig files the control plane needs, with the subject of

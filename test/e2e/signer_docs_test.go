@@ -23,9 +23,9 @@ import (
 
 	"github.com/certctl/certctl/cmd"
 	"github.com/certctl/certctl/internal/testcluster"
-	"github.com/certctl/certctl/kubeconfig"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 const docsMarker = "<!-- test/e2e/signer_docs_test.go applies this block"

@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
 )
 
 // TestRenewUseAPICompletedBySigner: `certctl renew apiserver --use-api` creates a CSR for

@@ -20,8 +20,8 @@ import (
 	"k8s.io/client-go/util/certificate/csr"
 
 	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
 )
 
 var serverUsages = []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment, certv1.UsageServerAuth}

@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/signer"
 )
 
 // TestSigningThroughput compares signing rates on one API server in one run: N approved CSRs

@@ -22,9 +22,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/certctl/certctl/apirenew"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
 

@@ -15,9 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/apirenew"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
 

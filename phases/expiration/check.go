@@ -1,0 +1,394 @@
+package expiration
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// KubeletConf is the kubelet's kubeconfig, reported when it exists.
+const KubeletConf = "kubelet.conf"
+
+// Options configure Check.
+type Options struct {
+	CertDir       string
+	KubeconfigDir string
+	// Cluster, when set (from --config), is what the SANs are compared with,
+	// and with an external etcd the etcd certificates are not listed. When
+	// nil there is no drift check.
+	Cluster *config.Cluster
+	// ConfigFile names where Cluster came from, for messages.
+	ConfigFile string
+	// Now is the instant of the check.
+	Now time.Time
+	// WarnWithin marks certificates expiring before Now+WarnWithin.
+	WarnWithin time.Duration
+}
+
+// Check reads every certificate, kubeconfig and CA of the kubeadm inventory
+// and reports their expiry and problems. It only reads. A file that cannot
+// be read is a problem of its row, not an error: monitoring wants every row.
+func Check(o Options) (*Info, error) {
+	layout := o.Cluster
+	if layout == nil {
+		c := config.Default()
+		c.AdvertiseAddress, c.NodeName = "127.0.0.1", "node" // names and files do not depend on them
+		layout = &c
+	}
+	targets, err := renewal.Targets(layout)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := pki.Certificates(layout)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{o: o, cas: map[string]*caState{}}
+	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
+	for _, t := range targets {
+		var want *pki.Profile
+		if o.Cluster != nil && !t.Kubeconfig {
+			if p, ok := pki.Find(profiles, t.Name); ok && (len(p.DNSNames) > 0 || len(p.IPs) > 0) {
+				want = &p
+			}
+		}
+		info.Certificates = append(info.Certificates, c.leaf(t, want))
+	}
+	if row, ok := c.kubelet(); ok {
+		info.Certificates = append(info.Certificates, row)
+	}
+	// kubeadm's order: by name.
+	sort.Slice(info.Certificates, func(i, j int) bool { return info.Certificates[i].Name < info.Certificates[j].Name })
+	for _, p := range profiles {
+		if p.IsCA {
+			info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(p.Name, p.BaseName).row)
+		}
+	}
+	sort.Slice(info.CertificateAuthorities, func(i, j int) bool {
+		return info.CertificateAuthorities[i].Name < info.CertificateAuthorities[j].Name
+	})
+	return info, nil
+}
+
+// ExpiringSoon lists the certificates and CAs marked ExpiringSoon.
+func (info *Info) ExpiringSoon() []Certificate {
+	var out []Certificate
+	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+		if c.ExpiringSoon {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// NoneExists reports whether the file of every certificate and CA is
+// missing: the folders checked are not the node's, and the report would
+// read as all well to a monitoring job that ignores MISSING rows.
+func (info *Info) NoneExists() bool {
+	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+		if !c.Missing {
+			return false
+		}
+	}
+	return true
+}
+
+// Problems lists every problem, each prefixed with its certificate's name.
+func (info *Info) Problems() []string {
+	var out []string
+	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+		for _, p := range c.Problems {
+			out = append(out, c.Name+": "+p.Message)
+		}
+	}
+	return out
+}
+
+type checker struct {
+	o   Options
+	cas map[string]*caState
+}
+
+type caState struct {
+	row  Certificate
+	cert *x509.Certificate // nil when missing or unreadable
+	// keyOnDisk is false for an external CA.
+	keyOnDisk bool
+}
+
+// ca reads and checks a CA once.
+func (c *checker) ca(name, base string) *caState {
+	if s, ok := c.cas[name]; ok {
+		return s
+	}
+	st := pki.Store{Dir: c.o.CertDir}
+	s := &caState{row: Certificate{Name: name, File: st.CertPath(base), Problems: []Problem{}}}
+	c.cas[name] = s
+	certs, ok := c.readCert(&s.row)
+	if !ok {
+		return s
+	}
+	cert := certs[0]
+	s.cert = cert
+	if problem := pki.CAProblem(cert); problem != "" {
+		s.row.add(NotACA, "%s holds no CA certificate: %s; restore the CA from a backup", s.row.File, problem)
+	}
+	s.keyOnDisk = c.checkKey(&s.row, cert, st.KeyPath(base), false)
+	s.row.ExternallyManaged = !s.keyOnDisk
+	return s
+}
+
+// leaf checks one certificate file pair or kubeconfig.
+func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
+	st := pki.Store{Dir: c.o.CertDir}
+	row := Certificate{Name: t.Name, CAName: t.CAName, Problems: []Problem{}}
+	ca := c.ca(t.CAName, t.CABaseName)
+	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
+	var cert *x509.Certificate
+	var inter []*x509.Certificate
+	if t.Kubeconfig {
+		row.File = filepath.Join(c.o.KubeconfigDir, t.BaseName)
+		cfg, ok := c.loadKubeconfig(&row)
+		if !ok {
+			return row
+		}
+		crt, key, err := kubeconfig.ClientCert(cfg)
+		if err != nil {
+			row.add(Unreadable, "kubeconfig %s: %v: remove it and run `certctl init-phase kubeconfig %s`", row.File, err, strings.TrimSuffix(t.BaseName, ".conf"))
+			return row
+		}
+		c.setExpiry(&row, crt)
+		if pki.KeyMatches(crt, key) != nil {
+			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"))
+		}
+		cert = crt
+	} else {
+		row.File = st.CertPath(t.BaseName)
+		certs, ok := c.readCert(&row)
+		if !ok {
+			return row
+		}
+		cert, inter = certs[0], certs[1:]
+		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
+	}
+	c.checkChain(&row, cert, inter, ca)
+	if want != nil {
+		if d := drift(cert, want.DNSNames, want.IPs); d != "" {
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, move the certificate and key away and run `certctl init-phase certs %s --config %s`", row.File, c.configName(), d, t.Name, c.configName())
+		}
+	}
+	return row
+}
+
+// kubelet reports kubelet.conf's client certificate, wherever the file
+// points (usually /var/lib/kubelet/pki/kubelet-client-current.pem, which
+// the kubelet rotates), when kubelet.conf exists.
+func (c *checker) kubelet() (Certificate, bool) {
+	row := Certificate{Name: KubeletConf, CAName: pki.CAName, Problems: []Problem{}}
+	path := filepath.Join(c.o.KubeconfigDir, KubeletConf)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return row, false
+	}
+	row.File = path
+	cfg, ok := c.loadKubeconfig(&row)
+	if !ok {
+		return row, true
+	}
+	_, _, userName, user, err := kubeconfig.Current(cfg)
+	if err != nil {
+		row.add(Unreadable, "kubeconfig %s: %v: fix its current context", path, err)
+		return row, true
+	}
+	resolve := func(p string) string {
+		if p != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(path), p) // as client-go resolves it
+		}
+		return p
+	}
+	certData, keyData := user.ClientCertificateData, user.ClientKeyData
+	if len(certData) == 0 && user.ClientCertificate != "" {
+		row.File = resolve(user.ClientCertificate)
+		if certData, err = os.ReadFile(row.File); err != nil {
+			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: if the kubelet's rotation failed, restart the kubelet or re-join the node", row.File, path, err)
+			return row, true
+		}
+	}
+	if len(keyData) == 0 && user.ClientKey != "" {
+		if keyData, err = os.ReadFile(resolve(user.ClientKey)); err != nil {
+			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
+		}
+	}
+	if len(certData) == 0 {
+		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data)", path, userName)
+		return row, true
+	}
+	certs, err := pki.ParseCerts(certData)
+	if err != nil {
+		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v", row.File, err)
+		return row, true
+	}
+	c.setExpiry(&row, certs[0])
+	if len(keyData) > 0 {
+		if key, err := pki.ParsePrivateKey(keyData); err != nil {
+			row.add(Unreadable, "parse the kubelet's client key for %s: %v", row.File, err)
+		} else if pki.KeyMatches(certs[0], key) != nil {
+			row.add(KeyMismatch, "the kubelet's client key does not match its certificate %s: restart the kubelet so that it requests a new one", row.File)
+		}
+	}
+	ca := c.ca(pki.CAName, pki.CAName)
+	c.checkChain(&row, certs[0], certs[1:], ca)
+	return row, true
+}
+
+// readCert reads row.File's certificates and sets the expiry from the
+// first. A missing file sets Missing; an unreadable one adds a problem.
+func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
+	data, err := os.ReadFile(row.File)
+	if errors.Is(err, fs.ErrNotExist) {
+		row.setMissing()
+		return nil, false
+	}
+	if err != nil {
+		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", row.File, err)
+		return nil, false
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", row.File, err)
+		return nil, false
+	}
+	c.setExpiry(row, certs[0])
+	return certs, true
+}
+
+func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) {
+	if _, err := os.Lstat(row.File); errors.Is(err, fs.ErrNotExist) {
+		row.setMissing()
+		return nil, false
+	}
+	cfg, err := kubeconfig.Load(row.File)
+	if errors.Is(err, fs.ErrPermission) {
+		row.add(Unreadable, "%v: run certctl as root, or fix the permissions", err)
+		return nil, false
+	}
+	if err != nil {
+		row.add(Unreadable, "%v: restore it from a backup", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+// checkKey reads keyPath and checks that it is cert's key. It reports
+// whether the key file exists. A missing key is a problem only when
+// required (a leaf; a CA without its key is an external CA).
+func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool) bool {
+	data, err := os.ReadFile(keyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if required {
+			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)
+		}
+		return false
+	}
+	if err != nil {
+		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", keyPath, err)
+		return true
+	}
+	key, err := pki.ParsePrivateKey(data)
+	if err != nil {
+		row.add(Unreadable, "parse private key %s: %v: restore it from a backup", keyPath, err)
+		return true
+	}
+	if pki.KeyMatches(cert, key) != nil {
+		row.add(KeyMismatch, "%s does not match the certificate %s: restore the matching pair from a backup", keyPath, row.File)
+	}
+	return true
+}
+
+func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*x509.Certificate, ca *caState) {
+	if ca.cert == nil {
+		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing or unreadable; restore it from a backup", row.File, ca.row.File)
+		return
+	}
+	if pki.VerifySignedBy(cert, inter, ca.cert, c.o.Now) != nil {
+		row.add(NotSignedByCA, "%s is not signed by the CA %s: clients that trust that CA reject it; restore the right certificate or CA from a backup", row.File, ca.row.File)
+	}
+}
+
+func (c *checker) setExpiry(row *Certificate, cert *x509.Certificate) {
+	exp := cert.NotAfter.UTC()
+	row.ExpirationDate = &exp
+	row.ResidualTimeSeconds = int64(exp.Sub(c.o.Now) / time.Second)
+	row.ExpiringSoon = exp.Sub(c.o.Now) < c.o.WarnWithin || !exp.After(c.o.Now)
+}
+
+func (c *checker) configName() string {
+	if c.o.ConfigFile != "" {
+		return c.o.ConfigFile
+	}
+	return "the configuration"
+}
+
+// setMissing marks a row whose file does not exist; like kubeadm, such a
+// row is not externally managed: there is nothing to manage.
+func (row *Certificate) setMissing() {
+	row.Missing, row.ExternallyManaged = true, false
+}
+
+func (row *Certificate) add(t ProblemType, format string, args ...any) {
+	row.Problems = append(row.Problems, Problem{Type: t, Message: fmt.Sprintf(format, args...)})
+}
+
+// drift describes how cert's SANs differ from the wanted ones: the ones it
+// lacks and the ones it has beyond them; "" when they are the same set.
+func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
+	key := func(ip net.IP) string { return ip.String() } // String normalises IPv4-in-IPv6
+	want, have := map[string]bool{}, map[string]bool{}
+	for _, d := range dns {
+		want[strings.ToLower(d)] = true
+	}
+	for _, ip := range ips {
+		want[key(ip)] = true
+	}
+	for _, d := range cert.DNSNames {
+		have[strings.ToLower(d)] = true
+	}
+	for _, ip := range cert.IPAddresses {
+		have[key(ip)] = true
+	}
+	var missing, extra []string
+	for s := range want {
+		if !have[s] {
+			missing = append(missing, s)
+		}
+	}
+	for s := range have {
+		if !want[s] {
+			extra = append(extra, s)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "missing "+strings.Join(missing, ", "))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, "not configured "+strings.Join(extra, ", "))
+	}
+	return strings.Join(parts, "; ")
+}

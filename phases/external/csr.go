@@ -1,0 +1,349 @@
+package external
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/external/reqfile"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+)
+
+// CSROptions configure WriteCSRs. CSRDir, CertDir, KubeconfigDir and Rand
+// are required.
+type CSROptions struct {
+	CSRDir        string // where the keys, CSRs and request files go
+	CertDir       string // the certificate folder, read only
+	KubeconfigDir string // the kubeconfig folder, read only
+	// KeyAlgorithm of the new keys; "" keeps each certificate's current
+	// algorithm (see renewal.Options.KeyAlgorithm).
+	KeyAlgorithm pki.KeyAlgorithm
+	// Validity asked for; config.DefaultCertificateValidity when zero.
+	Validity time.Duration
+	// SkipMissing reports a target whose file does not exist as missing
+	// (renew all); otherwise it is an error.
+	SkipMissing bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of randomness of the keys and CSR signatures.
+	Rand io.Reader
+	// Out receives progress lines; io.Discard when nil.
+	Out io.Writer
+}
+
+// Requested is the request written (or found already written) for a target.
+type Requested struct {
+	renewal.Target
+	Request string // the request file
+	Files   []string
+	// Kept is true when a key and CSR made for the same certificate by an
+	// earlier run were kept, so that a CSR already handed out stays valid.
+	Kept bool
+}
+
+// CSRResult is what WriteCSRs did.
+type CSRResult struct {
+	Requested []Requested
+	Missing   []renewal.Target // skipped: their file does not exist
+}
+
+// WriteCSRs writes a key, CSR and request file into o.CSRDir for each
+// target, with the subject, SANs and extended key usages of the target's
+// current certificate, as `renew` would renew it, and the CA that signed it.
+// No CA key is needed. Every target is read and checked first, as renew
+// does (and with its messages): a bad file anywhere fails the run before
+// anything is written. Existing files in o.CSRDir are kept when they are a
+// key and CSR for the same certificate; other existing files are an error.
+func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CSRResult, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Validity == 0 {
+		o.Validity = config.DefaultCertificateValidity
+	}
+	if err := checkCSRDir(o); err != nil {
+		return nil, err
+	}
+	res := &CSRResult{}
+	var present []renewal.Target
+	for _, t := range targets {
+		ok, err := pki.Exists(currentPath(o.CertDir, o.KubeconfigDir, t))
+		if err != nil {
+			return nil, err
+		}
+		if !ok && o.SkipMissing {
+			res.Missing = append(res.Missing, t)
+			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, currentPath(o.CertDir, o.KubeconfigDir, t))
+			continue
+		}
+		present = append(present, t)
+	}
+	if len(present) == 0 {
+		return res, nil
+	}
+	reqs, err := renewal.Requests(present, renewal.Options{
+		CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
+		Issuer: externalCA{}, Now: o.Now, Rand: o.Rand, Out: io.Discard,
+	})
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]*csrPlan, len(reqs))
+	for i, r := range reqs {
+		if plans[i], err = planCSR(r, o); err != nil {
+			return nil, fmt.Errorf("write a CSR for %s: %w", r.Name, err)
+		}
+	}
+	for _, p := range plans {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rq, err := p.write(o)
+		if err != nil {
+			return nil, fmt.Errorf("write a CSR for %s: %w", p.req.Name, err)
+		}
+		res.Requested = append(res.Requested, rq)
+	}
+	return res, nil
+}
+
+// externalCA stands for the external CA in renewal.Requests, which then
+// reads the targets without asking for the CA keys. It is never asked to
+// issue: certificates come back through Import.
+type externalCA struct{}
+
+func (externalCA) Issue(context.Context, []renewal.Request) ([]renewal.Issued, error) {
+	return nil, errors.New("external CA: the signed certificates are installed with `certctl certs import`")
+}
+
+// csrPlan is one target's files in the CSR folder, checked, not written.
+type csrPlan struct {
+	req     renewal.Request
+	files   csrFiles
+	current string // the file holding the current certificate
+	// key is the existing key when an earlier run's pair is kept, or when
+	// an interrupted run left the key without its CSR (resumed).
+	key     crypto.Signer
+	resumed bool
+}
+
+// csrFiles are a target's paths in the CSR folder.
+type csrFiles struct {
+	dir     string // folder of the files: DIR, or DIR/etcd
+	base    string // file name without extension: "server", "admin.conf"
+	key     string // the key file, or the key-only kubeconfig
+	csr     string
+	request string
+	cert    string // where the CA operator puts the certificate
+}
+
+func filesOf(csrDir string, t renewal.Target) csrFiles {
+	dir := filepath.Join(csrDir, filepath.FromSlash(path.Dir(t.BaseName)))
+	base := path.Base(t.BaseName)
+	f := csrFiles{dir: dir, base: base, csr: filepath.Join(dir, base+".csr"), request: reqfile.Path(dir, base),
+		cert: filepath.Join(dir, base+".crt")}
+	if t.Kubeconfig {
+		f.key = filepath.Join(dir, base)
+	} else {
+		f.key = filepath.Join(dir, base+".key")
+	}
+	return f
+}
+
+// currentPath is the file holding t's certificate now.
+func currentPath(certDir, kubeconfigDir string, t renewal.Target) string {
+	if t.Kubeconfig {
+		return filepath.Join(kubeconfigDir, t.BaseName)
+	}
+	return pki.Store{Dir: certDir}.CertPath(t.BaseName)
+}
+
+// planCSR decides what to do with r's files: keep a pair an earlier run made
+// for the same certificate, or make a new one where none of the files
+// exists.
+func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
+	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: currentPath(o.CertDir, o.KubeconfigDir, r.Target)}
+	if _, err := reqfile.Parse(mustMarshal(p.request(nil))); err != nil {
+		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", p.current, err)
+	}
+	f := p.files
+	exist := map[string]bool{}
+	for _, path := range []string{f.key, f.csr, f.cert} {
+		ok, err := pki.Exists(path)
+		if err != nil {
+			return nil, err
+		}
+		exist[path] = ok
+	}
+	if !exist[f.key] && !exist[f.csr] {
+		if exist[f.cert] {
+			return nil, fmt.Errorf("%s exists without the key it was signed for: it is left from another request; remove it, or use another --csr-dir", f.cert)
+		}
+		return p, nil
+	}
+	if !exist[f.key] {
+		return nil, fmt.Errorf("%s exists without its key %s: it cannot be signed for any use; remove it (a CSR holds no secret), or use another --csr-dir", f.csr, f.key)
+	}
+	key, err := readCSRKey(r.Kubeconfig, f.key)
+	if err != nil {
+		return nil, err
+	}
+	if pki.SamePublicKey(r.Current.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("%s is the key of the certificate installed now (%s): that request was imported already; use a new --csr-dir for a new renewal", f.key, p.current)
+	}
+	p.key = key
+	if !exist[f.csr] {
+		// A run stopped between the key and its CSR (write writes the key
+		// first): the CSR is made for that key now.
+		p.resumed = true
+		return p, nil
+	}
+	csr, err := readCSR(f.csr)
+	if err != nil {
+		return nil, err
+	}
+	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("%s does not match %s: remove both (and %s) to make a new pair, or use another --csr-dir", f.csr, f.key, f.cert)
+	}
+	if d := csrDiffers(csr, r.Profile); d != "" {
+		return nil, fmt.Errorf("%s was made for another certificate than %s (%s): remove it, %s and %s to make a new pair, or use another --csr-dir", f.csr, p.current, d, f.key, f.cert)
+	}
+	return p, nil
+}
+
+// write writes the plan's files: the key, then the CSR, then the request
+// file, each atomically, so that an interrupted run leaves a key without
+// its CSR (which the next run makes: see planCSR) but never a CSR without
+// its key. A kept pair only gets its request file rewritten.
+func (p *csrPlan) write(o CSROptions) (Requested, error) {
+	f := p.files
+	rq := Requested{Target: p.req.Target, Request: f.request, Files: []string{f.key, f.csr, f.request}, Kept: p.key != nil && !p.resumed}
+	key := p.key
+	if key == nil {
+		var err error
+		if key, err = pki.GenerateKey(o.Rand, p.req.KeyAlgorithm); err != nil {
+			return rq, fmt.Errorf("generate %s key: %w", p.req.KeyAlgorithm, err)
+		}
+		if err := p.writeKey(key); err != nil {
+			return rq, err
+		}
+	}
+	if !rq.Kept {
+		csr, err := pki.NewCSR(o.Rand, p.req.Profile, key)
+		if err != nil {
+			return rq, err
+		}
+		if err := (pki.Store{Dir: f.dir}).WriteCSR(f.base, csr); err != nil {
+			return rq, err
+		}
+	}
+	if _, err := reqfile.Write(f.request, p.request(key.Public())); err != nil {
+		return rq, err
+	}
+	what := "wrote"
+	switch {
+	case rq.Kept:
+		what = "kept the key and CSR of an earlier run"
+		if alg := pki.AlgorithmOf(key.Public()); o.KeyAlgorithm != "" && alg != o.KeyAlgorithm {
+			fmt.Fprintf(o.Out, "[warning] %s: the kept key %s is %s, not %s: remove %s and %s to make a %s pair\n", p.req.Name, f.key, alg, o.KeyAlgorithm, f.key, f.csr, o.KeyAlgorithm)
+		}
+	case p.resumed:
+		what = "wrote the CSR for the key an interrupted run left"
+	}
+	fmt.Fprintf(o.Out, "[csr] %s: %s: %s\n", p.req.Name, what, strings.Join(rq.Files, ", "))
+	return rq, nil
+}
+
+func (p *csrPlan) writeKey(key crypto.Signer) error {
+	if !p.req.Kubeconfig {
+		return pki.Store{Dir: p.files.dir}.WriteKey(p.files.base, key)
+	}
+	return writeKeyOnlyKubeconfig(p.files.key, p.current, key)
+}
+
+// request is the request file's content, for the new key's public key pub
+// (nil to check the shape only).
+func (p *csrPlan) request(pub crypto.PublicKey) *reqfile.Request {
+	r, f := p.req, p.files
+	s := reqfile.Spec{
+		Profile: r.Profile, Description: r.LongName,
+		CSR: f.base + ".csr", Certificate: f.base + ".crt",
+		CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA,
+		PublicKey: pub, Validity: r.Validity,
+	}
+	if r.Kubeconfig {
+		s.Kubeconfig = f.base
+	} else {
+		s.Key = f.base + ".key"
+	}
+	return reqfile.New(s)
+}
+
+func mustMarshal(r *reqfile.Request) []byte {
+	data, err := reqfile.Marshal(r)
+	if err != nil {
+		panic(err) // a struct of strings always encodes
+	}
+	return data
+}
+
+// csrDiffers says how a CSR differs from what p asks for; "" when it asks
+// for the same subject and SANs.
+func csrDiffers(r *x509.CertificateRequest, p pki.Profile) string {
+	if r.Subject.CommonName != p.CommonName {
+		return fmt.Sprintf("CN %q, want %q", r.Subject.CommonName, p.CommonName)
+	}
+	if !sameStrings(r.Subject.Organization, p.Organization) {
+		return fmt.Sprintf("O %q, want %q", r.Subject.Organization, p.Organization)
+	}
+	if !sameStrings(r.DNSNames, p.DNSNames) || !sameStrings(ipStrings(r.IPAddresses), ipStrings(p.IPs)) {
+		return fmt.Sprintf("SANs %v %v, want %v %v", r.DNSNames, r.IPAddresses, p.DNSNames, p.IPs)
+	}
+	return ""
+}
+
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// checkCSRDir refuses a CSR folder that is the certificate or kubeconfig
+// folder: the new keys would be written over the keys in use, and the
+// files found there are the node's, not an earlier run's.
+func checkCSRDir(o CSROptions) error {
+	csrDir := canonical(o.CSRDir)
+	for _, d := range []struct{ flag, dir string }{{"--cert-dir", o.CertDir}, {"--kubeconfig-dir", o.KubeconfigDir}} {
+		if csrDir == canonical(d.dir) {
+			return fmt.Errorf("--csr-dir %s is the folder of %s: the keys and CSRs for the external CA must go to a folder of their own, e.g. %s", o.CSRDir, d.flag, filepath.Join(d.dir, "csr"))
+		}
+	}
+	return nil
+}
+
+// canonical is dir absolute and with its symbolic links resolved, as far
+// as it exists.
+func canonical(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	return abs
+}

@@ -1,0 +1,331 @@
+package external
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/external/reqfile"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// status is what examine found for a target.
+type status int
+
+const (
+	absent   status = iota // nothing for it in the CSR folder
+	pending                // a CSR, no signed certificate yet
+	accepted               // a certificate that passed every check
+	refused                // a certificate that did not; see the error
+)
+
+// candidate is a signed certificate of the CSR folder, checked, with the
+// files that install it.
+type candidate struct {
+	renewal.Target
+	certFile string // where the signed certificate was found
+	cert     *x509.Certificate
+	files    []txn.File // what replaces the target's files
+	replaced []string   // the existing files they replace, to back up
+	// unchanged is true when the target's files already hold exactly
+	// this certificate and key (an import run again).
+	unchanged bool
+	warnings  []string
+}
+
+// authority is a CA certificate of the certificate folder, read once.
+type authority struct {
+	path   string
+	bundle []*x509.Certificate // every certificate of the file; the first is the CA
+	err    error               // why no certificate can be checked against it
+}
+
+// examine looks for t's signed certificate in the CSR folder and checks it
+// against its request, key and CA. A refusal is returned as the error,
+// whose message is the precise reason.
+func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
+	f := filesOf(im.o.CSRDir, t)
+	req, err := im.request(t, &f)
+	if err != nil {
+		return nil, refused, err
+	}
+	certData, certFile, err := im.signed(t, f)
+	if errors.Is(err, fs.ErrNotExist) {
+		if ok, _ := pki.Exists(f.csr); ok {
+			return &candidate{Target: t, certFile: f.cert}, pending, nil
+		}
+		return nil, absent, nil
+	}
+	if err != nil {
+		return nil, refused, err
+	}
+	c := &candidate{Target: t, certFile: certFile}
+	certs, err := pki.ParseCerts(certData)
+	if err != nil {
+		return c, refused, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
+	}
+	c.cert = certs[0]
+	key, keyPEM, err := readNewKey(t, f.key)
+	if err != nil {
+		return c, refused, err
+	}
+	want, err := im.want(t, req, f, key)
+	if err != nil {
+		return c, refused, err
+	}
+	ca := im.authority(t)
+	if ca.err != nil {
+		return c, refused, ca.err
+	}
+	if req != nil && req.CA.SHA256 != "" && req.CA.SHA256 != reqfile.Fingerprint(ca.bundle[0]) {
+		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
+	}
+	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
+		return c, refused, err
+	}
+	if certs[0].NotAfter.After(ca.bundle[0].NotAfter) {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s outlives its CA %s: it is trusted only until %s", certFile, ca.path, ca.bundle[0].NotAfter.UTC().Format("2006-01-02")))
+	}
+	var certPEM []byte
+	for _, cert := range certs {
+		certPEM = append(certPEM, pki.EncodeCert(cert)...)
+	}
+	if err := im.installFiles(c, f, certPEM, keyPEM, ca); err != nil {
+		return c, refused, err
+	}
+	return c, accepted, nil
+}
+
+// request reads t's request file, when there is one, and points f at the
+// files it names.
+func (im *importer) request(t renewal.Target, f *csrFiles) (*reqfile.Request, error) {
+	ok, err := pki.Exists(f.request)
+	if err != nil || !ok {
+		return nil, err
+	}
+	req, err := reqfile.Read(f.request)
+	if err != nil {
+		return nil, err
+	}
+	if req.Name != t.Name {
+		return nil, fmt.Errorf("%s is the request for %q, not %q: put each request file back where certctl wrote it", f.request, req.Name, t.Name)
+	}
+	if (req.Kubeconfig != "") != t.Kubeconfig {
+		return nil, fmt.Errorf("%s does not describe %s: put each request file back where certctl wrote it", f.request, t.Name)
+	}
+	f.csr, f.cert = filepath.Join(f.dir, req.CSR), filepath.Join(f.dir, req.Certificate)
+	f.key = filepath.Join(f.dir, req.Key+req.Kubeconfig) // one of them is empty
+	return req, nil
+}
+
+// signed reads the signed certificate of t: NAME.crt, or for a kubeconfig
+// without NAME.conf.crt the client-certificate-data of the CSR folder's
+// kubeconfig, where kubeadm's documentation has the operator put it. It
+// returns an error wrapping fs.ErrNotExist when there is none.
+func (im *importer) signed(t renewal.Target, f csrFiles) ([]byte, string, error) {
+	data, err := os.ReadFile(f.cert)
+	if err == nil {
+		return data, f.cert, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, f.cert, fmt.Errorf("read %s: %w", f.cert, err)
+	}
+	if t.Kubeconfig {
+		if _, user, kerr := loadCSRKubeconfig(f.key); kerr == nil && len(user.ClientCertificateData) > 0 {
+			return user.ClientCertificateData, f.key, nil
+		}
+	}
+	return nil, f.cert, err
+}
+
+// readNewKey reads the key the CSR was made with, and its PEM as it is to
+// be installed.
+func readNewKey(t renewal.Target, path string) (crypto.Signer, []byte, error) {
+	var keyPEM []byte
+	if t.Kubeconfig {
+		_, user, err := loadCSRKubeconfig(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("its key: %w: a certificate is installed only with the key its CSR was made with", err)
+		}
+		keyPEM = user.ClientKeyData
+	} else {
+		var err error
+		if keyPEM, err = os.ReadFile(path); err != nil {
+			return nil, nil, fmt.Errorf("its key: %w: a certificate is installed only with the key its CSR was made with", err)
+		}
+	}
+	key, err := pki.ParsePrivateKey(keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse its key %s: %w", path, err)
+	}
+	return key, keyPEM, nil
+}
+
+// want is what t's certificate must say: what its request file asks for,
+// else what its CSR asks for with the usages of kubeadm's inventory. The
+// inventory's extended key usages are required either way, so that an
+// edited request cannot drop, say, the API server's server auth.
+func (im *importer) want(t renewal.Target, req *reqfile.Request, f csrFiles, key crypto.Signer) (pki.Profile, error) {
+	inv := im.usages[t.Name]
+	if req != nil {
+		if req.CA.Name != t.CAName {
+			return pki.Profile{}, fmt.Errorf("%s asks for the CA %q, but %s is signed by %q: make a new request", f.request, req.CA.Name, t.Name, t.CAName)
+		}
+		p, err := req.Profile()
+		if err != nil {
+			return pki.Profile{}, err
+		}
+		for _, u := range inv {
+			if !slices.Contains(p.ExtKeyUsages, u) {
+				p.ExtKeyUsages = append(p.ExtKeyUsages, u)
+			}
+		}
+		return p, nil
+	}
+	csr, err := readCSR(f.csr)
+	if errors.Is(err, fs.ErrNotExist) {
+		return pki.Profile{}, fmt.Errorf("neither %s nor %s is there, so certctl cannot tell what was asked for: import from the folder where `certctl renew --use-csr` or `certctl init-phase certs --use-csr` wrote them", f.request, f.csr)
+	}
+	if err != nil {
+		return pki.Profile{}, err
+	}
+	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
+		return pki.Profile{}, fmt.Errorf("%s was not made with the key %s: put back the key the CSR was made with", f.csr, f.key)
+	}
+	p := pki.Profile{Name: t.Name, CAName: t.CAName, CommonName: csr.Subject.CommonName,
+		Organization: csr.Subject.Organization, DNSNames: csr.DNSNames, ExtKeyUsages: inv}
+	for _, ip := range csr.IPAddresses {
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
+		p.IPs = append(p.IPs, ip)
+	}
+	return p, nil
+}
+
+// authority reads the CA certificate of t from the certificate folder.
+func (im *importer) authority(t renewal.Target) *authority {
+	if a, ok := im.cas[t.CAName]; ok {
+		return a
+	}
+	a := &authority{path: pki.Store{Dir: im.o.CertDir}.CertPath(t.CABaseName)}
+	im.cas[t.CAName] = a
+	data, err := os.ReadFile(a.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		a.err = fmt.Errorf("the CA certificate %s is not there, so the certificate cannot be checked: put there the certificate of the CA that signs %s (only the certificate: its key stays with your CA)", a.path, t.CAName)
+	case err != nil:
+		a.err = fmt.Errorf("read CA certificate %s: %w", a.path, err)
+	default:
+		if a.bundle, err = pki.ParseCerts(data); err != nil {
+			a.err = fmt.Errorf("parse CA certificate %s: %w: put the CA certificate there in PEM", a.path, err)
+		} else if problem := pki.CAProblem(a.bundle[0]); problem != "" {
+			a.err = fmt.Errorf("%s is not a CA certificate: %s; put the certificate of the CA that signs %s there", a.path, problem, t.CAName)
+		}
+	}
+	return a
+}
+
+// installFiles sets c's files: the certificate and key files, or the
+// kubeconfig, each keeping the mode and owner of the file it replaces.
+func (im *importer) installFiles(c *candidate, f csrFiles, certPEM, keyPEM []byte, ca *authority) error {
+	if !c.Kubeconfig {
+		s := pki.Store{Dir: im.o.CertDir}
+		certFile, err := replacing(s.CertPath(c.BaseName), certPEM, pki.CertMode)
+		if err != nil {
+			return err
+		}
+		keyFile, err := replacing(s.KeyPath(c.BaseName), keyPEM, pki.KeyMode)
+		if err != nil {
+			return err
+		}
+		c.add(certFile, keyFile)
+		return nil
+	}
+	path := filepath.Join(im.o.KubeconfigDir, c.BaseName)
+	base, err := kubeconfig.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A first installation: the CSR folder's kubeconfig says where
+		// the cluster is.
+		base, err = kubeconfig.Load(f.key)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot install into %s: %w", path, err)
+	}
+	var caPEM []byte
+	for _, cert := range ca.bundle {
+		caPEM = append(caPEM, pki.EncodeCert(cert)...)
+	}
+	data, err := fillKubeconfig(base, path, caPEM, certPEM, keyPEM)
+	if err != nil {
+		return fmt.Errorf("cannot install into %s: %w", path, err)
+	}
+	file, err := replacing(path, data, kubeconfig.Mode)
+	if err != nil {
+		return err
+	}
+	c.add(file)
+	return nil
+}
+
+// replacingFile is a file to write, and whether it replaces one.
+type replacingFile struct {
+	txn.File
+	exists, same bool
+}
+
+// replacing is the file that writes data at path: with the mode and owner
+// of the file there, else with mode.
+func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
+	f := replacingFile{File: txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}}
+	st, err := txn.Replaceable(path)
+	if err != nil || st == nil {
+		return f, err
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return f, fmt.Errorf("read %s: %w", path, err)
+	}
+	f.exists, f.same = true, bytes.Equal(old, data)
+	f.Mode = st.Mode().Perm()
+	f.UID, f.GID = owner(st)
+	return f, nil
+}
+
+func (c *candidate) add(files ...replacingFile) {
+	c.unchanged = true
+	for _, f := range files {
+		c.files = append(c.files, f.File)
+		if f.exists {
+			c.replaced = append(c.replaced, f.Target)
+		}
+		c.unchanged = c.unchanged && f.same
+	}
+}
+
+// kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
+// first installation with an external CA must provide.
+var kubeletTarget = renewal.Target{Name: "kubelet.conf", BaseName: "kubelet.conf", Kubeconfig: true,
+	LongName: "certificate embedded in the kubeconfig file for the kubelet", CAName: pki.CAName, CABaseName: "ca"}
+
+// usagesOf maps each target's name to the extended key usages kubeadm's
+// inventory gives it.
+func usagesOf(certs []pki.Profile, kcs []pki.KubeconfigProfile) map[string][]x509.ExtKeyUsage {
+	m := map[string][]x509.ExtKeyUsage{}
+	for _, p := range certs {
+		m[p.Name] = p.ExtKeyUsages
+	}
+	for _, k := range kcs {
+		m[k.BaseName] = k.ExtKeyUsages
+	}
+	return m
+}

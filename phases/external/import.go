@@ -1,0 +1,244 @@
+package external
+
+import (
+	"crypto/x509"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+)
+
+// ImportOptions configure Import. CSRDir, CertDir, KubeconfigDir and Rand
+// are required.
+type ImportOptions struct {
+	CSRDir        string // where the keys, CSRs, request files and signed certificates are
+	CertDir       string // the certificate folder: the CA certificates are read there
+	KubeconfigDir string
+	// DryRun checks everything and reports what would be installed, and
+	// writes nothing.
+	DryRun bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand makes the transaction's id.
+	Rand io.Reader
+}
+
+// Imported is a certificate installed, or that would be with DryRun.
+type Imported struct {
+	renewal.Target
+	From     string   // the signed certificate in the CSR folder
+	Files    []string // the files replaced or created
+	NotAfter time.Time
+	// Unchanged is true when the files already held it: nothing was written.
+	Unchanged bool
+}
+
+// Refused is a signed certificate that was not installed, and why.
+type Refused struct {
+	renewal.Target
+	File   string
+	Reason string
+}
+
+// ImportResult is what Import did.
+type ImportResult struct {
+	DryRun   bool
+	Imported []Imported
+	Refused  []Refused
+	// Pending lists the targets with a CSR but no signed certificate yet,
+	// by the certificate file expected.
+	Pending []string
+	// Ignored lists .crt files of the CSR folder that are no certificate
+	// of the inventory.
+	Ignored []string
+	// BackupDir holds the files the import replaced; "" when it replaced
+	// none.
+	BackupDir string
+	Warnings  []string
+}
+
+type importer struct {
+	o      ImportOptions
+	now    time.Time
+	usages map[string][]x509.ExtKeyUsage
+	cas    map[string]*authority
+}
+
+// Import installs the certificates an external CA signed for the requests
+// in o.CSRDir (see WriteCSRs, and `certctl init-phase certs --use-csr`,
+// and `kubeadm certs generate-csr` for kubeconfig files). Each NAME.crt is
+// checked with pki.VerifyIssued: it must match NAME.key, chain to its CA in
+// o.CertDir, name the subject, SANs and usages its request file (else its
+// CSR) asks for, not be a CA, and be valid now. One that fails is refused
+// with the reason, and nothing of it is installed; the others, with their
+// keys (into the existing kubeconfig for a kubeconfig: only its client
+// certificate, key and CA data change), are installed together in one
+// transaction (internal/txn), after a backup of the files they replace.
+// A first installation, where the target files do not exist yet, needs the
+// CA certificates in o.CertDir.
+//
+// Refusals are in the result, not the error: the error means that nothing
+// was installed. The caller must hold certctl's lock and have run
+// txn.Recover.
+func Import(o ImportOptions) (*ImportResult, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var err error
+	for _, d := range []*string{&o.CSRDir, &o.CertDir, &o.KubeconfigDir} {
+		if *d, err = filepath.Abs(*d); err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", *d, err)
+		}
+	}
+	if st, err := os.Stat(o.CSRDir); err != nil {
+		return nil, fmt.Errorf("read the CSR folder: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("the CSR folder %s is not a folder", o.CSRDir)
+	}
+	// Names and files do not depend on the cluster's settings; with a
+	// local etcd every target is looked for.
+	layout := config.Default()
+	layout.AdvertiseAddress, layout.NodeName = "127.0.0.1", "node"
+	targets, err := renewal.Targets(&layout)
+	if err != nil {
+		return nil, err
+	}
+	targets = append(targets, kubeletTarget)
+	profiles, err := pki.Certificates(&layout)
+	if err != nil {
+		return nil, err
+	}
+	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, pki.Kubeconfigs(&layout)), cas: map[string]*authority{}}
+	res := &ImportResult{DryRun: o.DryRun}
+	var ok []*candidate
+	known := map[string]bool{}
+	for _, t := range targets {
+		c, st, err := im.examine(t)
+		known[filesOf(o.CSRDir, t).cert] = true
+		if c != nil {
+			known[c.certFile] = true
+		}
+		switch st {
+		case pending:
+			res.Pending = append(res.Pending, c.certFile)
+		case refused:
+			file := filesOf(o.CSRDir, t).cert
+			if c != nil {
+				file = c.certFile
+			}
+			res.Refused = append(res.Refused, Refused{Target: t, File: file, Reason: err.Error()})
+		case accepted:
+			ok = append(ok, c)
+			res.Warnings = append(res.Warnings, c.warnings...)
+			res.Imported = append(res.Imported, Imported{Target: t, From: c.certFile, Files: c.targets(), NotAfter: c.cert.NotAfter, Unchanged: c.unchanged})
+		}
+	}
+	if res.Ignored, err = ignored(o.CSRDir, known, profiles); err != nil {
+		return nil, err
+	}
+	if len(res.Imported) == 0 && len(res.Refused) == 0 {
+		if len(res.Pending) > 0 {
+			return res, fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", o.CSRDir, len(res.Pending), res.Pending[0])
+		}
+		return res, fmt.Errorf("no signed certificate in %s: put each certificate your CA signed as NAME.crt next to NAME.csr (see docs/external-ca.md)", o.CSRDir)
+	}
+	if o.DryRun {
+		return res, nil
+	}
+	if res.BackupDir, err = im.install(ok); err != nil {
+		// Nothing was installed: say so instead of listing what was.
+		return nil, err
+	}
+	return res, nil
+}
+
+// install replaces the files of the changed candidates, and backs up the
+// ones they replace, in one transaction. It returns the backup folder.
+func (im *importer) install(cands []*candidate) (string, error) {
+	var files []txn.File
+	var replaced []string
+	for _, c := range cands {
+		if !c.unchanged {
+			files = append(files, c.files...)
+			replaced = append(replaced, c.replaced...)
+		}
+	}
+	if len(files) == 0 {
+		return "", nil
+	}
+	root, err := txn.Root(im.o.CertDir)
+	if err != nil {
+		return "", err
+	}
+	id, err := txn.NewID(im.now, im.o.Rand)
+	if err != nil {
+		return "", err
+	}
+	t, err := txn.Begin(root, id, im.now)
+	if err != nil {
+		return "", err
+	}
+	defer t.Abort() // does nothing once committed
+	var backupDir string
+	if len(replaced) > 0 {
+		backupRoot, err := renewal.BackupRoot(im.o.CertDir)
+		if err != nil {
+			return "", err
+		}
+		var backup []txn.File
+		if backupDir, backup, err = renewal.BackupFiles(backupRoot, im.now, im.o.CertDir, im.o.KubeconfigDir, replaced); err != nil {
+			return "", err
+		}
+		files = append(backup, files...)
+	}
+	for _, f := range files {
+		if err := t.Add(f); err != nil {
+			return "", err
+		}
+	}
+	if err := t.Commit(); err != nil {
+		return "", err
+	}
+	return backupDir, nil
+}
+
+func (c *candidate) targets() []string {
+	out := make([]string, len(c.files))
+	for i, f := range c.files {
+		out[i] = f.Target
+	}
+	return out
+}
+
+// ignored lists the .crt files of the CSR folder that Import did not look
+// at, other than copies of the CA certificates, which the CA operator may
+// well hand back with the others.
+func ignored(csrDir string, known map[string]bool, profiles []pki.Profile) ([]string, error) {
+	for _, p := range profiles {
+		if p.IsCA {
+			known[pki.Store{Dir: csrDir}.CertPath(p.BaseName)] = true
+		}
+	}
+	var out []string
+	err := filepath.WalkDir(csrDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".crt") && !known[path] {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the CSR folder: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,102 @@
+package external
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/phases/renewal"
+)
+
+// restartOrder is the order in which components to restart are listed:
+// etcd first, because kube-apiserver cannot start without it.
+var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeControllerManager, renewal.KubeScheduler, "kubelet"}
+
+// Restarts lists the components that read the installed certificates only
+// when they start, each with the names of its certificates, in
+// restartOrder.
+func (r *ImportResult) Restarts() []renewal.Restart {
+	by := map[string][]string{}
+	for _, im := range r.Imported {
+		if im.Unchanged {
+			continue
+		}
+		comps := im.Restart
+		if im.Name == kubeletTarget.Name {
+			comps = []string{"kubelet"}
+		}
+		for _, c := range comps {
+			by[c] = append(by[c], im.Name)
+		}
+	}
+	var out []renewal.Restart
+	for _, c := range restartOrder {
+		if len(by[c]) > 0 {
+			out = append(out, renewal.Restart{Component: c, Names: by[c]})
+		}
+	}
+	return out
+}
+
+// WriteSummary prints, one line each, what was (or with DryRun would be)
+// installed, what was refused and why, what still waits for its
+// certificate, then where the old files are and what to restart.
+func (r *ImportResult) WriteSummary(w io.Writer) {
+	prefix := "[import]"
+	verb := "installed"
+	if r.DryRun {
+		prefix, verb = "[dry-run]", "would be installed"
+	}
+	for _, im := range r.Imported {
+		if im.Unchanged {
+			fmt.Fprintf(w, "%s %s: already installed, unchanged (%s)\n", prefix, im.Name, strings.Join(im.Files, ", "))
+			continue
+		}
+		fmt.Fprintf(w, "%s %s %s: %s (valid until %s)\n", prefix, im.Name, verb, strings.Join(im.Files, ", "), im.NotAfter.UTC().Format(time.RFC3339))
+	}
+	for _, rf := range r.Refused {
+		fmt.Fprintf(w, "%s REFUSED %s: %s: %s; nothing of it was installed\n", prefix, rf.Name, rf.File, rf.Reason)
+	}
+	for _, p := range r.Pending {
+		fmt.Fprintf(w, "%s waiting: no signed certificate %s yet\n", prefix, p)
+	}
+	for _, p := range r.Ignored {
+		fmt.Fprintf(w, "%s ignored %s: not a certificate of the inventory\n", prefix, p)
+	}
+	for _, m := range r.Warnings {
+		fmt.Fprintf(w, "[warning] %s\n", m)
+	}
+	if r.DryRun {
+		return
+	}
+	if r.BackupDir != "" {
+		fmt.Fprintf(w, "\nThe old files are saved in %s\n", r.BackupDir)
+	}
+	if rs := r.Restarts(); len(rs) > 0 {
+		fmt.Fprintln(w, "\nRestart these components, if they run, so that they use the new certificates:")
+		for _, c := range rs {
+			fmt.Fprintf(w, "  %-24s (%s)\n", c.Component, strings.Join(c.Names, ", "))
+		}
+	}
+	if r.changed() {
+		fmt.Fprintln(w, "\nThe CSR folder still holds copies of the private keys: remove it once the control plane runs on the new certificates.")
+	}
+}
+
+func (r *ImportResult) changed() bool {
+	return slices.ContainsFunc(r.Imported, func(im Imported) bool { return !im.Unchanged })
+}
+
+// WriteSummary prints what to hand the CA operator and, then, the command
+// that installs the signed certificates.
+func (r *CSRResult) WriteSummary(w io.Writer, importCommand string) {
+	if len(r.Requested) == 0 {
+		fmt.Fprintln(w, "\nNo CSR was written.")
+		return
+	}
+	fmt.Fprintln(w, "\nHand the CA operator the .csr and .request.json files (never the .key and .conf files: they hold the new private keys).")
+	fmt.Fprintln(w, "Each request file says what to sign: the CA, key usages, extended key usages, SANs and validity (docs/external-ca.md).")
+	fmt.Fprintf(w, "Put each signed certificate where its request file says (NAME.crt next to NAME.csr), then run:\n\n  %s\n", importCommand)
+}

@@ -1,0 +1,378 @@
+package apirenew
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/go-logr/logr"
+	certv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/certificate/csr"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+)
+
+// DefaultTimeout bounds the wait for approval and issuance: the kubelet's
+// wait for its own client certificate (pkg/kubelet/certificate/bootstrap).
+const DefaultTimeout = 15 * time.Minute
+
+// DefaultProgressInterval is how often a progress line is printed while
+// waiting.
+const DefaultProgressInterval = 10 * time.Second
+
+// MinValidity is the shortest validity the certificates API accepts
+// (spec.expirationSeconds >= 600).
+const MinValidity = 10 * time.Minute
+
+// Options configure an Issuer. Client, NodeName and PendingDir are required.
+type Options struct {
+	// Client creates and watches CSRs: its user needs create, get, list
+	// and watch on certificatesigningrequests.
+	Client kubernetes.Interface
+	// Server is the API server's URL, for error messages.
+	Server string
+	// Credentials says where the client's credentials come from, for
+	// error messages: "kubeconfig /etc/kubernetes/admin.conf".
+	Credentials string
+	// User is the user the credentials name as far as the caller knows
+	// (a client certificate's CN), for error messages when the API server
+	// does not say (SelfSubjectReview).
+	User string
+	// NodeName names the CSRs (see CSRName).
+	NodeName string
+	// PendingDir keeps the keys of CSRs not installed yet (see PendingDir).
+	// It is created 0700 when needed, each key 0600.
+	PendingDir string
+	// SignerNames overrides, by certificate name, the signer name of
+	// DefaultSignerName.
+	SignerNames map[string]string
+	// Timeout bounds creating the CSRs and waiting for every certificate;
+	// DefaultTimeout when zero.
+	Timeout time.Duration
+	// NewRequest makes a new key and CSR even when a pending key exists.
+	NewRequest bool
+	// ProgressInterval is the time between progress lines;
+	// DefaultProgressInterval when zero.
+	ProgressInterval time.Duration
+	// ForbiddenGrace is how long the API server must keep refusing to
+	// list or watch the CSRs before the wait stops and says so (see
+	// watchGuard); DefaultForbiddenGrace when zero.
+	ForbiddenGrace time.Duration
+	// AlreadyInstalled is what Issue returns, having printed which, when
+	// every certificate it obtained is installed already: another run of
+	// the same command, waiting on the same CSRs, got certctl's lock first
+	// and installed them. The caller's renewal then writes nothing: no
+	// backup (it would hold the new certificates), no restart. An error
+	// saying so when nil.
+	AlreadyInstalled error
+	// ApproveFlags are shown after `certctl approve NAME` in the
+	// instructions, for example "--config kubeadm.yaml", so that the
+	// approver checks the request against the same configuration.
+	ApproveFlags string
+	// Out receives the CSR names, approval instructions and progress
+	// lines; io.Discard when nil.
+	Out io.Writer
+	// Clock ticks the progress lines and measures the time waited;
+	// clock.RealClock when nil.
+	Clock clock.WithTicker
+	// Rand is the source of randomness for keys and CSR signatures;
+	// crypto/rand when nil. It must be safe for concurrent use.
+	Rand io.Reader
+}
+
+// Issuer issues renewal's certificates through the certificates API. Use
+// Obtain to request and wait before taking certctl's lock, then give it to
+// renewal.Renew as Options.Issuer, then call Installed.
+type Issuer struct {
+	o       Options
+	pending pending
+	got     map[string]renewal.Issued // by certificate name
+	csrs    map[string]string         // the CSR of each certificate in got
+}
+
+var _ renewal.Issuer = (*Issuer)(nil)
+
+// New checks o and fills its defaults.
+func New(o Options) (*Issuer, error) {
+	if o.Client == nil || o.NodeName == "" || o.PendingDir == "" {
+		return nil, fmt.Errorf("apirenew: a client, a node name and a pending-key folder are required")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = DefaultProgressInterval
+	}
+	if o.ForbiddenGrace <= 0 {
+		o.ForbiddenGrace = DefaultForbiddenGrace
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	return &Issuer{o: o, pending: pending{dir: o.PendingDir}, got: map[string]renewal.Issued{}, csrs: map[string]string{}}, nil
+}
+
+// job is one certificate being requested.
+type job struct {
+	req     renewal.Request
+	signer  string
+	usages  []certv1.KeyUsage
+	key     crypto.Signer
+	resumed bool
+	name    string
+	uid     types.UID
+	// state is what a resumed CSR's conditions say ("approved already",
+	// "created again: needs a new approval"), for the instructions.
+	state string
+	// needsApproval is false for a resumed CSR approved, denied or failed
+	// already: the instructions do not ask for it.
+	needsApproval bool
+}
+
+// errTimedOut is the cause of the context of a run that waited Timeout.
+var errTimedOut = errors.New("timed out")
+
+// Obtain requests a certificate for each request and waits until all are
+// issued, Timeout at most: it checks every request first, then makes (or
+// finds, in the pending-key folder) a key per certificate, creates every
+// CSR, prints their names and how to approve them, and waits for all of
+// them at once, so that one round of approvals covers a whole run. The
+// certificates are kept for Issue.
+//
+// A denied or failed CSR, a timeout or an interruption is an error that
+// names the CSRs; their keys stay in the pending-key folder, so that the
+// same command run again picks up the same CSRs.
+func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, is.o.Timeout, errTimedOut)
+	defer cancel()
+	// client-go's csr package logs "csr for this node already exists,
+	// reusing" through klog: certctl prints what it does itself.
+	ctx = klog.NewContext(ctx, logr.Discard())
+	jobs, err := is.plan(reqs)
+	if err != nil {
+		return err
+	}
+	if err := is.checkAccess(ctx); err != nil {
+		return err
+	}
+	if err := is.keys(ctx, jobs); err != nil {
+		return err
+	}
+	for i, j := range jobs {
+		if err := is.create(ctx, j); err != nil {
+			// A key made by this run whose CSR does not exist would only
+			// be left behind: nothing is changed when no CSR could be made.
+			for _, k := range jobs[i:] {
+				if !k.resumed {
+					_ = is.pending.remove(k.req.Name, k.key.Public())
+				}
+			}
+			return err
+		}
+	}
+	is.printInstructions(jobs)
+	return is.wait(ctx, jobs)
+}
+
+// plan checks every request before anything is written or created.
+func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
+	targets := make([]renewal.Target, len(reqs))
+	for i, r := range reqs {
+		targets[i] = r.Target
+	}
+	signers, err := SignerNames(targets, is.o.SignerNames)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []*job
+	for _, r := range reqs {
+		j := &job{req: r, signer: signers[r.Name]}
+		if err := CheckSigner(r, j.signer); err != nil {
+			return nil, err
+		}
+		if r.Validity < MinValidity {
+			return nil, fmt.Errorf("certificate validity %v is below the %v the certificates API accepts (spec.expirationSeconds >= 600): raise certificateValidityPeriod (--certificate-validity)", r.Validity, MinValidity)
+		}
+		if r.Validity > math.MaxInt32*time.Second {
+			return nil, fmt.Errorf("certificate validity %v does not fit in spec.expirationSeconds (at most %d seconds)", r.Validity, math.MaxInt32)
+		}
+		if j.usages, err = Usages(r.Current); err != nil {
+			return nil, fmt.Errorf("request %s: %w", r.Name, err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// keys gives each job its pending key, or a new one saved as pending
+// before any CSR names it.
+func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
+	if _, err := atomicfile.CleanTemp(is.pending.dir); err != nil {
+		return err
+	}
+	need := map[pki.KeyAlgorithm]int{}
+	for _, j := range jobs {
+		k, err := is.pending.load(j.req.Name)
+		switch {
+		case err != nil && !is.o.NewRequest:
+			return fmt.Errorf("%w: run again with --new-request for a new key and CSR, or remove it", err)
+		case err != nil:
+			// Its CSR, if any, can never be installed: the new key
+			// replaces the file.
+			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", err)
+			k = nil
+		}
+		switch {
+		case k == nil || is.o.NewRequest:
+		case pki.SamePublicKey(k.Public(), j.req.Current.PublicKey):
+			// Installed by an earlier run that stopped before it
+			// removed the key: a renewal needs a new one.
+			if err := is.pending.remove(j.req.Name, k.Public()); err != nil {
+				return err
+			}
+		case pki.AlgorithmOf(k.Public()) != j.req.KeyAlgorithm:
+			fmt.Fprintf(is.o.Out, "[renew] The pending key of %s is %s, not %s: making a new key and CSR\n", j.req.Name, pki.AlgorithmOf(k.Public()), j.req.KeyAlgorithm)
+		default:
+			j.key, j.resumed = k, true
+		}
+		if j.key == nil {
+			need[j.req.KeyAlgorithm]++
+		}
+	}
+	pools := map[pki.KeyAlgorithm]*pki.KeyPool{}
+	for alg, n := range need {
+		pools[alg] = pki.NewKeyPool(is.o.Rand, alg, n, runtime.GOMAXPROCS(0))
+		defer pools[alg].Close()
+	}
+	for _, j := range jobs {
+		if j.key != nil {
+			continue
+		}
+		k, err := pools[j.req.KeyAlgorithm].Get(ctx)
+		if err != nil {
+			return fmt.Errorf("generate %s key for %s: %w", j.req.KeyAlgorithm, j.req.Name, err)
+		}
+		if err := is.pending.save(j.req.Name, k); err != nil {
+			return err
+		}
+		j.key = k
+	}
+	return nil
+}
+
+// create creates the job's CSR, or finds the one an earlier run created
+// with the same key: RequestCertificateWithContext reuses a CSR of the
+// same name whose subject and signer name match and whose request the key
+// signed. For a resumed job it notes what that CSR says, for the
+// instructions: a CSR that is gone (kube-controller-manager's cleaner
+// deletes CSRs an hour after their approval) is created again, and needs
+// a new approval.
+func (is *Issuer) create(ctx context.Context, j *job) error {
+	var err error
+	if j.name, err = CSRName(is.o.NodeName, j.req.Name, j.key.Public()); err != nil {
+		return err
+	}
+	req, err := pki.NewCSR(is.o.Rand, j.req.Profile, j.key)
+	if err != nil {
+		return err
+	}
+	var before *certv1.CertificateSigningRequest
+	var getErr error
+	if j.resumed {
+		if before, getErr = is.o.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, j.name, metav1.GetOptions{}); getErr != nil {
+			before = nil
+		}
+	}
+	d := j.req.Validity
+	name, uid, err := csr.RequestCertificateWithContext(ctx, is.o.Client, pki.EncodeCSR(req), j.name, j.signer, &d, j.usages, j.key)
+	if err != nil {
+		return is.createError(j, err)
+	}
+	j.name, j.uid = name, uid
+	j.state, j.needsApproval = resumedState(j, before, getErr)
+	return nil
+}
+
+// resumedState says, for the instructions, what the CSR of a resumed job
+// says, and whether it still needs an approval: before is the CSR as it
+// was just before RequestCertificateWithContext, nil when getErr (not
+// found, or another error) kept it from being read.
+func resumedState(j *job, before *certv1.CertificateSigningRequest, getErr error) (string, bool) {
+	switch {
+	case !j.resumed:
+		return "", true
+	case before == nil && !apierrors.IsNotFound(getErr):
+		return "state unknown", true
+	case before == nil || before.UID != j.uid:
+		return "created again: needs a new approval", true
+	}
+	switch st := csrState(before); st {
+	case "pending":
+		return "pending approval", true
+	case "issued":
+		return "issued already", false
+	case "approved, not issued yet":
+		return "approved already, not issued yet", false
+	default:
+		return st, false
+	}
+}
+
+// Issue returns the certificate and key of each request: those Obtain got,
+// and for the others it obtains them now. renewal.Renew calls it under
+// certctl's lock, with the certificates it has just read: when those are
+// the ones obtained, another run installed them (see alreadyInstalled).
+func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.Issued, error) {
+	if err := is.alreadyInstalled(reqs); err != nil {
+		return nil, err
+	}
+	var missing []renewal.Request
+	for _, r := range reqs {
+		if _, ok := is.got[r.Name]; !ok {
+			missing = append(missing, r)
+		}
+	}
+	if err := is.Obtain(ctx, missing); err != nil {
+		return nil, err
+	}
+	out := make([]renewal.Issued, len(reqs))
+	for i, r := range reqs {
+		out[i] = is.got[r.Name]
+	}
+	return out, nil
+}
+
+// Installed removes the pending keys of the certificates called names,
+// once renewal has installed them.
+func (is *Issuer) Installed(names []string) error {
+	var errs []error
+	for _, n := range names {
+		if got, ok := is.got[n]; ok {
+			errs = append(errs, is.pending.remove(n, got.Key.Public()))
+		}
+	}
+	return errors.Join(errs...)
+}

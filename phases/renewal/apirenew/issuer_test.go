@@ -1,0 +1,303 @@
+package apirenew
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	testclock "k8s.io/utils/clock/testing"
+
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/signer"
+	"github.com/certctl/certctl/pki"
+)
+
+func newIssuer(t *testing.T, cs *fake.Clientset, dir string, change func(o *Options)) (*Issuer, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	o := Options{Client: cs, NodeName: "cp-1", PendingDir: filepath.Join(dir, PendingDirName), Out: out, Timeout: 10 * time.Second}
+	if change != nil {
+		change(&o)
+	}
+	is, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is, out
+}
+
+func TestObtainAndIssue(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.ApproveFlags = " --config kubeadm.yaml" })
+	serving := pki.Profile{CommonName: "kube-apiserver", DNSNames: []string{"kubernetes", "cp-1"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "apiserver", serving)}
+	signed := whenCreated(t, cs, 2, func(name string) { decide(t, cs, name, certv1.CertificateApproved, ca) })
+	if err := is.Obtain(context.Background(), reqs); err != nil {
+		t.Fatalf("Obtain: %v\n%s", err, out)
+	}
+	signed()
+	got, err := is.Issue(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range reqs {
+		if err := pki.VerifyIssued(got[i].Cert, nil, got[i].Key.Public(), ca.cert, r.Profile, time.Now()); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+		name, _ := CSRName("cp-1", r.Name, got[i].Key.Public())
+		k, err := is.pending.load(r.Name)
+		if err != nil || k == nil || !pki.SamePublicKey(k.Public(), got[i].Key.Public()) {
+			t.Errorf("%s: pending key %v, %v; want the CSR's key", r.Name, k, err)
+		}
+		if !contains(out.String(), "CSR "+name+" for "+r.Name, "certctl approve "+name+" --config kubeadm.yaml", "CSR "+name+" for "+r.Name+" issued") {
+			t.Errorf("output lacks %s's CSR %s:\n%s", r.Name, name, out)
+		}
+	}
+	if !contains(out.String(), "signer "+certv1.KubeAPIServerClientSignerName, "signer "+signer.KubeAPIServerServing,
+		"kubectl certificate approve certctl-cp-1-admin.conf-", "`certctl signer run`", "certctl signer enable") {
+		t.Errorf("output:\n%s", out)
+	}
+	if n := csrCount(t, cs); n != 2 {
+		t.Errorf("%d CSRs, want 2", n)
+	}
+	if err := is.Installed([]string{"admin.conf", "apiserver"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+		t.Errorf("pending folder left after Installed: %v", err)
+	}
+}
+
+func TestDeniedAndFailed(t *testing.T) {
+	for _, tc := range []struct {
+		cond certv1.RequestConditionType
+		want string
+	}{
+		{certv1.CertificateDenied, `was denied (reason "TestReason": test message)`},
+		{certv1.CertificateFailed, `failed: the signer kubernetes.io/kube-apiserver-client refused it (reason "TestReason": test message)`},
+	} {
+		t.Run(string(tc.cond), func(t *testing.T) {
+			cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+			reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+			is, out := newIssuer(t, cs, dir, nil)
+			done := whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, tc.cond, nil) })
+			err := is.Obtain(context.Background(), reqs)
+			done()
+			if err == nil || !contains(err.Error(), tc.want, "nothing was changed", "--new-request") {
+				t.Fatalf("Obtain: %v\n%s", err, out)
+			}
+			// The same command again finds the same CSR, and the same answer.
+			is, _ = newIssuer(t, cs, dir, nil)
+			if err2 := is.Obtain(context.Background(), reqs); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("second run: %v, want %v", err2, err)
+			}
+			if n := csrCount(t, cs); n != 1 {
+				t.Errorf("%d CSRs after the second run, want 1", n)
+			}
+			// --new-request: a new key, a new CSR.
+			is, _ = newIssuer(t, cs, dir, func(o *Options) { o.NewRequest = true })
+			done = whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, ca) })
+			if err := is.Obtain(context.Background(), reqs); err != nil {
+				t.Fatalf("--new-request: %v", err)
+			}
+			done()
+			if n := csrCount(t, cs); n != 2 {
+				t.Errorf("%d CSRs after --new-request, want 2", n)
+			}
+		})
+	}
+}
+
+// TestTimeoutThenResume: a run that times out names its CSR; approved
+// afterwards, the same command installs that CSR's certificate with the
+// pending key, creating no other CSR.
+func TestTimeoutThenResume(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 300 * time.Millisecond })
+	start := time.Now()
+	err := is.Obtain(context.Background(), reqs)
+	if err == nil || !contains(err.Error(), "timed out after 300ms", "certctl-cp-1-admin.conf-", ": pending", "run the same command again") {
+		t.Fatalf("Obtain: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("timeout of 300ms took %v", d)
+	}
+	key, _ := is.pending.load("admin.conf")
+	name, _ := CSRName("cp-1", "admin.conf", key.Public())
+	decide(t, cs, name, certv1.CertificateApproved, ca)
+
+	is, out = newIssuer(t, cs, dir, nil)
+	got, err := is.Issue(context.Background(), reqs)
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	if !pki.SamePublicKey(got[0].Key.Public(), key.Public()) || !pki.SamePublicKey(got[0].Cert.PublicKey, key.Public()) {
+		t.Error("the second run did not use the pending key")
+	}
+	if n := csrCount(t, cs); n != 1 {
+		t.Errorf("%d CSRs, want 1", n)
+	}
+	if !contains(out.String(), "resumed with the pending key", "issued already") || strings.Contains(out.String(), "Approve with") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestTimeoutApprovedNotIssued(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	p := pki.Profile{CommonName: "front-proxy-client", ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	is, _ := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 300 * time.Millisecond })
+	done := whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, nil) })
+	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "front-proxy-client", p)})
+	done()
+	if err == nil || !contains(err.Error(), "approved, not issued yet", "is `certctl signer run` running for certctl.io/front-proxy-client?") {
+		t.Fatalf("Obtain: %v", err)
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	is, _ := newIssuer(t, cs, dir, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := whenCreated(t, cs, 1, func(string) { cancel() })
+	err := is.Obtain(ctx, []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	done()
+	if err == nil || !contains(err.Error(), "interrupted waiting for CSR(s) certctl-cp-1-admin.conf-") {
+		t.Fatalf("Obtain: %v", err)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	clk := testclock.NewFakeClock(testNow)
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Clock = clk; o.ProgressInterval = 10 * time.Second })
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	errc := make(chan error, 1)
+	go func() { errc <- is.Obtain(context.Background(), reqs) }()
+	waitFor(t, "the wait to start", clk.HasWaiters)
+	for i := 1; i <= 2; i++ {
+		clk.Step(10 * time.Second)
+		want := []string{"Waited 10s; 1 CSR(s) not issued yet: certctl-cp-1-admin.conf-", "Waited 20s; 1 CSR(s)"}[i-1]
+		waitFor(t, "progress line "+want, func() bool { return strings.Contains(out.String(), want) })
+	}
+	key, _ := is.pending.load("admin.conf")
+	name, _ := CSRName("cp-1", "admin.conf", key.Public())
+	decide(t, cs, name, certv1.CertificateApproved, ca)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "issued (after 20s)") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestPendingKeyReuse: a pending key that is already installed is removed
+// and replaced; one of another algorithm is replaced.
+func TestPendingKeyReuse(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	req := ca.request(t, "admin.conf", adminProfile)
+	installed := newKey(t)
+	var err error
+	if req.Current, err = pki.Sign(rand.Reader, adminProfile, installed.Public(), ca.cert, ca.key, pki.NewValidity(time.Now(), time.Hour, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	is, _ := newIssuer(t, cs, dir, nil)
+	if err := is.pending.save("admin.conf", installed); err != nil {
+		t.Fatal(err)
+	}
+	done := whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, ca) })
+	got, err := is.Issue(context.Background(), []renewal.Request{req})
+	done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pki.SamePublicKey(got[0].Key.Public(), installed.Public()) {
+		t.Error("the installed key was requested again")
+	}
+
+	rsaKey, err := pki.GenerateKey(rand.Reader, pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, out := newIssuer(t, cs, dir, nil)
+	if err := is.pending.save("admin.conf", rsaKey); err != nil {
+		t.Fatal(err)
+	}
+	done = whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, ca) })
+	if got, err = is.Issue(context.Background(), []renewal.Request{req}); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if pki.AlgorithmOf(got[0].Key.Public()) != pki.ECDSAP256 || !strings.Contains(out.String(), "is RSA-2048, not ECDSA-P256") {
+		t.Errorf("pending RSA key for an ECDSA renewal: got %s\n%s", pki.AlgorithmOf(got[0].Key.Public()), out)
+	}
+}
+
+// TestRefusedBeforeAnyCSR: requests that cannot succeed fail before a key
+// is written or a CSR created.
+func TestRefusedBeforeAnyCSR(t *testing.T) {
+	ca := newTestCA(t)
+	masters := pki.Profile{CommonName: "kubernetes-super-admin", Organization: []string{pki.MastersGroup}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	short := ca.request(t, "admin.conf", adminProfile)
+	short.Validity = 5 * time.Minute
+	for _, tc := range []struct {
+		name    string
+		reqs    []renewal.Request
+		signers map[string]string
+		want    string
+	}{
+		{"super-admin.conf with the built-in signer", []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "super-admin.conf", masters)},
+			map[string]string{"super-admin.conf": certv1.KubeAPIServerClientSignerName}, "O=system:masters"},
+		{"validity below 10 minutes", []renewal.Request{short}, nil, "below the 10m0s"},
+		{"unknown override", []renewal.Request{short}, map[string]string{"kubelet.conf": "example.com/x"}, "not a certificate certctl renews"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, dir := fakeClient(), t.TempDir()
+			is, _ := newIssuer(t, cs, dir, func(o *Options) { o.SignerNames = tc.signers })
+			if err := is.Obtain(context.Background(), tc.reqs); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Obtain: %v, want %q", err, tc.want)
+			}
+			if n := csrCount(t, cs); n != 0 {
+				t.Errorf("%d CSRs created", n)
+			}
+			if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+				t.Errorf("pending folder made: %v", err)
+			}
+		})
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	ca := newTestCA(t)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"forbidden", apierrors.NewForbidden(csrResource.GroupResource(), "", nil), "needs create, get, list and watch on certificatesigningrequests"},
+		{"unreachable", context.DeadlineExceeded, "is the API server at https://192.0.2.1:6443 up and reachable?"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, dir := fakeClient(), t.TempDir()
+			cs.PrependReactor("create", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tc.err })
+			is, _ := newIssuer(t, cs, dir, func(o *Options) { o.Server = "https://192.0.2.1:6443" })
+			err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+			if err == nil || !contains(err.Error(), tc.want, "create CSR certctl-cp-1-admin.conf-", "othing was changed") {
+				t.Errorf("Obtain: %v, want %q", err, tc.want)
+			}
+			if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+				t.Errorf("pending key of a CSR never created left behind: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,181 @@
+// Package apirenew renews a control-plane node's certificates through the
+// certificates.k8s.io/v1 API: for each certificate a new key, a
+// CertificateSigningRequest with the existing certificate's subject, SANs
+// and usages, a wait (a watch, through client-go's util/certificate/csr)
+// until it is approved and issued, then the certificate goes back to
+// package renewal, which verifies it and installs it in the same
+// crash-safe transaction as an on-disk renewal.
+//
+// kubeadm did this until v1.18 (`kubeadm certs renew --use-api`, on
+// certificates.k8s.io/v1beta1) and dropped it in v1.19
+// (https://github.com/kubernetes/kubeadm/issues/2047): under v1 the
+// built-in signer issues only kube-apiserver-client,
+// kube-apiserver-client-kubelet and kubelet-serving certificates. Here the
+// cluster CA's client certificates go to the built-in
+// kubernetes.io/kube-apiserver-client, and the rest to certctl's own signer
+// names (package signer), which `certctl signer run` issues.
+package apirenew
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	certv1 "k8s.io/api/certificates/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/signer"
+	"github.com/certctl/certctl/pki"
+)
+
+// builtinClient lists the certificates kube-controller-manager's built-in
+// signer kubernetes.io/kube-apiserver-client can issue: the cluster CA's
+// client certificates, except super-admin.conf, whose O=system:masters the
+// API server refuses for that signer name.
+var builtinClient = []string{"apiserver-kubelet-client", "admin.conf", "controller-manager.conf", "scheduler.conf"}
+
+// DefaultSignerName is the signer name that issues the certificate called
+// name (renewal's names: "apiserver", "admin.conf"):
+// kubernetes.io/kube-apiserver-client for the cluster CA's client
+// certificates the built-in signer may issue, and certctl's signer name for
+// the CA and purpose of every other one (signer.ForCertificate), including
+// super-admin.conf.
+func DefaultSignerName(name string) (string, error) {
+	if slices.Contains(builtinClient, name) {
+		return certv1.KubeAPIServerClientSignerName, nil
+	}
+	return signer.ForCertificate(name)
+}
+
+// SignerNames returns the signer name of each target: the override named
+// after it (--signer-name NAME=SIGNER, or signerNames in the configuration
+// file), else DefaultSignerName. An override for a name that is not a
+// renewable certificate, or that is not a signer name, is an error.
+func SignerNames(targets []renewal.Target, overrides map[string]string) (map[string]string, error) {
+	known := renewal.Names()[1:]
+	var keys []string
+	for k := range overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !slices.Contains(known, k) {
+			return nil, fmt.Errorf("signer name for %q: not a certificate certctl renews; use one of %s", k, strings.Join(known, ", "))
+		}
+		if err := ValidateSignerName(overrides[k]); err != nil {
+			return nil, fmt.Errorf("signer name for %s: %w", k, err)
+		}
+	}
+	out := map[string]string{}
+	for _, t := range targets {
+		if s, ok := overrides[t.Name]; ok {
+			out[t.Name] = s
+			continue
+		}
+		s, err := DefaultSignerName(t.Name)
+		if err != nil {
+			return nil, err
+		}
+		out[t.Name] = s
+	}
+	return out, nil
+}
+
+// signerNameRE is the shape the API server accepts: a DNS subdomain, a
+// slash, and a path (pkg/apis/certificates/validation, ValidateSignerName).
+var signerNameRE = regexp.MustCompile(`^[^/]+/[^/].*$`)
+
+// ValidateSignerName checks that s looks like a signer name, DOMAIN/PATH.
+func ValidateSignerName(s string) error {
+	if !signerNameRE.MatchString(s) {
+		return fmt.Errorf("%q is not a signer name: want DOMAIN/PATH, for example %s", s, signer.KubeAPIServerServing)
+	}
+	domain, _, _ := strings.Cut(s, "/")
+	if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
+		return fmt.Errorf("%q is not a signer name: its domain %q: %s", s, domain, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// CheckSigner refuses, before any CSR is created, a signer name that
+// cannot issue the certificate of req:
+//   - kubernetes.io/kube-apiserver-client for O=system:masters
+//     (super-admin.conf): the API server refuses such a CSR;
+//   - kubernetes.io/kube-apiserver-client for a certificate that is not
+//     for client auth only: kube-controller-manager fails it;
+//   - the other kubernetes.io names, which issue kubelet certificates only.
+func CheckSigner(req renewal.Request, signerName string) error {
+	switch {
+	case signerName == certv1.KubeAPIServerClientSignerName:
+		if slices.Contains(req.Profile.Organization, pki.MastersGroup) {
+			return fmt.Errorf("%s has O=%s, which the API server refuses for %s (super-admin.conf bypasses all authorization): renew it with certctl's signer (the default, %s, issued by `certctl signer run --allow-system-masters`), or from the CA on disk without --use-api",
+				req.Name, pki.MastersGroup, signerName, signer.KubeAPIServerClient)
+		}
+		if !slices.Equal(req.Profile.ExtKeyUsages, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) {
+			return fmt.Errorf("%s is not a client-only certificate: %s issues only client certificates; use certctl's signer name for it", req.Name, signerName)
+		}
+	case strings.HasPrefix(signerName, "kubernetes.io/"):
+		return fmt.Errorf("%s cannot issue %s: of the built-in signer names only %s issues control-plane certificates", signerName, req.Name, certv1.KubeAPIServerClientSignerName)
+	}
+	return nil
+}
+
+// CSRName is the CertificateSigningRequest's name for the certificate
+// called target on node, requested with key pub:
+// certctl-NODE-TARGET-FINGERPRINT, the fingerprint being the first 12 hex
+// digits of the SHA-256 of the public key. The same node, certificate and
+// key always give the same name, so that a run that was stopped finds its
+// CSR again; a new key gives a new CSR.
+func CSRName(node, target string, pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("name CSR for %s: %w", target, err)
+	}
+	sum := sha256.Sum256(der)
+	fp := hex.EncodeToString(sum[:])[:12]
+	node, target = sanitize(node), sanitize(target)
+	// A DNS subdomain has at most 253 characters; node names are at most
+	// that long themselves.
+	if room := validation.DNS1123SubdomainMaxLength - len("certctl---") - len(target) - len(fp); len(node) > room {
+		node = strings.Trim(node[:room], "-.")
+	}
+	name := "certctl-" + node + "-" + target + "-" + fp
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
+	}
+	return name, nil
+}
+
+var notNameChar = regexp.MustCompile(`[^a-z0-9.-]+`)
+
+func sanitize(s string) string {
+	return strings.Trim(notNameChar.ReplaceAllString(strings.ToLower(s), "-"), "-.")
+}
+
+// Usages are the usages to request for a new certificate like cur: digital
+// signature, key encipherment when cur has it (kubeadm sets both), and
+// cur's extended key usages.
+func Usages(cur *x509.Certificate) ([]certv1.KeyUsage, error) {
+	u := []certv1.KeyUsage{certv1.UsageDigitalSignature}
+	if cur.KeyUsage&x509.KeyUsageKeyEncipherment != 0 {
+		u = append(u, certv1.UsageKeyEncipherment)
+	}
+	for _, e := range cur.ExtKeyUsage {
+		switch e {
+		case x509.ExtKeyUsageServerAuth:
+			u = append(u, certv1.UsageServerAuth)
+		case x509.ExtKeyUsageClientAuth:
+			u = append(u, certv1.UsageClientAuth)
+		default:
+			return nil, fmt.Errorf("extended key usage %s of %q is not one of a control-plane certificate", pki.UsageName(e), cur.Subject.CommonName)
+		}
+	}
+	return u, nil
+}

@@ -1,0 +1,168 @@
+package apirenew
+
+import (
+	"context"
+	"crypto/x509"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+)
+
+// forbid makes cs refuse to list (for "list") or watch (for "watch") CSRs,
+// as RBAC does for a user without those verbs.
+func forbid(cs *fake.Clientset, verbs ...string) {
+	for _, v := range verbs {
+		err := apierrors.NewForbidden(csrResource.GroupResource(), "", nil)
+		if v == "watch" {
+			cs.PrependWatchReactor("certificatesigningrequests", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, err })
+			continue
+		}
+		cs.PrependReactor(v, "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, err })
+	}
+}
+
+// TestWatchForbidden: a user that may create and get CSRs but not list or
+// watch them (and whose SelfSubjectAccessReviews give no answer) is told
+// so well within the timeout; once the CSR is approved and issued, the
+// same command gets its certificate (by GET, with a warning that says what
+// to grant, when it may not list).
+func TestWatchForbidden(t *testing.T) {
+	for _, verbs := range [][]string{{"list", "watch"}, {"watch"}} {
+		t.Run(strings.Join(verbs, "+"), func(t *testing.T) {
+			cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+			forbid(cs, verbs...)
+			reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+			grace := func(o *Options) {
+				o.Timeout, o.ForbiddenGrace = time.Minute, time.Millisecond
+				o.Credentials, o.User = "kubeconfig /etc/kubernetes/node.conf", "node-renewer"
+			}
+			is, out := newIssuer(t, cs, dir, grace)
+			start := time.Now()
+			err := is.Obtain(context.Background(), reqs)
+			if err == nil || !contains(err.Error(), "stopped waiting for CSR(s) certctl-cp-1-admin.conf-", ": pending",
+				`kubeconfig /etc/kubernetes/node.conf (user "node-renewer") may not list or watch certificatesigningrequests`, "forbidden",
+				"Grant list and watch", "--user=node-renewer", "nothing was changed", "run the same command again") {
+				t.Fatalf("Obtain: %v\n%s", err, out)
+			}
+			// The reflector retries a refused watch after up to a minute.
+			if d := time.Since(start); d > 50*time.Second {
+				t.Errorf("took %v", d)
+			}
+			key, _ := is.pending.load("admin.conf")
+			name, _ := CSRName("cp-1", "admin.conf", key.Public())
+			decide(t, cs, name, certv1.CertificateApproved, ca)
+
+			is, out = newIssuer(t, cs, dir, grace)
+			if err := is.Obtain(context.Background(), reqs); err != nil {
+				t.Fatalf("second run, the CSR issued: %v\n%s", err, out)
+			}
+			got, err := is.Issue(context.Background(), reqs)
+			if err != nil || !pki.SamePublicKey(got[0].Cert.PublicKey, key.Public()) {
+				t.Fatalf("Issue: %v, or not the pending key's certificate", err)
+			}
+			// Allowed to list, the wait sees the certificate in its first
+			// list, before it watches.
+			warned := contains(out.String(), "[warning] Every CSR is issued, but kubeconfig /etc/kubernetes/node.conf", "may not list or watch", "grant list and watch")
+			if warned != (verbs[0] == "list") {
+				t.Errorf("warned %v; output:\n%s", warned, out)
+			}
+		})
+	}
+}
+
+// TestTimeoutUsesIssued: a watch that never shows the certificate (here
+// one that delivers nothing) does not fail a run whose certificate is
+// issued: at the timeout each CSR is got once more, and the certificate
+// used, with a line that says certctl could not watch it.
+func TestTimeoutUsesIssued(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	cs.PrependWatchReactor("certificatesigningrequests", func(k8stesting.Action) (bool, watch.Interface, error) { return true, watch.NewFake(), nil })
+	cs.PrependReactor("list", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &certv1.CertificateSigningRequestList{}, nil
+	})
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "controller-manager.conf",
+		pki.Profile{CommonName: "system:kube-controller-manager", ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})}
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	var names []string
+	done := whenCreated(t, cs, 2, func(n string) { names = append(names, n) })
+	errc := make(chan error, 1)
+	go func() { errc <- is.Obtain(context.Background(), reqs) }()
+	done()
+	// One issued: the run still times out, and says what it saw.
+	decide(t, cs, names[0], certv1.CertificateApproved, ca)
+	err := <-errc
+	if err == nil || !contains(err.Error(), "timed out after 500ms", names[1]+" for controller-manager.conf", ": pending",
+		"CSR(s) "+names[0]+" for admin.conf issued, but certctl could not watch them: grant", "list and watch on certificatesigningrequests") {
+		t.Fatalf("Obtain with one CSR issued: %v\n%s", err, out)
+	}
+	// Both issued: the same command installs them.
+	decide(t, cs, names[1], certv1.CertificateApproved, ca)
+	is, out = newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	if err := is.Obtain(context.Background(), reqs); err != nil {
+		t.Fatalf("Obtain with both issued: %v\n%s", err, out)
+	}
+	if got, err := is.Issue(context.Background(), reqs); err != nil || len(got) != 2 {
+		t.Fatalf("Issue: %v", err)
+	}
+	if !contains(out.String(), "issued already", "[warning] CSR(s) ", "issued, but certctl could not watch them", "found them only at the timeout") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestWatchGuardGrace: a refusal stops the wait only once it has lasted
+// the grace, and a success of the same verb starts it again.
+func TestWatchGuardGrace(t *testing.T) {
+	clk := &fakePassiveClock{now: testNow}
+	stopped := false
+	g := newWatchGuard(clk, 30*time.Second, func() { stopped = true })
+	forbidden := apierrors.NewForbidden(csrResource.GroupResource(), "", nil)
+	g.observe("watch", forbidden)
+	clk.now = clk.now.Add(20 * time.Second)
+	g.observe("watch", nil) // kube-apiserver has loaded its RBAC rules
+	g.observe("list", nil)
+	clk.now = clk.now.Add(20 * time.Second)
+	g.observe("watch", forbidden)
+	g.observe("watch", apierrors.NewServiceUnavailable("starting"))
+	if stopped || g.forbidden() != nil {
+		t.Fatal("stopped within the grace")
+	}
+	clk.now = clk.now.Add(30 * time.Second)
+	g.observe("watch", forbidden)
+	if !stopped || !apierrors.IsForbidden(g.forbidden()) {
+		t.Fatalf("not stopped after the grace: %v", g.forbidden())
+	}
+}
+
+type fakePassiveClock struct{ now time.Time }
+
+func (c *fakePassiveClock) Now() time.Time                  { return c.now }
+func (c *fakePassiveClock) Since(t time.Time) time.Duration { return c.now.Sub(t) }
+
+// TestWrongCA: a certificate signed by another CA than the one of the
+// certificate it renews (a signer name that is not this CA's) names the
+// CSR and says what to check.
+func TestWrongCA(t *testing.T) {
+	cs, ca, other, dir := fakeClient(), newTestCA(t), newTestCA(t), t.TempDir()
+	is, out := newIssuer(t, cs, dir, nil)
+	done := whenCreated(t, cs, 1, func(n string) { decide(t, cs, n, certv1.CertificateApproved, other) })
+	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	done()
+	if err == nil || !contains(err.Error(), "CSR certctl-cp-1-admin.conf-", "for admin.conf: the issued certificate is signed by", "not by the CA",
+		"check that signer kubernetes.io/kube-apiserver-client signs with that CA", "run again with --new-request", "nothing was changed") {
+		t.Fatalf("Obtain: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(is.pending.path("admin.conf")); err != nil {
+		t.Errorf("pending key: %v", err)
+	}
+}

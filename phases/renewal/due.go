@@ -1,0 +1,206 @@
+package renewal
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// NotDue is a target that Due left out: its certificate is valid beyond
+// the window.
+type NotDue struct {
+	Target
+	File     string
+	NotAfter time.Time
+}
+
+// CA is a CA certificate file and its expiry.
+type CA struct {
+	Name     string // "ca", "etcd-ca", "front-proxy-ca"
+	File     string
+	NotAfter time.Time
+}
+
+// CABound is a target whose certificate expires within the window but
+// already ends at or after its CA's expiry: no certificate that CA signs
+// can be valid longer, so renewing it would not move its expiry. Only a
+// rotation of the CA helps.
+type CABound struct {
+	NotDue
+	CA CA
+}
+
+// Split is how Due sorts targets.
+type Split struct {
+	// Due are the targets to renew: their certificate expires within the
+	// window (or has expired), or their file cannot be read, which Renew
+	// then reports instead of skipping it silently.
+	Due     []Target
+	NotDue  []NotDue
+	CABound []CABound
+	// Missing are the targets whose file does not exist; `renew all`
+	// reports them as MISSING and skips them, as Renew does.
+	Missing []Target
+}
+
+// Due sorts targets by their certificate's expiry, for renewals run from
+// cron (`renew --if-expires-within`): a certificate is due when it
+// expires at or before now+within, so that within 0 renews only what has
+// expired. Each list keeps the order of targets. It only reads, and never
+// the clock.
+func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within time.Duration) Split {
+	var s Split
+	limit := now.Add(within)
+	cas := map[string]*x509.Certificate{}
+	for _, t := range targets {
+		file, cert := CurrentCert(t, certDir, kubeconfigDir)
+		if cert == nil {
+			if _, err := os.Lstat(file); errors.Is(err, fs.ErrNotExist) {
+				s.Missing = append(s.Missing, t)
+			} else {
+				s.Due = append(s.Due, t)
+			}
+			continue
+		}
+		nd := NotDue{Target: t, File: file, NotAfter: cert.NotAfter}
+		if cert.NotAfter.After(limit) {
+			s.NotDue = append(s.NotDue, nd)
+			continue
+		}
+		if _, ok := cas[t.CABaseName]; !ok {
+			_, cas[t.CABaseName] = CurrentCA(t, certDir)
+		}
+		// A CA that cannot be read is Renew's to report.
+		if ca := cas[t.CABaseName]; ca != nil && !cert.NotAfter.Before(ca.NotAfter) {
+			s.CABound = append(s.CABound, CABound{NotDue: nd, CA: caOf(t, certDir, ca)})
+			continue
+		}
+		s.Due = append(s.Due, t)
+	}
+	return s
+}
+
+// LimitedByCA returns the renewed certificates that still expire within
+// the window because their CA does: they end at or after their CA's
+// expiry, so that the next run could not move them either. It only reads,
+// and never the clock.
+func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.Duration) []CABound {
+	var out []CABound
+	limit := now.Add(within)
+	for _, r := range renewed {
+		if r.NotAfter.After(limit) {
+			continue
+		}
+		_, ca := CurrentCA(r.Target, certDir)
+		if ca == nil || r.NotAfter.Before(ca.NotAfter) && !r.Capped {
+			continue
+		}
+		file := ""
+		if len(r.Files) > 0 {
+			file = r.Files[0]
+		}
+		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}, CA: caOf(r.Target, certDir, ca)})
+	}
+	return out
+}
+
+func caOf(t Target, certDir string, cert *x509.Certificate) CA {
+	return CA{Name: t.CAName, File: pki.Store{Dir: certDir}.CertPath(t.CABaseName), NotAfter: cert.NotAfter}
+}
+
+// CAExpiryError is the error of a run whose certificates cannot be renewed
+// out of the window because their CAs expire within it. The fix is a CA
+// rotation, which certctl does not do (docs/renew.md).
+type CAExpiryError struct {
+	Now    time.Time
+	Within time.Duration
+	// CAs are the CAs at fault, each with the names of its certificates.
+	CAs []CALimit
+}
+
+// CALimit is a CA that expires within the window and the certificates it
+// holds in it.
+type CALimit struct {
+	CA
+	Names []string
+}
+
+// Add records that b's certificate cannot be renewed out of the window.
+func (e *CAExpiryError) Add(b CABound) {
+	i := slices.IndexFunc(e.CAs, func(l CALimit) bool { return l.File == b.CA.File })
+	if i < 0 {
+		e.CAs = append(e.CAs, CALimit{CA: b.CA})
+		i = len(e.CAs) - 1
+	}
+	if !slices.Contains(e.CAs[i].Names, b.Name) {
+		e.CAs[i].Names = append(e.CAs[i].Names, b.Name)
+	}
+}
+
+func (e *CAExpiryError) Error() string {
+	when := func(l CALimit) string {
+		if l.NotAfter.After(e.Now) {
+			return "expires at " + l.NotAfter.UTC().Format(time.RFC3339)
+		}
+		return "expired at " + l.NotAfter.UTC().Format(time.RFC3339)
+	}
+	const fix = "cannot move their expiry out of the window; rotate the %s (certctl does not renew CAs; see docs/renew.md)"
+	if len(e.CAs) == 1 {
+		l := e.CAs[0]
+		return fmt.Sprintf("the CA %s %s, within --if-expires-within %s, and no certificate it signs can be valid longer: renewing %s again "+fix,
+			l.File, when(l), e.Within, strings.Join(l.Names, ", "), "CA")
+	}
+	var cas []string
+	for _, l := range e.CAs {
+		cas = append(cas, fmt.Sprintf("%s (%s: %s)", l.File, when(l), strings.Join(l.Names, ", ")))
+	}
+	list := strings.Join(cas[:len(cas)-1], ", ") + " and " + cas[len(cas)-1]
+	return fmt.Sprintf("the CAs %s expire within --if-expires-within %s, and no certificate a CA signs can be valid longer: renewing those certificates again "+fix,
+		list, e.Within, "CAs")
+}
+
+// CurrentCert returns t's file (the certificate file, or the kubeconfig)
+// and the certificate in it; the certificate is nil when the file is
+// missing or cannot be read.
+func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certificate) {
+	file := t.File(certDir, kubeconfigDir)
+	if t.Kubeconfig {
+		cfg, err := kubeconfig.Load(file)
+		if err != nil {
+			return file, nil
+		}
+		cert, _, err := kubeconfig.ClientCert(cfg)
+		if err != nil {
+			return file, nil
+		}
+		return file, cert
+	}
+	return file, readFirstCert(file)
+}
+
+// CurrentCA returns the file of t's CA certificate and the certificate in
+// it; the certificate is nil when the file is missing or cannot be read.
+func CurrentCA(t Target, certDir string) (string, *x509.Certificate) {
+	file := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
+	return file, readFirstCert(file)
+}
+
+func readFirstCert(file string) *x509.Certificate {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil
+	}
+	return certs[0]
+}

@@ -1,0 +1,267 @@
+package renewal
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// oldFile is a file as it was read, kept for the backup and to give the
+// new file the same mode and owner.
+type oldFile struct {
+	path     string
+	data     []byte
+	mode     fs.FileMode
+	uid, gid int
+}
+
+// authority is a CA as read from the certificate folder.
+type authority struct {
+	name, certPath, keyPath string
+	cert                    *x509.Certificate
+	bundle                  []*x509.Certificate // every certificate of ca.crt, for kubeconfigs
+	key                     crypto.Signer
+	err                     error // why it cannot sign, reported for each of its leaves
+}
+
+// item is one target as found on disk, checked, with what renewing it takes.
+type item struct {
+	Target
+	path    string // the certificate file, or the kubeconfig file
+	keyPath string // the key file; "" for a kubeconfig
+	cert    *oldFile
+	key     *oldFile // nil for a kubeconfig
+	old     *x509.Certificate
+	inter   []*x509.Certificate // certificates after the leaf in its file
+	oldKey  crypto.Signer
+	kcfg    *clientcmdapi.Config
+	ca      *authority
+	alg     pki.KeyAlgorithm
+	v       pki.Validity
+	capped  bool
+}
+
+// planner reads and checks everything before anything is generated or
+// written, so that a bad file anywhere fails the run with every file as it
+// was.
+type planner struct {
+	o   *Options
+	now time.Time
+	cas map[string]*authority
+}
+
+// plan returns the items to renew and the targets whose file is missing.
+// A missing file is skipped when o.SkipMissing (renew all), an error
+// otherwise.
+func (p *planner) plan(targets []Target) ([]*item, []Target, error) {
+	var items []*item
+	var missing []Target
+	for _, t := range targets {
+		it, err := p.read(t)
+		if errors.Is(err, errMissing) && p.o.SkipMissing {
+			missing = append(missing, t)
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("renew %s: %w", t.Name, err)
+		}
+		items = append(items, it)
+	}
+	return items, missing, nil
+}
+
+// errMissing marks a target whose file does not exist.
+var errMissing = errors.New("missing")
+
+func (p *planner) read(t Target) (*item, error) {
+	it := &item{Target: t}
+	s := pki.Store{Dir: p.o.CertDir}
+	if t.Kubeconfig {
+		it.path = filepath.Join(p.o.KubeconfigDir, t.BaseName)
+	} else {
+		it.path, it.keyPath = s.CertPath(t.BaseName), s.KeyPath(t.BaseName)
+	}
+	var err error
+	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
+	} else if err != nil {
+		return nil, err
+	}
+	if t.Kubeconfig {
+		err = p.readKubeconfig(it)
+	} else {
+		err = p.readPair(it)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if it.old.IsCA {
+		return nil, fmt.Errorf("%s is a CA certificate, not a leaf: put the right file back from a backup", it.path)
+	}
+	if it.ca = p.authority(t); it.ca.err != nil {
+		return nil, it.ca.err
+	}
+	if err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now); err != nil {
+		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
+	}
+	if p.o.Issuer == nil {
+		it.v = pki.NewValidity(p.now, backdate, p.o.Validity)
+		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
+			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
+		}
+	}
+	it.alg = p.o.KeyAlgorithm
+	if p.o.ReuseKey || it.alg == "" {
+		if it.alg = pki.AlgorithmOf(it.oldKey.Public()); it.alg == "" {
+			it.alg = pki.RSA2048 // a key kubeadm would not make: replace it with kubeadm's default
+		}
+	}
+	return it, nil
+}
+
+const fixPermissions = "run certctl as root, or fix the permissions of the folder"
+
+// withPermissionHint says what to do about a permission error.
+func withPermissionHint(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w: %s", err, fixPermissions)
+	}
+	return err
+}
+
+func (p *planner) readPair(it *item) error {
+	certs, err := pki.ParseCerts(it.cert.data)
+	if err != nil {
+		return fmt.Errorf("parse certificate %s: %w: restore it from a backup, or remove it and its key and run `certctl init-phase %s`", it.path, err, initPhase(it.Target))
+	}
+	it.old, it.inter = certs[0], certs[1:]
+	if it.key, err = readOld(it.keyPath); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s exists but its key %s does not: restore the key from a backup, or remove the certificate and run `certctl init-phase %s`", it.path, it.keyPath, initPhase(it.Target))
+	} else if err != nil {
+		return err
+	}
+	if it.oldKey, err = pki.ParsePrivateKey(it.key.data); err != nil {
+		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", it.keyPath, err, initPhase(it.Target))
+	}
+	if pki.KeyMatches(it.old, it.oldKey) != nil {
+		return fmt.Errorf("%s does not match the certificate %s: restore the matching pair from a backup, or remove both and run `certctl init-phase %s`", it.keyPath, it.path, initPhase(it.Target))
+	}
+	return nil
+}
+
+func (p *planner) readKubeconfig(it *item) error {
+	cfg, err := kubeconfig.Load(it.path)
+	if err != nil {
+		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, initPhase(it.Target))
+	}
+	cert, key, err := kubeconfig.ClientCert(cfg)
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, initPhase(it.Target))
+	}
+	if pki.KeyMatches(cert, key) != nil {
+		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, initPhase(it.Target))
+	}
+	it.kcfg, it.old, it.oldKey = cfg, cert, key
+	return nil
+}
+
+// authority reads the CA of t once per run.
+func (p *planner) authority(t Target) *authority {
+	if a, ok := p.cas[t.CAName]; ok {
+		return a
+	}
+	s := pki.Store{Dir: p.o.CertDir}
+	a := &authority{name: t.CAName, certPath: s.CertPath(t.CABaseName), keyPath: s.KeyPath(t.CABaseName)}
+	p.cas[t.CAName] = a
+	a.err = p.readAuthority(a, t)
+	return a
+}
+
+func (p *planner) readAuthority(a *authority, t Target) error {
+	data, err := os.ReadFile(a.certPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
+	} else if err != nil {
+		return fmt.Errorf("read CA certificate %s: %w: %s", a.certPath, err, fixPermissions)
+	}
+	if a.bundle, err = pki.ParseCerts(data); err != nil {
+		return fmt.Errorf("parse CA certificate %s: %w: restore it from a backup", a.certPath, err)
+	}
+	a.cert = a.bundle[0]
+	if problem := pki.CAProblem(a.cert); problem != "" {
+		return fmt.Errorf("%s is not a CA certificate: %s; restore the %s CA certificate from a backup", a.certPath, problem, a.name)
+	}
+	if err := pki.ValidAt(a.cert, p.now); err != nil {
+		return fmt.Errorf("the CA %s cannot sign now: %w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", a.certPath, err, a.name)
+	}
+	if p.o.Issuer != nil {
+		return nil // the issuer signs: the CA key need not be here
+	}
+	keyData, err := os.ReadFile(a.keyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the CA key %s does not exist (external CA), so certctl cannot sign with it: renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", a.keyPath)
+	} else if err != nil {
+		return fmt.Errorf("read CA key %s: %w: %s", a.keyPath, err, fixPermissions)
+	}
+	if a.key, err = pki.ParsePrivateKey(keyData); err != nil {
+		return fmt.Errorf("parse CA key %s: %w: restore it from a backup", a.keyPath, err)
+	}
+	if pki.KeyMatches(a.cert, a.key) != nil {
+		return fmt.Errorf("the CA key %s does not match the CA certificate %s: restore the matching pair from a backup", a.keyPath, a.certPath)
+	}
+	return nil
+}
+
+// initPhase is the `certctl init-phase` command line that makes t anew.
+func initPhase(t Target) string {
+	if t.Kubeconfig {
+		return "kubeconfig " + t.BaseName[:len(t.BaseName)-len(".conf")]
+	}
+	return "certs " + t.Name
+}
+
+// readOld reads a file that certctl is to replace (or back up), with its
+// mode and owner. It refuses what a transaction cannot replace (see
+// txn.Replaceable): a symbolic link, which would be replaced itself while
+// the file it points to kept the old certificate or key, and whose backup
+// would be the link. A file that does not exist is an fs.ErrNotExist
+// error; an error that permissions cause says what to do.
+func readOld(path string) (*oldFile, error) {
+	lst, err := txn.Replaceable(path)
+	if err != nil {
+		return nil, withPermissionHint(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withPermissionHint(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("check %s: %w", path, err)
+	}
+	if lst == nil || !os.SameFile(lst, st) {
+		// Created, or replaced by a link, since the Lstat: not under
+		// certctl's lock, so by someone else.
+		return nil, fmt.Errorf("%s changed while certctl read it: run certctl again", path)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, withPermissionHint(fmt.Errorf("read %s: %w", path, err))
+	}
+	o := &oldFile{path: path, data: data, mode: st.Mode().Perm()}
+	o.uid, o.gid = owner(st)
+	return o, nil
+}

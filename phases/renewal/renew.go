@@ -1,0 +1,393 @@
+package renewal
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// backdate is kubeadm's CertificateBackdate: renewal starts certificates
+// 5 minutes in the past, as kubeadm's RenewUsingLocalCA does.
+const backdate = config.CertificateBackdate
+
+// Options configure Renew. CertDir, KubeconfigDir and Rand are required.
+type Options struct {
+	CertDir       string // the certificate folder (certificatesDir)
+	KubeconfigDir string // the folder of admin.conf and the other kubeconfig files
+
+	// KeyAlgorithm of the new keys. Empty keeps each certificate's current
+	// algorithm, which is what a node made with another encryptionAlgorithm
+	// needs when no --config is given; kubeadm would read the algorithm from
+	// the cluster's kubeadm-config ConfigMap instead.
+	KeyAlgorithm pki.KeyAlgorithm
+	// Validity of the new certificates; config.DefaultCertificateValidity
+	// when zero. It is cut to the signing CA's expiry.
+	Validity time.Duration
+	// ReuseKey signs the current public key again instead of a new one; the
+	// key file is then left untouched.
+	ReuseKey bool
+	// SkipMissing reports a target whose file does not exist as missing
+	// (renew all); otherwise it is an error (a named target).
+	SkipMissing bool
+	// NoBackup skips copying the old files into BackupRoot.
+	NoBackup bool
+	// Issuer, when set, provides the new certificates and keys (see
+	// Issuer) instead of the CA keys on disk, which then need not exist.
+	// What it returns is checked with pki.VerifyIssued before anything is
+	// written. ReuseKey does not apply.
+	Issuer Issuer
+
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of randomness for keys, serials and signatures. It
+	// must be safe for concurrent use (crypto/rand.Reader is).
+	Rand io.Reader
+	// Out receives warnings and progress lines; io.Discard when nil.
+	Out io.Writer
+	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
+	Workers int
+}
+
+// Renewed is one renewed certificate.
+type Renewed struct {
+	Target
+	Files    []string // the files replaced: certificate and key, or the kubeconfig
+	NotAfter time.Time
+	Capped   bool // NotAfter was cut to the CA's expiry
+}
+
+// Result is what Renew did.
+type Result struct {
+	Renewed []Renewed
+	Missing []Target // skipped: their file does not exist
+	// BackupDir holds the old files; "" when nothing was renewed or with
+	// NoBackup.
+	BackupDir string
+	// Warnings were also written to Options.Out.
+	Warnings []string
+}
+
+// Renew renews targets from the CAs in o.CertDir. Every file is read and
+// checked first, and that it can be replaced (not a symbolic link, not
+// immutable, in a folder certctl may write, see txn.Check): a bad file
+// anywhere fails the run before any key is made or any file written. Then
+// the new keys are generated on every core, the certificates signed, and
+// the old files (into the backup) and new ones replaced in one
+// transaction.
+//
+// The caller must hold certctl's lock (internal/lock) and
+// have run txn.Recover (cmd does both for every command).
+func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if o.Issuer != nil && o.ReuseKey {
+		return nil, fmt.Errorf("renewal: an issuer makes new keys: ReuseKey does not apply")
+	}
+	now := o.Now().UTC()
+	keys := newKeySource(targets, &o)
+	defer keys.stop()
+	p := &planner{o: &o, now: now, cas: map[string]*authority{}}
+	items, missing, err := p.plan(targets)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Missing: missing}
+	for _, t := range missing {
+		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
+	}
+	for _, it := range items {
+		if it.capped {
+			res.warnf(o.Out, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
+			res.warnf(o.Out, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
+		}
+	}
+	if len(items) == 0 {
+		return res, nil
+	}
+	var b *backup
+	if !o.NoBackup {
+		root, err := BackupRoot(o.CertDir)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = planBackup(root, now, o, items); err != nil {
+			return nil, err
+		}
+	}
+	// What the commit would refuse (an immutable file, a read-only
+	// folder), refused before keys are made or CSRs sent.
+	if err := txn.Check(replaced(items, b, o.ReuseKey)); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	keys.forItems(items, &o)
+	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
+		return nil, err
+	}
+	if b != nil {
+		res.BackupDir = b.dir
+	}
+	return res, nil
+}
+
+// replaced lists the files a renewal of items writes: the backup's, then
+// each item's certificate or kubeconfig, and key unless reuseKey.
+func replaced(items []*item, b *backup, reuseKey bool) []string {
+	var out []string
+	if b != nil {
+		for _, f := range b.files {
+			out = append(out, f.Target)
+		}
+	}
+	for _, it := range items {
+		out = append(out, it.path)
+		if !it.Kubeconfig && !reuseKey {
+			out = append(out, it.keyPath)
+		}
+	}
+	return out
+}
+
+func (o *Options) setDefaults() error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Validity == 0 {
+		o.Validity = config.DefaultCertificateValidity
+	}
+	var err error
+	if o.CertDir, err = filepath.Abs(o.CertDir); err != nil {
+		return fmt.Errorf("resolve %s: %w", o.CertDir, err)
+	}
+	if o.KubeconfigDir, err = filepath.Abs(o.KubeconfigDir); err != nil {
+		return fmt.Errorf("resolve %s: %w", o.KubeconfigDir, err)
+	}
+	return nil
+}
+
+// renewItems makes the keys and certificates of checked items and replaces
+// the files, with the backup b (nil: none), in one transaction. It returns
+// what it renewed.
+func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
+	root, err := txn.Root(o.CertDir)
+	if err != nil {
+		return nil, err
+	}
+	// The keys are being made in the background; everything else (the
+	// backup, signing, staging) overlaps with them, and only the commit
+	// waits for the last one.
+	var issued []Issued
+	if o.Issuer != nil {
+		if issued, err = obtain(ctx, items, o, now); err != nil {
+			return nil, err
+		}
+	}
+	id, err := txn.NewID(now, o.Rand)
+	if err != nil {
+		return nil, err
+	}
+	t, err := txn.Begin(root, id, now)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Abort() // does nothing once committed
+	if b != nil {
+		if err := addAll(t, b.files); err != nil {
+			return nil, err
+		}
+	}
+	var renewed []Renewed
+	for i, it := range items {
+		var files []txn.File
+		var r Renewed
+		if issued != nil {
+			files, r, err = it.install(issued[i].Cert, issued[i].Key, false)
+		} else {
+			files, r, err = it.sign(ctx, keys, i, o)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
+		}
+		if err := addAll(t, files); err != nil {
+			return nil, err
+		}
+		renewed = append(renewed, r)
+	}
+	if err := t.Commit(); err != nil {
+		return nil, err
+	}
+	return renewed, nil
+}
+
+// sign makes it's new certificate with the CA on disk, for the i-th key.
+func (it *item) sign(ctx context.Context, keys *keySource, i int, o *Options) ([]txn.File, Renewed, error) {
+	key, err := keys.get(ctx, i)
+	if err != nil {
+		return nil, Renewed{}, fmt.Errorf("generate %s key: %w", it.alg, err)
+	}
+	cert, err := pki.Sign(o.Rand, it.profile(), key.Public(), it.ca.cert, it.ca.key, it.v)
+	if err != nil {
+		return nil, Renewed{}, err
+	}
+	return it.install(cert, key, o.ReuseKey)
+}
+
+// install returns the files that replace it's old ones with cert and key.
+func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, Renewed, error) {
+	files, err := it.newFiles(cert, key, reuseKey)
+	if err != nil {
+		return nil, Renewed{}, err
+	}
+	r := Renewed{Target: it.Target, NotAfter: cert.NotAfter, Capped: it.capped}
+	for _, f := range files {
+		r.Files = append(r.Files, f.Target)
+	}
+	return files, r, nil
+}
+
+func addAll(t *txn.Txn, files []txn.File) error {
+	for _, f := range files {
+		if err := t.Add(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keySource hands out one key per item: the current key with ReuseKey,
+// otherwise a new one from a KeyPool per algorithm, so that the keys, which
+// take most of a renewal's time, are made on every core while the rest of
+// the work goes on.
+type keySource struct {
+	items   []*item
+	reuse   bool
+	workers int
+	pools   map[pki.KeyAlgorithm]*pki.KeyPool
+}
+
+// newKeySource starts, when the algorithm is configured, a pool of one key
+// per target at once, so that key generation also overlaps with reading
+// and checking the files; a target found missing leaves a key unused.
+// Otherwise the algorithms are known only once the keys are read, and
+// forItems starts the pools.
+func newKeySource(targets []Target, o *Options) *keySource {
+	ks := &keySource{reuse: o.ReuseKey, workers: o.Workers, pools: map[pki.KeyAlgorithm]*pki.KeyPool{}}
+	if ks.workers <= 0 {
+		ks.workers = runtime.GOMAXPROCS(0)
+	}
+	if !o.ReuseKey && o.Issuer == nil && o.KeyAlgorithm != "" && len(targets) > 0 {
+		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
+	}
+	return ks
+}
+
+// forItems starts the pools the items still need.
+func (ks *keySource) forItems(items []*item, o *Options) {
+	ks.items = items
+	if ks.reuse || o.Issuer != nil {
+		return
+	}
+	count := map[pki.KeyAlgorithm]int{}
+	for _, it := range items {
+		count[it.alg]++
+	}
+	for alg, n := range count {
+		if ks.pools[alg] == nil {
+			ks.pools[alg] = pki.NewKeyPool(o.Rand, alg, n, ks.workers)
+		}
+	}
+}
+
+func (ks *keySource) get(ctx context.Context, i int) (crypto.Signer, error) {
+	it := ks.items[i]
+	if ks.reuse {
+		return it.oldKey, nil
+	}
+	return ks.pools[it.alg].Get(ctx)
+}
+
+// stop drops the keys not taken.
+func (ks *keySource) stop() {
+	for _, p := range ks.pools {
+		p.Close()
+	}
+}
+
+// newFiles returns the files that replace it's: the certificate and key
+// files, or the kubeconfig with only its client certificate, client key and
+// CA data changed. Each keeps the mode and owner of the file it replaces.
+func (it *item) newFiles(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, error) {
+	like := func(old *oldFile, data []byte) txn.File {
+		return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
+	}
+	certPEM := pki.EncodeCert(cert)
+	if !it.Kubeconfig {
+		files := []txn.File{like(it.cert, certPEM)}
+		if !reuseKey {
+			keyPEM, err := pki.MarshalPrivateKey(key)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, like(it.key, keyPEM))
+		}
+		return files, nil
+	}
+	keyPEM := it.kcfg.AuthInfos[it.kcfg.Contexts[it.kcfg.CurrentContext].AuthInfo].ClientKeyData
+	if !reuseKey {
+		var err error
+		if keyPEM, err = pki.MarshalPrivateKey(key); err != nil {
+			return nil, err
+		}
+	}
+	data, err := rewriteKubeconfig(it, certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	return []txn.File{like(it.cert, data)}, nil
+}
+
+// rewriteKubeconfig changes, in the current context, the user's embedded
+// client certificate and key and the cluster's embedded CA (refreshed from
+// ca.crt, as kubeadm does, so that a file made before a CA rotation trusts
+// the new CA). Every other field is kept. A cluster that names a CA file
+// instead of embedding one keeps its file: client-go refuses both at once.
+func rewriteKubeconfig(it *item, certPEM, keyPEM []byte) ([]byte, error) {
+	cfg := it.kcfg.DeepCopy()
+	ctx := cfg.Contexts[cfg.CurrentContext]
+	if c := cfg.Clusters[ctx.Cluster]; c.CertificateAuthority == "" {
+		var bundle []byte
+		for _, ca := range it.ca.bundle {
+			bundle = append(bundle, pki.EncodeCert(ca)...)
+		}
+		c.CertificateAuthorityData = bundle
+	}
+	u := cfg.AuthInfos[ctx.AuthInfo]
+	u.ClientCertificateData, u.ClientKeyData = certPEM, keyPEM
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode kubeconfig %s: %w", it.path, err)
+	}
+	return data, nil
+}
+
+func (r *Result) warnf(out io.Writer, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.Warnings = append(r.Warnings, msg)
+	fmt.Fprintln(out, "[warning] "+msg)
+}

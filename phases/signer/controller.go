@@ -1,0 +1,272 @@
+package signer
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	certv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	certlisters "k8s.io/client-go/listers/certificates/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// ControllerOptions configure a Controller.
+type ControllerOptions struct {
+	// Client reads CSRs (list, watch) and writes their status. Required.
+	Client kubernetes.Interface
+	// CAs holds the signing CAs by CA name (pki.CAName, pki.FrontProxyCAName,
+	// pki.EtcdCAName): a *CA, or a *CASource that follows its files. Each
+	// CSR is signed with what Current returns then. A signer name whose CA
+	// is missing is left alone, for another signer to sign. At least one is
+	// required.
+	CAs map[string]CAProvider
+	// Policy decides which requests fit. Required.
+	Policy *Policy
+	// MaxDuration caps a certificate's validity; spec.expirationSeconds
+	// can only shorten it, and the CA's expiry caps it too. Zero means
+	// kubeadm's certificate validity, one year.
+	MaxDuration time.Duration
+	// Workers is the number of CSRs handled at once. Zero means 8.
+	Workers int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of serial numbers and signatures; crypto/rand when nil.
+	Rand io.Reader
+	// Log receives one line per CSR signed or failed and per error; nothing when nil.
+	Log *slog.Logger
+	// Metrics counts what the controller does; a new one when nil.
+	Metrics *Metrics
+}
+
+// A CAProvider gives the CA to sign with now. Workers call Current for
+// every CSR, several at once.
+type CAProvider interface {
+	Current() *CA
+}
+
+// Controller signs the approved CSRs of certctl's signer names. It follows
+// kube-controller-manager's certificate controller
+// (pkg/controller/certificates/certificate_controller.go): an informer
+// feeds a rate-limited work queue, workers sign, and a failed update
+// (a conflict, an API error) is retried with backoff.
+type Controller struct {
+	o        ControllerOptions
+	queue    workqueue.TypedRateLimitingInterface[string]
+	factory  informers.SharedInformerFactory
+	informer cache.SharedIndexInformer
+	lister   certlisters.CertificateSigningRequestLister
+	started  sync.Once
+}
+
+// NewController checks o and sets up the informer and the queue. It
+// starts nothing.
+func NewController(o ControllerOptions) (*Controller, error) {
+	if o.Client == nil || o.Policy == nil || len(o.CAs) == 0 {
+		return nil, fmt.Errorf("signer: the controller needs a client, a policy and at least one CA")
+	}
+	if o.MaxDuration <= 0 {
+		o.MaxDuration = config.DefaultCertificateValidity
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	c := &Controller{o: o}
+	// The limits of kube-controller-manager's certificate controller: per
+	// CSR 200ms doubling to 1000s, and at most 10 retries a second overall.
+	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedMaxOfRateLimiter(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 1000*time.Second),
+			&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+		),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "certctl-signer"},
+	)
+	o.Metrics.setQueue(c.queue.Len)
+	c.factory = informers.NewSharedInformerFactoryWithOptions(o.Client, 0,
+		informers.WithTransform(func(obj any) (any, error) {
+			// The cache only needs spec and status; managed fields double its size.
+			if m, ok := obj.(metav1.Object); ok {
+				m.SetManagedFields(nil)
+			}
+			return obj, nil
+		}))
+	csrs := c.factory.Certificates().V1().CertificateSigningRequests()
+	c.informer, c.lister = csrs.Informer(), csrs.Lister()
+	_, err := c.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signer: watch CSRs: %w", err)
+	}
+	return c, nil
+}
+
+// enqueue queues a CSR this controller has work on.
+func (c *Controller) enqueue(obj any) {
+	csr, ok := obj.(*certv1.CertificateSigningRequest)
+	if ok && c.wants(csr) {
+		c.queue.Add(csr.Name)
+	}
+}
+
+// wants reports whether csr is approved, not failed, unsigned, and of a
+// signer name whose CA this controller holds.
+func (c *Controller) wants(csr *certv1.CertificateSigningRequest) bool {
+	if len(csr.Status.Certificate) > 0 || !IsCertctlName(csr.Spec.SignerName) || c.o.CAs[CAFor(csr.Spec.SignerName)] == nil {
+		return false
+	}
+	return IsApproved(csr) && !IsFailed(csr)
+}
+
+// Start starts the informer; it returns at once. Followers of a leader
+// election start it too, so that a new leader has a warm cache.
+func (c *Controller) Start(ctx context.Context) {
+	c.started.Do(func() { c.factory.Start(ctx.Done()) })
+}
+
+// HasSynced reports whether the informer has listed every CSR.
+func (c *Controller) HasSynced() bool { return c.informer.HasSynced() }
+
+// Run starts the informer if needed, waits for it to sync and runs the
+// workers until ctx ends; then it drains the queue's workers and returns.
+func (c *Controller) Run(ctx context.Context) error {
+	c.Start(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), c.informer.HasSynced) {
+		return fmt.Errorf("signer: list CSRs: %w", context.Cause(ctx))
+	}
+	// Re-queue what the informer delivered before this instance led.
+	for _, obj := range c.informer.GetStore().List() {
+		c.enqueue(obj)
+	}
+	c.o.Log.Info("signing", "workers", c.o.Workers, "signers", c.signerNames())
+	var wg sync.WaitGroup
+	for range c.o.Workers {
+		wg.Go(func() {
+			for c.processNext(ctx) {
+			}
+		})
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) signerNames() []string {
+	var out []string
+	for _, n := range Names() {
+		if c.o.CAs[CAFor(n)] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		c.o.Metrics.retried()
+		c.o.Log.Warn("retrying", "csr", key, "err", err)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
+
+// sync signs one CSR, or marks it Failed when it does not fit the policy.
+// An error means "retry later".
+func (c *Controller) sync(ctx context.Context, name string) error {
+	cached, err := c.lister.Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !c.wants(cached) {
+		return nil
+	}
+	csr := cached.DeepCopy() // the cache's copy is shared
+	req, err := ParseRequest(csr)
+	if err != nil {
+		return c.fail(ctx, csr, ReasonInvalidRequest, err.Error())
+	}
+	if _, err := c.o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages); err != nil {
+		var v *Violation
+		if errors.As(err, &v) {
+			return c.fail(ctx, csr, v.Reason, v.Message)
+		}
+		return err
+	}
+	ca := c.o.CAs[CAFor(csr.Spec.SignerName)].Current() // once: validity and signature from the same CA
+	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, c.o.MaxDuration, ca.Cert)
+	if err != nil {
+		return fmt.Errorf("sign CSR %s: %w", name, err)
+	}
+	certPEM, err := Issue(c.o.Rand, ca, req, csr.Spec.Usages, v)
+	if err != nil {
+		return fmt.Errorf("sign CSR %s: %w", name, err)
+	}
+	csr.Status.Certificate = certPEM
+	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("write certificate of CSR %s: %w", name, err)
+	}
+	c.o.Metrics.signed(csr.Spec.SignerName)
+	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
+	return nil
+}
+
+// fail adds a Failed condition, as kube-controller-manager's signer does
+// for a request it will never sign.
+func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningRequest, reason, msg string) error {
+	csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
+		Type:           certv1.CertificateFailed,
+		Status:         corev1.ConditionTrue,
+		Reason:         reason,
+		Message:        msg,
+		LastUpdateTime: metav1.NewTime(c.o.Now()),
+	})
+	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("mark CSR %s failed (%s): %w", csr.Name, reason, err)
+	}
+	c.o.Metrics.failed(csr.Spec.SignerName, reason)
+	c.o.Log.Warn("failed", "csr", csr.Name, "signer", csr.Spec.SignerName, "reason", reason, "message", msg)
+	return nil
+}

@@ -1,0 +1,140 @@
+package signer
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"sort"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// keyUsages and extKeyUsages map the certificates API's usages to x509, as
+// kube-controller-manager's signer does
+// (pkg/controller/certificates/authority/policies.go). "cert sign" and
+// "crl sign" are not here: certctl never issues a CA.
+var keyUsages = map[certv1.KeyUsage]x509.KeyUsage{
+	certv1.UsageSigning:           x509.KeyUsageDigitalSignature,
+	certv1.UsageDigitalSignature:  x509.KeyUsageDigitalSignature,
+	certv1.UsageContentCommitment: x509.KeyUsageContentCommitment,
+	certv1.UsageKeyEncipherment:   x509.KeyUsageKeyEncipherment,
+	certv1.UsageKeyAgreement:      x509.KeyUsageKeyAgreement,
+	certv1.UsageDataEncipherment:  x509.KeyUsageDataEncipherment,
+	certv1.UsageEncipherOnly:      x509.KeyUsageEncipherOnly,
+	certv1.UsageDecipherOnly:      x509.KeyUsageDecipherOnly,
+}
+
+var extKeyUsages = map[certv1.KeyUsage]x509.ExtKeyUsage{
+	certv1.UsageAny:             x509.ExtKeyUsageAny,
+	certv1.UsageServerAuth:      x509.ExtKeyUsageServerAuth,
+	certv1.UsageClientAuth:      x509.ExtKeyUsageClientAuth,
+	certv1.UsageCodeSigning:     x509.ExtKeyUsageCodeSigning,
+	certv1.UsageEmailProtection: x509.ExtKeyUsageEmailProtection,
+	certv1.UsageSMIME:           x509.ExtKeyUsageEmailProtection,
+	certv1.UsageIPsecEndSystem:  x509.ExtKeyUsageIPSECEndSystem,
+	certv1.UsageIPsecTunnel:     x509.ExtKeyUsageIPSECTunnel,
+	certv1.UsageIPsecUser:       x509.ExtKeyUsageIPSECUser,
+	certv1.UsageTimestamping:    x509.ExtKeyUsageTimeStamping,
+	certv1.UsageOCSPSigning:     x509.ExtKeyUsageOCSPSigning,
+	certv1.UsageMicrosoftSGC:    x509.ExtKeyUsageMicrosoftServerGatedCrypto,
+	certv1.UsageNetscapeSGC:     x509.ExtKeyUsageNetscapeServerGatedCrypto,
+}
+
+// ParseUsages converts API usages to x509 key usages and sorted extended
+// key usages. "cert sign" and "crl sign" are refused: certctl never issues
+// a CA certificate.
+func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, error) {
+	var ku x509.KeyUsage
+	seen := map[x509.ExtKeyUsage]bool{}
+	var ekus []x509.ExtKeyUsage
+	for _, u := range usages {
+		if k, ok := keyUsages[u]; ok {
+			ku |= k
+			continue
+		}
+		if e, ok := extKeyUsages[u]; ok {
+			if !seen[e] {
+				seen[e] = true
+				ekus = append(ekus, e)
+			}
+			continue
+		}
+		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
+			return 0, nil, fmt.Errorf("usage %q is refused: certctl never issues a CA certificate", u)
+		}
+		return 0, nil, fmt.Errorf("unknown usage %q", u)
+	}
+	sort.Slice(ekus, func(i, j int) bool { return ekus[i] < ekus[j] })
+	return ku, ekus, nil
+}
+
+// Backdate is subtracted from the signing time for NotBefore, as kubeadm
+// and kube-controller-manager do, so that a node whose clock is a little
+// behind accepts a new certificate at once.
+const Backdate = config.CertificateBackdate
+
+// ValidityFor is the window of a certificate issued at now: it starts
+// Backdate earlier and lasts the requested expirationSeconds, or max when
+// none is requested or more is, and never outlives the CA. It fails when
+// the CA has expired.
+func ValidityFor(now time.Time, expirationSeconds *int32, max time.Duration, ca *x509.Certificate) (pki.Validity, error) {
+	d := max
+	if expirationSeconds != nil {
+		if r := time.Duration(*expirationSeconds) * time.Second; r < d {
+			d = r
+		}
+	}
+	// CapToCA alone would let a CA that expired less than Backdate ago
+	// issue a certificate already expired.
+	if err := pki.CAValidAt(ca, now); err != nil {
+		return pki.Validity{}, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
+	}
+	v, _, err := pki.CapToCA(pki.NewValidity(now, Backdate, d), ca)
+	if err != nil {
+		return v, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
+	}
+	return v, nil
+}
+
+// Issue signs a certificate for req with ca and returns it PEM-encoded.
+// The certificate has req's subject, its DNS, IP, URI and email SANs, the
+// given usages, BasicConstraints CA:FALSE and the validity v. Nothing else
+// of req (its other extensions) is copied. req's signature must have been
+// checked by the caller.
+func Issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity) ([]byte, error) {
+	ku, ekus, err := ParseUsages(usages)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := rand.Int(r, big.NewInt(math.MaxInt64-1))
+	if err != nil {
+		return nil, fmt.Errorf("generate serial number: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial.Add(serial, big.NewInt(1)),
+		RawSubject:            req.RawSubject,
+		DNSNames:              req.DNSNames,
+		IPAddresses:           req.IPAddresses,
+		URIs:                  req.URIs,
+		EmailAddresses:        req.EmailAddresses,
+		NotBefore:             v.NotBefore,
+		NotAfter:              v.NotAfter,
+		KeyUsage:              ku,
+		ExtKeyUsage:           ekus,
+		BasicConstraintsValid: true,
+		IsCA:                  false,
+	}
+	der, err := x509.CreateCertificate(r, tmpl, ca.Cert, req.PublicKey, ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("sign certificate for %q: %w", req.Subject.CommonName, err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+}

@@ -1,0 +1,377 @@
+package signer
+
+import (
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+
+	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// Reasons of a Violation. They are the reason of the Failed condition the
+// signer sets and a label of its failure metric.
+const (
+	ReasonUnknownSigner        = "UnknownSignerName"
+	ReasonInvalidRequest       = "InvalidRequest"
+	ReasonKeyNotAllowed        = "KeyNotAllowed"
+	ReasonCARequested          = "CARequested"
+	ReasonSubjectNotAllowed    = "SubjectNotAllowed"
+	ReasonSystemMastersRefused = "SystemMastersRefused"
+	ReasonSANNotAllowed        = "SANNotAllowed"
+	ReasonUsageNotAllowed      = "UsageNotAllowed"
+	ReasonRequesterNotAllowed  = "RequesterNotAllowed"
+)
+
+// Violation is a request that does not fit the policy: the reason is one
+// of the Reason constants, the message says what is wrong and what to do.
+type Violation struct {
+	Reason  string
+	Message string
+}
+
+func (v *Violation) Error() string { return v.Message }
+
+// DefaultRequesterGroups may ask for control-plane certificates when the
+// options name no requester: the groups of kubeadm's super-admin.conf and
+// admin.conf, who can rewrite the PKI anyway.
+var DefaultRequesterGroups = []string{pki.MastersGroup, pki.ClusterAdminsGroup}
+
+// PolicyOptions configure a Policy.
+type PolicyOptions struct {
+	// Nodes are the control-plane nodes whose certificates may be issued,
+	// one configuration each (their NodeName and AdvertiseAddress differ).
+	// At least one is required.
+	Nodes []*config.Cluster
+	// AllowSystemMasters lets certificates with O=system:masters (of
+	// kubeadm's, only super-admin.conf's) be approved and issued. Off by
+	// default: that group bypasses every authorization check of the API
+	// server.
+	AllowSystemMasters bool
+	// RequesterGroups and RequesterUsers may ask for control-plane
+	// certificates: CheckRequester compares a CSR's spec.groups and
+	// spec.username with them. When both are empty, DefaultRequesterGroups.
+	RequesterGroups, RequesterUsers []string
+}
+
+// candidate is one control-plane certificate a signer name may issue.
+type candidate struct {
+	profile pki.Profile
+	nodes   []string // the nodes whose configuration gives this exact profile
+}
+
+// Policy says which certificates each signer name may issue: for each name,
+// the profiles of the control-plane certificates it issues (kubeadm's
+// subjects, SANs and extended key usages, derived from pki.Certificates and
+// pki.Kubeconfigs for every node), and who may ask for them.
+type Policy struct {
+	bySigner     map[string][]*candidate
+	allowMasters bool
+	groups       []string
+	users        []string
+}
+
+// builtinSigners maps the kubernetes.io signer names to the control-plane
+// certificates kube-controller-manager's signer can issue, for the approver.
+// kube-apiserver-client cannot issue O=system:masters (super-admin.conf):
+// the API server refuses such a CSR.
+var builtinSigners = map[string][]string{
+	certv1.KubeAPIServerClientSignerName:        {"apiserver-kubelet-client", "admin", "controller-manager", "scheduler"},
+	certv1.KubeAPIServerClientKubeletSignerName: {"kubelet"},
+}
+
+// addBuiltin adds prof to the kubernetes.io signer names that issue it.
+func (p *Policy) addBuiltin(prof pki.Profile, node string) {
+	for name, certs := range builtinSigners {
+		if slices.Contains(certs, prof.Name) {
+			p.add(name, prof, node)
+		}
+	}
+}
+
+// NewPolicy derives the policy from the nodes' configurations.
+func NewPolicy(o PolicyOptions) (*Policy, error) {
+	if len(o.Nodes) == 0 {
+		return nil, fmt.Errorf("signer: policy needs the configuration of at least one control-plane node")
+	}
+	p := &Policy{bySigner: map[string][]*candidate{}, allowMasters: o.AllowSystemMasters,
+		groups: slices.Clone(o.RequesterGroups), users: slices.Clone(o.RequesterUsers)}
+	if len(p.groups) == 0 && len(p.users) == 0 {
+		p.groups = slices.Clone(DefaultRequesterGroups)
+	}
+	for _, node := range o.Nodes {
+		certs, err := pki.Certificates(node)
+		if err != nil {
+			return nil, fmt.Errorf("signer: certificates of node %q: %w", node.NodeName, err)
+		}
+		for _, c := range certs {
+			if !c.IsCA {
+				p.add(mustSigner(c.Name), c, node.NodeName)
+				p.addBuiltin(c, node.NodeName)
+			}
+		}
+		for _, k := range pki.Kubeconfigs(node) {
+			p.add(mustSigner(k.Name), k.Profile, node.NodeName)
+			p.addBuiltin(k.Profile, node.NodeName)
+		}
+	}
+	return p, nil
+}
+
+func mustSigner(name string) string {
+	s, err := ForCertificate(name)
+	if err != nil {
+		panic(err) // the inventory and certSigner are out of step: a bug
+	}
+	return s
+}
+
+func (p *Policy) add(signerName string, prof pki.Profile, node string) {
+	for _, c := range p.bySigner[signerName] {
+		if sameProfile(c.profile, prof) {
+			if !slices.Contains(c.nodes, node) {
+				c.nodes = append(c.nodes, node)
+			}
+			return
+		}
+	}
+	p.bySigner[signerName] = append(p.bySigner[signerName], &candidate{profile: prof, nodes: []string{node}})
+}
+
+func sameProfile(a, b pki.Profile) bool {
+	return a.Name == b.Name && a.CommonName == b.CommonName && slices.Equal(a.Organization, b.Organization) &&
+		slices.Equal(a.DNSNames, b.DNSNames) && slices.EqualFunc(a.IPs, b.IPs, net.IP.Equal) &&
+		slices.Equal(a.ExtKeyUsages, b.ExtKeyUsages)
+}
+
+// Profiles returns the profiles signerName may issue.
+func (p *Policy) Profiles(signerName string) []pki.Profile {
+	var out []pki.Profile
+	for _, c := range p.bySigner[signerName] {
+		out = append(out, c.profile)
+	}
+	return out
+}
+
+var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+
+// Check reports whether a request for signerName fits the profile of one of
+// the control-plane certificates that name issues, and returns that profile:
+//   - the key is one kubeadm makes (RSA 2048-4096, ECDSA P-256/P-384) and
+//     the request does not ask for CA:TRUE;
+//   - the subject is exactly the profile's CN and O (and O=system:masters
+//     only if the policy allows it);
+//   - every DNS and IP SAN is one of the profile's, and there are no URI or
+//     email SANs;
+//   - the extended key usages are the profile's, and the other usages are
+//     at most digital signature and key encipherment.
+//
+// A request that does not fit gets a *Violation. The signature of req
+// (proof of possession) is checked by the caller when it parses the CSR.
+func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages []certv1.KeyUsage) (pki.Profile, error) {
+	cands := p.bySigner[signerName]
+	if len(cands) == 0 {
+		return pki.Profile{}, &Violation{ReasonUnknownSigner, fmt.Sprintf("signer name %q issues no control-plane certificate certctl knows; certctl's names are %s", signerName, strings.Join(Names(), ", "))}
+	}
+	if pki.AlgorithmOf(req.PublicKey) == "" {
+		return pki.Profile{}, &Violation{ReasonKeyNotAllowed, fmt.Sprintf("public key %T is not one kubeadm makes: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", req.PublicKey)}
+	}
+	if asksForCA(req) {
+		return pki.Profile{}, &Violation{ReasonCARequested, "the request asks for CA:TRUE: certctl never issues a CA certificate"}
+	}
+	var subjectOK []*candidate
+	for _, c := range cands {
+		if req.Subject.CommonName == c.profile.CommonName && sameSet(req.Subject.Organization, c.profile.Organization) && onlyCNAndO(req) {
+			subjectOK = append(subjectOK, c)
+		}
+	}
+	if len(subjectOK) == 0 {
+		return pki.Profile{}, &Violation{ReasonSubjectNotAllowed, fmt.Sprintf("subject %q is not that of a certificate %s issues: it issues %s", req.Subject.String(), signerName, describeSubjects(cands))}
+	}
+	var best *Violation
+	for _, c := range subjectOK {
+		v := p.fit(c, req, usages)
+		if v == nil {
+			return c.profile, nil
+		}
+		if best == nil {
+			best = v
+		}
+	}
+	if len(subjectOK) > 1 {
+		best.Message += fmt.Sprintf(" (checked against the %d %q profiles of %s)", len(subjectOK), subjectOK[0].profile.Name, signerName)
+	}
+	return pki.Profile{}, best
+}
+
+// fit checks one candidate whose subject matched.
+func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1.KeyUsage) *Violation {
+	what := describe(c)
+	if slices.Contains(c.profile.Organization, pki.MastersGroup) && !p.allowMasters {
+		return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("%s has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", what, pki.MastersGroup)}
+	}
+	var extra []string
+	for _, d := range req.DNSNames {
+		if !slices.Contains(c.profile.DNSNames, d) {
+			extra = append(extra, "DNS:"+d)
+		}
+	}
+	for _, ip := range req.IPAddresses {
+		if !slices.ContainsFunc(c.profile.IPs, ip.Equal) {
+			extra = append(extra, "IP:"+ip.String())
+		}
+	}
+	for _, u := range req.URIs {
+		extra = append(extra, "URI:"+u.String())
+	}
+	for _, e := range req.EmailAddresses {
+		extra = append(extra, "email:"+e)
+	}
+	if len(extra) > 0 {
+		hint := ""
+		if c.profile.Name == "apiserver" {
+			hint = "; if they belong, add them to apiServer.certSANs (--apiserver-cert-extra-sans)"
+		} else if strings.HasPrefix(c.profile.Name, "etcd-") && len(c.profile.DNSNames) > 0 {
+			hint = "; if they belong, add them to etcd.local.serverCertSANs or peerCertSANs"
+		}
+		return &Violation{ReasonSANNotAllowed, fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}
+	}
+	_, ekus, err := ParseUsages(usages)
+	if err != nil {
+		return &Violation{ReasonUsageNotAllowed, err.Error()}
+	}
+	if !sameSet(ekus, c.profile.ExtKeyUsages) {
+		return &Violation{ReasonUsageNotAllowed, fmt.Sprintf("usages %q do not fit %s: its extended key usages are %s, plus at most %q and %q", usages, what, describeEKUs(c.profile.ExtKeyUsages), certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
+	}
+	for _, u := range usages {
+		if _, isEKU := extKeyUsages[u]; !isEKU && u != certv1.UsageDigitalSignature && u != certv1.UsageKeyEncipherment {
+			return &Violation{ReasonUsageNotAllowed, fmt.Sprintf("usage %q does not fit %s: only %q and %q key usages are issued", u, what, certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
+		}
+	}
+	return nil
+}
+
+// CheckRequester reports a *Violation unless the CSR's requester (its
+// spec.username and spec.groups, set by the API server) may ask for
+// control-plane certificates.
+func (p *Policy) CheckRequester(username string, groups []string) error {
+	if slices.Contains(p.users, username) {
+		return nil
+	}
+	for _, g := range groups {
+		if slices.Contains(p.groups, g) {
+			return nil
+		}
+	}
+	return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("requested by user %q (groups %q), who may not ask for control-plane certificates: allowed are groups %q and users %q (--requester-group, --requester-user)", username, groups, p.groups, p.users)}
+}
+
+func asksForCA(req *x509.CertificateRequest) bool {
+	for _, e := range req.Extensions {
+		if !e.Id.Equal(oidBasicConstraints) {
+			continue
+		}
+		var bc struct {
+			IsCA       bool `asn1:"optional"`
+			MaxPathLen int  `asn1:"optional,default:-1"`
+		}
+		if _, err := asn1.Unmarshal(e.Value, &bc); err != nil || bc.IsCA {
+			return true // unreadable: refuse rather than guess
+		}
+	}
+	return false
+}
+
+var (
+	oidCN = asn1.ObjectIdentifier{2, 5, 4, 3}
+	oidO  = asn1.ObjectIdentifier{2, 5, 4, 10}
+)
+
+// onlyCNAndO reports whether the subject has no attribute other than CN and O.
+func onlyCNAndO(req *x509.CertificateRequest) bool {
+	for _, n := range req.Subject.Names {
+		if !n.Type.Equal(oidCN) && !n.Type.Equal(oidO) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSet[T comparable](a, b []T) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func describe(c *candidate) string {
+	s := fmt.Sprintf("the %s certificate", c.profile.Name)
+	if perNode(c.profile) {
+		s += fmt.Sprintf(" of node %s", strings.Join(c.nodes, ", "))
+	}
+	return s
+}
+
+// perNode reports whether a profile depends on the node: it has SANs or
+// names the node.
+func perNode(p pki.Profile) bool {
+	return len(p.DNSNames) > 0 || len(p.IPs) > 0 || strings.HasPrefix(p.CommonName, pki.NodesUserPrefix)
+}
+
+func describeSubjects(cands []*candidate) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cands {
+		s := "CN=" + c.profile.CommonName
+		if len(c.profile.Organization) > 0 {
+			s += ",O=" + strings.Join(c.profile.Organization, "+O=")
+		}
+		s += " (" + c.profile.Name + ")"
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+func describeSANs(p pki.Profile) string {
+	var s []string
+	for _, d := range p.DNSNames {
+		s = append(s, "DNS:"+d)
+	}
+	for _, ip := range p.IPs {
+		s = append(s, "IP:"+ip.String())
+	}
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func describeEKUs(ekus []x509.ExtKeyUsage) string {
+	var s []string
+	for _, e := range ekus {
+		for u, x := range extKeyUsages {
+			if x == e && u != certv1.UsageSMIME {
+				s = append(s, string(u))
+			}
+		}
+	}
+	sort.Strings(s)
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,194 @@
+package signer
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+
+	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+func TestForCertificateCoversInventory(t *testing.T) {
+	n := node("cp-1", "198.51.100.10")
+	certs, err := pki.Certificates(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range certs {
+		s, err := ForCertificate(p.Name)
+		if p.IsCA {
+			if err == nil {
+				t.Errorf("ForCertificate(%q) = %q, want an error for a CA", p.Name, s)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ForCertificate(%q): %v", p.Name, err)
+			continue
+		}
+		if CAFor(s) != p.CAName {
+			t.Errorf("%s: signer %s signs with CA %q, the certificate's CA is %q", p.Name, s, CAFor(s), p.CAName)
+		}
+	}
+	for _, k := range pki.Kubeconfigs(n) {
+		for _, name := range []string{k.Name, k.BaseName} {
+			s, err := ForCertificate(name)
+			if err != nil || s != KubeAPIServerClient {
+				t.Errorf("ForCertificate(%q) = %q, %v; want %s", name, s, err, KubeAPIServerClient)
+			}
+		}
+	}
+	for _, bad := range []string{"sa", "ca", "nope.conf"} {
+		if _, err := ForCertificate(bad); err == nil {
+			t.Errorf("ForCertificate(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	p := testPolicy(t, PolicyOptions{})
+	masters := testPolicy(t, PolicyOptions{AllowSystemMasters: true})
+	apiserver := profile(t, "apiserver")
+	edKey := func() ed25519.PrivateKey {
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		return k
+	}()
+	bc, _ := asn1.Marshal(struct{ IsCA bool }{true})
+
+	for _, tc := range []struct {
+		name   string
+		policy *Policy
+		signer string
+		req    *x509.CertificateRequest
+		usages []certv1.KeyUsage
+		want   string // reason, "" for a fit
+		fits   string // profile name on a fit
+	}{
+		{"apiserver", p, KubeAPIServerServing, csrFor(t, apiserver), usagesOf(apiserver), "", "apiserver"},
+		{"apiserver, fewer SANs", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, DNSNames: []string{"kubernetes"}}, nil),
+			[]certv1.KeyUsage{certv1.UsageServerAuth}, "", "apiserver"},
+		{"apiserver, foreign SAN", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, DNSNames: []string{"kubernetes", "evil.example.com"}}, nil),
+			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+		{"apiserver, foreign IP", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, IPAddresses: []net.IP{net.ParseIP("203.0.113.9")}}, nil),
+			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+		{"apiserver, URI SAN", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, URIs: []*url.URL{{Scheme: "spiffe", Host: "x"}}}, nil),
+			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+		{"apiserver, client auth", p, KubeAPIServerServing, csrFor(t, apiserver),
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageClientAuth}, ReasonUsageNotAllowed, ""},
+		{"apiserver, cert sign", p, KubeAPIServerServing, csrFor(t, apiserver),
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageCertSign}, ReasonUsageNotAllowed, ""},
+		{"apiserver, extra key usage", p, KubeAPIServerServing, csrFor(t, apiserver),
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageDataEncipherment}, ReasonUsageNotAllowed, ""},
+		{"apiserver, asks for CA", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"},
+				ExtraExtensions: []pkix.Extension{{Id: oidBasicConstraints, Critical: true, Value: bc}}}, nil),
+			usagesOf(apiserver), ReasonCARequested, ""},
+		{"apiserver, Ed25519", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}}, edKey),
+			usagesOf(apiserver), ReasonKeyNotAllowed, ""},
+		{"apiserver, with O", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver", Organization: []string{pki.MastersGroup}}}, nil),
+			usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
+		{"apiserver, with OU", p, KubeAPIServerServing,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver", OrganizationalUnit: []string{"x"}}}, nil),
+			usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
+		{"apiserver on the etcd signer", p, EtcdServer, csrFor(t, apiserver), usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
+		{"unknown signer", p, "example.com/x", csrFor(t, apiserver), usagesOf(apiserver), ReasonUnknownSigner, ""},
+		{"front-proxy-client", p, FrontProxyClient, csrFor(t, profile(t, "front-proxy-client")), usagesOf(profile(t, "front-proxy-client")), "", "front-proxy-client"},
+		{"etcd-server", p, EtcdServer, csrFor(t, profile(t, "etcd-server")), usagesOf(profile(t, "etcd-server")), "", "etcd-server"},
+		{"etcd-server, server auth only", p, EtcdServer, csrFor(t, profile(t, "etcd-server")), []certv1.KeyUsage{certv1.UsageServerAuth}, ReasonUsageNotAllowed, ""},
+		{"etcd-peer", p, EtcdPeer, csrFor(t, profile(t, "etcd-peer")), usagesOf(profile(t, "etcd-peer")), "", "etcd-peer"},
+		{"apiserver-etcd-client", p, EtcdClient, csrFor(t, profile(t, "apiserver-etcd-client")), usagesOf(profile(t, "apiserver-etcd-client")), "", "apiserver-etcd-client"},
+		{"etcd-healthcheck-client", p, EtcdClient, csrFor(t, profile(t, "etcd-healthcheck-client")), usagesOf(profile(t, "etcd-healthcheck-client")), "", "etcd-healthcheck-client"},
+		{"etcd client with system:masters", masters, EtcdClient,
+			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver-etcd-client", Organization: []string{pki.MastersGroup}}}, nil),
+			usagesOf(profile(t, "apiserver-etcd-client")), ReasonSubjectNotAllowed, ""},
+		{"apiserver-kubelet-client", p, KubeAPIServerClient, csrFor(t, profile(t, "apiserver-kubelet-client")), usagesOf(profile(t, "apiserver-kubelet-client")), "", "apiserver-kubelet-client"},
+		{"super-admin refused", p, KubeAPIServerClient, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), ReasonSystemMastersRefused, ""},
+		{"super-admin allowed", masters, KubeAPIServerClient, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), "", "super-admin"},
+		{"admin", p, KubeAPIServerClient, csrFor(t, profile(t, "admin")), usagesOf(profile(t, "admin")), "", "admin"},
+		{"apiserver-kubelet-client, built-in signer", p, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "apiserver-kubelet-client")), usagesOf(profile(t, "apiserver-kubelet-client")), "", "apiserver-kubelet-client"},
+		{"admin, built-in signer", p, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "admin")), usagesOf(profile(t, "admin")), "", "admin"},
+		{"super-admin, built-in signer", masters, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), ReasonSubjectNotAllowed, ""},
+		{"kubelet, built-in kubelet signer", p, certv1.KubeAPIServerClientKubeletSignerName, csrFor(t, profile(t, "kubelet")), usagesOf(profile(t, "kubelet")), "", "kubelet"},
+		{"kubelet-serving is no control-plane certificate", p, certv1.KubeletServingSignerName, csrFor(t, apiserver), usagesOf(apiserver), ReasonUnknownSigner, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prof, err := tc.policy.Check(tc.signer, tc.req, tc.usages)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				if prof.Name != tc.fits {
+					t.Errorf("fits %q, want %q", prof.Name, tc.fits)
+				}
+				return
+			}
+			var v *Violation
+			if !errors.As(err, &v) || v.Reason != tc.want {
+				t.Fatalf("Check = %v, want a violation %s", err, tc.want)
+			}
+			if v.Message == "" {
+				t.Error("violation without a message")
+			}
+		})
+	}
+}
+
+func TestPolicyManyNodes(t *testing.T) {
+	p := testPolicy(t, PolicyOptions{Nodes: []*config.Cluster{node("cp-1", "198.51.100.10"), node("cp-2", "198.51.100.11")}})
+	n2 := node("cp-2", "198.51.100.11")
+	certs, _ := pki.Certificates(n2)
+	api2, _ := pki.Find(certs, "apiserver")
+	if _, err := p.Check(KubeAPIServerServing, csrFor(t, api2), usagesOf(api2)); err != nil {
+		t.Errorf("node cp-2's apiserver CSR: %v", err)
+	}
+	// cp-1's name with cp-2's address fits neither node.
+	mixed := csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"},
+		DNSNames: []string{"cp-1"}, IPAddresses: []net.IP{net.ParseIP("198.51.100.11")}}, nil)
+	_, err := p.Check(KubeAPIServerServing, mixed, usagesOf(api2))
+	if err == nil || !strings.Contains(err.Error(), "2 \"apiserver\" profiles") {
+		t.Errorf("mixed CSR: err = %v, want a SAN violation against both nodes", err)
+	}
+	if got := len(p.Profiles(FrontProxyClient)); got != 1 {
+		t.Errorf("front-proxy-client profiles = %d, want 1 (the same on every node)", got)
+	}
+	if got := len(p.Profiles(EtcdServer)); got != 2 {
+		t.Errorf("etcd-server profiles = %d, want 2 (one per node)", got)
+	}
+}
+
+func TestCheckRequester(t *testing.T) {
+	p := testPolicy(t, PolicyOptions{})
+	if err := p.CheckRequester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err != nil {
+		t.Error(err)
+	}
+	if err := p.CheckRequester("kubernetes-super-admin", []string{pki.MastersGroup}); err != nil {
+		t.Error(err)
+	}
+	var v *Violation
+	if err := p.CheckRequester("system:node:cp-1", []string{pki.NodesGroup}); !errors.As(err, &v) || v.Reason != ReasonRequesterNotAllowed {
+		t.Errorf("node requester: err = %v", err)
+	}
+	custom := testPolicy(t, PolicyOptions{RequesterUsers: []string{"system:serviceaccount:kube-system:renewer"}})
+	if err := custom.CheckRequester("system:serviceaccount:kube-system:renewer", nil); err != nil {
+		t.Error(err)
+	}
+	if err := custom.CheckRequester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err == nil {
+		t.Error("custom requester list still allows the default groups")
+	}
+}

@@ -1,0 +1,125 @@
+package signer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// SignOptions configure Sign.
+type SignOptions struct {
+	// CA signs. Required.
+	CA *CA
+	// Profile gives the usages and maximum validity; nil means the CSR's
+	// spec.usages and kubeadm's one-year validity.
+	Profile *SigningProfile
+	// Force signs a CSR that is not approved.
+	Force bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Rand is the source of serial numbers and signatures; crypto/rand when nil.
+	Rand io.Reader
+}
+
+// SignResult says what Sign did.
+type SignResult struct {
+	Certificate *x509.Certificate
+	CSR         *certv1.CertificateSigningRequest
+	// Warnings are things the caller should tell the user: the usages differ
+	// from the requested ones, the validity was shortened to the CA's.
+	Warnings []string
+}
+
+// Sign is the manual signer of the Kubernetes documentation (a CA, cfssl,
+// jq and `kubectl replace --raw .../status`) in one call: it reads the CSR
+// called name, checks its self-signature, signs it with o.CA and writes
+// status.certificate through the /status subresource. It refuses a CSR that
+// is denied, failed or already issued, and one that is not approved unless
+// o.Force. The validity is the profile's expiry (one year when unset),
+// shortened by spec.expirationSeconds and capped at the CA's expiry.
+func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignOptions) (*SignResult, error) {
+	if o.CA == nil {
+		return nil, fmt.Errorf("signer: sign CSR %s: no CA", name)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	res := &SignResult{}
+	csrs := client.CertificatesV1().CertificateSigningRequests()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		res.Warnings = nil
+		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get CSR %s: %w", name, err)
+		}
+		switch {
+		case len(csr.Status.Certificate) > 0:
+			return fmt.Errorf("CSR %s already has a certificate, which cannot be replaced: create a new CSR", name)
+		case IsDenied(csr):
+			return fmt.Errorf("CSR %s is denied: certctl does not sign denied requests", name)
+		case IsFailed(csr):
+			return fmt.Errorf("CSR %s has failed (%s): create a new CSR", name, conditionMessage(csr, certv1.CertificateFailed))
+		case !IsApproved(csr) && !o.Force:
+			return fmt.Errorf("CSR %s is not approved: approve it first (certctl approve %s), or sign it anyway with --force", name, name)
+		case !IsApproved(csr):
+			res.Warnings = append(res.Warnings, fmt.Sprintf("CSR %s is not approved: signing it because of --force", name))
+		}
+		req, err := ParseRequest(csr)
+		if err != nil {
+			return err
+		}
+		usages, maxValidity := csr.Spec.Usages, config.DefaultCertificateValidity
+		if o.Profile != nil {
+			if len(o.Profile.Usages) > 0 {
+				if !sameSet(o.Profile.Usages, csr.Spec.Usages) {
+					res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", o.Profile.Usages, csr.Spec.Usages))
+				}
+				usages = slices.Clone(o.Profile.Usages)
+			}
+			if o.Profile.Expiry > 0 {
+				maxValidity = o.Profile.Expiry
+			}
+		}
+		v, err := ValidityFor(o.Now(), csr.Spec.ExpirationSeconds, maxValidity, o.CA.Cert)
+		if err != nil {
+			return fmt.Errorf("sign CSR %s: %w", name, err)
+		}
+		if v.NotAfter.Equal(o.CA.Cert.NotAfter) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("validity shortened to the CA's expiry, %s", v.NotAfter.UTC().Format(time.RFC3339)))
+		}
+		certPEM, err := Issue(o.Rand, o.CA, req, usages, v)
+		if err != nil {
+			return fmt.Errorf("sign CSR %s: %w", name, err)
+		}
+		csr.Status.Certificate = certPEM
+		updated, err := csrs.UpdateStatus(ctx, csr, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("write certificate of CSR %s: %w", name, err)
+		}
+		certs, err := pki.ParseCerts(updated.Status.Certificate)
+		if err != nil {
+			return fmt.Errorf("read back certificate of CSR %s: %w", name, err)
+		}
+		res.CSR, res.Certificate = updated, certs[0]
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	return res, nil
+}
