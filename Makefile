@@ -18,8 +18,12 @@ all: build
 setup:
 	@hack/setup.sh
 
+# The version `certctl version` prints (hack/version.sh: `git describe`, or "dev").
+VERSION ?= $(shell hack/version.sh)
+LDFLAGS := -X github.com/certctl/certctl/cmd.version=$(VERSION)
+
 build:
-	$(GO) build -o $(CERTCTL) ./cmd/certctl
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(CERTCTL) ./cmd/certctl
 
 demo: setup build
 	@hack/demo.sh $(CERTCTL) $(CURDIR)/_demo

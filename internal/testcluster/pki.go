@@ -128,7 +128,13 @@ var buildCertctl = sync.OnceValues(func() (string, error) {
 		return "", fmt.Errorf("build certctl: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, "certctl"), "./cmd/certctl")
+	// Stamped as `make build` stamps it, so that the version tests hold for this binary too.
+	version, err := exec.Command(filepath.Join(root, "hack", "version.sh")).Output()
+	if err != nil {
+		return "", fmt.Errorf("build certctl: hack/version.sh: %w", err)
+	}
+	ldflags := "-X github.com/certctl/certctl/cmd.version=" + strings.TrimSpace(string(version))
+	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(tmp, "certctl"), "./cmd/certctl")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build certctl (go build ./cmd/certctl in %s): %w\n%s", root, err, out)
