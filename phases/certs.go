@@ -33,7 +33,7 @@ func CertPhases(profiles []pki.Profile) []Phase {
 		})
 	}
 	return append(ps, Phase{
-		Name:  "certs/sa",
+		Name:  "certs/" + pki.SAName,
 		Short: "Generate a private key for signing service account tokens along with its public key",
 		Run:   runServiceAccount,
 	})
@@ -42,7 +42,7 @@ func CertPhases(profiles []pki.Profile) []Phase {
 // IsCAPhase reports whether a certs phase name names a CA or the sa key pair:
 // the phases that cannot be produced as a CSR.
 func IsCAPhase(profiles []pki.Profile, name string) bool {
-	if name == "sa" {
+	if name == pki.SAName {
 		return true
 	}
 	p, ok := pki.Find(profiles, name)

@@ -314,7 +314,7 @@ func (c *candidate) add(files ...replacingFile) {
 
 // kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
 // first installation with an external CA must provide.
-var kubeletTarget = renewal.Target{Name: "kubelet.conf", BaseName: "kubelet.conf", Kubeconfig: true,
+var kubeletTarget = renewal.Target{Name: pki.KubeletKubeconfig, BaseName: pki.KubeletKubeconfig, Kubeconfig: true,
 	LongName: "certificate embedded in the kubeconfig file for the kubelet", CAName: pki.CAName, CABaseName: "ca"}
 
 // usagesOf maps each target's name to the extended key usages kubeadm's
