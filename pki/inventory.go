@@ -34,6 +34,7 @@ const (
 	Etcd                  = "etcd"
 	KubeControllerManager = "kube-controller-manager"
 	KubeScheduler         = "kube-scheduler"
+	Kubelet               = "kubelet" // not a static pod: restarted by systemd
 )
 
 // certctl's signer names, one per CA and purpose, and the built-in ones of
@@ -150,8 +151,8 @@ func Kubeadm() Inventory {
 			Signer: SignerKubeAPIServerClient, Builtin: builtin, LongName: long, RenewLongName: renewLong}
 	}
 	// kubeadm's kubelet.conf points at the local API endpoint after init.
-	kubelet := kc("kubelet", NodesUserPrefix, true, []string{NodesGroup}, false, nil, builtinKubelet,
-		"kubeconfig for the kubelet to use during TLS bootstrap", "")
+	kubelet := kc("kubelet", NodesUserPrefix, true, []string{NodesGroup}, false, []string{Kubelet}, builtinKubelet,
+		"kubeconfig for the kubelet to use during TLS bootstrap", "certificate embedded in the kubeconfig file for the kubelet")
 	kubelet.BaseName = KubeletKubeconfig
 	kubelet.NotRenewed = "is not renewed here: the kubelet rotates its own client certificate (as with kubeadm); `certctl check-expiration` shows its expiry"
 	return Inventory{
@@ -278,8 +279,9 @@ func (inv Inventory) Certificates(n Node) []Profile {
 
 // KubeconfigProfile is a kubeconfig file with an embedded client certificate.
 type KubeconfigProfile struct {
-	Profile        // Name "admin", BaseName "admin.conf", CAName "ca"
-	Server  string // the API server URL the file points at
+	Profile           // Name "admin", BaseName "admin.conf", CAName "ca"
+	CABaseName string // the CA's BaseName
+	Server     string // the API server URL the file points at
 }
 
 // Kubeconfigs returns the kubeconfig files of node n.
@@ -290,7 +292,8 @@ func (inv Inventory) Kubeconfigs(n Node) []KubeconfigProfile {
 		if e.ControlPlaneServer {
 			server = n.ControlPlaneURL
 		}
-		out = append(out, KubeconfigProfile{Profile: n.Profile(e), Server: server})
+		ca, _ := inv.Find(e.CAName)
+		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: ca.BaseName, Server: server})
 	}
 	return out
 }

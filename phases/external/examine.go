@@ -314,8 +314,12 @@ func (c *candidate) add(files ...replacingFile) {
 
 // kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
 // first installation with an external CA must provide.
-var kubeletTarget = renewal.Target{Name: pki.KubeletKubeconfig, BaseName: pki.KubeletKubeconfig, Kubeconfig: true,
-	LongName: "certificate embedded in the kubeconfig file for the kubelet", CAName: pki.CAName, CABaseName: "ca"}
+var kubeletTarget = kubeletOf(pki.Kubeadm())
+
+func kubeletOf(inv pki.Inventory) renewal.Target {
+	e, _ := inv.Find(pki.KubeletKubeconfig)
+	return renewal.TargetOf(inv, e)
+}
 
 // usagesOf maps each target's name to the extended key usages kubeadm's
 // inventory gives it.

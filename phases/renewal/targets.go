@@ -23,6 +23,7 @@ const (
 	Etcd                  = pki.Etcd
 	KubeControllerManager = pki.KubeControllerManager
 	KubeScheduler         = pki.KubeScheduler
+	Kubelet               = pki.Kubelet
 )
 
 // Target is one renewable certificate: a file pair in the certificate
@@ -70,15 +71,21 @@ func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
 func Targets(inv pki.Inventory, externalEtcd bool) []Target {
 	var out []Target
 	for _, e := range inv.Renewed(externalEtcd) {
-		ca, _ := inv.Find(e.CAName)
-		long := e.LongName
-		if e.RenewLongName != "" {
-			long = e.RenewLongName
-		}
-		out = append(out, Target{Name: e.CertName(), LongName: long, BaseName: e.BaseName, Kubeconfig: e.Kind == pki.KindKubeconfig,
-			CAName: ca.Name, CABaseName: ca.BaseName, Restart: e.Restart})
+		out = append(out, TargetOf(inv, e))
 	}
 	return out
+}
+
+// TargetOf is entry e of inv as a Target: also for what renew does not
+// renew but an import installs (kubelet.conf).
+func TargetOf(inv pki.Inventory, e pki.Entry) Target {
+	ca, _ := inv.Find(e.CAName)
+	long := e.LongName
+	if e.RenewLongName != "" {
+		long = e.RenewLongName
+	}
+	return Target{Name: e.CertName(), LongName: long, BaseName: e.BaseName, Kubeconfig: e.Kind == pki.KindKubeconfig,
+		CAName: ca.Name, CABaseName: ca.BaseName, Restart: e.Restart}
 }
 
 // Names lists "all" and every name `renew` takes with kubeadm's inventory,
