@@ -159,13 +159,8 @@ type initKubeconfigOptions struct {
 	dryRun        bool
 }
 
-// kubeconfigNames lists "all" and the kubeconfig phases.
 func kubeconfigNames() []string {
-	names := []string{"all"}
-	for _, e := range pki.Kubeadm().Select(false, pki.KindKubeconfig) {
-		names = append(names, e.Name)
-	}
-	return names
+	return phases.Names(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(pki.Node{})), "kubeconfig")
 }
 
 // kubeconfigHelp lists each kubeconfig file with its subject.

@@ -39,16 +39,6 @@ func CertPhases(profiles []pki.Profile) []Phase {
 	})
 }
 
-// IsCAPhase reports whether a certs phase name names a CA or the sa key pair:
-// the phases that cannot be produced as a CSR.
-func IsCAPhase(profiles []pki.Profile, name string) bool {
-	if name == pki.SAName {
-		return true
-	}
-	p, ok := pki.Find(profiles, name)
-	return ok && p.IsCA
-}
-
 func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }
 
 // runCA keeps an existing CA, or makes a self-signed one.

@@ -37,9 +37,10 @@ const (
 	Kubelet               = "kubelet" // not a static pod: restarted by systemd
 )
 
-// certctl's signer names, one per CA and purpose, and the built-in ones of
-// kube-controller-manager that issue control-plane certificates. super-admin.conf
-// carries O=system:masters, which the API server refuses for the built-in
+// certctl's signer names, one per CA and purpose, so that RBAC can grant
+// each one apart, and the built-in ones of kube-controller-manager that
+// issue control-plane certificates. super-admin.conf carries
+// O=system:masters, which the API server refuses for the built-in
 // kubernetes.io/kube-apiserver-client.
 const (
 	SignerKubeAPIServerServing = "certctl.io/kube-apiserver-serving"
@@ -150,7 +151,6 @@ func Kubeadm() Inventory {
 			Organization: org, ExtKeyUsages: clientAuth, ControlPlaneServer: cpe, Restart: restart,
 			Signer: SignerKubeAPIServerClient, Builtin: builtin, LongName: long, RenewLongName: renewLong}
 	}
-	// kubeadm's kubelet.conf points at the local API endpoint after init.
 	kubelet := kc("kubelet", NodesUserPrefix, true, []string{NodesGroup}, false, []string{Kubelet}, builtinKubelet,
 		"kubeconfig for the kubelet to use during TLS bootstrap", "certificate embedded in the kubeconfig file for the kubelet")
 	kubelet.BaseName = KubeletKubeconfig

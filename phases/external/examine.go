@@ -314,12 +314,7 @@ func (c *candidate) add(files ...replacingFile) {
 
 // kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
 // first installation with an external CA must provide.
-var kubeletTarget = kubeletOf(pki.Kubeadm())
-
-func kubeletOf(inv pki.Inventory) renewal.Target {
-	e, _ := inv.Find(pki.KubeletKubeconfig)
-	return renewal.TargetOf(inv, e)
-}
+var kubeletTarget = renewal.TargetOf(pki.Kubeadm(), pki.KubeletKubeconfig)
 
 // usagesOf maps each target's name to the extended key usages kubeadm's
 // inventory gives it.

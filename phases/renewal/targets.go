@@ -71,14 +71,15 @@ func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
 func Targets(inv pki.Inventory, externalEtcd bool) []Target {
 	var out []Target
 	for _, e := range inv.Renewed(externalEtcd) {
-		out = append(out, TargetOf(inv, e))
+		out = append(out, TargetOf(inv, e.Name))
 	}
 	return out
 }
 
-// TargetOf is entry e of inv as a Target: also for what renew does not
-// renew but an import installs (kubelet.conf).
-func TargetOf(inv pki.Inventory, e pki.Entry) Target {
+// TargetOf is the entry of inv called name as a Target: also for what renew
+// does not renew but an import installs (kubelet.conf).
+func TargetOf(inv pki.Inventory, name string) Target {
+	e, _ := inv.Find(name)
 	ca, _ := inv.Find(e.CAName)
 	long := e.LongName
 	if e.RenewLongName != "" {

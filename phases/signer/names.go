@@ -23,25 +23,15 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// certctl's signer names, one per CA and purpose: the Signer of the
-// inventory's rows (pki.Kubeadm).
+// certctl's signer names, one per CA and purpose: the Signer column of
+// the inventory (pki.Kubeadm).
 const (
-	// KubeAPIServerServing issues the API server's serving certificate
-	// (apiserver.crt) with the cluster CA.
 	KubeAPIServerServing = pki.SignerKubeAPIServerServing
-	// KubeAPIServerClient issues the cluster CA's client certificates,
-	// including the kubeconfigs'. super-admin.conf carries O=system:masters,
-	// which the API server refuses for the built-in
-	// kubernetes.io/kube-apiserver-client.
-	KubeAPIServerClient = pki.SignerKubeAPIServerClient
-	// FrontProxyClient issues the front-proxy CA's client certificate.
-	FrontProxyClient = pki.SignerFrontProxyClient
-	// EtcdServer issues etcd's serving certificate with the etcd CA.
-	EtcdServer = pki.SignerEtcdServer
-	// EtcdPeer issues etcd's peer certificate with the etcd CA.
-	EtcdPeer = pki.SignerEtcdPeer
-	// EtcdClient issues the etcd CA's client certificates.
-	EtcdClient = pki.SignerEtcdClient
+	KubeAPIServerClient  = pki.SignerKubeAPIServerClient
+	FrontProxyClient     = pki.SignerFrontProxyClient
+	EtcdServer           = pki.SignerEtcdServer
+	EtcdPeer             = pki.SignerEtcdPeer
+	EtcdClient           = pki.SignerEtcdClient
 )
 
 // Names lists certctl's signer names, sorted.
