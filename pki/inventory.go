@@ -146,15 +146,12 @@ const notRenewedCA = "is a CA: certctl does not renew CAs, because every certifi
 // phase clears the endpoint for kubelet.conf, cmd/phases/init/kubeconfig.go).
 func Kubeadm() Inventory {
 	apiserver, etcd := []string{KubeAPIServer}, []string{Etcd}
-	kc := func(name, cn string, nodeCN bool, org []string, cpe bool, restart []string, builtin, long, renewLong string) Entry {
-		return Entry{Name: name, BaseName: name + ".conf", Kind: KindKubeconfig, CAName: CAName, CommonName: cn, NodeCN: nodeCN,
-			Organization: org, ExtKeyUsages: clientAuth, ControlPlaneServer: cpe, Restart: restart,
-			Signer: SignerKubeAPIServerClient, Builtin: builtin, LongName: long, RenewLongName: renewLong}
+	// Every kubeconfig holds a client certificate of the cluster CA.
+	kubeconfig := func(e Entry) Entry {
+		e.BaseName, e.Kind, e.CAName = e.Name+".conf", KindKubeconfig, CAName
+		e.ExtKeyUsages, e.Signer = clientAuth, SignerKubeAPIServerClient
+		return e
 	}
-	kubelet := kc("kubelet", NodesUserPrefix, true, []string{NodesGroup}, false, []string{Kubelet}, builtinKubelet,
-		"kubeconfig for the kubelet to use during TLS bootstrap", "certificate embedded in the kubeconfig file for the kubelet")
-	kubelet.BaseName = KubeletKubeconfig
-	kubelet.NotRenewed = "is not renewed here: the kubelet rotates its own client certificate (as with kubeadm); `certctl check-expiration` shows its expiry"
 	return Inventory{
 		{Name: CAName, BaseName: "ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "kubernetes",
 			LongName: "self-signed Kubernetes CA to provision identities for other Kubernetes components"},
@@ -196,19 +193,27 @@ func Kubeadm() Inventory {
 			NotRenewed: "is the service-account signing key pair, not a certificate: it does not expire and is not renewed",
 			LongName:   "private key for signing service account tokens along with its public key"},
 		// admin.conf and super-admin.conf are read by clients at each use.
-		kc("admin", "kubernetes-admin", false, []string{ClusterAdminsGroup}, true, nil, builtinClient,
-			"kubeconfig for the cluster administrator",
-			"certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself"),
-		kc("super-admin", "kubernetes-super-admin", false, []string{MastersGroup}, true, nil, "",
-			"kubeconfig for the super-admin (break-glass, system:masters)",
-			"certificate embedded in the kubeconfig file for the super-admin"),
-		kubelet,
-		kc("controller-manager", ControllerManagerCN, false, nil, false, []string{KubeControllerManager}, builtinClient,
-			"kubeconfig for the controller manager",
-			"certificate embedded in the kubeconfig file for the controller manager to use"),
-		kc("scheduler", SchedulerCN, false, nil, false, []string{KubeScheduler}, builtinClient,
-			"kubeconfig for the scheduler",
-			"certificate embedded in the kubeconfig file for the scheduler manager to use"),
+		kubeconfig(Entry{Name: "admin", CommonName: "kubernetes-admin", Organization: []string{ClusterAdminsGroup},
+			ControlPlaneServer: true, Builtin: builtinClient,
+			LongName:      "kubeconfig for the cluster administrator",
+			RenewLongName: "certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself"}),
+		kubeconfig(Entry{Name: "super-admin", CommonName: "kubernetes-super-admin", Organization: []string{MastersGroup},
+			ControlPlaneServer: true,
+			LongName:           "kubeconfig for the super-admin (break-glass, system:masters)",
+			RenewLongName:      "certificate embedded in the kubeconfig file for the super-admin"}),
+		kubeconfig(Entry{Name: "kubelet", CommonName: NodesUserPrefix, NodeCN: true, Organization: []string{NodesGroup},
+			Restart: []string{Kubelet}, Builtin: builtinKubelet,
+			NotRenewed:    "is not renewed here: the kubelet rotates its own client certificate (as with kubeadm); `certctl check-expiration` shows its expiry",
+			LongName:      "kubeconfig for the kubelet to use during TLS bootstrap",
+			RenewLongName: "certificate embedded in the kubeconfig file for the kubelet"}),
+		kubeconfig(Entry{Name: "controller-manager", CommonName: ControllerManagerCN,
+			Restart: []string{KubeControllerManager}, Builtin: builtinClient,
+			LongName:      "kubeconfig for the controller manager",
+			RenewLongName: "certificate embedded in the kubeconfig file for the controller manager to use"}),
+		kubeconfig(Entry{Name: "scheduler", CommonName: SchedulerCN,
+			Restart: []string{KubeScheduler}, Builtin: builtinClient,
+			LongName:      "kubeconfig for the scheduler",
+			RenewLongName: "certificate embedded in the kubeconfig file for the scheduler manager to use"}),
 	}
 }
 

@@ -71,8 +71,8 @@ type candidate struct {
 
 // Policy says which certificates each signer name may issue: for each name,
 // the profiles of the control-plane certificates it issues (kubeadm's
-// subjects, SANs and extended key usages, derived from pki.Certificates and
-// pki.Kubeconfigs for every node), and who may ask for them.
+// subjects, SANs and extended key usages, derived from the inventory's rows
+// (Signer and Builtin) for every node), and who may ask for them.
 type Policy struct {
 	bySigner     map[string][]*candidate
 	allowMasters bool
