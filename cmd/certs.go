@@ -32,10 +32,8 @@ func newCertsCommand() *cobra.Command {
 // layout returns the certificate and kubeconfig inventory: names and file
 // names only, which do not depend on the cluster's settings.
 func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
-	c := config.Default()
-	c.AdvertiseAddress, c.NodeName = "127.0.0.1", "node"
-	certs, _ := pki.Certificates(&c)
-	return certs, pki.Kubeconfigs(&c)
+	inv := pki.Kubeadm()
+	return inv.Certificates(pki.Node{}), inv.Kubeconfigs(pki.Node{})
 }
 
 func newCertsListCommand() *cobra.Command {

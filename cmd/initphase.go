@@ -30,8 +30,7 @@ func newInitPhaseCommand() *cobra.Command {
 // allCertNames lists the certs phase names without reading any config: they
 // do not depend on it.
 func allCertNames() []string {
-	profiles, _ := layout()
-	return phases.Names(phases.CertPhases(profiles), "certs")
+	return phases.Names(phases.CertPhases(pki.Kubeadm().Certificates(pki.Node{})), "certs")
 }
 
 type initCertsOptions struct {
@@ -97,19 +96,20 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	profiles, err := pki.Certificates(cluster)
+	node, err := cluster.Node()
 	if err != nil {
 		return err
 	}
-	all := phases.CertPhases(profiles)
-	selected, err := phases.Select(all, "certs", name)
+	inv := pki.Kubeadm()
+	selected, err := phases.Select(phases.CertPhases(inv.Certificates(node)), "certs", name)
 	if err != nil {
 		return err
 	}
-	if o.useCSR && name != "all" && phases.IsCAPhase(profiles, name) {
+	e, _ := inv.Find(name)
+	if o.useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair) {
 		return fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
 	}
-	if cluster.ExternalEtcd && name != "all" && isEtcdPhase(name) {
+	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
 	}
 	env := &phases.Env{
@@ -152,14 +152,6 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	return run(cmd.OutOrStdout())
 }
 
-func isEtcdPhase(name string) bool {
-	switch name {
-	case "etcd-ca", "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client":
-		return true
-	}
-	return false
-}
-
 type initKubeconfigOptions struct {
 	cluster       clusterFlags
 	lock          lockFlags
@@ -167,7 +159,25 @@ type initKubeconfigOptions struct {
 	dryRun        bool
 }
 
-var kubeconfigNames = []string{"all", "admin", "super-admin", "kubelet", "controller-manager", "scheduler"}
+func kubeconfigNames() []string {
+	return phases.Names(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(pki.Node{})), "kubeconfig")
+}
+
+// kubeconfigHelp lists each kubeconfig file with its subject.
+func kubeconfigHelp() string {
+	var b strings.Builder
+	for _, e := range pki.Kubeadm().Select(false, pki.KindKubeconfig) {
+		subject := e.CommonName
+		if e.NodeCN {
+			subject += "NODE"
+		}
+		if len(e.Organization) > 0 {
+			subject += ", O=" + strings.Join(e.Organization, ", O=")
+		}
+		fmt.Fprintf(&b, "  %-25s%s\n", e.BaseName, subject)
+	}
+	return b.String()
+}
 
 func newInitKubeconfigCommand() *cobra.Command {
 	o := &initKubeconfigOptions{}
@@ -178,13 +188,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			Make kubeadm's kubeconfig files (mode 0600) in --kubeconfig-dir, each with
 			a client certificate and key signed by the cluster CA (ca.crt and ca.key
 			in --cert-dir) and the CA certificate embedded:
-
-			  admin.conf               kubernetes-admin, O=kubeadm:cluster-admins
-			  super-admin.conf         kubernetes-super-admin, O=system:masters
-			  kubelet.conf             system:node:NODE, O=system:nodes
-			  controller-manager.conf  system:kube-controller-manager
-			  scheduler.conf           system:kube-scheduler
-
+		`) + "\n" + kubeconfigHelp() + dedent.Dedent(`
 			admin and super-admin point at the control-plane endpoint; kubelet,
 			controller-manager and scheduler at the local API endpoint, as kubeadm
 			v1.37 does. An existing file made for the same CA is kept.
@@ -195,7 +199,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			      --control-plane-endpoint cp.example.com:6443
 		`),
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: kubeconfigNames,
+		ValidArgs: kubeconfigNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, argOrAll(args))
 		},
@@ -212,7 +216,11 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeconfigs(cluster)), "kubeconfig", name)
+	node, err := cluster.Node()
+	if err != nil {
+		return err
+	}
+	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(node)), "kubeconfig", name)
 	if err != nil {
 		return err
 	}

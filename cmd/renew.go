@@ -237,11 +237,7 @@ func (o *renewOptions) selectTargets(cmd *cobra.Command, args []string) (*config
 	if err != nil {
 		return nil, nil, err
 	}
-	targets, err := renewal.Targets(cluster)
-	if err != nil {
-		return nil, nil, err
-	}
-	selected, err := renewal.Select(targets, args, cluster)
+	selected, err := renewal.Select(pki.Kubeadm(), args, cluster.ExternalEtcd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,18 +40,30 @@ func newSignerCommand() *cobra.Command {
 	return c
 }
 
+// signerNamesHelp lists certctl's signer names, in the inventory's order,
+// with what each issues and with which CA.
 func signerNamesHelp() string {
-	rows := [][2]string{
-		{signer.KubeAPIServerServing, "apiserver (cluster CA)"},
-		{signer.KubeAPIServerClient, "apiserver-kubelet-client, *.conf (cluster CA)"},
-		{signer.FrontProxyClient, "front-proxy-client (front-proxy CA)"},
-		{signer.EtcdServer, "etcd-server (etcd CA)"},
-		{signer.EtcdPeer, "etcd-peer (etcd CA)"},
-		{signer.EtcdClient, "etcd-healthcheck-client, apiserver-etcd-client (etcd CA)"},
+	var order []string
+	issues, ca := map[string][]string{}, map[string]string{}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindLeaf, pki.KindKubeconfig) {
+		name := e.Name
+		if e.Kind == pki.KindKubeconfig {
+			name = "*.conf"
+		}
+		if !slices.Contains(issues[e.Signer], name) {
+			issues[e.Signer] = append(issues[e.Signer], name)
+		}
+		if _, ok := ca[e.Signer]; !ok {
+			order = append(order, e.Signer)
+			ca[e.Signer] = strings.TrimSuffix(e.CAName, "-ca") + " CA"
+			if e.CAName == pki.CAName {
+				ca[e.Signer] = "cluster CA"
+			}
+		}
 	}
 	var b strings.Builder
-	for _, r := range rows {
-		fmt.Fprintf(&b, "  %-35s%s\n", r[0], r[1])
+	for _, s := range order {
+		fmt.Fprintf(&b, "  %-35s%s (%s)\n", s, strings.Join(issues[s], ", "), ca[s])
 	}
 	return b.String()
 }
@@ -122,12 +135,13 @@ func (o *signerEnableOptions) run(out io.Writer, now time.Time) error {
 		return fmt.Errorf("resolve --cert-dir %s: %w", o.certDir, err)
 	}
 	s := pki.Store{Dir: certDir}
-	if _, err := signer.LoadCA(s.CertPath("ca"), s.KeyPath("ca"), now); err != nil {
+	ca, _ := pki.Kubeadm().Find(pki.CAName)
+	if _, err := signer.LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), now); err != nil {
 		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, o.manifest)
 	}
 	return o.apply(out, now, "enable", func(data []byte) ([]byte, []string, error) {
 		return manifests.EnableSigner(data, manifests.SignerOptions{
-			CertFile: s.CertPath("ca"), KeyFile: s.KeyPath("ca"), PerSigner: o.perSigner, Duration: o.duration,
+			CertFile: s.CertPath(ca.BaseName), KeyFile: s.KeyPath(ca.BaseName), PerSigner: o.perSigner, Duration: o.duration,
 		})
 	})
 }

@@ -23,12 +23,12 @@ func BenchmarkInitCertsAll(b *testing.B) {
 				c := config.Default()
 				c.CertificatesDir = filepath.Join(dir, "pki")
 				c.NodeName, c.AdvertiseAddress, c.EncryptionAlgorithm = "cp-1", "198.51.100.10", alg
-				profiles, err := pki.Certificates(&c)
+				node, err := c.Node()
 				if err != nil {
 					b.Fatal(err)
 				}
 				env := &Env{Cluster: &c, Now: time.Now, Rand: rand.Reader, Out: io.Discard}
-				if err := Run(context.Background(), env, CertPhases(profiles)); err != nil {
+				if err := Run(context.Background(), env, CertPhases(pki.Kubeadm().Certificates(node))); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -33,20 +33,10 @@ func CertPhases(profiles []pki.Profile) []Phase {
 		})
 	}
 	return append(ps, Phase{
-		Name:  "certs/sa",
+		Name:  "certs/" + pki.SAName,
 		Short: "Generate a private key for signing service account tokens along with its public key",
 		Run:   runServiceAccount,
 	})
-}
-
-// IsCAPhase reports whether a certs phase name names a CA or the sa key pair:
-// the phases that cannot be produced as a CSR.
-func IsCAPhase(profiles []pki.Profile, name string) bool {
-	if name == "sa" {
-		return true
-	}
-	p, ok := pki.Find(profiles, name)
-	return ok && p.IsCA
 }
 
 func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }

@@ -324,8 +324,8 @@ func TestDryRunWritesNothing(t *testing.T) {
 
 func TestSelect(t *testing.T) {
 	e := newTestEnv(t)
-	profiles, _ := pki.Certificates(e.Cluster)
-	all := CertPhases(profiles)
+	node, _ := e.Cluster.Node()
+	all := CertPhases(pki.Kubeadm().Certificates(node))
 	if ps, err := Select(all, "certs", "all"); err != nil || len(ps) != 11 {
 		t.Errorf("all: %d phases, %v", len(ps), err)
 	}

@@ -40,11 +40,11 @@ func newTestEnv(t *testing.T) *testEnv {
 
 func (e *testEnv) certPhases(t *testing.T, name string) []Phase {
 	t.Helper()
-	profiles, err := pki.Certificates(e.Cluster)
+	node, err := e.Cluster.Node()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Select(CertPhases(profiles), "certs", name)
+	ps, err := Select(CertPhases(pki.Kubeadm().Certificates(node)), "certs", name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,11 @@ func (e *testEnv) certPhases(t *testing.T, name string) []Phase {
 
 func (e *testEnv) kubeconfigPhases(t *testing.T, name string) []Phase {
 	t.Helper()
-	ps, err := Select(KubeconfigPhases(pki.Kubeconfigs(e.Cluster)), "kubeconfig", name)
+	node, err := e.Cluster.Node()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := Select(KubeconfigPhases(pki.Kubeadm().Kubeconfigs(node)), "kubeconfig", name)
 	if err != nil {
 		t.Fatal(err)
 	}

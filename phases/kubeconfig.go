@@ -30,13 +30,13 @@ func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
 func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
 	s := env.store()
 	path := filepath.Join(env.KubeconfigDir, p.BaseName)
-	caCertPath, caKeyPath := s.CertPath("ca"), s.KeyPath("ca")
+	caCertPath, caKeyPath := s.CertPath(p.CABaseName), s.KeyPath(p.CABaseName)
 	if ok, err := pki.Exists(caCertPath); err != nil {
 		return err
 	} else if !ok {
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs ca` first", caCertPath)
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, p.CAName)
 	}
-	caCert, _, err := readCA(s, "ca")
+	caCert, _, err := readCA(s, p.CABaseName)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok {
 		return fmt.Errorf("cannot make %s: the CA key %s is missing (external CA): have your CA issue the client certificate and provide the file", path, caKeyPath)
 	}
-	caKey, err := s.ReadKey("ca")
+	caKey, err := s.ReadKey(p.CABaseName)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // backdate is kubeadm's CertificateBackdate.
 const backdate = config.CertificateBackdate
 
-const saBaseName = "sa"
+const saBaseName = pki.SAName
 
 // runServiceAccount keeps or makes sa.key and sa.pub, the key pair that signs
 // and verifies service account tokens. It is not a certificate: no CA.

@@ -58,11 +58,7 @@ func TestCapToCA(t *testing.T) {
 // TestSignProfiles signs every kubeadm profile with every algorithm and
 // checks the certificate says exactly what kubeadm's would.
 func TestSignProfiles(t *testing.T) {
-	c := testCluster()
-	list, err := Certificates(&c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	list := Kubeadm().Certificates(testNode())
 	for _, alg := range []KeyAlgorithm{RSA2048, ECDSAP256, ECDSAP384} {
 		t.Run(string(alg), func(t *testing.T) {
 			cas := map[string]*x509.Certificate{}
@@ -178,8 +174,7 @@ func TestGenerateKeyAlgorithms(t *testing.T) {
 }
 
 func TestNewCSR(t *testing.T) {
-	c := testCluster()
-	list, _ := Certificates(&c)
+	list := Kubeadm().Certificates(testNode())
 	p, _ := Find(list, "apiserver")
 	key, _ := GenerateKey(rand.Reader, ECDSAP256)
 	r, err := NewCSR(rand.Reader, p, key)

@@ -2,19 +2,20 @@ package pki
 
 import (
 	"crypto/x509"
-	"fmt"
-	"net"
 	"slices"
 	"sort"
-
-	"github.com/certctl/certctl/phases/config"
 )
 
-// Names of the CAs, as kubeadm names their phases.
+// Names of the CAs and the service-account key pair, as kubeadm names their
+// phases.
 const (
 	CAName           = "ca"
 	FrontProxyCAName = "front-proxy-ca"
 	EtcdCAName       = "etcd-ca"
+	SAName           = "sa"
+	// KubeletKubeconfig is the kubelet's kubeconfig, whose client
+	// certificate the kubelet rotates itself.
+	KubeletKubeconfig = "kubelet.conf"
 )
 
 // Group names kubeadm puts in certificate subjects.
@@ -27,162 +28,279 @@ const (
 	SchedulerCN         = "system:kube-scheduler"
 )
 
+// Component names, as the static pods are named.
+const (
+	KubeAPIServer         = "kube-apiserver"
+	Etcd                  = "etcd"
+	KubeControllerManager = "kube-controller-manager"
+	KubeScheduler         = "kube-scheduler"
+	Kubelet               = "kubelet" // not a static pod: restarted by systemd
+)
+
+// certctl's signer names, one per CA and purpose, so that RBAC can grant
+// each one apart, and the built-in ones of kube-controller-manager that
+// issue control-plane certificates. super-admin.conf carries
+// O=system:masters, which the API server refuses for the built-in
+// kubernetes.io/kube-apiserver-client.
+const (
+	SignerKubeAPIServerServing = "certctl.io/kube-apiserver-serving"
+	SignerKubeAPIServerClient  = "certctl.io/kube-apiserver-client"
+	SignerFrontProxyClient     = "certctl.io/front-proxy-client"
+	SignerEtcdServer           = "certctl.io/etcd-server"
+	SignerEtcdPeer             = "certctl.io/etcd-peer"
+	SignerEtcdClient           = "certctl.io/etcd-client"
+	builtinClient              = "kubernetes.io/kube-apiserver-client"
+	builtinKubelet             = "kubernetes.io/kube-apiserver-client-kubelet"
+)
+
+// Kind says which files an Entry is and how it is made.
+type Kind int
+
+const (
+	KindCA         Kind = iota + 1 // a self-signed CA: BASE.crt and BASE.key
+	KindLeaf                       // a certificate signed by CAName: BASE.crt and BASE.key
+	KindKeyPair                    // a key pair without certificate: BASE.key and BASE.pub
+	KindKubeconfig                 // a kubeconfig file BASE with an embedded client certificate
+)
+
+// SANSet names the SANs a certificate carries, computed by Node.Profile.
+type SANSet int
+
+const (
+	NoSANs SANSet = iota
+	APIServerSANs
+	EtcdServerSANs
+	EtcdPeerSANs
+)
+
+// Entry is one row of an Inventory: everything certctl knows about one CA,
+// certificate, key pair or kubeconfig without knowing the node. Node.Profile
+// adds what depends on the node: SANs, a CN naming the node, a server URL.
+type Entry struct {
+	Name     string // kubeadm's phase name: "apiserver", "etcd-server", "admin", "sa"
+	LongName string // kubeadm's text for the init phase
+	// RenewLongName is kubeadm's text for `certs renew`, when it differs
+	// from LongName (phases/certs/renewal/manager.go).
+	RenewLongName string
+	// BaseName is the file name without extension relative to the cert
+	// folder ("etcd/server"), or a kubeconfig's file name ("admin.conf").
+	BaseName     string
+	Kind         Kind
+	CAName       string // the signing CA's Name; "" for a CA and the sa key pair
+	CommonName   string
+	NodeCN       bool // the CN is CommonName followed by the node's name
+	Organization []string
+	// ExtKeyUsages are kubeadm's; the key usages are the same for every
+	// certificate (digital signature and key encipherment, plus cert sign for
+	// a CA), set by Sign.
+	ExtKeyUsages []x509.ExtKeyUsage
+	SANs         SANSet
+	// ControlPlaneServer makes a kubeconfig point at the control-plane
+	// endpoint; otherwise it points at the local API endpoint.
+	ControlPlaneServer bool
+	// Restart lists the static pods that read the file only when they start:
+	// the flag that names it in kubeadm's manifests
+	// (phases/controlplane/manifests.go, phases/etcd/local.go).
+	Restart []string
+	// Signer is certctl's signer name that issues it through the
+	// certificates API; Builtin the kubernetes.io one that may, if any.
+	Signer, Builtin string
+	// NotRenewed says why `renew` does not renew it, after its CertName;
+	// empty for what it renews.
+	NotRenewed string
+	// LocalEtcd is set for the files that exist only with a local etcd.
+	LocalEtcd bool
+}
+
+// CertName is the name commands take for e: its phase name, or a
+// kubeconfig's file name ("admin.conf"), as `kubeadm certs renew` spells it.
+func (e Entry) CertName() string {
+	if e.Kind == KindKubeconfig {
+		return e.BaseName
+	}
+	return e.Name
+}
+
+// Inventory is the list of everything certctl makes, renews and checks, in
+// kubeadm's order: each CA before the certificates it signs.
+type Inventory []Entry
+
 var (
 	serverAuth       = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	clientAuth       = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	serverClientAuth = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 )
 
-// Certificates returns the profiles of every certificate kubeadm v1.37 makes
-// for a control-plane node (cmd/kubeadm/app/phases/certs/certlist.go), in
-// kubeadm's order: each CA before the leaves it signs. With an external etcd
-// the etcd certificates are left out, as kubeadm does.
+const notRenewedCA = "is a CA: certctl does not renew CAs, because every certificate it signed, kubeconfig and trust bundle would have to be re-issued with it; check its expiry with `certctl check-expiration` and plan a CA rotation (see docs/renew.md)"
+
+// Kubeadm returns kubeadm v1.37's inventory of a control-plane node
+// (cmd/kubeadm/app/phases/certs/certlist.go, phases/kubeconfig/kubeconfig.go).
 //
 // Since v1.29 kubeadm no longer puts O=system:masters in the client certs of
 // the apiserver (to kubelets and etcd) and etcd's healthcheck client: the
 // API server authorizes kube-apiserver-kubelet-client by RBAC, and etcd
-// ignores O. test/compat checks these profiles against the kubeadm binary.
-func Certificates(c *config.Cluster) ([]Profile, error) {
-	apiserverDNS, apiserverIPs, err := apiServerSANs(c)
-	if err != nil {
-		return nil, err
+// ignores O. test/compat checks these rows against the kubeadm binary.
+//
+// admin and super-admin point at the control-plane endpoint; kubelet,
+// controller-manager and scheduler at the local API endpoint (kubeadm's init
+// phase clears the endpoint for kubelet.conf, cmd/phases/init/kubeconfig.go).
+func Kubeadm() Inventory {
+	apiserver, etcd := []string{KubeAPIServer}, []string{Etcd}
+	// Every kubeconfig holds a client certificate of the cluster CA.
+	kubeconfig := func(e Entry) Entry {
+		e.BaseName, e.Kind, e.CAName = e.Name+".conf", KindKubeconfig, CAName
+		e.ExtKeyUsages, e.Signer = clientAuth, SignerKubeAPIServerClient
+		return e
 	}
-	advertise, err := advertiseIP(c)
-	if err != nil {
-		return nil, err
-	}
-	etcdDNS := []string{c.NodeName, "localhost"}
-	etcdIPs := []net.IP{advertise, net.IPv4(127, 0, 0, 1).To4(), net.IPv6loopback}
-	serverDNS, serverIPs := withSANs(etcdDNS, etcdIPs, c.EtcdServerCertSANs)
-	peerDNS, peerIPs := withSANs(etcdDNS, etcdIPs, c.EtcdPeerCertSANs)
-
-	list := []Profile{
-		{Name: CAName, BaseName: "ca", IsCA: true, CommonName: "kubernetes",
+	return Inventory{
+		{Name: CAName, BaseName: "ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "kubernetes",
 			LongName: "self-signed Kubernetes CA to provision identities for other Kubernetes components"},
-		{Name: "apiserver", BaseName: "apiserver", CAName: CAName, CommonName: "kube-apiserver",
-			DNSNames: apiserverDNS, IPs: apiserverIPs, ExtKeyUsages: serverAuth,
+		{Name: "apiserver", BaseName: "apiserver", Kind: KindLeaf, CAName: CAName, CommonName: "kube-apiserver",
+			SANs: APIServerSANs, ExtKeyUsages: serverAuth, Restart: apiserver, // --tls-cert-file
+			Signer:   SignerKubeAPIServerServing,
 			LongName: "certificate for serving the Kubernetes API"},
-		{Name: "apiserver-kubelet-client", BaseName: "apiserver-kubelet-client", CAName: CAName,
-			CommonName: "kube-apiserver-kubelet-client", ExtKeyUsages: clientAuth,
+		{Name: "apiserver-kubelet-client", BaseName: "apiserver-kubelet-client", Kind: KindLeaf, CAName: CAName,
+			CommonName: "kube-apiserver-kubelet-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --kubelet-client-certificate
+			Signer: SignerKubeAPIServerClient, Builtin: builtinClient,
 			LongName: "certificate for the API server to connect to kubelet"},
-		{Name: FrontProxyCAName, BaseName: "front-proxy-ca", IsCA: true, CommonName: "front-proxy-ca",
+		{Name: FrontProxyCAName, BaseName: "front-proxy-ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "front-proxy-ca",
 			LongName: "self-signed CA to provision identities for front proxy"},
-		{Name: "front-proxy-client", BaseName: "front-proxy-client", CAName: FrontProxyCAName,
-			CommonName: "front-proxy-client", ExtKeyUsages: clientAuth,
+		{Name: "front-proxy-client", BaseName: "front-proxy-client", Kind: KindLeaf, CAName: FrontProxyCAName,
+			CommonName: "front-proxy-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --proxy-client-cert-file
+			Signer:   SignerFrontProxyClient,
 			LongName: "certificate for the front proxy client"},
-	}
-	if c.ExternalEtcd {
-		return list, nil
-	}
-	return append(list,
-		Profile{Name: EtcdCAName, BaseName: "etcd/ca", IsCA: true, CommonName: "etcd-ca",
+		{Name: EtcdCAName, BaseName: "etcd/ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "etcd-ca", LocalEtcd: true,
 			LongName: "self-signed CA to provision identities for etcd"},
-		Profile{Name: "etcd-server", BaseName: "etcd/server", CAName: EtcdCAName, CommonName: c.NodeName,
-			DNSNames: serverDNS, IPs: serverIPs, ExtKeyUsages: serverClientAuth,
+		{Name: "etcd-server", BaseName: "etcd/server", Kind: KindLeaf, CAName: EtcdCAName, NodeCN: true,
+			SANs: EtcdServerSANs, ExtKeyUsages: serverClientAuth, Restart: etcd, // --cert-file
+			Signer: SignerEtcdServer, LocalEtcd: true,
 			LongName: "certificate for serving etcd"},
-		Profile{Name: "etcd-peer", BaseName: "etcd/peer", CAName: EtcdCAName, CommonName: c.NodeName,
-			DNSNames: peerDNS, IPs: peerIPs, ExtKeyUsages: serverClientAuth,
+		{Name: "etcd-peer", BaseName: "etcd/peer", Kind: KindLeaf, CAName: EtcdCAName, NodeCN: true,
+			SANs: EtcdPeerSANs, ExtKeyUsages: serverClientAuth, Restart: etcd, // --peer-cert-file
+			Signer: SignerEtcdPeer, LocalEtcd: true,
 			LongName: "certificate for etcd nodes to communicate with each other"},
-		Profile{Name: "etcd-healthcheck-client", BaseName: "etcd/healthcheck-client", CAName: EtcdCAName,
-			CommonName: "kube-etcd-healthcheck-client", ExtKeyUsages: clientAuth,
+		// Only the etcd liveness probe uses it; kubeadm restarts etcd for it
+		// too, which also makes the probe's next run use the new file.
+		{Name: "etcd-healthcheck-client", BaseName: "etcd/healthcheck-client", Kind: KindLeaf, CAName: EtcdCAName,
+			CommonName: "kube-etcd-healthcheck-client", ExtKeyUsages: clientAuth, Restart: etcd,
+			Signer: SignerEtcdClient, LocalEtcd: true,
 			LongName: "certificate for liveness probes to healthcheck etcd"},
-		Profile{Name: "apiserver-etcd-client", BaseName: "apiserver-etcd-client", CAName: EtcdCAName,
-			CommonName: "kube-apiserver-etcd-client", ExtKeyUsages: clientAuth,
+		{Name: "apiserver-etcd-client", BaseName: "apiserver-etcd-client", Kind: KindLeaf, CAName: EtcdCAName,
+			CommonName: "kube-apiserver-etcd-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --etcd-certfile
+			Signer: SignerEtcdClient, LocalEtcd: true,
 			LongName: "certificate the apiserver uses to access etcd"},
-	), nil
+		{Name: SAName, BaseName: "sa", Kind: KindKeyPair,
+			NotRenewed: "is the service-account signing key pair, not a certificate: it does not expire and is not renewed",
+			LongName:   "private key for signing service account tokens along with its public key"},
+		// admin.conf and super-admin.conf are read by clients at each use.
+		kubeconfig(Entry{Name: "admin", CommonName: "kubernetes-admin", Organization: []string{ClusterAdminsGroup},
+			ControlPlaneServer: true, Builtin: builtinClient,
+			LongName:      "kubeconfig for the cluster administrator",
+			RenewLongName: "certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself"}),
+		kubeconfig(Entry{Name: "super-admin", CommonName: "kubernetes-super-admin", Organization: []string{MastersGroup},
+			ControlPlaneServer: true,
+			LongName:           "kubeconfig for the super-admin (break-glass, system:masters)",
+			RenewLongName:      "certificate embedded in the kubeconfig file for the super-admin"}),
+		kubeconfig(Entry{Name: "kubelet", CommonName: NodesUserPrefix, NodeCN: true, Organization: []string{NodesGroup},
+			Restart: []string{Kubelet}, Builtin: builtinKubelet,
+			NotRenewed:    "is not renewed here: the kubelet rotates its own client certificate (as with kubeadm); `certctl check-expiration` shows its expiry",
+			LongName:      "kubeconfig for the kubelet to use during TLS bootstrap",
+			RenewLongName: "certificate embedded in the kubeconfig file for the kubelet"}),
+		kubeconfig(Entry{Name: "controller-manager", CommonName: ControllerManagerCN,
+			Restart: []string{KubeControllerManager}, Builtin: builtinClient,
+			LongName:      "kubeconfig for the controller manager",
+			RenewLongName: "certificate embedded in the kubeconfig file for the controller manager to use"}),
+		kubeconfig(Entry{Name: "scheduler", CommonName: SchedulerCN,
+			Restart: []string{KubeScheduler}, Builtin: builtinClient,
+			LongName:      "kubeconfig for the scheduler",
+			RenewLongName: "certificate embedded in the kubeconfig file for the scheduler manager to use"}),
+	}
+}
+
+// Find returns the entry named name: its phase name or CertName.
+func (inv Inventory) Find(name string) (Entry, bool) {
+	for _, e := range inv {
+		if e.Name == name || e.CertName() == name {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Select returns the entries of the given kinds, without the local etcd's
+// when externalEtcd is set, as kubeadm leaves them out.
+func (inv Inventory) Select(externalEtcd bool, kinds ...Kind) Inventory {
+	var out Inventory
+	for _, e := range inv {
+		if slices.Contains(kinds, e.Kind) && !(externalEtcd && e.LocalEtcd) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Renewed returns what `renew` renews, in the order it prints them: the
+// certificate folder's leaves, then the kubeconfig files.
+func (inv Inventory) Renewed(externalEtcd bool) Inventory {
+	var out Inventory
+	for _, e := range inv.Select(externalEtcd, KindLeaf, KindKubeconfig) {
+		if e.NotRenewed == "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// CertNames returns the CertName of each entry.
+func (inv Inventory) CertNames() []string {
+	var out []string
+	for _, e := range inv {
+		out = append(out, e.CertName())
+	}
+	return out
+}
+
+// Signers lists certctl's signer names, sorted.
+func (inv Inventory) Signers() []string {
+	var out []string
+	for _, e := range inv {
+		if e.Signer != "" && !slices.Contains(out, e.Signer) {
+			out = append(out, e.Signer)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Certificates returns the profiles of the CAs and certificates kubeadm
+// makes in the certificate folder of node n (no key pair, no kubeconfig).
+func (inv Inventory) Certificates(n Node) []Profile {
+	var out []Profile
+	for _, e := range inv.Select(n.ExternalEtcd, KindCA, KindLeaf) {
+		out = append(out, n.Profile(e))
+	}
+	return out
 }
 
 // KubeconfigProfile is a kubeconfig file with an embedded client certificate.
 type KubeconfigProfile struct {
-	Profile        // Name "admin", BaseName "admin.conf", CAName "ca"
-	Server  string // the API server URL the file points at
+	Profile           // Name "admin", BaseName "admin.conf", CAName "ca"
+	CABaseName string // the CA's BaseName
+	Server     string // the API server URL the file points at
 }
 
-// Kubeconfigs returns kubeadm's kubeconfig files in kubeadm's order
-// (cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go, getKubeConfigSpecsBase):
-// admin and super-admin use the control-plane endpoint; kubelet,
-// controller-manager and scheduler the local API endpoint (kubeadm's init
-// phase clears the endpoint for kubelet.conf, cmd/phases/init/kubeconfig.go).
-func Kubeconfigs(c *config.Cluster) []KubeconfigProfile {
-	cpe, local := c.ControlPlaneEndpointURL(), c.LocalAPIEndpointURL()
-	mk := func(name, cn string, org []string, server, long string) KubeconfigProfile {
-		return KubeconfigProfile{Profile: Profile{Name: name, BaseName: name + ".conf", CAName: CAName,
-			CommonName: cn, Organization: org, ExtKeyUsages: clientAuth, LongName: long}, Server: server}
-	}
-	return []KubeconfigProfile{
-		mk("admin", "kubernetes-admin", []string{ClusterAdminsGroup}, cpe, "kubeconfig for the cluster administrator"),
-		mk("super-admin", "kubernetes-super-admin", []string{MastersGroup}, cpe, "kubeconfig for the super-admin (break-glass, system:masters)"),
-		mk("kubelet", NodesUserPrefix+c.NodeName, []string{NodesGroup}, local, "kubeconfig for the kubelet to use during TLS bootstrap"),
-		mk("controller-manager", ControllerManagerCN, nil, local, "kubeconfig for the controller manager"),
-		mk("scheduler", SchedulerCN, nil, local, "kubeconfig for the scheduler"),
-	}
-}
-
-func advertiseIP(c *config.Cluster) (net.IP, error) {
-	ip := net.ParseIP(c.AdvertiseAddress)
-	if ip == nil {
-		return nil, fmt.Errorf("pki: invalid advertise address %q", c.AdvertiseAddress)
-	}
-	return normalizeIP(ip), nil
-}
-
-func apiServerSANs(c *config.Cluster) ([]string, []net.IP, error) {
-	advertise, err := advertiseIP(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	vip, err := c.APIServerVirtualIP()
-	if err != nil {
-		return nil, nil, err
-	}
-	dns := []string{c.NodeName, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-		"kubernetes.default.svc." + c.DNSDomain}
-	ips := []net.IP{vip, advertise}
-	if c.ControlPlaneEndpoint != "" {
-		host, _, err := config.SplitHostPort(c.ControlPlaneEndpoint)
-		if err != nil {
-			return nil, nil, fmt.Errorf("pki: control-plane endpoint %q: %w", c.ControlPlaneEndpoint, err)
+// Kubeconfigs returns the kubeconfig files of node n.
+func (inv Inventory) Kubeconfigs(n Node) []KubeconfigProfile {
+	var out []KubeconfigProfile
+	for _, e := range inv.Select(n.ExternalEtcd, KindKubeconfig) {
+		server := n.LocalAPIURL
+		if e.ControlPlaneServer {
+			server = n.ControlPlaneURL
 		}
-		if ip := net.ParseIP(host); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			dns = append(dns, host)
-		}
+		ca, _ := inv.Find(e.CAName)
+		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: ca.BaseName, Server: server})
 	}
-	dns, ips = withSANs(dns, ips, c.APIServerCertSANs)
-	return dns, ips, nil
-}
-
-// withSANs adds extra SANs (IPs or DNS names) and removes duplicates the way
-// kubeadm's RemoveDuplicateAltNames does: DNS names sorted, IPs in order.
-func withSANs(dns []string, ips []net.IP, extra []string) ([]string, []net.IP) {
-	dns, ips = slices.Clone(dns), slices.Clone(ips)
-	for _, s := range extra {
-		if ip := net.ParseIP(s); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			dns = append(dns, s)
-		}
-	}
-	sort.Strings(dns)
-	dns = slices.Compact(dns)
-	seen := map[string]bool{}
-	var outIPs []net.IP
-	for _, ip := range ips {
-		ip = normalizeIP(ip)
-		if !seen[ip.String()] {
-			seen[ip.String()] = true
-			outIPs = append(outIPs, ip)
-		}
-	}
-	return dns, outIPs
-}
-
-func normalizeIP(ip net.IP) net.IP {
-	if v4 := ip.To4(); v4 != nil {
-		return v4
-	}
-	return ip
+	return out
 }
 
 // Find returns the profile named name.

@@ -12,8 +12,7 @@ import (
 )
 
 func TestVerifyIssued(t *testing.T) {
-	c := testCluster()
-	list, _ := Certificates(&c)
+	list := Kubeadm().Certificates(testNode())
 	caProfile, _ := Find(list, "ca")
 	want, _ := Find(list, "apiserver")
 	newCA := func() (*x509.Certificate, crypto.Signer) {

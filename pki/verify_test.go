@@ -12,8 +12,7 @@ import (
 // an expired leaf still belongs to its CA, also to the CA certificate made
 // again, later, for the same key.
 func TestVerifySignedBy(t *testing.T) {
-	c := testCluster()
-	list, _ := Certificates(&c)
+	list := Kubeadm().Certificates(testNode())
 	caProfile, _ := Find(list, "ca")
 	fpProfile, _ := Find(list, "front-proxy-ca")
 	leafProfile, _ := Find(list, "apiserver-kubelet-client")

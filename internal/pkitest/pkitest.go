@@ -32,6 +32,12 @@ type Node struct {
 // when not nil, edits the settings first.
 func NewNode(t testing.TB, change func(c *config.Cluster)) *Node {
 	t.Helper()
+	return NewNodeOf(t, pki.Kubeadm(), change)
+}
+
+// NewNodeOf is NewNode with the files of inventory inv.
+func NewNodeOf(t testing.TB, inv pki.Inventory, change func(c *config.Cluster)) *Node {
+	t.Helper()
 	dir := t.TempDir()
 	c := config.Default()
 	c.CertificatesDir = filepath.Join(dir, "pki")
@@ -41,7 +47,7 @@ func NewNode(t testing.TB, change func(c *config.Cluster)) *Node {
 	if change != nil {
 		change(&c)
 	}
-	profiles, err := pki.Certificates(&c)
+	node, err := c.Node()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +55,7 @@ func NewNode(t testing.TB, change func(c *config.Cluster)) *Node {
 	env := &phases.Env{Cluster: &c, KubeconfigDir: dir, Now: func() time.Time { return Made }, Rand: rand.Reader, Out: &out}
 	// Two runs, as `init-phase certs` then `init-phase kubeconfig`: the
 	// kubeconfig phases need the CA on disk.
-	for _, ps := range [][]phases.Phase{phases.CertPhases(profiles), phases.KubeconfigPhases(pki.Kubeconfigs(&c))} {
+	for _, ps := range [][]phases.Phase{phases.CertPhases(inv.Certificates(node)), phases.KubeconfigPhases(inv.Kubeconfigs(node))} {
 		if err := phases.Run(context.Background(), env, ps); err != nil {
 			t.Fatalf("make test node: %v\n%s", err, out.String())
 		}

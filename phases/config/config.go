@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	netutils "k8s.io/utils/net"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // Defaults, as kubeadm v1.37 sets them (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go).
@@ -268,4 +270,30 @@ func validAlgorithm(a string) bool {
 		}
 	}
 	return false
+}
+
+// Node is the node's settings that its certificates depend on (SANs, CNs
+// naming the node, kubeconfig servers), for pki.Node.Profile.
+func (c *Cluster) Node() (pki.Node, error) {
+	advertise := net.ParseIP(c.AdvertiseAddress)
+	if advertise == nil {
+		return pki.Node{}, fmt.Errorf("pki: invalid advertise address %q", c.AdvertiseAddress)
+	}
+	if v4 := advertise.To4(); v4 != nil {
+		advertise = v4
+	}
+	vip, err := c.APIServerVirtualIP()
+	if err != nil {
+		return pki.Node{}, err
+	}
+	var cpHost string
+	if c.ControlPlaneEndpoint != "" {
+		if cpHost, _, err = SplitHostPort(c.ControlPlaneEndpoint); err != nil {
+			return pki.Node{}, fmt.Errorf("pki: control-plane endpoint %q: %w", c.ControlPlaneEndpoint, err)
+		}
+	}
+	return pki.Node{Name: c.NodeName, AdvertiseAddress: advertise, ServiceVIP: vip, ControlPlaneHost: cpHost,
+		DNSDomain: c.DNSDomain, APIServerSANs: c.APIServerCertSANs, EtcdServerSANs: c.EtcdServerCertSANs,
+		EtcdPeerSANs: c.EtcdPeerCertSANs, ExternalEtcd: c.ExternalEtcd,
+		ControlPlaneURL: c.ControlPlaneEndpointURL(), LocalAPIURL: c.LocalAPIEndpointURL()}, nil
 }

@@ -22,7 +22,7 @@ import (
 )
 
 // KubeletConf is the kubelet's kubeconfig, reported when it exists.
-const KubeletConf = "kubelet.conf"
+const KubeletConf = pki.KubeletKubeconfig
 
 // Options configure Check.
 type Options struct {
@@ -32,6 +32,8 @@ type Options struct {
 	// and with an external etcd the etcd certificates are not listed. When
 	// nil there is no drift check.
 	Cluster *config.Cluster
+	// Inventory lists what is checked; pki.Kubeadm() when nil.
+	Inventory pki.Inventory
 	// ConfigFile names where Cluster came from, for messages.
 	ConfigFile string
 	// Now is the instant of the check.
@@ -44,28 +46,25 @@ type Options struct {
 // and reports their expiry and problems. It only reads. A file that cannot
 // be read is a problem of its row, not an error: monitoring wants every row.
 func Check(o Options) (*Info, error) {
-	layout := o.Cluster
-	if layout == nil {
-		c := config.Default()
-		c.AdvertiseAddress, c.NodeName = "127.0.0.1", "node" // names and files do not depend on them
-		layout = &c
+	inv := o.Inventory
+	if inv == nil {
+		inv = pki.Kubeadm()
 	}
-	targets, err := renewal.Targets(layout)
-	if err != nil {
-		return nil, err
-	}
-	profiles, err := pki.Certificates(layout)
-	if err != nil {
-		return nil, err
+	var node *pki.Node // names and files do not depend on the node
+	if o.Cluster != nil {
+		n, err := o.Cluster.Node()
+		if err != nil {
+			return nil, err
+		}
+		node = &n
 	}
 	c := &checker{o: o, cas: map[string]*caState{}}
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
-	for _, t := range targets {
+	for _, t := range renewal.Targets(inv, node != nil && node.ExternalEtcd) {
 		var want *pki.Profile
-		if o.Cluster != nil && !t.Kubeconfig {
-			if p, ok := pki.Find(profiles, t.Name); ok && (len(p.DNSNames) > 0 || len(p.IPs) > 0) {
-				want = &p
-			}
+		if e, _ := inv.Find(t.Name); node != nil && e.SANs != pki.NoSANs {
+			p := node.Profile(e)
+			want = &p
 		}
 		info.Certificates = append(info.Certificates, c.leaf(t, want))
 	}
@@ -74,10 +73,8 @@ func Check(o Options) (*Info, error) {
 	}
 	// kubeadm's order: by name.
 	sort.Slice(info.Certificates, func(i, j int) bool { return info.Certificates[i].Name < info.Certificates[j].Name })
-	for _, p := range profiles {
-		if p.IsCA {
-			info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(p.Name, p.BaseName).row)
-		}
+	for _, e := range inv.Select(node != nil && node.ExternalEtcd, pki.KindCA) {
+		info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(e.Name, e.BaseName).row)
 	}
 	sort.Slice(info.CertificateAuthorities, func(i, j int) bool {
 		return info.CertificateAuthorities[i].Name < info.CertificateAuthorities[j].Name

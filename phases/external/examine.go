@@ -314,8 +314,7 @@ func (c *candidate) add(files ...replacingFile) {
 
 // kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
 // first installation with an external CA must provide.
-var kubeletTarget = renewal.Target{Name: "kubelet.conf", BaseName: "kubelet.conf", Kubeconfig: true,
-	LongName: "certificate embedded in the kubeconfig file for the kubelet", CAName: pki.CAName, CABaseName: "ca"}
+var kubeletTarget = renewal.TargetOf(pki.Kubeadm(), pki.KubeletKubeconfig)
 
 // usagesOf maps each target's name to the extended key usages kubeadm's
 // inventory gives it.

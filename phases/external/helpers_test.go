@@ -49,11 +49,7 @@ func newExtNode(t *testing.T) *extNode {
 
 func (n *extNode) targets(t *testing.T, names ...string) []renewal.Target {
 	t.Helper()
-	all, err := renewal.Targets(n.Cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := renewal.Select(all, names, n.Cluster)
+	sel, err := renewal.Select(pki.Kubeadm(), names, n.Cluster.ExternalEtcd)
 	if err != nil {
 		t.Fatal(err)
 	}

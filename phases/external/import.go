@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -105,18 +104,10 @@ func Import(o ImportOptions) (*ImportResult, error) {
 	}
 	// Names and files do not depend on the cluster's settings; with a
 	// local etcd every target is looked for.
-	layout := config.Default()
-	layout.AdvertiseAddress, layout.NodeName = "127.0.0.1", "node"
-	targets, err := renewal.Targets(&layout)
-	if err != nil {
-		return nil, err
-	}
-	targets = append(targets, kubeletTarget)
-	profiles, err := pki.Certificates(&layout)
-	if err != nil {
-		return nil, err
-	}
-	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, pki.Kubeconfigs(&layout)), cas: map[string]*authority{}}
+	inv := pki.Kubeadm()
+	targets := append(renewal.Targets(inv, false), kubeletTarget)
+	profiles := inv.Certificates(pki.Node{}) // names and files: no node needed
+	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{}}
 	res := &ImportResult{DryRun: o.DryRun}
 	var ok []*candidate
 	known := map[string]bool{}

@@ -229,17 +229,17 @@ func TestImportFirstInstallation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	profiles, err := pki.Certificates(&c)
+	node, err := c.Node()
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := &phases.Env{Cluster: &c, UseCSR: true, CSRDir: csrDir, Now: clock, Rand: rand.Reader}
-	if err := phases.Run(context.Background(), env, phases.CertPhases(profiles)); err != nil {
+	if err := phases.Run(context.Background(), env, phases.CertPhases(pki.Kubeadm().Certificates(node))); err != nil {
 		t.Fatal(err)
 	}
 	// admin.conf the kubeadm way: a kubeconfig holding the key, a CSR beside it.
 	adminKey, _ := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
-	admin := pki.Kubeconfigs(&c)[0]
+	admin := pki.Kubeadm().Kubeconfigs(node)[0]
 	keyPEM, _ := pki.MarshalPrivateKey(adminKey)
 	if err := kubeconfig.Write(filepath.Join(csrDir, "admin.conf"), kubeconfig.Build("kubernetes", "https://cp.example:6443", admin.CommonName, nil, nil, keyPEM)); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 // restartOrder is the order in which components to restart are listed:
 // etcd first, because kube-apiserver cannot start without it.
-var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeControllerManager, renewal.KubeScheduler, "kubelet"}
+var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeControllerManager, renewal.KubeScheduler, renewal.Kubelet}
 
 // Restarts lists the components that read the installed certificates only
 // when they start, each with the names of its certificates, in
@@ -23,11 +23,7 @@ func (r *ImportResult) Restarts() []renewal.Restart {
 		if im.Unchanged {
 			continue
 		}
-		comps := im.Restart
-		if im.Name == kubeletTarget.Name {
-			comps = []string{"kubelet"}
-		}
-		for _, c := range comps {
+		for _, c := range im.Restart {
 			by[c] = append(by[c], im.Name)
 		}
 	}

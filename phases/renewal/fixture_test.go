@@ -37,11 +37,7 @@ func (n *node) options(now time.Time) Options {
 
 func (n *node) targets(t *testing.T, names ...string) []Target {
 	t.Helper()
-	all, err := Targets(n.Cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := Select(all, names, n.Cluster)
+	sel, err := Select(pki.Kubeadm(), names, n.Cluster.ExternalEtcd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,18 +274,10 @@ func TestMissing(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
-	c := config.Default()
-	c.AdvertiseAddress, c.NodeName = "127.0.0.1", "n"
-	all, err := Targets(&c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ext := c
-	ext.ExternalEtcd = true
-	allExt, _ := Targets(&ext)
+	c, ext := false, true
 	tests := []struct {
 		names   []string
-		cluster *config.Cluster
+		cluster *bool
 		want    []string
 		err     string
 	}{
@@ -304,11 +296,7 @@ func TestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.names, ","), func(t *testing.T) {
-			ts := all
-			if tt.cluster.ExternalEtcd {
-				ts = allExt
-			}
-			got, err := Select(ts, tt.names, tt.cluster)
+			got, err := Select(pki.Kubeadm(), tt.names, *tt.cluster)
 			if tt.err != "" {
 				treetest.ErrMentions(t, err, tt.err)
 				return
@@ -398,10 +386,7 @@ func parseMode(t *testing.T, s string) uint32 {
 // times RSA against kubeadm).
 func BenchmarkRenewAll(b *testing.B) {
 	n := &node{pkitest.NewNode(b, nil)}
-	all, err := Targets(n.Cluster)
-	if err != nil {
-		b.Fatal(err)
-	}
+	all := Targets(pki.Kubeadm(), false)
 	o := n.options(renewAt)
 	o.NoBackup = true
 	b.ResetTimer()

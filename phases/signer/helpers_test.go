@@ -40,15 +40,28 @@ func testPolicy(t testing.TB, o PolicyOptions) *Policy {
 	return p
 }
 
-// profile returns the profile called name (a certificate or kubeconfig) of node cp-1.
-func profile(t testing.TB, name string) pki.Profile {
+func pkiNode(t testing.TB, c *config.Cluster) pki.Node {
 	t.Helper()
-	n := node("cp-1", "198.51.100.10")
-	certs, err := pki.Certificates(n)
+	n, err := c.Node()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range pki.Kubeconfigs(n) {
+	return n
+}
+
+func certificates(t testing.TB, c *config.Cluster) []pki.Profile {
+	return pki.Kubeadm().Certificates(pkiNode(t, c))
+}
+
+func kubeconfigs(t testing.TB, c *config.Cluster) []pki.KubeconfigProfile {
+	return pki.Kubeadm().Kubeconfigs(pkiNode(t, c))
+}
+
+// profile returns the profile called name (a certificate or kubeconfig) of node cp-1.
+func profile(t testing.TB, name string) pki.Profile {
+	t.Helper()
+	certs := certificates(t, node("cp-1", "198.51.100.10"))
+	for _, k := range kubeconfigs(t, node("cp-1", "198.51.100.10")) {
 		certs = append(certs, k.Profile)
 	}
 	p, ok := pki.Find(certs, name)

@@ -14,6 +14,7 @@ package signer
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,79 +23,40 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// certctl's signer names, one per CA and purpose.
+// certctl's signer names, one per CA and purpose: the Signer column of
+// the inventory (pki.Kubeadm).
 const (
-	// KubeAPIServerServing issues the API server's serving certificate
-	// (apiserver.crt) with the cluster CA: CN kube-apiserver, server auth,
-	// the API server's SANs.
-	KubeAPIServerServing = "certctl.io/kube-apiserver-serving"
-	// KubeAPIServerClient issues the cluster CA's client certificates:
-	// apiserver-kubelet-client.crt and the kubeconfigs' (admin.conf,
-	// super-admin.conf, controller-manager.conf, scheduler.conf,
-	// kubelet.conf). super-admin.conf carries O=system:masters, which the API
-	// server refuses for the built-in kubernetes.io/kube-apiserver-client.
-	KubeAPIServerClient = "certctl.io/kube-apiserver-client"
-	// FrontProxyClient issues front-proxy-client.crt with the front-proxy CA.
-	FrontProxyClient = "certctl.io/front-proxy-client"
-	// EtcdServer issues etcd/server.crt with the etcd CA (server and client auth).
-	EtcdServer = "certctl.io/etcd-server"
-	// EtcdPeer issues etcd/peer.crt with the etcd CA (server and client auth).
-	EtcdPeer = "certctl.io/etcd-peer"
-	// EtcdClient issues the etcd CA's client certificates:
-	// etcd/healthcheck-client.crt and apiserver-etcd-client.crt.
-	EtcdClient = "certctl.io/etcd-client"
+	KubeAPIServerServing = pki.SignerKubeAPIServerServing
+	KubeAPIServerClient  = pki.SignerKubeAPIServerClient
+	FrontProxyClient     = pki.SignerFrontProxyClient
+	EtcdServer           = pki.SignerEtcdServer
+	EtcdPeer             = pki.SignerEtcdPeer
+	EtcdClient           = pki.SignerEtcdClient
 )
 
 // Names lists certctl's signer names, sorted.
-func Names() []string {
-	n := []string{KubeAPIServerServing, KubeAPIServerClient, FrontProxyClient, EtcdServer, EtcdPeer, EtcdClient}
-	sort.Strings(n)
-	return n
-}
+func Names() []string { return pki.Kubeadm().Signers() }
 
 // IsCertctlName reports whether name is one of certctl's signer names.
-func IsCertctlName(name string) bool {
-	for _, n := range Names() {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
-// certSigner maps the names of certctl's inventory (pki.Certificates and
-// pki.Kubeconfigs) to signer names.
-var certSigner = map[string]string{
-	"apiserver":                KubeAPIServerServing,
-	"apiserver-kubelet-client": KubeAPIServerClient,
-	"front-proxy-client":       FrontProxyClient,
-	"etcd-server":              EtcdServer,
-	"etcd-peer":                EtcdPeer,
-	"etcd-healthcheck-client":  EtcdClient,
-	"apiserver-etcd-client":    EtcdClient,
-	"admin":                    KubeAPIServerClient,
-	"super-admin":              KubeAPIServerClient,
-	"controller-manager":       KubeAPIServerClient,
-	"scheduler":                KubeAPIServerClient,
-	"kubelet":                  KubeAPIServerClient,
-}
+func IsCertctlName(name string) bool { return slices.Contains(Names(), name) }
 
 // ForCertificate returns the signer name that issues the certificate of
-// certctl's inventory called name: a certificate's phase name ("apiserver",
-// "etcd-server", "apiserver-etcd-client") or a kubeconfig file
-// ("super-admin.conf", or "super-admin"). CAs and the service-account key
-// pair have none: they cannot be requested through the API.
+// certctl's inventory called name: a certificate's phase name ("apiserver")
+// or a kubeconfig ("super-admin.conf", or "super-admin"). CAs and the
+// service-account key pair have none: they cannot be requested through the
+// API.
 func ForCertificate(name string) (string, error) {
-	if s, ok := certSigner[strings.TrimSuffix(name, ".conf")]; ok {
-		return s, nil
-	}
-	switch name {
-	case pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName, "sa":
+	inv := pki.Kubeadm()
+	if e, ok := inv.Find(name); ok && e.Signer != "" {
+		return e.Signer, nil
+	} else if ok {
 		return "", fmt.Errorf("signer: %q cannot be requested through the certificates API: a CA (or the sa key pair) is not issued by a signer", name)
 	}
-	known := make([]string, 0, len(certSigner))
-	for n := range certSigner {
-		known = append(known, n)
+	var known []string
+	for _, e := range inv {
+		if e.Signer != "" {
+			known = append(known, e.Name)
+		}
 	}
 	sort.Strings(known)
 	return "", fmt.Errorf("signer: unknown certificate %q: certctl's are %s (kubeconfigs with or without .conf)", name, strings.Join(known, ", "))
@@ -104,14 +66,13 @@ func ForCertificate(name string) (string, error) {
 // pki.EtcdCAName) whose key signs for signerName, or "" for a signer name
 // certctl does not know. The built-in kubernetes.io names use the cluster CA.
 func CAFor(signerName string) string {
-	switch signerName {
-	case KubeAPIServerServing, KubeAPIServerClient,
-		certv1.KubeAPIServerClientSignerName, certv1.KubeAPIServerClientKubeletSignerName, certv1.KubeletServingSignerName:
+	if signerName == certv1.KubeletServingSignerName {
 		return pki.CAName
-	case FrontProxyClient:
-		return pki.FrontProxyCAName
-	case EtcdServer, EtcdPeer, EtcdClient:
-		return pki.EtcdCAName
+	}
+	for _, e := range pki.Kubeadm() {
+		if e.Signer == signerName || e.Builtin == signerName {
+			return e.CAName
+		}
 	}
 	return ""
 }

@@ -49,6 +49,8 @@ type PolicyOptions struct {
 	// one configuration each (their NodeName and AdvertiseAddress differ).
 	// At least one is required.
 	Nodes []*config.Cluster
+	// Inventory lists the certificates; pki.Kubeadm() when nil.
+	Inventory pki.Inventory
 	// AllowSystemMasters lets certificates with O=system:masters (of
 	// kubeadm's, only super-admin.conf's) be approved and issued. Off by
 	// default: that group bypasses every authorization check of the API
@@ -63,36 +65,19 @@ type PolicyOptions struct {
 // candidate is one control-plane certificate a signer name may issue.
 type candidate struct {
 	profile pki.Profile
+	sans    pki.SANSet
 	nodes   []string // the nodes whose configuration gives this exact profile
 }
 
 // Policy says which certificates each signer name may issue: for each name,
 // the profiles of the control-plane certificates it issues (kubeadm's
-// subjects, SANs and extended key usages, derived from pki.Certificates and
-// pki.Kubeconfigs for every node), and who may ask for them.
+// subjects, SANs and extended key usages, derived from the inventory's rows
+// (Signer and Builtin) for every node), and who may ask for them.
 type Policy struct {
 	bySigner     map[string][]*candidate
 	allowMasters bool
 	groups       []string
 	users        []string
-}
-
-// builtinSigners maps the kubernetes.io signer names to the control-plane
-// certificates kube-controller-manager's signer can issue, for the approver.
-// kube-apiserver-client cannot issue O=system:masters (super-admin.conf):
-// the API server refuses such a CSR.
-var builtinSigners = map[string][]string{
-	certv1.KubeAPIServerClientSignerName:        {"apiserver-kubelet-client", "admin", "controller-manager", "scheduler"},
-	certv1.KubeAPIServerClientKubeletSignerName: {"kubelet"},
-}
-
-// addBuiltin adds prof to the kubernetes.io signer names that issue it.
-func (p *Policy) addBuiltin(prof pki.Profile, node string) {
-	for name, certs := range builtinSigners {
-		if slices.Contains(certs, prof.Name) {
-			p.add(name, prof, node)
-		}
-	}
 }
 
 // NewPolicy derives the policy from the nodes' configurations.
@@ -105,34 +90,27 @@ func NewPolicy(o PolicyOptions) (*Policy, error) {
 	if len(p.groups) == 0 && len(p.users) == 0 {
 		p.groups = slices.Clone(DefaultRequesterGroups)
 	}
+	inv := o.Inventory
+	if inv == nil {
+		inv = pki.Kubeadm()
+	}
 	for _, node := range o.Nodes {
-		certs, err := pki.Certificates(node)
+		n, err := node.Node()
 		if err != nil {
 			return nil, fmt.Errorf("signer: certificates of node %q: %w", node.NodeName, err)
 		}
-		for _, c := range certs {
-			if !c.IsCA {
-				p.add(mustSigner(c.Name), c, node.NodeName)
-				p.addBuiltin(c, node.NodeName)
+		for _, e := range inv.Select(n.ExternalEtcd, pki.KindLeaf, pki.KindKubeconfig) {
+			for _, name := range []string{e.Signer, e.Builtin} {
+				if name != "" {
+					p.add(name, n.Profile(e), e.SANs, node.NodeName)
+				}
 			}
-		}
-		for _, k := range pki.Kubeconfigs(node) {
-			p.add(mustSigner(k.Name), k.Profile, node.NodeName)
-			p.addBuiltin(k.Profile, node.NodeName)
 		}
 	}
 	return p, nil
 }
 
-func mustSigner(name string) string {
-	s, err := ForCertificate(name)
-	if err != nil {
-		panic(err) // the inventory and certSigner are out of step: a bug
-	}
-	return s
-}
-
-func (p *Policy) add(signerName string, prof pki.Profile, node string) {
+func (p *Policy) add(signerName string, prof pki.Profile, sans pki.SANSet, node string) {
 	for _, c := range p.bySigner[signerName] {
 		if sameProfile(c.profile, prof) {
 			if !slices.Contains(c.nodes, node) {
@@ -141,7 +119,7 @@ func (p *Policy) add(signerName string, prof pki.Profile, node string) {
 			return
 		}
 	}
-	p.bySigner[signerName] = append(p.bySigner[signerName], &candidate{profile: prof, nodes: []string{node}})
+	p.bySigner[signerName] = append(p.bySigner[signerName], &candidate{profile: prof, sans: sans, nodes: []string{node}})
 }
 
 func sameProfile(a, b pki.Profile) bool {
@@ -235,9 +213,9 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 	}
 	if len(extra) > 0 {
 		hint := ""
-		if c.profile.Name == "apiserver" {
+		if c.sans == pki.APIServerSANs {
 			hint = "; if they belong, add them to apiServer.certSANs (--apiserver-cert-extra-sans)"
-		} else if strings.HasPrefix(c.profile.Name, "etcd-") && len(c.profile.DNSNames) > 0 {
+		} else if c.sans == pki.EtcdServerSANs || c.sans == pki.EtcdPeerSANs {
 			hint = "; if they belong, add them to etcd.local.serverCertSANs or peerCertSANs"
 		}
 		return &Violation{ReasonSANNotAllowed, fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}

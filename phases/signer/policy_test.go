@@ -20,11 +20,7 @@ import (
 
 func TestForCertificateCoversInventory(t *testing.T) {
 	n := node("cp-1", "198.51.100.10")
-	certs, err := pki.Certificates(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range certs {
+	for _, p := range certificates(t, n) {
 		s, err := ForCertificate(p.Name)
 		if p.IsCA {
 			if err == nil {
@@ -40,7 +36,7 @@ func TestForCertificateCoversInventory(t *testing.T) {
 			t.Errorf("%s: signer %s signs with CA %q, the certificate's CA is %q", p.Name, s, CAFor(s), p.CAName)
 		}
 	}
-	for _, k := range pki.Kubeconfigs(n) {
+	for _, k := range kubeconfigs(t, n) {
 		for _, name := range []string{k.Name, k.BaseName} {
 			s, err := ForCertificate(name)
 			if err != nil || s != KubeAPIServerClient {
@@ -152,8 +148,7 @@ func TestPolicyCheck(t *testing.T) {
 func TestPolicyManyNodes(t *testing.T) {
 	p := testPolicy(t, PolicyOptions{Nodes: []*config.Cluster{node("cp-1", "198.51.100.10"), node("cp-2", "198.51.100.11")}})
 	n2 := node("cp-2", "198.51.100.11")
-	certs, _ := pki.Certificates(n2)
-	api2, _ := pki.Find(certs, "apiserver")
+	api2, _ := pki.Find(certificates(t, n2), "apiserver")
 	if _, err := p.Check(KubeAPIServerServing, csrFor(t, api2), usagesOf(api2)); err != nil {
 		t.Errorf("node cp-2's apiserver CSR: %v", err)
 	}

@@ -30,11 +30,7 @@ var errNothingToDo = errors.New("nothing to do (test status)")
 
 func startNodeRun(t *testing.T, n *pkitest.Node, cs *fake.Clientset, ca *testCA, names ...string) *nodeRun {
 	t.Helper()
-	targets, err := renewal.Targets(n.Cluster)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := renewal.Select(targets, names, n.Cluster)
+	sel, err := renewal.Select(pki.Kubeadm(), names, n.Cluster.ExternalEtcd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,21 +35,16 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// builtinClient lists the certificates kube-controller-manager's built-in
-// signer kubernetes.io/kube-apiserver-client can issue: the cluster CA's
-// client certificates, except super-admin.conf, whose O=system:masters the
-// API server refuses for that signer name.
-var builtinClient = []string{"apiserver-kubelet-client", "admin.conf", "controller-manager.conf", "scheduler.conf"}
-
 // DefaultSignerName is the signer name that issues the certificate called
 // name (renewal's names: "apiserver", "admin.conf"):
 // kubernetes.io/kube-apiserver-client for the cluster CA's client
-// certificates the built-in signer may issue, and certctl's signer name for
+// certificates the built-in signer may issue (the inventory's Builtin; not
+// super-admin.conf, whose O=system:masters the API server refuses for it), and certctl's signer name for
 // the CA and purpose of every other one (signer.ForCertificate), including
 // super-admin.conf.
 func DefaultSignerName(name string) (string, error) {
-	if slices.Contains(builtinClient, name) {
-		return certv1.KubeAPIServerClientSignerName, nil
+	if e, ok := pki.Kubeadm().Find(name); ok && e.CertName() == name && e.Builtin == certv1.KubeAPIServerClientSignerName {
+		return e.Builtin, nil
 	}
 	return signer.ForCertificate(name)
 }

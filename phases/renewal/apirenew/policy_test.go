@@ -21,11 +21,12 @@ func TestDefaultSignerNamesFitApprover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles, err := pki.Certificates(&c)
+	n, err := c.Node()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range pki.Kubeconfigs(&c) {
+	profiles := pki.Kubeadm().Certificates(n)
+	for _, k := range pki.Kubeadm().Kubeconfigs(n) {
 		k.Profile.Name = k.BaseName
 		profiles = append(profiles, k.Profile)
 	}
