@@ -186,7 +186,8 @@ func Command(data []byte) ([]string, error) {
 type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
 
 // patch decodes data, applies f to kube-controller-manager's container and
-// encodes the result; if the pod did not change it returns data itself.
+// edits the lines of data that hold what f changed; if the pod did not
+// change it returns data itself.
 func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 	pod, err := Parse(data)
 	if err != nil {
@@ -208,7 +209,7 @@ func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}
-	out, err := Marshal(pod)
+	out, err := rewrite(data, orig, pod)
 	if err != nil {
 		return nil, nil, err
 	}
