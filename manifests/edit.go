@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -152,7 +153,7 @@ func (t *text) addKey(m *yamlv3.Node, key string, v interface{}) error {
 	}
 	flow := m.Style&yamlv3.FlowStyle != 0
 	if flow || t.json {
-		val := jsonText(v)
+		val := t.flowText(v, m)
 		if s, ok := v.(string); ok {
 			val = t.quote(s, nil, true)
 		}
@@ -286,7 +287,7 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 // the length), in the quoting and indentation of its neighbour.
 func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	if seq.Style&yamlv3.FlowStyle != 0 {
-		val := jsonText(v)
+		val := t.flowText(v, seq)
 		if s, ok := v.(string); ok {
 			var like *yamlv3.Node
 			if len(seq.Content) > 0 {
@@ -331,6 +332,23 @@ func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	}
 	t.insertLines(le, lines)
 	return nil
+}
+
+// flowText writes a structured v for flow collection n: on one line in
+// YAML, indented as n's entries in a JSON file that has an entry per line.
+func (t *text) flowText(v interface{}, n *yamlv3.Node) string {
+	if !t.json || len(n.Content) == 0 {
+		return jsonText(v)
+	}
+	at, err := t.offset(n.Content[0])
+	if err != nil || strings.TrimSpace(string(t.src[t.lineStart(at):at])) != "" {
+		return jsonText(v)
+	}
+	b, err := json.MarshalIndent(v, string(t.src[t.lineStart(at):at]), "  ")
+	if err != nil {
+		return jsonText(v)
+	}
+	return strings.ReplaceAll(string(b), "\n", t.eol)
 }
 
 // insertFlow inserts entry s before entry i of flow collection n, whose
