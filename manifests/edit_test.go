@@ -228,3 +228,24 @@ func TestTextEditRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestSetAnnotationInPlace: an existing annotations block gains one line;
+// a new value replaces the old one on its line.
+func TestSetAnnotationInPlace(t *testing.T) {
+	in := []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    kubeadm.kubernetes.io/etcd.advertise-client-urls: https://192.0.2.10:2379  # kubeadm's\n  creationTimestamp: null\n  name: etcd\nspec:\n  containers:\n  - name: etcd\n    resources: {}\nstatus: {}\n")
+	once, err := SetAnnotation(in, restartedAt, "2026-03-01T10:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(string(in), "  # kubeadm's\n", "  # kubeadm's\n    certctl.io/restartedAt: \"2026-03-01T10:00:00Z\"\n", 1)
+	if string(once) != want {
+		t.Errorf("first annotation:\n%s\nwant:\n%s", once, want)
+	}
+	twice, err := SetAnnotation(once, restartedAt, "2026-03-02T10:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(want, "2026-03-01", "2026-03-02", 1); string(twice) != want {
+		t.Errorf("second annotation:\n%s\nwant:\n%s", twice, want)
+	}
+}

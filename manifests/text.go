@@ -234,9 +234,14 @@ func (t *text) quote(v string, like *yamlv3.Node, flow bool) string {
 }
 
 // decodesTo reports whether scalar text s reads back as v with the
-// decoder Parse uses, as a block value or in a flow sequence.
+// decoder Parse uses, as a block value or in a flow sequence, and is a
+// string to YAML 1.2 too (a plain timestamp is not: it gets quotes).
 func decodesTo(s, v string, flow bool) bool {
 	if s == "" || strings.ContainsAny(s, "\r\n\t") {
+		return false
+	}
+	var n yamlv3.Node
+	if yamlv3.Unmarshal([]byte(s), &n) != nil || len(n.Content) != 1 || n.Content[0].Tag != "!!str" {
 		return false
 	}
 	doc := "k: " + s
