@@ -39,9 +39,9 @@ func rewrite(data []byte, old, want *corev1.Pod) ([]byte, error) {
 			c, o, n := seq.Content[i], cs.old[i], cs.new[i]
 			for _, l := range []struct {
 				key      string
-				old, new interface{}
-			}{{"command", o.Command, n.Command}, {"args", o.Args, n.Args}, {"volumeMounts", o.VolumeMounts, n.VolumeMounts}} {
-				if err := t.editList(c, l.key, items(l.old), items(l.new)); err != nil {
+				old, new []interface{}
+			}{{"command", items(o.Command), items(n.Command)}, {"args", items(o.Args), items(n.Args)}, {"volumeMounts", items(o.VolumeMounts), items(n.VolumeMounts)}} {
+				if err := t.editList(c, l.key, l.old, l.new); err != nil {
 					return nil, err
 				}
 			}
@@ -55,28 +55,20 @@ func rewrite(data []byte, old, want *corev1.Pod) ([]byte, error) {
 		return nil, err
 	}
 	got, err := Parse(out)
-	if err != nil || !apiequality.Semantic.DeepEqual(got, want) {
-		return nil, fmt.Errorf("manifests: editing the manifest as text would not give the intended pod (%v); make this change by hand", err)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: the manifest edited as text does not decode: %w; make this change by hand", err)
+	}
+	if !apiequality.Semantic.DeepEqual(got, want) {
+		return nil, fmt.Errorf("manifests: editing the manifest as text would not give the intended pod; make this change by hand")
 	}
 	return out, nil
 }
 
 // items returns the elements of a slice as interface values.
-func items(list interface{}) []interface{} {
+func items[T any](list []T) []interface{} {
 	var out []interface{}
-	switch l := list.(type) {
-	case []string:
-		for _, e := range l {
-			out = append(out, e)
-		}
-	case []corev1.VolumeMount:
-		for _, e := range l {
-			out = append(out, e)
-		}
-	case []corev1.Volume:
-		for _, e := range l {
-			out = append(out, e)
-		}
+	for _, e := range list {
+		out = append(out, e)
 	}
 	return out
 }

@@ -65,7 +65,7 @@ func parseText(data []byte) (*text, error) {
 
 // refuse is the error for a value certctl cannot edit safely as text.
 func refuse(n *yamlv3.Node, why string) error {
-	return fmt.Errorf("manifests: line %d: %s, which certctl does not edit as text; make it a plain one-line value by hand, or make this change by hand", n.Line, why)
+	return fmt.Errorf("manifests: line %d holds %s, which certctl cannot edit as text; rewrite it as plain one-line values, or make the change by hand", n.Line, why)
 }
 
 // offset is the byte offset of node n's first character.
