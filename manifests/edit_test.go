@@ -249,3 +249,18 @@ func TestSetAnnotationInPlace(t *testing.T) {
 		t.Errorf("second annotation:\n%s\nwant:\n%s", twice, want)
 	}
 }
+
+// TestNoFinalNewline: lines added at the end of a file that ends without a
+// newline start on a line of their own, and the file still ends without one.
+func TestNoFinalNewline(t *testing.T) {
+	in := []byte("apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: kcm\r\nspec:\r\n  containers:\r\n  - name: kube-controller-manager\r\n    command:\r\n    - kube-controller-manager\r\n    volumeMounts:\r\n    - {mountPath: /etc/kubernetes/pki, name: k8s-certs}\r\n  volumes:\r\n  - name: k8s-certs\r\n    hostPath:\r\n      path: /etc/kubernetes/pki")
+	out, _, err := EnableSigner(in, otherDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\r\n      path: /etc/kubernetes/pki\r\n  - hostPath:\r\n      path: /srv/kubernetes/pki\r\n      type: Directory\r\n    name: certctl-signing-ca"
+	if !strings.HasSuffix(string(out), want) {
+		t.Errorf("got:\n%q\nwant it to end with %q", out, want)
+	}
+	checkTextEdit(t, in, out, patched(t, in, enable(otherDir)))
+}
