@@ -203,7 +203,7 @@ func (o *manifestOptions) apply(out io.Writer, now time.Time, verb string, patch
 			return err
 		}
 		fmt.Fprint(out, d)
-		fmt.Fprintf(out, "[dry-run] %d change(s); nothing written\n", len(changes))
+		fmt.Fprintf(out, "[dry-run] %d change(s); nothing written\n", manifests.ChangeCount(data, next))
 		return nil
 	}
 	backupDir := o.backupDir

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 )
 
 // Reading a control-plane component's manifest for what it runs: which
@@ -122,8 +123,8 @@ func under(path, dir string) (string, bool) {
 }
 
 // SetAnnotation returns the manifest data with metadata.annotations[key]
-// set to value; everything else is kept as Parse and Marshal keep it (a
-// kubeadm manifest changes by the annotation's lines only).
+// set to value. Only the annotation's line changes (with an "annotations"
+// line before it when there were none); every other byte is kept.
 //
 // A changed annotation changes the static pod's UID, which the kubelet
 // derives from a hash of the whole pod (pkg/kubelet/config/common.go,
@@ -134,9 +135,13 @@ func SetAnnotation(data []byte, key, value string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pod.Annotations == nil {
-		pod.Annotations = map[string]string{}
+	want := pod.DeepCopy()
+	if want.Annotations == nil {
+		want.Annotations = map[string]string{}
 	}
-	pod.Annotations[key] = value
-	return Marshal(pod)
+	want.Annotations[key] = value
+	if apiequality.Semantic.DeepEqual(pod, want) {
+		return data, nil
+	}
+	return rewrite(data, pod, want)
 }

@@ -24,3 +24,16 @@ func UnifiedDiff(nameA, nameB string, a, b []byte) (string, error) {
 	}
 	return d, nil
 }
+
+// ChangeCount is the number of changes UnifiedDiff shows from a to b: a
+// changed, added or removed line counts once, so a run of k removed lines
+// replaced by m added ones counts max(k, m).
+func ChangeCount(a, b []byte) int {
+	n := 0
+	for _, op := range difflib.NewMatcher(difflib.SplitLines(string(a)), difflib.SplitLines(string(b))).GetOpCodes() {
+		if op.Tag != 'e' {
+			n += max(op.I2-op.I1, op.J2-op.J1)
+		}
+	}
+	return n
+}

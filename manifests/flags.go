@@ -3,6 +3,7 @@ package manifests
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,21 +88,31 @@ type occurrence struct {
 func (fl *flagList) check() error {
 	ps := fl.elems()
 	for k, p := range ps {
-		if e := fl.get(p); isSigningFlagElem(e) && !strings.Contains(e, "=") && k == len(ps)-1 {
-			return fmt.Errorf("manifests: flag %s of container %q has no value", e, fl.c.Name)
+		if name, _, inline := flagElem(fl.get(p)); !inline && k == len(ps)-1 && isSigningFlag(name) {
+			return fmt.Errorf("manifests: flag %s of container %q has no value", fl.get(p), fl.c.Name)
 		}
 	}
 	return nil
 }
 
-func isSigningFlagElem(e string) bool {
-	name, _, _ := strings.Cut(strings.TrimPrefix(e, "--"), "=")
-	for _, f := range allSigningFlags {
-		if name == f {
-			return strings.HasPrefix(e, "--")
-		}
+func isSigningFlag(name string) bool {
+	return name == flagDuration || slices.Contains(allSigningFlags, name)
+}
+
+// flagElem splits an element of the command line that names a flag:
+// "--name=value", "-name=value" and "--name value" (one element) carry
+// their value inline; "--name" alone takes the next element. Only the first
+// form is what kubeadm writes, and pflag reads the others differently or not
+// at all; certctl finds them all so that it never adds a second copy.
+func flagElem(e string) (name, value string, inline bool) {
+	if !strings.HasPrefix(e, "-") || e == "-" || e == "--" {
+		return "", "", false
 	}
-	return name == flagDuration && strings.HasPrefix(e, "--")
+	rest := strings.TrimPrefix(strings.TrimPrefix(e, "-"), "-")
+	if i := strings.IndexAny(rest, "= "); i >= 0 {
+		return rest[:i], rest[i+1:], true
+	}
+	return rest, "", false
 }
 
 // find returns every occurrence of flag name.
@@ -109,11 +120,12 @@ func (fl *flagList) find(name string) []occurrence {
 	ps := fl.elems()
 	var out []occurrence
 	for k := 0; k < len(ps); k++ {
-		e := fl.get(ps[k])
+		n, _, inline := flagElem(fl.get(ps[k]))
 		switch {
-		case strings.HasPrefix(e, "--"+name+"="):
+		case n != name:
+		case inline:
 			out = append(out, occurrence{flag: ps[k]})
-		case e == "--"+name && k+1 < len(ps):
+		case k+1 < len(ps):
 			v := ps[k+1]
 			out = append(out, occurrence{flag: ps[k], value: &v})
 			k++
@@ -133,7 +145,8 @@ func (fl *flagList) value(name string) (string, bool) {
 	if o.value != nil {
 		return fl.get(*o.value), true
 	}
-	return strings.TrimPrefix(fl.get(o.flag), "--"+name+"="), true
+	_, v, _ := flagElem(fl.get(o.flag))
+	return v, true
 }
 
 // setFlag gives flag name the value v: the first occurrence is changed in
@@ -147,11 +160,12 @@ func (fl *flagList) setFlag(name, v string) string {
 		return fmt.Sprintf("add --%s=%s", name, v)
 	}
 	first := occ[0]
-	if len(occ) == 1 && had && old == v {
+	written := fl.get(first.flag)
+	if len(occ) == 1 && had && old == v && (first.value != nil || written == "--"+name+"="+v) {
 		return ""
 	}
-	// A changed "--name value" pair becomes one "--name=value" element, the
-	// form kubeadm writes and the only one that shows an empty value plainly.
+	// A changed flag becomes one "--name=value" element, the form kubeadm
+	// writes and the only one that shows an empty value plainly.
 	fl.set(first.flag, "--"+name+"="+v)
 	rest := occ[1:]
 	if first.value != nil {
@@ -161,6 +175,8 @@ func (fl *flagList) setFlag(name, v string) string {
 	switch {
 	case len(occ) > 1:
 		return fmt.Sprintf("set --%s=%s (was given %d times, last %q)", name, v, len(occ), old)
+	case old == v:
+		return fmt.Sprintf("set --%s=%s (was written %q)", name, v, written)
 	case old == "":
 		return fmt.Sprintf("set --%s=%s (was empty)", name, v)
 	}

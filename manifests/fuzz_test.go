@@ -20,6 +20,8 @@ func TestFuzzSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	jsons, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	fixtures = append(fixtures, jsons...)
 	for _, p := range fixtures {
 		data, err := os.ReadFile(p)
 		if err != nil {

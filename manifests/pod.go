@@ -2,11 +2,11 @@
 // kubeadm control-plane node (/etc/kubernetes/manifests/*.yaml).
 //
 // The patch functions are pure: bytes in, bytes out. A manifest is decoded
-// strictly into k8s.io/api's Pod, changed, and encoded again with
-// sigs.k8s.io/yaml, which is how kubeadm writes it (keys in alphabetical
-// order), so a kubeadm manifest keeps its exact shape. When a patch changes
-// nothing, the input comes back unchanged, byte for byte, whatever its
-// formatting: running a patch twice never rewrites a file.
+// strictly into k8s.io/api's Pod to know what to change, and then only the
+// lines holding the changed values are edited (text.go, edit.go): comments,
+// CRLF line endings, key order, quoting and every other byte stay, and a
+// JSON manifest stays JSON. When a patch changes nothing, the input comes
+// back unchanged: running a patch twice never rewrites a file.
 //
 // The package knows nothing of certificates: callers pass file paths in and
 // check the files themselves.
@@ -65,15 +65,6 @@ func isMultiDocument(data []byte) bool {
 		}
 	}
 	return false
-}
-
-// Marshal encodes a pod as kubeadm writes static pod manifests.
-func Marshal(pod *corev1.Pod) ([]byte, error) {
-	data, err := yaml.Marshal(pod)
-	if err != nil {
-		return nil, fmt.Errorf("manifests: encode Pod: %w", err)
-	}
-	return data, nil
 }
 
 // findContainer returns the container of component name: the one named

@@ -85,7 +85,12 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 	if o.Duration < 0 {
 		return nil, nil, fmt.Errorf("manifests: negative signing duration %v", o.Duration)
 	}
-	return patch(data, func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+	return patch(data, enable(o))
+}
+
+// enable is EnableSigner's change of the pod.
+func enable(o SignerOptions) patchFunc {
+	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 		var changes []string
 		note := func(s string) {
 			if s != "" {
@@ -116,7 +121,7 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 		}
 		changes = append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
 		return changes, nil
-	})
+	}
 }
 
 // DisableSigner turns kube-controller-manager's built-in signer off the way
@@ -127,22 +132,25 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 // off. Disabling a manifest that EnableSigner patched from kubeadm's
 // external-CA shape gives it back byte for byte.
 func DisableSigner(data []byte) ([]byte, []string, error) {
-	return patch(data, func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
-		var changes []string
-		for _, f := range allSigningFlags {
-			var s string
-			if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
-				s = fl.setFlag(f, "")
-			} else {
-				s = fl.removeFlag(f)
-			}
-			if s != "" {
-				changes = append(changes, s)
-			}
+	return patch(data, disable)
+}
+
+// disable is DisableSigner's change of the pod.
+func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+	var changes []string
+	for _, f := range allSigningFlags {
+		var s string
+		if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
+			s = fl.setFlag(f, "")
+		} else {
+			s = fl.removeFlag(f)
 		}
-		changes = append(changes, removeOwnVolumes(pod, nil)...)
-		return changes, nil
-	})
+		if s != "" {
+			changes = append(changes, s)
+		}
+	}
+	changes = append(changes, removeOwnVolumes(pod, nil)...)
+	return changes, nil
 }
 
 // SignerFlags returns the signing flags and their values as the container's
@@ -186,33 +194,41 @@ func Command(data []byte) ([]string, error) {
 type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
 
 // patch decodes data, applies f to kube-controller-manager's container and
-// encodes the result; if the pod did not change it returns data itself.
+// edits the lines of data that hold what f changed; if the pod did not
+// change it returns data itself.
 func patch(data []byte, f patchFunc) ([]byte, []string, error) {
-	pod, err := Parse(data)
-	if err != nil {
-		return nil, nil, err
-	}
-	orig := pod.DeepCopy()
-	c, err := findContainer(pod, ControllerManager)
-	if err != nil {
-		return nil, nil, err
-	}
-	fl, err := newFlagList(c, ControllerManager)
-	if err != nil {
-		return nil, nil, err
-	}
-	changes, err := f(pod, c, fl)
+	orig, pod, changes, err := patchPod(data, f)
 	if err != nil {
 		return nil, nil, err
 	}
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}
-	out, err := Marshal(pod)
+	out, err := rewrite(data, orig, pod)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, changes, nil
+}
+
+// patchPod decodes data and returns the pod before and after f.
+func patchPod(data []byte, f patchFunc) (orig, pod *corev1.Pod, changes []string, err error) {
+	if pod, err = Parse(data); err != nil {
+		return nil, nil, nil, err
+	}
+	orig = pod.DeepCopy()
+	c, err := findContainer(pod, ControllerManager)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fl, err := newFlagList(c, ControllerManager)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if changes, err = f(pod, c, fl); err != nil {
+		return nil, nil, nil, err
+	}
+	return orig, pod, changes, nil
 }
 
 // enableController makes a --controllers value run controller name: it

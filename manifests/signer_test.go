@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -117,7 +119,7 @@ func TestKubeadmRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := Marshal(pod)
+		out, err := yaml.Marshal(pod)
 		if err != nil {
 			t.Fatal(err)
 		}

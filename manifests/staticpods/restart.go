@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/manifests"
 )
 
@@ -37,6 +36,9 @@ type Options struct {
 	// next component starts, so that the caller can record at once what
 	// is still owed (Pending).
 	Done func(Result)
+
+	// backupAt names the run's backup folder (manifests.BackupDir).
+	backupAt time.Time
 }
 
 // Status is what became of one component.
@@ -120,6 +122,7 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.backupAt = o.Now()
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -174,15 +177,16 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		return r.succeed(o.Out, true, "restarted since an earlier run saw it with the old files")
 	}
 	at := o.Now().UTC().Format(time.RFC3339Nano)
-	if err := annotate(a.Path, at); err != nil {
+	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
+	if err != nil {
 		return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
 	}
 	if !pidKnown && len(r.Endpoints) == 0 {
 		r.Status = NotVerified
-		fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s; the kubelet restarts it (not verified: it serves none of the changed certificates and its process cannot be seen)\n", a.Component, RestartAnnotation, at, a.Path)
+		fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s (old one in %s); the kubelet restarts it (not verified: it serves none of the changed certificates and its process cannot be seen)\n", a.Component, RestartAnnotation, at, a.Path, backup)
 		return nil
 	}
-	fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s; waiting up to %s for the kubelet to restart it\n", a.Component, RestartAnnotation, at, a.Path, o.Timeout)
+	fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s (old one in %s); waiting up to %s for the kubelet to restart it\n", a.Component, RestartAnnotation, at, a.Path, backup, o.Timeout)
 	start := time.Now()
 	deadline := time.NewTimer(o.Timeout)
 	defer deadline.Stop()
@@ -304,24 +308,19 @@ func (r *Result) timeout(a Affected, d time.Duration) error {
 	return fmt.Errorf("%s", r.Message)
 }
 
-// annotate sets RestartAnnotation in the manifest at path, atomically
-// through a dot-named temporary file (which the kubelet ignores), keeping
-// the file's mode.
-func annotate(path, value string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("stat manifest %s: %w", path, err)
-	}
+// annotate sets RestartAnnotation in the manifest at path with
+// manifests.Replace: the old manifest is copied into backupDir, outside the
+// manifest folder, and the new one written through a dot-named temporary
+// file (which the kubelet ignores), keeping the file's mode. It returns the
+// backup's path.
+func annotate(path, value, backupDir string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("read manifest %s: %w", path, err)
+		return "", fmt.Errorf("read manifest %s: %w", path, err)
 	}
 	out, err := manifests.SetAnnotation(data, RestartAnnotation, value)
 	if err != nil {
-		return fmt.Errorf("annotate manifest %s: %w", path, err)
+		return "", fmt.Errorf("annotate manifest %s: %w", path, err)
 	}
-	if err := atomicfile.WriteFile(path, out, st.Mode().Perm()); err != nil {
-		return fmt.Errorf("write manifest %s: %w", path, err)
-	}
-	return nil
+	return manifests.Replace(path, data, out, backupDir)
 }

@@ -251,6 +251,14 @@ func TestRestartOnlyAffected(t *testing.T) {
 		if name == "kube-scheduler.yaml" && bytes.Count(after[name], []byte("\n")) != bytes.Count(b, []byte("\n"))+2 {
 			t.Errorf("kubeadm's %s: more lines changed than the annotation's two:\n%s", name, after[name])
 		}
+		// The old manifest is kept outside the manifest folder.
+		backup := filepath.Join(manifests.BackupDir(filepath.Join(n.manifestDir, name), fixedNow()), name)
+		if got, err := os.ReadFile(backup); err != nil || !bytes.Equal(got, b) {
+			t.Errorf("backup %s of %s: %v, same bytes %v", backup, name, err, bytes.Equal(got, b))
+		}
+		if !strings.Contains(out.String(), "(old one in "+backup+")") {
+			t.Errorf("output does not name the backup %s:\n%s", backup, out.String())
+		}
 	}
 }
 
