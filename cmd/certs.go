@@ -16,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -57,7 +58,7 @@ func newCertsListCommand() *cobra.Command {
 			// Read-only: without the lock, after finishing an interrupted
 			// transaction, so that the list shows what is really in force.
 			var buf bytes.Buffer
-			err := readConsistently(cmd.Context(), cmd.ErrOrStderr(), certDir, []string{kubeconfigDir}, func() error {
+			err := node.Read(cmd.Context(), cmd.ErrOrStderr(), certDir, []string{kubeconfigDir}, func() error {
 				buf.Reset()
 				return listInventory(&buf, certDir, kubeconfigDir, time.Now())
 			})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
+	"github.com/certctl/certctl/phases/node"
 )
 
 // ExitImportRefused is `certs import`'s exit status when a certificate was
@@ -77,7 +78,7 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	}
 	// Under the lock, after recovery, also for a dry run: it reports what
 	// would replace the files in force.
-	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), o.certDir, o.lock.timeout, o.kubeconfigDir)
+	release, err := node.Lock(cmd.Context(), cmd.ErrOrStderr(), o.certDir, o.lock.timeout, o.kubeconfigDir)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/phases/node"
 )
 
 // Exit statuses of check-expiration, for monitoring (docs/renew.md). A
@@ -99,7 +100,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	}
 	opts.Now = time.Now()
 	var info *expiration.Info
-	err := readConsistently(cmd.Context(), errOut, opts.CertDir, []string{o.kubeconfigDir}, func() (err error) {
+	err := node.Read(cmd.Context(), errOut, opts.CertDir, []string{o.kubeconfigDir}, func() (err error) {
 		info, err = expiration.Check(opts)
 		return err
 	})

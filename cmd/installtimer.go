@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/phases/node"
 )
 
 // The systemd units `install-timer` writes, which docs/cron.md shows
@@ -152,7 +153,7 @@ func (o *installTimerOptions) run(cmd *cobra.Command) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("the unit folder %s does not exist: on a node with systemd pass its unit folder with --unit-dir (default %s); without systemd, use the crontab line of docs/cron.md", o.unitDir, defaultUnitDir)
 	case err != nil:
-		return fmt.Errorf("check the unit folder: %w", withPermissionHint(err))
+		return fmt.Errorf("check the unit folder: %w", node.WithPermissionHint(err))
 	case !st.IsDir():
 		return fmt.Errorf("--unit-dir %s is not a folder: pass systemd's unit folder, such as %s", o.unitDir, defaultUnitDir)
 	}
@@ -162,7 +163,7 @@ func (o *installTimerOptions) run(cmd *cobra.Command) error {
 	for name, data := range map[string]string{timerServiceName: service, timerTimerName: timer} {
 		p := filepath.Join(o.unitDir, name)
 		if err := atomicfile.WriteFile(p, []byte(data), 0o644); err != nil {
-			return fmt.Errorf("write unit: %w", withPermissionHint(err))
+			return fmt.Errorf("write unit: %w", node.WithPermissionHint(err))
 		}
 		fmt.Fprintf(out, "[install-timer] Wrote %s\n", p)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
@@ -202,7 +203,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if issuer != nil {
 		opts.Issuer = issuer
 	}
-	release, err := lockAndRecover(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
+	release, err := node.Lock(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
 	if err != nil {
 		return err
 	}

@@ -3,15 +3,12 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -273,21 +270,6 @@ func TestLockWaits(t *testing.T) {
 	}
 	if _, err := os.Stat(staged); err != nil {
 		t.Errorf("check-expiration touched a transaction in progress: %v", err)
-	}
-}
-
-func TestWithPermissionHint(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want string
-	}{
-		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EACCES}, "run certctl as root, or fix the permissions"},
-		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EROFS}, "remount the file system read-write (--dry-run writes nothing)"},
-		{errors.New("other"), "other"},
-	} {
-		if got := withPermissionHint(tt.err).Error(); !strings.HasSuffix(got, tt.want) {
-			t.Errorf("withPermissionHint(%v) = %q, want it to end with %q", tt.err, got, tt.want)
-		}
 	}
 }
 

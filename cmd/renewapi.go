@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
@@ -160,7 +161,7 @@ func (f *useAPIFlags) client(kubeconfigDir string, now time.Time) (kubernetes.In
 		if _, err := os.Stat(def); err == nil {
 			path = def
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, "", withPermissionHint(fmt.Errorf("check kubeconfig %s: %w", def, err))
+			return nil, nil, "", node.WithPermissionHint(fmt.Errorf("check kubeconfig %s: %w", def, err))
 		}
 	}
 	var cfg *rest.Config

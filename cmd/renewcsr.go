@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/phases/external"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -66,7 +67,7 @@ func (o *renewOptions) runCSR(cmd *cobra.Command, args []string) error {
 	}
 	// Under the lock, after recovery, so that the CSRs are made from the
 	// certificates in force, not from a renewal's half.
-	release, err := lockAndRecover(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
+	release, err := node.Lock(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -213,9 +214,5 @@ func (r *restartOptions) lock(ctx context.Context, certDir string, wait time.Dur
 	if a == b {
 		return func() {}, nil
 	}
-	l, err := acquire(ctx, r.manifestDir, wait)
-	if err != nil {
-		return nil, err
-	}
-	return func() { l.Release() }, nil
+	return node.LockOnly(ctx, r.manifestDir, wait)
 }

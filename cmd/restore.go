@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -77,7 +78,7 @@ func (o *restoreOptions) list(cmd *cobra.Command) error {
 		return err
 	}
 	var backups []renewal.Backup
-	err = readConsistently(cmd.Context(), cmd.ErrOrStderr(), o.certDir, []string{o.kubeconfigDir}, func() error {
+	err = node.Read(cmd.Context(), cmd.ErrOrStderr(), o.certDir, []string{o.kubeconfigDir}, func() error {
 		backups, err = renewal.ListBackups(root)
 		return err
 	})
@@ -109,7 +110,7 @@ func (o *restoreOptions) run(cmd *cobra.Command, name string) error {
 	if err := o.restart.load(errOut); err != nil {
 		return err
 	}
-	release, err := lockAndRecover(cmd.Context(), errOut, o.certDir, o.lock.timeout, o.kubeconfigDir)
+	release, err := node.Lock(cmd.Context(), errOut, o.certDir, o.lock.timeout, o.kubeconfigDir)
 	if err != nil {
 		return err
 	}
