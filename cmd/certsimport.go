@@ -10,14 +10,11 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 )
-
-// ExitImportRefused is `certs import`'s exit status when a certificate was
-// refused; the accepted ones were installed (docs/external-ca.md).
-const ExitImportRefused = 2
 
 type certsImportOptions struct {
 	csrDir, certDir, kubeconfigDir string
@@ -103,7 +100,7 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 		case len(res.Imported) == 0:
 			what = "nothing else was there to install"
 		}
-		return &ExitError{Code: ExitImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
+		return &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
 	}
 	return nil
 }

@@ -9,21 +9,10 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/node"
-)
-
-// Exit statuses of check-expiration, for monitoring (docs/renew.md). A
-// problem outranks an expiry: a certificate that does not match its key
-// breaks the cluster now.
-const (
-	// ExitExpiringSoon: a certificate or CA expires within --warn-within,
-	// or has expired.
-	ExitExpiringSoon = 2
-	// ExitProblems: a certificate has a problem (unreadable, key missing or
-	// not matching, not signed by its CA, CA missing, SAN drift).
-	ExitProblems = 3
 )
 
 type checkExpirationOptions struct {
@@ -122,7 +111,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		if len(problems) > 1 {
 			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
 		}
-		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%s%s", problems[0], more)}
+		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 {
 		names := make([]string, len(soon))
@@ -137,7 +126,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		if slices.ContainsFunc(soon, func(c expiration.Certificate) bool { return c.Name == expiration.KubeletConf }) {
 			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
 		}
-		return &ExitError{Code: ExitExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
+		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
 	}
 	return nil
 }

@@ -1,11 +1,9 @@
 package cmd
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,9 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
-	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -32,7 +29,7 @@ type renewOptions struct {
 }
 
 func newRenewCommand() *cobra.Command {
-	o := &renewOptions{cron: newCronOptions()}
+	o := &renewOptions{}
 	c := &cobra.Command{
 		Use:   "renew all|NAME...",
 		Short: "Renew certificates from the CAs on disk, crash-safely, with a backup",
@@ -109,7 +106,7 @@ func newRenewCommand() *cobra.Command {
 		`),
 		ValidArgs: renewal.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.cron.wrap(cmd, func() error { return o.run(cmd, args) })
+			return o.run(cmd, args)
 		},
 	}
 	fs := c.Flags()
@@ -130,47 +127,11 @@ func newRenewCommand() *cobra.Command {
 }
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
-	if o.csr.set() {
-		return o.runCSR(cmd, args)
-	}
-	if o.reuseKey && cmd.Flags().Changed("encryption-algorithm") {
-		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
-	}
-	if err := o.api.check(cmd, o.reuseKey); err != nil {
-		return err
-	}
-	if err := o.cron.validate(cmd); err != nil {
-		return err
-	}
-	errOut := cmd.ErrOrStderr()
-	cluster, selected, err := o.selectTargets(cmd, args)
+	cluster, err := o.check(cmd)
 	if err != nil {
-		return err
-	}
-	// A window as long as the validity would renew every certificate at
-	// every run: the churn cron mode exists to avoid.
-	if o.cron.threshold && o.cron.ifExpiresWithin >= cluster.CertificateValidity {
-		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.cron.ifExpiresWithin, cluster.CertificateValidity)
-	}
-	// Absolute, so that every path printed and in -o json is.
-	if cluster.CertificatesDir, err = filepath.Abs(cluster.CertificatesDir); err != nil {
-		return fmt.Errorf("resolve --cert-dir: %w", err)
-	}
-	if o.kubeconfigDir, err = filepath.Abs(o.kubeconfigDir); err != nil {
-		return fmt.Errorf("resolve --kubeconfig-dir: %w", err)
-	}
-	if err := o.cron.restart.load(errOut); err != nil {
-		return err
-	}
-	if err := o.cron.wait(cmd.Context()); err != nil {
-		return err
-	}
-	if err := o.cron.readOwed(cluster.CertificatesDir); err != nil {
-		return err
-	}
-	all := len(args) == 1 && args[0] == "all"
-	// Empty when nothing is due but restarts are owed: they are retried.
-	if selected, err = o.cron.due(selected, cluster.CertificatesDir, o.kubeconfigDir, all, time.Now()); err != nil {
+		if o.cron.output == "json" { // the summary, whatever happened
+			return renew.Failed(cmd.OutOrStdout(), time.Now(), o.cron.ifExpiresWithin, err)
+		}
 		return err
 	}
 	// The configured algorithm applies when the user configured one;
@@ -179,80 +140,45 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	out := o.cron.out()
-	opts := renewal.Options{
-		CertDir:       cluster.CertificatesDir,
-		KubeconfigDir: o.kubeconfigDir,
-		KeyAlgorithm:  alg,
-		Validity:      cluster.CertificateValidity,
-		ReuseKey:      o.reuseKey,
-		SkipMissing:   all,
-		NoBackup:      o.noBackup,
-		Now:           time.Now,
-		Rand:          rand.Reader,
-		Out:           out,
+	opts := renew.Options{
+		Cluster: cluster, ConfigFile: o.cluster.configFile, KubeconfigDir: o.kubeconfigDir, Args: args,
+		KeyAlgorithm: alg, ReuseKey: o.reuseKey, NoBackup: o.noBackup, LockTimeout: o.lock.timeout,
+		Threshold: cmd.Flags().Changed("if-expires-within"), IfExpiresWithin: o.cron.ifExpiresWithin,
+		KeepBackups: o.cron.keepBackups, Jitter: o.cron.jitter, Quiet: o.cron.quiet, JSON: o.cron.output == "json",
+		Restart: o.cron.restart.Restart, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
 	}
-	// With --use-api the certificates are obtained first, without the
-	// lock: waiting for an approval must not hold up other commands.
-	var issuer *apirenew.Issuer
-	if len(selected) > 0 {
-		if issuer, err = o.api.obtain(cmd, o.cron.progressOut(errOut), cluster, o.cluster.configFile, selected, opts); err != nil {
-			return err
-		}
+	if o.csrMode() {
+		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.kubeconfigDir))
 	}
-	if issuer != nil {
-		opts.Issuer = issuer
+	if o.api.useAPI {
+		o.api.UserAgent = userAgent()
+		opts.API = &o.api.API
 	}
-	release, err := node.Lock(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	releaseManifests, err := o.cron.restart.lock(cmd.Context(), cluster.CertificatesDir, o.lock.timeout)
-	if err != nil {
-		return err
-	}
-	defer releaseManifests()
-	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", cluster.CertificatesDir, o.kubeconfigDir)
-	// Another certctl may have renewed some while this one waited.
-	if opts.Issuer == nil {
-		if selected, err = o.cron.stillDue(selected, cluster.CertificatesDir, o.kubeconfigDir, time.Now()); err != nil {
-			return err
-		}
-	}
-	res := &renewal.Result{}
-	if len(selected) > 0 {
-		if res, err = renewal.Renew(cmd.Context(), selected, opts); err != nil {
-			return err
-		}
-		o.api.installed(issuer, res, errOut)
-	}
-	return o.cron.finish(cmd.Context(), res, cluster.CertificatesDir, o.kubeconfigDir)
+	return renew.Run(cmd.Context(), opts)
 }
 
-// selectTargets reads the settings renewal uses and returns the certificates
-// args name ("all" or names), as every renewal mode (on disk, --use-api,
-// --use-csr) selects them.
-func (o *renewOptions) selectTargets(cmd *cobra.Command, args []string) (*config.Cluster, []renewal.Target, error) {
-	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, nil, err
-	}
-	targets, err := renewal.Targets(cluster)
-	if err != nil {
-		return nil, nil, err
-	}
-	selected, err := renewal.Select(targets, args, cluster)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(args) == 1 && args[0] == "all" {
-		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, o.kubeconfigDir); err != nil {
-			return nil, nil, err
+// check rejects bad and conflicting flags, then reads the settings.
+func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
+	var err error
+	switch {
+	case o.csrMode():
+		err = o.csr.check(cmd)
+	case o.reuseKey && cmd.Flags().Changed("encryption-algorithm"):
+		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
+	default:
+		if err = o.api.check(cmd, o.reuseKey); err == nil {
+			err = o.cron.validate(cmd)
 		}
 	}
-	return cluster, selected, nil
+	if err != nil {
+		return nil, err
+	}
+	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 }
+
+// csrMode is whether --use-csr or --csr-dir was given: the command then
+// writes CSRs (useCSRFlags.check rejects one without the other).
+func (o *renewOptions) csrMode() bool { return o.csr.enabled || o.csr.dir != "" }
 
 // loadForRenewal is load for renewal, which takes names and SANs from the
 // certificates on disk: the same precedence (defaults, --config, flags)

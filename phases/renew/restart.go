@@ -1,16 +1,12 @@
-package cmd
+package renew
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/manifests/staticpods"
@@ -18,55 +14,25 @@ import (
 	"github.com/certctl/certctl/phases/renewal"
 )
 
-// restartOptions are --restart-control-plane and its flags, for the
-// commands that replace certificates (renew, restore).
-type restartOptions struct {
-	enabled     bool
-	manifestDir string
-	timeout     time.Duration
-
-	set *staticpods.Set // loaded by load, before anything is written
-}
-
-func (r *restartOptions) addTo(fs *pflag.FlagSet) {
-	fs.BoolVar(&r.enabled, "restart-control-plane", false, "make the kubelet restart the static pods that read the replaced files (an annotation in their manifests), then check that each serves its new certificate")
-	fs.StringVar(&r.manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests (the kubelet's staticPodPath), with --restart-control-plane")
-	fs.DurationVar(&r.timeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component to serve its new certificate, with --restart-control-plane")
-}
-
-// validate rejects the restart flags without --restart-control-plane,
-// where they would do nothing.
-func (r *restartOptions) validate(cmd *cobra.Command) error {
-	for _, f := range []string{"manifest-dir", "restart-timeout"} {
-		if cmd.Flags().Changed(f) && !r.enabled {
-			return fmt.Errorf("--%s does nothing without --restart-control-plane: add it, or drop --%s", f, f)
-		}
-	}
-	if r.timeout <= 0 {
-		return fmt.Errorf("--restart-timeout %v must be positive", r.timeout)
-	}
-	return nil
-}
-
 // load reads the manifests, so that a wrong --manifest-dir or a manifest
 // certctl cannot read fails the run before anything is written.
-func (r *restartOptions) load(warn io.Writer) error {
-	if !r.enabled {
+func (r *run) loadManifests() error {
+	if !r.o.Restart.Enabled {
 		return nil
 	}
 	// Absolute, so that the paths in messages and -o json are.
-	dir, err := filepath.Abs(r.manifestDir)
+	dir, err := filepath.Abs(r.o.Restart.ManifestDir)
 	if err != nil {
-		return fmt.Errorf("resolve --manifest-dir %s: %w", r.manifestDir, err)
+		return fmt.Errorf("resolve --manifest-dir %s: %w", r.o.Restart.ManifestDir, err)
 	}
 	set, err := staticpods.Load(dir)
 	if err != nil {
 		return err
 	}
 	for _, w := range set.Warnings {
-		fmt.Fprintf(warn, "[warning] %s\n", w)
+		fmt.Fprintf(r.o.ErrOut, "[warning] %s\n", w)
 	}
-	r.manifestDir, r.set = dir, set
+	r.o.Restart.ManifestDir, r.set = dir, set
 	return nil
 }
 
@@ -81,8 +47,8 @@ func (r *restartOptions) load(warn io.Writer) error {
 // run left owed, writes that down before the first restart, retries the
 // owed ones with the new ones, and drops each once it is verified. It
 // returns what is still owed. The caller holds certctl's lock.
-func (r *restartOptions) restartOwed(ctx context.Context, out io.Writer, certDir string, changed []string, want []renewal.Restart, now time.Time) ([]staticpods.Result, []string, *staticpods.Pending, error) {
-	path, err := staticpods.PendingPath(certDir)
+func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) ([]staticpods.Result, []string, *staticpods.Pending, error) {
+	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -90,13 +56,14 @@ func (r *restartOptions) restartOwed(ctx context.Context, out io.Writer, certDir
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	results, warnings, err := r.restartRecorded(ctx, out, changed, want, owed, now)
+	results, warnings, err := r.restartRecorded(ctx, changed, want, owed)
 	return results, warnings, owed, err
 }
 
 // restartRecorded restarts the affected components and, when owed is not
 // nil, the ones it owes, keeping it up to date on disk.
-func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, changed []string, want []renewal.Restart, owed *staticpods.Pending, now time.Time) ([]staticpods.Result, []string, error) {
+func (r *run) restartRecorded(ctx context.Context, changed []string, want []renewal.Restart, owed *staticpods.Pending) ([]staticpods.Result, []string, error) {
+	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
 	var warnings []string
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -105,7 +72,7 @@ func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, cha
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
-			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), r.manifestDir)
+			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), manifestDir)
 		}
 	}
 	affected := r.set.Affected(changed)
@@ -120,7 +87,7 @@ func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, cha
 			// One whose manifest no longer names the files does not read
 			// them; one without a manifest is out of certctl's reach.
 			if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
-				lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), r.manifestDir)
+				lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), manifestDir)
 				warn("%v", lostErr)
 			}
 		}
@@ -147,9 +114,9 @@ func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, cha
 	results := []staticpods.Result{}
 	var err error
 	if len(affected) == 0 {
-		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", r.manifestDir)
+		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
-		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.timeout, Now: time.Now, Out: out, Done: done})
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done})
 	}
 	for _, e := range []error{saveErr, lostErr} {
 		if err == nil {
@@ -164,34 +131,34 @@ func (r *restartOptions) restartRecorded(ctx context.Context, out io.Writer, cha
 // run retries them, even when nothing is due. It reads without the lock:
 // the file is replaced atomically, and the run reads it again under the
 // lock before it restarts anything.
-func (c *cronOptions) readOwed(certDir string) error {
-	path, err := staticpods.PendingPath(certDir)
+func (r *run) readOwed() error {
+	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
 	if err != nil {
 		return err
 	}
-	if c.owed, err = staticpods.LoadPending(path); err != nil || c.owed.Len() == 0 || c.restart.enabled {
+	if r.owed, err = staticpods.LoadPending(path); err != nil || r.owed.Len() == 0 || r.o.Restart.Enabled {
 		return err
 	}
 	var names []string
-	for _, o := range c.owed.Components {
+	for _, o := range r.owed.Components {
 		names = append(names, o.Component)
 	}
-	first := c.owed.Components[0]
+	first := r.owed.Components[0]
 	why := ""
 	if first.Reason != "" {
 		why = ": " + first.Reason
 	}
 	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
 		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
-	c.summary.Warnings = append(c.summary.Warnings, msg)
-	fmt.Fprintf(c.out(), "[warning] %s\n", msg)
+	r.summary.Warnings = append(r.summary.Warnings, msg)
+	fmt.Fprintf(r.out(), "[warning] %s\n", msg)
 	return nil
 }
 
 // retrying reports whether a run with nothing to renew goes on, to retry
 // the restarts an earlier run left owed.
-func (c *cronOptions) retrying() bool {
-	return c.restart.enabled && c.owed != nil && c.owed.Len() > 0
+func (r *run) retrying() bool {
+	return r.o.Restart.Enabled && r.owed != nil && r.owed.Len() > 0
 }
 
 // lock takes certctl's lock beside the manifest folder, which signer
@@ -199,20 +166,20 @@ func (c *cronOptions) retrying() bool {
 // it is not the one beside certDir that the caller holds already (a second
 // flock of the same file by this process would wait for the first). In
 // kubeadm's layout both are /etc/kubernetes/.certctl.lock.
-func (r *restartOptions) lock(ctx context.Context, certDir string, wait time.Duration) (release func(), err error) {
-	if !r.enabled {
+func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
+	if !r.o.Restart.Enabled {
 		return func() {}, nil
 	}
-	a, err := lock.Beside(certDir)
+	a, err := lock.Beside(r.o.Cluster.CertificatesDir)
 	if err != nil {
 		return nil, err
 	}
-	b, err := lock.Beside(r.manifestDir)
+	b, err := lock.Beside(r.o.Restart.ManifestDir)
 	if err != nil {
 		return nil, err
 	}
 	if a == b {
 		return func() {}, nil
 	}
-	return node.LockOnly(ctx, r.manifestDir, wait)
+	return node.LockOnly(ctx, r.o.Restart.ManifestDir, r.o.LockTimeout)
 }
