@@ -2,17 +2,14 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
-	"github.com/certctl/certctl/phases/node"
 )
 
 type checkExpirationOptions struct {
@@ -88,47 +85,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		opts.Cluster, opts.ConfigFile, opts.CertDir = cluster, o.cluster.configFile, cluster.CertificatesDir
 	}
 	opts.Now = time.Now()
-	var info *expiration.Info
-	err := node.Read(cmd.Context(), errOut, opts.CertDir, []string{o.kubeconfigDir}, func() (err error) {
-		info, err = expiration.Check(opts)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	// As renew all: some missing files are kubeadm's !MISSING! rows (an
-	// external etcd, super-admin.conf on the other control-plane nodes),
-	// none at all is the wrong folders.
-	if info.NoneExists() {
-		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
-			len(info.Certificates)+len(info.CertificateAuthorities), opts.CertDir, o.kubeconfigDir)
-	}
-	if err := expiration.Write(cmd.OutOrStdout(), info, o.output); err != nil {
-		return err
-	}
-	if problems := info.Problems(); len(problems) > 0 {
-		more := ""
-		if len(problems) > 1 {
-			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
-		}
-		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
-	}
-	if soon := info.ExpiringSoon(); len(soon) > 0 {
-		names := make([]string, len(soon))
-		for i, c := range soon {
-			names[i] = fmt.Sprintf("%s (%s)", c.Name, c.File)
-		}
-		when := "have expired"
-		if o.warnWithin > 0 {
-			when = fmt.Sprintf("expire within %v or have expired", o.warnWithin)
-		}
-		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
-		if slices.ContainsFunc(soon, func(c expiration.Certificate) bool { return c.Name == expiration.KubeletConf }) {
-			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
-		}
-		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
-	}
-	return nil
+	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
 }
 
 func validFormat(f string) bool {
