@@ -40,9 +40,8 @@ func newCheckExpirationCommand() *cobra.Command {
 			(docs/renew.md). It only reads, after finishing or discarding a renewal
 			that was interrupted (as every certctl command does).
 
-			Exit status: 0 all well; 2 something expires within --warn-within (by
-			default: has expired); 3 a problem was found (takes precedence over 2);
-			1 certctl could not run, or none of the files exists (wrong folders).
+			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
+			--warn-within (by default: has expired); 3 a problem (outranks 2).
 		`),
 		Example: examples(`
 			# kubeadm's tables, with problems

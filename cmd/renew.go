@@ -17,15 +17,14 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
+// renewOptions binds the flags to the options of the workflow.
 type renewOptions struct {
-	cluster       clusterFlags
-	kubeconfigDir string
-	reuseKey      bool
-	noBackup      bool
-	api           useAPIFlags
-	lock          lockFlags
-	cron          cronOptions
-	csr           useCSRFlags
+	renew.Options
+	cluster clusterFlags
+	api     useAPIFlags
+	lock    lockFlags
+	cron    cronOptions
+	csr     useCSRFlags
 }
 
 func newRenewCommand() *cobra.Command {
@@ -65,16 +64,11 @@ func newRenewCommand() *cobra.Command {
 			annotation in their static pod manifests) and checks that each is a
 			new process serving its new certificate.
 
-			For cron and systemd timers (docs/cron.md): --if-expires-within
-			renews only what expires within the window and says why it skips the
-			rest; --jitter waits a random time first; a second certctl that writes
-			waits up to --lock-timeout for the first, then fails naming its PID;
-			--keep-backups prunes the backups; output is one line per action,
-			--quiet prints errors only, -o json a summary. A restart that fails is
-			remembered and retried by the next run with --restart-control-plane.
-			Exit status: 0 renewed (or owed restarts done), 2 nothing to do
-			(--if-expires-within), 1 error, including a component that did not
-			come back and a CA that expires within --if-expires-within.
+			For cron and systemd timers (docs/cron.md): --if-expires-within,
+			--jitter, --keep-backups, --quiet and -o json below; a second certctl
+			that writes waits up to --lock-timeout, then fails naming its PID; a
+			restart that fails is retried by the next --restart-control-plane run.
+			Exit statuses: docs/exit-codes.md (2: nothing to do).
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per
@@ -116,12 +110,12 @@ func newRenewCommand() *cobra.Command {
 	alg.DefValue = ""
 	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	fs.BoolVar(&o.reuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
-	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
+	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
+	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
-	o.cron.addTo(fs)
+	o.cron.addTo(fs, &o.Options)
 	o.csr.addTo(fs)
 	return c
 }
@@ -130,7 +124,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	cluster, err := o.check(cmd)
 	if err != nil {
 		if o.cron.output == "json" { // the summary, whatever happened
-			return renew.Failed(cmd.OutOrStdout(), time.Now(), o.cron.ifExpiresWithin, err)
+			return renew.Failed(cmd.OutOrStdout(), time.Now(), o.IfExpiresWithin, err)
 		}
 		return err
 	}
@@ -140,15 +134,12 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	opts := renew.Options{
-		Cluster: cluster, ConfigFile: o.cluster.configFile, KubeconfigDir: o.kubeconfigDir, Args: args,
-		KeyAlgorithm: alg, ReuseKey: o.reuseKey, NoBackup: o.noBackup, LockTimeout: o.lock.timeout,
-		Threshold: cmd.Flags().Changed("if-expires-within"), IfExpiresWithin: o.cron.ifExpiresWithin,
-		KeepBackups: o.cron.keepBackups, Jitter: o.cron.jitter, Quiet: o.cron.quiet, JSON: o.cron.output == "json",
-		Restart: o.cron.restart.Restart, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-	}
+	opts := o.Options
+	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
+	opts.Threshold, opts.JSON, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.output == "json", o.cron.restart.Restart
+	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if o.csrMode() {
-		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.kubeconfigDir))
+		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.KubeconfigDir))
 	}
 	if o.api.useAPI {
 		o.api.UserAgent = userAgent()
@@ -163,10 +154,10 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 	switch {
 	case o.csrMode():
 		err = o.csr.check(cmd)
-	case o.reuseKey && cmd.Flags().Changed("encryption-algorithm"):
+	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
 		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
 	default:
-		if err = o.api.check(cmd, o.reuseKey); err == nil {
+		if err = o.api.check(cmd, o.ReuseKey); err == nil {
 			err = o.cron.validate(cmd)
 		}
 	}

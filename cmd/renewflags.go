@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,21 +19,19 @@ import (
 var renewFormats = []string{"text", "json"}
 
 // cronOptions are the flags that make `renew` fit for cron and systemd
-// timers (issue 8).
+// timers (issue 8), bound to o.
 type cronOptions struct {
-	ifExpiresWithin time.Duration
-	keepBackups     int
-	jitter          time.Duration
-	quiet           bool
-	output          string
-	restart         restartOptions
+	o       *renew.Options
+	output  string
+	restart restartOptions
 }
 
-func (c *cronOptions) addTo(fs *pflag.FlagSet) {
-	fs.DurationVar(&c.ifExpiresWithin, "if-expires-within", 0, "renew only the certificates that expire within this duration (cron: 720h; 0s: those that have expired), and say why each other one is skipped; exit 2 when none does")
-	fs.IntVar(&c.keepBackups, "keep-backups", 0, "after a renewal, keep only this many backups in certctl-backups/, removing the oldest (0: keep all)")
-	fs.DurationVar(&c.jitter, "jitter", 0, "wait a random time up to this long first, so that the nodes of a cluster run at different times (e.g. 1h)")
-	fs.BoolVarP(&c.quiet, "quiet", "q", false, "print errors only (for cron, which mails any output)")
+func (c *cronOptions) addTo(fs *pflag.FlagSet, o *renew.Options) {
+	c.o = o
+	fs.DurationVar(&o.IfExpiresWithin, "if-expires-within", 0, "renew only the certificates that expire within this duration (cron: 720h; 0s: those that have expired), and say why each other one is skipped; exit 2 when none does")
+	fs.IntVar(&o.KeepBackups, "keep-backups", 0, "after a renewal, keep only this many backups in certctl-backups/, removing the oldest (0: keep all)")
+	fs.DurationVar(&o.Jitter, "jitter", 0, "wait a random time up to this long first, so that the nodes of a cluster run at different times (e.g. 1h)")
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print errors only (for cron, which mails any output)")
 	fs.StringVarP(&c.output, "output", "o", "text", "output: text (one line per action) or json (a summary at the end, schema in docs/cron.md)")
 	c.restart.addTo(fs)
 }
@@ -44,7 +41,8 @@ func (c *cronOptions) validate(cmd *cobra.Command) error {
 	if !slices.Contains(renewFormats, c.output) {
 		return fmt.Errorf("unknown output format %q: use %s", c.output, strings.Join(renewFormats, ", "))
 	}
-	if c.quiet && c.output != "text" {
+	o := c.o
+	if o.Quiet && c.output != "text" {
 		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", c.output)
 	}
 	for _, f := range []struct {
@@ -52,9 +50,9 @@ func (c *cronOptions) validate(cmd *cobra.Command) error {
 		value    any
 		negative bool
 	}{
-		{"if-expires-within", c.ifExpiresWithin, c.ifExpiresWithin < 0},
-		{"jitter", c.jitter, c.jitter < 0},
-		{"keep-backups", c.keepBackups, c.keepBackups < 0},
+		{"if-expires-within", o.IfExpiresWithin, o.IfExpiresWithin < 0},
+		{"jitter", o.Jitter, o.Jitter < 0},
+		{"keep-backups", o.KeepBackups, o.KeepBackups < 0},
 	} {
 		if f.negative {
 			return fmt.Errorf("--%s %v must not be negative", f.name, f.value)
