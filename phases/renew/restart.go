@@ -47,24 +47,15 @@ func (r *run) loadManifests() error {
 // run left owed, writes that down before the first restart, retries the
 // owed ones with the new ones, and drops each once it is verified. It
 // returns what is still owed. The caller holds certctl's lock.
-func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) ([]staticpods.Result, []string, *staticpods.Pending, error) {
+func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) (results []staticpods.Result, warnings []string, owed *staticpods.Pending, err error) {
 	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	owed, err := staticpods.LoadPending(path)
-	if err != nil {
+	if owed, err = staticpods.LoadPending(path); err != nil {
 		return nil, nil, nil, err
 	}
-	results, warnings, err := r.restartRecorded(ctx, changed, want, owed)
-	return results, warnings, owed, err
-}
-
-// restartRecorded restarts the affected components and, when owed is not
-// nil, the ones it owes, keeping it up to date on disk.
-func (r *run) restartRecorded(ctx context.Context, changed []string, want []renewal.Restart, owed *staticpods.Pending) ([]staticpods.Result, []string, error) {
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
-	var warnings []string
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		warnings = append(warnings, msg)
@@ -75,44 +66,38 @@ func (r *run) restartRecorded(ctx context.Context, changed []string, want []rene
 			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), manifestDir)
 		}
 	}
-	affected := r.set.Affected(changed)
+	affected, dropped := r.set.AffectedWithPending(changed, owed)
 	// saveErr, then lostErr, are the run's error when the restarts succeed.
 	var saveErr, lostErr error
-	done := func(staticpods.Result) {}
-	if owed != nil {
-		var dropped []staticpods.PendingComponent
-		affected, dropped = r.set.AffectedWithPending(changed, owed)
-		for _, d := range dropped {
-			owed.Forget(d.Component)
-			// One whose manifest no longer names the files does not read
-			// them; one without a manifest is out of certctl's reach.
-			if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
-				lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), manifestDir)
-				warn("%v", lostErr)
-			}
-		}
-		for _, a := range affected {
-			if c := owed.Get(a.Component); c != nil {
-				reason := ""
-				if c.Reason != "" {
-					reason = ": " + c.Reason
-				}
-				fmt.Fprintf(out, "[restart] %s: restart owed since %s, by an earlier run%s\n", a.Component, c.Since.Format(time.RFC3339), reason)
-			}
-			owed.Owe(a, now)
-		}
-		// Written before the first restart: a run killed while it waits
-		// leaves them owed.
-		saveErr = owed.Save()
-		done = func(res staticpods.Result) {
-			owed.Record(res)
-			if err := owed.Save(); err != nil && saveErr == nil {
-				saveErr = err
-			}
+	for _, d := range dropped {
+		owed.Forget(d.Component)
+		// One whose manifest no longer names the files does not read
+		// them; one without a manifest is out of certctl's reach.
+		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
+			lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), manifestDir)
+			warn("%v", lostErr)
 		}
 	}
-	results := []staticpods.Result{}
-	var err error
+	for _, a := range affected {
+		if c := owed.Get(a.Component); c != nil {
+			reason := ""
+			if c.Reason != "" {
+				reason = ": " + c.Reason
+			}
+			fmt.Fprintf(out, "[restart] %s: restart owed since %s, by an earlier run%s\n", a.Component, c.Since.Format(time.RFC3339), reason)
+		}
+		owed.Owe(a, now)
+	}
+	// Written before the first restart: a run killed while it waits
+	// leaves them owed.
+	saveErr = owed.Save()
+	done := func(res staticpods.Result) {
+		owed.Record(res)
+		if err := owed.Save(); err != nil && saveErr == nil {
+			saveErr = err
+		}
+	}
+	results = []staticpods.Result{}
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
@@ -123,7 +108,7 @@ func (r *run) restartRecorded(ctx context.Context, changed []string, want []rene
 			err = e
 		}
 	}
-	return results, warnings, err
+	return results, warnings, owed, err
 }
 
 // readOwed reads the restarts an earlier run left owed. Without
