@@ -14,10 +14,6 @@ import (
 	"github.com/certctl/certctl/phases/external"
 )
 
-// ExitImportRefused is `certs import`'s exit status when a certificate was
-// refused; the accepted ones were installed (docs/external-ca.md).
-const ExitImportRefused = 2
-
 type certsImportOptions struct {
 	csrDir, certDir, kubeconfigDir string
 	dryRun                         bool
@@ -75,36 +71,9 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	if o.csrDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}
-	// Under the lock, after recovery, also for a dry run: it reports what
-	// would replace the files in force.
-	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), o.certDir, o.lock.timeout, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.csrDir, o.certDir, o.kubeconfigDir)
-	res, err := external.Import(external.ImportOptions{
-		CSRDir: o.csrDir, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
-		DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
-	})
-	if res != nil {
-		res.WriteSummary(out)
-	}
-	if err != nil {
-		return err
-	}
-	if n := len(res.Refused); n > 0 {
-		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
-		switch {
-		case o.dryRun:
-			what = "nothing was written (--dry-run)"
-		case len(res.Imported) == 0:
-			what = "nothing else was there to install"
-		}
-		return &ExitError{Code: ExitImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
-	}
-	return nil
+	return external.RunImport(cmd.Context(), external.ImportOptions{
+		CSRDir: o.csrDir, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
+	}, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }
 
 // importCommand is the `certctl certs import` line for these folders,

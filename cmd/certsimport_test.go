@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
@@ -95,15 +96,15 @@ func TestRenewUseCSRThenImport(t *testing.T) {
 
 	before := treetest.Snapshot(t, n.Dir)
 	out, _, err = execute(t, append([]string{"certs", "import", "--csr-dir", csrDir, "--dry-run"}, folders...)...)
-	var exit *ExitError
-	if !errors.As(err, &exit) || exit.Code != ExitImportRefused || !strings.Contains(out, "[dry-run] admin.conf would be installed") {
+	var exit *exitcode.Error
+	if !errors.As(err, &exit) || exit.Code != exitcode.ImportRefused || !strings.Contains(out, "[dry-run] admin.conf would be installed") {
 		t.Errorf("dry run: %v\n%s", err, out)
 	}
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 
 	out, _, err = execute(t, append([]string{"certs", "import", "--csr-dir", csrDir}, folders...)...)
-	if !errors.As(err, &exit) || exit.Code != ExitImportRefused || !strings.Contains(err.Error(), "1 certificate(s) refused") {
-		t.Fatalf("import: %v, want exit status %d", err, ExitImportRefused)
+	if !errors.As(err, &exit) || exit.Code != exitcode.ImportRefused || !strings.Contains(err.Error(), "1 certificate(s) refused") {
+		t.Fatalf("import: %v, want exit status %d", err, exitcode.ImportRefused)
 	}
 	for _, want := range []string{"REFUSED apiserver", "expired on", "admin.conf installed"} {
 		if !strings.Contains(out, want) {

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,18 +10,6 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
-)
-
-// Exit statuses of check-expiration, for monitoring (docs/renew.md). A
-// problem outranks an expiry: a certificate that does not match its key
-// breaks the cluster now.
-const (
-	// ExitExpiringSoon: a certificate or CA expires within --warn-within,
-	// or has expired.
-	ExitExpiringSoon = 2
-	// ExitProblems: a certificate has a problem (unreadable, key missing or
-	// not matching, not signed by its CA, CA missing, SAN drift).
-	ExitProblems = 3
 )
 
 type checkExpirationOptions struct {
@@ -53,9 +40,8 @@ func newCheckExpirationCommand() *cobra.Command {
 			(docs/renew.md). It only reads, after finishing or discarding a renewal
 			that was interrupted (as every certctl command does).
 
-			Exit status: 0 all well; 2 something expires within --warn-within (by
-			default: has expired); 3 a problem was found (takes precedence over 2);
-			1 certctl could not run, or none of the files exists (wrong folders).
+			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
+			--warn-within (by default: has expired); 3 a problem (outranks 2).
 		`),
 		Example: examples(`
 			# kubeadm's tables, with problems
@@ -98,47 +84,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		opts.Cluster, opts.ConfigFile, opts.CertDir = cluster, o.cluster.configFile, cluster.CertificatesDir
 	}
 	opts.Now = time.Now()
-	var info *expiration.Info
-	err := readConsistently(cmd.Context(), errOut, opts.CertDir, []string{o.kubeconfigDir}, func() (err error) {
-		info, err = expiration.Check(opts)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	// As renew all: some missing files are kubeadm's !MISSING! rows (an
-	// external etcd, super-admin.conf on the other control-plane nodes),
-	// none at all is the wrong folders.
-	if info.NoneExists() {
-		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
-			len(info.Certificates)+len(info.CertificateAuthorities), opts.CertDir, o.kubeconfigDir)
-	}
-	if err := expiration.Write(cmd.OutOrStdout(), info, o.output); err != nil {
-		return err
-	}
-	if problems := info.Problems(); len(problems) > 0 {
-		more := ""
-		if len(problems) > 1 {
-			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
-		}
-		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%s%s", problems[0], more)}
-	}
-	if soon := info.ExpiringSoon(); len(soon) > 0 {
-		names := make([]string, len(soon))
-		for i, c := range soon {
-			names[i] = fmt.Sprintf("%s (%s)", c.Name, c.File)
-		}
-		when := "have expired"
-		if o.warnWithin > 0 {
-			when = fmt.Sprintf("expire within %v or have expired", o.warnWithin)
-		}
-		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
-		if slices.ContainsFunc(soon, func(c expiration.Certificate) bool { return c.Name == expiration.KubeletConf }) {
-			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
-		}
-		return &ExitError{Code: ExitExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
-	}
-	return nil
+	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
 }
 
 func validFormat(f string) bool {

@@ -1,12 +1,9 @@
 package cmd
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -96,12 +94,12 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	node, err := cluster.Node()
+	settings, err := cluster.Node()
 	if err != nil {
 		return err
 	}
 	inv := pki.Kubeadm()
-	selected, err := phases.Select(phases.CertPhases(inv.Certificates(node)), "certs", name)
+	selected, err := phases.Select(phases.CertPhases(inv.Certificates(settings)), "certs", name)
 	if err != nil {
 		return err
 	}
@@ -137,13 +135,13 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 		dir, recovers = o.csrDir, false
 	}
 	if o.dryRun {
-		return dryRunConsistently(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), dir, nil, recovers, run)
+		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), dir, nil, recovers, run)
 	}
 	var release func()
 	if o.useCSR {
-		release, err = lockOnly(cmd.Context(), dir, o.lock.timeout)
+		release, err = node.LockOnly(cmd.Context(), dir, o.lock.timeout)
 	} else {
-		release, err = lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), dir, o.lock.timeout)
+		release, err = node.Lock(cmd.Context(), cmd.ErrOrStderr(), dir, o.lock.timeout)
 	}
 	if err != nil {
 		return err
@@ -216,11 +214,11 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	node, err := cluster.Node()
+	settings, err := cluster.Node()
 	if err != nil {
 		return err
 	}
-	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(node)), "kubeconfig", name)
+	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(settings)), "kubeconfig", name)
 	if err != nil {
 		return err
 	}
@@ -237,71 +235,14 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 		return phases.Run(cmd.Context(), env, selected)
 	}
 	if o.dryRun {
-		return dryRunConsistently(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), cluster.CertificatesDir, []string{o.kubeconfigDir}, true, run)
+		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), cluster.CertificatesDir, []string{o.kubeconfigDir}, true, run)
 	}
-	release, err := lockAndRecover(cmd.Context(), cmd.ErrOrStderr(), cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
+	release, err := node.Lock(cmd.Context(), cmd.ErrOrStderr(), cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
 	if err != nil {
 		return err
 	}
 	defer release()
 	return run(cmd.OutOrStdout())
-}
-
-// dryRunConsistently runs run, a dry run, which only reads: the check pass
-// and the plan. It takes no lock and recovers nothing, so that it writes
-// nothing at all, not even the lock file (it works on a read-only
-// /etc/kubernetes), and never waits for another certctl. As
-// readConsistently does for the commands that only read, it runs again when
-// a watched folder (dir, its etcd folder, kubeconfigDirs, and dir's parent,
-// where transactions live) changed while it ran, because a renewal replaces
-// a certificate and its key by two renames that one reading could see half
-// done; only the last run's output is printed.
-//
-// When recovers is set, the real run would first recover an interrupted
-// renewal or write (lockAndRecover): the dry run only says so on errOut,
-// and plans for the files as they are.
-func dryRunConsistently(ctx context.Context, errOut, out io.Writer, dir string, kubeconfigDirs []string, recovers bool, run func(io.Writer) error) error {
-	if recovers {
-		pending, err := pendingRecovery(dir, kubeconfigDirs)
-		if err != nil {
-			return withPermissionHint(err)
-		}
-		if pending {
-			fmt.Fprintf(errOut, "[dry-run] an interrupted renewal or write left files beside or in %s: the real run recovers them first (nothing is recovered now); this plan is for the files as they are\n", dir)
-		}
-	}
-	const attempts = 3
-	var buf bytes.Buffer
-	for i := 1; ; i++ {
-		buf.Reset()
-		before := stamps(dir, kubeconfigDirs)
-		err := run(&buf)
-		if i == attempts || slices.Equal(before, stamps(dir, kubeconfigDirs)) {
-			if _, werr := buf.WriteTo(out); werr != nil && err == nil {
-				err = werr
-			}
-			return err
-		}
-		select { // let the writer finish
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// lockOnly takes certctl's lock beside dir, without recovering anything:
-// for --use-csr, which writes keys and CSRs under the CSR folder only. Two
-// runs on the same folder could otherwise each write a key and leave a CSR
-// for the other's. The lock of a CSR folder beside the certificate folder
-// (/etc/kubernetes/csr) is the certificate folder's: then `certs import`
-// waits for it too.
-func lockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
-	l, err := acquire(ctx, dir, wait)
-	if err != nil {
-		return nil, err
-	}
-	return func() { l.Release() }, nil
 }
 
 func argOrAll(args []string) string {

@@ -1,11 +1,9 @@
 package cmd
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,24 +12,23 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
-	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
 
+// renewOptions binds the flags to the options of the workflow.
 type renewOptions struct {
-	cluster       clusterFlags
-	kubeconfigDir string
-	reuseKey      bool
-	noBackup      bool
-	api           useAPIFlags
-	lock          lockFlags
-	cron          cronOptions
-	csr           useCSRFlags
+	renew.Options
+	cluster clusterFlags
+	api     useAPIFlags
+	lock    lockFlags
+	cron    cronOptions
+	csr     useCSRFlags
 }
 
 func newRenewCommand() *cobra.Command {
-	o := &renewOptions{cron: newCronOptions()}
+	o := &renewOptions{}
 	c := &cobra.Command{
 		Use:   "renew all|NAME...",
 		Short: "Renew certificates from the CAs on disk, crash-safely, with a backup",
@@ -67,16 +64,11 @@ func newRenewCommand() *cobra.Command {
 			annotation in their static pod manifests) and checks that each is a
 			new process serving its new certificate.
 
-			For cron and systemd timers (docs/cron.md): --if-expires-within
-			renews only what expires within the window and says why it skips the
-			rest; --jitter waits a random time first; a second certctl that writes
-			waits up to --lock-timeout for the first, then fails naming its PID;
-			--keep-backups prunes the backups; output is one line per action,
-			--quiet prints errors only, -o json a summary. A restart that fails is
-			remembered and retried by the next run with --restart-control-plane.
-			Exit status: 0 renewed (or owed restarts done), 2 nothing to do
-			(--if-expires-within), 1 error, including a component that did not
-			come back and a CA that expires within --if-expires-within.
+			For cron and systemd timers (docs/cron.md): --if-expires-within,
+			--jitter, --keep-backups, --quiet and -o json below; a second certctl
+			that writes waits up to --lock-timeout, then fails naming its PID; a
+			restart that fails is retried by the next --restart-control-plane run.
+			Exit statuses: docs/exit-codes.md (2: nothing to do).
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per
@@ -108,7 +100,7 @@ func newRenewCommand() *cobra.Command {
 		`),
 		ValidArgs: renewal.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.cron.wrap(cmd, func() error { return o.run(cmd, args) })
+			return o.run(cmd, args)
 		},
 	}
 	fs := c.Flags()
@@ -118,58 +110,22 @@ func newRenewCommand() *cobra.Command {
 	alg.DefValue = ""
 	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	fs.BoolVar(&o.reuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
-	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
+	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
+	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
-	o.cron.addTo(fs)
+	o.cron.addTo(fs, &o.Options)
 	o.csr.addTo(fs)
 	return c
 }
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
-	if o.csr.set() {
-		return o.runCSR(cmd, args)
-	}
-	if o.reuseKey && cmd.Flags().Changed("encryption-algorithm") {
-		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
-	}
-	if err := o.api.check(cmd, o.reuseKey); err != nil {
-		return err
-	}
-	if err := o.cron.validate(cmd); err != nil {
-		return err
-	}
-	errOut := cmd.ErrOrStderr()
-	cluster, selected, err := o.selectTargets(cmd, args)
+	cluster, err := o.check(cmd)
 	if err != nil {
-		return err
-	}
-	// A window as long as the validity would renew every certificate at
-	// every run: the churn cron mode exists to avoid.
-	if o.cron.threshold && o.cron.ifExpiresWithin >= cluster.CertificateValidity {
-		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.cron.ifExpiresWithin, cluster.CertificateValidity)
-	}
-	// Absolute, so that every path printed and in -o json is.
-	if cluster.CertificatesDir, err = filepath.Abs(cluster.CertificatesDir); err != nil {
-		return fmt.Errorf("resolve --cert-dir: %w", err)
-	}
-	if o.kubeconfigDir, err = filepath.Abs(o.kubeconfigDir); err != nil {
-		return fmt.Errorf("resolve --kubeconfig-dir: %w", err)
-	}
-	if err := o.cron.restart.load(errOut); err != nil {
-		return err
-	}
-	if err := o.cron.wait(cmd.Context()); err != nil {
-		return err
-	}
-	if err := o.cron.readOwed(cluster.CertificatesDir); err != nil {
-		return err
-	}
-	all := len(args) == 1 && args[0] == "all"
-	// Empty when nothing is due but restarts are owed: they are retried.
-	if selected, err = o.cron.due(selected, cluster.CertificatesDir, o.kubeconfigDir, all, time.Now()); err != nil {
+		if o.cron.output == "json" { // the summary, whatever happened
+			return renew.Failed(cmd.OutOrStdout(), time.Now(), o.IfExpiresWithin, err)
+		}
 		return err
 	}
 	// The configured algorithm applies when the user configured one;
@@ -178,76 +134,42 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	out := o.cron.out()
-	opts := renewal.Options{
-		CertDir:       cluster.CertificatesDir,
-		KubeconfigDir: o.kubeconfigDir,
-		KeyAlgorithm:  alg,
-		Validity:      cluster.CertificateValidity,
-		ReuseKey:      o.reuseKey,
-		SkipMissing:   all,
-		NoBackup:      o.noBackup,
-		Now:           time.Now,
-		Rand:          rand.Reader,
-		Out:           out,
+	opts := o.Options
+	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
+	opts.Threshold, opts.JSON, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.output == "json", o.cron.restart.Restart
+	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if o.csrMode() {
+		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.KubeconfigDir))
 	}
-	// With --use-api the certificates are obtained first, without the
-	// lock: waiting for an approval must not hold up other commands.
-	var issuer *apirenew.Issuer
-	if len(selected) > 0 {
-		if issuer, err = o.api.obtain(cmd, o.cron.progressOut(errOut), cluster, o.cluster.configFile, selected, opts); err != nil {
-			return err
-		}
+	if o.api.useAPI {
+		o.api.UserAgent = userAgent()
+		opts.API = &o.api.API
 	}
-	if issuer != nil {
-		opts.Issuer = issuer
-	}
-	release, err := lockAndRecover(cmd.Context(), errOut, cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	releaseManifests, err := o.cron.restart.lock(cmd.Context(), cluster.CertificatesDir, o.lock.timeout)
-	if err != nil {
-		return err
-	}
-	defer releaseManifests()
-	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", cluster.CertificatesDir, o.kubeconfigDir)
-	// Another certctl may have renewed some while this one waited.
-	if opts.Issuer == nil {
-		if selected, err = o.cron.stillDue(selected, cluster.CertificatesDir, o.kubeconfigDir, time.Now()); err != nil {
-			return err
-		}
-	}
-	res := &renewal.Result{}
-	if len(selected) > 0 {
-		if res, err = renewal.Renew(cmd.Context(), selected, opts); err != nil {
-			return err
-		}
-		o.api.installed(issuer, res, errOut)
-	}
-	return o.cron.finish(cmd.Context(), res, cluster.CertificatesDir, o.kubeconfigDir)
+	return renew.Run(cmd.Context(), opts)
 }
 
-// selectTargets reads the settings renewal uses and returns the certificates
-// args name ("all" or names), as every renewal mode (on disk, --use-api,
-// --use-csr) selects them.
-func (o *renewOptions) selectTargets(cmd *cobra.Command, args []string) (*config.Cluster, []renewal.Target, error) {
-	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, nil, err
-	}
-	selected, err := renewal.Select(pki.Kubeadm(), args, cluster.ExternalEtcd)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(args) == 1 && args[0] == "all" {
-		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, o.kubeconfigDir); err != nil {
-			return nil, nil, err
+// check rejects bad and conflicting flags, then reads the settings.
+func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
+	var err error
+	switch {
+	case o.csrMode():
+		err = o.csr.check(cmd)
+	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
+		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
+	default:
+		if err = o.api.check(cmd, o.ReuseKey); err == nil {
+			err = o.cron.validate(cmd)
 		}
 	}
-	return cluster, selected, nil
+	if err != nil {
+		return nil, err
+	}
+	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 }
+
+// csrMode is whether --use-csr or --csr-dir was given: the command then
+// writes CSRs (useCSRFlags.check rejects one without the other).
+func (o *renewOptions) csrMode() bool { return o.csr.enabled || o.csr.dir != "" }
 
 // loadForRenewal is load for renewal, which takes names and SANs from the
 // certificates on disk: the same precedence (defaults, --config, flags)

@@ -3,20 +3,18 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
@@ -116,8 +114,8 @@ func TestRenewAllFindsNothing(t *testing.T) {
 			before := treetest.Snapshot(t, empty)
 			_, _, err := execute(t, append(append([]string{"renew", "all"}, flags...), mode...)...)
 			treetest.ErrMentions(t, err, "none of the 11 certificates", filepath.Join(empty, "pki"), "--cert-dir")
-			if err != nil && ExitCode(err) != 1 {
-				t.Errorf("exit status %d, want 1", ExitCode(err))
+			if err != nil && exitcode.Of(err) != 1 {
+				t.Errorf("exit status %d, want 1", exitcode.Of(err))
 			}
 			treetest.AssertSame(t, before, treetest.Snapshot(t, empty))
 		})
@@ -162,12 +160,12 @@ func TestCheckExpirationExitCodes(t *testing.T) {
 	}{
 		{"healthy", nil, nil, 0},
 		{"json", []string{"-o", "json"}, nil, 0},
-		{"expiring within the window", []string{"--warn-within", "87600h"}, nil, ExitExpiringSoon},
+		{"expiring within the window", []string{"--warn-within", "87600h"}, nil, exitcode.ExpiringSoon},
 		{"bad format", []string{"-o", "xml"}, nil, 1},
 		{"negative window", []string{"--warn-within", "-1h"}, nil, 1},
 		{"problem outranks expiry", []string{"--warn-within", "87600h"}, func() {
 			os.WriteFile(n.Path("pki/apiserver.key"), []byte("garbage"), 0o600)
-		}, ExitProblems},
+		}, exitcode.Problems},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +175,7 @@ func TestCheckExpirationExitCodes(t *testing.T) {
 			out, _, err := execute(t, append(append([]string{"check-expiration"}, flags...), tt.args...)...)
 			code := 0
 			if err != nil {
-				code = ExitCode(err)
+				code = exitcode.Of(err)
 				if strings.Contains(err.Error(), "\n") {
 					t.Errorf("error is not one line: %q", err)
 				}
@@ -198,8 +196,8 @@ func TestCheckExpirationWrongFolders(t *testing.T) {
 	for _, output := range []string{"text", "json"} {
 		out, _, err := execute(t, "check-expiration", "--cert-dir", filepath.Join(empty, "pki"), "--kubeconfig-dir", empty, "-o", output)
 		treetest.ErrMentions(t, err, "none of the 14 certificates, kubeconfig files and CAs to check exists in "+filepath.Join(empty, "pki")+" or "+empty, "--cert-dir", "--kubeconfig-dir")
-		if ExitCode(err) != 1 || out != "" {
-			t.Errorf("-o %s: exit %d, stdout %q", output, ExitCode(err), out)
+		if exitcode.Of(err) != 1 || out != "" {
+			t.Errorf("-o %s: exit %d, stdout %q", output, exitcode.Of(err), out)
 		}
 	}
 	n, flags := renewNode(t)
@@ -273,21 +271,6 @@ func TestLockWaits(t *testing.T) {
 	}
 	if _, err := os.Stat(staged); err != nil {
 		t.Errorf("check-expiration touched a transaction in progress: %v", err)
-	}
-}
-
-func TestWithPermissionHint(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want string
-	}{
-		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EACCES}, "run certctl as root, or fix the permissions"},
-		{&fs.PathError{Op: "open", Path: "/etc/kubernetes/.certctl.lock", Err: syscall.EROFS}, "remount the file system read-write (--dry-run writes nothing)"},
-		{errors.New("other"), "other"},
-	} {
-		if got := withPermissionHint(tt.err).Error(); !strings.HasSuffix(got, tt.want) {
-			t.Errorf("withPermissionHint(%v) = %q, want it to end with %q", tt.err, got, tt.want)
-		}
 	}
 }
 

@@ -19,9 +19,8 @@ import (
 
 	authzv1 "k8s.io/api/authorization/v1"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
@@ -110,33 +109,6 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }
 
-// TestUseAPIKubeconfig: --kubeconfig, else KUBECONFIG-DIR/admin.conf, else
-// $KUBECONFIG, else the pod's service account.
-func TestUseAPIKubeconfig(t *testing.T) {
-	n, _ := renewNode(t)
-	now := time.Now()
-	other := apiKubeconfig(t, n, "https://192.0.2.7:6443", pki.NewValidity(now, time.Hour, time.Hour))
-	empty := t.TempDir()
-	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	for _, tc := range []struct {
-		name, flag, dir, env string
-		want                 string // the source, or the error
-	}{
-		{"--kubeconfig wins", other, n.Dir, "", "kubeconfig " + other},
-		{"admin.conf of --kubeconfig-dir", "", n.Dir, other, "kubeconfig " + n.Path("admin.conf")},
-		{"then $KUBECONFIG", "", empty, other, "$KUBECONFIG " + other},
-		{"then the pod's service account", "", empty, "", "no --kubeconfig, no " + empty + "/admin.conf and no $KUBECONFIG"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("KUBECONFIG", tc.env)
-			_, _, source, err := (&useAPIFlags{kubeconfig: tc.flag}).client(tc.dir, now)
-			if !strings.Contains(source+errString(err), tc.want) {
-				t.Errorf("source %q, error %v; want %q", source, err, tc.want)
-			}
-		})
-	}
-}
-
 func errString(err error) string {
 	if err == nil {
 		return ""
@@ -212,45 +184,13 @@ func TestRenewUseAPIAccessDenied(t *testing.T) {
 	_, _, err := execute(t, append([]string{"renew", "admin.conf", "apiserver", "--use-api", "--kubeconfig", kc}, flags...)...)
 	treetest.ErrMentions(t, err, "kubeconfig "+kc+` (user "kubernetes-admin") may not list, watch certificatesigningrequests`,
 		"needs create, get, list and watch", "ClusterRole certctl:renew", "--user=kubernetes-admin", "nothing was changed")
-	if ExitCode(err) != 1 {
-		t.Errorf("exit status %d, want 1", ExitCode(err))
+	if exitcode.Of(err) != 1 {
+		t.Errorf("exit status %d, want 1", exitcode.Of(err))
 	}
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 	for _, r := range srv.requests() {
 		if strings.Contains(r, "certificatesigningrequests") {
 			t.Errorf("request %s after the access check failed", r)
 		}
-	}
-}
-
-// TestAlreadyInstalledStatus: a run whose certificates another run
-// installed ends as a run with nothing renewed: exit status 2 with
-// --if-expires-within, else 0, and nothing printed as an error.
-func TestAlreadyInstalledStatus(t *testing.T) {
-	for threshold, want := range map[bool]int{true: ExitNothingToDo, false: 0} {
-		err := alreadyInstalledStatus(threshold)
-		if err == nil || ExitCode(err) != want || err.Error() != "" {
-			t.Errorf("threshold %v: %v (exit status %d), want a silent exit status %d", threshold, err, ExitCode(err), want)
-		}
-		s := newRenewSummary(time.Now(), 0)
-		s.end(time.Now(), err)
-		if s.Status != statusNothingToDo || s.ExitCode != want || s.Error != "" {
-			t.Errorf("threshold %v: -o json status %q, exit code %d, error %q; want %q, %d and no error", threshold, s.Status, s.ExitCode, s.Error, statusNothingToDo, want)
-		}
-	}
-}
-
-func TestClientCertUser(t *testing.T) {
-	n, _ := renewNode(t)
-	kc := apiKubeconfig(t, n, "https://192.0.2.7:6443", pki.NewValidity(time.Now(), time.Hour, time.Hour))
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := clientCertUser(cfg); got != "kubernetes-admin" {
-		t.Errorf("clientCertUser = %q, want kubernetes-admin", got)
-	}
-	if got := clientCertUser(&rest.Config{BearerToken: "t"}); got != "" {
-		t.Errorf("clientCertUser of a token = %q", got)
 	}
 }

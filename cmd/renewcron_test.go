@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,24 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/treetest"
 )
-
-func TestRandomDelay(t *testing.T) {
-	d, err := randomDelay(bytes.NewReader([]byte{0, 0, 0, 0, 0, 0, 0, 90}), 60*time.Nanosecond)
-	if err != nil || d != 30 {
-		t.Errorf("randomDelay = %v, %v; want 30ns", d, err)
-	}
-	for range 100 {
-		d, err := randomDelay(bytes.NewReader(bytes.Repeat([]byte{0xff}, 8)), time.Hour)
-		if err != nil || d < 0 || d >= time.Hour {
-			t.Fatalf("randomDelay = %v, %v", d, err)
-		}
-	}
-	if _, err := randomDelay(bytes.NewReader(nil), time.Hour); err == nil {
-		t.Error("no error from an empty reader")
-	}
-}
 
 // TestCronFlagsRefused: bad and conflicting flags fail before anything is
 // read or written.
@@ -102,8 +86,8 @@ func TestRenewJSONAndExitStatus(t *testing.T) {
 		t.Errorf("summary %+v\nstderr %s", s, errOut)
 	}
 	out, _, err = execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
-	if ExitCode(err) != ExitNothingToDo || err.Error() != "" {
-		t.Errorf("nothing to do: exit %d, error %q", ExitCode(err), err)
+	if exitcode.Of(err) != exitcode.NothingToDo || err.Error() != "" {
+		t.Errorf("nothing to do: exit %d, error %q", exitcode.Of(err), err)
 	}
 	s = decodeSummary(t, out)
 	if s.Status != "nothing-to-do" || s.ExitCode != 2 || len(s.Skipped) != 11 || s.Skipped[0].Reason != "not-due" || len(s.Renewed) != 0 {
@@ -112,8 +96,8 @@ func TestRenewJSONAndExitStatus(t *testing.T) {
 	os.WriteFile(n.Path("pki/apiserver.key"), []byte("garbage"), 0o600)
 	out, _, err = execute(t, append([]string{"renew", "all", "-o", "json"}, flags...)...)
 	s = decodeSummary(t, out)
-	if ExitCode(err) != 1 || s.Status != "error" || s.ExitCode != 1 || !strings.Contains(s.Error, "apiserver.key") {
-		t.Errorf("error: exit %d, summary %+v", ExitCode(err), s)
+	if exitcode.Of(err) != 1 || s.Status != "error" || s.ExitCode != 1 || !strings.Contains(s.Error, "apiserver.key") {
+		t.Errorf("error: exit %d, summary %+v", exitcode.Of(err), s)
 	}
 }
 
@@ -178,34 +162,6 @@ func TestRestoreCommand(t *testing.T) {
 	}
 }
 
-// --use-api's progress must not corrupt -o json on stdout nor break --quiet.
-func TestProgressOut(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	tests := []struct {
-		name   string
-		quiet  bool
-		output string
-		want   *bytes.Buffer // nil: discarded
-	}{
-		{"text", false, "text", &stdout},
-		{"json", false, "json", &stderr},
-		{"quiet", true, "text", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			stdout.Reset()
-			stderr.Reset()
-			c := &cronOptions{quiet: tt.quiet, output: tt.output, stdout: &stdout}
-			fmt.Fprint(c.progressOut(&stderr), "waiting for CSR")
-			for _, b := range []*bytes.Buffer{&stdout, &stderr} {
-				if got := b.Len() > 0; got != (b == tt.want) {
-					t.Errorf("buffer written = %v, want %v", got, b == tt.want)
-				}
-			}
-		})
-	}
-}
-
 // TestRenewMissingIsNothingToDo: with --if-expires-within, a file that
 // `renew all` does not find (super-admin.conf on every control-plane node
 // but the first) is reported and skipped: nothing due is still exit 2,
@@ -215,14 +171,14 @@ func TestRenewMissingIsNothingToDo(t *testing.T) {
 	os.Remove(n.Path("super-admin.conf"))
 	before := treetest.Snapshot(t, n.Dir)
 	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h"}, flags...)...)
-	if ExitCode(err) != ExitNothingToDo || !strings.Contains(out, "MISSING! ") || !strings.Contains(out, "[renew] Nothing to do: no certificate expires within 720h0m0s") {
-		t.Errorf("exit %d (%v)\n%s", ExitCode(err), err, out)
+	if exitcode.Of(err) != exitcode.NothingToDo || !strings.Contains(out, "MISSING! ") || !strings.Contains(out, "[renew] Nothing to do: no certificate expires within 720h0m0s") {
+		t.Errorf("exit %d (%v)\n%s", exitcode.Of(err), err, out)
 	}
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 	out, _, err = execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
 	s := decodeSummary(t, out)
-	if ExitCode(err) != ExitNothingToDo || s.Status != "nothing-to-do" || s.ExitCode != 2 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
-		t.Fatalf("exit %d, summary %+v", ExitCode(err), s)
+	if exitcode.Of(err) != exitcode.NothingToDo || s.Status != "nothing-to-do" || s.ExitCode != 2 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
+		t.Fatalf("exit %d, summary %+v", exitcode.Of(err), s)
 	}
 	for _, sk := range s.Skipped {
 		if !filepath.IsAbs(sk.File) || sk.Reason != map[bool]string{true: "missing", false: "not-due"}[sk.Name == "super-admin.conf"] {
@@ -233,22 +189,13 @@ func TestRenewMissingIsNothingToDo(t *testing.T) {
 	treetest.ErrMentions(t, err, n.Path("super-admin.conf"), "does not exist")
 }
 
-// TestRenewWithinZero: --if-expires-within 0s renews only what has
-// expired; it does not turn the threshold off.
+// TestRenewWithinZero: --if-expires-within 0s does not turn the threshold
+// off (phases/renew's TestWithinZero: it renews what has expired).
 func TestRenewWithinZero(t *testing.T) {
 	_, flags := renewNode(t)
 	_, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "0s"}, flags...)...)
-	if ExitCode(err) != ExitNothingToDo {
-		t.Fatalf("nothing expired: exit %d (%v), want 2", ExitCode(err), err)
-	}
-	if _, _, err := execute(t, append([]string{"renew", "apiserver", "--certificate-validity", "1s"}, flags...)...); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1100 * time.Millisecond)
-	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "0s", "-o", "json"}, flags...)...)
-	s := decodeSummary(t, out)
-	if err != nil || len(s.Renewed) != 1 || s.Renewed[0].Name != "apiserver" || len(s.Skipped) != 10 {
-		t.Errorf("one expired: %v, summary %+v", err, s)
+	if exitcode.Of(err) != exitcode.NothingToDo {
+		t.Fatalf("nothing expired: exit %d (%v), want 2", exitcode.Of(err), err)
 	}
 }
 
@@ -271,8 +218,8 @@ func TestRenewCAExpiring(t *testing.T) {
 	for range 2 { // every day the same, and nothing written
 		out, errOut, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-q"}, flags...)...)
 		treetest.ErrMentions(t, err, "the CAs "+filepath.Join(certDir, "ca.crt")+" (expires at ", filepath.Join(certDir, "etcd", "ca.crt"), "rotate the CAs", "docs/renew.md")
-		if ExitCode(err) != 1 || out != "" || errOut != "" {
-			t.Errorf("exit %d, stdout %q, stderr %q", ExitCode(err), out, errOut)
+		if exitcode.Of(err) != 1 || out != "" || errOut != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q", exitcode.Of(err), out, errOut)
 		}
 	}
 	treetest.AssertSame(t, before, treetest.Snapshot(t, dir))
@@ -282,8 +229,8 @@ func TestRenewCAExpiring(t *testing.T) {
 	}
 	out, _, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
 	s := decodeSummary(t, out)
-	if ExitCode(err) != 1 || s.Status != "error" || !strings.Contains(s.Error, "rotate the CAs") || len(s.Renewed) != 1 || s.Renewed[0].Name != "apiserver" || s.BackupDir == "" {
-		t.Fatalf("exit %d, summary %+v", ExitCode(err), s)
+	if exitcode.Of(err) != 1 || s.Status != "error" || !strings.Contains(s.Error, "rotate the CAs") || len(s.Renewed) != 1 || s.Renewed[0].Name != "apiserver" || s.BackupDir == "" {
+		t.Fatalf("exit %d, summary %+v", exitcode.Of(err), s)
 	}
 	if len(s.ExpiringCAs) != 3 || s.ExpiringCAs[0].Name != "ca" || !slices.Contains(s.ExpiringCAs[0].Certificates, "apiserver") || s.ExpiringCAs[0].NotAfter.IsZero() {
 		t.Errorf("expiringCAs %+v", s.ExpiringCAs)
@@ -295,8 +242,8 @@ func TestRenewCAExpiring(t *testing.T) {
 	}
 	after := treetest.Snapshot(t, dir)
 	out, _, err = execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-o", "json"}, flags...)...)
-	if s := decodeSummary(t, out); ExitCode(err) != 1 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
-		t.Errorf("the next day: exit %d, summary %+v", ExitCode(err), s)
+	if s := decodeSummary(t, out); exitcode.Of(err) != 1 || len(s.Renewed) != 0 || len(s.Skipped) != 11 {
+		t.Errorf("the next day: exit %d, summary %+v", exitcode.Of(err), s)
 	}
 	treetest.AssertSame(t, after, treetest.Snapshot(t, dir))
 }
@@ -315,13 +262,13 @@ func TestRenewOwedRestartWithoutManifest(t *testing.T) {
 	args := append([]string{"renew", "all", "--if-expires-within", "720h", "--restart-control-plane", "--manifest-dir", t.TempDir()}, flags...)
 	out, _, err := execute(t, args...)
 	treetest.ErrMentions(t, err, "kube-scheduler still had to be restarted (since 2026-11-01T00:00:00Z)", n.Path("scheduler.conf"), "restart it yourself")
-	if ExitCode(err) != 1 || !strings.Contains(out, "retrying the restarts still owed") {
-		t.Errorf("exit %d\n%s", ExitCode(err), out)
+	if exitcode.Of(err) != 1 || !strings.Contains(out, "retrying the restarts still owed") {
+		t.Errorf("exit %d\n%s", exitcode.Of(err), out)
 	}
 	if _, err := os.Stat(state); !os.IsNotExist(err) {
 		t.Errorf("still tracked: %v", err)
 	}
-	if _, _, err := execute(t, args...); ExitCode(err) != ExitNothingToDo {
-		t.Errorf("the next run: exit %d (%v), want 2", ExitCode(err), err)
+	if _, _, err := execute(t, args...); exitcode.Of(err) != exitcode.NothingToDo {
+		t.Errorf("the next run: exit %d (%v), want 2", exitcode.Of(err), err)
 	}
 }

@@ -1,10 +1,7 @@
 package cmd
 
 import (
-	"crypto/rand"
 	"fmt"
-	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -69,7 +68,7 @@ func newRestoreCommand() *cobra.Command {
 }
 
 func (o *restoreOptions) list(cmd *cobra.Command) error {
-	if cmd.Flags().Changed("no-backup") || o.restart.enabled {
+	if cmd.Flags().Changed("no-backup") || o.restart.Enabled {
 		return fmt.Errorf("--no-backup and --restart-control-plane apply to a restore: name the backup to restore")
 	}
 	root, err := renewal.BackupRoot(o.certDir)
@@ -77,7 +76,7 @@ func (o *restoreOptions) list(cmd *cobra.Command) error {
 		return err
 	}
 	var backups []renewal.Backup
-	err = readConsistently(cmd.Context(), cmd.ErrOrStderr(), o.certDir, []string{o.kubeconfigDir}, func() error {
+	err = node.Read(cmd.Context(), cmd.ErrOrStderr(), o.certDir, []string{o.kubeconfigDir}, func() error {
 		backups, err = renewal.ListBackups(root)
 		return err
 	})
@@ -105,56 +104,8 @@ func (o *restoreOptions) run(cmd *cobra.Command, name string) error {
 	if err := o.restart.validate(cmd); err != nil {
 		return err
 	}
-	errOut, out := cmd.ErrOrStderr(), cmd.OutOrStdout()
-	if err := o.restart.load(errOut); err != nil {
-		return err
-	}
-	release, err := lockAndRecover(cmd.Context(), errOut, o.certDir, o.lock.timeout, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	releaseManifests, err := o.restart.lock(cmd.Context(), o.certDir, o.lock.timeout)
-	if err != nil {
-		return err
-	}
-	defer releaseManifests()
-	root, err := renewal.BackupRoot(o.certDir)
-	if err != nil {
-		return err
-	}
-	dir, err := renewal.FindBackup(root, name)
-	if err != nil {
-		return err
-	}
-	res, err := renewal.Restore(dir, renewal.RestoreOptions{
-		CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir, NoBackup: o.noBackup, Now: time.Now, Rand: rand.Reader,
-	})
-	if err != nil {
-		return err
-	}
-	writeRestore(out, dir, res)
-	if o.restart.enabled && len(res.Restored) > 0 {
-		// As renew: a restart that fails is remembered, and retried by the
-		// next renew --restart-control-plane.
-		_, _, _, err := o.restart.restartOwed(cmd.Context(), out, o.certDir, res.Restored, nil, time.Now())
-		return err
-	}
-	return nil
-}
-
-func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult) {
-	if res.BackupDir != "" {
-		fmt.Fprintf(out, "[backup] The files the restore replaces are saved in %s\n", res.BackupDir)
-	}
-	for _, f := range res.Restored {
-		fmt.Fprintf(out, "[restore] %s restored from %s\n", f, dir)
-	}
-	if len(res.Restored) == 0 {
-		fmt.Fprintf(out, "[restore] Nothing to do: the %d file(s) already hold the content of %s\n", len(res.Unchanged), dir)
-		return
-	}
-	if len(res.Unchanged) > 0 {
-		fmt.Fprintf(out, "[restore] %d file(s) already held the backup's content: %s\n", len(res.Unchanged), strings.Join(res.Unchanged, ", "))
-	}
+	return renew.Restore(cmd.Context(), renew.Options{
+		Cluster: &config.Cluster{CertificatesDir: o.certDir}, KubeconfigDir: o.kubeconfigDir, NoBackup: o.noBackup,
+		LockTimeout: o.lock.timeout, Restart: o.restart.Restart, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+	}, name)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/signer"
 )
 
@@ -90,7 +91,7 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 	}
 	c := res.Certificate
 	fmt.Fprintf(cmd.OutOrStdout(), "[sign] CSR %s (signer %s) signed by %q: %s, SANs %s, valid until %s\n",
-		name, res.CSR.Spec.SignerName, ca.Cert.Subject.CommonName, subject(c), sans(c), c.NotAfter.UTC().Format(time.RFC3339))
+		name, res.CSR.Spec.SignerName, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
 	return nil
 }
 

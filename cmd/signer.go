@@ -15,6 +15,7 @@ import (
 
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -179,11 +180,11 @@ func (o *manifestOptions) apply(out io.Writer, now time.Time, verb string, patch
 	if !o.dryRun {
 		// certctl's lock beside the manifest folder, which renew
 		// --restart-control-plane takes to annotate the manifests.
-		l, err := acquire(context.Background(), filepath.Dir(o.manifest), o.lock.timeout)
+		release, err := node.LockOnly(context.Background(), filepath.Dir(o.manifest), o.lock.timeout)
 		if err != nil {
 			return err
 		}
-		defer l.Release()
+		defer release()
 	}
 	data, err := os.ReadFile(o.manifest)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/certctl/certctl/cmd"
+	"github.com/certctl/certctl/internal/exitcode"
 )
 
 func main() {
@@ -20,6 +21,6 @@ func main() {
 			fmt.Fprintf(os.Stderr, "error: %s\n", msg)
 		}
 		stop()
-		os.Exit(cmd.ExitCode(err))
+		os.Exit(exitcode.Of(err))
 	}
 }

@@ -1,4 +1,4 @@
-package cmd
+package expiration
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/pki"
 )
 
 // columns splits the table that listInventory prints by the offsets of its
@@ -48,7 +49,8 @@ func TestCertsListChecks(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	other := pkitest.NewNode(t, nil)
 	var out bytes.Buffer
-	if err := listInventory(&out, n.CertDir(), n.Dir, pkitest.Made); err != nil {
+	certs, kcs := inventory(t, n)
+	if err := listInventory(&out, n.CertDir(), n.Dir, certs, kcs, pkitest.Made); err != nil {
 		t.Fatal(err)
 	}
 	rows, below := columns(t, out.String())
@@ -84,7 +86,7 @@ func TestCertsListChecks(t *testing.T) {
 	cp(other.Path("admin.conf"), n.Path("admin.conf"))
 	cp(other.Path("pki/sa.pub"), n.Path("pki/sa.pub"))
 	out.Reset()
-	if err := listInventory(&out, n.CertDir(), n.Dir, pkitest.Made); err != nil {
+	if err := listInventory(&out, n.CertDir(), n.Dir, certs, kcs, pkitest.Made); err != nil {
 		t.Fatal(err)
 	}
 	rows, below = columns(t, out.String())
@@ -104,4 +106,16 @@ func TestCertsListChecks(t *testing.T) {
 			t.Errorf("the problems below the table do not name %s:\n%s", file, below)
 		}
 	}
+}
+
+// inventory lists n's certificates and kubeconfig files, as certs list
+// does.
+func inventory(t *testing.T, n *pkitest.Node) ([]pki.Profile, []pki.KubeconfigProfile) {
+	t.Helper()
+	node, err := n.Cluster.Node()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := pki.Kubeadm()
+	return inv.Certificates(node), inv.Kubeconfigs(node)
 }

@@ -1,8 +1,10 @@
-package cmd
+package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -14,7 +16,7 @@ import (
 	"github.com/certctl/certctl/internal/txn"
 )
 
-// readConsistently runs read, the work of a command that only reads
+// Read runs read, the work of a command that only reads
 // (check-expiration, certs list, restore's listing), without certctl's
 // lock: monitoring must never wait for a renewal (issue 8). The lock is
 // taken, without waiting, only when there is something to recover (an
@@ -29,12 +31,12 @@ import (
 // creates and removes its folder beside the certificate folder, and every
 // write renames a file in its folder, which changes that folder's
 // modification time: when one moved while read ran, read runs again.
-func readConsistently(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
+func Read(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
 	const attempts = 3
 	for i := 1; ; i++ {
 		pending, err := pendingRecovery(certDir, kubeconfigDirs)
 		if err != nil {
-			return withPermissionHint(err)
+			return WithPermissionHint(err)
 		}
 		if pending || i == attempts {
 			release, err := recoverIfUnlocked(ctx, errOut, certDir, kubeconfigDirs...)
@@ -68,7 +70,7 @@ func watchedDirs(certDir string, kubeconfigDirs []string) []string {
 	return append(dirs, kubeconfigDirs...)
 }
 
-// pendingRecovery reports whether lockAndRecover has something to do.
+// pendingRecovery reports whether Lock has something to do.
 func pendingRecovery(certDir string, kubeconfigDirs []string) (bool, error) {
 	root, err := txn.Root(certDir)
 	if err != nil {
@@ -108,4 +110,47 @@ func stamps(certDir string, kubeconfigDirs []string) []int64 {
 		}
 	}
 	return out
+}
+
+// DryRun runs run, a dry run, which only reads: the check pass
+// and the plan. It takes no lock and recovers nothing, so that it writes
+// nothing at all, not even the lock file (it works on a read-only
+// /etc/kubernetes), and never waits for another certctl. As
+// Read does for the commands that only read, it runs again when
+// a watched folder (dir, its etcd folder, kubeconfigDirs, and dir's parent,
+// where transactions live) changed while it ran, because a renewal replaces
+// a certificate and its key by two renames that one reading could see half
+// done; only the last run's output is printed.
+//
+// When recovers is set, the real run would first recover an interrupted
+// renewal or write (Lock): the dry run only says so on errOut,
+// and plans for the files as they are.
+func DryRun(ctx context.Context, errOut, out io.Writer, dir string, kubeconfigDirs []string, recovers bool, run func(io.Writer) error) error {
+	if recovers {
+		pending, err := pendingRecovery(dir, kubeconfigDirs)
+		if err != nil {
+			return WithPermissionHint(err)
+		}
+		if pending {
+			fmt.Fprintf(errOut, "[dry-run] an interrupted renewal or write left files beside or in %s: the real run recovers them first (nothing is recovered now); this plan is for the files as they are\n", dir)
+		}
+	}
+	const attempts = 3
+	var buf bytes.Buffer
+	for i := 1; ; i++ {
+		buf.Reset()
+		before := stamps(dir, kubeconfigDirs)
+		err := run(&buf)
+		if i == attempts || slices.Equal(before, stamps(dir, kubeconfigDirs)) {
+			if _, werr := buf.WriteTo(out); werr != nil && err == nil {
+				err = werr
+			}
+			return err
+		}
+		select { // let the writer finish
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package cmd
+package renew
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 )
@@ -14,8 +15,8 @@ import (
 // outcome (docs/cron.md). Within output.certctl.io/v1 fields and values are
 // only added, never renamed, removed or given another meaning.
 const (
-	renewSummaryKind       = "RenewalSummary"
-	renewSummaryAPIVersion = "output.certctl.io/v1"
+	summaryKind       = "RenewalSummary"
+	summaryAPIVersion = "output.certctl.io/v1"
 )
 
 // Values of renewSummary.Status.
@@ -28,7 +29,8 @@ const (
 	statusError       = "error"
 )
 
-type renewSummary struct {
+// Summary is what `certctl renew -o json` prints.
+type Summary struct {
 	Kind       string    `json:"kind"`
 	APIVersion string    `json:"apiVersion"`
 	StartedAt  time.Time `json:"startedAt"`
@@ -61,6 +63,10 @@ type renewSummary struct {
 	// ExpiringCAs are the CAs that expire within --if-expires-within,
 	// with the certificates that renewing cannot move out of it.
 	ExpiringCAs []expiringCA `json:"expiringCAs"`
+
+	// nothingToDo: another run installed the certificates --use-api
+	// obtained (exit 0 without --if-expires-within).
+	nothingToDo bool
 }
 
 // expiringCA is a renewal.CALimit.
@@ -95,9 +101,9 @@ type skippedEntry struct {
 	NotAfter *time.Time `json:"notAfter,omitempty"`
 }
 
-func newRenewSummary(now time.Time, within time.Duration) *renewSummary {
-	return &renewSummary{
-		Kind: renewSummaryKind, APIVersion: renewSummaryAPIVersion, StartedAt: now.UTC(),
+func newSummary(now time.Time, within time.Duration) *Summary {
+	return &Summary{
+		Kind: summaryKind, APIVersion: summaryAPIVersion, StartedAt: now.UTC(),
 		IfExpiresWithinSeconds: int64(within / time.Second),
 		Renewed:                []renewedEntry{}, Skipped: []skippedEntry{}, Warnings: []string{},
 		PrunedBackups: []string{}, RestartNeeded: []string{}, Restarts: []staticpods.Result{},
@@ -106,13 +112,13 @@ func newRenewSummary(now time.Time, within time.Duration) *renewSummary {
 }
 
 // skip records a certificate skipped for reason, with its expiry.
-func (s *renewSummary) skip(nd renewal.NotDue, reason string) {
+func (s *Summary) skip(nd renewal.NotDue, reason string) {
 	na := nd.NotAfter.UTC()
 	s.Skipped = append(s.Skipped, skippedEntry{Name: nd.Name, File: nd.File, Reason: reason, NotAfter: &na})
 }
 
 // addCAs records the CAs of e, when not nil.
-func (s *renewSummary) addCAs(e *renewal.CAExpiryError) {
+func (s *Summary) addCAs(e *renewal.CAExpiryError) {
 	if e == nil {
 		return
 	}
@@ -122,31 +128,40 @@ func (s *renewSummary) addCAs(e *renewal.CAExpiryError) {
 }
 
 // end records the outcome of the run.
-func (s *renewSummary) end(now time.Time, err error) {
+func (s *Summary) end(now time.Time, err error) {
 	s.FinishedAt = now.UTC()
 	if err != nil {
-		s.ExitCode = ExitCode(err)
+		s.ExitCode = exitcode.Of(err)
 	}
 	switch {
 	case err == nil && len(s.Renewed) == 0 && len(s.Restarts) > 0:
 		s.Status = statusRestarted
+	case err == nil && s.nothingToDo, s.ExitCode == exitcode.NothingToDo:
+		s.Status = statusNothingToDo
 	case err == nil:
 		s.Status = statusRenewed
-	case s.ExitCode == ExitNothingToDo, s.ExitCode == 0:
-		// 0 with an error: a status without failure (another run
-		// installed the certificates --use-api obtained).
-		s.Status = statusNothingToDo
 	default:
 		s.Status = statusError
 		s.Error = err.Error()
 	}
 }
 
-func (s *renewSummary) write(w io.Writer) error {
+func (s *Summary) write(w io.Writer) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode summary: %w", err)
 	}
 	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}
+
+// Failed writes the summary of a run that failed before it started, for
+// -o json, and returns err.
+func Failed(w io.Writer, now time.Time, within time.Duration, err error) error {
+	s := newSummary(now, within)
+	s.end(now, err)
+	if werr := s.write(w); werr != nil {
+		return werr
+	}
 	return err
 }

@@ -1,4 +1,8 @@
-package cmd
+// Package node reads and writes a node's certificate and kubeconfig
+// folders safely: every command that writes them holds certctl's lock and
+// first recovers an interrupted renewal or write (Lock); every command that
+// only reads them reads a consistent state without waiting (Read, DryRun).
+package node
 
 import (
 	"context"
@@ -10,54 +14,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 )
 
-// defaultLockTimeout bounds the wait of a writing command for another
-// certctl working on the same folders. A renewal takes about a second, but
-// one with --restart-control-plane holds the lock while the components
-// restart, a few minutes at worst: long enough for cron runs that overlap,
-// short enough that a stuck run is reported the same day (docs/cron.md).
-const defaultLockTimeout = 5 * time.Minute
-
-// lockFlags is --lock-timeout, for the commands that write.
-type lockFlags struct {
-	timeout time.Duration
-}
-
-func (f *lockFlags) addTo(fs *pflag.FlagSet) {
-	f.timeout = defaultLockTimeout
-	fs.Var((*nonNegativeDuration)(&f.timeout), "lock-timeout", "how long to wait for another certctl command working on the same folders before giving up (0: do not wait)")
-}
-
-// nonNegativeDuration is a duration flag that refuses a negative value
-// when it is parsed, in every command that has it.
-type nonNegativeDuration time.Duration
-
-func (d *nonNegativeDuration) String() string { return time.Duration(*d).String() }
-func (d *nonNegativeDuration) Type() string   { return "duration" }
-func (d *nonNegativeDuration) Set(s string) error {
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	if v < 0 {
-		return fmt.Errorf("must not be negative (0: do not wait)")
-	}
-	*d = nonNegativeDuration(v)
-	return nil
-}
-
-// lockAndRecover must run first in every command that writes the
+// Lock must run first in every command that writes the
 // certificate or kubeconfig folders. It takes certctl's lock
 // (internal/lock, beside the certificate folder), waiting up to wait for
 // another certctl, then recovers (see recoverLocked). The returned function
 // releases the lock; call it when the command is done.
-func lockAndRecover(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
+func Lock(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
 	l, err := acquire(ctx, certDir, wait)
 	if err != nil {
 		return nil, err
@@ -69,7 +36,7 @@ func lockAndRecover(ctx context.Context, errOut io.Writer, certDir string, wait 
 	return func() { l.Release() }, nil
 }
 
-// recoverIfUnlocked is lockAndRecover for commands that only read, such as
+// recoverIfUnlocked is Lock for commands that only read, such as
 // check-expiration from a monitoring agent: they never wait. When another
 // certctl holds the lock, its transaction is in progress, not interrupted,
 // and must not be touched: the command reads the files as they are. When
@@ -113,7 +80,7 @@ func acquire(ctx context.Context, certDir string, wait time.Duration) (*lock.Loc
 		return nil, nil
 	}
 	if err != nil {
-		return nil, withPermissionHint(err)
+		return nil, WithPermissionHint(err)
 	}
 	return l, nil
 }
@@ -133,7 +100,7 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 		printRecovery(errOut, report)
 	}
 	if err != nil {
-		return withPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
+		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
 	dirs := append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...)
 	for _, d := range dirs {
@@ -142,14 +109,14 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)
 		}
 		if err != nil {
-			return withPermissionHint(err)
+			return WithPermissionHint(err)
 		}
 	}
 	return nil
 }
 
-// withPermissionHint says what to do about a folder certctl may not read.
-func withPermissionHint(err error) error {
+// WithPermissionHint says what to do about a folder certctl may not read.
+func WithPermissionHint(err error) error {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("%w: run certctl as root, or fix the permissions", err)
@@ -170,4 +137,18 @@ func printRecovery(w io.Writer, r *txn.Report) {
 	for _, p := range r.Removed {
 		fmt.Fprintf(w, "[recover] removed %s, left by an interrupted write\n", p)
 	}
+}
+
+// LockOnly takes certctl's lock beside dir, without recovering anything:
+// for --use-csr, which writes keys and CSRs under the CSR folder only. Two
+// runs on the same folder could otherwise each write a key and leave a CSR
+// for the other's. The lock of a CSR folder beside the certificate folder
+// (/etc/kubernetes/csr) is the certificate folder's: then `certs import`
+// waits for it too.
+func LockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
+	l, err := acquire(ctx, dir, wait)
+	if err != nil {
+		return nil, err
+	}
+	return func() { l.Release() }, nil
 }

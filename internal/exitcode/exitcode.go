@@ -1,0 +1,61 @@
+// Package exitcode is the one table of certctl's exit statuses, which
+// docs/exit-codes.md documents. Scripts, cron and systemd units branch on
+// them: a number never changes meaning within a command.
+package exitcode
+
+import "errors"
+
+// The exit statuses. 2 means "done, but there is something to look at"
+// for each command that has it, which the command's docs define; the
+// three uses are documented apart and cannot be told apart by the number
+// alone (docs/exit-codes.md).
+const (
+	OK      = 0
+	Failure = 1
+	// NothingToDo: renew --if-expires-within found nothing to renew. Not
+	// 0, so that `certctl renew ... && hook` runs the hook only after a
+	// renewal, and so that a timer unit missing SuccessExitStatus=2 shows
+	// up as failed on its first day rather than after the yearly renewal
+	// that would have told them apart (docs/cron.md).
+	NothingToDo = 2
+	// ExpiringSoon: check-expiration found a certificate or CA that
+	// expires within --warn-within, or has expired, and no problem.
+	ExpiringSoon = 2
+	// ImportRefused: certs import refused a certificate; the accepted
+	// ones were installed (docs/external-ca.md).
+	ImportRefused = 2
+	// Problems: check-expiration found a certificate with a problem
+	// (unreadable, key missing or not matching, not signed by its CA, CA
+	// missing, SAN drift). A problem outranks an expiry: a certificate
+	// that does not match its key breaks the cluster now.
+	Problems = 3
+)
+
+// Error carries an exit status other than Failure with its error. An
+// Error without Err is a status, not a failure (renew's "nothing to do"):
+// its message is empty, and main prints nothing for it.
+type Error struct {
+	Code int
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+func (e *Error) Unwrap() error { return e.Err }
+
+// Of is the process exit status for an error a command returned: 0 for
+// nil, an Error's code, otherwise Failure.
+func Of(err error) int {
+	var e *Error
+	switch {
+	case err == nil:
+		return OK
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return Failure
+}

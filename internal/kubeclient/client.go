@@ -1,0 +1,154 @@
+// Package kubeclient builds certctl's one API client, finding the
+// kubeconfig the same way for every command (docs/renew.md, "Which
+// kubeconfig"):
+//
+//  1. --kubeconfig;
+//  2. KUBECONFIG-DIR/admin.conf, for the commands that work on a node's
+//     kubeconfig folder (renew --use-api), when it exists;
+//  3. $KUBECONFIG;
+//  4. ~/.kube/config, when it exists;
+//  5. the pod's service account.
+package kubeclient
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/homedir"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// Options say where to find the kubeconfig and how to talk to the API
+// server.
+type Options struct {
+	Kubeconfig    string // --kubeconfig; "": look further
+	KubeconfigDir string // the node's kubeconfig folder; "": a command without one
+	// QPS and Burst limit the requests; 0 takes client-go's defaults.
+	QPS       float32
+	Burst     int
+	UserAgent string // "certctl/VERSION"
+	// Now, when set, is when the client certificate must be valid: an
+	// expired one would only get a 401 from the API server.
+	Now func() time.Time
+}
+
+// Client is a clientset that speaks protobuf, as the control-plane
+// components do, with its configuration and where that came from.
+type Client struct {
+	*kubernetes.Clientset
+	Config *rest.Config
+	Source string // "kubeconfig PATH", "$KUBECONFIG PATH" or "the pod's service account"
+}
+
+// New finds the kubeconfig as the package comment says and connects.
+func New(o Options) (*Client, error) {
+	path, source := o.Kubeconfig, ""
+	if path == "" && o.KubeconfigDir != "" {
+		def := filepath.Join(o.KubeconfigDir, "admin.conf")
+		if _, err := os.Stat(def); err == nil {
+			path = def
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("check kubeconfig %s: %w: run certctl as root, or pass --kubeconfig", def, err)
+		}
+	}
+	env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar)
+	home := filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)
+	if _, err := os.Stat(home); err != nil {
+		home = ""
+	}
+	var cfg *rest.Config
+	var err error
+	switch {
+	case path != "" || env != "" || home != "":
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
+		switch {
+		case path != "":
+			source = "kubeconfig " + path
+		case env != "":
+			source = "$KUBECONFIG " + env
+		default:
+			rules.Precedence, source = []string{home}, "kubeconfig "+home
+		}
+		if cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
+			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, /etc/kubernetes/admin.conf)", source, err)
+		}
+	default:
+		source = "the pod's service account"
+		if cfg, err = rest.InClusterConfig(); err != nil {
+			none := "no --kubeconfig"
+			if o.KubeconfigDir != "" {
+				none += ", no " + filepath.Join(o.KubeconfigDir, "admin.conf")
+			}
+			return nil, fmt.Errorf("find the API server: %w: %s and no $KUBECONFIG or ~/.kube/config; pass --kubeconfig (on a control-plane node, /etc/kubernetes/admin.conf)", err, none)
+		}
+	}
+	if o.Now != nil {
+		if err := checkClientCert(cfg, source, o.Now()); err != nil {
+			return nil, err
+		}
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.QPS, o.Burst
+	cfg.UserAgent = o.UserAgent + " " + rest.DefaultKubernetesUserAgent()
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create API client from %s: %w", source, err)
+	}
+	return &Client{Clientset: cs, Config: cfg, Source: source}, nil
+}
+
+// checkClientCert refuses a client certificate that is not valid at now,
+// saying what to do: the usual case is admin.conf expired with the rest.
+func checkClientCert(cfg *rest.Config, source string, now time.Time) error {
+	cert, err := clientCert(cfg, source)
+	if err != nil || cert == nil {
+		return err
+	}
+	if err := pki.ValidAt(cert, now); err != nil {
+		return fmt.Errorf("the client certificate of %s (%q) cannot authenticate to the API server: %s. Renew admin.conf from the CA on disk first (sudo certctl renew admin.conf), or pass --kubeconfig with a valid one, such as /etc/kubernetes/super-admin.conf",
+			source, cert.Subject.CommonName, strings.TrimPrefix(err.Error(), "pki: certificate "))
+	}
+	return nil
+}
+
+// clientCert returns the client certificate cfg (from source) authenticates
+// with, nil for a token or another authenticator.
+func clientCert(cfg *rest.Config, source string) (*x509.Certificate, error) {
+	data := cfg.CertData
+	if len(data) == 0 && cfg.CertFile != "" {
+		var err error
+		if data, err = os.ReadFile(cfg.CertFile); err != nil {
+			return nil, fmt.Errorf("read the client certificate of %s: %w", source, err)
+		}
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse the client certificate of %s: %w", source, err)
+	}
+	return certs[0], nil
+}
+
+// User is the user name of the client certificate (its CN), "" when it has
+// none: for messages, when the API server does not say.
+func (c *Client) User() string {
+	if cert, err := clientCert(c.Config, ""); err == nil && cert != nil {
+		return cert.Subject.CommonName
+	}
+	return ""
+}

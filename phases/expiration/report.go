@@ -1,0 +1,60 @@
+package expiration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/phases/node"
+)
+
+// Report is `certctl check-expiration`: it checks the node as o says,
+// reading it consistently (node.Read), writes the report in format to out,
+// and returns the problems, then the expiries, as exit statuses
+// (exitcode.Problems, exitcode.ExpiringSoon).
+func Report(ctx context.Context, o Options, format string, out, errOut io.Writer) error {
+	var info *Info
+	err := node.Read(ctx, errOut, o.CertDir, []string{o.KubeconfigDir}, func() (err error) {
+		info, err = Check(o)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// As renew all: some missing files are kubeadm's !MISSING! rows (an
+	// external etcd, super-admin.conf on the other control-plane nodes),
+	// none at all is the wrong folders.
+	if info.NoneExists() {
+		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
+			len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
+	}
+	if err := Write(out, info, format); err != nil {
+		return err
+	}
+	if problems := info.Problems(); len(problems) > 0 {
+		more := ""
+		if len(problems) > 1 {
+			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
+		}
+		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
+	}
+	if soon := info.ExpiringSoon(); len(soon) > 0 {
+		names := make([]string, len(soon))
+		for i, c := range soon {
+			names[i] = fmt.Sprintf("%s (%s)", c.Name, c.File)
+		}
+		when := "have expired"
+		if o.WarnWithin > 0 {
+			when = fmt.Sprintf("expire within %v or have expired", o.WarnWithin)
+		}
+		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
+		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.Name == KubeletConf }) {
+			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
+		}
+		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
+	}
+	return nil
+}

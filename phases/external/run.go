@@ -1,0 +1,43 @@
+package external
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/phases/node"
+)
+
+// RunImport is `certctl certs import`: under the lock (waiting up to wait),
+// after recovery, it imports as o says, writes the summary to out, and
+// returns exitcode.ImportRefused when a certificate was refused.
+func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, errOut io.Writer) error {
+	// Under the lock, after recovery, also for a dry run: it reports what
+	// would replace the files in force.
+	release, err := node.Lock(ctx, errOut, o.CertDir, wait, o.KubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
+	res, err := Import(o)
+	if res != nil {
+		res.WriteSummary(out)
+	}
+	if err != nil {
+		return err
+	}
+	if n := len(res.Refused); n > 0 {
+		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
+		switch {
+		case o.DryRun:
+			what = "nothing was written (--dry-run)"
+		case len(res.Imported) == 0:
+			what = "nothing else was there to install"
+		}
+		return &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
+	}
+	return nil
+}

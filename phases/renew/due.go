@@ -1,0 +1,158 @@
+package renew
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/phases/renewal"
+)
+
+// wait sleeps for the random time of --jitter, or until ctx ends (SIGTERM).
+func (r *run) wait(ctx context.Context) error {
+	if r.o.Jitter <= 0 {
+		return nil
+	}
+	d, err := randomDelay(r.o.Rand, r.o.Jitter)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out(), "[jitter] waiting %s before starting (--jitter %s)\n", d.Round(time.Second), r.o.Jitter)
+	if err := r.o.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("interrupted while waiting for --jitter (signal received); nothing was renewed")
+	}
+	r.summary.JitterSeconds = d.Seconds()
+	return nil
+}
+
+// randomDelay returns a uniformly random duration in [0, max).
+func randomDelay(rd io.Reader, max time.Duration) (time.Duration, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(rd, b[:]); err != nil {
+		return 0, fmt.Errorf("choose a --jitter delay: %w", err)
+	}
+	return time.Duration(binary.BigEndian.Uint64(b[:]) % uint64(max)), nil
+}
+
+// due drops the targets that do not expire within --if-expires-within and
+// says why; with "all", also those whose file is missing. When none is
+// left it returns the run's end: the CA error, or "nothing to do"; or no
+// targets and no error when owed restarts are to be retried.
+func (r *run) due(targets []renewal.Target, all bool) ([]renewal.Target, error) {
+	o := &r.o
+	if !o.Threshold {
+		return targets, nil
+	}
+	certDir, now := o.Cluster.CertificatesDir, o.Now()
+	s := renewal.Due(targets, certDir, o.KubeconfigDir, now, o.IfExpiresWithin)
+	out := r.out()
+	for _, nd := range s.NotDue {
+		fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), not within --if-expires-within %s\n", nd.Name, nd.NotAfter.UTC().Format(time.RFC3339), days(nd.NotAfter.Sub(now)), o.IfExpiresWithin)
+		r.summary.skip(nd, reasonNotDue)
+	}
+	for _, b := range s.CABound {
+		fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), when its CA %s expires: renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), days(b.NotAfter.Sub(now)), b.CA.File)
+		r.summary.skip(b.NotDue, reasonCAExpires)
+		r.limitedByCA(b, now)
+	}
+	due := s.Due
+	if all {
+		for _, m := range s.Missing {
+			file := m.File(certDir, o.KubeconfigDir)
+			fmt.Fprintf(out, "MISSING! %s: %s not found, skipped\n", m.LongName, file)
+			r.summary.Skipped = append(r.summary.Skipped, skippedEntry{Name: m.Name, File: file, Reason: reasonMissing})
+		}
+	} else {
+		// A named file that is missing is an error, which Renew gives.
+		due = inOrder(targets, s.Due, s.Missing)
+	}
+	if len(due) > 0 {
+		return due, nil
+	}
+	first := ""
+	if len(s.NotDue) > 0 {
+		next := slices.MinFunc(s.NotDue, func(a, b renewal.NotDue) int { return a.NotAfter.Compare(b.NotAfter) })
+		first = fmt.Sprintf("; the first to expire is %s, on %s", next.Name, next.NotAfter.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case r.retrying():
+		fmt.Fprintf(out, "[renew] Nothing to renew: no certificate expires within %s%s; retrying the restarts still owed\n", o.IfExpiresWithin, first)
+	case r.caErr == nil:
+		fmt.Fprintf(out, "[renew] Nothing to do: no certificate expires within %s%s\n", o.IfExpiresWithin, first)
+	}
+	return nil, r.nothingLeft()
+}
+
+// nothingLeft is the end of a run with nothing left to renew: nil when
+// owed restarts are to be retried, else the CA error, else "nothing to do".
+func (r *run) nothingLeft() error {
+	switch {
+	case r.retrying():
+		return nil
+	case r.caErr != nil:
+		return r.caErr
+	}
+	return &exitcode.Error{Code: exitcode.NothingToDo}
+}
+
+// limitedByCA records a certificate that renewing cannot move out of the
+// window because of its CA.
+func (r *run) limitedByCA(b renewal.CABound, now time.Time) {
+	if r.caErr == nil {
+		r.caErr = &renewal.CAExpiryError{Now: now, Within: r.o.IfExpiresWithin}
+	}
+	r.caErr.Add(b)
+}
+
+// inOrder returns the targets of all that are in one of the lists, in the
+// order of all.
+func inOrder(all []renewal.Target, lists ...[]renewal.Target) []renewal.Target {
+	var out []renewal.Target
+	for _, t := range all {
+		for _, l := range lists {
+			if slices.ContainsFunc(l, func(u renewal.Target) bool { return u.Name == t.Name }) {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// stillDue drops, after the lock is taken, the targets that another
+// certctl renewed while this one waited for it: two cron runs at once
+// renew once.
+func (r *run) stillDue(targets []renewal.Target) ([]renewal.Target, error) {
+	o := &r.o
+	if !o.Threshold || len(targets) == 0 {
+		return targets, nil
+	}
+	now := o.Now()
+	s := renewal.Due(targets, o.Cluster.CertificatesDir, o.KubeconfigDir, now, o.IfExpiresWithin)
+	for _, nd := range s.NotDue {
+		fmt.Fprintf(r.out(), "[skip] %s: renewed by another certctl while this one waited for the lock\n", nd.Name)
+		r.summary.skip(nd, reasonNotDue)
+	}
+	for _, b := range s.CABound {
+		fmt.Fprintf(r.out(), "[skip] %s: renewed by another certctl while this one waited for the lock, up to its CA's expiry\n", b.Name)
+		r.summary.skip(b.NotDue, reasonCAExpires)
+		r.limitedByCA(b, now)
+	}
+	// Renew reports a file that was removed meanwhile.
+	if due := inOrder(targets, s.Due, s.Missing); len(due) > 0 {
+		return due, nil
+	}
+	fmt.Fprintln(r.out(), "[renew] Nothing to renew: another certctl renewed everything while this one waited for the lock")
+	return nil, r.nothingLeft()
+}
+
+func days(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	return d.Round(time.Minute).String()
+}

@@ -1,0 +1,110 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renewal"
+)
+
+// finish reports the renewal, prunes the backups and restarts the
+// components, with those an earlier run left owed; its error is the
+// run's. res is empty when the run only retries owed restarts.
+func (r *run) finish(ctx context.Context, res *renewal.Result) error {
+	o, out, s := &r.o, r.out(), r.summary
+	certDir, kubeconfigDir := o.Cluster.CertificatesDir, o.KubeconfigDir
+	s.Warnings = append(s.Warnings, res.Warnings...)
+	for _, m := range res.Missing {
+		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: m.File(certDir, kubeconfigDir), Reason: reasonMissing})
+	}
+	var changed []string
+	for _, rn := range res.Renewed {
+		_, cert := renewal.CurrentCert(rn.Target, certDir, kubeconfigDir)
+		serial := staticpods.Serial(cert)
+		capped := ""
+		if rn.Capped {
+			capped = ", cut to its CA's expiry"
+		}
+		fmt.Fprintf(out, "[renew] %s renewed: %s (valid until %s%s, serial %s)\n", rn.Name, strings.Join(rn.Files, ", "), rn.NotAfter.UTC().Format(time.RFC3339), capped, serial)
+		s.Renewed = append(s.Renewed, renewedEntry{Name: rn.Name, Files: rn.Files, Serial: serial, NotAfter: rn.NotAfter.UTC(), CappedToCA: rn.Capped})
+		changed = append(changed, rn.Files...)
+	}
+	// A failed prune must not keep the components from restarting: its
+	// error waits for the end.
+	var pruneErr error
+	if len(res.Renewed) > 0 {
+		if res.BackupDir != "" {
+			s.BackupDir = res.BackupDir
+			fmt.Fprintf(out, "[backup] The old files are saved in %s\n", res.BackupDir)
+		}
+		pruneErr = r.prune()
+	}
+	if o.Threshold {
+		now := o.Now()
+		for _, b := range renewal.LimitedByCA(res.Renewed, certDir, now, o.IfExpiresWithin) {
+			r.limitedByCA(b, now)
+		}
+	}
+	restarts := res.Restarts()
+	for _, rs := range restarts {
+		s.RestartNeeded = append(s.RestartNeeded, rs.Component)
+	}
+	var err error
+	switch {
+	case o.Restart.Enabled && (len(res.Renewed) > 0 || r.retrying()):
+		var results []staticpods.Result
+		var warnings []string
+		var owed *staticpods.Pending
+		results, warnings, owed, err = r.restartOwed(ctx, changed, restarts)
+		s.Restarts, s.Warnings = append(s.Restarts, results...), append(s.Warnings, warnings...)
+		if owed != nil {
+			r.owed = owed
+		}
+	case len(res.Renewed) == 0:
+	case len(restarts) == 0:
+		fmt.Fprintln(out, "[renew] Nothing to restart: clients read admin.conf and super-admin.conf at each use.")
+	default:
+		var parts []string
+		for _, rs := range restarts {
+			parts = append(parts, fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", ")))
+		}
+		fmt.Fprintf(out, "[renew] Restart these components so that they use the new certificates (or run with --restart-control-plane): %s\n", strings.Join(parts, "; "))
+	}
+	switch {
+	case err != nil:
+		return err
+	case pruneErr != nil:
+		return pruneErr
+	case r.caErr != nil:
+		return r.caErr
+	case len(res.Renewed) > 0 || len(s.Restarts) > 0:
+		return nil
+	case o.Threshold:
+		fmt.Fprintln(out, "[renew] Nothing to do: nothing was renewed and no restart is owed")
+		return &exitcode.Error{Code: exitcode.NothingToDo}
+	}
+	fmt.Fprintln(out, "[renew] Nothing was renewed.")
+	return nil
+}
+
+// prune applies --keep-backups.
+func (r *run) prune() error {
+	keep := r.o.KeepBackups
+	if keep <= 0 {
+		return nil
+	}
+	root, err := renewal.BackupRoot(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return err
+	}
+	removed, err := renewal.PruneBackups(root, keep)
+	for _, d := range removed {
+		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
+		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
+	}
+	return err
+}

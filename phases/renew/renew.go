@@ -1,0 +1,261 @@
+// Package renew is the `certctl renew` workflow: the sequence around the
+// renewal engine (phases/renewal), for a person and for cron. It waits for
+// --jitter, keeps what expires within --if-expires-within, takes the lock
+// and recovers, obtains the certificates (from the CAs on disk, through
+// the certificates API, or as CSRs for an external CA), installs them,
+// prunes the backups, restarts the components and retries the restarts an
+// earlier run left owed, and reports it all, as text or one JSON summary.
+// Clock, randomness, waiting and output are passed in: its tests never
+// sleep.
+package renew
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
+)
+
+// Options are one run's settings, what it works with, and where it writes.
+type Options struct {
+	Cluster       *config.Cluster // CertificatesDir, CertificateValidity, SignerNames
+	ConfigFile    string          // --config: the node name of the CSRs, and the approve commands
+	KubeconfigDir string
+	Args          []string         // "all", or names
+	KeyAlgorithm  pki.KeyAlgorithm // "": each key's current one
+	ReuseKey      bool
+	NoBackup      bool
+	LockTimeout   time.Duration
+
+	// Threshold is whether --if-expires-within was given: 0s renews only
+	// what has expired, not everything.
+	Threshold       bool
+	IfExpiresWithin time.Duration
+	KeepBackups     int           // 0: keep all
+	Jitter          time.Duration // 0: start at once
+	Quiet           bool          // print errors only
+	JSON            bool          // print one summary at the end, and nothing else on Out
+	Restart         Restart
+	API             *API // nil: renew from the CAs on disk
+
+	Now  func() time.Time // default time.Now
+	Rand io.Reader        // for --jitter; default crypto/rand
+	// Sleep waits d, or until ctx ends; default a timer.
+	Sleep       func(ctx context.Context, d time.Duration) error
+	Out, ErrOut io.Writer
+}
+
+// Restart is --restart-control-plane and its flags.
+type Restart struct {
+	Enabled     bool
+	ManifestDir string
+	Timeout     time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+}
+
+// run is the state of one run.
+type run struct {
+	o       Options
+	summary *Summary
+	// owed is what staticpods.PendingFileName lists: read before the
+	// lock, to warn and to decide whether a run with nothing to renew has
+	// restarts to retry; after the restarts, what is still owed.
+	owed *staticpods.Pending
+	// caErr collects the certificates that renewing cannot move out of
+	// the window because their CA expires within it; it is the run's error
+	// unless a restart failed.
+	caErr *renewal.CAExpiryError
+	set   *staticpods.Set // the manifests, read before anything is written
+}
+
+// Run renews the certificates o.Args names, as the package comment says.
+// Its error is the command's; exitcode.Of gives the exit status.
+func Run(ctx context.Context, o Options) error {
+	o.defaults()
+	r := &run{o: o, summary: newSummary(o.Now(), o.IfExpiresWithin)}
+	err := r.settle(r.run(ctx))
+	r.summary.addCAs(r.caErr)
+	if r.owed != nil {
+		r.summary.PendingRestarts = append(r.summary.PendingRestarts, r.owed.Components...)
+	}
+	r.summary.end(o.Now(), err)
+	if o.JSON {
+		if werr := r.summary.write(o.Out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+func (r *run) run(ctx context.Context) error {
+	o := &r.o
+	cluster := o.Cluster
+	selected, err := Select(o.Cluster, o.KubeconfigDir, o.Args)
+	if err != nil {
+		return err
+	}
+	// A window as long as the validity would renew every certificate at
+	// every run: the churn cron mode exists to avoid.
+	if o.Threshold && o.IfExpiresWithin >= cluster.CertificateValidity {
+		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.IfExpiresWithin, cluster.CertificateValidity)
+	}
+	// Absolute, so that every path printed and in -o json is.
+	if cluster.CertificatesDir, err = filepath.Abs(cluster.CertificatesDir); err != nil {
+		return fmt.Errorf("resolve --cert-dir: %w", err)
+	}
+	if o.KubeconfigDir, err = filepath.Abs(o.KubeconfigDir); err != nil {
+		return fmt.Errorf("resolve --kubeconfig-dir: %w", err)
+	}
+	certDir := cluster.CertificatesDir
+	if err := r.loadManifests(); err != nil {
+		return err
+	}
+	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	if err := r.readOwed(); err != nil {
+		return err
+	}
+	all := isAll(o.Args)
+	// Empty when nothing is due but restarts are owed: they are retried.
+	if selected, err = r.due(selected, all); err != nil {
+		return err
+	}
+	out := r.out()
+	opts := renewal.Options{
+		CertDir:       certDir,
+		KubeconfigDir: o.KubeconfigDir,
+		KeyAlgorithm:  o.KeyAlgorithm,
+		Validity:      cluster.CertificateValidity,
+		ReuseKey:      o.ReuseKey,
+		SkipMissing:   all,
+		NoBackup:      o.NoBackup,
+		Now:           o.Now,
+		Rand:          o.Rand,
+		Out:           out,
+	}
+	// With --use-api the certificates are obtained first, without the
+	// lock: waiting for an approval must not hold up other commands.
+	var issuer *apirenew.Issuer
+	if len(selected) > 0 && o.API != nil {
+		if issuer, err = r.obtain(ctx, selected, opts); err != nil {
+			return err
+		}
+		opts.Issuer = issuer
+	}
+	release, err := node.Lock(ctx, o.ErrOut, certDir, o.LockTimeout, o.KubeconfigDir)
+	if err != nil {
+		return err
+	}
+	defer release()
+	releaseManifests, err := r.lockManifests(ctx)
+	if err != nil {
+		return err
+	}
+	defer releaseManifests()
+	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", certDir, o.KubeconfigDir)
+	// Another certctl may have renewed some while this one waited.
+	if issuer == nil {
+		if selected, err = r.stillDue(selected); err != nil {
+			return err
+		}
+	}
+	res := &renewal.Result{}
+	if len(selected) > 0 {
+		if res, err = renewal.Renew(ctx, selected, opts); err != nil {
+			return err
+		}
+		r.installed(issuer, res)
+	}
+	return r.finish(ctx, res)
+}
+
+// Select returns the certificates args name ("all" or names), as every
+// renewal mode (on disk, --use-api, --use-csr) selects them.
+func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]renewal.Target, error) {
+	selected, err := renewal.Select(pki.Kubeadm(), args, cluster.ExternalEtcd)
+	if err != nil {
+		return nil, err
+	}
+	if isAll(args) {
+		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir); err != nil {
+			return nil, err
+		}
+	}
+	return selected, nil
+}
+
+func isAll(args []string) bool { return len(args) == 1 && args[0] == "all" }
+
+// out is where the progress lines go: Out in text mode, nowhere with
+// Quiet or JSON.
+func (r *run) out() io.Writer {
+	if r.o.Quiet || r.o.JSON {
+		return io.Discard
+	}
+	return r.o.Out
+}
+
+// progressOut is where --use-api prints the CSRs to approve and how long it
+// has waited: Out in text mode, ErrOut with JSON (so that Out holds only
+// the JSON summary while an operator still sees what to approve), and
+// nowhere with Quiet.
+func (r *run) progressOut() io.Writer {
+	switch {
+	case r.o.Quiet:
+		return io.Discard
+	case r.o.JSON:
+		return r.o.ErrOut
+	}
+	return r.o.Out
+}
+
+// errAlreadyInstalled is what the certificates API's issuer returns when
+// another run installed the certificates this one obtained.
+var errAlreadyInstalled = errors.New("already installed by another run")
+
+// settle ends a run whose certificates another run of the same command
+// installed while this one waited for the lock as a run with nothing
+// renewed: exit status 2 with --if-expires-within, else 0; the issuer
+// printed which, and why.
+func (r *run) settle(err error) error {
+	if !errors.Is(err, errAlreadyInstalled) {
+		return err
+	}
+	r.summary.nothingToDo = true
+	if r.o.Threshold {
+		return &exitcode.Error{Code: exitcode.NothingToDo}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renewal"
+)
+
+// load reads the manifests, so that a wrong --manifest-dir or a manifest
+// certctl cannot read fails the run before anything is written.
+func (r *run) loadManifests() error {
+	if !r.o.Restart.Enabled {
+		return nil
+	}
+	// Absolute, so that the paths in messages and -o json are.
+	dir, err := filepath.Abs(r.o.Restart.ManifestDir)
+	if err != nil {
+		return fmt.Errorf("resolve --manifest-dir %s: %w", r.o.Restart.ManifestDir, err)
+	}
+	set, err := staticpods.Load(dir)
+	if err != nil {
+		return err
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintf(r.o.ErrOut, "[warning] %s\n", w)
+	}
+	r.o.Restart.ManifestDir, r.set = dir, set
+	return nil
+}
+
+// restartOwed restarts the components that read the changed files. want
+// lists the components that renewal says read them (renewal.Result.Restarts):
+// one of those without a manifest in the folder (run another way) is
+// reported, for the user to restart. One whose manifest does not name the
+// files does not read them (etcd and etcd-healthcheck-client, which only
+// old kubeadm's exec probe used) and needs no restart. It remembers in
+// staticpods.PendingFileName, beside certDir, the restarts it still owes:
+// it adds the components that read the changed files to those an earlier
+// run left owed, writes that down before the first restart, retries the
+// owed ones with the new ones, and drops each once it is verified. It
+// returns what is still owed. The caller holds certctl's lock.
+func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) (results []staticpods.Result, warnings []string, owed *staticpods.Pending, err error) {
+	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if owed, err = staticpods.LoadPending(path); err != nil {
+		return nil, nil, nil, err
+	}
+	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
+	warn := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		warnings = append(warnings, msg)
+		fmt.Fprintf(out, "[warning] %s\n", msg)
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
+			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), manifestDir)
+		}
+	}
+	affected, dropped := r.set.AffectedWithPending(changed, owed)
+	// saveErr, then lostErr, are the run's error when the restarts succeed.
+	var saveErr, lostErr error
+	for _, d := range dropped {
+		owed.Forget(d.Component)
+		// One whose manifest no longer names the files does not read
+		// them; one without a manifest is out of certctl's reach.
+		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
+			lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), manifestDir)
+			warn("%v", lostErr)
+		}
+	}
+	for _, a := range affected {
+		if c := owed.Get(a.Component); c != nil {
+			reason := ""
+			if c.Reason != "" {
+				reason = ": " + c.Reason
+			}
+			fmt.Fprintf(out, "[restart] %s: restart owed since %s, by an earlier run%s\n", a.Component, c.Since.Format(time.RFC3339), reason)
+		}
+		owed.Owe(a, now)
+	}
+	// Written before the first restart: a run killed while it waits
+	// leaves them owed.
+	saveErr = owed.Save()
+	done := func(res staticpods.Result) {
+		owed.Record(res)
+		if err := owed.Save(); err != nil && saveErr == nil {
+			saveErr = err
+		}
+	}
+	results = []staticpods.Result{}
+	if len(affected) == 0 {
+		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
+	} else {
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done})
+	}
+	for _, e := range []error{saveErr, lostErr} {
+		if err == nil {
+			err = e
+		}
+	}
+	return results, warnings, owed, err
+}
+
+// readOwed reads the restarts an earlier run left owed. Without
+// --restart-control-plane it warns that they are still owed; with it, the
+// run retries them, even when nothing is due. It reads without the lock:
+// the file is replaced atomically, and the run reads it again under the
+// lock before it restarts anything.
+func (r *run) readOwed() error {
+	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return err
+	}
+	if r.owed, err = staticpods.LoadPending(path); err != nil || r.owed.Len() == 0 || r.o.Restart.Enabled {
+		return err
+	}
+	var names []string
+	for _, o := range r.owed.Components {
+		names = append(names, o.Component)
+	}
+	first := r.owed.Components[0]
+	why := ""
+	if first.Reason != "" {
+		why = ": " + first.Reason
+	}
+	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
+		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
+	r.summary.Warnings = append(r.summary.Warnings, msg)
+	fmt.Fprintf(r.out(), "[warning] %s\n", msg)
+	return nil
+}
+
+// retrying reports whether a run with nothing to renew goes on, to retry
+// the restarts an earlier run left owed.
+func (r *run) retrying() bool {
+	return r.o.Restart.Enabled && r.owed != nil && r.owed.Len() > 0
+}
+
+// lock takes certctl's lock beside the manifest folder, which signer
+// enable and disable take to edit kube-controller-manager's manifest, when
+// it is not the one beside certDir that the caller holds already (a second
+// flock of the same file by this process would wait for the first). In
+// kubeadm's layout both are /etc/kubernetes/.certctl.lock.
+func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
+	if !r.o.Restart.Enabled {
+		return func() {}, nil
+	}
+	a, err := lock.Beside(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := lock.Beside(r.o.Restart.ManifestDir)
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return func() {}, nil
+	}
+	return node.LockOnly(ctx, r.o.Restart.ManifestDir, r.o.LockTimeout)
+}
