@@ -190,7 +190,10 @@ func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certifi
 // it; the certificate is nil when the file is missing or cannot be read.
 func CurrentCA(t Target, certDir string) (string, *x509.Certificate) {
 	file := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
-	return file, readFirstCert(file)
+	if ca, _ := pki.LoadCA(file, "", time.Time{}); ca != nil {
+		return file, ca.Cert
+	}
+	return file, nil
 }
 
 func readFirstCert(file string) *x509.Certificate {

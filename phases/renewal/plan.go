@@ -185,43 +185,36 @@ func (p *planner) authority(t Target) *authority {
 	s := pki.Store{Dir: p.o.CertDir}
 	a := &authority{name: t.CAName, certPath: s.CertPath(t.CABaseName), keyPath: s.KeyPath(t.CABaseName)}
 	p.cas[t.CAName] = a
-	a.err = p.readAuthority(a, t)
+	a.err = p.readAuthority(a)
 	return a
 }
 
-func (p *planner) readAuthority(a *authority, t Target) error {
-	data, err := os.ReadFile(a.certPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
-	} else if err != nil {
-		return fmt.Errorf("read CA certificate %s: %w: %s", a.certPath, err, fixPermissions)
-	}
-	if a.bundle, err = pki.ParseCerts(data); err != nil {
-		return fmt.Errorf("parse CA certificate %s: %w: restore it from a backup", a.certPath, err)
-	}
-	a.cert = a.bundle[0]
-	if problem := pki.CAProblem(a.cert); problem != "" {
-		return fmt.Errorf("%s is not a CA certificate: %s; restore the %s CA certificate from a backup", a.certPath, problem, a.name)
-	}
-	if err := pki.ValidAt(a.cert, p.now); err != nil {
-		return fmt.Errorf("the CA %s cannot sign now: %w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", a.certPath, err, a.name)
-	}
+func (p *planner) readAuthority(a *authority) error {
+	keyFile := a.keyPath
 	if p.o.Issuer != nil {
-		return nil // the issuer signs: the CA key need not be here
+		keyFile = "" // the issuer signs: the CA key need not be here
 	}
-	keyData, err := os.ReadFile(a.keyPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
+	if ca != nil {
+		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
+	}
+	switch pki.FaultOf(err) {
+	case 0:
+		return nil
+	case pki.CACertMissing:
+		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
+	case pki.CACertUnreadable, pki.CAKeyUnreadable:
+		return fmt.Errorf("%w: %s", err, fixPermissions)
+	case pki.CANotCA:
+		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
+	case pki.CANotValid:
+		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", err, a.name)
+	case pki.CAKeyMissing:
 		return fmt.Errorf("the CA key %s does not exist (external CA), so certctl cannot sign with it: renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", a.keyPath)
-	} else if err != nil {
-		return fmt.Errorf("read CA key %s: %w: %s", a.keyPath, err, fixPermissions)
+	case pki.CAKeyMismatch:
+		return fmt.Errorf("%w: restore the matching pair from a backup", err)
 	}
-	if a.key, err = pki.ParsePrivateKey(keyData); err != nil {
-		return fmt.Errorf("parse CA key %s: %w: restore it from a backup", a.keyPath, err)
-	}
-	if pki.KeyMatches(a.cert, a.key) != nil {
-		return fmt.Errorf("the CA key %s does not match the CA certificate %s: restore the matching pair from a backup", a.keyPath, a.certPath)
-	}
-	return nil
+	return fmt.Errorf("%w: restore it from a backup", err)
 }
 
 // initPhase is the `certctl init-phase` command line that makes t anew.
