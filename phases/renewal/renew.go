@@ -120,11 +120,7 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	}
 	var b *backup
 	if !o.NoBackup {
-		root, err := BackupRoot(o.CertDir)
-		if err != nil {
-			return nil, err
-		}
-		if b, err = planBackup(root, now, o, items); err != nil {
+		if b, err = planBackup(now, o, items); err != nil {
 			return nil, err
 		}
 	}
@@ -137,9 +133,7 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
 		return nil, err
 	}
-	if b != nil {
-		res.BackupDir = b.dir
-	}
+	res.BackupDir = b.folder()
 	return res, nil
 }
 
@@ -181,37 +175,20 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// renewItems makes the keys and certificates of checked items and replaces
-// the files, with the backup b (nil: none), in one transaction. It returns
-// what it renewed.
+// renewItems makes the keys and certificates of checked items and installs
+// them, with the backup b (nil: none), in one transaction (commit). It
+// returns what it renewed.
 func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
-	root, err := txn.Root(o.CertDir)
-	if err != nil {
-		return nil, err
-	}
-	// The keys are being made in the background; everything else (the
-	// backup, signing, staging) overlaps with them, and only the commit
-	// waits for the last one.
+	// The keys are being made in the background; signing overlaps with
+	// them.
 	var issued []Issued
+	var err error
 	if o.Issuer != nil {
 		if issued, err = obtain(ctx, items, o, now); err != nil {
 			return nil, err
 		}
 	}
-	id, err := txn.NewID(now, o.Rand)
-	if err != nil {
-		return nil, err
-	}
-	t, err := txn.Begin(root, id, now)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Abort() // does nothing once committed
-	if b != nil {
-		if err := addAll(t, b.files); err != nil {
-			return nil, err
-		}
-	}
+	var all []txn.File
 	var renewed []Renewed
 	for i, it := range items {
 		var files []txn.File
@@ -224,12 +201,10 @@ func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, 
 		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
-		if err := addAll(t, files); err != nil {
-			return nil, err
-		}
+		all = append(all, files...)
 		renewed = append(renewed, r)
 	}
-	if err := t.Commit(); err != nil {
+	if err := commit(o.CertDir, now, o.Rand, b, all); err != nil {
 		return nil, err
 	}
 	return renewed, nil
@@ -259,15 +234,6 @@ func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool
 		r.Files = append(r.Files, f.Target)
 	}
 	return files, r, nil
-}
-
-func addAll(t *txn.Txn, files []txn.File) error {
-	for _, f := range files {
-		if err := t.Add(f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // keySource hands out one key per item: the current key with ReuseKey,
