@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -109,12 +108,4 @@ func fillKubeconfig(base *clientcmdapi.Config, path string, caPEM, certPEM, keyP
 		return nil, fmt.Errorf("encode kubeconfig %s: %w", path, err)
 	}
 	return data, nil
-}
-
-func ipStrings(ips []net.IP) []string {
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.String()
-	}
-	return out
 }
