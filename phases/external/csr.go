@@ -78,13 +78,13 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	res := &CSRResult{}
 	var present []renewal.Target
 	for _, t := range targets {
-		ok, err := pki.Exists(currentPath(o.CertDir, o.KubeconfigDir, t))
+		ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
 		if err != nil {
 			return nil, err
 		}
 		if !ok && o.SkipMissing {
 			res.Missing = append(res.Missing, t)
-			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, currentPath(o.CertDir, o.KubeconfigDir, t))
+			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 			continue
 		}
 		present = append(present, t)
@@ -161,19 +161,11 @@ func filesOf(csrDir string, t renewal.Target) csrFiles {
 	return f
 }
 
-// currentPath is the file holding t's certificate now.
-func currentPath(certDir, kubeconfigDir string, t renewal.Target) string {
-	if t.Kubeconfig {
-		return filepath.Join(kubeconfigDir, t.BaseName)
-	}
-	return pki.Store{Dir: certDir}.CertPath(t.BaseName)
-}
-
 // planCSR decides what to do with r's files: keep a pair an earlier run made
 // for the same certificate, or make a new one where none of the files
 // exists.
 func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
-	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: currentPath(o.CertDir, o.KubeconfigDir, r.Target)}
+	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: r.File(o.CertDir, o.KubeconfigDir)}
 	if _, err := reqfile.Parse(mustMarshal(p.request(nil))); err != nil {
 		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", p.current, err)
 	}

@@ -74,10 +74,7 @@ type backup struct {
 func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 	var old []*oldFile
 	for _, it := range items {
-		old = append(old, it.cert)
-		if !it.Kubeconfig && !o.ReuseKey { // with --reuse-key the key is not replaced
-			old = append(old, it.key)
-		}
+		old = append(old, it.replaced(it, o.ReuseKey)...)
 	}
 	return backupOf(o.CertDir, o.KubeconfigDir, now, old)
 }

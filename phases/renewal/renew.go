@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -147,9 +145,8 @@ func replaced(items []*item, b *backup, reuseKey bool) []string {
 		}
 	}
 	for _, it := range items {
-		out = append(out, it.path)
-		if !it.Kubeconfig && !reuseKey {
-			out = append(out, it.keyPath)
+		for _, f := range it.replaced(it, reuseKey) {
+			out = append(out, f.path)
 		}
 	}
 	return out
@@ -225,7 +222,10 @@ func (it *item) sign(ctx context.Context, keys *keySource, i int, o *Options) ([
 
 // install returns the files that replace it's old ones with cert and key.
 func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, Renewed, error) {
-	files, err := it.newFiles(cert, key, reuseKey)
+	if reuseKey {
+		key = nil
+	}
+	files, err := it.write(it, cert, key)
 	if err != nil {
 		return nil, Renewed{}, err
 	}
@@ -293,63 +293,6 @@ func (ks *keySource) stop() {
 	for _, p := range ks.pools {
 		p.Close()
 	}
-}
-
-// newFiles returns the files that replace it's: the certificate and key
-// files, or the kubeconfig with only its client certificate, client key and
-// CA data changed. Each keeps the mode and owner of the file it replaces.
-func (it *item) newFiles(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, error) {
-	like := func(old *oldFile, data []byte) txn.File {
-		return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
-	}
-	certPEM := pki.EncodeCert(cert)
-	if !it.Kubeconfig {
-		files := []txn.File{like(it.cert, certPEM)}
-		if !reuseKey {
-			keyPEM, err := pki.MarshalPrivateKey(key)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, like(it.key, keyPEM))
-		}
-		return files, nil
-	}
-	keyPEM := it.kcfg.AuthInfos[it.kcfg.Contexts[it.kcfg.CurrentContext].AuthInfo].ClientKeyData
-	if !reuseKey {
-		var err error
-		if keyPEM, err = pki.MarshalPrivateKey(key); err != nil {
-			return nil, err
-		}
-	}
-	data, err := rewriteKubeconfig(it, certPEM, keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	return []txn.File{like(it.cert, data)}, nil
-}
-
-// rewriteKubeconfig changes, in the current context, the user's embedded
-// client certificate and key and the cluster's embedded CA (refreshed from
-// ca.crt, as kubeadm does, so that a file made before a CA rotation trusts
-// the new CA). Every other field is kept. A cluster that names a CA file
-// instead of embedding one keeps its file: client-go refuses both at once.
-func rewriteKubeconfig(it *item, certPEM, keyPEM []byte) ([]byte, error) {
-	cfg := it.kcfg.DeepCopy()
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if c := cfg.Clusters[ctx.Cluster]; c.CertificateAuthority == "" {
-		var bundle []byte
-		for _, ca := range it.ca.bundle {
-			bundle = append(bundle, pki.EncodeCert(ca)...)
-		}
-		c.CertificateAuthorityData = bundle
-	}
-	u := cfg.AuthInfos[ctx.AuthInfo]
-	u.ClientCertificateData, u.ClientKeyData = certPEM, keyPEM
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode kubeconfig %s: %w", it.path, err)
-	}
-	return data, nil
 }
 
 func (r *Result) warnf(out io.Writer, format string, args ...any) {
