@@ -172,29 +172,22 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// renewItems makes the keys and certificates of checked items and installs
-// them, with the backup b (nil: none), in one transaction (commit). It
-// returns what it renewed.
+// renewItems obtains the certificates of checked items from o.Issuer, or
+// from the CAs on disk (localCA), and installs them, with the backup b
+// (nil: none), in one transaction (commit). It returns what it renewed.
 func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
-	// The keys are being made in the background; signing overlaps with
-	// them.
-	var issued []Issued
-	var err error
-	if o.Issuer != nil {
-		if issued, err = obtain(ctx, items, o, now); err != nil {
-			return nil, err
-		}
+	issuer := o.Issuer
+	if issuer == nil {
+		issuer = localCA{items: items, keys: keys, rand: o.Rand}
+	}
+	issued, err := obtain(ctx, issuer, items, o, now)
+	if err != nil {
+		return nil, err
 	}
 	var all []txn.File
 	var renewed []Renewed
 	for i, it := range items {
-		var files []txn.File
-		var r Renewed
-		if issued != nil {
-			files, r, err = it.install(issued[i].Cert, issued[i].Key, false)
-		} else {
-			files, r, err = it.sign(ctx, keys, i, o)
-		}
+		files, r, err := it.install(issued[i].Cert, issued[i].Key, o.ReuseKey)
 		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
@@ -207,17 +200,30 @@ func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, 
 	return renewed, nil
 }
 
-// sign makes it's new certificate with the CA on disk, for the i-th key.
-func (it *item) sign(ctx context.Context, keys *keySource, i int, o *Options) ([]txn.File, Renewed, error) {
-	key, err := keys.get(ctx, i)
-	if err != nil {
-		return nil, Renewed{}, fmt.Errorf("generate %s key: %w", it.alg, err)
+// localCA is the Issuer of the CAs on disk: it signs the i-th request with
+// the key of its CA, which the planner read, for the i-th key of keys (a
+// new one, or the current one with ReuseKey), with the validity the
+// planner cut to the CA's expiry.
+type localCA struct {
+	items []*item
+	keys  *keySource
+	rand  io.Reader
+}
+
+func (l localCA) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
+	out := make([]Issued, len(reqs))
+	for i, r := range reqs {
+		it := l.items[i]
+		key, err := l.keys.get(ctx, i)
+		if err != nil {
+			return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+		}
+		if out[i].Cert, err = pki.Sign(l.rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v); err != nil {
+			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
+		}
+		out[i].Key = key
 	}
-	cert, err := pki.Sign(o.Rand, it.profile(), key.Public(), it.ca.cert, it.ca.key, it.v)
-	if err != nil {
-		return nil, Renewed{}, err
-	}
-	return it.install(cert, key, o.ReuseKey)
+	return out, nil
 }
 
 // install returns the files that replace it's old ones with cert and key.
