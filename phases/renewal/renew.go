@@ -46,6 +46,11 @@ type Options struct {
 	// written. ReuseKey does not apply.
 	Issuer Issuer
 
+	// DryRun reads and checks everything as a renewal does, including
+	// what the commit would refuse, and returns the plan (Result.Planned):
+	// no key is made, nothing is asked of the issuer, nothing is written.
+	DryRun bool
+
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand is the source of randomness for keys, serials and signatures. It
@@ -65,8 +70,18 @@ type Renewed struct {
 	Capped   bool // NotAfter was cut to the CA's expiry
 }
 
+// Planned is a certificate that Renew would renew, with DryRun.
+type Planned struct {
+	Target
+	Files  []string // the files it would replace: certificate and key, or the kubeconfig
+	Issuer string   // what would issue it: "the CA /etc/kubernetes/pki/ca.crt", or the Issuer's String()
+}
+
 // Result is what Renew did.
 type Result struct {
+	// Planned is what a renewal would renew, with DryRun; Renewed is then
+	// empty.
+	Planned []Planned
 	Renewed []Renewed
 	Missing []Target // skipped: their file does not exist
 	// BackupDir holds the old files; "" when nothing was renewed or with
@@ -127,12 +142,31 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := txn.Check(replaced(items, b, o.ReuseKey)); err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
+	if o.DryRun {
+		res.Planned = plan(items, &o)
+		return res, nil
+	}
 	keys.forItems(items, &o)
 	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
 		return nil, err
 	}
 	res.BackupDir = b.folder()
 	return res, nil
+}
+
+// plan is what Renew would renew, and with which issuer.
+func plan(items []*item, o *Options) []Planned {
+	out := make([]Planned, len(items))
+	for i, it := range items {
+		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
+		if s, ok := o.Issuer.(fmt.Stringer); ok {
+			out[i].Issuer = s.String()
+		}
+		for _, f := range it.replaced(it, o.ReuseKey) {
+			out[i].Files = append(out[i].Files, f.path)
+		}
+	}
+	return out
 }
 
 // replaced lists the files a renewal of items writes: the backup's, then
@@ -263,7 +297,7 @@ func newKeySource(targets []Target, o *Options) *keySource {
 	if ks.workers <= 0 {
 		ks.workers = runtime.GOMAXPROCS(0)
 	}
-	if !o.ReuseKey && o.Issuer == nil && o.KeyAlgorithm != "" && len(targets) > 0 {
+	if !o.ReuseKey && o.Issuer == nil && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
 		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
 	}
 	return ks
