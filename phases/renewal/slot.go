@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -120,32 +119,22 @@ func (s *kubeconfigSlot) read(it *item) error {
 
 func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFile{it.cert} }
 
-// write changes, in the current context, the user's embedded client
-// certificate and key and the cluster's embedded CA (refreshed from
-// ca.crt, as kubeadm does, so that a file made before a CA rotation trusts
-// the new CA). Every other field is kept. A cluster that names a CA file
-// instead of embedding one keeps its file: client-go refuses both at once.
+// write changes only the client certificate, key and CA data
+// (kubeconfig.SetClientCert): the CA data from ca.crt's bundle.
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
-	cfg := s.cfg.DeepCopy()
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if c := cfg.Clusters[ctx.Cluster]; c.CertificateAuthority == "" {
-		var bundle []byte
-		for _, ca := range it.ca.bundle {
-			bundle = append(bundle, pki.EncodeCert(ca)...)
-		}
-		c.CertificateAuthorityData = bundle
+	var caPEM, keyPEM []byte
+	for _, ca := range it.ca.bundle {
+		caPEM = append(caPEM, pki.EncodeCert(ca)...)
 	}
-	u := cfg.AuthInfos[ctx.AuthInfo]
-	u.ClientCertificateData = pki.EncodeCert(cert)
 	if key != nil {
 		var err error
-		if u.ClientKeyData, err = pki.MarshalPrivateKey(key); err != nil {
+		if keyPEM, err = pki.MarshalPrivateKey(key); err != nil {
 			return nil, err
 		}
 	}
-	data, err := clientcmd.Write(*cfg)
+	data, err := kubeconfig.SetClientCert(s.cfg, it.path, caPEM, pki.EncodeCert(cert), keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("encode kubeconfig %s: %w", it.path, err)
+		return nil, err
 	}
 	return []txn.File{like(it.cert, data)}, nil
 }
