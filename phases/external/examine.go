@@ -285,22 +285,11 @@ type replacingFile struct {
 	exists, same bool
 }
 
-// replacing is the file that writes data at path: with the mode and owner
-// of the file there, else with mode.
+// replacing is the file that writes data at path: with the mode and
+// owner of the file there, else with mode.
 func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
-	f := replacingFile{File: txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}}
-	st, err := txn.Replaceable(path)
-	if err != nil || st == nil {
-		return f, err
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return f, fmt.Errorf("read %s: %w", path, err)
-	}
-	f.exists, f.same = true, bytes.Equal(old, data)
-	f.Mode = st.Mode().Perm()
-	f.UID, f.GID = owner(st)
-	return f, nil
+	f, old, err := renewal.Replacing(path, data, mode)
+	return replacingFile{File: f, exists: old != nil, same: old != nil && bytes.Equal(old, data)}, err
 }
 
 func (c *candidate) add(files ...replacingFile) {

@@ -1,8 +1,10 @@
 package renewal
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"time"
@@ -42,6 +44,21 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		return "", err
 	}
 	return b.folder(), nil
+}
+
+// Replacing returns the file that writes data at path, with the mode and
+// owner of the file there, else with mode, and the content of that file,
+// nil when there is none. It refuses what Install cannot replace (see
+// readOld).
+func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, []byte, error) {
+	old, err := readOld(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}, nil, nil
+	}
+	if err != nil {
+		return txn.File{}, nil, err
+	}
+	return like(old, data), old.data, nil
 }
 
 // backupOf returns the backup of old into a new folder of
