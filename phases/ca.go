@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"time"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -11,14 +12,14 @@ import (
 // readCA reads the CA certificate BASE.crt and checks that it can sign
 // (pki.CAProblem), with the certificates that follow it in its file.
 func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, error) {
-	cert, inter, err := s.ReadCert(base)
-	if err != nil {
-		return nil, nil, withFix(err, "restore the CA certificate from a backup")
+	ca, err := pki.LoadCA(s.CertPath(base), "", time.Time{})
+	switch pki.FaultOf(err) {
+	case 0:
+		return ca.Cert, ca.Bundle[1:], nil
+	case pki.CANotCA:
+		return nil, nil, fmt.Errorf("%w; restore the CA, or point --cert-dir at the right folder", err)
 	}
-	if problem := pki.CAProblem(cert); problem != "" {
-		return nil, nil, fmt.Errorf("%s is not a CA certificate: %s; restore the CA, or point --cert-dir at the right folder", s.CertPath(base), problem)
-	}
-	return cert, inter, nil
+	return nil, nil, withFix(err, "restore the CA certificate from a backup")
 }
 
 // caCertForKey returns the certificate of the CA p for its existing key,

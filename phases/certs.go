@@ -300,7 +300,7 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 		if !pki.SamePublicKey(r.PublicKey, key.Public()) {
 			return fmt.Errorf("%s does not match %s: remove both to make a new pair", csrPath, keyPath)
 		}
-		if problem := csrDiffers(r, p); problem != "" {
+		if problem := pki.CSRDiffers(r, p); problem != "" {
 			return fmt.Errorf("%s was made for another configuration (%s): remove it and %s to make a new pair", csrPath, problem, keyPath)
 		}
 		if err := env.writeRequest(p, ca, key.Public()); err != nil {
@@ -336,33 +336,6 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 	}
 	env.logf("[certs] Generating %q key and CSR: %s", p.Name, filepath.Clean(csrPath))
 	return nil
-}
-
-func csrDiffers(r *x509.CertificateRequest, p pki.Profile) string {
-	if r.Subject.CommonName != p.CommonName {
-		return fmt.Sprintf("CN %q, want %q", r.Subject.CommonName, p.CommonName)
-	}
-	if strings.Join(r.Subject.Organization, ",") != strings.Join(p.Organization, ",") {
-		return fmt.Sprintf("O %q, want %q", r.Subject.Organization, p.Organization)
-	}
-	have := map[string]bool{}
-	for _, d := range r.DNSNames {
-		have[d] = true
-	}
-	for _, ip := range r.IPAddresses {
-		have[ip.String()] = true
-	}
-	for _, d := range p.DNSNames {
-		if !have[d] {
-			return "missing SAN " + d
-		}
-	}
-	for _, ip := range p.IPs {
-		if !have[ip.String()] {
-			return "missing SAN " + ip.String()
-		}
-	}
-	return ""
 }
 
 func hasServerAuth(p pki.Profile) bool {

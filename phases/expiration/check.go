@@ -136,16 +136,23 @@ func (c *checker) ca(name, base string) *caState {
 	st := pki.Store{Dir: c.o.CertDir}
 	s := &caState{row: Certificate{Name: name, File: st.CertPath(base), Problems: []Problem{}}}
 	c.cas[name] = s
-	certs, ok := c.readCert(&s.row)
-	if !ok {
+	ca, err := pki.LoadCA(s.row.File, "", time.Time{})
+	switch pki.FaultOf(err) {
+	case pki.CACertMissing:
+		s.row.setMissing()
+	case pki.CACertUnreadable:
+		s.row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", s.row.File, errors.Unwrap(err))
+	case pki.CACertUnparsable:
+		s.row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", s.row.File, errors.Unwrap(err))
+	case pki.CANotCA:
+		s.row.add(NotACA, "%v; restore the CA from a backup", err)
+	}
+	if ca == nil {
 		return s
 	}
-	cert := certs[0]
-	s.cert = cert
-	if problem := pki.CAProblem(cert); problem != "" {
-		s.row.add(NotACA, "%s holds no CA certificate: %s; restore the CA from a backup", s.row.File, problem)
-	}
-	s.keyOnDisk = c.checkKey(&s.row, cert, st.KeyPath(base), false)
+	s.cert = ca.Cert
+	c.setExpiry(&s.row, ca.Cert)
+	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false)
 	s.row.ExternallyManaged = !s.keyOnDisk
 	return s
 }

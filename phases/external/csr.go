@@ -3,13 +3,11 @@ package external
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -80,13 +78,13 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	res := &CSRResult{}
 	var present []renewal.Target
 	for _, t := range targets {
-		ok, err := pki.Exists(currentPath(o.CertDir, o.KubeconfigDir, t))
+		ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
 		if err != nil {
 			return nil, err
 		}
 		if !ok && o.SkipMissing {
 			res.Missing = append(res.Missing, t)
-			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, currentPath(o.CertDir, o.KubeconfigDir, t))
+			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 			continue
 		}
 		present = append(present, t)
@@ -163,19 +161,11 @@ func filesOf(csrDir string, t renewal.Target) csrFiles {
 	return f
 }
 
-// currentPath is the file holding t's certificate now.
-func currentPath(certDir, kubeconfigDir string, t renewal.Target) string {
-	if t.Kubeconfig {
-		return filepath.Join(kubeconfigDir, t.BaseName)
-	}
-	return pki.Store{Dir: certDir}.CertPath(t.BaseName)
-}
-
 // planCSR decides what to do with r's files: keep a pair an earlier run made
 // for the same certificate, or make a new one where none of the files
 // exists.
 func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
-	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: currentPath(o.CertDir, o.KubeconfigDir, r.Target)}
+	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: r.File(o.CertDir, o.KubeconfigDir)}
 	if _, err := reqfile.Parse(mustMarshal(p.request(nil))); err != nil {
 		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", p.current, err)
 	}
@@ -218,7 +208,7 @@ func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
 	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s does not match %s: remove both (and %s) to make a new pair, or use another --csr-dir", f.csr, f.key, f.cert)
 	}
-	if d := csrDiffers(csr, r.Profile); d != "" {
+	if d := pki.CSRDiffers(csr, r.Profile); d != "" {
 		return nil, fmt.Errorf("%s was made for another certificate than %s (%s): remove it, %s and %s to make a new pair, or use another --csr-dir", f.csr, p.current, d, f.key, f.cert)
 	}
 	return p, nil
@@ -298,28 +288,6 @@ func mustMarshal(r *reqfile.Request) []byte {
 		panic(err) // a struct of strings always encodes
 	}
 	return data
-}
-
-// csrDiffers says how a CSR differs from what p asks for; "" when it asks
-// for the same subject and SANs.
-func csrDiffers(r *x509.CertificateRequest, p pki.Profile) string {
-	if r.Subject.CommonName != p.CommonName {
-		return fmt.Sprintf("CN %q, want %q", r.Subject.CommonName, p.CommonName)
-	}
-	if !sameStrings(r.Subject.Organization, p.Organization) {
-		return fmt.Sprintf("O %q, want %q", r.Subject.Organization, p.Organization)
-	}
-	if !sameStrings(r.DNSNames, p.DNSNames) || !sameStrings(ipStrings(r.IPAddresses), ipStrings(p.IPs)) {
-		return fmt.Sprintf("SANs %v %v, want %v %v", r.DNSNames, r.IPAddresses, p.DNSNames, p.IPs)
-	}
-	return ""
-}
-
-func sameStrings(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 // checkCSRDir refuses a CSR folder that is the certificate or kubeconfig

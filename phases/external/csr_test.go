@@ -66,7 +66,7 @@ func TestWriteCSRs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := csrDiffers(csr, want); d != "" {
+			if d := pki.CSRDiffers(csr, want); d != "" {
 				t.Errorf("CSR differs from the request: %s", d)
 			}
 			for _, f := range []string{tt.key, tt.csr} {

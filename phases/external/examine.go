@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -219,18 +220,19 @@ func (im *importer) authority(t renewal.Target) *authority {
 	}
 	a := &authority{path: pki.Store{Dir: im.o.CertDir}.CertPath(t.CABaseName)}
 	im.cas[t.CAName] = a
-	data, err := os.ReadFile(a.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	ca, err := pki.LoadCA(a.path, "", time.Time{})
+	if ca != nil {
+		a.bundle = ca.Bundle
+	}
+	switch pki.FaultOf(err) {
+	case pki.CACertMissing:
 		a.err = fmt.Errorf("the CA certificate %s is not there, so the certificate cannot be checked: put there the certificate of the CA that signs %s (only the certificate: its key stays with your CA)", a.path, t.CAName)
-	case err != nil:
-		a.err = fmt.Errorf("read CA certificate %s: %w", a.path, err)
-	default:
-		if a.bundle, err = pki.ParseCerts(data); err != nil {
-			a.err = fmt.Errorf("parse CA certificate %s: %w: put the CA certificate there in PEM", a.path, err)
-		} else if problem := pki.CAProblem(a.bundle[0]); problem != "" {
-			a.err = fmt.Errorf("%s is not a CA certificate: %s; put the certificate of the CA that signs %s there", a.path, problem, t.CAName)
-		}
+	case pki.CACertUnparsable:
+		a.err = fmt.Errorf("%w: put the CA certificate there in PEM", err)
+	case pki.CANotCA:
+		a.err = fmt.Errorf("%w; put the certificate of the CA that signs %s there", err, t.CAName)
+	case pki.CACertUnreadable:
+		a.err = err
 	}
 	return a
 }
@@ -283,22 +285,11 @@ type replacingFile struct {
 	exists, same bool
 }
 
-// replacing is the file that writes data at path: with the mode and owner
-// of the file there, else with mode.
+// replacing is the file that writes data at path: with the mode and
+// owner of the file there, else with mode.
 func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
-	f := replacingFile{File: txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}}
-	st, err := txn.Replaceable(path)
-	if err != nil || st == nil {
-		return f, err
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return f, fmt.Errorf("read %s: %w", path, err)
-	}
-	f.exists, f.same = true, bytes.Equal(old, data)
-	f.Mode = st.Mode().Perm()
-	f.UID, f.GID = owner(st)
-	return f, nil
+	f, old, err := renewal.Replacing(path, data, mode)
+	return replacingFile{File: f, exists: old != nil, same: old != nil && bytes.Equal(old, data)}, err
 }
 
 func (c *candidate) add(files ...replacingFile) {

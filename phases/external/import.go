@@ -165,40 +165,7 @@ func (im *importer) install(cands []*candidate) (string, error) {
 	if len(files) == 0 {
 		return "", nil
 	}
-	root, err := txn.Root(im.o.CertDir)
-	if err != nil {
-		return "", err
-	}
-	id, err := txn.NewID(im.now, im.o.Rand)
-	if err != nil {
-		return "", err
-	}
-	t, err := txn.Begin(root, id, im.now)
-	if err != nil {
-		return "", err
-	}
-	defer t.Abort() // does nothing once committed
-	var backupDir string
-	if len(replaced) > 0 {
-		backupRoot, err := renewal.BackupRoot(im.o.CertDir)
-		if err != nil {
-			return "", err
-		}
-		var backup []txn.File
-		if backupDir, backup, err = renewal.BackupFiles(backupRoot, im.now, im.o.CertDir, im.o.KubeconfigDir, replaced); err != nil {
-			return "", err
-		}
-		files = append(backup, files...)
-	}
-	for _, f := range files {
-		if err := t.Add(f); err != nil {
-			return "", err
-		}
-	}
-	if err := t.Commit(); err != nil {
-		return "", err
-	}
-	return backupDir, nil
+	return renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, replaced, files)
 }
 
 func (c *candidate) targets() []string {

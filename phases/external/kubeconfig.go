@@ -4,10 +4,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/pki"
@@ -88,8 +86,7 @@ func readCSR(path string) (*x509.CertificateRequest, error) {
 // names a CA file keeps it. Every other field is kept. A user that refers
 // to certificate files is refused: certctl replaces embedded certificates
 // only, atomically with their key.
-func fillKubeconfig(base *clientcmdapi.Config, path string, caPEM, certPEM, keyPEM []byte) ([]byte, error) {
-	cfg := base.DeepCopy()
+func fillKubeconfig(cfg *clientcmdapi.Config, path string, caPEM, certPEM, keyPEM []byte) ([]byte, error) {
 	_, cluster, userName, user, err := kubeconfig.Current(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
@@ -100,21 +97,5 @@ func fillKubeconfig(base *clientcmdapi.Config, path string, caPEM, certPEM, keyP
 	if cluster.Server == "" {
 		return nil, fmt.Errorf("kubeconfig %s: its cluster has no server", path)
 	}
-	if cluster.CertificateAuthority == "" {
-		cluster.CertificateAuthorityData = caPEM
-	}
-	user.ClientCertificateData, user.ClientKeyData = certPEM, keyPEM
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode kubeconfig %s: %w", path, err)
-	}
-	return data, nil
-}
-
-func ipStrings(ips []net.IP) []string {
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.String()
-	}
-	return out
+	return kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
 }

@@ -70,24 +70,20 @@ type backup struct {
 	files []txn.File
 }
 
-// planBackup chooses the backup folder in root and returns the files that
-// copy every file the items replace, and backup.json last.
-func planBackup(root string, now time.Time, o Options, items []*item) (*backup, error) {
+// planBackup returns the backup of every file the items replace.
+func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 	var old []*oldFile
 	for _, it := range items {
-		old = append(old, it.cert)
-		if !it.Kubeconfig && !o.ReuseKey { // with --reuse-key the key is not replaced
-			old = append(old, it.key)
-		}
+		old = append(old, it.replaced(it, o.ReuseKey)...)
 	}
-	return newBackup(root, now, o.CertDir, o.KubeconfigDir, old)
+	return backupOf(o.CertDir, o.KubeconfigDir, now, old)
 }
 
 // newBackup chooses a new backup folder in root and returns the files that
 // save old into it, then backup.json. Files of certDir go under pki/ by
 // their path in it, kubeconfig files by their name. The copies are hard
 // links to the old files where the file system allows (txn.File.LinkFrom),
-// so a backup costs no data writes. Renew, Restore and BackupFiles (import)
+// so a backup costs no data writes. Renew, Restore and Install (import)
 // all back up through here, so `certctl restore` reads every backup alike.
 func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []*oldFile) (*backup, error) {
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))

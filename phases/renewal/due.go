@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // NotDue is a target that Due left out: its certificate is valid beyond
@@ -172,35 +171,15 @@ func (e *CAExpiryError) Error() string {
 // missing or cannot be read.
 func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certificate) {
 	file := t.File(certDir, kubeconfigDir)
-	if t.Kubeconfig {
-		cfg, err := kubeconfig.Load(file)
-		if err != nil {
-			return file, nil
-		}
-		cert, _, err := kubeconfig.ClientCert(cfg)
-		if err != nil {
-			return file, nil
-		}
-		return file, cert
-	}
-	return file, readFirstCert(file)
+	return file, slotOf(t, certDir).current(file)
 }
 
 // CurrentCA returns the file of t's CA certificate and the certificate in
 // it; the certificate is nil when the file is missing or cannot be read.
 func CurrentCA(t Target, certDir string) (string, *x509.Certificate) {
 	file := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
-	return file, readFirstCert(file)
-}
-
-func readFirstCert(file string) *x509.Certificate {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil
+	if ca, _ := pki.LoadCA(file, "", time.Time{}); ca != nil {
+		return file, ca.Cert
 	}
-	certs, err := pki.ParseCerts(data)
-	if err != nil {
-		return nil
-	}
-	return certs[0]
+	return file, nil
 }

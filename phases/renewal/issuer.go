@@ -10,10 +10,10 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Issuer obtains certificates from elsewhere than a CA key on disk: the
-// cluster's certificates API (package apirenew) or an external CA. Renew
-// then checks what it returns and installs it in the same transaction,
-// with the same backup, as a renewal from the on-disk CAs.
+// Issuer obtains certificates: from the CA keys on disk (localCA, Renew's
+// default), the cluster's certificates API (package apirenew) or an
+// external CA (package external). Renew checks what any of them returns
+// and installs it in the same transaction, with the same backup.
 type Issuer interface {
 	// Issue returns one certificate and its new private key per request,
 	// in the order of reqs.
@@ -73,11 +73,11 @@ func (it *item) profile() pki.Profile {
 	return pki.ProfileFromCert(it.Name, it.BaseName, it.CAName, it.old)
 }
 
-// obtain asks o.Issuer for the items' certificates and checks each with
+// obtain asks issuer for the items' certificates and checks each with
 // pki.VerifyIssued (its key, its chain to the CA on disk, subject, SANs,
 // usages, validity) before anything is staged.
-func obtain(ctx context.Context, items []*item, o *Options, now time.Time) ([]Issued, error) {
-	issued, err := o.Issuer.Issue(ctx, requests(items, o))
+func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now time.Time) ([]Issued, error) {
+	issued, err := issuer.Issue(ctx, requests(items, o))
 	if err != nil {
 		return nil, err
 	}

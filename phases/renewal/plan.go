@@ -8,14 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
-
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // oldFile is a file as it was read, kept for the backup and to give the
@@ -39,18 +35,16 @@ type authority struct {
 // item is one target as found on disk, checked, with what renewing it takes.
 type item struct {
 	Target
-	path    string // the certificate file, or the kubeconfig file
-	keyPath string // the key file; "" for a kubeconfig
-	cert    *oldFile
-	key     *oldFile // nil for a kubeconfig
-	old     *x509.Certificate
-	inter   []*x509.Certificate // certificates after the leaf in its file
-	oldKey  crypto.Signer
-	kcfg    *clientcmdapi.Config
-	ca      *authority
-	alg     pki.KeyAlgorithm
-	v       pki.Validity
-	capped  bool
+	slot
+	path   string   // the certificate file, or the kubeconfig file
+	cert   *oldFile // the file at path
+	old    *x509.Certificate
+	inter  []*x509.Certificate // certificates after the leaf in its file
+	oldKey crypto.Signer
+	ca     *authority
+	alg    pki.KeyAlgorithm
+	v      pki.Validity
+	capped bool
 }
 
 // planner reads and checks everything before anything is generated or
@@ -86,25 +80,14 @@ func (p *planner) plan(targets []Target) ([]*item, []Target, error) {
 var errMissing = errors.New("missing")
 
 func (p *planner) read(t Target) (*item, error) {
-	it := &item{Target: t}
-	s := pki.Store{Dir: p.o.CertDir}
-	if t.Kubeconfig {
-		it.path = filepath.Join(p.o.KubeconfigDir, t.BaseName)
-	} else {
-		it.path, it.keyPath = s.CertPath(t.BaseName), s.KeyPath(t.BaseName)
-	}
+	it := &item{Target: t, slot: slotOf(t, p.o.CertDir), path: t.File(p.o.CertDir, p.o.KubeconfigDir)}
 	var err error
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
 	} else if err != nil {
 		return nil, err
 	}
-	if t.Kubeconfig {
-		err = p.readKubeconfig(it)
-	} else {
-		err = p.readPair(it)
-	}
-	if err != nil {
+	if err := it.read(it); err != nil {
 		return nil, err
 	}
 	if it.old.IsCA {
@@ -141,42 +124,6 @@ func withPermissionHint(err error) error {
 	return err
 }
 
-func (p *planner) readPair(it *item) error {
-	certs, err := pki.ParseCerts(it.cert.data)
-	if err != nil {
-		return fmt.Errorf("parse certificate %s: %w: restore it from a backup, or remove it and its key and run `certctl init-phase %s`", it.path, err, initPhase(it.Target))
-	}
-	it.old, it.inter = certs[0], certs[1:]
-	if it.key, err = readOld(it.keyPath); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s exists but its key %s does not: restore the key from a backup, or remove the certificate and run `certctl init-phase %s`", it.path, it.keyPath, initPhase(it.Target))
-	} else if err != nil {
-		return err
-	}
-	if it.oldKey, err = pki.ParsePrivateKey(it.key.data); err != nil {
-		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", it.keyPath, err, initPhase(it.Target))
-	}
-	if pki.KeyMatches(it.old, it.oldKey) != nil {
-		return fmt.Errorf("%s does not match the certificate %s: restore the matching pair from a backup, or remove both and run `certctl init-phase %s`", it.keyPath, it.path, initPhase(it.Target))
-	}
-	return nil
-}
-
-func (p *planner) readKubeconfig(it *item) error {
-	cfg, err := kubeconfig.Load(it.path)
-	if err != nil {
-		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, initPhase(it.Target))
-	}
-	cert, key, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, initPhase(it.Target))
-	}
-	if pki.KeyMatches(cert, key) != nil {
-		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, initPhase(it.Target))
-	}
-	it.kcfg, it.old, it.oldKey = cfg, cert, key
-	return nil
-}
-
 // authority reads the CA of t once per run.
 func (p *planner) authority(t Target) *authority {
 	if a, ok := p.cas[t.CAName]; ok {
@@ -185,43 +132,36 @@ func (p *planner) authority(t Target) *authority {
 	s := pki.Store{Dir: p.o.CertDir}
 	a := &authority{name: t.CAName, certPath: s.CertPath(t.CABaseName), keyPath: s.KeyPath(t.CABaseName)}
 	p.cas[t.CAName] = a
-	a.err = p.readAuthority(a, t)
+	a.err = p.readAuthority(a)
 	return a
 }
 
-func (p *planner) readAuthority(a *authority, t Target) error {
-	data, err := os.ReadFile(a.certPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
-	} else if err != nil {
-		return fmt.Errorf("read CA certificate %s: %w: %s", a.certPath, err, fixPermissions)
-	}
-	if a.bundle, err = pki.ParseCerts(data); err != nil {
-		return fmt.Errorf("parse CA certificate %s: %w: restore it from a backup", a.certPath, err)
-	}
-	a.cert = a.bundle[0]
-	if problem := pki.CAProblem(a.cert); problem != "" {
-		return fmt.Errorf("%s is not a CA certificate: %s; restore the %s CA certificate from a backup", a.certPath, problem, a.name)
-	}
-	if err := pki.ValidAt(a.cert, p.now); err != nil {
-		return fmt.Errorf("the CA %s cannot sign now: %w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", a.certPath, err, a.name)
-	}
+func (p *planner) readAuthority(a *authority) error {
+	keyFile := a.keyPath
 	if p.o.Issuer != nil {
-		return nil // the issuer signs: the CA key need not be here
+		keyFile = "" // the issuer signs: the CA key need not be here
 	}
-	keyData, err := os.ReadFile(a.keyPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
+	if ca != nil {
+		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
+	}
+	switch pki.FaultOf(err) {
+	case 0:
+		return nil
+	case pki.CACertMissing:
+		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
+	case pki.CACertUnreadable, pki.CAKeyUnreadable:
+		return fmt.Errorf("%w: %s", err, fixPermissions)
+	case pki.CANotCA:
+		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
+	case pki.CANotValid:
+		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", err, a.name)
+	case pki.CAKeyMissing:
 		return fmt.Errorf("the CA key %s does not exist (external CA), so certctl cannot sign with it: renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", a.keyPath)
-	} else if err != nil {
-		return fmt.Errorf("read CA key %s: %w: %s", a.keyPath, err, fixPermissions)
+	case pki.CAKeyMismatch:
+		return fmt.Errorf("%w: restore the matching pair from a backup", err)
 	}
-	if a.key, err = pki.ParsePrivateKey(keyData); err != nil {
-		return fmt.Errorf("parse CA key %s: %w: restore it from a backup", a.keyPath, err)
-	}
-	if pki.KeyMatches(a.cert, a.key) != nil {
-		return fmt.Errorf("the CA key %s does not match the CA certificate %s: restore the matching pair from a backup", a.keyPath, a.certPath)
-	}
-	return nil
+	return fmt.Errorf("%w: restore it from a backup", err)
 }
 
 // initPhase is the `certctl init-phase` command line that makes t anew.

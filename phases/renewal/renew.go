@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -48,6 +46,11 @@ type Options struct {
 	// written. ReuseKey does not apply.
 	Issuer Issuer
 
+	// DryRun reads and checks everything as a renewal does, including
+	// what the commit would refuse, and returns the plan (Result.Planned):
+	// no key is made, nothing is asked of the issuer, nothing is written.
+	DryRun bool
+
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand is the source of randomness for keys, serials and signatures. It
@@ -67,8 +70,18 @@ type Renewed struct {
 	Capped   bool // NotAfter was cut to the CA's expiry
 }
 
+// Planned is a certificate that Renew would renew, with DryRun.
+type Planned struct {
+	Target
+	Files  []string // the files it would replace: certificate and key, or the kubeconfig
+	Issuer string   // what would issue it: "the CA /etc/kubernetes/pki/ca.crt", or the Issuer's String()
+}
+
 // Result is what Renew did.
 type Result struct {
+	// Planned is what a renewal would renew, with DryRun; Renewed is then
+	// empty.
+	Planned []Planned
 	Renewed []Renewed
 	Missing []Target // skipped: their file does not exist
 	// BackupDir holds the old files; "" when nothing was renewed or with
@@ -120,11 +133,7 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	}
 	var b *backup
 	if !o.NoBackup {
-		root, err := BackupRoot(o.CertDir)
-		if err != nil {
-			return nil, err
-		}
-		if b, err = planBackup(root, now, o, items); err != nil {
+		if b, err = planBackup(now, o, items); err != nil {
 			return nil, err
 		}
 	}
@@ -133,14 +142,31 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := txn.Check(replaced(items, b, o.ReuseKey)); err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
+	if o.DryRun {
+		res.Planned = plan(items, &o)
+		return res, nil
+	}
 	keys.forItems(items, &o)
 	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
 		return nil, err
 	}
-	if b != nil {
-		res.BackupDir = b.dir
-	}
+	res.BackupDir = b.folder()
 	return res, nil
+}
+
+// plan is what Renew would renew, and with which issuer.
+func plan(items []*item, o *Options) []Planned {
+	out := make([]Planned, len(items))
+	for i, it := range items {
+		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
+		if s, ok := o.Issuer.(fmt.Stringer); ok {
+			out[i].Issuer = s.String()
+		}
+		for _, f := range it.replaced(it, o.ReuseKey) {
+			out[i].Files = append(out[i].Files, f.path)
+		}
+	}
+	return out
 }
 
 // replaced lists the files a renewal of items writes: the backup's, then
@@ -153,9 +179,8 @@ func replaced(items []*item, b *backup, reuseKey bool) []string {
 		}
 	}
 	for _, it := range items {
-		out = append(out, it.path)
-		if !it.Kubeconfig && !reuseKey {
-			out = append(out, it.keyPath)
+		for _, f := range it.replaced(it, reuseKey) {
+			out = append(out, f.path)
 		}
 	}
 	return out
@@ -181,76 +206,66 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// renewItems makes the keys and certificates of checked items and replaces
-// the files, with the backup b (nil: none), in one transaction. It returns
-// what it renewed.
+// renewItems obtains the certificates of checked items from o.Issuer, or
+// from the CAs on disk (localCA), and installs them, with the backup b
+// (nil: none), in one transaction (commit). It returns what it renewed.
 func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
-	root, err := txn.Root(o.CertDir)
+	issuer := o.Issuer
+	if issuer == nil {
+		issuer = localCA{items: items, keys: keys, rand: o.Rand}
+	}
+	issued, err := obtain(ctx, issuer, items, o, now)
 	if err != nil {
 		return nil, err
 	}
-	// The keys are being made in the background; everything else (the
-	// backup, signing, staging) overlaps with them, and only the commit
-	// waits for the last one.
-	var issued []Issued
-	if o.Issuer != nil {
-		if issued, err = obtain(ctx, items, o, now); err != nil {
-			return nil, err
-		}
-	}
-	id, err := txn.NewID(now, o.Rand)
-	if err != nil {
-		return nil, err
-	}
-	t, err := txn.Begin(root, id, now)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Abort() // does nothing once committed
-	if b != nil {
-		if err := addAll(t, b.files); err != nil {
-			return nil, err
-		}
-	}
+	var all []txn.File
 	var renewed []Renewed
 	for i, it := range items {
-		var files []txn.File
-		var r Renewed
-		if issued != nil {
-			files, r, err = it.install(issued[i].Cert, issued[i].Key, false)
-		} else {
-			files, r, err = it.sign(ctx, keys, i, o)
-		}
+		files, r, err := it.install(issued[i].Cert, issued[i].Key, o.ReuseKey)
 		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
-		if err := addAll(t, files); err != nil {
-			return nil, err
-		}
+		all = append(all, files...)
 		renewed = append(renewed, r)
 	}
-	if err := t.Commit(); err != nil {
+	if err := commit(o.CertDir, now, o.Rand, b, all); err != nil {
 		return nil, err
 	}
 	return renewed, nil
 }
 
-// sign makes it's new certificate with the CA on disk, for the i-th key.
-func (it *item) sign(ctx context.Context, keys *keySource, i int, o *Options) ([]txn.File, Renewed, error) {
-	key, err := keys.get(ctx, i)
-	if err != nil {
-		return nil, Renewed{}, fmt.Errorf("generate %s key: %w", it.alg, err)
+// localCA is the Issuer of the CAs on disk: it signs the i-th request with
+// the key of its CA, which the planner read, for the i-th key of keys (a
+// new one, or the current one with ReuseKey), with the validity the
+// planner cut to the CA's expiry.
+type localCA struct {
+	items []*item
+	keys  *keySource
+	rand  io.Reader
+}
+
+func (l localCA) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
+	out := make([]Issued, len(reqs))
+	for i, r := range reqs {
+		it := l.items[i]
+		key, err := l.keys.get(ctx, i)
+		if err != nil {
+			return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+		}
+		if out[i].Cert, err = pki.Sign(l.rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v); err != nil {
+			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
+		}
+		out[i].Key = key
 	}
-	cert, err := pki.Sign(o.Rand, it.profile(), key.Public(), it.ca.cert, it.ca.key, it.v)
-	if err != nil {
-		return nil, Renewed{}, err
-	}
-	return it.install(cert, key, o.ReuseKey)
+	return out, nil
 }
 
 // install returns the files that replace it's old ones with cert and key.
 func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, Renewed, error) {
-	files, err := it.newFiles(cert, key, reuseKey)
+	if reuseKey {
+		key = nil
+	}
+	files, err := it.write(it, cert, key)
 	if err != nil {
 		return nil, Renewed{}, err
 	}
@@ -259,15 +274,6 @@ func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool
 		r.Files = append(r.Files, f.Target)
 	}
 	return files, r, nil
-}
-
-func addAll(t *txn.Txn, files []txn.File) error {
-	for _, f := range files {
-		if err := t.Add(f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // keySource hands out one key per item: the current key with ReuseKey,
@@ -291,7 +297,7 @@ func newKeySource(targets []Target, o *Options) *keySource {
 	if ks.workers <= 0 {
 		ks.workers = runtime.GOMAXPROCS(0)
 	}
-	if !o.ReuseKey && o.Issuer == nil && o.KeyAlgorithm != "" && len(targets) > 0 {
+	if !o.ReuseKey && o.Issuer == nil && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
 		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
 	}
 	return ks
@@ -327,63 +333,6 @@ func (ks *keySource) stop() {
 	for _, p := range ks.pools {
 		p.Close()
 	}
-}
-
-// newFiles returns the files that replace it's: the certificate and key
-// files, or the kubeconfig with only its client certificate, client key and
-// CA data changed. Each keeps the mode and owner of the file it replaces.
-func (it *item) newFiles(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, error) {
-	like := func(old *oldFile, data []byte) txn.File {
-		return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
-	}
-	certPEM := pki.EncodeCert(cert)
-	if !it.Kubeconfig {
-		files := []txn.File{like(it.cert, certPEM)}
-		if !reuseKey {
-			keyPEM, err := pki.MarshalPrivateKey(key)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, like(it.key, keyPEM))
-		}
-		return files, nil
-	}
-	keyPEM := it.kcfg.AuthInfos[it.kcfg.Contexts[it.kcfg.CurrentContext].AuthInfo].ClientKeyData
-	if !reuseKey {
-		var err error
-		if keyPEM, err = pki.MarshalPrivateKey(key); err != nil {
-			return nil, err
-		}
-	}
-	data, err := rewriteKubeconfig(it, certPEM, keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	return []txn.File{like(it.cert, data)}, nil
-}
-
-// rewriteKubeconfig changes, in the current context, the user's embedded
-// client certificate and key and the cluster's embedded CA (refreshed from
-// ca.crt, as kubeadm does, so that a file made before a CA rotation trusts
-// the new CA). Every other field is kept. A cluster that names a CA file
-// instead of embedding one keeps its file: client-go refuses both at once.
-func rewriteKubeconfig(it *item, certPEM, keyPEM []byte) ([]byte, error) {
-	cfg := it.kcfg.DeepCopy()
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if c := cfg.Clusters[ctx.Cluster]; c.CertificateAuthority == "" {
-		var bundle []byte
-		for _, ca := range it.ca.bundle {
-			bundle = append(bundle, pki.EncodeCert(ca)...)
-		}
-		c.CertificateAuthorityData = bundle
-	}
-	u := cfg.AuthInfos[ctx.AuthInfo]
-	u.ClientCertificateData, u.ClientKeyData = certPEM, keyPEM
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encode kubeconfig %s: %w", it.path, err)
-	}
-	return data, nil
 }
 
 func (r *Result) warnf(out io.Writer, format string, args ...any) {

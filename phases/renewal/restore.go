@@ -94,36 +94,18 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	if len(write) == 0 {
 		return res, nil
 	}
+	if o.NoBackup {
+		replaced = nil
+	}
 	now := o.Now().UTC()
-	root, err := txn.Root(o.CertDir)
+	b, err := backupOf(o.CertDir, o.KubeconfigDir, now, replaced)
 	if err != nil {
 		return nil, err
 	}
-	id, err := txn.NewID(now, o.Rand)
-	if err != nil {
+	if err := commit(o.CertDir, now, o.Rand, b, write); err != nil {
 		return nil, err
 	}
-	t, err := txn.Begin(root, id, now)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Abort() // does nothing once committed
-	if !o.NoBackup && len(replaced) > 0 {
-		b, err := newBackup(filepath.Join(filepath.Dir(root), BackupDirName), now, o.CertDir, o.KubeconfigDir, replaced)
-		if err != nil {
-			return nil, err
-		}
-		write = append(b.files, write...)
-		res.BackupDir = b.dir
-	}
-	for _, f := range write {
-		if err := t.Add(f); err != nil {
-			return nil, err
-		}
-	}
-	if err := t.Commit(); err != nil {
-		return nil, err
-	}
+	res.BackupDir = b.folder()
 	return res, nil
 }
 

@@ -2,6 +2,7 @@ package renewal
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
@@ -178,12 +179,12 @@ func TestRenewSymlinkedCertDir(t *testing.T) {
 	treetest.AssertSame(t, original, treetest.Snapshot(t, real))
 }
 
-// TestBackupRefusesSymlinks: `certs import` backs up through BackupFiles,
+// TestBackupRefusesSymlinks: `certs import` backs up through Install,
 // which refuses a link as renewal does, rather than saving the link.
 func TestBackupRefusesSymlinks(t *testing.T) {
 	n := newNode(t, nil)
 	link, _ := linkAway(t, n, t.TempDir(), "pki/apiserver.crt", true)
-	_, _, err := BackupFiles(filepath.Join(n.Dir, BackupDirName), made, n.certDir(), n.Dir, []string{link})
+	_, err := Install(n.certDir(), n.Dir, made, rand.Reader, []string{link}, nil)
 	treetest.ErrMentions(t, err, link+" is a symbolic link", "replace the link")
 }
 

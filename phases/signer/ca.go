@@ -52,26 +52,21 @@ func readCAFiles(certFile, keyFile string) (certPEM, keyPEM []byte, err error) {
 
 // parseCA makes the checks of LoadCA on the contents of the two files.
 func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*CA, error) {
-	certs, err := pki.ParseCerts(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("parse CA certificate %s: %w", certFile, err)
+	ca, err := pki.ParseCA(certFile, certPEM, keyFile, keyPEM, now)
+	switch pki.FaultOf(err) {
+	case 0:
+		if len(ca.Bundle) != 1 {
+			return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own", certFile, len(ca.Bundle))
+		}
+		return &CA{Cert: ca.Cert, Key: ca.Key, CertFile: certFile, KeyFile: keyFile}, nil
+	case pki.CANotCA:
+		return nil, fmt.Errorf("%w; point at the CA's files", err)
+	case pki.CAKeyUnparsable:
+		return nil, fmt.Errorf("%w: the signer needs the CA's private key next to its certificate", err)
+	case pki.CAKeyMismatch:
+		return nil, fmt.Errorf("%w: restore the matching pair", err)
+	case pki.CANotValid:
+		return nil, fmt.Errorf("%w: renew the CA before signing with it", err)
 	}
-	if len(certs) != 1 {
-		return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own", certFile, len(certs))
-	}
-	cert := certs[0]
-	if problem := pki.CAProblem(cert); problem != "" {
-		return nil, fmt.Errorf("%s is not a CA certificate: %s; point at the CA's files", certFile, problem)
-	}
-	key, err := pki.ParsePrivateKey(keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("parse private key %s: %w: the signer needs the CA's private key next to its certificate", keyFile, err)
-	}
-	if err := pki.KeyMatches(cert, key); err != nil {
-		return nil, fmt.Errorf("CA key %s does not match CA certificate %s: restore the matching pair", keyFile, certFile)
-	}
-	if now.After(cert.NotAfter) {
-		return nil, fmt.Errorf("CA certificate %s expired on %s: renew the CA before signing with it", certFile, cert.NotAfter.UTC().Format(time.RFC3339))
-	}
-	return &CA{Cert: cert, Key: key, CertFile: certFile, KeyFile: keyFile}, nil
+	return nil, err
 }

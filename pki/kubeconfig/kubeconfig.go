@@ -120,3 +120,29 @@ func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
 	}
 	return certs, nil
 }
+
+// SetClientCert returns, encoded, a copy of cfg whose current context has
+// the user's embedded client certificate set to certPEM, its key to keyPEM
+// (kept when keyPEM is nil) and the cluster's CA data to caPEM, as kubeadm
+// refreshes it, so that a file made before a CA rotation trusts the new
+// CA. A cluster that names a CA file keeps it: client-go refuses both at
+// once. Every other field is kept; path names the file in errors.
+func SetClientCert(cfg *clientcmdapi.Config, path string, caPEM, certPEM, keyPEM []byte) ([]byte, error) {
+	cfg = cfg.DeepCopy()
+	_, cluster, _, user, err := Current(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	if cluster.CertificateAuthority == "" {
+		cluster.CertificateAuthorityData = caPEM
+	}
+	user.ClientCertificateData = certPEM
+	if keyPEM != nil {
+		user.ClientKeyData = keyPEM
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode kubeconfig %s: %w", path, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,110 @@
+package renewal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/certctl/certctl/internal/txn"
+)
+
+// Install is the one install path of Renew, Restore and `certctl certs
+// import`: it backs up the existing files replaced (each of certDir or
+// kubeconfigDir; none when replaced is empty) into a new folder of
+// BackupRoot(certDir), in the layout and with the backup.json that
+// `certctl restore` reads, and writes files, in one transaction
+// (internal/txn): a run killed at any instant leaves all old files or all
+// new ones. It returns the backup folder, "" when it made none. The
+// caller holds certctl's lock and has run txn.Recover.
+func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File) (string, error) {
+	var err error
+	if certDir, err = filepath.Abs(certDir); err != nil {
+		return "", fmt.Errorf("resolve %s: %w", certDir, err)
+	}
+	if kubeconfigDir, err = filepath.Abs(kubeconfigDir); err != nil {
+		return "", fmt.Errorf("resolve %s: %w", kubeconfigDir, err)
+	}
+	old := make([]*oldFile, 0, len(replaced))
+	for _, p := range replaced {
+		f, err := readOld(p)
+		if err != nil {
+			return "", fmt.Errorf("back up %s: %w", p, err)
+		}
+		old = append(old, f)
+	}
+	b, err := backupOf(certDir, kubeconfigDir, now, old)
+	if err != nil {
+		return "", err
+	}
+	if err := commit(certDir, now, rand, b, files); err != nil {
+		return "", err
+	}
+	return b.folder(), nil
+}
+
+// Replacing returns the file that writes data at path, with the mode and
+// owner of the file there, else with mode, and the content of that file,
+// nil when there is none. It refuses what Install cannot replace (see
+// readOld).
+func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, []byte, error) {
+	old, err := readOld(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}, nil, nil
+	}
+	if err != nil {
+		return txn.File{}, nil, err
+	}
+	return like(old, data), old.data, nil
+}
+
+// backupOf returns the backup of old into a new folder of
+// BackupRoot(certDir); nil when old is empty.
+func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile) (*backup, error) {
+	if len(old) == 0 {
+		return nil, nil
+	}
+	root, err := BackupRoot(certDir)
+	if err != nil {
+		return nil, err
+	}
+	return newBackup(root, now, certDir, kubeconfigDir, old)
+}
+
+// commit writes the files of the backup b (nil: none), then files, in one
+// transaction.
+func commit(certDir string, now time.Time, rand io.Reader, b *backup, files []txn.File) error {
+	root, err := txn.Root(certDir)
+	if err != nil {
+		return err
+	}
+	id, err := txn.NewID(now, rand)
+	if err != nil {
+		return err
+	}
+	t, err := txn.Begin(root, id, now)
+	if err != nil {
+		return err
+	}
+	defer t.Abort() // does nothing once committed
+	if b != nil {
+		files = append(slices.Clip(b.files), files...)
+	}
+	for _, f := range files {
+		if err := t.Add(f); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}
+
+// folder is b's folder, "" for no backup.
+func (b *backup) folder() string {
+	if b == nil {
+		return ""
+	}
+	return b.dir
+}

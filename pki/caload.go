@@ -1,0 +1,118 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// LoadedCA is a CA as read from its files.
+type LoadedCA struct {
+	CertFile, KeyFile string
+	Cert              *x509.Certificate
+	Bundle            []*x509.Certificate // every certificate of CertFile, Cert first
+	Key               crypto.Signer       // nil when no key file was asked for
+}
+
+// CAFault is the check a CA failed, for a caller that adds its own fix.
+type CAFault int
+
+// The checks of LoadCA, in the order it makes them.
+const (
+	CACertMissing CAFault = iota + 1
+	CACertUnreadable
+	CACertUnparsable
+	CANotCA
+	CAKeyMissing
+	CAKeyUnreadable
+	CAKeyUnparsable
+	CAKeyMismatch
+	CANotValid
+)
+
+// CAError is why LoadCA refuses a CA. Its message names the file and the
+// fault; the caller adds what to do, which depends on the command.
+type CAError struct {
+	Fault CAFault
+	msg   string
+	err   error
+}
+
+func (e *CAError) Error() string { return e.msg }
+func (e *CAError) Unwrap() error { return e.err }
+
+// FaultOf returns the CAFault of err, 0 when err is no CAError.
+func FaultOf(err error) CAFault {
+	var e *CAError
+	if errors.As(err, &e) {
+		return e.Fault
+	}
+	return 0
+}
+
+func caErr(f CAFault, err error, format string, args ...any) *CAError {
+	return &CAError{Fault: f, msg: fmt.Sprintf(format, args...), err: err}
+}
+
+// LoadCA reads the CA certificate file certFile (with the certificates
+// after it) and, when keyFile is not "", its key, and checks that the
+// certificate can sign (CAProblem), that the key is its key and, when now
+// is not zero, that it is valid at now (ValidAt). It is certctl's one CA
+// reader. It returns what it read even with an error, so that a report can
+// go on checking.
+func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		f := CACertUnreadable
+		if errors.Is(err, fs.ErrNotExist) {
+			f = CACertMissing
+		}
+		return nil, caErr(f, err, "read CA certificate %s: %v", certFile, err)
+	}
+	var keyPEM []byte
+	if keyFile != "" {
+		if keyPEM, err = os.ReadFile(keyFile); err != nil {
+			ca, cerr := ParseCA(certFile, certPEM, "", nil, now)
+			if cerr != nil {
+				return ca, cerr
+			}
+			f := CAKeyUnreadable
+			if errors.Is(err, fs.ErrNotExist) {
+				f = CAKeyMissing
+			}
+			return ca, caErr(f, err, "read CA key %s: %v", keyFile, err)
+		}
+	}
+	return ParseCA(certFile, certPEM, keyFile, keyPEM, now)
+}
+
+// ParseCA makes the checks of LoadCA on the contents of the files, for a
+// caller that compares the very bytes it read.
+func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*LoadedCA, error) {
+	certs, err := ParseCerts(certPEM)
+	if err != nil {
+		return nil, caErr(CACertUnparsable, err, "parse CA certificate %s: %v", certFile, err)
+	}
+	ca := &LoadedCA{CertFile: certFile, KeyFile: keyFile, Cert: certs[0], Bundle: certs}
+	if problem := CAProblem(ca.Cert); problem != "" {
+		return ca, caErr(CANotCA, nil, "%s is not a CA certificate: %s", certFile, problem)
+	}
+	if keyFile != "" {
+		if ca.Key, err = ParsePrivateKey(keyPEM); err != nil {
+			return ca, caErr(CAKeyUnparsable, err, "parse CA key %s: %v", keyFile, err)
+		}
+		if KeyMatches(ca.Cert, ca.Key) != nil {
+			return ca, caErr(CAKeyMismatch, nil, "the CA key %s does not match the CA certificate %s", keyFile, certFile)
+		}
+	}
+	if !now.IsZero() {
+		if err := ValidAt(ca.Cert, now); err != nil {
+			return ca, caErr(CANotValid, err, "the CA %s cannot sign now: %v", certFile, err)
+		}
+	}
+	return ca, nil
+}
