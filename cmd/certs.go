@@ -16,7 +16,8 @@ func newCertsCommand() *cobra.Command {
 		Use:   "certs",
 		Short: "Inspect the certificates of a control-plane node",
 	}
-	c.AddCommand(newCertsListCommand(), newCertsImportCommand())
+	c.AddCommand(newCertsListCommand(), newCertsImportCommand(),
+		kubeadmSpelling(newRenewCommand(), "certs"), kubeadmSpelling(newCheckExpirationCommand(), "certs"))
 	return c
 }
 

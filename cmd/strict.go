@@ -1,0 +1,62 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// strict makes every command of the tree below root refuse what it does not
+// know, with a non-zero exit: cobra prints a parent command's help and exits
+// 0 for any argument (`certctl certs rotate`), so a cron line written from
+// kubeadm habit would "succeed" and do nothing. A parent command given no
+// argument still prints its help, as kubectl's do.
+func strict(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+	})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.HasSubCommands() && !c.Runnable() {
+			c.Args = cobra.ArbitraryArgs
+			c.SuggestionsMinimumDistance = 2
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return c.Help()
+				}
+				return unknownSubcommand(c, args[0])
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// unknownSubcommand is the error for `PARENT arg` when arg names no
+// subcommand of PARENT: the valid ones, and the closest if it looks like a typo.
+func unknownSubcommand(c *cobra.Command, arg string) error {
+	var valid []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			valid = append(valid, sub.Name())
+		}
+	}
+	hint := ""
+	if s := c.SuggestionsFor(arg); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return fmt.Errorf("unknown command %q for %q%s: valid commands are %s (see '%s --help')",
+		arg, c.CommandPath(), hint, strings.Join(valid, ", "), c.CommandPath())
+}
+
+// kubeadmSpelling returns c, a top-level command, for use under a parent
+// where kubeadm has it (`kubeadm certs renew` is certctl's `renew`): the same
+// command, flags and behaviour, with a note in its short help.
+func kubeadmSpelling(c *cobra.Command, parent string) *cobra.Command {
+	c.Short += fmt.Sprintf(" (kubeadm's spelling of `certctl %s`)", c.Name())
+	c.Example = strings.ReplaceAll(c.Example, "certctl "+c.Name(), "certctl "+parent+" "+c.Name())
+	return c
+}

@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestUnknownSubcommand: a parent command refuses what it does not know,
+// with the valid ones, instead of printing help and succeeding.
+func TestUnknownSubcommand(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string // "" for success
+		wantOut string
+	}{
+		{[]string{"certs", "rotate"}, `unknown command "rotate" for "certctl certs": valid commands are check-expiration, import, list, renew`, ""},
+		{[]string{"certs", "renw"}, `(did you mean "renew"?)`, ""},
+		{[]string{"signer", "foo"}, `unknown command "foo" for "certctl signer": valid commands are disable, enable, run`, ""},
+		{[]string{"init-phase", "foo"}, `unknown command "foo" for "certctl init-phase"`, ""},
+		{[]string{"renew", "--bogus"}, "unknown flag: --bogus (see 'certctl renew --help')", ""},
+		{[]string{"certs"}, "", "Available Commands:"},
+		{[]string{"certs", "renew", "--help"}, "", "certctl certs renew"},
+		{[]string{"certs", "check-expiration", "--help"}, "", "certctl certs check-expiration"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			root := NewRootCommand(&out, &errOut)
+			root.SetArgs(tc.args)
+			err := root.Execute()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			}
+			if !strings.Contains(out.String(), tc.wantOut) {
+				t.Errorf("output does not contain %q:\n%s", tc.wantOut, out.String())
+			}
+		})
+	}
+}
