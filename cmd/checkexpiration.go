@@ -17,6 +17,7 @@ type checkExpirationOptions struct {
 	kubeconfigDir string
 	output        string
 	warnWithin    time.Duration
+	textfile      string
 }
 
 func newCheckExpirationCommand() *cobra.Command {
@@ -40,8 +41,17 @@ func newCheckExpirationCommand() *cobra.Command {
 			(docs/renew.md). It only reads, after finishing or discarding a renewal
 			that was interrupted (as every certctl command does).
 
+			It also lists the static pods that must still be restarted to use
+			renewed certificates: restarts that renew --restart-control-plane could
+			not do or verify, and retries.
+
+			-o prometheus prints the report as Prometheus metrics; --textfile PATH
+			also writes them, atomically, for node_exporter's textfile collector
+			(docs/monitoring.md has the metrics and a ready alert rule).
+
 			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
-			--warn-within (by default: has expired); 3 a problem (outranks 2).
+			--warn-within (by default: has expired); 4 a restart is owed (outranks
+			2); 3 a problem (outranks 4 and 2).
 		`),
 		Example: examples(`
 			# kubeadm's tables, with problems
@@ -49,6 +59,9 @@ func newCheckExpirationCommand() *cobra.Command {
 
 			# For monitoring: exit 2 when anything expires within 30 days
 			certctl check-expiration --warn-within 720h -o json > /var/lib/node-exporter/certs.json
+
+			# For node_exporter's textfile collector, from cron or a timer
+			certctl check-expiration --textfile /var/lib/node_exporter/textfile/certctl.prom >/dev/null
 
 			# Also check the SANs against kubeadm's configuration
 			sudo certctl check-expiration --config kubeadm.yaml
@@ -60,6 +73,7 @@ func newCheckExpirationCommand() *cobra.Command {
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "apiserver-advertise-address")
 	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(expiration.Formats, ", "))
+	fs.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
 	fs.DurationVar(&o.warnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
 	return c
 }
@@ -72,7 +86,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("--warn-within %v must not be negative", o.warnWithin)
 	}
 	errOut := cmd.ErrOrStderr()
-	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin}
+	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin, Textfile: o.textfile}
 	// Without --config the SANs have nothing to be compared with: the
 	// flags' defaults (this host's name and address) would report drift
 	// on every node made with other values.

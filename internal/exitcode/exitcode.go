@@ -29,6 +29,11 @@ const (
 	// missing, SAN drift). A problem outranks an expiry: a certificate
 	// that does not match its key breaks the cluster now.
 	Problems = 3
+	// RestartOwed: check-expiration found no problem, but a static pod
+	// still runs with replaced certificates: a restart that renew
+	// --restart-control-plane could not do or verify. Outranks
+	// ExpiringSoon; Problems outranks it.
+	RestartOwed = 4
 )
 
 // Error carries an exit status other than Failure with its error. An

@@ -15,6 +15,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
@@ -40,6 +41,10 @@ type Options struct {
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
 	WarnWithin time.Duration
+	// Textfile, when set, is where Report also writes the report as
+	// Prometheus metrics (WriteMetrics), atomically, for node_exporter's
+	// textfile collector.
+	Textfile string
 }
 
 // Check reads every certificate, kubeconfig and CA of the kubeadm inventory
@@ -79,6 +84,11 @@ func Check(o Options) (*Info, error) {
 	sort.Slice(info.CertificateAuthorities, func(i, j int) bool {
 		return info.CertificateAuthorities[i].Name < info.CertificateAuthorities[j].Name
 	})
+	owed, err := restartsOwed(o.CertDir)
+	if err != nil {
+		return nil, err
+	}
+	info.RestartsOwed = owed
 	return info, nil
 }
 
@@ -395,4 +405,21 @@ func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
 		parts = append(parts, "not configured "+strings.Join(extra, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// restartsOwed reads the restarts that renewals of certDir still owe.
+func restartsOwed(certDir string) ([]RestartOwed, error) {
+	path, err := staticpods.PendingPath(certDir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := staticpods.LoadPending(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fix or remove the file, then restart the components by hand (docs/cron.md)", err)
+	}
+	owed := []RestartOwed{}
+	for _, c := range p.Components {
+		owed = append(owed, RestartOwed{Component: c.Component, Since: c.Since.UTC(), Files: c.Files, Reason: c.Reason})
+	}
+	return owed, nil
 }

@@ -13,11 +13,11 @@ import (
 )
 
 // Formats lists the output formats of Write.
-var Formats = []string{"text", "json", "yaml"}
+var Formats = []string{"text", "json", "yaml", "prometheus"}
 
 // Write prints info in format: "text" (kubeadm's two tables, with a
 // PROBLEMS column and the problems spelled out below), "json" or "yaml"
-// (the Info schema).
+// (the Info schema), or "prometheus" (WriteMetrics).
 func Write(w io.Writer, info *Info, format string) error {
 	switch format {
 	case "", "text":
@@ -36,6 +36,8 @@ func Write(w io.Writer, info *Info, format string) error {
 		}
 		_, err = w.Write(b)
 		return err
+	case "prometheus":
+		return WriteMetrics(w, info)
 	}
 	return fmt.Errorf("unknown output format %q: use %s", format, strings.Join(Formats, ", "))
 }
@@ -77,6 +79,17 @@ func writeText(w io.Writer, info *Info) error {
 		for _, p := range problems {
 			fmt.Fprintf(w, "- %s\n", p)
 		}
+	}
+	if len(info.RestartsOwed) > 0 {
+		fmt.Fprintln(w, "\nRESTARTS OWED (running with the old certificates)")
+		for _, r := range info.RestartsOwed {
+			why := ""
+			if r.Reason != "" {
+				why = "; last attempt: " + r.Reason
+			}
+			fmt.Fprintf(w, "- %s: owed since %s for %s%s\n", r.Component, r.Since.Format(time.RFC3339), strings.Join(r.Files, ", "), why)
+		}
+		fmt.Fprintf(w, "  %s\n", restartHint)
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 && info.WarnWithinSeconds > 0 {
 		names := make([]string, len(soon))

@@ -1,15 +1,21 @@
 package expiration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/node"
 )
+
+// restartHint says how to do the restarts still owed.
+const restartHint = "retry with `certctl renew all --if-expires-within 720h --restart-control-plane` (it retries owed restarts even when nothing is due), or restart them yourself and remove .certctl-restarts.json beside the certificate folder (docs/cron.md)"
 
 // Report is `certctl check-expiration`: it checks the node as o says,
 // reading it consistently (node.Read), writes the report in format to out,
@@ -31,6 +37,17 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
 			len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
 	}
+	if o.Textfile != "" {
+		var buf bytes.Buffer
+		if err := WriteMetrics(&buf, info); err != nil {
+			return err
+		}
+		// Readable by node_exporter's user; written whole or not at all, so
+		// that the collector never reads half a file.
+		if err := atomicfile.WriteFile(o.Textfile, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
+		}
+	}
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
@@ -40,6 +57,13 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
 		}
 		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
+	}
+	if owed := info.RestartsOwed; len(owed) > 0 {
+		names := make([]string, len(owed))
+		for i, r := range owed {
+			names[i] = fmt.Sprintf("%s (since %s)", r.Component, r.Since.Format(time.RFC3339))
+		}
+		return &exitcode.Error{Code: exitcode.RestartOwed, Err: fmt.Errorf("%d restart(s) owed: %s still use the old certificates; %s", len(owed), strings.Join(names, ", "), restartHint)}
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 {
 		names := make([]string, len(soon))

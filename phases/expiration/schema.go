@@ -31,6 +31,20 @@ type Info struct {
 	WarnWithinSeconds      int64         `json:"warnWithinSeconds"`
 	Certificates           []Certificate `json:"certificates"`
 	CertificateAuthorities []Certificate `json:"certificateAuthorities"`
+	// RestartsOwed lists the static pods that must still be restarted to
+	// use renewed certificates: restarts that `renew --restart-control-plane`
+	// could not do or verify, which it keeps in .certctl-restarts.json
+	// beside the certificate folder and retries. Empty when none; a non-empty list makes the exit
+	// status exitcode.RestartOwed unless a problem outranks it.
+	RestartsOwed []RestartOwed `json:"restartsOwed"`
+}
+
+// RestartOwed is a static pod still running with the old certificates.
+type RestartOwed struct {
+	Component string    `json:"component"` // "kube-apiserver", "etcd", ...
+	Since     time.Time `json:"since"`     // when the renewal that owes it committed
+	Files     []string  `json:"files"`     // the renewed files it has not loaded
+	Reason    string    `json:"reason,omitempty"`
 }
 
 // Certificate is one certificate or CA.

@@ -3,6 +3,7 @@ package renew
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -136,7 +137,14 @@ func (r *run) readOwed() error {
 	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
 		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
 	r.summary.Warnings = append(r.summary.Warnings, msg)
-	fmt.Fprintf(r.out(), "[warning] %s\n", msg)
+	// Said even with --quiet and -o json (on stderr then): a cron job
+	// that prints only errors must still show that the cluster runs
+	// with the old certificates.
+	w := r.out()
+	if w == io.Discard {
+		w = r.o.ErrOut
+	}
+	fmt.Fprintf(w, "[warning] %s\n", msg)
 	return nil
 }
 
