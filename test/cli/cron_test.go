@@ -380,6 +380,16 @@ func TestCronRestartOwedIsRetried(t *testing.T) {
 	if plain.code != 2 || !strings.Contains(plain.out, "[warning] etcd, kube-scheduler must still be restarted") || !strings.Contains(plain.out, state) {
 		t.Errorf("without --restart-control-plane: exit %d\n%s%s", plain.code, plain.out, plain.errOut)
 	}
+	// --quiet prints errors only, but an owed restart is said all the same
+	// (on stderr), and check-expiration reports it with its own status.
+	quiet := runCode(t, bin, append([]string{"renew", "all", "--if-expires-within", "48h", "--quiet"}, n.flags()...)...)
+	if quiet.code != 2 || quiet.out != "" || !strings.Contains(quiet.errOut, "[warning] etcd, kube-scheduler must still be restarted") {
+		t.Errorf("--quiet with restarts owed: exit %d, stdout %q, stderr %q", quiet.code, quiet.out, quiet.errOut)
+	}
+	check := runCode(t, bin, append([]string{"check-expiration"}, n.flags()...)...)
+	if check.code != 4 || !strings.Contains(check.out, "RESTARTS OWED") || !strings.Contains(check.errOut, "2 restart(s) owed: etcd") {
+		t.Errorf("check-expiration with restarts owed: exit %d, want 4\n%s%s", check.code, check.out, check.errOut)
+	}
 
 	serving, err := tls.LoadX509KeyPair(filepath.Join(n.certDir, "etcd", "server.crt"), filepath.Join(n.certDir, "etcd", "server.key"))
 	if err != nil {
