@@ -6,6 +6,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
@@ -29,26 +30,36 @@ func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
 }
 
 func newCertsListCommand() *cobra.Command {
-	var certDir, kubeconfigDir string
+	var certDir, kubeconfigDir, format string
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the certificates, keys and kubeconfig files on disk",
 		Long: dedent.Dedent(`
-			Print one line per certificate of the kubeadm inventory: its file, subject,
-			SANs, key algorithm, expiry, the CA that must have signed it, or MISSING,
-			and the service-account key pair. PROBLEMS checks each certificate as
+			Print one line per certificate of the kubeadm inventory: its key
+			algorithm, expiry, the CA that must have signed it, or MISSING, and the
+			service-account key pair; -o wide adds its file, subject and SANs, -o
+			json|yaml prints the schema output.certctl.io/v1 CertificateList. PROBLEMS checks each certificate as
 			check-expiration does: that it chains to that CA, that its key matches,
 			that a CA can sign; each problem is then spelled out below the table,
 			with what to do. It only reads.
 		`),
-		Example: "  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes",
-		Args:    cobra.NoArgs,
+		Example: examples(`
+			  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes
+			  certctl certs list -o wide
+			  certctl certs list -o jsonpath='{range .items[*]}{.name}{"\t"}{.expirationDate}{"\n"}{end}'
+		`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(format)
+			if err != nil {
+				return err
+			}
 			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, kubeconfigDir, certs, kcs, time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), certDir, kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	c.Flags().StringVar(&certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates")
 	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
 	return c
 }

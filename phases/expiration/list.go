@@ -1,7 +1,6 @@
 package expiration
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -12,69 +11,89 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
+// CertificateList is the versioned schema of `certctl certs list -o
+// json|yaml` (output.certctl.io/v1, compatible as Info is: fields are only
+// added).
+type CertificateList struct {
+	Kind       string      `json:"kind"` // ListKind
+	APIVersion string      `json:"apiVersion"`
+	Items      []ListEntry `json:"items"`
+}
+
+// ListKind is CertificateList's kind.
+const ListKind = "CertificateList"
+
+// ListEntry is one certificate, kubeconfig or key pair on disk.
+type ListEntry struct {
+	Name string `json:"name"` // kubeadm's: "apiserver", "admin.conf", "ca", "sa"
+	File string `json:"file"`
+	// Status is "ok", "missing" or "unreadable" (then Error says why).
+	Status  string     `json:"status"`
+	Error   string     `json:"error,omitempty"`
+	Subject string     `json:"subject,omitempty"` // "CN=...,O=..."
+	SANs    []string   `json:"sans,omitempty"`
+	Key     string     `json:"key,omitempty"` // "RSA-2048", "ECDSA-P256"
+	Expires *time.Time `json:"expirationDate,omitempty"`
+	// CAName is the CA that must have signed it; "(self-signed)" for a CA,
+	// empty for the sa key pair.
+	CAName   string    `json:"caName,omitempty"`
+	Problems []Problem `json:"problems"`
+}
+
 // List is `certctl certs list`: the certificates certs, the kubeconfig
 // files kcs and the service-account key pair, read consistently
 // (node.Read: without the lock, after finishing an interrupted
-// transaction, so that the list shows what is really in force), as a
-// table on out.
-func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time, out, errOut io.Writer) error {
-	var buf bytes.Buffer
-	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() error {
-		buf.Reset()
-		return listInventory(&buf, certDir, kubeconfigDir, certs, kcs, now)
+// transaction, so that the list shows what is really in force), printed in
+// format f (a table of at most 100 columns; -o wide adds the files,
+// subjects and SANs).
+func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time, f output.Format, out, errOut io.Writer) error {
+	var list *CertificateList
+	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
+		list, err = listInventory(certDir, kubeconfigDir, certs, kcs, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	_, err = buf.WriteTo(out)
-	return err
+	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeList(w, list, now, wide) })
 }
 
-// listInventory prints the inventory with the problems check-expiration
-// finds (Check: the chain to the expected CA, the key, a CA that
-// cannot sign), as a PROBLEMS column of problem types and, below the table,
-// one line per problem with what to do.
-func listInventory(out io.Writer, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time) error {
+// listInventory reads the inventory with the problems check-expiration
+// finds (Check: the chain to the expected CA, the key, a CA that cannot
+// sign).
+func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time) (*CertificateList, error) {
 	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, Now: now})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	problems := map[string][]Problem{}
 	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
 		problems[c.Name] = c.Problems
 	}
-	var listed []string
-	column := func(name string, ps []Problem) string {
-		if len(ps) == 0 {
-			return "-"
-		}
-		types := make([]string, len(ps))
-		for i, p := range ps {
-			types[i] = string(p.Type)
-			listed = append(listed, name+": "+p.Message)
-		}
-		return strings.Join(types, ",")
-	}
+	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
 	s := pki.Store{Dir: certDir}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tFILE\tSUBJECT\tSANS\tKEY\tEXPIRES\tCA\tPROBLEMS")
-	row := func(name, file string, cert *x509.Certificate, err error, ca string) {
-		ps := column(name, problems[name])
-		if err != nil {
-			status := "MISSING"
-			if ok, _ := pki.Exists(file); ok {
-				status = "UNREADABLE: " + err.Error()
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t\t\t\t\t%s\n", name, file, status, ps)
-			return
+	add := func(name, file string, cert *x509.Certificate, err error, ca string) {
+		e := ListEntry{Name: name, File: file, Status: "ok", CAName: ca, Problems: problems[name]}
+		if e.Problems == nil {
+			e.Problems = []Problem{}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, file, Subject(cert), SANs(cert),
-			pki.AlgorithmOf(cert.PublicKey), expiry(cert, now), ca, ps)
+		switch {
+		case err != nil:
+			e.Status = "missing"
+			if ok, _ := pki.Exists(file); ok {
+				e.Status, e.Error = "unreadable", err.Error()
+			}
+		default:
+			notAfter := cert.NotAfter.UTC()
+			e.Subject, e.SANs, e.Key, e.Expires = Subject(cert), sanList(cert), string(pki.AlgorithmOf(cert.PublicKey)), &notAfter
+		}
+		list.Items = append(list.Items, e)
 	}
 	for _, p := range certs {
 		cert, _, err := s.ReadCert(p.BaseName)
@@ -82,7 +101,7 @@ func listInventory(out io.Writer, certDir, kubeconfigDir string, certs []pki.Pro
 		if p.IsCA {
 			ca = "(self-signed)"
 		}
-		row(p.Name, s.CertPath(p.BaseName), cert, err, ca)
+		add(p.Name, s.CertPath(p.BaseName), cert, err, ca)
 	}
 	for _, p := range kcs {
 		path := filepath.Join(kubeconfigDir, p.BaseName)
@@ -91,9 +110,54 @@ func listInventory(out io.Writer, certDir, kubeconfigDir string, certs []pki.Pro
 		if err == nil {
 			cert, _, err = kubeconfig.ClientCert(cfg)
 		}
-		row(p.BaseName, path, cert, err, p.CAName)
+		add(p.BaseName, path, cert, err, p.CAName)
 	}
-	serviceAccountRow(w, s, column)
+	list.Items = append(list.Items, serviceAccountEntry(s))
+	return list, nil
+}
+
+// writeList prints list as a table: NAME, KEY, EXPIRES, CA and PROBLEMS (the
+// problem types), which fit 100 columns; wide adds FILE, SUBJECT and SANS.
+// Below the table, one line per problem with what to do.
+func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	if wide {
+		fmt.Fprintln(w, "NAME\tFILE\tSUBJECT\tSANS\tKEY\tEXPIRES\tCA\tPROBLEMS")
+	} else {
+		fmt.Fprintln(w, "NAME\tKEY\tEXPIRES\tCA\tPROBLEMS")
+	}
+	var listed []string
+	for _, e := range list.Items {
+		ps := "-"
+		if len(e.Problems) > 0 {
+			types := make([]string, len(e.Problems))
+			for i, p := range e.Problems {
+				types[i] = string(p.Type)
+				listed = append(listed, e.Name+": "+p.Message)
+			}
+			ps = strings.Join(types, ",")
+		}
+		subject, sans, key, expires, ca := e.Subject, strings.Join(e.SANs, ","), e.Key, "never", e.CAName
+		switch {
+		case e.Status == "missing":
+			subject, key, expires, ca = "MISSING", "MISSING", "", ""
+		case e.Status == "unreadable":
+			subject, key, expires, ca = "UNREADABLE: "+e.Error, "UNREADABLE", "", ""
+		case e.Expires != nil:
+			expires = expiry(*e.Expires, now)
+		}
+		if sans == "" && e.Status == "ok" {
+			sans = "-"
+		}
+		if ca == "" && e.Status == "ok" {
+			ca = "-"
+		}
+		if wide {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.File, subject, sans, key, expires, ca, ps)
+		} else {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Name, key, expires, ca, ps)
+		}
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -106,42 +170,42 @@ func listInventory(out io.Writer, certDir, kubeconfigDir string, certs []pki.Pro
 	return nil
 }
 
-// serviceAccountRow prints the sa key pair in the table's columns: no
-// subject, SANs, expiry or CA (it is not a certificate), the key's
-// algorithm, and a problem when sa.key or sa.pub is missing, unreadable, or
-// they do not match (tokens signed with the key would then be rejected).
-func serviceAccountRow(w io.Writer, s pki.Store, column func(string, []Problem) string) {
-	keyPath, pubPath := s.KeyPath("sa"), s.PublicKeyPath("sa")
+// serviceAccountEntry is the sa key pair: no subject, SANs, expiry or CA
+// (it is not a certificate), the key's algorithm, and a problem when sa.key
+// or sa.pub is missing, unreadable, or they do not match (tokens signed
+// with the key would then be rejected).
+func serviceAccountEntry(s pki.Store) ListEntry {
+	keyPath, pubPath := s.KeyPath(pki.SAName), s.PublicKeyPath(pki.SAName)
+	e := ListEntry{Name: pki.SAName, File: keyPath, Status: "ok", Subject: "(service account key pair)", Problems: []Problem{}}
 	keyOK, _ := pki.Exists(keyPath)
 	pubOK, _ := pki.Exists(pubPath)
 	if !keyOK && !pubOK {
-		fmt.Fprintf(w, "sa\t%s\tMISSING\t\t\t\t\t%s\n", keyPath, column("sa", nil))
-		return
+		e.Status, e.Subject = "missing", ""
+		return e
 	}
-	var ps []Problem
 	add := func(t ProblemType, format string, args ...any) {
-		ps = append(ps, Problem{Type: t, Message: fmt.Sprintf(format, args...)})
+		e.Problems = append(e.Problems, Problem{Type: t, Message: fmt.Sprintf(format, args...)})
 	}
-	alg := "-"
-	key, keyErr := s.ReadKey("sa")
-	pub, pubErr := s.ReadPublicKey("sa")
+	e.Key = "-"
+	key, keyErr := s.ReadKey(pki.SAName)
+	pub, pubErr := s.ReadPublicKey(pki.SAName)
 	switch {
 	case !keyOK:
 		add(KeyMissing, "%s exists but its private key %s does not: restore the key from a backup (tokens already issued depend on it)", pubPath, keyPath)
 	case keyErr != nil:
 		add(Unreadable, "%v: restore it from a backup, or run certctl as root", keyErr)
 	default:
-		alg = string(pki.AlgorithmOf(key.Public()))
+		e.Key = string(pki.AlgorithmOf(key.Public()))
 	}
 	switch {
 	case !pubOK:
-		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs sa` to write it from the key", keyPath, pubPath)
+		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs %s` to write it from the key", keyPath, pubPath, pki.SAName)
 	case pubErr != nil:
-		add(Unreadable, "%v: remove it and run `certctl init-phase certs sa` to write it from the key", pubErr)
+		add(Unreadable, "%v: remove it and run `certctl init-phase certs %s` to write it from the key", pubErr, pki.SAName)
 	case keyErr == nil && keyOK && !pki.SamePublicKey(pub, key.Public()):
 		add(KeyMismatch, "%s does not match %s: restore the matching pair from a backup (tokens are checked with the public key)", pubPath, keyPath)
 	}
-	fmt.Fprintf(w, "sa\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", keyPath, "(service account key pair)", "-", alg, "never", "-", column("sa", ps))
+	return e
 }
 
 // Subject is a certificate's subject as the tables print it: CN and O.
@@ -155,21 +219,24 @@ func Subject(c *x509.Certificate) string {
 
 // SANs are a certificate's DNS names and IP addresses, "-" when none.
 func SANs(c *x509.Certificate) string {
-	var all []string
-	all = append(all, c.DNSNames...)
+	if all := sanList(c); len(all) > 0 {
+		return strings.Join(all, ",")
+	}
+	return "-"
+}
+
+func sanList(c *x509.Certificate) []string {
+	all := slices.Clone(c.DNSNames)
 	for _, ip := range c.IPAddresses {
 		all = append(all, ip.String())
 	}
-	if len(all) == 0 {
-		return "-"
-	}
-	return strings.Join(all, ",")
+	return all
 }
 
-func expiry(c *x509.Certificate, now time.Time) string {
-	left := c.NotAfter.Sub(now)
+func expiry(notAfter, now time.Time) string {
+	left := notAfter.Sub(now)
 	if left <= 0 {
-		return c.NotAfter.UTC().Format("2006-01-02") + " (EXPIRED)"
+		return notAfter.UTC().Format("2006-01-02") + " (EXPIRED)"
 	}
-	return fmt.Sprintf("%s (%dd)", c.NotAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
+	return fmt.Sprintf("%s (%dd)", notAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
 }

@@ -2,10 +2,12 @@ package expiration
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
 )
@@ -42,6 +44,59 @@ func columns(t *testing.T, out string) (rows map[string]map[string]string, below
 	return rows, below
 }
 
+// listWide prints the inventory as `certs list -o wide` does.
+func listWide(out *bytes.Buffer, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile) error {
+	list, err := listInventory(certDir, kubeconfigDir, certs, kcs, pkitest.Made)
+	if err != nil {
+		return err
+	}
+	return writeList(out, list, pkitest.Made, true)
+}
+
+// TestCertsListFormats: the default table fits 100 columns; -o json is the
+// versioned schema; jsonpath works as kubectl's.
+func TestCertsListFormats(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	certs, kcs := inventory(t, n)
+	run := func(format string) string {
+		t.Helper()
+		f, err := output.Parse(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if err := List(t.Context(), n.CertDir(), n.Dir, certs, kcs, pkitest.Made, f, &out, &errOut); err != nil {
+			t.Fatalf("-o %s: %v\n%s", format, err, errOut.String())
+		}
+		return out.String()
+	}
+	text := run("text")
+	for _, l := range strings.Split(text, "\n") {
+		if len(l) > 100 {
+			t.Errorf("a line of %d columns, want at most 100: %q", len(l), l)
+		}
+	}
+	if rows, _ := columns(t, text); len(rows) != 16 || rows["apiserver"]["KEY"] != "ECDSA-P256" || rows["apiserver"]["CA"] != "ca" {
+		t.Errorf("default table:\n%s", text)
+	}
+	if wide := run("wide"); !strings.Contains(wide, "SANS") || !strings.Contains(wide, n.Path("pki/apiserver.crt")) {
+		t.Errorf("-o wide has no files or SANs:\n%s", wide)
+	}
+	var list CertificateList
+	if err := json.Unmarshal([]byte(run("json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Kind != ListKind || list.APIVersion != APIVersion || len(list.Items) != 16 || list.Items[1].Name != "apiserver" || len(list.Items[1].SANs) == 0 || list.Items[1].Expires == nil {
+		t.Errorf("-o json: %+v", list)
+	}
+	if got := run("jsonpath={.items[?(@.name==\"apiserver\")].file}"); got != n.Path("pki/apiserver.crt")+"\n" {
+		t.Errorf("-o jsonpath: %q", got)
+	}
+	if _, err := output.Parse("jsonpath={.items["); err == nil {
+		t.Error("a bad jsonpath template is accepted")
+	}
+}
+
 // TestCertsListChecks: the CA column is checked, as check-expiration checks
 // it (expiration.Check): a certificate that does not chain to that CA or
 // whose key does not match shows a problem, spelled out below the table.
@@ -50,7 +105,7 @@ func TestCertsListChecks(t *testing.T) {
 	other := pkitest.NewNode(t, nil)
 	var out bytes.Buffer
 	certs, kcs := inventory(t, n)
-	if err := listInventory(&out, n.CertDir(), n.Dir, certs, kcs, pkitest.Made); err != nil {
+	if err := listWide(&out, n.CertDir(), n.Dir, certs, kcs); err != nil {
 		t.Fatal(err)
 	}
 	rows, below := columns(t, out.String())
@@ -86,7 +141,7 @@ func TestCertsListChecks(t *testing.T) {
 	cp(other.Path("admin.conf"), n.Path("admin.conf"))
 	cp(other.Path("pki/sa.pub"), n.Path("pki/sa.pub"))
 	out.Reset()
-	if err := listInventory(&out, n.CertDir(), n.Dir, certs, kcs, pkitest.Made); err != nil {
+	if err := listWide(&out, n.CertDir(), n.Dir, certs, kcs); err != nil {
 		t.Fatal(err)
 	}
 	rows, below = columns(t, out.String())

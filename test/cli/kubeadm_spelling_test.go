@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,20 @@ func TestKubeadmSpellings(t *testing.T) {
 	if own.code != kubeadm.code || own.out != kubeadm.out {
 		t.Errorf("certs check-expiration: exit %d, output\n%s\nwant what check-expiration gives: exit %d\n%s", kubeadm.code, kubeadm.out, own.code, own.out)
 	}
+	// certs list fits a 100-column terminal; -o wide has the rest.
+	list := runCode(t, bin, append([]string{"certs", "list"}, n.flags()...)...)
+	for _, l := range strings.Split(list.out, "\n") {
+		if len(l) > 100 {
+			t.Errorf("certs list: a line of %d columns: %q", len(l), l)
+		}
+	}
+	if wide := runCode(t, bin, append([]string{"certs", "list", "-o", "wide"}, n.flags()...)...); wide.code != 0 || !strings.Contains(wide.out, filepath.Join(n.certDir, "apiserver.crt")) {
+		t.Errorf("certs list -o wide: exit %d\n%s%s", wide.code, wide.out, wide.errOut)
+	}
+	if jp := runCode(t, bin, append([]string{"certs", "list", "-o", `jsonpath={.items[?(@.name=="sa")].key}`}, n.flags()...)...); jp.out != "ECDSA-P256\n" {
+		t.Errorf("certs list -o jsonpath: exit %d, %q%s", jp.code, jp.out, jp.errOut)
+	}
+
 	r := runCode(t, bin, append([]string{"certs", "renew", "apiserver"}, n.flags()...)...)
 	if r.code != 0 || !strings.Contains(r.out, "apiserver") {
 		t.Fatalf("certs renew apiserver: exit %d\n%s%s", r.code, r.out, r.errOut)

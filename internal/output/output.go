@@ -1,0 +1,111 @@
+// Package output is certctl's one output convention for commands that print
+// data, with kubectl's meanings: -o text (the default table, at most 100
+// columns), wide (every column), json and yaml (the command's versioned
+// schema), jsonpath=TEMPLATE (kubectl's JSONPath on the JSON form).
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/client-go/util/jsonpath"
+	"sigs.k8s.io/yaml"
+)
+
+// Format is a parsed -o value.
+type Format struct {
+	Name     string // "text", "wide", "json", "yaml", "jsonpath", or a command's own
+	template string // for jsonpath
+}
+
+// Formats are the values every printing command accepts; Help lists them
+// for a flag's help text.
+var Formats = []string{"text", "wide", "json", "yaml", "jsonpath=TEMPLATE"}
+
+// Help is the -o flag's help text, with a command's own extra formats.
+func Help(extra ...string) string {
+	return "output format: " + strings.Join(append(append([]string{}, Formats...), extra...), ", ")
+}
+
+// Parse checks an -o value: one of Formats or of extra (a command's own,
+// e.g. check-expiration's "prometheus"). An unknown one is an error that
+// lists the valid ones, so that a command refuses it before any work.
+func Parse(s string, extra ...string) (Format, error) {
+	if t, ok := strings.CutPrefix(s, "jsonpath="); ok {
+		if _, err := parseJSONPath(t); err != nil {
+			return Format{}, err
+		}
+		return Format{Name: "jsonpath", template: t}, nil
+	}
+	switch s {
+	case "", "text":
+		return Format{Name: "text"}, nil
+	case "wide", "json", "yaml":
+		return Format{Name: s}, nil
+	}
+	for _, e := range extra {
+		if s == e {
+			return Format{Name: s}, nil
+		}
+	}
+	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, strings.Join(append(append([]string{}, Formats...), extra...), ", "))
+}
+
+// Print writes obj in f: json, yaml or jsonpath from obj's JSON form, text
+// and wide with table(wide).
+func (f Format) Print(w io.Writer, obj any, table func(w io.Writer, wide bool) error) error {
+	switch f.Name {
+	case "text", "wide":
+		return table(w, f.Name == "wide")
+	case "json":
+		b, err := json.MarshalIndent(obj, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		_, err = w.Write(b)
+		return err
+	case "jsonpath":
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		var data any
+		if err := json.Unmarshal(b, &data); err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		jp, err := parseJSONPath(f.template)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := jp.Execute(&buf, data); err != nil {
+			return fmt.Errorf("jsonpath %q: %w", f.template, err)
+		}
+		if buf.Len() > 0 && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+			buf.WriteByte('\n')
+		}
+		_, err = buf.WriteTo(w)
+		return err
+	}
+	return fmt.Errorf("output format %q is not printed here", f.Name)
+}
+
+// parseJSONPath parses a template as kubectl does: missing keys print
+// nothing rather than fail (kubectl's --allow-missing-template-keys).
+func parseJSONPath(t string) (*jsonpath.JSONPath, error) {
+	jp := jsonpath.New("output").AllowMissingKeys(true)
+	if err := jp.Parse(t); err != nil {
+		return nil, fmt.Errorf("bad jsonpath template %q: %w (for example: -o jsonpath='{.items[*].name}')", t, err)
+	}
+	return jp, nil
+}
