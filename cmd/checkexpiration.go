@@ -2,12 +2,12 @@ package cmd
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 )
@@ -26,8 +26,8 @@ func newCheckExpirationCommand() *cobra.Command {
 		Use:   "check-expiration",
 		Short: "Show when each certificate expires and what is wrong with it; exit non-zero for monitoring",
 		Long: dedent.Dedent(`
-			Print, as ` + "`kubeadm certs check-expiration`" + ` does, the expiry of every
-			certificate of the node (files in --cert-dir, client certificates in the
+			Print, as ` + "`kubeadm certs check-expiration`" + ` does (-o wide: in its
+			very columns), the expiry of every certificate of the node (files in --cert-dir, client certificates in the
 			kubeconfig files of --kubeconfig-dir) and of the CAs, and also:
 
 			- a PROBLEMS column: a certificate not signed by its CA, a key that does
@@ -54,8 +54,11 @@ func newCheckExpirationCommand() *cobra.Command {
 			2); 3 a problem (outranks 4 and 2).
 		`),
 		Example: examples(`
-			# kubeadm's tables, with problems
+			# The expiry of every certificate and CA, with problems (-o wide: kubeadm's own columns)
 			sudo certctl check-expiration
+
+			# The apiserver certificate's expiry, for a script
+			certctl check-expiration -o jsonpath='{.certificates[?(@.name=="apiserver")].expirationDate}' 
 
 			# For monitoring: exit 2 when anything expires within 30 days
 			certctl check-expiration --warn-within 720h -o json > /var/lib/node-exporter/certs.json
@@ -72,15 +75,15 @@ func newCheckExpirationCommand() *cobra.Command {
 	fs := c.Flags()
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "apiserver-advertise-address")
 	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(expiration.Formats, ", "))
+	fs.StringVarP(&o.output, "output", "o", "text", output.Help("prometheus"))
 	fs.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
 	fs.DurationVar(&o.warnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
 	return c
 }
 
 func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
-	if !validFormat(o.output) {
-		return fmt.Errorf("unknown output format %q: use %s", o.output, strings.Join(expiration.Formats, ", "))
+	if _, err := output.Parse(o.output, "prometheus"); err != nil {
+		return err
 	}
 	if o.warnWithin < 0 {
 		return fmt.Errorf("--warn-within %v must not be negative", o.warnWithin)
@@ -101,11 +104,3 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
 }
 
-func validFormat(f string) bool {
-	for _, v := range expiration.Formats {
-		if f == v {
-			return true
-		}
-	}
-	return false
-}

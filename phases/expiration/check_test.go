@@ -82,7 +82,7 @@ func TestHealthy(t *testing.T) {
 		}
 		golden(t, n, "healthy."+f, out.Bytes())
 	}
-	if err := Write(&bytes.Buffer{}, info, "xml"); err == nil || !strings.Contains(err.Error(), "text, json, yaml") {
+	if err := Write(&bytes.Buffer{}, info, "xml"); err == nil || !strings.Contains(err.Error(), "text, wide, json, yaml") {
 		t.Errorf("unknown format: err = %v", err)
 	}
 }
@@ -140,11 +140,21 @@ func TestProblems(t *testing.T) {
 			t.Error("super-admin.conf not reported missing")
 		}
 	}
-	var out bytes.Buffer
-	if err := Write(&out, info, "text"); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"text", "wide"} {
+		var out bytes.Buffer
+		if err := Write(&out, info, f); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, n, "problems."+f, out.Bytes())
+		if f == "text" {
+			for _, l := range strings.Split(out.String(), "\n") {
+				// Problem messages below the table are sentences, not columns.
+				if len(l) > 100 && !strings.HasPrefix(l, "- ") {
+					t.Errorf("a table line of %d columns, want at most 100: %q", len(l), l)
+				}
+			}
+		}
 	}
-	golden(t, n, "problems.text", out.Bytes())
 	var js bytes.Buffer
 	if err := Write(&js, info, "json"); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package expiration
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,50 +8,83 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
-	"sigs.k8s.io/yaml"
+
+	"github.com/certctl/certctl/internal/output"
 )
 
-// Formats lists the output formats of Write.
-var Formats = []string{"text", "json", "yaml", "prometheus"}
+// Formats lists the output formats of Write: internal/output's (but for
+// jsonpath=TEMPLATE, which takes a template) and "prometheus".
+var Formats = []string{"text", "wide", "json", "yaml", "prometheus"}
 
-// Write prints info in format: "text" (kubeadm's two tables, with a
-// PROBLEMS column and the problems spelled out below), "json" or "yaml"
-// (the Info schema), or "prometheus" (WriteMetrics).
+// Write prints info in format: "text" (a table of at most 100 columns,
+// with a PROBLEMS column, and the problems spelled out below), "wide"
+// (kubeadm's own two tables, column for column, plus PROBLEMS), "json" or
+// "yaml" (the Info schema), "jsonpath=TEMPLATE", or "prometheus"
+// (WriteMetrics).
 func Write(w io.Writer, info *Info, format string) error {
-	switch format {
-	case "", "text":
-		return writeText(w, info)
-	case "json":
-		b, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode report: %w", err)
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
+	f, err := output.Parse(format, "prometheus")
+	if err != nil {
 		return err
-	case "yaml":
-		b, err := yaml.Marshal(info)
-		if err != nil {
-			return fmt.Errorf("encode report: %w", err)
-		}
-		_, err = w.Write(b)
-		return err
-	case "prometheus":
+	}
+	if f.Name == "prometheus" {
 		return WriteMetrics(w, info)
 	}
-	return fmt.Errorf("unknown output format %q: use %s", format, strings.Join(Formats, ", "))
+	return f.Print(w, info, func(w io.Writer, wide bool) error {
+		if wide {
+			return writeKubeadm(w, info)
+		}
+		return writeText(w, info)
+	})
 }
 
-// writeText prints kubeadm's tables (cmd/kubeadm/app/cmd/certs.go,
-// certTextPrinter) with the same columns, spacing and date format, so that
-// scripts reading kubeadm's columns by position read certctl's, plus a
-// last PROBLEMS column.
+// writeText prints the two tables in under 100 columns: kubeadm's columns
+// with shorter headings and dates (`-o wide` has kubeadm's own).
 func writeText(w io.Writer, info *Info) error {
-	yesNo := func(b bool) string {
-		if b {
-			return "yes"
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(c Certificate, ca bool) {
+		switch {
+		case c.Missing:
+			fmt.Fprintf(tw, "!MISSING! %s\t\t\t\t\t\n", c.Name)
+		case ca:
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, shortExpires(c), residual(c), yesNo(c.ExternallyManaged), problemTypes(c))
+		default:
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, shortExpires(c), residual(c), c.CAName, yesNo(c.ExternallyManaged), problemTypes(c))
 		}
-		return "no"
 	}
+	fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES (UTC)\tRESIDUAL\tCA\tEXTERNAL\tPROBLEMS")
+	for _, c := range info.Certificates {
+		row(c, false)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "CA\tEXPIRES (UTC)\tRESIDUAL\tEXTERNAL\tPROBLEMS")
+	for _, c := range info.CertificateAuthorities {
+		row(c, true)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeBelow(w, info)
+}
+
+func shortExpires(c Certificate) string {
+	if c.ExpirationDate == nil {
+		return ""
+	}
+	return c.ExpirationDate.UTC().Format("2006-01-02 15:04")
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// writeKubeadm prints kubeadm's tables (cmd/kubeadm/app/cmd/certs.go,
+// certTextPrinter) with the same columns, spacing and date format, so that
+// scripts reading kubeadm's columns by position read certctl's -o wide,
+// plus a last PROBLEMS column.
+func writeKubeadm(w io.Writer, info *Info) error {
 	tw := tabwriter.NewWriter(w, 10, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED\tPROBLEMS")
 	for _, c := range info.Certificates {
@@ -74,6 +106,12 @@ func writeText(w io.Writer, info *Info) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	return writeBelow(w, info)
+}
+
+// writeBelow spells out, below the tables, each problem with what to do,
+// the restarts still owed and what expires soon.
+func writeBelow(w io.Writer, info *Info) error {
 	if problems := info.Problems(); len(problems) > 0 {
 		fmt.Fprintln(w, "\nPROBLEMS")
 		for _, p := range problems {
