@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // ControllerOptions configure a Controller.
@@ -80,6 +81,9 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	}
 	if o.MaxDuration <= 0 {
 		o.MaxDuration = config.DefaultCertificateValidity
+	}
+	if err := policy.Validity("signer: maximum validity", o.MaxDuration); err != nil {
+		return nil, err
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
@@ -220,10 +224,14 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	csr := cached.DeepCopy() // the cache's copy is shared
 	req, err := ParseRequest(csr)
 	if err != nil {
-		return c.fail(ctx, csr, ReasonInvalidRequest, err.Error())
+		return c.fail(ctx, csr, policy.ReasonInvalidRequest, err.Error())
 	}
-	if _, err := c.o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages); err != nil {
-		var v *Violation
+	_, err = c.o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
+	if err == nil {
+		err = c.o.Policy.Rules().CheckSign(requestOf(csr, req, csr.Spec.Usages))
+	}
+	if err != nil {
+		var v *policy.Violation
 		if errors.As(err, &v) {
 			return c.fail(ctx, csr, v.Reason, v.Message)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // SigningProfile is what a cfssl-style signing configuration says about the
@@ -88,6 +90,9 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 		d, err := time.ParseDuration(strings.TrimSpace(p.Expiry))
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: expiry %q is not a positive duration such as \"8760h\"", what, p.Expiry)
+		}
+		if err := policy.Validity(what+": expiry", d); err != nil {
+			return nil, err
 		}
 		out.Expiry = d
 	}
