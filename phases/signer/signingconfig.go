@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
 
+	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -101,7 +101,7 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 
 // LoadSigningConfig reads ParseSigningConfig's input from a file.
 func LoadSigningConfig(path, profile string) (*SigningProfile, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read signing configuration %s: %w", path, err)
 	}
