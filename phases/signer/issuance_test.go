@@ -126,3 +126,52 @@ func TestValidityForMinimum(t *testing.T) {
 		t.Errorf("expirationSeconds 600: %v %v, want raised to an hour", got.NotAfter, err)
 	}
 }
+
+// TestControllerCustomSigner: signer run serves a custom signer name with
+// its own CA and signing configuration, under the same issuance policy
+// (issue 13, item 2 of "What to build").
+func TestControllerCustomSigner(t *testing.T) {
+	ca := newTestCA(t, "example CA", testNow.Add(365*24*time.Hour))
+	svc := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "my-svc.my-namespace.svc"}, DNSNames: []string{"my-svc.my-namespace.svc"}}
+	masters := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "x", Organization: []string{pki.MastersGroup}}}
+	const name = "example.com/serving"
+	client := fake.NewClientset(
+		apiCSR("serving", name, csrWith(t, svc, nil), []certv1.KeyUsage{certv1.UsageServerAuth}, true),
+		apiCSR("masters", name, csrWith(t, masters, nil), []certv1.KeyUsage{certv1.UsageServerAuth}, true),
+		apiCSR("other", "example.com/other", csrWith(t, svc, nil), []certv1.KeyUsage{certv1.UsageServerAuth}, true),
+	)
+	prof := &SigningProfile{Usages: []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment, certv1.UsageServerAuth}, Expiry: 24 * time.Hour}
+	for _, bad := range []string{"kubernetes.io/kube-apiserver-client", KubeAPIServerServing, "noslash"} {
+		if _, err := NewController(ControllerOptions{Client: client, Policy: testPolicy(t, PolicyOptions{}), Custom: []CustomSigner{{Name: bad, CA: ca}}}); err == nil {
+			t.Errorf("custom signer name %q accepted", bad)
+		}
+	}
+	startController(t, ControllerOptions{Client: client, Policy: testPolicy(t, PolicyOptions{}),
+		Custom: []CustomSigner{{Name: name, CA: ca, Profile: prof}}, Now: func() time.Time { return testNow }})
+	get := func(n string) *certv1.CertificateSigningRequest {
+		csr, err := client.CertificatesV1().CertificateSigningRequests().Get(t.Context(), n, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return csr
+	}
+	for deadline := time.Now().Add(15 * time.Second); State(get("serving")) != "Issued" || State(get("masters")) != "Failed"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serving %s, masters %s; want Issued and Failed", State(get("serving")), State(get("masters")))
+		}
+	}
+	certs, err := pki.ParseCerts(get("serving").Status.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := certs[0]
+	if err := pki.VerifySignedBy(c, nil, ca.Cert, testNow); err != nil {
+		t.Error(err)
+	}
+	if !c.NotAfter.Equal(testNow.Add(24*time.Hour)) || c.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment || len(c.SubjectKeyId) == 0 || len(c.AuthorityKeyId) == 0 {
+		t.Errorf("NotAfter %v, key usage %v, SKI %x, AKI %x: want the configuration's expiry and usages, and key IDs", c.NotAfter, c.KeyUsage, c.SubjectKeyId, c.AuthorityKeyId)
+	}
+	if s := State(get("other")); s != "Approved" {
+		t.Errorf("a name the controller does not serve is %s", s)
+	}
+}

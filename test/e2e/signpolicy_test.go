@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
@@ -192,4 +193,68 @@ func TestSignerRunMastersRequester(t *testing.T) {
 		t.Errorf("O=system:masters requested by e2e-dev: Failed %+v, issued %v", cond, issued(failed))
 	}
 	waitCSR(t, ctx, cs, byAdmin.Name, issued)
+}
+
+// TestCustomSignerController: the controller of `certctl signer run --signer
+// example.com/serving=CA,KEY,CONFIG` serves the seed document's scenario on a real API server:
+// an approved CSR for example.com/serving is signed with the user's CA and signing
+// configuration, with key identifiers; one asking for O=system:masters is marked Failed.
+func TestCustomSignerController(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
+	ctx := testCtx(t, 3*time.Minute)
+	cs, err := c.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ca := newCA(t, "e2e example CA")
+	s := pki.Store{Dir: dir}
+	if err := s.WriteCert("ca", ca.cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteKey("ca", ca.key); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "server-signing-config.json")
+	if err := os.WriteFile(cfgFile, []byte(`{"signing": {"default": {"usages": ["digital signature", "key encipherment", "server auth"], "expiry": "876000h", "ca_constraint": {"is_ca": false}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	custom, _, err := signer.ParseCustomSigner("example.com/serving="+s.CertPath("ca")+","+s.KeyPath("ca")+","+cfgFile, signer.CASourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := config.Default()
+	node.NodeName, node.AdvertiseAddress = "cp-1", "192.0.2.10"
+	pol, err := signer.NewPolicy(signer.PolicyOptions{Nodes: []*config.Cluster{&node}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, err := signer.NewController(signer.ControllerOptions{Client: cs, Policy: pol, Custom: []signer.CustomSigner{custom}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- ctrl.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	svc := pkix.Name{CommonName: "my-pod.my-namespace.pod.cluster.local"}
+	good := createRawCSR(t, ctx, cs, "my-svc.my-namespace", "example.com/serving", &x509.CertificateRequest{Subject: svc, DNSNames: []string{"my-svc.my-namespace.svc.cluster.local"}}, newKey(t), serverUsages)
+	bad := createRawCSR(t, ctx, cs, "e2e-custom-masters", "example.com/serving", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "x", Organization: []string{pki.MastersGroup}}}, newKey(t), serverUsages)
+	approve(t, ctx, cs, good)
+	approve(t, ctx, cs, bad)
+	got := waitCSR(t, ctx, cs, good.Name, issued)
+	cert := parseCertPEM(t, got.Status.Certificate, "signed certificate")
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: poolOf(ca.cert), DNSName: "my-svc.my-namespace.svc.cluster.local", KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		t.Errorf("signed certificate: %v", err)
+	}
+	if len(cert.SubjectKeyId) == 0 || len(cert.AuthorityKeyId) == 0 || cert.IsCA {
+		t.Errorf("SKI %x, AKI %x, CA %v: want key identifiers, not a CA", cert.SubjectKeyId, cert.AuthorityKeyId, cert.IsCA)
+	}
+	failed := waitCSR(t, ctx, cs, bad.Name, func(r *certv1.CertificateSigningRequest) bool {
+		return hasCondition(r, certv1.CertificateFailed) != nil || issued(r)
+	})
+	if cond := hasCondition(failed, certv1.CertificateFailed); cond == nil || cond.Reason != policy.ReasonSystemMastersRefused || issued(failed) {
+		t.Errorf("O=system:masters for example.com/serving: Failed %+v, issued %v", cond, issued(failed))
+	}
 }
