@@ -56,7 +56,7 @@ func Exists(path string) (bool, error) {
 // ReadCertFile reads a PEM certificate file: the first certificate and the
 // ones after it (intermediates).
 func ReadCertFile(path string) (*x509.Certificate, []*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read certificate %s: %w", path, err)
 	}
@@ -69,7 +69,7 @@ func ReadCertFile(path string) (*x509.Certificate, []*x509.Certificate, error) {
 
 // ReadKeyFile reads a PEM private key file.
 func ReadKeyFile(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read private key %s: %w", path, err)
 	}
@@ -91,7 +91,7 @@ func (s Store) ReadKey(base string) (crypto.Signer, error) { return ReadKeyFile(
 // ReadCSR reads BASE.csr and checks its signature.
 func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
 	p := s.CSRPath(base)
-	data, err := os.ReadFile(p)
+	data, err := ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read certificate request %s: %w", p, err)
 	}
@@ -105,7 +105,7 @@ func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
 // ReadPublicKey reads BASE.pub.
 func (s Store) ReadPublicKey(base string) (crypto.PublicKey, error) {
 	p := s.PublicKeyPath(base)
-	data, err := os.ReadFile(p)
+	data, err := ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read public key %s: %w", p, err)
 	}

@@ -33,11 +33,52 @@ type Report struct {
 // Empty reports whether Recover found nothing to do.
 func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed) == 0 }
 
-// Recover finishes or discards every transaction left in root by a process
-// that died, oldest first, and removes root when it is empty. The caller
-// must hold certctl's lock (internal/lock). A root that does not exist is not an error. Running
-// Recover again after it was itself interrupted is safe.
-func Recover(root string) (*Report, error) {
+// Scope is where the transactions of a root may write: files directly in
+// Folders, and files anywhere under Trees. Recovery trusts no manifest
+// beyond it (issue 13, defect 7): a manifest, or the list of folders of an
+// uncommitted transaction, that names anything else is refused and left
+// for a person, and nothing is written.
+type Scope struct {
+	Folders, Trees []string
+}
+
+// DefaultScope is kubeadm's layout around root (Root of DIR/pki): DIR,
+// where the kubeconfigs are; DIR/pki and DIR/pki/etcd; and the backups
+// under DIR/certctl-backups (renewal.BackupRoot).
+func DefaultScope(root string) Scope {
+	dir := filepath.Dir(root)
+	pkiDir := filepath.Join(dir, "pki")
+	return Scope{Folders: []string{dir, pkiDir, filepath.Join(pkiDir, "etcd")}, Trees: []string{filepath.Join(dir, "certctl-backups")}}
+}
+
+// allows reports whether s lets a transaction write path.
+func (s Scope) allows(path string) bool {
+	if !filepath.IsAbs(path) || filepath.Clean(path) != path {
+		return false
+	}
+	for _, f := range s.Folders {
+		if filepath.Dir(path) == filepath.Clean(f) {
+			return true
+		}
+	}
+	for _, t := range s.Trees {
+		if rel, err := filepath.Rel(filepath.Clean(t), path); err == nil && filepath.IsLocal(rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// Recover is RecoverIn with DefaultScope(root).
+func Recover(root string) (*Report, error) { return RecoverIn(root, DefaultScope(root)) }
+
+// RecoverIn finishes or discards every transaction left in root by a process
+// that died, oldest first, and removes root when it is empty. It touches
+// nothing outside s: a transaction that names a file elsewhere stops it with
+// an error, that transaction left as it is. The caller must hold certctl's
+// lock (internal/lock). A root that does not exist is not an error. Running
+// it again after it was itself interrupted is safe.
+func RecoverIn(root string, s Scope) (*Report, error) {
 	r := &Report{}
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -63,7 +104,7 @@ func Recover(root string) (*Report, error) {
 			// transaction folder, never here): leave it and say so.
 			return r, fmt.Errorf("unexpected file %s in the transaction folder: move it away and run certctl again", p)
 		}
-		o, removed, err := recoverOne(root, p)
+		o, removed, err := recoverOne(root, p, s)
 		r.Removed = append(r.Removed, removed...)
 		if err != nil {
 			return r, err
@@ -74,8 +115,11 @@ func Recover(root string) (*Report, error) {
 	return r, nil
 }
 
-func recoverOne(root, dir string) (Outcome, []string, error) {
+func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 	o := Outcome{ID: filepath.Base(dir)}
+	outside := func(path string) error {
+		return fmt.Errorf("transaction %s names %q, outside the folders certctl manages for it (files in %q, anything under %q): certctl left it untouched and changed nothing; find out what made it, then move %s away", dir, path, s.Folders, s.Trees, dir)
+	}
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		// Not committed: no target was touched. Discard the folders
@@ -84,6 +128,11 @@ func recoverOne(root, dir string) (Outcome, []string, error) {
 		if data, err := os.ReadFile(filepath.Join(dir, foldersName)); err == nil {
 			var folders []string
 			if json.Unmarshal(data, &folders) == nil {
+				for _, f := range folders {
+					if !s.allows(f) {
+						return o, nil, outside(f)
+					}
+				}
 				removeFolders(folders)
 			}
 		}
@@ -103,6 +152,14 @@ func recoverOne(root, dir string) (Outcome, []string, error) {
 	}
 	if m.Version != manifestVersion {
 		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d: finish it with the certctl that started it", dir, m.Version, manifestVersion)
+	}
+	for _, e := range m.Entries {
+		if !s.allows(e.Target) {
+			return o, nil, outside(e.Target)
+		}
+		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
+			return o, nil, outside(filepath.Join(dir, e.Staged))
+		}
 	}
 	o.Committed = true
 	for _, e := range m.Entries {

@@ -20,6 +20,7 @@ import (
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // KubeletConf is the kubelet's kubeconfig, reported when it exists.
@@ -186,7 +187,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			row.add(Unreadable, "kubeconfig %s: %v: remove it and run `certctl init-phase kubeconfig %s`", row.File, err, strings.TrimSuffix(t.BaseName, ".conf"))
 			return row
 		}
-		c.setExpiry(&row, crt)
+		c.setCert(&row, crt)
 		if pki.KeyMatches(crt, key) != nil {
 			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"))
 		}
@@ -237,13 +238,13 @@ func (c *checker) kubelet() (Certificate, bool) {
 	certData, keyData := user.ClientCertificateData, user.ClientKeyData
 	if len(certData) == 0 && user.ClientCertificate != "" {
 		row.File = resolve(user.ClientCertificate)
-		if certData, err = os.ReadFile(row.File); err != nil {
+		if certData, err = pki.ReadFile(row.File); err != nil {
 			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: if the kubelet's rotation failed, restart the kubelet or re-join the node", row.File, path, err)
 			return row, true
 		}
 	}
 	if len(keyData) == 0 && user.ClientKey != "" {
-		if keyData, err = os.ReadFile(resolve(user.ClientKey)); err != nil {
+		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
 			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
 		}
 	}
@@ -256,7 +257,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v", row.File, err)
 		return row, true
 	}
-	c.setExpiry(&row, certs[0])
+	c.setCert(&row, certs[0])
 	if len(keyData) > 0 {
 		if key, err := pki.ParsePrivateKey(keyData); err != nil {
 			row.add(Unreadable, "parse the kubelet's client key for %s: %v", row.File, err)
@@ -272,7 +273,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 // readCert reads row.File's certificates and sets the expiry from the
 // first. A missing file sets Missing; an unreadable one adds a problem.
 func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
-	data, err := os.ReadFile(row.File)
+	data, err := pki.ReadFile(row.File)
 	if errors.Is(err, fs.ErrNotExist) {
 		row.setMissing()
 		return nil, false
@@ -286,7 +287,7 @@ func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
 		row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", row.File, err)
 		return nil, false
 	}
-	c.setExpiry(row, certs[0])
+	c.setCert(row, certs[0])
 	return certs, true
 }
 
@@ -304,6 +305,7 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		row.add(Unreadable, "%v: restore it from a backup", err)
 		return nil, false
 	}
+	checkMode(row, row.File)
 	return cfg, true
 }
 
@@ -311,7 +313,7 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 // whether the key file exists. A missing key is a problem only when
 // required (a leaf; a CA without its key is an external CA).
 func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool) bool {
-	data, err := os.ReadFile(keyPath)
+	data, err := pki.ReadFile(keyPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		if required {
 			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)
@@ -322,6 +324,7 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", keyPath, err)
 		return true
 	}
+	checkMode(row, keyPath)
 	key, err := pki.ParsePrivateKey(data)
 	if err != nil {
 		row.add(Unreadable, "parse private key %s: %v: restore it from a backup", keyPath, err)
@@ -343,11 +346,28 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 	}
 }
 
-func (c *checker) setExpiry(row *Certificate, cert *x509.Certificate) {
+// setCert sets the row's expiry from cert and reports a key weaker than the
+// issuance policy allows (issue 13, defect 4).
+func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 	exp := cert.NotAfter.UTC()
 	row.ExpirationDate = &exp
 	row.ResidualTimeSeconds = int64(exp.Sub(c.o.Now) / time.Second)
 	row.ExpiringSoon = exp.Sub(c.o.Now) < c.o.WarnWithin || !exp.After(c.o.Now)
+	if err := policy.Key("the key of "+row.File, cert.PublicKey, false); err != nil {
+		todo := fmt.Sprintf("renew %s with a new key (certctl renew %s, without --reuse-key)", row.Name, row.Name)
+		if row.CAName == "" {
+			todo = "replace the CA with one of a supported key, then every certificate it signed"
+		}
+		row.add(WeakKey, "%v; %s", err, todo)
+	}
+}
+
+// checkMode reports a file holding a private key that group or others may
+// read or write: kubeadm and certctl write them 0600.
+func checkMode(row *Certificate, path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		row.add(KeyPermissions, "%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
 }
 
 func (c *checker) configName() string {

@@ -88,6 +88,9 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
 			prof, err := o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
+			if err == nil {
+				err = o.Policy.Rules().CheckRequest(requestOf(csr, req, csr.Spec.Usages))
+			}
 			if err != nil {
 				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}

@@ -143,7 +143,7 @@ func TestSign(t *testing.T) {
 	}
 	forced := o
 	forced.Force = true
-	if res, err := Sign(ctx, client, "pending", forced); err != nil || !strings.Contains(strings.Join(res.Warnings, ";"), "--force") {
+	if _, err := Sign(ctx, client, "pending", forced); err == nil || !strings.Contains(err.Error(), "never signs an unapproved CSR (--force included)") {
 		t.Errorf("sign unapproved with --force: %v", err)
 	}
 
@@ -178,6 +178,7 @@ func TestParseSigningConfig(t *testing.T) {
 		{`{"signing": {"default": {"usages": ["client auth"], "name_whitelist": "x"}}}`, "", "unknown field"},
 		{`{"signing": {"default": {"usages": ["rocket"]}}}`, "", "unknown usage"},
 		{`{"signing": {"default": {"expiry": "forever"}}}`, "", "not a positive duration"},
+		{`{"signing": {"default": {"usages": ["client auth"], "expiry": "1ns"}}}`, "", "expiry 1ns is shorter than 1h0m0s"},
 		{`{"signing": {"profiles": {}}}`, "", "no signing.default"},
 		{`{}`, "", `no "signing"`},
 		{`not json`, "", "decode"},

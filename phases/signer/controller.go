@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // ControllerOptions configure a Controller.
@@ -36,6 +38,11 @@ type ControllerOptions struct {
 	CAs map[string]CAProvider
 	// Policy decides which requests fit. Required.
 	Policy *Policy
+	// Custom are signer names of the user's, each with its own CA, as the
+	// seed's example.com/serving (ParseCustomSigner reads --signer). The
+	// issuance policy (Policy.Rules) applies to them; the profile checks
+	// of certctl's names do not.
+	Custom []CustomSigner
 	// MaxDuration caps a certificate's validity; spec.expirationSeconds
 	// can only shorten it, and the CA's expiry caps it too. Zero means
 	// kubeadm's certificate validity, one year.
@@ -70,16 +77,32 @@ type Controller struct {
 	informer cache.SharedIndexInformer
 	lister   certlisters.CertificateSigningRequestLister
 	started  sync.Once
+	custom   map[string]CustomSigner
 }
 
 // NewController checks o and sets up the informer and the queue. It
 // starts nothing.
 func NewController(o ControllerOptions) (*Controller, error) {
-	if o.Client == nil || o.Policy == nil || len(o.CAs) == 0 {
+	if o.Client == nil || o.Policy == nil || len(o.CAs)+len(o.Custom) == 0 {
 		return nil, fmt.Errorf("signer: the controller needs a client, a policy and at least one CA")
+	}
+	custom := map[string]CustomSigner{}
+	for _, cs := range o.Custom {
+		switch {
+		case !strings.Contains(cs.Name, "/") || strings.HasPrefix(cs.Name, "kubernetes.io/") || IsCertctlName(cs.Name):
+			return nil, fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's)", cs.Name)
+		case cs.CA == nil:
+			return nil, fmt.Errorf("signer: custom signer %q has no CA", cs.Name)
+		case custom[cs.Name].CA != nil:
+			return nil, fmt.Errorf("signer: custom signer %q given twice", cs.Name)
+		}
+		custom[cs.Name] = cs
 	}
 	if o.MaxDuration <= 0 {
 		o.MaxDuration = config.DefaultCertificateValidity
+	}
+	if err := policy.Validity("signer: maximum validity", o.MaxDuration); err != nil {
+		return nil, err
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
@@ -96,7 +119,7 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	c := &Controller{o: o}
+	c := &Controller{o: o, custom: custom}
 	// The limits of kube-controller-manager's certificate controller: per
 	// CSR 200ms doubling to 1000s, and at most 10 retries a second overall.
 	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
@@ -138,7 +161,9 @@ func (c *Controller) enqueue(obj any) {
 // wants reports whether csr is approved, not failed, unsigned, and of a
 // signer name whose CA this controller holds.
 func (c *Controller) wants(csr *certv1.CertificateSigningRequest) bool {
-	if len(csr.Status.Certificate) > 0 || !IsCertctlName(csr.Spec.SignerName) || c.o.CAs[CAFor(csr.Spec.SignerName)] == nil {
+	_, custom := c.custom[csr.Spec.SignerName]
+	ours := custom || IsCertctlName(csr.Spec.SignerName) && c.o.CAs[CAFor(csr.Spec.SignerName)] != nil
+	if len(csr.Status.Certificate) > 0 || !ours {
 		return false
 	}
 	return IsApproved(csr) && !IsFailed(csr)
@@ -185,6 +210,9 @@ func (c *Controller) signerNames() []string {
 			out = append(out, n)
 		}
 	}
+	for n := range c.custom {
+		out = append(out, n)
+	}
 	return out
 }
 
@@ -220,21 +248,41 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	csr := cached.DeepCopy() // the cache's copy is shared
 	req, err := ParseRequest(csr)
 	if err != nil {
-		return c.fail(ctx, csr, ReasonInvalidRequest, err.Error())
+		return c.fail(ctx, csr, policy.ReasonInvalidRequest, err.Error())
 	}
-	if _, err := c.o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages); err != nil {
-		var v *Violation
+	usages, limit := csr.Spec.Usages, c.o.MaxDuration
+	cs, custom := c.custom[csr.Spec.SignerName]
+	if custom && cs.Profile != nil {
+		if len(cs.Profile.Usages) > 0 {
+			usages = cs.Profile.Usages
+		}
+		if cs.Profile.Expiry > 0 {
+			limit = cs.Profile.Expiry
+		}
+	}
+	if !custom {
+		_, err = c.o.Policy.Check(csr.Spec.SignerName, req, usages)
+	}
+	if err == nil {
+		err = c.o.Policy.Rules().CheckSign(requestOf(csr, req, usages))
+	}
+	if err != nil {
+		var v *policy.Violation
 		if errors.As(err, &v) {
 			return c.fail(ctx, csr, v.Reason, v.Message)
 		}
 		return err
 	}
-	ca := c.o.CAs[CAFor(csr.Spec.SignerName)].Current() // once: validity and signature from the same CA
-	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, c.o.MaxDuration, ca.Cert)
+	provider := c.o.CAs[CAFor(csr.Spec.SignerName)]
+	if custom {
+		provider = cs.CA
+	}
+	ca := provider.Current() // once: validity and signature from the same CA
+	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, limit, ca.Cert)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
 	}
-	certPEM, err := Issue(c.o.Rand, ca, req, csr.Spec.Usages, v)
+	certPEM, err := issue(c.o.Rand, ca, req, usages, v, custom)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
 	}

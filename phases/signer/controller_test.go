@@ -20,6 +20,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 func TestControllerSigns(t *testing.T) {
@@ -93,7 +94,7 @@ func TestControllerSigns(t *testing.T) {
 			failed = &get("evil").Status.Conditions[i]
 		}
 	}
-	if failed == nil || failed.Reason != ReasonSANNotAllowed || !strings.Contains(failed.Message, "evil.example.com") {
+	if failed == nil || failed.Reason != policy.ReasonSANNotAllowed || !strings.Contains(failed.Message, "evil.example.com") {
 		t.Errorf("evil's Failed condition = %+v", failed)
 	}
 	if s := State(get("pending")); s != "Pending" {

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // hasCondition reports whether csr has a condition of type t with status True.
@@ -60,4 +61,11 @@ func ParseRequest(csr *certv1.CertificateSigningRequest) (*x509.CertificateReque
 		return nil, fmt.Errorf("CSR %s: %w (proof of possession)", csr.Name, err)
 	}
 	return req, nil
+}
+
+// requestOf is what the issuance policy checks of csr, whose request is
+// req, when usages are issued.
+func requestOf(csr *certv1.CertificateSigningRequest, req *x509.CertificateRequest, usages []certv1.KeyUsage) policy.Request {
+	return policy.Request{SignerName: csr.Spec.SignerName, CSR: req, Usages: usages, Approved: IsApproved(csr),
+		Username: csr.Spec.Username, Groups: csr.Spec.Groups}
 }

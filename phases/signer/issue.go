@@ -15,6 +15,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // keyUsages and extKeyUsages map the certificates API's usages to x509, as
@@ -82,16 +83,22 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 const Backdate = config.CertificateBackdate
 
 // ValidityFor is the window of a certificate issued at now: it starts
-// Backdate earlier and lasts the requested expirationSeconds, or max when
-// none is requested or more is, and never outlives the CA. It fails when
-// the CA has expired.
-func ValidityFor(now time.Time, expirationSeconds *int32, max time.Duration, ca *x509.Certificate) (pki.Validity, error) {
-	d := max
+// Backdate earlier and lasts the requested expirationSeconds, or limit when
+// none is requested or more is, and never outlives the CA. A request for
+// less than policy.MinValidity gets policy.MinValidity (expirationSeconds
+// is a hint to the signer). It fails when limit is below policy.MinValidity
+// and when the CA has expired.
+func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, ca *x509.Certificate) (pki.Validity, error) {
+	if err := policy.Validity("maximum validity", limit); err != nil {
+		return pki.Validity{}, err
+	}
+	d := limit
 	if expirationSeconds != nil {
 		if r := time.Duration(*expirationSeconds) * time.Second; r < d {
 			d = r
 		}
 	}
+	d = max(d, policy.MinValidity)
 	// CapToCA alone would let a CA that expired less than Backdate ago
 	// issue a certificate already expired.
 	if err := pki.CAValidAt(ca, now); err != nil {
@@ -110,6 +117,14 @@ func ValidityFor(now time.Time, expirationSeconds *int32, max time.Duration, ca 
 // of req (its other extensions) is copied. req's signature must have been
 // checked by the caller.
 func Issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity) ([]byte, error) {
+	return issue(r, ca, req, usages, v, false)
+}
+
+// issue is Issue; with keyIDs, the certificate also has a subject key
+// identifier and an authority key identifier even when the CA has no SKI
+// (RFC 5280 4.2.1.1, 4.2.1.2; cfssl sets both): certctl adds them for
+// custom signer names and leaves kubeadm's profiles as kubeadm makes them.
+func issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity, keyIDs bool) ([]byte, error) {
 	ku, ekus, err := ParseUsages(usages)
 	if err != nil {
 		return nil, err
@@ -131,6 +146,15 @@ func Issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.Ke
 		ExtKeyUsage:           ekus,
 		BasicConstraintsValid: true,
 		IsCA:                  false,
+	}
+	if keyIDs {
+		if tmpl.SubjectKeyId, err = policy.KeyID(req.PublicKey); err != nil {
+			return nil, fmt.Errorf("sign certificate for %q: %w", req.Subject.CommonName, err)
+		}
+		// Go copies the CA's SKI when it has one; this is for one without.
+		if tmpl.AuthorityKeyId, err = policy.KeyID(ca.Cert.PublicKey); err != nil {
+			return nil, fmt.Errorf("sign certificate for %q: %w", req.Subject.CommonName, err)
+		}
 	}
 	der, err := x509.CreateCertificate(r, tmpl, ca.Cert, req.PublicKey, ca.Key)
 	if err != nil {

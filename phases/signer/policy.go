@@ -13,30 +13,8 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
-
-// Reasons of a Violation. They are the reason of the Failed condition the
-// signer sets and a label of its failure metric.
-const (
-	ReasonUnknownSigner        = "UnknownSignerName"
-	ReasonInvalidRequest       = "InvalidRequest"
-	ReasonKeyNotAllowed        = "KeyNotAllowed"
-	ReasonCARequested          = "CARequested"
-	ReasonSubjectNotAllowed    = "SubjectNotAllowed"
-	ReasonSystemMastersRefused = "SystemMastersRefused"
-	ReasonSANNotAllowed        = "SANNotAllowed"
-	ReasonUsageNotAllowed      = "UsageNotAllowed"
-	ReasonRequesterNotAllowed  = "RequesterNotAllowed"
-)
-
-// Violation is a request that does not fit the policy: the reason is one
-// of the Reason constants, the message says what is wrong and what to do.
-type Violation struct {
-	Reason  string
-	Message string
-}
-
-func (v *Violation) Error() string { return v.Message }
 
 // DefaultRequesterGroups may ask for control-plane certificates when the
 // options name no requester: the groups of kubeadm's super-admin.conf and
@@ -74,10 +52,8 @@ type candidate struct {
 // subjects, SANs and extended key usages, derived from the inventory's rows
 // (Signer and Builtin) for every node), and who may ask for them.
 type Policy struct {
-	bySigner     map[string][]*candidate
-	allowMasters bool
-	groups       []string
-	users        []string
+	bySigner map[string][]*candidate
+	rules    policy.Rules
 }
 
 // NewPolicy derives the policy from the nodes' configurations.
@@ -85,10 +61,10 @@ func NewPolicy(o PolicyOptions) (*Policy, error) {
 	if len(o.Nodes) == 0 {
 		return nil, fmt.Errorf("signer: policy needs the configuration of at least one control-plane node")
 	}
-	p := &Policy{bySigner: map[string][]*candidate{}, allowMasters: o.AllowSystemMasters,
-		groups: slices.Clone(o.RequesterGroups), users: slices.Clone(o.RequesterUsers)}
-	if len(p.groups) == 0 && len(p.users) == 0 {
-		p.groups = slices.Clone(DefaultRequesterGroups)
+	p := &Policy{bySigner: map[string][]*candidate{}, rules: policy.Rules{AllowSystemMasters: o.AllowSystemMasters,
+		RequesterGroups: slices.Clone(o.RequesterGroups), RequesterUsers: slices.Clone(o.RequesterUsers)}}
+	if len(p.rules.RequesterGroups) == 0 && len(p.rules.RequesterUsers) == 0 {
+		p.rules.RequesterGroups = slices.Clone(DefaultRequesterGroups)
 	}
 	inv := o.Inventory
 	if inv == nil {
@@ -137,8 +113,6 @@ func (p *Policy) Profiles(signerName string) []pki.Profile {
 	return out
 }
 
-var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
-
 // Check reports whether a request for signerName fits the profile of one of
 // the control-plane certificates that name issues, and returns that profile:
 //   - the key is one kubeadm makes (RSA 2048-4096, ECDSA P-256/P-384) and
@@ -150,18 +124,18 @@ var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 //   - the extended key usages are the profile's, and the other usages are
 //     at most digital signature and key encipherment.
 //
-// A request that does not fit gets a *Violation. The signature of req
+// A request that does not fit gets a *policy.Violation. The signature of req
 // (proof of possession) is checked by the caller when it parses the CSR.
 func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages []certv1.KeyUsage) (pki.Profile, error) {
 	cands := p.bySigner[signerName]
 	if len(cands) == 0 {
-		return pki.Profile{}, &Violation{ReasonUnknownSigner, fmt.Sprintf("signer name %q issues no control-plane certificate certctl knows; certctl's names are %s", signerName, strings.Join(Names(), ", "))}
+		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonUnknownSigner, Message: fmt.Sprintf("signer name %q issues no control-plane certificate certctl knows; certctl's names are %s", signerName, strings.Join(Names(), ", "))}
 	}
 	if pki.AlgorithmOf(req.PublicKey) == "" {
-		return pki.Profile{}, &Violation{ReasonKeyNotAllowed, fmt.Sprintf("public key %T is not one kubeadm makes: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", req.PublicKey)}
+		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonKeyNotAllowed, Message: fmt.Sprintf("public key %T is not one kubeadm makes: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", req.PublicKey)}
 	}
-	if asksForCA(req) {
-		return pki.Profile{}, &Violation{ReasonCARequested, "the request asks for CA:TRUE: certctl never issues a CA certificate"}
+	if policy.AsksForCA(req) {
+		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonCARequested, Message: "the request asks for CA:TRUE: certctl never issues a CA certificate"}
 	}
 	var subjectOK []*candidate
 	for _, c := range cands {
@@ -170,9 +144,9 @@ func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages [
 		}
 	}
 	if len(subjectOK) == 0 {
-		return pki.Profile{}, &Violation{ReasonSubjectNotAllowed, fmt.Sprintf("subject %q is not that of a certificate %s issues: it issues %s", req.Subject.String(), signerName, describeSubjects(cands))}
+		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonSubjectNotAllowed, Message: fmt.Sprintf("subject %q is not that of a certificate %s issues: it issues %s", req.Subject.String(), signerName, describeSubjects(cands))}
 	}
-	var best *Violation
+	var best *policy.Violation
 	for _, c := range subjectOK {
 		v := p.fit(c, req, usages)
 		if v == nil {
@@ -189,10 +163,10 @@ func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages [
 }
 
 // fit checks one candidate whose subject matched.
-func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1.KeyUsage) *Violation {
+func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1.KeyUsage) *policy.Violation {
 	what := describe(c)
-	if slices.Contains(c.profile.Organization, pki.MastersGroup) && !p.allowMasters {
-		return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("%s has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", what, pki.MastersGroup)}
+	if slices.Contains(c.profile.Organization, pki.MastersGroup) && !p.rules.AllowSystemMasters {
+		return &policy.Violation{Reason: policy.ReasonSystemMastersRefused, Message: fmt.Sprintf("%s has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", what, pki.MastersGroup)}
 	}
 	var extra []string
 	for _, d := range req.DNSNames {
@@ -218,53 +192,32 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 		} else if c.sans == pki.EtcdServerSANs || c.sans == pki.EtcdPeerSANs {
 			hint = "; if they belong, add them to etcd.local.serverCertSANs or peerCertSANs"
 		}
-		return &Violation{ReasonSANNotAllowed, fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}
+		return &policy.Violation{Reason: policy.ReasonSANNotAllowed, Message: fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}
 	}
 	_, ekus, err := ParseUsages(usages)
 	if err != nil {
-		return &Violation{ReasonUsageNotAllowed, err.Error()}
+		return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: err.Error()}
 	}
 	if !sameSet(ekus, c.profile.ExtKeyUsages) {
-		return &Violation{ReasonUsageNotAllowed, fmt.Sprintf("usages %q do not fit %s: its extended key usages are %s, plus at most %q and %q", usages, what, describeEKUs(c.profile.ExtKeyUsages), certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
+		return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: fmt.Sprintf("usages %q do not fit %s: its extended key usages are %s, plus at most %q and %q", usages, what, describeEKUs(c.profile.ExtKeyUsages), certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
 	}
 	for _, u := range usages {
 		if _, isEKU := extKeyUsages[u]; !isEKU && u != certv1.UsageDigitalSignature && u != certv1.UsageKeyEncipherment {
-			return &Violation{ReasonUsageNotAllowed, fmt.Sprintf("usage %q does not fit %s: only %q and %q key usages are issued", u, what, certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
+			return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: fmt.Sprintf("usage %q does not fit %s: only %q and %q key usages are issued", u, what, certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
 		}
 	}
 	return nil
 }
 
-// CheckRequester reports a *Violation unless the CSR's requester (its
-// spec.username and spec.groups, set by the API server) may ask for
+// CheckRequester reports a *policy.Violation unless the CSR's requester
+// (its spec.username and spec.groups, set by the API server) may ask for
 // control-plane certificates.
 func (p *Policy) CheckRequester(username string, groups []string) error {
-	if slices.Contains(p.users, username) {
-		return nil
-	}
-	for _, g := range groups {
-		if slices.Contains(p.groups, g) {
-			return nil
-		}
-	}
-	return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("requested by user %q (groups %q), who may not ask for control-plane certificates: allowed are groups %q and users %q (--requester-group, --requester-user)", username, groups, p.groups, p.users)}
+	return p.rules.Requester(username, groups)
 }
 
-func asksForCA(req *x509.CertificateRequest) bool {
-	for _, e := range req.Extensions {
-		if !e.Id.Equal(oidBasicConstraints) {
-			continue
-		}
-		var bc struct {
-			IsCA       bool `asn1:"optional"`
-			MaxPathLen int  `asn1:"optional,default:-1"`
-		}
-		if _, err := asn1.Unmarshal(e.Value, &bc); err != nil || bc.IsCA {
-			return true // unreadable: refuse rather than guess
-		}
-	}
-	return false
-}
+// Rules are the rules of the issuance policy this policy was made with.
+func (p *Policy) Rules() policy.Rules { return p.rules }
 
 var (
 	oidCN = asn1.ObjectIdentifier{2, 5, 4, 3}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 func TestForCertificateCoversInventory(t *testing.T) {
@@ -76,52 +77,52 @@ func TestPolicyCheck(t *testing.T) {
 			[]certv1.KeyUsage{certv1.UsageServerAuth}, "", "apiserver"},
 		{"apiserver, foreign SAN", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, DNSNames: []string{"kubernetes", "evil.example.com"}}, nil),
-			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+			usagesOf(apiserver), policy.ReasonSANNotAllowed, ""},
 		{"apiserver, foreign IP", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, IPAddresses: []net.IP{net.ParseIP("203.0.113.9")}}, nil),
-			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+			usagesOf(apiserver), policy.ReasonSANNotAllowed, ""},
 		{"apiserver, URI SAN", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, URIs: []*url.URL{{Scheme: "spiffe", Host: "x"}}}, nil),
-			usagesOf(apiserver), ReasonSANNotAllowed, ""},
+			usagesOf(apiserver), policy.ReasonSANNotAllowed, ""},
 		{"apiserver, client auth", p, KubeAPIServerServing, csrFor(t, apiserver),
-			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageClientAuth}, ReasonUsageNotAllowed, ""},
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageClientAuth}, policy.ReasonUsageNotAllowed, ""},
 		{"apiserver, cert sign", p, KubeAPIServerServing, csrFor(t, apiserver),
-			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageCertSign}, ReasonUsageNotAllowed, ""},
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageCertSign}, policy.ReasonUsageNotAllowed, ""},
 		{"apiserver, extra key usage", p, KubeAPIServerServing, csrFor(t, apiserver),
-			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageDataEncipherment}, ReasonUsageNotAllowed, ""},
+			[]certv1.KeyUsage{certv1.UsageServerAuth, certv1.UsageDataEncipherment}, policy.ReasonUsageNotAllowed, ""},
 		{"apiserver, asks for CA", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"},
-				ExtraExtensions: []pkix.Extension{{Id: oidBasicConstraints, Critical: true, Value: bc}}}, nil),
-			usagesOf(apiserver), ReasonCARequested, ""},
+				ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 19}, Critical: true, Value: bc}}}, nil),
+			usagesOf(apiserver), policy.ReasonCARequested, ""},
 		{"apiserver, Ed25519", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}}, edKey),
-			usagesOf(apiserver), ReasonKeyNotAllowed, ""},
+			usagesOf(apiserver), policy.ReasonKeyNotAllowed, ""},
 		{"apiserver, with O", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver", Organization: []string{pki.MastersGroup}}}, nil),
-			usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
+			usagesOf(apiserver), policy.ReasonSubjectNotAllowed, ""},
 		{"apiserver, with OU", p, KubeAPIServerServing,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver", OrganizationalUnit: []string{"x"}}}, nil),
-			usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
-		{"apiserver on the etcd signer", p, EtcdServer, csrFor(t, apiserver), usagesOf(apiserver), ReasonSubjectNotAllowed, ""},
-		{"unknown signer", p, "example.com/x", csrFor(t, apiserver), usagesOf(apiserver), ReasonUnknownSigner, ""},
+			usagesOf(apiserver), policy.ReasonSubjectNotAllowed, ""},
+		{"apiserver on the etcd signer", p, EtcdServer, csrFor(t, apiserver), usagesOf(apiserver), policy.ReasonSubjectNotAllowed, ""},
+		{"unknown signer", p, "example.com/x", csrFor(t, apiserver), usagesOf(apiserver), policy.ReasonUnknownSigner, ""},
 		{"front-proxy-client", p, FrontProxyClient, csrFor(t, profile(t, "front-proxy-client")), usagesOf(profile(t, "front-proxy-client")), "", "front-proxy-client"},
 		{"etcd-server", p, EtcdServer, csrFor(t, profile(t, "etcd-server")), usagesOf(profile(t, "etcd-server")), "", "etcd-server"},
-		{"etcd-server, server auth only", p, EtcdServer, csrFor(t, profile(t, "etcd-server")), []certv1.KeyUsage{certv1.UsageServerAuth}, ReasonUsageNotAllowed, ""},
+		{"etcd-server, server auth only", p, EtcdServer, csrFor(t, profile(t, "etcd-server")), []certv1.KeyUsage{certv1.UsageServerAuth}, policy.ReasonUsageNotAllowed, ""},
 		{"etcd-peer", p, EtcdPeer, csrFor(t, profile(t, "etcd-peer")), usagesOf(profile(t, "etcd-peer")), "", "etcd-peer"},
 		{"apiserver-etcd-client", p, EtcdClient, csrFor(t, profile(t, "apiserver-etcd-client")), usagesOf(profile(t, "apiserver-etcd-client")), "", "apiserver-etcd-client"},
 		{"etcd-healthcheck-client", p, EtcdClient, csrFor(t, profile(t, "etcd-healthcheck-client")), usagesOf(profile(t, "etcd-healthcheck-client")), "", "etcd-healthcheck-client"},
 		{"etcd client with system:masters", masters, EtcdClient,
 			csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver-etcd-client", Organization: []string{pki.MastersGroup}}}, nil),
-			usagesOf(profile(t, "apiserver-etcd-client")), ReasonSubjectNotAllowed, ""},
+			usagesOf(profile(t, "apiserver-etcd-client")), policy.ReasonSubjectNotAllowed, ""},
 		{"apiserver-kubelet-client", p, KubeAPIServerClient, csrFor(t, profile(t, "apiserver-kubelet-client")), usagesOf(profile(t, "apiserver-kubelet-client")), "", "apiserver-kubelet-client"},
-		{"super-admin refused", p, KubeAPIServerClient, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), ReasonSystemMastersRefused, ""},
+		{"super-admin refused", p, KubeAPIServerClient, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), policy.ReasonSystemMastersRefused, ""},
 		{"super-admin allowed", masters, KubeAPIServerClient, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), "", "super-admin"},
 		{"admin", p, KubeAPIServerClient, csrFor(t, profile(t, "admin")), usagesOf(profile(t, "admin")), "", "admin"},
 		{"apiserver-kubelet-client, built-in signer", p, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "apiserver-kubelet-client")), usagesOf(profile(t, "apiserver-kubelet-client")), "", "apiserver-kubelet-client"},
 		{"admin, built-in signer", p, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "admin")), usagesOf(profile(t, "admin")), "", "admin"},
-		{"super-admin, built-in signer", masters, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), ReasonSubjectNotAllowed, ""},
+		{"super-admin, built-in signer", masters, certv1.KubeAPIServerClientSignerName, csrFor(t, profile(t, "super-admin")), usagesOf(profile(t, "super-admin")), policy.ReasonSubjectNotAllowed, ""},
 		{"kubelet, built-in kubelet signer", p, certv1.KubeAPIServerClientKubeletSignerName, csrFor(t, profile(t, "kubelet")), usagesOf(profile(t, "kubelet")), "", "kubelet"},
-		{"kubelet-serving is no control-plane certificate", p, certv1.KubeletServingSignerName, csrFor(t, apiserver), usagesOf(apiserver), ReasonUnknownSigner, ""},
+		{"kubelet-serving is no control-plane certificate", p, certv1.KubeletServingSignerName, csrFor(t, apiserver), usagesOf(apiserver), policy.ReasonUnknownSigner, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prof, err := tc.policy.Check(tc.signer, tc.req, tc.usages)
@@ -134,7 +135,7 @@ func TestPolicyCheck(t *testing.T) {
 				}
 				return
 			}
-			var v *Violation
+			var v *policy.Violation
 			if !errors.As(err, &v) || v.Reason != tc.want {
 				t.Fatalf("Check = %v, want a violation %s", err, tc.want)
 			}
@@ -175,8 +176,8 @@ func TestCheckRequester(t *testing.T) {
 	if err := p.CheckRequester("kubernetes-super-admin", []string{pki.MastersGroup}); err != nil {
 		t.Error(err)
 	}
-	var v *Violation
-	if err := p.CheckRequester("system:node:cp-1", []string{pki.NodesGroup}); !errors.As(err, &v) || v.Reason != ReasonRequesterNotAllowed {
+	var v *policy.Violation
+	if err := p.CheckRequester("system:node:cp-1", []string{pki.NodesGroup}); !errors.As(err, &v) || v.Reason != policy.ReasonRequesterNotAllowed {
 		t.Errorf("node requester: err = %v", err)
 	}
 	custom := testPolicy(t, PolicyOptions{RequesterUsers: []string{"system:serviceaccount:kube-system:renewer"}})

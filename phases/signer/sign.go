@@ -16,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // SignOptions configure Sign.
@@ -25,7 +26,12 @@ type SignOptions struct {
 	// Profile gives the usages and maximum validity; nil means the CSR's
 	// spec.usages and kubeadm's one-year validity.
 	Profile *SigningProfile
-	// Force signs a CSR that is not approved.
+	// Rules are the issuance policy's choices: O=system:masters is refused
+	// unless Rules.AllowSystemMasters and the requester is allowed.
+	Rules policy.Rules
+	// Force no longer signs a CSR that is not approved: certctl never does
+	// (issue 13). It only changes the error message. TODO(lead): drop it
+	// with sign --force.
 	Force bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -47,8 +53,12 @@ type SignResult struct {
 // called name, checks its self-signature, signs it with o.CA and writes
 // status.certificate through the /status subresource. It refuses a CSR that
 // is denied, failed or already issued, and one that is not approved unless
-// o.Force. The validity is the profile's expiry (one year when unset),
-// shortened by spec.expirationSeconds and capped at the CA's expiry.
+// The request must pass the issuance policy (policy.Rules.CheckSign: never
+// unapproved, never kubernetes.io/*, no CA, a strong key, explicit usages,
+// O=system:masters only as o.Rules allow). The validity is the profile's
+// expiry (one year when unset), shortened by spec.expirationSeconds and
+// capped at the CA's expiry. A certificate for a custom signer name has a
+// subject and an authority key identifier.
 func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignOptions) (*SignResult, error) {
 	if o.CA == nil {
 		return nil, fmt.Errorf("signer: sign CSR %s: no CA", name)
@@ -74,10 +84,8 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 			return fmt.Errorf("CSR %s is denied: certctl does not sign denied requests", name)
 		case IsFailed(csr):
 			return fmt.Errorf("CSR %s has failed (%s): create a new CSR", name, conditionMessage(csr, certv1.CertificateFailed))
-		case !IsApproved(csr) && !o.Force:
-			return fmt.Errorf("CSR %s is not approved: approve it first (certctl approve %s), or sign it anyway with --force", name, name)
 		case !IsApproved(csr):
-			res.Warnings = append(res.Warnings, fmt.Sprintf("CSR %s is not approved: signing it because of --force", name))
+			return fmt.Errorf("CSR %s is not approved, and certctl never signs an unapproved CSR (--force included): approve it first (certctl approve %s)", name, name)
 		}
 		req, err := ParseRequest(csr)
 		if err != nil {
@@ -95,6 +103,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 				maxValidity = o.Profile.Expiry
 			}
 		}
+		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
+			return fmt.Errorf("sign CSR %s: %w", name, err)
+		}
 		v, err := ValidityFor(o.Now(), csr.Spec.ExpirationSeconds, maxValidity, o.CA.Cert)
 		if err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
@@ -102,7 +113,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		if v.NotAfter.Equal(o.CA.Cert.NotAfter) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("validity shortened to the CA's expiry, %s", v.NotAfter.UTC().Format(time.RFC3339)))
 		}
-		certPEM, err := Issue(o.Rand, o.CA, req, usages, v)
+		certPEM, err := issue(o.Rand, o.CA, req, usages, v, !IsCertctlName(csr.Spec.SignerName))
 		if err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
 		}

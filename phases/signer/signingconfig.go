@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // SigningProfile is what a cfssl-style signing configuration says about the
@@ -89,6 +91,9 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: expiry %q is not a positive duration such as \"8760h\"", what, p.Expiry)
 		}
+		if err := policy.Validity(what+": expiry", d); err != nil {
+			return nil, err
+		}
 		out.Expiry = d
 	}
 	return out, nil
@@ -96,7 +101,7 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 
 // LoadSigningConfig reads ParseSigningConfig's input from a file.
 func LoadSigningConfig(path, profile string) (*SigningProfile, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read signing configuration %s: %w", path, err)
 	}

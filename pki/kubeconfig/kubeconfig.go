@@ -49,7 +49,7 @@ func Write(path string, cfg *clientcmdapi.Config) error {
 
 // Load reads a kubeconfig file.
 func Load(path string) (*clientcmdapi.Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read kubeconfig %s: %w", path, err)
 	}
@@ -107,7 +107,7 @@ func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
 	}
 	data := cluster.CertificateAuthorityData
 	if len(data) == 0 && cluster.CertificateAuthority != "" {
-		if data, err = os.ReadFile(cluster.CertificateAuthority); err != nil {
+		if data, err = pki.ReadFile(cluster.CertificateAuthority); err != nil {
 			return nil, fmt.Errorf("cluster %q: read CA file: %w", clusterName, err)
 		}
 	}

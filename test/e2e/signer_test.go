@@ -22,6 +22,7 @@ import (
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 var serverUsages = []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment, certv1.UsageServerAuth}
@@ -134,7 +135,7 @@ func TestSignerRun(t *testing.T) {
 		failed := waitCSR(t, ctx, cs, evil.Name, func(r *certv1.CertificateSigningRequest) bool {
 			return hasCondition(r, certv1.CertificateFailed) != nil
 		})
-		if cond := hasCondition(failed, certv1.CertificateFailed); cond.Reason != signer.ReasonSANNotAllowed || !strings.Contains(cond.Message, "evil.example.com") || issued(failed) {
+		if cond := hasCondition(failed, certv1.CertificateFailed); cond.Reason != policy.ReasonSANNotAllowed || !strings.Contains(cond.Message, "evil.example.com") || issued(failed) {
 			t.Errorf("Failed condition %+v (issued %v)", cond, issued(failed))
 		}
 
@@ -149,7 +150,7 @@ func TestSignerRun(t *testing.T) {
 		failed = waitCSR(t, ctx, cs, masters.Name, func(r *certv1.CertificateSigningRequest) bool {
 			return hasCondition(r, certv1.CertificateFailed) != nil
 		})
-		if cond := hasCondition(failed, certv1.CertificateFailed); cond.Reason != signer.ReasonSystemMastersRefused {
+		if cond := hasCondition(failed, certv1.CertificateFailed); cond.Reason != policy.ReasonSystemMastersRefused {
 			t.Errorf("signer run without --allow-system-masters: Failed %+v", cond)
 		}
 

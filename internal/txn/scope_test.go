@@ -1,0 +1,87 @@
+package txn
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// TestRecoverRefusesForeignTargets: a committed transaction whose manifest
+// names a file outside the folders certctl manages is refused, reported
+// and left as it is, and nothing is written (issue 13, defect 7).
+func TestRecoverRefusesForeignTargets(t *testing.T) {
+	elsewhere := filepath.Join(t.TempDir(), "passwd")
+	for name, forge := range map[string]func(tr tree, m *manifest){
+		"target outside": func(tr tree, m *manifest) { m.Entries[0].Target = elsewhere },
+		"static pod manifest": func(tr tree, m *manifest) {
+			m.Entries[0].Target = filepath.Join(filepath.Dir(tr.root), "manifests", "kube-apiserver.yaml")
+		},
+		"relative escape":          func(tr tree, m *manifest) { m.Entries[0].Target = tr.certDir + "/../../passwd" },
+		"staged outside":           func(tr tree, m *manifest) { m.Entries[0].Staged = "../../passwd" },
+		"target in the txn folder": func(tr tree, m *manifest) { m.Entries[0].Target = filepath.Join(tr.root, "x") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(elsewhere, []byte("root:x:0:0"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tr := newTree(t)
+			tx := tr.stage(t)
+			forge(tr, &tx.m)
+			if err := tx.writeManifest(); err != nil {
+				t.Fatal(err)
+			}
+			before := treetest.Snapshot(t, filepath.Dir(tr.root))
+			_, err := Recover(tr.root)
+			if err == nil || !strings.Contains(err.Error(), "outside the folders certctl manages") {
+				t.Fatalf("Recover: %v, want refused", err)
+			}
+			treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(tr.root)))
+			if data, _ := os.ReadFile(elsewhere); string(data) != "root:x:0:0" {
+				t.Errorf("%s was overwritten: %q", elsewhere, data)
+			}
+		})
+	}
+	t.Run("folders of an uncommitted transaction", func(t *testing.T) {
+		tr := newTree(t)
+		tx := tr.stage(t)
+		foreign := filepath.Join(t.TempDir(), "empty")
+		if err := os.Mkdir(foreign, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal([]string{foreign})
+		if err := os.WriteFile(filepath.Join(tx.dir, foldersName), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Recover(tr.root); err == nil {
+			t.Error("Recover accepted a folder outside its scope")
+		}
+		if _, err := os.Stat(foreign); err != nil {
+			t.Errorf("the foreign folder was removed: %v", err)
+		}
+	})
+}
+
+func TestScope(t *testing.T) {
+	s := DefaultScope("/etc/kubernetes/.certctl-txn")
+	for path, want := range map[string]bool{
+		"/etc/kubernetes/admin.conf":                          true,
+		"/etc/kubernetes/pki/apiserver.key":                   true,
+		"/etc/kubernetes/pki/etcd/peer.key":                   true,
+		"/etc/kubernetes/certctl-backups/T/pki/etcd/peer.key": true,
+		"/etc/kubernetes/certctl-backups":                     true,
+		"/etc/kubernetes/manifests/etcd.yaml":                 false,
+		"/etc/kubernetes/pki/etcd/x/y":                        false,
+		"/etc/passwd":                                         false,
+		"/etc/kubernetes/pki/../../passwd":                    false,
+		"pki/apiserver.key":                                   false,
+		"/etc/kubernetes/certctl-backups/../manifests/x.yaml": false,
+	} {
+		if got := s.allows(path); got != want {
+			t.Errorf("allows(%s) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package signer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// CustomSigner is a signer name of the user's that certctl signs for with
+// a CA of the user's, as the Kubernetes documentation's example.com/serving
+// ("Manage TLS Certificates in a Cluster"), where the reader plays the
+// signer by hand with cfssl, jq and kubectl.
+type CustomSigner struct {
+	// Name is the signer name: a domain of the user's, never kubernetes.io/*
+	// nor certctl's.
+	Name string
+	// CA signs.
+	CA CAProvider
+	// Profile gives the usages and maximum validity, as for certctl sign;
+	// nil means the CSR's spec.usages and the controller's MaxDuration.
+	Profile *SigningProfile
+}
+
+// ParseCustomSigner reads the value of `signer run --signer`:
+// NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]. It loads the CA (a CASource, which
+// it also returns for WatchCAs) and the signing configuration's default
+// profile (the cfssl-style file `certctl sign --config` reads).
+func ParseCustomSigner(spec string, o CASourceOptions) (CustomSigner, *CASource, error) {
+	name, files, _ := strings.Cut(spec, "=")
+	parts := strings.Split(files, ",")
+	if name == "" || len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return CustomSigner{}, nil, fmt.Errorf("invalid --signer %q: want NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG], for example example.com/serving=ca.pem,ca-key.pem,server-signing-config.json", spec)
+	}
+	src, err := LoadCASource(name, parts[0], parts[1], o)
+	if err != nil {
+		return CustomSigner{}, nil, fmt.Errorf("--signer %s: %w", name, err)
+	}
+	cs := CustomSigner{Name: name, CA: src}
+	if len(parts) == 3 && parts[2] != "" {
+		if cs.Profile, err = LoadSigningConfig(parts[2], ""); err != nil {
+			return CustomSigner{}, nil, fmt.Errorf("--signer %s: %w", name, err)
+		}
+	}
+	return cs, src, nil
+}

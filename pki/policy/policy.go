@@ -1,0 +1,207 @@
+// Package policy is certctl's one issuance policy: the rules every path
+// that issues, approves, imports or renews a certificate applies (issue 13).
+// It only judges; callers read, sign and write.
+package policy
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	certv1 "k8s.io/api/certificates/v1"
+)
+
+// Reasons of a Violation: the reason of the Failed condition a signer sets
+// and a label of its failure metric.
+const (
+	ReasonUnknownSigner        = "UnknownSignerName"
+	ReasonInvalidRequest       = "InvalidRequest"
+	ReasonKeyNotAllowed        = "KeyNotAllowed"
+	ReasonCARequested          = "CARequested"
+	ReasonSubjectNotAllowed    = "SubjectNotAllowed"
+	ReasonSystemMastersRefused = "SystemMastersRefused"
+	ReasonSANNotAllowed        = "SANNotAllowed"
+	ReasonUsageNotAllowed      = "UsageNotAllowed"
+	ReasonRequesterNotAllowed  = "RequesterNotAllowed"
+	ReasonNotApproved          = "NotApproved"
+	ReasonValidityNotAllowed   = "ValidityNotAllowed"
+)
+
+// Violation is something the policy refuses: Reason is one of the Reason
+// constants, Message says what is wrong and what to do.
+type Violation struct {
+	Reason  string
+	Message string
+}
+
+func (v *Violation) Error() string { return v.Message }
+
+// MinValidity is the shortest validity certctl issues for: a certificate
+// that expires before anyone can install it is a mistake ("expiry": "1ns").
+const MinValidity = time.Hour
+
+// MastersGroup is the group that bypasses every authorization check of the
+// API server (pki.MastersGroup).
+const MastersGroup = "system:masters"
+
+// Key refuses a public key weaker than certctl accepts: RSA below 2048
+// bits, ECDSA on a curve other than P-256, P-384 and P-521, Ed25519 unless
+// ed25519OK (the component using the certificate must accept it), and any
+// other type. what names the key ("the key of CSR x", a file).
+func Key(what string, pub crypto.PublicKey, ed25519OK bool) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() >= 2048 {
+			return nil
+		}
+		return keyViolation(what, fmt.Sprintf("RSA-%d", k.N.BitLen()))
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			return nil
+		}
+		return keyViolation(what, "ECDSA "+k.Curve.Params().Name)
+	case ed25519.PublicKey:
+		if ed25519OK {
+			return nil
+		}
+		return keyViolation(what, "Ed25519")
+	}
+	return keyViolation(what, fmt.Sprintf("%T", pub))
+}
+
+func keyViolation(what, key string) error {
+	return &Violation{ReasonKeyNotAllowed, fmt.Sprintf("%s is %s, which certctl refuses: use RSA of at least 2048 bits (RSA-2048) or ECDSA P-256, P-384 or P-521", what, key)}
+}
+
+// Validity refuses a configured certificate validity (a flag, a signing
+// configuration's expiry) shorter than MinValidity.
+func Validity(what string, d time.Duration) error {
+	if d < MinValidity {
+		return &Violation{ReasonValidityNotAllowed, fmt.Sprintf("%s %s is shorter than %s, certctl's minimum: certificates would expire before they are used", what, d, MinValidity)}
+	}
+	return nil
+}
+
+// Rules are the choices of whoever runs a signer.
+type Rules struct {
+	// AllowSystemMasters lets a certificate with O=system:masters be issued
+	// or approved, and then only for an allowed requester.
+	AllowSystemMasters bool
+	// RequesterGroups and RequesterUsers may ask for privileged
+	// certificates. When both are empty, nobody may.
+	RequesterGroups, RequesterUsers []string
+}
+
+// Requester reports a *Violation unless the CSR's requester (spec.username
+// and spec.groups, set by the API server and not forgeable) is allowed.
+func (r Rules) Requester(username string, groups []string) error {
+	if slices.Contains(r.RequesterUsers, username) || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(r.RequesterGroups, g) }) {
+		return nil
+	}
+	return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("requested by user %q (groups %q), who may not ask for control-plane certificates: allowed are groups %q and users %q (--requester-group, --requester-user)", username, groups, r.RequesterGroups, r.RequesterUsers)}
+}
+
+// Request is a CertificateSigningRequest as the policy sees it.
+type Request struct {
+	SignerName string
+	CSR        *x509.CertificateRequest // its signature checked by the caller
+	Usages     []certv1.KeyUsage        // the usages that will be issued
+	Approved   bool
+	Username   string
+	Groups     []string
+}
+
+// CheckSign applies the rules every request certctl signs must pass,
+// whatever its signer name: the signer name is not one of
+// kube-controller-manager's (kubernetes.io/*), the CSR is approved, and
+// CheckRequest. It returns a *Violation.
+func (r Rules) CheckSign(q Request) error {
+	if strings.HasPrefix(q.SignerName, "kubernetes.io/") {
+		return &Violation{ReasonUnknownSigner, fmt.Sprintf("signer name %q belongs to kube-controller-manager: certctl never signs kubernetes.io/* requests", q.SignerName)}
+	}
+	if !q.Approved {
+		return &Violation{ReasonNotApproved, "the request is not approved: certctl never signs an unapproved request; approve it first (certctl approve, kubectl certificate approve)"}
+	}
+	return r.CheckRequest(q)
+}
+
+// CheckRequest applies the rules on what a request asks for, checked when
+// it is approved and again when it is signed: it does not ask for CA:TRUE;
+// its key is strong enough; the usages are explicit; and O=system:masters
+// only with r.AllowSystemMasters and for an allowed requester. It returns
+// a *Violation.
+func (r Rules) CheckRequest(q Request) error {
+	if AsksForCA(q.CSR) {
+		return &Violation{ReasonCARequested, "the request asks for CA:TRUE: certctl never issues a CA certificate"}
+	}
+	if err := Key("the request's public key", q.CSR.PublicKey, false); err != nil {
+		return err
+	}
+	if len(q.Usages) == 0 {
+		return &Violation{ReasonUsageNotAllowed, "the request has no usages: certctl never issues an unconstrained certificate; ask for explicit usages (spec.usages, or usages in the signing configuration)"}
+	}
+	for _, u := range q.Usages {
+		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
+			return &Violation{ReasonCARequested, fmt.Sprintf("usage %q is refused: certctl never issues a CA certificate", u)}
+		}
+	}
+	if slices.Contains(q.CSR.Subject.Organization, MastersGroup) {
+		if !r.AllowSystemMasters {
+			return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("the request has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", MastersGroup)}
+		}
+		if err := r.Requester(q.Username, q.Groups); err != nil {
+			v := err.(*Violation)
+			return &Violation{ReasonSystemMastersRefused, "O=" + MastersGroup + " " + v.Message}
+		}
+	}
+	return nil
+}
+
+var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+
+// AsksForCA reports whether req asks for CA:TRUE, or has a basic
+// constraints extension that cannot be read (refuse rather than guess).
+func AsksForCA(req *x509.CertificateRequest) bool {
+	for _, e := range req.Extensions {
+		if !e.Id.Equal(oidBasicConstraints) {
+			continue
+		}
+		var bc struct {
+			IsCA       bool `asn1:"optional"`
+			MaxPathLen int  `asn1:"optional,default:-1"`
+		}
+		if _, err := asn1.Unmarshal(e.Value, &bc); err != nil || bc.IsCA {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyID is the subject key identifier of pub: the leftmost 160 bits of the
+// SHA-256 of the subjectPublicKey bits (RFC 7093 section 2 method 1), as
+// Go's x509.CreateCertificate computes a CA's since Go 1.25.
+func KeyID(pub crypto.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	var spki struct {
+		Algorithm asn1.RawValue
+		Key       asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(der, &spki); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(spki.Key.Bytes)
+	return sum[:20], nil
+}

@@ -1,0 +1,46 @@
+package pki
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// ErrNotRegular is returned by ReadFile for a FIFO, device, socket or
+// folder.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadFile reads the regular file path, following symlinks, as os.ReadFile
+// does; but it opens the file with O_NONBLOCK and checks it with fstat, so
+// that a FIFO, a device or a socket in place of a certificate, key or
+// kubeconfig is refused at once rather than blocking certctl forever
+// (issue 13, defect 9). The error names the file and wraps ErrNotRegular.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		kind := "special file"
+		switch t := fi.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "FIFO"
+		case t&fs.ModeSocket != 0:
+			kind = "socket"
+		case t&fs.ModeDevice != 0:
+			kind = "device"
+		case t&fs.ModeDir != 0:
+			kind = "folder"
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w but a %s: replace it with the file certctl expects", ErrNotRegular, kind)}
+	}
+	return io.ReadAll(f)
+}
