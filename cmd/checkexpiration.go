@@ -103,4 +103,3 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	opts.Now = time.Now()
 	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
 }
-

@@ -162,7 +162,7 @@ func (c *checker) ca(name, base string) *caState {
 		return s
 	}
 	s.cert = ca.Cert
-	c.setExpiry(&s.row, ca.Cert)
+	c.setCert(&s.row, ca.Cert)
 	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false)
 	s.row.ExternallyManaged = !s.keyOnDisk
 	return s
