@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -118,8 +119,8 @@ func TestCASourceCheck(t *testing.T) {
 				fmt.Sprintf(`certctl_signer_ca_reloads_total{ca="ca"} %d`, reloads),
 				fmt.Sprintf(`certctl_signer_ca_reload_failures_total{ca="ca"} %d`, failures),
 			} {
-				if !strings.Contains(text.String(), want+"\n") {
-					t.Errorf("metrics lack %q:\n%s", want, text.String())
+				if ok, err := promtest.HasSample(text.String(), want); !ok || err != nil {
+					t.Errorf("metrics lack %q (%v):\n%s", want, err, text.String())
 				}
 			}
 			var warns, infos []string

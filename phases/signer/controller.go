@@ -293,7 +293,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("write certificate of CSR %s: %w", name, err)
 	}
-	c.o.Metrics.signed(csr.Spec.SignerName)
+	c.o.Metrics.countSigned(csr.Spec.SignerName)
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
 }
@@ -314,7 +314,7 @@ func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningReq
 		}
 		return fmt.Errorf("mark CSR %s failed (%s): %w", csr.Name, reason, err)
 	}
-	c.o.Metrics.failed(csr.Spec.SignerName, reason)
+	c.o.Metrics.countFailed(csr.Spec.SignerName, reason)
 	c.o.Log.Warn("failed", "csr", csr.Name, "signer", csr.Spec.SignerName, "reason", reason, "message", msg)
 	return nil
 }

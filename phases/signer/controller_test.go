@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
@@ -125,8 +126,8 @@ func TestControllerSigns(t *testing.T) {
 		`certctl_signer_csrs_queued 0`,
 		`certctl_signer_retries_total 1`,
 	} {
-		if !strings.Contains(body.String(), want) {
-			t.Errorf("/metrics lacks %q:\n%s", want, body.String())
+		if ok, err := promtest.HasSample(body.String(), want); !ok || err != nil {
+			t.Errorf("/metrics lacks %q (%v):\n%s", want, err, body.String())
 		}
 	}
 	resp, err = http.Get(srv.URL + "/healthz")

@@ -1,73 +1,75 @@
 package signer
 
 import (
-	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"slices"
-	"sort"
 	"sync"
-	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Metrics counts what a Controller does and serves it in Prometheus' text
-// format. It is safe for concurrent use.
+// format, through the Prometheus client library (its registry, label
+// escaping and encoding). It is safe for concurrent use.
 type Metrics struct {
-	mu       sync.Mutex
-	signedBy map[string]uint64    // signer name
-	failedBy map[[2]string]uint64 // signer name, reason
-	retries  uint64
-	queueLen func() int
-	leader   atomic.Bool
-	// By CA name: reloads and failed reloads of a CASource's files.
-	caReloads, caReloadFailures map[string]uint64
+	reg                 *prometheus.Registry
+	signed, failed      *prometheus.CounterVec // by signer_name; failed also by reason
+	retries             prometheus.Counter
+	leader              prometheus.Gauge
+	caReloads, caFailed *prometheus.CounterVec // by ca
+	mu                  sync.Mutex
+	queueLen            func() int
 }
 
-// NewMetrics returns zeroed metrics.
+// NewMetrics returns zeroed metrics: a series for each of certctl's signer
+// names from the start, so that a dashboard shows 0 rather than nothing.
 func NewMetrics() *Metrics {
-	return &Metrics{signedBy: map[string]uint64{}, failedBy: map[[2]string]uint64{},
-		caReloads: map[string]uint64{}, caReloadFailures: map[string]uint64{}}
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+		m.reg.MustRegister(c)
+		return c
+	}
+	m.signed = counter("certctl_signer_csrs_signed_total", "CSRs signed, by signer name.", "signer_name")
+	m.failed = counter("certctl_signer_csrs_failed_total", "CSRs marked Failed because they do not fit the policy, by signer name and reason.", "signer_name", "reason")
+	m.caReloads = counter("certctl_signer_ca_reloads_total", "CAs read again from their changed files, by CA name.", "ca")
+	m.caFailed = counter("certctl_signer_ca_reload_failures_total", "Checks that found a CA's files changed but unusable (missing, invalid, half replaced); the last good CA signs on. By CA name.", "ca")
+	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "certctl_signer_retries_total", Help: "Syncs that failed and were queued again (conflicts, API errors)."})
+	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "certctl_signer_leader", Help: "1 while this instance signs (holds the lease, or runs without leader election)."})
+	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certctl_signer_csrs_queued", Help: "CSRs waiting in the work queue."}, func() float64 {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.queueLen == nil {
+			return 0
+		}
+		return float64(m.queueLen())
+	})
+	m.reg.MustRegister(m.retries, m.leader, queued)
+	for _, n := range Names() {
+		m.signed.WithLabelValues(n)
+	}
+	return m
 }
 
-func (m *Metrics) signed(signer string) {
-	m.mu.Lock()
-	m.signedBy[signer]++
-	m.mu.Unlock()
-}
+// countSigned counts a CSR signed for signer.
+func (m *Metrics) countSigned(signer string) { m.signed.WithLabelValues(signer).Inc() }
 
-func (m *Metrics) failed(signer, reason string) {
-	m.mu.Lock()
-	m.failedBy[[2]string{signer, reason}]++
-	m.mu.Unlock()
-}
+// countFailed counts a CSR marked Failed for signer, with the reason.
+func (m *Metrics) countFailed(signer, reason string) { m.failed.WithLabelValues(signer, reason).Inc() }
 
-func (m *Metrics) retried() {
-	m.mu.Lock()
-	m.retries++
-	m.mu.Unlock()
-}
+func (m *Metrics) retried() { m.retries.Inc() }
 
 // caWatched makes the CA's reload series appear, at zero, before any reload.
 func (m *Metrics) caWatched(ca string) {
-	m.mu.Lock()
-	if _, ok := m.caReloads[ca]; !ok {
-		m.caReloads[ca], m.caReloadFailures[ca] = 0, 0
-	}
-	m.mu.Unlock()
+	m.caReloads.WithLabelValues(ca)
+	m.caFailed.WithLabelValues(ca)
 }
 
-func (m *Metrics) caReloaded(ca string) {
-	m.mu.Lock()
-	m.caReloads[ca]++
-	m.mu.Unlock()
-}
-
-func (m *Metrics) caReloadFailed(ca string) {
-	m.mu.Lock()
-	m.caReloadFailures[ca]++
-	m.mu.Unlock()
-}
+func (m *Metrics) caReloaded(ca string)     { m.caReloads.WithLabelValues(ca).Inc() }
+func (m *Metrics) caReloadFailed(ca string) { m.caFailed.WithLabelValues(ca).Inc() }
 
 func (m *Metrics) setQueue(f func() int) {
 	m.mu.Lock()
@@ -76,94 +78,68 @@ func (m *Metrics) setQueue(f func() int) {
 }
 
 // SetLeader records whether this instance holds the leader lease.
-func (m *Metrics) SetLeader(b bool) { m.leader.Store(b) }
+func (m *Metrics) SetLeader(b bool) {
+	v := 0.0
+	if b {
+		v = 1
+	}
+	m.leader.Set(v)
+}
 
 // Signed returns the number of CSRs signed for signer.
-func (m *Metrics) Signed(signer string) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.signedBy[signer]
-}
+func (m *Metrics) Signed(signer string) uint64 { return sum(m.signed, "signer_name", signer) }
 
 // Failed returns the number of CSRs marked Failed for signer, all reasons.
-func (m *Metrics) Failed(signer string) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var n uint64
-	for k, v := range m.failedBy {
-		if k[0] == signer {
-			n += v
-		}
-	}
-	return n
-}
+func (m *Metrics) Failed(signer string) uint64 { return sum(m.failed, "signer_name", signer) }
 
 // CAReloads returns the number of times the CA called ca was read again
 // from its changed files.
-func (m *Metrics) CAReloads(ca string) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.caReloads[ca]
-}
+func (m *Metrics) CAReloads(ca string) uint64 { return sum(m.caReloads, "ca", ca) }
 
 // CAReloadFailures returns the number of checks that found the files of the
 // CA called ca changed but unusable.
-func (m *Metrics) CAReloadFailures(ca string) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.caReloadFailures[ca]
+func (m *Metrics) CAReloadFailures(ca string) uint64 { return sum(m.caFailed, "ca", ca) }
+
+// sum adds up the series of vec whose label is value.
+func sum(vec *prometheus.CounterVec, label, value string) uint64 {
+	ch := make(chan prometheus.Metric)
+	go func() { vec.Collect(ch); close(ch) }()
+	var n float64
+	for metric := range ch {
+		var d dto.Metric
+		if metric.Write(&d) != nil {
+			continue
+		}
+		for _, l := range d.GetLabel() {
+			if l.GetName() == label && l.GetValue() == value {
+				n += d.GetCounter().GetValue()
+			}
+		}
+	}
+	return uint64(n)
 }
 
 // WriteText writes the metrics in Prometheus' text exposition format.
 func (m *Metrics) WriteText(w io.Writer) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b []byte
-	add := func(format string, args ...any) { b = fmt.Appendf(b, format, args...) }
-	add("# HELP certctl_signer_csrs_signed_total CSRs signed, by signer name.\n# TYPE certctl_signer_csrs_signed_total counter\n")
-	for _, n := range Names() {
-		add("certctl_signer_csrs_signed_total{signer_name=%q} %d\n", n, m.signedBy[n])
+	families, err := m.reg.Gather()
+	if err != nil {
+		return err
 	}
-	add("# HELP certctl_signer_csrs_failed_total CSRs marked Failed because they do not fit the policy, by signer name and reason.\n# TYPE certctl_signer_csrs_failed_total counter\n")
-	keys := make([][2]string, 0, len(m.failedBy))
-	for k := range m.failedBy {
-		keys = append(keys, k)
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range families {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
-	for _, k := range keys {
-		add("certctl_signer_csrs_failed_total{signer_name=%q,reason=%q} %d\n", k[0], k[1], m.failedBy[k])
-	}
-	queued := 0
-	if m.queueLen != nil {
-		queued = m.queueLen()
-	}
-	add("# HELP certctl_signer_csrs_queued CSRs waiting in the work queue.\n# TYPE certctl_signer_csrs_queued gauge\ncertctl_signer_csrs_queued %d\n", queued)
-	add("# HELP certctl_signer_retries_total Syncs that failed and were queued again (conflicts, API errors).\n# TYPE certctl_signer_retries_total counter\ncertctl_signer_retries_total %d\n", m.retries)
-	leader := 0
-	if m.leader.Load() {
-		leader = 1
-	}
-	add("# HELP certctl_signer_leader 1 while this instance signs (holds the lease, or runs without leader election).\n# TYPE certctl_signer_leader gauge\ncertctl_signer_leader %d\n", leader)
-	add("# HELP certctl_signer_ca_reloads_total CAs read again from their changed files, by CA name.\n# TYPE certctl_signer_ca_reloads_total counter\n")
-	for _, ca := range slices.Sorted(maps.Keys(m.caReloads)) {
-		add("certctl_signer_ca_reloads_total{ca=%q} %d\n", ca, m.caReloads[ca])
-	}
-	add("# HELP certctl_signer_ca_reload_failures_total Checks that found a CA's files changed but unusable (missing, invalid, half replaced); the last good CA signs on. By CA name.\n# TYPE certctl_signer_ca_reload_failures_total counter\n")
-	for _, ca := range slices.Sorted(maps.Keys(m.caReloadFailures)) {
-		add("certctl_signer_ca_reload_failures_total{ca=%q} %d\n", ca, m.caReloadFailures[ca])
-	}
-	_, err := w.Write(b)
-	return err
+	return nil
 }
 
-// Handler serves /metrics, and /healthz, which answers 200 "ok" while
-// healthy returns nil and 500 with the error otherwise.
+// Handler serves /metrics (promhttp, the client library's handler), and
+// /healthz, which answers 200 "ok" while healthy returns nil and 500 with
+// the error otherwise.
 func Handler(m *Metrics, healthy func() error) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = m.WriteText(w)
-	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := healthy(); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

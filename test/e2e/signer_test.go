@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/certificate/csr"
 
+	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
@@ -181,8 +182,8 @@ func TestSignerRun(t *testing.T) {
 			`certctl_signer_csrs_queued 0`,
 			`certctl_signer_leader 1`,
 		} {
-			if !strings.Contains(string(body), want) {
-				t.Errorf("/metrics lacks %q:\n%s", want, body)
+			if ok, err := promtest.HasSample(string(body), want); !ok || err != nil {
+				t.Errorf("/metrics lacks %q (%v):\n%s", want, err, body)
 			}
 		}
 		lease, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "certctl-signer", metav1.GetOptions{})
