@@ -7,7 +7,7 @@ import (
 	"github.com/certctl/certctl/internal/treetest"
 )
 
-// TestRenewDryRunCLI: `renew all --dry-run` lists what would be renewed and
+// TestRenewDryRunCLI: `renew all --dry-run` (and `restore --dry-run`) lists what would be renewed and
 // by which issuer, and leaves the node's tree byte-identical: no key, CSR,
 // backup or lock file.
 func TestRenewDryRunCLI(t *testing.T) {
@@ -26,5 +26,14 @@ func TestRenewDryRunCLI(t *testing.T) {
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.dir))
 	if !strings.Contains(out, "from CSR files in "+csrDir) {
 		t.Errorf("renew all --dry-run --use-csr:\n%s", out)
+	}
+
+	// restore --dry-run: what a restore would write back, writing nothing.
+	run(t, bin, append([]string{"renew", "apiserver"}, n.flags()...)...)
+	before = treetest.Snapshot(t, n.dir)
+	out = run(t, bin, append([]string{"restore", "latest", "--dry-run"}, n.flags()...)...)
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.dir))
+	if !strings.Contains(out, n.certDir+"/apiserver.crt would be restored from") || !strings.Contains(out, "2 file(s) would be restored; nothing was written") {
+		t.Errorf("restore latest --dry-run:\n%s", out)
 	}
 }
