@@ -19,6 +19,9 @@ import (
 func TestDryRun(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	now := pkitest.Made.Add(time.Hour)
+	if err := os.Mkdir(n.Path("manifests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		set   func(o *Options)
@@ -33,7 +36,7 @@ func TestDryRun(t *testing.T) {
 			before := treetest.Snapshot(t, filepath.Dir(n.Dir))
 			var out, errOut bytes.Buffer
 			o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"all"}, DryRun: true, Jitter: time.Hour,
-				Restart: Restart{Enabled: true, ManifestDir: n.Path("missing")},
+				Restart: Restart{Enabled: true, ManifestDir: n.Path("manifests")},
 				Now:     func() time.Time { return now }, Out: &out, ErrOut: &errOut,
 				Sleep: func(context.Context, time.Duration) error { t.Fatal("a dry run waited for --jitter"); return nil }}
 			tt.set(&o)

@@ -156,11 +156,11 @@ func (r *run) run(ctx context.Context) error {
 		Rand:          o.Rand,
 		Out:           out,
 	}
-	if o.DryRun {
-		return r.dryRun(ctx, selected, all, opts)
-	}
 	if err := r.loadManifests(); err != nil {
 		return err
+	}
+	if o.DryRun {
+		return r.dryRun(ctx, selected, all, opts)
 	}
 	if err := r.wait(ctx); err != nil {
 		return err

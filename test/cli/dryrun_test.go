@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -13,6 +14,9 @@ import (
 func TestRenewDryRunCLI(t *testing.T) {
 	bin := certctlBin(t)
 	n := makeNode(t, bin, "ECDSA-P256")
+	if err := os.Mkdir(n.dir+"/manifests", 0o755); err != nil {
+		t.Fatal(err)
+	}
 	before := treetest.Snapshot(t, n.dir)
 	out := run(t, bin, append([]string{"renew", "all", "--dry-run", "--restart-control-plane", "--manifest-dir", n.dir + "/manifests"}, n.flags()...)...)
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.dir))
