@@ -26,15 +26,8 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 	case o.CSRDir != "":
 		issuer = "CSR files in " + o.CSRDir + " for an external CA"
 	case o.API != nil:
-		overrides := map[string]string{}
-		for k, v := range o.Cluster.SignerNames {
-			overrides[k] = v
-		}
-		for k, v := range o.API.SignerNames {
-			overrides[k] = v
-		}
 		var err error
-		if signers, err = apirenew.SignerNames(selected, overrides); err != nil {
+		if signers, err = apirenew.SignerNames(selected, r.signerNames()); err != nil {
 			return err
 		}
 	}
