@@ -80,6 +80,13 @@ func newRenewCommand() *cobra.Command {
 			SANs, validity) are written per certificate into --csr-dir; a
 			kubeconfig's key goes in a kubeconfig of its own, as with kubeadm.
 			Install what the CA signs with `+"`certctl certs import`"+`.
+
+			With --dry-run every file is read and checked as for a renewal, and
+			the plan is printed: what would be renewed, the files it would
+			replace, and what would issue it (the CA on disk, the certificates
+			API and its signer, or CSR files for an external CA). No key, CSR or
+			backup is made, nothing is restarted, no lock is taken, and nothing
+			is written.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
 			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
 		Example: examples(`
@@ -94,6 +101,9 @@ func newRenewCommand() *cobra.Command {
 
 			# Through the cluster's certificates API, when the CA keys are not on the node
 			sudo certctl renew apiserver admin.conf --use-api
+
+			# What would be renewed, and by what, without writing anything
+			sudo certctl renew all --dry-run
 
 			# Daily from cron or a timer: what expires within 30 days, then restart what uses it
 			certctl renew all --if-expires-within 720h --restart-control-plane --keep-backups 10 --quiet
@@ -113,6 +123,7 @@ func newRenewCommand() *cobra.Command {
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
 	o.cron.addTo(fs, &o.Options)
@@ -138,6 +149,10 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
 	opts.Threshold, opts.JSON, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.output == "json", o.cron.restart.Restart
 	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if o.csrMode() && o.DryRun {
+		opts.CSRDir = o.csr.dir
+		return renew.Run(cmd.Context(), opts)
+	}
 	if o.csrMode() {
 		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.KubeconfigDir))
 	}
@@ -154,6 +169,8 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 	switch {
 	case o.csrMode():
 		err = o.csr.check(cmd)
+	case o.DryRun && o.cron.output == "json":
+		err = fmt.Errorf("--dry-run prints the plan as text: drop -o json")
 	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
 		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
 	default:

@@ -136,7 +136,7 @@ func (f *useCSRFlags) addTo(fs *pflag.FlagSet) {
 
 // csrFlagsAllowed are the flags that mean something with --use-csr; any
 // other given is rejected before any work, rather than ignored.
-var csrFlagsAllowed = []string{"use-csr", "csr-dir", "config", "cert-dir", "kubeconfig-dir", "encryption-algorithm", "certificate-validity", "lock-timeout"}
+var csrFlagsAllowed = []string{"use-csr", "csr-dir", "config", "cert-dir", "kubeconfig-dir", "encryption-algorithm", "certificate-validity", "lock-timeout", "dry-run"}
 
 // check rejects --csr-dir without --use-csr and the reverse, and every
 // flag --use-csr would ignore.

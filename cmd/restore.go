@@ -16,7 +16,7 @@ import (
 
 type restoreOptions struct {
 	certDir, kubeconfigDir string
-	noBackup               bool
+	noBackup, dryRun       bool
 	lock                   lockFlags
 	restart                restartOptions
 }
@@ -47,6 +47,9 @@ func newRestoreCommand() *cobra.Command {
 			# What is there
 			sudo certctl restore
 
+			# What undoing the last renewal would write back, writing nothing
+			sudo certctl restore latest --dry-run
+
 			# Undo the last renewal, and make the kubelet restart what uses the files
 			sudo certctl restore latest --restart-control-plane
 		`),
@@ -62,14 +65,15 @@ func newRestoreCommand() *cobra.Command {
 	fs.StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates; the backups are in certctl-backups/ beside it")
 	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the files the restore replaces")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "check the backup and print what would be restored, without writing or restarting anything")
 	o.lock.addTo(fs)
 	o.restart.addTo(fs)
 	return c
 }
 
 func (o *restoreOptions) list(cmd *cobra.Command) error {
-	if cmd.Flags().Changed("no-backup") || o.restart.Enabled {
-		return fmt.Errorf("--no-backup and --restart-control-plane apply to a restore: name the backup to restore")
+	if cmd.Flags().Changed("no-backup") || o.restart.Enabled || o.dryRun {
+		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
 	}
 	root, err := renewal.BackupRoot(o.certDir)
 	if err != nil {
@@ -105,7 +109,7 @@ func (o *restoreOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	return renew.Restore(cmd.Context(), renew.Options{
-		Cluster: &config.Cluster{CertificatesDir: o.certDir}, KubeconfigDir: o.kubeconfigDir, NoBackup: o.noBackup,
+		Cluster: &config.Cluster{CertificatesDir: o.certDir}, KubeconfigDir: o.kubeconfigDir, NoBackup: o.noBackup, DryRun: o.dryRun,
 		LockTimeout: o.lock.timeout, Restart: o.restart.Restart, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
 	}, name)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -275,34 +276,11 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 	s := pki.Store{Dir: env.CSRDir}
 	csrPath, keyPath := s.CSRPath(p.BaseName), s.KeyPath(p.BaseName)
-	csrOK, err := pki.Exists(csrPath)
+	key, kept, err := reqfile.ExistingCSR(keyPath, csrPath, p, pki.ReadKeyFile)
 	if err != nil {
 		return err
 	}
-	keyOK, err := pki.Exists(keyPath)
-	if err != nil {
-		return err
-	}
-	var key crypto.Signer
-	if keyOK {
-		if key, err = s.ReadKey(p.BaseName); err != nil {
-			return err
-		}
-	}
-	if csrOK {
-		if !keyOK {
-			return fmt.Errorf("%s exists but its key %s is missing: remove the CSR to make a new pair", csrPath, keyPath)
-		}
-		r, err := s.ReadCSR(p.BaseName)
-		if err != nil {
-			return err
-		}
-		if !pki.SamePublicKey(r.PublicKey, key.Public()) {
-			return fmt.Errorf("%s does not match %s: remove both to make a new pair", csrPath, keyPath)
-		}
-		if problem := pki.CSRDiffers(r, p); problem != "" {
-			return fmt.Errorf("%s was made for another configuration (%s): remove it and %s to make a new pair", csrPath, problem, keyPath)
-		}
+	if kept {
 		if err := env.writeRequest(p, ca, key.Public()); err != nil {
 			return err
 		}
@@ -310,7 +288,7 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 		return nil
 	}
 	if env.checking {
-		if !keyOK {
+		if key == nil {
 			env.planCreate(keyPath, true)
 		}
 		env.planCreate(csrPath, false)

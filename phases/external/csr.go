@@ -170,47 +170,26 @@ func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
 		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", p.current, err)
 	}
 	f := p.files
-	exist := map[string]bool{}
-	for _, path := range []string{f.key, f.csr, f.cert} {
-		ok, err := pki.Exists(path)
-		if err != nil {
-			return nil, err
-		}
-		exist[path] = ok
+	key, kept, err := reqfile.ExistingCSR(f.key, f.csr, r.Profile, func(path string) (crypto.Signer, error) {
+		return readCSRKey(r.Kubeconfig, path)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if !exist[f.key] && !exist[f.csr] {
-		if exist[f.cert] {
+	if key == nil {
+		if ok, err := pki.Exists(f.cert); err != nil {
+			return nil, err
+		} else if ok {
 			return nil, fmt.Errorf("%s exists without the key it was signed for: it is left from another request; remove it, or use another --csr-dir", f.cert)
 		}
 		return p, nil
 	}
-	if !exist[f.key] {
-		return nil, fmt.Errorf("%s exists without its key %s: it cannot be signed for any use; remove it (a CSR holds no secret), or use another --csr-dir", f.csr, f.key)
-	}
-	key, err := readCSRKey(r.Kubeconfig, f.key)
-	if err != nil {
-		return nil, err
-	}
 	if pki.SamePublicKey(r.Current.PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s is the key of the certificate installed now (%s): that request was imported already; use a new --csr-dir for a new renewal", f.key, p.current)
 	}
-	p.key = key
-	if !exist[f.csr] {
-		// A run stopped between the key and its CSR (write writes the key
-		// first): the CSR is made for that key now.
-		p.resumed = true
-		return p, nil
-	}
-	csr, err := readCSR(f.csr)
-	if err != nil {
-		return nil, err
-	}
-	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
-		return nil, fmt.Errorf("%s does not match %s: remove both (and %s) to make a new pair, or use another --csr-dir", f.csr, f.key, f.cert)
-	}
-	if d := pki.CSRDiffers(csr, r.Profile); d != "" {
-		return nil, fmt.Errorf("%s was made for another certificate than %s (%s): remove it, %s and %s to make a new pair, or use another --csr-dir", f.csr, p.current, d, f.key, f.cert)
-	}
+	// Without its CSR, a key is what a run stopped between the key and its
+	// CSR left (write writes the key first): the CSR is made for it now.
+	p.key, p.resumed = key, !kept
 	return p, nil
 }
 

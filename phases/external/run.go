@@ -12,15 +12,24 @@ import (
 
 // RunImport is `certctl certs import`: under the lock (waiting up to wait),
 // after recovery, it imports as o says, writes the summary to out, and
-// returns exitcode.ImportRefused when a certificate was refused.
+// returns exitcode.ImportRefused when a certificate was refused. A dry run
+// takes no lock and writes nothing: it reads the files consistently
+// (node.DryRun) and reports what would replace those in force.
 func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, errOut io.Writer) error {
-	// Under the lock, after recovery, also for a dry run: it reports what
-	// would replace the files in force.
+	if o.DryRun {
+		return node.DryRun(ctx, errOut, out, o.CertDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
+			return runImport(o, w)
+		})
+	}
 	release, err := node.Lock(ctx, errOut, o.CertDir, wait, o.KubeconfigDir)
 	if err != nil {
 		return err
 	}
 	defer release()
+	return runImport(o, out)
+}
+
+func runImport(o ImportOptions, out io.Writer) error {
 	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
 	res, err := Import(o)
 	if res != nil {

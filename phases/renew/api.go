@@ -3,6 +3,7 @@ package renew
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -44,13 +45,7 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	if err != nil {
 		return nil, err
 	}
-	signers := map[string]string{}
-	for k, v := range r.o.Cluster.SignerNames {
-		signers[k] = v
-	}
-	for k, v := range api.SignerNames {
-		signers[k] = v
-	}
+	signers := r.signerNames()
 	approveFlags := ""
 	if r.o.ConfigFile != "" {
 		approveFlags = " --config " + r.o.ConfigFile
@@ -75,6 +70,17 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 		return nil, err
 	}
 	return issuer, nil
+}
+
+// signerNames are the signer names given for certificates: signerNames of
+// the configuration file, overridden by --signer-name.
+func (r *run) signerNames() map[string]string {
+	signers := maps.Clone(r.o.Cluster.SignerNames)
+	if signers == nil {
+		signers = map[string]string{}
+	}
+	maps.Copy(signers, r.o.API.SignerNames)
+	return signers
 }
 
 // installed forgets the pending keys of what res installed; a key left

@@ -48,6 +48,10 @@ type Options struct {
 	JSON            bool          // print one summary at the end, and nothing else on Out
 	Restart         Restart
 	API             *API // nil: renew from the CAs on disk
+	// DryRun prints what would be renewed, and by which issuer, and
+	// writes nothing (see dryRun); CSRDir is then --use-csr's folder.
+	DryRun bool
+	CSRDir string
 
 	Now  func() time.Time // default time.Now
 	Rand io.Reader        // for --jitter; default crypto/rand
@@ -138,20 +142,7 @@ func (r *run) run(ctx context.Context) error {
 		return fmt.Errorf("resolve --kubeconfig-dir: %w", err)
 	}
 	certDir := cluster.CertificatesDir
-	if err := r.loadManifests(); err != nil {
-		return err
-	}
-	if err := r.wait(ctx); err != nil {
-		return err
-	}
-	if err := r.readOwed(); err != nil {
-		return err
-	}
 	all := isAll(o.Args)
-	// Empty when nothing is due but restarts are owed: they are retried.
-	if selected, err = r.due(selected, all); err != nil {
-		return err
-	}
 	out := r.out()
 	opts := renewal.Options{
 		CertDir:       certDir,
@@ -164,6 +155,22 @@ func (r *run) run(ctx context.Context) error {
 		Now:           o.Now,
 		Rand:          o.Rand,
 		Out:           out,
+	}
+	if err := r.loadManifests(); err != nil {
+		return err
+	}
+	if o.DryRun {
+		return r.dryRun(ctx, selected, all, opts)
+	}
+	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	if err := r.readOwed(); err != nil {
+		return err
+	}
+	// Empty when nothing is due but restarts are owed: they are retried.
+	if selected, err = r.due(selected, all); err != nil {
+		return err
 	}
 	// With --use-api the certificates are obtained first, without the
 	// lock: waiting for an approval must not hold up other commands.

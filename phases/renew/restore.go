@@ -13,11 +13,22 @@ import (
 // Restore is `certctl restore NAME`: under the lock, it puts back the files
 // of the backup name (renewal.FindBackup) and, with Restart, makes the
 // kubelet restart what reads them. Of o it uses Cluster.CertificatesDir,
-// KubeconfigDir, NoBackup, LockTimeout, Restart, Now, Rand, Out, ErrOut.
+// KubeconfigDir, NoBackup, LockTimeout, Restart, DryRun, Now, Rand, Out,
+// ErrOut. A dry run reads consistently without the lock (node.DryRun),
+// says what would be restored, and writes and restarts nothing.
 func Restore(ctx context.Context, o Options, name string) error {
 	o.defaults()
 	r := &run{o: o, summary: newSummary(o.Now(), 0)}
 	certDir := o.Cluster.CertificatesDir
+	if o.DryRun {
+		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
+			dir, res, err := restore(o, name)
+			if err == nil {
+				writeRestore(w, dir, res, true)
+			}
+			return err
+		})
+	}
 	if err := r.loadManifests(); err != nil {
 		return err
 	}
@@ -31,21 +42,11 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return err
 	}
 	defer releaseManifests()
-	root, err := renewal.BackupRoot(certDir)
+	dir, res, err := restore(o, name)
 	if err != nil {
 		return err
 	}
-	dir, err := renewal.FindBackup(root, name)
-	if err != nil {
-		return err
-	}
-	res, err := renewal.Restore(dir, renewal.RestoreOptions{
-		CertDir: certDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, Now: o.Now, Rand: o.Rand,
-	})
-	if err != nil {
-		return err
-	}
-	writeRestore(o.Out, dir, res)
+	writeRestore(o.Out, dir, res, false)
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
@@ -55,12 +56,35 @@ func Restore(ctx context.Context, o Options, name string) error {
 	return nil
 }
 
-func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult) {
+// restore restores the backup name, or with o.DryRun checks what it would.
+func restore(o Options, name string) (string, *renewal.RestoreResult, error) {
+	root, err := renewal.BackupRoot(o.Cluster.CertificatesDir)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := renewal.FindBackup(root, name)
+	if err != nil {
+		return "", nil, err
+	}
+	res, err := renewal.Restore(dir, renewal.RestoreOptions{
+		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,
+	})
+	return dir, res, err
+}
+
+func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun bool) {
 	if res.BackupDir != "" {
 		fmt.Fprintf(out, "[backup] The files the restore replaces are saved in %s\n", res.BackupDir)
 	}
+	done, tag := "restored", "[restore]"
+	if dryRun {
+		done, tag = "would be restored", "[dry-run]"
+	}
 	for _, f := range res.Restored {
-		fmt.Fprintf(out, "[restore] %s restored from %s\n", f, dir)
+		fmt.Fprintf(out, "%s %s %s from %s\n", tag, f, done, dir)
+	}
+	if dryRun {
+		fmt.Fprintf(out, "[dry-run] %d file(s) would be restored; nothing was written\n", len(res.Restored))
 	}
 	if len(res.Restored) == 0 {
 		fmt.Fprintf(out, "[restore] Nothing to do: the %d file(s) already hold the content of %s\n", len(res.Unchanged), dir)

@@ -29,6 +29,9 @@ type RestoreOptions struct {
 	Now func() time.Time
 	// Rand makes the transaction's id.
 	Rand io.Reader
+	// DryRun checks everything as a restore does and returns what it
+	// would restore; nothing is written.
+	DryRun bool
 }
 
 // RestoreResult is what Restore did.
@@ -92,6 +95,12 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
 	if len(write) == 0 {
+		return res, nil
+	}
+	if o.DryRun {
+		if err := txn.Check(res.Restored); err != nil {
+			return nil, fmt.Errorf("%w; nothing was changed", err)
+		}
 		return res, nil
 	}
 	if o.NoBackup {
