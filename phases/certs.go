@@ -294,6 +294,7 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 		env.planCreate(csrPath, false)
 		return env.writeRequest(p, ca, nil)
 	}
+	made := "key and CSR"
 	if key == nil {
 		if key, err = env.newKey(ctx); err != nil {
 			return fmt.Errorf("generate key for %s: %w", p.Name, err)
@@ -301,6 +302,9 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 		if err := s.WriteKey(p.BaseName, key); err != nil {
 			return err
 		}
+	} else {
+		// Left by a run killed between writing the key and the CSR.
+		made = "CSR for the existing key " + filepath.Clean(keyPath) + ","
 	}
 	r, err := pki.NewCSR(env.Rand, p, key)
 	if err != nil {
@@ -312,7 +316,7 @@ func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 	if err := env.writeRequest(p, ca, key.Public()); err != nil {
 		return err
 	}
-	env.logf("[certs] Generating %q key and CSR: %s", p.Name, filepath.Clean(csrPath))
+	env.logf("[certs] Generating %q %s: %s", p.Name, made, filepath.Clean(csrPath))
 	return nil
 }
 

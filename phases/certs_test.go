@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -364,5 +365,44 @@ func removeAll(t *testing.T, paths ...string) {
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestUseCSRRefusesNodeFolders: --csr-dir in the certificate folder (the
+// live keys) or equal to the kubeconfig folder is refused before anything is
+// written, as renew --use-csr refuses it; a key left by a killed run is
+// reused, and the progress line says so (issue 13, defect 8).
+func TestUseCSRRefusesNodeFolders(t *testing.T) {
+	e := newTestEnv(t)
+	e.mustRun(t, "certs", "all")
+	e.UseCSR = true
+	for _, tt := range []struct{ csrDir, says string }{
+		{e.Cluster.CertificatesDir, "is the folder of --cert-dir"},
+		{filepath.Join(e.Cluster.CertificatesDir, "csr"), "is inside the certificate folder"},
+		{filepath.Join(e.Cluster.CertificatesDir, "etcd"), "is inside the certificate folder"},
+	} {
+		before := snapshot(t, e.dir)
+		e.CSRDir = tt.csrDir
+		treetest.ErrMentions(t, e.run(t, "certs", "all"), "--csr-dir "+tt.csrDir, tt.says, "a folder of their own")
+		assertSameTree(t, before, snapshot(t, e.dir))
+	}
+	if e.KubeconfigDir != "" {
+		e.CSRDir = e.KubeconfigDir
+		treetest.ErrMentions(t, e.run(t, "certs", "all"), "is the folder of --kubeconfig-dir")
+	}
+
+	e.CSRDir = filepath.Join(e.dir, "csr")
+	s := pki.Store{Dir: e.CSRDir}
+	key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteKey("apiserver", key); err != nil {
+		t.Fatal(err)
+	}
+	e.out.Reset()
+	e.mustRun(t, "certs", "apiserver")
+	if want := `Generating "apiserver" CSR for the existing key ` + s.KeyPath("apiserver"); !strings.Contains(e.out.String(), want) {
+		t.Errorf("progress does not say the key is reused (%q):\n%s", want, e.out.String())
 	}
 }

@@ -108,6 +108,11 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if env.Out == nil {
 		env.Out = io.Discard
 	}
+	if env.UseCSR {
+		if err := CheckCSRDir(env.CSRDir, env.Cluster.CertificatesDir, env.KubeconfigDir); err != nil {
+			return err
+		}
+	}
 	env.start = env.Now().UTC()
 	env.planned = map[string]bool{}
 	env.madeCAs = map[string]*x509.Certificate{}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/phases/renewal"
@@ -269,28 +270,8 @@ func mustMarshal(r *reqfile.Request) []byte {
 	return data
 }
 
-// checkCSRDir refuses a CSR folder that is the certificate or kubeconfig
-// folder: the new keys would be written over the keys in use, and the
-// files found there are the node's, not an earlier run's.
+// checkCSRDir refuses a CSR folder in the node's folders, as init-phase
+// does (phases.CheckCSRDir).
 func checkCSRDir(o CSROptions) error {
-	csrDir := canonical(o.CSRDir)
-	for _, d := range []struct{ flag, dir string }{{"--cert-dir", o.CertDir}, {"--kubeconfig-dir", o.KubeconfigDir}} {
-		if csrDir == canonical(d.dir) {
-			return fmt.Errorf("--csr-dir %s is the folder of %s: the keys and CSRs for the external CA must go to a folder of their own, e.g. %s", o.CSRDir, d.flag, filepath.Join(d.dir, "csr"))
-		}
-	}
-	return nil
-}
-
-// canonical is dir absolute and with its symbolic links resolved, as far
-// as it exists.
-func canonical(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return filepath.Clean(dir)
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
-	}
-	return abs
+	return phases.CheckCSRDir(o.CSRDir, o.CertDir, o.KubeconfigDir)
 }

@@ -208,12 +208,16 @@ func TestWriteCSRsResumes(t *testing.T) {
 // certificate or kubeconfig folder, whose keys are the ones in use.
 func TestWriteCSRsRefusesNodeFolders(t *testing.T) {
 	n := newExtNode(t)
-	for _, tt := range []struct{ csrDir, flag string }{{n.CertDir(), "--cert-dir"}, {n.Dir + "/", "--kubeconfig-dir"}} {
+	for _, tt := range []struct{ csrDir, says string }{
+		{n.CertDir(), "is the folder of --cert-dir"},
+		{n.Dir + "/", "is the folder of --kubeconfig-dir"},
+		{filepath.Join(n.CertDir(), "csr"), "is inside the certificate folder " + n.CertDir()},
+	} {
 		before := treetest.Snapshot(t, n.Dir)
 		o := n.csrOptions()
 		o.CSRDir = tt.csrDir
 		_, err := WriteCSRs(context.Background(), n.targets(t, "all"), o)
-		treetest.ErrMentions(t, err, "--csr-dir "+tt.csrDir, "is the folder of "+tt.flag, "a folder of their own")
+		treetest.ErrMentions(t, err, "--csr-dir "+tt.csrDir, tt.says, "a folder of their own")
 		treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // status is what examine found for a target.
@@ -75,6 +76,11 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
 	}
 	c.cert = certs[0]
+	// A weak key would be installed and then fail every TLS handshake of
+	// the component (issue 13): refused as the signer refuses it.
+	if err := policy.Key("the key of "+certFile, c.cert.PublicKey, false); err != nil {
+		return c, refused, fmt.Errorf("%w: make a new key and CSR (certctl renew %s --use-csr) and have it signed again", err, t.Name)
+	}
 	key, keyPEM, err := readNewKey(t, f.key)
 	if err != nil {
 		return c, refused, err

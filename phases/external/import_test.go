@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"os"
 	"path/filepath"
@@ -119,6 +120,7 @@ func nodeFiles(t *testing.T, n *extNode) map[string]string {
 // and nothing of it installed; front-proxy-client is installed.
 func TestImportRefusals(t *testing.T) {
 	otherKey, _ := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+	weakKey, _ := rsa.GenerateKey(rand.Reader, 1024)
 	otherCA := newIssuer(t, "kubernetes")
 	reqPath := func(n *extNode) string { return reqfile.Path(n.csrDir, "apiserver") }
 	signWith := func(ch change, ca *issuer) func(t *testing.T, n *extNode) {
@@ -132,6 +134,8 @@ func TestImportRefusals(t *testing.T) {
 		{"wrong key", signWith(func(c *x509.Certificate) { c.PublicKey = otherKey.Public() }, nil),
 			[]string{"it does not match the private key"}},
 		{"wrong CA", signWith(nil, otherCA), []string{`it is not signed by the CA "kubernetes"`}},
+		{"weak key", signWith(func(c *x509.Certificate) { c.PublicKey = weakKey.Public() }, nil),
+			[]string{"RSA-1024", "apiserver.crt", "certctl renew apiserver --use-csr"}},
 		{"missing usage", signWith(func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }, nil),
 			[]string{"it lacks the extended key usages server auth"}},
 		{"missing key usage", signWith(func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageDigitalSignature }, nil),

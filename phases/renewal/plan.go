@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // oldFile is a file as it was read, kept for the backup and to give the
@@ -103,6 +104,13 @@ func (p *planner) read(t Target) (*item, error) {
 		it.v = pki.NewValidity(p.now, backdate, p.o.Validity)
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
+		}
+	}
+	if p.o.ReuseKey {
+		// Signing a weak key again keeps a certificate that the components
+		// reject (kube-apiserver fails every handshake with it).
+		if err := policy.Key("the key "+it.keyFile(it).path, it.oldKey.Public(), false); err != nil {
+			return nil, fmt.Errorf("%w: renew without --reuse-key to make a new key", err)
 		}
 	}
 	it.alg = p.o.KeyAlgorithm

@@ -124,6 +124,9 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 		if it.capped {
 			res.warnf(o.Out, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		}
+		if kf := it.keyFile(it); loose(kf) {
+			res.warnf(o.Out, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
+		}
 		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
 			res.warnf(o.Out, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}

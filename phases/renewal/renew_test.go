@@ -3,10 +3,13 @@ package renewal
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -394,5 +397,91 @@ func BenchmarkRenewAll(b *testing.B) {
 		if _, err := Renew(context.Background(), all, o); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLooseKeyModeTightened: a private key that group or others may read
+// (a key file or a kubeconfig, which holds one) is written 0600 by renewal,
+// with a warning, and also with --reuse-key, where the key itself is kept
+// byte for byte (issue 13, defect 6).
+func TestLooseKeyModeTightened(t *testing.T) {
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reuse-key=%v", reuse), func(t *testing.T) {
+			n := newNode(t, nil)
+			keyFile, kubeconfig := n.path("pki/apiserver.key"), n.path("admin.conf")
+			for _, p := range []string{keyFile, kubeconfig} {
+				if err := os.Chmod(p, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			key := read(t, keyFile)
+			var out bytes.Buffer
+			o := n.options(renewAt)
+			o.Out, o.ReuseKey = &out, reuse
+			names := []string{"apiserver"}
+			if !reuse {
+				names = append(names, "admin.conf")
+			}
+			res, err := Renew(context.Background(), n.targets(t, names...), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := []string{keyFile}
+			if !reuse {
+				files = append(files, kubeconfig)
+			}
+			for _, p := range files {
+				if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+					t.Errorf("%s: mode %v (%v), want 0600", p, st.Mode().Perm(), err)
+				}
+				if !strings.Contains(out.String(), p+" holds a private key but is mode 0644: it is written 0600") {
+					t.Errorf("no warning for %s:\n%s", p, out.String())
+				}
+			}
+			if reuse && !bytes.Equal(read(t, keyFile), key) {
+				t.Error("--reuse-key changed the key itself")
+			}
+			if len(res.Warnings) == 0 {
+				t.Error("the warning is not in the result")
+			}
+		})
+	}
+}
+
+// TestReuseWeakKeyRefused: --reuse-key does not sign a key the issuance
+// policy refuses again; it says to make a new one (issue 13, defect 4).
+func TestReuseWeakKeyRefused(t *testing.T) {
+	n := newNode(t, nil)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, caKey := n.CA(t, "ca")
+	p, _ := pki.Kubeadm().Find("apiserver-kubelet-client")
+	prof := pki.Node{}.Profile(p)
+	cert, err := pki.Sign(rand.Reader, prof, weak.Public(), caCert, caKey, pki.NewValidity(pkitest.Made, time.Minute, 24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.MarshalPrivateKey(weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.path("pki/apiserver-kubelet-client.key"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.path("pki/apiserver-kubelet-client.crt"), pki.EncodeCert(cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := treetest.Snapshot(t, n.Dir)
+	o := n.options(renewAt)
+	o.ReuseKey = true
+	_, err = Renew(context.Background(), n.targets(t, "apiserver-kubelet-client"), o)
+	if err == nil || !strings.Contains(err.Error(), "RSA-1024") || !strings.Contains(err.Error(), "without --reuse-key") {
+		t.Fatalf("Renew --reuse-key of an RSA-1024 key: %v, want a refusal naming the key and what to do", err)
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+	if _, err := Renew(context.Background(), n.targets(t, "apiserver-kubelet-client"), n.options(renewAt)); err != nil {
+		t.Errorf("renewal with a new key: %v", err)
 	}
 }

@@ -32,7 +32,21 @@ type slot interface {
 	// current returns the certificate in the file at path, nil when it
 	// cannot be read.
 	current(path string) *x509.Certificate
+	// keyFile is the file that holds the private key, as read.
+	keyFile(it *item) *oldFile
 }
+
+// private is f as a file that holds a private key: readable by its owner
+// only, whatever the mode of the file it replaces (kubeadm and certctl write
+// keys 0600; a looser one is tightened, and Renew says so).
+func private(f txn.File) txn.File {
+	f.Mode &^= 0o077
+	return f
+}
+
+// loose reports whether f, a file that holds a private key, may be read or
+// written by group or others.
+func loose(f *oldFile) bool { return f.mode.Perm()&0o077 != 0 }
 
 // slotOf returns t's slot in certDir.
 func slotOf(t Target, certDir string) slot {
@@ -69,11 +83,13 @@ func (s *pairSlot) read(it *item) error {
 }
 
 func (s *pairSlot) replaced(it *item, reuseKey bool) []*oldFile {
-	if reuseKey { // with --reuse-key the key is not replaced
+	if reuseKey && !loose(s.key) { // with --reuse-key the key is kept, unless its mode must be tightened
 		return []*oldFile{it.cert}
 	}
 	return []*oldFile{it.cert, s.key}
 }
+
+func (s *pairSlot) keyFile(*item) *oldFile { return s.key }
 
 func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	files := []txn.File{like(it.cert, pki.EncodeCert(cert))}
@@ -82,7 +98,9 @@ func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, like(s.key, keyPEM))
+		files = append(files, private(like(s.key, keyPEM)))
+	} else if loose(s.key) {
+		files = append(files, private(like(s.key, s.key.data)))
 	}
 	return files, nil
 }
@@ -136,8 +154,10 @@ func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Sign
 	if err != nil {
 		return nil, err
 	}
-	return []txn.File{like(it.cert, data)}, nil
+	return []txn.File{private(like(it.cert, data))}, nil
 }
+
+func (s *kubeconfigSlot) keyFile(it *item) *oldFile { return it.cert }
 
 func (s *kubeconfigSlot) current(path string) *x509.Certificate {
 	cfg, err := kubeconfig.Load(path)
