@@ -68,7 +68,10 @@ func newRenewCommand() *cobra.Command {
 			--jitter, --keep-backups, --quiet and -o json below; a second certctl
 			that writes waits up to --lock-timeout, then fails naming its PID; a
 			restart that fails is retried by the next --restart-control-plane run.
-			Exit statuses: docs/exit-codes.md (2: nothing to do).
+			Exit statuses: docs/exit-codes.md (2: nothing to do; 5: "all" renewed
+			what the CAs on the node can sign and skipped the certificates of an
+			external CA, whose CA key is not here: renew those with --use-api or
+			--use-csr).
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per

@@ -34,6 +34,12 @@ const (
 	// --restart-control-plane could not do or verify. Outranks
 	// ExpiringSoon; Problems outranks it.
 	RestartOwed = 4
+	// ExternalCA: renew renewed (or found nothing due among) the
+	// certificates whose CA key is on disk, but skipped some that are due
+	// whose CA key is not (an external CA): renew them with --use-api or
+	// --use-csr. Neither full success nor failure; the timer unit counts
+	// it as a success so that one offline CA does not fail it every day.
+	ExternalCA = 5
 )
 
 // Error carries an exit status other than Failure with its error. An

@@ -3,6 +3,7 @@ package renew
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -20,6 +21,11 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	s.Warnings = append(s.Warnings, res.Warnings...)
 	for _, m := range res.Missing {
 		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: m.File(certDir, kubeconfigDir), Reason: reasonMissing})
+	}
+	var external []string
+	for _, e := range res.External {
+		s.Skipped = append(s.Skipped, skippedEntry{Name: e.Name, File: e.File(certDir, kubeconfigDir), Reason: reasonExternalCA})
+		external = append(external, e.Name)
 	}
 	var changed []string
 	for _, rn := range res.Renewed {
@@ -81,6 +87,14 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 		return pruneErr
 	case r.caErr != nil:
 		return r.caErr
+	case len(external) > 0:
+		// Said even with --quiet (on stderr then): the run is not a full success.
+		w := out
+		if w == io.Discard {
+			w = o.ErrOut
+		}
+		fmt.Fprintf(w, "[renew] %d certificate(s) of an external CA not renewed: their CA key is not on this node; renew them with `certctl renew %s --use-api` (or --use-csr)\n", len(external), strings.Join(external, " "))
+		return &exitcode.Error{Code: exitcode.ExternalCA}
 	case len(res.Renewed) > 0 || len(s.Restarts) > 0:
 		return nil
 	case o.Threshold:

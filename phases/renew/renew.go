@@ -151,6 +151,7 @@ func (r *run) run(ctx context.Context) error {
 		Validity:      cluster.CertificateValidity,
 		ReuseKey:      o.ReuseKey,
 		SkipMissing:   all,
+		SkipExternal:  all,
 		NoBackup:      o.NoBackup,
 		Now:           o.Now,
 		Rand:          o.Rand,

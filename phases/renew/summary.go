@@ -26,7 +26,10 @@ const (
 	// left owed are done (exit 0).
 	statusRestarted   = "restarted"
 	statusNothingToDo = "nothing-to-do"
-	statusError       = "error"
+	// statusExternalCA: the others done, but due certificates of an
+	// external CA were skipped (exit 5).
+	statusExternalCA = "external-ca"
+	statusError      = "error"
 )
 
 // Summary is what `certctl renew -o json` prints.
@@ -35,8 +38,8 @@ type Summary struct {
 	APIVersion string    `json:"apiVersion"`
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
-	// Status is "renewed", "restarted", "nothing-to-do" or "error";
-	// ExitCode the process's exit status (0, 0, 2, 1).
+	// Status is "renewed", "restarted", "nothing-to-do", "external-ca" or
+	// "error"; ExitCode the process's exit status (0, 0, 2, 5, 1).
 	Status   string `json:"status"`
 	ExitCode int    `json:"exitCode"`
 	Error    string `json:"error,omitempty"`
@@ -89,6 +92,8 @@ type renewedEntry struct {
 const (
 	reasonNotDue  = "not-due"
 	reasonMissing = "missing"
+	// reasonExternalCA: due, but its CA key is not on this node.
+	reasonExternalCA = "external-ca"
 	// reasonCAExpires: due, but it already ends when its CA does, so
 	// renewing would not move its expiry (see ExpiringCAs).
 	reasonCAExpires = "ca-expires"
@@ -138,6 +143,8 @@ func (s *Summary) end(now time.Time, err error) {
 		s.Status = statusRestarted
 	case err == nil && s.nothingToDo, s.ExitCode == exitcode.NothingToDo:
 		s.Status = statusNothingToDo
+	case s.ExitCode == exitcode.ExternalCA:
+		s.Status = statusExternalCA
 	case err == nil:
 		s.Status = statusRenewed
 	default:

@@ -52,9 +52,10 @@ type item struct {
 // written, so that a bad file anywhere fails the run with every file as it
 // was.
 type planner struct {
-	o   *Options
-	now time.Time
-	cas map[string]*authority
+	external []External // with SkipExternal
+	o        *Options
+	now      time.Time
+	cas      map[string]*authority
 }
 
 // plan returns the items to renew and the targets whose file is missing.
@@ -69,6 +70,11 @@ func (p *planner) plan(targets []Target) ([]*item, []Target, error) {
 			missing = append(missing, t)
 			continue
 		}
+		var ext *externalCAError
+		if errors.As(err, &ext) && p.o.SkipExternal && p.o.Issuer == nil {
+			p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
+			continue
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("renew %s: %w", t.Name, err)
 		}
@@ -79,6 +85,22 @@ func (p *planner) plan(targets []Target) ([]*item, []Target, error) {
 
 // errMissing marks a target whose file does not exist.
 var errMissing = errors.New("missing")
+
+// External is a target whose CA key is not on disk: an external CA signs
+// it, through the certificates API (--use-api) or CSR files (--use-csr).
+type External struct {
+	Target
+	CAKey string // the CA key file that is not there
+}
+
+// externalCAError is the error of a target whose CA key is not on disk.
+type externalCAError struct {
+	keyPath string
+}
+
+func (e *externalCAError) Error() string {
+	return fmt.Sprintf("the CA key %s does not exist (external CA), so certctl cannot sign with it: renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", e.keyPath)
+}
 
 func (p *planner) read(t Target) (*item, error) {
 	it := &item{Target: t, slot: slotOf(t, p.o.CertDir), path: t.File(p.o.CertDir, p.o.KubeconfigDir)}
@@ -165,7 +187,7 @@ func (p *planner) readAuthority(a *authority) error {
 	case pki.CANotValid:
 		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", err, a.name)
 	case pki.CAKeyMissing:
-		return fmt.Errorf("the CA key %s does not exist (external CA), so certctl cannot sign with it: renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", a.keyPath)
+		return &externalCAError{keyPath: a.keyPath}
 	case pki.CAKeyMismatch:
 		return fmt.Errorf("%w: restore the matching pair from a backup", err)
 	}

@@ -38,6 +38,10 @@ type Options struct {
 	// SkipMissing reports a target whose file does not exist as missing
 	// (renew all); otherwise it is an error (a named target).
 	SkipMissing bool
+	// SkipExternal reports a target whose CA key is not on disk (an
+	// external CA) as external (renew all) instead of failing the run: the
+	// others are renewed. Without an Issuer only.
+	SkipExternal bool
 	// NoBackup skips copying the old files into BackupRoot.
 	NoBackup bool
 	// Issuer, when set, provides the new certificates and keys (see
@@ -84,6 +88,9 @@ type Result struct {
 	Planned []Planned
 	Renewed []Renewed
 	Missing []Target // skipped: their file does not exist
+	// External are skipped with SkipExternal: their CA key is not on disk,
+	// so only --use-api or --use-csr can renew them.
+	External []External
 	// BackupDir holds the old files; "" when nothing was renewed or with
 	// NoBackup.
 	BackupDir string
@@ -119,6 +126,10 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	res := &Result{Missing: missing}
 	for _, t := range missing {
 		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
+	}
+	res.External = p.external
+	for _, e := range p.external {
+		fmt.Fprintf(o.Out, "EXTERNAL CA! %s: its CA key %s is not on this node, skipped: renew it with --use-api or --use-csr\n", e.LongName, e.CAKey)
 	}
 	for _, it := range items {
 		if it.capped {
