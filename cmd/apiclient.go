@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/pki"
 )
 
 // apiFlags are the flags of commands that talk to the API server.
@@ -48,7 +49,7 @@ func withAPIHint(err error, role string) error {
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
 	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's admin.conf", err)
+		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's %s", err, pki.AdminKubeconfig)
 	}
 	return err
 }

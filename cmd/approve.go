@@ -2,12 +2,15 @@ package cmd
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
+	"github.com/certctl/certctl/pki"
 )
 
 type approveOptions struct {
@@ -36,7 +39,7 @@ func newApproveCommand() *cobra.Command {
 			  --control-plane-node say which), O=system:masters only with
 			  --allow-system-masters;
 			- the requester (spec.username, spec.groups) may ask for it: by default
-			  the groups of admin.conf and super-admin.conf.
+			  the groups of ` + pki.AdminKubeconfig + ` and ` + pki.SuperAdminKubeconfig + `.
 
 			A request that fails is left pending, with the reason: deny it. --force
 			skips the profile and requester checks, never the proof of possession,
@@ -45,7 +48,7 @@ func newApproveCommand() *cobra.Command {
 			certificatesigningrequests/approval.
 		`),
 		Example: examples(`
-			sudo certctl approve csr-8vq2x --kubeconfig /etc/kubernetes/admin.conf --config kubeadm.yaml
+			sudo certctl approve csr-8vq2x --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
 		`),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },

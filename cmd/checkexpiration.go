@@ -10,6 +10,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/pki"
 )
 
 type checkExpirationOptions struct {
@@ -33,9 +34,9 @@ func newCheckExpirationCommand() *cobra.Command {
 			- a PROBLEMS column: a certificate not signed by its CA, a key that does
 			  not match its certificate, a missing key, an unreadable file, and, with
 			  --config, SANs that differ from what the configuration asks for;
-			- the kubelet's client certificate (kubelet.conf and the file it points
+			- the kubelet's client certificate (` + pki.KubeletKubeconfig + ` and the file it points
 			  to, e.g. /var/lib/kubelet/pki/kubelet-client-current.pem) when
-			  kubelet.conf exists.
+			  ` + pki.KubeletKubeconfig + ` exists.
 
 			-o json and -o yaml print the versioned schema output.certctl.io/v1
 			(docs/renew.md). It only reads, after finishing or discarding a renewal

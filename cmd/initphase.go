@@ -9,6 +9,7 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
@@ -31,12 +32,60 @@ func allCertNames() []string {
 	return phases.Names(phases.CertPhases(pki.Kubeadm().Certificates(pki.Node{})), "certs")
 }
 
-type initCertsOptions struct {
+// initOptions are the flags of both init-phase commands.
+type initOptions struct {
 	cluster clusterFlags
 	lock    lockFlags
-	useCSR  bool
-	csrDir  string
 	dryRun  bool
+}
+
+func (o *initOptions) addTo(fs *pflag.FlagSet) {
+	o.cluster.addTo(fs)
+	o.lock.addTo(fs)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
+}
+
+// node loads the configuration and the node's settings.
+func (o *initOptions) node(cmd *cobra.Command) (*config.Cluster, pki.Node, error) {
+	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, pki.Node{}, err
+	}
+	settings, err := cluster.Node()
+	return cluster, settings, err
+}
+
+// run prints header and runs the selected phases with env: as a dry run, or
+// under certctl's lock on dir, first recovering an interrupted renewal or
+// write in dir and kubeconfigDirs when recovers is set.
+func (o *initOptions) run(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, header, dir string, kubeconfigDirs []string, recovers bool) error {
+	env.DryRun, env.Now, env.Rand = o.dryRun, time.Now, rand.Reader
+	run := func(out io.Writer) error {
+		fmt.Fprint(out, header)
+		env.Out = out
+		return phases.Run(cmd.Context(), env, selected)
+	}
+	if o.dryRun {
+		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), dir, kubeconfigDirs, recovers, run)
+	}
+	lock := func() (func(), error) { return node.LockOnly(cmd.Context(), dir, o.lock.timeout) }
+	if recovers {
+		lock = func() (func(), error) {
+			return node.Lock(cmd.Context(), cmd.ErrOrStderr(), dir, o.lock.timeout, kubeconfigDirs...)
+		}
+	}
+	release, err := lock()
+	if err != nil {
+		return err
+	}
+	defer release()
+	return run(cmd.OutOrStdout())
+}
+
+type initCertsOptions struct {
+	initOptions
+	useCSR bool
+	csrDir string
 }
 
 func newInitCertsCommand() *cobra.Command {
@@ -75,11 +124,9 @@ func newInitCertsCommand() *cobra.Command {
 			return o.run(cmd, argOrAll(args))
 		},
 	}
-	o.cluster.addTo(c.Flags())
-	o.lock.addTo(c.Flags())
+	o.initOptions.addTo(c.Flags())
 	c.Flags().BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
 	c.Flags().StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
 	return c
 }
 
@@ -90,11 +137,7 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if !o.useCSR && o.csrDir != "" {
 		return fmt.Errorf("--csr-dir is only used with --use-csr")
 	}
-	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	settings, err := cluster.Node()
+	cluster, settings, err := o.node(cmd)
 	if err != nil {
 		return err
 	}
@@ -110,51 +153,19 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
 	}
-	env := &phases.Env{
-		Cluster: cluster,
-		UseCSR:  o.useCSR,
-		CSRDir:  o.csrDir,
-		DryRun:  o.dryRun,
-		Now:     time.Now,
-		Rand:    rand.Reader,
-	}
-	run := func(out io.Writer) error {
-		if o.useCSR {
-			fmt.Fprintf(out, "[certs] Writing keys and CSRs to %q\n", o.csrDir)
-		} else {
-			fmt.Fprintf(out, "[certs] Using certificateDir folder %q\n", cluster.CertificatesDir)
-		}
-		env.Out = out
-		return phases.Run(cmd.Context(), env, selected)
-	}
+	env := &phases.Env{Cluster: cluster, UseCSR: o.useCSR, CSRDir: o.csrDir}
 	// --use-csr writes under the CSR folder only: it neither locks nor
 	// recovers the certificate folder, whose certificates it does not
 	// write, and whose parent it must not touch.
-	dir, recovers := cluster.CertificatesDir, true
 	if o.useCSR {
-		dir, recovers = o.csrDir, false
+		return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Writing keys and CSRs to %q\n", o.csrDir), o.csrDir, nil, false)
 	}
-	if o.dryRun {
-		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), dir, nil, recovers, run)
-	}
-	var release func()
-	if o.useCSR {
-		release, err = node.LockOnly(cmd.Context(), dir, o.lock.timeout)
-	} else {
-		release, err = node.Lock(cmd.Context(), cmd.ErrOrStderr(), dir, o.lock.timeout)
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
-	return run(cmd.OutOrStdout())
+	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Using certificateDir folder %q\n", cluster.CertificatesDir), cluster.CertificatesDir, nil, true)
 }
 
 type initKubeconfigOptions struct {
-	cluster       clusterFlags
-	lock          lockFlags
+	initOptions
 	kubeconfigDir string
-	dryRun        bool
 }
 
 func kubeconfigNames() []string {
@@ -202,19 +213,13 @@ func newInitKubeconfigCommand() *cobra.Command {
 			return o.run(cmd, argOrAll(args))
 		},
 	}
-	o.cluster.addTo(c.Flags())
-	o.lock.addTo(c.Flags())
+	o.initOptions.addTo(c.Flags())
 	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
 	return c
 }
 
 func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
-	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	settings, err := cluster.Node()
+	cluster, settings, err := o.node(cmd)
 	if err != nil {
 		return err
 	}
@@ -222,27 +227,8 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	env := &phases.Env{
-		Cluster:       cluster,
-		KubeconfigDir: o.kubeconfigDir,
-		DryRun:        o.dryRun,
-		Now:           time.Now,
-		Rand:          rand.Reader,
-	}
-	run := func(out io.Writer) error {
-		fmt.Fprintf(out, "[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir)
-		env.Out = out
-		return phases.Run(cmd.Context(), env, selected)
-	}
-	if o.dryRun {
-		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), cluster.CertificatesDir, []string{o.kubeconfigDir}, true, run)
-	}
-	release, err := node.Lock(cmd.Context(), cmd.ErrOrStderr(), cluster.CertificatesDir, o.lock.timeout, o.kubeconfigDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	return run(cmd.OutOrStdout())
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.kubeconfigDir}
+	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir), cluster.CertificatesDir, []string{o.kubeconfigDir}, true)
 }
 
 func argOrAll(args []string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
 )
 
 // Formats of renew's -o.
@@ -93,7 +94,7 @@ type useAPIFlags struct {
 
 func (f *useAPIFlags) addTo(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.useAPI, "use-api", false, "renew through the cluster's certificates.k8s.io/v1 API: create a CSR per certificate and wait until it is approved and issued")
-	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: kubeconfig of the API server (default: KUBECONFIG-DIR/admin.conf, then $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
+	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: kubeconfig of the API server (default: KUBECONFIG-DIR/"+pki.AdminKubeconfig+", then $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
 	fs.DurationVar(&f.Timeout, "timeout", apirenew.DefaultTimeout, "with --use-api: how long to wait for the CSRs to be approved and issued")
 	fs.BoolVar(&f.NewRequest, "new-request", false, "with --use-api: make a new key and CSR even when an earlier run left a pending one")
 	fs.StringToStringVar(&f.SignerNames, "signer-name", nil, "with --use-api: `NAME=SIGNER`, the signer name of certificate NAME's CSR, repeatable (default: listed above; also renewal.signerNames of a CertctlConfiguration document in --config)")

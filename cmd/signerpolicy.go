@@ -10,6 +10,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
+	"github.com/certctl/certctl/pki"
 )
 
 // policyFlags decide which control-plane certificates may be approved and
@@ -31,7 +32,7 @@ func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...st
 		_ = fs.MarkHidden(h)
 	}
 	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable (default: this node, from --node-name and --apiserver-advertise-address)")
-	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O=system:masters (super-admin.conf), which bypass all authorization")
+	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O="+pki.MastersGroup+" ("+pki.SuperAdminKubeconfig+"), which bypass all authorization")
 	if withRequesters {
 		fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
 		fs.StringSliceVar(&f.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -67,7 +69,7 @@ func newSignerRunCommand() *cobra.Command {
 		`) + signerNamesHelp(),
 		Example: examples(`
 			# On a control-plane node, with the node's CAs
-			sudo certctl signer run --kubeconfig /etc/kubernetes/admin.conf --config kubeadm.yaml
+			sudo certctl signer run --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
 
 			# In a Deployment (see docs/signer.md), two replicas
 			certctl signer run --leader-elect --cert-dir /pki --config /config/kubeadm.yaml \
@@ -114,11 +116,11 @@ func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, so signer
 	}
 	cas := map[string]*signer.CASource{}
 	s := pki.Store{Dir: certDir}
-	base := map[string]string{pki.CAName: "ca", pki.FrontProxyCAName: "front-proxy-ca", pki.EtcdCAName: "etcd/ca"}
-	for _, name := range []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName} {
+	for _, ca := range pki.Kubeadm().Select(false, pki.KindCA) {
+		name := ca.Name
 		certFile, keyFile := o.caFiles[name][0], o.caFiles[name][1]
 		if !byFlag {
-			certFile, keyFile = s.CertPath(base[name]), s.KeyPath(base[name])
+			certFile, keyFile = s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
 			if ok, _ := pki.Exists(certFile); !ok {
 				fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s not found: the signer names of CA %q are left to other signers\n", certFile, name)
 				continue

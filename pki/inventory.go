@@ -16,6 +16,10 @@ const (
 	// KubeletKubeconfig is the kubelet's kubeconfig, whose client
 	// certificate the kubelet rotates itself.
 	KubeletKubeconfig = "kubelet.conf"
+	// AdminKubeconfig and SuperAdminKubeconfig are the kubeconfigs of the
+	// cluster administrators, which certctl's messages point users to.
+	AdminKubeconfig      = "admin.conf"
+	SuperAdminKubeconfig = "super-admin.conf"
 )
 
 // Group names kubeadm puts in certificate subjects.

@@ -51,11 +51,17 @@ type Client struct {
 	Source string // "kubeconfig PATH", "$KUBECONFIG PATH" or "the pod's service account"
 }
 
+// nodeKubeconfigDir is kubeadm's kubeconfig folder on a control-plane node,
+// named in hints (phases/config.DefaultKubeconfigDir).
+const nodeKubeconfigDir = "/etc/kubernetes"
+
+var nodeAdmin = filepath.Join(nodeKubeconfigDir, pki.AdminKubeconfig)
+
 // New finds the kubeconfig as the package comment says and connects.
 func New(o Options) (*Client, error) {
 	path, source := o.Kubeconfig, ""
 	if path == "" && o.KubeconfigDir != "" {
-		def := filepath.Join(o.KubeconfigDir, "admin.conf")
+		def := filepath.Join(o.KubeconfigDir, pki.AdminKubeconfig)
 		if _, err := os.Stat(def); err == nil {
 			path = def
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -81,16 +87,16 @@ func New(o Options) (*Client, error) {
 			rules.Precedence, source = []string{home}, "kubeconfig "+home
 		}
 		if cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
-			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, /etc/kubernetes/admin.conf)", source, err)
+			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, %s)", source, err, nodeAdmin)
 		}
 	default:
 		source = "the pod's service account"
 		if cfg, err = rest.InClusterConfig(); err != nil {
 			none := "no --kubeconfig"
 			if o.KubeconfigDir != "" {
-				none += ", no " + filepath.Join(o.KubeconfigDir, "admin.conf")
+				none += ", no " + filepath.Join(o.KubeconfigDir, pki.AdminKubeconfig)
 			}
-			return nil, fmt.Errorf("find the API server: %w: %s and no $KUBECONFIG or ~/.kube/config; pass --kubeconfig (on a control-plane node, /etc/kubernetes/admin.conf)", err, none)
+			return nil, fmt.Errorf("find the API server: %w: %s and no $KUBECONFIG or ~/.kube/config; pass --kubeconfig (on a control-plane node, %s)", err, none, nodeAdmin)
 		}
 	}
 	if o.Now != nil {
@@ -118,8 +124,8 @@ func checkClientCert(cfg *rest.Config, source string, now time.Time) error {
 		return err
 	}
 	if err := pki.ValidAt(cert, now); err != nil {
-		return fmt.Errorf("the client certificate of %s (%q) cannot authenticate to the API server: %s. Renew admin.conf from the CA on disk first (sudo certctl renew admin.conf), or pass --kubeconfig with a valid one, such as /etc/kubernetes/super-admin.conf",
-			source, cert.Subject.CommonName, strings.TrimPrefix(err.Error(), "pki: certificate "))
+		return fmt.Errorf("the client certificate of %s (%q) cannot authenticate to the API server: %s. Renew %[4]s from the CA on disk first (sudo certctl renew %[4]s), or pass --kubeconfig with a valid one, such as %[5]s",
+			source, cert.Subject.CommonName, strings.TrimPrefix(err.Error(), "pki: certificate "), pki.AdminKubeconfig, filepath.Join(nodeKubeconfigDir, pki.SuperAdminKubeconfig))
 	}
 	return nil
 }

@@ -32,28 +32,34 @@ import (
 // write renames a file in its folder, which changes that folder's
 // modification time: when one moved while read ran, read runs again.
 func Read(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
-	const attempts = 3
-	for i := 1; ; i++ {
+	return retry(ctx, func(last bool) (bool, error) {
 		pending, err := pendingRecovery(certDir, kubeconfigDirs)
 		if err != nil {
-			return WithPermissionHint(err)
+			return true, WithPermissionHint(err)
 		}
-		if pending || i == attempts {
+		if pending || last {
 			release, err := recoverIfUnlocked(ctx, errOut, certDir, kubeconfigDirs...)
 			if err != nil {
-				return err
+				return true, err
 			}
 			defer release()
-			return read()
+			return true, read()
 		}
 		before := stamps(certDir, kubeconfigDirs)
-		if err := read(); err != nil {
+		err = read()
+		return err != nil || slices.Equal(before, stamps(certDir, kubeconfigDirs)), err
+	})
+}
+
+// retry calls try up to three times, 200ms apart to let a writer finish,
+// until it reports done or fails; last is set on the third call.
+func retry(ctx context.Context, try func(last bool) (done bool, err error)) error {
+	const attempts = 3
+	for i := 1; ; i++ {
+		if done, err := try(i == attempts); done || err != nil {
 			return err
 		}
-		if slices.Equal(before, stamps(certDir, kubeconfigDirs)) {
-			return nil
-		}
-		select { // let the writer finish
+		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
@@ -135,22 +141,17 @@ func DryRun(ctx context.Context, errOut, out io.Writer, dir string, kubeconfigDi
 			fmt.Fprintf(errOut, "[dry-run] an interrupted renewal or write left files beside or in %s: the real run recovers them first (nothing is recovered now); this plan is for the files as they are\n", dir)
 		}
 	}
-	const attempts = 3
 	var buf bytes.Buffer
-	for i := 1; ; i++ {
+	return retry(ctx, func(last bool) (bool, error) {
 		buf.Reset()
 		before := stamps(dir, kubeconfigDirs)
 		err := run(&buf)
-		if i == attempts || slices.Equal(before, stamps(dir, kubeconfigDirs)) {
-			if _, werr := buf.WriteTo(out); werr != nil && err == nil {
-				err = werr
-			}
-			return err
+		if !last && !slices.Equal(before, stamps(dir, kubeconfigDirs)) {
+			return false, nil
 		}
-		select { // let the writer finish
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		if _, werr := buf.WriteTo(out); werr != nil && err == nil {
+			err = werr
 		}
-	}
+		return true, err
+	})
 }
