@@ -43,9 +43,12 @@ func NewHA(opts Options) (*HA, error) {
 	if opts.Nodes > 9 {
 		return nil, fmt.Errorf("testcluster: Options.Nodes is %d, at most 9", opts.Nodes)
 	}
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("testcluster: Options.Dir is empty")
+	}
 	dir, err := filepath.Abs(opts.Dir)
-	if err != nil || opts.Dir == "" {
-		return nil, fmt.Errorf("testcluster: Options.Dir is empty or invalid (%v)", err)
+	if err != nil {
+		return nil, fmt.Errorf("resolve cluster folder: %w", err)
 	}
 	logf := opts.Logf
 	if logf == nil {
