@@ -48,8 +48,10 @@ kube-binaries:
 test-e2e: setup build kube-binaries
 	$(GO) test -count=1 -timeout 45m ./test/...
 
+# NODES=3: three control-plane nodes cp-1..cp-3 on 127.0.0.1..3 (docs/testing.md).
+NODES ?= 1
 cluster-up: build kube-binaries
-	$(GO) run ./test/cmd/testcluster up
+	$(GO) run ./test/cmd/testcluster up -nodes $(NODES)
 
 cluster-down:
 	$(GO) run ./test/cmd/testcluster down

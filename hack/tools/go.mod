@@ -1,4 +1,4 @@
-// Test tools: kube-apiserver, kube-controller-manager, kubeadm and etcd for the end-to-end tests.
+// Test tools: kube-apiserver, kube-controller-manager, kube-scheduler, kubeadm and etcd for the end-to-end tests.
 // A separate module so that the main module never requires k8s.io/kubernetes.
 // Build with hack/build-kube-binaries.sh; regenerate the replaces with hack/tools/gen-replaces.sh.
 module github.com/certctl/certctl/hack/tools
@@ -9,6 +9,7 @@ tool (
 	go.etcd.io/etcd/server/v3
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 	k8s.io/kubernetes/cmd/kubeadm
 )
 

@@ -91,3 +91,11 @@ func (c *Cluster) bootstrapRBAC(ctx context.Context) error {
 	}
 	return nil
 }
+
+// EtcdHTTPClient returns an HTTP client for etcd's client URL (c.URL(Etcd)) that trusts
+// etcd/ca.crt and presents etcd/healthcheck-client.crt, for /health and etcd's JSON gateway
+// (POST /v3/cluster/member/list).
+func (c *Cluster) EtcdHTTPClient() (*http.Client, error) {
+	client, _, err := c.healthClient(Etcd)
+	return client, err
+}

@@ -21,7 +21,14 @@ const etcdPeer = "etcd-peer"
 type Cluster struct {
 	opts   Options
 	binDir string
-	port   map[string]int // component name or etcdPeer -> port on Host
+	port   map[string]int // component name or etcdPeer -> port on host
+
+	// One node's identity: NodeName and Host for New; cp-I and 127.0.0.I for node I of NewHA.
+	nodeName, host string
+	// etcdCluster is etcd's --initial-cluster (NAME=PEERURL,...); empty means this node alone.
+	etcdCluster string
+	// etcdServers is kube-apiserver's --etcd-servers; empty means this node's etcd.
+	etcdServers string
 
 	pki        *PKISpec
 	pkiWritten bool
@@ -32,6 +39,10 @@ type Cluster struct {
 
 // New checks opts, finds the binaries and chooses free ports. It starts nothing.
 func New(opts Options) (*Cluster, error) {
+	return newNode(opts, NodeName, Host)
+}
+
+func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -45,15 +56,17 @@ func New(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(host, 5)
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{
-		opts:   opts,
-		binDir: binDir,
-		port:   map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3]},
-		procs:  map[string]*process{},
+		opts:     opts,
+		binDir:   binDir,
+		port:     map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]},
+		nodeName: nodeName,
+		host:     host,
+		procs:    map[string]*process{},
 	}
 	c.pki = c.newPKISpec()
 	return c, nil
@@ -85,7 +98,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 // WritePKI creates the cluster's folders and runs the PKI step: Options.WritePKI if set, else
 // PKISpec.WriteDefault (certctl). It starts nothing.
 func (c *Cluster) WritePKI(ctx context.Context) error {
-	for _, d := range []string{c.PKIDir(), c.LogDir(), c.runDir(APIServer), c.runDir(ControllerManager)} {
+	for _, d := range []string{c.PKIDir(), c.LogDir(), c.runDir(APIServer), c.runDir(ControllerManager), c.runDir(Scheduler)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create cluster folder: %w", err)
 		}
@@ -114,8 +127,8 @@ func (c *Cluster) newPKISpec() *PKISpec {
 	return &PKISpec{
 		CertDir:              c.PKIDir(),
 		KubeconfigDir:        c.KubeconfigDir(),
-		NodeName:             NodeName,
-		AdvertiseAddress:     Host,
+		NodeName:             c.nodeName,
+		AdvertiseAddress:     c.host,
 		BindPort:             c.port[APIServer],
 		ControlPlaneEndpoint: c.Addr(APIServer),
 		ServiceCIDR:          ServiceCIDR,
@@ -233,15 +246,22 @@ func (c *Cluster) Port(name string) int { return c.port[name] }
 func (c *Cluster) EtcdPeerPort() int { return c.port[etcdPeer] }
 
 // Addr returns HOST:PORT of component name.
-func (c *Cluster) Addr(name string) string { return net.JoinHostPort(Host, fmt.Sprint(c.port[name])) }
+func (c *Cluster) Addr(name string) string { return net.JoinHostPort(c.host, fmt.Sprint(c.port[name])) }
+
+// NodeName returns the node's name: NodeName for New, cp-I for node I of NewHA.
+func (c *Cluster) NodeName() string { return c.nodeName }
+
+// Host returns the address the node's components listen on: Host for New, 127.0.0.I for node I
+// of NewHA.
+func (c *Cluster) Host() string { return c.host }
 
 // URL returns https://HOST:PORT of component name.
 func (c *Cluster) URL(name string) string { return "https://" + c.Addr(name) }
 
-// freePorts returns n distinct free TCP ports on Host. It holds all n listeners before closing
+// freePorts returns n distinct free TCP ports on host. It holds all n listeners before closing
 // any, so the kernel does not hand out one port twice; another program could still take one before
 // a component binds it, which is unlikely in the ephemeral range.
-func freePorts(n int) ([]int, error) {
+func freePorts(host string, n int) ([]int, error) {
 	var ports []int
 	var ls []net.Listener
 	defer func() {
@@ -250,7 +270,7 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}

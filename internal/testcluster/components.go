@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,16 +25,20 @@ func (c *Cluster) args(name string) []string {
 	case Etcd:
 		// On SIGTERM etcd waits up to its request timeout (5s + 2 election timeouts = 7s) for the
 		// apiserver's open gRPC streams: Restart(Etcd) takes ~8s while kube-apiserver runs.
-		client := fmt.Sprintf("https://%s:%d", Host, c.port[Etcd])
-		peer := fmt.Sprintf("https://%s:%d", Host, c.port[etcdPeer])
+		client := c.URL(Etcd)
+		peer := c.etcdPeerURL()
+		initial := c.etcdCluster
+		if initial == "" {
+			initial = c.nodeName + "=" + peer
+		}
 		a = []string{
-			"--name=" + NodeName,
+			"--name=" + c.nodeName,
 			"--data-dir=" + filepath.Join(c.opts.Dir, "var", "lib", "etcd"),
 			"--listen-client-urls=" + client,
 			"--advertise-client-urls=" + client,
 			"--listen-peer-urls=" + peer,
 			"--initial-advertise-peer-urls=" + peer,
-			"--initial-cluster=" + NodeName + "=" + peer,
+			"--initial-cluster=" + initial,
 			"--cert-file=" + p("etcd/server.crt"),
 			"--key-file=" + p("etcd/server.key"),
 			"--client-cert-auth=true",
@@ -45,9 +50,13 @@ func (c *Cluster) args(name string) []string {
 			"--snapshot-count=10000",
 		}
 	case APIServer:
+		etcdServers := c.etcdServers
+		if etcdServers == "" {
+			etcdServers = c.URL(Etcd)
+		}
 		a = []string{
-			"--advertise-address=" + Host,
-			"--bind-address=" + Host,
+			"--advertise-address=" + c.host,
+			"--bind-address=" + c.host,
 			"--secure-port=" + fmt.Sprint(c.port[APIServer]),
 			// On a loopback advertise address the default "lease" reconciler makes the apiserver
 			// exit ("cannot use public IP ... with endpoint reconciler"); nothing here needs the
@@ -63,7 +72,7 @@ func (c *Cluster) args(name string) []string {
 			"--client-ca-file=" + p("ca.crt"),
 			"--enable-admission-plugins=NodeRestriction",
 			"--enable-bootstrap-token-auth=true",
-			"--etcd-servers=" + c.URL(Etcd),
+			"--etcd-servers=" + etcdServers,
 			"--etcd-cafile=" + p("etcd/ca.crt"),
 			"--etcd-certfile=" + p("apiserver-etcd-client.crt"),
 			"--etcd-keyfile=" + p("apiserver-etcd-client.key"),
@@ -92,7 +101,7 @@ func (c *Cluster) args(name string) []string {
 			// them; they need the apiserver's --requestheader-* flags above, or KCM's log floods.
 			"--authentication-kubeconfig=" + kubeconfig,
 			"--authorization-kubeconfig=" + kubeconfig,
-			"--bind-address=" + Host,
+			"--bind-address=" + c.host,
 			"--secure-port=" + fmt.Sprint(c.port[ControllerManager]),
 			"--cert-dir=" + c.runDir(ControllerManager),
 			"--client-ca-file=" + p("ca.crt"),
@@ -104,10 +113,24 @@ func (c *Cluster) args(name string) []string {
 			// Only the CSR controllers: the tests exercise the certificates API, and the other
 			// controllers would need nodes and a scheduler.
 			"--controllers=csrsigning,csrapproving,csrcleaner",
-			"--leader-elect=false",
+			// One KCM per node with NewHA, as kubeadm runs them; the lease
+			// kube-system/kube-controller-manager elects the one that works.
+			"--leader-elect=" + fmt.Sprint(c.etcdCluster != ""),
 			// With its own credentials KCM may not update certificatesigningrequests/status, and
 			// approved CSRs are never signed.
 			"--use-service-account-credentials=true",
+		}
+	case Scheduler:
+		kubeconfig := c.Kubeconfig("scheduler.conf")
+		a = []string{
+			"--kubeconfig=" + kubeconfig,
+			"--authentication-kubeconfig=" + kubeconfig,
+			"--authorization-kubeconfig=" + kubeconfig,
+			"--bind-address=" + c.host,
+			"--secure-port=" + fmt.Sprint(c.port[Scheduler]),
+			"--cert-dir=" + c.runDir(Scheduler),
+			// The lease kube-system/kube-scheduler elects one scheduler among the nodes.
+			"--leader-elect=true",
 		}
 	}
 	return append(a, c.opts.ExtraArgs[name]...)
@@ -167,9 +190,9 @@ func probe(ctx context.Context, client *http.Client, url, name string) (bool, st
 //   - etcd: GET /health with certctl's etcd/healthcheck-client certificate, verified by etcd/ca.crt;
 //   - kube-apiserver: GET /readyz with super-admin.conf's credentials (system:masters is
 //     authorized before RBAC's bootstrap roles exist);
-//   - kube-controller-manager: GET /healthz, which --authorization-always-allow-paths lets through.
-//     Its serving certificate is one KCM makes for itself in --cert-dir and no CA vouches for, so
-//     that probe skips verification.
+//   - kube-controller-manager and kube-scheduler: GET /healthz, which
+//     --authorization-always-allow-paths lets through. Their serving certificate is one they make
+//     for themselves in --cert-dir and no CA vouches for, so that probe skips verification.
 func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 	switch name {
 	case Etcd:
@@ -187,7 +210,7 @@ func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 		return client, c.URL(APIServer) + "/readyz", nil
 	default:
 		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // see above
-		return &http.Client{Transport: tr}, c.URL(ControllerManager) + "/healthz", nil
+		return &http.Client{Transport: tr}, c.URL(name) + "/healthz", nil
 	}
 }
 
@@ -206,4 +229,9 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// etcdPeerURL returns https://HOST:PEERPORT of this node's etcd.
+func (c *Cluster) etcdPeerURL() string {
+	return "https://" + net.JoinHostPort(c.host, fmt.Sprint(c.port[etcdPeer]))
 }

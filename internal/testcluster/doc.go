@@ -1,6 +1,6 @@
-// Package testcluster runs a real Kubernetes control plane — etcd, kube-apiserver and
-// kube-controller-manager — on a PKI and kubeconfigs written by certctl itself, for the end-to-end
-// tests and for `make cluster-up`.
+// Package testcluster runs a real Kubernetes control plane — etcd, kube-apiserver,
+// kube-controller-manager and, with several nodes, kube-scheduler — on a PKI and kubeconfigs
+// written by certctl itself, for the end-to-end tests and for `make cluster-up`.
 //
 // In a test:
 //
@@ -13,6 +13,10 @@
 // `kubeadm init` does, and registers a cleanup that stops every process it started (SIGTERM, then
 // SIGKILL after Options.StopGrace) and prints the last lines of each component's log if the test
 // failed. Children are started with Pdeathsig=SIGKILL, so none outlives the test process.
+//
+// Several control-plane nodes: StartHA(t, Options{Nodes: 3}) (or NewHA) runs nodes cp-1..cp-N on
+// 127.0.0.1..N, each a Cluster with its own folder DIR/cp-I and certctl PKI, one etcd cluster,
+// and kube-controller-manager and kube-scheduler with leader election (see HA).
 //
 // Outside tests, New, (*Cluster).Start and (*Cluster).Stop do the same work without a *testing.T;
 // with Options.Detached the components outlive the program and are stopped later by the PIDs that

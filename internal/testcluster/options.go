@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -12,7 +13,11 @@ const (
 	Etcd              = "etcd"
 	APIServer         = "kube-apiserver"
 	ControllerManager = "kube-controller-manager"
+	Scheduler         = "kube-scheduler"
 )
+
+// componentOrder is the start order; Options.Components is a prefix of it.
+var componentOrder = []string{Etcd, APIServer, ControllerManager, Scheduler}
 
 // KubeVersion is the Kubernetes release whose binaries the harness runs by default
 // (hack/tools/go.mod pins it; `make kube-binaries` builds it).
@@ -23,7 +28,7 @@ const (
 	// NodeName is the control-plane node's name: etcd's member name and the node name certctl
 	// puts in the etcd certificates' SANs and in kubelet.conf.
 	NodeName = "cp-test"
-	// Host is the only address the components listen on.
+	// Host is the address the components of a single-node cluster (New) listen on.
 	Host = "127.0.0.1"
 	// ServiceCIDR is passed to certctl (the apiserver certificate gets its first IP, 10.96.0.1) and
 	// to kube-apiserver's --service-cluster-ip-range.
@@ -40,9 +45,13 @@ type Options struct {
 	// Required by New; the testing wrapper Start defaults it to t.TempDir().
 	Dir string
 
-	// Components to run, a prefix of [Etcd, APIServer, ControllerManager] because each needs the
-	// one before it. Empty means all three.
+	// Components to run, a prefix of [Etcd, APIServer, ControllerManager, Scheduler] because each
+	// needs the one before it. Empty means the first three on one node, all four with Nodes >= 2.
 	Components []string
+
+	// Nodes is the number of control-plane nodes NewHA (StartHA) runs; New ignores it and runs
+	// one. Each node gets its own folder, name, loopback address, PKI and kubeconfigs (see HA).
+	Nodes int
 
 	// ExtraArgs are appended, per component name, after the harness's own flags. For
 	// kube-apiserver and kube-controller-manager (pflag) and etcd (Go's flag package) a flag given
@@ -59,7 +68,7 @@ type Options struct {
 	// their kubeadm paths (spec.CertDir, spec.KubeconfigDir).
 	WritePKI func(ctx context.Context, spec *PKISpec) error
 
-	// BinDir holds kube-apiserver, kube-controller-manager and etcd. Empty means $KUBE_BIN_DIR, else
+	// BinDir holds the components' binaries. Empty means $KUBE_BIN_DIR, else
 	// REPO/_output/bin/KubeVersion. A relative path is taken from the repository root.
 	BinDir string
 
@@ -86,7 +95,10 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if len(o.Components) == 0 {
-		o.Components = []string{Etcd, APIServer, ControllerManager}
+		o.Components = componentOrder[:3]
+		if o.Nodes >= 2 {
+			o.Components = componentOrder
+		}
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 90 * time.Second
@@ -104,7 +116,7 @@ func (o Options) validate() error {
 	if o.Dir == "" {
 		return fmt.Errorf("testcluster: Options.Dir is empty")
 	}
-	order := []string{Etcd, APIServer, ControllerManager}
+	order := componentOrder
 	if len(o.Components) > len(order) {
 		return fmt.Errorf("testcluster: %d components given, at most %d exist", len(o.Components), len(order))
 	}
@@ -122,5 +134,5 @@ func (o Options) validate() error {
 }
 
 func isComponent(name string) bool {
-	return name == Etcd || name == APIServer || name == ControllerManager
+	return slices.Contains(componentOrder, name)
 }

@@ -96,7 +96,8 @@ func TestValidate(t *testing.T) {
 		{"no dir", Options{}, "Dir is empty"},
 		{"apiserver without etcd", Options{Dir: "d", Components: []string{APIServer}}, "prefix"},
 		{"wrong order", Options{Dir: "d", Components: []string{Etcd, ControllerManager}}, "prefix"},
-		{"extra args for unknown", Options{Dir: "d", ExtraArgs: map[string][]string{"kube-scheduler": {"-v=2"}}}, "unknown component"},
+		{"extra args for unknown", Options{Dir: "d", ExtraArgs: map[string][]string{"kube-proxy": {"-v=2"}}}, "unknown component"},
+		{"scheduler", Options{Dir: "d", Components: []string{Etcd, APIServer, ControllerManager, Scheduler}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,8 +123,10 @@ func TestChildEnvDropsWhatChangesComponents(t *testing.T) {
 // last so that they override.
 func TestArgs(t *testing.T) {
 	c := &Cluster{
-		opts: Options{Dir: "/c", ExtraArgs: map[string][]string{APIServer: {"--v=4"}}}.withDefaults(),
-		port: map[string]int{Etcd: 1001, etcdPeer: 1002, APIServer: 1003, ControllerManager: 1004},
+		opts:     Options{Dir: "/c", ExtraArgs: map[string][]string{APIServer: {"--v=4"}}}.withDefaults(),
+		port:     map[string]int{Etcd: 1001, etcdPeer: 1002, APIServer: 1003, ControllerManager: 1004},
+		nodeName: NodeName,
+		host:     Host,
 	}
 	want := map[string][]string{
 		Etcd: {
@@ -159,8 +162,43 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+// TestArgsHA checks the flags that make one node of NewHA part of the others' cluster.
+func TestArgsHA(t *testing.T) {
+	c := &Cluster{
+		opts:        Options{Dir: "/c", Nodes: 3}.withDefaults(),
+		port:        map[string]int{Etcd: 1001, etcdPeer: 1002, APIServer: 1003, ControllerManager: 1004, Scheduler: 1005},
+		nodeName:    "cp-2",
+		host:        "127.0.0.2",
+		etcdCluster: "cp-1=https://127.0.0.1:2,cp-2=https://127.0.0.2:1002",
+		etcdServers: "https://127.0.0.2:1001,https://127.0.0.1:1",
+	}
+	if !slices.Equal(c.opts.Components, componentOrder) {
+		t.Errorf("components with Nodes 3: %q, want %q", c.opts.Components, componentOrder)
+	}
+	want := map[string][]string{
+		Etcd:              {"--name=cp-2", "--listen-peer-urls=https://127.0.0.2:1002", "--initial-cluster=cp-1=https://127.0.0.1:2,cp-2=https://127.0.0.2:1002"},
+		APIServer:         {"--advertise-address=127.0.0.2", "--bind-address=127.0.0.2", "--etcd-servers=https://127.0.0.2:1001,https://127.0.0.1:1"},
+		ControllerManager: {"--bind-address=127.0.0.2", "--leader-elect=true"},
+		Scheduler:         {"--kubeconfig=/c/etc/kubernetes/scheduler.conf", "--bind-address=127.0.0.2", "--secure-port=1005", "--leader-elect=true"},
+	}
+	for name, flags := range want {
+		args := c.args(name)
+		for _, f := range flags {
+			if !slices.Contains(args, f) {
+				t.Errorf("%s: no %s in %q", name, f, args)
+			}
+		}
+	}
+}
+
+func TestNewHANeedsTwoNodes(t *testing.T) {
+	if _, err := NewHA(Options{Dir: t.TempDir(), Nodes: 1}); err == nil || !strings.Contains(err.Error(), "Nodes >= 2") {
+		t.Errorf("NewHA with 1 node: %v, want an error", err)
+	}
+}
+
 func TestFreePortsDistinct(t *testing.T) {
-	ports, err := freePorts(8)
+	ports, err := freePorts(Host, 8)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,3 +96,38 @@ func (c *Cluster) WriteLogTails(w io.Writer, n int) {
 func panicking() bool {
 	return bytes.Contains(debug.Stack(), []byte("\npanic("))
 }
+
+// StartHA creates and starts an HA control plane of opts.Nodes nodes for the test t, as Start
+// does for one node: Options.Dir defaults to t.TempDir(), Options.Logf to t.Logf, every node is
+// stopped when the test ends, and every node's log tails are logged when it failed.
+func StartHA(t testing.TB, opts Options) *HA {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	h, err := NewHA(opts)
+	if err != nil {
+		t.Fatalf("create HA test cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := h.Stop(ctx); err != nil {
+			t.Errorf("stop HA test cluster: %v", err)
+		}
+		if t.Failed() || panicking() {
+			var b strings.Builder
+			h.WriteLogTails(&b, LogTailLines)
+			t.Log("logs of the HA test cluster:\n" + b.String())
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := h.Start(ctx); err != nil {
+		t.Fatalf("start HA test cluster: %v", err)
+	}
+	return h
+}

@@ -1,10 +1,11 @@
 // Command testcluster starts and stops a local control plane on certctl's PKI, for trying
 // certctl by hand. It is what `make cluster-up` and `make cluster-down` run.
 //
-//	testcluster up   [-dir DIR]   write the PKI with certctl, start etcd, kube-apiserver and
-//	                              kube-controller-manager detached, record their PIDs in DIR/state.json
-//	testcluster down [-dir DIR]   stop the processes recorded in DIR/state.json
-//	testcluster status [-dir DIR] show whether they run
+//	testcluster up   [-dir DIR] [-nodes N]  write the PKI with certctl, start etcd, kube-apiserver and
+//	                                        kube-controller-manager (and with N >= 2 kube-scheduler)
+//	                                        on each of N nodes, detached; record the PIDs in DIR/state.json
+//	testcluster down [-dir DIR]             stop the processes recorded in DIR/state.json
+//	testcluster status [-dir DIR]           show whether they run
 //
 // DIR defaults to REPO/_output/cluster. The binaries come from $KUBE_BIN_DIR and $CERTCTL_BIN, as
 // for the tests (see internal/testcluster).
@@ -27,10 +28,12 @@ import (
 	"github.com/certctl/certctl/internal/testcluster"
 )
 
-const usage = `usage: testcluster up|down|status [-dir DIR]
+const usage = `usage: testcluster up|down|status [-dir DIR] [-nodes N]
 
   up      write a PKI with certctl into DIR and start etcd, kube-apiserver and
-          kube-controller-manager on it, detached; prints the KUBECONFIG to use
+          kube-controller-manager on it, detached; prints the KUBECONFIG to use.
+          With -nodes N (N >= 2): N nodes cp-1..cp-N on 127.0.0.1..N, each in
+          DIR/cp-I with its own PKI, one etcd cluster, kube-scheduler too
   down    stop the components recorded in DIR/state.json
   status  show whether they run
 
@@ -51,6 +54,7 @@ func run(args []string, out io.Writer) error {
 	cmd := args[0]
 	fset := flag.NewFlagSet("testcluster "+cmd, flag.ContinueOnError)
 	dir := fset.String("dir", "", "cluster folder (default REPO/_output/cluster)")
+	nodes := fset.Int("nodes", 1, "control-plane nodes (up only)")
 	fset.SetOutput(io.Discard)
 	if err := fset.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w\n%s", err, usage)
@@ -72,7 +76,7 @@ func run(args []string, out io.Writer) error {
 	statePath := filepath.Join(abs, "state.json")
 	switch cmd {
 	case "up":
-		return up(abs, statePath, out)
+		return up(abs, statePath, *nodes, out)
 	case "down":
 		return down(statePath, out)
 	case "status":
@@ -82,7 +86,18 @@ func run(args []string, out io.Writer) error {
 	}
 }
 
-func up(dir, statePath string, out io.Writer) error {
+// cluster is what up needs of a testcluster.Cluster or HA.
+type cluster interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	State() testcluster.State
+	WriteLogTails(w io.Writer, n int)
+}
+
+func up(dir, statePath string, nodes int, out io.Writer) error {
+	if nodes < 1 {
+		return fmt.Errorf("-nodes %d: want at least 1", nodes)
+	}
 	if st, err := testcluster.ReadState(statePath); err == nil {
 		if running := st.Running(); len(running) > 0 {
 			return fmt.Errorf("a cluster from %s still runs (%s pid %d); run `make cluster-down` first", statePath, running[0].Name, running[0].PID)
@@ -95,11 +110,21 @@ func up(dir, statePath string, out io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create cluster folder: %w", err)
 	}
-	c, err := testcluster.New(testcluster.Options{
+	opts := testcluster.Options{
 		Dir:      dir,
+		Nodes:    nodes,
 		Detached: true,
 		Logf:     func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) },
-	})
+	}
+	var c cluster
+	var err error
+	logs := filepath.Join(dir, "logs")
+	if nodes == 1 {
+		c, err = testcluster.New(opts)
+	} else {
+		c, err = testcluster.NewHA(opts)
+		logs = filepath.Join(dir, "cp-*", "logs")
+	}
 	if err != nil {
 		return err
 	}
@@ -122,7 +147,7 @@ func up(dir, statePath string, out io.Writer) error {
 		return errors.Join(fmt.Errorf("start cluster: %w", startErr), stopErr)
 	}
 	st := c.State()
-	fmt.Fprintf(out, "\ncluster up: kube-apiserver %s; PKI %s; logs %s\n", st.APIServerURL, st.PKIDir, c.LogDir())
+	fmt.Fprintf(out, "\ncluster up: kube-apiserver %s; PKI %s; logs %s\n", st.APIServerURL, st.PKIDir, logs)
 	fmt.Fprintf(out, "stop it with `make cluster-down`. To use it:\n\nexport KUBECONFIG=%s\n", st.AdminConfig)
 	return nil
 }
@@ -170,7 +195,7 @@ func status(statePath string, out io.Writer) error {
 		if running[p.Name] {
 			state = "running"
 		}
-		fmt.Fprintf(out, "%-24s pid %-8d %s  log %s\n", p.Name, p.PID, state, p.Log)
+		fmt.Fprintf(out, "%-30s pid %-8d %s  log %s\n", p.Name, p.PID, state, p.Log)
 	}
 	fmt.Fprintf(out, "KUBECONFIG=%s\n", st.AdminConfig)
 	return nil
