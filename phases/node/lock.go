@@ -17,6 +17,7 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 // Lock must run first in every command that writes the
@@ -95,7 +96,15 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	if err != nil {
 		return err
 	}
-	report, err := txn.Recover(root)
+	// Recovery writes only inside the folders this command manages: a
+	// transaction manifest naming any other file is refused and left for a
+	// person (txn.RecoverIn).
+	backups, err := renewal.BackupRoot(certDir)
+	if err != nil {
+		return err
+	}
+	scope := txn.Scope{Folders: append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...), Trees: []string{backups}}
+	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
 	}
