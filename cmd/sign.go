@@ -34,11 +34,12 @@ func newSignCommand() *cobra.Command {
 			status.certificate through the /status subresource.
 
 			The usages and the longest validity come from a cfssl-style signing
-			configuration (--config, its "default" or --profile), otherwise from the
-			CSR's spec.usages and one year; spec.expirationSeconds shortens the
-			validity and the CA's expiry caps it. CA certificates are never issued.
-			A CSR that is not approved is refused unless --force; a denied, failed or
-			already issued one always is.
+			configuration (--signing-config, its "default" or --profile), otherwise
+			from the CSR's spec.usages and one year; spec.expirationSeconds shortens
+			the validity and the CA's expiry caps it. The issuance policy applies
+			(docs/signer.md): never a CA, no weak key, explicit usages, at least an
+			hour, no O=system:masters, no kubernetes.io signer name. A CSR that is not
+			approved, or is denied, failed or already issued, is refused.
 
 			The caller needs "sign" on the "signers" resource named by the CSR's
 			signer name and "update" on certificatesigningrequests/status (see
@@ -47,7 +48,7 @@ func newSignCommand() *cobra.Command {
 		Example: examples(`
 			# The documentation's example signer, with certctl
 			certctl sign my-svc.my-namespace --ca-cert ca.pem --ca-key ca-key.pem \
-			    --config server-signing-config.json
+			    --signing-config server-signing-config.json
 		`),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
@@ -55,17 +56,27 @@ func newSignCommand() *cobra.Command {
 	o.api.addTo(c.Flags(), false, 5, 10)
 	c.Flags().StringVar(&o.caCert, "ca-cert", "", "CA certificate to sign with (required)")
 	c.Flags().StringVar(&o.caKey, "ca-key", "", "CA private key (required)")
-	c.Flags().StringVar(&o.config, "config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")
-	c.Flags().StringVar(&o.profile, "profile", "", "profile of --config to use instead of its default")
-	c.Flags().BoolVar(&o.force, "force", false, "sign even if the CSR is not approved")
+	c.Flags().StringVar(&o.config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")
+	// --config is kubeadm's configuration file in every other command; the
+	// old spelling still works, with a warning.
+	c.Flags().StringVar(&o.config, "config", "", "")
+	_ = c.Flags().MarkDeprecated("config", "use --signing-config (--config is kubeadm's configuration file in every other command)")
+	c.Flags().StringVar(&o.profile, "profile", "", "profile of --signing-config to use instead of its default")
+	// certctl never signs a CSR that is not approved (issue 13): --force is
+	// refused with what to do rather than ignored.
+	c.Flags().BoolVar(&o.force, "force", false, "")
+	_ = c.Flags().MarkHidden("force")
 	_ = c.MarkFlagRequired("ca-cert")
 	_ = c.MarkFlagRequired("ca-key")
 	return c
 }
 
 func (o *signOptions) run(cmd *cobra.Command, name string) error {
+	if o.force {
+		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
+	}
 	if o.profile != "" && o.config == "" {
-		return fmt.Errorf("--profile names a profile of --config: pass --config too")
+		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
 	}
 	now := time.Now()
 	ca, err := signer.LoadCA(o.caCert, o.caKey, now)
@@ -82,7 +93,7 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof, Force: o.force})
+	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof})
 	if err != nil {
 		return withAPIHint(err, "manual signer")
 	}

@@ -230,7 +230,7 @@ func testSignCommand(t *testing.T, ctx context.Context, c *testcluster.Cluster, 
 	key := newKey(t)
 	req := createCSR(t, ctx, cs, "my-svc.my-namespace", "example.com/serving",
 		pki.Profile{CommonName: "my-pod.my-namespace.pod.cluster.local", DNSNames: []string{"my-svc.my-namespace.svc.cluster.local"}}, key, serverUsages)
-	args := []string{"sign", req.Name, "--kubeconfig", c.Kubeconfig("admin.conf"), "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"), "--config", config}
+	args := []string{"sign", req.Name, "--kubeconfig", c.Kubeconfig("admin.conf"), "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"), "--signing-config", config}
 	if out, err := runCertctl(t, ctx, args...); err == nil || !strings.Contains(out, "not approved") {
 		t.Fatalf("certctl sign signed a pending CSR: %v\n%s", err, out)
 	}

@@ -77,7 +77,7 @@ func TestSignPolicy(t *testing.T) {
 		return path
 	}
 	sign := func(name, config string, extra ...string) (string, error) {
-		args := append([]string{"sign", name, "--kubeconfig", c.Kubeconfig("admin.conf"), "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"), "--config", config}, extra...)
+		args := append([]string{"sign", name, "--kubeconfig", c.Kubeconfig("admin.conf"), "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"), "--signing-config", config}, extra...)
 		return runCertctl(t, ctx, args...)
 	}
 	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
