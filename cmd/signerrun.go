@@ -31,6 +31,7 @@ type signerRunOptions struct {
 	listenAddress string
 	leaderElect   bool
 	lease         signer.LeaderElection
+	custom        []string // --signer NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]
 }
 
 func newSignerRunCommand() *cobra.Command {
@@ -71,6 +72,10 @@ func newSignerRunCommand() *cobra.Command {
 			# On a control-plane node, with the node's CAs
 			sudo certctl signer run --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
 
+			# A signer of your own for the documentation's example.com/serving (docs/signer.md)
+			certctl signer run --kubeconfig signer.conf --cert-dir /var/empty \
+			    --signer example.com/serving=ca.pem,ca-key.pem,server-signing-config.json
+
 			# In a Deployment (see docs/signer.md), two replicas
 			certctl signer run --leader-elect --cert-dir /pki --config /config/kubeadm.yaml \
 			    --control-plane-node cp-1=192.0.2.10 --control-plane-node cp-2=192.0.2.11 \
@@ -88,6 +93,7 @@ func newSignerRunCommand() *cobra.Command {
 	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][1], "front-proxy-ca-key", "", "front-proxy CA key")
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][0], "etcd-ca-cert", "", "etcd CA certificate, instead of --cert-dir")
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][1], "etcd-ca-key", "", "etcd CA key")
+	fs.StringArrayVar(&o.custom, "signer", nil, "NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]: also sign the approved CSRs of this signer name of your own (e.g. example.com/serving) with this CA and cfssl-style signing configuration, under the same issuance policy; repeatable")
 	fs.IntVar(&o.workers, "workers", 8, "CSRs signed at once")
 	fs.DurationVar(&o.caReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
 	fs.StringVar(&o.listenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
@@ -134,8 +140,8 @@ func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, so signer
 		}
 		cas[name] = src
 	}
-	if len(cas) == 0 {
-		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir or the --*-ca-cert/--*-ca-key flags")
+	if len(cas) == 0 && len(o.custom) == 0 {
+		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
 	}
 	return cas, nil
 }
@@ -155,6 +161,17 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	// The custom signers' files are read before the API is asked anything:
+	// a bad --signer fails at once.
+	var custom []signer.CustomSigner
+	var customSources []*signer.CASource
+	for _, spec := range o.custom {
+		cs, src, err := signer.ParseCustomSigner(spec, signer.CASourceOptions{Now: time.Now, Log: log, Metrics: metrics})
+		if err != nil {
+			return err
+		}
+		custom, customSources = append(custom, cs), append(customSources, src)
+	}
 	client, err := o.api.client()
 	if err != nil {
 		return err
@@ -165,8 +182,9 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 		providers[name] = src
 		sources = append(sources, src)
 	}
+	sources = append(sources, customSources...)
 	ctrl, err := signer.NewController(signer.ControllerOptions{
-		Client: client, CAs: providers, Policy: policy, MaxDuration: cluster.CertificateValidity,
+		Client: client, CAs: providers, Custom: custom, Policy: policy, MaxDuration: cluster.CertificateValidity,
 		Workers: o.workers, Now: time.Now, Rand: rand.Reader, Log: log, Metrics: metrics,
 	})
 	if err != nil {
