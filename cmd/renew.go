@@ -3,7 +3,6 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // renewOptions binds the flags to the options of the workflow.
@@ -208,13 +208,15 @@ func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*conf
 	if c.CertificateValidity <= 0 {
 		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
 	}
-	// pki.Certificates, which lists what there is to renew, needs a node;
-	// these values end up in no certificate.
+	// The issuance policy's minimum, as init-phase applies it (config.Validate).
+	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
+		return nil, err
+	}
+	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
+	// which a later run must find again: without --node-name or --config it
+	// stays "node", as it always was.
 	if c.NodeName == "" {
 		c.NodeName = "node"
-	}
-	if net.ParseIP(c.AdvertiseAddress) == nil {
-		c.AdvertiseAddress = "127.0.0.1"
 	}
 	return &c, nil
 }

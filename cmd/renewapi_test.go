@@ -88,7 +88,7 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--signer-name", "ca=example.com/x"}, []string{`"ca": not a certificate certctl renews`}},
 		{[]string{"super-admin.conf", "--use-api", "--kubeconfig", valid, "--signer-name", "super-admin.conf=kubernetes.io/kube-apiserver-client"},
 			[]string{"O=system:masters, which the API server refuses", "without --use-api"}},
-		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--certificate-validity", "5m"}, []string{"below the 10m0s"}},
+		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--certificate-validity", "5m"}, []string{"certificateValidityPeriod (--certificate-validity) 5m0s is shorter than 1h0m0s"}},
 		{[]string{"admin.conf", "--use-api", "--kubeconfig", expired}, []string{"the client certificate of kubeconfig " + expired, "expired on", "certctl renew admin.conf", "super-admin.conf"}},
 		{[]string{"admin.conf", "apiserver", "--use-api", "--kubeconfig", valid}, []string{"create CSR certctl-cp-1-", "is the API server at " + down + " up and reachable", "othing was changed"}},
 	}

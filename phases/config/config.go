@@ -15,6 +15,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // Defaults, as kubeadm v1.37 sets them (cmd/kubeadm/app/apis/kubeadm/v1beta4/defaults.go).
@@ -123,6 +124,11 @@ func (c *Cluster) Validate() error {
 	}
 	if c.CertificateValidity <= 0 {
 		return fmt.Errorf("invalid certificateValidityPeriod %v: must be positive", c.CertificateValidity)
+	}
+	// The issuance policy's minimum, for init-phase and every renewal: a
+	// certificate of 1ns would be written already expired (issue 13).
+	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
+		return err
 	}
 	if c.CACertificateValidity <= 0 {
 		return fmt.Errorf("invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity)
