@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"strings"
 
 	"k8s.io/client-go/util/keyutil"
 )
@@ -129,4 +131,23 @@ func SamePublicKey(a, b crypto.PublicKey) bool {
 	da, err1 := x509.MarshalPKIXPublicKey(a)
 	db, err2 := x509.MarshalPKIXPublicKey(b)
 	return err1 == nil && err2 == nil && bytes.Equal(da, db)
+}
+
+// DescribeKey names any public key for people: AlgorithmOf's name for the
+// algorithms certctl makes, else the key's type and size ("RSA-1024",
+// "ECDSA-P224", "Ed25519"), so that a table never shows an empty cell for a
+// key it does not support.
+func DescribeKey(pub crypto.PublicKey) string {
+	if a := AlgorithmOf(pub); a != "" {
+		return string(a)
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA-" + strings.ReplaceAll(k.Curve.Params().Name, "-", "")
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return fmt.Sprintf("%T", pub)
 }

@@ -91,7 +91,7 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 			}
 		default:
 			notAfter := cert.NotAfter.UTC()
-			e.Subject, e.SANs, e.Key, e.Expires = Subject(cert), sanList(cert), string(pki.AlgorithmOf(cert.PublicKey)), &notAfter
+			e.Subject, e.SANs, e.Key, e.Expires = Subject(cert), sanList(cert), pki.DescribeKey(cert.PublicKey), &notAfter
 		}
 		list.Items = append(list.Items, e)
 	}
@@ -195,7 +195,7 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	case keyErr != nil:
 		add(Unreadable, "%v: restore it from a backup, or run certctl as root", keyErr)
 	default:
-		e.Key = string(pki.AlgorithmOf(key.Public()))
+		e.Key = pki.DescribeKey(key.Public())
 	}
 	switch {
 	case !pubOK:

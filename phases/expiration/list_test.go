@@ -2,10 +2,13 @@ package expiration
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
@@ -173,4 +176,40 @@ func inventory(t *testing.T, n *pkitest.Node) ([]pki.Profile, []pki.KubeconfigPr
 	}
 	inv := pki.Kubeadm()
 	return inv.Certificates(node), inv.Kubeconfigs(node)
+}
+
+// TestCertsListWeakKey: a key certctl does not support is named in the KEY
+// column, not left empty, and its weak-key problem is listed (issue 13,
+// defect 4).
+func TestCertsListWeakKey(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, caKey := n.CA(t, "ca")
+	e, _ := pki.Kubeadm().Find("apiserver-kubelet-client")
+	cert, err := pki.Sign(rand.Reader, pki.Node{}.Profile(e), weak.Public(), caCert, caKey, pki.NewValidity(pkitest.Made, time.Minute, 24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.MarshalPrivateKey(weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.Path("pki/apiserver-kubelet-client.key"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.Path("pki/apiserver-kubelet-client.crt"), pki.EncodeCert(cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	certs, kcs := inventory(t, n)
+	if err := listWide(&out, n.CertDir(), n.Dir, certs, kcs); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := columns(t, out.String())
+	if r := rows["apiserver-kubelet-client"]; r["KEY"] != "RSA-1024" || !strings.Contains(r["PROBLEMS"], "weak-key") {
+		t.Errorf("weak key row %q:\n%s", r, out.String())
+	}
 }

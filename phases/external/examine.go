@@ -293,8 +293,15 @@ type replacingFile struct {
 
 // replacing is the file that writes data at path: with the mode and
 // owner of the file there, else with mode.
+//
+// A file that holds a private key (mode gives group and others nothing: the
+// key file, a kubeconfig) is written readable by its owner only, whatever
+// the mode of the file it replaces, as renewal writes it.
 func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
 	f, old, err := renewal.Replacing(path, data, mode)
+	if mode&0o077 == 0 {
+		f.Mode &^= 0o077
+	}
 	return replacingFile{File: f, exists: old != nil, same: old != nil && bytes.Equal(old, data)}, err
 }
 

@@ -351,3 +351,25 @@ func TestImportNothing(t *testing.T) {
 		t.Errorf("no folder: %v", err)
 	}
 }
+
+// TestImportTightensKeyMode: a key file that group or others may read is
+// replaced by one readable by its owner only (issue 13, defect 6).
+func TestImportTightensKeyMode(t *testing.T) {
+	n := newExtNode(t)
+	key := filepath.Join(n.CertDir(), "apiserver.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n.writeCSRs(t, "apiserver")
+	n.signAll(t)
+	res, err := Import(n.importOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Imported) != 1 {
+		t.Fatalf("imported %v, refused %v", res.Imported, res.Refused)
+	}
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v (%v), want 0600", key, st.Mode().Perm(), err)
+	}
+}
