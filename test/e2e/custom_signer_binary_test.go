@@ -29,21 +29,10 @@ func TestCustomSignerRunBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	ca := newCA(t, "e2e example CA")
-	s := pki.Store{Dir: dir}
-	if err := s.WriteCert("ca", ca.cert); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WriteKey("ca", ca.key); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "server-signing-config.json")
-	if err := os.WriteFile(cfgFile, []byte(`{"signing": {"default": {"usages": ["digital signature", "key encipherment", "server auth"], "expiry": "876000h", "ca_constraint": {"is_ca": false}}}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ex := newExampleSigner(t)
+	dir := ex.dir
 	startSignerRun(t, ctx, dir, "--kubeconfig", c.Kubeconfig(pki.AdminKubeconfig), "--cert-dir", filepath.Join(dir, "no-control-plane-cas"),
-		"--signer", "example.com/serving="+s.CertPath("ca")+","+s.KeyPath("ca")+","+cfgFile)
+		"--signer", ex.spec())
 
 	// 1. The document's key and CSR, by openssl.
 	keyFile, csrFile := filepath.Join(dir, "server.key"), filepath.Join(dir, "server.csr")
@@ -71,7 +60,7 @@ func TestCustomSignerRunBinary(t *testing.T) {
 	if err := os.WriteFile(certFile, got.Status.Certificate, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.CommandContext(ctx, "openssl", "verify", "-CAfile", s.CertPath("ca"), "-purpose", "sslserver", certFile).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "openssl", "verify", "-CAfile", ex.certFile, "-purpose", "sslserver", certFile).CombinedOutput(); err != nil {
 		t.Fatalf("openssl verify of the certificate signer run issued: %v\n%s", err, out)
 	}
 	if out, err := exec.CommandContext(ctx, "openssl", "x509", "-in", certFile, "-noout", "-ext", "subjectKeyIdentifier,authorityKeyIdentifier,subjectAltName").CombinedOutput(); err != nil ||

@@ -206,20 +206,9 @@ func TestCustomSignerController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	ca := newCA(t, "e2e example CA")
-	s := pki.Store{Dir: dir}
-	if err := s.WriteCert("ca", ca.cert); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WriteKey("ca", ca.key); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "server-signing-config.json")
-	if err := os.WriteFile(cfgFile, []byte(`{"signing": {"default": {"usages": ["digital signature", "key encipherment", "server auth"], "expiry": "876000h", "ca_constraint": {"is_ca": false}}}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	custom, _, err := signer.ParseCustomSigner("example.com/serving="+s.CertPath("ca")+","+s.KeyPath("ca")+","+cfgFile, signer.CASourceOptions{})
+	ex := newExampleSigner(t)
+	ca := ex.ca
+	custom, _, err := signer.ParseCustomSigner(ex.spec(), signer.CASourceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,4 +246,35 @@ func TestCustomSignerController(t *testing.T) {
 	if cond := hasCondition(failed, certv1.CertificateFailed); cond == nil || cond.Reason != policy.ReasonSystemMastersRefused || issued(failed) {
 		t.Errorf("O=system:masters for example.com/serving: Failed %+v, issued %v", cond, issued(failed))
 	}
+}
+
+// exampleSigner is the seed document's signer of example.com/serving: its
+// CA and the documentation's server-signing-config.json, as files.
+type exampleSigner struct {
+	dir                       string
+	ca                        issuer
+	certFile, keyFile, config string
+}
+
+func newExampleSigner(t *testing.T) exampleSigner {
+	t.Helper()
+	dir := t.TempDir()
+	ex := exampleSigner{dir: dir, ca: newCA(t, "e2e example CA"), config: filepath.Join(dir, "server-signing-config.json")}
+	s := pki.Store{Dir: dir}
+	if err := s.WriteCert("ca", ex.ca.cert); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteKey("ca", ex.ca.key); err != nil {
+		t.Fatal(err)
+	}
+	ex.certFile, ex.keyFile = s.CertPath("ca"), s.KeyPath("ca")
+	if err := os.WriteFile(ex.config, []byte(`{"signing": {"default": {"usages": ["digital signature", "key encipherment", "server auth"], "expiry": "876000h", "ca_constraint": {"is_ca": false}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// spec is the signer as `signer run --signer` takes it.
+func (ex exampleSigner) spec() string {
+	return "example.com/serving=" + ex.certFile + "," + ex.keyFile + "," + ex.config
 }
