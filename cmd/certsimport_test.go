@@ -115,3 +115,22 @@ func TestRenewUseCSRThenImport(t *testing.T) {
 		t.Errorf("without --csr-dir: %v", err)
 	}
 }
+
+// TestInitUseCSRSaysNextStep: init-phase certs --use-csr ends, as renew
+// --use-csr does, with the exact import command for what the CA signs.
+func TestInitUseCSRSaysNextStep(t *testing.T) {
+	dir := t.TempDir()
+	certDir, csrDir := filepath.Join(dir, "pki"), filepath.Join(dir, "csr")
+	out, errOut, err := execute(t, "init-phase", "certs", "all", "--use-csr", "--csr-dir", csrDir, "--cert-dir", certDir,
+		"--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10", "--encryption-algorithm", "ECDSA-P256")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if want := "certctl certs import --csr-dir " + csrDir + " --cert-dir " + certDir + "\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("output does not end with %q:\n%s", want, out)
+	}
+	if out, _, err := execute(t, "init-phase", "certs", "all", "--use-csr", "--csr-dir", filepath.Join(dir, "csr2"), "--cert-dir", certDir, "--dry-run",
+		"--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10"); err != nil || strings.Contains(out, "certs import") {
+		t.Errorf("--dry-run: %v, and it names the import command, which it has nothing for:\n%s", err, out)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -158,7 +159,12 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	// recovers the certificate folder, whose certificates it does not
 	// write, and whose parent it must not touch.
 	if o.useCSR {
-		return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Writing keys and CSRs to %q\n", o.csrDir), o.csrDir, nil, false)
+		if err := o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Writing keys and CSRs to %q\n", o.csrDir), o.csrDir, nil, false); err != nil || o.dryRun {
+			return err
+		}
+		// As renew --use-csr does: the exact command that installs what the CA signs.
+		external.WriteNextStep(cmd.OutOrStdout(), importCommand(o.csrDir, cluster.CertificatesDir, config.DefaultKubeconfigDir))
+		return nil
 	}
 	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Using certificateDir folder %q\n", cluster.CertificatesDir), cluster.CertificatesDir, nil, true)
 }

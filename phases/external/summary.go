@@ -92,6 +92,13 @@ func (r *CSRResult) WriteSummary(w io.Writer, importCommand string) {
 		fmt.Fprintln(w, "\nNo CSR was written.")
 		return
 	}
+	WriteNextStep(w, importCommand)
+}
+
+// WriteNextStep says what to do with the CSRs of a --use-csr run (renew or
+// init-phase): what to hand the CA operator, and the exact command that
+// installs what it signs.
+func WriteNextStep(w io.Writer, importCommand string) {
 	fmt.Fprintln(w, "\nHand the CA operator the .csr and .request.json files (never the .key and .conf files: they hold the new private keys).")
 	fmt.Fprintln(w, "Each request file says what to sign: the CA, key usages, extended key usages, SANs and validity (docs/external-ca.md).")
 	fmt.Fprintf(w, "Put each signed certificate where its request file says (NAME.crt next to NAME.csr), then run:\n\n  %s\n", importCommand)
