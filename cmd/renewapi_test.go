@@ -24,35 +24,7 @@ import (
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
-
-// apiKubeconfig writes a copy of the node's admin.conf that points at
-// server, with a client certificate valid in v, and returns its path.
-func apiKubeconfig(t *testing.T, n *pkitest.Node, server string, v pki.Validity) string {
-	t.Helper()
-	cfg, err := kubeconfig.Load(n.Path("admin.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, caKey := n.CA(t, "ca")
-	cur, key, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := pki.Sign(rand.Reader, pki.ProfileFromCert("admin", "admin.conf", "ca", cur), key.Public(), caCert, caKey, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, cluster, _, user, _ := kubeconfig.Current(cfg)
-	cluster.Server = server
-	user.ClientCertificateData = pki.EncodeCert(cert)
-	path := t.TempDir() + "/api.conf"
-	if err := kubeconfig.Write(path, cfg); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // closedPort returns a local address nothing listens on: a connection to it
 // is refused at once.
@@ -74,8 +46,8 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 	n, flags := renewNode(t)
 	now := time.Now()
 	down := closedPort(t)
-	valid := apiKubeconfig(t, n, down, pki.NewValidity(now, time.Hour, time.Hour))
-	expired := apiKubeconfig(t, n, down, pki.Validity{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
+	valid := n.APIKubeconfig(t, down, pki.NewValidity(now, time.Hour, time.Hour))
+	expired := n.APIKubeconfig(t, down, pki.Validity{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)})
 	before := treetest.Snapshot(t, n.Dir)
 	tests := []struct {
 		args []string
@@ -179,7 +151,7 @@ func (f *fakeAPIServer) requests() []string {
 func TestRenewUseAPIAccessDenied(t *testing.T) {
 	n, flags := renewNode(t)
 	srv := startFakeAPIServer(t, n, "create", "get")
-	kc := apiKubeconfig(t, n, srv.URL, pki.NewValidity(time.Now(), time.Hour, time.Hour))
+	kc := n.APIKubeconfig(t, srv.URL, pki.NewValidity(time.Now(), time.Hour, time.Hour))
 	before := treetest.Snapshot(t, n.Dir)
 	_, _, err := execute(t, append([]string{"renew", "admin.conf", "apiserver", "--use-api", "--kubeconfig", kc}, flags...)...)
 	treetest.ErrMentions(t, err, "kubeconfig "+kc+` (user "kubernetes-admin") may not list, watch certificatesigningrequests`,

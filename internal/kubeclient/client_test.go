@@ -1,8 +1,6 @@
 package kubeclient
 
 import (
-	"crypto/rand"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,42 +10,14 @@ import (
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
-
-// apiKubeconfig writes a copy of the node's admin.conf that points at
-// server, with a client certificate valid in v, and returns its path.
-func apiKubeconfig(t *testing.T, n *pkitest.Node, server string, v pki.Validity) string {
-	t.Helper()
-	cfg, err := kubeconfig.Load(n.Path("admin.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, caKey := n.CA(t, "ca")
-	cur, key, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := pki.Sign(rand.Reader, pki.ProfileFromCert("admin", "admin.conf", "ca", cur), key.Public(), caCert, caKey, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, cluster, _, user, _ := kubeconfig.Current(cfg)
-	cluster.Server = server
-	user.ClientCertificateData = pki.EncodeCert(cert)
-	path := filepath.Join(t.TempDir(), "api.conf")
-	if err := kubeconfig.Write(path, cfg); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestKubeconfigPrecedence: --kubeconfig, else KUBECONFIG-DIR/admin.conf,
 // else $KUBECONFIG, else ~/.kube/config, else the pod's service account.
 func TestKubeconfigPrecedence(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	now := time.Now()
-	other := apiKubeconfig(t, n, "https://192.0.2.7:6443", pki.NewValidity(now, time.Hour, time.Hour))
+	other := n.APIKubeconfig(t, "https://192.0.2.7:6443", pki.NewValidity(now, time.Hour, time.Hour))
 	empty := t.TempDir()
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("HOME", empty) // no ~/.kube/config
@@ -79,7 +49,7 @@ func TestKubeconfigPrecedence(t *testing.T) {
 
 func TestClientCertUser(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	kc := apiKubeconfig(t, n, "https://192.0.2.7:6443", pki.NewValidity(time.Now(), time.Hour, time.Hour))
+	kc := n.APIKubeconfig(t, "https://192.0.2.7:6443", pki.NewValidity(time.Now(), time.Hour, time.Hour))
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // Made is when nodes are made.
@@ -98,4 +99,32 @@ func (n *Node) CA(t testing.TB, base string) (*x509.Certificate, crypto.Signer) 
 		t.Fatal(err)
 	}
 	return cert, key
+}
+
+// APIKubeconfig writes a copy of the node's admin.conf that points at
+// server, with a client certificate valid in v, and returns its path: a
+// kubeconfig for an API server the test runs (or a closed port).
+func (n *Node) APIKubeconfig(t testing.TB, server string, v pki.Validity) string {
+	t.Helper()
+	cfg, err := kubeconfig.Load(n.Path("admin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, caKey := n.CA(t, "ca")
+	cur, key, err := kubeconfig.ClientCert(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pki.Sign(rand.Reader, pki.ProfileFromCert("admin", "admin.conf", "ca", cur), key.Public(), caCert, caKey, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cluster, _, user, _ := kubeconfig.Current(cfg)
+	cluster.Server = server
+	user.ClientCertificateData = pki.EncodeCert(cert)
+	path := filepath.Join(t.TempDir(), "api.conf")
+	if err := kubeconfig.Write(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
