@@ -29,6 +29,9 @@ type Phase struct {
 	Name  string
 	Short string
 	Run   func(ctx context.Context, env *Env) error
+	// OwnErrors: the phase's errors say themselves what failed, and Run
+	// returns them as they are instead of as "phase NAME: ...".
+	OwnErrors bool
 }
 
 // Env is what phases work on. Tests build one with a fixed clock and a
@@ -42,6 +45,9 @@ type Env struct {
 	CSRDir string
 	// DryRun stops after the check pass: nothing is written.
 	DryRun bool
+	// OwnPlan is set by workflows whose phases report their plan
+	// themselves (renewal's): Run then prints no list of planned files.
+	OwnPlan bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand is the source of randomness for keys, serials and signatures.
@@ -121,13 +127,13 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 
 	env.checking = true
 	for _, p := range ps {
-		if err := p.Run(ctx, env); err != nil {
-			return fmt.Errorf("phase %s: %w", p.Name, err)
+		if err := p.run(ctx, env); err != nil {
+			return err
 		}
 	}
 	env.checking = false
 	paths := env.plannedPaths()
-	if env.DryRun {
+	if env.DryRun && !env.OwnPlan {
 		env.printPlan(paths)
 	}
 	if err := checkWritable(paths); err != nil {
@@ -151,12 +157,24 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := p.Run(ctx, env); err != nil {
-			return fmt.Errorf("phase %s: %w", p.Name, err)
+		if err := p.run(ctx, env); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+func (p Phase) run(ctx context.Context, env *Env) error {
+	err := p.Run(ctx, env)
+	if err == nil || p.OwnErrors {
+		return err
+	}
+	return fmt.Errorf("phase %s: %w", p.Name, err)
+}
+
+// Checking reports whether the phases run in the check pass, where they
+// read, validate and plan, and write nothing.
+func (env *Env) Checking() bool { return env.checking }
 
 // planCreate records, in the check pass, that path will be created and that
 // creating it takes a new key.

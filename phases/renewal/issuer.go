@@ -51,7 +51,7 @@ func Requests(targets []Target, o Options) ([]Request, error) {
 		return nil, err
 	}
 	p := &planner{o: &o, now: o.Now().UTC(), cas: map[string]*authority{}}
-	items, _, err := p.plan(targets)
+	items, err := p.plan(targets)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +75,8 @@ func (it *item) profile() pki.Profile {
 
 // obtain asks issuer for the items' certificates and checks each with
 // pki.VerifyIssued (its key, its chain to the CA on disk, subject, SANs,
-// usages, validity) before anything is staged.
-func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now time.Time) ([]Issued, error) {
+// usages, validity) before anything is staged. It returns them by name.
+func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now time.Time) (map[string]Issued, error) {
 	issued, err := issuer.Issue(ctx, requests(items, o))
 	if err != nil {
 		return nil, err
@@ -84,6 +84,7 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 	if len(issued) != len(items) {
 		return nil, fmt.Errorf("renewal: the issuer returned %d certificates for %d requests", len(issued), len(items))
 	}
+	out := make(map[string]Issued, len(items))
 	for i, it := range items {
 		is := issued[i]
 		if is.Key == nil || is.Cert == nil {
@@ -92,6 +93,7 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.cert, it.profile(), now); err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}
+		out[it.Name] = is
 	}
-	return issued, nil
+	return out, nil
 }

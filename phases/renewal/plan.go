@@ -52,35 +52,44 @@ type item struct {
 // written, so that a bad file anywhere fails the run with every file as it
 // was.
 type planner struct {
+	missing  []Target   // with SkipMissing
 	external []External // with SkipExternal
 	o        *Options
 	now      time.Time
 	cas      map[string]*authority
 }
 
-// plan returns the items to renew and the targets whose file is missing.
-// A missing file is skipped when o.SkipMissing (renew all), an error
-// otherwise.
-func (p *planner) plan(targets []Target) ([]*item, []Target, error) {
+// plan returns the items to renew; the targets whose file is missing, or
+// whose CA is external, are in p.missing and p.external.
+func (p *planner) plan(targets []Target) ([]*item, error) {
 	var items []*item
-	var missing []Target
 	for _, t := range targets {
-		it, err := p.read(t)
-		if errors.Is(err, errMissing) && p.o.SkipMissing {
-			missing = append(missing, t)
-			continue
-		}
-		var ext *externalCAError
-		if errors.As(err, &ext) && p.o.SkipExternal && p.o.Issuer == nil {
-			p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
-			continue
-		}
+		it, skipped, err := p.planOne(t)
 		if err != nil {
-			return nil, nil, fmt.Errorf("renew %s: %w", t.Name, err)
+			return nil, fmt.Errorf("renew %s: %w", t.Name, err)
 		}
-		items = append(items, it)
+		if !skipped {
+			items = append(items, it)
+		}
 	}
-	return items, missing, nil
+	return items, nil
+}
+
+// planOne reads and checks t. A missing file is skipped when o.SkipMissing
+// (renew all), an error otherwise; a CA key that is not on disk is skipped
+// with o.SkipExternal and no Issuer.
+func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
+	it, err = p.read(t)
+	if errors.Is(err, errMissing) && p.o.SkipMissing {
+		p.missing = append(p.missing, t)
+		return nil, true, nil
+	}
+	var ext *externalCAError
+	if errors.As(err, &ext) && p.o.SkipExternal && p.o.Issuer == nil {
+		p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
+		return nil, true, nil
+	}
+	return it, false, err
 }
 
 // errMissing marks a target whose file does not exist.

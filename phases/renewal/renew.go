@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
@@ -98,13 +99,15 @@ type Result struct {
 	Warnings []string
 }
 
-// Renew renews targets from the CAs in o.CertDir. Every file is read and
-// checked first, and that it can be replaced (not a symbolic link, not
-// immutable, in a folder certctl may write, see txn.Check): a bad file
-// anywhere fails the run before any key is made or any file written. Then
-// the new keys are generated on every core, the certificates signed, and
-// the old files (into the backup) and new ones replaced in one
-// transaction.
+// Renew renews targets from the CAs in o.CertDir, or with o.Issuer, as
+// phases of the phase runner (phases.Run; see Phases): in its check pass
+// every file is read and checked, and that it can be replaced (not a
+// symbolic link, not immutable, in a folder certctl may write, see
+// txn.Check), so that a bad file anywhere fails the run before any key is
+// made or any file written; with DryRun it stops there and returns the
+// plan. In the real pass the new keys are generated on every core, each
+// certificate is obtained from the issuer and checked, and the old files
+// (into the backup) and new ones replaced in one transaction.
 //
 // The caller must hold certctl's lock (internal/lock) and
 // have run txn.Recover (cmd does both for every command).
@@ -115,23 +118,103 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if o.Issuer != nil && o.ReuseKey {
 		return nil, fmt.Errorf("renewal: an issuer makes new keys: ReuseKey does not apply")
 	}
-	now := o.Now().UTC()
-	keys := newKeySource(targets, &o)
-	defer keys.stop()
-	p := &planner{o: &o, now: now, cas: map[string]*authority{}}
-	items, missing, err := p.plan(targets)
-	if err != nil {
+	e := newEngine(targets, &o)
+	defer e.keys.stop()
+	env := &phases.Env{
+		Cluster:       &config.Cluster{CertificatesDir: o.CertDir},
+		KubeconfigDir: o.KubeconfigDir,
+		DryRun:        o.DryRun,
+		OwnPlan:       true,
+		Now:           o.Now,
+		Rand:          o.Rand,
+		Out:           o.Out,
+	}
+	if err := phases.Run(ctx, env, e.Phases()); err != nil {
 		return nil, err
 	}
-	res := &Result{Missing: missing}
-	for _, t := range missing {
+	return e.res, nil
+}
+
+// engine is one renewal, as phases: "renew/NAME" per target, which plans
+// it in the check pass and obtains and stages it in the real pass, and a
+// last "renew/install", which checks the whole plan in the check pass and
+// commits the transaction in the real pass.
+type engine struct {
+	o       *Options
+	targets []Target
+	now     time.Time
+	p       *planner
+	keys    *keySource
+	items   []*item
+	byName  map[string]*item
+	b       *backup
+	issuer  Issuer
+	issued  map[string]Issued // by target name, once the first stage obtained them
+	files   []txn.File
+	res     *Result
+}
+
+func newEngine(targets []Target, o *Options) *engine {
+	now := o.Now().UTC()
+	return &engine{
+		o: o, targets: targets, now: now,
+		p:      &planner{o: o, now: now, cas: map[string]*authority{}},
+		keys:   newKeySource(targets, o),
+		byName: map[string]*item{},
+		res:    &Result{},
+	}
+}
+
+// Phases are the engine's phases, in the order phases.Run runs them.
+func (e *engine) Phases() []phases.Phase {
+	ps := make([]phases.Phase, 0, len(e.targets)+1)
+	for _, t := range e.targets {
+		ps = append(ps, phases.Phase{Name: "renew/" + t.Name, Short: "Renew " + t.LongName,
+			OwnErrors: true,
+			Run: func(ctx context.Context, env *phases.Env) error {
+				if env.Checking() {
+					return e.plan(t)
+				}
+				return e.stage(ctx, t)
+			}})
+	}
+	return append(ps, phases.Phase{Name: "renew/install", Short: "Install the renewed certificates in one transaction",
+		OwnErrors: true,
+		Run: func(ctx context.Context, env *phases.Env) error {
+			if env.Checking() {
+				return e.check()
+			}
+			return e.install()
+		}})
+}
+
+// plan reads and checks t's files and CA (check pass).
+func (e *engine) plan(t Target) error {
+	it, skipped, err := e.p.planOne(t)
+	switch {
+	case err != nil:
+		return fmt.Errorf("renew %s: %w", t.Name, err)
+	case skipped:
+		return nil
+	}
+	e.items = append(e.items, it)
+	e.byName[t.Name] = it
+	return nil
+}
+
+// check reports what planning skipped and warns, then checks that the
+// commit can replace every file, and with DryRun records the plan (check
+// pass, after every target's plan).
+func (e *engine) check() error {
+	o, res := e.o, e.res
+	res.Missing, res.External = e.p.missing, e.p.external
+	for _, t := range res.Missing {
 		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 	}
-	res.External = p.external
-	for _, e := range p.external {
-		fmt.Fprintf(o.Out, "EXTERNAL CA! %s: its CA key %s is not on this node, skipped: renew it with --use-api or --use-csr\n", e.LongName, e.CAKey)
+	for _, x := range res.External {
+		fmt.Fprintf(o.Out, "EXTERNAL CA! %s: its CA key %s is not on this node, skipped: renew it with --use-api or --use-csr\n", x.LongName, x.CAKey)
 	}
-	for _, it := range items {
+	for _, it := range e.items {
 		if it.capped {
 			res.warnf(o.Out, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		}
@@ -142,30 +225,68 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 			res.warnf(o.Out, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
-	if len(items) == 0 {
-		return res, nil
+	if len(e.items) == 0 {
+		return nil
 	}
-	var b *backup
 	if !o.NoBackup {
-		if b, err = planBackup(now, o, items); err != nil {
-			return nil, err
+		var err error
+		if e.b, err = planBackup(e.now, *o, e.items); err != nil {
+			return err
 		}
 	}
 	// What the commit would refuse (an immutable file, a read-only
 	// folder), refused before keys are made or CSRs sent.
-	if err := txn.Check(replaced(items, b, o.ReuseKey)); err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
+	if err := txn.Check(replaced(e.items, e.b, o.ReuseKey)); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	if o.DryRun {
-		res.Planned = plan(items, &o)
-		return res, nil
+		res.Planned = plan(e.items, o)
+		return nil
 	}
-	keys.forItems(items, &o)
-	if res.Renewed, err = renewItems(ctx, items, keys, b, &o, now); err != nil {
-		return nil, err
+	e.keys.forItems(e.items, o)
+	if e.issuer = o.Issuer; e.issuer == nil {
+		e.issuer = localCA{byName: e.byName, keys: e.keys, rand: o.Rand}
 	}
-	res.BackupDir = b.folder()
-	return res, nil
+	return nil
+}
+
+// stage adds the files that install t's new certificate to the
+// transaction (real pass). The first stage asks the issuer for every
+// certificate at once (the certificates API issues a batch of CSRs in the
+// time of one) and checks them all before any is staged.
+func (e *engine) stage(ctx context.Context, t Target) error {
+	it := e.byName[t.Name]
+	if it == nil {
+		return nil // missing, or external: reported by check
+	}
+	if e.issued == nil {
+		var err error
+		if e.issued, err = obtain(ctx, e.issuer, e.items, e.o, e.now); err != nil {
+			return err
+		}
+	}
+	is := e.issued[t.Name]
+	files, r, err := it.install(is.Cert, is.Key, e.o.ReuseKey)
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", t.Name, err)
+	}
+	e.files = append(e.files, files...)
+	e.res.Renewed = append(e.res.Renewed, r)
+	return nil
+}
+
+// install commits the staged files, with the backup, in one transaction
+// (real pass).
+func (e *engine) install() error {
+	if len(e.items) == 0 {
+		return nil
+	}
+	if err := commit(e.o.CertDir, e.now, e.o.Rand, e.b, e.files); err != nil {
+		e.res.Renewed = nil
+		return err
+	}
+	e.res.BackupDir = e.b.folder()
+	return nil
 }
 
 // plan is what Renew would renew, and with which issuer.
@@ -220,49 +341,21 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// renewItems obtains the certificates of checked items from o.Issuer, or
-// from the CAs on disk (localCA), and installs them, with the backup b
-// (nil: none), in one transaction (commit). It returns what it renewed.
-func renewItems(ctx context.Context, items []*item, keys *keySource, b *backup, o *Options, now time.Time) ([]Renewed, error) {
-	issuer := o.Issuer
-	if issuer == nil {
-		issuer = localCA{items: items, keys: keys, rand: o.Rand}
-	}
-	issued, err := obtain(ctx, issuer, items, o, now)
-	if err != nil {
-		return nil, err
-	}
-	var all []txn.File
-	var renewed []Renewed
-	for i, it := range items {
-		files, r, err := it.install(issued[i].Cert, issued[i].Key, o.ReuseKey)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
-		}
-		all = append(all, files...)
-		renewed = append(renewed, r)
-	}
-	if err := commit(o.CertDir, now, o.Rand, b, all); err != nil {
-		return nil, err
-	}
-	return renewed, nil
-}
-
-// localCA is the Issuer of the CAs on disk: it signs the i-th request with
-// the key of its CA, which the planner read, for the i-th key of keys (a
-// new one, or the current one with ReuseKey), with the validity the
-// planner cut to the CA's expiry.
+// localCA is the Issuer of the CAs on disk: it signs a request with the
+// key of its CA, which the planner read, for a key of keys (a new one, or
+// the current one with ReuseKey), with the validity the planner cut to the
+// CA's expiry.
 type localCA struct {
-	items []*item
-	keys  *keySource
-	rand  io.Reader
+	byName map[string]*item
+	keys   *keySource
+	rand   io.Reader
 }
 
 func (l localCA) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
 	out := make([]Issued, len(reqs))
 	for i, r := range reqs {
-		it := l.items[i]
-		key, err := l.keys.get(ctx, i)
+		it := l.byName[r.Name]
+		key, err := l.keys.get(ctx, it)
 		if err != nil {
 			return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
 		}
@@ -295,7 +388,6 @@ func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool
 // take most of a renewal's time, are made on every core while the rest of
 // the work goes on.
 type keySource struct {
-	items   []*item
 	reuse   bool
 	workers int
 	pools   map[pki.KeyAlgorithm]*pki.KeyPool
@@ -319,7 +411,6 @@ func newKeySource(targets []Target, o *Options) *keySource {
 
 // forItems starts the pools the items still need.
 func (ks *keySource) forItems(items []*item, o *Options) {
-	ks.items = items
 	if ks.reuse || o.Issuer != nil {
 		return
 	}
@@ -334,8 +425,7 @@ func (ks *keySource) forItems(items []*item, o *Options) {
 	}
 }
 
-func (ks *keySource) get(ctx context.Context, i int) (crypto.Signer, error) {
-	it := ks.items[i]
+func (ks *keySource) get(ctx context.Context, it *item) (crypto.Signer, error) {
 	if ks.reuse {
 		return it.oldKey, nil
 	}
