@@ -134,7 +134,7 @@ func TestWriteCSRsRefuses(t *testing.T) {
 		{"imported already", func(t *testing.T, n *extNode) {
 			n.writeCSRs(t, "scheduler.conf")
 			n.signAll(t)
-			if _, err := Import(n.importOptions()); err != nil {
+			if _, err := Import(context.Background(), n.importOptions()); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"scheduler.conf is the key of the certificate installed now", "use a new --csr-dir"}},

@@ -1,6 +1,7 @@
 package external
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -69,6 +72,17 @@ type importer struct {
 	now    time.Time
 	usages map[string][]x509.ExtKeyUsage
 	cas    map[string]*authority
+	res    *ImportResult
+	// known are the .crt files examined; ignored lists the others.
+	known    map[string]bool
+	profiles []pki.Profile
+	// files and replaced are the transaction of the real pass: what the
+	// accepted candidates write, and the existing files they replace.
+	files    []txn.File
+	replaced []string
+	// partial: the check pass ended with an error after which the result
+	// still says what is pending (no signed certificate yet).
+	partial bool
 }
 
 // Import installs the certificates an external CA signed for the requests
@@ -84,10 +98,14 @@ type importer struct {
 // A first installation, where the target files do not exist yet, needs the
 // CA certificates in o.CertDir.
 //
+// It runs as phases of the phase runner (phases.Run): "import/NAME" per
+// certificate examines it in the check pass and stages it in the real
+// pass; "import/install" commits the transaction.
+//
 // Refusals are in the result, not the error: the error means that nothing
 // was installed. The caller must hold certctl's lock and have run
 // txn.Recover.
-func Import(o ImportOptions) (*ImportResult, error) {
+func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -107,65 +125,98 @@ func Import(o ImportOptions) (*ImportResult, error) {
 	inv := pki.Kubeadm()
 	targets := append(renewal.Targets(inv, false), kubeletTarget)
 	profiles := inv.Certificates(pki.Node{}) // names and files: no node needed
-	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{}}
-	res := &ImportResult{DryRun: o.DryRun}
-	var ok []*candidate
-	known := map[string]bool{}
-	for _, t := range targets {
-		c, st, err := im.examine(t)
-		known[filesOf(o.CSRDir, t).cert] = true
-		if c != nil {
-			known[c.certFile] = true
+	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{},
+		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}, profiles: profiles}
+	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
+		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
+	if err := phases.Run(ctx, env, im.phases(targets)); err != nil {
+		if im.partial {
+			return im.res, err
 		}
-		switch st {
-		case pending:
-			res.Pending = append(res.Pending, c.certFile)
-		case refused:
-			file := filesOf(o.CSRDir, t).cert
-			if c != nil {
-				file = c.certFile
-			}
-			res.Refused = append(res.Refused, Refused{Target: t, File: file, Reason: err.Error()})
-		case accepted:
-			ok = append(ok, c)
-			res.Warnings = append(res.Warnings, c.warnings...)
-			res.Imported = append(res.Imported, Imported{Target: t, From: c.certFile, Files: c.targets(), NotAfter: c.cert.NotAfter, Unchanged: c.unchanged})
-		}
-	}
-	if res.Ignored, err = ignored(o.CSRDir, known, profiles); err != nil {
 		return nil, err
 	}
-	if len(res.Imported) == 0 && len(res.Refused) == 0 {
-		if len(res.Pending) > 0 {
-			return res, fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", o.CSRDir, len(res.Pending), res.Pending[0])
-		}
-		return res, fmt.Errorf("no signed certificate in %s: put each certificate your CA signed as NAME.crt next to NAME.csr (see docs/external-ca.md)", o.CSRDir)
-	}
-	if o.DryRun {
-		return res, nil
-	}
-	if res.BackupDir, err = im.install(ok); err != nil {
-		// Nothing was installed: say so instead of listing what was.
-		return nil, err
-	}
-	return res, nil
+	return im.res, nil
 }
 
-// install replaces the files of the changed candidates, and backs up the
-// ones they replace, in one transaction. It returns the backup folder.
-func (im *importer) install(cands []*candidate) (string, error) {
-	var files []txn.File
-	var replaced []string
-	for _, c := range cands {
-		if !c.unchanged {
-			files = append(files, c.files...)
-			replaced = append(replaced, c.replaced...)
+// phases are the import as phases of the phase runner.
+func (im *importer) phases(targets []renewal.Target) []phases.Phase {
+	var ps []phases.Phase
+	staged := map[string]*candidate{}
+	for _, t := range targets {
+		ps = append(ps, phases.Phase{Name: "import/" + t.Name, Short: "Import " + t.LongName, OwnErrors: true,
+			Run: func(_ context.Context, env *phases.Env) error {
+				if env.Checking() {
+					if c := im.examineTarget(t); c != nil {
+						staged[t.Name] = c
+					}
+				} else if c := staged[t.Name]; c != nil && !c.unchanged {
+					im.files = append(im.files, c.files...)
+					im.replaced = append(im.replaced, c.replaced...)
+				}
+				return nil
+			}})
+	}
+	return append(ps, phases.Phase{Name: "import/install", Short: "Install the imported certificates in one transaction", OwnErrors: true,
+		Run: func(_ context.Context, env *phases.Env) error {
+			if env.Checking() {
+				return im.check()
+			}
+			return im.install()
+		}})
+}
+
+// examineTarget examines t and records what it found in the result; it
+// returns t's candidate when it is to be installed.
+func (im *importer) examineTarget(t renewal.Target) *candidate {
+	res := im.res
+	c, st, err := im.examine(t)
+	im.known[filesOf(im.o.CSRDir, t).cert] = true
+	if c != nil {
+		im.known[c.certFile] = true
+	}
+	switch st {
+	case pending:
+		res.Pending = append(res.Pending, c.certFile)
+	case refused:
+		file := filesOf(im.o.CSRDir, t).cert
+		if c != nil {
+			file = c.certFile
 		}
+		res.Refused = append(res.Refused, Refused{Target: t, File: file, Reason: err.Error()})
+	case accepted:
+		res.Warnings = append(res.Warnings, c.warnings...)
+		res.Imported = append(res.Imported, Imported{Target: t, From: c.certFile, Files: c.targets(), NotAfter: c.cert.NotAfter, Unchanged: c.unchanged})
+		return c
 	}
-	if len(files) == 0 {
-		return "", nil
+	return nil
+}
+
+// check lists the .crt files nobody examined and fails an import that
+// found nothing to install (check pass).
+func (im *importer) check() error {
+	res, err := im.res, error(nil)
+	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.profiles); err != nil {
+		return err
 	}
-	return renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, replaced, files)
+	if len(res.Imported) == 0 && len(res.Refused) == 0 {
+		im.partial = true
+		if len(res.Pending) > 0 {
+			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", im.o.CSRDir, len(res.Pending), res.Pending[0])
+		}
+		return fmt.Errorf("no signed certificate in %s: put each certificate your CA signed as NAME.crt next to NAME.csr (see docs/external-ca.md)", im.o.CSRDir)
+	}
+	return nil
+}
+
+// install replaces the files the changed candidates staged, and backs up
+// the ones they replace, in one transaction (real pass).
+func (im *importer) install() error {
+	if len(im.files) == 0 {
+		return nil
+	}
+	var err error
+	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files)
+	return err
 }
 
 func (c *candidate) targets() []string {

@@ -35,7 +35,7 @@ func TestImportRenewal(t *testing.T) {
 	n.writeCSRs(t, "all")
 	n.signAll(t)
 	pre := nodeFiles(t, n)
-	res, err := Import(n.importOptions())
+	res, err := Import(context.Background(), n.importOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestImportRenewal(t *testing.T) {
 	assertMentions(t, out.String(), "apiserver installed", res.BackupDir, "etcd ", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "copies of the private keys")
 
 	before := treetest.Snapshot(t, n.Dir)
-	again, err := Import(n.importOptions())
+	again, err := Import(context.Background(), n.importOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestImportRefusals(t *testing.T) {
 			n.sign(t, reqfile.Path(n.csrDir, "front-proxy-client"), nil, nil)
 			tt.prepare(t, n)
 			before := treetest.Snapshot(t, n.CertDir())
-			res, err := Import(n.importOptions())
+			res, err := Import(context.Background(), n.importOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +261,7 @@ func TestImportFirstInstallation(t *testing.T) {
 		[]x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil, cas["ca"])
 	os.Remove(pki.Store{Dir: c.CertificatesDir}.CertPath("etcd/ca")) // the operator forgot one CA
 
-	res, err := Import(ImportOptions{CSRDir: csrDir, CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader})
+	res, err := Import(context.Background(), ImportOptions{CSRDir: csrDir, CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestImportDryRun(t *testing.T) {
 	before := treetest.Snapshot(t, n.Dir)
 	o := n.importOptions()
 	o.DryRun = true
-	res, err := Import(o)
+	res, err := Import(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestImportKubeadmWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(crt)
-	res, err := Import(n.importOptions())
+	res, err := Import(context.Background(), n.importOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,16 +338,16 @@ func TestImportKubeadmWay(t *testing.T) {
 func TestImportNothing(t *testing.T) {
 	n := newExtNode(t)
 	os.MkdirAll(n.csrDir, 0o755)
-	if _, err := Import(n.importOptions()); err == nil || !strings.Contains(err.Error(), "no signed certificate in") {
+	if _, err := Import(context.Background(), n.importOptions()); err == nil || !strings.Contains(err.Error(), "no signed certificate in") {
 		t.Errorf("empty folder: %v", err)
 	}
 	n.writeCSRs(t, "apiserver")
-	if _, err := Import(n.importOptions()); err == nil || !strings.Contains(err.Error(), "1 CSR(s) wait") {
+	if _, err := Import(context.Background(), n.importOptions()); err == nil || !strings.Contains(err.Error(), "1 CSR(s) wait") {
 		t.Errorf("CSRs only: %v", err)
 	}
 	o := n.importOptions()
 	o.CSRDir = filepath.Join(n.csrDir, "nope")
-	if _, err := Import(o); err == nil || !strings.Contains(err.Error(), "read the CSR folder") {
+	if _, err := Import(context.Background(), o); err == nil || !strings.Contains(err.Error(), "read the CSR folder") {
 		t.Errorf("no folder: %v", err)
 	}
 }
@@ -362,7 +362,7 @@ func TestImportTightensKeyMode(t *testing.T) {
 	}
 	n.writeCSRs(t, "apiserver")
 	n.signAll(t)
-	res, err := Import(n.importOptions())
+	res, err := Import(context.Background(), n.importOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

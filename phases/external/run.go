@@ -18,7 +18,7 @@ import (
 func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, errOut io.Writer) error {
 	if o.DryRun {
 		return node.DryRun(ctx, errOut, out, o.CertDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
-			return runImport(o, w)
+			return runImport(ctx, o, w)
 		})
 	}
 	release, err := node.Lock(ctx, errOut, o.CertDir, wait, o.KubeconfigDir)
@@ -26,12 +26,12 @@ func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, er
 		return err
 	}
 	defer release()
-	return runImport(o, out)
+	return runImport(ctx, o, out)
 }
 
-func runImport(o ImportOptions, out io.Writer) error {
+func runImport(ctx context.Context, o ImportOptions, out io.Writer) error {
 	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
-	res, err := Import(o)
+	res, err := Import(ctx, o)
 	if res != nil {
 		res.WriteSummary(out)
 	}
