@@ -189,7 +189,11 @@ func kubeconfigHelp() string {
 		if len(e.Organization) > 0 {
 			subject += ", O=" + strings.Join(e.Organization, ", O=")
 		}
-		fmt.Fprintf(&b, "  %-25s%s\n", e.BaseName, subject)
+		server := "local API endpoint"
+		if e.ControlPlaneServer {
+			server = "control-plane endpoint"
+		}
+		fmt.Fprintf(&b, "  %-25s%-44s%s\n", e.BaseName, subject, server)
 	}
 	return b.String()
 }
@@ -204,9 +208,8 @@ func newInitKubeconfigCommand() *cobra.Command {
 			a client certificate and key signed by the cluster CA (ca.crt and ca.key
 			in --cert-dir) and the CA certificate embedded:
 		`) + "\n" + kubeconfigHelp() + dedent.Dedent(`
-			admin and super-admin point at the control-plane endpoint; kubelet,
-			controller-manager and scheduler at the local API endpoint, as kubeadm
-			v1.37 does. An existing file made for the same CA is kept.
+			Each points at the server in its last column, as kubeadm v1.37 does.
+			An existing file made for the same CA is kept.
 		`),
 		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml

@@ -92,25 +92,25 @@ func newRenewCommand() *cobra.Command {
 			is written.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
 			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
-		Example: examples(`
+		Example: examples(strings.ReplaceAll(`
 			# Everything, with kubeadm's configuration file for the key algorithm and validity
 			sudo certctl renew all --config kubeadm.yaml
 
-			# Only the API server's serving certificate and the admin's kubeconfig
-			sudo certctl renew apiserver admin.conf
+			# Only a serving certificate and a kubeconfig
+			sudo certctl renew TWO
 
 			# Another layout, keeping the current keys
 			sudo certctl renew all --reuse-key --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s
 
 			# Through the cluster's certificates API, when the CA keys are not on the node
-			sudo certctl renew apiserver admin.conf --use-api
+			sudo certctl renew TWO --use-api
 
 			# What would be renewed, and by what, without writing anything
 			sudo certctl renew all --dry-run
 
 			# Daily from cron or a timer: what expires within 30 days, then restart what uses it
 			certctl renew all --if-expires-within 720h --restart-control-plane --keep-backups 10 --quiet
-		`),
+		`, "TWO", renewal.Names()[1]+" "+pki.Kubeadm().ReadAtEachUse()[0])),
 		ValidArgs: renewal.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args)

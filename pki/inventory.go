@@ -255,6 +255,19 @@ func (inv Inventory) Renewed(externalEtcd bool) Inventory {
 	return out
 }
 
+// ReadAtEachUse returns the CertNames of the renewed kubeconfigs that no
+// component reads only when it starts: their clients read them at each
+// use, so renewing them needs no restart ("admin.conf", "super-admin.conf").
+func (inv Inventory) ReadAtEachUse() []string {
+	var out []string
+	for _, e := range inv.Renewed(false) {
+		if e.Kind == KindKubeconfig && len(e.Restart) == 0 {
+			out = append(out, e.CertName())
+		}
+	}
+	return out
+}
+
 // CertNames returns the CertName of each entry.
 func (inv Inventory) CertNames() []string {
 	var out []string

@@ -72,7 +72,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 		}
 	case len(res.Renewed) == 0:
 	case len(restarts) == 0:
-		fmt.Fprintln(out, "[renew] Nothing to restart: clients read admin.conf and super-admin.conf at each use.")
+		fmt.Fprintln(out, "[renew] "+renewal.NothingToRestart)
 	default:
 		var parts []string
 		for _, rs := range restarts {

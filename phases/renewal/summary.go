@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // componentOrder is the order in which restarts are listed: etcd first,
@@ -16,6 +18,10 @@ type Restart struct {
 	Component string
 	Names     []string
 }
+
+// NothingToRestart says why a renewal that changed no file a component
+// reads only at start needs no restart.
+var NothingToRestart = "Nothing to restart: clients read " + strings.Join(pki.Kubeadm().ReadAtEachUse(), " and ") + " at each use."
 
 // Restarts lists the components that must be restarted to use the renewed
 // certificates, in componentOrder.
@@ -54,7 +60,7 @@ func (r *Result) WriteSummary(w io.Writer) {
 	}
 	restarts := r.Restarts()
 	if len(restarts) == 0 {
-		fmt.Fprintln(w, "\nDone renewing certificates. Nothing to restart: clients read admin.conf and super-admin.conf at each use.")
+		fmt.Fprintln(w, "\nDone renewing certificates. "+NothingToRestart)
 		return
 	}
 	fmt.Fprintln(w, "\nDone renewing certificates. Restart these components so that they use the new certificates:")

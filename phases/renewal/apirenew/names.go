@@ -110,8 +110,8 @@ func CheckSigner(req renewal.Request, signerName string) error {
 	switch {
 	case signerName == certv1.KubeAPIServerClientSignerName:
 		if slices.Contains(req.Profile.Organization, pki.MastersGroup) {
-			return fmt.Errorf("%s has O=%s, which the API server refuses for %s (super-admin.conf bypasses all authorization): renew it with certctl's signer (the default, %s, issued by `certctl signer run --allow-system-masters`), or from the CA on disk without --use-api",
-				req.Name, pki.MastersGroup, signerName, signer.KubeAPIServerClient)
+			return fmt.Errorf("%s has O=%s, which the API server refuses for %s (%s bypasses all authorization): renew it with certctl's signer (the default, %s, issued by `certctl signer run --allow-system-masters`), or from the CA on disk without --use-api",
+				req.Name, pki.MastersGroup, signerName, req.Name, signer.KubeAPIServerClient)
 		}
 		if !slices.Equal(req.Profile.ExtKeyUsages, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) {
 			return fmt.Errorf("%s is not a client-only certificate: %s issues only client certificates; use certctl's signer name for it", req.Name, signerName)
