@@ -167,7 +167,7 @@ func signerNamesHelpForRenew() string {
 	names := renewal.Names()[1:]
 	sort.Strings(names)
 	for _, n := range names {
-		s, err := apirenew.DefaultSignerName(n)
+		s, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), n))
 		if err != nil {
 			continue
 		}

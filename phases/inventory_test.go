@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"slices"
 	"strings"
 	"testing"
@@ -16,23 +15,22 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
 
-// extra is a certificate kubeadm does not make, in a test-only inventory.
-var extra = pki.Entry{Name: "audit-webhook-client", LongName: "certificate for the API server to call its audit webhook",
-	BaseName: "audit/webhook-client", Kind: pki.KindLeaf, CAName: pki.FrontProxyCAName, CommonName: "kube-apiserver-audit",
-	Organization: []string{"audit"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	Restart: []string{pki.KubeAPIServer}, Signer: pki.SignerFrontProxyClient}
+var extra = pkitest.Extra
 
 // TestInventoryRowIsEnough: one more row in the inventory, and nothing else,
 // makes a certificate that init-phase plans and issues from the CA on
-// disk, check-expiration lists and checks, renew renews and installs, and
-// the signer's policy issues.
+// disk, check-expiration lists and checks, renew renews and installs from
+// the CA on disk and from an external CA (CSR files, then certs import),
+// and the signer's policy issues. Its issue through the certificates API
+// is TestInventoryRowThroughAPI in phases/renewal/apirenew.
 func TestInventoryRowIsEnough(t *testing.T) {
-	inv := append(pki.Kubeadm(), extra)
+	inv := pkitest.ExtraInventory()
 	n := pkitest.NewNode(t, nil) // kubeadm's files only
 	node, err := n.Cluster.Node()
 	if err != nil {
@@ -117,6 +115,42 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	}
 	if !renewed.NotAfter.After(cert.NotAfter) || renewed.Subject.CommonName != extra.CommonName {
 		t.Errorf("installed certificate: CN %q, NotAfter %s (was %s)", renewed.Subject.CommonName, renewed.NotAfter, cert.NotAfter)
+	}
+
+	// Renewed by an external CA: a key, CSR and request file, signed by
+	// the CA operator (here the front-proxy CA's key, off the node), then
+	// installed by certs import.
+	csrDir := t.TempDir()
+	if _, err := external.WriteCSRs(ctx, targets, external.CSROptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
+		Now: func() time.Time { return later }, Rand: rand.Reader}); err != nil {
+		t.Fatal(err)
+	}
+	csrFiles := pki.Store{Dir: csrDir}
+	asked, err := csrFiles.ReadCSR(extra.BaseName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caKey, err := store.ReadKey(pki.FrontProxyCAName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := pki.Sign(rand.Reader, node.Profile(extra), asked.PublicKey, ca, caKey, pki.NewValidity(later, time.Minute, 48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := csrFiles.WriteCert(extra.BaseName, signed); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := external.Import(ctx, external.ImportOptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
+		Now: func() time.Time { return later }, Rand: rand.Reader, Inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Imported) != 1 || imp.Imported[0].Name != extra.Name || len(imp.Refused) > 0 {
+		t.Fatalf("import: %+v", imp)
+	}
+	if got, _, err := store.ReadCert(extra.BaseName); err != nil || !got.Equal(signed) {
+		t.Errorf("the imported certificate is not installed: %v", err)
 	}
 
 	// Issued by the signer through the certificates API.

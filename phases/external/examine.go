@@ -316,10 +316,6 @@ func (c *candidate) add(files ...replacingFile) {
 	}
 }
 
-// kubeletTarget is kubelet.conf, which renewal leaves to the kubelet but a
-// first installation with an external CA must provide.
-var kubeletTarget = renewal.TargetOf(pki.Kubeadm(), pki.KubeletKubeconfig)
-
 // usagesOf maps each target's name to the extended key usages kubeadm's
 // inventory gives it.
 func usagesOf(certs []pki.Profile, kcs []pki.KubeconfigProfile) map[string][]x509.ExtKeyUsage {

@@ -31,6 +31,8 @@ type ImportOptions struct {
 	Now func() time.Time
 	// Rand makes the transaction's id.
 	Rand io.Reader
+	// Inventory lists what is imported; pki.Kubeadm() when nil.
+	Inventory pki.Inventory
 }
 
 // Imported is a certificate installed, or that would be with DryRun.
@@ -122,8 +124,13 @@ func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
 	}
 	// Names and files do not depend on the cluster's settings; with a
 	// local etcd every target is looked for.
-	inv := pki.Kubeadm()
-	targets := append(renewal.Targets(inv, false), kubeletTarget)
+	inv := o.Inventory
+	if inv == nil {
+		inv = pki.Kubeadm()
+	}
+	// kubelet.conf, which renewal leaves to the kubelet, a first
+	// installation with an external CA must provide.
+	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
 	profiles := inv.Certificates(pki.Node{}) // names and files: no node needed
 	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{},
 		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}, profiles: profiles}

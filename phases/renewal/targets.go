@@ -40,6 +40,10 @@ type Target struct {
 	// Restart lists the components that read this certificate only when
 	// they start, and must be restarted to use the renewed one.
 	Restart []string
+	// Signer is certctl's signer name that issues it through the
+	// certificates API; Builtin the kubernetes.io one that may (the
+	// inventory's).
+	Signer, Builtin string
 }
 
 // File is t's file: the certificate in certDir, or the kubeconfig file in
@@ -86,7 +90,7 @@ func TargetOf(inv pki.Inventory, name string) Target {
 		long = e.RenewLongName
 	}
 	return Target{Name: e.CertName(), LongName: long, BaseName: e.BaseName, Kubeconfig: e.Kind == pki.KindKubeconfig,
-		CAName: ca.Name, CABaseName: ca.BaseName, Restart: e.Restart}
+		CAName: ca.Name, CABaseName: ca.BaseName, Restart: e.Restart, Signer: e.Signer, Builtin: e.Builtin}
 }
 
 // Names lists "all" and every name `renew` takes with kubeadm's inventory,

@@ -42,11 +42,22 @@ import (
 // super-admin.conf, whose O=system:masters the API server refuses for it), and certctl's signer name for
 // the CA and purpose of every other one (signer.ForCertificate), including
 // super-admin.conf.
-func DefaultSignerName(name string) (string, error) {
-	if e, ok := pki.Kubeadm().Find(name); ok && e.CertName() == name && e.Builtin == certv1.KubeAPIServerClientSignerName {
-		return e.Builtin, nil
+//
+// t's inventory row says which (renewal.TargetOf); a Target made by name
+// only is looked up in kubeadm's inventory.
+func DefaultSignerName(t renewal.Target) (string, error) {
+	if t.Signer == "" && t.Builtin == "" {
+		if e, ok := pki.Kubeadm().Find(t.Name); ok && e.CertName() == t.Name {
+			t.Signer, t.Builtin = e.Signer, e.Builtin
+		}
 	}
-	return signer.ForCertificate(name)
+	if t.Builtin == certv1.KubeAPIServerClientSignerName {
+		return t.Builtin, nil
+	}
+	if t.Signer != "" {
+		return t.Signer, nil
+	}
+	return signer.ForCertificate(t.Name)
 }
 
 // SignerNames returns the signer name of each target: the override named
@@ -74,7 +85,7 @@ func SignerNames(targets []renewal.Target, overrides map[string]string) (map[str
 			out[t.Name] = s
 			continue
 		}
-		s, err := DefaultSignerName(t.Name)
+		s, err := DefaultSignerName(t)
 		if err != nil {
 			return nil, err
 		}

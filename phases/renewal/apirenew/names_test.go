@@ -30,7 +30,7 @@ func TestDefaultSignerName(t *testing.T) {
 	}
 	// Every renewable certificate has one.
 	for _, n := range renewal.Names()[1:] {
-		got, err := DefaultSignerName(n)
+		got, err := DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), n))
 		if err != nil {
 			t.Errorf("%s: %v", n, err)
 			continue

@@ -37,7 +37,7 @@ func TestDefaultSignerNamesFitApprover(t *testing.T) {
 			t.Fatalf("no profile %s", name)
 		}
 		req := ca.request(t, name, p)
-		s, err := DefaultSignerName(name)
+		s, err := DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), name))
 		if err != nil {
 			t.Fatal(err)
 		}
