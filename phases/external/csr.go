@@ -3,7 +3,6 @@ package external
 import (
 	"context"
 	"crypto"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -95,7 +94,7 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	}
 	reqs, err := renewal.Requests(present, renewal.Options{
 		CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		Issuer: externalCA{}, Now: o.Now, Rand: o.Rand, Out: io.Discard,
+		Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard,
 	})
 	if err != nil {
 		return nil, err
@@ -117,15 +116,6 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 		res.Requested = append(res.Requested, rq)
 	}
 	return res, nil
-}
-
-// externalCA stands for the external CA in renewal.Requests, which then
-// reads the targets without asking for the CA keys. It is never asked to
-// issue: certificates come back through Import.
-type externalCA struct{}
-
-func (externalCA) Issue(context.Context, []renewal.Request) ([]renewal.Issued, error) {
-	return nil, errors.New("external CA: the signed certificates are installed with `certctl certs import`")
 }
 
 // csrPlan is one target's files in the CSR folder, checked, not written.

@@ -60,7 +60,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err != nil {
 		return nil, refused, err
 	}
-	certData, certFile, err := im.signed(t, f)
+	certData, certFile, err := signed(t, f)
 	if errors.Is(err, fs.ErrNotExist) {
 		if ok, _ := pki.Exists(f.csr); ok {
 			return &candidate{Target: t, certFile: f.cert}, pending, nil
@@ -138,7 +138,7 @@ func (im *importer) request(t renewal.Target, f *csrFiles) (*reqfile.Request, er
 // without NAME.conf.crt the client-certificate-data of the CSR folder's
 // kubeconfig, where kubeadm's documentation has the operator put it. It
 // returns an error wrapping fs.ErrNotExist when there is none.
-func (im *importer) signed(t renewal.Target, f csrFiles) ([]byte, string, error) {
+func signed(t renewal.Target, f csrFiles) ([]byte, string, error) {
 	data, err := os.ReadFile(f.cert)
 	if err == nil {
 		return data, f.cert, nil

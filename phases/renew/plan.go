@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -20,19 +21,16 @@ import (
 // asks no issuer, prunes and restarts nothing, and writes nothing.
 func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, opts renewal.Options) error {
 	o := &r.o
-	issuer := "" // "": the CA on disk, which renewal.Planned names
 	var signers map[string]string
 	switch {
 	case o.CSRDir != "":
-		issuer = "CSR files in " + o.CSRDir + " for an external CA"
+		opts.Issuer = external.Issuer{CSRDir: o.CSRDir}
 	case o.API != nil:
 		var err error
 		if signers, err = apirenew.SignerNames(selected, r.signerNames()); err != nil {
 			return err
 		}
-	}
-	if issuer != "" || signers != nil {
-		opts.Issuer = planOnly(issuer)
+		opts.Issuer = apiPlan{}
 	}
 	opts.DryRun = true
 	return node.DryRun(ctx, o.ErrOut, o.Out, o.Cluster.CertificatesDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
@@ -73,12 +71,10 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 	})
 }
 
-// planOnly stands, in a dry run, for an issuer that is named but asked
-// for nothing: the certificates API, or an external CA.
-type planOnly string
+// apiPlan stands, in a dry run, for the certificates API, which a dry run
+// does not contact: the plan names each certificate's signer instead.
+type apiPlan struct{}
 
-func (p planOnly) Issue(context.Context, []renewal.Request) ([]renewal.Issued, error) {
+func (apiPlan) Issue(context.Context, []renewal.Request) ([]renewal.Issued, error) {
 	return nil, errors.New("renew: a dry run obtains no certificate")
 }
-
-func (p planOnly) String() string { return string(p) }
