@@ -76,46 +76,55 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 		return nil, err
 	}
 	res := &CSRResult{}
-	var present []renewal.Target
-	for _, t := range targets {
-		ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
-		if err != nil {
-			return nil, err
-		}
-		if !ok && o.SkipMissing {
-			res.Missing = append(res.Missing, t)
-			fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
-			continue
-		}
-		present = append(present, t)
-	}
-	if len(present) == 0 {
-		return res, nil
-	}
-	reqs, err := renewal.Requests(present, renewal.Options{
-		CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard,
-	})
-	if err != nil {
+	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
+		OwnPlan: true, Now: o.Now, Rand: o.Rand}
+	if err := phases.Run(ctx, env, csrPhases(targets, o, res)); err != nil {
 		return nil, err
 	}
-	plans := make([]*csrPlan, len(reqs))
-	for i, r := range reqs {
-		if plans[i], err = planCSR(r, o); err != nil {
-			return nil, fmt.Errorf("write a CSR for %s: %w", r.Name, err)
-		}
-	}
-	for _, p := range plans {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rq, err := p.write(o)
-		if err != nil {
-			return nil, fmt.Errorf("write a CSR for %s: %w", p.req.Name, err)
-		}
-		res.Requested = append(res.Requested, rq)
-	}
 	return res, nil
+}
+
+// csrPhases are WriteCSRs as phases of the phase runner: "csr/NAME" per
+// target reads and checks it and its files in the CSR folder in the check
+// pass, and writes its key, CSR and request file in the real pass.
+func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.Phase {
+	ro := renewal.Options{CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
+		Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
+	plans := map[string]*csrPlan{}
+	var ps []phases.Phase
+	for _, t := range targets {
+		ps = append(ps, phases.Phase{Name: "csr/" + t.Name, Short: "Write a CSR for " + t.LongName, OwnErrors: true,
+			Run: func(_ context.Context, env *phases.Env) error {
+				if !env.Checking() {
+					if p := plans[t.Name]; p != nil {
+						rq, err := p.write(o)
+						if err != nil {
+							return fmt.Errorf("write a CSR for %s: %w", t.Name, err)
+						}
+						res.Requested = append(res.Requested, rq)
+					}
+					return nil
+				}
+				ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
+				if err != nil {
+					return err
+				}
+				if !ok && o.SkipMissing {
+					res.Missing = append(res.Missing, t)
+					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
+					return nil
+				}
+				reqs, err := renewal.Requests([]renewal.Target{t}, ro)
+				if err != nil {
+					return err
+				}
+				if plans[t.Name], err = planCSR(reqs[0], o); err != nil {
+					return fmt.Errorf("write a CSR for %s: %w", t.Name, err)
+				}
+				return nil
+			}})
+	}
+	return ps
 }
 
 // csrPlan is one target's files in the CSR folder, checked, not written.
