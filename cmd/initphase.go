@@ -38,12 +38,45 @@ type initOptions struct {
 	cluster clusterFlags
 	lock    lockFlags
 	dryRun  bool
+	useCSR  bool
+	csrDir  string
 }
 
 func (o *initOptions) addTo(fs *pflag.FlagSet) {
 	o.cluster.addTo(fs)
 	o.lock.addTo(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
+	fs.BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
+	fs.StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
+}
+
+// checkCSRFlags refuses --use-csr without --csr-dir, and the reverse.
+func (o *initOptions) checkCSRFlags() error {
+	if o.useCSR && o.csrDir == "" {
+		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
+	}
+	if !o.useCSR && o.csrDir != "" {
+		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	}
+	return nil
+}
+
+// runCSR runs the selected phases with --use-csr: they write under the CSR
+// folder only, so it neither locks nor recovers the node's folders, whose
+// files it does not write, and whose parent it must not touch. It ends, as
+// renew --use-csr does, with the exact command that installs what the CA
+// signs.
+func (o *initOptions) runCSR(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, group string) error {
+	env.UseCSR, env.CSRDir = true, o.csrDir
+	if err := o.run(cmd, env, selected, fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", group, o.csrDir), o.csrDir, nil, false); err != nil || o.dryRun {
+		return err
+	}
+	kubeconfigDir := env.KubeconfigDir
+	if kubeconfigDir == "" {
+		kubeconfigDir = config.DefaultKubeconfigDir
+	}
+	external.WriteNextStep(cmd.OutOrStdout(), importCommand(o.csrDir, env.Cluster.CertificatesDir, kubeconfigDir))
+	return nil
 }
 
 // node loads the configuration and the node's settings.
@@ -85,8 +118,6 @@ func (o *initOptions) run(cmd *cobra.Command, env *phases.Env, selected []phases
 
 type initCertsOptions struct {
 	initOptions
-	useCSR bool
-	csrDir string
 }
 
 func newInitCertsCommand() *cobra.Command {
@@ -126,17 +157,12 @@ func newInitCertsCommand() *cobra.Command {
 		},
 	}
 	o.initOptions.addTo(c.Flags())
-	c.Flags().BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
-	c.Flags().StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
 	return c
 }
 
 func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
-	if o.useCSR && o.csrDir == "" {
-		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
-	}
-	if !o.useCSR && o.csrDir != "" {
-		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	if err := o.checkCSRFlags(); err != nil {
+		return err
 	}
 	cluster, settings, err := o.node(cmd)
 	if err != nil {
@@ -154,17 +180,9 @@ func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
 	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
 	}
-	env := &phases.Env{Cluster: cluster, UseCSR: o.useCSR, CSRDir: o.csrDir}
-	// --use-csr writes under the CSR folder only: it neither locks nor
-	// recovers the certificate folder, whose certificates it does not
-	// write, and whose parent it must not touch.
+	env := &phases.Env{Cluster: cluster}
 	if o.useCSR {
-		if err := o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Writing keys and CSRs to %q\n", o.csrDir), o.csrDir, nil, false); err != nil || o.dryRun {
-			return err
-		}
-		// As renew --use-csr does: the exact command that installs what the CA signs.
-		external.WriteNextStep(cmd.OutOrStdout(), importCommand(o.csrDir, cluster.CertificatesDir, config.DefaultKubeconfigDir))
-		return nil
+		return o.runCSR(cmd, env, selected, "certs")
 	}
 	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Using certificateDir folder %q\n", cluster.CertificatesDir), cluster.CertificatesDir, nil, true)
 }
@@ -210,11 +228,20 @@ func newInitKubeconfigCommand() *cobra.Command {
 		`) + "\n" + kubeconfigHelp() + dedent.Dedent(`
 			Each points at the server in its last column, as kubeadm v1.37 does.
 			An existing file made for the same CA is kept.
+
+			With --use-csr, for an external CA that keeps the CA key, NAME.conf
+			(the new client key and no certificate yet), NAME.conf.csr and
+			NAME.conf.request.json are written under --csr-dir, as kubeadm's
+			`+"`certs generate-csr`"+` lays them out; `+"`certctl certs import`"+`
+			then installs each signed certificate into its kubeconfig file.
 		`),
 		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml
 			  certctl init-phase kubeconfig admin --kubeconfig-dir ./out --cert-dir ./out/pki \
 			      --control-plane-endpoint cp.example.com:6443
+
+			  # Keys and CSRs for an external CA
+			  certctl init-phase kubeconfig all --use-csr --csr-dir ./csr --config kubeadm.yaml
 		`),
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: kubeconfigNames(),
@@ -228,6 +255,9 @@ func newInitKubeconfigCommand() *cobra.Command {
 }
 
 func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
+	if err := o.checkCSRFlags(); err != nil {
+		return err
+	}
 	cluster, settings, err := o.node(cmd)
 	if err != nil {
 		return err
@@ -237,6 +267,9 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.kubeconfigDir}
+	if o.useCSR {
+		return o.runCSR(cmd, env, selected, "kubeconfig")
+	}
 	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir), cluster.CertificatesDir, []string{o.kubeconfigDir}, true)
 }
 

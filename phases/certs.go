@@ -275,48 +275,68 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 // layout. No CA is needed.
 func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
 	s := pki.Store{Dir: env.CSRDir}
-	csrPath, keyPath := s.CSRPath(p.BaseName), s.KeyPath(p.BaseName)
-	key, kept, err := reqfile.ExistingCSR(keyPath, csrPath, p, pki.ReadKeyFile)
+	k := csrKey{path: s.KeyPath(p.BaseName), read: pki.ReadKeyFile,
+		write: func(key crypto.Signer) error { return s.WriteKey(p.BaseName, key) }}
+	return writeCSR(ctx, env, "certs", p, ca, k)
+}
+
+// csrKey is where the new key of a CSR goes: NAME.key, or for a
+// kubeconfig the client-key-data of a kubeconfig with no certificate yet
+// (kubeadm's `certs generate-csr` layout).
+type csrKey struct {
+	path       string
+	kubeconfig bool
+	read       func(path string) (crypto.Signer, error)
+	write      func(key crypto.Signer) error
+}
+
+// writeCSR writes p's new key (k), its CSR and its request file (what the
+// CA ca must sign) under the CSR dir, keeping a key and CSR an earlier run
+// made for the same certificate, and making the CSR for a key a killed run
+// left without one.
+func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, k csrKey) error {
+	csrPath := pki.Store{Dir: env.CSRDir}.CSRPath(p.BaseName)
+	key, kept, err := reqfile.ExistingCSR(k.path, csrPath, p, k.read)
 	if err != nil {
 		return err
 	}
 	if kept {
-		if err := env.writeRequest(p, ca, key.Public()); err != nil {
+		if err := env.writeRequest(p, ca, key.Public(), k.kubeconfig); err != nil {
 			return err
 		}
-		env.logf("[certs] Using the existing %q CSR and key", p.Name)
+		env.logf("[%s] Using the existing %q CSR and key", group, p.Name)
 		return nil
 	}
 	if env.checking {
 		if key == nil {
-			env.planCreate(keyPath, true)
+			env.planCreate(k.path, true)
 		}
 		env.planCreate(csrPath, false)
-		return env.writeRequest(p, ca, nil)
+		return env.writeRequest(p, ca, nil, k.kubeconfig)
 	}
 	made := "key and CSR"
 	if key == nil {
 		if key, err = env.newKey(ctx); err != nil {
 			return fmt.Errorf("generate key for %s: %w", p.Name, err)
 		}
-		if err := s.WriteKey(p.BaseName, key); err != nil {
+		if err := k.write(key); err != nil {
 			return err
 		}
 	} else {
 		// Left by a run killed between writing the key and the CSR.
-		made = "CSR for the existing key " + filepath.Clean(keyPath) + ","
+		made = "CSR for the existing key " + filepath.Clean(k.path) + ","
 	}
 	r, err := pki.NewCSR(env.Rand, p, key)
 	if err != nil {
 		return err
 	}
-	if err := s.WriteCSR(p.BaseName, r); err != nil {
+	if err := (pki.Store{Dir: env.CSRDir}).WriteCSR(p.BaseName, r); err != nil {
 		return err
 	}
-	if err := env.writeRequest(p, ca, key.Public()); err != nil {
+	if err := env.writeRequest(p, ca, key.Public(), k.kubeconfig); err != nil {
 		return err
 	}
-	env.logf("[certs] Generating %q %s: %s", p.Name, made, filepath.Clean(csrPath))
+	env.logf("[%s] Generating %q %s: %s", group, p.Name, made, filepath.Clean(csrPath))
 	return nil
 }
 

@@ -15,7 +15,8 @@ import (
 // `certctl certs import`, which checks the signed certificate against it.
 // The CA is identified by its certificate when one is in the cert dir
 // already. In the check pass (pub is nil then) it only plans the file.
-func (env *Env) writeRequest(p, ca pki.Profile, pub crypto.PublicKey) error {
+// A kubeconfig's key is in the kubeconfig file BASE itself (kubeconfig).
+func (env *Env) writeRequest(p, ca pki.Profile, pub crypto.PublicKey, kubeconfig bool) error {
 	dir := filepath.Join(env.CSRDir, filepath.Dir(p.BaseName))
 	base := path.Base(p.BaseName)
 	file := reqfile.Path(dir, base)
@@ -34,11 +35,15 @@ func (env *Env) writeRequest(p, ca pki.Profile, pub crypto.PublicKey) error {
 		// the import checks the CA certificate that is there then.
 		caCert = nil
 	}
-	r := reqfile.New(reqfile.Spec{
+	spec := reqfile.Spec{
 		Profile: p, CSR: base + ".csr", Certificate: base + ".crt", Key: base + ".key",
 		CAName: ca.Name, CAFile: ca.BaseName + ".crt", CA: caCert,
 		PublicKey: pub, Validity: env.Cluster.CertificateValidity,
-	})
+	}
+	if kubeconfig {
+		spec.Key, spec.Kubeconfig = "", base
+	}
+	r := reqfile.New(spec)
 	_, err = reqfile.Write(file, r)
 	return err
 }

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
@@ -28,6 +29,9 @@ func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
 // runKubeconfig keeps an existing kubeconfig made for the same CA, or writes
 // a new one with a client certificate signed by the cluster CA.
 func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
+	if env.UseCSR {
+		return runKubeconfigCSR(ctx, env, p)
+	}
 	s := env.store()
 	path := filepath.Join(env.KubeconfigDir, p.BaseName)
 	caCertPath, caKeyPath := s.CertPath(p.CABaseName), s.KeyPath(p.CABaseName)
@@ -121,4 +125,45 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	}
 	env.logf("[kubeconfig] Using existing kubeconfig file: %q", path)
 	return nil
+}
+
+// runKubeconfigCSR writes, under the CSR dir, NAME.conf with the new
+// client key and no certificate, NAME.conf.csr and NAME.conf.request.json,
+// as kubeadm's `certs generate-csr` lays them out; `certctl certs import`
+// installs the signed certificate into the kubeconfig folder. No CA key is
+// needed; the CA certificate is embedded when it is there already.
+func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
+	path := filepath.Join(env.CSRDir, p.BaseName)
+	k := csrKey{path: path, kubeconfig: true, read: kubeconfigKey, write: func(key crypto.Signer) error {
+		keyPEM, err := pki.MarshalPrivateKey(key)
+		if err != nil {
+			return err
+		}
+		var caPEM []byte
+		if caCert, _, err := env.store().ReadCert(p.CABaseName); err == nil {
+			caPEM = pki.EncodeCert(caCert)
+		}
+		return kubeconfig.Write(path, kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, caPEM, nil, keyPEM))
+	}}
+	// Requests name a kubeconfig by its file, as renew and import do.
+	prof := p.Profile
+	prof.Name = p.BaseName
+	return writeCSR(ctx, env, "kubeconfig", prof, pki.Profile{Name: p.CAName, BaseName: p.CABaseName}, k)
+}
+
+// kubeconfigKey reads the client key of the kubeconfig at path.
+func kubeconfigKey(path string) (crypto.Signer, error) {
+	cfg, err := kubeconfig.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	_, _, _, user, err := kubeconfig.Current(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	key, err := pki.ParsePrivateKey(user.ClientKeyData)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s client-key-data: %w", path, err)
+	}
+	return key, nil
 }

@@ -93,6 +93,13 @@ func (n node) pairs(t *testing.T, scratch string) []pair {
 		out = append(out, pair{l.base, filepath.Join(n.certDir, l.base+".crt"), filepath.Join(n.certDir, l.base+".key"),
 			filepath.Join(n.certDir, l.ca+".crt")})
 	}
+	return append(out, n.kubeconfigPairs(t, scratch)...)
+}
+
+// kubeconfigPairs is pairs' part for the kubeconfigs.
+func (n node) kubeconfigPairs(t *testing.T, scratch string) []pair {
+	t.Helper()
+	var out []pair
 	caPEM, err := os.ReadFile(filepath.Join(n.certDir, "ca.crt"))
 	if err != nil {
 		t.Fatal(err)
