@@ -108,6 +108,9 @@ func newRenewCommand() *cobra.Command {
 			# What would be renewed, and by what, without writing anything
 			sudo certctl renew all --dry-run
 
+			# Apply SANs added to the configuration (after check-expiration reports san-drift)
+			sudo certctl renew all --update-sans --config kubeadm.yaml
+
 			# Daily from cron or a timer: what expires within 30 days, then restart what uses it
 			certctl renew all --if-expires-within 720h --restart-control-plane --keep-backups 10 --quiet
 		`, "TWO", renewal.Names()[1]+" "+pki.Kubeadm().ReadAtEachUse()[0])),
@@ -125,6 +128,8 @@ func newRenewCommand() *cobra.Command {
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
+	fs.BoolVar(&o.UpdateSANs, "update-sans", false, "give the certificates the SANs the configuration asks for (--config), instead of keeping their current ones")
+	fs.BoolVar(&o.DropSANs, "drop-sans", false, "with --update-sans, drop the current SANs the configuration no longer asks for")
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
 	o.api.addTo(fs)

@@ -204,7 +204,11 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	c.checkChain(&row, cert, inter, ca)
 	if want != nil {
 		if d := drift(cert, want.DNSNames, want.IPs); d != "" {
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, move the certificate and key away and run `certctl init-phase certs %s --config %s`", row.File, c.configName(), d, t.Name, c.configName())
+			drop := ""
+			if strings.Contains(d, "not configured") {
+				drop = " --drop-sans"
+			}
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s --config %s`", row.File, c.configName(), d, t.Name, drop, c.configName())
 		}
 	}
 	return row

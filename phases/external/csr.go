@@ -31,6 +31,10 @@ type CSROptions struct {
 	// SkipMissing reports a target whose file does not exist as missing
 	// (renew all); otherwise it is an error.
 	SkipMissing bool
+	// SANs and DropSANs ask for the configuration's SANs instead of the
+	// current ones (see renewal.Options).
+	SANs     map[string]pki.Profile
+	DropSANs bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Rand is the source of randomness of the keys and CSR signatures.
@@ -89,7 +93,7 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 // pass, and writes its key, CSR and request file in the real pass.
 func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.Phase {
 	ro := renewal.Options{CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
+		SANs: o.SANs, DropSANs: o.DropSANs, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {

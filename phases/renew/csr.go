@@ -20,6 +20,10 @@ func RequestCSRs(ctx context.Context, o Options, csrDir, importCommand string) e
 	if err != nil {
 		return err
 	}
+	sans, err := o.sans(selected)
+	if err != nil {
+		return err
+	}
 	// Under the lock, after recovery, so that the CSRs are made from the
 	// certificates in force, not from a renewal's half.
 	release, err := node.Lock(ctx, o.ErrOut, cluster.CertificatesDir, o.LockTimeout, o.KubeconfigDir)
@@ -35,6 +39,8 @@ func RequestCSRs(ctx context.Context, o Options, csrDir, importCommand string) e
 		KeyAlgorithm:  o.KeyAlgorithm,
 		Validity:      cluster.CertificateValidity,
 		SkipMissing:   isAll(o.Args),
+		SANs:          sans,
+		DropSANs:      o.DropSANs,
 		Now:           o.Now,
 		Rand:          o.Rand,
 		Out:           o.Out,

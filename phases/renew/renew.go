@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -35,8 +37,12 @@ type Options struct {
 	Args          []string         // "all", or names
 	KeyAlgorithm  pki.KeyAlgorithm // "": each key's current one
 	ReuseKey      bool
-	NoBackup      bool
-	LockTimeout   time.Duration
+	// UpdateSANs gives the certificates the SANs the configuration asks
+	// for instead of their current ones (--update-sans); a SAN it would
+	// drop is refused unless DropSANs (--drop-sans).
+	UpdateSANs, DropSANs bool
+	NoBackup             bool
+	LockTimeout          time.Duration
 
 	// Threshold is whether --if-expires-within was given: 0s renews only
 	// what has expired, not everything.
@@ -144,12 +150,18 @@ func (r *run) run(ctx context.Context) error {
 	certDir := cluster.CertificatesDir
 	all := isAll(o.Args)
 	out := r.out()
+	sans, err := o.sans(selected)
+	if err != nil {
+		return err
+	}
 	opts := renewal.Options{
 		CertDir:       certDir,
 		KubeconfigDir: o.KubeconfigDir,
 		KeyAlgorithm:  o.KeyAlgorithm,
 		Validity:      cluster.CertificateValidity,
 		ReuseKey:      o.ReuseKey,
+		SANs:          sans,
+		DropSANs:      o.DropSANs,
 		SkipMissing:   all,
 		SkipExternal:  all,
 		NoBackup:      o.NoBackup,
@@ -222,6 +234,38 @@ func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]ren
 		}
 	}
 	return selected, nil
+}
+
+// sans is, with UpdateSANs, the configuration's profile of each selected
+// certificate that has SANs (renewal.Options.SANs); a certificate named
+// on the command line that has none is an error.
+func (o *Options) sans(selected []renewal.Target) (map[string]pki.Profile, error) {
+	if !o.UpdateSANs {
+		if o.DropSANs {
+			return nil, fmt.Errorf("--drop-sans is only used with --update-sans")
+		}
+		return nil, nil
+	}
+	node, err := o.Cluster.Node()
+	if err != nil {
+		return nil, err
+	}
+	profiles := pki.Kubeadm().Certificates(node)
+	var withSANs []string
+	for _, p := range profiles {
+		if len(p.DNSNames)+len(p.IPs) > 0 {
+			withSANs = append(withSANs, p.Name)
+		}
+	}
+	out := map[string]pki.Profile{}
+	for _, t := range selected {
+		if p, ok := pki.Find(profiles, t.Name); ok && slices.Contains(withSANs, t.Name) {
+			out[t.Name] = p
+		} else if !isAll(o.Args) {
+			return nil, fmt.Errorf("--update-sans: %s has no SANs: name the certificates that have some (%s), or all", t.Name, strings.Join(withSANs, ", "))
+		}
+	}
+	return out, nil
 }
 
 func isAll(args []string) bool { return len(args) == 1 && args[0] == "all" }

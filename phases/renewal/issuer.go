@@ -68,9 +68,14 @@ func requests(items []*item, o *Options) []Request {
 }
 
 // profile is what it's new certificate says: exactly what the current one
-// says, as kubeadm's renewal does.
+// says, as kubeadm's renewal does, but the configuration's SANs with
+// Options.SANs.
 func (it *item) profile() pki.Profile {
-	return pki.ProfileFromCert(it.Name, it.BaseName, it.CAName, it.old)
+	p := pki.ProfileFromCert(it.Name, it.BaseName, it.CAName, it.old)
+	if it.sans != nil {
+		p.DNSNames, p.IPs = it.sans.DNSNames, it.sans.IPs
+	}
+	return p
 }
 
 // obtain asks issuer for the items' certificates and checks each with

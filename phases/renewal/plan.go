@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -46,6 +48,9 @@ type item struct {
 	alg    pki.KeyAlgorithm
 	v      pki.Validity
 	capped bool
+	// sans, when set, are the SANs the new certificate gets instead of
+	// old's (Options.SANs).
+	sans *pki.Profile
 }
 
 // planner reads and checks everything before anything is generated or
@@ -137,6 +142,12 @@ func (p *planner) read(t Target) (*item, error) {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}
 	}
+	if want, ok := p.o.SANs[t.Name]; ok {
+		if err := checkDropped(it, want, p.o.DropSANs); err != nil {
+			return nil, err
+		}
+		it.sans = &want
+	}
 	if p.o.ReuseKey {
 		// Signing a weak key again keeps a certificate that the components
 		// reject (kube-apiserver fails every handshake with it).
@@ -151,6 +162,27 @@ func (p *planner) read(t Target) (*item, error) {
 		}
 	}
 	return it, nil
+}
+
+// checkDropped refuses new SANs want that leave out one of it's current
+// SANs, unless drop: a client that reaches the component by that name or
+// address would fail.
+func checkDropped(it *item, want pki.Profile, drop bool) error {
+	var lost []string
+	for _, d := range it.old.DNSNames {
+		if !slices.Contains(want.DNSNames, d) {
+			lost = append(lost, d)
+		}
+	}
+	for _, ip := range it.old.IPAddresses {
+		if !slices.ContainsFunc(want.IPs, ip.Equal) {
+			lost = append(lost, ip.String())
+		}
+	}
+	if len(lost) == 0 || drop {
+		return nil
+	}
+	return fmt.Errorf("%s has the SANs %s, which the configuration no longer asks for: add them to the configuration (for example apiServer.certSANs), or renew with --drop-sans to drop them", it.path, strings.Join(lost, ", "))
 }
 
 const fixPermissions = "run certctl as root, or fix the permissions of the folder"

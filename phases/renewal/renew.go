@@ -36,6 +36,12 @@ type Options struct {
 	// ReuseKey signs the current public key again instead of a new one; the
 	// key file is then left untouched.
 	ReuseKey bool
+	// SANs, by target name, gives those certificates the SANs of the
+	// configuration's profile (renew --update-sans) instead of their
+	// current ones. A SAN the current certificate has that the profile
+	// lacks is refused, unless DropSANs.
+	SANs     map[string]pki.Profile
+	DropSANs bool
 	// SkipMissing reports a target whose file does not exist as missing
 	// (renew all); otherwise it is an error (a named target).
 	SkipMissing bool
