@@ -40,10 +40,10 @@ type ExternalEtcd struct {
 type fileKind int
 
 const (
-	kindCA      fileKind = iota // a CA certificate
-	kindCert                    // a client certificate (external etcd)
-	kindKey                     // a private key
-	kindPublic                  // a public key (sa.pub)
+	kindCA     fileKind = iota // a CA certificate
+	kindCert                   // a client certificate (external etcd)
+	kindKey                    // a private key
+	kindPublic                 // a public key (sa.pub)
 )
 
 // entry is one file the Secret carries: its data key and where it goes.
