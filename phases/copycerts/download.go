@@ -102,6 +102,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 			fmt.Fprintf(o.Out, "[download-certs] Not saving %q: it is empty in the Secret (external CA)\n", e.key)
 			continue
 		}
+		if e.path == "" {
+			return fmt.Errorf("the secret %s holds %s while the configuration's etcd.external has no file for it: use the cluster's ClusterConfiguration", where, e.key)
+		}
 		old, err := os.ReadFile(e.path)
 		switch {
 		case err == nil && bytes.Equal(old, data):

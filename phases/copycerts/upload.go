@@ -55,6 +55,10 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 	es := entries(o.CertDir, o.ExternalEtcd)
 	files := map[string][]byte{}
 	for _, e := range es {
+		if e.path == "" { // an external etcd without TLS: kubeadm uploads it empty
+			files[e.key] = nil
+			continue
+		}
 		data, err := os.ReadFile(e.path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && e.optional:
