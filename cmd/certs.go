@@ -18,6 +18,7 @@ func newCertsCommand() *cobra.Command {
 		Short: "Inspect the certificates of a control-plane node",
 	}
 	c.AddCommand(newCertsListCommand(), newCertsImportCommand(),
+		newCertsCertificateKeyCommand(), newCertsUploadCommand(), newCertsDownloadCommand(),
 		kubeadmSpelling(newRenewCommand(), "certs"), kubeadmSpelling(newCheckExpirationCommand(), "certs"))
 	return c
 }

@@ -40,7 +40,7 @@ type clusterFlags struct {
 
 func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
 	d := config.Default()
-	fs.StringVar(&f.configFile, "config", "", "kubeadm configuration file (kubeadm.k8s.io/v1beta4 InitConfiguration and ClusterConfiguration; v1beta3 is read as kubeadm v1.36 read it)")
+	fs.StringVar(&f.configFile, "config", "", "kubeadm configuration file (kubeadm.k8s.io/v1beta4 InitConfiguration, or JoinConfiguration for a joining control-plane node, and ClusterConfiguration; v1beta3 is read as kubeadm v1.36 read it)")
 	fs.StringVar(&f.certDir, "cert-dir", d.CertificatesDir, "folder of the certificates (certificatesDir)")
 	fs.StringVar(&f.advertiseAddress, "apiserver-advertise-address", "", "IP address the API server advertises (localAPIEndpoint.advertiseAddress); when empty or unspecified (0.0.0.0, ::), the address of the default route's interface")
 	fs.Int32Var(&f.bindPort, "apiserver-bind-port", d.BindPort, "port of the API server (localAPIEndpoint.bindPort)")

@@ -266,6 +266,10 @@ func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
+	if cluster.Joining && name == "all" {
+		// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
+		selected = phases.JoinKubeconfigs(selected)
+	}
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.kubeconfigDir}
 	if o.useCSR {
 		return o.runCSR(cmd, env, selected, "kubeconfig")

@@ -58,6 +58,9 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	if err != nil {
 		return err
 	}
+	if !certOK && env.Cluster.Joining {
+		return errJoinNeeds(certPath, p.Name)
+	}
 	var key crypto.Signer
 	switch {
 	case certOK:

@@ -31,6 +31,9 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if !keyOK && env.Cluster.Joining {
+		return errJoinNeeds(keyPath, "service-account key pair")
+	}
 	var key crypto.Signer
 	switch {
 	case keyOK:

@@ -57,6 +57,13 @@ type Cluster struct {
 	// ExternalEtcd is set when the cluster uses an external etcd
 	// (etcd.external): kubeadm then makes no etcd certificates.
 	ExternalEtcd bool
+	// ExternalEtcdFiles are etcd.external's client files (any may be
+	// empty), which `certctl certs upload` copies for joining nodes.
+	ExternalEtcdFiles ExternalEtcdFiles
+	// Joining is set by a JoinConfiguration with controlPlane: the node
+	// joins an existing cluster, whose CAs and service-account key pair it
+	// must get (certctl certs download), never make.
+	Joining bool
 	// SignerNames maps a certificate's name as `certctl renew` spells it
 	// ("apiserver", "admin.conf") to the signer name its CSR asks for with
 	// --use-api, instead of the default one (renewal.signerNames of a

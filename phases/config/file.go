@@ -37,7 +37,6 @@ const publicKeysECDSA = "PublicKeysECDSA"
 // kinds that may share a kubeadm config file and that certctl ignores
 // without a warning, because kubeadm accepts them there.
 var ignoredKinds = map[string]bool{
-	"JoinConfiguration":      true,
 	"ResetConfiguration":     true,
 	"UpgradeConfiguration":   true,
 	"KubeletConfiguration":   true,
@@ -76,6 +75,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	out := &File{Cluster: base}
 	c := &out.Cluster
 	kinds := map[string]int{} // kind → number of the document that has it
+	var join *joinFields
 	seen := 0
 	for i, doc := range splitYAML(data) {
 		jsonDoc, err := yaml.YAMLToJSON(doc)
@@ -123,6 +123,9 @@ func Parse(data []byte, base Cluster) (*File, error) {
 			}
 		}
 		switch t := target.(type) {
+		case interface{ join() joinFields }:
+			j := t.join()
+			join = &j // applied last, when no InitConfiguration overrides it
 		case interface{ fields() initFields }:
 			err = applyInit(c, t.fields())
 		case interface{ fields() clusterFields }:
@@ -146,6 +149,11 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	}
 	if seen == 0 {
 		return nil, fmt.Errorf("no InitConfiguration or ClusterConfiguration (%s) found", kubeadmGroupV1beta4)
+	}
+	if w, err := applyJoin(c, join, kinds); err != nil {
+		return nil, err
+	} else if w != "" {
+		out.Warnings = append(out.Warnings, w)
 	}
 	return out, nil
 }
@@ -188,13 +196,15 @@ func newDocument(tm typeMeta) (any, error) {
 		{kubeadmGroupV1beta4, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta4{} },
 		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfigurationV1beta3{} },
 		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta3{} },
+		{kubeadmGroupV1beta4, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta4{} },
+		{kubeadmGroupV1beta3, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta3{} },
 		{CertctlGroup, CertctlKind}:                   func() any { return &certctlConfiguration{} },
 	}
 	if mk, ok := known[tm]; ok {
 		return mk(), nil
 	}
 	switch tm.Kind {
-	case "InitConfiguration", "ClusterConfiguration", CertctlKind:
+	case "InitConfiguration", "ClusterConfiguration", "JoinConfiguration", CertctlKind:
 		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, wantGroup(tm.Kind))
 	}
 	return nil, nil
@@ -270,6 +280,11 @@ func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, err
 	}
 	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
 		c.ExternalEtcd = true
+		files, err := parseExternalEtcd(f.externalEtcd)
+		if err != nil {
+			return nil, err
+		}
+		c.ExternalEtcdFiles = files
 	}
 	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
 	if err != nil {

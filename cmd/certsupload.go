@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/copycerts"
+)
+
+func newCertsCertificateKeyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "certificate-key",
+		Short: "Print a new certificate key for `certs upload` and `certs download`",
+		Long: dedent.Dedent(`
+			Print a new random key of 32 bytes, hex-encoded, as ` + "`kubeadm certs certificate-key`" + `
+			does. ` + "`certctl certs upload`" + ` encrypts the cluster's CAs with it, and
+			` + "`certctl certs download`" + ` (or ` + "`kubeadm join --control-plane`" + `) decrypts
+			them. Keep it secret: with it, whoever can read the kubeadm-certs Secret
+			gets the cluster's CA keys.
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := copycerts.NewKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), k)
+			return nil
+		},
+	}
+}
+
+type certsUploadOptions struct {
+	cluster clusterFlags
+	api     apiFlags
+	key     string
+}
+
+func newCertsUploadCommand() *cobra.Command {
+	o := &certsUploadOptions{}
+	c := &cobra.Command{
+		Use:   "upload --certificate-key KEY",
+		Short: "Store the cluster's CAs and service-account key pair, encrypted, for a control-plane node that joins",
+		Long: dedent.Dedent(`
+			Encrypt the files every control-plane node shares — ca.crt and ca.key,
+			front-proxy-ca.crt and .key, sa.key and sa.pub, and etcd/ca.crt and
+			.key (with etcd.external in --config: its caFile, certFile and keyFile
+			instead) — with the certificate key, into the Secret
+			kube-system/kubeadm-certs, exactly as ` + "`kubeadm init phase upload-certs --upload-certs`" + `
+			does: a node that joins gets them with ` + "`certctl certs download`" + ` or
+			` + "`kubeadm join --control-plane --certificate-key KEY`" + `.
+
+			The Secret is owned by a bootstrap token that expires after 2 hours:
+			kube-controller-manager then deletes both. The Role and RoleBinding
+			kubeadm:kubeadm-certs let kubeadm's bootstrap tokens read it. Running the
+			command again replaces the Secret and starts a new 2 hours.
+
+			A CA key that is not on this node (an external CA) is stored empty, as
+			kubeadm stores it; the certificates and the service-account key pair
+			must be there. Without --certificate-key, a new key is made and printed.
+		`),
+		Example: examples(`
+			# On a control-plane node
+			KEY=$(certctl certs certificate-key)
+			sudo certctl certs upload --certificate-key "$KEY" --kubeconfig /etc/kubernetes/admin.conf
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	o.cluster.addSubsetTo(fs, "config", "cert-dir")
+	o.api.addTo(fs, false, 0, 0)
+	return c
+}
+
+func (o *certsUploadOptions) run(cmd *cobra.Command) error {
+	out := cmd.OutOrStdout()
+	made := o.key == ""
+	if made {
+		k, err := copycerts.NewKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		o.key = k
+	}
+	key, err := copycerts.ParseKey(o.key)
+	if err != nil {
+		return fmt.Errorf("--certificate-key: %w", err)
+	}
+	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	// On a control-plane node, /etc/kubernetes/admin.conf when there, as
+	// renew --use-api finds it (internal/kubeclient).
+	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: config.DefaultKubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+	if err != nil {
+		return err
+	}
+	expires, err := copycerts.Upload(cmd.Context(), client, copycerts.UploadOptions{
+		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
+		Now: time.Now, Rand: rand.Reader, Out: out,
+	})
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, client.Source)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
+	if made {
+		fmt.Fprintf(out, "[upload-certs] Using certificate key:\n%s\n", o.key)
+	}
+	return nil
+}
+
+// externalEtcd is the external etcd's client files of c, nil for a stacked
+// etcd.
+func externalEtcd(c *config.Cluster) *copycerts.ExternalEtcd {
+	if !c.ExternalEtcd {
+		return nil
+	}
+	f := c.ExternalEtcdFiles
+	return &copycerts.ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
+}
+
+type certsDownloadOptions struct {
+	cluster clusterFlags
+	api     apiFlags
+	lock    lockFlags
+	key     string
+}
+
+func newCertsDownloadCommand() *cobra.Command {
+	o := &certsDownloadOptions{}
+	c := &cobra.Command{
+		Use:   "download --certificate-key KEY",
+		Short: "Write the cluster's CAs and service-account key pair from kubeadm-certs, on a control-plane node that joins",
+		Long: dedent.Dedent(`
+			Read the Secret kube-system/kubeadm-certs that ` + "`certctl certs upload`" + ` or
+			` + "`kubeadm init phase upload-certs --upload-certs`" + ` stored, decrypt it with
+			the certificate key, and write its files into --cert-dir, as
+			` + "`kubeadm join --control-plane`" + ` does. Then ` + "`certctl init-phase certs all`" + `
+			and ` + "`init-phase kubeconfig all`" + ` with the node's JoinConfiguration make
+			its own certificates from these CAs (docs/ha.md).
+
+			Every entry is decrypted and checked (each key matches its certificate)
+			before anything is written; then the files are written together,
+			crash-safely, keys 0600. A file already there that is identical is kept,
+			so running the command again changes nothing; a different one (another
+			CA) is refused, and nothing is written. The kubeconfig needs only "get"
+			on that Secret: kubeadm's Role grants it to bootstrap tokens.
+		`),
+		Example: examples(`
+			# On the node that joins, with the key the upload used
+			sudo certctl certs download --certificate-key "$KEY" --kubeconfig bootstrap.conf
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.key, "certificate-key", "", "hex key the upload used (required)")
+	o.cluster.addSubsetTo(fs, "config", "cert-dir")
+	o.api.addTo(fs, false, 0, 0)
+	o.lock.addTo(fs)
+	return c
+}
+
+func (o *certsDownloadOptions) run(cmd *cobra.Command) error {
+	key, err := copycerts.ParseKey(o.key)
+	if err != nil {
+		return fmt.Errorf("--certificate-key: %w", err)
+	}
+	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	client, err := o.api.client()
+	if err != nil {
+		return err
+	}
+	err = copycerts.Download(cmd.Context(), client, copycerts.DownloadOptions{
+		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
+		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+	})
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, client.Source, copycerts.RoleName, copycerts.BootstrapGroup)
+	}
+	return err
+}

@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+func TestCertificateKeyCommand(t *testing.T) {
+	first, _, err := execute(t, "certs", "certificate-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}\n$`).MatchString(first) {
+		t.Errorf("certs certificate-key printed %q, want 64 hex digits and a newline", first)
+	}
+	second, _, _ := execute(t, "certs", "certificate-key")
+	if first == second {
+		t.Errorf("two keys are equal: %s", first)
+	}
+}
+
+// TestCertsUploadDownloadRefuse: bad flags are refused before any file is
+// read or any API server is called (the kubeconfig given does not exist).
+func TestCertsUploadDownloadRefuse(t *testing.T) {
+	key := strings.Repeat("ab", 32)
+	noKubeconfig := filepath.Join(t.TempDir(), "none.conf")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"download without a key", []string{"certs", "download", "--kubeconfig", noKubeconfig}, []string{"--certificate-key", "empty"}},
+		{"download with a short key", []string{"certs", "download", "--certificate-key", "abcd", "--kubeconfig", noKubeconfig}, []string{"--certificate-key", "2 bytes", "64 hex digits"}},
+		{"upload with a non-hex key", []string{"certs", "upload", "--certificate-key", strings.Repeat("zz", 32), "--kubeconfig", noKubeconfig}, []string{"--certificate-key", "invalid certificate key"}},
+		{"relative --cert-dir", []string{"certs", "download", "--certificate-key", key, "--cert-dir", "pki", "--kubeconfig", noKubeconfig}, []string{"--cert-dir", "not absolute"}},
+		{"arguments", []string{"certs", "upload", "extra"}, []string{"unknown command"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := execute(t, tc.args...)
+			treetest.ErrMentions(t, err, tc.want...)
+		})
+	}
+}
+
+// TestInitPhaseJoinConfiguration: with a JoinConfiguration, init-phase makes
+// the joining node's own certificates from the cluster's CAs, and only the
+// kubeconfig files kubeadm join makes; without the CAs it makes nothing.
+func TestInitPhaseJoinConfiguration(t *testing.T) {
+	cluster := pkitest.NewNode(t, nil)
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	join := filepath.Join(t.TempDir(), "join.yaml")
+	if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: 198.51.100.12
+discovery:
+  file:
+    kubeConfigPath: bootstrap.conf
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+encryptionAlgorithm: ECDSA-P256
+certificatesDir: `+certDir+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	before := treetest.Snapshot(t, dir)
+	_, _, err := execute(t, "init-phase", "certs", "all", "--config", join)
+	treetest.ErrMentions(t, err, filepath.Join(certDir, "ca.crt")+" is missing", "certctl certs download --certificate-key")
+	after := treetest.Snapshot(t, dir)
+	delete(after, filepath.Join(dir, ".certctl.lock")) // certctl's lock, beside the folder: no data
+	treetest.AssertSame(t, before, after)
+
+	for _, f := range []string{"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key", "etcd/ca.crt", "etcd/ca.key"} {
+		data, err := os.ReadFile(filepath.Join(cluster.CertDir(), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(certDir, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(certDir, f), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, errOut, err := execute(t, "init-phase", "certs", "all", "--config", join); err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errOut)
+	}
+	if out, errOut, err := execute(t, "init-phase", "kubeconfig", "all", "--config", join, "--kubeconfig-dir", dir); err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errOut)
+	}
+	var confs []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".conf") {
+			confs = append(confs, e.Name())
+		}
+	}
+	if want := []string{"admin.conf", "controller-manager.conf", "scheduler.conf"}; !slices.Equal(confs, want) {
+		t.Errorf("kubeconfig files %v, want kubeadm join's %v", confs, want)
+	}
+	// The node's name comes from the JoinConfiguration.
+	out, _, err := execute(t, "certs", "list", "-o", "wide", "--cert-dir", certDir, "--kubeconfig-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "198.51.100.12") || !strings.Contains(out, "cp-2") {
+		t.Errorf("certs list does not show the joining node's cp-2 and 198.51.100.12:\n%s", out)
+	}
+}

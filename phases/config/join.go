@@ -1,0 +1,88 @@
+package config
+
+import "fmt"
+
+// A JoinConfiguration describes a node that joins an existing cluster
+// (`kubeadm join --control-plane`): it gives the node's own settings,
+// controlPlane.localAPIEndpoint and nodeRegistration, which decide its own
+// certificates (the API server's and etcd's SANs, the kubeconfigs' local
+// endpoint), while the cluster's settings come from the cluster's
+// ClusterConfiguration, a second document of the same file. Its CAs and
+// service-account key pair are the cluster's: they come from the
+// kubeadm-certs Secret (`certctl certs download`), never made here.
+
+type joinConfigurationV1beta4 struct {
+	typeMeta
+	DryRun           ignored                 `json:"dryRun"`
+	NodeRegistration nodeRegistrationV1beta4 `json:"nodeRegistration"`
+	CACertPath       ignored                 `json:"caCertPath"`
+	Discovery        ignored                 `json:"discovery"`
+	ControlPlane     *joinControlPlane       `json:"controlPlane"`
+	SkipPhases       ignored                 `json:"skipPhases"`
+	Patches          ignored                 `json:"patches"`
+	Timeouts         ignored                 `json:"timeouts"`
+}
+
+type joinConfigurationV1beta3 struct {
+	typeMeta
+	NodeRegistration nodeRegistrationV1beta3 `json:"nodeRegistration"`
+	CACertPath       ignored                 `json:"caCertPath"`
+	Discovery        ignored                 `json:"discovery"`
+	ControlPlane     *joinControlPlane       `json:"controlPlane"`
+	SkipPhases       ignored                 `json:"skipPhases"`
+	Patches          ignored                 `json:"patches"`
+}
+
+type joinControlPlane struct {
+	LocalAPIEndpoint apiEndpoint `json:"localAPIEndpoint"`
+	CertificateKey   ignored     `json:"certificateKey"`
+}
+
+// joinFields are what certctl reads from a JoinConfiguration of any version.
+type joinFields struct {
+	init         initFields
+	controlPlane bool
+}
+
+func (t *joinConfigurationV1beta4) join() joinFields {
+	return joinOf(t.NodeRegistration.Name, t.ControlPlane)
+}
+
+func (t *joinConfigurationV1beta3) join() joinFields {
+	return joinOf(t.NodeRegistration.Name, t.ControlPlane)
+}
+
+func joinOf(name string, cp *joinControlPlane) joinFields {
+	f := joinFields{init: initFields{nodeName: name}, controlPlane: cp != nil}
+	if cp != nil {
+		f.init.endpoint = cp.LocalAPIEndpoint
+	}
+	return f
+}
+
+// applyJoin sets what the JoinConfiguration j (nil: none) of a file with
+// kinds (kind → document number) gives: the node's name and its API
+// server's endpoint, as an InitConfiguration's, and Joining. The cluster's
+// settings must be in the file too. An InitConfiguration, which describes
+// the first node, wins: j is then ignored with the warning returned, as
+// kubeadm init ignores it.
+func applyJoin(c *Cluster, j *joinFields, kinds map[string]int) (warning string, err error) {
+	if j == nil {
+		return "", nil
+	}
+	doc := kinds["JoinConfiguration"]
+	if init, ok := kinds["InitConfiguration"]; ok {
+		return fmt.Sprintf("document %d (JoinConfiguration): ignored, as kubeadm init ignores it: the InitConfiguration of document %d describes this node; for a node that joins, give a file without the InitConfiguration", doc, init), nil
+	}
+	if !j.controlPlane {
+		return "", fmt.Errorf("document %d (JoinConfiguration): no controlPlane: this JoinConfiguration makes a worker node, which has no control-plane certificates; add controlPlane.localAPIEndpoint (advertiseAddress, bindPort) for a control-plane node", doc)
+	}
+	if _, ok := kinds["ClusterConfiguration"]; !ok {
+		return "", fmt.Errorf("document %d (JoinConfiguration): the cluster's settings (certificatesDir, controlPlaneEndpoint, networking, apiServer.certSANs, etcd) are missing: add the cluster's ClusterConfiguration as another document, from `kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`", doc)
+	}
+	if err := applyInit(c, j.init); err != nil {
+		return "", fmt.Errorf("document %d (JoinConfiguration): %w", doc, err)
+	}
+	c.Joining = true
+	return "", nil
+}

@@ -1,0 +1,210 @@
+package copycerts
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
+)
+
+// DownloadOptions say where Download writes and how.
+type DownloadOptions struct {
+	// CertDir is the certificate folder to write to.
+	CertDir string
+	// ExternalEtcd says where an external etcd's client files go, when the
+	// Secret holds them (from etcd.external of the ClusterConfiguration).
+	ExternalEtcd *ExternalEtcd
+	// Key is the certificate key (ParseKey).
+	Key []byte
+	// LockTimeout bounds the wait for another certctl on the folder.
+	LockTimeout time.Duration
+	// Now is the clock of the transaction's name; time.Now when nil.
+	Now func() time.Time
+	// Rand names the transaction.
+	Rand io.Reader
+	// Out receives progress lines, ErrOut what recovery says.
+	Out, ErrOut io.Writer
+}
+
+// Download reads the kube-system/kubeadm-certs Secret, decrypts it with
+// o.Key and writes its files into o.CertDir as `kubeadm join
+// --control-plane` does, but all at once: every entry is decrypted and
+// checked (each key matches its certificate) before the first file is
+// written, then the missing files are written in one transaction under
+// certctl's lock (internal/txn), keys 0600, certificates 0644. An entry
+// that is empty (a CA key an external CA keeps) writes nothing.
+//
+// A file that is already there is kept when it is byte-identical, so a
+// second download changes nothing; a different one (another CA, another
+// service-account key) is refused and nothing is written at all: this
+// node's folder belongs to another cluster, or the Secret does.
+func Download(ctx context.Context, client kubernetes.Interface, o DownloadOptions) error {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	secret, err := client.CoreV1().Secrets(Namespace).Get(ctx, SecretName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("get secret %s/%s: not found: it is deleted %v after an upload; run `certctl certs upload --certificate-key KEY` (or `kubeadm init phase upload-certs --upload-certs`) on a control-plane node, then download again", Namespace, SecretName, TokenTTL)
+	}
+	if err != nil {
+		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, err)
+	}
+	files, err := decryptAll(secret.Data, o.Key)
+	if err != nil {
+		return err
+	}
+	ext := o.ExternalEtcd
+	switch {
+	case isExternal(files) && ext == nil:
+		return fmt.Errorf("the secret %s/%s holds an external etcd's client files: pass --config with the cluster's ClusterConfiguration, whose etcd.external caFile, certFile and keyFile say where they go", Namespace, SecretName)
+	case !isExternal(files) && ext != nil:
+		return fmt.Errorf("the secret %s/%s holds the etcd CA of a stacked etcd while the configuration has etcd.external: use the cluster's ClusterConfiguration", Namespace, SecretName)
+	}
+	es := entries(o.CertDir, ext)
+	if m := missing(es, files); len(m) > 0 {
+		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(m, ", "), keysOf(present(es, files)))
+	}
+	where := Namespace + "/" + SecretName
+	if err := check(es, files, where); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
+	if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
+		return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
+	}
+	release, err := node.Lock(ctx, o.ErrOut, o.CertDir, o.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var write []txn.File
+	var conflicts []string
+	for _, e := range es {
+		data := files[e.key]
+		if len(data) == 0 {
+			fmt.Fprintf(o.Out, "[download-certs] Not saving %q: it is empty in the Secret (external CA)\n", e.key)
+			continue
+		}
+		if e.path == "" {
+			return fmt.Errorf("the secret %s holds %s while the configuration's etcd.external has no file for it: use the cluster's ClusterConfiguration", where, e.key)
+		}
+		old, err := os.ReadFile(e.path)
+		switch {
+		case err == nil && bytes.Equal(old, data):
+			fmt.Fprintf(o.Out, "[download-certs] Keeping %s: identical\n", e.path)
+			continue
+		case err == nil:
+			conflicts = append(conflicts, e.path)
+			continue
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("read %s: %w", e.path, err)
+		}
+		mode := pki.CertMode
+		if e.kind == kindKey || e.kind == kindPublic {
+			mode = pki.KeyMode // sa.pub too, as kubeadm init writes it
+		}
+		write = append(write, txn.File{Target: absPath(e.path), Data: data, Mode: mode, UID: -1, GID: -1})
+	}
+	if len(conflicts) > 0 {
+		return fmt.Errorf("%s differ from the cluster's in secret %s: this folder holds another cluster's CA or service-account key; nothing was written. Move %s aside (or remove those files) and download again, or pass --cert-dir an empty folder", strings.Join(conflicts, ", "), where, o.CertDir)
+	}
+	if len(write) == 0 {
+		fmt.Fprintf(o.Out, "[download-certs] Every file is there already\n")
+		return nil
+	}
+	for _, f := range write {
+		if err := os.MkdirAll(filepath.Dir(f.Target), pki.DirMode); err != nil {
+			return fmt.Errorf("create folder %s: %w", filepath.Dir(f.Target), err)
+		}
+	}
+	if err := commit(o.CertDir, now(), o.Rand, write); err != nil {
+		return err
+	}
+	for _, f := range write {
+		fmt.Fprintf(o.Out, "[download-certs] Wrote %s\n", f.Target)
+	}
+	return nil
+}
+
+// decryptAll decrypts every non-empty entry of data, as kubeadm's
+// getDataFromSecret: one that does not decrypt fails the whole download,
+// whose error then says the key is wrong.
+func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
+	names := make([]string, 0, len(data))
+	for name := range data {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same entry named on every run
+	out := make(map[string][]byte, len(data))
+	for _, name := range names {
+		sealed := data[name]
+		if len(sealed) == 0 {
+			out[name] = nil
+			continue
+		}
+		plain, err := decrypt(key, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, name, err)
+		}
+		out[name] = plain
+	}
+	return out, nil
+}
+
+// present is the entries of es that data has.
+func present(es []entry, data map[string][]byte) []entry {
+	var out []entry
+	for _, e := range es {
+		if _, ok := data[e.key]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// commit writes files in one transaction beside certDir.
+func commit(certDir string, now time.Time, rand io.Reader, files []txn.File) error {
+	root, err := txn.Root(certDir)
+	if err != nil {
+		return err
+	}
+	id, err := txn.NewID(now, rand)
+	if err != nil {
+		return err
+	}
+	t, err := txn.Begin(root, id, now)
+	if err != nil {
+		return err
+	}
+	defer t.Abort() // does nothing once committed
+	for _, f := range files {
+		if err := t.Add(f); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}

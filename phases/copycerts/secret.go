@@ -1,0 +1,163 @@
+// Package copycerts reads and writes kubeadm's kube-system/kubeadm-certs
+// Secret, the way a new control-plane node gets the cluster's CAs and
+// service-account key pair: `certctl certs upload` writes it as `kubeadm
+// init phase upload-certs --upload-certs` does, `certctl certs download`
+// reads it as `kubeadm join --control-plane` does, and each reads what the
+// other wrote (cmd/kubeadm/app/phases/copycerts in kubeadm v1.37).
+package copycerts
+
+import (
+	"crypto/x509"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// The objects kubeadm v1.37 makes (cmd/kubeadm/app/constants).
+const (
+	// Namespace holds the Secret, its token and its Role.
+	Namespace = "kube-system"
+	// SecretName is the Secret holding the encrypted files.
+	SecretName = "kubeadm-certs"
+	// RoleName names the Role and RoleBinding that let a joining node read
+	// the Secret.
+	RoleName = "kubeadm:" + SecretName
+	// BootstrapGroup is the group of kubeadm's bootstrap tokens, which the
+	// RoleBinding grants: kubeadm join reads the Secret with one.
+	BootstrapGroup = "system:bootstrappers:kubeadm:default-node-token"
+)
+
+// ExternalEtcd are the client files of an external etcd
+// (etcd.external.caFile, certFile, keyFile): kubeadm puts them in the Secret
+// instead of the etcd CA.
+type ExternalEtcd struct {
+	CAFile, CertFile, KeyFile string
+}
+
+type fileKind int
+
+const (
+	kindCA     fileKind = iota // a CA certificate
+	kindCert                   // a client certificate (external etcd)
+	kindKey                    // a private key
+	kindPublic                 // a public key (sa.pub)
+)
+
+// entry is one file the Secret carries: its data key and where it goes.
+type entry struct {
+	key  string // "ca.crt", "etcd-ca.key": kubeadm's file name with "/" as "-"
+	path string
+	kind fileKind
+	pair string // the data key of the certificate or public key this key matches
+	// optional is a private key an external CA keeps: absent, kubeadm
+	// uploads it empty and join writes nothing.
+	optional bool
+}
+
+// entries lists the files of the Secret for a certificate folder, as
+// kubeadm's certsToTransfer: the cluster CA, the front-proxy CA, the
+// service-account key pair, and the etcd CA (stacked etcd) or ext's client
+// files (external etcd).
+func entries(certDir string, ext *ExternalEtcd) []entry {
+	in := func(name string) string { return filepath.Join(certDir, filepath.FromSlash(name)) }
+	es := []entry{
+		{key: "ca.crt", path: in("ca.crt"), kind: kindCA},
+		{key: "ca.key", path: in("ca.key"), kind: kindKey, pair: "ca.crt", optional: true},
+		{key: "front-proxy-ca.crt", path: in("front-proxy-ca.crt"), kind: kindCA},
+		{key: "front-proxy-ca.key", path: in("front-proxy-ca.key"), kind: kindKey, pair: "front-proxy-ca.crt", optional: true},
+		{key: "sa.pub", path: in("sa.pub"), kind: kindPublic},
+		{key: "sa.key", path: in("sa.key"), kind: kindKey, pair: "sa.pub"},
+	}
+	if ext == nil {
+		return append(es,
+			entry{key: "etcd-ca.crt", path: in("etcd/ca.crt"), kind: kindCA},
+			entry{key: "etcd-ca.key", path: in("etcd/ca.key"), kind: kindKey, pair: "etcd-ca.crt", optional: true})
+	}
+	return append(es,
+		entry{key: externalEtcdCA, path: ext.CAFile, kind: kindCA},
+		entry{key: externalEtcdCert, path: ext.CertFile, kind: kindCert},
+		entry{key: externalEtcdKey, path: ext.KeyFile, kind: kindKey, pair: externalEtcdCert})
+}
+
+// kubeadm's names of an external etcd's files in the Secret.
+const (
+	externalEtcdCA   = "external-etcd-ca.crt"
+	externalEtcdCert = "external-etcd.crt"
+	externalEtcdKey  = "external-etcd.key"
+)
+
+// isExternal reports whether data holds an external etcd's files.
+func isExternal(data map[string][]byte) bool {
+	_, ok := data[externalEtcdCA]
+	return ok
+}
+
+// check parses every non-empty file of files (data key → content) as its
+// kind and checks that each key matches its certificate or public key, so
+// that neither a corrupt upload nor a corrupt download goes further. where
+// names the source in errors ("kube-system/kubeadm-certs", a folder).
+func check(es []entry, files map[string][]byte, where string) error {
+	pubs := map[string]any{}
+	for _, e := range es {
+		data := files[e.key]
+		if len(data) == 0 {
+			continue
+		}
+		switch e.kind {
+		case kindCA, kindCert:
+			certs, err := pki.ParseCerts(data)
+			if err != nil {
+				return fmt.Errorf("%s in %s: %w", e.key, where, err)
+			}
+			if e.kind == kindCA && !isCA(certs[0]) {
+				return fmt.Errorf("%s in %s is not a CA certificate (%q): upload the cluster's CA from a control-plane node", e.key, where, certs[0].Subject.CommonName)
+			}
+			pubs[e.key] = certs[0].PublicKey
+		case kindPublic:
+			pub, err := pki.ParsePublicKey(data)
+			if err != nil {
+				return fmt.Errorf("%s in %s: %w", e.key, where, err)
+			}
+			pubs[e.key] = pub
+		}
+	}
+	for _, e := range es {
+		data := files[e.key]
+		if e.kind != kindKey || len(data) == 0 {
+			continue
+		}
+		key, err := pki.ParsePrivateKey(data)
+		if err != nil {
+			return fmt.Errorf("%s in %s: %w", e.key, where, err)
+		}
+		if pub, ok := pubs[e.pair]; ok && !pki.SamePublicKey(pub, key.Public()) {
+			return fmt.Errorf("%s in %s does not match %s: upload a matching pair from a control-plane node", e.key, where, e.pair)
+		}
+	}
+	return nil
+}
+
+func isCA(c *x509.Certificate) bool { return c.BasicConstraintsValid && c.IsCA }
+
+// missing lists the data keys of es that data lacks, sorted.
+func missing(es []entry, data map[string][]byte) []string {
+	var out []string
+	for _, e := range es {
+		if _, ok := data[e.key]; !ok {
+			out = append(out, e.key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func keysOf(es []entry) string {
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.key
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,366 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/pki"
+)
+
+// sharedPKI are the files of a stacked-etcd control plane that kubeadm-certs carries.
+var sharedPKI = []string{"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key", "etcd/ca.crt", "etcd/ca.key"}
+
+// TestCopyCertsKubeadm proves with the real kubeadm v1.37 that certctl's kubeadm-certs Secret is
+// kubeadm's, both ways: what `kubeadm init phase upload-certs` stores, `certctl certs download`
+// writes byte for byte; what `certctl certs upload` stores, `kubeadm join phase
+// control-plane-prepare download-certs` writes byte for byte; and the objects each makes (the
+// Secret's entries and owner, the token, the Role and RoleBinding) have the same shape. First it
+// runs docs/ha.md's two blocks as a user would, with a bootstrap token made by kubeadm.
+func TestCopyCertsKubeadm(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
+	ctx := testCtx(t, 5*time.Minute)
+	kubeBin, err := testcluster.BinDir("", "kubeadm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeadm := filepath.Join(kubeBin, "kubeadm")
+	cs, err := c.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := c.Kubeconfig(pki.AdminKubeconfig)
+	work := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(work, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	newKey := func(t *testing.T) string {
+		t.Helper()
+		return strings.TrimSpace(run(t, ctx, "", nil, certctlBin(t), "certs", "certificate-key"))
+	}
+
+	// First, on a cluster where kubeadm has made nothing: the bootstrap token's download of
+	// docs/ha.md then proves that certctl's Role and RoleBinding let it read the Secret.
+	t.Run("docs/ha.md", func(t *testing.T) {
+		testJoinDocs(t, ctx, c, kubeBin)
+	})
+
+	var kubeadmObjects objectShapes
+	t.Run("kubeadm upload-certs, certctl download", func(t *testing.T) {
+		key := newKey(t)
+		// --certificate-key may not be mixed with --config: it is the InitConfiguration's.
+		cfg := write("init.yaml", `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+certificateKey: `+key+`
+localAPIEndpoint:
+  advertiseAddress: 198.51.100.10
+nodeRegistration:
+  name: `+c.NodeName()+`
+  criSocket: unix:///var/run/containerd/containerd.sock
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: `+testcluster.KubeVersion+`
+certificatesDir: `+c.PKIDir()+`
+`)
+		run(t, ctx, "", nil, kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--config", cfg, "--kubeconfig", admin)
+		kubeadmObjects = shapes(t, ctx, cs)
+
+		dst := filepath.Join(t.TempDir(), "pki")
+		run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
+		assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+		// Again: identical files are kept.
+		out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
+		if !strings.Contains(out, "Every file is there already") {
+			t.Errorf("second download:\n%s", out)
+		}
+
+		// A wrong key: one line, nothing written.
+		none := filepath.Join(t.TempDir(), "pki")
+		cmd := exec.CommandContext(ctx, certctlBin(t), "certs", "download", "--certificate-key", newKey(t), "--cert-dir", none, "--kubeconfig", admin)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil {
+			t.Errorf("download with a wrong key succeeded")
+		}
+		if msg := strings.TrimSpace(stderr.String()); !strings.Contains(msg, "the certificate key does not decrypt kubeadm-certs: ") || strings.Count(msg, "\n") > 0 {
+			t.Errorf("wrong key: stderr %q, want one line saying the key does not decrypt kubeadm-certs", msg)
+		}
+		if _, err := os.Stat(none); !os.IsNotExist(err) {
+			t.Errorf("wrong key: %s made (%v)", none, err)
+		}
+	})
+
+	t.Run("certctl upload, kubeadm join download-certs", func(t *testing.T) {
+		if kubeadmObjects == nil {
+			t.Fatal("kubeadm's objects were not read: the previous subtest failed")
+		}
+		key := newKey(t)
+		run(t, ctx, "", nil, certctlBin(t), "certs", "upload", "--certificate-key", key, "--cert-dir", c.PKIDir(), "--kubeconfig", admin)
+		if got := shapes(t, ctx, cs); !slices.Equal(got, kubeadmObjects) {
+			t.Errorf("certctl's objects differ from kubeadm's:\ncertctl: %q\nkubeadm: %q", got, kubeadmObjects)
+		}
+
+		// kubeadm join reads the certificate folder from the cluster's kubeadm-config, the
+		// kubelet's configuration (which must exist), and kube-public/cluster-info (discovery
+		// retries until it is there): what kubeadm init uploads, made here for a folder of ours.
+		dst := filepath.Join(t.TempDir(), "pki")
+		makeJoinConfigMaps(t, ctx, cs, dst, c.URL(testcluster.APIServer), c.PKIDir())
+		join := write("join.yaml", `apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  file:
+    kubeConfigPath: `+admin+`
+nodeRegistration:
+  name: cp-join
+  criSocket: unix:///var/run/containerd/containerd.sock
+controlPlane:
+  certificateKey: `+key+`
+  localAPIEndpoint:
+    advertiseAddress: 198.51.100.12
+timeouts:
+  discovery: 1m0s
+  kubernetesAPICall: 1m0s
+`)
+		run(t, ctx, "", nil, kubeadm, "join", "phase", "control-plane-prepare", "download-certs", "--config", join)
+		assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+	})
+
+}
+
+// testJoinDocs runs docs/ha.md's blocks: the first on the cluster's node, the second on a new
+// node's folder, with the same working folder (bootstrap.conf copied) and key. Every path of the
+// doc is under /etc/kubernetes, replaced by the test's folders, and every command names its
+// folders: the test fails if /etc/kubernetes appears.
+func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kubeBin string) {
+	first := docBlockOf(t, "ha.md", "sh", "# On a control-plane node of the cluster")
+	second := docBlockOf(t, "ha.md", "sh", "# On the node that joins")
+	joining := filepath.Join(t.TempDir(), "etc", "kubernetes")
+	work := t.TempDir()
+	env := []string{"PATH=" + filepath.Dir(certctlBin(t)) + string(os.PathListSeparator) + kubeBin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	script := func(block, etc string) string {
+		s := strings.ReplaceAll(block, "/etc/kubernetes", etc)
+		s = strings.ReplaceAll(s, "https://cp.example.com:6443", c.URL(testcluster.APIServer))
+		return "set -euo pipefail\nsudo() { \"$@\"; }\n" + s
+	}
+	// A command of the doc that left a folder to its default would write the real one.
+	if _, err := os.Stat("/etc/kubernetes"); os.IsNotExist(err) {
+		t.Cleanup(func() {
+			if _, err := os.Stat("/etc/kubernetes"); err == nil {
+				t.Errorf("/etc/kubernetes was created: a command of docs/ha.md does not name its folder")
+			}
+		})
+	}
+	if filepath.Base(certctlBin(t)) != "certctl" {
+		t.Fatalf("the doc runs `certctl`: %s is named otherwise", certctlBin(t))
+	}
+	run(t, ctx, work, env, "bash", "-c", script(first, c.KubeconfigDir())+"printf '%s' \"$KEY\" > key.txt\n")
+	key, err := os.ReadFile(filepath.Join(work, "key.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, work, append(env, "KEY="+string(key)), "bash", "-c", script(second, joining))
+
+	pkiDir := filepath.Join(joining, "pki")
+	assertSameFiles(t, c.PKIDir(), pkiDir, sharedPKI)
+	// The node's own certificates, from the cluster's CA, for the node of join.yaml.
+	ca := readCert(t, filepath.Join(pkiDir, "ca.crt"))
+	apiserver := readCert(t, filepath.Join(pkiDir, "apiserver.crt"))
+	if err := apiserver.CheckSignatureFrom(ca); err != nil {
+		t.Errorf("the joining node's apiserver.crt is not signed by the cluster's CA: %v", err)
+	}
+	var ips []string
+	for _, ip := range apiserver.IPAddresses {
+		ips = append(ips, ip.String())
+	}
+	if !slices.Contains(ips, "192.0.2.12") || !slices.Contains(apiserver.DNSNames, "cp.example.com") || !slices.Contains(apiserver.DNSNames, "cp-2") {
+		t.Errorf("apiserver.crt SANs %v %v, want join.yaml's node cp-2, 192.0.2.12 and cp.example.com", apiserver.DNSNames, ips)
+	}
+	if peer := readCert(t, filepath.Join(pkiDir, "etcd", "peer.crt")); peer.Subject.CommonName != "cp-2" {
+		t.Errorf("etcd/peer.crt is %q's, want cp-2's", peer.Subject.CommonName)
+	}
+	var confs []string
+	entries, _ := os.ReadDir(joining)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".conf") {
+			confs = append(confs, e.Name())
+		}
+	}
+	if want := []string{"admin.conf", "controller-manager.conf", "scheduler.conf"}; !slices.Equal(confs, want) {
+		t.Errorf("kubeconfig files %v, want kubeadm join's %v", confs, want)
+	}
+}
+
+// docBlockOf returns the first fenced block of docs/DOC whose info string is info and whose
+// text contains marker.
+func docBlockOf(t *testing.T, doc, info, marker string) string {
+	t.Helper()
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("(?s)\n```"+regexp.QuoteMeta(info)+"\n(.*?)```\n").FindAllStringSubmatch(string(data), -1) {
+		if strings.Contains(m[1], marker) {
+			return m[1]
+		}
+	}
+	t.Fatalf("docs/%s has no block ```%s containing %q", doc, info, marker)
+	return ""
+}
+
+// run runs name with args in dir (when set) with env added, and returns its stdout; it fails
+// the test with both outputs when the command fails.
+func run(t *testing.T, ctx context.Context, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	t.Logf("%s %s:\n%s%s", filepath.Base(name), strings.Join(args, " "), stdout.String(), stderr.String())
+	return stdout.String()
+}
+
+// assertSameFiles fails unless every file of names is byte-identical in dirs a and b.
+func assertSameFiles(t *testing.T, a, b string, names []string) {
+	t.Helper()
+	for _, n := range names {
+		want, err := os.ReadFile(filepath.Join(a, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(b, n))
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s in %s differs from %s", n, b, filepath.Join(a, n))
+		}
+	}
+}
+
+// objectShapes describes what an upload made, without its random values, one line per fact.
+type objectShapes []string
+
+// shapes reads the kubeadm-certs Secret, the token that owns it, and the Role and RoleBinding.
+func shapes(t *testing.T, ctx context.Context, cs kubernetes.Interface) objectShapes {
+	t.Helper()
+	const ns = "kube-system"
+	s, err := cs.CoreV1().Secrets(ns).Get(ctx, "kubeadm-certs", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out objectShapes
+	for k, v := range s.Data {
+		out = append(out, "kubeadm-certs entry "+k+", nonce+sealed: "+boolString(len(v) > 12+16))
+	}
+	out = append(out, "kubeadm-certs type "+string(s.Type))
+	if len(s.OwnerReferences) != 1 {
+		t.Fatalf("kubeadm-certs owners %+v, want one", s.OwnerReferences)
+	}
+	o := s.OwnerReferences[0]
+	out = append(out, "owner "+o.APIVersion+" "+o.Kind+" controller="+boolString(*o.Controller)+" blockOwnerDeletion="+boolString(*o.BlockOwnerDeletion))
+	token, err := cs.CoreV1().Secrets(ns).Get(ctx, o.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("owner of kubeadm-certs: %v", err)
+	}
+	if token.UID != o.UID {
+		t.Errorf("owner UID %s, token's %s", o.UID, token.UID)
+	}
+	out = append(out, "token type "+string(token.Type), "token name is bootstrap-token-ID: "+boolString(token.Name == "bootstrap-token-"+string(token.Data["token-id"])))
+	for k, v := range token.Data {
+		switch k {
+		case "expiration":
+			exp, err := time.Parse(time.RFC3339, string(v))
+			ttl := time.Until(exp)
+			out = append(out, "token expiration RFC3339 about 2h: "+boolString(err == nil && ttl > 110*time.Minute && ttl <= 2*time.Hour))
+		case "description":
+			out = append(out, "token description "+string(v))
+		default:
+			out = append(out, fmt.Sprintf("token %s of %d characters", k, len(v)))
+		}
+	}
+	role, err := cs.RbacV1().Roles(ns).Get(ctx, "kubeadm:kubeadm-certs", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range role.Rules {
+		out = append(out, "role rule "+strings.Join(r.Verbs, ",")+" "+strings.Join(r.APIGroups, ",")+"/"+strings.Join(r.Resources, ",")+" "+strings.Join(r.ResourceNames, ","))
+	}
+	b, err := cs.RbacV1().RoleBindings(ns).Get(ctx, "kubeadm:kubeadm-certs", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, "binding role "+b.RoleRef.APIGroup+" "+b.RoleRef.Kind+" "+b.RoleRef.Name)
+	for _, s := range b.Subjects {
+		out = append(out, "binding subject "+s.Kind+" "+s.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func boolString(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// makeJoinConfigMaps writes what `kubeadm join` reads before it downloads: kube-system/kubeadm-config
+// with certificatesDir, kube-system/kubelet-config, and kube-public/cluster-info for server.
+func makeJoinConfigMaps(t *testing.T, ctx context.Context, cs kubernetes.Interface, certDir, server, pkiDir string) {
+	t.Helper()
+	ca, err := os.ReadFile(filepath.Join(pkiDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterInfo := "apiVersion: v1\nkind: Config\nclusters:\n- name: \"\"\n  cluster:\n    server: " + server +
+		"\n    certificate-authority-data: " + base64.StdEncoding.EncodeToString(ca) + "\ncontexts: null\ncurrent-context: \"\"\nusers: null\n"
+	for _, cm := range []*corev1.ConfigMap{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kubeadm-config"}, Data: map[string]string{
+			"ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: " + testcluster.KubeVersion + "\ncertificatesDir: " + certDir + "\n",
+		}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kubelet-config"}, Data: map[string]string{
+			"kubelet": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
+		}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-public", Name: "cluster-info"}, Data: map[string]string{"kubeconfig": clusterInfo}},
+	} {
+		if cm.Namespace == "kube-public" {
+			if _, err := cs.CoreV1().Namespaces().Get(ctx, "kube-public", metav1.GetOptions{}); err != nil {
+				if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kube-public"}}, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := cs.CoreV1().ConfigMaps(cm.Namespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
