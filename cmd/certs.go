@@ -76,7 +76,8 @@ func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
 }
 
 func newCertsListCommand() *cobra.Command {
-	var certDir, kubeconfigDir, format string
+	var folders folderFlags
+	var format string
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the certificates, keys and kubeconfig files on disk",
@@ -100,12 +101,16 @@ func newCertsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			debugf(vDecisions, "listing %s and %s", certDir, folders.kubeconfigDir)
 			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), certDir, folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	c.Flags().StringVar(&certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates")
-	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	folders.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
 	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
 	return c
 }

@@ -110,3 +110,19 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+func TestWrap(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"a bb ccc dddd", 8, "a bb ccc\n  dddd"},
+		{"a bb ccc dddd", 100, "a bb ccc dddd"},
+		{"averyveryverylongword b", 5, "averyveryverylongword\n  b"},
+	} {
+		if got := Wrap(tc.s, tc.width, "  "); got != tc.want {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tc.s, tc.width, got, tc.want)
+		}
+	}
+}

@@ -90,3 +90,25 @@ func Cut(s string, width int) string {
 	r := []rune(s)
 	return string(r[:width-1]) + "…"
 }
+
+// Wrap breaks s into lines of at most width columns at spaces, each but the
+// first starting with indent; a word longer than a line stays whole.
+func Wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += n
+	}
+	return b.String()
+}

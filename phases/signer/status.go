@@ -216,17 +216,19 @@ func csrSigningEnabled(controllers string) bool {
 func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
 	return f.Print(w, s, func(w io.Writer, wide bool) error {
 		b := s.BuiltIn
-		state := "off: " + b.Reason
+		state := "off"
 		if b.Enabled {
 			state = "on"
-			if b.Duration != "" {
-				state += ", --cluster-signing-duration=" + b.Duration
-			}
 		}
-		fmt.Fprintf(w, "kube-controller-manager's signer (%s): %s\n", b.Manifest, state)
-		flags := slices.Sorted(maps.Keys(b.Flags))
-		for _, k := range flags {
+		fmt.Fprintf(w, "kube-controller-manager's signer: %s\n  manifest: %s\n", state, b.Manifest)
+		if b.Reason != "" {
+			fmt.Fprintf(w, "  %s\n", output.Wrap(b.Reason, output.Width(w)-2, "  "))
+		}
+		for _, k := range slices.Sorted(maps.Keys(b.Flags)) {
 			fmt.Fprintf(w, "  --%s=%s\n", k, b.Flags[k])
+		}
+		if b.Duration != "" {
+			fmt.Fprintf(w, "  --cluster-signing-duration=%s\n", b.Duration)
 		}
 		fmt.Fprintln(w)
 		t := output.NewTable(w, wide)
