@@ -173,6 +173,14 @@ func TestOutputConvention(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(renewed), &rs); err != nil || rs.Kind != "RenewalSummary" || len(rs.Renewed) != 1 || rs.Renewed[0].Name != "front-proxy-client" {
 		t.Errorf("renew -o yaml: %+v, %v\n%s", rs, err, renewed)
 	}
+	// docs/cron.md's: the newest backup's name.
+	backups, err := os.ReadDir(filepath.Join(n.dir, "certctl-backups"))
+	if err != nil || len(backups) != 2 {
+		t.Fatalf("backups: %v, %v", backups, err)
+	}
+	if newest := run(t, bin, append([]string{"restore", "-o", "jsonpath={.items[-1:].name}"}, n.flags()...)...); newest != backups[1].Name()+"\n" {
+		t.Errorf("restore -o jsonpath={.items[-1:].name}: %q, want %s", newest, backups[1].Name())
+	}
 	restored := run(t, bin, append([]string{"restore", "latest", "--dry-run", "-o", "jsonpath={.kind} {.dryRun} {.restored[0]}"}, n.flags()...)...)
 	if want := "RestoreSummary true " + filepath.Join(n.certDir, "front-proxy-client.crt") + "\n"; restored != want {
 		t.Errorf("restore latest --dry-run -o jsonpath: %q, want %q", restored, want)
