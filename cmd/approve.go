@@ -3,32 +3,40 @@ package cmd
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
 
 type approveOptions struct {
-	api     apiFlags
-	policy  policyFlags
-	force   bool
-	message string
+	api      apiFlags
+	policy   policyFlags
+	force    bool
+	message  string
+	fromNode string
 }
 
 func newApproveCommand() *cobra.Command {
 	o := &approveOptions{}
 	c := &cobra.Command{
-		Use:   "approve NAME",
-		Short: "Approve a CSR for a control-plane certificate after checking it",
+		Use:   "approve NAME... | --all-from-node NODE",
+		Short: "Approve CSRs for control-plane certificates after checking each",
 		Long: dedent.Dedent(`
-			Approve the CertificateSigningRequest NAME through its /approval
-			subresource, after the checks the Kubernetes documentation asks of an
-			approver:
+			Approve the CertificateSigningRequests NAME... (as kubectl certificate
+			approve takes them), or with --all-from-node NODE every pending CSR that
+			` + "`certctl renew --use-api`" + ` made on node NODE (named
+			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints), through
+			their /approval subresource, each after the checks the Kubernetes
+			documentation asks of an approver:
 
 			- proof of possession: the request's self-signature is valid, so the
 			  requester holds the private key;
@@ -41,7 +49,8 @@ func newApproveCommand() *cobra.Command {
 			- the requester (spec.username, spec.groups) may ask for it: by default
 			  the groups of ` + pki.AdminKubeconfig + ` and ` + pki.SuperAdminKubeconfig + `.
 
-			A request that fails is left pending, with the reason: deny it. --force
+			A request that fails is left pending, with the reason: deny it; the
+			others are approved, and the exit status is 1. --force
 			skips the profile and requester checks, never the proof of possession,
 			and says so in the approval. The caller needs "approve" on the "signers"
 			resource named by the CSR's signer name and "update" on
@@ -49,10 +58,14 @@ func newApproveCommand() *cobra.Command {
 		`),
 		Example: examples(`
 			sudo certctl approve csr-8vq2x --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
+
+			# Every CSR of node cp-1's renewal through the API (what renew --use-api prints)
+			sudo certctl approve --all-from-node cp-1 --config kubeadm.yaml
 		`),
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+		Args: namesOrFromNode(&o.fromNode),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
+	c.Flags().StringVar(&o.fromNode, "all-from-node", "", "approve every pending CSR that `certctl renew --use-api` made on this node (its nodeRegistration.name, or host name), instead of names")
 	o.api.addTo(c.Flags(), false, 5, 10)
 	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
 	c.Flags().BoolVar(&o.force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
@@ -60,7 +73,7 @@ func newApproveCommand() *cobra.Command {
 	return c
 }
 
-func (o *approveOptions) run(cmd *cobra.Command, name string) error {
+func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
 	opts := signer.ApproveOptions{Force: o.force, Message: o.message}
 	if !o.force {
 		p, _, err := o.policy.build(cmd)
@@ -73,10 +86,21 @@ func (o *approveOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	res, err := signer.Approve(cmd.Context(), client, name, opts)
+	names, err := csrNames(cmd, client, args, o.fromNode)
 	if err != nil {
-		return withAPIHint(err, "approver")
+		return err
 	}
+	return eachCSR(cmd, "approve", "approved", names, func(name string) error {
+		res, err := signer.Approve(cmd.Context(), client, name, opts)
+		if err != nil {
+			return withAPIHint(err, "approver")
+		}
+		o.print(cmd, name, res)
+		return nil
+	})
+}
+
+func (o *approveOptions) print(cmd *cobra.Command, name string, res *signer.ApproveResult) {
 	out := cmd.OutOrStdout()
 	switch {
 	case res.AlreadyApproved:
@@ -88,50 +112,113 @@ func (o *approveOptions) run(cmd *cobra.Command, name string) error {
 		fmt.Fprintf(out, "[approve] CSR %s approved: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
 			name, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
 	}
-	return nil
 }
 
 type denyOptions struct {
-	api     apiFlags
-	reason  string
-	message string
+	api      apiFlags
+	reason   string
+	message  string
+	fromNode string
 }
 
 func newDenyCommand() *cobra.Command {
 	o := &denyOptions{}
 	c := &cobra.Command{
-		Use:   "deny NAME --reason REASON",
-		Short: "Deny a CSR",
+		Use:   "deny NAME... | --all-from-node NODE --reason REASON",
+		Short: "Deny CSRs",
 		Long: dedent.Dedent(`
-			Deny the CertificateSigningRequest NAME through its /approval subresource
-			with a Denied condition carrying --reason (a CamelCase word, by
-			convention) and --message. A denied CSR is never signed. An approved CSR
-			cannot be denied: conditions are never removed; delete it instead.
+			Deny the CertificateSigningRequests NAME..., or with --all-from-node NODE
+			every pending CSR that ` + "`certctl renew --use-api`" + ` made on node NODE,
+			through their /approval subresource with a Denied condition carrying
+			--reason (a CamelCase word, by convention) and --message. A denied CSR
+			is never signed. An approved CSR cannot be denied: conditions are never
+			removed; delete it instead.
 		`),
 		Example: examples(`
 			certctl deny csr-8vq2x --reason UnknownSAN --message "evil.example.com is not ours"
+			certctl deny --all-from-node cp-1 --reason NotScheduled
 		`),
-		Args: cobra.ExactArgs(1),
+		Args: namesOrFromNode(&o.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := o.api.client()
 			if err != nil {
 				return err
 			}
-			already, err := signer.Deny(cmd.Context(), client, args[0], o.reason, o.message, time.Now())
+			names, err := csrNames(cmd, client, args, o.fromNode)
 			if err != nil {
-				return withAPIHint(err, "approver")
+				return err
 			}
-			if already {
-				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s was already denied\n", args[0])
+			return eachCSR(cmd, "deny", "denied", names, func(name string) error {
+				already, err := signer.Deny(cmd.Context(), client, name, o.reason, o.message, time.Now())
+				if err != nil {
+					return withAPIHint(err, "approver")
+				}
+				if already {
+					fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s was already denied\n", name)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s denied: %s\n", name, o.reason)
 				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s denied: %s\n", args[0], o.reason)
-			return nil
+			})
 		},
 	}
 	o.api.addTo(c.Flags(), false, 5, 10)
+	c.Flags().StringVar(&o.fromNode, "all-from-node", "", "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names")
 	c.Flags().StringVar(&o.reason, "reason", "", "reason of the Denied condition (required)")
 	c.Flags().StringVar(&o.message, "message", "", "message of the Denied condition")
 	_ = c.MarkFlagRequired("reason")
 	return c
+}
+
+// namesOrFromNode accepts CSR names or --all-from-node (in fromNode), not
+// both and not neither.
+func namesOrFromNode(fromNode *string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case *fromNode != "" && len(args) > 0:
+			return fmt.Errorf("name CSRs or pass --all-from-node, not both (see '%s --help')", cmd.CommandPath())
+		case *fromNode == "" && len(args) == 0:
+			return fmt.Errorf("name at least one CSR, or pass --all-from-node NODE (see '%s --help')", cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// csrNames are the CSRs to act on: args, or the pending ones `certctl
+// renew --use-api` made on node fromNode, which must be at least one.
+func csrNames(cmd *cobra.Command, client kubernetes.Interface, args []string, fromNode string) ([]string, error) {
+	if fromNode == "" {
+		return args, nil
+	}
+	targets := renewal.Names()[1:]
+	debugf(vDecisions, "listing the pending CSRs of node %s", fromNode)
+	names, err := signer.PendingNamed(cmd.Context(), client, func(name string) bool { return apirenew.IsCSRNameOf(name, fromNode, targets) })
+	if err != nil {
+		return nil, withAPIHint(err, "approver")
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", fromNode, fromNode)
+	}
+	debugf(vDecisions, "pending CSRs of node %s: %s", fromNode, strings.Join(names, ", "))
+	return names, nil
+}
+
+// eachCSR runs do on every name, as kubectl certificate approve does: a
+// CSR that fails does not stop the others. With one name its error is the
+// command's; with several, each is printed and the error counts them.
+func eachCSR(cmd *cobra.Command, verb, done string, names []string, do func(name string) error) error {
+	if len(names) == 1 {
+		return do(names[0])
+	}
+	var failed []string
+	for _, n := range names {
+		if err := do(n); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "[%s] CSR %s not %s: %v\n", verb, n, done, err)
+			failed = append(failed, n)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d CSR(s) not %s, each listed above with the reason: %s", len(failed), len(names), done, strings.Join(failed, ", "))
+	}
+	return nil
 }

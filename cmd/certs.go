@@ -1,12 +1,14 @@
 package cmd
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
@@ -17,9 +19,50 @@ func newCertsCommand() *cobra.Command {
 		Use:   "certs",
 		Short: "Inspect the certificates of a control-plane node",
 	}
-	c.AddCommand(newCertsListCommand(), newCertsImportCommand(),
+	c.AddCommand(newCertsListCommand(), newCertsImportCommand(), newGenerateCSRCommand(),
 		newCertsCertificateKeyCommand(), newCertsUploadCommand(), newCertsDownloadCommand(),
 		kubeadmSpelling(newRenewCommand(), "certs"), kubeadmSpelling(newCheckExpirationCommand(), "certs"))
+	return c
+}
+
+// newGenerateCSRCommand is `kubeadm certs generate-csr`'s spelling of
+// `certctl init-phase certs all --use-csr` and `certctl init-phase
+// kubeconfig all --use-csr`, in one run.
+func newGenerateCSRCommand() *cobra.Command {
+	o := &initCertsOptions{}
+	var kubeconfigDir string
+	c := &cobra.Command{
+		Use:   "generate-csr --csr-dir DIR",
+		Short: "Write keys and CSRs for an external CA (kubeadm's spelling of `certctl init-phase certs|kubeconfig all --use-csr`)",
+		Long: dedent.Dedent(`
+			Write, for each certificate and kubeconfig file of a control-plane
+			node, a private key and a CSR into --csr-dir for an external CA to
+			sign, as ` + "`kubeadm certs generate-csr`" + ` does: ` + "`certctl init-phase certs all --use-csr`" + `
+			and ` + "`certctl init-phase kubeconfig all --use-csr`" + ` in one run, with the same
+			flags. It ends with the command that installs what the CA signs
+			into --cert-dir and --kubeconfig-dir.
+		`),
+		Example: examples(`
+			certctl certs generate-csr --csr-dir ./csr --config kubeadm.yaml
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.csrDir == "" {
+				return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
+			}
+			o.useCSR = true
+			cluster, settings, err := o.node(cmd)
+			if err != nil {
+				return err
+			}
+			inv := pki.Kubeadm()
+			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
+			return o.runCSR(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, ps, "certs")
+		},
+	}
+	o.initOptions.addTo(c.Flags())
+	_ = c.Flags().MarkHidden("use-csr") // always on
+	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c
 }
 
@@ -31,7 +74,8 @@ func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
 }
 
 func newCertsListCommand() *cobra.Command {
-	var certDir, kubeconfigDir, format string
+	var folders folderFlags
+	var format string
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the certificates, keys and kubeconfig files on disk",
@@ -55,12 +99,16 @@ func newCertsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			debugf(vDecisions, "listing %s and %s", certDir, folders.kubeconfigDir)
 			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), certDir, folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	c.Flags().StringVar(&certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates")
-	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	folders.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
 	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
 	return c
 }

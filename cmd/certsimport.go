@@ -10,14 +10,17 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
 )
 
 type certsImportOptions struct {
-	csrDir, certDir, kubeconfigDir string
-	dryRun                         bool
-	lock                           lockFlags
+	csrDir  string
+	folders folderFlags
+	dryRun  bool
+	output  string
+	lock    lockFlags
 }
 
 func newCertsImportCommand() *cobra.Command {
@@ -45,6 +48,9 @@ func newCertsImportCommand() *cobra.Command {
 			kubeconfig file only the client certificate and key, and the CA data,
 			change. A certificate already installed is left as it is.
 
+			-o json|yaml prints, at the end, the schema output.certctl.io/v1
+			ImportSummary (docs/external-ca.md) instead of one line per certificate.
+
 			Exit status: 0 everything found was installed; 2 a certificate was
 			refused (the others were installed); 1 an error, nothing installed.
 		`),
@@ -60,8 +66,8 @@ func newCertsImportCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.csrDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
-	fs.StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates, where the CA certificates are")
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	o.folders.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
+	fs.StringVarP(&o.output, "output", "o", "text", output.Help())
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
 	o.lock.addTo(fs)
 	return c
@@ -71,9 +77,18 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	if o.csrDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}
+	f, err := output.Parse(o.output)
+	if err != nil {
+		return err
+	}
+	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	debugf(vDecisions, "importing from %s into %s and %s", o.csrDir, certDir, o.folders.kubeconfigDir)
 	return external.RunImport(cmd.Context(), external.ImportOptions{
-		CSRDir: o.csrDir, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
-	}, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
+	}, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }
 
 // importCommand is the `certctl certs import` line for these folders,

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
@@ -142,8 +143,8 @@ func newRenewCommand() *cobra.Command {
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	cluster, err := o.check(cmd)
 	if err != nil {
-		if o.cron.output == "json" { // the summary, whatever happened
-			return renew.Failed(cmd.OutOrStdout(), time.Now(), o.IfExpiresWithin, err)
+		if f, ferr := output.Parse(o.cron.output); ferr == nil && renew.Structured(f) { // the summary, whatever happened
+			return renew.Failed(cmd.OutOrStdout(), f, time.Now(), o.IfExpiresWithin, err)
 		}
 		return err
 	}
@@ -155,7 +156,8 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	}
 	opts := o.Options
 	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
-	opts.Threshold, opts.JSON, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.output == "json", o.cron.restart.Restart
+	opts.Threshold, opts.Format, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.format, o.cron.restart.Restart
+	opts.JSON = renew.Structured(o.cron.format)
 	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if o.csrMode() && o.DryRun {
 		opts.CSRDir = o.csr.dir
@@ -177,8 +179,8 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 	switch {
 	case o.csrMode():
 		err = o.csr.check(cmd)
-	case o.DryRun && o.cron.output == "json":
-		err = fmt.Errorf("--dry-run prints the plan as text: drop -o json")
+	case o.DryRun && o.cron.output != "text" && o.cron.output != "wide":
+		err = fmt.Errorf("--dry-run prints the plan as text: drop -o %s", o.cron.output)
 	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
 		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
 	default:

@@ -25,7 +25,7 @@ func TestCronFlagsRefused(t *testing.T) {
 		want string
 	}{
 		{[]string{"--quiet", "-o", "json"}, "drop one of them"},
-		{[]string{"-o", "yaml"}, `unknown output format "yaml"`},
+		{[]string{"-o", "xml"}, `unknown output format "xml"`},
 		{[]string{"--manifest-dir", "/x"}, "--manifest-dir does nothing without --restart-control-plane"},
 		{[]string{"--restart-timeout", "1m"}, "--restart-timeout does nothing without"},
 		{[]string{"--jitter", "-1s"}, "--jitter -1s must not be negative"},

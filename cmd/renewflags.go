@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
@@ -16,14 +17,12 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Formats of renew's -o.
-var renewFormats = []string{"text", "json"}
-
 // cronOptions are the flags that make `renew` fit for cron and systemd
 // timers (issue 8), bound to o.
 type cronOptions struct {
 	o       *renew.Options
 	output  string
+	format  output.Format // output, parsed by validate
 	restart restartOptions
 }
 
@@ -33,17 +32,18 @@ func (c *cronOptions) addTo(fs *pflag.FlagSet, o *renew.Options) {
 	fs.IntVar(&o.KeepBackups, "keep-backups", 0, "after a renewal, keep only this many backups in certctl-backups/, removing the oldest (0: keep all)")
 	fs.DurationVar(&o.Jitter, "jitter", 0, "wait a random time up to this long first, so that the nodes of a cluster run at different times (e.g. 1h)")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print errors only (for cron, which mails any output)")
-	fs.StringVarP(&c.output, "output", "o", "text", "output: text (one line per action) or json (a summary at the end, schema in docs/cron.md)")
+	fs.StringVarP(&c.output, "output", "o", "text", output.Help()+": text and wide print one line per action; json, yaml and jsonpath print the summary RenewalSummary at the end (schema in docs/cron.md)")
 	c.restart.addTo(fs)
 }
 
 // validate rejects bad and conflicting flags before any work.
 func (c *cronOptions) validate(cmd *cobra.Command) error {
-	if !slices.Contains(renewFormats, c.output) {
-		return fmt.Errorf("unknown output format %q: use %s", c.output, strings.Join(renewFormats, ", "))
+	var err error
+	if c.format, err = output.Parse(c.output); err != nil {
+		return err
 	}
 	o := c.o
-	if o.Quiet && c.output != "text" {
+	if o.Quiet && renew.Structured(c.format) {
 		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", c.output)
 	}
 	for _, f := range []struct {

@@ -2,23 +2,21 @@ package cmd
 
 import (
 	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renew"
-	"github.com/certctl/certctl/phases/renewal"
 )
 
 type restoreOptions struct {
-	certDir, kubeconfigDir string
-	noBackup, dryRun       bool
-	lock                   lockFlags
-	restart                restartOptions
+	folders          folderFlags
+	noBackup, dryRun bool
+	output           string
+	lock             lockFlags
+	restart          restartOptions
 }
 
 func newRestoreCommand() *cobra.Command {
@@ -42,6 +40,10 @@ func newRestoreCommand() *cobra.Command {
 
 			Then restart the components, or pass --restart-control-plane (see
 			"certctl renew --help").
+
+			-o json|yaml prints the list as the schema output.certctl.io/v1
+			BackupList, and a restore's result as RestoreSummary (docs/renew.md);
+			-o wide adds each backup's folder to the list.
 		`),
 		Example: examples(`
 			# What is there
@@ -52,18 +54,26 @@ func newRestoreCommand() *cobra.Command {
 
 			# Undo the last renewal, and make the kubelet restart what uses the files
 			sudo certctl restore latest --restart-control-plane
+
+			# The name of the newest backup, for a script
+			certctl restore -o jsonpath='{.items[-1:].name}'
 		`),
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeBackups(&o.folders),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return o.list(cmd)
+			f, err := output.Parse(o.output)
+			if err != nil {
+				return err
 			}
-			return o.run(cmd, args[0])
+			if len(args) == 0 {
+				return o.list(cmd, f)
+			}
+			return o.run(cmd, args[0], f)
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the certificates; the backups are in certctl-backups/ beside it")
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	o.folders.addTo(fs, "folder of the certificates (certificatesDir of --config); the backups are in certctl-backups/ beside it")
+	fs.StringVarP(&o.output, "output", "o", "text", output.Help())
 	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the files the restore replaces")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check the backup and print what would be restored, without writing or restarting anything")
 	o.lock.addTo(fs)
@@ -71,45 +81,28 @@ func newRestoreCommand() *cobra.Command {
 	return c
 }
 
-func (o *restoreOptions) list(cmd *cobra.Command) error {
+func (o *restoreOptions) list(cmd *cobra.Command, f output.Format) error {
 	if cmd.Flags().Changed("no-backup") || o.restart.Enabled || o.dryRun {
 		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
 	}
-	root, err := renewal.BackupRoot(o.certDir)
+	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	var backups []renewal.Backup
-	err = node.Read(cmd.Context(), cmd.ErrOrStderr(), o.certDir, []string{o.kubeconfigDir}, func() error {
-		backups, err = renewal.ListBackups(root)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	out := cmd.OutOrStdout()
-	if len(backups) == 0 {
-		fmt.Fprintf(out, "No backup in %s.\n", root)
-		return nil
-	}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tCREATED\tFILES\tFOLDER")
-	for _, b := range backups {
-		if b.Err != nil {
-			fmt.Fprintf(w, "%s\t-\t-\t%s (not a complete backup: %v)\n", b.Name, b.Dir, b.Err)
-			continue
-		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", b.Name, b.Manifest.Created.UTC().Format(time.RFC3339), len(b.Manifest.Files), b.Dir)
-	}
-	return w.Flush()
+	debugf(vDecisions, "listing the backups beside %s", certDir)
+	return renew.ListBackups(cmd.Context(), certDir, o.folders.kubeconfigDir, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }
 
-func (o *restoreOptions) run(cmd *cobra.Command, name string) error {
+func (o *restoreOptions) run(cmd *cobra.Command, name string, f output.Format) error {
 	if err := o.restart.validate(cmd); err != nil {
 		return err
 	}
+	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
 	return renew.Restore(cmd.Context(), renew.Options{
-		Cluster: &config.Cluster{CertificatesDir: o.certDir}, KubeconfigDir: o.kubeconfigDir, NoBackup: o.noBackup, DryRun: o.dryRun,
-		LockTimeout: o.lock.timeout, Restart: o.restart.Restart, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+		Cluster: &config.Cluster{CertificatesDir: certDir}, KubeconfigDir: o.folders.kubeconfigDir, NoBackup: o.noBackup, DryRun: o.dryRun,
+		LockTimeout: o.lock.timeout, Restart: o.restart.Restart, Format: f, JSON: renew.Structured(f), Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
 	}, name)
 }

@@ -46,6 +46,8 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newRenewCommand(), newRestoreCommand(), newInstallTimerCommand(), newCheckExpirationCommand(), newSignerCommand(), newSignCommand(), newApproveCommand(), newDenyCommand(), newVersionCommand())
 	strict(root)
+	addVerbosity(root)
+	addCompletions(root)
 	return root
 }
 

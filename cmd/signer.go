@@ -13,6 +13,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
@@ -37,7 +38,61 @@ func newSignerCommand() *cobra.Command {
 			(API server serving, front-proxy, etcd) under certctl's signer names:
 		`) + "\n" + signerNamesHelp(),
 	}
-	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand())
+	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
+	return c
+}
+
+type signerStatusOptions struct {
+	folders  folderFlags
+	manifest string
+	output   string
+}
+
+func newSignerStatusCommand() *cobra.Command {
+	o := &signerStatusOptions{}
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show whether kube-controller-manager's signer is on, with which CA, and which signer names this node can sign",
+		Long: dedent.Dedent(`
+			Say what the node itself shows about signing: whether
+			kube-controller-manager's manifest turns its built-in signer on (a CA
+			given by --cluster-signing-cert-file and --cluster-signing-key-file or
+			the per-signer pairs, and the csrsigning controller not turned off by
+			--controllers), with which files, for which of its signer names; and
+			for each of certctl's signer names, the CA that signs it and whether
+			its certificate and key are in --cert-dir, so that a ` + "`certctl signer run`" + `
+			here can sign ("ready"). Whether a signer runs is for the cluster to
+			say: this reads files only.
+
+			-o wide adds the CA files and the certificates each signer name issues;
+			-o json|yaml prints the schema output.certctl.io/v1 SignerStatus
+			(docs/signer.md).
+		`),
+		Example: examples(`
+			sudo certctl signer status
+			certctl signer status -o jsonpath='{.builtIn.enabled}'
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(o.output)
+			if err != nil {
+				return err
+			}
+			certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			debugf(vFiles, "reading %s and the CA files in %s", o.manifest, certDir)
+			s, err := signer.Status(o.manifest, certDir)
+			if err != nil {
+				return err
+			}
+			return s.Print(cmd.OutOrStdout(), f)
+		},
+	}
+	o.folders.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
+	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
+	c.Flags().StringVarP(&o.output, "output", "o", "text", output.Help())
 	return c
 }
 

@@ -14,7 +14,7 @@ func TestUnknownSubcommand(t *testing.T) {
 		wantErr string // "" for success
 		wantOut string
 	}{
-		{[]string{"certs", "rotate"}, `unknown command "rotate" for "certctl certs": valid commands are certificate-key, check-expiration, download, import, list, renew, upload`, ""},
+		{[]string{"certs", "rotate"}, `unknown command "rotate" for "certctl certs": valid commands are certificate-key, check-expiration, download, generate-csr, import, list, renew, upload`, ""},
 		{[]string{"certs", "renw"}, `(did you mean "renew"?)`, ""},
 		{[]string{"signer", "foo"}, `unknown command "foo" for "certctl signer": valid commands are disable, enable, run`, ""},
 		{[]string{"init-phase", "foo"}, `unknown command "foo" for "certctl init-phase"`, ""},

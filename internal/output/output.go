@@ -109,3 +109,16 @@ func parseJSONPath(t string) (*jsonpath.JSONPath, error) {
 	}
 	return jp, nil
 }
+
+// HelpFormats are the formats a Help text lists, for shell completion: the
+// flag's help is the one place a command's formats are written.
+func HelpFormats(help string) []string {
+	list, ok := strings.CutPrefix(help, "output format: ")
+	if !ok {
+		return nil
+	}
+	if i := strings.Index(list, ":"); i >= 0 {
+		list = list[:i]
+	}
+	return strings.Split(list, ", ")
+}

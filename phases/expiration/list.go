@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/certctl/certctl/internal/output"
@@ -120,7 +119,7 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 // problem types), which fit 100 columns; wide adds FILE, SUBJECT and SANS.
 // Below the table, one line per problem with what to do.
 func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) error {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	w := output.NewTable(out, wide)
 	if wide {
 		fmt.Fprintln(w, "NAME\tFILE\tSUBJECT\tSANS\tKEY\tEXPIRES\tCA\tPROBLEMS")
 	} else {

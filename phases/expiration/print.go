@@ -37,10 +37,12 @@ func Write(w io.Writer, info *Info, format string) error {
 	})
 }
 
-// writeText prints the two tables in under 100 columns: kubeadm's columns
-// with shorter headings and dates (`-o wide` has kubeadm's own).
+// writeText prints the two tables in under 100 columns (or the terminal's
+// width: output.Width): kubeadm's columns with shorter headings and dates
+// (`-o wide` has kubeadm's own); a row too wide, with many problems, is cut
+// (the problems are spelled out below the tables).
 func writeText(w io.Writer, info *Info) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := output.NewTable(w, false)
 	row := func(c Certificate, ca bool) {
 		switch {
 		case c.Missing:

@@ -7,18 +7,20 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/node"
 )
 
 // RunImport is `certctl certs import`: under the lock (waiting up to wait),
-// after recovery, it imports as o says, writes the summary to out, and
-// returns exitcode.ImportRefused when a certificate was refused. A dry run
+// after recovery, it imports as o says, writes the summary to out in f
+// (text lines, or ImportSummary), and returns exitcode.ImportRefused when
+// a certificate was refused. A dry run
 // takes no lock and writes nothing: it reads the files consistently
 // (node.DryRun) and reports what would replace those in force.
-func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, errOut io.Writer) error {
+func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
 	if o.DryRun {
 		return node.DryRun(ctx, errOut, out, o.CertDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
-			return runImport(ctx, o, w)
+			return runImport(ctx, o, f, w)
 		})
 	}
 	release, err := node.Lock(ctx, errOut, o.CertDir, wait, o.KubeconfigDir)
@@ -26,18 +28,28 @@ func RunImport(ctx context.Context, o ImportOptions, wait time.Duration, out, er
 		return err
 	}
 	defer release()
-	return runImport(ctx, o, out)
+	return runImport(ctx, o, f, out)
 }
 
-func runImport(ctx context.Context, o ImportOptions, out io.Writer) error {
-	fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
+func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Writer) error {
+	text := f.Name == "text" || f.Name == "wide"
+	if text {
+		fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
+	}
 	res, err := Import(ctx, o)
+	if err == nil {
+		err = refusedError(o, res)
+	}
 	if res != nil {
-		res.WriteSummary(out)
+		if perr := res.Print(out, f, err); perr != nil && err == nil {
+			err = perr
+		}
 	}
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+// refusedError is the run's error when res has refused certificates.
+func refusedError(o ImportOptions, res *ImportResult) error {
 	if n := len(res.Refused); n > 0 {
 		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
 		switch {

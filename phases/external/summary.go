@@ -7,8 +7,105 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/renewal"
 )
+
+// ImportSummary is the versioned schema of `certctl certs import -o
+// json|yaml|jsonpath=`, printed once at the end. Within
+// output.certctl.io/v1 fields are only added, never renamed, removed or
+// given another meaning (docs/external-ca.md).
+type ImportSummary struct {
+	Kind       string `json:"kind"` // "ImportSummary"
+	APIVersion string `json:"apiVersion"`
+	DryRun     bool   `json:"dryRun"`
+	// ExitCode is the process's exit status (0; 2 when a certificate was
+	// refused; 1 an error); Error the message then.
+	ExitCode int    `json:"exitCode"`
+	Error    string `json:"error,omitempty"`
+	// Imported are the certificates installed (with DryRun: that would
+	// be), and those already installed (unchanged).
+	Imported []ImportedEntry `json:"imported"`
+	Refused  []RefusedEntry  `json:"refused"`
+	// Pending are the certificate files expected for CSRs not signed yet;
+	// Ignored the .crt files that are no certificate of the inventory.
+	Pending  []string `json:"pending"`
+	Ignored  []string `json:"ignored"`
+	Warnings []string `json:"warnings"`
+	// BackupDir holds the replaced files; "" when none was replaced.
+	BackupDir string `json:"backupDir,omitempty"`
+	// RestartNeeded lists the components to restart, in restart order,
+	// each with the certificates it reads.
+	RestartNeeded []RestartEntry `json:"restartNeeded"`
+}
+
+// RestartEntry is a component to restart.
+type RestartEntry struct {
+	Component    string   `json:"component"`
+	Certificates []string `json:"certificates"`
+}
+
+// ImportedEntry is an Imported.
+type ImportedEntry struct {
+	Name      string    `json:"name"`
+	From      string    `json:"from"`
+	Files     []string  `json:"files"`
+	NotAfter  time.Time `json:"notAfter"`
+	Unchanged bool      `json:"unchanged"`
+}
+
+// RefusedEntry is a Refused.
+type RefusedEntry struct {
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	Reason string `json:"reason"`
+}
+
+const (
+	importSummaryKind = "ImportSummary"
+	apiVersion        = "output.certctl.io/v1"
+)
+
+// Summary is r as ImportSummary, with the run's error err.
+func (r *ImportResult) Summary(err error) *ImportSummary {
+	s := &ImportSummary{
+		Kind: importSummaryKind, APIVersion: apiVersion, DryRun: r.DryRun, Imported: []ImportedEntry{}, Refused: []RefusedEntry{},
+		Pending: nonNil(r.Pending), Ignored: nonNil(r.Ignored), Warnings: nonNil(r.Warnings), RestartNeeded: []RestartEntry{},
+	}
+	if err != nil {
+		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
+	}
+	for _, im := range r.Imported {
+		s.Imported = append(s.Imported, ImportedEntry{Name: im.Name, From: im.From, Files: im.Files, NotAfter: im.NotAfter.UTC(), Unchanged: im.Unchanged})
+	}
+	for _, rf := range r.Refused {
+		s.Refused = append(s.Refused, RefusedEntry{Name: rf.Name, File: rf.File, Reason: rf.Reason})
+	}
+	if !r.DryRun {
+		s.BackupDir = r.BackupDir
+		for _, rs := range r.Restarts() {
+			s.RestartNeeded = append(s.RestartNeeded, RestartEntry{Component: rs.Component, Certificates: rs.Names})
+		}
+	}
+	return s
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Print prints what the import did in f: the lines of WriteSummary (text
+// and wide), or the ImportSummary schema with err, the run's error.
+func (r *ImportResult) Print(w io.Writer, f output.Format, err error) error {
+	return f.Print(w, r.Summary(err), func(w io.Writer, _ bool) error {
+		r.WriteSummary(w)
+		return nil
+	})
+}
 
 // restartOrder is the order in which components to restart are listed:
 // etcd first, because kube-apiserver cannot start without it.

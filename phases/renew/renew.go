@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
@@ -51,7 +52,8 @@ type Options struct {
 	KeepBackups     int           // 0: keep all
 	Jitter          time.Duration // 0: start at once
 	Quiet           bool          // print errors only
-	JSON            bool          // print one summary at the end, and nothing else on Out
+	JSON            bool          // print one summary at the end, in Format, and nothing else on Out
+	Format          output.Format // -o: json, yaml or jsonpath with JSON; restore's -o
 	Restart         Restart
 	API             *API // nil: renew from the CAs on disk
 	// DryRun prints what would be renewed, and by which issuer, and
@@ -121,7 +123,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r.summary.end(o.Now(), err)
 	if o.JSON {
-		if werr := r.summary.write(o.Out); werr != nil && err == nil {
+		if werr := r.summary.write(o.Out, o.Format); werr != nil && err == nil {
 			err = werr
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 )
@@ -24,7 +26,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := restore(o, name)
 			if err == nil {
-				writeRestore(w, dir, res, true)
+				err = printRestore(w, o.Format, dir, res, true, nil)
 			}
 			return err
 		})
@@ -46,14 +48,33 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if err != nil {
 		return err
 	}
-	writeRestore(o.Out, dir, res, false)
+	var results []staticpods.Result
+	if !Structured(o.Format) {
+		writeRestore(o.Out, dir, res, false)
+	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		_, _, _, err := r.restartOwed(ctx, res.Restored, nil)
-		return err
+		results, _, _, err = r.restartOwed(ctx, res.Restored, nil)
 	}
-	return nil
+	if Structured(o.Format) {
+		if perr := printRestore(o.Out, o.Format, dir, res, false, results); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return err
+}
+
+// printRestore prints what a restore did (dryRun: would do) in f: the
+// lines of writeRestore, or the RestoreSummary schema.
+func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restarts []staticpods.Result) error {
+	if !Structured(f) {
+		writeRestore(out, dir, res, dryRun)
+		return nil
+	}
+	s := newRestoreSummary(dir, res, dryRun)
+	s.Restarts = append(s.Restarts, restarts...)
+	return f.Print(out, s, nil)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it would.

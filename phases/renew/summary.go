@@ -1,18 +1,17 @@
 package renew
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
-// The summary `certctl renew -o json` prints once, at the end, whatever the
-// outcome (docs/cron.md). Within output.certctl.io/v1 fields and values are
+// The summary `certctl renew -o json|yaml|jsonpath=` prints once, at the
+// end, whatever the outcome (docs/cron.md). Within output.certctl.io/v1 fields and values are
 // only added, never renamed, removed or given another meaning.
 const (
 	summaryKind       = "RenewalSummary"
@@ -32,7 +31,7 @@ const (
 	statusError      = "error"
 )
 
-// Summary is what `certctl renew -o json` prints.
+// Summary is what `certctl renew -o json|yaml|jsonpath=` prints.
 type Summary struct {
 	Kind       string    `json:"kind"`
 	APIVersion string    `json:"apiVersion"`
@@ -153,22 +152,63 @@ func (s *Summary) end(now time.Time, err error) {
 	}
 }
 
-func (s *Summary) write(w io.Writer) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode summary: %w", err)
+// write prints the summary in f; json when f is not Structured (Options
+// with JSON and no Format).
+func (s *Summary) write(w io.Writer, f output.Format) error {
+	if !Structured(f) {
+		f = output.Format{Name: "json"}
 	}
-	_, err = fmt.Fprintf(w, "%s\n", data)
-	return err
+	return f.Print(w, s, nil)
 }
 
-// Failed writes the summary of a run that failed before it started, for
-// -o json, and returns err.
-func Failed(w io.Writer, now time.Time, within time.Duration, err error) error {
+// Structured is whether f prints a summary (json, yaml, jsonpath) rather
+// than the progress lines of text and wide (and of no -o at all).
+func Structured(f output.Format) bool {
+	return f.Name == "json" || f.Name == "yaml" || f.Name == "jsonpath"
+}
+
+// Failed writes the summary of a run that failed before it started, in f
+// (-o json|yaml|jsonpath=), and returns err.
+func Failed(w io.Writer, f output.Format, now time.Time, within time.Duration, err error) error {
 	s := newSummary(now, within)
 	s.end(now, err)
-	if werr := s.write(w); werr != nil {
+	if werr := s.write(w, f); werr != nil {
 		return werr
 	}
 	return err
+}
+
+// RestoreSummary is what `certctl restore BACKUP -o json|yaml|jsonpath=`
+// prints at the end (output.certctl.io/v1, compatible as Summary is).
+type RestoreSummary struct {
+	Kind       string `json:"kind"` // "RestoreSummary"
+	APIVersion string `json:"apiVersion"`
+	// Backup is the folder restored from.
+	Backup string `json:"backup"`
+	DryRun bool   `json:"dryRun"`
+	// Restored are the files written back (with DryRun: that would be);
+	// Unchanged those that already held the backup's content.
+	Restored  []string `json:"restored"`
+	Unchanged []string `json:"unchanged"`
+	// BackupDir holds the files the restore replaced; "" with --no-backup,
+	// a dry run, or when nothing was restored.
+	BackupDir string `json:"backupDir,omitempty"`
+	// Restarts is what --restart-control-plane did (empty without it).
+	Restarts []staticpods.Result `json:"restarts"`
+}
+
+const restoreSummaryKind = "RestoreSummary"
+
+func newRestoreSummary(dir string, res *renewal.RestoreResult, dryRun bool) *RestoreSummary {
+	s := &RestoreSummary{
+		Kind: restoreSummaryKind, APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
+		Restored: res.Restored, Unchanged: res.Unchanged, BackupDir: res.BackupDir, Restarts: []staticpods.Result{},
+	}
+	if s.Restored == nil {
+		s.Restored = []string{}
+	}
+	if s.Unchanged == nil {
+		s.Unchanged = []string{}
+	}
+	return s
 }

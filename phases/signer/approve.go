@@ -3,6 +3,7 @@ package signer
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -164,4 +165,23 @@ func conditionMessage(csr *certv1.CertificateSigningRequest, t certv1.RequestCon
 		}
 	}
 	return ""
+}
+
+// PendingNamed lists, sorted, the CSRs that are neither approved, denied
+// nor failed and whose name match accepts: `certctl approve
+// --all-from-node` passes the names one node's renewals give their CSRs.
+func PendingNamed(ctx context.Context, client kubernetes.Interface, match func(name string) bool) ([]string, error) {
+	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list CSRs: %w", err)
+	}
+	var names []string
+	for i := range list.Items {
+		csr := &list.Items[i]
+		if State(csr) == "Pending" && match(csr.Name) {
+			names = append(names, csr.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -188,3 +188,26 @@ func TestParseSigningConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingNamed: only CSRs with no Approved, Denied or Failed condition,
+// and whose name matches, sorted.
+func TestPendingNamed(t *testing.T) {
+	api := profile(t, "apiserver")
+	req := csrFor(t, api)
+	denied := apiCSR("node-b-denied", KubeAPIServerServing, req, usagesOf(api), false)
+	denied.Status.Conditions = []certv1.CertificateSigningRequestCondition{{Type: certv1.CertificateDenied, Status: "True"}}
+	client := fake.NewClientset([]runtime.Object{
+		apiCSR("node-c", KubeAPIServerServing, req, usagesOf(api), false),
+		apiCSR("node-a", KubeAPIServerServing, req, usagesOf(api), false),
+		apiCSR("node-approved", KubeAPIServerServing, req, usagesOf(api), true),
+		apiCSR("other", KubeAPIServerServing, req, usagesOf(api), false),
+		denied,
+	}...)
+	got, err := PendingNamed(context.Background(), client, func(n string) bool { return strings.HasPrefix(n, "node-") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != "node-a node-c" {
+		t.Errorf("pending: %v, want node-a node-c", got)
+	}
+}

@@ -59,7 +59,7 @@ func TestObtainAndIssue(t *testing.T) {
 		if err != nil || k == nil || !pki.SamePublicKey(k.Public(), got[i].Key.Public()) {
 			t.Errorf("%s: pending key %v, %v; want the CSR's key", r.Name, k, err)
 		}
-		if !contains(out.String(), "CSR "+name+" for "+r.Name, "certctl approve "+name+" --config kubeadm.yaml", "CSR "+name+" for "+r.Name+" issued") {
+		if !contains(out.String(), "CSR "+name+" for "+r.Name, "certctl approve --all-from-node cp-1 --config kubeadm.yaml\n", "CSR "+name+" for "+r.Name+" issued") {
 			t.Errorf("output lacks %s's CSR %s:\n%s", r.Name, name, out)
 		}
 	}

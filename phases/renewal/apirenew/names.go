@@ -145,7 +145,30 @@ func CSRName(node, target string, pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("name CSR for %s: %w", target, err)
 	}
 	sum := sha256.Sum256(der)
-	fp := hex.EncodeToString(sum[:])[:12]
+	return csrName(node, target, hex.EncodeToString(sum[:])[:fingerprintLen])
+}
+
+// fingerprintLen is the length of the key's fingerprint in CSRName.
+const fingerprintLen = 12
+
+// IsCSRNameOf reports whether name is a CSR name CSRName gives node for
+// one of targets, whatever the key: the CSRs `certctl renew --use-api`
+// made on that node (`certctl approve --all-from-node`).
+func IsCSRNameOf(name, node string, targets []string) bool {
+	for _, t := range targets {
+		probe, err := csrName(node, t, strings.Repeat("0", fingerprintLen))
+		if err != nil {
+			continue
+		}
+		prefix := probe[:len(probe)-fingerprintLen]
+		if fp, ok := strings.CutPrefix(name, prefix); ok && len(fp) == fingerprintLen && strings.Trim(fp, "0123456789abcdef") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func csrName(node, target, fp string) (string, error) {
 	node, target = sanitize(node), sanitize(target)
 	// A DNS subdomain has at most 253 characters; node names are at most
 	// that long themselves.

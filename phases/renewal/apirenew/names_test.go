@@ -141,3 +141,38 @@ func usageStrings(u []certv1.KeyUsage) []string {
 	}
 	return out
 }
+
+// TestIsCSRNameOf: the CSRs of one node's renewals are found by name,
+// whatever their key, and no other node's (cp-1 is a prefix of cp-10).
+func TestIsCSRNameOf(t *testing.T) {
+	k := newKey(t)
+	targets := renewal.Names()[1:]
+	name := func(node, target string) string {
+		n, err := CSRName(node, target, k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	long := strings.Repeat("n", 253)
+	for _, tc := range []struct {
+		name, node string
+		want       bool
+	}{
+		{name("cp-1", "apiserver"), "cp-1", true},
+		{name("cp-1", "super-admin.conf"), "cp-1", true},
+		{name("CP_1", "etcd-server"), "cp-1", true},
+		{name(long, "etcd-healthcheck-client"), long, true},
+		{name("cp-10", "apiserver"), "cp-1", false},
+		{name("cp-1", "apiserver"), "cp-10", false},
+		{"certctl-cp-1-apiserver-0123456789ab", "cp-1", true},
+		{"certctl-cp-1-apiserver-0123456789", "cp-1", false},
+		{"certctl-cp-1-apiserver-0123456789xy", "cp-1", false},
+		{"certctl-cp-1-ca-0123456789ab", "cp-1", false},
+		{"csr-8vq2x", "cp-1", false},
+	} {
+		if got := IsCSRNameOf(tc.name, tc.node, targets); got != tc.want {
+			t.Errorf("IsCSRNameOf(%q, %q) = %v, want %v", tc.name, tc.node, got, tc.want)
+		}
+	}
+}

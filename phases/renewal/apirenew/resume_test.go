@@ -99,16 +99,16 @@ func TestResumedState(t *testing.T) {
 				t.Errorf("second run: %v, want %q", err, tc.err)
 			}
 			line := "CSR " + name + " for admin.conf: signer kubernetes.io/kube-apiserver-client (resumed with the pending key " + is.pending.path("admin.conf") + ", " + tc.want + ")"
-			if !strings.Contains(out.String(), line) || strings.Contains(out.String(), "certctl approve "+name) != tc.approval {
+			if !strings.Contains(out.String(), line) || strings.Contains(out.String(), "certctl approve --all-from-node cp-1") != tc.approval {
 				t.Errorf("output, want %q and approval instructions %v:\n%s", line, tc.approval, out)
 			}
 		})
 	}
 }
 
-// TestApproveCommandSystemMasters: the approval command of a certificate
-// with O=system:masters (super-admin.conf) has --allow-system-masters,
-// which `certctl approve` needs for it.
+// TestApproveCommandSystemMasters: the one approval command, for every
+// CSR of the run, has --allow-system-masters when a certificate has
+// O=system:masters (super-admin.conf): `certctl approve` needs it for it.
 func TestApproveCommandSystemMasters(t *testing.T) {
 	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
 	masters := pki.Profile{CommonName: "kubernetes-super-admin", Organization: []string{pki.MastersGroup}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
@@ -118,15 +118,7 @@ func TestApproveCommandSystemMasters(t *testing.T) {
 		t.Fatal(err)
 	}
 	done()
-	for _, l := range strings.Split(out.String(), "\n") {
-		if !strings.HasPrefix(l, "  certctl approve ") {
-			continue
-		}
-		if strings.Contains(l, "super-admin.conf") != strings.HasSuffix(l, " --config kubeadm.yaml --allow-system-masters") {
-			t.Errorf("approval command %q", l)
-		}
-	}
-	if !strings.Contains(out.String(), "--allow-system-masters") {
-		t.Errorf("output:\n%s", out)
+	if want := "\n  certctl approve --all-from-node cp-1 --config kubeadm.yaml --allow-system-masters\n"; strings.Count(out.String(), want) != 1 || strings.Count(out.String(), "certctl approve") != 1 {
+		t.Errorf("output, want one approval command %q:\n%s", want, out)
 	}
 }

@@ -36,12 +36,16 @@ func (is *Issuer) printInstructions(jobs []*job) {
 		fmt.Fprintf(w, "[renew] CSR %s for %s: signer %s (%s)\n", j.name, j.req.Name, j.signer, how)
 	}
 	if len(names) > 0 {
-		fmt.Fprintf(w, "[renew] Approve with:\n  kubectl certificate approve %s\n", strings.Join(names, " "))
+		// One certctl command for them all: it finds this node's pending
+		// CSRs by name (IsCSRNameOf) and checks each.
+		masters := ""
 		for _, j := range jobs {
-			if j.needsApproval {
-				fmt.Fprintf(w, "  certctl approve %s%s%s\n", j.name, is.o.ApproveFlags, approveFlagsFor(j.req))
+			if j.needsApproval && approveFlagsFor(j.req) != "" {
+				masters = approveFlagsFor(j.req)
 			}
 		}
+		fmt.Fprintf(w, "[renew] Approve with:\n  kubectl certificate approve %s\n", strings.Join(names, " "))
+		fmt.Fprintf(w, "  certctl approve --all-from-node %s%s%s\n", is.o.NodeName, is.o.ApproveFlags, masters)
 	}
 	seen := map[string]bool{}
 	for _, j := range jobs {

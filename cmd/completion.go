@@ -1,0 +1,117 @@
+package cmd
+
+import (
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/phases/signer"
+	"github.com/certctl/certctl/pki"
+)
+
+// addCompletions makes cobra's `certctl completion bash|zsh|fish|powershell`
+// part of the tree (so that docs/reference lists it) and registers the
+// dynamic completions every command shares: the -o values each command
+// accepts, and renew's --signer-name NAME=SIGNER. Certificate names come
+// from each command's ValidArgs (the inventory), backup names from restore's
+// ValidArgsFunction (completeBackups).
+func addCompletions(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			strict(c) // added after the root's strict: `completion foo` is an error too
+		}
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if f := c.Flags().Lookup("output"); f != nil {
+			values := output.HelpFormats(f.Usage)
+			_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				return completeFormats(values)
+			})
+		}
+		if c.Flags().Lookup("signer-name") != nil {
+			_ = c.RegisterFlagCompletionFunc("signer-name", completeSignerName)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// completeFormats completes -o: the formats, and "jsonpath=" to be
+// followed by a template (no space after it).
+func completeFormats(values []string) ([]string, cobra.ShellCompDirective) {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if t, ok := strings.CutSuffix(v, "TEMPLATE"); ok {
+			v = t
+		}
+		out = append(out, v)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// completeSignerName completes renew's --signer-name NAME=SIGNER: first a
+// certificate's name and "=", then the signer names that can issue it
+// (certctl's, and kubernetes.io/kube-apiserver-client for the client
+// certificates), its default first.
+func completeSignerName(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	name, _, typedSigner := strings.Cut(toComplete, "=")
+	if !typedSigner {
+		var out []string
+		for _, n := range renewal.Names()[1:] { // not "all"
+			out = append(out, n+"=")
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+	def, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), name))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	signers := []string{def}
+	for _, s := range append(signer.Names(), certv1.KubeAPIServerClientSignerName) {
+		if !slices.Contains(signers, s) {
+			signers = append(signers, s)
+		}
+	}
+	out := make([]string, len(signers))
+	for i, s := range signers {
+		out[i] = name + "=" + s
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeBackups completes restore's argument: the backups beside the
+// certificate folder that f's flags name (read only: no lock, no
+// recovery, which would write), newest first, and "latest".
+func completeBackups(f *folderFlags) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names := []string{"latest"}
+		certDir, err := f.certDir(cmd, io.Discard)
+		if err != nil {
+			return names, cobra.ShellCompDirectiveNoFileComp
+		}
+		root, err := renewal.BackupRoot(certDir)
+		if err != nil {
+			return names, cobra.ShellCompDirectiveNoFileComp
+		}
+		backups, _ := renewal.ListBackups(root)
+		for i := len(backups) - 1; i >= 0; i-- {
+			if backups[i].Err == nil {
+				names = append(names, backups[i].Name)
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}

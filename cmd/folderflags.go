@@ -1,0 +1,44 @@
+package cmd
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// folderFlags are the flags that say where a node's files are, the same in
+// every command that reads the node (certs list, certs import, restore,
+// signer status; renew, check-expiration and init-phase have them through
+// clusterFlags): --config, kubeadm's file, whose certificatesDir is the
+// certificate folder unless --cert-dir is given, --cert-dir and
+// --kubeconfig-dir.
+type folderFlags struct {
+	cluster       clusterFlags
+	kubeconfigDir string
+}
+
+func (f *folderFlags) addTo(fs *pflag.FlagSet, certDirHelp string) {
+	f.cluster.addSubsetTo(fs, "config", "cert-dir")
+	if certDirHelp != "" {
+		fs.Lookup("cert-dir").Usage = certDirHelp
+	}
+	fs.StringVar(&f.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+}
+
+// certDir is --cert-dir, or certificatesDir of --config when --cert-dir is
+// not given (the file's warnings go to warn): kubeadm's precedence. It
+// reads nothing else of the file: these commands make no certificate.
+func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error) {
+	if f.cluster.configFile == "" || cmd.Flags().Changed("cert-dir") {
+		return f.cluster.certDir, nil
+	}
+	debugf(vDecisions, "reading the certificate folder from %s", f.cluster.configFile)
+	c, err := f.cluster.fileAndFlags(cmd, warn)
+	if err != nil {
+		return "", err
+	}
+	return c.CertificatesDir, nil
+}

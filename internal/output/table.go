@@ -1,0 +1,114 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// DefaultWidth is the width of a default table when neither $COLUMNS nor a
+// terminal says otherwise: the issue's "fits 100 columns".
+const DefaultWidth = 100
+
+// Width is how many columns a default (-o text) table may take on w:
+// $COLUMNS when it is a positive number (as shells and `ls` use it), else
+// the terminal's width when w is a terminal, else DefaultWidth (a pipe or
+// a file, e.g. cron's mail).
+func Width(w io.Writer) int {
+	if c, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && c > 0 {
+		return c
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
+			return c
+		}
+	}
+	return DefaultWidth
+}
+
+// Table is a table with kubectl's spacing (columns two spaces apart) that
+// never wraps in text: Flush cuts each line to the width, ending it with
+// "…", so that a long cell (a path, a list of problems) stays on its row;
+// -o wide (Table made with wide) prints every cell whole. Commands put the
+// long columns in wide only, so that the default fits 100 columns.
+type Table struct {
+	*tabwriter.Writer
+	out   io.Writer
+	buf   bytes.Buffer
+	width int // 0: no limit
+}
+
+// NewTable returns a Table that writes to out on Flush: cut to Width(out)
+// unless wide.
+func NewTable(out io.Writer, wide bool) *Table {
+	t := &Table{out: out}
+	if !wide {
+		t.width = Width(out)
+	}
+	t.Writer = tabwriter.NewWriter(&t.buf, 0, 4, 2, ' ', 0)
+	return t
+}
+
+// Flush aligns the rows written so far and writes them to the output, each
+// line cut to the width.
+func (t *Table) Flush() error {
+	if err := t.Writer.Flush(); err != nil {
+		return err
+	}
+	defer t.buf.Reset()
+	if t.width == 0 {
+		_, err := t.buf.WriteTo(t.out)
+		return err
+	}
+	var b strings.Builder
+	sc := bufio.NewScanner(&t.buf)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<24)
+	for sc.Scan() {
+		b.WriteString(Cut(strings.TrimRight(sc.Text(), " "), t.width))
+		b.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(t.out, b.String())
+	return err
+}
+
+// Cut returns s if it fits in width columns (one per rune), else its
+// first width-1 runes and "…".
+func Cut(s string, width int) string {
+	if width <= 0 || utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
+
+// Wrap breaks s into lines of at most width columns at spaces, each but the
+// first starting with indent; a word longer than a line stays whole.
+func Wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += n
+	}
+	return b.String()
+}

@@ -1,0 +1,120 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renewal"
+)
+
+// BackupList is the versioned schema of `certctl restore -o json|yaml`
+// (no backup named: the list). Within output.certctl.io/v1 fields are only
+// added, never renamed, removed or given another meaning.
+type BackupList struct {
+	Kind       string `json:"kind"` // "BackupList"
+	APIVersion string `json:"apiVersion"`
+	// Root is the folder of the backups, certctl-backups/ beside the
+	// certificate folder.
+	Root  string        `json:"root"`
+	Items []BackupEntry `json:"items"` // oldest first
+}
+
+// BackupEntry is one backup: what `certctl restore NAME` takes.
+type BackupEntry struct {
+	Name string `json:"name"`
+	Dir  string `json:"dir"`
+	// Created, CertDir, KubeconfigDir and Files are backup.json's; absent
+	// when Error says why the folder is not a complete backup (certctl
+	// neither restores nor prunes it).
+	Created       *time.Time `json:"created,omitempty"`
+	CertDir       string     `json:"certDir,omitempty"`
+	KubeconfigDir string     `json:"kubeconfigDir,omitempty"`
+	Files         []string   `json:"files"` // where each file was, absolute
+	Error         string     `json:"error,omitempty"`
+}
+
+// backupListKind is BackupList's kind.
+const backupListKind = "BackupList"
+
+// ListBackups is `certctl restore` without a backup's name: the backups
+// beside certDir, read consistently (node.Read: no lock, after finishing
+// an interrupted renewal), printed in f: a table of NAME, CREATED and
+// FILES (-o wide adds each backup's folder and why an incomplete one is
+// not a backup), or the BackupList schema.
+func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Format, out, errOut io.Writer) error {
+	root, err := renewal.BackupRoot(certDir)
+	if err != nil {
+		return err
+	}
+	var backups []renewal.Backup
+	err = node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() error {
+		backups, err = renewal.ListBackups(root)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	list := backupList(root, backups)
+	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeBackups(w, list, wide) })
+}
+
+func backupList(root string, backups []renewal.Backup) *BackupList {
+	list := &BackupList{Kind: backupListKind, APIVersion: summaryAPIVersion, Root: root, Items: []BackupEntry{}}
+	for _, b := range backups {
+		e := BackupEntry{Name: b.Name, Dir: b.Dir, Files: []string{}}
+		if b.Err != nil {
+			e.Error = b.Err.Error()
+		} else {
+			created := b.Manifest.Created.UTC()
+			e.Created, e.CertDir, e.KubeconfigDir = &created, b.Manifest.CertDir, b.Manifest.KubeconfigDir
+			for _, f := range b.Manifest.Files {
+				e.Files = append(e.Files, f.Path)
+			}
+		}
+		list.Items = append(list.Items, e)
+	}
+	return list
+}
+
+func writeBackups(out io.Writer, list *BackupList, wide bool) error {
+	if len(list.Items) == 0 {
+		_, err := fmt.Fprintf(out, "No backup in %s.\n", list.Root)
+		return err
+	}
+	w := output.NewTable(out, wide)
+	if wide {
+		fmt.Fprintln(w, "NAME\tCREATED\tFILES\tFOLDER\tERROR")
+	} else {
+		fmt.Fprintln(w, "NAME\tCREATED\tFILES")
+	}
+	var incomplete []BackupEntry
+	for _, e := range list.Items {
+		created, files, errText := "-", fmt.Sprint(len(e.Files)), "-"
+		if e.Created != nil {
+			created = e.Created.Format(time.RFC3339)
+		}
+		if e.Error != "" {
+			files, errText = "INCOMPLETE", e.Error
+			incomplete = append(incomplete, e)
+		}
+		if wide {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Name, created, files, e.Dir, errText)
+		} else {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", e.Name, created, files)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(incomplete) > 0 && !wide {
+		fmt.Fprintln(out, "\nINCOMPLETE (not restored nor pruned by certctl)")
+		for _, e := range incomplete {
+			fmt.Fprintf(out, "- %s: %s\n", e.Dir, e.Error)
+		}
+	}
+	return nil
+}

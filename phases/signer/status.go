@@ -1,0 +1,264 @@
+package signer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
+)
+
+// SignerStatus is the versioned schema of `certctl signer status -o
+// json|yaml` (output.certctl.io/v1: fields are only added, never renamed,
+// removed or given another meaning). It says what can be known from the
+// node alone: what kube-controller-manager's manifest turns on, and which
+// CA files are here. Whether a `certctl signer run` runs, here or in a pod,
+// only the cluster knows.
+type SignerStatus struct {
+	Kind       string `json:"kind"` // "SignerStatus"
+	APIVersion string `json:"apiVersion"`
+	// BuiltIn is kube-controller-manager's signer, as its manifest sets it.
+	BuiltIn BuiltInSigner `json:"builtIn"`
+	// Signers are the signer names of control-plane certificates: the
+	// built-in ones kube-controller-manager serves, then certctl's.
+	Signers []SignerEntry `json:"signers"`
+}
+
+// BuiltInSigner is kube-controller-manager's signer.
+type BuiltInSigner struct {
+	Manifest string `json:"manifest"`
+	// Enabled: the manifest gives the signer a CA (the general pair or a
+	// per-signer pair) and --controllers does not turn csrsigning off.
+	Enabled bool `json:"enabled"`
+	// Reason says why it is off, or why the manifest could not be read.
+	Reason string `json:"reason,omitempty"`
+	// Flags are the signing flags the manifest sets, by name without "--".
+	Flags map[string]string `json:"flags"`
+	// Duration is --cluster-signing-duration, "" when not set (8760h).
+	Duration string `json:"duration,omitempty"`
+}
+
+// SignerEntry is one signer name.
+type SignerEntry struct {
+	Name string `json:"name"`
+	// SignedBy is "kube-controller-manager" or "certctl signer run".
+	SignedBy string `json:"signedBy"`
+	// State: for the built-in signer "on" or "off"; for certctl's "ready"
+	// (the CA certificate and key are on this node: `certctl signer run`
+	// here can sign), "no-ca-key" (only the CA certificate: an external CA,
+	// or a signer run elsewhere with the key), "no-ca".
+	State  string `json:"state"`
+	CAName string `json:"caName,omitempty"`
+	CACert string `json:"caCert,omitempty"`
+	CAKey  string `json:"caKey,omitempty"`
+	// Certificates are kubeadm's certificates it issues.
+	Certificates []string `json:"certificates"`
+}
+
+const statusKind = "SignerStatus"
+
+// The three signers of certificates.k8s.io/v1 kube-controller-manager
+// signs with, and their per-signer flags
+// (cmd/kube-controller-manager/app/options/csrsigningcontroller.go).
+var builtInSigners = []struct{ name, flag string }{
+	{certv1.KubeAPIServerClientSignerName, "cluster-signing-kube-apiserver-client"},
+	{certv1.KubeAPIServerClientKubeletSignerName, "cluster-signing-kubelet-client"},
+	{certv1.KubeletServingSignerName, "cluster-signing-kubelet-serving"},
+}
+
+// Status reads kube-controller-manager's manifest and the CA files in
+// certDir. A manifest that is missing or unreadable is reported in
+// BuiltIn.Reason, not an error: on a node without it, certctl's signers
+// may still sign.
+func Status(manifest, certDir string) (*SignerStatus, error) {
+	s := &SignerStatus{Kind: statusKind, APIVersion: "output.certctl.io/v1", BuiltIn: BuiltInSigner{Manifest: manifest, Flags: map[string]string{}}}
+	s.BuiltIn.read()
+	inv := pki.Kubeadm()
+	store := pki.Store{Dir: certDir}
+	clusterCA, _ := inv.Find(pki.CAName)
+	for _, b := range builtInSigners {
+		e := SignerEntry{Name: b.name, SignedBy: "kube-controller-manager", State: "off", Certificates: []string{}}
+		e.CACert, e.CAKey = s.BuiltIn.files(b.flag)
+		if e.CACert == store.CertPath(clusterCA.BaseName) {
+			e.CAName = clusterCA.Name
+		}
+		if s.BuiltIn.Enabled && e.CACert != "" {
+			e.State = "on"
+		}
+		for _, c := range inv {
+			if c.Builtin == b.name {
+				e.Certificates = append(e.Certificates, c.CertName())
+			}
+		}
+		s.Signers = append(s.Signers, e)
+	}
+	for _, name := range inv.Signers() {
+		e := SignerEntry{Name: name, SignedBy: "certctl signer run", Certificates: []string{}}
+		for _, c := range inv {
+			if c.Signer == name {
+				e.CAName = c.CAName
+				e.Certificates = append(e.Certificates, c.CertName())
+			}
+		}
+		ca, ok := inv.Find(e.CAName)
+		if !ok {
+			return nil, fmt.Errorf("signer %s: no CA %q in the inventory", name, e.CAName)
+		}
+		e.CACert, e.CAKey = store.CertPath(ca.BaseName), store.KeyPath(ca.BaseName)
+		certOK, err := pki.Exists(e.CACert)
+		if err != nil {
+			return nil, err
+		}
+		keyOK, err := pki.Exists(e.CAKey)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !certOK:
+			e.State = "no-ca"
+		case !keyOK:
+			e.State = "no-ca-key"
+		default:
+			e.State = "ready"
+		}
+		s.Signers = append(s.Signers, e)
+	}
+	return s, nil
+}
+
+// read fills b from its manifest.
+func (b *BuiltInSigner) read() {
+	data, err := os.ReadFile(b.Manifest)
+	if err != nil {
+		b.Reason = fmt.Sprintf("cannot read the manifest: %v (pass --manifest if it is elsewhere)", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			b.Reason = "no manifest " + b.Manifest + ": not a control-plane node, or pass --manifest"
+		}
+		return
+	}
+	flags, err := manifests.SignerFlags(data)
+	if err != nil {
+		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
+		return
+	}
+	b.Duration = flags["cluster-signing-duration"]
+	delete(flags, "cluster-signing-duration")
+	for k, v := range flags {
+		b.Flags[k] = v
+	}
+	set := false
+	for _, s := range builtInSigners {
+		if c, _ := b.files(s.flag); c != "" {
+			set = true
+		}
+	}
+	pod, err := manifests.Parse(data)
+	if err != nil {
+		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
+		return
+	}
+	controllers := ""
+	if c, err := manifests.FindComponent(pod, manifests.ControllerManager); err == nil {
+		controllers, _ = manifests.FlagValue(c, "controllers")
+	}
+	switch {
+	case !set:
+		b.Reason = "--cluster-signing-cert-file and --cluster-signing-key-file are empty or not set (kubeadm's external-CA mode): `certctl signer enable` turns it on"
+	case !csrSigningEnabled(controllers):
+		b.Reason = fmt.Sprintf("--controllers=%s turns the csrsigning controller off: `certctl signer enable` turns it on", controllers)
+	default:
+		b.Enabled = true
+	}
+}
+
+// files are the CA files the manifest gives the signer of the per-signer
+// flag prefix: its own pair, else the general pair; "" when neither is
+// set whole.
+func (b *BuiltInSigner) files(prefix string) (cert, key string) {
+	if c, k := b.Flags[prefix+"-cert-file"], b.Flags[prefix+"-key-file"]; c != "" && k != "" {
+		return c, k
+	}
+	if c, k := b.Flags["cluster-signing-cert-file"], b.Flags["cluster-signing-key-file"]; c != "" && k != "" {
+		return c, k
+	}
+	return "", ""
+}
+
+// csrSigningEnabled applies kube-controller-manager's --controllers:
+// unset or "*" runs the default controllers, csrsigning among them;
+// "-csrsigning" turns it off; a list without "*" runs only what it names.
+func csrSigningEnabled(controllers string) bool {
+	if controllers == "" {
+		return true
+	}
+	list := strings.Split(controllers, ",")
+	switch {
+	case slices.Contains(list, "-csrsigning"):
+		return false
+	case slices.Contains(list, "csrsigning"), slices.Contains(list, "*"):
+		return true
+	}
+	return false
+}
+
+// Print prints s in f: the built-in signer's state, then a table of the
+// signer names (SIGNER, SIGNED BY, CA, STATE; -o wide adds the CA files and
+// the certificates), or the schema.
+func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
+	return f.Print(w, s, func(w io.Writer, wide bool) error {
+		b := s.BuiltIn
+		state := "off"
+		if b.Enabled {
+			state = "on"
+		}
+		fmt.Fprintf(w, "kube-controller-manager's signer: %s\n  manifest: %s\n", state, b.Manifest)
+		if b.Reason != "" {
+			fmt.Fprintf(w, "  %s\n", output.Wrap(b.Reason, output.Width(w)-2, "  "))
+		}
+		for _, k := range slices.Sorted(maps.Keys(b.Flags)) {
+			fmt.Fprintf(w, "  --%s=%s\n", k, b.Flags[k])
+		}
+		if b.Duration != "" {
+			fmt.Fprintf(w, "  --cluster-signing-duration=%s\n", b.Duration)
+		}
+		fmt.Fprintln(w)
+		t := output.NewTable(w, wide)
+		if wide {
+			fmt.Fprintln(t, "SIGNER\tSIGNED BY\tCA\tSTATE\tCA CERT\tCA KEY\tCERTIFICATES")
+		} else {
+			fmt.Fprintln(t, "SIGNER\tSIGNED BY\tCA\tSTATE")
+		}
+		for _, e := range s.Signers {
+			ca := e.CAName
+			if ca == "" {
+				ca = "-"
+			}
+			if wide {
+				certs := strings.Join(e.Certificates, ",")
+				if certs == "" {
+					certs = "-"
+				}
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, ca, e.State, dash(e.CACert), dash(e.CAKey), certs)
+			} else {
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, ca, e.State)
+			}
+		}
+		return t.Flush()
+	})
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
