@@ -134,7 +134,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 			return fmt.Errorf("%s in %s: %w", e.key, where, err)
 		}
 		if pub, ok := pubs[e.pair]; ok && !pki.SamePublicKey(pub, key.Public()) {
-			return fmt.Errorf("%s in %s does not match %s: upload a matching pair from a control-plane node", e.key, where, e.pair)
+			return fmt.Errorf("%s in %s does not match %s: the two must be a pair; restore the matching files (or upload again from a control-plane node)", e.key, where, e.pair)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -29,7 +30,9 @@ var sharedPKI = []string{"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-
 // kubeadm's, both ways: what `kubeadm init phase upload-certs` stores, `certctl certs download`
 // writes byte for byte; what `certctl certs upload` stores, `kubeadm join phase
 // control-plane-prepare download-certs` writes byte for byte; and the objects each makes (the
-// Secret's entries and owner, the token, the Role and RoleBinding) have the same shape. First it
+// Secret's entries and owner, the token, the Role and RoleBinding) have the same shape; and the
+// joining node's own certificates from `certctl init-phase certs all` with the JoinConfiguration
+// are those of `kubeadm join phase control-plane-prepare certs` (subject, SANs, usages). First it
 // runs docs/ha.md's two blocks as a user would, with a bootstrap token made by kubeadm.
 func TestCopyCertsKubeadm(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
@@ -143,6 +146,22 @@ timeouts:
 `)
 		run(t, ctx, "", nil, kubeadm, "join", "phase", "control-plane-prepare", "download-certs", "--config", join)
 		assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+
+		// The joining node's own certificates: kubeadm join's certs phase (into the same folder,
+		// from the downloaded CAs) and certctl's init-phase with the same JoinConfiguration and
+		// the cluster's ClusterConfiguration make the same certificates.
+		run(t, ctx, "", nil, kubeadm, "join", "phase", "control-plane-prepare", "certs", "--config", join)
+		mine := filepath.Join(t.TempDir(), "pki")
+		run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", mine, "--kubeconfig", admin)
+		mineCfg := write("certctl-join.yaml", string(readFile(t, join))+"---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: "+mine+"\n")
+		run(t, ctx, "", nil, certctlBin(t), "init-phase", "certs", "all", "--config", mineCfg)
+		for _, leaf := range []string{"apiserver", "apiserver-kubelet-client", "front-proxy-client", "etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"} {
+			want := describeLeaf(readCert(t, filepath.Join(dst, leaf+".crt")))
+			got := describeLeaf(readCert(t, filepath.Join(mine, leaf+".crt")))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s of the joining node:\nkubeadm: %q\ncertctl: %q", leaf, want, got)
+			}
+		}
 	})
 
 }
@@ -362,5 +381,24 @@ func makeJoinConfigMaps(t *testing.T, ctx context.Context, cs kubernetes.Interfa
 		if _, err := cs.CoreV1().ConfigMaps(cm.Namespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// describeLeaf is what a certificate says about its node and use: subject, issuer, SANs,
+// usages, key, validity.
+func describeLeaf(c *x509.Certificate) []string {
+	var ips []string
+	for _, ip := range c.IPAddresses {
+		ips = append(ips, ip.String())
+	}
+	return []string{
+		"subject " + c.Subject.String(),
+		"issuer " + c.Issuer.String(),
+		fmt.Sprintf("dns %q", c.DNSNames),
+		fmt.Sprintf("ips %q", ips),
+		fmt.Sprintf("keyUsage %v extKeyUsage %v", c.KeyUsage, c.ExtKeyUsage),
+		fmt.Sprintf("ca %v", c.IsCA),
+		fmt.Sprintf("publicKey %v", c.PublicKeyAlgorithm),
+		fmt.Sprintf("validity %v", c.NotAfter.Sub(c.NotBefore).Round(time.Hour)),
 	}
 }
