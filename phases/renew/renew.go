@@ -197,7 +197,7 @@ func (r *run) run(ctx context.Context) error {
 		}
 		opts.Issuer = issuer
 	}
-	release, err := node.Lock(ctx, o.ErrOut, certDir, o.LockTimeout, o.KubeconfigDir)
+	release, err := node.LockReporting(ctx, o.ErrOut, r.progressOut(), certDir, o.LockTimeout, o.KubeconfigDir)
 	if err != nil {
 		return err
 	}
