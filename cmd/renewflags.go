@@ -96,7 +96,8 @@ func (f *useAPIFlags) addTo(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.useAPI, "use-api", false, "renew through the cluster's certificates.k8s.io/v1 API: create a CSR per certificate and wait until it is approved and issued")
 	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: kubeconfig of the API server (default: KUBECONFIG-DIR/"+pki.AdminKubeconfig+", then $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
 	fs.DurationVar(&f.Timeout, "timeout", apirenew.DefaultTimeout, "with --use-api: how long to wait for the CSRs to be approved and issued")
-	fs.BoolVar(&f.NewRequest, "new-request", false, "with --use-api: make a new key and CSR even when an earlier run left a pending one")
+	fs.Var(newRequestFlag{&f.API}, "new-request", "with --use-api: make a new key and CSR even when an earlier run left a pending one (a denied or failed CSR needs it): alone for every certificate of the run, --new-request=NAME,... for those only")
+	fs.Lookup("new-request").NoOptDefVal = "all"
 	fs.StringToStringVar(&f.SignerNames, "signer-name", nil, "with --use-api: `NAME=SIGNER`, the signer name of certificate NAME's CSR, repeatable (default: listed above; also renewal.signerNames of a CertctlConfiguration document in --config)")
 	fs.Lookup("signer-name").DefValue = "" // not "[]"
 }
@@ -175,3 +176,41 @@ func signerNamesHelpForRenew() string {
 	}
 	return b.String()
 }
+
+// newRequestFlag is --new-request: alone (or =all, or =true as when it
+// was a boolean) for every certificate of the run, =NAME,... for those
+// only, so that a re-run after one CSR was denied asks a new approval for
+// that one only.
+type newRequestFlag struct{ api *renew.API }
+
+func (v newRequestFlag) String() string {
+	switch {
+	case v.api.NewRequest:
+		return "all"
+	}
+	return strings.Join(v.api.NewRequestFor, ",")
+}
+
+func (v newRequestFlag) Set(s string) error {
+	switch s {
+	case "all", "true":
+		v.api.NewRequest = true
+		return nil
+	case "false":
+		v.api.NewRequest, v.api.NewRequestFor = false, nil
+		return nil
+	}
+	known := renewal.Names()[1:]
+	for _, n := range strings.Split(s, ",") {
+		switch n = strings.TrimSpace(n); {
+		case n == "":
+		case !slices.Contains(known, n):
+			return fmt.Errorf("%q is not a certificate certctl renews: use one of %s", n, strings.Join(known, ", "))
+		case !slices.Contains(v.api.NewRequestFor, n):
+			v.api.NewRequestFor = append(v.api.NewRequestFor, n)
+		}
+	}
+	return nil
+}
+
+func (v newRequestFlag) Type() string { return "names" }

@@ -40,6 +40,12 @@ const (
 	// --use-csr. Neither full success nor failure; the timer unit counts
 	// it as a success so that one offline CA does not fail it every day.
 	ExternalCA = 5
+	// NotAllIssued: renew --use-api installed the certificates whose
+	// CSRs were issued, but some CSRs were denied or failed (they need
+	// --new-request NAME), or were not issued before --timeout (the same
+	// command picks them up again): the error names them and the
+	// commands that finish the job. Nothing was installed for them.
+	NotAllIssued = 6
 )
 
 // Error carries an exit status other than Failure with its error. An

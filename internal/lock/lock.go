@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -17,17 +16,15 @@ import (
 
 // HeldError is returned when the lock is still held when the wait ends.
 type HeldError struct {
-	Path   string
-	PID    int // the holder's process ID as it wrote it, 0 if unknown
+	Path string
+	PID  int // the holder's process ID as it wrote it, 0 if unknown
+	// Holder is all the lock file says of the holder.
+	Holder Holder
 	Waited time.Duration
 }
 
 func (e *HeldError) Error() string {
-	holder := "another certctl"
-	if e.PID > 0 {
-		holder = fmt.Sprintf("another certctl (pid %d)", e.PID)
-	}
-	return fmt.Sprintf("%s holds the lock %s: waited %s; try again when it has finished, or raise --lock-timeout", holder, e.Path, e.Waited)
+	return fmt.Sprintf("%s holds the lock %s: waited %s; try again when it has finished, or raise --lock-timeout", e.Holder.describe(time.Time{}), e.Path, e.Waited)
 }
 
 // Lock is a held lock.
@@ -39,14 +36,24 @@ type Lock struct {
 const pollInterval = 50 * time.Millisecond
 
 // Acquire takes the exclusive lock on path (created 0600 if missing),
-// waiting up to timeout (0: try once). On success it writes its PID into the
-// file so that a waiting process can name the holder.
+// waiting up to timeout (0: try once), silently. See AcquireWait.
 func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
+	return AcquireWait(ctx, path, Wait{Timeout: timeout})
+}
+
+// AcquireWait takes the exclusive lock on path (created 0600 if missing),
+// waiting as w says. On success it writes who holds it (Holder: its PID,
+// command line and the time) into the file, so that a waiting process can
+// name the holder.
+func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
+	w.defaults()
+	timeout := w.Timeout
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %s: %w", path, err)
 	}
-	start := time.Now()
+	start := w.Clock.Now()
+	var tick <-chan time.Time
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -56,20 +63,31 @@ func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, er
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		waited := time.Since(start)
+		waited := w.Clock.Since(start)
 		if waited >= timeout {
 			f.Close()
-			return nil, &HeldError{Path: path, PID: holderPID(path), Waited: waited.Round(time.Millisecond)}
+			h := ReadHolder(path)
+			return nil, &HeldError{Path: path, PID: h.PID, Holder: h, Waited: waited.Round(time.Millisecond)}
+		}
+		if tick == nil && w.Progress != nil {
+			// Said at once, then every Interval: a wait of up to
+			// --lock-timeout must not look like a hang.
+			w.report(path, waited)
+			t := w.Clock.NewTicker(w.Interval)
+			defer t.Stop()
+			tick = t.C()
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
 			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
-		case <-time.After(min(pollInterval, timeout-waited)):
+		case <-tick:
+			w.report(path, w.Clock.Since(start))
+		case <-w.Clock.After(min(pollInterval, timeout-waited)):
 		}
 	}
 	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		f.WriteAt(Holder{PID: os.Getpid(), Command: strings.Join(os.Args, " "), Since: w.Clock.Now()}.marshal(), 0)
 		f.Sync()
 	}
 	return &Lock{f: f}, nil
@@ -87,16 +105,4 @@ func (l *Lock) Release() error {
 	}
 	l.f = nil
 	return err
-}
-
-func holderPID(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0
-	}
-	return pid
 }

@@ -3,14 +3,18 @@ package lock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	testclock "k8s.io/utils/clock/testing"
 )
 
 func TestAcquireRelease(t *testing.T) {
@@ -20,8 +24,8 @@ func TestAcquireRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p)
-	if strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
-		t.Errorf("lock file holds %q, want our pid", b)
+	if h := ReadHolder(p); h.PID != os.Getpid() || h.Command != strings.Join(os.Args, " ") || time.Since(h.Since) > time.Minute {
+		t.Errorf("lock file holds %q (%+v), want our pid, command line and the time", b, h)
 	}
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", st.Mode().Perm())
@@ -115,5 +119,77 @@ func TestBeside(t *testing.T) {
 		if got, err := Beside(dir); err != nil || got != want {
 			t.Errorf("Beside(%q) = %q, %v; want %q", dir, got, err, want)
 		}
+	}
+}
+
+// TestWaitProgress: a process waiting for the lock says at once who holds
+// it (pid, command, since when) and then one line every Interval, with
+// an injected clock; none without Progress (--quiet).
+func TestWaitProgress(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".certctl.lock")
+	held, err := Acquire(context.Background(), p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := ReadHolder(p).Since
+	clk := testclock.NewFakeClock(since.Add(2 * time.Minute))
+	var mu sync.Mutex
+	var out strings.Builder
+	w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(b) })
+	text := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	got := make(chan error, 1)
+	go func() {
+		l, err := AcquireWait(context.Background(), p, Wait{Timeout: 5 * time.Minute, Progress: w, Clock: clk})
+		if err == nil {
+			l.Release()
+		}
+		got <- err
+	}()
+	waitUntil(t, func() bool { return strings.Count(text(), "\n") == 1 })
+	holder := fmt.Sprintf("another certctl (pid %d, %q, since %s", os.Getpid(), strings.Join(os.Args, " "), since.UTC().Format(time.RFC3339))
+	if first := text(); !strings.HasPrefix(first, "[lock] "+holder+", 2m0s ago) holds the lock "+p+"; waiting up to 5m0s for it (--lock-timeout)\n") {
+		t.Fatalf("first line %q", first)
+	}
+	// A line at 10s and at 20s, none in between.
+	for _, n := range []int{2, 3} {
+		clk.Step(10 * time.Second)
+		waitUntil(t, func() bool { return strings.Count(text(), "\n") == n })
+	}
+	for i := 0; i < 9; i++ {
+		clk.Step(time.Second)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(text(), "[lock] Still waiting after 20s for "+holder+", 2m20s ago) to release the lock "+p+" (giving up after 5m0s)\n") {
+		t.Errorf("output:\n%s", text())
+	}
+	held.Release()
+	for done := false; !done; {
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = true
+		case <-time.After(time.Millisecond):
+			clk.Step(100 * time.Millisecond)
+		}
+	}
+	if n := strings.Count(text(), "\n"); n != 3 {
+		t.Errorf("%d lines in 29s, want 3:\n%s", n, text())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -23,10 +23,17 @@ import (
 // Lock must run first in every command that writes the
 // certificate or kubeconfig folders. It takes certctl's lock
 // (internal/lock, beside the certificate folder), waiting up to wait for
-// another certctl, then recovers (see recoverLocked). The returned function
-// releases the lock; call it when the command is done.
+// another certctl and saying on errOut who holds it, every 10 seconds,
+// then recovers (see recoverLocked). The returned function releases the
+// lock; call it when the command is done.
 func Lock(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
-	l, err := acquire(ctx, certDir, wait)
+	return LockReporting(ctx, errOut, errOut, certDir, wait, kubeconfigDirs...)
+}
+
+// LockReporting is Lock with the lines that say who holds the lock going
+// to progress instead (io.Discard for --quiet).
+func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
+	l, err := acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +58,7 @@ func Lock(ctx context.Context, errOut io.Writer, certDir string, wait time.Durat
 // not match its key included, instead of only the recovery's error. The
 // transaction stays; the next certctl command retries it.
 func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
-	l, err := acquire(ctx, certDir, 0)
+	l, err := acquire(ctx, certDir, lock.Wait{})
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
@@ -71,12 +78,12 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 // acquire takes the lock that guards certDir. A certificate folder whose
 // parent does not exist yet has nothing to guard: acquire then returns a
 // nil lock, whose Release does nothing.
-func acquire(ctx context.Context, certDir string, wait time.Duration) (*lock.Lock, error) {
+func acquire(ctx context.Context, certDir string, wait lock.Wait) (*lock.Lock, error) {
 	path, err := lock.Beside(certDir)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lock.Acquire(ctx, path, wait)
+	l, err := lock.AcquireWait(ctx, path, wait)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -155,7 +162,7 @@ func printRecovery(w io.Writer, r *txn.Report) {
 // (/etc/kubernetes/csr) is the certificate folder's: then `certs import`
 // waits for it too.
 func LockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
-	l, err := acquire(ctx, dir, wait)
+	l, err := acquire(ctx, dir, lock.Wait{Timeout: wait})
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,20 @@
 package node
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/lock"
 )
 
 func TestWithPermissionHint(t *testing.T) {
@@ -19,6 +28,42 @@ func TestWithPermissionHint(t *testing.T) {
 	} {
 		if got := WithPermissionHint(tt.err).Error(); !strings.HasSuffix(got, tt.want) {
 			t.Errorf("WithPermissionHint(%v) = %q, want it to end with %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestLockReporting: a command waiting for the lock says who holds it
+// (pid, command line, since when) on its progress writer, and nothing
+// when that is io.Discard (--quiet); the error at --lock-timeout names
+// the holder the same way.
+func TestLockReporting(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path, err := lock.Beside(certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := lock.Acquire(context.Background(), path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	holder := fmt.Sprintf("another certctl (pid %d, %q, since ", os.Getpid(), strings.Join(os.Args, " "))
+	for _, quiet := range []bool{false, true} {
+		var errOut, progress bytes.Buffer
+		var w io.Writer = &progress
+		if quiet {
+			w = io.Discard
+		}
+		_, err := LockReporting(context.Background(), &errOut, w, certDir, 200*time.Millisecond)
+		if err == nil || !strings.Contains(err.Error(), holder) || !strings.Contains(err.Error(), "holds the lock "+path+": waited") {
+			t.Errorf("quiet %v: %v", quiet, err)
+		}
+		if got := progress.String(); errOut.Len() > 0 || quiet != (got == "") || !quiet && !strings.HasPrefix(got, "[lock] "+holder) {
+			t.Errorf("quiet %v: progress %q, errOut %q", quiet, got, errOut.String())
 		}
 	}
 }

@@ -2,12 +2,15 @@ package renew
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
@@ -17,33 +20,55 @@ import (
 // API is --use-api and its flags: renewal through the cluster's
 // certificates API.
 type API struct {
-	Kubeconfig  string        // --kubeconfig; see kubeclient for the precedence
-	Timeout     time.Duration // for the CSRs to be approved and issued
-	NewRequest  bool          // a new key and CSR even when an earlier run left a pending one
-	SignerNames map[string]string
-	UserAgent   string // "certctl/VERSION"
+	Kubeconfig string        // --kubeconfig; see kubeclient for the precedence
+	Timeout    time.Duration // for the CSRs to be approved and issued
+	// NewRequest makes a new key and CSR even when an earlier run left a
+	// pending one: for every certificate, or for those NewRequestFor
+	// names (--new-request=NAME,...).
+	NewRequest    bool
+	NewRequestFor []string
+	SignerNames   map[string]string
+	UserAgent     string // "certctl/VERSION"
 }
 
+// Rate limits of the API client of --use-api: a batch of eleven
+// certificates makes about forty requests in a burst (access reviews, a
+// get and a create per CSR, the watch's list and watch, a get per CSR at
+// the timeout), which client-go's defaults (5 per second, bursts of 10)
+// would spread over several seconds.
+const (
+	apiQPS   = 50
+	apiBurst = 100
+)
+
 // obtain requests, through the certificates API, a certificate for each
-// selected target and waits until all are issued, printing the CSR names,
-// approval commands and progress, before the caller takes certctl's lock:
-// waiting for a person to approve must not keep check-expiration and the
-// other commands waiting. The certificates are verified and installed by
-// renewal.Renew, with the returned Issuer, which under the lock finds
-// those another run installed meanwhile (see settle).
-func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, error) {
+// selected target and waits until every CSR is answered, printing the CSR
+// names, approval commands and progress, before the caller takes
+// certctl's lock: waiting for a person to approve must not keep
+// check-expiration and the other commands waiting. The certificates are
+// verified and installed by renewal.Renew, with the returned Issuer, which
+// under the lock finds those another run installed meanwhile (see
+// settle).
+//
+// When some CSRs are not issued (denied, failed, or still waiting at the
+// timeout) and others are, it returns the targets whose certificates were
+// obtained, which the caller installs in one transaction with a backup as
+// usual; notIssued then reports the others and sets the exit status.
+// When none was obtained it fails: nothing is changed.
+func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, []renewal.Target, error) {
 	api, out := r.o.API, r.progressOut()
-	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: api.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, UserAgent: api.UserAgent, Now: r.o.Now})
+	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: api.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, UserAgent: api.UserAgent, Now: r.o.Now,
+		QPS: apiQPS, Burst: apiBurst})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	node, err := nodeName(r.o.ConfigFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pendingDir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	signers := r.signerNames()
 	approveFlags := ""
@@ -52,24 +77,123 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	}
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
-		PendingDir: pendingDir, SignerNames: signers, Timeout: api.Timeout, NewRequest: api.NewRequest,
-		ApproveFlags: approveFlags, AlreadyInstalled: errAlreadyInstalled, Out: out,
+		PendingDir: pendingDir, SignerNames: signers, Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
+		ApproveFlags: approveFlags, ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
+		AlreadyInstalled: errAlreadyInstalled, Out: out,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Read and check every file now, as Renew does: a bad file fails the
 	// run before a CSR exists.
 	o.Issuer = issuer
 	reqs, err := renewal.Requests(selected, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(out, "[renew] Renewing through the certificates API of %s (%s)\n", client.Config.Host, client.Source)
-	if err := issuer.Obtain(ctx, reqs); err != nil {
-		return nil, err
+	err = issuer.Obtain(ctx, reqs)
+	var inc *apirenew.IncompleteError
+	switch {
+	case errors.As(err, &inc) && len(inc.Obtained) > 0:
+		r.incomplete = inc
+		var got []renewal.Target
+		for _, t := range selected {
+			if slices.Contains(inc.Obtained, t.Name) {
+				got = append(got, t)
+			}
+		}
+		for _, n := range inc.NotIssued {
+			reason := reasonCSRNotIssued
+			if n.Refused {
+				reason = reasonCSRRefused
+			}
+			i := slices.IndexFunc(selected, func(t renewal.Target) bool { return t.Name == n.Name })
+			r.summary.Skipped = append(r.summary.Skipped, skippedEntry{Name: n.Name, File: selected[i].File(r.o.Cluster.CertificatesDir, r.o.KubeconfigDir), Reason: reason})
+		}
+		fmt.Fprintf(out, "[renew] Installing the %d certificate(s) issued (%s); %d not issued: %s\n", len(got), strings.Join(inc.Obtained, ", "), len(inc.NotIssued), strings.Join(inc.Names(), ", "))
+		return issuer, got, nil
+	case inc != nil:
+		return nil, nil, fmt.Errorf("%w; nothing was changed", err)
+	case err != nil:
+		return nil, nil, err
 	}
-	return issuer, nil
+	return issuer, selected, nil
+}
+
+// notIssued ends a run that installed only some of the certificates it
+// requested (see obtain): err, the run's own error, when there is one,
+// else exit status exitcode.NotAllIssued with the certificates not
+// issued, why, and the commands that finish the job. Said even with
+// --quiet: the run is not a full success.
+func (r *run) notIssued(err error) error {
+	inc := r.incomplete
+	if inc == nil {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w; besides, not issued: %v", err, inc)
+	}
+	return &exitcode.Error{Code: exitcode.NotAllIssued, Err: fmt.Errorf("renewed %s, but not %s: %w", strings.Join(inc.Obtained, ", "), strings.Join(inc.Names(), ", "), inc)}
+}
+
+// Values of skippedEntry.Reason for --use-api.
+const (
+	// reasonCSRRefused: its CSR was denied or failed; it needs
+	// --new-request NAME.
+	reasonCSRRefused = "csr-refused"
+	// reasonCSRNotIssued: its CSR was still pending, or approved and not
+	// issued, at the timeout, or was deleted; the same command picks it
+	// up again.
+	reasonCSRNotIssued = "csr-not-issued"
+)
+
+// approveKubeconfig is the --kubeconfig the approve commands need to
+// reach the cluster renew reached, source being kubeclient's
+// Client.Source: the file renew used ("kubeconfig PATH": --kubeconfig,
+// KUBECONFIG-DIR/admin.conf, which kubectl and certctl approve do not look
+// for, or ~/.kube/config, harmless to name); nothing for $KUBECONFIG and
+// the pod's service account, which both tools find themselves.
+func approveKubeconfig(source string) string {
+	if path, ok := strings.CutPrefix(source, "kubeconfig "); ok {
+		return " --kubeconfig " + shellQuote(path)
+	}
+	return ""
+}
+
+// rerunFlags are the flags of this run that a renew command printed for
+// what is left needs to act on the same node and cluster.
+func (r *run) rerunFlags() string {
+	var b strings.Builder
+	add := func(flag, value string) { fmt.Fprintf(&b, " --%s %s", flag, shellQuote(value)) }
+	if r.o.ConfigFile != "" {
+		add("config", r.o.ConfigFile)
+	}
+	if d := r.o.Cluster.CertificatesDir; d != config.DefaultCertificatesDir {
+		add("cert-dir", d)
+	}
+	if d := r.o.KubeconfigDir; d != config.DefaultKubeconfigDir {
+		add("kubeconfig-dir", d)
+	}
+	if k := r.o.API.Kubeconfig; k != "" {
+		add("kubeconfig", k)
+	}
+	names := slices.Sorted(maps.Keys(r.o.API.SignerNames))
+	for _, n := range names {
+		add("signer-name", n+"="+r.o.API.SignerNames[n])
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so that a
+// printed command works as printed.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // signerNames are the signer names given for certificates: signerNames of

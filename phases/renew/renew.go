@@ -109,6 +109,9 @@ type run struct {
 	// unless a restart failed.
 	caErr *renewal.CAExpiryError
 	set   *staticpods.Set // the manifests, read before anything is written
+	// incomplete names the certificates --use-api did not obtain when it
+	// installs those it did (see notIssued).
+	incomplete *apirenew.IncompleteError
 }
 
 // Run renews the certificates o.Args names, as the package comment says.
@@ -191,12 +194,12 @@ func (r *run) run(ctx context.Context) error {
 	// lock: waiting for an approval must not hold up other commands.
 	var issuer *apirenew.Issuer
 	if len(selected) > 0 && o.API != nil {
-		if issuer, err = r.obtain(ctx, selected, opts); err != nil {
+		if issuer, selected, err = r.obtain(ctx, selected, opts); err != nil {
 			return err
 		}
 		opts.Issuer = issuer
 	}
-	release, err := node.Lock(ctx, o.ErrOut, certDir, o.LockTimeout, o.KubeconfigDir)
+	release, err := node.LockReporting(ctx, o.ErrOut, r.progressOut(), certDir, o.LockTimeout, o.KubeconfigDir)
 	if err != nil {
 		return err
 	}
@@ -220,7 +223,7 @@ func (r *run) run(ctx context.Context) error {
 		}
 		r.installed(issuer, res)
 	}
-	return r.finish(ctx, res)
+	return r.notIssued(r.finish(ctx, res))
 }
 
 // Select returns the certificates args name ("all" or names), as every

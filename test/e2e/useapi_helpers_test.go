@@ -49,7 +49,13 @@ var csrLineRE = regexp.MustCompile(`^\[renew\] CSR (\S+) for (\S+): signer (\S+)
 // folders. The kubeconfig is the default one, c's admin.conf.
 func startRenew(t *testing.T, ctx context.Context, c *testcluster.Cluster, args ...string) *renewRun {
 	t.Helper()
-	args = append(append([]string{"renew"}, args...), "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir())
+	return startCertctl(t, ctx, append(append([]string{"renew"}, args...), "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir())...)
+}
+
+// startCertctl starts `certctl ARGS`, a renew --use-api, as startRenew
+// does, with args exactly as given: a command certctl printed.
+func startCertctl(t *testing.T, ctx context.Context, args ...string) *renewRun {
+	t.Helper()
 	r := &renewRun{csrs: make(chan csrLine, 32), waiting: make(chan struct{}), done: make(chan struct{})}
 	r.cmd = exec.CommandContext(ctx, signerCertctl(t), args...)
 	pr, pw := io.Pipe()
@@ -84,6 +90,13 @@ func startRenew(t *testing.T, ctx context.Context, c *testcluster.Cluster, args 
 		close(r.done)
 	}()
 	return r
+}
+
+// output is what certctl has printed so far.
+func (r *renewRun) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
 }
 
 // wait waits for certctl to exit and returns its output and exit status.

@@ -157,7 +157,7 @@ func TestRenewUseAPI(t *testing.T) {
 		r := startRenew(t, ctx, c, "scheduler.conf", "--use-api", "--new-request", "--timeout", "3s")
 		l := r.nextCSR(t, ctx)
 		out, code := r.wait(t)
-		if code != 1 || !strings.Contains(out, "timed out after 3s waiting for CSR(s) "+l.name+" for scheduler.conf") || !strings.Contains(out, ": pending") {
+		if code != 1 || !strings.Contains(out, "timed out after 3s waiting for CSR(s): CSR "+l.name+" for scheduler.conf is pending approval") {
 			t.Fatalf("exit status %d, want 1 and a timeout naming %s", code, l.name)
 		}
 		if d := time.Since(start); d > 30*time.Second {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -63,11 +65,17 @@ type Options struct {
 	// Timeout bounds creating the CSRs and waiting for every certificate;
 	// DefaultTimeout when zero.
 	Timeout time.Duration
-	// NewRequest makes a new key and CSR even when a pending key exists.
-	NewRequest bool
+	// NewRequest makes a new key and CSR even when a pending key exists,
+	// for every certificate; NewRequestFor, for those it names only.
+	NewRequest    bool
+	NewRequestFor []string
 	// ProgressInterval is the time between progress lines;
 	// DefaultProgressInterval when zero.
 	ProgressInterval time.Duration
+	// SignerHintAfter is how long an approved CSR waits for its signer
+	// before a line says which component should issue it;
+	// DefaultSignerHintAfter when zero.
+	SignerHintAfter time.Duration
 	// ForbiddenGrace is how long the API server must keep refusing to
 	// list or watch the CSRs before the wait stops and says so (see
 	// watchGuard); DefaultForbiddenGrace when zero.
@@ -83,6 +91,15 @@ type Options struct {
 	// instructions, for example "--config kubeadm.yaml", so that the
 	// approver checks the request against the same configuration.
 	ApproveFlags string
+	// ApproveKubeconfig is added to the approve commands when they need
+	// it to reach the same cluster: " --kubeconfig /etc/kubernetes/admin.conf"
+	// when renew used KUBECONFIG-DIR/admin.conf, which kubectl and
+	// `certctl approve` do not look for.
+	ApproveKubeconfig string
+	// RerunFlags are added to the renew command printed for what is not
+	// issued (see IncompleteError.Rerun): the folders, --config,
+	// --kubeconfig of this run.
+	RerunFlags string
 	// Out receives the CSR names, approval instructions and progress
 	// lines; io.Discard when nil.
 	Out io.Writer
@@ -120,6 +137,9 @@ func New(o Options) (*Issuer, error) {
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = DefaultProgressInterval
 	}
+	if o.SignerHintAfter <= 0 {
+		o.SignerHintAfter = DefaultSignerHintAfter
+	}
 	if o.ForbiddenGrace <= 0 {
 		o.ForbiddenGrace = DefaultForbiddenGrace
 	}
@@ -150,6 +170,13 @@ type job struct {
 	// needsApproval is false for a resumed CSR approved, denied or failed
 	// already: the instructions do not ask for it.
 	needsApproval bool
+	// phase and why are where its CSR stands (see observe); approvedAt
+	// is when the wait saw it approved, hinted whether it said which
+	// signer should issue it.
+	phase      phase
+	why        string
+	approvedAt time.Time
+	hinted     bool
 }
 
 // errTimedOut is the cause of the context of a run that waited Timeout.
@@ -162,8 +189,13 @@ var errTimedOut = errors.New("timed out")
 // them at once, so that one round of approvals covers a whole run. The
 // certificates are kept for Issue.
 //
-// A denied or failed CSR, a timeout or an interruption is an error that
-// names the CSRs; their keys stay in the pending-key folder, so that the
+// When some CSRs are not issued (denied, failed, deleted, or still
+// waiting at the timeout) it returns an *IncompleteError that names them
+// and the certificates it did obtain, which Issue returns: the caller
+// may install those. A CSR denied or failed in an earlier run (noted in
+// the pending-key folder) is reported, not waited for: it needs
+// --new-request NAME. An interruption is an error and keeps nothing. The
+// keys of the CSRs not issued stay in the pending-key folder, so that the
 // same command run again picks up the same CSRs.
 func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	if len(reqs) == 0 {
@@ -210,9 +242,18 @@ func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range is.o.NewRequestFor {
+		if !slices.ContainsFunc(reqs, func(r renewal.Request) bool { return r.Name == n }) {
+			var names []string
+			for _, r := range reqs {
+				names = append(names, r.Name)
+			}
+			return nil, fmt.Errorf("--new-request names %s, which this run does not renew (it renews %s): add it to the names, or drop it from --new-request", n, strings.Join(names, ", "))
+		}
+	}
 	var jobs []*job
 	for _, r := range reqs {
-		j := &job{req: r, signer: signers[r.Name]}
+		j := &job{req: r, signer: signers[r.Name], needsApproval: true}
 		if err := CheckSigner(r, j.signer); err != nil {
 			return nil, err
 		}
@@ -238,10 +279,11 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	}
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
+		fresh := is.newRequest(j.req.Name)
 		k, err := is.pending.load(j.req.Name)
 		switch {
-		case err != nil && !is.o.NewRequest:
-			return fmt.Errorf("%w: run again with --new-request for a new key and CSR, or remove it", err)
+		case err != nil && !fresh:
+			return fmt.Errorf("%w: run again with --new-request=%s for a new key and CSR, or remove it", err, j.req.Name)
 		case err != nil:
 			// Its CSR, if any, can never be installed: the new key
 			// replaces the file.
@@ -249,7 +291,7 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 			k = nil
 		}
 		switch {
-		case k == nil || is.o.NewRequest:
+		case k == nil || fresh:
 		case pki.SamePublicKey(k.Public(), j.req.Current.PublicKey):
 			// Installed by an earlier run that stopped before it
 			// removed the key: a renewal needs a new one.
@@ -298,6 +340,13 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	if j.name, err = CSRName(is.o.NodeName, j.req.Name, j.key.Public()); err != nil {
 		return err
 	}
+	if why := is.pending.refused(j.req.Name, j.name); j.resumed && why != "" {
+		// Refused in an earlier run: not waited for, and not created
+		// again once kube-controller-manager's cleaner has deleted it.
+		j.phase, j.why, j.needsApproval = phaseFailed, why+" in an earlier run", false
+		j.state = "refused in an earlier run: renew it with --new-request=" + j.req.Name
+		return nil
+	}
 	req, err := pki.NewCSR(is.o.Rand, j.req.Profile, j.key)
 	if err != nil {
 		return err
@@ -316,7 +365,19 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	}
 	j.name, j.uid = name, uid
 	j.state, j.needsApproval = resumedState(j, before, getErr)
+	if before != nil && before.UID == uid {
+		if p, why := phaseOf(j, before); p.refused() {
+			is.setPhase(j, p, why)
+			j.state += ": renew it with --new-request=" + j.req.Name
+		}
+	}
 	return nil
+}
+
+// newRequest reports whether name gets a new key and CSR even when a
+// pending key exists (--new-request).
+func (is *Issuer) newRequest(name string) bool {
+	return is.o.NewRequest || slices.Contains(is.o.NewRequestFor, name)
 }
 
 // resumedState says, for the instructions, what the CSR of a resumed job
@@ -332,15 +393,15 @@ func resumedState(j *job, before *certv1.CertificateSigningRequest, getErr error
 	case before == nil || before.UID != j.uid:
 		return "created again: needs a new approval", true
 	}
-	switch st := csrState(before); st {
-	case "pending":
+	switch p, why := phaseOf(j, before); p {
+	case phasePending:
 		return "pending approval", true
-	case "issued":
+	case phaseIssued:
 		return "issued already", false
-	case "approved, not issued yet":
+	case phaseApproved:
 		return "approved already, not issued yet", false
 	default:
-		return st, false
+		return strings.TrimPrefix(why, "was "), false
 	}
 }
 

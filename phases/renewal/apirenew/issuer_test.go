@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -93,26 +97,50 @@ func TestDeniedAndFailed(t *testing.T) {
 			done := whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, tc.cond, nil) })
 			err := is.Obtain(context.Background(), reqs)
 			done()
-			if err == nil || !contains(err.Error(), tc.want, "nothing was changed", "--new-request") {
+			var inc *IncompleteError
+			if !errors.As(err, &inc) || !contains(err.Error(), tc.want, "cannot be approved again", "certctl renew admin.conf --use-api --new-request=admin.conf") ||
+				len(inc.Obtained) != 0 || !slices.Equal(inc.Refused(), []string{"admin.conf"}) {
 				t.Fatalf("Obtain: %v\n%s", err, out)
 			}
-			// The same command again finds the same CSR, and the same answer.
-			is, _ = newIssuer(t, cs, dir, nil)
-			if err2 := is.Obtain(context.Background(), reqs); err2 == nil || err2.Error() != err.Error() {
-				t.Errorf("second run: %v, want %v", err2, err)
+			// The same command again knows: it says so at once, without
+			// waiting, even once the CSR is deleted (kube-controller-
+			// manager's cleaner deletes it an hour later).
+			for _, deleted := range []bool{false, true} {
+				if deleted {
+					if err := cs.CertificatesV1().CertificateSigningRequests().Delete(context.Background(), inc.NotIssued[0].CSR, metav1.DeleteOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				is, out = newIssuer(t, cs, dir, func(o *Options) { o.Timeout = time.Minute })
+				start := time.Now()
+				err2 := is.Obtain(context.Background(), reqs)
+				if err2 == nil || !contains(err2.Error(), tc.want+" in an earlier run", "--new-request=admin.conf") || time.Since(start) > 5*time.Second {
+					t.Errorf("second run (deleted %v): %v after %v\n%s", deleted, err2, time.Since(start), out)
+				}
+				if want := 1; deleted {
+					want = 0
+					if n := csrCount(t, cs); n != want {
+						t.Errorf("%d CSRs after the second run, want %d: created again", n, want)
+					}
+				}
 			}
-			if n := csrCount(t, cs); n != 1 {
-				t.Errorf("%d CSRs after the second run, want 1", n)
+			// --new-request for another name only: refused before anything.
+			is, _ = newIssuer(t, cs, dir, func(o *Options) { o.NewRequestFor = []string{"apiserver"} })
+			if err := is.Obtain(context.Background(), reqs); err == nil || !contains(err.Error(), "--new-request names apiserver, which this run does not renew (it renews admin.conf)") {
+				t.Errorf("--new-request=apiserver: %v", err)
 			}
-			// --new-request: a new key, a new CSR.
-			is, _ = newIssuer(t, cs, dir, func(o *Options) { o.NewRequest = true })
+			// --new-request=admin.conf: a new key, a new CSR.
+			is, _ = newIssuer(t, cs, dir, func(o *Options) { o.NewRequestFor = []string{"admin.conf"} })
 			done = whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, ca) })
 			if err := is.Obtain(context.Background(), reqs); err != nil {
 				t.Fatalf("--new-request: %v", err)
 			}
 			done()
-			if n := csrCount(t, cs); n != 2 {
-				t.Errorf("%d CSRs after --new-request, want 2", n)
+			if n := csrCount(t, cs); n != 1 {
+				t.Errorf("%d CSRs after --new-request, want 1 (the refused one was deleted)", n)
+			}
+			if _, err := os.Stat(is.pending.refusedPath("admin.conf")); !os.IsNotExist(err) {
+				t.Errorf("refusal note left after --new-request: %v", err)
 			}
 		})
 	}
@@ -127,7 +155,7 @@ func TestTimeoutThenResume(t *testing.T) {
 	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 300 * time.Millisecond })
 	start := time.Now()
 	err := is.Obtain(context.Background(), reqs)
-	if err == nil || !contains(err.Error(), "timed out after 300ms", "certctl-cp-1-admin.conf-", ": pending", "run the same command again") {
+	if err == nil || !contains(err.Error(), "timed out after 300ms", "certctl-cp-1-admin.conf-", "is pending approval", "run the same command again") {
 		t.Fatalf("Obtain: %v\n%s", err, out)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -160,7 +188,7 @@ func TestTimeoutApprovedNotIssued(t *testing.T) {
 	done := whenCreated(t, cs, 1, func(name string) { decide(t, cs, name, certv1.CertificateApproved, nil) })
 	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "front-proxy-client", p)})
 	done()
-	if err == nil || !contains(err.Error(), "approved, not issued yet", "is `certctl signer run` running for certctl.io/front-proxy-client?") {
+	if err == nil || !contains(err.Error(), "was approved but signer certctl.io/front-proxy-client has not issued it", "is `certctl signer run` running") {
 		t.Fatalf("Obtain: %v", err)
 	}
 }
@@ -177,27 +205,65 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
+// TestProgress: with an injected clock, one line per change of a CSR
+// (approved, denied, issued), one line per ProgressInterval with each
+// CSR's state, and a hint naming the component that should issue a CSR
+// approved SignerHintAfter ago; the run ends once every CSR is answered,
+// with the denied one reported and the others obtained.
 func TestProgress(t *testing.T) {
 	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
 	clk := testclock.NewFakeClock(testNow)
 	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Clock = clk; o.ProgressInterval = 10 * time.Second })
-	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	frontProxy := pki.Profile{CommonName: "front-proxy-client", ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	scheduler := pki.Profile{CommonName: "system:kube-scheduler", ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "front-proxy-client", frontProxy), ca.request(t, "scheduler.conf", scheduler)}
+	names := map[string]string{}
+	var mu sync.Mutex
+	created := whenCreated(t, cs, 3, func(n string) {
+		mu.Lock()
+		defer mu.Unlock()
+		names[strings.TrimPrefix(n[:strings.LastIndex(n, "-")], "certctl-cp-1-")] = n
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- is.Obtain(context.Background(), reqs) }()
-	waitFor(t, "the wait to start", clk.HasWaiters)
-	for i := 1; i <= 2; i++ {
-		clk.Step(10 * time.Second)
-		want := []string{"Waited 10s; 1 CSR(s) not issued yet: certctl-cp-1-admin.conf-", "Waited 20s; 1 CSR(s)"}[i-1]
-		waitFor(t, "progress line "+want, func() bool { return strings.Contains(out.String(), want) })
+	created()
+	admin, fp, sched := names["admin.conf"], names["front-proxy-client"], names["scheduler.conf"]
+	saw := func(want string) {
+		t.Helper()
+		waitFor(t, "output line "+want, func() bool { return strings.Contains(out.String(), want) })
 	}
-	key, _ := is.pending.load("admin.conf")
-	name, _ := CSRName("cp-1", "admin.conf", key.Public())
-	decide(t, cs, name, certv1.CertificateApproved, ca)
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	saw("Waiting up to")
+	waitFor(t, "the wait's ticker", clk.HasWaiters)
+	clk.Step(10 * time.Second)
+	saw("Waited 10s; 3 of 3 CSR(s) not issued yet: pending approval: " + admin + " (admin.conf), " + fp + " (front-proxy-client), " + sched + " (scheduler.conf)\n")
+
+	decide(t, cs, admin, certv1.CertificateApproved, nil)
+	saw("CSR " + admin + " for admin.conf approved: waiting for signer kubernetes.io/kube-apiserver-client to issue it\n")
+	decide(t, cs, sched, certv1.CertificateDenied, nil)
+	saw("CSR " + sched + ` for scheduler.conf was denied (reason "TestReason": test message): it will not be installed; the others go on`)
+	clk.Step(10 * time.Second)
+	saw("Waited 20s; 2 of 3 CSR(s) not issued yet: approved, waiting for signer kubernetes.io/kube-apiserver-client: " + admin + " (admin.conf); pending approval: " + fp + " (front-proxy-client)\n")
+	if strings.Contains(out.String(), "has not issued it") {
+		t.Fatalf("signer hint 10s after the approval:\n%s", out)
 	}
-	if !strings.Contains(out.String(), "issued (after 20s)") {
-		t.Errorf("output:\n%s", out)
+	clk.Step(20 * time.Second)
+	saw("CSR " + admin + " (admin.conf) approved 30s ago but signer kubernetes.io/kube-apiserver-client has not issued it: is kube-controller-manager running, with --cluster-signing-cert-file")
+	saw("Waited 40s;")
+
+	decide(t, cs, admin, certv1.CertificateApproved, ca)
+	saw("CSR " + admin + " for admin.conf issued (after 40s)")
+	decide(t, cs, fp, certv1.CertificateApproved, ca)
+	err := <-errc
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || !slices.Equal(inc.Obtained, []string{"admin.conf", "front-proxy-client"}) || !slices.Equal(inc.Refused(), []string{"scheduler.conf"}) {
+		t.Fatalf("Obtain: %v\n%s", err, out)
+	}
+	// One progress line per interval, one hint.
+	if n, m := strings.Count(out.String(), "[renew] Waited "), strings.Count(out.String(), "has not issued it"); n != 3 || m != 1 {
+		t.Errorf("%d progress lines in 40s, want 3 (the last step crossed two intervals at once); %d hints, want 1:\n%s", n, m, out)
+	}
+	if got, err := is.Issue(context.Background(), reqs[:2]); err != nil || len(got) != 2 {
+		t.Errorf("Issue of the certificates obtained: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/pki"
@@ -64,7 +65,8 @@ func (p pending) save(target string, key crypto.Signer) error {
 	if err := atomicfile.WriteFile(p.path(target), data, pki.KeyMode); err != nil {
 		return fmt.Errorf("write pending key of %s: %w", target, err)
 	}
-	return nil
+	// A refusal was of the previous key's CSR.
+	return p.unmarkRefused(target)
 }
 
 // remove deletes the pending key of target if it is still the key pub (a
@@ -80,6 +82,46 @@ func (p pending) remove(target string, pub crypto.PublicKey) error {
 	if err := os.Remove(p.path(target)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove pending key of %s: %w", target, err)
 	}
+	if err := p.unmarkRefused(target); err != nil {
+		return err
+	}
 	_ = os.Remove(p.dir) // fails while it holds other keys, which is what we want
+	return nil
+}
+
+// refusedPath is where a run notes that the CSR of target's pending key
+// was denied or failed: TARGET.refused, beside the key. A later run then
+// neither waits for that CSR nor creates it again once the cleaner of
+// kube-controller-manager has deleted it (an hour after the refusal): it
+// says so, and asks for --new-request NAME.
+func (p pending) refusedPath(target string) string { return filepath.Join(p.dir, target+".refused") }
+
+// markRefused notes that CSR csr of target's pending key was refused, and
+// why ("was denied (reason ...)").
+func (p pending) markRefused(target, csr, why string) error {
+	if err := atomicfile.WriteFile(p.refusedPath(target), []byte(csr+"\n"+why+"\n"), 0o600); err != nil {
+		return fmt.Errorf("note that CSR %s for %s was refused: %w", csr, target, err)
+	}
+	return nil
+}
+
+// refused returns what markRefused noted for target when it is about CSR
+// csr (the pending key's), else "".
+func (p pending) refused(target, csr string) string {
+	b, err := os.ReadFile(p.refusedPath(target))
+	if err != nil {
+		return ""
+	}
+	name, why, ok := strings.Cut(strings.TrimRight(string(b), "\n"), "\n")
+	if !ok || name != csr {
+		return ""
+	}
+	return why
+}
+
+func (p pending) unmarkRefused(target string) error {
+	if err := os.Remove(p.refusedPath(target)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p.refusedPath(target), err)
+	}
 	return nil
 }

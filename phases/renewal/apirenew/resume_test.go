@@ -32,7 +32,7 @@ func TestCorruptPendingKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := is.Obtain(context.Background(), reqs)
-	if err == nil || !contains(err.Error(), "parse private key "+path, "run again with --new-request for a new key and CSR, or remove it") {
+	if err == nil || !contains(err.Error(), "parse private key "+path, "run again with --new-request=front-proxy-client for a new key and CSR, or remove it") {
 		t.Fatalf("Obtain: %v", err)
 	}
 	if n := csrCount(t, cs); n != 0 {
@@ -70,11 +70,11 @@ func TestResumedState(t *testing.T) {
 		{"failed", func(t *testing.T, cs *fake.Clientset, name string) {
 			decide(t, cs, name, certv1.CertificateFailed, nil)
 		},
-			`failed (reason "TestReason": test message)`, false, "failed: the signer"},
+			`failed: the signer kubernetes.io/kube-apiserver-client refused it (reason "TestReason": test message): renew it with --new-request=admin.conf`, false, "failed: the signer"},
 		{"approved", func(t *testing.T, cs *fake.Clientset, name string) {
 			decide(t, cs, name, certv1.CertificateApproved, nil)
 		},
-			"approved already, not issued yet", false, "approved, not issued yet"},
+			"approved already, not issued yet", false, "was approved but signer kubernetes.io/kube-apiserver-client has not issued it"},
 		{"deleted", func(t *testing.T, cs *fake.Clientset, name string) {
 			if err := cs.CertificatesV1().CertificateSigningRequests().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)

@@ -3,7 +3,9 @@ package apirenew
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,8 +104,10 @@ func TestTimeoutUsesIssued(t *testing.T) {
 	// One issued: the run still times out, and says what it saw.
 	decide(t, cs, names[0], certv1.CertificateApproved, ca)
 	err := <-errc
-	if err == nil || !contains(err.Error(), "timed out after 500ms", names[1]+" for controller-manager.conf", ": pending",
-		"CSR(s) "+names[0]+" for admin.conf issued, but certctl could not watch them: grant", "list and watch on certificatesigningrequests") {
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || !contains(err.Error(), "timed out after 500ms", names[1]+" for controller-manager.conf is pending approval") ||
+		!slices.Equal(inc.Obtained, []string{"admin.conf"}) ||
+		!contains(out.String(), "CSR(s) "+names[0]+" for admin.conf issued, but certctl could not watch them: grant", "list and watch on certificatesigningrequests") {
 		t.Fatalf("Obtain with one CSR issued: %v\n%s", err, out)
 	}
 	// Both issued: the same command installs them.
@@ -158,8 +162,8 @@ func TestWrongCA(t *testing.T) {
 	done := whenCreated(t, cs, 1, func(n string) { decide(t, cs, n, certv1.CertificateApproved, other) })
 	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
 	done()
-	if err == nil || !contains(err.Error(), "CSR certctl-cp-1-admin.conf-", "for admin.conf: the issued certificate is signed by", "not by the CA",
-		"check that signer kubernetes.io/kube-apiserver-client signs with that CA", "run again with --new-request", "nothing was changed") {
+	if err == nil || !contains(err.Error(), "CSR certctl-cp-1-admin.conf-", "for admin.conf was issued a certificate signed by", "not by the CA",
+		"check that signer kubernetes.io/kube-apiserver-client signs with that CA", "--new-request=admin.conf") {
 		t.Fatalf("Obtain: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(is.pending.path("admin.conf")); err != nil {

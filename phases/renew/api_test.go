@@ -1,0 +1,44 @@
+package renew
+
+import (
+	"testing"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// TestApproveKubeconfig: the approve commands name the kubeconfig renew
+// used when kubectl and certctl approve would not find it themselves.
+func TestApproveKubeconfig(t *testing.T) {
+	for source, want := range map[string]string{
+		"kubeconfig /etc/kubernetes/admin.conf": " --kubeconfig /etc/kubernetes/admin.conf",
+		"kubeconfig /srv/my k8s/admin.conf":     ` --kubeconfig '/srv/my k8s/admin.conf'`,
+		"$KUBECONFIG /root/a.conf:/root/b.conf": "",
+		"the pod's service account":             "",
+	} {
+		if got := approveKubeconfig(source); got != want {
+			t.Errorf("%s: %q, want %q", source, got, want)
+		}
+	}
+}
+
+// TestRerunFlags: the renew command printed for what is left acts on the
+// same folders and cluster, and works when pasted into a shell.
+func TestRerunFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"defaults", Options{Cluster: &config.Cluster{CertificatesDir: config.DefaultCertificatesDir}, KubeconfigDir: config.DefaultKubeconfigDir, API: &API{}}, ""},
+		{"everything", Options{Cluster: &config.Cluster{CertificatesDir: "/srv/k8s/pki"}, KubeconfigDir: "/srv/k8s", ConfigFile: "kubeadm.yaml",
+			API: &API{Kubeconfig: "/root/it's.conf", SignerNames: map[string]string{"super-admin.conf": "example.com/admin", "apiserver": "example.com/serving"}}},
+			` --config kubeadm.yaml --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s --kubeconfig '/root/it'\''s.conf' --signer-name apiserver=example.com/serving --signer-name super-admin.conf=example.com/admin`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &run{o: tc.o}
+			if got := r.rerunFlags(); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,247 @@
+package apirenew
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+)
+
+// NotIssued is a certificate whose CSR was not issued.
+type NotIssued struct {
+	Name   string // the certificate: "super-admin.conf"
+	CSR    string // its CSR's name
+	Signer string
+	// State says why, as the end of a sentence that starts "CSR NAME for
+	// CERTIFICATE": "is pending approval", "was denied (reason ...)".
+	State string
+	// Refused: denied or failed, now or in an earlier run (or issued by
+	// another CA). That CSR will never be issued: only a new key and CSR
+	// (--new-request NAME) can renew the certificate. Otherwise the same
+	// command run again picks up the same CSR and key.
+	Refused bool
+}
+
+// IncompleteError is what Obtain returns when some CSRs were not issued:
+// denied, failed, deleted, or still waiting at the timeout. The
+// certificates it obtained (Obtained) are kept, for Issue: the caller may
+// install them and report the others.
+type IncompleteError struct {
+	Obtained  []string // the certificates obtained, in the order of the requests
+	NotIssued []NotIssued
+	// Cause is what ended the wait before every CSR was answered
+	// ("timed out after 15m0s"), or "".
+	Cause string
+	// Hints say which component should issue the CSRs approved and not
+	// issued.
+	Hints []string
+	// Approve and Rerun are the commands that finish the job: approve the
+	// CSRs still pending, then renew what is left.
+	Approve, Rerun string
+}
+
+func (e *IncompleteError) Error() string {
+	var b strings.Builder
+	if e.Cause != "" {
+		b.WriteString(e.Cause + " waiting for CSR(s): ")
+	}
+	var parts []string
+	for _, n := range e.NotIssued {
+		parts = append(parts, fmt.Sprintf("CSR %s for %s %s", n.CSR, n.Name, n.State))
+	}
+	b.WriteString(strings.Join(parts, "; "))
+	for _, h := range e.Hints {
+		b.WriteString("; " + h)
+	}
+	switch {
+	case e.Approve != "" && e.Refused() != nil:
+		fmt.Fprintf(&b, ". A denied or failed CSR cannot be approved again: once the cause is fixed, it needs a new key and CSR (--new-request NAME). Approve the pending ones (%s), then run: %s", e.Approve, e.Rerun)
+	case e.Approve != "":
+		fmt.Fprintf(&b, ". Approve them (%s), then run the same command again, or only: %s (it picks up the same CSRs and keys)", e.Approve, e.Rerun)
+	case e.Refused() != nil:
+		fmt.Fprintf(&b, ". A denied or failed CSR cannot be approved again: once the cause is fixed, renew with a new key and CSR: %s", e.Rerun)
+	default:
+		fmt.Fprintf(&b, ". Run: %s (it picks up the same CSRs and keys)", e.Rerun)
+	}
+	return b.String()
+}
+
+// Refused are the names of the certificates whose CSR was refused.
+func (e *IncompleteError) Refused() []string {
+	var out []string
+	for _, n := range e.NotIssued {
+		if n.Refused {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// Names are the names of every certificate not issued.
+func (e *IncompleteError) Names() []string {
+	out := make([]string, len(e.NotIssued))
+	for i, n := range e.NotIssued {
+		out[i] = n.Name
+	}
+	return out
+}
+
+// incomplete returns nil when every job's certificate was obtained, else
+// an *IncompleteError (cause: see IncompleteError.Cause).
+func (is *Issuer) incomplete(jobs []*job, cause string) error {
+	e := &IncompleteError{Cause: cause}
+	var pending []string
+	var hints []string
+	for _, j := range jobs {
+		if j.phase == phaseIssued {
+			e.Obtained = append(e.Obtained, j.req.Name)
+			continue
+		}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Signer: j.signer, Refused: j.phase.refused(), State: j.why}
+		switch j.phase {
+		case phasePending:
+			n.State = "is pending approval"
+			pending = append(pending, j.name)
+		case phaseApproved:
+			n.State = "was approved but signer " + j.signer + " has not issued it"
+			hints = append(hints, signerHint(j.signer))
+		case phaseGone:
+			n.State = "was deleted before it was issued"
+		}
+		e.NotIssued = append(e.NotIssued, n)
+	}
+	if len(e.NotIssued) == 0 {
+		return nil
+	}
+	e.Hints = dedupe(hints)
+	if len(pending) > 0 {
+		e.Approve = "kubectl certificate approve " + strings.Join(pending, " ") + is.o.ApproveKubeconfig
+	}
+	e.Rerun = is.rerun(e.Names(), e.Refused())
+	return e
+}
+
+// rerun is the command that renews names, with a new key and CSR for
+// fresh: `certctl renew A B --use-api --new-request=B` and RerunFlags.
+func (is *Issuer) rerun(names, fresh []string) string {
+	cmd := "certctl renew " + strings.Join(names, " ") + " --use-api"
+	if len(fresh) > 0 {
+		cmd += " --new-request=" + strings.Join(fresh, ",")
+	}
+	return cmd + is.o.RerunFlags
+}
+
+// accept keeps the certificate issued for j, after checking that it parses
+// and that the CA of the certificate it renews signed it: a certificate of
+// another CA comes from a signer name that is not this CA's. Its error
+// says why the certificate cannot be installed.
+func (is *Issuer) accept(j *job, certPEM []byte) error {
+	certs, err := pki.ParseCerts(certPEM)
+	if err != nil {
+		return fmt.Errorf("was issued a certificate that does not parse (%v)", err)
+	}
+	// Only the leaf is installed: renewal checks that the CA on disk
+	// signed it directly.
+	if j.req.CA != nil && certs[0].CheckSignatureFrom(j.req.CA) != nil {
+		return fmt.Errorf("was issued a certificate signed by %q, not by the CA %q of the certificate it renews: check that signer %s signs with that CA (--signer-name, or renewal.signerNames in --config)",
+			certs[0].Issuer.CommonName, j.req.CA.Subject.CommonName, j.signer)
+	}
+	is.got[j.req.Name] = renewal.Issued{Key: j.key, Cert: certs[0]}
+	is.csrs[j.req.Name] = j.name
+	return nil
+}
+
+// collect gets each CSR not answered yet once more and updates its job
+// (observe): one the watch missed, because it was refused or broke, is
+// then seen. It returns the certificates kept that way.
+func (is *Issuer) collect(jobs []*job) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var used []string
+	for _, j := range jobs {
+		if j.phase.done() {
+			continue
+		}
+		got, err := is.o.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, j.name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			is.observe(j, nil, true)
+		case err != nil:
+			// Its state stays what the watch last showed.
+		default:
+			is.observe(j, got, false)
+			if j.phase == phaseIssued {
+				used = append(used, j.name+" for "+j.req.Name)
+			}
+		}
+	}
+	return used
+}
+
+// timedOut ends a wait at the timeout: the CSRs issued meanwhile are
+// used, with a warning that certctl could not watch them, and the
+// *IncompleteError names the others.
+func (is *Issuer) timedOut(jobs []*job) error {
+	if used := is.collect(jobs); len(used) > 0 {
+		fmt.Fprintf(is.o.Out, "[warning] CSR(s) %s issued, but certctl could not watch them: grant %s list and watch on certificatesigningrequests (%s); certctl found them only at the timeout, when it got each CSR once more\n",
+			strings.Join(used, ", "), is.who(is.o.User), grantCommand(is.o.User))
+	}
+	return is.incomplete(jobs, fmt.Sprintf("timed out after %v", is.o.Timeout))
+}
+
+// forbiddenError ends a wait the API server refused to list or watch
+// (werr): the certificates issued by then are used, with a warning, and
+// the error says what to grant when some are not.
+func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
+	is.collect(jobs)
+	uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	user := is.userName(uctx)
+	left := describeLeft(jobs)
+	if left == "" {
+		what := "issued"
+		if is.incomplete(jobs, "") != nil {
+			what = "answered"
+		}
+		fmt.Fprintf(is.o.Out, "[warning] Every CSR is %s, but %s may not list or watch certificatesigningrequests (%v): certctl found them only once it stopped waiting; grant list and watch on them (%s)\n", what, is.who(user), werr, grantCommand(user))
+		return is.incomplete(jobs, "")
+	}
+	return fmt.Errorf("stopped waiting for CSR(s) %s: %s may not list or watch certificatesigningrequests (%v), so certctl cannot see them issued; nothing was changed. Grant list and watch on them (%s), or approve the CSRs and run the same command again once they are issued: it picks up the same CSRs and keys",
+		left, is.who(user), werr, grantCommand(user))
+}
+
+// stoppedError names the CSRs still waiting when the wait was
+// interrupted, with their state and what to do.
+func (is *Issuer) stoppedError(jobs []*job) error {
+	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve NAME%s) and run the same command again: it picks up the same CSRs and keys",
+		describeLeft(jobs), is.o.ApproveKubeconfig)
+}
+
+// describeLeft lists the jobs not answered yet with their state.
+func describeLeft(jobs []*job) string {
+	var out []string
+	for _, j := range jobs {
+		if !j.phase.done() {
+			out = append(out, fmt.Sprintf("%s for %s (signer %s): %s", j.name, j.req.Name, j.signer, j.stateText()))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
