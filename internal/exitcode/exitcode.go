@@ -40,6 +40,13 @@ const (
 	// --use-csr. Neither full success nor failure; the timer unit counts
 	// it as a success so that one offline CA does not fail it every day.
 	ExternalCA = 5
+	// Interrupted: every command, stopped by SIGINT or SIGTERM before it
+	// was done (128+2, the shell's status for SIGINT, for both signals:
+	// one number that means "stopped on request"). The message says
+	// "interrupted; nothing was changed", or what had been changed
+	// (Changed). `signer run` is a daemon: a signal is how it is
+	// stopped, and it exits 0.
+	Interrupted = 130
 )
 
 // Error carries an exit status other than Failure with its error. An
@@ -70,3 +77,21 @@ func Of(err error) int {
 	}
 	return Failure
 }
+
+// Changed is the error of a command that a signal stopped after it had
+// changed something: Done says what (certificates installed, restarts
+// still owed, files written so far) and what to do, for main to print as
+// "interrupted; DONE". Without it an interrupted command says that nothing
+// was changed, so every path that can stop after a write must return one.
+type Changed struct {
+	Done string
+	Err  error // the interruption (context.Canceled) or the wait it ended
+}
+
+func (e *Changed) Error() string {
+	if e.Err == nil {
+		return e.Done
+	}
+	return e.Done + ": " + e.Err.Error()
+}
+func (e *Changed) Unwrap() error { return e.Err }

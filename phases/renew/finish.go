@@ -70,6 +70,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 		if owed != nil {
 			r.owed = owed
 		}
+		err = r.interruptedRestarts(ctx, err, res)
 	case len(res.Renewed) == 0:
 	case len(restarts) == 0:
 		fmt.Fprintln(out, "[renew] "+renewal.NothingToRestart)
@@ -103,6 +104,33 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	}
 	fmt.Fprintln(out, "[renew] Nothing was renewed.")
 	return nil
+}
+
+// interruptedRestarts is err, the restarts' error, said as what a signal
+// left when it ended their wait (ctx done): the certificates were
+// installed (the renewal had committed), and which restarts are still
+// owed, which the next run with --restart-control-plane retries.
+func (r *run) interruptedRestarts(ctx context.Context, err error, res *renewal.Result) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	var names, owed []string
+	for _, rn := range res.Renewed {
+		names = append(names, rn.Name)
+	}
+	if r.owed != nil {
+		for _, c := range r.owed.Components {
+			owed = append(owed, c.Component)
+		}
+	}
+	done := "no certificate was renewed"
+	if len(names) > 0 {
+		done = fmt.Sprintf("the renewed certificates were installed (%s)", strings.Join(names, ", "))
+	}
+	if len(owed) == 0 {
+		return &exitcode.Changed{Done: done + "; no restart is owed", Err: err}
+	}
+	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted (their manifests are marked, so the kubelet restarts them): run `certctl renew` with --restart-control-plane again to verify, or `certctl check-expiration` to see what is owed", done, strings.Join(owed, ", ")), Err: err}
 }
 
 // prune applies --keep-backups.
