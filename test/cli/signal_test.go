@@ -100,20 +100,7 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer blackhole.Close()
-	admin, err := os.ReadFile(filepath.Join(n.dir, "admin.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(admin), "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "server: ") {
-			lines[i] = "    server: https://" + blackhole.Addr().String()
-		}
-	}
-	hung := filepath.Join(t.TempDir(), "hung.conf")
-	if err := os.WriteFile(hung, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	hung := hungKubeconfig(t, n, blackhole.Addr().String())
 
 	// A node with only its CA, for init-phase certs all with slow keys.
 	fresh := filepath.Join(t.TempDir(), "etc-kubernetes")
@@ -129,7 +116,8 @@ func TestSignals(t *testing.T) {
 				ready: "[renew] Renewing through the certificates API", want: nothing},
 			{name: "init-phase certs all generating keys", args: []string{"init-phase", "certs", "all", "--cert-dir", filepath.Join(fresh, "pki"),
 				"--encryption-algorithm", "RSA-4096", "--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10"},
-				ready: `[certs] Generating "apiserver" certificate and key`, want: nothing},
+				// By then apiserver.crt and .key are written: they are removed again.
+				ready: `[certs] Generating "apiserver-kubelet-client" certificate and key`, want: nothing + ": removed the "},
 		}
 		for _, c := range cases {
 			t.Run(sig.String()+"/"+c.name, func(t *testing.T) {
@@ -164,6 +152,50 @@ func TestSignals(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSignerRunStops: signer run is a daemon; SIGTERM or SIGINT is how it
+// is stopped, even while it cannot reach its API server: it ends within a
+// second with status 0 and no error.
+func TestSignerRunStops(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blackhole.Close()
+	hung := hungKubeconfig(t, n, blackhole.Addr().String())
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			c := interruptCase{args: []string{"signer", "run", "--kubeconfig", hung, "--cert-dir", n.certDir, "--listen-address", "127.0.0.1:0"}, ready: "[signer] Signing for"}
+			stderr, code := interrupt(t, bin, c, sig)
+			if code != 0 || strings.Contains(stderr, "error:") {
+				t.Errorf("exit status %d, want 0 without an error:\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+// hungKubeconfig writes n's admin.conf with its server at addr, a listener
+// that never answers.
+func hungKubeconfig(t *testing.T, n node, addr string) string {
+	t.Helper()
+	admin, err := os.ReadFile(filepath.Join(n.dir, "admin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(admin), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "server: ") {
+			lines[i] = "    server: https://" + addr
+		}
+	}
+	path := filepath.Join(t.TempDir(), "hung.conf")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // interrupt starts certctl, sends sig once it waits (c.ready) and returns
