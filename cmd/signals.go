@@ -122,9 +122,11 @@ func (in *Interrupts) Exit(err error) int {
 // Interrupted is the error of a command that a signal stopped, err being
 // what it returned: nil when it finished all the same (a renewal whose
 // last step was done), "interrupted; nothing was changed" for an error
-// from a cancelled wait, "interrupted; WHAT" for an exitcode.Changed. Any
-// other error stands as it is (its message says why the command failed,
-// and may say it was interrupted), with status exitcode.Interrupted.
+// from a cancelled wait, "interrupted; WHAT" for an exitcode.Changed. An
+// exitcode.Error keeps its status (the command finished: check-expiration
+// found a problem); any other error keeps its message (it says why the
+// command stopped, and may say it was interrupted: --use-api's wait) with
+// status exitcode.Interrupted.
 func Interrupted(err error) error {
 	var changed *exitcode.Changed
 	switch {
@@ -136,8 +138,7 @@ func Interrupted(err error) error {
 		return &exitcode.Error{Code: exitcode.Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
 	}
 	var coded *exitcode.Error
-	if errors.As(err, &coded) && coded.Err == nil {
-		// A status, not a failure (renew's "nothing to do"): it finished.
+	if errors.As(err, &coded) {
 		return err
 	}
 	return &exitcode.Error{Code: exitcode.Interrupted, Err: err}

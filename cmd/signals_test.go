@@ -24,6 +24,7 @@ func TestInterrupted(t *testing.T) {
 		{"cancelled wait", canceled, "interrupted; nothing was changed", exitcode.Interrupted},
 		{"changed", fmt.Errorf("renew: %w", &exitcode.Changed{Done: "the renewed certificates were installed (apiserver)", Err: canceled}),
 			"interrupted; the renewed certificates were installed (apiserver)", exitcode.Interrupted},
+		{"finished with a status", &exitcode.Error{Code: exitcode.Problems, Err: errors.New("apiserver.key does not match")}, "apiserver.key does not match", exitcode.Problems},
 		{"own message", errors.New("interrupted waiting for CSR(s) a; nothing was changed"), "interrupted waiting for CSR(s) a; nothing was changed", exitcode.Interrupted},
 	}
 	for _, tt := range tests {

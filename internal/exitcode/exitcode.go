@@ -3,7 +3,10 @@
 // them: a number never changes meaning within a command.
 package exitcode
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // The exit statuses. 2 means "done, but there is something to look at"
 // for each command that has it, which the command's docs define; the
@@ -66,14 +69,20 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Of is the process exit status for an error a command returned: 0 for
-// nil, an Error's code, otherwise Failure.
+// nil, an Error's code, Interrupted for a Changed or an error wrapping
+// context.Canceled (certctl's commands run with a context that only
+// SIGINT and SIGTERM cancel: cmd/signals.go), otherwise Failure. So renew's
+// -o json summary has the status the process exits with.
 func Of(err error) int {
 	var e *Error
+	var changed *Changed
 	switch {
 	case err == nil:
 		return OK
 	case errors.As(err, &e):
 		return e.Code
+	case errors.As(err, &changed), errors.Is(err, context.Canceled):
+		return Interrupted
 	}
 	return Failure
 }
