@@ -82,7 +82,15 @@ func newSignerRunCommand() *cobra.Command {
 			    --listen-address :10290
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := o.run(cmd)
+			// A daemon is stopped by SIGTERM: that is its normal end, exit 0
+			// (docs/exit-codes.md), even before the informer synced.
+			if errors.Is(err, context.Canceled) && cmd.Context().Err() != nil {
+				return nil
+			}
+			return err
+		},
 	}
 	fs := c.Flags()
 	o.api.addTo(fs, true, 100, 200)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubeadm and etcd from the tools
-# module (hack/tools/go.mod) into OUTDIR; only the missing ones are built.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubeadm, kubectl and etcd from the
+# tools module (hack/tools/go.mod) into OUTDIR; only the missing ones are built. kubectl is the
+# client that test/e2e runs docs/signer.md's shell blocks with (CI installs nothing by hand).
 #
 # Usage: hack/build-kube-binaries.sh VERSION OUTDIR     e.g. v1.37.1 _output/bin/v1.37.1
 #
 # The missing ones build in ONE `go build` (they share most packages; ~7.5 min cold on 2 cores for
-# all five, about a minute for one when the others were built before: the build cache has the
+# all six, about a minute for one when the others were built before: the build cache has the
 # shared packages). The build writes into a temporary folder OUTDIR/.build.* and moves each binary
 # into place only after go build succeeded, so an interrupted build never leaves a half binary.
 set -euo pipefail
@@ -18,7 +19,7 @@ version=$1
 outdir=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools=$root/hack/tools
-binaries=(kube-apiserver kube-controller-manager kube-scheduler kubeadm etcd)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubeadm kubectl etcd)
 
 check_missing() {
 	missing=()

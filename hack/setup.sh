@@ -6,6 +6,8 @@
 # What needs what:
 #   openssl          test/e2e (`openssl verify` of certificates issued from certctl's CA), hack/demo.sh
 #   jq               test/cli runs docs/external-ca.md's sign.sh, which reads the request files with jq
+#   golang-cfssl     test/e2e runs docs/signer.md's seed flow with cfssl (genkey, gencert, cfssljson);
+#                    without it the test takes the doc's openssl branch and says so
 #   git              `make lint` (lists the Go files to gofmt)
 #   make             the Makefile itself (listed so that a bare machine can be repaired by hand)
 #   ca-certificates  TLS to the Go module proxy (go build downloads modules)
@@ -16,6 +18,7 @@ set -euo pipefail
 declare -A need=(
 	[openssl]=openssl
 	[jq]=jq
+	[cfssl]=golang-cfssl
 	[git]=git
 	[make]=make
 	[pgrep]=procps

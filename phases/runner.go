@@ -151,13 +151,17 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	folders := missingFolders(paths)
 	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, workers)
 	defer env.keys.Close()
 	for _, p := range ps {
 		if err := ctx.Err(); err != nil {
-			return err
+			return rollBack(paths, folders, err)
 		}
 		if err := p.run(ctx, env); err != nil {
+			if ctx.Err() != nil {
+				return rollBack(paths, folders, err)
+			}
 			return err
 		}
 	}

@@ -3,24 +3,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/certctl/certctl/cmd"
-	"github.com/certctl/certctl/internal/exitcode"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The first SIGINT or SIGTERM cancels ctx; certctl then ends within a
+	// second, saying what the interruption left (cmd/signals.go).
+	ctx, interrupts := cmd.WithInterrupts(context.Background(), os.Stderr, os.Exit, 0)
 	root := cmd.NewRootCommand(os.Stdout, os.Stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintf(os.Stderr, "error: %s\n", msg)
-		}
-		stop()
-		os.Exit(exitcode.Of(err))
-	}
+	os.Exit(interrupts.Exit(root.ExecuteContext(ctx)))
 }

@@ -3,7 +3,10 @@
 // them: a number never changes meaning within a command.
 package exitcode
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // The exit statuses. 2 means "done, but there is something to look at"
 // for each command that has it, which the command's docs define; the
@@ -46,6 +49,13 @@ const (
 	// command picks them up again): the error names them and the
 	// commands that finish the job. Nothing was installed for them.
 	NotAllIssued = 6
+	// Interrupted: every command, stopped by SIGINT or SIGTERM before it
+	// was done (128+2, the shell's status for SIGINT, for both signals:
+	// one number that means "stopped on request"). The message says
+	// "interrupted; nothing was changed", or what had been changed
+	// (Changed). `signer run` is a daemon: a signal is how it is
+	// stopped, and it exits 0.
+	Interrupted = 130
 )
 
 // Error carries an exit status other than Failure with its error. An
@@ -65,14 +75,38 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Of is the process exit status for an error a command returned: 0 for
-// nil, an Error's code, otherwise Failure.
+// nil, an Error's code, Interrupted for a Changed or an error wrapping
+// context.Canceled (certctl's commands run with a context that only
+// SIGINT and SIGTERM cancel: cmd/signals.go), otherwise Failure. So renew's
+// -o json summary has the status the process exits with.
 func Of(err error) int {
 	var e *Error
+	var changed *Changed
 	switch {
 	case err == nil:
 		return OK
 	case errors.As(err, &e):
 		return e.Code
+	case errors.As(err, &changed), errors.Is(err, context.Canceled):
+		return Interrupted
 	}
 	return Failure
 }
+
+// Changed is the error of a command that a signal stopped after it had
+// changed something: Done says what (certificates installed, restarts
+// still owed, files written so far) and what to do, for main to print as
+// "interrupted; DONE". Without it an interrupted command says that nothing
+// was changed, so every path that can stop after a write must return one.
+type Changed struct {
+	Done string
+	Err  error // the interruption (context.Canceled) or the wait it ended
+}
+
+func (e *Changed) Error() string {
+	if e.Err == nil {
+		return e.Done
+	}
+	return e.Done + ": " + e.Err.Error()
+}
+func (e *Changed) Unwrap() error { return e.Err }

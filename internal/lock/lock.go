@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -86,11 +87,26 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		case <-w.Clock.After(min(pollInterval, timeout-waited)):
 		}
 	}
+	taken.Store(&path)
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt(Holder{PID: os.Getpid(), Command: strings.Join(os.Args, " "), Since: w.Clock.Now()}.marshal(), 0)
 		f.Sync()
 	}
 	return &Lock{f: f}, nil
+}
+
+// taken is the last lock this process took: certctl writes the folders a
+// lock guards only while it holds it.
+var taken atomic.Pointer[string]
+
+// Taken returns the path of the last lock this process took, "" when it
+// took none: a process that never took one has changed nothing in the
+// folders certctl manages (what certctl says when a signal ends it at once).
+func Taken() string {
+	if p := taken.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Release drops the lock. The file stays: removing it would let two

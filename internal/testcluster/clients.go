@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -98,4 +99,14 @@ func (c *Cluster) bootstrapRBAC(ctx context.Context) error {
 func (c *Cluster) EtcdHTTPClient() (*http.Client, error) {
 	client, _, err := c.healthClient(Etcd)
 	return client, err
+}
+
+// Kubectl returns the path of kubectl, which hack/build-kube-binaries.sh builds beside the
+// cluster's binaries, for tests that run documented kubectl commands against the cluster.
+func (c *Cluster) Kubectl() (string, error) {
+	dir, err := BinDir(c.opts.BinDir, "kubectl")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "kubectl"), nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -83,6 +84,12 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		OwnPlan: true, Now: o.Now, Rand: o.Rand}
 	if err := phases.Run(ctx, env, csrPhases(targets, o, res)); err != nil {
+		if ctx.Err() != nil && len(res.Requested) > 0 {
+			// A signal between two targets: the live certificates are
+			// untouched; what is written is kept, and the same command
+			// resumes from it.
+			return nil, &exitcode.Changed{Done: fmt.Sprintf("wrote the keys and CSRs of %d certificate(s) into %s, and nothing else (the live certificates are untouched): run the same command again to write the rest", len(res.Requested), o.CSRDir), Err: err}
+		}
 		return nil, err
 	}
 	return res, nil

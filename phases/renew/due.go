@@ -23,7 +23,7 @@ func (r *run) wait(ctx context.Context) error {
 	}
 	fmt.Fprintf(r.out(), "[jitter] waiting %s before starting (--jitter %s)\n", d.Round(time.Second), r.o.Jitter)
 	if err := r.o.Sleep(ctx, d); err != nil {
-		return fmt.Errorf("interrupted while waiting for --jitter (signal received); nothing was renewed")
+		return fmt.Errorf("wait for --jitter: %w; nothing was renewed", err)
 	}
 	r.summary.JitterSeconds = d.Seconds()
 	return nil

@@ -70,6 +70,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 		if owed != nil {
 			r.owed = owed
 		}
+		err = interruptedRestarts(ctx, err, renewedDone(res), r.owed)
 	case len(res.Renewed) == 0:
 	case len(restarts) == 0:
 		fmt.Fprintln(out, "[renew] "+renewal.NothingToRestart)
@@ -103,6 +104,39 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	}
 	fmt.Fprintln(out, "[renew] Nothing was renewed.")
 	return nil
+}
+
+// interruptedRestarts is err, the restarts' error, said as what a signal
+// left when it ended their wait (ctx done): what had been installed
+// (done: the renewal or restore had committed), and which restarts are
+// still owed (owed), which the next run with --restart-control-plane
+// retries.
+func interruptedRestarts(ctx context.Context, err error, done string, owed *staticpods.Pending) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	var names []string
+	if owed != nil {
+		for _, c := range owed.Components {
+			names = append(names, c.Component)
+		}
+	}
+	if len(names) == 0 {
+		return &exitcode.Changed{Done: done + "; no restart is owed", Err: err}
+	}
+	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted (their manifests are marked, so the kubelet restarts them): run `certctl renew` with --restart-control-plane again to verify, or `certctl check-expiration` to see what is owed", done, strings.Join(names, ", ")), Err: err}
+}
+
+// renewedDone says what a renewal installed, for interruptedRestarts.
+func renewedDone(res *renewal.Result) string {
+	var names []string
+	for _, rn := range res.Renewed {
+		names = append(names, rn.Name)
+	}
+	if len(names) == 0 {
+		return "no certificate was renewed"
+	}
+	return fmt.Sprintf("the renewed certificates were installed (%s)", strings.Join(names, ", "))
 }
 
 // prune applies --keep-backups.

@@ -55,7 +55,9 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		results, _, _, err = r.restartOwed(ctx, res.Restored, nil)
+		var owed *staticpods.Pending
+		results, _, owed, err = r.restartOwed(ctx, res.Restored, nil)
+		err = interruptedRestarts(ctx, err, fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), owed)
 	}
 	if Structured(o.Format) {
 		if perr := printRestore(o.Out, o.Format, dir, res, false, results); perr != nil && err == nil {

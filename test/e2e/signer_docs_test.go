@@ -6,7 +6,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +159,116 @@ func writeKubeconfig(t *testing.T, path string, c *testcluster.Cluster, user *cl
 	cfg.AuthInfos["user"] = user
 	if err := kubeconfig.Write(path, cfg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+const seedMarker = "<!-- test/e2e/signer_docs_test.go runs this block"
+
+// seedScript returns the shell blocks of docs/signer.md marked with seedMarker, in order: the
+// unqualified ones and those marked "with " + tool, joined into one script.
+func seedScript(t *testing.T, tool string) string {
+	t.Helper()
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", "signer.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var script []string
+	branches := map[string]int{}
+	for _, b := range strings.Split(string(data), seedMarker)[1:] {
+		qual, rest, ok := strings.Cut(b, "-->\n")
+		if !ok {
+			t.Fatal("docs/signer.md: a marker of this test is not closed on its line")
+		}
+		qual = strings.TrimSpace(qual)
+		_, rest, ok = strings.Cut(rest, "```bash\n")
+		body, _, ok2 := strings.Cut(rest, "```")
+		if !ok || !ok2 {
+			t.Fatal("docs/signer.md: a marker of this test is not followed by a ```bash block")
+		}
+		branches[qual]++
+		if qual == "" || qual == "with "+tool {
+			script = append(script, body)
+		}
+	}
+	if branches[""] < 4 || branches["with cfssl"] != 2 || branches["with openssl"] != 2 {
+		t.Fatalf("docs/signer.md: marked blocks %v, want the common steps and two each with cfssl and with openssl", branches)
+	}
+	return strings.Join(script, "\n")
+}
+
+// TestSignerDocsSeed runs docs/signer.md's "As a controller" flow as written, with bash: the
+// Kubernetes documentation's example.com/serving scenario with certctl signer run as the
+// signer, kubectl as the client, and cfssl (where installed, Debian golang-cfssl) or openssl
+// for the CA, the key and the CSR. The certificate it downloads is checked here too: the
+// CSR's subject and SANs, serverAuth, CA:FALSE, Subject and Authority Key Identifiers.
+func TestSignerDocsSeed(t *testing.T) {
+	for _, tool := range []string{"bash", "openssl", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run hack/setup.sh", tool)
+		}
+	}
+	tool := "openssl"
+	if _, err := exec.LookPath("cfssl"); err == nil {
+		if _, err := exec.LookPath("cfssljson"); err == nil {
+			tool = "cfssl"
+		}
+	}
+	t.Logf("running the doc's %s branch (cfssl is used where cfssl and cfssljson are installed)", tool)
+	script := seedScript(t, tool)
+
+	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
+	ctx := testCtx(t, 3*time.Minute)
+	kubectl, err := c.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := testcluster.CertctlBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// Whatever the script leaves running (the signer, when a step fails) ends with it.
+	cmd := exec.CommandContext(ctx, "bash", "-c", "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n"+script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"KUBECONFIG="+c.Kubeconfig("admin.conf"),
+		"PATH="+filepath.Dir(kubectl)+string(os.PathListSeparator)+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if filepath.Base(bin) != "certctl" {
+		t.Fatalf("the certctl under test is %s: the doc runs `certctl`", bin)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docs/signer.md's blocks (%s): %v\n%s", tool, err, out)
+	}
+	t.Logf("script output:\n%s", out)
+	data, err := os.ReadFile(filepath.Join(dir, "server.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := verifyChain(t, data, filepath.Join(dir, "ca.pem"), x509.ExtKeyUsageServerAuth)
+	if cert.Subject.CommonName != "my-pod.my-namespace.pod.cluster.local" {
+		t.Errorf("CN %q", cert.Subject.CommonName)
+	}
+	if !slices.Equal(cert.DNSNames, []string{"my-svc.my-namespace.svc.cluster.local", "my-pod.my-namespace.pod.cluster.local"}) ||
+		len(cert.IPAddresses) != 1 || cert.IPAddresses[0].String() != "192.0.2.24" {
+		t.Errorf("SANs %v %v, want the CSR's", cert.DNSNames, cert.IPAddresses)
+	}
+	if cert.IsCA || len(cert.SubjectKeyId) == 0 || len(cert.AuthorityKeyId) == 0 {
+		t.Errorf("IsCA %v, SKI %x, AKI %x; want CA:FALSE with both key identifiers", cert.IsCA, cert.SubjectKeyId, cert.AuthorityKeyId)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "server-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ParsePrivateKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.KeyMatches(cert, key); err != nil {
+		t.Errorf("server.crt does not match server-key.pem: %v", err)
 	}
 }

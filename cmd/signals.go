@@ -1,0 +1,155 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/lock"
+)
+
+// InterruptGrace is how long after the first SIGINT or SIGTERM a command
+// may take to return before certctl exits without it: under a second, as
+// issue 13 asks of every command.
+const InterruptGrace = 700 * time.Millisecond
+
+// Interrupts turns the first SIGINT or SIGTERM into the cancellation of the
+// context every command runs with, and ends certctl within a second of it.
+//
+// Each wait (the lock, --jitter, the certificates API, a restart, key
+// generation) ends with its context, and each command then returns: an
+// error wrapping context.Canceled means that nothing was changed, an
+// exitcode.Changed says what was. A command still running InterruptGrace
+// after the signal is blocked where no context reaches (a write to a full
+// pipe, say): certctl exits without it, as a kill would end it, which
+// every write survives (internal/txn), saying that nothing was changed
+// when it never took certctl's lock (lock.Taken). After the first signal the default
+// action is back: a second one kills certctl at once.
+type Interrupts struct {
+	errOut io.Writer
+	exit   func(int)
+	grace  time.Duration
+	ch     chan os.Signal
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	got    os.Signal     // the first signal, nil before
+	ending bool          // Exit or the watchdog is printing the last line
+	fired  chan struct{} // closed when the watchdog has printed its line
+}
+
+// WithInterrupts returns the context to run a command with and what ends
+// it. exit is os.Exit in main; the watchdog calls it with
+// exitcode.Interrupted after grace (InterruptGrace when 0).
+func WithInterrupts(parent context.Context, errOut io.Writer, exit func(int), grace time.Duration) (context.Context, *Interrupts) {
+	if grace <= 0 {
+		grace = InterruptGrace
+	}
+	ctx, cancel := context.WithCancel(parent)
+	in := &Interrupts{errOut: errOut, exit: exit, grace: grace, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
+	go in.watch(ctx)
+	return ctx, in
+}
+
+func (in *Interrupts) watch(ctx context.Context) {
+	var sig os.Signal
+	select {
+	case sig = <-in.ch:
+	case <-ctx.Done():
+		return
+	}
+	signal.Stop(in.ch)
+	in.mu.Lock()
+	in.got = sig
+	in.mu.Unlock()
+	in.cancel()
+	time.Sleep(in.grace)
+	in.mu.Lock()
+	if in.ending {
+		in.mu.Unlock()
+		return
+	}
+	in.ending = true
+	in.mu.Unlock()
+	// Every write to the folders certctl manages is made under its lock:
+	// without it, nothing was changed.
+	why := fmt.Sprintf("certctl did not stop within %v of the signal (%v) and was ended at once", in.grace, sig)
+	if held := lock.Taken(); held != "" {
+		fmt.Fprintf(in.errOut, "error: interrupted; %s after it had taken the lock %s: what it had committed stays, and the next certctl command finishes or discards a renewal left half done, as after a kill (certctl check-expiration shows the state)\n", why, held)
+	} else {
+		fmt.Fprintf(in.errOut, "error: interrupted; nothing was changed (%s, before it had taken certctl's lock)\n", why)
+	}
+	close(in.fired)
+	in.exit(exitcode.Interrupted)
+}
+
+// Exit prints the command's error (if any) on errOut, as main's last line,
+// and returns the exit status; after a signal, the error says what the
+// interruption left (Interrupted). When the watchdog fired first, Exit
+// prints nothing more and returns exitcode.Interrupted once the watchdog's
+// line is out.
+func (in *Interrupts) Exit(err error) int {
+	in.mu.Lock()
+	if in.ending {
+		in.mu.Unlock()
+		<-in.fired
+		return exitcode.Interrupted
+	}
+	in.ending = true
+	sig := in.got
+	in.mu.Unlock()
+	in.cancel()
+	signal.Stop(in.ch)
+	if sig != nil {
+		err = Interrupted(err)
+	}
+	if err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(in.errOut, "error: %s\n", msg)
+		}
+	}
+	return exitcode.Of(err)
+}
+
+// Interrupted is the error of a command that a signal stopped, err being
+// what it returned: nil when it finished all the same (a renewal whose
+// last step was done), "interrupted; nothing was changed" for an error
+// from a cancelled wait, "interrupted; WHAT" for an exitcode.Changed. An
+// exitcode.Error keeps its status (the command finished: check-expiration
+// found a problem); any other error keeps its message (it says why the
+// command stopped, and may say it was interrupted: --use-api's wait) with
+// status exitcode.Interrupted.
+func Interrupted(err error) error {
+	var changed *exitcode.Changed
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &changed):
+		return &exitcode.Error{Code: exitcode.Interrupted, Err: &interruptedError{"interrupted; " + changed.Done, err}}
+	case errors.Is(err, context.Canceled):
+		return &exitcode.Error{Code: exitcode.Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
+	}
+	var coded *exitcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return &exitcode.Error{Code: exitcode.Interrupted, Err: err}
+}
+
+// interruptedError is the one line main prints for an interrupted
+// command, wrapping what the command returned.
+type interruptedError struct {
+	msg string
+	err error
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }
