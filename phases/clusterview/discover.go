@@ -106,7 +106,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	case err != nil:
 		c.warn("read kube-system/%s: %v: the controlPlaneEndpoint and certSANs are not checked", KubeadmConfigMap, err)
 	default:
-		cfg, err := ParseKubeadmConfig(cm)
+		cfg, err := ParseKubeadmConfig(cm, config.Default())
 		if err != nil {
 			c.warn("%v: the controlPlaneEndpoint and certSANs are not checked", err)
 		} else {
@@ -241,13 +241,14 @@ func InternalIPs(n *corev1.Node) []string {
 }
 
 // ParseKubeadmConfig reads the ClusterConfiguration of the kubeadm-config
-// ConfigMap on top of kubeadm's defaults.
-func ParseKubeadmConfig(cm *corev1.ConfigMap) (*config.Cluster, error) {
+// ConfigMap on top of base (usually config.Default()), as config.Parse
+// reads a file: what it does not set keeps base's value.
+func ParseKubeadmConfig(cm *corev1.ConfigMap, base config.Cluster) (*config.Cluster, error) {
 	data, ok := cm.Data[ClusterConfigurationKey]
 	if !ok {
 		return nil, fmt.Errorf("ConfigMap %s/%s has no %s key", cm.Namespace, cm.Name, ClusterConfigurationKey)
 	}
-	f, err := config.Parse([]byte(data), config.Default())
+	f, err := config.Parse([]byte(data), base)
 	if err != nil {
 		return nil, fmt.Errorf("ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
 	}
