@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -141,6 +142,18 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 				t.Errorf("the table has not 3 rows of %s", n)
 			}
 		}
+		// docs/ha-cluster.md's jsonpath example.
+		jp, err := exec.CommandContext(ctx, signerCertctl(t), append(args, "-o", `jsonpath={range .nodes[*]}{.name}{"\t"}{.endpoints[0].expirationDate}{"\n"}{end}`)...).Output()
+		if err != nil {
+			t.Fatalf("jsonpath example: %v\n%s", err, jp)
+		}
+		var want strings.Builder
+		for _, n := range info.Nodes {
+			fmt.Fprintf(&want, "%s\t%s\n", n.Name, n.Endpoints[0].ExpirationDate.Format(time.RFC3339))
+		}
+		if string(jp) != want.String() {
+			t.Errorf("jsonpath example printed %q, want %q", jp, want.String())
+		}
 	})
 
 	t.Run("signer learns the nodes", func(t *testing.T) {
@@ -165,6 +178,13 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 			return runCertctl(t, ctx, "approve", name, "--kubeconfig", admin)
 		}
 
+		logData, err := os.ReadFile(p.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "[signer] Control-plane nodes from the cluster, followed while running: cp-1=127.0.0.1, cp-2=127.0.0.2, cp-3=127.0.0.3"; !strings.Contains(string(logData), want) {
+			t.Errorf("signer run does not say %q:\n%s", want, logData)
+		}
 		req := apiserverCSR("e2e-learned-cp-2", "cp-2", "127.0.0.2")
 		if out, err := approveCmd(req.Name); err != nil || !strings.Contains(out, "fits the apiserver certificate") {
 			t.Fatalf("certctl approve of cp-2's apiserver CSR, without --control-plane-node: %v\n%s", err, out)
