@@ -86,6 +86,9 @@ func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if opts.Policy, err = o.policy.learn(cmd, client, opts.Policy); err != nil {
+		return err
+	}
 	names, err := csrNames(cmd, client, args, o.fromNode)
 	if err != nil {
 		return err

@@ -7,7 +7,9 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
@@ -19,6 +21,10 @@ type checkExpirationOptions struct {
 	output        string
 	warnWithin    time.Duration
 	textfile      string
+	// --cluster: the cluster-wide view (phases/clusterview).
+	clusterView   bool
+	api           apiFlags
+	etcdEndpoints []string
 }
 
 func newCheckExpirationCommand() *cobra.Command {
@@ -50,6 +56,14 @@ func newCheckExpirationCommand() *cobra.Command {
 			also writes them, atomically, for node_exporter's textfile collector
 			(docs/monitoring.md has the metrics and a ready alert rule).
 
+			--cluster checks the cluster instead of this node: for every control-plane
+			node (the Nodes with the control-plane role, kubeadm's static pods and
+			kubeadm-config ConfigMap, etcd's member list), what its kube-apiserver,
+			etcd client and etcd peer endpoints serve, by TLS handshakes from this
+			host: expiry, issuer, SANs against the address (and the
+			controlPlaneEndpoint and certSANs), signature by the CAs in --cert-dir;
+			and the kube-system/kubeadm-certs Secret when present (docs/ha-cluster.md).
+
 			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
 			--warn-within (by default: has expired); 4 a restart is owed (outranks
 			2); 3 a problem (outranks 4 and 2).
@@ -67,6 +81,9 @@ func newCheckExpirationCommand() *cobra.Command {
 			# For node_exporter's textfile collector, from cron or a timer
 			certctl check-expiration --textfile /var/lib/node_exporter/textfile/certctl.prom >/dev/null
 
+			# Every control-plane node's served certificates, by TLS handshakes
+			sudo certctl check-expiration --cluster
+
 			# Also check the SANs against kubeadm's configuration
 			sudo certctl check-expiration --config kubeadm.yaml
 		`),
@@ -78,6 +95,9 @@ func newCheckExpirationCommand() *cobra.Command {
 	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVarP(&o.output, "output", "o", "text", output.Help("prometheus"))
 	fs.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
+	fs.BoolVar(&o.clusterView, "cluster", false, "check what every control-plane node of the cluster serves (kube-apiserver, etcd client and peer endpoints) instead of this node's files")
+	o.api.addTo(fs, false, 5, 10)
+	fs.StringSliceVar(&o.etcdEndpoints, "etcd-endpoints", nil, "with --cluster: etcd client URLs to ask for etcd's member list after those learned from the cluster (default "+clusterview.DefaultEtcdEndpoint+")")
 	fs.DurationVar(&o.warnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
 	return c
 }
@@ -88,6 +108,14 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	}
 	if o.warnWithin < 0 {
 		return fmt.Errorf("--warn-within %v must not be negative", o.warnWithin)
+	}
+	if o.clusterView {
+		return o.runCluster(cmd)
+	}
+	for _, f := range []string{"kubeconfig", "etcd-endpoints"} {
+		if cmd.Flags().Changed(f) {
+			return fmt.Errorf("--%s is for --cluster only: add --cluster, or drop it", f)
+		}
 	}
 	errOut := cmd.ErrOrStderr()
 	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin, Textfile: o.textfile}
@@ -103,4 +131,27 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	}
 	opts.Now = time.Now()
 	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
+}
+
+// runCluster is check-expiration --cluster.
+func (o *checkExpirationOptions) runCluster(cmd *cobra.Command) error {
+	if o.output == "prometheus" || o.textfile != "" {
+		return fmt.Errorf("--cluster prints no Prometheus metrics: drop -o prometheus and --textfile, or run each node's check-expiration for its metrics")
+	}
+	certDir := o.cluster.certDir
+	if o.cluster.configFile != "" {
+		cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		certDir = cluster.CertificatesDir
+	}
+	opts := clusterview.Options{CertDir: certDir, EtcdEndpoints: o.etcdEndpoints, Now: time.Now(), WarnWithin: o.warnWithin}
+	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: o.kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+	if err != nil {
+		opts.ClientError = err
+	} else {
+		opts.Client = client
+	}
+	return clusterview.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout())
 }

@@ -22,6 +22,7 @@ type policyFlags struct {
 	allowMasters    bool
 	requesterGroups []string
 	requesterUsers  []string
+	loaded          *config.Cluster // by build
 }
 
 // addTo adds the flags. hidden names clusterFlags that mean nothing to the
@@ -31,7 +32,7 @@ func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...st
 	for _, h := range append([]string{"encryption-algorithm", "ca-certificate-validity"}, hidden...) {
 		_ = fs.MarkHidden(h)
 	}
-	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable (default: this node, from --node-name and --apiserver-advertise-address)")
+	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable, instead of the control-plane Nodes of the cluster (default: those Nodes and their InternalIP; while there are none, this node, from --node-name and --apiserver-advertise-address)")
 	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O="+pki.MastersGroup+" ("+pki.SuperAdminKubeconfig+"), which bypass all authorization")
 	if withRequesters {
 		fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
@@ -45,6 +46,7 @@ func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster
 	if err != nil {
 		return nil, nil, err
 	}
+	f.loaded = cluster
 	nodes := []*config.Cluster{cluster}
 	if len(f.nodes) > 0 {
 		nodes = nil
@@ -61,12 +63,7 @@ func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster
 			nodes = append(nodes, &n)
 		}
 	}
-	p, err := signer.NewPolicy(signer.PolicyOptions{
-		Nodes:              nodes,
-		AllowSystemMasters: f.allowMasters,
-		RequesterGroups:    f.requesterGroups,
-		RequesterUsers:     f.requesterUsers,
-	})
+	p, err := f.newPolicy(nodes)
 	if err != nil {
 		return nil, nil, err
 	}

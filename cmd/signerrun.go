@@ -47,12 +47,20 @@ func newSignerRunCommand() *cobra.Command {
 
 			Each name issues only the control-plane certificates it is for, with
 			kubeadm's profile: the subject, SANs and extended key usages of that
-			certificate on the control-plane nodes (--config, the cluster flags and
-			--control-plane-node say which), never CA:TRUE, never O=system:masters
+			certificate on the control-plane nodes, never CA:TRUE, never O=system:masters
 			without --allow-system-masters. spec.expirationSeconds is honoured up to
 			--certificate-validity and the CA's expiry. The request's self-signature
 			(proof of possession) is checked. A request that does not fit gets a
 			Failed condition with a reason and a message.
+
+			The control-plane nodes are the cluster's Nodes with the control-plane
+			role, each at its InternalIP, followed while running (an informer), so
+			that a node added to the cluster needs no new flag; without --config the
+			kube-system/kubeadm-config ConfigMap's ClusterConfiguration is applied
+			over the cluster flags (controlPlaneEndpoint, certSANs, ...).
+			--control-plane-node NAME=IP, repeated, replaces the Nodes. While the
+			cluster lists none, only this node's certificates are issued
+			(--node-name, --apiserver-advertise-address).
 
 			The CAs come from --cert-dir (ca, front-proxy-ca, etcd/ca; a missing one
 			is skipped with its names) or from the --*-ca-cert/--*-ca-key flags. They
@@ -191,15 +199,19 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 		sources = append(sources, src)
 	}
 	sources = append(sources, customSources...)
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	nodePolicy, err := o.policy.watchNodes(ctx, cmd, client, policy, cluster, log, 30*time.Second)
+	if err != nil {
+		return err
+	}
 	ctrl, err := signer.NewController(signer.ControllerOptions{
-		Client: client, CAs: providers, Custom: custom, Policy: policy, MaxDuration: cluster.CertificateValidity,
+		Client: client, CAs: providers, Custom: custom, Policy: nodePolicy, MaxDuration: cluster.CertificateValidity,
 		Workers: o.workers, Now: time.Now, Rand: rand.Reader, Log: log, Metrics: metrics,
 	})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(cmd.Context())
-	defer cancel()
 	if o.caReload > 0 {
 		// Followers check too: a new leader signs with the current CAs at once,
 		// and every replica's /metrics shows a CA pair that cannot be used.

@@ -36,6 +36,16 @@ type Options struct {
 	// next component starts, so that the caller can record at once what
 	// is still owed (Pending).
 	Done func(Result)
+	// Coordinate, when set, is called before a component's manifest is
+	// changed and returns once this node may restart it (phases/renew's
+	// Lease: one node of the cluster at a time); release is called with
+	// whether the component came back. kube-apiserver must then also answer
+	// /readyz before it counts as back: the next node's restart takes
+	// another one down.
+	Coordinate func(ctx context.Context, component string) (release func(ok bool), err error)
+	// ProgressEvery is the least time between two lines saying what a
+	// component is waited for; 10 s when 0.
+	ProgressEvery time.Duration
 
 	// backupAt names the run's backup folder (manifests.BackupDir).
 	backupAt time.Time
@@ -129,6 +139,9 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	if o.ListenerPID == nil {
 		o.ListenerPID = listenerPID
 	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 10 * time.Second
+	}
 	var results []Result
 	var failed error
 	for _, a := range affected {
@@ -176,6 +189,13 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	if pidKnown && restartedSince(ctx, a, o, r) {
 		return r.succeed(o.Out, true, "restarted since an earlier run saw it with the old files")
 	}
+	if o.Coordinate != nil {
+		release, err := o.Coordinate(ctx, a.Component)
+		if err != nil {
+			return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+		}
+		defer func() { release(r.Status.OK()) }()
+	}
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
@@ -190,20 +210,57 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	start := time.Now()
 	deadline := time.NewTimer(o.Timeout)
 	defer deadline.Stop()
+	nextProgress := start.Add(o.ProgressEvery)
+	readyWanted := o.Coordinate != nil && a.Component == KubeAPIServer && len(r.Endpoints) > 0
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
 		r.Waited = time.Since(start)
-		if (restarted || !pidKnown) && allServing(r.Endpoints) {
+		back := (restarted || !pidKnown) && allServing(r.Endpoints)
+		notReady := ""
+		if back && readyWanted {
+			notReady = readyz(ctx, r.Endpoints[0].Address)
+		}
+		if back && notReady == "" {
 			return r.succeed(o.Out, pidKnown, "")
+		}
+		if now := time.Now(); !now.Before(nextProgress) {
+			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, notReady), r.Waited.Round(time.Second), o.Timeout)
+			nextProgress = now.Add(o.ProgressEvery)
 		}
 		select {
 		case <-ctx.Done():
 			return fail(Failed, fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
 		case <-deadline.C:
+			if back {
+				// Restarted and serving the new certificate: the renewal is in
+				// use; only readiness is missing, which is not certctl's to fix.
+				fmt.Fprintf(o.Out, "[restart] %s: not ready after %s (%s); the other nodes go on\n", a.Component, o.Timeout, notReady)
+				return r.succeed(o.Out, pidKnown, "")
+			}
 			return r.timeout(a, o.Timeout)
 		case <-time.After(o.Poll):
 		}
 	}
+}
+
+// waitingFor says what the wait for a's restart still waits for.
+func waitingFor(a Affected, r *Result, pidKnown, restarted bool, notReady string) string {
+	switch {
+	case pidKnown && !restarted && r.NewPID == 0:
+		return fmt.Sprintf("waiting for the new process: nothing listens on port %d yet", a.Port)
+	case pidKnown && !restarted:
+		return fmt.Sprintf("waiting for the new process: the old one (pid %d) still listens on port %d", r.NewPID, a.Port)
+	}
+	for _, e := range r.Endpoints {
+		switch {
+		case e.ok:
+		case e.ServedSerial == "":
+			return fmt.Sprintf("waiting for the served certificate: %s %s not reachable (%s)", e.Name, e.Address, e.Error)
+		default:
+			return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
+		}
+	}
+	return fmt.Sprintf("serving the new certificate, waiting for it to be ready: %s", notReady)
 }
 
 // checkOnce updates r with the process on the port and what each endpoint

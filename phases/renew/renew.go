@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
@@ -73,6 +75,14 @@ type Restart struct {
 	Enabled     bool
 	ManifestDir string
 	Timeout     time.Duration
+	// Coordination across the control-plane nodes (lease.go): Client, when
+	// set, is the API client the restarts take their Lease with; otherwise
+	// one from KUBECONFIG-DIR/admin.conf. LeaseDuration and LeaseWait are
+	// DefaultLeaseDuration and DefaultLeaseWait when 0. Alone skips it.
+	Client        kubernetes.Interface
+	LeaseDuration time.Duration
+	LeaseWait     time.Duration
+	Alone         bool
 }
 
 func (o *Options) defaults() {

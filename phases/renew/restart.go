@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/node"
@@ -102,7 +105,8 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
-		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done})
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
+			Coordinate: r.coordinator(ctx, out)})
 	}
 	for _, e := range []error{saveErr, lostErr} {
 		if err == nil {
@@ -175,4 +179,47 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 		return func() {}, nil
 	}
 	return node.LockOnly(ctx, r.o.Restart.ManifestDir, r.o.LockTimeout)
+}
+
+// coordinator returns how this node's restarts wait for the other
+// control-plane nodes' (a Lease per component in kube-system, lease.go),
+// or nil when the API server cannot be reached: the node then restarts
+// alone, and says so.
+func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
+	if r.o.Restart.Alone {
+		return nil
+	}
+	alone := func(why string, err error) {
+		fmt.Fprintf(out, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: %s (%v)\n", why, err)
+	}
+	client := r.o.Restart.Client
+	if client == nil {
+		c, err := kubeclient.New(kubeclient.Options{KubeconfigDir: r.o.KubeconfigDir, UserAgent: "certctl", Now: r.o.Now})
+		if err != nil {
+			alone("no API client", err)
+			return nil
+		}
+		client = c
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).List(pctx, metav1.ListOptions{Limit: 1}); err != nil {
+		alone("the API server cannot be reached, or refuses the Leases of kube-system", err)
+		return nil
+	}
+	name := r.o.Cluster.NodeName
+	if name == "" {
+		name, _ = nodeName(r.o.ConfigFile)
+	}
+	suffix := make([]byte, 4)
+	_, _ = io.ReadFull(r.o.Rand, suffix)
+	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", name, suffix),
+		duration: r.o.Restart.LeaseDuration, wait: r.o.Restart.LeaseWait, poll: time.Second, every: 10 * time.Second, now: r.o.Now, out: out}
+	if l.duration <= 0 {
+		l.duration = DefaultLeaseDuration
+	}
+	if l.wait <= 0 {
+		l.wait = DefaultLeaseWait
+	}
+	return l.acquire
 }

@@ -36,8 +36,9 @@ type ControllerOptions struct {
 	// is missing is left alone, for another signer to sign. At least one is
 	// required.
 	CAs map[string]CAProvider
-	// Policy decides which requests fit. Required.
-	Policy *Policy
+	// Policy decides which requests fit: a *Policy, or a *NodeWatcher
+	// that follows the cluster's control-plane nodes. Required.
+	Policy PolicyProvider
 	// Custom are signer names of the user's, each with its own CA, as the
 	// seed's example.com/serving (ParseCustomSigner reads --signer). The
 	// issuance policy (Policy.Rules) applies to them; the profile checks
@@ -260,11 +261,12 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 			limit = cs.Profile.Expiry
 		}
 	}
+	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
 	if !custom {
-		_, err = c.o.Policy.Check(csr.Spec.SignerName, req, usages)
+		_, err = pol.Check(csr.Spec.SignerName, req, usages)
 	}
 	if err == nil {
-		err = c.o.Policy.Rules().CheckSign(requestOf(csr, req, usages))
+		err = pol.Rules().CheckSign(requestOf(csr, req, usages))
 	}
 	if err != nil {
 		var v *policy.Violation

@@ -1,0 +1,166 @@
+package staticpods
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// httpNode is a node whose kube-apiserver is an HTTPS server that serves
+// a swappable certificate and answers /readyz with 500 until ready.
+type httpNode struct {
+	*node
+	cert  atomic.Pointer[tls.Certificate]
+	ready atomic.Bool
+	addr  string
+	port  int
+}
+
+func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
+	t.Helper()
+	h := &httpNode{node: newNode(t, served)}
+	h.cert.Store(&served)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not httptest's: its own certificate would win over GetCertificate
+	// for clients that send no server name.
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && !h.ready.Load() {
+			http.Error(w, "[+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})}
+	go func() {
+		_ = srv.Serve(tls.NewListener(ln, &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.cert.Load(), nil }}))
+	}()
+	t.Cleanup(func() { srv.Close() })
+	h.addr = ln.Addr().String()
+	_, newPort, _ := net.SplitHostPort(h.addr)
+	_, oldPort, _ := net.SplitHostPort(h.srv.addr)
+	fmt.Sscan(newPort, &h.port)
+	path := filepath.Join(h.manifestDir, "kube-apiserver.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(data, []byte("--secure-port="+oldPort), []byte("--secure-port="+newPort), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestRestartCoordinated: the restart takes its turn (Coordinate) before
+// the manifest changes, says every ProgressEvery what it waits for, and
+// hands the turn on only once kube-apiserver serves the new certificate
+// and is ready.
+func TestRestartCoordinated(t *testing.T) {
+	oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+	n := newHTTPNode(t, oldCert)
+	n.writeCert(t, "apiserver.crt", newCert)
+	set, err := Load(n.manifestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := &kubelet{pids: map[int]int{}}
+	manifest := filepath.Join(n.manifestDir, "kube-apiserver.yaml")
+	k.watch(t, ctx, manifest, n.port, func() {
+		time.Sleep(300 * time.Millisecond) // the old process lingers: "waiting for the new process"
+		n.cert.Store(&newCert)
+		go func() { time.Sleep(300 * time.Millisecond); n.ready.Store(true) }()
+	})
+	var mu sync.Mutex
+	var events []string
+	coordinate := func(_ context.Context, component string) (func(bool), error) {
+		data, _ := os.ReadFile(manifest)
+		mu.Lock()
+		events = append(events, fmt.Sprintf("acquire %s annotated=%v", component, bytes.Contains(data, []byte(RestartAnnotation))))
+		mu.Unlock()
+		return func(ok bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, fmt.Sprintf("release ok=%v serving-new=%v ready=%v", ok, n.cert.Load() == &newCert, n.ready.Load()))
+		}, nil
+	}
+	var out bytes.Buffer
+	results, err := Restart(ctx, affected, Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out,
+		ListenerPID: k.listenerPID, Coordinate: coordinate, ProgressEvery: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, out.String())
+	}
+	if results[0].Status != ServingNew {
+		t.Errorf("status %s, want %s", results[0].Status, ServingNew)
+	}
+	t.Logf("output:\n%s", out.String())
+	if got, want := strings.Join(events, "; "), "acquire kube-apiserver annotated=false; release ok=true serving-new=true ready=true"; got != want {
+		t.Errorf("turns: %s\nwant %s", got, want)
+	}
+	lines := strings.Count(out.String(), "\n")
+	for _, want := range []string{
+		"[restart] kube-apiserver: waiting for the new process: the old one (pid 100) still listens on port",
+		"[restart] kube-apiserver: serving the new certificate, waiting for it to be ready: /readyz: 500 Internal Server Error [-]etcd failed: reason withheld",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// About 1 s of waiting, a line every 100 ms at most.
+	if progress := strings.Count(out.String(), " of 5s)\n"); progress < 3 || progress > 12 || lines > progress+3 {
+		t.Errorf("%d progress lines of %d:\n%s", progress, lines, out.String())
+	}
+}
+
+// TestRestartCoordinateFails: when the turn cannot be had, the manifest
+// is not touched and the restart is owed; when the restart fails, the turn
+// is released as failed.
+func TestRestartCoordinateFails(t *testing.T) {
+	oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+	n := newNode(t, oldCert)
+	n.writeCert(t, "apiserver.crt", newCert)
+	set, err := Load(n.manifestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt"), "/etc/kubernetes/controller-manager.conf"})
+	k := &kubelet{pids: map[int]int{}}
+	refuse := func(context.Context, string) (func(bool), error) {
+		return nil, errors.New("waited 15m0s for the Lease")
+	}
+	results, err := Restart(context.Background(), affected, Options{Timeout: time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, ListenerPID: k.listenerPID, Coordinate: refuse})
+	if err == nil || !strings.Contains(err.Error(), "restart kube-apiserver: waited 15m0s for the Lease") || results[0].Status != Failed || results[1].Status != Skipped {
+		t.Fatalf("err %v, results %+v", err, results)
+	}
+	for _, name := range []string{"kube-apiserver.yaml", "kube-controller-manager.yaml"} {
+		if data, _ := os.ReadFile(filepath.Join(n.manifestDir, name)); bytes.Contains(data, []byte(RestartAnnotation)) {
+			t.Errorf("%s annotated without the turn", name)
+		}
+	}
+	var released []bool
+	keep := func(context.Context, string) (func(bool), error) {
+		return func(ok bool) { released = append(released, ok) }, nil
+	}
+	var out bytes.Buffer
+	_, err = Restart(context.Background(), affected[:1], Options{Timeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out, ListenerPID: k.listenerPID, Coordinate: keep})
+	if err == nil || fmt.Sprint(released) != "[false]" {
+		t.Errorf("a restart that timed out: err %v, released %v; want an error and one release, failed", err, released)
+	}
+	if strings.Contains(out.String(), " of 300ms)") {
+		t.Errorf("a progress line before ProgressEvery (10s) passed:\n%s", out.String())
+	}
+}

@@ -1,0 +1,316 @@
+package clusterview
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
+)
+
+// DefaultEtcdEndpoint is asked for etcd's member list after the client URLs
+// learned from the cluster: the local member of a stacked etcd.
+const DefaultEtcdEndpoint = "https://127.0.0.1:2379"
+
+// Options configure Check.
+type Options struct {
+	// Client reads the Nodes, pods, kubeadm-config and kubeadm-certs; nil
+	// when the API server cannot be reached: the nodes then come from
+	// etcd's member list only, and ClientError says why.
+	Client      kubernetes.Interface
+	ClientError error
+	// CertDir holds the local CAs the served certificates are checked
+	// against (ca.crt, etcd/ca.crt) and the etcd client certificate the
+	// member list is read with (etcd/healthcheck-client, else
+	// apiserver-etcd-client).
+	CertDir string
+	// EtcdEndpoints are etcd client URLs asked for the member list after
+	// those learned from the cluster; [DefaultEtcdEndpoint] when empty.
+	EtcdEndpoints []string
+	// Now is the instant of the check.
+	Now time.Time
+	// WarnWithin marks certificates expiring before Now+WarnWithin.
+	WarnWithin time.Duration
+	// Timeout bounds each handshake and request; 5 s when 0.
+	Timeout time.Duration
+}
+
+// Check learns the control-plane nodes and checks what each endpoint
+// serves. It only reads. An endpoint that cannot be reached is a problem
+// of its row, a source that cannot be read a warning: monitoring wants
+// every row it can get.
+func Check(ctx context.Context, o Options) (*Info, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if len(o.EtcdEndpoints) == 0 {
+		o.EtcdEndpoints = []string{DefaultEtcdEndpoint}
+	}
+	st := pki.Store{Dir: o.CertDir}
+	cas := map[string]*x509.Certificate{}
+	var caErrs []string
+	for _, ca := range []struct{ name, base string }{{pki.CAName, "ca"}, {pki.EtcdCAName, "etcd/ca"}} {
+		cert, err := readCert(st.CertPath(ca.base))
+		if err != nil {
+			caErrs = append(caErrs, err.Error())
+			continue
+		}
+		cas[ca.name] = cert
+	}
+	if len(cas) == 0 {
+		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
+	}
+	c := &cluster{nodes: map[string]*node{}}
+	if o.Client != nil {
+		// An API server that does not answer must not hang the report.
+		actx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
+		c.fromAPI(actx, o.Client)
+		cancel()
+	} else {
+		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)
+	}
+	etcdClient := etcdClientCert(st)
+	external := c.config != nil && c.config.ExternalEtcd
+	etcdKnown := false
+	if external {
+		c.warn("the kubeadm-config ConfigMap names an external etcd: its endpoints are not checked")
+	} else if ca := cas[pki.EtcdCAName]; ca == nil {
+		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
+	} else {
+		members, from, err := memberList(ctx, etcdTLS(ca, etcdClient), o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
+		if err != nil {
+			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
+		} else {
+			etcdKnown = true
+			c.sources = append(c.sources, "etcd members "+from)
+			c.fromMembers(members)
+		}
+	}
+	c.fillDefaults(etcdKnown)
+	if len(c.nodes) == 0 {
+		return nil, fmt.Errorf("found no control-plane node: %s", strings.Join(c.warnings, "; "))
+	}
+
+	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second),
+		Sources: c.sources, Nodes: []Node{}, Warnings: c.warnings}
+	if info.Sources == nil {
+		info.Sources = []string{}
+	}
+	if info.Warnings == nil {
+		info.Warnings = []string{}
+	}
+	ck := &checker{o: o, cas: cas, etcdClient: etcdClient}
+	if c.config != nil {
+		ck.wantNames = wantAPIServerNames(c.config)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	probe := func(ep *Endpoint, client *tls.Certificate) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ck.check(ctx, ep, client)
+		})
+	}
+	if c.config != nil && c.config.ControlPlaneEndpoint != "" {
+		if addr, err := endpointAddress(c.config); err == nil {
+			info.ControlPlaneEndpoint = &Endpoint{Component: APIServer, Address: addr}
+			probe(info.ControlPlaneEndpoint, nil)
+		} else {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("controlPlaneEndpoint %q: %v", c.config.ControlPlaneEndpoint, err))
+		}
+	}
+	for _, n := range c.sorted() {
+		row := Node{Name: n.name, Addresses: n.addresses, Sources: n.sources}
+		if row.Addresses == nil {
+			row.Addresses = []string{}
+		}
+		for _, e := range []struct{ comp, addr string }{{APIServer, n.apiserver}, {EtcdClient, n.etcd}, {EtcdPeer, n.peer}} {
+			if e.addr != "" {
+				row.Endpoints = append(row.Endpoints, Endpoint{Component: e.comp, Address: e.addr})
+			}
+		}
+		info.Nodes = append(info.Nodes, row)
+	}
+	for i := range info.Nodes {
+		for j := range info.Nodes[i].Endpoints {
+			ep := &info.Nodes[i].Endpoints[j]
+			var client *tls.Certificate
+			if ep.Component != APIServer {
+				client = etcdClient
+			}
+			probe(ep, client)
+		}
+	}
+	wg.Wait()
+	for i := range info.Nodes {
+		if info.Nodes[i].Endpoints == nil {
+			info.Nodes[i].Endpoints = []Endpoint{}
+		}
+	}
+	if s := c.kubeadmCerts; s != nil {
+		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
+	}
+	return info, nil
+}
+
+// etcdCandidates lists the etcd client URLs to ask for the member list:
+// those of the etcd pods, then each node's default client URL, then extra.
+func (c *cluster) etcdCandidates(extra []string) []string {
+	out := append([]string{}, c.etcdURLs...)
+	for _, n := range c.sorted() {
+		if n.etcd != "" {
+			out = append(out, "https://"+n.etcd)
+		}
+		for _, a := range n.addresses {
+			out = append(out, "https://"+net.JoinHostPort(a, strconv.Itoa(defaultEtcdClient)))
+		}
+	}
+	return append(out, extra...)
+}
+
+// checker checks endpoints; its fields are read-only once checks start.
+type checker struct {
+	o          Options
+	cas        map[string]*x509.Certificate
+	etcdClient *tls.Certificate
+	wantNames  []string // what every kube-apiserver certificate must be valid for
+}
+
+func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certificate) {
+	ep.Problems, ep.DNSNames, ep.IPAddresses = []expiration.Problem{}, []string{}, []string{}
+	ep.CAName = pki.EtcdCAName
+	if ep.Component == APIServer {
+		ep.CAName = pki.CAName
+	}
+	chain, err := served(ctx, ep.Address, client, ck.o.Timeout)
+	if err != nil {
+		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
+		return
+	}
+	cert := chain[0]
+	exp := cert.NotAfter.UTC()
+	ep.ExpirationDate = &exp
+	ep.ResidualTimeSeconds = int64(exp.Sub(ck.o.Now) / time.Second)
+	ep.ExpiringSoon = exp.Sub(ck.o.Now) < ck.o.WarnWithin || !exp.After(ck.o.Now)
+	ep.Subject, ep.Issuer, ep.Serial = cert.Subject.String(), cert.Issuer.String(), staticpods.Serial(cert)
+	ep.DNSNames = append(ep.DNSNames, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		ep.IPAddresses = append(ep.IPAddresses, ip.String())
+	}
+	if err := policy.Key("the key of the certificate served at "+ep.Address, cert.PublicKey, false); err != nil {
+		ep.add(expiration.WeakKey, "%v: renew it with a new key on that node", err)
+	}
+	if ca := ck.cas[ep.CAName]; ca == nil {
+		ep.add(expiration.CAMissing, "cannot check the certificate %s serves at %s: the local %s is missing or unreadable", ep.Component, ep.Address, ep.CAName)
+	} else if pki.VerifySignedBy(cert, chain[1:], ca, ck.o.Now) != nil {
+		ep.add(expiration.NotSignedByCA, "%s at %s serves a certificate (issuer %q, serial %s) that the local %s did not sign: clients that trust the cluster's CA reject it; check that node's certificate folder and CAs", ep.Component, ep.Address, ep.Issuer, ep.Serial, ep.CAName)
+	} else {
+		ep.SignedByCA = true
+	}
+	host, _, _ := net.SplitHostPort(ep.Address)
+	var missing []string
+	for _, name := range append([]string{host}, ck.namesFor(ep)...) {
+		if cert.VerifyHostname(name) != nil && !containsFold(missing, name) {
+			missing = append(missing, name)
+		}
+	}
+	ep.SANsMatch = len(missing) == 0
+	if !ep.SANsMatch {
+		ep.add(SANMismatch, "%s at %s serves a certificate without the SAN(s) %s: clients reaching it by that name reject it; on that node, add them (apiServer.certSANs or etcd's serverCertSANs/peerCertSANs) and issue it again", ep.Component, ep.Address, strings.Join(missing, ", "))
+	}
+}
+
+// namesFor lists the names beside its address that ep's certificate must
+// be valid for: for kube-apiserver, the controlPlaneEndpoint and certSANs.
+func (ck *checker) namesFor(ep *Endpoint) []string {
+	if ep.Component != APIServer {
+		return nil
+	}
+	return ck.wantNames
+}
+
+// wantAPIServerNames lists the controlPlaneEndpoint's host and the
+// certSANs: every kube-apiserver certificate kubeadm makes has them.
+func wantAPIServerNames(c *config.Cluster) []string {
+	var out []string
+	if c.ControlPlaneEndpoint != "" {
+		if h, _, err := config.SplitHostPort(c.ControlPlaneEndpoint); err == nil {
+			out = append(out, h)
+		}
+	}
+	return append(out, c.APIServerCertSANs...)
+}
+
+// endpointAddress is the controlPlaneEndpoint as host:port, with the bind
+// port when it names none, as kubeadm writes it into admin.conf.
+func endpointAddress(c *config.Cluster) (string, error) {
+	host, port, err := config.SplitHostPort(c.ControlPlaneEndpoint)
+	if err != nil {
+		return "", err
+	}
+	if port == "" {
+		port = strconv.Itoa(int(c.BindPort))
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
+	ep.Problems = append(ep.Problems, expiration.Problem{Type: t, Message: fmt.Sprintf(format, args...)})
+}
+
+func containsFold(list []string, s string) bool {
+	for _, l := range list {
+		if strings.EqualFold(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func readCert(path string) (*x509.Certificate, error) {
+	data, err := pki.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return certs[0], nil
+}
+
+// etcdClientCert is the node's etcd client certificate for the member
+// list and the handshakes with etcd (which asks for one): kubeadm's
+// etcd/healthcheck-client, else apiserver-etcd-client; nil when neither
+// loads (the handshakes then see the server certificate all the same).
+func etcdClientCert(st pki.Store) *tls.Certificate {
+	for _, base := range []string{"etcd/healthcheck-client", "apiserver-etcd-client"} {
+		if c, err := tls.LoadX509KeyPair(st.CertPath(base), st.KeyPath(base)); err == nil {
+			return &c
+		}
+	}
+	return nil
+}
+
+func etcdTLS(ca *x509.Certificate, client *tls.Certificate) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	if client != nil {
+		cfg.Certificates = []tls.Certificate{*client}
+	}
+	return cfg
+}

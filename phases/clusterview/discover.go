@@ -1,0 +1,301 @@
+package clusterview
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// What kubeadm puts in the cluster and the view reads.
+const (
+	// ControlPlaneLabel marks control-plane Nodes (kubeadm's
+	// constants.LabelNodeRoleControlPlane).
+	ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
+	// KubeadmConfigMap holds the ClusterConfiguration, in kube-system.
+	KubeadmConfigMap = "kubeadm-config"
+	// ClusterConfigurationKey is the ConfigMap's key of the ClusterConfiguration.
+	ClusterConfigurationKey = "ClusterConfiguration"
+	// APIServerEndpointAnnotation is set by kubeadm on the kube-apiserver
+	// static pod (so on its mirror pod): the node's advertise address and
+	// bind port, "10.0.0.1:6443".
+	APIServerEndpointAnnotation = "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"
+	// EtcdClientURLsAnnotation is set by kubeadm on the etcd static pod:
+	// the member's advertised client URLs, comma-separated.
+	EtcdClientURLsAnnotation = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
+	// KubeadmCertsSecret is where `kubeadm init phase upload-certs` puts the
+	// encrypted CA files for joining nodes, in kube-system.
+	KubeadmCertsSecret = "kubeadm-certs"
+	// The kubeadm default ports.
+	defaultAPIServerPort = 6443
+	defaultEtcdClient    = 2379
+	defaultEtcdPeer      = 2380
+)
+
+// node is what discovery learned of one node before any handshake.
+type node struct {
+	name      string
+	addresses []string
+	sources   []string
+	apiserver string // host:port; "" when unknown
+	etcd      string
+	peer      string
+}
+
+// cluster is what discovery learned.
+type cluster struct {
+	nodes        map[string]*node
+	config       *config.Cluster // from kubeadm-config; nil when unread
+	etcdURLs     []string        // etcd client URLs to ask for the member list
+	sources      []string
+	warnings     []string
+	kubeadmCerts *corev1.Secret
+	tokenExpiry  string // the owner bootstrap token's data["expiration"]
+}
+
+func (c *cluster) node(name string) *node {
+	n := c.nodes[name]
+	if n == nil {
+		n = &node{name: name}
+		c.nodes[name] = n
+	}
+	return n
+}
+
+func (n *node) addSource(s string) {
+	if !slices.Contains(n.sources, s) {
+		n.sources = append(n.sources, s)
+	}
+}
+
+func (c *cluster) warn(format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+}
+
+// fromAPI learns the nodes from the API server: the control-plane Nodes,
+// the mirror pods of kube-apiserver and etcd, the kubeadm-config ConfigMap
+// and the kubeadm-certs Secret. What cannot be read is a warning.
+func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
+	if err != nil {
+		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only", ControlPlaneLabel, err)
+	} else {
+		c.sources = append(c.sources, "nodes")
+		for _, item := range nodes.Items {
+			n := c.node(item.Name)
+			n.addSource("node")
+			n.addresses = InternalIPs(&item)
+		}
+	}
+	c.fromPods(ctx, client)
+	cm, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, KubeadmConfigMap, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		c.warn("kube-system/%s does not exist (not a kubeadm cluster?): the controlPlaneEndpoint and certSANs are not checked", KubeadmConfigMap)
+	case err != nil:
+		c.warn("read kube-system/%s: %v: the controlPlaneEndpoint and certSANs are not checked", KubeadmConfigMap, err)
+	default:
+		cfg, err := ParseKubeadmConfig(cm, config.Default())
+		if err != nil {
+			c.warn("%v: the controlPlaneEndpoint and certSANs are not checked", err)
+		} else {
+			c.config = cfg
+			c.sources = append(c.sources, "kubeadm-config")
+		}
+	}
+	s, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, KubeadmCertsSecret, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		c.warn("read kube-system/%s: %v", KubeadmCertsSecret, err)
+	default:
+		c.kubeadmCerts = s
+		for _, o := range s.OwnerReferences {
+			if o.Kind != "Secret" {
+				continue
+			}
+			owner, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
+			if err != nil {
+				c.warn("read the owner kube-system/%s of kube-system/%s: %v: its expiry is unknown", o.Name, KubeadmCertsSecret, err)
+				continue
+			}
+			c.tokenExpiry = string(owner.Data["expiration"])
+		}
+	}
+}
+
+// fromPods reads kubeadm's endpoint annotations of the kube-apiserver and
+// etcd mirror pods.
+func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
+	for _, comp := range []string{"kube-apiserver", "etcd"} {
+		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: "tier=control-plane,component=" + comp})
+		if err != nil {
+			c.warn("list the %s pods in kube-system: %v: their ports are taken as kubeadm's defaults", comp, err)
+			continue
+		}
+		for _, p := range pods.Items {
+			if p.Spec.NodeName == "" {
+				continue
+			}
+			switch comp {
+			case "kube-apiserver":
+				ep := p.Annotations[APIServerEndpointAnnotation]
+				if _, _, err := net.SplitHostPort(ep); err != nil {
+					continue
+				}
+				n := c.node(p.Spec.NodeName)
+				n.addSource("kube-apiserver pod")
+				n.apiserver = ep
+			case "etcd":
+				urls := splitList(p.Annotations[EtcdClientURLsAnnotation])
+				if len(urls) == 0 {
+					continue
+				}
+				n := c.node(p.Spec.NodeName)
+				n.addSource("etcd pod")
+				if hp := hostPort(urls[0]); hp != "" {
+					n.etcd = hp
+				}
+				c.etcdURLs = append(c.etcdURLs, urls...)
+			}
+		}
+	}
+}
+
+// fromMembers adds etcd's members: a member is named after its node, as
+// kubeadm names it; its peer and client URLs are the node's etcd
+// endpoints.
+func (c *cluster) fromMembers(members []Member) {
+	for _, m := range members {
+		if m.Name == "" { // a member added but not started yet
+			continue
+		}
+		n := c.node(m.Name)
+		n.addSource("etcd member")
+		if len(m.PeerURLs) > 0 {
+			n.peer = hostPort(m.PeerURLs[0])
+			if h, _, err := net.SplitHostPort(n.peer); err == nil && len(n.addresses) == 0 {
+				n.addresses = []string{h}
+			}
+		}
+		if u := pickURL(m.ClientURLs, n.addresses); u != "" {
+			n.etcd = hostPort(u)
+		}
+	}
+}
+
+// fillDefaults gives every node known by its address kubeadm's default
+// ports for what discovery did not find.
+func (c *cluster) fillDefaults(etcdKnown bool) {
+	external := c.config != nil && c.config.ExternalEtcd
+	for _, n := range c.nodes {
+		if len(n.addresses) == 0 {
+			continue
+		}
+		addr := n.addresses[0]
+		if n.apiserver == "" && slices.Contains(n.sources, "node") {
+			n.apiserver = net.JoinHostPort(addr, strconv.Itoa(defaultAPIServerPort))
+		}
+		if external || etcdKnown {
+			continue // etcd's own member list is the truth
+		}
+		if n.etcd == "" {
+			n.etcd = net.JoinHostPort(addr, strconv.Itoa(defaultEtcdClient))
+		}
+		if n.peer == "" {
+			n.peer = net.JoinHostPort(addr, strconv.Itoa(defaultEtcdPeer))
+		}
+	}
+}
+
+// sorted returns the nodes by name.
+func (c *cluster) sorted() []*node {
+	out := make([]*node, 0, len(c.nodes))
+	for _, n := range c.nodes {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// InternalIPs returns a Node's InternalIP addresses, in its order.
+func InternalIPs(n *corev1.Node) []string {
+	var out []string
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP && net.ParseIP(a.Address) != nil {
+			out = append(out, a.Address)
+		}
+	}
+	return out
+}
+
+// ParseKubeadmConfig reads the ClusterConfiguration of the kubeadm-config
+// ConfigMap on top of base (usually config.Default()), as config.Parse
+// reads a file: what it does not set keeps base's value.
+func ParseKubeadmConfig(cm *corev1.ConfigMap, base config.Cluster) (*config.Cluster, error) {
+	data, ok := cm.Data[ClusterConfigurationKey]
+	if !ok {
+		return nil, fmt.Errorf("ConfigMap %s/%s has no %s key", cm.Namespace, cm.Name, ClusterConfigurationKey)
+	}
+	f, err := config.Parse([]byte(data), base)
+	if err != nil {
+		return nil, fmt.Errorf("ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
+	}
+	return &f.Cluster, nil
+}
+
+// pickURL picks the client URL on one of the node's addresses, else the
+// first one that is not loopback, else the first.
+func pickURL(urls, addresses []string) string {
+	for _, u := range urls {
+		if h, _, err := net.SplitHostPort(hostPort(u)); err == nil && slices.Contains(addresses, h) {
+			return u
+		}
+	}
+	for _, u := range urls {
+		if h, _, err := net.SplitHostPort(hostPort(u)); err == nil {
+			if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+				return u
+			}
+		}
+	}
+	if len(urls) > 0 {
+		return urls[0]
+	}
+	return ""
+}
+
+// hostPort is a URL's host:port, with the https default port; "" for
+// what is not a URL with a host.
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

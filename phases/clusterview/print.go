@@ -1,0 +1,159 @@
+package clusterview
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/certctl/certctl/internal/output"
+)
+
+// endpointRow names the controlPlaneEndpoint's row in the tables.
+const endpointRow = "(endpoint)"
+
+// Write prints info in format: "text" (a table of at most 100 columns,
+// the problems spelled out below), "wide" (also the issuer, serial and
+// where each node was learned from), "json", "yaml" (the Info schema) or
+// "jsonpath=TEMPLATE".
+func Write(w io.Writer, info *Info, format string) error {
+	f, err := output.Parse(format)
+	if err != nil {
+		return err
+	}
+	return f.Print(w, info, func(w io.Writer, wide bool) error { return writeTable(w, info, wide) })
+}
+
+func writeTable(w io.Writer, info *Info, wide bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "NODE\tCOMPONENT\tADDRESS\tEXPIRES (UTC)\tRESIDUAL\tCA\tSANS\tPROBLEMS"
+	if wide {
+		head += "\tISSUER\tSERIAL\tSOURCES"
+	}
+	fmt.Fprintln(tw, head)
+	row := func(name string, e Endpoint, sources []string) {
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expires(e), residual(e), caColumn(e), sansColumn(e), problemTypes(e))
+		if wide {
+			line += fmt.Sprintf("\t%s\t%s\t%s", dash(e.Issuer), dash(e.Serial), dash(strings.Join(sources, ",")))
+		}
+		fmt.Fprintln(tw, line)
+	}
+	for _, n := range info.Nodes {
+		if len(n.Endpoints) == 0 {
+			row(n.Name, Endpoint{Component: "-", Address: "-"}, n.Sources)
+		}
+		for _, e := range n.Endpoints {
+			row(n.Name, e, n.Sources)
+		}
+	}
+	if e := info.ControlPlaneEndpoint; e != nil {
+		row(endpointRow, *e, []string{"kubeadm-config"})
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s\n", secretLine(info))
+	return writeBelow(w, info)
+}
+
+// secretLine describes kubeadm-certs in one line.
+func secretLine(info *Info) string {
+	k := info.KubeadmCerts
+	if k == nil {
+		return "kube-system/" + KubeadmCertsSecret + ": none (no certificates uploaded for joining nodes)"
+	}
+	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
+		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
+	if k.Owner != "" {
+		s += ", owner " + k.Owner
+	}
+	switch {
+	case k.ExpirationDate == nil:
+		s += ", expiry unknown"
+	case k.Expired:
+		s += fmt.Sprintf(", expired at %s: upload the certificates again before joining a node", k.ExpirationDate.Format("2006-01-02 15:04"))
+	default:
+		s += fmt.Sprintf(", deleted at %s (in %s)", k.ExpirationDate.Format("2006-01-02 15:04"),
+			duration.HumanDuration(k.ExpirationDate.Sub(info.CheckedAt)))
+	}
+	return s
+}
+
+func writeBelow(w io.Writer, info *Info) error {
+	if problems := info.Problems(); len(problems) > 0 {
+		fmt.Fprintln(w, "\nPROBLEMS")
+		for _, p := range problems {
+			fmt.Fprintf(w, "- %s\n", p)
+		}
+	}
+	if len(info.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWARNINGS (the view may be partial)")
+		for _, s := range info.Warnings {
+			fmt.Fprintf(w, "- %s\n", s)
+		}
+	}
+	if soon := info.ExpiringSoon(); len(soon) > 0 && info.WarnWithinSeconds > 0 {
+		fmt.Fprintf(w, "\nEXPIRING within %s: %s\n", duration.HumanDuration(time.Duration(info.WarnWithinSeconds)*time.Second), strings.Join(soon, ", "))
+	}
+	_, err := fmt.Fprintf(w, "\nSources: %s\n", dash(strings.Join(info.Sources, "; ")))
+	return err
+}
+
+func expires(e Endpoint) string {
+	if e.ExpirationDate == nil {
+		return "-"
+	}
+	return e.ExpirationDate.UTC().Format("2006-01-02 15:04")
+}
+
+func residual(e Endpoint) string {
+	switch {
+	case e.ExpirationDate == nil:
+		return "-"
+	case e.ResidualTimeSeconds <= 0:
+		return "EXPIRED"
+	}
+	return duration.HumanDuration(time.Duration(e.ResidualTimeSeconds) * time.Second)
+}
+
+// caColumn is the local CA that signed it, "NOT <ca>" when it did not.
+func caColumn(e Endpoint) string {
+	switch {
+	case e.ExpirationDate == nil:
+		return "-"
+	case e.SignedByCA:
+		return e.CAName
+	}
+	return "NOT " + e.CAName
+}
+
+func sansColumn(e Endpoint) string {
+	switch {
+	case e.ExpirationDate == nil:
+		return "-"
+	case e.SANsMatch:
+		return "ok"
+	}
+	return "MISMATCH"
+}
+
+func problemTypes(e Endpoint) string {
+	if len(e.Problems) == 0 {
+		return "-"
+	}
+	ts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		ts[i] = string(p.Type)
+	}
+	return strings.Join(ts, ",")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,30 @@
+package clusterview
+
+import (
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// kubeadmCerts describes the kubeadm-certs Secret without decrypting it:
+// its files, its age and when it goes (its owner bootstrap token's
+// expiration, after which the garbage collector deletes it).
+func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmCerts {
+	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(), Files: []string{}}
+	k.AgeSeconds = int64(now.Sub(k.Created) / time.Second)
+	for name := range s.Data {
+		k.Files = append(k.Files, name)
+	}
+	sort.Strings(k.Files)
+	for _, o := range s.OwnerReferences {
+		k.Owner = o.Kind + "/" + o.Name
+		break
+	}
+	if t, err := time.Parse(time.RFC3339, tokenExpiry); err == nil {
+		t = t.UTC()
+		k.ExpirationDate = &t
+		k.Expired = !t.After(now)
+	}
+	return k
+}

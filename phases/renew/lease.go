@@ -1,0 +1,205 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// RestartLeasePrefix names the Lease in kube-system that serialises the
+// restarts of one component across the control-plane nodes:
+// certctl-restart-kube-apiserver, certctl-restart-etcd, ...
+const RestartLeasePrefix = "certctl-restart-"
+
+// Lease defaults.
+const (
+	// DefaultLeaseDuration is how long other nodes wait on a holder that
+	// stopped renewing its Lease (killed, or its API server unreachable for
+	// that long): long enough for kube-apiserver to come back on the
+	// holder's own node, which its renewals may go through.
+	DefaultLeaseDuration = 60 * time.Second
+	// DefaultLeaseWait bounds the wait for the other nodes' restarts.
+	DefaultLeaseWait = 15 * time.Minute
+)
+
+// restartLease is a coordination/v1 Lease per component, taken with
+// optimistic concurrency (the update carries the resourceVersion read), so
+// that one node at a time restarts that component; the holder renews it
+// while its component restarts and frees it once the component serves its
+// new certificate. client-go's leaderelection is made for a leader that
+// keeps leading; here each node holds the lease for one restart and hands
+// it on at once, and a holder whose restart failed keeps it until it
+// expires, so that the next node waits before taking a second member down.
+type restartLease struct {
+	client    kubernetes.Interface
+	namespace string
+	identity  string // "NODE_RANDOM": unique per run
+	duration  time.Duration
+	wait      time.Duration
+	poll      time.Duration
+	every     time.Duration // between two progress lines
+	now       func() time.Time
+	out       io.Writer
+}
+
+func (l *restartLease) name(component string) string { return RestartLeasePrefix + component }
+
+// acquire waits until the Lease of component is free or expired and takes
+// it. The release it returns frees it when ok; otherwise it stops renewing
+// and lets it expire.
+func (l *restartLease) acquire(ctx context.Context, component string) (func(ok bool), error) {
+	leases := l.client.CoordinationV1().Leases(l.namespace)
+	name := l.name(component)
+	start := time.Now()
+	nextProgress := start
+	for {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		lease, err := leases.Get(cctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			lease = &coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: l.namespace}}
+			l.hold(lease)
+			_, err = leases.Create(cctx, lease, metav1.CreateOptions{})
+		case err == nil:
+			holder, until := holderOf(lease)
+			if holder == "" || holder == l.identity || !l.now().Before(until) {
+				l.hold(lease)
+				_, err = leases.Update(cctx, lease, metav1.UpdateOptions{})
+				break
+			}
+			err = errHeld
+			if now := time.Now(); !now.Before(nextProgress) {
+				fmt.Fprintf(l.out, "[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
+					component, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
+				nextProgress = now.Add(l.every)
+			}
+		}
+		cancel()
+		if err == nil {
+			return l.held(ctx, component), nil
+		}
+		if !errors.Is(err, errHeld) && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+			// Another node's restart of kube-apiserver may take the API
+			// server away for a moment: retry until the wait ends.
+			if now := time.Now(); !now.Before(nextProgress) {
+				fmt.Fprintf(l.out, "[restart] %s: waiting for the Lease %s/%s: %v\n", component, l.namespace, name, err)
+				nextProgress = now.Add(l.every)
+			}
+		}
+		if time.Since(start) > l.wait {
+			return nil, fmt.Errorf("waited %s for the Lease %s/%s that serialises the restarts of %s across nodes (%v): the restart stays owed and the next run retries it; if no other node restarts it, delete the Lease", l.wait, l.namespace, name, component, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the Lease %s/%s: %w", l.namespace, name, ctx.Err())
+		case <-time.After(l.poll):
+		}
+	}
+}
+
+// holderOf returns who holds lease and until when it is held unless renewed.
+func holderOf(lease *coordv1.Lease) (string, time.Time) {
+	s := lease.Spec
+	if s.HolderIdentity == nil || *s.HolderIdentity == "" || s.RenewTime == nil || s.LeaseDurationSeconds == nil {
+		return "", time.Time{}
+	}
+	return *s.HolderIdentity, s.RenewTime.Add(time.Duration(*s.LeaseDurationSeconds) * time.Second)
+}
+
+// hold sets lease's spec to this run holding it from now.
+func (l *restartLease) hold(lease *coordv1.Lease) {
+	now := metav1.NewMicroTime(l.now())
+	if h, _ := holderOf(lease); h != l.identity {
+		lease.Spec.AcquireTime = &now
+		lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
+	}
+	lease.Spec.HolderIdentity = ptr.To(l.identity)
+	lease.Spec.LeaseDurationSeconds = ptr.To(max(1, int32(l.duration/time.Second)))
+	lease.Spec.RenewTime = &now
+}
+
+// held starts renewing the Lease and returns its release.
+func (l *restartLease) held(ctx context.Context, component string) func(ok bool) {
+	fmt.Fprintf(l.out, "[restart] %s: took the Lease %s/%s: no other node restarts its %s until this one serves its new certificate\n", component, l.namespace, l.name(component), component)
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(l.duration / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				// Errors are expected while this node's own kube-apiserver
+				// restarts: the Lease lasts longer than that.
+				_ = l.update(rctx, component, func(lease *coordv1.Lease) { l.hold(lease) })
+			}
+		}
+	})
+	var once sync.Once
+	return func(ok bool) {
+		once.Do(func() {
+			stop()
+			wg.Wait()
+			if !ok {
+				fmt.Fprintf(l.out, "[restart] %s: the Lease %s/%s is left to expire (%s): the other nodes wait before restarting theirs\n", component, l.namespace, l.name(component), l.duration)
+				return
+			}
+			if err := l.free(ctx, component); err != nil {
+				fmt.Fprintf(l.out, "[warning] free the Lease %s/%s: %v: the other nodes wait until it expires (%s)\n", l.namespace, l.name(component), err, l.duration)
+			}
+		})
+	}
+}
+
+// free clears the holder, retrying while the API server comes back.
+func (l *restartLease) free(ctx context.Context, component string) error {
+	deadline := time.Now().Add(l.duration)
+	for {
+		err := l.update(ctx, component, func(lease *coordv1.Lease) { lease.Spec.HolderIdentity = nil })
+		if err == nil || errors.Is(err, errNotHolder) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(l.poll):
+		}
+	}
+}
+
+var (
+	errNotHolder = errors.New("another node holds it now")
+	errHeld      = errors.New("held by another node")
+)
+
+// callTimeout bounds one request to the API server, which may be one
+// that is restarting.
+const callTimeout = 10 * time.Second
+
+// update applies change to the Lease if this run still holds it.
+func (l *restartLease) update(ctx context.Context, component string, change func(*coordv1.Lease)) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	leases := l.client.CoordinationV1().Leases(l.namespace)
+	lease, err := leases.Get(ctx, l.name(component), metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if h, _ := holderOf(lease); h != l.identity {
+		return errNotHolder
+	}
+	change(lease)
+	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+	return err
+}

@@ -1,0 +1,219 @@
+package renew
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	coordv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// leaseClient is a fake clientset that, as the API server does, refuses
+// a Lease update whose resourceVersion is not the stored one.
+func leaseClient() *fake.Clientset {
+	cs := fake.NewClientset()
+	gvr := schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
+	cs.PrependReactor("create", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		a.(k8stesting.CreateAction).GetObject().(*coordv1.Lease).ResourceVersion = "1"
+		return false, nil, nil
+	})
+	cs.PrependReactor("update", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		l := a.(k8stesting.UpdateAction).GetObject().(*coordv1.Lease)
+		cur, err := cs.Tracker().Get(gvr, l.Namespace, l.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		rv := cur.(*coordv1.Lease).ResourceVersion
+		if l.ResourceVersion != rv {
+			return true, nil, apierrors.NewConflict(gvr.GroupResource(), l.Name, nil)
+		}
+		n, _ := strconv.Atoi(rv)
+		l.ResourceVersion = strconv.Itoa(n + 1)
+		return false, nil, nil
+	})
+	return cs
+}
+
+func testLease(cs *fake.Clientset, id string, out *bytes.Buffer) *restartLease {
+	return &restartLease{client: cs, namespace: "kube-system", identity: id, duration: 2 * time.Second, wait: 10 * time.Second,
+		poll: 5 * time.Millisecond, every: 20 * time.Millisecond, now: time.Now, out: out}
+}
+
+// TestRestartLeaseOneAtATime: three nodes restarting the same component at
+// once hold its Lease one after the other, never two at a time, and each
+// waits with progress lines naming the holder.
+func TestRestartLeaseOneAtATime(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs := leaseClient()
+	var holding, most atomic.Int32
+	var order []string
+	var mu sync.Mutex
+	outs := make([]*bytes.Buffer, 3)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 3 {
+		outs[i] = &bytes.Buffer{}
+		l := testLease(cs, "cp-"+strconv.Itoa(i+1), outs[i])
+		wg.Go(func() {
+			<-start
+			release, err := l.acquire(ctx, "kube-apiserver")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := holding.Add(1)
+			if n > most.Load() {
+				most.Store(n)
+			}
+			mu.Lock()
+			order = append(order, l.identity)
+			mu.Unlock()
+			time.Sleep(200 * time.Millisecond) // the restart
+			holding.Add(-1)
+			release(true)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if most.Load() != 1 || len(order) != 3 {
+		t.Fatalf("at most %d holders at a time, %d restarts (%v); want one at a time, 3", most.Load(), len(order), order)
+	}
+	waited := 0
+	for _, o := range outs {
+		if strings.Contains(o.String(), "waiting for cp-") {
+			waited++
+		}
+	}
+	if waited < 2 {
+		t.Errorf("%d nodes said whom they waited for, want 2:\n%s%s%s", waited, outs[0], outs[1], outs[2])
+	}
+	l, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "certctl-restart-kube-apiserver", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Spec.HolderIdentity != nil || *l.Spec.LeaseTransitions != 3 {
+		t.Errorf("lease after the restarts: holder %v, transitions %d; want free, 3", l.Spec.HolderIdentity, *l.Spec.LeaseTransitions)
+	}
+}
+
+// TestRestartLeaseFailedRestart: a holder whose restart failed leaves the
+// Lease to expire; the next node waits until then and takes it over. A
+// Lease of another component does not make it wait.
+func TestRestartLeaseFailedRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs := leaseClient()
+	var out bytes.Buffer
+	a, b := testLease(cs, "cp-1", &out), testLease(cs, "cp-2", &out)
+	a.duration = time.Second
+	release, err := a.acquire(ctx, "etcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseOther, err := b.acquire(ctx, "kube-apiserver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseOther(true)
+	release(false)
+	left, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "certctl-restart-etcd", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, until := holderOf(left)
+	if _, err := b.acquire(ctx, "etcd"); err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now(); now.Before(until) {
+		t.Errorf("cp-2 took etcd's Lease at %v, before it expired at %v", now, until)
+	}
+	if !strings.Contains(out.String(), "left to expire") {
+		t.Errorf("output does not say the Lease is left to expire:\n%s", out.String())
+	}
+	c := testLease(cs, "cp-3", &out)
+	c.wait = 100 * time.Millisecond
+	if _, err := c.acquire(ctx, "etcd"); err == nil || !strings.Contains(err.Error(), "the restart stays owed") {
+		t.Errorf("waiting past --lease-wait: %v, want an error saying the restart stays owed", err)
+	}
+}
+
+// TestRestartLeaseRenewed: a holder renews its Lease while its restart
+// lasts longer than the Lease's duration, so that no one takes it over.
+func TestRestartLeaseRenewed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs := leaseClient()
+	var out bytes.Buffer
+	a, b := testLease(cs, "cp-1", &out), testLease(cs, "cp-2", &out)
+	a.duration = time.Second
+	release, err := a.acquire(ctx, "etcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wait = 2500 * time.Millisecond
+	if _, err := b.acquire(ctx, "etcd"); err == nil {
+		t.Fatalf("cp-2 took a Lease cp-1 renews")
+	}
+	release(true)
+	if _, err := b.acquire(ctx, "etcd"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCoordinator: with the API server reachable the restarts take the
+// Lease; when it is not, the node restarts alone and says so.
+func TestCoordinator(t *testing.T) {
+	down := fake.NewClientset()
+	down.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("dial tcp 192.0.2.1:6443: connect: connection refused")
+	})
+	for _, tc := range []struct {
+		name   string
+		o      Restart
+		taken  bool
+		output string
+	}{
+		{"reachable", Restart{Client: leaseClient()}, true, ""},
+		{"unreachable", Restart{Client: down}, false, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: the API server cannot be reached, or refuses the Leases of kube-system (dial tcp 192.0.2.1:6443: connect: connection refused)\n"},
+		{"alone", Restart{Client: leaseClient(), Alone: true}, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			cl := config.Default()
+			cl.NodeName = "cp-1"
+			r := &run{o: Options{Cluster: &cl, Restart: tc.o, Now: time.Now, Rand: rand.Reader}}
+			coord := r.coordinator(context.Background(), &out)
+			if (coord != nil) != tc.taken || out.String() != tc.output {
+				t.Fatalf("coordinator %v, output %q; want %v, %q", coord != nil, out.String(), tc.taken, tc.output)
+			}
+			if coord == nil {
+				return
+			}
+			release, err := coord(context.Background(), "etcd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := tc.o.Client.CoordinationV1().Leases("kube-system").Get(context.Background(), "certctl-restart-etcd", metav1.GetOptions{})
+			if err != nil || !strings.HasPrefix(*l.Spec.HolderIdentity, "cp-1_") || *l.Spec.LeaseDurationSeconds != 60 {
+				t.Errorf("lease %+v, %v; want held by cp-1_..., for 60s", l, err)
+			}
+			release(true)
+		})
+	}
+}

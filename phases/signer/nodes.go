@@ -1,0 +1,268 @@
+package signer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/phases/config"
+)
+
+// A PolicyProvider gives the policy to check a request with now: a
+// *Policy (always itself), or a *NodeWatcher that follows the cluster's
+// control-plane nodes.
+type PolicyProvider interface {
+	Current() *Policy
+}
+
+// Current returns p: a fixed policy.
+func (p *Policy) Current() *Policy { return p }
+
+// ControlPlaneNodes derives one configuration per control-plane node of
+// the cluster: base (the settings from the flags and --config), with, when
+// cm (the kubeadm-config ConfigMap) is not nil and fromConfigMap is set,
+// its ClusterConfiguration applied over it (controlPlaneEndpoint, certSANs,
+// serviceSubnet, dnsDomain, etcd's SANs), and each Node's name and first
+// InternalIP (IPv4 first, as kubeadm advertises). Nodes without the
+// control-plane label or without an InternalIP are skipped, with a note.
+// The result is sorted by name.
+func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
+	var notes []string
+	if cm != nil && fromConfigMap {
+		c, err := clusterview.ParseKubeadmConfig(cm, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		base = *c
+		base.Normalize()
+	}
+	var out []*config.Cluster
+	for _, n := range nodes {
+		if _, ok := n.Labels[clusterview.ControlPlaneLabel]; !ok {
+			continue
+		}
+		ips := clusterview.InternalIPs(n)
+		slices.SortStableFunc(ips, func(a, b string) int {
+			return boolInt(net.ParseIP(a).To4() == nil) - boolInt(net.ParseIP(b).To4() == nil)
+		})
+		if len(ips) == 0 {
+			notes = append(notes, fmt.Sprintf("control-plane Node %s has no InternalIP address: its certificates are not issued until it has one", n.Name))
+			continue
+		}
+		c := base
+		c.NodeName, c.AdvertiseAddress = n.Name, ips[0]
+		if err := c.Validate(); err != nil {
+			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ips[0], err))
+			continue
+		}
+		out = append(out, &c)
+	}
+	slices.SortFunc(out, func(a, b *config.Cluster) int { return strings.Compare(a.NodeName, b.NodeName) })
+	return out, notes, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// LearnNodes reads the control-plane Nodes and the kubeadm-config
+// ConfigMap once (for `certctl approve`) and derives the nodes'
+// configurations as ControlPlaneNodes does.
+func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
+	list, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list the control-plane Nodes (label %s): %w: grant list on nodes, or pass --control-plane-node NAME=IP for each", clusterview.ControlPlaneLabel, err)
+	}
+	nodes := make([]*corev1.Node, len(list.Items))
+	for i := range list.Items {
+		nodes[i] = &list.Items[i]
+	}
+	var cm *corev1.ConfigMap
+	if fromConfigMap {
+		cm, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, clusterview.KubeadmConfigMap, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			cm, err = nil, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read kube-system/%s: %w: grant get on it, or pass --config", clusterview.KubeadmConfigMap, err)
+		}
+	}
+	return ControlPlaneNodes(nodes, cm, base, fromConfigMap)
+}
+
+// NodeWatcherOptions configure a NodeWatcher.
+type NodeWatcherOptions struct {
+	Client kubernetes.Interface
+	// Base is the settings the nodes' configurations start from.
+	Base config.Cluster
+	// FromConfigMap applies the kubeadm-config ConfigMap over Base (when
+	// the settings do not come from --config).
+	FromConfigMap bool
+	// Fallback is the policy while the cluster lists no control-plane node
+	// (this node's, from the flags). Required.
+	Fallback *Policy
+	// Build makes the policy of the nodes' configurations. Required.
+	Build func(nodes []*config.Cluster) (*Policy, error)
+	// Log receives a line each time the nodes change; nothing when nil.
+	Log *slog.Logger
+}
+
+// NodeWatcher follows the cluster's control-plane nodes with informers on
+// the Nodes (with the control-plane label) and the kubeadm-config
+// ConfigMap, and rebuilds the policy whenever they change, so that adding
+// a control-plane node needs no change to the signer's flags.
+type NodeWatcher struct {
+	o        NodeWatcherOptions
+	current  atomic.Pointer[Policy]
+	starters []informers.SharedInformerFactory
+	nodes    cache.SharedIndexInformer
+	cms      cache.SharedIndexInformer
+	mu       sync.Mutex
+	last     string // what the current policy was built from
+	names    string // its nodes, "cp-1=10.0.0.1,..."
+}
+
+// NewNodeWatcher sets up the informers; Start starts them.
+func NewNodeWatcher(o NodeWatcherOptions) (*NodeWatcher, error) {
+	if o.Client == nil || o.Fallback == nil || o.Build == nil {
+		return nil, fmt.Errorf("signer: the node watcher needs a client, a fallback policy and a builder")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	w := &NodeWatcher{o: o}
+	w.current.Store(o.Fallback)
+	nodeFactory := informers.NewSharedInformerFactoryWithOptions(o.Client, 10*time.Minute,
+		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = clusterview.ControlPlaneLabel }))
+	w.nodes = nodeFactory.Core().V1().Nodes().Informer()
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { w.refresh() },
+		UpdateFunc: func(_, _ any) { w.refresh() },
+		DeleteFunc: func(any) { w.refresh() },
+	}
+	if _, err := w.nodes.AddEventHandler(handler); err != nil {
+		return nil, fmt.Errorf("signer: watch Nodes: %w", err)
+	}
+	if o.FromConfigMap {
+		cmFactory := informers.NewSharedInformerFactoryWithOptions(o.Client, 10*time.Minute, informers.WithNamespace(metav1.NamespaceSystem),
+			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", clusterview.KubeadmConfigMap).String()
+			}))
+		w.cms = cmFactory.Core().V1().ConfigMaps().Informer()
+		if _, err := w.cms.AddEventHandler(handler); err != nil {
+			return nil, fmt.Errorf("signer: watch ConfigMap kube-system/%s: %w", clusterview.KubeadmConfigMap, err)
+		}
+		w.starters = []informers.SharedInformerFactory{nodeFactory, cmFactory}
+	} else {
+		w.starters = []informers.SharedInformerFactory{nodeFactory}
+	}
+	return w, nil
+}
+
+// Start starts the informers; it returns at once.
+func (w *NodeWatcher) Start(ctx context.Context) {
+	for _, f := range w.starters {
+		f.Start(ctx.Done())
+	}
+}
+
+// WaitForSync waits until the informers have listed what they watch and
+// the policy was built from it.
+func (w *NodeWatcher) WaitForSync(ctx context.Context) error {
+	synced := []cache.InformerSynced{w.nodes.HasSynced}
+	if w.cms != nil {
+		synced = append(synced, w.cms.HasSynced)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return fmt.Errorf("signer: list the control-plane Nodes and kube-system/%s: %w", clusterview.KubeadmConfigMap, context.Cause(ctx))
+	}
+	w.refresh()
+	return nil
+}
+
+// Current is the policy of the control-plane nodes last seen.
+func (w *NodeWatcher) Current() *Policy { return w.current.Load() }
+
+// Nodes names the nodes of the current policy, "cp-1=10.0.0.1,...";
+// "" while it is the fallback.
+func (w *NodeWatcher) Nodes() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.names
+}
+
+// refresh rebuilds the policy from the informers' caches. A configuration
+// that cannot be used keeps the last good policy, with a warning.
+func (w *NodeWatcher) refresh() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var nodes []*corev1.Node
+	for _, obj := range w.nodes.GetStore().List() {
+		if n, ok := obj.(*corev1.Node); ok {
+			nodes = append(nodes, n)
+		}
+	}
+	var cm *corev1.ConfigMap
+	if w.cms != nil {
+		for _, obj := range w.cms.GetStore().List() {
+			if c, ok := obj.(*corev1.ConfigMap); ok && c.Name == clusterview.KubeadmConfigMap {
+				cm = c
+			}
+		}
+	}
+	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.o.Base, w.o.FromConfigMap)
+	for _, n := range notes {
+		w.o.Log.Warn("control-plane nodes", "note", n)
+	}
+	if err != nil {
+		w.o.Log.Warn("control-plane nodes: keeping the last policy", "err", err)
+		return
+	}
+	var names []string
+	for _, c := range clusters {
+		names = append(names, c.NodeName+"="+c.AdvertiseAddress)
+	}
+	desc := strings.Join(names, ",")
+	if cm != nil {
+		desc += " " + cm.ResourceVersion // a changed ConfigMap rebuilds too
+	}
+	if desc == w.last {
+		return
+	}
+	p := w.o.Fallback
+	if len(clusters) > 0 {
+		if p, err = w.o.Build(clusters); err != nil {
+			w.o.Log.Warn("control-plane nodes: keeping the last policy", "nodes", names, "err", err)
+			return
+		}
+	}
+	w.current.Store(p)
+	w.last = desc
+	w.names = ""
+	if len(clusters) > 0 {
+		w.names = strings.Join(names, ",")
+	}
+	if len(clusters) == 0 {
+		w.o.Log.Warn("the cluster lists no control-plane Node with an InternalIP: issuing this node's certificates only (--node-name, --apiserver-advertise-address)")
+		return
+	}
+	w.o.Log.Info("control-plane nodes", "nodes", names)
+}
