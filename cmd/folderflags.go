@@ -11,8 +11,8 @@ import (
 
 // folderFlags are the flags that say where a node's files are, the same in
 // every command that reads the node (certs list, certs import, restore,
-// signer status; renew, check-expiration and init-phase have them through
-// clusterFlags): --config, kubeadm's file, whose certificatesDir is the
+// signer status, signer enable; renew, check-expiration and init-phase
+// have them through clusterFlags): --config, kubeadm's file, whose certificatesDir is the
 // certificate folder unless --cert-dir is given, --cert-dir and
 // --kubeconfig-dir.
 type folderFlags struct {
@@ -21,11 +21,17 @@ type folderFlags struct {
 }
 
 func (f *folderFlags) addTo(fs *pflag.FlagSet, certDirHelp string) {
+	f.addCertDirTo(fs, certDirHelp)
+	fs.StringVar(&f.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+}
+
+// addCertDirTo registers --config and --cert-dir only, for a command that
+// reads no kubeconfig file (signer enable).
+func (f *folderFlags) addCertDirTo(fs *pflag.FlagSet, certDirHelp string) {
 	f.cluster.addSubsetTo(fs, "config", "cert-dir")
 	if certDirHelp != "" {
 		fs.Lookup("cert-dir").Usage = certDirHelp
 	}
-	fs.StringVar(&f.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 }
 
 // certDir is --cert-dir, or certificatesDir of --config when --cert-dir is

@@ -38,8 +38,8 @@ func newInstallTimerCommand() *cobra.Command {
 			systemd.
 		`),
 		Example: examples(`
-			# See the units
-			certctl install-timer --print
+			# See the units, writing nothing
+			certctl install-timer --dry-run
 
 			# Install them for a certctl in another place
 			sudo certctl install-timer --certctl-path /opt/bin/certctl
@@ -49,13 +49,20 @@ func newInstallTimerCommand() *cobra.Command {
 	}
 	c.Flags().StringVar(&o.unitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
 	c.Flags().StringVar(&o.certctl, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
-	c.Flags().BoolVar(&o.print, "print", false, "print the units instead of writing them")
+	// --dry-run as in every command that writes; --print, its first
+	// spelling, stays for the scripts that use it.
+	c.Flags().BoolVar(&o.print, "dry-run", false, "print the units instead of writing them; nothing is written")
+	c.Flags().BoolVar(&o.print, "print", false, "the same as --dry-run")
 	return c
 }
 
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
 	if o.print && cmd.Flags().Changed("unit-dir") {
-		return fmt.Errorf("--print writes nothing: drop --unit-dir or --print")
+		flag := "--dry-run"
+		if cmd.Flags().Changed("print") {
+			flag = "--print"
+		}
+		return fmt.Errorf("%s writes nothing: drop --unit-dir or %s", flag, flag)
 	}
 	return renew.InstallTimer(renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, Print: o.print, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()})
 }

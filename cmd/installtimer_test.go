@@ -33,3 +33,25 @@ func TestInstallTimerUnitDir(t *testing.T) {
 		t.Errorf("unit:\n%s", unit)
 	}
 }
+
+// TestInstallTimerDryRun: --dry-run, and --print its alias, print the units
+// and write nothing; either refuses --unit-dir, naming itself.
+func TestInstallTimerDryRun(t *testing.T) {
+	var outs []string
+	for _, flag := range []string{"--dry-run", "--print"} {
+		out, _, err := execute(t, "install-timer", flag)
+		if err != nil || !strings.Contains(out, "[Timer]") {
+			t.Fatalf("install-timer %s: %v\n%s", flag, err, out)
+		}
+		outs = append(outs, out)
+		dir := t.TempDir()
+		_, _, err = execute(t, "install-timer", flag, "--unit-dir", dir)
+		treetest.ErrMentions(t, err, flag+" writes nothing: drop --unit-dir or "+flag)
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("install-timer %s wrote %v", flag, entries)
+		}
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("--dry-run and --print differ:\n%s\n%s", outs[0], outs[1])
+	}
+}

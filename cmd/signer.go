@@ -15,7 +15,6 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
@@ -140,7 +139,7 @@ func (o *manifestOptions) addTo(c *cobra.Command) {
 
 type signerEnableOptions struct {
 	manifestOptions
-	certDir   string
+	folders   folderFlags
 	duration  time.Duration
 	perSigner bool
 }
@@ -176,19 +175,25 @@ func newSignerEnableCommand() *cobra.Command {
 			sudo certctl signer enable --cluster-signing-duration 720h
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.OutOrStdout(), time.Now()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return o.run(cmd.OutOrStdout(), certDir, time.Now())
+		},
 	}
 	o.manifestOptions.addTo(c)
-	c.Flags().StringVar(&o.certDir, "cert-dir", config.DefaultCertificatesDir, "folder of the cluster CA, ca.crt and ca.key")
+	o.folders.addCertDirTo(c.Flags(), "folder of the cluster CA, ca.crt and ca.key (certificatesDir of --config)")
 	c.Flags().DurationVar(&o.duration, "cluster-signing-duration", 0, "set --cluster-signing-duration, the longest validity the signer gives (default: keep the manifest's, else kube-controller-manager's 8760h)")
 	c.Flags().BoolVar(&o.perSigner, "per-signer", false, "set the per-signer flags instead of --cluster-signing-cert-file/--cluster-signing-key-file")
 	return c
 }
 
-func (o *signerEnableOptions) run(out io.Writer, now time.Time) error {
-	certDir, err := filepath.Abs(o.certDir)
+func (o *signerEnableOptions) run(out io.Writer, dir string, now time.Time) error {
+	certDir, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("resolve --cert-dir %s: %w", o.certDir, err)
+		return fmt.Errorf("resolve --cert-dir %s: %w", dir, err)
 	}
 	s := pki.Store{Dir: certDir}
 	ca, _ := pki.Kubeadm().Find(pki.CAName)

@@ -193,3 +193,18 @@ func TestWithAPIHint(t *testing.T) {
 		t.Error("withAPIHint(nil) is not nil")
 	}
 }
+
+// TestSignerEnableConfig: signer enable takes the cluster CA's folder from
+// --config (certificatesDir) as the other commands that read the node do.
+func TestSignerEnableConfig(t *testing.T) {
+	certDir := filepath.Join(t.TempDir(), "pki")
+	cfg := filepath.Join(t.TempDir(), "kubeadm.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: "+certDir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
+	_, _, err := runCertctl(t, "signer", "enable", "--config", cfg, "--manifest", manifest, "--dry-run")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(certDir, "ca.crt")) {
+		t.Errorf("signer enable --config: %v; want the CA of certificatesDir, %s", err, filepath.Join(certDir, "ca.crt"))
+	}
+}
