@@ -43,9 +43,9 @@ func newApproveCommand() *cobra.Command {
 			- the request fits the control-plane certificate it claims: for its signer
 			  name (certctl's, or kubernetes.io/kube-apiserver-client[-kubelet] for the
 			  client certificates those issue), the subject, SANs and usages of one of kubeadm's
-			  certificates on the control-plane nodes (--config, the cluster flags and
-			  --control-plane-node say which), O=system:masters only with
-			  --allow-system-masters;
+			  certificates on the control-plane nodes (the cluster's control-plane
+			  Nodes and kubeadm-config ConfigMap, or --config, the cluster flags and
+			  --control-plane-node), O=system:masters only with --allow-system-masters;
 			- the requester (spec.username, spec.groups) may ask for it: by default
 			  the groups of ` + pki.AdminKubeconfig + ` and ` + pki.SuperAdminKubeconfig + `.
 

@@ -62,7 +62,7 @@ func newCheckExpirationCommand() *cobra.Command {
 			etcd client and etcd peer endpoints serve, by TLS handshakes from this
 			host: expiry, issuer, SANs against the address (and the
 			controlPlaneEndpoint and certSANs), signature by the CAs in --cert-dir;
-			and the kube-system/kubeadm-certs Secret when present (docs/ha-cluster.md).
+			and the kube-system/kubeadm-certs Secret when present (docs/ha.md).
 
 			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
 			--warn-within (by default: has expired); 4 a restart is owed (outranks

@@ -33,7 +33,7 @@ func Report(ctx context.Context, o Options, format string, out io.Writer) error 
 		if o.WarnWithin > 0 {
 			when = fmt.Sprintf("expire within %v or have expired", o.WarnWithin)
 		}
-		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d served certificate(s) %s: %s; renew them on their nodes with `certctl renew` and restart the components (docs/ha-cluster.md)", len(soon), when, strings.Join(soon, ", "))}
+		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d served certificate(s) %s: %s; renew them on their nodes with `certctl renew` and restart the components (docs/ha.md)", len(soon), when, strings.Join(soon, ", "))}
 	}
 	return nil
 }

@@ -142,7 +142,7 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 				t.Errorf("the table has not 3 rows of %s", n)
 			}
 		}
-		// docs/ha-cluster.md's jsonpath example.
+		// docs/ha.md's jsonpath example.
 		jp, err := exec.CommandContext(ctx, signerCertctl(t), append(args, "-o", `jsonpath={range .nodes[*]}{.name}{"\t"}{.endpoints[0].expirationDate}{"\n"}{end}`)...).Output()
 		if err != nil {
 			t.Fatalf("jsonpath example: %v\n%s", err, jp)
