@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -269,7 +270,16 @@ func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, err
 		*set.into = append(*set.into, canonicalSANs(set.in)...)
 	}
 	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
-		c.ExternalEtcd = true
+		var ext ExternalEtcd
+		if err := json.Unmarshal(f.externalEtcd, &ext); err != nil {
+			return nil, fmt.Errorf("invalid etcd.external: %w", typeError(err))
+		}
+		for _, p := range []struct{ field, path string }{{"caFile", ext.CAFile}, {"certFile", ext.CertFile}, {"keyFile", ext.KeyFile}} {
+			if p.path != "" && !filepath.IsAbs(p.path) {
+				return nil, fmt.Errorf("invalid etcd.external.%s %q: path is not absolute: give the absolute path kube-apiserver reads (--etcd-%s)", p.field, p.path, strings.TrimSuffix(strings.ToLower(p.field), "file")+"file")
+			}
+		}
+		c.ExternalEtcd, c.EtcdExternal = true, ext
 	}
 	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
 	if err != nil {
