@@ -124,6 +124,7 @@ func newRenewCommand() *cobra.Command {
 	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	o.cluster.kubeconfigDir = &o.KubeconfigDir
 	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
@@ -145,7 +146,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	// The configured algorithm applies when the user configured one;
 	// otherwise each key keeps its algorithm (see renewal.Options).
 	var alg pki.KeyAlgorithm
-	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
+	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
 	opts := o.Options
@@ -184,6 +185,7 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.cluster.quiet = o.Quiet
 	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 }
 

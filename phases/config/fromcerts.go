@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -86,8 +87,13 @@ func FromCertificates(certDir, kubeconfigDir string, base Cluster) (Cluster, boo
 				c.ServiceSubnet = subnetOf(vip)
 			}
 		}
+		// A certificate that ends with its CA was cut to the CA's expiry:
+		// its period is not the cluster's.
 		c.KeepValidity = true
-		c.CertificateValidity = a.NotAfter.Sub(a.NotBefore) - CertificateBackdate
+		ca, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath("ca"))
+		if v := a.NotAfter.Sub(a.NotBefore) - CertificateBackdate; v > 0 && (err != nil || a.NotAfter.Before(ca.NotAfter.Add(-time.Minute))) {
+			c.CertificateValidity = v
+		}
 		if alg := pki.AlgorithmOf(a.PublicKey); alg != "" {
 			c.EncryptionAlgorithm = string(alg)
 		}

@@ -32,6 +32,15 @@ type Options struct {
 	// Validity of the new certificates; config.DefaultCertificateValidity
 	// when zero. It is cut to the signing CA's expiry.
 	Validity time.Duration
+	// KeepValidity gives each certificate its current validity period
+	// instead (NotAfter − NotBefore − the backdate; Validity when that is
+	// not positive): the settings were derived from the certificates,
+	// which do not record the cluster's certificateValidityPeriod.
+	KeepValidity bool
+	// KeepAbove is the shortest validity KeepValidity keeps: a cron
+	// renewal's --if-expires-within, since a certificate valid for less
+	// would be renewed at every run.
+	KeepAbove time.Duration
 	// ReuseKey signs the current public key again instead of a new one; the
 	// key file is then left untouched.
 	ReuseKey bool
@@ -353,4 +362,25 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.Warnings = append(r.Warnings, msg)
 	fmt.Fprintln(out, "[warning] "+msg)
+}
+
+// validityOf is the validity to give old's successor, signed by ca (see
+// KeepValidity): old's own period, else Validity, whichever first is longer
+// than KeepAbove, else kubeadm's default. A certificate that ends when its
+// CA does was cut to the CA's expiry: its period says nothing of the
+// cluster's.
+func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
+	if !o.KeepValidity {
+		return o.Validity
+	}
+	var own time.Duration
+	if ca == nil || old.NotAfter.Before(ca.NotAfter.Add(-time.Minute)) {
+		own = old.NotAfter.Sub(old.NotBefore) - backdate
+	}
+	for _, v := range []time.Duration{own, o.Validity} {
+		if v > o.KeepAbove {
+			return v
+		}
+	}
+	return config.DefaultCertificateValidity
 }
