@@ -77,6 +77,13 @@ func Check(o Options) (*Info, error) {
 	if row, ok := c.kubelet(); ok {
 		info.Certificates = append(info.Certificates, row)
 	}
+	if node != nil && node.ExternalEtcd && o.Cluster.EtcdExternal.CertFile != "" {
+		leaf, ca := c.externalEtcd(o.Cluster.EtcdExternal)
+		info.Certificates = append(info.Certificates, leaf)
+		if ca != nil {
+			info.CertificateAuthorities = append(info.CertificateAuthorities, *ca)
+		}
+	}
 	// kubeadm's order: by name.
 	sort.Slice(info.Certificates, func(i, j int) bool { return info.Certificates[i].Name < info.Certificates[j].Name })
 	for _, e := range inv.Select(node != nil && node.ExternalEtcd, pki.KindCA) {
