@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -252,6 +253,11 @@ func (f *clusterFlags) connectTo(kubeconfigDir string) (config.ConfigMapGetter, 
 		}
 		c, err := kubeclient.New(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now})
 		if err != nil {
+			// The cause alone, which names the file: kubeclient's hint
+			// about --kubeconfig is for the commands that have it.
+			if cause := errors.Unwrap(err); cause != nil {
+				err = cause
+			}
 			return nil, "", err
 		}
 		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), path, nil

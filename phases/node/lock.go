@@ -26,6 +26,9 @@ import (
 // another certctl, then recovers (see recoverLocked). The returned function
 // releases the lock; call it when the command is done.
 func Lock(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
+	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
+		return nil, err
+	}
 	l, err := acquire(ctx, certDir, wait)
 	if err != nil {
 		return nil, err

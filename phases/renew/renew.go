@@ -164,6 +164,7 @@ func (r *run) run(ctx context.Context) error {
 		Now:           o.Now,
 		Rand:          o.Rand,
 		Out:           out,
+		Warn:          r.warnOut(),
 	}
 	if err := r.loadManifests(); err != nil {
 		return err
@@ -241,6 +242,15 @@ func (r *run) out() io.Writer {
 		return io.Discard
 	}
 	return r.o.Out
+}
+
+// warnOut is where warnings go: ErrOut, as every certctl command prints
+// them, nowhere with Quiet (the JSON summary lists them too).
+func (r *run) warnOut() io.Writer {
+	if r.o.Quiet {
+		return io.Discard
+	}
+	return r.o.ErrOut
 }
 
 // progressOut is where --use-api prints the CSRs to approve and how long it

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -120,6 +121,10 @@ func (p *planner) read(t Target) (*item, error) {
 		return nil, it.ca.err
 	}
 	if err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now); err != nil {
+		var reissued *pki.ReissuedCAError
+		if errors.As(err, &reissued) {
+			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
+		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
 	}
 	if p.o.Issuer == nil {

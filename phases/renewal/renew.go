@@ -69,8 +69,11 @@ type Options struct {
 	// Rand is the source of randomness for keys, serials and signatures. It
 	// must be safe for concurrent use (crypto/rand.Reader is).
 	Rand io.Reader
-	// Out receives warnings and progress lines; io.Discard when nil.
+	// Out receives progress lines; io.Discard when nil.
 	Out io.Writer
+	// Warn receives warning lines, as every certctl command prints them
+	// on stderr (issue 14, item 9); Out when nil.
+	Warn io.Writer
 	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
 	Workers int
 }
@@ -142,13 +145,13 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	}
 	for _, it := range items {
 		if it.capped {
-			res.warnf(o.Out, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+			res.warnf(o.warnOut(), "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if kf := it.keyFile(it); loose(kf) {
-			res.warnf(o.Out, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
+			res.warnf(o.warnOut(), "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
 		}
 		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
-			res.warnf(o.Out, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
+			res.warnf(o.warnOut(), "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
 	if len(items) == 0 {
@@ -383,4 +386,12 @@ func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 		}
 	}
 	return config.DefaultCertificateValidity
+}
+
+// warnOut is where warning lines go (see Warn).
+func (o *Options) warnOut() io.Writer {
+	if o.Warn != nil {
+		return o.Warn
+	}
+	return o.Out
 }
