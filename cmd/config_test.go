@@ -53,4 +53,9 @@ func TestConfigViewRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(strip(out), again) {
 		t.Errorf("round trip differs:\n%s\nthen:\n%s", out, again)
 	}
+	// docs/renew.md: the file pins the settings of a timer.
+	units, _, err := execute(t, "install-timer", "--dry-run", "--config", path)
+	if err != nil || !strings.Contains(units, " --config "+path+"\n") || !strings.Contains(units, "# Node cp-1: offset") {
+		t.Errorf("install-timer --config %s: %v\n%s", path, err, units)
+	}
 }
