@@ -128,7 +128,7 @@ func externalEtcd(c *config.Cluster) *copycerts.ExternalEtcd {
 	if !c.ExternalEtcd {
 		return nil
 	}
-	f := c.ExternalEtcdFiles
+	f := c.EtcdExternal
 	return &copycerts.ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
 }
 

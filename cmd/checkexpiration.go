@@ -38,8 +38,12 @@ func newCheckExpirationCommand() *cobra.Command {
 			kubeconfig files of --kubeconfig-dir) and of the CAs, and also:
 
 			- a PROBLEMS column: a certificate not signed by its CA, a key that does
-			  not match its certificate, a missing key, an unreadable file, and, with
-			  --config, SANs that differ from what the configuration asks for;
+			  not match its certificate, a missing key, an unreadable file, and SANs
+			  that differ from what the configuration asks for: --config, or
+			  without it the ClusterConfiguration of the kube-system/kubeadm-config
+			  ConfigMap (read with KUBECONFIG-DIR/admin.conf, as kubeadm does);
+			- with etcd.external in the configuration, the etcd client certificate
+			  it names (etcd.external.certFile), which renew cannot renew;
 			- the kubelet's client certificate (` + pki.KubeletKubeconfig + ` and the file it points
 			  to, e.g. /var/lib/kubelet/pki/kubelet-client-current.pem) when
 			  ` + pki.KubeletKubeconfig + ` exists.
@@ -92,6 +96,7 @@ func newCheckExpirationCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "apiserver-advertise-address")
+	o.cluster.kubeconfigDir = &o.kubeconfigDir
 	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVarP(&o.output, "output", "o", "text", output.Help("prometheus"))
 	fs.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
@@ -119,15 +124,26 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	}
 	errOut := cmd.ErrOrStderr()
 	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin, Textfile: o.textfile}
-	// Without --config the SANs have nothing to be compared with: the
-	// flags' defaults (this host's name and address) would report drift
-	// on every node made with other values.
+	// The SANs are compared with a kubeadm configuration (--config, or the
+	// cluster's kubeadm-config ConfigMap), the node's name and address
+	// taken from its certificates. Settings derived from the certificates
+	// or the host would report drift on every node made with other values.
+	var cluster *config.Cluster
+	var err error
 	if o.cluster.configFile != "" {
-		cluster, err := o.cluster.load(cmd, errOut)
-		if err != nil {
-			return err
+		cluster, err = o.cluster.load(cmd, errOut)
+	} else {
+		var c config.Cluster
+		if c, err = o.cluster.fileAndFlags(cmd, errOut); err == nil {
+			cluster = &c
 		}
-		opts.Cluster, opts.ConfigFile, opts.CertDir = cluster, o.cluster.configFile, cluster.CertificatesDir
+	}
+	if err != nil {
+		return err
+	}
+	opts.CertDir = cluster.CertificatesDir
+	if o.cluster.configured() && cluster.Validate() == nil {
+		opts.Cluster, opts.ConfigFile = cluster, o.cluster.configFile
 	}
 	opts.Now = time.Now()
 	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,7 +15,9 @@ import (
 	"github.com/spf13/pflag"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // clusterFlags are the kubeadm-compatible flags that decide certificates.
@@ -36,7 +40,42 @@ type clusterFlags struct {
 	// unspecified, preferring the family of its argument (nil: IPv4);
 	// nil means utilnet.ResolveBindAddress, the default route's interface.
 	resolveAddress func(family net.IP) (net.IP, error)
+
+	// Without --config the settings come from the node (see fromNode).
+	// kubeconfigDir, when the command has --kubeconfig-dir, points at its
+	// value: where admin.conf is looked for (default /etc/kubernetes).
+	kubeconfigDir *string
+	// connect returns a client of the cluster's API server, the ConfigMaps
+	// of kube-system; nil: kubeclient.New with KUBECONFIG-DIR/admin.conf,
+	// then super-admin.conf, as kubeadm does.
+	connect func(kubeconfigDir string) (config.ConfigMapGetter, string, error)
+	// source is where the last load took the settings from; quiet keeps it
+	// to itself (renew --quiet, for cron, which mails any output).
+	source settingsSource
+	quiet  bool
 }
+
+// settingsSource is where a command took the node's settings from.
+type settingsSource int
+
+const (
+	sourceFile         settingsSource = iota + 1 // --config
+	sourceConfigMap                              // the kubeadm-config ConfigMap
+	sourceCertificates                           // the certificates on disk
+	sourceHost                                   // defaults, host name, default route
+)
+
+// configured reports whether the settings came from a kubeadm
+// configuration (a file or the cluster's ConfigMap): only then do they say
+// what the certificates should be (SANs, algorithm) rather than what they are.
+func (f *clusterFlags) configured() bool {
+	return f.source == sourceFile || f.source == sourceConfigMap
+}
+
+// clusterTimeout bounds the read of the kubeadm-config ConfigMap, so that
+// an API server that is down or unreachable (a node being repaired, the
+// cron run that must renew its expired certificates) costs seconds.
+const clusterTimeout = 5 * time.Second
 
 func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
 	d := config.Default()
@@ -106,6 +145,17 @@ func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster
 // kubeadm command refuses is checked here: a relative --cert-dir.
 func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
 	c := config.Default()
+	changed := cmd.Flags().Changed
+	// kubeadm refuses a relative --cert-dir in init phase, certs renew and
+	// certs check-expiration alike ("certificatesDir: path is not absolute").
+	if changed("cert-dir") && f.certDir != "" && !filepath.IsAbs(f.certDir) {
+		abs, err := filepath.Abs(f.certDir)
+		if err != nil {
+			abs = config.DefaultCertificatesDir
+		}
+		return c, fmt.Errorf("invalid --cert-dir %q: path is not absolute: use an absolute path such as %s", f.certDir, abs)
+	}
+	var said string
 	if f.configFile != "" {
 		file, err := config.LoadFile(f.configFile, c)
 		if err != nil {
@@ -114,9 +164,10 @@ func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.
 		for _, w := range file.Warnings {
 			fmt.Fprintf(warn, "[warning] %s: %s\n", f.configFile, w)
 		}
-		c = file.Cluster
+		c, f.source, said = file.Cluster, sourceFile, "the configuration file "+f.configFile
+	} else {
+		c, said = f.fromNode(cmd, c, warn)
 	}
-	changed := cmd.Flags().Changed
 	set := func(flag string, apply func()) {
 		if changed(flag) {
 			apply()
@@ -131,17 +182,85 @@ func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.
 	set("service-dns-domain", func() { c.DNSDomain = f.dnsDomain })
 	set("node-name", func() { c.NodeName = f.nodeName })
 	set("encryption-algorithm", func() { c.EncryptionAlgorithm = f.encryptionAlgorithm })
-	set("certificate-validity", func() { c.CertificateValidity = f.certValidity })
+	set("certificate-validity", func() { c.CertificateValidity, c.KeepValidity = f.certValidity, false })
 	set("ca-certificate-validity", func() { c.CACertificateValidity = f.caValidity })
-	// kubeadm refuses a relative --cert-dir in init phase, certs renew and
-	// certs check-expiration alike ("certificatesDir: path is not absolute").
-	if changed("cert-dir") && f.certDir != "" && !filepath.IsAbs(f.certDir) {
-		abs, err := filepath.Abs(f.certDir)
-		if err != nil {
-			abs = config.DefaultCertificatesDir
-		}
-		return c, fmt.Errorf("invalid --cert-dir %q: path is not absolute: use an absolute path such as %s", f.certDir, abs)
+	// A kubeadm configuration rarely names the node (the ConfigMap never
+	// does): the node's certificates do, before the host name would.
+	if f.source == sourceFile || f.source == sourceConfigMap {
+		config.NodeFromCertificatesIn(&c, c.CertificatesDir)
 	}
 	c.Normalize()
+	if !f.quiet {
+		fmt.Fprintf(warn, "[config] using %s\n", said)
+	}
 	return c, nil
+}
+
+// fromNode finds the settings of a node without --config, as kubeadm's
+// commands on an existing node do: the ClusterConfiguration of the
+// kube-system/kubeadm-config ConfigMap, read with KUBECONFIG-DIR/admin.conf
+// (then super-admin.conf) when the API server answers within
+// clusterTimeout; otherwise what the certificates in the certificate
+// folder say (config.FromCertificates); otherwise, for a node that has
+// none yet, base (kubeadm's defaults: the host name and the default
+// route's address are detected later). It returns what to say about it.
+func (f *clusterFlags) fromNode(cmd *cobra.Command, base config.Cluster, warn io.Writer) (config.Cluster, string) {
+	certDir := base.CertificatesDir
+	if cmd.Flags().Changed("cert-dir") {
+		certDir = f.certDir
+	}
+	kcDir := config.DefaultKubeconfigDir
+	if f.kubeconfigDir != nil {
+		kcDir = *f.kubeconfigDir
+	}
+	why := ""
+	cms, through, err := f.connectTo(kcDir)
+	if err == nil {
+		parent := cmd.Context()
+		if parent == nil { // a command run without ExecuteContext, as in tests
+			parent = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(parent, clusterTimeout)
+		defer cancel()
+		var file *config.File
+		if file, err = config.FromConfigMap(ctx, cms, base); err == nil {
+			for _, w := range file.Warnings {
+				fmt.Fprintf(warn, "[warning] ConfigMap %s/%s: %s\n", config.ConfigMapNamespace, config.ConfigMapName, w)
+			}
+			f.source = sourceConfigMap
+			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", config.ConfigMapNamespace, config.ConfigMapName, through)
+		}
+	}
+	why = fmt.Sprintf("ConfigMap %s/%s not read: %v", config.ConfigMapNamespace, config.ConfigMapName, err)
+	if c, ok := config.FromCertificates(certDir, kcDir, base); ok {
+		f.source = sourceCertificates
+		return c, fmt.Sprintf("the settings derived from the certificates in %s (%s)", certDir, why)
+	}
+	f.source = sourceHost
+	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s; pass --config for other settings", certDir, why)
+}
+
+// connectTo returns the kube-system ConfigMaps of the cluster, through the
+// node's admin.conf or super-admin.conf, and which file it used.
+func (f *clusterFlags) connectTo(kubeconfigDir string) (config.ConfigMapGetter, string, error) {
+	if f.connect != nil {
+		return f.connect(kubeconfigDir)
+	}
+	for _, name := range []string{pki.AdminKubeconfig, pki.SuperAdminKubeconfig} {
+		path := filepath.Join(kubeconfigDir, name)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		c, err := kubeclient.New(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now})
+		if err != nil {
+			// The cause alone, which names the file: kubeclient's hint
+			// about --kubeconfig is for the commands that have it.
+			if cause := errors.Unwrap(err); cause != nil {
+				err = cause
+			}
+			return nil, "", err
+		}
+		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), path, nil
+	}
+	return nil, "", fmt.Errorf("no %s or %s in %s", pki.AdminKubeconfig, pki.SuperAdminKubeconfig, kubeconfigDir)
 }

@@ -104,6 +104,8 @@ func TestClusterFlagsLoad(t *testing.T) {
 				}
 				return net.ParseIP(detectedV4), nil
 			}}
+			kcDir := t.TempDir() // no admin.conf: never the machine's /etc/kubernetes
+			f.kubeconfigDir = &kcDir
 			cmd := &cobra.Command{Use: "test"}
 			f.addTo(cmd.Flags())
 			args := tt.args
@@ -146,7 +148,12 @@ func TestClusterFlagsLoad(t *testing.T) {
 			if want := strings.Fields(tt.wantFamily); !reflect.DeepEqual(gotFamilies, want) && (len(want) > 0 || len(gotFamilies) > 0) {
 				t.Errorf("address detected for families %q, want %q", gotFamilies, want)
 			}
-			if tt.wantWarn == "" && warn.Len() > 0 || !strings.Contains(warn.String(), tt.wantWarn) {
+			// Every load says where the settings came from, then warns.
+			source, warnings, _ := strings.Cut(warn.String(), "\n")
+			if err == nil && !strings.HasPrefix(source, "[config] using ") {
+				t.Errorf("first line %q does not say where the settings came from", source)
+			}
+			if err == nil && tt.wantWarn == "" && warnings != "" || !strings.Contains(warn.String(), tt.wantWarn) {
 				t.Errorf("warnings %q, want %q", warn.String(), tt.wantWarn)
 			}
 			if tt.check != nil && err == nil {

@@ -2,17 +2,24 @@ package cmd
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
 type installTimerOptions struct {
-	unitDir, certctl string
-	print            bool
+	unitDir, certctl                   string
+	configFile, certDir, kubeconfigDir string
+	schedule, nodeName                 string
+	stagger, offset                    time.Duration
+	dryRun                             bool
 }
 
 func newInstallTimerCommand() *cobra.Command {
@@ -22,24 +29,39 @@ func newInstallTimerCommand() *cobra.Command {
 		Short: "Write a systemd service and timer that renew the certificates daily, unattended",
 		Long: dedent.Dedent(`
 			Write certctl-renew.service and certctl-renew.timer into --unit-dir. The
-			timer runs, once a day at a random time within the hour after midnight
-			(and at boot if a day was missed):
+			timer runs on --schedule (systemd's OnCalendar, daily at midnight by
+			default) shifted by this node's offset, and at boot if a run was missed:
 
 			  certctl ` + strings.Join(renew.CronArgs, " ") + `
 
-			which renews what expires within 30 days, makes the kubelet restart the
-			static pods that use the renewed files, checks that they serve the new
+			with --config, --cert-dir and --kubeconfig-dir when given, which renews
+			what expires within 30 days, makes the kubelet restart the static pods
+			that use the renewed files, checks that they serve the new
 			certificates, and keeps 10 backups. Exit status 2 (nothing to do) counts
 			as success. Existing unit files are replaced. Then run:
 
 			  systemctl daemon-reload && systemctl enable --now certctl-renew.timer
 
+			The nodes of a cluster must not renew, and restart their kube-apiservers
+			and etcd members, together: each node's schedule is shifted by an offset
+			within --stagger, the same on every install, computed from its name
+			(--node-name; else the CN of etcd/server.crt in --cert-dir, or
+			nodeRegistration.name of --config; else the host name). --offset sets
+			it instead, e.g. 0, 20m and 40m on three nodes.
+
 			docs/cron.md explains each line, and the crontab line for nodes without
 			systemd.
 		`),
 		Example: examples(`
-			# See the units, writing nothing
+			# See the units
 			certctl install-timer --dry-run
+
+			# A node made with another configuration and folders, renewing at 02:00 plus its offset
+			sudo certctl install-timer --config /etc/kubernetes/kubeadm.yaml \
+			  --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s --schedule '*-*-* 02:00'
+
+			# Three nodes spread by hand, 20 minutes apart
+			sudo certctl install-timer --offset 20m   # on the second node
 
 			# Install them for a certctl in another place
 			sudo certctl install-timer --certctl-path /opt/bin/certctl
@@ -47,22 +69,79 @@ func newInstallTimerCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	c.Flags().StringVar(&o.unitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
-	c.Flags().StringVar(&o.certctl, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
-	// --dry-run as in every command that writes; --print, its first
-	// spelling, stays for the scripts that use it.
-	c.Flags().BoolVar(&o.print, "dry-run", false, "print the units instead of writing them; nothing is written")
-	c.Flags().BoolVar(&o.print, "print", false, "the same as --dry-run")
+	fs := c.Flags()
+	fs.StringVar(&o.unitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
+	fs.StringVar(&o.certctl, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
+	fs.StringVar(&o.configFile, "config", "", "kubeadm configuration file the renewal reads (--config in ExecStart; made absolute); default: the cluster's kubeadm-config ConfigMap, else the certificates (docs/renew.md)")
+	fs.StringVar(&o.certDir, "cert-dir", "", "certificate folder the renewal uses (--cert-dir in ExecStart, and the unit's condition "+renew.DefaultCertDir+"/ca.crt); default: certctl's")
+	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", "", "kubeconfig folder the renewal uses (--kubeconfig-dir in ExecStart); default: certctl's")
+	fs.StringVar(&o.schedule, "schedule", renew.DefaultSchedule, "when the timer runs, before the node's offset: systemd's OnCalendar, one of daily, weekly, monthly, hourly or [WEEKDAYS] [YYYY-MM-DD] HH:MM[:SS] (systemd.time(7))")
+	fs.DurationVar(&o.stagger, "stagger", renew.DefaultStagger, "window of the node's offset, computed from its name so that the nodes of a cluster renew apart; 0 for none")
+	fs.DurationVar(&o.offset, "offset", 0, "this node's offset after --schedule, instead of the one --stagger computes")
+	fs.StringVar(&o.nodeName, "node-name", "", "node name the offset is computed from (default: from --cert-dir's etcd/server.crt or --config, else the host name)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the units instead of writing them; nothing is written")
+	fs.BoolVar(&o.dryRun, "print", false, "the same as --dry-run")
 	return c
 }
 
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
-	if o.print && cmd.Flags().Changed("unit-dir") {
-		flag := "--dry-run"
-		if cmd.Flags().Changed("print") {
-			flag = "--print"
+	t := renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
+		Schedule: o.schedule, Stagger: o.stagger, DryRun: o.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
+	if cmd.Flags().Changed("offset") {
+		if cmd.Flags().Changed("stagger") {
+			return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
 		}
-		return fmt.Errorf("%s writes nothing: drop --unit-dir or %s", flag, flag)
+		t.Offset = &o.offset
 	}
-	return renew.InstallTimer(renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, Print: o.print, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()})
+	// A relative path means nothing to a unit run from /: it is made
+	// absolute here, where the user meant it.
+	for _, p := range []*string{&o.configFile, &t.CertDir, &t.KubeconfigDir} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return fmt.Errorf("resolve %s: %w", *p, err)
+			}
+			*p = abs
+		}
+	}
+	t.ConfigFile = o.configFile
+	var err error
+	if t.NodeName, t.ConditionCertDir, err = o.node(t.CertDir); err != nil {
+		return err
+	}
+	return renew.InstallTimer(t)
+}
+
+// node finds the name the offset is computed from and the certificate
+// folder the renewal will use, and checks --config, which a renewal would
+// otherwise refuse every day.
+func (o *installTimerOptions) node(certDir string) (string, string, error) {
+	var file *config.File
+	if o.configFile != "" {
+		var err error
+		if file, err = config.LoadFile(o.configFile, config.Default()); err != nil {
+			return "", "", err
+		}
+	}
+	c := config.Default()
+	if file != nil {
+		c = file.Cluster
+	}
+	if certDir == "" {
+		certDir = c.CertificatesDir
+	}
+	if o.nodeName != "" {
+		return o.nodeName, certDir, nil
+	}
+	if c.NodeName == "" {
+		config.NodeFromCertificatesIn(&c, certDir)
+	}
+	if c.NodeName != "" {
+		return c.NodeName, certDir, nil
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "", "", fmt.Errorf("find the node name for the offset: %w; pass --node-name or --offset", err)
+	}
+	return strings.ToLower(strings.TrimSpace(h)), certDir, nil
 }

@@ -34,24 +34,48 @@ func TestInstallTimerUnitDir(t *testing.T) {
 	}
 }
 
-// TestInstallTimerDryRun: --dry-run, and --print its alias, print the units
-// and write nothing; either refuses --unit-dir, naming itself.
-func TestInstallTimerDryRun(t *testing.T) {
-	var outs []string
-	for _, flag := range []string{"--dry-run", "--print"} {
-		out, _, err := execute(t, "install-timer", flag)
-		if err != nil || !strings.Contains(out, "[Timer]") {
-			t.Fatalf("install-timer %s: %v\n%s", flag, err, out)
+// TestInstallTimerFlags: --config, --cert-dir and --kubeconfig-dir reach
+// ExecStart (absolute) and the condition, --schedule and the node's offset
+// the timer; --dry-run and its old name --print write nothing; a bad
+// --config or schedule is refused before anything is written.
+func TestInstallTimerFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kubeadm.yaml")
+	os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nnodeRegistration:\n  name: cp-2\n"), 0o600)
+	units := filepath.Join(dir, "units")
+	os.Mkdir(units, 0o755)
+	args := []string{"install-timer", "--config", cfg, "--cert-dir", "/srv/k8s/pki", "--kubeconfig-dir", "/srv/k8s", "--schedule", "*-*-* 02:00"}
+	for _, dry := range []string{"--dry-run", "--print"} {
+		out, _, err := execute(t, append(args, dry, "--unit-dir", units)...)
+		if err != nil {
+			t.Fatal(err)
 		}
-		outs = append(outs, out)
-		dir := t.TempDir()
-		_, _, err = execute(t, "install-timer", flag, "--unit-dir", dir)
-		treetest.ErrMentions(t, err, flag+" writes nothing: drop --unit-dir or "+flag)
-		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-			t.Errorf("install-timer %s wrote %v", flag, entries)
+		if !strings.Contains(out, "--config "+cfg+" --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s\n") ||
+			!strings.Contains(out, "ConditionPathExists=/srv/k8s/pki/ca.crt\n") ||
+			!strings.Contains(out, "# Node cp-2: offset 54m within --stagger 1h") || !strings.Contains(out, "OnCalendar=*-*-* 02:54:00\n") {
+			t.Errorf("%s:\n%s", dry, out)
+		}
+		if entries, _ := os.ReadDir(units); len(entries) != 0 {
+			t.Errorf("%s wrote %v", dry, entries)
 		}
 	}
-	if outs[0] != outs[1] {
-		t.Errorf("--dry-run and --print differ:\n%s\n%s", outs[0], outs[1])
+	if _, _, err := execute(t, append(args, "--unit-dir", units, "--offset", "20m")...); err != nil {
+		t.Fatal(err)
+	}
+	timer, _ := os.ReadFile(filepath.Join(units, renew.TimerName))
+	if !strings.Contains(string(timer), "OnCalendar=*-*-* 02:20:00\n") {
+		t.Errorf("timer:\n%s", timer)
+	}
+	os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificateValidityPeriod: soon\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", cfg}, `invalid certificateValidityPeriod "soon"`},
+		{[]string{"--schedule", "*-*-* 02:00/15"}, "not HH:MM[:SS]"},
+		{[]string{"--offset", "5m", "--stagger", "2h"}, "drop one of them"},
+	} {
+		_, _, err := execute(t, append([]string{"install-timer", "--dry-run"}, tc.args...)...)
+		treetest.ErrMentions(t, err, tc.want)
 	}
 }

@@ -128,6 +128,7 @@ func newRenewCommand() *cobra.Command {
 	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	o.cluster.kubeconfigDir = &o.KubeconfigDir
 	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
 	fs.BoolVar(&o.UpdateSANs, "update-sans", false, "give the certificates the SANs the configuration asks for (--config), instead of keeping their current ones")
 	fs.BoolVar(&o.DropSANs, "drop-sans", false, "with --update-sans, drop the current SANs the configuration no longer asks for")
@@ -151,7 +152,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	// The configured algorithm applies when the user configured one;
 	// otherwise each key keeps its algorithm (see renewal.Options).
 	var alg pki.KeyAlgorithm
-	if o.cluster.configFile != "" || cmd.Flags().Changed("encryption-algorithm") {
+	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
 	opts := o.Options
@@ -191,6 +192,7 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.cluster.quiet = o.Quiet
 	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 }
 

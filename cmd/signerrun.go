@@ -167,6 +167,15 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if o.caReload < 0 {
 		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.caReload)
 	}
+	// Without --config the cluster's settings come from its kubeadm-config
+	// ConfigMap, read with the signer's own client.
+	o.policy.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
+		c, err := o.api.client()
+		if err != nil {
+			return nil, "", err
+		}
+		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), c.Source, nil
+	}
 	policy, cluster, err := o.policy.build(cmd)
 	if err != nil {
 		return err

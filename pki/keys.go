@@ -11,6 +11,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -97,6 +99,9 @@ func MarshalPrivateKey(key crypto.Signer) ([]byte, error) {
 func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	k, err := keyutil.ParsePrivateKeyPEM(data)
 	if err != nil {
+		if encrypted(data) {
+			return nil, ErrEncryptedKey
+		}
 		return nil, fmt.Errorf("pki: %w", err)
 	}
 	switch s := k.(type) {
@@ -150,4 +155,23 @@ func DescribeKey(pub crypto.PublicKey) string {
 		return "Ed25519"
 	}
 	return fmt.Sprintf("%T", pub)
+}
+
+// ErrEncryptedKey is returned by ParsePrivateKey for a key protected by a
+// passphrase (PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy PEM with
+// Proc-Type: 4,ENCRYPTED): the key is intact, but neither the control-plane
+// components nor certctl can read it without the passphrase.
+var ErrEncryptedKey = errors.New("pki: the private key is encrypted with a passphrase, which kube-apiserver, etcd and certctl cannot read: decrypt it in place (openssl pkey -in KEY -out KEY, giving the passphrase), keeping it mode 0600")
+
+// encrypted reports whether PEM data holds an encrypted private key.
+func encrypted(data []byte) bool {
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			return false
+		}
+		if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+			return true
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -51,9 +53,52 @@ func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, c
 		CurrentTime:   at,
 	})
 	if err != nil {
+		if len(intermediates) == 0 && ca.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil {
+			return &ReissuedCAError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: reissuedWhy(cert, ca)}
+		}
 		return fmt.Errorf("pki: certificate %q is not signed by CA %q: %w", cert.Subject.CommonName, ca.Subject.CommonName, err)
 	}
 	return nil
+}
+
+// ReissuedCAError is VerifySignedBy's error for a certificate that the
+// CA's key did sign but that does not chain to the CA certificate: its
+// issuer name is encoded differently from the CA's subject, or it names
+// the CA by another key identifier. The CA certificate was re-issued with
+// the same key (after it expired, say) by a tool that wrote the subject or
+// the identifier anew. Go's and OpenSSL's chain building match both byte
+// for byte, so every client rejects the chain although the signature is
+// good; the fix is a CA certificate that keeps the old ones, not a backup
+// of the leaves.
+type ReissuedCAError struct {
+	Cert, CA, Why string
+}
+
+func (e *ReissuedCAError) Error() string {
+	return fmt.Sprintf("pki: certificate %q is signed with the key of CA %q, but %s: the CA certificate was re-issued with the same key and TLS clients reject the chain", e.Cert, e.CA, e.Why)
+}
+
+// Fix says what to do about it, for the CA files caFile and caKey.
+func (e *ReissuedCAError) Fix(caFile, caKey string) string {
+	return fmt.Sprintf("re-issue the CA certificate from the previous one, which keeps its subject and key identifier (an expired one will do): `openssl x509 -in PREVIOUS-%s -key %s -days 3650 -out %s`; the certificates it signed need no change", filepath.Base(caFile), caKey, caFile)
+}
+
+func reissuedWhy(cert, ca *x509.Certificate) string {
+	if !bytes.Equal(cert.RawIssuer, ca.RawSubject) {
+		return "its issuer name is not encoded as the CA certificate's subject"
+	}
+	if len(cert.AuthorityKeyId) > 0 && !bytes.Equal(cert.AuthorityKeyId, ca.SubjectKeyId) {
+		return fmt.Sprintf("it names the CA by key identifier %s while the CA certificate has %s", hexID(cert.AuthorityKeyId), hexID(ca.SubjectKeyId))
+	}
+	return "the chain does not verify"
+}
+
+func hexID(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = fmt.Sprintf("%02X", c)
+	}
+	return strings.Join(parts, ":")
 }
 
 // commonInstant returns the first instant at which every certificate of

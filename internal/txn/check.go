@@ -38,7 +38,11 @@ func Replaceable(path string) (fs.FileInfo, error) {
 		return nil, linkError(path)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file: certctl replaces regular files only", path)
+		kind := "not a regular file"
+		if st.IsDir() {
+			kind = "a folder, not a file"
+		}
+		return nil, fmt.Errorf("%s is %s: certctl replaces regular files only; move it away and put the file back from a backup (certctl restore), then run certctl again", path, kind)
 	}
 	return st, nil
 }

@@ -69,7 +69,7 @@ func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
 			if err := os.Mkdir(tr.files[0], 0o755); err != nil {
 				t.Fatal(err)
 			}
-			return []string{tr.files[0] + " is not a regular file"}
+			return []string{tr.files[0] + " is a folder, not a file"}
 		}},
 		{"file where a folder is needed", func(t *testing.T, tr tree) []string {
 			backups := filepath.Join(filepath.Dir(tr.certDir), "certctl-backups")
@@ -189,7 +189,7 @@ func TestReplaceable(t *testing.T) {
 		{abs, false, []string{abs + " is a symbolic link to " + file, "cp -p --remove-destination " + file + " " + abs}},
 		{rel, false, []string{rel + " is a symbolic link to ca.crt", "cp -p --remove-destination " + file + " " + rel}},
 		{dangling, false, []string{dangling + " is a symbolic link to gone.crt", "replace the link by the file"}},
-		{dir, false, []string{dir + " is not a regular file"}},
+		{dir, false, []string{dir + " is a folder, not a file", "put the file back from a backup"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {

@@ -57,18 +57,34 @@ type Cluster struct {
 	// ExternalEtcd is set when the cluster uses an external etcd
 	// (etcd.external): kubeadm then makes no etcd certificates.
 	ExternalEtcd bool
-	// ExternalEtcdFiles are etcd.external's client files (any may be
-	// empty), which `certctl certs upload` copies for joining nodes.
-	ExternalEtcdFiles ExternalEtcdFiles
+	// EtcdExternal is etcd.external: the endpoints and the client
+	// certificate files kube-apiserver uses for the external etcd, which
+	// check-expiration checks and renewal cannot renew (their CA is not
+	// the cluster's), and `certctl certs upload` copies for joining nodes.
+	EtcdExternal ExternalEtcd
 	// Joining is set by a JoinConfiguration with controlPlane: the node
 	// joins an existing cluster, whose CAs and service-account key pair it
 	// must get (certctl certs download), never make.
 	Joining bool
+	// KeepValidity is set when the settings were derived from the
+	// certificates on disk, which do not record certificateValidityPeriod:
+	// renewal then gives each certificate its current validity period
+	// (NotAfter − NotBefore − the 5-minute backdate) instead of
+	// CertificateValidity.
+	KeepValidity bool
 	// SignerNames maps a certificate's name as `certctl renew` spells it
 	// ("apiserver", "admin.conf") to the signer name its CSR asks for with
 	// --use-api, instead of the default one (renewal.signerNames of a
 	// CertctlConfiguration document, or --signer-name). Not kubeadm's.
 	SignerNames map[string]string
+}
+
+// ExternalEtcd is kubeadm's etcd.external, as far as certificates go.
+type ExternalEtcd struct {
+	Endpoints []string `json:"endpoints,omitempty"`
+	CAFile    string   `json:"caFile,omitempty"`
+	CertFile  string   `json:"certFile,omitempty"`
+	KeyFile   string   `json:"keyFile,omitempty"`
 }
 
 // Default returns kubeadm's defaults. AdvertiseAddress and NodeName stay

@@ -279,12 +279,11 @@ func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, err
 		*set.into = append(*set.into, canonicalSANs(set.in)...)
 	}
 	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
-		c.ExternalEtcd = true
-		files, err := parseExternalEtcd(f.externalEtcd)
+		ext, err := parseExternalEtcd(f.externalEtcd)
 		if err != nil {
 			return nil, err
 		}
-		c.ExternalEtcdFiles = files
+		c.ExternalEtcd, c.EtcdExternal = true, ext
 	}
 	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
 	if err != nil {

@@ -143,9 +143,11 @@ func TestParseExternalEtcd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ExternalEtcdFiles{CAFile: "/etc/etcd/ca.crt", CertFile: "/etc/etcd/client.crt", KeyFile: "/etc/etcd/client.key"}
-	if !f.Cluster.ExternalEtcd || f.Cluster.ExternalEtcdFiles != want {
-		t.Errorf("external etcd %v %+v, want %+v", f.Cluster.ExternalEtcd, f.Cluster.ExternalEtcdFiles, want)
+	want := ExternalEtcd{CAFile: "/etc/etcd/ca.crt", CertFile: "/etc/etcd/client.crt", KeyFile: "/etc/etcd/client.key"}
+	got := f.Cluster.EtcdExternal
+	got.Endpoints = nil
+	if !f.Cluster.ExternalEtcd || !reflect.DeepEqual(got, want) {
+		t.Errorf("external etcd %v %+v, want %+v", f.Cluster.ExternalEtcd, f.Cluster.EtcdExternal, want)
 	}
 	for body, wantErr := range map[string]string{
 		"    caFile: etcd/ca.crt": `invalid etcd.external.caFile "etcd/ca.crt": path is not absolute`,

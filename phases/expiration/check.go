@@ -77,6 +77,13 @@ func Check(o Options) (*Info, error) {
 	if row, ok := c.kubelet(); ok {
 		info.Certificates = append(info.Certificates, row)
 	}
+	if node != nil && node.ExternalEtcd && o.Cluster.EtcdExternal.CertFile != "" {
+		leaf, ca := c.externalEtcd(o.Cluster.EtcdExternal)
+		info.Certificates = append(info.Certificates, leaf)
+		if ca != nil {
+			info.CertificateAuthorities = append(info.CertificateAuthorities, *ca)
+		}
+	}
 	// kubeadm's order: by name.
 	sort.Slice(info.Certificates, func(i, j int) bool { return info.Certificates[i].Name < info.Certificates[j].Name })
 	for _, e := range inv.Select(node != nil && node.ExternalEtcd, pki.KindCA) {
@@ -282,8 +289,12 @@ func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
 		row.setMissing()
 		return nil, false
 	}
+	if errors.Is(err, pki.ErrNotRegular) {
+		row.add(Unreadable, "%v", err) // names the file, what it is and what to do
+		return nil, false
+	}
 	if err != nil {
-		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", row.File, err)
+		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", row.File, errors.Unwrap(err))
 		return nil, false
 	}
 	certs, err := pki.ParseCerts(data)
@@ -330,6 +341,10 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 	}
 	checkMode(row, keyPath)
 	key, err := pki.ParsePrivateKey(data)
+	if errors.Is(err, pki.ErrEncryptedKey) {
+		row.add(Unreadable, "%s: %s", keyPath, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "KEY", keyPath), "pki: "))
+		return true
+	}
 	if err != nil {
 		row.add(Unreadable, "parse private key %s: %v: restore it from a backup", keyPath, err)
 		return true
@@ -345,7 +360,12 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing or unreadable; restore it from a backup", row.File, ca.row.File)
 		return
 	}
-	if pki.VerifySignedBy(cert, inter, ca.cert, c.o.Now) != nil {
+	err := pki.VerifySignedBy(cert, inter, ca.cert, c.o.Now)
+	var reissued *pki.ReissuedCAError
+	switch {
+	case errors.As(err, &reissued):
+		row.add(NotSignedByCA, "%s: %v; %s", row.File, strings.TrimPrefix(err.Error(), "pki: "), reissued.Fix(ca.row.File, strings.TrimSuffix(ca.row.File, ".crt")+".key"))
+	case err != nil:
 		row.add(NotSignedByCA, "%s is not signed by the CA %s: clients that trust that CA reject it; restore the right certificate or CA from a backup", row.File, ca.row.File)
 	}
 }

@@ -74,6 +74,9 @@ type Certificate struct {
 	ExpiringSoon bool `json:"expiringSoon"`
 	// Problems found; empty when none.
 	Problems []Problem `json:"problems"`
+	// NotRenewed, when set, says why certctl renew never renews it: the
+	// external etcd's files (external-etcd-client, external-etcd-ca).
+	NotRenewed string `json:"notRenewed,omitempty"`
 }
 
 // Problem is something that breaks, or will break, the use of a certificate.

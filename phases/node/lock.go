@@ -33,6 +33,9 @@ func Lock(ctx context.Context, errOut io.Writer, certDir string, wait time.Durat
 // LockReporting is Lock with the lines that say who holds the lock going
 // to progress instead (io.Discard for --quiet).
 func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) (release func(), err error) {
+	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
+		return nil, err
+	}
 	l, err := acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
 	if err != nil {
 		return nil, err

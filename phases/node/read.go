@@ -32,6 +32,9 @@ import (
 // write renames a file in its folder, which changes that folder's
 // modification time: when one moved while read ran, read runs again.
 func Read(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
+	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
+		return err
+	}
 	return retry(ctx, func(last bool) (bool, error) {
 		pending, err := pendingRecovery(certDir, kubeconfigDirs)
 		if err != nil {

@@ -152,8 +152,14 @@ func (r *run) run(ctx context.Context) error {
 	}
 	// A window as long as the validity would renew every certificate at
 	// every run: the churn cron mode exists to avoid.
-	if o.Threshold && o.IfExpiresWithin >= cluster.CertificateValidity {
-		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.IfExpiresWithin, cluster.CertificateValidity)
+	// With validities kept from the certificates, one no longer than the
+	// window gives way to kubeadm's default (renewal.Options.KeepAbove).
+	validity := cluster.CertificateValidity
+	if cluster.KeepValidity && validity <= o.IfExpiresWithin {
+		validity = config.DefaultCertificateValidity
+	}
+	if o.Threshold && o.IfExpiresWithin >= validity {
+		return fmt.Errorf("--if-expires-within %v is not shorter than the certificate validity %v (--certificate-validity): every run would renew every certificate again; use a window well inside it (cron: 720h), or drop --if-expires-within to renew now", o.IfExpiresWithin, validity)
 	}
 	// Absolute, so that every path printed and in -o json is.
 	if cluster.CertificatesDir, err = filepath.Abs(cluster.CertificatesDir); err != nil {
@@ -174,6 +180,8 @@ func (r *run) run(ctx context.Context) error {
 		KubeconfigDir: o.KubeconfigDir,
 		KeyAlgorithm:  o.KeyAlgorithm,
 		Validity:      cluster.CertificateValidity,
+		KeepValidity:  cluster.KeepValidity,
+		KeepAbove:     o.IfExpiresWithin,
 		ReuseKey:      o.ReuseKey,
 		SANs:          sans,
 		DropSANs:      o.DropSANs,
@@ -183,6 +191,7 @@ func (r *run) run(ctx context.Context) error {
 		Now:           o.Now,
 		Rand:          o.Rand,
 		Out:           out,
+		Warn:          r.warnOut(),
 	}
 	if err := r.loadManifests(); err != nil {
 		return err
@@ -292,6 +301,15 @@ func (r *run) out() io.Writer {
 		return io.Discard
 	}
 	return r.o.Out
+}
+
+// warnOut is where warnings go: ErrOut, as every certctl command prints
+// them, nowhere with Quiet (the JSON summary lists them too).
+func (r *run) warnOut() io.Writer {
+	if r.o.Quiet {
+		return io.Discard
+	}
+	return r.o.ErrOut
 }
 
 // progressOut is where --use-api prints the CSRs to approve and how long it

@@ -63,7 +63,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		warnings = append(warnings, msg)
-		fmt.Fprintf(out, "[warning] %s\n", msg)
+		fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {

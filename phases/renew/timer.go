@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lithammer/dedent"
 
@@ -23,6 +24,12 @@ const (
 	// DefaultCertctlPath is where the units expect certctl.
 	DefaultCertctlPath = "/usr/local/bin/certctl"
 	DefaultUnitDir     = "/etc/systemd/system"
+	DefaultCertDir     = "/etc/kubernetes/pki"
+	// DefaultSchedule is the timer's OnCalendar: daily at midnight, plus
+	// the node's offset.
+	DefaultSchedule = "daily"
+	// DefaultStagger is the window the nodes' offsets fall in.
+	DefaultStagger = time.Hour
 )
 
 // CronArgs is the recommended unattended renewal, after the binary:
@@ -52,40 +59,41 @@ func execPath(path string) (string, error) {
 	return word, nil
 }
 
-// timerUnits returns the service and timer units for certctl at path,
-// which execPath has quoted.
+// timerUnits returns the service and timer units of t for certctl at
+// program, which execPath has quoted, with args after CronArgs and the
+// schedule already staggered.
 //
-// RandomizedDelaySec spreads the nodes of a cluster over an hour, so that
-// they do not restart their kube-apiservers and etcd members together;
+// The schedule is staggered per node (Stagger), so that the nodes of a
+// cluster do not restart their kube-apiservers and etcd members together;
 // Persistent runs a day that was missed (node down at midnight) at the
 // next boot. SuccessExitStatus=2 is renew's "nothing to do", the usual day;
 // 5 is "the others done, an external CA's skipped", which must not fail the
 // unit every day on a node whose etcd CA, say, is kept offline.
 // The condition skips nodes without a cluster CA (workers).
-func timerUnits(certctl string) (service, timer string) {
+func timerUnits(program string, args []string, caCert, schedule, stagger string) (service, timer string) {
 	service = strings.TrimLeft(dedent.Dedent(`
 		# Written by certctl install-timer; see docs/cron.md.
 		[Unit]
 		Description=Renew the control-plane certificates that expire within 30 days (certctl)
 		Documentation=https://github.com/certctl/certctl/blob/main/docs/cron.md
-		ConditionPathExists=/etc/kubernetes/pki/ca.crt
+		ConditionPathExists=`+caCert+`
 		After=kubelet.service
 
 		[Service]
 		Type=oneshot
-		ExecStart=`+certctl+" "+strings.Join(CronArgs, " ")+`
+		ExecStart=`+strings.Join(append(append([]string{program}, CronArgs...), args...), " ")+`
 		SuccessExitStatus=2 5
 		TimeoutStartSec=1h
 	`), "\n")
 	timer = strings.TrimLeft(dedent.Dedent(`
 		# Written by certctl install-timer; see docs/cron.md.
 		[Unit]
-		Description=Daily renewal of the control-plane certificates that expire within 30 days (certctl)
+		Description=Renewal of the control-plane certificates that expire within 30 days (certctl)
 		Documentation=https://github.com/certctl/certctl/blob/main/docs/cron.md
 
 		[Timer]
-		OnCalendar=daily
-		RandomizedDelaySec=1h
+		# `+stagger+`
+		OnCalendar=`+schedule+`
 		Persistent=true
 
 		[Install]
@@ -98,21 +106,72 @@ func timerUnits(certctl string) (service, timer string) {
 type Timer struct {
 	UnitDir     string // systemd's unit folder
 	CertctlPath string // certctl's absolute path, for ExecStart
-	Print       bool   // print the units on Out instead of writing them
-	Out, ErrOut io.Writer
+	// ConfigFile, CertDir and KubeconfigDir are passed to the renewal
+	// (--config, --cert-dir, --kubeconfig-dir) when not empty; they must
+	// be absolute. CertDir also names the condition's ca.crt
+	// (DefaultCertDir when empty).
+	ConfigFile, CertDir, KubeconfigDir string
+	// ConditionCertDir is the folder whose ca.crt the service's condition
+	// names: CertDir, the configuration's certificatesDir, else
+	// DefaultCertDir.
+	ConditionCertDir string
+	// Schedule is the timer's OnCalendar (DefaultSchedule when empty).
+	Schedule string
+	// NodeName and Stagger decide the node's offset within the stagger
+	// window (see Offset); Offset, when set, is used instead.
+	NodeName string
+	Stagger  time.Duration
+	Offset   *time.Duration
+	DryRun   bool // print the units on Out instead of writing them
+	Out      io.Writer
+	ErrOut   io.Writer
+}
+
+// Units returns the service and timer units t describes.
+func (t Timer) Units() (service, timer string, err error) {
+	program, err := execPath(t.CertctlPath)
+	if err != nil {
+		return "", "", err
+	}
+	var args []string
+	for _, a := range []struct{ flag, path string }{{"--config", t.ConfigFile}, {"--cert-dir", t.CertDir}, {"--kubeconfig-dir", t.KubeconfigDir}} {
+		if a.path == "" {
+			continue
+		}
+		if !filepath.IsAbs(a.path) {
+			return "", "", fmt.Errorf("%s %q must be absolute: the unit runs from /", a.flag, a.path)
+		}
+		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
+	}
+	certDir := t.ConditionCertDir
+	if certDir == "" {
+		certDir = t.CertDir
+	}
+	if certDir == "" {
+		certDir = DefaultCertDir
+	}
+	offset, why, err := t.offset()
+	if err != nil {
+		return "", "", err
+	}
+	schedule, err := Stagger(t.Schedule, offset)
+	if err != nil {
+		return "", "", err
+	}
+	service, timer = timerUnits(program, args, unitPath(filepath.Join(certDir, "ca.crt")), schedule, why)
+	return service, timer, nil
 }
 
 // InstallTimer is `certctl install-timer`: it writes the service and timer
 // units into t.UnitDir, or prints them.
 func InstallTimer(t Timer) error {
-	program, err := execPath(t.CertctlPath)
+	service, timer, err := t.Units()
 	if err != nil {
 		return err
 	}
-	service, timer := timerUnits(program)
 	out := t.Out
-	if t.Print {
-		fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(DefaultUnitDir, ServiceName), service, filepath.Join(DefaultUnitDir, TimerName), timer)
+	if t.DryRun {
+		fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(t.UnitDir, ServiceName), service, filepath.Join(t.UnitDir, TimerName), timer)
 		return nil
 	}
 	switch st, err := os.Stat(t.UnitDir); {

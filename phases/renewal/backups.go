@@ -95,10 +95,17 @@ func FindBackup(root, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		var damaged []string
 		for i := len(all) - 1; i >= 0; i-- {
 			if all[i].Err == nil {
 				return all[i].Dir, nil
 			}
+			damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+		}
+		if len(damaged) > 0 {
+			// A backup whose manifest is damaged is not "no backup": its
+			// files may be intact, and the user must know they exist.
+			return "", fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", root, len(damaged), strings.Join(damaged, "; "))
 		}
 		return "", fmt.Errorf("no backup in %s to restore", root)
 	}

@@ -62,7 +62,7 @@ func requests(items []*item, o *Options) []Request {
 	reqs := make([]Request, len(items))
 	for i, it := range items {
 		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.cert,
-			Validity: o.Validity, KeyAlgorithm: it.alg}
+			Validity: o.validityOf(it.old, it.ca.cert), KeyAlgorithm: it.alg}
 	}
 	return reqs
 }

@@ -134,10 +134,14 @@ func (p *planner) read(t Target) (*item, error) {
 		return nil, it.ca.err
 	}
 	if err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now); err != nil {
+		var reissued *pki.ReissuedCAError
+		if errors.As(err, &reissued) {
+			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
+		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
 	}
 	if p.o.Issuer == nil {
-		it.v = pki.NewValidity(p.now, backdate, p.o.Validity)
+		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.cert))
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}

@@ -33,6 +33,15 @@ type Options struct {
 	// Validity of the new certificates; config.DefaultCertificateValidity
 	// when zero. It is cut to the signing CA's expiry.
 	Validity time.Duration
+	// KeepValidity gives each certificate its current validity period
+	// instead (NotAfter − NotBefore − the backdate; Validity when that is
+	// not positive): the settings were derived from the certificates,
+	// which do not record the cluster's certificateValidityPeriod.
+	KeepValidity bool
+	// KeepAbove is the shortest validity KeepValidity keeps: a cron
+	// renewal's --if-expires-within, since a certificate valid for less
+	// would be renewed at every run.
+	KeepAbove time.Duration
 	// ReuseKey signs the current public key again instead of a new one; the
 	// key file is then left untouched.
 	ReuseKey bool
@@ -67,8 +76,11 @@ type Options struct {
 	// Rand is the source of randomness for keys, serials and signatures. It
 	// must be safe for concurrent use (crypto/rand.Reader is).
 	Rand io.Reader
-	// Out receives warnings and progress lines; io.Discard when nil.
+	// Out receives progress lines; io.Discard when nil.
 	Out io.Writer
+	// Warn receives warning lines, as every certctl command prints them
+	// on stderr (issue 14, item 9); Out when nil.
+	Warn io.Writer
 	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
 	Workers int
 }
@@ -222,13 +234,13 @@ func (e *engine) check() error {
 	}
 	for _, it := range e.items {
 		if it.capped {
-			res.warnf(o.Out, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+			res.warnf(o.warnOut(), "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if kf := it.keyFile(it); loose(kf) {
-			res.warnf(o.Out, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
+			res.warnf(o.warnOut(), "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
 		}
 		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
-			res.warnf(o.Out, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
+			res.warnf(o.warnOut(), "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
 	if len(e.items) == 0 {
@@ -449,4 +461,33 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.Warnings = append(r.Warnings, msg)
 	fmt.Fprintln(out, "[warning] "+msg)
+}
+
+// validityOf is the validity to give old's successor, signed by ca (see
+// KeepValidity): old's own period, else Validity, whichever first is longer
+// than KeepAbove, else kubeadm's default. A certificate that ends when its
+// CA does was cut to the CA's expiry: its period says nothing of the
+// cluster's.
+func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
+	if !o.KeepValidity {
+		return o.Validity
+	}
+	var own time.Duration
+	if ca == nil || old.NotAfter.Before(ca.NotAfter.Add(-time.Minute)) {
+		own = old.NotAfter.Sub(old.NotBefore) - backdate
+	}
+	for _, v := range []time.Duration{own, o.Validity} {
+		if v > o.KeepAbove {
+			return v
+		}
+	}
+	return config.DefaultCertificateValidity
+}
+
+// warnOut is where warning lines go (see Warn).
+func (o *Options) warnOut() io.Writer {
+	if o.Warn != nil {
+		return o.Warn
+	}
+	return o.Out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -73,7 +74,10 @@ func (s *pairSlot) read(it *item) error {
 	} else if err != nil {
 		return err
 	}
-	if it.oldKey, err = pki.ParsePrivateKey(s.key.data); err != nil {
+	if it.oldKey, err = pki.ParsePrivateKey(s.key.data); errors.Is(err, pki.ErrEncryptedKey) {
+		// The key is intact: no backup is needed, only its passphrase.
+		return fmt.Errorf("%s: %s", s.keyPath, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "KEY", s.keyPath), "pki: "))
+	} else if err != nil {
 		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", s.keyPath, err, initPhase(it.Target))
 	}
 	if pki.KeyMatches(it.old, it.oldKey) != nil {

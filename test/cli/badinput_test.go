@@ -2,7 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestBadInputs runs `certctl renew all` and `certctl check-expiration` on
@@ -79,6 +85,50 @@ func TestBadInputs(t *testing.T) {
 			os.WriteFile(filepath.Join(n.dir, "admin.conf"), []byte("apiVersion: v1\nclusters: {{\n"), 0o600)
 			return nil
 		}, "admin.conf", "restore", 3, ""},
+		{"certificate path is a folder", func(t *testing.T, n node) *syscall.Credential {
+			p := filepath.Join(n.certDir, "apiserver.crt")
+			os.Remove(p)
+			os.Mkdir(p, 0o755)
+			return nil
+		}, "pki/apiserver.crt", "a folder", 3, ""},
+		{"encrypted key", func(t *testing.T, n node) *syscall.Credential {
+			// PKCS#8 with a passphrase, as `openssl pkcs8 -topk8 -v2 aes256` writes it.
+			os.WriteFile(filepath.Join(n.certDir, "apiserver.key"), pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x03, 0x02, 0x01, 0x00}}), 0o600)
+			return nil
+		}, "pki/apiserver.key", "decrypt it", 3, ""},
+		{"CA re-issued with the same key", func(t *testing.T, n node) *syscall.Credential {
+			// A new CA certificate, same key and subject, written as
+			// `openssl req -x509 -key ca.key -subj /CN=kubernetes` writes
+			// it (a UTF8String) with another key identifier: every
+			// certificate it signed still verifies by signature, but no
+			// client builds the chain.
+			st := pki.Store{Dir: n.certDir}
+			old, _, err := st.ReadCert("ca")
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := st.ReadKey("ca")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl := *old
+			tmpl.SubjectKeyId, tmpl.SerialNumber = []byte{1, 2, 3, 4}, big.NewInt(2)
+			type atv struct {
+				Type  asn1.ObjectIdentifier
+				Value string `asn1:"utf8"`
+			}
+			type atvSET []atv // encoding/asn1: a SET OF, by the type's name
+			if tmpl.RawSubject, err = asn1.Marshal([]atvSET{{{asn1.ObjectIdentifier{2, 5, 4, 3}, old.Subject.CommonName}}}); err != nil {
+				t.Fatal(err)
+			}
+			tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour)
+			der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, key.Public(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(st.CertPath("ca"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+			return nil
+		}, "pki/ca.crt", "openssl x509 -in PREVIOUS-ca.crt", 3, ""},
 		{"unreadable folder", func(t *testing.T, n node) *syscall.Credential {
 			if err := os.Chmod(n.certDir, 0); err != nil {
 				t.Fatal(err)
@@ -188,5 +238,47 @@ func assertErrLine(t *testing.T, what, line, file, hint string) {
 	t.Helper()
 	if !strings.HasPrefix(line, "error: ") || !strings.Contains(line, file) || !strings.Contains(line, hint) {
 		t.Errorf("%s: last line of stderr %q, want \"error: ...\" naming %s and saying %q", what, line, file, hint)
+	}
+}
+
+// TestMisleadingMessages: each input of issue 14, item 9, whose message
+// sent the user the wrong way, now says what is wrong and what to do,
+// changes nothing, and warnings go to stderr.
+func TestMisleadingMessages(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	file := filepath.Join(t.TempDir(), "pki")
+	os.WriteFile(file, nil, 0o600)
+	for _, args := range [][]string{
+		{"check-expiration", "--cert-dir", file, "--kubeconfig-dir", n.dir},
+		{"renew", "all", "--cert-dir", file, "--kubeconfig-dir", n.dir},
+		{"restore", "--cert-dir", file, "--kubeconfig-dir", n.dir},
+		{"renew", "all", "--cert-dir", n.certDir, "--kubeconfig-dir", file},
+	} {
+		code, line := runAs(t, nil, bin, args...)
+		if code != 1 || !strings.Contains(line, file+" is a file, not a folder") || strings.Contains(line, "not a directory") {
+			t.Errorf("%v: exit %d, %q", args, code, line)
+		}
+	}
+
+	// restore latest with a damaged backup.json: not "no backup".
+	run(t, bin, append([]string{"renew", "apiserver"}, n.flags()...)...)
+	backups, _ := filepath.Glob(filepath.Join(n.dir, "certctl-backups", "*", "backup.json"))
+	if len(backups) != 1 {
+		t.Fatalf("backups %v", backups)
+	}
+	os.WriteFile(backups[0], []byte("{broken"), 0o600)
+	before := snapshot(t, n)
+	code, line := runAs(t, nil, bin, append([]string{"restore", "latest"}, n.flags()...)...)
+	if code != 1 || !strings.Contains(line, "no complete backup") || !strings.Contains(line, filepath.Dir(backups[0])) || !strings.Contains(line, "backup.json") {
+		t.Errorf("restore latest with a damaged backup.json: exit %d, %q", code, line)
+	}
+	treetest.AssertSame(t, before, snapshot(t, n))
+
+	// A key file readable by others: renew's warning on stderr, not stdout.
+	os.Chmod(filepath.Join(n.certDir, "front-proxy-client.key"), 0o644)
+	r := runCode(t, bin, append([]string{"renew", "front-proxy-client"}, n.flags()...)...)
+	if r.code != 0 || strings.Contains(r.out, "[warning]") || !strings.Contains(r.errOut, "[warning] "+filepath.Join(n.certDir, "front-proxy-client.key")+" holds a private key but is mode 0644") {
+		t.Errorf("renew: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.out, r.errOut)
 	}
 }

@@ -40,11 +40,11 @@ func TestDocumentedUnitsAreInstallTimers(t *testing.T) {
 	bin := certctlBin(t)
 	service, timer := docBlock(t, "ini certctl-renew.service"), docBlock(t, "ini certctl-renew.timer")
 	want := "# /etc/systemd/system/certctl-renew.service\n" + service + "\n# /etc/systemd/system/certctl-renew.timer\n" + timer
-	if got := run(t, bin, "install-timer", "--print"); got != want {
+	if got := run(t, bin, "install-timer", "--print", "--node-name", "cp-1"); got != want {
 		t.Errorf("install-timer --print differs from docs/cron.md:\n%s\nwant:\n%s", got, want)
 	}
 	dir := t.TempDir()
-	run(t, bin, "install-timer", "--unit-dir", dir, "--certctl-path", bin)
+	run(t, bin, "install-timer", "--unit-dir", dir, "--certctl-path", bin, "--node-name", "cp-1")
 	for name, doc := range map[string]string{"certctl-renew.service": service, "certctl-renew.timer": timer} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"crypto/x509"
+	"encoding/binary"
+	"math/bits"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// The certificates a node's settings are read back from. kubeadm writes
+// the apiserver certificate's IP SANs in a fixed order (certlist.go,
+// GetAPIServerAltNames): the service VIP, the advertise address, then the
+// control-plane endpoint's IP and apiServer.certSANs; etcd's server and
+// peer certificates are named after the node (CN and first DNS SAN).
+const (
+	apiServerCertBase  = "apiserver"
+	etcdServerCertBase = "etcd/server"
+	etcdPeerCertBase   = "etcd/peer"
+)
+
+// nodeCerts are the certificates of a node that carry its settings; nil
+// when missing or unreadable.
+type nodeCerts struct {
+	apiserver, etcdServer, etcdPeer *x509.Certificate
+}
+
+func readNodeCerts(certDir string) nodeCerts {
+	read := func(base string) *x509.Certificate {
+		c, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath(base))
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	return nodeCerts{read(apiServerCertBase), read(etcdServerCertBase), read(etcdPeerCertBase)}
+}
+
+func (n nodeCerts) empty() bool {
+	return n.apiserver == nil && n.etcdServer == nil && n.etcdPeer == nil
+}
+
+// FromCertificates derives the settings that decide certificates from the
+// certificates and kubeconfig files of a node, on top of base, for a node
+// without a configuration file whose API server cannot be reached. It
+// reports false, and returns base, when certDir holds none of apiserver.crt,
+// etcd/server.crt and etcd/peer.crt.
+//
+// What is derived: the node name (CN of etcd/server.crt, else the apiserver
+// certificate's DNS name that is not a Service name), the advertise address
+// and the service VIP (the apiserver certificate's second and first IP SANs,
+// kubeadm's order), the service subnet (kubeadm's default when the VIP is its
+// first address, else the widest subnet, at most kubeadm's 2^20 addresses,
+// whose first address it is: the certificates do not record the subnet),
+// the DNS domain, the bind port and the control-plane endpoint (from the
+// server URLs of controller-manager.conf and admin.conf in kubeconfigDir),
+// the key algorithm, and every other SAN as apiServer.certSANs or
+// etcd.local.*CertSANs, so that the profiles of the derived settings are
+// the certificates' own. certificateValidityPeriod is not recorded either:
+// KeepValidity is set, and CertificateValidity is the apiserver
+// certificate's.
+func FromCertificates(certDir, kubeconfigDir string, base Cluster) (Cluster, bool) {
+	certs := readNodeCerts(certDir)
+	if certs.empty() {
+		return base, false
+	}
+	c := base
+	c.CertificatesDir = certDir
+	c.APIServerCertSANs, c.EtcdServerCertSANs, c.EtcdPeerCertSANs = nil, nil, nil
+	if a := certs.apiserver; a != nil {
+		for _, d := range a.DNSNames {
+			if dom, ok := strings.CutPrefix(d, "kubernetes.default.svc."); ok {
+				c.DNSDomain = dom
+			}
+		}
+		if len(a.IPAddresses) > 0 {
+			vip := a.IPAddresses[0]
+			if def, err := base.APIServerVirtualIP(); err != nil || !def.Equal(vip) {
+				c.ServiceSubnet = subnetOf(vip)
+			}
+		}
+		// A certificate that ends with its CA was cut to the CA's expiry:
+		// its period is not the cluster's.
+		c.KeepValidity = true
+		ca, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath("ca"))
+		if v := a.NotAfter.Sub(a.NotBefore) - CertificateBackdate; v > 0 && (err != nil || a.NotAfter.Before(ca.NotAfter.Add(-time.Minute))) {
+			c.CertificateValidity = v
+		}
+		if alg := pki.AlgorithmOf(a.PublicKey); alg != "" {
+			c.EncryptionAlgorithm = string(alg)
+		}
+	}
+	// The advertise address first: admin.conf points at it when there is
+	// no control-plane endpoint; then the name, which is not that endpoint.
+	adv := c
+	NodeFromCertificates(&adv, certs)
+	c.AdvertiseAddress = adv.AdvertiseAddress
+	c.fromKubeconfigs(kubeconfigDir)
+	NodeFromCertificates(&c, certs)
+	// Every SAN the profiles do not make is an extra one.
+	if n, err := c.Node(); err == nil {
+		c.APIServerCertSANs = extraSANs(certs.apiserver, n, pki.APIServerSANs)
+		c.EtcdServerCertSANs = extraSANs(certs.etcdServer, n, pki.EtcdServerSANs)
+		c.EtcdPeerCertSANs = extraSANs(certs.etcdPeer, n, pki.EtcdPeerSANs)
+	}
+	return c, true
+}
+
+// NodeFromCertificates sets the node name and advertise address that c
+// lacks from the node's certificates (see FromCertificates). kubeadm's
+// ClusterConfiguration does not hold them: kubeadm reads them from the
+// node (its kubelet's client certificate and its kube-apiserver's
+// annotation); the etcd and apiserver certificates say the same.
+func NodeFromCertificates(c *Cluster, certs nodeCerts) {
+	if c.NodeName == "" {
+		switch {
+		case certs.etcdServer != nil && certs.etcdServer.Subject.CommonName != "":
+			c.NodeName = certs.etcdServer.Subject.CommonName
+		case certs.etcdPeer != nil && certs.etcdPeer.Subject.CommonName != "":
+			c.NodeName = certs.etcdPeer.Subject.CommonName
+		case certs.apiserver != nil:
+			c.NodeName = nodeNameIn(certs.apiserver.DNSNames, c)
+		}
+	}
+	if c.AdvertiseAddress == "" {
+		switch {
+		case certs.apiserver != nil && len(certs.apiserver.IPAddresses) > 1:
+			c.AdvertiseAddress = certs.apiserver.IPAddresses[1].String()
+		case certs.etcdServer != nil && len(certs.etcdServer.IPAddresses) > 0:
+			c.AdvertiseAddress = certs.etcdServer.IPAddresses[0].String()
+		}
+	}
+}
+
+// NodeFromCertificatesIn is NodeFromCertificates on the certificates of
+// certDir; it reports whether any was found.
+func NodeFromCertificatesIn(c *Cluster, certDir string) bool {
+	certs := readNodeCerts(certDir)
+	NodeFromCertificates(c, certs)
+	return !certs.empty()
+}
+
+// nodeNameIn picks the node's name among the apiserver certificate's DNS
+// names: the one that is neither a name of the kubernetes Service, the
+// control-plane endpoint nor an apiServer.certSANs entry; the first such.
+func nodeNameIn(dns []string, c *Cluster) string {
+	cpHost, _, _ := SplitHostPort(c.ControlPlaneEndpoint)
+	for _, d := range dns {
+		if d == "kubernetes" || strings.HasPrefix(d, "kubernetes.default") || d == cpHost || slices.Contains(c.APIServerCertSANs, d) {
+			continue
+		}
+		return d
+	}
+	return ""
+}
+
+// fromKubeconfigs reads the bind port from controller-manager.conf, which
+// kubeadm points at the local endpoint, and the control-plane endpoint from
+// admin.conf when it points elsewhere.
+func (c *Cluster) fromKubeconfigs(dir string) {
+	server := func(name string) (host, port string) {
+		cfg, err := kubeconfig.Load(filepath.Join(dir, name))
+		if err != nil {
+			return "", ""
+		}
+		_, cl, _, _, err := kubeconfig.Current(cfg)
+		if err != nil || cl == nil {
+			return "", ""
+		}
+		u, err := url.Parse(cl.Server)
+		if err != nil {
+			return "", ""
+		}
+		return u.Hostname(), u.Port()
+	}
+	if _, port := server("controller-manager.conf"); port != "" {
+		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
+			c.BindPort = int32(p)
+		}
+	}
+	host, port := server(pki.AdminKubeconfig)
+	if host == "" {
+		return
+	}
+	if port == "" {
+		port = "443"
+	}
+	if canonicalIP(host) == canonicalIP(c.AdvertiseAddress) && port == strconv.Itoa(int(c.BindPort)) {
+		c.ControlPlaneEndpoint = "" // the local endpoint: there is none
+		return
+	}
+	c.ControlPlaneEndpoint = net.JoinHostPort(host, port)
+}
+
+// extraSANs lists cert's SANs that n's profile of the set does not make,
+// in the certificate's order.
+func extraSANs(cert *x509.Certificate, n pki.Node, set pki.SANSet) []string {
+	if cert == nil {
+		return nil
+	}
+	var e pki.Entry
+	for _, x := range pki.Kubeadm() {
+		if x.SANs == set {
+			e = x
+		}
+	}
+	p := n.Profile(e)
+	made := map[string]bool{}
+	for _, d := range p.DNSNames {
+		made[d] = true
+	}
+	for _, ip := range p.IPs {
+		made[ip.String()] = true
+	}
+	var out []string
+	for _, d := range cert.DNSNames {
+		if !made[d] {
+			out = append(out, d)
+		}
+	}
+	for _, ip := range cert.IPAddresses {
+		if !made[ip.String()] {
+			out = append(out, ip.String())
+		}
+	}
+	return out
+}
+
+// subnetOf returns the widest subnet whose first address is vip, with at
+// most 2^20 addresses (kubeadm's limit), as a CIDR.
+func subnetOf(vip net.IP) string {
+	network := slices.Clone(vip)
+	if v4 := network.To4(); v4 != nil {
+		network = v4
+	}
+	// network address = vip − 1
+	for i := len(network) - 1; i >= 0; i-- {
+		network[i]--
+		if network[i] != 0xff {
+			break
+		}
+	}
+	total := len(network) * 8
+	low := binary.BigEndian.Uint32(network[len(network)-4:])
+	hostBits := max(min(bits.TrailingZeros32(low), maxServiceSubnetHostBits), 4)
+	return (&net.IPNet{IP: network, Mask: net.CIDRMask(total-hostBits, total)}).String()
+}
