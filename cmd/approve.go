@@ -23,6 +23,7 @@ type approveOptions struct {
 	force    bool
 	message  string
 	fromNode string
+	dryRun   bool
 }
 
 func newApproveCommand() *cobra.Command {
@@ -70,11 +71,12 @@ func newApproveCommand() *cobra.Command {
 	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
 	c.Flags().BoolVar(&o.force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
 	c.Flags().StringVar(&o.message, "message", "", "message of the Approved condition (default: what was checked)")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
 	return c
 }
 
 func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
-	opts := signer.ApproveOptions{Force: o.force, Message: o.message}
+	opts := signer.ApproveOptions{Force: o.force, Message: o.message, DryRun: o.dryRun}
 	if !o.force {
 		p, _, err := o.policy.build(cmd)
 		if err != nil {
@@ -105,15 +107,19 @@ func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
 
 func (o *approveOptions) print(cmd *cobra.Command, name string, res *signer.ApproveResult) {
 	out := cmd.OutOrStdout()
+	approved := "approved"
+	if o.dryRun && !res.AlreadyApproved {
+		approved = "would be approved (server-side dry run: nothing was stored)"
+	}
 	switch {
 	case res.AlreadyApproved:
 		fmt.Fprintf(out, "[approve] CSR %s was already approved (%s)\n", name, signer.State(res.CSR))
 	case o.force:
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] --force: the profile and requester checks were skipped; only the proof of possession was checked\n")
-		fmt.Fprintf(out, "[approve] CSR %s approved for signer %s (requested by %s)\n", name, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
+		fmt.Fprintf(out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
 	default:
-		fmt.Fprintf(out, "[approve] CSR %s approved: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
-			name, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
+		fmt.Fprintf(out, "[approve] CSR %s %s: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
+			name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
 	}
 }
 
@@ -122,6 +128,7 @@ type denyOptions struct {
 	reason   string
 	message  string
 	fromNode string
+	dryRun   bool
 }
 
 func newDenyCommand() *cobra.Command {
@@ -152,7 +159,7 @@ func newDenyCommand() *cobra.Command {
 				return err
 			}
 			return eachCSR(cmd, "deny", "denied", names, func(name string) error {
-				already, err := signer.Deny(cmd.Context(), client, name, o.reason, o.message, time.Now())
+				already, err := signer.Deny(cmd.Context(), client, name, o.reason, o.message, time.Now(), o.dryRun)
 				if err != nil {
 					return withAPIHint(err, "approver")
 				}
@@ -160,7 +167,11 @@ func newDenyCommand() *cobra.Command {
 					fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s was already denied\n", name)
 					return nil
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s denied: %s\n", name, o.reason)
+				denied := "denied"
+				if o.dryRun {
+					denied = "would be denied (server-side dry run: nothing was stored)"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s %s: %s\n", name, denied, o.reason)
 				return nil
 			})
 		},
@@ -169,6 +180,7 @@ func newDenyCommand() *cobra.Command {
 	c.Flags().StringVar(&o.fromNode, "all-from-node", "", "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names")
 	c.Flags().StringVar(&o.reason, "reason", "", "reason of the Denied condition (required)")
 	c.Flags().StringVar(&o.message, "message", "", "message of the Denied condition")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "send the denial as a server-side dry run: the API server checks it and stores nothing")
 	_ = c.MarkFlagRequired("reason")
 	return c
 }

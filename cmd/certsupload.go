@@ -41,6 +41,7 @@ type certsUploadOptions struct {
 	cluster clusterFlags
 	api     apiFlags
 	key     string
+	dryRun  bool
 }
 
 func newCertsUploadCommand() *cobra.Command {
@@ -76,6 +77,7 @@ func newCertsUploadCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)
 	return c
@@ -107,12 +109,12 @@ func (o *certsUploadOptions) run(cmd *cobra.Command) error {
 	}
 	expires, err := copycerts.Upload(cmd.Context(), client, copycerts.UploadOptions{
 		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
-		Now: time.Now, Rand: rand.Reader, Out: out,
+		Now: time.Now, Rand: rand.Reader, Out: out, DryRun: o.dryRun,
 	})
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, client.Source)
 	}
-	if err != nil {
+	if err != nil || o.dryRun {
 		return err
 	}
 	fmt.Fprintf(out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
@@ -137,6 +139,7 @@ type certsDownloadOptions struct {
 	api     apiFlags
 	lock    lockFlags
 	key     string
+	dryRun  bool
 }
 
 func newCertsDownloadCommand() *cobra.Command {
@@ -168,6 +171,7 @@ func newCertsDownloadCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.key, "certificate-key", "", "hex key the upload used (required)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)
 	o.lock.addTo(fs)
@@ -190,6 +194,7 @@ func (o *certsDownloadOptions) run(cmd *cobra.Command) error {
 	err = copycerts.Download(cmd.Context(), client, copycerts.DownloadOptions{
 		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
 		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+		DryRun: o.dryRun,
 	})
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, client.Source, copycerts.RoleName, copycerts.BootstrapGroup)

@@ -19,6 +19,7 @@ type signOptions struct {
 	config  string
 	profile string
 	force   bool
+	dryRun  bool
 }
 
 func newSignCommand() *cobra.Command {
@@ -64,6 +65,7 @@ func newSignCommand() *cobra.Command {
 	c.Flags().StringVar(&o.profile, "profile", "", "profile of --signing-config to use instead of its default")
 	// certctl never signs a CSR that is not approved (issue 13): --force is
 	// refused with what to do rather than ignored.
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check and sign, then write the certificate as a server-side dry run: the API server checks it and stores nothing")
 	c.Flags().BoolVar(&o.force, "force", false, "")
 	_ = c.Flags().MarkHidden("force")
 	_ = c.MarkFlagRequired("ca-cert")
@@ -93,7 +95,7 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof})
+	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof, DryRun: o.dryRun})
 	if err != nil {
 		return withAPIHint(err, "manual signer")
 	}
@@ -101,8 +103,12 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s\n", w)
 	}
 	c := res.Certificate
-	fmt.Fprintf(cmd.OutOrStdout(), "[sign] CSR %s (signer %s) signed by %q: %s, SANs %s, valid until %s\n",
-		name, res.CSR.Spec.SignerName, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
+	signed := "signed"
+	if o.dryRun {
+		signed = "would be signed (server-side dry run: nothing was stored)"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
+		name, res.CSR.Spec.SignerName, signed, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
 	return nil
 }
 

@@ -39,6 +39,10 @@ type DownloadOptions struct {
 	Rand io.Reader
 	// Out receives progress lines, ErrOut what recovery says.
 	Out, ErrOut io.Writer
+	// DryRun reads, decrypts and checks everything, compares with the
+	// folder, and prints what would be written: it takes no lock and
+	// writes nothing.
+	DryRun bool
 }
 
 // Download reads the kube-system/kubeadm-certs Secret, decrypts it with
@@ -86,14 +90,16 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 	}
 
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
-	if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
-		return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
+	if !o.DryRun {
+		if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
+			return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
+		}
+		release, err := node.Lock(ctx, o.ErrOut, o.CertDir, o.LockTimeout)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
-	release, err := node.Lock(ctx, o.ErrOut, o.CertDir, o.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer release()
 	var write []txn.File
 	var conflicts []string
 	for _, e := range es {
@@ -127,6 +133,12 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 	}
 	if len(write) == 0 {
 		fmt.Fprintf(o.Out, "[download-certs] Every file is there already\n")
+		return nil
+	}
+	if o.DryRun {
+		for _, f := range write {
+			fmt.Fprintf(o.Out, "[dry-run] would write %s\n", f.Target)
+		}
 		return nil
 	}
 	for _, f := range write {

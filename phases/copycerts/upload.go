@@ -32,6 +32,10 @@ type UploadOptions struct {
 	Rand io.Reader
 	// Out receives progress lines.
 	Out io.Writer
+	// DryRun sends every object as a server-side dry run (the API server
+	// checks, admits and authorizes it, and stores nothing), as kubectl's
+	// --dry-run=server.
+	DryRun bool
 }
 
 // Upload encrypts the shared files of o.CertDir with o.Key into the
@@ -87,6 +91,11 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 		data[e.key] = sealed
 	}
 
+	var dry []string
+	if o.DryRun {
+		dry = []string{metav1.DryRunAll}
+		fmt.Fprintf(o.Out, "[dry-run] The API server checks what follows and stores nothing\n")
+	}
 	fmt.Fprintf(o.Out, "[upload-certs] Storing the certificates in Secret %q in the %q Namespace\n", SecretName, Namespace)
 	expires := now().Add(TokenTTL)
 	token, err := tokenSecret(o.Rand, expires)
@@ -96,7 +105,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 	secrets := client.CoreV1().Secrets(Namespace)
 	// kubeadm fails when the token exists (CreateNewTokens): a random ID
 	// that is taken is a bug, never a token to reuse.
-	owner, err := secrets.Create(ctx, token, metav1.CreateOptions{})
+	owner, err := secrets.Create(ctx, token, metav1.CreateOptions{DryRun: dry})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("create bootstrap token %s/%s that owns %s: %w", Namespace, token.Name, SecretName, err)
 	}
@@ -116,10 +125,10 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 		},
 		Data: data,
 	}
-	if err := createOrUpdate(ctx, secrets, secret); err != nil {
+	if err := createOrUpdate(ctx, secrets, secret, dry); err != nil {
 		return time.Time{}, fmt.Errorf("store secret %s/%s: %w", Namespace, SecretName, err)
 	}
-	if err := createRBAC(ctx, client); err != nil {
+	if err := createRBAC(ctx, client, dry); err != nil {
 		return time.Time{}, err
 	}
 	return expires, nil
@@ -127,7 +136,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 
 // createRBAC makes kubeadm's Role and RoleBinding: get on the Secret, for
 // the group of kubeadm's bootstrap tokens.
-func createRBAC(ctx context.Context, client kubernetes.Interface) error {
+func createRBAC(ctx context.Context, client kubernetes.Interface, dry []string) error {
 	role := &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: RoleName, Namespace: Namespace},
 		Rules: []rbacv1.PolicyRule{{
@@ -137,7 +146,7 @@ func createRBAC(ctx context.Context, client kubernetes.Interface) error {
 			ResourceNames: []string{SecretName},
 		}},
 	}
-	if err := createOrUpdate(ctx, client.RbacV1().Roles(Namespace), role); err != nil {
+	if err := createOrUpdate(ctx, client.RbacV1().Roles(Namespace), role, dry); err != nil {
 		return fmt.Errorf("store role %s/%s: %w", Namespace, RoleName, err)
 	}
 	binding := &rbacv1.RoleBinding{
@@ -145,7 +154,7 @@ func createRBAC(ctx context.Context, client kubernetes.Interface) error {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: RoleName},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.GroupKind, Name: BootstrapGroup}},
 	}
-	if err := createOrUpdate(ctx, client.RbacV1().RoleBindings(Namespace), binding); err != nil {
+	if err := createOrUpdate(ctx, client.RbacV1().RoleBindings(Namespace), binding, dry); err != nil {
 		return fmt.Errorf("store roleBinding %s/%s: %w", Namespace, RoleName, err)
 	}
 	return nil
@@ -158,11 +167,11 @@ type object[T any] interface {
 }
 
 // createOrUpdate creates obj, or replaces it when it exists, as kubeadm's
-// apiclient.CreateOrUpdate.
-func createOrUpdate[T any](ctx context.Context, c object[T], obj T) error {
-	_, err := c.Create(ctx, obj, metav1.CreateOptions{})
+// apiclient.CreateOrUpdate; dry is the requests' dryRun.
+func createOrUpdate[T any](ctx context.Context, c object[T], obj T, dry []string) error {
+	_, err := c.Create(ctx, obj, metav1.CreateOptions{DryRun: dry})
 	if apierrors.IsAlreadyExists(err) {
-		_, err = c.Update(ctx, obj, metav1.UpdateOptions{})
+		_, err = c.Update(ctx, obj, metav1.UpdateOptions{DryRun: dry})
 	}
 	return err
 }

@@ -28,6 +28,18 @@ type ApproveOptions struct {
 	Message string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// DryRun sends the approval as a server-side dry run: the API server
+	// checks and authorizes it (may the caller approve for this signer?)
+	// and stores nothing.
+	DryRun bool
+}
+
+// dryRun is the dryRun of a request: all when set.
+func dryRun(set bool) []string {
+	if set {
+		return []string{metav1.DryRunAll}
+	}
+	return nil
 }
 
 // ApproveResult says what Approve did.
@@ -107,7 +119,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 			Message:        msg,
 			LastUpdateTime: metav1.NewTime(o.Now()),
 		})
-		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{})
+		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(o.DryRun)})
 		if err != nil {
 			return fmt.Errorf("update approval of CSR %s: %w", name, err)
 		}
@@ -121,9 +133,10 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 }
 
 // Deny adds a Denied condition with reason and message to the CSR called
-// name through its /approval subresource. A CSR denied before is left as it
-// is (the result is true); an approved one cannot be denied.
-func Deny(ctx context.Context, client kubernetes.Interface, name, reason, message string, now time.Time) (alreadyDenied bool, err error) {
+// name through its /approval subresource (a server-side dry run, storing
+// nothing, with dry). A CSR denied before is left as it is (the result is
+// true); an approved one cannot be denied.
+func Deny(ctx context.Context, client kubernetes.Interface, name, reason, message string, now time.Time, dry bool) (alreadyDenied bool, err error) {
 	if reason == "" {
 		return false, fmt.Errorf("deny CSR %s: a reason is required", name)
 	}
@@ -147,7 +160,7 @@ func Deny(ctx context.Context, client kubernetes.Interface, name, reason, messag
 			Message:        message,
 			LastUpdateTime: metav1.NewTime(now),
 		})
-		if _, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{}); err != nil {
+		if _, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(dry)}); err != nil {
 			return fmt.Errorf("update approval of CSR %s: %w", name, err)
 		}
 		return nil

@@ -93,20 +93,20 @@ func TestApprove(t *testing.T) {
 	}
 
 	// Deny.
-	if _, err := Deny(ctx, client, "evil", "", "", testNow); err == nil {
+	if _, err := Deny(ctx, client, "evil", "", "", testNow, false); err == nil {
 		t.Error("deny without a reason")
 	}
-	already, err := Deny(ctx, client, "evil", "NotOurs", "evil.example.com is not ours", testNow)
+	already, err := Deny(ctx, client, "evil", "NotOurs", "evil.example.com is not ours", testNow, false)
 	if err != nil || already {
 		t.Fatalf("deny: %v %v", already, err)
 	}
 	if c := conditions(t, client, "evil"); len(c) != 1 || c[0].Type != certv1.CertificateDenied || c[0].Reason != "NotOurs" {
 		t.Errorf("denied conditions %+v", c)
 	}
-	if already, err := Deny(ctx, client, "evil", "NotOurs", "", testNow); err != nil || !already {
+	if already, err := Deny(ctx, client, "evil", "NotOurs", "", testNow, false); err != nil || !already {
 		t.Errorf("deny twice: %v %v", already, err)
 	}
-	if _, err := Deny(ctx, client, "good", "Late", "", testNow); err == nil || !strings.Contains(err.Error(), "already approved") {
+	if _, err := Deny(ctx, client, "good", "Late", "", testNow, false); err == nil || !strings.Contains(err.Error(), "already approved") {
 		t.Errorf("deny an approved CSR: %v", err)
 	}
 	if _, err := Approve(ctx, client, "evil", forced); err == nil || !strings.Contains(err.Error(), "denied") {

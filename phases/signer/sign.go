@@ -35,6 +35,10 @@ type SignOptions struct {
 	Force bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// DryRun writes the certificate as a server-side dry run: the API
+	// server checks and authorizes it (may the caller sign for this
+	// signer?) and stores nothing.
+	DryRun bool
 	// Rand is the source of serial numbers and signatures; crypto/rand when nil.
 	Rand io.Reader
 }
@@ -118,7 +122,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 			return fmt.Errorf("sign CSR %s: %w", name, err)
 		}
 		csr.Status.Certificate = certPEM
-		updated, err := csrs.UpdateStatus(ctx, csr, metav1.UpdateOptions{})
+		updated, err := csrs.UpdateStatus(ctx, csr, metav1.UpdateOptions{DryRun: dryRun(o.DryRun)})
 		if err != nil {
 			return fmt.Errorf("write certificate of CSR %s: %w", name, err)
 		}
