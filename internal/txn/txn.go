@@ -344,3 +344,28 @@ func finish(root, dir string) error {
 	removeIfEmpty(root)
 	return nil
 }
+
+// WriteAll writes files in one transaction kept beside certDir (Root),
+// named from now and rand: all of them, or, after a crash, none once
+// recovered.
+func WriteAll(certDir string, now time.Time, rand io.Reader, files []File) error {
+	root, err := Root(certDir)
+	if err != nil {
+		return err
+	}
+	id, err := NewID(now, rand)
+	if err != nil {
+		return err
+	}
+	t, err := Begin(root, id, now)
+	if err != nil {
+		return err
+	}
+	defer t.Abort() // does nothing once committed
+	for _, f := range files {
+		if err := t.Add(f); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}

@@ -146,7 +146,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 			return fmt.Errorf("create folder %s: %w", filepath.Dir(f.Target), err)
 		}
 	}
-	if err := commit(o.CertDir, now(), o.Rand, write); err != nil {
+	if err := txn.WriteAll(o.CertDir, now(), o.Rand, write); err != nil {
 		return err
 	}
 	for _, f := range write {
@@ -196,27 +196,4 @@ func absPath(p string) string {
 		return a
 	}
 	return p
-}
-
-// commit writes files in one transaction beside certDir.
-func commit(certDir string, now time.Time, rand io.Reader, files []txn.File) error {
-	root, err := txn.Root(certDir)
-	if err != nil {
-		return err
-	}
-	id, err := txn.NewID(now, rand)
-	if err != nil {
-		return err
-	}
-	t, err := txn.Begin(root, id, now)
-	if err != nil {
-		return err
-	}
-	defer t.Abort() // does nothing once committed
-	for _, f := range files {
-		if err := t.Add(f); err != nil {
-			return err
-		}
-	}
-	return t.Commit()
 }

@@ -77,28 +77,10 @@ func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile) (*ba
 // commit writes the files of the backup b (nil: none), then files, in one
 // transaction.
 func commit(certDir string, now time.Time, rand io.Reader, b *backup, files []txn.File) error {
-	root, err := txn.Root(certDir)
-	if err != nil {
-		return err
-	}
-	id, err := txn.NewID(now, rand)
-	if err != nil {
-		return err
-	}
-	t, err := txn.Begin(root, id, now)
-	if err != nil {
-		return err
-	}
-	defer t.Abort() // does nothing once committed
 	if b != nil {
 		files = append(slices.Clip(b.files), files...)
 	}
-	for _, f := range files {
-		if err := t.Add(f); err != nil {
-			return err
-		}
-	}
-	return t.Commit()
+	return txn.WriteAll(certDir, now, rand, files)
 }
 
 // folder is b's folder, "" for no backup.
