@@ -6,6 +6,7 @@ package exitcode
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // The exit statuses. 2 means "done, but there is something to look at"
@@ -110,3 +111,17 @@ func (e *Changed) Error() string {
 	return e.Done + ": " + e.Err.Error()
 }
 func (e *Changed) Unwrap() error { return e.Err }
+
+// OfProblems is the error of a check that found problems, each a line the
+// check printed: the first, and how many more, with status Problems; nil
+// for none.
+func OfProblems(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	more := ""
+	if len(problems) > 1 {
+		more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
+	}
+	return &Error{Code: Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
+}

@@ -21,12 +21,8 @@ func Report(ctx context.Context, o Options, format string, out io.Writer) error 
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
-	if problems := info.Problems(); len(problems) > 0 {
-		more := ""
-		if len(problems) > 1 {
-			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
-		}
-		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
+	if err := exitcode.OfProblems(info.Problems()); err != nil {
+		return err
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 {
 		when := "have expired"

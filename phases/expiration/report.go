@@ -51,12 +51,8 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
-	if problems := info.Problems(); len(problems) > 0 {
-		more := ""
-		if len(problems) > 1 {
-			more = fmt.Sprintf(" (and %d more problem(s), listed above)", len(problems)-1)
-		}
-		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
+	if err := exitcode.OfProblems(info.Problems()); err != nil {
+		return err
 	}
 	if owed := info.RestartsOwed; len(owed) > 0 {
 		names := make([]string, len(owed))
