@@ -255,6 +255,46 @@ func (inv Inventory) Renewed(externalEtcd bool) Inventory {
 	return out
 }
 
+// WithSANs returns the leaf whose SANs are set (APIServerSANs, ...).
+func (inv Inventory) WithSANs(set SANSet) Entry {
+	for _, e := range inv {
+		if e.Kind == KindLeaf && e.SANs == set {
+			return e
+		}
+	}
+	return Entry{}
+}
+
+// BaseName is the BaseName of the entry called name ("etcd-ca" ->
+// "etcd/ca"); "" for none.
+func (inv Inventory) BaseName(name string) string {
+	e, _ := inv.Find(name)
+	return e.BaseName
+}
+
+// Clients returns the leaves signed by the CA called caName that are
+// client certificates only, in the inventory's order.
+func (inv Inventory) Clients(caName string) []Entry {
+	var out []Entry
+	for _, e := range inv.Select(false, KindLeaf) {
+		if e.CAName == caName && slices.Equal(e.ExtKeyUsages, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Restarting returns the CertName of the kubeconfig that component reads
+// ("controller-manager.conf" for kube-controller-manager); "" for none.
+func (inv Inventory) Restarting(component string) string {
+	for _, e := range inv.Select(false, KindKubeconfig) {
+		if slices.Contains(e.Restart, component) {
+			return e.CertName()
+		}
+	}
+	return ""
+}
+
 // ReadAtEachUse returns the CertNames of the renewed kubeconfigs that no
 // component reads only when it starts: their clients read them at each
 // use, so renewing them needs no restart ("admin.conf", "super-admin.conf").

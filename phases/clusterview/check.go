@@ -61,7 +61,8 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	st := pki.Store{Dir: o.CertDir}
 	cas := map[string]*x509.Certificate{}
 	var caErrs []string
-	for _, ca := range []struct{ name, base string }{{pki.CAName, "ca"}, {pki.EtcdCAName, "etcd/ca"}} {
+	inv := pki.Kubeadm()
+	for _, ca := range []struct{ name, base string }{{pki.CAName, inv.BaseName(pki.CAName)}, {pki.EtcdCAName, inv.BaseName(pki.EtcdCAName)}} {
 		cert, err := readCert(st.CertPath(ca.base))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
@@ -297,8 +298,8 @@ func readCert(path string) (*x509.Certificate, error) {
 // etcd/healthcheck-client, else apiserver-etcd-client; nil when neither
 // loads (the handshakes then see the server certificate all the same).
 func etcdClientCert(st pki.Store) *tls.Certificate {
-	for _, base := range []string{"etcd/healthcheck-client", "apiserver-etcd-client"} {
-		if c, err := tls.LoadX509KeyPair(st.CertPath(base), st.KeyPath(base)); err == nil {
+	for _, e := range pki.Kubeadm().Clients(pki.EtcdCAName) {
+		if c, err := tls.LoadX509KeyPair(st.CertPath(e.BaseName), st.KeyPath(e.BaseName)); err == nil {
 			return &c
 		}
 	}

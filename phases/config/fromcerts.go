@@ -21,10 +21,10 @@ import (
 // GetAPIServerAltNames): the service VIP, the advertise address, then the
 // control-plane endpoint's IP and apiServer.certSANs; etcd's server and
 // peer certificates are named after the node (CN and first DNS SAN).
-const (
-	apiServerCertBase  = "apiserver"
-	etcdServerCertBase = "etcd/server"
-	etcdPeerCertBase   = "etcd/peer"
+var (
+	apiServerCertBase  = pki.Kubeadm().WithSANs(pki.APIServerSANs).BaseName
+	etcdServerCertBase = pki.Kubeadm().WithSANs(pki.EtcdServerSANs).BaseName
+	etcdPeerCertBase   = pki.Kubeadm().WithSANs(pki.EtcdPeerSANs).BaseName
 )
 
 // nodeCerts are the certificates of a node that carry its settings; nil
@@ -181,7 +181,7 @@ func (c *Cluster) fromKubeconfigs(dir string) {
 		}
 		return u.Hostname(), u.Port()
 	}
-	if _, port := server("controller-manager.conf"); port != "" {
+	if _, port := server(pki.Kubeadm().Restarting(pki.KubeControllerManager)); port != "" {
 		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
 			c.BindPort = int32(p)
 		}

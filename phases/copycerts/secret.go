@@ -9,7 +9,6 @@ package copycerts
 import (
 	"crypto/x509"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -62,19 +61,23 @@ type entry struct {
 // service-account key pair, and the etcd CA (stacked etcd) or ext's client
 // files (external etcd).
 func entries(certDir string, ext *ExternalEtcd) []entry {
-	in := func(name string) string { return filepath.Join(certDir, filepath.FromSlash(name)) }
-	es := []entry{
-		{key: "ca.crt", path: in("ca.crt"), kind: kindCA},
-		{key: "ca.key", path: in("ca.key"), kind: kindKey, pair: "ca.crt", optional: true},
-		{key: "front-proxy-ca.crt", path: in("front-proxy-ca.crt"), kind: kindCA},
-		{key: "front-proxy-ca.key", path: in("front-proxy-ca.key"), kind: kindKey, pair: "front-proxy-ca.crt", optional: true},
-		{key: "sa.pub", path: in("sa.pub"), kind: kindPublic},
-		{key: "sa.key", path: in("sa.key"), kind: kindKey, pair: "sa.pub"},
+	s := pki.Store{Dir: certDir}
+	var es []entry
+	// The inventory's CAs (the etcd CA only with a stacked etcd) and key
+	// pair, each named in the Secret by its file with "/" as "-", as
+	// kubeadm's certsToTransfer: "etcd/ca.crt" is "etcd-ca.crt".
+	for _, e := range pki.Kubeadm().Select(ext != nil, pki.KindCA, pki.KindKeyPair) {
+		key := strings.ReplaceAll(e.BaseName, "/", "-")
+		if e.Kind == pki.KindKeyPair {
+			es = append(es, entry{key: key + ".pub", path: s.PublicKeyPath(e.BaseName), kind: kindPublic},
+				entry{key: key + ".key", path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".pub"})
+			continue
+		}
+		es = append(es, entry{key: key + ".crt", path: s.CertPath(e.BaseName), kind: kindCA},
+			entry{key: key + ".key", path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".crt", optional: true})
 	}
 	if ext == nil {
-		return append(es,
-			entry{key: "etcd-ca.crt", path: in("etcd/ca.crt"), kind: kindCA},
-			entry{key: "etcd-ca.key", path: in("etcd/ca.key"), kind: kindKey, pair: "etcd-ca.crt", optional: true})
+		return es
 	}
 	return append(es,
 		entry{key: externalEtcdCA, path: ext.CAFile, kind: kindCA},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
 )
 
 // The systemd units `install-timer` writes, which docs/cron.md shows
@@ -158,7 +159,7 @@ func (t Timer) Units() (service, timer string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	service, timer = timerUnits(program, args, unitPath(filepath.Join(certDir, "ca.crt")), schedule, why)
+	service, timer = timerUnits(program, args, unitPath(pki.Store{Dir: certDir}.CertPath(pki.CAName)), schedule, why)
 	return service, timer, nil
 }
 
