@@ -51,6 +51,21 @@ func run(t *testing.T, bin string, args ...string) string {
 	return string(out)
 }
 
+// runOut runs certctl, which must succeed, and returns its stdout only:
+// what -o json, yaml and jsonpath print (stderr says where the settings
+// came from).
+func runOut(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("certctl %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
+	}
+	return string(out)
+}
+
 // node is a control-plane node's /etc/kubernetes made by certctl.
 type node struct {
 	dir, certDir string

@@ -136,11 +136,11 @@ func TestOutputConvention(t *testing.T) {
 	for _, c := range n.printing() {
 		name := strings.Join(c.args[:2], " ")
 		var fromJSON, fromYAML map[string]any
-		j := run(t, bin, append(c.args, "-o", "json")...)
+		j := runOut(t, bin, append(c.args, "-o", "json")...)
 		if err := json.Unmarshal([]byte(j), &fromJSON); err != nil {
 			t.Fatalf("%s -o json: %v\n%s", name, err, j)
 		}
-		y := run(t, bin, append(c.args, "-o", "yaml")...)
+		y := runOut(t, bin, append(c.args, "-o", "yaml")...)
 		if err := yaml.Unmarshal([]byte(y), &fromYAML); err != nil {
 			t.Fatalf("%s -o yaml: %v\n%s", name, err, y)
 		}
@@ -153,7 +153,7 @@ func TestOutputConvention(t *testing.T) {
 		if jk, yk := slices.Sorted(maps.Keys(fromJSON)), slices.Sorted(maps.Keys(fromYAML)); !slices.Equal(jk, yk) {
 			t.Errorf("%s: -o json has %v, -o yaml %v", name, jk, yk)
 		}
-		if jp := run(t, bin, append(c.args, "-o", "jsonpath={.kind}")...); jp != c.kind+"\n" {
+		if jp := runOut(t, bin, append(c.args, "-o", "jsonpath={.kind}")...); jp != c.kind+"\n" {
 			t.Errorf("%s -o jsonpath={.kind}: %q", name, jp)
 		}
 		if r := runCode(t, bin, append(c.args, "-o", "xml")...); r.code == 0 || !strings.Contains(r.errOut, `unknown output format "xml"`) {
@@ -163,7 +163,7 @@ func TestOutputConvention(t *testing.T) {
 
 	// The summaries: renew, restore NAME and certs import print their
 	// schema once, at the end, with nothing else on stdout.
-	renewed := run(t, bin, append([]string{"renew", "front-proxy-client", "-o", "yaml"}, n.flags()...)...)
+	renewed := runOut(t, bin, append([]string{"renew", "front-proxy-client", "-o", "yaml"}, n.flags()...)...)
 	var rs struct {
 		Kind    string `json:"kind"`
 		Renewed []struct {
@@ -178,10 +178,10 @@ func TestOutputConvention(t *testing.T) {
 	if err != nil || len(backups) != 2 {
 		t.Fatalf("backups: %v, %v", backups, err)
 	}
-	if newest := run(t, bin, append([]string{"restore", "-o", "jsonpath={.items[-1:].name}"}, n.flags()...)...); newest != backups[1].Name()+"\n" {
+	if newest := runOut(t, bin, append([]string{"restore", "-o", "jsonpath={.items[-1:].name}"}, n.flags()...)...); newest != backups[1].Name()+"\n" {
 		t.Errorf("restore -o jsonpath={.items[-1:].name}: %q, want %s", newest, backups[1].Name())
 	}
-	restored := run(t, bin, append([]string{"restore", "latest", "--dry-run", "-o", "jsonpath={.kind} {.dryRun} {.restored[0]}"}, n.flags()...)...)
+	restored := runOut(t, bin, append([]string{"restore", "latest", "--dry-run", "-o", "jsonpath={.kind} {.dryRun} {.restored[0]}"}, n.flags()...)...)
 	if want := "RestoreSummary true " + filepath.Join(n.certDir, "front-proxy-client.crt") + "\n"; restored != want {
 		t.Errorf("restore latest --dry-run -o jsonpath: %q, want %q", restored, want)
 	}
@@ -204,12 +204,12 @@ func TestOutputConvention(t *testing.T) {
 func TestConfigForFolders(t *testing.T) {
 	bin := certctlBin(t)
 	n := makeOutputNode(t, bin)
-	byConfig := run(t, bin, "restore", "--config", n.config, "--kubeconfig-dir", n.dir, "-o", "jsonpath={.root}")
+	byConfig := runOut(t, bin, "restore", "--config", n.config, "--kubeconfig-dir", n.dir, "-o", "jsonpath={.root}")
 	if want := filepath.Join(n.dir, "certctl-backups") + "\n"; byConfig != want {
 		t.Errorf("restore --config: root %q, want %q", byConfig, want)
 	}
 	elsewhere := t.TempDir()
-	flagWins := run(t, bin, "restore", "--config", n.config, "--cert-dir", filepath.Join(elsewhere, "pki"), "--kubeconfig-dir", elsewhere, "-o", "jsonpath={.root}")
+	flagWins := runOut(t, bin, "restore", "--config", n.config, "--cert-dir", filepath.Join(elsewhere, "pki"), "--kubeconfig-dir", elsewhere, "-o", "jsonpath={.root}")
 	if want := filepath.Join(elsewhere, "certctl-backups") + "\n"; flagWins != want {
 		t.Errorf("restore --config --cert-dir: root %q, want %q", flagWins, want)
 	}
