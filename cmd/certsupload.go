@@ -97,6 +97,9 @@ func (o *certsUploadOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("--certificate-key: %w", err)
 	}
+	// Only the folders and etcd.external matter here: not worth a line
+	// saying where the node's settings came from.
+	o.cluster.quiet = true
 	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
@@ -183,6 +186,9 @@ func (o *certsDownloadOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("--certificate-key: %w", err)
 	}
+	// Only the folders and etcd.external matter here: not worth a line
+	// saying where the node's settings came from.
+	o.cluster.quiet = true
 	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func TestRestartCoordinated(t *testing.T) {
 	}
 	var out bytes.Buffer
 	results, err := Restart(ctx, affected, Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out,
-		ListenerPID: k.listenerPID, Coordinate: coordinate, ProgressEvery: 100 * time.Millisecond})
+		ListenerPID: k.listenerPID, Coordinate: coordinate, ProgressEvery: 100 * time.Millisecond, ReadyFor: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("Restart: %v\n%s", err, out.String())
 	}

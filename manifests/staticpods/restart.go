@@ -46,6 +46,11 @@ type Options struct {
 	// ProgressEvery is the least time between two lines saying what a
 	// component is waited for; 10 s when 0.
 	ProgressEvery time.Duration
+	// ReadyFor is, with Coordinate, how long kube-apiserver's /readyz must
+	// keep answering ok before it counts as back: just after it first
+	// answers ok it can still fail a check for a moment, and the next
+	// node must not go down then. 2 s when 0.
+	ReadyFor time.Duration
 
 	// backupAt names the run's backup folder (manifests.BackupDir).
 	backupAt time.Time
@@ -142,6 +147,9 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 10 * time.Second
 	}
+	if o.ReadyFor <= 0 {
+		o.ReadyFor = 2 * time.Second
+	}
 	var results []Result
 	var failed error
 	for _, a := range affected {
@@ -212,6 +220,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	defer deadline.Stop()
 	nextProgress := start.Add(o.ProgressEvery)
 	readyWanted := o.Coordinate != nil && a.Component == KubeAPIServer && len(r.Endpoints) > 0
+	var readySince time.Time // since when /readyz answers ok (o.ReadyFor)
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
 		r.Waited = time.Since(start)
@@ -220,8 +229,13 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		if back && readyWanted {
 			notReady = readyz(ctx, r.Endpoints[0].Address)
 		}
-		if back && notReady == "" {
+		switch {
+		case back && notReady == "" && (!readyWanted || !readySince.IsZero() && time.Since(readySince) >= o.ReadyFor):
 			return r.succeed(o.Out, pidKnown, "")
+		case back && notReady == "" && readySince.IsZero():
+			readySince = time.Now()
+		case notReady != "":
+			readySince = time.Time{}
 		}
 		if now := time.Now(); !now.Before(nextProgress) {
 			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, notReady), r.Waited.Round(time.Second), o.Timeout)
@@ -259,6 +273,9 @@ func waitingFor(a Affected, r *Result, pidKnown, restarted bool, notReady string
 		default:
 			return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
 		}
+	}
+	if notReady == "" {
+		return "serving the new certificate and ready, making sure it stays ready"
 	}
 	return fmt.Sprintf("serving the new certificate, waiting for it to be ready: %s", notReady)
 }

@@ -467,14 +467,17 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 // KeepValidity): old's own period, else Validity, whichever first is longer
 // than KeepAbove, else kubeadm's default. A certificate that ends when its
 // CA does was cut to the CA's expiry: its period says nothing of the
-// cluster's.
+// cluster's. The period is rounded to the hour, as validity periods are
+// set: a kubeconfig's client certificate starts at its CA's NotBefore
+// (kubeadm's init), not 5 minutes before it was made, so its NotAfter minus
+// NotBefore is off by the time between the two.
 func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 	if !o.KeepValidity {
 		return o.Validity
 	}
 	var own time.Duration
 	if ca == nil || old.NotAfter.Before(ca.NotAfter.Add(-time.Minute)) {
-		own = old.NotAfter.Sub(old.NotBefore) - backdate
+		own = (old.NotAfter.Sub(old.NotBefore) - backdate).Round(time.Hour)
 	}
 	for _, v := range []time.Duration{own, o.Validity} {
 		if v > o.KeepAbove {
