@@ -35,6 +35,10 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	procs map[string]*process // running (or exited, not yet stopped) components
+	// manifestArgs are the flags of the manifest the Kubelet last ran, per component; they
+	// replace args(name) at every later start.
+	manifestArgs map[string][]string
+	kubelets     []*Kubelet // started by StartKubelet; Stop stops them first
 }
 
 // New checks opts, finds the binaries and chooses free ports. It starts nothing.
@@ -153,7 +157,7 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 	}
 	c.mu.Unlock()
 	start := time.Now()
-	p, err := startProcess(name, filepath.Join(c.binDir, name), c.args(name), c.LogPath(name), c.opts.Detached)
+	p, err := startProcess(name, filepath.Join(c.binDir, name), c.cmdline(name), c.LogPath(name), c.opts.Detached)
 	if err != nil {
 		return err
 	}
@@ -197,9 +201,10 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	return c.StartComponent(ctx, name)
 }
 
-// Stop stops every running component in reverse start order. It returns the errors of all
-// components (for example one that had crashed) joined.
+// Stop stops the Kubelets started by StartKubelet, then every running component in reverse
+// start order. It returns the errors of all components (for example one that had crashed) joined.
 func (c *Cluster) Stop(ctx context.Context) error {
+	c.stopKubelets()
 	var errs []error
 	for _, name := range slices.Backward(c.opts.Components) {
 		if err := c.StopComponent(ctx, name); err != nil {

@@ -110,9 +110,11 @@ func (c *Cluster) args(name string) []string {
 			"--service-account-private-key-file=" + p("sa.key"),
 			"--cluster-signing-cert-file=" + p("ca.crt"),
 			"--cluster-signing-key-file=" + p("ca.key"),
-			// Only the CSR controllers: the tests exercise the certificates API, and the other
-			// controllers would need nodes and a scheduler.
-			"--controllers=csrsigning,csrapproving,csrcleaner",
+			// Only the CSR controllers, which the tests of the certificates API need, and the
+			// publisher of the root CA to pods (ConfigMap kube-root-ca.crt in every namespace),
+			// which the traffic prober's service-account client trusts; the other controllers
+			// would need nodes and a scheduler.
+			"--controllers=csrsigning,csrapproving,csrcleaner,root-ca-cert-publisher",
 			// One KCM per node with NewHA, as kubeadm runs them; the lease
 			// kube-system/kube-controller-manager elects the one that works.
 			"--leader-elect=" + fmt.Sprint(c.etcdCluster != ""),

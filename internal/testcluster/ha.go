@@ -129,9 +129,12 @@ func (h *HA) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops every running component of every node, one component at a time in reverse start
+// Stop stops every node's Kubelets, then every running component of every node, one component at a time in reverse start
 // order, on all nodes at once. It returns all errors joined.
 func (h *HA) Stop(ctx context.Context) error {
+	for _, c := range h.Nodes {
+		c.stopKubelets()
+	}
 	var errs []error
 	for _, name := range slices.Backward(h.Nodes[0].opts.Components) {
 		errs = append(errs, h.each(func(c *Cluster) error { return c.StopComponent(ctx, name) }))

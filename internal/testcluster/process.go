@@ -17,6 +17,7 @@ import (
 type process struct {
 	name    string
 	pid     int
+	args    []string // the flags it was started with
 	started time.Time
 	logPath string
 	// startTicks is the process's start time from /proc/PID/stat; with the PID it identifies the
@@ -55,7 +56,7 @@ func startProcess(name, bin string, args []string, logPath string, detached bool
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, pid: cmd.Process.Pid, started: time.Now(), logPath: logPath, done: make(chan struct{})}
+	p := &process{name: name, pid: cmd.Process.Pid, args: args, started: time.Now(), logPath: logPath, done: make(chan struct{})}
 	p.startTicks, _ = procStartTicks(p.pid)
 	go func() {
 		p.waitErr = cmd.Wait()

@@ -146,7 +146,7 @@ func TestArgs(t *testing.T) {
 		ControllerManager: {
 			"--kubeconfig=/c/etc/kubernetes/controller-manager.conf", "--secure-port=1004",
 			"--cluster-signing-cert-file=/c/etc/kubernetes/pki/ca.crt", "--cluster-signing-key-file=/c/etc/kubernetes/pki/ca.key",
-			"--controllers=csrsigning,csrapproving,csrcleaner", "--use-service-account-credentials=true", "--leader-elect=false",
+			"--controllers=csrsigning,csrapproving,csrcleaner,root-ca-cert-publisher", "--use-service-account-credentials=true", "--leader-elect=false",
 		},
 	}
 	for name, flags := range want {
