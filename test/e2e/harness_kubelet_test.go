@@ -97,6 +97,17 @@ func TestHarnessKubeletRunsManifests(t *testing.T) {
 			t.Errorf("unexpected Kubelet event: %s", e)
 		}
 	}
+
+	// certctl's own restart (the restart annotation) goes through the Kubelet, and certctl sees
+	// the new kube-apiserver serve the renewed certificate.
+	out, err := runCertctl(t, ctx, "renew", "apiserver", "--restart-control-plane", "--manifest-dir", c.ManifestDir(),
+		"--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(), "--restart-timeout", "2m")
+	if err != nil {
+		t.Fatalf("certctl renew apiserver --restart-control-plane: %v\n%s", err, out)
+	}
+	if n := k.Restarts(testcluster.APIServer); n != 1 {
+		t.Errorf("the Kubelet restarted kube-apiserver %d times for certctl's restart, want 1", n)
+	}
 	t.Logf("Kubelet events: %v", k.Events())
 }
 
