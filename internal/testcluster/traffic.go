@@ -1,0 +1,227 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// TrafficKind is one kind of client the traffic prober runs against every node.
+type TrafficKind string
+
+// The kinds of client, each trusting and presenting only what certctl distributes, each
+// re-reading it as the real client does (see StartTraffic).
+const (
+	// TrafficAdmin is kubectl with the node's admin.conf: GET /api/v1/namespaces/kube-system.
+	TrafficAdmin TrafficKind = "admin"
+	// TrafficServiceAccount is a pod's client: a bound service-account token and the root CA
+	// published in ConfigMap kube-root-ca.crt; POST a SelfSubjectReview and check the user.
+	TrafficServiceAccount TrafficKind = "service-account"
+	// TrafficFrontProxy is kube-aggregator proxying to an API server: front-proxy-client.crt
+	// with X-Remote-User/X-Remote-Group, trusting ca.crt; POST a SelfSubjectReview and check the
+	// user comes from the headers.
+	TrafficFrontProxy TrafficKind = "front-proxy"
+	// TrafficEtcd is kube-apiserver's etcd client: apiserver-etcd-client.crt, trusting
+	// etcd/ca.crt; GET /health of the node's etcd member.
+	TrafficEtcd TrafficKind = "etcd"
+)
+
+// AllTrafficKinds lists every kind, in report order.
+var AllTrafficKinds = []TrafficKind{TrafficAdmin, TrafficServiceAccount, TrafficFrontProxy, TrafficEtcd}
+
+// TrafficOptions configure StartTraffic. The zero value probes every 50 ms with every kind the
+// nodes can answer.
+type TrafficOptions struct {
+	// Kinds to run. Empty means all, without TrafficServiceAccount when the nodes run no
+	// kube-controller-manager (nothing publishes kube-root-ca.crt then).
+	Kinds []TrafficKind
+	// Interval between the starts of two requests of one kind to one endpoint; a request that
+	// takes longer delays the next. Zero means 50ms.
+	Interval time.Duration
+	// Timeout of one request; a request to a listening endpoint that takes longer counts as
+	// failed. Zero means 5s.
+	Timeout time.Duration
+	// Namespace and ServiceAccount of the service-account client, created if missing. Empty
+	// means "certctl-traffic" and "prober".
+	Namespace, ServiceAccount string
+	// TokenExpiration is the bound token's requested lifetime (the TokenRequest API's minimum is
+	// 10 min). Zero means 10 min.
+	TokenExpiration time.Duration
+	// TokenRefresh is how often a new token is requested. Zero means 80% of TokenExpiration, as
+	// the kubelet refreshes projected tokens (pkg/kubelet/token/token_manager.go).
+	TokenRefresh time.Duration
+	// RootCARefresh is how often ConfigMap kube-root-ca.crt is read again, as the kubelet syncs
+	// a projected volume. Zero means 10s.
+	RootCARefresh time.Duration
+	// SetupTimeout bounds creating the namespace and service account, the first token, and the
+	// wait for kube-controller-manager to publish kube-root-ca.crt. Zero means 2 min.
+	SetupTimeout time.Duration
+	// KeepErrors is how many failed requests' texts are kept per kind and endpoint. Zero means 5.
+	KeepErrors int
+	// Logf receives the prober's own problems (a token or root CA refresh that failed). Nil
+	// means the first node's Options.Logf.
+	Logf func(format string, args ...any)
+}
+
+func (o TrafficOptions) withDefaults(nodes []*Cluster) TrafficOptions {
+	if len(o.Kinds) == 0 {
+		for _, k := range AllTrafficKinds {
+			if k != TrafficServiceAccount || slices.Contains(nodes[0].opts.Components, ControllerManager) {
+				o.Kinds = append(o.Kinds, k)
+			}
+		}
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.Interval, 50*time.Millisecond)
+	def(&o.Timeout, 5*time.Second)
+	def(&o.TokenExpiration, 10*time.Minute)
+	def(&o.TokenRefresh, o.TokenExpiration*8/10)
+	def(&o.RootCARefresh, 10*time.Second)
+	def(&o.SetupTimeout, 2*time.Minute)
+	if o.Namespace == "" {
+		o.Namespace = "certctl-traffic"
+	}
+	if o.ServiceAccount == "" {
+		o.ServiceAccount = "prober"
+	}
+	if o.KeepErrors == 0 {
+		o.KeepErrors = 5
+	}
+	if o.Logf == nil {
+		o.Logf = nodes[0].opts.Logf
+	}
+	return o
+}
+
+// Traffic is a running prober; Stop ends it and returns its Report.
+type Traffic struct {
+	opts   TrafficOptions
+	nodes  []*Cluster
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	sa     *saCredentials // nil without TrafficServiceAccount
+
+	mu    sync.Mutex
+	stats *stats
+}
+
+// outcome is how one request ended.
+type outcome int
+
+const (
+	ok          outcome = iota
+	failed              // the endpoint answered (or listened) and the request did not succeed
+	unavailable         // connection refused: nothing listens, e.g. the component is restarting
+)
+
+// StartTraffic starts clients that make a request every Interval to every node's endpoint, one
+// stream per kind and node, until ctx ends or Stop. Each request opens a new connection (as each
+// kubectl call does), so every request verifies the certificate served at that moment, and
+// each reads its credentials and trust anew:
+//   - admin: the node's admin.conf, read before each request;
+//   - service-account: a token from the TokenRequest API for ServiceAccount (renewed every
+//     TokenRefresh) and the CA bundle of ConfigMap kube-root-ca.crt in Namespace (read every
+//     RootCARefresh), as a pod sees them through its projected volume;
+//   - front-proxy: the node's front-proxy-client.crt/key and ca.crt, read before each request;
+//   - etcd: the node's apiserver-etcd-client.crt/key and etcd/ca.crt, read before each request.
+//
+// Requests go to the node's kube-apiserver (c.URL(APIServer)) or etcd member (c.URL(Etcd)). A
+// request counts as ok (2xx and the expected answer), unavailable (connection refused), or
+// failed (anything else: TLS errors, 401/403, 5xx, timeouts, a credential file that cannot be
+// read). The service-account setup (namespace, service account, first token, published root
+// CA) happens before StartTraffic returns, through the first node whose admin.conf works.
+func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*Traffic, error) {
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("testcluster: StartTraffic needs at least one node")
+	}
+	opts = opts.withDefaults(nodes)
+	for _, k := range opts.Kinds {
+		if !slices.Contains(AllTrafficKinds, k) {
+			return nil, fmt.Errorf("testcluster: unknown traffic kind %q; want one of %q", k, AllTrafficKinds)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	t := &Traffic{opts: opts, nodes: nodes, cancel: cancel, stats: newStats(opts, nodes)}
+	if slices.Contains(opts.Kinds, TrafficServiceAccount) {
+		sa, err := setupServiceAccount(ctx, nodes, opts)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		t.sa = sa
+		t.wg.Go(func() { sa.refreshLoop(ctx) })
+	}
+	for _, kind := range opts.Kinds {
+		for _, c := range nodes {
+			t.wg.Go(func() { t.stream(ctx, kind, c) })
+		}
+	}
+	return t, nil
+}
+
+// Stop ends every client, waits for them, and returns the report. A request cut short by Stop
+// is not counted.
+func (t *Traffic) Stop() Report {
+	t.cancel()
+	t.wg.Wait()
+	return t.Report()
+}
+
+// Report returns the counts so far; it may be called while the traffic runs.
+func (t *Traffic) Report() Report {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats.report(time.Now())
+}
+
+func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
+	tick := time.NewTicker(t.opts.Interval)
+	defer tick.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+		o, text := t.request(rctx, kind, c)
+		cancel()
+		if ctx.Err() != nil {
+			return // cut short by Stop: not counted
+		}
+		t.mu.Lock()
+		t.stats.record(kind, c.nodeName, o, text, time.Now())
+		t.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// request makes one request of kind to node c.
+func (t *Traffic) request(ctx context.Context, kind TrafficKind, c *Cluster) (outcome, string) {
+	switch kind {
+	case TrafficAdmin:
+		return adminRequest(ctx, c)
+	case TrafficServiceAccount:
+		return t.sa.request(ctx, c)
+	case TrafficFrontProxy:
+		return frontProxyRequest(ctx, c)
+	case TrafficEtcd:
+		return etcdRequest(ctx, c)
+	}
+	return failed, fmt.Sprintf("unknown traffic kind %q", kind)
+}
+
+// classify turns a transport error into an outcome: connection refused means nothing listens.
+func classify(err error) (outcome, string) {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return unavailable, err.Error()
+	}
+	return failed, err.Error()
+}
