@@ -149,7 +149,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 	var last string
 	for {
 		if done, werr := p.exited(); done {
-			p.stopping = true // reported here; Stop need not report it again
+			p.stopping.Store(true) // reported here; Stop need not report it again
 			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.logPath)
 		}
 		ok, msg := probe(ctx, client, url, name)

@@ -48,7 +48,8 @@ type Kubelet struct {
 type KubeletEvent struct {
 	At        time.Time
 	Component string
-	// Action is "restarted" (its pod changed: stopped, started with the manifest's flags, healthy),
+	// Action is "restarted" (its pod changed: stopped, started with the manifest's flags, healthy;
+	// or started again after a crash), "crashed" (its process exited by itself; Err says how),
 	// "stopped" (its manifest was removed), "rejected" (the manifest is not a pod the Kubelet can
 	// run; the component keeps running as it was) or "failed" (the restart failed; Err says why).
 	Action string
@@ -74,6 +75,8 @@ type podState struct {
 	badHash string // of the file content last rejected, to report it once
 	retryAt time.Time
 	backoff time.Duration
+	// lastCrash is when the component last exited by itself; zero if never.
+	lastCrash time.Time
 }
 
 // StartKubelet writes the manifests that do not exist yet (WriteManifests), reads each, and from
@@ -87,7 +90,11 @@ type podState struct {
 //   - a manifest that does not parse, has no container for its component, or runs another
 //     binary is rejected (an event, and a log line): the component keeps running;
 //   - a restart that fails is retried, while the manifest stays the same, after 10 s, then
-//     doubling up to 5 min.
+//     doubling up to 5 min;
+//   - a component whose process exits by itself (kube-controller-manager and kube-scheduler
+//     exit when they lose their leader lease, e.g. while their kube-apiserver restarts) is
+//     started again, at once the first time, then after 10 s doubling up to 5 min while it keeps
+//     crashing within 5 min, as the kubelet restarts a static pod's container.
 //
 // Only the files NAME.yaml of the cluster's components are read (the kubelet also ignores
 // dot-files, where certctl stages its writes). Do not restart components by other means while
@@ -218,8 +225,22 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 		return
 	}
 	if hash == st.hash {
-		if !st.retryAt.IsZero() && time.Now().After(st.retryAt) {
-			k.restart(ctx, st)
+		switch {
+		case !st.retryAt.IsZero():
+			if time.Now().After(st.retryAt) {
+				k.restart(ctx, st)
+			}
+		case c.crashed(st.name):
+			k.record(KubeletEvent{Component: st.name, Action: "crashed", Err: c.StopComponent(ctx, st.name)})
+			// The kubelet restarts a crashed container at once the first time, then backs off.
+			if time.Since(st.lastCrash) < kubeletMaxBackoff {
+				st.backoff = min(max(2*st.backoff, kubeletBackoff), kubeletMaxBackoff)
+				st.retryAt = time.Now().Add(st.backoff)
+			} else {
+				st.backoff = 0
+				k.restart(ctx, st)
+			}
+			st.lastCrash = time.Now()
 		}
 		return
 	}
@@ -243,7 +264,10 @@ func (k *Kubelet) restart(ctx context.Context, st *podState) {
 		k.record(KubeletEvent{Component: st.name, Action: "failed", Err: fmt.Errorf("%w; retrying in %v", err, st.backoff)})
 		return
 	}
-	st.retryAt, st.backoff = time.Time{}, 0
+	st.retryAt = time.Time{}
+	if st.lastCrash.IsZero() {
+		st.backoff = 0
+	}
 	k.record(KubeletEvent{Component: st.name, Action: "restarted", PID: k.c.PID(st.name)})
 }
 
@@ -289,6 +313,18 @@ func podHash(pod *corev1.Pod) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// crashed reports whether component name's process exited without the harness stopping it.
+func (c *Cluster) crashed(name string) bool {
+	c.mu.Lock()
+	p := c.procs[name]
+	c.mu.Unlock()
+	if p == nil || p.stopping.Load() {
+		return false
+	}
+	done, _ := p.exited()
+	return done
 }
 
 // stopKubelets stops every Kubelet StartKubelet started on c.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,7 +28,7 @@ type process struct {
 	done    chan struct{}
 	waitErr error
 	// stopping is set before the harness signals the process, so an exit before it is unexpected.
-	stopping bool
+	stopping atomic.Bool
 }
 
 // startProcess starts bin with args, its stdout and stderr appended to logPath.
@@ -94,13 +95,13 @@ func (p *process) exited() (bool, error) {
 // error if the process had exited before stop was called (it crashed), or could not be ended.
 func (p *process) stop(ctx context.Context, grace time.Duration) error {
 	if done, err := p.exited(); done {
-		if p.stopping {
+		if p.stopping.Load() {
 			return nil
 		}
-		p.stopping = true
+		p.stopping.Store(true)
 		return fmt.Errorf("%s (pid %d) had exited by itself: %v; see %s", p.name, p.pid, err, p.logPath)
 	}
-	p.stopping = true
+	p.stopping.Store(true)
 	if err := syscall.Kill(p.pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal %s (pid %d): %w", p.name, p.pid, err)
 	}

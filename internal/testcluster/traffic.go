@@ -2,8 +2,10 @@ package testcluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"syscall"
@@ -62,6 +64,13 @@ type TrafficOptions struct {
 	SetupTimeout time.Duration
 	// KeepErrors is how many failed requests' texts are kept per kind and endpoint. Zero means 5.
 	KeepErrors int
+	// ReadyOnly sends the kube-apiserver kinds' requests as a load balancer in front of the
+	// kube-apiservers would: only to an endpoint whose latest health check, GET /readyz without
+	// verifying the server certificate (kubeadm's HAProxy example checks with "verify none"),
+	// made every Interval, answered 200. A request not sent because its endpoint was not ready
+	// counts as NotReady. etcd's kind is not gated (kube-apiserver's etcd client has no such
+	// check). False sends every request, as a client pinned to one kube-apiserver does.
+	ReadyOnly bool
 	// Logf receives the prober's own problems (a token or root CA refresh that failed). Nil
 	// means the first node's Options.Logf.
 	Logf func(format string, args ...any)
@@ -111,6 +120,7 @@ type Traffic struct {
 
 	mu    sync.Mutex
 	stats *stats
+	ready map[string]bool // node -> its kube-apiserver's latest /readyz was 200 (ReadyOnly)
 }
 
 // outcome is how one request ended.
@@ -120,6 +130,7 @@ const (
 	ok          outcome = iota
 	failed              // the endpoint answered (or listened) and the request did not succeed
 	unavailable         // connection refused: nothing listens, e.g. the component is restarting
+	notReady            // not sent: the endpoint's latest readiness check failed (ReadyOnly)
 )
 
 // StartTraffic starts clients that make a request every Interval to every node's endpoint, one
@@ -134,8 +145,8 @@ const (
 //   - etcd: the node's apiserver-etcd-client.crt/key and etcd/ca.crt, read before each request.
 //
 // Requests go to the node's kube-apiserver (c.URL(APIServer)) or etcd member (c.URL(Etcd)). A
-// request counts as ok (2xx and the expected answer), unavailable (connection refused), or
-// failed (anything else: TLS errors, 401/403, 5xx, timeouts, a credential file that cannot be
+// request counts as ok (2xx and the expected answer), unavailable (connection refused), not
+// ready (with ReadyOnly, not sent), or failed (anything else: TLS errors, 401/403, 5xx, timeouts, a credential file that cannot be
 // read). The service-account setup (namespace, service account, first token, published root
 // CA) happens before StartTraffic returns, through the first node whose admin.conf works.
 func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*Traffic, error) {
@@ -149,7 +160,13 @@ func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Traffic{opts: opts, nodes: nodes, cancel: cancel, stats: newStats(opts, nodes)}
+	t := &Traffic{opts: opts, nodes: nodes, cancel: cancel, stats: newStats(opts, nodes), ready: map[string]bool{}}
+	if opts.ReadyOnly {
+		for _, c := range nodes {
+			t.checkReady(ctx, c)
+			t.wg.Go(func() { t.readyLoop(ctx, c) })
+		}
+	}
 	if slices.Contains(opts.Kinds, TrafficServiceAccount) {
 		sa, err := setupServiceAccount(ctx, nodes, opts)
 		if err != nil {
@@ -185,9 +202,19 @@ func (t *Traffic) Report() Report {
 func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
 	tick := time.NewTicker(t.opts.Interval)
 	defer tick.Stop()
+	gated := t.opts.ReadyOnly && kind != TrafficEtcd
 	for {
 		rctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
-		o, text := t.request(rctx, kind, c)
+		var o outcome
+		var text string
+		t.mu.Lock()
+		skip := gated && !t.ready[c.nodeName]
+		t.mu.Unlock()
+		if skip {
+			o = notReady
+		} else {
+			o, text = t.request(rctx, kind, c)
+		}
 		cancel()
 		if ctx.Err() != nil {
 			return // cut short by Stop: not counted
@@ -201,6 +228,32 @@ func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
 		case <-tick.C:
 		}
 	}
+}
+
+// readyLoop is the load balancer's health check of node c's kube-apiserver, every Interval.
+func (t *Traffic) readyLoop(ctx context.Context, c *Cluster) {
+	tick := time.NewTicker(t.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t.checkReady(ctx, c)
+	}
+}
+
+func (t *Traffic) checkReady(ctx context.Context, c *Cluster) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	o, _, _ := send(ctx, &tls.Config{InsecureSkipVerify: true}, http.MethodGet, c.URL(APIServer)+"/readyz", nil, nil, http.StatusOK) //nolint:gosec // a health check, as kubeadm's HAProxy example makes it
+	if ctx.Err() != nil && o != ok {
+		return // cut short by Stop
+	}
+	t.mu.Lock()
+	t.ready[c.nodeName] = o == ok
+	t.mu.Unlock()
 }
 
 // request makes one request of kind to node c.

@@ -36,6 +36,9 @@ type EndpointReport struct {
 	// listened (TLS errors, 401/403, 5xx, timeouts, unreadable credentials), and that found
 	// nothing listening (connection refused).
 	OK, Failed, Unavailable int
+	// NotReady counts requests not sent because the endpoint's latest readiness check failed
+	// (TrafficOptions.ReadyOnly).
+	NotReady int
 	// Errors are the first failures (TrafficOptions.KeepErrors), in order.
 	Errors []TrafficError
 }
@@ -90,20 +93,27 @@ func (r Report) String() string {
 		if k.FewestOK < 0 {
 			fewest = "unknown"
 		}
-		fmt.Fprintf(&b, "  %-15s ok %d, failed %d, unavailable %d; fewest ok at once %s; longest with none ok %v",
-			k.Kind, k.OK(), k.Failed(), k.Unavailable(), fewest, k.LongestNoneOK.Round(time.Millisecond))
+		fmt.Fprintf(&b, "  %-15s ok %d, failed %d, unavailable %d%s; fewest ok at once %s; longest with none ok %v",
+			k.Kind, k.OK(), k.Failed(), k.Unavailable(), notReadyText(k.NotReady()), fewest, k.LongestNoneOK.Round(time.Millisecond))
 		if k.LongestNoneOK > 0 {
 			fmt.Fprintf(&b, " (from %s)", k.LongestNoneOKFrom.Format("15:04:05.000"))
 		}
 		b.WriteString("\n")
 		for _, e := range k.Endpoints {
-			fmt.Fprintf(&b, "    %s %s: ok %d, failed %d, unavailable %d\n", e.Node, e.URL, e.OK, e.Failed, e.Unavailable)
+			fmt.Fprintf(&b, "    %s %s: ok %d, failed %d, unavailable %d%s\n", e.Node, e.URL, e.OK, e.Failed, e.Unavailable, notReadyText(e.NotReady))
 			for _, te := range e.Errors {
 				fmt.Fprintf(&b, "      %s %s\n", te.At.Format("15:04:05.000"), te.Text)
 			}
 		}
 	}
 	return b.String()
+}
+
+func notReadyText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", not ready %d", n)
 }
 
 // stats accumulates a Report; its caller holds Traffic.mu.
@@ -151,6 +161,8 @@ func (s *stats) record(kind TrafficKind, node string, o outcome, text string, at
 		e.OK++
 	case unavailable:
 		e.Unavailable++
+	case notReady:
+		e.NotReady++
 	default:
 		e.Failed++
 		if len(e.Errors) < s.keep {
@@ -199,3 +211,6 @@ func (s *stats) report(now time.Time) Report {
 	}
 	return r
 }
+
+// NotReady sums the kind's endpoints' requests not sent (ReadyOnly).
+func (k KindReport) NotReady() int { return k.sum(func(e EndpointReport) int { return e.NotReady }) }

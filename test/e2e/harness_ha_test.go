@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/manifests/staticpods"
+)
+
+// TestHarnessHARollingRestart: on three nodes, the harness Kubelets restart each
+// kube-apiserver in turn when its manifest's restart annotation changes, as certctl restarts
+// them, while two traffic probers run. Clients behind a load balancer (ReadyOnly: requests go to
+// kube-apiservers whose /readyz answers) see no failed request, because kube-apiserver's
+// --shutdown-delay-duration keeps it serving while /readyz already reports it going; at every
+// moment at least two kube-apiservers answer each kind; etcd is never touched. Admin requests
+// pinned to each kube-apiserver find it down during its restart; their failures while it
+// starts (it listens before its authorizer is ready) are logged, not asserted.
+func TestHarnessHARollingRestart(t *testing.T) {
+	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
+		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
+	}})
+	ctx := testCtx(t, 8*time.Minute)
+	ks, err := h.StartKubelets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{Kinds: []testcluster.TrafficKind{testcluster.TrafficAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	for i, c := range h.Nodes {
+		path := c.ManifestPath(testcluster.APIServer)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err = manifests.SetAnnotation(data, staticpods.RestartAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		harnessWaitFor(t, 3*time.Minute, c.NodeName()+"'s Kubelet restarts kube-apiserver", func() bool {
+			return ks[i].Restarts(testcluster.APIServer) >= 1
+		})
+		time.Sleep(time.Second)
+	}
+	r := balanced.Stop()
+	p := pinned.Stop()
+	t.Logf("three kube-apiservers restarted in turn; requests sent to ready ones:\n%s", r)
+	t.Logf("admin requests pinned to each kube-apiserver:\n%s", p)
+	for i, k := range ks {
+		t.Logf("cp-%d Kubelet: %v", i+1, k.Events())
+		for _, e := range k.Events() {
+			if e.Action == "failed" || e.Action == "rejected" {
+				t.Errorf("cp-%d Kubelet: %s", i+1, e)
+			}
+		}
+		if n := k.Restarts(testcluster.APIServer); n != 1 {
+			t.Errorf("cp-%d Kubelet restarted kube-apiserver %d times, want 1", i+1, n)
+		}
+	}
+	if r.Failed() != 0 {
+		t.Errorf("%d requests through the load balancer failed during the rolling restart, want 0", r.Failed())
+	}
+	for _, k := range r.Kinds {
+		if k.FewestOK < 2 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 2 (one restarts at a time)", k.Kind, k.FewestOK)
+		}
+		if k.Kind == testcluster.TrafficEtcd && (k.Unavailable() != 0 || k.NotReady() != 0) {
+			t.Errorf("etcd: %d unavailable, %d not ready, want none: no etcd member restarted", k.Unavailable(), k.NotReady())
+		}
+		if k.Kind != testcluster.TrafficEtcd && k.NotReady() == 0 {
+			t.Errorf("%s: the load balancer never held a request back from a restarting kube-apiserver", k.Kind)
+		}
+	}
+	if k, _ := p.Kind(testcluster.TrafficAdmin); k.Unavailable() == 0 {
+		t.Error("pinned admin requests never found a kube-apiserver down during its restart")
+	}
+}
