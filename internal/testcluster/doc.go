@@ -18,6 +18,18 @@
 // 127.0.0.1..N, each a Cluster with its own folder DIR/cp-I and certctl PKI, one etcd cluster,
 // and kube-controller-manager and kube-scheduler with leader election (see HA).
 //
+// Static pods: c.StartKubelet(ctx) (h.StartKubelets on every node) writes kubeadm-shaped
+// manifests into DIR/etc/kubernetes/manifests (WriteManifests) and from then on runs the
+// components as they say, like the kubelet: a manifest whose pod changes restarts that component
+// with the manifest's flags; a malformed one is reported and changes nothing; a crashed component
+// is started again (see Kubelet).
+//
+// Counting failed requests: StartTraffic(ctx, nodes, TrafficOptions{}) sends, every 50 ms to
+// every node, requests of four kinds of client that trust what certctl distributes (admin.conf,
+// a service-account token with the published root CA, the front-proxy client certificate, etcd's
+// apiserver-etcd-client), each reading its credentials anew; Stop returns a Report of ok, failed
+// and unavailable requests per kind and node (see StartTraffic and TrafficOptions.ReadyOnly).
+//
 // Outside tests, New, (*Cluster).Start and (*Cluster).Stop do the same work without a *testing.T;
 // with Options.Detached the components outlive the program and are stopped later by the PIDs that
 // State records (see test/cmd/testcluster).
@@ -26,6 +38,7 @@
 //
 //	DIR/etc/kubernetes/{admin,super-admin,controller-manager,scheduler,kubelet}.conf
 //	DIR/etc/kubernetes/pki/...            certctl's PKI (ca.crt, apiserver.crt, etcd/ca.crt, sa.key, ...)
+//	DIR/etc/kubernetes/manifests/*.yaml   static pod manifests (WriteManifests, StartKubelet)
 //	DIR/logs/COMPONENT.log                each component's stdout and stderr, appended across restarts
 //	DIR/logs/certctl.log                  what certctl printed
 //	DIR/var/lib/etcd                      etcd's data
