@@ -216,6 +216,7 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 	pod, args, err := podCommand(data, st.name)
 	if err != nil {
 		k.reject(st, data, fmt.Errorf("manifest %s: %w", path, err))
+		k.keepRunning(ctx, st)
 		return
 	}
 	st.badHash = ""
@@ -225,23 +226,7 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 		return
 	}
 	if hash == st.hash {
-		switch {
-		case !st.retryAt.IsZero():
-			if time.Now().After(st.retryAt) {
-				k.restart(ctx, st)
-			}
-		case c.crashed(st.name):
-			k.record(KubeletEvent{Component: st.name, Action: "crashed", Err: c.StopComponent(ctx, st.name)})
-			// The kubelet restarts a crashed container at once the first time, then backs off.
-			if time.Since(st.lastCrash) < kubeletMaxBackoff {
-				st.backoff = min(max(2*st.backoff, kubeletBackoff), kubeletMaxBackoff)
-				st.retryAt = time.Now().Add(st.backoff)
-			} else {
-				st.backoff = 0
-				k.restart(ctx, st)
-			}
-			st.lastCrash = time.Now()
-		}
+		k.keepRunning(ctx, st)
 		return
 	}
 	st.hash, st.retryAt, st.backoff = hash, time.Time{}, 0
@@ -252,6 +237,31 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 		}
 	}
 	k.restart(ctx, st)
+}
+
+// keepRunning keeps the pod last run going while its manifest stays the same (or cannot be read):
+// it retries a failed restart when its backoff has passed, and starts a crashed component again.
+func (k *Kubelet) keepRunning(ctx context.Context, st *podState) {
+	if st.hash == "" {
+		return // nothing run yet, or its manifest was removed
+	}
+	switch {
+	case !st.retryAt.IsZero():
+		if time.Now().After(st.retryAt) {
+			k.restart(ctx, st)
+		}
+	case k.c.crashed(st.name):
+		k.record(KubeletEvent{Component: st.name, Action: "crashed", Err: k.c.StopComponent(ctx, st.name)})
+		// The kubelet restarts a crashed container at once the first time, then backs off.
+		if time.Since(st.lastCrash) < kubeletMaxBackoff {
+			st.backoff = min(max(2*st.backoff, kubeletBackoff), kubeletMaxBackoff)
+			st.retryAt = time.Now().Add(st.backoff)
+		} else {
+			st.backoff = 0
+			k.restart(ctx, st)
+		}
+		st.lastCrash = time.Now()
+	}
 }
 
 func (k *Kubelet) restart(ctx context.Context, st *podState) {

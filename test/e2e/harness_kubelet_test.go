@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 // manifest says. A manifest edit that changes the pod (kube-controller-manager's
 // --cluster-signing-cert-file pointed at another file, as CA rotation does) restarts that component
 // alone, and the new process runs with the edited flag; an edit that leaves the pod the same (a
-// comment) restarts nothing; a malformed manifest is reported and leaves the component running.
+// comment) restarts nothing; a malformed manifest is reported and leaves the component running;
+// a killed component is started again.
 func TestHarnessKubeletRunsManifests(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	ctx := testCtx(t, 5*time.Minute)
@@ -93,9 +95,22 @@ func TestHarnessKubeletRunsManifests(t *testing.T) {
 		t.Errorf("kube-controller-manager pid %d after a malformed manifest, was %d", got, pid)
 	}
 	for _, e := range k.Events() {
-		if e.Action == "rejected" && e.At.Before(k.Events()[before].At) || e.Action == "failed" {
+		if e.Action == "rejected" && e.At.Before(k.Events()[before].At) || e.Action == "failed" || e.Action == "crashed" && e.Component != testcluster.ControllerManager {
 			t.Errorf("unexpected Kubelet event: %s", e)
 		}
+	}
+
+	// A crashed component is started again, with the flags of its last good manifest, although
+	// the manifest on disk is still malformed.
+	pid = c.PID(testcluster.ControllerManager)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	harnessWaitFor(t, 2*time.Minute, "the Kubelet starts the killed kube-controller-manager again", func() bool {
+		return k.Restarts(testcluster.ControllerManager) == 2
+	})
+	if args := procCmdline(t, c.PID(testcluster.ControllerManager)); !slices.Contains(args, newFlag) {
+		t.Errorf("kube-controller-manager started after its crash runs %q, want %s", args, newFlag)
 	}
 
 	// certctl's own restart (the restart annotation) goes through the Kubelet, and certctl sees
