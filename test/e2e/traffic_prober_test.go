@@ -56,6 +56,9 @@ func TestTrafficProber(t *testing.T) {
 	if err := c.StopComponent(ctx, testcluster.APIServer); err != nil {
 		t.Fatal(err)
 	}
+	// A request cut off by the exit (after SIGKILL, if the grace period ran out) may still be on
+	// its way to the report: let it land before the window that must hold only unavailable ones.
+	time.Sleep(500 * time.Millisecond)
 	before := tr.Report()
 	time.Sleep(2 * time.Second)
 	r = tr.Stop()
