@@ -136,16 +136,6 @@ func (h *HA) StartKubelets(ctx context.Context) ([]*Kubelet, error) {
 	return ks, nil
 }
 
-// WriteManifests writes every node's manifests (see Cluster.WriteManifests).
-func (h *HA) WriteManifests() error {
-	for _, c := range h.Nodes {
-		if err := c.WriteManifests(); err != nil {
-			return fmt.Errorf("%s: %w", c.nodeName, err)
-		}
-	}
-	return nil
-}
-
 // Stop stops watching and waits for a restart under way to end (a canceled restart kills the
 // process at once and does not wait for it to be healthy). The components keep running.
 func (k *Kubelet) Stop() {

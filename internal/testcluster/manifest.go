@@ -40,6 +40,16 @@ func (c *Cluster) WriteManifests() error {
 	return nil
 }
 
+// WriteManifests writes every node's manifests (see Cluster.WriteManifests).
+func (h *HA) WriteManifests() error {
+	for _, c := range h.Nodes {
+		if err := c.WriteManifests(); err != nil {
+			return fmt.Errorf("%s: %w", c.nodeName, err)
+		}
+	}
+	return nil
+}
+
 // writeMissingManifests writes the manifests that do not exist yet and leaves the others.
 func (c *Cluster) writeMissingManifests() error {
 	for _, name := range c.opts.Components {
