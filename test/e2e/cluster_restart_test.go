@@ -21,7 +21,8 @@ import (
 )
 
 // writeAPIServerManifest writes a kube-apiserver static pod manifest for node c: its address,
-// port and certificate folder, as kubeadm names the files.
+// port and the certificate flags the harness runs it with (internal/testcluster/components.go),
+// as kubeadm names the files, so that certctl restarts it for every certificate it reads.
 func writeAPIServerManifest(t *testing.T, c *testcluster.Cluster, dir string) {
 	t.Helper()
 	m := fmt.Sprintf(`apiVersion: v1
@@ -37,6 +38,15 @@ spec:
     - --advertise-address=%s
     - --bind-address=%s
     - --secure-port=%d
+    - --client-ca-file=/etc/kubernetes/pki/ca.crt
+    - --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt
+    - --etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt
+    - --etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key
+    - --kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt
+    - --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key
+    - --proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt
+    - --proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key
+    - --requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt
     - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt
     - --tls-private-key-file=/etc/kubernetes/pki/apiserver.key
     image: registry.k8s.io/kube-apiserver:%s
