@@ -23,13 +23,17 @@ import (
 	"github.com/certctl/certctl/phases/renew"
 )
 
-// writeEtcdManifest writes an etcd static pod manifest for node c of h with the flags the
-// harness runs it with (internal/testcluster/components.go), in kubeadm's layout: the
-// certificates under /etc/kubernetes/pki/etcd in the pod, mounted from the node's folder.
-func writeEtcdManifest(t *testing.T, h *testcluster.HA, c *testcluster.Cluster, dir string) {
+// writeEtcdManifest writes an etcd static pod manifest for node c, a member of an etcd cluster
+// of the nodes all (c alone when empty), with the flags the harness runs it with
+// (internal/testcluster/components.go), in kubeadm's layout: the certificates under
+// /etc/kubernetes/pki/etcd in the pod, mounted from the node's folder.
+func writeEtcdManifest(t *testing.T, c *testcluster.Cluster, all []*testcluster.Cluster, dir string) {
 	t.Helper()
+	if len(all) == 0 {
+		all = []*testcluster.Cluster{c}
+	}
 	var peers []string
-	for _, n := range h.Nodes {
+	for _, n := range all {
 		peers = append(peers, fmt.Sprintf("%s=https://%s:%d", n.NodeName(), n.Host(), n.EtcdPeerPort()))
 	}
 	peer := fmt.Sprintf("https://%s:%d", c.Host(), c.EtcdPeerPort())
@@ -344,7 +348,7 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 	var rwg sync.WaitGroup
 	for i, c := range h.Nodes {
 		dir := filepath.Join(c.Dir(), "manifests")
-		writeEtcdManifest(t, h, c, dir)
+		writeEtcdManifest(t, c, h.Nodes, dir)
 		writeAPIServerManifest(t, c, dir)
 		startKubelet(t, ctx, c, dir)
 		results[i].etcdPID, results[i].apiPID = c.PID(testcluster.Etcd), c.PID(testcluster.APIServer)
