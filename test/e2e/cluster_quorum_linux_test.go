@@ -3,12 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -22,67 +20,6 @@ import (
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/renew"
 )
-
-// writeEtcdManifest writes an etcd static pod manifest for node c, a member of an etcd cluster
-// of the nodes all (c alone when empty), with the flags the harness runs it with
-// (internal/testcluster/components.go), in kubeadm's layout: the certificates under
-// /etc/kubernetes/pki/etcd in the pod, mounted from the node's folder.
-func writeEtcdManifest(t *testing.T, c *testcluster.Cluster, all []*testcluster.Cluster, dir string) {
-	t.Helper()
-	if len(all) == 0 {
-		all = []*testcluster.Cluster{c}
-	}
-	var peers []string
-	for _, n := range all {
-		peers = append(peers, fmt.Sprintf("%s=https://%s:%d", n.NodeName(), n.Host(), n.EtcdPeerPort()))
-	}
-	peer := fmt.Sprintf("https://%s:%d", c.Host(), c.EtcdPeerPort())
-	m := fmt.Sprintf(`apiVersion: v1
-kind: Pod
-metadata:
-  labels: {component: etcd, tier: control-plane}
-  name: etcd
-  namespace: kube-system
-spec:
-  containers:
-  - command:
-    - etcd
-    - --name=%s
-    - --data-dir=/var/lib/etcd
-    - --listen-client-urls=%s
-    - --advertise-client-urls=%s
-    - --listen-peer-urls=%s
-    - --initial-advertise-peer-urls=%s
-    - --initial-cluster=%s
-    - --cert-file=/etc/kubernetes/pki/etcd/server.crt
-    - --key-file=/etc/kubernetes/pki/etcd/server.key
-    - --client-cert-auth=true
-    - --trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    - --peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt
-    - --peer-key-file=/etc/kubernetes/pki/etcd/peer.key
-    - --peer-client-cert-auth=true
-    - --peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    - --snapshot-count=10000
-    image: registry.k8s.io/etcd:3.7.0-0
-    name: etcd
-    volumeMounts:
-    - {mountPath: /var/lib/etcd, name: etcd-data}
-    - {mountPath: /etc/kubernetes/pki/etcd, name: etcd-certs}
-  hostNetwork: true
-  volumes:
-  - hostPath: {path: %s, type: DirectoryOrCreate}
-    name: etcd-certs
-  - hostPath: {path: %s, type: DirectoryOrCreate}
-    name: etcd-data
-`, c.NodeName(), c.URL(testcluster.Etcd), c.URL(testcluster.Etcd), peer, peer, strings.Join(peers, ","),
-		filepath.Join(c.PKIDir(), "etcd"), filepath.Join(c.Dir(), "var", "lib", "etcd"))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "etcd.yaml"), []byte(m), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // availability probes every etcd member's /health and every kube-apiserver's /readyz each
 // 50 ms. Each round's probes start together and are not waited for by the next round, so that
@@ -286,23 +223,6 @@ func etcdHealthy(client *http.Client, url string) error {
 	return nil
 }
 
-// servingEndpoint is where a node serves one of its certificate files.
-type servingEndpoint struct {
-	node *testcluster.Cluster
-	name string
-	addr string
-	file string // in the node's PKI folder
-}
-
-// tls returns a client config that verifies e's certificate with the CA that issued it and, for
-// etcd (which asks for one), presents etcd/healthcheck-client.
-func (e servingEndpoint) tls(t *testing.T) *tls.Config {
-	if strings.HasPrefix(e.file, "etcd/") {
-		return clientTLS(t, e.node, "etcd/ca.crt", "etcd/healthcheck-client")
-	}
-	return clientTLS(t, e.node, "ca.crt", "")
-}
-
 // TestClusterRestartsKeepEtcdQuorum: the three nodes run `renew all --restart-control-plane`
 // at the same moment, with etcd and kube-apiserver manifests in each node's manifest folder, so
 // that every node restarts its etcd member and then its kube-apiserver. The Leases
@@ -318,6 +238,12 @@ func (e servingEndpoint) tls(t *testing.T) *tls.Config {
 func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, Components: []string{testcluster.Etcd, testcluster.APIServer}})
 	ctx := testCtx(t, 10*time.Minute)
+	// As kubeadm runs them: each kube-apiserver uses its own node's etcd member only, and is not
+	// ready while that member restarts.
+	apis := make([]*localEtcdAPIServer, len(h.Nodes))
+	for i, c := range h.Nodes {
+		apis[i] = useLocalEtcd(t, ctx, c)
+	}
 
 	// What each node serves before: the renewal must change all of it.
 	var endpoints []servingEndpoint
@@ -350,8 +276,8 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 		dir := filepath.Join(c.Dir(), "manifests")
 		writeEtcdManifest(t, c, h.Nodes, dir)
 		writeAPIServerManifest(t, c, dir)
-		startKubelet(t, ctx, c, dir)
-		results[i].etcdPID, results[i].apiPID = c.PID(testcluster.Etcd), c.PID(testcluster.APIServer)
+		startKubeletWith(t, ctx, dir, apis[i].restart)
+		results[i].etcdPID, results[i].apiPID = c.PID(testcluster.Etcd), apis[i].pid()
 	}
 	// Some observations of the undisturbed cluster first.
 	time.Sleep(time.Second)
@@ -378,7 +304,7 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 		if c.PID(testcluster.Etcd) == r.etcdPID {
 			t.Errorf("%s: etcd was not restarted", c.NodeName())
 		}
-		if c.PID(testcluster.APIServer) == r.apiPID {
+		if apis[i].pid() == r.apiPID {
 			t.Errorf("%s: kube-apiserver was not restarted", c.NodeName())
 		}
 		for _, l := range leases {
