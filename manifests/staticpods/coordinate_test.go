@@ -164,3 +164,73 @@ func TestRestartCoordinateFails(t *testing.T) {
 		t.Errorf("a progress line before ProgressEvery (10s) passed:\n%s", out.String())
 	}
 }
+
+// TestRestartEtcdWaitsForItsAPIServer: with Coordinate, an etcd restart
+// hands the turn on only once this node's kube-apiserver
+// (Options.APIServer), which uses that etcd member, answers /readyz again;
+// without Options.APIServer, as soon as etcd is back.
+func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		apiServer bool
+		want      string
+	}{
+		{"its kube-apiserver", true, "acquire etcd; release ok=true ready=true"},
+		{"no kube-apiserver", false, "acquire etcd; release ok=true ready=false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newHTTPNode(t, newCert(t, 1001))
+			set, err := Load(n.manifestDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := set.APIServerAddress(); got != n.addr {
+				t.Fatalf("APIServerAddress %q, want %q", got, n.addr)
+			}
+			// etcd reads the etcd CA, and serves none of the changed files.
+			affected := set.Affected([]string{"/etc/kubernetes/pki/etcd/ca.crt"})
+			if len(affected) != 1 || affected[0].Component != Etcd || affected[0].Port != 2379 {
+				t.Fatalf("affected: %+v", affected)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			k := &kubelet{pids: map[int]int{}}
+			// The kube-apiserver is ready again 300 ms after its etcd.
+			k.watch(t, ctx, filepath.Join(n.manifestDir, "etcd.yaml"), 2379, func() {
+				go func() { time.Sleep(300 * time.Millisecond); n.ready.Store(true) }()
+			})
+			var mu sync.Mutex
+			var events []string
+			coordinate := func(_ context.Context, component string) (func(bool), error) {
+				mu.Lock()
+				defer mu.Unlock()
+				events = append(events, "acquire "+component)
+				return func(ok bool) {
+					mu.Lock()
+					defer mu.Unlock()
+					events = append(events, fmt.Sprintf("release ok=%v ready=%v", ok, n.ready.Load()))
+				}, nil
+			}
+			o := Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &bytes.Buffer{},
+				ListenerPID: k.listenerPID, Coordinate: coordinate, ProgressEvery: 100 * time.Millisecond, ReadyFor: 50 * time.Millisecond}
+			if tc.apiServer {
+				o.APIServer = set.APIServerAddress()
+			}
+			results, err := Restart(ctx, affected, o)
+			out := o.Out.(*bytes.Buffer).String()
+			if err != nil || results[0].Status != Restarted {
+				t.Fatalf("Restart: %v, %+v\n%s", err, results, out)
+			}
+			mu.Lock()
+			got := strings.Join(events, "; ")
+			mu.Unlock()
+			if got != tc.want {
+				t.Errorf("turns: %s\nwant %s\noutput:\n%s", got, tc.want, out)
+			}
+			waiting := "[restart] etcd: restarted, waiting for this node's kube-apiserver " + n.addr + " to be ready: /readyz: 500 Internal Server Error [-]etcd failed: reason withheld"
+			if strings.Contains(out, waiting) != tc.apiServer {
+				t.Errorf("output says %q: %v, want %v:\n%s", waiting, !tc.apiServer, tc.apiServer, out)
+			}
+		})
+	}
+}

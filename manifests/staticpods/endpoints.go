@@ -63,6 +63,18 @@ func (m *Manifest) endpoints() []Endpoint {
 	return out
 }
 
+// APIServerAddress returns where the folder's kube-apiserver serves, as
+// Restart checks it (HOST:PORT of its secure port); "" when the folder has
+// no kube-apiserver manifest.
+func (s *Set) APIServerAddress() string {
+	for _, m := range s.Manifests {
+		if m.Component == KubeAPIServer {
+			return net.JoinHostPort(m.apiServerHost(), m.flag("secure-port", defaultPort[KubeAPIServer]))
+		}
+	}
+	return ""
+}
+
 // apiServerHost is where kube-apiserver can be reached on this node: its
 // --bind-address when that is one address, else its --advertise-address
 // (kubeadm sets it and leaves --bind-address to listen everywhere), else

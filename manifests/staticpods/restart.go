@@ -43,6 +43,14 @@ type Options struct {
 	// /readyz before it counts as back: the next node's restart takes
 	// another one down.
 	Coordinate func(ctx context.Context, component string) (release func(ok bool), err error)
+	// APIServer is where this node's kube-apiserver serves
+	// (Set.APIServerAddress), "" when the folder has none. With Coordinate,
+	// etcd then counts as back only once that kube-apiserver answers /readyz
+	// again for ReadyFor: kubeadm's kube-apiserver uses its own node's etcd
+	// member only (--etcd-servers=https://127.0.0.1:2379), so it is not
+	// ready while the member restarts, and the next node must not take
+	// another kube-apiserver down before it is.
+	APIServer string
 	// ProgressEvery is the least time between two lines saying what a
 	// component is waited for; 10 s when 0.
 	ProgressEvery time.Duration
@@ -219,7 +227,17 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	deadline := time.NewTimer(o.Timeout)
 	defer deadline.Stop()
 	nextProgress := start.Add(o.ProgressEvery)
-	readyWanted := o.Coordinate != nil && a.Component == KubeAPIServer && len(r.Endpoints) > 0
+	// readyAt is the kube-apiserver that must be ready before the next
+	// node goes on (o.ReadyFor): this one, or the one that uses this etcd.
+	readyAt, readyWho := "", ""
+	switch {
+	case o.Coordinate == nil:
+	case a.Component == KubeAPIServer && len(r.Endpoints) > 0:
+		readyAt, readyWho = r.Endpoints[0].Address, "it"
+	case a.Component == Etcd && o.APIServer != "":
+		readyAt, readyWho = o.APIServer, "this node's kube-apiserver "+o.APIServer
+	}
+	readyWanted := readyAt != ""
 	var readySince time.Time // since when /readyz answers ok (o.ReadyFor)
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
@@ -227,7 +245,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		back := (restarted || !pidKnown) && allServing(r.Endpoints)
 		notReady := ""
 		if back && readyWanted {
-			notReady = readyz(ctx, r.Endpoints[0].Address)
+			notReady = readyz(ctx, readyAt)
 		}
 		switch {
 		case back && notReady == "" && (!readyWanted || !readySince.IsZero() && time.Since(readySince) >= o.ReadyFor):
@@ -238,7 +256,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			readySince = time.Time{}
 		}
 		if now := time.Now(); !now.Before(nextProgress) {
-			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, notReady), r.Waited.Round(time.Second), o.Timeout)
+			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, readyWho, notReady), r.Waited.Round(time.Second), o.Timeout)
 			nextProgress = now.Add(o.ProgressEvery)
 		}
 		select {
@@ -248,7 +266,11 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
 				// use; only readiness is missing, which is not certctl's to fix.
-				fmt.Fprintf(o.Out, "[restart] %s: not ready after %s (%s); the other nodes go on\n", a.Component, o.Timeout, notReady)
+				who := a.Component
+				if readyWho != "it" {
+					who = readyWho
+				}
+				fmt.Fprintf(o.Out, "[restart] %s: %s not ready after %s (%s); the other nodes go on\n", a.Component, who, o.Timeout, notReady)
 				return r.succeed(o.Out, pidKnown, "")
 			}
 			return r.timeout(a, o.Timeout)
@@ -258,7 +280,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 }
 
 // waitingFor says what the wait for a's restart still waits for.
-func waitingFor(a Affected, r *Result, pidKnown, restarted bool, notReady string) string {
+func waitingFor(a Affected, r *Result, pidKnown, restarted bool, readyWho, notReady string) string {
 	switch {
 	case pidKnown && !restarted && r.NewPID == 0:
 		return fmt.Sprintf("waiting for the new process: nothing listens on port %d yet", a.Port)
@@ -274,10 +296,14 @@ func waitingFor(a Affected, r *Result, pidKnown, restarted bool, notReady string
 			return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
 		}
 	}
-	if notReady == "" {
-		return "serving the new certificate and ready, making sure it stays ready"
+	back := "serving the new certificate"
+	if len(r.Endpoints) == 0 {
+		back = "restarted"
 	}
-	return fmt.Sprintf("serving the new certificate, waiting for it to be ready: %s", notReady)
+	if notReady == "" {
+		return fmt.Sprintf("%s and %s is ready, making sure it stays ready", back, readyWho)
+	}
+	return fmt.Sprintf("%s, waiting for %s to be ready: %s", back, readyWho, notReady)
 }
 
 // checkOnce updates r with the process on the port and what each endpoint

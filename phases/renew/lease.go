@@ -57,6 +57,13 @@ func (l *restartLease) name(component string) string { return RestartLeasePrefix
 // it. The release it returns frees it when ok; otherwise it stops renewing
 // and lets it expire.
 func (l *restartLease) acquire(ctx context.Context, component string) (func(ok bool), error) {
+	return l.acquireFor(ctx, component, component)
+}
+
+// acquireFor is acquire of the Lease of component for the restart of
+// restarting, which takes component down with it (etcd takes this node's
+// kube-apiserver down).
+func (l *restartLease) acquireFor(ctx context.Context, component, restarting string) (func(ok bool), error) {
 	leases := l.client.CoordinationV1().Leases(l.namespace)
 	name := l.name(component)
 	start := time.Now()
@@ -79,19 +86,19 @@ func (l *restartLease) acquire(ctx context.Context, component string) (func(ok b
 			err = errHeld
 			if now := time.Now(); !now.Before(nextProgress) {
 				fmt.Fprintf(l.out, "[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
-					component, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
+					restarting, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
 				nextProgress = now.Add(l.every)
 			}
 		}
 		cancel()
 		if err == nil {
-			return l.held(ctx, component), nil
+			return l.held(ctx, component, restarting), nil
 		}
 		if !errors.Is(err, errHeld) && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
 			// Another node's restart of kube-apiserver may take the API
 			// server away for a moment: retry until the wait ends.
 			if now := time.Now(); !now.Before(nextProgress) {
-				fmt.Fprintf(l.out, "[restart] %s: waiting for the Lease %s/%s: %v\n", component, l.namespace, name, err)
+				fmt.Fprintf(l.out, "[restart] %s: waiting for the Lease %s/%s: %v\n", restarting, l.namespace, name, err)
 				nextProgress = now.Add(l.every)
 			}
 		}
@@ -128,8 +135,13 @@ func (l *restartLease) hold(lease *coordv1.Lease) {
 }
 
 // held starts renewing the Lease and returns its release.
-func (l *restartLease) held(ctx context.Context, component string) func(ok bool) {
-	fmt.Fprintf(l.out, "[restart] %s: took the Lease %s/%s: no other node restarts its %s until this one serves its new certificate\n", component, l.namespace, l.name(component), component)
+func (l *restartLease) held(ctx context.Context, component, restarting string) func(ok bool) {
+	if restarting == component {
+		fmt.Fprintf(l.out, "[restart] %s: took the Lease %s/%s: no other node restarts its %s until this one serves its new certificate\n", component, l.namespace, l.name(component), component)
+	} else {
+		fmt.Fprintf(l.out, "[restart] %s: took the Lease %s/%s too: this node's %s is not ready while its %s restarts, so no other node restarts its %s until it is ready again\n",
+			restarting, l.namespace, l.name(component), component, restarting, component)
+	}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

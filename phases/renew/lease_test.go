@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -214,6 +218,66 @@ func TestCoordinator(t *testing.T) {
 				t.Errorf("lease %+v, %v; want held by cp-1_..., for 60s", l, err)
 			}
 			release(true)
+		})
+	}
+}
+
+// TestCoordinatorEtcdHoldsAPIServer: on a node with a kube-apiserver
+// manifest, the restart of etcd also holds kube-apiserver's Lease (that
+// kube-apiserver uses this etcd member only), taken after etcd's, and
+// releases both; kube-apiserver's own restart takes only its Lease. On a
+// node without one, etcd takes only its own.
+func TestCoordinatorEtcdHoldsAPIServer(t *testing.T) {
+	withAPI := t.TempDir()
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver, namespace: kube-system}\nspec:\n  containers:\n  - {name: kube-apiserver, image: registry.k8s.io/kube-apiserver:v1.37.1, command: [kube-apiserver, --secure-port=6443]}\n"
+	if err := os.WriteFile(filepath.Join(withAPI, "kube-apiserver.yaml"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		dir       string
+		component string
+		held      []string
+	}{
+		{"etcd beside kube-apiserver", withAPI, "etcd", []string{"etcd", "kube-apiserver"}},
+		{"kube-apiserver", withAPI, "kube-apiserver", []string{"kube-apiserver"}},
+		{"etcd alone", t.TempDir(), "etcd", []string{"etcd"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := staticpods.Load(tc.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := leaseClient()
+			var out bytes.Buffer
+			cl := config.Default()
+			cl.NodeName = "cp-1"
+			r := &run{o: Options{Cluster: &cl, Restart: Restart{Client: cs}, Now: time.Now, Rand: rand.Reader}, set: set}
+			release, err := r.coordinator(context.Background(), &out)(context.Background(), tc.component)
+			if err != nil {
+				t.Fatal(err)
+			}
+			holders := func() []string {
+				var held []string
+				for _, c := range []string{"etcd", "kube-apiserver"} {
+					l, err := cs.CoordinationV1().Leases("kube-system").Get(context.Background(), RestartLeasePrefix+c, metav1.GetOptions{})
+					if err == nil && l.Spec.HolderIdentity != nil && strings.HasPrefix(*l.Spec.HolderIdentity, "cp-1_") {
+						held = append(held, c)
+					}
+				}
+				return held
+			}
+			if got := holders(); !slices.Equal(got, tc.held) {
+				t.Errorf("held %q, want %q\n%s", got, tc.held, out.String())
+			}
+			release(true)
+			if got := holders(); len(got) != 0 {
+				t.Errorf("still held after the release: %q", got)
+			}
+			too := "[restart] etcd: took the Lease kube-system/certctl-restart-kube-apiserver too: this node's kube-apiserver is not ready while its etcd restarts, so no other node restarts its kube-apiserver until it is ready again\n"
+			if strings.Contains(out.String(), too) != (len(tc.held) == 2) {
+				t.Errorf("output:\n%s", out.String())
+			}
 		})
 	}
 }

@@ -106,7 +106,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
-			Coordinate: r.coordinator(ctx, out)})
+			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
 	}
 	for _, e := range []error{saveErr, lostErr} {
 		if err == nil {
@@ -184,7 +184,13 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // coordinator returns how this node's restarts wait for the other
 // control-plane nodes' (a Lease per component in kube-system, lease.go),
 // or nil when the API server cannot be reached: the node then restarts
-// alone, and says so.
+// alone, and says so. A restart of etcd also takes kube-apiserver's Lease
+// when the node runs a kube-apiserver: kubeadm's uses its own node's etcd
+// member only (--etcd-servers=https://127.0.0.1:2379) and is not ready while
+// that member restarts, so another node's kube-apiserver must not restart
+// then (staticpods.Options.APIServer waits for it to be ready again). The
+// Leases are always taken etcd first, and no node waits for etcd's while it
+// holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
 	if r.o.Restart.Alone {
 		return nil
@@ -221,5 +227,17 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 	if l.wait <= 0 {
 		l.wait = DefaultLeaseWait
 	}
-	return l.acquire
+	withAPIServer := r.set != nil && r.set.APIServerAddress() != ""
+	return func(ctx context.Context, component string) (func(bool), error) {
+		release, err := l.acquire(ctx, component)
+		if err != nil || component != staticpods.Etcd || !withAPIServer {
+			return release, err
+		}
+		releaseAPI, err := l.acquireFor(ctx, staticpods.KubeAPIServer, component)
+		if err != nil {
+			release(true) // nothing was restarted
+			return nil, err
+		}
+		return func(ok bool) { releaseAPI(ok); release(ok) }, nil
+	}
 }
