@@ -168,15 +168,18 @@ func TestRestartCoordinateFails(t *testing.T) {
 // TestRestartEtcdWaitsForItsAPIServer: with Coordinate, an etcd restart
 // hands the turn on only once this node's kube-apiserver
 // (Options.APIServer), which uses that etcd member, answers /readyz again;
-// without Options.APIServer, as soon as etcd is back.
+// without Options.APIServer, or when that kube-apiserver was not ready
+// before, as soon as etcd is back.
 func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		apiServer bool
-		want      string
+		name        string
+		apiServer   bool
+		readyBefore bool
+		want        string
 	}{
-		{"its kube-apiserver", true, "acquire etcd; release ok=true ready=true"},
-		{"no kube-apiserver", false, "acquire etcd; release ok=true ready=false"},
+		{"its kube-apiserver", true, true, "acquire etcd; release ok=true ready=true"},
+		{"no kube-apiserver", false, true, "acquire etcd; release ok=true ready=false"},
+		{"its kube-apiserver not ready before", true, false, "acquire etcd; release ok=true ready=false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newHTTPNode(t, newCert(t, 1001))
@@ -195,9 +198,14 @@ func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			k := &kubelet{pids: map[int]int{}}
-			// The kube-apiserver is ready again 300 ms after its etcd.
+			// The kube-apiserver is not ready while its etcd restarts, and
+			// ready again 300 ms after it, if it was before.
+			n.ready.Store(tc.readyBefore)
 			k.watch(t, ctx, filepath.Join(n.manifestDir, "etcd.yaml"), 2379, func() {
-				go func() { time.Sleep(300 * time.Millisecond); n.ready.Store(true) }()
+				n.ready.Store(false)
+				if tc.readyBefore {
+					go func() { time.Sleep(300 * time.Millisecond); n.ready.Store(true) }()
+				}
 			})
 			var mu sync.Mutex
 			var events []string
@@ -227,9 +235,16 @@ func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("turns: %s\nwant %s\noutput:\n%s", got, tc.want, out)
 			}
-			waiting := "[restart] etcd: restarted, waiting for this node's kube-apiserver " + n.addr + " to be ready: /readyz: 500 Internal Server Error [-]etcd failed: reason withheld"
-			if strings.Contains(out, waiting) != tc.apiServer {
-				t.Errorf("output says %q: %v, want %v:\n%s", waiting, !tc.apiServer, tc.apiServer, out)
+			for _, line := range []struct {
+				text string
+				want bool
+			}{
+				{"[restart] etcd: restarted, waiting for this node's kube-apiserver " + n.addr + " to be ready: /readyz: 500 Internal Server Error [-]etcd failed: reason withheld", tc.apiServer && tc.readyBefore},
+				{"[restart] etcd: this node's kube-apiserver " + n.addr + " is not ready before the restart (/readyz: 500 Internal Server Error [-]etcd failed: reason withheld): not waited for\n", tc.apiServer && !tc.readyBefore},
+			} {
+				if strings.Contains(out, line.text) != line.want {
+					t.Errorf("output says %q: %v, want %v:\n%s", line.text, !line.want, line.want, out)
+				}
 			}
 		})
 	}

@@ -212,6 +212,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		}
 		defer func() { release(r.Status.OK()) }()
 	}
+	readyAt, readyWho := readyCheck(ctx, a, o, r)
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
@@ -227,16 +228,6 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	deadline := time.NewTimer(o.Timeout)
 	defer deadline.Stop()
 	nextProgress := start.Add(o.ProgressEvery)
-	// readyAt is the kube-apiserver that must be ready before the next
-	// node goes on (o.ReadyFor): this one, or the one that uses this etcd.
-	readyAt, readyWho := "", ""
-	switch {
-	case o.Coordinate == nil:
-	case a.Component == KubeAPIServer && len(r.Endpoints) > 0:
-		readyAt, readyWho = r.Endpoints[0].Address, "it"
-	case a.Component == Etcd && o.APIServer != "":
-		readyAt, readyWho = o.APIServer, "this node's kube-apiserver "+o.APIServer
-	}
 	readyWanted := readyAt != ""
 	var readySince time.Time // since when /readyz answers ok (o.ReadyFor)
 	for {
@@ -277,6 +268,27 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		case <-time.After(o.Poll):
 		}
 	}
+}
+
+// readyCheck returns the kube-apiserver that must answer /readyz for
+// o.ReadyFor before a's restart counts as back, with Coordinate (the next
+// node takes another one down then), and how to name it; "" when none:
+// kube-apiserver itself, or for etcd the node's kube-apiserver that uses it
+// (o.APIServer), if that one is ready now: one that is not does not come
+// back with etcd, and is not waited for.
+func readyCheck(ctx context.Context, a Affected, o Options, r *Result) (addr, who string) {
+	switch {
+	case o.Coordinate == nil:
+	case a.Component == KubeAPIServer && len(r.Endpoints) > 0:
+		return r.Endpoints[0].Address, "it"
+	case a.Component == Etcd && o.APIServer != "":
+		if why := readyz(ctx, o.APIServer); why != "" {
+			fmt.Fprintf(o.Out, "[restart] etcd: this node's kube-apiserver %s is not ready before the restart (%s): not waited for\n", o.APIServer, why)
+			return "", ""
+		}
+		return o.APIServer, "this node's kube-apiserver " + o.APIServer
+	}
+	return "", ""
 }
 
 // waitingFor says what the wait for a's restart still waits for.
