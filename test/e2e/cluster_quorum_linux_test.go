@@ -225,10 +225,12 @@ func etcdHealthy(client *http.Client, url string) error {
 
 // TestClusterRestartsKeepEtcdQuorum: the three nodes run `renew all --restart-control-plane`
 // at the same moment, with etcd and kube-apiserver manifests in each node's manifest folder, so
-// that every node restarts its etcd member and then its kube-apiserver. The Leases
-// kube-system/certctl-restart-etcd and certctl-restart-kube-apiserver pass from node to node;
-// one node may restart its kube-apiserver while another restarts its etcd member, never two
-// members of one component at once. Probed every 50 ms: at least two etcd members answer
+// that every node restarts its etcd member and then its kube-apiserver. Each kube-apiserver
+// uses its own node's etcd member only, as kubeadm runs it, so that it is not ready while that
+// member restarts. The Leases kube-system/certctl-restart-etcd and
+// certctl-restart-kube-apiserver pass from node to node, an etcd restart holding both: never
+// two etcd members down at once, never two kube-apiservers. Probed every 50 ms: at least two
+// etcd members answer
 // /health at every instant, fewer than two are healthy (a leader and a linearizable read) only
 // for the moment of a leader election, so etcd keeps its quorum; and at least two
 // kube-apiservers answer /readyz at every instant. Afterwards every member serves the server
@@ -321,7 +323,10 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 			nodes[node] = true
 		}
 		t.Logf("Lease kube-system/%s: holders in turn %q", l, holders)
-		if len(holders) != 3 || len(nodes) != 3 {
+		// Each node restarts its etcd once. kube-apiserver's Lease is held
+		// by a node for its etcd's restart and for its kube-apiserver's,
+		// which another node's etcd restart may come between.
+		if len(nodes) != 3 || l == leases[0] && len(holders) != 3 {
 			t.Errorf("Lease kube-system/%s was held by %q, want each of the three nodes in turn", l, holders)
 		}
 	}
