@@ -67,67 +67,6 @@ spec:
 	}
 }
 
-// writeEtcdManifest writes an etcd static pod manifest for node c, a member of an etcd cluster
-// of the nodes all (c alone when empty), with the flags the harness runs it with
-// (internal/testcluster/components.go), in kubeadm's layout: the certificates under
-// /etc/kubernetes/pki/etcd in the pod, mounted from the node's folder.
-func writeEtcdManifest(t *testing.T, c *testcluster.Cluster, all []*testcluster.Cluster, dir string) {
-	t.Helper()
-	if len(all) == 0 {
-		all = []*testcluster.Cluster{c}
-	}
-	var peers []string
-	for _, n := range all {
-		peers = append(peers, fmt.Sprintf("%s=https://%s:%d", n.NodeName(), n.Host(), n.EtcdPeerPort()))
-	}
-	peer := fmt.Sprintf("https://%s:%d", c.Host(), c.EtcdPeerPort())
-	m := fmt.Sprintf(`apiVersion: v1
-kind: Pod
-metadata:
-  labels: {component: etcd, tier: control-plane}
-  name: etcd
-  namespace: kube-system
-spec:
-  containers:
-  - command:
-    - etcd
-    - --name=%s
-    - --data-dir=/var/lib/etcd
-    - --listen-client-urls=%s
-    - --advertise-client-urls=%s
-    - --listen-peer-urls=%s
-    - --initial-advertise-peer-urls=%s
-    - --initial-cluster=%s
-    - --cert-file=/etc/kubernetes/pki/etcd/server.crt
-    - --key-file=/etc/kubernetes/pki/etcd/server.key
-    - --client-cert-auth=true
-    - --trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    - --peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt
-    - --peer-key-file=/etc/kubernetes/pki/etcd/peer.key
-    - --peer-client-cert-auth=true
-    - --peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
-    - --snapshot-count=10000
-    image: registry.k8s.io/etcd:3.7.0-0
-    name: etcd
-    volumeMounts:
-    - {mountPath: /var/lib/etcd, name: etcd-data}
-    - {mountPath: /etc/kubernetes/pki/etcd, name: etcd-certs}
-  hostNetwork: true
-  volumes:
-  - hostPath: {path: %s, type: DirectoryOrCreate}
-    name: etcd-certs
-  - hostPath: {path: %s, type: DirectoryOrCreate}
-    name: etcd-data
-`, c.NodeName(), c.URL(testcluster.Etcd), c.URL(testcluster.Etcd), peer, peer, strings.Join(peers, ","),
-		filepath.Join(c.PKIDir(), "etcd"), filepath.Join(c.Dir(), "var", "lib", "etcd"))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "etcd.yaml"), []byte(m), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // servingEndpoint is where a node serves one of its certificate files.
 type servingEndpoint struct {
 	node *testcluster.Cluster

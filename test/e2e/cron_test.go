@@ -213,11 +213,6 @@ func (k *fakeKubelet) restarted() []string {
 }
 
 func startKubelet(t *testing.T, ctx context.Context, c *testcluster.Cluster, dir string) *fakeKubelet {
-	return startKubeletWith(t, ctx, dir, c.Restart)
-}
-
-// startKubeletWith is startKubelet with restart doing the restarts.
-func startKubeletWith(t *testing.T, ctx context.Context, dir string, restart func(context.Context, string) error) *fakeKubelet {
 	k := &fakeKubelet{}
 	seen := map[string]string{}
 	ctx, cancel := context.WithCancel(ctx)
@@ -242,7 +237,7 @@ func startKubeletWith(t *testing.T, ctx context.Context, dir string, restart fun
 				}
 				seen[name] = v
 				t.Logf("kubelet: %s.yaml has %s=%s: restarting %s", name, staticpods.RestartAnnotation, v, name)
-				if err := restart(ctx, name); err != nil {
+				if err := c.Restart(ctx, name); err != nil {
 					t.Errorf("kubelet: restart %s: %v", name, err)
 					return
 				}

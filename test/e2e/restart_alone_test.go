@@ -23,9 +23,11 @@ import (
 func TestRestartAloneWithoutAPIServer(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd}})
 	ctx := testCtx(t, 5*time.Minute)
-	dir := filepath.Join(c.Dir(), "manifests")
-	writeEtcdManifest(t, c, nil, dir)
-	startKubelet(t, ctx, c, dir)
+	// The harness Kubelet runs etcd from its manifest and restarts it when the manifest changes.
+	if _, err := c.StartKubelet(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dir := c.ManifestDir()
 	home := t.TempDir()
 
 	for _, tc := range []struct {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -223,6 +225,26 @@ func etcdHealthy(client *http.Client, url string) error {
 	return nil
 }
 
+// useLocalEtcd makes node c's kube-apiserver manifest name its own node's etcd member only in
+// --etcd-servers, as kubeadm's does (https://127.0.0.1:2379); the harness runs it with every
+// member, its own first, and it fails over.
+func useLocalEtcd(t *testing.T, c *testcluster.Cluster) {
+	t.Helper()
+	path := c.ManifestPath(testcluster.APIServer)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag := regexp.MustCompile(`--etcd-servers=[^\s"']+`)
+	if n := len(flag.FindAll(data, -1)); n != 1 {
+		t.Fatalf("%s names --etcd-servers %d times, want once", path, n)
+	}
+	data = flag.ReplaceAllLiteral(data, []byte("--etcd-servers="+c.URL(testcluster.Etcd)))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestClusterRestartsKeepEtcdQuorum: the three nodes run `renew all --restart-control-plane`
 // at the same moment, with etcd and kube-apiserver manifests in each node's manifest folder, so
 // that every node restarts its etcd member and then its kube-apiserver. Each kube-apiserver
@@ -240,11 +262,17 @@ func etcdHealthy(client *http.Client, url string) error {
 func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, Components: []string{testcluster.Etcd, testcluster.APIServer}})
 	ctx := testCtx(t, 10*time.Minute)
-	// As kubeadm runs them: each kube-apiserver uses its own node's etcd member only, and is not
-	// ready while that member restarts.
-	apis := make([]*localEtcdAPIServer, len(h.Nodes))
-	for i, c := range h.Nodes {
-		apis[i] = useLocalEtcd(t, ctx, c)
+	// The harness Kubelet runs each node's components from kubeadm-shaped manifests, as the
+	// kubelet does, and restarts one whose manifest changes. Each kube-apiserver uses its own
+	// node's etcd member only, as kubeadm runs it, and is not ready while that member restarts.
+	if err := h.WriteManifests(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Nodes {
+		useLocalEtcd(t, c)
+	}
+	if _, err := h.StartKubelets(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	// What each node serves before: the renewal must change all of it.
@@ -275,17 +303,13 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 	results := make([]result, 3)
 	var rwg sync.WaitGroup
 	for i, c := range h.Nodes {
-		dir := filepath.Join(c.Dir(), "manifests")
-		writeEtcdManifest(t, c, h.Nodes, dir)
-		writeAPIServerManifest(t, c, dir)
-		startKubeletWith(t, ctx, dir, apis[i].restart)
-		results[i].etcdPID, results[i].apiPID = c.PID(testcluster.Etcd), apis[i].pid()
+		results[i].etcdPID, results[i].apiPID = c.PID(testcluster.Etcd), c.PID(testcluster.APIServer)
 	}
 	// Some observations of the undisturbed cluster first.
 	time.Sleep(time.Second)
 	for i, c := range h.Nodes {
 		rwg.Go(func() {
-			cmd := exec.CommandContext(ctx, signerCertctl(t), "renew", "all", "--restart-control-plane", "--manifest-dir", filepath.Join(c.Dir(), "manifests"),
+			cmd := exec.CommandContext(ctx, signerCertctl(t), "renew", "all", "--restart-control-plane", "--manifest-dir", c.ManifestDir(),
 				"--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(), "--restart-timeout", "3m")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
@@ -306,7 +330,7 @@ func TestClusterRestartsKeepEtcdQuorum(t *testing.T) {
 		if c.PID(testcluster.Etcd) == r.etcdPID {
 			t.Errorf("%s: etcd was not restarted", c.NodeName())
 		}
-		if apis[i].pid() == r.apiPID {
+		if c.PID(testcluster.APIServer) == r.apiPID {
 			t.Errorf("%s: kube-apiserver was not restarted", c.NodeName())
 		}
 		for _, l := range leases {
