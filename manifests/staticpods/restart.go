@@ -257,11 +257,11 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
 				// use; only readiness is missing, which is not certctl's to fix.
-				who := a.Component
+				who := ""
 				if readyWho != "it" {
-					who = readyWho
+					who = readyWho + " "
 				}
-				fmt.Fprintf(o.Out, "[restart] %s: %s not ready after %s (%s); the other nodes go on\n", a.Component, who, o.Timeout, notReady)
+				fmt.Fprintf(o.Out, "[restart] %s: %snot ready after %s (%s); the other nodes go on\n", a.Component, who, o.Timeout, notReady)
 				return r.succeed(o.Out, pidKnown, "")
 			}
 			return r.timeout(a, o.Timeout)
