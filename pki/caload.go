@@ -14,7 +14,7 @@ import (
 type LoadedCA struct {
 	CertFile, KeyFile string
 	Cert              *x509.Certificate
-	Bundle            []*x509.Certificate // every certificate of CertFile, Cert first
+	Bundle            []*x509.Certificate // every certificate of CertFile, in its order
 	Key               crypto.Signer       // nil when no key file was asked for
 }
 
@@ -92,22 +92,36 @@ func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 
 // ParseCA makes the checks of LoadCA on the contents of the files, for a
 // caller that compares the very bytes it read.
+//
+// During a CA rotation (docs/ca-rotation.md) the certificate file is a
+// bundle of the old and the new CA: Cert is then the certificate of the
+// bundle that matches the key, the one that signs, and Bundle keeps the
+// file's order. certctl writes the signing CA first, as kubeadm reads it;
+// the search only keeps a bundle written in another order from being
+// taken for a key mismatch. Without a key file, Cert is the first.
 func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*LoadedCA, error) {
 	certs, err := ParseCerts(certPEM)
 	if err != nil {
 		return nil, caErr(CACertUnparsable, err, "parse CA certificate %s: %v", certFile, err)
 	}
 	ca := &LoadedCA{CertFile: certFile, KeyFile: keyFile, Cert: certs[0], Bundle: certs}
-	if problem := CAProblem(ca.Cert); problem != "" {
-		return ca, caErr(CANotCA, nil, "%s is not a CA certificate: %s", certFile, problem)
-	}
 	if keyFile != "" {
-		if ca.Key, err = ParsePrivateKey(keyPEM); err != nil {
-			return ca, caErr(CAKeyUnparsable, err, "parse CA key %s: %v", keyFile, err)
+		key, kerr := ParsePrivateKey(keyPEM)
+		if kerr == nil {
+			ca.Cert = signingCert(certs, key)
 		}
+		if problem := CAProblem(ca.Cert); problem != "" {
+			return ca, caErr(CANotCA, nil, "%s is not a CA certificate: %s", certFile, problem)
+		}
+		if kerr != nil {
+			return ca, caErr(CAKeyUnparsable, kerr, "parse CA key %s: %v", keyFile, kerr)
+		}
+		ca.Key = key
 		if KeyMatches(ca.Cert, ca.Key) != nil {
 			return ca, caErr(CAKeyMismatch, nil, "the CA key %s does not match the CA certificate %s", keyFile, certFile)
 		}
+	} else if problem := CAProblem(ca.Cert); problem != "" {
+		return ca, caErr(CANotCA, nil, "%s is not a CA certificate: %s", certFile, problem)
 	}
 	if !now.IsZero() {
 		if err := ValidAt(ca.Cert, now); err != nil {
@@ -115,4 +129,15 @@ func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now
 		}
 	}
 	return ca, nil
+}
+
+// signingCert is the certificate of bundle that key matches, the first
+// when none does (the error then names the file).
+func signingCert(bundle []*x509.Certificate, key crypto.Signer) *x509.Certificate {
+	for _, c := range bundle {
+		if KeyMatches(c, key) == nil {
+			return c
+		}
+	}
+	return bundle[0]
 }

@@ -76,6 +76,18 @@ func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 	for _, it := range items {
 		old = append(old, it.replaced(it, o.ReuseKey)...)
 	}
+	for _, f := range o.Extra {
+		if !inside(f.Target, o.CertDir) && filepath.Dir(f.Target) != o.KubeconfigDir {
+			continue // not a node file (a manifest's own backup)
+		}
+		of, err := readOld(f.Target)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		old = append(old, of)
+	}
 	return backupOf(o.CertDir, o.KubeconfigDir, now, old)
 }
 

@@ -133,7 +133,7 @@ func (p *planner) read(t Target) (*item, error) {
 	if it.ca = p.authority(t); it.ca.err != nil {
 		return nil, it.ca.err
 	}
-	if err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now); err != nil {
+	if err := p.verifyCurrent(it); err != nil {
 		var reissued *pki.ReissuedCAError
 		if errors.As(err, &reissued) {
 			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
@@ -166,6 +166,20 @@ func (p *planner) read(t Target) (*item, error) {
 		}
 	}
 	return it, nil
+}
+
+// verifyCurrent checks that it's current certificate is signed by its CA
+// or, with Options.CAs (a CA rotation), by any CA of the bundle.
+func (p *planner) verifyCurrent(it *item) error {
+	err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now)
+	if _, ok := p.o.CAs[it.CAName]; ok && err != nil {
+		for _, ca := range it.ca.bundle[1:] {
+			if pki.VerifySignedBy(it.old, it.inter, ca, p.now) == nil {
+				return nil
+			}
+		}
+	}
+	return err
 }
 
 // checkDropped refuses new SANs want that leave out one of it's current
@@ -212,6 +226,10 @@ func (p *planner) authority(t Target) *authority {
 }
 
 func (p *planner) readAuthority(a *authority) error {
+	if ca, ok := p.o.CAs[a.name]; ok {
+		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
+		return nil
+	}
 	keyFile := a.keyPath
 	if p.o.Issuer != nil {
 		keyFile = "" // the issuer signs: the CA key need not be here

@@ -66,6 +66,17 @@ type Options struct {
 	// written. ReuseKey does not apply.
 	Issuer Issuer
 
+	// CAs, by CA name ("ca"), are the CAs that sign instead of the files
+	// of the certificate folder: a CA rotation (phases/carotate) re-issues
+	// with the new CA in the same transaction that puts it in place. A
+	// current certificate may then be signed by any certificate of the
+	// CA's Bundle (the old CA), and a kubeconfig's CA data becomes Bundle.
+	CAs map[string]*pki.LoadedCA
+	// Extra files are written in the same transaction, after the
+	// renewed ones (a CA rotation's CA files and stage record); those
+	// that exist in CertDir or KubeconfigDir are backed up with the rest.
+	Extra []txn.File
+
 	// DryRun reads and checks everything as a renewal does, including
 	// what the commit would refuse, and returns the plan (Result.Planned):
 	// no key is made, nothing is asked of the issuer, nothing is written.
@@ -252,9 +263,12 @@ func (e *engine) check() error {
 			return err
 		}
 	}
+	for _, f := range o.Extra {
+		e.files = append(e.files, f)
+	}
 	// What the commit would refuse (an immutable file, a read-only
 	// folder), refused before keys are made or CSRs sent.
-	if err := txn.Check(replaced(e.items, e.b, o.ReuseKey)); err != nil {
+	if err := txn.Check(append(replaced(e.items, e.b, o.ReuseKey), extraTargets(o.Extra)...)); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	if o.DryRun {
@@ -296,15 +310,26 @@ func (e *engine) stage(ctx context.Context, t Target) error {
 // install commits the staged files, with the backup, in one transaction
 // (real pass).
 func (e *engine) install() error {
-	if len(e.items) == 0 {
+	if len(e.items) == 0 && len(e.o.Extra) == 0 {
 		return nil
 	}
+	// The extra files were added first (check), the renewed ones after:
+	// the order files are renamed in does not matter to a transaction.
 	if err := commit(e.o.CertDir, e.now, e.o.Rand, e.b, e.files); err != nil {
 		e.res.Renewed = nil
 		return err
 	}
 	e.res.BackupDir = e.b.folder()
 	return nil
+}
+
+// extraTargets lists the targets of files.
+func extraTargets(files []txn.File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Target
+	}
+	return out
 }
 
 // plan is what Renew would renew, and with which issuer.

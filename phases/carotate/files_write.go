@@ -1,0 +1,190 @@
+package carotate
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// replacing is the file that writes data at path, with the mode and
+// owner of the file there, else mode.
+func replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
+	f, _, err := renewal.Replacing(path, data, mode)
+	return f, err
+}
+
+// keyFile is the file that writes key at path, readable by its owner only.
+func keyFile(path string, s side) (txn.File, error) {
+	data, err := pki.MarshalPrivateKey(s.key)
+	if err != nil {
+		return txn.File{}, err
+	}
+	f, err := replacing(path, data, pki.KeyMode)
+	f.Mode &^= 0o077
+	return f, err
+}
+
+// certFile is the file that writes s's certificate alone at path.
+func certFile(path string, s side) (txn.File, error) {
+	return replacing(path, pki.EncodeCert(s.cert), pki.CertMode)
+}
+
+// bundle is the trust file's content: each side's certificate (public
+// key for sa), in order.
+func bundle(sides ...side) ([]byte, error) {
+	var out []byte
+	for _, s := range sides {
+		b, err := s.trustPEM()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// trustFile is the bundle file of k holding sides, in order.
+func trustFile(k kind, p paths, sides ...side) (txn.File, error) {
+	data, err := bundle(sides...)
+	if err != nil {
+		return txn.File{}, err
+	}
+	mode := pki.CertMode
+	if k.sa {
+		mode = pki.KeyMode // as kubeadm writes sa.pub
+	}
+	return replacing(p.trust, data, mode)
+}
+
+// caDataFiles sets the certificate-authority-data of the kubeconfigs hs
+// to sides, in order, every other byte of their meaning kept. One that
+// names a CA file instead is left as it is: that file is not certctl's.
+func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
+	data, err := bundle(sides...)
+	if err != nil {
+		return nil, err
+	}
+	var out []txn.File
+	for _, h := range hs {
+		if h.entry.Kind != pki.KindKubeconfig {
+			continue
+		}
+		cfg, err := kubeconfig.Load(h.file)
+		if err != nil {
+			return nil, err
+		}
+		cfg = cfg.DeepCopy()
+		_, cluster, _, _, err := kubeconfig.Current(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", h.file, err)
+		}
+		if cluster.CertificateAuthority != "" {
+			continue
+		}
+		cluster.CertificateAuthorityData = data
+		enc, err := clientcmd.Write(*cfg)
+		if err != nil {
+			return nil, fmt.Errorf("encode kubeconfig %s: %w", h.file, err)
+		}
+		f, err := replacing(h.file, enc, kubeconfig.Mode)
+		if err != nil {
+			return nil, err
+		}
+		f.Mode &^= 0o077
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// signingFiles points kube-controller-manager's --cluster-signing-cert-file
+// and --cluster-signing-key-file at certPath and keyPath, by a text edit of
+// its static pod manifest in manifestDir that keeps every other byte
+// (manifests.EnableSigner), with a copy of the old manifest under backups.
+// It changes nothing when the signer is off (kubeadm's external-CA mode)
+// or signs with files that are not the rotated CA's.
+func signingFiles(k kind, p paths, manifestDir, certPath, keyPath, backups string) ([]txn.File, []string, error) {
+	if !k.signing || manifestDir == "" {
+		return nil, nil, nil
+	}
+	set, err := staticpods.Load(manifestDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	i := slices.IndexFunc(set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == pki.KubeControllerManager })
+	if i < 0 {
+		return nil, nil, fmt.Errorf("%s has no manifest of kube-controller-manager, whose signing files must be one certificate during the rotation of %s: pass --manifest-dir, the kubelet's staticPodPath", manifestDir, k.name)
+	}
+	path := set.Manifests[i].Path
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	flags, err := manifests.SignerFlags(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	cur := flags["cluster-signing-cert-file"]
+	if cur == "" {
+		return nil, nil, nil
+	}
+	if !slices.Contains([]string{p.trust, p.oldCert, p.newCert}, filepath.Clean(cur)) {
+		return nil, []string{fmt.Sprintf("kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is", cur, path, k.name)}, nil
+	}
+	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath})
+	if err != nil {
+		return nil, nil, fmt.Errorf("edit manifest %s: %w", path, err)
+	}
+	if len(changes) == 0 {
+		return nil, nil, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stat manifest %s: %w", path, err)
+	}
+	return []txn.File{
+		{Target: filepath.Join(backups, filepath.Base(path)), Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
+		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
+	}, nil, nil
+}
+
+// manifestBackups is the folder, hidden among the backups of certDir so
+// that `certctl restore` does not list it, that keeps the manifests a stage
+// replaces: a copy in the manifest folder would run as a second pod.
+func manifestBackups(certDir, name, step string, now time.Time) (string, error) {
+	root, err := renewal.BackupRoot(certDir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, ".ca-rotation", now.UTC().Format("20060102T150405Z")+"-"+name+"-"+step), nil
+}
+
+// removeFiles removes files that may exist, then fsyncs their folders.
+func removeFiles(files []string) error {
+	dirs := map[string]bool{}
+	for _, f := range files {
+		if err := os.Remove(f); err == nil {
+			dirs[filepath.Dir(f)] = true
+		} else if !os.IsNotExist(err) {
+			return fmt.Errorf("remove %s: %w", f, err)
+		}
+	}
+	for d := range dirs {
+		if err := atomicfile.SyncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

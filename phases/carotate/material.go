@@ -1,0 +1,109 @@
+package carotate
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// side is one CA of a rotation, the old or the new: a CA certificate and
+// its key, or for sa a key pair.
+type side struct {
+	cert *x509.Certificate // nil for sa
+	key  crypto.Signer
+}
+
+// id is the side's fingerprint, as the record keeps it.
+func (s side) id() string {
+	if s.cert != nil {
+		return fingerprint(s.cert)
+	}
+	return keyFingerprint(s.key.Public())
+}
+
+// trustPEM is what a trust file holds of s: its certificate, or for sa
+// its public key.
+func (s side) trustPEM() ([]byte, error) {
+	if s.cert != nil {
+		return pki.EncodeCert(s.cert), nil
+	}
+	return pki.MarshalPublicKey(s.key.Public())
+}
+
+// material is both sides of a rotation, read from the files of its stage.
+type material struct {
+	old, new side
+}
+
+// readSide reads a CA certificate alone (certFile, "" for sa) and a key,
+// and checks that they match.
+func readSide(certFile, keyFile string) (side, error) {
+	var s side
+	key, err := pki.ReadKeyFile(keyFile)
+	if err != nil {
+		return s, err
+	}
+	s.key = key
+	if certFile == "" {
+		return s, nil
+	}
+	ca, err := pki.LoadCA(certFile, keyFile, timeZero)
+	if err != nil {
+		return s, err
+	}
+	s.cert = ca.Cert
+	return s, nil
+}
+
+// readMaterial reads the old and new CA of a rotation at rec's stage and
+// checks them against the record's fingerprints.
+func readMaterial(k kind, p paths, rec *Record) (material, error) {
+	var m material
+	var err error
+	cert := func(path string) string {
+		if k.sa {
+			return ""
+		}
+		return path
+	}
+	switch rec.Stage {
+	case StageTrust:
+		if m.old, err = readSide(cert(p.oldCert), p.key); err != nil {
+			return m, err
+		}
+		m.new, err = readSide(cert(p.newCert), p.newKey)
+	case StageReissue:
+		if m.old, err = readSide(cert(p.oldCert), p.oldKey); err != nil {
+			return m, err
+		}
+		m.new, err = readSide(cert(p.newCert), p.key)
+	default:
+		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
+	}
+	if err != nil {
+		return m, err
+	}
+	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
+		return m, fmt.Errorf("the %s CA files of stage %s (%s, %s) are not the CAs of the rotation record %s: someone changed them; restore them from the last backup in certctl-backups, or remove the record to give up the rotation", k.name, rec.Stage, p.key, p.trust, p.record)
+	}
+	return m, nil
+}
+
+// readCurrent reads the CA that signs before a rotation: the certificate of
+// the trust file that the key matches (pki.LoadCA), or the sa key.
+func readCurrent(k kind, p paths) (side, error) {
+	if k.sa {
+		key, err := pki.ReadKeyFile(p.key)
+		if err != nil {
+			return side{}, err
+		}
+		return side{key: key}, nil
+	}
+	ca, err := pki.LoadCA(p.trust, p.key, timeZero)
+	if err != nil {
+		return side{}, fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
+	}
+	return side{cert: ca.Cert, key: ca.Key}, nil
+}

@@ -1,0 +1,84 @@
+package carotate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/pki"
+)
+
+// restartsDone makes sure the components read the files of the last stage
+// before the next one: a stage that drops trust in a CA, or signs with the
+// new one, is safe only once every component trusts what the stage before
+// put in place. With Restart it restarts them now (a restart a killed run
+// owes included); with Restarted the user says they did; otherwise the
+// next stage is refused. --abort is never refused: going back to what the
+// components still read is safe.
+func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record) error {
+	if rec == nil || len(rec.Restart) == 0 || rec.Restarted || o.Abort || o.DryRun {
+		return nil
+	}
+	switch {
+	case o.Restart:
+		return o.restart(ctx, k, p, rec)
+	case o.Restarted:
+		return nil
+	}
+	return fmt.Errorf("%s must restart to read the files of stage %s of the %s rotation before the next stage: restart them and run again with --restarted, or run with --restart-control-plane", strings.Join(rec.Restart, ", "), rec.Stage, k.name)
+}
+
+// afterStage reports the stage r made and restarts what reads its files
+// (Restart), or says what to restart.
+func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Record, error) {
+	rec := r.to
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: stage %s done and verified (record %s)\n", k.name, rec.Stage, p.record)
+	if k.kubeconfigs {
+		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) before the next stage\n", p.trust)
+	}
+	if len(rec.Restart) == 0 {
+		return rec, nil
+	}
+	if !o.Restart {
+		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `certctl ca rotate %s --restarted` for the next stage (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), k.name)
+		return rec, nil
+	}
+	return rec, o.restart(ctx, k, p, rec)
+}
+
+// restart restarts, one at a time through their static pods, the
+// components that read the rotated files, then records that they did.
+func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) error {
+	set, err := staticpods.Load(o.ManifestDir)
+	if err != nil {
+		return err
+	}
+	changed := []string{p.trust, p.key}
+	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		changed = append(changed, h.file)
+		if h.entry.Kind == pki.KindLeaf {
+			changed = append(changed, pki.Store{Dir: o.CertDir}.KeyPath(h.entry.BaseName))
+		}
+	}
+	affected := set.Affected(changed)
+	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out}); err != nil {
+		return fmt.Errorf("%w; the next `certctl ca rotate %s --restart-control-plane` retries the restarts", err, k.name)
+	}
+	done := *rec
+	done.Restarted = true
+	f, err := done.file(p.record)
+	if err != nil {
+		return err
+	}
+	if err := txn.WriteAll(o.CertDir, o.Now(), o.Rand, []txn.File{f}); err != nil {
+		return err
+	}
+	*rec = done
+	return nil
+}

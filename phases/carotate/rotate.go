@@ -1,0 +1,230 @@
+package carotate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
+)
+
+var timeZero time.Time
+
+// DefaultMaxTokenLifetime is how long finish waits, for sa, after the new
+// key started signing: the kubelet asks for 1-hour tokens for the projected
+// volumes of pods (expirationSeconds' default) and replaces each once 80%
+// of that has passed, so after an hour every pod holds a token of the new
+// key. kube-apiserver's --service-account-extend-token-expiration (on by
+// default) makes those tokens valid for a year, for clients that never
+// re-read the file: docs/ca-rotation.md says how to find them.
+const DefaultMaxTokenLifetime = time.Hour
+
+// Options configure Rotate. CertDir, KubeconfigDir and Rand are required.
+type Options struct {
+	CertDir, KubeconfigDir string
+	// ManifestDir is the kubelet's static pod folder: kube-controller-
+	// manager's signing flags are edited there (ca), and components are
+	// restarted from there (Restart).
+	ManifestDir  string
+	Inventory    pki.Inventory // pki.Kubeadm() when nil
+	ExternalEtcd bool
+
+	// KeyAlgorithm of the new CA's key (sa: of the new key); the old
+	// one's when empty. CAValidity of the new CA;
+	// config.DefaultCACertificateValidity when zero.
+	KeyAlgorithm pki.KeyAlgorithm
+	CAValidity   time.Duration
+	// Validity and KeepValidity of the re-issued certificates, as renew's
+	// (renewal.Options).
+	Validity     time.Duration
+	KeepValidity bool
+
+	// NewCACert and NewCAKey give the new CA instead of generating one
+	// (an intermediate of an external root, say); for sa NewCAKey only.
+	NewCACert, NewCAKey string
+
+	// To is the last stage to run ("trust", "reissue", "finish"); only
+	// the next one when empty.
+	To string
+	// Abort goes back towards the old CA: from reissue to trust (the
+	// leaves signed by the old CA again), from trust to the old CA alone.
+	Abort bool
+	// Force finishes although a certificate on disk is still from the old
+	// CA, or (sa) tokens of the old key may still be valid.
+	Force bool
+	// Restarted says the user restarted what the last stage asked for.
+	Restarted bool
+	// MaxTokenLifetime is the longest a service-account token lives:
+	// finish of sa waits that long after reissue. DefaultMaxTokenLifetime
+	// when zero.
+	MaxTokenLifetime time.Duration
+	// Restart restarts the components after each stage, through their
+	// static pods in ManifestDir (manifests/staticpods).
+	Restart        bool
+	RestartTimeout time.Duration
+
+	// DryRun reads and checks, prints what the next stage would do, and
+	// writes nothing.
+	DryRun      bool
+	LockTimeout time.Duration
+
+	Now  func() time.Time
+	Rand io.Reader
+	Out  io.Writer // progress
+	Warn io.Writer // warnings; Out when nil
+}
+
+func (o *Options) setDefaults() error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Warn == nil {
+		o.Warn = o.Out
+	}
+	if o.Inventory == nil {
+		o.Inventory = pki.Kubeadm()
+	}
+	if o.CAValidity == 0 {
+		o.CAValidity = config.DefaultCACertificateValidity
+	}
+	if o.Validity == 0 {
+		o.Validity = config.DefaultCertificateValidity
+	}
+	if o.MaxTokenLifetime == 0 {
+		o.MaxTokenLifetime = DefaultMaxTokenLifetime
+	}
+	for _, d := range []*string{&o.CertDir, &o.KubeconfigDir, &o.ManifestDir} {
+		if *d == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*d)
+		if err != nil {
+			return fmt.Errorf("resolve %s: %w", *d, err)
+		}
+		*d = abs
+	}
+	if o.To != "" && !slices.Contains(Stages, o.To) {
+		return fmt.Errorf("unknown stage %q for --to: use one of %s", o.To, strings.Join(Stages, ", "))
+	}
+	if o.To != "" && !o.Restart && !o.DryRun {
+		return fmt.Errorf("--to and --all-stages run several stages, and the components must restart between them: add --restart-control-plane, or run one stage per call")
+	}
+	if o.Abort && o.To != "" {
+		return fmt.Errorf("--abort goes back one stage at a time: drop --to")
+	}
+	return nil
+}
+
+// Rotate runs the next stage of the rotation of the CA called name (or
+// every stage up to o.To), each as phases of the phase runner, under
+// certctl's lock, after recovering an interrupted stage. It returns the
+// record as the last stage left it.
+func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
+	k, err := kindOf(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if k.name == pki.EtcdCAName && o.ExternalEtcd {
+		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
+	}
+	p := k.paths(o.CertDir)
+	if !o.DryRun {
+		dirs := []string{o.KubeconfigDir}
+		if o.ManifestDir != "" {
+			dirs = append(dirs, o.ManifestDir)
+		}
+		release, err := node.Lock(ctx, o.Warn, o.CertDir, o.LockTimeout, dirs...)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	for {
+		rec, err := ReadRecord(p.record)
+		if err != nil {
+			return nil, err
+		}
+		if !o.DryRun && rec != nil {
+			// A kill after a stage's commit leaves the files it no longer needs.
+			if err := removeFiles(p.stray(rec.Stage)); err != nil {
+				return rec, err
+			}
+		}
+		if err := o.restartsDone(ctx, k, p, rec); err != nil {
+			return rec, err
+		}
+		step, err := o.nextStep(k, rec)
+		if err != nil || step == "" {
+			return rec, err
+		}
+		r := &run{o: &o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC()}
+		env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
+			DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand, Out: o.Out}
+		if err := phases.Run(ctx, env, r.phases()); err != nil {
+			return rec, err
+		}
+		if o.DryRun {
+			return rec, nil
+		}
+		if rec, err = o.afterStage(ctx, k, p, r); err != nil || o.To == "" || o.Abort || reached(rec, o.To) {
+			return rec, err
+		}
+	}
+}
+
+// reached reports whether rec is at stage to (a --to name) or past it.
+func reached(rec *Record, to string) bool {
+	order := map[string]int{StageTrust: 1, StageReissue: 2, StageFinished: 3, "finish": 3}
+	return rec != nil && order[rec.Stage] >= order[to] && !rec.Aborting
+}
+
+// nextStep is what the next call does from rec: "" when o.To is reached.
+func (o *Options) nextStep(k kind, rec *Record) (string, error) {
+	if o.Abort {
+		switch {
+		case !rec.Active():
+			return "", fmt.Errorf("no rotation of %s is in progress: nothing to abort", k.name)
+		case rec.Stage == StageReissue:
+			return stepAbortReissue, nil
+		}
+		return stepAbort, nil
+	}
+	if o.To != "" && reached(rec, o.To) {
+		if rec.Stage == StageFinished && o.To != "finish" || rec.Stage == StageReissue && o.To == StageTrust {
+			return "", fmt.Errorf("the rotation of %s is at stage %s, past %s: abort with --abort, or go on", k.name, rec.Stage, o.To)
+		}
+		return "", nil
+	}
+	if rec.Active() {
+		if o.NewCACert != "" || o.NewCAKey != "" {
+			return "", fmt.Errorf("the rotation of %s is at stage %s: its new CA is chosen already; drop --new-ca-cert and --new-ca-key", k.name, rec.Stage)
+		}
+		if rec.Stage == StageTrust {
+			return stepReissue, nil
+		}
+		return stepFinish, nil
+	}
+	return stepTrust, nil
+}
+
+// The steps a call can make.
+const (
+	stepTrust        = "trust"
+	stepReissue      = "reissue"
+	stepFinish       = "finish"
+	stepAbort        = "abort"         // trust -> aborted
+	stepAbortReissue = "abort-reissue" // reissue -> trust, re-issued by the old CA
+)

@@ -1,0 +1,204 @@
+package carotate
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
+	"time"
+)
+
+// run is one stage of one rotation.
+type run struct {
+	o    *Options
+	k    kind
+	p    paths
+	rec  *Record
+	step string
+	now  time.Time
+
+	hs       []held
+	m        material
+	given    bool             // the new CA came from NewCACert/NewCAKey
+	files    []txn.File       // every file of the stage but the re-issued ones
+	targets  []renewal.Target // re-issued (reissue, abort-reissue)
+	reissuer *pki.LoadedCA    // what re-issues them, as the renewal engine takes it
+	to       *Record
+	remove   []string // after the commit
+}
+
+func (r *run) phases() []phases.Phase {
+	return []phases.Phase{{Name: "ca-rotate/" + r.k.name + "/" + r.step, Short: "Rotate the " + r.k.name + " CA: " + r.step,
+		OwnErrors: true,
+		Run: func(ctx context.Context, env *phases.Env) error {
+			if env.Checking() {
+				return r.plan(ctx)
+			}
+			return r.apply(ctx)
+		}}}
+}
+
+// plan reads and checks everything the stage needs and builds its files
+// (check pass); nothing is written.
+func (r *run) plan(ctx context.Context) error {
+	var err error
+	if r.hs, err = heldOf(r.k, r.o.Inventory, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir); err != nil {
+		return err
+	}
+	if r.step == stepTrust {
+		if r.m.old, err = readCurrent(r.k, r.p); err != nil {
+			return err
+		}
+		if err := r.checkSigned(r.m.old, "old"); err != nil {
+			return err
+		}
+		if r.o.NewCACert != "" || r.o.NewCAKey != "" {
+			if r.m.new, err = r.readGiven(); err != nil {
+				return err
+			}
+			r.given = true
+		} else {
+			// The targets are the same whatever the new CA: check them
+			// with the old one in its place; apply makes the real one.
+			r.m.new = r.m.old
+		}
+		if err := r.buildTrust(); err != nil {
+			return err
+		}
+		return r.check(ctx)
+	}
+	if r.m, err = readMaterial(r.k, r.p, r.rec); err != nil {
+		return err
+	}
+	switch r.step {
+	case stepReissue:
+		err = r.buildReissue(r.m.new, r.m.old, StageReissue)
+	case stepAbortReissue:
+		err = r.buildReissue(r.m.old, r.m.new, StageTrust)
+	case stepFinish:
+		err = r.buildEnd(r.m.new, StageFinished)
+	case stepAbort:
+		err = r.buildEnd(r.m.old, StageAborted)
+	}
+	if err != nil {
+		return err
+	}
+	return r.check(ctx)
+}
+
+// check proves that the commit can replace every file: renewal's own
+// check pass for a stage that re-issues, txn.Check otherwise.
+func (r *run) check(ctx context.Context) error {
+	if len(r.targets) > 0 {
+		_, err := renewal.Renew(ctx, r.targets, r.renewalOptions(true))
+		return err
+	}
+	var targets []string
+	for _, f := range r.files {
+		targets = append(targets, f.Target)
+	}
+	if err := txn.Check(targets); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	return nil
+}
+
+// checkSigned refuses a stage that starts with a certificate of the CA on
+// disk that ca did not sign: the rotation would not know which CA it
+// belongs to.
+func (r *run) checkSigned(ca side, which string) error {
+	if ca.cert == nil {
+		return nil
+	}
+	for _, h := range r.hs {
+		if h.cert != nil && (h.entry.Kind != pki.KindKubeconfig || h.embedded) && !h.signedBy(ca.cert, r.now) {
+			return fmt.Errorf("%s is not signed by the %s %s CA: renew it (`certctl renew %s`) or restore it from a backup before the rotation goes on", h.file, which, r.k.name, h.entry.CertName())
+		}
+	}
+	return nil
+}
+
+// apply makes the new CA (trust), writes the stage in one transaction,
+// removes what the stage no longer needs, and verifies the result (real
+// pass).
+func (r *run) apply(ctx context.Context) error {
+	if r.step == stepTrust && !r.given {
+		if err := r.generate(); err != nil {
+			return err
+		}
+		if err := r.buildTrust(); err != nil {
+			return err
+		}
+	}
+	if len(r.targets) > 0 {
+		res, err := renewal.Renew(ctx, r.targets, r.renewalOptions(false))
+		if err != nil {
+			return err
+		}
+		for _, x := range res.Renewed {
+			fmt.Fprintf(r.o.Out, "[ca-rotate] %s re-issued by the %s CA %s\n", x.Name, r.k.name, who(r.reissuer.Cert))
+		}
+	} else if _, err := renewal.Install(r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rand, r.backedUp(), r.files); err != nil {
+		return err
+	}
+	if err := removeFiles(r.remove); err != nil {
+		return err
+	}
+	return Verify(r.o.CertDir, r.o.KubeconfigDir, r.k.name, r.o.Inventory, r.o.ExternalEtcd, r.now)
+}
+
+// renewalOptions are the renewal engine's options for re-issuing the
+// targets with r.reissuer, writing r.files in the same transaction.
+func (r *run) renewalOptions(dryRun bool) renewal.Options {
+	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir,
+		Validity: r.o.Validity, KeepValidity: r.o.KeepValidity, SkipMissing: true,
+		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files,
+		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: r.o.Warn}
+}
+
+// backedUp lists the files of the stage that exist in the node's folders:
+// their old content goes to the backup.
+func (r *run) backedUp() []string {
+	var out []string
+	for _, f := range r.files {
+		inFolder := strings.HasPrefix(f.Target, r.o.CertDir+string(filepath.Separator)) || filepath.Dir(f.Target) == r.o.KubeconfigDir
+		if ok, _ := pki.Exists(f.Target); ok && inFolder {
+			out = append(out, f.Target)
+		}
+	}
+	return out
+}
+
+// who names a CA certificate for people: its CN and the start of its
+// fingerprint.
+func who(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%q (sha256 %s)", c.Subject.CommonName, fingerprint(c)[:16])
+}
+
+// reissued lists the held certificates the renewal engine re-issues:
+// leaves, and kubeconfigs with an embedded client certificate of the CA.
+func (r *run) reissued() []renewal.Target {
+	var out []renewal.Target
+	for _, h := range r.hs {
+		if h.entry.Kind != pki.KindKubeconfig || h.embedded {
+			out = append(out, h.target(r.o.Inventory))
+		}
+	}
+	return out
+}
+
+// notReissued are the kubeconfigs whose CA data changes but whose client
+// certificate is not certctl's to re-issue.
+func (r *run) notReissued() []held {
+	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
+}

@@ -1,0 +1,266 @@
+package carotate
+
+import (
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
+)
+
+// readGiven reads and checks the new CA given with NewCACert and
+// NewCAKey: a CA (pki.CAProblem), valid now, its key matching and strong
+// enough (policy.Key), and not the old CA.
+func (r *run) readGiven() (side, error) {
+	o := r.o
+	var s side
+	if r.k.sa {
+		if o.NewCACert != "" {
+			return s, fmt.Errorf("sa is a key pair: give its new private key with --new-ca-key alone")
+		}
+		key, err := pki.ReadKeyFile(o.NewCAKey)
+		if err != nil {
+			return s, err
+		}
+		s.key = key
+	} else {
+		if o.NewCACert == "" || o.NewCAKey == "" {
+			return s, fmt.Errorf("give the new CA's certificate and key together: --new-ca-cert and --new-ca-key")
+		}
+		ca, err := pki.LoadCA(o.NewCACert, o.NewCAKey, r.now)
+		if err != nil {
+			return s, fmt.Errorf("%w: give a CA certificate (CA:TRUE, cert sign), valid now, and its key", err)
+		}
+		if len(ca.Bundle) > 1 {
+			return s, fmt.Errorf("%s holds %d certificates: give the new CA's certificate alone (the file kube-controller-manager signs with must hold one)", o.NewCACert, len(ca.Bundle))
+		}
+		s.cert, s.key = ca.Cert, ca.Key
+	}
+	if err := policy.Key("the new key "+o.NewCAKey, s.key.Public(), false); err != nil {
+		return s, err
+	}
+	if s.id() == r.m.old.id() || pki.SamePublicKey(s.key.Public(), r.m.old.key.Public()) {
+		return s, fmt.Errorf("%s is the key of the current %s CA: a rotation needs a new key", o.NewCAKey, r.k.name)
+	}
+	return s, nil
+}
+
+// generate makes the new CA: a key of the configured algorithm (the old
+// key's when none is) and, but for sa, a self-signed certificate with the
+// CA's profile (kubeadm's CN) and the CA validity.
+func (r *run) generate() error {
+	alg := r.o.KeyAlgorithm
+	if alg == "" {
+		if alg = pki.AlgorithmOf(r.m.old.key.Public()); alg == "" {
+			alg = pki.RSA2048
+		}
+	}
+	key, err := pki.GenerateKey(r.o.Rand, alg)
+	if err != nil {
+		return fmt.Errorf("generate the new %s key: %w", r.k.name, err)
+	}
+	r.m.new = side{key: key}
+	if r.k.sa {
+		return nil
+	}
+	e, ok := r.o.Inventory.Find(r.k.name)
+	if !ok {
+		return fmt.Errorf("the inventory has no %s CA", r.k.name)
+	}
+	v := pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
+	if r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// buildTrust builds the trust stage: the bundle OLD then NEW, the new CA
+// beside the old one (ca.new.crt, ca.new.key, and ca.old.crt, the single
+// certificate kube-controller-manager signs with meanwhile), every
+// kubeconfig's CA data, and the record.
+func (r *run) buildTrust() error {
+	old, nw := r.m.old, r.m.new
+	var files []txn.File
+	add := func(f txn.File, err error) error {
+		if err == nil {
+			files = append(files, f)
+		}
+		return err
+	}
+	if err := add(trustFile(r.k, r.p, old, nw)); err != nil {
+		return err
+	}
+	if err := add(keyFile(r.p.newKey, nw)); err != nil {
+		return err
+	}
+	if !r.k.sa {
+		if err := add(certFile(r.p.oldCert, old)); err != nil {
+			return err
+		}
+		if err := add(certFile(r.p.newCert, nw)); err != nil {
+			return err
+		}
+	}
+	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
+	return r.finishFiles(files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert, nil)
+}
+
+// buildReissue builds the stages that switch the signing CA: reissue
+// (signer NEW, bundle NEW then OLD, ca.old.key keeping the old key), and
+// abort-reissue (signer OLD again, bundle OLD then NEW, ca.new.key), and
+// the renewal of every leaf and kubeconfig by signer.
+func (r *run) buildReissue(signer, other side, stage string) error {
+	var files []txn.File
+	add := func(f txn.File, err error) error {
+		if err == nil {
+			files = append(files, f)
+		}
+		return err
+	}
+	otherKey, signingCert := r.p.oldKey, r.p.newCert
+	if stage == StageTrust {
+		otherKey, signingCert = r.p.newKey, r.p.oldCert
+	}
+	if err := add(trustFile(r.k, r.p, signer, other)); err != nil {
+		return err
+	}
+	if err := add(keyFile(r.p.key, signer)); err != nil {
+		return err
+	}
+	if err := add(keyFile(otherKey, other)); err != nil {
+		return err
+	}
+	r.to = r.rec.next(stage, r.now, r.restarts())
+	if stage == StageReissue {
+		at := r.now
+		r.to.ReissuedAt, r.to.Aborting = &at, false
+	} else {
+		r.to.Aborting = true
+	}
+	r.remove = r.p.stray(stage)
+	if !r.k.sa {
+		r.targets = r.reissued()
+		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: certs(signer, other), Key: signer.key}
+	}
+	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert, nil)
+}
+
+// buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
+// bundle holds kept alone, the kubeconfigs' CA data too,
+// kube-controller-manager signs with ca.crt and ca.key again, and the
+// extra files go once the record says so.
+func (r *run) buildEnd(kept side, stage string) error {
+	if err := r.readyToEnd(kept, stage); err != nil {
+		return err
+	}
+	f, err := trustFile(r.k, r.p, kept)
+	if err != nil {
+		return err
+	}
+	r.to = r.rec.next(stage, r.now, r.restarts())
+	r.to.Aborting = false
+	r.remove = r.p.stray(stage)
+	return r.finishFiles([]txn.File{f}, []side{kept}, r.notReissuedOrAll(false), r.p.trust, nil)
+}
+
+// readyToEnd refuses to drop a CA that something on disk still uses: a
+// certificate of the other CA, or (sa, finish) a token of the old key that
+// may still be valid; Force overrides.
+func (r *run) readyToEnd(kept side, stage string) error {
+	if r.o.Force {
+		return nil
+	}
+	if r.k.sa && stage == StageFinished {
+		if r.rec.ReissuedAt != nil {
+			if until := r.rec.ReissuedAt.Add(r.o.MaxTokenLifetime); r.now.Before(until) {
+				return fmt.Errorf("tokens signed by the old service-account key may be valid until %s (reissue at %s plus --max-token-lifetime %s): finish after that, or with --force if no pod uses a token older than the reissue", until.Format(time.RFC3339), r.rec.ReissuedAt.Format(time.RFC3339), r.o.MaxTokenLifetime)
+			}
+		}
+		return nil
+	}
+	var left []string
+	for _, h := range r.hs {
+		if h.cert != nil && !h.signedBy(kept.cert, r.now) {
+			left = append(left, h.file)
+		}
+	}
+	if len(left) > 0 {
+		what := "the old"
+		if stage == StageAborted {
+			what = "the new"
+		}
+		return fmt.Errorf("%s still hold a certificate of %s %s CA, which %s would stop trusting: re-issue them (a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`), then run again; --force drops the CA anyway", listFiles(left), what, r.k.name, stage)
+	}
+	return nil
+}
+
+// finishFiles adds the CA data of the kubeconfigs kcs, the manifest edit
+// that points kube-controller-manager at signingCert and the key file,
+// and the record, and keeps the stage's files.
+func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCert string, _ []string) error {
+	if r.k.kubeconfigs {
+		fs, err := caDataFiles(kcs, order...)
+		if err != nil {
+			return err
+		}
+		files = append(files, fs...)
+	}
+	backups, err := manifestBackups(r.o.CertDir, r.k.name, r.step, r.now)
+	if err != nil {
+		return err
+	}
+	mf, warnings, err := signingFiles(r.k, r.p, r.o.ManifestDir, signingCert, r.p.key, backups)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(r.o.Warn, "[warning] %s\n", w)
+	}
+	if r.k.signing && r.o.ManifestDir == "" {
+		return fmt.Errorf("rotating the %s CA changes the files kube-controller-manager signs with, and it reads no bundle: pass --manifest-dir, the kubelet's staticPodPath, for certctl to edit its manifest", r.k.name)
+	}
+	files = append(files, mf...)
+	rf, err := r.to.file(r.p.record)
+	if err != nil {
+		return err
+	}
+	r.files = append(files, rf)
+	return nil
+}
+
+// notReissuedOrAll is the kubeconfigs whose CA data the stage writes
+// itself: all of them, or, when the renewal engine re-issues (and so
+// writes the CA data of) the embedded ones, the others.
+func (r *run) notReissuedOrAll(reissuing bool) []held {
+	if reissuing {
+		return r.notReissued()
+	}
+	return slices.Clone(r.hs)
+}
+
+// certs is the certificates of sides, in order.
+func certs(sides ...side) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, s := range sides {
+		out = append(out, s.cert)
+	}
+	return out
+}
+
+// listFiles joins files for a message: "a, b and 3 more".
+func listFiles(files []string) string {
+	if len(files) > 3 {
+		return fmt.Sprintf("%s and %d more", strings.Join(files[:3], ", "), len(files)-3)
+	}
+	return strings.Join(files, ", ")
+}
+
+// restarts lists the components that must restart after a stage.
+func (r *run) restarts() []string {
+	return slices.DeleteFunc(slices.Clone(r.k.restart), func(c string) bool { return c == pki.Kubelet })
+}

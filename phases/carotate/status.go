@@ -1,0 +1,73 @@
+package carotate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// StatusOptions say where a node's files are.
+type StatusOptions struct {
+	CertDir, KubeconfigDir string
+	Inventory              pki.Inventory // pki.Kubeadm() when nil
+	ExternalEtcd           bool
+	MaxTokenLifetime       time.Duration // DefaultMaxTokenLifetime when zero
+	Now                    time.Time
+}
+
+// Status returns the state of the rotation of every CA the node has (no
+// etcd-ca with an external etcd, none whose trust file is missing).
+func Status(o StatusOptions) ([]State, error) {
+	if o.Inventory == nil {
+		o.Inventory = pki.Kubeadm()
+	}
+	if o.MaxTokenLifetime == 0 {
+		o.MaxTokenLifetime = DefaultMaxTokenLifetime
+	}
+	out := []State{}
+	for _, name := range Names() {
+		k, _ := kindOf(name)
+		if name == pki.EtcdCAName && o.ExternalEtcd {
+			continue
+		}
+		if _, err := os.Lstat(k.paths(o.CertDir).trust); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		st, err := inspect(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		if rec, _ := ReadRecord(k.paths(o.CertDir).record); k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
+			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {
+				st.Next = fmt.Sprintf("after %s (tokens of the old key expire): certctl ca rotate sa", until.Format(time.RFC3339))
+			}
+		}
+		out = append(out, *st)
+	}
+	return out, nil
+}
+
+// next is the command that makes the next step from rec.
+func next(k kind, rec *Record, st *State, now time.Time) string {
+	cmd := "certctl ca rotate " + k.name
+	switch {
+	case len(st.Problems) > 0:
+		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd
+	case !rec.Active():
+		return cmd + " (starts a rotation: stage trust)"
+	case len(rec.Restart) > 0 && !rec.Restarted:
+		return fmt.Sprintf("restart %s, then %s --restarted (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), cmd, cmd)
+	case rec.Stage == StageTrust && rec.Aborting:
+		return cmd + " --abort (drops the new CA), or " + cmd + " (stage reissue)"
+	case rec.Stage == StageTrust:
+		return cmd + " (stage reissue)"
+	case len(st.FromOldCA) > 0:
+		return fmt.Sprintf("re-issue %s, then %s (stage finish)", listFiles(st.FromOldCA), cmd)
+	}
+	return cmd + " (stage finish)"
+}

@@ -1,0 +1,214 @@
+package carotate
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/util/keyutil"
+
+	"github.com/certctl/certctl/pki"
+)
+
+// State is one CA's rotation as found on disk: `certctl ca status`.
+type State struct {
+	CA string `json:"ca"`
+	// Stage is the record's, "none" without a record.
+	Stage    string `json:"stage"`
+	Aborting bool   `json:"aborting,omitempty"`
+	OldCA    string `json:"oldCA,omitempty"`
+	NewCA    string `json:"newCA,omitempty"`
+	// Trusted are the fingerprints in the trust file (ca.crt, sa.pub), in order.
+	Trusted []string `json:"trusted"`
+	// FromOldCA lists the files that still hold a certificate of the CA
+	// the rotation drops: the old one, the new one while aborting.
+	FromOldCA []string `json:"fromOldCA"`
+	// Problems say where the files differ from what the stage says.
+	Problems  []string `json:"problems"`
+	Restart   []string `json:"restart,omitempty"`
+	Restarted bool     `json:"restarted"`
+	// Next is the command that makes the next step.
+	Next string `json:"next"`
+}
+
+// inspect reads the files of the rotation of k and compares them with its
+// record.
+func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDir string, now time.Time) (*State, error) {
+	p := k.paths(certDir)
+	rec, err := ReadRecord(p.record)
+	if err != nil {
+		return nil, err
+	}
+	st := &State{CA: k.name, Stage: "none", Trusted: []string{}, FromOldCA: []string{}, Problems: []string{}}
+	if rec != nil {
+		st.Stage, st.Aborting, st.OldCA, st.NewCA = rec.Stage, rec.Aborting, rec.OldCA, rec.NewCA
+		st.Restart, st.Restarted = rec.Restart, rec.Restarted
+	}
+	if st.Trusted, err = trusted(k, p.trust); err != nil {
+		st.Problems = append(st.Problems, err.Error())
+		return st, nil
+	}
+	hs, err := heldOf(k, inv, externalEtcd, certDir, kubeconfigDir)
+	if err != nil {
+		st.Problems = append(st.Problems, err.Error())
+		return st, nil
+	}
+	var want []string // the trust file's fingerprints at the stage
+	switch {
+	case rec == nil:
+	case rec.Stage == StageTrust:
+		want = []string{rec.OldCA, rec.NewCA}
+	case rec.Stage == StageReissue:
+		want = []string{rec.NewCA, rec.OldCA}
+	case rec.Stage == StageFinished:
+		want = []string{rec.NewCA}
+	case rec.Stage == StageAborted:
+		want = []string{rec.OldCA}
+	}
+	if want != nil && !slices.Equal(st.Trusted, want) {
+		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
+	}
+	if len(st.Trusted) > 0 {
+		st.checkKey(k, p)
+	}
+	st.checkHeld(k, p, rec, hs, want, now)
+	st.Next = next(k, rec, st, now)
+	return st, nil
+}
+
+// checkKey checks that the signing key matches the first entry of the
+// trust file, as kubeadm reads them.
+func (st *State) checkKey(k kind, p paths) {
+	key, err := pki.ReadKeyFile(p.key)
+	if err != nil {
+		st.Problems = append(st.Problems, err.Error())
+		return
+	}
+	if k.sa {
+		if keyFingerprint(key.Public()) != st.Trusted[0] {
+			st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first key of %s", p.key, p.trust))
+		}
+		return
+	}
+	cert, _, err := pki.ReadCertFile(p.trust)
+	if err == nil && pki.KeyMatches(cert, key) != nil {
+		st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first certificate of %s", p.key, p.trust))
+	}
+}
+
+// checkHeld checks each certificate of the CA: signed by the CA that
+// signs at the stage (the first of want), kubeconfigs trusting want.
+func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []string, now time.Time) {
+	dropped := ""
+	if rec != nil {
+		dropped = rec.OldCA
+		if rec.Aborting || rec.Stage == StageAborted {
+			dropped = rec.NewCA
+		}
+	}
+	byID := map[string]*x509.Certificate{}
+	for _, path := range []string{p.oldCert, p.newCert, p.trust} {
+		if path == "" {
+			continue
+		}
+		if certs, err := readCerts(path); err == nil {
+			for _, c := range certs {
+				byID[fingerprint(c)] = c
+			}
+		}
+	}
+	for _, h := range hs {
+		if h.cert == nil {
+			continue
+		}
+		if ca := byID[dropped]; ca != nil && h.signedBy(ca, now) {
+			st.FromOldCA = append(st.FromOldCA, h.file)
+		}
+		if len(want) > 0 && (h.entry.Kind != pki.KindKubeconfig || h.embedded) {
+			if ca := byID[want[0]]; ca == nil || !h.signedBy(ca, now) {
+				st.Problems = append(st.Problems, fmt.Sprintf("%s is not signed by the CA that signs at stage %s (%s)", h.file, rec.Stage, short(want[:1])))
+			}
+		}
+		if h.entry.Kind == pki.KindKubeconfig && len(want) > 0 {
+			var got []string
+			for _, c := range h.caData {
+				got = append(got, fingerprint(c))
+			}
+			if !slices.Equal(got, want) {
+				st.Problems = append(st.Problems, fmt.Sprintf("%s trusts %s, stage %s says %s", h.file, short(got), rec.Stage, short(want)))
+			}
+		}
+	}
+}
+
+// Verify checks that the files of the rotation of the CA called name are
+// what its record's stage says: the trust file's order, the key, every
+// certificate's signer and every kubeconfig's CA data.
+func Verify(certDir, kubeconfigDir, name string, inv pki.Inventory, externalEtcd bool, now time.Time) error {
+	k, err := kindOf(name)
+	if err != nil {
+		return err
+	}
+	st, err := inspect(k, inv, externalEtcd, certDir, kubeconfigDir, now)
+	if err != nil {
+		return err
+	}
+	if len(st.Problems) > 0 {
+		return fmt.Errorf("the %s CA's files are not those of stage %s: %s", name, st.Stage, strings.Join(st.Problems, "; "))
+	}
+	return nil
+}
+
+// trusted lists the fingerprints of the trust file's certificates (sa: keys).
+func trusted(k kind, path string) ([]string, error) {
+	var out []string
+	if k.sa {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		keys, err := keyutil.ParsePublicKeysPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", path, err)
+		}
+		for _, key := range keys {
+			out = append(out, keyFingerprint(key))
+		}
+		return out, nil
+	}
+	certs, err := readCerts(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range certs {
+		out = append(out, fingerprint(c))
+	}
+	return out, nil
+}
+
+func readCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return certs, nil
+}
+
+// short abbreviates fingerprints for messages.
+func short(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		out[i] = id
+	}
+	return "[" + strings.Join(out, " ") + "]"
+}
