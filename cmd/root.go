@@ -44,7 +44,7 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newRenewCommand(), newRestoreCommand(), newInstallTimerCommand(), newCheckExpirationCommand(), newConfigCommand(), newSignerCommand(), newSignCommand(), newApproveCommand(), newDenyCommand(), newVersionCommand())
+	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newRenewCommand(), newRestoreCommand(), newInstallTimerCommand(), newCheckExpirationCommand(), newConfigCommand(), newSignerCommand(), newCACommand(), newSignCommand(), newApproveCommand(), newDenyCommand(), newVersionCommand())
 	strict(root)
 	addVerbosity(root)
 	addCompletions(root)

@@ -1,0 +1,155 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lithammer/dedent"
+	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/carotate"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+func newCACommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "ca",
+		Short: "Rotate a CA or the service-account key pair, in stages (docs/ca-rotation.md)",
+	}
+	c.AddCommand(newCARotateCommand(), newCAStatusCommand())
+	return c
+}
+
+type caRotateOptions struct {
+	carotate.Options
+	cluster   clusterFlags
+	lock      lockFlags
+	allStages bool
+}
+
+func newCARotateCommand() *cobra.Command {
+	o := &caRotateOptions{}
+	c := &cobra.Command{
+		Use:   "rotate " + strings.Join(carotate.Names(), "|"),
+		Short: "Run the next stage of a CA rotation: trust, reissue, finish (or --abort)",
+		Long: dedent.Dedent(`
+			Rotate a CA of the node, or the service-account key pair, one stage per
+			call, each written with its record in one transaction (a kill leaves
+			the stage before or after; the next call resumes) and verified:
+
+			- trust: a new CA (or --new-ca-cert/--new-ca-key); every trust file
+			  (ca.crt, front-proxy-ca.crt, etcd/ca.crt, sa.pub, the kubeconfigs'
+			  CA data) holds the old then the new; the old one still signs.
+			- reissue: every certificate and kubeconfig of the CA re-issued by the
+			  new CA; the bundles hold the new then the old; the new one signs.
+			- finish: the old CA leaves every bundle, once no certificate on disk
+			  is from it (and, for sa, --max-token-lifetime after reissue).
+
+			--abort, before finish, goes back one stage (from reissue the
+			certificates are re-issued by the old CA). Between stages the
+			components that read the files must restart: with
+			--restart-control-plane certctl restarts them one at a time;
+			otherwise restart them and pass --restarted. See docs/ca-rotation.md.
+		`),
+		Example: examples(`
+			# One stage at a time, restarting the static pods after each
+			sudo certctl ca rotate ca --restart-control-plane
+			sudo certctl ca rotate ca --restart-control-plane
+			sudo certctl ca rotate ca --restart-control-plane
+
+			# Every stage of the etcd CA at once
+			sudo certctl ca rotate etcd-ca --all-stages --restart-control-plane
+
+			# Where it is, what still uses the old CA, what to run next
+			sudo certctl ca status
+		`),
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: carotate.Names(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	fs := c.Flags()
+	o.cluster.addSubsetTo(fs, "config", "cert-dir", "encryption-algorithm", "certificate-validity", "ca-certificate-validity")
+	fs.Lookup("encryption-algorithm").DefValue = ""
+	fs.Lookup("encryption-algorithm").Usage = "key algorithm of the new CA's key: " + strings.Join(config.EncryptionAlgorithms, ", ") + "; default: the --config file's, else the old key's"
+	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	o.cluster.kubeconfigDir = &o.KubeconfigDir
+	fs.StringVar(&o.ManifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests: kube-controller-manager's signing flags are edited there (ca), and components restarted from there")
+	fs.StringVar(&o.NewCACert, "new-ca-cert", "", "the new CA's certificate, instead of a generated one (trust stage)")
+	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key (sa: the new private key), with --new-ca-cert")
+	fs.StringVar(&o.To, "to", "", "run the stages up to this one: "+strings.Join(carotate.Stages, ", ")+" (needs --restart-control-plane)")
+	fs.BoolVar(&o.allStages, "all-stages", false, "run every stage up to finish (--to finish)")
+	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
+	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid")
+	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted")
+	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue; finish waits that long")
+	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
+	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
+	o.lock.addTo(fs)
+	return c
+}
+
+func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
+	if o.allStages {
+		if o.To != "" {
+			return fmt.Errorf("--all-stages is --to finish: give one of them")
+		}
+		o.To = "finish"
+	}
+	if o.Force && o.Abort {
+		return fmt.Errorf("--force applies to finish, not to --abort: drop one of them")
+	}
+	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	opts := o.Options
+	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
+		opts.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
+	}
+	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout
+	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
+	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	_, err = carotate.Rotate(cmd.Context(), name, opts)
+	return err
+}
+
+func newCAStatusCommand() *cobra.Command {
+	var (
+		folders folderFlags
+		format  string
+		maxLife time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show each CA's rotation stage, what is still from the old CA, and the next command",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(format)
+			if err != nil {
+				return err
+			}
+			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			states, err := carotate.Status(carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+				MaxTokenLifetime: maxLife, Now: time.Now()})
+			if err != nil {
+				return err
+			}
+			return carotate.NewStatusReport(states).Print(cmd.OutOrStdout(), f)
+		},
+	}
+	folders.addTo(c.Flags(), "")
+	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
+	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
+	return c
+}
