@@ -112,10 +112,10 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 // signingFiles points kube-controller-manager's --cluster-signing-cert-file
 // and --cluster-signing-key-file at certPath and keyPath, by a text edit of
 // its static pod manifest in manifestDir that keeps every other byte
-// (manifests.EnableSigner), with a copy of the old manifest under backups.
+// (manifests.EnableSigner), with a copy of the old manifest at backupOf(it).
 // It changes nothing when the signer is off (kubeadm's external-CA mode)
 // or signs with files that are not the rotated CA's.
-func signingFiles(k kind, p paths, manifestDir, certPath, keyPath, backups string) ([]txn.File, []string, error) {
+func signingFiles(k kind, p paths, manifestDir, certPath, keyPath string, backupOf func(manifest string) string) ([]txn.File, []string, error) {
 	if !k.signing || manifestDir == "" {
 		return nil, nil, nil
 	}
@@ -155,20 +155,23 @@ func signingFiles(k kind, p paths, manifestDir, certPath, keyPath, backups strin
 		return nil, nil, fmt.Errorf("stat manifest %s: %w", path, err)
 	}
 	return []txn.File{
-		{Target: filepath.Join(backups, filepath.Base(path)), Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
+		{Target: backupOf(path), Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 	}, nil, nil
 }
 
-// manifestBackups is the folder, hidden among the backups of certDir so
-// that `certctl restore` does not list it, that keeps the manifests a stage
-// replaces: a copy in the manifest folder would run as a second pod.
-func manifestBackups(certDir, name, step string, now time.Time) (string, error) {
+// manifestBackup returns where a stage keeps a manifest it replaces: a
+// file NAME.ca-rotation-TIME-CA-STEP in the backups of certDir, which
+// `certctl restore` does not list (it lists folders); a copy in the
+// manifest folder would run as a second pod.
+func manifestBackup(certDir, name, step string, now time.Time) (func(string) string, error) {
 	root, err := renewal.BackupRoot(certDir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return filepath.Join(root, ".ca-rotation", now.UTC().Format("20060102T150405Z")+"-"+name+"-"+step), nil
+	return func(manifest string) string {
+		return filepath.Join(root, filepath.Base(manifest)+".ca-rotation-"+now.UTC().Format("20060102T150405Z")+"-"+name+"-"+step)
+	}, nil
 }
 
 // removeFiles removes files that may exist, then fsyncs their folders.

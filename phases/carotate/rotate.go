@@ -177,6 +177,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 			return rec, err
 		}
 		if o.DryRun {
+			r.printPlan()
 			return rec, nil
 		}
 		if rec, err = o.afterStage(ctx, k, p, r); err != nil || o.To == "" || o.Abort || reached(rec, o.To) {

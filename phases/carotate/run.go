@@ -202,3 +202,17 @@ func (r *run) reissued() []renewal.Target {
 func (r *run) notReissued() []held {
 	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
 }
+
+// printPlan says what the stage would write (DryRun).
+func (r *run) printPlan() {
+	fmt.Fprintf(r.o.Out, "[dry-run] %s: the next stage is %s; nothing was written\n", r.k.name, r.step)
+	for _, t := range r.targets {
+		fmt.Fprintf(r.o.Out, "[dry-run]   re-issue %s with the %s CA %s\n", t.Name, r.k.name, who(r.reissuer.Cert))
+	}
+	for _, f := range r.files {
+		fmt.Fprintf(r.o.Out, "[dry-run]   write %s\n", f.Target)
+	}
+	for _, f := range r.remove {
+		fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
+	}
+}

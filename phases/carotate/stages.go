@@ -210,11 +210,11 @@ func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCer
 		}
 		files = append(files, fs...)
 	}
-	backups, err := manifestBackups(r.o.CertDir, r.k.name, r.step, r.now)
+	backupOf, err := manifestBackup(r.o.CertDir, r.k.name, r.step, r.now)
 	if err != nil {
 		return err
 	}
-	mf, warnings, err := signingFiles(r.k, r.p, r.o.ManifestDir, signingCert, r.p.key, backups)
+	mf, warnings, err := signingFiles(r.k, r.p, r.o.ManifestDir, signingCert, r.p.key, backupOf)
 	if err != nil {
 		return err
 	}

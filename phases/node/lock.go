@@ -113,7 +113,12 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	if err != nil {
 		return err
 	}
-	scope := txn.Scope{Folders: append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...), Trees: []string{backups}}
+	// The kubelet's manifest folder beside the certificate folder
+	// (/etc/kubernetes/manifests) too: a CA rotation edits
+	// kube-controller-manager's manifest in the transaction of its stage
+	// (phases/carotate), which any command must be able to finish.
+	manifestDir := filepath.Join(filepath.Dir(filepath.Clean(certDir)), "manifests")
+	scope := txn.Scope{Folders: append([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs...), Trees: []string{backups}}
 	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
