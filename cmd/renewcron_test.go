@@ -219,7 +219,7 @@ func TestRenewCAExpiring(t *testing.T) {
 	before := treetest.Snapshot(t, dir)
 	for range 2 { // every day the same, and nothing written
 		out, errOut, err := execute(t, append([]string{"renew", "all", "--if-expires-within", "720h", "-q"}, flags...)...)
-		treetest.ErrMentions(t, err, "the CAs "+filepath.Join(certDir, "ca.crt")+" (expires at ", filepath.Join(certDir, "etcd", "ca.crt"), "rotate the CAs", "docs/renew.md")
+		treetest.ErrMentions(t, err, "the CAs "+filepath.Join(certDir, "ca.crt")+" (expires at ", filepath.Join(certDir, "etcd", "ca.crt"), "rotate the CAs", "docs/ca-rotation.md")
 		if exitcode.Of(err) != 1 || out != "" || errOut != "" {
 			t.Errorf("exit %d, stdout %q, stderr %q", exitcode.Of(err), out, errOut)
 		}

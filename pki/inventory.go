@@ -135,7 +135,7 @@ var (
 	serverClientAuth = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 )
 
-const notRenewedCA = "is a CA: certctl does not renew CAs, because every certificate it signed, kubeconfig and trust bundle would have to be re-issued with it; check its expiry with `certctl check-expiration` and plan a CA rotation (see docs/renew.md)"
+const notRenewedCA = "is a CA: certctl does not renew CAs, because every certificate it signed, kubeconfig and trust bundle would have to be re-issued with it; check its expiry with `certctl check-expiration` and rotate it in stages with `certctl ca rotate` (docs/ca-rotation.md)"
 
 // Kubeadm returns kubeadm v1.37's inventory of a control-plane node
 // (cmd/kubeadm/app/phases/certs/certlist.go, phases/kubeconfig/kubeconfig.go).

@@ -151,7 +151,7 @@ func (e *CAExpiryError) Error() string {
 		}
 		return "expired at " + l.NotAfter.UTC().Format(time.RFC3339)
 	}
-	const fix = "cannot move their expiry out of the window; rotate the %s (certctl does not renew CAs; see docs/renew.md)"
+	const fix = "cannot move their expiry out of the window; rotate the %s (certctl does not renew CAs: `certctl ca rotate`, docs/ca-rotation.md)"
 	if len(e.CAs) == 1 {
 		l := e.CAs[0]
 		return fmt.Sprintf("the CA %s %s, within --if-expires-within %s, and no certificate it signs can be valid longer: renewing %s again "+fix,

@@ -248,7 +248,7 @@ func (p *planner) readAuthority(a *authority) error {
 	case pki.CANotCA:
 		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
 	case pki.CANotValid:
-		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA (see docs/renew.md), then renew", err, a.name)
+		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA with `certctl ca rotate` (docs/ca-rotation.md), then renew", err, a.name)
 	case pki.CAKeyMissing:
 		return &externalCAError{keyPath: a.keyPath}
 	case pki.CAKeyMismatch:
