@@ -140,8 +140,8 @@ func newCAStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			states, err := carotate.Status(carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
-				MaxTokenLifetime: maxLife, Now: time.Now()})
+			states, err := carotate.Status(cmd.Context(), carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()})
 			if err != nil {
 				return err
 			}

@@ -1,13 +1,16 @@
 package carotate
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -18,11 +21,29 @@ type StatusOptions struct {
 	ExternalEtcd           bool
 	MaxTokenLifetime       time.Duration // DefaultMaxTokenLifetime when zero
 	Now                    time.Time
+	// ErrOut receives what the recovery of an interrupted stage did.
+	ErrOut io.Writer
 }
 
 // Status returns the state of the rotation of every CA the node has (no
-// etcd-ca with an external etcd, none whose trust file is missing).
-func Status(o StatusOptions) ([]State, error) {
+// etcd-ca with an external etcd, none whose trust file is missing). It
+// reads without waiting for certctl's lock, and finishes an interrupted
+// stage first when no certctl is working (node.Read), so that it never
+// reports the half of a stage.
+func Status(ctx context.Context, o StatusOptions) ([]State, error) {
+	if o.ErrOut == nil {
+		o.ErrOut = io.Discard
+	}
+	var out []State
+	err := node.Read(ctx, o.ErrOut, o.CertDir, []string{o.KubeconfigDir}, func() error {
+		var err error
+		out, err = status(o)
+		return err
+	})
+	return out, err
+}
+
+func status(o StatusOptions) ([]State, error) {
 	if o.Inventory == nil {
 		o.Inventory = pki.Kubeadm()
 	}
@@ -58,10 +79,14 @@ func next(k kind, rec *Record, st *State, now time.Time) string {
 	switch {
 	case len(st.Problems) > 0:
 		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd
+	case rec != nil && len(rec.Restart) > 0 && !rec.Restarted:
+		then := cmd + " --restarted"
+		if !rec.Active() {
+			then = "the rotation is done; a new one starts with " + then
+		}
+		return fmt.Sprintf("restart %s, then %s (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), then, cmd)
 	case !rec.Active():
 		return cmd + " (starts a rotation: stage trust)"
-	case len(rec.Restart) > 0 && !rec.Restarted:
-		return fmt.Sprintf("restart %s, then %s --restarted (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), cmd, cmd)
 	case rec.Stage == StageTrust && rec.Aborting:
 		return cmd + " --abort (drops the new CA), or " + cmd + " (stage reissue)"
 	case rec.Stage == StageTrust:
