@@ -60,7 +60,11 @@ func TestRotateClusterCA(t *testing.T) {
 			newCA = readCert(t, filepath.Join(pkiDir, "ca.new.crt"))
 		}
 		cs := adminClient(t, c)
-		if _, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		// A restarted kube-apiserver answers "forbidden" until its RBAC caches are filled.
+		if err := eventually(ctx, 30*time.Second, func() error {
+			_, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+			return err
+		}); err != nil {
 			t.Fatalf("after %s: admin.conf cannot list namespaces: %v", s.stage, err)
 		}
 		key := newKey(t)
