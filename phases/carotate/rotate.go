@@ -152,7 +152,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		}
 		defer release()
 	}
-	for {
+	for started := false; ; started = true {
 		rec, err := ReadRecord(p.record)
 		if err != nil {
 			return nil, err
@@ -166,7 +166,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		if err := o.restartsDone(ctx, k, p, rec); err != nil {
 			return rec, err
 		}
-		step, err := o.nextStep(k, rec)
+		step, err := o.nextStep(k, rec, started)
 		if err != nil || step == "" {
 			return rec, err
 		}
@@ -193,7 +193,9 @@ func reached(rec *Record, to string) bool {
 }
 
 // nextStep is what the next call does from rec: "" when o.To is reached.
-func (o *Options) nextStep(k kind, rec *Record) (string, error) {
+// A rotation that ended before this call (finished, aborted) reached
+// nothing of this call's: a new one starts.
+func (o *Options) nextStep(k kind, rec *Record, started bool) (string, error) {
 	if o.Abort {
 		switch {
 		case !rec.Active():
@@ -203,7 +205,7 @@ func (o *Options) nextStep(k kind, rec *Record) (string, error) {
 		}
 		return stepAbort, nil
 	}
-	if o.To != "" && reached(rec, o.To) {
+	if o.To != "" && (started || rec.Active()) && reached(rec, o.To) {
 		if rec.Stage == StageFinished && o.To != "finish" || rec.Stage == StageReissue && o.To == StageTrust {
 			return "", fmt.Errorf("the rotation of %s is at stage %s, past %s: abort with --abort, or go on", k.name, rec.Stage, o.To)
 		}

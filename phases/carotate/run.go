@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
-	"time"
 )
 
 // run is one stage of one rotation.

@@ -107,7 +107,7 @@ func (r *run) buildTrust() error {
 		}
 	}
 	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
-	return r.finishFiles(files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert, nil)
+	return r.finishFiles(files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
 }
 
 // buildReissue builds the stages that switch the signing CA: reissue
@@ -147,7 +147,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 		r.targets = r.reissued()
 		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: certs(signer, other), Key: signer.key}
 	}
-	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert, nil)
+	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
 }
 
 // buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
@@ -165,7 +165,7 @@ func (r *run) buildEnd(kept side, stage string) error {
 	r.to = r.rec.next(stage, r.now, r.restarts())
 	r.to.Aborting = false
 	r.remove = r.p.stray(stage)
-	return r.finishFiles([]txn.File{f}, []side{kept}, r.notReissuedOrAll(false), r.p.trust, nil)
+	return r.finishFiles([]txn.File{f}, []side{kept}, r.notReissuedOrAll(false), r.p.trust)
 }
 
 // readyToEnd refuses to drop a CA that something on disk still uses: a
@@ -202,7 +202,7 @@ func (r *run) readyToEnd(kept side, stage string) error {
 // finishFiles adds the CA data of the kubeconfigs kcs, the manifest edit
 // that points kube-controller-manager at signingCert and the key file,
 // and the record, and keeps the stage's files.
-func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCert string, _ []string) error {
+func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCert string) error {
 	if r.k.kubeconfigs {
 		fs, err := caDataFiles(kcs, order...)
 		if err != nil {
