@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +176,26 @@ func TestCheckExpirationAtEveryStage(t *testing.T) {
 				check(rec.Stage)
 			}
 		})
+	}
+}
+
+// TestDryRunChangesNothing: --dry-run of every stage reads and checks,
+// says what it would write, and writes nothing.
+func TestDryRunChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, step := range []string{stepTrust, stepReissue, stepFinish} {
+		before := treetest.Snapshot(t, f.node.Dir)
+		var out bytes.Buffer
+		o := f.options(func(o *Options) { o.DryRun = true })
+		o.Out = &out
+		if _, err := Rotate(context.Background(), "ca", o); err != nil {
+			t.Fatalf("dry run of %s: %v", step, err)
+		}
+		if !strings.Contains(out.String(), "the next stage is "+step) || !strings.Contains(out.String(), "ca.crt") {
+			t.Errorf("dry run of %s says:\n%s", step, out.String())
+		}
+		treetest.AssertSame(t, before, treetest.Snapshot(t, f.node.Dir))
+		f.now = f.now.Add(time.Hour)
+		f.rotate(t, "ca", nil)
 	}
 }

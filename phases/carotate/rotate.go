@@ -141,17 +141,31 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
 	}
 	p := k.paths(o.CertDir)
-	if !o.DryRun {
-		dirs := []string{o.KubeconfigDir}
-		if o.ManifestDir != "" {
-			dirs = append(dirs, o.ManifestDir)
-		}
-		release, err := node.Lock(ctx, o.Warn, o.CertDir, o.LockTimeout, dirs...)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
+	if o.DryRun {
+		// Without the lock, and after finishing an interrupted stage when
+		// no certctl works on the files, as every read-only command.
+		var rec *Record
+		err := node.Read(ctx, o.Warn, o.CertDir, []string{o.KubeconfigDir}, func() error {
+			var err error
+			rec, err = o.stages(ctx, k, p)
+			return err
+		})
+		return rec, err
 	}
+	dirs := []string{o.KubeconfigDir}
+	if o.ManifestDir != "" {
+		dirs = append(dirs, o.ManifestDir)
+	}
+	release, err := node.Lock(ctx, o.Warn, o.CertDir, o.LockTimeout, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return o.stages(ctx, k, p)
+}
+
+// stages runs the stages the options ask for, one phases.Run each.
+func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) {
 	for started := false; ; started = true {
 		rec, err := ReadRecord(p.record)
 		if err != nil {
@@ -170,7 +184,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		if err != nil || step == "" {
 			return rec, err
 		}
-		r := &run{o: &o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC()}
+		r := &run{o: o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC()}
 		env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 			DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand, Out: o.Out}
 		if err := phases.Run(ctx, env, r.phases()); err != nil {
