@@ -183,3 +183,14 @@ func assertMentions(t *testing.T, s string, parts ...string) {
 		}
 	}
 }
+
+// readCSRKey reads a new key of the CSR folder: a key file, or a
+// kubeconfig's client-key-data.
+func readCSRKey(kubeconfigFile bool, path string) (crypto.Signer, error) {
+	var s reqfile.Slot = reqfile.KeyFile{}
+	if kubeconfigFile {
+		s = reqfile.KeyKubeconfig{}
+	}
+	key, _, err := s.ReadKey(path)
+	return key, err
+}

@@ -29,10 +29,10 @@ func (is Issuer) String() string { return "CSR files in " + is.CSRDir + " for an
 func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Issued, error) {
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
-		f := filesOf(is.CSRDir, r.Target)
-		data, file, err := signed(r.Target, f)
+		f := r.CSRFiles(is.CSRDir, "")
+		data, file, err := signed(f)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.cert, f.csr, f.request)
+			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.Cert, f.CSR, f.Request)
 		}
 		if err != nil {
 			return nil, err
@@ -41,7 +41,7 @@ func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Iss
 		if err != nil {
 			return nil, fmt.Errorf("%s holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", file, err)
 		}
-		key, _, err := readNewKey(r.Target, f.key)
+		key, _, err := readNewKey(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}

@@ -1,7 +1,6 @@
 package external
 
 import (
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -11,60 +10,6 @@ import (
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
-
-// writeKeyOnlyKubeconfig writes at path a kubeconfig that points where the
-// one at current does (its cluster's name and server, its user's name) and
-// holds key and nothing else: no client certificate and no CA, as
-// `kubeadm certs generate-csr` writes one. Import fills in both.
-func writeKeyOnlyKubeconfig(path, current string, key crypto.Signer) error {
-	cfg, err := kubeconfig.Load(current)
-	if err != nil {
-		return err
-	}
-	clusterName, cluster, userName, _, err := kubeconfig.Current(cfg)
-	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", current, err)
-	}
-	keyPEM, err := pki.MarshalPrivateKey(key)
-	if err != nil {
-		return err
-	}
-	return kubeconfig.Write(path, kubeconfig.Build(clusterName, cluster.Server, userName, nil, nil, keyPEM))
-}
-
-// readCSRKey reads the new key of a target from the CSR folder: a key
-// file, or a kubeconfig's client-key-data.
-func readCSRKey(kubeconfigTarget bool, path string) (crypto.Signer, error) {
-	if !kubeconfigTarget {
-		return pki.ReadKeyFile(path)
-	}
-	_, user, err := loadCSRKubeconfig(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(user.ClientKeyData) == 0 {
-		return nil, fmt.Errorf("kubeconfig %s holds no client-key-data", path)
-	}
-	key, err := pki.ParsePrivateKey(user.ClientKeyData)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s client-key-data: %w", path, err)
-	}
-	return key, nil
-}
-
-// loadCSRKubeconfig loads a kubeconfig of the CSR folder and its current
-// user.
-func loadCSRKubeconfig(path string) (*clientcmdapi.Config, *clientcmdapi.AuthInfo, error) {
-	cfg, err := kubeconfig.Load(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, _, _, user, err := kubeconfig.Current(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	return cfg, user, nil
-}
 
 // readCSR reads and checks a PEM CSR file.
 func readCSR(path string) (*x509.CertificateRequest, error) {

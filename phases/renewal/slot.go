@@ -11,6 +11,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -178,4 +179,13 @@ func (s *kubeconfigSlot) current(path string) *x509.Certificate {
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
+}
+
+// CSRFiles are t's files in the CSR folder csrDir (see reqfile.Slot); a
+// new kubeconfig there points where current, t's file in force, does.
+func (t Target) CSRFiles(csrDir, current string) reqfile.Files {
+	if t.Kubeconfig {
+		return reqfile.FilesOf(csrDir, t.BaseName, reqfile.KeyKubeconfig{From: current})
+	}
+	return reqfile.FilesOf(csrDir, t.BaseName, reqfile.KeyFile{})
 }
