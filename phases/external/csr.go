@@ -148,7 +148,7 @@ type csrPlan struct {
 // left gets its CSR, anything else there is refused.
 func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
 	s := reqfile.Spec{Profile: r.Profile, Description: r.LongName, CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA, Validity: r.Validity}
-	c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, r.File(o.CertDir, o.KubeconfigDir)), s, r.Current.PublicKey)
+	c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
 	if err != nil {
 		return nil, err
 	}

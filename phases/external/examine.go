@@ -1,14 +1,12 @@
 package external
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -55,7 +52,7 @@ type authority struct {
 // against its request, key and CA. A refusal is returned as the error,
 // whose message is the precise reason.
 func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
-	f := t.CSRFiles(im.o.CSRDir, "")
+	f := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir)
 	req, err := im.request(t, &f)
 	if err != nil {
 		return nil, refused, err
@@ -224,77 +221,26 @@ func (im *importer) authority(t renewal.Target) *authority {
 	return a
 }
 
-// installFiles sets c's files: the certificate and key files, or the
-// kubeconfig, each keeping the mode and owner of the file it replaces.
+// installFiles sets c's files: those that put it in force as its target
+// (renewal.Target.Place), and the existing ones they replace.
 func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM []byte, ca *authority) error {
-	if !c.Kubeconfig {
-		s := pki.Store{Dir: im.o.CertDir}
-		certFile, err := replacing(s.CertPath(c.BaseName), certPEM, pki.CertMode)
-		if err != nil {
-			return err
-		}
-		keyFile, err := replacing(s.KeyPath(c.BaseName), keyPEM, pki.KeyMode)
-		if err != nil {
-			return err
-		}
-		c.add(certFile, keyFile)
-		return nil
-	}
-	path := filepath.Join(im.o.KubeconfigDir, c.BaseName)
-	base, err := kubeconfig.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A first installation: the CSR folder's kubeconfig says where
-		// the cluster is.
-		base, err = kubeconfig.Load(f.Key)
-	}
-	if err != nil {
-		return fmt.Errorf("cannot install into %s: %w", path, err)
-	}
 	var caPEM []byte
 	for _, cert := range ca.bundle {
 		caPEM = append(caPEM, pki.EncodeCert(cert)...)
 	}
-	data, err := fillKubeconfig(base, path, caPEM, certPEM, keyPEM)
-	if err != nil {
-		return fmt.Errorf("cannot install into %s: %w", path, err)
-	}
-	file, err := replacing(path, data, kubeconfig.Mode)
+	files, err := c.Place(im.o.CertDir, im.o.KubeconfigDir, certPEM, keyPEM, caPEM, f.Key)
 	if err != nil {
 		return err
 	}
-	c.add(file)
-	return nil
-}
-
-// replacingFile is a file to write, and whether it replaces one.
-type replacingFile struct {
-	txn.File
-	exists, same bool
-}
-
-// replacing is the file that writes data at path: with the mode and
-// owner of the file there, else with mode.
-//
-// A file that holds a private key (mode gives group and others nothing: the
-// key file, a kubeconfig) is written readable by its owner only, whatever
-// the mode of the file it replaces, as renewal writes it.
-func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
-	f, old, err := renewal.Replacing(path, data, mode)
-	if mode&0o077 == 0 {
-		f.Mode &^= 0o077
-	}
-	return replacingFile{File: f, exists: old != nil, same: old != nil && bytes.Equal(old, data)}, err
-}
-
-func (c *candidate) add(files ...replacingFile) {
 	c.unchanged = true
 	for _, f := range files {
 		c.files = append(c.files, f.File)
-		if f.exists {
+		if f.Exists {
 			c.replaced = append(c.replaced, f.Target)
 		}
-		c.unchanged = c.unchanged && f.same
+		c.unchanged = c.unchanged && f.Same
 	}
+	return nil
 }
 
 // usagesOf maps each target's name to the extended key usages kubeadm's
@@ -308,4 +254,17 @@ func usagesOf(certs []pki.Profile, kcs []pki.KubeconfigProfile) map[string][]x50
 		m[k.BaseName] = k.ExtKeyUsages
 	}
 	return m
+}
+
+// readCSR reads and checks a PEM CSR file.
+func readCSR(path string) (*x509.CertificateRequest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate request %s: %w", path, err)
+	}
+	r, err := pki.ParseCSR(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse certificate request %s: %w", path, err)
+	}
+	return r, nil
 }

@@ -29,7 +29,7 @@ func (is Issuer) String() string { return "CSR files in " + is.CSRDir + " for an
 func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Issued, error) {
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
-		f := r.CSRFiles(is.CSRDir, "")
+		f := r.CSRFiles(is.CSRDir, "", "")
 		data, file, err := signed(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.Cert, f.CSR, f.Request)

@@ -117,7 +117,8 @@ func (e *externalCAError) Error() string {
 }
 
 func (p *planner) read(t Target) (*item, error) {
-	it := &item{Target: t, slot: slotOf(t, p.o.CertDir), path: t.File(p.o.CertDir, p.o.KubeconfigDir)}
+	s := slotOf(t, p.o.CertDir, p.o.KubeconfigDir)
+	it := &item{Target: t, slot: s, path: s.file()}
 	var err error
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
@@ -237,14 +238,6 @@ func (p *planner) readAuthority(a *authority) error {
 		return fmt.Errorf("%w: restore the matching pair from a backup", err)
 	}
 	return fmt.Errorf("%w: restore it from a backup", err)
-}
-
-// initPhase is the `certctl init-phase` command line that makes t anew.
-func initPhase(t Target) string {
-	if t.Kubeconfig {
-		return "kubeconfig " + t.BaseName[:len(t.BaseName)-len(".conf")]
-	}
-	return "certs " + t.Name
 }
 
 // readOld reads a file that certctl is to replace (or back up), with its
