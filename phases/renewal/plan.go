@@ -82,7 +82,7 @@ func (p *planner) plan(targets []Target) ([]*item, error) {
 
 // planOne reads and checks t. A missing file is skipped when o.SkipMissing
 // (renew all), an error otherwise; a CA key that is not on disk is skipped
-// with o.SkipExternal and no Issuer.
+// with o.SkipExternal and the CAs on disk as issuer.
 func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
 	it, err = p.read(t)
 	if errors.Is(err, errMissing) && p.o.SkipMissing {
@@ -90,7 +90,7 @@ func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
 		return nil, true, nil
 	}
 	var ext *externalCAError
-	if errors.As(err, &ext) && p.o.SkipExternal && p.o.Issuer == nil {
+	if errors.As(err, &ext) && p.o.SkipExternal && !p.o.external() {
 		p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
 		return nil, true, nil
 	}
@@ -141,7 +141,7 @@ func (p *planner) read(t Target) (*item, error) {
 		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
 	}
-	if p.o.Issuer == nil {
+	if !p.o.external() {
 		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.cert))
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
@@ -214,7 +214,7 @@ func (p *planner) authority(t Target) *authority {
 
 func (p *planner) readAuthority(a *authority) error {
 	keyFile := a.keyPath
-	if p.o.Issuer != nil {
+	if p.o.external() {
 		keyFile = "" // the issuer signs: the CA key need not be here
 	}
 	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
