@@ -25,7 +25,8 @@ type CSROptions struct {
 	// KeyAlgorithm of the new keys; "" keeps each certificate's current
 	// algorithm (see renewal.Options.KeyAlgorithm).
 	KeyAlgorithm pki.KeyAlgorithm
-	// Validity asked for; config.DefaultCertificateValidity when zero.
+	// Validity asked for; config.DefaultCertificateValidity when zero
+	// (renewal.Options).
 	Validity time.Duration
 	// SkipMissing reports a target whose file does not exist as missing
 	// (renew all); otherwise it is an error.
@@ -72,9 +73,6 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if o.Validity == 0 {
-		o.Validity = config.DefaultCertificateValidity
-	}
 	if err := checkCSRDir(o); err != nil {
 		return nil, err
 	}
@@ -98,7 +96,7 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 // pass, and writes its key, CSR and request file in the real pass.
 func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.Phase {
 	ro := renewal.Options{CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		SANs: o.SANs, DropSANs: o.DropSANs, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
+		SANs: o.SANs, DropSANs: o.DropSANs, SkipMissing: o.SkipMissing, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {
@@ -114,18 +112,14 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 					}
 					return nil
 				}
-				ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
-				if err != nil {
-					return err
-				}
-				if !ok && o.SkipMissing {
-					res.Missing = append(res.Missing, t)
-					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
-					return nil
-				}
 				reqs, err := renewal.Requests([]renewal.Target{t}, ro)
 				if err != nil {
 					return err
+				}
+				if len(reqs) == 0 { // missing, with SkipMissing
+					res.Missing = append(res.Missing, t)
+					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
+					return nil
 				}
 				if plans[t.Name], err = planCSR(reqs[0], o); err != nil {
 					return fmt.Errorf("write a CSR for %s: %w", t.Name, err)

@@ -57,20 +57,16 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err != nil {
 		return nil, refused, err
 	}
-	certData, certFile, err := signed(f)
+	certs, certFile, err := signed(f)
 	if errors.Is(err, fs.ErrNotExist) {
 		if ok, _ := pki.Exists(f.CSR); ok {
 			return &candidate{Target: t, certFile: f.Cert}, pending, nil
 		}
 		return nil, absent, nil
 	}
-	if err != nil {
-		return nil, refused, err
-	}
 	c := &candidate{Target: t, certFile: certFile}
-	certs, err := pki.ParseCerts(certData)
 	if err != nil {
-		return c, refused, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
+		return c, refused, err
 	}
 	c.cert = certs[0]
 	// A weak key would be installed and then fail every TLS handshake of
@@ -127,22 +123,27 @@ func (im *importer) request(t renewal.Target, f *reqfile.Files) (*reqfile.Reques
 	return req, err
 }
 
-// signed reads the signed certificate of f: NAME.crt, else one the key's
-// file holds (a kubeconfig's client-certificate-data, where kubeadm's
+// signed reads the signed certificate of f, the leaf then any
+// intermediates, and the file it is in: NAME.crt, else the key's file when
+// it holds one (a kubeconfig's client-certificate-data, where kubeadm's
 // documentation has the operator put it). It returns an error wrapping
 // fs.ErrNotExist when there is none.
-func signed(f reqfile.Files) ([]byte, string, error) {
-	data, err := os.ReadFile(f.Cert)
-	if err == nil {
-		return data, f.Cert, nil
+func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
+	file := f.Cert
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		if d := f.Slot.Signed(f.Key); len(d) > 0 {
+			data, file, err = d, f.Key, nil
+		}
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, f.Cert, fmt.Errorf("read %s: %w", f.Cert, err)
+	if err != nil {
+		return nil, file, fmt.Errorf("read %s: %w", file, err)
 	}
-	if data := f.Slot.Signed(f.Key); len(data) > 0 {
-		return data, f.Key, nil
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, file, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
 	}
-	return nil, f.Cert, err
+	return certs, file, nil
 }
 
 // readNewKey reads the key the CSR was made with, and its PEM as it is to
@@ -176,7 +177,7 @@ func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files
 		}
 		return p, nil
 	}
-	csr, err := readCSR(f.CSR)
+	csr, err := pki.ReadCSRFile(f.CSR)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pki.Profile{}, fmt.Errorf("neither %s nor %s is there, so certctl cannot tell what was asked for: import from the folder where `certctl renew --use-csr` or `certctl init-phase certs --use-csr` wrote them", f.Request, f.CSR)
 	}
@@ -254,17 +255,4 @@ func usagesOf(certs []pki.Profile, kcs []pki.KubeconfigProfile) map[string][]x50
 		m[k.BaseName] = k.ExtKeyUsages
 	}
 	return m
-}
-
-// readCSR reads and checks a PEM CSR file.
-func readCSR(path string) (*x509.CertificateRequest, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read certificate request %s: %w", path, err)
-	}
-	r, err := pki.ParseCSR(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate request %s: %w", path, err)
-	}
-	return r, nil
 }

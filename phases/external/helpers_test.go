@@ -117,7 +117,7 @@ func (n *extNode) sign(t *testing.T, reqPath string, ch change, ca *issuer) {
 // changes the template, and writes the certificate to certPath.
 func signCSR(t *testing.T, csrPath, certPath string, ku x509.KeyUsage, eku []x509.ExtKeyUsage, ch change, ca *issuer) {
 	t.Helper()
-	csr, err := readCSR(csrPath)
+	csr, err := pki.ReadCSRFile(csrPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 
 	"github.com/certctl/certctl/phases/renewal"
-	"github.com/certctl/certctl/pki"
 )
 
 // Issuer is an external CA as a renewal.Issuer: its key is not on the
@@ -30,16 +29,12 @@ func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Iss
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
 		f := r.CSRFiles(is.CSRDir, "", "")
-		data, file, err := signed(f)
+		certs, file, err := signed(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.Cert, f.CSR, f.Request)
 		}
 		if err != nil {
-			return nil, err
-		}
-		certs, err := pki.ParseCerts(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		key, _, err := readNewKey(f)
 		if err != nil {

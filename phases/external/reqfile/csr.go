@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 
@@ -103,13 +102,9 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	if !csrOK {
 		return c, nil
 	}
-	data, err := os.ReadFile(f.CSR)
+	csr, err := pki.ReadCSRFile(f.CSR)
 	if err != nil {
-		return nil, fmt.Errorf("read certificate request %s: %w", f.CSR, err)
-	}
-	csr, err := pki.ParseCSR(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate request %s: %w", f.CSR, err)
+		return nil, err
 	}
 	if !pki.SamePublicKey(csr.PublicKey, c.Key.Public()) {
 		return nil, fmt.Errorf("%s does not match %s: remove both (and the certificate signed for them, if any) to make a new pair, or use another --csr-dir", f.CSR, f.Key)

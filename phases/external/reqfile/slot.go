@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -73,13 +75,9 @@ type KeyKubeconfig struct {
 func (KeyKubeconfig) KeyName(base string) string { return base }
 
 func (KeyKubeconfig) ReadKey(path string) (crypto.Signer, []byte, error) {
-	cfg, err := kubeconfig.Load(path)
+	user, err := currentUser(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	_, _, _, user, err := kubeconfig.Current(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
 	if len(user.ClientKeyData) == 0 {
 		return nil, nil, fmt.Errorf("kubeconfig %s holds no client-key-data", path)
@@ -111,12 +109,21 @@ func (k KeyKubeconfig) WriteKey(path string, key crypto.Signer) error {
 }
 
 func (KeyKubeconfig) Signed(path string) []byte {
-	cfg, err := kubeconfig.Load(path)
-	if err != nil {
-		return nil
-	}
-	if _, _, _, user, err := kubeconfig.Current(cfg); err == nil {
+	if user, err := currentUser(path); err == nil {
 		return user.ClientCertificateData
 	}
 	return nil
+}
+
+// currentUser is the current user of the kubeconfig at path.
+func currentUser(path string) (*clientcmdapi.AuthInfo, error) {
+	cfg, err := kubeconfig.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	_, _, _, user, err := kubeconfig.Current(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	return user, nil
 }
