@@ -171,7 +171,7 @@ func (e *CAExpiryError) Error() string {
 // missing or cannot be read.
 func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certificate) {
 	s := slotOf(t, certDir, kubeconfigDir)
-	return s.file(), s.current(s.file())
+	return s.file(), s.current()
 }
 
 // CurrentCA returns the file of t's CA certificate and the certificate in

@@ -32,9 +32,9 @@ type slot interface {
 	// write returns the files that hold cert and key, the current key when
 	// key is nil, each with the mode and owner of the file it replaces.
 	write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error)
-	// current returns the certificate in the file at path, nil when it
+	// current returns the certificate in the slot's file, nil when it
 	// cannot be read.
-	current(path string) *x509.Certificate
+	current() *x509.Certificate
 	// keyFile is the file that holds the private key, as read.
 	keyFile(it *item) *oldFile
 	// place returns the files that put certPEM and keyPEM in force (see
@@ -144,8 +144,8 @@ func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([
 	return files, nil
 }
 
-func (s *pairSlot) current(path string) *x509.Certificate {
-	cert, _, err := pki.ReadCertFile(path)
+func (s *pairSlot) current() *x509.Certificate {
+	cert, _, err := pki.ReadCertFile(s.path)
 	if err != nil {
 		return nil
 	}
@@ -218,8 +218,8 @@ func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Sign
 
 func (s *kubeconfigSlot) keyFile(it *item) *oldFile { return it.cert }
 
-func (s *kubeconfigSlot) current(path string) *x509.Certificate {
-	cfg, err := kubeconfig.Load(path)
+func (s *kubeconfigSlot) current() *x509.Certificate {
+	cfg, err := kubeconfig.Load(s.path)
 	if err != nil {
 		return nil
 	}
