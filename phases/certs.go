@@ -274,73 +274,69 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 }
 
 // runLeafCSR writes NAME.key, NAME.csr and NAME.request.json (what the CA
-// ca must sign, see writeRequest) under the CSR dir, mirroring the cert dir
-// layout. No CA is needed.
+// ca must sign) under the CSR dir, mirroring the cert dir layout. No CA is
+// needed.
 func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
-	s := pki.Store{Dir: env.CSRDir}
-	k := csrKey{path: s.KeyPath(p.BaseName), read: pki.ReadKeyFile,
-		write: func(key crypto.Signer) error { return s.WriteKey(p.BaseName, key) }}
-	return writeCSR(ctx, env, "certs", p, ca, k)
+	return writeCSR(ctx, env, "certs", p, ca, reqfile.KeyFile{})
 }
 
-// csrKey is where the new key of a CSR goes: NAME.key, or for a
-// kubeconfig the client-key-data of a kubeconfig with no certificate yet
-// (kubeadm's `certs generate-csr` layout).
-type csrKey struct {
-	path       string
-	kubeconfig bool
-	read       func(path string) (crypto.Signer, error)
-	write      func(key crypto.Signer) error
-}
-
-// writeCSR writes p's new key (k), its CSR and its request file (what the
-// CA ca must sign) under the CSR dir, keeping a key and CSR an earlier run
-// made for the same certificate, and making the CSR for a key a killed run
-// left without one.
-func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, k csrKey) error {
-	csrPath := pki.Store{Dir: env.CSRDir}.CSRPath(p.BaseName)
-	key, kept, err := reqfile.ExistingCSR(k.path, csrPath, p, k.read)
+// writeCSR writes p's new key (kept as slot says), its CSR and its request
+// file under the CSR dir with reqfile's CSR writer, the one of `renew
+// --use-csr` too: a key and CSR an earlier run made for the same
+// certificate are kept, a key a killed run left gets its CSR, anything
+// else there is refused (reqfile.PlanCSR).
+func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, slot reqfile.Slot) error {
+	f := reqfile.FilesOf(env.CSRDir, p.BaseName, slot)
+	c, err := reqfile.PlanCSR(f, env.requestSpec(p, ca), nil)
 	if err != nil {
 		return err
 	}
-	if kept {
-		if err := env.writeRequest(p, ca, key.Public(), k.kubeconfig); err != nil {
-			return err
-		}
-		env.logf("[%s] Using the existing %q CSR and key", group, p.Name)
-		return nil
+	if alg, err := pki.ParseKeyAlgorithm(env.Cluster.EncryptionAlgorithm); err == nil && c.OtherAlgorithm(alg) != "" {
+		env.warnf("%s", c.OtherAlgorithm(alg))
 	}
 	if env.checking {
-		if key == nil {
-			env.planCreate(k.path, true)
+		if c.Key == nil {
+			env.planCreate(f.Key, true)
 		}
-		env.planCreate(csrPath, false)
-		return env.writeRequest(p, ca, nil, k.kubeconfig)
-	}
-	made := "key and CSR"
-	if key == nil {
-		if key, err = env.newKey(ctx); err != nil {
-			return fmt.Errorf("generate key for %s: %w", p.Name, err)
+		if !c.Kept {
+			env.planCreate(f.CSR, false)
 		}
-		if err := k.write(key); err != nil {
+		if ok, err := env.willExist(f.Request); err != nil {
 			return err
+		} else if !ok {
+			env.planCreate(f.Request, false)
 		}
-	} else {
-		// Left by a run killed between writing the key and the CSR.
-		made = "CSR for the existing key " + filepath.Clean(k.path) + ","
+		return nil
 	}
-	r, err := pki.NewCSR(env.Rand, p, key)
-	if err != nil {
+	if _, err := c.Write(env.Rand, func() (crypto.Signer, error) { return env.newKey(ctx) }); err != nil {
 		return err
 	}
-	if err := (pki.Store{Dir: env.CSRDir}).WriteCSR(p.BaseName, r); err != nil {
-		return err
+	switch {
+	case c.Kept:
+		env.logf("[%s] Using the existing %q CSR and key", group, p.Name)
+	case c.Key != nil: // left by a run killed between writing the key and the CSR
+		env.logf("[%s] Generating %q CSR for the existing key %s: %s", group, p.Name, filepath.Clean(f.Key), filepath.Clean(f.CSR))
+	default:
+		env.logf("[%s] Generating %q key and CSR: %s", group, p.Name, filepath.Clean(f.CSR))
 	}
-	if err := env.writeRequest(p, ca, key.Public(), k.kubeconfig); err != nil {
-		return err
-	}
-	env.logf("[%s] Generating %q %s: %s", group, p.Name, made, filepath.Clean(csrPath))
 	return nil
+}
+
+// requestSpec is what the request file of p says besides its file names:
+// what the CA ca must put in p's certificate that a CSR cannot say (key
+// usages, extended key usages, the CA, the validity), for the CA operator
+// and for `certctl certs import`, which checks the signed certificate
+// against it. The CA is identified by its certificate when one is in the
+// cert dir already.
+func (env *Env) requestSpec(p, ca pki.Profile) reqfile.Spec {
+	caCert, _, err := env.store().ReadCert(ca.BaseName)
+	if err != nil {
+		// Not there yet (the CA operator provides it), or not readable:
+		// the import checks the CA certificate that is there then.
+		caCert = nil
+	}
+	return reqfile.Spec{Profile: p, CAName: ca.Name, CAFile: ca.BaseName + ".crt", CA: caCert,
+		Validity: env.Cluster.CertificateValidity}
 }
 
 func hasServerAuth(p pki.Profile) bool {

@@ -55,3 +55,22 @@ func TestUseCSRRequestFiles(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestUseCSRStrayCertificate: init-phase --use-csr checks an earlier run's
+// files with renew --use-csr's rule (reqfile.PlanCSR): a signed
+// certificate without the key it was signed for is refused, and nothing is
+// written.
+func TestUseCSRStrayCertificate(t *testing.T) {
+	e := newTestEnv(t)
+	e.UseCSR = true
+	e.CSRDir = filepath.Join(e.dir, "csr")
+	if err := os.MkdirAll(e.CSRDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.CSRDir, "apiserver.crt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := treetest.Snapshot(t, e.dir)
+	treetest.ErrMentions(t, e.run(t, "certs", "apiserver"), "apiserver.crt exists without the key it was signed for", "another --csr-dir")
+	treetest.AssertSame(t, before, treetest.Snapshot(t, e.dir))
+}

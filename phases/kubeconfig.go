@@ -2,11 +2,11 @@ package phases
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
 
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -133,37 +133,12 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 // installs the signed certificate into the kubeconfig folder. No CA key is
 // needed; the CA certificate is embedded when it is there already.
 func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
-	path := filepath.Join(env.CSRDir, p.BaseName)
-	k := csrKey{path: path, kubeconfig: true, read: kubeconfigKey, write: func(key crypto.Signer) error {
-		keyPEM, err := pki.MarshalPrivateKey(key)
-		if err != nil {
-			return err
-		}
-		var caPEM []byte
-		if caCert, _, err := env.store().ReadCert(p.CABaseName); err == nil {
-			caPEM = pki.EncodeCert(caCert)
-		}
-		return kubeconfig.Write(path, kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, caPEM, nil, keyPEM))
-	}}
+	slot := reqfile.KeyKubeconfig{Cluster: env.Cluster.ClusterName, Server: p.Server, User: p.CommonName}
+	if caCert, _, err := env.store().ReadCert(p.CABaseName); err == nil {
+		slot.CA = pki.EncodeCert(caCert)
+	}
 	// Requests name a kubeconfig by its file, as renew and import do.
 	prof := p.Profile
 	prof.Name = p.BaseName
-	return writeCSR(ctx, env, "kubeconfig", prof, pki.Profile{Name: p.CAName, BaseName: p.CABaseName}, k)
-}
-
-// kubeconfigKey reads the client key of the kubeconfig at path.
-func kubeconfigKey(path string) (crypto.Signer, error) {
-	cfg, err := kubeconfig.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	_, _, _, user, err := kubeconfig.Current(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
-	}
-	key, err := pki.ParsePrivateKey(user.ClientKeyData)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s client-key-data: %w", path, err)
-	}
-	return key, nil
+	return writeCSR(ctx, env, "kubeconfig", prof, pki.Profile{Name: p.CAName, BaseName: p.CABaseName}, slot)
 }

@@ -90,16 +90,7 @@ func (s Store) ReadKey(base string) (crypto.Signer, error) { return ReadKeyFile(
 
 // ReadCSR reads BASE.csr and checks its signature.
 func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
-	p := s.CSRPath(base)
-	data, err := ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("read certificate request %s: %w", p, err)
-	}
-	r, err := ParseCSR(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate request %s: %w", p, err)
-	}
-	return r, nil
+	return ReadCSRFile(s.CSRPath(base))
 }
 
 // ReadPublicKey reads BASE.pub.

@@ -22,8 +22,7 @@ import (
 // replacing is the file that writes data at path, with the mode and
 // owner of the file there, else mode.
 func replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
-	f, _, err := renewal.Replacing(path, data, mode)
-	return f, err
+	return renewal.Replacing(path, data, mode)
 }
 
 // keyFile is the file that writes key at path, readable by its owner only.

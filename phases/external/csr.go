@@ -5,8 +5,6 @@ import (
 	"crypto"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,7 +25,8 @@ type CSROptions struct {
 	// KeyAlgorithm of the new keys; "" keeps each certificate's current
 	// algorithm (see renewal.Options.KeyAlgorithm).
 	KeyAlgorithm pki.KeyAlgorithm
-	// Validity asked for; config.DefaultCertificateValidity when zero.
+	// Validity asked for; config.DefaultCertificateValidity when zero
+	// (renewal.Options).
 	Validity time.Duration
 	// SkipMissing reports a target whose file does not exist as missing
 	// (renew all); otherwise it is an error.
@@ -74,9 +73,6 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if o.Validity == 0 {
-		o.Validity = config.DefaultCertificateValidity
-	}
 	if err := checkCSRDir(o); err != nil {
 		return nil, err
 	}
@@ -100,7 +96,7 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 // pass, and writes its key, CSR and request file in the real pass.
 func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.Phase {
 	ro := renewal.Options{CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		SANs: o.SANs, DropSANs: o.DropSANs, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
+		SANs: o.SANs, DropSANs: o.DropSANs, SkipMissing: o.SkipMissing, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {
@@ -116,18 +112,14 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 					}
 					return nil
 				}
-				ok, err := pki.Exists(t.File(o.CertDir, o.KubeconfigDir))
-				if err != nil {
-					return err
-				}
-				if !ok && o.SkipMissing {
-					res.Missing = append(res.Missing, t)
-					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
-					return nil
-				}
 				reqs, err := renewal.Requests([]renewal.Target{t}, ro)
 				if err != nil {
 					return err
+				}
+				if len(reqs) == 0 { // missing, with SkipMissing
+					res.Missing = append(res.Missing, t)
+					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
+					return nil
 				}
 				if plans[t.Name], err = planCSR(reqs[0], o); err != nil {
 					return fmt.Errorf("write a CSR for %s: %w", t.Name, err)
@@ -138,146 +130,44 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 	return ps
 }
 
-// csrPlan is one target's files in the CSR folder, checked, not written.
+// csrPlan is one target's request in the CSR folder, checked, not written.
 type csrPlan struct {
-	req     renewal.Request
-	files   csrFiles
-	current string // the file holding the current certificate
-	// key is the existing key when an earlier run's pair is kept, or when
-	// an interrupted run left the key without its CSR (resumed).
-	key     crypto.Signer
-	resumed bool
+	req renewal.Request
+	csr *reqfile.CSR
 }
 
-// csrFiles are a target's paths in the CSR folder.
-type csrFiles struct {
-	dir     string // folder of the files: DIR, or DIR/etcd
-	base    string // file name without extension: "server", "admin.conf"
-	key     string // the key file, or the key-only kubeconfig
-	csr     string
-	request string
-	cert    string // where the CA operator puts the certificate
-}
-
-func filesOf(csrDir string, t renewal.Target) csrFiles {
-	dir := filepath.Join(csrDir, filepath.FromSlash(path.Dir(t.BaseName)))
-	base := path.Base(t.BaseName)
-	f := csrFiles{dir: dir, base: base, csr: filepath.Join(dir, base+".csr"), request: reqfile.Path(dir, base),
-		cert: filepath.Join(dir, base+".crt")}
-	if t.Kubeconfig {
-		f.key = filepath.Join(dir, base)
-	} else {
-		f.key = filepath.Join(dir, base+".key")
-	}
-	return f
-}
-
-// planCSR decides what to do with r's files: keep a pair an earlier run made
-// for the same certificate, or make a new one where none of the files
-// exists.
+// planCSR checks r's files in the CSR folder with reqfile's CSR writer,
+// the one of `init-phase --use-csr` too (see reqfile.PlanCSR): a pair an
+// earlier run made for the same certificate is kept, a key a stopped run
+// left gets its CSR, anything else there is refused.
 func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
-	p := &csrPlan{req: r, files: filesOf(o.CSRDir, r.Target), current: r.File(o.CertDir, o.KubeconfigDir)}
-	if _, err := reqfile.Parse(mustMarshal(p.request(nil))); err != nil {
-		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", p.current, err)
-	}
-	f := p.files
-	key, kept, err := reqfile.ExistingCSR(f.key, f.csr, r.Profile, func(path string) (crypto.Signer, error) {
-		return readCSRKey(r.Kubeconfig, path)
-	})
+	s := reqfile.Spec{Profile: r.Profile, Description: r.LongName, CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA, Validity: r.Validity}
+	c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
 	if err != nil {
 		return nil, err
 	}
-	if key == nil {
-		if ok, err := pki.Exists(f.cert); err != nil {
-			return nil, err
-		} else if ok {
-			return nil, fmt.Errorf("%s exists without the key it was signed for: it is left from another request; remove it, or use another --csr-dir", f.cert)
-		}
-		return p, nil
-	}
-	if pki.SamePublicKey(r.Current.PublicKey, key.Public()) {
-		return nil, fmt.Errorf("%s is the key of the certificate installed now (%s): that request was imported already; use a new --csr-dir for a new renewal", f.key, p.current)
-	}
-	// Without its CSR, a key is what a run stopped between the key and its
-	// CSR left (write writes the key first): the CSR is made for it now.
-	p.key, p.resumed = key, !kept
-	return p, nil
+	return &csrPlan{req: r, csr: c}, nil
 }
 
-// write writes the plan's files: the key, then the CSR, then the request
-// file, each atomically, so that an interrupted run leaves a key without
-// its CSR (which the next run makes: see planCSR) but never a CSR without
-// its key. A kept pair only gets its request file rewritten.
+// write writes the plan's files (see reqfile.CSR.Write).
 func (p *csrPlan) write(o CSROptions) (Requested, error) {
-	f := p.files
-	rq := Requested{Target: p.req.Target, Request: f.request, Files: []string{f.key, f.csr, f.request}, Kept: p.key != nil && !p.resumed}
-	key := p.key
-	if key == nil {
-		var err error
-		if key, err = pki.GenerateKey(o.Rand, p.req.KeyAlgorithm); err != nil {
-			return rq, fmt.Errorf("generate %s key: %w", p.req.KeyAlgorithm, err)
-		}
-		if err := p.writeKey(key); err != nil {
-			return rq, err
-		}
-	}
-	if !rq.Kept {
-		csr, err := pki.NewCSR(o.Rand, p.req.Profile, key)
-		if err != nil {
-			return rq, err
-		}
-		if err := (pki.Store{Dir: f.dir}).WriteCSR(f.base, csr); err != nil {
-			return rq, err
-		}
-	}
-	if _, err := reqfile.Write(f.request, p.request(key.Public())); err != nil {
+	c := p.csr
+	rq := Requested{Target: p.req.Target, Request: c.Request, Files: []string{c.Files.Key, c.CSR, c.Request}, Kept: c.Kept}
+	if _, err := c.Write(o.Rand, func() (crypto.Signer, error) { return pki.GenerateKey(o.Rand, p.req.KeyAlgorithm) }); err != nil {
 		return rq, err
 	}
 	what := "wrote"
 	switch {
-	case rq.Kept:
+	case c.Kept:
 		what = "kept the key and CSR of an earlier run"
-		if alg := pki.AlgorithmOf(key.Public()); o.KeyAlgorithm != "" && alg != o.KeyAlgorithm {
-			fmt.Fprintf(o.Out, "[warning] %s: the kept key %s is %s, not %s: remove %s and %s to make a %s pair\n", p.req.Name, f.key, alg, o.KeyAlgorithm, f.key, f.csr, o.KeyAlgorithm)
+		if w := c.OtherAlgorithm(o.KeyAlgorithm); w != "" {
+			fmt.Fprintf(o.Out, "[warning] %s\n", w)
 		}
-	case p.resumed:
+	case c.Key != nil:
 		what = "wrote the CSR for the key an interrupted run left"
 	}
 	fmt.Fprintf(o.Out, "[csr] %s: %s: %s\n", p.req.Name, what, strings.Join(rq.Files, ", "))
 	return rq, nil
-}
-
-func (p *csrPlan) writeKey(key crypto.Signer) error {
-	if !p.req.Kubeconfig {
-		return pki.Store{Dir: p.files.dir}.WriteKey(p.files.base, key)
-	}
-	return writeKeyOnlyKubeconfig(p.files.key, p.current, key)
-}
-
-// request is the request file's content, for the new key's public key pub
-// (nil to check the shape only).
-func (p *csrPlan) request(pub crypto.PublicKey) *reqfile.Request {
-	r, f := p.req, p.files
-	s := reqfile.Spec{
-		Profile: r.Profile, Description: r.LongName,
-		CSR: f.base + ".csr", Certificate: f.base + ".crt",
-		CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA,
-		PublicKey: pub, Validity: r.Validity,
-	}
-	if r.Kubeconfig {
-		s.Kubeconfig = f.base
-	} else {
-		s.Key = f.base + ".key"
-	}
-	return reqfile.New(s)
-}
-
-func mustMarshal(r *reqfile.Request) []byte {
-	data, err := reqfile.Marshal(r)
-	if err != nil {
-		panic(err) // a struct of strings always encodes
-	}
-	return data
 }
 
 // checkCSRDir refuses a CSR folder in the node's folders, as init-phase

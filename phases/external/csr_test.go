@@ -55,7 +55,7 @@ func TestWriteCSRs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			csr, err := readCSR(p(tt.csr))
+			csr, err := pki.ReadCSRFile(p(tt.csr))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +190,7 @@ func TestWriteCSRsResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			csr, err := readCSR(csrFile)
+			csr, err := pki.ReadCSRFile(csrFile)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,14 +1,12 @@
 package external
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -55,25 +52,21 @@ type authority struct {
 // against its request, key and CA. A refusal is returned as the error,
 // whose message is the precise reason.
 func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
-	f := filesOf(im.o.CSRDir, t)
+	f := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir)
 	req, err := im.request(t, &f)
 	if err != nil {
 		return nil, refused, err
 	}
-	certData, certFile, err := signed(t, f)
+	certs, certFile, err := signed(f)
 	if errors.Is(err, fs.ErrNotExist) {
-		if ok, _ := pki.Exists(f.csr); ok {
-			return &candidate{Target: t, certFile: f.cert}, pending, nil
+		if ok, _ := pki.Exists(f.CSR); ok {
+			return &candidate{Target: t, certFile: f.Cert}, pending, nil
 		}
 		return nil, absent, nil
 	}
-	if err != nil {
-		return nil, refused, err
-	}
 	c := &candidate{Target: t, certFile: certFile}
-	certs, err := pki.ParseCerts(certData)
 	if err != nil {
-		return c, refused, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
+		return c, refused, err
 	}
 	c.cert = certs[0]
 	// A weak key would be installed and then fail every TLS handshake of
@@ -81,7 +74,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err := policy.Key("the key of "+certFile, c.cert.PublicKey, false); err != nil {
 		return c, refused, fmt.Errorf("%w: make a new key and CSR (certctl renew %s --use-csr) and have it signed again", err, t.Name)
 	}
-	key, keyPEM, err := readNewKey(t, f.key)
+	key, keyPEM, err := readNewKey(f)
 	if err != nil {
 		return c, refused, err
 	}
@@ -94,7 +87,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, ca.err
 	}
 	if req != nil && req.CA.SHA256 != "" && req.CA.SHA256 != reqfile.Fingerprint(ca.bundle[0]) {
-		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
+		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.Request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
 	}
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
 		return c, refused, err
@@ -114,65 +107,51 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 
 // request reads t's request file, when there is one, and points f at the
 // files it names.
-func (im *importer) request(t renewal.Target, f *csrFiles) (*reqfile.Request, error) {
-	ok, err := pki.Exists(f.request)
+func (im *importer) request(t renewal.Target, f *reqfile.Files) (*reqfile.Request, error) {
+	ok, err := pki.Exists(f.Request)
 	if err != nil || !ok {
 		return nil, err
 	}
-	req, err := reqfile.Read(f.request)
+	req, err := reqfile.Read(f.Request)
 	if err != nil {
 		return nil, err
 	}
 	if req.Name != t.Name {
-		return nil, fmt.Errorf("%s is the request for %q, not %q: put each request file back where certctl wrote it", f.request, req.Name, t.Name)
+		return nil, fmt.Errorf("%s is the request for %q, not %q: put each request file back where certctl wrote it", f.Request, req.Name, t.Name)
 	}
-	if (req.Kubeconfig != "") != t.Kubeconfig {
-		return nil, fmt.Errorf("%s does not describe %s: put each request file back where certctl wrote it", f.request, t.Name)
-	}
-	f.csr, f.cert = filepath.Join(f.dir, req.CSR), filepath.Join(f.dir, req.Certificate)
-	f.key = filepath.Join(f.dir, req.Key+req.Kubeconfig) // one of them is empty
-	return req, nil
+	*f, err = f.Named(req)
+	return req, err
 }
 
-// signed reads the signed certificate of t: NAME.crt, or for a kubeconfig
-// without NAME.conf.crt the client-certificate-data of the CSR folder's
-// kubeconfig, where kubeadm's documentation has the operator put it. It
-// returns an error wrapping fs.ErrNotExist when there is none.
-func signed(t renewal.Target, f csrFiles) ([]byte, string, error) {
-	data, err := os.ReadFile(f.cert)
-	if err == nil {
-		return data, f.cert, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, f.cert, fmt.Errorf("read %s: %w", f.cert, err)
-	}
-	if t.Kubeconfig {
-		if _, user, kerr := loadCSRKubeconfig(f.key); kerr == nil && len(user.ClientCertificateData) > 0 {
-			return user.ClientCertificateData, f.key, nil
+// signed reads the signed certificate of f, the leaf then any
+// intermediates, and the file it is in: NAME.crt, else the key's file when
+// it holds one (a kubeconfig's client-certificate-data, where kubeadm's
+// documentation has the operator put it). It returns an error wrapping
+// fs.ErrNotExist when there is none.
+func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
+	file := f.Cert
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		if d := f.Slot.Signed(f.Key); len(d) > 0 {
+			data, file, err = d, f.Key, nil
 		}
 	}
-	return nil, f.cert, err
+	if err != nil {
+		return nil, file, fmt.Errorf("read %s: %w", file, err)
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, file, fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
+	}
+	return certs, file, nil
 }
 
 // readNewKey reads the key the CSR was made with, and its PEM as it is to
 // be installed.
-func readNewKey(t renewal.Target, path string) (crypto.Signer, []byte, error) {
-	var keyPEM []byte
-	if t.Kubeconfig {
-		_, user, err := loadCSRKubeconfig(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("its key: %w: a certificate is installed only with the key its CSR was made with", err)
-		}
-		keyPEM = user.ClientKeyData
-	} else {
-		var err error
-		if keyPEM, err = os.ReadFile(path); err != nil {
-			return nil, nil, fmt.Errorf("its key: %w: a certificate is installed only with the key its CSR was made with", err)
-		}
-	}
-	key, err := pki.ParsePrivateKey(keyPEM)
+func readNewKey(f reqfile.Files) (crypto.Signer, []byte, error) {
+	key, keyPEM, err := f.Slot.ReadKey(f.Key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parse its key %s: %w", path, err)
+		return nil, nil, fmt.Errorf("its key: %w: a certificate is installed only with the key its CSR was made with", err)
 	}
 	return key, keyPEM, nil
 }
@@ -181,11 +160,11 @@ func readNewKey(t renewal.Target, path string) (crypto.Signer, []byte, error) {
 // else what its CSR asks for with the usages of kubeadm's inventory. The
 // inventory's extended key usages are required either way, so that an
 // edited request cannot drop, say, the API server's server auth.
-func (im *importer) want(t renewal.Target, req *reqfile.Request, f csrFiles, key crypto.Signer) (pki.Profile, error) {
+func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files, key crypto.Signer) (pki.Profile, error) {
 	inv := im.usages[t.Name]
 	if req != nil {
 		if req.CA.Name != t.CAName {
-			return pki.Profile{}, fmt.Errorf("%s asks for the CA %q, but %s is signed by %q: make a new request", f.request, req.CA.Name, t.Name, t.CAName)
+			return pki.Profile{}, fmt.Errorf("%s asks for the CA %q, but %s is signed by %q: make a new request", f.Request, req.CA.Name, t.Name, t.CAName)
 		}
 		p, err := req.Profile()
 		if err != nil {
@@ -198,15 +177,15 @@ func (im *importer) want(t renewal.Target, req *reqfile.Request, f csrFiles, key
 		}
 		return p, nil
 	}
-	csr, err := readCSR(f.csr)
+	csr, err := pki.ReadCSRFile(f.CSR)
 	if errors.Is(err, fs.ErrNotExist) {
-		return pki.Profile{}, fmt.Errorf("neither %s nor %s is there, so certctl cannot tell what was asked for: import from the folder where `certctl renew --use-csr` or `certctl init-phase certs --use-csr` wrote them", f.request, f.csr)
+		return pki.Profile{}, fmt.Errorf("neither %s nor %s is there, so certctl cannot tell what was asked for: import from the folder where `certctl renew --use-csr` or `certctl init-phase certs --use-csr` wrote them", f.Request, f.CSR)
 	}
 	if err != nil {
 		return pki.Profile{}, err
 	}
 	if !pki.SamePublicKey(csr.PublicKey, key.Public()) {
-		return pki.Profile{}, fmt.Errorf("%s was not made with the key %s: put back the key the CSR was made with", f.csr, f.key)
+		return pki.Profile{}, fmt.Errorf("%s was not made with the key %s: put back the key the CSR was made with", f.CSR, f.Key)
 	}
 	p := pki.Profile{Name: t.Name, CAName: t.CAName, CommonName: csr.Subject.CommonName,
 		Organization: csr.Subject.Organization, DNSNames: csr.DNSNames, ExtKeyUsages: inv}
@@ -243,77 +222,26 @@ func (im *importer) authority(t renewal.Target) *authority {
 	return a
 }
 
-// installFiles sets c's files: the certificate and key files, or the
-// kubeconfig, each keeping the mode and owner of the file it replaces.
-func (im *importer) installFiles(c *candidate, f csrFiles, certPEM, keyPEM []byte, ca *authority) error {
-	if !c.Kubeconfig {
-		s := pki.Store{Dir: im.o.CertDir}
-		certFile, err := replacing(s.CertPath(c.BaseName), certPEM, pki.CertMode)
-		if err != nil {
-			return err
-		}
-		keyFile, err := replacing(s.KeyPath(c.BaseName), keyPEM, pki.KeyMode)
-		if err != nil {
-			return err
-		}
-		c.add(certFile, keyFile)
-		return nil
-	}
-	path := filepath.Join(im.o.KubeconfigDir, c.BaseName)
-	base, err := kubeconfig.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		// A first installation: the CSR folder's kubeconfig says where
-		// the cluster is.
-		base, err = kubeconfig.Load(f.key)
-	}
-	if err != nil {
-		return fmt.Errorf("cannot install into %s: %w", path, err)
-	}
+// installFiles sets c's files: those that put it in force as its target
+// (renewal.Target.Place), and the existing ones they replace.
+func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM []byte, ca *authority) error {
 	var caPEM []byte
 	for _, cert := range ca.bundle {
 		caPEM = append(caPEM, pki.EncodeCert(cert)...)
 	}
-	data, err := fillKubeconfig(base, path, caPEM, certPEM, keyPEM)
-	if err != nil {
-		return fmt.Errorf("cannot install into %s: %w", path, err)
-	}
-	file, err := replacing(path, data, kubeconfig.Mode)
+	files, err := c.Place(im.o.CertDir, im.o.KubeconfigDir, certPEM, keyPEM, caPEM, f.Key)
 	if err != nil {
 		return err
 	}
-	c.add(file)
-	return nil
-}
-
-// replacingFile is a file to write, and whether it replaces one.
-type replacingFile struct {
-	txn.File
-	exists, same bool
-}
-
-// replacing is the file that writes data at path: with the mode and
-// owner of the file there, else with mode.
-//
-// A file that holds a private key (mode gives group and others nothing: the
-// key file, a kubeconfig) is written readable by its owner only, whatever
-// the mode of the file it replaces, as renewal writes it.
-func replacing(path string, data []byte, mode fs.FileMode) (replacingFile, error) {
-	f, old, err := renewal.Replacing(path, data, mode)
-	if mode&0o077 == 0 {
-		f.Mode &^= 0o077
-	}
-	return replacingFile{File: f, exists: old != nil, same: old != nil && bytes.Equal(old, data)}, err
-}
-
-func (c *candidate) add(files ...replacingFile) {
 	c.unchanged = true
 	for _, f := range files {
 		c.files = append(c.files, f.File)
-		if f.exists {
+		if f.Exists {
 			c.replaced = append(c.replaced, f.Target)
 		}
-		c.unchanged = c.unchanged && f.same
+		c.unchanged = c.unchanged && f.Same
 	}
+	return nil
 }
 
 // usagesOf maps each target's name to the extended key usages kubeadm's

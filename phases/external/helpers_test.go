@@ -117,7 +117,7 @@ func (n *extNode) sign(t *testing.T, reqPath string, ch change, ca *issuer) {
 // changes the template, and writes the certificate to certPath.
 func signCSR(t *testing.T, csrPath, certPath string, ku x509.KeyUsage, eku []x509.ExtKeyUsage, ch change, ca *issuer) {
 	t.Helper()
-	csr, err := readCSR(csrPath)
+	csr, err := pki.ReadCSRFile(csrPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,4 +182,15 @@ func assertMentions(t *testing.T, s string, parts ...string) {
 			t.Errorf("%q does not mention %q", s, p)
 		}
 	}
+}
+
+// readCSRKey reads a new key of the CSR folder: a key file, or a
+// kubeconfig's client-key-data.
+func readCSRKey(kubeconfigFile bool, path string) (crypto.Signer, error) {
+	var s reqfile.Slot = reqfile.KeyFile{}
+	if kubeconfigFile {
+		s = reqfile.KeyKubeconfig{}
+	}
+	key, _, err := s.ReadKey(path)
+	return key, err
 }

@@ -177,7 +177,7 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 func (im *importer) examineTarget(t renewal.Target) *candidate {
 	res := im.res
 	c, st, err := im.examine(t)
-	im.known[filesOf(im.o.CSRDir, t).cert] = true
+	im.known[t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert] = true
 	if c != nil {
 		im.known[c.certFile] = true
 	}
@@ -185,7 +185,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 	case pending:
 		res.Pending = append(res.Pending, c.certFile)
 	case refused:
-		file := filesOf(im.o.CSRDir, t).cert
+		file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
 		if c != nil {
 			file = c.certFile
 		}

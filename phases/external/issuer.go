@@ -7,7 +7,6 @@ import (
 	"io/fs"
 
 	"github.com/certctl/certctl/phases/renewal"
-	"github.com/certctl/certctl/pki"
 )
 
 // Issuer is an external CA as a renewal.Issuer: its key is not on the
@@ -29,19 +28,15 @@ func (is Issuer) String() string { return "CSR files in " + is.CSRDir + " for an
 func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Issued, error) {
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
-		f := filesOf(is.CSRDir, r.Target)
-		data, file, err := signed(r.Target, f)
+		f := r.CSRFiles(is.CSRDir, "", "")
+		certs, file, err := signed(f)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.cert, f.csr, f.request)
+			return nil, fmt.Errorf("%s: no signed certificate at %s yet: have your CA sign %s (as %s says), then run again", r.Name, f.Cert, f.CSR, f.Request)
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		certs, err := pki.ParseCerts(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", file, err)
-		}
-		key, _, err := readNewKey(r.Target, f.key)
+		key, _, err := readNewKey(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}

@@ -2,7 +2,6 @@ package renew
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -17,20 +16,23 @@ import (
 // dryRun is `renew --dry-run`: the renewal's check pass (renewal.Options
 // DryRun) over what is due, read consistently without the lock
 // (node.DryRun), printed as a plan: what would be renewed, which files it
-// would replace and which issuer would sign it. It makes no key and no CSR,
-// asks no issuer, prunes and restarts nothing, and writes nothing.
+// would replace and which issuer would sign it: the CA on disk, the CSR
+// files, or for --use-api the signer each CSR would name
+// (apirenew.SignerNames: the inventory's certctl or kubernetes.io signer,
+// or --signer-name). It makes no key and no CSR, asks nothing of the
+// certificates API or any issuer, prunes and restarts nothing, and writes
+// nothing.
 func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, opts renewal.Options) error {
 	o := &r.o
-	var signers map[string]string
 	switch {
 	case o.CSRDir != "":
 		opts.Issuer = external.Issuer{CSRDir: o.CSRDir}
 	case o.API != nil:
-		var err error
-		if signers, err = apirenew.SignerNames(selected, r.signerNames()); err != nil {
+		signers, err := apirenew.SignerNames(selected, r.signerNames())
+		if err != nil {
 			return err
 		}
-		opts.Issuer = apiPlan{}
+		opts.IssuedBy = func(t renewal.Target) string { return "the certificates API, signer " + signers[t.Name] }
 	}
 	opts.DryRun = true
 	return node.DryRun(ctx, o.ErrOut, o.Out, o.Cluster.CertificatesDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
@@ -48,11 +50,7 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		}
 		var restart []string
 		for _, p := range res.Planned {
-			from := p.Issuer
-			if signers != nil {
-				from = "the certificates API, signer " + signers[p.Name]
-			}
-			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), from)
+			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
 			for _, c := range p.Restart {
 				if !slices.Contains(restart, c) {
 					restart = append(restart, c)
@@ -69,12 +67,4 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
 		return nil
 	})
-}
-
-// apiPlan stands, in a dry run, for the certificates API, which a dry run
-// does not contact: the plan names each certificate's signer instead.
-type apiPlan struct{}
-
-func (apiPlan) Issue(context.Context, []renewal.Request) ([]renewal.Issued, error) {
-	return nil, errors.New("renew: a dry run obtains no certificate")
 }

@@ -28,7 +28,8 @@ func TestDryRun(t *testing.T) {
 		wants []string
 	}{
 		{"on disk", func(o *Options) {}, []string{"apiserver would be renewed: " + n.Path("pki/apiserver.crt") + ", " + n.Path("pki/apiserver.key") + ", from the CA " + n.Path("pki/ca.crt"), "admin.conf would be renewed", "kube-apiserver", "nothing was written"}},
-		{"api", func(o *Options) { o.API = &API{} }, []string{"admin.conf would be renewed: " + n.Path("admin.conf") + ", from the certificates API, signer kubernetes.io/kube-apiserver-client", "apiserver would be renewed"}},
+		{"api", func(o *Options) { o.API = &API{} }, []string{"admin.conf would be renewed: " + n.Path("admin.conf") + ", from the certificates API, signer kubernetes.io/kube-apiserver-client", "apiserver would be renewed",
+			"apiserver would be renewed: " + n.Path("pki/apiserver.crt") + ", " + n.Path("pki/apiserver.key") + ", from the certificates API, signer certctl.io/kube-apiserver-serving"}},
 		{"csr", func(o *Options) { o.CSRDir = n.Path("csr") }, []string{"from CSR files in " + n.Path("csr")}},
 	}
 	for _, tt := range tests {

@@ -170,8 +170,8 @@ func (e *CAExpiryError) Error() string {
 // and the certificate in it; the certificate is nil when the file is
 // missing or cannot be read.
 func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certificate) {
-	file := t.File(certDir, kubeconfigDir)
-	return file, slotOf(t, certDir).current(file)
+	s := slotOf(t, certDir, kubeconfigDir)
+	return s.file(), s.current()
 }
 
 // CurrentCA returns the file of t's CA certificate and the certificate in

@@ -1,6 +1,7 @@
 package renewal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,19 +47,50 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 	return b.folder(), nil
 }
 
-// Replacing returns the file that writes data at path, with the mode and
-// owner of the file there, else with mode, and the content of that file,
-// nil when there is none. It refuses what Install cannot replace (see
-// readOld).
-func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, []byte, error) {
+// Placed is a file that puts a certificate or its key in force.
+type Placed struct {
+	txn.File
+	// Exists says a file is there already, to back up; Same, with
+	// exactly this content.
+	Exists, Same bool
+}
+
+// Place returns the files that put certPEM (the leaf, then any
+// intermediates) and its key keyPEM in force as t (see slot.place), for
+// `certctl certs import`: each with the mode and owner of the file it
+// replaces, else mode, and one that holds a private key readable by its
+// owner only. A kubeconfig that does not exist yet starts from the one at
+// base (the CSR folder's, which says where the cluster is); caPEM becomes
+// its CA data. It refuses what Install cannot replace (see readOld).
+func (t Target) Place(certDir, kubeconfigDir string, certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error) {
+	return slotOf(t, certDir, kubeconfigDir).place(certPEM, keyPEM, caPEM, base)
+}
+
+// placing is the file that writes data at path: with the mode and owner
+// of the file there, else with mode. A file that holds a private key (mode
+// gives group and others nothing: the key file, a kubeconfig) is written
+// readable by its owner only, as renewal writes it.
+func placing(path string, data []byte, mode fs.FileMode) (Placed, error) {
 	old, err := readOld(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}, nil, nil
+		return Placed{File: txn.File{Target: path, Data: data, Mode: mode, UID: -1, GID: -1}}, nil
 	}
 	if err != nil {
-		return txn.File{}, nil, err
+		return Placed{}, err
 	}
-	return like(old, data), old.data, nil
+	f := like(old, data)
+	if mode&0o077 == 0 {
+		f = private(f)
+	}
+	return Placed{File: f, Exists: true, Same: bytes.Equal(old.data, data)}, nil
+}
+
+// Replacing is the file that writes data at path as placing writes it,
+// for writers outside renewal that commit in their own transaction (CA
+// rotation).
+func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
+	p, err := placing(path, data, mode)
+	return p.File, err
 }
 
 // backupOf returns the backup of old into a new folder of

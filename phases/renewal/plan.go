@@ -82,7 +82,7 @@ func (p *planner) plan(targets []Target) ([]*item, error) {
 
 // planOne reads and checks t. A missing file is skipped when o.SkipMissing
 // (renew all), an error otherwise; a CA key that is not on disk is skipped
-// with o.SkipExternal and no Issuer.
+// with o.SkipExternal and the CAs on disk as issuer.
 func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
 	it, err = p.read(t)
 	if errors.Is(err, errMissing) && p.o.SkipMissing {
@@ -90,7 +90,7 @@ func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
 		return nil, true, nil
 	}
 	var ext *externalCAError
-	if errors.As(err, &ext) && p.o.SkipExternal && p.o.Issuer == nil {
+	if errors.As(err, &ext) && p.o.SkipExternal && !p.o.external() {
 		p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
 		return nil, true, nil
 	}
@@ -117,7 +117,8 @@ func (e *externalCAError) Error() string {
 }
 
 func (p *planner) read(t Target) (*item, error) {
-	it := &item{Target: t, slot: slotOf(t, p.o.CertDir), path: t.File(p.o.CertDir, p.o.KubeconfigDir)}
+	s := slotOf(t, p.o.CertDir, p.o.KubeconfigDir)
+	it := &item{Target: t, slot: s, path: s.file()}
 	var err error
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
@@ -140,7 +141,7 @@ func (p *planner) read(t Target) (*item, error) {
 		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
 	}
-	if p.o.Issuer == nil {
+	if !p.o.external() {
 		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.cert))
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
@@ -231,7 +232,7 @@ func (p *planner) readAuthority(a *authority) error {
 		return nil
 	}
 	keyFile := a.keyPath
-	if p.o.Issuer != nil {
+	if p.o.external() {
 		keyFile = "" // the issuer signs: the CA key need not be here
 	}
 	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
@@ -255,14 +256,6 @@ func (p *planner) readAuthority(a *authority) error {
 		return fmt.Errorf("%w: restore the matching pair from a backup", err)
 	}
 	return fmt.Errorf("%w: restore it from a backup", err)
-}
-
-// initPhase is the `certctl init-phase` command line that makes t anew.
-func initPhase(t Target) string {
-	if t.Kubeconfig {
-		return "kubeconfig " + t.BaseName[:len(t.BaseName)-len(".conf")]
-	}
-	return "certs " + t.Name
 }
 
 // readOld reads a file that certctl is to replace (or back up), with its

@@ -81,6 +81,12 @@ type Options struct {
 	// what the commit would refuse, and returns the plan (Result.Planned):
 	// no key is made, nothing is asked of the issuer, nothing is written.
 	DryRun bool
+	// IssuedBy, with DryRun and no Issuer, names what would issue each
+	// target (Planned.Issuer) when that is not the CAs on disk, whose
+	// keys then need not be here, as with an Issuer: a dry run of
+	// --use-api plans with the signer of each certificate and needs no
+	// client, since it asks nothing of the certificates API.
+	IssuedBy func(Target) string
 
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -144,8 +150,11 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	if o.Issuer != nil && o.ReuseKey {
+	if o.external() && o.ReuseKey {
 		return nil, fmt.Errorf("renewal: an issuer makes new keys: ReuseKey does not apply")
+	}
+	if o.IssuedBy != nil && (o.Issuer != nil || !o.DryRun) {
+		return nil, fmt.Errorf("renewal: IssuedBy only plans: it goes with DryRun and no Issuer")
 	}
 	e := newEngine(targets, &o)
 	defer e.keys.stop()
@@ -339,6 +348,8 @@ func plan(items []*item, o *Options) []Planned {
 		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
 		if s, ok := o.Issuer.(fmt.Stringer); ok {
 			out[i].Issuer = s.String()
+		} else if o.IssuedBy != nil {
+			out[i].Issuer = o.IssuedBy(it.Target)
 		}
 		for _, f := range it.replaced(it, o.ReuseKey) {
 			out[i].Files = append(out[i].Files, f.path)
@@ -363,6 +374,10 @@ func replaced(items []*item, b *backup, reuseKey bool) []string {
 	}
 	return out
 }
+
+// external reports whether the certificates come from elsewhere than the
+// CA keys on disk: an Issuer, or in a dry run what IssuedBy names.
+func (o *Options) external() bool { return o.Issuer != nil || o.IssuedBy != nil }
 
 func (o *Options) setDefaults() error {
 	if o.Now == nil {
@@ -446,7 +461,7 @@ func newKeySource(targets []Target, o *Options) *keySource {
 	if ks.workers <= 0 {
 		ks.workers = runtime.GOMAXPROCS(0)
 	}
-	if !o.ReuseKey && o.Issuer == nil && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
+	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
 		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
 	}
 	return ks

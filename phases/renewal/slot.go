@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -30,11 +32,20 @@ type slot interface {
 	// write returns the files that hold cert and key, the current key when
 	// key is nil, each with the mode and owner of the file it replaces.
 	write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error)
-	// current returns the certificate in the file at path, nil when it
+	// current returns the certificate in the slot's file, nil when it
 	// cannot be read.
-	current(path string) *x509.Certificate
+	current() *x509.Certificate
 	// keyFile is the file that holds the private key, as read.
 	keyFile(it *item) *oldFile
+	// place returns the files that put certPEM and keyPEM in force (see
+	// Target.Place).
+	place(certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error)
+	// file is the file that holds the certificate; initPhase the
+	// `certctl init-phase` command line that makes it anew.
+	file() string
+	initPhase() string
+	// csrFiles are its files in the CSR folder csrDir (see reqfile.Slot).
+	csrFiles(csrDir, baseName string) reqfile.Files
 }
 
 // private is f as a file that holds a private key: readable by its owner
@@ -49,28 +60,52 @@ func private(f txn.File) txn.File {
 // written by group or others.
 func loose(f *oldFile) bool { return f.mode.Perm()&0o077 != 0 }
 
-// slotOf returns t's slot in certDir.
-func slotOf(t Target, certDir string) slot {
+// slotOf returns t's slot in certDir or kubeconfigDir: the one place that
+// tells a pair of files from a kubeconfig.
+func slotOf(t Target, certDir, kubeconfigDir string) slot {
 	if t.Kubeconfig {
-		return &kubeconfigSlot{}
+		return &kubeconfigSlot{path: filepath.Join(kubeconfigDir, t.BaseName), phase: "kubeconfig " + strings.TrimSuffix(t.BaseName, ".conf")}
 	}
-	return &pairSlot{keyPath: pki.Store{Dir: certDir}.KeyPath(t.BaseName)}
+	st := pki.Store{Dir: certDir}
+	return &pairSlot{path: st.CertPath(t.BaseName), keyPath: st.KeyPath(t.BaseName), phase: "certs " + t.Name}
 }
+
+// File is t's file: the certificate in certDir, or the kubeconfig file in
+// kubeconfigDir.
+func (t Target) File(certDir, kubeconfigDir string) string {
+	return slotOf(t, certDir, kubeconfigDir).file()
+}
+
+// CSRFiles are t's files in the CSR folder csrDir (see reqfile.Slot); a
+// new kubeconfig there points where t's in kubeconfigDir does.
+func (t Target) CSRFiles(csrDir, certDir, kubeconfigDir string) reqfile.Files {
+	return slotOf(t, certDir, kubeconfigDir).csrFiles(csrDir, t.BaseName)
+}
+
+// initPhase is the `certctl init-phase` command line that makes t anew.
+func initPhase(t Target) string { return slotOf(t, "", "").initPhase() }
 
 // pairSlot is NAME.crt and NAME.key.
 type pairSlot struct {
-	keyPath string
-	key     *oldFile
+	path, keyPath, phase string
+	key                  *oldFile
+}
+
+func (s *pairSlot) file() string      { return s.path }
+func (s *pairSlot) initPhase() string { return s.phase }
+
+func (s *pairSlot) csrFiles(csrDir, baseName string) reqfile.Files {
+	return reqfile.FilesOf(csrDir, baseName, reqfile.KeyFile{})
 }
 
 func (s *pairSlot) read(it *item) error {
 	certs, err := pki.ParseCerts(it.cert.data)
 	if err != nil {
-		return fmt.Errorf("parse certificate %s: %w: restore it from a backup, or remove it and its key and run `certctl init-phase %s`", it.path, err, initPhase(it.Target))
+		return fmt.Errorf("parse certificate %s: %w: restore it from a backup, or remove it and its key and run `certctl init-phase %s`", it.path, err, s.phase)
 	}
 	it.old, it.inter = certs[0], certs[1:]
 	if s.key, err = readOld(s.keyPath); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s exists but its key %s does not: restore the key from a backup, or remove the certificate and run `certctl init-phase %s`", it.path, s.keyPath, initPhase(it.Target))
+		return fmt.Errorf("%s exists but its key %s does not: restore the key from a backup, or remove the certificate and run `certctl init-phase %s`", it.path, s.keyPath, s.phase)
 	} else if err != nil {
 		return err
 	}
@@ -78,10 +113,10 @@ func (s *pairSlot) read(it *item) error {
 		// The key is intact: no backup is needed, only its passphrase.
 		return fmt.Errorf("%s: %s", s.keyPath, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "KEY", s.keyPath), "pki: "))
 	} else if err != nil {
-		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", s.keyPath, err, initPhase(it.Target))
+		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", s.keyPath, err, s.phase)
 	}
 	if pki.KeyMatches(it.old, it.oldKey) != nil {
-		return fmt.Errorf("%s does not match the certificate %s: restore the matching pair from a backup, or remove both and run `certctl init-phase %s`", s.keyPath, it.path, initPhase(it.Target))
+		return fmt.Errorf("%s does not match the certificate %s: restore the matching pair from a backup, or remove both and run `certctl init-phase %s`", s.keyPath, it.path, s.phase)
 	}
 	return nil
 }
@@ -109,31 +144,51 @@ func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([
 	return files, nil
 }
 
-func (s *pairSlot) current(path string) *x509.Certificate {
-	cert, _, err := pki.ReadCertFile(path)
+func (s *pairSlot) current() *x509.Certificate {
+	cert, _, err := pki.ReadCertFile(s.path)
 	if err != nil {
 		return nil
 	}
 	return cert
 }
 
+func (s *pairSlot) place(certPEM, keyPEM, _ []byte, _ string) ([]Placed, error) {
+	cert, err := placing(s.path, certPEM, pki.CertMode)
+	if err != nil {
+		return nil, err
+	}
+	key, err := placing(s.keyPath, keyPEM, pki.KeyMode)
+	if err != nil {
+		return nil, err
+	}
+	return []Placed{cert, key}, nil
+}
+
 // kubeconfigSlot is a kubeconfig file with an embedded client certificate
 // and key.
 type kubeconfigSlot struct {
-	cfg *clientcmdapi.Config
+	path, phase string
+	cfg         *clientcmdapi.Config
+}
+
+func (s *kubeconfigSlot) file() string      { return s.path }
+func (s *kubeconfigSlot) initPhase() string { return s.phase }
+
+func (s *kubeconfigSlot) csrFiles(csrDir, baseName string) reqfile.Files {
+	return reqfile.FilesOf(csrDir, baseName, reqfile.KeyKubeconfig{From: s.path})
 }
 
 func (s *kubeconfigSlot) read(it *item) error {
 	cfg, err := kubeconfig.Load(it.path)
 	if err != nil {
-		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, initPhase(it.Target))
+		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
 	cert, key, err := kubeconfig.ClientCert(cfg)
 	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, initPhase(it.Target))
+		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
 	if pki.KeyMatches(cert, key) != nil {
-		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, initPhase(it.Target))
+		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, s.phase)
 	}
 	s.cfg, it.old, it.oldKey = cfg, cert, key
 	return nil
@@ -163,8 +218,8 @@ func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Sign
 
 func (s *kubeconfigSlot) keyFile(it *item) *oldFile { return it.cert }
 
-func (s *kubeconfigSlot) current(path string) *x509.Certificate {
-	cfg, err := kubeconfig.Load(path)
+func (s *kubeconfigSlot) current() *x509.Certificate {
+	cfg, err := kubeconfig.Load(s.path)
 	if err != nil {
 		return nil
 	}
@@ -178,4 +233,35 @@ func (s *kubeconfigSlot) current(path string) *x509.Certificate {
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
+}
+
+// place fills the client certificate, key and CA data into the
+// kubeconfig at path, else, for a first installation, into the one at
+// base. Every other field is kept; a cluster that names a CA file keeps it.
+// A user that refers to certificate files is refused: certctl installs
+// embedded certificates only, atomically with their key.
+func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error) {
+	path := s.path
+	cfg, err := kubeconfig.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		cfg, err = kubeconfig.Load(base)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot install into %s: %w", path, err)
+	}
+	_, cluster, userName, user, err := kubeconfig.Current(cfg)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
+	case user.ClientCertificate != "" || user.ClientKey != "":
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): certctl installs embedded client certificates only", path, path, userName)
+	case cluster.Server == "":
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
+	}
+	data, err := kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("cannot install into %s: %w", path, err)
+	}
+	f, err := placing(path, data, kubeconfig.Mode)
+	return []Placed{f}, err
 }

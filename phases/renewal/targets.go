@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -44,15 +43,6 @@ type Target struct {
 	// certificates API; Builtin the kubernetes.io one that may (the
 	// inventory's).
 	Signer, Builtin string
-}
-
-// File is t's file: the certificate in certDir, or the kubeconfig file in
-// kubeconfigDir.
-func (t Target) File(certDir, kubeconfigDir string) string {
-	if t.Kubeconfig {
-		return filepath.Join(kubeconfigDir, t.BaseName)
-	}
-	return pki.Store{Dir: certDir}.CertPath(t.BaseName)
 }
 
 // CheckAnyExists returns an error when the file of none of targets exists:
