@@ -60,7 +60,7 @@ func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(host, 5)
+	ports, err := freePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -263,10 +263,20 @@ func (c *Cluster) Host() string { return c.host }
 // URL returns https://HOST:PORT of component name.
 func (c *Cluster) URL(name string) string { return "https://" + c.Addr(name) }
 
-// freePorts returns n distinct free TCP ports on host. It holds all n listeners before closing
+// handedOut holds every port freePorts returned in this process.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePorts returns n distinct TCP ports free on every address. It holds all n listeners before closing
 // any, so the kernel does not hand out one port twice; another program could still take one before
-// a component binds it, which is unlikely in the ephemeral range.
-func freePorts(host string, n int) ([]int, error) {
+// a component binds it, which is unlikely in the ephemeral range. A port is free on every
+// address (the kernel picks it for a wildcard listener) and never handed out before in this
+// process: the nodes of an HA listen on 127.0.0.1..N, and a port number used on two of them would
+// make certctl's restart find the other node's process on that port (it looks up the listener
+// by port, as on a node whose components share one address).
+func freePorts(n int) ([]int, error) {
 	var ports []int
 	var ls []net.Listener
 	defer func() {
@@ -274,13 +284,20 @@ func freePorts(host string, n int) ([]int, error) {
 			l.Close()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for len(ports) < n {
+		l, err := net.Listen("tcp", ":0")
 		if err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		port := l.Addr().(*net.TCPAddr).Port
+		if handedOut.ports[port] {
+			continue
+		}
+		handedOut.ports[port] = true
+		ports = append(ports, port)
 	}
 	return ports, nil
 }
