@@ -1,0 +1,422 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/certctl/certctl/internal/testcluster"
+)
+
+// TestRotateCAOnThreeNodes rotates the cluster CA of a real three-node control plane (every
+// component run by the harness Kubelets from its static pod manifest) the way
+// docs/ca-rotation.md's "Several control-plane nodes" says: node 1 makes the new CA at trust
+// and the other nodes are given it with --new-ca-cert/--new-ca-key; each stage runs on every
+// node, one node at a time, before the next stage runs anywhere; --restart-control-plane
+// restarts each node's components; before reissue, every namespace's kube-root-ca.crt holds both
+// CAs (the doc's kubectl block checks it) and the clients had time to read it again (without
+// that wait the service-account client failed against the first re-issued kube-apiserver,
+// which serves its new certificate as soon as reissue writes it). Two probers run through the whole rotation, every 50 ms per
+// kind and node (admin.conf, a service-account token with the published root CA, the
+// front-proxy client, etcd's client): one behind a load balancer that sends only to ready
+// kube-apiservers (kube-apiserver runs with --shutdown-delay-duration, as in
+// TestHarnessHARollingRestart), which must see zero failed requests of every kind and at least
+// one endpoint ok at every instant; one pinned to each node, whose counts are the per-node
+// unavailability window, logged. kubeadm's `certs check-expiration` reads each node's tree after
+// each of its stages. After finish every kube-apiserver serves a certificate of the new CA only,
+// etcd still serves one of etcd/ca.crt (the `ca` rotation leaves the etcd CA alone), every
+// kubeconfig's CA data is the new CA alone and its client certificate is the new CA's, no
+// certificate file or kubeconfig on any node holds the old CA, and the published
+// kube-root-ca.crt holds the new CA alone. The test logs "ca rotation on 3 nodes: N s, F failed
+// requests", which `make bench` prints (hack/bench.d/carotate.sh).
+func TestRotateCAOnThreeNodes(t *testing.T) {
+	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
+		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
+	}})
+	ctx := testCtx(t, 18*time.Minute)
+	ks, err := h.StartKubelets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Nodes {
+		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+			t.Fatalf("%s before the rotation: %v", c.NodeName(), err)
+		}
+	}
+	first := h.Node(1)
+	oldCA := readCert(t, filepath.Join(first.PKIDir(), "ca.crt"))
+
+	cs, err := first.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the kubelet syncs a pod's projected kube-root-ca.crt.
+	const rootCARefresh = 10 * time.Second
+	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true, RootCARefresh: rootCARefresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{RootCARefresh: rootCARefresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+
+	// The new CA travels from node 1 to the others "over a secure channel": a 0700 folder.
+	carry := t.TempDir()
+	start := time.Now()
+	for _, stage := range []string{"trust", "reissue", "finish"} {
+		if stage == "reissue" {
+			// The doc's precondition for reissue: every namespace's kube-root-ca.crt holds the
+			// new CA, and pods read it again, before any kube-apiserver serves a certificate of it.
+			newCA := parseCertPEM(t, mustRead(t, filepath.Join(carry, "ca.new.crt")), "the new CA")
+			began := time.Now()
+			if err := eventually(ctx, 3*time.Minute, func() error { return rootCAsHold(ctx, cs, oldCA, newCA) }); err != nil {
+				t.Fatalf("before reissue: %v", err)
+			}
+			t.Logf("every kube-root-ca.crt held the old and the new CA after %v; waiting %v for the clients to read it again",
+				time.Since(began).Round(time.Millisecond), rootCARefresh+time.Second)
+			checkRootCADocBlock(t, ctx, first, cs)
+			time.Sleep(rootCARefresh + time.Second)
+		}
+		if stage == "finish" {
+			// The doc's precondition for finish: no node serves a certificate of the old CA.
+			for _, c := range h.Nodes {
+				if cert := servedCert(t, c.Addr(testcluster.APIServer)); cert.CheckSignatureFrom(oldCA) == nil {
+					t.Fatalf("before finish: %s's kube-apiserver still serves a certificate of the old CA (serial %s)", c.NodeName(), cert.SerialNumber)
+				}
+			}
+		}
+		for i, c := range h.Nodes {
+			args := []string{"ca", "rotate", "ca", "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
+				"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m"}
+			if stage == "trust" && i > 0 {
+				args = append(args, "--new-ca-cert", filepath.Join(carry, "ca.new.crt"), "--new-ca-key", filepath.Join(carry, "ca.new.key"))
+			}
+			began := time.Now()
+			out, err := runCertctl(t, ctx, args...)
+			if err != nil {
+				t.Fatalf("%s: ca rotate ca (%s): %v\n%s", c.NodeName(), stage, err, out)
+			}
+			t.Logf("%s: stage %s took %v", c.NodeName(), stage, time.Since(began).Round(time.Millisecond))
+			if stage == "trust" && i == 0 {
+				for _, f := range []string{"ca.new.crt", "ca.new.key"} {
+					data, err := os.ReadFile(filepath.Join(first.PKIDir(), f))
+					if err != nil {
+						t.Fatalf("node 1 after trust: %v", err)
+					}
+					if err := os.WriteFile(filepath.Join(carry, f), data, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+				t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
+			}
+		}
+	}
+	wall := time.Since(start)
+	time.Sleep(2 * time.Second)
+	r := balanced.Stop()
+	p := pinned.Stop()
+	newCA := parseCertPEM(t, mustRead(t, filepath.Join(carry, "ca.new.crt")), "the new CA")
+
+	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", r)
+	t.Logf("requests pinned to each node through the rotation:\n%s", p)
+	for _, k := range p.Kinds {
+		for _, e := range k.Endpoints {
+			t.Logf("unavailability window, %s pinned to %s: %d failed and %d unavailable requests, about %v",
+				k.Kind, e.Node, e.Failed, e.Unavailable, time.Duration(e.Failed+e.Unavailable)*p.Interval)
+		}
+	}
+	for i, k := range ks {
+		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, kube-scheduler %d, etcd %d", i+1,
+			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Scheduler), k.Restarts(testcluster.Etcd))
+		for _, e := range k.Events() {
+			if e.Action == "failed" || e.Action == "rejected" {
+				t.Errorf("cp-%d Kubelet: %s", i+1, e)
+			}
+		}
+	}
+	t.Logf("ca rotation on 3 nodes: %.0f s, %d failed requests", wall.Seconds(), r.Failed())
+
+	for _, k := range r.Kinds {
+		if k.Failed() != 0 {
+			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
+		}
+		if k.FewestOK < 1 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
+		}
+		if k.OK() == 0 {
+			t.Errorf("%s: no request succeeded", k.Kind)
+		}
+	}
+	if len(r.Kinds) != len(testcluster.AllTrafficKinds) {
+		t.Errorf("the prober ran %d kinds, want all %d", len(r.Kinds), len(testcluster.AllTrafficKinds))
+	}
+
+	newPool, oldPool := x509.NewCertPool(), x509.NewCertPool()
+	newPool.AddCert(newCA)
+	oldPool.AddCert(oldCA)
+	for _, c := range h.Nodes {
+		cert := servedCert(t, c.Addr(testcluster.APIServer))
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: newPool}); err != nil {
+			t.Errorf("%s's kube-apiserver serves a certificate the new CA does not verify: %v", c.NodeName(), err)
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: oldPool}); err == nil {
+			t.Errorf("%s's kube-apiserver serves a certificate the old CA verifies", c.NodeName())
+		}
+		etcdCert := servedCert(t, c.Addr(testcluster.Etcd))
+		if _, err := etcdCert.Verify(x509.VerifyOptions{Roots: certPool(t, filepath.Join(c.PKIDir(), "etcd", "ca.crt")), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			t.Errorf("%s's etcd serves a certificate etcd/ca.crt does not verify: %v", c.NodeName(), err)
+		}
+		if got := pemCerts(t, mustRead(t, filepath.Join(c.PKIDir(), "ca.crt"))); len(got) != 1 || !got[0].Equal(newCA) {
+			t.Errorf("%s: ca.crt holds %d certificates, want the new CA alone", c.NodeName(), len(got))
+		}
+		checkKubeconfigsNewOnly(t, c, newCA, newPool, oldPool)
+		checkNoOldCA(t, c, oldCA)
+	}
+
+	// A new client: admin.conf now trusts the new CA alone.
+	cs, err = first.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eventually(ctx, 2*time.Minute, func() error { return rootCAsHold(ctx, cs, newCA) }); err != nil {
+		t.Errorf("after finish: %v", err)
+	}
+}
+
+// checkRootCADocBlock runs docs/ca-rotation.md's check before reissue (the block after its
+// test marker) with the node's admin.conf and the harness's kubectl, and checks that it prints
+// twice the number of namespaces, as the doc says it must once both CAs are published.
+func checkRootCADocBlock(t *testing.T, ctx context.Context, c *testcluster.Cluster, cs kubernetes.Interface) {
+	t.Helper()
+	doc := string(mustRead(t, filepath.Join("..", "..", "docs", "ca-rotation.md")))
+	const marker = "<!-- test/e2e/carotate_ha_test.go runs this block -->"
+	i := strings.Index(doc, marker)
+	if i < 0 {
+		t.Fatalf("docs/ca-rotation.md has no %q", marker)
+	}
+	lines := strings.Split(doc[i+len(marker):], "\n")
+	var script []string
+	for _, l := range lines[2:] { // the marker's line end, then the ```console line
+		l = strings.TrimSpace(l)
+		if l == "```" {
+			break
+		}
+		script = append(script, strings.TrimPrefix(l, "$ "))
+	}
+	kubectl, err := c.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", strings.Join(script, "\n"))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig("admin.conf"), "PATH="+filepath.Dir(kubectl)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docs/ca-rotation.md's block:\n%s\n%v\n%s", strings.Join(script, "\n"), err, out)
+	}
+	nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(out)), fmt.Sprint(2*len(nss.Items)); got != want {
+		t.Errorf("docs/ca-rotation.md's block printed %q with both CAs published, want %s (twice the %d namespaces)", got, want, len(nss.Items))
+	}
+}
+
+// rootCAsHold returns nil if ConfigMap kube-root-ca.crt of every namespace holds exactly want.
+func rootCAsHold(ctx context.Context, cs kubernetes.Interface, want ...*x509.Certificate) error {
+	cms, err := cs.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=kube-root-ca.crt"})
+	if err != nil {
+		return err
+	}
+	nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	if len(cms.Items) != len(nss.Items) {
+		return fmt.Errorf("%d namespaces have a kube-root-ca.crt ConfigMap, of %d", len(cms.Items), len(nss.Items))
+	}
+	for _, cm := range cms.Items {
+		got := pemCertsLax([]byte(cm.Data["ca.crt"]))
+		same := len(got) == len(want)
+		for _, w := range want {
+			same = same && slices.ContainsFunc(got, w.Equal)
+		}
+		if !same {
+			return fmt.Errorf("kube-root-ca.crt in namespace %s holds %d certificates, not the %d wanted (old and new CA before reissue, new alone after finish)", cm.Namespace, len(got), len(want))
+		}
+	}
+	return nil
+}
+
+// servedCert returns the leaf certificate served at addr (TLS handshake, not verified).
+func servedCert(t *testing.T, addr string) *x509.Certificate {
+	t.Helper()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS handshake with %s: %v", addr, err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0]
+}
+
+// checkKubeconfigsNewOnly: every kubeconfig of the node trusts the new CA alone and presents a
+// client certificate of the new CA.
+func checkKubeconfigsNewOnly(t *testing.T, c *testcluster.Cluster, newCA *x509.Certificate, newPool, oldPool *x509.CertPool) {
+	t.Helper()
+	confs, err := filepath.Glob(filepath.Join(c.KubeconfigDir(), "*.conf"))
+	if err != nil || len(confs) == 0 {
+		t.Fatalf("%s: no kubeconfig in %s (%v)", c.NodeName(), c.KubeconfigDir(), err)
+	}
+	for _, path := range confs {
+		cfg, err := clientcmd.LoadFromFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for name, cl := range cfg.Clusters {
+			if got := pemCerts(t, cl.CertificateAuthorityData); len(got) != 1 || !got[0].Equal(newCA) {
+				t.Errorf("%s: cluster %s's certificate-authority-data holds %d certificates, want the new CA alone", path, name, len(got))
+			}
+		}
+		for name, ai := range cfg.AuthInfos {
+			if len(ai.ClientCertificateData) == 0 {
+				continue
+			}
+			cert := pemCerts(t, ai.ClientCertificateData)[0]
+			opts := x509.VerifyOptions{KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+			opts.Roots = newPool
+			if _, err := cert.Verify(opts); err != nil {
+				t.Errorf("%s: user %s's client certificate is not the new CA's: %v", path, name, err)
+			}
+			opts.Roots = oldPool
+			if _, err := cert.Verify(opts); err == nil {
+				t.Errorf("%s: user %s's client certificate is the old CA's", path, name)
+			}
+		}
+	}
+}
+
+// checkNoOldCA: no certificate file or kubeconfig of the node (backups apart) holds the old CA.
+func checkNoOldCA(t *testing.T, c *testcluster.Cluster, oldCA *x509.Certificate) {
+	t.Helper()
+	err := filepath.WalkDir(c.KubeconfigDir(), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "certctl-backups" {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".crt") || strings.HasSuffix(path, ".conf") || strings.HasSuffix(path, ".pem")) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		certs := pemCertsLax(data)
+		if strings.HasSuffix(path, ".conf") {
+			if cfg, err := clientcmd.Load(data); err == nil {
+				for _, cl := range cfg.Clusters {
+					certs = append(certs, pemCertsLax(cl.CertificateAuthorityData)...)
+				}
+			}
+		}
+		for _, cert := range certs {
+			if cert.Equal(oldCA) {
+				t.Errorf("%s: %s still holds the old CA", c.NodeName(), path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", c.NodeName(), err)
+	}
+}
+
+func pemCerts(t *testing.T, data []byte) []*x509.Certificate {
+	t.Helper()
+	certs := pemCertsLax(data)
+	if len(certs) == 0 {
+		t.Fatalf("no PEM certificate in %q", data)
+	}
+	return certs
+}
+
+// pemCertsLax returns the certificates of every PEM CERTIFICATE block of data that parses.
+func pemCertsLax(data []byte) []*x509.Certificate {
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return certs
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			certs = append(certs, cert)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// kubeadmCheckExpiration runs kubeadm's `certs check-expiration` on the node folder dir (a node's
+// layout, see TestKubeadmCheckExpiration) and returns an error if it does not exit 0 or reports
+// a certificate MISSING or <invalid>.
+func kubeadmCheckExpiration(ctx context.Context, kubeadm, dir string) error {
+	args := []string{"--rootfs", dir, "certs", "check-expiration", "--config", "/kubeadm.yaml"}
+	cmd := exec.CommandContext(ctx, kubeadm, args...)
+	if uid := os.Geteuid(); uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+		}
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("kubeadm %s: %w\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	if bytes.Contains(out, []byte("MISSING")) || bytes.Contains(out, []byte("<invalid>")) {
+		return fmt.Errorf("kubeadm %s reports MISSING or <invalid> rows:\n%s", strings.Join(args, " "), out)
+	}
+	return nil
+}
