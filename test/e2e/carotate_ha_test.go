@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -419,4 +421,102 @@ func kubeadmCheckExpiration(ctx context.Context, kubeadm, dir string) error {
 		return fmt.Errorf("kubeadm %s reports MISSING or <invalid> rows:\n%s", strings.Join(args, " "), out)
 	}
 	return nil
+}
+
+// TestRotateSAOnThreeNodes rotates the service-account key pair of a real three-node control
+// plane in docs/ca-rotation.md's several-node order (node 1 makes the new key at trust, the
+// others get it with --new-ca-key; each stage on every node before the next stage anywhere;
+// --restart-control-plane; --max-token-lifetime 1s, as the prober renews its token every 5 s)
+// while the probers run behind a ReadyOnly load balancer: no request of any kind fails, at
+// least one endpoint answers each kind at every instant. A token of the old key, requested
+// before the rotation, authenticates on every node that has not finished, and is refused (401)
+// on every node that has; kubeadm's `certs check-expiration` exits 0 on each node after each
+// of its stages.
+func TestRotateSAOnThreeNodes(t *testing.T) {
+	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
+		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
+	}})
+	ctx := testCtx(t, 18*time.Minute)
+	if _, err := h.StartKubelets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Nodes {
+		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := h.Node(1)
+	if _, err := adminClient(t, first).CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "rotate"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	oldToken := saToken(t, ctx, first)
+	const tokenRefresh = 5 * time.Second
+	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true, TokenRefresh: tokenRefresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+
+	carry := t.TempDir()
+	finished := map[string]bool{}
+	start := time.Now()
+	for _, stage := range []string{"trust", "reissue", "finish"} {
+		if stage == "finish" {
+			// Every node signs with the new key: the prober's next token is of the new key.
+			time.Sleep(tokenRefresh + time.Second)
+		}
+		for i, c := range h.Nodes {
+			args := []string{"ca", "rotate", "sa", "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
+				"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m", "--max-token-lifetime", "1s"}
+			if stage == "trust" && i > 0 {
+				args = append(args, "--new-ca-key", filepath.Join(carry, "sa.new.key"))
+			}
+			out, err := runCertctl(t, ctx, args...)
+			if err != nil {
+				t.Fatalf("%s: ca rotate sa (%s): %v\n%s", c.NodeName(), stage, err, out)
+			}
+			if stage == "trust" && i == 0 {
+				if err := os.WriteFile(filepath.Join(carry, "sa.new.key"), mustRead(t, filepath.Join(first.PKIDir(), "sa.new.key")), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			finished[c.NodeName()] = stage == "finish"
+			if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+				t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
+			}
+			for _, o := range h.Nodes {
+				want := http.StatusCreated
+				if finished[o.NodeName()] {
+					want = http.StatusUnauthorized
+				}
+				var code int
+				// A kube-apiserver just restarted answers 403 until its RBAC caches are filled.
+				err := eventually(ctx, 30*time.Second, func() error {
+					if code = selfReview(t, ctx, o, nil, oldToken, ""); code != want {
+						return fmt.Errorf("HTTP %d", code)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("after %s on %s: the token of the old key on %s: HTTP %d, want %d", stage, c.NodeName(), o.NodeName(), code, want)
+				}
+			}
+		}
+	}
+	wall := time.Since(start)
+	r := balanced.Stop()
+	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", r)
+	t.Logf("sa rotation on 3 nodes: %.0f s, %d failed requests", wall.Seconds(), r.Failed())
+	for _, k := range r.Kinds {
+		if k.Failed() != 0 {
+			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
+		}
+		if k.FewestOK < 1 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
+		}
+	}
 }
