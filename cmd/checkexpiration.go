@@ -142,7 +142,7 @@ func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	opts.CertDir = cluster.CertificatesDir
-	if o.cluster.configured() && cluster.Validate() == nil {
+	if o.cluster.source.Configured() && cluster.Validate() == nil {
 		opts.Cluster, opts.ConfigFile = cluster, o.cluster.configFile
 	}
 	opts.Now = time.Now()

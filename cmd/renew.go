@@ -2,20 +2,17 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/policy"
 )
 
 // renewOptions binds the flags to the options of the workflow.
@@ -152,7 +149,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	// The configured algorithm applies when the user configured one;
 	// otherwise each key keeps its algorithm (see renewal.Options).
 	var alg pki.KeyAlgorithm
-	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
+	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
 		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
 	opts := o.Options
@@ -199,45 +196,3 @@ func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
 // csrMode is whether --use-csr or --csr-dir was given: the command then
 // writes CSRs (useCSRFlags.check rejects one without the other).
 func (o *renewOptions) csrMode() bool { return o.csr.enabled || o.csr.dir != "" }
-
-// loadForRenewal is load for renewal, which takes names and SANs from the
-// certificates on disk: the same precedence (defaults, --config, flags)
-// for the settings it uses, without load's detection and validation of the
-// node's name and address. Renewal does not use them, and detecting them
-// fails on a node without a default route or whose host name is not a DNS
-// name, which would stop a cron renewal for nothing.
-func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
-	c, err := f.fileAndFlags(cmd, warn)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
-		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(config.EncryptionAlgorithms, ", "))
-	}
-	if c.CertificateValidity <= 0 {
-		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
-	}
-	// The issuance policy's minimum, as init-phase applies it (config.Validate).
-	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
-		return nil, err
-	}
-	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
-	// which a later run must find again: without --node-name or --config it
-	// stays "node", as it always was.
-	if c.NodeName == "" {
-		c.NodeName = "node"
-	}
-	return &c, nil
-}
-
-// addSubsetTo registers only the named flags of clusterFlags, with their
-// usual help and defaults: renewal and expiry checks read SANs and
-// endpoints from the certificates, so the flags that set them would do
-// nothing there.
-func (f *clusterFlags) addSubsetTo(fs *pflag.FlagSet, names ...string) {
-	all := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
-	f.addTo(all)
-	for _, n := range names {
-		fs.AddFlag(all.Lookup(n))
-	}
-}
