@@ -88,7 +88,7 @@ func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if opts.Policy, err = o.policy.learn(cmd, client, opts.Policy); err != nil {
+	if opts.Policy, err = o.policy.rules().Learn(cmd.Context(), client, opts.Policy, o.policy.loaded, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	names, err := csrNames(cmd, client, args, o.fromNode)
