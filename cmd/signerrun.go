@@ -70,7 +70,7 @@ func newSignerRunCommand() *cobra.Command {
 			--listen-address.
 
 			Signer names:
-		`) + signerNamesHelp(),
+		`) + signer.NamesHelp(),
 		Example: examples(`
 			# On a control-plane node, with the node's CAs
 			sudo certctl signer run --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
