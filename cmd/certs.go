@@ -29,7 +29,7 @@ func newCertsCommand() *cobra.Command {
 // `certctl init-phase certs all --use-csr` and `certctl init-phase
 // kubeconfig all --use-csr`, in one run.
 func newGenerateCSRCommand() *cobra.Command {
-	o := &initCertsOptions{}
+	o := &initOptions{}
 	var kubeconfigDir string
 	c := &cobra.Command{
 		Use:   "generate-csr --csr-dir DIR",
@@ -57,10 +57,10 @@ func newGenerateCSRCommand() *cobra.Command {
 			}
 			inv := pki.Kubeadm()
 			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
-			return o.runCSR(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, ps, "certs")
+			return o.runPhases(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, ps, "certs")
 		},
 	}
-	o.initOptions.addTo(c.Flags())
+	o.addTo(c.Flags())
 	_ = c.Flags().MarkHidden("use-csr") // always on
 	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c

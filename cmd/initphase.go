@@ -3,7 +3,6 @@ package cmd
 import (
 	"crypto/rand"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
-	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -61,14 +60,14 @@ func (o *initOptions) checkCSRFlags() error {
 	return nil
 }
 
-// runCSR runs the selected phases with --use-csr: they write under the CSR
-// folder only, so it neither locks nor recovers the node's folders, whose
-// files it does not write, and whose parent it must not touch. It ends, as
-// renew --use-csr does, with the exact command that installs what the CA
-// signs.
-func (o *initOptions) runCSR(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, group string) error {
-	env.UseCSR, env.CSRDir = true, o.csrDir
-	if err := o.run(cmd, env, selected, fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", group, o.csrDir), o.csrDir, nil, false); err != nil || o.dryRun {
+// runPhases runs the selected phases of group with env; with --use-csr it
+// ends, as renew --use-csr does, with the exact command that installs what
+// the CA signs.
+func (o *initOptions) runPhases(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, group string) error {
+	env.DryRun, env.Now, env.Rand = o.dryRun, time.Now, rand.Reader
+	env.UseCSR, env.CSRDir = o.useCSR, o.csrDir
+	err := initphase.Run(cmd.Context(), env, selected, initphase.Options{Group: group, LockTimeout: o.lock.timeout, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()})
+	if err != nil || o.dryRun || !o.useCSR {
 		return err
 	}
 	kubeconfigDir := env.KubeconfigDir
@@ -89,39 +88,24 @@ func (o *initOptions) node(cmd *cobra.Command) (*config.Cluster, pki.Node, error
 	return cluster, settings, err
 }
 
-// run prints header and runs the selected phases with env: as a dry run, or
-// under certctl's lock on dir, first recovering an interrupted renewal or
-// write in dir and kubeconfigDirs when recovers is set.
-func (o *initOptions) run(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, header, dir string, kubeconfigDirs []string, recovers bool) error {
-	env.DryRun, env.Now, env.Rand = o.dryRun, time.Now, rand.Reader
-	run := func(out io.Writer) error {
-		fmt.Fprint(out, header)
-		env.Out = out
-		return phases.Run(cmd.Context(), env, selected)
+// run runs `init-phase GROUP NAME`.
+func (o *initOptions) run(cmd *cobra.Command, group, name string, kubeconfigDir string) error {
+	if err := o.checkCSRFlags(); err != nil {
+		return err
 	}
-	if o.dryRun {
-		return node.DryRun(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout(), dir, kubeconfigDirs, recovers, run)
-	}
-	lock := func() (func(), error) { return node.LockOnly(cmd.Context(), dir, o.lock.timeout) }
-	if recovers {
-		lock = func() (func(), error) {
-			return node.Lock(cmd.Context(), cmd.ErrOrStderr(), dir, o.lock.timeout, kubeconfigDirs...)
-		}
-	}
-	release, err := lock()
+	cluster, settings, err := o.node(cmd)
 	if err != nil {
 		return err
 	}
-	defer release()
-	return run(cmd.OutOrStdout())
-}
-
-type initCertsOptions struct {
-	initOptions
+	selected, err := initphase.Select(cluster, settings, group, name, o.useCSR, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	return o.runPhases(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, selected, group)
 }
 
 func newInitCertsCommand() *cobra.Command {
-	o := &initCertsOptions{}
+	o := &initOptions{}
 	c := &cobra.Command{
 		Use:   "certs [all|NAME]",
 		Short: "Make the control-plane certificates and keys (or keys and CSRs for an external CA)",
@@ -153,38 +137,11 @@ func newInitCertsCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: allCertNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, argOrAll(args))
+			return o.run(cmd, "certs", argOrAll(args), "")
 		},
 	}
-	o.initOptions.addTo(c.Flags())
+	o.addTo(c.Flags())
 	return c
-}
-
-func (o *initCertsOptions) run(cmd *cobra.Command, name string) error {
-	if err := o.checkCSRFlags(); err != nil {
-		return err
-	}
-	cluster, settings, err := o.node(cmd)
-	if err != nil {
-		return err
-	}
-	inv := pki.Kubeadm()
-	selected, err := phases.Select(phases.CertPhases(inv.Certificates(settings)), "certs", name)
-	if err != nil {
-		return err
-	}
-	e, _ := inv.Find(name)
-	if o.useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair) {
-		return fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
-	}
-	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
-		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
-	}
-	env := &phases.Env{Cluster: cluster}
-	if o.useCSR {
-		return o.runCSR(cmd, env, selected, "certs")
-	}
-	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[certs] Using certificateDir folder %q\n", cluster.CertificatesDir), cluster.CertificatesDir, nil, true)
 }
 
 type initKubeconfigOptions struct {
@@ -246,36 +203,13 @@ func newInitKubeconfigCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: kubeconfigNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, argOrAll(args))
+			return o.run(cmd, "kubeconfig", argOrAll(args), o.kubeconfigDir)
 		},
 	}
 	o.initOptions.addTo(c.Flags())
 	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
 	o.cluster.kubeconfigDir = &o.kubeconfigDir
 	return c
-}
-
-func (o *initKubeconfigOptions) run(cmd *cobra.Command, name string) error {
-	if err := o.checkCSRFlags(); err != nil {
-		return err
-	}
-	cluster, settings, err := o.node(cmd)
-	if err != nil {
-		return err
-	}
-	selected, err := phases.Select(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(settings)), "kubeconfig", name)
-	if err != nil {
-		return err
-	}
-	if cluster.Joining && name == "all" {
-		// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
-		selected = phases.JoinKubeconfigs(selected)
-	}
-	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.kubeconfigDir}
-	if o.useCSR {
-		return o.runCSR(cmd, env, selected, "kubeconfig")
-	}
-	return o.initOptions.run(cmd, env, selected, fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.kubeconfigDir), cluster.CertificatesDir, []string{o.kubeconfigDir}, true)
 }
 
 func argOrAll(args []string) string {
