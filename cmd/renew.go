@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"fmt"
+	"github.com/spf13/pflag"
 	"strings"
 	"time"
 
@@ -17,12 +17,11 @@ import (
 
 // renewOptions binds the flags to the options of the workflow.
 type renewOptions struct {
-	renew.Options
+	renew.Request
 	cluster clusterFlags
 	api     useAPIFlags
 	lock    lockFlags
-	cron    cronOptions
-	csr     useCSRFlags
+	restart restartOptions
 }
 
 func newRenewCommand() *cobra.Command {
@@ -89,7 +88,7 @@ func newRenewCommand() *cobra.Command {
 			backup is made, nothing is restarted, no lock is taken, and nothing
 			is written.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
-			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
+			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + renew.SignerNamesHelp(),
 		Example: examples(strings.ReplaceAll(`
 			# Everything, with kubeadm's configuration file for the key algorithm and validity
 			sudo certctl renew all --config kubeadm.yaml
@@ -133,66 +132,39 @@ func newRenewCommand() *cobra.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
-	o.cron.addTo(fs, &o.Options)
-	o.csr.addTo(fs)
+	addCronFlags(fs, &o.Request, &o.restart)
+	fs.BoolVar(&o.UseCSR, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with certctl certs import")
+	fs.StringVar(&o.CSRDir, "csr-dir", "", "with --use-csr: folder for the keys, CSRs and request files (it mirrors the certificate folder)")
 	return c
 }
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
-	cluster, err := o.check(cmd)
+	cmd.Flags().Visit(func(f *pflag.Flag) { o.Given = append(o.Given, f.Name) })
+	o.UseAPI, o.APIOpts = o.api.useAPI, o.api.API
+	o.APIOpts.UserAgent = userAgent()
+	o.Restart = o.restart.Restart
+	err := o.Check()
+	var cluster *config.Cluster
+	if err == nil {
+		o.cluster.quiet = o.Quiet
+		cluster, err = o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
+	}
 	if err != nil {
-		if f, ferr := output.Parse(o.cron.output); ferr == nil && renew.Structured(f) { // the summary, whatever happened
+		if f, ferr := output.Parse(o.Output); ferr == nil && renew.Structured(f) { // the summary, whatever happened
 			return renew.Failed(cmd.OutOrStdout(), f, time.Now(), o.IfExpiresWithin, err)
 		}
 		return err
 	}
 	// The configured algorithm applies when the user configured one;
 	// otherwise each key keeps its algorithm (see renewal.Options).
-	var alg pki.KeyAlgorithm
 	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
-		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
+		o.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	opts := o.Options
-	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
-	opts.Threshold, opts.Format, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.format, o.cron.restart.Restart
-	opts.JSON = renew.Structured(o.cron.format)
-	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if o.csrMode() && o.DryRun {
-		opts.CSRDir = o.csr.dir
-		return renew.Run(cmd.Context(), opts)
+	o.Cluster, o.ConfigFile, o.Args, o.LockTimeout = cluster, o.cluster.configFile, args, o.lock.timeout
+	o.Threshold = cmd.Flags().Changed("if-expires-within")
+	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if o.CSRMode() {
+		o.ImportCommand = importCommand(o.CSRDir, cluster.CertificatesDir, o.KubeconfigDir)
 	}
-	if o.csrMode() {
-		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.KubeconfigDir))
-	}
-	if o.api.useAPI {
-		o.api.UserAgent = userAgent()
-		opts.API = &o.api.API
-	}
-	return renew.Run(cmd.Context(), opts)
+	return o.Do(cmd.Context())
 }
-
-// check rejects bad and conflicting flags, then reads the settings.
-func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
-	var err error
-	switch {
-	case o.csrMode():
-		err = o.csr.check(cmd)
-	case o.DryRun && o.cron.output != "text" && o.cron.output != "wide":
-		err = fmt.Errorf("--dry-run prints the plan as text: drop -o %s", o.cron.output)
-	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
-		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
-	default:
-		if err = o.api.check(cmd, o.ReuseKey); err == nil {
-			err = o.cron.validate(cmd)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	o.cluster.quiet = o.Quiet
-	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
-}
-
-// csrMode is whether --use-csr or --csr-dir was given: the command then
-// writes CSRs (useCSRFlags.check rejects one without the other).
-func (o *renewOptions) csrMode() bool { return o.csr.enabled || o.csr.dir != "" }

@@ -94,7 +94,7 @@ func (o *restoreOptions) list(cmd *cobra.Command, f output.Format) error {
 }
 
 func (o *restoreOptions) run(cmd *cobra.Command, name string, f output.Format) error {
-	if err := o.restart.validate(cmd); err != nil {
+	if err := o.restart.Check(cmd.Flags().Changed); err != nil {
 		return err
 	}
 	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())

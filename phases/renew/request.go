@@ -1,0 +1,165 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
+)
+
+// Request is `certctl renew` as asked on the command line: the options,
+// the mode (--use-api, --use-csr) and which flags were given, so that
+// Check can refuse a flag that would do nothing before any work.
+type Request struct {
+	Options
+	Given   []string // the names of the flags given
+	Output  string   // -o as given
+	UseAPI  bool
+	APIOpts API
+	UseCSR  bool
+	// ImportCommand is said after --use-csr wrote the CSRs.
+	ImportCommand string
+}
+
+func (r *Request) given(flag string) bool { return slices.Contains(r.Given, flag) }
+
+// CSRMode is whether --use-csr or --csr-dir was given: the command then
+// writes CSRs (Check rejects one without the other).
+func (r *Request) CSRMode() bool { return r.UseCSR || r.CSRDir != "" }
+
+// csrFlagsAllowed are the flags that mean something with --use-csr; any
+// other given is rejected before any work, rather than ignored.
+var csrFlagsAllowed = []string{"use-csr", "csr-dir", "config", "cert-dir", "kubeconfig-dir", "encryption-algorithm", "certificate-validity", "lock-timeout", "dry-run"}
+
+// Check rejects bad and conflicting options before any work, and sets
+// Format and JSON from Output.
+func (r *Request) Check() error {
+	switch {
+	case r.CSRMode():
+		return r.checkCSR()
+	case r.DryRun && r.Output != "text" && r.Output != "wide":
+		return fmt.Errorf("--dry-run prints the plan as text: drop -o %s", r.Output)
+	case r.ReuseKey && r.given("encryption-algorithm"):
+		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
+	}
+	if err := r.checkAPI(); err != nil {
+		return err
+	}
+	var err error
+	if r.Format, err = output.Parse(r.Output); err != nil {
+		return err
+	}
+	r.JSON = Structured(r.Format)
+	if r.Quiet && r.JSON {
+		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", r.Output)
+	}
+	for _, f := range []struct {
+		name     string
+		value    any
+		negative bool
+	}{
+		{"if-expires-within", r.IfExpiresWithin, r.IfExpiresWithin < 0},
+		{"jitter", r.Jitter, r.Jitter < 0},
+		{"keep-backups", r.KeepBackups, r.KeepBackups < 0},
+	} {
+		if f.negative {
+			return fmt.Errorf("--%s %v must not be negative", f.name, f.value)
+		}
+	}
+	return r.Restart.Check(r.given)
+}
+
+// Check rejects the restart flags without --restart-control-plane, where
+// they would do nothing; given says which flags were given.
+func (r Restart) Check(given func(flag string) bool) error {
+	for _, f := range []string{"manifest-dir", "restart-timeout"} {
+		if given(f) && !r.Enabled {
+			return fmt.Errorf("--%s does nothing without --restart-control-plane: add it, or drop --%s", f, f)
+		}
+	}
+	if r.Timeout <= 0 {
+		return fmt.Errorf("--restart-timeout %v must be positive", r.Timeout)
+	}
+	return nil
+}
+
+// checkAPI rejects flags that mean nothing without --use-api and flags
+// --use-api cannot honour.
+func (r *Request) checkAPI() error {
+	if !r.UseAPI {
+		for _, n := range []string{"kubeconfig", "timeout", "new-request", "signer-name"} {
+			if r.given(n) {
+				return fmt.Errorf("--%s applies to renewal through the API: add --use-api, or drop it", n)
+			}
+		}
+		return nil
+	}
+	if r.ReuseKey {
+		// The CSR's name is made from its key, so that a stopped run finds
+		// its CSR again; with the current key it would find last year's.
+		return fmt.Errorf("--reuse-key cannot be used with --use-api: a renewal through the API always makes a new key")
+	}
+	if r.APIOpts.Timeout <= 0 {
+		return fmt.Errorf("invalid --timeout %v: must be positive", r.APIOpts.Timeout)
+	}
+	return nil
+}
+
+// checkCSR rejects --csr-dir without --use-csr and the reverse, and every
+// flag --use-csr would ignore.
+func (r *Request) checkCSR() error {
+	if !r.UseCSR {
+		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	}
+	if r.CSRDir == "" {
+		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write the keys, CSRs and request files to")
+	}
+	var conflict []string
+	for _, f := range r.Given {
+		if !slices.Contains(csrFlagsAllowed, f) {
+			conflict = append(conflict, "--"+f)
+		}
+	}
+	if len(conflict) > 0 {
+		return fmt.Errorf("%s cannot apply with --use-csr, which only writes keys and CSRs (a new key for each; nothing is replaced): drop %s", strings.Join(conflict, ", "), strings.Join(conflict, ", "))
+	}
+	return nil
+}
+
+// Do runs the checked request: the CSRs of --use-csr (planned only with
+// --dry-run), or a renewal from the CAs on disk or through the API.
+func (r *Request) Do(ctx context.Context) error {
+	o := r.Options
+	if r.CSRMode() && !r.DryRun {
+		csrDir := o.CSRDir
+		o.CSRDir = ""
+		return RequestCSRs(ctx, o, csrDir, r.ImportCommand)
+	}
+	if r.UseAPI && !r.CSRMode() {
+		api := r.APIOpts
+		o.API = &api
+	}
+	return Run(ctx, o)
+}
+
+// SignerNamesHelp lists the default signer name of each certificate's
+// CSR with --use-api, for renew's help.
+func SignerNamesHelp() string {
+	var b strings.Builder
+	names := renewal.Names()[1:]
+	sort.Strings(names)
+	for _, n := range names {
+		s, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), n))
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-26s%s\n", n, s)
+	}
+	return b.String()
+}
