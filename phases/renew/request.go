@@ -7,9 +7,12 @@ import (
 	"sort"
 	"strings"
 
+	certv1 "k8s.io/api/certificates/v1"
+
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -162,4 +165,33 @@ func SignerNamesHelp() string {
 		fmt.Fprintf(&b, "  %-26s%s\n", n, s)
 	}
 	return b.String()
+}
+
+// SignerNameCompletions completes --signer-name NAME=SIGNER: first a
+// certificate's name and "=" (more: the user goes on typing), then the
+// signer names that can issue it (certctl's, and
+// kubernetes.io/kube-apiserver-client for the client certificates), its
+// default first.
+func SignerNameCompletions(toComplete string) (out []string, more bool) {
+	name, _, typedSigner := strings.Cut(toComplete, "=")
+	if !typedSigner {
+		for _, n := range renewal.Names()[1:] { // not "all"
+			out = append(out, n+"=")
+		}
+		return out, true
+	}
+	def, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), name))
+	if err != nil {
+		return nil, false
+	}
+	signers := []string{def}
+	for _, s := range append(signer.Names(), certv1.KubeAPIServerClientSignerName) {
+		if !slices.Contains(signers, s) {
+			signers = append(signers, s)
+		}
+	}
+	for _, s := range signers {
+		out = append(out, name+"="+s)
+	}
+	return out, false
 }
