@@ -26,12 +26,6 @@ func newInitPhaseCommand() *cobra.Command {
 	return c
 }
 
-// allCertNames lists the certs phase names without reading any config: they
-// do not depend on it.
-func allCertNames() []string {
-	return phases.Names(phases.CertPhases(pki.Kubeadm().Certificates(pki.Node{})), "certs")
-}
-
 // initOptions are the flags of both init-phase commands.
 type initOptions struct {
 	cluster clusterFlags
@@ -123,7 +117,7 @@ func newInitCertsCommand() *cobra.Command {
 			With --use-csr, NAME.key and NAME.csr are written under --csr-dir for an
 			external CA to sign, and no certificate is written. CAs and the sa key
 			pair are skipped: they cannot be requested as a CSR.
-		`) + "\nPhases: " + strings.Join(allCertNames(), ", ") + "\n",
+		`) + "\nPhases: " + strings.Join(initphase.Names("certs"), ", ") + "\n",
 		Example: examples(`
 			  # Everything, from kubeadm's configuration file
 			  sudo certctl init-phase certs all --config kubeadm.yaml
@@ -135,7 +129,7 @@ func newInitCertsCommand() *cobra.Command {
 			  certctl init-phase certs all --use-csr --csr-dir ./csr --config kubeadm.yaml
 		`),
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: allCertNames(),
+		ValidArgs: initphase.Names("certs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, "certs", argOrAll(args), "")
 		},
@@ -149,30 +143,6 @@ type initKubeconfigOptions struct {
 	kubeconfigDir string
 }
 
-func kubeconfigNames() []string {
-	return phases.Names(phases.KubeconfigPhases(pki.Kubeadm().Kubeconfigs(pki.Node{})), "kubeconfig")
-}
-
-// kubeconfigHelp lists each kubeconfig file with its subject.
-func kubeconfigHelp() string {
-	var b strings.Builder
-	for _, e := range pki.Kubeadm().Select(false, pki.KindKubeconfig) {
-		subject := e.CommonName
-		if e.NodeCN {
-			subject += "NODE"
-		}
-		if len(e.Organization) > 0 {
-			subject += ", O=" + strings.Join(e.Organization, ", O=")
-		}
-		server := "local API endpoint"
-		if e.ControlPlaneServer {
-			server = "control-plane endpoint"
-		}
-		fmt.Fprintf(&b, "  %-25s%-44s%s\n", e.BaseName, subject, server)
-	}
-	return b.String()
-}
-
 func newInitKubeconfigCommand() *cobra.Command {
 	o := &initKubeconfigOptions{}
 	c := &cobra.Command{
@@ -182,7 +152,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			Make kubeadm's kubeconfig files (mode 0600) in --kubeconfig-dir, each with
 			a client certificate and key signed by the cluster CA (ca.crt and ca.key
 			in --cert-dir) and the CA certificate embedded:
-		`) + "\n" + kubeconfigHelp() + dedent.Dedent(`
+		`) + "\n" + initphase.KubeconfigHelp() + dedent.Dedent(`
 			Each points at the server in its last column, as kubeadm v1.37 does.
 			An existing file made for the same CA is kept.
 
@@ -201,7 +171,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			  certctl init-phase kubeconfig all --use-csr --csr-dir ./csr --config kubeadm.yaml
 		`),
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: kubeconfigNames(),
+		ValidArgs: initphase.Names("kubeconfig"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, "kubeconfig", argOrAll(args), o.kubeconfigDir)
 		},

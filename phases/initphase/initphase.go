@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/phases"
@@ -72,4 +73,35 @@ func Run(ctx context.Context, env *phases.Env, selected []phases.Phase, o Option
 		env.Out = out
 		return phases.Run(ctx, env, selected)
 	})
+}
+
+// Names are the phase names of group ("certs" or "kubeconfig"), "all"
+// first, without reading any configuration: they do not depend on it.
+func Names(group string) []string {
+	inv := pki.Kubeadm()
+	if group == "kubeconfig" {
+		return phases.Names(phases.KubeconfigPhases(inv.Kubeconfigs(pki.Node{})), group)
+	}
+	return phases.Names(phases.CertPhases(inv.Certificates(pki.Node{})), group)
+}
+
+// KubeconfigHelp lists each kubeconfig file with its subject and the
+// server it points at, for the help of `init-phase kubeconfig`.
+func KubeconfigHelp() string {
+	var b strings.Builder
+	for _, e := range pki.Kubeadm().Select(false, pki.KindKubeconfig) {
+		subject := e.CommonName
+		if e.NodeCN {
+			subject += "NODE"
+		}
+		if len(e.Organization) > 0 {
+			subject += ", O=" + strings.Join(e.Organization, ", O=")
+		}
+		server := "local API endpoint"
+		if e.ControlPlaneServer {
+			server = "control-plane endpoint"
+		}
+		fmt.Fprintf(&b, "  %-25s%-44s%s\n", e.BaseName, subject, server)
+	}
+	return b.String()
 }
