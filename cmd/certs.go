@@ -11,6 +11,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -51,13 +52,17 @@ func newGenerateCSRCommand() *cobra.Command {
 				return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
 			}
 			o.useCSR = true
-			cluster, settings, err := o.node(cmd)
+			cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			settings, err := cluster.Node()
 			if err != nil {
 				return err
 			}
 			inv := pki.Kubeadm()
 			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
-			return o.runPhases(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, ps, "certs")
+			return initphase.Run(cmd.Context(), cluster, ps, o.options(cmd, "certs", kubeconfigDir))
 		},
 	}
 	o.addTo(c.Flags())

@@ -10,11 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/initphase"
-	"github.com/certctl/certctl/pki"
 )
 
 func newInitPhaseCommand() *cobra.Command {
@@ -54,32 +51,10 @@ func (o *initOptions) checkCSRFlags() error {
 	return nil
 }
 
-// runPhases runs the selected phases of group with env; with --use-csr it
-// ends, as renew --use-csr does, with the exact command that installs what
-// the CA signs.
-func (o *initOptions) runPhases(cmd *cobra.Command, env *phases.Env, selected []phases.Phase, group string) error {
-	env.DryRun, env.Now, env.Rand = o.dryRun, time.Now, rand.Reader
-	env.UseCSR, env.CSRDir = o.useCSR, o.csrDir
-	err := initphase.Run(cmd.Context(), env, selected, initphase.Options{Group: group, LockTimeout: o.lock.timeout, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()})
-	if err != nil || o.dryRun || !o.useCSR {
-		return err
-	}
-	kubeconfigDir := env.KubeconfigDir
-	if kubeconfigDir == "" {
-		kubeconfigDir = config.DefaultKubeconfigDir
-	}
-	external.WriteNextStep(cmd.OutOrStdout(), importCommand(o.csrDir, env.Cluster.CertificatesDir, kubeconfigDir))
-	return nil
-}
-
-// node loads the configuration and the node's settings.
-func (o *initOptions) node(cmd *cobra.Command) (*config.Cluster, pki.Node, error) {
-	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, pki.Node{}, err
-	}
-	settings, err := cluster.Node()
-	return cluster, settings, err
+// options are the workflow's options for group's phases.
+func (o *initOptions) options(cmd *cobra.Command, group, kubeconfigDir string) initphase.Options {
+	return initphase.Options{Group: group, KubeconfigDir: kubeconfigDir, DryRun: o.dryRun, UseCSR: o.useCSR, CSRDir: o.csrDir,
+		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
 }
 
 // run runs `init-phase GROUP NAME`.
@@ -87,7 +62,11 @@ func (o *initOptions) run(cmd *cobra.Command, group, name string, kubeconfigDir 
 	if err := o.checkCSRFlags(); err != nil {
 		return err
 	}
-	cluster, settings, err := o.node(cmd)
+	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	settings, err := cluster.Node()
 	if err != nil {
 		return err
 	}
@@ -95,7 +74,7 @@ func (o *initOptions) run(cmd *cobra.Command, group, name string, kubeconfigDir 
 	if err != nil {
 		return err
 	}
-	return o.runPhases(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, selected, group)
+	return initphase.Run(cmd.Context(), cluster, selected, o.options(cmd, group, kubeconfigDir))
 }
 
 func newInitCertsCommand() *cobra.Command {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
@@ -164,7 +165,7 @@ func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	o.Threshold = cmd.Flags().Changed("if-expires-within")
 	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if o.CSRMode() {
-		o.ImportCommand = importCommand(o.CSRDir, cluster.CertificatesDir, o.KubeconfigDir)
+		o.ImportCommand = initphase.ImportCommand(o.CSRDir, cluster.CertificatesDir, o.KubeconfigDir)
 	}
 	return o.Do(cmd.Context())
 }

@@ -6,11 +6,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -45,34 +47,66 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 
 // Options configure Run.
 type Options struct {
-	Group       string // "certs" or "kubeconfig": the tag of the first line
+	Group         string // "certs" or "kubeconfig": the tag of the first line
+	KubeconfigDir string // for kubeconfig phases, and the import command of UseCSR
+	DryRun        bool
+	// UseCSR writes keys and CSRs under CSRDir for an external CA instead
+	// of certificates, then says how to import what the CA signs.
+	UseCSR      bool
+	CSRDir      string
 	LockTimeout time.Duration
+	Now         func() time.Time
+	Rand        io.Reader
 	Out, ErrOut io.Writer
 }
 
-// Run runs the selected phases of `certctl init-phase` with env: as a dry
-// run (env.DryRun), or under certctl's lock on the certificate folder after
+// Run runs the selected phases of `certctl init-phase` for cluster: as a
+// dry run, or under certctl's lock on the certificate folder after
 // recovering an interrupted renewal or write there (and in the kubeconfig
-// folder for kubeconfig phases). With env.UseCSR the phases write under
-// the CSR folder only, so it neither locks nor recovers the node's
-// folders, whose files it does not write, and whose parent it must not
-// touch.
-func Run(ctx context.Context, env *phases.Env, selected []phases.Phase, o Options) error {
-	a := node.Access{Dir: env.Cluster.CertificatesDir, Recovers: true, DryRun: env.DryRun, LockTimeout: o.LockTimeout, Out: o.Out, ErrOut: o.ErrOut}
+// folder for kubeconfig phases). With UseCSR the phases write under the
+// CSR folder only, so it neither locks nor recovers the node's folders,
+// whose files it does not write, and whose parent it must not touch; it
+// ends, as renew --use-csr does, with the exact command that installs what
+// the CA signs.
+func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
+	a := node.Access{Dir: cluster.CertificatesDir, Recovers: true, DryRun: o.DryRun, LockTimeout: o.LockTimeout, Out: o.Out, ErrOut: o.ErrOut}
 	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", a.Dir)
 	switch {
-	case env.UseCSR:
-		a.Dir, a.Recovers = env.CSRDir, false
-		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, env.CSRDir)
+	case o.UseCSR:
+		a.Dir, a.Recovers = o.CSRDir, false
+		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
 	case o.Group == "kubeconfig":
-		a.KubeconfigDirs = []string{env.KubeconfigDir}
-		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", env.KubeconfigDir)
+		a.KubeconfigDirs = []string{o.KubeconfigDir}
+		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
 	}
-	return a.Run(ctx, func(out io.Writer) error {
+	err := a.Run(ctx, func(out io.Writer) error {
 		fmt.Fprint(out, header)
 		env.Out = out
 		return phases.Run(ctx, env, selected)
 	})
+	if err != nil || o.DryRun || !o.UseCSR {
+		return err
+	}
+	kubeconfigDir := o.KubeconfigDir
+	if kubeconfigDir == "" {
+		kubeconfigDir = config.DefaultKubeconfigDir
+	}
+	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, kubeconfigDir))
+	return nil
+}
+
+// ImportCommand is the `certctl certs import` line for these folders,
+// naming only the ones that are not the default.
+func ImportCommand(csrDir, certDir, kubeconfigDir string) string {
+	args := []string{"certctl", "certs", "import", "--csr-dir", filepath.Clean(csrDir)}
+	if filepath.Clean(certDir) != config.DefaultCertificatesDir {
+		args = append(args, "--cert-dir", certDir)
+	}
+	if filepath.Clean(kubeconfigDir) != config.DefaultKubeconfigDir {
+		args = append(args, "--kubeconfig-dir", kubeconfigDir)
+	}
+	return strings.Join(args, " ")
 }
 
 // Names are the phase names of group ("certs" or "kubeconfig"), "all"
