@@ -3,14 +3,11 @@ package cmd
 import (
 	"github.com/spf13/pflag"
 	"strings"
-	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
@@ -141,31 +138,14 @@ func newRenewCommand() *cobra.Command {
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	cmd.Flags().Visit(func(f *pflag.Flag) { o.Given = append(o.Given, f.Name) })
-	o.UseAPI, o.APIOpts = o.api.useAPI, o.api.API
+	o.UseAPI, o.APIOpts, o.Restart = o.api.useAPI, o.api.API, o.restart.Restart
 	o.APIOpts.UserAgent = userAgent()
-	o.Restart = o.restart.Restart
-	err := o.Check()
-	var cluster *config.Cluster
-	if err == nil {
-		o.cluster.quiet = o.Quiet
-		cluster, err = o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
-	}
-	if err != nil {
-		if f, ferr := output.Parse(o.Output); ferr == nil && renew.Structured(f) { // the summary, whatever happened
-			return renew.Failed(cmd.OutOrStdout(), f, time.Now(), o.IfExpiresWithin, err)
-		}
-		return err
-	}
-	// The configured algorithm applies when the user configured one;
-	// otherwise each key keeps its algorithm (see renewal.Options).
-	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
-		o.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
-	}
-	o.Cluster, o.ConfigFile, o.Args, o.LockTimeout = cluster, o.cluster.configFile, args, o.lock.timeout
-	o.Threshold = cmd.Flags().Changed("if-expires-within")
+	o.ConfigFile, o.Args, o.LockTimeout = o.cluster.configFile, args, o.lock.timeout
 	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if o.CSRMode() {
-		o.ImportCommand = initphase.ImportCommand(o.CSRDir, cluster.CertificatesDir, o.KubeconfigDir)
+	o.Settings = func() (*config.Cluster, config.Source, error) {
+		o.cluster.quiet = o.Quiet
+		c, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
+		return c, o.cluster.source, err
 	}
-	return o.Do(cmd.Context())
+	return o.Main(cmd.Context())
 }

@@ -10,6 +10,8 @@ import (
 	certv1 "k8s.io/api/certificates/v1"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/phases/signer"
@@ -26,8 +28,9 @@ type Request struct {
 	UseAPI  bool
 	APIOpts API
 	UseCSR  bool
-	// ImportCommand is said after --use-csr wrote the CSRs.
-	ImportCommand string
+	// Settings reads the node's settings once the options are checked,
+	// and says where they came from.
+	Settings func() (*config.Cluster, config.Source, error)
 }
 
 func (r *Request) given(flag string) bool { return slices.Contains(r.Given, flag) }
@@ -135,14 +138,34 @@ func (r *Request) checkCSR() error {
 	return nil
 }
 
-// Do runs the checked request: the CSRs of --use-csr (planned only with
-// --dry-run), or a renewal from the CAs on disk or through the API.
-func (r *Request) Do(ctx context.Context) error {
+// Main checks the request, reads the settings and runs it: the CSRs of
+// --use-csr (planned only with --dry-run), or a renewal from the CAs on
+// disk or through the API. With -o json, yaml or jsonpath a failure
+// before the run is a summary too.
+func (r *Request) Main(ctx context.Context) error {
+	err := r.Check()
+	var cluster *config.Cluster
+	var source config.Source
+	if err == nil {
+		cluster, source, err = r.Settings()
+	}
+	if err != nil {
+		if f, ferr := output.Parse(r.Output); ferr == nil && Structured(f) { // the summary, whatever happened
+			r.defaults()
+			return Failed(r.Out, f, r.Now(), r.IfExpiresWithin, err)
+		}
+		return err
+	}
 	o := r.Options
+	// The configured algorithm applies when the user configured one;
+	// otherwise each key keeps its algorithm (see renewal.Options).
+	if source.Configured() || r.given("encryption-algorithm") {
+		o.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
+	}
+	o.Cluster, o.Threshold = cluster, r.given("if-expires-within")
 	if r.CSRMode() && !r.DryRun {
-		csrDir := o.CSRDir
 		o.CSRDir = ""
-		return RequestCSRs(ctx, o, csrDir, r.ImportCommand)
+		return RequestCSRs(ctx, o, r.CSRDir, initphase.ImportCommand(r.CSRDir, cluster.CertificatesDir, r.KubeconfigDir))
 	}
 	if r.UseAPI && !r.CSRMode() {
 		api := r.APIOpts
