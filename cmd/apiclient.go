@@ -1,15 +1,9 @@
 package cmd
 
 import (
-	"crypto/x509"
-	"errors"
-	"fmt"
-
 	"github.com/spf13/pflag"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/certctl/certctl/internal/kubeclient"
-	"github.com/certctl/certctl/pki"
 )
 
 // apiFlags are the flags of commands that talk to the API server.
@@ -37,19 +31,3 @@ func (f *apiFlags) client() (*kubeclient.Client, error) {
 }
 
 func userAgent() string { return "certctl/" + Version() }
-
-// withAPIHint adds to an error from the API server what to do about it,
-// for the commands that act on one CSR (approve, deny, sign): role is
-// the RBAC role docs/signer.md gives them.
-func withAPIHint(err error, role string) error {
-	var unknownCA x509.UnknownAuthorityError
-	switch {
-	case err == nil:
-		return nil
-	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
-	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's %s", err, pki.AdminKubeconfig)
-	}
-	return err
-}

@@ -3,12 +3,10 @@ package cmd
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
@@ -76,7 +74,7 @@ func newApproveCommand() *cobra.Command {
 }
 
 func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
-	opts := signer.ApproveOptions{Force: o.force, Message: o.message, DryRun: o.dryRun}
+	opts := signer.ApproveOptions{Force: o.force, Message: o.message}
 	if !o.force {
 		p, _, err := o.policy.build(cmd)
 		if err != nil {
@@ -88,39 +86,10 @@ func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if opts.Policy, err = o.policy.learn(cmd, client, opts.Policy); err != nil {
+	if opts.Policy, err = o.policy.rules().Learn(cmd.Context(), client, opts.Policy, o.policy.loaded, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
-	names, err := csrNames(cmd, client, args, o.fromNode)
-	if err != nil {
-		return err
-	}
-	return eachCSR(cmd, "approve", "approved", names, func(name string) error {
-		res, err := signer.Approve(cmd.Context(), client, name, opts)
-		if err != nil {
-			return withAPIHint(err, "approver")
-		}
-		o.print(cmd, name, res)
-		return nil
-	})
-}
-
-func (o *approveOptions) print(cmd *cobra.Command, name string, res *signer.ApproveResult) {
-	out := cmd.OutOrStdout()
-	approved := "approved"
-	if o.dryRun && !res.AlreadyApproved {
-		approved = "would be approved (server-side dry run: nothing was stored)"
-	}
-	switch {
-	case res.AlreadyApproved:
-		fmt.Fprintf(out, "[approve] CSR %s was already approved (%s)\n", name, signer.State(res.CSR))
-	case o.force:
-		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] --force: the profile and requester checks were skipped; only the proof of possession was checked\n")
-		fmt.Fprintf(out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
-	default:
-		fmt.Fprintf(out, "[approve] CSR %s %s: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
-			name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
-	}
+	return signer.ApproveAll(cmd.Context(), client, opts, batch(cmd, args, o.fromNode, o.dryRun))
 }
 
 type denyOptions struct {
@@ -154,26 +123,7 @@ func newDenyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			names, err := csrNames(cmd, client, args, o.fromNode)
-			if err != nil {
-				return err
-			}
-			return eachCSR(cmd, "deny", "denied", names, func(name string) error {
-				already, err := signer.Deny(cmd.Context(), client, name, o.reason, o.message, time.Now(), o.dryRun)
-				if err != nil {
-					return withAPIHint(err, "approver")
-				}
-				if already {
-					fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s was already denied\n", name)
-					return nil
-				}
-				denied := "denied"
-				if o.dryRun {
-					denied = "would be denied (server-side dry run: nothing was stored)"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "[deny] CSR %s %s: %s\n", name, denied, o.reason)
-				return nil
-			})
+			return signer.DenyAll(cmd.Context(), client, o.reason, o.message, time.Now(), batch(cmd, args, o.fromNode, o.dryRun))
 		},
 	}
 	o.api.addTo(c.Flags(), false, 5, 10)
@@ -199,41 +149,13 @@ func namesOrFromNode(fromNode *string) cobra.PositionalArgs {
 	}
 }
 
-// csrNames are the CSRs to act on: args, or the pending ones `certctl
-// renew --use-api` made on node fromNode, which must be at least one.
-func csrNames(cmd *cobra.Command, client kubernetes.Interface, args []string, fromNode string) ([]string, error) {
-	if fromNode == "" {
-		return args, nil
-	}
+// batch is the CSRs approve or deny act on: args, or the pending ones
+// `certctl renew --use-api` made on node fromNode.
+func batch(cmd *cobra.Command, args []string, fromNode string, dryRun bool) signer.Batch {
 	targets := renewal.Names()[1:]
-	debugf(vDecisions, "listing the pending CSRs of node %s", fromNode)
-	names, err := signer.PendingNamed(cmd.Context(), client, func(name string) bool { return apirenew.IsCSRNameOf(name, fromNode, targets) })
-	if err != nil {
-		return nil, withAPIHint(err, "approver")
+	return signer.Batch{
+		Names: args, FromNode: fromNode, DryRun: dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+		Match:  func(name string) bool { return apirenew.IsCSRNameOf(name, fromNode, targets) },
+		Debugf: func(format string, args ...any) { debugf(vDecisions, format, args...) },
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", fromNode, fromNode)
-	}
-	debugf(vDecisions, "pending CSRs of node %s: %s", fromNode, strings.Join(names, ", "))
-	return names, nil
-}
-
-// eachCSR runs do on every name, as kubectl certificate approve does: a
-// CSR that fails does not stop the others. With one name its error is the
-// command's; with several, each is printed and the error counts them.
-func eachCSR(cmd *cobra.Command, verb, done string, names []string, do func(name string) error) error {
-	if len(names) == 1 {
-		return do(names[0])
-	}
-	var failed []string
-	for _, n := range names {
-		if err := do(n); err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "[%s] CSR %s not %s: %v\n", verb, n, done, err)
-			failed = append(failed, n)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d CSR(s) not %s, each listed above with the reason: %s", len(failed), len(names), done, strings.Join(failed, ", "))
-	}
-	return nil
 }

@@ -111,7 +111,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	opts := o.Options
-	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
+	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
 		opts.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
 	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout

@@ -11,6 +11,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -29,7 +30,7 @@ func newCertsCommand() *cobra.Command {
 // `certctl init-phase certs all --use-csr` and `certctl init-phase
 // kubeconfig all --use-csr`, in one run.
 func newGenerateCSRCommand() *cobra.Command {
-	o := &initCertsOptions{}
+	o := &initOptions{}
 	var kubeconfigDir string
 	c := &cobra.Command{
 		Use:   "generate-csr --csr-dir DIR",
@@ -51,16 +52,20 @@ func newGenerateCSRCommand() *cobra.Command {
 				return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
 			}
 			o.useCSR = true
-			cluster, settings, err := o.node(cmd)
+			cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			settings, err := cluster.Node()
 			if err != nil {
 				return err
 			}
 			inv := pki.Kubeadm()
 			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
-			return o.runCSR(cmd, &phases.Env{Cluster: cluster, KubeconfigDir: kubeconfigDir}, ps, "certs")
+			return initphase.Run(cmd.Context(), cluster, ps, o.options(cmd, "certs", kubeconfigDir))
 		},
 	}
-	o.initOptions.addTo(c.Flags())
+	o.addTo(c.Flags())
 	_ = c.Flags().MarkHidden("use-csr") // always on
 	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c

@@ -3,15 +3,12 @@ package cmd
 import (
 	"crypto/rand"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
 )
 
@@ -89,17 +86,4 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	return external.RunImport(cmd.Context(), external.ImportOptions{
 		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
 	}, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
-}
-
-// importCommand is the `certctl certs import` line for these folders,
-// naming only the ones that are not the default.
-func importCommand(csrDir, certDir, kubeconfigDir string) string {
-	args := []string{"certctl", "certs", "import", "--csr-dir", filepath.Clean(csrDir)}
-	if filepath.Clean(certDir) != config.DefaultCertificatesDir {
-		args = append(args, "--cert-dir", certDir)
-	}
-	if filepath.Clean(kubeconfigDir) != config.DefaultKubeconfigDir {
-		args = append(args, "--kubeconfig-dir", kubeconfigDir)
-	}
-	return strings.Join(args, " ")
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
@@ -37,15 +37,17 @@ func newCertsCertificateKeyCommand() *cobra.Command {
 	}
 }
 
-type certsUploadOptions struct {
+// certsTransfer are the flags of certs upload and certs download.
+type certsTransfer struct {
 	cluster clusterFlags
 	api     apiFlags
+	lock    lockFlags
 	key     string
 	dryRun  bool
 }
 
 func newCertsUploadCommand() *cobra.Command {
-	o := &certsUploadOptions{}
+	o := &certsTransfer{}
 	c := &cobra.Command{
 		Use:   "upload --certificate-key KEY",
 		Short: "Store the cluster's CAs and service-account key pair, encrypted, for a control-plane node that joins",
@@ -73,7 +75,13 @@ func newCertsUploadCommand() *cobra.Command {
 			sudo certctl certs upload --certificate-key "$KEY" --kubeconfig /etc/kubernetes/admin.conf
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// On a control-plane node, /etc/kubernetes/admin.conf when there, as
+			// renew --use-api finds it (internal/kubeclient).
+			return o.command(cmd, func() (*kubeclient.Client, error) {
+				return kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: config.DefaultKubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+			}).Upload(cmd.Context())
+		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
@@ -83,70 +91,28 @@ func newCertsUploadCommand() *cobra.Command {
 	return c
 }
 
-func (o *certsUploadOptions) run(cmd *cobra.Command) error {
-	out := cmd.OutOrStdout()
-	made := o.key == ""
-	if made {
-		k, err := copycerts.NewKey(rand.Reader)
-		if err != nil {
-			return err
-		}
-		o.key = k
+// command is the upload or download the flags ask for.
+func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.Client, error)) copycerts.Command {
+	return copycerts.Command{
+		Key: o.key, DryRun: o.dryRun, LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+		Settings: func() (config.Cluster, error) {
+			// Only the folders and etcd.external matter here: not worth a
+			// line saying where the node's settings came from.
+			o.cluster.quiet = true
+			return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
+		},
+		Connect: func() (kubernetes.Interface, string, error) {
+			c, err := connect()
+			if err != nil {
+				return nil, "", err
+			}
+			return c, c.Source, nil
+		},
 	}
-	key, err := copycerts.ParseKey(o.key)
-	if err != nil {
-		return fmt.Errorf("--certificate-key: %w", err)
-	}
-	// Only the folders and etcd.external matter here: not worth a line
-	// saying where the node's settings came from.
-	o.cluster.quiet = true
-	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	// On a control-plane node, /etc/kubernetes/admin.conf when there, as
-	// renew --use-api finds it (internal/kubeclient).
-	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: config.DefaultKubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-	if err != nil {
-		return err
-	}
-	expires, err := copycerts.Upload(cmd.Context(), client, copycerts.UploadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
-		Now: time.Now, Rand: rand.Reader, Out: out, DryRun: o.dryRun,
-	})
-	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, client.Source)
-	}
-	if err != nil || o.dryRun {
-		return err
-	}
-	fmt.Fprintf(out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
-	if made {
-		fmt.Fprintf(out, "[upload-certs] Using certificate key:\n%s\n", o.key)
-	}
-	return nil
-}
-
-// externalEtcd is the external etcd's client files of c, nil for a stacked
-// etcd.
-func externalEtcd(c *config.Cluster) *copycerts.ExternalEtcd {
-	if !c.ExternalEtcd {
-		return nil
-	}
-	f := c.EtcdExternal
-	return &copycerts.ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
-}
-
-type certsDownloadOptions struct {
-	cluster clusterFlags
-	api     apiFlags
-	lock    lockFlags
-	key     string
-	dryRun  bool
 }
 
 func newCertsDownloadCommand() *cobra.Command {
-	o := &certsDownloadOptions{}
+	o := &certsTransfer{}
 	c := &cobra.Command{
 		Use:   "download --certificate-key KEY",
 		Short: "Write the cluster's CAs and service-account key pair from kubeadm-certs, on a control-plane node that joins",
@@ -170,7 +136,9 @@ func newCertsDownloadCommand() *cobra.Command {
 			sudo certctl certs download --certificate-key "$KEY" --kubeconfig bootstrap.conf
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.command(cmd, o.api.client).Download(cmd.Context())
+		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.key, "certificate-key", "", "hex key the upload used (required)")
@@ -179,31 +147,4 @@ func newCertsDownloadCommand() *cobra.Command {
 	o.api.addTo(fs, false, 0, 0)
 	o.lock.addTo(fs)
 	return c
-}
-
-func (o *certsDownloadOptions) run(cmd *cobra.Command) error {
-	key, err := copycerts.ParseKey(o.key)
-	if err != nil {
-		return fmt.Errorf("--certificate-key: %w", err)
-	}
-	// Only the folders and etcd.external matter here: not worth a line
-	// saying where the node's settings came from.
-	o.cluster.quiet = true
-	cluster, err := o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	client, err := o.api.client()
-	if err != nil {
-		return err
-	}
-	err = copycerts.Download(cmd.Context(), client, copycerts.DownloadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcd(&cluster), Key: key,
-		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		DryRun: o.dryRun,
-	})
-	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, client.Source, copycerts.RoleName, copycerts.BootstrapGroup)
-	}
-	return err
 }

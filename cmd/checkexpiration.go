@@ -1,17 +1,16 @@
 package cmd
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -108,66 +107,18 @@ func newCheckExpirationCommand() *cobra.Command {
 }
 
 func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
-	if _, err := output.Parse(o.output, "prometheus"); err != nil {
-		return err
-	}
-	if o.warnWithin < 0 {
-		return fmt.Errorf("--warn-within %v must not be negative", o.warnWithin)
-	}
-	if o.clusterView {
-		return o.runCluster(cmd)
-	}
-	for _, f := range []string{"kubeconfig", "etcd-endpoints"} {
-		if cmd.Flags().Changed(f) {
-			return fmt.Errorf("--%s is for --cluster only: add --cluster, or drop it", f)
-		}
-	}
 	errOut := cmd.ErrOrStderr()
-	opts := expiration.Options{CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, WarnWithin: o.warnWithin, Textfile: o.textfile}
-	// The SANs are compared with a kubeadm configuration (--config, or the
-	// cluster's kubeadm-config ConfigMap), the node's name and address
-	// taken from its certificates. Settings derived from the certificates
-	// or the host would report drift on every node made with other values.
-	var cluster *config.Cluster
-	var err error
-	if o.cluster.configFile != "" {
-		cluster, err = o.cluster.load(cmd, errOut)
-	} else {
-		var c config.Cluster
-		if c, err = o.cluster.fileAndFlags(cmd, errOut); err == nil {
-			cluster = &c
-		}
-	}
-	if err != nil {
-		return err
-	}
-	opts.CertDir = cluster.CertificatesDir
-	if o.cluster.configured() && cluster.Validate() == nil {
-		opts.Cluster, opts.ConfigFile = cluster, o.cluster.configFile
-	}
-	opts.Now = time.Now()
-	return expiration.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout(), errOut)
-}
-
-// runCluster is check-expiration --cluster.
-func (o *checkExpirationOptions) runCluster(cmd *cobra.Command) error {
-	if o.output == "prometheus" || o.textfile != "" {
-		return fmt.Errorf("--cluster prints no Prometheus metrics: drop -o prometheus and --textfile, or run each node's check-expiration for its metrics")
-	}
-	certDir := o.cluster.certDir
-	if o.cluster.configFile != "" {
-		cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-		if err != nil {
-			return err
-		}
-		certDir = cluster.CertificatesDir
-	}
-	opts := clusterview.Options{CertDir: certDir, EtcdEndpoints: o.etcdEndpoints, Now: time.Now(), WarnWithin: o.warnWithin}
-	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: o.kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-	if err != nil {
-		opts.ClientError = err
-	} else {
-		opts.Client = client
-	}
-	return clusterview.Report(cmd.Context(), opts, o.output, cmd.OutOrStdout())
+	return clusterview.Command{
+		Output: o.output, Textfile: o.textfile, WarnWithin: o.warnWithin, Cluster: o.clusterView, Given: cmd.Flags().Changed,
+		ConfigFile: o.cluster.configFile, CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, EtcdEndpoints: o.etcdEndpoints,
+		Load: func() (*config.Cluster, error) { return o.cluster.load(cmd, errOut) },
+		Layered: func() (config.Cluster, config.Source, error) {
+			c, err := o.cluster.fileAndFlags(cmd, errOut)
+			return c, o.cluster.source, err
+		},
+		Connect: func() (kubernetes.Interface, error) {
+			return kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: o.kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+		},
+		Now: time.Now, Out: cmd.OutOrStdout(), ErrOut: errOut,
+	}.Run(cmd.Context())
 }

@@ -53,21 +53,21 @@ func TestClusterFlagsSource(t *testing.T) {
 		name     string
 		certDir  string
 		connect  func(string) (config.ConfigMapGetter, string, error)
-		source   settingsSource
+		source   config.Source
 		line     string
 		validity time.Duration
 		keep     bool
 		drift    bool
 	}{
-		{"ConfigMap", n.CertDir(), cluster(kubeadmConfigMap("")), sourceConfigMap,
+		{"ConfigMap", n.CertDir(), cluster(kubeadmConfigMap("")), config.SourceConfigMap,
 			"[config] using the ClusterConfiguration of ConfigMap kube-system/kubeadm-config (read with " + n.Dir + "/admin.conf)", 480 * time.Hour, false, false},
-		{"ConfigMap with a SAN the node lacks", n.CertDir(), cluster(kubeadmConfigMap("api.example.com")), sourceConfigMap,
+		{"ConfigMap with a SAN the node lacks", n.CertDir(), cluster(kubeadmConfigMap("api.example.com")), config.SourceConfigMap,
 			"[config] using the ClusterConfiguration of ConfigMap", 480 * time.Hour, false, true},
-		{"no ConfigMap", n.CertDir(), cluster(), sourceCertificates,
+		{"no ConfigMap", n.CertDir(), cluster(), config.SourceCertificates,
 			"[config] using the settings derived from the certificates in " + n.CertDir() + " (ConfigMap kube-system/kubeadm-config not read: ConfigMap kube-system/kubeadm-config does not exist", config.DefaultCertificateValidity, true, false},
-		{"unreachable", n.CertDir(), unreachable, sourceCertificates,
+		{"unreachable", n.CertDir(), unreachable, config.SourceCertificates,
 			"[config] using the settings derived from the certificates in " + n.CertDir() + " (ConfigMap kube-system/kubeadm-config not read: dial tcp", config.DefaultCertificateValidity, true, false},
-		{"nothing", empty, unreachable, sourceHost,
+		{"nothing", empty, unreachable, config.SourceHost,
 			"[config] using kubeadm's defaults with this host's name and address: " + empty + " has no apiserver or etcd certificate", config.DefaultCertificateValidity, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestClusterFlagsSource(t *testing.T) {
 			if c.CertificateValidity != tc.validity || c.KeepValidity != tc.keep {
 				t.Errorf("validity %v (keep %v), want %v (keep %v)", c.CertificateValidity, c.KeepValidity, tc.validity, tc.keep)
 			}
-			if tc.source == sourceHost {
+			if tc.source == config.SourceHost {
 				return
 			}
 			if c.NodeName != "cp-1" || c.AdvertiseAddress != "198.51.100.10" {

@@ -2,17 +2,12 @@ package cmd
 
 import (
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	certv1 "k8s.io/api/certificates/v1"
 
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases/renewal"
-	"github.com/certctl/certctl/phases/renewal/apirenew"
-	"github.com/certctl/certctl/phases/signer"
-	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/phases/renew"
 )
 
 // addCompletions makes cobra's `certctl completion bash|zsh|fish|powershell`
@@ -59,32 +54,12 @@ func completeFormats(values []string) ([]string, cobra.ShellCompDirective) {
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
-// completeSignerName completes renew's --signer-name NAME=SIGNER: first a
-// certificate's name and "=", then the signer names that can issue it
-// (certctl's, and kubernetes.io/kube-apiserver-client for the client
-// certificates), its default first.
+// completeSignerName completes renew's --signer-name NAME=SIGNER
+// (renew.SignerNameCompletions).
 func completeSignerName(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	name, _, typedSigner := strings.Cut(toComplete, "=")
-	if !typedSigner {
-		var out []string
-		for _, n := range renewal.Names()[1:] { // not "all"
-			out = append(out, n+"=")
-		}
+	out, more := renew.SignerNameCompletions(toComplete)
+	if more {
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
-	}
-	def, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), name))
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	signers := []string{def}
-	for _, s := range append(signer.Names(), certv1.KubeAPIServerClientSignerName) {
-		if !slices.Contains(signers, s) {
-			signers = append(signers, s)
-		}
-	}
-	out := make([]string, len(signers))
-	for i, s := range signers {
-		out[i] = name + "=" + s
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
@@ -97,21 +72,10 @@ func completeBackups(f *folderFlags) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names := []string{"latest"}
 		certDir, err := f.certDir(cmd, io.Discard)
 		if err != nil {
-			return names, cobra.ShellCompDirectiveNoFileComp
+			return []string{"latest"}, cobra.ShellCompDirectiveNoFileComp
 		}
-		root, err := renewal.BackupRoot(certDir)
-		if err != nil {
-			return names, cobra.ShellCompDirectiveNoFileComp
-		}
-		backups, _ := renewal.ListBackups(root)
-		for i := len(backups) - 1; i >= 0; i-- {
-			if backups[i].Err == nil {
-				names = append(names, backups[i].Name)
-			}
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
+		return renew.BackupNames(certDir), cobra.ShellCompDirectiveNoFileComp
 	}
 }

@@ -2,15 +2,12 @@ package cmd
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
@@ -85,63 +82,16 @@ func newInstallTimerCommand() *cobra.Command {
 }
 
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
-	t := renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
-		Schedule: o.schedule, Stagger: o.stagger, DryRun: o.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
+	t := renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, ConfigFile: o.configFile, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
+		Schedule: o.schedule, NodeName: o.nodeName, Stagger: o.stagger, DryRun: o.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
 	if cmd.Flags().Changed("offset") {
 		if cmd.Flags().Changed("stagger") {
 			return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
 		}
 		t.Offset = &o.offset
 	}
-	// A relative path means nothing to a unit run from /: it is made
-	// absolute here, where the user meant it.
-	for _, p := range []*string{&o.configFile, &t.CertDir, &t.KubeconfigDir} {
-		if *p != "" {
-			abs, err := filepath.Abs(*p)
-			if err != nil {
-				return fmt.Errorf("resolve %s: %w", *p, err)
-			}
-			*p = abs
-		}
-	}
-	t.ConfigFile = o.configFile
-	var err error
-	if t.NodeName, t.ConditionCertDir, err = o.node(t.CertDir); err != nil {
+	if err := t.Resolve(); err != nil {
 		return err
 	}
 	return renew.InstallTimer(t)
-}
-
-// node finds the name the offset is computed from and the certificate
-// folder the renewal will use, and checks --config, which a renewal would
-// otherwise refuse every day.
-func (o *installTimerOptions) node(certDir string) (string, string, error) {
-	var file *config.File
-	if o.configFile != "" {
-		var err error
-		if file, err = config.LoadFile(o.configFile, config.Default()); err != nil {
-			return "", "", err
-		}
-	}
-	c := config.Default()
-	if file != nil {
-		c = file.Cluster
-	}
-	if certDir == "" {
-		certDir = c.CertificatesDir
-	}
-	if o.nodeName != "" {
-		return o.nodeName, certDir, nil
-	}
-	if c.NodeName == "" {
-		config.NodeFromCertificatesIn(&c, certDir)
-	}
-	if c.NodeName != "" {
-		return c.NodeName, certDir, nil
-	}
-	h, err := os.Hostname()
-	if err != nil {
-		return "", "", fmt.Errorf("find the node name for the offset: %w; pass --node-name or --offset", err)
-	}
-	return strings.ToLower(strings.TrimSpace(h)), certDir, nil
 }

@@ -1,31 +1,25 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
+	"github.com/spf13/pflag"
 	"strings"
-	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/policy"
 )
 
 // renewOptions binds the flags to the options of the workflow.
 type renewOptions struct {
-	renew.Options
+	renew.Request
 	cluster clusterFlags
 	api     useAPIFlags
 	lock    lockFlags
-	cron    cronOptions
-	csr     useCSRFlags
+	restart restartOptions
 }
 
 func newRenewCommand() *cobra.Command {
@@ -92,7 +86,7 @@ func newRenewCommand() *cobra.Command {
 			backup is made, nothing is restarted, no lock is taken, and nothing
 			is written.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
-			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + signerNamesHelpForRenew(),
+			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + renew.SignerNamesHelp(),
 		Example: examples(strings.ReplaceAll(`
 			# Everything, with kubeadm's configuration file for the key algorithm and validity
 			sudo certctl renew all --config kubeadm.yaml
@@ -136,108 +130,22 @@ func newRenewCommand() *cobra.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
 	o.api.addTo(fs)
 	o.lock.addTo(fs)
-	o.cron.addTo(fs, &o.Options)
-	o.csr.addTo(fs)
+	addCronFlags(fs, &o.Request, &o.restart)
+	fs.BoolVar(&o.UseCSR, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with certctl certs import")
+	fs.StringVar(&o.CSRDir, "csr-dir", "", "with --use-csr: folder for the keys, CSRs and request files (it mirrors the certificate folder)")
 	return c
 }
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
-	cluster, err := o.check(cmd)
-	if err != nil {
-		if f, ferr := output.Parse(o.cron.output); ferr == nil && renew.Structured(f) { // the summary, whatever happened
-			return renew.Failed(cmd.OutOrStdout(), f, time.Now(), o.IfExpiresWithin, err)
-		}
-		return err
+	cmd.Flags().Visit(func(f *pflag.Flag) { o.Given = append(o.Given, f.Name) })
+	o.UseAPI, o.APIOpts, o.Restart = o.api.useAPI, o.api.API, o.restart.Restart
+	o.APIOpts.UserAgent = userAgent()
+	o.ConfigFile, o.Args, o.LockTimeout = o.cluster.configFile, args, o.lock.timeout
+	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	o.Settings = func() (*config.Cluster, config.Source, error) {
+		o.cluster.quiet = o.Quiet
+		c, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
+		return c, o.cluster.source, err
 	}
-	// The configured algorithm applies when the user configured one;
-	// otherwise each key keeps its algorithm (see renewal.Options).
-	var alg pki.KeyAlgorithm
-	if o.cluster.configured() || cmd.Flags().Changed("encryption-algorithm") {
-		alg = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
-	}
-	opts := o.Options
-	opts.Cluster, opts.ConfigFile, opts.Args, opts.KeyAlgorithm, opts.LockTimeout = cluster, o.cluster.configFile, args, alg, o.lock.timeout
-	opts.Threshold, opts.Format, opts.Restart = cmd.Flags().Changed("if-expires-within"), o.cron.format, o.cron.restart.Restart
-	opts.JSON = renew.Structured(o.cron.format)
-	opts.Out, opts.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if o.csrMode() && o.DryRun {
-		opts.CSRDir = o.csr.dir
-		return renew.Run(cmd.Context(), opts)
-	}
-	if o.csrMode() {
-		return renew.RequestCSRs(cmd.Context(), opts, o.csr.dir, importCommand(o.csr.dir, cluster.CertificatesDir, o.KubeconfigDir))
-	}
-	if o.api.useAPI {
-		o.api.UserAgent = userAgent()
-		opts.API = &o.api.API
-	}
-	return renew.Run(cmd.Context(), opts)
-}
-
-// check rejects bad and conflicting flags, then reads the settings.
-func (o *renewOptions) check(cmd *cobra.Command) (*config.Cluster, error) {
-	var err error
-	switch {
-	case o.csrMode():
-		err = o.csr.check(cmd)
-	case o.DryRun && o.cron.output != "text" && o.cron.output != "wide":
-		err = fmt.Errorf("--dry-run prints the plan as text: drop -o %s", o.cron.output)
-	case o.ReuseKey && cmd.Flags().Changed("encryption-algorithm"):
-		err = fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
-	default:
-		if err = o.api.check(cmd, o.ReuseKey); err == nil {
-			err = o.cron.validate(cmd)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	o.cluster.quiet = o.Quiet
-	return o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
-}
-
-// csrMode is whether --use-csr or --csr-dir was given: the command then
-// writes CSRs (useCSRFlags.check rejects one without the other).
-func (o *renewOptions) csrMode() bool { return o.csr.enabled || o.csr.dir != "" }
-
-// loadForRenewal is load for renewal, which takes names and SANs from the
-// certificates on disk: the same precedence (defaults, --config, flags)
-// for the settings it uses, without load's detection and validation of the
-// node's name and address. Renewal does not use them, and detecting them
-// fails on a node without a default route or whose host name is not a DNS
-// name, which would stop a cron renewal for nothing.
-func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
-	c, err := f.fileAndFlags(cmd, warn)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
-		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(config.EncryptionAlgorithms, ", "))
-	}
-	if c.CertificateValidity <= 0 {
-		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
-	}
-	// The issuance policy's minimum, as init-phase applies it (config.Validate).
-	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
-		return nil, err
-	}
-	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
-	// which a later run must find again: without --node-name or --config it
-	// stays "node", as it always was.
-	if c.NodeName == "" {
-		c.NodeName = "node"
-	}
-	return &c, nil
-}
-
-// addSubsetTo registers only the named flags of clusterFlags, with their
-// usual help and defaults: renewal and expiry checks read SANs and
-// endpoints from the certificates, so the flags that set them would do
-// nothing there.
-func (f *clusterFlags) addSubsetTo(fs *pflag.FlagSet, names ...string) {
-	all := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
-	f.addTo(all)
-	for _, n := range names {
-		fs.AddFlag(all.Lookup(n))
-	}
+	return o.Main(cmd.Context())
 }

@@ -1,22 +1,18 @@
 package cmd
 
 import (
-	"fmt"
-
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
 type restoreOptions struct {
-	folders          folderFlags
-	noBackup, dryRun bool
-	output           string
-	lock             lockFlags
-	restart          restartOptions
+	renew.RestoreRequest
+	folders folderFlags
+	lock    lockFlags
+	restart restartOptions
 }
 
 func newRestoreCommand() *cobra.Command {
@@ -61,48 +57,19 @@ func newRestoreCommand() *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeBackups(&o.folders),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := output.Parse(o.output)
-			if err != nil {
-				return err
-			}
-			if len(args) == 0 {
-				return o.list(cmd, f)
-			}
-			return o.run(cmd, args[0], f)
+			o.KubeconfigDir, o.LockTimeout, o.Restart = o.folders.kubeconfigDir, o.lock.timeout, o.restart.Restart
+			o.Out, o.ErrOut, o.Given = cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed
+			o.CertDir = func() (string, error) { return o.folders.certDir(cmd, cmd.ErrOrStderr()) }
+			o.Debugf = func(format string, args ...any) { debugf(vDecisions, format, args...) }
+			return o.Main(cmd.Context(), args)
 		},
 	}
 	fs := c.Flags()
 	o.folders.addTo(fs, "folder of the certificates (certificatesDir of --config); the backups are in certctl-backups/ beside it")
-	fs.StringVarP(&o.output, "output", "o", "text", output.Help())
-	fs.BoolVar(&o.noBackup, "no-backup", false, "do not save the files the restore replaces")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "check the backup and print what would be restored, without writing or restarting anything")
+	fs.StringVarP(&o.Output, "output", "o", "text", output.Help())
+	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the files the restore replaces")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "check the backup and print what would be restored, without writing or restarting anything")
 	o.lock.addTo(fs)
 	o.restart.addTo(fs)
 	return c
-}
-
-func (o *restoreOptions) list(cmd *cobra.Command, f output.Format) error {
-	if cmd.Flags().Changed("no-backup") || o.restart.Enabled || o.dryRun {
-		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
-	}
-	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	debugf(vDecisions, "listing the backups beside %s", certDir)
-	return renew.ListBackups(cmd.Context(), certDir, o.folders.kubeconfigDir, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
-}
-
-func (o *restoreOptions) run(cmd *cobra.Command, name string, f output.Format) error {
-	if err := o.restart.validate(cmd); err != nil {
-		return err
-	}
-	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	return renew.Restore(cmd.Context(), renew.Options{
-		Cluster: &config.Cluster{CertificatesDir: certDir}, KubeconfigDir: o.folders.kubeconfigDir, NoBackup: o.noBackup, DryRun: o.dryRun,
-		LockTimeout: o.lock.timeout, Restart: o.restart.Restart, Format: f, JSON: renew.Structured(f), Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-	}, name)
 }

@@ -2,13 +2,12 @@ package cmd
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/signer"
 )
 
@@ -80,43 +79,8 @@ func (o *signOptions) run(cmd *cobra.Command, name string) error {
 	if o.profile != "" && o.config == "" {
 		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
 	}
-	now := time.Now()
-	ca, err := signer.LoadCA(o.caCert, o.caKey, now)
-	if err != nil {
-		return err
-	}
-	var prof *signer.SigningProfile
-	if o.config != "" {
-		if prof, err = signer.LoadSigningConfig(o.config, o.profile); err != nil {
-			return err
-		}
-	}
-	client, err := o.api.client()
-	if err != nil {
-		return err
-	}
-	res, err := signer.Sign(cmd.Context(), client, name, signer.SignOptions{CA: ca, Profile: prof, DryRun: o.dryRun})
-	if err != nil {
-		return withAPIHint(err, "manual signer")
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s\n", w)
-	}
-	c := res.Certificate
-	signed := "signed"
-	if o.dryRun {
-		signed = "would be signed (server-side dry run: nothing was stored)"
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
-		name, res.CSR.Spec.SignerName, signed, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
-	return nil
-}
-
-// usageList formats API usages for messages.
-func usageList[T ~string](us []T) string {
-	s := make([]string, len(us))
-	for i, u := range us {
-		s[i] = string(u)
-	}
-	return strings.Join(s, ", ")
+	return signer.SignWith(cmd.Context(), func() (kubernetes.Interface, error) { return o.api.client() }, name, signer.SignFiles{
+		CACert: o.caCert, CAKey: o.caKey, Config: o.config, Profile: o.profile, DryRun: o.dryRun,
+		Now: time.Now(), Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+	})
 }

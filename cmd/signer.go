@@ -1,13 +1,6 @@
 package cmd
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -15,9 +8,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
-	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/signer"
-	"github.com/certctl/certctl/pki"
 )
 
 // DefaultControllerManagerManifest is where kubeadm writes
@@ -35,7 +26,7 @@ func newSignerCommand() *cobra.Command {
 			cluster CA. "signer enable" and "signer disable" edit its static pod
 			manifest; "signer run" signs the control-plane certificates it cannot
 			(API server serving, front-proxy, etcd) under certctl's signer names:
-		`) + "\n" + signerNamesHelp(),
+		`) + "\n" + signer.NamesHelp(),
 	}
 	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
 	return c
@@ -95,34 +86,6 @@ func newSignerStatusCommand() *cobra.Command {
 	return c
 }
 
-// signerNamesHelp lists certctl's signer names, in the inventory's order,
-// with what each issues and with which CA.
-func signerNamesHelp() string {
-	var order []string
-	issues, ca := map[string][]string{}, map[string]string{}
-	for _, e := range pki.Kubeadm().Select(false, pki.KindLeaf, pki.KindKubeconfig) {
-		name := e.Name
-		if e.Kind == pki.KindKubeconfig {
-			name = "*.conf"
-		}
-		if !slices.Contains(issues[e.Signer], name) {
-			issues[e.Signer] = append(issues[e.Signer], name)
-		}
-		if _, ok := ca[e.Signer]; !ok {
-			order = append(order, e.Signer)
-			ca[e.Signer] = strings.TrimSuffix(e.CAName, "-ca") + " CA"
-			if e.CAName == pki.CAName {
-				ca[e.Signer] = "cluster CA"
-			}
-		}
-	}
-	var b strings.Builder
-	for _, s := range order {
-		fmt.Fprintf(&b, "  %-35s%s (%s)\n", s, strings.Join(issues[s], ", "), ca[s])
-	}
-	return b.String()
-}
-
 type manifestOptions struct {
 	manifest  string
 	backupDir string
@@ -180,7 +143,7 @@ func newSignerEnableCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.run(cmd.OutOrStdout(), certDir, time.Now())
+			return signer.Enable(cmd.Context(), o.edit(cmd), certDir, o.perSigner, o.duration)
 		},
 	}
 	o.manifestOptions.addTo(c)
@@ -188,23 +151,6 @@ func newSignerEnableCommand() *cobra.Command {
 	c.Flags().DurationVar(&o.duration, "cluster-signing-duration", 0, "set --cluster-signing-duration, the longest validity the signer gives (default: keep the manifest's, else kube-controller-manager's 8760h)")
 	c.Flags().BoolVar(&o.perSigner, "per-signer", false, "set the per-signer flags instead of --cluster-signing-cert-file/--cluster-signing-key-file")
 	return c
-}
-
-func (o *signerEnableOptions) run(out io.Writer, dir string, now time.Time) error {
-	certDir, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("resolve --cert-dir %s: %w", dir, err)
-	}
-	s := pki.Store{Dir: certDir}
-	ca, _ := pki.Kubeadm().Find(pki.CAName)
-	if _, err := signer.LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), now); err != nil {
-		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, o.manifest)
-	}
-	return o.apply(out, now, "enable", func(data []byte) ([]byte, []string, error) {
-		return manifests.EnableSigner(data, manifests.SignerOptions{
-			CertFile: s.CertPath(ca.BaseName), KeyFile: s.KeyPath(ca.BaseName), PerSigner: o.perSigner, Duration: o.duration,
-		})
-	})
 }
 
 func newSignerDisableCommand() *cobra.Command {
@@ -227,57 +173,14 @@ func newSignerDisableCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.apply(cmd.OutOrStdout(), time.Now(), "disable", manifests.DisableSigner)
+			return o.edit(cmd).Apply(cmd.Context(), "disable", manifests.DisableSigner)
 		},
 	}
 	o.addTo(c)
 	return c
 }
 
-// apply reads the manifest, patches it, and prints a diff (--dry-run) or
-// writes it with a backup. Nothing is written on any error.
-func (o *manifestOptions) apply(out io.Writer, now time.Time, verb string, patch func([]byte) ([]byte, []string, error)) error {
-	if !o.dryRun {
-		// certctl's lock beside the manifest folder, which renew
-		// --restart-control-plane takes to annotate the manifests.
-		release, err := node.LockOnly(context.Background(), filepath.Dir(o.manifest), o.lock.timeout)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-	data, err := os.ReadFile(o.manifest)
-	if err != nil {
-		return fmt.Errorf("read manifest: %w; pass --manifest if it is elsewhere", err)
-	}
-	next, changes, err := patch(data)
-	if err != nil {
-		return fmt.Errorf("%s signer in %s: %w; nothing changed", verb, o.manifest, err)
-	}
-	if len(changes) == 0 {
-		fmt.Fprintf(out, "[signer] %s already has the signer %sd; nothing to do\n", o.manifest, verb)
-		return nil
-	}
-	if o.dryRun {
-		d, err := manifests.UnifiedDiff(o.manifest, o.manifest+" (new)", data, next)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(out, d)
-		fmt.Fprintf(out, "[dry-run] %d change(s); nothing written\n", manifests.ChangeCount(data, next))
-		return nil
-	}
-	backupDir := o.backupDir
-	if backupDir == "" {
-		backupDir = manifests.BackupDir(o.manifest, now)
-	}
-	backup, err := manifests.Replace(o.manifest, data, next, backupDir)
-	if err != nil {
-		return err
-	}
-	for _, c := range changes {
-		fmt.Fprintf(out, "[signer] %s\n", c)
-	}
-	fmt.Fprintf(out, "[signer] Wrote %s (old one in %s); the kubelet restarts kube-controller-manager with it\n", o.manifest, backup)
-	return nil
+// edit is the manifest change the flags ask for.
+func (o *manifestOptions) edit(cmd *cobra.Command) signer.ManifestEdit {
+	return signer.ManifestEdit{Manifest: o.manifest, BackupDir: o.backupDir, DryRun: o.dryRun, LockTimeout: o.lock.timeout, Now: time.Now(), Out: cmd.OutOrStdout()}
 }

@@ -5,18 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"errors"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -172,25 +165,6 @@ func TestSignerRunFlags(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestWithAPIHint(t *testing.T) {
-	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}, "csr-1", errors.New("no"))
-	for _, tt := range []struct {
-		err  error
-		want string
-	}{
-		{fmt.Errorf("get CSR csr-1: %w", forbidden), "lacks the rights of the approver role: grant them as docs/signer.md shows"},
-		{&url.Error{Op: "Get", URL: "https://127.0.0.1:6443", Err: x509.UnknownAuthorityError{}}, "not signed by the CA in the kubeconfig's certificate-authority-data"},
-		{errors.New("other"), "other"},
-	} {
-		if got := withAPIHint(tt.err, "approver").Error(); !strings.Contains(got, tt.want) {
-			t.Errorf("withAPIHint(%v) = %q, want it to say %q", tt.err, got, tt.want)
-		}
-	}
-	if withAPIHint(nil, "approver") != nil {
-		t.Error("withAPIHint(nil) is not nil")
 	}
 }
 

@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"fmt"
-	"net"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,6 +38,14 @@ func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...st
 	}
 }
 
+// rules are the flags' rules (signer.NodeRules).
+func (f *policyFlags) rules() signer.NodeRules {
+	return signer.NodeRules{
+		PolicyOptions:     signer.PolicyOptions{AllowSystemMasters: f.allowMasters, RequesterGroups: f.requesterGroups, RequesterUsers: f.requesterUsers},
+		ControlPlaneNodes: f.nodes, FromConfigMap: f.cluster.configFile == "",
+	}
+}
+
 // build returns the policy and the cluster settings it came from.
 func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster, error) {
 	cluster, err := f.cluster.load(cmd, cmd.ErrOrStderr())
@@ -47,23 +53,7 @@ func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster
 		return nil, nil, err
 	}
 	f.loaded = cluster
-	nodes := []*config.Cluster{cluster}
-	if len(f.nodes) > 0 {
-		nodes = nil
-		for _, spec := range f.nodes {
-			name, ip, ok := strings.Cut(spec, "=")
-			if !ok || name == "" || net.ParseIP(ip) == nil {
-				return nil, nil, fmt.Errorf("invalid --control-plane-node %q: want NAME=IP, for example cp-1=192.0.2.10", spec)
-			}
-			n := *cluster
-			n.NodeName, n.AdvertiseAddress = name, ip
-			if err := n.Validate(); err != nil {
-				return nil, nil, fmt.Errorf("--control-plane-node %q: %w", spec, err)
-			}
-			nodes = append(nodes, &n)
-		}
-	}
-	p, err := f.newPolicy(nodes)
+	p, err := f.rules().Fixed(cluster)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,17 +5,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
@@ -75,7 +70,7 @@ func newSignerRunCommand() *cobra.Command {
 			--listen-address.
 
 			Signer names:
-		`) + signerNamesHelp(),
+		`) + signer.NamesHelp(),
 		Example: examples(`
 			# On a control-plane node, with the node's CAs
 			sudo certctl signer run --kubeconfig ` + filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig) + ` --config kubeadm.yaml
@@ -122,48 +117,7 @@ func newSignerRunCommand() *cobra.Command {
 	return c
 }
 
-// loadCAs reads the CAs named by the per-CA flags, or else those in the
-// cert dir. A CA missing from the cert dir is skipped (an external etcd has
-// no etcd CA there); one named by a flag must load.
-func (o *signerRunOptions) loadCAs(cmd *cobra.Command, certDir string, so signer.CASourceOptions) (map[string]*signer.CASource, error) {
-	byFlag := false
-	for name, f := range o.caFiles {
-		if (f[0] == "") != (f[1] == "") {
-			return nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
-		}
-		byFlag = byFlag || f[0] != ""
-	}
-	if byFlag && cmd.Flags().Changed("cert-dir") {
-		return nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
-	}
-	cas := map[string]*signer.CASource{}
-	s := pki.Store{Dir: certDir}
-	for _, ca := range pki.Kubeadm().Select(false, pki.KindCA) {
-		name := ca.Name
-		certFile, keyFile := o.caFiles[name][0], o.caFiles[name][1]
-		if !byFlag {
-			certFile, keyFile = s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
-			if ok, _ := pki.Exists(certFile); !ok {
-				fmt.Fprintf(cmd.ErrOrStderr(), "[warning] %s not found: the signer names of CA %q are left to other signers\n", certFile, name)
-				continue
-			}
-		} else if certFile == "" {
-			continue
-		}
-		src, err := signer.LoadCASource(name, certFile, keyFile, so)
-		if err != nil {
-			return nil, fmt.Errorf("load CA %q: %w", name, err)
-		}
-		cas[name] = src
-	}
-	if len(cas) == 0 && len(o.custom) == 0 {
-		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
-	}
-	return cas, nil
-}
-
 func (o *signerRunOptions) run(cmd *cobra.Command) error {
-	out := cmd.OutOrStdout()
 	if o.caReload < 0 {
 		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.caReload)
 	}
@@ -180,96 +134,14 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	metrics := signer.NewMetrics()
-	cas, err := o.loadCAs(cmd, cluster.CertificatesDir, signer.CASourceOptions{Now: time.Now, Log: log, Metrics: metrics})
-	if err != nil {
-		return err
+	caFiles := map[string][2]string{}
+	for name, f := range o.caFiles {
+		caFiles[name] = *f
 	}
-	// The custom signers' files are read before the API is asked anything:
-	// a bad --signer fails at once.
-	var custom []signer.CustomSigner
-	var customSources []*signer.CASource
-	for _, spec := range o.custom {
-		cs, src, err := signer.ParseCustomSigner(spec, signer.CASourceOptions{Now: time.Now, Log: log, Metrics: metrics})
-		if err != nil {
-			return err
-		}
-		custom, customSources = append(custom, cs), append(customSources, src)
-	}
-	client, err := o.api.client()
-	if err != nil {
-		return err
-	}
-	providers := map[string]signer.CAProvider{}
-	sources := make([]*signer.CASource, 0, len(cas))
-	for name, src := range cas {
-		providers[name] = src
-		sources = append(sources, src)
-	}
-	sources = append(sources, customSources...)
-	ctx, cancel := context.WithCancel(cmd.Context())
-	defer cancel()
-	nodePolicy, err := o.policy.watchNodes(ctx, cmd, client, policy, cluster, log, 30*time.Second)
-	if err != nil {
-		return err
-	}
-	ctrl, err := signer.NewController(signer.ControllerOptions{
-		Client: client, CAs: providers, Custom: custom, Policy: nodePolicy, MaxDuration: cluster.CertificateValidity,
-		Workers: o.workers, Now: time.Now, Rand: rand.Reader, Log: log, Metrics: metrics,
+	return signer.Serve(cmd.Context(), signer.ServeOptions{
+		Cluster: cluster, Rules: o.policy.rules(), Fixed: policy, CAFiles: caFiles, CertDirSet: cmd.Flags().Changed("cert-dir"), Custom: o.custom,
+		NewClient: func() (kubernetes.Interface, error) { return o.api.client() },
+		Workers:   o.workers, CAReload: o.caReload, ListenAddress: o.listenAddress, LeaderElect: o.leaderElect, Lease: o.lease,
+		Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
 	})
-	if err != nil {
-		return err
-	}
-	if o.caReload > 0 {
-		// Followers check too: a new leader signs with the current CAs at once,
-		// and every replica's /metrics shows a CA pair that cannot be used.
-		t := time.NewTicker(o.caReload)
-		defer t.Stop()
-		go signer.WatchCAs(ctx, t.C, sources...)
-	}
-
-	var leaderCheck atomic.Pointer[func() error]
-	healthy := func() error {
-		if !ctrl.HasSynced() {
-			return errors.New("the CSR informer has not synced yet")
-		}
-		if c := leaderCheck.Load(); c != nil {
-			return (*c)()
-		}
-		return nil
-	}
-	ln, err := net.Listen("tcp", o.listenAddress)
-	if err != nil {
-		return fmt.Errorf("listen on --listen-address %s: %w", o.listenAddress, err)
-	}
-	srv := &http.Server{Handler: signer.Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	var names []string
-	for _, n := range signer.Names() {
-		if cas[signer.CAFor(n)] != nil {
-			names = append(names, n)
-		}
-	}
-	fmt.Fprintf(out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", names, ln.Addr())
-
-	if !o.leaderElect {
-		metrics.SetLeader(true)
-		return ctrl.Run(ctx)
-	}
-	ctrl.Start(ctx)
-	host, _ := os.Hostname()
-	o.lease.Identity = host + "_" + string(uuid.NewUUID())
-	return signer.RunLeading(ctx, client, o.lease, metrics, log,
-		func(ctx context.Context) {
-			if err := ctrl.Run(ctx); err != nil {
-				log.Error("signer stopped", "err", err)
-			}
-		},
-		func(check func() error) { leaderCheck.Store(&check) })
 }

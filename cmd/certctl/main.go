@@ -6,12 +6,13 @@ import (
 	"os"
 
 	"github.com/certctl/certctl/cmd"
+	"github.com/certctl/certctl/internal/interrupt"
 )
 
 func main() {
 	// The first SIGINT or SIGTERM cancels ctx; certctl then ends within a
-	// second, saying what the interruption left (cmd/signals.go).
-	ctx, interrupts := cmd.WithInterrupts(context.Background(), os.Stderr, os.Exit, 0)
+	// second, saying what the interruption left (internal/interrupt).
+	ctx, interrupts := interrupt.Watch(context.Background(), os.Stderr, os.Exit, 0)
 	root := cmd.NewRootCommand(os.Stdout, os.Stderr)
 	os.Exit(interrupts.Exit(root.ExecuteContext(ctx)))
 }

@@ -78,7 +78,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Of is the process exit status for an error a command returned: 0 for
 // nil, an Error's code, Interrupted for a Changed or an error wrapping
 // context.Canceled (certctl's commands run with a context that only
-// SIGINT and SIGTERM cancel: cmd/signals.go), otherwise Failure. So renew's
+// SIGINT and SIGTERM cancel: internal/interrupt), otherwise Failure. So renew's
 // -o json summary has the status the process exits with.
 func Of(err error) int {
 	var e *Error
@@ -125,3 +125,38 @@ func OfProblems(problems []string) error {
 	}
 	return &Error{Code: Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
 }
+
+// AfterSignal is the error of a command that a signal stopped, err being
+// what it returned: nil when it finished all the same (a renewal whose
+// last step was done), "interrupted; nothing was changed" for an error
+// from a cancelled wait, "interrupted; WHAT" for an Changed. An
+// Error keeps its status (the command finished: check-expiration
+// found a problem); any other error keeps its message (it says why the
+// command stopped, and may say it was interrupted: --use-api's wait) with
+// status Interrupted.
+func AfterSignal(err error) error {
+	var changed *Changed
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &changed):
+		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; " + changed.Done, err}}
+	case errors.Is(err, context.Canceled):
+		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
+	}
+	var coded *Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return &Error{Code: Interrupted, Err: err}
+}
+
+// interruptedError is the one line main prints for an interrupted
+// command, wrapping what the command returned.
+type interruptedError struct {
+	msg string
+	err error
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }

@@ -118,3 +118,21 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	}
 	return nil
 }
+
+// BackupNames are the names restore takes for the backups beside certDir,
+// for completion: "latest", then the readable backups, newest first. It
+// only reads: no lock, no recovery.
+func BackupNames(certDir string) []string {
+	names := []string{"latest"}
+	root, err := renewal.BackupRoot(certDir)
+	if err != nil {
+		return names
+	}
+	backups, _ := renewal.ListBackups(root)
+	for i := len(backups) - 1; i >= 0; i-- {
+		if backups[i].Err == nil {
+			names = append(names, backups[i].Name)
+		}
+	}
+	return names
+}

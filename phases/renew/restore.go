@@ -8,6 +8,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 )
@@ -116,4 +117,47 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun 
 	if len(res.Unchanged) > 0 {
 		fmt.Fprintf(out, "[restore] %d file(s) already held the backup's content: %s\n", len(res.Unchanged), strings.Join(res.Unchanged, ", "))
 	}
+}
+
+// RestoreRequest is `certctl restore [BACKUP]` as asked: without a name it
+// lists the backups, with one it restores it (Restore) with Options.
+type RestoreRequest struct {
+	Options
+	Output string // -o as given
+	// Given says whether a flag was given on the command line.
+	Given func(flag string) bool
+	// CertDir reads the certificate folder the flags name.
+	CertDir func() (string, error)
+	// Debugf prints what is read (-v 2); nil: nothing.
+	Debugf func(format string, args ...any)
+}
+
+// Main lists the backups (no argument) or restores the one args names.
+func (r RestoreRequest) Main(ctx context.Context, args []string) error {
+	f, err := output.Parse(r.Output)
+	if err != nil {
+		return err
+	}
+	list := len(args) == 0
+	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun) {
+		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
+	}
+	if !list {
+		if err := r.Restart.Check(r.Given); err != nil {
+			return err
+		}
+	}
+	certDir, err := r.CertDir()
+	if err != nil {
+		return err
+	}
+	if list {
+		if r.Debugf != nil {
+			r.Debugf("listing the backups beside %s", certDir)
+		}
+		return ListBackups(ctx, certDir, r.KubeconfigDir, f, r.Out, r.ErrOut)
+	}
+	o := r.Options
+	o.Cluster, o.Format, o.JSON = &config.Cluster{CertificatesDir: certDir}, f, Structured(f)
+	return Restore(ctx, o, args[0])
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lithammer/dedent"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -126,6 +127,51 @@ type Timer struct {
 	DryRun   bool // print the units on Out instead of writing them
 	Out      io.Writer
 	ErrOut   io.Writer
+}
+
+// Resolve makes ConfigFile, CertDir and KubeconfigDir absolute (a
+// relative path means nothing to a unit run from /: it is resolved here,
+// where the user meant it), checks ConfigFile, which a renewal would
+// otherwise refuse every day, and fills ConditionCertDir and, when empty,
+// NodeName: the configuration's, else the one of the certificates in the
+// folder the renewal will use, else the host name.
+func (t *Timer) Resolve() error {
+	for _, p := range []*string{&t.ConfigFile, &t.CertDir, &t.KubeconfigDir} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return fmt.Errorf("resolve %s: %w", *p, err)
+			}
+			*p = abs
+		}
+	}
+	c := config.Default()
+	if t.ConfigFile != "" {
+		file, err := config.LoadFile(t.ConfigFile, config.Default())
+		if err != nil {
+			return err
+		}
+		c = file.Cluster
+	}
+	t.ConditionCertDir = t.CertDir
+	if t.ConditionCertDir == "" {
+		t.ConditionCertDir = c.CertificatesDir
+	}
+	if t.NodeName != "" {
+		return nil
+	}
+	if c.NodeName == "" {
+		config.NodeFromCertificatesIn(&c, t.ConditionCertDir)
+	}
+	if t.NodeName = c.NodeName; t.NodeName != "" {
+		return nil
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("find the node name for the offset: %w; pass --node-name or --offset", err)
+	}
+	t.NodeName = strings.ToLower(strings.TrimSpace(h))
+	return nil
 }
 
 // Units returns the service and timer units t describes.

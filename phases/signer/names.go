@@ -76,3 +76,31 @@ func CAFor(signerName string) string {
 	}
 	return ""
 }
+
+// NamesHelp lists certctl's signer names, in the inventory's order,
+// with what each issues and with which CA.
+func NamesHelp() string {
+	var order []string
+	issues, ca := map[string][]string{}, map[string]string{}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindLeaf, pki.KindKubeconfig) {
+		name := e.Name
+		if e.Kind == pki.KindKubeconfig {
+			name = "*.conf"
+		}
+		if !slices.Contains(issues[e.Signer], name) {
+			issues[e.Signer] = append(issues[e.Signer], name)
+		}
+		if _, ok := ca[e.Signer]; !ok {
+			order = append(order, e.Signer)
+			ca[e.Signer] = strings.TrimSuffix(e.CAName, "-ca") + " CA"
+			if e.CAName == pki.CAName {
+				ca[e.Signer] = "cluster CA"
+			}
+		}
+	}
+	var b strings.Builder
+	for _, s := range order {
+		fmt.Fprintf(&b, "  %-35s%s (%s)\n", s, strings.Join(issues[s], ", "), ca[s])
+	}
+	return b.String()
+}

@@ -1,8 +1,9 @@
-package cmd
+// Package interrupt turns SIGINT and SIGTERM into the cancellation of the
+// context a certctl command runs with, and ends certctl within a second.
+package interrupt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,10 +16,10 @@ import (
 	"github.com/certctl/certctl/internal/lock"
 )
 
-// InterruptGrace is how long after the first SIGINT or SIGTERM a command
+// Grace is how long after the first SIGINT or SIGTERM a command
 // may take to return before certctl exits without it: under a second, as
 // issue 13 asks of every command.
-const InterruptGrace = 700 * time.Millisecond
+const Grace = 700 * time.Millisecond
 
 // Interrupts turns the first SIGINT or SIGTERM into the cancellation of the
 // context every command runs with, and ends certctl within a second of it.
@@ -26,7 +27,7 @@ const InterruptGrace = 700 * time.Millisecond
 // Each wait (the lock, --jitter, the certificates API, a restart, key
 // generation) ends with its context, and each command then returns: an
 // error wrapping context.Canceled means that nothing was changed, an
-// exitcode.Changed says what was. A command still running InterruptGrace
+// exitcode.Changed says what was. A command still running Grace
 // after the signal is blocked where no context reaches (a write to a full
 // pipe, say): certctl exits without it, as a kill would end it, which
 // every write survives (internal/txn), saying that nothing was changed
@@ -45,12 +46,12 @@ type Interrupts struct {
 	fired  chan struct{} // closed when the watchdog has printed its line
 }
 
-// WithInterrupts returns the context to run a command with and what ends
+// Watch returns the context to run a command with and what ends
 // it. exit is os.Exit in main; the watchdog calls it with
-// exitcode.Interrupted after grace (InterruptGrace when 0).
-func WithInterrupts(parent context.Context, errOut io.Writer, exit func(int), grace time.Duration) (context.Context, *Interrupts) {
+// exitcode.Interrupted after grace (Grace when 0).
+func Watch(parent context.Context, errOut io.Writer, exit func(int), grace time.Duration) (context.Context, *Interrupts) {
 	if grace <= 0 {
-		grace = InterruptGrace
+		grace = Grace
 	}
 	ctx, cancel := context.WithCancel(parent)
 	in := &Interrupts{errOut: errOut, exit: exit, grace: grace, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
@@ -93,7 +94,7 @@ func (in *Interrupts) watch(ctx context.Context) {
 
 // Exit prints the command's error (if any) on errOut, as main's last line,
 // and returns the exit status; after a signal, the error says what the
-// interruption left (Interrupted). When the watchdog fired first, Exit
+// interruption left (exitcode.AfterSignal). When the watchdog fired first, Exit
 // prints nothing more and returns exitcode.Interrupted once the watchdog's
 // line is out.
 func (in *Interrupts) Exit(err error) int {
@@ -109,7 +110,7 @@ func (in *Interrupts) Exit(err error) int {
 	in.cancel()
 	signal.Stop(in.ch)
 	if sig != nil {
-		err = Interrupted(err)
+		err = exitcode.AfterSignal(err)
 	}
 	if err != nil {
 		if msg := err.Error(); msg != "" {
@@ -118,38 +119,3 @@ func (in *Interrupts) Exit(err error) int {
 	}
 	return exitcode.Of(err)
 }
-
-// Interrupted is the error of a command that a signal stopped, err being
-// what it returned: nil when it finished all the same (a renewal whose
-// last step was done), "interrupted; nothing was changed" for an error
-// from a cancelled wait, "interrupted; WHAT" for an exitcode.Changed. An
-// exitcode.Error keeps its status (the command finished: check-expiration
-// found a problem); any other error keeps its message (it says why the
-// command stopped, and may say it was interrupted: --use-api's wait) with
-// status exitcode.Interrupted.
-func Interrupted(err error) error {
-	var changed *exitcode.Changed
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &changed):
-		return &exitcode.Error{Code: exitcode.Interrupted, Err: &interruptedError{"interrupted; " + changed.Done, err}}
-	case errors.Is(err, context.Canceled):
-		return &exitcode.Error{Code: exitcode.Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
-	}
-	var coded *exitcode.Error
-	if errors.As(err, &coded) {
-		return err
-	}
-	return &exitcode.Error{Code: exitcode.Interrupted, Err: err}
-}
-
-// interruptedError is the one line main prints for an interrupted
-// command, wrapping what the command returned.
-type interruptedError struct {
-	msg string
-	err error
-}
-
-func (e *interruptedError) Error() string { return e.msg }
-func (e *interruptedError) Unwrap() error { return e.err }

@@ -1,0 +1,252 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
+)
+
+// Source is where a command took the node's settings from.
+type Source int
+
+const (
+	SourceFile         Source = iota + 1 // --config
+	SourceConfigMap                      // the kubeadm-config ConfigMap
+	SourceCertificates                   // the certificates on disk
+	SourceHost                           // defaults, host name, default route
+)
+
+// Configured reports whether the settings came from a kubeadm
+// configuration (a file or the cluster's ConfigMap): only then do they say
+// what the certificates should be (SANs, algorithm) rather than what they are.
+func (s Source) Configured() bool { return s == SourceFile || s == SourceConfigMap }
+
+// ClusterTimeout bounds the read of the kubeadm-config ConfigMap, so that
+// an API server that is down or unreachable (a node being repaired, the
+// cron run that must renew its expired certificates) costs seconds.
+const ClusterTimeout = 5 * time.Second
+
+// Resolver finds a node's settings as kubeadm does: defaults, then the
+// configuration file (or, without one, what the node says: see fromNode),
+// then the flags given on the command line.
+type Resolver struct {
+	File string // --config; "" for none
+	// CertDir is --cert-dir when CertDirSet (it was given); it must be absolute.
+	CertDir    string
+	CertDirSet bool
+	// NodeNameSet says --node-name was given: it is used as given.
+	NodeNameSet bool
+	// KubeconfigDir is where admin.conf is looked for (default
+	// DefaultKubeconfigDir).
+	KubeconfigDir string
+	// Override applies the flags given on the command line; nil for none.
+	Override func(*Cluster)
+	// Connect returns a client of the cluster's kube-system ConfigMaps and
+	// the file it used; nil: Open with KUBECONFIG-DIR/admin.conf, then
+	// super-admin.conf, as kubeadm does.
+	Connect func(kubeconfigDir string) (ConfigMapGetter, string, error)
+	// Open makes a client of the cluster's kube-system ConfigMaps from a
+	// kubeconfig file; its error names the file.
+	Open func(kubeconfig string) (ConfigMapGetter, error)
+	// ResolveAddress picks the advertise address when it is empty or
+	// unspecified, preferring the family of its argument (nil: IPv4); nil
+	// means utilnet.ResolveBindAddress, the default route's interface.
+	ResolveAddress func(family net.IP) (net.IP, error)
+	// Warn gets the configuration's warnings and, unless Quiet, a line
+	// saying where the settings came from.
+	Warn  io.Writer
+	Quiet bool
+
+	// Source is where the last load took the settings from.
+	Source Source
+}
+
+// Load builds the cluster settings, prints the config file's warnings,
+// fills machine-dependent defaults and validates the result.
+func (r *Resolver) Load(ctx context.Context) (*Cluster, error) {
+	c, err := r.Layered(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.NodeName == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("find the node name: %w; pass --node-name", err)
+		}
+		c.NodeName = strings.ToLower(strings.TrimSpace(h))
+	} else if r.NodeNameSet && c.NodeName != strings.ToLower(c.NodeName) {
+		// kubeadm init uses --node-name as given (cmd/kubeadm/app/cmd/init.go,
+		// "override node name from the command line option"), after checking
+		// it lower-cased; only nodeRegistration.name and the host name are
+		// lower-cased. certctl makes the same certificates, and says why the
+		// kubelet may not be able to use them.
+		fmt.Fprintf(r.Warn, "[warning] --node-name %q is used as given, as kubeadm does, while the kubelet registers the node as %q: pass --node-name %s unless the node was made with this name\n",
+			c.NodeName, strings.ToLower(c.NodeName), strings.ToLower(c.NodeName))
+	}
+	// kubeadm treats an unspecified address as an empty one
+	// (SetAPIEndpointDynamicDefaults, ChooseAPIServerBindAddress).
+	if family, detect := c.AdvertiseAddressToDetect(); detect {
+		resolve := r.ResolveAddress
+		if resolve == nil {
+			resolve = utilnet.ResolveBindAddress
+		}
+		ip, err := resolve(family)
+		if err != nil {
+			return nil, fmt.Errorf("find the advertise address (localAPIEndpoint.advertiseAddress %q): %w; pass --apiserver-advertise-address", c.AdvertiseAddress, err)
+		}
+		c.AdvertiseAddress = ip.String()
+	}
+	if err := c.Validate(); err != nil {
+		if r.File != "" {
+			return nil, fmt.Errorf("%w (config file %s and flags)", err, r.File)
+		}
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ForRenewal is Load for renewal, which takes names and SANs from the
+// certificates on disk: the same precedence (defaults, --config, flags)
+// for the settings it uses, without Load's detection and validation of the
+// node's name and address. Renewal does not use them, and detecting them
+// fails on a node without a default route or whose host name is not a DNS
+// name, which would stop a cron renewal for nothing.
+func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
+	c, err := r.Layered(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
+		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
+	}
+	if c.CertificateValidity <= 0 {
+		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
+	}
+	// The issuance policy's minimum, as init-phase applies it (Validate).
+	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
+		return nil, err
+	}
+	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
+	// which a later run must find again: without --node-name or --config it
+	// stays "node", as it always was.
+	if c.NodeName == "" {
+		c.NodeName = "node"
+	}
+	return &c, nil
+}
+
+// Layered layers the settings as kubeadm does: defaults, then the
+// configuration file (its warnings printed to Warn), then Override.
+// Values are normalized as kubeadm does (Cluster.Normalize); nothing is
+// detected, and only what every kubeadm command refuses is checked here: a
+// relative --cert-dir.
+func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
+	c := Default()
+	// kubeadm refuses a relative --cert-dir in init phase, certs renew and
+	// certs check-expiration alike ("certificatesDir: path is not absolute").
+	if r.CertDirSet && r.CertDir != "" && !filepath.IsAbs(r.CertDir) {
+		abs, err := filepath.Abs(r.CertDir)
+		if err != nil {
+			abs = DefaultCertificatesDir
+		}
+		return c, fmt.Errorf("invalid --cert-dir %q: path is not absolute: use an absolute path such as %s", r.CertDir, abs)
+	}
+	var said string
+	if r.File != "" {
+		file, err := LoadFile(r.File, c)
+		if err != nil {
+			return c, err
+		}
+		for _, w := range file.Warnings {
+			fmt.Fprintf(r.Warn, "[warning] %s: %s\n", r.File, w)
+		}
+		c, r.Source, said = file.Cluster, SourceFile, "the configuration file "+r.File
+	} else {
+		c, said = r.fromNode(ctx, c)
+	}
+	if r.Override != nil {
+		r.Override(&c)
+	}
+	// A kubeadm configuration rarely names the node (the ConfigMap never
+	// does): the node's certificates do, before the host name would.
+	if r.Source.Configured() {
+		NodeFromCertificatesIn(&c, c.CertificatesDir)
+	}
+	c.Normalize()
+	if !r.Quiet {
+		fmt.Fprintf(r.Warn, "[config] using %s\n", said)
+	}
+	return c, nil
+}
+
+// fromNode finds the settings of a node without --config, as kubeadm's
+// commands on an existing node do: the ClusterConfiguration of the
+// kube-system/kubeadm-config ConfigMap, read with KUBECONFIG-DIR/admin.conf
+// (then super-admin.conf) when the API server answers within
+// ClusterTimeout; otherwise what the certificates in the certificate
+// folder say (FromCertificates); otherwise, for a node that has none yet,
+// base (kubeadm's defaults: the host name and the default route's address
+// are detected later). It returns what to say about it.
+func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string) {
+	certDir := base.CertificatesDir
+	if r.CertDirSet {
+		certDir = r.CertDir
+	}
+	kcDir := r.KubeconfigDir
+	if kcDir == "" {
+		kcDir = DefaultKubeconfigDir
+	}
+	cms, through, err := r.connect(kcDir)
+	if err == nil {
+		if ctx == nil { // a command run without ExecuteContext, as in tests
+			ctx = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(ctx, ClusterTimeout)
+		defer cancel()
+		var file *File
+		if file, err = FromConfigMap(ctx, cms, base); err == nil {
+			for _, w := range file.Warnings {
+				fmt.Fprintf(r.Warn, "[warning] ConfigMap %s/%s: %s\n", ConfigMapNamespace, ConfigMapName, w)
+			}
+			r.Source = SourceConfigMap
+			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", ConfigMapNamespace, ConfigMapName, through)
+		}
+	}
+	why := fmt.Sprintf("ConfigMap %s/%s not read: %v", ConfigMapNamespace, ConfigMapName, err)
+	if c, ok := FromCertificates(certDir, kcDir, base); ok {
+		r.Source = SourceCertificates
+		return c, fmt.Sprintf("the settings derived from the certificates in %s (%s)", certDir, why)
+	}
+	r.Source = SourceHost
+	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s; pass --config for other settings", certDir, why)
+}
+
+// connect returns the kube-system ConfigMaps of the cluster, through the
+// node's admin.conf or super-admin.conf, and which file it used.
+func (r *Resolver) connect(kubeconfigDir string) (ConfigMapGetter, string, error) {
+	if r.Connect != nil {
+		return r.Connect(kubeconfigDir)
+	}
+	for _, name := range []string{pki.AdminKubeconfig, pki.SuperAdminKubeconfig} {
+		path := filepath.Join(kubeconfigDir, name)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		cms, err := r.Open(path)
+		if err != nil {
+			return nil, "", err
+		}
+		return cms, path, nil
+	}
+	return nil, "", fmt.Errorf("no %s or %s in %s", pki.AdminKubeconfig, pki.SuperAdminKubeconfig, kubeconfigDir)
+}

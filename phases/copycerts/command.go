@@ -1,0 +1,101 @@
+package copycerts
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/config"
+)
+
+// Command is `certctl certs upload` or `certs download` as asked. Each
+// step is taken only when the one before succeeded: the key is checked
+// first, then the node's settings are read, then the API client is made.
+type Command struct {
+	Key         string // --certificate-key, in hex; upload makes one when empty
+	DryRun      bool
+	LockTimeout time.Duration // download's wait for another certctl
+	Now         func() time.Time
+	Rand        io.Reader
+	Out, ErrOut io.Writer
+	// Settings reads the node's settings: the folders and etcd.external.
+	Settings func() (config.Cluster, error)
+	// Connect makes the API client, and says where its kubeconfig came from.
+	Connect func() (kubernetes.Interface, string, error)
+}
+
+// ExternalEtcdOf is the external etcd's client files of c, nil for a
+// stacked etcd.
+func ExternalEtcdOf(c *config.Cluster) *ExternalEtcd {
+	if !c.ExternalEtcd {
+		return nil
+	}
+	f := c.EtcdExternal
+	return &ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
+}
+
+// prepare checks the key, reads the settings and connects.
+func (c *Command) prepare() (key []byte, cluster config.Cluster, client kubernetes.Interface, source string, err error) {
+	if key, err = ParseKey(c.Key); err != nil {
+		return nil, cluster, nil, "", fmt.Errorf("--certificate-key: %w", err)
+	}
+	if cluster, err = c.Settings(); err != nil {
+		return nil, cluster, nil, "", err
+	}
+	client, source, err = c.Connect()
+	return key, cluster, client, source, err
+}
+
+// Upload stores the cluster's shared files, encrypted, in the
+// kubeadm-certs Secret (Upload), and says when it expires and, when it
+// made the key, the key.
+func (c Command) Upload(ctx context.Context) error {
+	made := c.Key == ""
+	if made {
+		k, err := NewKey(c.Rand)
+		if err != nil {
+			return err
+		}
+		c.Key = k
+	}
+	key, cluster, client, source, err := c.prepare()
+	if err != nil {
+		return err
+	}
+	expires, err := Upload(ctx, client, UploadOptions{
+		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
+		Now: c.Now, Rand: c.Rand, Out: c.Out, DryRun: c.DryRun,
+	})
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, source)
+	}
+	if err != nil || c.DryRun {
+		return err
+	}
+	fmt.Fprintf(c.Out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
+	if made {
+		fmt.Fprintf(c.Out, "[upload-certs] Using certificate key:\n%s\n", c.Key)
+	}
+	return nil
+}
+
+// Download writes the files of the kubeadm-certs Secret into the node's
+// certificate folder (Download).
+func (c Command) Download(ctx context.Context) error {
+	key, cluster, client, source, err := c.prepare()
+	if err != nil {
+		return err
+	}
+	err = Download(ctx, client, DownloadOptions{
+		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
+		LockTimeout: c.LockTimeout, Now: c.Now, Rand: c.Rand, Out: c.Out, ErrOut: c.ErrOut, DryRun: c.DryRun,
+	})
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, source, RoleName, BootstrapGroup)
+	}
+	return err
+}

@@ -1,0 +1,141 @@
+// Package initphase is `certctl init-phase certs|kubeconfig` (and `certs
+// generate-csr`): which phases run, and how they touch the node's folders.
+package initphase
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/external"
+	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
+)
+
+// Select selects the phases of `certctl init-phase GROUP NAME` (GROUP
+// "certs" or "kubeconfig") for cluster's node settings: it refuses what
+// useCSR cannot make, warns on warn about a certificate an external etcd
+// does not use, and leaves out what a joining node does not make.
+func Select(cluster *config.Cluster, settings pki.Node, group, name string, useCSR bool, warn io.Writer) ([]phases.Phase, error) {
+	inv := pki.Kubeadm()
+	if group == "kubeconfig" {
+		selected, err := phases.Select(phases.KubeconfigPhases(inv.Kubeconfigs(settings)), group, name)
+		if err == nil && cluster.Joining && name == "all" {
+			// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
+			selected = phases.JoinKubeconfigs(selected)
+		}
+		return selected, err
+	}
+	selected, err := phases.Select(phases.CertPhases(inv.Certificates(settings)), group, name)
+	if err != nil {
+		return nil, err
+	}
+	e, _ := inv.Find(name)
+	if useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair) {
+		return nil, fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
+	}
+	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
+		fmt.Fprintf(warn, "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
+	}
+	return selected, nil
+}
+
+// Options configure Run.
+type Options struct {
+	Group         string // "certs" or "kubeconfig": the tag of the first line
+	KubeconfigDir string // for kubeconfig phases, and the import command of UseCSR
+	DryRun        bool
+	// UseCSR writes keys and CSRs under CSRDir for an external CA instead
+	// of certificates, then says how to import what the CA signs.
+	UseCSR      bool
+	CSRDir      string
+	LockTimeout time.Duration
+	Now         func() time.Time
+	Rand        io.Reader
+	Out, ErrOut io.Writer
+}
+
+// Run runs the selected phases of `certctl init-phase` for cluster: as a
+// dry run, or under certctl's lock on the certificate folder after
+// recovering an interrupted renewal or write there (and in the kubeconfig
+// folder for kubeconfig phases). With UseCSR the phases write under the
+// CSR folder only, so it neither locks nor recovers the node's folders,
+// whose files it does not write, and whose parent it must not touch; it
+// ends, as renew --use-csr does, with the exact command that installs what
+// the CA signs.
+func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
+	a := node.Access{Dir: cluster.CertificatesDir, Recovers: true, DryRun: o.DryRun, LockTimeout: o.LockTimeout, Out: o.Out, ErrOut: o.ErrOut}
+	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", a.Dir)
+	switch {
+	case o.UseCSR:
+		a.Dir, a.Recovers = o.CSRDir, false
+		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
+	case o.Group == "kubeconfig":
+		a.KubeconfigDirs = []string{o.KubeconfigDir}
+		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
+	}
+	err := a.Run(ctx, func(out io.Writer) error {
+		fmt.Fprint(out, header)
+		env.Out = out
+		return phases.Run(ctx, env, selected)
+	})
+	if err != nil || o.DryRun || !o.UseCSR {
+		return err
+	}
+	kubeconfigDir := o.KubeconfigDir
+	if kubeconfigDir == "" {
+		kubeconfigDir = config.DefaultKubeconfigDir
+	}
+	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, kubeconfigDir))
+	return nil
+}
+
+// ImportCommand is the `certctl certs import` line for these folders,
+// naming only the ones that are not the default.
+func ImportCommand(csrDir, certDir, kubeconfigDir string) string {
+	args := []string{"certctl", "certs", "import", "--csr-dir", filepath.Clean(csrDir)}
+	if filepath.Clean(certDir) != config.DefaultCertificatesDir {
+		args = append(args, "--cert-dir", certDir)
+	}
+	if filepath.Clean(kubeconfigDir) != config.DefaultKubeconfigDir {
+		args = append(args, "--kubeconfig-dir", kubeconfigDir)
+	}
+	return strings.Join(args, " ")
+}
+
+// Names are the phase names of group ("certs" or "kubeconfig"), "all"
+// first, without reading any configuration: they do not depend on it.
+func Names(group string) []string {
+	inv := pki.Kubeadm()
+	if group == "kubeconfig" {
+		return phases.Names(phases.KubeconfigPhases(inv.Kubeconfigs(pki.Node{})), group)
+	}
+	return phases.Names(phases.CertPhases(inv.Certificates(pki.Node{})), group)
+}
+
+// KubeconfigHelp lists each kubeconfig file with its subject and the
+// server it points at, for the help of `init-phase kubeconfig`.
+func KubeconfigHelp() string {
+	var b strings.Builder
+	for _, e := range pki.Kubeadm().Select(false, pki.KindKubeconfig) {
+		subject := e.CommonName
+		if e.NodeCN {
+			subject += "NODE"
+		}
+		if len(e.Organization) > 0 {
+			subject += ", O=" + strings.Join(e.Organization, ", O=")
+		}
+		server := "local API endpoint"
+		if e.ControlPlaneServer {
+			server = "control-plane endpoint"
+		}
+		fmt.Fprintf(&b, "  %-25s%-44s%s\n", e.BaseName, subject, server)
+	}
+	return b.String()
+}

@@ -1,0 +1,200 @@
+package signer
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/pki"
+)
+
+// Batch says which CSRs approve and deny act on and where they report.
+type Batch struct {
+	// Names are the CSRs, as kubectl certificate approve takes them; or,
+	// when empty, the pending CSRs that `certctl renew --use-api` made on
+	// node FromNode, those whose name Match accepts.
+	Names    []string
+	FromNode string
+	Match    func(name string) bool
+	DryRun   bool // a server-side dry run
+	// Debugf prints what is read and decided (-v 2); nil: nothing.
+	Debugf      func(format string, args ...any)
+	Out, ErrOut io.Writer
+}
+
+func (b Batch) debugf(format string, args ...any) {
+	if b.Debugf != nil {
+		b.Debugf(format, args...)
+	}
+}
+
+// names are the CSRs to act on: b.Names, or the pending ones of
+// b.FromNode, which must be at least one.
+func (b Batch) names(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+	if b.FromNode == "" {
+		return b.Names, nil
+	}
+	b.debugf("listing the pending CSRs of node %s", b.FromNode)
+	names, err := PendingNamed(ctx, client, b.Match)
+	if err != nil {
+		return nil, APIHint(err, "approver")
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, b.FromNode)
+	}
+	b.debugf("pending CSRs of node %s: %s", b.FromNode, strings.Join(names, ", "))
+	return names, nil
+}
+
+// Each runs do on every name, as kubectl certificate approve does: a CSR
+// that fails does not stop the others. With one name its error is the
+// command's; with several, each is printed on errOut and the error counts
+// them.
+func Each(errOut io.Writer, verb, done string, names []string, do func(name string) error) error {
+	if len(names) == 1 {
+		return do(names[0])
+	}
+	var failed []string
+	for _, n := range names {
+		if err := do(n); err != nil {
+			fmt.Fprintf(errOut, "[%s] CSR %s not %s: %v\n", verb, n, done, err)
+			failed = append(failed, n)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d CSR(s) not %s, each listed above with the reason: %s", len(failed), len(names), done, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// ApproveAll approves b's CSRs with o, each after its checks, and says
+// what it did with each.
+func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptions, b Batch) error {
+	o.DryRun = b.DryRun
+	names, err := b.names(ctx, client)
+	if err != nil {
+		return err
+	}
+	return Each(b.ErrOut, "approve", "approved", names, func(name string) error {
+		res, err := Approve(ctx, client, name, o)
+		if err != nil {
+			return APIHint(err, "approver")
+		}
+		approved := "approved"
+		if b.DryRun && !res.AlreadyApproved {
+			approved = "would be approved (server-side dry run: nothing was stored)"
+		}
+		switch {
+		case res.AlreadyApproved:
+			fmt.Fprintf(b.Out, "[approve] CSR %s was already approved (%s)\n", name, State(res.CSR))
+		case o.Force:
+			fmt.Fprintf(b.ErrOut, "[warning] --force: the profile and requester checks were skipped; only the proof of possession was checked\n")
+			fmt.Fprintf(b.Out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
+		default:
+			fmt.Fprintf(b.Out, "[approve] CSR %s %s: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
+				name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
+		}
+		return nil
+	})
+}
+
+// DenyAll denies b's CSRs with reason and message, and says what it did
+// with each.
+func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message string, now time.Time, b Batch) error {
+	names, err := b.names(ctx, client)
+	if err != nil {
+		return err
+	}
+	return Each(b.ErrOut, "deny", "denied", names, func(name string) error {
+		already, err := Deny(ctx, client, name, reason, message, now, b.DryRun)
+		if err != nil {
+			return APIHint(err, "approver")
+		}
+		if already {
+			fmt.Fprintf(b.Out, "[deny] CSR %s was already denied\n", name)
+			return nil
+		}
+		denied := "denied"
+		if b.DryRun {
+			denied = "would be denied (server-side dry run: nothing was stored)"
+		}
+		fmt.Fprintf(b.Out, "[deny] CSR %s %s: %s\n", name, denied, reason)
+		return nil
+	})
+}
+
+// APIHint adds to an error from the API server what to do about it, for
+// the commands that act on one CSR (approve, deny, sign): role is the RBAC
+// role docs/signer.md gives them.
+func APIHint(err error, role string) error {
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's %s", err, pki.AdminKubeconfig)
+	}
+	return err
+}
+
+// usageList formats API usages for messages.
+func usageList[T ~string](us []T) string {
+	s := make([]string, len(us))
+	for i, u := range us {
+		s[i] = string(u)
+	}
+	return strings.Join(s, ", ")
+}
+
+// SignFiles are `certctl sign`'s CA files and signing configuration.
+type SignFiles struct {
+	CACert, CAKey   string
+	Config, Profile string // cfssl-style signing configuration, and a profile of it
+	DryRun          bool
+	Now             time.Time
+	Out, ErrOut     io.Writer
+}
+
+// SignWith signs CSR name with f's CA (`certctl sign`), connecting with
+// newClient once the files are read, and says what it issued.
+func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error), name string, f SignFiles) error {
+	ca, err := LoadCA(f.CACert, f.CAKey, f.Now)
+	if err != nil {
+		return err
+	}
+	var prof *SigningProfile
+	if f.Config != "" {
+		if prof, err = LoadSigningConfig(f.Config, f.Profile); err != nil {
+			return err
+		}
+	}
+	client, err := newClient()
+	if err != nil {
+		return err
+	}
+	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun})
+	if err != nil {
+		return APIHint(err, "manual signer")
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(f.ErrOut, "[warning] %s\n", w)
+	}
+	c := res.Certificate
+	signed := "signed"
+	if f.DryRun {
+		signed = "would be signed (server-side dry run: nothing was stored)"
+	}
+	fmt.Fprintf(f.Out, "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
+		name, res.CSR.Spec.SignerName, signed, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
+	return nil
+}

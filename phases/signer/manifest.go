@@ -1,0 +1,95 @@
+package signer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certctl/certctl/manifests"
+	nodes "github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
+)
+
+// ManifestEdit is `signer enable` and `signer disable`'s change of
+// kube-controller-manager's static pod manifest.
+type ManifestEdit struct {
+	Manifest string
+	// BackupDir gets a copy of the old manifest; "" for
+	// manifests.BackupDir(Manifest, Now).
+	BackupDir   string
+	DryRun      bool // print the change as a unified diff, write nothing
+	LockTimeout time.Duration
+	Now         time.Time
+	Out         io.Writer
+}
+
+// Enable turns kube-controller-manager's signer on with the cluster CA in
+// certDir, after checking that CA; nothing is changed when it is not valid.
+func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool, duration time.Duration) error {
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return fmt.Errorf("resolve --cert-dir %s: %w", certDir, err)
+	}
+	s := pki.Store{Dir: abs}
+	ca, _ := pki.Kubeadm().Find(pki.CAName)
+	if _, err := LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), e.Now); err != nil {
+		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
+	}
+	return e.Apply(ctx, "enable", func(data []byte) ([]byte, []string, error) {
+		return manifests.EnableSigner(data, manifests.SignerOptions{
+			CertFile: s.CertPath(ca.BaseName), KeyFile: s.KeyPath(ca.BaseName), PerSigner: perSigner, Duration: duration,
+		})
+	})
+}
+
+// Apply reads the manifest, patches it, and prints a diff (DryRun) or
+// writes it with a backup, under certctl's lock beside the manifest
+// folder. Nothing is written on any error.
+func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte) ([]byte, []string, error)) error {
+	if !e.DryRun {
+		// certctl's lock beside the manifest folder, which renew
+		// --restart-control-plane takes to annotate the manifests.
+		release, err := nodes.LockOnly(ctx, filepath.Dir(e.Manifest), e.LockTimeout)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	data, err := os.ReadFile(e.Manifest)
+	if err != nil {
+		return fmt.Errorf("read manifest: %w; pass --manifest if it is elsewhere", err)
+	}
+	next, changes, err := patch(data)
+	if err != nil {
+		return fmt.Errorf("%s signer in %s: %w; nothing changed", verb, e.Manifest, err)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(e.Out, "[signer] %s already has the signer %sd; nothing to do\n", e.Manifest, verb)
+		return nil
+	}
+	if e.DryRun {
+		d, err := manifests.UnifiedDiff(e.Manifest, e.Manifest+" (new)", data, next)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.Out, d)
+		fmt.Fprintf(e.Out, "[dry-run] %d change(s); nothing written\n", manifests.ChangeCount(data, next))
+		return nil
+	}
+	backupDir := e.BackupDir
+	if backupDir == "" {
+		backupDir = manifests.BackupDir(e.Manifest, e.Now)
+	}
+	backup, err := manifests.Replace(e.Manifest, data, next, backupDir)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		fmt.Fprintf(e.Out, "[signer] %s\n", c)
+	}
+	fmt.Fprintf(e.Out, "[signer] Wrote %s (old one in %s); the kubelet restarts kube-controller-manager with it\n", e.Manifest, backup)
+	return nil
+}

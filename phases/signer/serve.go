@@ -1,0 +1,183 @@
+package signer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// ServeOptions configure Serve, `certctl signer run`.
+type ServeOptions struct {
+	Cluster *config.Cluster // the settings; CertificatesDir holds the CAs
+	Rules   NodeRules
+	Fixed   *Policy // Rules.Fixed(Cluster)
+	// CAFiles are the CA files given by flags, by CA name: certificate and
+	// key. When none is given, the CAs are those in Cluster.CertificatesDir
+	// (CertDirSet: --cert-dir was given, which conflicts with CAFiles).
+	CAFiles    map[string][2]string
+	CertDirSet bool
+	Custom     []string // NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]
+	// NewClient connects to the API server; called once the CA files and
+	// the custom signers are read, so that a bad file fails at once.
+	NewClient     func() (kubernetes.Interface, error)
+	Workers       int
+	CAReload      time.Duration // 0: read the CAs only at start
+	ListenAddress string
+	LeaderElect   bool
+	Lease         LeaderElection // Identity is made here
+	Now           func() time.Time
+	Rand          io.Reader
+	Out, ErrOut   io.Writer
+}
+
+// loadCAs reads the CAs named by o.CAFiles, or else those in the cert dir.
+// A CA missing from the cert dir is skipped (an external etcd has no etcd
+// CA there); one named by a flag must load.
+func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]*CASource, error) {
+	byFlag := false
+	for name, f := range o.CAFiles {
+		if (f[0] == "") != (f[1] == "") {
+			return nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
+		}
+		byFlag = byFlag || f[0] != ""
+	}
+	if byFlag && o.CertDirSet {
+		return nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
+	}
+	cas := map[string]*CASource{}
+	s := pki.Store{Dir: o.Cluster.CertificatesDir}
+	for _, ca := range pki.Kubeadm().Select(false, pki.KindCA) {
+		name := ca.Name
+		certFile, keyFile := o.CAFiles[name][0], o.CAFiles[name][1]
+		if !byFlag {
+			certFile, keyFile = s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
+			if ok, _ := pki.Exists(certFile); !ok {
+				fmt.Fprintf(o.ErrOut, "[warning] %s not found: the signer names of CA %q are left to other signers\n", certFile, name)
+				continue
+			}
+		} else if certFile == "" {
+			continue
+		}
+		src, err := LoadCASource(name, certFile, keyFile, so)
+		if err != nil {
+			return nil, fmt.Errorf("load CA %q: %w", name, err)
+		}
+		cas[name] = src
+	}
+	if len(cas) == 0 && len(o.Custom) == 0 {
+		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
+	}
+	return cas, nil
+}
+
+// Serve signs approved CSRs of certctl's signer names (and o.Custom's)
+// until ctx ends, serving /healthz and /metrics on o.ListenAddress.
+func Serve(ctx context.Context, o ServeOptions) error {
+	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
+	metrics := NewMetrics()
+	so := CASourceOptions{Now: o.Now, Log: log, Metrics: metrics}
+	cas, err := o.loadCAs(so)
+	if err != nil {
+		return err
+	}
+	// The custom signers' files are read before the API is asked anything:
+	// a bad --signer fails at once.
+	var custom []CustomSigner
+	var customSources []*CASource
+	for _, spec := range o.Custom {
+		cs, src, err := ParseCustomSigner(spec, so)
+		if err != nil {
+			return err
+		}
+		custom, customSources = append(custom, cs), append(customSources, src)
+	}
+	client, err := o.NewClient()
+	if err != nil {
+		return err
+	}
+	providers := map[string]CAProvider{}
+	sources := make([]*CASource, 0, len(cas)+len(customSources))
+	for name, src := range cas {
+		providers[name] = src
+		sources = append(sources, src)
+	}
+	sources = append(sources, customSources...)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	ctrl, err := NewController(ControllerOptions{
+		Client: client, CAs: providers, Custom: custom, Policy: nodePolicy, MaxDuration: o.Cluster.CertificateValidity,
+		Workers: o.Workers, Now: o.Now, Rand: o.Rand, Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	if o.CAReload > 0 {
+		// Followers check too: a new leader signs with the current CAs at once,
+		// and every replica's /metrics shows a CA pair that cannot be used.
+		t := time.NewTicker(o.CAReload)
+		defer t.Stop()
+		go WatchCAs(ctx, t.C, sources...)
+	}
+
+	var leaderCheck atomic.Pointer[func() error]
+	healthy := func() error {
+		if !ctrl.HasSynced() {
+			return errors.New("the CSR informer has not synced yet")
+		}
+		if c := leaderCheck.Load(); c != nil {
+			return (*c)()
+		}
+		return nil
+	}
+	ln, err := net.Listen("tcp", o.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on --listen-address %s: %w", o.ListenAddress, err)
+	}
+	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	var names []string
+	for _, n := range Names() {
+		if cas[CAFor(n)] != nil {
+			names = append(names, n)
+		}
+	}
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", names, ln.Addr())
+
+	if !o.LeaderElect {
+		metrics.SetLeader(true)
+		return ctrl.Run(ctx)
+	}
+	ctrl.Start(ctx)
+	host, _ := os.Hostname()
+	lease := o.Lease
+	lease.Identity = host + "_" + string(uuid.NewUUID())
+	return RunLeading(ctx, client, lease, metrics, log,
+		func(ctx context.Context) {
+			if err := ctrl.Run(ctx); err != nil {
+				log.Error("signer stopped", "err", err)
+			}
+		},
+		func(check func() error) { leaderCheck.Store(&check) })
+}
