@@ -137,3 +137,21 @@ func (m *Manifest) port() int {
 	}
 	return n
 }
+
+// listenHost is the IP address the component's port is bound on, from
+// etcd's first --listen-client-urls or the others' --bind-address; "" when
+// it listens on every address (unset, 0.0.0.0, ::) or names a host.
+func (m *Manifest) listenHost() string {
+	h := m.flag("bind-address", "")
+	if m.Component == Etcd {
+		h = ""
+		if u, err := url.Parse(strings.Split(m.flag("listen-client-urls", defaultEtcdClientURLs), ",")[0]); err == nil {
+			h = u.Hostname()
+		}
+	}
+	ip := net.ParseIP(h)
+	if ip == nil || ip.IsUnspecified() {
+		return ""
+	}
+	return ip.String()
+}

@@ -2,25 +2,28 @@ package staticpods
 
 import (
 	"bufio"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// listenerPID returns the process listening on TCP port in this network
-// namespace (the host's: kubeadm's control-plane pods use hostNetwork), from
+// listenerPID returns the process listening on TCP port at host (an IP;
+// "" for any address) in this network namespace (the host's: kubeadm's control-plane pods use hostNetwork), from
 // /proc/net/tcp{,6} and the processes' socket links in /proc/PID/fd, as
 // `ss -ltnp` finds it. It returns 0 and no error when nothing listens, and
 // an error when it cannot tell (no /proc, or a socket whose owner it may
 // not see: certctl is not root).
-func listenerPID(port int) (int, error) {
+func listenerPID(host string, port int) (int, error) {
 	inodes := map[string]bool{}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		if err := listeningInodes(f, port, inodes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := listeningInodes(f, net.ParseIP(host), port, inodes); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return 0, err
 		}
 	}
@@ -58,8 +61,9 @@ func listenerPID(port int) (int, error) {
 }
 
 // listeningInodes adds the socket inodes of the LISTEN sockets on port in
-// a /proc/net/tcp-format file.
-func listeningInodes(path string, port int, into map[string]bool) error {
+// a /proc/net/tcp-format file: those bound on ip or on every address, or
+// all of them when ip is nil.
+func listeningInodes(path string, ip net.IP, port int, into map[string]bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -73,7 +77,27 @@ func listeningInodes(path string, port int, into map[string]bool) error {
 		if len(fields) < 10 || fields[3] != "0A" || !strings.HasSuffix(fields[1], want) {
 			continue
 		}
+		if ip != nil {
+			local := procIP(strings.TrimSuffix(fields[1], want))
+			if local == nil || !(local.Equal(ip) || local.IsUnspecified()) {
+				continue
+			}
+		}
 		into[fields[9]] = true
 	}
 	return sc.Err()
+}
+
+// procIP decodes an address of /proc/net/tcp{,6}: the hex of 32-bit words,
+// each in the host's byte order. nil when it is malformed.
+func procIP(h string) net.IP {
+	b, err := hex.DecodeString(h)
+	if err != nil || (len(b) != net.IPv4len && len(b) != net.IPv6len) {
+		return nil
+	}
+	ip := make(net.IP, len(b))
+	for i := 0; i < len(b); i += 4 {
+		binary.BigEndian.PutUint32(ip[i:], binary.NativeEndian.Uint32(b[i:]))
+	}
+	return ip
 }

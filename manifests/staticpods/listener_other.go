@@ -6,6 +6,6 @@ import "errors"
 
 // listenerPID cannot tell a restarted process where there is no /proc: the
 // served certificate is then the only check.
-func listenerPID(port int) (int, error) {
+func listenerPID(host string, port int) (int, error) {
 	return 0, errors.New("finding the process on a port needs Linux's /proc")
 }

@@ -133,6 +133,10 @@ type Affected struct {
 	// Port is where its process listens, to tell a new process from the
 	// old one; 0 if unknown.
 	Port int
+	// Host is the address Port is bound on ("" when every address), so
+	// that a process of another component listening on the same port
+	// number at another address is not taken for this one.
+	Host string
 	// OldPID is a process an earlier run saw on Port with the old files
 	// (Pending); 0 if none. When another process listens there now and
 	// serves the files on disk, the component was restarted since, and
@@ -158,7 +162,7 @@ func (s *Set) Affected(changed []string) []Affected {
 		if len(refs) == 0 {
 			continue
 		}
-		a := Affected{Manifest: m, Files: refs, Port: m.port()}
+		a := Affected{Manifest: m, Files: refs, Port: m.port(), Host: m.listenHost()}
 		for _, e := range m.endpoints() {
 			if want[e.CertFile] {
 				a.Endpoints = append(a.Endpoints, e)

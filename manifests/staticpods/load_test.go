@@ -49,21 +49,23 @@ func TestAffectedKubeadm(t *testing.T) {
 		changed []string
 		want    []string // component: endpoint addresses
 		port    map[string]int
+		host    map[string]string // the address the port is bound on: "" for every one
 	}{
 		{"renew all", renewAll, []string{
 			"etcd: 127.0.0.1:2379 198.51.100.10:2380",
 			"kube-apiserver: 198.51.100.10:6443",
 			"kube-controller-manager:",
 			"kube-scheduler:",
-		}, map[string]int{Etcd: 2379, KubeAPIServer: 6443, KubeControllerManager: 10257, KubeScheduler: 10259}},
-		{"serving certificate", []string{pki("apiserver.crt"), pki("apiserver.key")}, []string{"kube-apiserver: 198.51.100.10:6443"}, nil},
-		{"client certificate only", []string{pki("apiserver-etcd-client.crt")}, []string{"kube-apiserver:"}, nil},
-		{"etcd server", []string{pki("etcd/server.crt"), pki("etcd/server.key")}, []string{"etcd: 127.0.0.1:2379"}, nil},
+		}, map[string]int{Etcd: 2379, KubeAPIServer: 6443, KubeControllerManager: 10257, KubeScheduler: 10259},
+			map[string]string{Etcd: "127.0.0.1", KubeAPIServer: "", KubeControllerManager: "127.0.0.1", KubeScheduler: "127.0.0.1"}},
+		{"serving certificate", []string{pki("apiserver.crt"), pki("apiserver.key")}, []string{"kube-apiserver: 198.51.100.10:6443"}, nil, nil},
+		{"client certificate only", []string{pki("apiserver-etcd-client.crt")}, []string{"kube-apiserver:"}, nil, nil},
+		{"etcd server", []string{pki("etcd/server.crt"), pki("etcd/server.key")}, []string{"etcd: 127.0.0.1:2379"}, nil, nil},
 		// kubeadm v1.37's etcd probes are HTTP: no file names it.
-		{"etcd healthcheck client", []string{pki("etcd/healthcheck-client.crt")}, nil, nil},
-		{"kubeconfig", []string{"/etc/kubernetes/scheduler.conf"}, []string{"kube-scheduler:"}, nil},
-		{"admin", []string{"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf"}, nil, nil},
-		{"CA", []string{pki("ca.crt")}, []string{"kube-apiserver:", "kube-controller-manager:"}, nil},
+		{"etcd healthcheck client", []string{pki("etcd/healthcheck-client.crt")}, nil, nil, nil},
+		{"kubeconfig", []string{"/etc/kubernetes/scheduler.conf"}, []string{"kube-scheduler:"}, nil, nil},
+		{"admin", []string{"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf"}, nil, nil, nil},
+		{"CA", []string{pki("ca.crt")}, []string{"kube-apiserver:", "kube-controller-manager:"}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +81,9 @@ func TestAffectedKubeadm(t *testing.T) {
 				got = append(got, s)
 				if p, ok := tc.port[a.Component]; ok && a.Port != p {
 					t.Errorf("%s: port %d, want %d", a.Component, a.Port, p)
+				}
+				if h, ok := tc.host[a.Component]; ok && a.Host != h {
+					t.Errorf("%s: bound on %q, want %q", a.Component, a.Host, h)
 				}
 			}
 			if !slices.Equal(got, tc.want) {

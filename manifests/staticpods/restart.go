@@ -29,9 +29,10 @@ type Options struct {
 	Now func() time.Time
 	// Out receives one line per action; io.Discard when nil.
 	Out io.Writer
-	// ListenerPID returns the process listening on a TCP port (0: none);
-	// the /proc lookup of `ss -ltnp` when nil.
-	ListenerPID func(port int) (int, error)
+	// ListenerPID returns the process listening on a TCP port at host
+	// ("": any address), 0 when none; the /proc lookup of `ss -ltnp` when
+	// nil.
+	ListenerPID func(host string, port int) (int, error)
 	// Done, when set, is called with each component's result before the
 	// next component starts, so that the caller can record at once what
 	// is still owed (Pending).
@@ -167,7 +168,7 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 			fmt.Fprintf(o.Out, "[restart] %s: skipped, because a component before it did not come back\n", a.Component)
 			// The process that reads the old files, for the next run.
 			if a.Port > 0 {
-				r.OldPID, _ = o.ListenerPID(a.Port)
+				r.OldPID, _ = o.ListenerPID(a.Host, a.Port)
 			}
 		} else if err := restartOne(ctx, a, o, &r); err != nil {
 			failed = err
@@ -199,7 +200,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	}
 	pidKnown := false
 	if a.Port > 0 {
-		pid, err := o.ListenerPID(a.Port)
+		pid, err := o.ListenerPID(a.Host, a.Port)
 		pidKnown, r.OldPID = err == nil, pid
 	}
 	if pidKnown && restartedSince(ctx, a, o, r) {
@@ -323,7 +324,7 @@ func waitingFor(a Affected, r *Result, pidKnown, restarted bool, readyWho, notRe
 func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown bool) bool {
 	restarted := false
 	if pidKnown {
-		if pid, err := o.ListenerPID(a.Port); err == nil {
+		if pid, err := o.ListenerPID(a.Host, a.Port); err == nil {
 			r.NewPID = pid
 			restarted = pid != 0 && pid != r.OldPID
 		}

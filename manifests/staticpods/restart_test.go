@@ -150,7 +150,7 @@ type kubelet struct {
 	pids map[int]int // port -> pid
 }
 
-func (k *kubelet) listenerPID(port int) (int, error) {
+func (k *kubelet) listenerPID(_ string, port int) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if pid, ok := k.pids[port]; ok {
