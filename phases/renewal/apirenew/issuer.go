@@ -361,7 +361,7 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	d := j.req.Validity
 	name, uid, err := csr.RequestCertificateWithContext(ctx, is.o.Client, pki.EncodeCSR(req), j.name, j.signer, &d, j.usages, j.key)
 	if err != nil {
-		return is.createError(j, err)
+		return is.createError(ctx, j, err)
 	}
 	j.name, j.uid = name, uid
 	j.state, j.needsApproval = resumedState(j, before, getErr)

@@ -165,9 +165,14 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 }
 
 // createError says why a CSR could not be created, and what to do.
-func (is *Issuer) createError(j *job, err error) error {
+func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 	what := fmt.Sprintf("create CSR %s for %s (signer %s)", j.name, j.req.Name, j.signer)
 	switch {
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled):
+		// Stopped (a signal): client-go's RequestCertificateWithContext
+		// formats its error with %v, which drops context.Canceled from the
+		// chain, and main would not know that nothing was changed.
+		return fmt.Errorf("%s: %w (%v)", what, context.Canceled, err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s: %w: the kubeconfig's user needs create, get, list and watch on certificatesigningrequests (see docs/renew.md); nothing was changed", what, err)
 	case apierrors.IsInvalid(err):

@@ -170,3 +170,37 @@ func TestWrongCA(t *testing.T) {
 		t.Errorf("pending key: %v", err)
 	}
 }
+
+// TestCreateErrorKeepsCancellation: client-go formats a failed create with
+// %v; a signal's cancellation must stay in the chain (main then says
+// "interrupted; nothing was changed"), a timeout's or a dead server's not.
+func TestCreateErrorKeepsCancellation(t *testing.T) {
+	is := &Issuer{}
+	j := &job{name: "certctl-apiserver-1", signer: "certctl.io/kube-apiserver-serving", req: renewal.Request{Target: renewal.Target{Name: "apiserver"}}}
+	flat := errors.New("cannot create certificate signing request: context canceled")
+
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	timedOut, expire := context.WithCancelCause(context.Background())
+	expire(errTimedOut)
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		canceled bool
+	}{
+		{"signal", stopped, true},
+		{"timeout", timedOut, false},
+		{"running", context.Background(), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := is.createError(tc.ctx, j, flat)
+			if got := errors.Is(err, context.Canceled); got != tc.canceled {
+				t.Errorf("errors.Is(%q, context.Canceled) = %v, want %v", err, got, tc.canceled)
+			}
+			if !strings.Contains(err.Error(), "create CSR certctl-apiserver-1 for apiserver") {
+				t.Errorf("error %q does not name the CSR", err)
+			}
+		})
+	}
+}
