@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -117,6 +118,9 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout
 	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if opts.Restart {
+		opts.Coordination = &renew.Coordination{KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
+	}
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -67,7 +68,14 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		}
 	}
 	affected := set.Affected(changed)
-	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out}); err != nil {
+	var coordinate func(context.Context, string) (func(bool), error)
+	if o.Coordination != nil && len(affected) > 0 {
+		c := *o.Coordination
+		c.WithAPIServer = set.APIServerAddress() != ""
+		coordinate = renew.Coordinator(ctx, c, o.Out)
+	}
+	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out,
+		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
 		return fmt.Errorf("%w; the next `certctl ca rotate %s --restart-control-plane` retries the restarts", err, k.name)
 	}
 	done := *rec

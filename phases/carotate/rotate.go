@@ -12,6 +12,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -69,6 +70,11 @@ type Options struct {
 	// static pods in ManifestDir (manifests/staticpods).
 	Restart        bool
 	RestartTimeout time.Duration
+	// Coordination, with Restart, takes a Lease per component in
+	// kube-system before each restart (phases/renew's Coordinator, as renew
+	// does), so that control-plane nodes rotating at once restart one at a
+	// time; nil: the node restarts alone.
+	Coordination *renew.Coordination
 
 	// DryRun reads and checks, prints what the next stage would do, and
 	// writes nothing.

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/lock"
@@ -195,17 +197,53 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 	if r.o.Restart.Alone {
 		return nil
 	}
+	name := r.o.Cluster.NodeName
+	if name == "" {
+		name, _ = nodeName(r.o.ConfigFile)
+	}
+	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
+		LeaseDuration: r.o.Restart.LeaseDuration, LeaseWait: r.o.Restart.LeaseWait, Now: r.o.Now, Rand: r.o.Rand,
+		WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
+}
+
+// Coordination is what Coordinator needs: the API client (nil: one from
+// KubeconfigDir's admin.conf), the node's name for the Lease's holder,
+// the Lease timings (DefaultLeaseDuration and DefaultLeaseWait when 0),
+// clock and randomness, and whether the node runs a kube-apiserver.
+type Coordination struct {
+	Client        kubernetes.Interface
+	KubeconfigDir string
+	NodeName      string
+	LeaseDuration time.Duration
+	LeaseWait     time.Duration
+	Now           func() time.Time
+	Rand          io.Reader
+	WithAPIServer bool
+}
+
+// Coordinator returns staticpods.Options.Coordinate for the restarts of
+// every workflow (renew, CA rotation): it takes the component's Lease in
+// kube-system, so that one control-plane node at a time restarts it, or
+// returns nil, after saying so on out, when the API server cannot be
+// reached: the node then restarts alone.
+func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(context.Context, string) (func(bool), error) {
 	alone := func(why string, err error) {
 		fmt.Fprintf(out, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: %s (%v)\n", why, err)
 	}
-	client := r.o.Restart.Client
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	client := c.Client
 	if client == nil {
-		c, err := kubeclient.New(kubeclient.Options{KubeconfigDir: r.o.KubeconfigDir, UserAgent: "certctl", Now: r.o.Now})
+		k, err := kubeclient.New(kubeclient.Options{KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
 		if err != nil {
 			alone("no API client", err)
 			return nil
 		}
-		client = c
+		client = k
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -213,24 +251,19 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 		alone("the API server cannot be reached, or refuses the Leases of kube-system", err)
 		return nil
 	}
-	name := r.o.Cluster.NodeName
-	if name == "" {
-		name, _ = nodeName(r.o.ConfigFile)
-	}
 	suffix := make([]byte, 4)
-	_, _ = io.ReadFull(r.o.Rand, suffix)
-	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", name, suffix),
-		duration: r.o.Restart.LeaseDuration, wait: r.o.Restart.LeaseWait, poll: time.Second, every: 10 * time.Second, now: r.o.Now, out: out}
+	_, _ = io.ReadFull(c.Rand, suffix)
+	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix),
+		duration: c.LeaseDuration, wait: c.LeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
 	if l.duration <= 0 {
 		l.duration = DefaultLeaseDuration
 	}
 	if l.wait <= 0 {
 		l.wait = DefaultLeaseWait
 	}
-	withAPIServer := r.set != nil && r.set.APIServerAddress() != ""
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component)
-		if err != nil || component != staticpods.Etcd || !withAPIServer {
+		if err != nil || component != staticpods.Etcd || !c.WithAPIServer {
 			return release, err
 		}
 		releaseAPI, err := l.acquireFor(ctx, staticpods.KubeAPIServer, component)

@@ -125,6 +125,11 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 				t.Fatalf("%s: ca rotate ca (%s): %v\n%s", c.NodeName(), stage, err, out)
 			}
 			t.Logf("%s: stage %s took %v", c.NodeName(), stage, time.Since(began).Round(time.Millisecond))
+			// The rotation's restarts take the same Leases as renew's, so that nodes rotating at once
+			// restart one at a time.
+			if strings.Contains(out, "[restart] ") && (!strings.Contains(out, "took the Lease kube-system/certctl-restart-") || strings.Contains(out, "restarts alone")) {
+				t.Errorf("%s: stage %s restarted without the restart Lease:\n%s", c.NodeName(), stage, out)
+			}
 			if stage == "trust" && i == 0 {
 				for _, f := range []string{"ca.new.crt", "ca.new.key"} {
 					data, err := os.ReadFile(filepath.Join(first.PKIDir(), f))
