@@ -6,12 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,19 +102,9 @@ var rotationCAs = []struct{ name, base string }{{"ca", "ca"}, {"front-proxy-ca",
 // the stage's CAs, kube-controller-manager signs with a single certificate
 // of the signing CA, and nothing is left behind. The next call resumes.
 func TestKillCARotation(t *testing.T) {
-	kills := defaultRotationKills
-	if s := os.Getenv("CERTCTL_KILLS"); s != "" {
-		var err error
-		if kills, err = strconv.Atoi(s); err != nil {
-			t.Fatalf("CERTCTL_KILLS=%q: %v", s, err)
-		}
-	} else if testing.Short() {
-		kills = 20
-	}
+	kills := killCount(t, defaultRotationKills)
 	bin := certctlBin(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	rng, seed := seededRand(t)
 	n := makeRotationNode(t, bin)
 
 	// A stage's wall time, measured on a throw-away node.

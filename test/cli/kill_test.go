@@ -30,19 +30,9 @@ const rsaEvery = 8
 // staging or temporary file is left; and that a completed run left a
 // backup of the previous certificates.
 func TestKillRenewAll(t *testing.T) {
-	kills := defaultKills
-	if s := os.Getenv("CERTCTL_KILLS"); s != "" {
-		var err error
-		if kills, err = strconv.Atoi(s); err != nil {
-			t.Fatalf("CERTCTL_KILLS=%q: %v", s, err)
-		}
-	} else if testing.Short() {
-		kills = 20
-	}
+	kills := killCount(t, defaultKills)
 	bin := certctlBin(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d (delays are random; the seed is logged to compare runs)", seed)
-	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	rng, seed := seededRand(t)
 
 	nodes := map[string]node{"ECDSA-P256": makeNode(t, bin, "ECDSA-P256"), "RSA-2048": makeNode(t, bin, "RSA-2048")}
 	runTime := map[string]time.Duration{}
@@ -158,4 +148,30 @@ func checkBackup(t *testing.T, n node, before map[string]string) {
 	if _, err := os.Stat(filepath.Join(newest, "backup.json")); err != nil {
 		t.Errorf("backup %s: %v", newest, err)
 	}
+}
+
+// killCount is how many kills a kill test makes: CERTCTL_KILLS when set,
+// 20 with -short, else def.
+func killCount(t *testing.T, def int) int {
+	t.Helper()
+	if s := os.Getenv("CERTCTL_KILLS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("CERTCTL_KILLS=%q: %v", s, err)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 20
+	}
+	return def
+}
+
+// seededRand is a kill test's source of random delays and its seed, which
+// is logged and named in failures to compare runs.
+func seededRand(t *testing.T) (*rand.Rand, uint64) {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d (delays are random; the seed is logged to compare runs)", seed)
+	return rand.New(rand.NewPCG(seed, seed>>1)), seed
 }
