@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -407,23 +406,12 @@ func mustRead(t *testing.T, path string) []byte {
 // layout, see TestKubeadmCheckExpiration) and returns an error if it does not exit 0 or reports
 // a certificate MISSING or <invalid>.
 func kubeadmCheckExpiration(ctx context.Context, kubeadm, dir string) error {
-	args := []string{"--rootfs", dir, "certs", "check-expiration", "--config", "/kubeadm.yaml"}
-	cmd := exec.CommandContext(ctx, kubeadm, args...)
-	if uid := os.Geteuid(); uid != 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
-		}
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := runKubeadmCheckExpiration(ctx, kubeadm, dir)
 	if err != nil {
-		return fmt.Errorf("kubeadm %s: %w\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+		return err
 	}
 	if bytes.Contains(out, []byte("MISSING")) || bytes.Contains(out, []byte("<invalid>")) {
-		return fmt.Errorf("kubeadm %s reports MISSING or <invalid> rows:\n%s", strings.Join(args, " "), out)
+		return fmt.Errorf("kubeadm certs check-expiration --rootfs %s reports MISSING or <invalid> rows:\n%s", dir, out)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,20 +75,9 @@ func TestKubeadmCheckExpiration(t *testing.T) {
 	}
 	kubeadm := func(t *testing.T, args ...string) []byte {
 		t.Helper()
-		args = append([]string{"--rootfs", c.Dir(), "certs", "check-expiration", "--config", "/kubeadm.yaml"}, args...)
-		cmd := exec.CommandContext(testCtx(t, time.Minute), filepath.Join(bin, "kubeadm"), args...)
-		if uid := os.Geteuid(); uid != 0 {
-			cmd.SysProcAttr = &syscall.SysProcAttr{
-				Cloneflags:  syscall.CLONE_NEWUSER,
-				UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
-				GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
-			}
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
+		out, err := runKubeadmCheckExpiration(testCtx(t, time.Minute), filepath.Join(bin, "kubeadm"), c.Dir(), args...)
 		if err != nil {
-			t.Fatalf("kubeadm %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+			t.Fatal(err)
 		}
 		return out
 	}
@@ -231,4 +222,26 @@ func keys(m map[string]expirationRow) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// runKubeadmCheckExpiration runs `kubeadm certs check-expiration` with extra arguments on the node
+// folder dir (a node's layout: DIR/etc/kubernetes/..., DIR/kubeadm.yaml) through --rootfs, in a new
+// user namespace when not root, and returns its standard output.
+func runKubeadmCheckExpiration(ctx context.Context, kubeadm, dir string, extra ...string) ([]byte, error) {
+	args := append([]string{"--rootfs", dir, "certs", "check-expiration", "--config", "/kubeadm.yaml"}, extra...)
+	cmd := exec.CommandContext(ctx, kubeadm, args...)
+	if uid := os.Geteuid(); uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+		}
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("kubeadm %s: %w\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return out, nil
 }
