@@ -1,0 +1,360 @@
+package e2e
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/internal/testcluster"
+)
+
+// TestRotateEtcdCAOnThreeNodes rotates the etcd CA of a real three-node control plane (each
+// node's etcd member and kube-apiserver run by the harness Kubelets, restarted by
+// --restart-control-plane after each stage) in docs/ca-rotation.md's several-node order, as
+// TestRotateCAOnThreeNodes does for ca. Through the whole rotation, every 50 ms per node:
+//   - kube-apiserver's clients behind a load balancer that sends only to ready kube-apiservers
+//     (admin.conf, a service-account token, the front-proxy client): kube-apiserver is itself an
+//     etcd client, so each of its answers needs etcd; zero failed requests;
+//   - an etcd client from each node as kube-apiserver's is (its node's etcd/ca.crt and
+//     apiserver-etcd-client, every member listed, its own first, and failing over): zero failed
+//     requests, and no attempt on any member refused for a certificate;
+//   - an etcd client pinned to each member (testcluster's etcd kind): a member that restarts
+//     cannot answer, so these counts are each member's unavailability window, logged; none of
+//     their failures may be a certificate refused.
+//
+// After finish every leaf of the etcd CA on every node (etcd's server, peer and
+// healthcheck-client certificates, apiserver-etcd-client) verifies against the new CA and not
+// the old one, etcd/ca.crt holds the new CA alone, every etcd member serves (client and peer
+// ports) a certificate of the new CA only, and no file of any node holds the old CA.
+func TestRotateEtcdCAOnThreeNodes(t *testing.T) {
+	rotateOtherCAOnThreeNodes(t, "etcd-ca", "etcd/ca")
+}
+
+// TestRotateFrontProxyCAOnThreeNodes rotates the front-proxy CA of a real three-node control
+// plane as TestRotateEtcdCAOnThreeNodes does the etcd CA. Through the whole rotation, every 50 ms
+// per node, behind the ReadyOnly load balancer, with zero failed requests:
+//   - testcluster's front-proxy kind: a client presenting the node's front-proxy-client.crt
+//     (read before each request) and a user in X-Remote-User to kube-apiserver, which must verify
+//     it against its --requestheader-client-ca-file (front-proxy-ca.crt);
+//   - an aggregated API (carotate_aggregated_test.go) asked with admin.conf: kube-apiserver
+//     proxies it with the front-proxy client certificate it presents (--proxy-client-cert-file),
+//     which the extension server verifies against the request-header CA that kube-apiserver
+//     publishes in ConfigMap kube-system/extension-apiserver-authentication;
+//   - admin.conf and a service-account token (nothing of theirs changes: they must not notice).
+//
+// After finish front-proxy-client.crt on every node verifies against the new CA only,
+// front-proxy-ca.crt holds the new CA alone, each node's kube-apiserver presents a client
+// certificate of the new CA only to the aggregated API, and no file of any node holds the old CA.
+// ConfigMap kube-system/extension-apiserver-authentication still holds the old CA after finish
+// (logged; see checkPublishedRequestHeaderCA), until it is deleted and written again.
+func TestRotateFrontProxyCAOnThreeNodes(t *testing.T) {
+	rotateOtherCAOnThreeNodes(t, "front-proxy-ca", "front-proxy-ca")
+}
+
+// rotateOtherCAOnThreeNodes is the two tests above: name is the CA's `ca rotate` argument, base
+// its files' name in the PKI folder.
+func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
+	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
+		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
+	}})
+	ctx := testCtx(t, 18*time.Minute)
+	ks, err := h.StartKubelets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Nodes {
+		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := h.Node(1)
+	oldCA := readCert(t, filepath.Join(first.PKIDir(), base+".crt"))
+	oldPool := x509.NewCertPool()
+	oldPool.AddCert(oldCA)
+	leaves := map[string][]string{}
+	for _, c := range h.Nodes {
+		leaves[c.NodeName()] = leavesOf(t, c, oldPool)
+		if len(leaves[c.NodeName()]) == 0 {
+			t.Fatalf("%s: no certificate of %s before the rotation", c.NodeName(), name)
+		}
+	}
+
+	kinds := []testcluster.TrafficKind{testcluster.TrafficAdmin, testcluster.TrafficServiceAccount, testcluster.TrafficFrontProxy}
+	if name != "etcd-ca" {
+		// The etcd members do not restart: the etcd kind's pinned clients may run behind the load
+		// balancer with the others, as in TestRotateCAOnThreeNodes.
+		kinds = append(kinds, testcluster.TrafficEtcd)
+	}
+	var agg *aggregatedAPI
+	var extra *prober
+	var etcdClient *etcdFailover
+	var pinned *testcluster.Traffic
+	if name == "front-proxy-ca" {
+		agg = startAggregatedAPI(t, ctx, h.Nodes)
+		extra = startProber(ctx, "aggregated", h.Nodes, true, agg.request)
+	}
+	if name == "etcd-ca" {
+		etcdClient = newEtcdFailover(h.Nodes)
+		extra = startProber(ctx, "etcd (failover)", h.Nodes, false, etcdClient.request)
+		pinned, err = testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{Kinds: []testcluster.TrafficKind{testcluster.TrafficEtcd}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true, Kinds: kinds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+
+	// The new CA travels from node 1 to the others "over a secure channel": a 0700 folder.
+	carry := t.TempDir()
+	start := time.Now()
+	for _, stage := range []string{"trust", "reissue", "finish"} {
+		for i, c := range h.Nodes {
+			args := []string{"ca", "rotate", name, "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
+				"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m"}
+			if stage == "trust" && i > 0 {
+				args = append(args, "--new-ca-cert", filepath.Join(carry, "ca.new.crt"), "--new-ca-key", filepath.Join(carry, "ca.new.key"))
+			}
+			began := time.Now()
+			out, err := runCertctl(t, ctx, args...)
+			if err != nil {
+				t.Fatalf("%s: ca rotate %s (%s): %v\n%s", c.NodeName(), name, stage, err, out)
+			}
+			t.Logf("%s: stage %s took %v", c.NodeName(), stage, time.Since(began).Round(time.Millisecond))
+			if strings.Contains(out, "[restart] ") && (!strings.Contains(out, "took the Lease kube-system/certctl-restart-") || strings.Contains(out, "restarts alone")) {
+				t.Errorf("%s: stage %s restarted without the restart Lease:\n%s", c.NodeName(), stage, out)
+			}
+			if stage == "trust" && i == 0 {
+				for from, to := range map[string]string{base + ".new.crt": "ca.new.crt", base + ".new.key": "ca.new.key"} {
+					if err := os.WriteFile(filepath.Join(carry, to), mustRead(t, filepath.Join(first.PKIDir(), from)), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+				t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
+			}
+		}
+		if stage == "reissue" {
+			// The doc's precondition for finish: nothing served or presented is of the old CA.
+			for _, c := range h.Nodes {
+				for _, cert := range presented(t, ctx, c, name, agg) {
+					if cert.CheckSignatureFrom(oldCA) == nil {
+						t.Fatalf("before finish: %s still serves or presents a certificate of the old CA (%s, serial %s)", c.NodeName(), cert.Subject.CommonName, cert.SerialNumber)
+					}
+				}
+			}
+		}
+	}
+	wall := time.Since(start)
+	time.Sleep(2 * time.Second)
+	r := balanced.Stop()
+	extraCounts := extra.stop()
+	newCA := parseCertPEM(t, mustRead(t, filepath.Join(carry, "ca.new.crt")), "the new CA")
+
+	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", r)
+	t.Logf("%s requests through the rotation:\n%s", extra.name, extra.summary(extraCounts))
+	failed := r.Failed()
+	for _, n := range extraCounts {
+		failed += n.Failed
+	}
+	if pinned != nil {
+		p := pinned.Stop()
+		t.Logf("etcd clients pinned to each member through the rotation:\n%s", p)
+		for _, k := range p.Kinds {
+			for _, e := range k.Endpoints {
+				t.Logf("unavailability window, etcd member of %s (pinned client): %d failed and %d unavailable requests, about %v",
+					e.Node, e.Failed, e.Unavailable, time.Duration(e.Failed+e.Unavailable)*p.Interval)
+				for _, te := range e.Errors {
+					if trustText(te.Text) {
+						t.Errorf("pinned etcd client of %s: a certificate refused: %s", e.Node, te.Text)
+					}
+				}
+			}
+		}
+	}
+	if etcdClient != nil {
+		for _, c := range h.Nodes {
+			t.Logf("etcd (failover): attempts on the member of %s that failed: %d", c.NodeName(), etcdClient.misses[c.NodeName()])
+			for _, e := range etcdClient.trust[c.NodeName()] {
+				t.Errorf("etcd (failover): the member of %s refused for a certificate: %s", c.NodeName(), e)
+			}
+		}
+	}
+	for i, k := range ks {
+		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, etcd %d", i+1,
+			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Etcd))
+		for _, e := range k.Events() {
+			if e.Action == "failed" || e.Action == "rejected" {
+				t.Errorf("cp-%d Kubelet: %s", i+1, e)
+			}
+		}
+	}
+	t.Logf("%s rotation on 3 nodes: %.0f s, %d failed requests", name, wall.Seconds(), failed)
+
+	for _, k := range r.Kinds {
+		if k.Failed() != 0 {
+			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
+		}
+		if k.FewestOK < 1 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
+		}
+		if k.OK() == 0 {
+			t.Errorf("%s: no request succeeded", k.Kind)
+		}
+	}
+	for node, n := range extraCounts {
+		if n.Failed != 0 {
+			t.Errorf("%s from/through %s: %d requests failed during the rotation, want 0", extra.name, node, n.Failed)
+		}
+		if n.OK == 0 {
+			t.Errorf("%s from/through %s: no request succeeded", extra.name, node)
+		}
+	}
+
+	newPool := x509.NewCertPool()
+	newPool.AddCert(newCA)
+	for _, c := range h.Nodes {
+		if got := pemCerts(t, mustRead(t, filepath.Join(c.PKIDir(), base+".crt"))); len(got) != 1 || !got[0].Equal(newCA) {
+			t.Errorf("%s: %s.crt holds %d certificates, want the new CA alone", c.NodeName(), base, len(got))
+		}
+		for _, f := range leaves[c.NodeName()] {
+			checkNewOnly(t, c.NodeName()+": "+f, readCert(t, f), newPool, oldPool)
+		}
+		if got := leavesOf(t, c, oldPool); len(got) != 0 {
+			t.Errorf("%s: certificates of the old CA after finish: %q", c.NodeName(), got)
+		}
+		for _, cert := range presented(t, ctx, c, name, agg) {
+			checkNewOnly(t, c.NodeName()+": served or presented "+cert.Subject.CommonName, cert, newPool, oldPool)
+		}
+		checkNoOldCA(t, c, oldCA)
+	}
+	if agg != nil {
+		checkPublishedRequestHeaderCA(t, ctx, h.Nodes, agg, oldCA, newCA)
+	}
+}
+
+// leavesOf lists the certificate files of node c's PKI folder (backups apart) that are not CAs
+// and that pool verifies.
+func leavesOf(t *testing.T, c *testcluster.Cluster, pool *x509.CertPool) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(c.PKIDir(), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "certctl-backups" {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".crt") {
+			return nil
+		}
+		cert := readCert(t, path)
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err == nil && !cert.IsCA {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", c.NodeName(), err)
+	}
+	return out
+}
+
+// checkNewOnly: cert verifies against the new CA and not against the old one.
+func checkNewOnly(t *testing.T, what string, cert *x509.Certificate, newPool, oldPool *x509.CertPool) {
+	t.Helper()
+	opts := x509.VerifyOptions{Roots: newPool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	if _, err := cert.Verify(opts); err != nil {
+		t.Errorf("%s: the new CA does not verify it: %v", what, err)
+	}
+	opts.Roots = oldPool
+	if _, err := cert.Verify(opts); err == nil {
+		t.Errorf("%s: the old CA verifies it", what)
+	}
+}
+
+// presented returns what node c serves or presents of the CA name: etcd's client and peer
+// serving certificates; the client certificate kube-apiserver presents to the aggregated API.
+func presented(t *testing.T, ctx context.Context, c *testcluster.Cluster, name string, agg *aggregatedAPI) []*x509.Certificate {
+	t.Helper()
+	switch name {
+	case "etcd-ca":
+		return []*x509.Certificate{servedCert(t, c.Addr(testcluster.Etcd)), servedCert(t, net.JoinHostPort(c.Host(), strconv.Itoa(c.EtcdPeerPort())))}
+	case "front-proxy-ca":
+		// A kube-apiserver just restarted answers 403 until its RBAC caches are filled.
+		if err := eventually(ctx, 30*time.Second, func() error { return agg.request(ctx, c) }); err != nil {
+			t.Fatalf("%s: the aggregated API through its kube-apiserver: %v", c.NodeName(), err)
+		}
+		return []*x509.Certificate{agg.lastCert()}
+	}
+	return nil
+}
+
+// checkPublishedRequestHeaderCA checks ConfigMap kube-system/extension-apiserver-authentication
+// after finish, where extension API servers read the request-header CA. kube-apiserver merges
+// its --requestheader-client-ca-file into it and drops a CA only once it has expired
+// (kubernetes pkg/controlplane/controller/clusterauthenticationtrust, combineCertLists), so the
+// old front-proxy CA stays trusted there after finish: certctl's finish does not remove it yet,
+// and this logs whether it is still there. Then the remedy: delete the ConfigMap after the last
+// node's finish; every kube-apiserver writes it again at once (it watches its deletion) with
+// what it reads now, the new CA alone, and the aggregated API keeps working through every node
+// (an extension API server keeps what it read while the ConfigMap is missing).
+func checkPublishedRequestHeaderCA(t *testing.T, ctx context.Context, nodes []*testcluster.Cluster, agg *aggregatedAPI, oldCA, newCA *x509.Certificate) {
+	t.Helper()
+	cs := adminClient(t, nodes[0])
+	published := func() (hasOld, hasNew bool, err error) {
+		cm, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, "extension-apiserver-authentication", metav1.GetOptions{})
+		if err != nil {
+			return false, false, err
+		}
+		for _, cert := range pemCertsLax([]byte(cm.Data["requestheader-client-ca-file"])) {
+			hasOld = hasOld || cert.Equal(oldCA)
+			hasNew = hasNew || cert.Equal(newCA)
+		}
+		return hasOld, hasNew, nil
+	}
+	hasOld, hasNew, err := published()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasNew {
+		t.Errorf("after finish, ConfigMap kube-system/extension-apiserver-authentication's requestheader-client-ca-file does not hold the new CA")
+	}
+	t.Logf("after finish, ConfigMap kube-system/extension-apiserver-authentication's requestheader-client-ca-file still holds the old front-proxy CA: %v (certctl does not remove it)", hasOld)
+
+	if err := cs.CoreV1().ConfigMaps("kube-system").Delete(ctx, "extension-apiserver-authentication", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = eventually(ctx, 2*time.Minute, func() error {
+		hasOld, hasNew, err := published()
+		if err == nil && (hasOld || !hasNew) {
+			err = fmt.Errorf("requestheader-client-ca-file: old CA %v, new CA %v; want the new alone", hasOld, hasNew)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("ConfigMap kube-system/extension-apiserver-authentication written again: %v", err)
+	}
+	for _, c := range nodes {
+		if err := agg.request(ctx, c); err != nil {
+			t.Errorf("after extension-apiserver-authentication was written again, the aggregated API through %s: %v", c.NodeName(), err)
+		}
+	}
+}
