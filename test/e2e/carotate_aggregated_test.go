@@ -32,7 +32,8 @@ const aggregatedGroup = "rotate.certctl.test"
 // kube-system/extension-apiserver-authentication (requestheader-client-ca-file, read every
 // second as its informer would see it change), and name one of its requestheader-allowed-names;
 // then X-Remote-User is the user. It answers GET /apis/GROUP/v1 (the availability check) and
-// GET /apis/GROUP/v1/whoami with that user. It remembers the last client certificate it saw.
+// GET /apis/GROUP/v1/whoami with that user. It remembers the client certificate of each whoami
+// request that has a query parameter nonce.
 type aggregatedAPI struct {
 	srv   *httptest.Server
 	nodes []*testcluster.Cluster
@@ -40,7 +41,8 @@ type aggregatedAPI struct {
 	mu      sync.Mutex
 	pool    *x509.CertPool
 	allowed []string
-	last    *x509.Certificate
+	seen    map[string]*x509.Certificate // nonce -> the client certificate of its request
+	nonces  int
 }
 
 // startAggregatedAPI starts the server on 127.0.0.1 and registers it as APIService
@@ -48,7 +50,7 @@ type aggregatedAPI struct {
 // https://127.0.0.1:PORT without kube-proxy), and waits until the APIService is Available.
 func startAggregatedAPI(t *testing.T, ctx context.Context, nodes []*testcluster.Cluster) *aggregatedAPI {
 	t.Helper()
-	a := &aggregatedAPI{nodes: nodes}
+	a := &aggregatedAPI{nodes: nodes, seen: map[string]*x509.Certificate{}}
 	if err := eventually(ctx, time.Minute, func() error { return a.readTrust(ctx) }); err != nil {
 		t.Fatalf("aggregated API: %v", err)
 	}
@@ -162,7 +164,9 @@ func (a *aggregatedAPI) serve(w http.ResponseWriter, r *http.Request) {
 	cert := r.TLS.PeerCertificates[0]
 	a.mu.Lock()
 	pool, allowed := a.pool, a.allowed
-	a.last = cert
+	if n := r.URL.Query().Get("nonce"); n != "" {
+		a.seen[n] = cert
+	}
 	a.mu.Unlock()
 	inter := x509.NewCertPool()
 	for _, c := range r.TLS.PeerCertificates[1:] {
@@ -192,23 +196,35 @@ func (a *aggregatedAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lastCert returns the last client certificate kube-apiserver presented.
-func (a *aggregatedAPI) lastCert() *x509.Certificate {
+// presentedBy returns the client certificate node c's kube-apiserver presents when it proxies to
+// the aggregated API.
+func (a *aggregatedAPI) presentedBy(ctx context.Context, c *testcluster.Cluster) (*x509.Certificate, error) {
+	a.mu.Lock()
+	a.nonces++
+	nonce := fmt.Sprint(a.nonces)
+	a.mu.Unlock()
+	if err := a.whoami(ctx, c, "?nonce="+nonce); err != nil {
+		return nil, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.last
+	return a.seen[nonce], nil
 }
 
 // request is kubectl with the node's admin.conf (read now) asking the aggregated API who it is,
 // through node c's kube-apiserver: kube-apiserver authenticates the admin, then proxies with its
 // front-proxy client certificate and the user in X-Remote-User.
 func (a *aggregatedAPI) request(ctx context.Context, c *testcluster.Cluster) error {
+	return a.whoami(ctx, c, "")
+}
+
+func (a *aggregatedAPI) whoami(ctx context.Context, c *testcluster.Cluster, query string) error {
 	cfg, err := adminTLS(c)
 	if err != nil {
 		return err
 	}
 	var body []byte
-	url := c.URL(testcluster.APIServer) + "/apis/" + aggregatedGroup + "/v1/whoami"
+	url := c.URL(testcluster.APIServer) + "/apis/" + aggregatedGroup + "/v1/whoami" + query
 	if err := probeGet(ctx, cfg, url, &body); err != nil {
 		return err
 	}

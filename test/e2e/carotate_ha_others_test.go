@@ -61,6 +61,23 @@ func TestRotateFrontProxyCAOnThreeNodes(t *testing.T) {
 	rotateOtherCAOnThreeNodes(t, "front-proxy-ca", "front-proxy-ca")
 }
 
+// otherRotation is one run of rotateOtherCAOnThreeNodes.
+type otherRotation struct {
+	t          *testing.T
+	ctx        context.Context
+	h          *testcluster.HA
+	kubeadm    string
+	name, base string // the CA's `ca rotate` argument, its files' name in the PKI folder
+	oldCA      *x509.Certificate
+	carry      string // the new CA's files, carried from node 1 to the others
+
+	balanced   *testcluster.Traffic // kube-apiserver's clients behind the load balancer
+	extra      *prober              // the aggregated API, or the failover etcd client
+	agg        *aggregatedAPI       // front-proxy-ca
+	etcdClient *etcdFailover        // etcd-ca
+	pinned     *testcluster.Traffic // etcd-ca: etcd clients pinned to each member
+}
+
 // rotateOtherCAOnThreeNodes is the two tests above: name is the CA's `ca rotate` argument, base
 // its files' name in the PKI folder.
 func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
@@ -81,10 +98,10 @@ func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
 			t.Fatal(err)
 		}
 	}
-	first := h.Node(1)
-	oldCA := readCert(t, filepath.Join(first.PKIDir(), base+".crt"))
+	r := &otherRotation{t: t, ctx: ctx, h: h, kubeadm: filepath.Join(kubeadmBin, "kubeadm"), name: name, base: base,
+		oldCA: readCert(t, filepath.Join(h.Node(1).PKIDir(), base+".crt")), carry: t.TempDir()}
 	oldPool := x509.NewCertPool()
-	oldPool.AddCert(oldCA)
+	oldPool.AddCert(r.oldCA)
 	leaves := map[string][]string{}
 	for _, c := range h.Nodes {
 		leaves[c.NodeName()] = leavesOf(t, c, oldPool)
@@ -93,89 +110,151 @@ func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
 		}
 	}
 
+	r.startTraffic()
+	start := time.Now()
+	for _, stage := range []string{"trust", "reissue", "finish"} {
+		r.stage(stage)
+	}
+	wall := time.Since(start)
+	time.Sleep(2 * time.Second)
+	failed := r.checkTraffic()
+	for i, k := range ks {
+		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, etcd %d", i+1,
+			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Etcd))
+		for _, e := range k.Events() {
+			if e.Action == "failed" || e.Action == "rejected" {
+				t.Errorf("cp-%d Kubelet: %s", i+1, e)
+			}
+		}
+	}
+	t.Logf("%s rotation on 3 nodes: %.0f s, %d failed requests", name, wall.Seconds(), failed)
+
+	newCA := parseCertPEM(t, mustRead(t, filepath.Join(r.carry, "ca.new.crt")), "the new CA")
+	newPool := x509.NewCertPool()
+	newPool.AddCert(newCA)
+	for _, c := range h.Nodes {
+		if got := pemCerts(t, mustRead(t, filepath.Join(c.PKIDir(), base+".crt"))); len(got) != 1 || !got[0].Equal(newCA) {
+			t.Errorf("%s: %s.crt holds %d certificates, want the new CA alone", c.NodeName(), base, len(got))
+		}
+		for _, f := range leaves[c.NodeName()] {
+			checkNewOnly(t, c.NodeName()+": "+f, readCert(t, f), newPool, oldPool)
+		}
+		if got := leavesOf(t, c, oldPool); len(got) != 0 {
+			t.Errorf("%s: certificates of the old CA after finish: %q", c.NodeName(), got)
+		}
+		for _, cert := range r.presented(c) {
+			checkNewOnly(t, c.NodeName()+": served or presented "+cert.Subject.CommonName, cert, newPool, oldPool)
+		}
+		checkNoOldCA(t, c, r.oldCA)
+	}
+	if r.agg != nil {
+		checkPublishedRequestHeaderCA(t, ctx, h.Nodes, r.agg, r.oldCA, newCA)
+	}
+}
+
+// startTraffic starts the clients of the CA's test (see the tests' comments).
+func (r *otherRotation) startTraffic() {
+	t, ctx, nodes := r.t, r.ctx, r.h.Nodes
 	kinds := []testcluster.TrafficKind{testcluster.TrafficAdmin, testcluster.TrafficServiceAccount, testcluster.TrafficFrontProxy}
-	if name != "etcd-ca" {
+	var err error
+	switch r.name {
+	case "front-proxy-ca":
 		// The etcd members do not restart: the etcd kind's pinned clients may run behind the load
 		// balancer with the others, as in TestRotateCAOnThreeNodes.
 		kinds = append(kinds, testcluster.TrafficEtcd)
-	}
-	var agg *aggregatedAPI
-	var extra *prober
-	var etcdClient *etcdFailover
-	var pinned *testcluster.Traffic
-	if name == "front-proxy-ca" {
-		agg = startAggregatedAPI(t, ctx, h.Nodes)
-		extra = startProber(ctx, "aggregated", h.Nodes, true, agg.request)
-	}
-	if name == "etcd-ca" {
-		etcdClient = newEtcdFailover(h.Nodes)
-		extra = startProber(ctx, "etcd (failover)", h.Nodes, false, etcdClient.request)
-		pinned, err = testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{Kinds: []testcluster.TrafficKind{testcluster.TrafficEtcd}})
+		r.agg = startAggregatedAPI(t, ctx, nodes)
+		r.extra = startProber(ctx, "aggregated", nodes, true, r.agg.request)
+	case "etcd-ca":
+		r.etcdClient = newEtcdFailover(nodes)
+		r.extra = startProber(ctx, "etcd (failover)", nodes, false, r.etcdClient.request)
+		r.pinned, err = testcluster.StartTraffic(ctx, nodes, testcluster.TrafficOptions{Kinds: []testcluster.TrafficKind{testcluster.TrafficEtcd}})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true, Kinds: kinds})
+	r.balanced, err = testcluster.StartTraffic(ctx, nodes, testcluster.TrafficOptions{ReadyOnly: true, Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
+}
 
-	// The new CA travels from node 1 to the others "over a secure channel": a 0700 folder.
-	carry := t.TempDir()
-	start := time.Now()
-	for _, stage := range []string{"trust", "reissue", "finish"} {
-		for i, c := range h.Nodes {
-			args := []string{"ca", "rotate", name, "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
-				"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m"}
-			if stage == "trust" && i > 0 {
-				args = append(args, "--new-ca-cert", filepath.Join(carry, "ca.new.crt"), "--new-ca-key", filepath.Join(carry, "ca.new.key"))
-			}
-			began := time.Now()
-			out, err := runCertctl(t, ctx, args...)
-			if err != nil {
-				t.Fatalf("%s: ca rotate %s (%s): %v\n%s", c.NodeName(), name, stage, err, out)
-			}
-			t.Logf("%s: stage %s took %v", c.NodeName(), stage, time.Since(began).Round(time.Millisecond))
-			if strings.Contains(out, "[restart] ") && (!strings.Contains(out, "took the Lease kube-system/certctl-restart-") || strings.Contains(out, "restarts alone")) {
-				t.Errorf("%s: stage %s restarted without the restart Lease:\n%s", c.NodeName(), stage, out)
-			}
-			if stage == "trust" && i == 0 {
-				for from, to := range map[string]string{base + ".new.crt": "ca.new.crt", base + ".new.key": "ca.new.key"} {
-					if err := os.WriteFile(filepath.Join(carry, to), mustRead(t, filepath.Join(first.PKIDir(), from)), 0o600); err != nil {
-						t.Fatal(err)
-					}
+// stage runs stage on every node, one at a time, as docs/ca-rotation.md's several-node order
+// says: at trust node 1 makes the new CA and the others are given it.
+func (r *otherRotation) stage(stage string) {
+	t := r.t
+	first := r.h.Node(1)
+	for i, c := range r.h.Nodes {
+		args := []string{"ca", "rotate", r.name, "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
+			"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m"}
+		if stage == "trust" && i > 0 {
+			args = append(args, "--new-ca-cert", filepath.Join(r.carry, "ca.new.crt"), "--new-ca-key", filepath.Join(r.carry, "ca.new.key"))
+		}
+		began := time.Now()
+		out, err := runCertctl(t, r.ctx, args...)
+		if err != nil {
+			t.Fatalf("%s: ca rotate %s (%s): %v\n%s", c.NodeName(), r.name, stage, err, out)
+		}
+		t.Logf("%s: stage %s took %v", c.NodeName(), stage, time.Since(began).Round(time.Millisecond))
+		if strings.Contains(out, "[restart] ") && (!strings.Contains(out, "took the Lease kube-system/certctl-restart-") || strings.Contains(out, "restarts alone")) {
+			t.Errorf("%s: stage %s restarted without the restart Lease:\n%s", c.NodeName(), stage, out)
+		}
+		if stage == "trust" && i == 0 {
+			// "Over a secure channel": a 0700 folder.
+			for from, to := range map[string]string{r.base + ".new.crt": "ca.new.crt", r.base + ".new.key": "ca.new.key"} {
+				if err := os.WriteFile(filepath.Join(r.carry, to), mustRead(t, filepath.Join(first.PKIDir(), from)), 0o600); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
-				t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
 			}
 		}
-		if stage == "reissue" {
-			// The doc's precondition for finish: nothing served or presented is of the old CA.
-			for _, c := range h.Nodes {
-				for _, cert := range presented(t, ctx, c, name, agg) {
-					if cert.CheckSignatureFrom(oldCA) == nil {
-						t.Fatalf("before finish: %s still serves or presents a certificate of the old CA (%s, serial %s)", c.NodeName(), cert.Subject.CommonName, cert.SerialNumber)
-					}
-				}
+		if err := kubeadmCheckExpiration(r.ctx, r.kubeadm, c.Dir()); err != nil {
+			t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
+		}
+	}
+	if stage != "reissue" {
+		return
+	}
+	// The doc's precondition for finish: nothing served or presented is of the old CA.
+	for _, c := range r.h.Nodes {
+		for _, cert := range r.presented(c) {
+			if cert.CheckSignatureFrom(r.oldCA) == nil {
+				t.Fatalf("before finish: %s still serves or presents a certificate of the old CA (%s, serial %s)", c.NodeName(), cert.Subject.CommonName, cert.SerialNumber)
 			}
 		}
 	}
-	wall := time.Since(start)
-	time.Sleep(2 * time.Second)
-	r := balanced.Stop()
-	extraCounts := extra.stop()
-	newCA := parseCertPEM(t, mustRead(t, filepath.Join(carry, "ca.new.crt")), "the new CA")
+}
 
-	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", r)
-	t.Logf("%s requests through the rotation:\n%s", extra.name, extra.summary(extraCounts))
-	failed := r.Failed()
-	for _, n := range extraCounts {
+// checkTraffic stops the clients, logs their counts and checks them; it returns the failed
+// requests of the clients that must see none.
+func (r *otherRotation) checkTraffic() int {
+	t := r.t
+	b := r.balanced.Stop()
+	counts := r.extra.stop()
+	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", b)
+	t.Logf("%s requests through the rotation:\n%s", r.extra.name, r.extra.summary(counts))
+	failed := b.Failed()
+	for _, k := range b.Kinds {
+		if k.Failed() != 0 {
+			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
+		}
+		if k.FewestOK < 1 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
+		}
+		if k.OK() == 0 {
+			t.Errorf("%s: no request succeeded", k.Kind)
+		}
+	}
+	for node, n := range counts {
 		failed += n.Failed
+		if n.Failed != 0 {
+			t.Errorf("%s from/through %s: %d requests failed during the rotation, want 0", r.extra.name, node, n.Failed)
+		}
+		if n.OK == 0 {
+			t.Errorf("%s from/through %s: no request succeeded", r.extra.name, node)
+		}
 	}
-	if pinned != nil {
-		p := pinned.Stop()
+	if r.pinned != nil {
+		p := r.pinned.Stop()
 		t.Logf("etcd clients pinned to each member through the rotation:\n%s", p)
 		for _, k := range p.Kinds {
 			for _, e := range k.Endpoints {
@@ -189,65 +268,15 @@ func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
 			}
 		}
 	}
-	if etcdClient != nil {
-		for _, c := range h.Nodes {
-			t.Logf("etcd (failover): attempts on the member of %s that failed: %d", c.NodeName(), etcdClient.misses[c.NodeName()])
-			for _, e := range etcdClient.trust[c.NodeName()] {
+	if r.etcdClient != nil {
+		for _, c := range r.h.Nodes {
+			t.Logf("etcd (failover): attempts on the member of %s that failed: %d", c.NodeName(), r.etcdClient.misses[c.NodeName()])
+			for _, e := range r.etcdClient.trust[c.NodeName()] {
 				t.Errorf("etcd (failover): the member of %s refused for a certificate: %s", c.NodeName(), e)
 			}
 		}
 	}
-	for i, k := range ks {
-		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, etcd %d", i+1,
-			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Etcd))
-		for _, e := range k.Events() {
-			if e.Action == "failed" || e.Action == "rejected" {
-				t.Errorf("cp-%d Kubelet: %s", i+1, e)
-			}
-		}
-	}
-	t.Logf("%s rotation on 3 nodes: %.0f s, %d failed requests", name, wall.Seconds(), failed)
-
-	for _, k := range r.Kinds {
-		if k.Failed() != 0 {
-			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
-		}
-		if k.FewestOK < 1 {
-			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
-		}
-		if k.OK() == 0 {
-			t.Errorf("%s: no request succeeded", k.Kind)
-		}
-	}
-	for node, n := range extraCounts {
-		if n.Failed != 0 {
-			t.Errorf("%s from/through %s: %d requests failed during the rotation, want 0", extra.name, node, n.Failed)
-		}
-		if n.OK == 0 {
-			t.Errorf("%s from/through %s: no request succeeded", extra.name, node)
-		}
-	}
-
-	newPool := x509.NewCertPool()
-	newPool.AddCert(newCA)
-	for _, c := range h.Nodes {
-		if got := pemCerts(t, mustRead(t, filepath.Join(c.PKIDir(), base+".crt"))); len(got) != 1 || !got[0].Equal(newCA) {
-			t.Errorf("%s: %s.crt holds %d certificates, want the new CA alone", c.NodeName(), base, len(got))
-		}
-		for _, f := range leaves[c.NodeName()] {
-			checkNewOnly(t, c.NodeName()+": "+f, readCert(t, f), newPool, oldPool)
-		}
-		if got := leavesOf(t, c, oldPool); len(got) != 0 {
-			t.Errorf("%s: certificates of the old CA after finish: %q", c.NodeName(), got)
-		}
-		for _, cert := range presented(t, ctx, c, name, agg) {
-			checkNewOnly(t, c.NodeName()+": served or presented "+cert.Subject.CommonName, cert, newPool, oldPool)
-		}
-		checkNoOldCA(t, c, oldCA)
-	}
-	if agg != nil {
-		checkPublishedRequestHeaderCA(t, ctx, h.Nodes, agg, oldCA, newCA)
-	}
+	return failed
 }
 
 // leavesOf lists the certificate files of node c's PKI folder (backups apart) that are not CAs
@@ -290,19 +319,28 @@ func checkNewOnly(t *testing.T, what string, cert *x509.Certificate, newPool, ol
 	}
 }
 
-// presented returns what node c serves or presents of the CA name: etcd's client and peer
-// serving certificates; the client certificate kube-apiserver presents to the aggregated API.
-func presented(t *testing.T, ctx context.Context, c *testcluster.Cluster, name string, agg *aggregatedAPI) []*x509.Certificate {
+// presented returns what node c serves or presents of the CA: etcd's client and peer serving
+// certificates; the client certificate kube-apiserver presents to the aggregated API.
+func (r *otherRotation) presented(c *testcluster.Cluster) []*x509.Certificate {
+	t := r.t
 	t.Helper()
-	switch name {
+	switch r.name {
 	case "etcd-ca":
 		return []*x509.Certificate{servedCert(t, c.Addr(testcluster.Etcd)), servedCert(t, net.JoinHostPort(c.Host(), strconv.Itoa(c.EtcdPeerPort())))}
 	case "front-proxy-ca":
+		var cert *x509.Certificate
 		// A kube-apiserver just restarted answers 403 until its RBAC caches are filled.
-		if err := eventually(ctx, 30*time.Second, func() error { return agg.request(ctx, c) }); err != nil {
-			t.Fatalf("%s: the aggregated API through its kube-apiserver: %v", c.NodeName(), err)
+		err := eventually(r.ctx, 30*time.Second, func() (err error) {
+			cert, err = r.agg.presentedBy(r.ctx, c)
+			return err
+		})
+		if err != nil || cert == nil {
+			t.Fatalf("%s: the aggregated API through its kube-apiserver: %v (certificate seen: %v)", c.NodeName(), err, cert != nil)
 		}
-		return []*x509.Certificate{agg.lastCert()}
+		if want := readCert(t, filepath.Join(c.PKIDir(), "front-proxy-client.crt")); !cert.Equal(want) {
+			t.Errorf("%s: kube-apiserver presents front-proxy client certificate serial %s, not its front-proxy-client.crt (serial %s)", c.NodeName(), cert.SerialNumber, want.SerialNumber)
+		}
+		return []*x509.Certificate{cert}
 	}
 	return nil
 }
