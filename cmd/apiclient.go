@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/buildinfo"
 	"github.com/certctl/certctl/internal/kubeclient"
 )
 
@@ -30,4 +31,4 @@ func (f *apiFlags) client() (*kubeclient.Client, error) {
 	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent()})
 }
 
-func userAgent() string { return "certctl/" + Version() }
+func userAgent() string { return "certctl/" + buildinfo.Version(version) }

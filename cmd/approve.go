@@ -8,6 +8,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -156,6 +157,6 @@ func batch(cmd *cobra.Command, args []string, fromNode string, dryRun bool) sign
 	return signer.Batch{
 		Names: args, FromNode: fromNode, DryRun: dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
 		Match:  func(name string) bool { return apirenew.IsCSRNameOf(name, fromNode, targets) },
-		Debugf: func(format string, args ...any) { debugf(vDecisions, format, args...) },
+		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }

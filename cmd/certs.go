@@ -1,14 +1,13 @@
 package cmd
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
@@ -48,21 +47,7 @@ func newGenerateCSRCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.csrDir == "" {
-				return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
-			}
-			o.useCSR = true
-			cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			settings, err := cluster.Node()
-			if err != nil {
-				return err
-			}
-			inv := pki.Kubeadm()
-			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
-			return initphase.Run(cmd.Context(), cluster, ps, o.options(cmd, "certs", kubeconfigDir))
+			return initphase.GenerateCSR(cmd.Context(), o.load(cmd), o.options(cmd, "certs", kubeconfigDir))
 		},
 	}
 	o.addTo(c.Flags())
@@ -108,7 +93,7 @@ func newCertsListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			debugf(vDecisions, "listing %s and %s", certDir, folders.kubeconfigDir)
+			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, folders.kubeconfigDir)
 			certs, kcs := layout()
 			return expiration.List(cmd.Context(), certDir, folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

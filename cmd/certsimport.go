@@ -8,6 +8,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/external"
 )
@@ -82,7 +83,7 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	debugf(vDecisions, "importing from %s into %s and %s", o.csrDir, certDir, o.folders.kubeconfigDir)
+	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.csrDir, certDir, o.folders.kubeconfigDir)
 	return external.RunImport(cmd.Context(), external.ImportOptions{
 		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
 	}, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())

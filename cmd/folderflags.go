@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -41,7 +42,7 @@ func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error
 	if f.cluster.configFile == "" || cmd.Flags().Changed("cert-dir") {
 		return f.cluster.certDir, nil
 	}
-	debugf(vDecisions, "reading the certificate folder from %s", f.cluster.configFile)
+	debuglog.Debugf(debuglog.Decisions, "reading the certificate folder from %s", f.cluster.configFile)
 	c, err := f.cluster.fileAndFlags(cmd, warn)
 	if err != nil {
 		return "", err

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"crypto/rand"
-	"fmt"
 	"strings"
 	"time"
 
@@ -40,41 +39,15 @@ func (o *initOptions) addTo(fs *pflag.FlagSet) {
 	fs.StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
 }
 
-// checkCSRFlags refuses --use-csr without --csr-dir, and the reverse.
-func (o *initOptions) checkCSRFlags() error {
-	if o.useCSR && o.csrDir == "" {
-		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
-	}
-	if !o.useCSR && o.csrDir != "" {
-		return fmt.Errorf("--csr-dir is only used with --use-csr")
-	}
-	return nil
-}
-
 // options are the workflow's options for group's phases.
 func (o *initOptions) options(cmd *cobra.Command, group, kubeconfigDir string) initphase.Options {
 	return initphase.Options{Group: group, KubeconfigDir: kubeconfigDir, DryRun: o.dryRun, UseCSR: o.useCSR, CSRDir: o.csrDir,
 		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
 }
 
-// run runs `init-phase GROUP NAME`.
-func (o *initOptions) run(cmd *cobra.Command, group, name string, kubeconfigDir string) error {
-	if err := o.checkCSRFlags(); err != nil {
-		return err
-	}
-	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	settings, err := cluster.Node()
-	if err != nil {
-		return err
-	}
-	selected, err := initphase.Select(cluster, settings, group, name, o.useCSR, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	return initphase.Run(cmd.Context(), cluster, selected, o.options(cmd, group, kubeconfigDir))
+// load reads the node's settings the flags name.
+func (o *initOptions) load(cmd *cobra.Command) func() (*config.Cluster, error) {
+	return func() (*config.Cluster, error) { return o.cluster.load(cmd, cmd.ErrOrStderr()) }
 }
 
 func newInitCertsCommand() *cobra.Command {
@@ -110,7 +83,7 @@ func newInitCertsCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: initphase.Names("certs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, "certs", argOrAll(args), "")
+			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "certs", ""))
 		},
 	}
 	o.addTo(c.Flags())
@@ -152,7 +125,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: initphase.Names("kubeconfig"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, "kubeconfig", argOrAll(args), o.kubeconfigDir)
+			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "kubeconfig", o.kubeconfigDir))
 		},
 	}
 	o.initOptions.addTo(c.Flags())

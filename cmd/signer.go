@@ -6,6 +6,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/signer"
@@ -72,7 +73,7 @@ func newSignerStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			debugf(vFiles, "reading %s and the CA files in %s", o.manifest, certDir)
+			debuglog.Debugf(debuglog.Files, "reading %s and the CA files in %s", o.manifest, certDir)
 			s, err := signer.Status(o.manifest, certDir)
 			if err != nil {
 				return err
