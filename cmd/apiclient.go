@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"time"
+
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/buildinfo"
@@ -29,6 +31,18 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 // certctl command does (internal/kubeclient).
 func (f *apiFlags) client() (*kubeclient.Client, error) {
 	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent()})
+}
+
+// nodeClient connects to the API server as the commands of a
+// control-plane node do: --kubeconfig, else kubeconfigDir's admin.conf
+// when there, then as every command does (internal/kubeclient), refusing
+// an expired client certificate up front.
+func (f *apiFlags) nodeClient(kubeconfigDir string) (*kubeclient.Client, error) {
+	return nodeClient(f.kubeconfig, kubeconfigDir)
+}
+
+func nodeClient(kubeconfig, kubeconfigDir string) (*kubeclient.Client, error) {
+	return kubeclient.New(kubeclient.Options{Kubeconfig: kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
 }
 
 func userAgent() string { return "certctl/" + buildinfo.Version(version) }

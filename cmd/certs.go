@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/debuglog"
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
@@ -64,8 +63,7 @@ func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
 }
 
 func newCertsListCommand() *cobra.Command {
-	var folders folderFlags
-	var format string
+	var report reportFlags
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the certificates, keys and kubeconfig files on disk",
@@ -85,20 +83,15 @@ func newCertsListCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format)
+			f, certDir, err := report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, folders.kubeconfigDir)
+			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, report.folders.kubeconfigDir)
 			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), certDir, report.folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	folders.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
-	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
+	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
 	return c
 }

@@ -9,16 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/debuglog"
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/external"
 )
 
 type certsImportOptions struct {
-	csrDir  string
-	folders folderFlags
-	dryRun  bool
-	output  string
-	lock    lockFlags
+	csrDir string
+	report reportFlags
+	dryRun bool
+	lock   lockFlags
 }
 
 func newCertsImportCommand() *cobra.Command {
@@ -64,8 +62,7 @@ func newCertsImportCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.csrDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
-	o.folders.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
-	fs.StringVarP(&o.output, "output", "o", "text", output.Help())
+	o.report.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
 	o.lock.addTo(fs)
 	return c
@@ -75,16 +72,12 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	if o.csrDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}
-	f, err := output.Parse(o.output)
+	f, certDir, err := o.report.parse(cmd)
 	if err != nil {
 		return err
 	}
-	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.csrDir, certDir, o.folders.kubeconfigDir)
+	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.csrDir, certDir, o.report.folders.kubeconfigDir)
 	return external.RunImport(cmd.Context(), external.ImportOptions{
-		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
+		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.report.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
 	}, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

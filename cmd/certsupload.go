@@ -78,9 +78,7 @@ func newCertsUploadCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// On a control-plane node, /etc/kubernetes/admin.conf when there, as
 			// renew --use-api finds it (internal/kubeclient).
-			return o.command(cmd, func() (*kubeclient.Client, error) {
-				return kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: config.DefaultKubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-			}).Upload(cmd.Context())
+			return o.command(cmd, func() (*kubeclient.Client, error) { return o.api.nodeClient(config.DefaultKubeconfigDir) }).Upload(cmd.Context())
 		},
 	}
 	fs := c.Flags()

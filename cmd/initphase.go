@@ -129,8 +129,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 		},
 	}
 	o.initOptions.addTo(c.Flags())
-	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	o.cluster.kubeconfigDir = &o.kubeconfigDir
+	o.cluster.addKubeconfigDirTo(c.Flags(), &o.kubeconfigDir, "folder of the kubeconfig files")
 	return c
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/debuglog"
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/signer"
 )
@@ -34,9 +33,8 @@ func newSignerCommand() *cobra.Command {
 }
 
 type signerStatusOptions struct {
-	folders  folderFlags
+	report   reportFlags
 	manifest string
-	output   string
 }
 
 func newSignerStatusCommand() *cobra.Command {
@@ -65,11 +63,7 @@ func newSignerStatusCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(o.output)
-			if err != nil {
-				return err
-			}
-			certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
+			f, certDir, err := o.report.parse(cmd)
 			if err != nil {
 				return err
 			}
@@ -81,9 +75,8 @@ func newSignerStatusCommand() *cobra.Command {
 			return s.Print(cmd.OutOrStdout(), f)
 		},
 	}
-	o.folders.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
+	o.report.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
 	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
-	c.Flags().StringVarP(&o.output, "output", "o", "text", output.Help())
 	return c
 }
 
