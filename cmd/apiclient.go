@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/buildinfo"
 	"github.com/certctl/certctl/internal/kubeclient"
@@ -32,6 +33,9 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 func (f *apiFlags) client() (*kubeclient.Client, error) {
 	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent()})
 }
+
+// connect is client as a kubernetes.Interface, for the workflows.
+func (f *apiFlags) connect() (kubernetes.Interface, error) { return f.client() }
 
 // nodeClient connects to the API server as the commands of a
 // control-plane node do: --kubeconfig, else kubeconfigDir's admin.conf

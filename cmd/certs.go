@@ -29,7 +29,6 @@ func newCertsCommand() *cobra.Command {
 // kubeconfig all --use-csr`, in one run.
 func newGenerateCSRCommand() *cobra.Command {
 	o := &initOptions{}
-	var kubeconfigDir string
 	c := &cobra.Command{
 		Use:   "generate-csr --csr-dir DIR",
 		Short: "Write keys and CSRs for an external CA (kubeadm's spelling of `certctl init-phase certs|kubeconfig all --use-csr`)",
@@ -46,12 +45,12 @@ func newGenerateCSRCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return initphase.GenerateCSR(cmd.Context(), o.load(cmd), o.options(cmd, "certs", kubeconfigDir))
+			return initphase.GenerateCSR(cmd.Context(), o.load(cmd), o.options(cmd, "certs"))
 		},
 	}
 	o.addTo(c.Flags())
 	_ = c.Flags().MarkHidden("use-csr") // always on
-	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
+	c.Flags().StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
@@ -99,13 +98,7 @@ func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.
 			o.cluster.quiet = true
 			return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 		},
-		Connect: func() (kubernetes.Interface, string, error) {
-			c, err := connect()
-			if err != nil {
-				return nil, "", err
-			}
-			return c, c.Source, nil
-		},
+		Connect: connect,
 	}
 }
 

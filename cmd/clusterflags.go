@@ -1,14 +1,15 @@
 package cmd
 
 import (
-	"errors"
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -71,16 +72,7 @@ func (f *clusterFlags) resolver(cmd *cobra.Command, warn io.Writer) *config.Reso
 // openConfigMaps makes a client of kube-system's ConfigMaps from a node's
 // kubeconfig file.
 func openConfigMaps(path string) (config.ConfigMapGetter, error) {
-	c, err := nodeClient(path, "")
-	if err != nil {
-		// The cause alone, which names the file: kubeclient's hint
-		// about --kubeconfig is for the commands that have it.
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		return nil, err
-	}
-	return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), nil
+	return kubeclient.ConfigMaps(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
 }
 
 // load builds and validates the node's settings (config.Resolver.Load).

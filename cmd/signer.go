@@ -5,15 +5,12 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/signer"
 )
-
-// DefaultControllerManagerManifest is where kubeadm writes
-// kube-controller-manager's static pod manifest.
-const DefaultControllerManagerManifest = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
 
 func newSignerCommand() *cobra.Command {
 	c := &cobra.Command{
@@ -76,21 +73,25 @@ func newSignerStatusCommand() *cobra.Command {
 		},
 	}
 	o.report.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
-	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
+	addManifestFlag(c.Flags(), &o.manifest)
 	return c
 }
 
+// manifestOptions bind the flags of signer enable and disable to the
+// workflow's options.
 type manifestOptions struct {
-	manifest  string
-	backupDir string
-	dryRun    bool
-	lock      lockFlags
+	signer.ManifestEdit
+	lock lockFlags
+}
+
+func addManifestFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "manifest", signer.DefaultManifest, "kube-controller-manager's static pod manifest")
 }
 
 func (o *manifestOptions) addTo(c *cobra.Command) {
-	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
-	c.Flags().StringVar(&o.backupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	addManifestFlag(c.Flags(), &o.Manifest)
+	c.Flags().StringVar(&o.BackupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
+	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
 	o.lock.addTo(c.Flags())
 }
 
@@ -176,5 +177,6 @@ func newSignerDisableCommand() *cobra.Command {
 
 // edit is the manifest change the flags ask for.
 func (o *manifestOptions) edit(cmd *cobra.Command) signer.ManifestEdit {
-	return signer.ManifestEdit{Manifest: o.manifest, BackupDir: o.backupDir, DryRun: o.dryRun, LockTimeout: o.lock.timeout, Now: time.Now(), Out: cmd.OutOrStdout()}
+	o.LockTimeout, o.Now, o.Out = o.lock.timeout, time.Now(), cmd.OutOrStdout()
+	return o.ManifestEdit
 }

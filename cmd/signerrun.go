@@ -130,7 +130,11 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 		}
 		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), c.Source, nil
 	}
-	policy, cluster, err := o.policy.build(cmd)
+	cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	policy, err := o.policy.rules().Fixed(cluster)
 	if err != nil {
 		return err
 	}

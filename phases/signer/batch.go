@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
 )
@@ -104,6 +105,31 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 		}
 		return nil
 	})
+}
+
+// ApproveWith is `certctl approve`: unless o.Force, it reads the node's
+// settings with load and builds the policy of rules from them; it then
+// connects, learns the cluster's control-plane nodes when rules ask it
+// (warning on warn when it cannot), and approves b (ApproveAll).
+func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
+	var cluster *config.Cluster
+	if !o.Force {
+		var err error
+		if cluster, err = load(); err != nil {
+			return err
+		}
+		if o.Policy, err = rules.Fixed(cluster); err != nil {
+			return err
+		}
+	}
+	client, err := connect()
+	if err != nil {
+		return err
+	}
+	if o.Policy, err = rules.Learn(ctx, client, o.Policy, cluster, warn); err != nil {
+		return err
+	}
+	return ApproveAll(ctx, client, o, b)
 }
 
 // DenyAll denies b's CSRs with reason and message, and says what it did
