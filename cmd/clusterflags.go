@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"io"
 	"net"
 	"strings"
@@ -77,24 +78,26 @@ func openConfigMaps(path string) (config.ConfigMapGetter, error) {
 
 // load builds and validates the node's settings (config.Resolver.Load).
 func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
-	r := f.resolver(cmd, warn)
-	defer func() { f.source = r.Source }()
-	return r.Load(cmd.Context())
+	return resolve(f, cmd, warn, (*config.Resolver).Load)
 }
 
 // fileAndFlags layers the settings without detecting or validating
 // anything (config.Resolver.Layered).
 func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
-	r := f.resolver(cmd, warn)
-	defer func() { f.source = r.Source }()
-	return r.Layered(cmd.Context())
+	return resolve(f, cmd, warn, (*config.Resolver).Layered)
 }
 
 // loadForRenewal reads the settings renewal uses (config.Resolver.ForRenewal).
 func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	return resolve(f, cmd, warn, (*config.Resolver).ForRenewal)
+}
+
+// resolve reads the settings the way read does, and keeps where they came
+// from in f.source.
+func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read func(*config.Resolver, context.Context) (T, error)) (T, error) {
 	r := f.resolver(cmd, warn)
 	defer func() { f.source = r.Source }()
-	return r.ForRenewal(cmd.Context())
+	return read(r, cmd.Context())
 }
 
 // addSubsetTo registers only the named flags of clusterFlags, with their

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -82,11 +81,9 @@ func newInstallTimerCommand() *cobra.Command {
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
 	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if cmd.Flags().Changed("offset") {
-		if cmd.Flags().Changed("stagger") {
-			return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
-		}
 		o.Offset = &o.offset
 	}
+	o.StaggerSet = cmd.Flags().Changed("stagger")
 	if err := o.Resolve(); err != nil {
 		return err
 	}

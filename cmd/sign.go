@@ -1,12 +1,10 @@
 package cmd
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/signer"
 )
@@ -14,8 +12,7 @@ import (
 // signOptions binds the flags to the workflow's options.
 type signOptions struct {
 	signer.SignFiles
-	api   apiFlags
-	force bool
+	api apiFlags
 }
 
 func newSignCommand() *cobra.Command {
@@ -48,7 +45,10 @@ func newSignCommand() *cobra.Command {
 			    --signing-config server-signing-config.json
 		`),
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return signer.SignWith(cmd.Context(), o.api.connect, args[0], o.SignFiles)
+		},
 	}
 	o.api.addTo(c.Flags(), false, 5, 10)
 	c.Flags().StringVar(&o.CACert, "ca-cert", "", "CA certificate to sign with (required)")
@@ -62,20 +62,9 @@ func newSignCommand() *cobra.Command {
 	// certctl never signs a CSR that is not approved (issue 13): --force is
 	// refused with what to do rather than ignored.
 	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "check and sign, then write the certificate as a server-side dry run: the API server checks it and stores nothing")
-	c.Flags().BoolVar(&o.force, "force", false, "")
+	c.Flags().BoolVar(&o.Force, "force", false, "")
 	_ = c.Flags().MarkHidden("force")
 	_ = c.MarkFlagRequired("ca-cert")
 	_ = c.MarkFlagRequired("ca-key")
 	return c
-}
-
-func (o *signOptions) run(cmd *cobra.Command, name string) error {
-	if o.force {
-		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
-	}
-	if o.Profile != "" && o.Config == "" {
-		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
-	}
-	o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-	return signer.SignWith(cmd.Context(), func() (kubernetes.Interface, error) { return o.api.client() }, name, o.SignFiles)
 }

@@ -187,13 +187,22 @@ type SignFiles struct {
 	CACert, CAKey   string
 	Config, Profile string // cfssl-style signing configuration, and a profile of it
 	DryRun          bool
-	Now             time.Time
-	Out, ErrOut     io.Writer
+	// Force is the --force of old: certctl never signs a CSR that is not
+	// approved (issue 13), so SignWith refuses it, saying what to do.
+	Force       bool
+	Now         time.Time
+	Out, ErrOut io.Writer
 }
 
 // SignWith signs CSR name with f's CA (`certctl sign`), connecting with
 // newClient once the files are read, and says what it issued.
 func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error), name string, f SignFiles) error {
+	if f.Force {
+		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
+	}
+	if f.Profile != "" && f.Config == "" {
+		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
+	}
 	ca, err := LoadCA(f.CACert, f.CAKey, f.Now)
 	if err != nil {
 		return err
