@@ -42,11 +42,7 @@ func (f *apiFlags) connect() (kubernetes.Interface, error) { return f.client() }
 // when there, then as every command does (internal/kubeclient), refusing
 // an expired client certificate up front.
 func (f *apiFlags) nodeClient(kubeconfigDir string) (*kubeclient.Client, error) {
-	return nodeClient(f.kubeconfig, kubeconfigDir)
-}
-
-func nodeClient(kubeconfig, kubeconfigDir string) (*kubeclient.Client, error) {
-	return kubeclient.New(kubeclient.Options{Kubeconfig: kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
 }
 
 func userAgent() string { return "certctl/" + buildinfo.Version(version) }
