@@ -1,8 +1,12 @@
 package cmd
 
 import (
-	"github.com/spf13/pflag"
+	"time"
 
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/internal/buildinfo"
 	"github.com/certctl/certctl/internal/kubeclient"
 )
 
@@ -30,4 +34,15 @@ func (f *apiFlags) client() (*kubeclient.Client, error) {
 	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent()})
 }
 
-func userAgent() string { return "certctl/" + Version() }
+// connect is client as a kubernetes.Interface, for the workflows.
+func (f *apiFlags) connect() (kubernetes.Interface, error) { return f.client() }
+
+// nodeClient connects to the API server as the commands of a
+// control-plane node do: --kubeconfig, else kubeconfigDir's admin.conf
+// when there, then as every command does (internal/kubeclient), refusing
+// an expired client certificate up front.
+func (f *apiFlags) nodeClient(kubeconfigDir string) (*kubeclient.Client, error) {
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+}
+
+func userAgent() string { return "certctl/" + buildinfo.Version(version) }

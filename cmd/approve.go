@@ -7,7 +7,9 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -16,12 +18,9 @@ import (
 )
 
 type approveOptions struct {
-	api      apiFlags
-	policy   policyFlags
-	force    bool
-	message  string
-	fromNode string
-	dryRun   bool
+	signer.ApproveOptions
+	csrs   csrBatchFlags
+	policy policyFlags
 }
 
 func newApproveCommand() *cobra.Command {
@@ -61,43 +60,25 @@ func newApproveCommand() *cobra.Command {
 			# Every CSR of node cp-1's renewal through the API (what renew --use-api prints)
 			sudo certctl approve --all-from-node cp-1 --config kubeadm.yaml
 		`),
-		Args: namesOrFromNode(&o.fromNode),
+		Args: namesOrFromNode(&o.csrs.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
-	c.Flags().StringVar(&o.fromNode, "all-from-node", "", "approve every pending CSR that `certctl renew --use-api` made on this node (its nodeRegistration.name, or host name), instead of names")
-	o.api.addTo(c.Flags(), false, 5, 10)
+	o.csrs.addTo(c.Flags(), "approve every pending CSR that `certctl renew --use-api` made on this node (its nodeRegistration.name, or host name), instead of names",
+		"check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
 	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
-	c.Flags().BoolVar(&o.force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
-	c.Flags().StringVar(&o.message, "message", "", "message of the Approved condition (default: what was checked)")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
+	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
+	c.Flags().StringVar(&o.Message, "message", "", "message of the Approved condition (default: what was checked)")
 	return c
 }
 
 func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
-	opts := signer.ApproveOptions{Force: o.force, Message: o.message}
-	if !o.force {
-		p, _, err := o.policy.build(cmd)
-		if err != nil {
-			return err
-		}
-		opts.Policy = p
-	}
-	client, err := o.api.client()
-	if err != nil {
-		return err
-	}
-	if opts.Policy, err = o.policy.rules().Learn(cmd.Context(), client, opts.Policy, o.policy.loaded, cmd.ErrOrStderr()); err != nil {
-		return err
-	}
-	return signer.ApproveAll(cmd.Context(), client, opts, batch(cmd, args, o.fromNode, o.dryRun))
+	load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
+	return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
 }
 
 type denyOptions struct {
-	api      apiFlags
-	reason   string
-	message  string
-	fromNode string
-	dryRun   bool
+	csrs            csrBatchFlags
+	reason, message string
 }
 
 func newDenyCommand() *cobra.Command {
@@ -117,20 +98,19 @@ func newDenyCommand() *cobra.Command {
 			certctl deny csr-8vq2x --reason UnknownSAN --message "evil.example.com is not ours"
 			certctl deny --all-from-node cp-1 --reason NotScheduled
 		`),
-		Args: namesOrFromNode(&o.fromNode),
+		Args: namesOrFromNode(&o.csrs.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := o.api.client()
+			client, err := o.csrs.api.client()
 			if err != nil {
 				return err
 			}
-			return signer.DenyAll(cmd.Context(), client, o.reason, o.message, time.Now(), batch(cmd, args, o.fromNode, o.dryRun))
+			return signer.DenyAll(cmd.Context(), client, o.reason, o.message, time.Now(), o.csrs.batch(cmd, args))
 		},
 	}
-	o.api.addTo(c.Flags(), false, 5, 10)
-	c.Flags().StringVar(&o.fromNode, "all-from-node", "", "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names")
+	o.csrs.addTo(c.Flags(), "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names",
+		"send the denial as a server-side dry run: the API server checks it and stores nothing")
 	c.Flags().StringVar(&o.reason, "reason", "", "reason of the Denied condition (required)")
 	c.Flags().StringVar(&o.message, "message", "", "message of the Denied condition")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "send the denial as a server-side dry run: the API server checks it and stores nothing")
 	_ = c.MarkFlagRequired("reason")
 	return c
 }
@@ -149,13 +129,27 @@ func namesOrFromNode(fromNode *string) cobra.PositionalArgs {
 	}
 }
 
+// csrBatchFlags say which CSRs approve and deny act on, and how to reach
+// them: names or --all-from-node, --dry-run, --kubeconfig.
+type csrBatchFlags struct {
+	api      apiFlags
+	fromNode string
+	dryRun   bool
+}
+
+func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string) {
+	f.api.addTo(fs, false, 5, 10)
+	fs.StringVar(&f.fromNode, "all-from-node", "", fromNodeHelp)
+	fs.BoolVar(&f.dryRun, "dry-run", false, dryRunHelp)
+}
+
 // batch is the CSRs approve or deny act on: args, or the pending ones
-// `certctl renew --use-api` made on node fromNode.
-func batch(cmd *cobra.Command, args []string, fromNode string, dryRun bool) signer.Batch {
+// `certctl renew --use-api` made on node --all-from-node.
+func (f *csrBatchFlags) batch(cmd *cobra.Command, args []string) signer.Batch {
 	targets := renewal.Names()[1:]
 	return signer.Batch{
-		Names: args, FromNode: fromNode, DryRun: dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Match:  func(name string) bool { return apirenew.IsCSRNameOf(name, fromNode, targets) },
-		Debugf: func(format string, args ...any) { debugf(vDecisions, format, args...) },
+		Names: args, FromNode: f.fromNode, DryRun: f.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
+		Match:  func(name string) bool { return apirenew.IsCSRNameOf(name, f.fromNode, targets) },
+		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }

@@ -1,14 +1,12 @@
 package cmd
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
@@ -31,7 +29,6 @@ func newCertsCommand() *cobra.Command {
 // kubeconfig all --use-csr`, in one run.
 func newGenerateCSRCommand() *cobra.Command {
 	o := &initOptions{}
-	var kubeconfigDir string
 	c := &cobra.Command{
 		Use:   "generate-csr --csr-dir DIR",
 		Short: "Write keys and CSRs for an external CA (kubeadm's spelling of `certctl init-phase certs|kubeconfig all --use-csr`)",
@@ -48,26 +45,12 @@ func newGenerateCSRCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.csrDir == "" {
-				return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
-			}
-			o.useCSR = true
-			cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			settings, err := cluster.Node()
-			if err != nil {
-				return err
-			}
-			inv := pki.Kubeadm()
-			ps := append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
-			return initphase.Run(cmd.Context(), cluster, ps, o.options(cmd, "certs", kubeconfigDir))
+			return initphase.GenerateCSR(cmd.Context(), o.load(cmd), o.options(cmd, "certs"))
 		},
 	}
 	o.addTo(c.Flags())
 	_ = c.Flags().MarkHidden("use-csr") // always on
-	c.Flags().StringVar(&kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
+	c.Flags().StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c
 }
 
@@ -79,8 +62,7 @@ func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
 }
 
 func newCertsListCommand() *cobra.Command {
-	var folders folderFlags
-	var format string
+	var report reportFlags
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the certificates, keys and kubeconfig files on disk",
@@ -100,20 +82,15 @@ func newCertsListCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format)
+			f, certDir, err := report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			debugf(vDecisions, "listing %s and %s", certDir, folders.kubeconfigDir)
+			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, report.folders.kubeconfigDir)
 			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), certDir, report.folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	folders.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
-	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
+	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")
 	return c
 }

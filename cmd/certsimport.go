@@ -8,16 +8,15 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/external"
 )
 
+// certsImportOptions bind the flags to the workflow's options.
 type certsImportOptions struct {
-	csrDir  string
-	folders folderFlags
-	dryRun  bool
-	output  string
-	lock    lockFlags
+	external.ImportOptions
+	report reportFlags
+	lock   lockFlags
 }
 
 func newCertsImportCommand() *cobra.Command {
@@ -62,28 +61,22 @@ func newCertsImportCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.csrDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
-	o.folders.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
-	fs.StringVarP(&o.output, "output", "o", "text", output.Help())
-	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
+	fs.StringVar(&o.CSRDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
+	o.report.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
 	o.lock.addTo(fs)
 	return c
 }
 
 func (o *certsImportOptions) run(cmd *cobra.Command) error {
-	if o.csrDir == "" {
+	if o.CSRDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}
-	f, err := output.Parse(o.output)
+	f, certDir, err := o.report.parse(cmd)
 	if err != nil {
 		return err
 	}
-	certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	debugf(vDecisions, "importing from %s into %s and %s", o.csrDir, certDir, o.folders.kubeconfigDir)
-	return external.RunImport(cmd.Context(), external.ImportOptions{
-		CSRDir: o.csrDir, CertDir: certDir, KubeconfigDir: o.folders.kubeconfigDir, DryRun: o.dryRun, Now: time.Now, Rand: rand.Reader,
-	}, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	o.CertDir, o.KubeconfigDir, o.Now, o.Rand = certDir, o.report.folders.kubeconfigDir, time.Now, rand.Reader
+	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.CSRDir, o.CertDir, o.KubeconfigDir)
+	return external.RunImport(cmd.Context(), o.ImportOptions, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

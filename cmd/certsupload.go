@@ -7,7 +7,6 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
@@ -78,9 +77,7 @@ func newCertsUploadCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// On a control-plane node, /etc/kubernetes/admin.conf when there, as
 			// renew --use-api finds it (internal/kubeclient).
-			return o.command(cmd, func() (*kubeclient.Client, error) {
-				return kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: config.DefaultKubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-			}).Upload(cmd.Context())
+			return o.command(cmd, func() (*kubeclient.Client, error) { return o.api.nodeClient(config.DefaultKubeconfigDir) }).Upload(cmd.Context())
 		},
 	}
 	fs := c.Flags()
@@ -101,13 +98,7 @@ func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.
 			o.cluster.quiet = true
 			return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 		},
-		Connect: func() (kubernetes.Interface, string, error) {
-			c, err := connect()
-			if err != nil {
-				return nil, "", err
-			}
-			return c, c.Source, nil
-		},
+		Connect: connect,
 	}
 }
 

@@ -7,23 +7,18 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
+// checkExpirationOptions binds the flags to the workflow's options
+// (phases/clusterview).
 type checkExpirationOptions struct {
-	cluster       clusterFlags
-	kubeconfigDir string
-	output        string
-	warnWithin    time.Duration
-	textfile      string
-	// --cluster: the cluster-wide view (phases/clusterview).
-	clusterView   bool
-	api           apiFlags
-	etcdEndpoints []string
+	clusterview.Command
+	cluster clusterFlags
+	api     apiFlags
 }
 
 func newCheckExpirationCommand() *cobra.Command {
@@ -95,30 +90,25 @@ func newCheckExpirationCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "apiserver-advertise-address")
-	o.cluster.kubeconfigDir = &o.kubeconfigDir
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	fs.StringVarP(&o.output, "output", "o", "text", output.Help("prometheus"))
-	fs.StringVar(&o.textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
-	fs.BoolVar(&o.clusterView, "cluster", false, "check what every control-plane node of the cluster serves (kube-apiserver, etcd client and peer endpoints) instead of this node's files")
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files")
+	fs.StringVarP(&o.Output, "output", "o", "text", output.Help("prometheus"))
+	fs.StringVar(&o.Textfile, "textfile", "", "also write the report as Prometheus metrics to this file, atomically (node_exporter's textfile collector: a *.prom file in its --collector.textfile.directory)")
+	fs.BoolVar(&o.Cluster, "cluster", false, "check what every control-plane node of the cluster serves (kube-apiserver, etcd client and peer endpoints) instead of this node's files")
 	o.api.addTo(fs, false, 5, 10)
-	fs.StringSliceVar(&o.etcdEndpoints, "etcd-endpoints", nil, "with --cluster: etcd client URLs to ask for etcd's member list after those learned from the cluster (default "+clusterview.DefaultEtcdEndpoint+")")
-	fs.DurationVar(&o.warnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
+	fs.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "with --cluster: etcd client URLs to ask for etcd's member list after those learned from the cluster (default "+clusterview.DefaultEtcdEndpoint+")")
+	fs.DurationVar(&o.WarnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
 	return c
 }
 
 func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	errOut := cmd.ErrOrStderr()
-	return clusterview.Command{
-		Output: o.output, Textfile: o.textfile, WarnWithin: o.warnWithin, Cluster: o.clusterView, Given: cmd.Flags().Changed,
-		ConfigFile: o.cluster.configFile, CertDir: o.cluster.certDir, KubeconfigDir: o.kubeconfigDir, EtcdEndpoints: o.etcdEndpoints,
-		Load: func() (*config.Cluster, error) { return o.cluster.load(cmd, errOut) },
-		Layered: func() (config.Cluster, config.Source, error) {
-			c, err := o.cluster.fileAndFlags(cmd, errOut)
-			return c, o.cluster.source, err
-		},
-		Connect: func() (kubernetes.Interface, error) {
-			return kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: o.kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-		},
-		Now: time.Now, Out: cmd.OutOrStdout(), ErrOut: errOut,
-	}.Run(cmd.Context())
+	o.Given, o.ConfigFile, o.CertDir = cmd.Flags().Changed, o.cluster.configFile, o.cluster.CertDir
+	o.Load = func() (*config.Cluster, error) { return o.cluster.load(cmd, errOut) }
+	o.Layered = func() (config.Cluster, config.Source, error) {
+		c, err := o.cluster.fileAndFlags(cmd, errOut)
+		return c, o.cluster.source, err
+	}
+	o.Connect = func() (kubernetes.Interface, error) { return o.api.nodeClient(o.KubeconfigDir) }
+	o.Now, o.Out, o.ErrOut = time.Now, cmd.OutOrStdout(), errOut
+	return o.Command.Run(cmd.Context())
 }

@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"errors"
+	"context"
 	"io"
 	"net"
 	"strings"
@@ -17,18 +17,8 @@ import (
 // clusterFlags are the kubeadm-compatible flags that decide certificates.
 // Precedence, as in kubeadm: defaults, then --config, then flags given.
 type clusterFlags struct {
-	configFile           string
-	certDir              string
-	advertiseAddress     string
-	bindPort             int32
-	extraSANs            []string
-	controlPlaneEndpoint string
-	serviceCIDR          string
-	dnsDomain            string
-	nodeName             string
-	encryptionAlgorithm  string
-	certValidity         time.Duration
-	caValidity           time.Duration
+	configFile string
+	config.Flags
 
 	// Without --config the settings come from the node (config.Resolver).
 	// kubeconfigDir, when the command has --kubeconfig-dir, points at its
@@ -46,17 +36,24 @@ type clusterFlags struct {
 func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
 	d := config.Default()
 	fs.StringVar(&f.configFile, "config", "", "kubeadm configuration file (kubeadm.k8s.io/v1beta4 InitConfiguration, or JoinConfiguration for a joining control-plane node, and ClusterConfiguration; v1beta3 is read as kubeadm v1.36 read it)")
-	fs.StringVar(&f.certDir, "cert-dir", d.CertificatesDir, "folder of the certificates (certificatesDir)")
-	fs.StringVar(&f.advertiseAddress, "apiserver-advertise-address", "", "IP address the API server advertises (localAPIEndpoint.advertiseAddress); when empty or unspecified (0.0.0.0, ::), the address of the default route's interface")
-	fs.Int32Var(&f.bindPort, "apiserver-bind-port", d.BindPort, "port of the API server (localAPIEndpoint.bindPort)")
-	fs.StringSliceVar(&f.extraSANs, "apiserver-cert-extra-sans", nil, "extra SANs (IPs or DNS names) for the API server serving certificate (apiServer.certSANs)")
-	fs.StringVar(&f.controlPlaneEndpoint, "control-plane-endpoint", "", "stable IP or DNS name, with optional port, of the control plane (controlPlaneEndpoint)")
-	fs.StringVar(&f.serviceCIDR, "service-cidr", d.ServiceSubnet, "service IP range (networking.serviceSubnet); its first IP is a SAN of the API server certificate")
-	fs.StringVar(&f.dnsDomain, "service-dns-domain", d.DNSDomain, "cluster DNS domain (networking.dnsDomain)")
-	fs.StringVar(&f.nodeName, "node-name", "", "node name (nodeRegistration.name), used as given; default: the host name, lower-cased")
-	fs.StringVar(&f.encryptionAlgorithm, "encryption-algorithm", d.EncryptionAlgorithm, "key algorithm: "+strings.Join(config.EncryptionAlgorithms, ", ")+" (encryptionAlgorithm)")
-	fs.DurationVar(&f.certValidity, "certificate-validity", d.CertificateValidity, "validity of leaf certificates (certificateValidityPeriod)")
-	fs.DurationVar(&f.caValidity, "ca-certificate-validity", d.CACertificateValidity, "validity of CA certificates (caCertificateValidityPeriod)")
+	fs.StringVar(&f.CertDir, "cert-dir", d.CertificatesDir, "folder of the certificates (certificatesDir)")
+	fs.StringVar(&f.AdvertiseAddress, "apiserver-advertise-address", "", "IP address the API server advertises (localAPIEndpoint.advertiseAddress); when empty or unspecified (0.0.0.0, ::), the address of the default route's interface")
+	fs.Int32Var(&f.BindPort, "apiserver-bind-port", d.BindPort, "port of the API server (localAPIEndpoint.bindPort)")
+	fs.StringSliceVar(&f.ExtraSANs, "apiserver-cert-extra-sans", nil, "extra SANs (IPs or DNS names) for the API server serving certificate (apiServer.certSANs)")
+	fs.StringVar(&f.ControlPlaneEndpoint, "control-plane-endpoint", "", "stable IP or DNS name, with optional port, of the control plane (controlPlaneEndpoint)")
+	fs.StringVar(&f.ServiceCIDR, "service-cidr", d.ServiceSubnet, "service IP range (networking.serviceSubnet); its first IP is a SAN of the API server certificate")
+	fs.StringVar(&f.DNSDomain, "service-dns-domain", d.DNSDomain, "cluster DNS domain (networking.dnsDomain)")
+	fs.StringVar(&f.NodeName, "node-name", "", "node name (nodeRegistration.name), used as given; default: the host name, lower-cased")
+	fs.StringVar(&f.EncryptionAlgorithm, "encryption-algorithm", d.EncryptionAlgorithm, "key algorithm: "+strings.Join(config.EncryptionAlgorithms, ", ")+" (encryptionAlgorithm)")
+	fs.DurationVar(&f.CertValidity, "certificate-validity", d.CertificateValidity, "validity of leaf certificates (certificateValidityPeriod)")
+	fs.DurationVar(&f.CAValidity, "ca-certificate-validity", d.CACertificateValidity, "validity of CA certificates (caCertificateValidityPeriod)")
+}
+
+// addKubeconfigDirTo registers --kubeconfig-dir into dir, which is also
+// where the settings' resolver looks for admin.conf.
+func (f *clusterFlags) addKubeconfigDirTo(fs *pflag.FlagSet, dir *string, help string) {
+	fs.StringVar(dir, "kubeconfig-dir", config.DefaultKubeconfigDir, help)
+	f.kubeconfigDir = dir
 }
 
 // resolver is the settings' resolver for these flags, as given to cmd.
@@ -67,65 +64,40 @@ func (f *clusterFlags) resolver(cmd *cobra.Command, warn io.Writer) *config.Reso
 		kcDir = *f.kubeconfigDir
 	}
 	return &config.Resolver{
-		File: f.configFile, CertDir: f.certDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
+		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
 		KubeconfigDir: kcDir, Connect: f.connect, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
-		Override: func(c *config.Cluster) {
-			for flag, apply := range map[string]func(){
-				"cert-dir":                    func() { c.CertificatesDir = f.certDir },
-				"apiserver-advertise-address": func() { c.AdvertiseAddress = f.advertiseAddress },
-				"apiserver-bind-port":         func() { c.BindPort = f.bindPort },
-				"apiserver-cert-extra-sans":   func() { c.APIServerCertSANs = f.extraSANs },
-				"control-plane-endpoint":      func() { c.ControlPlaneEndpoint = f.controlPlaneEndpoint },
-				"service-cidr":                func() { c.ServiceSubnet = f.serviceCIDR },
-				"service-dns-domain":          func() { c.DNSDomain = f.dnsDomain },
-				"node-name":                   func() { c.NodeName = f.nodeName },
-				"encryption-algorithm":        func() { c.EncryptionAlgorithm = f.encryptionAlgorithm },
-				"certificate-validity":        func() { c.CertificateValidity, c.KeepValidity = f.certValidity, false },
-				"ca-certificate-validity":     func() { c.CACertificateValidity = f.caValidity },
-			} {
-				if changed(flag) {
-					apply()
-				}
-			}
-		},
+		Override: func(c *config.Cluster) { f.Override(c, changed) },
 	}
 }
 
 // openConfigMaps makes a client of kube-system's ConfigMaps from a node's
 // kubeconfig file.
 func openConfigMaps(path string) (config.ConfigMapGetter, error) {
-	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now})
-	if err != nil {
-		// The cause alone, which names the file: kubeclient's hint
-		// about --kubeconfig is for the commands that have it.
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		return nil, err
-	}
-	return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), nil
+	return kubeclient.ConfigMaps(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
 }
 
 // load builds and validates the node's settings (config.Resolver.Load).
 func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
-	r := f.resolver(cmd, warn)
-	defer func() { f.source = r.Source }()
-	return r.Load(cmd.Context())
+	return resolve(f, cmd, warn, (*config.Resolver).Load)
 }
 
 // fileAndFlags layers the settings without detecting or validating
 // anything (config.Resolver.Layered).
 func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
-	r := f.resolver(cmd, warn)
-	defer func() { f.source = r.Source }()
-	return r.Layered(cmd.Context())
+	return resolve(f, cmd, warn, (*config.Resolver).Layered)
 }
 
 // loadForRenewal reads the settings renewal uses (config.Resolver.ForRenewal).
 func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	return resolve(f, cmd, warn, (*config.Resolver).ForRenewal)
+}
+
+// resolve reads the settings the way read does, and keeps where they came
+// from in f.source.
+func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read func(*config.Resolver, context.Context) (T, error)) (T, error) {
 	r := f.resolver(cmd, warn)
 	defer func() { f.source = r.Source }()
-	return r.ForRenewal(cmd.Context())
+	return read(r, cmd.Context())
 }
 
 // addSubsetTo registers only the named flags of clusterFlags, with their

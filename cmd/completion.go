@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +27,8 @@ func addCompletions(root *cobra.Command) {
 		if f := c.Flags().Lookup("output"); f != nil {
 			values := output.HelpFormats(f.Usage)
 			_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-				return completeFormats(values)
+				// No space after "jsonpath=": a template follows.
+				return values, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 			})
 		}
 		if c.Flags().Lookup("signer-name") != nil {
@@ -39,19 +39,6 @@ func addCompletions(root *cobra.Command) {
 		}
 	}
 	walk(root)
-}
-
-// completeFormats completes -o: the formats, and "jsonpath=" to be
-// followed by a template (no space after it).
-func completeFormats(values []string) ([]string, cobra.ShellCompDirective) {
-	out := make([]string, 0, len(values))
-	for _, v := range values {
-		if t, ok := strings.CutSuffix(v, "TEMPLATE"); ok {
-			v = t
-		}
-		out = append(out, v)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
 
 // completeSignerName completes renew's --signer-name NAME=SIGNER

@@ -62,7 +62,6 @@ func newConfigViewCommand() *cobra.Command {
 		},
 	}
 	o.cluster.addTo(c.Flags())
-	o.cluster.kubeconfigDir = &o.kubeconfigDir
-	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files (admin.conf, to read the kubeadm-config ConfigMap)")
+	o.cluster.addKubeconfigDirTo(c.Flags(), &o.kubeconfigDir, "folder of the kubeconfig files (admin.conf, to read the kubeadm-config ConfigMap)")
 	return c
 }

@@ -5,20 +5,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
 
 // GenerateReference writes one Markdown page per command into dir (the
-// command reference in docs/reference), removing pages of commands that no
-// longer exist. The pages carry no date, so that they only change when a
-// command does, and a test can fail when they are stale.
+// command reference in docs/reference), and README.md, the index, removing
+// pages of commands that no longer exist. The pages carry no date, so
+// that they only change when a command does, and a test can fail when
+// they are stale.
 func GenerateReference(dir string) error {
 	root := NewRootCommand(io.Discard, io.Discard)
-	root.DisableAutoGenTag = true
-	root.InitDefaultCompletionCmd()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -35,7 +33,12 @@ func GenerateReference(dir string) error {
 	if err := doc.GenMarkdownTree(root, dir); err != nil {
 		return fmt.Errorf("generate command reference in %s: %w", dir, err)
 	}
-	return nil
+	// For readers who open docs/reference/ first.
+	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(`# certctl command reference
+
+Generated from the commands' own help by `+"`make docs`"+`; do not edit by hand.
+Start with [certctl](certctl.md).
+`), 0o644)
 }
 
 func disableAutoGenTag(c *cobra.Command) {
@@ -43,19 +46,4 @@ func disableAutoGenTag(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		disableAutoGenTag(sub)
 	}
-}
-
-// referenceIndex is kept for readers who open docs/reference/ first.
-func referenceIndex() string {
-	return strings.TrimSpace(`
-# certctl command reference
-
-Generated from the commands' own help by `+"`make docs`"+`; do not edit by hand.
-Start with [certctl](certctl.md).
-`) + "\n"
-}
-
-// WriteReferenceIndex writes dir/README.md.
-func WriteReferenceIndex(dir string) error {
-	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(referenceIndex()), 0o644)
 }

@@ -13,9 +13,6 @@ func TestReferenceIsUpToDate(t *testing.T) {
 	if err := GenerateReference(fresh); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteReferenceIndex(fresh); err != nil {
-		t.Fatal(err)
-	}
 	committed := filepath.Join("..", "docs", "reference")
 	want, _ := filepath.Glob(filepath.Join(fresh, "*.md"))
 	have, _ := filepath.Glob(filepath.Join(committed, "*.md"))

@@ -6,6 +6,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/debuglog"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -39,12 +41,35 @@ func (f *folderFlags) addCertDirTo(fs *pflag.FlagSet, certDirHelp string) {
 // reads nothing else of the file: these commands make no certificate.
 func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error) {
 	if f.cluster.configFile == "" || cmd.Flags().Changed("cert-dir") {
-		return f.cluster.certDir, nil
+		return f.cluster.CertDir, nil
 	}
-	debugf(vDecisions, "reading the certificate folder from %s", f.cluster.configFile)
+	debuglog.Debugf(debuglog.Decisions, "reading the certificate folder from %s", f.cluster.configFile)
 	c, err := f.cluster.fileAndFlags(cmd, warn)
 	if err != nil {
 		return "", err
 	}
 	return c.CertificatesDir, nil
+}
+
+// reportFlags are the folder flags and -o of a command that reads a node's
+// folders and prints a report (certs list, certs import, signer status).
+type reportFlags struct {
+	folders folderFlags
+	output  string
+}
+
+func (f *reportFlags) addTo(fs *pflag.FlagSet, certDirHelp string) {
+	f.folders.addTo(fs, certDirHelp)
+	fs.StringVarP(&f.output, "output", "o", "text", output.Help())
+}
+
+// parse is what each of them does first: check -o, then find the
+// certificate folder (certDir).
+func (f *reportFlags) parse(cmd *cobra.Command) (output.Format, string, error) {
+	format, err := output.Parse(f.output)
+	if err != nil {
+		return output.Format{}, "", err
+	}
+	certDir, err := f.folders.certDir(cmd, cmd.ErrOrStderr())
+	return format, certDir, err
 }

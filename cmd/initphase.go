@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"crypto/rand"
-	"fmt"
 	"strings"
 	"time"
 
@@ -23,58 +22,32 @@ func newInitPhaseCommand() *cobra.Command {
 	return c
 }
 
-// initOptions are the flags of both init-phase commands.
+// initOptions bind the flags of both init-phase commands (and certs
+// generate-csr) to the workflow's options.
 type initOptions struct {
+	initphase.Options
 	cluster clusterFlags
 	lock    lockFlags
-	dryRun  bool
-	useCSR  bool
-	csrDir  string
 }
 
 func (o *initOptions) addTo(fs *pflag.FlagSet) {
 	o.cluster.addTo(fs)
 	o.lock.addTo(fs)
-	fs.BoolVar(&o.dryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
-	fs.BoolVar(&o.useCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
-	fs.StringVar(&o.csrDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
-}
-
-// checkCSRFlags refuses --use-csr without --csr-dir, and the reverse.
-func (o *initOptions) checkCSRFlags() error {
-	if o.useCSR && o.csrDir == "" {
-		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
-	}
-	if !o.useCSR && o.csrDir != "" {
-		return fmt.Errorf("--csr-dir is only used with --use-csr")
-	}
-	return nil
+	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
+	fs.BoolVar(&o.UseCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
+	fs.StringVar(&o.CSRDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
 }
 
 // options are the workflow's options for group's phases.
-func (o *initOptions) options(cmd *cobra.Command, group, kubeconfigDir string) initphase.Options {
-	return initphase.Options{Group: group, KubeconfigDir: kubeconfigDir, DryRun: o.dryRun, UseCSR: o.useCSR, CSRDir: o.csrDir,
-		LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
+func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Options {
+	o.Group, o.LockTimeout = group, o.lock.timeout
+	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	return o.Options
 }
 
-// run runs `init-phase GROUP NAME`.
-func (o *initOptions) run(cmd *cobra.Command, group, name string, kubeconfigDir string) error {
-	if err := o.checkCSRFlags(); err != nil {
-		return err
-	}
-	cluster, err := o.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	settings, err := cluster.Node()
-	if err != nil {
-		return err
-	}
-	selected, err := initphase.Select(cluster, settings, group, name, o.useCSR, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	return initphase.Run(cmd.Context(), cluster, selected, o.options(cmd, group, kubeconfigDir))
+// load reads the node's settings the flags name.
+func (o *initOptions) load(cmd *cobra.Command) func() (*config.Cluster, error) {
+	return func() (*config.Cluster, error) { return o.cluster.load(cmd, cmd.ErrOrStderr()) }
 }
 
 func newInitCertsCommand() *cobra.Command {
@@ -110,20 +83,15 @@ func newInitCertsCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: initphase.Names("certs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, "certs", argOrAll(args), "")
+			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "certs"))
 		},
 	}
 	o.addTo(c.Flags())
 	return c
 }
 
-type initKubeconfigOptions struct {
-	initOptions
-	kubeconfigDir string
-}
-
 func newInitKubeconfigCommand() *cobra.Command {
-	o := &initKubeconfigOptions{}
+	o := &initOptions{}
 	c := &cobra.Command{
 		Use:   "kubeconfig [all|NAME]",
 		Short: "Make the kubeconfig files of the control plane, with embedded client certificates",
@@ -152,12 +120,11 @@ func newInitKubeconfigCommand() *cobra.Command {
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: initphase.Names("kubeconfig"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, "kubeconfig", argOrAll(args), o.kubeconfigDir)
+			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "kubeconfig"))
 		},
 	}
-	o.initOptions.addTo(c.Flags())
-	c.Flags().StringVar(&o.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	o.cluster.kubeconfigDir = &o.kubeconfigDir
+	o.addTo(c.Flags())
+	o.cluster.addKubeconfigDirTo(c.Flags(), &o.KubeconfigDir, "folder of the kubeconfig files")
 	return c
 }
 

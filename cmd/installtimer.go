@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -11,12 +10,10 @@ import (
 	"github.com/certctl/certctl/phases/renew"
 )
 
+// installTimerOptions binds the flags to the workflow's options.
 type installTimerOptions struct {
-	unitDir, certctl                   string
-	configFile, certDir, kubeconfigDir string
-	schedule, nodeName                 string
-	stagger, offset                    time.Duration
-	dryRun                             bool
+	renew.Timer
+	offset time.Duration
 }
 
 func newInstallTimerCommand() *cobra.Command {
@@ -67,31 +64,28 @@ func newInstallTimerCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.unitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
-	fs.StringVar(&o.certctl, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
-	fs.StringVar(&o.configFile, "config", "", "kubeadm configuration file the renewal reads (--config in ExecStart; made absolute); default: the cluster's kubeadm-config ConfigMap, else the certificates (docs/renew.md)")
-	fs.StringVar(&o.certDir, "cert-dir", "", "certificate folder the renewal uses (--cert-dir in ExecStart, and the unit's condition "+renew.DefaultCertDir+"/ca.crt); default: certctl's")
-	fs.StringVar(&o.kubeconfigDir, "kubeconfig-dir", "", "kubeconfig folder the renewal uses (--kubeconfig-dir in ExecStart); default: certctl's")
-	fs.StringVar(&o.schedule, "schedule", renew.DefaultSchedule, "when the timer runs, before the node's offset: systemd's OnCalendar, one of daily, weekly, monthly, hourly or [WEEKDAYS] [YYYY-MM-DD] HH:MM[:SS] (systemd.time(7))")
-	fs.DurationVar(&o.stagger, "stagger", renew.DefaultStagger, "window of the node's offset, computed from its name so that the nodes of a cluster renew apart; 0 for none")
+	fs.StringVar(&o.UnitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
+	fs.StringVar(&o.CertctlPath, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
+	fs.StringVar(&o.ConfigFile, "config", "", "kubeadm configuration file the renewal reads (--config in ExecStart; made absolute); default: the cluster's kubeadm-config ConfigMap, else the certificates (docs/renew.md)")
+	fs.StringVar(&o.CertDir, "cert-dir", "", "certificate folder the renewal uses (--cert-dir in ExecStart, and the unit's condition "+renew.DefaultCertDir+"/ca.crt); default: certctl's")
+	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", "", "kubeconfig folder the renewal uses (--kubeconfig-dir in ExecStart); default: certctl's")
+	fs.StringVar(&o.Schedule, "schedule", renew.DefaultSchedule, "when the timer runs, before the node's offset: systemd's OnCalendar, one of daily, weekly, monthly, hourly or [WEEKDAYS] [YYYY-MM-DD] HH:MM[:SS] (systemd.time(7))")
+	fs.DurationVar(&o.Stagger, "stagger", renew.DefaultStagger, "window of the node's offset, computed from its name so that the nodes of a cluster renew apart; 0 for none")
 	fs.DurationVar(&o.offset, "offset", 0, "this node's offset after --schedule, instead of the one --stagger computes")
-	fs.StringVar(&o.nodeName, "node-name", "", "node name the offset is computed from (default: from --cert-dir's etcd/server.crt or --config, else the host name)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "print the units instead of writing them; nothing is written")
-	fs.BoolVar(&o.dryRun, "print", false, "the same as --dry-run")
+	fs.StringVar(&o.NodeName, "node-name", "", "node name the offset is computed from (default: from --cert-dir's etcd/server.crt or --config, else the host name)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print the units instead of writing them; nothing is written")
+	fs.BoolVar(&o.DryRun, "print", false, "the same as --dry-run")
 	return c
 }
 
 func (o *installTimerOptions) run(cmd *cobra.Command) error {
-	t := renew.Timer{UnitDir: o.unitDir, CertctlPath: o.certctl, ConfigFile: o.configFile, CertDir: o.certDir, KubeconfigDir: o.kubeconfigDir,
-		Schedule: o.schedule, NodeName: o.nodeName, Stagger: o.stagger, DryRun: o.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr()}
+	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if cmd.Flags().Changed("offset") {
-		if cmd.Flags().Changed("stagger") {
-			return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
-		}
-		t.Offset = &o.offset
+		o.Offset = &o.offset
 	}
-	if err := t.Resolve(); err != nil {
+	o.StaggerSet = cmd.Flags().Changed("stagger")
+	if err := o.Resolve(); err != nil {
 		return err
 	}
-	return renew.InstallTimer(t)
+	return renew.InstallTimer(o.Timer)
 }

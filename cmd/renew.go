@@ -121,8 +121,7 @@ func newRenewCommand() *cobra.Command {
 	alg.DefValue = ""
 	alg.Usage = "key algorithm of the new keys: " + strings.Join(config.EncryptionAlgorithms, ", ") +
 		" (encryptionAlgorithm); default: the --config file's, else each key's current algorithm"
-	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	o.cluster.kubeconfigDir = &o.KubeconfigDir
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files")
 	fs.BoolVar(&o.ReuseKey, "reuse-key", false, "keep the current private keys and sign their public keys again")
 	fs.BoolVar(&o.UpdateSANs, "update-sans", false, "give the certificates the SANs the configuration asks for (--config), instead of keeping their current ones")
 	fs.BoolVar(&o.DropSANs, "drop-sans", false, "with --update-sans, drop the current SANs the configuration no longer asks for")

@@ -1,16 +1,11 @@
 package cmd
 
 import (
-	"fmt"
-	"slices"
-	"strings"
-
 	"github.com/spf13/pflag"
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renew"
-	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
@@ -47,46 +42,8 @@ func (f *useAPIFlags) addTo(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.useAPI, "use-api", false, "renew through the cluster's certificates.k8s.io/v1 API: create a CSR per certificate and wait until it is approved and issued")
 	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: kubeconfig of the API server (default: KUBECONFIG-DIR/"+pki.AdminKubeconfig+", then $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
 	fs.DurationVar(&f.Timeout, "timeout", apirenew.DefaultTimeout, "with --use-api: how long to wait for the CSRs to be approved and issued")
-	fs.Var(newRequestFlag{&f.API}, "new-request", "with --use-api: make a new key and CSR even when an earlier run left a pending one (a denied or failed CSR needs it): alone for every certificate of the run, --new-request=NAME,... for those only")
+	fs.Var(renew.NewRequestValue{API: &f.API}, "new-request", "with --use-api: make a new key and CSR even when an earlier run left a pending one (a denied or failed CSR needs it): alone for every certificate of the run, --new-request=NAME,... for those only")
 	fs.Lookup("new-request").NoOptDefVal = "all"
 	fs.StringToStringVar(&f.SignerNames, "signer-name", nil, "with --use-api: `NAME=SIGNER`, the signer name of certificate NAME's CSR, repeatable (default: listed above; also renewal.signerNames of a CertctlConfiguration document in --config)")
 	fs.Lookup("signer-name").DefValue = "" // not "[]"
 }
-
-// newRequestFlag is --new-request: alone (or =all, or =true as when it
-// was a boolean) for every certificate of the run, =NAME,... for those
-// only, so that a re-run after one CSR was denied asks a new approval for
-// that one only.
-type newRequestFlag struct{ api *renew.API }
-
-func (v newRequestFlag) String() string {
-	switch {
-	case v.api.NewRequest:
-		return "all"
-	}
-	return strings.Join(v.api.NewRequestFor, ",")
-}
-
-func (v newRequestFlag) Set(s string) error {
-	switch s {
-	case "all", "true":
-		v.api.NewRequest = true
-		return nil
-	case "false":
-		v.api.NewRequest, v.api.NewRequestFor = false, nil
-		return nil
-	}
-	known := renewal.Names()[1:]
-	for _, n := range strings.Split(s, ",") {
-		switch n = strings.TrimSpace(n); {
-		case n == "":
-		case !slices.Contains(known, n):
-			return fmt.Errorf("%q is not a certificate certctl renews: use one of %s", n, strings.Join(known, ", "))
-		case !slices.Contains(v.api.NewRequestFor, n):
-			v.api.NewRequestFor = append(v.api.NewRequestFor, n)
-		}
-	}
-	return nil
-}
-
-func (v newRequestFlag) Type() string { return "names" }

@@ -4,6 +4,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/renew"
 )
@@ -60,7 +61,7 @@ func newRestoreCommand() *cobra.Command {
 			o.KubeconfigDir, o.LockTimeout, o.Restart = o.folders.kubeconfigDir, o.lock.timeout, o.restart.Restart
 			o.Out, o.ErrOut, o.Given = cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed
 			o.CertDir = func() (string, error) { return o.folders.certDir(cmd, cmd.ErrOrStderr()) }
-			o.Debugf = func(format string, args ...any) { debugf(vDecisions, format, args...) }
+			o.Debugf = func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) }
 			return o.Main(cmd.Context(), args)
 		},
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+
+	"github.com/certctl/certctl/internal/debuglog"
 )
 
 // NewRootCommand returns the certctl command tree writing to out and errOut.
@@ -46,7 +48,9 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newRenewCommand(), newRestoreCommand(), newInstallTimerCommand(), newCheckExpirationCommand(), newConfigCommand(), newSignerCommand(), newCACommand(), newSignCommand(), newApproveCommand(), newDenyCommand(), newVersionCommand())
 	strict(root)
-	addVerbosity(root)
+	// klog's -v: certctl's debug lines (internal/debuglog) and client-go's,
+	// on stderr.
+	root.PersistentFlags().VarP(debuglog.NewLevel(), "v", "v", "number for the log level verbosity: 2 what certctl reads and decides, 4 each file, 6 the API requests, 8 their bodies (klog's -v)")
 	addCompletions(root)
 	return root
 }

@@ -1,24 +1,18 @@
 package cmd
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/signer"
 )
 
+// signOptions binds the flags to the workflow's options.
 type signOptions struct {
-	api     apiFlags
-	caCert  string
-	caKey   string
-	config  string
-	profile string
-	force   bool
-	dryRun  bool
+	signer.SignFiles
+	api apiFlags
 }
 
 func newSignCommand() *cobra.Command {
@@ -51,36 +45,26 @@ func newSignCommand() *cobra.Command {
 			    --signing-config server-signing-config.json
 		`),
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return signer.SignWith(cmd.Context(), o.api.connect, args[0], o.SignFiles)
+		},
 	}
 	o.api.addTo(c.Flags(), false, 5, 10)
-	c.Flags().StringVar(&o.caCert, "ca-cert", "", "CA certificate to sign with (required)")
-	c.Flags().StringVar(&o.caKey, "ca-key", "", "CA private key (required)")
-	c.Flags().StringVar(&o.config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")
+	c.Flags().StringVar(&o.CACert, "ca-cert", "", "CA certificate to sign with (required)")
+	c.Flags().StringVar(&o.CAKey, "ca-key", "", "CA private key (required)")
+	c.Flags().StringVar(&o.Config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")
 	// --config is kubeadm's configuration file in every other command; the
 	// old spelling still works, with a warning.
-	c.Flags().StringVar(&o.config, "config", "", "")
+	c.Flags().StringVar(&o.Config, "config", "", "")
 	_ = c.Flags().MarkDeprecated("config", "use --signing-config (--config is kubeadm's configuration file in every other command)")
-	c.Flags().StringVar(&o.profile, "profile", "", "profile of --signing-config to use instead of its default")
+	c.Flags().StringVar(&o.Profile, "profile", "", "profile of --signing-config to use instead of its default")
 	// certctl never signs a CSR that is not approved (issue 13): --force is
 	// refused with what to do rather than ignored.
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "check and sign, then write the certificate as a server-side dry run: the API server checks it and stores nothing")
-	c.Flags().BoolVar(&o.force, "force", false, "")
+	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "check and sign, then write the certificate as a server-side dry run: the API server checks it and stores nothing")
+	c.Flags().BoolVar(&o.Force, "force", false, "")
 	_ = c.Flags().MarkHidden("force")
 	_ = c.MarkFlagRequired("ca-cert")
 	_ = c.MarkFlagRequired("ca-key")
 	return c
-}
-
-func (o *signOptions) run(cmd *cobra.Command, name string) error {
-	if o.force {
-		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
-	}
-	if o.profile != "" && o.config == "" {
-		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
-	}
-	return signer.SignWith(cmd.Context(), func() (kubernetes.Interface, error) { return o.api.client() }, name, signer.SignFiles{
-		CACert: o.caCert, CAKey: o.caKey, Config: o.config, Profile: o.profile, DryRun: o.dryRun,
-		Now: time.Now(), Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-	})
 }

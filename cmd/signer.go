@@ -5,15 +5,12 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/signer"
 )
-
-// DefaultControllerManagerManifest is where kubeadm writes
-// kube-controller-manager's static pod manifest.
-const DefaultControllerManagerManifest = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
 
 func newSignerCommand() *cobra.Command {
 	c := &cobra.Command{
@@ -33,9 +30,8 @@ func newSignerCommand() *cobra.Command {
 }
 
 type signerStatusOptions struct {
-	folders  folderFlags
+	report   reportFlags
 	manifest string
-	output   string
 }
 
 func newSignerStatusCommand() *cobra.Command {
@@ -64,15 +60,11 @@ func newSignerStatusCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(o.output)
+			f, certDir, err := o.report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			certDir, err := o.folders.certDir(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			debugf(vFiles, "reading %s and the CA files in %s", o.manifest, certDir)
+			debuglog.Debugf(debuglog.Files, "reading %s and the CA files in %s", o.manifest, certDir)
 			s, err := signer.Status(o.manifest, certDir)
 			if err != nil {
 				return err
@@ -80,23 +72,26 @@ func newSignerStatusCommand() *cobra.Command {
 			return s.Print(cmd.OutOrStdout(), f)
 		},
 	}
-	o.folders.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
-	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
-	c.Flags().StringVarP(&o.output, "output", "o", "text", output.Help())
+	o.report.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
+	addManifestFlag(c.Flags(), &o.manifest)
 	return c
 }
 
+// manifestOptions bind the flags of signer enable and disable to the
+// workflow's options.
 type manifestOptions struct {
-	manifest  string
-	backupDir string
-	dryRun    bool
-	lock      lockFlags
+	signer.ManifestEdit
+	lock lockFlags
+}
+
+func addManifestFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "manifest", signer.DefaultManifest, "kube-controller-manager's static pod manifest")
 }
 
 func (o *manifestOptions) addTo(c *cobra.Command) {
-	c.Flags().StringVar(&o.manifest, "manifest", DefaultControllerManagerManifest, "kube-controller-manager's static pod manifest")
-	c.Flags().StringVar(&o.backupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	addManifestFlag(c.Flags(), &o.Manifest)
+	c.Flags().StringVar(&o.BackupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
+	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
 	o.lock.addTo(c.Flags())
 }
 
@@ -182,5 +177,6 @@ func newSignerDisableCommand() *cobra.Command {
 
 // edit is the manifest change the flags ask for.
 func (o *manifestOptions) edit(cmd *cobra.Command) signer.ManifestEdit {
-	return signer.ManifestEdit{Manifest: o.manifest, BackupDir: o.backupDir, DryRun: o.dryRun, LockTimeout: o.lock.timeout, Now: time.Now(), Out: cmd.OutOrStdout()}
+	o.LockTimeout, o.Now, o.Out = o.lock.timeout, time.Now(), cmd.OutOrStdout()
+	return o.ManifestEdit
 }

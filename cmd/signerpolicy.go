@@ -3,10 +3,8 @@ package cmd
 import (
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -20,7 +18,6 @@ type policyFlags struct {
 	allowMasters    bool
 	requesterGroups []string
 	requesterUsers  []string
-	loaded          *config.Cluster // by build
 }
 
 // addTo adds the flags. hidden names clusterFlags that mean nothing to the
@@ -44,18 +41,4 @@ func (f *policyFlags) rules() signer.NodeRules {
 		PolicyOptions:     signer.PolicyOptions{AllowSystemMasters: f.allowMasters, RequesterGroups: f.requesterGroups, RequesterUsers: f.requesterUsers},
 		ControlPlaneNodes: f.nodes, FromConfigMap: f.cluster.configFile == "",
 	}
-}
-
-// build returns the policy and the cluster settings it came from.
-func (f *policyFlags) build(cmd *cobra.Command) (*signer.Policy, *config.Cluster, error) {
-	cluster, err := f.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return nil, nil, err
-	}
-	f.loaded = cluster
-	p, err := f.rules().Fixed(cluster)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, cluster, nil
 }

@@ -10,23 +10,18 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
 
+// signerRunOptions bind the flags to the workflow's options.
 type signerRunOptions struct {
-	api           apiFlags
-	policy        policyFlags
-	caFiles       map[string]*[2]string // CA name -> cert, key flags
-	workers       int
-	caReload      time.Duration
-	listenAddress string
-	leaderElect   bool
-	lease         signer.LeaderElection
-	custom        []string // --signer NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]
+	signer.ServeOptions
+	api     apiFlags
+	policy  policyFlags
+	caFiles map[string]*[2]string // CA name -> cert, key flags
 }
 
 func newSignerRunCommand() *cobra.Command {
@@ -104,22 +99,22 @@ func newSignerRunCommand() *cobra.Command {
 	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][1], "front-proxy-ca-key", "", "front-proxy CA key")
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][0], "etcd-ca-cert", "", "etcd CA certificate, instead of --cert-dir")
 	fs.StringVar(&o.caFiles[pki.EtcdCAName][1], "etcd-ca-key", "", "etcd CA key")
-	fs.StringArrayVar(&o.custom, "signer", nil, "NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]: also sign the approved CSRs of this signer name of your own (e.g. example.com/serving) with this CA and cfssl-style signing configuration, under the same issuance policy; repeatable")
-	fs.IntVar(&o.workers, "workers", 8, "CSRs signed at once")
-	fs.DurationVar(&o.caReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
-	fs.StringVar(&o.listenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
-	fs.BoolVar(&o.leaderElect, "leader-elect", false, "take a Lease before signing, so that only one of several instances signs")
-	fs.StringVar(&o.lease.Namespace, "leader-elect-namespace", "kube-system", "namespace of the Lease")
-	fs.StringVar(&o.lease.Name, "leader-elect-name", "certctl-signer", "name of the Lease")
-	fs.DurationVar(&o.lease.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long followers wait before taking over a lease not renewed")
-	fs.DurationVar(&o.lease.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader tries to renew before it stops signing")
-	fs.DurationVar(&o.lease.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "time between tries to take or renew the lease")
+	fs.StringArrayVar(&o.Custom, "signer", nil, "NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]: also sign the approved CSRs of this signer name of your own (e.g. example.com/serving) with this CA and cfssl-style signing configuration, under the same issuance policy; repeatable")
+	fs.IntVar(&o.Workers, "workers", 8, "CSRs signed at once")
+	fs.DurationVar(&o.CAReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
+	fs.StringVar(&o.ListenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "take a Lease before signing, so that only one of several instances signs")
+	fs.StringVar(&o.Lease.Namespace, "leader-elect-namespace", "kube-system", "namespace of the Lease")
+	fs.StringVar(&o.Lease.Name, "leader-elect-name", "certctl-signer", "name of the Lease")
+	fs.DurationVar(&o.Lease.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long followers wait before taking over a lease not renewed")
+	fs.DurationVar(&o.Lease.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader tries to renew before it stops signing")
+	fs.DurationVar(&o.Lease.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "time between tries to take or renew the lease")
 	return c
 }
 
 func (o *signerRunOptions) run(cmd *cobra.Command) error {
-	if o.caReload < 0 {
-		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.caReload)
+	if o.CAReload < 0 {
+		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.CAReload)
 	}
 	// Without --config the cluster's settings come from its kubeadm-config
 	// ConfigMap, read with the signer's own client.
@@ -130,18 +125,19 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 		}
 		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), c.Source, nil
 	}
-	policy, cluster, err := o.policy.build(cmd)
+	cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	caFiles := map[string][2]string{}
-	for name, f := range o.caFiles {
-		caFiles[name] = *f
+	policy, err := o.policy.rules().Fixed(cluster)
+	if err != nil {
+		return err
 	}
-	return signer.Serve(cmd.Context(), signer.ServeOptions{
-		Cluster: cluster, Rules: o.policy.rules(), Fixed: policy, CAFiles: caFiles, CertDirSet: cmd.Flags().Changed("cert-dir"), Custom: o.custom,
-		NewClient: func() (kubernetes.Interface, error) { return o.api.client() },
-		Workers:   o.workers, CAReload: o.caReload, ListenAddress: o.listenAddress, LeaderElect: o.leaderElect, Lease: o.lease,
-		Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-	})
+	o.CAFiles = map[string][2]string{}
+	for name, f := range o.caFiles {
+		o.CAFiles[name] = *f
+	}
+	o.Cluster, o.Rules, o.Fixed, o.CertDirSet, o.NewClient = cluster, o.policy.rules(), policy, cmd.Flags().Changed("cert-dir"), o.api.connect
+	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	return signer.Serve(cmd.Context(), o.ServeOptions)
 }

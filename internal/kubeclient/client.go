@@ -22,6 +22,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/homedir"
@@ -49,6 +50,21 @@ type Client struct {
 	*kubernetes.Clientset
 	Config *rest.Config
 	Source string // "kubeconfig PATH", "$KUBECONFIG PATH" or "the pod's service account"
+}
+
+// ConfigMaps makes a client of namespace's ConfigMaps from o, for reading
+// a node's settings (the kubeadm-config ConfigMap). Its error is New's
+// cause alone, which names the file: New's hint about --kubeconfig is for
+// the commands that have it.
+func ConfigMaps(o Options, namespace string) (corev1client.ConfigMapInterface, error) {
+	c, err := New(o)
+	if err != nil {
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, err
+	}
+	return c.CoreV1().ConfigMaps(namespace), nil
 }
 
 // nodeKubeconfigDir is kubeadm's kubeconfig folder on a control-plane node,

@@ -112,6 +112,8 @@ func parseJSONPath(t string) (*jsonpath.JSONPath, error) {
 
 // HelpFormats are the formats a Help text lists, for shell completion: the
 // flag's help is the one place a command's formats are written.
+// "jsonpath=TEMPLATE" is completed as "jsonpath=", to be followed by a
+// template.
 func HelpFormats(help string) []string {
 	list, ok := strings.CutPrefix(help, "output format: ")
 	if !ok {
@@ -120,5 +122,9 @@ func HelpFormats(help string) []string {
 	if i := strings.Index(list, ":"); i >= 0 {
 		list = list[:i]
 	}
-	return strings.Split(list, ", ")
+	formats := strings.Split(list, ", ")
+	for i, f := range formats {
+		formats[i] = strings.TrimSuffix(f, "TEMPLATE")
+	}
+	return formats
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/expiration"
 )
 
 // endpointRow names the controlPlaneEndpoint's row in the tables.
@@ -35,7 +36,7 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 	}
 	fmt.Fprintln(tw, head)
 	row := func(name string, e Endpoint, sources []string) {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expires(e), residual(e), caColumn(e), sansColumn(e), problemTypes(e))
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
 		if wide {
 			line += fmt.Sprintf("\t%s\t%s\t%s", dash(e.Issuer), dash(e.Serial), dash(strings.Join(sources, ",")))
 		}
@@ -83,40 +84,11 @@ func secretLine(info *Info) string {
 }
 
 func writeBelow(w io.Writer, info *Info) error {
-	if problems := info.Problems(); len(problems) > 0 {
-		fmt.Fprintln(w, "\nPROBLEMS")
-		for _, p := range problems {
-			fmt.Fprintf(w, "- %s\n", p)
-		}
-	}
-	if len(info.Warnings) > 0 {
-		fmt.Fprintln(w, "\nWARNINGS (the view may be partial)")
-		for _, s := range info.Warnings {
-			fmt.Fprintf(w, "- %s\n", s)
-		}
-	}
-	if soon := info.ExpiringSoon(); len(soon) > 0 && info.WarnWithinSeconds > 0 {
-		fmt.Fprintf(w, "\nEXPIRING within %s: %s\n", duration.HumanDuration(time.Duration(info.WarnWithinSeconds)*time.Second), strings.Join(soon, ", "))
-	}
+	expiration.WriteList(w, "PROBLEMS", info.Problems())
+	expiration.WriteList(w, "WARNINGS (the view may be partial)", info.Warnings)
+	expiration.WriteExpiring(w, info.WarnWithinSeconds, info.ExpiringSoon())
 	_, err := fmt.Fprintf(w, "\nSources: %s\n", dash(strings.Join(info.Sources, "; ")))
 	return err
-}
-
-func expires(e Endpoint) string {
-	if e.ExpirationDate == nil {
-		return "-"
-	}
-	return e.ExpirationDate.UTC().Format("2006-01-02 15:04")
-}
-
-func residual(e Endpoint) string {
-	switch {
-	case e.ExpirationDate == nil:
-		return "-"
-	case e.ResidualTimeSeconds <= 0:
-		return "EXPIRED"
-	}
-	return duration.HumanDuration(time.Duration(e.ResidualTimeSeconds) * time.Second)
 }
 
 // caColumn is the local CA that signed it, "NOT <ca>" when it did not.
@@ -138,17 +110,6 @@ func sansColumn(e Endpoint) string {
 		return "ok"
 	}
 	return "MISMATCH"
-}
-
-func problemTypes(e Endpoint) string {
-	if len(e.Problems) == 0 {
-		return "-"
-	}
-	ts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		ts[i] = string(p.Type)
-	}
-	return strings.Join(ts, ",")
 }
 
 func dash(s string) string {

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -24,8 +25,9 @@ type Command struct {
 	Out, ErrOut io.Writer
 	// Settings reads the node's settings: the folders and etcd.external.
 	Settings func() (config.Cluster, error)
-	// Connect makes the API client, and says where its kubeconfig came from.
-	Connect func() (kubernetes.Interface, string, error)
+	// Connect makes the API client; its Source says where its kubeconfig
+	// came from.
+	Connect func() (*kubeclient.Client, error)
 }
 
 // ExternalEtcdOf is the external etcd's client files of c, nil for a
@@ -46,8 +48,11 @@ func (c *Command) prepare() (key []byte, cluster config.Cluster, client kubernet
 	if cluster, err = c.Settings(); err != nil {
 		return nil, cluster, nil, "", err
 	}
-	client, source, err = c.Connect()
-	return key, cluster, client, source, err
+	kc, err := c.Connect()
+	if err != nil {
+		return nil, cluster, nil, "", err
+	}
+	return key, cluster, kc, kc.Source, nil
 }
 
 // Upload stores the cluster's shared files, encrypted, in the

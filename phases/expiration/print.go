@@ -48,9 +48,9 @@ func writeText(w io.Writer, info *Info) error {
 		case c.Missing:
 			fmt.Fprintf(tw, "!MISSING! %s\t\t\t\t\t\n", c.Name)
 		case ca:
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, shortExpires(c), residual(c), yesNo(c.ExternallyManaged), problemTypes(c))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, ShortDate(c.ExpirationDate, ""), Residual(c.ExpirationDate, c.ResidualTimeSeconds, ""), yesNo(c.ExternallyManaged), ProblemTypes(c.Problems))
 		default:
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, shortExpires(c), residual(c), c.CAName, yesNo(c.ExternallyManaged), problemTypes(c))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, ShortDate(c.ExpirationDate, ""), Residual(c.ExpirationDate, c.ResidualTimeSeconds, ""), c.CAName, yesNo(c.ExternallyManaged), ProblemTypes(c.Problems))
 		}
 	}
 	fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES (UTC)\tRESIDUAL\tCA\tEXTERNAL\tPROBLEMS")
@@ -66,13 +66,6 @@ func writeText(w io.Writer, info *Info) error {
 		return err
 	}
 	return writeBelow(w, info)
-}
-
-func shortExpires(c Certificate) string {
-	if c.ExpirationDate == nil {
-		return ""
-	}
-	return c.ExpirationDate.UTC().Format("2006-01-02 15:04")
 }
 
 func yesNo(b bool) string {
@@ -94,7 +87,7 @@ func writeKubeadm(w io.Writer, info *Info) error {
 			fmt.Fprintf(tw, "!MISSING! %s\t\t\t\t\t\n", c.Name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%-8v\t%s\n", c.Name, expires(c), residual(c), c.CAName, yesNo(c.ExternallyManaged), problemTypes(c))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%-8v\t%s\n", c.Name, expires(c), Residual(c.ExpirationDate, c.ResidualTimeSeconds, ""), c.CAName, yesNo(c.ExternallyManaged), ProblemTypes(c.Problems))
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "CERTIFICATE AUTHORITY\tEXPIRES\tRESIDUAL TIME\tEXTERNALLY MANAGED\tPROBLEMS")
@@ -103,7 +96,7 @@ func writeKubeadm(w io.Writer, info *Info) error {
 			fmt.Fprintf(tw, "!MISSING! %s\t\t\t\t\n", c.Name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%-8v\t%s\n", c.Name, expires(c), residual(c), yesNo(c.ExternallyManaged), problemTypes(c))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%-8v\t%s\n", c.Name, expires(c), Residual(c.ExpirationDate, c.ResidualTimeSeconds, ""), yesNo(c.ExternallyManaged), ProblemTypes(c.Problems))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -114,12 +107,7 @@ func writeKubeadm(w io.Writer, info *Info) error {
 // writeBelow spells out, below the tables, each problem with what to do,
 // the restarts still owed and what expires soon.
 func writeBelow(w io.Writer, info *Info) error {
-	if problems := info.Problems(); len(problems) > 0 {
-		fmt.Fprintln(w, "\nPROBLEMS")
-		for _, p := range problems {
-			fmt.Fprintf(w, "- %s\n", p)
-		}
-	}
+	WriteList(w, "PROBLEMS", info.Problems())
 	if len(info.RestartsOwed) > 0 {
 		fmt.Fprintln(w, "\nRESTARTS OWED (running with the old certificates)")
 		for _, r := range info.RestartsOwed {
@@ -131,14 +119,70 @@ func writeBelow(w io.Writer, info *Info) error {
 		}
 		fmt.Fprintf(w, "  %s\n", restartHint)
 	}
-	if soon := info.ExpiringSoon(); len(soon) > 0 && info.WarnWithinSeconds > 0 {
-		names := make([]string, len(soon))
-		for i, c := range soon {
-			names[i] = c.Name
-		}
-		fmt.Fprintf(w, "\nEXPIRING within %s: %s\n", duration.HumanDuration(time.Duration(info.WarnWithinSeconds)*time.Second), strings.Join(names, ", "))
+	var soon []string
+	for _, c := range info.ExpiringSoon() {
+		soon = append(soon, c.Name)
 	}
+	WriteExpiring(w, info.WarnWithinSeconds, soon)
 	return nil
+}
+
+// The pieces below are shared by this report and check-expiration
+// --cluster's (phases/clusterview), so that both print alike.
+
+// WriteList writes, after a blank line, title and one "- item" line per
+// item; nothing when there is none.
+func WriteList(w io.Writer, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	for _, s := range items {
+		fmt.Fprintf(w, "- %s\n", s)
+	}
+}
+
+// WriteExpiring writes, after a blank line, the line naming what expires
+// within warnWithinSeconds (--warn-within); nothing when that is 0 or
+// names is empty.
+func WriteExpiring(w io.Writer, warnWithinSeconds int64, names []string) {
+	if len(names) > 0 && warnWithinSeconds > 0 {
+		fmt.Fprintf(w, "\nEXPIRING within %s: %s\n", duration.HumanDuration(time.Duration(warnWithinSeconds)*time.Second), strings.Join(names, ", "))
+	}
+}
+
+// ShortDate is an EXPIRES (UTC) column: exp to the minute, none when
+// there is no expiry.
+func ShortDate(exp *time.Time, none string) string {
+	if exp == nil {
+		return none
+	}
+	return exp.UTC().Format("2006-01-02 15:04")
+}
+
+// Residual is a RESIDUAL column: the time left, seconds, as kubectl prints
+// ages; "EXPIRED" when none is left (kubeadm prints "<invalid>"); none
+// when there is no expiry (exp nil).
+func Residual(exp *time.Time, seconds int64, none string) string {
+	switch {
+	case exp == nil:
+		return none
+	case seconds <= 0:
+		return "EXPIRED"
+	}
+	return duration.HumanDuration(time.Duration(seconds) * time.Second)
+}
+
+// ProblemTypes is a PROBLEMS column: the problems' types, "-" for none.
+func ProblemTypes(ps []Problem) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	ts := make([]string, len(ps))
+	for i, p := range ps {
+		ts[i] = string(p.Type)
+	}
+	return strings.Join(ts, ",")
 }
 
 func expires(c Certificate) string {
@@ -146,26 +190,4 @@ func expires(c Certificate) string {
 		return ""
 	}
 	return c.ExpirationDate.UTC().Format("Jan 02, 2006 15:04 MST")
-}
-
-func residual(c Certificate) string {
-	if c.ExpirationDate == nil {
-		return ""
-	}
-	if c.ResidualTimeSeconds <= 0 {
-		// kubeadm prints "<invalid>" here.
-		return "EXPIRED"
-	}
-	return duration.HumanDuration(time.Duration(c.ResidualTimeSeconds) * time.Second)
-}
-
-func problemTypes(c Certificate) string {
-	if len(c.Problems) == 0 {
-		return "-"
-	}
-	ts := make([]string, len(c.Problems))
-	for i, p := range c.Problems {
-		ts[i] = string(p.Type)
-	}
-	return strings.Join(ts, ",")
 }

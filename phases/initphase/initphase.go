@@ -96,6 +96,54 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	return nil
 }
 
+// Main is `certctl init-phase GROUP NAME` (o.Group): it refuses --use-csr
+// without --csr-dir and the reverse, then reads the node's settings with
+// load, selects the phases (Select) and runs them (Run).
+func Main(ctx context.Context, load func() (*config.Cluster, error), name string, o Options) error {
+	if o.UseCSR && o.CSRDir == "" {
+		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
+	}
+	if !o.UseCSR && o.CSRDir != "" {
+		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	}
+	return loadAndRun(ctx, load, o, func(cluster *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
+		return Select(cluster, settings, o.Group, name, o.UseCSR, o.ErrOut)
+	})
+}
+
+// GenerateCSR is `certctl certs generate-csr`, kubeadm's spelling of
+// `init-phase certs all --use-csr` and `init-phase kubeconfig all
+// --use-csr` in one run: keys and CSRs for every certificate and
+// kubeconfig phase, into o.CSRDir, which it requires.
+func GenerateCSR(ctx context.Context, load func() (*config.Cluster, error), o Options) error {
+	if o.CSRDir == "" {
+		return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
+	}
+	o.UseCSR = true
+	return loadAndRun(ctx, load, o, func(_ *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
+		inv := pki.Kubeadm()
+		return append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...), nil
+	})
+}
+
+// loadAndRun reads the node's settings with load and runs the phases pick
+// chooses for them.
+func loadAndRun(ctx context.Context, load func() (*config.Cluster, error), o Options, pick func(*config.Cluster, pki.Node) ([]phases.Phase, error)) error {
+	cluster, err := load()
+	if err != nil {
+		return err
+	}
+	settings, err := cluster.Node()
+	if err != nil {
+		return err
+	}
+	selected, err := pick(cluster, settings)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, cluster, selected, o)
+}
+
 // ImportCommand is the `certctl certs import` line for these folders,
 // naming only the ones that are not the default.
 func ImportCommand(csrDir, certDir, kubeconfigDir string) string {

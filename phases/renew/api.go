@@ -240,3 +240,42 @@ func nodeName(configFile string) (string, error) {
 	}
 	return strings.ToLower(strings.TrimSpace(h)), nil
 }
+
+// NewRequestValue is --new-request as a flag value (pflag.Value) that
+// sets API.NewRequest and NewRequestFor: alone (or =all, or =true as when it
+// was a boolean) for every certificate of the run, =NAME,... for those
+// only, so that a re-run after one CSR was denied asks a new approval for
+// that one only.
+type NewRequestValue struct{ API *API }
+
+func (v NewRequestValue) String() string {
+	switch {
+	case v.API.NewRequest:
+		return "all"
+	}
+	return strings.Join(v.API.NewRequestFor, ",")
+}
+
+func (v NewRequestValue) Set(s string) error {
+	switch s {
+	case "all", "true":
+		v.API.NewRequest = true
+		return nil
+	case "false":
+		v.API.NewRequest, v.API.NewRequestFor = false, nil
+		return nil
+	}
+	known := renewal.Names()[1:]
+	for _, n := range strings.Split(s, ",") {
+		switch n = strings.TrimSpace(n); {
+		case n == "":
+		case !slices.Contains(known, n):
+			return fmt.Errorf("%q is not a certificate certctl renews: use one of %s", n, strings.Join(known, ", "))
+		case !slices.Contains(v.API.NewRequestFor, n):
+			v.API.NewRequestFor = append(v.API.NewRequestFor, n)
+		}
+	}
+	return nil
+}
+
+func (v NewRequestValue) Type() string { return "names" }

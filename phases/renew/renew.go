@@ -26,7 +26,6 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
@@ -218,16 +217,11 @@ func (r *run) run(ctx context.Context) error {
 		}
 		opts.Issuer = issuer
 	}
-	release, err := node.LockReporting(ctx, o.ErrOut, r.progressOut(), certDir, o.LockTimeout, o.KubeconfigDir)
+	release, err := r.lock(ctx, r.progressOut())
 	if err != nil {
 		return err
 	}
 	defer release()
-	releaseManifests, err := r.lockManifests(ctx)
-	if err != nil {
-		return err
-	}
-	defer releaseManifests()
 	fmt.Fprintf(out, "[renew] Using certificate folder %q and kubeconfig folder %q\n", certDir, o.KubeconfigDir)
 	// Another certctl may have renewed some while this one waited.
 	if issuer == nil {

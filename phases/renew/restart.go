@@ -160,7 +160,24 @@ func (r *run) retrying() bool {
 	return r.o.Restart.Enabled && r.owed != nil && r.owed.Len() > 0
 }
 
-// lock takes certctl's lock beside the manifest folder, which signer
+// lock is how renew and restore write: certctl's lock on the node's
+// folders, after recovering an interrupted transaction there (node.Lock;
+// who holds it is reported on progress while it waits), then the lock
+// beside the manifest folder (lockManifests). release releases both.
+func (r *run) lock(ctx context.Context, progress io.Writer) (release func(), err error) {
+	releaseNode, err := node.LockReporting(ctx, r.o.ErrOut, progress, r.o.Cluster.CertificatesDir, r.o.LockTimeout, r.o.KubeconfigDir)
+	if err != nil {
+		return nil, err
+	}
+	releaseManifests, err := r.lockManifests(ctx)
+	if err != nil {
+		releaseNode()
+		return nil, err
+	}
+	return func() { releaseManifests(); releaseNode() }, nil
+}
+
+// lockManifests takes certctl's lock beside the manifest folder, which signer
 // enable and disable take to edit kube-controller-manager's manifest, when
 // it is not the one beside certDir that the caller holds already (a second
 // flock of the same file by this process would wait for the first). In

@@ -35,16 +35,11 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if err := r.loadManifests(); err != nil {
 		return err
 	}
-	release, err := node.Lock(ctx, o.ErrOut, certDir, o.LockTimeout, o.KubeconfigDir)
+	release, err := r.lock(ctx, o.ErrOut)
 	if err != nil {
 		return err
 	}
 	defer release()
-	releaseManifests, err := r.lockManifests(ctx)
-	if err != nil {
-		return err
-	}
-	defer releaseManifests()
 	dir, res, err := restore(o, name)
 	if err != nil {
 		return err

@@ -124,9 +124,11 @@ type Timer struct {
 	NodeName string
 	Stagger  time.Duration
 	Offset   *time.Duration
-	DryRun   bool // print the units on Out instead of writing them
-	Out      io.Writer
-	ErrOut   io.Writer
+	// StaggerSet says --stagger was given: with Offset, a conflict.
+	StaggerSet bool
+	DryRun     bool // print the units on Out instead of writing them
+	Out        io.Writer
+	ErrOut     io.Writer
 }
 
 // Resolve makes ConfigFile, CertDir and KubeconfigDir absolute (a
@@ -136,6 +138,9 @@ type Timer struct {
 // NodeName: the configuration's, else the one of the certificates in the
 // folder the renewal will use, else the host name.
 func (t *Timer) Resolve() error {
+	if t.Offset != nil && t.StaggerSet {
+		return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
+	}
 	for _, p := range []*string{&t.ConfigFile, &t.CertDir, &t.KubeconfigDir} {
 		if *p != "" {
 			abs, err := filepath.Abs(*p)

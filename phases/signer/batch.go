@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
 )
@@ -106,6 +107,31 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 	})
 }
 
+// ApproveWith is `certctl approve`: unless o.Force, it reads the node's
+// settings with load and builds the policy of rules from them; it then
+// connects, learns the cluster's control-plane nodes when rules ask it
+// (warning on warn when it cannot), and approves b (ApproveAll).
+func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
+	var cluster *config.Cluster
+	if !o.Force {
+		var err error
+		if cluster, err = load(); err != nil {
+			return err
+		}
+		if o.Policy, err = rules.Fixed(cluster); err != nil {
+			return err
+		}
+	}
+	client, err := connect()
+	if err != nil {
+		return err
+	}
+	if o.Policy, err = rules.Learn(ctx, client, o.Policy, cluster, warn); err != nil {
+		return err
+	}
+	return ApproveAll(ctx, client, o, b)
+}
+
 // DenyAll denies b's CSRs with reason and message, and says what it did
 // with each.
 func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message string, now time.Time, b Batch) error {
@@ -161,13 +187,22 @@ type SignFiles struct {
 	CACert, CAKey   string
 	Config, Profile string // cfssl-style signing configuration, and a profile of it
 	DryRun          bool
-	Now             time.Time
-	Out, ErrOut     io.Writer
+	// Force is the --force of old: certctl never signs a CSR that is not
+	// approved (issue 13), so SignWith refuses it, saying what to do.
+	Force       bool
+	Now         time.Time
+	Out, ErrOut io.Writer
 }
 
 // SignWith signs CSR name with f's CA (`certctl sign`), connecting with
 // newClient once the files are read, and says what it issued.
 func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error), name string, f SignFiles) error {
+	if f.Force {
+		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
+	}
+	if f.Profile != "" && f.Config == "" {
+		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
+	}
 	ca, err := LoadCA(f.CACert, f.CAKey, f.Now)
 	if err != nil {
 		return err

@@ -13,6 +13,10 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
+// DefaultManifest is where kubeadm writes kube-controller-manager's static
+// pod manifest.
+const DefaultManifest = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
+
 // ManifestEdit is `signer enable` and `signer disable`'s change of
 // kube-controller-manager's static pod manifest.
 type ManifestEdit struct {

@@ -6,9 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,52 +18,6 @@ import (
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/renew"
 )
-
-// writeAPIServerManifest writes a kube-apiserver static pod manifest for node c: its address,
-// port and the certificate flags the harness runs it with (internal/testcluster/components.go),
-// as kubeadm names the files, so that certctl restarts it for every certificate it reads.
-func writeAPIServerManifest(t *testing.T, c *testcluster.Cluster, dir string) {
-	t.Helper()
-	m := fmt.Sprintf(`apiVersion: v1
-kind: Pod
-metadata:
-  labels: {component: kube-apiserver, tier: control-plane}
-  name: kube-apiserver
-  namespace: kube-system
-spec:
-  containers:
-  - command:
-    - kube-apiserver
-    - --advertise-address=%s
-    - --bind-address=%s
-    - --secure-port=%d
-    - --client-ca-file=/etc/kubernetes/pki/ca.crt
-    - --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt
-    - --etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt
-    - --etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key
-    - --kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt
-    - --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key
-    - --proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt
-    - --proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key
-    - --requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt
-    - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt
-    - --tls-private-key-file=/etc/kubernetes/pki/apiserver.key
-    image: registry.k8s.io/kube-apiserver:%s
-    name: kube-apiserver
-    volumeMounts:
-    - {mountPath: /etc/kubernetes/pki, name: k8s-certs, readOnly: true}
-  hostNetwork: true
-  volumes:
-  - hostPath: {path: %s, type: DirectoryOrCreate}
-    name: k8s-certs
-`, c.Host(), c.Host(), c.Port(testcluster.APIServer), testcluster.KubeVersion, c.PKIDir())
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "kube-apiserver.yaml"), []byte(m), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // servingEndpoint is where a node serves one of its certificate files.
 type servingEndpoint struct {
@@ -168,9 +120,14 @@ func TestClusterRestartsOneAtATime(t *testing.T) {
 	}
 	results := make([]result, 3)
 	var rwg sync.WaitGroup
+	// Each node's manifests as kubeadm writes them, with the flags the harness runs its
+	// components with (internal/testcluster), so that certctl restarts kube-apiserver for every
+	// certificate it reads; startKubelet restarts what certctl annotates.
+	if err := h.WriteManifests(); err != nil {
+		t.Fatal(err)
+	}
 	for i, c := range h.Nodes {
-		dir := filepath.Join(c.Dir(), "manifests")
-		writeAPIServerManifest(t, c, dir)
+		dir := c.ManifestDir()
 		startKubelet(t, ctx, c, dir)
 		results[i].pid0 = c.PID(testcluster.APIServer)
 		rwg.Go(func() {

@@ -23,23 +23,9 @@ import (
 )
 
 // kubeadmManifestConfig makes kubeadm write kube-controller-manager's manifest as on a real node:
-// /etc/kubernetes paths, a pod network (so that the node-CIDR flags are there too).
-const kubeadmManifestConfig = `apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: 198.51.100.10
-nodeRegistration:
-  name: ` + testcluster.NodeName + `
-  criSocket: unix:///var/run/containerd/containerd.sock
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: ` + testcluster.KubeVersion + `
-certificatesDir: /etc/kubernetes/pki
-networking:
-  serviceSubnet: ` + testcluster.ServiceCIDR + `
-  podSubnet: 10.244.0.0/16
-`
+// kubeadmConfig's /etc/kubernetes paths, and a pod network (so that the node-CIDR flags are there
+// too).
+const kubeadmManifestConfig = kubeadmConfig + "  podSubnet: 10.244.0.0/16\n"
 
 // kubeadmControllerManagerManifest returns the kube-controller-manager manifest kubeadm v1.37
 // writes, from `kubeadm init phase control-plane controller-manager --dry-run`.

@@ -1,0 +1,48 @@
+package buildinfo
+
+import (
+	"bytes"
+	"encoding/json"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestPrint(t *testing.T) {
+	for _, tc := range []struct{ format, want, err string }{
+		{format: "", want: "certctl v1.2.3 (" + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"},
+		{format: "short", want: "v1.2.3\n"},
+		{format: "yaml", err: `unknown output format "yaml": use short or json`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			var b bytes.Buffer
+			err := Print(&b, "v1.2.3", tc.format)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || b.String() != tc.want {
+				t.Errorf("got %q, %v; want %q", b.String(), err, tc.want)
+			}
+		})
+	}
+	var b bytes.Buffer
+	if err := Print(&b, "v1.2.3", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil || got["version"] != "v1.2.3" || !strings.Contains(got["platform"], "/") {
+		t.Errorf("json %q (%v)", b.String(), err)
+	}
+}
+
+func TestVersionKeepsTheStampedOne(t *testing.T) {
+	if v := Version("v9.9.9"); v != "v9.9.9" {
+		t.Errorf("Version(v9.9.9) = %q", v)
+	}
+	if v := Version("dev"); v == "" {
+		t.Error("Version(dev) is empty")
+	}
+}

@@ -1,0 +1,43 @@
+package config
+
+import "time"
+
+// Flags are kubeadm's command-line flags that decide certificates. Each
+// one given overrides its field of the configuration: kubeadm's
+// precedence, defaults, then --config, then the flags given.
+type Flags struct {
+	CertDir              string        // --cert-dir: certificatesDir
+	AdvertiseAddress     string        // --apiserver-advertise-address: localAPIEndpoint.advertiseAddress
+	BindPort             int32         // --apiserver-bind-port: localAPIEndpoint.bindPort
+	ExtraSANs            []string      // --apiserver-cert-extra-sans: apiServer.certSANs
+	ControlPlaneEndpoint string        // --control-plane-endpoint: controlPlaneEndpoint
+	ServiceCIDR          string        // --service-cidr: networking.serviceSubnet
+	DNSDomain            string        // --service-dns-domain: networking.dnsDomain
+	NodeName             string        // --node-name: nodeRegistration.name
+	EncryptionAlgorithm  string        // --encryption-algorithm: encryptionAlgorithm
+	CertValidity         time.Duration // --certificate-validity: certificateValidityPeriod
+	CAValidity           time.Duration // --ca-certificate-validity: caCertificateValidityPeriod
+}
+
+// Override sets in c the field of each flag that given says was given
+// (by its name, without the dashes). A validity given replaces the one
+// renewal would keep from the certificates.
+func (f *Flags) Override(c *Cluster, given func(flag string) bool) {
+	for flag, apply := range map[string]func(){
+		"cert-dir":                    func() { c.CertificatesDir = f.CertDir },
+		"apiserver-advertise-address": func() { c.AdvertiseAddress = f.AdvertiseAddress },
+		"apiserver-bind-port":         func() { c.BindPort = f.BindPort },
+		"apiserver-cert-extra-sans":   func() { c.APIServerCertSANs = f.ExtraSANs },
+		"control-plane-endpoint":      func() { c.ControlPlaneEndpoint = f.ControlPlaneEndpoint },
+		"service-cidr":                func() { c.ServiceSubnet = f.ServiceCIDR },
+		"service-dns-domain":          func() { c.DNSDomain = f.DNSDomain },
+		"node-name":                   func() { c.NodeName = f.NodeName },
+		"encryption-algorithm":        func() { c.EncryptionAlgorithm = f.EncryptionAlgorithm },
+		"certificate-validity":        func() { c.CertificateValidity, c.KeepValidity = f.CertValidity, false },
+		"ca-certificate-validity":     func() { c.CACertificateValidity = f.CAValidity },
+	} {
+		if given(flag) {
+			apply()
+		}
+	}
+}
