@@ -60,7 +60,7 @@ func makeRotationNode(t *testing.T, bin string) rotationNode {
 
 // rotateArgs is the command line of the next stage of the rotation of ca.
 func (n rotationNode) rotateArgs(ca string, abort bool) []string {
-	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--restarted", "--max-token-lifetime", "1ms"}, n.flags()...)
+	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--restarted", "--max-token-lifetime", "1ms", "--node-only"}, n.flags()...)
 	if abort {
 		args = append(args, "--abort")
 	}
