@@ -269,38 +269,48 @@ func sameEntry(a, b NodeStage) bool {
 	return string(ja) == string(jb)
 }
 
-// putNode writes this node's entry from its local record rec: into the
-// rotation of rec's new CA, replacing a record of an earlier rotation that
-// no node is in the middle of; a node that aborted to the old CA leaves
-// the record, and the last one deletes it. It refuses to touch the record
-// of another rotation in progress.
+// putNode writes this node's entry from its local record rec (withNode).
 func (s store) putNode(ctx context.Context, node string, rec *Record, trustPEM []byte, e NodeStage) error {
 	return s.update(ctx, trustPEM, func(cur *ClusterRecord) (*ClusterRecord, error) {
-		if cur != nil && cur.ID != rec.NewCA {
-			if rec.Stage == StageAborted || rec.Stage == StageFinished {
-				return cur, nil // not this rotation's record: nothing of ours in it
-			}
-			if cur.active() {
-				return nil, fmt.Errorf("%w: %s is the record of another rotation of %s (new CA sha256 %s), in progress on %s: this node's new CA is sha256 %s", errRefused, s.what(), s.name, short([]string{cur.ID}), strings.Join(cur.names(), ", "), short([]string{rec.NewCA}))
-			}
-			cur = nil
-		}
-		if cur == nil {
-			if rec.Stage == StageAborted || rec.Stage == StageFinished {
-				return nil, nil
-			}
-			cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA, Nodes: map[string]NodeStage{}}
-		}
-		if rec.Stage == StageAborted {
-			delete(cur.Nodes, node)
-			if len(cur.Nodes) == 0 {
-				return nil, nil
-			}
-			return cur, nil
-		}
-		cur.Nodes[node] = e
-		return cur, nil
+		return s.withNode(cur, node, rec, e)
 	})
+}
+
+// withNode is cur with node's entry e from its local record rec: in the
+// rotation of rec's new CA, replacing a record of an earlier rotation that
+// no node is in the middle of; a node that aborted to the old CA leaves
+// the record, and the last one deletes it (nil). It refuses to touch the
+// record of another rotation in progress. cur is not changed.
+func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStage) (*ClusterRecord, error) {
+	if cur != nil && cur.ID != rec.NewCA {
+		if rec.Stage == StageAborted || rec.Stage == StageFinished {
+			return cur, nil // not this rotation's record: nothing of ours in it
+		}
+		if cur.active() {
+			return nil, fmt.Errorf("%w: %s is the record of another rotation of %s (new CA sha256 %s), in progress on %s: this node's new CA is sha256 %s", errRefused, s.what(), s.name, short([]string{cur.ID}), strings.Join(cur.names(), ", "), short([]string{rec.NewCA}))
+		}
+		cur = nil
+	}
+	if cur == nil {
+		if rec.Stage == StageAborted || rec.Stage == StageFinished {
+			return nil, nil
+		}
+		cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA}
+	}
+	next := *cur
+	next.Nodes = maps.Clone(cur.Nodes)
+	if next.Nodes == nil {
+		next.Nodes = map[string]NodeStage{}
+	}
+	if rec.Stage == StageAborted {
+		delete(next.Nodes, node)
+		if len(next.Nodes) == 0 {
+			return nil, nil
+		}
+		return &next, nil
+	}
+	next.Nodes[node] = e
+	return &next, nil
 }
 
 // nodesLine lists nodes for a message, sorted.

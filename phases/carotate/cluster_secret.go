@@ -81,7 +81,11 @@ func (s store) download(ctx context.Context, keyHex, id string, sa bool) (side, 
 	defer cancel()
 	sec, err := s.client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, s.objectName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return n, fmt.Errorf("%s does not exist (it is deleted once every node re-issued): copy %s's new CA from a node at stage trust and pass --new-ca-cert and --new-ca-key", s.secretWhat(), s.name)
+		flags := "--new-ca-cert and --new-ca-key"
+		if sa {
+			flags = "--new-ca-key"
+		}
+		return n, fmt.Errorf("%s does not exist (it is deleted once every node re-issued): copy %s's new CA from a node of the rotation and pass it with %s", s.secretWhat(), s.name, flags)
 	}
 	if err != nil {
 		return n, fmt.Errorf("read %s from the API server %s: %w", s.secretWhat(), s.server, err)

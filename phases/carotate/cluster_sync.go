@@ -54,21 +54,27 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// refresh reads the cluster record and, unless o.DryRun, first makes it
-// say what this node's local record says: a kill between a stage's commit
+// refresh reads the cluster record and first makes it say what this
+// node's local record says (o.DryRun: only in memory): a kill between a stage's commit
 // and the write of the cluster record is healed by the next call.
 func (cl *clusterState) refresh(ctx context.Context, o *Options, k kind, p paths, rec *Record) error {
 	cur, _, err := cl.st.get(ctx)
 	if err != nil {
 		return err
 	}
-	if !o.DryRun && rec != nil {
+	if rec != nil {
 		eps, err := o.servedEndpoints(k)
 		if err != nil {
 			return err
 		}
 		e := cl.entry(o, cur, rec, eps)
-		if cl.behind(cur, rec, e) {
+		if cl.behind(cur, rec, e) && o.DryRun {
+			// What the real call would write first.
+			fmt.Fprintf(o.Out, "[dry-run] %s: the cluster record %s is behind this node's stage %s: the next call writes it\n", k.name, cl.st.what(), rec.Stage)
+			if cur, err = cl.st.withNode(cur, cl.o.NodeName, rec, e); err != nil {
+				return err
+			}
+		} else if cl.behind(cur, rec, e) {
 			fmt.Fprintf(o.Out, "[ca-rotate] %s: the cluster record %s is behind this node's stage %s: writing it\n", k.name, cl.st.what(), rec.Stage)
 			if err := cl.put(ctx, o, k, p, rec, e.Restarted); err != nil {
 				return err
