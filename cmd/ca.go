@@ -156,24 +156,33 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if !o.nodeOnly {
 		c := o.clusterOpt
 		c.NodeName = cluster.NodeName
-		c.Connect = func() (kubernetes.Interface, string, error) {
-			k, err := kubeclient.New(kubeclient.Options{Kubeconfig: o.api.kubeconfig, KubeconfigDir: o.KubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-			if err != nil {
-				return nil, "", err
-			}
-			return k, k.Config.Host + " (" + k.Source + ")", nil
-		}
+		c.Connect = connectFor(o.api.kubeconfig, o.KubeconfigDir)
 		opts.Cluster = &c
 	}
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }
 
+// connectFor makes the API client of the rotation's cluster record, as
+// every certctl command finds its kubeconfig (internal/kubeclient), and
+// names the server for messages.
+func connectFor(kubeconfig, kubeconfigDir string) func() (kubernetes.Interface, string, error) {
+	return func() (kubernetes.Interface, string, error) {
+		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+		if err != nil {
+			return nil, "", err
+		}
+		return k, k.Config.Host + " (" + k.Source + ")", nil
+	}
+}
+
 func newCAStatusCommand() *cobra.Command {
 	var (
-		folders folderFlags
-		format  string
-		maxLife time.Duration
+		folders  folderFlags
+		api      apiFlags
+		format   string
+		maxLife  time.Duration
+		nodeOnly bool
 	)
 	c := &cobra.Command{
 		Use:   "status",
@@ -188,16 +197,23 @@ func newCAStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			states, err := carotate.Status(cmd.Context(), carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
-				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()})
+			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()}
+			if !nodeOnly {
+				so.Connect = connectFor(api.kubeconfig, folders.kubeconfigDir)
+			}
+			report, err := carotate.Status(cmd.Context(), so)
 			if err != nil {
 				return err
 			}
-			return carotate.NewStatusReport(states).Print(cmd.OutOrStdout(), f)
+			return report.Print(cmd.OutOrStdout(), f)
 		},
 	}
 	folders.addTo(c.Flags(), "")
 	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
+	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
+	api.addTo(c.Flags(), false, 0, 0)
+	c.Flags().Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotations' cluster records (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	return c
 }

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
@@ -421,4 +422,57 @@ func mustReadFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestStatusShowsTheCluster: `ca status` shows each node of the cluster
+// record with its next command, and says when the cluster was not read.
+func TestStatusShowsTheCluster(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	key := keyLine.FindStringSubmatch(a.rotate(t, "front-proxy-ca", nil))[1]
+	b.rotate(t, "front-proxy-ca", func(o *Options, c *ClusterOptions) { c.CertificateKey = key })
+	if _, err := a.try(t, "front-proxy-ca", nil); err == nil { // refused: cp-2 did not restart; cp-1 did
+		t.Fatal("reissue on cp-1 was not refused")
+	}
+	b.rotate(t, "front-proxy-ca", nil) // reissue
+	connect := func() (kubernetes.Interface, string, error) { return cs, "test", nil }
+	report, err := Status(context.Background(), StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now, Connect: connect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := report.Print(&out, textFormat(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"front-proxy-ca: ConfigMap kube-system/certctl-ca-rotation-front-proxy-ca",
+		"cp-1  trust    true       certctl ca rotate front-proxy-ca (stage reissue)",
+		"cp-2  reissue  false      restart its components, then certctl ca rotate front-proxy-ca --restarted",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("ca status does not say %q:\n%s", want, out.String())
+		}
+	}
+	offline := func() (kubernetes.Interface, string, error) { return nil, "", os.ErrNotExist }
+	report, err = Status(context.Background(), StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now, Connect: offline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := report.Print(&out, textFormat(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "cluster not read (file does not exist): the stages above are this node's only") || report.CAs[1].Stage != StageTrust || report.CAs[1].Cluster != nil {
+		t.Errorf("offline ca status:\n%s", out.String())
+	}
+}
+
+func textFormat(t *testing.T) output.Format {
+	t.Helper()
+	f, err := output.Parse("text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
