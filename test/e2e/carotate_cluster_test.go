@@ -87,6 +87,11 @@ func TestRotateGatesOnThreeNodes(t *testing.T) {
 	must(h.Node(3), "--certificate-key", key)
 	must(h.Node(1)) // reissue
 	refused(h.Node(1), []string{"finish of ca on node cp-1 refused", "node cp-2 is at stage trust"})
+	// Node 1's kube-apiserver serves a certificate of the new CA now: admin.conf, read again,
+	// trusts both.
+	if cs, err = h.Node(1).AdminClient(); err != nil {
+		t.Fatal(err)
+	}
 
 	cm, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, "certctl-ca-rotation-ca", metav1.GetOptions{})
 	if err != nil {
