@@ -476,3 +476,14 @@ func textFormat(t *testing.T) output.Format {
 	}
 	return f
 }
+
+// TestUnreachableAPIServer: without the API server the rotation stops in
+// one line that names it and says what to do, and changes no file.
+func TestUnreachableAPIServer(t *testing.T) {
+	cs := fake.NewClientset()
+	cs.PrependReactor("get", "configmaps", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, os.ErrDeadlineExceeded
+	})
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	a.refused(t, "ca", nil, "cannot read the rotation's cluster record ConfigMap kube-system/certctl-ca-rotation-ca from the API server https://192.0.2.1:6443", "--kubeconfig", "--node-only", "nothing was changed")
+}
