@@ -8,7 +8,9 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
@@ -28,9 +30,12 @@ func newCACommand() *cobra.Command {
 
 type caRotateOptions struct {
 	carotate.Options
-	cluster   clusterFlags
-	lock      lockFlags
-	allStages bool
+	cluster    clusterFlags
+	lock       lockFlags
+	api        apiFlags
+	allStages  bool
+	nodeOnly   bool
+	clusterOpt carotate.ClusterOptions
 }
 
 func newCARotateCommand() *cobra.Command {
@@ -55,13 +60,27 @@ func newCARotateCommand() *cobra.Command {
 			certificates are re-issued by the old CA). Between stages the
 			components that read the files must restart: with
 			--restart-control-plane certctl restarts them one at a time;
-			otherwise restart them and pass --restarted. See docs/ca-rotation.md.
+			otherwise restart them and pass --restarted.
+
+			With several control-plane nodes, each node keeps its stage in the
+			ConfigMap kube-system/certctl-ca-rotation-NAME: the first node's
+			trust puts the new CA, encrypted with a certificate key it prints,
+			in the Secret of that name, and the other nodes join with
+			--certificate-key. A stage that would break another node is
+			refused: reissue until every node trusts the new CA (and, for ca,
+			every namespace's kube-root-ca.crt holds it), finish while a node
+			signs with or serves a certificate of the old CA. --node-only
+			rotates this node alone, without the API server. See
+			docs/ca-rotation.md.
 		`),
 		Example: examples(`
 			# One stage at a time, restarting the static pods after each
 			sudo certctl ca rotate ca --restart-control-plane
 			sudo certctl ca rotate ca --restart-control-plane
 			sudo certctl ca rotate ca --restart-control-plane
+
+			# Another control-plane node joins the rotation with the key the first printed
+			sudo certctl ca rotate ca --certificate-key KEY --restart-control-plane
 
 			# Every stage of the etcd CA at once
 			sudo certctl ca rotate etcd-ca --all-stages --restart-control-plane
@@ -76,7 +95,7 @@ func newCARotateCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	o.cluster.addSubsetTo(fs, "config", "cert-dir", "encryption-algorithm", "certificate-validity", "ca-certificate-validity")
+	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "encryption-algorithm", "certificate-validity", "ca-certificate-validity")
 	fs.Lookup("encryption-algorithm").DefValue = ""
 	fs.Lookup("encryption-algorithm").Usage = "key algorithm of the new CA's key: " + strings.Join(config.EncryptionAlgorithms, ", ") + "; default: the --config file's, else the old key's"
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
@@ -93,6 +112,12 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
+	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes (one node, or the API server down)")
+	o.api.addTo(fs, false, 0, 0)
+	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
+	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA")
+	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
+	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
 	o.lock.addTo(fs)
 	return c
 }
@@ -106,6 +131,13 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	}
 	if o.Force && o.Abort {
 		return fmt.Errorf("--force applies to finish, not to --abort: drop one of them")
+	}
+	if o.nodeOnly {
+		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle"} {
+			if cmd.Flags().Changed(f) {
+				return fmt.Errorf("--%s is for the cluster-wide rotation, which --node-only turns off: drop one of them", f)
+			}
+		}
 	}
 	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 	if err != nil {
@@ -121,15 +153,36 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if opts.Restart {
 		opts.Coordination = &renew.Coordination{KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
 	}
+	if !o.nodeOnly {
+		c := o.clusterOpt
+		c.NodeName = cluster.NodeName
+		c.Connect = connectFor(o.api.kubeconfig, o.KubeconfigDir)
+		opts.Cluster = &c
+	}
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }
 
+// connectFor makes the API client of the rotation's cluster record, as
+// every certctl command finds its kubeconfig (internal/kubeclient), and
+// names the server for messages.
+func connectFor(kubeconfig, kubeconfigDir string) func() (kubernetes.Interface, string, error) {
+	return func() (kubernetes.Interface, string, error) {
+		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+		if err != nil {
+			return nil, "", err
+		}
+		return k, k.Config.Host + " (" + k.Source + ")", nil
+	}
+}
+
 func newCAStatusCommand() *cobra.Command {
 	var (
-		folders folderFlags
-		format  string
-		maxLife time.Duration
+		folders  folderFlags
+		api      apiFlags
+		format   string
+		maxLife  time.Duration
+		nodeOnly bool
 	)
 	c := &cobra.Command{
 		Use:   "status",
@@ -144,16 +197,23 @@ func newCAStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			states, err := carotate.Status(cmd.Context(), carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
-				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()})
+			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()}
+			if !nodeOnly {
+				so.Connect = connectFor(api.kubeconfig, folders.kubeconfigDir)
+			}
+			report, err := carotate.Status(cmd.Context(), so)
 			if err != nil {
 				return err
 			}
-			return carotate.NewStatusReport(states).Print(cmd.OutOrStdout(), f)
+			return report.Print(cmd.OutOrStdout(), f)
 		},
 	}
 	folders.addTo(c.Flags(), "")
 	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
+	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
+	api.addTo(c.Flags(), false, 0, 0)
+	c.Flags().Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotations' cluster records (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	return c
 }

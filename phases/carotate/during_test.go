@@ -57,10 +57,11 @@ func TestStatus(t *testing.T) {
 			f.now = f.now.Add(2 * time.Hour)
 			f.rotate(t, "ca", nil)
 		}
-		states, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now})
+		report, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now})
 		if err != nil {
 			t.Fatal(err)
 		}
+		states := report.CAs
 		if len(states) != 4 || states[0].CA != pki.CAName {
 			t.Fatalf("states %+v, want one per CA, ca first", states)
 		}

@@ -16,6 +16,9 @@ type StatusReport struct {
 	APIVersion string  `json:"apiVersion"`
 	Kind       string  `json:"kind"`
 	CAs        []State `json:"cas"`
+	// ClusterNotRead says why the cluster records were not read; empty
+	// when they were, or when the command was asked not to (NodeOnly).
+	ClusterNotRead string `json:"clusterNotRead,omitempty"`
 }
 
 // NewStatusReport wraps states in the versioned schema.
@@ -51,6 +54,6 @@ func (r StatusReport) Print(w io.Writer, f output.Format) error {
 				fmt.Fprintf(w, "%s: old CA sha256 %s, new CA sha256 %s\n", s.CA, s.OldCA, s.NewCA)
 			}
 		}
-		return nil
+		return r.printCluster(w)
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renew"
-	"github.com/certctl/certctl/pki"
 )
 
 // restartsDone makes sure the components read the files of the last stage
@@ -56,16 +55,9 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	if err != nil {
 		return err
 	}
-	changed := []string{p.trust, p.key}
-	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
+	changed, err := o.changedFiles(k)
 	if err != nil {
 		return err
-	}
-	for _, h := range hs {
-		changed = append(changed, h.file)
-		if h.entry.Kind == pki.KindLeaf {
-			changed = append(changed, pki.Store{Dir: o.CertDir}.KeyPath(h.entry.BaseName))
-		}
 	}
 	affected := set.Affected(changed)
 	var coordinate func(context.Context, string) (func(bool), error)
@@ -78,6 +70,12 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
 		return fmt.Errorf("%w; the next `certctl ca rotate %s --restart-control-plane` retries the restarts", err, k.name)
 	}
+	return o.markRestarted(p, rec)
+}
+
+// markRestarted records that the components read the files of rec's
+// stage, so that the cluster record can say so to the other nodes.
+func (o *Options) markRestarted(p paths, rec *Record) error {
 	done := *rec
 	done.Restarted = true
 	f, err := done.file(p.record)

@@ -76,6 +76,13 @@ type Options struct {
 	// time; nil: the node restarts alone.
 	Coordination *renew.Coordination
 
+	// Cluster, when set, keeps the rotation's stage in the cluster beside
+	// the other control-plane nodes', carries the new CA to them, and
+	// refuses a stage that would break one of them (ClusterOptions); nil
+	// rotates this node alone.
+	Cluster *ClusterOptions
+	cl      *clusterState
+
 	// DryRun reads and checks, prints what the next stage would do, and
 	// writes nothing.
 	DryRun      bool
@@ -147,6 +154,11 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
 	}
 	p := k.paths(o.CertDir)
+	if o.Cluster != nil {
+		if o.cl, err = o.connect(ctx, k); err != nil {
+			return nil, err
+		}
+	}
 	if o.DryRun {
 		// Without the lock, and after finishing an interrupted stage when
 		// no certctl works on the files, as every read-only command.
@@ -186,11 +198,16 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 		if err := o.restartsDone(ctx, k, p, rec); err != nil {
 			return rec, err
 		}
+		if o.cl != nil {
+			if err := o.cl.refresh(ctx, o, k, p, rec); err != nil {
+				return rec, err
+			}
+		}
 		step, err := o.nextStep(k, rec, started)
 		if err != nil || step == "" {
 			return rec, err
 		}
-		r := &run{o: o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC()}
+		r := &run{o: o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC(), cl: o.cl}
 		env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 			DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand, Out: o.Out}
 		if err := phases.Run(ctx, env, r.phases()); err != nil {
@@ -200,7 +217,15 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			r.printPlan()
 			return rec, nil
 		}
-		if rec, err = o.afterStage(ctx, k, p, r); err != nil || o.To == "" || o.Abort || reached(rec, o.To) {
+		if rec, err = o.afterStage(ctx, k, p, r); err != nil {
+			return rec, err
+		}
+		if o.cl != nil {
+			if err := o.cl.after(ctx, o, k, p); err != nil {
+				return rec, err
+			}
+		}
+		if o.To == "" || o.Abort || reached(rec, o.To) {
 			return rec, err
 		}
 	}

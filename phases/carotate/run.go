@@ -11,6 +11,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -23,6 +24,7 @@ type run struct {
 	rec  *Record
 	step string
 	now  time.Time
+	cl   *clusterState // nil: the node alone
 
 	hs       []held
 	m        material
@@ -64,7 +66,18 @@ func (r *run) plan(ctx context.Context) error {
 				return err
 			}
 			r.given = true
-		} else {
+		}
+		joined, err := r.newFromCluster(ctx)
+		if err != nil {
+			return err
+		}
+		if !joined && r.cl != nil && r.cl.o.CertificateKey != "" {
+			if _, err := copycerts.ParseKey(r.cl.o.CertificateKey); err != nil {
+				return err
+			}
+		}
+		r.given = r.given || joined
+		if !r.given {
 			// The targets are the same whatever the new CA: check them
 			// with the old one in its place; apply makes the real one.
 			r.m.new = r.m.old
@@ -88,6 +101,9 @@ func (r *run) plan(ctx context.Context) error {
 		err = r.buildEnd(r.m.old, StageAborted)
 	}
 	if err != nil {
+		return err
+	}
+	if err := r.gate(ctx); err != nil {
 		return err
 	}
 	return r.check(ctx)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -23,6 +25,9 @@ type StatusOptions struct {
 	Now                    time.Time
 	// ErrOut receives what the recovery of an interrupted stage did.
 	ErrOut io.Writer
+	// Connect, when set, reads each rotation's cluster record (per node,
+	// its stage and next command); nil: this node's files only.
+	Connect func() (kubernetes.Interface, string, error)
 }
 
 // Status returns the state of the rotation of every CA the node has (no
@@ -30,7 +35,7 @@ type StatusOptions struct {
 // reads without waiting for certctl's lock, and finishes an interrupted
 // stage first when no certctl is working (node.Read), so that it never
 // reports the half of a stage.
-func Status(ctx context.Context, o StatusOptions) ([]State, error) {
+func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 	if o.ErrOut == nil {
 		o.ErrOut = io.Discard
 	}
@@ -40,7 +45,11 @@ func Status(ctx context.Context, o StatusOptions) ([]State, error) {
 		out, err = status(o)
 		return err
 	})
-	return out, err
+	r := NewStatusReport(out)
+	if err == nil && o.Connect != nil {
+		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs)
+	}
+	return r, err
 }
 
 func status(o StatusOptions) ([]State, error) {

@@ -32,6 +32,9 @@ type State struct {
 	Restarted bool     `json:"restarted"`
 	// Next is the command that makes the next step.
 	Next string `json:"next"`
+	// Cluster is the rotation's cluster record, when it was read and
+	// there is one.
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
 }
 
 // inspect reads the files of the rotation of k and compares them with its

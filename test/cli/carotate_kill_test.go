@@ -60,7 +60,7 @@ func makeRotationNode(t *testing.T, bin string) rotationNode {
 
 // rotateArgs is the command line of the next stage of the rotation of ca.
 func (n rotationNode) rotateArgs(ca string, abort bool) []string {
-	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--restarted", "--max-token-lifetime", "1ms"}, n.flags()...)
+	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--restarted", "--max-token-lifetime", "1ms", "--node-only"}, n.flags()...)
 	if abort {
 		args = append(args, "--abort")
 	}
@@ -156,7 +156,7 @@ func TestKillCARotation(t *testing.T) {
 		if after != nil {
 			checkRotationStage(t, n, ca.name, ca.base, after)
 		}
-		status := runOut(t, bin, "ca", "status", "-o", "json", "--cert-dir", n.certDir, "--kubeconfig-dir", n.dir)
+		status := runOut(t, bin, "ca", "status", "-o", "json", "--node-only", "--cert-dir", n.certDir, "--kubeconfig-dir", n.dir)
 		if strings.Contains(status, `"problems": [`) && !strings.Contains(status, `"problems": []`) {
 			t.Errorf("iteration %d: ca status reports problems:\n%s", i, status)
 		}

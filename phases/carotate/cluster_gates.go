@@ -1,0 +1,271 @@
+package carotate
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/pki"
+)
+
+// probeTimeout bounds one TLS handshake of the finish gate.
+const probeTimeout = 5 * time.Second
+
+// newFromCluster picks the new CA of a node that joins a rotation in
+// progress at trust: from the Secret with the certificate key, or the one
+// given (which must be the rotation's). It returns false when the node
+// starts the rotation itself.
+func (r *run) newFromCluster(ctx context.Context) (bool, error) {
+	cl := r.cl
+	if cl == nil || !cl.cur.active() {
+		return false, nil
+	}
+	cur := cl.cur
+	if cur.OldCA != r.m.old.id() {
+		return false, fmt.Errorf("node %s's current %s CA (sha256 %s) is not the old CA of the rotation in %s (sha256 %s, on %s): make this node's CA the cluster's first (certctl certs download), then run again", cl.o.NodeName, r.k.name, short([]string{r.m.old.id()}), cl.st.what(), short([]string{cur.OldCA}), nodesLine(cur.names()))
+	}
+	if r.given {
+		if id := r.m.new.id(); id != cur.ID {
+			return false, fmt.Errorf("node %s has a different new CA (sha256 %s, from --new-ca-cert/--new-ca-key) than the rotation of %s in progress on %s (sha256 %s): give that one, or --certificate-key with the key its first node printed", cl.o.NodeName, short([]string{id}), r.k.name, nodesLine(cur.names()), short([]string{cur.ID}))
+		}
+		return true, nil
+	}
+	if cl.o.CertificateKey == "" {
+		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, strings.Join(newFiles(r.k), " and "))
+	}
+	n, err := cl.st.download(ctx, cl.o.CertificateKey, cur.ID, r.k.sa)
+	if err != nil {
+		return false, err
+	}
+	r.m.new = n
+	return true, nil
+}
+
+// newFiles names the files of the new CA that a node keeps at trust.
+func newFiles(k kind) []string {
+	if k.sa {
+		return []string{"sa.new.key"}
+	}
+	return []string{k.base + ".new.crt", k.base + ".new.key"}
+}
+
+// gate refuses a stage that would break another node, before anything is
+// written: reissue while a node does not trust the new CA yet, finish
+// while a node still signs with, or serves a certificate of, the old one,
+// and abort to the old CA while a node signs with the new one.
+func (r *run) gate(ctx context.Context) error {
+	cl := r.cl
+	if cl == nil {
+		return nil
+	}
+	me := cl.o.NodeName
+	if r.step != stepTrust && r.step != stepAbort && r.step != stepAbortReissue {
+		if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+			other := "none"
+			if cl.cur != nil {
+				other = "sha256 " + short([]string{cl.cur.ID}) + " on " + nodesLine(cl.cur.names())
+			}
+			return fmt.Errorf("node %s has a different new CA (sha256 %s) than the rotation of %s in %s (%s): abort it here (certctl ca rotate %s --abort, twice from reissue) and join the cluster's rotation with --certificate-key", me, short([]string{r.rec.NewCA}), r.k.name, cl.st.what(), other, r.k.name)
+		}
+	}
+	switch r.step {
+	case stepReissue:
+		if err := r.behind(ctx, StageTrust, "trust the new CA", "certctl ca rotate "+r.k.name+" --certificate-key KEY --restart-control-plane"); err != nil {
+			return err
+		}
+		if r.k.name == pki.CAName {
+			return r.waitRootCAs(ctx)
+		}
+	case stepFinish:
+		if r.o.Force {
+			return nil
+		}
+		if err := r.behind(ctx, StageReissue, "sign with the new CA", "certctl ca rotate "+r.k.name+" --restart-control-plane"); err != nil {
+			return err
+		}
+		return r.servingOld(ctx)
+	case stepAbort:
+		if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+			return nil
+		}
+		var signing []string
+		for _, name := range cl.cur.names() {
+			if n := cl.cur.Nodes[name]; name != me && n.Stage == StageReissue {
+				signing = append(signing, name)
+			}
+		}
+		if len(signing) > 0 {
+			return fmt.Errorf("abort of %s on node %s refused: %s signs with the new CA, which this node would stop trusting: run `certctl ca rotate %s --abort` there first", r.k.name, me, nodesLine(signing), r.k.name)
+		}
+	}
+	return nil
+}
+
+// behind refuses when a node of the record, or a control-plane Node the
+// record does not know, has not reached stage (to do what) with its
+// components restarted since.
+func (r *run) behind(ctx context.Context, stage, what, run string) error {
+	cl := r.cl
+	var late []string
+	for _, name := range cl.cur.names() {
+		if name == cl.o.NodeName {
+			continue
+		}
+		if n := cl.cur.Nodes[name]; !n.atLeast(stage) {
+			late = append(late, fmt.Sprintf("node %s is %s", name, n.describe()))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	nodes, err := cl.st.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
+	if err != nil {
+		return fmt.Errorf("list the control-plane Nodes (label %s) from the API server %s: %w", clusterview.ControlPlaneLabel, cl.st.server, err)
+	}
+	for _, n := range nodes.Items {
+		if _, ok := cl.cur.Nodes[n.Name]; !ok && n.Name != cl.o.NodeName {
+			late = append(late, fmt.Sprintf("control-plane node %s is not in the rotation", n.Name))
+		}
+	}
+	if len(late) == 0 {
+		return nil
+	}
+	force := ""
+	if stage == StageReissue {
+		force = "; --force finishes anyway"
+	}
+	return fmt.Errorf("%s of %s on node %s refused: every node must %s first, and %s: run `%s` there (or restart its components and run it with --restarted), then run this again%s", r.step, r.k.name, cl.o.NodeName, what, strings.Join(late, ", "), run, force)
+}
+
+// servingOld refuses finish while an endpoint of a node of the record
+// serves a certificate of the old CA, or cannot be reached to tell: a
+// real TLS handshake with each (clusterview.Served).
+func (r *run) servingOld(ctx context.Context) error {
+	cl := r.cl
+	served := cl.o.Served
+	if served == nil {
+		served = func(ctx context.Context, addr string) ([]*x509.Certificate, error) {
+			return clusterview.Served(ctx, addr, nil, probeTimeout)
+		}
+	}
+	var old, unreachable []string
+	for _, name := range cl.cur.names() {
+		for _, e := range cl.cur.Nodes[name].Endpoints {
+			where := fmt.Sprintf("node %s's %s %s (%s)", name, e.Component, e.Name, e.Address)
+			chain, err := served(ctx, e.Address)
+			if err != nil {
+				unreachable = append(unreachable, fmt.Sprintf("%s: %v", where, oneLine(err)))
+				continue
+			}
+			if pki.VerifySignedBy(chain[0], chain[1:], r.m.old.cert, r.now) == nil || slices.ContainsFunc(chain, r.m.old.cert.Equal) {
+				old = append(old, where)
+			}
+		}
+	}
+	switch {
+	case len(old) > 0:
+		return fmt.Errorf("finish of %s on node %s refused: %s still serves a certificate of the old CA: restart it there (certctl ca rotate %s --restart-control-plane), then run this again; --force finishes anyway", r.k.name, cl.o.NodeName, strings.Join(old, ", "), r.k.name)
+	case len(unreachable) > 0:
+		return fmt.Errorf("finish of %s on node %s refused: cannot tell whether %s serves a certificate of the old CA: start it, then run this again; --force finishes anyway", r.k.name, cl.o.NodeName, strings.Join(unreachable, ", "))
+	}
+	return nil
+}
+
+// waitRootCAs waits, polling every second for WaitTimeout at most, until
+// the kube-root-ca.crt ConfigMap of every namespace (kube-controller-
+// manager publishes its --root-ca-file, ca.crt, there) holds the old and
+// the new CA, so that pods trust the new CA before a kube-apiserver serves
+// a certificate of it; then, when no node re-issued yet, RootCASettle for
+// the kubelets to update the pods' projected volumes.
+func (r *run) waitRootCAs(ctx context.Context) error {
+	cl := r.cl
+	timeout := cl.o.WaitTimeout
+	if timeout <= 0 {
+		timeout = DefaultWaitTimeout
+	}
+	deadline := r.o.Now().Add(timeout)
+	said := ""
+	for {
+		missing, total, err := r.rootCAsMissing(ctx)
+		if err == nil && len(missing) == 0 {
+			break
+		}
+		why := ""
+		if err != nil {
+			why = oneLine(err)
+		} else {
+			why = fmt.Sprintf("%d of %d namespaces' kube-root-ca.crt do not hold both (%s)", len(missing), total, listFiles(missing))
+		}
+		if r.o.DryRun || !r.o.Now().Before(deadline) {
+			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, timeout)
+		}
+		if why != said {
+			fmt.Fprintf(r.o.Out, "[ca-rotate] %s: waiting for every namespace's kube-root-ca.crt to hold the old and the new CA: %s\n", r.k.name, why)
+			said = why
+		}
+		if err := cl.o.sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+	settle := cl.o.RootCASettle
+	if settle == 0 {
+		settle = DefaultRootCASettle
+	}
+	if settle < 0 || r.o.DryRun || !allBelow(cl.cur, StageReissue) {
+		return nil
+	}
+	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, settle)
+	return cl.o.sleep(ctx, settle)
+}
+
+// allBelow reports whether no node of cur reached stage.
+func allBelow(cur *ClusterRecord, stage string) bool {
+	for _, n := range cur.Nodes {
+		if stageOrder[n.Stage] >= stageOrder[stage] {
+			return false
+		}
+	}
+	return true
+}
+
+// rootCAsMissing lists the namespaces whose kube-root-ca.crt does not
+// hold both CAs of the rotation (terminating namespaces apart), of total.
+func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	core := r.cl.st.client.CoreV1()
+	nss, err := core.Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the namespaces: %w", err)
+	}
+	cms, err := core.ConfigMaps("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=kube-root-ca.crt"})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the kube-root-ca.crt ConfigMaps: %w", err)
+	}
+	held := map[string]bool{}
+	for _, cm := range cms.Items {
+		certs, _ := pki.ParseCerts([]byte(cm.Data["ca.crt"]))
+		ids := map[string]bool{}
+		for _, c := range certs {
+			ids[fingerprint(c)] = true
+		}
+		held[cm.Namespace] = ids[r.rec.OldCA] && ids[r.rec.NewCA]
+	}
+	var missing []string
+	total := 0
+	for _, ns := range nss.Items {
+		if ns.Status.Phase == "Terminating" {
+			continue
+		}
+		total++
+		if !held[ns.Name] {
+			missing = append(missing, ns.Name)
+		}
+	}
+	return missing, total, nil
+}

@@ -1,0 +1,141 @@
+package carotate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/clusterview"
+)
+
+// ClusterStatus is a rotation's cluster record as `ca status` shows it.
+type ClusterStatus struct {
+	// Object is the ConfigMap of the record.
+	Object string       `json:"object"`
+	ID     string       `json:"id"`
+	Nodes  []NodeStatus `json:"nodes"`
+}
+
+// NodeStatus is one node of the cluster record, or a control-plane Node
+// that is not in it (stage "none").
+type NodeStatus struct {
+	Name      string    `json:"name"`
+	Stage     string    `json:"stage"`
+	Aborting  bool      `json:"aborting,omitempty"`
+	Restarted bool      `json:"restarted"`
+	Updated   time.Time `json:"updated,omitzero"`
+	// Next is what to run on that node, or what it waits for.
+	Next string `json:"next"`
+}
+
+// clusterStatus reads the cluster record of each CA of states; it
+// returns why the cluster was not read, "" when it was.
+func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State) string {
+	client, server, err := connect()
+	if err != nil {
+		return oneLine(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	var cpNodes []string
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
+	if err != nil {
+		return fmt.Sprintf("list the control-plane Nodes from the API server %s: %v", server, oneLine(err))
+	}
+	for _, n := range nodes.Items {
+		cpNodes = append(cpNodes, n.Name)
+	}
+	for i := range states {
+		st := store{client: client, server: server, name: states[i].CA}
+		rec, _, err := st.get(ctx)
+		if err != nil {
+			return oneLine(err)
+		}
+		if rec == nil {
+			continue
+		}
+		states[i].Cluster = rec.status(st.what(), cpNodes)
+	}
+	return ""
+}
+
+// status is the record per node, with each node's next command.
+func (c *ClusterRecord) status(object string, cpNodes []string) *ClusterStatus {
+	out := &ClusterStatus{Object: object, ID: c.ID, Nodes: []NodeStatus{}}
+	cmd := "certctl ca rotate " + c.CA
+	all := func(stage string) bool {
+		for _, n := range c.Nodes {
+			if !n.atLeast(stage) {
+				return false
+			}
+		}
+		for _, name := range cpNodes {
+			if _, ok := c.Nodes[name]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for _, name := range c.names() {
+		n := c.Nodes[name]
+		s := NodeStatus{Name: name, Stage: n.Stage, Aborting: n.Aborting, Restarted: n.Restarted, Updated: n.Updated}
+		switch {
+		case n.Stage == StageFinished:
+			s.Next = "none: done"
+		case !n.Restarted:
+			s.Next = fmt.Sprintf("restart its components, then %s --restarted (or %s --restart-control-plane)", cmd, cmd)
+		case n.Stage == StageTrust && n.Aborting:
+			s.Next = cmd + " --abort (drops the new CA), or " + cmd + " (stage reissue)"
+		case n.Stage == StageTrust && all(StageTrust):
+			s.Next = cmd + " (stage reissue)"
+		case n.Stage == StageTrust:
+			s.Next = "wait: every node must be at trust before reissue"
+		case all(StageReissue):
+			s.Next = cmd + " (stage finish)"
+		default:
+			s.Next = "wait: every node must be at reissue before finish"
+		}
+		out.Nodes = append(out.Nodes, s)
+	}
+	if c.active() {
+		for _, name := range cpNodes {
+			if _, ok := c.Nodes[name]; !ok {
+				out.Nodes = append(out.Nodes, NodeStatus{Name: name, Stage: "none", Next: cmd + " --certificate-key KEY (stage trust)"})
+			}
+		}
+	}
+	return out
+}
+
+// printCluster writes each CA's cluster record as a table, or says that
+// the cluster was not read.
+func (r StatusReport) printCluster(w io.Writer) error {
+	if r.ClusterNotRead != "" {
+		_, err := fmt.Fprintf(w, "cluster not read (%s): the stages above are this node's only\n", r.ClusterNotRead)
+		return err
+	}
+	for _, s := range r.CAs {
+		if s.Cluster == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s (new CA sha256 %s)\n", s.CA, s.Cluster.Object, short([]string{s.Cluster.ID}))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  NODE\tSTAGE\tRESTARTED\tNEXT")
+		for _, n := range s.Cluster.Nodes {
+			stage := n.Stage
+			if n.Aborting {
+				stage += " (aborting)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stage, n.Restarted, n.Next)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

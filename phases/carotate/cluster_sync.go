@@ -1,0 +1,307 @@
+package carotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/copycerts"
+	"github.com/certctl/certctl/pki"
+)
+
+// clusterState is a call's view of the cluster record.
+type clusterState struct {
+	o   *ClusterOptions
+	st  store
+	cur *ClusterRecord // as read at the start of the stage, after healing
+}
+
+// connect makes the API client and reads the cluster record once, so
+// that a call that cannot reach the API server fails before it changes
+// anything, in one line that names the server and says what to do.
+func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
+	c := o.Cluster
+	if c.NodeName == "" {
+		return nil, fmt.Errorf("the node's name is unknown: pass --node-name (the cluster record of the rotation keeps each node's stage under its name)")
+	}
+	client, server, err := c.Connect()
+	if err != nil {
+		return nil, fmt.Errorf("%w; or rotate this node alone with --node-only", err)
+	}
+	cl := &clusterState{o: c, st: store{client: client, server: server, name: k.name}}
+	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	_, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(gctx, cl.st.objectName(), metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("cannot read the rotation's cluster record %s from the API server %s: %v: start it or pass --kubeconfig; to rotate this node alone (one control-plane node, or the API server down) pass --node-only; nothing was changed", cl.st.what(), server, oneLine(err))
+	}
+	return cl, nil
+}
+
+// oneLine keeps an error on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// refresh reads the cluster record and first makes it say what this
+// node's local record says (o.DryRun: only in memory): a kill between a stage's commit
+// and the write of the cluster record is healed by the next call.
+func (cl *clusterState) refresh(ctx context.Context, o *Options, k kind, p paths, rec *Record) error {
+	cur, _, err := cl.st.get(ctx)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		eps, err := o.servedEndpoints(k)
+		if err != nil {
+			return err
+		}
+		e := cl.entry(o, cur, rec, eps)
+		if cl.behind(cur, rec, e) && o.DryRun {
+			// What the real call would write first.
+			fmt.Fprintf(o.Out, "[dry-run] %s: the cluster record %s is behind this node's stage %s: the next call writes it\n", k.name, cl.st.what(), rec.Stage)
+			if cur, err = cl.st.withNode(cur, cl.o.NodeName, rec, e); err != nil {
+				return err
+			}
+		} else if cl.behind(cur, rec, e) {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: the cluster record %s is behind this node's stage %s: writing it\n", k.name, cl.st.what(), rec.Stage)
+			if err := cl.put(ctx, o, k, p, rec, e.Restarted); err != nil {
+				return err
+			}
+			if cur, _, err = cl.st.get(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	cl.cur = cur
+	return nil
+}
+
+// entry is this node's entry from its record rec. The components
+// restarted when the record says so, when the user says so (--restarted,
+// which the local record does not keep), or when the cluster record said
+// so for the same stage already.
+func (cl *clusterState) entry(o *Options, cur *ClusterRecord, rec *Record, eps []ServedEndpoint) NodeStage {
+	e := entryOf(rec, o.Now(), eps)
+	if o.Restarted && !o.Abort {
+		e.Restarted = true
+	}
+	if cur != nil && cur.ID == rec.NewCA {
+		if mine, ok := cur.Nodes[cl.o.NodeName]; ok && mine.Stage == e.Stage && mine.Aborting == e.Aborting && mine.Restarted {
+			e.Restarted = true
+		}
+	}
+	return e
+}
+
+// behind reports whether cur does not say what this node's record rec
+// says, so that put must write it.
+func (cl *clusterState) behind(cur *ClusterRecord, rec *Record, e NodeStage) bool {
+	mine, ok := NodeStage{}, false
+	if cur != nil && cur.ID == rec.NewCA {
+		mine, ok = cur.Nodes[cl.o.NodeName]
+	}
+	switch {
+	case rec.Active():
+		return ok && !sameEntry(mine, e) || !ok && (cur == nil || cur.ID == rec.NewCA || !cur.active())
+	case rec.Stage == StageFinished:
+		return ok && !sameEntry(mine, e)
+	case rec.Stage == StageAborted:
+		return ok
+	}
+	return false
+}
+
+// put writes this node's entry from rec, then the Secret: the node that
+// has the new CA's key uploads it while a node of the record has not
+// re-issued yet (making and printing a certificate key when none was
+// given), and deletes it once every node has.
+func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, rec *Record, restarted bool) error {
+	eps, err := o.servedEndpoints(k)
+	if err != nil {
+		return err
+	}
+	var n side
+	var trustPEM []byte
+	if rec.Active() {
+		m, err := readMaterial(k, p, rec)
+		if err != nil {
+			return err
+		}
+		n = m.new
+		if trustPEM, err = n.trustPEM(); err != nil {
+			return err
+		}
+	}
+	e := entryOf(rec, o.Now(), eps)
+	e.Restarted = e.Restarted || restarted
+	if err := cl.st.putNode(ctx, cl.o.NodeName, rec, trustPEM, e); err != nil {
+		return err
+	}
+	cur, _, err := cl.st.get(ctx)
+	if err != nil {
+		return err
+	}
+	if cur != nil && cur.ID != rec.NewCA {
+		return nil // another rotation's record: its Secret is not ours
+	}
+	if cur == nil || allAtLeast(cur, StageReissue) {
+		if deleted, err := cl.st.deleteSecret(ctx); err != nil || !deleted {
+			return err
+		}
+		fmt.Fprintf(o.Out, "[ca-rotate] %s: every node of the rotation re-issued with the new CA, or left it: deleted %s\n", k.name, cl.st.secretWhat())
+		return nil
+	}
+	if !rec.Active() {
+		return nil
+	}
+	keyHex, made := cl.o.CertificateKey, false
+	if keyHex == "" {
+		if keyHex, err = copycerts.NewKey(o.Rand); err != nil {
+			return err
+		}
+		made = true
+	}
+	key, err := copycerts.ParseKey(keyHex)
+	if err != nil {
+		return err
+	}
+	wrote, err := cl.st.upload(ctx, o.Rand, key, rec.NewCA, n)
+	if err != nil || !wrote {
+		return err
+	}
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: the new CA is in %s, encrypted with the certificate key", k.name, cl.st.secretWhat())
+	if made {
+		fmt.Fprintf(o.Out, ":\n%s\n", keyHex)
+	} else {
+		fmt.Fprintf(o.Out, " given with --certificate-key\n")
+		keyHex = "KEY"
+	}
+	fmt.Fprintf(o.Out, "[ca-rotate] On each other control-plane node, one at a time, run: certctl ca rotate %s --certificate-key %s --restart-control-plane\n", k.name, keyHex)
+	return nil
+}
+
+// allAtLeast reports whether every node of cur is at stage or past it.
+func allAtLeast(cur *ClusterRecord, stage string) bool {
+	for _, n := range cur.Nodes {
+		if stageOrder[n.Stage] < stageOrder[stage] {
+			return false
+		}
+	}
+	return true
+}
+
+// after writes the stage r made, and what its restarts did, to the
+// cluster record. With Restart the local kube-apiserver may have just
+// restarted: the write is tried again every second until it answers,
+// for the restart timeout at most.
+func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) error {
+	rec, err := ReadRecord(p.record)
+	if err != nil || rec == nil {
+		return err
+	}
+	wait := 30 * time.Second
+	if o.Restart && o.RestartTimeout > wait {
+		wait = o.RestartTimeout
+	}
+	deadline := o.Now().Add(wait)
+	for {
+		err := cl.put(ctx, o, k, p, rec, false)
+		if err == nil || errors.Is(err, errRefused) || !o.Now().Before(deadline) || ctx.Err() != nil {
+			if err != nil {
+				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record could not be written: %w; the next `certctl ca rotate %s` writes it first", rec.Stage, k.name, err, k.name)
+			}
+			return nil
+		}
+		if err := cl.o.sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// servedEndpoints lists where this node serves a certificate of k, as
+// its manifests say (the endpoints a restart checks), at the address the
+// other nodes reach: etcd's advertised URLs rather than its loopback one.
+func (o *Options) servedEndpoints(k kind) ([]ServedEndpoint, error) {
+	if o.ManifestDir == "" || k.sa {
+		return nil, nil
+	}
+	if _, err := os.Stat(o.ManifestDir); err != nil {
+		return nil, nil
+	}
+	set, err := staticpods.Load(o.ManifestDir)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := o.changedFiles(k)
+	if err != nil {
+		return nil, err
+	}
+	var out []ServedEndpoint
+	for _, a := range set.Affected(changed) {
+		for _, e := range a.Endpoints {
+			out = append(out, ServedEndpoint{Component: a.Component, Name: e.Name, Address: advertised(a.Manifest, e)})
+		}
+	}
+	return out, nil
+}
+
+// advertised is the address of endpoint e that other nodes dial: etcd
+// listens on loopback too, and Endpoint picks that one for local checks.
+func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
+	if m.Component != staticpods.Etcd {
+		return e.Address
+	}
+	flag := "advertise-client-urls"
+	if e.Name == "peer port" {
+		flag = "initial-advertise-peer-urls"
+	}
+	data, err := os.ReadFile(m.Path)
+	if err != nil {
+		return e.Address
+	}
+	pod, err := manifests.Parse(data)
+	if err != nil {
+		return e.Address
+	}
+	c, err := manifests.FindComponent(pod, m.Component)
+	if err != nil {
+		return e.Address
+	}
+	v, _ := manifests.FlagValue(c, flag)
+	for _, s := range strings.Split(v, ",") {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.Scheme == "https" && u.Port() != "" {
+			return net.JoinHostPort(u.Hostname(), u.Port())
+		}
+	}
+	return e.Address
+}
+
+// changedFiles are the files of k a stage changes, which the components
+// that must restart name in their manifests.
+func (o *Options) changedFiles(k kind) ([]string, error) {
+	p := k.paths(o.CertDir)
+	changed := []string{p.trust, p.key}
+	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hs {
+		changed = append(changed, h.file)
+		if h.entry.Kind == pki.KindLeaf {
+			changed = append(changed, pki.Store{Dir: o.CertDir}.KeyPath(h.entry.BaseName))
+		}
+	}
+	return slices.Compact(changed), nil
+}
