@@ -211,6 +211,7 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 	if err := eventually(ctx, 2*time.Minute, func() error { return rootCAsHold(ctx, cs, newCA) }); err != nil {
 		t.Errorf("after finish: %v", err)
 	}
+	checkPublishedCA(t, ctx, h.Nodes, nil, "client-ca-file", oldCA, newCA)
 }
 
 // printedKey finds the certificate key that trust prints on the node that starts a rotation.
