@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -213,4 +215,31 @@ func TestWithoutCert(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConflictingOptions: flags that contradict each other are refused
+// before anything is read or written.
+func TestConflictingOptions(t *testing.T) {
+	f := newFixture(t)
+	before := snapshotNode(t, f.node.Dir)
+	for _, tc := range []struct {
+		name   string
+		change func(o *Options)
+		want   string
+	}{
+		{"all stages and to", func(o *Options) { o.AllStages, o.To = true, "reissue" }, "--all-stages is --to finish: give one of them"},
+		{"force and abort", func(o *Options) { o.Force, o.Abort = true, true }, "--force applies to finish, not to --abort: drop one of them"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := f.options(nil)
+			tc.change(&o)
+			if _, err := Rotate(context.Background(), "ca", o); err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(f.node.CertDir(), ".certctl-rotation-ca.json")); err == nil {
+		t.Fatal("a refused call started a rotation")
+	}
+	treetest.AssertSame(t, before, snapshotNode(t, f.node.Dir))
 }
