@@ -80,24 +80,8 @@ type otherRotation struct {
 // rotateOtherCAOnThreeNodes is the two tests above: name is the CA's `ca rotate` argument, base
 // its files' name in the PKI folder.
 func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
-	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
-		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
-	}})
-	ctx := testCtx(t, 18*time.Minute)
-	ks, err := h.StartKubelets(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range h.Nodes {
-		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := &otherRotation{t: t, ctx: ctx, h: h, kubeadm: filepath.Join(kubeadmBin, "kubeadm"), name: name, base: base,
+	h, ctx, ks, kubeadm := startRotationNodes(t)
+	r := &otherRotation{t: t, ctx: ctx, h: h, kubeadm: kubeadm, name: name, base: base,
 		oldCA: readCert(t, filepath.Join(h.Node(1).PKIDir(), base+".crt")), carry: t.TempDir()}
 	oldPool := x509.NewCertPool()
 	oldPool.AddCert(r.oldCA)
