@@ -46,3 +46,15 @@ func (f *apiFlags) nodeClient(kubeconfigDir string) (*kubeclient.Client, error) 
 }
 
 func userAgent() string { return "certctl/" + buildinfo.Version(version) }
+
+// nodeConnect is nodeClient as a kubernetes.Interface, with the server it
+// reached and where its kubeconfig came from, for messages.
+func (f *apiFlags) nodeConnect(kubeconfigDir string) func() (kubernetes.Interface, string, error) {
+	return func() (kubernetes.Interface, string, error) {
+		k, err := f.nodeClient(kubeconfigDir)
+		if err != nil {
+			return nil, "", err
+		}
+		return k, k.Config.Host + " (" + k.Source + ")", nil
+	}
+}

@@ -8,9 +8,7 @@ import (
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
@@ -33,7 +31,6 @@ type caRotateOptions struct {
 	cluster    clusterFlags
 	lock       lockFlags
 	api        apiFlags
-	allStages  bool
 	nodeOnly   bool
 	clusterOpt carotate.ClusterOptions
 }
@@ -104,7 +101,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.StringVar(&o.NewCACert, "new-ca-cert", "", "the new CA's certificate, instead of a generated one (trust stage)")
 	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key (sa: the new private key), with --new-ca-cert")
 	fs.StringVar(&o.To, "to", "", "run the stages up to this one: "+strings.Join(carotate.Stages, ", ")+" (needs --restart-control-plane)")
-	fs.BoolVar(&o.allStages, "all-stages", false, "run every stage up to finish (--to finish)")
+	fs.BoolVar(&o.AllStages, "all-stages", false, "run every stage up to finish (--to finish)")
 	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
 	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid")
 	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted")
@@ -123,15 +120,6 @@ func newCARotateCommand() *cobra.Command {
 }
 
 func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
-	if o.allStages {
-		if o.To != "" {
-			return fmt.Errorf("--all-stages is --to finish: give one of them")
-		}
-		o.To = "finish"
-	}
-	if o.Force && o.Abort {
-		return fmt.Errorf("--force applies to finish, not to --abort: drop one of them")
-	}
 	if o.nodeOnly {
 		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle"} {
 			if cmd.Flags().Changed(f) {
@@ -156,24 +144,11 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if !o.nodeOnly {
 		c := o.clusterOpt
 		c.NodeName = cluster.NodeName
-		c.Connect = connectFor(o.api.kubeconfig, o.KubeconfigDir)
+		c.Connect = o.api.nodeConnect(o.KubeconfigDir)
 		opts.Cluster = &c
 	}
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
-}
-
-// connectFor makes the API client of the rotation's cluster record, as
-// every certctl command finds its kubeconfig (internal/kubeclient), and
-// names the server for messages.
-func connectFor(kubeconfig, kubeconfigDir string) func() (kubernetes.Interface, string, error) {
-	return func() (kubernetes.Interface, string, error) {
-		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
-		if err != nil {
-			return nil, "", err
-		}
-		return k, k.Config.Host + " (" + k.Source + ")", nil
-	}
 }
 
 func newCAStatusCommand() *cobra.Command {
@@ -200,7 +175,7 @@ func newCAStatusCommand() *cobra.Command {
 			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
 				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr()}
 			if !nodeOnly {
-				so.Connect = connectFor(api.kubeconfig, folders.kubeconfigDir)
+				so.Connect = api.nodeConnect(folders.kubeconfigDir)
 			}
 			report, err := carotate.Status(cmd.Context(), so)
 			if err != nil {

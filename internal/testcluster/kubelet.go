@@ -255,6 +255,12 @@ func (k *Kubelet) keepRunning(ctx context.Context, st *podState) {
 }
 
 func (k *Kubelet) restart(ctx context.Context, st *podState) {
+	// A component that exited by itself just before (kube-controller-manager and kube-scheduler exit
+	// when they lose their leader Lease while kube-apiserver restarts) crashed, as the real kubelet
+	// would see it; the new pod starts all the same, which is not a failed restart.
+	if k.c.crashed(st.name) {
+		k.record(KubeletEvent{Component: st.name, Action: "crashed", Err: k.c.StopComponent(ctx, st.name)})
+	}
 	if err := k.c.Restart(ctx, st.name); err != nil {
 		if ctx.Err() != nil {
 			return // stopping

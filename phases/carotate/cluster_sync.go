@@ -153,6 +153,15 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if err != nil {
 		return err
 	}
+	if fp := dropped(cur, rec); fp != "" {
+		removed, err := cl.st.pruneExtensionAuth(ctx, k, fp)
+		if err != nil {
+			return err
+		}
+		if removed {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey(k))
+		}
+	}
 	if cur != nil && cur.ID != rec.NewCA {
 		return nil // another rotation's record: its Secret is not ours
 	}

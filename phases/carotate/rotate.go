@@ -54,6 +54,8 @@ type Options struct {
 	// To is the last stage to run ("trust", "reissue", "finish"); only
 	// the next one when empty.
 	To string
+	// AllStages is To "finish" (--all-stages); To must then be empty.
+	AllStages bool
 	// Abort goes back towards the old CA: from reissue to trust (the
 	// leaves signed by the old CA again), from trust to the old CA alone.
 	Abort bool
@@ -95,6 +97,15 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() error {
+	if o.AllStages {
+		if o.To != "" {
+			return fmt.Errorf("--all-stages is --to finish: give one of them")
+		}
+		o.To = "finish"
+	}
+	if o.Force && o.Abort {
+		return fmt.Errorf("--force applies to finish, not to --abort: drop one of them")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}

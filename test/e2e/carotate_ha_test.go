@@ -49,23 +49,9 @@ import (
 // kube-root-ca.crt holds the new CA alone. The test logs "ca rotation on 3 nodes: N s, F failed
 // requests", which `make bench` prints (hack/bench.d/carotate.sh).
 func TestRotateCAOnThreeNodes(t *testing.T) {
-	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
-		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
-	}})
-	ctx := testCtx(t, 18*time.Minute)
-	ks, err := h.StartKubelets(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, ctx, ks, kubeadm := startRotationNodes(t)
 	for _, c := range h.Nodes {
-		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+		if err := kubeadmCheckExpiration(ctx, kubeadm, c.Dir()); err != nil {
 			t.Fatalf("%s before the rotation: %v", c.NodeName(), err)
 		}
 	}
@@ -138,7 +124,7 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 		if stage == "reissue" && i == len(h.Nodes) && !strings.Contains(out, "kube-root-ca.crt holds both CAs") {
 			t.Errorf("%s: the first reissue did not say it waited for kube-root-ca.crt:\n%s", c.NodeName(), out)
 		}
-		if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+		if err := kubeadmCheckExpiration(ctx, kubeadm, c.Dir()); err != nil {
 			t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
 		}
 	}
@@ -211,6 +197,33 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 	if err := eventually(ctx, 2*time.Minute, func() error { return rootCAsHold(ctx, cs, newCA) }); err != nil {
 		t.Errorf("after finish: %v", err)
 	}
+	checkPublishedCA(t, ctx, h.Nodes, nil, "client-ca-file", oldCA, newCA)
+}
+
+// startRotationNodes starts the three-node control plane of the rotation tests (kube-apiserver
+// with --shutdown-delay-duration=2s, so that the ReadyOnly load balancer stops sending to it
+// before it stops serving), a Kubelet per node, and each node's kubeadm.yaml for kubeadm's
+// check-expiration. It returns the kubeadm binary to run.
+func startRotationNodes(t *testing.T) (*testcluster.HA, context.Context, []*testcluster.Kubelet, string) {
+	t.Helper()
+	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
+		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
+	}})
+	ctx := testCtx(t, 18*time.Minute)
+	ks, err := h.StartKubelets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range h.Nodes {
+		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h, ctx, ks, filepath.Join(kubeadmBin, "kubeadm")
 }
 
 // printedKey finds the certificate key that trust prints on the node that starts a rotation.
@@ -429,22 +442,7 @@ func kubeadmCheckExpiration(ctx context.Context, kubeadm, dir string) error {
 // on every node that has; kubeadm's `certs check-expiration` exits 0 on each node after each
 // of its stages.
 func TestRotateSAOnThreeNodes(t *testing.T) {
-	kubeadmBin, err := testcluster.BinDir("", "kubeadm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3, ExtraArgs: map[string][]string{
-		testcluster.APIServer: {"--shutdown-delay-duration=2s"},
-	}})
-	ctx := testCtx(t, 18*time.Minute)
-	if _, err := h.StartKubelets(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range h.Nodes {
-		if err := os.WriteFile(filepath.Join(c.Dir(), "kubeadm.yaml"), []byte(kubeadmConfig), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h, ctx, _, kubeadm := startRotationNodes(t)
 	first := h.Node(1)
 	if _, err := adminClient(t, first).CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "rotate"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -483,7 +481,7 @@ func TestRotateSAOnThreeNodes(t *testing.T) {
 				key = m[1]
 			}
 			finished[c.NodeName()] = stage == "finish"
-			if err := kubeadmCheckExpiration(ctx, filepath.Join(kubeadmBin, "kubeadm"), c.Dir()); err != nil {
+			if err := kubeadmCheckExpiration(ctx, kubeadm, c.Dir()); err != nil {
 				t.Errorf("%s after stage %s: %v", c.NodeName(), stage, err)
 			}
 			for _, o := range h.Nodes {
