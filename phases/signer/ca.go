@@ -33,7 +33,22 @@ func LoadCA(certFile, keyFile string, now time.Time) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseCA(certFile, certPEM, keyFile, keyPEM, now)
+	return parseCA(certFile, certPEM, keyFile, keyPEM, now, false)
+}
+
+// LoadSigningCA is LoadCA for certctl's own signers (`signer run`, `sign`),
+// which, unlike kube-controller-manager, also read a bundle: certificates
+// after the CA's own in the certificate file are ignored. During a CA
+// rotation ca.crt holds the old and the new CA, and its first certificate
+// is always the one ca.key matches, the one that signs at that stage
+// (docs/ca-rotation.md), so the signer follows the rotation from the same
+// two files.
+func LoadSigningCA(certFile, keyFile string, now time.Time) (*CA, error) {
+	certPEM, keyPEM, err := readCAFiles(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return parseCA(certFile, certPEM, keyFile, keyPEM, now, true)
 }
 
 // readCAFiles reads the two files of a CA, so that a CASource checks and
@@ -50,12 +65,13 @@ func readCAFiles(certFile, keyFile string) (certPEM, keyPEM []byte, err error) {
 	return certPEM, keyPEM, nil
 }
 
-// parseCA makes the checks of LoadCA on the contents of the two files.
-func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*CA, error) {
+// parseCA makes the checks of LoadCA on the contents of the two files;
+// with bundle, those of LoadSigningCA.
+func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time, bundle bool) (*CA, error) {
 	ca, err := pki.ParseCA(certFile, certPEM, keyFile, keyPEM, now)
 	switch pki.FaultOf(err) {
 	case 0:
-		if len(ca.Bundle) != 1 {
+		if len(ca.Bundle) != 1 && !bundle {
 			return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own", certFile, len(ca.Bundle))
 		}
 		return &CA{Cert: ca.Cert, Key: ca.Key, CertFile: certFile, KeyFile: keyFile}, nil

@@ -23,7 +23,8 @@ type CASourceOptions struct {
 // when their contents change, as kube-controller-manager does with its
 // --cluster-signing-*-file (k8s.io/apiserver/pkg/server/dynamiccertificates).
 // A reload is all or nothing: a new pair is used only if it passes every
-// check of LoadCA; otherwise the last good CA signs on. Current is safe to
+// check of LoadSigningCA (a bundle's first certificate signs, so a CA
+// rotation's stages are followed); otherwise the last good CA signs on. Current is safe to
 // call from any goroutine, at any time, and so is Check.
 type CASource struct {
 	name              string
@@ -36,7 +37,7 @@ type CASource struct {
 }
 
 // LoadCASource reads the CA called name (pki.CAName, ...) from its files
-// with LoadCA's checks. It fails if they do not pass: a signer must start
+// with LoadSigningCA's checks. It fails if they do not pass: a signer must start
 // with a good CA.
 func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource, error) {
 	if o.Now == nil {
@@ -52,7 +53,7 @@ func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource,
 	if err != nil {
 		return nil, err
 	}
-	ca, err := parseCA(certFile, certPEM, keyFile, keyPEM, o.Now())
+	ca, err := parseCA(certFile, certPEM, keyFile, keyPEM, o.Now(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (s *CASource) Check() (bool, error) {
 	}
 	var ca *CA
 	if err == nil {
-		ca, err = parseCA(s.certFile, certPEM, s.keyFile, keyPEM, s.o.Now())
+		ca, err = parseCA(s.certFile, certPEM, s.keyFile, keyPEM, s.o.Now(), true)
 	}
 	if err != nil {
 		s.o.Metrics.caReloadFailed(s.name)

@@ -3,6 +3,7 @@ package signer
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -242,5 +243,59 @@ func TestControllerSignsWithReloadedCA(t *testing.T) {
 	}
 	if ca := sign("after"); ca != fresh {
 		t.Errorf("after the rotation, signed by %s, want the new CA", ca.Cert.Subject)
+	}
+}
+
+// TestCASourceFollowsRotation: during a CA rotation (docs/ca-rotation.md)
+// ca.crt is a bundle. At trust it is OLD then NEW with the old key, and the
+// old CA signs on; at reissue NEW then OLD with the new key, and the new CA
+// signs; between reissue's two renames the bundle's certificate that the
+// key matches, the old one, signs; at finish NEW alone. kube-controller-
+// manager cannot read a bundle (LoadCA refuses it), certctl's signer can.
+func TestCASourceFollowsRotation(t *testing.T) {
+	old := newTestCA(t, "kubernetes", testNow.Add(time.Hour))
+	fresh := newTestCA(t, "kubernetes-2", testNow.Add(2*time.Hour))
+	other := newTestCA(t, "kubernetes-3", testNow.Add(2*time.Hour))
+	src, s, _, _ := newSource(t, old)
+	writeCert := func(certs ...*x509.Certificate) {
+		t.Helper()
+		if err := s.WriteCert("ca", certs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []struct {
+		name  string
+		write func()
+		signs *CA
+		err   string
+	}{
+		{"trust", func() { writeCert(old.Cert, fresh.Cert) }, old, ""},
+		{"reissue, the bundle written, not the key", func() { writeCert(fresh.Cert, old.Cert) }, old, ""},
+		{"reissue", func() {
+			if err := s.WriteKey("ca", fresh.Key); err != nil {
+				t.Fatal(err)
+			}
+		}, fresh, ""},
+		{"a bundle the key matches none of", func() { writeCert(other.Cert, old.Cert) }, fresh, "does not match"},
+		{"finish", func() { writeCert(fresh.Cert) }, fresh, ""},
+	} {
+		step.write()
+		_, err := src.Check()
+		if step.err == "" && err != nil || step.err != "" && (err == nil || !strings.Contains(err.Error(), step.err)) {
+			t.Errorf("%s: Check err = %v, want %q", step.name, err, step.err)
+		}
+		if got := src.Current().Cert; !got.Equal(step.signs.Cert) {
+			t.Errorf("%s: signing with %s, want %s", step.name, got.Subject, step.signs.Cert.Subject)
+		}
+	}
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err != nil {
+		t.Errorf("LoadCA of the finished pair: %v", err)
+	}
+	writeCert(fresh.Cert, old.Cert)
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err == nil || !strings.Contains(err.Error(), "holds 2 certificates") {
+		t.Errorf("LoadCA of a bundle, for kube-controller-manager: err = %v, want it refused", err)
+	}
+	if ca, err := LoadSigningCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err != nil || !ca.Cert.Equal(fresh.Cert) {
+		t.Errorf("LoadSigningCA of the reissue bundle: %v, want the new CA", err)
 	}
 }
