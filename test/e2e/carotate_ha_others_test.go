@@ -101,15 +101,7 @@ func rotateOtherCAOnThreeNodes(t *testing.T, name, base string) {
 	wall := time.Since(start)
 	time.Sleep(2 * time.Second)
 	failed := r.checkTraffic()
-	for i, k := range ks {
-		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, etcd %d", i+1,
-			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Etcd))
-		for _, e := range k.Events() {
-			if e.Action == "failed" || e.Action == "rejected" {
-				t.Errorf("cp-%d Kubelet: %s", i+1, e)
-			}
-		}
-	}
+	checkKubelets(t, ks)
 	t.Logf("%s rotation on 3 nodes: %.0f s, %d failed requests", name, wall.Seconds(), failed)
 
 	newCA := parseCertPEM(t, mustRead(t, filepath.Join(r.carry, "ca.new.crt")), "the new CA")
@@ -216,17 +208,7 @@ func (r *otherRotation) checkTraffic() int {
 	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", b)
 	t.Logf("%s requests through the rotation:\n%s", r.extra.name, r.extra.summary(counts))
 	failed := b.Failed()
-	for _, k := range b.Kinds {
-		if k.Failed() != 0 {
-			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
-		}
-		if k.FewestOK < 1 {
-			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
-		}
-		if k.OK() == 0 {
-			t.Errorf("%s: no request succeeded", k.Kind)
-		}
-	}
+	checkBalancedTraffic(t, b)
 	for node, n := range counts {
 		failed += n.Failed
 		if n.Failed != 0 {

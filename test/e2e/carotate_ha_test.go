@@ -141,28 +141,10 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 				k.Kind, e.Node, e.Failed, e.Unavailable, time.Duration(e.Failed+e.Unavailable)*p.Interval)
 		}
 	}
-	for i, k := range ks {
-		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, kube-scheduler %d, etcd %d", i+1,
-			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Scheduler), k.Restarts(testcluster.Etcd))
-		for _, e := range k.Events() {
-			if e.Action == "failed" || e.Action == "rejected" {
-				t.Errorf("cp-%d Kubelet: %s", i+1, e)
-			}
-		}
-	}
+	checkKubelets(t, ks)
 	t.Logf("ca rotation on 3 nodes: %.0f s, %d failed requests", wall.Seconds(), r.Failed())
 
-	for _, k := range r.Kinds {
-		if k.Failed() != 0 {
-			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
-		}
-		if k.FewestOK < 1 {
-			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
-		}
-		if k.OK() == 0 {
-			t.Errorf("%s: no request succeeded", k.Kind)
-		}
-	}
+	checkBalancedTraffic(t, r)
 	if len(r.Kinds) != len(testcluster.AllTrafficKinds) {
 		t.Errorf("the prober ran %d kinds, want all %d", len(r.Kinds), len(testcluster.AllTrafficKinds))
 	}
@@ -224,6 +206,39 @@ func startRotationNodes(t *testing.T) (*testcluster.HA, context.Context, []*test
 		}
 	}
 	return h, ctx, ks, filepath.Join(kubeadmBin, "kubeadm")
+}
+
+// checkBalancedTraffic checks what the ReadyOnly load balancer's clients saw through a rotation:
+// no request of any kind failed, at least one endpoint answered each kind at every instant, and
+// each kind had answers.
+func checkBalancedTraffic(t *testing.T, r testcluster.Report) {
+	t.Helper()
+	for _, k := range r.Kinds {
+		if k.Failed() != 0 {
+			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
+		}
+		if k.FewestOK < 1 {
+			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
+		}
+		if k.OK() == 0 {
+			t.Errorf("%s: no request succeeded", k.Kind)
+		}
+	}
+}
+
+// checkKubelets logs how often each node's Kubelet restarted its components and fails on a
+// restart that failed or a manifest it rejected.
+func checkKubelets(t *testing.T, ks []*testcluster.Kubelet) {
+	t.Helper()
+	for i, k := range ks {
+		t.Logf("cp-%d Kubelet restarts: kube-apiserver %d, kube-controller-manager %d, kube-scheduler %d, etcd %d", i+1,
+			k.Restarts(testcluster.APIServer), k.Restarts(testcluster.ControllerManager), k.Restarts(testcluster.Scheduler), k.Restarts(testcluster.Etcd))
+		for _, e := range k.Events() {
+			if e.Action == "failed" || e.Action == "rejected" {
+				t.Errorf("cp-%d Kubelet: %s", i+1, e)
+			}
+		}
+	}
 }
 
 // printedKey finds the certificate key that trust prints on the node that starts a rotation.
@@ -507,12 +522,5 @@ func TestRotateSAOnThreeNodes(t *testing.T) {
 	r := balanced.Stop()
 	t.Logf("requests sent to ready kube-apiservers (load balancer) through the rotation:\n%s", r)
 	t.Logf("sa rotation on 3 nodes: %.0f s, %d failed requests", wall.Seconds(), r.Failed())
-	for _, k := range r.Kinds {
-		if k.Failed() != 0 {
-			t.Errorf("%s: %d requests through the load balancer failed during the rotation, want 0", k.Kind, k.Failed())
-		}
-		if k.FewestOK < 1 {
-			t.Errorf("%s: fewest endpoints ok at once %d, want at least 1 at every instant", k.Kind, k.FewestOK)
-		}
-	}
+	checkBalancedTraffic(t, r)
 }
