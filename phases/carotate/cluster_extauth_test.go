@@ -44,7 +44,7 @@ func publishExtensionAuth(t *testing.T, cs kubernetes.Interface, key string, cer
 func pemOf(certs ...*x509.Certificate) []byte {
 	var b bytes.Buffer
 	for _, c := range certs {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+		b.Write(pki.EncodeCert(c))
 	}
 	return b.Bytes()
 }
