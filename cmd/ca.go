@@ -111,7 +111,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
 	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
-	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
+	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record and the restarts' Leases (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
@@ -139,7 +139,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if opts.Restart {
-		opts.Coordination = &renew.Coordination{KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
+		opts.Coordination = &renew.Coordination{Kubeconfig: o.api.kubeconfig, KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
 	}
 	if !o.nodeOnly {
 		c := o.clusterOpt

@@ -5,6 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,8 +27,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // leaseClient is a fake clientset that, as the API server does, refuses
@@ -277,6 +283,57 @@ func TestCoordinatorEtcdHoldsAPIServer(t *testing.T) {
 			too := "[restart] etcd: took the Lease kube-system/certctl-restart-kube-apiserver too: this node's kube-apiserver is not ready while its etcd restarts, so no other node restarts its kube-apiserver until it is ready again\n"
 			if strings.Contains(out.String(), too) != (len(tc.held) == 2) {
 				t.Errorf("output:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestCoordinatorKubeconfig: the restarts take their Lease with the
+// command's --kubeconfig when it has one, as its other API calls do
+// (internal/kubeclient), and fall back to KUBECONFIG-DIR/admin.conf
+// without it.
+func TestCoordinatorKubeconfig(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases" {
+			http.NotFound(w, r)
+			return
+		}
+		asked.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"kind":"LeaseList","apiVersion":"coordination.k8s.io/v1","metadata":{},"items":[]}`)
+	}))
+	defer srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "https://" + l.Addr().String()
+	l.Close()
+
+	n := pkitest.NewNode(t, nil)
+	v := pki.NewValidity(time.Now(), time.Hour, time.Hour)
+	dir := t.TempDir()
+	if err := os.Rename(n.APIKubeconfig(t, closed, v), filepath.Join(dir, "admin.conf")); err != nil {
+		t.Fatal(err)
+	}
+	given := n.APIKubeconfig(t, srv.URL, v)
+	for _, tc := range []struct {
+		name       string
+		kubeconfig string
+		taken      bool
+		asked      int32
+		output     string
+	}{
+		{"--kubeconfig", given, true, 1, ""},
+		{"admin.conf", "", false, 0, "the API server cannot be reached, or refuses the Leases of kube-system (" + "Get \"" + closed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			asked.Store(0)
+			var out bytes.Buffer
+			coord := Coordinator(context.Background(), Coordination{Kubeconfig: tc.kubeconfig, KubeconfigDir: dir, NodeName: "cp-1"}, &out)
+			if (coord != nil) != tc.taken || asked.Load() != tc.asked || !strings.Contains(out.String(), tc.output) {
+				t.Fatalf("coordinator %v, %d requests to --kubeconfig's server, output %q; want %v, %d, %q", coord != nil, asked.Load(), out.String(), tc.taken, tc.asked, tc.output)
 			}
 		})
 	}

@@ -76,9 +76,12 @@ type Restart struct {
 	Timeout     time.Duration
 	// Coordination across the control-plane nodes (lease.go): Client, when
 	// set, is the API client the restarts take their Lease with; otherwise
-	// one from KUBECONFIG-DIR/admin.conf. LeaseDuration and LeaseWait are
-	// DefaultLeaseDuration and DefaultLeaseWait when 0. Alone skips it.
+	// one found as every command finds it (internal/kubeclient): Kubeconfig
+	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
+	// LeaseDuration and LeaseWait are DefaultLeaseDuration and
+	// DefaultLeaseWait when 0. Alone skips it.
 	Client        kubernetes.Interface
+	Kubeconfig    string
 	LeaseDuration time.Duration
 	LeaseWait     time.Duration
 	Alone         bool

@@ -170,6 +170,8 @@ func (r *Request) Main(ctx context.Context) error {
 	if r.UseAPI && !r.CSRMode() {
 		api := r.APIOpts
 		o.API = &api
+		// The restarts' Leases are taken with the same credentials.
+		o.Restart.Kubeconfig = api.Kubeconfig
 	}
 	return Run(ctx, o)
 }

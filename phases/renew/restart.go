@@ -218,17 +218,19 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
 	}
-	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
+	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
 		LeaseDuration: r.o.Restart.LeaseDuration, LeaseWait: r.o.Restart.LeaseWait, Now: r.o.Now, Rand: r.o.Rand,
 		WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
 }
 
-// Coordination is what Coordinator needs: the API client (nil: one from
-// KubeconfigDir's admin.conf), the node's name for the Lease's holder,
+// Coordination is what Coordinator needs: the API client (nil: one found
+// as every command finds it, internal/kubeclient: Kubeconfig, else
+// KubeconfigDir's admin.conf, ...), the node's name for the Lease's holder,
 // the Lease timings (DefaultLeaseDuration and DefaultLeaseWait when 0),
 // clock and randomness, and whether the node runs a kube-apiserver.
 type Coordination struct {
 	Client        kubernetes.Interface
+	Kubeconfig    string // --kubeconfig
 	KubeconfigDir string
 	NodeName      string
 	LeaseDuration time.Duration
@@ -255,7 +257,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	}
 	client := c.Client
 	if client == nil {
-		k, err := kubeclient.New(kubeclient.Options{KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
+		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
 		if err != nil {
 			alone("no API client", err)
 			return nil
