@@ -72,7 +72,7 @@ func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now
 	switch pki.FaultOf(err) {
 	case 0:
 		if len(ca.Bundle) != 1 && !bundle {
-			return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own", certFile, len(ca.Bundle))
+			return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own; if a CA rotation is under way (certctl ca status), run this after its finish stage (certctl ca rotate NAME --to finish)", certFile, len(ca.Bundle))
 		}
 		return &CA{Cert: ca.Cert, Key: ca.Key, CertFile: certFile, KeyFile: keyFile}, nil
 	case pki.CANotCA:
