@@ -128,9 +128,6 @@ func NewID(now time.Time, rand io.Reader) (string, error) {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b), nil
 }
 
-// Dir is the transaction's folder.
-func (t *Txn) Dir() string { return t.dir }
-
 // File is one file a transaction creates or replaces.
 type File struct {
 	Target string // absolute path
@@ -194,15 +191,6 @@ func linkStaged(f File, staged string) bool {
 	}
 	os.Remove(staged)
 	return false
-}
-
-// Targets lists the targets added so far, in order.
-func (t *Txn) Targets() []string {
-	out := make([]string, len(t.m.Entries))
-	for i, e := range t.m.Entries {
-		out[i] = e.Target
-	}
-	return out
 }
 
 // Commit checks that every target can be replaced (see preflight) and

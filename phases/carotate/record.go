@@ -1,7 +1,6 @@
 package carotate
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -121,10 +120,4 @@ func keyFingerprint(pub crypto.PublicKey) string {
 	}
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
-}
-
-// sameBytes reports whether the file at path holds data.
-func sameBytes(path string, data []byte) bool {
-	got, err := os.ReadFile(path)
-	return err == nil && bytes.Equal(got, data)
 }
