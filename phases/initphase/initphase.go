@@ -19,9 +19,9 @@ import (
 
 // Select selects the phases of `certctl init-phase GROUP NAME` (GROUP
 // "certs" or "kubeconfig") for cluster's node settings: it refuses what
-// useCSR cannot make, warns on warn about a certificate an external etcd
-// does not use, and leaves out what a joining node does not make.
-func Select(cluster *config.Cluster, settings pki.Node, group, name string, useCSR bool, warn io.Writer) ([]phases.Phase, error) {
+// useCSR cannot make and a certificate an external etcd does not use, and
+// leaves out what a joining node does not make.
+func Select(cluster *config.Cluster, settings pki.Node, group, name string, useCSR bool) ([]phases.Phase, error) {
 	inv := pki.Kubeadm()
 	if group == "kubeconfig" {
 		selected, err := phases.Select(phases.KubeconfigPhases(inv.Kubeconfigs(settings)), group, name)
@@ -31,16 +31,16 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 		}
 		return selected, err
 	}
+	e, known := inv.Find(name)
+	if known && cluster.ExternalEtcd && e.LocalEtcd {
+		return nil, fmt.Errorf("the configuration uses an external etcd (etcd.external), for which kubeadm makes no %q: drop it, or use a configuration with a local etcd", name)
+	}
 	selected, err := phases.Select(phases.CertPhases(inv.Certificates(settings)), group, name)
 	if err != nil {
 		return nil, err
 	}
-	e, _ := inv.Find(name)
 	if useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair) {
 		return nil, fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
-	}
-	if cluster.ExternalEtcd && name != "all" && e.LocalEtcd {
-		fmt.Fprintf(warn, "[warning] the configuration uses an external etcd: kubeadm makes no %q certificate for it\n", name)
 	}
 	return selected, nil
 }
@@ -107,7 +107,7 @@ func Main(ctx context.Context, load func() (*config.Cluster, error), name string
 		return fmt.Errorf("--csr-dir is only used with --use-csr")
 	}
 	return loadAndRun(ctx, load, o, func(cluster *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
-		return Select(cluster, settings, o.Group, name, o.UseCSR, o.ErrOut)
+		return Select(cluster, settings, o.Group, name, o.UseCSR)
 	})
 }
 
