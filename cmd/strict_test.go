@@ -2,8 +2,13 @@ package cmd
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestUnknownSubcommand: a parent command refuses what it does not know,
@@ -39,5 +44,35 @@ func TestUnknownSubcommand(t *testing.T) {
 				t.Errorf("output does not contain %q:\n%s", tc.wantOut, out.String())
 			}
 		})
+	}
+}
+
+// TestEveryParentRefusesUnknown: every command with subcommands, at any
+// depth, refuses an unknown one with the same message, so that none is
+// left out of strict (a parent with a RunE of its own would be).
+func TestEveryParentRefusesUnknown(t *testing.T) {
+	var parents [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.HasSubCommands() && len(path) > 0 {
+			parents = append(parents, path)
+		}
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				walk(sub, append(slices.Clone(path), sub.Name()))
+			}
+		}
+	}
+	walk(NewRootCommand(io.Discard, io.Discard), nil)
+	if len(parents) < 5 {
+		t.Fatalf("only %d parent commands found: %v", len(parents), parents)
+	}
+	for _, p := range parents {
+		root := NewRootCommand(io.Discard, io.Discard)
+		root.SetArgs(append(slices.Clone(p), "nope"))
+		want := fmt.Sprintf(`unknown command "nope" for "certctl %s": valid commands are `, strings.Join(p, " "))
+		if err := root.Execute(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("certctl %s nope: error %v, want one containing %q", strings.Join(p, " "), err, want)
+		}
 	}
 }
