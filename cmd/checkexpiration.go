@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -66,12 +67,12 @@ func newCheckExpirationCommand() *cobra.Command {
 			--warn-within (by default: has expired); 4 a restart is owed (outranks
 			2); 3 a problem (outranks 4 and 2).
 		`),
-		Example: examples(`
+		Example: examples(strings.ReplaceAll(`
 			# The expiry of every certificate and CA, with problems (-o wide: kubeadm's own columns)
 			sudo certctl check-expiration
 
-			# The apiserver certificate's expiry, for a script
-			certctl check-expiration -o jsonpath='{.certificates[?(@.name=="apiserver")].expirationDate}' 
+			# The LEAF certificate's expiry, for a script
+			certctl check-expiration -o jsonpath='{.certificates[?(@.name=="LEAF")].expirationDate}' 
 
 			# For monitoring: exit 2 when anything expires within 30 days
 			certctl check-expiration --warn-within 720h -o json > /var/lib/node-exporter/certs.json
@@ -84,7 +85,7 @@ func newCheckExpirationCommand() *cobra.Command {
 
 			# Also check the SANs against kubeadm's configuration
 			sudo certctl check-expiration --config kubeadm.yaml
-		`),
+		`, "LEAF", pki.Kubeadm().Renewed(false)[0].CertName())),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}

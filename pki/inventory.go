@@ -104,7 +104,11 @@ type Entry struct {
 	ControlPlaneServer bool
 	// Restart lists the static pods that read the file only when they start:
 	// the flag that names it in kubeadm's manifests
-	// (phases/controlplane/manifests.go, phases/etcd/local.go).
+	// (phases/controlplane/manifests.go, phases/etcd/local.go). For a CA or
+	// the sa key pair: the components to restart after each stage of its
+	// rotation (kube-apiserver reloads --client-ca-file and
+	// --requestheader-client-ca-file, but not --etcd-cafile, its kubelet
+	// and etcd clients, nor the service-account keys).
 	Restart []string
 	// Signer is certctl's signer name that issues it through the
 	// certificates API; Builtin the kubernetes.io one that may, if any.
@@ -157,7 +161,11 @@ func Kubeadm() Inventory {
 		return e
 	}
 	return Inventory{
+		// kube-apiserver: --client-ca-file, apiserver.crt; KCM: --root-ca-file
+		// (published to pods), its kubeconfig, signing; the scheduler: its
+		// kubeconfig; the kubelet: kubelet.conf and its --client-ca-file.
 		{Name: CAName, BaseName: "ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "kubernetes",
+			Restart:  []string{KubeAPIServer, KubeControllerManager, KubeScheduler, Kubelet},
 			LongName: "self-signed Kubernetes CA to provision identities for other Kubernetes components"},
 		{Name: "apiserver", BaseName: "apiserver", Kind: KindLeaf, CAName: CAName, CommonName: "kube-apiserver",
 			SANs: APIServerSANs, ExtKeyUsages: serverAuth, Restart: apiserver, // --tls-cert-file
@@ -167,13 +175,19 @@ func Kubeadm() Inventory {
 			CommonName: "kube-apiserver-kubelet-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --kubelet-client-certificate
 			Signer: SignerKubeAPIServerClient, Builtin: builtinClient,
 			LongName: "certificate for the API server to connect to kubelet"},
+		// --requestheader-client-ca-file of kube-apiserver and KCM,
+		// --proxy-client-cert-file.
 		{Name: FrontProxyCAName, BaseName: "front-proxy-ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "front-proxy-ca",
+			Restart:  []string{KubeAPIServer, KubeControllerManager},
 			LongName: "self-signed CA to provision identities for front proxy"},
 		{Name: "front-proxy-client", BaseName: "front-proxy-client", Kind: KindLeaf, CAName: FrontProxyCAName,
 			CommonName: "front-proxy-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --proxy-client-cert-file
 			Signer:   SignerFrontProxyClient,
 			LongName: "certificate for the front proxy client"},
+		// etcd's --trusted-ca-file, --peer-trusted-ca-file and its
+		// certificates; kube-apiserver's --etcd-cafile and client.
 		{Name: EtcdCAName, BaseName: "etcd/ca", Kind: KindCA, NotRenewed: notRenewedCA, CommonName: "etcd-ca", LocalEtcd: true,
+			Restart:  []string{Etcd, KubeAPIServer},
 			LongName: "self-signed CA to provision identities for etcd"},
 		{Name: "etcd-server", BaseName: "etcd/server", Kind: KindLeaf, CAName: EtcdCAName, NodeCN: true,
 			SANs: EtcdServerSANs, ExtKeyUsages: serverClientAuth, Restart: etcd, // --cert-file
@@ -193,7 +207,10 @@ func Kubeadm() Inventory {
 			CommonName: "kube-apiserver-etcd-client", ExtKeyUsages: clientAuth, Restart: apiserver, // --etcd-certfile
 			Signer: SignerEtcdClient, LocalEtcd: true,
 			LongName: "certificate the apiserver uses to access etcd"},
-		{Name: SAName, BaseName: "sa", Kind: KindKeyPair,
+		// kube-apiserver's --service-account-key-file and
+		// --service-account-signing-key-file, KCM's
+		// --service-account-private-key-file.
+		{Name: SAName, BaseName: "sa", Kind: KindKeyPair, Restart: []string{KubeAPIServer, KubeControllerManager},
 			NotRenewed: "is the service-account signing key pair, not a certificate: it does not expire and is not renewed",
 			LongName:   "private key for signing service account tokens along with its public key"},
 		// admin.conf and super-admin.conf are read by clients at each use.
@@ -306,6 +323,27 @@ func (inv Inventory) ReadAtEachUse() []string {
 		}
 	}
 	return out
+}
+
+// KubeconfigCA is the Name of the CA of the kubeconfigs' client
+// certificates, whose certificate every kubeconfig embeds.
+func (inv Inventory) KubeconfigCA() string {
+	if k := inv.Select(false, KindKubeconfig); len(k) > 0 {
+		return k[0].CAName
+	}
+	return ""
+}
+
+// ControllerManagerCA is the Name of the CA kube-controller-manager signs
+// with (--cluster-signing-cert-file): that of the certificates a built-in
+// kubernetes.io signer may issue.
+func (inv Inventory) ControllerManagerCA() string {
+	for _, e := range inv {
+		if e.Builtin != "" {
+			return e.CAName
+		}
+	}
+	return ""
 }
 
 // CertNames returns the CertName of each entry.

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/certctl/certctl/phases/renew"
+	"github.com/certctl/certctl/pki"
 )
 
 // ClusterOptions make a rotation cluster-wide: each node keeps its stage
@@ -251,7 +252,7 @@ func (s store) update(ctx context.Context, trustPEM []byte, change func(cur *Clu
 
 // trustKey is the ConfigMap's key of the new CA's public part.
 func trustKey(name string) string {
-	if name == "sa" {
+	if name == pki.SAName {
 		return "sa.new.pub"
 	}
 	return name + ".new.crt"

@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // ExtensionAuthConfigMap is where kube-apiserver publishes, in
@@ -24,10 +26,10 @@ const ExtensionAuthConfigMap = "extension-apiserver-authentication"
 // extensionAuthKey is the key of ExtensionAuthConfigMap that holds k's
 // CA, "" for a CA kube-apiserver does not publish there.
 func extensionAuthKey(k kind) string {
-	switch k.base {
-	case "ca":
+	switch k.name {
+	case pki.CAName:
 		return "client-ca-file"
-	case "front-proxy-ca":
+	case pki.FrontProxyCAName:
 		return "requestheader-client-ca-file"
 	}
 	return ""

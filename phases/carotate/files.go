@@ -8,53 +8,41 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Names lists what `ca rotate` rotates, in the inventory's order.
+// Names lists what `ca rotate` rotates, in the inventory's order: its CAs
+// and key pairs.
 func Names() []string {
-	return []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName, pki.SAName}
+	var out []string
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA, pki.KindKeyPair) {
+		out = append(out, e.Name)
+	}
+	return out
 }
 
-// kind is one CA, or the sa key pair, and the files it rotates.
+// kind is one CA, or the sa key pair, and the files it rotates: the
+// inventory's facts about it.
 type kind struct {
-	name string // pki.CAName, ..., pki.SAName
-	base string // its BaseName: "ca", "etcd/ca", "sa"
-	sa   bool
+	name string // the inventory's Name: pki.CAName, ..., pki.SAName
+	base string // its BaseName
+	sa   bool   // a key pair, not a CA
 	// signing: kube-controller-manager signs with this CA
 	// (--cluster-signing-cert-file), which cannot read a bundle
 	// (pkg/controller/certificates/signer: "expected 1 certificate").
 	signing bool
 	// kubeconfigs: every kubeconfig's certificate-authority-data is this CA.
 	kubeconfigs bool
-	// restart lists the components that read the CA's files only when they
-	// start, after kubeadm's manifests: what must be restarted after each
-	// stage (kube-apiserver reloads --client-ca-file and
-	// --requestheader-client-ca-file, but not --etcd-cafile, its kubelet
-	// and etcd clients, nor the service-account keys).
+	// restart lists the components that read the files only when they
+	// start: what must be restarted after each stage (pki.Entry.Restart).
 	restart []string
 }
 
 func kindOf(name string) (kind, error) {
-	switch name {
-	case pki.CAName:
-		// kube-apiserver: --client-ca-file, apiserver.crt; KCM: --root-ca-file
-		// (published to pods), its kubeconfig, signing; the scheduler: its
-		// kubeconfig; the kubelet: kubelet.conf and its --client-ca-file.
-		return kind{name: name, base: "ca", signing: true, kubeconfigs: true,
-			restart: []string{pki.KubeAPIServer, pki.KubeControllerManager, pki.KubeScheduler, pki.Kubelet}}, nil
-	case pki.FrontProxyCAName:
-		// --requestheader-client-ca-file of kube-apiserver and KCM,
-		// --proxy-client-cert-file.
-		return kind{name: name, base: "front-proxy-ca", restart: []string{pki.KubeAPIServer, pki.KubeControllerManager}}, nil
-	case pki.EtcdCAName:
-		// etcd's --trusted-ca-file, --peer-trusted-ca-file and its
-		// certificates; kube-apiserver's --etcd-cafile and client.
-		return kind{name: name, base: "etcd/ca", restart: []string{pki.Etcd, pki.KubeAPIServer}}, nil
-	case pki.SAName:
-		// kube-apiserver's --service-account-key-file and
-		// --service-account-signing-key-file, KCM's
-		// --service-account-private-key-file.
-		return kind{name: name, base: "sa", sa: true, restart: []string{pki.KubeAPIServer, pki.KubeControllerManager}}, nil
+	inv := pki.Kubeadm()
+	e, ok := inv.Find(name)
+	if !ok || e.Kind != pki.KindCA && e.Kind != pki.KindKeyPair {
+		return kind{}, fmt.Errorf("unknown CA %q: rotate one of %v", name, Names())
 	}
-	return kind{}, fmt.Errorf("unknown CA %q: rotate one of %v", name, Names())
+	return kind{name: e.Name, base: e.BaseName, sa: e.Kind == pki.KindKeyPair, signing: inv.ControllerManagerCA() == e.Name,
+		kubeconfigs: inv.KubeconfigCA() == e.Name, restart: e.Restart}, nil
 }
 
 // paths are the files of a kind in a certificate folder.

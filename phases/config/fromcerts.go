@@ -90,7 +90,8 @@ func FromCertificates(certDir, kubeconfigDir string, base Cluster) (Cluster, boo
 		// A certificate that ends with its CA was cut to the CA's expiry:
 		// its period is not the cluster's.
 		c.KeepValidity = true
-		ca, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath("ca"))
+		caEntry, _ := pki.Kubeadm().Find(pki.CAName)
+		ca, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath(caEntry.BaseName))
 		if v := a.NotAfter.Sub(a.NotBefore) - CertificateBackdate; v > 0 && (err != nil || a.NotAfter.Before(ca.NotAfter.Add(-time.Minute))) {
 			c.CertificateValidity = v
 		}
