@@ -50,7 +50,7 @@ func TestStatus(t *testing.T) {
 		{false, "none", 0, "certctl ca rotate ca (starts a rotation: stage trust)"},
 		{true, StageTrust, 7, "restart kube-apiserver, kube-controller-manager, kube-scheduler, then certctl ca rotate ca --restarted"},
 		{true, StageReissue, 0, "then certctl ca rotate ca --restarted"},
-		{true, StageFinished, 0, "the rotation is done; a new one starts with certctl ca rotate ca --restarted"},
+		{true, StageFinished, 0, "then certctl ca rotate ca --restarted to record it (the rotation is done)"},
 	}
 	for _, tt := range tests {
 		if tt.rotate {

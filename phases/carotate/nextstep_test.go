@@ -1,8 +1,14 @@
 package carotate
 
 import (
+	"bytes"
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // TestNextStep: what a call does from each record, with --to and --abort.
@@ -46,5 +52,51 @@ func TestNextStep(t *testing.T) {
 				t.Fatalf("%q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRestartedAfterFinish: after finish, --restarted records the restarts
+// the stage asked for and does nothing else: it does not start a new
+// rotation, which only a later call does.
+func TestRestartedAfterFinish(t *testing.T) {
+	f := newFixture(t)
+	for range 3 {
+		f.now = f.now.Add(2 * time.Hour)
+		f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.MaxTokenLifetime = time.Millisecond })
+	}
+	k, _ := kindOf(pki.FrontProxyCAName)
+	p := k.paths(f.node.CertDir())
+	rec, err := ReadRecord(p.record)
+	if err != nil || rec.Stage != StageFinished || rec.Restarted {
+		t.Fatalf("after three stages: %+v, %v; want finished, restarts owed", rec, err)
+	}
+	trust, err := os.ReadFile(p.trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	o := f.options(nil)
+	o.Out = &out
+	if rec, err = Rotate(context.Background(), pki.FrontProxyCAName, o); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Stage != StageFinished || !rec.Restarted || !strings.Contains(out.String(), "the restarts after stage finished are recorded; the rotation is done") {
+		t.Fatalf("--restarted after finish: %+v\n%s\nwant finished, restarted, and said so", rec, out.String())
+	}
+	if again, _ := os.ReadFile(p.trust); !bytes.Equal(again, trust) {
+		t.Errorf("--restarted after finish changed %s: a new rotation started", p.trust)
+	}
+	if _, err := os.Stat(p.newCert); err == nil {
+		t.Errorf("--restarted after finish made %s", p.newCert)
+	}
+	report, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := report.CAs[1].Next; next != "certctl ca rotate front-proxy-ca (starts a rotation: stage trust)" {
+		t.Errorf("ca status next %q, want a new rotation", next)
+	}
+	if rec = f.rotate(t, pki.FrontProxyCAName, nil); rec.Stage != StageTrust {
+		t.Errorf("the call after: stage %s, want a new rotation at trust", rec.Stage)
 	}
 }

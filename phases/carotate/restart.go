@@ -42,7 +42,11 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 		return rec, nil
 	}
 	if !o.Restart {
-		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `certctl ca rotate %s --restarted` for the next stage (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), k.name)
+		then := "for the next stage"
+		if !rec.Active() {
+			then = "to record it: the rotation is done"
+		}
+		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `certctl ca rotate %s --restarted` %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), k.name, then)
 		return rec, nil
 	}
 	return rec, o.restart(ctx, k, p, rec)

@@ -206,13 +206,26 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 				return rec, err
 			}
 		}
+		// A rotation that ended (finished, aborted) with restarts owed:
+		// settling them is all this call does, not a new rotation.
+		settle := !started && rec != nil && !rec.Active() && len(rec.Restart) > 0 && !rec.Restarted &&
+			o.To == "" && !o.Abort && (o.Restarted || o.Restart)
 		if err := o.restartsDone(ctx, k, p, rec); err != nil {
 			return rec, err
+		}
+		if settle && o.Restarted && !o.DryRun {
+			if err := o.markRestarted(p, rec); err != nil {
+				return rec, err
+			}
 		}
 		if o.cl != nil {
 			if err := o.cl.refresh(ctx, o, k, p, rec); err != nil {
 				return rec, err
 			}
+		}
+		if settle {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: the restarts after stage %s are recorded; the rotation is done (a new one starts with `certctl ca rotate %s`)\n", k.name, rec.Stage, k.name)
+			return rec, nil
 		}
 		step, err := o.nextStep(k, rec, started)
 		if err != nil || step == "" {

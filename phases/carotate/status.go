@@ -91,7 +91,7 @@ func next(k kind, rec *Record, st *State, now time.Time) string {
 	case rec != nil && len(rec.Restart) > 0 && !rec.Restarted:
 		then := cmd + " --restarted"
 		if !rec.Active() {
-			then = "the rotation is done; a new one starts with " + then
+			then += " to record it (the rotation is done)"
 		}
 		return fmt.Sprintf("restart %s, then %s (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), then, cmd)
 	case !rec.Active():
