@@ -3,11 +3,14 @@ package carotate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -98,5 +101,35 @@ func TestRestartedAfterFinish(t *testing.T) {
 	}
 	if rec = f.rotate(t, pki.FrontProxyCAName, nil); rec.Stage != StageTrust {
 		t.Errorf("the call after: stage %s, want a new rotation at trust", rec.Stage)
+	}
+}
+
+// TestRestoreRefusesStageBackup: the backup of a rotation's stage is
+// refused by restore, which would put the old files back under the
+// stage's record and CA files, and says what undoes the stage instead.
+func TestRestoreRefusesStageBackup(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ step, undo string }{
+		{StageTrust, "go back with `certctl ca rotate ca --abort`"},
+		{StageReissue, "go back with `certctl ca rotate ca --abort`"},
+		{"finish", "after finish the old CA cannot come back"},
+	} {
+		f.now = f.now.Add(2 * time.Hour)
+		f.rotate(t, pki.CAName, nil)
+		root, err := renewal.BackupRoot(f.node.CertDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := renewal.FindBackup(root, "latest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := treetest.Snapshot(t, f.node.Dir)
+		_, err = renewal.Restore(dir, renewal.RestoreOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: func() time.Time { return f.now }, Rand: rand.Reader})
+		want := "was made by step " + tc.step + " of the ca rotation (certctl ca rotate): restoring its files would leave that half undone; " + tc.undo
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("restore of the %s backup: %v, want %q", tc.step, err, want)
+		}
+		treetest.AssertSame(t, before, treetest.Snapshot(t, f.node.Dir))
 	}
 }

@@ -161,7 +161,7 @@ func (r *run) apply(ctx context.Context) error {
 		for _, x := range res.Renewed {
 			fmt.Fprintf(r.o.Out, "[ca-rotate] %s re-issued by the %s CA %s\n", x.Name, r.k.name, who(r.reissuer.Cert))
 		}
-	} else if _, err := renewal.Install(r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rand, r.backedUp(), r.files); err != nil {
+	} else if _, err := renewal.Install(r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rand, r.backedUp(), r.files, r.backupNote()); err != nil {
 		return err
 	}
 	if err := removeFiles(r.remove); err != nil {
@@ -175,8 +175,23 @@ func (r *run) apply(ctx context.Context) error {
 func (r *run) renewalOptions(dryRun bool) renewal.Options {
 	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir,
 		Validity: r.o.Validity, KeepValidity: r.o.KeepValidity, SkipMissing: true,
-		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files,
+		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files, Note: r.backupNote(),
 		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: r.o.Warn}
+}
+
+// backupNote marks the stage's backup as one `certctl restore` refuses:
+// its files alone would not undo the stage, whose record and CA files
+// stay. Before finish --abort goes back; after it, only a new rotation.
+func (r *run) backupNote() renewal.BackupNote {
+	cmd := "certctl ca rotate " + r.k.name
+	undo := "go back with `" + cmd + " --abort` (docs/ca-rotation.md)"
+	switch r.step {
+	case stepFinish:
+		undo = "after finish the old CA cannot come back: rotate again with `" + cmd + "` (docs/ca-rotation.md)"
+	case stepAbort, stepAbortReissue:
+		undo = "go on with `" + cmd + "` (docs/ca-rotation.md)"
+	}
+	return renewal.BackupNote{MadeBy: "step " + r.step + " of the " + r.k.name + " rotation (certctl ca rotate)", Undo: undo}
 }
 
 // backedUp lists the files of the stage that exist in the node's folders:

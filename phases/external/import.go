@@ -222,7 +222,7 @@ func (im *importer) install() error {
 		return nil
 	}
 	var err error
-	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files)
+	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
 	return err
 }
 

@@ -48,6 +48,15 @@ type BackupManifest struct {
 	CertDir       string       `json:"certDir"`       // absolute
 	KubeconfigDir string       `json:"kubeconfigDir"` // absolute
 	Files         []BackupFile `json:"files"`
+	BackupNote
+}
+
+// BackupNote says, for a backup that restoring would not undo, what made
+// it and what undoes it: `certctl restore` refuses it. Empty for a
+// renewal's, an import's and a restore's backups.
+type BackupNote struct {
+	MadeBy string `json:"madeBy,omitempty"` // "stage trust of the ca rotation"
+	Undo   string `json:"undo,omitempty"`   // what to do instead: "go back with `certctl ca rotate ca --abort`"
 }
 
 // BackupFile is one saved file.
@@ -88,7 +97,7 @@ func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 		}
 		old = append(old, of)
 	}
-	return backupOf(o.CertDir, o.KubeconfigDir, now, old)
+	return backupOf(o.CertDir, o.KubeconfigDir, now, old, o.Note)
 }
 
 // newBackup chooses a new backup folder in root and returns the files that
@@ -97,13 +106,13 @@ func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 // links to the old files where the file system allows (txn.File.LinkFrom),
 // so a backup costs no data writes. Renew, Restore and Install (import)
 // all back up through here, so `certctl restore` reads every backup alike.
-func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []*oldFile) (*backup, error) {
+func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []*oldFile, note BackupNote) (*backup, error) {
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
 	if err != nil {
 		return nil, err
 	}
 	b := &backup{dir: dir}
-	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir}
+	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir, BackupNote: note}
 	for _, f := range old {
 		var rel string
 		switch {

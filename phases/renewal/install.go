@@ -21,7 +21,7 @@ import (
 // (internal/txn): a run killed at any instant leaves all old files or all
 // new ones. It returns the backup folder, "" when it made none. The
 // caller holds certctl's lock and has run txn.Recover.
-func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File) (string, error) {
+func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
 	var err error
 	if certDir, err = filepath.Abs(certDir); err != nil {
 		return "", fmt.Errorf("resolve %s: %w", certDir, err)
@@ -37,7 +37,7 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		}
 		old = append(old, f)
 	}
-	b, err := backupOf(certDir, kubeconfigDir, now, old)
+	b, err := backupOf(certDir, kubeconfigDir, now, old, note)
 	if err != nil {
 		return "", err
 	}
@@ -95,7 +95,7 @@ func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
 
 // backupOf returns the backup of old into a new folder of
 // BackupRoot(certDir); nil when old is empty.
-func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile) (*backup, error) {
+func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile, note BackupNote) (*backup, error) {
 	if len(old) == 0 {
 		return nil, nil
 	}
@@ -103,7 +103,7 @@ func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile) (*ba
 	if err != nil {
 		return nil, err
 	}
-	return newBackup(root, now, certDir, kubeconfigDir, old)
+	return newBackup(root, now, certDir, kubeconfigDir, old, note)
 }
 
 // commit writes the files of the backup b (nil: none), then files, in one

@@ -76,6 +76,9 @@ type Options struct {
 	// renewed ones (a CA rotation's CA files and stage record); those
 	// that exist in CertDir or KubeconfigDir are backed up with the rest.
 	Extra []txn.File
+	// Note goes into the backup: what made it and undoes it, when
+	// restoring it would not (a CA rotation's stage).
+	Note BackupNote
 
 	// DryRun reads and checks everything as a renewal does, including
 	// what the commit would refuse, and returns the plan (Result.Planned):

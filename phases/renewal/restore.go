@@ -66,6 +66,9 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	if o.KubeconfigDir, err = filepath.Abs(o.KubeconfigDir); err != nil {
 		return nil, err
 	}
+	if m.Undo != "" {
+		return nil, fmt.Errorf("backup %s was made by %s: restoring its files would leave that half undone; %s (nothing was restored)", dir, m.MadeBy, m.Undo)
+	}
 	if m.CertDir != o.CertDir || m.KubeconfigDir != o.KubeconfigDir {
 		return nil, fmt.Errorf("backup %s was taken of --cert-dir %s and --kubeconfig-dir %s, not %s and %s: pass those", dir, m.CertDir, m.KubeconfigDir, o.CertDir, o.KubeconfigDir)
 	}
@@ -107,7 +110,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		replaced = nil
 	}
 	now := o.Now().UTC()
-	b, err := backupOf(o.CertDir, o.KubeconfigDir, now, replaced)
+	b, err := backupOf(o.CertDir, o.KubeconfigDir, now, replaced, BackupNote{})
 	if err != nil {
 		return nil, err
 	}
