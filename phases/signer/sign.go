@@ -30,8 +30,8 @@ type SignOptions struct {
 	// unless Rules.AllowSystemMasters and the requester is allowed.
 	Rules policy.Rules
 	// Force no longer signs a CSR that is not approved: certctl never does
-	// (issue 13). It only changes the error message. TODO(lead): drop it
-	// with sign --force.
+	// (issue 13). It only changes the error message, so that a script
+	// written for the first release's hidden `sign --force` is told why.
 	Force bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
