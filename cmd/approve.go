@@ -31,9 +31,10 @@ func newApproveCommand() *cobra.Command {
 			Approve the CertificateSigningRequests NAME... (as kubectl certificate
 			approve takes them), or with --all-from-node NODE every pending CSR that
 			` + "`certctl renew --use-api`" + ` made on node NODE (named
-			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints), through
-			their /approval subresource, each after the checks the Kubernetes
-			documentation asks of an approver:
+			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints; where such a
+			name could be another node's, only if its request asks for NODE's
+			certificate), through their /approval subresource, each after the
+			checks the Kubernetes documentation asks of an approver:
 
 			- proof of possession: the request's self-signature is valid, so the
 			  requester holds the private key;
