@@ -11,7 +11,6 @@ import (
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
@@ -32,9 +31,10 @@ func newApproveCommand() *cobra.Command {
 			Approve the CertificateSigningRequests NAME... (as kubectl certificate
 			approve takes them), or with --all-from-node NODE every pending CSR that
 			` + "`certctl renew --use-api`" + ` made on node NODE (named
-			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints), through
-			their /approval subresource, each after the checks the Kubernetes
-			documentation asks of an approver:
+			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints; where such a
+			name could be another node's, only if its request asks for NODE's
+			certificate), through their /approval subresource, each after the
+			checks the Kubernetes documentation asks of an approver:
 
 			- proof of possession: the request's self-signature is valid, so the
 			  requester holds the private key;
@@ -146,10 +146,9 @@ func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string
 // batch is the CSRs approve or deny act on: args, or the pending ones
 // `certctl renew --use-api` made on node --all-from-node.
 func (f *csrBatchFlags) batch(cmd *cobra.Command, args []string) signer.Batch {
-	targets := renewal.Names()[1:]
 	return signer.Batch{
 		Names: args, FromNode: f.fromNode, DryRun: f.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Match:  func(name string) bool { return apirenew.IsCSRNameOf(name, f.fromNode, targets) },
+		Of:     apirenew.FromNode(f.fromNode, nil),
 		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }

@@ -180,21 +180,37 @@ func conditionMessage(csr *certv1.CertificateSigningRequest, t certv1.RequestCon
 	return ""
 }
 
-// PendingNamed lists, sorted, the CSRs that are neither approved, denied
-// nor failed and whose name match accepts: `certctl approve
-// --all-from-node` passes the names one node's renewals give their CSRs.
-func PendingNamed(ctx context.Context, client kubernetes.Interface, match func(name string) bool) ([]string, error) {
+// Unclear is a pending CSR that a Batch's Of could not attribute: Why
+// says why.
+type Unclear struct {
+	Name string
+	Why  error
+}
+
+// PendingOf lists, sorted, the CSRs that are neither approved, denied nor
+// failed and that of says are one node's (`certctl approve
+// --all-from-node`: apirenew.FromNode), and those pending that of cannot
+// tell, with why.
+func PendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (bool, error)) ([]string, []Unclear, error) {
 	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list CSRs: %w", err)
+		return nil, nil, fmt.Errorf("list CSRs: %w", err)
 	}
 	var names []string
+	var unclear []Unclear
 	for i := range list.Items {
 		csr := &list.Items[i]
-		if State(csr) == "Pending" && match(csr.Name) {
+		if State(csr) != "Pending" {
+			continue
+		}
+		switch mine, why := of(csr); {
+		case why != nil:
+			unclear = append(unclear, Unclear{csr.Name, why})
+		case mine:
 			names = append(names, csr.Name)
 		}
 	}
 	sort.Strings(names)
-	return names, nil
+	sort.Slice(unclear, func(i, j int) bool { return unclear[i].Name < unclear[j].Name })
+	return names, unclear, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -189,9 +190,10 @@ func TestParseSigningConfig(t *testing.T) {
 	}
 }
 
-// TestPendingNamed: only CSRs with no Approved, Denied or Failed condition,
-// and whose name matches, sorted.
-func TestPendingNamed(t *testing.T) {
+// TestPendingOf: only CSRs with no Approved, Denied or Failed condition,
+// and that of says are the node's, sorted; those of cannot tell apart,
+// with why.
+func TestPendingOf(t *testing.T) {
 	api := profile(t, "apiserver")
 	req := csrFor(t, api)
 	denied := apiCSR("node-b-denied", KubeAPIServerServing, req, usagesOf(api), false)
@@ -200,14 +202,24 @@ func TestPendingNamed(t *testing.T) {
 		apiCSR("node-c", KubeAPIServerServing, req, usagesOf(api), false),
 		apiCSR("node-a", KubeAPIServerServing, req, usagesOf(api), false),
 		apiCSR("node-approved", KubeAPIServerServing, req, usagesOf(api), true),
+		apiCSR("node-unclear", KubeAPIServerServing, req, usagesOf(api), false),
 		apiCSR("other", KubeAPIServerServing, req, usagesOf(api), false),
 		denied,
 	}...)
-	got, err := PendingNamed(context.Background(), client, func(n string) bool { return strings.HasPrefix(n, "node-") })
+	of := func(c *certv1.CertificateSigningRequest) (bool, error) {
+		if c.Name == "node-unclear" {
+			return false, errors.New("cannot tell")
+		}
+		return strings.HasPrefix(c.Name, "node-"), nil
+	}
+	got, unclear, err := PendingOf(context.Background(), client, of)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(got, " ") != "node-a node-c" {
 		t.Errorf("pending: %v, want node-a node-c", got)
+	}
+	if len(unclear) != 1 || unclear[0].Name != "node-unclear" || unclear[0].Why.Error() != "cannot tell" {
+		t.Errorf("unclear: %+v", unclear)
 	}
 }

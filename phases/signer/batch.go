@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
@@ -21,10 +22,11 @@ import (
 type Batch struct {
 	// Names are the CSRs, as kubectl certificate approve takes them; or,
 	// when empty, the pending CSRs that `certctl renew --use-api` made on
-	// node FromNode, those whose name Match accepts.
+	// node FromNode: those Of says are, and not those it cannot tell (an
+	// error saying why), which are left alone, each with a line saying so.
 	Names    []string
 	FromNode string
-	Match    func(name string) bool
+	Of       func(*certv1.CertificateSigningRequest) (bool, error)
 	DryRun   bool // a server-side dry run
 	// Debugf prints what is read and decided (-v 2); nil: nothing.
 	Debugf      func(format string, args ...any)
@@ -38,21 +40,46 @@ func (b Batch) debugf(format string, args ...any) {
 }
 
 // names are the CSRs to act on: b.Names, or the pending ones of
-// b.FromNode, which must be at least one.
-func (b Batch) names(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+// b.FromNode, which must be at least one. It prints a line for each CSR
+// left alone, and returns how many.
+func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb string) ([]string, int, error) {
 	if b.FromNode == "" {
-		return b.Names, nil
+		return b.Names, 0, nil
 	}
 	b.debugf("listing the pending CSRs of node %s", b.FromNode)
-	names, err := PendingNamed(ctx, client, b.Match)
+	names, unclear, err := PendingOf(ctx, client, b.Of)
 	if err != nil {
-		return nil, APIHint(err, "approver")
+		return nil, 0, APIHint(err, "approver")
+	}
+	flags := ""
+	if verb == "deny" {
+		flags = " --reason REASON"
+	}
+	for _, u := range unclear {
+		fmt.Fprintf(b.ErrOut, "[%s] CSR %s left alone: it may not be node %s's: %v; check it, and if it is, %s it by name (certctl %s %s%s)\n", verb, u.Name, b.FromNode, u.Why, verb, verb, u.Name, flags)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, b.FromNode)
+		if len(unclear) > 0 {
+			return nil, 0, fmt.Errorf("no pending CSR is certainly node %q's: %d left alone, each listed above", b.FromNode, len(unclear))
+		}
+		return nil, 0, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, b.FromNode)
 	}
 	b.debugf("pending CSRs of node %s: %s", b.FromNode, strings.Join(names, ", "))
-	return names, nil
+	return names, len(unclear), nil
+}
+
+// each runs do on b's CSRs (Each): an error names the CSRs left alone,
+// when some were, after the others were done.
+func (b Batch) each(ctx context.Context, client kubernetes.Interface, verb, done string, do func(name string) error) error {
+	names, unclear, err := b.names(ctx, client, verb)
+	if err != nil {
+		return err
+	}
+	err = Each(b.ErrOut, verb, done, names, do)
+	if unclear > 0 {
+		err = errors.Join(err, fmt.Errorf("%d CSR(s) named as node %s's left alone, each listed above: check them, and %s by name those that are", unclear, b.FromNode, verb))
+	}
+	return err
 }
 
 // Each runs do on every name, as kubectl certificate approve does: a CSR
@@ -80,11 +107,7 @@ func Each(errOut io.Writer, verb, done string, names []string, do func(name stri
 // what it did with each.
 func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptions, b Batch) error {
 	o.DryRun = b.DryRun
-	names, err := b.names(ctx, client)
-	if err != nil {
-		return err
-	}
-	return Each(b.ErrOut, "approve", "approved", names, func(name string) error {
+	return b.each(ctx, client, "approve", "approved", func(name string) error {
 		res, err := Approve(ctx, client, name, o)
 		if err != nil {
 			return APIHint(err, "approver")
@@ -135,11 +158,7 @@ func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, erro
 // DenyAll denies b's CSRs with reason and message, and says what it did
 // with each.
 func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message string, now time.Time, b Batch) error {
-	names, err := b.names(ctx, client)
-	if err != nil {
-		return err
-	}
-	return Each(b.ErrOut, "deny", "denied", names, func(name string) error {
+	return b.each(ctx, client, "deny", "denied", func(name string) error {
 		already, err := Deny(ctx, client, name, reason, message, now, b.DryRun)
 		if err != nil {
 			return APIHint(err, "approver")

@@ -1,15 +1,20 @@
 package signer
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
+	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestAPIHint(t *testing.T) {
@@ -64,6 +69,50 @@ func TestEach(t *testing.T) {
 		}
 		if errOut.String() != tc.logs {
 			t.Errorf("%v: stderr %q, want %q", tc.names, errOut.String(), tc.logs)
+		}
+	}
+}
+
+// TestBatchFromNode: with FromNode, only the CSRs Of says are the node's
+// are acted on; one it cannot tell is left alone with one line naming it,
+// why, and the command to run by name, and the exit status says so; with
+// nothing but such CSRs, nothing is done.
+func TestBatchFromNode(t *testing.T) {
+	api := profile(t, "apiserver")
+	req := csrFor(t, api)
+	of := func(c *certv1.CertificateSigningRequest) (bool, error) {
+		if strings.HasSuffix(c.Name, "-unclear") {
+			return false, errors.New("its request cannot tell")
+		}
+		return strings.HasPrefix(c.Name, "cp-"), nil
+	}
+	for _, tc := range []struct {
+		csrs, denied []string
+		wantErr      string
+	}{
+		{[]string{"cp-a", "cp-b", "cp-unclear", "other"}, []string{"cp-a", "cp-b"},
+			"1 CSR(s) named as node cp's left alone, each listed above: check them, and deny by name those that are"},
+		{[]string{"cp-unclear", "other"}, nil, `no pending CSR is certainly node "cp"'s: 1 left alone, each listed above`},
+	} {
+		var objs []runtime.Object
+		for _, n := range tc.csrs {
+			objs = append(objs, apiCSR(n, KubeAPIServerServing, req, usagesOf(api), false))
+		}
+		client := fake.NewClientset(objs...)
+		var out, errOut strings.Builder
+		err := DenyAll(context.Background(), client, "NotScheduled", "", testNow, Batch{FromNode: "cp", Of: of, Out: &out, ErrOut: &errOut})
+		if err == nil || err.Error() != tc.wantErr {
+			t.Errorf("%v: error %v, want %q", tc.csrs, err, tc.wantErr)
+		}
+		wantLine := "[deny] CSR cp-unclear left alone: it may not be node cp's: its request cannot tell; check it, and if it is, deny it by name (certctl deny cp-unclear --reason REASON)\n"
+		if errOut.String() != wantLine {
+			t.Errorf("%v: stderr %q, want %q", tc.csrs, errOut.String(), wantLine)
+		}
+		for _, n := range tc.csrs {
+			denied := len(conditions(t, client, n)) > 0
+			if denied != slices.Contains(tc.denied, n) {
+				t.Errorf("%v: CSR %s denied: %v", tc.csrs, n, denied)
+			}
 		}
 	}
 }

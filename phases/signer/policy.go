@@ -139,7 +139,7 @@ func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages [
 	}
 	var subjectOK []*candidate
 	for _, c := range cands {
-		if req.Subject.CommonName == c.profile.CommonName && sameSet(req.Subject.Organization, c.profile.Organization) && onlyCNAndO(req) {
+		if SubjectFits(req, c.profile) {
 			subjectOK = append(subjectOK, c)
 		}
 	}
@@ -194,12 +194,31 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 		}
 		return &policy.Violation{Reason: policy.ReasonSANNotAllowed, Message: fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}
 	}
+	return usageViolation(usages, c.profile, what)
+}
+
+// SubjectFits reports whether req's subject is exactly prof's, as
+// Policy.Check asks: its CN, its O in any order, and no other attribute.
+func SubjectFits(req *x509.CertificateRequest, prof pki.Profile) bool {
+	return req.Subject.CommonName == prof.CommonName && sameSet(req.Subject.Organization, prof.Organization) && onlyCNAndO(req)
+}
+
+// UsagesFit reports whether usages are those of prof's certificate, as
+// Policy.Check asks: its extended key usages, plus at most digital
+// signature and key encipherment.
+func UsagesFit(usages []certv1.KeyUsage, prof pki.Profile) bool {
+	return usageViolation(usages, prof, prof.Name) == nil
+}
+
+// usageViolation says why usages do not fit prof, the certificate what;
+// nil when they do.
+func usageViolation(usages []certv1.KeyUsage, prof pki.Profile, what string) *policy.Violation {
 	_, ekus, err := ParseUsages(usages)
 	if err != nil {
 		return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: err.Error()}
 	}
-	if !sameSet(ekus, c.profile.ExtKeyUsages) {
-		return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: fmt.Sprintf("usages %q do not fit %s: its extended key usages are %s, plus at most %q and %q", usages, what, describeEKUs(c.profile.ExtKeyUsages), certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
+	if !sameSet(ekus, prof.ExtKeyUsages) {
+		return &policy.Violation{Reason: policy.ReasonUsageNotAllowed, Message: fmt.Sprintf("usages %q do not fit %s: its extended key usages are %s, plus at most %q and %q", usages, what, describeEKUs(prof.ExtKeyUsages), certv1.UsageDigitalSignature, certv1.UsageKeyEncipherment)}
 	}
 	for _, u := range usages {
 		if _, isEKU := extKeyUsages[u]; !isEKU && u != certv1.UsageDigitalSignature && u != certv1.UsageKeyEncipherment {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -389,4 +390,91 @@ func watchCertificate(t *testing.T, ctx context.Context, cs kubernetes.Interface
 		}
 	}()
 	return ch
+}
+
+// TestUseAPIAllFromNodeCollidingNames: node cp's super-admin.conf CSR and
+// node cp-super's admin.conf CSR are both named
+// certctl-cp-super-admin.conf-KEYHASH. With both nodes' renewals of
+// admin.conf and super-admin.conf pending at once (`certctl renew
+// --use-api`, one folder and nodeRegistration.name each),
+// `deny --all-from-node cp-super --dry-run` would deny exactly cp-super's
+// two, and `approve --all-from-node cp` approves exactly cp's two, as the
+// API server shows afterwards.
+func TestUseAPIAllFromNodeCollidingNames(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{})
+	ctx := testCtx(t, 3*time.Minute)
+	cs, err := c.SuperAdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewCtx, stopRenews := context.WithCancel(ctx)
+	defer stopRenews()
+	csrs := map[string]string{} // CSR name -> node/certificate
+	var runs []*renewRun
+	for _, node := range []string{"cp", "cp-super"} {
+		dir := filepath.Join(t.TempDir(), "kubernetes")
+		if out, err := exec.CommandContext(ctx, "cp", "-a", c.KubeconfigDir(), dir).CombinedOutput(); err != nil {
+			t.Fatalf("copy %s: %v\n%s", c.KubeconfigDir(), err, out)
+		}
+		cfg := filepath.Join(dir, "kubeadm.yaml")
+		if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nnodeRegistration:\n  name: "+node+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := startCertctl(t, renewCtx, "renew", "admin.conf", "super-admin.conf", "--use-api", "--timeout", "2m",
+			"--config", cfg, "--cert-dir", filepath.Join(dir, "pki"), "--kubeconfig-dir", dir)
+		for range 2 {
+			l := r.nextCSR(t, ctx)
+			csrs[l.name] = node + "/" + l.target
+		}
+		<-r.waiting
+		runs = append(runs, r)
+	}
+	if len(csrs) != 4 {
+		t.Fatalf("CSRs %v, want four", csrs)
+	}
+	var cpSuper string
+	for name, what := range csrs {
+		if what == "cp/super-admin.conf" {
+			cpSuper = name
+		}
+	}
+	if !strings.HasPrefix(cpSuper, "certctl-cp-super-admin.conf-") {
+		t.Fatalf("node cp's super-admin.conf CSR is %q: the names do not collide, the test is wrong", cpSuper)
+	}
+	// Each command prints a line for each CSR it acts on.
+	acted := func(out, verb string) []string {
+		var got []string
+		for name, what := range csrs {
+			if strings.Contains(out, "["+verb+"] CSR "+name+" ") {
+				got = append(got, what)
+			}
+		}
+		slices.Sort(got)
+		return got
+	}
+	admin := c.Kubeconfig("admin.conf")
+	out, err := runCertctl(t, ctx, "deny", "--all-from-node", "cp-super", "--reason", "E2ETest", "--dry-run", "--kubeconfig", admin)
+	if got := acted(out, "deny"); err != nil || !slices.Equal(got, []string{"cp-super/admin.conf", "cp-super/super-admin.conf"}) {
+		t.Errorf("deny --all-from-node cp-super --dry-run: %v, acts on %q; want cp-super's two only", err, got)
+	}
+	out, err = runCertctl(t, ctx, append([]string{"approve", "--all-from-node", "cp", "--kubeconfig", admin, "--allow-system-masters"}, c.PKI().Flags()...)...)
+	if got := acted(out, "approve"); err != nil || !slices.Equal(got, []string{"cp/admin.conf", "cp/super-admin.conf"}) {
+		t.Errorf("approve --all-from-node cp: %v, acts on %q; want cp's two only", err, got)
+	}
+	for name, what := range csrs {
+		got, err := cs.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine := strings.HasPrefix(what, "cp/")
+		if approved := slices.ContainsFunc(got.Status.Conditions, func(c certv1.CertificateSigningRequestCondition) bool {
+			return c.Type == certv1.CertificateApproved
+		}); approved != mine || len(got.Status.Conditions) > 1 {
+			t.Errorf("CSR %s (%s): conditions %+v; want it approved: %v, and not denied", name, what, got.Status.Conditions, mine)
+		}
+	}
+	stopRenews()
+	for _, r := range runs {
+		<-r.done
+	}
 }

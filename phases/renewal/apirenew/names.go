@@ -151,31 +151,64 @@ func CSRName(node, target string, pub crypto.PublicKey) (string, error) {
 // fingerprintLen is the length of the key's fingerprint in CSRName.
 const fingerprintLen = 12
 
-// IsCSRNameOf reports whether name is a CSR name CSRName gives node for
-// one of targets, whatever the key: the CSRs `certctl renew --use-api`
-// made on that node (`certctl approve --all-from-node`).
-func IsCSRNameOf(name, node string, targets []string) bool {
+// nameReading is one way to read a CSR name CSRName made: the node as
+// the name carries it (nodePart), and the certificate.
+type nameReading struct{ part, target string }
+
+// readNames returns every (node part, target) among targets that CSRName
+// could have made name from, whatever the node and the key. A name may
+// have several: certctl-cp-super-admin.conf-KEYHASH is node cp's
+// super-admin.conf and node cp-super's admin.conf.
+func readNames(name string, targets []string) []nameReading {
+	rest, ok := strings.CutPrefix(name, "certctl-")
+	if !ok || len(rest) <= fingerprintLen {
+		return nil
+	}
+	body, fp := rest[:len(rest)-fingerprintLen], rest[len(rest)-fingerprintLen:]
+	if strings.Trim(fp, "0123456789abcdef") != "" {
+		return nil
+	}
+	var out []nameReading
 	for _, t := range targets {
-		probe, err := csrName(node, t, strings.Repeat("0", fingerprintLen))
-		if err != nil {
-			continue
-		}
-		prefix := probe[:len(probe)-fingerprintLen]
-		if fp, ok := strings.CutPrefix(name, prefix); ok && len(fp) == fingerprintLen && strings.Trim(fp, "0123456789abcdef") == "" {
-			return true
+		if part, ok := strings.CutSuffix(body, "-"+sanitize(t)+"-"); ok && part != "" {
+			out = append(out, nameReading{part, t})
 		}
 	}
-	return false
+	return out
+}
+
+// nodePart is node as CSRName carries it in the names of target's CSRs:
+// lower-cased, other characters than a-z, 0-9, '-' and '.' replaced, and
+// cut to fit a name's 253 characters.
+func nodePart(node, target string) string {
+	node = sanitize(node)
+	if room := nodeRoom(target); len(node) > room {
+		node = strings.Trim(node[:room], "-.")
+	}
+	return node
+}
+
+// nodeRoom is the length CSRName keeps of a node name in the names of
+// target's CSRs.
+func nodeRoom(target string) int {
+	return validation.DNS1123SubdomainMaxLength - len("certctl---") - len(sanitize(target)) - fingerprintLen
+}
+
+// partIsNode reports whether the names of target's CSRs carry node alone:
+// nodePart leaves it as it is (so it is a Kubernetes node name), and no
+// longer Kubernetes node name is cut to it. Cut and trimmed of its last '-'
+// and '.', such a name keeps more than nodeRoom less a DNS label's 63
+// characters. Names that differ only in characters a Kubernetes node name
+// cannot have (CP_1, cp-1) are one node to certctl.
+func partIsNode(node, target string) bool {
+	return nodePart(node, target) == node && len(node) <= nodeRoom(target)-validation.DNS1123LabelMaxLength
 }
 
 func csrName(node, target, fp string) (string, error) {
-	node, target = sanitize(node), sanitize(target)
+	target = sanitize(target)
 	// A DNS subdomain has at most 253 characters; node names are at most
 	// that long themselves.
-	if room := validation.DNS1123SubdomainMaxLength - len("certctl---") - len(target) - len(fp); len(node) > room {
-		node = strings.Trim(node[:room], "-.")
-	}
-	name := "certctl-" + node + "-" + target + "-" + fp
+	name := "certctl-" + nodePart(node, target) + "-" + target + "-" + fp
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	certv1 "k8s.io/api/certificates/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/certctl/certctl/phases/renewal"
@@ -142,11 +143,13 @@ func usageStrings(u []certv1.KeyUsage) []string {
 	return out
 }
 
-// TestIsCSRNameOf: the CSRs of one node's renewals are found by name,
-// whatever their key, and no other node's (cp-1 is a prefix of cp-10).
-func TestIsCSRNameOf(t *testing.T) {
+// TestFromNodeByName: the CSRs of one node's renewals are found by name
+// alone when it reads one way only and carries the node alone, whatever
+// their key, and no other node's (cp-1 is a prefix of cp-10). A name cut
+// to fit 253 characters is not enough: without a request to tell, the CSR
+// is left alone.
+func TestFromNodeByName(t *testing.T) {
 	k := newKey(t)
-	targets := renewal.Names()[1:]
 	name := func(node, target string) string {
 		n, err := CSRName(node, target, k.Public())
 		if err != nil {
@@ -155,24 +158,35 @@ func TestIsCSRNameOf(t *testing.T) {
 		return n
 	}
 	long := strings.Repeat("n", 253)
+	const mine, no, alone = "mine", "no", "left alone"
 	for _, tc := range []struct {
 		name, node string
-		want       bool
+		want       string
 	}{
-		{name("cp-1", "apiserver"), "cp-1", true},
-		{name("cp-1", "super-admin.conf"), "cp-1", true},
-		{name("CP_1", "etcd-server"), "cp-1", true},
-		{name(long, "etcd-healthcheck-client"), long, true},
-		{name("cp-10", "apiserver"), "cp-1", false},
-		{name("cp-1", "apiserver"), "cp-10", false},
-		{"certctl-cp-1-apiserver-0123456789ab", "cp-1", true},
-		{"certctl-cp-1-apiserver-0123456789", "cp-1", false},
-		{"certctl-cp-1-apiserver-0123456789xy", "cp-1", false},
-		{"certctl-cp-1-ca-0123456789ab", "cp-1", false},
-		{"csr-8vq2x", "cp-1", false},
+		{name("cp-1", "apiserver"), "cp-1", mine},
+		{name("cp-1", "super-admin.conf"), "cp-1", alone}, // also node cp-1-super's admin.conf
+		{name("cp-1", "admin.conf"), "cp-1", mine},
+		{name("CP_1", "etcd-server"), "cp-1", mine},
+		{name(long, "etcd-healthcheck-client"), long, alone},
+		{name("cp-10", "apiserver"), "cp-1", no},
+		{name("cp-1", "apiserver"), "cp-10", no},
+		{"certctl-cp-1-apiserver-0123456789ab", "cp-1", mine},
+		{"certctl-cp-1-apiserver-0123456789", "cp-1", no},
+		{"certctl-cp-1-apiserver-0123456789xy", "cp-1", no},
+		{"certctl-cp-1-ca-0123456789ab", "cp-1", no},
+		{"certctl--apiserver-0123456789ab", "", no},
+		{"csr-8vq2x", "cp-1", no},
 	} {
-		if got := IsCSRNameOf(tc.name, tc.node, targets); got != tc.want {
-			t.Errorf("IsCSRNameOf(%q, %q) = %v, want %v", tc.name, tc.node, got, tc.want)
+		got, err := FromNode(tc.node, nil)(&certv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: tc.name}})
+		verdict := no
+		switch {
+		case err != nil:
+			verdict = alone
+		case got:
+			verdict = mine
+		}
+		if verdict != tc.want {
+			t.Errorf("FromNode(%.20q)(%.40q): %s (%v), want %s", tc.node, tc.name, verdict, err, tc.want)
 		}
 	}
 }

@@ -38,7 +38,8 @@ func (is *Issuer) printInstructions(jobs []*job) {
 		// Commands that work as printed: with the kubeconfig renew used
 		// when kubectl and certctl approve would not find it themselves.
 		// One certctl command for them all: it finds this node's pending
-		// CSRs by name (IsCSRNameOf) and checks each.
+		// CSRs by name, and by request where names collide (FromNode),
+		// and checks each.
 		masters := ""
 		for _, j := range jobs {
 			if j.needsApproval && approveFlagsFor(j.req) != "" {

@@ -12,6 +12,7 @@ import (
 
 	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
@@ -202,5 +203,28 @@ func TestCreateErrorKeepsCancellation(t *testing.T) {
 				t.Errorf("error %q does not name the CSR", err)
 			}
 		})
+	}
+}
+
+// TestWaitIgnoresCollidingName: renew's own wait is not fooled by the
+// names --all-from-node must tell apart (FromNode). Node cp-super's
+// admin.conf CSR, certctl-cp-super-admin.conf-KEYHASH, approved and
+// issued, is not node cp's super-admin.conf CSR, whose name has the same
+// prefix: cp's renewal waits for the exact name of its own key and times
+// out with nothing obtained.
+func TestWaitIgnoresCollidingName(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	other := renewCSR(t, "cp-super", "cp-super", "admin.conf")
+	if _, err := cs.CertificatesV1().CertificateSigningRequests().Create(context.Background(), other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	decide(t, cs, other.Name, certv1.CertificateApproved, ca)
+	superAdmin := pki.Profile{CommonName: "kubernetes-super-admin", Organization: []string{pki.MastersGroup}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.NodeName, o.Timeout = "cp", 500*time.Millisecond })
+	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "super-admin.conf", superAdmin)})
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || len(inc.Obtained) != 0 || !contains(err.Error(), "timed out", "CSR certctl-cp-super-admin.conf-", "for super-admin.conf is pending approval") ||
+		strings.Contains(err.Error(), other.Name) {
+		t.Fatalf("Obtain: %v\n%s", err, out)
 	}
 }
