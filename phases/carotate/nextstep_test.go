@@ -77,6 +77,15 @@ func TestRestartedAfterFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var dry bytes.Buffer
+	do := f.options(func(o *Options) { o.DryRun = true })
+	do.Out = &dry
+	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, do); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ReadRecord(p.record); err != nil || again.Restarted || !strings.Contains(dry.String(), "[dry-run] front-proxy-ca: the restarts after stage finished would be recorded") {
+		t.Fatalf("--restarted --dry-run after finish: record %+v, %v\n%s\nwant nothing recorded, and said so", again, err, dry.String())
+	}
 	var out bytes.Buffer
 	o := f.options(nil)
 	o.Out = &out

@@ -224,7 +224,11 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			}
 		}
 		if settle {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: the restarts after stage %s are recorded; the rotation is done (a new one starts with `certctl ca rotate %s`)\n", k.name, rec.Stage, k.name)
+			tag, done := "[ca-rotate]", "are recorded"
+			if o.DryRun {
+				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
+			}
+			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `certctl ca rotate %s`)\n", tag, k.name, rec.Stage, done, k.name)
 			return rec, nil
 		}
 		step, err := o.nextStep(k, rec, started)
