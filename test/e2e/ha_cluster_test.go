@@ -131,24 +131,31 @@ func etcdMembers(t *testing.T, ctx context.Context, c *testcluster.Cluster) int 
 	if err := get(client, c.URL(testcluster.Etcd)+"/health"); err != nil {
 		t.Errorf("etcd on %s: %v", c.NodeName(), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL(testcluster.Etcd)+"/v3/cluster/member/list", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("etcd member list on %s: %v", c.NodeName(), err)
-	}
-	defer resp.Body.Close()
 	var list struct {
 		Members []struct {
 			Name string `json:"name"`
 		} `json:"members"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		t.Fatalf("etcd member list on %s: %v", c.NodeName(), err)
-	}
+	etcdCall(t, ctx, client, c, "/v3/cluster/member/list", &list)
 	return len(list.Members)
+}
+
+// etcdCall POSTs {} to path of c's etcd JSON gateway with client and
+// decodes the answer into out.
+func etcdCall(t *testing.T, ctx context.Context, client *http.Client, c *testcluster.Cluster, path string, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL(testcluster.Etcd)+path, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("etcd %s on %s: %v", path, c.NodeName(), err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("etcd %s on %s: %v", path, c.NodeName(), err)
+	}
 }
 
 // readyz checks that c's kube-apiserver answers /readyz to admin.conf.

@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -118,24 +115,15 @@ func etcdFollower(t *testing.T, ctx context.Context, h *testcluster.HA) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL(testcluster.Etcd)+"/v3/maintenance/status", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("etcd status on %s: %v", c.NodeName(), err)
-		}
 		var st struct {
 			Header struct {
 				MemberID string `json:"member_id"`
 			} `json:"header"`
 			Leader string `json:"leader"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-		if err != nil || st.Header.MemberID == "" || st.Leader == "" {
-			t.Fatalf("etcd status on %s: %+v, %v", c.NodeName(), st, err)
+		etcdCall(t, ctx, client, c, "/v3/maintenance/status", &st)
+		if st.Header.MemberID == "" || st.Leader == "" {
+			t.Fatalf("etcd status on %s: %+v: no member or leader ID", c.NodeName(), st)
 		}
 		if st.Header.MemberID != st.Leader {
 			t.Logf("etcd on %s is a follower (leader %s): its member restarts", c.NodeName(), st.Leader)
