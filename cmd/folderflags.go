@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -9,6 +10,7 @@ import (
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/renew"
 )
 
 // folderFlags are the flags that say where a node's files are, the same in
@@ -72,4 +74,24 @@ func (f *reportFlags) parse(cmd *cobra.Command) (output.Format, string, error) {
 	}
 	certDir, err := f.folders.certDir(cmd, cmd.ErrOrStderr())
 	return format, certDir, err
+}
+
+// rerunFlags are the flags among names that the user gave this command, as
+// a command it prints for the same node needs them again (" --cert-dir
+// /srv/pki --node-only"), quoted for a POSIX shell; "" when none was given.
+func rerunFlags(cmd *cobra.Command, names ...string) string {
+	var b strings.Builder
+	for _, name := range names {
+		f := cmd.Flags().Lookup(name)
+		switch {
+		case f == nil || !f.Changed:
+		case f.Value.Type() == "bool":
+			if f.Value.String() == "true" {
+				b.WriteString(" --" + name)
+			}
+		default:
+			b.WriteString(" --" + name + " " + renew.ShellQuote(f.Value.String()))
+		}
+	}
+	return b.String()
 }

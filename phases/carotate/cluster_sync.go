@@ -229,7 +229,7 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 		err := cl.put(ctx, o, k, p, rec, false)
 		if err == nil || errors.Is(err, errRefused) || !o.Now().Before(deadline) || ctx.Err() != nil {
 			if err != nil {
-				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record could not be written: %w; the next `certctl ca rotate %s` writes it first", rec.Stage, k.name, err, k.name)
+				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record could not be written: %w; the next `%s` writes it first", rec.Stage, k.name, err, o.command(k))
 			}
 			return nil
 		}

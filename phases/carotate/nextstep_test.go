@@ -142,3 +142,33 @@ func TestRestoreRefusesStageBackup(t *testing.T) {
 		treetest.AssertSame(t, before, treetest.Snapshot(t, f.node.Dir))
 	}
 }
+
+// TestRerunInPrintedCommands: the commands a stage and ca status print for
+// this node carry the node's folder flags (Options.Rerun), so that copying
+// them acts on the same files, not on /etc/kubernetes.
+func TestRerunInPrintedCommands(t *testing.T) {
+	const rerun = " --cert-dir '/srv/my pki' --kubeconfig-dir /srv/kc"
+	want := "certctl ca rotate front-proxy-ca" + rerun + " --restarted"
+	f := newFixture(t)
+	var out bytes.Buffer
+	o := f.options(func(o *Options) { o.Restarted, o.Rerun = false, rerun })
+	o.Out = &out
+	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "then run `"+want+"` for the next stage") {
+		t.Errorf("stage trust printed\n%s\nwant the command %q", out.String(), want)
+	}
+	report, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now, Rerun: rerun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range report.CAs {
+		if st.CA == pki.FrontProxyCAName && !strings.Contains(st.Next, want) {
+			t.Errorf("ca status next %q, want %q", st.Next, want)
+		}
+		if st.CA == pki.CAName && st.Next != "certctl ca rotate ca"+rerun+" (starts a rotation: stage trust)" {
+			t.Errorf("ca status next of ca %q, want the folder flags", st.Next)
+		}
+	}
+}

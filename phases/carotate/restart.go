@@ -46,7 +46,7 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 		if !rec.Active() {
 			then = "to record it: the rotation is done"
 		}
-		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `certctl ca rotate %s --restarted` %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), k.name, then)
+		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `%s --restarted` %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), o.command(k), then)
 		return rec, nil
 	}
 	return rec, o.restart(ctx, k, p, rec)
@@ -72,7 +72,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	}
 	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out,
 		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
-		return fmt.Errorf("%w; the next `certctl ca rotate %s --restart-control-plane` retries the restarts", err, k.name)
+		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
 	return o.markRestarted(p, rec)
 }

@@ -90,6 +90,11 @@ type Options struct {
 	DryRun      bool
 	LockTimeout time.Duration
 
+	// Rerun is what a printed `certctl ca rotate NAME` needs to act on
+	// this node again: the flags the user gave for its folders and API
+	// server (" --cert-dir /srv/pki"), shell-quoted; "" for the defaults.
+	Rerun string
+
 	Now  func() time.Time
 	Rand io.Reader
 	Out  io.Writer // progress
@@ -228,7 +233,7 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			if o.DryRun {
 				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
 			}
-			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `certctl ca rotate %s`)\n", tag, k.name, rec.Stage, done, k.name)
+			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `%s`)\n", tag, k.name, rec.Stage, done, o.command(k))
 			return rec, nil
 		}
 		step, err := o.nextStep(k, rec, started)

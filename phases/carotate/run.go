@@ -183,7 +183,7 @@ func (r *run) renewalOptions(dryRun bool) renewal.Options {
 // its files alone would not undo the stage, whose record and CA files
 // stay. Before finish --abort goes back; after it, only a new rotation.
 func (r *run) backupNote() renewal.BackupNote {
-	cmd := "certctl ca rotate " + r.k.name
+	cmd := r.o.command(r.k)
 	undo := "go back with `" + cmd + " --abort` (docs/ca-rotation.md)"
 	switch r.step {
 	case stepFinish:

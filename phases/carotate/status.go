@@ -28,6 +28,8 @@ type StatusOptions struct {
 	// Connect, when set, reads each rotation's cluster record (per node,
 	// its stage and next command); nil: this node's files only.
 	Connect func() (kubernetes.Interface, string, error)
+	// Rerun is what this node's next commands need: Options.Rerun.
+	Rerun string
 }
 
 // Status returns the state of the rotation of every CA the node has (no
@@ -68,13 +70,13 @@ func status(o StatusOptions) ([]State, error) {
 		if _, err := os.Lstat(k.paths(o.CertDir).trust); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		st, err := inspect(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now)
+		st, err := inspect(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)
 		if err != nil {
 			return nil, err
 		}
 		if rec, _ := ReadRecord(k.paths(o.CertDir).record); k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
 			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {
-				st.Next = fmt.Sprintf("after %s (tokens of the old key expire): certctl ca rotate sa", until.Format(time.RFC3339))
+				st.Next = fmt.Sprintf("after %s (tokens of the old key expire): %s", until.Format(time.RFC3339), rotateCommand(k.name, o.Rerun))
 			}
 		}
 		out = append(out, *st)
@@ -82,9 +84,18 @@ func status(o StatusOptions) ([]State, error) {
 	return out, nil
 }
 
-// next is the command that makes the next step from rec.
-func next(k kind, rec *Record, st *State, now time.Time) string {
-	cmd := "certctl ca rotate " + k.name
+// rotateCommand is the command that acts on the rotation of name on this
+// node; rerun holds the flags of the node's folders and API server that
+// are not the defaults (Options.Rerun).
+func rotateCommand(name, rerun string) string {
+	return "certctl ca rotate " + name + rerun
+}
+
+func (o *Options) command(k kind) string { return rotateCommand(k.name, o.Rerun) }
+
+// next is the command that makes the next step from rec; cmd is
+// rotateCommand's.
+func next(cmd string, rec *Record, st *State) string {
 	switch {
 	case len(st.Problems) > 0:
 		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd

@@ -39,7 +39,7 @@ type State struct {
 
 // inspect reads the files of the rotation of k and compares them with its
 // record.
-func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDir string, now time.Time) (*State, error) {
+func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
 	p := k.paths(certDir)
 	rec, err := ReadRecord(p.record)
 	if err != nil {
@@ -78,7 +78,7 @@ func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDi
 		st.checkKey(k, p)
 	}
 	st.checkHeld(k, p, rec, hs, want, now)
-	st.Next = next(k, rec, st, now)
+	st.Next = next(rotateCommand(k.name, rerun), rec, st)
 	return st, nil
 }
 
@@ -155,7 +155,7 @@ func Verify(certDir, kubeconfigDir, name string, inv pki.Inventory, externalEtcd
 	if err != nil {
 		return err
 	}
-	st, err := inspect(k, inv, externalEtcd, certDir, kubeconfigDir, now)
+	st, err := inspect(k, inv, externalEtcd, certDir, kubeconfigDir, now, "")
 	if err != nil {
 		return err
 	}

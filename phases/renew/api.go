@@ -156,7 +156,7 @@ const (
 // the pod's service account, which both tools find themselves.
 func approveKubeconfig(source string) string {
 	if path, ok := strings.CutPrefix(source, "kubeconfig "); ok {
-		return " --kubeconfig " + shellQuote(path)
+		return " --kubeconfig " + ShellQuote(path)
 	}
 	return ""
 }
@@ -165,7 +165,7 @@ func approveKubeconfig(source string) string {
 // what is left needs to act on the same node and cluster.
 func (r *run) rerunFlags() string {
 	var b strings.Builder
-	add := func(flag, value string) { fmt.Fprintf(&b, " --%s %s", flag, shellQuote(value)) }
+	add := func(flag, value string) { fmt.Fprintf(&b, " --%s %s", flag, ShellQuote(value)) }
 	if r.o.ConfigFile != "" {
 		add("config", r.o.ConfigFile)
 	}
@@ -185,9 +185,9 @@ func (r *run) rerunFlags() string {
 	return b.String()
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it, so that a
+// ShellQuote quotes s for a POSIX shell when it needs it, so that a
 // printed command works as printed.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c))
 	}) < 0 {
