@@ -17,7 +17,7 @@ import (
 // apply renames the first n staged files of m over their targets. A staged
 // file that no longer exists was renamed by an earlier, interrupted apply.
 // With verify, each staged file's content is checked against the manifest
-// first, so that Recover never installs a file damaged by a power loss.
+// first, so that RecoverIn never installs a file damaged by a power loss.
 func apply(dir string, m manifest, n int, verify bool) error {
 	toSync := map[string]bool{}
 	var order []string

@@ -12,7 +12,7 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
-// Outcome is what Recover did with one interrupted transaction.
+// Outcome is what RecoverIn did with one interrupted transaction.
 type Outcome struct {
 	ID string
 	// Committed is true when the transaction had committed and was rolled
@@ -22,16 +22,13 @@ type Outcome struct {
 	Targets   []string
 }
 
-// Report is what Recover did.
+// Report is what RecoverIn did.
 type Report struct {
 	Transactions []Outcome
 	// Removed lists leftover temporary files of internal/atomicfile that
-	// Recover removed from the targets' folders.
+	// RecoverIn removed from the targets' folders.
 	Removed []string
 }
-
-// Empty reports whether Recover found nothing to do.
-func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed) == 0 }
 
 // Scope is where the transactions of a root may write: files directly in
 // Folders, and files anywhere under Trees. Recovery trusts no manifest
@@ -40,15 +37,6 @@ func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed
 // for a person, and nothing is written.
 type Scope struct {
 	Folders, Trees []string
-}
-
-// DefaultScope is kubeadm's layout around root (Root of DIR/pki): DIR,
-// where the kubeconfigs are; DIR/pki and DIR/pki/etcd; and the backups
-// under DIR/certctl-backups (renewal.BackupRoot).
-func DefaultScope(root string) Scope {
-	dir := filepath.Dir(root)
-	pkiDir := filepath.Join(dir, "pki")
-	return Scope{Folders: []string{dir, pkiDir, filepath.Join(pkiDir, "etcd")}, Trees: []string{filepath.Join(dir, "certctl-backups")}}
 }
 
 // allows reports whether s lets a transaction write path.
@@ -68,9 +56,6 @@ func (s Scope) allows(path string) bool {
 	}
 	return false
 }
-
-// Recover is RecoverIn with DefaultScope(root).
-func Recover(root string) (*Report, error) { return RecoverIn(root, DefaultScope(root)) }
 
 // RecoverIn finishes or discards every transaction left in root by a process
 // that died, oldest first, and removes root when it is empty. It touches

@@ -20,7 +20,7 @@ import (
 // `certctl restore` reads, and writes files, in one transaction
 // (internal/txn): a run killed at any instant leaves all old files or all
 // new ones. It returns the backup folder, "" when it made none. The
-// caller holds certctl's lock and has run txn.Recover.
+// caller holds certctl's lock and has run txn.RecoverIn.
 func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
 	var err error
 	if certDir, err = filepath.Abs(certDir); err != nil {

@@ -148,7 +148,7 @@ type Result struct {
 // (into the backup) and new ones replaced in one transaction.
 //
 // The caller must hold certctl's lock (internal/lock) and
-// have run txn.Recover (cmd does both for every command).
+// have run txn.RecoverIn (cmd does both for every command).
 func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err

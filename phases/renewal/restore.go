@@ -51,7 +51,7 @@ type RestoreResult struct {
 // every path is in the certificate or kubeconfig folder the backup was
 // taken of, which must be o's, and that every certificate of the folder
 // will match its key. The caller must hold certctl's lock and have run
-// txn.Recover.
+// txn.RecoverIn.
 func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
