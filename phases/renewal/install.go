@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -37,14 +36,14 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		}
 		old = append(old, f)
 	}
-	b, err := backupOf(certDir, kubeconfigDir, now, old, note)
+	dir, backup, err := newBackup(certDir, kubeconfigDir, now, old, note)
 	if err != nil {
 		return "", err
 	}
-	if err := commit(certDir, now, rand, b, files); err != nil {
+	if err := txn.WriteAll(certDir, now, rand, append(backup, files...)); err != nil {
 		return "", err
 	}
-	return b.folder(), nil
+	return dir, nil
 }
 
 // Placed is a file that puts a certificate or its key in force.
@@ -91,34 +90,4 @@ func placing(path string, data []byte, mode fs.FileMode) (Placed, error) {
 func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
 	p, err := placing(path, data, mode)
 	return p.File, err
-}
-
-// backupOf returns the backup of old into a new folder of
-// BackupRoot(certDir); nil when old is empty.
-func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile, note BackupNote) (*backup, error) {
-	if len(old) == 0 {
-		return nil, nil
-	}
-	root, err := BackupRoot(certDir)
-	if err != nil {
-		return nil, err
-	}
-	return newBackup(root, now, certDir, kubeconfigDir, old, note)
-}
-
-// commit writes the files of the backup b (nil: none), then files, in one
-// transaction.
-func commit(certDir string, now time.Time, rand io.Reader, b *backup, files []txn.File) error {
-	if b != nil {
-		files = append(slices.Clip(b.files), files...)
-	}
-	return txn.WriteAll(certDir, now, rand, files)
-}
-
-// folder is b's folder, "" for no backup.
-func (b *backup) folder() string {
-	if b == nil {
-		return ""
-	}
-	return b.dir
 }

@@ -188,11 +188,13 @@ type engine struct {
 	keys    *keySource
 	items   []*item
 	byName  map[string]*item
-	b       *backup
 	issuer  Issuer
 	issued  map[string]Issued // by target name, once the first stage obtained them
-	files   []txn.File
-	res     *Result
+	// backupDir is the backup's folder ("" for none), whose files go
+	// first in files, the transaction.
+	backupDir string
+	files     []txn.File
+	res       *Result
 }
 
 func newEngine(targets []Target, o *Options) *engine {
@@ -271,18 +273,30 @@ func (e *engine) check() error {
 	}
 	if !o.NoBackup {
 		var err error
-		if e.b, err = planBackup(e.now, *o, e.items); err != nil {
+		if e.backupDir, e.files, err = planBackup(e.now, *o, e.items); err != nil {
 			return err
 		}
 	}
-	for _, f := range o.Extra {
-		e.files = append(e.files, f)
-	}
 	// What the commit would refuse (an immutable file, a read-only
-	// folder), refused before keys are made or CSRs sent.
-	if err := txn.Check(append(replaced(e.items, e.b, o.ReuseKey), extraTargets(o.Extra)...)); err != nil {
+	// folder), refused before keys are made or CSRs sent: the backup's
+	// files, each item's certificate or kubeconfig, and key unless
+	// ReuseKey, then the extra files.
+	var targets []string
+	for _, f := range e.files {
+		targets = append(targets, f.Target)
+	}
+	for _, it := range e.items {
+		for _, f := range it.replaced(it, o.ReuseKey) {
+			targets = append(targets, f.path)
+		}
+	}
+	for _, f := range o.Extra {
+		targets = append(targets, f.Target)
+	}
+	if err := txn.Check(targets); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	e.files = append(e.files, o.Extra...)
 	if o.DryRun {
 		res.Planned = plan(e.items, o)
 		return nil
@@ -325,23 +339,15 @@ func (e *engine) install() error {
 	if len(e.items) == 0 && len(e.o.Extra) == 0 {
 		return nil
 	}
-	// The extra files were added first (check), the renewed ones after:
-	// the order files are renamed in does not matter to a transaction.
-	if err := commit(e.o.CertDir, e.now, e.o.Rand, e.b, e.files); err != nil {
+	// The backup's and extra files were added first (check), the renewed
+	// ones after: the order files are renamed in does not matter to a
+	// transaction.
+	if err := txn.WriteAll(e.o.CertDir, e.now, e.o.Rand, e.files); err != nil {
 		e.res.Renewed = nil
 		return err
 	}
-	e.res.BackupDir = e.b.folder()
+	e.res.BackupDir = e.backupDir
 	return nil
-}
-
-// extraTargets lists the targets of files.
-func extraTargets(files []txn.File) []string {
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = f.Target
-	}
-	return out
 }
 
 // plan is what Renew would renew, and with which issuer.
@@ -356,23 +362,6 @@ func plan(items []*item, o *Options) []Planned {
 		}
 		for _, f := range it.replaced(it, o.ReuseKey) {
 			out[i].Files = append(out[i].Files, f.path)
-		}
-	}
-	return out
-}
-
-// replaced lists the files a renewal of items writes: the backup's, then
-// each item's certificate or kubeconfig, and key unless reuseKey.
-func replaced(items []*item, b *backup, reuseKey bool) []string {
-	var out []string
-	if b != nil {
-		for _, f := range b.files {
-			out = append(out, f.Target)
-		}
-	}
-	for _, it := range items {
-		for _, f := range it.replaced(it, reuseKey) {
-			out = append(out, f.path)
 		}
 	}
 	return out

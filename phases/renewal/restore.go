@@ -110,14 +110,13 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		replaced = nil
 	}
 	now := o.Now().UTC()
-	b, err := backupOf(o.CertDir, o.KubeconfigDir, now, replaced, BackupNote{})
-	if err != nil {
+	var backup []txn.File
+	if res.BackupDir, backup, err = newBackup(o.CertDir, o.KubeconfigDir, now, replaced, BackupNote{}); err != nil {
 		return nil, err
 	}
-	if err := commit(o.CertDir, now, o.Rand, b, write); err != nil {
+	if err := txn.WriteAll(o.CertDir, now, o.Rand, append(backup, write...)); err != nil {
 		return nil, err
 	}
-	res.BackupDir = b.folder()
 	return res, nil
 }
 
