@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -19,12 +20,10 @@ import (
 // With verify, each staged file's content is checked against the manifest
 // first, so that RecoverIn never installs a file damaged by a power loss.
 func apply(dir string, m manifest, n int, verify bool) error {
-	toSync := map[string]bool{}
-	var order []string
+	var toSync []string
 	syncLater := func(d string) {
-		if !toSync[d] {
-			toSync[d] = true
-			order = append(order, d)
+		if !slices.Contains(toSync, d) {
+			toSync = append(toSync, d)
 		}
 	}
 	for _, e := range m.Entries[:n] {
@@ -63,13 +62,13 @@ func apply(dir string, m manifest, n int, verify bool) error {
 			}
 		}
 	}
-	var existing []string
-	for _, d := range order {
+	var s syncer
+	for _, d := range toSync {
 		if _, err := os.Stat(d); err == nil {
-			existing = append(existing, d)
+			s.start(d)
 		}
 	}
-	return syncAll(existing)
+	return s.wait()
 }
 
 // mkdirAll creates dir and its missing parents with TargetDirMode, and
@@ -195,15 +194,6 @@ func (s *syncer) wait() error {
 	err := errors.Join(s.errs...)
 	s.errs = nil
 	return err
-}
-
-// syncAll fsyncs paths concurrently.
-func syncAll(paths []string) error {
-	var s syncer
-	for _, p := range paths {
-		s.start(p)
-	}
-	return s.wait()
 }
 
 func syncPath(p string) error {
