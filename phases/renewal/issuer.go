@@ -51,9 +51,15 @@ func Requests(targets []Target, o Options) ([]Request, error) {
 		return nil, err
 	}
 	p := &planner{o: &o, now: o.Now().UTC(), cas: map[string]*authority{}}
-	items, err := p.plan(targets)
-	if err != nil {
-		return nil, err
+	var items []*item
+	for _, t := range targets {
+		it, skipped, err := p.planOne(t)
+		if err != nil {
+			return nil, fmt.Errorf("renew %s: %w", t.Name, err)
+		}
+		if !skipped {
+			items = append(items, it)
+		}
 	}
 	return requests(items, &o), nil
 }

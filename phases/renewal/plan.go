@@ -64,22 +64,6 @@ type planner struct {
 	cas      map[string]*authority
 }
 
-// plan returns the items to renew; the targets whose file is missing, or
-// whose CA is external, are in p.missing and p.external.
-func (p *planner) plan(targets []Target) ([]*item, error) {
-	var items []*item
-	for _, t := range targets {
-		it, skipped, err := p.planOne(t)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: %w", t.Name, err)
-		}
-		if !skipped {
-			items = append(items, it)
-		}
-	}
-	return items, nil
-}
-
 // planOne reads and checks t. A missing file is skipped when o.SkipMissing
 // (renew all), an error otherwise; a CA key that is not on disk is skipped
 // with o.SkipExternal and the CAs on disk as issuer.
