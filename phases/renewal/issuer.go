@@ -10,7 +10,7 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Issuer obtains certificates: from the CA keys on disk (localCA, Renew's
+// Issuer obtains certificates: from the CA keys on disk (engine.Issue, Renew's
 // default), the cluster's certificates API (package apirenew) or an
 // external CA (package external). Renew checks what any of them returns
 // and installs it in the same transaction, with the same backup.

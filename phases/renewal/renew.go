@@ -2,7 +2,6 @@ package renewal
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -101,8 +100,6 @@ type Options struct {
 	// Warn receives warning lines, as every certctl command prints them
 	// on stderr (issue 14, item 9); Out when nil.
 	Warn io.Writer
-	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
-	Workers int
 }
 
 // Renewed is one renewed certificate.
@@ -160,7 +157,11 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 		return nil, fmt.Errorf("renewal: IssuedBy only plans: it goes with DryRun and no Issuer")
 	}
 	e := newEngine(targets, &o)
-	defer e.keys.stop()
+	defer func() {
+		for _, p := range e.pools {
+			p.Close() // drops the keys not taken
+		}
+	}()
 	env := &phases.Env{
 		Cluster:       &config.Cluster{CertificatesDir: o.CertDir},
 		KubeconfigDir: o.KubeconfigDir,
@@ -185,11 +186,14 @@ type engine struct {
 	targets []Target
 	now     time.Time
 	p       *planner
-	keys    *keySource
-	items   []*item
-	byName  map[string]*item
-	issuer  Issuer
-	issued  map[string]Issued // by target name, once the first stage obtained them
+	// pools make the new keys, one KeyPool per algorithm, so that the
+	// keys, which take most of a renewal's time, are made on every core
+	// while the rest of the work goes on.
+	pools  map[pki.KeyAlgorithm]*pki.KeyPool
+	items  []*item
+	byName map[string]*item
+	issuer Issuer
+	issued map[string]Issued // by target name, once the first stage obtained them
 	// backupDir is the backup's folder ("" for none), whose files go
 	// first in files, the transaction.
 	backupDir string
@@ -197,15 +201,24 @@ type engine struct {
 	res       *Result
 }
 
+// newEngine starts, when the algorithm is configured, a pool of one key
+// per target at once, so that key generation also overlaps with reading
+// and checking the files; a target found missing leaves a key unused.
+// Otherwise the algorithms are known only once the keys are read, and
+// check starts the pools.
 func newEngine(targets []Target, o *Options) *engine {
 	now := o.Now().UTC()
-	return &engine{
+	e := &engine{
 		o: o, targets: targets, now: now,
 		p:      &planner{o: o, now: now, cas: map[string]*authority{}},
-		keys:   newKeySource(targets, o),
+		pools:  map[pki.KeyAlgorithm]*pki.KeyPool{},
 		byName: map[string]*item{},
 		res:    &Result{},
 	}
+	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
+		e.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), runtime.GOMAXPROCS(0))
+	}
+	return e
 }
 
 // Phases are the engine's phases, in the order phases.Run runs them.
@@ -301,9 +314,18 @@ func (e *engine) check() error {
 		res.Planned = plan(e.items, o)
 		return nil
 	}
-	e.keys.forItems(e.items, o)
-	if e.issuer = o.Issuer; e.issuer == nil {
-		e.issuer = localCA{byName: e.byName, keys: e.keys, rand: o.Rand}
+	if e.issuer = o.Issuer; e.issuer != nil {
+		return nil
+	}
+	e.issuer = e
+	count := map[pki.KeyAlgorithm]int{}
+	for _, it := range e.items {
+		count[it.alg]++
+	}
+	for alg, n := range count {
+		if e.pools[alg] == nil && !o.ReuseKey {
+			e.pools[alg] = pki.NewKeyPool(o.Rand, alg, n, runtime.GOMAXPROCS(0))
+		}
 	}
 	return nil
 }
@@ -324,9 +346,17 @@ func (e *engine) stage(ctx context.Context, t Target) error {
 		}
 	}
 	is := e.issued[t.Name]
-	files, r, err := it.install(is.Cert, is.Key, e.o.ReuseKey)
+	key := is.Key
+	if e.o.ReuseKey {
+		key = nil // the key file stays as it is
+	}
+	files, err := it.write(it, is.Cert, key)
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", t.Name, err)
+	}
+	r := Renewed{Target: it.Target, NotAfter: is.Cert.NotAfter, Capped: it.capped}
+	for _, f := range files {
+		r.Files = append(r.Files, f.Target)
 	}
 	e.files = append(e.files, files...)
 	e.res.Renewed = append(e.res.Renewed, r)
@@ -391,102 +421,28 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// localCA is the Issuer of the CAs on disk: it signs a request with the
-// key of its CA, which the planner read, for a key of keys (a new one, or
-// the current one with ReuseKey), with the validity the planner cut to the
-// CA's expiry.
-type localCA struct {
-	byName map[string]*item
-	keys   *keySource
-	rand   io.Reader
-}
-
-func (l localCA) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
+// Issue is the Issuer of the CAs on disk, Renew's without Options.Issuer:
+// it signs a request with the key of its CA, which the planner read, for a
+// new key from the pools (the current one with ReuseKey), with the
+// validity the planner cut to the CA's expiry.
+func (e *engine) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
 	out := make([]Issued, len(reqs))
 	for i, r := range reqs {
-		it := l.byName[r.Name]
-		key, err := l.keys.get(ctx, it)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+		it := e.byName[r.Name]
+		key := it.oldKey
+		if !e.o.ReuseKey {
+			var err error
+			if key, err = e.pools[it.alg].Get(ctx); err != nil {
+				return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+			}
 		}
-		if out[i].Cert, err = pki.Sign(l.rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v); err != nil {
+		cert, err := pki.Sign(e.o.Rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v)
+		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
-		out[i].Key = key
+		out[i] = Issued{Cert: cert, Key: key}
 	}
 	return out, nil
-}
-
-// install returns the files that replace it's old ones with cert and key.
-func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, Renewed, error) {
-	if reuseKey {
-		key = nil
-	}
-	files, err := it.write(it, cert, key)
-	if err != nil {
-		return nil, Renewed{}, err
-	}
-	r := Renewed{Target: it.Target, NotAfter: cert.NotAfter, Capped: it.capped}
-	for _, f := range files {
-		r.Files = append(r.Files, f.Target)
-	}
-	return files, r, nil
-}
-
-// keySource hands out one key per item: the current key with ReuseKey,
-// otherwise a new one from a KeyPool per algorithm, so that the keys, which
-// take most of a renewal's time, are made on every core while the rest of
-// the work goes on.
-type keySource struct {
-	reuse   bool
-	workers int
-	pools   map[pki.KeyAlgorithm]*pki.KeyPool
-}
-
-// newKeySource starts, when the algorithm is configured, a pool of one key
-// per target at once, so that key generation also overlaps with reading
-// and checking the files; a target found missing leaves a key unused.
-// Otherwise the algorithms are known only once the keys are read, and
-// forItems starts the pools.
-func newKeySource(targets []Target, o *Options) *keySource {
-	ks := &keySource{reuse: o.ReuseKey, workers: o.Workers, pools: map[pki.KeyAlgorithm]*pki.KeyPool{}}
-	if ks.workers <= 0 {
-		ks.workers = runtime.GOMAXPROCS(0)
-	}
-	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
-		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
-	}
-	return ks
-}
-
-// forItems starts the pools the items still need.
-func (ks *keySource) forItems(items []*item, o *Options) {
-	if ks.reuse || o.Issuer != nil {
-		return
-	}
-	count := map[pki.KeyAlgorithm]int{}
-	for _, it := range items {
-		count[it.alg]++
-	}
-	for alg, n := range count {
-		if ks.pools[alg] == nil {
-			ks.pools[alg] = pki.NewKeyPool(o.Rand, alg, n, ks.workers)
-		}
-	}
-}
-
-func (ks *keySource) get(ctx context.Context, it *item) (crypto.Signer, error) {
-	if ks.reuse {
-		return it.oldKey, nil
-	}
-	return ks.pools[it.alg].Get(ctx)
-}
-
-// stop drops the keys not taken.
-func (ks *keySource) stop() {
-	for _, p := range ks.pools {
-		p.Close()
-	}
 }
 
 func (r *Result) warnf(out io.Writer, format string, args ...any) {
