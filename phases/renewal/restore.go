@@ -78,7 +78,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	}
 	res := &RestoreResult{}
 	var write []txn.File
-	var replaced []*oldFile
+	var replaced []string
 	for _, f := range files {
 		cur, err := readOld(f.Target)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -88,8 +88,8 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 			res.Unchanged = append(res.Unchanged, f.Target)
 			continue
 		}
-		if cur != nil {
-			replaced = append(replaced, cur)
+		if cur != nil && !o.NoBackup {
+			replaced = append(replaced, cur.path)
 		}
 		write = append(write, f)
 		res.Restored = append(res.Restored, f.Target)
@@ -106,15 +106,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		}
 		return res, nil
 	}
-	if o.NoBackup {
-		replaced = nil
-	}
-	now := o.Now().UTC()
-	var backup []txn.File
-	if res.BackupDir, backup, err = newBackup(o.CertDir, o.KubeconfigDir, now, replaced, BackupNote{}); err != nil {
-		return nil, err
-	}
-	if err := txn.WriteAll(o.CertDir, now, o.Rand, append(backup, write...)); err != nil {
+	if res.BackupDir, err = Install(o.CertDir, o.KubeconfigDir, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
 		return nil, err
 	}
 	return res, nil
