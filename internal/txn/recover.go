@@ -145,11 +145,9 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
 			return o, nil, outside(filepath.Join(dir, e.Staged))
 		}
-	}
-	o.Committed = true
-	for _, e := range m.Entries {
 		o.Targets = append(o.Targets, e.Target)
 	}
+	o.Committed = true
 	if err := apply(dir, m, len(m.Entries), true); err != nil {
 		return o, nil, fmt.Errorf("finish interrupted transaction %s: %w", dir, err)
 	}
