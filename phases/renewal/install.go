@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -18,16 +17,10 @@ import (
 // BackupRoot(certDir), in the layout and with the backup.json that
 // `certctl restore` reads, and writes files, in one transaction
 // (internal/txn): a run killed at any instant leaves all old files or all
-// new ones. It returns the backup folder, "" when it made none. The
+// new ones. It returns the backup folder, "" when it made none. certDir
+// and kubeconfigDir are absolute: every caller resolved them already. The
 // caller holds certctl's lock and has run txn.RecoverIn.
 func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
-	var err error
-	if certDir, err = filepath.Abs(certDir); err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	if kubeconfigDir, err = filepath.Abs(kubeconfigDir); err != nil {
-		return "", fmt.Errorf("resolve %s: %w", kubeconfigDir, err)
-	}
 	old := make([]*oldFile, 0, len(replaced))
 	for _, p := range replaced {
 		f, err := readOld(p)

@@ -182,10 +182,8 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 // last "renew/install", which checks the whole plan in the check pass and
 // commits the transaction in the real pass.
 type engine struct {
-	o       *Options
+	planner // reads and checks each target in the check pass
 	targets []Target
-	now     time.Time
-	p       *planner
 	// pools make the new keys, one KeyPool per algorithm, so that the
 	// keys, which take most of a renewal's time, are made on every core
 	// while the rest of the work goes on.
@@ -209,11 +207,11 @@ type engine struct {
 func newEngine(targets []Target, o *Options) *engine {
 	now := o.Now().UTC()
 	e := &engine{
-		o: o, targets: targets, now: now,
-		p:      &planner{o: o, now: now, cas: map[string]*authority{}},
-		pools:  map[pki.KeyAlgorithm]*pki.KeyPool{},
-		byName: map[string]*item{},
-		res:    &Result{},
+		planner: planner{o: o, now: now, cas: map[string]*authority{}},
+		targets: targets,
+		pools:   map[pki.KeyAlgorithm]*pki.KeyPool{},
+		byName:  map[string]*item{},
+		res:     &Result{},
 	}
 	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
 		e.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), runtime.GOMAXPROCS(0))
@@ -246,7 +244,7 @@ func (e *engine) Phases() []phases.Phase {
 
 // plan reads and checks t's files and CA (check pass).
 func (e *engine) plan(t Target) error {
-	it, skipped, err := e.p.planOne(t)
+	it, skipped, err := e.planOne(t)
 	switch {
 	case err != nil:
 		return fmt.Errorf("renew %s: %w", t.Name, err)
@@ -263,7 +261,7 @@ func (e *engine) plan(t Target) error {
 // pass, after every target's plan).
 func (e *engine) check() error {
 	o, res := e.o, e.res
-	res.Missing, res.External = e.p.missing, e.p.external
+	res.Missing, res.External = e.missing, e.external
 	for _, t := range res.Missing {
 		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 	}
@@ -272,13 +270,13 @@ func (e *engine) check() error {
 	}
 	for _, it := range e.items {
 		if it.capped {
-			res.warnf(o.warnOut(), "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if kf := it.keyFile(it); loose(kf) {
-			res.warnf(o.warnOut(), "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
+			res.warnf(o.Warn, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
 		}
 		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
-			res.warnf(o.warnOut(), "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
+			res.warnf(o.Warn, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
 	if len(e.items) == 0 {
@@ -408,6 +406,9 @@ func (o *Options) setDefaults() error {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	if o.Warn == nil {
+		o.Warn = o.Out
+	}
 	if o.Validity == 0 {
 		o.Validity = config.DefaultCertificateValidity
 	}
@@ -473,12 +474,4 @@ func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 		}
 	}
 	return config.DefaultCertificateValidity
-}
-
-// warnOut is where warning lines go (see Warn).
-func (o *Options) warnOut() io.Writer {
-	if o.Warn != nil {
-		return o.Warn
-	}
-	return o.Out
 }
