@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 )
@@ -72,19 +71,10 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("read transaction folder %s: %w", root, err)
 	}
-	names := make([]string, 0, len(entries))
+	// IDs start with a UTC timestamp: ReadDir's name order is time order.
 	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	// IDs start with a UTC timestamp: name order is time order.
-	sort.Strings(names)
-	for _, name := range names {
-		p := filepath.Join(root, name)
-		st, err := os.Lstat(p)
-		if err != nil {
-			return r, fmt.Errorf("check %s: %w", p, err)
-		}
-		if !st.IsDir() {
+		p := filepath.Join(root, e.Name())
+		if !e.IsDir() {
 			// Not ours to judge (a manifest temp file is inside a
 			// transaction folder, never here): leave it and say so.
 			return r, fmt.Errorf("unexpected file %s in the transaction folder: move it away and run certctl again", p)
