@@ -132,8 +132,11 @@ func writeStaged(path string, data []byte, e entry) error {
 		return fmt.Errorf("stage %s: %w", path, err)
 	}
 	_, err = f.Write(data)
+	if err == nil && os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
+		err = f.Chown(e.UID, e.GID)
+	}
 	if err == nil {
-		err = setMeta(f, e)
+		err = f.Chmod(e.Mode) // not the open's mode, which the umask could loosen
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -178,9 +181,16 @@ func (s *syncer) start(path string) {
 		defer s.wg.Done()
 		s.sem <- struct{}{}
 		defer func() { <-s.sem }()
-		if err := syncPath(path); err != nil {
+		f, err := os.Open(path)
+		if err == nil {
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
 			s.mu.Lock()
-			s.errs = append(s.errs, err)
+			s.errs = append(s.errs, fmt.Errorf("sync %s: %w", path, err))
 			s.mu.Unlock()
 		}
 	}()
@@ -194,31 +204,6 @@ func (s *syncer) wait() error {
 	err := errors.Join(s.errs...)
 	s.errs = nil
 	return err
-}
-
-func syncPath(p string) error {
-	f, err := os.Open(p)
-	if err == nil {
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", p, err)
-	}
-	return nil
-}
-
-// setMeta sets e's mode (with chmod, so that the umask cannot loosen a
-// key's mode) and, when running as root, its owner.
-func setMeta(f *os.File, e entry) error {
-	if os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
-		if err := f.Chown(e.UID, e.GID); err != nil {
-			return err
-		}
-	}
-	return f.Chmod(e.Mode)
 }
 
 func removeIfEmpty(dir string) {
