@@ -102,11 +102,8 @@ func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.D
 		if ca == nil || r.NotAfter.Before(ca.NotAfter) && !r.Capped {
 			continue
 		}
-		file := ""
-		if len(r.Files) > 0 {
-			file = r.Files[0]
-		}
-		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}, CA: *ca})
+		// Files[0] is the certificate or kubeconfig: Renew replaces it always.
+		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: r.Files[0], NotAfter: r.NotAfter}, CA: *ca})
 	}
 	return out
 }
