@@ -67,8 +67,8 @@ func Requests(targets []Target, o Options) ([]Request, error) {
 func requests(items []*item, o *Options) []Request {
 	reqs := make([]Request, len(items))
 	for i, it := range items {
-		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.cert,
-			Validity: o.validityOf(it.old, it.ca.cert), KeyAlgorithm: it.alg}
+		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.Cert,
+			Validity: o.validityOf(it.old, it.ca.Cert), KeyAlgorithm: it.alg}
 	}
 	return reqs
 }
@@ -101,7 +101,7 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 		if is.Key == nil || is.Cert == nil {
 			return nil, fmt.Errorf("renew %s: the issuer returned no certificate or key", it.Name)
 		}
-		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.cert, it.profile(), now); err != nil {
+		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.Cert, it.profile(), now); err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}
 		out[it.Name] = is

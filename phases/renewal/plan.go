@@ -29,9 +29,7 @@ type oldFile struct {
 // authority is a CA as read from the certificate folder.
 type authority struct {
 	name, certPath, keyPath string
-	cert                    *x509.Certificate
-	bundle                  []*x509.Certificate // every certificate of ca.crt, for kubeconfigs
-	key                     crypto.Signer
+	*pki.LoadedCA                 // Bundle: every certificate of ca.crt, for kubeconfigs
 	err                     error // why it cannot sign, reported for each of its leaves
 }
 
@@ -126,8 +124,8 @@ func (p *planner) read(t Target) (*item, error) {
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
 	}
 	if !p.o.external() {
-		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.cert))
-		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
+		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.Cert))
+		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.Cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}
 	}
@@ -156,9 +154,9 @@ func (p *planner) read(t Target) (*item, error) {
 // verifyCurrent checks that it's current certificate is signed by its CA
 // or, with Options.CAs (a CA rotation), by any CA of the bundle.
 func (p *planner) verifyCurrent(it *item) error {
-	err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now)
+	err := pki.VerifySignedBy(it.old, it.inter, it.ca.Cert, p.now)
 	if _, ok := p.o.CAs[it.CAName]; ok && err != nil {
-		for _, ca := range it.ca.bundle[1:] {
+		for _, ca := range it.ca.Bundle[1:] {
 			if pki.VerifySignedBy(it.old, it.inter, ca, p.now) == nil {
 				return nil
 			}
@@ -212,17 +210,15 @@ func (p *planner) authority(t Target) *authority {
 
 func (p *planner) readAuthority(a *authority) error {
 	if ca, ok := p.o.CAs[a.name]; ok {
-		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
+		a.LoadedCA = ca
 		return nil
 	}
 	keyFile := a.keyPath
 	if p.o.external() {
 		keyFile = "" // the issuer signs: the CA key need not be here
 	}
-	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
-	if ca != nil {
-		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
-	}
+	var err error
+	a.LoadedCA, err = pki.LoadCA(a.certPath, keyFile, p.now)
 	switch pki.FaultOf(err) {
 	case 0:
 		return nil

@@ -270,7 +270,7 @@ func (e *engine) check() error {
 	}
 	for _, it := range e.items {
 		if it.capped {
-			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.Cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if kf := it.keyFile(it); loose(kf) {
 			res.warnf(o.Warn, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
@@ -437,7 +437,7 @@ func (e *engine) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
 				return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
 			}
 		}
-		cert, err := pki.Sign(e.o.Rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v)
+		cert, err := pki.Sign(e.o.Rand, r.Profile, key.Public(), it.ca.Cert, it.ca.Key, it.v)
 		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}

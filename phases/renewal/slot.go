@@ -200,7 +200,7 @@ func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFi
 // (kubeconfig.SetClientCert): the CA data from ca.crt's bundle.
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	var caPEM, keyPEM []byte
-	for _, ca := range it.ca.bundle {
+	for _, ca := range it.ca.Bundle {
 		caPEM = append(caPEM, pki.EncodeCert(ca)...)
 	}
 	if key != nil {
