@@ -50,18 +50,13 @@ func Requests(targets []Target, o Options) ([]Request, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	p := &planner{o: &o, now: o.Now().UTC(), cas: map[string]*authority{}}
-	var items []*item
+	p := newPlanner(&o, o.Now().UTC())
 	for _, t := range targets {
-		it, skipped, err := p.planOne(t)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: %w", t.Name, err)
-		}
-		if !skipped {
-			items = append(items, it)
+		if err := p.plan(t); err != nil {
+			return nil, err
 		}
 	}
-	return requests(items, &o), nil
+	return requests(p.items, &o), nil
 }
 
 func requests(items []*item, o *Options) []Request {

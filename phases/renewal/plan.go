@@ -55,6 +55,8 @@ type item struct {
 // written, so that a bad file anywhere fails the run with every file as it
 // was.
 type planner struct {
+	items    []*item
+	byName   map[string]*item
 	missing  []Target   // with SkipMissing
 	external []External // with SkipExternal
 	o        *Options
@@ -62,21 +64,31 @@ type planner struct {
 	cas      map[string]*authority
 }
 
-// planOne reads and checks t. A missing file is skipped when o.SkipMissing
-// (renew all), an error otherwise; a CA key that is not on disk is skipped
-// with o.SkipExternal and the CAs on disk as issuer.
-func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
-	it, err = p.read(t)
+func newPlanner(o *Options, now time.Time) planner {
+	return planner{o: o, now: now, byName: map[string]*item{}, cas: map[string]*authority{}}
+}
+
+// plan reads and checks t, and adds it to the items. A missing file is
+// skipped when o.SkipMissing (renew all), an error otherwise; a CA key
+// that is not on disk is skipped with o.SkipExternal and the CAs on disk
+// as issuer.
+func (p *planner) plan(t Target) error {
+	it, err := p.read(t)
 	if errors.Is(err, errMissing) && p.o.SkipMissing {
 		p.missing = append(p.missing, t)
-		return nil, true, nil
+		return nil
 	}
 	var ext *externalCAError
 	if errors.As(err, &ext) && p.o.SkipExternal && !p.o.external() {
 		p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
-		return nil, true, nil
+		return nil
 	}
-	return it, false, err
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", t.Name, err)
+	}
+	p.items = append(p.items, it)
+	p.byName[t.Name] = it
+	return nil
 }
 
 // errMissing marks a target whose file does not exist.

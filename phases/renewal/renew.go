@@ -182,14 +182,12 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 // last "renew/install", which checks the whole plan in the check pass and
 // commits the transaction in the real pass.
 type engine struct {
-	planner // reads and checks each target in the check pass
+	planner // reads and checks each target in the check pass (plan)
 	targets []Target
 	// pools make the new keys, one KeyPool per algorithm, so that the
 	// keys, which take most of a renewal's time, are made on every core
 	// while the rest of the work goes on.
 	pools  map[pki.KeyAlgorithm]*pki.KeyPool
-	items  []*item
-	byName map[string]*item
 	issuer Issuer
 	issued map[string]Issued // by target name, once the first stage obtained them
 	// backupDir is the backup's folder ("" for none), whose files go
@@ -207,10 +205,9 @@ type engine struct {
 func newEngine(targets []Target, o *Options) *engine {
 	now := o.Now().UTC()
 	e := &engine{
-		planner: planner{o: o, now: now, cas: map[string]*authority{}},
+		planner: newPlanner(o, now),
 		targets: targets,
 		pools:   map[pki.KeyAlgorithm]*pki.KeyPool{},
-		byName:  map[string]*item{},
 		res:     &Result{},
 	}
 	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
@@ -240,20 +237,6 @@ func (e *engine) Phases() []phases.Phase {
 			}
 			return e.install()
 		}})
-}
-
-// plan reads and checks t's files and CA (check pass).
-func (e *engine) plan(t Target) error {
-	it, skipped, err := e.planOne(t)
-	switch {
-	case err != nil:
-		return fmt.Errorf("renew %s: %w", t.Name, err)
-	case skipped:
-		return nil
-	}
-	e.items = append(e.items, it)
-	e.byName[t.Name] = it
-	return nil
 }
 
 // check reports what planning skipped and warns, then checks that the
@@ -309,7 +292,7 @@ func (e *engine) check() error {
 	}
 	e.files = append(e.files, o.Extra...)
 	if o.DryRun {
-		res.Planned = plan(e.items, o)
+		res.Planned = planned(e.items, o)
 		return nil
 	}
 	if e.issuer = o.Issuer; e.issuer != nil {
@@ -378,8 +361,8 @@ func (e *engine) install() error {
 	return nil
 }
 
-// plan is what Renew would renew, and with which issuer.
-func plan(items []*item, o *Options) []Planned {
+// planned is what Renew would renew, and with which issuer.
+func planned(items []*item, o *Options) []Planned {
 	out := make([]Planned, len(items))
 	for i, it := range items {
 		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
