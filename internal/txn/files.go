@@ -141,16 +141,14 @@ func writeStaged(path string, data []byte, e entry) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	var errno syscall.Errno
+	if errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT) {
 		// The staging file's name means nothing to the user (issue 14,
 		// item 9): say whose file it was, that no target was touched, and
 		// what to do.
-		what, errno := "the transaction's manifest", syscall.ENOSPC
+		what := "the transaction's manifest"
 		if e.Target != "" {
 			what = "the new " + e.Target
-		}
-		if errors.Is(err, syscall.EDQUOT) {
-			errno = syscall.EDQUOT
 		}
 		return fmt.Errorf("cannot write %s in %s: %v: nothing was changed, every file is as it was; free space on that file system and run certctl again", what, filepath.Dir(path), errno)
 	}
