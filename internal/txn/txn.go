@@ -42,6 +42,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -157,10 +158,8 @@ func (t *Txn) Add(f File) error {
 	if !filepath.IsAbs(f.Target) {
 		return fmt.Errorf("txn: add %s: target must be an absolute path", f.Target)
 	}
-	for _, e := range t.m.Entries {
-		if e.Target == f.Target {
-			return fmt.Errorf("txn: add %s: target added twice", f.Target)
-		}
+	if slices.ContainsFunc(t.m.Entries, func(e entry) bool { return e.Target == f.Target }) {
+		return fmt.Errorf("txn: add %s: target added twice", f.Target)
 	}
 	name := strconv.Itoa(len(t.m.Entries))
 	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
