@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 )
@@ -143,18 +144,15 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 	}
 	// A copy across file systems (see apply) may have left a temporary
 	// file beside its target when it was killed.
-	var removed []string
-	seen := map[string]bool{}
+	var removed, cleaned []string
 	for _, e := range m.Entries {
-		d := filepath.Dir(e.Target)
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		rm, err := atomicfile.CleanTemp(d)
-		removed = append(removed, rm...)
-		if err != nil {
-			return o, removed, err
+		if d := filepath.Dir(e.Target); !slices.Contains(cleaned, d) {
+			cleaned = append(cleaned, d)
+			rm, err := atomicfile.CleanTemp(d)
+			removed = append(removed, rm...)
+			if err != nil {
+				return o, removed, err
+			}
 		}
 	}
 	return o, removed, finish(root, dir)
