@@ -145,10 +145,7 @@ func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([
 }
 
 func (s *pairSlot) current() *x509.Certificate {
-	cert, _, err := pki.ReadCertFile(s.path)
-	if err != nil {
-		return nil
-	}
+	cert, _, _ := pki.ReadCertFile(s.path) // nil when it cannot be read
 	return cert
 }
 
@@ -223,10 +220,7 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	if err != nil {
 		return nil
 	}
-	cert, _, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
-		return nil
-	}
+	cert, _, _ := kubeconfig.ClientCert(cfg) // nil when it has none
 	return cert
 }
 
