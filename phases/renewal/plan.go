@@ -115,7 +115,7 @@ func (p *planner) read(t Target) (*item, error) {
 	it := &item{Target: t, slot: s, path: s.file()}
 	var err error
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
+		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, s.initPhase())
 	} else if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (p *planner) read(t Target) (*item, error) {
 		if errors.As(err, &reissued) {
 			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
 		}
-		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
+		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}
 	if !p.o.external() {
 		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.Cert))

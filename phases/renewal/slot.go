@@ -82,9 +82,6 @@ func (t Target) CSRFiles(csrDir, certDir, kubeconfigDir string) reqfile.Files {
 	return slotOf(t, certDir, kubeconfigDir).csrFiles(csrDir, t.BaseName)
 }
 
-// initPhase is the `certctl init-phase` command line that makes t anew.
-func initPhase(t Target) string { return slotOf(t, "", "").initPhase() }
-
 // pairSlot is NAME.crt and NAME.key.
 type pairSlot struct {
 	path, keyPath, phase string
