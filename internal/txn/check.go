@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 )
 
@@ -82,7 +83,6 @@ func Check(targets []string) error {
 func preflight(entries []entry) ([]string, error) {
 	var create []string
 	checked := map[string]bool{} // folder -> checked for replacing files in it too
-	planned := map[string]bool{}
 	for _, e := range entries {
 		st, err := Replaceable(e.Target)
 		if err != nil {
@@ -112,8 +112,7 @@ func preflight(entries []entry) ([]string, error) {
 			checked[existing] = false
 		}
 		for _, d := range missing {
-			if !planned[d] {
-				planned[d] = true
+			if !slices.Contains(create, d) {
 				create = append(create, d)
 			}
 		}

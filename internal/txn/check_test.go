@@ -93,7 +93,7 @@ func TestCommitRefusesWhatCannotBeReplaced(t *testing.T) {
 			if err := tx.Abort(); err != nil {
 				t.Errorf("Abort after a refused Commit: %v", err)
 			}
-			if r, err := Recover(tr.root); err != nil || !r.Empty() {
+			if r, err := RecoverIn(tr.root, tr.scope()); err != nil || len(r.Transactions)+len(r.Removed) != 0 {
 				t.Errorf("Recover after a refused Commit = %+v, %v; want nothing to do", r, err)
 			}
 		})
@@ -111,7 +111,7 @@ func TestRecoverRetriesWhatCannotBeReplaced(t *testing.T) {
 	commitUpTo(t, tx, 1) // the certificate is new, its key is not yet
 	treetest.Chattr(t, "+i", tr.files[1])
 
-	_, err := Recover(tr.root)
+	_, err := RecoverIn(tr.root, tr.scope())
 	treetest.ErrMentions(t, err, tx.dir, "cannot replace "+tr.files[1], "chattr -i "+tr.files[1])
 	if _, err := os.Stat(filepath.Join(tx.dir, manifestName)); err != nil {
 		t.Fatalf("the committed transaction was not kept for the next try: %v", err)
@@ -123,7 +123,7 @@ func TestRecoverRetriesWhatCannotBeReplaced(t *testing.T) {
 	if out, err := exec.Command("chattr", "-i", tr.files[1]).CombinedOutput(); err != nil {
 		t.Fatalf("chattr -i: %v: %s", err, out)
 	}
-	r, err := Recover(tr.root)
+	r, err := RecoverIn(tr.root, tr.scope())
 	if err != nil {
 		t.Fatalf("Recover once the file may be replaced: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -17,14 +18,12 @@ import (
 // apply renames the first n staged files of m over their targets. A staged
 // file that no longer exists was renamed by an earlier, interrupted apply.
 // With verify, each staged file's content is checked against the manifest
-// first, so that Recover never installs a file damaged by a power loss.
+// first, so that RecoverIn never installs a file damaged by a power loss.
 func apply(dir string, m manifest, n int, verify bool) error {
-	toSync := map[string]bool{}
-	var order []string
+	var toSync []string
 	syncLater := func(d string) {
-		if !toSync[d] {
-			toSync[d] = true
-			order = append(order, d)
+		if !slices.Contains(toSync, d) {
+			toSync = append(toSync, d)
 		}
 	}
 	for _, e := range m.Entries[:n] {
@@ -63,13 +62,13 @@ func apply(dir string, m manifest, n int, verify bool) error {
 			}
 		}
 	}
-	var existing []string
-	for _, d := range order {
+	var s syncer
+	for _, d := range toSync {
 		if _, err := os.Stat(d); err == nil {
-			existing = append(existing, d)
+			s.start(d)
 		}
 	}
-	return syncAll(existing)
+	return s.wait()
 }
 
 // mkdirAll creates dir and its missing parents with TargetDirMode, and
@@ -133,22 +132,23 @@ func writeStaged(path string, data []byte, e entry) error {
 		return fmt.Errorf("stage %s: %w", path, err)
 	}
 	_, err = f.Write(data)
+	if err == nil && os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
+		err = f.Chown(e.UID, e.GID)
+	}
 	if err == nil {
-		err = setMeta(f, e)
+		err = f.Chmod(e.Mode) // not the open's mode, which the umask could loosen
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	var errno syscall.Errno
+	if errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT) {
 		// The staging file's name means nothing to the user (issue 14,
 		// item 9): say whose file it was, that no target was touched, and
 		// what to do.
-		what, errno := "the transaction's manifest", syscall.ENOSPC
+		what := "the transaction's manifest"
 		if e.Target != "" {
 			what = "the new " + e.Target
-		}
-		if errors.Is(err, syscall.EDQUOT) {
-			errno = syscall.EDQUOT
 		}
 		return fmt.Errorf("cannot write %s in %s: %v: nothing was changed, every file is as it was; free space on that file system and run certctl again", what, filepath.Dir(path), errno)
 	}
@@ -179,9 +179,16 @@ func (s *syncer) start(path string) {
 		defer s.wg.Done()
 		s.sem <- struct{}{}
 		defer func() { <-s.sem }()
-		if err := syncPath(path); err != nil {
+		f, err := os.Open(path)
+		if err == nil {
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
 			s.mu.Lock()
-			s.errs = append(s.errs, err)
+			s.errs = append(s.errs, fmt.Errorf("sync %s: %w", path, err))
 			s.mu.Unlock()
 		}
 	}()
@@ -195,40 +202,6 @@ func (s *syncer) wait() error {
 	err := errors.Join(s.errs...)
 	s.errs = nil
 	return err
-}
-
-// syncAll fsyncs paths concurrently.
-func syncAll(paths []string) error {
-	var s syncer
-	for _, p := range paths {
-		s.start(p)
-	}
-	return s.wait()
-}
-
-func syncPath(p string) error {
-	f, err := os.Open(p)
-	if err == nil {
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", p, err)
-	}
-	return nil
-}
-
-// setMeta sets e's mode (with chmod, so that the umask cannot loosen a
-// key's mode) and, when running as root, its owner.
-func setMeta(f *os.File, e entry) error {
-	if os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
-		if err := f.Chown(e.UID, e.GID); err != nil {
-			return err
-		}
-	}
-	return f.Chmod(e.Mode)
 }
 
 func removeIfEmpty(dir string) {

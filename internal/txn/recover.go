@@ -7,12 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
-// Outcome is what Recover did with one interrupted transaction.
+// Outcome is what RecoverIn did with one interrupted transaction.
 type Outcome struct {
 	ID string
 	// Committed is true when the transaction had committed and was rolled
@@ -22,16 +22,13 @@ type Outcome struct {
 	Targets   []string
 }
 
-// Report is what Recover did.
+// Report is what RecoverIn did.
 type Report struct {
 	Transactions []Outcome
 	// Removed lists leftover temporary files of internal/atomicfile that
-	// Recover removed from the targets' folders.
+	// RecoverIn removed from the targets' folders.
 	Removed []string
 }
-
-// Empty reports whether Recover found nothing to do.
-func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed) == 0 }
 
 // Scope is where the transactions of a root may write: files directly in
 // Folders, and files anywhere under Trees. Recovery trusts no manifest
@@ -40,15 +37,6 @@ func (r *Report) Empty() bool { return len(r.Transactions) == 0 && len(r.Removed
 // for a person, and nothing is written.
 type Scope struct {
 	Folders, Trees []string
-}
-
-// DefaultScope is kubeadm's layout around root (Root of DIR/pki): DIR,
-// where the kubeconfigs are; DIR/pki and DIR/pki/etcd; and the backups
-// under DIR/certctl-backups (renewal.BackupRoot).
-func DefaultScope(root string) Scope {
-	dir := filepath.Dir(root)
-	pkiDir := filepath.Join(dir, "pki")
-	return Scope{Folders: []string{dir, pkiDir, filepath.Join(pkiDir, "etcd")}, Trees: []string{filepath.Join(dir, "certctl-backups")}}
 }
 
 // allows reports whether s lets a transaction write path.
@@ -69,9 +57,6 @@ func (s Scope) allows(path string) bool {
 	return false
 }
 
-// Recover is RecoverIn with DefaultScope(root).
-func Recover(root string) (*Report, error) { return RecoverIn(root, DefaultScope(root)) }
-
 // RecoverIn finishes or discards every transaction left in root by a process
 // that died, oldest first, and removes root when it is empty. It touches
 // nothing outside s: a transaction that names a file elsewhere stops it with
@@ -87,19 +72,10 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("read transaction folder %s: %w", root, err)
 	}
-	names := make([]string, 0, len(entries))
+	// IDs start with a UTC timestamp: ReadDir's name order is time order.
 	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	// IDs start with a UTC timestamp: name order is time order.
-	sort.Strings(names)
-	for _, name := range names {
-		p := filepath.Join(root, name)
-		st, err := os.Lstat(p)
-		if err != nil {
-			return r, fmt.Errorf("check %s: %w", p, err)
-		}
-		if !st.IsDir() {
+		p := filepath.Join(root, e.Name())
+		if !e.IsDir() {
 			// Not ours to judge (a manifest temp file is inside a
 			// transaction folder, never here): leave it and say so.
 			return r, fmt.Errorf("unexpected file %s in the transaction folder: move it away and run certctl again", p)
@@ -160,28 +136,23 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
 			return o, nil, outside(filepath.Join(dir, e.Staged))
 		}
-	}
-	o.Committed = true
-	for _, e := range m.Entries {
 		o.Targets = append(o.Targets, e.Target)
 	}
+	o.Committed = true
 	if err := apply(dir, m, len(m.Entries), true); err != nil {
 		return o, nil, fmt.Errorf("finish interrupted transaction %s: %w", dir, err)
 	}
 	// A copy across file systems (see apply) may have left a temporary
 	// file beside its target when it was killed.
-	var removed []string
-	seen := map[string]bool{}
+	var removed, cleaned []string
 	for _, e := range m.Entries {
-		d := filepath.Dir(e.Target)
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		rm, err := atomicfile.CleanTemp(d)
-		removed = append(removed, rm...)
-		if err != nil {
-			return o, removed, err
+		if d := filepath.Dir(e.Target); !slices.Contains(cleaned, d) {
+			cleaned = append(cleaned, d)
+			rm, err := atomicfile.CleanTemp(d)
+			removed = append(removed, rm...)
+			if err != nil {
+				return o, removed, err
+			}
 		}
 	}
 	return o, removed, finish(root, dir)

@@ -35,7 +35,7 @@ func TestRecoverRefusesForeignTargets(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := treetest.Snapshot(t, filepath.Dir(tr.root))
-			_, err := Recover(tr.root)
+			_, err := RecoverIn(tr.root, tr.scope())
 			if err == nil || !strings.Contains(err.Error(), "outside the folders certctl manages") {
 				t.Fatalf("Recover: %v, want refused", err)
 			}
@@ -56,7 +56,7 @@ func TestRecoverRefusesForeignTargets(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(tx.dir, foldersName), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Recover(tr.root); err == nil {
+		if _, err := RecoverIn(tr.root, tr.scope()); err == nil {
 			t.Error("Recover accepted a folder outside its scope")
 		}
 		if _, err := os.Stat(foreign); err != nil {
@@ -66,7 +66,7 @@ func TestRecoverRefusesForeignTargets(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
-	s := DefaultScope("/etc/kubernetes/.certctl-txn")
+	s := tree{root: "/etc/kubernetes/.certctl-txn", certDir: "/etc/kubernetes/pki"}.scope()
 	for path, want := range map[string]bool{
 		"/etc/kubernetes/admin.conf":                          true,
 		"/etc/kubernetes/pki/apiserver.key":                   true,

@@ -1,6 +1,6 @@
 // Package txn replaces a set of files together, so that a process killed at
 // any instant leaves either every old file or every new one, once the next
-// certctl command has run Recover.
+// certctl command has run RecoverIn.
 //
 // A certificate and its key are two files, and a kubeconfig's certificate
 // must match the CA next to it: no single rename(2) can replace them at once,
@@ -23,7 +23,7 @@
 // (a backup folder) are created then, and recorded in ROOT/ID, so that an
 // abort or a discarded transaction removes them again.
 //
-// Recover, run under certctl's lock (internal/lock) before a command reads
+// RecoverIn, run under certctl's lock (internal/lock) before a command reads
 // or writes the folders, rolls a transaction with a manifest forward (step 3
 // is idempotent: a staged file that is gone was renamed already) and
 // discards one without (nothing had been replaced). It is the
@@ -42,6 +42,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -60,7 +61,7 @@ const manifestName = "manifest.json"
 // before its commit point: discarding the transaction removes them.
 const foldersName = "folders.json"
 
-// manifestVersion is the format of manifest.json. A Recover that finds a
+// manifestVersion is the format of manifest.json. A RecoverIn that finds a
 // version it does not know refuses to touch the transaction.
 const manifestVersion = 1
 
@@ -157,10 +158,8 @@ func (t *Txn) Add(f File) error {
 	if !filepath.IsAbs(f.Target) {
 		return fmt.Errorf("txn: add %s: target must be an absolute path", f.Target)
 	}
-	for _, e := range t.m.Entries {
-		if e.Target == f.Target {
-			return fmt.Errorf("txn: add %s: target added twice", f.Target)
-		}
+	if slices.ContainsFunc(t.m.Entries, func(e entry) bool { return e.Target == f.Target }) {
+		return fmt.Errorf("txn: add %s: target added twice", f.Target)
 	}
 	name := strconv.Itoa(len(t.m.Entries))
 	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
@@ -198,7 +197,7 @@ func linkStaged(f File, staged string) bool {
 // durable and replaces every target. A failed check aborts the
 // transaction: no target is touched. Once the manifest is written the
 // transaction is committed: if Commit fails or the process dies after that
-// point, Recover finishes it.
+// point, RecoverIn finishes it.
 func (t *Txn) Commit() error {
 	if t.done {
 		return fmt.Errorf("txn: commit %s: transaction already ended", t.dir)
@@ -247,7 +246,7 @@ func (t *Txn) discard() error {
 // makeFolders creates folders (outermost first) with TargetDirMode, after
 // listing them in the transaction's folder, so that the backup folder
 // exists before the commit point and a discarded transaction, even one
-// discarded by Recover after a kill, leaves none behind. Their entries in
+// discarded by RecoverIn after a kill, leaves none behind. Their entries in
 // their parents are fsynced with the staged files, before the commit.
 func (t *Txn) makeFolders(folders []string) error {
 	if len(folders) == 0 {
@@ -298,7 +297,7 @@ func (t *Txn) writeManifest() error {
 	}
 	// Not atomicfile.WriteFile: it would fsync the manifest on its own.
 	// A kill before the rename leaves this dot-file, and no manifest:
-	// Recover discards the transaction.
+	// RecoverIn discards the transaction.
 	tmp := filepath.Join(t.dir, "."+manifestName+".tmp")
 	if err := writeStaged(tmp, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
 		return err
@@ -321,7 +320,7 @@ func (t *Txn) writeManifest() error {
 
 // finish removes a transaction whose targets are all in place: the manifest
 // first, so that a kill in between leaves a folder without one, which
-// Recover discards.
+// RecoverIn discards.
 func finish(root, dir string) error {
 	if err := os.Remove(filepath.Join(dir, manifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove transaction manifest in %s: %w", dir, err)

@@ -39,6 +39,13 @@ func newTree(t *testing.T) tree {
 	return tr
 }
 
+// scope is what the transactions of the tree may write, as certctl's
+// lock scopes them: kubeadm's layout around the certificate folder.
+func (tr tree) scope() Scope {
+	dir := filepath.Dir(tr.root)
+	return Scope{Folders: []string{dir, tr.certDir, filepath.Join(tr.certDir, "etcd")}, Trees: []string{filepath.Join(dir, "certctl-backups")}}
+}
+
 // stage begins a transaction that replaces every file of the tree.
 func (tr tree) stage(t *testing.T) *Txn {
 	t.Helper()
@@ -184,7 +191,7 @@ func TestRecover(t *testing.T) {
 			tr := newTree(t)
 			tx := tr.stage(t)
 			tt.crash(t, tx)
-			r, err := Recover(tr.root)
+			r, err := RecoverIn(tr.root, tr.scope())
 			if err != nil {
 				t.Fatalf("Recover: %v", err)
 			}
@@ -199,8 +206,8 @@ func TestRecover(t *testing.T) {
 				t.Errorf("temporary files left: %q", leftovers)
 			}
 			// Recover is idempotent: a second run finds nothing.
-			r, err = Recover(tr.root)
-			if err != nil || !r.Empty() {
+			r, err = RecoverIn(tr.root, tr.scope())
+			if err != nil || len(r.Transactions)+len(r.Removed) != 0 {
 				t.Errorf("second Recover = %+v, %v; want nothing to do", r, err)
 			}
 		})
@@ -248,7 +255,7 @@ func TestRecoverRefusesDamage(t *testing.T) {
 			tx := tr.stage(t)
 			commitUpTo(t, tx, 0)
 			tt.damage(tx)
-			_, err := Recover(tr.root)
+			_, err := RecoverIn(tr.root, tr.scope())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Recover error = %v, want one containing %q", err, tt.want)
 			}

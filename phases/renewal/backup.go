@@ -74,13 +74,9 @@ func BackupRoot(certDir string) (string, error) {
 	return certdir.Beside(certDir, BackupDirName)
 }
 
-type backup struct {
-	dir   string
-	files []txn.File
-}
-
-// planBackup returns the backup of every file the items replace.
-func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
+// planBackup returns the backup of every file the items replace (see
+// newBackup).
+func planBackup(now time.Time, o Options, items []*item) (string, []txn.File, error) {
 	var old []*oldFile
 	for _, it := range items {
 		old = append(old, it.replaced(it, o.ReuseKey)...)
@@ -93,25 +89,33 @@ func planBackup(now time.Time, o Options, items []*item) (*backup, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		old = append(old, of)
 	}
-	return backupOf(o.CertDir, o.KubeconfigDir, now, old, o.Note)
+	return newBackup(o.CertDir, o.KubeconfigDir, now, old, o.Note)
 }
 
-// newBackup chooses a new backup folder in root and returns the files that
-// save old into it, then backup.json. Files of certDir go under pki/ by
-// their path in it, kubeconfig files by their name. The copies are hard
-// links to the old files where the file system allows (txn.File.LinkFrom),
-// so a backup costs no data writes. Renew, Restore and Install (import)
-// all back up through here, so `certctl restore` reads every backup alike.
-func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []*oldFile, note BackupNote) (*backup, error) {
+// newBackup chooses a new folder of BackupRoot(certDir) and returns it and
+// the files that save old into it, then backup.json; "" and none when old
+// is empty. Files of certDir go under pki/ by their path in it, kubeconfig
+// files by their name. The copies are hard links to the old files where
+// the file system allows (txn.File.LinkFrom), so a backup costs no data
+// writes. Renew, Restore and Install (import) all back up through here, so
+// `certctl restore` reads every backup alike.
+func newBackup(certDir, kubeconfigDir string, now time.Time, old []*oldFile, note BackupNote) (string, []txn.File, error) {
+	if len(old) == 0 {
+		return "", nil, nil
+	}
+	root, err := BackupRoot(certDir)
+	if err != nil {
+		return "", nil, err
+	}
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	b := &backup{dir: dir}
+	var files []txn.File
 	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir, BackupNote: note}
 	for _, f := range old {
 		var rel string
@@ -119,25 +123,24 @@ func newBackup(root string, now time.Time, certDir, kubeconfigDir string, old []
 		case inside(f.path, certDir):
 			r, err := filepath.Rel(certDir, f.path)
 			if err != nil {
-				return nil, fmt.Errorf("back up %s: %w", f.path, err)
+				return "", nil, fmt.Errorf("back up %s: %w", f.path, err)
 			}
 			rel = filepath.Join(BackupCertDirName, r)
 		case filepath.Dir(filepath.Clean(f.path)) == filepath.Clean(kubeconfigDir):
 			rel = filepath.Base(f.path)
 		default:
-			return nil, fmt.Errorf("back up %s: not in %s or %s", f.path, certDir, kubeconfigDir)
+			return "", nil, fmt.Errorf("back up %s: not in %s or %s", f.path, certDir, kubeconfigDir)
 		}
 		sum := sha256.Sum256(f.data)
 		m.Files = append(m.Files, BackupFile{Path: f.path, Backup: rel, Mode: fmt.Sprintf("%04o", f.mode),
 			UID: f.uid, GID: f.gid, SHA256: hex.EncodeToString(sum[:])})
-		b.files = append(b.files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: f.uid, GID: f.gid, LinkFrom: f.path})
+		files = append(files, txn.File{Target: filepath.Join(dir, rel), Data: f.data, Mode: f.mode, UID: f.uid, GID: f.gid, LinkFrom: f.path})
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", BackupManifestName, err)
+		return "", nil, fmt.Errorf("encode %s: %w", BackupManifestName, err)
 	}
-	b.files = append(b.files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1})
-	return b, nil
+	return dir, append(files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1}), nil
 }
 
 // freeName returns root/name, or root/name-NNN for the first NNN >= 002

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -58,12 +59,7 @@ func PruneBackups(root string, keep int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var complete []Backup
-	for _, b := range all {
-		if b.Err == nil {
-			complete = append(complete, b)
-		}
-	}
+	complete := slices.DeleteFunc(all, func(b Backup) bool { return b.Err != nil })
 	var removed []string
 	for i := 0; i < len(complete)-keep; i++ {
 		b := complete[i]

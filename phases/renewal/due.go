@@ -58,7 +58,7 @@ type Split struct {
 func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within time.Duration) Split {
 	var s Split
 	limit := now.Add(within)
-	cas := map[string]*x509.Certificate{}
+	cas := map[string]*CA{}
 	for _, t := range targets {
 		file, cert := CurrentCert(t, certDir, kubeconfigDir)
 		if cert == nil {
@@ -75,11 +75,11 @@ func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within 
 			continue
 		}
 		if _, ok := cas[t.CABaseName]; !ok {
-			_, cas[t.CABaseName] = CurrentCA(t, certDir)
+			cas[t.CABaseName] = currentCA(t, certDir)
 		}
 		// A CA that cannot be read is Renew's to report.
 		if ca := cas[t.CABaseName]; ca != nil && !cert.NotAfter.Before(ca.NotAfter) {
-			s.CABound = append(s.CABound, CABound{NotDue: nd, CA: caOf(t, certDir, ca)})
+			s.CABound = append(s.CABound, CABound{NotDue: nd, CA: *ca})
 			continue
 		}
 		s.Due = append(s.Due, t)
@@ -98,21 +98,14 @@ func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.D
 		if r.NotAfter.After(limit) {
 			continue
 		}
-		_, ca := CurrentCA(r.Target, certDir)
+		ca := currentCA(r.Target, certDir)
 		if ca == nil || r.NotAfter.Before(ca.NotAfter) && !r.Capped {
 			continue
 		}
-		file := ""
-		if len(r.Files) > 0 {
-			file = r.Files[0]
-		}
-		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}, CA: caOf(r.Target, certDir, ca)})
+		// Files[0] is the certificate or kubeconfig: Renew replaces it always.
+		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: r.Files[0], NotAfter: r.NotAfter}, CA: *ca})
 	}
 	return out
-}
-
-func caOf(t Target, certDir string, cert *x509.Certificate) CA {
-	return CA{Name: t.CAName, File: pki.Store{Dir: certDir}.CertPath(t.CABaseName), NotAfter: cert.NotAfter}
 }
 
 // CAExpiryError is the error of a run whose certificates cannot be renewed
@@ -174,12 +167,12 @@ func CurrentCert(t Target, certDir, kubeconfigDir string) (string, *x509.Certifi
 	return s.file(), s.current()
 }
 
-// CurrentCA returns the file of t's CA certificate and the certificate in
-// it; the certificate is nil when the file is missing or cannot be read.
-func CurrentCA(t Target, certDir string) (string, *x509.Certificate) {
+// currentCA returns t's CA certificate file and its expiry; nil when the
+// file is missing or cannot be read.
+func currentCA(t Target, certDir string) *CA {
 	file := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
 	if ca, _ := pki.LoadCA(file, "", time.Time{}); ca != nil {
-		return file, ca.Cert
+		return &CA{Name: t.CAName, File: file, NotAfter: ca.Cert.NotAfter}
 	}
-	return file, nil
+	return nil
 }

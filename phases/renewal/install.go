@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -19,16 +17,10 @@ import (
 // BackupRoot(certDir), in the layout and with the backup.json that
 // `certctl restore` reads, and writes files, in one transaction
 // (internal/txn): a run killed at any instant leaves all old files or all
-// new ones. It returns the backup folder, "" when it made none. The
-// caller holds certctl's lock and has run txn.Recover.
+// new ones. It returns the backup folder, "" when it made none. certDir
+// and kubeconfigDir are absolute: every caller resolved them already. The
+// caller holds certctl's lock and has run txn.RecoverIn.
 func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
-	var err error
-	if certDir, err = filepath.Abs(certDir); err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	if kubeconfigDir, err = filepath.Abs(kubeconfigDir); err != nil {
-		return "", fmt.Errorf("resolve %s: %w", kubeconfigDir, err)
-	}
 	old := make([]*oldFile, 0, len(replaced))
 	for _, p := range replaced {
 		f, err := readOld(p)
@@ -37,14 +29,14 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		}
 		old = append(old, f)
 	}
-	b, err := backupOf(certDir, kubeconfigDir, now, old, note)
+	dir, backup, err := newBackup(certDir, kubeconfigDir, now, old, note)
 	if err != nil {
 		return "", err
 	}
-	if err := commit(certDir, now, rand, b, files); err != nil {
+	if err := txn.WriteAll(certDir, now, rand, append(backup, files...)); err != nil {
 		return "", err
 	}
-	return b.folder(), nil
+	return dir, nil
 }
 
 // Placed is a file that puts a certificate or its key in force.
@@ -91,34 +83,4 @@ func placing(path string, data []byte, mode fs.FileMode) (Placed, error) {
 func Replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
 	p, err := placing(path, data, mode)
 	return p.File, err
-}
-
-// backupOf returns the backup of old into a new folder of
-// BackupRoot(certDir); nil when old is empty.
-func backupOf(certDir, kubeconfigDir string, now time.Time, old []*oldFile, note BackupNote) (*backup, error) {
-	if len(old) == 0 {
-		return nil, nil
-	}
-	root, err := BackupRoot(certDir)
-	if err != nil {
-		return nil, err
-	}
-	return newBackup(root, now, certDir, kubeconfigDir, old, note)
-}
-
-// commit writes the files of the backup b (nil: none), then files, in one
-// transaction.
-func commit(certDir string, now time.Time, rand io.Reader, b *backup, files []txn.File) error {
-	if b != nil {
-		files = append(slices.Clip(b.files), files...)
-	}
-	return txn.WriteAll(certDir, now, rand, files)
-}
-
-// folder is b's folder, "" for no backup.
-func (b *backup) folder() string {
-	if b == nil {
-		return ""
-	}
-	return b.dir
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Issuer obtains certificates: from the CA keys on disk (localCA, Renew's
+// Issuer obtains certificates: from the CA keys on disk (engine.Issue, Renew's
 // default), the cluster's certificates API (package apirenew) or an
 // external CA (package external). Renew checks what any of them returns
 // and installs it in the same transaction, with the same backup.
@@ -50,19 +50,20 @@ func Requests(targets []Target, o Options) ([]Request, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	p := &planner{o: &o, now: o.Now().UTC(), cas: map[string]*authority{}}
-	items, err := p.plan(targets)
-	if err != nil {
-		return nil, err
+	p := newPlanner(&o, o.Now().UTC())
+	for _, t := range targets {
+		if err := p.plan(t); err != nil {
+			return nil, err
+		}
 	}
-	return requests(items, &o), nil
+	return requests(p.items, &o), nil
 }
 
 func requests(items []*item, o *Options) []Request {
 	reqs := make([]Request, len(items))
 	for i, it := range items {
-		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.cert,
-			Validity: o.validityOf(it.old, it.ca.cert), KeyAlgorithm: it.alg}
+		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.Cert,
+			Validity: o.validityOf(it.old, it.ca.Cert), KeyAlgorithm: it.alg}
 	}
 	return reqs
 }
@@ -95,7 +96,7 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 		if is.Key == nil || is.Cert == nil {
 			return nil, fmt.Errorf("renew %s: the issuer returned no certificate or key", it.Name)
 		}
-		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.cert, it.profile(), now); err != nil {
+		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.Cert, it.profile(), now); err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}
 		out[it.Name] = is

@@ -31,7 +31,7 @@ func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error
 		if f.change != nil {
 			f.change(&p)
 		}
-		cert, err := pki.Sign(rand.Reader, p, key.Public(), f.ca.cert, f.ca.key, pki.NewValidity(renewAt, 0, r.Validity))
+		cert, err := pki.Sign(rand.Reader, p, key.Public(), f.ca.Cert, f.ca.Key, pki.NewValidity(renewAt, 0, r.Validity))
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +50,7 @@ func newFakeIssuer(t *testing.T, n *node, change func(p *pki.Profile)) *fakeIssu
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeIssuer{t: t, ca: &authority{cert: cert, key: key}, change: change}
+	return &fakeIssuer{t: t, ca: &authority{LoadedCA: &pki.LoadedCA{Cert: cert, Key: key}}, change: change}
 }
 
 func TestIssuer(t *testing.T) {

@@ -29,9 +29,7 @@ type oldFile struct {
 // authority is a CA as read from the certificate folder.
 type authority struct {
 	name, certPath, keyPath string
-	cert                    *x509.Certificate
-	bundle                  []*x509.Certificate // every certificate of ca.crt, for kubeconfigs
-	key                     crypto.Signer
+	*pki.LoadedCA                 // Bundle: every certificate of ca.crt, for kubeconfigs
 	err                     error // why it cannot sign, reported for each of its leaves
 }
 
@@ -57,6 +55,8 @@ type item struct {
 // written, so that a bad file anywhere fails the run with every file as it
 // was.
 type planner struct {
+	items    []*item
+	byName   map[string]*item
 	missing  []Target   // with SkipMissing
 	external []External // with SkipExternal
 	o        *Options
@@ -64,37 +64,31 @@ type planner struct {
 	cas      map[string]*authority
 }
 
-// plan returns the items to renew; the targets whose file is missing, or
-// whose CA is external, are in p.missing and p.external.
-func (p *planner) plan(targets []Target) ([]*item, error) {
-	var items []*item
-	for _, t := range targets {
-		it, skipped, err := p.planOne(t)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: %w", t.Name, err)
-		}
-		if !skipped {
-			items = append(items, it)
-		}
-	}
-	return items, nil
+func newPlanner(o *Options, now time.Time) planner {
+	return planner{o: o, now: now, byName: map[string]*item{}, cas: map[string]*authority{}}
 }
 
-// planOne reads and checks t. A missing file is skipped when o.SkipMissing
-// (renew all), an error otherwise; a CA key that is not on disk is skipped
-// with o.SkipExternal and the CAs on disk as issuer.
-func (p *planner) planOne(t Target) (it *item, skipped bool, err error) {
-	it, err = p.read(t)
+// plan reads and checks t, and adds it to the items. A missing file is
+// skipped when o.SkipMissing (renew all), an error otherwise; a CA key
+// that is not on disk is skipped with o.SkipExternal and the CAs on disk
+// as issuer.
+func (p *planner) plan(t Target) error {
+	it, err := p.read(t)
 	if errors.Is(err, errMissing) && p.o.SkipMissing {
 		p.missing = append(p.missing, t)
-		return nil, true, nil
+		return nil
 	}
 	var ext *externalCAError
 	if errors.As(err, &ext) && p.o.SkipExternal && !p.o.external() {
 		p.external = append(p.external, External{Target: t, CAKey: ext.keyPath})
-		return nil, true, nil
+		return nil
 	}
-	return it, false, err
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", t.Name, err)
+	}
+	p.items = append(p.items, it)
+	p.byName[t.Name] = it
+	return nil
 }
 
 // errMissing marks a target whose file does not exist.
@@ -121,7 +115,7 @@ func (p *planner) read(t Target) (*item, error) {
 	it := &item{Target: t, slot: s, path: s.file()}
 	var err error
 	if it.cert, err = readOld(it.path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, initPhase(t))
+		return nil, fmt.Errorf("%w: %s does not exist: make it with `certctl init-phase %s`", errMissing, it.path, s.initPhase())
 	} else if err != nil {
 		return nil, err
 	}
@@ -139,11 +133,11 @@ func (p *planner) read(t Target) (*item, error) {
 		if errors.As(err, &reissued) {
 			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
 		}
-		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, initPhase(t))
+		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}
 	if !p.o.external() {
-		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.cert))
-		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.cert); err != nil {
+		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.Cert))
+		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.Cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}
 	}
@@ -172,9 +166,9 @@ func (p *planner) read(t Target) (*item, error) {
 // verifyCurrent checks that it's current certificate is signed by its CA
 // or, with Options.CAs (a CA rotation), by any CA of the bundle.
 func (p *planner) verifyCurrent(it *item) error {
-	err := pki.VerifySignedBy(it.old, it.inter, it.ca.cert, p.now)
+	err := pki.VerifySignedBy(it.old, it.inter, it.ca.Cert, p.now)
 	if _, ok := p.o.CAs[it.CAName]; ok && err != nil {
-		for _, ca := range it.ca.bundle[1:] {
+		for _, ca := range it.ca.Bundle[1:] {
 			if pki.VerifySignedBy(it.old, it.inter, ca, p.now) == nil {
 				return nil
 			}
@@ -228,17 +222,15 @@ func (p *planner) authority(t Target) *authority {
 
 func (p *planner) readAuthority(a *authority) error {
 	if ca, ok := p.o.CAs[a.name]; ok {
-		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
+		a.LoadedCA = ca
 		return nil
 	}
 	keyFile := a.keyPath
 	if p.o.external() {
 		keyFile = "" // the issuer signs: the CA key need not be here
 	}
-	ca, err := pki.LoadCA(a.certPath, keyFile, p.now)
-	if ca != nil {
-		a.cert, a.bundle, a.key = ca.Cert, ca.Bundle, ca.Key
-	}
+	var err error
+	a.LoadedCA, err = pki.LoadCA(a.certPath, keyFile, p.now)
 	switch pki.FaultOf(err) {
 	case 0:
 		return nil

@@ -2,7 +2,6 @@ package renewal
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -101,8 +100,6 @@ type Options struct {
 	// Warn receives warning lines, as every certctl command prints them
 	// on stderr (issue 14, item 9); Out when nil.
 	Warn io.Writer
-	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
-	Workers int
 }
 
 // Renewed is one renewed certificate.
@@ -148,7 +145,7 @@ type Result struct {
 // (into the backup) and new ones replaced in one transaction.
 //
 // The caller must hold certctl's lock (internal/lock) and
-// have run txn.Recover (cmd does both for every command).
+// have run txn.RecoverIn (cmd does both for every command).
 func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
@@ -160,7 +157,11 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 		return nil, fmt.Errorf("renewal: IssuedBy only plans: it goes with DryRun and no Issuer")
 	}
 	e := newEngine(targets, &o)
-	defer e.keys.stop()
+	defer func() {
+		for _, p := range e.pools {
+			p.Close() // drops the keys not taken
+		}
+	}()
 	env := &phases.Env{
 		Cluster:       &config.Cluster{CertificatesDir: o.CertDir},
 		KubeconfigDir: o.KubeconfigDir,
@@ -181,29 +182,38 @@ func Renew(ctx context.Context, targets []Target, o Options) (*Result, error) {
 // last "renew/install", which checks the whole plan in the check pass and
 // commits the transaction in the real pass.
 type engine struct {
-	o       *Options
+	planner // reads and checks each target in the check pass (plan)
 	targets []Target
-	now     time.Time
-	p       *planner
-	keys    *keySource
-	items   []*item
-	byName  map[string]*item
-	b       *backup
-	issuer  Issuer
-	issued  map[string]Issued // by target name, once the first stage obtained them
-	files   []txn.File
-	res     *Result
+	// pools make the new keys, one KeyPool per algorithm, so that the
+	// keys, which take most of a renewal's time, are made on every core
+	// while the rest of the work goes on.
+	pools  map[pki.KeyAlgorithm]*pki.KeyPool
+	issuer Issuer
+	issued map[string]Issued // by target name, once the first stage obtained them
+	// backupDir is the backup's folder ("" for none), whose files go
+	// first in files, the transaction.
+	backupDir string
+	files     []txn.File
+	res       *Result
 }
 
+// newEngine starts, when the algorithm is configured, a pool of one key
+// per target at once, so that key generation also overlaps with reading
+// and checking the files; a target found missing leaves a key unused.
+// Otherwise the algorithms are known only once the keys are read, and
+// check starts the pools.
 func newEngine(targets []Target, o *Options) *engine {
 	now := o.Now().UTC()
-	return &engine{
-		o: o, targets: targets, now: now,
-		p:      &planner{o: o, now: now, cas: map[string]*authority{}},
-		keys:   newKeySource(targets, o),
-		byName: map[string]*item{},
-		res:    &Result{},
+	e := &engine{
+		planner: newPlanner(o, now),
+		targets: targets,
+		pools:   map[pki.KeyAlgorithm]*pki.KeyPool{},
+		res:     &Result{},
 	}
+	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
+		e.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), runtime.GOMAXPROCS(0))
+	}
+	return e
 }
 
 // Phases are the engine's phases, in the order phases.Run runs them.
@@ -229,26 +239,12 @@ func (e *engine) Phases() []phases.Phase {
 		}})
 }
 
-// plan reads and checks t's files and CA (check pass).
-func (e *engine) plan(t Target) error {
-	it, skipped, err := e.p.planOne(t)
-	switch {
-	case err != nil:
-		return fmt.Errorf("renew %s: %w", t.Name, err)
-	case skipped:
-		return nil
-	}
-	e.items = append(e.items, it)
-	e.byName[t.Name] = it
-	return nil
-}
-
 // check reports what planning skipped and warns, then checks that the
 // commit can replace every file, and with DryRun records the plan (check
 // pass, after every target's plan).
 func (e *engine) check() error {
 	o, res := e.o, e.res
-	res.Missing, res.External = e.p.missing, e.p.external
+	res.Missing, res.External = e.missing, e.external
 	for _, t := range res.Missing {
 		fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 	}
@@ -257,13 +253,13 @@ func (e *engine) check() error {
 	}
 	for _, it := range e.items {
 		if it.capped {
-			res.warnf(o.warnOut(), "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.cert.NotAfter.UTC().Format(time.RFC3339))
+			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.Cert.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if kf := it.keyFile(it); loose(kf) {
-			res.warnf(o.warnOut(), "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
+			res.warnf(o.Warn, "%s holds a private key but is mode %04o: it is written 0600", kf.path, kf.mode.Perm())
 		}
 		if o.ReuseKey && o.KeyAlgorithm != "" && pki.AlgorithmOf(it.oldKey.Public()) != o.KeyAlgorithm {
-			res.warnf(o.warnOut(), "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
+			res.warnf(o.Warn, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
 	if len(e.items) == 0 {
@@ -271,25 +267,46 @@ func (e *engine) check() error {
 	}
 	if !o.NoBackup {
 		var err error
-		if e.b, err = planBackup(e.now, *o, e.items); err != nil {
+		if e.backupDir, e.files, err = planBackup(e.now, *o, e.items); err != nil {
 			return err
 		}
 	}
-	for _, f := range o.Extra {
-		e.files = append(e.files, f)
-	}
 	// What the commit would refuse (an immutable file, a read-only
-	// folder), refused before keys are made or CSRs sent.
-	if err := txn.Check(append(replaced(e.items, e.b, o.ReuseKey), extraTargets(o.Extra)...)); err != nil {
+	// folder), refused before keys are made or CSRs sent: the backup's
+	// files, each item's certificate or kubeconfig, and key unless
+	// ReuseKey, then the extra files.
+	var targets []string
+	for _, f := range e.files {
+		targets = append(targets, f.Target)
+	}
+	for _, it := range e.items {
+		for _, f := range it.replaced(it, o.ReuseKey) {
+			targets = append(targets, f.path)
+		}
+	}
+	for _, f := range o.Extra {
+		targets = append(targets, f.Target)
+	}
+	if err := txn.Check(targets); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	e.files = append(e.files, o.Extra...)
 	if o.DryRun {
-		res.Planned = plan(e.items, o)
+		res.Planned = planned(e.items, o)
 		return nil
 	}
-	e.keys.forItems(e.items, o)
-	if e.issuer = o.Issuer; e.issuer == nil {
-		e.issuer = localCA{byName: e.byName, keys: e.keys, rand: o.Rand}
+	if e.issuer = o.Issuer; e.issuer != nil {
+		return nil
+	}
+	e.issuer = e
+	count := map[pki.KeyAlgorithm]int{}
+	for _, it := range e.items {
+		count[it.alg]++
+	}
+	for alg, n := range count {
+		if e.pools[alg] == nil && !o.ReuseKey {
+			e.pools[alg] = pki.NewKeyPool(o.Rand, alg, n, runtime.GOMAXPROCS(0))
+		}
 	}
 	return nil
 }
@@ -310,9 +327,17 @@ func (e *engine) stage(ctx context.Context, t Target) error {
 		}
 	}
 	is := e.issued[t.Name]
-	files, r, err := it.install(is.Cert, is.Key, e.o.ReuseKey)
+	key := is.Key
+	if e.o.ReuseKey {
+		key = nil // the key file stays as it is
+	}
+	files, err := it.write(it, is.Cert, key)
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", t.Name, err)
+	}
+	r := Renewed{Target: it.Target, NotAfter: is.Cert.NotAfter, Capped: it.capped}
+	for _, f := range files {
+		r.Files = append(r.Files, f.Target)
 	}
 	e.files = append(e.files, files...)
 	e.res.Renewed = append(e.res.Renewed, r)
@@ -325,27 +350,19 @@ func (e *engine) install() error {
 	if len(e.items) == 0 && len(e.o.Extra) == 0 {
 		return nil
 	}
-	// The extra files were added first (check), the renewed ones after:
-	// the order files are renamed in does not matter to a transaction.
-	if err := commit(e.o.CertDir, e.now, e.o.Rand, e.b, e.files); err != nil {
+	// The backup's and extra files were added first (check), the renewed
+	// ones after: the order files are renamed in does not matter to a
+	// transaction.
+	if err := txn.WriteAll(e.o.CertDir, e.now, e.o.Rand, e.files); err != nil {
 		e.res.Renewed = nil
 		return err
 	}
-	e.res.BackupDir = e.b.folder()
+	e.res.BackupDir = e.backupDir
 	return nil
 }
 
-// extraTargets lists the targets of files.
-func extraTargets(files []txn.File) []string {
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = f.Target
-	}
-	return out
-}
-
-// plan is what Renew would renew, and with which issuer.
-func plan(items []*item, o *Options) []Planned {
+// planned is what Renew would renew, and with which issuer.
+func planned(items []*item, o *Options) []Planned {
 	out := make([]Planned, len(items))
 	for i, it := range items {
 		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
@@ -356,23 +373,6 @@ func plan(items []*item, o *Options) []Planned {
 		}
 		for _, f := range it.replaced(it, o.ReuseKey) {
 			out[i].Files = append(out[i].Files, f.path)
-		}
-	}
-	return out
-}
-
-// replaced lists the files a renewal of items writes: the backup's, then
-// each item's certificate or kubeconfig, and key unless reuseKey.
-func replaced(items []*item, b *backup, reuseKey bool) []string {
-	var out []string
-	if b != nil {
-		for _, f := range b.files {
-			out = append(out, f.Target)
-		}
-	}
-	for _, it := range items {
-		for _, f := range it.replaced(it, reuseKey) {
-			out = append(out, f.path)
 		}
 	}
 	return out
@@ -389,6 +389,9 @@ func (o *Options) setDefaults() error {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	if o.Warn == nil {
+		o.Warn = o.Out
+	}
 	if o.Validity == 0 {
 		o.Validity = config.DefaultCertificateValidity
 	}
@@ -402,102 +405,28 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// localCA is the Issuer of the CAs on disk: it signs a request with the
-// key of its CA, which the planner read, for a key of keys (a new one, or
-// the current one with ReuseKey), with the validity the planner cut to the
-// CA's expiry.
-type localCA struct {
-	byName map[string]*item
-	keys   *keySource
-	rand   io.Reader
-}
-
-func (l localCA) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
+// Issue is the Issuer of the CAs on disk, Renew's without Options.Issuer:
+// it signs a request with the key of its CA, which the planner read, for a
+// new key from the pools (the current one with ReuseKey), with the
+// validity the planner cut to the CA's expiry.
+func (e *engine) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
 	out := make([]Issued, len(reqs))
 	for i, r := range reqs {
-		it := l.byName[r.Name]
-		key, err := l.keys.get(ctx, it)
-		if err != nil {
-			return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+		it := e.byName[r.Name]
+		key := it.oldKey
+		if !e.o.ReuseKey {
+			var err error
+			if key, err = e.pools[it.alg].Get(ctx); err != nil {
+				return nil, fmt.Errorf("renew %s: generate %s key: %w", it.Name, it.alg, err)
+			}
 		}
-		if out[i].Cert, err = pki.Sign(l.rand, r.Profile, key.Public(), it.ca.cert, it.ca.key, it.v); err != nil {
+		cert, err := pki.Sign(e.o.Rand, r.Profile, key.Public(), it.ca.Cert, it.ca.Key, it.v)
+		if err != nil {
 			return nil, fmt.Errorf("renew %s: %w", it.Name, err)
 		}
-		out[i].Key = key
+		out[i] = Issued{Cert: cert, Key: key}
 	}
 	return out, nil
-}
-
-// install returns the files that replace it's old ones with cert and key.
-func (it *item) install(cert *x509.Certificate, key crypto.Signer, reuseKey bool) ([]txn.File, Renewed, error) {
-	if reuseKey {
-		key = nil
-	}
-	files, err := it.write(it, cert, key)
-	if err != nil {
-		return nil, Renewed{}, err
-	}
-	r := Renewed{Target: it.Target, NotAfter: cert.NotAfter, Capped: it.capped}
-	for _, f := range files {
-		r.Files = append(r.Files, f.Target)
-	}
-	return files, r, nil
-}
-
-// keySource hands out one key per item: the current key with ReuseKey,
-// otherwise a new one from a KeyPool per algorithm, so that the keys, which
-// take most of a renewal's time, are made on every core while the rest of
-// the work goes on.
-type keySource struct {
-	reuse   bool
-	workers int
-	pools   map[pki.KeyAlgorithm]*pki.KeyPool
-}
-
-// newKeySource starts, when the algorithm is configured, a pool of one key
-// per target at once, so that key generation also overlaps with reading
-// and checking the files; a target found missing leaves a key unused.
-// Otherwise the algorithms are known only once the keys are read, and
-// forItems starts the pools.
-func newKeySource(targets []Target, o *Options) *keySource {
-	ks := &keySource{reuse: o.ReuseKey, workers: o.Workers, pools: map[pki.KeyAlgorithm]*pki.KeyPool{}}
-	if ks.workers <= 0 {
-		ks.workers = runtime.GOMAXPROCS(0)
-	}
-	if !o.ReuseKey && !o.external() && !o.DryRun && o.KeyAlgorithm != "" && len(targets) > 0 {
-		ks.pools[o.KeyAlgorithm] = pki.NewKeyPool(o.Rand, o.KeyAlgorithm, len(targets), ks.workers)
-	}
-	return ks
-}
-
-// forItems starts the pools the items still need.
-func (ks *keySource) forItems(items []*item, o *Options) {
-	if ks.reuse || o.Issuer != nil {
-		return
-	}
-	count := map[pki.KeyAlgorithm]int{}
-	for _, it := range items {
-		count[it.alg]++
-	}
-	for alg, n := range count {
-		if ks.pools[alg] == nil {
-			ks.pools[alg] = pki.NewKeyPool(o.Rand, alg, n, ks.workers)
-		}
-	}
-}
-
-func (ks *keySource) get(ctx context.Context, it *item) (crypto.Signer, error) {
-	if ks.reuse {
-		return it.oldKey, nil
-	}
-	return ks.pools[it.alg].Get(ctx)
-}
-
-// stop drops the keys not taken.
-func (ks *keySource) stop() {
-	for _, p := range ks.pools {
-		p.Close()
-	}
 }
 
 func (r *Result) warnf(out io.Writer, format string, args ...any) {
@@ -528,12 +457,4 @@ func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 		}
 	}
 	return config.DefaultCertificateValidity
-}
-
-// warnOut is where warning lines go (see Warn).
-func (o *Options) warnOut() io.Writer {
-	if o.Warn != nil {
-		return o.Warn
-	}
-	return o.Out
 }

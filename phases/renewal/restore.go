@@ -51,7 +51,7 @@ type RestoreResult struct {
 // every path is in the certificate or kubeconfig folder the backup was
 // taken of, which must be o's, and that every certificate of the folder
 // will match its key. The caller must hold certctl's lock and have run
-// txn.Recover.
+// txn.RecoverIn.
 func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -78,7 +78,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	}
 	res := &RestoreResult{}
 	var write []txn.File
-	var replaced []*oldFile
+	var replaced []string
 	for _, f := range files {
 		cur, err := readOld(f.Target)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -88,8 +88,8 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 			res.Unchanged = append(res.Unchanged, f.Target)
 			continue
 		}
-		if cur != nil {
-			replaced = append(replaced, cur)
+		if cur != nil && !o.NoBackup {
+			replaced = append(replaced, cur.path)
 		}
 		write = append(write, f)
 		res.Restored = append(res.Restored, f.Target)
@@ -106,18 +106,9 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		}
 		return res, nil
 	}
-	if o.NoBackup {
-		replaced = nil
-	}
-	now := o.Now().UTC()
-	b, err := backupOf(o.CertDir, o.KubeconfigDir, now, replaced, BackupNote{})
-	if err != nil {
+	if res.BackupDir, err = Install(o.CertDir, o.KubeconfigDir, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
 		return nil, err
 	}
-	if err := commit(o.CertDir, now, o.Rand, b, write); err != nil {
-		return nil, err
-	}
-	res.BackupDir = b.folder()
 	return res, nil
 }
 

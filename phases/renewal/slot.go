@@ -82,9 +82,6 @@ func (t Target) CSRFiles(csrDir, certDir, kubeconfigDir string) reqfile.Files {
 	return slotOf(t, certDir, kubeconfigDir).csrFiles(csrDir, t.BaseName)
 }
 
-// initPhase is the `certctl init-phase` command line that makes t anew.
-func initPhase(t Target) string { return slotOf(t, "", "").initPhase() }
-
 // pairSlot is NAME.crt and NAME.key.
 type pairSlot struct {
 	path, keyPath, phase string
@@ -145,10 +142,7 @@ func (s *pairSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([
 }
 
 func (s *pairSlot) current() *x509.Certificate {
-	cert, _, err := pki.ReadCertFile(s.path)
-	if err != nil {
-		return nil
-	}
+	cert, _, _ := pki.ReadCertFile(s.path) // nil when it cannot be read
 	return cert
 }
 
@@ -200,7 +194,7 @@ func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFi
 // (kubeconfig.SetClientCert): the CA data from ca.crt's bundle.
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	var caPEM, keyPEM []byte
-	for _, ca := range it.ca.bundle {
+	for _, ca := range it.ca.Bundle {
 		caPEM = append(caPEM, pki.EncodeCert(ca)...)
 	}
 	if key != nil {
@@ -223,10 +217,7 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	if err != nil {
 		return nil
 	}
-	cert, _, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
-		return nil
-	}
+	cert, _, _ := kubeconfig.ClientCert(cfg) // nil when it has none
 	return cert
 }
 

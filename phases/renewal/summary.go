@@ -1,10 +1,7 @@
 package renewal
 
 import (
-	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -39,32 +36,4 @@ func (r *Result) Restarts() []Restart {
 		}
 	}
 	return out
-}
-
-// WriteSummary prints what was renewed, where the old files are, and what
-// to restart.
-func (r *Result) WriteSummary(w io.Writer) {
-	for _, rn := range r.Renewed {
-		capped := ""
-		if rn.Capped {
-			capped = ", cut to its CA's expiry"
-		}
-		fmt.Fprintf(w, "%s renewed: %s (valid until %s%s)\n", rn.LongName, strings.Join(rn.Files, ", "), rn.NotAfter.UTC().Format(time.RFC3339), capped)
-	}
-	if len(r.Renewed) == 0 {
-		fmt.Fprintln(w, "\nNothing was renewed.")
-		return
-	}
-	if r.BackupDir != "" {
-		fmt.Fprintf(w, "\nThe old files are saved in %s\n", r.BackupDir)
-	}
-	restarts := r.Restarts()
-	if len(restarts) == 0 {
-		fmt.Fprintln(w, "\nDone renewing certificates. "+NothingToRestart)
-		return
-	}
-	fmt.Fprintln(w, "\nDone renewing certificates. Restart these components so that they use the new certificates:")
-	for _, rs := range restarts {
-		fmt.Fprintf(w, "  %-24s (%s)\n", rs.Component, strings.Join(rs.Names, ", "))
-	}
 }

@@ -104,7 +104,6 @@ func Select(inv pki.Inventory, names []string, externalEtcd bool) ([]Target, err
 		}
 		return all, nil
 	}
-	want := map[string]bool{}
 	for _, n := range names {
 		if !slices.ContainsFunc(all, func(t Target) bool { return t.Name == n }) {
 			e, ok := inv.Find(n)
@@ -116,13 +115,6 @@ func Select(inv pki.Inventory, names []string, externalEtcd bool) ([]Target, err
 			}
 			return nil, fmt.Errorf("unknown certificate %q: use all, or one or more of %s", n, known)
 		}
-		want[n] = true
 	}
-	var out []Target
-	for _, t := range all {
-		if want[t.Name] {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(all, func(t Target) bool { return !slices.Contains(names, t.Name) }), nil
 }
