@@ -13,12 +13,6 @@ import (
 // the value of a flag. Used to find the static pods a renewal affects
 // (staticpods), with the same flag parsing as the signer patches.
 
-// FindComponent returns the container of component name in pod: the one
-// named name, else the only one whose command runs a binary called name.
-func FindComponent(pod *corev1.Pod, name string) (*corev1.Container, error) {
-	return findContainer(pod, name)
-}
-
 // FlagValue returns the value of flag name in container c's command line
 // (command after the binary, then args, up to "--"), as pflag reads it: the
 // last occurrence wins; "--name=value" and "--name value" both count.

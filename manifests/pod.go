@@ -67,10 +67,10 @@ func isMultiDocument(data []byte) bool {
 	return false
 }
 
-// findContainer returns the container of component name: the one named
-// name, else the only one whose command runs a binary called name (a
+// FindComponent returns the container of component name in pod: the one
+// named name, else the only one whose command runs a binary called name (a
 // hand-edited manifest may have renamed the container).
-func findContainer(pod *corev1.Pod, name string) (*corev1.Container, error) {
+func FindComponent(pod *corev1.Pod, name string) (*corev1.Container, error) {
 	for i := range pod.Spec.Containers {
 		if pod.Spec.Containers[i].Name == name {
 			return &pod.Spec.Containers[i], nil
