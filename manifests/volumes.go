@@ -3,6 +3,7 @@ package manifests
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,10 +23,7 @@ func visible(pod *corev1.Pod, c *corev1.Container, dir string) bool {
 			continue
 		}
 		mp := filepath.Clean(m.MountPath)
-		if filepath.Clean(v.HostPath.Path) != mp {
-			continue
-		}
-		if dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") {
+		if _, in := under(dir, mp); in && filepath.Clean(v.HostPath.Path) == mp {
 			return true
 		}
 	}
@@ -71,10 +69,8 @@ func ownVolumeFor(pod *corev1.Pod, c *corev1.Container, dir string) string {
 }
 
 func volume(pod *corev1.Pod, name string) *corev1.Volume {
-	for i := range pod.Spec.Volumes {
-		if pod.Spec.Volumes[i].Name == name {
-			return &pod.Spec.Volumes[i]
-		}
+	if i := slices.IndexFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == name }); i >= 0 {
+		return &pod.Spec.Volumes[i]
 	}
 	return nil
 }
@@ -83,7 +79,7 @@ func volume(pod *corev1.Pod, name string) *corev1.Volume {
 // volume is named VolumePrefix, or VolumePrefix-N when that name is taken.
 func addHostPathMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
 	name := VolumePrefix
-	for n := 2; volume(pod, name) != nil || hasMount(c, name); n++ {
+	for n := 2; volume(pod, name) != nil || slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == name }); n++ {
 		name = fmt.Sprintf("%s-%d", VolumePrefix, n)
 	}
 	typ := corev1.HostPathDirectory
@@ -95,34 +91,14 @@ func addHostPathMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
 	return fmt.Sprintf("add read-only hostPath volume %q and mount for %s", name, dir)
 }
 
-func hasMount(c *corev1.Container, name string) bool {
-	for _, m := range c.VolumeMounts {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // isOwnVolume reports whether name is one addHostPathMount makes.
 func isOwnVolume(name string) bool {
 	rest, ok := strings.CutPrefix(name, VolumePrefix)
-	if !ok {
-		return false
-	}
-	if rest == "" {
-		return true
+	if !ok || rest == "" {
+		return ok
 	}
 	n, ok := strings.CutPrefix(rest, "-")
-	if !ok || n == "" {
-		return false
-	}
-	for _, r := range n {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // removeOwnVolumes removes the hostPath volumes addHostPathMount added,

@@ -89,9 +89,6 @@ func LoadPending(path string) (*Pending, error) {
 	return p, nil
 }
 
-// Path is the file p was loaded from.
-func (p *Pending) Path() string { return p.path }
-
 // Len is the number of components owed a restart.
 func (p *Pending) Len() int { return len(p.Components) }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 // DefaultTimeout bounds the wait for each component when Options.Timeout
@@ -188,7 +189,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		return err
 	}
 	for _, e := range a.Endpoints {
-		want, err := readLeaf(e.CertFile)
+		want, _, err := pki.ReadCertFile(e.CertFile)
 		if err != nil {
 			return fail(Failed, fmt.Errorf("%s: %w", a.Component, err))
 		}
