@@ -145,11 +145,7 @@ func (t *text) addKey(m *yamlv3.Node, key string, v interface{}) error {
 	}
 	flow := m.Style&yamlv3.FlowStyle != 0
 	if flow || t.json {
-		val := t.flowText(v, m)
-		if s, ok := v.(string); ok {
-			val = t.quote(s, nil, true)
-		}
-		return t.insertFlow(m, len(m.Content)/2, t.quote(key, nil, true)+": "+val, m.Content, 2)
+		return t.insertFlow(m, len(m.Content)/2, t.quote(key, nil, true)+": "+t.flowText(v, m, nil), 2)
 	}
 	if len(m.Content) == 0 {
 		return refuse(m, "an empty block mapping")
@@ -158,7 +154,7 @@ func (t *text) addKey(m *yamlv3.Node, key string, v interface{}) error {
 	if err != nil {
 		return err
 	}
-	in := indent(m.Content[0])
+	in := strings.Repeat(" ", m.Content[0].Column-1) // where a sibling key starts
 	k := t.quote(key, nil, false)
 	if s, ok := v.(string); ok {
 		t.insertLines(t.lineEnd(end), []string{in + k + ": " + t.quote(s, nil, false)})
@@ -279,15 +275,11 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 // the length), in the quoting and indentation of its neighbour.
 func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	if seq.Style&yamlv3.FlowStyle != 0 {
-		val := t.flowText(v, seq)
-		if s, ok := v.(string); ok {
-			var like *yamlv3.Node
-			if len(seq.Content) > 0 {
-				like = seq.Content[max(i-1, 0)]
-			}
-			val = t.quote(s, like, true)
+		var like *yamlv3.Node
+		if len(seq.Content) > 0 {
+			like = seq.Content[max(i-1, 0)]
 		}
-		return t.insertFlow(seq, i, val, seq.Content, 1)
+		return t.insertFlow(seq, i, t.flowText(v, seq, like), 1)
 	}
 	like := seq.Content[max(i-1, 0)]
 	start, err := t.offset(like)
@@ -326,9 +318,13 @@ func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	return nil
 }
 
-// flowText writes a structured v for flow collection n: on one line in
-// YAML, indented as n's entries in a JSON file that has an entry per line.
-func (t *text) flowText(v interface{}, n *yamlv3.Node) string {
+// flowText writes v for flow collection n: a string quoted in the style of
+// like (nil: the file's); a structured value on one line in YAML, indented
+// as n's entries in a JSON file that has an entry per line.
+func (t *text) flowText(v interface{}, n, like *yamlv3.Node) string {
+	if s, ok := v.(string); ok {
+		return t.quote(s, like, true)
+	}
 	if !t.json || len(n.Content) == 0 {
 		return jsonText(v)
 	}
@@ -344,9 +340,10 @@ func (t *text) flowText(v interface{}, n *yamlv3.Node) string {
 }
 
 // insertFlow inserts entry s before entry i of flow collection n, whose
-// content holds per entries nodes each; the separator is copied from the
+// content holds per nodes an entry; the separator is copied from the
 // collection's own.
-func (t *text) insertFlow(n *yamlv3.Node, i int, s string, content []*yamlv3.Node, per int) error {
+func (t *text) insertFlow(n *yamlv3.Node, i int, s string, per int) error {
+	content := n.Content
 	count := len(content) / per
 	if count == 0 {
 		start, err := t.offset(n)

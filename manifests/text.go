@@ -181,11 +181,6 @@ func (t *text) lineEnd(off int) int {
 	return len(t.src)
 }
 
-// indent is the blank of n's column, where a sibling of n starts.
-func indent(n *yamlv3.Node) string {
-	return strings.Repeat(" ", n.Column-1)
-}
-
 // step is the file's indentation step: how far metadata's keys are in.
 func (t *text) step() string {
 	for i := 1; i < len(t.root.Content); i += 2 {
