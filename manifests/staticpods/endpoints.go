@@ -12,9 +12,9 @@ import (
 // Endpoint is a local TLS endpoint of a component and the certificate file
 // it serves there.
 type Endpoint struct {
-	Name     string // "secure port", "client port", "peer port"
-	Address  string // HOST:PORT to dial
-	CertFile string // host path
+	Name     string `json:"name"`     // "secure port", "client port", "peer port"
+	Address  string `json:"address"`  // HOST:PORT to dial
+	CertFile string `json:"certFile"` // host path
 }
 
 // The components' defaults for flags kubeadm may leave out

@@ -117,9 +117,7 @@ type Result struct {
 
 // EndpointResult is what one endpoint served.
 type EndpointResult struct {
-	Name     string `json:"name"`
-	Address  string `json:"address"`
-	CertFile string `json:"certFile"`
+	Endpoint
 	// Serials, as `openssl x509 -serial` prints them: the certificate in
 	// CertFile, what was served before the restart, and last.
 	WantSerial   string `json:"wantSerial"`
@@ -193,7 +191,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		if err != nil {
 			return fail(Failed, fmt.Errorf("%s: %w", a.Component, err))
 		}
-		er := EndpointResult{Name: e.Name, Address: e.Address, CertFile: e.CertFile, WantSerial: Serial(want), want: want}
+		er := EndpointResult{Endpoint: e, WantSerial: Serial(want), want: want}
 		if old, err := served(ctx, e.Address); err == nil {
 			er.OldSerial = Serial(old)
 		}
