@@ -50,17 +50,14 @@ func Parse(data []byte) (*corev1.Pod, error) {
 // isMultiDocument reports whether data holds a YAML document separator
 // after some content: yaml.Unmarshal would read the first document only.
 func isMultiDocument(data []byte) bool {
-	lines := strings.Split(string(data), "\n")
 	seen := false
-	for _, l := range lines {
+	for _, l := range strings.Split(string(data), "\n") {
 		t := strings.TrimRight(l, " \t\r")
 		if t == "---" || strings.HasPrefix(t, "--- ") {
 			if seen {
 				return true
 			}
-			continue
-		}
-		if strings.TrimSpace(t) != "" && !strings.HasPrefix(strings.TrimSpace(t), "#") {
+		} else if t = strings.TrimSpace(t); t != "" && !strings.HasPrefix(t, "#") {
 			seen = true
 		}
 	}
