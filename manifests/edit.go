@@ -121,11 +121,9 @@ func (t *text) editAnnotations(old, want map[string]string) error {
 	return nil
 }
 
-// setKey gives key in mapping m the string value v.
+// setKey gives key in mapping m the string value v. addKey refuses an m
+// that is not a mapping, where lookup finds nothing.
 func (t *text) setKey(m *yamlv3.Node, key, v string) error {
-	if m.Kind != yamlv3.MappingNode {
-		return refuse(m, "a field that is not a mapping")
-	}
 	n := lookup(m, key)
 	if n == nil {
 		return t.addKey(m, key, v)
