@@ -116,14 +116,14 @@ func (fl *flagList) value(name string) (string, bool) {
 // description of the change, or "" when there was nothing to change.
 func (fl *flagList) setFlag(name, v string) string {
 	occ := fl.find(name)
-	old, had := fl.value(name)
+	old, _ := fl.value(name)
 	if len(occ) == 0 {
 		fl.insert("--" + name + "=" + v)
 		return fmt.Sprintf("add --%s=%s", name, v)
 	}
 	first := occ[0]
 	written := *first.flag
-	if len(occ) == 1 && had && old == v && (first.value != nil || written == "--"+name+"="+v) {
+	if len(occ) == 1 && old == v && (first.value != nil || written == "--"+name+"="+v) {
 		return ""
 	}
 	// A changed flag becomes one "--name=value" element, the form kubeadm
