@@ -219,8 +219,8 @@ func (t *text) quote(v string, like *yamlv3.Node, flow bool) string {
 	if t.json || (like != nil && like.Style&yamlv3.DoubleQuotedStyle != 0) {
 		return jsonText(v)
 	}
-	if like != nil && like.Style&yamlv3.SingleQuotedStyle != 0 && decodesTo("'"+strings.ReplaceAll(v, "'", "''")+"'", v, flow) {
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	if sq := "'" + strings.ReplaceAll(v, "'", "''") + "'"; like != nil && like.Style&yamlv3.SingleQuotedStyle != 0 && decodesTo(sq, v, flow) {
+		return sq
 	}
 	if (like == nil || like.Style == 0) && decodesTo(v, v, flow) {
 		return v
@@ -239,18 +239,12 @@ func decodesTo(s, v string, flow bool) bool {
 	if yamlv3.Unmarshal([]byte(s), &n) != nil || len(n.Content) != 1 || n.Content[0].Tag != "!!str" {
 		return false
 	}
-	doc := "k: " + s
+	doc, want := "k: "+s, interface{}(v)
 	if flow {
-		doc = "k: [" + s + "]"
+		doc, want = "k: ["+s+"]", []interface{}{v}
 	}
 	var m map[string]interface{}
-	if yaml.Unmarshal([]byte(doc), &m) != nil {
-		return false
-	}
-	if flow {
-		return reflect.DeepEqual(m["k"], []interface{}{v})
-	}
-	return m["k"] == v
+	return yaml.Unmarshal([]byte(doc), &m) == nil && reflect.DeepEqual(m["k"], want)
 }
 
 func jsonText(v interface{}) string {
