@@ -239,6 +239,14 @@ func (t *text) replaceItem(seq *yamlv3.Node, i int, v interface{}) error {
 
 func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 	n := seq.Content[i]
+	if seq.Style&yamlv3.FlowStyle == 0 {
+		_, ls, le, err := t.ownLine(n)
+		if err != nil {
+			return err
+		}
+		t.edits = append(t.edits, span{ls, le, ""})
+		return nil
+	}
 	start, err := t.offset(n)
 	if err != nil {
 		return err
@@ -247,25 +255,17 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 	if err != nil {
 		return err
 	}
-	if seq.Style&yamlv3.FlowStyle != 0 {
-		switch {
-		case i > 0:
-			if start, err = t.end(seq.Content[i-1]); err != nil {
-				return err
-			}
-		case len(seq.Content) > 1:
-			if end, err = t.offset(seq.Content[1]); err != nil {
-				return err
-			}
+	switch {
+	case i > 0:
+		if start, err = t.end(seq.Content[i-1]); err != nil {
+			return err
 		}
-		t.edits = append(t.edits, span{start, end, ""})
-		return nil
+	case len(seq.Content) > 1:
+		if end, err = t.offset(seq.Content[1]); err != nil {
+			return err
+		}
 	}
-	ls, le, err := t.ownLine(n, start, end)
-	if err != nil {
-		return err
-	}
-	t.edits = append(t.edits, span{ls, le, ""})
+	t.edits = append(t.edits, span{start, end, ""})
 	return nil
 }
 
@@ -280,15 +280,7 @@ func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 		return t.insertFlow(seq, i, t.flowText(v, seq, like), 1)
 	}
 	like := seq.Content[max(i-1, 0)]
-	start, err := t.offset(like)
-	if err != nil {
-		return err
-	}
-	end, err := t.end(like)
-	if err != nil {
-		return err
-	}
-	ls, le, err := t.ownLine(like, start, end)
+	start, ls, le, err := t.ownLine(like)
 	if err != nil {
 		return err
 	}

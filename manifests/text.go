@@ -202,16 +202,23 @@ func (t *text) insertLines(off int, lines []string) {
 	t.edits = append(t.edits, span{off, off, s})
 }
 
-// ownLine checks that [start, end) is alone on its lines but for a
-// sequence dash before it and a comment after it, and returns those lines.
-func (t *text) ownLine(n *yamlv3.Node, start, end int) (int, int, error) {
-	ls, le := t.lineStart(start), t.lineEnd(end)
+// ownLine checks that node n is alone on its lines but for a sequence dash
+// before it and a comment after it, and returns its offset and those lines.
+func (t *text) ownLine(n *yamlv3.Node) (start, ls, le int, err error) {
+	if start, err = t.offset(n); err != nil {
+		return 0, 0, 0, err
+	}
+	end, err := t.end(n)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	ls, le = t.lineStart(start), t.lineEnd(end)
 	before := strings.TrimSpace(string(t.src[ls:start]))
 	after := strings.TrimSpace(string(t.src[end:le]))
 	if (before != "" && before != "-") || (after != "" && !strings.HasPrefix(after, "#")) {
-		return 0, 0, refuse(n, "an item that shares its line with another")
+		return 0, 0, 0, refuse(n, "an item that shares its line with another")
 	}
-	return ls, le, nil
+	return start, ls, le, nil
 }
 
 // quote writes v as a scalar in the style of like (nil: the file's).
