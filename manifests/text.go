@@ -95,19 +95,16 @@ func (t *text) scalar(n *yamlv3.Node) (int, int, error) {
 	}
 	s, end := t.src, -1
 	switch {
-	case n.Style&yamlv3.DoubleQuotedStyle != 0:
-		for i := start + 1; i < len(s) && s[i] != '\n' && end < 0; i++ {
-			if s[i] == '\\' {
-				i++
-			} else if s[i] == '"' {
-				end = i + 1
-			}
+	case n.Style&(yamlv3.DoubleQuotedStyle|yamlv3.SingleQuotedStyle) != 0:
+		q := byte('\'')
+		if n.Style&yamlv3.DoubleQuotedStyle != 0 {
+			q = '"'
 		}
-	case n.Style&yamlv3.SingleQuotedStyle != 0:
 		for i := start + 1; i < len(s) && s[i] != '\n' && end < 0; i++ {
-			if s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'' {
-				i++
-			} else if s[i] == '\'' {
+			switch {
+			case q == '"' && s[i] == '\\', q == '\'' && s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'':
+				i++ // an escape, or '' inside single quotes
+			case s[i] == q:
 				end = i + 1
 			}
 		}
