@@ -229,7 +229,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
 		r.Waited = time.Since(start)
-		back := (restarted || !pidKnown) && allServing(r.Endpoints)
+		back := (restarted || !pidKnown) && failing(r.Endpoints) == nil
 		notReady := ""
 		if back && readyWanted {
 			notReady = readyz(ctx, readyAt)
@@ -295,14 +295,11 @@ func waitingFor(a Affected, r *Result, pidKnown, restarted bool, readyWho, notRe
 	case pidKnown && !restarted:
 		return fmt.Sprintf("waiting for the new process: the old one (pid %d) still listens on port %d", r.NewPID, a.Port)
 	}
-	for _, e := range r.Endpoints {
-		switch {
-		case e.ok:
-		case e.ServedSerial == "":
-			return fmt.Sprintf("waiting for the served certificate: %s %s not reachable (%s)", e.Name, e.Address, e.Error)
-		default:
-			return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
-		}
+	switch e := failing(r.Endpoints); {
+	case e != nil && e.ServedSerial == "":
+		return fmt.Sprintf("waiting for the served certificate: %s %s not reachable (%s)", e.Name, e.Address, e.Error)
+	case e != nil:
+		return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
 	}
 	back := "serving the new certificate"
 	if len(r.Endpoints) == 0 {
@@ -337,13 +334,15 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 	return restarted
 }
 
-func allServing(eps []EndpointResult) bool {
-	for _, e := range eps {
-		if !e.ok {
-			return false
+// failing returns the first endpoint that does not serve the new
+// certificate, nil when all do.
+func failing(eps []EndpointResult) *EndpointResult {
+	for i := range eps {
+		if !eps[i].ok {
+			return &eps[i]
 		}
 	}
-	return true
+	return nil
 }
 
 // restartedSince reports whether a, which an earlier run saw reading the
@@ -356,7 +355,7 @@ func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool 
 		return false
 	}
 	r.OldPID = a.OldPID
-	if checkOnce(ctx, a, o, r, true) && allServing(r.Endpoints) {
+	if checkOnce(ctx, a, o, r, true) && failing(r.Endpoints) == nil {
 		return true
 	}
 	r.OldPID, r.NewPID, r.Restarted = now, 0, nil
@@ -394,10 +393,7 @@ func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 // timeout sets the status and message of a component whose wait ended.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
-	for _, e := range r.Endpoints {
-		if e.ok {
-			continue
-		}
+	if e := failing(r.Endpoints); e != nil {
 		if e.ServedSerial == "" {
 			r.Status = Unreachable
 			r.Message = fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
