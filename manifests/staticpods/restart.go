@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -393,23 +394,17 @@ func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 // timeout sets the status and message of a component whose wait ended.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
-	if e := failing(r.Endpoints); e != nil {
-		if e.ServedSerial == "" {
-			r.Status = Unreachable
-			r.Message = fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
-		} else {
-			r.Status = ServingOld
-			r.Message = fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
-		}
-		return fmt.Errorf("%s", r.Message)
+	switch e := failing(r.Endpoints); {
+	case e != nil && e.ServedSerial == "":
+		r.Status, r.Message = Unreachable, fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
+	case e != nil:
+		r.Status, r.Message = ServingOld, fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
+	case r.NewPID == 0:
+		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
+	default:
+		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
 	}
-	r.Status = NotRestarted
-	if r.NewPID == 0 {
-		r.Message = fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
-	} else {
-		r.Message = fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
-	}
-	return fmt.Errorf("%s", r.Message)
+	return errors.New(r.Message)
 }
 
 // annotate sets RestartAnnotation in the manifest at path with
