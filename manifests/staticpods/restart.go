@@ -179,14 +179,14 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 }
 
 func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
-	fail := func(st Status, err error) error {
-		r.Status, r.Message = st, err.Error()
+	fail := func(err error) error {
+		r.Status, r.Message = Failed, err.Error()
 		return err
 	}
 	for _, e := range a.Endpoints {
 		want, _, err := pki.ReadCertFile(e.CertFile)
 		if err != nil {
-			return fail(Failed, fmt.Errorf("%s: %w", a.Component, err))
+			return fail(fmt.Errorf("%s: %w", a.Component, err))
 		}
 		er := EndpointResult{Endpoint: e, WantSerial: Serial(want), want: want}
 		if old, err := served(ctx, e.Address); err == nil {
@@ -205,7 +205,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	if o.Coordinate != nil {
 		release, err := o.Coordinate(ctx, a.Component)
 		if err != nil {
-			return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 		defer func() { release(r.Status.OK()) }()
 	}
@@ -213,7 +213,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
-		return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+		return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 	}
 	if !pidKnown && len(r.Endpoints) == 0 {
 		r.Status = NotVerified
@@ -249,7 +249,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fail(Failed, fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
+			return fail(fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
 		case <-deadline.C:
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
