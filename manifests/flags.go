@@ -184,10 +184,7 @@ func (fl *flagList) remove(occ []occurrence) {
 		fl.c.Command = keep(fl.c.Command)
 	}
 	if len(fl.c.Args) > 0 {
-		fl.c.Args = keep(fl.c.Args)
-		if len(fl.c.Args) == 0 {
-			fl.c.Args = nil
-		}
+		fl.c.Args = keep(fl.c.Args) // nil when every element goes
 	}
 }
 
@@ -200,11 +197,8 @@ func (fl *flagList) insert(elem string) {
 		list, start = &fl.c.Command, 1
 	}
 	end := len(*list)
-	for i := start; i < len(*list); i++ {
-		if (*list)[i] == "--" {
-			end = i
-			break
-		}
+	if i := slices.Index((*list)[start:], "--"); i >= 0 {
+		end = start + i
 	}
 	flags := (*list)[start:end]
 	at := end
