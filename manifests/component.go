@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,12 +13,6 @@ import (
 // container is the component, which host files its command line names, and
 // the value of a flag. Used to find the static pods a renewal affects
 // (staticpods), with the same flag parsing as the signer patches.
-
-// FindComponent returns the container of component name in pod: the one
-// named name, else the only one whose command runs a binary called name.
-func FindComponent(pod *corev1.Pod, name string) (*corev1.Container, error) {
-	return findContainer(pod, name)
-}
 
 // FlagValue returns the value of flag name in container c's command line
 // (command after the binary, then args, up to "--"), as pflag reads it: the
@@ -44,8 +39,7 @@ type FileReference struct {
 // and exec probes, that a hostPath mount makes visible. A path that no
 // hostPath mount covers is inside the container image and is left out.
 func FileReferences(pod *corev1.Pod, c *corev1.Container) []FileReference {
-	var lists [][]string
-	lists = append(lists, append(append([]string{}, c.Command...), c.Args...))
+	lists := [][]string{append(slices.Clone(c.Command), c.Args...)}
 	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 		if p != nil && p.Exec != nil {
 			lists = append(lists, p.Exec.Command)
@@ -110,16 +104,13 @@ func HostPath(pod *corev1.Pod, c *corev1.Container, path string) (string, bool) 
 	return host, best >= 0
 }
 
-// under returns path relative to dir when path is dir or inside it.
+// under returns path relative to dir and true when path is dir or inside
+// it.
 func under(path, dir string) (string, bool) {
 	if path == dir {
 		return "", true
 	}
-	prefix := strings.TrimSuffix(dir, "/") + "/"
-	if rest, ok := strings.CutPrefix(path, prefix); ok {
-		return rest, true
-	}
-	return "", false
+	return strings.CutPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // SetAnnotation returns the manifest data with metadata.annotations[key]

@@ -121,11 +121,9 @@ func (t *text) editAnnotations(old, want map[string]string) error {
 	return nil
 }
 
-// setKey gives key in mapping m the string value v.
+// setKey gives key in mapping m the string value v. addKey refuses an m
+// that is not a mapping, where lookup finds nothing.
 func (t *text) setKey(m *yamlv3.Node, key, v string) error {
-	if m.Kind != yamlv3.MappingNode {
-		return refuse(m, "a field that is not a mapping")
-	}
 	n := lookup(m, key)
 	if n == nil {
 		return t.addKey(m, key, v)
@@ -145,11 +143,7 @@ func (t *text) addKey(m *yamlv3.Node, key string, v interface{}) error {
 	}
 	flow := m.Style&yamlv3.FlowStyle != 0
 	if flow || t.json {
-		val := t.flowText(v, m)
-		if s, ok := v.(string); ok {
-			val = t.quote(s, nil, true)
-		}
-		return t.insertFlow(m, len(m.Content)/2, t.quote(key, nil, true)+": "+val, m.Content, 2)
+		return t.insertFlow(m, len(m.Content)/2, t.quote(key, nil, true)+": "+t.flowText(v, m, nil), 2)
 	}
 	if len(m.Content) == 0 {
 		return refuse(m, "an empty block mapping")
@@ -158,7 +152,7 @@ func (t *text) addKey(m *yamlv3.Node, key string, v interface{}) error {
 	if err != nil {
 		return err
 	}
-	in := indent(m.Content[0])
+	in := strings.Repeat(" ", m.Content[0].Column-1) // where a sibling key starts
 	k := t.quote(key, nil, false)
 	if s, ok := v.(string); ok {
 		t.insertLines(t.lineEnd(end), []string{in + k + ": " + t.quote(s, nil, false)})
@@ -245,6 +239,14 @@ func (t *text) replaceItem(seq *yamlv3.Node, i int, v interface{}) error {
 
 func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 	n := seq.Content[i]
+	if seq.Style&yamlv3.FlowStyle == 0 {
+		_, ls, le, err := t.ownLine(n)
+		if err != nil {
+			return err
+		}
+		t.edits = append(t.edits, span{ls, le, ""})
+		return nil
+	}
 	start, err := t.offset(n)
 	if err != nil {
 		return err
@@ -253,25 +255,17 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 	if err != nil {
 		return err
 	}
-	if seq.Style&yamlv3.FlowStyle != 0 {
-		switch {
-		case i > 0:
-			if start, err = t.end(seq.Content[i-1]); err != nil {
-				return err
-			}
-		case len(seq.Content) > 1:
-			if end, err = t.offset(seq.Content[1]); err != nil {
-				return err
-			}
+	switch {
+	case i > 0:
+		if start, err = t.end(seq.Content[i-1]); err != nil {
+			return err
 		}
-		t.edits = append(t.edits, span{start, end, ""})
-		return nil
+	case len(seq.Content) > 1:
+		if end, err = t.offset(seq.Content[1]); err != nil {
+			return err
+		}
 	}
-	ls, le, err := t.ownLine(n, start, end)
-	if err != nil {
-		return err
-	}
-	t.edits = append(t.edits, span{ls, le, ""})
+	t.edits = append(t.edits, span{start, end, ""})
 	return nil
 }
 
@@ -279,26 +273,14 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 // the length), in the quoting and indentation of its neighbour.
 func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	if seq.Style&yamlv3.FlowStyle != 0 {
-		val := t.flowText(v, seq)
-		if s, ok := v.(string); ok {
-			var like *yamlv3.Node
-			if len(seq.Content) > 0 {
-				like = seq.Content[max(i-1, 0)]
-			}
-			val = t.quote(s, like, true)
+		var like *yamlv3.Node
+		if len(seq.Content) > 0 {
+			like = seq.Content[max(i-1, 0)]
 		}
-		return t.insertFlow(seq, i, val, seq.Content, 1)
+		return t.insertFlow(seq, i, t.flowText(v, seq, like), 1)
 	}
 	like := seq.Content[max(i-1, 0)]
-	start, err := t.offset(like)
-	if err != nil {
-		return err
-	}
-	end, err := t.end(like)
-	if err != nil {
-		return err
-	}
-	ls, le, err := t.ownLine(like, start, end)
+	start, ls, le, err := t.ownLine(like)
 	if err != nil {
 		return err
 	}
@@ -326,9 +308,13 @@ func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
 	return nil
 }
 
-// flowText writes a structured v for flow collection n: on one line in
-// YAML, indented as n's entries in a JSON file that has an entry per line.
-func (t *text) flowText(v interface{}, n *yamlv3.Node) string {
+// flowText writes v for flow collection n: a string quoted in the style of
+// like (nil: the file's); a structured value on one line in YAML, indented
+// as n's entries in a JSON file that has an entry per line.
+func (t *text) flowText(v interface{}, n, like *yamlv3.Node) string {
+	if s, ok := v.(string); ok {
+		return t.quote(s, like, true)
+	}
 	if !t.json || len(n.Content) == 0 {
 		return jsonText(v)
 	}
@@ -344,9 +330,10 @@ func (t *text) flowText(v interface{}, n *yamlv3.Node) string {
 }
 
 // insertFlow inserts entry s before entry i of flow collection n, whose
-// content holds per entries nodes each; the separator is copied from the
+// content holds per nodes an entry; the separator is copied from the
 // collection's own.
-func (t *text) insertFlow(n *yamlv3.Node, i int, s string, content []*yamlv3.Node, per int) error {
+func (t *text) insertFlow(n *yamlv3.Node, i int, s string, per int) error {
+	content := n.Content
 	count := len(content) / per
 	if count == 0 {
 		start, err := t.offset(n)

@@ -41,10 +41,11 @@ var otherDir = SignerOptions{CertFile: "/srv/kubernetes/pki/ca.crt", KeyFile: "/
 
 func patched(t *testing.T, in []byte, f patchFunc) *corev1.Pod {
 	t.Helper()
-	_, pod, _, err := patchPod(in, f)
+	pod, c, fl, err := controllerManager(in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f(pod, c, fl)
 	return pod
 }
 

@@ -20,12 +20,6 @@ type flagList struct {
 	inCommand bool
 }
 
-// position of one element of the command line.
-type position struct {
-	inCommand bool
-	i         int
-}
-
 func newFlagList(c *corev1.Container, binary string) (*flagList, error) {
 	if len(c.Command) > 0 {
 		if base := path.Base(c.Command[0]); base != binary {
@@ -36,67 +30,36 @@ func newFlagList(c *corev1.Container, binary string) (*flagList, error) {
 	if len(c.Command) == 0 && len(c.Args) == 0 {
 		return nil, fmt.Errorf("manifests: container %q has neither command nor args: certctl cannot tell where its flags go; edit this manifest by hand", c.Name)
 	}
-	if err := fl.check(); err != nil {
-		return nil, err
+	// A known flag written as "--name" with no value after it is refused:
+	// the component itself would refuse to start with it.
+	ps := fl.elems()
+	for k, p := range ps {
+		if name, _, inline := flagElem(*p); !inline && k == len(ps)-1 && (name == flagDuration || slices.Contains(allSigningFlags, name)) {
+			return nil, fmt.Errorf("manifests: flag %s of container %q has no value", *p, c.Name)
+		}
 	}
 	return fl, nil
 }
 
-// elems returns the positions of the elements pflag parses as flags and
-// values, in order, up to a "--" terminator.
-func (fl *flagList) elems() []position {
-	var ps []position
-	for i := 1; i < len(fl.c.Command); i++ {
-		if fl.c.Command[i] == "--" {
-			return ps
+// elems returns the elements pflag parses as flags and values, in order,
+// up to a "--" terminator.
+func (fl *flagList) elems() []*string {
+	var ps []*string
+	for _, list := range [][]string{fl.c.Command[min(1, len(fl.c.Command)):], fl.c.Args} {
+		for i := range list {
+			if list[i] == "--" {
+				return ps
+			}
+			ps = append(ps, &list[i])
 		}
-		ps = append(ps, position{true, i})
-	}
-	for i := range fl.c.Args {
-		if fl.c.Args[i] == "--" {
-			return ps
-		}
-		ps = append(ps, position{false, i})
 	}
 	return ps
-}
-
-func (fl *flagList) get(p position) string {
-	if p.inCommand {
-		return fl.c.Command[p.i]
-	}
-	return fl.c.Args[p.i]
-}
-
-func (fl *flagList) set(p position, v string) {
-	if p.inCommand {
-		fl.c.Command[p.i] = v
-	} else {
-		fl.c.Args[p.i] = v
-	}
 }
 
 // occurrence is one appearance of a flag: "--name=value" (value is nil)
 // or "--name" followed by the value element.
 type occurrence struct {
-	flag  position
-	value *position
-}
-
-// check rejects a known flag written as "--name" with no value after it,
-// which the component itself would refuse to start with.
-func (fl *flagList) check() error {
-	ps := fl.elems()
-	for k, p := range ps {
-		if name, _, inline := flagElem(fl.get(p)); !inline && k == len(ps)-1 && isSigningFlag(name) {
-			return fmt.Errorf("manifests: flag %s of container %q has no value", fl.get(p), fl.c.Name)
-		}
-	}
-	return nil
-}
-
-func isSigningFlag(name string) bool {
-	return name == flagDuration || slices.Contains(allSigningFlags, name)
+	flag, value *string
 }
 
 // flagElem splits an element of the command line that names a flag:
@@ -120,14 +83,13 @@ func (fl *flagList) find(name string) []occurrence {
 	ps := fl.elems()
 	var out []occurrence
 	for k := 0; k < len(ps); k++ {
-		n, _, inline := flagElem(fl.get(ps[k]))
+		n, _, inline := flagElem(*ps[k])
 		switch {
 		case n != name:
 		case inline:
 			out = append(out, occurrence{flag: ps[k]})
 		case k+1 < len(ps):
-			v := ps[k+1]
-			out = append(out, occurrence{flag: ps[k], value: &v})
+			out = append(out, occurrence{flag: ps[k], value: ps[k+1]})
 			k++
 		}
 	}
@@ -143,9 +105,9 @@ func (fl *flagList) value(name string) (string, bool) {
 	}
 	o := occ[len(occ)-1]
 	if o.value != nil {
-		return fl.get(*o.value), true
+		return *o.value, true
 	}
-	_, v, _ := flagElem(fl.get(o.flag))
+	_, v, _ := flagElem(*o.flag)
 	return v, true
 }
 
@@ -154,22 +116,22 @@ func (fl *flagList) value(name string) (string, bool) {
 // description of the change, or "" when there was nothing to change.
 func (fl *flagList) setFlag(name, v string) string {
 	occ := fl.find(name)
-	old, had := fl.value(name)
+	old, _ := fl.value(name)
 	if len(occ) == 0 {
 		fl.insert("--" + name + "=" + v)
 		return fmt.Sprintf("add --%s=%s", name, v)
 	}
 	first := occ[0]
-	written := fl.get(first.flag)
-	if len(occ) == 1 && had && old == v && (first.value != nil || written == "--"+name+"="+v) {
+	written := *first.flag
+	if len(occ) == 1 && old == v && (first.value != nil || written == "--"+name+"="+v) {
 		return ""
 	}
 	// A changed flag becomes one "--name=value" element, the form kubeadm
 	// writes and the only one that shows an empty value plainly.
-	fl.set(first.flag, "--"+name+"="+v)
+	*first.flag = "--" + name + "=" + v
 	rest := occ[1:]
 	if first.value != nil {
-		rest = append(rest, occurrence{flag: *first.value})
+		rest = append(rest, occurrence{flag: first.value})
 	}
 	fl.remove(rest)
 	switch {
@@ -199,33 +161,30 @@ func (fl *flagList) removeFlag(name string) string {
 
 // remove deletes the elements of occ (flags and their separate values).
 func (fl *flagList) remove(occ []occurrence) {
-	drop := map[position]bool{}
+	drop := map[*string]bool{}
 	for _, o := range occ {
 		drop[o.flag] = true
 		if o.value != nil {
-			drop[*o.value] = true
+			drop[o.value] = true
 		}
 	}
 	if len(drop) == 0 {
 		return
 	}
-	keep := func(list []string, inCommand bool) []string {
+	keep := func(list []string) []string {
 		var out []string
-		for i, e := range list {
-			if !drop[position{inCommand, i}] {
-				out = append(out, e)
+		for i := range list {
+			if !drop[&list[i]] {
+				out = append(out, list[i])
 			}
 		}
 		return out
 	}
 	if len(fl.c.Command) > 0 {
-		fl.c.Command = keep(fl.c.Command, true)
+		fl.c.Command = keep(fl.c.Command)
 	}
 	if len(fl.c.Args) > 0 {
-		fl.c.Args = keep(fl.c.Args, false)
-		if len(fl.c.Args) == 0 {
-			fl.c.Args = nil
-		}
+		fl.c.Args = keep(fl.c.Args) // nil when every element goes
 	}
 }
 
@@ -238,11 +197,8 @@ func (fl *flagList) insert(elem string) {
 		list, start = &fl.c.Command, 1
 	}
 	end := len(*list)
-	for i := start; i < len(*list); i++ {
-		if (*list)[i] == "--" {
-			end = i
-			break
-		}
+	if i := slices.Index((*list)[start:], "--"); i >= 0 {
+		end = start + i
 	}
 	flags := (*list)[start:end]
 	at := end

@@ -50,27 +50,24 @@ func Parse(data []byte) (*corev1.Pod, error) {
 // isMultiDocument reports whether data holds a YAML document separator
 // after some content: yaml.Unmarshal would read the first document only.
 func isMultiDocument(data []byte) bool {
-	lines := strings.Split(string(data), "\n")
 	seen := false
-	for _, l := range lines {
+	for _, l := range strings.Split(string(data), "\n") {
 		t := strings.TrimRight(l, " \t\r")
 		if t == "---" || strings.HasPrefix(t, "--- ") {
 			if seen {
 				return true
 			}
-			continue
-		}
-		if strings.TrimSpace(t) != "" && !strings.HasPrefix(strings.TrimSpace(t), "#") {
+		} else if t = strings.TrimSpace(t); t != "" && !strings.HasPrefix(t, "#") {
 			seen = true
 		}
 	}
 	return false
 }
 
-// findContainer returns the container of component name: the one named
-// name, else the only one whose command runs a binary called name (a
+// FindComponent returns the container of component name in pod: the one
+// named name, else the only one whose command runs a binary called name (a
 // hand-edited manifest may have renamed the container).
-func findContainer(pod *corev1.Pod, name string) (*corev1.Container, error) {
+func FindComponent(pod *corev1.Pod, name string) (*corev1.Container, error) {
 	for i := range pod.Spec.Containers {
 		if pod.Spec.Containers[i].Name == name {
 			return &pod.Spec.Containers[i], nil

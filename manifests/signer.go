@@ -3,6 +3,7 @@ package manifests
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 
 // enable is EnableSigner's change of the pod.
 func enable(o SignerOptions) patchFunc {
-	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 		var changes []string
 		note := func(s string) {
 			if s != "" {
@@ -119,8 +120,7 @@ func enable(o SignerOptions) patchFunc {
 				note(fl.setFlag(flagController, nv))
 			}
 		}
-		changes = append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
-		return changes, nil
+		return append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
 	}
 }
 
@@ -136,7 +136,7 @@ func DisableSigner(data []byte) ([]byte, []string, error) {
 }
 
 // disable is DisableSigner's change of the pod.
-func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
+func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 	var changes []string
 	for _, f := range allSigningFlags {
 		var s string
@@ -149,22 +149,13 @@ func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, erro
 			changes = append(changes, s)
 		}
 	}
-	changes = append(changes, removeOwnVolumes(pod, nil)...)
-	return changes, nil
+	return append(changes, removeOwnVolumes(pod, nil)...)
 }
 
 // SignerFlags returns the signing flags and their values as the container's
 // command line sets them (the last value of a repeated flag).
 func SignerFlags(data []byte) (map[string]string, error) {
-	pod, err := Parse(data)
-	if err != nil {
-		return nil, err
-	}
-	c, err := findContainer(pod, ControllerManager)
-	if err != nil {
-		return nil, err
-	}
-	fl, err := newFlagList(c, ControllerManager)
+	_, _, fl, err := controllerManager(data)
 	if err != nil {
 		return nil, err
 	}
@@ -177,30 +168,18 @@ func SignerFlags(data []byte) (map[string]string, error) {
 	return out, nil
 }
 
-// Command returns the full command line of the component's container:
-// command then args.
-func Command(data []byte) ([]string, error) {
-	pod, err := Parse(data)
-	if err != nil {
-		return nil, err
-	}
-	c, err := findContainer(pod, ControllerManager)
-	if err != nil {
-		return nil, err
-	}
-	return append(append([]string{}, c.Command...), c.Args...), nil
-}
-
-type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
+type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string
 
 // patch decodes data, applies f to kube-controller-manager's container and
 // edits the lines of data that hold what f changed; if the pod did not
 // change it returns data itself.
 func patch(data []byte, f patchFunc) ([]byte, []string, error) {
-	orig, pod, changes, err := patchPod(data, f)
+	pod, c, fl, err := controllerManager(data)
 	if err != nil {
 		return nil, nil, err
 	}
+	orig := pod.DeepCopy()
+	changes := f(pod, c, fl)
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}
@@ -211,13 +190,14 @@ func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 	return out, changes, nil
 }
 
-// patchPod decodes data and returns the pod before and after f.
-func patchPod(data []byte, f patchFunc) (orig, pod *corev1.Pod, changes []string, err error) {
-	if pod, err = Parse(data); err != nil {
+// controllerManager decodes data and returns the pod, its
+// kube-controller-manager container and that container's command line.
+func controllerManager(data []byte) (*corev1.Pod, *corev1.Container, *flagList, error) {
+	pod, err := Parse(data)
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	orig = pod.DeepCopy()
-	c, err := findContainer(pod, ControllerManager)
+	c, err := FindComponent(pod, ControllerManager)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -225,10 +205,7 @@ func patchPod(data []byte, f patchFunc) (orig, pod *corev1.Pod, changes []string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if changes, err = f(pod, c, fl); err != nil {
-		return nil, nil, nil, err
-	}
-	return orig, pod, changes, nil
+	return pod, c, fl, nil
 }
 
 // enableController makes a --controllers value run controller name: it
@@ -256,12 +233,7 @@ func enableController(v, name string) string {
 func dirsOf(files ...string) []string {
 	var dirs []string
 	for _, f := range files {
-		d := filepath.Dir(filepath.Clean(f))
-		dup := false
-		for _, x := range dirs {
-			dup = dup || x == d
-		}
-		if !dup {
+		if d := filepath.Dir(filepath.Clean(f)); !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
 	}

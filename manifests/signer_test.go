@@ -237,10 +237,11 @@ func TestPatchErrors(t *testing.T) {
 }
 
 func TestCommand(t *testing.T) {
-	args, err := Command(readFixture(t, "hand-edited.yaml"))
+	_, c, _, err := controllerManager(readFixture(t, "hand-edited.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	args := append(append([]string{}, c.Command...), c.Args...)
 	if args[0] != "kube-controller-manager" || args[1] != "--kubeconfig=/etc/kubernetes/controller-manager.conf" || len(args) != 8 {
 		t.Errorf("Command = %q", args)
 	}

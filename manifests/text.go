@@ -95,19 +95,16 @@ func (t *text) scalar(n *yamlv3.Node) (int, int, error) {
 	}
 	s, end := t.src, -1
 	switch {
-	case n.Style&yamlv3.DoubleQuotedStyle != 0:
-		for i := start + 1; i < len(s) && s[i] != '\n' && end < 0; i++ {
-			if s[i] == '\\' {
-				i++
-			} else if s[i] == '"' {
-				end = i + 1
-			}
+	case n.Style&(yamlv3.DoubleQuotedStyle|yamlv3.SingleQuotedStyle) != 0:
+		q := byte('\'')
+		if n.Style&yamlv3.DoubleQuotedStyle != 0 {
+			q = '"'
 		}
-	case n.Style&yamlv3.SingleQuotedStyle != 0:
 		for i := start + 1; i < len(s) && s[i] != '\n' && end < 0; i++ {
-			if s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'' {
-				i++
-			} else if s[i] == '\'' {
+			switch {
+			case q == '"' && s[i] == '\\', q == '\'' && s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'':
+				i++ // an escape, or '' inside single quotes
+			case s[i] == q:
 				end = i + 1
 			}
 		}
@@ -181,11 +178,6 @@ func (t *text) lineEnd(off int) int {
 	return len(t.src)
 }
 
-// indent is the blank of n's column, where a sibling of n starts.
-func indent(n *yamlv3.Node) string {
-	return strings.Repeat(" ", n.Column-1)
-}
-
 // step is the file's indentation step: how far metadata's keys are in.
 func (t *text) step() string {
 	for i := 1; i < len(t.root.Content); i += 2 {
@@ -207,16 +199,23 @@ func (t *text) insertLines(off int, lines []string) {
 	t.edits = append(t.edits, span{off, off, s})
 }
 
-// ownLine checks that [start, end) is alone on its lines but for a
-// sequence dash before it and a comment after it, and returns those lines.
-func (t *text) ownLine(n *yamlv3.Node, start, end int) (int, int, error) {
-	ls, le := t.lineStart(start), t.lineEnd(end)
+// ownLine checks that node n is alone on its lines but for a sequence dash
+// before it and a comment after it, and returns its offset and those lines.
+func (t *text) ownLine(n *yamlv3.Node) (start, ls, le int, err error) {
+	if start, err = t.offset(n); err != nil {
+		return 0, 0, 0, err
+	}
+	end, err := t.end(n)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	ls, le = t.lineStart(start), t.lineEnd(end)
 	before := strings.TrimSpace(string(t.src[ls:start]))
 	after := strings.TrimSpace(string(t.src[end:le]))
 	if (before != "" && before != "-") || (after != "" && !strings.HasPrefix(after, "#")) {
-		return 0, 0, refuse(n, "an item that shares its line with another")
+		return 0, 0, 0, refuse(n, "an item that shares its line with another")
 	}
-	return ls, le, nil
+	return start, ls, le, nil
 }
 
 // quote writes v as a scalar in the style of like (nil: the file's).
@@ -224,8 +223,8 @@ func (t *text) quote(v string, like *yamlv3.Node, flow bool) string {
 	if t.json || (like != nil && like.Style&yamlv3.DoubleQuotedStyle != 0) {
 		return jsonText(v)
 	}
-	if like != nil && like.Style&yamlv3.SingleQuotedStyle != 0 && decodesTo("'"+strings.ReplaceAll(v, "'", "''")+"'", v, flow) {
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	if sq := "'" + strings.ReplaceAll(v, "'", "''") + "'"; like != nil && like.Style&yamlv3.SingleQuotedStyle != 0 && decodesTo(sq, v, flow) {
+		return sq
 	}
 	if (like == nil || like.Style == 0) && decodesTo(v, v, flow) {
 		return v
@@ -244,18 +243,12 @@ func decodesTo(s, v string, flow bool) bool {
 	if yamlv3.Unmarshal([]byte(s), &n) != nil || len(n.Content) != 1 || n.Content[0].Tag != "!!str" {
 		return false
 	}
-	doc := "k: " + s
+	doc, want := "k: "+s, interface{}(v)
 	if flow {
-		doc = "k: [" + s + "]"
+		doc, want = "k: ["+s+"]", []interface{}{v}
 	}
 	var m map[string]interface{}
-	if yaml.Unmarshal([]byte(doc), &m) != nil {
-		return false
-	}
-	if flow {
-		return reflect.DeepEqual(m["k"], []interface{}{v})
-	}
-	return m["k"] == v
+	return yaml.Unmarshal([]byte(doc), &m) == nil && reflect.DeepEqual(m["k"], want)
 }
 
 func jsonText(v interface{}) string {

@@ -3,78 +3,57 @@ package manifests
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
 
-// visible reports whether host folder dir is visible at the same path in
-// container c through a mount that is not one of ours: a hostPath volume
-// whose host path equals its mount path (as kubeadm mounts
-// /etc/kubernetes/pki) and contains dir.
-func visible(pod *corev1.Pod, c *corev1.Container, dir string) bool {
+// mountFor tells how host folder dir is visible at the same path in
+// container c, through hostPath volumes whose host path equals their mount
+// path: visible when a mount that is not one of ours contains it (as kubeadm
+// mounts /etc/kubernetes/pki); else own names our volume that mounts dir
+// itself read-only, as addHostPathMount does ("" when none).
+func mountFor(pod *corev1.Pod, c *corev1.Container, dir string) (visible bool, own string) {
 	for _, m := range c.VolumeMounts {
-		if m.SubPath != "" || m.SubPathExpr != "" || isOwnVolume(m.Name) {
+		v, mp := volume(pod, m.Name), filepath.Clean(m.MountPath)
+		if m.SubPath != "" || m.SubPathExpr != "" || v == nil || v.HostPath == nil || filepath.Clean(v.HostPath.Path) != mp {
 			continue
 		}
-		v := volume(pod, m.Name)
-		if v == nil || v.HostPath == nil {
-			continue
+		if _, in := under(dir, mp); in && !isOwnVolume(m.Name) {
+			return true, ""
 		}
-		mp := filepath.Clean(m.MountPath)
-		if filepath.Clean(v.HostPath.Path) != mp {
-			continue
-		}
-		if dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/") {
-			return true
+		if mp == dir && m.ReadOnly && isOwnVolume(m.Name) && own == "" {
+			own = m.Name
 		}
 	}
-	return false
+	return false, own
 }
 
 // syncOwnVolumes makes each folder of dirs visible in c: a folder that
 // another mount shows needs nothing; otherwise one of our volumes for it is
 // kept, or added. Our volumes that are no longer needed are removed.
 func syncOwnVolumes(pod *corev1.Pod, c *corev1.Container, dirs []string) []string {
-	var changes []string
 	keep := map[string]bool{}
 	var missing []string
 	for _, dir := range dirs {
-		if visible(pod, c, dir) {
-			continue
+		switch visible, own := mountFor(pod, c, dir); {
+		case own != "":
+			keep[own] = true
+		case !visible:
+			missing = append(missing, dir)
 		}
-		if name := ownVolumeFor(pod, c, dir); name != "" {
-			keep[name] = true
-			continue
-		}
-		missing = append(missing, dir)
 	}
-	changes = append(changes, removeOwnVolumes(pod, keep)...)
+	changes := removeOwnVolumes(pod, keep)
 	for _, dir := range missing {
 		changes = append(changes, addHostPathMount(pod, c, dir))
 	}
 	return changes
 }
 
-// ownVolumeFor returns the name of our volume that mounts dir in c as
-// addHostPathMount does, or "".
-func ownVolumeFor(pod *corev1.Pod, c *corev1.Container, dir string) string {
-	for _, m := range c.VolumeMounts {
-		if !isOwnVolume(m.Name) || filepath.Clean(m.MountPath) != dir || !m.ReadOnly || m.SubPath != "" || m.SubPathExpr != "" {
-			continue
-		}
-		if v := volume(pod, m.Name); v != nil && v.HostPath != nil && filepath.Clean(v.HostPath.Path) == dir {
-			return m.Name
-		}
-	}
-	return ""
-}
-
 func volume(pod *corev1.Pod, name string) *corev1.Volume {
-	for i := range pod.Spec.Volumes {
-		if pod.Spec.Volumes[i].Name == name {
-			return &pod.Spec.Volumes[i]
-		}
+	if i := slices.IndexFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == name }); i >= 0 {
+		return &pod.Spec.Volumes[i]
 	}
 	return nil
 }
@@ -83,7 +62,7 @@ func volume(pod *corev1.Pod, name string) *corev1.Volume {
 // volume is named VolumePrefix, or VolumePrefix-N when that name is taken.
 func addHostPathMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
 	name := VolumePrefix
-	for n := 2; volume(pod, name) != nil || hasMount(c, name); n++ {
+	for n := 2; volume(pod, name) != nil || slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == name }); n++ {
 		name = fmt.Sprintf("%s-%d", VolumePrefix, n)
 	}
 	typ := corev1.HostPathDirectory
@@ -95,34 +74,14 @@ func addHostPathMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
 	return fmt.Sprintf("add read-only hostPath volume %q and mount for %s", name, dir)
 }
 
-func hasMount(c *corev1.Container, name string) bool {
-	for _, m := range c.VolumeMounts {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // isOwnVolume reports whether name is one addHostPathMount makes.
 func isOwnVolume(name string) bool {
 	rest, ok := strings.CutPrefix(name, VolumePrefix)
-	if !ok {
-		return false
-	}
-	if rest == "" {
-		return true
+	if !ok || rest == "" {
+		return ok
 	}
 	n, ok := strings.CutPrefix(rest, "-")
-	if !ok || n == "" {
-		return false
-	}
-	for _, r := range n {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // removeOwnVolumes removes the hostPath volumes addHostPathMount added,

@@ -12,9 +12,9 @@ import (
 // Endpoint is a local TLS endpoint of a component and the certificate file
 // it serves there.
 type Endpoint struct {
-	Name     string // "secure port", "client port", "peer port"
-	Address  string // HOST:PORT to dial
-	CertFile string // host path
+	Name     string `json:"name"`     // "secure port", "client port", "peer port"
+	Address  string `json:"address"`  // HOST:PORT to dial
+	CertFile string `json:"certFile"` // host path
 }
 
 // The components' defaults for flags kubeadm may leave out
@@ -55,7 +55,7 @@ func (m *Manifest) endpoints() []Endpoint {
 	}
 	switch m.Component {
 	case KubeAPIServer:
-		add("secure port", net.JoinHostPort(m.apiServerHost(), m.flag("secure-port", defaultPort[KubeAPIServer])), "tls-cert-file")
+		add("secure port", m.apiServerAddress(), "tls-cert-file")
 	case Etcd:
 		add("client port", etcdAddress(m.flag("listen-client-urls", defaultEtcdClientURLs)), "cert-file")
 		add("peer port", etcdAddress(m.flag("listen-peer-urls", defaultEtcdPeerURLs)), "peer-cert-file")
@@ -69,24 +69,24 @@ func (m *Manifest) endpoints() []Endpoint {
 func (s *Set) APIServerAddress() string {
 	for _, m := range s.Manifests {
 		if m.Component == KubeAPIServer {
-			return net.JoinHostPort(m.apiServerHost(), m.flag("secure-port", defaultPort[KubeAPIServer]))
+			return m.apiServerAddress()
 		}
 	}
 	return ""
 }
 
-// apiServerHost is where kube-apiserver can be reached on this node: its
-// --bind-address when that is one address, else its --advertise-address
-// (kubeadm sets it and leaves --bind-address to listen everywhere), else
-// the loopback address.
-func (m *Manifest) apiServerHost() string {
-	if ip := net.ParseIP(m.flag("bind-address", "")); ip != nil && !ip.IsUnspecified() {
-		return ip.String()
+// apiServerAddress is where kube-apiserver can be reached on this node, as
+// HOST:PORT of its secure port. HOST is its --bind-address when that is one
+// address, else its --advertise-address (kubeadm sets it and leaves
+// --bind-address to listen everywhere), else the loopback address.
+func (m *Manifest) apiServerAddress() string {
+	host := "127.0.0.1"
+	for _, f := range []string{"advertise-address", "bind-address"} { // the last one set wins
+		if ip := net.ParseIP(m.flag(f, "")); ip != nil && !ip.IsUnspecified() {
+			host = ip.String()
+		}
 	}
-	if ip := net.ParseIP(m.flag("advertise-address", "")); ip != nil && !ip.IsUnspecified() {
-		return ip.String()
-	}
-	return "127.0.0.1"
+	return net.JoinHostPort(host, m.flag("secure-port", defaultPort[KubeAPIServer]))
 }
 
 // etcdAddress picks, from etcd's comma-separated listen URLs, an https one,

@@ -46,10 +46,7 @@ func listenerPID(host string, port int) (int, error) {
 		}
 		for _, fd := range fds {
 			link, err := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name()))
-			if err != nil || !strings.HasPrefix(link, "socket:[") {
-				continue
-			}
-			if inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] && (found == 0 || pid < found) {
+			if err == nil && inodes[link] && (found == 0 || pid < found) {
 				found = pid
 			}
 		}
@@ -60,9 +57,9 @@ func listenerPID(host string, port int) (int, error) {
 	return found, nil
 }
 
-// listeningInodes adds the socket inodes of the LISTEN sockets on port in
-// a /proc/net/tcp-format file: those bound on ip or on every address, or
-// all of them when ip is nil.
+// listeningInodes adds the LISTEN sockets on port in a /proc/net/tcp-format
+// file, as /proc/PID/fd links name them ("socket:[INODE]"): those bound on
+// ip or on every address, or all of them when ip is nil.
 func listeningInodes(path string, ip net.IP, port int, into map[string]bool) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -83,7 +80,7 @@ func listeningInodes(path string, ip net.IP, port int, into map[string]bool) err
 				continue
 			}
 		}
-		into[fields[9]] = true
+		into["socket:["+fields[9]+"]"] = true
 	}
 	return sc.Err()
 }

@@ -85,12 +85,8 @@ func LoadPending(path string) (*Pending, error) {
 		}
 		return nil, fmt.Errorf("parse the restarts still owed in %s: %w: check that the control-plane components run with their current certificates (restart them if in doubt), then remove the file", path, err)
 	}
-	p.path = path
-	return p, nil
+	return p, nil // json.Unmarshal leaves the unexported path as it was
 }
-
-// Path is the file p was loaded from.
-func (p *Pending) Path() string { return p.path }
 
 // Len is the number of components owed a restart.
 func (p *Pending) Len() int { return len(p.Components) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -33,17 +34,12 @@ func readyz(ctx context.Context, addr string) string {
 		return ""
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return fmt.Sprintf("/readyz: %s %s", resp.Status, failedCheck(string(body)))
-}
-
-// failedCheck is the first failed check of a /readyz answer ("[-]etcd
-// failed: reason withheld"), else its first line.
-func failedCheck(body string) string {
-	lines := strings.Split(strings.TrimSpace(body), "\n")
-	for _, l := range lines {
-		if strings.HasPrefix(l, "[-]") {
-			return l
-		}
+	// The first failed check ("[-]etcd failed: reason withheld"), else the
+	// answer's first line.
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	why := lines[0]
+	if i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "[-]") }); i >= 0 {
+		why = lines[i]
 	}
-	return lines[0]
+	return fmt.Sprintf("/readyz: %s %s", resp.Status, why)
 }

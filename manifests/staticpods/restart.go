@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 // DefaultTimeout bounds the wait for each component when Options.Timeout
@@ -116,9 +118,7 @@ type Result struct {
 
 // EndpointResult is what one endpoint served.
 type EndpointResult struct {
-	Name     string `json:"name"`
-	Address  string `json:"address"`
-	CertFile string `json:"certFile"`
+	Endpoint
 	// Serials, as `openssl x509 -serial` prints them: the certificate in
 	// CertFile, what was served before the restart, and last.
 	WantSerial   string `json:"wantSerial"`
@@ -137,11 +137,13 @@ type EndpointResult struct {
 // restarted while etcd is not back. It returns a result per component and,
 // when one did not come back with its new files, an error naming it.
 func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, error) {
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Poll <= 0 {
-		o.Poll = 500 * time.Millisecond
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.Timeout, DefaultTimeout}, {&o.Poll, 500 * time.Millisecond}, {&o.ProgressEvery, 10 * time.Second}, {&o.ReadyFor, 2 * time.Second}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -152,12 +154,6 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	}
 	if o.ListenerPID == nil {
 		o.ListenerPID = listenerPID
-	}
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = 10 * time.Second
-	}
-	if o.ReadyFor <= 0 {
-		o.ReadyFor = 2 * time.Second
 	}
 	var results []Result
 	var failed error
@@ -183,16 +179,16 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 }
 
 func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
-	fail := func(st Status, err error) error {
-		r.Status, r.Message = st, err.Error()
+	fail := func(err error) error {
+		r.Status, r.Message = Failed, err.Error()
 		return err
 	}
 	for _, e := range a.Endpoints {
-		want, err := readLeaf(e.CertFile)
+		want, _, err := pki.ReadCertFile(e.CertFile)
 		if err != nil {
-			return fail(Failed, fmt.Errorf("%s: %w", a.Component, err))
+			return fail(fmt.Errorf("%s: %w", a.Component, err))
 		}
-		er := EndpointResult{Name: e.Name, Address: e.Address, CertFile: e.CertFile, WantSerial: Serial(want), want: want}
+		er := EndpointResult{Endpoint: e, WantSerial: Serial(want), want: want}
 		if old, err := served(ctx, e.Address); err == nil {
 			er.OldSerial = Serial(old)
 		}
@@ -209,7 +205,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	if o.Coordinate != nil {
 		release, err := o.Coordinate(ctx, a.Component)
 		if err != nil {
-			return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 		defer func() { release(r.Status.OK()) }()
 	}
@@ -217,7 +213,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
-		return fail(Failed, fmt.Errorf("restart %s: %w", a.Component, err))
+		return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 	}
 	if !pidKnown && len(r.Endpoints) == 0 {
 		r.Status = NotVerified
@@ -234,7 +230,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
 		r.Waited = time.Since(start)
-		back := (restarted || !pidKnown) && allServing(r.Endpoints)
+		back := (restarted || !pidKnown) && failing(r.Endpoints) == nil
 		notReady := ""
 		if back && readyWanted {
 			notReady = readyz(ctx, readyAt)
@@ -253,7 +249,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fail(Failed, fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
+			return fail(fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
 		case <-deadline.C:
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
@@ -300,14 +296,11 @@ func waitingFor(a Affected, r *Result, pidKnown, restarted bool, readyWho, notRe
 	case pidKnown && !restarted:
 		return fmt.Sprintf("waiting for the new process: the old one (pid %d) still listens on port %d", r.NewPID, a.Port)
 	}
-	for _, e := range r.Endpoints {
-		switch {
-		case e.ok:
-		case e.ServedSerial == "":
-			return fmt.Sprintf("waiting for the served certificate: %s %s not reachable (%s)", e.Name, e.Address, e.Error)
-		default:
-			return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
-		}
+	switch e := failing(r.Endpoints); {
+	case e != nil && e.ServedSerial == "":
+		return fmt.Sprintf("waiting for the served certificate: %s %s not reachable (%s)", e.Name, e.Address, e.Error)
+	case e != nil:
+		return fmt.Sprintf("waiting for the served certificate: %s %s serves serial %s, want %s", e.Name, e.Address, e.ServedSerial, e.WantSerial)
 	}
 	back := "serving the new certificate"
 	if len(r.Endpoints) == 0 {
@@ -342,13 +335,15 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 	return restarted
 }
 
-func allServing(eps []EndpointResult) bool {
-	for _, e := range eps {
-		if !e.ok {
-			return false
+// failing returns the first endpoint that does not serve the new
+// certificate, nil when all do.
+func failing(eps []EndpointResult) *EndpointResult {
+	for i := range eps {
+		if !eps[i].ok {
+			return &eps[i]
 		}
 	}
-	return true
+	return nil
 }
 
 // restartedSince reports whether a, which an earlier run saw reading the
@@ -361,7 +356,7 @@ func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool 
 		return false
 	}
 	r.OldPID = a.OldPID
-	if checkOnce(ctx, a, o, r, true) && allServing(r.Endpoints) {
+	if checkOnce(ctx, a, o, r, true) && failing(r.Endpoints) == nil {
 		return true
 	}
 	r.OldPID, r.NewPID, r.Restarted = now, 0, nil
@@ -399,26 +394,17 @@ func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 // timeout sets the status and message of a component whose wait ended.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
-	for _, e := range r.Endpoints {
-		if e.ok {
-			continue
-		}
-		if e.ServedSerial == "" {
-			r.Status = Unreachable
-			r.Message = fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
-		} else {
-			r.Status = ServingOld
-			r.Message = fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
-		}
-		return fmt.Errorf("%s", r.Message)
+	switch e := failing(r.Endpoints); {
+	case e != nil && e.ServedSerial == "":
+		r.Status, r.Message = Unreachable, fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
+	case e != nil:
+		r.Status, r.Message = ServingOld, fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
+	case r.NewPID == 0:
+		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
+	default:
+		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
 	}
-	r.Status = NotRestarted
-	if r.NewPID == 0 {
-		r.Message = fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
-	} else {
-		r.Message = fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
-	}
-	return fmt.Errorf("%s", r.Message)
+	return errors.New(r.Message)
 }
 
 // annotate sets RestartAnnotation in the manifest at path with

@@ -8,11 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
-
-	"github.com/certctl/certctl/pki"
 )
 
 // handshakeTimeout bounds one TLS handshake with a local endpoint.
@@ -53,19 +50,6 @@ func served(ctx context.Context, addr string) (*x509.Certificate, error) {
 		err = errors.New("no certificate presented")
 	}
 	return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
-}
-
-// readLeaf reads the first certificate of a PEM file.
-func readLeaf(path string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read certificate %s: %w", path, err)
-	}
-	certs, err := pki.ParseCerts(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate %s: %w", path, err)
-	}
-	return certs[0], nil
 }
 
 // Serial formats a certificate's serial number as `openssl x509 -serial`

@@ -161,10 +161,15 @@ func TestControllerManagerFromPatchedManifest(t *testing.T) {
 // (paths mapped into the cluster's folder), and waits for it to issue a client certificate.
 func runControllerManagerAndSign(t *testing.T, ctx context.Context, c *testcluster.Cluster, bin string, manifest []byte, user string) {
 	t.Helper()
-	command, err := manifests.Command(manifest)
+	pod, err := manifests.Parse(manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctr, err := manifests.FindComponent(pod, manifests.ControllerManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := append(append([]string{}, ctr.Command...), ctr.Args...)
 	if command[0] != "kube-controller-manager" {
 		t.Fatalf("command %q does not run kube-controller-manager", command)
 	}
