@@ -109,7 +109,7 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	guard := newWatchGuard(is.o.Clock, is.o.ForbiddenGrace, stop)
-	events := watchCSRs(wctx, guardedClient{is.o.Client, guard}, names)
+	events := watchCSRs(wctx, is.o.Client, guard, names)
 	start := is.o.Clock.Now()
 	tick := is.o.Clock.NewTicker(is.o.ProgressInterval)
 	defer tick.Stop()
