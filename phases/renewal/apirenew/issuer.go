@@ -279,7 +279,8 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	}
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
-		fresh := is.newRequest(j.req.Name)
+		// --new-request: a new key and CSR even when a pending key exists.
+		fresh := is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name)
 		k, err := is.pending.load(j.req.Name)
 		switch {
 		case err != nil && !fresh:
@@ -372,12 +373,6 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 		}
 	}
 	return nil
-}
-
-// newRequest reports whether name gets a new key and CSR even when a
-// pending key exists (--new-request).
-func (is *Issuer) newRequest(name string) bool {
-	return is.o.NewRequest || slices.Contains(is.o.NewRequestFor, name)
 }
 
 // resumedState says, for the instructions, what the CSR of a resumed job

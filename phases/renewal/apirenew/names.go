@@ -145,7 +145,14 @@ func CSRName(node, target string, pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("name CSR for %s: %w", target, err)
 	}
 	sum := sha256.Sum256(der)
-	return csrName(node, target, hex.EncodeToString(sum[:])[:fingerprintLen])
+	target = sanitize(target)
+	// A DNS subdomain has at most 253 characters; node names are at most
+	// that long themselves.
+	name := "certctl-" + nodePart(node, target) + "-" + target + "-" + hex.EncodeToString(sum[:])[:fingerprintLen]
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
+	}
+	return name, nil
 }
 
 // fingerprintLen is the length of the key's fingerprint in CSRName.
@@ -202,17 +209,6 @@ func nodeRoom(target string) int {
 // cannot have (CP_1, cp-1) are one node to certctl.
 func partIsNode(node, target string) bool {
 	return nodePart(node, target) == node && len(node) <= nodeRoom(target)-validation.DNS1123LabelMaxLength
-}
-
-func csrName(node, target, fp string) (string, error) {
-	target = sanitize(target)
-	// A DNS subdomain has at most 253 characters; node names are at most
-	// that long themselves.
-	name := "certctl-" + nodePart(node, target) + "-" + target + "-" + fp
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
-	}
-	return name, nil
 }
 
 var notNameChar = regexp.MustCompile(`[^a-z0-9.-]+`)

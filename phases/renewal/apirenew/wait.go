@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 
-	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -40,10 +39,12 @@ func (is *Issuer) printInstructions(jobs []*job) {
 		// One certctl command for them all: it finds this node's pending
 		// CSRs by name, and by request where names collide (FromNode),
 		// and checks each.
+		// `certctl approve` refuses O=system:masters (super-admin.conf)
+		// without --allow-system-masters.
 		masters := ""
 		for _, j := range jobs {
-			if j.needsApproval && approveFlagsFor(j.req) != "" {
-				masters = approveFlagsFor(j.req)
+			if j.needsApproval && slices.Contains(j.req.Profile.Organization, pki.MastersGroup) {
+				masters = " --allow-system-masters"
 			}
 		}
 		fmt.Fprintf(w, "[renew] Approve with:\n  kubectl certificate approve %s%s\n", strings.Join(names, " "), is.o.ApproveKubeconfig)
@@ -72,16 +73,6 @@ func (is *Issuer) printInstructions(jobs []*job) {
 		return
 	}
 	fmt.Fprintf(w, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, waiting)
-}
-
-// approveFlagsFor is what `certctl approve` needs besides ApproveFlags for
-// req's CSR: --allow-system-masters for O=system:masters
-// (super-admin.conf), which it refuses otherwise.
-func approveFlagsFor(req renewal.Request) string {
-	if slices.Contains(req.Profile.Organization, pki.MastersGroup) {
-		return " --allow-system-masters"
-	}
-	return ""
 }
 
 // wait watches every job's CSR at once, with one watch (watchCSRs: not
