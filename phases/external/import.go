@@ -2,7 +2,6 @@ package external
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"io/fs"
@@ -70,14 +69,13 @@ type ImportResult struct {
 }
 
 type importer struct {
-	o      ImportOptions
-	now    time.Time
-	usages map[string][]x509.ExtKeyUsage
-	cas    map[string]*authority
-	res    *ImportResult
+	o   ImportOptions
+	now time.Time
+	inv pki.Inventory
+	cas map[string]*authority
+	res *ImportResult
 	// known are the .crt files examined; ignored lists the others.
-	known    map[string]bool
-	profiles []pki.Profile
+	known map[string]bool
 	// files and replaced are the transaction of the real pass: what the
 	// accepted candidates write, and the existing files they replace.
 	files    []txn.File
@@ -131,9 +129,8 @@ func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
 	// kubelet.conf, which renewal leaves to the kubelet, a first
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
-	profiles := inv.Certificates(pki.Node{}) // names and files: no node needed
-	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{},
-		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}, profiles: profiles}
+	im := &importer{o: o, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
+		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
 	if err := phases.Run(ctx, env, im.phases(targets)); err != nil {
@@ -202,7 +199,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 // found nothing to install (check pass).
 func (im *importer) check() error {
 	res, err := im.res, error(nil)
-	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.profiles); err != nil {
+	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.inv); err != nil {
 		return err
 	}
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
@@ -237,11 +234,9 @@ func (c *candidate) targets() []string {
 // ignored lists the .crt files of the CSR folder that Import did not look
 // at, other than copies of the CA certificates, which the CA operator may
 // well hand back with the others.
-func ignored(csrDir string, known map[string]bool, profiles []pki.Profile) ([]string, error) {
-	for _, p := range profiles {
-		if p.IsCA {
-			known[pki.Store{Dir: csrDir}.CertPath(p.BaseName)] = true
-		}
+func ignored(csrDir string, known map[string]bool, inv pki.Inventory) ([]string, error) {
+	for _, e := range inv.Select(false, pki.KindCA) {
+		known[pki.Store{Dir: csrDir}.CertPath(e.BaseName)] = true
 	}
 	var out []string
 	err := filepath.WalkDir(csrDir, func(path string, d fs.DirEntry, err error) error {
