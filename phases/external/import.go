@@ -34,23 +34,6 @@ type ImportOptions struct {
 	Inventory pki.Inventory
 }
 
-// Imported is a certificate installed, or that would be with DryRun.
-type Imported struct {
-	renewal.Target
-	From     string   // the signed certificate in the CSR folder
-	Files    []string // the files replaced or created
-	NotAfter time.Time
-	// Unchanged is true when the files already held it: nothing was written.
-	Unchanged bool
-}
-
-// Refused is a signed certificate that was not installed, and why.
-type Refused struct {
-	renewal.Target
-	File   string
-	Reason string
-}
-
 // ImportResult is what Import did.
 type ImportResult struct {
 	DryRun   bool
@@ -174,22 +157,20 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 func (im *importer) examineTarget(t renewal.Target) *candidate {
 	res := im.res
 	c, st, err := im.examine(t)
-	im.known[t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert] = true
+	file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
+	im.known[file] = true
 	if c != nil {
-		im.known[c.certFile] = true
+		file = c.certFile
+		im.known[file] = true
 	}
 	switch st {
 	case pending:
-		res.Pending = append(res.Pending, c.certFile)
+		res.Pending = append(res.Pending, file)
 	case refused:
-		file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
-		if c != nil {
-			file = c.certFile
-		}
-		res.Refused = append(res.Refused, Refused{Target: t, File: file, Reason: err.Error()})
+		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
 	case accepted:
 		res.Warnings = append(res.Warnings, c.warnings...)
-		res.Imported = append(res.Imported, Imported{Target: t, From: c.certFile, Files: c.targets(), NotAfter: c.cert.NotAfter, Unchanged: c.unchanged})
+		res.Imported = append(res.Imported, Imported{Name: t.Name, From: file, Files: c.targets(), NotAfter: c.cert.NotAfter.UTC(), Unchanged: c.unchanged, Restart: t.Restart})
 		return c
 	}
 	return nil

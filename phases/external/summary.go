@@ -26,8 +26,8 @@ type ImportSummary struct {
 	Error    string `json:"error,omitempty"`
 	// Imported are the certificates installed (with DryRun: that would
 	// be), and those already installed (unchanged).
-	Imported []ImportedEntry `json:"imported"`
-	Refused  []RefusedEntry  `json:"refused"`
+	Imported []Imported `json:"imported"`
+	Refused  []Refused  `json:"refused"`
 	// Pending are the certificate files expected for CSRs not signed yet;
 	// Ignored the .crt files that are no certificate of the inventory.
 	Pending  []string `json:"pending"`
@@ -46,17 +46,20 @@ type RestartEntry struct {
 	Certificates []string `json:"certificates"`
 }
 
-// ImportedEntry is an Imported.
-type ImportedEntry struct {
-	Name      string    `json:"name"`
-	From      string    `json:"from"`
-	Files     []string  `json:"files"`
-	NotAfter  time.Time `json:"notAfter"`
-	Unchanged bool      `json:"unchanged"`
+// Imported is a certificate installed, or that would be with DryRun.
+type Imported struct {
+	Name     string    `json:"name"`
+	From     string    `json:"from"`  // the signed certificate in the CSR folder
+	Files    []string  `json:"files"` // the files replaced or created
+	NotAfter time.Time `json:"notAfter"`
+	// Unchanged is true when the files already held it: nothing was written.
+	Unchanged bool `json:"unchanged"`
+	// Restart are the components that read it only when they start.
+	Restart []string `json:"-"`
 }
 
-// RefusedEntry is a Refused.
-type RefusedEntry struct {
+// Refused is a signed certificate that was not installed, and why.
+type Refused struct {
 	Name   string `json:"name"`
 	File   string `json:"file"`
 	Reason string `json:"reason"`
@@ -70,17 +73,11 @@ const (
 // Summary is r as ImportSummary, with the run's error err.
 func (r *ImportResult) Summary(err error) *ImportSummary {
 	s := &ImportSummary{
-		Kind: importSummaryKind, APIVersion: apiVersion, DryRun: r.DryRun, Imported: []ImportedEntry{}, Refused: []RefusedEntry{},
+		Kind: importSummaryKind, APIVersion: apiVersion, DryRun: r.DryRun, Imported: nonNil(r.Imported), Refused: nonNil(r.Refused),
 		Pending: nonNil(r.Pending), Ignored: nonNil(r.Ignored), Warnings: nonNil(r.Warnings), RestartNeeded: []RestartEntry{},
 	}
 	if err != nil {
 		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
-	}
-	for _, im := range r.Imported {
-		s.Imported = append(s.Imported, ImportedEntry{Name: im.Name, From: im.From, Files: im.Files, NotAfter: im.NotAfter.UTC(), Unchanged: im.Unchanged})
-	}
-	for _, rf := range r.Refused {
-		s.Refused = append(s.Refused, RefusedEntry{Name: rf.Name, File: rf.File, Reason: rf.Reason})
 	}
 	if !r.DryRun {
 		s.BackupDir = r.BackupDir
@@ -91,9 +88,9 @@ func (r *ImportResult) Summary(err error) *ImportSummary {
 	return s
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
