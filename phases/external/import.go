@@ -34,29 +34,12 @@ type ImportOptions struct {
 	Inventory pki.Inventory
 }
 
-// ImportResult is what Import did.
-type ImportResult struct {
-	DryRun   bool
-	Imported []Imported
-	Refused  []Refused
-	// Pending lists the targets with a CSR but no signed certificate yet,
-	// by the certificate file expected.
-	Pending []string
-	// Ignored lists .crt files of the CSR folder that are no certificate
-	// of the inventory.
-	Ignored []string
-	// BackupDir holds the files the import replaced; "" when it replaced
-	// none.
-	BackupDir string
-	Warnings  []string
-}
-
 type importer struct {
 	o   ImportOptions
 	now time.Time
 	inv pki.Inventory
 	cas map[string]*authority
-	res *ImportResult
+	res *ImportSummary
 	// known are the .crt files examined; ignored lists the others.
 	known map[string]bool
 	// files and replaced are the transaction of the real pass: what the
@@ -88,7 +71,8 @@ type importer struct {
 // Refusals are in the result, not the error: the error means that nothing
 // was installed. The caller must hold certctl's lock and have run
 // txn.Recover.
-func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
+// The result is the ImportSummary without what Summary adds.
+func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -113,7 +97,7 @@ func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
 	im := &importer{o: o, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
-		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}}
+		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
 	if err := phases.Run(ctx, env, im.phases(targets)); err != nil {

@@ -49,7 +49,7 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 }
 
 // refusedError is the run's error when res has refused certificates.
-func refusedError(o ImportOptions, res *ImportResult) error {
+func refusedError(o ImportOptions, res *ImportSummary) error {
 	if n := len(res.Refused); n > 0 {
 		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
 		switch {

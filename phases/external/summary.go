@@ -70,22 +70,22 @@ const (
 	apiVersion        = "output.certctl.io/v1"
 )
 
-// Summary is r as ImportSummary, with the run's error err.
-func (r *ImportResult) Summary(err error) *ImportSummary {
-	s := &ImportSummary{
-		Kind: importSummaryKind, APIVersion: apiVersion, DryRun: r.DryRun, Imported: nonNil(r.Imported), Refused: nonNil(r.Refused),
-		Pending: nonNil(r.Pending), Ignored: nonNil(r.Ignored), Warnings: nonNil(r.Warnings), RestartNeeded: []RestartEntry{},
-	}
+// Summary is r as printed, with its kind and version, the run's error
+// err and the restarts, and empty lists rather than none.
+func (r *ImportSummary) Summary(err error) *ImportSummary {
+	s := *r
+	s.Kind, s.APIVersion, s.RestartNeeded = importSummaryKind, apiVersion, []RestartEntry{}
+	s.Imported, s.Refused = nonNil(r.Imported), nonNil(r.Refused)
+	s.Pending, s.Ignored, s.Warnings = nonNil(r.Pending), nonNil(r.Ignored), nonNil(r.Warnings)
 	if err != nil {
 		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
 	}
-	if !r.DryRun {
-		s.BackupDir = r.BackupDir
+	if !r.DryRun { // a dry run has no backup and restarts nothing
 		for _, rs := range r.Restarts() {
 			s.RestartNeeded = append(s.RestartNeeded, RestartEntry{Component: rs.Component, Certificates: rs.Names})
 		}
 	}
-	return s
+	return &s
 }
 
 func nonNil[T any](s []T) []T {
@@ -97,7 +97,7 @@ func nonNil[T any](s []T) []T {
 
 // Print prints what the import did in f: the lines of WriteSummary (text
 // and wide), or the ImportSummary schema with err, the run's error.
-func (r *ImportResult) Print(w io.Writer, f output.Format, err error) error {
+func (r *ImportSummary) Print(w io.Writer, f output.Format, err error) error {
 	return f.Print(w, r.Summary(err), func(w io.Writer, _ bool) error {
 		r.WriteSummary(w)
 		return nil
@@ -111,7 +111,7 @@ var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeCon
 // Restarts lists the components that read the installed certificates only
 // when they start, each with the names of its certificates, in
 // restartOrder.
-func (r *ImportResult) Restarts() []renewal.Restart {
+func (r *ImportSummary) Restarts() []renewal.Restart {
 	by := map[string][]string{}
 	for _, im := range r.Imported {
 		if im.Unchanged {
@@ -133,7 +133,7 @@ func (r *ImportResult) Restarts() []renewal.Restart {
 // WriteSummary prints, one line each, what was (or with DryRun would be)
 // installed, what was refused and why, what still waits for its
 // certificate, then where the old files are and what to restart.
-func (r *ImportResult) WriteSummary(w io.Writer) {
+func (r *ImportSummary) WriteSummary(w io.Writer) {
 	prefix := "[import]"
 	verb := "installed"
 	if r.DryRun {
@@ -175,7 +175,7 @@ func (r *ImportResult) WriteSummary(w io.Writer) {
 	}
 }
 
-func (r *ImportResult) changed() bool {
+func (r *ImportSummary) changed() bool {
 	return slices.ContainsFunc(r.Imported, func(im Imported) bool { return !im.Unchanged })
 }
 
