@@ -22,9 +22,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -66,12 +66,7 @@ func DefaultSignerName(t renewal.Target) (string, error) {
 // renewable certificate, or that is not a signer name, is an error.
 func SignerNames(targets []renewal.Target, overrides map[string]string) (map[string]string, error) {
 	known := renewal.Names()[1:]
-	var keys []string
-	for k := range overrides {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
 		if !slices.Contains(known, k) {
 			return nil, fmt.Errorf("signer name for %q: not a certificate certctl renews; use one of %s", k, strings.Join(known, ", "))
 		}

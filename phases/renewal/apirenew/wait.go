@@ -63,21 +63,11 @@ func (is *Issuer) printInstructions(jobs []*job) {
 			fmt.Fprintf(w, "[renew] %s CSRs are issued by `certctl signer run` once approved\n", j.signer)
 		}
 	}
-	waiting := 0
-	for _, j := range jobs {
-		if !j.phase.done() {
-			waiting++
-		}
-	}
-	if waiting == 0 {
-		return
-	}
-	fmt.Fprintf(w, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, waiting)
 }
 
-// wait watches every job's CSR at once, with one watch (watchCSRs: not
-// polling), says on one line each change of a CSR (approved, issued,
-// denied, failed, deleted), prints what is still awaited every
+// wait says how long it waits for how many CSRs, watches every job's CSR
+// at once, with one watch (watchCSRs: not polling), says on one line each
+// change of a CSR (approved, issued, denied, failed, deleted), prints what is still awaited every
 // ProgressInterval, and which signer has not issued a CSR approved
 // SignerHintAfter ago. It keeps each certificate as soon as it is issued,
 // and returns once every CSR is issued or will never be (denied, failed,
@@ -97,6 +87,7 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 	if len(names) == 0 {
 		return is.incomplete(jobs, "")
 	}
+	fmt.Fprintf(is.o.Out, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, len(names))
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	guard := newWatchGuard(is.o.Clock, is.o.ForbiddenGrace, stop)
