@@ -15,6 +15,7 @@ package reqfile
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -125,11 +126,12 @@ type Spec struct {
 func New(s Spec) *Request {
 	r := &Request{
 		APIVersion: APIVersion, Kind: Kind,
-		Name: s.Profile.Name, Description: s.Profile.LongName,
+		Name: s.Profile.Name, Description: cmp.Or(s.Description, s.Profile.LongName),
 		CSR: s.CSR, Certificate: s.Certificate, Key: s.Key, Kubeconfig: s.Kubeconfig,
 		Subject:     Subject{CommonName: s.Profile.CommonName, Organization: slices.Clone(s.Profile.Organization)},
-		DNSNames:    slices.Clone(s.Profile.DNSNames),
+		DNSNames:    append([]string{}, s.Profile.DNSNames...),
 		IPAddresses: []string{},
+		ExtKeyUsage: []string{},
 		KeyUsage:    keyUsageStrings(KeyUsageFor(s.PublicKey)),
 		CA:          CA{Name: s.CAName, File: s.CAFile},
 		Validity:    s.Validity.String(),
@@ -137,16 +139,9 @@ func New(s Spec) *Request {
 		ValidityDays: int(math.Ceil(s.Validity.Hours() / 24)),
 		KeyAlgorithm: string(pki.AlgorithmOf(s.PublicKey)),
 	}
-	if s.Description != "" {
-		r.Description = s.Description
-	}
-	if r.DNSNames == nil {
-		r.DNSNames = []string{}
-	}
 	for _, ip := range s.Profile.IPs {
 		r.IPAddresses = append(r.IPAddresses, ip.String())
 	}
-	r.ExtKeyUsage = []string{}
 	for _, u := range s.Profile.ExtKeyUsages {
 		r.ExtKeyUsage = append(r.ExtKeyUsage, extKeyUsageName(u))
 	}
