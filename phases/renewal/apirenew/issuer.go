@@ -235,19 +235,16 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 // plan checks every request before anything is written or created.
 func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 	targets := make([]renewal.Target, len(reqs))
+	names := make([]string, len(reqs))
 	for i, r := range reqs {
-		targets[i] = r.Target
+		targets[i], names[i] = r.Target, r.Name
 	}
 	signers, err := SignerNames(targets, is.o.SignerNames)
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range is.o.NewRequestFor {
-		if !slices.ContainsFunc(reqs, func(r renewal.Request) bool { return r.Name == n }) {
-			var names []string
-			for _, r := range reqs {
-				names = append(names, r.Name)
-			}
+		if !slices.Contains(names, n) {
 			return nil, fmt.Errorf("--new-request names %s, which this run does not renew (it renews %s): add it to the names, or drop it from --new-request", n, strings.Join(names, ", "))
 		}
 	}
