@@ -73,7 +73,8 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if err := checkCSRDir(o); err != nil {
+	// A CSR folder in the node's folders is refused, as init-phase does.
+	if err := phases.CheckCSRDir(o.CSRDir, o.CertDir, o.KubeconfigDir); err != nil {
 		return nil, err
 	}
 	res := &CSRResult{}
@@ -121,9 +122,17 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 					fmt.Fprintf(o.Out, "MISSING! %s: %s not found, skipped\n", t.LongName, t.File(o.CertDir, o.KubeconfigDir))
 					return nil
 				}
-				if plans[t.Name], err = planCSR(reqs[0], o); err != nil {
+				// reqfile's CSR writer, the one of `init-phase --use-csr` too
+				// (see reqfile.PlanCSR): a pair an earlier run made for the
+				// same certificate is kept, a key a stopped run left gets its
+				// CSR, anything else there is refused.
+				r := reqs[0]
+				s := reqfile.Spec{Profile: r.Profile, Description: r.LongName, CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA, Validity: r.Validity}
+				c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
+				if err != nil {
 					return fmt.Errorf("write a CSR for %s: %w", t.Name, err)
 				}
+				plans[t.Name] = &csrPlan{req: r, csr: c}
 				return nil
 			}})
 	}
@@ -134,19 +143,6 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 type csrPlan struct {
 	req renewal.Request
 	csr *reqfile.CSR
-}
-
-// planCSR checks r's files in the CSR folder with reqfile's CSR writer,
-// the one of `init-phase --use-csr` too (see reqfile.PlanCSR): a pair an
-// earlier run made for the same certificate is kept, a key a stopped run
-// left gets its CSR, anything else there is refused.
-func planCSR(r renewal.Request, o CSROptions) (*csrPlan, error) {
-	s := reqfile.Spec{Profile: r.Profile, Description: r.LongName, CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA, Validity: r.Validity}
-	c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	return &csrPlan{req: r, csr: c}, nil
 }
 
 // write writes the plan's files (see reqfile.CSR.Write).
@@ -168,10 +164,4 @@ func (p *csrPlan) write(o CSROptions) (Requested, error) {
 	}
 	fmt.Fprintf(o.Out, "[csr] %s: %s: %s\n", p.req.Name, what, strings.Join(rq.Files, ", "))
 	return rq, nil
-}
-
-// checkCSRDir refuses a CSR folder in the node's folders, as init-phase
-// does (phases.CheckCSRDir).
-func checkCSRDir(o CSROptions) error {
-	return phases.CheckCSRDir(o.CSRDir, o.CertDir, o.KubeconfigDir)
 }

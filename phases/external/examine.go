@@ -161,7 +161,8 @@ func readNewKey(f reqfile.Files) (crypto.Signer, []byte, error) {
 // inventory's extended key usages are required either way, so that an
 // edited request cannot drop, say, the API server's server auth.
 func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files, key crypto.Signer) (pki.Profile, error) {
-	inv := im.usages[t.Name]
+	e, _ := im.inv.Find(t.Name)
+	inv := e.ExtKeyUsages
 	if req != nil {
 		if req.CA.Name != t.CAName {
 			return pki.Profile{}, fmt.Errorf("%s asks for the CA %q, but %s is signed by %q: make a new request", f.Request, req.CA.Name, t.Name, t.CAName)
@@ -242,17 +243,4 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 		c.unchanged = c.unchanged && f.Same
 	}
 	return nil
-}
-
-// usagesOf maps each target's name to the extended key usages kubeadm's
-// inventory gives it.
-func usagesOf(certs []pki.Profile, kcs []pki.KubeconfigProfile) map[string][]x509.ExtKeyUsage {
-	m := map[string][]x509.ExtKeyUsage{}
-	for _, p := range certs {
-		m[p.Name] = p.ExtKeyUsages
-	}
-	for _, k := range kcs {
-		m[k.BaseName] = k.ExtKeyUsages
-	}
-	return m
 }

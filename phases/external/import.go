@@ -2,7 +2,6 @@ package external
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"io/fs"
@@ -35,49 +34,14 @@ type ImportOptions struct {
 	Inventory pki.Inventory
 }
 
-// Imported is a certificate installed, or that would be with DryRun.
-type Imported struct {
-	renewal.Target
-	From     string   // the signed certificate in the CSR folder
-	Files    []string // the files replaced or created
-	NotAfter time.Time
-	// Unchanged is true when the files already held it: nothing was written.
-	Unchanged bool
-}
-
-// Refused is a signed certificate that was not installed, and why.
-type Refused struct {
-	renewal.Target
-	File   string
-	Reason string
-}
-
-// ImportResult is what Import did.
-type ImportResult struct {
-	DryRun   bool
-	Imported []Imported
-	Refused  []Refused
-	// Pending lists the targets with a CSR but no signed certificate yet,
-	// by the certificate file expected.
-	Pending []string
-	// Ignored lists .crt files of the CSR folder that are no certificate
-	// of the inventory.
-	Ignored []string
-	// BackupDir holds the files the import replaced; "" when it replaced
-	// none.
-	BackupDir string
-	Warnings  []string
-}
-
 type importer struct {
-	o      ImportOptions
-	now    time.Time
-	usages map[string][]x509.ExtKeyUsage
-	cas    map[string]*authority
-	res    *ImportResult
+	o   ImportOptions
+	now time.Time
+	inv pki.Inventory
+	cas map[string]*authority
+	res *ImportSummary
 	// known are the .crt files examined; ignored lists the others.
-	known    map[string]bool
-	profiles []pki.Profile
+	known map[string]bool
 	// files and replaced are the transaction of the real pass: what the
 	// accepted candidates write, and the existing files they replace.
 	files    []txn.File
@@ -107,7 +71,8 @@ type importer struct {
 // Refusals are in the result, not the error: the error means that nothing
 // was installed. The caller must hold certctl's lock and have run
 // txn.Recover.
-func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
+// The result is the ImportSummary without what Summary adds.
+func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -131,9 +96,8 @@ func Import(ctx context.Context, o ImportOptions) (*ImportResult, error) {
 	// kubelet.conf, which renewal leaves to the kubelet, a first
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
-	profiles := inv.Certificates(pki.Node{}) // names and files: no node needed
-	im := &importer{o: o, now: o.Now().UTC(), usages: usagesOf(profiles, inv.Kubeconfigs(pki.Node{})), cas: map[string]*authority{},
-		res: &ImportResult{DryRun: o.DryRun}, known: map[string]bool{}, profiles: profiles}
+	im := &importer{o: o, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
+		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
 	if err := phases.Run(ctx, env, im.phases(targets)); err != nil {
@@ -177,22 +141,20 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 func (im *importer) examineTarget(t renewal.Target) *candidate {
 	res := im.res
 	c, st, err := im.examine(t)
-	im.known[t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert] = true
+	file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
+	im.known[file] = true
 	if c != nil {
-		im.known[c.certFile] = true
+		file = c.certFile
+		im.known[file] = true
 	}
 	switch st {
 	case pending:
-		res.Pending = append(res.Pending, c.certFile)
+		res.Pending = append(res.Pending, file)
 	case refused:
-		file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
-		if c != nil {
-			file = c.certFile
-		}
-		res.Refused = append(res.Refused, Refused{Target: t, File: file, Reason: err.Error()})
+		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
 	case accepted:
 		res.Warnings = append(res.Warnings, c.warnings...)
-		res.Imported = append(res.Imported, Imported{Target: t, From: c.certFile, Files: c.targets(), NotAfter: c.cert.NotAfter, Unchanged: c.unchanged})
+		res.Imported = append(res.Imported, Imported{Name: t.Name, From: file, Files: c.targets(), NotAfter: c.cert.NotAfter.UTC(), Unchanged: c.unchanged, Restart: t.Restart})
 		return c
 	}
 	return nil
@@ -202,7 +164,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 // found nothing to install (check pass).
 func (im *importer) check() error {
 	res, err := im.res, error(nil)
-	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.profiles); err != nil {
+	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.inv); err != nil {
 		return err
 	}
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
@@ -237,11 +199,9 @@ func (c *candidate) targets() []string {
 // ignored lists the .crt files of the CSR folder that Import did not look
 // at, other than copies of the CA certificates, which the CA operator may
 // well hand back with the others.
-func ignored(csrDir string, known map[string]bool, profiles []pki.Profile) ([]string, error) {
-	for _, p := range profiles {
-		if p.IsCA {
-			known[pki.Store{Dir: csrDir}.CertPath(p.BaseName)] = true
-		}
+func ignored(csrDir string, known map[string]bool, inv pki.Inventory) ([]string, error) {
+	for _, e := range inv.Select(false, pki.KindCA) {
+		known[pki.Store{Dir: csrDir}.CertPath(e.BaseName)] = true
 	}
 	var out []string
 	err := filepath.WalkDir(csrDir, func(path string, d fs.DirEntry, err error) error {

@@ -37,20 +37,7 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 		fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
 	}
 	res, err := Import(ctx, o)
-	if err == nil {
-		err = refusedError(o, res)
-	}
-	if res != nil {
-		if perr := res.Print(out, f, err); perr != nil && err == nil {
-			err = perr
-		}
-	}
-	return err
-}
-
-// refusedError is the run's error when res has refused certificates.
-func refusedError(o ImportOptions, res *ImportResult) error {
-	if n := len(res.Refused); n > 0 {
+	if err == nil && len(res.Refused) > 0 {
 		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
 		switch {
 		case o.DryRun:
@@ -58,7 +45,12 @@ func refusedError(o ImportOptions, res *ImportResult) error {
 		case len(res.Imported) == 0:
 			what = "nothing else was there to install"
 		}
-		return &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", n, res.Refused[0].Name, what)}
+		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", len(res.Refused), res.Refused[0].Name, what)}
 	}
-	return nil
+	if res != nil {
+		if perr := res.Print(out, f, err); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return err
 }

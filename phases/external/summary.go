@@ -26,8 +26,8 @@ type ImportSummary struct {
 	Error    string `json:"error,omitempty"`
 	// Imported are the certificates installed (with DryRun: that would
 	// be), and those already installed (unchanged).
-	Imported []ImportedEntry `json:"imported"`
-	Refused  []RefusedEntry  `json:"refused"`
+	Imported []Imported `json:"imported"`
+	Refused  []Refused  `json:"refused"`
 	// Pending are the certificate files expected for CSRs not signed yet;
 	// Ignored the .crt files that are no certificate of the inventory.
 	Pending  []string `json:"pending"`
@@ -46,17 +46,20 @@ type RestartEntry struct {
 	Certificates []string `json:"certificates"`
 }
 
-// ImportedEntry is an Imported.
-type ImportedEntry struct {
-	Name      string    `json:"name"`
-	From      string    `json:"from"`
-	Files     []string  `json:"files"`
-	NotAfter  time.Time `json:"notAfter"`
-	Unchanged bool      `json:"unchanged"`
+// Imported is a certificate installed, or that would be with DryRun.
+type Imported struct {
+	Name     string    `json:"name"`
+	From     string    `json:"from"`  // the signed certificate in the CSR folder
+	Files    []string  `json:"files"` // the files replaced or created
+	NotAfter time.Time `json:"notAfter"`
+	// Unchanged is true when the files already held it: nothing was written.
+	Unchanged bool `json:"unchanged"`
+	// Restart are the components that read it only when they start.
+	Restart []string `json:"-"`
 }
 
-// RefusedEntry is a Refused.
-type RefusedEntry struct {
+// Refused is a signed certificate that was not installed, and why.
+type Refused struct {
 	Name   string `json:"name"`
 	File   string `json:"file"`
 	Reason string `json:"reason"`
@@ -67,40 +70,34 @@ const (
 	apiVersion        = "output.certctl.io/v1"
 )
 
-// Summary is r as ImportSummary, with the run's error err.
-func (r *ImportResult) Summary(err error) *ImportSummary {
-	s := &ImportSummary{
-		Kind: importSummaryKind, APIVersion: apiVersion, DryRun: r.DryRun, Imported: []ImportedEntry{}, Refused: []RefusedEntry{},
-		Pending: nonNil(r.Pending), Ignored: nonNil(r.Ignored), Warnings: nonNil(r.Warnings), RestartNeeded: []RestartEntry{},
-	}
+// Summary is r as printed, with its kind and version, the run's error
+// err and the restarts, and empty lists rather than none.
+func (r *ImportSummary) Summary(err error) *ImportSummary {
+	s := *r
+	s.Kind, s.APIVersion, s.RestartNeeded = importSummaryKind, apiVersion, []RestartEntry{}
+	s.Imported, s.Refused = nonNil(r.Imported), nonNil(r.Refused)
+	s.Pending, s.Ignored, s.Warnings = nonNil(r.Pending), nonNil(r.Ignored), nonNil(r.Warnings)
 	if err != nil {
 		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
 	}
-	for _, im := range r.Imported {
-		s.Imported = append(s.Imported, ImportedEntry{Name: im.Name, From: im.From, Files: im.Files, NotAfter: im.NotAfter.UTC(), Unchanged: im.Unchanged})
-	}
-	for _, rf := range r.Refused {
-		s.Refused = append(s.Refused, RefusedEntry{Name: rf.Name, File: rf.File, Reason: rf.Reason})
-	}
-	if !r.DryRun {
-		s.BackupDir = r.BackupDir
+	if !r.DryRun { // a dry run has no backup and restarts nothing
 		for _, rs := range r.Restarts() {
 			s.RestartNeeded = append(s.RestartNeeded, RestartEntry{Component: rs.Component, Certificates: rs.Names})
 		}
 	}
-	return s
+	return &s
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
 
 // Print prints what the import did in f: the lines of WriteSummary (text
 // and wide), or the ImportSummary schema with err, the run's error.
-func (r *ImportResult) Print(w io.Writer, f output.Format, err error) error {
+func (r *ImportSummary) Print(w io.Writer, f output.Format, err error) error {
 	return f.Print(w, r.Summary(err), func(w io.Writer, _ bool) error {
 		r.WriteSummary(w)
 		return nil
@@ -114,7 +111,7 @@ var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeCon
 // Restarts lists the components that read the installed certificates only
 // when they start, each with the names of its certificates, in
 // restartOrder.
-func (r *ImportResult) Restarts() []renewal.Restart {
+func (r *ImportSummary) Restarts() []renewal.Restart {
 	by := map[string][]string{}
 	for _, im := range r.Imported {
 		if im.Unchanged {
@@ -136,7 +133,7 @@ func (r *ImportResult) Restarts() []renewal.Restart {
 // WriteSummary prints, one line each, what was (or with DryRun would be)
 // installed, what was refused and why, what still waits for its
 // certificate, then where the old files are and what to restart.
-func (r *ImportResult) WriteSummary(w io.Writer) {
+func (r *ImportSummary) WriteSummary(w io.Writer) {
 	prefix := "[import]"
 	verb := "installed"
 	if r.DryRun {
@@ -178,7 +175,7 @@ func (r *ImportResult) WriteSummary(w io.Writer) {
 	}
 }
 
-func (r *ImportResult) changed() bool {
+func (r *ImportSummary) changed() bool {
 	return slices.ContainsFunc(r.Imported, func(im Imported) bool { return !im.Unchanged })
 }
 

@@ -71,7 +71,11 @@ type CSR struct {
 // was imported already.
 func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	c := &CSR{Files: f, spec: s}
-	if _, err := Parse(mustMarshal(c.request(nil))); err != nil {
+	data, err := Marshal(c.request(nil))
+	if err == nil {
+		_, err = Parse(data)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s cannot be requested from an external CA: %w", s.Profile.Name, err)
 	}
 	keyOK, err := pki.Exists(f.Key)
@@ -167,12 +171,4 @@ func (c *CSR) request(pub crypto.PublicKey) *Request {
 	s.CSR, s.Certificate, s.PublicKey = c.Base+".csr", c.Base+".crt", pub
 	c.Slot.named(&s, c.Slot.KeyName(c.Base))
 	return New(s)
-}
-
-func mustMarshal(r *Request) []byte {
-	data, err := Marshal(r)
-	if err != nil {
-		panic(err) // a struct of strings always encodes
-	}
-	return data
 }

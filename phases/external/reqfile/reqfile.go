@@ -15,6 +15,7 @@ package reqfile
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -125,11 +126,12 @@ type Spec struct {
 func New(s Spec) *Request {
 	r := &Request{
 		APIVersion: APIVersion, Kind: Kind,
-		Name: s.Profile.Name, Description: s.Profile.LongName,
+		Name: s.Profile.Name, Description: cmp.Or(s.Description, s.Profile.LongName),
 		CSR: s.CSR, Certificate: s.Certificate, Key: s.Key, Kubeconfig: s.Kubeconfig,
 		Subject:     Subject{CommonName: s.Profile.CommonName, Organization: slices.Clone(s.Profile.Organization)},
-		DNSNames:    slices.Clone(s.Profile.DNSNames),
+		DNSNames:    append([]string{}, s.Profile.DNSNames...),
 		IPAddresses: []string{},
+		ExtKeyUsage: []string{},
 		KeyUsage:    keyUsageStrings(KeyUsageFor(s.PublicKey)),
 		CA:          CA{Name: s.CAName, File: s.CAFile},
 		Validity:    s.Validity.String(),
@@ -137,16 +139,9 @@ func New(s Spec) *Request {
 		ValidityDays: int(math.Ceil(s.Validity.Hours() / 24)),
 		KeyAlgorithm: string(pki.AlgorithmOf(s.PublicKey)),
 	}
-	if s.Description != "" {
-		r.Description = s.Description
-	}
-	if r.DNSNames == nil {
-		r.DNSNames = []string{}
-	}
 	for _, ip := range s.Profile.IPs {
 		r.IPAddresses = append(r.IPAddresses, ip.String())
 	}
-	r.ExtKeyUsage = []string{}
 	for _, u := range s.Profile.ExtKeyUsages {
 		r.ExtKeyUsage = append(r.ExtKeyUsage, extKeyUsageName(u))
 	}
@@ -172,11 +167,7 @@ func KeyUsageFor(pub crypto.PublicKey) x509.KeyUsage {
 // hex bytes separated by colons.
 func Fingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return strings.Join(parts, ":")
+	return strings.ReplaceAll(fmt.Sprintf("% X", sum[:]), " ", ":")
 }
 
 // Path is the request file of base in dir: DIR/BASE.request.json.
@@ -198,14 +189,14 @@ func (r *Request) Profile() (pki.Profile, error) {
 		p.IPs = append(p.IPs, ip)
 	}
 	for _, s := range r.ExtKeyUsage {
-		u, ok := parseExtKeyUsage(s)
+		u, ok := parse(extKeyUsages, s)
 		if !ok {
 			return pki.Profile{}, fmt.Errorf("reqfile: %s: unknown extKeyUsage %q: use serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or anyExtendedKeyUsage", r.Name, s)
 		}
 		p.ExtKeyUsages = append(p.ExtKeyUsages, u)
 	}
 	for _, s := range r.KeyUsage {
-		u, ok := parseKeyUsage(s)
+		u, ok := parse(keyUsages, s)
 		if !ok {
 			return pki.Profile{}, fmt.Errorf("reqfile: %s: unknown keyUsage %q: use digitalSignature or keyEncipherment", r.Name, s)
 		}
@@ -287,10 +278,13 @@ func Write(path string, r *Request) (bool, error) {
 	return true, nil
 }
 
-var keyUsages = []struct {
-	bit  x509.KeyUsage
-	name string
-}{
+// spelling is how a request spells a usage.
+type spelling[T comparable] struct {
+	usage T
+	name  string
+}
+
+var keyUsages = []spelling[x509.KeyUsage]{
 	{x509.KeyUsageDigitalSignature, "digitalSignature"},
 	{x509.KeyUsageKeyEncipherment, "keyEncipherment"},
 }
@@ -298,29 +292,28 @@ var keyUsages = []struct {
 func keyUsageStrings(u x509.KeyUsage) []string {
 	out := []string{}
 	for _, k := range keyUsages {
-		if u&k.bit != 0 {
+		if u&k.usage != 0 {
 			out = append(out, k.name)
 		}
 	}
 	return out
 }
 
-func parseKeyUsage(s string) (x509.KeyUsage, bool) {
-	for _, k := range keyUsages {
-		if k.name == s {
-			return k.bit, true
+// parse is the usage of table spelled s.
+func parse[T comparable](table []spelling[T], s string) (T, bool) {
+	for _, e := range table {
+		if e.name == s {
+			return e.usage, true
 		}
 	}
-	return 0, false
+	var none T
+	return none, false
 }
 
 // extKeyUsages are the extended key usages a request can name, in OpenSSL's
 // spelling. kubeadm's profiles use the first two; a renewal copies whatever
 // the current certificate has.
-var extKeyUsages = []struct {
-	usage x509.ExtKeyUsage
-	name  string
-}{
+var extKeyUsages = []spelling[x509.ExtKeyUsage]{
 	{x509.ExtKeyUsageServerAuth, "serverAuth"},
 	{x509.ExtKeyUsageClientAuth, "clientAuth"},
 	{x509.ExtKeyUsageCodeSigning, "codeSigning"},
@@ -339,13 +332,4 @@ func extKeyUsageName(u x509.ExtKeyUsage) string {
 		}
 	}
 	return fmt.Sprintf("unsupported(%d)", u)
-}
-
-func parseExtKeyUsage(s string) (x509.ExtKeyUsage, bool) {
-	for _, e := range extKeyUsages {
-		if e.name == s {
-			return e.usage, true
-		}
-	}
-	return 0, false
 }

@@ -235,19 +235,16 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 // plan checks every request before anything is written or created.
 func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 	targets := make([]renewal.Target, len(reqs))
+	names := make([]string, len(reqs))
 	for i, r := range reqs {
-		targets[i] = r.Target
+		targets[i], names[i] = r.Target, r.Name
 	}
 	signers, err := SignerNames(targets, is.o.SignerNames)
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range is.o.NewRequestFor {
-		if !slices.ContainsFunc(reqs, func(r renewal.Request) bool { return r.Name == n }) {
-			var names []string
-			for _, r := range reqs {
-				names = append(names, r.Name)
-			}
+		if !slices.Contains(names, n) {
 			return nil, fmt.Errorf("--new-request names %s, which this run does not renew (it renews %s): add it to the names, or drop it from --new-request", n, strings.Join(names, ", "))
 		}
 	}
@@ -279,7 +276,8 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	}
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
-		fresh := is.newRequest(j.req.Name)
+		// --new-request: a new key and CSR even when a pending key exists.
+		fresh := is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name)
 		k, err := is.pending.load(j.req.Name)
 		switch {
 		case err != nil && !fresh:
@@ -372,12 +370,6 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 		}
 	}
 	return nil
-}
-
-// newRequest reports whether name gets a new key and CSR even when a
-// pending key exists (--new-request).
-func (is *Issuer) newRequest(name string) bool {
-	return is.o.NewRequest || slices.Contains(is.o.NewRequestFor, name)
 }
 
 // resumedState says, for the instructions, what the CSR of a resumed job

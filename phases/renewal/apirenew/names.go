@@ -22,9 +22,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -66,12 +66,7 @@ func DefaultSignerName(t renewal.Target) (string, error) {
 // renewable certificate, or that is not a signer name, is an error.
 func SignerNames(targets []renewal.Target, overrides map[string]string) (map[string]string, error) {
 	known := renewal.Names()[1:]
-	var keys []string
-	for k := range overrides {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
 		if !slices.Contains(known, k) {
 			return nil, fmt.Errorf("signer name for %q: not a certificate certctl renews; use one of %s", k, strings.Join(known, ", "))
 		}
@@ -145,7 +140,14 @@ func CSRName(node, target string, pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("name CSR for %s: %w", target, err)
 	}
 	sum := sha256.Sum256(der)
-	return csrName(node, target, hex.EncodeToString(sum[:])[:fingerprintLen])
+	target = sanitize(target)
+	// A DNS subdomain has at most 253 characters; node names are at most
+	// that long themselves.
+	name := "certctl-" + nodePart(node, target) + "-" + target + "-" + hex.EncodeToString(sum[:])[:fingerprintLen]
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
+	}
+	return name, nil
 }
 
 // fingerprintLen is the length of the key's fingerprint in CSRName.
@@ -202,17 +204,6 @@ func nodeRoom(target string) int {
 // cannot have (CP_1, cp-1) are one node to certctl.
 func partIsNode(node, target string) bool {
 	return nodePart(node, target) == node && len(node) <= nodeRoom(target)-validation.DNS1123LabelMaxLength
-}
-
-func csrName(node, target, fp string) (string, error) {
-	target = sanitize(target)
-	// A DNS subdomain has at most 253 characters; node names are at most
-	// that long themselves.
-	name := "certctl-" + nodePart(node, target) + "-" + target + "-" + fp
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return "", fmt.Errorf("name CSR for %s: %q: %s", target, name, strings.Join(errs, "; "))
-	}
-	return name, nil
 }
 
 var notNameChar = regexp.MustCompile(`[^a-z0-9.-]+`)

@@ -3,6 +3,7 @@ package apirenew
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,7 +111,9 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			pending = append(pending, j.name)
 		case phaseApproved:
 			n.State = "was approved but signer " + j.signer + " has not issued it"
-			hints = append(hints, signerHint(j.signer))
+			if h := signerHint(j.signer); !slices.Contains(hints, h) {
+				hints = append(hints, h)
+			}
 		case phaseGone:
 			n.State = "was deleted before it was issued"
 		}
@@ -119,7 +122,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 	if len(e.NotIssued) == 0 {
 		return nil
 	}
-	e.Hints = dedupe(hints)
+	e.Hints = hints
 	if len(pending) > 0 {
 		e.Approve = "kubectl certificate approve " + strings.Join(pending, " ") + is.o.ApproveKubeconfig
 	}
@@ -232,16 +235,4 @@ func describeLeft(jobs []*job) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-func dedupe(s []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }

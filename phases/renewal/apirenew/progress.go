@@ -49,11 +49,10 @@ func (j *job) stateText() string {
 	return j.why
 }
 
-// setPhase records j's new phase and says so on one line; it returns
-// whether the phase changed.
-func (is *Issuer) setPhase(j *job, p phase, why string) bool {
+// setPhase records j's new phase and says so on one line.
+func (is *Issuer) setPhase(j *job, p phase, why string) {
 	if j.phase == p && j.why == why {
-		return false
+		return
 	}
 	j.phase, j.why = p, why
 	if p == phaseApproved {
@@ -72,7 +71,6 @@ func (is *Issuer) setPhase(j *job, p phase, why string) bool {
 	case phaseGone:
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s\n", j.name, j.req.Name, why)
 	}
-	return true
 }
 
 // observe updates j from its CSR c, as the watch shows it now (gone:

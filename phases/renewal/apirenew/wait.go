@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 
-	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -40,10 +39,12 @@ func (is *Issuer) printInstructions(jobs []*job) {
 		// One certctl command for them all: it finds this node's pending
 		// CSRs by name, and by request where names collide (FromNode),
 		// and checks each.
+		// `certctl approve` refuses O=system:masters (super-admin.conf)
+		// without --allow-system-masters.
 		masters := ""
 		for _, j := range jobs {
-			if j.needsApproval && approveFlagsFor(j.req) != "" {
-				masters = approveFlagsFor(j.req)
+			if j.needsApproval && slices.Contains(j.req.Profile.Organization, pki.MastersGroup) {
+				masters = " --allow-system-masters"
 			}
 		}
 		fmt.Fprintf(w, "[renew] Approve with:\n  kubectl certificate approve %s%s\n", strings.Join(names, " "), is.o.ApproveKubeconfig)
@@ -62,31 +63,11 @@ func (is *Issuer) printInstructions(jobs []*job) {
 			fmt.Fprintf(w, "[renew] %s CSRs are issued by `certctl signer run` once approved\n", j.signer)
 		}
 	}
-	waiting := 0
-	for _, j := range jobs {
-		if !j.phase.done() {
-			waiting++
-		}
-	}
-	if waiting == 0 {
-		return
-	}
-	fmt.Fprintf(w, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, waiting)
 }
 
-// approveFlagsFor is what `certctl approve` needs besides ApproveFlags for
-// req's CSR: --allow-system-masters for O=system:masters
-// (super-admin.conf), which it refuses otherwise.
-func approveFlagsFor(req renewal.Request) string {
-	if slices.Contains(req.Profile.Organization, pki.MastersGroup) {
-		return " --allow-system-masters"
-	}
-	return ""
-}
-
-// wait watches every job's CSR at once, with one watch (watchCSRs: not
-// polling), says on one line each change of a CSR (approved, issued,
-// denied, failed, deleted), prints what is still awaited every
+// wait says how long it waits for how many CSRs, watches every job's CSR
+// at once, with one watch (watchCSRs: not polling), says on one line each
+// change of a CSR (approved, issued, denied, failed, deleted), prints what is still awaited every
 // ProgressInterval, and which signer has not issued a CSR approved
 // SignerHintAfter ago. It keeps each certificate as soon as it is issued,
 // and returns once every CSR is issued or will never be (denied, failed,
@@ -106,10 +87,11 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 	if len(names) == 0 {
 		return is.incomplete(jobs, "")
 	}
+	fmt.Fprintf(is.o.Out, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, len(names))
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	guard := newWatchGuard(is.o.Clock, is.o.ForbiddenGrace, stop)
-	events := watchCSRs(wctx, guardedClient{is.o.Client, guard}, names)
+	events := watchCSRs(wctx, is.o.Client, guard, names)
 	start := is.o.Clock.Now()
 	tick := is.o.Clock.NewTicker(is.o.ProgressInterval)
 	defer tick.Stop()

@@ -26,16 +26,20 @@ type csrEvent struct {
 // otherwise make eleven lists and eleven watches, which the client's rate
 // limiter delays, and which the API server serves eleven times. The watch
 // is of every CSR, because a field selector names one object at most; the
-// others are dropped here. Lists and watches go through client, so that
-// a watchGuard sees them refused.
-func watchCSRs(ctx context.Context, client kubernetes.Interface, names map[string]bool) <-chan csrEvent {
+// others are dropped here. Each list and watch reports its answer to
+// guard, so that it sees them refused.
+func watchCSRs(ctx context.Context, client kubernetes.Interface, guard *watchGuard, names map[string]bool) <-chan csrEvent {
 	csrs := client.CertificatesV1().CertificateSigningRequests()
 	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return csrs.List(ctx, o)
+			l, err := csrs.List(ctx, o)
+			guard.observe("list", err)
+			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return csrs.Watch(ctx, o)
+			w, err := csrs.Watch(ctx, o)
+			guard.observe("watch", err)
+			return w, err
 		},
 	}, client)
 	ch := make(chan csrEvent, 2*len(names)+8)

@@ -5,13 +5,7 @@ import (
 	"sync"
 	"time"
 
-	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
-	certsv1client "k8s.io/client-go/kubernetes/typed/certificates/v1"
-	"k8s.io/client-go/util/watchlist"
 	"k8s.io/utils/clock"
 )
 
@@ -70,47 +64,4 @@ func (g *watchGuard) forbidden() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.err
-}
-
-// guardedClient is a clientset whose certificates/v1 CSR lists and watches
-// report to a watchGuard; everything else is the wrapped clientset's.
-type guardedClient struct {
-	kubernetes.Interface
-	g *watchGuard
-}
-
-func (c guardedClient) CertificatesV1() certsv1client.CertificatesV1Interface {
-	return guardedV1{c.Interface.CertificatesV1(), c.g}
-}
-
-// IsWatchListSemanticsUnSupported passes on what the wrapped clientset
-// says (the fake clientset cannot stream lists), which the reflector asks.
-func (c guardedClient) IsWatchListSemanticsUnSupported() bool {
-	return watchlist.DoesClientNotSupportWatchListSemantics(c.Interface)
-}
-
-type guardedV1 struct {
-	certsv1client.CertificatesV1Interface
-	g *watchGuard
-}
-
-func (v guardedV1) CertificateSigningRequests() certsv1client.CertificateSigningRequestInterface {
-	return guardedCSRs{v.CertificatesV1Interface.CertificateSigningRequests(), v.g}
-}
-
-type guardedCSRs struct {
-	certsv1client.CertificateSigningRequestInterface
-	g *watchGuard
-}
-
-func (c guardedCSRs) List(ctx context.Context, o metav1.ListOptions) (*certv1.CertificateSigningRequestList, error) {
-	l, err := c.CertificateSigningRequestInterface.List(ctx, o)
-	c.g.observe("list", err)
-	return l, err
-}
-
-func (c guardedCSRs) Watch(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-	w, err := c.CertificateSigningRequestInterface.Watch(ctx, o)
-	c.g.observe("watch", err)
-	return w, err
 }
