@@ -75,7 +75,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	out := &File{Cluster: base}
 	c := &out.Cluster
 	kinds := map[string]int{} // kind → number of the document that has it
-	var join *joinFields
+	var join *joinConfiguration
 	seen := 0
 	for i, doc := range splitYAML(data) {
 		jsonDoc, err := yaml.YAMLToJSON(doc)
@@ -118,19 +118,22 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		}
 		var raw map[string]any
 		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
-			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), "") {
+			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), tm.APIVersion, "") {
 				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 			}
 		}
 		switch t := target.(type) {
-		case interface{ join() joinFields }:
-			j := t.join()
-			join = &j // applied last, when no InitConfiguration overrides it
-		case interface{ fields() initFields }:
-			err = applyInit(c, t.fields())
-		case interface{ fields() clusterFields }:
+		case *joinConfiguration:
+			join = t // applied last, when no InitConfiguration overrides it
+		case *initConfiguration:
+			err = applyInit(c, t.NodeRegistration.Name, t.LocalAPIEndpoint)
+		case *clusterConfiguration, *clusterConfigurationV1beta4:
+			v4, ok := t.(*clusterConfigurationV1beta4)
+			if !ok {
+				v4 = &clusterConfigurationV1beta4{clusterConfiguration: *t.(*clusterConfiguration)}
+			}
 			var warnings []string
-			warnings, err = applyCluster(c, t.fields(), tm.APIVersion)
+			warnings, err = applyCluster(c, v4, tm.APIVersion)
 			for _, w := range warnings {
 				out.Warnings = append(out.Warnings, where+": "+w)
 			}
@@ -167,7 +170,10 @@ func typeError(err error) error {
 		if got == "" {
 			got = te.Value
 		}
-		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", te.Field, got, kubeadmType(te.Type))
+		// encoding/json names the struct v1beta4 embeds in the path, which
+		// the file does not have.
+		field := strings.TrimPrefix(te.Field, "clusterConfiguration.")
+		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", field, got, kubeadmType(te.Type))
 	}
 	return err
 }
@@ -192,12 +198,12 @@ func kubeadmType(t reflect.Type) string {
 // version into; nil for a kind certctl does not know.
 func newDocument(tm typeMeta) (any, error) {
 	known := map[typeMeta]func() any{
-		{kubeadmGroupV1beta4, "InitConfiguration"}:    func() any { return &initConfigurationV1beta4{} },
+		{kubeadmGroupV1beta4, "InitConfiguration"}:    func() any { return &initConfiguration{} },
 		{kubeadmGroupV1beta4, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta4{} },
-		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfigurationV1beta3{} },
-		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta3{} },
-		{kubeadmGroupV1beta4, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta4{} },
-		{kubeadmGroupV1beta3, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta3{} },
+		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfiguration{} },
+		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfiguration{} },
+		{kubeadmGroupV1beta4, "JoinConfiguration"}:    func() any { return &joinConfiguration{} },
+		{kubeadmGroupV1beta3, "JoinConfiguration"}:    func() any { return &joinConfiguration{} },
 		{CertctlGroup, CertctlKind}:                   func() any { return &certctlConfiguration{} },
 	}
 	if mk, ok := known[tm]; ok {
@@ -213,62 +219,64 @@ func newDocument(tm typeMeta) (any, error) {
 // applyInit sets what an InitConfiguration gives. kubeadm trims and
 // lower-cases nodeRegistration.name (kubeadmutil.GetHostname) and accepts
 // an unspecified advertise address, which it replaces with the detected one.
-func applyInit(c *Cluster, f initFields) error {
-	if f.nodeName != "" {
-		name := strings.ToLower(strings.TrimSpace(f.nodeName))
+func applyInit(c *Cluster, nodeName string, endpoint apiEndpoint) error {
+	if nodeName != "" {
+		name := strings.ToLower(strings.TrimSpace(nodeName))
 		if name == "" {
-			return fmt.Errorf("nodeRegistration.name %q is blank: use the node's host name, or leave it out to use this host's name", f.nodeName)
+			return fmt.Errorf("nodeRegistration.name %q is blank: use the node's host name, or leave it out to use this host's name", nodeName)
 		}
 		if err := checkNodeName(name); err != nil {
-			return fmt.Errorf("invalid nodeRegistration.name %q: %w", f.nodeName, err)
+			return fmt.Errorf("invalid nodeRegistration.name %q: %w", nodeName, err)
 		}
 		c.NodeName = name
 	}
-	if a := f.endpoint.AdvertiseAddress; a != "" {
+	if a := endpoint.AdvertiseAddress; a != "" {
 		if err := checkAdvertiseAddress(a, false); err != nil {
 			return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress %q: %w", a, err)
 		}
 		c.AdvertiseAddress = canonicalIP(a)
 	}
-	if f.endpoint.BindPort != 0 {
-		c.BindPort = f.endpoint.BindPort
+	if endpoint.BindPort != 0 {
+		c.BindPort = endpoint.BindPort
 	}
 	return nil
 }
 
 // applyCluster checks and sets what a ClusterConfiguration of apiVersion
-// gives, and returns its warnings.
-func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, error) {
+// gives (a v1beta3 one with v1beta4's fields empty), and returns its
+// warnings.
+func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string) ([]string, error) {
 	var warnings []string
-	if f.certificatesDir != "" {
-		if err := checkAbsolute(f.certificatesDir); err != nil {
-			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.certificatesDir, err)
+	if f.CertificatesDir != "" {
+		if err := checkAbsolute(f.CertificatesDir); err != nil {
+			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.CertificatesDir, err)
 		}
-		c.CertificatesDir = f.certificatesDir
+		c.CertificatesDir = f.CertificatesDir
 	}
-	if f.controlPlaneEndpoint != "" {
-		if _, _, err := SplitHostPort(f.controlPlaneEndpoint); err != nil {
-			return nil, fmt.Errorf("invalid controlPlaneEndpoint %q: %w", f.controlPlaneEndpoint, err)
+	if f.ControlPlaneEndpoint != "" {
+		if _, _, err := SplitHostPort(f.ControlPlaneEndpoint); err != nil {
+			return nil, fmt.Errorf("invalid controlPlaneEndpoint %q: %w", f.ControlPlaneEndpoint, err)
 		}
-		c.ControlPlaneEndpoint = f.controlPlaneEndpoint
+		c.ControlPlaneEndpoint = f.ControlPlaneEndpoint
 	}
-	if s := f.networking.ServiceSubnet; s != "" {
+	if s := f.Networking.ServiceSubnet; s != "" {
 		if err := checkServiceSubnet(s); err != nil {
 			return nil, fmt.Errorf("invalid networking.serviceSubnet %q: %w", s, err)
 		}
 		c.ServiceSubnet = s
 	}
-	setString(&c.ClusterName, f.clusterName)
-	setString(&c.DNSDomain, f.networking.DNSDomain)
+	setString(&c.ClusterName, f.ClusterName)
+	setString(&c.DNSDomain, f.Networking.DNSDomain)
 	// kubeadm lower-cases apiServer.certSANs (LowercaseSANs), not etcd's.
-	sans := []sanField{{"apiServer.certSANs", lowercaseSANs(f.certSANs), &c.APIServerCertSANs}}
-	if f.localEtcd != nil {
-		if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
+	sans := []sanField{{"apiServer.certSANs", lowercaseSANs(f.APIServer.CertSANs), &c.APIServerCertSANs}}
+	external := len(f.Etcd.External) > 0 && !bytes.Equal(f.Etcd.External, []byte("null"))
+	if local := f.Etcd.Local; local != nil {
+		if external {
 			return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
 		}
 		sans = append(sans,
-			sanField{"etcd.local.serverCertSANs", f.localEtcd.server, &c.EtcdServerCertSANs},
-			sanField{"etcd.local.peerCertSANs", f.localEtcd.peer, &c.EtcdPeerCertSANs})
+			sanField{"etcd.local.serverCertSANs", local.ServerCertSANs, &c.EtcdServerCertSANs},
+			sanField{"etcd.local.peerCertSANs", local.PeerCertSANs, &c.EtcdPeerCertSANs})
 	}
 	for _, set := range sans {
 		for _, s := range set.in {
@@ -278,26 +286,26 @@ func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, err
 		}
 		*set.into = append(*set.into, canonicalSANs(set.in)...)
 	}
-	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
-		ext, err := parseExternalEtcd(f.externalEtcd)
+	if external {
+		ext, err := parseExternalEtcd(f.Etcd.External)
 		if err != nil {
 			return nil, err
 		}
 		c.ExternalEtcd, c.EtcdExternal = true, ext
 	}
-	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
+	gateWarnings, err := applyFeatureGates(c, f.FeatureGates, apiVersion)
 	if err != nil {
 		return nil, err
 	}
 	warnings = append(warnings, gateWarnings...)
-	setString(&c.EncryptionAlgorithm, f.encryptionAlgorithm)
+	setString(&c.EncryptionAlgorithm, f.EncryptionAlgorithm)
 	for _, d := range []struct {
 		field string
 		value string
 		into  *time.Duration
 	}{
-		{"certificateValidityPeriod", f.certificateValidity, &c.CertificateValidity},
-		{"caCertificateValidityPeriod", f.caCertificateValidity, &c.CACertificateValidity},
+		{"certificateValidityPeriod", f.CertificateValidityPeriod, &c.CertificateValidity},
+		{"caCertificateValidityPeriod", f.CACertificateValidityPeriod, &c.CACertificateValidity},
 	} {
 		if d.value == "" {
 			continue
