@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +143,7 @@ func (c *Cluster) Validate() error {
 	if err := checkNodeName(c.NodeName); err != nil {
 		return fmt.Errorf("invalid nodeRegistration.name (--node-name) %q: %w", c.NodeName, err)
 	}
-	if !validAlgorithm(c.EncryptionAlgorithm) {
+	if !slices.Contains(EncryptionAlgorithms, c.EncryptionAlgorithm) {
 		return fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
 	}
 	if c.CertificateValidity <= 0 {
@@ -211,16 +212,9 @@ func (c *Cluster) APIServerVirtualIP() (net.IP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: %w", c.ServiceSubnet, err)
 	}
-	ip := make(net.IP, len(n.IP))
-	copy(ip, n.IP)
-	// The first usable address: network address + 1.
-	for i := len(ip) - 1; i >= 0; i-- {
-		ip[i]++
-		if ip[i] != 0 {
-			break
-		}
-	}
-	if !n.Contains(ip) {
+	// The first usable address, as kubeadm's GetAPIServerVirtualIP finds it.
+	ip, err := netutils.GetIndexedIP(n, 1)
+	if err != nil {
 		return nil, fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: too small to hold a service IP", c.ServiceSubnet)
 	}
 	if v4 := ip.To4(); v4 != nil {
@@ -290,15 +284,6 @@ func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
 		return "", "", nil, fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
 	}
 	return host, port, nil, nil
-}
-
-func validAlgorithm(a string) bool {
-	for _, v := range EncryptionAlgorithms {
-		if a == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Node is the node's settings that its certificates depend on (SANs, CNs

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -210,8 +211,10 @@ func newDocument(tm typeMeta) (any, error) {
 		return mk(), nil
 	}
 	switch tm.Kind {
-	case "InitConfiguration", "ClusterConfiguration", "JoinConfiguration", CertctlKind:
-		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, wantGroup(tm.Kind))
+	case CertctlKind:
+		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, CertctlGroup)
+	case "InitConfiguration", "ClusterConfiguration", "JoinConfiguration":
+		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, kubeadmGroupV1beta4)
 	}
 	return nil, nil
 }
@@ -333,12 +336,7 @@ type sanField struct {
 // not know is a warning (kubeadm v1.36 knew gates v1.37 dropped).
 func applyFeatureGates(c *Cluster, gates map[string]bool, apiVersion string) ([]string, error) {
 	var warnings []string
-	names := make([]string, 0, len(gates))
-	for name := range gates {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(gates)) {
 		switch {
 		case kubeadmFeatureGates[name]:
 		case apiVersion == kubeadmGroupV1beta3 && name == publicKeysECDSA:
@@ -350,7 +348,7 @@ func applyFeatureGates(c *Cluster, gates map[string]bool, apiVersion string) ([]
 		case name == publicKeysECDSA:
 			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name in %s: remove it and set encryptionAlgorithm: ECDSA-P256 for ECDSA keys", name, apiVersion)
 		default:
-			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name: remove it (kubeadm v1.37 knows %s)", name, strings.Join(sortedKeys(kubeadmFeatureGates), ", "))
+			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name: remove it (kubeadm v1.37 knows %s)", name, strings.Join(slices.Sorted(maps.Keys(kubeadmFeatureGates)), ", "))
 		}
 	}
 	return warnings, nil
@@ -369,23 +367,6 @@ func unknownFieldHint(apiVersion, field string) string {
 		return ": v1beta3 has kubeadm's default validities, other ones need kubeadm.k8s.io/v1beta4"
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// wantGroup is the API group and version certctl reads kind in.
-func wantGroup(kind string) string {
-	if kind == CertctlKind {
-		return CertctlGroup
-	}
-	return kubeadmGroupV1beta4
 }
 
 func setString(dst *string, v string) {

@@ -207,13 +207,7 @@ func extraSANs(cert *x509.Certificate, n pki.Node, set pki.SANSet) []string {
 	if cert == nil {
 		return nil
 	}
-	var e pki.Entry
-	for _, x := range pki.Kubeadm() {
-		if x.SANs == set {
-			e = x
-		}
-	}
-	p := n.Profile(e)
+	p := n.Profile(pki.Kubeadm().WithSANs(set))
 	made := map[string]bool{}
 	for _, d := range p.DNSNames {
 		made[d] = true

@@ -136,26 +136,20 @@ func checkAbsolute(path string) error {
 
 // lowercaseSANs lower-cases apiServer.certSANs as kubeadm's LowercaseSANs
 // does ("some domain names, like ELBs, have capitals in them").
-func lowercaseSANs(sans []string) []string {
-	if sans == nil {
-		return nil
-	}
-	out := make([]string, len(sans))
-	for i, s := range sans {
-		out[i] = strings.ToLower(s)
-	}
-	return out
-}
+func lowercaseSANs(sans []string) []string { return mapSANs(sans, strings.ToLower) }
 
 // canonicalSANs writes the IP addresses of sans in canonical form, so that
 // an address kubeadm parses ("010.0.0.2") is an IP SAN for certctl too.
-func canonicalSANs(sans []string) []string {
+func canonicalSANs(sans []string) []string { return mapSANs(sans, canonicalIP) }
+
+// mapSANs applies f to each of sans; nil stays nil.
+func mapSANs(sans []string, f func(string) string) []string {
 	if sans == nil {
 		return nil
 	}
 	out := make([]string, len(sans))
 	for i, s := range sans {
-		out[i] = canonicalIP(s)
+		out[i] = f(s)
 	}
 	return out
 }

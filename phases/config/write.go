@@ -46,14 +46,6 @@ type outCluster struct {
 	CACertificateValidityPeriod string `json:"caCertificateValidityPeriod"`
 }
 
-type outCertctl struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Renewal    struct {
-		SignerNames map[string]string `json:"signerNames"`
-	} `json:"renewal"`
-}
-
 // Marshal writes c as a kubeadm.k8s.io/v1beta4 configuration file: an
 // InitConfiguration (the node's name and API endpoint) and a
 // ClusterConfiguration, plus a CertctlConfiguration when c has signer
@@ -85,7 +77,7 @@ func Marshal(c Cluster) ([]byte, error) {
 
 	docs := []any{in, cl}
 	if len(c.SignerNames) > 0 {
-		var cc outCertctl
+		var cc certctlConfiguration
 		cc.APIVersion, cc.Kind, cc.Renewal.SignerNames = CertctlGroup, CertctlKind, c.SignerNames
 		docs = append(docs, cc)
 	}
