@@ -115,12 +115,8 @@ func (info *Info) ExpiringSoon() []Certificate {
 // missing: the folders checked are not the node's, and the report would
 // read as all well to a monitoring job that ignores MISSING rows.
 func (info *Info) NoneExists() bool {
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
-		if !c.Missing {
-			return false
-		}
-	}
-	return true
+	exists := func(c Certificate) bool { return !c.Missing }
+	return !slices.ContainsFunc(info.Certificates, exists) && !slices.ContainsFunc(info.CertificateAuthorities, exists)
 }
 
 // Problems lists every problem, each prefixed with its certificate's name.

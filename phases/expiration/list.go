@@ -127,14 +127,9 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 	}
 	var listed []string
 	for _, e := range list.Items {
-		ps := "-"
-		if len(e.Problems) > 0 {
-			types := make([]string, len(e.Problems))
-			for i, p := range e.Problems {
-				types[i] = string(p.Type)
-				listed = append(listed, e.Name+": "+p.Message)
-			}
-			ps = strings.Join(types, ",")
+		ps := ProblemTypes(e.Problems)
+		for _, p := range e.Problems {
+			listed = append(listed, e.Name+": "+p.Message)
 		}
 		subject, sans, key, expires, ca := e.Subject, strings.Join(e.SANs, ","), e.Key, "never", e.CAName
 		switch {
@@ -160,12 +155,7 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if len(listed) > 0 {
-		fmt.Fprintln(out, "\nPROBLEMS")
-		for _, p := range listed {
-			fmt.Fprintf(out, "- %s\n", p)
-		}
-	}
+	WriteList(out, "PROBLEMS", listed)
 	return nil
 }
 
