@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,37 +163,28 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	return out, nil
 }
 
+// jsonValues are JSON's kinds of value in kubeadm's words, keyed as
+// json.UnmarshalTypeError.Value spells them; goValues are the kinds of
+// value each Go kind of the types above takes.
+var (
+	jsonValues = map[string]string{"array": "a list", "object": "a mapping", "number": "a number", "string": "a string", "bool": "true or false"}
+	goValues   = map[reflect.Kind]string{reflect.Bool: "bool", reflect.String: "string", reflect.Int32: "number", reflect.Int: "number", reflect.Int64: "number",
+		reflect.Map: "object", reflect.Struct: "object", reflect.Slice: "array"}
+)
+
 // typeError rewrites a JSON type error in the file's terms, without
 // certctl's Go type names.
 func typeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		got := map[string]string{"array": "a list", "object": "a mapping", "number": "a number", "string": "a string", "bool": "true or false"}[te.Value]
-		if got == "" {
-			got = te.Value
-		}
+		got := cmp.Or(jsonValues[te.Value], te.Value)
+		want := cmp.Or(jsonValues[goValues[te.Type.Kind()]], te.Type.String())
 		// encoding/json names the struct v1beta4 embeds in the path, which
 		// the file does not have.
 		field := strings.TrimPrefix(te.Field, "clusterConfiguration.")
-		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", field, got, kubeadmType(te.Type))
+		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", field, got, want)
 	}
 	return err
-}
-
-func kubeadmType(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.String:
-		return "a string"
-	case reflect.Int32, reflect.Int, reflect.Int64:
-		return "a number"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	case reflect.Slice:
-		return "a list"
-	}
-	return t.String()
 }
 
 // newDocument returns the type to decode a document of tm's kind and
