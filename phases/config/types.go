@@ -8,9 +8,10 @@ import "encoding/json"
 // use: they are listed so that only the fields the version does not have
 // warn, as kubeadm's strict decoding warns about them. A field tagged
 // only:"v1beta4" or only:"v1beta3" is one version's alone; the other
-// version's documents warn about it (collectFields). v1beta4's typed fields of
-// its own are in clusterConfigurationV1beta4, so that a v1beta3 document
-// never decodes them.
+// version's documents warn about it (collectFields). v1beta4's typed fields
+// of its own are in clusterConfigurationV1beta4, so that a v1beta3 document
+// never decodes them. Marshal writes the same types: omitempty leaves out
+// what certctl does not set.
 type ignored = json.RawMessage
 
 type typeMeta struct {
@@ -19,36 +20,36 @@ type typeMeta struct {
 }
 
 type apiEndpoint struct {
-	AdvertiseAddress string `json:"advertiseAddress"`
+	AdvertiseAddress string `json:"advertiseAddress,omitempty"`
 	BindPort         int32  `json:"bindPort"`
 }
 
 type networking struct {
 	ServiceSubnet string `json:"serviceSubnet"`
-	PodSubnet     string `json:"podSubnet"`
+	PodSubnet     string `json:"podSubnet,omitempty"`
 	DNSDomain     string `json:"dnsDomain"`
 }
 
 type initConfiguration struct {
 	typeMeta
-	BootstrapTokens  ignored          `json:"bootstrapTokens"`
-	DryRun           ignored          `json:"dryRun" only:"v1beta4"`
+	BootstrapTokens  ignored          `json:"bootstrapTokens,omitempty"`
+	DryRun           ignored          `json:"dryRun,omitempty" only:"v1beta4"`
 	NodeRegistration nodeRegistration `json:"nodeRegistration"`
 	LocalAPIEndpoint apiEndpoint      `json:"localAPIEndpoint"`
-	CertificateKey   ignored          `json:"certificateKey"`
-	SkipPhases       ignored          `json:"skipPhases"`
-	Patches          ignored          `json:"patches"`
-	Timeouts         ignored          `json:"timeouts" only:"v1beta4"`
+	CertificateKey   ignored          `json:"certificateKey,omitempty"`
+	SkipPhases       ignored          `json:"skipPhases,omitempty"`
+	Patches          ignored          `json:"patches,omitempty"`
+	Timeouts         ignored          `json:"timeouts,omitempty" only:"v1beta4"`
 }
 
 type nodeRegistration struct {
-	Name                  string  `json:"name"`
-	CRISocket             ignored `json:"criSocket"`
-	Taints                ignored `json:"taints"`
-	KubeletExtraArgs      ignored `json:"kubeletExtraArgs"`
-	IgnorePreflightErrors ignored `json:"ignorePreflightErrors"`
-	ImagePullPolicy       ignored `json:"imagePullPolicy"`
-	ImagePullSerial       ignored `json:"imagePullSerial" only:"v1beta4"`
+	Name                  string  `json:"name,omitempty"`
+	CRISocket             ignored `json:"criSocket,omitempty"`
+	Taints                ignored `json:"taints,omitempty"`
+	KubeletExtraArgs      ignored `json:"kubeletExtraArgs,omitempty"`
+	IgnorePreflightErrors ignored `json:"ignorePreflightErrors,omitempty"`
+	ImagePullPolicy       ignored `json:"imagePullPolicy,omitempty"`
+	ImagePullSerial       ignored `json:"imagePullSerial,omitempty" only:"v1beta4"`
 }
 
 // clusterConfiguration is a v1beta3 ClusterConfiguration, as kubeadm v1.36
@@ -59,16 +60,16 @@ type clusterConfiguration struct {
 	typeMeta
 	Etcd                 etcd            `json:"etcd"`
 	Networking           networking      `json:"networking"`
-	KubernetesVersion    ignored         `json:"kubernetesVersion"`
-	ControlPlaneEndpoint string          `json:"controlPlaneEndpoint"`
+	KubernetesVersion    ignored         `json:"kubernetesVersion,omitempty"`
+	ControlPlaneEndpoint string          `json:"controlPlaneEndpoint,omitempty"`
 	APIServer            apiServer       `json:"apiServer"`
-	ControllerManager    ignored         `json:"controllerManager"`
-	Scheduler            ignored         `json:"scheduler"`
-	DNS                  ignored         `json:"dns"`
-	Proxy                ignored         `json:"proxy" only:"v1beta4"`
+	ControllerManager    ignored         `json:"controllerManager,omitempty"`
+	Scheduler            ignored         `json:"scheduler,omitempty"`
+	DNS                  ignored         `json:"dns,omitempty"`
+	Proxy                ignored         `json:"proxy,omitempty" only:"v1beta4"`
 	CertificatesDir      string          `json:"certificatesDir"`
-	ImageRepository      ignored         `json:"imageRepository"`
-	FeatureGates         map[string]bool `json:"featureGates"`
+	ImageRepository      ignored         `json:"imageRepository,omitempty"`
+	FeatureGates         map[string]bool `json:"featureGates,omitempty"`
 	ClusterName          string          `json:"clusterName"`
 }
 
@@ -82,26 +83,26 @@ type clusterConfigurationV1beta4 struct {
 }
 
 type apiServer struct {
-	ExtraArgs              ignored  `json:"extraArgs"`
-	ExtraVolumes           ignored  `json:"extraVolumes"`
-	ExtraEnvs              ignored  `json:"extraEnvs" only:"v1beta4"`
-	CertSANs               []string `json:"certSANs"`
-	TimeoutForControlPlane ignored  `json:"timeoutForControlPlane" only:"v1beta3"`
+	ExtraArgs              ignored  `json:"extraArgs,omitempty"`
+	ExtraVolumes           ignored  `json:"extraVolumes,omitempty"`
+	ExtraEnvs              ignored  `json:"extraEnvs,omitempty" only:"v1beta4"`
+	CertSANs               []string `json:"certSANs,omitempty"`
+	TimeoutForControlPlane ignored  `json:"timeoutForControlPlane,omitempty" only:"v1beta3"`
 }
 
 type etcd struct {
-	Local    *localEtcd `json:"local"`
-	External ignored    `json:"external"`
+	Local    *localEtcd `json:"local,omitempty"`
+	External ignored    `json:"external,omitempty"`
 }
 
 type localEtcd struct {
-	ImageRepository ignored  `json:"imageRepository"`
-	ImageTag        ignored  `json:"imageTag"`
-	DataDir         ignored  `json:"dataDir"`
-	ExtraArgs       ignored  `json:"extraArgs"`
-	ExtraEnvs       ignored  `json:"extraEnvs" only:"v1beta4"`
-	ServerCertSANs  []string `json:"serverCertSANs"`
-	PeerCertSANs    []string `json:"peerCertSANs"`
+	ImageRepository ignored  `json:"imageRepository,omitempty"`
+	ImageTag        ignored  `json:"imageTag,omitempty"`
+	DataDir         ignored  `json:"dataDir,omitempty"`
+	ExtraArgs       ignored  `json:"extraArgs,omitempty"`
+	ExtraEnvs       ignored  `json:"extraEnvs,omitempty" only:"v1beta4"`
+	ServerCertSANs  []string `json:"serverCertSANs,omitempty"`
+	PeerCertSANs    []string `json:"peerCertSANs,omitempty"`
 }
 
 // certctlConfiguration is CertctlKind:
