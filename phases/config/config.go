@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -157,21 +158,10 @@ func (c *Cluster) Validate() error {
 	if c.CACertificateValidity <= 0 {
 		return fmt.Errorf("invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity)
 	}
-	for _, set := range []struct {
-		name string
-		sans []string
-	}{
-		{"apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs},
-		{"etcd.local.serverCertSANs", c.EtcdServerCertSANs},
-		{"etcd.local.peerCertSANs", c.EtcdPeerCertSANs},
-	} {
-		for _, s := range set.sans {
-			if err := checkSAN(s); err != nil {
-				return fmt.Errorf("invalid %s entry %q: %w", set.name, s, err)
-			}
-		}
-	}
-	return nil
+	return cmp.Or(
+		checkSANs("apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs),
+		checkSANs("etcd.local.serverCertSANs", c.EtcdServerCertSANs),
+		checkSANs("etcd.local.peerCertSANs", c.EtcdPeerCertSANs))
 }
 
 // Normalize rewrites the settings as kubeadm's dynamic defaulting does

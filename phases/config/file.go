@@ -262,25 +262,24 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 	}
 	setString(&c.ClusterName, f.ClusterName)
 	setString(&c.DNSDomain, f.Networking.DNSDomain)
-	// kubeadm lower-cases apiServer.certSANs (LowercaseSANs), not etcd's.
-	sans := []sanField{{"apiServer.certSANs", lowercaseSANs(f.APIServer.CertSANs), &c.APIServerCertSANs}}
 	external := len(f.Etcd.External) > 0 && !bytes.Equal(f.Etcd.External, []byte("null"))
-	if local := f.Etcd.Local; local != nil {
-		if external {
-			return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
-		}
-		sans = append(sans,
-			sanField{"etcd.local.serverCertSANs", local.ServerCertSANs, &c.EtcdServerCertSANs},
-			sanField{"etcd.local.peerCertSANs", local.PeerCertSANs, &c.EtcdPeerCertSANs})
+	local := f.Etcd.Local
+	if local != nil && external {
+		return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
 	}
-	for _, set := range sans {
-		for _, s := range set.in {
-			if err := checkSAN(s); err != nil {
-				return nil, fmt.Errorf("invalid %s entry %q: %w", set.field, s, err)
-			}
-		}
-		*set.into = append(*set.into, canonicalSANs(set.in)...)
+	if local == nil {
+		local = &localEtcd{}
 	}
+	// kubeadm lower-cases apiServer.certSANs (LowercaseSANs), not etcd's.
+	apiSANs := lowercaseSANs(f.APIServer.CertSANs)
+	if err := cmp.Or(checkSANs("apiServer.certSANs", apiSANs),
+		checkSANs("etcd.local.serverCertSANs", local.ServerCertSANs),
+		checkSANs("etcd.local.peerCertSANs", local.PeerCertSANs)); err != nil {
+		return nil, err
+	}
+	c.APIServerCertSANs = append(c.APIServerCertSANs, canonicalSANs(apiSANs)...)
+	c.EtcdServerCertSANs = append(c.EtcdServerCertSANs, canonicalSANs(local.ServerCertSANs)...)
+	c.EtcdPeerCertSANs = append(c.EtcdPeerCertSANs, canonicalSANs(local.PeerCertSANs)...)
 	if external {
 		ext, err := parseExternalEtcd(f.Etcd.External)
 		if err != nil {
@@ -312,13 +311,6 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 		*d.into = v
 	}
 	return warnings, nil
-}
-
-// sanField is a list of SANs of a config file and where it goes.
-type sanField struct {
-	field string
-	in    []string
-	into  *[]string
 }
 
 // applyFeatureGates checks featureGates. In v1beta4 a name kubeadm v1.37

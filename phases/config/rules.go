@@ -117,6 +117,16 @@ func checkSAN(s string) error {
 	return errors.New("not an IP address, an RFC 1123 DNS name or a wildcard DNS name such as *.example.com")
 }
 
+// checkSANs applies checkSAN to each of sans, naming field.
+func checkSANs(field string, sans []string) error {
+	for _, s := range sans {
+		if err := checkSAN(s); err != nil {
+			return fmt.Errorf("invalid %s entry %q: %w", field, s, err)
+		}
+	}
+	return nil
+}
+
 // checkNodeName applies kubeadm's check of nodeRegistration.name (an RFC
 // 1123 subdomain) to the name as kubeadm checks it: lower-cased.
 func checkNodeName(name string) error {
