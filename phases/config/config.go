@@ -188,7 +188,7 @@ func (c *Cluster) AdvertiseAddressToDetect() (family net.IP, detect bool) {
 	if c.AdvertiseAddress == "" {
 		return nil, true
 	}
-	if ip := parseIP(c.AdvertiseAddress); ip != nil && ip.IsUnspecified() {
+	if ip := netutils.ParseIPSloppy(c.AdvertiseAddress); ip != nil && ip.IsUnspecified() {
 		return ip, true
 	}
 	return nil, false
@@ -233,10 +233,7 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 	if err != nil {
 		return c.LocalAPIEndpointURL()
 	}
-	if port == "" {
-		port = strconv.Itoa(int(c.BindPort))
-	}
-	return "https://" + net.JoinHostPort(host, port)
+	return "https://" + net.JoinHostPort(host, cmp.Or(port, strconv.Itoa(int(c.BindPort))))
 }
 
 // SplitHostPort parses "host", "host:port", "ipv4:port" or "[ipv6]:port" as
@@ -264,7 +261,7 @@ func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
 			return "", "", nil, fmt.Errorf("port %q must be a number from 1 to 65535", port)
 		}
 	}
-	if ip := parseIP(host); ip != nil {
+	if ip := netutils.ParseIPSloppy(host); ip != nil {
 		return host, port, ip, nil
 	}
 	if errs := validation.IsDNS1123Subdomain(host); len(errs) > 0 {

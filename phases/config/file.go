@@ -260,8 +260,8 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 		}
 		c.ServiceSubnet = s
 	}
-	setString(&c.ClusterName, f.ClusterName)
-	setString(&c.DNSDomain, f.Networking.DNSDomain)
+	c.ClusterName = cmp.Or(f.ClusterName, c.ClusterName)
+	c.DNSDomain = cmp.Or(f.Networking.DNSDomain, c.DNSDomain)
 	external := len(f.Etcd.External) > 0 && !bytes.Equal(f.Etcd.External, []byte("null"))
 	local := f.Etcd.Local
 	if local != nil && external {
@@ -292,7 +292,7 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 		return nil, err
 	}
 	warnings = append(warnings, gateWarnings...)
-	setString(&c.EncryptionAlgorithm, f.EncryptionAlgorithm)
+	c.EncryptionAlgorithm = cmp.Or(f.EncryptionAlgorithm, c.EncryptionAlgorithm)
 	for _, d := range []struct {
 		field string
 		value string
@@ -351,10 +351,4 @@ func unknownFieldHint(apiVersion, field string) string {
 		return ": v1beta3 has kubeadm's default validities, other ones need kubeadm.k8s.io/v1beta4"
 	}
 	return ""
-}
-
-func setString(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 
@@ -36,16 +35,14 @@ const (
 // their owners or modes: checked with kubeadm v1.37.1).
 var kubeadmFeatureGates = map[string]bool{"RootlessControlPlane": true}
 
-// parseIP parses an IP address as kubeadm does (k8s.io/utils/net
-// ParseIPSloppy): IPv4 octets may have leading zeros, read as decimal.
-func parseIP(s string) net.IP { return netutils.ParseIPSloppy(s) }
-
 // canonicalIP returns s as net.IP.String() writes it when s is an IP
 // address ("2001:db8:0:0::10" → "2001:db8::10", "::ffff:10.0.0.1" →
 // "10.0.0.1", "010.0.0.1" → "10.0.0.1"), else s unchanged. kubeadm parses
-// addresses before it writes them into URLs and certificates.
+// addresses before it writes them into URLs and certificates, as
+// netutils.ParseIPSloppy does everywhere here: IPv4 octets may have
+// leading zeros, read as decimal.
 func canonicalIP(s string) string {
-	if ip := parseIP(s); ip != nil {
+	if ip := netutils.ParseIPSloppy(s); ip != nil {
 		return ip.String()
 	}
 	return s
@@ -90,7 +87,7 @@ func checkServiceSubnet(s string) error {
 // whose API server is reachable on 127.0.0.1 only, as in certctl's test
 // clusters, keeps working).
 func checkAdvertiseAddress(s string, detected bool) error {
-	ip := parseIP(s)
+	ip := netutils.ParseIPSloppy(s)
 	switch {
 	case ip == nil:
 		return errors.New("not an IP address: use the node's IP, or leave it empty to use the address of the default route's interface")
@@ -108,7 +105,7 @@ func checkAdvertiseAddress(s string, detected bool) error {
 // (RFC 1123, lower case) or a wildcard DNS name. kubeadm lowercases
 // apiServer.certSANs before, not etcd's SANs.
 func checkSAN(s string) error {
-	if parseIP(s) != nil || len(validation.IsDNS1123Subdomain(s)) == 0 || len(validation.IsWildcardDNS1123Subdomain(s)) == 0 {
+	if netutils.ParseIPSloppy(s) != nil || len(validation.IsDNS1123Subdomain(s)) == 0 || len(validation.IsWildcardDNS1123Subdomain(s)) == 0 {
 		return nil
 	}
 	if s != strings.ToLower(s) && checkSAN(strings.ToLower(s)) == nil {
