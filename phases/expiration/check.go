@@ -101,32 +101,30 @@ func Check(o Options) (*Info, error) {
 
 // ExpiringSoon lists the certificates and CAs marked ExpiringSoon.
 func (info *Info) ExpiringSoon() []Certificate {
-	var out []Certificate
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
-		if c.ExpiringSoon {
-			out = append(out, c)
-		}
-	}
-	return out
+	return slices.DeleteFunc(info.all(), func(c Certificate) bool { return !c.ExpiringSoon })
 }
 
 // NoneExists reports whether the file of every certificate and CA is
 // missing: the folders checked are not the node's, and the report would
 // read as all well to a monitoring job that ignores MISSING rows.
 func (info *Info) NoneExists() bool {
-	exists := func(c Certificate) bool { return !c.Missing }
-	return !slices.ContainsFunc(info.Certificates, exists) && !slices.ContainsFunc(info.CertificateAuthorities, exists)
+	return !slices.ContainsFunc(info.all(), func(c Certificate) bool { return !c.Missing })
 }
 
 // Problems lists every problem, each prefixed with its certificate's name.
 func (info *Info) Problems() []string {
 	var out []string
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+	for _, c := range info.all() {
 		for _, p := range c.Problems {
 			out = append(out, c.Name+": "+p.Message)
 		}
 	}
 	return out
+}
+
+// all is a copy of the certificates' rows, then the CAs'.
+func (info *Info) all() []Certificate {
+	return slices.Concat(info.Certificates, info.CertificateAuthorities)
 }
 
 type checker struct {

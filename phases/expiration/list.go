@@ -72,7 +72,7 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 		return nil, err
 	}
 	problems := map[string][]Problem{}
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+	for _, c := range info.all() {
 		problems[c.Name] = c.Problems
 	}
 	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
