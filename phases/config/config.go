@@ -229,7 +229,7 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 	if c.ControlPlaneEndpoint == "" {
 		return c.LocalAPIEndpointURL()
 	}
-	host, port, _, err := splitHostPort(c.ControlPlaneEndpoint)
+	host, port, err := splitHostPort(c.ControlPlaneEndpoint)
 	if err != nil {
 		return c.LocalAPIEndpointURL()
 	}
@@ -241,16 +241,12 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 // returned in canonical form ("010.0.0.2" → "10.0.0.2"): it is the SAN
 // kubeadm puts into the apiserver certificate.
 func SplitHostPort(hostport string) (host, port string, err error) {
-	host, port, ip, err := splitHostPort(hostport)
-	if ip != nil {
-		host = ip.String()
-	}
-	return host, port, err
+	host, port, err = splitHostPort(hostport)
+	return canonicalIP(host), port, err
 }
 
-// splitHostPort is SplitHostPort with the host as given and its IP, nil
-// for a DNS name.
-func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
+// splitHostPort is SplitHostPort with the host as given.
+func splitHostPort(hostport string) (host, port string, err error) {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host, port = h, p
 	} else {
@@ -258,19 +254,19 @@ func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", "", nil, fmt.Errorf("port %q must be a number from 1 to 65535", port)
+			return "", "", fmt.Errorf("port %q must be a number from 1 to 65535", port)
 		}
 	}
-	if ip := netutils.ParseIPSloppy(host); ip != nil {
-		return host, port, ip, nil
+	if netutils.ParseIPSloppy(host) != nil {
+		return host, port, nil
 	}
 	if errs := validation.IsDNS1123Subdomain(host); len(errs) > 0 {
 		if lower := strings.ToLower(host); len(validation.IsDNS1123Subdomain(lower)) == 0 {
-			return "", "", nil, fmt.Errorf("host %q is not an IP address or a lower-case RFC 1123 DNS name: use %q", host, lower)
+			return "", "", fmt.Errorf("host %q is not an IP address or a lower-case RFC 1123 DNS name: use %q", host, lower)
 		}
-		return "", "", nil, fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
+		return "", "", fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
 	}
-	return host, port, nil, nil
+	return host, port, nil
 }
 
 // Node is the node's settings that its certificates depend on (SANs, CNs

@@ -140,12 +140,10 @@ func Parse(data []byte, base Cluster) (*File, error) {
 				out.Warnings = append(out.Warnings, where+": "+w)
 			}
 		case *certctlConfiguration:
-			for name, s := range t.Renewal.SignerNames {
-				if c.SignerNames == nil {
-					c.SignerNames = map[string]string{}
-				}
-				c.SignerNames[name] = s
+			if c.SignerNames == nil && len(t.Renewal.SignerNames) > 0 {
+				c.SignerNames = map[string]string{}
 			}
+			maps.Copy(c.SignerNames, t.Renewal.SignerNames)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
