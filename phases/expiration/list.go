@@ -138,7 +138,10 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 		case e.Status == "unreadable":
 			subject, key, expires, ca = "UNREADABLE: "+e.Error, "UNREADABLE", "", ""
 		case e.Expires != nil:
-			expires = expiry(*e.Expires, now)
+			expires = e.Expires.UTC().Format("2006-01-02") + " (EXPIRED)"
+			if left := e.Expires.Sub(now); left > 0 {
+				expires = fmt.Sprintf("%s (%dd)", e.Expires.UTC().Format("2006-01-02"), int(left.Hours()/24))
+			}
 		}
 		if sans == "" && e.Status == "ok" {
 			sans = "-"
@@ -220,12 +223,4 @@ func sanList(c *x509.Certificate) []string {
 		all = append(all, ip.String())
 	}
 	return all
-}
-
-func expiry(notAfter, now time.Time) string {
-	left := notAfter.Sub(now)
-	if left <= 0 {
-		return notAfter.UTC().Format("2006-01-02") + " (EXPIRED)"
-	}
-	return fmt.Sprintf("%s (%dd)", notAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
 }
