@@ -124,18 +124,17 @@ func Parse(data []byte, base Cluster) (*File, error) {
 				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 			}
 		}
+		if v1beta3, ok := target.(*clusterConfiguration); ok {
+			target = &clusterConfigurationV1beta4{clusterConfiguration: *v1beta3} // v1beta4's fields empty
+		}
 		switch t := target.(type) {
 		case *joinConfiguration:
 			join = t // applied last, when no InitConfiguration overrides it
 		case *initConfiguration:
 			err = applyInit(c, t.NodeRegistration.Name, t.LocalAPIEndpoint)
-		case *clusterConfiguration, *clusterConfigurationV1beta4:
-			v4, ok := t.(*clusterConfigurationV1beta4)
-			if !ok {
-				v4 = &clusterConfigurationV1beta4{clusterConfiguration: *t.(*clusterConfiguration)}
-			}
+		case *clusterConfigurationV1beta4:
 			var warnings []string
-			warnings, err = applyCluster(c, v4, tm.APIVersion)
+			warnings, err = applyCluster(c, t, tm.APIVersion)
 			for _, w := range warnings {
 				out.Warnings = append(out.Warnings, where+": "+w)
 			}
@@ -239,7 +238,6 @@ func applyInit(c *Cluster, nodeName string, endpoint apiEndpoint) error {
 // gives (a v1beta3 one with v1beta4's fields empty), and returns its
 // warnings.
 func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string) ([]string, error) {
-	var warnings []string
 	if f.CertificatesDir != "" {
 		if err := checkAbsolute(f.CertificatesDir); err != nil {
 			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.CertificatesDir, err)
@@ -285,11 +283,10 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 		}
 		c.ExternalEtcd, c.EtcdExternal = true, ext
 	}
-	gateWarnings, err := applyFeatureGates(c, f.FeatureGates, apiVersion)
+	warnings, err := applyFeatureGates(c, f.FeatureGates, apiVersion)
 	if err != nil {
 		return nil, err
 	}
-	warnings = append(warnings, gateWarnings...)
 	c.EncryptionAlgorithm = cmp.Or(f.EncryptionAlgorithm, c.EncryptionAlgorithm)
 	for _, d := range []struct {
 		field string
