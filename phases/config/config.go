@@ -5,8 +5,10 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +144,7 @@ func (c *Cluster) Validate() error {
 	if err := checkNodeName(c.NodeName); err != nil {
 		return fmt.Errorf("invalid nodeRegistration.name (--node-name) %q: %w", c.NodeName, err)
 	}
-	if !validAlgorithm(c.EncryptionAlgorithm) {
+	if !slices.Contains(EncryptionAlgorithms, c.EncryptionAlgorithm) {
 		return fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
 	}
 	if c.CertificateValidity <= 0 {
@@ -156,21 +158,10 @@ func (c *Cluster) Validate() error {
 	if c.CACertificateValidity <= 0 {
 		return fmt.Errorf("invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity)
 	}
-	for _, set := range []struct {
-		name string
-		sans []string
-	}{
-		{"apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs},
-		{"etcd.local.serverCertSANs", c.EtcdServerCertSANs},
-		{"etcd.local.peerCertSANs", c.EtcdPeerCertSANs},
-	} {
-		for _, s := range set.sans {
-			if err := checkSAN(s); err != nil {
-				return fmt.Errorf("invalid %s entry %q: %w", set.name, s, err)
-			}
-		}
-	}
-	return nil
+	return cmp.Or(
+		checkSANs("apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs),
+		checkSANs("etcd.local.serverCertSANs", c.EtcdServerCertSANs),
+		checkSANs("etcd.local.peerCertSANs", c.EtcdPeerCertSANs))
 }
 
 // Normalize rewrites the settings as kubeadm's dynamic defaulting does
@@ -197,7 +188,7 @@ func (c *Cluster) AdvertiseAddressToDetect() (family net.IP, detect bool) {
 	if c.AdvertiseAddress == "" {
 		return nil, true
 	}
-	if ip := parseIP(c.AdvertiseAddress); ip != nil && ip.IsUnspecified() {
+	if ip := netutils.ParseIPSloppy(c.AdvertiseAddress); ip != nil && ip.IsUnspecified() {
 		return ip, true
 	}
 	return nil, false
@@ -211,16 +202,9 @@ func (c *Cluster) APIServerVirtualIP() (net.IP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: %w", c.ServiceSubnet, err)
 	}
-	ip := make(net.IP, len(n.IP))
-	copy(ip, n.IP)
-	// The first usable address: network address + 1.
-	for i := len(ip) - 1; i >= 0; i-- {
-		ip[i]++
-		if ip[i] != 0 {
-			break
-		}
-	}
-	if !n.Contains(ip) {
+	// The first usable address, as kubeadm's GetAPIServerVirtualIP finds it.
+	ip, err := netutils.GetIndexedIP(n, 1)
+	if err != nil {
 		return nil, fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: too small to hold a service IP", c.ServiceSubnet)
 	}
 	if v4 := ip.To4(); v4 != nil {
@@ -245,14 +229,11 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 	if c.ControlPlaneEndpoint == "" {
 		return c.LocalAPIEndpointURL()
 	}
-	host, port, _, err := splitHostPort(c.ControlPlaneEndpoint)
+	host, port, err := splitHostPort(c.ControlPlaneEndpoint)
 	if err != nil {
 		return c.LocalAPIEndpointURL()
 	}
-	if port == "" {
-		port = strconv.Itoa(int(c.BindPort))
-	}
-	return "https://" + net.JoinHostPort(host, port)
+	return "https://" + net.JoinHostPort(host, cmp.Or(port, strconv.Itoa(int(c.BindPort))))
 }
 
 // SplitHostPort parses "host", "host:port", "ipv4:port" or "[ipv6]:port" as
@@ -260,16 +241,12 @@ func (c *Cluster) ControlPlaneEndpointURL() string {
 // returned in canonical form ("010.0.0.2" → "10.0.0.2"): it is the SAN
 // kubeadm puts into the apiserver certificate.
 func SplitHostPort(hostport string) (host, port string, err error) {
-	host, port, ip, err := splitHostPort(hostport)
-	if ip != nil {
-		host = ip.String()
-	}
-	return host, port, err
+	host, port, err = splitHostPort(hostport)
+	return canonicalIP(host), port, err
 }
 
-// splitHostPort is SplitHostPort with the host as given and its IP, nil
-// for a DNS name.
-func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
+// splitHostPort is SplitHostPort with the host as given.
+func splitHostPort(hostport string) (host, port string, err error) {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host, port = h, p
 	} else {
@@ -277,28 +254,19 @@ func splitHostPort(hostport string) (host, port string, ip net.IP, err error) {
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", "", nil, fmt.Errorf("port %q must be a number from 1 to 65535", port)
+			return "", "", fmt.Errorf("port %q must be a number from 1 to 65535", port)
 		}
 	}
-	if ip := parseIP(host); ip != nil {
-		return host, port, ip, nil
+	if netutils.ParseIPSloppy(host) != nil {
+		return host, port, nil
 	}
 	if errs := validation.IsDNS1123Subdomain(host); len(errs) > 0 {
 		if lower := strings.ToLower(host); len(validation.IsDNS1123Subdomain(lower)) == 0 {
-			return "", "", nil, fmt.Errorf("host %q is not an IP address or a lower-case RFC 1123 DNS name: use %q", host, lower)
+			return "", "", fmt.Errorf("host %q is not an IP address or a lower-case RFC 1123 DNS name: use %q", host, lower)
 		}
-		return "", "", nil, fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
+		return "", "", fmt.Errorf("host %q is not an IP address or an RFC 1123 DNS name such as cp.example.com", host)
 	}
-	return host, port, nil, nil
-}
-
-func validAlgorithm(a string) bool {
-	for _, v := range EncryptionAlgorithms {
-		if a == v {
-			return true
-		}
-	}
-	return false
+	return host, port, nil
 }
 
 // Node is the node's settings that its certificates depend on (SANs, CNs

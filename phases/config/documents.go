@@ -24,10 +24,10 @@ func splitYAML(data []byte) [][]byte {
 }
 
 // unknownFields lists the keys of m (recursively, as dotted paths) that
-// struct type t does not declare in its json tags.
-func unknownFields(m map[string]any, t reflect.Type, prefix string) []string {
+// struct type t does not declare in its json tags for apiVersion.
+func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) []string {
 	known := map[string]reflect.Type{}
-	collectFields(t, known)
+	collectFields(t, apiVersion, known)
 	var out []string
 	for k, v := range m {
 		ft, ok := known[k]
@@ -39,18 +39,23 @@ func unknownFields(m map[string]any, t reflect.Type, prefix string) []string {
 			ft = ft.Elem()
 		}
 		if sub, isMap := v.(map[string]any); isMap && ft.Kind() == reflect.Struct {
-			out = append(out, unknownFields(sub, ft, prefix+k+".")...)
+			out = append(out, unknownFields(sub, ft, apiVersion, prefix+k+".")...)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
-func collectFields(t reflect.Type, into map[string]reflect.Type) {
+// collectFields adds to into the JSON names of struct type t's fields that
+// apiVersion has (see the only tag), with their types.
+func collectFields(t reflect.Type, apiVersion string, into map[string]reflect.Type) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if only := f.Tag.Get("only"); only != "" && !strings.HasSuffix(apiVersion, "/"+only) {
+			continue
+		}
 		if f.Anonymous {
-			collectFields(f.Type, into)
+			collectFields(f.Type, apiVersion, into)
 			continue
 		}
 		name := strings.Split(f.Tag.Get("json"), ",")[0]

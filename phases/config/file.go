@@ -2,12 +2,14 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +77,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	out := &File{Cluster: base}
 	c := &out.Cluster
 	kinds := map[string]int{} // kind → number of the document that has it
-	var join *joinFields
+	var join *joinConfiguration
 	seen := 0
 	for i, doc := range splitYAML(data) {
 		jsonDoc, err := yaml.YAMLToJSON(doc)
@@ -118,29 +120,29 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		}
 		var raw map[string]any
 		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
-			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), "") {
+			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), tm.APIVersion, "") {
 				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 			}
 		}
+		if v1beta3, ok := target.(*clusterConfiguration); ok {
+			target = &clusterConfigurationV1beta4{clusterConfiguration: *v1beta3} // v1beta4's fields empty
+		}
 		switch t := target.(type) {
-		case interface{ join() joinFields }:
-			j := t.join()
-			join = &j // applied last, when no InitConfiguration overrides it
-		case interface{ fields() initFields }:
-			err = applyInit(c, t.fields())
-		case interface{ fields() clusterFields }:
+		case *joinConfiguration:
+			join = t // applied last, when no InitConfiguration overrides it
+		case *initConfiguration:
+			err = applyInit(c, t.NodeRegistration.Name, t.LocalAPIEndpoint)
+		case *clusterConfigurationV1beta4:
 			var warnings []string
-			warnings, err = applyCluster(c, t.fields(), tm.APIVersion)
+			warnings, err = applyCluster(c, t, tm.APIVersion)
 			for _, w := range warnings {
 				out.Warnings = append(out.Warnings, where+": "+w)
 			}
 		case *certctlConfiguration:
-			for name, s := range t.Renewal.SignerNames {
-				if c.SignerNames == nil {
-					c.SignerNames = map[string]string{}
-				}
-				c.SignerNames[name] = s
+			if c.SignerNames == nil && len(t.Renewal.SignerNames) > 0 {
+				c.SignerNames = map[string]string{}
 			}
+			maps.Copy(c.SignerNames, t.Renewal.SignerNames)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
@@ -158,54 +160,50 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	return out, nil
 }
 
+// jsonValues are JSON's kinds of value in kubeadm's words, keyed as
+// json.UnmarshalTypeError.Value spells them; goValues are the kinds of
+// value each Go kind of the types above takes.
+var (
+	jsonValues = map[string]string{"array": "a list", "object": "a mapping", "number": "a number", "string": "a string", "bool": "true or false"}
+	goValues   = map[reflect.Kind]string{reflect.Bool: "bool", reflect.String: "string", reflect.Int32: "number", reflect.Int: "number", reflect.Int64: "number",
+		reflect.Map: "object", reflect.Struct: "object", reflect.Slice: "array"}
+)
+
 // typeError rewrites a JSON type error in the file's terms, without
 // certctl's Go type names.
 func typeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		got := map[string]string{"array": "a list", "object": "a mapping", "number": "a number", "string": "a string", "bool": "true or false"}[te.Value]
-		if got == "" {
-			got = te.Value
-		}
-		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", te.Field, got, kubeadmType(te.Type))
+		got := cmp.Or(jsonValues[te.Value], te.Value)
+		want := cmp.Or(jsonValues[goValues[te.Type.Kind()]], te.Type.String())
+		// encoding/json names the struct v1beta4 embeds in the path, which
+		// the file does not have.
+		field := strings.TrimPrefix(te.Field, "clusterConfiguration.")
+		return fmt.Errorf("invalid %s: %s where kubeadm wants %s", field, got, want)
 	}
 	return err
-}
-
-func kubeadmType(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.String:
-		return "a string"
-	case reflect.Int32, reflect.Int, reflect.Int64:
-		return "a number"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	case reflect.Slice:
-		return "a list"
-	}
-	return t.String()
 }
 
 // newDocument returns the type to decode a document of tm's kind and
 // version into; nil for a kind certctl does not know.
 func newDocument(tm typeMeta) (any, error) {
 	known := map[typeMeta]func() any{
-		{kubeadmGroupV1beta4, "InitConfiguration"}:    func() any { return &initConfigurationV1beta4{} },
+		{kubeadmGroupV1beta4, "InitConfiguration"}:    func() any { return &initConfiguration{} },
 		{kubeadmGroupV1beta4, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta4{} },
-		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfigurationV1beta3{} },
-		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfigurationV1beta3{} },
-		{kubeadmGroupV1beta4, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta4{} },
-		{kubeadmGroupV1beta3, "JoinConfiguration"}:    func() any { return &joinConfigurationV1beta3{} },
+		{kubeadmGroupV1beta3, "InitConfiguration"}:    func() any { return &initConfiguration{} },
+		{kubeadmGroupV1beta3, "ClusterConfiguration"}: func() any { return &clusterConfiguration{} },
+		{kubeadmGroupV1beta4, "JoinConfiguration"}:    func() any { return &joinConfiguration{} },
+		{kubeadmGroupV1beta3, "JoinConfiguration"}:    func() any { return &joinConfiguration{} },
 		{CertctlGroup, CertctlKind}:                   func() any { return &certctlConfiguration{} },
 	}
 	if mk, ok := known[tm]; ok {
 		return mk(), nil
 	}
 	switch tm.Kind {
-	case "InitConfiguration", "ClusterConfiguration", "JoinConfiguration", CertctlKind:
-		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, wantGroup(tm.Kind))
+	case CertctlKind:
+		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, CertctlGroup)
+	case "InitConfiguration", "ClusterConfiguration", "JoinConfiguration":
+		return nil, fmt.Errorf("unsupported apiVersion %q: use %s", tm.APIVersion, kubeadmGroupV1beta4)
 	}
 	return nil, nil
 }
@@ -213,91 +211,90 @@ func newDocument(tm typeMeta) (any, error) {
 // applyInit sets what an InitConfiguration gives. kubeadm trims and
 // lower-cases nodeRegistration.name (kubeadmutil.GetHostname) and accepts
 // an unspecified advertise address, which it replaces with the detected one.
-func applyInit(c *Cluster, f initFields) error {
-	if f.nodeName != "" {
-		name := strings.ToLower(strings.TrimSpace(f.nodeName))
+func applyInit(c *Cluster, nodeName string, endpoint apiEndpoint) error {
+	if nodeName != "" {
+		name := strings.ToLower(strings.TrimSpace(nodeName))
 		if name == "" {
-			return fmt.Errorf("nodeRegistration.name %q is blank: use the node's host name, or leave it out to use this host's name", f.nodeName)
+			return fmt.Errorf("nodeRegistration.name %q is blank: use the node's host name, or leave it out to use this host's name", nodeName)
 		}
 		if err := checkNodeName(name); err != nil {
-			return fmt.Errorf("invalid nodeRegistration.name %q: %w", f.nodeName, err)
+			return fmt.Errorf("invalid nodeRegistration.name %q: %w", nodeName, err)
 		}
 		c.NodeName = name
 	}
-	if a := f.endpoint.AdvertiseAddress; a != "" {
+	if a := endpoint.AdvertiseAddress; a != "" {
 		if err := checkAdvertiseAddress(a, false); err != nil {
 			return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress %q: %w", a, err)
 		}
 		c.AdvertiseAddress = canonicalIP(a)
 	}
-	if f.endpoint.BindPort != 0 {
-		c.BindPort = f.endpoint.BindPort
+	if endpoint.BindPort != 0 {
+		c.BindPort = endpoint.BindPort
 	}
 	return nil
 }
 
 // applyCluster checks and sets what a ClusterConfiguration of apiVersion
-// gives, and returns its warnings.
-func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, error) {
-	var warnings []string
-	if f.certificatesDir != "" {
-		if err := checkAbsolute(f.certificatesDir); err != nil {
-			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.certificatesDir, err)
+// gives (a v1beta3 one with v1beta4's fields empty), and returns its
+// warnings.
+func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string) ([]string, error) {
+	if f.CertificatesDir != "" {
+		if err := checkAbsolute(f.CertificatesDir); err != nil {
+			return nil, fmt.Errorf("invalid certificatesDir %q: %w", f.CertificatesDir, err)
 		}
-		c.CertificatesDir = f.certificatesDir
+		c.CertificatesDir = f.CertificatesDir
 	}
-	if f.controlPlaneEndpoint != "" {
-		if _, _, err := SplitHostPort(f.controlPlaneEndpoint); err != nil {
-			return nil, fmt.Errorf("invalid controlPlaneEndpoint %q: %w", f.controlPlaneEndpoint, err)
+	if f.ControlPlaneEndpoint != "" {
+		if _, _, err := SplitHostPort(f.ControlPlaneEndpoint); err != nil {
+			return nil, fmt.Errorf("invalid controlPlaneEndpoint %q: %w", f.ControlPlaneEndpoint, err)
 		}
-		c.ControlPlaneEndpoint = f.controlPlaneEndpoint
+		c.ControlPlaneEndpoint = f.ControlPlaneEndpoint
 	}
-	if s := f.networking.ServiceSubnet; s != "" {
+	if s := f.Networking.ServiceSubnet; s != "" {
 		if err := checkServiceSubnet(s); err != nil {
 			return nil, fmt.Errorf("invalid networking.serviceSubnet %q: %w", s, err)
 		}
 		c.ServiceSubnet = s
 	}
-	setString(&c.ClusterName, f.clusterName)
-	setString(&c.DNSDomain, f.networking.DNSDomain)
+	c.ClusterName = cmp.Or(f.ClusterName, c.ClusterName)
+	c.DNSDomain = cmp.Or(f.Networking.DNSDomain, c.DNSDomain)
+	external := len(f.Etcd.External) > 0 && !bytes.Equal(f.Etcd.External, []byte("null"))
+	local := f.Etcd.Local
+	if local != nil && external {
+		return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
+	}
+	if local == nil {
+		local = &localEtcd{}
+	}
 	// kubeadm lower-cases apiServer.certSANs (LowercaseSANs), not etcd's.
-	sans := []sanField{{"apiServer.certSANs", lowercaseSANs(f.certSANs), &c.APIServerCertSANs}}
-	if f.localEtcd != nil {
-		if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
-			return nil, fmt.Errorf("etcd.local and etcd.external are mutually exclusive: keep one")
-		}
-		sans = append(sans,
-			sanField{"etcd.local.serverCertSANs", f.localEtcd.server, &c.EtcdServerCertSANs},
-			sanField{"etcd.local.peerCertSANs", f.localEtcd.peer, &c.EtcdPeerCertSANs})
+	apiSANs := lowercaseSANs(f.APIServer.CertSANs)
+	if err := cmp.Or(checkSANs("apiServer.certSANs", apiSANs),
+		checkSANs("etcd.local.serverCertSANs", local.ServerCertSANs),
+		checkSANs("etcd.local.peerCertSANs", local.PeerCertSANs)); err != nil {
+		return nil, err
 	}
-	for _, set := range sans {
-		for _, s := range set.in {
-			if err := checkSAN(s); err != nil {
-				return nil, fmt.Errorf("invalid %s entry %q: %w", set.field, s, err)
-			}
-		}
-		*set.into = append(*set.into, canonicalSANs(set.in)...)
-	}
-	if len(f.externalEtcd) > 0 && !bytes.Equal(f.externalEtcd, []byte("null")) {
-		ext, err := parseExternalEtcd(f.externalEtcd)
+	c.APIServerCertSANs = append(c.APIServerCertSANs, canonicalSANs(apiSANs)...)
+	c.EtcdServerCertSANs = append(c.EtcdServerCertSANs, canonicalSANs(local.ServerCertSANs)...)
+	c.EtcdPeerCertSANs = append(c.EtcdPeerCertSANs, canonicalSANs(local.PeerCertSANs)...)
+	if external {
+		ext, err := parseExternalEtcd(f.Etcd.External)
 		if err != nil {
 			return nil, err
 		}
 		c.ExternalEtcd, c.EtcdExternal = true, ext
 	}
-	gateWarnings, err := applyFeatureGates(c, f.featureGates, apiVersion)
+	warnings, err := applyFeatureGates(c, f.FeatureGates, apiVersion)
 	if err != nil {
 		return nil, err
 	}
-	warnings = append(warnings, gateWarnings...)
-	setString(&c.EncryptionAlgorithm, f.encryptionAlgorithm)
+	c.EncryptionAlgorithm = cmp.Or(f.EncryptionAlgorithm, c.EncryptionAlgorithm)
 	for _, d := range []struct {
 		field string
 		value string
 		into  *time.Duration
 	}{
-		{"certificateValidityPeriod", f.certificateValidity, &c.CertificateValidity},
-		{"caCertificateValidityPeriod", f.caCertificateValidity, &c.CACertificateValidity},
+		{"certificateValidityPeriod", f.CertificateValidityPeriod, &c.CertificateValidity},
+		{"caCertificateValidityPeriod", f.CACertificateValidityPeriod, &c.CACertificateValidity},
 	} {
 		if d.value == "" {
 			continue
@@ -311,13 +308,6 @@ func applyCluster(c *Cluster, f clusterFields, apiVersion string) ([]string, err
 	return warnings, nil
 }
 
-// sanField is a list of SANs of a config file and where it goes.
-type sanField struct {
-	field string
-	in    []string
-	into  *[]string
-}
-
 // applyFeatureGates checks featureGates. In v1beta4 a name kubeadm v1.37
 // does not know is an error, as in kubeadm; the known ones change no
 // certificate and are ignored. In v1beta3, PublicKeysECDSA: true means
@@ -325,12 +315,7 @@ type sanField struct {
 // not know is a warning (kubeadm v1.36 knew gates v1.37 dropped).
 func applyFeatureGates(c *Cluster, gates map[string]bool, apiVersion string) ([]string, error) {
 	var warnings []string
-	names := make([]string, 0, len(gates))
-	for name := range gates {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(gates)) {
 		switch {
 		case kubeadmFeatureGates[name]:
 		case apiVersion == kubeadmGroupV1beta3 && name == publicKeysECDSA:
@@ -342,7 +327,7 @@ func applyFeatureGates(c *Cluster, gates map[string]bool, apiVersion string) ([]
 		case name == publicKeysECDSA:
 			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name in %s: remove it and set encryptionAlgorithm: ECDSA-P256 for ECDSA keys", name, apiVersion)
 		default:
-			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name: remove it (kubeadm v1.37 knows %s)", name, strings.Join(sortedKeys(kubeadmFeatureGates), ", "))
+			return nil, fmt.Errorf("invalid featureGates: %s is not a valid feature name: remove it (kubeadm v1.37 knows %s)", name, strings.Join(slices.Sorted(maps.Keys(kubeadmFeatureGates)), ", "))
 		}
 	}
 	return warnings, nil
@@ -361,27 +346,4 @@ func unknownFieldHint(apiVersion, field string) string {
 		return ": v1beta3 has kubeadm's default validities, other ones need kubeadm.k8s.io/v1beta4"
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// wantGroup is the API group and version certctl reads kind in.
-func wantGroup(kind string) string {
-	if kind == CertctlKind {
-		return CertctlGroup
-	}
-	return kubeadmGroupV1beta4
-}
-
-func setString(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/binary"
 	"math/bits"
@@ -35,10 +36,7 @@ type nodeCerts struct {
 
 func readNodeCerts(certDir string) nodeCerts {
 	read := func(base string) *x509.Certificate {
-		c, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath(base))
-		if err != nil {
-			return nil
-		}
+		c, _, _ := pki.Store{Dir: certDir}.ReadCert(base) // nil when missing or unreadable
 		return c
 	}
 	return nodeCerts{read(apiServerCertBase), read(etcdServerCertBase), read(etcdPeerCertBase)}
@@ -90,8 +88,7 @@ func FromCertificates(certDir, kubeconfigDir string, base Cluster) (Cluster, boo
 		// A certificate that ends with its CA was cut to the CA's expiry:
 		// its period is not the cluster's.
 		c.KeepValidity = true
-		caEntry, _ := pki.Kubeadm().Find(pki.CAName)
-		ca, _, err := pki.ReadCertFile(pki.Store{Dir: certDir}.CertPath(caEntry.BaseName))
+		ca, _, err := pki.Store{Dir: certDir}.ReadCert(pki.Kubeadm().BaseName(pki.CAName))
 		if v := a.NotAfter.Sub(a.NotBefore) - CertificateBackdate; v > 0 && (err != nil || a.NotAfter.Before(ca.NotAfter.Add(-time.Minute))) {
 			c.CertificateValidity = v
 		}
@@ -191,9 +188,7 @@ func (c *Cluster) fromKubeconfigs(dir string) {
 	if host == "" {
 		return
 	}
-	if port == "" {
-		port = "443"
-	}
+	port = cmp.Or(port, "443")
 	if canonicalIP(host) == canonicalIP(c.AdvertiseAddress) && port == strconv.Itoa(int(c.BindPort)) {
 		c.ControlPlaneEndpoint = "" // the local endpoint: there is none
 		return
@@ -207,13 +202,7 @@ func extraSANs(cert *x509.Certificate, n pki.Node, set pki.SANSet) []string {
 	if cert == nil {
 		return nil
 	}
-	var e pki.Entry
-	for _, x := range pki.Kubeadm() {
-		if x.SANs == set {
-			e = x
-		}
-	}
-	p := n.Profile(e)
+	p := n.Profile(pki.Kubeadm().WithSANs(set))
 	made := map[string]bool{}
 	for _, d := range p.DNSNames {
 		made[d] = true

@@ -11,53 +11,21 @@ import "fmt"
 // service-account key pair are the cluster's: they come from the
 // kubeadm-certs Secret (`certctl certs download`), never made here.
 
-type joinConfigurationV1beta4 struct {
+type joinConfiguration struct {
 	typeMeta
-	DryRun           ignored                 `json:"dryRun"`
-	NodeRegistration nodeRegistrationV1beta4 `json:"nodeRegistration"`
-	CACertPath       ignored                 `json:"caCertPath"`
-	Discovery        ignored                 `json:"discovery"`
-	ControlPlane     *joinControlPlane       `json:"controlPlane"`
-	SkipPhases       ignored                 `json:"skipPhases"`
-	Patches          ignored                 `json:"patches"`
-	Timeouts         ignored                 `json:"timeouts"`
-}
-
-type joinConfigurationV1beta3 struct {
-	typeMeta
-	NodeRegistration nodeRegistrationV1beta3 `json:"nodeRegistration"`
-	CACertPath       ignored                 `json:"caCertPath"`
-	Discovery        ignored                 `json:"discovery"`
-	ControlPlane     *joinControlPlane       `json:"controlPlane"`
-	SkipPhases       ignored                 `json:"skipPhases"`
-	Patches          ignored                 `json:"patches"`
+	DryRun           ignored           `json:"dryRun" only:"v1beta4"`
+	NodeRegistration nodeRegistration  `json:"nodeRegistration"`
+	CACertPath       ignored           `json:"caCertPath"`
+	Discovery        ignored           `json:"discovery"`
+	ControlPlane     *joinControlPlane `json:"controlPlane"`
+	SkipPhases       ignored           `json:"skipPhases"`
+	Patches          ignored           `json:"patches"`
+	Timeouts         ignored           `json:"timeouts" only:"v1beta4"`
 }
 
 type joinControlPlane struct {
 	LocalAPIEndpoint apiEndpoint `json:"localAPIEndpoint"`
 	CertificateKey   ignored     `json:"certificateKey"`
-}
-
-// joinFields are what certctl reads from a JoinConfiguration of any version.
-type joinFields struct {
-	init         initFields
-	controlPlane bool
-}
-
-func (t *joinConfigurationV1beta4) join() joinFields {
-	return joinOf(t.NodeRegistration.Name, t.ControlPlane)
-}
-
-func (t *joinConfigurationV1beta3) join() joinFields {
-	return joinOf(t.NodeRegistration.Name, t.ControlPlane)
-}
-
-func joinOf(name string, cp *joinControlPlane) joinFields {
-	f := joinFields{init: initFields{nodeName: name}, controlPlane: cp != nil}
-	if cp != nil {
-		f.init.endpoint = cp.LocalAPIEndpoint
-	}
-	return f
 }
 
 // applyJoin sets what the JoinConfiguration j (nil: none) of a file with
@@ -66,7 +34,7 @@ func joinOf(name string, cp *joinControlPlane) joinFields {
 // settings must be in the file too. An InitConfiguration, which describes
 // the first node, wins: j is then ignored with the warning returned, as
 // kubeadm init ignores it.
-func applyJoin(c *Cluster, j *joinFields, kinds map[string]int) (warning string, err error) {
+func applyJoin(c *Cluster, j *joinConfiguration, kinds map[string]int) (warning string, err error) {
 	if j == nil {
 		return "", nil
 	}
@@ -74,13 +42,13 @@ func applyJoin(c *Cluster, j *joinFields, kinds map[string]int) (warning string,
 	if init, ok := kinds["InitConfiguration"]; ok {
 		return fmt.Sprintf("document %d (JoinConfiguration): ignored, as kubeadm init ignores it: the InitConfiguration of document %d describes this node; for a node that joins, give a file without the InitConfiguration", doc, init), nil
 	}
-	if !j.controlPlane {
+	if j.ControlPlane == nil {
 		return "", fmt.Errorf("document %d (JoinConfiguration): no controlPlane: this JoinConfiguration makes a worker node, which has no control-plane certificates; add controlPlane.localAPIEndpoint (advertiseAddress, bindPort) for a control-plane node", doc)
 	}
 	if _, ok := kinds["ClusterConfiguration"]; !ok {
 		return "", fmt.Errorf("document %d (JoinConfiguration): the cluster's settings (certificatesDir, controlPlaneEndpoint, networking, apiServer.certSANs, etcd) are missing: add the cluster's ClusterConfiguration as another document, from `kubectl -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}'`", doc)
 	}
-	if err := applyInit(c, j.init); err != nil {
+	if err := applyInit(c, j.NodeRegistration.Name, j.ControlPlane.LocalAPIEndpoint); err != nil {
 		return "", fmt.Errorf("document %d (JoinConfiguration): %w", doc, err)
 	}
 	c.Joining = true

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -202,10 +203,7 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 	if r.CertDirSet {
 		certDir = r.CertDir
 	}
-	kcDir := r.KubeconfigDir
-	if kcDir == "" {
-		kcDir = DefaultKubeconfigDir
-	}
+	kcDir := cmp.Or(r.KubeconfigDir, DefaultKubeconfigDir)
 	cms, through, err := r.connect(kcDir)
 	if err == nil {
 		if ctx == nil { // a command run without ExecuteContext, as in tests

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 
@@ -36,16 +35,14 @@ const (
 // their owners or modes: checked with kubeadm v1.37.1).
 var kubeadmFeatureGates = map[string]bool{"RootlessControlPlane": true}
 
-// parseIP parses an IP address as kubeadm does (k8s.io/utils/net
-// ParseIPSloppy): IPv4 octets may have leading zeros, read as decimal.
-func parseIP(s string) net.IP { return netutils.ParseIPSloppy(s) }
-
 // canonicalIP returns s as net.IP.String() writes it when s is an IP
 // address ("2001:db8:0:0::10" → "2001:db8::10", "::ffff:10.0.0.1" →
 // "10.0.0.1", "010.0.0.1" → "10.0.0.1"), else s unchanged. kubeadm parses
-// addresses before it writes them into URLs and certificates.
+// addresses before it writes them into URLs and certificates, as
+// netutils.ParseIPSloppy does everywhere here: IPv4 octets may have
+// leading zeros, read as decimal.
 func canonicalIP(s string) string {
-	if ip := parseIP(s); ip != nil {
+	if ip := netutils.ParseIPSloppy(s); ip != nil {
 		return ip.String()
 	}
 	return s
@@ -90,7 +87,7 @@ func checkServiceSubnet(s string) error {
 // whose API server is reachable on 127.0.0.1 only, as in certctl's test
 // clusters, keeps working).
 func checkAdvertiseAddress(s string, detected bool) error {
-	ip := parseIP(s)
+	ip := netutils.ParseIPSloppy(s)
 	switch {
 	case ip == nil:
 		return errors.New("not an IP address: use the node's IP, or leave it empty to use the address of the default route's interface")
@@ -108,13 +105,23 @@ func checkAdvertiseAddress(s string, detected bool) error {
 // (RFC 1123, lower case) or a wildcard DNS name. kubeadm lowercases
 // apiServer.certSANs before, not etcd's SANs.
 func checkSAN(s string) error {
-	if parseIP(s) != nil || len(validation.IsDNS1123Subdomain(s)) == 0 || len(validation.IsWildcardDNS1123Subdomain(s)) == 0 {
+	if netutils.ParseIPSloppy(s) != nil || len(validation.IsDNS1123Subdomain(s)) == 0 || len(validation.IsWildcardDNS1123Subdomain(s)) == 0 {
 		return nil
 	}
 	if s != strings.ToLower(s) && checkSAN(strings.ToLower(s)) == nil {
 		return fmt.Errorf("not an IP address or a lower-case RFC 1123 DNS name: use %q", strings.ToLower(s))
 	}
 	return errors.New("not an IP address, an RFC 1123 DNS name or a wildcard DNS name such as *.example.com")
+}
+
+// checkSANs applies checkSAN to each of sans, naming field.
+func checkSANs(field string, sans []string) error {
+	for _, s := range sans {
+		if err := checkSAN(s); err != nil {
+			return fmt.Errorf("invalid %s entry %q: %w", field, s, err)
+		}
+	}
+	return nil
 }
 
 // checkNodeName applies kubeadm's check of nodeRegistration.name (an RFC
@@ -136,26 +143,20 @@ func checkAbsolute(path string) error {
 
 // lowercaseSANs lower-cases apiServer.certSANs as kubeadm's LowercaseSANs
 // does ("some domain names, like ELBs, have capitals in them").
-func lowercaseSANs(sans []string) []string {
-	if sans == nil {
-		return nil
-	}
-	out := make([]string, len(sans))
-	for i, s := range sans {
-		out[i] = strings.ToLower(s)
-	}
-	return out
-}
+func lowercaseSANs(sans []string) []string { return mapSANs(sans, strings.ToLower) }
 
 // canonicalSANs writes the IP addresses of sans in canonical form, so that
 // an address kubeadm parses ("010.0.0.2") is an IP SAN for certctl too.
-func canonicalSANs(sans []string) []string {
+func canonicalSANs(sans []string) []string { return mapSANs(sans, canonicalIP) }
+
+// mapSANs applies f to each of sans; nil stays nil.
+func mapSANs(sans []string, f func(string) string) []string {
 	if sans == nil {
 		return nil
 	}
 	out := make([]string, len(sans))
 	for i, s := range sans {
-		out[i] = canonicalIP(s)
+		out[i] = f(s)
 	}
 	return out
 }

@@ -3,10 +3,15 @@ package config
 import "encoding/json"
 
 // The types below mirror the parts of kubeadm's types that decide
-// certificates, one set per API version (cmd/kubeadm/app/apis/kubeadm/
-// v1beta4/types.go and v1beta3/types.go). Fields typed ignored are kubeadm
-// fields certctl does not use: they are listed so that only the fields the
-// version does not have warn, as kubeadm's strict decoding warns about them.
+// certificates (cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go and
+// v1beta3/types.go). Fields typed ignored are kubeadm fields certctl does not
+// use: they are listed so that only the fields the version does not have
+// warn, as kubeadm's strict decoding warns about them. A field tagged
+// only:"v1beta4" or only:"v1beta3" is one version's alone; the other
+// version's documents warn about it (collectFields). v1beta4's typed fields
+// of its own are in clusterConfigurationV1beta4, so that a v1beta3 document
+// never decodes them. Marshal writes the same types: omitempty leaves out
+// what certctl does not set.
 type ignored = json.RawMessage
 
 type typeMeta struct {
@@ -15,203 +20,89 @@ type typeMeta struct {
 }
 
 type apiEndpoint struct {
-	AdvertiseAddress string `json:"advertiseAddress"`
+	AdvertiseAddress string `json:"advertiseAddress,omitempty"`
 	BindPort         int32  `json:"bindPort"`
 }
 
 type networking struct {
 	ServiceSubnet string `json:"serviceSubnet"`
-	PodSubnet     string `json:"podSubnet"`
+	PodSubnet     string `json:"podSubnet,omitempty"`
 	DNSDomain     string `json:"dnsDomain"`
 }
 
-// initFields and clusterFields are what certctl reads from an
-// InitConfiguration and a ClusterConfiguration of any version.
-type initFields struct {
-	nodeName string
-	endpoint apiEndpoint
-}
-
-type clusterFields struct {
-	certificatesDir, clusterName, controlPlaneEndpoint string
-	networking                                         networking
-	certSANs                                           []string
-	localEtcd                                          *localEtcdSANs
-	externalEtcd                                       ignored
-	featureGates                                       map[string]bool
-	encryptionAlgorithm                                string
-	certificateValidity, caCertificateValidity         string
-}
-
-type localEtcdSANs struct{ server, peer []string }
-
-// kubeadm.k8s.io/v1beta4, as kubeadm v1.37 has it.
-
-type initConfigurationV1beta4 struct {
+type initConfiguration struct {
 	typeMeta
-	BootstrapTokens  ignored                 `json:"bootstrapTokens"`
-	DryRun           ignored                 `json:"dryRun"`
-	NodeRegistration nodeRegistrationV1beta4 `json:"nodeRegistration"`
-	LocalAPIEndpoint apiEndpoint             `json:"localAPIEndpoint"`
-	CertificateKey   ignored                 `json:"certificateKey"`
-	SkipPhases       ignored                 `json:"skipPhases"`
-	Patches          ignored                 `json:"patches"`
-	Timeouts         ignored                 `json:"timeouts"`
+	BootstrapTokens  ignored          `json:"bootstrapTokens,omitempty"`
+	DryRun           ignored          `json:"dryRun,omitempty" only:"v1beta4"`
+	NodeRegistration nodeRegistration `json:"nodeRegistration"`
+	LocalAPIEndpoint apiEndpoint      `json:"localAPIEndpoint"`
+	CertificateKey   ignored          `json:"certificateKey,omitempty"`
+	SkipPhases       ignored          `json:"skipPhases,omitempty"`
+	Patches          ignored          `json:"patches,omitempty"`
+	Timeouts         ignored          `json:"timeouts,omitempty" only:"v1beta4"`
 }
 
-type nodeRegistrationV1beta4 struct {
-	Name                  string  `json:"name"`
-	CRISocket             ignored `json:"criSocket"`
-	Taints                ignored `json:"taints"`
-	KubeletExtraArgs      ignored `json:"kubeletExtraArgs"`
-	IgnorePreflightErrors ignored `json:"ignorePreflightErrors"`
-	ImagePullPolicy       ignored `json:"imagePullPolicy"`
-	ImagePullSerial       ignored `json:"imagePullSerial"`
+type nodeRegistration struct {
+	Name                  string  `json:"name,omitempty"`
+	CRISocket             ignored `json:"criSocket,omitempty"`
+	Taints                ignored `json:"taints,omitempty"`
+	KubeletExtraArgs      ignored `json:"kubeletExtraArgs,omitempty"`
+	IgnorePreflightErrors ignored `json:"ignorePreflightErrors,omitempty"`
+	ImagePullPolicy       ignored `json:"imagePullPolicy,omitempty"`
+	ImagePullSerial       ignored `json:"imagePullSerial,omitempty" only:"v1beta4"`
 }
 
+// clusterConfiguration is a v1beta3 ClusterConfiguration, as kubeadm v1.36
+// read it. It has no encryptionAlgorithm and no validity fields: the key
+// algorithm came from the PublicKeysECDSA feature gate, the validities
+// were kubeadm's defaults.
+type clusterConfiguration struct {
+	typeMeta
+	Etcd                 etcd            `json:"etcd"`
+	Networking           networking      `json:"networking"`
+	KubernetesVersion    ignored         `json:"kubernetesVersion,omitempty"`
+	ControlPlaneEndpoint string          `json:"controlPlaneEndpoint,omitempty"`
+	APIServer            apiServer       `json:"apiServer"`
+	ControllerManager    ignored         `json:"controllerManager,omitempty"`
+	Scheduler            ignored         `json:"scheduler,omitempty"`
+	DNS                  ignored         `json:"dns,omitempty"`
+	Proxy                ignored         `json:"proxy,omitempty" only:"v1beta4"`
+	CertificatesDir      string          `json:"certificatesDir"`
+	ImageRepository      ignored         `json:"imageRepository,omitempty"`
+	FeatureGates         map[string]bool `json:"featureGates,omitempty"`
+	ClusterName          string          `json:"clusterName"`
+}
+
+// clusterConfigurationV1beta4 is a v1beta4 ClusterConfiguration, as kubeadm
+// v1.37 has it.
 type clusterConfigurationV1beta4 struct {
-	typeMeta
-	Etcd                        etcdV1beta4      `json:"etcd"`
-	Networking                  networking       `json:"networking"`
-	KubernetesVersion           ignored          `json:"kubernetesVersion"`
-	ControlPlaneEndpoint        string           `json:"controlPlaneEndpoint"`
-	APIServer                   apiServerV1beta4 `json:"apiServer"`
-	ControllerManager           ignored          `json:"controllerManager"`
-	Scheduler                   ignored          `json:"scheduler"`
-	DNS                         ignored          `json:"dns"`
-	Proxy                       ignored          `json:"proxy"`
-	CertificatesDir             string           `json:"certificatesDir"`
-	ImageRepository             ignored          `json:"imageRepository"`
-	FeatureGates                map[string]bool  `json:"featureGates"`
-	ClusterName                 string           `json:"clusterName"`
-	EncryptionAlgorithm         string           `json:"encryptionAlgorithm"`
-	CertificateValidityPeriod   string           `json:"certificateValidityPeriod"`
-	CACertificateValidityPeriod string           `json:"caCertificateValidityPeriod"`
+	clusterConfiguration
+	EncryptionAlgorithm         string `json:"encryptionAlgorithm"`
+	CertificateValidityPeriod   string `json:"certificateValidityPeriod"`
+	CACertificateValidityPeriod string `json:"caCertificateValidityPeriod"`
 }
 
-type apiServerV1beta4 struct {
-	ExtraArgs    ignored  `json:"extraArgs"`
-	ExtraVolumes ignored  `json:"extraVolumes"`
-	ExtraEnvs    ignored  `json:"extraEnvs"`
-	CertSANs     []string `json:"certSANs"`
+type apiServer struct {
+	ExtraArgs              ignored  `json:"extraArgs,omitempty"`
+	ExtraVolumes           ignored  `json:"extraVolumes,omitempty"`
+	ExtraEnvs              ignored  `json:"extraEnvs,omitempty" only:"v1beta4"`
+	CertSANs               []string `json:"certSANs,omitempty"`
+	TimeoutForControlPlane ignored  `json:"timeoutForControlPlane,omitempty" only:"v1beta3"`
 }
 
-type etcdV1beta4 struct {
-	Local    *localEtcdV1beta4 `json:"local"`
-	External ignored           `json:"external"`
+type etcd struct {
+	Local    *localEtcd `json:"local,omitempty"`
+	External ignored    `json:"external,omitempty"`
 }
 
-type localEtcdV1beta4 struct {
-	ImageRepository ignored  `json:"imageRepository"`
-	ImageTag        ignored  `json:"imageTag"`
-	DataDir         ignored  `json:"dataDir"`
-	ExtraArgs       ignored  `json:"extraArgs"`
-	ExtraEnvs       ignored  `json:"extraEnvs"`
-	ServerCertSANs  []string `json:"serverCertSANs"`
-	PeerCertSANs    []string `json:"peerCertSANs"`
-}
-
-func (t *initConfigurationV1beta4) fields() initFields {
-	return initFields{nodeName: t.NodeRegistration.Name, endpoint: t.LocalAPIEndpoint}
-}
-
-func (t *clusterConfigurationV1beta4) fields() clusterFields {
-	f := clusterFields{
-		certificatesDir:       t.CertificatesDir,
-		clusterName:           t.ClusterName,
-		controlPlaneEndpoint:  t.ControlPlaneEndpoint,
-		networking:            t.Networking,
-		certSANs:              t.APIServer.CertSANs,
-		externalEtcd:          t.Etcd.External,
-		featureGates:          t.FeatureGates,
-		encryptionAlgorithm:   t.EncryptionAlgorithm,
-		certificateValidity:   t.CertificateValidityPeriod,
-		caCertificateValidity: t.CACertificateValidityPeriod,
-	}
-	if t.Etcd.Local != nil {
-		f.localEtcd = &localEtcdSANs{server: t.Etcd.Local.ServerCertSANs, peer: t.Etcd.Local.PeerCertSANs}
-	}
-	return f
-}
-
-// kubeadm.k8s.io/v1beta3, as kubeadm v1.36 read it. It has no
-// encryptionAlgorithm and no validity fields: the key algorithm came from
-// the PublicKeysECDSA feature gate, the validities were kubeadm's defaults.
-
-type initConfigurationV1beta3 struct {
-	typeMeta
-	BootstrapTokens  ignored                 `json:"bootstrapTokens"`
-	NodeRegistration nodeRegistrationV1beta3 `json:"nodeRegistration"`
-	LocalAPIEndpoint apiEndpoint             `json:"localAPIEndpoint"`
-	CertificateKey   ignored                 `json:"certificateKey"`
-	SkipPhases       ignored                 `json:"skipPhases"`
-	Patches          ignored                 `json:"patches"`
-}
-
-type nodeRegistrationV1beta3 struct {
-	Name                  string  `json:"name"`
-	CRISocket             ignored `json:"criSocket"`
-	Taints                ignored `json:"taints"`
-	KubeletExtraArgs      ignored `json:"kubeletExtraArgs"`
-	IgnorePreflightErrors ignored `json:"ignorePreflightErrors"`
-	ImagePullPolicy       ignored `json:"imagePullPolicy"`
-}
-
-type clusterConfigurationV1beta3 struct {
-	typeMeta
-	Etcd                 etcdV1beta3      `json:"etcd"`
-	Networking           networking       `json:"networking"`
-	KubernetesVersion    ignored          `json:"kubernetesVersion"`
-	ControlPlaneEndpoint string           `json:"controlPlaneEndpoint"`
-	APIServer            apiServerV1beta3 `json:"apiServer"`
-	ControllerManager    ignored          `json:"controllerManager"`
-	Scheduler            ignored          `json:"scheduler"`
-	DNS                  ignored          `json:"dns"`
-	CertificatesDir      string           `json:"certificatesDir"`
-	ImageRepository      ignored          `json:"imageRepository"`
-	FeatureGates         map[string]bool  `json:"featureGates"`
-	ClusterName          string           `json:"clusterName"`
-}
-
-type apiServerV1beta3 struct {
-	ExtraArgs              ignored  `json:"extraArgs"`
-	ExtraVolumes           ignored  `json:"extraVolumes"`
-	CertSANs               []string `json:"certSANs"`
-	TimeoutForControlPlane ignored  `json:"timeoutForControlPlane"`
-}
-
-type etcdV1beta3 struct {
-	Local    *localEtcdV1beta3 `json:"local"`
-	External ignored           `json:"external"`
-}
-
-type localEtcdV1beta3 struct {
-	ImageRepository ignored  `json:"imageRepository"`
-	ImageTag        ignored  `json:"imageTag"`
-	DataDir         ignored  `json:"dataDir"`
-	ExtraArgs       ignored  `json:"extraArgs"`
-	ServerCertSANs  []string `json:"serverCertSANs"`
-	PeerCertSANs    []string `json:"peerCertSANs"`
-}
-
-func (t *initConfigurationV1beta3) fields() initFields {
-	return initFields{nodeName: t.NodeRegistration.Name, endpoint: t.LocalAPIEndpoint}
-}
-
-func (t *clusterConfigurationV1beta3) fields() clusterFields {
-	f := clusterFields{
-		certificatesDir:      t.CertificatesDir,
-		clusterName:          t.ClusterName,
-		controlPlaneEndpoint: t.ControlPlaneEndpoint,
-		networking:           t.Networking,
-		certSANs:             t.APIServer.CertSANs,
-		externalEtcd:         t.Etcd.External,
-		featureGates:         t.FeatureGates,
-	}
-	if t.Etcd.Local != nil {
-		f.localEtcd = &localEtcdSANs{server: t.Etcd.Local.ServerCertSANs, peer: t.Etcd.Local.PeerCertSANs}
-	}
-	return f
+type localEtcd struct {
+	ImageRepository ignored  `json:"imageRepository,omitempty"`
+	ImageTag        ignored  `json:"imageTag,omitempty"`
+	DataDir         ignored  `json:"dataDir,omitempty"`
+	ExtraArgs       ignored  `json:"extraArgs,omitempty"`
+	ExtraEnvs       ignored  `json:"extraEnvs,omitempty" only:"v1beta4"`
+	ServerCertSANs  []string `json:"serverCertSANs,omitempty"`
+	PeerCertSANs    []string `json:"peerCertSANs,omitempty"`
 }
 
 // certctlConfiguration is CertctlKind:

@@ -1,6 +1,7 @@
 package expiration
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -85,13 +85,12 @@ func Check(o Options) (*Info, error) {
 		}
 	}
 	// kubeadm's order: by name.
-	sort.Slice(info.Certificates, func(i, j int) bool { return info.Certificates[i].Name < info.Certificates[j].Name })
+	byName := func(a, b Certificate) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(info.Certificates, byName)
 	for _, e := range inv.Select(node != nil && node.ExternalEtcd, pki.KindCA) {
 		info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(e.Name, e.BaseName).row)
 	}
-	sort.Slice(info.CertificateAuthorities, func(i, j int) bool {
-		return info.CertificateAuthorities[i].Name < info.CertificateAuthorities[j].Name
-	})
+	slices.SortFunc(info.CertificateAuthorities, byName)
 	owed, err := restartsOwed(o.CertDir)
 	if err != nil {
 		return nil, err
@@ -102,36 +101,30 @@ func Check(o Options) (*Info, error) {
 
 // ExpiringSoon lists the certificates and CAs marked ExpiringSoon.
 func (info *Info) ExpiringSoon() []Certificate {
-	var out []Certificate
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
-		if c.ExpiringSoon {
-			out = append(out, c)
-		}
-	}
-	return out
+	return slices.DeleteFunc(info.all(), func(c Certificate) bool { return !c.ExpiringSoon })
 }
 
 // NoneExists reports whether the file of every certificate and CA is
 // missing: the folders checked are not the node's, and the report would
 // read as all well to a monitoring job that ignores MISSING rows.
 func (info *Info) NoneExists() bool {
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
-		if !c.Missing {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(info.all(), func(c Certificate) bool { return !c.Missing })
 }
 
 // Problems lists every problem, each prefixed with its certificate's name.
 func (info *Info) Problems() []string {
 	var out []string
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+	for _, c := range info.all() {
 		for _, p := range c.Problems {
 			out = append(out, c.Name+": "+p.Message)
 		}
 	}
 	return out
+}
+
+// all is a copy of the certificates' rows, then the CAs'.
+func (info *Info) all() []Certificate {
+	return slices.Concat(info.Certificates, info.CertificateAuthorities)
 }
 
 type checker struct {
@@ -215,7 +208,8 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			if strings.Contains(d, "not configured") {
 				drop = " --drop-sans"
 			}
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s --config %s`", row.File, c.configName(), d, t.Name, drop, c.configName())
+			cfg := cmp.Or(c.o.ConfigFile, "the configuration")
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s --config %s`", row.File, cfg, d, t.Name, drop, cfg)
 		}
 	}
 	return row
@@ -394,13 +388,6 @@ func checkMode(row *Certificate, path string) {
 	}
 }
 
-func (c *checker) configName() string {
-	if c.o.ConfigFile != "" {
-		return c.o.ConfigFile
-	}
-	return "the configuration"
-}
-
 // setMissing marks a row whose file does not exist; like kubeadm, such a
 // row is not externally managed: there is nothing to manage.
 func (row *Certificate) setMissing() {
@@ -414,39 +401,33 @@ func (row *Certificate) add(t ProblemType, format string, args ...any) {
 // drift describes how cert's SANs differ from the wanted ones: the ones it
 // lacks and the ones it has beyond them; "" when they are the same set.
 func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
-	key := func(ip net.IP) string { return ip.String() } // String normalises IPv4-in-IPv6
-	want, have := map[string]bool{}, map[string]bool{}
-	for _, d := range dns {
-		want[strings.ToLower(d)] = true
-	}
-	for _, ip := range ips {
-		want[key(ip)] = true
-	}
-	for _, d := range cert.DNSNames {
-		have[strings.ToLower(d)] = true
-	}
-	for _, ip := range cert.IPAddresses {
-		have[key(ip)] = true
-	}
-	var missing, extra []string
-	for s := range want {
-		if !have[s] {
-			missing = append(missing, s)
+	set := func(dns []string, ips []net.IP) map[string]bool {
+		m := map[string]bool{}
+		for _, d := range dns {
+			m[strings.ToLower(d)] = true
 		}
-	}
-	for s := range have {
-		if !want[s] {
-			extra = append(extra, s)
+		for _, ip := range ips {
+			m[ip.String()] = true // String normalises IPv4-in-IPv6
 		}
+		return m
 	}
-	sort.Strings(missing)
-	sort.Strings(extra)
+	want, have := set(dns, ips), set(cert.DNSNames, cert.IPAddresses)
+	minus := func(a, b map[string]bool) []string {
+		var out []string
+		for s := range a {
+			if !b[s] {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
 	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "missing "+strings.Join(missing, ", "))
+	if m := minus(want, have); len(m) > 0 {
+		parts = append(parts, "missing "+strings.Join(m, ", "))
 	}
-	if len(extra) > 0 {
-		parts = append(parts, "not configured "+strings.Join(extra, ", "))
+	if e := minus(have, want); len(e) > 0 {
+		parts = append(parts, "not configured "+strings.Join(e, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

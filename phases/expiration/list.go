@@ -72,7 +72,7 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 		return nil, err
 	}
 	problems := map[string][]Problem{}
-	for _, c := range append(slices.Clone(info.Certificates), info.CertificateAuthorities...) {
+	for _, c := range info.all() {
 		problems[c.Name] = c.Problems
 	}
 	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
@@ -127,14 +127,9 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 	}
 	var listed []string
 	for _, e := range list.Items {
-		ps := "-"
-		if len(e.Problems) > 0 {
-			types := make([]string, len(e.Problems))
-			for i, p := range e.Problems {
-				types[i] = string(p.Type)
-				listed = append(listed, e.Name+": "+p.Message)
-			}
-			ps = strings.Join(types, ",")
+		ps := ProblemTypes(e.Problems)
+		for _, p := range e.Problems {
+			listed = append(listed, e.Name+": "+p.Message)
 		}
 		subject, sans, key, expires, ca := e.Subject, strings.Join(e.SANs, ","), e.Key, "never", e.CAName
 		switch {
@@ -143,7 +138,10 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 		case e.Status == "unreadable":
 			subject, key, expires, ca = "UNREADABLE: "+e.Error, "UNREADABLE", "", ""
 		case e.Expires != nil:
-			expires = expiry(*e.Expires, now)
+			expires = e.Expires.UTC().Format("2006-01-02") + " (EXPIRED)"
+			if left := e.Expires.Sub(now); left > 0 {
+				expires = fmt.Sprintf("%s (%dd)", e.Expires.UTC().Format("2006-01-02"), int(left.Hours()/24))
+			}
 		}
 		if sans == "" && e.Status == "ok" {
 			sans = "-"
@@ -160,12 +158,7 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if len(listed) > 0 {
-		fmt.Fprintln(out, "\nPROBLEMS")
-		for _, p := range listed {
-			fmt.Fprintf(out, "- %s\n", p)
-		}
-	}
+	WriteList(out, "PROBLEMS", listed)
 	return nil
 }
 
@@ -230,12 +223,4 @@ func sanList(c *x509.Certificate) []string {
 		all = append(all, ip.String())
 	}
 	return all
-}
-
-func expiry(notAfter, now time.Time) string {
-	left := notAfter.Sub(now)
-	if left <= 0 {
-		return notAfter.UTC().Format("2006-01-02") + " (EXPIRED)"
-	}
-	return fmt.Sprintf("%s (%dd)", notAfter.UTC().Format("2006-01-02"), int(left.Hours()/24))
 }

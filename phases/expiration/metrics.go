@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -53,9 +54,7 @@ func WriteMetrics(w io.Writer, info *Info) error {
 		}
 		for _, p := range c.Problems {
 			pl := prometheus.Labels{"type": string(p.Type)}
-			for k, v := range l {
-				pl[k] = v
-			}
+			maps.Copy(pl, l)
 			problem.With(pl).Set(1)
 		}
 	}
