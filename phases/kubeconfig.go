@@ -78,7 +78,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 		return nil
 	}
 	env.logf("[kubeconfig] Writing %q kubeconfig file", p.BaseName)
-	key, err := env.newKey(ctx)
+	key, err := env.keys.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("generate key for %s: %w", path, err)
 	}

@@ -11,12 +11,12 @@ package phases
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,9 +132,12 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 		}
 	}
 	env.checking = false
-	paths := env.plannedPaths()
+	paths := slices.Sorted(maps.Keys(env.planned))
 	if env.DryRun && !env.OwnPlan {
-		env.printPlan(paths)
+		fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
+		for _, p := range paths {
+			fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)
+		}
 	}
 	if err := checkWritable(paths); err != nil {
 		return err
@@ -197,23 +200,6 @@ func (env *Env) willExist(path string) (bool, error) {
 	return pki.Exists(path)
 }
 
-// plannedPaths lists the files the check pass planned, sorted.
-func (env *Env) plannedPaths() []string {
-	paths := make([]string, 0, len(env.planned))
-	for p := range env.planned {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	return paths
-}
-
-func (env *Env) printPlan(paths []string) {
-	fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
-	for _, p := range paths {
-		fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)
-	}
-}
-
 // logf prints a progress line in the real pass only.
 func (env *Env) logf(format string, args ...any) {
 	if !env.checking {
@@ -231,8 +217,4 @@ func (env *Env) warnf(format string, args ...any) {
 	}
 	env.warned[msg] = true
 	fmt.Fprintln(env.Out, msg)
-}
-
-func (env *Env) newKey(ctx context.Context) (crypto.Signer, error) {
-	return env.keys.Get(ctx)
 }
