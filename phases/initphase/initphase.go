@@ -70,21 +70,34 @@ type Options struct {
 // the CA signs.
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
-	a := node.Access{Dir: cluster.CertificatesDir, Recovers: true, DryRun: o.DryRun, LockTimeout: o.LockTimeout, Out: o.Out, ErrOut: o.ErrOut}
-	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", a.Dir)
+	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
+	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", dir)
+	lock := func() (func(), error) { return node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...) }
 	switch {
 	case o.UseCSR:
-		a.Dir, a.Recovers = o.CSRDir, false
+		dir = o.CSRDir
 		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
+		lock = func() (func(), error) { return node.LockOnly(ctx, dir, o.LockTimeout) }
 	case o.Group == "kubeconfig":
-		a.KubeconfigDirs = []string{o.KubeconfigDir}
+		kubeconfigDirs = []string{o.KubeconfigDir}
 		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
 	}
-	err := a.Run(ctx, func(out io.Writer) error {
+	run := func(out io.Writer) error {
 		fmt.Fprint(out, header)
 		env.Out = out
 		return phases.Run(ctx, env, selected)
-	})
+	}
+	var err error
+	if o.DryRun {
+		err = node.DryRun(ctx, o.ErrOut, o.Out, dir, kubeconfigDirs, !o.UseCSR, run)
+	} else {
+		release, lerr := lock()
+		if lerr != nil {
+			return lerr
+		}
+		err = run(o.Out)
+		release()
+	}
 	if err != nil || o.DryRun || !o.UseCSR {
 		return err
 	}
