@@ -199,10 +199,8 @@ func ShellQuote(s string) string {
 // signerNames are the signer names given for certificates: signerNames of
 // the configuration file, overridden by --signer-name.
 func (r *run) signerNames() map[string]string {
-	signers := maps.Clone(r.o.Cluster.SignerNames)
-	if signers == nil {
-		signers = map[string]string{}
-	}
+	signers := map[string]string{}
+	maps.Copy(signers, r.o.Cluster.SignerNames)
 	maps.Copy(signers, r.o.API.SignerNames)
 	return signers
 }
@@ -249,8 +247,7 @@ func nodeName(configFile string) (string, error) {
 type NewRequestValue struct{ API *API }
 
 func (v NewRequestValue) String() string {
-	switch {
-	case v.API.NewRequest:
+	if v.API.NewRequest {
 		return "all"
 	}
 	return strings.Join(v.API.NewRequestFor, ",")

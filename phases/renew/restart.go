@@ -52,19 +52,22 @@ func (r *run) loadManifests() error {
 // it adds the components that read the changed files to those an earlier
 // run left owed, writes that down before the first restart, retries the
 // owed ones with the new ones, and drops each once it is verified. It
-// returns what is still owed. The caller holds certctl's lock.
-func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) (results []staticpods.Result, warnings []string, owed *staticpods.Pending, err error) {
+// leaves what is still owed in r.owed, and adds the restarts and the
+// warnings to r.summary. The caller holds certctl's lock.
+func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) error {
 	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	if owed, err = staticpods.LoadPending(path); err != nil {
-		return nil, nil, nil, err
+	owed, err := staticpods.LoadPending(path)
+	if err != nil {
+		return err
 	}
+	r.owed = owed
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
-		warnings = append(warnings, msg)
+		r.summary.Warnings = append(r.summary.Warnings, msg)
 		fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
 	}
 	for _, w := range want {
@@ -103,19 +106,20 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 			saveErr = err
 		}
 	}
-	results = []staticpods.Result{}
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
+		var results []staticpods.Result
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
+		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	for _, e := range []error{saveErr, lostErr} {
 		if err == nil {
 			err = e
 		}
 	}
-	return results, warnings, owed, err
+	return err
 }
 
 // readOwed reads the restarts an earlier run left owed. Without
@@ -281,11 +285,11 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		l.wait = DefaultLeaseWait
 	}
 	return func(ctx context.Context, component string) (func(bool), error) {
-		release, err := l.acquire(ctx, component)
+		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != staticpods.Etcd || !c.WithAPIServer {
 			return release, err
 		}
-		releaseAPI, err := l.acquireFor(ctx, staticpods.KubeAPIServer, component)
+		releaseAPI, err := l.acquire(ctx, staticpods.KubeAPIServer, component)
 		if err != nil {
 			release(true) // nothing was restarted
 			return nil, err

@@ -44,19 +44,16 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if err != nil {
 		return err
 	}
-	var results []staticpods.Result
 	if !Structured(o.Format) {
 		writeRestore(o.Out, dir, res, false)
 	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		var owed *staticpods.Pending
-		results, _, owed, err = r.restartOwed(ctx, res.Restored, nil)
-		err = interruptedRestarts(ctx, err, fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), owed)
+		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
-		if perr := printRestore(o.Out, o.Format, dir, res, false, results); perr != nil && err == nil {
+		if perr := printRestore(o.Out, o.Format, dir, res, false, r.summary.Restarts); perr != nil && err == nil {
 			err = perr
 		}
 	}
