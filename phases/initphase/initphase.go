@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 		selected, err := phases.Select(phases.KubeconfigPhases(inv.Kubeconfigs(settings)), group, name)
 		if err == nil && cluster.Joining && name == "all" {
 			// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
-			selected = phases.JoinKubeconfigs(selected)
+			selected = slices.DeleteFunc(selected, func(p phases.Phase) bool { return !joinKubeconfigs[p.Name] })
 		}
 		return selected, err
 	}
@@ -44,6 +45,12 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 	}
 	return selected, nil
 }
+
+// joinKubeconfigs are the kubeconfig files `kubeadm join --control-plane`
+// writes (CreateJoinControlPlaneKubeConfigFiles in kubeadm v1.37):
+// super-admin.conf is the first node's alone, and the kubelet makes its
+// own kubelet.conf by TLS bootstrap.
+var joinKubeconfigs = map[string]bool{"kubeconfig/admin": true, "kubeconfig/controller-manager": true, "kubeconfig/scheduler": true}
 
 // Options configure Run.
 type Options struct {
