@@ -10,6 +10,7 @@
 package phases
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -111,9 +112,7 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	if env.Out == nil {
-		env.Out = io.Discard
-	}
+	env.Out = cmp.Or(env.Out, io.Discard)
 	if env.UseCSR {
 		if err := CheckCSRDir(env.CSRDir, env.Cluster.CertificatesDir, env.KubeconfigDir); err != nil {
 			return err

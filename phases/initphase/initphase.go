@@ -3,6 +3,7 @@
 package initphase
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -108,11 +109,7 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	if err != nil || o.DryRun || !o.UseCSR {
 		return err
 	}
-	kubeconfigDir := o.KubeconfigDir
-	if kubeconfigDir == "" {
-		kubeconfigDir = config.DefaultKubeconfigDir
-	}
-	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, kubeconfigDir))
+	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -256,9 +257,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	}
+	c.Rand = cmp.Or(c.Rand, rand.Reader)
 	client := c.Client
 	if client == nil {
 		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})

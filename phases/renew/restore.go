@@ -67,9 +67,11 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		writeRestore(out, dir, res, dryRun)
 		return nil
 	}
-	s := newRestoreSummary(dir, res, dryRun)
-	s.Restarts = append(s.Restarts, restarts...)
-	return f.Print(out, s, nil)
+	return f.Print(out, &RestoreSummary{
+		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
+		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
+		BackupDir: res.BackupDir, Restarts: append([]staticpods.Result{}, restarts...),
+	}, nil)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it would.

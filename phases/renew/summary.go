@@ -196,19 +196,3 @@ type RestoreSummary struct {
 	// Restarts is what --restart-control-plane did (empty without it).
 	Restarts []staticpods.Result `json:"restarts"`
 }
-
-const restoreSummaryKind = "RestoreSummary"
-
-func newRestoreSummary(dir string, res *renewal.RestoreResult, dryRun bool) *RestoreSummary {
-	s := &RestoreSummary{
-		Kind: restoreSummaryKind, APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
-		Restored: res.Restored, Unchanged: res.Unchanged, BackupDir: res.BackupDir, Restarts: []staticpods.Result{},
-	}
-	if s.Restored == nil {
-		s.Restored = []string{}
-	}
-	if s.Unchanged == nil {
-		s.Unchanged = []string{}
-	}
-	return s
-}

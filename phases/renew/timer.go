@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -158,10 +159,7 @@ func (t *Timer) Resolve() error {
 		}
 		c = file.Cluster
 	}
-	t.ConditionCertDir = t.CertDir
-	if t.ConditionCertDir == "" {
-		t.ConditionCertDir = c.CertificatesDir
-	}
+	t.ConditionCertDir = cmp.Or(t.CertDir, c.CertificatesDir)
 	if t.NodeName != "" {
 		return nil
 	}
@@ -195,13 +193,7 @@ func (t Timer) Units() (service, timer string, err error) {
 		}
 		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 	}
-	certDir := t.ConditionCertDir
-	if certDir == "" {
-		certDir = t.CertDir
-	}
-	if certDir == "" {
-		certDir = DefaultCertDir
-	}
+	certDir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
 	offset, why, err := t.offset()
 	if err != nil {
 		return "", "", err
