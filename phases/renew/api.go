@@ -70,14 +70,13 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	if err != nil {
 		return nil, nil, err
 	}
-	signers := r.signerNames()
 	approveFlags := ""
 	if r.o.ConfigFile != "" {
 		approveFlags = " --config " + r.o.ConfigFile
 	}
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
-		PendingDir: pendingDir, SignerNames: signers, Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
+		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
 		ApproveFlags: approveFlags, ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
 		AlreadyInstalled: errAlreadyInstalled, Out: out,
 	})
@@ -97,12 +96,7 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	switch {
 	case errors.As(err, &inc) && len(inc.Obtained) > 0:
 		r.incomplete = inc
-		var got []renewal.Target
-		for _, t := range selected {
-			if slices.Contains(inc.Obtained, t.Name) {
-				got = append(got, t)
-			}
-		}
+		got := slices.DeleteFunc(slices.Clone(selected), func(t renewal.Target) bool { return !slices.Contains(inc.Obtained, t.Name) })
 		for _, n := range inc.NotIssued {
 			reason := reasonCSRNotIssued
 			if n.Refused {
