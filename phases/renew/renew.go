@@ -128,9 +128,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r.summary.end(o.Now(), err)
 	if o.JSON {
-		if werr := r.summary.write(o.Out, o.Format); werr != nil && err == nil {
-			err = werr
-		}
+		err = cmp.Or(err, r.summary.write(o.Out, o.Format))
 	}
 	return err
 }

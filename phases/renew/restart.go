@@ -103,9 +103,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	saveErr = owed.Save()
 	done := func(res staticpods.Result) {
 		owed.Record(res)
-		if err := owed.Save(); err != nil && saveErr == nil {
-			saveErr = err
-		}
+		saveErr = cmp.Or(saveErr, owed.Save())
 	}
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
@@ -115,12 +113,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
-	for _, e := range []error{saveErr, lostErr} {
-		if err == nil {
-			err = e
-		}
-	}
-	return err
+	return cmp.Or(err, saveErr, lostErr)
 }
 
 // readOwed reads the restarts an earlier run left owed. Without

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -53,9 +54,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
-		if perr := printRestore(o.Out, o.Format, dir, res, false, r.summary.Restarts); perr != nil && err == nil {
-			err = perr
-		}
+		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, r.summary.Restarts))
 	}
 	return err
 }
