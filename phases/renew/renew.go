@@ -79,13 +79,10 @@ type Restart struct {
 	// set, is the API client the restarts take their Lease with; otherwise
 	// one found as every command finds it (internal/kubeclient): Kubeconfig
 	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
-	// LeaseDuration and LeaseWait are DefaultLeaseDuration and
-	// DefaultLeaseWait when 0. Alone skips it.
-	Client        kubernetes.Interface
-	Kubeconfig    string
-	LeaseDuration time.Duration
-	LeaseWait     time.Duration
-	Alone         bool
+	// Alone skips it.
+	Client     kubernetes.Interface
+	Kubeconfig string
+	Alone      bool
 }
 
 func (o *Options) defaults() {

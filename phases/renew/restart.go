@@ -217,22 +217,19 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 		name, _ = nodeName(r.o.ConfigFile)
 	}
 	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		LeaseDuration: r.o.Restart.LeaseDuration, LeaseWait: r.o.Restart.LeaseWait, Now: r.o.Now, Rand: r.o.Rand,
-		WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
+		Now: r.o.Now, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
 // as every command finds it, internal/kubeclient: Kubeconfig, else
 // KubeconfigDir's admin.conf, ...), the node's name for the Lease's holder,
-// the Lease timings (DefaultLeaseDuration and DefaultLeaseWait when 0),
-// clock and randomness, and whether the node runs a kube-apiserver.
+// clock and randomness, and whether the node runs a kube-apiserver. The
+// Leases last DefaultLeaseDuration, and are waited for DefaultLeaseWait.
 type Coordination struct {
 	Client        kubernetes.Interface
 	Kubeconfig    string // --kubeconfig
 	KubeconfigDir string
 	NodeName      string
-	LeaseDuration time.Duration
-	LeaseWait     time.Duration
 	Now           func() time.Time
 	Rand          io.Reader
 	WithAPIServer bool
@@ -269,13 +266,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
 	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix),
-		duration: c.LeaseDuration, wait: c.LeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
-	if l.duration <= 0 {
-		l.duration = DefaultLeaseDuration
-	}
-	if l.wait <= 0 {
-		l.wait = DefaultLeaseWait
-	}
+		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != staticpods.Etcd || !c.WithAPIServer {
