@@ -55,8 +55,6 @@ type Env struct {
 	Rand io.Reader
 	// Out receives progress lines.
 	Out io.Writer
-	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
-	Workers int
 
 	checking bool
 	start    time.Time
@@ -149,12 +147,8 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if err != nil {
 		return err
 	}
-	workers := env.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	folders := missingFolders(paths)
-	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, workers)
+	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, runtime.GOMAXPROCS(0))
 	defer env.keys.Close()
 	for _, p := range ps {
 		if err := ctx.Err(); err != nil {
