@@ -88,10 +88,7 @@ func Stagger(schedule string, offset time.Duration) (string, error) {
 		}
 	}
 	minute, _ := strconv.Atoi(m[2])
-	second := 0
-	if m[4] != "" {
-		second, _ = strconv.Atoi(m[4])
-	}
+	second, _ := strconv.Atoi(m[4]) // 0 when the seconds are left out
 	if minute > 59 || second > 59 {
 		return "", fmt.Errorf("invalid --schedule %q: minutes and seconds go from 0 to 59", schedule)
 	}
