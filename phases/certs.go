@@ -323,12 +323,9 @@ func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, sl
 // against it. The CA is identified by its certificate when one is in the
 // cert dir already.
 func (env *Env) requestSpec(p, ca pki.Profile) reqfile.Spec {
-	caCert, _, err := env.store().ReadCert(ca.BaseName)
-	if err != nil {
-		// Not there yet (the CA operator provides it), or not readable:
-		// the import checks the CA certificate that is there then.
-		caCert = nil
-	}
+	// nil when not there yet (the CA operator provides it), or not
+	// readable: the import checks the CA certificate that is there then.
+	caCert, _, _ := env.store().ReadCert(ca.BaseName)
 	return reqfile.Spec{Profile: p, CAName: ca.Name, CAFile: ca.BaseName + ".crt", CA: caCert,
 		Validity: env.Cluster.CertificateValidity}
 }

@@ -134,9 +134,7 @@ func (s *Summary) addCAs(e *renewal.CAExpiryError) {
 // end records the outcome of the run.
 func (s *Summary) end(now time.Time, err error) {
 	s.FinishedAt = now.UTC()
-	if err != nil {
-		s.ExitCode = exitcode.Of(err)
-	}
+	s.ExitCode = exitcode.Of(err) // 0 for nil
 	switch {
 	case err == nil && len(s.Renewed) == 0 && len(s.Restarts) > 0:
 		s.Status = statusRestarted
