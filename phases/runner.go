@@ -71,7 +71,7 @@ type Env struct {
 // every phase of the group, in order, or one phase's short name. An unknown
 // name is an error that lists the valid ones.
 func Select(all []Phase, group, name string) ([]Phase, error) {
-	var out, inGroup []Phase
+	var inGroup []Phase
 	for _, p := range all {
 		if strings.HasPrefix(p.Name, group+"/") {
 			inGroup = append(inGroup, p)
@@ -80,15 +80,11 @@ func Select(all []Phase, group, name string) ([]Phase, error) {
 	if name == "all" {
 		return inGroup, nil
 	}
-	for _, p := range inGroup {
-		if p.Name == group+"/"+name {
-			out = append(out, p)
-		}
-	}
-	if len(out) == 0 {
+	i := slices.IndexFunc(inGroup, func(p Phase) bool { return p.Name == group+"/"+name })
+	if i < 0 {
 		return nil, fmt.Errorf("unknown %s phase %q: valid phases are %s", group, name, strings.Join(Names(inGroup, group), ", "))
 	}
-	return out, nil
+	return []Phase{inGroup[i]}, nil
 }
 
 // Names lists "all" and the short names of the phases of group.
