@@ -23,7 +23,6 @@ import (
 func CertPhases(profiles []pki.Profile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
-		p := p
 		ps = append(ps, Phase{
 			Name:  "certs/" + p.Name,
 			Short: "Generate the " + p.LongName,

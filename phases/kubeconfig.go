@@ -16,7 +16,6 @@ import (
 func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
-		p := p
 		ps = append(ps, Phase{
 			Name:  "kubeconfig/" + p.Name,
 			Short: "Generate a " + p.LongName,
