@@ -231,13 +231,11 @@ func (r *run) run(ctx context.Context) error {
 // renewal mode (on disk, --use-api, --use-csr) selects them.
 func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]renewal.Target, error) {
 	selected, err := renewal.Select(pki.Kubeadm(), args, cluster.ExternalEtcd)
+	if err == nil && isAll(args) {
+		err = renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if isAll(args) {
-		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir); err != nil {
-			return nil, err
-		}
 	}
 	return selected, nil
 }
