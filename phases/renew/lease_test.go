@@ -201,7 +201,6 @@ func TestCoordinator(t *testing.T) {
 	}{
 		{"reachable", Restart{Client: leaseClient()}, true, ""},
 		{"unreachable", Restart{Client: down}, false, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: the API server cannot be reached, or refuses the Leases of kube-system (dial tcp 192.0.2.1:6443: connect: connection refused)\n"},
-		{"alone", Restart{Client: leaseClient(), Alone: true}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

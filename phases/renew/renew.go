@@ -79,10 +79,8 @@ type Restart struct {
 	// set, is the API client the restarts take their Lease with; otherwise
 	// one found as every command finds it (internal/kubeclient): Kubeconfig
 	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
-	// Alone skips it.
 	Client     kubernetes.Interface
 	Kubeconfig string
-	Alone      bool
 }
 
 func (o *Options) defaults() {

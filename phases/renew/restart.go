@@ -209,9 +209,6 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
-	if r.o.Restart.Alone {
-		return nil
-	}
 	name := r.o.Cluster.NodeName
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
