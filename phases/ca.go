@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -32,7 +33,7 @@ func (env *Env) caCertForKey(p pki.Profile, certPath string, key crypto.Signer) 
 	if cert, ok := env.madeCAs[certPath]; ok {
 		return cert, nil
 	}
-	v := pki.NewValidity(env.start, backdate, env.Cluster.CACertificateValidity)
+	v := pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CACertificateValidity)
 	cert, err := pki.NewSelfSignedCA(env.Rand, p, key, v)
 	if err != nil {
 		return nil, err

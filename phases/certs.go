@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 )
@@ -21,7 +23,6 @@ import (
 func CertPhases(profiles []pki.Profile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
-		p := p
 		ps = append(ps, Phase{
 			Name:  "certs/" + p.Name,
 			Short: "Generate the " + p.LongName,
@@ -91,16 +92,14 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return err
 		}
-		cert, err := env.caCertForKey(p, certPath, key)
-		if err != nil {
-			return err
-		}
 		if env.checking {
+			if _, err := env.caCertForKey(p, certPath, key); err != nil {
+				return err
+			}
 			env.planCreate(certPath, false)
 			return nil
 		}
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
-		return s.WriteCert(p.BaseName, cert)
 	default:
 		if env.checking {
 			env.planCreate(keyPath, true)
@@ -108,15 +107,14 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 			return nil
 		}
 		env.logf("[certs] Generating %q certificate and key", p.Name)
-		if key, err = env.newKey(ctx); err != nil {
+		if key, err = env.keys.Get(ctx); err != nil {
 			return fmt.Errorf("generate key for %s: %w", p.Name, err)
 		}
 		if err := s.WriteKey(p.BaseName, key); err != nil {
 			return err
 		}
 	}
-	v := pki.NewValidity(env.start, backdate, env.Cluster.CACertificateValidity)
-	cert, err := pki.NewSelfSignedCA(env.Rand, p, key, v)
+	cert, err := env.caCertForKey(p, certPath, key)
 	if err != nil {
 		return err
 	}
@@ -126,13 +124,15 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 // runLeaf keeps a valid existing certificate, or signs a new one with its
 // CA, or (UseCSR) writes a key and CSR for an external CA.
 func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profile) error {
+	ca, _ := pki.Find(profiles, p.CAName)
 	if env.UseCSR {
-		ca, _ := pki.Find(profiles, p.CAName)
-		return runLeafCSR(ctx, env, p, ca)
+		// NAME.key, NAME.csr and NAME.request.json (what the CA must
+		// sign) under the CSR dir, mirroring the cert dir layout: no CA
+		// is needed.
+		return writeCSR(ctx, env, "certs", p, ca, reqfile.KeyFile{})
 	}
 	s := env.store()
 	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
-	ca, _ := pki.Find(profiles, p.CAName)
 	caCertPath, caKeyPath := s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
 
 	certOK, err := pki.Exists(certPath)
@@ -183,7 +183,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name)
 	}
 	if caCert != nil {
-		if _, err := env.signingValidity(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
+		if _, err := env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
 			return err
 		}
 	}
@@ -210,7 +210,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	}
 	if key == nil {
 		env.logf("[certs] Generating %q certificate and key", p.Name)
-		if key, err = env.newKey(ctx); err != nil {
+		if key, err = env.keys.Get(ctx); err != nil {
 			return fmt.Errorf("generate key for %s: %w", p.Name, err)
 		}
 		if err := s.WriteKey(p.BaseName, key); err != nil {
@@ -219,7 +219,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	} else {
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
 	}
-	v, err := env.signingValidity(pki.NewValidity(env.start, backdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath)
+	v, err := env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if err := s.WriteCert(p.BaseName, cert); err != nil {
 		return err
 	}
-	if hasServerAuth(p) {
+	if slices.Contains(p.ExtKeyUsages, x509.ExtKeyUsageServerAuth) {
 		env.logf("[certs] %s serving cert is signed for DNS names %v and IPs %v", p.Name, cert.DNSNames, cert.IPAddresses)
 	}
 	return nil
@@ -273,13 +273,6 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	return nil
 }
 
-// runLeafCSR writes NAME.key, NAME.csr and NAME.request.json (what the CA
-// ca must sign) under the CSR dir, mirroring the cert dir layout. No CA is
-// needed.
-func runLeafCSR(ctx context.Context, env *Env, p, ca pki.Profile) error {
-	return writeCSR(ctx, env, "certs", p, ca, reqfile.KeyFile{})
-}
-
 // writeCSR writes p's new key (kept as slot says), its CSR and its request
 // file under the CSR dir with reqfile's CSR writer, the one of `renew
 // --use-csr` too: a key and CSR an earlier run made for the same
@@ -308,7 +301,7 @@ func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, sl
 		}
 		return nil
 	}
-	if _, err := c.Write(env.Rand, func() (crypto.Signer, error) { return env.newKey(ctx) }); err != nil {
+	if _, err := c.Write(env.Rand, func() (crypto.Signer, error) { return env.keys.Get(ctx) }); err != nil {
 		return err
 	}
 	switch {
@@ -329,23 +322,11 @@ func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, sl
 // against it. The CA is identified by its certificate when one is in the
 // cert dir already.
 func (env *Env) requestSpec(p, ca pki.Profile) reqfile.Spec {
-	caCert, _, err := env.store().ReadCert(ca.BaseName)
-	if err != nil {
-		// Not there yet (the CA operator provides it), or not readable:
-		// the import checks the CA certificate that is there then.
-		caCert = nil
-	}
+	// nil when not there yet (the CA operator provides it), or not
+	// readable: the import checks the CA certificate that is there then.
+	caCert, _, _ := env.store().ReadCert(ca.BaseName)
 	return reqfile.Spec{Profile: p, CAName: ca.Name, CAFile: ca.BaseName + ".crt", CA: caCert,
 		Validity: env.Cluster.CertificateValidity}
-}
-
-func hasServerAuth(p pki.Profile) bool {
-	for _, u := range p.ExtKeyUsages {
-		if u == x509.ExtKeyUsageServerAuth {
-			return true
-		}
-	}
-	return false
 }
 
 // withFix adds to err, about a file that exists but cannot be used, what

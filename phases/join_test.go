@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
@@ -72,16 +71,5 @@ func TestJoiningNode(t *testing.T) {
 				t.Errorf("etcd peer certificate of %q with IPs %v, want the joining node's cp-2, 198.51.100.12", cert.Subject.CommonName, cert.IPAddresses)
 			}
 		})
-	}
-}
-
-func TestJoinKubeconfigs(t *testing.T) {
-	e := newTestEnv(t)
-	var names []string
-	for _, p := range JoinKubeconfigs(e.kubeconfigPhases(t, "all")) {
-		names = append(names, p.Name)
-	}
-	if got, want := strings.Join(names, " "), "kubeconfig/admin kubeconfig/controller-manager kubeconfig/scheduler"; got != want {
-		t.Errorf("JoinKubeconfigs = %s, want %s", got, want)
 	}
 }

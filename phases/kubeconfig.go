@@ -16,7 +16,6 @@ import (
 func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
-		p := p
 		ps = append(ps, Phase{
 			Name:  "kubeconfig/" + p.Name,
 			Short: "Generate a " + p.LongName,
@@ -78,7 +77,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 		return nil
 	}
 	env.logf("[kubeconfig] Writing %q kubeconfig file", p.BaseName)
-	key, err := env.newKey(ctx)
+	key, err := env.keys.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("generate key for %s: %w", path, err)
 	}

@@ -10,13 +10,14 @@
 package phases
 
 import (
+	"cmp"
 	"context"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,8 +55,6 @@ type Env struct {
 	Rand io.Reader
 	// Out receives progress lines.
 	Out io.Writer
-	// Workers bounds the goroutines generating keys; GOMAXPROCS when 0.
-	Workers int
 
 	checking bool
 	start    time.Time
@@ -72,7 +71,7 @@ type Env struct {
 // every phase of the group, in order, or one phase's short name. An unknown
 // name is an error that lists the valid ones.
 func Select(all []Phase, group, name string) ([]Phase, error) {
-	var out, inGroup []Phase
+	var inGroup []Phase
 	for _, p := range all {
 		if strings.HasPrefix(p.Name, group+"/") {
 			inGroup = append(inGroup, p)
@@ -81,15 +80,11 @@ func Select(all []Phase, group, name string) ([]Phase, error) {
 	if name == "all" {
 		return inGroup, nil
 	}
-	for _, p := range inGroup {
-		if p.Name == group+"/"+name {
-			out = append(out, p)
-		}
-	}
-	if len(out) == 0 {
+	i := slices.IndexFunc(inGroup, func(p Phase) bool { return p.Name == group+"/"+name })
+	if i < 0 {
 		return nil, fmt.Errorf("unknown %s phase %q: valid phases are %s", group, name, strings.Join(Names(inGroup, group), ", "))
 	}
-	return out, nil
+	return []Phase{inGroup[i]}, nil
 }
 
 // Names lists "all" and the short names of the phases of group.
@@ -111,9 +106,7 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	if env.Out == nil {
-		env.Out = io.Discard
-	}
+	env.Out = cmp.Or(env.Out, io.Discard)
 	if env.UseCSR {
 		if err := CheckCSRDir(env.CSRDir, env.Cluster.CertificatesDir, env.KubeconfigDir); err != nil {
 			return err
@@ -132,9 +125,12 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 		}
 	}
 	env.checking = false
-	paths := env.plannedPaths()
+	paths := slices.Sorted(maps.Keys(env.planned))
 	if env.DryRun && !env.OwnPlan {
-		env.printPlan(paths)
+		fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
+		for _, p := range paths {
+			fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)
+		}
 	}
 	if err := checkWritable(paths); err != nil {
 		return err
@@ -147,12 +143,8 @@ func Run(ctx context.Context, env *Env, ps []Phase) error {
 	if err != nil {
 		return err
 	}
-	workers := env.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	folders := missingFolders(paths)
-	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, workers)
+	env.keys = pki.NewKeyPool(env.Rand, alg, env.newKeys, runtime.GOMAXPROCS(0))
 	defer env.keys.Close()
 	for _, p := range ps {
 		if err := ctx.Err(); err != nil {
@@ -197,23 +189,6 @@ func (env *Env) willExist(path string) (bool, error) {
 	return pki.Exists(path)
 }
 
-// plannedPaths lists the files the check pass planned, sorted.
-func (env *Env) plannedPaths() []string {
-	paths := make([]string, 0, len(env.planned))
-	for p := range env.planned {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	return paths
-}
-
-func (env *Env) printPlan(paths []string) {
-	fmt.Fprintf(env.Out, "[dry-run] %d file(s) would be written:\n", len(paths))
-	for _, p := range paths {
-		fmt.Fprintf(env.Out, "[dry-run]   %s\n", p)
-	}
-}
-
 // logf prints a progress line in the real pass only.
 func (env *Env) logf(format string, args ...any) {
 	if !env.checking {
@@ -231,8 +206,4 @@ func (env *Env) warnf(format string, args ...any) {
 	}
 	env.warned[msg] = true
 	fmt.Fprintln(env.Out, msg)
-}
-
-func (env *Env) newKey(ctx context.Context) (crypto.Signer, error) {
-	return env.keys.Get(ctx)
 }

@@ -5,24 +5,18 @@ import (
 	"crypto"
 	"fmt"
 
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
-
-// backdate is kubeadm's CertificateBackdate.
-const backdate = config.CertificateBackdate
-
-const saBaseName = pki.SAName
 
 // runServiceAccount keeps or makes sa.key and sa.pub, the key pair that signs
 // and verifies service account tokens. It is not a certificate: no CA.
 func runServiceAccount(ctx context.Context, env *Env) error {
 	if env.UseCSR {
-		env.logf("[certs] Skipping %q: a key pair, not a certificate; run `certctl init-phase certs sa` to make it in the cert dir", saBaseName)
+		env.logf("[certs] Skipping %q: a key pair, not a certificate; run `certctl init-phase certs sa` to make it in the cert dir", pki.SAName)
 		return nil
 	}
 	s := env.store()
-	keyPath, pubPath := s.KeyPath(saBaseName), s.PublicKeyPath(saBaseName)
+	keyPath, pubPath := s.KeyPath(pki.SAName), s.PublicKeyPath(pki.SAName)
 	keyOK, err := pki.Exists(keyPath)
 	if err != nil {
 		return err
@@ -37,25 +31,25 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	var key crypto.Signer
 	switch {
 	case keyOK:
-		if key, err = s.ReadKey(saBaseName); err != nil {
+		if key, err = s.ReadKey(pki.SAName); err != nil {
 			return err
 		}
 		if pubOK {
-			pub, err := s.ReadPublicKey(saBaseName)
+			pub, err := s.ReadPublicKey(pki.SAName)
 			if err != nil {
 				return err
 			}
 			if !pki.SamePublicKey(pub, key.Public()) {
 				return fmt.Errorf("%s does not match %s: restore the matching pair (tokens signed with the key are checked with the public key)", pubPath, keyPath)
 			}
-			env.logf("[certs] Using the existing %q key", saBaseName)
+			env.logf("[certs] Using the existing %q key", pki.SAName)
 			return nil
 		}
 		if env.checking {
 			env.planCreate(pubPath, false)
 			return nil
 		}
-		env.logf("[certs] Writing %q public key for the existing key %s", saBaseName, keyPath)
+		env.logf("[certs] Writing %q public key for the existing key %s", pki.SAName, keyPath)
 	case pubOK:
 		return fmt.Errorf("%s exists but its private key %s is missing: restore the key (tokens already issued depend on it), or remove %s to make a new pair", pubPath, keyPath, pubPath)
 	default:
@@ -64,13 +58,13 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 			env.planCreate(pubPath, false)
 			return nil
 		}
-		env.logf("[certs] Generating %q key and public key", saBaseName)
-		if key, err = env.newKey(ctx); err != nil {
-			return fmt.Errorf("generate key for %s: %w", saBaseName, err)
+		env.logf("[certs] Generating %q key and public key", pki.SAName)
+		if key, err = env.keys.Get(ctx); err != nil {
+			return fmt.Errorf("generate key for %s: %w", pki.SAName, err)
 		}
-		if err := s.WriteKey(saBaseName, key); err != nil {
+		if err := s.WriteKey(pki.SAName, key); err != nil {
 			return err
 		}
 	}
-	return s.WritePublicKey(saBaseName, key.Public())
+	return s.WritePublicKey(pki.SAName, key.Public())
 }

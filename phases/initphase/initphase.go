@@ -3,10 +3,12 @@
 package initphase
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +29,7 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 		selected, err := phases.Select(phases.KubeconfigPhases(inv.Kubeconfigs(settings)), group, name)
 		if err == nil && cluster.Joining && name == "all" {
 			// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
-			selected = phases.JoinKubeconfigs(selected)
+			selected = slices.DeleteFunc(selected, func(p phases.Phase) bool { return !joinKubeconfigs[p.Name] })
 		}
 		return selected, err
 	}
@@ -44,6 +46,12 @@ func Select(cluster *config.Cluster, settings pki.Node, group, name string, useC
 	}
 	return selected, nil
 }
+
+// joinKubeconfigs are the kubeconfig files `kubeadm join --control-plane`
+// writes (CreateJoinControlPlaneKubeConfigFiles in kubeadm v1.37):
+// super-admin.conf is the first node's alone, and the kubelet makes its
+// own kubelet.conf by TLS bootstrap.
+var joinKubeconfigs = map[string]bool{"kubeconfig/admin": true, "kubeconfig/controller-manager": true, "kubeconfig/scheduler": true}
 
 // Options configure Run.
 type Options struct {
@@ -70,29 +78,38 @@ type Options struct {
 // the CA signs.
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
-	a := node.Access{Dir: cluster.CertificatesDir, Recovers: true, DryRun: o.DryRun, LockTimeout: o.LockTimeout, Out: o.Out, ErrOut: o.ErrOut}
-	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", a.Dir)
+	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
+	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", dir)
+	lock := func() (func(), error) { return node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...) }
 	switch {
 	case o.UseCSR:
-		a.Dir, a.Recovers = o.CSRDir, false
+		dir = o.CSRDir
 		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
+		lock = func() (func(), error) { return node.LockOnly(ctx, dir, o.LockTimeout) }
 	case o.Group == "kubeconfig":
-		a.KubeconfigDirs = []string{o.KubeconfigDir}
+		kubeconfigDirs = []string{o.KubeconfigDir}
 		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
 	}
-	err := a.Run(ctx, func(out io.Writer) error {
+	run := func(out io.Writer) error {
 		fmt.Fprint(out, header)
 		env.Out = out
 		return phases.Run(ctx, env, selected)
-	})
+	}
+	var err error
+	if o.DryRun {
+		err = node.DryRun(ctx, o.ErrOut, o.Out, dir, kubeconfigDirs, !o.UseCSR, run)
+	} else {
+		release, lerr := lock()
+		if lerr != nil {
+			return lerr
+		}
+		err = run(o.Out)
+		release()
+	}
 	if err != nil || o.DryRun || !o.UseCSR {
 		return err
 	}
-	kubeconfigDir := o.KubeconfigDir
-	if kubeconfigDir == "" {
-		kubeconfigDir = config.DefaultKubeconfigDir
-	}
-	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, kubeconfigDir))
+	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
 	return nil
 }
 

@@ -69,3 +69,25 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinKubeconfigs: a joining node makes exactly the kubeconfig files
+// of kubeadm join --control-plane, in order.
+func TestJoinKubeconfigs(t *testing.T) {
+	c := config.Default()
+	c.NodeName, c.AdvertiseAddress, c.Joining = "cp-2", "192.0.2.11", true
+	settings, err := c.Node()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Select(&c, settings, "kubeconfig", "all", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range got {
+		names = append(names, p.Name)
+	}
+	if got, want := strings.Join(names, " "), "kubeconfig/admin kubeconfig/controller-manager kubeconfig/scheduler"; got != want {
+		t.Errorf("joining kubeconfig phases = %s, want %s", got, want)
+	}
+}

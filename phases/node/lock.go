@@ -36,15 +36,15 @@ func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir stri
 	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
 		return nil, err
 	}
-	l, err := acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
+	release, err = acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
-		l.Release()
+		release()
 		return nil, err
 	}
-	return func() { l.Release() }, nil
+	return release, nil
 }
 
 // recoverIfUnlocked is Lock for commands that only read, such as
@@ -61,7 +61,7 @@ func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir stri
 // not match its key included, instead of only the recovery's error. The
 // transaction stays; the next certctl command retries it.
 func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
-	l, err := acquire(ctx, certDir, lock.Wait{})
+	release, err = acquire(ctx, certDir, lock.Wait{})
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
@@ -75,25 +75,22 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
 		fmt.Fprintf(errOut, "[warning] %v; reading the files as they are (every certctl command retries it)\n", err)
 	}
-	return func() { l.Release() }, nil
+	return release, nil
 }
 
-// acquire takes the lock that guards certDir. A certificate folder whose
-// parent does not exist yet has nothing to guard: acquire then returns a
-// nil lock, whose Release does nothing.
-func acquire(ctx context.Context, certDir string, wait lock.Wait) (*lock.Lock, error) {
+// acquire takes the lock that guards certDir and returns its release. A
+// certificate folder whose parent does not exist yet has nothing to
+// guard: acquire then takes no lock, and the release does nothing.
+func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(), err error) {
 	path, err := lock.Beside(certDir)
 	if err != nil {
 		return nil, err
 	}
 	l, err := lock.AcquireWait(ctx, path, wait)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, WithPermissionHint(err)
 	}
-	return l, nil
+	return func() { l.Release() }, nil
 }
 
 // recoverLocked rolls forward or discards a renewal that was interrupted
@@ -170,9 +167,5 @@ func printRecovery(w io.Writer, r *txn.Report) {
 // (/etc/kubernetes/csr) is the certificate folder's: then `certs import`
 // waits for it too.
 func LockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
-	l, err := acquire(ctx, dir, lock.Wait{Timeout: wait})
-	if err != nil {
-		return nil, err
-	}
-	return func() { l.Release() }, nil
+	return acquire(ctx, dir, lock.Wait{Timeout: wait})
 }

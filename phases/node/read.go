@@ -20,11 +20,9 @@ import (
 // (check-expiration, certs list, restore's listing), without certctl's
 // lock: monitoring must never wait for a renewal (issue 8). The lock is
 // taken, without waiting, only when there is something to recover (an
-// interrupted transaction, or a temporary file left by a killed write);
-// recoverIfUnlocked then finishes it first, or reads the files as they are
-// when another certctl holds the lock and is working on them, or when the
-// recovery fails: a read-only command warns, and still reports what is on
-// disk.
+// interrupted transaction, or a temporary file left by a killed write):
+// recoverIfUnlocked then finishes it first, or says why it reads the files
+// as they are.
 //
 // A renewal may also start while read runs, and replace a certificate and
 // its key by two renames that read could see half done. Every transaction
@@ -124,12 +122,9 @@ func stamps(certDir string, kubeconfigDirs []string) []int64 {
 // DryRun runs run, a dry run, which only reads: the check pass
 // and the plan. It takes no lock and recovers nothing, so that it writes
 // nothing at all, not even the lock file (it works on a read-only
-// /etc/kubernetes), and never waits for another certctl. As
-// Read does for the commands that only read, it runs again when
-// a watched folder (dir, its etcd folder, kubeconfigDirs, and dir's parent,
-// where transactions live) changed while it ran, because a renewal replaces
-// a certificate and its key by two renames that one reading could see half
-// done; only the last run's output is printed.
+// /etc/kubernetes), and never waits for another certctl. As Read does,
+// it runs again when a watched folder changed while it ran; only the last
+// run's output is printed.
 //
 // When recovers is set, the real run would first recover an interrupted
 // renewal or write (Lock): the dry run only says so on errOut,

@@ -70,14 +70,13 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	if err != nil {
 		return nil, nil, err
 	}
-	signers := r.signerNames()
 	approveFlags := ""
 	if r.o.ConfigFile != "" {
 		approveFlags = " --config " + r.o.ConfigFile
 	}
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
-		PendingDir: pendingDir, SignerNames: signers, Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
+		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
 		ApproveFlags: approveFlags, ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
 		AlreadyInstalled: errAlreadyInstalled, Out: out,
 	})
@@ -97,12 +96,7 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	switch {
 	case errors.As(err, &inc) && len(inc.Obtained) > 0:
 		r.incomplete = inc
-		var got []renewal.Target
-		for _, t := range selected {
-			if slices.Contains(inc.Obtained, t.Name) {
-				got = append(got, t)
-			}
-		}
+		got := slices.DeleteFunc(slices.Clone(selected), func(t renewal.Target) bool { return !slices.Contains(inc.Obtained, t.Name) })
 		for _, n := range inc.NotIssued {
 			reason := reasonCSRNotIssued
 			if n.Refused {
@@ -199,10 +193,8 @@ func ShellQuote(s string) string {
 // signerNames are the signer names given for certificates: signerNames of
 // the configuration file, overridden by --signer-name.
 func (r *run) signerNames() map[string]string {
-	signers := maps.Clone(r.o.Cluster.SignerNames)
-	if signers == nil {
-		signers = map[string]string{}
-	}
+	signers := map[string]string{}
+	maps.Copy(signers, r.o.Cluster.SignerNames)
 	maps.Copy(signers, r.o.API.SignerNames)
 	return signers
 }
@@ -249,8 +241,7 @@ func nodeName(configFile string) (string, error) {
 type NewRequestValue struct{ API *API }
 
 func (v NewRequestValue) String() string {
-	switch {
-	case v.API.NewRequest:
+	if v.API.NewRequest {
 		return "all"
 	}
 	return strings.Join(v.API.NewRequestFor, ",")

@@ -37,9 +37,6 @@ type BackupEntry struct {
 	Error         string     `json:"error,omitempty"`
 }
 
-// backupListKind is BackupList's kind.
-const backupListKind = "BackupList"
-
 // ListBackups is `certctl restore` without a backup's name: the backups
 // beside certDir, read consistently (node.Read: no lock, after finishing
 // an interrupted renewal), printed in f: a table of NAME, CREATED and
@@ -63,7 +60,7 @@ func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Fo
 }
 
 func backupList(root string, backups []renewal.Backup) *BackupList {
-	list := &BackupList{Kind: backupListKind, APIVersion: summaryAPIVersion, Root: root, Items: []BackupEntry{}}
+	list := &BackupList{Kind: "BackupList", APIVersion: summaryAPIVersion, Root: root, Items: []BackupEntry{}}
 	for _, b := range backups {
 		e := BackupEntry{Name: b.Name, Dir: b.Dir, Files: []string{}}
 		if b.Err != nil {

@@ -111,16 +111,10 @@ func (r *run) limitedByCA(b renewal.CABound, now time.Time) {
 // inOrder returns the targets of all that are in one of the lists, in the
 // order of all.
 func inOrder(all []renewal.Target, lists ...[]renewal.Target) []renewal.Target {
-	var out []renewal.Target
-	for _, t := range all {
-		for _, l := range lists {
-			if slices.ContainsFunc(l, func(u renewal.Target) bool { return u.Name == t.Name }) {
-				out = append(out, t)
-				break
-			}
-		}
-	}
-	return out
+	in := slices.Concat(lists...)
+	return slices.DeleteFunc(slices.Clone(all), func(t renewal.Target) bool {
+		return !slices.ContainsFunc(in, func(u renewal.Target) bool { return u.Name == t.Name })
+	})
 }
 
 // stillDue drops, after the lock is taken, the targets that another

@@ -62,15 +62,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	var err error
 	switch {
 	case o.Restart.Enabled && (len(res.Renewed) > 0 || r.retrying()):
-		var results []staticpods.Result
-		var warnings []string
-		var owed *staticpods.Pending
-		results, warnings, owed, err = r.restartOwed(ctx, changed, restarts)
-		s.Restarts, s.Warnings = append(s.Restarts, results...), append(s.Warnings, warnings...)
-		if owed != nil {
-			r.owed = owed
-		}
-		err = interruptedRestarts(ctx, err, renewedDone(res), r.owed)
+		err = interruptedRestarts(ctx, r.restartOwed(ctx, changed, restarts), renewedDone(res), r.owed)
 	case len(res.Renewed) == 0:
 	case len(restarts) == 0:
 		fmt.Fprintln(out, "[renew] "+renewal.NothingToRestart)

@@ -54,16 +54,11 @@ type restartLease struct {
 func (l *restartLease) name(component string) string { return RestartLeasePrefix + component }
 
 // acquire waits until the Lease of component is free or expired and takes
-// it. The release it returns frees it when ok; otherwise it stops renewing
+// it for the restart of restarting: component itself, or one that takes
+// component down with it (etcd takes this node's kube-apiserver down).
+// The release it returns frees it when ok; otherwise it stops renewing
 // and lets it expire.
-func (l *restartLease) acquire(ctx context.Context, component string) (func(ok bool), error) {
-	return l.acquireFor(ctx, component, component)
-}
-
-// acquireFor is acquire of the Lease of component for the restart of
-// restarting, which takes component down with it (etcd takes this node's
-// kube-apiserver down).
-func (l *restartLease) acquireFor(ctx context.Context, component, restarting string) (func(ok bool), error) {
+func (l *restartLease) acquire(ctx context.Context, component, restarting string) (func(ok bool), error) {
 	leases := l.client.CoordinationV1().Leases(l.namespace)
 	name := l.name(component)
 	start := time.Now()

@@ -82,7 +82,7 @@ func TestRestartLeaseOneAtATime(t *testing.T) {
 		l := testLease(cs, "cp-"+strconv.Itoa(i+1), outs[i])
 		wg.Go(func() {
 			<-start
-			release, err := l.acquire(ctx, "kube-apiserver")
+			release, err := l.acquire(ctx, "kube-apiserver", "kube-apiserver")
 			if err != nil {
 				t.Error(err)
 				return
@@ -132,11 +132,11 @@ func TestRestartLeaseFailedRestart(t *testing.T) {
 	var out bytes.Buffer
 	a, b := testLease(cs, "cp-1", &out), testLease(cs, "cp-2", &out)
 	a.duration = time.Second
-	release, err := a.acquire(ctx, "etcd")
+	release, err := a.acquire(ctx, "etcd", "etcd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	releaseOther, err := b.acquire(ctx, "kube-apiserver")
+	releaseOther, err := b.acquire(ctx, "kube-apiserver", "kube-apiserver")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestRestartLeaseFailedRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, until := holderOf(left)
-	if _, err := b.acquire(ctx, "etcd"); err != nil {
+	if _, err := b.acquire(ctx, "etcd", "etcd"); err != nil {
 		t.Fatal(err)
 	}
 	if now := time.Now(); now.Before(until) {
@@ -158,7 +158,7 @@ func TestRestartLeaseFailedRestart(t *testing.T) {
 	}
 	c := testLease(cs, "cp-3", &out)
 	c.wait = 100 * time.Millisecond
-	if _, err := c.acquire(ctx, "etcd"); err == nil || !strings.Contains(err.Error(), "the restart stays owed") {
+	if _, err := c.acquire(ctx, "etcd", "etcd"); err == nil || !strings.Contains(err.Error(), "the restart stays owed") {
 		t.Errorf("waiting past --lease-wait: %v, want an error saying the restart stays owed", err)
 	}
 }
@@ -172,16 +172,16 @@ func TestRestartLeaseRenewed(t *testing.T) {
 	var out bytes.Buffer
 	a, b := testLease(cs, "cp-1", &out), testLease(cs, "cp-2", &out)
 	a.duration = time.Second
-	release, err := a.acquire(ctx, "etcd")
+	release, err := a.acquire(ctx, "etcd", "etcd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.wait = 2500 * time.Millisecond
-	if _, err := b.acquire(ctx, "etcd"); err == nil {
+	if _, err := b.acquire(ctx, "etcd", "etcd"); err == nil {
 		t.Fatalf("cp-2 took a Lease cp-1 renews")
 	}
 	release(true)
-	if _, err := b.acquire(ctx, "etcd"); err != nil {
+	if _, err := b.acquire(ctx, "etcd", "etcd"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -201,7 +201,6 @@ func TestCoordinator(t *testing.T) {
 	}{
 		{"reachable", Restart{Client: leaseClient()}, true, ""},
 		{"unreachable", Restart{Client: down}, false, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: the API server cannot be reached, or refuses the Leases of kube-system (dial tcp 192.0.2.1:6443: connect: connection refused)\n"},
-		{"alone", Restart{Client: leaseClient(), Alone: true}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -10,6 +10,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -78,22 +79,15 @@ type Restart struct {
 	// set, is the API client the restarts take their Lease with; otherwise
 	// one found as every command finds it (internal/kubeclient): Kubeconfig
 	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
-	// LeaseDuration and LeaseWait are DefaultLeaseDuration and
-	// DefaultLeaseWait when 0. Alone skips it.
-	Client        kubernetes.Interface
-	Kubeconfig    string
-	LeaseDuration time.Duration
-	LeaseWait     time.Duration
-	Alone         bool
+	Client     kubernetes.Interface
+	Kubeconfig string
 }
 
 func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Rand == nil {
-		o.Rand = rand.Reader
-	}
+	o.Rand = cmp.Or(o.Rand, rand.Reader)
 	if o.Sleep == nil {
 		o.Sleep = Sleep
 	}
@@ -129,9 +123,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	r.summary.end(o.Now(), err)
 	if o.JSON {
-		if werr := r.summary.write(o.Out, o.Format); werr != nil && err == nil {
-			err = werr
-		}
+		err = cmp.Or(err, r.summary.write(o.Out, o.Format))
 	}
 	return err
 }
@@ -237,13 +229,11 @@ func (r *run) run(ctx context.Context) error {
 // renewal mode (on disk, --use-api, --use-csr) selects them.
 func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]renewal.Target, error) {
 	selected, err := renewal.Select(pki.Kubeadm(), args, cluster.ExternalEtcd)
+	if err == nil && isAll(args) {
+		err = renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if isAll(args) {
-		if err := renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir); err != nil {
-			return nil, err
-		}
 	}
 	return selected, nil
 }

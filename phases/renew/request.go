@@ -65,18 +65,13 @@ func (r *Request) Check() error {
 	if r.Quiet && r.JSON {
 		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", r.Output)
 	}
-	for _, f := range []struct {
-		name     string
-		value    any
-		negative bool
-	}{
-		{"if-expires-within", r.IfExpiresWithin, r.IfExpiresWithin < 0},
-		{"jitter", r.Jitter, r.Jitter < 0},
-		{"keep-backups", r.KeepBackups, r.KeepBackups < 0},
-	} {
-		if f.negative {
-			return fmt.Errorf("--%s %v must not be negative", f.name, f.value)
-		}
+	switch {
+	case r.IfExpiresWithin < 0:
+		return fmt.Errorf("--if-expires-within %v must not be negative", r.IfExpiresWithin)
+	case r.Jitter < 0:
+		return fmt.Errorf("--jitter %v must not be negative", r.Jitter)
+	case r.KeepBackups < 0:
+		return fmt.Errorf("--keep-backups %v must not be negative", r.KeepBackups)
 	}
 	return r.Restart.Check(r.given)
 }

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -52,19 +53,22 @@ func (r *run) loadManifests() error {
 // it adds the components that read the changed files to those an earlier
 // run left owed, writes that down before the first restart, retries the
 // owed ones with the new ones, and drops each once it is verified. It
-// returns what is still owed. The caller holds certctl's lock.
-func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) (results []staticpods.Result, warnings []string, owed *staticpods.Pending, err error) {
+// leaves what is still owed in r.owed, and adds the restarts and the
+// warnings to r.summary. The caller holds certctl's lock.
+func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) error {
 	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	if owed, err = staticpods.LoadPending(path); err != nil {
-		return nil, nil, nil, err
+	owed, err := staticpods.LoadPending(path)
+	if err != nil {
+		return err
 	}
+	r.owed = owed
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
-		warnings = append(warnings, msg)
+		r.summary.Warnings = append(r.summary.Warnings, msg)
 		fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
 	}
 	for _, w := range want {
@@ -99,23 +103,17 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	saveErr = owed.Save()
 	done := func(res staticpods.Result) {
 		owed.Record(res)
-		if err := owed.Save(); err != nil && saveErr == nil {
-			saveErr = err
-		}
+		saveErr = cmp.Or(saveErr, owed.Save())
 	}
-	results = []staticpods.Result{}
 	if len(affected) == 0 {
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	} else {
+		var results []staticpods.Result
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
+		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
-	for _, e := range []error{saveErr, lostErr} {
-		if err == nil {
-			err = e
-		}
-	}
-	return results, warnings, owed, err
+	return cmp.Or(err, saveErr, lostErr)
 }
 
 // readOwed reads the restarts an earlier run left owed. Without
@@ -211,30 +209,24 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
-	if r.o.Restart.Alone {
-		return nil
-	}
 	name := r.o.Cluster.NodeName
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
 	}
 	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		LeaseDuration: r.o.Restart.LeaseDuration, LeaseWait: r.o.Restart.LeaseWait, Now: r.o.Now, Rand: r.o.Rand,
-		WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
+		Now: r.o.Now, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
 // as every command finds it, internal/kubeclient: Kubeconfig, else
 // KubeconfigDir's admin.conf, ...), the node's name for the Lease's holder,
-// the Lease timings (DefaultLeaseDuration and DefaultLeaseWait when 0),
-// clock and randomness, and whether the node runs a kube-apiserver.
+// clock and randomness, and whether the node runs a kube-apiserver. The
+// Leases last DefaultLeaseDuration, and are waited for DefaultLeaseWait.
 type Coordination struct {
 	Client        kubernetes.Interface
 	Kubeconfig    string // --kubeconfig
 	KubeconfigDir string
 	NodeName      string
-	LeaseDuration time.Duration
-	LeaseWait     time.Duration
 	Now           func() time.Time
 	Rand          io.Reader
 	WithAPIServer bool
@@ -252,9 +244,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	}
+	c.Rand = cmp.Or(c.Rand, rand.Reader)
 	client := c.Client
 	if client == nil {
 		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
@@ -273,19 +263,13 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
 	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix),
-		duration: c.LeaseDuration, wait: c.LeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
-	if l.duration <= 0 {
-		l.duration = DefaultLeaseDuration
-	}
-	if l.wait <= 0 {
-		l.wait = DefaultLeaseWait
-	}
+		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
 	return func(ctx context.Context, component string) (func(bool), error) {
-		release, err := l.acquire(ctx, component)
+		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != staticpods.Etcd || !c.WithAPIServer {
 			return release, err
 		}
-		releaseAPI, err := l.acquireFor(ctx, staticpods.KubeAPIServer, component)
+		releaseAPI, err := l.acquire(ctx, staticpods.KubeAPIServer, component)
 		if err != nil {
 			release(true) // nothing was restarted
 			return nil, err

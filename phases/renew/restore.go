@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -44,21 +45,16 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if err != nil {
 		return err
 	}
-	var results []staticpods.Result
 	if !Structured(o.Format) {
 		writeRestore(o.Out, dir, res, false)
 	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		var owed *staticpods.Pending
-		results, _, owed, err = r.restartOwed(ctx, res.Restored, nil)
-		err = interruptedRestarts(ctx, err, fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), owed)
+		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
-		if perr := printRestore(o.Out, o.Format, dir, res, false, results); perr != nil && err == nil {
-			err = perr
-		}
+		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, r.summary.Restarts))
 	}
 	return err
 }
@@ -70,9 +66,11 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		writeRestore(out, dir, res, dryRun)
 		return nil
 	}
-	s := newRestoreSummary(dir, res, dryRun)
-	s.Restarts = append(s.Restarts, restarts...)
-	return f.Print(out, s, nil)
+	return f.Print(out, &RestoreSummary{
+		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
+		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
+		BackupDir: res.BackupDir, Restarts: append([]staticpods.Result{}, restarts...),
+	}, nil)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it would.

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -58,9 +59,7 @@ func Offset(name string, window time.Duration) time.Duration {
 // work. An hourly schedule takes offsets under an hour; a daily one must
 // not be moved past midnight.
 func Stagger(schedule string, offset time.Duration) (string, error) {
-	if schedule == "" {
-		schedule = DefaultSchedule
-	}
+	schedule = cmp.Or(schedule, DefaultSchedule)
 	usage := "use daily, weekly, monthly, hourly or [WEEKDAYS] [YYYY-MM-DD] HH:MM[:SS] as in systemd.time(7), e.g. \"Mon..Fri *-*-* 02:30\""
 	if strings.ContainsAny(schedule, "\n\r\\\"'%") {
 		return "", fmt.Errorf("invalid --schedule %q: %s", schedule, usage)
@@ -89,10 +88,7 @@ func Stagger(schedule string, offset time.Duration) (string, error) {
 		}
 	}
 	minute, _ := strconv.Atoi(m[2])
-	second := 0
-	if m[4] != "" {
-		second, _ = strconv.Atoi(m[4])
-	}
+	second, _ := strconv.Atoi(m[4]) // 0 when the seconds are left out
 	if minute > 59 || second > 59 {
 		return "", fmt.Errorf("invalid --schedule %q: minutes and seconds go from 0 to 59", schedule)
 	}

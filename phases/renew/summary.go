@@ -134,9 +134,7 @@ func (s *Summary) addCAs(e *renewal.CAExpiryError) {
 // end records the outcome of the run.
 func (s *Summary) end(now time.Time, err error) {
 	s.FinishedAt = now.UTC()
-	if err != nil {
-		s.ExitCode = exitcode.Of(err)
-	}
+	s.ExitCode = exitcode.Of(err) // 0 for nil
 	switch {
 	case err == nil && len(s.Renewed) == 0 && len(s.Restarts) > 0:
 		s.Status = statusRestarted
@@ -195,20 +193,4 @@ type RestoreSummary struct {
 	BackupDir string `json:"backupDir,omitempty"`
 	// Restarts is what --restart-control-plane did (empty without it).
 	Restarts []staticpods.Result `json:"restarts"`
-}
-
-const restoreSummaryKind = "RestoreSummary"
-
-func newRestoreSummary(dir string, res *renewal.RestoreResult, dryRun bool) *RestoreSummary {
-	s := &RestoreSummary{
-		Kind: restoreSummaryKind, APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
-		Restored: res.Restored, Unchanged: res.Unchanged, BackupDir: res.BackupDir, Restarts: []staticpods.Result{},
-	}
-	if s.Restored == nil {
-		s.Restored = []string{}
-	}
-	if s.Unchanged == nil {
-		s.Unchanged = []string{}
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -158,10 +159,7 @@ func (t *Timer) Resolve() error {
 		}
 		c = file.Cluster
 	}
-	t.ConditionCertDir = t.CertDir
-	if t.ConditionCertDir == "" {
-		t.ConditionCertDir = c.CertificatesDir
-	}
+	t.ConditionCertDir = cmp.Or(t.CertDir, c.CertificatesDir)
 	if t.NodeName != "" {
 		return nil
 	}
@@ -187,21 +185,12 @@ func (t Timer) Units() (service, timer string, err error) {
 	}
 	var args []string
 	for _, a := range []struct{ flag, path string }{{"--config", t.ConfigFile}, {"--cert-dir", t.CertDir}, {"--kubeconfig-dir", t.KubeconfigDir}} {
-		if a.path == "" {
-			continue
+		// Absolute: Resolve made them so.
+		if a.path != "" {
+			args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 		}
-		if !filepath.IsAbs(a.path) {
-			return "", "", fmt.Errorf("%s %q must be absolute: the unit runs from /", a.flag, a.path)
-		}
-		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 	}
-	certDir := t.ConditionCertDir
-	if certDir == "" {
-		certDir = t.CertDir
-	}
-	if certDir == "" {
-		certDir = DefaultCertDir
-	}
+	certDir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
 	offset, why, err := t.offset()
 	if err != nil {
 		return "", "", err
