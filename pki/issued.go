@@ -102,19 +102,18 @@ func MissingKeyUsages(cert *x509.Certificate, want x509.KeyUsage) []string {
 
 // UsageName spells an extended key usage as certificates.k8s.io/v1 does.
 func UsageName(u x509.ExtKeyUsage) string {
-	switch u {
-	case x509.ExtKeyUsageServerAuth:
-		return "server auth"
-	case x509.ExtKeyUsageClientAuth:
-		return "client auth"
-	case x509.ExtKeyUsageCodeSigning:
-		return "code signing"
-	case x509.ExtKeyUsageEmailProtection:
-		return "email protection"
-	case x509.ExtKeyUsageAny:
-		return "any"
+	if name, ok := extKeyUsageNames[u]; ok {
+		return name
 	}
 	return fmt.Sprintf("usage %d", u)
+}
+
+var extKeyUsageNames = map[x509.ExtKeyUsage]string{
+	x509.ExtKeyUsageServerAuth:      "server auth",
+	x509.ExtKeyUsageClientAuth:      "client auth",
+	x509.ExtKeyUsageCodeSigning:     "code signing",
+	x509.ExtKeyUsageEmailProtection: "email protection",
+	x509.ExtKeyUsageAny:             "any",
 }
 
 func sameSet(a, b []string) bool {

@@ -105,9 +105,6 @@ func (p *KeyPool) Get(ctx context.Context) (crypto.Signer, error) {
 	return r.key, r.err
 }
 
-// Algorithm is the algorithm of the keys the pool makes.
-func (p *KeyPool) Algorithm() KeyAlgorithm { return p.alg }
-
 // Close tells the workers to stop. It does not wait for a key being
 // generated: that goroutine ends when its key is done, and the key is dropped.
 func (p *KeyPool) Close() {

@@ -104,11 +104,9 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 		}
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	switch s := k.(type) {
-	case *rsa.PrivateKey:
-		return s, nil
-	case *ecdsa.PrivateKey:
-		return s, nil
+	switch k.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey:
+		return k.(crypto.Signer), nil
 	}
 	return nil, fmt.Errorf("pki: unsupported private key type %T: use RSA or ECDSA", k)
 }

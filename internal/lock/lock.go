@@ -18,9 +18,9 @@ import (
 // HeldError is returned when the lock is still held when the wait ends.
 type HeldError struct {
 	Path string
-	PID  int // the holder's process ID as it wrote it, 0 if unknown
-	// Holder is all the lock file says of the holder.
-	Holder Holder
+	// Holder is all the lock file says of the holder; PID is the holder's
+	// process ID as it wrote it, 0 if unknown.
+	Holder
 	Waited time.Duration
 }
 
@@ -67,8 +67,7 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		waited := w.Clock.Since(start)
 		if waited >= timeout {
 			f.Close()
-			h := ReadHolder(path)
-			return nil, &HeldError{Path: path, PID: h.PID, Holder: h, Waited: waited.Round(time.Millisecond)}
+			return nil, &HeldError{Path: path, Holder: ReadHolder(path), Waited: waited.Round(time.Millisecond)}
 		}
 		if tick == nil && w.Progress != nil {
 			// Said at once, then every Interval: a wait of up to
