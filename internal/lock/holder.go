@@ -28,15 +28,6 @@ type Wait struct {
 	Clock clock.WithTicker
 }
 
-func (w *Wait) defaults() {
-	if w.Interval <= 0 {
-		w.Interval = DefaultProgressInterval
-	}
-	if w.Clock == nil {
-		w.Clock = clock.RealClock{}
-	}
-}
-
 // report says who holds the lock at path, and for how long this process
 // has waited.
 func (w *Wait) report(path string, waited time.Duration) {
@@ -58,12 +49,7 @@ type Holder struct {
 }
 
 func (h Holder) marshal() []byte {
-	cmd := strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, h.Command)
+	cmd := strings.NewReplacer("\n", " ", "\r", " ").Replace(h.Command)
 	if len(cmd) > 300 {
 		cmd = cmd[:300] + "..."
 	}

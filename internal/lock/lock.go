@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // HeldError is returned when the lock is still held when the wait ends.
@@ -47,7 +49,12 @@ func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, er
 // command line and the time) into the file, so that a waiting process can
 // name the holder.
 func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
-	w.defaults()
+	if w.Interval <= 0 {
+		w.Interval = DefaultProgressInterval
+	}
+	if w.Clock == nil {
+		w.Clock = clock.RealClock{}
+	}
 	timeout := w.Timeout
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
