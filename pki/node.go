@@ -69,18 +69,13 @@ func withSANs(dns []string, ips []net.IP, extra []string) ([]string, []net.IP) {
 	seen := map[string]bool{}
 	var outIPs []net.IP
 	for _, ip := range ips {
-		ip = normalizeIP(ip)
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
 		if !seen[ip.String()] {
 			seen[ip.String()] = true
 			outIPs = append(outIPs, ip)
 		}
 	}
 	return dns, outIPs
-}
-
-func normalizeIP(ip net.IP) net.IP {
-	if v4 := ip.To4(); v4 != nil {
-		return v4
-	}
-	return ip
 }

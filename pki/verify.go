@@ -99,15 +99,8 @@ func hexID(b []byte) string { return strings.ReplaceAll(fmt.Sprintf("% X", b), "
 // commonInstant returns the first instant at which every certificate of
 // chain is valid; false when there is none.
 func commonInstant(chain []*x509.Certificate) (time.Time, bool) {
-	from, until := chain[0].NotBefore, chain[0].NotAfter
-	for _, c := range chain[1:] {
-		if c.NotBefore.After(from) {
-			from = c.NotBefore
-		}
-		if c.NotAfter.Before(until) {
-			until = c.NotAfter
-		}
-	}
+	from := slices.MaxFunc(chain, func(a, b *x509.Certificate) int { return a.NotBefore.Compare(b.NotBefore) }).NotBefore
+	until := slices.MinFunc(chain, func(a, b *x509.Certificate) int { return a.NotAfter.Compare(b.NotAfter) }).NotAfter
 	return from, !from.After(until)
 }
 
