@@ -43,12 +43,7 @@ func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &KeyPool{alg: alg, rand: rand, ctx: ctx, cancel: cancel, needed: n}
 	p.cond = sync.NewCond(&p.mu)
-	if workers < 1 {
-		workers = 1
-	}
-	if workers > n {
-		workers = n
-	}
+	workers = min(max(workers, 1), n)
 	p.workers.Add(workers)
 	for i := 0; i < workers; i++ {
 		go func() {

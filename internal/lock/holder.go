@@ -63,17 +63,13 @@ func ReadHolder(path string) Holder {
 	if err != nil {
 		return Holder{}
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	var h Holder
+	// A PID-only file (an older certctl) has no command nor time: "".
+	lines := append(strings.Split(strings.TrimRight(string(b), "\n"), "\n"), "", "")
+	h := Holder{Command: lines[1]}
 	if h.PID, err = strconv.Atoi(strings.TrimSpace(lines[0])); err != nil {
 		return Holder{}
 	}
-	if len(lines) > 1 {
-		h.Command = lines[1]
-	}
-	if len(lines) > 2 {
-		h.Since, _ = time.Parse(time.RFC3339, lines[2])
-	}
+	h.Since, _ = time.Parse(time.RFC3339, lines[2])
 	return h
 }
 
