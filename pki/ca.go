@@ -2,8 +2,10 @@ package pki
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,7 +28,7 @@ func CAProblem(cert *x509.Certificate) string {
 		return "it has no basic constraints extension, so not CA:TRUE"
 	case !cert.IsCA:
 		return "its basic constraints say CA:FALSE, not CA:TRUE"
-	case hasExtension(cert, oidKeyUsage) && cert.KeyUsage&x509.KeyUsageCertSign == 0:
+	case slices.ContainsFunc(cert.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidKeyUsage) }) && cert.KeyUsage&x509.KeyUsageCertSign == 0:
 		return fmt.Sprintf("its key usage extension lacks cert sign (it has only %s)", keyUsageList(cert.KeyUsage))
 	}
 	return ""
@@ -44,25 +46,10 @@ func CAValidAt(ca *x509.Certificate, now time.Time) error {
 	return nil
 }
 
-func hasExtension(cert *x509.Certificate, oid asn1.ObjectIdentifier) bool {
-	for _, e := range cert.Extensions {
-		if e.Id.Equal(oid) {
-			return true
-		}
-	}
-	return false
-}
-
 // keyUsageList spells the key usages of u, "none" when there are none.
 func keyUsageList(u x509.KeyUsage) string {
-	var names []string
-	for _, k := range keyUsageNames {
-		if u&k.bit != 0 {
-			names = append(names, k.name)
-		}
+	if names := keyUsages(u); len(names) > 0 {
+		return strings.Join(names, ", ")
 	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
+	return "none"
 }

@@ -56,8 +56,8 @@ var ErrCAExpired = errors.New("CA certificate has expired")
 // it. It reports whether it had to, so that the caller can warn. It fails
 // with ErrCAExpired when the CA is no longer valid at notBefore.
 func CapToCA(v Validity, ca *x509.Certificate) (Validity, bool, error) {
-	if !ca.NotAfter.After(v.NotBefore) {
-		return v, false, fmt.Errorf("%w on %s", ErrCAExpired, ca.NotAfter.UTC().Format(time.RFC3339))
+	if err := CAValidAt(ca, v.NotBefore); err != nil {
+		return v, false, err
 	}
 	if v.NotAfter.After(ca.NotAfter) {
 		v.NotAfter = ca.NotAfter
@@ -75,15 +75,21 @@ func serialNumber(r io.Reader) (*big.Int, error) {
 	return n.Add(n, big.NewInt(1)), nil
 }
 
-// template is the x509 template kubeadm's NewSignedCert and
-// NewSelfSignedCACert build: KeyEncipherment and DigitalSignature usages
-// (plus CertSign on a CA), BasicConstraints always present.
-func (p *Profile) template(serial *big.Int, v Validity) *x509.Certificate {
+// create makes p's certificate for pub, signed by key as parent, or
+// self-signed when parent is nil, from the x509 template kubeadm's
+// NewSignedCert and NewSelfSignedCACert build: KeyEncipherment and
+// DigitalSignature usages (plus CertSign on a CA), BasicConstraints always
+// present. verb names the step in the error.
+func (p *Profile) create(r io.Reader, v Validity, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer, verb string) (*x509.Certificate, error) {
+	serial, err := serialNumber(r)
+	if err != nil {
+		return nil, err
+	}
 	usage := x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature
 	if p.IsCA {
 		usage |= x509.KeyUsageCertSign
 	}
-	return &x509.Certificate{
+	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: p.CommonName, Organization: p.Organization},
 		DNSNames:              p.DNSNames,
@@ -95,6 +101,14 @@ func (p *Profile) template(serial *big.Int, v Validity) *x509.Certificate {
 		BasicConstraintsValid: true,
 		IsCA:                  p.IsCA,
 	}
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(r, tmpl, parent, pub, key)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %s %q: %w", verb, p.Name, err)
+	}
+	return x509.ParseCertificate(der)
 }
 
 // NewSelfSignedCA makes a self-signed CA certificate for key. As kubeadm
@@ -103,19 +117,10 @@ func NewSelfSignedCA(r io.Reader, p Profile, key crypto.Signer, v Validity) (*x5
 	if !p.IsCA {
 		return nil, fmt.Errorf("pki: profile %q is not a CA", p.Name)
 	}
-	serial, err := serialNumber(r)
-	if err != nil {
-		return nil, err
-	}
 	if p.CommonName != "" && len(p.DNSNames) == 0 {
 		p.DNSNames = []string{p.CommonName}
 	}
-	tmpl := p.template(serial, v)
-	der, err := x509.CreateCertificate(r, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("pki: create CA certificate %q: %w", p.Name, err)
-	}
-	return x509.ParseCertificate(der)
+	return p.create(r, v, nil, key.Public(), key, "create CA certificate")
 }
 
 // Sign issues a certificate for pub, described by p, signed by the CA.
@@ -126,15 +131,7 @@ func Sign(r io.Reader, p Profile, pub crypto.PublicKey, caCert *x509.Certificate
 	if !p.IsCA && len(p.ExtKeyUsages) == 0 {
 		return nil, fmt.Errorf("pki: certificate %q has no extended key usage", p.Name)
 	}
-	serial, err := serialNumber(r)
-	if err != nil {
-		return nil, err
-	}
-	der, err := x509.CreateCertificate(r, p.template(serial, v), caCert, pub, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("pki: sign certificate %q: %w", p.Name, err)
-	}
-	return x509.ParseCertificate(der)
+	return p.create(r, v, caCert, pub, caKey, "sign certificate")
 }
 
 // NewCSR makes a PKCS#10 request with the profile's subject and SANs, signed

@@ -35,13 +35,5 @@ func ipStrings(ips []net.IP) []string {
 
 // ReadCSRFile reads a PEM CSR file and checks its signature.
 func ReadCSRFile(path string) (*x509.CertificateRequest, error) {
-	data, err := ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read certificate request %s: %w", path, err)
-	}
-	r, err := ParseCSR(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse certificate request %s: %w", path, err)
-	}
-	return r, nil
+	return ReadParsed(path, "certificate request", ParseCSR)
 }

@@ -27,18 +27,23 @@ func TestDescribeKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name string
-		pub  any
-		want string
+		name    string
+		pub     any
+		want    string
+		wantAlg KeyAlgorithm // AlgorithmOf: "" for a key certctl does not make
 	}{
-		{"RSA-1024, not certctl's", rsa1024.Public(), "RSA-1024"},
-		{"P-224, not certctl's", p224.Public(), "ECDSA-P224"},
-		{"P-256, certctl's name", p256.Public(), string(ECDSAP256)},
-		{"Ed25519", ed, "Ed25519"},
+		{"RSA-1024, not certctl's", rsa1024.Public(), "RSA-1024", ""},
+		{"P-224, not certctl's", p224.Public(), "ECDSA-P224", ""},
+		{"P-256, certctl's name", p256.Public(), string(ECDSAP256), ECDSAP256},
+		{"Ed25519", ed, "Ed25519", ""},
+		{"nil", nil, "<nil>", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := DescribeKey(tt.pub); got != tt.want {
 				t.Errorf("DescribeKey = %q, want %q", got, tt.want)
+			}
+			if got := AlgorithmOf(tt.pub); got != tt.wantAlg {
+				t.Errorf("AlgorithmOf = %q, want %q", got, tt.wantAlg)
 			}
 		})
 	}

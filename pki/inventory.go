@@ -263,13 +263,7 @@ func (inv Inventory) Select(externalEtcd bool, kinds ...Kind) Inventory {
 // Renewed returns what `renew` renews, in the order it prints them: the
 // certificate folder's leaves, then the kubeconfig files.
 func (inv Inventory) Renewed(externalEtcd bool) Inventory {
-	var out Inventory
-	for _, e := range inv.Select(externalEtcd, KindLeaf, KindKubeconfig) {
-		if e.NotRenewed == "" {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(inv.Select(externalEtcd, KindLeaf, KindKubeconfig), func(e Entry) bool { return e.NotRenewed != "" })
 }
 
 // WithSANs returns the leaf whose SANs are set (APIServerSANs, ...).
@@ -292,13 +286,9 @@ func (inv Inventory) BaseName(name string) string {
 // Clients returns the leaves signed by the CA called caName that are
 // client certificates only, in the inventory's order.
 func (inv Inventory) Clients(caName string) []Entry {
-	var out []Entry
-	for _, e := range inv.Select(false, KindLeaf) {
-		if e.CAName == caName && slices.Equal(e.ExtKeyUsages, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(inv.Select(false, KindLeaf), func(e Entry) bool {
+		return e.CAName != caName || !slices.Equal(e.ExtKeyUsages, clientAuth)
+	})
 }
 
 // Restarting returns the CertName of the kubeconfig that component reads
@@ -316,13 +306,7 @@ func (inv Inventory) Restarting(component string) string {
 // component reads only when it starts: their clients read them at each
 // use, so renewing them needs no restart ("admin.conf", "super-admin.conf").
 func (inv Inventory) ReadAtEachUse() []string {
-	var out []string
-	for _, e := range inv.Renewed(false) {
-		if e.Kind == KindKubeconfig && len(e.Restart) == 0 {
-			out = append(out, e.CertName())
-		}
-	}
-	return out
+	return slices.DeleteFunc(inv.Renewed(false), func(e Entry) bool { return e.Kind != KindKubeconfig || len(e.Restart) > 0 }).CertNames()
 }
 
 // KubeconfigCA is the Name of the CA of the kubeconfigs' client

@@ -41,7 +41,7 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 	if cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		problems = append(problems, "it lacks the key usage digital signature")
 	}
-	if missing := MissingKeyUsages(cert, want.RequiredKeyUsage&^x509.KeyUsageDigitalSignature); len(missing) > 0 {
+	if missing := keyUsages(want.RequiredKeyUsage &^ x509.KeyUsageDigitalSignature &^ cert.KeyUsage); len(missing) > 0 {
 		problems = append(problems, "it lacks the key usages "+strings.Join(missing, ", "))
 	}
 	if cert.IsCA {
@@ -88,33 +88,32 @@ var keyUsageNames = []struct {
 	{x509.KeyUsageDecipherOnly, "decipher only"},
 }
 
-// MissingKeyUsages lists the key usages of want that cert lacks, by name
-// ("key encipherment").
-func MissingKeyUsages(cert *x509.Certificate, want x509.KeyUsage) []string {
-	var missing []string
-	for _, u := range keyUsageNames {
-		if want&u.bit != 0 && cert.KeyUsage&u.bit == 0 {
-			missing = append(missing, u.name)
+// keyUsages spells the key usages of u by name ("key encipherment"), in
+// the order of their bits.
+func keyUsages(u x509.KeyUsage) []string {
+	var names []string
+	for _, k := range keyUsageNames {
+		if u&k.bit != 0 {
+			names = append(names, k.name)
 		}
 	}
-	return missing
+	return names
 }
 
 // UsageName spells an extended key usage as certificates.k8s.io/v1 does.
 func UsageName(u x509.ExtKeyUsage) string {
-	switch u {
-	case x509.ExtKeyUsageServerAuth:
-		return "server auth"
-	case x509.ExtKeyUsageClientAuth:
-		return "client auth"
-	case x509.ExtKeyUsageCodeSigning:
-		return "code signing"
-	case x509.ExtKeyUsageEmailProtection:
-		return "email protection"
-	case x509.ExtKeyUsageAny:
-		return "any"
+	if name, ok := extKeyUsageNames[u]; ok {
+		return name
 	}
 	return fmt.Sprintf("usage %d", u)
+}
+
+var extKeyUsageNames = map[x509.ExtKeyUsage]string{
+	x509.ExtKeyUsageServerAuth:      "server auth",
+	x509.ExtKeyUsageClientAuth:      "client auth",
+	x509.ExtKeyUsageCodeSigning:     "code signing",
+	x509.ExtKeyUsageEmailProtection: "email protection",
+	x509.ExtKeyUsageAny:             "any",
 }
 
 func sameSet(a, b []string) bool {

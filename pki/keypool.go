@@ -43,12 +43,7 @@ func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &KeyPool{alg: alg, rand: rand, ctx: ctx, cancel: cancel, needed: n}
 	p.cond = sync.NewCond(&p.mu)
-	if workers < 1 {
-		workers = 1
-	}
-	if workers > n {
-		workers = n
-	}
+	workers = min(max(workers, 1), n)
 	p.workers.Add(workers)
 	for i := 0; i < workers; i++ {
 		go func() {
@@ -104,9 +99,6 @@ func (p *KeyPool) Get(ctx context.Context) (crypto.Signer, error) {
 	p.mu.Unlock()
 	return r.key, r.err
 }
-
-// Algorithm is the algorithm of the keys the pool makes.
-func (p *KeyPool) Algorithm() KeyAlgorithm { return p.alg }
 
 // Close tells the workers to stop. It does not wait for a key being
 // generated: that goroutine ends when its key is done, and the key is dropped.

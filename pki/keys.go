@@ -63,25 +63,11 @@ func GenerateKey(rand io.Reader, alg KeyAlgorithm) (crypto.Signer, error) {
 // AlgorithmOf tells the algorithm of a public key, or "" for one kubeadm
 // does not make (another RSA size, another curve, Ed25519).
 func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		switch k.N.BitLen() {
-		case 2048:
-			return RSA2048
-		case 3072:
-			return RSA3072
-		case 4096:
-			return RSA4096
-		}
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return ECDSAP256
-		case elliptic.P384():
-			return ECDSAP384
-		}
+	a, err := ParseKeyAlgorithm(DescribeKey(pub))
+	if err != nil {
+		return ""
 	}
-	return ""
+	return a
 }
 
 // MarshalPrivateKey encodes a key as kubeadm writes it: PKCS#1 "RSA PRIVATE
@@ -104,11 +90,9 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 		}
 		return nil, fmt.Errorf("pki: %w", err)
 	}
-	switch s := k.(type) {
-	case *rsa.PrivateKey:
-		return s, nil
-	case *ecdsa.PrivateKey:
-		return s, nil
+	switch k.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey:
+		return k.(crypto.Signer), nil
 	}
 	return nil, fmt.Errorf("pki: unsupported private key type %T: use RSA or ECDSA", k)
 }
@@ -138,14 +122,11 @@ func SamePublicKey(a, b crypto.PublicKey) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(da, db)
 }
 
-// DescribeKey names any public key for people: AlgorithmOf's name for the
-// algorithms certctl makes, else the key's type and size ("RSA-1024",
-// "ECDSA-P224", "Ed25519"), so that a table never shows an empty cell for a
-// key it does not support.
+// DescribeKey names any public key for people by its type and size
+// ("RSA-1024", "ECDSA-P224", "Ed25519"), in kubeadm's spelling, so the
+// algorithms certctl makes get their KeyAlgorithm name and a table never
+// shows an empty cell for a key it does not support.
 func DescribeKey(pub crypto.PublicKey) string {
-	if a := AlgorithmOf(pub); a != "" {
-		return string(a)
-	}
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		return fmt.Sprintf("RSA-%d", k.N.BitLen())

@@ -38,27 +38,19 @@ func (n Node) Profile(e Entry) Profile {
 	etcdIPs := []net.IP{n.AdvertiseAddress, net.IPv4(127, 0, 0, 1).To4(), net.IPv6loopback}
 	switch e.SANs {
 	case APIServerSANs:
-		p.DNSNames, p.IPs = n.apiServerSANs()
+		// The control-plane endpoint's host is a SAN like the extra ones.
+		extra := n.APIServerSANs
+		if n.ControlPlaneHost != "" {
+			extra = append([]string{n.ControlPlaneHost}, extra...)
+		}
+		p.DNSNames, p.IPs = withSANs([]string{n.Name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+			"kubernetes.default.svc." + n.DNSDomain}, []net.IP{n.ServiceVIP, n.AdvertiseAddress}, extra)
 	case EtcdServerSANs:
 		p.DNSNames, p.IPs = withSANs(etcdDNS, etcdIPs, n.EtcdServerSANs)
 	case EtcdPeerSANs:
 		p.DNSNames, p.IPs = withSANs(etcdDNS, etcdIPs, n.EtcdPeerSANs)
 	}
 	return p
-}
-
-func (n Node) apiServerSANs() ([]string, []net.IP) {
-	dns := []string{n.Name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-		"kubernetes.default.svc." + n.DNSDomain}
-	ips := []net.IP{n.ServiceVIP, n.AdvertiseAddress}
-	if n.ControlPlaneHost != "" {
-		if ip := net.ParseIP(n.ControlPlaneHost); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			dns = append(dns, n.ControlPlaneHost)
-		}
-	}
-	return withSANs(dns, ips, n.APIServerSANs)
 }
 
 // withSANs adds extra SANs (IPs or DNS names) and removes duplicates the way
@@ -77,18 +69,13 @@ func withSANs(dns []string, ips []net.IP, extra []string) ([]string, []net.IP) {
 	seen := map[string]bool{}
 	var outIPs []net.IP
 	for _, ip := range ips {
-		ip = normalizeIP(ip)
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
 		if !seen[ip.String()] {
 			seen[ip.String()] = true
 			outIPs = append(outIPs, ip)
 		}
 	}
 	return dns, outIPs
-}
-
-func normalizeIP(ip net.IP) net.IP {
-	if v4 := ip.To4(); v4 != nil {
-		return v4
-	}
-	return ip
 }

@@ -56,28 +56,32 @@ func Exists(path string) (bool, error) {
 // ReadCertFile reads a PEM certificate file: the first certificate and the
 // ones after it (intermediates).
 func ReadCertFile(path string) (*x509.Certificate, []*x509.Certificate, error) {
-	data, err := ReadFile(path)
+	certs, err := ReadParsed(path, "certificate", ParseCerts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read certificate %s: %w", path, err)
-	}
-	certs, err := ParseCerts(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("parse certificate %s: %w", path, err)
+		return nil, nil, err
 	}
 	return certs[0], certs[1:], nil
 }
 
 // ReadKeyFile reads a PEM private key file.
 func ReadKeyFile(path string) (crypto.Signer, error) {
+	return ReadParsed(path, "private key", ParsePrivateKey)
+}
+
+// ReadParsed reads path with ReadFile and decodes it with parse; the errors
+// name what the file holds and the file: "read WHAT PATH: ...", "parse
+// WHAT PATH: ...".
+func ReadParsed[T any](path, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read private key %s: %w", path, err)
+		return zero, fmt.Errorf("read %s %s: %w", what, path, err)
 	}
-	k, err := ParsePrivateKey(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse private key %s: %w", path, err)
+		return zero, fmt.Errorf("parse %s %s: %w", what, path, err)
 	}
-	return k, nil
+	return v, nil
 }
 
 // ReadCert reads BASE.crt.
@@ -95,16 +99,7 @@ func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
 
 // ReadPublicKey reads BASE.pub.
 func (s Store) ReadPublicKey(base string) (crypto.PublicKey, error) {
-	p := s.PublicKeyPath(base)
-	data, err := ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("read public key %s: %w", p, err)
-	}
-	k, err := ParsePublicKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse public key %s: %w", p, err)
-	}
-	return k, nil
+	return ReadParsed(s.PublicKeyPath(base), "public key", ParsePublicKey)
 }
 
 // WriteKey atomically writes BASE.key with mode 0600.

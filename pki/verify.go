@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,26 +94,13 @@ func reissuedWhy(cert, ca *x509.Certificate) string {
 	return "the chain does not verify"
 }
 
-func hexID(b []byte) string {
-	parts := make([]string, len(b))
-	for i, c := range b {
-		parts[i] = fmt.Sprintf("%02X", c)
-	}
-	return strings.Join(parts, ":")
-}
+func hexID(b []byte) string { return strings.ReplaceAll(fmt.Sprintf("% X", b), " ", ":") }
 
 // commonInstant returns the first instant at which every certificate of
 // chain is valid; false when there is none.
 func commonInstant(chain []*x509.Certificate) (time.Time, bool) {
-	from, until := chain[0].NotBefore, chain[0].NotAfter
-	for _, c := range chain[1:] {
-		if c.NotBefore.After(from) {
-			from = c.NotBefore
-		}
-		if c.NotAfter.Before(until) {
-			until = c.NotAfter
-		}
-	}
+	from := slices.MaxFunc(chain, func(a, b *x509.Certificate) int { return a.NotBefore.Compare(b.NotBefore) }).NotBefore
+	until := slices.MinFunc(chain, func(a, b *x509.Certificate) int { return a.NotAfter.Compare(b.NotAfter) }).NotAfter
 	return from, !from.After(until)
 }
 
@@ -133,14 +121,9 @@ func signedDirectly(cert, ca *x509.Certificate) error {
 // as kubeadm's validateCertificateWithConfig checks an existing cert.
 func MissingSANs(cert *x509.Certificate, dns []string, ips []net.IP) []string {
 	var missing []string
-	for _, d := range dns {
-		if cert.VerifyHostname(d) != nil {
-			missing = append(missing, d)
-		}
-	}
-	for _, ip := range ips {
-		if cert.VerifyHostname(ip.String()) != nil {
-			missing = append(missing, ip.String())
+	for _, name := range append(slices.Clone(dns), ipStrings(ips)...) {
+		if cert.VerifyHostname(name) != nil {
+			missing = append(missing, name)
 		}
 	}
 	return missing

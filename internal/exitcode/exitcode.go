@@ -136,6 +136,7 @@ func OfProblems(problems []string) error {
 // status Interrupted.
 func AfterSignal(err error) error {
 	var changed *Changed
+	var coded *Error
 	switch {
 	case err == nil:
 		return nil
@@ -143,9 +144,7 @@ func AfterSignal(err error) error {
 		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; " + changed.Done, err}}
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
-	}
-	var coded *Error
-	if errors.As(err, &coded) {
+	case errors.As(err, &coded):
 		return err
 	}
 	return &Error{Code: Interrupted, Err: err}

@@ -28,15 +28,6 @@ type Wait struct {
 	Clock clock.WithTicker
 }
 
-func (w *Wait) defaults() {
-	if w.Interval <= 0 {
-		w.Interval = DefaultProgressInterval
-	}
-	if w.Clock == nil {
-		w.Clock = clock.RealClock{}
-	}
-}
-
 // report says who holds the lock at path, and for how long this process
 // has waited.
 func (w *Wait) report(path string, waited time.Duration) {
@@ -58,12 +49,7 @@ type Holder struct {
 }
 
 func (h Holder) marshal() []byte {
-	cmd := strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, h.Command)
+	cmd := strings.NewReplacer("\n", " ", "\r", " ").Replace(h.Command)
 	if len(cmd) > 300 {
 		cmd = cmd[:300] + "..."
 	}
@@ -77,17 +63,13 @@ func ReadHolder(path string) Holder {
 	if err != nil {
 		return Holder{}
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	var h Holder
+	// A PID-only file (an older certctl) has no command nor time: "".
+	lines := append(strings.Split(strings.TrimRight(string(b), "\n"), "\n"), "", "")
+	h := Holder{Command: lines[1]}
 	if h.PID, err = strconv.Atoi(strings.TrimSpace(lines[0])); err != nil {
 		return Holder{}
 	}
-	if len(lines) > 1 {
-		h.Command = lines[1]
-	}
-	if len(lines) > 2 {
-		h.Since, _ = time.Parse(time.RFC3339, lines[2])
-	}
+	h.Since, _ = time.Parse(time.RFC3339, lines[2])
 	return h
 }
 

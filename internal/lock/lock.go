@@ -13,14 +13,16 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // HeldError is returned when the lock is still held when the wait ends.
 type HeldError struct {
 	Path string
-	PID  int // the holder's process ID as it wrote it, 0 if unknown
-	// Holder is all the lock file says of the holder.
-	Holder Holder
+	// Holder is all the lock file says of the holder; PID is the holder's
+	// process ID as it wrote it, 0 if unknown.
+	Holder
 	Waited time.Duration
 }
 
@@ -47,7 +49,12 @@ func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, er
 // command line and the time) into the file, so that a waiting process can
 // name the holder.
 func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
-	w.defaults()
+	if w.Interval <= 0 {
+		w.Interval = DefaultProgressInterval
+	}
+	if w.Clock == nil {
+		w.Clock = clock.RealClock{}
+	}
 	timeout := w.Timeout
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -67,8 +74,7 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		waited := w.Clock.Since(start)
 		if waited >= timeout {
 			f.Close()
-			h := ReadHolder(path)
-			return nil, &HeldError{Path: path, PID: h.PID, Holder: h, Waited: waited.Round(time.Millisecond)}
+			return nil, &HeldError{Path: path, Holder: ReadHolder(path), Waited: waited.Round(time.Millisecond)}
 		}
 		if tick == nil && w.Progress != nil {
 			// Said at once, then every Interval: a wait of up to

@@ -193,3 +193,34 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestReadHolder reads the three-line format and the older ones: a PID
+// alone (a certctl before the format), a PID and a command; what is not a
+// PID is an unknown holder.
+func TestReadHolder(t *testing.T) {
+	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name, content string
+		want          Holder
+	}{
+		{"full", "4242\ncertctl renew all\n2026-03-01T12:00:00Z\n", Holder{PID: 4242, Command: "certctl renew all", Since: since}},
+		{"pid only", "4242\n", Holder{PID: 4242}},
+		{"pid and command", "4242\ncertctl renew all", Holder{PID: 4242, Command: "certctl renew all"}},
+		{"bad time", "4242\ncertctl\nyesterday\n", Holder{PID: 4242, Command: "certctl"}},
+		{"not a pid", "certctl\n", Holder{}},
+		{"empty", "", Holder{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), FileName)
+			if err := os.WriteFile(p, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := ReadHolder(p); !got.Since.Equal(tt.want.Since) || got.PID != tt.want.PID || got.Command != tt.want.Command {
+				t.Errorf("ReadHolder = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	if got := ReadHolder(filepath.Join(t.TempDir(), "missing")); got != (Holder{}) {
+		t.Errorf("missing file: ReadHolder = %+v, want the zero Holder", got)
+	}
+}

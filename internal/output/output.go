@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"k8s.io/client-go/util/jsonpath"
@@ -46,12 +47,10 @@ func Parse(s string, extra ...string) (Format, error) {
 	case "wide", "json", "yaml":
 		return Format{Name: s}, nil
 	}
-	for _, e := range extra {
-		if s == e {
-			return Format{Name: s}, nil
-		}
+	if slices.Contains(extra, s) {
+		return Format{Name: s}, nil
 	}
-	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, strings.Join(append(append([]string{}, Formats...), extra...), ", "))
+	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, strings.TrimPrefix(Help(extra...), "output format: "))
 }
 
 // Print writes obj in f: json, yaml or jsonpath from obj's JSON form, text

@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -68,14 +67,9 @@ func (t *Table) Flush() error {
 		return err
 	}
 	var b strings.Builder
-	sc := bufio.NewScanner(&t.buf)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<24)
-	for sc.Scan() {
-		b.WriteString(Cut(strings.TrimRight(sc.Text(), " "), t.width))
-		b.WriteByte('\n')
-	}
-	if err := sc.Err(); err != nil {
-		return err
+	for line := range strings.Lines(t.buf.String()) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		b.WriteString(Cut(strings.TrimRight(line, " "), t.width) + "\n")
 	}
 	_, err := io.WriteString(t.out, b.String())
 	return err

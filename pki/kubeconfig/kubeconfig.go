@@ -49,15 +49,7 @@ func Write(path string, cfg *clientcmdapi.Config) error {
 
 // Load reads a kubeconfig file.
 func Load(path string) (*clientcmdapi.Config, error) {
-	data, err := pki.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read kubeconfig %s: %w", path, err)
-	}
-	cfg, err := clientcmd.Load(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse kubeconfig %s: %w", path, err)
-	}
-	return cfg, nil
+	return pki.ReadParsed(path, "kubeconfig", clientcmd.Load)
 }
 
 // Current returns the current context's cluster and user, with their names.

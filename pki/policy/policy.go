@@ -18,6 +18,8 @@ import (
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // Reasons of a Violation: the reason of the Failed condition a signer sets
@@ -48,10 +50,6 @@ func (v *Violation) Error() string { return v.Message }
 // MinValidity is the shortest validity certctl issues for: a certificate
 // that expires before anyone can install it is a mistake ("expiry": "1ns").
 const MinValidity = time.Hour
-
-// MastersGroup is the group that bypasses every authorization check of the
-// API server (pki.MastersGroup).
-const MastersGroup = "system:masters"
 
 // Key refuses a public key weaker than certctl accepts: RSA below 2048
 // bits, ECDSA on a curve other than P-256, P-384 and P-521, Ed25519 unless
@@ -155,13 +153,13 @@ func (r Rules) CheckRequest(q Request) error {
 			return &Violation{ReasonCARequested, fmt.Sprintf("usage %q is refused: certctl never issues a CA certificate", u)}
 		}
 	}
-	if slices.Contains(q.CSR.Subject.Organization, MastersGroup) {
+	if slices.Contains(q.CSR.Subject.Organization, pki.MastersGroup) {
 		if !r.AllowSystemMasters {
-			return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("the request has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", MastersGroup)}
+			return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("the request has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", pki.MastersGroup)}
 		}
 		if err := r.Requester(q.Username, q.Groups); err != nil {
 			v := err.(*Violation)
-			return &Violation{ReasonSystemMastersRefused, "O=" + MastersGroup + " " + v.Message}
+			return &Violation{ReasonSystemMastersRefused, "O=" + pki.MastersGroup + " " + v.Message}
 		}
 	}
 	return nil

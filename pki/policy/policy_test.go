@@ -16,6 +16,8 @@ import (
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
+
+	"github.com/certctl/certctl/pki"
 )
 
 func TestKey(t *testing.T) {
@@ -94,7 +96,7 @@ func TestCheckSign(t *testing.T) {
 	}
 	caTrue := pkix.Extension{Id: oidBasicConstraints, Critical: true, Value: []byte{0x30, 0x03, 0x01, 0x01, 0xff}}
 	plain := csr(pkix.Name{CommonName: "svc"}, key)
-	masters := csr(pkix.Name{CommonName: "root", Organization: []string{MastersGroup}}, key)
+	masters := csr(pkix.Name{CommonName: "root", Organization: []string{pki.MastersGroup}}, key)
 	client := []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageClientAuth}
 	ok := Request{SignerName: "example.com/serving", CSR: plain, Usages: client, Approved: true, Username: "alice", Groups: []string{"devs"}}
 	with := func(f func(*Request)) Request { q := ok; f(&q); return q }
