@@ -70,7 +70,7 @@ type importer struct {
 //
 // Refusals are in the result, not the error: the error means that nothing
 // was installed. The caller must hold certctl's lock and have run
-// txn.Recover.
+// txn.RecoverIn (node.Lock does both).
 // The result is the ImportSummary without what Summary adds.
 func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	if o.Now == nil {

@@ -94,7 +94,7 @@ func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(
 }
 
 // recoverLocked rolls forward or discards a renewal that was interrupted
-// (txn.Recover), and removes the temporary files a killed
+// (txn.RecoverIn, scoped to these folders), and removes the temporary files a killed
 // atomicfile.WriteFile leaves in the certificate folder, its etcd folder
 // and the kubeconfig folders. What it did goes to errOut, so that a
 // command's own output stays parseable. The caller holds the lock.

@@ -15,7 +15,7 @@ import (
 // accessVerbs are what a renewal through the API does with
 // certificatesigningrequests: create them, get one that exists (client-go's
 // RequestCertificateWithContext, and the state of a resumed CSR), list and
-// watch them (WaitForCertificate). docs/renew.md's ClusterRole
+// watch them (watchCSRs). docs/renew.md's ClusterRole
 // certctl:renew grants exactly these.
 var accessVerbs = []string{"create", "get", "list", "watch"}
 

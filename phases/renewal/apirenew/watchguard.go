@@ -13,12 +13,12 @@ import (
 // list or watch CSRs before the wait stops and says so.
 const DefaultForbiddenGrace = 30 * time.Second
 
-// watchGuard sees the answers to the lists and watches of CSRs that
-// csr.WaitForCertificate makes, and stops the wait when the API server
-// keeps refusing one of them: client-go's csr package and its reflector
-// retry a Forbidden list or watch, without returning it, until the
-// context ends, so that a user allowed to create and get CSRs but not to
-// list or watch them would wait the whole Timeout for nothing.
+// watchGuard sees the answers to the list and watch of CSRs that
+// watchCSRs makes, and stops the wait when the API server keeps refusing
+// one of them: client-go's reflector retries a Forbidden list or watch,
+// without returning it, until the context ends, so that a user allowed
+// to create and get CSRs but not to list or watch them would wait the
+// whole Timeout for nothing.
 //
 // A refusal must last grace, with no success of the same verb in between:
 // a kube-apiserver that has just started refuses requests until its
