@@ -71,9 +71,10 @@ type Options struct {
 	// current certificate may then be signed by any certificate of the
 	// CA's Bundle (the old CA), and a kubeconfig's CA data becomes Bundle.
 	CAs map[string]*pki.LoadedCA
-	// Extra files are written in the same transaction, after the
-	// renewed ones (a CA rotation's CA files and stage record); those
-	// that exist in CertDir or KubeconfigDir are backed up with the rest.
+	// Extra files are written in the same transaction as the renewed
+	// ones (a CA rotation's CA files and stage record), also when no
+	// target is renewed; those that exist in CertDir or KubeconfigDir are
+	// backed up with the rest.
 	Extra []txn.File
 	// Note goes into the backup: what made it and undoes it, when
 	// restoring it would not (a CA rotation's stage).
@@ -262,7 +263,7 @@ func (e *engine) check() error {
 			res.warnf(o.Warn, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
-	if len(e.items) == 0 {
+	if len(e.items) == 0 && len(o.Extra) == 0 {
 		return nil
 	}
 	if !o.NoBackup {

@@ -274,6 +274,43 @@ func TestMissing(t *testing.T) {
 	treetest.ErrMentions(t, err, n.path("scheduler.conf"), "does not exist", "certctl init-phase kubeconfig scheduler")
 }
 
+// TestExtraWithNothingRenewed: the extra files (a CA rotation's CA files
+// and stage record) are written, with a backup of those they replace,
+// also when every target is missing and nothing is renewed.
+func TestExtraWithNothingRenewed(t *testing.T) {
+	n := newNode(t, nil)
+	os.Remove(n.path("pki/front-proxy-client.crt"))
+	os.Remove(n.path("pki/front-proxy-client.key"))
+	old, err := os.ReadFile(n.path("pki/front-proxy-ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := n.options(renewAt)
+	o.SkipMissing = true
+	o.Extra = []txn.File{
+		{Target: n.path("pki/front-proxy-ca.crt"), Data: []byte("replaced\n"), Mode: 0o644, UID: -1, GID: -1},
+		{Target: n.path("pki/rotation.json"), Data: []byte("{}\n"), Mode: 0o600, UID: -1, GID: -1},
+	}
+	res, err := Renew(context.Background(), n.targets(t, "front-proxy-client"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Renewed) != 0 || len(res.Missing) != 1 {
+		t.Fatalf("renewed %d, missing %d; want 0 and 1", len(res.Renewed), len(res.Missing))
+	}
+	for _, f := range o.Extra {
+		if got, err := os.ReadFile(f.Target); err != nil || !bytes.Equal(got, f.Data) {
+			t.Errorf("%s: %q, %v; want the extra file written", f.Target, got, err)
+		}
+	}
+	if res.BackupDir == "" {
+		t.Fatal("no backup of the replaced front-proxy-ca.crt")
+	}
+	if got, err := os.ReadFile(filepath.Join(res.BackupDir, BackupCertDirName, "front-proxy-ca.crt")); err != nil || !bytes.Equal(got, old) {
+		t.Errorf("backup of front-proxy-ca.crt: %v; want the old bytes", err)
+	}
+}
+
 func TestSelect(t *testing.T) {
 	c, ext := false, true
 	tests := []struct {
