@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 )
 
@@ -65,7 +64,7 @@ func caErr(f CAFault, err error, format string, args ...any) *CAError {
 // reader. It returns what it read even with an error, so that a report can
 // go on checking.
 func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
-	certPEM, err := os.ReadFile(certFile)
+	certPEM, err := ReadFile(certFile)
 	if err != nil {
 		f := CACertUnreadable
 		if errors.Is(err, fs.ErrNotExist) {
@@ -75,7 +74,7 @@ func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 	}
 	var keyPEM []byte
 	if keyFile != "" {
-		if keyPEM, err = os.ReadFile(keyFile); err != nil {
+		if keyPEM, err = ReadFile(keyFile); err != nil {
 			ca, cerr := ParseCA(certFile, certPEM, "", nil, now)
 			if cerr != nil {
 				return ca, cerr

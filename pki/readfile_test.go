@@ -1,12 +1,14 @@
 package pki
 
 import (
+	"crypto/rand"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestReadFileRefusesNonRegular(t *testing.T) {
@@ -33,5 +35,40 @@ func TestReadFileRefusesNonRegular(t *testing.T) {
 	}
 	if data, err := ReadFile(link); err != nil || string(data) != "data" {
 		t.Errorf("symlink to a regular file: %q %v", data, err)
+	}
+}
+
+// TestLoadCARefusesFIFO: a FIFO in place of a CA's certificate or key is
+// refused at once, as every other reader refuses it, instead of blocking
+// the command until something writes to it.
+func TestLoadCARefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := GenerateKey(rand.Reader, ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := NewSelfSignedCA(rand.Reader, Profile{CommonName: "ca", IsCA: true}, key, NewValidity(fixedNow, 0, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(certFile, EncodeCert(ca), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ cert, key string }{{fifo, ""}, {certFile, fifo}} {
+		done := make(chan error, 1)
+		go func() { _, err := LoadCA(tt.cert, tt.key, time.Time{}); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+				t.Errorf("LoadCA(%s, %s): %v; want ErrNotRegular naming %s", tt.cert, tt.key, err, fifo)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("LoadCA(%s, %s) blocks on a FIFO", tt.cert, tt.key)
+		}
 	}
 }
