@@ -224,7 +224,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	}
 	defer c.queue.Done(key)
 	if err := c.sync(ctx, key); err != nil {
-		c.o.Metrics.retried()
+		c.o.Metrics.retries.Inc()
 		c.o.Log.Warn("retrying", "csr", key, "err", err)
 		c.queue.AddRateLimited(key)
 		return true
@@ -295,7 +295,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("write certificate of CSR %s: %w", name, err)
 	}
-	c.o.Metrics.countSigned(csr.Spec.SignerName)
+	c.o.Metrics.signed.WithLabelValues(csr.Spec.SignerName).Inc()
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
 }
@@ -316,7 +316,7 @@ func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningReq
 		}
 		return fmt.Errorf("mark CSR %s failed (%s): %w", csr.Name, reason, err)
 	}
-	c.o.Metrics.countFailed(csr.Spec.SignerName, reason)
+	c.o.Metrics.failed.WithLabelValues(csr.Spec.SignerName, reason).Inc()
 	c.o.Log.Warn("failed", "csr", csr.Name, "signer", csr.Spec.SignerName, "reason", reason, "message", msg)
 	return nil
 }

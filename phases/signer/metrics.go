@@ -7,8 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 )
 
 // Metrics counts what a Controller does and serves it in Prometheus' text
@@ -54,22 +52,11 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// countSigned counts a CSR signed for signer.
-func (m *Metrics) countSigned(signer string) { m.signed.WithLabelValues(signer).Inc() }
-
-// countFailed counts a CSR marked Failed for signer, with the reason.
-func (m *Metrics) countFailed(signer, reason string) { m.failed.WithLabelValues(signer, reason).Inc() }
-
-func (m *Metrics) retried() { m.retries.Inc() }
-
 // caWatched makes the CA's reload series appear, at zero, before any reload.
 func (m *Metrics) caWatched(ca string) {
 	m.caReloads.WithLabelValues(ca)
 	m.caFailed.WithLabelValues(ca)
 }
-
-func (m *Metrics) caReloaded(ca string)     { m.caReloads.WithLabelValues(ca).Inc() }
-func (m *Metrics) caReloadFailed(ca string) { m.caFailed.WithLabelValues(ca).Inc() }
 
 func (m *Metrics) setQueue(f func() int) {
 	m.mu.Lock()
@@ -84,54 +71,6 @@ func (m *Metrics) SetLeader(b bool) {
 		v = 1
 	}
 	m.leader.Set(v)
-}
-
-// Signed returns the number of CSRs signed for signer.
-func (m *Metrics) Signed(signer string) uint64 { return sum(m.signed, "signer_name", signer) }
-
-// Failed returns the number of CSRs marked Failed for signer, all reasons.
-func (m *Metrics) Failed(signer string) uint64 { return sum(m.failed, "signer_name", signer) }
-
-// CAReloads returns the number of times the CA called ca was read again
-// from its changed files.
-func (m *Metrics) CAReloads(ca string) uint64 { return sum(m.caReloads, "ca", ca) }
-
-// CAReloadFailures returns the number of checks that found the files of the
-// CA called ca changed but unusable.
-func (m *Metrics) CAReloadFailures(ca string) uint64 { return sum(m.caFailed, "ca", ca) }
-
-// sum adds up the series of vec whose label is value.
-func sum(vec *prometheus.CounterVec, label, value string) uint64 {
-	ch := make(chan prometheus.Metric)
-	go func() { vec.Collect(ch); close(ch) }()
-	var n float64
-	for metric := range ch {
-		var d dto.Metric
-		if metric.Write(&d) != nil {
-			continue
-		}
-		for _, l := range d.GetLabel() {
-			if l.GetName() == label && l.GetValue() == value {
-				n += d.GetCounter().GetValue()
-			}
-		}
-	}
-	return uint64(n)
-}
-
-// WriteText writes the metrics in Prometheus' text exposition format.
-func (m *Metrics) WriteText(w io.Writer) error {
-	families, err := m.reg.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range families {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Handler serves /metrics (promhttp, the client library's handler), and
