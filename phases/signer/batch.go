@@ -182,8 +182,6 @@ func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message s
 func APIHint(err error, role string) error {
 	var unknownCA x509.UnknownAuthorityError
 	switch {
-	case err == nil:
-		return nil
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
 	case errors.As(err, &unknownCA):

@@ -57,30 +57,24 @@ func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.C
 			continue
 		}
 		ips := clusterview.InternalIPs(n)
-		slices.SortStableFunc(ips, func(a, b string) int {
-			return boolInt(net.ParseIP(a).To4() == nil) - boolInt(net.ParseIP(b).To4() == nil)
-		})
 		if len(ips) == 0 {
 			notes = append(notes, fmt.Sprintf("control-plane Node %s has no InternalIP address: its certificates are not issued until it has one", n.Name))
 			continue
 		}
+		ip := ips[0]
+		if i := slices.IndexFunc(ips, func(s string) bool { return net.ParseIP(s).To4() != nil }); i >= 0 {
+			ip = ips[i]
+		}
 		c := base
-		c.NodeName, c.AdvertiseAddress = n.Name, ips[0]
+		c.NodeName, c.AdvertiseAddress = n.Name, ip
 		if err := c.Validate(); err != nil {
-			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ips[0], err))
+			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ip, err))
 			continue
 		}
 		out = append(out, &c)
 	}
 	slices.SortFunc(out, func(a, b *config.Cluster) int { return strings.Compare(a.NodeName, b.NodeName) })
 	return out, notes, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // LearnNodes reads the control-plane Nodes and the kubeadm-config
@@ -255,14 +249,11 @@ func (w *NodeWatcher) refresh() {
 		}
 	}
 	w.current.Store(p)
-	w.last = desc
-	w.names = ""
-	if len(clusters) > 0 {
-		w.names = strings.Join(names, ",")
-	}
+	w.last, w.names = desc, ""
 	if len(clusters) == 0 {
 		w.o.Log.Warn("the cluster lists no control-plane Node with an InternalIP: issuing this node's certificates only (--node-name, --apiserver-advertise-address)")
 		return
 	}
+	w.names = strings.Join(names, ",")
 	w.o.Log.Info("control-plane nodes", "nodes", names)
 }
