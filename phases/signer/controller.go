@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/time/rate"
 	certv1 "k8s.io/api/certificates/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -303,13 +302,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 // fail adds a Failed condition, as kube-controller-manager's signer does
 // for a request it will never sign.
 func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningRequest, reason, msg string) error {
-	csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
-		Type:           certv1.CertificateFailed,
-		Status:         corev1.ConditionTrue,
-		Reason:         reason,
-		Message:        msg,
-		LastUpdateTime: metav1.NewTime(c.o.Now()),
-	})
+	csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateFailed, reason, msg, c.o.Now()))
 	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil

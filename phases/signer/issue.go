@@ -77,17 +77,14 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 	return ku, ekus, nil
 }
 
-// Backdate is subtracted from the signing time for NotBefore, as kubeadm
-// and kube-controller-manager do, so that a node whose clock is a little
-// behind accepts a new certificate at once.
-const Backdate = config.CertificateBackdate
-
 // ValidityFor is the window of a certificate issued at now: it starts
-// Backdate earlier and lasts the requested expirationSeconds, or limit when
-// none is requested or more is, and never outlives the CA. A request for
-// less than policy.MinValidity gets policy.MinValidity (expirationSeconds
-// is a hint to the signer). It fails when limit is below policy.MinValidity
-// and when the CA has expired.
+// config.CertificateBackdate earlier, as kubeadm and kube-controller-manager
+// do, so that a node whose clock is a little behind accepts it at once;
+// it lasts the requested expirationSeconds, or limit when none is
+// requested or more is, and never outlives the CA. A request for less
+// than policy.MinValidity gets policy.MinValidity (expirationSeconds is a
+// hint to the signer). It fails when limit is below policy.MinValidity and
+// when the CA has expired.
 func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, ca *x509.Certificate) (pki.Validity, error) {
 	if err := policy.Validity("maximum validity", limit); err != nil {
 		return pki.Validity{}, err
@@ -99,12 +96,12 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 		}
 	}
 	d = max(d, policy.MinValidity)
-	// CapToCA alone would let a CA that expired less than Backdate ago
+	// CapToCA alone would let a CA that expired less than the backdate ago
 	// issue a certificate already expired.
 	if err := pki.CAValidAt(ca, now); err != nil {
 		return pki.Validity{}, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
 	}
-	v, _, err := pki.CapToCA(pki.NewValidity(now, Backdate, d), ca)
+	v, _, err := pki.CapToCA(pki.NewValidity(now, config.CertificateBackdate, d), ca)
 	if err != nil {
 		return v, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
 	}

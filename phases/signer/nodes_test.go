@@ -36,7 +36,8 @@ func kubeadmConfigMap(body string) *corev1.ConfigMap {
 // certificates p issues, one string per node: "10.96.0.1,192.0.2.10".
 func apiserverIPs(p *Policy) []string {
 	var out []string
-	for _, prof := range p.Profiles(KubeAPIServerServing) {
+	for _, c := range p.bySigner[KubeAPIServerServing] {
+		prof := c.profile
 		var ips []string
 		for _, ip := range prof.IPs {
 			ips = append(ips, ip.String())

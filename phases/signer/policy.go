@@ -35,7 +35,7 @@ type PolicyOptions struct {
 	// server.
 	AllowSystemMasters bool
 	// RequesterGroups and RequesterUsers may ask for control-plane
-	// certificates: CheckRequester compares a CSR's spec.groups and
+	// certificates: Rules().Requester compares a CSR's spec.groups and
 	// spec.username with them. When both are empty, DefaultRequesterGroups.
 	RequesterGroups, RequesterUsers []string
 }
@@ -102,15 +102,6 @@ func sameProfile(a, b pki.Profile) bool {
 	return a.Name == b.Name && a.CommonName == b.CommonName && slices.Equal(a.Organization, b.Organization) &&
 		slices.Equal(a.DNSNames, b.DNSNames) && slices.EqualFunc(a.IPs, b.IPs, net.IP.Equal) &&
 		slices.Equal(a.ExtKeyUsages, b.ExtKeyUsages)
-}
-
-// Profiles returns the profiles signerName may issue.
-func (p *Policy) Profiles(signerName string) []pki.Profile {
-	var out []pki.Profile
-	for _, c := range p.bySigner[signerName] {
-		out = append(out, c.profile)
-	}
-	return out
 }
 
 // Check reports whether a request for signerName fits the profile of one of
@@ -226,13 +217,6 @@ func usageViolation(usages []certv1.KeyUsage, prof pki.Profile, what string) *po
 		}
 	}
 	return nil
-}
-
-// CheckRequester reports a *policy.Violation unless the CSR's requester
-// (its spec.username and spec.groups, set by the API server) may ask for
-// control-plane certificates.
-func (p *Policy) CheckRequester(username string, groups []string) error {
-	return p.rules.Requester(username, groups)
 }
 
 // Rules are the rules of the issuance policy this policy was made with.
