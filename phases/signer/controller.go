@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -189,7 +191,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	for _, obj := range c.informer.GetStore().List() {
 		c.enqueue(obj)
 	}
-	c.o.Log.Info("signing", "workers", c.o.Workers, "signers", c.signerNames())
+	c.o.Log.Info("signing", "workers", c.o.Workers, "signers", append(namesWithCA(c.o.CAs), slices.Collect(maps.Keys(c.custom))...))
 	var wg sync.WaitGroup
 	for range c.o.Workers {
 		wg.Go(func() {
@@ -203,15 +205,13 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *Controller) signerNames() []string {
+// namesWithCA are certctl's signer names whose CA is in cas.
+func namesWithCA(cas map[string]CAProvider) []string {
 	var out []string
 	for _, n := range Names() {
-		if c.o.CAs[CAFor(n)] != nil {
+		if cas[CAFor(n)] != nil {
 			out = append(out, n)
 		}
-	}
-	for n := range c.custom {
-		out = append(out, n)
 	}
 	return out
 }

@@ -8,7 +8,7 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"sort"
+	"slices"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -54,7 +54,6 @@ var extKeyUsages = map[certv1.KeyUsage]x509.ExtKeyUsage{
 // a CA certificate.
 func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, error) {
 	var ku x509.KeyUsage
-	seen := map[x509.ExtKeyUsage]bool{}
 	var ekus []x509.ExtKeyUsage
 	for _, u := range usages {
 		if k, ok := keyUsages[u]; ok {
@@ -62,10 +61,7 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 			continue
 		}
 		if e, ok := extKeyUsages[u]; ok {
-			if !seen[e] {
-				seen[e] = true
-				ekus = append(ekus, e)
-			}
+			ekus = append(ekus, e)
 			continue
 		}
 		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
@@ -73,8 +69,8 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 		}
 		return 0, nil, fmt.Errorf("unknown usage %q", u)
 	}
-	sort.Slice(ekus, func(i, j int) bool { return ekus[i] < ekus[j] })
-	return ku, ekus, nil
+	slices.Sort(ekus)
+	return ku, slices.Compact(ekus), nil
 }
 
 // ValidityFor is the window of a certificate issued at now: it starts

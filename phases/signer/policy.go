@@ -266,21 +266,16 @@ func perNode(p pki.Profile) bool {
 }
 
 func describeSubjects(cands []*candidate) string {
-	seen := map[string]bool{}
 	var out []string
 	for _, c := range cands {
 		s := "CN=" + c.profile.CommonName
 		if len(c.profile.Organization) > 0 {
 			s += ",O=" + strings.Join(c.profile.Organization, "+O=")
 		}
-		s += " (" + c.profile.Name + ")"
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+		out = append(out, s+" ("+c.profile.Name+")")
 	}
-	sort.Strings(out)
-	return strings.Join(out, "; ")
+	slices.Sort(out)
+	return strings.Join(slices.Compact(out), "; ")
 }
 
 func describeSANs(p pki.Profile) string {

@@ -157,13 +157,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	var names []string
-	for _, n := range Names() {
-		if cas[CAFor(n)] != nil {
-			names = append(names, n)
-		}
-	}
-	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", names, ln.Addr())
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
 
 	if !o.LeaderElect {
 		metrics.SetLeader(true)

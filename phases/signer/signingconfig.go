@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,12 +66,7 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 	if profile != "" {
 		p, what = c.Signing.Profiles[profile], "signing.profiles."+profile
 		if p == nil {
-			names := make([]string, 0, len(c.Signing.Profiles))
-			for n := range c.Signing.Profiles {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, fmt.Errorf("signing configuration has no profile %q; it has %q", profile, names)
+			return nil, fmt.Errorf("signing configuration has no profile %q; it has %q", profile, slices.Sorted(maps.Keys(c.Signing.Profiles)))
 		}
 	}
 	if p == nil {
