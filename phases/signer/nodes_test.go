@@ -111,8 +111,7 @@ func TestNodeWatcher(t *testing.T) {
 	base := config.Default()
 	base.NodeName, base.AdvertiseAddress = "local", "203.0.113.1"
 	fallback := testPolicy(t, PolicyOptions{Nodes: []*config.Cluster{&base}})
-	build := func(nodes []*config.Cluster) (*Policy, error) { return NewPolicy(PolicyOptions{Nodes: nodes}) }
-	w, err := NewNodeWatcher(NodeWatcherOptions{Client: client, Base: base, FromConfigMap: true, Fallback: fallback, Build: build})
+	w, err := NewNodeWatcher(client, NodeRules{FromConfigMap: true}, base, fallback, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
