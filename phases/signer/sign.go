@@ -29,10 +29,6 @@ type SignOptions struct {
 	// Rules are the issuance policy's choices: O=system:masters is refused
 	// unless Rules.AllowSystemMasters and the requester is allowed.
 	Rules policy.Rules
-	// Force no longer signs a CSR that is not approved: certctl never does
-	// (issue 13). It only changes the error message, so that a script
-	// written for the first release's hidden `sign --force` is told why.
-	Force bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -56,8 +52,8 @@ type SignResult struct {
 // jq and `kubectl replace --raw .../status`) in one call: it reads the CSR
 // called name, checks its self-signature, signs it with o.CA and writes
 // status.certificate through the /status subresource. It refuses a CSR that
-// is denied, failed or already issued, and one that is not approved unless
-// The request must pass the issuance policy (policy.Rules.CheckSign: never
+// is denied, failed or already issued, and one that is not approved (even
+// with --force: certctl never signs one). The request must pass the issuance policy (policy.Rules.CheckSign: never
 // unapproved, never kubernetes.io/*, no CA, a strong key, explicit usages,
 // O=system:masters only as o.Rules allow). The validity is the profile's
 // expiry (one year when unset), shortened by spec.expirationSeconds and
