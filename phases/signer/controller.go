@@ -131,7 +131,8 @@ func NewController(o ControllerOptions) (*Controller, error) {
 		),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "certctl-signer"},
 	)
-	o.Metrics.setQueue(c.queue.Len)
+	queueLen := c.queue.Len
+	o.Metrics.queueLen.Store(&queueLen)
 	c.factory = informers.NewSharedInformerFactoryWithOptions(o.Client, 0,
 		informers.WithTransform(func(obj any) (any, error) {
 			// The cache only needs spec and status; managed fields double its size.

@@ -3,7 +3,7 @@ package signer
 import (
 	"io"
 	"net/http"
-	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,9 +17,8 @@ type Metrics struct {
 	signed, failed      *prometheus.CounterVec // by signer_name; failed also by reason
 	retries             prometheus.Counter
 	leader              prometheus.Gauge
-	caReloads, caFailed *prometheus.CounterVec // by ca
-	mu                  sync.Mutex
-	queueLen            func() int
+	caReloads, caFailed *prometheus.CounterVec     // by ca
+	queueLen            atomic.Pointer[func() int] // set by the Controller
 }
 
 // NewMetrics returns zeroed metrics: a series for each of certctl's signer
@@ -38,12 +37,10 @@ func NewMetrics() *Metrics {
 	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "certctl_signer_retries_total", Help: "Syncs that failed and were queued again (conflicts, API errors)."})
 	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "certctl_signer_leader", Help: "1 while this instance signs (holds the lease, or runs without leader election)."})
 	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certctl_signer_csrs_queued", Help: "CSRs waiting in the work queue."}, func() float64 {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.queueLen == nil {
-			return 0
+		if f := m.queueLen.Load(); f != nil {
+			return float64((*f)())
 		}
-		return float64(m.queueLen())
+		return 0
 	})
 	m.reg.MustRegister(m.retries, m.leader, queued)
 	for _, n := range Names() {
@@ -56,12 +53,6 @@ func NewMetrics() *Metrics {
 func (m *Metrics) caWatched(ca string) {
 	m.caReloads.WithLabelValues(ca)
 	m.caFailed.WithLabelValues(ca)
-}
-
-func (m *Metrics) setQueue(f func() int) {
-	m.mu.Lock()
-	m.queueLen = f
-	m.mu.Unlock()
 }
 
 // SetLeader records whether this instance holds the leader lease.
