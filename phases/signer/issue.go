@@ -97,10 +97,8 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 	if err := pki.CAValidAt(ca, now); err != nil {
 		return pki.Validity{}, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
 	}
-	v, _, err := pki.CapToCA(pki.NewValidity(now, config.CertificateBackdate, d), ca)
-	if err != nil {
-		return v, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
-	}
+	// No error: the CA is valid at now, after the window's NotBefore.
+	v, _, _ := pki.CapToCA(pki.NewValidity(now, config.CertificateBackdate, d), ca)
 	return v, nil
 }
 
