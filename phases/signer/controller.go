@@ -251,16 +251,8 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if err != nil {
 		return c.fail(ctx, csr, policy.ReasonInvalidRequest, err.Error())
 	}
-	usages, limit := csr.Spec.Usages, c.o.MaxDuration
 	cs, custom := c.custom[csr.Spec.SignerName]
-	if custom && cs.Profile != nil {
-		if len(cs.Profile.Usages) > 0 {
-			usages = cs.Profile.Usages
-		}
-		if cs.Profile.Expiry > 0 {
-			limit = cs.Profile.Expiry
-		}
-	}
+	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
 	if !custom {
 		_, err = pol.Check(csr.Spec.SignerName, req, usages)

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -91,17 +90,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		if err != nil {
 			return err
 		}
-		usages, maxValidity := csr.Spec.Usages, config.DefaultCertificateValidity
-		if o.Profile != nil {
-			if len(o.Profile.Usages) > 0 {
-				if !sameSet(o.Profile.Usages, csr.Spec.Usages) {
-					res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", o.Profile.Usages, csr.Spec.Usages))
-				}
-				usages = slices.Clone(o.Profile.Usages)
-			}
-			if o.Profile.Expiry > 0 {
-				maxValidity = o.Profile.Expiry
-			}
+		usages, maxValidity := o.Profile.apply(csr.Spec.Usages, config.DefaultCertificateValidity)
+		if !sameSet(usages, csr.Spec.Usages) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
 		}
 		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)

@@ -22,6 +22,22 @@ type SigningProfile struct {
 	Expiry time.Duration // 0: not set
 }
 
+// apply returns the usages and maximum validity of a certificate issued
+// for a request of usages by a signer whose own maximum is limit: p's
+// where p sets them (p may be nil).
+func (p *SigningProfile) apply(usages []certv1.KeyUsage, limit time.Duration) ([]certv1.KeyUsage, time.Duration) {
+	if p == nil {
+		return usages, limit
+	}
+	if len(p.Usages) > 0 {
+		usages = slices.Clone(p.Usages)
+	}
+	if p.Expiry > 0 {
+		limit = p.Expiry
+	}
+	return usages, limit
+}
+
 // cfsslConfig is the subset of cfssl's signing configuration
 // (github.com/cloudflare/cfssl/config) that certctl sign understands:
 //
