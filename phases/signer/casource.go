@@ -59,7 +59,9 @@ func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource,
 	}
 	s := &CASource{name: name, certFile: certFile, keyFile: keyFile, o: o, sum: sums(certPEM, keyPEM)}
 	s.cur.Store(ca)
-	o.Metrics.caWatched(name)
+	// The CA's reload series appear, at zero, before any reload.
+	o.Metrics.caReloads.WithLabelValues(name)
+	o.Metrics.caFailed.WithLabelValues(name)
 	return s, nil
 }
 

@@ -49,12 +49,6 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// caWatched makes the CA's reload series appear, at zero, before any reload.
-func (m *Metrics) caWatched(ca string) {
-	m.caReloads.WithLabelValues(ca)
-	m.caFailed.WithLabelValues(ca)
-}
-
 // SetLeader records whether this instance holds the leader lease.
 func (m *Metrics) SetLeader(b bool) {
 	v := 0.0
