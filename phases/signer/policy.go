@@ -253,16 +253,11 @@ func sameSet[T comparable](a, b []T) bool {
 
 func describe(c *candidate) string {
 	s := fmt.Sprintf("the %s certificate", c.profile.Name)
-	if perNode(c.profile) {
+	// A profile with SANs, or that names the node, depends on the node.
+	if p := c.profile; len(p.DNSNames) > 0 || len(p.IPs) > 0 || strings.HasPrefix(p.CommonName, pki.NodesUserPrefix) {
 		s += fmt.Sprintf(" of node %s", strings.Join(c.nodes, ", "))
 	}
 	return s
-}
-
-// perNode reports whether a profile depends on the node: it has SANs or
-// names the node.
-func perNode(p pki.Profile) bool {
-	return len(p.DNSNames) > 0 || len(p.IPs) > 0 || strings.HasPrefix(p.CommonName, pki.NodesUserPrefix)
 }
 
 func describeSubjects(cands []*candidate) string {
