@@ -1,13 +1,13 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
@@ -58,7 +58,7 @@ type ApproveResult struct {
 // the request's self-signature proves that the requester holds the private
 // key, and the request fits the profile of the control-plane certificate
 // it claims (subject, SANs, usages for its signer name) and comes from a
-// requester allowed to ask for it (Policy.Check, Policy.CheckRequester).
+// requester allowed to ask for it (Policy.Check, Policy.Rules().Requester).
 // A request that fails a check gets no condition: deny it with Deny.
 // Conflicts are retried.
 func Approve(ctx context.Context, client kubernetes.Interface, name string, o ApproveOptions) (*ApproveResult, error) {
@@ -68,9 +68,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Reason == "" {
-		o.Reason = "CertctlApproved"
-	}
+	o.Reason = cmp.Or(o.Reason, "CertctlApproved")
 	res := &ApproveResult{}
 	csrs := client.CertificatesV1().CertificateSigningRequests()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -91,13 +89,9 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 		if err != nil {
 			return fmt.Errorf("%w: deny it", err)
 		}
-		msg := o.Message
-		if o.Force {
-			if msg == "" {
-				msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
-			}
-		} else {
-			if err := o.Policy.CheckRequester(csr.Spec.Username, csr.Spec.Groups); err != nil {
+		msg := fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
+		if !o.Force {
+			if err := o.Policy.Rules().Requester(csr.Spec.Username, csr.Spec.Groups); err != nil {
 				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
 			prof, err := o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
@@ -108,17 +102,9 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
 			res.Profile = prof
-			if msg == "" {
-				msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, csr.Spec.Username)
-			}
+			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, csr.Spec.Username)
 		}
-		csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
-			Type:           certv1.CertificateApproved,
-			Status:         corev1.ConditionTrue,
-			Reason:         o.Reason,
-			Message:        msg,
-			LastUpdateTime: metav1.NewTime(o.Now()),
-		})
+		csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateApproved, o.Reason, cmp.Or(o.Message, msg), o.Now()))
 		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(o.DryRun)})
 		if err != nil {
 			return fmt.Errorf("update approval of CSR %s: %w", name, err)
@@ -153,13 +139,7 @@ func Deny(ctx context.Context, client kubernetes.Interface, name, reason, messag
 		case IsApproved(csr):
 			return fmt.Errorf("CSR %s is already approved, and conditions cannot be removed: delete the CSR instead (kubectl delete csr %s)", name, name)
 		}
-		csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
-			Type:           certv1.CertificateDenied,
-			Status:         corev1.ConditionTrue,
-			Reason:         reason,
-			Message:        message,
-			LastUpdateTime: metav1.NewTime(now),
-		})
+		csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateDenied, reason, message, now))
 		if _, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(dry)}); err != nil {
 			return fmt.Errorf("update approval of CSR %s: %w", name, err)
 		}

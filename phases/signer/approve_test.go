@@ -139,13 +139,10 @@ func TestSign(t *testing.T) {
 	if _, err := Sign(ctx, client, "approved", o); err == nil || !strings.Contains(err.Error(), "already has a certificate") {
 		t.Errorf("sign twice: %v", err)
 	}
-	if _, err := Sign(ctx, client, "pending", o); err == nil || !strings.Contains(err.Error(), "not approved") {
+	// The message answers a script written for the first release's hidden
+	// `sign --force` too (issue 13).
+	if _, err := Sign(ctx, client, "pending", o); err == nil || !strings.Contains(err.Error(), "not approved") || !strings.Contains(err.Error(), "never signs an unapproved CSR (--force included)") {
 		t.Errorf("sign unapproved: %v", err)
-	}
-	forced := o
-	forced.Force = true
-	if _, err := Sign(ctx, client, "pending", forced); err == nil || !strings.Contains(err.Error(), "never signs an unapproved CSR (--force included)") {
-		t.Errorf("sign unapproved with --force: %v", err)
 	}
 
 	prof, err := ParseSigningConfig([]byte(`{"signing": {"default": {"usages": ["digital signature", "key encipherment", "server auth"], "expiry": "24h", "ca_constraint": {"is_ca": false}}}}`), "")

@@ -112,10 +112,7 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 		if err != nil {
 			return APIHint(err, "approver")
 		}
-		approved := "approved"
-		if b.DryRun && !res.AlreadyApproved {
-			approved = "would be approved (server-side dry run: nothing was stored)"
-		}
+		approved := outcome("approved", b.DryRun)
 		switch {
 		case res.AlreadyApproved:
 			fmt.Fprintf(b.Out, "[approve] CSR %s was already approved (%s)\n", name, State(res.CSR))
@@ -167,13 +164,17 @@ func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message s
 			fmt.Fprintf(b.Out, "[deny] CSR %s was already denied\n", name)
 			return nil
 		}
-		denied := "denied"
-		if b.DryRun {
-			denied = "would be denied (server-side dry run: nothing was stored)"
-		}
-		fmt.Fprintf(b.Out, "[deny] CSR %s %s: %s\n", name, denied, reason)
+		fmt.Fprintf(b.Out, "[deny] CSR %s %s: %s\n", name, outcome("denied", b.DryRun), reason)
 		return nil
 	})
+}
+
+// outcome is done, or what a server-side dry run says instead.
+func outcome(done string, dryRun bool) string {
+	if dryRun {
+		return "would be " + done + " (server-side dry run: nothing was stored)"
+	}
+	return done
 }
 
 // APIHint adds to an error from the API server what to do about it, for
@@ -182,8 +183,6 @@ func DenyAll(ctx context.Context, client kubernetes.Interface, reason, message s
 func APIHint(err error, role string) error {
 	var unknownCA x509.UnknownAuthorityError
 	switch {
-	case err == nil:
-		return nil
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
 	case errors.As(err, &unknownCA):
@@ -244,11 +243,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 		fmt.Fprintf(f.ErrOut, "[warning] %s\n", w)
 	}
 	c := res.Certificate
-	signed := "signed"
-	if f.DryRun {
-		signed = "would be signed (server-side dry run: nothing was stored)"
-	}
 	fmt.Fprintf(f.Out, "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
-		name, res.CSR.Spec.SignerName, signed, ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
+		name, res.CSR.Spec.SignerName, outcome("signed", f.DryRun), ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
 	return nil
 }

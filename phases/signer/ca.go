@@ -13,10 +13,8 @@ import (
 // CA is a signing CA held in memory: signing never touches the disk. A
 // CASource reads its files again when they change.
 type CA struct {
-	Cert     *x509.Certificate
-	Key      crypto.Signer
-	CertFile string
-	KeyFile  string
+	Cert *x509.Certificate
+	Key  crypto.Signer
 }
 
 // Current returns ca itself: a CA read once is a CAProvider that never
@@ -74,7 +72,7 @@ func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now
 		if len(ca.Bundle) != 1 && !bundle {
 			return nil, fmt.Errorf("CA certificate file %s holds %d certificates: a signer's file must hold exactly one, the CA's own; if a CA rotation is under way (certctl ca status), run this after its finish stage (certctl ca rotate NAME --to finish)", certFile, len(ca.Bundle))
 		}
-		return &CA{Cert: ca.Cert, Key: ca.Key, CertFile: certFile, KeyFile: keyFile}, nil
+		return &CA{Cert: ca.Cert, Key: ca.Key}, nil
 	case pki.CANotCA:
 		return nil, fmt.Errorf("%w; point at the CA's files", err)
 	case pki.CAKeyUnparsable:

@@ -59,7 +59,9 @@ func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource,
 	}
 	s := &CASource{name: name, certFile: certFile, keyFile: keyFile, o: o, sum: sums(certPEM, keyPEM)}
 	s.cur.Store(ca)
-	o.Metrics.caWatched(name)
+	// The CA's reload series appear, at zero, before any reload.
+	o.Metrics.caReloads.WithLabelValues(name)
+	o.Metrics.caFailed.WithLabelValues(name)
 	return s, nil
 }
 
@@ -85,14 +87,14 @@ func (s *CASource) Check() (bool, error) {
 		ca, err = parseCA(s.certFile, certPEM, s.keyFile, keyPEM, s.o.Now(), true)
 	}
 	if err != nil {
-		s.o.Metrics.caReloadFailed(s.name)
+		s.o.Metrics.caFailed.WithLabelValues(s.name).Inc()
 		s.o.Log.Warn("CA files changed but cannot be used: still signing with the last good CA; trying again at the next check",
 			"ca", s.name, "cert", s.certFile, "key", s.keyFile, "err", err)
 		return false, err
 	}
 	s.sum = sum
 	s.cur.Store(ca)
-	s.o.Metrics.caReloaded(s.name)
+	s.o.Metrics.caReloads.WithLabelValues(s.name).Inc()
 	s.o.Log.Info("CA reloaded", "ca", s.name, "cert", s.certFile, "key", s.keyFile,
 		"subject", ca.Cert.Subject.String(), "serial", ca.Cert.SerialNumber.Text(16),
 		"notAfter", ca.Cert.NotAfter.UTC().Format(time.RFC3339))

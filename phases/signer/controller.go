@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 	certv1 "k8s.io/api/certificates/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -130,7 +131,8 @@ func NewController(o ControllerOptions) (*Controller, error) {
 		),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "certctl-signer"},
 	)
-	o.Metrics.setQueue(c.queue.Len)
+	queueLen := c.queue.Len
+	o.Metrics.queueLen.Store(&queueLen)
 	c.factory = informers.NewSharedInformerFactoryWithOptions(o.Client, 0,
 		informers.WithTransform(func(obj any) (any, error) {
 			// The cache only needs spec and status; managed fields double its size.
@@ -190,7 +192,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	for _, obj := range c.informer.GetStore().List() {
 		c.enqueue(obj)
 	}
-	c.o.Log.Info("signing", "workers", c.o.Workers, "signers", c.signerNames())
+	c.o.Log.Info("signing", "workers", c.o.Workers, "signers", append(namesWithCA(c.o.CAs), slices.Collect(maps.Keys(c.custom))...))
 	var wg sync.WaitGroup
 	for range c.o.Workers {
 		wg.Go(func() {
@@ -204,15 +206,13 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-func (c *Controller) signerNames() []string {
+// namesWithCA are certctl's signer names whose CA is in cas.
+func namesWithCA(cas map[string]CAProvider) []string {
 	var out []string
 	for _, n := range Names() {
-		if c.o.CAs[CAFor(n)] != nil {
+		if cas[CAFor(n)] != nil {
 			out = append(out, n)
 		}
-	}
-	for n := range c.custom {
-		out = append(out, n)
 	}
 	return out
 }
@@ -224,7 +224,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	}
 	defer c.queue.Done(key)
 	if err := c.sync(ctx, key); err != nil {
-		c.o.Metrics.retried()
+		c.o.Metrics.retries.Inc()
 		c.o.Log.Warn("retrying", "csr", key, "err", err)
 		c.queue.AddRateLimited(key)
 		return true
@@ -251,16 +251,8 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if err != nil {
 		return c.fail(ctx, csr, policy.ReasonInvalidRequest, err.Error())
 	}
-	usages, limit := csr.Spec.Usages, c.o.MaxDuration
 	cs, custom := c.custom[csr.Spec.SignerName]
-	if custom && cs.Profile != nil {
-		if len(cs.Profile.Usages) > 0 {
-			usages = cs.Profile.Usages
-		}
-		if cs.Profile.Expiry > 0 {
-			limit = cs.Profile.Expiry
-		}
-	}
+	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
 	if !custom {
 		_, err = pol.Check(csr.Spec.SignerName, req, usages)
@@ -295,7 +287,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("write certificate of CSR %s: %w", name, err)
 	}
-	c.o.Metrics.countSigned(csr.Spec.SignerName)
+	c.o.Metrics.signed.WithLabelValues(csr.Spec.SignerName).Inc()
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
 }
@@ -303,20 +295,14 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 // fail adds a Failed condition, as kube-controller-manager's signer does
 // for a request it will never sign.
 func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningRequest, reason, msg string) error {
-	csr.Status.Conditions = append(csr.Status.Conditions, certv1.CertificateSigningRequestCondition{
-		Type:           certv1.CertificateFailed,
-		Status:         corev1.ConditionTrue,
-		Reason:         reason,
-		Message:        msg,
-		LastUpdateTime: metav1.NewTime(c.o.Now()),
-	})
+	csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateFailed, reason, msg, c.o.Now()))
 	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("mark CSR %s failed (%s): %w", csr.Name, reason, err)
 	}
-	c.o.Metrics.countFailed(csr.Spec.SignerName, reason)
+	c.o.Metrics.failed.WithLabelValues(csr.Spec.SignerName, reason).Inc()
 	c.o.Log.Warn("failed", "csr", csr.Name, "signer", csr.Spec.SignerName, "reason", reason, "message", msg)
 	return nil
 }

@@ -3,9 +3,11 @@ package signer
 import (
 	"crypto/x509"
 	"fmt"
+	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
@@ -19,6 +21,11 @@ func hasCondition(csr *certv1.CertificateSigningRequest, t certv1.RequestConditi
 		}
 	}
 	return false
+}
+
+// condition is a condition of type t with status True, set at now.
+func condition(t certv1.RequestConditionType, reason, msg string, now time.Time) certv1.CertificateSigningRequestCondition {
+	return certv1.CertificateSigningRequestCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: msg, LastUpdateTime: metav1.NewTime(now)}
 }
 
 // IsApproved reports whether csr is approved and not denied.

@@ -8,7 +8,7 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"sort"
+	"slices"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -54,7 +54,6 @@ var extKeyUsages = map[certv1.KeyUsage]x509.ExtKeyUsage{
 // a CA certificate.
 func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, error) {
 	var ku x509.KeyUsage
-	seen := map[x509.ExtKeyUsage]bool{}
 	var ekus []x509.ExtKeyUsage
 	for _, u := range usages {
 		if k, ok := keyUsages[u]; ok {
@@ -62,10 +61,7 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 			continue
 		}
 		if e, ok := extKeyUsages[u]; ok {
-			if !seen[e] {
-				seen[e] = true
-				ekus = append(ekus, e)
-			}
+			ekus = append(ekus, e)
 			continue
 		}
 		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
@@ -73,21 +69,18 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 		}
 		return 0, nil, fmt.Errorf("unknown usage %q", u)
 	}
-	sort.Slice(ekus, func(i, j int) bool { return ekus[i] < ekus[j] })
-	return ku, ekus, nil
+	slices.Sort(ekus)
+	return ku, slices.Compact(ekus), nil
 }
 
-// Backdate is subtracted from the signing time for NotBefore, as kubeadm
-// and kube-controller-manager do, so that a node whose clock is a little
-// behind accepts a new certificate at once.
-const Backdate = config.CertificateBackdate
-
 // ValidityFor is the window of a certificate issued at now: it starts
-// Backdate earlier and lasts the requested expirationSeconds, or limit when
-// none is requested or more is, and never outlives the CA. A request for
-// less than policy.MinValidity gets policy.MinValidity (expirationSeconds
-// is a hint to the signer). It fails when limit is below policy.MinValidity
-// and when the CA has expired.
+// config.CertificateBackdate earlier, as kubeadm and kube-controller-manager
+// do, so that a node whose clock is a little behind accepts it at once;
+// it lasts the requested expirationSeconds, or limit when none is
+// requested or more is, and never outlives the CA. A request for less
+// than policy.MinValidity gets policy.MinValidity (expirationSeconds is a
+// hint to the signer). It fails when limit is below policy.MinValidity and
+// when the CA has expired.
 func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, ca *x509.Certificate) (pki.Validity, error) {
 	if err := policy.Validity("maximum validity", limit); err != nil {
 		return pki.Validity{}, err
@@ -99,15 +92,13 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 		}
 	}
 	d = max(d, policy.MinValidity)
-	// CapToCA alone would let a CA that expired less than Backdate ago
+	// CapToCA alone would let a CA that expired less than the backdate ago
 	// issue a certificate already expired.
 	if err := pki.CAValidAt(ca, now); err != nil {
 		return pki.Validity{}, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
 	}
-	v, _, err := pki.CapToCA(pki.NewValidity(now, Backdate, d), ca)
-	if err != nil {
-		return v, fmt.Errorf("CA %q: %w", ca.Subject.CommonName, err)
-	}
+	// No error: the CA is valid at now, after the window's NotBefore.
+	v, _, _ := pki.CapToCA(pki.NewValidity(now, config.CertificateBackdate, d), ca)
 	return v, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	certv1 "k8s.io/api/certificates/v1"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -33,8 +34,8 @@ func TestValidityFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !v.NotBefore.Equal(testNow.Add(-Backdate)) || !v.NotAfter.Equal(tc.wantEnd) {
-				t.Errorf("validity %v - %v, want %v - %v", v.NotBefore, v.NotAfter, testNow.Add(-Backdate), tc.wantEnd)
+			if !v.NotBefore.Equal(testNow.Add(-config.CertificateBackdate)) || !v.NotAfter.Equal(tc.wantEnd) {
+				t.Errorf("validity %v - %v, want %v - %v", v.NotBefore, v.NotAfter, testNow.Add(-config.CertificateBackdate), tc.wantEnd)
 			}
 		})
 	}
@@ -51,7 +52,7 @@ func TestIssue(t *testing.T) {
 	ca := newTestCA(t, "kubernetes", testNow.Add(10*365*24*time.Hour))
 	p := profile(t, "apiserver")
 	req := csrFor(t, p)
-	v := pki.NewValidity(testNow, Backdate, time.Hour)
+	v := pki.NewValidity(testNow, config.CertificateBackdate, time.Hour)
 	certPEM, err := Issue(rand.Reader, ca, req, usagesOf(p), v)
 	if err != nil {
 		t.Fatal(err)

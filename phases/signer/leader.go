@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,24 +37,11 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 	if le.Identity == "" {
 		return fmt.Errorf("signer: leader election needs an identity")
 	}
-	if le.Namespace == "" {
-		le.Namespace = "kube-system"
-	}
-	if le.Name == "" {
-		le.Name = "certctl-signer"
-	}
-	if le.LeaseDuration == 0 {
-		le.LeaseDuration = 15 * time.Second
-	}
-	if le.RenewDeadline == 0 {
-		le.RenewDeadline = 10 * time.Second
-	}
-	if le.RetryPeriod == 0 {
-		le.RetryPeriod = 2 * time.Second
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	le.Namespace = cmp.Or(le.Namespace, "kube-system")
+	le.Name = cmp.Or(le.Name, "certctl-signer")
+	le.LeaseDuration = cmp.Or(le.LeaseDuration, 15*time.Second)
+	le.RenewDeadline = cmp.Or(le.RenewDeadline, 10*time.Second)
+	le.RetryPeriod = cmp.Or(le.RetryPeriod, 2*time.Second)
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, le.Namespace, le.Name,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: le.Identity})
 	if err != nil {

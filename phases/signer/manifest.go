@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -83,11 +84,7 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 		fmt.Fprintf(e.Out, "[dry-run] %d change(s); nothing written\n", manifests.ChangeCount(data, next))
 		return nil
 	}
-	backupDir := e.BackupDir
-	if backupDir == "" {
-		backupDir = manifests.BackupDir(e.Manifest, e.Now)
-	}
-	backup, err := manifests.Replace(e.Manifest, data, next, backupDir)
+	backup, err := manifests.Replace(e.Manifest, data, next, cmp.Or(e.BackupDir, manifests.BackupDir(e.Manifest, e.Now)))
 	if err != nil {
 		return err
 	}

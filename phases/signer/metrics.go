@@ -3,12 +3,10 @@ package signer
 import (
 	"io"
 	"net/http"
-	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 )
 
 // Metrics counts what a Controller does and serves it in Prometheus' text
@@ -19,9 +17,8 @@ type Metrics struct {
 	signed, failed      *prometheus.CounterVec // by signer_name; failed also by reason
 	retries             prometheus.Counter
 	leader              prometheus.Gauge
-	caReloads, caFailed *prometheus.CounterVec // by ca
-	mu                  sync.Mutex
-	queueLen            func() int
+	caReloads, caFailed *prometheus.CounterVec     // by ca
+	queueLen            atomic.Pointer[func() int] // set by the Controller
 }
 
 // NewMetrics returns zeroed metrics: a series for each of certctl's signer
@@ -40,41 +37,16 @@ func NewMetrics() *Metrics {
 	m.retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "certctl_signer_retries_total", Help: "Syncs that failed and were queued again (conflicts, API errors)."})
 	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "certctl_signer_leader", Help: "1 while this instance signs (holds the lease, or runs without leader election)."})
 	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certctl_signer_csrs_queued", Help: "CSRs waiting in the work queue."}, func() float64 {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.queueLen == nil {
-			return 0
+		if f := m.queueLen.Load(); f != nil {
+			return float64((*f)())
 		}
-		return float64(m.queueLen())
+		return 0
 	})
 	m.reg.MustRegister(m.retries, m.leader, queued)
 	for _, n := range Names() {
 		m.signed.WithLabelValues(n)
 	}
 	return m
-}
-
-// countSigned counts a CSR signed for signer.
-func (m *Metrics) countSigned(signer string) { m.signed.WithLabelValues(signer).Inc() }
-
-// countFailed counts a CSR marked Failed for signer, with the reason.
-func (m *Metrics) countFailed(signer, reason string) { m.failed.WithLabelValues(signer, reason).Inc() }
-
-func (m *Metrics) retried() { m.retries.Inc() }
-
-// caWatched makes the CA's reload series appear, at zero, before any reload.
-func (m *Metrics) caWatched(ca string) {
-	m.caReloads.WithLabelValues(ca)
-	m.caFailed.WithLabelValues(ca)
-}
-
-func (m *Metrics) caReloaded(ca string)     { m.caReloads.WithLabelValues(ca).Inc() }
-func (m *Metrics) caReloadFailed(ca string) { m.caFailed.WithLabelValues(ca).Inc() }
-
-func (m *Metrics) setQueue(f func() int) {
-	m.mu.Lock()
-	m.queueLen = f
-	m.mu.Unlock()
 }
 
 // SetLeader records whether this instance holds the leader lease.
@@ -84,54 +56,6 @@ func (m *Metrics) SetLeader(b bool) {
 		v = 1
 	}
 	m.leader.Set(v)
-}
-
-// Signed returns the number of CSRs signed for signer.
-func (m *Metrics) Signed(signer string) uint64 { return sum(m.signed, "signer_name", signer) }
-
-// Failed returns the number of CSRs marked Failed for signer, all reasons.
-func (m *Metrics) Failed(signer string) uint64 { return sum(m.failed, "signer_name", signer) }
-
-// CAReloads returns the number of times the CA called ca was read again
-// from its changed files.
-func (m *Metrics) CAReloads(ca string) uint64 { return sum(m.caReloads, "ca", ca) }
-
-// CAReloadFailures returns the number of checks that found the files of the
-// CA called ca changed but unusable.
-func (m *Metrics) CAReloadFailures(ca string) uint64 { return sum(m.caFailed, "ca", ca) }
-
-// sum adds up the series of vec whose label is value.
-func sum(vec *prometheus.CounterVec, label, value string) uint64 {
-	ch := make(chan prometheus.Metric)
-	go func() { vec.Collect(ch); close(ch) }()
-	var n float64
-	for metric := range ch {
-		var d dto.Metric
-		if metric.Write(&d) != nil {
-			continue
-		}
-		for _, l := range d.GetLabel() {
-			if l.GetName() == label && l.GetValue() == value {
-				n += d.GetCounter().GetValue()
-			}
-		}
-	}
-	return uint64(n)
-}
-
-// WriteText writes the metrics in Prometheus' text exposition format.
-func (m *Metrics) WriteText(w io.Writer) error {
-	families, err := m.reg.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range families {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Handler serves /metrics (promhttp, the client library's handler), and

@@ -57,30 +57,24 @@ func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.C
 			continue
 		}
 		ips := clusterview.InternalIPs(n)
-		slices.SortStableFunc(ips, func(a, b string) int {
-			return boolInt(net.ParseIP(a).To4() == nil) - boolInt(net.ParseIP(b).To4() == nil)
-		})
 		if len(ips) == 0 {
 			notes = append(notes, fmt.Sprintf("control-plane Node %s has no InternalIP address: its certificates are not issued until it has one", n.Name))
 			continue
 		}
+		ip := ips[0]
+		if i := slices.IndexFunc(ips, func(s string) bool { return net.ParseIP(s).To4() != nil }); i >= 0 {
+			ip = ips[i]
+		}
 		c := base
-		c.NodeName, c.AdvertiseAddress = n.Name, ips[0]
+		c.NodeName, c.AdvertiseAddress = n.Name, ip
 		if err := c.Validate(); err != nil {
-			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ips[0], err))
+			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ip, err))
 			continue
 		}
 		out = append(out, &c)
 	}
 	slices.SortFunc(out, func(a, b *config.Cluster) int { return strings.Compare(a.NodeName, b.NodeName) })
 	return out, notes, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // LearnNodes reads the control-plane Nodes and the kubeadm-config
@@ -108,29 +102,15 @@ func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cl
 	return ControlPlaneNodes(nodes, cm, base, fromConfigMap)
 }
 
-// NodeWatcherOptions configure a NodeWatcher.
-type NodeWatcherOptions struct {
-	Client kubernetes.Interface
-	// Base is the settings the nodes' configurations start from.
-	Base config.Cluster
-	// FromConfigMap applies the kubeadm-config ConfigMap over Base (when
-	// the settings do not come from --config).
-	FromConfigMap bool
-	// Fallback is the policy while the cluster lists no control-plane node
-	// (this node's, from the flags). Required.
-	Fallback *Policy
-	// Build makes the policy of the nodes' configurations. Required.
-	Build func(nodes []*config.Cluster) (*Policy, error)
-	// Log receives a line each time the nodes change; nothing when nil.
-	Log *slog.Logger
-}
-
 // NodeWatcher follows the cluster's control-plane nodes with informers on
 // the Nodes (with the control-plane label) and the kubeadm-config
 // ConfigMap, and rebuilds the policy whenever they change, so that adding
 // a control-plane node needs no change to the signer's flags.
 type NodeWatcher struct {
-	o        NodeWatcherOptions
+	rules    NodeRules
+	base     config.Cluster
+	fallback *Policy
+	log      *slog.Logger
 	current  atomic.Pointer[Policy]
 	starters []informers.SharedInformerFactory
 	nodes    cache.SharedIndexInformer
@@ -140,17 +120,22 @@ type NodeWatcher struct {
 	names    string // its nodes, "cp-1=10.0.0.1,..."
 }
 
-// NewNodeWatcher sets up the informers; Start starts them.
-func NewNodeWatcher(o NodeWatcherOptions) (*NodeWatcher, error) {
-	if o.Client == nil || o.Fallback == nil || o.Build == nil {
+// NewNodeWatcher sets up the informers; Start starts them. The nodes'
+// configurations start from base, with the kubeadm-config ConfigMap
+// applied over it when r.FromConfigMap; r.Build makes their policy.
+// fallback (required) is the policy while the cluster lists no
+// control-plane node (this node's, from the flags). log receives a line
+// each time the nodes change; nothing when nil.
+func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluster, fallback *Policy, log *slog.Logger) (*NodeWatcher, error) {
+	if client == nil || fallback == nil {
 		return nil, fmt.Errorf("signer: the node watcher needs a client, a fallback policy and a builder")
 	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	w := &NodeWatcher{o: o}
-	w.current.Store(o.Fallback)
-	nodeFactory := informers.NewSharedInformerFactoryWithOptions(o.Client, 10*time.Minute,
+	w := &NodeWatcher{rules: r, base: base, fallback: fallback, log: log}
+	w.current.Store(fallback)
+	nodeFactory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute,
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = clusterview.ControlPlaneLabel }))
 	w.nodes = nodeFactory.Core().V1().Nodes().Informer()
 	handler := cache.ResourceEventHandlerFuncs{
@@ -161,8 +146,8 @@ func NewNodeWatcher(o NodeWatcherOptions) (*NodeWatcher, error) {
 	if _, err := w.nodes.AddEventHandler(handler); err != nil {
 		return nil, fmt.Errorf("signer: watch Nodes: %w", err)
 	}
-	if o.FromConfigMap {
-		cmFactory := informers.NewSharedInformerFactoryWithOptions(o.Client, 10*time.Minute, informers.WithNamespace(metav1.NamespaceSystem),
+	if r.FromConfigMap {
+		cmFactory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute, informers.WithNamespace(metav1.NamespaceSystem),
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", clusterview.KubeadmConfigMap).String()
 			}))
@@ -228,12 +213,12 @@ func (w *NodeWatcher) refresh() {
 			}
 		}
 	}
-	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.o.Base, w.o.FromConfigMap)
+	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.base, w.rules.FromConfigMap)
 	for _, n := range notes {
-		w.o.Log.Warn("control-plane nodes", "note", n)
+		w.log.Warn("control-plane nodes", "note", n)
 	}
 	if err != nil {
-		w.o.Log.Warn("control-plane nodes: keeping the last policy", "err", err)
+		w.log.Warn("control-plane nodes: keeping the last policy", "err", err)
 		return
 	}
 	var names []string
@@ -247,22 +232,19 @@ func (w *NodeWatcher) refresh() {
 	if desc == w.last {
 		return
 	}
-	p := w.o.Fallback
+	p := w.fallback
 	if len(clusters) > 0 {
-		if p, err = w.o.Build(clusters); err != nil {
-			w.o.Log.Warn("control-plane nodes: keeping the last policy", "nodes", names, "err", err)
+		if p, err = w.rules.Build(clusters); err != nil {
+			w.log.Warn("control-plane nodes: keeping the last policy", "nodes", names, "err", err)
 			return
 		}
 	}
 	w.current.Store(p)
-	w.last = desc
-	w.names = ""
-	if len(clusters) > 0 {
-		w.names = strings.Join(names, ",")
-	}
+	w.last, w.names = desc, ""
 	if len(clusters) == 0 {
-		w.o.Log.Warn("the cluster lists no control-plane Node with an InternalIP: issuing this node's certificates only (--node-name, --apiserver-advertise-address)")
+		w.log.Warn("the cluster lists no control-plane Node with an InternalIP: issuing this node's certificates only (--node-name, --apiserver-advertise-address)")
 		return
 	}
-	w.o.Log.Info("control-plane nodes", "nodes", names)
+	w.names = strings.Join(names, ",")
+	w.log.Info("control-plane nodes", "nodes", names)
 }

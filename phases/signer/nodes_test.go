@@ -36,7 +36,8 @@ func kubeadmConfigMap(body string) *corev1.ConfigMap {
 // certificates p issues, one string per node: "10.96.0.1,192.0.2.10".
 func apiserverIPs(p *Policy) []string {
 	var out []string
-	for _, prof := range p.Profiles(KubeAPIServerServing) {
+	for _, c := range p.bySigner[KubeAPIServerServing] {
+		prof := c.profile
 		var ips []string
 		for _, ip := range prof.IPs {
 			ips = append(ips, ip.String())
@@ -110,8 +111,7 @@ func TestNodeWatcher(t *testing.T) {
 	base := config.Default()
 	base.NodeName, base.AdvertiseAddress = "local", "203.0.113.1"
 	fallback := testPolicy(t, PolicyOptions{Nodes: []*config.Cluster{&base}})
-	build := func(nodes []*config.Cluster) (*Policy, error) { return NewPolicy(PolicyOptions{Nodes: nodes}) }
-	w, err := NewNodeWatcher(NodeWatcherOptions{Client: client, Base: base, FromConfigMap: true, Fallback: fallback, Build: build})
+	w, err := NewNodeWatcher(client, NodeRules{FromConfigMap: true}, base, fallback, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ type PolicyOptions struct {
 	// server.
 	AllowSystemMasters bool
 	// RequesterGroups and RequesterUsers may ask for control-plane
-	// certificates: CheckRequester compares a CSR's spec.groups and
+	// certificates: Rules().Requester compares a CSR's spec.groups and
 	// spec.username with them. When both are empty, DefaultRequesterGroups.
 	RequesterGroups, RequesterUsers []string
 }
@@ -102,15 +102,6 @@ func sameProfile(a, b pki.Profile) bool {
 	return a.Name == b.Name && a.CommonName == b.CommonName && slices.Equal(a.Organization, b.Organization) &&
 		slices.Equal(a.DNSNames, b.DNSNames) && slices.EqualFunc(a.IPs, b.IPs, net.IP.Equal) &&
 		slices.Equal(a.ExtKeyUsages, b.ExtKeyUsages)
-}
-
-// Profiles returns the profiles signerName may issue.
-func (p *Policy) Profiles(signerName string) []pki.Profile {
-	var out []pki.Profile
-	for _, c := range p.bySigner[signerName] {
-		out = append(out, c.profile)
-	}
-	return out
 }
 
 // Check reports whether a request for signerName fits the profile of one of
@@ -228,13 +219,6 @@ func usageViolation(usages []certv1.KeyUsage, prof pki.Profile, what string) *po
 	return nil
 }
 
-// CheckRequester reports a *policy.Violation unless the CSR's requester
-// (its spec.username and spec.groups, set by the API server) may ask for
-// control-plane certificates.
-func (p *Policy) CheckRequester(username string, groups []string) error {
-	return p.rules.Requester(username, groups)
-}
-
 // Rules are the rules of the issuance policy this policy was made with.
 func (p *Policy) Rules() policy.Rules { return p.rules }
 
@@ -269,34 +253,24 @@ func sameSet[T comparable](a, b []T) bool {
 
 func describe(c *candidate) string {
 	s := fmt.Sprintf("the %s certificate", c.profile.Name)
-	if perNode(c.profile) {
+	// A profile with SANs, or that names the node, depends on the node.
+	if p := c.profile; len(p.DNSNames) > 0 || len(p.IPs) > 0 || strings.HasPrefix(p.CommonName, pki.NodesUserPrefix) {
 		s += fmt.Sprintf(" of node %s", strings.Join(c.nodes, ", "))
 	}
 	return s
 }
 
-// perNode reports whether a profile depends on the node: it has SANs or
-// names the node.
-func perNode(p pki.Profile) bool {
-	return len(p.DNSNames) > 0 || len(p.IPs) > 0 || strings.HasPrefix(p.CommonName, pki.NodesUserPrefix)
-}
-
 func describeSubjects(cands []*candidate) string {
-	seen := map[string]bool{}
 	var out []string
 	for _, c := range cands {
 		s := "CN=" + c.profile.CommonName
 		if len(c.profile.Organization) > 0 {
 			s += ",O=" + strings.Join(c.profile.Organization, "+O=")
 		}
-		s += " (" + c.profile.Name + ")"
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+		out = append(out, s+" ("+c.profile.Name+")")
 	}
-	sort.Strings(out)
-	return strings.Join(out, "; ")
+	slices.Sort(out)
+	return strings.Join(slices.Compact(out), "; ")
 }
 
 func describeSANs(p pki.Profile) string {

@@ -160,31 +160,31 @@ func TestPolicyManyNodes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "2 \"apiserver\" profiles") {
 		t.Errorf("mixed CSR: err = %v, want a SAN violation against both nodes", err)
 	}
-	if got := len(p.Profiles(FrontProxyClient)); got != 1 {
+	if got := len(p.bySigner[FrontProxyClient]); got != 1 {
 		t.Errorf("front-proxy-client profiles = %d, want 1 (the same on every node)", got)
 	}
-	if got := len(p.Profiles(EtcdServer)); got != 2 {
+	if got := len(p.bySigner[EtcdServer]); got != 2 {
 		t.Errorf("etcd-server profiles = %d, want 2 (one per node)", got)
 	}
 }
 
-func TestCheckRequester(t *testing.T) {
+func TestRequester(t *testing.T) {
 	p := testPolicy(t, PolicyOptions{})
-	if err := p.CheckRequester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err != nil {
+	if err := p.Rules().Requester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err != nil {
 		t.Error(err)
 	}
-	if err := p.CheckRequester("kubernetes-super-admin", []string{pki.MastersGroup}); err != nil {
+	if err := p.Rules().Requester("kubernetes-super-admin", []string{pki.MastersGroup}); err != nil {
 		t.Error(err)
 	}
 	var v *policy.Violation
-	if err := p.CheckRequester("system:node:cp-1", []string{pki.NodesGroup}); !errors.As(err, &v) || v.Reason != policy.ReasonRequesterNotAllowed {
+	if err := p.Rules().Requester("system:node:cp-1", []string{pki.NodesGroup}); !errors.As(err, &v) || v.Reason != policy.ReasonRequesterNotAllowed {
 		t.Errorf("node requester: err = %v", err)
 	}
 	custom := testPolicy(t, PolicyOptions{RequesterUsers: []string{"system:serviceaccount:kube-system:renewer"}})
-	if err := custom.CheckRequester("system:serviceaccount:kube-system:renewer", nil); err != nil {
+	if err := custom.Rules().Requester("system:serviceaccount:kube-system:renewer", nil); err != nil {
 		t.Error(err)
 	}
-	if err := custom.CheckRequester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err == nil {
+	if err := custom.Rules().Requester("kubernetes-admin", []string{pki.ClusterAdminsGroup}); err == nil {
 		t.Error("custom requester list still allows the default groups")
 	}
 }

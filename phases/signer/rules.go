@@ -93,8 +93,7 @@ func (r NodeRules) Watch(ctx context.Context, client kubernetes.Interface, fixed
 	if !r.learning() {
 		return fixed, nil
 	}
-	w, err := NewNodeWatcher(NodeWatcherOptions{Client: client, Base: *cluster, FromConfigMap: r.FromConfigMap,
-		Fallback: fixed, Build: r.Build, Log: log})
+	w, err := NewNodeWatcher(client, r, *cluster, fixed, log)
 	if err != nil {
 		return nil, err
 	}

@@ -96,25 +96,23 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	// The custom signers' files are read before the API is asked anything:
 	// a bad --signer fails at once.
 	var custom []CustomSigner
-	var customSources []*CASource
+	var sources []*CASource // every CA WatchCAs checks
 	for _, spec := range o.Custom {
 		cs, src, err := ParseCustomSigner(spec, so)
 		if err != nil {
 			return err
 		}
-		custom, customSources = append(custom, cs), append(customSources, src)
+		custom, sources = append(custom, cs), append(sources, src)
 	}
 	client, err := o.NewClient()
 	if err != nil {
 		return err
 	}
 	providers := map[string]CAProvider{}
-	sources := make([]*CASource, 0, len(cas)+len(customSources))
 	for name, src := range cas {
 		providers[name] = src
 		sources = append(sources, src)
 	}
-	sources = append(sources, customSources...)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
@@ -157,13 +155,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	var names []string
-	for _, n := range Names() {
-		if cas[CAFor(n)] != nil {
-			names = append(names, n)
-		}
-	}
-	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", names, ln.Addr())
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
 
 	if !o.LeaderElect {
 		metrics.SetLeader(true)

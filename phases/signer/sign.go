@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -29,10 +28,6 @@ type SignOptions struct {
 	// Rules are the issuance policy's choices: O=system:masters is refused
 	// unless Rules.AllowSystemMasters and the requester is allowed.
 	Rules policy.Rules
-	// Force no longer signs a CSR that is not approved: certctl never does
-	// (issue 13). It only changes the error message, so that a script
-	// written for the first release's hidden `sign --force` is told why.
-	Force bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -56,8 +51,8 @@ type SignResult struct {
 // jq and `kubectl replace --raw .../status`) in one call: it reads the CSR
 // called name, checks its self-signature, signs it with o.CA and writes
 // status.certificate through the /status subresource. It refuses a CSR that
-// is denied, failed or already issued, and one that is not approved unless
-// The request must pass the issuance policy (policy.Rules.CheckSign: never
+// is denied, failed or already issued, and one that is not approved (even
+// with --force: certctl never signs one). The request must pass the issuance policy (policy.Rules.CheckSign: never
 // unapproved, never kubernetes.io/*, no CA, a strong key, explicit usages,
 // O=system:masters only as o.Rules allow). The validity is the profile's
 // expiry (one year when unset), shortened by spec.expirationSeconds and
@@ -95,17 +90,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		if err != nil {
 			return err
 		}
-		usages, maxValidity := csr.Spec.Usages, config.DefaultCertificateValidity
-		if o.Profile != nil {
-			if len(o.Profile.Usages) > 0 {
-				if !sameSet(o.Profile.Usages, csr.Spec.Usages) {
-					res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", o.Profile.Usages, csr.Spec.Usages))
-				}
-				usages = slices.Clone(o.Profile.Usages)
-			}
-			if o.Profile.Expiry > 0 {
-				maxValidity = o.Profile.Expiry
-			}
+		usages, maxValidity := o.Profile.apply(csr.Spec.Usages, config.DefaultCertificateValidity)
+		if !sameSet(usages, csr.Spec.Usages) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
 		}
 		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,22 @@ import (
 type SigningProfile struct {
 	Usages []certv1.KeyUsage
 	Expiry time.Duration // 0: not set
+}
+
+// apply returns the usages and maximum validity of a certificate issued
+// for a request of usages by a signer whose own maximum is limit: p's
+// where p sets them (p may be nil).
+func (p *SigningProfile) apply(usages []certv1.KeyUsage, limit time.Duration) ([]certv1.KeyUsage, time.Duration) {
+	if p == nil {
+		return usages, limit
+	}
+	if len(p.Usages) > 0 {
+		usages = slices.Clone(p.Usages)
+	}
+	if p.Expiry > 0 {
+		limit = p.Expiry
+	}
+	return usages, limit
 }
 
 // cfsslConfig is the subset of cfssl's signing configuration
@@ -65,12 +82,7 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 	if profile != "" {
 		p, what = c.Signing.Profiles[profile], "signing.profiles."+profile
 		if p == nil {
-			names := make([]string, 0, len(c.Signing.Profiles))
-			for n := range c.Signing.Profiles {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, fmt.Errorf("signing configuration has no profile %q; it has %q", profile, names)
+			return nil, fmt.Errorf("signing configuration has no profile %q; it has %q", profile, slices.Sorted(maps.Keys(c.Signing.Profiles)))
 		}
 	}
 	if p == nil {

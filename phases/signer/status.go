@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -109,10 +110,7 @@ func Status(manifest, certDir string) (*SignerStatus, error) {
 				e.Certificates = append(e.Certificates, c.CertName())
 			}
 		}
-		ca, ok := inv.Find(e.CAName)
-		if !ok {
-			return nil, fmt.Errorf("signer %s: no CA %q in the inventory", name, e.CAName)
-		}
+		ca, _ := inv.Find(e.CAName) // every issued row's CA is a row (pki's TestKubeadmInventory)
 		e.CACert, e.CAKey = store.CertPath(ca.BaseName), store.KeyPath(ca.BaseName)
 		certOK, err := pki.Exists(e.CACert)
 		if err != nil {
@@ -152,15 +150,11 @@ func (b *BuiltInSigner) read() {
 	}
 	b.Duration = flags["cluster-signing-duration"]
 	delete(flags, "cluster-signing-duration")
-	for k, v := range flags {
-		b.Flags[k] = v
-	}
-	set := false
-	for _, s := range builtInSigners {
-		if c, _ := b.files(s.flag); c != "" {
-			set = true
-		}
-	}
+	maps.Copy(b.Flags, flags)
+	set := slices.ContainsFunc(builtInSigners, func(s struct{ name, flag string }) bool {
+		c, _ := b.files(s.flag)
+		return c != ""
+	})
 	pod, err := manifests.Parse(data)
 	if err != nil {
 		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
@@ -238,27 +232,12 @@ func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
 			fmt.Fprintln(t, "SIGNER\tSIGNED BY\tCA\tSTATE")
 		}
 		for _, e := range s.Signers {
-			ca := e.CAName
-			if ca == "" {
-				ca = "-"
-			}
 			if wide {
-				certs := strings.Join(e.Certificates, ",")
-				if certs == "" {
-					certs = "-"
-				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, ca, e.State, dash(e.CACert), dash(e.CAKey), certs)
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, cmp.Or(e.CAName, "-"), e.State, cmp.Or(e.CACert, "-"), cmp.Or(e.CAKey, "-"), cmp.Or(strings.Join(e.Certificates, ","), "-"))
 			} else {
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, ca, e.State)
+				fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, cmp.Or(e.CAName, "-"), e.State)
 			}
 		}
 		return t.Flush()
 	})
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
