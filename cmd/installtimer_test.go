@@ -25,8 +25,9 @@ func TestInstallTimerUnitDir(t *testing.T) {
 	_, _, err = execute(t, "install-timer", "--unit-dir", file)
 	treetest.ErrMentions(t, err, file+" is not a folder")
 	out, _, err := execute(t, "install-timer", "--unit-dir", dir, "--certctl-path", "/opt/my certctl/certctl")
-	if err != nil || !strings.Contains(out, "Wrote "+filepath.Join(dir, renew.ServiceName)) {
-		t.Fatalf("install-timer: %v\n%s", err, out)
+	wrote := "[install-timer] Wrote " + filepath.Join(dir, renew.ServiceName) + "\n[install-timer] Wrote " + filepath.Join(dir, renew.TimerName) + "\n"
+	if err != nil || !strings.HasPrefix(out, wrote) {
+		t.Fatalf("install-timer: %v\n%s\nwant the service, then the timer, written:\n%s", err, out, wrote)
 	}
 	unit, _ := os.ReadFile(filepath.Join(dir, renew.ServiceName))
 	if !strings.Contains(string(unit), "\nExecStart=\"/opt/my certctl/certctl\" renew all ") {

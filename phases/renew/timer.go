@@ -226,9 +226,11 @@ func InstallTimer(t Timer) error {
 	if _, err := os.Stat(t.CertctlPath); err != nil {
 		fmt.Fprintf(t.ErrOut, "[warning] %s: %v; install certctl there, or pass --certctl-path\n", t.CertctlPath, err)
 	}
-	for name, data := range map[string]string{ServiceName: service, TimerName: timer} {
-		p := filepath.Join(t.UnitDir, name)
-		if err := atomicfile.WriteFile(p, []byte(data), 0o644); err != nil {
+	// The service first: a timer is never left without the service it
+	// starts, and the output is the same at every run.
+	for _, u := range []struct{ name, data string }{{ServiceName, service}, {TimerName, timer}} {
+		p := filepath.Join(t.UnitDir, u.name)
+		if err := atomicfile.WriteFile(p, []byte(u.data), 0o644); err != nil {
 			return fmt.Errorf("write unit: %w", node.WithPermissionHint(err))
 		}
 		fmt.Fprintf(out, "[install-timer] Wrote %s\n", p)
