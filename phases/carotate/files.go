@@ -50,7 +50,7 @@ type paths struct {
 	trust   string // the bundle: ca.crt, or sa.pub
 	key     string // the signing key: ca.key, sa.key
 	oldCert string // ca.old.crt: the old CA alone (none for sa)
-	newCert string // ca.new.crt: the new CA alone
+	newCert string // ca.new.crt: the new CA alone (none for sa)
 	oldKey  string // ca.old.key: the old key, once the new one signs
 	newKey  string // ca.new.key: the new key, until it signs
 	record  string // .certctl-rotation-ca.json

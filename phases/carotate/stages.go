@@ -145,7 +145,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 	r.remove = r.p.stray(stage)
 	if !r.k.sa {
 		r.targets = r.reissued()
-		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: certs(signer, other), Key: signer.key}
+		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
 	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
 }
@@ -235,21 +235,13 @@ func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCer
 
 // notReissuedOrAll is the kubeconfigs whose CA data the stage writes
 // itself: all of them, or, when the renewal engine re-issues (and so
-// writes the CA data of) the embedded ones, the others.
+// writes the CA data of) the embedded ones, the others: those whose
+// client certificate is not certctl's to re-issue.
 func (r *run) notReissuedOrAll(reissuing bool) []held {
-	if reissuing {
-		return r.notReissued()
+	if !reissuing {
+		return slices.Clone(r.hs)
 	}
-	return slices.Clone(r.hs)
-}
-
-// certs is the certificates of sides, in order.
-func certs(sides ...side) []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, s := range sides {
-		out = append(out, s.cert)
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
 }
 
 // listFiles joins files for a message: "a, b and 3 more".
