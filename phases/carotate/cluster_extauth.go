@@ -41,7 +41,7 @@ func extensionAuthKey(k kind) string {
 // still trusts both.
 func dropped(cur *ClusterRecord, rec *Record) string {
 	switch {
-	case rec.Stage == StageFinished && cur != nil && cur.ID == rec.NewCA && allAtLeast(cur, StageFinished):
+	case rec.Stage == StageFinished && cur != nil && cur.ID == rec.NewCA && reachedBy(cur, StageFinished) == len(cur.Nodes):
 		return rec.OldCA
 	case rec.Stage == StageAborted && cur == nil:
 		return rec.NewCA

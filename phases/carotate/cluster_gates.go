@@ -216,21 +216,11 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 	if settle == 0 {
 		settle = DefaultRootCASettle
 	}
-	if settle < 0 || r.o.DryRun || !allBelow(cl.cur, StageReissue) {
+	if settle < 0 || r.o.DryRun || reachedBy(cl.cur, StageReissue) > 0 {
 		return nil
 	}
 	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, settle)
 	return cl.o.sleep(ctx, settle)
-}
-
-// allBelow reports whether no node of cur reached stage.
-func allBelow(cur *ClusterRecord, stage string) bool {
-	for _, n := range cur.Nodes {
-		if stageOrder[n.Stage] >= stageOrder[stage] {
-			return false
-		}
-	}
-	return true
 }
 
 // rootCAsMissing lists the namespaces whose kube-root-ca.crt does not

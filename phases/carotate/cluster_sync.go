@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/pki"
@@ -165,7 +164,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if cur != nil && cur.ID != rec.NewCA {
 		return nil // another rotation's record: its Secret is not ours
 	}
-	if cur == nil || allAtLeast(cur, StageReissue) {
+	if cur == nil || reachedBy(cur, StageReissue) == len(cur.Nodes) {
 		if deleted, err := cl.st.deleteSecret(ctx); err != nil || !deleted {
 			return err
 		}
@@ -201,14 +200,15 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	return nil
 }
 
-// allAtLeast reports whether every node of cur is at stage or past it.
-func allAtLeast(cur *ClusterRecord, stage string) bool {
+// reachedBy counts the nodes of cur at stage or past it.
+func reachedBy(cur *ClusterRecord, stage string) int {
+	count := 0
 	for _, n := range cur.Nodes {
-		if stageOrder[n.Stage] < stageOrder[stage] {
-			return false
+		if stageOrder[n.Stage] >= stageOrder[stage] {
+			count++
 		}
 	}
-	return true
+	return count
 }
 
 // after writes the stage r made, and what its restarts did, to the
@@ -276,20 +276,7 @@ func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
 	if e.Name == "peer port" {
 		flag = "initial-advertise-peer-urls"
 	}
-	data, err := os.ReadFile(m.Path)
-	if err != nil {
-		return e.Address
-	}
-	pod, err := manifests.Parse(data)
-	if err != nil {
-		return e.Address
-	}
-	c, err := manifests.FindComponent(pod, m.Component)
-	if err != nil {
-		return e.Address
-	}
-	v, _ := manifests.FlagValue(c, flag)
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(m.Flag(flag), ",") {
 		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.Scheme == "https" && u.Port() != "" {
 			return net.JoinHostPort(u.Hostname(), u.Port())
 		}
