@@ -120,9 +120,6 @@ func (c *ClusterRecord) active() bool {
 
 // names lists the record's nodes, sorted.
 func (c *ClusterRecord) names() []string {
-	if c == nil {
-		return nil
-	}
 	return slices.Sorted(maps.Keys(c.Nodes))
 }
 
@@ -298,13 +295,10 @@ func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStag
 		if rec.Stage == StageAborted || rec.Stage == StageFinished {
 			return nil, nil
 		}
-		cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA}
+		cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA, Nodes: map[string]NodeStage{}}
 	}
 	next := *cur
 	next.Nodes = maps.Clone(cur.Nodes)
-	if next.Nodes == nil {
-		next.Nodes = map[string]NodeStage{}
-	}
 	if rec.Stage == StageAborted {
 		delete(next.Nodes, node)
 		if len(next.Nodes) == 0 {

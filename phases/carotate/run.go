@@ -209,9 +209,6 @@ func (r *run) backedUp() []string {
 // who names a CA certificate for people: its CN and the start of its
 // fingerprint.
 func who(c *x509.Certificate) string {
-	if c == nil {
-		return ""
-	}
 	return fmt.Sprintf("%q (sha256 %s)", c.Subject.CommonName, fingerprint(c)[:16])
 }
 

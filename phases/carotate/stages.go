@@ -73,10 +73,20 @@ func (r *run) generate() error {
 		return fmt.Errorf("the inventory has no %s CA", r.k.name)
 	}
 	v := pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
-	if r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v); err != nil {
-		return err
+	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v)
+	return err
+}
+
+// stageFiles collects the files of a stage, keeping the first error.
+type stageFiles struct {
+	files []txn.File
+	err   error
+}
+
+func (s *stageFiles) add(f txn.File, err error) {
+	if s.err == nil {
+		s.files, s.err = append(s.files, f), err
 	}
-	return nil
 }
 
 // buildTrust builds the trust stage: the bundle OLD then NEW, the new CA
@@ -85,29 +95,18 @@ func (r *run) generate() error {
 // kubeconfig's CA data, and the record.
 func (r *run) buildTrust() error {
 	old, nw := r.m.old, r.m.new
-	var files []txn.File
-	add := func(f txn.File, err error) error {
-		if err == nil {
-			files = append(files, f)
-		}
-		return err
-	}
-	if err := add(trustFile(r.k, r.p, old, nw)); err != nil {
-		return err
-	}
-	if err := add(keyFile(r.p.newKey, nw)); err != nil {
-		return err
-	}
+	var files stageFiles
+	files.add(trustFile(r.k, r.p, old, nw))
+	files.add(keyFile(r.p.newKey, nw))
 	if !r.k.sa {
-		if err := add(certFile(r.p.oldCert, old)); err != nil {
-			return err
-		}
-		if err := add(certFile(r.p.newCert, nw)); err != nil {
-			return err
-		}
+		files.add(certFile(r.p.oldCert, old))
+		files.add(certFile(r.p.newCert, nw))
+	}
+	if files.err != nil {
+		return files.err
 	}
 	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
-	return r.finishFiles(files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
+	return r.finishFiles(files.files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
 }
 
 // buildReissue builds the stages that switch the signing CA: reissue
@@ -115,25 +114,16 @@ func (r *run) buildTrust() error {
 // abort-reissue (signer OLD again, bundle OLD then NEW, ca.new.key), and
 // the renewal of every leaf and kubeconfig by signer.
 func (r *run) buildReissue(signer, other side, stage string) error {
-	var files []txn.File
-	add := func(f txn.File, err error) error {
-		if err == nil {
-			files = append(files, f)
-		}
-		return err
-	}
+	var files stageFiles
 	otherKey, signingCert := r.p.oldKey, r.p.newCert
 	if stage == StageTrust {
 		otherKey, signingCert = r.p.newKey, r.p.oldCert
 	}
-	if err := add(trustFile(r.k, r.p, signer, other)); err != nil {
-		return err
-	}
-	if err := add(keyFile(r.p.key, signer)); err != nil {
-		return err
-	}
-	if err := add(keyFile(otherKey, other)); err != nil {
-		return err
+	files.add(trustFile(r.k, r.p, signer, other))
+	files.add(keyFile(r.p.key, signer))
+	files.add(keyFile(otherKey, other))
+	if files.err != nil {
+		return files.err
 	}
 	r.to = r.rec.next(stage, r.now, r.restarts())
 	if stage == StageReissue {
@@ -147,7 +137,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 		r.targets = r.reissued()
 		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
-	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
+	return r.finishFiles(files.files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
 }
 
 // buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
