@@ -37,7 +37,11 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	if cl.o.CertificateKey == "" {
-		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, strings.Join(newFiles(r.k), " and "))
+		newFiles := r.k.base + ".new.crt and " + r.k.base + ".new.key" // what a node keeps at trust
+		if r.k.sa {
+			newFiles = "sa.new.key"
+		}
+		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, newFiles)
 	}
 	n, err := cl.st.download(ctx, cl.o.CertificateKey, cur.ID, r.k.sa)
 	if err != nil {
@@ -45,14 +49,6 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	}
 	r.m.new = n
 	return true, nil
-}
-
-// newFiles names the files of the new CA that a node keeps at trust.
-func newFiles(k kind) []string {
-	if k.sa {
-		return []string{"sa.new.key"}
-	}
-	return []string{k.base + ".new.crt", k.base + ".new.key"}
 }
 
 // gate refuses a stage that would break another node, before anything is

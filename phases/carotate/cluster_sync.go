@@ -249,16 +249,12 @@ func (o *Options) servedEndpoints(k kind) ([]ServedEndpoint, error) {
 	if _, err := os.Stat(o.ManifestDir); err != nil {
 		return nil, nil
 	}
-	set, err := staticpods.Load(o.ManifestDir)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := o.changedFiles(k)
+	_, affected, err := o.affected(k)
 	if err != nil {
 		return nil, err
 	}
 	var out []ServedEndpoint
-	for _, a := range set.Affected(changed) {
+	for _, a := range affected {
 		for _, e := range a.Endpoints {
 			out = append(out, ServedEndpoint{Component: a.Component, Name: e.Name, Address: advertised(a.Manifest, e)})
 		}
@@ -284,14 +280,19 @@ func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
 	return e.Address
 }
 
-// changedFiles are the files of k a stage changes, which the components
-// that must restart name in their manifests.
-func (o *Options) changedFiles(k kind) ([]string, error) {
+// affected loads the manifests of ManifestDir and lists the components
+// that must restart after a stage: those that name a file of k the stage
+// changes.
+func (o *Options) affected(k kind) (*staticpods.Set, []staticpods.Affected, error) {
+	set, err := staticpods.Load(o.ManifestDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	p := k.paths(o.CertDir)
 	changed := []string{p.trust, p.key}
 	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, h := range hs {
 		changed = append(changed, h.file)
@@ -299,5 +300,5 @@ func (o *Options) changedFiles(k kind) ([]string, error) {
 			changed = append(changed, pki.Store{Dir: o.CertDir}.KeyPath(h.entry.BaseName))
 		}
 	}
-	return slices.Compact(changed), nil
+	return set, set.Affected(slices.Compact(changed)), nil
 }

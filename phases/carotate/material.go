@@ -56,21 +56,18 @@ func readSide(certFile, keyFile string) (side, error) {
 func readMaterial(k kind, p paths, rec *Record) (material, error) {
 	var m material
 	var err error
+	oldKey, newKey := p.key, p.newKey // the old key signs at trust
 	switch rec.Stage {
 	case StageTrust:
-		if m.old, err = readSide(p.oldCert, p.key); err != nil {
-			return m, err
-		}
-		m.new, err = readSide(p.newCert, p.newKey)
 	case StageReissue:
-		if m.old, err = readSide(p.oldCert, p.oldKey); err != nil {
-			return m, err
-		}
-		m.new, err = readSide(p.newCert, p.key)
+		oldKey, newKey = p.oldKey, p.key
 	default:
 		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
 	}
-	if err != nil {
+	if m.old, err = readSide(p.oldCert, oldKey); err != nil {
+		return m, err
+	}
+	if m.new, err = readSide(p.newCert, newKey); err != nil {
 		return m, err
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
