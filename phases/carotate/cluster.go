@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -317,12 +316,4 @@ func nodesLine(nodes []string) string {
 		return "node " + nodes[0]
 	}
 	return "nodes " + strings.Join(nodes, ", ")
-}
-
-// sleeper is o.Sleep or a timer.
-func (c *ClusterOptions) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	return renew.Sleep(ctx, d)
 }

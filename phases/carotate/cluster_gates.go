@@ -180,11 +180,7 @@ func (r *run) servingOld(ctx context.Context) error {
 // the kubelets to update the pods' projected volumes.
 func (r *run) waitRootCAs(ctx context.Context) error {
 	cl := r.cl
-	timeout := cl.o.WaitTimeout
-	if timeout <= 0 {
-		timeout = DefaultWaitTimeout
-	}
-	deadline := r.o.Now().Add(timeout)
+	deadline := r.o.Now().Add(cl.o.WaitTimeout)
 	said := ""
 	for {
 		missing, total, err := r.rootCAsMissing(ctx)
@@ -198,25 +194,21 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 			why = fmt.Sprintf("%d of %d namespaces' kube-root-ca.crt do not hold both (%s)", len(missing), total, listFiles(missing))
 		}
 		if r.o.DryRun || !r.o.Now().Before(deadline) {
-			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, timeout)
+			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, cl.o.WaitTimeout)
 		}
 		if why != said {
 			fmt.Fprintf(r.o.Out, "[ca-rotate] %s: waiting for every namespace's kube-root-ca.crt to hold the old and the new CA: %s\n", r.k.name, why)
 			said = why
 		}
-		if err := cl.o.sleep(ctx, time.Second); err != nil {
+		if err := cl.o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
-	settle := cl.o.RootCASettle
-	if settle == 0 {
-		settle = DefaultRootCASettle
-	}
-	if settle < 0 || r.o.DryRun || reachedBy(cl.cur, StageReissue) > 0 {
+	if cl.o.RootCASettle < 0 || r.o.DryRun || reachedBy(cl.cur, StageReissue) > 0 {
 		return nil
 	}
-	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, settle)
-	return cl.o.sleep(ctx, settle)
+	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, cl.o.RootCASettle)
+	return cl.o.Sleep(ctx, cl.o.RootCASettle)
 }
 
 // rootCAsMissing lists the namespaces whose kube-root-ca.crt does not

@@ -16,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/copycerts"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -30,7 +31,16 @@ type clusterState struct {
 // that a call that cannot reach the API server fails before it changes
 // anything, in one line that names the server and says what to do.
 func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
-	c := o.Cluster
+	c := *o.Cluster
+	if c.Sleep == nil {
+		c.Sleep = renew.Sleep
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = DefaultWaitTimeout
+	}
+	if c.RootCASettle == 0 {
+		c.RootCASettle = DefaultRootCASettle
+	}
 	if c.NodeName == "" {
 		return nil, fmt.Errorf("the node's name is unknown: pass --node-name (the cluster record of the rotation keeps each node's stage under its name)")
 	}
@@ -38,7 +48,7 @@ func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w; or rotate this node alone with --node-only", err)
 	}
-	cl := &clusterState{o: c, st: store{client: client, server: server, name: k.name}}
+	cl := &clusterState{o: &c, st: store{client: client, server: server, name: k.name}}
 	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(gctx, cl.st.objectName(), metav1.GetOptions{})
@@ -233,7 +243,7 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 			}
 			return nil
 		}
-		if err := cl.o.sleep(ctx, time.Second); err != nil {
+		if err := cl.o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
