@@ -68,14 +68,9 @@ func (k kind) paths(certDir string) paths {
 	return p
 }
 
-// extras are the files that exist only during a rotation.
-func (p paths) extras() []string {
-	return slices.DeleteFunc([]string{p.oldCert, p.newCert, p.oldKey, p.newKey}, func(s string) bool { return s == "" })
-}
-
 // stray lists the files that must not exist at stage: the key of the CA
 // that does not sign is ca.new.key in trust and ca.old.key in reissue;
-// after the rotation none of the extras is kept.
+// after the rotation none of the files that exist only during one is kept.
 func (p paths) stray(stage string) []string {
 	switch stage {
 	case StageTrust:
@@ -83,7 +78,7 @@ func (p paths) stray(stage string) []string {
 	case StageReissue:
 		return []string{p.newKey}
 	case StageFinished, StageAborted:
-		return p.extras()
+		return slices.DeleteFunc([]string{p.oldCert, p.newCert, p.oldKey, p.newKey}, func(s string) bool { return s == "" })
 	}
 	return nil
 }
