@@ -168,7 +168,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 			return err
 		}
 		if removed {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey(k))
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey[k.name])
 		}
 	}
 	if cur != nil && cur.ID != rec.NewCA {
