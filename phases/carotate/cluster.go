@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -309,9 +308,8 @@ func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStag
 	return &next, nil
 }
 
-// nodesLine lists nodes for a message, sorted.
+// nodesLine lists nodes, which every caller has sorted, for a message.
 func nodesLine(nodes []string) string {
-	sort.Strings(nodes)
 	if len(nodes) == 1 {
 		return "node " + nodes[0]
 	}
