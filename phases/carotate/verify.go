@@ -205,10 +205,7 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 func short(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if len(id) > 12 {
-			id = id[:12]
-		}
-		out[i] = id
+		out[i] = id[:min(len(id), 12)]
 	}
 	return "[" + strings.Join(out, " ") + "]"
 }
