@@ -31,6 +31,9 @@ const (
 	defaultEtcdPeerURLs   = "http://localhost:2380"
 )
 
+// Flag is the value of the component's flag --name, "" when it is not set.
+func (m *Manifest) Flag(name string) string { return m.flag(name, "") }
+
 func (m *Manifest) flag(name, def string) string {
 	if v, ok := manifests.FlagValue(m.container, name); ok && v != "" {
 		return v

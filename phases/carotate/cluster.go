@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -120,9 +118,6 @@ func (c *ClusterRecord) active() bool {
 
 // names lists the record's nodes, sorted.
 func (c *ClusterRecord) names() []string {
-	if c == nil {
-		return nil
-	}
 	return slices.Sorted(maps.Keys(c.Nodes))
 }
 
@@ -298,13 +293,10 @@ func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStag
 		if rec.Stage == StageAborted || rec.Stage == StageFinished {
 			return nil, nil
 		}
-		cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA}
+		cur = &ClusterRecord{Version: recordVersion, CA: s.name, ID: rec.NewCA, OldCA: rec.OldCA, Nodes: map[string]NodeStage{}}
 	}
 	next := *cur
 	next.Nodes = maps.Clone(cur.Nodes)
-	if next.Nodes == nil {
-		next.Nodes = map[string]NodeStage{}
-	}
 	if rec.Stage == StageAborted {
 		delete(next.Nodes, node)
 		if len(next.Nodes) == 0 {
@@ -316,19 +308,10 @@ func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStag
 	return &next, nil
 }
 
-// nodesLine lists nodes for a message, sorted.
+// nodesLine lists nodes, which every caller has sorted, for a message.
 func nodesLine(nodes []string) string {
-	sort.Strings(nodes)
 	if len(nodes) == 1 {
 		return "node " + nodes[0]
 	}
 	return "nodes " + strings.Join(nodes, ", ")
-}
-
-// sleeper is o.Sleep or a timer.
-func (c *ClusterOptions) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	return renew.Sleep(ctx, d)
 }

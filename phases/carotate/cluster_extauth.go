@@ -23,17 +23,9 @@ import (
 // a rotated CA would stay trusted there for the rest of its validity.
 const ExtensionAuthConfigMap = "extension-apiserver-authentication"
 
-// extensionAuthKey is the key of ExtensionAuthConfigMap that holds k's
-// CA, "" for a CA kube-apiserver does not publish there.
-func extensionAuthKey(k kind) string {
-	switch k.name {
-	case pki.CAName:
-		return "client-ca-file"
-	case pki.FrontProxyCAName:
-		return "requestheader-client-ca-file"
-	}
-	return ""
-}
+// extensionAuthKey is the key of ExtensionAuthConfigMap that holds a CA,
+// by name; none for a CA kube-apiserver does not publish there.
+var extensionAuthKey = map[string]string{pki.CAName: "client-ca-file", pki.FrontProxyCAName: "requestheader-client-ca-file"}
 
 // dropped is the fingerprint of the CA that no node of the rotation
 // trusts any more: the old CA once every node of cur has finished, the
@@ -41,7 +33,7 @@ func extensionAuthKey(k kind) string {
 // still trusts both.
 func dropped(cur *ClusterRecord, rec *Record) string {
 	switch {
-	case rec.Stage == StageFinished && cur != nil && cur.ID == rec.NewCA && allAtLeast(cur, StageFinished):
+	case rec.Stage == StageFinished && cur != nil && cur.ID == rec.NewCA && reachedBy(cur, StageFinished) == len(cur.Nodes):
 		return rec.OldCA
 	case rec.Stage == StageAborted && cur == nil:
 		return rec.NewCA
@@ -56,7 +48,7 @@ func dropped(cur *ClusterRecord, rec *Record) string {
 // second call, or a cluster without the ConfigMap), and never leaves the
 // key empty. It reports whether it removed something.
 func (s store) pruneExtensionAuth(ctx context.Context, k kind, fp string) (bool, error) {
-	key := extensionAuthKey(k)
+	key := extensionAuthKey[k.name]
 	if key == "" || fp == "" {
 		return false, nil
 	}

@@ -37,7 +37,11 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	if cl.o.CertificateKey == "" {
-		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, strings.Join(newFiles(r.k), " and "))
+		newFiles := r.k.base + ".new.crt and " + r.k.base + ".new.key" // what a node keeps at trust
+		if r.k.sa {
+			newFiles = "sa.new.key"
+		}
+		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, newFiles)
 	}
 	n, err := cl.st.download(ctx, cl.o.CertificateKey, cur.ID, r.k.sa)
 	if err != nil {
@@ -45,14 +49,6 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	}
 	r.m.new = n
 	return true, nil
-}
-
-// newFiles names the files of the new CA that a node keeps at trust.
-func newFiles(k kind) []string {
-	if k.sa {
-		return []string{"sa.new.key"}
-	}
-	return []string{k.base + ".new.crt", k.base + ".new.key"}
 }
 
 // gate refuses a stage that would break another node, before anything is
@@ -184,11 +180,7 @@ func (r *run) servingOld(ctx context.Context) error {
 // the kubelets to update the pods' projected volumes.
 func (r *run) waitRootCAs(ctx context.Context) error {
 	cl := r.cl
-	timeout := cl.o.WaitTimeout
-	if timeout <= 0 {
-		timeout = DefaultWaitTimeout
-	}
-	deadline := r.o.Now().Add(timeout)
+	deadline := r.o.Now().Add(cl.o.WaitTimeout)
 	said := ""
 	for {
 		missing, total, err := r.rootCAsMissing(ctx)
@@ -202,35 +194,21 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 			why = fmt.Sprintf("%d of %d namespaces' kube-root-ca.crt do not hold both (%s)", len(missing), total, listFiles(missing))
 		}
 		if r.o.DryRun || !r.o.Now().Before(deadline) {
-			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, timeout)
+			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, cl.o.WaitTimeout)
 		}
 		if why != said {
 			fmt.Fprintf(r.o.Out, "[ca-rotate] %s: waiting for every namespace's kube-root-ca.crt to hold the old and the new CA: %s\n", r.k.name, why)
 			said = why
 		}
-		if err := cl.o.sleep(ctx, time.Second); err != nil {
+		if err := cl.o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
-	settle := cl.o.RootCASettle
-	if settle == 0 {
-		settle = DefaultRootCASettle
-	}
-	if settle < 0 || r.o.DryRun || !allBelow(cl.cur, StageReissue) {
+	if cl.o.RootCASettle < 0 || r.o.DryRun || reachedBy(cl.cur, StageReissue) > 0 {
 		return nil
 	}
-	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, settle)
-	return cl.o.sleep(ctx, settle)
-}
-
-// allBelow reports whether no node of cur reached stage.
-func allBelow(cur *ClusterRecord, stage string) bool {
-	for _, n := range cur.Nodes {
-		if stageOrder[n.Stage] >= stageOrder[stage] {
-			return false
-		}
-	}
-	return true
+	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, cl.o.RootCASettle)
+	return cl.o.Sleep(ctx, cl.o.RootCASettle)
 }
 
 // rootCAsMissing lists the namespaces whose kube-root-ca.crt does not

@@ -14,9 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/copycerts"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -31,7 +31,16 @@ type clusterState struct {
 // that a call that cannot reach the API server fails before it changes
 // anything, in one line that names the server and says what to do.
 func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
-	c := o.Cluster
+	c := *o.Cluster
+	if c.Sleep == nil {
+		c.Sleep = renew.Sleep
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = DefaultWaitTimeout
+	}
+	if c.RootCASettle == 0 {
+		c.RootCASettle = DefaultRootCASettle
+	}
 	if c.NodeName == "" {
 		return nil, fmt.Errorf("the node's name is unknown: pass --node-name (the cluster record of the rotation keeps each node's stage under its name)")
 	}
@@ -39,7 +48,7 @@ func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w; or rotate this node alone with --node-only", err)
 	}
-	cl := &clusterState{o: c, st: store{client: client, server: server, name: k.name}}
+	cl := &clusterState{o: &c, st: store{client: client, server: server, name: k.name}}
 	gctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	_, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(gctx, cl.st.objectName(), metav1.GetOptions{})
@@ -159,13 +168,13 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 			return err
 		}
 		if removed {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey(k))
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey[k.name])
 		}
 	}
 	if cur != nil && cur.ID != rec.NewCA {
 		return nil // another rotation's record: its Secret is not ours
 	}
-	if cur == nil || allAtLeast(cur, StageReissue) {
+	if cur == nil || reachedBy(cur, StageReissue) == len(cur.Nodes) {
 		if deleted, err := cl.st.deleteSecret(ctx); err != nil || !deleted {
 			return err
 		}
@@ -201,14 +210,15 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	return nil
 }
 
-// allAtLeast reports whether every node of cur is at stage or past it.
-func allAtLeast(cur *ClusterRecord, stage string) bool {
+// reachedBy counts the nodes of cur at stage or past it.
+func reachedBy(cur *ClusterRecord, stage string) int {
+	count := 0
 	for _, n := range cur.Nodes {
-		if stageOrder[n.Stage] < stageOrder[stage] {
-			return false
+		if stageOrder[n.Stage] >= stageOrder[stage] {
+			count++
 		}
 	}
-	return true
+	return count
 }
 
 // after writes the stage r made, and what its restarts did, to the
@@ -233,7 +243,7 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 			}
 			return nil
 		}
-		if err := cl.o.sleep(ctx, time.Second); err != nil {
+		if err := cl.o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
@@ -249,16 +259,12 @@ func (o *Options) servedEndpoints(k kind) ([]ServedEndpoint, error) {
 	if _, err := os.Stat(o.ManifestDir); err != nil {
 		return nil, nil
 	}
-	set, err := staticpods.Load(o.ManifestDir)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := o.changedFiles(k)
+	_, affected, err := o.affected(k)
 	if err != nil {
 		return nil, err
 	}
 	var out []ServedEndpoint
-	for _, a := range set.Affected(changed) {
+	for _, a := range affected {
 		for _, e := range a.Endpoints {
 			out = append(out, ServedEndpoint{Component: a.Component, Name: e.Name, Address: advertised(a.Manifest, e)})
 		}
@@ -276,20 +282,7 @@ func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
 	if e.Name == "peer port" {
 		flag = "initial-advertise-peer-urls"
 	}
-	data, err := os.ReadFile(m.Path)
-	if err != nil {
-		return e.Address
-	}
-	pod, err := manifests.Parse(data)
-	if err != nil {
-		return e.Address
-	}
-	c, err := manifests.FindComponent(pod, m.Component)
-	if err != nil {
-		return e.Address
-	}
-	v, _ := manifests.FlagValue(c, flag)
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(m.Flag(flag), ",") {
 		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.Scheme == "https" && u.Port() != "" {
 			return net.JoinHostPort(u.Hostname(), u.Port())
 		}
@@ -297,14 +290,19 @@ func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
 	return e.Address
 }
 
-// changedFiles are the files of k a stage changes, which the components
-// that must restart name in their manifests.
-func (o *Options) changedFiles(k kind) ([]string, error) {
+// affected loads the manifests of ManifestDir and lists the components
+// that must restart after a stage: those that name a file of k the stage
+// changes.
+func (o *Options) affected(k kind) (*staticpods.Set, []staticpods.Affected, error) {
+	set, err := staticpods.Load(o.ManifestDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	p := k.paths(o.CertDir)
 	changed := []string{p.trust, p.key}
 	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, h := range hs {
 		changed = append(changed, h.file)
@@ -312,5 +310,5 @@ func (o *Options) changedFiles(k kind) ([]string, error) {
 			changed = append(changed, pki.Store{Dir: o.CertDir}.KeyPath(h.entry.BaseName))
 		}
 	}
-	return slices.Compact(changed), nil
+	return set, set.Affected(slices.Compact(changed)), nil
 }

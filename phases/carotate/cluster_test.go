@@ -271,7 +271,7 @@ func TestClusterRecordHeals(t *testing.T) {
 			}
 			rec, _ := decodeCluster(cm)
 			e := rec.Nodes["cp-1"]
-			e.Stage, e.Restarted = StageNone, false
+			e.Stage, e.Restarted = "", false
 			rec.Nodes["cp-1"] = e
 			data, _ := json.Marshal(rec)
 			cm.Data[recordKey] = string(data)

@@ -50,7 +50,7 @@ type paths struct {
 	trust   string // the bundle: ca.crt, or sa.pub
 	key     string // the signing key: ca.key, sa.key
 	oldCert string // ca.old.crt: the old CA alone (none for sa)
-	newCert string // ca.new.crt: the new CA alone
+	newCert string // ca.new.crt: the new CA alone (none for sa)
 	oldKey  string // ca.old.key: the old key, once the new one signs
 	newKey  string // ca.new.key: the new key, until it signs
 	record  string // .certctl-rotation-ca.json
@@ -68,14 +68,9 @@ func (k kind) paths(certDir string) paths {
 	return p
 }
 
-// extras are the files that exist only during a rotation.
-func (p paths) extras() []string {
-	return slices.DeleteFunc([]string{p.oldCert, p.newCert, p.oldKey, p.newKey}, func(s string) bool { return s == "" })
-}
-
 // stray lists the files that must not exist at stage: the key of the CA
 // that does not sign is ca.new.key in trust and ca.old.key in reissue;
-// after the rotation none of the extras is kept.
+// after the rotation none of the files that exist only during one is kept.
 func (p paths) stray(stage string) []string {
 	switch stage {
 	case StageTrust:
@@ -83,7 +78,7 @@ func (p paths) stray(stage string) []string {
 	case StageReissue:
 		return []string{p.newKey}
 	case StageFinished, StageAborted:
-		return p.extras()
+		return slices.DeleteFunc([]string{p.oldCert, p.newCert, p.oldKey, p.newKey}, func(s string) bool { return s == "" })
 	}
 	return nil
 }

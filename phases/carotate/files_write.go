@@ -2,7 +2,6 @@ package carotate
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,26 +18,20 @@ import (
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
-// replacing is the file that writes data at path, with the mode and
-// owner of the file there, else mode.
-func replacing(path string, data []byte, mode fs.FileMode) (txn.File, error) {
-	return renewal.Replacing(path, data, mode)
-}
-
 // keyFile is the file that writes key at path, readable by its owner only.
 func keyFile(path string, s side) (txn.File, error) {
 	data, err := pki.MarshalPrivateKey(s.key)
 	if err != nil {
 		return txn.File{}, err
 	}
-	f, err := replacing(path, data, pki.KeyMode)
+	f, err := renewal.Replacing(path, data, pki.KeyMode)
 	f.Mode &^= 0o077
 	return f, err
 }
 
 // certFile is the file that writes s's certificate alone at path.
 func certFile(path string, s side) (txn.File, error) {
-	return replacing(path, pki.EncodeCert(s.cert), pki.CertMode)
+	return renewal.Replacing(path, pki.EncodeCert(s.cert), pki.CertMode)
 }
 
 // bundle is the trust file's content: each side's certificate (public
@@ -65,7 +58,7 @@ func trustFile(k kind, p paths, sides ...side) (txn.File, error) {
 	if k.sa {
 		mode = pki.KeyMode // as kubeadm writes sa.pub
 	}
-	return replacing(p.trust, data, mode)
+	return renewal.Replacing(p.trust, data, mode)
 }
 
 // caDataFiles sets the certificate-authority-data of the kubeconfigs hs
@@ -98,7 +91,7 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode kubeconfig %s: %w", h.file, err)
 		}
-		f, err := replacing(h.file, enc, kubeconfig.Mode)
+		f, err := renewal.Replacing(h.file, enc, kubeconfig.Mode)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -32,11 +31,6 @@ type held struct {
 // signedBy reports whether h's certificate is signed by ca.
 func (h held) signedBy(ca *x509.Certificate, now time.Time) bool {
 	return h.cert != nil && pki.VerifySignedBy(h.cert, h.inter, ca, now) == nil
-}
-
-// target is h as a target of the renewal engine.
-func (h held) target(inv pki.Inventory) renewal.Target {
-	return renewal.TargetOf(inv, h.entry.Name)
 }
 
 // heldOf reads every leaf and kubeconfig of k that exists: those its CA

@@ -40,21 +40,15 @@ type material struct {
 // readSide reads a CA certificate alone (certFile, "" for sa) and a key,
 // and checks that they match.
 func readSide(certFile, keyFile string) (side, error) {
-	var s side
 	key, err := pki.ReadKeyFile(keyFile)
-	if err != nil {
-		return s, err
-	}
-	s.key = key
-	if certFile == "" {
-		return s, nil
+	if err != nil || certFile == "" {
+		return side{key: key}, err
 	}
 	ca, err := pki.LoadCA(certFile, keyFile, timeZero)
 	if err != nil {
-		return s, err
+		return side{key: key}, err
 	}
-	s.cert = ca.Cert
-	return s, nil
+	return side{cert: ca.Cert, key: key}, nil
 }
 
 // readMaterial reads the old and new CA of a rotation at rec's stage and
@@ -62,27 +56,18 @@ func readSide(certFile, keyFile string) (side, error) {
 func readMaterial(k kind, p paths, rec *Record) (material, error) {
 	var m material
 	var err error
-	cert := func(path string) string {
-		if k.sa {
-			return ""
-		}
-		return path
-	}
+	oldKey, newKey := p.key, p.newKey // the old key signs at trust
 	switch rec.Stage {
 	case StageTrust:
-		if m.old, err = readSide(cert(p.oldCert), p.key); err != nil {
-			return m, err
-		}
-		m.new, err = readSide(cert(p.newCert), p.newKey)
 	case StageReissue:
-		if m.old, err = readSide(cert(p.oldCert), p.oldKey); err != nil {
-			return m, err
-		}
-		m.new, err = readSide(cert(p.newCert), p.key)
+		oldKey, newKey = p.oldKey, p.key
 	default:
 		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
 	}
-	if err != nil {
+	if m.old, err = readSide(p.oldCert, oldKey); err != nil {
+		return m, err
+	}
+	if m.new, err = readSide(p.newCert, newKey); err != nil {
 		return m, err
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
@@ -95,11 +80,7 @@ func readMaterial(k kind, p paths, rec *Record) (material, error) {
 // the trust file that the key matches (pki.LoadCA), or the sa key.
 func readCurrent(k kind, p paths) (side, error) {
 	if k.sa {
-		key, err := pki.ReadKeyFile(p.key)
-		if err != nil {
-			return side{}, err
-		}
-		return side{key: key}, nil
+		return readSide("", p.key)
 	}
 	ca, err := pki.LoadCA(p.trust, p.key, timeZero)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 
 // The stages of a rotation, as the record spells them.
 const (
-	StageNone     = ""         // no rotation, or none since the last one ended
 	StageTrust    = "trust"    // OLD and NEW trusted, OLD signs
 	StageReissue  = "reissue"  // NEW and OLD trusted, NEW signs and signed every leaf
 	StageFinished = "finished" // NEW only

@@ -55,15 +55,10 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 // restart restarts, one at a time through their static pods, the
 // components that read the rotated files, then records that they did.
 func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) error {
-	set, err := staticpods.Load(o.ManifestDir)
+	set, affected, err := o.affected(k)
 	if err != nil {
 		return err
 	}
-	changed, err := o.changedFiles(k)
-	if err != nil {
-		return err
-	}
-	affected := set.Affected(changed)
 	var coordinate func(context.Context, string) (func(bool), error)
 	if o.Coordination != nil && len(affected) > 0 {
 		c := *o.Coordination

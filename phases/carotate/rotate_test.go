@@ -207,7 +207,7 @@ func TestRotateEveryStage(t *testing.T) {
 				t.Fatalf("after the third call: %+v", rec)
 			}
 			checkStage(t, f, name, rec, nw, []string{nw}, snap)
-			for _, extra := range p.extras() {
+			for _, extra := range p.stray(StageFinished) {
 				if _, err := os.Stat(extra); err == nil {
 					t.Errorf("%s is left after finish", extra)
 				}
@@ -241,7 +241,7 @@ func TestAbort(t *testing.T) {
 				t.Fatalf("abort from trust: %+v", rec)
 			}
 			checkStage(t, f, name, rec, old, []string{old}, snap)
-			for _, extra := range p.extras() {
+			for _, extra := range p.stray(StageAborted) {
 				if _, err := os.Stat(extra); err == nil {
 					t.Errorf("%s is left after abort", extra)
 				}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -210,9 +209,6 @@ func (r *run) backedUp() []string {
 // who names a CA certificate for people: its CN and the start of its
 // fingerprint.
 func who(c *x509.Certificate) string {
-	if c == nil {
-		return ""
-	}
 	return fmt.Sprintf("%q (sha256 %s)", c.Subject.CommonName, fingerprint(c)[:16])
 }
 
@@ -222,16 +218,10 @@ func (r *run) reissued() []renewal.Target {
 	var out []renewal.Target
 	for _, h := range r.hs {
 		if h.entry.Kind != pki.KindKubeconfig || h.embedded {
-			out = append(out, h.target(r.o.Inventory))
+			out = append(out, renewal.TargetOf(r.o.Inventory, h.entry.Name))
 		}
 	}
 	return out
-}
-
-// notReissued are the kubeconfigs whose CA data changes but whose client
-// certificate is not certctl's to re-issue.
-func (r *run) notReissued() []held {
-	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
 }
 
 // printPlan says what the stage would write (DryRun).

@@ -73,10 +73,20 @@ func (r *run) generate() error {
 		return fmt.Errorf("the inventory has no %s CA", r.k.name)
 	}
 	v := pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
-	if r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v); err != nil {
-		return err
+	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v)
+	return err
+}
+
+// stageFiles collects the files of a stage, keeping the first error.
+type stageFiles struct {
+	files []txn.File
+	err   error
+}
+
+func (s *stageFiles) add(f txn.File, err error) {
+	if s.err == nil {
+		s.files, s.err = append(s.files, f), err
 	}
-	return nil
 }
 
 // buildTrust builds the trust stage: the bundle OLD then NEW, the new CA
@@ -85,29 +95,18 @@ func (r *run) generate() error {
 // kubeconfig's CA data, and the record.
 func (r *run) buildTrust() error {
 	old, nw := r.m.old, r.m.new
-	var files []txn.File
-	add := func(f txn.File, err error) error {
-		if err == nil {
-			files = append(files, f)
-		}
-		return err
-	}
-	if err := add(trustFile(r.k, r.p, old, nw)); err != nil {
-		return err
-	}
-	if err := add(keyFile(r.p.newKey, nw)); err != nil {
-		return err
-	}
+	var files stageFiles
+	files.add(trustFile(r.k, r.p, old, nw))
+	files.add(keyFile(r.p.newKey, nw))
 	if !r.k.sa {
-		if err := add(certFile(r.p.oldCert, old)); err != nil {
-			return err
-		}
-		if err := add(certFile(r.p.newCert, nw)); err != nil {
-			return err
-		}
+		files.add(certFile(r.p.oldCert, old))
+		files.add(certFile(r.p.newCert, nw))
+	}
+	if files.err != nil {
+		return files.err
 	}
 	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
-	return r.finishFiles(files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
+	return r.finishFiles(files.files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
 }
 
 // buildReissue builds the stages that switch the signing CA: reissue
@@ -115,25 +114,16 @@ func (r *run) buildTrust() error {
 // abort-reissue (signer OLD again, bundle OLD then NEW, ca.new.key), and
 // the renewal of every leaf and kubeconfig by signer.
 func (r *run) buildReissue(signer, other side, stage string) error {
-	var files []txn.File
-	add := func(f txn.File, err error) error {
-		if err == nil {
-			files = append(files, f)
-		}
-		return err
-	}
+	var files stageFiles
 	otherKey, signingCert := r.p.oldKey, r.p.newCert
 	if stage == StageTrust {
 		otherKey, signingCert = r.p.newKey, r.p.oldCert
 	}
-	if err := add(trustFile(r.k, r.p, signer, other)); err != nil {
-		return err
-	}
-	if err := add(keyFile(r.p.key, signer)); err != nil {
-		return err
-	}
-	if err := add(keyFile(otherKey, other)); err != nil {
-		return err
+	files.add(trustFile(r.k, r.p, signer, other))
+	files.add(keyFile(r.p.key, signer))
+	files.add(keyFile(otherKey, other))
+	if files.err != nil {
+		return files.err
 	}
 	r.to = r.rec.next(stage, r.now, r.restarts())
 	if stage == StageReissue {
@@ -145,9 +135,9 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 	r.remove = r.p.stray(stage)
 	if !r.k.sa {
 		r.targets = r.reissued()
-		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: certs(signer, other), Key: signer.key}
+		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
-	return r.finishFiles(files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
+	return r.finishFiles(files.files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
 }
 
 // buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
@@ -235,21 +225,13 @@ func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCer
 
 // notReissuedOrAll is the kubeconfigs whose CA data the stage writes
 // itself: all of them, or, when the renewal engine re-issues (and so
-// writes the CA data of) the embedded ones, the others.
+// writes the CA data of) the embedded ones, the others: those whose
+// client certificate is not certctl's to re-issue.
 func (r *run) notReissuedOrAll(reissuing bool) []held {
-	if reissuing {
-		return r.notReissued()
+	if !reissuing {
+		return slices.Clone(r.hs)
 	}
-	return slices.Clone(r.hs)
-}
-
-// certs is the certificates of sides, in order.
-func certs(sides ...side) []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, s := range sides {
-		out = append(out, s.cert)
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
 }
 
 // listFiles joins files for a message: "a, b and 3 more".

@@ -114,9 +114,6 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 	}
 	byID := map[string]*x509.Certificate{}
 	for _, path := range []string{p.oldCert, p.newCert, p.trust} {
-		if path == "" {
-			continue
-		}
 		if certs, err := readCerts(path); err == nil {
 			for _, c := range certs {
 				byID[fingerprint(c)] = c
@@ -208,10 +205,7 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 func short(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if len(id) > 12 {
-			id = id[:12]
-		}
-		out[i] = id
+		out[i] = id[:min(len(id), 12)]
 	}
 	return "[" + strings.Join(out, " ") + "]"
 }
