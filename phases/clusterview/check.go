@@ -196,7 +196,7 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	if ep.Component == APIServer {
 		ep.CAName = pki.CAName
 	}
-	chain, err := served(ctx, ep.Address, client, ck.o.Timeout)
+	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.Timeout)
 	if err != nil {
 		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
 		return
