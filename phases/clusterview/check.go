@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,8 +224,12 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	}
 	host, _, _ := net.SplitHostPort(ep.Address)
 	var missing []string
-	for _, name := range append([]string{host}, ck.namesFor(ep)...) {
-		if cert.VerifyHostname(name) != nil && !containsFold(missing, name) {
+	names := []string{host}
+	if ep.Component == APIServer {
+		names = append(names, ck.wantNames...)
+	}
+	for _, name := range names {
+		if cert.VerifyHostname(name) != nil && !slices.ContainsFunc(missing, func(m string) bool { return strings.EqualFold(m, name) }) {
 			missing = append(missing, name)
 		}
 	}
@@ -232,15 +237,6 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	if !ep.SANsMatch {
 		ep.add(SANMismatch, "%s at %s serves a certificate without the SAN(s) %s: clients reaching it by that name reject it; on that node, add them (apiServer.certSANs or etcd's serverCertSANs/peerCertSANs) and issue it again", ep.Component, ep.Address, strings.Join(missing, ", "))
 	}
-}
-
-// namesFor lists the names beside its address that ep's certificate must
-// be valid for: for kube-apiserver, the controlPlaneEndpoint and certSANs.
-func (ck *checker) namesFor(ep *Endpoint) []string {
-	if ep.Component != APIServer {
-		return nil
-	}
-	return ck.wantNames
 }
 
 // wantAPIServerNames lists the controlPlaneEndpoint's host and the
@@ -270,15 +266,6 @@ func endpointAddress(c *config.Cluster) (string, error) {
 
 func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
 	ep.Problems = append(ep.Problems, expiration.Problem{Type: t, Message: fmt.Sprintf(format, args...)})
-}
-
-func containsFold(list []string, s string) bool {
-	for _, l := range list {
-		if strings.EqualFold(l, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func readCert(path string) (*x509.Certificate, error) {

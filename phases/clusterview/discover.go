@@ -3,10 +3,10 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -221,12 +221,7 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 
 // sorted returns the nodes by name.
 func (c *cluster) sorted() []*node {
-	out := make([]*node, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		out = append(out, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return slices.SortedFunc(maps.Values(c.nodes), func(a, b *node) int { return strings.Compare(a.name, b.name) })
 }
 
 // InternalIPs returns a Node's InternalIP addresses, in its order.
