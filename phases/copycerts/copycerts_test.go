@@ -162,7 +162,7 @@ func TestUploadObjects(t *testing.T) {
 	token.Name, token.Data["token-id"], token.Data["token-secret"] = "bootstrap-token-ID", []byte("ID"), []byte("SECRET")
 	certs.OwnerReferences[0].Name = "bootstrap-token-ID"
 	for k, v := range certs.Data {
-		plain, err := decrypt(key, v)
+		plain, err := Decrypt(key, v)
 		if err != nil {
 			t.Fatalf("entry %s: %v", k, err)
 		}

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 	}
 	es := entries(o.CertDir, ext)
 	if m := missing(es, files); len(m) > 0 {
-		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(m, ", "), keysOf(present(es, files)))
+		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(m, ", "), held(es, files))
 	}
 	where := Namespace + "/" + SecretName
 	if err := check(es, files, where); err != nil {
@@ -159,19 +160,15 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 // getDataFromSecret: one that does not decrypt fails the whole download,
 // whose error then says the key is wrong.
 func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
-	names := make([]string, 0, len(data))
-	for name := range data {
-		names = append(names, name)
-	}
-	sort.Strings(names) // the same entry named on every run
 	out := make(map[string][]byte, len(data))
-	for _, name := range names {
+	// Sorted: the same entry named on every run.
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		sealed := data[name]
 		if len(sealed) == 0 {
 			out[name] = nil
 			continue
 		}
-		plain, err := decrypt(key, sealed)
+		plain, err := Decrypt(key, sealed)
 		if err != nil {
 			return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, name, err)
 		}
@@ -180,15 +177,15 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 	return out, nil
 }
 
-// present is the entries of es that data has.
-func present(es []entry, data map[string][]byte) []entry {
-	var out []entry
+// held lists the data keys of es that data has, in es's order.
+func held(es []entry, data map[string][]byte) string {
+	var names []string
 	for _, e := range es {
 		if _, ok := data[e.key]; ok {
-			out = append(out, e)
+			names = append(names, e.key)
 		}
 	}
-	return out
+	return strings.Join(names, ", ")
 }
 
 func absPath(p string) string {

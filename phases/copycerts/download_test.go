@@ -166,7 +166,7 @@ func seal(t *testing.T, key []byte, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := encrypt(rand.Reader, key, data)
+	s, err := Encrypt(rand.Reader, key, data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,11 +156,3 @@ func missing(es []entry, data map[string][]byte) []string {
 	sort.Strings(out)
 	return out
 }
-
-func keysOf(es []entry) string {
-	names := make([]string, len(es))
-	for i, e := range es {
-		names[i] = e.key
-	}
-	return strings.Join(names, ", ")
-}

@@ -84,7 +84,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 			data[e.key] = []byte{}
 			continue
 		}
-		sealed, err := encrypt(o.Rand, o.Key, files[e.key])
+		sealed, err := Encrypt(o.Rand, o.Key, files[e.key])
 		if err != nil {
 			return time.Time{}, fmt.Errorf("encrypt %s: %w", e.path, err)
 		}
