@@ -30,14 +30,14 @@ type Command struct {
 	Connect func() (*kubeclient.Client, error)
 }
 
-// ExternalEtcdOf is the external etcd's client files of c, nil for a
-// stacked etcd.
-func ExternalEtcdOf(c *config.Cluster) *ExternalEtcd {
+// externalEtcdOf is c's etcd.external, nil for a stacked etcd: kubeadm
+// puts the external etcd's client files in the Secret instead of the etcd
+// CA.
+func externalEtcdOf(c *config.Cluster) *config.ExternalEtcd {
 	if !c.ExternalEtcd {
 		return nil
 	}
-	f := c.EtcdExternal
-	return &ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
+	return &c.EtcdExternal
 }
 
 // prepare checks the key, reads the settings and connects.
@@ -72,7 +72,7 @@ func (c Command) Upload(ctx context.Context) error {
 		return err
 	}
 	expires, err := Upload(ctx, client, UploadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
+		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcdOf(&cluster), Key: key,
 		Now: c.Now, Rand: c.Rand, Out: c.Out, DryRun: c.DryRun,
 	})
 	if apierrors.IsForbidden(err) {
@@ -96,7 +96,7 @@ func (c Command) Download(ctx context.Context) error {
 		return err
 	}
 	err = Download(ctx, client, DownloadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
+		CertDir: cluster.CertificatesDir, ExternalEtcd: externalEtcdOf(&cluster), Key: key,
 		LockTimeout: c.LockTimeout, Now: c.Now, Rand: c.Rand, Out: c.Out, ErrOut: c.ErrOut, DryRun: c.DryRun,
 	})
 	if apierrors.IsForbidden(err) {

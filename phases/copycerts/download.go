@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -29,7 +30,7 @@ type DownloadOptions struct {
 	CertDir string
 	// ExternalEtcd says where an external etcd's client files go, when the
 	// Secret holds them (from etcd.external of the ClusterConfiguration).
-	ExternalEtcd *ExternalEtcd
+	ExternalEtcd *config.ExternalEtcd
 	// Key is the certificate key (ParseKey).
 	Key []byte
 	// LockTimeout bounds the wait for another certctl on the folder.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -28,13 +29,6 @@ const (
 	// RoleBinding grants: kubeadm join reads the Secret with one.
 	BootstrapGroup = "system:bootstrappers:kubeadm:default-node-token"
 )
-
-// ExternalEtcd are the client files of an external etcd
-// (etcd.external.caFile, certFile, keyFile): kubeadm puts them in the Secret
-// instead of the etcd CA.
-type ExternalEtcd struct {
-	CAFile, CertFile, KeyFile string
-}
 
 type fileKind int
 
@@ -60,7 +54,7 @@ type entry struct {
 // kubeadm's certsToTransfer: the cluster CA, the front-proxy CA, the
 // service-account key pair, and the etcd CA (stacked etcd) or ext's client
 // files (external etcd).
-func entries(certDir string, ext *ExternalEtcd) []entry {
+func entries(certDir string, ext *config.ExternalEtcd) []entry {
 	s := pki.Store{Dir: certDir}
 	var es []entry
 	// The inventory's CAs (the etcd CA only with a stacked etcd) and key

@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/certctl/certctl/phases/config"
 )
 
 // UploadOptions say what Upload reads and how.
@@ -23,7 +25,7 @@ type UploadOptions struct {
 	CertDir string
 	// ExternalEtcd, when set, are the external etcd's client files,
 	// uploaded instead of the etcd CA.
-	ExternalEtcd *ExternalEtcd
+	ExternalEtcd *config.ExternalEtcd
 	// Key is the certificate key (ParseKey).
 	Key []byte
 	// Now is the clock the token's expiry counts from; time.Now when nil.
