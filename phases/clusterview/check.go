@@ -1,6 +1,7 @@
 package clusterview
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -135,7 +136,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	for _, n := range c.sorted() {
-		row := Node{Name: n.name, Addresses: n.addresses, Sources: n.sources}
+		row := Node{Name: n.name, Addresses: n.addresses, Sources: n.sources, Endpoints: []Endpoint{}}
 		if row.Addresses == nil {
 			row.Addresses = []string{}
 		}
@@ -157,11 +158,6 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	wg.Wait()
-	for i := range info.Nodes {
-		if info.Nodes[i].Endpoints == nil {
-			info.Nodes[i].Endpoints = []Endpoint{}
-		}
-	}
 	if s := c.kubeadmCerts; s != nil {
 		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
 	}
@@ -258,10 +254,7 @@ func endpointAddress(c *config.Cluster) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if port == "" {
-		port = strconv.Itoa(int(c.BindPort))
-	}
-	return net.JoinHostPort(host, port), nil
+	return net.JoinHostPort(host, cmp.Or(port, strconv.Itoa(int(c.BindPort)))), nil
 }
 
 func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
 )
 
@@ -65,7 +66,7 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 func secretLine(info *Info) string {
 	k := info.KubeadmCerts
 	if k == nil {
-		return "kube-system/" + KubeadmCertsSecret + ": none (no certificates uploaded for joining nodes)"
+		return "kube-system/" + copycerts.SecretName + ": none (no certificates uploaded for joining nodes)"
 	}
 	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
 		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
