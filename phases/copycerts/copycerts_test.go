@@ -47,7 +47,7 @@ func testKey(t *testing.T) []byte {
 func upload(t *testing.T, cs *fake.Clientset, certDir string, key []byte) time.Time {
 	t.Helper()
 	var out bytes.Buffer
-	exp, err := Upload(context.Background(), cs, UploadOptions{CertDir: certDir, Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out})
+	exp, err := Upload(context.Background(), cs, Options{CertDir: certDir, Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out})
 	if err != nil {
 		t.Fatalf("Upload: %v\n%s", err, out.String())
 	}
@@ -56,7 +56,7 @@ func upload(t *testing.T, cs *fake.Clientset, certDir string, key []byte) time.T
 
 func download(cs *fake.Clientset, certDir string, key []byte, ext *config.ExternalEtcd) (string, error) {
 	var out bytes.Buffer
-	err := Download(context.Background(), cs, DownloadOptions{CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err := Download(context.Background(), cs, Options{CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	return out.String(), err
 }
 
@@ -279,7 +279,7 @@ func TestExternalEtcd(t *testing.T) {
 	cs := fake.NewClientset()
 	key := testKey(t)
 	var out bytes.Buffer
-	if _, err := Upload(context.Background(), cs, UploadOptions{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
+	if _, err := Upload(context.Background(), cs, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := cs.CoreV1().Secrets(Namespace).Get(context.Background(), SecretName, metav1.GetOptions{})

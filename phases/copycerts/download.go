@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -19,33 +18,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/txn"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
-
-// DownloadOptions say where Download writes and how.
-type DownloadOptions struct {
-	// CertDir is the certificate folder to write to.
-	CertDir string
-	// ExternalEtcd says where an external etcd's client files go, when the
-	// Secret holds them (from etcd.external of the ClusterConfiguration).
-	ExternalEtcd *config.ExternalEtcd
-	// Key is the certificate key (ParseKey).
-	Key []byte
-	// LockTimeout bounds the wait for another certctl on the folder.
-	LockTimeout time.Duration
-	// Now is the clock of the transaction's name; time.Now when nil.
-	Now func() time.Time
-	// Rand names the transaction.
-	Rand io.Reader
-	// Out receives progress lines, ErrOut what recovery says.
-	Out, ErrOut io.Writer
-	// DryRun reads, decrypts and checks everything, compares with the
-	// folder, and prints what would be written: it takes no lock and
-	// writes nothing.
-	DryRun bool
-}
 
 // Download reads the kube-system/kubeadm-certs Secret, decrypts it with
 // o.Key and writes its files into o.CertDir as `kubeadm join
@@ -59,7 +34,7 @@ type DownloadOptions struct {
 // second download changes nothing; a different one (another CA, another
 // service-account key) is refused and nothing is written at all: this
 // node's folder belongs to another cluster, or the Secret does.
-func Download(ctx context.Context, client kubernetes.Interface, o DownloadOptions) error {
+func Download(ctx context.Context, client kubernetes.Interface, o Options) error {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now

@@ -151,7 +151,7 @@ func TestUploadRefuses(t *testing.T) {
 			tc.change(t, n.CertDir())
 			cs := fake.NewClientset()
 			var out bytes.Buffer
-			_, err := Upload(context.Background(), cs, UploadOptions{CertDir: n.CertDir(), Key: testKey(t), Rand: rand.Reader, Out: &out})
+			_, err := Upload(context.Background(), cs, Options{CertDir: n.CertDir(), Key: testKey(t), Rand: rand.Reader, Out: &out})
 			treetest.ErrMentions(t, err, tc.want...)
 			if acts := cs.Actions(); len(acts) != 0 {
 				t.Errorf("the API was called: %v", acts)
