@@ -51,15 +51,16 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return err
 	}
 	ext := o.ExternalEtcd
+	_, external := files[externalEtcdCA]
 	switch {
-	case isExternal(files) && ext == nil:
+	case external && ext == nil:
 		return fmt.Errorf("the secret %s/%s holds an external etcd's client files: pass --config with the cluster's ClusterConfiguration, whose etcd.external caFile, certFile and keyFile say where they go", Namespace, SecretName)
-	case !isExternal(files) && ext != nil:
+	case !external && ext != nil:
 		return fmt.Errorf("the secret %s/%s holds the etcd CA of a stacked etcd while the configuration has etcd.external: use the cluster's ClusterConfiguration", Namespace, SecretName)
 	}
 	es := entries(o.CertDir, ext)
-	if m := missing(es, files); len(m) > 0 {
-		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(m, ", "), held(es, files))
+	if held, lacked := have(es, files); len(lacked) > 0 {
+		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(lacked, ", "), strings.Join(held, ", "))
 	}
 	where := Namespace + "/" + SecretName
 	if err := check(es, files, where); err != nil {
@@ -153,15 +154,18 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 	return out, nil
 }
 
-// held lists the data keys of es that data has, in es's order.
-func held(es []entry, data map[string][]byte) string {
-	var names []string
+// have splits the data keys of es into those data has, in es's order,
+// and those it lacks, sorted.
+func have(es []entry, data map[string][]byte) (held, lacked []string) {
 	for _, e := range es {
 		if _, ok := data[e.key]; ok {
-			names = append(names, e.key)
+			held = append(held, e.key)
+		} else {
+			lacked = append(lacked, e.key)
 		}
 	}
-	return strings.Join(names, ", ")
+	slices.Sort(lacked)
+	return held, lacked
 }
 
 func absPath(p string) string {

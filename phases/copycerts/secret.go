@@ -7,9 +7,7 @@
 package copycerts
 
 import (
-	"crypto/x509"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/certctl/certctl/phases/config"
@@ -86,12 +84,6 @@ const (
 	externalEtcdKey  = "external-etcd.key"
 )
 
-// isExternal reports whether data holds an external etcd's files.
-func isExternal(data map[string][]byte) bool {
-	_, ok := data[externalEtcdCA]
-	return ok
-}
-
 // check parses every non-empty file of files (data key → content) as its
 // kind and checks that each key matches its certificate or public key, so
 // that neither a corrupt upload nor a corrupt download goes further. where
@@ -109,7 +101,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 			if err != nil {
 				return fmt.Errorf("%s in %s: %w", e.key, where, err)
 			}
-			if e.kind == kindCA && !isCA(certs[0]) {
+			if e.kind == kindCA && !(certs[0].BasicConstraintsValid && certs[0].IsCA) {
 				return fmt.Errorf("%s in %s is not a CA certificate (%q): upload the cluster's CA from a control-plane node", e.key, where, certs[0].Subject.CommonName)
 			}
 			pubs[e.key] = certs[0].PublicKey
@@ -135,18 +127,4 @@ func check(es []entry, files map[string][]byte, where string) error {
 		}
 	}
 	return nil
-}
-
-func isCA(c *x509.Certificate) bool { return c.BasicConstraintsValid && c.IsCA }
-
-// missing lists the data keys of es that data lacks, sorted.
-func missing(es []entry, data map[string][]byte) []string {
-	var out []string
-	for _, e := range es {
-		if _, ok := data[e.key]; !ok {
-			out = append(out, e.key)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
