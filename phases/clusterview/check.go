@@ -63,14 +63,13 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	st := pki.Store{Dir: o.CertDir}
 	cas := map[string]*x509.Certificate{}
 	var caErrs []string
-	inv := pki.Kubeadm()
-	for _, ca := range []struct{ name, base string }{{pki.CAName, inv.BaseName(pki.CAName)}, {pki.EtcdCAName, inv.BaseName(pki.EtcdCAName)}} {
-		cert, err := readCert(st.CertPath(ca.base))
+	for _, name := range []string{pki.CAName, pki.EtcdCAName} {
+		cert, err := readCert(st.CertPath(pki.Kubeadm().BaseName(name)))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
 			continue
 		}
-		cas[ca.name] = cert
+		cas[name] = cert
 	}
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
@@ -92,7 +91,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, etcdTLS(ca, etcdClient), o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
+		members, from, err := memberList(ctx, ca, etcdClient, o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -284,14 +283,4 @@ func etcdClientCert(st pki.Store) *tls.Certificate {
 		}
 	}
 	return nil
-}
-
-func etcdTLS(ca *x509.Certificate, client *tls.Certificate) *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
-	if client != nil {
-		cfg.Certificates = []tls.Certificate{*client}
-	}
-	return cfg
 }
