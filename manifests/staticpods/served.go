@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 )
@@ -15,41 +14,52 @@ import (
 // handshakeTimeout bounds one TLS handshake with a local endpoint.
 const handshakeTimeout = 3 * time.Second
 
-// served returns the leaf certificate that the TLS server at addr presents.
-// It verifies no chain: the caller compares the leaf with the file on disk
-// byte for byte, which is stricter, and nothing secret is sent. The leaf is
-// taken while the handshake runs, so that a server which then refuses a
-// client without a certificate (etcd with --client-cert-auth) still shows it.
+// served returns the leaf certificate that the TLS server at addr presents
+// (Served). The caller compares it with the file on disk byte for byte,
+// which is stricter than verifying a chain, and nothing secret is sent.
 func served(ctx context.Context, addr string) (*x509.Certificate, error) {
-	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	chain, err := Served(ctx, addr, nil, handshakeTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	return chain[0], nil
+}
+
+// Served returns the certificate chain addr serves in a TLS handshake
+// within timeout, presenting client (nil: none). It verifies no chain:
+// each caller checks what it needs (the file on disk, the local CA) and
+// reports what is wrong, which a failed verification would hide. The
+// chain is taken while the handshake runs, so that a server which then
+// refuses a client without a certificate (etcd with --client-cert-auth)
+// still shows it: that chain is returned, without error. It is the probe
+// of the restarts here, of check-expiration --cluster and of CA
+// rotation's finish (which must see no chain of the old CA).
+func Served(ctx context.Context, addr string, client *tls.Certificate, timeout time.Duration) ([]*x509.Certificate, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var leaf *x509.Certificate
-	host, _, _ := net.SplitHostPort(addr)
-	d := tls.Dialer{
-		NetDialer: &net.Dialer{},
-		Config: &tls.Config{
-			ServerName:         host,
-			MinVersion:         tls.VersionTLS12,
-			InsecureSkipVerify: true, //nolint:gosec // compared with the file on disk instead, see above
-			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-				if len(raw) > 0 {
-					leaf, _ = x509.ParseCertificate(raw[0])
-				}
-				return nil
-			},
+	var chain []*x509.Certificate
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, //nolint:gosec // each caller checks the chain, see above
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			chain = cs.PeerCertificates
+			return nil
 		},
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	if client != nil {
+		cfg.Certificates = []tls.Certificate{*client}
+	}
+	conn, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, "tcp", addr)
 	if conn != nil {
 		conn.Close()
 	}
-	if leaf != nil {
-		return leaf, nil
+	if len(chain) > 0 {
+		return chain, nil
 	}
 	if err == nil {
-		err = errors.New("no certificate presented")
+		err = errors.New("no certificate served")
 	}
-	return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	return nil, err
 }
 
 // Serial formats a certificate's serial number as `openssl x509 -serial`

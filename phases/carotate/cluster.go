@@ -44,7 +44,7 @@ type ClusterOptions struct {
 	// to read them (the kubelet updates projected volumes within about a
 	// minute); DefaultRootCASettle when zero, none when negative.
 	RootCASettle time.Duration
-	// Served returns the chain an endpoint serves (clusterview.Served
+	// Served returns the chain an endpoint serves (staticpods.Served
 	// when nil).
 	Served func(ctx context.Context, addr string) ([]*x509.Certificate, error)
 	// Sleep waits d or until ctx ends (a timer when nil): tests pass one

@@ -10,6 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/pki"
 )
@@ -140,13 +141,13 @@ func (r *run) behind(ctx context.Context, stage, what, run string) error {
 
 // servingOld refuses finish while an endpoint of a node of the record
 // serves a certificate of the old CA, or cannot be reached to tell: a
-// real TLS handshake with each (clusterview.Served).
+// real TLS handshake with each (staticpods.Served).
 func (r *run) servingOld(ctx context.Context) error {
 	cl := r.cl
 	served := cl.o.Served
 	if served == nil {
 		served = func(ctx context.Context, addr string) ([]*x509.Certificate, error) {
-			return clusterview.Served(ctx, addr, nil, probeTimeout)
+			return staticpods.Served(ctx, addr, nil, probeTimeout)
 		}
 	}
 	var old, unreachable []string

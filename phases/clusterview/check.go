@@ -1,11 +1,13 @@
 package clusterview
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,14 +63,13 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	st := pki.Store{Dir: o.CertDir}
 	cas := map[string]*x509.Certificate{}
 	var caErrs []string
-	inv := pki.Kubeadm()
-	for _, ca := range []struct{ name, base string }{{pki.CAName, inv.BaseName(pki.CAName)}, {pki.EtcdCAName, inv.BaseName(pki.EtcdCAName)}} {
-		cert, err := readCert(st.CertPath(ca.base))
+	for _, name := range []string{pki.CAName, pki.EtcdCAName} {
+		cert, err := readCert(st.CertPath(pki.Kubeadm().BaseName(name)))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
 			continue
 		}
-		cas[ca.name] = cert
+		cas[name] = cert
 	}
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
@@ -90,7 +91,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, etcdTLS(ca, etcdClient), o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
+		members, from, err := memberList(ctx, ca, etcdClient, o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -134,7 +135,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	for _, n := range c.sorted() {
-		row := Node{Name: n.name, Addresses: n.addresses, Sources: n.sources}
+		row := Node{Name: n.name, Addresses: n.addresses, Sources: n.sources, Endpoints: []Endpoint{}}
 		if row.Addresses == nil {
 			row.Addresses = []string{}
 		}
@@ -156,11 +157,6 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	wg.Wait()
-	for i := range info.Nodes {
-		if info.Nodes[i].Endpoints == nil {
-			info.Nodes[i].Endpoints = []Endpoint{}
-		}
-	}
 	if s := c.kubeadmCerts; s != nil {
 		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
 	}
@@ -196,7 +192,7 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	if ep.Component == APIServer {
 		ep.CAName = pki.CAName
 	}
-	chain, err := served(ctx, ep.Address, client, ck.o.Timeout)
+	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.Timeout)
 	if err != nil {
 		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
 		return
@@ -223,8 +219,12 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	}
 	host, _, _ := net.SplitHostPort(ep.Address)
 	var missing []string
-	for _, name := range append([]string{host}, ck.namesFor(ep)...) {
-		if cert.VerifyHostname(name) != nil && !containsFold(missing, name) {
+	names := []string{host}
+	if ep.Component == APIServer {
+		names = append(names, ck.wantNames...)
+	}
+	for _, name := range names {
+		if cert.VerifyHostname(name) != nil && !slices.ContainsFunc(missing, func(m string) bool { return strings.EqualFold(m, name) }) {
 			missing = append(missing, name)
 		}
 	}
@@ -232,15 +232,6 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certific
 	if !ep.SANsMatch {
 		ep.add(SANMismatch, "%s at %s serves a certificate without the SAN(s) %s: clients reaching it by that name reject it; on that node, add them (apiServer.certSANs or etcd's serverCertSANs/peerCertSANs) and issue it again", ep.Component, ep.Address, strings.Join(missing, ", "))
 	}
-}
-
-// namesFor lists the names beside its address that ep's certificate must
-// be valid for: for kube-apiserver, the controlPlaneEndpoint and certSANs.
-func (ck *checker) namesFor(ep *Endpoint) []string {
-	if ep.Component != APIServer {
-		return nil
-	}
-	return ck.wantNames
 }
 
 // wantAPIServerNames lists the controlPlaneEndpoint's host and the
@@ -262,23 +253,11 @@ func endpointAddress(c *config.Cluster) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if port == "" {
-		port = strconv.Itoa(int(c.BindPort))
-	}
-	return net.JoinHostPort(host, port), nil
+	return net.JoinHostPort(host, cmp.Or(port, strconv.Itoa(int(c.BindPort)))), nil
 }
 
 func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
 	ep.Problems = append(ep.Problems, expiration.Problem{Type: t, Message: fmt.Sprintf(format, args...)})
-}
-
-func containsFold(list []string, s string) bool {
-	for _, l := range list {
-		if strings.EqualFold(l, s) {
-			return true
-		}
-	}
-	return false
 }
 
 func readCert(path string) (*x509.Certificate, error) {
@@ -304,14 +283,4 @@ func etcdClientCert(st pki.Store) *tls.Certificate {
 		}
 	}
 	return nil
-}
-
-func etcdTLS(ca *x509.Certificate, client *tls.Certificate) *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
-	if client != nil {
-		cfg.Certificates = []tls.Certificate{*client}
-	}
-	return cfg
 }

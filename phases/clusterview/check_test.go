@@ -23,6 +23,7 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
 )
 
@@ -128,7 +129,7 @@ func TestCheck(t *testing.T) {
 	wrongSANs := serveTLS(t, "127.0.0.2:0", f.node.Path("pki/apiserver.crt"), f.node.Path("pki/apiserver.key"), nil)
 	down := closedPort(t)
 	created := metav1.NewTime(now.Add(-30 * time.Minute))
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: KubeadmCertsSecret, Namespace: "kube-system", CreationTimestamp: created,
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: copycerts.SecretName, Namespace: "kube-system", CreationTimestamp: created,
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Secret", Name: "bootstrap-token-abcdef"}}},
 		Data: map[string][]byte{"ca.crt": []byte("x"), "ca.key": []byte("x"), "etcd-ca.crt": []byte("x")}}
 	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bootstrap-token-abcdef", Namespace: "kube-system"},

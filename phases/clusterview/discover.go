@@ -1,12 +1,13 @@
 package clusterview
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/copycerts"
 )
 
 // What kubeadm puts in the cluster and the view reads.
@@ -34,9 +36,6 @@ const (
 	// EtcdClientURLsAnnotation is set by kubeadm on the etcd static pod:
 	// the member's advertised client URLs, comma-separated.
 	EtcdClientURLsAnnotation = "kubeadm.kubernetes.io/etcd.advertise-client-urls"
-	// KubeadmCertsSecret is where `kubeadm init phase upload-certs` puts the
-	// encrypted CA files for joining nodes, in kube-system.
-	KubeadmCertsSecret = "kubeadm-certs"
 	// The kubeadm default ports.
 	defaultAPIServerPort = 6443
 	defaultEtcdClient    = 2379
@@ -114,11 +113,11 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 			c.sources = append(c.sources, "kubeadm-config")
 		}
 	}
-	s, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, KubeadmCertsSecret, metav1.GetOptions{})
+	s, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, copycerts.SecretName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		c.warn("read kube-system/%s: %v", KubeadmCertsSecret, err)
+		c.warn("read kube-system/%s: %v", copycerts.SecretName, err)
 	default:
 		c.kubeadmCerts = s
 		for _, o := range s.OwnerReferences {
@@ -127,7 +126,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 			}
 			owner, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
 			if err != nil {
-				c.warn("read the owner kube-system/%s of kube-system/%s: %v: its expiry is unknown", o.Name, KubeadmCertsSecret, err)
+				c.warn("read the owner kube-system/%s of kube-system/%s: %v: its expiry is unknown", o.Name, copycerts.SecretName, err)
 				continue
 			}
 			c.tokenExpiry = string(owner.Data["expiration"])
@@ -221,12 +220,7 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 
 // sorted returns the nodes by name.
 func (c *cluster) sorted() []*node {
-	out := make([]*node, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		out = append(out, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return slices.SortedFunc(maps.Values(c.nodes), func(a, b *node) int { return strings.Compare(a.name, b.name) })
 }
 
 // InternalIPs returns a Node's InternalIP addresses, in its order.
@@ -283,11 +277,7 @@ func hostPort(raw string) string {
 	if err != nil || u.Hostname() == "" {
 		return ""
 	}
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "443"))
 }
 
 func splitList(s string) []string {

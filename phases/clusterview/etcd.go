@@ -3,6 +3,7 @@ package clusterview
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,9 +23,16 @@ type Member struct {
 // memberList asks the first of endpoints (etcd client URLs) that answers
 // for etcd's member list, through etcd's JSON gateway (POST
 // /v3/cluster/member/list), which needs no etcd client library. It
-// returns the members and the endpoint that answered.
-func memberList(ctx context.Context, tlsConfig *tls.Config, timeout time.Duration, endpoints []string) ([]Member, string, error) {
-	client := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+// returns the members and the endpoint that answered. The servers are
+// verified against ca, presenting cert (nil: none).
+func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, timeout time.Duration, endpoints []string) ([]Member, string, error) {
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: cfg}}
 	defer client.CloseIdleConnections()
 	var errs []error
 	seen := map[string]bool{}

@@ -1,6 +1,7 @@
 package clusterview
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
 )
 
@@ -38,7 +40,7 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 	row := func(name string, e Endpoint, sources []string) {
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
 		if wide {
-			line += fmt.Sprintf("\t%s\t%s\t%s", dash(e.Issuer), dash(e.Serial), dash(strings.Join(sources, ",")))
+			line += fmt.Sprintf("\t%s\t%s\t%s", cmp.Or(e.Issuer, "-"), cmp.Or(e.Serial, "-"), cmp.Or(strings.Join(sources, ","), "-"))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -64,7 +66,7 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 func secretLine(info *Info) string {
 	k := info.KubeadmCerts
 	if k == nil {
-		return "kube-system/" + KubeadmCertsSecret + ": none (no certificates uploaded for joining nodes)"
+		return "kube-system/" + copycerts.SecretName + ": none (no certificates uploaded for joining nodes)"
 	}
 	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
 		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
@@ -87,7 +89,7 @@ func writeBelow(w io.Writer, info *Info) error {
 	expiration.WriteList(w, "PROBLEMS", info.Problems())
 	expiration.WriteList(w, "WARNINGS (the view may be partial)", info.Warnings)
 	expiration.WriteExpiring(w, info.WarnWithinSeconds, info.ExpiringSoon())
-	_, err := fmt.Fprintf(w, "\nSources: %s\n", dash(strings.Join(info.Sources, "; ")))
+	_, err := fmt.Fprintf(w, "\nSources: %s\n", cmp.Or(strings.Join(info.Sources, "; "), "-"))
 	return err
 }
 
@@ -110,11 +112,4 @@ func sansColumn(e Endpoint) string {
 		return "ok"
 	}
 	return "MISMATCH"
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
 )
 
@@ -61,7 +62,7 @@ func goldenInfo() *Info {
 			{Name: "cp-9", Addresses: []string{}, Sources: []string{"etcd member"}, Endpoints: []Endpoint{}},
 		},
 		ControlPlaneEndpoint: &cpe,
-		KubeadmCerts: &KubeadmCerts{Namespace: "kube-system", Name: KubeadmCertsSecret, Created: at.Add(-70 * time.Minute), AgeSeconds: 4200,
+		KubeadmCerts: &KubeadmCerts{Namespace: "kube-system", Name: copycerts.SecretName, Created: at.Add(-70 * time.Minute), AgeSeconds: 4200,
 			Files: []string{"ca.crt", "ca.key"}, Owner: "Secret/bootstrap-token-abcdef", ExpirationDate: &tokenExp, Expired: true},
 		Warnings: []string{"list the etcd pods in kube-system: forbidden"},
 	}

@@ -1,7 +1,8 @@
 package clusterview
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,12 +12,9 @@ import (
 // its files, its age and when it goes (its owner bootstrap token's
 // expiration, after which the garbage collector deletes it).
 func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmCerts {
-	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(), Files: []string{}}
+	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(),
+		Files: append([]string{}, slices.Sorted(maps.Keys(s.Data))...)}
 	k.AgeSeconds = int64(now.Sub(k.Created) / time.Second)
-	for name := range s.Data {
-		k.Files = append(k.Files, name)
-	}
-	sort.Strings(k.Files)
 	for _, o := range s.OwnerReferences {
 		k.Owner = o.Kind + "/" + o.Name
 		break

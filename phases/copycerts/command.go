@@ -30,29 +30,28 @@ type Command struct {
 	Connect func() (*kubeclient.Client, error)
 }
 
-// ExternalEtcdOf is the external etcd's client files of c, nil for a
-// stacked etcd.
-func ExternalEtcdOf(c *config.Cluster) *ExternalEtcd {
-	if !c.ExternalEtcd {
-		return nil
+// prepare checks the key, reads the settings and connects; it returns the
+// options of Upload and Download, the client and where its kubeconfig
+// came from.
+func (c *Command) prepare() (Options, kubernetes.Interface, string, error) {
+	key, err := ParseKey(c.Key)
+	if err != nil {
+		return Options{}, nil, "", fmt.Errorf("--certificate-key: %w", err)
 	}
-	f := c.EtcdExternal
-	return &ExternalEtcd{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile}
-}
-
-// prepare checks the key, reads the settings and connects.
-func (c *Command) prepare() (key []byte, cluster config.Cluster, client kubernetes.Interface, source string, err error) {
-	if key, err = ParseKey(c.Key); err != nil {
-		return nil, cluster, nil, "", fmt.Errorf("--certificate-key: %w", err)
-	}
-	if cluster, err = c.Settings(); err != nil {
-		return nil, cluster, nil, "", err
+	cluster, err := c.Settings()
+	if err != nil {
+		return Options{}, nil, "", err
 	}
 	kc, err := c.Connect()
 	if err != nil {
-		return nil, cluster, nil, "", err
+		return Options{}, nil, "", err
 	}
-	return key, cluster, kc, kc.Source, nil
+	o := Options{CertDir: cluster.CertificatesDir, Key: key, LockTimeout: c.LockTimeout,
+		Now: c.Now, Rand: c.Rand, Out: c.Out, ErrOut: c.ErrOut, DryRun: c.DryRun}
+	if cluster.ExternalEtcd { // kubeadm sends its client files instead of the etcd CA
+		o.ExternalEtcd = &cluster.EtcdExternal
+	}
+	return o, kc, kc.Source, nil
 }
 
 // Upload stores the cluster's shared files, encrypted, in the
@@ -67,14 +66,11 @@ func (c Command) Upload(ctx context.Context) error {
 		}
 		c.Key = k
 	}
-	key, cluster, client, source, err := c.prepare()
+	o, client, source, err := c.prepare()
 	if err != nil {
 		return err
 	}
-	expires, err := Upload(ctx, client, UploadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
-		Now: c.Now, Rand: c.Rand, Out: c.Out, DryRun: c.DryRun,
-	})
+	expires, err := Upload(ctx, client, o)
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, source)
 	}
@@ -91,14 +87,11 @@ func (c Command) Upload(ctx context.Context) error {
 // Download writes the files of the kubeadm-certs Secret into the node's
 // certificate folder (Download).
 func (c Command) Download(ctx context.Context) error {
-	key, cluster, client, source, err := c.prepare()
+	o, client, source, err := c.prepare()
 	if err != nil {
 		return err
 	}
-	err = Download(ctx, client, DownloadOptions{
-		CertDir: cluster.CertificatesDir, ExternalEtcd: ExternalEtcdOf(&cluster), Key: key,
-		LockTimeout: c.LockTimeout, Now: c.Now, Rand: c.Rand, Out: c.Out, ErrOut: c.ErrOut, DryRun: c.DryRun,
-	})
+	err = Download(ctx, client, o)
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, source, RoleName, BootstrapGroup)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -46,16 +47,16 @@ func testKey(t *testing.T) []byte {
 func upload(t *testing.T, cs *fake.Clientset, certDir string, key []byte) time.Time {
 	t.Helper()
 	var out bytes.Buffer
-	exp, err := Upload(context.Background(), cs, UploadOptions{CertDir: certDir, Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out})
+	exp, err := Upload(context.Background(), cs, Options{CertDir: certDir, Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out})
 	if err != nil {
 		t.Fatalf("Upload: %v\n%s", err, out.String())
 	}
 	return exp
 }
 
-func download(cs *fake.Clientset, certDir string, key []byte, ext *ExternalEtcd) (string, error) {
+func download(cs *fake.Clientset, certDir string, key []byte, ext *config.ExternalEtcd) (string, error) {
 	var out bytes.Buffer
-	err := Download(context.Background(), cs, DownloadOptions{CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err := Download(context.Background(), cs, Options{CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	return out.String(), err
 }
 
@@ -162,7 +163,7 @@ func TestUploadObjects(t *testing.T) {
 	token.Name, token.Data["token-id"], token.Data["token-secret"] = "bootstrap-token-ID", []byte("ID"), []byte("SECRET")
 	certs.OwnerReferences[0].Name = "bootstrap-token-ID"
 	for k, v := range certs.Data {
-		plain, err := decrypt(key, v)
+		plain, err := Decrypt(key, v)
 		if err != nil {
 			t.Fatalf("entry %s: %v", k, err)
 		}
@@ -270,7 +271,7 @@ func TestExternalCA(t *testing.T) {
 // the etcd CA, under kubeadm's names, to the paths the configuration gives.
 func TestExternalEtcd(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	src := &ExternalEtcd{
+	src := &config.ExternalEtcd{
 		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
 		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
 		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
@@ -278,7 +279,7 @@ func TestExternalEtcd(t *testing.T) {
 	cs := fake.NewClientset()
 	key := testKey(t)
 	var out bytes.Buffer
-	if _, err := Upload(context.Background(), cs, UploadOptions{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
+	if _, err := Upload(context.Background(), cs, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := cs.CoreV1().Secrets(Namespace).Get(context.Background(), SecretName, metav1.GetOptions{})
@@ -296,7 +297,7 @@ func TestExternalEtcd(t *testing.T) {
 	if _, err := download(cs, filepath.Join(dir, "pki"), key, nil); err == nil || !strings.Contains(err.Error(), "--config") {
 		t.Errorf("download of an external etcd's files without their paths = %v, want an error naming --config", err)
 	}
-	dst := &ExternalEtcd{CAFile: filepath.Join(dir, "etcd-ca.pem"), CertFile: filepath.Join(dir, "etcd.pem"), KeyFile: filepath.Join(dir, "etcd-key.pem")}
+	dst := &config.ExternalEtcd{CAFile: filepath.Join(dir, "etcd-ca.pem"), CertFile: filepath.Join(dir, "etcd.pem"), KeyFile: filepath.Join(dir, "etcd-key.pem")}
 	if out, err := download(cs, filepath.Join(dir, "pki"), key, dst); err != nil {
 		t.Fatalf("Download: %v\n%s", err, out)
 	}

@@ -39,10 +39,13 @@ func ParseKey(s string) ([]byte, error) {
 	return b, nil
 }
 
-// encrypt seals data with AES-GCM under key, with a random nonce read from
-// rand put in front of the ciphertext: kubeadm's EncryptBytes
-// (cmd/kubeadm/app/util/crypto), whose output kubeadm join decrypts.
-func encrypt(rand io.Reader, key, data []byte) ([]byte, error) {
+// Encrypt seals data under a certificate key (ParseKey) with AES-GCM, with
+// a random nonce read from rand put in front of the ciphertext: kubeadm's
+// EncryptBytes (cmd/kubeadm/app/util/crypto), whose output kubeadm join
+// decrypts. Other workflows that carry secrets through the cluster (CA
+// rotation's new CA) use it, so that one certificate key format and one
+// cipher serve every certctl Secret.
+func Encrypt(rand io.Reader, key, data []byte) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
@@ -54,8 +57,9 @@ func encrypt(rand io.Reader, key, data []byte) ([]byte, error) {
 	return gcm.Seal(nonce, nonce, data, nil), nil
 }
 
-// decrypt opens what encrypt (or kubeadm's EncryptBytes) sealed.
-func decrypt(key, data []byte) ([]byte, error) {
+// Decrypt opens what Encrypt (or kubeadm's EncryptBytes) sealed; it fails
+// for another key or for data that was changed.
+func Decrypt(key, data []byte) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err

@@ -57,7 +57,7 @@ func TestEncryptFormat(t *testing.T) {
 	key, _ := hex.DecodeString("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	nonce := []byte("twelve bytes")
 	data := []byte("-----BEGIN CERTIFICATE-----\n")
-	sealed, err := encrypt(bytes.NewReader(nonce), key, data)
+	sealed, err := Encrypt(bytes.NewReader(nonce), key, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,21 +73,21 @@ func TestEncryptFormat(t *testing.T) {
 	if err != nil || !bytes.Equal(plain, data) {
 		t.Errorf("standard AES-GCM open = %q, %v; want %q", plain, err, data)
 	}
-	if got, err := decrypt(key, sealed); err != nil || !bytes.Equal(got, data) {
+	if got, err := Decrypt(key, sealed); err != nil || !bytes.Equal(got, data) {
 		t.Errorf("decrypt = %q, %v", got, err)
 	}
 
 	other := bytes.Clone(key)
 	other[0] ^= 1
-	if _, err := decrypt(other, sealed); err == nil {
+	if _, err := Decrypt(other, sealed); err == nil {
 		t.Errorf("decrypt with another key: no error")
 	}
 	tampered := bytes.Clone(sealed)
 	tampered[len(tampered)-1] ^= 1
-	if _, err := decrypt(key, tampered); err == nil {
+	if _, err := Decrypt(key, tampered); err == nil {
 		t.Errorf("decrypt of tampered data: no error")
 	}
-	if _, err := decrypt(key, sealed[:11]); err == nil || !strings.Contains(err.Error(), "nonce") {
+	if _, err := Decrypt(key, sealed[:11]); err == nil || !strings.Contains(err.Error(), "nonce") {
 		t.Errorf("decrypt of 11 bytes = %v, want the nonce error", err)
 	}
 }

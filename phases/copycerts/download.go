@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,29 +21,6 @@ import (
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
-
-// DownloadOptions say where Download writes and how.
-type DownloadOptions struct {
-	// CertDir is the certificate folder to write to.
-	CertDir string
-	// ExternalEtcd says where an external etcd's client files go, when the
-	// Secret holds them (from etcd.external of the ClusterConfiguration).
-	ExternalEtcd *ExternalEtcd
-	// Key is the certificate key (ParseKey).
-	Key []byte
-	// LockTimeout bounds the wait for another certctl on the folder.
-	LockTimeout time.Duration
-	// Now is the clock of the transaction's name; time.Now when nil.
-	Now func() time.Time
-	// Rand names the transaction.
-	Rand io.Reader
-	// Out receives progress lines, ErrOut what recovery says.
-	Out, ErrOut io.Writer
-	// DryRun reads, decrypts and checks everything, compares with the
-	// folder, and prints what would be written: it takes no lock and
-	// writes nothing.
-	DryRun bool
-}
 
 // Download reads the kube-system/kubeadm-certs Secret, decrypts it with
 // o.Key and writes its files into o.CertDir as `kubeadm join
@@ -57,7 +34,7 @@ type DownloadOptions struct {
 // second download changes nothing; a different one (another CA, another
 // service-account key) is refused and nothing is written at all: this
 // node's folder belongs to another cluster, or the Secret does.
-func Download(ctx context.Context, client kubernetes.Interface, o DownloadOptions) error {
+func Download(ctx context.Context, client kubernetes.Interface, o Options) error {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -74,15 +51,16 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 		return err
 	}
 	ext := o.ExternalEtcd
+	_, external := files[externalEtcdCA]
 	switch {
-	case isExternal(files) && ext == nil:
+	case external && ext == nil:
 		return fmt.Errorf("the secret %s/%s holds an external etcd's client files: pass --config with the cluster's ClusterConfiguration, whose etcd.external caFile, certFile and keyFile say where they go", Namespace, SecretName)
-	case !isExternal(files) && ext != nil:
+	case !external && ext != nil:
 		return fmt.Errorf("the secret %s/%s holds the etcd CA of a stacked etcd while the configuration has etcd.external: use the cluster's ClusterConfiguration", Namespace, SecretName)
 	}
 	es := entries(o.CertDir, ext)
-	if m := missing(es, files); len(m) > 0 {
-		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(m, ", "), keysOf(present(es, files)))
+	if held, lacked := have(es, files); len(lacked) > 0 {
+		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(lacked, ", "), strings.Join(held, ", "))
 	}
 	where := Namespace + "/" + SecretName
 	if err := check(es, files, where); err != nil {
@@ -159,19 +137,15 @@ func Download(ctx context.Context, client kubernetes.Interface, o DownloadOption
 // getDataFromSecret: one that does not decrypt fails the whole download,
 // whose error then says the key is wrong.
 func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
-	names := make([]string, 0, len(data))
-	for name := range data {
-		names = append(names, name)
-	}
-	sort.Strings(names) // the same entry named on every run
 	out := make(map[string][]byte, len(data))
-	for _, name := range names {
+	// Sorted: the same entry named on every run.
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		sealed := data[name]
 		if len(sealed) == 0 {
 			out[name] = nil
 			continue
 		}
-		plain, err := decrypt(key, sealed)
+		plain, err := Decrypt(key, sealed)
 		if err != nil {
 			return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, name, err)
 		}
@@ -180,15 +154,18 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 	return out, nil
 }
 
-// present is the entries of es that data has.
-func present(es []entry, data map[string][]byte) []entry {
-	var out []entry
+// have splits the data keys of es into those data has, in es's order,
+// and those it lacks, sorted.
+func have(es []entry, data map[string][]byte) (held, lacked []string) {
 	for _, e := range es {
 		if _, ok := data[e.key]; ok {
-			out = append(out, e)
+			held = append(held, e.key)
+		} else {
+			lacked = append(lacked, e.key)
 		}
 	}
-	return out
+	slices.Sort(lacked)
+	return held, lacked
 }
 
 func absPath(p string) string {

@@ -151,7 +151,7 @@ func TestUploadRefuses(t *testing.T) {
 			tc.change(t, n.CertDir())
 			cs := fake.NewClientset()
 			var out bytes.Buffer
-			_, err := Upload(context.Background(), cs, UploadOptions{CertDir: n.CertDir(), Key: testKey(t), Rand: rand.Reader, Out: &out})
+			_, err := Upload(context.Background(), cs, Options{CertDir: n.CertDir(), Key: testKey(t), Rand: rand.Reader, Out: &out})
 			treetest.ErrMentions(t, err, tc.want...)
 			if acts := cs.Actions(); len(acts) != 0 {
 				t.Errorf("the API was called: %v", acts)
@@ -166,7 +166,7 @@ func seal(t *testing.T, key []byte, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := encrypt(rand.Reader, key, data)
+	s, err := Encrypt(rand.Reader, key, data)
 	if err != nil {
 		t.Fatal(err)
 	}

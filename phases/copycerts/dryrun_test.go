@@ -37,7 +37,7 @@ func TestDryRuns(t *testing.T) {
 		return true, c.GetObject(), nil // answered, stored nowhere
 	})
 	var out bytes.Buffer
-	if _, err := Upload(context.Background(), dry, UploadOptions{CertDir: n.CertDir(), Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out, DryRun: true}); err != nil {
+	if _, err := Upload(context.Background(), dry, Options{CertDir: n.CertDir(), Key: key, Now: func() time.Time { return uploaded }, Rand: rand.Reader, Out: &out, DryRun: true}); err != nil {
 		t.Fatalf("Upload --dry-run: %v\n%s", err, out.String())
 	}
 	if creates != 4 { // the token, the Secret, the Role, the RoleBinding
@@ -48,7 +48,7 @@ func TestDryRuns(t *testing.T) {
 	upload(t, cs, n.CertDir(), key)
 	dst := filepath.Join(t.TempDir(), "pki")
 	out.Reset()
-	if err := Download(context.Background(), cs, DownloadOptions{CertDir: dst, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true}); err != nil {
+	if err := Download(context.Background(), cs, Options{CertDir: dst, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true}); err != nil {
 		t.Fatalf("Download --dry-run: %v\n%s", err, out.String())
 	}
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {

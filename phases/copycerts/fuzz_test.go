@@ -13,13 +13,13 @@ func FuzzSealRoundTrip(f *testing.F) {
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), byte(7), 40)
 	f.Fuzz(func(t *testing.T, data []byte, flip byte, at int) {
 		key := bytes.Repeat([]byte{0x5a}, KeySize)
-		sealed, err := encrypt(rand.Reader, key, data)
+		sealed, err := Encrypt(rand.Reader, key, data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decrypt(key, sealed)
+		got, err := Decrypt(key, sealed)
 		if err != nil || !bytes.Equal(got, data) {
-			t.Fatalf("decrypt(encrypt(%q)) = %q, %v", data, got, err)
+			t.Fatalf("Decrypt(Encrypt(%q)) = %q, %v", data, got, err)
 		}
 		if flip != 0 {
 			tampered := bytes.Clone(sealed)
@@ -28,7 +28,7 @@ func FuzzSealRoundTrip(f *testing.F) {
 				i = -i
 			}
 			tampered[i] ^= flip
-			if _, err := decrypt(key, tampered); err == nil {
+			if _, err := Decrypt(key, tampered); err == nil {
 				t.Fatalf("byte %d changed by %#x: decrypt succeeded", i, flip)
 			}
 		}
@@ -46,7 +46,7 @@ func FuzzDownloadData(f *testing.F) {
 		v := content
 		if seal {
 			var err error
-			if v, err = encrypt(rand.Reader, key, content); err != nil {
+			if v, err = Encrypt(rand.Reader, key, content); err != nil {
 				t.Fatal(err)
 			}
 		}

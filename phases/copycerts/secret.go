@@ -7,11 +7,10 @@
 package copycerts
 
 import (
-	"crypto/x509"
 	"fmt"
-	"sort"
 	"strings"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -28,13 +27,6 @@ const (
 	// RoleBinding grants: kubeadm join reads the Secret with one.
 	BootstrapGroup = "system:bootstrappers:kubeadm:default-node-token"
 )
-
-// ExternalEtcd are the client files of an external etcd
-// (etcd.external.caFile, certFile, keyFile): kubeadm puts them in the Secret
-// instead of the etcd CA.
-type ExternalEtcd struct {
-	CAFile, CertFile, KeyFile string
-}
 
 type fileKind int
 
@@ -60,7 +52,7 @@ type entry struct {
 // kubeadm's certsToTransfer: the cluster CA, the front-proxy CA, the
 // service-account key pair, and the etcd CA (stacked etcd) or ext's client
 // files (external etcd).
-func entries(certDir string, ext *ExternalEtcd) []entry {
+func entries(certDir string, ext *config.ExternalEtcd) []entry {
 	s := pki.Store{Dir: certDir}
 	var es []entry
 	// The inventory's CAs (the etcd CA only with a stacked etcd) and key
@@ -92,12 +84,6 @@ const (
 	externalEtcdKey  = "external-etcd.key"
 )
 
-// isExternal reports whether data holds an external etcd's files.
-func isExternal(data map[string][]byte) bool {
-	_, ok := data[externalEtcdCA]
-	return ok
-}
-
 // check parses every non-empty file of files (data key → content) as its
 // kind and checks that each key matches its certificate or public key, so
 // that neither a corrupt upload nor a corrupt download goes further. where
@@ -115,7 +101,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 			if err != nil {
 				return fmt.Errorf("%s in %s: %w", e.key, where, err)
 			}
-			if e.kind == kindCA && !isCA(certs[0]) {
+			if e.kind == kindCA && !(certs[0].BasicConstraintsValid && certs[0].IsCA) {
 				return fmt.Errorf("%s in %s is not a CA certificate (%q): upload the cluster's CA from a control-plane node", e.key, where, certs[0].Subject.CommonName)
 			}
 			pubs[e.key] = certs[0].PublicKey
@@ -141,26 +127,4 @@ func check(es []entry, files map[string][]byte, where string) error {
 		}
 	}
 	return nil
-}
-
-func isCA(c *x509.Certificate) bool { return c.BasicConstraintsValid && c.IsCA }
-
-// missing lists the data keys of es that data lacks, sorted.
-func missing(es []entry, data map[string][]byte) []string {
-	var out []string
-	for _, e := range es {
-		if _, ok := data[e.key]; !ok {
-			out = append(out, e.key)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func keysOf(es []entry) string {
-	names := make([]string, len(es))
-	for i, e := range es {
-		names[i] = e.key
-	}
-	return strings.Join(names, ", ")
 }

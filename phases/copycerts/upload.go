@@ -15,26 +15,35 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/certctl/certctl/phases/config"
 )
 
-// UploadOptions say what Upload reads and how.
-type UploadOptions struct {
+// Options say what Upload reads and Download writes, and how.
+type Options struct {
 	// CertDir is the certificate folder (certificatesDir).
 	CertDir string
-	// ExternalEtcd, when set, are the external etcd's client files,
-	// uploaded instead of the etcd CA.
-	ExternalEtcd *ExternalEtcd
+	// ExternalEtcd, when set, is etcd.external: Upload sends its client
+	// files instead of the etcd CA, Download writes them where it says
+	// when the Secret holds them.
+	ExternalEtcd *config.ExternalEtcd
 	// Key is the certificate key (ParseKey).
 	Key []byte
-	// Now is the clock the token's expiry counts from; time.Now when nil.
+	// LockTimeout bounds Download's wait for another certctl on the folder.
+	LockTimeout time.Duration
+	// Now is the clock the token's expiry counts from (Upload) and of the
+	// transaction's name (Download); time.Now when nil.
 	Now func() time.Time
-	// Rand is the randomness of the nonces and the token.
+	// Rand is the randomness of the nonces and the token (Upload) and
+	// names the transaction (Download).
 	Rand io.Reader
-	// Out receives progress lines.
-	Out io.Writer
-	// DryRun sends every object as a server-side dry run (the API server
-	// checks, admits and authorizes it, and stores nothing), as kubectl's
-	// --dry-run=server.
+	// Out receives progress lines, ErrOut what Download's recovery says.
+	Out, ErrOut io.Writer
+	// DryRun: Upload sends every object as a server-side dry run (the API
+	// server checks, admits and authorizes it, and stores nothing), as
+	// kubectl's --dry-run=server; Download reads, decrypts and checks
+	// everything, compares with the folder, and prints what would be
+	// written: it takes no lock and writes nothing.
 	DryRun bool
 }
 
@@ -51,7 +60,7 @@ type UploadOptions struct {
 // key may be absent (an external CA), then its entry is empty, as kubeadm
 // leaves it, and kubeadm join writes nothing for it. What is read is
 // checked (each key matches its certificate) before anything is sent.
-func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (time.Time, error) {
+func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.Time, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -84,7 +93,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o UploadOptions) (
 			data[e.key] = []byte{}
 			continue
 		}
-		sealed, err := encrypt(o.Rand, o.Key, files[e.key])
+		sealed, err := Encrypt(o.Rand, o.Key, files[e.key])
 		if err != nil {
 			return time.Time{}, fmt.Errorf("encrypt %s: %w", e.path, err)
 		}
