@@ -11,13 +11,15 @@ import (
 	"github.com/certctl/certctl/internal/txn"
 )
 
-// Install is the one install path of Renew, Restore and `certctl certs
-// import`: it backs up the existing files replaced (each of certDir or
-// kubeconfigDir; none when replaced is empty) into a new folder of
-// BackupRoot(certDir), in the layout and with the backup.json that
-// `certctl restore` reads, and writes files, in one transaction
-// (internal/txn): a run killed at any instant leaves all old files or all
-// new ones. It returns the backup folder, "" when it made none. certDir
+// Install is the install path of Restore, `certctl certs import` and a CA
+// rotation stage that re-issues nothing; Renew makes the same backup
+// (newBackup) and transaction (txn.WriteAll) itself, because it plans them
+// in its check pass and stages the new files in its real pass. It backs
+// up the existing files replaced (each of certDir or kubeconfigDir; none
+// when replaced is empty) into a new folder of BackupRoot(certDir), in the
+// layout and with the backup.json that `certctl restore` reads, and
+// writes files, in one transaction (internal/txn): a run killed at any
+// instant leaves all old files or all new ones. It returns the backup folder, "" when it made none. certDir
 // and kubeconfigDir are absolute: every caller resolved them already. The
 // caller holds certctl's lock and has run txn.RecoverIn.
 func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
