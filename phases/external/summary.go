@@ -104,30 +104,17 @@ func (r *ImportSummary) Print(w io.Writer, f output.Format, err error) error {
 	})
 }
 
-// restartOrder is the order in which components to restart are listed:
-// etcd first, because kube-apiserver cannot start without it.
-var restartOrder = []string{renewal.Etcd, renewal.KubeAPIServer, renewal.KubeControllerManager, renewal.KubeScheduler, renewal.Kubelet}
-
 // Restarts lists the components that read the installed certificates only
-// when they start, each with the names of its certificates, in
-// restartOrder.
+// when they start, each with the names of its certificates, in renew's
+// order (renewal.RestartsOf).
 func (r *ImportSummary) Restarts() []renewal.Restart {
-	by := map[string][]string{}
-	for _, im := range r.Imported {
-		if im.Unchanged {
-			continue
+	return renewal.RestartsOf(func(yield func(string, []string) bool) {
+		for _, im := range r.Imported {
+			if !im.Unchanged && !yield(im.Name, im.Restart) {
+				return
+			}
 		}
-		for _, c := range im.Restart {
-			by[c] = append(by[c], im.Name)
-		}
-	}
-	var out []renewal.Restart
-	for _, c := range restartOrder {
-		if len(by[c]) > 0 {
-			out = append(out, renewal.Restart{Component: c, Names: by[c]})
-		}
-	}
-	return out
+	})
 }
 
 // WriteSummary prints, one line each, what was (or with DryRun would be)

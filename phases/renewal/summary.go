@@ -1,14 +1,16 @@
 package renewal
 
 import (
+	"iter"
 	"strings"
 
 	"github.com/certctl/certctl/pki"
 )
 
 // componentOrder is the order in which restarts are listed: etcd first,
-// because kube-apiserver cannot start without it.
-var componentOrder = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler}
+// because kube-apiserver cannot start without it; the kubelet, which
+// systemd restarts, last.
+var componentOrder = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kubelet}
 
 // Restart is a component to restart and the renewed certificates it reads.
 type Restart struct {
@@ -23,10 +25,23 @@ var NothingToRestart = "Nothing to restart: clients read " + strings.Join(pki.Ku
 // Restarts lists the components that must be restarted to use the renewed
 // certificates, in componentOrder.
 func (r *Result) Restarts() []Restart {
+	return RestartsOf(func(yield func(string, []string) bool) {
+		for _, rn := range r.Renewed {
+			if !yield(rn.Name, rn.Restart) {
+				return
+			}
+		}
+	})
+}
+
+// RestartsOf groups the certificates of installed, by name, under the
+// components that read them only when they start, in componentOrder:
+// renew's and certs import's one order.
+func RestartsOf(installed iter.Seq2[string, []string]) []Restart {
 	by := map[string][]string{}
-	for _, rn := range r.Renewed {
-		for _, c := range rn.Restart {
-			by[c] = append(by[c], rn.Name)
+	for name, components := range installed {
+		for _, c := range components {
+			by[c] = append(by[c], name)
 		}
 	}
 	var out []Restart
