@@ -89,8 +89,10 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 		if err != nil {
 			return fmt.Errorf("%w: deny it", err)
 		}
-		msg := fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
-		if !o.Force {
+		var msg string
+		if o.Force {
+			msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
+		} else {
 			if err := o.Policy.Rules().Requester(csr.Spec.Username, csr.Spec.Groups); err != nil {
 				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}

@@ -48,8 +48,9 @@ func newSource(t *testing.T, old *CA) (*CASource, pki.Store, *Metrics, *bytes.Bu
 	return src, s, m, &log
 }
 
-// assertSamples checks that m's /metrics has each wanted sample.
-func assertSamples(t *testing.T, m *Metrics, want ...string) {
+// assertSamples checks that m's /metrics has each wanted sample, and
+// returns what /metrics served.
+func assertSamples(t *testing.T, m *Metrics, want ...string) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	Handler(m, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -58,6 +59,7 @@ func assertSamples(t *testing.T, m *Metrics, want ...string) {
 			t.Errorf("metrics lack %q (%v):\n%s", w, err, rec.Body.String())
 		}
 	}
+	return rec.Body.String()
 }
 
 func TestCASourceCheck(t *testing.T) {

@@ -128,7 +128,7 @@ type NodeWatcher struct {
 // each time the nodes change; nothing when nil.
 func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluster, fallback *Policy, log *slog.Logger) (*NodeWatcher, error) {
 	if client == nil || fallback == nil {
-		return nil, fmt.Errorf("signer: the node watcher needs a client, a fallback policy and a builder")
+		return nil, fmt.Errorf("signer: the node watcher needs a client and a fallback policy")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -225,7 +225,8 @@ func (w *NodeWatcher) refresh() {
 	for _, c := range clusters {
 		names = append(names, c.NodeName+"="+c.AdvertiseAddress)
 	}
-	desc := strings.Join(names, ",")
+	list := strings.Join(names, ",")
+	desc := list
 	if cm != nil {
 		desc += " " + cm.ResourceVersion // a changed ConfigMap rebuilds too
 	}
@@ -245,6 +246,6 @@ func (w *NodeWatcher) refresh() {
 		w.log.Warn("the cluster lists no control-plane Node with an InternalIP: issuing this node's certificates only (--node-name, --apiserver-advertise-address)")
 		return
 	}
-	w.names = strings.Join(names, ",")
+	w.names = list
 	w.log.Info("control-plane nodes", "nodes", names)
 }

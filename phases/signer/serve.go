@@ -96,23 +96,25 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	// The custom signers' files are read before the API is asked anything:
 	// a bad --signer fails at once.
 	var custom []CustomSigner
-	var sources []*CASource // every CA WatchCAs checks
+	var customSources []*CASource
 	for _, spec := range o.Custom {
 		cs, src, err := ParseCustomSigner(spec, so)
 		if err != nil {
 			return err
 		}
-		custom, sources = append(custom, cs), append(sources, src)
+		custom, customSources = append(custom, cs), append(customSources, src)
 	}
 	client, err := o.NewClient()
 	if err != nil {
 		return err
 	}
 	providers := map[string]CAProvider{}
+	var sources []*CASource // every CA WatchCAs checks: kubeadm's, then the custom signers'
 	for name, src := range cas {
 		providers[name] = src
 		sources = append(sources, src)
 	}
+	sources = append(sources, customSources...)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
