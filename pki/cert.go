@@ -131,6 +131,9 @@ func Sign(r io.Reader, p Profile, pub crypto.PublicKey, caCert *x509.Certificate
 	if !p.IsCA && len(p.ExtKeyUsages) == 0 {
 		return nil, fmt.Errorf("pki: certificate %q has no extended key usage", p.Name)
 	}
+	if caCert == nil { // create would make it self-issued
+		return nil, fmt.Errorf("pki: sign certificate %q: no CA certificate", p.Name)
+	}
 	return p.create(r, v, caCert, pub, caKey, "sign certificate")
 }
 

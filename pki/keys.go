@@ -63,11 +63,25 @@ func GenerateKey(rand io.Reader, alg KeyAlgorithm) (crypto.Signer, error) {
 // AlgorithmOf tells the algorithm of a public key, or "" for one kubeadm
 // does not make (another RSA size, another curve, Ed25519).
 func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
-	a, err := ParseKeyAlgorithm(DescribeKey(pub))
-	if err != nil {
-		return ""
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		switch k.N.BitLen() {
+		case 2048:
+			return RSA2048
+		case 3072:
+			return RSA3072
+		case 4096:
+			return RSA4096
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ECDSAP256
+		case elliptic.P384():
+			return ECDSAP384
+		}
 	}
-	return a
+	return ""
 }
 
 // MarshalPrivateKey encodes a key as kubeadm writes it: PKCS#1 "RSA PRIVATE
