@@ -138,7 +138,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout
 	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
-	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
+	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
 	if opts.Restart {
 		opts.Coordination = &renew.Coordination{Kubeconfig: o.api.kubeconfig, KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
 	}

@@ -42,7 +42,7 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		if r.k.sa {
 			newFiles = "sa.new.key"
 		}
-		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `certctl ca rotate %s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.k.name, newFiles)
+		return false, fmt.Errorf("a rotation of %s is in progress on %s (new CA sha256 %s): run `%s --certificate-key KEY` with the key its first node printed (or --new-ca-cert/--new-ca-key with that node's %s)", r.k.name, nodesLine(cur.names()), short([]string{cur.ID}), r.o.command(r.k), newFiles)
 	}
 	n, err := cl.st.download(ctx, cl.o.CertificateKey, cur.ID, r.k.sa)
 	if err != nil {
@@ -68,7 +68,7 @@ func (r *run) gate(ctx context.Context) error {
 			if cl.cur != nil {
 				other = "sha256 " + short([]string{cl.cur.ID}) + " on " + nodesLine(cl.cur.names())
 			}
-			return fmt.Errorf("node %s has a different new CA (sha256 %s) than the rotation of %s in %s (%s): abort it here (certctl ca rotate %s --abort, twice from reissue) and join the cluster's rotation with --certificate-key", me, short([]string{r.rec.NewCA}), r.k.name, cl.st.what(), other, r.k.name)
+			return fmt.Errorf("node %s has a different new CA (sha256 %s) than the rotation of %s in %s (%s): abort it here (%s --abort, twice from reissue) and join the cluster's rotation with --certificate-key", me, short([]string{r.rec.NewCA}), r.k.name, cl.st.what(), other, r.o.command(r.k))
 		}
 	}
 	switch r.step {

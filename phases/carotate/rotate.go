@@ -91,8 +91,9 @@ type Options struct {
 	LockTimeout time.Duration
 
 	// Rerun is what a printed `certctl ca rotate NAME` needs to act on
-	// this node again: the flags the user gave for its folders and API
-	// server (" --cert-dir /srv/pki"), shell-quoted; "" for the defaults.
+	// this node again: the flags the user gave for its folders, its node
+	// name and API server (" --cert-dir /srv/pki"), shell-quoted; "" for
+	// the defaults.
 	Rerun string
 
 	Now  func() time.Time
