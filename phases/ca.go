@@ -23,12 +23,13 @@ func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, e
 	return nil, nil, withFix(err, "restore the CA certificate from a backup")
 }
 
-// caCertForKey returns the certificate of the CA p for its existing key,
-// which a run killed between writing a CA's key and its certificate leaves
-// (or someone who removed the certificate only). The check pass makes it,
-// so that the leaves on disk that this key signed are verified against the
-// very certificate the real pass then writes (checkExistingLeaf), not
-// assumed to chain to it.
+// caCertForKey returns the certificate of the CA p for key, made once per
+// run. For an existing key, which a run killed between writing a CA's key
+// and its certificate leaves (or someone who removed the certificate
+// only), the check pass makes it, so that the leaves on disk that this key
+// signed are verified against the very certificate the real pass then
+// writes (checkExistingLeaf), not assumed to chain to it. For a new key the
+// real pass makes it.
 func (env *Env) caCertForKey(p pki.Profile, certPath string, key crypto.Signer) (*x509.Certificate, error) {
 	if cert, ok := env.madeCAs[certPath]; ok {
 		return cert, nil

@@ -62,8 +62,9 @@ type Env struct {
 	warned   map[string]bool // warnings already printed
 	newKeys  int
 	keys     *pki.KeyPool
-	// madeCAs holds the CA certificates made for an existing CA key, by
-	// path: made in the check pass, written as they are in the real pass.
+	// madeCAs holds the CA certificates made this run, by path: for an
+	// existing CA key made in the check pass and written as they are in
+	// the real pass.
 	madeCAs map[string]*x509.Certificate
 }
 

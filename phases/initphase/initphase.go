@@ -80,12 +80,10 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
 	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
 	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", dir)
-	lock := func() (func(), error) { return node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...) }
 	switch {
 	case o.UseCSR:
 		dir = o.CSRDir
 		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
-		lock = func() (func(), error) { return node.LockOnly(ctx, dir, o.LockTimeout) }
 	case o.Group == "kubeconfig":
 		kubeconfigDirs = []string{o.KubeconfigDir}
 		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
@@ -99,9 +97,14 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	if o.DryRun {
 		err = node.DryRun(ctx, o.ErrOut, o.Out, dir, kubeconfigDirs, !o.UseCSR, run)
 	} else {
-		release, lerr := lock()
-		if lerr != nil {
-			return lerr
+		var release func()
+		if o.UseCSR {
+			release, err = node.LockOnly(ctx, dir, o.LockTimeout)
+		} else {
+			release, err = node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...)
+		}
+		if err != nil {
+			return err
 		}
 		err = run(o.Out)
 		release()

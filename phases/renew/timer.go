@@ -185,10 +185,13 @@ func (t Timer) Units() (service, timer string, err error) {
 	}
 	var args []string
 	for _, a := range []struct{ flag, path string }{{"--config", t.ConfigFile}, {"--cert-dir", t.CertDir}, {"--kubeconfig-dir", t.KubeconfigDir}} {
-		// Absolute: Resolve made them so.
-		if a.path != "" {
-			args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
+		if a.path == "" {
+			continue
 		}
+		if !filepath.IsAbs(a.path) { // Resolve makes them so; Units may run without it
+			return "", "", fmt.Errorf("%s %q must be absolute: the unit runs from /", a.flag, a.path)
+		}
+		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 	}
 	certDir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
 	offset, why, err := t.offset()

@@ -102,15 +102,18 @@ func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.D
 		if ca == nil || r.NotAfter.Before(ca.NotAfter) && !r.Capped {
 			continue
 		}
-		// Files[0] is the certificate or kubeconfig: Renew replaces it always.
-		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: r.Files[0], NotAfter: r.NotAfter}, CA: *ca})
+		file := "" // Files[0] is the certificate or kubeconfig Renew replaced
+		if len(r.Files) > 0 {
+			file = r.Files[0]
+		}
+		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}, CA: *ca})
 	}
 	return out
 }
 
 // CAExpiryError is the error of a run whose certificates cannot be renewed
 // out of the window because their CAs expire within it. The fix is a CA
-// rotation, which certctl does not do (docs/renew.md).
+// rotation (`certctl ca rotate`, docs/ca-rotation.md), not a renewal.
 type CAExpiryError struct {
 	Now    time.Time
 	Within time.Duration

@@ -19,9 +19,10 @@ import (
 // when replaced is empty) into a new folder of BackupRoot(certDir), in the
 // layout and with the backup.json that `certctl restore` reads, and
 // writes files, in one transaction (internal/txn): a run killed at any
-// instant leaves all old files or all new ones. It returns the backup folder, "" when it made none. certDir
-// and kubeconfigDir are absolute: every caller resolved them already. The
-// caller holds certctl's lock and has run txn.RecoverIn.
+// instant leaves all old files or all new ones. It returns the backup
+// folder, "" when it made none. certDir and kubeconfigDir are absolute:
+// every caller resolved them already. The caller holds certctl's lock and
+// has run txn.RecoverIn.
 func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
 	old := make([]*oldFile, 0, len(replaced))
 	for _, p := range replaced {
@@ -31,6 +32,12 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		}
 		old = append(old, f)
 	}
+	return install(certDir, kubeconfigDir, now, rand, old, files, note)
+}
+
+// install is Install with the replaced files read already (Restore reads
+// them to compare).
+func install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, old []*oldFile, files []txn.File, note BackupNote) (string, error) {
 	dir, backup, err := newBackup(certDir, kubeconfigDir, now, old, note)
 	if err != nil {
 		return "", err

@@ -78,7 +78,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 	}
 	res := &RestoreResult{}
 	var write []txn.File
-	var replaced []string
+	var replaced []*oldFile
 	for _, f := range files {
 		cur, err := readOld(f.Target)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -89,7 +89,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 			continue
 		}
 		if cur != nil && !o.NoBackup {
-			replaced = append(replaced, cur.path)
+			replaced = append(replaced, cur)
 		}
 		write = append(write, f)
 		res.Restored = append(res.Restored, f.Target)
@@ -106,7 +106,7 @@ func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
 		}
 		return res, nil
 	}
-	if res.BackupDir, err = Install(o.CertDir, o.KubeconfigDir, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
+	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
 		return nil, err
 	}
 	return res, nil
