@@ -28,7 +28,12 @@ var Formats = []string{"text", "wide", "json", "yaml", "jsonpath=TEMPLATE"}
 
 // Help is the -o flag's help text, with a command's own extra formats.
 func Help(extra ...string) string {
-	return "output format: " + strings.Join(append(append([]string{}, Formats...), extra...), ", ")
+	return "output format: " + formatList(extra)
+}
+
+// formatList lists Formats, then a command's extra ones.
+func formatList(extra []string) string {
+	return strings.Join(append(slices.Clone(Formats), extra...), ", ")
 }
 
 // Parse checks an -o value: one of Formats or of extra (a command's own,
@@ -50,7 +55,7 @@ func Parse(s string, extra ...string) (Format, error) {
 	if slices.Contains(extra, s) {
 		return Format{Name: s}, nil
 	}
-	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, strings.TrimPrefix(Help(extra...), "output format: "))
+	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, formatList(extra))
 }
 
 // Print writes obj in f: json, yaml or jsonpath from obj's JSON form, text

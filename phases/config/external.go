@@ -14,7 +14,10 @@ func parseExternalEtcd(raw json.RawMessage) (ExternalEtcd, error) {
 		return ExternalEtcd{}, fmt.Errorf("invalid etcd.external: %w", typeError(err))
 	}
 	for _, f := range []struct{ field, path string }{{"caFile", e.CAFile}, {"certFile", e.CertFile}, {"keyFile", e.KeyFile}} {
-		if err := checkAbsolute(f.path); f.path != "" && err != nil {
+		if f.path == "" {
+			continue
+		}
+		if err := checkAbsolute(f.path); err != nil {
 			return ExternalEtcd{}, fmt.Errorf("invalid etcd.external.%s %q: %w", f.field, f.path, err)
 		}
 	}

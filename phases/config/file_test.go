@@ -251,6 +251,7 @@ func TestLoadFileKubeadmRules(t *testing.T) {
 		{name: "v1beta3 feature gate in v1beta4", in: clusterDoc("v1beta4", "featureGates: {PublicKeysECDSA: true}"), wantErr: []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
 		{name: "unknown feature gate", in: clusterDoc("v1beta4", "featureGates: {NoSuchGate: false}"), wantErr: []string{"NoSuchGate is not a valid feature name", "knows RootlessControlPlane"}},
 		{name: "feature gate not a bool", in: clusterDoc("v1beta4", "featureGates: {RootlessControlPlane: maybe}"), wantErr: []string{"(ClusterConfiguration): invalid featureGates: a string where kubeadm wants true or false"}},
+		{name: "nested field of the struct v1beta4 embeds", in: clusterDoc("v1beta4", "networking: {serviceSubnet: 5}"), wantErr: []string{"(ClusterConfiguration): invalid networking.serviceSubnet: a number where kubeadm wants"}},
 		{name: "local and external etcd", in: clusterDoc("v1beta4", "etcd: {local: {}, external: {endpoints: [https://10.0.0.5:2379]}}"), wantErr: []string{"etcd.local and etcd.external are mutually exclusive"}},
 		{name: "kind twice", in: clusterDoc("v1beta4", "") + "---\n" + initDoc("v1beta4", "") + "---\n" + clusterDoc("v1beta4", "clusterName: b"), wantErr: []string{`kind "ClusterConfiguration" is specified twice in YAML file (documents 1 and 3)`, "merge them"}},
 		{name: "kind twice in two versions", in: clusterDoc("v1beta4", "") + "---\n" + clusterDoc("v1beta3", ""), wantErr: []string{`kind "ClusterConfiguration" is specified twice`}},

@@ -138,9 +138,10 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 		case e.Status == "unreadable":
 			subject, key, expires, ca = "UNREADABLE: "+e.Error, "UNREADABLE", "", ""
 		case e.Expires != nil:
-			expires = e.Expires.UTC().Format("2006-01-02") + " (EXPIRED)"
+			day := e.Expires.UTC().Format("2006-01-02")
+			expires = day + " (EXPIRED)"
 			if left := e.Expires.Sub(now); left > 0 {
-				expires = fmt.Sprintf("%s (%dd)", e.Expires.UTC().Format("2006-01-02"), int(left.Hours()/24))
+				expires = fmt.Sprintf("%s (%dd)", day, int(left.Hours()/24))
 			}
 		}
 		if sans == "" && e.Status == "ok" {
