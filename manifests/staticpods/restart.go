@@ -137,13 +137,17 @@ type EndpointResult struct {
 // restarted while etcd is not back. It returns a result per component and,
 // when one did not come back with its new files, an error naming it.
 func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, error) {
-	for _, d := range []struct {
-		v   *time.Duration
-		def time.Duration
-	}{{&o.Timeout, DefaultTimeout}, {&o.Poll, 500 * time.Millisecond}, {&o.ProgressEvery, 10 * time.Second}, {&o.ReadyFor, 2 * time.Second}} {
-		if *d.v <= 0 {
-			*d.v = d.def
-		}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 10 * time.Second
+	}
+	if o.ReadyFor <= 0 {
+		o.ReadyFor = 2 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -63,8 +63,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	st := pki.Store{Dir: o.CertDir}
 	cas := map[string]*x509.Certificate{}
 	var caErrs []string
+	inv := pki.Kubeadm()
 	for _, name := range []string{pki.CAName, pki.EtcdCAName} {
-		cert, err := readCert(st.CertPath(pki.Kubeadm().BaseName(name)))
+		cert, err := readCert(st.CertPath(inv.BaseName(name)))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
 			continue
