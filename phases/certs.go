@@ -43,6 +43,14 @@ func CertPhases(profiles []pki.Profile) []Phase {
 
 func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }
 
+// bothExist reports whether a and b exist.
+func bothExist(a, b string) (aOK, bOK bool, err error) {
+	if aOK, err = pki.Exists(a); err == nil {
+		bOK, err = pki.Exists(b)
+	}
+	return aOK, bOK, err
+}
+
 // runCA keeps an existing CA, or makes a self-signed one.
 func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	if env.UseCSR {
@@ -51,11 +59,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	}
 	s := env.store()
 	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
-	certOK, err := pki.Exists(certPath)
-	if err != nil {
-		return err
-	}
-	keyOK, err := pki.Exists(keyPath)
+	certOK, keyOK, err := bothExist(certPath, keyPath)
 	if err != nil {
 		return err
 	}
@@ -135,11 +139,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	certPath, keyPath := s.CertPath(p.BaseName), s.KeyPath(p.BaseName)
 	caCertPath, caKeyPath := s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
 
-	certOK, err := pki.Exists(certPath)
-	if err != nil {
-		return err
-	}
-	keyOK, err := pki.Exists(keyPath)
+	certOK, keyOK, err := bothExist(certPath, keyPath)
 	if err != nil {
 		return err
 	}
@@ -182,8 +182,10 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if !caKeyOK {
 		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name)
 	}
+	// caCert is nil only in the check pass: the real pass signs with v.
+	var v pki.Validity
 	if caCert != nil {
-		if _, err := env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
+		if v, err = env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
 			return err
 		}
 	}
@@ -218,10 +220,6 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		}
 	} else {
 		env.logf("[certs] Generating %q certificate for the existing key %s", p.Name, keyPath)
-	}
-	v, err := env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath)
-	if err != nil {
-		return err
 	}
 	cert, err := pki.Sign(env.Rand, p, key.Public(), caCert, caKey, v)
 	if err != nil {

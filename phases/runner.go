@@ -72,12 +72,7 @@ type Env struct {
 // every phase of the group, in order, or one phase's short name. An unknown
 // name is an error that lists the valid ones.
 func Select(all []Phase, group, name string) ([]Phase, error) {
-	var inGroup []Phase
-	for _, p := range all {
-		if strings.HasPrefix(p.Name, group+"/") {
-			inGroup = append(inGroup, p)
-		}
-	}
+	inGroup := slices.DeleteFunc(slices.Clone(all), func(p Phase) bool { return !strings.HasPrefix(p.Name, group+"/") })
 	if name == "all" {
 		return inGroup, nil
 	}

@@ -17,11 +17,7 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	}
 	s := env.store()
 	keyPath, pubPath := s.KeyPath(pki.SAName), s.PublicKeyPath(pki.SAName)
-	keyOK, err := pki.Exists(keyPath)
-	if err != nil {
-		return err
-	}
-	pubOK, err := pki.Exists(pubPath)
+	keyOK, pubOK, err := bothExist(keyPath, pubPath)
 	if err != nil {
 		return err
 	}

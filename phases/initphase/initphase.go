@@ -24,27 +24,27 @@ import (
 // useCSR cannot make and a certificate an external etcd does not use, and
 // leaves out what a joining node does not make.
 func Select(cluster *config.Cluster, settings pki.Node, group, name string, useCSR bool) ([]phases.Phase, error) {
-	inv := pki.Kubeadm()
-	if group == "kubeconfig" {
-		selected, err := phases.Select(phases.KubeconfigPhases(inv.Kubeconfigs(settings)), group, name)
-		if err == nil && cluster.Joining && name == "all" {
-			// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
-			selected = slices.DeleteFunc(selected, func(p phases.Phase) bool { return !joinKubeconfigs[p.Name] })
-		}
-		return selected, err
-	}
-	e, known := inv.Find(name)
-	if known && cluster.ExternalEtcd && e.LocalEtcd {
+	e, known := pki.Kubeadm().Find(name)
+	if group != "kubeconfig" && known && cluster.ExternalEtcd && e.LocalEtcd {
 		return nil, fmt.Errorf("the configuration uses an external etcd (etcd.external), for which kubeadm makes no %q: drop it, or use a configuration with a local etcd", name)
 	}
-	selected, err := phases.Select(phases.CertPhases(inv.Certificates(settings)), group, name)
-	if err != nil {
+	selected, err := phases.Select(allPhases(settings), group, name)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair) {
+	case group == "kubeconfig" && cluster.Joining && name == "all":
+		// As kubeadm join --control-plane: no super-admin.conf, no kubelet.conf.
+		selected = slices.DeleteFunc(selected, func(p phases.Phase) bool { return !joinKubeconfigs[p.Name] })
+	case group != "kubeconfig" && useCSR && name != "all" && (e.Kind == pki.KindCA || e.Kind == pki.KindKeyPair):
 		return nil, fmt.Errorf("%q cannot be produced as a CSR: a CA (or the sa key pair) is made by you or your external CA; drop --use-csr to make it here", name)
 	}
 	return selected, nil
+}
+
+// allPhases are the certs and then the kubeconfig phases for settings.
+func allPhases(settings pki.Node) []phases.Phase {
+	inv := pki.Kubeadm()
+	return append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...)
 }
 
 // joinKubeconfigs are the kubeconfig files `kubeadm join --control-plane`
@@ -93,23 +93,22 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 		env.Out = out
 		return phases.Run(ctx, env, selected)
 	}
-	var err error
 	if o.DryRun {
-		err = node.DryRun(ctx, o.ErrOut, o.Out, dir, kubeconfigDirs, !o.UseCSR, run)
-	} else {
-		var release func()
-		if o.UseCSR {
-			release, err = node.LockOnly(ctx, dir, o.LockTimeout)
-		} else {
-			release, err = node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...)
-		}
-		if err != nil {
-			return err
-		}
-		err = run(o.Out)
-		release()
+		return node.DryRun(ctx, o.ErrOut, o.Out, dir, kubeconfigDirs, !o.UseCSR, run)
 	}
-	if err != nil || o.DryRun || !o.UseCSR {
+	var release func()
+	var err error
+	if o.UseCSR {
+		release, err = node.LockOnly(ctx, dir, o.LockTimeout)
+	} else {
+		release, err = node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...)
+	}
+	if err != nil {
+		return err
+	}
+	err = run(o.Out)
+	release()
+	if err != nil || !o.UseCSR {
 		return err
 	}
 	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
@@ -141,8 +140,7 @@ func GenerateCSR(ctx context.Context, load func() (*config.Cluster, error), o Op
 	}
 	o.UseCSR = true
 	return loadAndRun(ctx, load, o, func(_ *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
-		inv := pki.Kubeadm()
-		return append(phases.CertPhases(inv.Certificates(settings)), phases.KubeconfigPhases(inv.Kubeconfigs(settings))...), nil
+		return allPhases(settings), nil
 	})
 }
 
@@ -180,11 +178,7 @@ func ImportCommand(csrDir, certDir, kubeconfigDir string) string {
 // Names are the phase names of group ("certs" or "kubeconfig"), "all"
 // first, without reading any configuration: they do not depend on it.
 func Names(group string) []string {
-	inv := pki.Kubeadm()
-	if group == "kubeconfig" {
-		return phases.Names(phases.KubeconfigPhases(inv.Kubeconfigs(pki.Node{})), group)
-	}
-	return phases.Names(phases.CertPhases(inv.Certificates(pki.Node{})), group)
+	return phases.Names(allPhases(pki.Node{}), group)
 }
 
 // KubeconfigHelp lists each kubeconfig file with its subject and the

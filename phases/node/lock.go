@@ -123,8 +123,7 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	dirs := append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...)
-	for _, d := range dirs {
+	for _, d := range append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...) {
 		removed, err := atomicfile.CleanTemp(d)
 		for _, p := range removed {
 			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)

@@ -172,8 +172,7 @@ func (r *run) rerunFlags() string {
 	if k := r.o.API.Kubeconfig; k != "" {
 		add("kubeconfig", k)
 	}
-	names := slices.Sorted(maps.Keys(r.o.API.SignerNames))
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(r.o.API.SignerNames)) {
 		add("signer-name", n+"="+r.o.API.SignerNames[n])
 	}
 	return b.String()

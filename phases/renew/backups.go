@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/output"
@@ -83,11 +84,13 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 		return err
 	}
 	w := output.NewTable(out, wide)
-	if wide {
-		fmt.Fprintln(w, "NAME\tCREATED\tFILES\tFOLDER\tERROR")
-	} else {
-		fmt.Fprintln(w, "NAME\tCREATED\tFILES")
+	row := func(cols ...string) {
+		if !wide {
+			cols = cols[:3]
+		}
+		fmt.Fprintln(w, strings.Join(cols, "\t"))
 	}
+	row("NAME", "CREATED", "FILES", "FOLDER", "ERROR")
 	var incomplete []BackupEntry
 	for _, e := range list.Items {
 		created, files, errText := "-", fmt.Sprint(len(e.Files)), "-"
@@ -98,11 +101,7 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 			files, errText = "INCOMPLETE", e.Error
 			incomplete = append(incomplete, e)
 		}
-		if wide {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Name, created, files, e.Dir, errText)
-		} else {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", e.Name, created, files)
-		}
+		row(e.Name, created, files, e.Dir, errText)
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -63,6 +63,13 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 	name := l.name(component)
 	start := time.Now()
 	nextProgress := start
+	// progress prints a line at most every l.every.
+	progress := func(format string, args ...any) {
+		if now := time.Now(); !now.Before(nextProgress) {
+			fmt.Fprintf(l.out, format, args...)
+			nextProgress = now.Add(l.every)
+		}
+	}
 	for {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		lease, err := leases.Get(cctx, name, metav1.GetOptions{})
@@ -79,11 +86,8 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 				break
 			}
 			err = errHeld
-			if now := time.Now(); !now.Before(nextProgress) {
-				fmt.Fprintf(l.out, "[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
-					restarting, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
-				nextProgress = now.Add(l.every)
-			}
+			progress("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
+				restarting, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
 		}
 		cancel()
 		if err == nil {
@@ -92,18 +96,13 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 		if !errors.Is(err, errHeld) && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
 			// Another node's restart of kube-apiserver may take the API
 			// server away for a moment: retry until the wait ends.
-			if now := time.Now(); !now.Before(nextProgress) {
-				fmt.Fprintf(l.out, "[restart] %s: waiting for the Lease %s/%s: %v\n", restarting, l.namespace, name, err)
-				nextProgress = now.Add(l.every)
-			}
+			progress("[restart] %s: waiting for the Lease %s/%s: %v\n", restarting, l.namespace, name, err)
 		}
 		if time.Since(start) > l.wait {
 			return nil, fmt.Errorf("waited %s for the Lease %s/%s that serialises the restarts of %s across nodes (%v): the restart stays owed and the next run retries it; if no other node restarts it, delete the Lease", l.wait, l.namespace, name, component, err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for the Lease %s/%s: %w", l.namespace, name, ctx.Err())
-		case <-time.After(l.poll):
+		if err := Sleep(ctx, l.poll); err != nil {
+			return nil, fmt.Errorf("wait for the Lease %s/%s: %w", l.namespace, name, err)
 		}
 	}
 }
@@ -177,10 +176,8 @@ func (l *restartLease) free(ctx context.Context, component string) error {
 		if err == nil || errors.Is(err, errNotHolder) || time.Now().After(deadline) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(l.poll):
+		if err := Sleep(ctx, l.poll); err != nil {
+			return err
 		}
 	}
 }

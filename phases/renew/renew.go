@@ -232,10 +232,7 @@ func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]ren
 	if err == nil && isAll(args) {
 		err = renewal.CheckAnyExists(selected, cluster.CertificatesDir, kubeconfigDir)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return selected, nil
+	return selected, err
 }
 
 // sans is, with UpdateSANs, the configuration's profile of each selected

@@ -1,10 +1,10 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -147,7 +147,10 @@ func (r *Request) Main(ctx context.Context) error {
 	if err != nil {
 		if f, ferr := output.Parse(r.Output); ferr == nil && Structured(f) { // the summary, whatever happened
 			r.defaults()
-			return Failed(r.Out, f, r.Now(), r.IfExpiresWithin, err)
+			now := r.Now()
+			s := newSummary(now, r.IfExpiresWithin)
+			s.end(now, err)
+			return cmp.Or(s.write(r.Out, f), err)
 		}
 		return err
 	}
@@ -175,9 +178,7 @@ func (r *Request) Main(ctx context.Context) error {
 // CSR with --use-api, for renew's help.
 func SignerNamesHelp() string {
 	var b strings.Builder
-	names := renewal.Names()[1:]
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(slices.Values(renewal.Names()[1:])) {
 		s, err := apirenew.DefaultSignerName(renewal.TargetOf(pki.Kubeadm(), n))
 		if err != nil {
 			continue
@@ -204,14 +205,10 @@ func SignerNameCompletions(toComplete string) (out []string, more bool) {
 	if err != nil {
 		return nil, false
 	}
-	signers := []string{def}
-	for _, s := range append(signer.Names(), certv1.KubeAPIServerClientSignerName) {
-		if !slices.Contains(signers, s) {
-			signers = append(signers, s)
+	for _, s := range append(append([]string{def}, signer.Names()...), certv1.KubeAPIServerClientSignerName) {
+		if c := name + "=" + s; !slices.Contains(out, c) {
+			out = append(out, c)
 		}
-	}
-	for _, s := range signers {
-		out = append(out, name+"="+s)
 	}
 	return out, false
 }

@@ -165,17 +165,6 @@ func Structured(f output.Format) bool {
 	return f.Name == "json" || f.Name == "yaml" || f.Name == "jsonpath"
 }
 
-// Failed writes the summary of a run that failed before it started, in f
-// (-o json|yaml|jsonpath=), and returns err.
-func Failed(w io.Writer, f output.Format, now time.Time, within time.Duration, err error) error {
-	s := newSummary(now, within)
-	s.end(now, err)
-	if werr := s.write(w, f); werr != nil {
-		return werr
-	}
-	return err
-}
-
 // RestoreSummary is what `certctl restore BACKUP -o json|yaml|jsonpath=`
 // prints at the end (output.certctl.io/v1, compatible as Summary is).
 type RestoreSummary struct {
