@@ -178,11 +178,10 @@ func (b *BuiltInSigner) read() {
 // flag prefix: its own pair, else the general pair; "" when neither is
 // set whole.
 func (b *BuiltInSigner) files(prefix string) (cert, key string) {
-	if c, k := b.Flags[prefix+"-cert-file"], b.Flags[prefix+"-key-file"]; c != "" && k != "" {
-		return c, k
-	}
-	if c, k := b.Flags["cluster-signing-cert-file"], b.Flags["cluster-signing-key-file"]; c != "" && k != "" {
-		return c, k
+	for _, p := range []string{prefix, "cluster-signing"} {
+		if c, k := b.Flags[p+"-cert-file"], b.Flags[p+"-key-file"]; c != "" && k != "" {
+			return c, k
+		}
 	}
 	return "", ""
 }
