@@ -203,13 +203,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // namesWithCA are certctl's signer names whose CA is in cas.
 func namesWithCA(cas map[string]CAProvider) []string {
-	var out []string
-	for _, n := range Names() {
-		if cas[CAFor(n)] != nil {
-			out = append(out, n)
-		}
-	}
-	return out
+	return slices.DeleteFunc(Names(), func(n string) bool { return cas[CAFor(n)] == nil })
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {

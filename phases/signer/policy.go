@@ -3,6 +3,7 @@ package signer
 import (
 	"cmp"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"net"
@@ -215,12 +216,7 @@ var (
 
 // onlyCNAndO reports whether the subject has no attribute other than CN and O.
 func onlyCNAndO(req *x509.CertificateRequest) bool {
-	for _, n := range req.Subject.Names {
-		if !n.Type.Equal(oidCN) && !n.Type.Equal(oidO) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(req.Subject.Names, func(n pkix.AttributeTypeAndValue) bool { return !n.Type.Equal(oidCN) && !n.Type.Equal(oidO) })
 }
 
 // sameSet reports whether a and b hold the same elements, in any order and
