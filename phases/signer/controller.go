@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -78,7 +79,6 @@ type Controller struct {
 	factory  informers.SharedInformerFactory
 	informer cache.SharedIndexInformer
 	lister   certlisters.CertificateSigningRequestLister
-	started  sync.Once
 	custom   map[string]CustomSigner
 }
 
@@ -112,12 +112,8 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Rand == nil {
-		o.Rand = rand.Reader
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	o.Rand = cmp.Or(o.Rand, rand.Reader)
+	o.Log = cmp.Or(o.Log, slog.New(slog.DiscardHandler))
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
@@ -172,11 +168,10 @@ func (c *Controller) wants(csr *certv1.CertificateSigningRequest) bool {
 	return IsApproved(csr) && !IsFailed(csr)
 }
 
-// Start starts the informer; it returns at once. Followers of a leader
+// Start starts the informer; it returns at once, and does nothing once
+// started (the factory starts each informer once). Followers of a leader
 // election start it too, so that a new leader has a warm cache.
-func (c *Controller) Start(ctx context.Context) {
-	c.started.Do(func() { c.factory.Start(ctx.Done()) })
-}
+func (c *Controller) Start(ctx context.Context) { c.factory.Start(ctx.Done()) }
 
 // HasSynced reports whether the informer has listed every CSR.
 func (c *Controller) HasSynced() bool { return c.informer.HasSynced() }
@@ -208,13 +203,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // namesWithCA are certctl's signer names whose CA is in cas.
 func namesWithCA(cas map[string]CAProvider) []string {
-	var out []string
-	for _, n := range Names() {
-		if cas[CAFor(n)] != nil {
-			out = append(out, n)
-		}
-	}
-	return out
+	return slices.DeleteFunc(Names(), func(n string) bool { return cas[CAFor(n)] == nil })
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {

@@ -3,6 +3,7 @@ package signer
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -15,12 +16,9 @@ import (
 
 // hasCondition reports whether csr has a condition of type t with status True.
 func hasCondition(csr *certv1.CertificateSigningRequest, t certv1.RequestConditionType) bool {
-	for _, c := range csr.Status.Conditions {
-		if c.Type == t && c.Status == corev1.ConditionTrue {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(csr.Status.Conditions, func(c certv1.CertificateSigningRequestCondition) bool {
+		return c.Type == t && c.Status == corev1.ConditionTrue
+	})
 }
 
 // condition is a condition of type t with status True, set at now.

@@ -87,9 +87,7 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 	}
 	d := limit
 	if expirationSeconds != nil {
-		if r := time.Duration(*expirationSeconds) * time.Second; r < d {
-			d = r
-		}
+		d = min(d, time.Duration(*expirationSeconds)*time.Second)
 	}
 	d = max(d, policy.MinValidity)
 	// CapToCA alone would let a CA that expired less than the backdate ago

@@ -42,9 +42,7 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 	le.LeaseDuration = cmp.Or(le.LeaseDuration, 15*time.Second)
 	le.RenewDeadline = cmp.Or(le.RenewDeadline, 10*time.Second)
 	le.RetryPeriod = cmp.Or(le.RetryPeriod, 2*time.Second)
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = cmp.Or(log, slog.New(slog.DiscardHandler))
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, le.Namespace, le.Name,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: le.Identity})
 	if err != nil {

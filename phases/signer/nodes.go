@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/certctl/certctl/phases/clusterview"
@@ -113,8 +116,9 @@ type NodeWatcher struct {
 	log      *slog.Logger
 	current  atomic.Pointer[Policy]
 	starters []informers.SharedInformerFactory
-	nodes    cache.SharedIndexInformer
-	cms      cache.SharedIndexInformer
+	synced   []cache.InformerSynced
+	nodes    corelisters.NodeLister
+	cms      corelisters.ConfigMapNamespaceLister // nil without r.FromConfigMap
 	mu       sync.Mutex
 	last     string // what the current policy was built from
 	names    string // its nodes, "cp-1=10.0.0.1,..."
@@ -130,20 +134,21 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 	if client == nil || fallback == nil {
 		return nil, fmt.Errorf("signer: the node watcher needs a client and a fallback policy")
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = cmp.Or(log, slog.New(slog.DiscardHandler))
 	w := &NodeWatcher{rules: r, base: base, fallback: fallback, log: log}
 	w.current.Store(fallback)
 	nodeFactory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute,
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = clusterview.ControlPlaneLabel }))
-	w.nodes = nodeFactory.Core().V1().Nodes().Informer()
+	nodes := nodeFactory.Core().V1().Nodes()
+	w.nodes = nodes.Lister()
+	w.starters = []informers.SharedInformerFactory{nodeFactory}
+	w.synced = []cache.InformerSynced{nodes.Informer().HasSynced}
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { w.refresh() },
 		UpdateFunc: func(_, _ any) { w.refresh() },
 		DeleteFunc: func(any) { w.refresh() },
 	}
-	if _, err := w.nodes.AddEventHandler(handler); err != nil {
+	if _, err := nodes.Informer().AddEventHandler(handler); err != nil {
 		return nil, fmt.Errorf("signer: watch Nodes: %w", err)
 	}
 	if r.FromConfigMap {
@@ -151,13 +156,13 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
 				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", clusterview.KubeadmConfigMap).String()
 			}))
-		w.cms = cmFactory.Core().V1().ConfigMaps().Informer()
-		if _, err := w.cms.AddEventHandler(handler); err != nil {
+		cms := cmFactory.Core().V1().ConfigMaps()
+		w.cms = cms.Lister().ConfigMaps(metav1.NamespaceSystem)
+		if _, err := cms.Informer().AddEventHandler(handler); err != nil {
 			return nil, fmt.Errorf("signer: watch ConfigMap kube-system/%s: %w", clusterview.KubeadmConfigMap, err)
 		}
-		w.starters = []informers.SharedInformerFactory{nodeFactory, cmFactory}
-	} else {
-		w.starters = []informers.SharedInformerFactory{nodeFactory}
+		w.starters = append(w.starters, cmFactory)
+		w.synced = append(w.synced, cms.Informer().HasSynced)
 	}
 	return w, nil
 }
@@ -172,11 +177,7 @@ func (w *NodeWatcher) Start(ctx context.Context) {
 // WaitForSync waits until the informers have listed what they watch and
 // the policy was built from it.
 func (w *NodeWatcher) WaitForSync(ctx context.Context) error {
-	synced := []cache.InformerSynced{w.nodes.HasSynced}
-	if w.cms != nil {
-		synced = append(synced, w.cms.HasSynced)
-	}
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
 		return fmt.Errorf("signer: list the control-plane Nodes and kube-system/%s: %w", clusterview.KubeadmConfigMap, context.Cause(ctx))
 	}
 	w.refresh()
@@ -199,19 +200,10 @@ func (w *NodeWatcher) Nodes() string {
 func (w *NodeWatcher) refresh() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var nodes []*corev1.Node
-	for _, obj := range w.nodes.GetStore().List() {
-		if n, ok := obj.(*corev1.Node); ok {
-			nodes = append(nodes, n)
-		}
-	}
+	nodes, _ := w.nodes.List(labels.Everything()) // a cache's List never fails
 	var cm *corev1.ConfigMap
 	if w.cms != nil {
-		for _, obj := range w.cms.GetStore().List() {
-			if c, ok := obj.(*corev1.ConfigMap); ok && c.Name == clusterview.KubeadmConfigMap {
-				cm = c
-			}
-		}
+		cm, _ = w.cms.Get(clusterview.KubeadmConfigMap) // nil, NotFound while there is none
 	}
 	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.base, w.rules.FromConfigMap)
 	for _, n := range notes {

@@ -1,7 +1,9 @@
 package signer
 
 import (
+	"cmp"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	certv1 "k8s.io/api/certificates/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -128,12 +131,7 @@ func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages [
 	if policy.AsksForCA(req) {
 		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonCARequested, Message: "the request asks for CA:TRUE: certctl never issues a CA certificate"}
 	}
-	var subjectOK []*candidate
-	for _, c := range cands {
-		if SubjectFits(req, c.profile) {
-			subjectOK = append(subjectOK, c)
-		}
-	}
+	subjectOK := slices.DeleteFunc(slices.Clone(cands), func(c *candidate) bool { return !SubjectFits(req, c.profile) })
 	if len(subjectOK) == 0 {
 		return pki.Profile{}, &policy.Violation{Reason: policy.ReasonSubjectNotAllowed, Message: fmt.Sprintf("subject %q is not that of a certificate %s issues: it issues %s", req.Subject.String(), signerName, describeSubjects(cands))}
 	}
@@ -143,9 +141,7 @@ func (p *Policy) Check(signerName string, req *x509.CertificateRequest, usages [
 		if v == nil {
 			return c.profile, nil
 		}
-		if best == nil {
-			best = v
-		}
+		best = cmp.Or(best, v)
 	}
 	if len(subjectOK) > 1 {
 		best.Message += fmt.Sprintf(" (checked against the %d %q profiles of %s)", len(subjectOK), subjectOK[0].profile.Name, signerName)
@@ -159,17 +155,8 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 	if slices.Contains(c.profile.Organization, pki.MastersGroup) && !p.rules.AllowSystemMasters {
 		return &policy.Violation{Reason: policy.ReasonSystemMastersRefused, Message: fmt.Sprintf("%s has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", what, pki.MastersGroup)}
 	}
-	var extra []string
-	for _, d := range req.DNSNames {
-		if !slices.Contains(c.profile.DNSNames, d) {
-			extra = append(extra, "DNS:"+d)
-		}
-	}
-	for _, ip := range req.IPAddresses {
-		if !slices.ContainsFunc(c.profile.IPs, ip.Equal) {
-			extra = append(extra, "IP:"+ip.String())
-		}
-	}
+	allowed := sanList(c.profile.DNSNames, c.profile.IPs)
+	extra := slices.DeleteFunc(sanList(req.DNSNames, req.IPAddresses), func(s string) bool { return slices.Contains(allowed, s) })
 	for _, u := range req.URIs {
 		extra = append(extra, "URI:"+u.String())
 	}
@@ -183,7 +170,7 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 		} else if c.sans == pki.EtcdServerSANs || c.sans == pki.EtcdPeerSANs {
 			hint = "; if they belong, add them to etcd.local.serverCertSANs or peerCertSANs"
 		}
-		return &policy.Violation{Reason: policy.ReasonSANNotAllowed, Message: fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, describeSANs(c.profile), hint)}
+		return &policy.Violation{Reason: policy.ReasonSANNotAllowed, Message: fmt.Sprintf("SANs %s are not SANs of %s (allowed: %s)%s", strings.Join(extra, ", "), what, cmp.Or(strings.Join(allowed, ", "), "none"), hint)}
 	}
 	return usageViolation(usages, c.profile, what)
 }
@@ -229,27 +216,12 @@ var (
 
 // onlyCNAndO reports whether the subject has no attribute other than CN and O.
 func onlyCNAndO(req *x509.CertificateRequest) bool {
-	for _, n := range req.Subject.Names {
-		if !n.Type.Equal(oidCN) && !n.Type.Equal(oidO) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(req.Subject.Names, func(n pkix.AttributeTypeAndValue) bool { return !n.Type.Equal(oidCN) && !n.Type.Equal(oidO) })
 }
 
-func sameSet[T comparable](a, b []T) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			return false
-		}
-	}
-	return true
-}
+// sameSet reports whether a and b hold the same elements, in any order and
+// number.
+func sameSet[T comparable](a, b []T) bool { return sets.New(a...).Equal(sets.New(b...)) }
 
 func describe(c *candidate) string {
 	s := fmt.Sprintf("the %s certificate", c.profile.Name)
@@ -273,18 +245,17 @@ func describeSubjects(cands []*candidate) string {
 	return strings.Join(slices.Compact(out), "; ")
 }
 
-func describeSANs(p pki.Profile) string {
+// sanList spells DNS and IP SANs as messages show them: "DNS:name",
+// "IP:address". Two spellings of one IP address (4 or 16 bytes) are one.
+func sanList(dnsNames []string, ips []net.IP) []string {
 	var s []string
-	for _, d := range p.DNSNames {
+	for _, d := range dnsNames {
 		s = append(s, "DNS:"+d)
 	}
-	for _, ip := range p.IPs {
+	for _, ip := range ips {
 		s = append(s, "IP:"+ip.String())
 	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 func describeEKUs(ekus []x509.ExtKeyUsage) string {

@@ -188,3 +188,38 @@ func TestRequester(t *testing.T) {
 		t.Error("custom requester list still allows the default groups")
 	}
 }
+
+// TestSANViolationMessage pins the message of a request with SANs its
+// profile lacks: the foreign DNS, then IP SANs, in the request's order (an
+// allowed IPv4 address in its 16-byte spelling is allowed), then the
+// profile's SANs, "none" when it has none.
+func TestSANViolationMessage(t *testing.T) {
+	p := testPolicy(t, PolicyOptions{})
+	api, fp := profile(t, "apiserver"), profile(t, "front-proxy-client")
+	var allowed []string
+	for _, d := range api.DNSNames {
+		allowed = append(allowed, "DNS:"+d)
+	}
+	for _, ip := range api.IPs {
+		allowed = append(allowed, "IP:"+ip.String())
+	}
+	for _, tc := range []struct {
+		signer string
+		req    *x509.CertificateRequest
+		usages []certv1.KeyUsage
+		want   string
+	}{
+		{KubeAPIServerServing, csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"},
+			DNSNames: []string{"evil.example.com", "kubernetes", "evil2.example.com"}, IPAddresses: []net.IP{net.ParseIP("192.0.2.99"), net.ParseIP("198.51.100.10").To16()}}, nil),
+			usagesOf(api), "SANs DNS:evil.example.com, DNS:evil2.example.com, IP:192.0.2.99 are not SANs of the apiserver certificate of node cp-1 (allowed: " +
+				strings.Join(allowed, ", ") + "); if they belong, add them to apiServer.certSANs (--apiserver-cert-extra-sans)"},
+		{FrontProxyClient, csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: fp.CommonName}, IPAddresses: []net.IP{net.ParseIP("192.0.2.99")}}, nil),
+			usagesOf(fp), "SANs IP:192.0.2.99 are not SANs of the front-proxy-client certificate (allowed: none)"},
+	} {
+		_, err := p.Check(tc.signer, tc.req, tc.usages)
+		var v *policy.Violation
+		if !errors.As(err, &v) || v.Reason != policy.ReasonSANNotAllowed || v.Message != tc.want {
+			t.Errorf("%s: %v\nwant %s", tc.signer, err, tc.want)
+		}
+	}
+}

@@ -43,21 +43,23 @@ type ServeOptions struct {
 	Out, ErrOut   io.Writer
 }
 
-// loadCAs reads the CAs named by o.CAFiles, or else those in the cert dir.
-// A CA missing from the cert dir is skipped (an external etcd has no etcd
-// CA there); one named by a flag must load.
-func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]*CASource, error) {
+// loadCAs reads the CAs named by o.CAFiles, or else those in the cert dir,
+// and returns them by CA name and as a list for WatchCAs. A CA missing
+// from the cert dir is skipped (an external etcd has no etcd CA there);
+// one named by a flag must load.
+func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CASource, error) {
 	byFlag := false
 	for name, f := range o.CAFiles {
 		if (f[0] == "") != (f[1] == "") {
-			return nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
+			return nil, nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
 		}
 		byFlag = byFlag || f[0] != ""
 	}
 	if byFlag && o.CertDirSet {
-		return nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
+		return nil, nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
 	}
-	cas := map[string]*CASource{}
+	cas := map[string]CAProvider{}
+	var sources []*CASource
 	s := pki.Store{Dir: o.Cluster.CertificatesDir}
 	for _, ca := range pki.Kubeadm().Select(false, pki.KindCA) {
 		name := ca.Name
@@ -73,14 +75,15 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]*CASource, error) 
 		}
 		src, err := LoadCASource(name, certFile, keyFile, so)
 		if err != nil {
-			return nil, fmt.Errorf("load CA %q: %w", name, err)
+			return nil, nil, fmt.Errorf("load CA %q: %w", name, err)
 		}
 		cas[name] = src
+		sources = append(sources, src)
 	}
 	if len(cas) == 0 && len(o.Custom) == 0 {
-		return nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
+		return nil, nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
 	}
-	return cas, nil
+	return cas, sources, nil
 }
 
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
@@ -89,32 +92,25 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
 	so := CASourceOptions{Now: o.Now, Log: log, Metrics: metrics}
-	cas, err := o.loadCAs(so)
+	// sources are every CA WatchCAs checks: kubeadm's, then the custom signers'.
+	providers, sources, err := o.loadCAs(so)
 	if err != nil {
 		return err
 	}
 	// The custom signers' files are read before the API is asked anything:
 	// a bad --signer fails at once.
 	var custom []CustomSigner
-	var customSources []*CASource
 	for _, spec := range o.Custom {
 		cs, src, err := ParseCustomSigner(spec, so)
 		if err != nil {
 			return err
 		}
-		custom, customSources = append(custom, cs), append(customSources, src)
+		custom, sources = append(custom, cs), append(sources, src)
 	}
 	client, err := o.NewClient()
 	if err != nil {
 		return err
 	}
-	providers := map[string]CAProvider{}
-	var sources []*CASource // every CA WatchCAs checks: kubeadm's, then the custom signers'
-	for name, src := range cas {
-		providers[name] = src
-		sources = append(sources, src)
-	}
-	sources = append(sources, customSources...)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)

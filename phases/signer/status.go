@@ -65,8 +65,6 @@ type SignerEntry struct {
 	Certificates []string `json:"certificates"`
 }
 
-const statusKind = "SignerStatus"
-
 // The three signers of certificates.k8s.io/v1 kube-controller-manager
 // signs with, and their per-signer flags
 // (cmd/kube-controller-manager/app/options/csrsigningcontroller.go).
@@ -81,7 +79,7 @@ var builtInSigners = []struct{ name, flag string }{
 // BuiltIn.Reason, not an error: on a node without it, certctl's signers
 // may still sign.
 func Status(manifest, certDir string) (*SignerStatus, error) {
-	s := &SignerStatus{Kind: statusKind, APIVersion: "output.certctl.io/v1", BuiltIn: BuiltInSigner{Manifest: manifest, Flags: map[string]string{}}}
+	s := &SignerStatus{Kind: "SignerStatus", APIVersion: "output.certctl.io/v1", BuiltIn: BuiltInSigner{Manifest: manifest, Flags: map[string]string{}}}
 	s.BuiltIn.read()
 	inv := pki.Kubeadm()
 	store := pki.Store{Dir: certDir}
@@ -178,11 +176,10 @@ func (b *BuiltInSigner) read() {
 // flag prefix: its own pair, else the general pair; "" when neither is
 // set whole.
 func (b *BuiltInSigner) files(prefix string) (cert, key string) {
-	if c, k := b.Flags[prefix+"-cert-file"], b.Flags[prefix+"-key-file"]; c != "" && k != "" {
-		return c, k
-	}
-	if c, k := b.Flags["cluster-signing-cert-file"], b.Flags["cluster-signing-key-file"]; c != "" && k != "" {
-		return c, k
+	for _, p := range []string{prefix, "cluster-signing"} {
+		if c, k := b.Flags[p+"-cert-file"], b.Flags[p+"-key-file"]; c != "" && k != "" {
+			return c, k
+		}
 	}
 	return "", ""
 }
