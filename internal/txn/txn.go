@@ -149,6 +149,15 @@ type File struct {
 	LinkFrom string
 }
 
+// Targets are the targets of files, in their order.
+func Targets(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Target
+	}
+	return out
+}
+
 // Add stages f to be written when the transaction commits. Files are
 // written in the order they are added.
 func (t *Txn) Add(f File) error {
