@@ -203,8 +203,3 @@ func (s *syncer) wait() error {
 	s.errs = nil
 	return err
 }
-
-func removeIfEmpty(dir string) {
-	// Remove fails on a folder that is not empty, which is what we want.
-	_ = os.Remove(dir)
-}

@@ -149,6 +149,15 @@ type File struct {
 	LinkFrom string
 }
 
+// Targets are the targets of files, in their order.
+func Targets(files []File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Target
+	}
+	return out
+}
+
 // Add stages f to be written when the transaction commits. Files are
 // written in the order they are added.
 func (t *Txn) Add(f File) error {
@@ -236,11 +245,7 @@ func (t *Txn) Abort() error {
 func (t *Txn) discard() error {
 	t.sync.wait() // the fsyncs of files about to be removed; their errors do not matter
 	removeFolders(t.created)
-	if err := os.RemoveAll(t.dir); err != nil {
-		return fmt.Errorf("remove transaction folder %s: %w", t.dir, err)
-	}
-	removeIfEmpty(t.root)
-	return nil
+	return finish(t.root, t.dir)
 }
 
 // makeFolders creates folders (outermost first) with TargetDirMode, after
@@ -318,9 +323,9 @@ func (t *Txn) writeManifest() error {
 	return nil
 }
 
-// finish removes a transaction whose targets are all in place: the manifest
-// first, so that a kill in between leaves a folder without one, which
-// RecoverIn discards.
+// finish removes a transaction whose targets are all in place, or that
+// discard drops: the manifest first, so that a kill in between leaves a
+// folder without one, which RecoverIn discards.
 func finish(root, dir string) error {
 	if err := os.Remove(filepath.Join(dir, manifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove transaction manifest in %s: %w", dir, err)
@@ -328,7 +333,7 @@ func finish(root, dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove transaction folder %s: %w", dir, err)
 	}
-	removeIfEmpty(root)
+	_ = os.Remove(root) // fails while root is not empty, which is what we want
 	return nil
 }
 

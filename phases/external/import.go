@@ -154,7 +154,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
 	case accepted:
 		res.Warnings = append(res.Warnings, c.warnings...)
-		res.Imported = append(res.Imported, Imported{Name: t.Name, From: file, Files: c.targets(), NotAfter: c.cert.NotAfter.UTC(), Unchanged: c.unchanged, Restart: t.Restart})
+		res.Imported = append(res.Imported, Imported{Name: t.Name, From: file, Files: txn.Targets(c.files), NotAfter: c.cert.NotAfter.UTC(), Unchanged: c.unchanged, Restart: t.Restart})
 		return c
 	}
 	return nil
@@ -186,14 +186,6 @@ func (im *importer) install() error {
 	var err error
 	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
 	return err
-}
-
-func (c *candidate) targets() []string {
-	out := make([]string, len(c.files))
-	for i, f := range c.files {
-		out[i] = f.Target
-	}
-	return out
 }
 
 // ignored lists the .crt files of the CSR folder that Import did not look

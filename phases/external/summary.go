@@ -157,13 +157,9 @@ func (r *ImportSummary) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s (%s)\n", c.Component, strings.Join(c.Names, ", "))
 		}
 	}
-	if r.changed() {
+	if slices.ContainsFunc(r.Imported, func(im Imported) bool { return !im.Unchanged }) {
 		fmt.Fprintln(w, "\nThe CSR folder still holds copies of the private keys: remove it once the control plane runs on the new certificates.")
 	}
-}
-
-func (r *ImportSummary) changed() bool {
-	return slices.ContainsFunc(r.Imported, func(im Imported) bool { return !im.Unchanged })
 }
 
 // WriteSummary prints what to hand the CA operator and, then, the command

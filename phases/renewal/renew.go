@@ -276,19 +276,11 @@ func (e *engine) check() error {
 	// folder), refused before keys are made or CSRs sent: the backup's
 	// files, each item's certificate or kubeconfig, and key unless
 	// ReuseKey, then the extra files.
-	var targets []string
-	for _, f := range e.files {
-		targets = append(targets, f.Target)
-	}
+	targets := txn.Targets(e.files)
 	for _, it := range e.items {
-		for _, f := range it.replaced(it, o.ReuseKey) {
-			targets = append(targets, f.path)
-		}
+		targets = append(targets, paths(it.replaced(it, o.ReuseKey))...)
 	}
-	for _, f := range o.Extra {
-		targets = append(targets, f.Target)
-	}
-	if err := txn.Check(targets); err != nil {
+	if err := txn.Check(append(targets, txn.Targets(o.Extra)...)); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	e.files = append(e.files, o.Extra...)
@@ -336,12 +328,8 @@ func (e *engine) stage(ctx context.Context, t Target) error {
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", t.Name, err)
 	}
-	r := Renewed{Target: it.Target, NotAfter: is.Cert.NotAfter, Capped: it.capped}
-	for _, f := range files {
-		r.Files = append(r.Files, f.Target)
-	}
 	e.files = append(e.files, files...)
-	e.res.Renewed = append(e.res.Renewed, r)
+	e.res.Renewed = append(e.res.Renewed, Renewed{Target: it.Target, Files: txn.Targets(files), NotAfter: is.Cert.NotAfter, Capped: it.capped})
 	return nil
 }
 
@@ -366,14 +354,11 @@ func (e *engine) install() error {
 func planned(items []*item, o *Options) []Planned {
 	out := make([]Planned, len(items))
 	for i, it := range items {
-		out[i] = Planned{Target: it.Target, Issuer: "the CA " + it.ca.certPath}
+		out[i] = Planned{Target: it.Target, Files: paths(it.replaced(it, o.ReuseKey)), Issuer: "the CA " + it.ca.certPath}
 		if s, ok := o.Issuer.(fmt.Stringer); ok {
 			out[i].Issuer = s.String()
 		} else if o.IssuedBy != nil {
 			out[i].Issuer = o.IssuedBy(it.Target)
-		}
-		for _, f := range it.replaced(it, o.ReuseKey) {
-			out[i].Files = append(out[i].Files, f.path)
 		}
 	}
 	return out

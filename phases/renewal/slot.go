@@ -221,6 +221,15 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	return cert
 }
 
+// paths are the paths of files, in their order.
+func paths(files []*oldFile) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.path
+	}
+	return out
+}
+
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}

@@ -6,6 +6,7 @@
 package renewal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -75,11 +76,7 @@ func Targets(inv pki.Inventory, externalEtcd bool) []Target {
 func TargetOf(inv pki.Inventory, name string) Target {
 	e, _ := inv.Find(name)
 	ca, _ := inv.Find(e.CAName)
-	long := e.LongName
-	if e.RenewLongName != "" {
-		long = e.RenewLongName
-	}
-	return Target{Name: e.CertName(), LongName: long, BaseName: e.BaseName, Kubeconfig: e.Kind == pki.KindKubeconfig,
+	return Target{Name: e.CertName(), LongName: cmp.Or(e.RenewLongName, e.LongName), BaseName: e.BaseName, Kubeconfig: e.Kind == pki.KindKubeconfig,
 		CAName: ca.Name, CABaseName: ca.BaseName, Restart: e.Restart, Signer: e.Signer, Builtin: e.Builtin}
 }
 

@@ -1,6 +1,7 @@
 package apirenew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -74,10 +75,7 @@ func (is *Issuer) userName(ctx context.Context) string {
 // who names the credentials for an error message: `kubeconfig
 // /etc/kubernetes/admin.conf (user "kubernetes-admin")`.
 func (is *Issuer) who(user string) string {
-	s := is.o.Credentials
-	if s == "" {
-		s = "the kubeconfig's user"
-	}
+	s := cmp.Or(is.o.Credentials, "the kubeconfig's user")
 	if user != "" {
 		s += fmt.Sprintf(" (user %q)", user)
 	}

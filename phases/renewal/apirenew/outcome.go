@@ -98,7 +98,6 @@ func (e *IncompleteError) Names() []string {
 func (is *Issuer) incomplete(jobs []*job, cause string) error {
 	e := &IncompleteError{Cause: cause}
 	var pending []string
-	var hints []string
 	for _, j := range jobs {
 		if j.phase == phaseIssued {
 			e.Obtained = append(e.Obtained, j.req.Name)
@@ -111,8 +110,8 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			pending = append(pending, j.name)
 		case phaseApproved:
 			n.State = "was approved but signer " + j.signer + " has not issued it"
-			if h := signerHint(j.signer); !slices.Contains(hints, h) {
-				hints = append(hints, h)
+			if h := signerHint(j.signer); !slices.Contains(e.Hints, h) {
+				e.Hints = append(e.Hints, h)
 			}
 		case phaseGone:
 			n.State = "was deleted before it was issued"
@@ -122,7 +121,6 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 	if len(e.NotIssued) == 0 {
 		return nil
 	}
-	e.Hints = hints
 	if len(pending) > 0 {
 		e.Approve = "kubectl certificate approve " + strings.Join(pending, " ") + is.o.ApproveKubeconfig
 	}

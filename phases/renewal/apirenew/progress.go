@@ -55,13 +55,11 @@ func (is *Issuer) setPhase(j *job, p phase, why string) {
 		return
 	}
 	j.phase, j.why = p, why
-	if p == phaseApproved {
-		j.approvedAt = is.o.Clock.Now()
-	}
 	switch p {
 	case phasePending:
 		// A CSR starts pending: nothing to say.
 	case phaseApproved:
+		j.approvedAt = is.o.Clock.Now()
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s approved: waiting for signer %s to issue it\n", j.name, j.req.Name, j.signer)
 	case phaseDenied, phaseFailed:
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s: it will not be installed; the others go on\n", j.name, j.req.Name, why)

@@ -77,21 +77,20 @@ func (is *Issuer) printInstructions(jobs []*job) {
 // others. An interruption, or an API server that keeps refusing the
 // watch (see watchGuard), is an error and nothing is kept.
 func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
-	names := map[string]bool{}
 	byName := map[string]*job{}
 	for _, j := range jobs {
 		if !j.phase.done() {
-			names[j.name], byName[j.name] = true, j
+			byName[j.name] = j
 		}
 	}
-	if len(names) == 0 {
+	if len(byName) == 0 {
 		return is.incomplete(jobs, "")
 	}
-	fmt.Fprintf(is.o.Out, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, len(names))
+	fmt.Fprintf(is.o.Out, "[renew] Waiting up to %v for %d CSR(s) to be approved and issued; if stopped, the same command picks them up again\n", is.o.Timeout, len(byName))
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	guard := newWatchGuard(is.o.Clock, is.o.ForbiddenGrace, stop)
-	events := watchCSRs(wctx, is.o.Client, guard, names)
+	events := watchCSRs(wctx, is.o.Client, guard, byName)
 	start := is.o.Clock.Now()
 	tick := is.o.Clock.NewTicker(is.o.ProgressInterval)
 	defer tick.Stop()
@@ -111,7 +110,7 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 			hint = is.o.Clock.NewTimer(next.Sub(is.o.Clock.Now()))
 		}
 	}
-	for left := len(names); left > 0; {
+	for left := len(byName); left > 0; {
 		var hintC <-chan time.Time
 		if hint != nil {
 			hintC = hint.C()

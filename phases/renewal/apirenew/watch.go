@@ -19,7 +19,7 @@ type csrEvent struct {
 	gone bool
 }
 
-// watchCSRs watches the CSRs called names with one informer (one list,
+// watchCSRs watches the CSRs named by the keys of jobs with one informer (one list,
 // then one watch, for the whole batch) and sends each change to the
 // returned channel until ctx ends. One watch instead of one per CSR, as
 // client-go's csr.WaitForCertificate makes: a batch of eleven would
@@ -28,7 +28,7 @@ type csrEvent struct {
 // is of every CSR, because a field selector names one object at most; the
 // others are dropped here. Each list and watch reports its answer to
 // guard, so that it sees them refused.
-func watchCSRs(ctx context.Context, client kubernetes.Interface, guard *watchGuard, names map[string]bool) <-chan csrEvent {
+func watchCSRs(ctx context.Context, client kubernetes.Interface, guard *watchGuard, jobs map[string]*job) <-chan csrEvent {
 	csrs := client.CertificatesV1().CertificateSigningRequests()
 	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
@@ -42,13 +42,13 @@ func watchCSRs(ctx context.Context, client kubernetes.Interface, guard *watchGua
 			return w, err
 		},
 	}, client)
-	ch := make(chan csrEvent, 2*len(names)+8)
+	ch := make(chan csrEvent, 2*len(jobs)+8)
 	send := func(obj any, gone bool) {
 		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = d.Obj
 		}
 		c, ok := obj.(*certv1.CertificateSigningRequest)
-		if !ok || !names[c.Name] {
+		if !ok || jobs[c.Name] == nil {
 			return
 		}
 		select {
