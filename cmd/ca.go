@@ -29,7 +29,6 @@ func newCACommand() *cobra.Command {
 type caRotateOptions struct {
 	carotate.Options
 	cluster    clusterFlags
-	lock       lockFlags
 	api        apiFlags
 	nodeOnly   bool
 	clusterOpt carotate.ClusterOptions
@@ -95,8 +94,7 @@ func newCARotateCommand() *cobra.Command {
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "encryption-algorithm", "certificate-validity", "ca-certificate-validity")
 	fs.Lookup("encryption-algorithm").DefValue = ""
 	fs.Lookup("encryption-algorithm").Usage = "key algorithm of the new CA's key: " + strings.Join(config.EncryptionAlgorithms, ", ") + "; default: the --config file's, else the old key's"
-	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	o.cluster.kubeconfigDir = &o.KubeconfigDir
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVar(&o.ManifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests: kube-controller-manager's signing flags are edited there (ca), and components restarted from there")
 	fs.StringVar(&o.NewCACert, "new-ca-cert", "", "the new CA's certificate, instead of a generated one (trust stage)")
 	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key (sa: the new private key), with --new-ca-cert")
@@ -115,7 +113,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
-	o.lock.addTo(fs)
+	addLockFlag(fs, &o.LockTimeout)
 	return c
 }
 
@@ -135,7 +133,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
 		opts.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout
+	opts.CertDir, opts.ExternalEtcd = cluster.CertificatesDir, cluster.ExternalEtcd
 	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
