@@ -9,7 +9,6 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
 	"github.com/certctl/certctl/phases/config"
@@ -18,12 +17,8 @@ import (
 )
 
 func newCACommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "ca",
-		Short: "Rotate a CA or the service-account key pair, in stages (docs/ca-rotation.md)",
-	}
-	c.AddCommand(newCARotateCommand(), newCAStatusCommand())
-	return c
+	return groupCommand("ca", "Rotate a CA or the service-account key pair, in stages (docs/ca-rotation.md)",
+		newCARotateCommand(), newCAStatusCommand())
 }
 
 type caRotateOptions struct {
@@ -152,9 +147,8 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 
 func newCAStatusCommand() *cobra.Command {
 	var (
-		folders  folderFlags
+		report   reportFlags
 		api      apiFlags
-		format   string
 		maxLife  time.Duration
 		nodeOnly bool
 	)
@@ -163,19 +157,15 @@ func newCAStatusCommand() *cobra.Command {
 		Short: "Show each CA's rotation stage, what is still from the old CA, and the next command",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format)
+			f, certDir, err := report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: report.folders.kubeconfigDir,
 				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
 				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "kubeconfig")}
 			if !nodeOnly {
-				so.Connect = api.nodeConnect(folders.kubeconfigDir)
+				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}
 			report, err := carotate.Status(cmd.Context(), so)
 			if err != nil {
@@ -184,8 +174,7 @@ func newCAStatusCommand() *cobra.Command {
 			return report.Print(cmd.OutOrStdout(), f)
 		},
 	}
-	folders.addTo(c.Flags(), "")
-	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
+	report.addTo(c.Flags(), "")
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
 	api.addTo(c.Flags(), false, 0, 0)

@@ -14,14 +14,10 @@ import (
 )
 
 func newCertsCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "certs",
-		Short: "Inspect the certificates of a control-plane node",
-	}
-	c.AddCommand(newCertsListCommand(), newCertsImportCommand(), newGenerateCSRCommand(),
+	return groupCommand("certs", "Inspect the certificates of a control-plane node",
+		newCertsListCommand(), newCertsImportCommand(), newGenerateCSRCommand(),
 		newCertsCertificateKeyCommand(), newCertsUploadCommand(), newCertsDownloadCommand(),
 		kubeadmSpelling(newRenewCommand(), "certs"), kubeadmSpelling(newCheckExpirationCommand(), "certs"))
-	return c
 }
 
 // newGenerateCSRCommand is `kubeadm certs generate-csr`'s spelling of

@@ -8,12 +8,7 @@ import (
 )
 
 func newConfigCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "config",
-		Short: "Show the node's settings that certctl uses",
-	}
-	c.AddCommand(newConfigViewCommand())
-	return c
+	return groupCommand("config", "Show the node's settings that certctl uses", newConfigViewCommand())
 }
 
 func newConfigViewCommand() *cobra.Command {

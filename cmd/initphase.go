@@ -14,12 +14,8 @@ import (
 )
 
 func newInitPhaseCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "init-phase",
-		Short: "Run one phase of a control-plane node's set-up, as `kubeadm init phase` does",
-	}
-	c.AddCommand(newInitCertsCommand(), newInitKubeconfigCommand())
-	return c
+	return groupCommand("init-phase", "Run one phase of a control-plane node's set-up, as `kubeadm init phase` does",
+		newInitCertsCommand(), newInitKubeconfigCommand())
 }
 
 // initOptions bind the flags of both init-phase commands (and certs

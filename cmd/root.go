@@ -55,6 +55,14 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	return root
 }
 
+// groupCommand is a command that only groups subs: strict makes it print
+// its help, or refuse an unknown subcommand.
+func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short}
+	c.AddCommand(subs...)
+	return c
+}
+
 // examples formats an Example text as cobra shows examples: dedented, then
 // indented by two spaces.
 func examples(s string) string {

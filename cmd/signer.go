@@ -13,19 +13,16 @@ import (
 )
 
 func newSignerCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "signer",
-		Short: "Turn kube-controller-manager's signer on or off, or run certctl's signer for the rest",
-		Long: dedent.Dedent(`
-			A cluster signs nothing until kube-controller-manager has the cluster CA's
-			files (--cluster-signing-cert-file, --cluster-signing-key-file), and even
-			then its signer issues only client and kubelet certificates with the
-			cluster CA. "signer enable" and "signer disable" edit its static pod
-			manifest; "signer run" signs the control-plane certificates it cannot
-			(API server serving, front-proxy, etcd) under certctl's signer names:
-		`) + "\n" + signer.NamesHelp(),
-	}
-	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
+	c := groupCommand("signer", "Turn kube-controller-manager's signer on or off, or run certctl's signer for the rest",
+		newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
+	c.Long = dedent.Dedent(`
+		A cluster signs nothing until kube-controller-manager has the cluster CA's
+		files (--cluster-signing-cert-file, --cluster-signing-key-file), and even
+		then its signer issues only client and kubelet certificates with the
+		cluster CA. "signer enable" and "signer disable" edit its static pod
+		manifest; "signer run" signs the control-plane certificates it cannot
+		(API server serving, front-proxy, etcd) under certctl's signer names:
+	`) + "\n" + signer.NamesHelp()
 	return c
 }
 
