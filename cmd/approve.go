@@ -61,7 +61,10 @@ func newApproveCommand() *cobra.Command {
 			sudo certctl approve --all-from-node cp-1 --config kubeadm.yaml
 		`),
 		Args: namesOrFromNode(&o.csrs.fromNode),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
+			return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
+		},
 	}
 	o.csrs.addTo(c.Flags(), "approve every pending CSR that `certctl renew --use-api` made on this node (its nodeRegistration.name, or host name), instead of names",
 		"check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
@@ -71,18 +74,11 @@ func newApproveCommand() *cobra.Command {
 	return c
 }
 
-func (o *approveOptions) run(cmd *cobra.Command, args []string) error {
-	load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
-	return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
-}
-
-type denyOptions struct {
-	csrs            csrBatchFlags
-	reason, message string
-}
-
 func newDenyCommand() *cobra.Command {
-	o := &denyOptions{}
+	var (
+		csrs            csrBatchFlags
+		reason, message string
+	)
 	c := &cobra.Command{
 		Use:   "deny NAME... | --all-from-node NODE --reason REASON",
 		Short: "Deny CSRs",
@@ -98,19 +94,19 @@ func newDenyCommand() *cobra.Command {
 			certctl deny csr-8vq2x --reason UnknownSAN --message "evil.example.com is not ours"
 			certctl deny --all-from-node cp-1 --reason NotScheduled
 		`),
-		Args: namesOrFromNode(&o.csrs.fromNode),
+		Args: namesOrFromNode(&csrs.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			client, err := o.csrs.api.client()
+			client, err := csrs.api.client()
 			if err != nil {
 				return err
 			}
-			return signer.DenyAll(cmd.Context(), client, o.reason, o.message, time.Now(), o.csrs.batch(cmd, args))
+			return signer.DenyAll(cmd.Context(), client, reason, message, time.Now(), csrs.batch(cmd, args))
 		},
 	}
-	o.csrs.addTo(c.Flags(), "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names",
+	csrs.addTo(c.Flags(), "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names",
 		"send the denial as a server-side dry run: the API server checks it and stores nothing")
-	c.Flags().StringVar(&o.reason, "reason", "", "reason of the Denied condition (required)")
-	c.Flags().StringVar(&o.message, "message", "", "message of the Denied condition")
+	c.Flags().StringVar(&reason, "reason", "", "reason of the Denied condition (required)")
+	c.Flags().StringVar(&message, "message", "", "message of the Denied condition")
 	_ = c.MarkFlagRequired("reason")
 	return c
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
 	"github.com/certctl/certctl/phases/config"
@@ -18,18 +17,13 @@ import (
 )
 
 func newCACommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "ca",
-		Short: "Rotate a CA or the service-account key pair, in stages (docs/ca-rotation.md)",
-	}
-	c.AddCommand(newCARotateCommand(), newCAStatusCommand())
-	return c
+	return groupCommand("ca", "Rotate a CA or the service-account key pair, in stages (docs/ca-rotation.md)",
+		newCARotateCommand(), newCAStatusCommand())
 }
 
 type caRotateOptions struct {
 	carotate.Options
 	cluster    clusterFlags
-	lock       lockFlags
 	api        apiFlags
 	nodeOnly   bool
 	clusterOpt carotate.ClusterOptions
@@ -95,8 +89,7 @@ func newCARotateCommand() *cobra.Command {
 	o.cluster.addSubsetTo(fs, "config", "cert-dir", "node-name", "encryption-algorithm", "certificate-validity", "ca-certificate-validity")
 	fs.Lookup("encryption-algorithm").DefValue = ""
 	fs.Lookup("encryption-algorithm").Usage = "key algorithm of the new CA's key: " + strings.Join(config.EncryptionAlgorithms, ", ") + "; default: the --config file's, else the old key's"
-	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
-	o.cluster.kubeconfigDir = &o.KubeconfigDir
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVar(&o.ManifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests: kube-controller-manager's signing flags are edited there (ca), and components restarted from there")
 	fs.StringVar(&o.NewCACert, "new-ca-cert", "", "the new CA's certificate, instead of a generated one (trust stage)")
 	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key (sa: the new private key), with --new-ca-cert")
@@ -115,7 +108,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
-	o.lock.addTo(fs)
+	addLockFlag(fs, &o.LockTimeout)
 	return c
 }
 
@@ -135,7 +128,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
 		opts.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
 	}
-	opts.CertDir, opts.ExternalEtcd, opts.LockTimeout = cluster.CertificatesDir, cluster.ExternalEtcd, o.lock.timeout
+	opts.CertDir, opts.ExternalEtcd = cluster.CertificatesDir, cluster.ExternalEtcd
 	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
@@ -154,9 +147,8 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 
 func newCAStatusCommand() *cobra.Command {
 	var (
-		folders  folderFlags
+		report   reportFlags
 		api      apiFlags
-		format   string
 		maxLife  time.Duration
 		nodeOnly bool
 	)
@@ -165,19 +157,15 @@ func newCAStatusCommand() *cobra.Command {
 		Short: "Show each CA's rotation stage, what is still from the old CA, and the next command",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format)
+			f, certDir, err := report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			certDir, err := folders.certDir(cmd, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: folders.kubeconfigDir,
+			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: report.folders.kubeconfigDir,
 				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
 				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "kubeconfig")}
 			if !nodeOnly {
-				so.Connect = api.nodeConnect(folders.kubeconfigDir)
+				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}
 			report, err := carotate.Status(cmd.Context(), so)
 			if err != nil {
@@ -186,8 +174,7 @@ func newCAStatusCommand() *cobra.Command {
 			return report.Print(cmd.OutOrStdout(), f)
 		},
 	}
-	folders.addTo(c.Flags(), "")
-	c.Flags().StringVarP(&format, "output", "o", "text", output.Help())
+	report.addTo(c.Flags(), "")
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
 	api.addTo(c.Flags(), false, 0, 0)

@@ -14,14 +14,10 @@ import (
 )
 
 func newCertsCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "certs",
-		Short: "Inspect the certificates of a control-plane node",
-	}
-	c.AddCommand(newCertsListCommand(), newCertsImportCommand(), newGenerateCSRCommand(),
+	return groupCommand("certs", "Inspect the certificates of a control-plane node",
+		newCertsListCommand(), newCertsImportCommand(), newGenerateCSRCommand(),
 		newCertsCertificateKeyCommand(), newCertsUploadCommand(), newCertsDownloadCommand(),
 		kubeadmSpelling(newRenewCommand(), "certs"), kubeadmSpelling(newCheckExpirationCommand(), "certs"))
-	return c
 }
 
 // newGenerateCSRCommand is `kubeadm certs generate-csr`'s spelling of
@@ -54,13 +50,6 @@ func newGenerateCSRCommand() *cobra.Command {
 	return c
 }
 
-// layout returns the certificate and kubeconfig inventory: names and file
-// names only, which do not depend on the cluster's settings.
-func layout() ([]pki.Profile, []pki.KubeconfigProfile) {
-	inv := pki.Kubeadm()
-	return inv.Certificates(pki.Node{}), inv.Kubeconfigs(pki.Node{})
-}
-
 func newCertsListCommand() *cobra.Command {
 	var report reportFlags
 	c := &cobra.Command{
@@ -87,8 +76,10 @@ func newCertsListCommand() *cobra.Command {
 				return err
 			}
 			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, report.folders.kubeconfigDir)
-			certs, kcs := layout()
-			return expiration.List(cmd.Context(), certDir, report.folders.kubeconfigDir, certs, kcs, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			// The inventory's names and file names only, which do not
+			// depend on the cluster's settings.
+			inv := pki.Kubeadm()
+			return expiration.List(cmd.Context(), certDir, report.folders.kubeconfigDir, inv.Certificates(pki.Node{}), inv.Kubeconfigs(pki.Node{}), time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")

@@ -15,8 +15,8 @@ import (
 // certsImportOptions bind the flags to the workflow's options.
 type certsImportOptions struct {
 	external.ImportOptions
-	report reportFlags
-	lock   lockFlags
+	report      reportFlags
+	lockTimeout time.Duration
 }
 
 func newCertsImportCommand() *cobra.Command {
@@ -64,7 +64,7 @@ func newCertsImportCommand() *cobra.Command {
 	fs.StringVar(&o.CSRDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
 	o.report.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
-	o.lock.addTo(fs)
+	addLockFlag(fs, &o.lockTimeout)
 	return c
 }
 
@@ -78,5 +78,5 @@ func (o *certsImportOptions) run(cmd *cobra.Command) error {
 	}
 	o.CertDir, o.KubeconfigDir, o.Now, o.Rand = certDir, o.report.folders.kubeconfigDir, time.Now, rand.Reader
 	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.CSRDir, o.CertDir, o.KubeconfigDir)
-	return external.RunImport(cmd.Context(), o.ImportOptions, f, o.lock.timeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	return external.RunImport(cmd.Context(), o.ImportOptions, f, o.lockTimeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

@@ -36,13 +36,12 @@ func newCertsCertificateKeyCommand() *cobra.Command {
 	}
 }
 
-// certsTransfer are the flags of certs upload and certs download.
+// certsTransfer binds the flags of certs upload and certs download to the
+// workflow's options.
 type certsTransfer struct {
+	copycerts.Command
 	cluster clusterFlags
 	api     apiFlags
-	lock    lockFlags
-	key     string
-	dryRun  bool
 }
 
 func newCertsUploadCommand() *cobra.Command {
@@ -81,8 +80,8 @@ func newCertsUploadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
+	fs.StringVar(&o.Key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)
 	return c
@@ -90,16 +89,14 @@ func newCertsUploadCommand() *cobra.Command {
 
 // command is the upload or download the flags ask for.
 func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.Client, error)) copycerts.Command {
-	return copycerts.Command{
-		Key: o.key, DryRun: o.dryRun, LockTimeout: o.lock.timeout, Now: time.Now, Rand: rand.Reader, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Settings: func() (config.Cluster, error) {
-			// Only the folders and etcd.external matter here: not worth a
-			// line saying where the node's settings came from.
-			o.cluster.quiet = true
-			return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
-		},
-		Connect: connect,
+	o.Now, o.Rand, o.Out, o.ErrOut, o.Connect = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr(), connect
+	o.Settings = func() (config.Cluster, error) {
+		// Only the folders and etcd.external matter here: not worth a
+		// line saying where the node's settings came from.
+		o.cluster.quiet = true
+		return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	}
+	return o.Command
 }
 
 func newCertsDownloadCommand() *cobra.Command {
@@ -132,10 +129,10 @@ func newCertsDownloadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.key, "certificate-key", "", "hex key the upload used (required)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
+	fs.StringVar(&o.Key, "certificate-key", "", "hex key the upload used (required)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)
-	o.lock.addTo(fs)
+	addLockFlag(fs, &o.LockTimeout)
 	return c
 }

@@ -56,20 +56,6 @@ func (f *clusterFlags) addKubeconfigDirTo(fs *pflag.FlagSet, dir *string, help s
 	f.kubeconfigDir = dir
 }
 
-// resolver is the settings' resolver for these flags, as given to cmd.
-func (f *clusterFlags) resolver(cmd *cobra.Command, warn io.Writer) *config.Resolver {
-	changed := cmd.Flags().Changed
-	kcDir := config.DefaultKubeconfigDir
-	if f.kubeconfigDir != nil {
-		kcDir = *f.kubeconfigDir
-	}
-	return &config.Resolver{
-		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
-		KubeconfigDir: kcDir, Connect: f.connect, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
-		Override: func(c *config.Cluster) { f.Override(c, changed) },
-	}
-}
-
 // openConfigMaps makes a client of kube-system's ConfigMaps from a node's
 // kubeconfig file.
 func openConfigMaps(path string) (config.ConfigMapGetter, error) {
@@ -92,10 +78,19 @@ func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*conf
 	return resolve(f, cmd, warn, (*config.Resolver).ForRenewal)
 }
 
-// resolve reads the settings the way read does, and keeps where they came
-// from in f.source.
+// resolve reads the settings for these flags, as given to cmd, the way
+// read does, and keeps where they came from in f.source.
 func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read func(*config.Resolver, context.Context) (T, error)) (T, error) {
-	r := f.resolver(cmd, warn)
+	changed := cmd.Flags().Changed
+	kcDir := config.DefaultKubeconfigDir
+	if f.kubeconfigDir != nil {
+		kcDir = *f.kubeconfigDir
+	}
+	r := &config.Resolver{
+		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
+		KubeconfigDir: kcDir, Connect: f.connect, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
+		Override: func(c *config.Cluster) { f.Override(c, changed) },
+	}
 	defer func() { f.source = r.Source }()
 	return read(r, cmd.Context())
 }

@@ -10,18 +10,14 @@ import (
 )
 
 // addCompletions makes cobra's `certctl completion bash|zsh|fish|powershell`
-// part of the tree (so that docs/reference lists it) and registers the
+// part of the tree (so that docs/reference lists it, and strict, called
+// after, makes `completion foo` an error too) and registers the
 // dynamic completions every command shares: the -o values each command
 // accepts, and renew's --signer-name NAME=SIGNER. Certificate names come
 // from each command's ValidArgs (the inventory), backup names from restore's
 // ValidArgsFunction (completeBackups).
 func addCompletions(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
-	for _, c := range root.Commands() {
-		if c.Name() == "completion" {
-			strict(c) // added after the root's strict: `completion foo` is an error too
-		}
-	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if f := c.Flags().Lookup("output"); f != nil {

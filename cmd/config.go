@@ -8,21 +8,14 @@ import (
 )
 
 func newConfigCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "config",
-		Short: "Show the node's settings that certctl uses",
-	}
-	c.AddCommand(newConfigViewCommand())
-	return c
-}
-
-type configViewOptions struct {
-	cluster       clusterFlags
-	kubeconfigDir string
+	return groupCommand("config", "Show the node's settings that certctl uses", newConfigViewCommand())
 }
 
 func newConfigViewCommand() *cobra.Command {
-	o := &configViewOptions{}
+	var (
+		cluster       clusterFlags
+		kubeconfigDir string
+	)
 	c := &cobra.Command{
 		Use:   "view",
 		Short: "Print the effective configuration as a kubeadm v1beta4 file",
@@ -47,7 +40,7 @@ func newConfigViewCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.cluster.load(cmd, cmd.ErrOrStderr())
+			c, err := cluster.load(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -59,7 +52,7 @@ func newConfigViewCommand() *cobra.Command {
 			return err
 		},
 	}
-	o.cluster.addTo(c.Flags())
-	o.cluster.addKubeconfigDirTo(c.Flags(), &o.kubeconfigDir, "folder of the kubeconfig files (admin.conf, to read the kubeadm-config ConfigMap)")
+	cluster.addTo(c.Flags())
+	cluster.addKubeconfigDirTo(c.Flags(), &kubeconfigDir, "folder of the kubeconfig files (admin.conf, to read the kubeadm-config ConfigMap)")
 	return c
 }

@@ -54,7 +54,8 @@ func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error
 }
 
 // reportFlags are the folder flags and -o of a command that reads a node's
-// folders and prints a report (certs list, certs import, signer status).
+// folders and prints a report (certs list, certs import, signer status,
+// ca status).
 type reportFlags struct {
 	folders folderFlags
 	output  string

@@ -14,12 +14,8 @@ import (
 )
 
 func newInitPhaseCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "init-phase",
-		Short: "Run one phase of a control-plane node's set-up, as `kubeadm init phase` does",
-	}
-	c.AddCommand(newInitCertsCommand(), newInitKubeconfigCommand())
-	return c
+	return groupCommand("init-phase", "Run one phase of a control-plane node's set-up, as `kubeadm init phase` does",
+		newInitCertsCommand(), newInitKubeconfigCommand())
 }
 
 // initOptions bind the flags of both init-phase commands (and certs
@@ -27,12 +23,11 @@ func newInitPhaseCommand() *cobra.Command {
 type initOptions struct {
 	initphase.Options
 	cluster clusterFlags
-	lock    lockFlags
 }
 
 func (o *initOptions) addTo(fs *pflag.FlagSet) {
 	o.cluster.addTo(fs)
-	o.lock.addTo(fs)
+	addLockFlag(fs, &o.LockTimeout)
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
 	fs.BoolVar(&o.UseCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
 	fs.StringVar(&o.CSRDir, "csr-dir", "", "folder for the keys and CSRs written with --use-csr")
@@ -40,7 +35,7 @@ func (o *initOptions) addTo(fs *pflag.FlagSet) {
 
 // options are the workflow's options for group's phases.
 func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Options {
-	o.Group, o.LockTimeout = group, o.lock.timeout
+	o.Group = group
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	return o.Options
 }

@@ -8,12 +8,8 @@ import (
 	"github.com/certctl/certctl/internal/lock"
 )
 
-// lockFlags is --lock-timeout, for the commands that write.
-type lockFlags struct {
-	timeout time.Duration
-}
-
-func (f *lockFlags) addTo(fs *pflag.FlagSet) {
-	f.timeout = lock.DefaultTimeout
-	fs.Var((*lock.TimeoutValue)(&f.timeout), "lock-timeout", "how long to wait for another certctl command working on the same folders before giving up (0: do not wait)")
+// addLockFlag adds --lock-timeout into timeout, for the commands that write.
+func addLockFlag(fs *pflag.FlagSet, timeout *time.Duration) {
+	*timeout = lock.DefaultTimeout
+	fs.Var((*lock.TimeoutValue)(timeout), "lock-timeout", "how long to wait for another certctl command working on the same folders before giving up (0: do not wait)")
 }

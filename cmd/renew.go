@@ -17,9 +17,6 @@ import (
 type renewOptions struct {
 	renew.Request
 	cluster clusterFlags
-	api     useAPIFlags
-	lock    lockFlags
-	restart restartOptions
 }
 
 func newRenewCommand() *cobra.Command {
@@ -127,9 +124,9 @@ func newRenewCommand() *cobra.Command {
 	fs.BoolVar(&o.DropSANs, "drop-sans", false, "with --update-sans, drop the current SANs the configuration no longer asks for")
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
-	o.api.addTo(fs)
-	o.lock.addTo(fs)
-	addCronFlags(fs, &o.Request, &o.restart)
+	addUseAPIFlags(fs, &o.Request)
+	addLockFlag(fs, &o.LockTimeout)
+	addCronFlags(fs, &o.Request)
 	fs.BoolVar(&o.UseCSR, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with certctl certs import")
 	fs.StringVar(&o.CSRDir, "csr-dir", "", "with --use-csr: folder for the keys, CSRs and request files (it mirrors the certificate folder)")
 	return c
@@ -137,9 +134,8 @@ func newRenewCommand() *cobra.Command {
 
 func (o *renewOptions) run(cmd *cobra.Command, args []string) error {
 	cmd.Flags().Visit(func(f *pflag.Flag) { o.Given = append(o.Given, f.Name) })
-	o.UseAPI, o.APIOpts, o.Restart = o.api.useAPI, o.api.API, o.restart.Restart
 	o.APIOpts.UserAgent = userAgent()
-	o.ConfigFile, o.Args, o.LockTimeout = o.cluster.configFile, args, o.lock.timeout
+	o.ConfigFile, o.Args = o.cluster.configFile, args
 	o.Out, o.ErrOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 	o.Settings = func() (*config.Cluster, config.Source, error) {
 		o.cluster.quiet = o.Quiet

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/certctl/certctl/phases/renew"
 )
 
 // TestNewRequestFlag: --new-request alone (and =true, as when it was a
@@ -28,9 +30,10 @@ func TestNewRequestFlag(t *testing.T) {
 		{args: []string{"--new-request=apiserver,kubelet.conf"}, err: `"kubelet.conf" is not a certificate certctl renews: use one of`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			var f useAPIFlags
+			var r renew.Request
 			fs := pflag.NewFlagSet("renew", pflag.ContinueOnError)
-			f.addTo(fs)
+			addUseAPIFlags(fs, &r)
+			f := &r.APIOpts
 			err := fs.Parse(tc.args)
 			switch {
 			case tc.err != "":

@@ -12,8 +12,6 @@ import (
 type restoreOptions struct {
 	renew.RestoreRequest
 	folders folderFlags
-	lock    lockFlags
-	restart restartOptions
 }
 
 func newRestoreCommand() *cobra.Command {
@@ -58,7 +56,7 @@ func newRestoreCommand() *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeBackups(&o.folders),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.KubeconfigDir, o.LockTimeout, o.Restart = o.folders.kubeconfigDir, o.lock.timeout, o.restart.Restart
+			o.KubeconfigDir = o.folders.kubeconfigDir
 			o.Out, o.ErrOut, o.Given = cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed
 			o.CertDir = func() (string, error) { return o.folders.certDir(cmd, cmd.ErrOrStderr()) }
 			o.Debugf = func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) }
@@ -70,7 +68,7 @@ func newRestoreCommand() *cobra.Command {
 	fs.StringVarP(&o.Output, "output", "o", "text", output.Help())
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the files the restore replaces")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check the backup and print what would be restored, without writing or restarting anything")
-	o.lock.addTo(fs)
-	o.restart.addTo(fs)
+	addLockFlag(fs, &o.LockTimeout)
+	addRestartFlags(fs, &o.Restart)
 	return c
 }

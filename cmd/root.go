@@ -47,12 +47,20 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.AddCommand(newInitPhaseCommand(), newCertsCommand(), newRenewCommand(), newRestoreCommand(), newInstallTimerCommand(), newCheckExpirationCommand(), newConfigCommand(), newSignerCommand(), newCACommand(), newSignCommand(), newApproveCommand(), newDenyCommand(), newVersionCommand())
+	addCompletions(root)
 	strict(root)
 	// klog's -v: certctl's debug lines (internal/debuglog) and client-go's,
 	// on stderr.
 	root.PersistentFlags().VarP(debuglog.NewLevel(), "v", "v", "number for the log level verbosity: 2 what certctl reads and decides, 4 each file, 6 the API requests, 8 their bodies (klog's -v)")
-	addCompletions(root)
 	return root
+}
+
+// groupCommand is a command that only groups subs: strict makes it print
+// its help, or refuse an unknown subcommand.
+func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short}
+	c.AddCommand(subs...)
+	return c
 }
 
 // examples formats an Example text as cobra shows examples: dedented, then

@@ -13,29 +13,24 @@ import (
 )
 
 func newSignerCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "signer",
-		Short: "Turn kube-controller-manager's signer on or off, or run certctl's signer for the rest",
-		Long: dedent.Dedent(`
-			A cluster signs nothing until kube-controller-manager has the cluster CA's
-			files (--cluster-signing-cert-file, --cluster-signing-key-file), and even
-			then its signer issues only client and kubelet certificates with the
-			cluster CA. "signer enable" and "signer disable" edit its static pod
-			manifest; "signer run" signs the control-plane certificates it cannot
-			(API server serving, front-proxy, etcd) under certctl's signer names:
-		`) + "\n" + signer.NamesHelp(),
-	}
-	c.AddCommand(newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
+	c := groupCommand("signer", "Turn kube-controller-manager's signer on or off, or run certctl's signer for the rest",
+		newSignerEnableCommand(), newSignerDisableCommand(), newSignerRunCommand(), newSignerStatusCommand())
+	c.Long = dedent.Dedent(`
+		A cluster signs nothing until kube-controller-manager has the cluster CA's
+		files (--cluster-signing-cert-file, --cluster-signing-key-file), and even
+		then its signer issues only client and kubelet certificates with the
+		cluster CA. "signer enable" and "signer disable" edit its static pod
+		manifest; "signer run" signs the control-plane certificates it cannot
+		(API server serving, front-proxy, etcd) under certctl's signer names:
+	`) + "\n" + signer.NamesHelp()
 	return c
 }
 
-type signerStatusOptions struct {
-	report   reportFlags
-	manifest string
-}
-
 func newSignerStatusCommand() *cobra.Command {
-	o := &signerStatusOptions{}
+	var (
+		report   reportFlags
+		manifest string
+	)
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show whether kube-controller-manager's signer is on, with which CA, and which signer names this node can sign",
@@ -60,43 +55,38 @@ func newSignerStatusCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, certDir, err := o.report.parse(cmd)
+			f, certDir, err := report.parse(cmd)
 			if err != nil {
 				return err
 			}
-			debuglog.Debugf(debuglog.Files, "reading %s and the CA files in %s", o.manifest, certDir)
-			s, err := signer.Status(o.manifest, certDir)
+			debuglog.Debugf(debuglog.Files, "reading %s and the CA files in %s", manifest, certDir)
+			s, err := signer.Status(manifest, certDir)
 			if err != nil {
 				return err
 			}
 			return s.Print(cmd.OutOrStdout(), f)
 		},
 	}
-	o.report.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
-	addManifestFlag(c.Flags(), &o.manifest)
+	report.addTo(c.Flags(), "folder of the CAs (certificatesDir of --config)")
+	addManifestFlag(c.Flags(), &manifest)
 	return c
-}
-
-// manifestOptions bind the flags of signer enable and disable to the
-// workflow's options.
-type manifestOptions struct {
-	signer.ManifestEdit
-	lock lockFlags
 }
 
 func addManifestFlag(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "manifest", signer.DefaultManifest, "kube-controller-manager's static pod manifest")
 }
 
-func (o *manifestOptions) addTo(c *cobra.Command) {
-	addManifestFlag(c.Flags(), &o.Manifest)
-	c.Flags().StringVar(&o.BackupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
-	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
-	o.lock.addTo(c.Flags())
+// addManifestEditFlags adds the flags of signer enable and disable, bound
+// to the workflow's options e.
+func addManifestEditFlags(fs *pflag.FlagSet, e *signer.ManifestEdit) {
+	addManifestFlag(fs, &e.Manifest)
+	fs.StringVar(&e.BackupDir, "backup-dir", "", "folder for a copy of the old manifest (default: MANIFESTDIR/../tmp/certctl-backup-manifests-TIME; never the manifest folder, whose files the kubelet runs)")
+	fs.BoolVar(&e.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	addLockFlag(fs, &e.LockTimeout)
 }
 
 type signerEnableOptions struct {
-	manifestOptions
+	signer.ManifestEdit
 	folders   folderFlags
 	duration  time.Duration
 	perSigner bool
@@ -138,10 +128,10 @@ func newSignerEnableCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return signer.Enable(cmd.Context(), o.edit(cmd), certDir, o.perSigner, o.duration)
+			return signer.Enable(cmd.Context(), manifestEdit(cmd, o.ManifestEdit), certDir, o.perSigner, o.duration)
 		},
 	}
-	o.manifestOptions.addTo(c)
+	addManifestEditFlags(c.Flags(), &o.ManifestEdit)
 	o.folders.addCertDirTo(c.Flags(), "folder of the cluster CA, ca.crt and ca.key (certificatesDir of --config)")
 	c.Flags().DurationVar(&o.duration, "cluster-signing-duration", 0, "set --cluster-signing-duration, the longest validity the signer gives (default: keep the manifest's, else kube-controller-manager's 8760h)")
 	c.Flags().BoolVar(&o.perSigner, "per-signer", false, "set the per-signer flags instead of --cluster-signing-cert-file/--cluster-signing-key-file")
@@ -149,7 +139,7 @@ func newSignerEnableCommand() *cobra.Command {
 }
 
 func newSignerDisableCommand() *cobra.Command {
-	o := &manifestOptions{}
+	var e signer.ManifestEdit
 	c := &cobra.Command{
 		Use:   "disable",
 		Short: "Turn off kube-controller-manager's built-in signer",
@@ -168,15 +158,15 @@ func newSignerDisableCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.edit(cmd).Apply(cmd.Context(), "disable", manifests.DisableSigner)
+			return manifestEdit(cmd, e).Apply(cmd.Context(), "disable", manifests.DisableSigner)
 		},
 	}
-	o.addTo(c)
+	addManifestEditFlags(c.Flags(), &e)
 	return c
 }
 
-// edit is the manifest change the flags ask for.
-func (o *manifestOptions) edit(cmd *cobra.Command) signer.ManifestEdit {
-	o.LockTimeout, o.Now, o.Out = o.lock.timeout, time.Now(), cmd.OutOrStdout()
-	return o.ManifestEdit
+// manifestEdit is the manifest change e, the flags, ask for.
+func manifestEdit(cmd *cobra.Command, e signer.ManifestEdit) signer.ManifestEdit {
+	e.Now, e.Out = time.Now(), cmd.OutOrStdout()
+	return e
 }

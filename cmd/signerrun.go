@@ -93,12 +93,13 @@ func newSignerRunCommand() *cobra.Command {
 	fs := c.Flags()
 	o.api.addTo(fs, true, 100, 200)
 	o.policy.addTo(fs, false)
-	fs.StringVar(&o.caFiles[pki.CAName][0], "ca-cert", "", "cluster CA certificate, instead of --cert-dir")
-	fs.StringVar(&o.caFiles[pki.CAName][1], "ca-key", "", "cluster CA key")
-	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][0], "front-proxy-ca-cert", "", "front-proxy CA certificate, instead of --cert-dir")
-	fs.StringVar(&o.caFiles[pki.FrontProxyCAName][1], "front-proxy-ca-key", "", "front-proxy CA key")
-	fs.StringVar(&o.caFiles[pki.EtcdCAName][0], "etcd-ca-cert", "", "etcd CA certificate, instead of --cert-dir")
-	fs.StringVar(&o.caFiles[pki.EtcdCAName][1], "etcd-ca-key", "", "etcd CA key")
+	// The flags are named after the CAs: --ca-cert, --front-proxy-ca-key, ...
+	for _, ca := range []struct{ name, what string }{
+		{pki.CAName, "cluster CA"}, {pki.FrontProxyCAName, "front-proxy CA"}, {pki.EtcdCAName, "etcd CA"},
+	} {
+		fs.StringVar(&o.caFiles[ca.name][0], ca.name+"-cert", "", ca.what+" certificate, instead of --cert-dir")
+		fs.StringVar(&o.caFiles[ca.name][1], ca.name+"-key", "", ca.what+" key")
+	}
 	fs.StringArrayVar(&o.Custom, "signer", nil, "NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]: also sign the approved CSRs of this signer name of your own (e.g. example.com/serving) with this CA and cfssl-style signing configuration, under the same issuance policy; repeatable")
 	fs.IntVar(&o.Workers, "workers", 8, "CSRs signed at once")
 	fs.DurationVar(&o.CAReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
