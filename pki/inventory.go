@@ -268,12 +268,7 @@ func (inv Inventory) Renewed(externalEtcd bool) Inventory {
 
 // WithSANs returns the leaf whose SANs are set (APIServerSANs, ...).
 func (inv Inventory) WithSANs(set SANSet) Entry {
-	for _, e := range inv {
-		if e.Kind == KindLeaf && e.SANs == set {
-			return e
-		}
-	}
-	return Entry{}
+	return inv.first(func(e Entry) bool { return e.Kind == KindLeaf && e.SANs == set })
 }
 
 // BaseName is the BaseName of the entry called name ("etcd-ca" ->
@@ -294,12 +289,7 @@ func (inv Inventory) Clients(caName string) []Entry {
 // Restarting returns the CertName of the kubeconfig that component reads
 // ("controller-manager.conf" for kube-controller-manager); "" for none.
 func (inv Inventory) Restarting(component string) string {
-	for _, e := range inv.Select(false, KindKubeconfig) {
-		if slices.Contains(e.Restart, component) {
-			return e.CertName()
-		}
-	}
-	return ""
+	return inv.Select(false, KindKubeconfig).first(func(e Entry) bool { return slices.Contains(e.Restart, component) }).CertName()
 }
 
 // ReadAtEachUse returns the CertNames of the renewed kubeconfigs that no
@@ -312,22 +302,22 @@ func (inv Inventory) ReadAtEachUse() []string {
 // KubeconfigCA is the Name of the CA of the kubeconfigs' client
 // certificates, whose certificate every kubeconfig embeds.
 func (inv Inventory) KubeconfigCA() string {
-	if k := inv.Select(false, KindKubeconfig); len(k) > 0 {
-		return k[0].CAName
-	}
-	return ""
+	return inv.first(func(e Entry) bool { return e.Kind == KindKubeconfig }).CAName
 }
 
 // ControllerManagerCA is the Name of the CA kube-controller-manager signs
 // with (--cluster-signing-cert-file): that of the certificates a built-in
 // kubernetes.io signer may issue.
 func (inv Inventory) ControllerManagerCA() string {
-	for _, e := range inv {
-		if e.Builtin != "" {
-			return e.CAName
-		}
+	return inv.first(func(e Entry) bool { return e.Builtin != "" }).CAName
+}
+
+// first returns the first entry ok accepts, the zero Entry when none does.
+func (inv Inventory) first(ok func(Entry) bool) Entry {
+	if i := slices.IndexFunc(inv, ok); i >= 0 {
+		return inv[i]
 	}
-	return ""
+	return Entry{}
 }
 
 // CertNames returns the CertName of each entry.

@@ -89,23 +89,22 @@ func New(o Options) (*Client, error) {
 	if _, err := os.Stat(home); err != nil {
 		home = ""
 	}
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
+	switch {
+	case path != "":
+		source = "kubeconfig " + path
+	case env != "":
+		source = "$KUBECONFIG " + env
+	case home != "":
+		rules.Precedence, source = []string{home}, "kubeconfig "+home
+	}
 	var cfg *rest.Config
 	var err error
-	switch {
-	case path != "" || env != "" || home != "":
-		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
-		switch {
-		case path != "":
-			source = "kubeconfig " + path
-		case env != "":
-			source = "$KUBECONFIG " + env
-		default:
-			rules.Precedence, source = []string{home}, "kubeconfig "+home
-		}
+	if source != "" {
 		if cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
 			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, %s)", source, err, nodeAdmin)
 		}
-	default:
+	} else {
 		source = "the pod's service account"
 		if cfg, err = rest.InClusterConfig(); err != nil {
 			none := "no --kubeconfig"
