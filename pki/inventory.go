@@ -366,8 +366,7 @@ func (inv Inventory) Kubeconfigs(n Node) []KubeconfigProfile {
 		if e.ControlPlaneServer {
 			server = n.ControlPlaneURL
 		}
-		ca, _ := inv.Find(e.CAName)
-		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: ca.BaseName, Server: server})
+		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: inv.BaseName(e.CAName), Server: server})
 	}
 	return out
 }
