@@ -11,6 +11,7 @@
 package kubeclient
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -59,10 +60,7 @@ type Client struct {
 func ConfigMaps(o Options, namespace string) (corev1client.ConfigMapInterface, error) {
 	c, err := New(o)
 	if err != nil {
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		return nil, err
+		return nil, cmp.Or(errors.Unwrap(err), err)
 	}
 	return c.CoreV1().ConfigMaps(namespace), nil
 }

@@ -120,9 +120,7 @@ func HelpFormats(help string) []string {
 	if !ok {
 		return nil
 	}
-	if i := strings.Index(list, ":"); i >= 0 {
-		list = list[:i]
-	}
+	list, _, _ = strings.Cut(list, ":")
 	formats := strings.Split(list, ", ")
 	for i, f := range formats {
 		formats[i] = strings.TrimSuffix(f, "TEMPLATE")
