@@ -5,7 +5,6 @@ package pki
 
 import (
 	"bytes"
-	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -16,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"k8s.io/client-go/util/keyutil"
@@ -34,11 +32,12 @@ const (
 	ECDSAP384 KeyAlgorithm = "ECDSA-P384"
 )
 
-var keyAlgorithms = []KeyAlgorithm{RSA2048, RSA3072, RSA4096, ECDSAP256, ECDSAP384}
-
 // ParseKeyAlgorithm accepts kubeadm's names; "" means RSA-2048, kubeadm's default.
 func ParseKeyAlgorithm(s string) (KeyAlgorithm, error) {
-	if a := cmp.Or(KeyAlgorithm(s), RSA2048); slices.Contains(keyAlgorithms, a) {
+	switch a := KeyAlgorithm(s); a {
+	case "":
+		return RSA2048, nil
+	case RSA2048, RSA3072, RSA4096, ECDSAP256, ECDSAP384:
 		return a, nil
 	}
 	return "", fmt.Errorf("pki: unknown key algorithm %q: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", s)
@@ -62,11 +61,25 @@ func GenerateKey(rand io.Reader, alg KeyAlgorithm) (crypto.Signer, error) {
 }
 
 // AlgorithmOf tells the algorithm of a public key, or "" for one kubeadm
-// does not make (another RSA size, another curve, Ed25519): DescribeKey
-// names the keys certctl makes by their KeyAlgorithm.
+// does not make (another RSA size, another curve, Ed25519).
 func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
-	if a := KeyAlgorithm(DescribeKey(pub)); slices.Contains(keyAlgorithms, a) {
-		return a
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		switch k.N.BitLen() {
+		case 2048:
+			return RSA2048
+		case 3072:
+			return RSA3072
+		case 4096:
+			return RSA4096
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ECDSAP256
+		case elliptic.P384():
+			return ECDSAP384
+		}
 	}
 	return ""
 }
