@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"cmp"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -29,7 +30,7 @@ func CAProblem(cert *x509.Certificate) string {
 	case !cert.IsCA:
 		return "its basic constraints say CA:FALSE, not CA:TRUE"
 	case slices.ContainsFunc(cert.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidKeyUsage) }) && cert.KeyUsage&x509.KeyUsageCertSign == 0:
-		return fmt.Sprintf("its key usage extension lacks cert sign (it has only %s)", keyUsageList(cert.KeyUsage))
+		return fmt.Sprintf("its key usage extension lacks cert sign (it has only %s)", cmp.Or(strings.Join(keyUsages(cert.KeyUsage), ", "), "none"))
 	}
 	return ""
 }
@@ -44,12 +45,4 @@ func CAValidAt(ca *x509.Certificate, now time.Time) error {
 		return fmt.Errorf("%w on %s", ErrCAExpired, ca.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// keyUsageList spells the key usages of u, "none" when there are none.
-func keyUsageList(u x509.KeyUsage) string {
-	if names := keyUsages(u); len(names) > 0 {
-		return strings.Join(names, ", ")
-	}
-	return "none"
 }

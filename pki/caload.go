@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 )
 
@@ -133,10 +134,8 @@ func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now
 // signingCert is the certificate of bundle that key matches, the first
 // when none does (the error then names the file).
 func signingCert(bundle []*x509.Certificate, key crypto.Signer) *x509.Certificate {
-	for _, c := range bundle {
-		if KeyMatches(c, key) == nil {
-			return c
-		}
+	if i := slices.IndexFunc(bundle, func(c *x509.Certificate) bool { return KeyMatches(c, key) == nil }); i >= 0 {
+		return bundle[i]
 	}
 	return bundle[0]
 }

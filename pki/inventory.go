@@ -240,12 +240,7 @@ func Kubeadm() Inventory {
 
 // Find returns the entry named name: its phase name or CertName.
 func (inv Inventory) Find(name string) (Entry, bool) {
-	for _, e := range inv {
-		if e.Name == name || e.CertName() == name {
-			return e, true
-		}
-	}
-	return Entry{}, false
+	return first(inv, func(e Entry) bool { return e.Name == name || e.CertName() == name })
 }
 
 // Select returns the entries of the given kinds, without the local etcd's
@@ -268,12 +263,8 @@ func (inv Inventory) Renewed(externalEtcd bool) Inventory {
 
 // WithSANs returns the leaf whose SANs are set (APIServerSANs, ...).
 func (inv Inventory) WithSANs(set SANSet) Entry {
-	for _, e := range inv {
-		if e.Kind == KindLeaf && e.SANs == set {
-			return e
-		}
-	}
-	return Entry{}
+	e, _ := first(inv, func(e Entry) bool { return e.Kind == KindLeaf && e.SANs == set })
+	return e
 }
 
 // BaseName is the BaseName of the entry called name ("etcd-ca" ->
@@ -294,12 +285,8 @@ func (inv Inventory) Clients(caName string) []Entry {
 // Restarting returns the CertName of the kubeconfig that component reads
 // ("controller-manager.conf" for kube-controller-manager); "" for none.
 func (inv Inventory) Restarting(component string) string {
-	for _, e := range inv.Select(false, KindKubeconfig) {
-		if slices.Contains(e.Restart, component) {
-			return e.CertName()
-		}
-	}
-	return ""
+	e, _ := first(inv.Select(false, KindKubeconfig), func(e Entry) bool { return slices.Contains(e.Restart, component) })
+	return e.CertName()
 }
 
 // ReadAtEachUse returns the CertNames of the renewed kubeconfigs that no
@@ -312,22 +299,26 @@ func (inv Inventory) ReadAtEachUse() []string {
 // KubeconfigCA is the Name of the CA of the kubeconfigs' client
 // certificates, whose certificate every kubeconfig embeds.
 func (inv Inventory) KubeconfigCA() string {
-	if k := inv.Select(false, KindKubeconfig); len(k) > 0 {
-		return k[0].CAName
-	}
-	return ""
+	e, _ := first(inv, func(e Entry) bool { return e.Kind == KindKubeconfig })
+	return e.CAName
 }
 
 // ControllerManagerCA is the Name of the CA kube-controller-manager signs
 // with (--cluster-signing-cert-file): that of the certificates a built-in
 // kubernetes.io signer may issue.
 func (inv Inventory) ControllerManagerCA() string {
-	for _, e := range inv {
-		if e.Builtin != "" {
-			return e.CAName
-		}
+	e, _ := first(inv, func(e Entry) bool { return e.Builtin != "" })
+	return e.CAName
+}
+
+// first returns the first element of list that ok accepts, and whether
+// there is one; the zero value when there is none.
+func first[T any](list []T, ok func(T) bool) (T, bool) {
+	if i := slices.IndexFunc(list, ok); i >= 0 {
+		return list[i], true
 	}
-	return ""
+	var zero T
+	return zero, false
 }
 
 // CertNames returns the CertName of each entry.
@@ -376,18 +367,12 @@ func (inv Inventory) Kubeconfigs(n Node) []KubeconfigProfile {
 		if e.ControlPlaneServer {
 			server = n.ControlPlaneURL
 		}
-		ca, _ := inv.Find(e.CAName)
-		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: ca.BaseName, Server: server})
+		out = append(out, KubeconfigProfile{Profile: n.Profile(e), CABaseName: inv.BaseName(e.CAName), Server: server})
 	}
 	return out
 }
 
 // Find returns the profile named name.
 func Find(list []Profile, name string) (Profile, bool) {
-	for _, p := range list {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return Profile{}, false
+	return first(list, func(p Profile) bool { return p.Name == name })
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // KeyPool generates keys in the background on several goroutines, so that
@@ -20,8 +21,7 @@ import (
 type KeyPool struct {
 	alg    KeyAlgorithm
 	rand   io.Reader
-	ctx    context.Context
-	cancel context.CancelFunc
+	closed atomic.Bool
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -40,16 +40,11 @@ type keyResult struct {
 // keys of algorithm alg the caller will ask for. rand must be safe for
 // concurrent use (crypto/rand.Reader is).
 func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &KeyPool{alg: alg, rand: rand, ctx: ctx, cancel: cancel, needed: n}
+	p := &KeyPool{alg: alg, rand: rand, needed: n}
 	p.cond = sync.NewCond(&p.mu)
 	workers = min(max(workers, 1), n)
-	p.workers.Add(workers)
-	for i := 0; i < workers; i++ {
-		go func() {
-			defer p.workers.Done()
-			p.work()
-		}()
+	for range workers {
+		p.workers.Go(p.work)
 	}
 	return p
 }
@@ -57,7 +52,7 @@ func NewKeyPool(rand io.Reader, alg KeyAlgorithm, n, workers int) *KeyPool {
 func (p *KeyPool) work() {
 	for {
 		p.mu.Lock()
-		more := p.needed > len(p.ready) && p.ctx.Err() == nil
+		more := p.needed > len(p.ready) && !p.closed.Load()
 		p.mu.Unlock()
 		if !more {
 			return
@@ -103,5 +98,5 @@ func (p *KeyPool) Get(ctx context.Context) (crypto.Signer, error) {
 // Close tells the workers to stop. It does not wait for a key being
 // generated: that goroutine ends when its key is done, and the key is dropped.
 func (p *KeyPool) Close() {
-	p.cancel()
+	p.closed.Store(true)
 }

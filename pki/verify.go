@@ -120,13 +120,7 @@ func signedDirectly(cert, ca *x509.Certificate) error {
 // MissingSANs lists the DNS names and IPs of want that cert does not cover,
 // as kubeadm's validateCertificateWithConfig checks an existing cert.
 func MissingSANs(cert *x509.Certificate, dns []string, ips []net.IP) []string {
-	var missing []string
-	for _, name := range append(slices.Clone(dns), ipStrings(ips)...) {
-		if cert.VerifyHostname(name) != nil {
-			missing = append(missing, name)
-		}
-	}
-	return missing
+	return slices.DeleteFunc(append(slices.Clone(dns), ipStrings(ips)...), func(name string) bool { return cert.VerifyHostname(name) == nil })
 }
 
 // ValidAt reports an error when now is outside the certificate's window.

@@ -9,6 +9,7 @@
 package atomicfile
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,9 +29,7 @@ const tempMarker = ".tmp-"
 // directory must exist.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir = cmp.Or(dir, ".")
 	f, err := os.CreateTemp(dir, TempPrefix+base+tempMarker+"*")
 	if err != nil {
 		return fmt.Errorf("create temporary file for %s: %w", path, err)

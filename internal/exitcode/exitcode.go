@@ -129,7 +129,7 @@ func OfProblems(problems []string) error {
 // AfterSignal is the error of a command that a signal stopped, err being
 // what it returned: nil when it finished all the same (a renewal whose
 // last step was done), "interrupted; nothing was changed" for an error
-// from a cancelled wait, "interrupted; WHAT" for an Changed. An
+// from a cancelled wait, "interrupted; WHAT" for a Changed. An
 // Error keeps its status (the command finished: check-expiration
 // found a problem); any other error keeps its message (it says why the
 // command stopped, and may say it was interrupted: --use-api's wait) with

@@ -11,6 +11,7 @@
 package kubeclient
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -59,10 +60,7 @@ type Client struct {
 func ConfigMaps(o Options, namespace string) (corev1client.ConfigMapInterface, error) {
 	c, err := New(o)
 	if err != nil {
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		return nil, err
+		return nil, cmp.Or(errors.Unwrap(err), err)
 	}
 	return c.CoreV1().ConfigMaps(namespace), nil
 }
@@ -89,23 +87,22 @@ func New(o Options) (*Client, error) {
 	if _, err := os.Stat(home); err != nil {
 		home = ""
 	}
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
+	switch {
+	case path != "":
+		source = "kubeconfig " + path
+	case env != "":
+		source = "$KUBECONFIG " + env
+	case home != "":
+		rules.Precedence, source = []string{home}, "kubeconfig "+home
+	}
 	var cfg *rest.Config
 	var err error
-	switch {
-	case path != "" || env != "" || home != "":
-		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
-		switch {
-		case path != "":
-			source = "kubeconfig " + path
-		case env != "":
-			source = "$KUBECONFIG " + env
-		default:
-			rules.Precedence, source = []string{home}, "kubeconfig "+home
-		}
+	if source != "" {
 		if cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
 			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, %s)", source, err, nodeAdmin)
 		}
-	default:
+	} else {
 		source = "the pod's service account"
 		if cfg, err = rest.InClusterConfig(); err != nil {
 			none := "no --kubeconfig"

@@ -11,19 +11,13 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// DefaultProgressInterval is how often a process waiting for the lock
-// says so.
-const DefaultProgressInterval = 10 * time.Second
-
 // Wait says how AcquireWait waits for a lock another process holds.
 type Wait struct {
 	// Timeout bounds the wait; 0 tries once.
 	Timeout time.Duration
 	// Progress receives a line when the wait starts and one every
-	// Interval while it lasts, naming the holder; nil: nothing (--quiet).
+	// progressInterval while it lasts, naming the holder; nil: nothing (--quiet).
 	Progress io.Writer
-	// Interval is DefaultProgressInterval when zero.
-	Interval time.Duration
 	// Clock measures the wait; clock.RealClock when nil.
 	Clock clock.WithTicker
 }

@@ -38,6 +38,9 @@ type Lock struct {
 // pollInterval is how often a waiting process retries: flock has no timeout.
 const pollInterval = 50 * time.Millisecond
 
+// progressInterval is how often a process waiting for the lock says so.
+const progressInterval = 10 * time.Second
+
 // Acquire takes the exclusive lock on path (created 0600 if missing),
 // waiting up to timeout (0: try once), silently. See AcquireWait.
 func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
@@ -49,13 +52,9 @@ func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, er
 // command line and the time) into the file, so that a waiting process can
 // name the holder.
 func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
-	if w.Interval <= 0 {
-		w.Interval = DefaultProgressInterval
-	}
 	if w.Clock == nil {
 		w.Clock = clock.RealClock{}
 	}
-	timeout := w.Timeout
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file %s: %w", path, err)
@@ -72,15 +71,15 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		waited := w.Clock.Since(start)
-		if waited >= timeout {
+		if waited >= w.Timeout {
 			f.Close()
 			return nil, &HeldError{Path: path, Holder: ReadHolder(path), Waited: waited.Round(time.Millisecond)}
 		}
 		if tick == nil && w.Progress != nil {
-			// Said at once, then every Interval: a wait of up to
+			// Said at once, then every progressInterval: a wait of up to
 			// --lock-timeout must not look like a hang.
 			w.report(path, waited)
-			t := w.Clock.NewTicker(w.Interval)
+			t := w.Clock.NewTicker(progressInterval)
 			defer t.Stop()
 			tick = t.C()
 		}
@@ -90,7 +89,7 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
 		case <-tick:
 			w.report(path, w.Clock.Since(start))
-		case <-w.Clock.After(min(pollInterval, timeout-waited)):
+		case <-w.Clock.After(min(pollInterval, w.Timeout-waited)):
 		}
 	}
 	taken.Store(&path)

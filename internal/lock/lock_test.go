@@ -123,7 +123,7 @@ func TestBeside(t *testing.T) {
 }
 
 // TestWaitProgress: a process waiting for the lock says at once who holds
-// it (pid, command, since when) and then one line every Interval, with
+// it (pid, command, since when) and then one line every progressInterval, with
 // an injected clock; none without Progress (--quiet).
 func TestWaitProgress(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ".certctl.lock")

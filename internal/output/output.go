@@ -46,13 +46,10 @@ func Parse(s string, extra ...string) (Format, error) {
 		}
 		return Format{Name: "jsonpath", template: t}, nil
 	}
-	switch s {
-	case "", "text":
+	switch {
+	case s == "" || s == "text":
 		return Format{Name: "text"}, nil
-	case "wide", "json", "yaml":
-		return Format{Name: s}, nil
-	}
-	if slices.Contains(extra, s) {
+	case s == "wide" || s == "json" || s == "yaml" || slices.Contains(extra, s):
 		return Format{Name: s}, nil
 	}
 	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, formatList(extra))
@@ -123,9 +120,7 @@ func HelpFormats(help string) []string {
 	if !ok {
 		return nil
 	}
-	if i := strings.Index(list, ":"); i >= 0 {
-		list = list[:i]
-	}
+	list, _, _ = strings.Cut(list, ":")
 	formats := strings.Split(list, ", ")
 	for i, f := range formats {
 		formats[i] = strings.TrimSuffix(f, "TEMPLATE")
