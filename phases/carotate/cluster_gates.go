@@ -229,11 +229,8 @@ func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 	held := map[string]bool{}
 	for _, cm := range cms.Items {
 		certs, _ := pki.ParseCerts([]byte(cm.Data["ca.crt"]))
-		ids := map[string]bool{}
-		for _, c := range certs {
-			ids[fingerprint(c)] = true
-		}
-		held[cm.Namespace] = ids[r.rec.OldCA] && ids[r.rec.NewCA]
+		ids := mapped(certs, fingerprint)
+		held[cm.Namespace] = slices.Contains(ids, r.rec.OldCA) && slices.Contains(ids, r.rec.NewCA)
 	}
 	var missing []string
 	total := 0

@@ -21,11 +21,6 @@ type StatusReport struct {
 	ClusterNotRead string `json:"clusterNotRead,omitempty"`
 }
 
-// NewStatusReport wraps states in the versioned schema.
-func NewStatusReport(states []State) StatusReport {
-	return StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: states}
-}
-
 // Print writes r in format f: a table per CA for people (wide: every
 // file still from the old CA and every fingerprint), or the schema.
 func (r StatusReport) Print(w io.Writer, f output.Format) error {

@@ -115,11 +115,7 @@ func (r *run) check(ctx context.Context) error {
 		_, err := renewal.Renew(ctx, r.targets, r.renewalOptions(true))
 		return err
 	}
-	var targets []string
-	for _, f := range r.files {
-		targets = append(targets, f.Target)
-	}
-	if err := txn.Check(targets); err != nil {
+	if err := txn.Check(mapped(r.files, func(f txn.File) string { return f.Target })); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	return nil
