@@ -125,11 +125,7 @@ func (r StatusReport) printCluster(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NODE\tSTAGE\tRESTARTED\tNEXT")
 		for _, n := range s.Cluster.Nodes {
-			stage := n.Stage
-			if n.Aborting {
-				stage += " (aborting)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stage, n.Restarted, n.Next)
+			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stageText(n.Stage, n.Aborting), n.Restarted, n.Next)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
