@@ -195,9 +195,5 @@ func mapped[T, U any](xs []T, f func(T) U) []U {
 
 // short abbreviates fingerprints for messages.
 func short(ids []string) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id[:min(len(id), 12)]
-	}
-	return "[" + strings.Join(out, " ") + "]"
+	return "[" + strings.Join(mapped(ids, func(id string) string { return id[:min(len(id), 12)] }), " ") + "]"
 }
