@@ -134,10 +134,7 @@ func (n NodeStage) atLeast(stage string) bool {
 
 // describe says where a node is, for messages.
 func (n NodeStage) describe() string {
-	s := "at stage " + n.Stage
-	if n.Aborting {
-		s += " (aborting)"
-	}
+	s := "at stage " + stageText(n.Stage, n.Aborting)
 	if !n.Restarted && n.Stage != StageFinished {
 		s += ", its components not restarted since"
 	}

@@ -23,7 +23,7 @@ const probeTimeout = 5 * time.Second
 // given (which must be the rotation's). It returns false when the node
 // starts the rotation itself.
 func (r *run) newFromCluster(ctx context.Context) (bool, error) {
-	cl := r.cl
+	cl := r.o.cl
 	if cl == nil || !cl.cur.active() {
 		return false, nil
 	}
@@ -57,7 +57,7 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 // while a node still signs with, or serves a certificate of, the old one,
 // and abort to the old CA while a node signs with the new one.
 func (r *run) gate(ctx context.Context) error {
-	cl := r.cl
+	cl := r.o.cl
 	if cl == nil {
 		return nil
 	}
@@ -108,7 +108,7 @@ func (r *run) gate(ctx context.Context) error {
 // record does not know, has not reached stage (to do what) with its
 // components restarted since.
 func (r *run) behind(ctx context.Context, stage, what, run string) error {
-	cl := r.cl
+	cl := r.o.cl
 	var late []string
 	for _, name := range cl.cur.names() {
 		if name == cl.o.NodeName {
@@ -143,7 +143,7 @@ func (r *run) behind(ctx context.Context, stage, what, run string) error {
 // serves a certificate of the old CA, or cannot be reached to tell: a
 // real TLS handshake with each (staticpods.Served).
 func (r *run) servingOld(ctx context.Context) error {
-	cl := r.cl
+	cl := r.o.cl
 	served := cl.o.Served
 	if served == nil {
 		served = func(ctx context.Context, addr string) ([]*x509.Certificate, error) {
@@ -180,7 +180,7 @@ func (r *run) servingOld(ctx context.Context) error {
 // a certificate of it; then, when no node re-issued yet, RootCASettle for
 // the kubelets to update the pods' projected volumes.
 func (r *run) waitRootCAs(ctx context.Context) error {
-	cl := r.cl
+	cl := r.o.cl
 	deadline := r.o.Now().Add(cl.o.WaitTimeout)
 	said := ""
 	for {
@@ -188,11 +188,9 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 		if err == nil && len(missing) == 0 {
 			break
 		}
-		why := ""
+		why := fmt.Sprintf("%d of %d namespaces' kube-root-ca.crt do not hold both (%s)", len(missing), total, listFiles(missing))
 		if err != nil {
 			why = oneLine(err)
-		} else {
-			why = fmt.Sprintf("%d of %d namespaces' kube-root-ca.crt do not hold both (%s)", len(missing), total, listFiles(missing))
 		}
 		if r.o.DryRun || !r.o.Now().Before(deadline) {
 			return fmt.Errorf("reissue of %s on node %s refused: pods must trust the new CA first, and %s after %s: kube-controller-manager publishes ca.crt when it starts: restart it on every node (or wait for its leader to change), then run this again", r.k.name, cl.o.NodeName, why, cl.o.WaitTimeout)
@@ -217,7 +215,7 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	core := r.cl.st.client.CoreV1()
+	core := r.o.cl.st.client.CoreV1()
 	nss, err := core.Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list the namespaces: %w", err)
@@ -229,11 +227,8 @@ func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 	held := map[string]bool{}
 	for _, cm := range cms.Items {
 		certs, _ := pki.ParseCerts([]byte(cm.Data["ca.crt"]))
-		ids := map[string]bool{}
-		for _, c := range certs {
-			ids[fingerprint(c)] = true
-		}
-		held[cm.Namespace] = ids[r.rec.OldCA] && ids[r.rec.NewCA]
+		ids := mapped(certs, fingerprint)
+		held[cm.Namespace] = slices.Contains(ids, r.rec.OldCA) && slices.Contains(ids, r.rec.NewCA)
 	}
 	var missing []string
 	total := 0

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -42,14 +43,11 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 	}
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	var cpNodes []string
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
 	if err != nil {
 		return fmt.Sprintf("list the control-plane Nodes from the API server %s: %v", server, oneLine(err))
 	}
-	for _, n := range nodes.Items {
-		cpNodes = append(cpNodes, n.Name)
-	}
+	cpNodes := mapped(nodes.Items, func(n corev1.Node) string { return n.Name })
 	for i := range states {
 		st := store{client: client, server: server, name: states[i].CA}
 		rec, _, err := st.get(ctx)
@@ -127,11 +125,7 @@ func (r StatusReport) printCluster(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NODE\tSTAGE\tRESTARTED\tNEXT")
 		for _, n := range s.Cluster.Nodes {
-			stage := n.Stage
-			if n.Aborting {
-				stage += " (aborting)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stage, n.Restarted, n.Next)
+			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stageText(n.Stage, n.Aborting), n.Restarted, n.Next)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -184,12 +184,11 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if !rec.Active() {
 		return nil
 	}
-	keyHex, made := cl.o.CertificateKey, false
+	keyHex := cl.o.CertificateKey
 	if keyHex == "" {
 		if keyHex, err = copycerts.NewKey(o.Rand); err != nil {
 			return err
 		}
-		made = true
 	}
 	key, err := copycerts.ParseKey(keyHex)
 	if err != nil {
@@ -200,7 +199,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 		return err
 	}
 	fmt.Fprintf(o.Out, "[ca-rotate] %s: the new CA is in %s, encrypted with the certificate key", k.name, cl.st.secretWhat())
-	if made {
+	if cl.o.CertificateKey == "" {
 		fmt.Fprintf(o.Out, ":\n%s\n", keyHex)
 	} else {
 		fmt.Fprintf(o.Out, " given with --certificate-key\n")

@@ -11,11 +11,7 @@ import (
 // Names lists what `ca rotate` rotates, in the inventory's order: its CAs
 // and key pairs.
 func Names() []string {
-	var out []string
-	for _, e := range pki.Kubeadm().Select(false, pki.KindCA, pki.KindKeyPair) {
-		out = append(out, e.Name)
-	}
-	return out
+	return mapped(pki.Kubeadm().Select(false, pki.KindCA, pki.KindKeyPair), func(e pki.Entry) string { return e.Name })
 }
 
 // kind is one CA, or the sa key pair, and the files it rotates: the

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -102,67 +101,63 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 }
 
 // signingFiles points kube-controller-manager's --cluster-signing-cert-file
-// and --cluster-signing-key-file at certPath and keyPath, by a text edit of
-// its static pod manifest in manifestDir that keeps every other byte
-// (manifests.EnableSigner), with a copy of the old manifest at backupOf(it).
+// and --cluster-signing-key-file at certPath and the key file, by a text
+// edit of its static pod manifest in ManifestDir that keeps every other
+// byte (manifests.EnableSigner), with a copy of the old manifest in the
+// backups of the certificate folder: a file
+// NAME.ca-rotation-TIME-CA-STEP, which `certctl restore` does not list (it
+// lists folders); a copy in the manifest folder would run as a second pod.
 // It changes nothing when the signer is off (kubeadm's external-CA mode)
-// or signs with files that are not the rotated CA's.
-func signingFiles(k kind, p paths, manifestDir, certPath, keyPath string, backupOf func(manifest string) string) ([]txn.File, []string, error) {
+// or signs with files that are not the rotated CA's (it warns then).
+func (r *run) signingFiles(certPath string) ([]txn.File, error) {
+	k, p, manifestDir := r.k, r.p, r.o.ManifestDir
+	root, err := renewal.BackupRoot(r.o.CertDir)
+	if err != nil {
+		return nil, err
+	}
 	if !k.signing || manifestDir == "" {
-		return nil, nil, nil
+		return nil, nil
 	}
 	set, err := staticpods.Load(manifestDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	i := slices.IndexFunc(set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == pki.KubeControllerManager })
 	if i < 0 {
-		return nil, nil, fmt.Errorf("%s has no manifest of kube-controller-manager, whose signing files must be one certificate during the rotation of %s: pass --manifest-dir, the kubelet's staticPodPath", manifestDir, k.name)
+		return nil, fmt.Errorf("%s has no manifest of kube-controller-manager, whose signing files must be one certificate during the rotation of %s: pass --manifest-dir, the kubelet's staticPodPath", manifestDir, k.name)
 	}
 	path := set.Manifests[i].Path
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read manifest %s: %w", path, err)
+		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}
 	flags, err := manifests.SignerFlags(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("manifest %s: %w", path, err)
+		return nil, fmt.Errorf("manifest %s: %w", path, err)
 	}
 	cur := flags["cluster-signing-cert-file"]
 	if cur == "" {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if !slices.Contains([]string{p.trust, p.oldCert, p.newCert}, filepath.Clean(cur)) {
-		return nil, []string{fmt.Sprintf("kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is", cur, path, k.name)}, nil
+		fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
+		return nil, nil
 	}
-	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath})
+	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: p.key})
 	if err != nil {
-		return nil, nil, fmt.Errorf("edit manifest %s: %w", path, err)
+		return nil, fmt.Errorf("edit manifest %s: %w", path, err)
 	}
 	if len(changes) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("stat manifest %s: %w", path, err)
+		return nil, fmt.Errorf("stat manifest %s: %w", path, err)
 	}
+	backup := filepath.Join(root, filepath.Base(path)+".ca-rotation-"+r.now.UTC().Format("20060102T150405Z")+"-"+k.name+"-"+r.step)
 	return []txn.File{
-		{Target: backupOf(path), Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
+		{Target: backup, Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
-	}, nil, nil
-}
-
-// manifestBackup returns where a stage keeps a manifest it replaces: a
-// file NAME.ca-rotation-TIME-CA-STEP in the backups of certDir, which
-// `certctl restore` does not list (it lists folders); a copy in the
-// manifest folder would run as a second pod.
-func manifestBackup(certDir, name, step string, now time.Time) (func(string) string, error) {
-	root, err := renewal.BackupRoot(certDir)
-	if err != nil {
-		return nil, err
-	}
-	return func(manifest string) string {
-		return filepath.Join(root, filepath.Base(manifest)+".ca-rotation-"+now.UTC().Format("20060102T150405Z")+"-"+name+"-"+step)
 	}, nil
 }
 

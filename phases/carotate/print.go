@@ -21,11 +21,6 @@ type StatusReport struct {
 	ClusterNotRead string `json:"clusterNotRead,omitempty"`
 }
 
-// NewStatusReport wraps states in the versioned schema.
-func NewStatusReport(states []State) StatusReport {
-	return StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: states}
-}
-
 // Print writes r in format f: a table per CA for people (wide: every
 // file still from the old CA and every fingerprint), or the schema.
 func (r StatusReport) Print(w io.Writer, f output.Format) error {
@@ -33,15 +28,11 @@ func (r StatusReport) Print(w io.Writer, f output.Format) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "CA\tSTAGE\tFROM OLD CA\tPROBLEMS\tNEXT")
 		for _, s := range r.CAs {
-			stage := s.Stage
-			if s.Aborting {
-				stage += " (aborting)"
-			}
 			old := fmt.Sprint(len(s.FromOldCA))
 			if wide && len(s.FromOldCA) > 0 {
 				old = strings.Join(s.FromOldCA, ",")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.CA, stage, old, len(s.Problems), s.Next)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.CA, stageText(s.Stage, s.Aborting), old, len(s.Problems), s.Next)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -56,4 +47,12 @@ func (r StatusReport) Print(w io.Writer, f output.Format) error {
 		}
 		return r.printCluster(w)
 	})
+}
+
+// stageText is a stage for people: "trust (aborting)".
+func stageText(stage string, aborting bool) string {
+	if aborting {
+		return stage + " (aborting)"
+	}
+	return stage
 }

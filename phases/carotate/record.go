@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,8 +106,7 @@ func (r Record) next(stage string, now time.Time, restart []string) *Record {
 
 // fingerprint is the SHA-256 of a certificate's DER.
 func fingerprint(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(sum[:])
+	return fmt.Sprintf("%x", sha256.Sum256(c.Raw))
 }
 
 // keyFingerprint is the SHA-256 of a public key's PKIX DER.
@@ -117,6 +115,5 @@ func keyFingerprint(pub crypto.PublicKey) string {
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
+	return fmt.Sprintf("%x", sha256.Sum256(der))
 }

@@ -83,7 +83,7 @@ type Options struct {
 	// refuses a stage that would break one of them (ClusterOptions); nil
 	// rotates this node alone.
 	Cluster *ClusterOptions
-	cl      *clusterState
+	cl      *clusterState // nil: the node alone
 
 	// DryRun reads and checks, prints what the next stage would do, and
 	// writes nothing.
@@ -241,7 +241,7 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 		if err != nil || step == "" {
 			return rec, err
 		}
-		r := &run{o: o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC(), cl: o.cl}
+		r := &run{o: o, k: k, p: p, rec: rec, step: step, now: o.Now().UTC()}
 		env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 			DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand, Out: o.Out}
 		if err := phases.Run(ctx, env, r.phases()); err != nil {

@@ -23,7 +23,6 @@ type run struct {
 	rec  *Record
 	step string
 	now  time.Time
-	cl   *clusterState // nil: the node alone
 
 	hs       []held
 	m        material
@@ -57,7 +56,7 @@ func (r *run) plan(ctx context.Context) error {
 		if r.m.old, err = readCurrent(r.k, r.p); err != nil {
 			return err
 		}
-		if err := r.checkSigned(r.m.old, "old"); err != nil {
+		if err := r.checkSigned(); err != nil {
 			return err
 		}
 		if r.o.NewCACert != "" || r.o.NewCAKey != "" {
@@ -70,8 +69,8 @@ func (r *run) plan(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if !joined && r.cl != nil && r.cl.o.CertificateKey != "" {
-			if _, err := copycerts.ParseKey(r.cl.o.CertificateKey); err != nil {
+		if !joined && r.o.cl != nil && r.o.cl.o.CertificateKey != "" {
+			if _, err := copycerts.ParseKey(r.o.cl.o.CertificateKey); err != nil {
 				return err
 			}
 		}
@@ -115,26 +114,23 @@ func (r *run) check(ctx context.Context) error {
 		_, err := renewal.Renew(ctx, r.targets, r.renewalOptions(true))
 		return err
 	}
-	var targets []string
-	for _, f := range r.files {
-		targets = append(targets, f.Target)
-	}
-	if err := txn.Check(targets); err != nil {
+	if err := txn.Check(mapped(r.files, func(f txn.File) string { return f.Target })); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	return nil
 }
 
-// checkSigned refuses a stage that starts with a certificate of the CA on
-// disk that ca did not sign: the rotation would not know which CA it
-// belongs to.
-func (r *run) checkSigned(ca side, which string) error {
+// checkSigned refuses a rotation that starts with a certificate of the CA
+// on disk that the old CA did not sign: the rotation would not know which
+// CA it belongs to.
+func (r *run) checkSigned() error {
+	ca := r.m.old
 	if ca.cert == nil {
 		return nil
 	}
 	for _, h := range r.hs {
 		if h.cert != nil && (h.entry.Kind != pki.KindKubeconfig || h.embedded) && !h.signedBy(ca.cert, r.now) {
-			return fmt.Errorf("%s is not signed by the %s %s CA: renew it (`certctl renew %s`) or restore it from a backup before the rotation goes on", h.file, which, r.k.name, h.entry.CertName())
+			return fmt.Errorf("%s is not signed by the old %s CA: renew it (`certctl renew %s`) or restore it from a backup before the rotation goes on", h.file, r.k.name, h.entry.CertName())
 		}
 	}
 	return nil

@@ -106,7 +106,7 @@ func (r *run) buildTrust() error {
 		return files.err
 	}
 	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
-	return r.finishFiles(files.files, []side{old, nw}, r.notReissuedOrAll(false), r.p.oldCert)
+	return r.finishFiles(files.files, []side{old, nw}, r.p.oldCert)
 }
 
 // buildReissue builds the stages that switch the signing CA: reissue
@@ -137,7 +137,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 		r.targets = r.reissued()
 		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
-	return r.finishFiles(files.files, []side{signer, other}, r.notReissuedOrAll(true), signingCert)
+	return r.finishFiles(files.files, []side{signer, other}, signingCert)
 }
 
 // buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
@@ -155,7 +155,7 @@ func (r *run) buildEnd(kept side, stage string) error {
 	r.to = r.rec.next(stage, r.now, r.restarts())
 	r.to.Aborting = false
 	r.remove = r.p.stray(stage)
-	return r.finishFiles([]txn.File{f}, []side{kept}, r.notReissuedOrAll(false), r.p.trust)
+	return r.finishFiles([]txn.File{f}, []side{kept}, r.p.trust)
 }
 
 // readyToEnd refuses to drop a CA that something on disk still uses: a
@@ -189,27 +189,24 @@ func (r *run) readyToEnd(kept side, stage string) error {
 	return nil
 }
 
-// finishFiles adds the CA data of the kubeconfigs kcs, the manifest edit
-// that points kube-controller-manager at signingCert and the key file,
-// and the record, and keeps the stage's files.
-func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCert string) error {
+// finishFiles adds the CA data of the kubeconfigs, the manifest edit that
+// points kube-controller-manager at signingCert and the key file, and the
+// record, and keeps the stage's files. The stage writes the CA data of
+// every kubeconfig itself but, when the renewal engine re-issues (and so
+// writes the CA data of) the embedded ones, of the others: those whose
+// client certificate is not certctl's to re-issue.
+func (r *run) finishFiles(files []txn.File, order []side, signingCert string) error {
 	if r.k.kubeconfigs {
+		kcs := slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return len(r.targets) > 0 && h.embedded })
 		fs, err := caDataFiles(kcs, order...)
 		if err != nil {
 			return err
 		}
 		files = append(files, fs...)
 	}
-	backupOf, err := manifestBackup(r.o.CertDir, r.k.name, r.step, r.now)
+	mf, err := r.signingFiles(signingCert)
 	if err != nil {
 		return err
-	}
-	mf, warnings, err := signingFiles(r.k, r.p, r.o.ManifestDir, signingCert, r.p.key, backupOf)
-	if err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(r.o.Warn, "[warning] %s\n", w)
 	}
 	if r.k.signing && r.o.ManifestDir == "" {
 		return fmt.Errorf("rotating the %s CA changes the files kube-controller-manager signs with, and it reads no bundle: pass --manifest-dir, the kubelet's staticPodPath, for certctl to edit its manifest", r.k.name)
@@ -221,17 +218,6 @@ func (r *run) finishFiles(files []txn.File, order []side, kcs []held, signingCer
 	}
 	r.files = append(files, rf)
 	return nil
-}
-
-// notReissuedOrAll is the kubeconfigs whose CA data the stage writes
-// itself: all of them, or, when the renewal engine re-issues (and so
-// writes the CA data of) the embedded ones, the others: those whose
-// client certificate is not certctl's to re-issue.
-func (r *run) notReissuedOrAll(reissuing bool) []held {
-	if !reissuing {
-		return slices.Clone(r.hs)
-	}
-	return slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return h.entry.Kind != pki.KindKubeconfig || h.embedded })
 }
 
 // listFiles joins files for a message: "a, b and 3 more".

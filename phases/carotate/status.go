@@ -47,7 +47,7 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 		out, err = status(o)
 		return err
 	})
-	r := NewStatusReport(out)
+	r := StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: out}
 	if err == nil && o.Connect != nil {
 		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs)
 	}

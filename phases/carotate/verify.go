@@ -60,16 +60,9 @@ func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDi
 		return st, nil
 	}
 	var want []string // the trust file's fingerprints at the stage
-	switch {
-	case rec == nil:
-	case rec.Stage == StageTrust:
-		want = []string{rec.OldCA, rec.NewCA}
-	case rec.Stage == StageReissue:
-		want = []string{rec.NewCA, rec.OldCA}
-	case rec.Stage == StageFinished:
-		want = []string{rec.NewCA}
-	case rec.Stage == StageAborted:
-		want = []string{rec.OldCA}
+	if rec != nil {
+		want = map[string][]string{StageTrust: {rec.OldCA, rec.NewCA}, StageReissue: {rec.NewCA, rec.OldCA},
+			StageFinished: {rec.NewCA}, StageAborted: {rec.OldCA}}[rec.Stage]
 	}
 	if want != nil && !slices.Equal(st.Trusted, want) {
 		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
@@ -136,10 +129,7 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 			}
 		}
 		if h.entry.Kind == pki.KindKubeconfig && len(want) > 0 {
-			var got []string
-			for _, c := range h.caData {
-				got = append(got, fingerprint(c))
-			}
+			got := mapped(h.caData, fingerprint)
 			if !slices.Equal(got, want) {
 				st.Problems = append(st.Problems, fmt.Sprintf("%s trusts %s, stage %s says %s", h.file, short(got), rec.Stage, short(want)))
 			}
@@ -167,48 +157,43 @@ func Verify(certDir, kubeconfigDir, name string, inv pki.Inventory, externalEtcd
 
 // trusted lists the fingerprints of the trust file's certificates (sa: keys).
 func trusted(k kind, path string) ([]string, error) {
-	var out []string
 	if k.sa {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		keys, err := keyutil.ParsePublicKeysPEM(data)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", path, err)
-		}
-		for _, key := range keys {
-			out = append(out, keyFingerprint(key))
-		}
-		return out, nil
+		keys, err := readParsed(path, keyutil.ParsePublicKeysPEM)
+		return mapped(keys, func(key any) string { return keyFingerprint(key) }), err
 	}
 	certs, err := readCerts(path)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range certs {
-		out = append(out, fingerprint(c))
-	}
-	return out, nil
+	return mapped(certs, fingerprint), err
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {
+	return readParsed(path, pki.ParseCerts)
+}
+
+// readParsed reads path and decodes it with parse; the errors name the
+// file: "read PATH: ...", "parse PATH: ...".
+func readParsed[T any](path string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return zero, fmt.Errorf("read %s: %w", path, err)
 	}
-	certs, err := pki.ParseCerts(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+		return zero, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return certs, nil
+	return v, nil
+}
+
+// mapped is f of each of xs, in order; nil when xs is empty.
+func mapped[T, U any](xs []T, f func(T) U) []U {
+	var out []U
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
 }
 
 // short abbreviates fingerprints for messages.
 func short(ids []string) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id[:min(len(id), 12)]
-	}
-	return "[" + strings.Join(out, " ") + "]"
+	return "[" + strings.Join(mapped(ids, func(id string) string { return id[:min(len(id), 12)] }), " ") + "]"
 }
