@@ -65,12 +65,13 @@ func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		opts:     opts,
-		binDir:   binDir,
-		port:     map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]},
-		nodeName: nodeName,
-		host:     host,
-		procs:    map[string]*process{},
+		opts:         opts,
+		binDir:       binDir,
+		port:         map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]},
+		nodeName:     nodeName,
+		host:         host,
+		procs:        map[string]*process{},
+		manifestArgs: map[string][]string{},
 	}
 	c.pki = c.newPKISpec()
 	return c, nil

@@ -146,7 +146,6 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		return err
 	}
 	defer client.CloseIdleConnections()
-	var last string
 	for {
 		if done, werr := p.exited(); done {
 			p.stopping.Store(true) // reported here; Stop need not report it again
@@ -156,10 +155,9 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		if ok {
 			return nil
 		}
-		last = msg
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), last, p.logPath)
+			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.logPath)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -198,8 +196,7 @@ func probe(ctx context.Context, client *http.Client, url, name string) (bool, st
 func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 	switch name {
 	case Etcd:
-		tlsCfg, err := tlsConfig(filepath.Join(c.PKIDir(), "etcd", "ca.crt"),
-			filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.crt"), filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.key"))
+		tlsCfg, err := c.tlsConfig("etcd/ca.crt", "etcd/healthcheck-client")
 		if err != nil {
 			return nil, "", err
 		}
@@ -216,8 +213,10 @@ func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 	}
 }
 
-// tlsConfig returns a client TLS config that trusts caFile and presents certFile/keyFile.
-func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+// tlsConfig returns a client TLS config that trusts the PKI's file ca and presents its pair
+// base.crt/base.key, e.g. ("etcd/ca.crt", "apiserver-etcd-client").
+func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
+	caFile, certFile, keyFile := filepath.Join(c.PKIDir(), ca), filepath.Join(c.PKIDir(), base+".crt"), filepath.Join(c.PKIDir(), base+".key")
 	caPEM, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("read CA: %w", err)

@@ -85,20 +85,20 @@ func (c *Cluster) manifestPod(name string) *corev1.Pod {
 		readOnly     bool
 	}
 	var mounts []mount
-	annotations := map[string]string{}
+	var annotations map[string]string
 	switch name {
 	case Etcd:
 		mounts = []mount{
 			{"etcd-certs", filepath.Join(c.PKIDir(), "etcd"), corev1.HostPathDirectoryOrCreate, false},
 			{"etcd-data", filepath.Join(c.opts.Dir, "var", "lib", "etcd"), corev1.HostPathDirectoryOrCreate, false},
 		}
-		annotations["kubeadm.kubernetes.io/etcd.advertise-client-urls"] = c.URL(Etcd)
+		annotations = map[string]string{"kubeadm.kubernetes.io/etcd.advertise-client-urls": c.URL(Etcd)}
 	case APIServer:
 		mounts = []mount{
 			{"k8s-certs", c.PKIDir(), corev1.HostPathDirectoryOrCreate, true},
 			{"cert-dir", c.runDir(APIServer), corev1.HostPathDirectoryOrCreate, false},
 		}
-		annotations["kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"] = c.Addr(APIServer)
+		annotations = map[string]string{"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": c.Addr(APIServer)}
 	case ControllerManager:
 		mounts = []mount{
 			{"k8s-certs", c.PKIDir(), corev1.HostPathDirectoryOrCreate, true},
@@ -120,23 +120,20 @@ func (c *Cluster) manifestPod(name string) *corev1.Pod {
 	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      name,
-			Namespace: "kube-system",
-			Labels:    map[string]string{"component": name, "tier": "control-plane"},
+			Name:        name,
+			Namespace:   "kube-system",
+			Labels:      map[string]string{"component": name, "tier": "control-plane"},
+			Annotations: annotations,
 		},
 		Spec: corev1.PodSpec{
 			HostNetwork:       true,
 			PriorityClassName: "system-node-critical",
 		},
 	}
-	if len(annotations) > 0 {
-		pod.Annotations = annotations
-	}
 	for _, m := range mounts {
-		kind := m.kind
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
 			Name:         m.volume,
-			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.path, Type: &kind}},
+			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.path, Type: &m.kind}},
 		})
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: m.volume, MountPath: m.path, ReadOnly: m.readOnly})
 	}
@@ -159,9 +156,6 @@ func (c *Cluster) cmdline(name string) []string {
 func (c *Cluster) setManifestArgs(name string, args []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.manifestArgs == nil {
-		c.manifestArgs = map[string][]string{}
-	}
 	c.manifestArgs[name] = slices.Clone(args)
 }
 

@@ -19,7 +19,6 @@ type process struct {
 	name    string
 	pid     int
 	args    []string // the flags it was started with
-	started time.Time
 	logPath string
 	// startTicks is the process's start time from /proc/PID/stat; with the PID it identifies the
 	// process across programs (a later `testcluster down` must not signal a reused PID).
@@ -57,8 +56,8 @@ func startProcess(name, bin string, args []string, logPath string, detached bool
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, pid: cmd.Process.Pid, args: args, started: time.Now(), logPath: logPath, done: make(chan struct{})}
-	p.startTicks, _ = procStartTicks(p.pid)
+	p := &process{name: name, pid: cmd.Process.Pid, args: args, logPath: logPath, done: make(chan struct{})}
+	_, p.startTicks, _ = procStat(p.pid)
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)

@@ -1,14 +1,13 @@
 package testcluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -84,26 +83,15 @@ func (o TrafficOptions) withDefaults(nodes []*Cluster) TrafficOptions {
 			}
 		}
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.Interval, 50*time.Millisecond)
-	def(&o.Timeout, 5*time.Second)
-	def(&o.TokenExpiration, 10*time.Minute)
-	def(&o.TokenRefresh, o.TokenExpiration*8/10)
-	def(&o.RootCARefresh, 10*time.Second)
-	def(&o.SetupTimeout, 2*time.Minute)
-	if o.Namespace == "" {
-		o.Namespace = "certctl-traffic"
-	}
-	if o.ServiceAccount == "" {
-		o.ServiceAccount = "prober"
-	}
-	if o.KeepErrors == 0 {
-		o.KeepErrors = 5
-	}
+	o.Interval = cmp.Or(o.Interval, 50*time.Millisecond)
+	o.Timeout = cmp.Or(o.Timeout, 5*time.Second)
+	o.TokenExpiration = cmp.Or(o.TokenExpiration, 10*time.Minute)
+	o.TokenRefresh = cmp.Or(o.TokenRefresh, o.TokenExpiration*8/10)
+	o.RootCARefresh = cmp.Or(o.RootCARefresh, 10*time.Second)
+	o.SetupTimeout = cmp.Or(o.SetupTimeout, 2*time.Minute)
+	o.Namespace = cmp.Or(o.Namespace, "certctl-traffic")
+	o.ServiceAccount = cmp.Or(o.ServiceAccount, "prober")
+	o.KeepErrors = cmp.Or(o.KeepErrors, 5)
 	if o.Logf == nil {
 		o.Logf = nodes[0].opts.Logf
 	}
@@ -269,12 +257,4 @@ func (t *Traffic) request(ctx context.Context, kind TrafficKind, c *Cluster) (ou
 		return etcdRequest(ctx, c)
 	}
 	return failed, fmt.Sprintf("unknown traffic kind %q", kind)
-}
-
-// classify turns a transport error into an outcome: connection refused means nothing listens.
-func classify(err error) (outcome, string) {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return unavailable, err.Error()
-	}
-	return failed, err.Error()
 }

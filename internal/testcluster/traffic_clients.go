@@ -9,10 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -38,15 +39,15 @@ func send(ctx context.Context, tlsCfg *tls.Config, method, url string, body []by
 	if err != nil {
 		return failed, err.Error(), nil
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
+	maps.Copy(req.Header, header)
 	tr := &http.Transport{TLSClientConfig: tlsCfg, DisableKeepAlives: true, Proxy: nil}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return unavailable, err.Error(), nil // nothing listens
+	}
 	if err != nil {
-		o, text := classify(err)
-		return o, text, nil
+		return failed, err.Error(), nil
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -76,8 +77,7 @@ func adminRequest(ctx context.Context, c *Cluster) (outcome, string) {
 // frontProxyRequest is kube-aggregator's request to an API server: front-proxy-client.crt,
 // the user in headers, trusting ca.crt.
 func frontProxyRequest(ctx context.Context, c *Cluster) (outcome, string) {
-	pki := c.PKIDir()
-	tlsCfg, err := tlsConfig(filepath.Join(pki, "ca.crt"), filepath.Join(pki, "front-proxy-client.crt"), filepath.Join(pki, "front-proxy-client.key"))
+	tlsCfg, err := c.tlsConfig("ca.crt", "front-proxy-client")
 	if err != nil {
 		return failed, err.Error()
 	}
@@ -87,8 +87,7 @@ func frontProxyRequest(ctx context.Context, c *Cluster) (outcome, string) {
 
 // etcdRequest is kube-apiserver's client of etcd: GET /health with apiserver-etcd-client.crt.
 func etcdRequest(ctx context.Context, c *Cluster) (outcome, string) {
-	pki := c.PKIDir()
-	tlsCfg, err := tlsConfig(filepath.Join(pki, "etcd", "ca.crt"), filepath.Join(pki, "apiserver-etcd-client.crt"), filepath.Join(pki, "apiserver-etcd-client.key"))
+	tlsCfg, err := c.tlsConfig("etcd/ca.crt", "apiserver-etcd-client")
 	if err != nil {
 		return failed, err.Error()
 	}
@@ -103,9 +102,6 @@ func etcdRequest(ctx context.Context, c *Cluster) (outcome, string) {
 // selfSubjectReview asks the API server who the request authenticates as, and checks it is
 // wantUser: a 201 alone would not tell a request header identity from another one.
 func selfSubjectReview(ctx context.Context, tlsCfg *tls.Config, c *Cluster, h http.Header, wantUser string) (outcome, string) {
-	if h == nil {
-		h = http.Header{}
-	}
 	h.Set("Content-Type", "application/json")
 	url := c.URL(APIServer) + "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 	body := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
