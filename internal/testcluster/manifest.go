@@ -31,14 +31,7 @@ func (c *Cluster) ManifestPath(name string) string {
 // component's name and the flags it runs with now (the harness's, or those of the manifest the
 // Kubelet last ran); its hostPath volumes are the folders and files the flags name, mounted at
 // the same paths, so a path in the manifest is the path on the host.
-func (c *Cluster) WriteManifests() error {
-	for _, name := range c.opts.Components {
-		if err := c.writeManifest(name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (c *Cluster) WriteManifests() error { return c.writeManifests(false) }
 
 // WriteManifests writes every node's manifests (see Cluster.WriteManifests).
 func (h *HA) WriteManifests() error {
@@ -50,29 +43,23 @@ func (h *HA) WriteManifests() error {
 	return nil
 }
 
-// writeMissingManifests writes the manifests that do not exist yet and leaves the others.
-func (c *Cluster) writeMissingManifests() error {
+// writeManifests writes the components' manifests; with missingOnly, only those that do not exist
+// yet, leaving the others.
+func (c *Cluster) writeManifests(missingOnly bool) error {
 	for _, name := range c.opts.Components {
-		if _, err := os.Stat(c.ManifestPath(name)); err == nil {
+		if _, err := os.Stat(c.ManifestPath(name)); missingOnly && err == nil {
 			continue
 		}
-		if err := c.writeManifest(name); err != nil {
-			return err
+		data, err := yaml.Marshal(c.manifestPod(name))
+		if err != nil {
+			return fmt.Errorf("encode manifest of %s: %w", name, err)
 		}
-	}
-	return nil
-}
-
-func (c *Cluster) writeManifest(name string) error {
-	data, err := yaml.Marshal(c.manifestPod(name))
-	if err != nil {
-		return fmt.Errorf("encode manifest of %s: %w", name, err)
-	}
-	if err := os.MkdirAll(c.ManifestDir(), 0o700); err != nil {
-		return fmt.Errorf("create manifest folder: %w", err)
-	}
-	if err := atomicfile.WriteFile(c.ManifestPath(name), data, 0o600); err != nil {
-		return fmt.Errorf("write manifest of %s: %w", name, err)
+		if err := os.MkdirAll(c.ManifestDir(), 0o700); err != nil {
+			return fmt.Errorf("create manifest folder: %w", err)
+		}
+		if err := atomicfile.WriteFile(c.ManifestPath(name), data, 0o600); err != nil {
+			return fmt.Errorf("write manifest of %s: %w", name, err)
+		}
 	}
 	return nil
 }

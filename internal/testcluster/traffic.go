@@ -152,7 +152,8 @@ func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*
 	if opts.ReadyOnly {
 		for _, c := range nodes {
 			t.checkReady(ctx, c)
-			t.wg.Go(func() { t.readyLoop(ctx, c) })
+			// The load balancer's health check of c's kube-apiserver.
+			t.wg.Go(func() { every(ctx, opts.Interval, false, func() { t.checkReady(ctx, c) }) })
 		}
 	}
 	if slices.Contains(opts.Kinds, TrafficServiceAccount) {
@@ -188,11 +189,10 @@ func (t *Traffic) Report() Report {
 }
 
 func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
-	tick := time.NewTicker(t.opts.Interval)
-	defer tick.Stop()
 	gated := t.opts.ReadyOnly && kind != TrafficEtcd
-	for {
+	every(ctx, t.opts.Interval, true, func() {
 		rctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+		defer cancel()
 		var o outcome
 		var text string
 		t.mu.Lock()
@@ -203,33 +203,13 @@ func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
 		} else {
 			o, text = t.request(rctx, kind, c)
 		}
-		cancel()
 		if ctx.Err() != nil {
 			return // cut short by Stop: not counted
 		}
 		t.mu.Lock()
 		t.stats.record(kind, c.nodeName, o, text, time.Now())
 		t.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// readyLoop is the load balancer's health check of node c's kube-apiserver, every Interval.
-func (t *Traffic) readyLoop(ctx context.Context, c *Cluster) {
-	tick := time.NewTicker(t.opts.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		t.checkReady(ctx, c)
-	}
+	})
 }
 
 func (t *Traffic) checkReady(ctx context.Context, c *Cluster) {
