@@ -328,9 +328,7 @@ func podHash(pod *corev1.Pod) (string, error) {
 
 // crashed reports whether component name's process exited without the harness stopping it.
 func (c *Cluster) crashed(name string) bool {
-	c.mu.Lock()
-	p := c.procs[name]
-	c.mu.Unlock()
+	p := c.proc(name)
 	if p == nil || p.stopping.Load() {
 		return false
 	}

@@ -149,9 +149,7 @@ func (c *Cluster) setManifestArgs(name string, args []string) {
 // runningArgs returns the flags the running process of component name was started with, and
 // whether one runs.
 func (c *Cluster) runningArgs(name string) ([]string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.procs[name]
+	p := c.proc(name)
 	if p == nil {
 		return nil, false
 	}
