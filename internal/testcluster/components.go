@@ -163,6 +163,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 	}
 }
 
+// probe makes one health request: ok on 200 and, from etcd, "health":"true" in the answer.
 func probe(ctx context.Context, client *http.Client, url, name string) (bool, string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -177,13 +178,7 @@ func probe(ctx context.Context, client *http.Client, url, name string) (bool, st
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	msg := fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-	if resp.StatusCode != http.StatusOK {
-		return false, msg
-	}
-	if name == Etcd && !strings.Contains(string(body), `"health":"true"`) {
-		return false, msg
-	}
-	return true, msg
+	return resp.StatusCode == http.StatusOK && (name != Etcd || strings.Contains(string(body), `"health":"true"`)), msg
 }
 
 // healthClient returns a client and URL for component name's health endpoint:

@@ -94,10 +94,9 @@ func (p *process) exited() (bool, error) {
 // error if the process had exited before stop was called (it crashed), or could not be ended.
 func (p *process) stop(ctx context.Context, grace time.Duration) error {
 	if done, err := p.exited(); done {
-		if p.stopping.Load() {
+		if p.stopping.Swap(true) {
 			return nil
 		}
-		p.stopping.Store(true)
 		return fmt.Errorf("%s (pid %d) had exited by itself: %v; see %s", p.name, p.pid, err, p.logPath)
 	}
 	p.stopping.Store(true)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,56 +177,49 @@ func setupServiceAccount(ctx context.Context, nodes []*Cluster, opts TrafficOpti
 }
 
 // refreshLoop renews the token every TokenRefresh and reads the root CA every RootCARefresh; a
-// failed refresh keeps the old value, is logged and retried a second later.
+// failed refresh keeps the old value, is logged and retried a second later. Of a run of failed
+// refreshes, only the first and the refresh that ends it are logged, not every retry.
 func (s *saCredentials) refreshLoop(ctx context.Context) {
-	nextToken := time.Now().Add(s.opts.TokenRefresh)
-	nextCA := time.Now().Add(s.opts.RootCARefresh)
-	var tokenFailing, caFailing bool
+	type job struct {
+		what    string
+		every   time.Duration
+		refresh func(context.Context) error
+		next    time.Time
+		failing bool
+	}
+	jobs := []*job{
+		{what: "token", every: s.opts.TokenRefresh, refresh: s.refreshToken, next: time.Now().Add(s.opts.TokenRefresh)},
+		{what: "root CA", every: s.opts.RootCARefresh, refresh: s.refreshRootCA, next: time.Now().Add(s.opts.RootCARefresh)},
+	}
 	for {
-		next := nextToken
-		if nextCA.Before(next) {
-			next = nextCA
-		}
+		next := slices.MinFunc(jobs, func(a, b *job) int { return a.next.Compare(b.next) }).next
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Until(next)):
 		}
 		now := time.Now()
-		if !now.Before(nextToken) {
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.refreshToken(rctx)
-			cancel()
-			nextToken = now.Add(s.opts.TokenRefresh)
-			if err != nil && ctx.Err() == nil {
-				nextToken = now.Add(time.Second)
+		for _, j := range jobs {
+			if now.Before(j.next) {
+				continue
 			}
-			s.logChange(ctx, &tokenFailing, err, "token")
-		}
-		if !now.Before(nextCA) {
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.refreshRootCA(rctx)
+			err := j.refresh(rctx)
 			cancel()
-			nextCA = now.Add(s.opts.RootCARefresh)
+			j.next = now.Add(j.every)
 			if err != nil && ctx.Err() == nil {
-				nextCA = now.Add(time.Second)
+				j.next = now.Add(time.Second)
 			}
-			s.logChange(ctx, &caFailing, err, "root CA")
+			switch {
+			case ctx.Err() != nil:
+			case err != nil && !j.failing:
+				s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", j.what, err)
+				j.failing = true
+			case err == nil && j.failing:
+				s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", j.what)
+				j.failing = false
+			}
 		}
-	}
-}
-
-// logChange logs the first of a run of failed refreshes of what, and the refresh that ends it,
-// not every retry.
-func (s *saCredentials) logChange(ctx context.Context, failing *bool, err error, what string) {
-	switch {
-	case ctx.Err() != nil:
-	case err != nil && !*failing:
-		s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", what, err)
-		*failing = true
-	case err == nil && *failing:
-		s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", what)
-		*failing = false
 	}
 }
 
