@@ -211,7 +211,7 @@ func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 // tlsConfig returns a client TLS config that trusts the PKI's file ca and presents its pair
 // base.crt/base.key, e.g. ("etcd/ca.crt", "apiserver-etcd-client").
 func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
-	caFile, certFile, keyFile := filepath.Join(c.PKIDir(), ca), filepath.Join(c.PKIDir(), base+".crt"), filepath.Join(c.PKIDir(), base+".key")
+	caFile := filepath.Join(c.PKIDir(), ca)
 	caPEM, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("read CA: %w", err)
@@ -220,7 +220,8 @@ func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("read CA %s: no PEM certificate", caFile)
 	}
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certFile := filepath.Join(c.PKIDir(), base+".crt")
+	pair, err := tls.LoadX509KeyPair(certFile, filepath.Join(c.PKIDir(), base+".key"))
 	if err != nil {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}
