@@ -148,15 +148,8 @@ func lastLines(buf []byte, n int) string {
 	if n <= 0 || len(buf) == 0 {
 		return ""
 	}
-	i := len(buf)
-	for ; n > 0; n-- {
-		j := bytes.LastIndexByte(buf[:i], '\n')
-		if j < 0 {
-			return string(buf)
-		}
-		i = j
-	}
-	return string(buf[i+1:])
+	lines := bytes.Split(buf, []byte("\n"))
+	return string(bytes.Join(lines[max(len(lines)-n, 0):], []byte("\n")))
 }
 
 // fileAppender is an io.Writer that appends each Write to the file at path, opening and closing

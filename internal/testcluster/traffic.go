@@ -101,7 +101,6 @@ func (o TrafficOptions) withDefaults(nodes []*Cluster) TrafficOptions {
 // Traffic is a running prober; Stop ends it and returns its Report.
 type Traffic struct {
 	opts   TrafficOptions
-	nodes  []*Cluster
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	sa     *saCredentials // nil without TrafficServiceAccount
@@ -148,7 +147,7 @@ func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Traffic{opts: opts, nodes: nodes, cancel: cancel, stats: newStats(opts, nodes), ready: map[string]bool{}}
+	t := &Traffic{opts: opts, cancel: cancel, stats: newStats(opts, nodes), ready: map[string]bool{}}
 	if opts.ReadyOnly {
 		for _, c := range nodes {
 			t.checkReady(ctx, c)
