@@ -65,14 +65,27 @@ func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		opts:     opts,
-		binDir:   binDir,
-		port:     map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]},
-		nodeName: nodeName,
-		host:     host,
-		procs:    map[string]*process{},
+		opts:         opts,
+		binDir:       binDir,
+		port:         map[string]int{Etcd: ports[0], etcdPeer: ports[1], APIServer: ports[2], ControllerManager: ports[3], Scheduler: ports[4]},
+		nodeName:     nodeName,
+		host:         host,
+		procs:        map[string]*process{},
+		manifestArgs: map[string][]string{},
 	}
-	c.pki = c.newPKISpec()
+	c.pki = &PKISpec{
+		CertDir:              c.PKIDir(),
+		KubeconfigDir:        c.KubeconfigDir(),
+		NodeName:             c.nodeName,
+		AdvertiseAddress:     c.host,
+		BindPort:             c.port[APIServer],
+		ControlPlaneEndpoint: c.Addr(APIServer),
+		ServiceCIDR:          ServiceCIDR,
+		DNSDomain:            DNSDomain,
+		ExtraArgs:            c.opts.CertctlArgs,
+		Log:                  fileAppender(filepath.Join(c.LogDir(), "certctl.log")),
+		certctl:              func() (string, error) { return certctlBinary(c.opts.Certctl) },
+	}
 	return c, nil
 }
 
@@ -127,22 +140,6 @@ func (c *Cluster) WritePKI(ctx context.Context) error {
 // example to renew a certificate before Restart).
 func (c *Cluster) PKI() *PKISpec { return c.pki }
 
-func (c *Cluster) newPKISpec() *PKISpec {
-	return &PKISpec{
-		CertDir:              c.PKIDir(),
-		KubeconfigDir:        c.KubeconfigDir(),
-		NodeName:             c.nodeName,
-		AdvertiseAddress:     c.host,
-		BindPort:             c.port[APIServer],
-		ControlPlaneEndpoint: c.Addr(APIServer),
-		ServiceCIDR:          ServiceCIDR,
-		DNSDomain:            DNSDomain,
-		ExtraArgs:            c.opts.CertctlArgs,
-		Log:                  fileAppender(filepath.Join(c.LogDir(), "certctl.log")),
-		certctl:              func() (string, error) { return certctlBinary(c.opts.Certctl) },
-	}
-}
-
 // StartComponent starts component name, which must not be running, and waits until it is healthy
 // (bounded by Options.ReadyTimeout and ctx). It reads the certificate files anew, so after a
 // renewal it serves the renewed certificates.
@@ -150,12 +147,9 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 	if !slices.Contains(c.opts.Components, name) {
 		return fmt.Errorf("start %s: not one of this cluster's components %q", name, c.opts.Components)
 	}
-	c.mu.Lock()
-	if p := c.procs[name]; p != nil {
-		c.mu.Unlock()
+	if p := c.proc(name); p != nil {
 		return fmt.Errorf("start %s: already started (pid %d); stop it first", name, p.pid)
 	}
-	c.mu.Unlock()
 	start := time.Now()
 	p, err := startProcess(name, filepath.Join(c.binDir, name), c.cmdline(name), c.LogPath(name), c.opts.Detached)
 	if err != nil {
@@ -177,9 +171,7 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 // for its process to exit. Stopping a component that is not running does nothing. It returns an
 // error if the process had exited by itself before.
 func (c *Cluster) StopComponent(ctx context.Context, name string) error {
-	c.mu.Lock()
-	p := c.procs[name]
-	c.mu.Unlock()
+	p := c.proc(name)
 	if p == nil {
 		return nil
 	}
@@ -216,12 +208,17 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 // PID returns the process ID of component name, or 0 if it is not running.
 func (c *Cluster) PID(name string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if p := c.procs[name]; p != nil {
+	if p := c.proc(name); p != nil {
 		return p.pid
 	}
 	return 0
+}
+
+// proc returns the process of component name, or nil if it is not running.
+func (c *Cluster) proc(name string) *process {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[name]
 }
 
 // Dir returns Options.Dir, made absolute.

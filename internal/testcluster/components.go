@@ -146,7 +146,6 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		return err
 	}
 	defer client.CloseIdleConnections()
-	var last string
 	for {
 		if done, werr := p.exited(); done {
 			p.stopping.Store(true) // reported here; Stop need not report it again
@@ -156,15 +155,15 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		if ok {
 			return nil
 		}
-		last = msg
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), last, p.logPath)
+			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.logPath)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
+// probe makes one health request: ok on 200 and, from etcd, "health":"true" in the answer.
 func probe(ctx context.Context, client *http.Client, url, name string) (bool, string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -179,13 +178,7 @@ func probe(ctx context.Context, client *http.Client, url, name string) (bool, st
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	msg := fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-	if resp.StatusCode != http.StatusOK {
-		return false, msg
-	}
-	if name == Etcd && !strings.Contains(string(body), `"health":"true"`) {
-		return false, msg
-	}
-	return true, msg
+	return resp.StatusCode == http.StatusOK && (name != Etcd || strings.Contains(string(body), `"health":"true"`)), msg
 }
 
 // healthClient returns a client and URL for component name's health endpoint:
@@ -198,8 +191,7 @@ func probe(ctx context.Context, client *http.Client, url, name string) (bool, st
 func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 	switch name {
 	case Etcd:
-		tlsCfg, err := tlsConfig(filepath.Join(c.PKIDir(), "etcd", "ca.crt"),
-			filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.crt"), filepath.Join(c.PKIDir(), "etcd", "healthcheck-client.key"))
+		tlsCfg, err := c.tlsConfig("etcd/ca.crt", "etcd/healthcheck-client")
 		if err != nil {
 			return nil, "", err
 		}
@@ -216,8 +208,10 @@ func (c *Cluster) healthClient(name string) (*http.Client, string, error) {
 	}
 }
 
-// tlsConfig returns a client TLS config that trusts caFile and presents certFile/keyFile.
-func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+// tlsConfig returns a client TLS config that trusts the PKI's file ca and presents its pair
+// base.crt/base.key, e.g. ("etcd/ca.crt", "apiserver-etcd-client").
+func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
+	caFile := filepath.Join(c.PKIDir(), ca)
 	caPEM, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("read CA: %w", err)
@@ -226,7 +220,8 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("read CA %s: no PEM certificate", caFile)
 	}
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certFile := filepath.Join(c.PKIDir(), base+".crt")
+	pair, err := tls.LoadX509KeyPair(certFile, filepath.Join(c.PKIDir(), base+".key"))
 	if err != nil {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}

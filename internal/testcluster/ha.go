@@ -43,16 +43,13 @@ func NewHA(opts Options) (*HA, error) {
 	if opts.Nodes > 9 {
 		return nil, fmt.Errorf("testcluster: Options.Nodes is %d, at most 9", opts.Nodes)
 	}
-	if opts.Dir == "" {
-		return nil, fmt.Errorf("testcluster: Options.Dir is empty")
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolve cluster folder: %w", err)
-	}
-	logf := opts.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
 	}
 	h := &HA{dir: dir}
 	var peers, servers []string
@@ -60,7 +57,7 @@ func NewHA(opts Options) (*HA, error) {
 		o := opts
 		name := fmt.Sprintf("cp-%d", i)
 		o.Dir = filepath.Join(dir, name)
-		o.Logf = func(format string, args ...any) { logf(name+": "+format, args...) }
+		o.Logf = func(format string, args ...any) { opts.Logf(name+": "+format, args...) }
 		c, err := newNode(o, name, fmt.Sprintf("127.0.0.%d", i))
 		if err != nil {
 			return nil, err

@@ -100,7 +100,7 @@ type podState struct {
 // dot-files, where certctl stages its writes). Do not restart components by other means while
 // a Kubelet runs: the two would race.
 func (c *Cluster) StartKubelet(ctx context.Context) (*Kubelet, error) {
-	if err := c.writeMissingManifests(); err != nil {
+	if err := c.writeManifests(true); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -112,7 +112,7 @@ func (c *Cluster) StartKubelet(ctx context.Context) (*Kubelet, error) {
 		states = append(states, st)
 	}
 	for _, st := range states {
-		k.wg.Go(func() { k.run(ctx, st) })
+		k.wg.Go(func() { every(ctx, KubeletPollInterval, false, func() { k.sync(ctx, st, false) }) })
 	}
 	c.mu.Lock()
 	c.kubelets = append(c.kubelets, k)
@@ -169,16 +169,21 @@ func (k *Kubelet) record(e KubeletEvent) {
 	k.c.opts.Logf("testcluster: kubelet: %s", e)
 }
 
-func (k *Kubelet) run(ctx context.Context, st *podState) {
-	tick := time.NewTicker(KubeletPollInterval)
+// every calls f every d until ctx ends: at once when now is set, else first after d. A call that
+// takes longer than d delays the next.
+func every(ctx context.Context, d time.Duration, now bool, f func()) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
+		if now {
+			f()
+		}
+		now = true
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		k.sync(ctx, st, false)
 	}
 }
 
@@ -323,9 +328,7 @@ func podHash(pod *corev1.Pod) (string, error) {
 
 // crashed reports whether component name's process exited without the harness stopping it.
 func (c *Cluster) crashed(name string) bool {
-	c.mu.Lock()
-	p := c.procs[name]
-	c.mu.Unlock()
+	p := c.proc(name)
 	if p == nil || p.stopping.Load() {
 		return false
 	}

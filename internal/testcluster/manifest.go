@@ -31,14 +31,7 @@ func (c *Cluster) ManifestPath(name string) string {
 // component's name and the flags it runs with now (the harness's, or those of the manifest the
 // Kubelet last ran); its hostPath volumes are the folders and files the flags name, mounted at
 // the same paths, so a path in the manifest is the path on the host.
-func (c *Cluster) WriteManifests() error {
-	for _, name := range c.opts.Components {
-		if err := c.writeManifest(name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (c *Cluster) WriteManifests() error { return c.writeManifests(false) }
 
 // WriteManifests writes every node's manifests (see Cluster.WriteManifests).
 func (h *HA) WriteManifests() error {
@@ -50,29 +43,23 @@ func (h *HA) WriteManifests() error {
 	return nil
 }
 
-// writeMissingManifests writes the manifests that do not exist yet and leaves the others.
-func (c *Cluster) writeMissingManifests() error {
+// writeManifests writes the components' manifests; with missingOnly, only those that do not exist
+// yet, leaving the others.
+func (c *Cluster) writeManifests(missingOnly bool) error {
 	for _, name := range c.opts.Components {
-		if _, err := os.Stat(c.ManifestPath(name)); err == nil {
+		if _, err := os.Stat(c.ManifestPath(name)); missingOnly && err == nil {
 			continue
 		}
-		if err := c.writeManifest(name); err != nil {
-			return err
+		data, err := yaml.Marshal(c.manifestPod(name))
+		if err != nil {
+			return fmt.Errorf("encode manifest of %s: %w", name, err)
 		}
-	}
-	return nil
-}
-
-func (c *Cluster) writeManifest(name string) error {
-	data, err := yaml.Marshal(c.manifestPod(name))
-	if err != nil {
-		return fmt.Errorf("encode manifest of %s: %w", name, err)
-	}
-	if err := os.MkdirAll(c.ManifestDir(), 0o700); err != nil {
-		return fmt.Errorf("create manifest folder: %w", err)
-	}
-	if err := atomicfile.WriteFile(c.ManifestPath(name), data, 0o600); err != nil {
-		return fmt.Errorf("write manifest of %s: %w", name, err)
+		if err := os.MkdirAll(c.ManifestDir(), 0o700); err != nil {
+			return fmt.Errorf("create manifest folder: %w", err)
+		}
+		if err := atomicfile.WriteFile(c.ManifestPath(name), data, 0o600); err != nil {
+			return fmt.Errorf("write manifest of %s: %w", name, err)
+		}
 	}
 	return nil
 }
@@ -85,20 +72,20 @@ func (c *Cluster) manifestPod(name string) *corev1.Pod {
 		readOnly     bool
 	}
 	var mounts []mount
-	annotations := map[string]string{}
+	var annotations map[string]string
 	switch name {
 	case Etcd:
 		mounts = []mount{
 			{"etcd-certs", filepath.Join(c.PKIDir(), "etcd"), corev1.HostPathDirectoryOrCreate, false},
 			{"etcd-data", filepath.Join(c.opts.Dir, "var", "lib", "etcd"), corev1.HostPathDirectoryOrCreate, false},
 		}
-		annotations["kubeadm.kubernetes.io/etcd.advertise-client-urls"] = c.URL(Etcd)
+		annotations = map[string]string{"kubeadm.kubernetes.io/etcd.advertise-client-urls": c.URL(Etcd)}
 	case APIServer:
 		mounts = []mount{
 			{"k8s-certs", c.PKIDir(), corev1.HostPathDirectoryOrCreate, true},
 			{"cert-dir", c.runDir(APIServer), corev1.HostPathDirectoryOrCreate, false},
 		}
-		annotations["kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"] = c.Addr(APIServer)
+		annotations = map[string]string{"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": c.Addr(APIServer)}
 	case ControllerManager:
 		mounts = []mount{
 			{"k8s-certs", c.PKIDir(), corev1.HostPathDirectoryOrCreate, true},
@@ -120,23 +107,20 @@ func (c *Cluster) manifestPod(name string) *corev1.Pod {
 	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      name,
-			Namespace: "kube-system",
-			Labels:    map[string]string{"component": name, "tier": "control-plane"},
+			Name:        name,
+			Namespace:   "kube-system",
+			Labels:      map[string]string{"component": name, "tier": "control-plane"},
+			Annotations: annotations,
 		},
 		Spec: corev1.PodSpec{
 			HostNetwork:       true,
 			PriorityClassName: "system-node-critical",
 		},
 	}
-	if len(annotations) > 0 {
-		pod.Annotations = annotations
-	}
 	for _, m := range mounts {
-		kind := m.kind
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
 			Name:         m.volume,
-			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.path, Type: &kind}},
+			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.path, Type: &m.kind}},
 		})
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: m.volume, MountPath: m.path, ReadOnly: m.readOnly})
 	}
@@ -159,18 +143,13 @@ func (c *Cluster) cmdline(name string) []string {
 func (c *Cluster) setManifestArgs(name string, args []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.manifestArgs == nil {
-		c.manifestArgs = map[string][]string{}
-	}
 	c.manifestArgs[name] = slices.Clone(args)
 }
 
 // runningArgs returns the flags the running process of component name was started with, and
 // whether one runs.
 func (c *Cluster) runningArgs(name string) ([]string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.procs[name]
+	p := c.proc(name)
 	if p == nil {
 		return nil, false
 	}

@@ -13,11 +13,12 @@ import (
 func manifestTestCluster(t *testing.T) *Cluster {
 	t.Helper()
 	return &Cluster{
-		opts:     Options{Dir: t.TempDir(), Nodes: 2}.withDefaults(),
-		port:     map[string]int{Etcd: 1001, etcdPeer: 1002, APIServer: 1003, ControllerManager: 1004, Scheduler: 1005},
-		nodeName: "cp-1",
-		host:     Host,
-		procs:    map[string]*process{},
+		opts:         Options{Dir: t.TempDir(), Nodes: 2}.withDefaults(),
+		port:         map[string]int{Etcd: 1001, etcdPeer: 1002, APIServer: 1003, ControllerManager: 1004, Scheduler: 1005},
+		nodeName:     "cp-1",
+		host:         Host,
+		procs:        map[string]*process{},
+		manifestArgs: map[string][]string{},
 	}
 }
 

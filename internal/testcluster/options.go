@@ -1,6 +1,7 @@
 package testcluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -100,12 +101,8 @@ func (o Options) withDefaults() Options {
 			o.Components = componentOrder
 		}
 	}
-	if o.ReadyTimeout == 0 {
-		o.ReadyTimeout = 90 * time.Second
-	}
-	if o.StopGrace == 0 {
-		o.StopGrace = 15 * time.Second
-	}
+	o.ReadyTimeout = cmp.Or(o.ReadyTimeout, 90*time.Second)
+	o.StopGrace = cmp.Or(o.StopGrace, 15*time.Second)
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
@@ -116,23 +113,18 @@ func (o Options) validate() error {
 	if o.Dir == "" {
 		return fmt.Errorf("testcluster: Options.Dir is empty")
 	}
-	order := componentOrder
-	if len(o.Components) > len(order) {
-		return fmt.Errorf("testcluster: %d components given, at most %d exist", len(o.Components), len(order))
+	if len(o.Components) > len(componentOrder) {
+		return fmt.Errorf("testcluster: %d components given, at most %d exist", len(o.Components), len(componentOrder))
 	}
 	for i, name := range o.Components {
-		if name != order[i] {
-			return fmt.Errorf("testcluster: components %q: want a prefix of %q (each needs the one before it)", o.Components, order)
+		if name != componentOrder[i] {
+			return fmt.Errorf("testcluster: components %q: want a prefix of %q (each needs the one before it)", o.Components, componentOrder)
 		}
 	}
 	for name := range o.ExtraArgs {
-		if !isComponent(name) {
+		if !slices.Contains(componentOrder, name) {
 			return fmt.Errorf("testcluster: ExtraArgs for unknown component %q", name)
 		}
 	}
 	return nil
-}
-
-func isComponent(name string) bool {
-	return slices.Contains(componentOrder, name)
 }

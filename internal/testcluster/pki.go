@@ -2,6 +2,7 @@ package testcluster
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -96,9 +97,7 @@ func CertctlBinary() (string, error) { return certctlBinary("") }
 
 // certctlBinary returns the certctl to run: explicit, else as CertctlBinary.
 func certctlBinary(explicit string) (string, error) {
-	if explicit == "" {
-		explicit = os.Getenv("CERTCTL_BIN")
-	}
+	explicit = cmp.Or(explicit, os.Getenv("CERTCTL_BIN"))
 	if explicit == "" {
 		return buildCertctl()
 	}
@@ -171,14 +170,7 @@ func RepoRoot() (string, error) {
 // REPO/_output/bin/KubeVersion; a relative path is taken from the repository root. It checks that each named binary is there and executable, and
 // says to run `make kube-binaries` when one is not.
 func BinDir(explicit string, binaries ...string) (string, error) {
-	dir := explicit
-	if dir == "" {
-		dir = os.Getenv("KUBE_BIN_DIR")
-	}
-	if dir == "" {
-		dir = filepath.Join("_output", "bin", KubeVersion)
-	}
-	dir, err := fromRoot(dir)
+	dir, err := fromRoot(cmp.Or(explicit, os.Getenv("KUBE_BIN_DIR"), filepath.Join("_output", "bin", KubeVersion)))
 	if err != nil {
 		return "", err
 	}

@@ -19,7 +19,6 @@ type process struct {
 	name    string
 	pid     int
 	args    []string // the flags it was started with
-	started time.Time
 	logPath string
 	// startTicks is the process's start time from /proc/PID/stat; with the PID it identifies the
 	// process across programs (a later `testcluster down` must not signal a reused PID).
@@ -57,8 +56,8 @@ func startProcess(name, bin string, args []string, logPath string, detached bool
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, pid: cmd.Process.Pid, args: args, started: time.Now(), logPath: logPath, done: make(chan struct{})}
-	p.startTicks, _ = procStartTicks(p.pid)
+	p := &process{name: name, pid: cmd.Process.Pid, args: args, logPath: logPath, done: make(chan struct{})}
+	_, p.startTicks, _ = procStat(p.pid)
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -95,10 +94,9 @@ func (p *process) exited() (bool, error) {
 // error if the process had exited before stop was called (it crashed), or could not be ended.
 func (p *process) stop(ctx context.Context, grace time.Duration) error {
 	if done, err := p.exited(); done {
-		if p.stopping.Load() {
+		if p.stopping.Swap(true) {
 			return nil
 		}
-		p.stopping.Store(true)
 		return fmt.Errorf("%s (pid %d) had exited by itself: %v; see %s", p.name, p.pid, err, p.logPath)
 	}
 	p.stopping.Store(true)
@@ -150,15 +148,8 @@ func lastLines(buf []byte, n int) string {
 	if n <= 0 || len(buf) == 0 {
 		return ""
 	}
-	i := len(buf)
-	for ; n > 0; n-- {
-		j := bytes.LastIndexByte(buf[:i], '\n')
-		if j < 0 {
-			return string(buf)
-		}
-		i = j
-	}
-	return string(buf[i+1:])
+	lines := bytes.Split(buf, []byte("\n"))
+	return string(bytes.Join(lines[max(len(lines)-n, 0):], []byte("\n")))
 }
 
 // fileAppender is an io.Writer that appends each Write to the file at path, opening and closing

@@ -155,11 +155,6 @@ func alive(p ProcessState) bool {
 	return p.StartTicks == 0 || ticks == p.StartTicks
 }
 
-func procStartTicks(pid int) (uint64, error) {
-	_, ticks, err := procStat(pid)
-	return ticks, err
-}
-
 // procStat returns the state (field 3) and start time in clock ticks (field 22) of
 // /proc/PID/stat. See proc_pid_stat(5); field 2, the command, may hold spaces and parentheses,
 // so fields are counted after its last ')'.

@@ -72,7 +72,7 @@ func TestParseProcStat(t *testing.T) {
 	}
 	// Our own process is alive; a recorded start time that differs means a reused PID.
 	self := os.Getpid()
-	ticks, err = procStartTicks(self)
+	_, ticks, err = procStat(self)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,29 +22,36 @@ const LogTailLines = 40
 // the test fails or panics, the last LogTailLines lines of each component's log are logged.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	c := newForTest(t, opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatalf("start test cluster: %v", err)
-	}
-	return c
+	return forTest(t, New, opts, "test cluster", "start test cluster", (*Cluster).Start)
 }
 
 // WritePKI creates a Cluster for the test t and runs only its PKI step (certctl by default): the
 // files are in c.PKIDir() and c.KubeconfigDir(), and no component runs until c.Start.
 func WritePKI(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	c := newForTest(t, opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := c.WritePKI(ctx); err != nil {
-		t.Fatalf("write test cluster PKI: %v", err)
-	}
-	return c
+	return forTest(t, New, opts, "test cluster", "write test cluster PKI", (*Cluster).WritePKI)
 }
 
-func newForTest(t testing.TB, opts Options) *Cluster {
+// StartHA creates and starts an HA control plane of opts.Nodes nodes for the test t, as Start
+// does for one node: Options.Dir defaults to t.TempDir(), Options.Logf to t.Logf, every node is
+// stopped when the test ends, and every node's log tails are logged when it failed.
+func StartHA(t testing.TB, opts Options) *HA {
+	t.Helper()
+	return forTest(t, NewHA, opts, "HA test cluster", "start HA test cluster", (*HA).Start)
+}
+
+// Runner is what a Cluster (one node) and an HA (several) both do.
+type Runner interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	State() State
+	WriteLogTails(w io.Writer, n int)
+}
+
+// forTest creates a cluster with create for the test t, registers its Stop and the logging of its
+// log tails when the test fails, then runs step on it (doing names step in the failure); what
+// names the cluster in the other messages.
+func forTest[C Runner](t testing.TB, create func(Options) (C, error), opts Options, what, doing string, step func(C, context.Context) error) C {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
@@ -52,25 +59,30 @@ func newForTest(t testing.TB, opts Options) *Cluster {
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
-	c, err := New(opts)
+	c, err := create(opts)
 	if err != nil {
-		t.Fatalf("create test cluster: %v", err)
+		t.Fatalf("create %s: %v", what, err)
 	}
 	// Registered after t.TempDir's cleanup, so it runs before the folder is removed.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := c.Stop(ctx); err != nil {
-			t.Errorf("stop test cluster: %v", err)
+			t.Errorf("stop %s: %v", what, err)
 		}
 		if t.Failed() || panicking() {
 			var b strings.Builder
 			c.WriteLogTails(&b, LogTailLines)
 			if b.Len() > 0 {
-				t.Log("logs of the test cluster:\n" + b.String())
+				t.Log("logs of the " + what + ":\n" + b.String())
 			}
 		}
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := step(c, ctx); err != nil {
+		t.Fatalf("%s: %v", doing, err)
+	}
 	return c
 }
 
@@ -95,39 +107,4 @@ func (c *Cluster) WriteLogTails(w io.Writer, n int) {
 // A goroutine's stack shows the runtime's panic frame while deferred calls run.
 func panicking() bool {
 	return bytes.Contains(debug.Stack(), []byte("\npanic("))
-}
-
-// StartHA creates and starts an HA control plane of opts.Nodes nodes for the test t, as Start
-// does for one node: Options.Dir defaults to t.TempDir(), Options.Logf to t.Logf, every node is
-// stopped when the test ends, and every node's log tails are logged when it failed.
-func StartHA(t testing.TB, opts Options) *HA {
-	t.Helper()
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
-	}
-	if opts.Logf == nil {
-		opts.Logf = t.Logf
-	}
-	h, err := NewHA(opts)
-	if err != nil {
-		t.Fatalf("create HA test cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := h.Stop(ctx); err != nil {
-			t.Errorf("stop HA test cluster: %v", err)
-		}
-		if t.Failed() || panicking() {
-			var b strings.Builder
-			h.WriteLogTails(&b, LogTailLines)
-			t.Log("logs of the HA test cluster:\n" + b.String())
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := h.Start(ctx); err != nil {
-		t.Fatalf("start HA test cluster: %v", err)
-	}
-	return h
 }

@@ -1,14 +1,13 @@
 package testcluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -84,26 +83,15 @@ func (o TrafficOptions) withDefaults(nodes []*Cluster) TrafficOptions {
 			}
 		}
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&o.Interval, 50*time.Millisecond)
-	def(&o.Timeout, 5*time.Second)
-	def(&o.TokenExpiration, 10*time.Minute)
-	def(&o.TokenRefresh, o.TokenExpiration*8/10)
-	def(&o.RootCARefresh, 10*time.Second)
-	def(&o.SetupTimeout, 2*time.Minute)
-	if o.Namespace == "" {
-		o.Namespace = "certctl-traffic"
-	}
-	if o.ServiceAccount == "" {
-		o.ServiceAccount = "prober"
-	}
-	if o.KeepErrors == 0 {
-		o.KeepErrors = 5
-	}
+	o.Interval = cmp.Or(o.Interval, 50*time.Millisecond)
+	o.Timeout = cmp.Or(o.Timeout, 5*time.Second)
+	o.TokenExpiration = cmp.Or(o.TokenExpiration, 10*time.Minute)
+	o.TokenRefresh = cmp.Or(o.TokenRefresh, o.TokenExpiration*8/10)
+	o.RootCARefresh = cmp.Or(o.RootCARefresh, 10*time.Second)
+	o.SetupTimeout = cmp.Or(o.SetupTimeout, 2*time.Minute)
+	o.Namespace = cmp.Or(o.Namespace, "certctl-traffic")
+	o.ServiceAccount = cmp.Or(o.ServiceAccount, "prober")
+	o.KeepErrors = cmp.Or(o.KeepErrors, 5)
 	if o.Logf == nil {
 		o.Logf = nodes[0].opts.Logf
 	}
@@ -113,7 +101,6 @@ func (o TrafficOptions) withDefaults(nodes []*Cluster) TrafficOptions {
 // Traffic is a running prober; Stop ends it and returns its Report.
 type Traffic struct {
 	opts   TrafficOptions
-	nodes  []*Cluster
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	sa     *saCredentials // nil without TrafficServiceAccount
@@ -160,11 +147,12 @@ func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	t := &Traffic{opts: opts, nodes: nodes, cancel: cancel, stats: newStats(opts, nodes), ready: map[string]bool{}}
+	t := &Traffic{opts: opts, cancel: cancel, stats: newStats(opts, nodes), ready: map[string]bool{}}
 	if opts.ReadyOnly {
 		for _, c := range nodes {
 			t.checkReady(ctx, c)
-			t.wg.Go(func() { t.readyLoop(ctx, c) })
+			// The load balancer's health check of c's kube-apiserver.
+			t.wg.Go(func() { every(ctx, opts.Interval, false, func() { t.checkReady(ctx, c) }) })
 		}
 	}
 	if slices.Contains(opts.Kinds, TrafficServiceAccount) {
@@ -200,11 +188,10 @@ func (t *Traffic) Report() Report {
 }
 
 func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
-	tick := time.NewTicker(t.opts.Interval)
-	defer tick.Stop()
 	gated := t.opts.ReadyOnly && kind != TrafficEtcd
-	for {
+	every(ctx, t.opts.Interval, true, func() {
 		rctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
+		defer cancel()
 		var o outcome
 		var text string
 		t.mu.Lock()
@@ -215,33 +202,13 @@ func (t *Traffic) stream(ctx context.Context, kind TrafficKind, c *Cluster) {
 		} else {
 			o, text = t.request(rctx, kind, c)
 		}
-		cancel()
 		if ctx.Err() != nil {
 			return // cut short by Stop: not counted
 		}
 		t.mu.Lock()
 		t.stats.record(kind, c.nodeName, o, text, time.Now())
 		t.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// readyLoop is the load balancer's health check of node c's kube-apiserver, every Interval.
-func (t *Traffic) readyLoop(ctx context.Context, c *Cluster) {
-	tick := time.NewTicker(t.opts.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		t.checkReady(ctx, c)
-	}
+	})
 }
 
 func (t *Traffic) checkReady(ctx context.Context, c *Cluster) {
@@ -269,12 +236,4 @@ func (t *Traffic) request(ctx context.Context, kind TrafficKind, c *Cluster) (ou
 		return etcdRequest(ctx, c)
 	}
 	return failed, fmt.Sprintf("unknown traffic kind %q", kind)
-}
-
-// classify turns a transport error into an outcome: connection refused means nothing listens.
-func classify(err error) (outcome, string) {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return unavailable, err.Error()
-	}
-	return failed, err.Error()
 }

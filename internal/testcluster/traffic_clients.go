@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -38,15 +40,15 @@ func send(ctx context.Context, tlsCfg *tls.Config, method, url string, body []by
 	if err != nil {
 		return failed, err.Error(), nil
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
+	maps.Copy(req.Header, header)
 	tr := &http.Transport{TLSClientConfig: tlsCfg, DisableKeepAlives: true, Proxy: nil}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return unavailable, err.Error(), nil // nothing listens
+	}
 	if err != nil {
-		o, text := classify(err)
-		return o, text, nil
+		return failed, err.Error(), nil
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -76,8 +78,7 @@ func adminRequest(ctx context.Context, c *Cluster) (outcome, string) {
 // frontProxyRequest is kube-aggregator's request to an API server: front-proxy-client.crt,
 // the user in headers, trusting ca.crt.
 func frontProxyRequest(ctx context.Context, c *Cluster) (outcome, string) {
-	pki := c.PKIDir()
-	tlsCfg, err := tlsConfig(filepath.Join(pki, "ca.crt"), filepath.Join(pki, "front-proxy-client.crt"), filepath.Join(pki, "front-proxy-client.key"))
+	tlsCfg, err := c.tlsConfig("ca.crt", "front-proxy-client")
 	if err != nil {
 		return failed, err.Error()
 	}
@@ -87,8 +88,7 @@ func frontProxyRequest(ctx context.Context, c *Cluster) (outcome, string) {
 
 // etcdRequest is kube-apiserver's client of etcd: GET /health with apiserver-etcd-client.crt.
 func etcdRequest(ctx context.Context, c *Cluster) (outcome, string) {
-	pki := c.PKIDir()
-	tlsCfg, err := tlsConfig(filepath.Join(pki, "etcd", "ca.crt"), filepath.Join(pki, "apiserver-etcd-client.crt"), filepath.Join(pki, "apiserver-etcd-client.key"))
+	tlsCfg, err := c.tlsConfig("etcd/ca.crt", "apiserver-etcd-client")
 	if err != nil {
 		return failed, err.Error()
 	}
@@ -103,9 +103,6 @@ func etcdRequest(ctx context.Context, c *Cluster) (outcome, string) {
 // selfSubjectReview asks the API server who the request authenticates as, and checks it is
 // wantUser: a 201 alone would not tell a request header identity from another one.
 func selfSubjectReview(ctx context.Context, tlsCfg *tls.Config, c *Cluster, h http.Header, wantUser string) (outcome, string) {
-	if h == nil {
-		h = http.Header{}
-	}
 	h.Set("Content-Type", "application/json")
 	url := c.URL(APIServer) + "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 	body := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}`)
@@ -180,56 +177,49 @@ func setupServiceAccount(ctx context.Context, nodes []*Cluster, opts TrafficOpti
 }
 
 // refreshLoop renews the token every TokenRefresh and reads the root CA every RootCARefresh; a
-// failed refresh keeps the old value, is logged and retried a second later.
+// failed refresh keeps the old value, is logged and retried a second later. Of a run of failed
+// refreshes, only the first and the refresh that ends it are logged, not every retry.
 func (s *saCredentials) refreshLoop(ctx context.Context) {
-	nextToken := time.Now().Add(s.opts.TokenRefresh)
-	nextCA := time.Now().Add(s.opts.RootCARefresh)
-	var tokenFailing, caFailing bool
+	type job struct {
+		what    string
+		every   time.Duration
+		refresh func(context.Context) error
+		next    time.Time
+		failing bool
+	}
+	jobs := []*job{
+		{what: "token", every: s.opts.TokenRefresh, refresh: s.refreshToken, next: time.Now().Add(s.opts.TokenRefresh)},
+		{what: "root CA", every: s.opts.RootCARefresh, refresh: s.refreshRootCA, next: time.Now().Add(s.opts.RootCARefresh)},
+	}
 	for {
-		next := nextToken
-		if nextCA.Before(next) {
-			next = nextCA
-		}
+		next := slices.MinFunc(jobs, func(a, b *job) int { return a.next.Compare(b.next) }).next
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Until(next)):
 		}
 		now := time.Now()
-		if !now.Before(nextToken) {
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.refreshToken(rctx)
-			cancel()
-			nextToken = now.Add(s.opts.TokenRefresh)
-			if err != nil && ctx.Err() == nil {
-				nextToken = now.Add(time.Second)
+		for _, j := range jobs {
+			if now.Before(j.next) {
+				continue
 			}
-			s.logChange(ctx, &tokenFailing, err, "token")
-		}
-		if !now.Before(nextCA) {
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.refreshRootCA(rctx)
+			err := j.refresh(rctx)
 			cancel()
-			nextCA = now.Add(s.opts.RootCARefresh)
+			j.next = now.Add(j.every)
 			if err != nil && ctx.Err() == nil {
-				nextCA = now.Add(time.Second)
+				j.next = now.Add(time.Second)
 			}
-			s.logChange(ctx, &caFailing, err, "root CA")
+			switch {
+			case ctx.Err() != nil:
+			case err != nil && !j.failing:
+				s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", j.what, err)
+				j.failing = true
+			case err == nil && j.failing:
+				s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", j.what)
+				j.failing = false
+			}
 		}
-	}
-}
-
-// logChange logs the first of a run of failed refreshes of what, and the refresh that ends it,
-// not every retry.
-func (s *saCredentials) logChange(ctx context.Context, failing *bool, err error, what string) {
-	switch {
-	case ctx.Err() != nil:
-	case err != nil && !*failing:
-		s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", what, err)
-		*failing = true
-	case err == nil && *failing:
-		s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", what)
-		*failing = false
 	}
 }
 

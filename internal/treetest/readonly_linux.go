@@ -28,11 +28,3 @@ func ReadOnly(t testing.TB, dir string) {
 		t.Skipf("cannot remount %s read-only: %v", dir, err)
 	}
 }
-
-func chmodReadOnly(t testing.TB, dir string) {
-	t.Helper()
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-}

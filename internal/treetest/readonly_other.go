@@ -15,8 +15,5 @@ func ReadOnly(t testing.TB, dir string) {
 	if os.Geteuid() == 0 {
 		t.Skip("a read-only folder for root needs a bind mount (Linux only)")
 	}
-	if err := os.Chmod(dir, 0o555); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	chmodReadOnly(t, dir)
 }

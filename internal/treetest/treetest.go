@@ -60,6 +60,15 @@ func AssertSame(t testing.TB, before, after map[string]string) {
 	}
 }
 
+// chmodReadOnly makes dir mode 0555 until the test ends.
+func chmodReadOnly(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+}
+
 // ErrMentions fails t unless err is a one-line error that mentions every
 // part (a file name, a flag, what to do).
 func ErrMentions(t testing.TB, err error, parts ...string) {

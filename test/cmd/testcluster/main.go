@@ -77,21 +77,23 @@ func run(args []string, out io.Writer) error {
 	switch cmd {
 	case "up":
 		return up(abs, statePath, *nodes, out)
-	case "down":
-		return down(statePath, out)
-	case "status":
-		return status(statePath, out)
+	case "down", "status":
+		st, err := testcluster.ReadState(statePath)
+		if errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(out, "no cluster recorded in %s\n", statePath)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cmd == "down" {
+			return down(st, statePath, out)
+		}
+		status(st, out)
+		return nil
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-}
-
-// cluster is what up needs of a testcluster.Cluster or HA.
-type cluster interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	State() testcluster.State
-	WriteLogTails(w io.Writer, n int)
 }
 
 func up(dir, statePath string, nodes int, out io.Writer) error {
@@ -116,7 +118,7 @@ func up(dir, statePath string, nodes int, out io.Writer) error {
 		Detached: true,
 		Logf:     func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) },
 	}
-	var c cluster
+	var c testcluster.Runner
 	var err error
 	logs := filepath.Join(dir, "logs")
 	if nodes == 1 {
@@ -152,15 +154,7 @@ func up(dir, statePath string, nodes int, out io.Writer) error {
 	return nil
 }
 
-func down(statePath string, out io.Writer) error {
-	st, err := testcluster.ReadState(statePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(out, "no cluster recorded in %s\n", statePath)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func down(st testcluster.State, statePath string, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	running := st.Running()
@@ -177,15 +171,7 @@ func down(statePath string, out io.Writer) error {
 	return nil
 }
 
-func status(statePath string, out io.Writer) error {
-	st, err := testcluster.ReadState(statePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(out, "no cluster recorded in %s\n", statePath)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func status(st testcluster.State, out io.Writer) {
 	running := map[string]bool{}
 	for _, p := range st.Running() {
 		running[p.Name] = true
@@ -198,5 +184,4 @@ func status(statePath string, out io.Writer) error {
 		fmt.Fprintf(out, "%-30s pid %-8d %s  log %s\n", p.Name, p.PID, state, p.Log)
 	}
 	fmt.Fprintf(out, "KUBECONFIG=%s\n", st.AdminConfig)
-	return nil
 }
