@@ -20,7 +20,7 @@ var nodeID = []string{"--node-name", "cp-1", "--apiserver-advertise-address", "1
 // the test ends.
 func holdLock(t *testing.T, path string) {
 	t.Helper()
-	l, err := lock.Acquire(context.Background(), path, 0)
+	l, err := lock.AcquireWait(context.Background(), path, lock.Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestUseCSRLocksTheCSRFolder(t *testing.T) {
 
 	// Another certctl working on the CSR folder: refused, nothing written.
 	held := filepath.Join(out, lock.FileName)
-	l, err := lock.Acquire(context.Background(), held, 0)
+	l, err := lock.AcquireWait(context.Background(), held, lock.Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -251,7 +251,7 @@ func TestLockWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lock.Acquire(context.Background(), path, 0)
+	l, err := lock.AcquireWait(context.Background(), path, lock.Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}

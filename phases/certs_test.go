@@ -281,7 +281,7 @@ func TestUseCSR(t *testing.T) {
 	e.mustRun(t, "certs", "all")
 	for _, base := range []string{"apiserver", "apiserver-kubelet-client", "front-proxy-client", "etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"} {
 		s := pki.Store{Dir: e.CSRDir}
-		r, err := s.ReadCSR(base)
+		r, err := pki.ReadCSRFile(s.CSRPath(base))
 		if err != nil {
 			t.Fatal(err)
 		}

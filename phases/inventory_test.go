@@ -78,7 +78,7 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	if err := phases.Run(ctx, csrEnv, ps); err != nil {
 		t.Fatal(err)
 	}
-	if req, err := csrs.ReadCSR(extra.BaseName); err != nil || req.Subject.CommonName != extra.CommonName {
+	if req, err := pki.ReadCSRFile(csrs.CSRPath(extra.BaseName)); err != nil || req.Subject.CommonName != extra.CommonName {
 		t.Errorf("CSR for an external CA: %v", err)
 	}
 
@@ -126,7 +126,7 @@ func TestInventoryRowIsEnough(t *testing.T) {
 		t.Fatal(err)
 	}
 	csrFiles := pki.Store{Dir: csrDir}
-	asked, err := csrFiles.ReadCSR(extra.BaseName)
+	asked, err := pki.ReadCSRFile(csrFiles.CSRPath(extra.BaseName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,11 +92,6 @@ func (s Store) ReadCert(base string) (*x509.Certificate, []*x509.Certificate, er
 // ReadKey reads BASE.key.
 func (s Store) ReadKey(base string) (crypto.Signer, error) { return ReadKeyFile(s.KeyPath(base)) }
 
-// ReadCSR reads BASE.csr and checks its signature.
-func (s Store) ReadCSR(base string) (*x509.CertificateRequest, error) {
-	return ReadCSRFile(s.CSRPath(base))
-}
-
 // ReadPublicKey reads BASE.pub.
 func (s Store) ReadPublicKey(base string) (crypto.PublicKey, error) {
 	return ReadParsed(s.PublicKeyPath(base), "public key", ParsePublicKey)

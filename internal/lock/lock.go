@@ -41,12 +41,6 @@ const pollInterval = 50 * time.Millisecond
 // progressInterval is how often a process waiting for the lock says so.
 const progressInterval = 10 * time.Second
 
-// Acquire takes the exclusive lock on path (created 0600 if missing),
-// waiting up to timeout (0: try once), silently. See AcquireWait.
-func Acquire(ctx context.Context, path string, timeout time.Duration) (*Lock, error) {
-	return AcquireWait(ctx, path, Wait{Timeout: timeout})
-}
-
 // AcquireWait takes the exclusive lock on path (created 0600 if missing),
 // waiting as w says. On success it writes who holds it (Holder: its PID,
 // command line and the time) into the file, so that a waiting process can

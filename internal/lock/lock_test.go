@@ -19,7 +19,7 @@ import (
 
 func TestAcquireRelease(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ".certctl.lock")
-	l, err := Acquire(context.Background(), p, 0)
+	l, err := AcquireWait(context.Background(), p, Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestAcquireRelease(t *testing.T) {
 	}
 	// A second holder (another open file description) waits, then fails naming us.
 	start := time.Now()
-	_, err = Acquire(context.Background(), p, 200*time.Millisecond)
+	_, err = AcquireWait(context.Background(), p, Wait{Timeout: 200 * time.Millisecond})
 	var held *HeldError
 	if !errors.As(err, &held) || held.PID != os.Getpid() {
 		t.Fatalf("err = %v, want HeldError with our pid", err)
@@ -46,7 +46,7 @@ func TestAcquireRelease(t *testing.T) {
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
 	}
-	l2, err := Acquire(context.Background(), p, 0)
+	l2, err := AcquireWait(context.Background(), p, Wait{})
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -55,12 +55,12 @@ func TestAcquireRelease(t *testing.T) {
 
 func TestWaiterGetsLockWhenHolderReleases(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "lock")
-	l, _ := Acquire(context.Background(), p, 0)
+	l, _ := AcquireWait(context.Background(), p, Wait{})
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		l.Release()
 	}()
-	l2, err := Acquire(context.Background(), p, 5*time.Second)
+	l2, err := AcquireWait(context.Background(), p, Wait{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestWaiterGetsLockWhenHolderReleases(t *testing.T) {
 // TestMain lets the test binary act as a lock holder in a child process.
 func TestMain(m *testing.M) {
 	if p := os.Getenv("LOCK_TEST_HOLD"); p != "" {
-		if _, err := Acquire(context.Background(), p, 0); err != nil {
+		if _, err := AcquireWait(context.Background(), p, Wait{}); err != nil {
 			os.Exit(3)
 		}
 		os.Stdout.WriteString("locked\n")
@@ -96,14 +96,14 @@ func TestKilledHolderReleases(t *testing.T) {
 	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "locked\n" {
 		t.Fatalf("holder did not lock: %q %v", buf, err)
 	}
-	_, err = Acquire(context.Background(), p, 0)
+	_, err = AcquireWait(context.Background(), p, Wait{})
 	var held *HeldError
 	if !errors.As(err, &held) || held.PID != cmd.Process.Pid {
 		t.Fatalf("err = %v, want the child (pid %d) named", err, cmd.Process.Pid)
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	l, err := Acquire(context.Background(), p, 2*time.Second)
+	l, err := AcquireWait(context.Background(), p, Wait{Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatalf("lock still held after the holder died: %v", err)
 	}
@@ -127,7 +127,7 @@ func TestBeside(t *testing.T) {
 // an injected clock; none without Progress (--quiet).
 func TestWaitProgress(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ".certctl.lock")
-	held, err := Acquire(context.Background(), p, 0)
+	held, err := AcquireWait(context.Background(), p, Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestIssuer(t *testing.T) {
 	}
 
 	// The CA operator signs what the CSR asks for.
-	asked, err := csrs.ReadCSR("apiserver")
+	asked, err := pki.ReadCSRFile(csrs.CSRPath("apiserver"))
 	if err != nil {
 		t.Fatal(err)
 	}

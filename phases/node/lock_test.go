@@ -46,7 +46,7 @@ func TestLockReporting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := lock.Acquire(context.Background(), path, 0)
+	held, err := lock.AcquireWait(context.Background(), path, lock.Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,7 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 			fmt.Fprintf(b.Out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
 		default:
 			fmt.Fprintf(b.Out, "[approve] CSR %s %s: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
-				name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, usageList(res.CSR.Spec.Usages))
+				name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, UsageList(res.CSR.Spec.Usages))
 		}
 		return nil
 	})
@@ -191,8 +191,8 @@ func APIHint(err error, role string) error {
 	return err
 }
 
-// usageList formats API usages for messages.
-func usageList[T ~string](us []T) string {
+// UsageList formats API usages for messages.
+func UsageList[T ~string](us []T) string {
 	s := make([]string, len(us))
 	for i, u := range us {
 		s[i] = string(u)

@@ -100,7 +100,7 @@ func TestConcurrentRenewAllSerialize(t *testing.T) {
 func TestLockTimeoutNamesTheHolder(t *testing.T) {
 	bin := certctlBin(t)
 	n := makeNode(t, bin, "ECDSA-P256")
-	l, err := lock.Acquire(context.Background(), filepath.Join(n.dir, lock.FileName), 0)
+	l, err := lock.AcquireWait(context.Background(), filepath.Join(n.dir, lock.FileName), lock.Wait{})
 	if err != nil {
 		t.Fatal(err)
 	}

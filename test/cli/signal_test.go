@@ -126,7 +126,7 @@ func TestSignals(t *testing.T) {
 					dir = fresh
 				}
 				if strings.Contains(c.name, "lock") {
-					l, err := lock.Acquire(t.Context(), lockPath, 0)
+					l, err := lock.AcquireWait(t.Context(), lockPath, lock.Wait{})
 					if err != nil {
 						t.Fatal(err)
 					}

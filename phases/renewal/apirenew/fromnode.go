@@ -86,7 +86,7 @@ func (m nodeCSRs) of(csr *certv1.CertificateSigningRequest) (bool, error) {
 		if len(mine)+len(others) > 1 {
 			fitsNone = "fits none of them"
 		}
-		return false, fmt.Errorf("its name reads as %s, and its request (subject %q, usages %s) %s", m.readings(mine, others), req.Subject.String(), usageList(csr.Spec.Usages), fitsNone)
+		return false, fmt.Errorf("its name reads as %s, and its request (subject %q, usages %s) %s", m.readings(mine, others), req.Subject.String(), signer.UsageList(csr.Spec.Usages), fitsNone)
 	case len(fit) > 0:
 		return false, fmt.Errorf("its name and request fit %s and also %s", describe(mine[i], m.node), strings.Join(fit, " and "))
 	case !partIsNode(m.node, mine[i].target) && !m.namesNode(mine[i].target):
@@ -135,12 +135,4 @@ func (m nodeCSRs) readings(mine, others []nameReading) string {
 		s = append(s, describe(r, r.part))
 	}
 	return strings.Join(s, " or ")
-}
-
-func usageList(us []certv1.KeyUsage) string {
-	s := make([]string, len(us))
-	for i, u := range us {
-		s[i] = string(u)
-	}
-	return strings.Join(s, ", ")
 }
