@@ -120,17 +120,17 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	probe := func(ep *Endpoint, client *tls.Certificate) {
+	probe := func(ep *Endpoint) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ck.check(ctx, ep, client)
+			ck.check(ctx, ep)
 		})
 	}
 	if c.config != nil && c.config.ControlPlaneEndpoint != "" {
 		if addr, err := endpointAddress(c.config); err == nil {
 			info.ControlPlaneEndpoint = &Endpoint{Component: APIServer, Address: addr}
-			probe(info.ControlPlaneEndpoint, nil)
+			probe(info.ControlPlaneEndpoint)
 		} else {
 			info.Warnings = append(info.Warnings, fmt.Sprintf("controlPlaneEndpoint %q: %v", c.config.ControlPlaneEndpoint, err))
 		}
@@ -149,12 +149,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	for i := range info.Nodes {
 		for j := range info.Nodes[i].Endpoints {
-			ep := &info.Nodes[i].Endpoints[j]
-			var client *tls.Certificate
-			if ep.Component != APIServer {
-				client = etcdClient
-			}
-			probe(ep, client)
+			probe(&info.Nodes[i].Endpoints[j])
 		}
 	}
 	wg.Wait()
@@ -187,11 +182,15 @@ type checker struct {
 	wantNames  []string // what every kube-apiserver certificate must be valid for
 }
 
-func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certificate) {
+// check makes a handshake with ep, presenting the etcd client certificate
+// to etcd (which asks for one) and none to kube-apiserver, and checks what
+// it serves.
+func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	ep.Problems, ep.DNSNames, ep.IPAddresses = []expiration.Problem{}, []string{}, []string{}
 	ep.CAName = pki.EtcdCAName
+	client := ck.etcdClient
 	if ep.Component == APIServer {
-		ep.CAName = pki.CAName
+		ep.CAName, client = pki.CAName, nil
 	}
 	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.Timeout)
 	if err != nil {
