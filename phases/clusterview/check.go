@@ -75,7 +75,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
 	}
-	c := &cluster{nodes: map[string]*node{}}
+	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {
 		// An API server that does not answer must not hang the report.
 		actx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
@@ -108,12 +108,6 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second),
 		Sources: c.sources, Nodes: []Node{}, Warnings: c.warnings}
-	if info.Sources == nil {
-		info.Sources = []string{}
-	}
-	if info.Warnings == nil {
-		info.Warnings = []string{}
-	}
 	ck := &checker{o: o, cas: cas, etcdClient: etcdClient}
 	if c.config != nil {
 		ck.wantNames = wantAPIServerNames(c.config)
