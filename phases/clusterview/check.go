@@ -176,9 +176,9 @@ type checker struct {
 	wantNames  []string // what every kube-apiserver certificate must be valid for
 }
 
-// check makes a handshake with ep, presenting the etcd client certificate
-// to etcd (which asks for one) and none to kube-apiserver, and checks what
-// it serves.
+// check makes a handshake with ep, presenting the node's etcd client
+// certificate (if any) to etcd, which asks for one, and none to
+// kube-apiserver, and checks what it serves.
 func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	ep.Problems, ep.DNSNames, ep.IPAddresses = []expiration.Problem{}, []string{}, []string{}
 	ep.CAName = pki.EtcdCAName
