@@ -128,11 +128,17 @@ func (t *text) setKey(m *yamlv3.Node, key, v string) error {
 	if n == nil {
 		return t.addKey(m, key, v)
 	}
-	s, e, err := t.scalar(n)
+	return t.setScalar(n, v, m.Style&yamlv3.FlowStyle != 0)
+}
+
+// setScalar rewrites the one-line scalar n as v, quoted in n's style; flow
+// says n is an entry of a flow collection.
+func (t *text) setScalar(n *yamlv3.Node, v string, flow bool) error {
+	start, end, err := t.scalar(n)
 	if err != nil {
 		return err
 	}
-	t.edits = append(t.edits, span{s, e, t.quote(v, n, m.Style&yamlv3.FlowStyle != 0)})
+	t.edits = append(t.edits, span{start, end, t.quote(v, n, flow)})
 	return nil
 }
 
@@ -229,12 +235,7 @@ func (t *text) replaceItem(seq *yamlv3.Node, i int, v interface{}) error {
 	if !ok {
 		return refuse(seq.Content[i], "a changed list item that is not a string")
 	}
-	start, end, err := t.scalar(seq.Content[i])
-	if err != nil {
-		return err
-	}
-	t.edits = append(t.edits, span{start, end, t.quote(s, seq.Content[i], seq.Style&yamlv3.FlowStyle != 0)})
-	return nil
+	return t.setScalar(seq.Content[i], s, seq.Style&yamlv3.FlowStyle != 0)
 }
 
 func (t *text) removeItem(seq *yamlv3.Node, i int) error {

@@ -21,10 +21,8 @@ type flagList struct {
 }
 
 func newFlagList(c *corev1.Container, binary string) (*flagList, error) {
-	if len(c.Command) > 0 {
-		if base := path.Base(c.Command[0]); base != binary {
-			return nil, fmt.Errorf("manifests: command of container %q runs %q, not %s: certctl only edits flags passed straight to %s; edit this manifest by hand", c.Name, c.Command[0], binary, binary)
-		}
+	if len(c.Command) > 0 && path.Base(c.Command[0]) != binary {
+		return nil, fmt.Errorf("manifests: command of container %q runs %q, not %s: certctl only edits flags passed straight to %s; edit this manifest by hand", c.Name, c.Command[0], binary, binary)
 	}
 	fl := &flagList{c: c, inCommand: len(c.Command) > 0 && (len(c.Args) == 0 || len(c.Command) > 1)}
 	if len(c.Command) == 0 && len(c.Args) == 0 {

@@ -93,31 +93,23 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 func enable(o SignerOptions) patchFunc {
 	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 		var changes []string
-		note := func(s string) {
-			if s != "" {
-				changes = append(changes, s)
-			}
-		}
 		if o.PerSigner {
-			note(fl.removeFlag(flagCertFile))
-			note(fl.removeFlag(flagKeyFile))
+			changes = append(changes, fl.removeFlag(flagCertFile), fl.removeFlag(flagKeyFile))
 			for _, p := range perSignerFlags {
-				note(fl.setFlag(p[0], o.CertFile))
-				note(fl.setFlag(p[1], o.KeyFile))
+				changes = append(changes, fl.setFlag(p[0], o.CertFile), fl.setFlag(p[1], o.KeyFile))
 			}
 		} else {
 			for _, f := range allSigningFlags[2:] {
-				note(fl.removeFlag(f))
+				changes = append(changes, fl.removeFlag(f))
 			}
-			note(fl.setFlag(flagCertFile, o.CertFile))
-			note(fl.setFlag(flagKeyFile, o.KeyFile))
+			changes = append(changes, fl.setFlag(flagCertFile, o.CertFile), fl.setFlag(flagKeyFile, o.KeyFile))
 		}
 		if o.Duration > 0 {
-			note(fl.setFlag(flagDuration, o.Duration.String()))
+			changes = append(changes, fl.setFlag(flagDuration, o.Duration.String()))
 		}
 		if v, ok := fl.value(flagController); ok {
 			if nv := enableController(v, "csrsigning"); nv != v {
-				note(fl.setFlag(flagController, nv))
+				changes = append(changes, fl.setFlag(flagController, nv))
 			}
 		}
 		return append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
@@ -139,14 +131,10 @@ func DisableSigner(data []byte) ([]byte, []string, error) {
 func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 	var changes []string
 	for _, f := range allSigningFlags {
-		var s string
 		if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
-			s = fl.setFlag(f, "")
+			changes = append(changes, fl.setFlag(f, ""))
 		} else {
-			s = fl.removeFlag(f)
-		}
-		if s != "" {
-			changes = append(changes, s)
+			changes = append(changes, fl.removeFlag(f))
 		}
 	}
 	return append(changes, removeOwnVolumes(pod, nil)...)
@@ -168,6 +156,8 @@ func SignerFlags(data []byte) (map[string]string, error) {
 	return out, nil
 }
 
+// patchFunc changes the pod and describes each change; "" for a step that
+// changed nothing.
 type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string
 
 // patch decodes data, applies f to kube-controller-manager's container and
@@ -179,7 +169,7 @@ func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 		return nil, nil, err
 	}
 	orig := pod.DeepCopy()
-	changes := f(pod, c, fl)
+	changes := slices.DeleteFunc(f(pod, c, fl), func(s string) bool { return s == "" })
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}

@@ -110,11 +110,10 @@ func removeOwnVolumes(pod *corev1.Pod, keep map[string]bool) []string {
 		}
 		return out
 	}
-	for i := range pod.Spec.Containers {
-		pod.Spec.Containers[i].VolumeMounts = mounts(pod.Spec.Containers[i].VolumeMounts)
-	}
-	for i := range pod.Spec.InitContainers {
-		pod.Spec.InitContainers[i].VolumeMounts = mounts(pod.Spec.InitContainers[i].VolumeMounts)
+	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range cs {
+			cs[i].VolumeMounts = mounts(cs[i].VolumeMounts)
+		}
 	}
 	return changes
 }

@@ -75,7 +75,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
 	}
-	c := &cluster{nodes: map[string]*node{}}
+	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {
 		// An API server that does not answer must not hang the report.
 		actx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
@@ -108,29 +108,23 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second),
 		Sources: c.sources, Nodes: []Node{}, Warnings: c.warnings}
-	if info.Sources == nil {
-		info.Sources = []string{}
-	}
-	if info.Warnings == nil {
-		info.Warnings = []string{}
-	}
 	ck := &checker{o: o, cas: cas, etcdClient: etcdClient}
 	if c.config != nil {
 		ck.wantNames = wantAPIServerNames(c.config)
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	probe := func(ep *Endpoint, client *tls.Certificate) {
+	probe := func(ep *Endpoint) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ck.check(ctx, ep, client)
+			ck.check(ctx, ep)
 		})
 	}
 	if c.config != nil && c.config.ControlPlaneEndpoint != "" {
 		if addr, err := endpointAddress(c.config); err == nil {
 			info.ControlPlaneEndpoint = &Endpoint{Component: APIServer, Address: addr}
-			probe(info.ControlPlaneEndpoint, nil)
+			probe(info.ControlPlaneEndpoint)
 		} else {
 			info.Warnings = append(info.Warnings, fmt.Sprintf("controlPlaneEndpoint %q: %v", c.config.ControlPlaneEndpoint, err))
 		}
@@ -149,12 +143,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	for i := range info.Nodes {
 		for j := range info.Nodes[i].Endpoints {
-			ep := &info.Nodes[i].Endpoints[j]
-			var client *tls.Certificate
-			if ep.Component != APIServer {
-				client = etcdClient
-			}
-			probe(ep, client)
+			probe(&info.Nodes[i].Endpoints[j])
 		}
 	}
 	wg.Wait()
@@ -187,11 +176,15 @@ type checker struct {
 	wantNames  []string // what every kube-apiserver certificate must be valid for
 }
 
-func (ck *checker) check(ctx context.Context, ep *Endpoint, client *tls.Certificate) {
+// check makes a handshake with ep, presenting the node's etcd client
+// certificate (if any) to etcd, which asks for one, and none to
+// kube-apiserver, and checks what it serves.
+func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	ep.Problems, ep.DNSNames, ep.IPAddresses = []expiration.Problem{}, []string{}, []string{}
 	ep.CAName = pki.EtcdCAName
+	client := ck.etcdClient
 	if ep.Component == APIServer {
-		ep.CAName = pki.CAName
+		ep.CAName, client = pki.CAName, nil
 	}
 	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.Timeout)
 	if err != nil {

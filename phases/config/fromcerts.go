@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/sets"
+
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -203,21 +205,18 @@ func extraSANs(cert *x509.Certificate, n pki.Node, set pki.SANSet) []string {
 		return nil
 	}
 	p := n.Profile(pki.Kubeadm().WithSANs(set))
-	made := map[string]bool{}
-	for _, d := range p.DNSNames {
-		made[d] = true
-	}
+	made := sets.New(p.DNSNames...)
 	for _, ip := range p.IPs {
-		made[ip.String()] = true
+		made.Insert(ip.String())
 	}
 	var out []string
 	for _, d := range cert.DNSNames {
-		if !made[d] {
+		if !made.Has(d) {
 			out = append(out, d)
 		}
 	}
 	for _, ip := range cert.IPAddresses {
-		if !made[ip.String()] {
+		if !made.Has(ip.String()) {
 			out = append(out, ip.String())
 		}
 	}

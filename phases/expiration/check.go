@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/manifests/staticpods"
@@ -401,32 +402,22 @@ func (row *Certificate) add(t ProblemType, format string, args ...any) {
 // drift describes how cert's SANs differ from the wanted ones: the ones it
 // lacks and the ones it has beyond them; "" when they are the same set.
 func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
-	set := func(dns []string, ips []net.IP) map[string]bool {
-		m := map[string]bool{}
+	set := func(dns []string, ips []net.IP) sets.Set[string] {
+		s := sets.New[string]()
 		for _, d := range dns {
-			m[strings.ToLower(d)] = true
+			s.Insert(strings.ToLower(d))
 		}
 		for _, ip := range ips {
-			m[ip.String()] = true // String normalises IPv4-in-IPv6
+			s.Insert(ip.String()) // String normalises IPv4-in-IPv6
 		}
-		return m
+		return s
 	}
 	want, have := set(dns, ips), set(cert.DNSNames, cert.IPAddresses)
-	minus := func(a, b map[string]bool) []string {
-		var out []string
-		for s := range a {
-			if !b[s] {
-				out = append(out, s)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
 	var parts []string
-	if m := minus(want, have); len(m) > 0 {
+	if m := sets.List(want.Difference(have)); len(m) > 0 {
 		parts = append(parts, "missing "+strings.Join(m, ", "))
 	}
-	if e := minus(have, want); len(e) > 0 {
+	if e := sets.List(have.Difference(want)); len(e) > 0 {
 		parts = append(parts, "not configured "+strings.Join(e, ", "))
 	}
 	return strings.Join(parts, "; ")

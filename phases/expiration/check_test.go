@@ -75,7 +75,9 @@ func TestHealthy(t *testing.T) {
 	if len(info.Problems()) != 0 || len(info.ExpiringSoon()) != 0 {
 		t.Errorf("problems %q, expiring %v", info.Problems(), info.ExpiringSoon())
 	}
-	for _, f := range Formats {
+	// Write's formats: internal/output's (but for jsonpath=TEMPLATE, which
+	// takes a template) and "prometheus".
+	for _, f := range []string{"text", "wide", "json", "yaml", "prometheus"} {
 		var out bytes.Buffer
 		if err := Write(&out, info, f); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package expiration
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -137,18 +138,15 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 			subject, key, expires, ca = "MISSING", "MISSING", "", ""
 		case e.Status == "unreadable":
 			subject, key, expires, ca = "UNREADABLE: "+e.Error, "UNREADABLE", "", ""
-		case e.Expires != nil:
-			day := e.Expires.UTC().Format("2006-01-02")
-			expires = day + " (EXPIRED)"
-			if left := e.Expires.Sub(now); left > 0 {
-				expires = fmt.Sprintf("%s (%dd)", day, int(left.Hours()/24))
+		default:
+			sans, ca = cmp.Or(sans, "-"), cmp.Or(ca, "-")
+			if e.Expires != nil {
+				day := e.Expires.UTC().Format("2006-01-02")
+				expires = day + " (EXPIRED)"
+				if left := e.Expires.Sub(now); left > 0 {
+					expires = fmt.Sprintf("%s (%dd)", day, int(left.Hours()/24))
+				}
 			}
-		}
-		if sans == "" && e.Status == "ok" {
-			sans = "-"
-		}
-		if ca == "" && e.Status == "ok" {
-			ca = "-"
 		}
 		if wide {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.File, subject, sans, key, expires, ca, ps)

@@ -12,10 +12,6 @@ import (
 	"github.com/certctl/certctl/internal/output"
 )
 
-// Formats lists the output formats of Write: internal/output's (but for
-// jsonpath=TEMPLATE, which takes a template) and "prometheus".
-var Formats = []string{"text", "wide", "json", "yaml", "prometheus"}
-
 // Write prints info in format: "text" (a table of at most 100 columns,
 // with a PROBLEMS column, and the problems spelled out below), "wide"
 // (kubeadm's own two tables, column for column, plus PROBLEMS), "json" or
