@@ -24,8 +24,7 @@ func CertPhases(profiles []pki.Profile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
 		ps = append(ps, Phase{
-			Name:  "certs/" + p.Name,
-			Short: "Generate the " + p.LongName,
+			Name: "certs/" + p.Name,
 			Run: func(ctx context.Context, env *Env) error {
 				if p.IsCA {
 					return runCA(ctx, env, p)
@@ -35,9 +34,8 @@ func CertPhases(profiles []pki.Profile) []Phase {
 		})
 	}
 	return append(ps, Phase{
-		Name:  "certs/" + pki.SAName,
-		Short: "Generate a private key for signing service account tokens along with its public key",
-		Run:   runServiceAccount,
+		Name: "certs/" + pki.SAName,
+		Run:  runServiceAccount,
 	})
 }
 

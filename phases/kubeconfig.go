@@ -17,9 +17,8 @@ func KubeconfigPhases(profiles []pki.KubeconfigProfile) []Phase {
 	var ps []Phase
 	for _, p := range profiles {
 		ps = append(ps, Phase{
-			Name:  "kubeconfig/" + p.Name,
-			Short: "Generate a " + p.LongName,
-			Run:   func(ctx context.Context, env *Env) error { return runKubeconfig(ctx, env, p) },
+			Name: "kubeconfig/" + p.Name,
+			Run:  func(ctx context.Context, env *Env) error { return runKubeconfig(ctx, env, p) },
 		})
 	}
 	return ps

@@ -27,9 +27,8 @@ import (
 
 // Phase is one named step. Names are hierarchical by prefix: "certs/apiserver".
 type Phase struct {
-	Name  string
-	Short string
-	Run   func(ctx context.Context, env *Env) error
+	Name string
+	Run  func(ctx context.Context, env *Env) error
 	// OwnErrors: the phase's errors say themselves what failed, and Run
 	// returns them as they are instead of as "phase NAME: ...".
 	OwnErrors bool

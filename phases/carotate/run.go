@@ -35,7 +35,7 @@ type run struct {
 }
 
 func (r *run) phases() []phases.Phase {
-	return []phases.Phase{{Name: "ca-rotate/" + r.k.name + "/" + r.step, Short: "Rotate the " + r.k.name + " CA: " + r.step,
+	return []phases.Phase{{Name: "ca-rotate/" + r.k.name + "/" + r.step,
 		OwnErrors: true,
 		Run: func(ctx context.Context, env *phases.Env) error {
 			if env.Checking() {

@@ -101,7 +101,7 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {
-		ps = append(ps, phases.Phase{Name: "csr/" + t.Name, Short: "Write a CSR for " + t.LongName, OwnErrors: true,
+		ps = append(ps, phases.Phase{Name: "csr/" + t.Name, OwnErrors: true,
 			Run: func(_ context.Context, env *phases.Env) error {
 				if !env.Checking() {
 					if p := plans[t.Name]; p != nil {

@@ -114,7 +114,7 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 	var ps []phases.Phase
 	staged := map[string]*candidate{}
 	for _, t := range targets {
-		ps = append(ps, phases.Phase{Name: "import/" + t.Name, Short: "Import " + t.LongName, OwnErrors: true,
+		ps = append(ps, phases.Phase{Name: "import/" + t.Name, OwnErrors: true,
 			Run: func(_ context.Context, env *phases.Env) error {
 				if env.Checking() {
 					if c := im.examineTarget(t); c != nil {
@@ -127,7 +127,7 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 				return nil
 			}})
 	}
-	return append(ps, phases.Phase{Name: "import/install", Short: "Install the imported certificates in one transaction", OwnErrors: true,
+	return append(ps, phases.Phase{Name: "import/install", OwnErrors: true,
 		Run: func(_ context.Context, env *phases.Env) error {
 			if env.Checking() {
 				return im.check()

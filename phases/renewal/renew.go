@@ -221,7 +221,7 @@ func newEngine(targets []Target, o *Options) *engine {
 func (e *engine) Phases() []phases.Phase {
 	ps := make([]phases.Phase, 0, len(e.targets)+1)
 	for _, t := range e.targets {
-		ps = append(ps, phases.Phase{Name: "renew/" + t.Name, Short: "Renew " + t.LongName,
+		ps = append(ps, phases.Phase{Name: "renew/" + t.Name,
 			OwnErrors: true,
 			Run: func(ctx context.Context, env *phases.Env) error {
 				if env.Checking() {
@@ -230,7 +230,7 @@ func (e *engine) Phases() []phases.Phase {
 				return e.stage(ctx, t)
 			}})
 	}
-	return append(ps, phases.Phase{Name: "renew/install", Short: "Install the renewed certificates in one transaction",
+	return append(ps, phases.Phase{Name: "renew/install",
 		OwnErrors: true,
 		Run: func(ctx context.Context, env *phases.Env) error {
 			if env.Checking() {
