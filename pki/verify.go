@@ -79,8 +79,10 @@ func (e *ReissuedCAError) Error() string {
 	return fmt.Sprintf("pki: certificate %q is signed with the key of CA %q, but %s: the CA certificate was re-issued with the same key and TLS clients reject the chain", e.Cert, e.CA, e.Why)
 }
 
-// Fix says what to do about it, for the CA files caFile and caKey.
-func (e *ReissuedCAError) Fix(caFile, caKey string) string {
+// Fix says what to do about it, for the CA certificate caFile (NAME.crt,
+// beside its key NAME.key).
+func (e *ReissuedCAError) Fix(caFile string) string {
+	caKey := strings.TrimSuffix(caFile, ".crt") + ".key"
 	return fmt.Sprintf("re-issue the CA certificate from the previous one, which keeps its subject and key identifier (an expired one will do): `openssl x509 -in PREVIOUS-%s -key %s -days 3650 -out %s`; the certificates it signed need no change", filepath.Base(caFile), caKey, caFile)
 }
 

@@ -12,7 +12,7 @@ import (
 func main() {
 	// The first SIGINT or SIGTERM cancels ctx; certctl then ends within a
 	// second, saying what the interruption left (internal/interrupt).
-	ctx, interrupts := interrupt.Watch(context.Background(), os.Stderr, os.Exit, 0)
+	ctx, interrupts := interrupt.Watch(context.Background(), os.Stderr, os.Exit)
 	root := cmd.NewRootCommand(os.Stdout, os.Stderr)
 	os.Exit(interrupts.Exit(root.ExecuteContext(ctx)))
 }

@@ -36,7 +36,6 @@ const Grace = 700 * time.Millisecond
 type Interrupts struct {
 	errOut io.Writer
 	exit   func(int)
-	grace  time.Duration
 	ch     chan os.Signal
 	cancel context.CancelFunc
 
@@ -48,13 +47,10 @@ type Interrupts struct {
 
 // Watch returns the context to run a command with and what ends
 // it. exit is os.Exit in main; the watchdog calls it with
-// exitcode.Interrupted after grace (Grace when 0).
-func Watch(parent context.Context, errOut io.Writer, exit func(int), grace time.Duration) (context.Context, *Interrupts) {
-	if grace <= 0 {
-		grace = Grace
-	}
+// exitcode.Interrupted after Grace.
+func Watch(parent context.Context, errOut io.Writer, exit func(int)) (context.Context, *Interrupts) {
 	ctx, cancel := context.WithCancel(parent)
-	in := &Interrupts{errOut: errOut, exit: exit, grace: grace, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
+	in := &Interrupts{errOut: errOut, exit: exit, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go in.watch(ctx)
 	return ctx, in
@@ -72,7 +68,7 @@ func (in *Interrupts) watch(ctx context.Context) {
 	in.got = sig
 	in.mu.Unlock()
 	in.cancel()
-	time.Sleep(in.grace)
+	time.Sleep(Grace)
 	in.mu.Lock()
 	if in.ending {
 		in.mu.Unlock()
@@ -82,7 +78,7 @@ func (in *Interrupts) watch(ctx context.Context) {
 	in.mu.Unlock()
 	// Every write to the folders certctl manages is made under its lock:
 	// without it, nothing was changed.
-	why := fmt.Sprintf("certctl did not stop within %v of the signal (%v) and was ended at once", in.grace, sig)
+	why := fmt.Sprintf("certctl did not stop within %v of the signal (%v) and was ended at once", Grace, sig)
 	if held := lock.Taken(); held != "" {
 		fmt.Fprintf(in.errOut, "error: interrupted; %s after it had taken the lock %s: what it had committed stays, and the next certctl command finishes or discards a renewal left half done, as after a kill (certctl check-expiration shows the state)\n", why, held)
 	} else {

@@ -117,8 +117,8 @@ func mirrorPod(component, nodeName, key, value string) *corev1.Pod {
 }
 
 func kubeadmConfig(body string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: KubeadmConfigMap, Namespace: "kube-system"},
-		Data: map[string]string{ClusterConfigurationKey: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n" + body}}
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: config.ConfigMapName, Namespace: "kube-system"},
+		Data: map[string]string{config.ConfigMapKey: "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n" + body}}
 }
 
 var now = pkitest.Made.Add(24 * time.Hour)

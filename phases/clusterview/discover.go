@@ -25,10 +25,6 @@ const (
 	// ControlPlaneLabel marks control-plane Nodes (kubeadm's
 	// constants.LabelNodeRoleControlPlane).
 	ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
-	// KubeadmConfigMap holds the ClusterConfiguration, in kube-system.
-	KubeadmConfigMap = "kubeadm-config"
-	// ClusterConfigurationKey is the ConfigMap's key of the ClusterConfiguration.
-	ClusterConfigurationKey = "ClusterConfiguration"
 	// APIServerEndpointAnnotation is set by kubeadm on the kube-apiserver
 	// static pod (so on its mirror pod): the node's advertise address and
 	// bind port, "10.0.0.1:6443".
@@ -98,12 +94,12 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 		}
 	}
 	c.fromPods(ctx, client)
-	cm, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, KubeadmConfigMap, metav1.GetOptions{})
+	cm, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, config.ConfigMapName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		c.warn("kube-system/%s does not exist (not a kubeadm cluster?): the controlPlaneEndpoint and certSANs are not checked", KubeadmConfigMap)
+		c.warn("kube-system/%s does not exist (not a kubeadm cluster?): the controlPlaneEndpoint and certSANs are not checked", config.ConfigMapName)
 	case err != nil:
-		c.warn("read kube-system/%s: %v: the controlPlaneEndpoint and certSANs are not checked", KubeadmConfigMap, err)
+		c.warn("read kube-system/%s: %v: the controlPlaneEndpoint and certSANs are not checked", config.ConfigMapName, err)
 	default:
 		cfg, err := ParseKubeadmConfig(cm, config.Default())
 		if err != nil {
@@ -238,9 +234,9 @@ func InternalIPs(n *corev1.Node) []string {
 // ConfigMap on top of base (usually config.Default()), as config.Parse
 // reads a file: what it does not set keeps base's value.
 func ParseKubeadmConfig(cm *corev1.ConfigMap, base config.Cluster) (*config.Cluster, error) {
-	data, ok := cm.Data[ClusterConfigurationKey]
+	data, ok := cm.Data[config.ConfigMapKey]
 	if !ok {
-		return nil, fmt.Errorf("ConfigMap %s/%s has no %s key", cm.Namespace, cm.Name, ClusterConfigurationKey)
+		return nil, fmt.Errorf("ConfigMap %s/%s has no %s key", cm.Namespace, cm.Name, config.ConfigMapKey)
 	}
 	f, err := config.Parse([]byte(data), base)
 	if err != nil {

@@ -359,7 +359,7 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 	var reissued *pki.ReissuedCAError
 	switch {
 	case errors.As(err, &reissued):
-		row.add(NotSignedByCA, "%s: %v; %s", row.File, strings.TrimPrefix(err.Error(), "pki: "), reissued.Fix(ca.row.File, strings.TrimSuffix(ca.row.File, ".crt")+".key"))
+		row.add(NotSignedByCA, "%s: %v; %s", row.File, strings.TrimPrefix(err.Error(), "pki: "), reissued.Fix(ca.row.File))
 	case err != nil:
 		row.add(NotSignedByCA, "%s is not signed by the CA %s: clients that trust that CA reject it; restore the right certificate or CA from a backup", row.File, ca.row.File)
 	}

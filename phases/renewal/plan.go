@@ -131,7 +131,7 @@ func (p *planner) read(t Target) (*item, error) {
 	if err := p.verifyCurrent(it); err != nil {
 		var reissued *pki.ReissuedCAError
 		if errors.As(err, &reissued) {
-			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath, strings.TrimSuffix(it.ca.certPath, ".crt")+".key"))
+			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath))
 		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}

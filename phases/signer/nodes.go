@@ -94,12 +94,12 @@ func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cl
 	}
 	var cm *corev1.ConfigMap
 	if fromConfigMap {
-		cm, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, clusterview.KubeadmConfigMap, metav1.GetOptions{})
+		cm, err = client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, config.ConfigMapName, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			cm, err = nil, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("read kube-system/%s: %w: grant get on it, or pass --config", clusterview.KubeadmConfigMap, err)
+			return nil, nil, fmt.Errorf("read kube-system/%s: %w: grant get on it, or pass --config", config.ConfigMapName, err)
 		}
 	}
 	return ControlPlaneNodes(nodes, cm, base, fromConfigMap)
@@ -154,12 +154,12 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 	if r.FromConfigMap {
 		cmFactory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute, informers.WithNamespace(metav1.NamespaceSystem),
 			informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
-				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", clusterview.KubeadmConfigMap).String()
+				lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", config.ConfigMapName).String()
 			}))
 		cms := cmFactory.Core().V1().ConfigMaps()
 		w.cms = cms.Lister().ConfigMaps(metav1.NamespaceSystem)
 		if _, err := cms.Informer().AddEventHandler(handler); err != nil {
-			return nil, fmt.Errorf("signer: watch ConfigMap kube-system/%s: %w", clusterview.KubeadmConfigMap, err)
+			return nil, fmt.Errorf("signer: watch ConfigMap kube-system/%s: %w", config.ConfigMapName, err)
 		}
 		w.starters = append(w.starters, cmFactory)
 		w.synced = append(w.synced, cms.Informer().HasSynced)
@@ -178,7 +178,7 @@ func (w *NodeWatcher) Start(ctx context.Context) {
 // the policy was built from it.
 func (w *NodeWatcher) WaitForSync(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
-		return fmt.Errorf("signer: list the control-plane Nodes and kube-system/%s: %w", clusterview.KubeadmConfigMap, context.Cause(ctx))
+		return fmt.Errorf("signer: list the control-plane Nodes and kube-system/%s: %w", config.ConfigMapName, context.Cause(ctx))
 	}
 	w.refresh()
 	return nil
@@ -203,7 +203,7 @@ func (w *NodeWatcher) refresh() {
 	nodes, _ := w.nodes.List(labels.Everything()) // a cache's List never fails
 	var cm *corev1.ConfigMap
 	if w.cms != nil {
-		cm, _ = w.cms.Get(clusterview.KubeadmConfigMap) // nil, NotFound while there is none
+		cm, _ = w.cms.Get(config.ConfigMapName) // nil, NotFound while there is none
 	}
 	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.base, w.rules.FromConfigMap)
 	for _, n := range notes {

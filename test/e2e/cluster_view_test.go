@@ -22,6 +22,7 @@ import (
 
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -58,8 +59,8 @@ func registerNodes(t *testing.T, ctx context.Context, cs kubernetes.Interface, h
 			}
 		}
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: clusterview.KubeadmConfigMap, Namespace: "kube-system"},
-		Data: map[string]string{clusterview.ClusterConfigurationKey: fmt.Sprintf(
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: config.ConfigMapName, Namespace: "kube-system"},
+		Data: map[string]string{config.ConfigMapKey: fmt.Sprintf(
 			"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nnetworking:\n  serviceSubnet: %s\n  dnsDomain: %s\n",
 			testcluster.ServiceCIDR, testcluster.DNSDomain)}}
 	if _, err := cs.CoreV1().ConfigMaps("kube-system").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
