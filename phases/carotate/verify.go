@@ -3,7 +3,6 @@ package carotate
 import (
 	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +157,7 @@ func Verify(certDir, kubeconfigDir, name string, inv pki.Inventory, externalEtcd
 // trusted lists the fingerprints of the trust file's certificates (sa: keys).
 func trusted(k kind, path string) ([]string, error) {
 	if k.sa {
-		keys, err := readParsed(path, keyutil.ParsePublicKeysPEM)
+		keys, err := pki.ReadParsed(path, "public keys", keyutil.ParsePublicKeysPEM)
 		return mapped(keys, func(key any) string { return keyFingerprint(key) }), err
 	}
 	certs, err := readCerts(path)
@@ -166,22 +165,7 @@ func trusted(k kind, path string) ([]string, error) {
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {
-	return readParsed(path, pki.ParseCerts)
-}
-
-// readParsed reads path and decodes it with parse; the errors name the
-// file: "read PATH: ...", "parse PATH: ...".
-func readParsed[T any](path string, parse func([]byte) (T, error)) (T, error) {
-	var zero T
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return zero, fmt.Errorf("read %s: %w", path, err)
-	}
-	v, err := parse(data)
-	if err != nil {
-		return zero, fmt.Errorf("parse %s: %w", path, err)
-	}
-	return v, nil
+	return pki.ReadParsed(path, "certificates", pki.ParseCerts)
 }
 
 // mapped is f of each of xs, in order; nil when xs is empty.
