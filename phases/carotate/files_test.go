@@ -1,8 +1,13 @@
 package carotate
 
 import (
+	"errors"
+	"path/filepath"
 	"reflect"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -28,6 +33,32 @@ func TestKinds(t *testing.T) {
 	for _, name := range []string{"apiserver", "admin.conf", "nope"} {
 		if _, err := kindOf(name); err == nil {
 			t.Errorf("kindOf(%q): no error, want unknown CA", name)
+		}
+	}
+}
+
+// TestTrustedRefusesFIFO: a FIFO in place of the trust file (ca status
+// reads it for every CA) is refused at once, naming it, instead of
+// blocking the command until something writes to it.
+func TestTrustedRefusesFIFO(t *testing.T) {
+	for _, name := range []string{pki.CAName, pki.SAName} {
+		k, err := kindOf(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fifo := filepath.Join(t.TempDir(), "trust")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := trusted(k, fifo); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+				t.Errorf("trusted(%s, %s): %v; want ErrNotRegular naming the file", name, fifo, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("trusted(%s, %s) still blocked after 5s", name, fifo)
 		}
 	}
 }
