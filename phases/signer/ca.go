@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/certctl/certctl/pki"
@@ -52,11 +51,11 @@ func LoadSigningCA(certFile, keyFile string, now time.Time) (*CA, error) {
 // readCAFiles reads the two files of a CA, so that a CASource checks and
 // compares the very bytes it read.
 func readCAFiles(certFile, keyFile string) (certPEM, keyPEM []byte, err error) {
-	certPEM, err = os.ReadFile(certFile)
+	certPEM, err = pki.ReadFile(certFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read CA certificate %s: %w", certFile, err)
 	}
-	keyPEM, err = os.ReadFile(keyFile)
+	keyPEM, err = pki.ReadFile(keyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read private key %s: %w: the signer needs the CA's private key next to its certificate", keyFile, err)
 	}

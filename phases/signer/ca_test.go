@@ -6,8 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,5 +73,43 @@ func TestLoadCAKeyUsage(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestLoadCARefusesFIFO: a FIFO in place of the CA certificate or key
+// (`sign`, `signer run`, `signer enable` read them) is refused at once,
+// naming it, instead of blocking the command until something writes to it.
+func TestLoadCARefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	s := pki.Store{Dir: dir}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}, BasicConstraintsValid: true, IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour)}
+	if err := s.WriteCert("ca", pkitest.SelfSigned(t, key, &tmpl)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteKey("ca", key); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ cert, key string }{{fifo, s.KeyPath("ca")}, {s.CertPath("ca"), fifo}} {
+		for name, load := range map[string]func(string, string, time.Time) (*CA, error){"LoadCA": LoadCA, "LoadSigningCA": LoadSigningCA} {
+			done := make(chan error, 1)
+			go func() { _, err := load(tt.cert, tt.key, testNow); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+					t.Errorf("%s(%s, %s): %v; want ErrNotRegular naming %s", name, tt.cert, tt.key, err, fifo)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s(%s, %s) still blocked after 5s", name, tt.cert, tt.key)
+			}
+		}
 	}
 }
