@@ -38,7 +38,7 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	if cl.o.CertificateKey == "" {
-		newFiles := r.k.base + ".new.crt and " + r.k.base + ".new.key" // what a node keeps at trust
+		newFiles := r.k.entry.BaseName + ".new.crt and " + r.k.entry.BaseName + ".new.key" // what a node keeps at trust
 		if r.k.sa {
 			newFiles = "sa.new.key"
 		}
