@@ -123,9 +123,6 @@ func (o *Options) setDefaults() error {
 	if o.CAValidity == 0 {
 		o.CAValidity = config.DefaultCACertificateValidity
 	}
-	if o.Validity == 0 {
-		o.Validity = config.DefaultCertificateValidity
-	}
 	if o.MaxTokenLifetime == 0 {
 		o.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
