@@ -141,6 +141,24 @@ func (n NodeStage) describe() string {
 	return s
 }
 
+// late says which nodes but those of except have not reached stage with
+// their components restarted since (atLeast): the nodes of c, then the
+// control-plane Nodes cpNodes that c does not know.
+func (c *ClusterRecord) late(stage string, cpNodes []string, except ...string) []string {
+	var out []string
+	for _, name := range c.names() {
+		if n := c.Nodes[name]; !slices.Contains(except, name) && !n.atLeast(stage) {
+			out = append(out, fmt.Sprintf("node %s is %s", name, n.describe()))
+		}
+	}
+	for _, name := range cpNodes {
+		if _, ok := c.Nodes[name]; !ok && !slices.Contains(except, name) {
+			out = append(out, fmt.Sprintf("control-plane node %s is not in the rotation", name))
+		}
+	}
+	return out
+}
+
 // store reads and writes the ConfigMap and Secret of one rotation.
 type store struct {
 	client kubernetes.Interface

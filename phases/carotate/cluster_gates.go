@@ -38,7 +38,7 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	if cl.o.CertificateKey == "" {
-		newFiles := r.k.base + ".new.crt and " + r.k.base + ".new.key" // what a node keeps at trust
+		newFiles := r.k.entry.BaseName + ".new.crt and " + r.k.entry.BaseName + ".new.key" // what a node keeps at trust
 		if r.k.sa {
 			newFiles = "sa.new.key"
 		}
@@ -109,26 +109,13 @@ func (r *run) gate(ctx context.Context) error {
 // components restarted since.
 func (r *run) behind(ctx context.Context, stage, what, run string) error {
 	cl := r.o.cl
-	var late []string
-	for _, name := range cl.cur.names() {
-		if name == cl.o.NodeName {
-			continue
-		}
-		if n := cl.cur.Nodes[name]; !n.atLeast(stage) {
-			late = append(late, fmt.Sprintf("node %s is %s", name, n.describe()))
-		}
-	}
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	nodes, err := cl.st.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
 	if err != nil {
 		return fmt.Errorf("list the control-plane Nodes (label %s) from the API server %s: %w", clusterview.ControlPlaneLabel, cl.st.server, err)
 	}
-	for _, n := range nodes.Items {
-		if _, ok := cl.cur.Nodes[n.Name]; !ok && n.Name != cl.o.NodeName {
-			late = append(late, fmt.Sprintf("control-plane node %s is not in the rotation", n.Name))
-		}
-	}
+	late := cl.cur.late(stage, mapped(nodes.Items, nodeName), cl.o.NodeName)
 	if len(late) == 0 {
 		return nil
 	}

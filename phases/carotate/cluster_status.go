@@ -47,7 +47,7 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 	if err != nil {
 		return fmt.Sprintf("list the control-plane Nodes from the API server %s: %v", server, oneLine(err))
 	}
-	cpNodes := mapped(nodes.Items, func(n corev1.Node) string { return n.Name })
+	cpNodes := mapped(nodes.Items, nodeName)
 	for i := range states {
 		st := store{client: client, server: server, name: states[i].CA}
 		rec, _, err := st.get(ctx)
@@ -62,23 +62,13 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 	return ""
 }
 
+func nodeName(n corev1.Node) string { return n.Name }
+
 // status is the record per node, with each node's next command.
 func (c *ClusterRecord) status(object string, cpNodes []string) *ClusterStatus {
 	out := &ClusterStatus{Object: object, ID: c.ID, Nodes: []NodeStatus{}}
 	cmd := "certctl ca rotate " + c.CA
-	all := func(stage string) bool {
-		for _, n := range c.Nodes {
-			if !n.atLeast(stage) {
-				return false
-			}
-		}
-		for _, name := range cpNodes {
-			if _, ok := c.Nodes[name]; !ok {
-				return false
-			}
-		}
-		return true
-	}
+	all := func(stage string) bool { return len(c.late(stage, cpNodes)) == 0 }
 	for _, name := range c.names() {
 		n := c.Nodes[name]
 		s := NodeStatus{Name: name, Stage: n.Stage, Aborting: n.Aborting, Restarted: n.Restarted, Updated: n.Updated}

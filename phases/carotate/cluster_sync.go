@@ -299,7 +299,7 @@ func (o *Options) affected(k kind) (*staticpods.Set, []staticpods.Affected, erro
 	}
 	p := k.paths(o.CertDir)
 	changed := []string{p.trust, p.key}
-	hs, err := heldOf(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
+	hs, err := heldOf(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, nil, err
 	}

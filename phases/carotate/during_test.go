@@ -29,7 +29,7 @@ func TestRenewDuringRotation(t *testing.T) {
 				if err != nil {
 					t.Fatalf("renew all at %s: %v", rec.Stage, err)
 				}
-				if err := Verify(f.node.CertDir(), f.node.Dir, name, pki.Kubeadm(), false, f.now); err != nil {
+				if err := Verify(f.node.CertDir(), f.node.Dir, name, false, f.now); err != nil {
 					t.Errorf("after renew all at %s: %v", rec.Stage, err)
 				}
 			}

@@ -17,18 +17,17 @@ func Names() []string {
 // kind is one CA, or the sa key pair, and the files it rotates: the
 // inventory's facts about it.
 type kind struct {
-	name string // the inventory's Name: pki.CAName, ..., pki.SAName
-	base string // its BaseName
-	sa   bool   // a key pair, not a CA
+	// entry is the inventory's: its BaseName names the files, its Restart
+	// the components that read them only when they start.
+	entry pki.Entry
+	name  string // entry.Name: pki.CAName, ..., pki.SAName
+	sa    bool   // a key pair, not a CA
 	// signing: kube-controller-manager signs with this CA
 	// (--cluster-signing-cert-file), which cannot read a bundle
 	// (pkg/controller/certificates/signer: "expected 1 certificate").
 	signing bool
 	// kubeconfigs: every kubeconfig's certificate-authority-data is this CA.
 	kubeconfigs bool
-	// restart lists the components that read the files only when they
-	// start: what must be restarted after each stage (pki.Entry.Restart).
-	restart []string
 }
 
 func kindOf(name string) (kind, error) {
@@ -37,8 +36,8 @@ func kindOf(name string) (kind, error) {
 	if !ok || e.Kind != pki.KindCA && e.Kind != pki.KindKeyPair {
 		return kind{}, fmt.Errorf("unknown CA %q: rotate one of %v", name, Names())
 	}
-	return kind{name: e.Name, base: e.BaseName, sa: e.Kind == pki.KindKeyPair, signing: inv.ControllerManagerCA() == e.Name,
-		kubeconfigs: inv.KubeconfigCA() == e.Name, restart: e.Restart}, nil
+	return kind{entry: e, name: e.Name, sa: e.Kind == pki.KindKeyPair, signing: inv.ControllerManagerCA() == e.Name,
+		kubeconfigs: inv.KubeconfigCA() == e.Name}, nil
 }
 
 // paths are the files of a kind in a certificate folder.
@@ -53,14 +52,14 @@ type paths struct {
 }
 
 func (k kind) paths(certDir string) paths {
-	s := pki.Store{Dir: certDir}
-	p := paths{key: s.KeyPath(k.base), oldKey: s.KeyPath(k.base + ".old"), newKey: s.KeyPath(k.base + ".new"),
+	s, base := pki.Store{Dir: certDir}, k.entry.BaseName
+	p := paths{key: s.KeyPath(base), oldKey: s.KeyPath(base + ".old"), newKey: s.KeyPath(base + ".new"),
 		record: filepath.Join(certDir, RecordPrefix+k.name+".json")}
 	if k.sa {
-		p.trust = s.PublicKeyPath(k.base)
+		p.trust = s.PublicKeyPath(base)
 		return p
 	}
-	p.trust, p.oldCert, p.newCert = s.CertPath(k.base), s.CertPath(k.base+".old"), s.CertPath(k.base+".new")
+	p.trust, p.oldCert, p.newCert = s.CertPath(base), s.CertPath(base+".old"), s.CertPath(base+".new")
 	return p
 }
 

@@ -35,9 +35,9 @@ func (h held) signedBy(ca *x509.Certificate, now time.Time) bool {
 
 // heldOf reads every leaf and kubeconfig of k that exists: those its CA
 // signs, and, for the cluster CA, every kubeconfig (their CA data).
-func heldOf(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDir string) ([]held, error) {
+func heldOf(k kind, externalEtcd bool, certDir, kubeconfigDir string) ([]held, error) {
 	var out []held
-	for _, e := range inv.Select(externalEtcd, pki.KindLeaf, pki.KindKubeconfig) {
+	for _, e := range pki.Kubeadm().Select(externalEtcd, pki.KindLeaf, pki.KindKubeconfig) {
 		if e.CAName != k.name || k.sa {
 			continue
 		}

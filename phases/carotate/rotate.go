@@ -34,7 +34,6 @@ type Options struct {
 	// manager's signing flags are edited there (ca), and components are
 	// restarted from there (Restart).
 	ManifestDir  string
-	Inventory    pki.Inventory // pki.Kubeadm() when nil
 	ExternalEtcd bool
 
 	// KeyAlgorithm of the new CA's key (sa: of the new key); the old
@@ -121,14 +120,8 @@ func (o *Options) setDefaults() error {
 	if o.Warn == nil {
 		o.Warn = o.Out
 	}
-	if o.Inventory == nil {
-		o.Inventory = pki.Kubeadm()
-	}
 	if o.CAValidity == 0 {
 		o.CAValidity = config.DefaultCACertificateValidity
-	}
-	if o.Validity == 0 {
-		o.Validity = config.DefaultCertificateValidity
 	}
 	if o.MaxTokenLifetime == 0 {
 		o.MaxTokenLifetime = DefaultMaxTokenLifetime

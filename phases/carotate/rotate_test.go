@@ -121,7 +121,7 @@ func checkStage(t *testing.T, f *fixture, name string, rec *Record, signer strin
 	if pki.KeyMatches(ca, key) != nil {
 		t.Errorf("%s at %s: %s does not match the signing CA", name, rec.Stage, p.key)
 	}
-	hs, err := heldOf(k, pki.Kubeadm(), false, f.node.CertDir(), f.node.Dir)
+	hs, err := heldOf(k, false, f.node.CertDir(), f.node.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestRotateEveryStage(t *testing.T) {
 			snap := cas(t, k, p)
 			old, nw := rec.OldCA, rec.NewCA
 			checkStage(t, f, name, rec, old, []string{old, nw}, snap)
-			if err := Verify(f.node.CertDir(), f.node.Dir, name, pki.Kubeadm(), false, f.now); err != nil {
+			if err := Verify(f.node.CertDir(), f.node.Dir, name, false, f.now); err != nil {
 				t.Fatal(err)
 			}
 

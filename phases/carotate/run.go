@@ -49,7 +49,7 @@ func (r *run) phases() []phases.Phase {
 // (check pass); nothing is written.
 func (r *run) plan(ctx context.Context) error {
 	var err error
-	if r.hs, err = heldOf(r.k, r.o.Inventory, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir); err != nil {
+	if r.hs, err = heldOf(r.k, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir); err != nil {
 		return err
 	}
 	if r.step == stepTrust {
@@ -162,7 +162,7 @@ func (r *run) apply(ctx context.Context) error {
 	if err := removeFiles(r.remove); err != nil {
 		return err
 	}
-	return Verify(r.o.CertDir, r.o.KubeconfigDir, r.k.name, r.o.Inventory, r.o.ExternalEtcd, r.now)
+	return Verify(r.o.CertDir, r.o.KubeconfigDir, r.k.name, r.o.ExternalEtcd, r.now)
 }
 
 // renewalOptions are the renewal engine's options for re-issuing the
@@ -214,7 +214,7 @@ func (r *run) reissued() []renewal.Target {
 	var out []renewal.Target
 	for _, h := range r.hs {
 		if h.entry.Kind != pki.KindKubeconfig || h.embedded {
-			out = append(out, renewal.TargetOf(r.o.Inventory, h.entry.Name))
+			out = append(out, renewal.TargetOf(pki.Kubeadm(), h.entry.Name))
 		}
 	}
 	return out

@@ -68,12 +68,8 @@ func (r *run) generate() error {
 	if r.k.sa {
 		return nil
 	}
-	e, ok := r.o.Inventory.Find(r.k.name)
-	if !ok {
-		return fmt.Errorf("the inventory has no %s CA", r.k.name)
-	}
 	v := pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
-	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(e), key, v)
+	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(r.k.entry), key, v)
 	return err
 }
 
@@ -230,5 +226,5 @@ func listFiles(files []string) string {
 
 // restarts lists the components that must restart after a stage.
 func (r *run) restarts() []string {
-	return slices.DeleteFunc(slices.Clone(r.k.restart), func(c string) bool { return c == pki.Kubelet })
+	return slices.DeleteFunc(slices.Clone(r.k.entry.Restart), func(c string) bool { return c == pki.Kubelet })
 }

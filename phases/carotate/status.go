@@ -19,7 +19,6 @@ import (
 // StatusOptions say where a node's files are.
 type StatusOptions struct {
 	CertDir, KubeconfigDir string
-	Inventory              pki.Inventory // pki.Kubeadm() when nil
 	ExternalEtcd           bool
 	MaxTokenLifetime       time.Duration // DefaultMaxTokenLifetime when zero
 	Now                    time.Time
@@ -55,9 +54,6 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 }
 
 func status(o StatusOptions) ([]State, error) {
-	if o.Inventory == nil {
-		o.Inventory = pki.Kubeadm()
-	}
 	if o.MaxTokenLifetime == 0 {
 		o.MaxTokenLifetime = DefaultMaxTokenLifetime
 	}
@@ -70,7 +66,7 @@ func status(o StatusOptions) ([]State, error) {
 		if _, err := os.Lstat(k.paths(o.CertDir).trust); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		st, err := inspect(k, o.Inventory, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)
+		st, err := inspect(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)
 		if err != nil {
 			return nil, err
 		}

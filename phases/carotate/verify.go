@@ -38,7 +38,7 @@ type State struct {
 
 // inspect reads the files of the rotation of k and compares them with its
 // record.
-func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
+func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
 	p := k.paths(certDir)
 	rec, err := ReadRecord(p.record)
 	if err != nil {
@@ -53,7 +53,7 @@ func inspect(k kind, inv pki.Inventory, externalEtcd bool, certDir, kubeconfigDi
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
 	}
-	hs, err := heldOf(k, inv, externalEtcd, certDir, kubeconfigDir)
+	hs, err := heldOf(k, externalEtcd, certDir, kubeconfigDir)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
@@ -139,12 +139,12 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 // Verify checks that the files of the rotation of the CA called name are
 // what its record's stage says: the trust file's order, the key, every
 // certificate's signer and every kubeconfig's CA data.
-func Verify(certDir, kubeconfigDir, name string, inv pki.Inventory, externalEtcd bool, now time.Time) error {
+func Verify(certDir, kubeconfigDir, name string, externalEtcd bool, now time.Time) error {
 	k, err := kindOf(name)
 	if err != nil {
 		return err
 	}
-	st, err := inspect(k, inv, externalEtcd, certDir, kubeconfigDir, now, "")
+	st, err := inspect(k, externalEtcd, certDir, kubeconfigDir, now, "")
 	if err != nil {
 		return err
 	}
