@@ -11,6 +11,7 @@ import (
 	coordv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 )
@@ -139,18 +140,12 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(l.duration / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-t.C:
-				// Errors are expected while this node's own kube-apiserver
-				// restarts: the Lease lasts longer than that.
-				_ = l.update(rctx, component, func(lease *coordv1.Lease) { l.hold(lease) })
-			}
-		}
+		_ = wait.PollUntilContextCancel(rctx, l.duration/4, false, func(ctx context.Context) (bool, error) {
+			// Errors are expected while this node's own kube-apiserver
+			// restarts: the Lease lasts longer than that.
+			_ = l.update(ctx, component, func(lease *coordv1.Lease) { l.hold(lease) })
+			return false, nil
+		})
 	})
 	var once sync.Once
 	return func(ok bool) {

@@ -54,8 +54,7 @@ type Options struct {
 	KeepBackups     int           // 0: keep all
 	Jitter          time.Duration // 0: start at once
 	Quiet           bool          // print errors only
-	JSON            bool          // print one summary at the end, in Format, and nothing else on Out
-	Format          output.Format // -o: json, yaml or jsonpath with JSON; restore's -o
+	Format          output.Format // -o; Structured (json, yaml, jsonpath): one summary at the end, nothing else on Out
 	Restart         Restart
 	API             *API // nil: renew from the CAs on disk
 	// DryRun prints what would be renewed, and by which issuer, and
@@ -122,8 +121,8 @@ func Run(ctx context.Context, o Options) error {
 		r.summary.PendingRestarts = append(r.summary.PendingRestarts, r.owed.Components...)
 	}
 	r.summary.end(o.Now(), err)
-	if o.JSON {
-		err = cmp.Or(err, r.summary.write(o.Out, o.Format))
+	if Structured(o.Format) {
+		err = cmp.Or(err, o.Format.Print(o.Out, r.summary, nil))
 	}
 	return err
 }
@@ -272,7 +271,7 @@ func isAll(args []string) bool { return len(args) == 1 && args[0] == "all" }
 // out is where the progress lines go: Out in text mode, nowhere with
 // Quiet or JSON.
 func (r *run) out() io.Writer {
-	if r.o.Quiet || r.o.JSON {
+	if r.o.Quiet || Structured(r.o.Format) {
 		return io.Discard
 	}
 	return r.o.Out
@@ -295,7 +294,7 @@ func (r *run) progressOut() io.Writer {
 	switch {
 	case r.o.Quiet:
 		return io.Discard
-	case r.o.JSON:
+	case Structured(r.o.Format):
 		return r.o.ErrOut
 	}
 	return r.o.Out

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
 )
 
@@ -44,7 +45,11 @@ func TestProgressOut(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout.Reset()
 			stderr.Reset()
-			r := &run{o: Options{Quiet: tt.quiet, JSON: tt.json, Out: &stdout, ErrOut: &stderr}}
+			o := Options{Quiet: tt.quiet, Out: &stdout, ErrOut: &stderr}
+			if tt.json {
+				o.Format = output.Format{Name: "json"}
+			}
+			r := &run{o: o}
 			fmt.Fprint(r.progressOut(), "waiting for CSR")
 			for _, b := range []*bytes.Buffer{&stdout, &stderr} {
 				if got := b.Len() > 0; got != (b == tt.want) {
@@ -83,7 +88,7 @@ func TestWithinZero(t *testing.T) {
 		c := *n.Cluster
 		c.CertificateValidity = validity
 		out.Reset()
-		return Options{Cluster: &c, KubeconfigDir: n.Dir, Args: args, Threshold: threshold, JSON: true,
+		return Options{Cluster: &c, KubeconfigDir: n.Dir, Args: args, Threshold: threshold, Format: output.Format{Name: "json"},
 			Now: func() time.Time { return now }, Out: &out, ErrOut: &errOut}
 	}
 	if err := Run(context.Background(), opts(n.Cluster.CertificateValidity, true, "all")); exitcode.Of(err) != exitcode.NothingToDo {

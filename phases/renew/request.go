@@ -44,7 +44,7 @@ func (r *Request) CSRMode() bool { return r.UseCSR || r.CSRDir != "" }
 var csrFlagsAllowed = []string{"use-csr", "csr-dir", "config", "cert-dir", "kubeconfig-dir", "encryption-algorithm", "certificate-validity", "lock-timeout", "dry-run"}
 
 // Check rejects bad and conflicting options before any work, and sets
-// Format and JSON from Output.
+// Format from Output.
 func (r *Request) Check() error {
 	switch {
 	case r.CSRMode():
@@ -61,8 +61,7 @@ func (r *Request) Check() error {
 	if r.Format, err = output.Parse(r.Output); err != nil {
 		return err
 	}
-	r.JSON = Structured(r.Format)
-	if r.Quiet && r.JSON {
+	if r.Quiet && Structured(r.Format) {
 		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", r.Output)
 	}
 	switch {
@@ -150,7 +149,7 @@ func (r *Request) Main(ctx context.Context) error {
 			now := r.Now()
 			s := newSummary(now, r.IfExpiresWithin)
 			s.end(now, err)
-			return cmp.Or(s.write(r.Out, f), err)
+			return cmp.Or(f.Print(r.Out, s, nil), err)
 		}
 		return err
 	}

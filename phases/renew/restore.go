@@ -151,6 +151,6 @@ func (r RestoreRequest) Main(ctx context.Context, args []string) error {
 		return ListBackups(ctx, certDir, r.KubeconfigDir, f, r.Out, r.ErrOut)
 	}
 	o := r.Options
-	o.Cluster, o.Format, o.JSON = &config.Cluster{CertificatesDir: certDir}, f, Structured(f)
+	o.Cluster, o.Format = &config.Cluster{CertificatesDir: certDir}, f
 	return Restore(ctx, o, args[0])
 }

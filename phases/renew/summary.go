@@ -1,7 +1,6 @@
 package renew
 
 import (
-	"io"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -148,15 +147,6 @@ func (s *Summary) end(now time.Time, err error) {
 		s.Status = statusError
 		s.Error = err.Error()
 	}
-}
-
-// write prints the summary in f; json when f is not Structured (Options
-// with JSON and no Format).
-func (s *Summary) write(w io.Writer, f output.Format) error {
-	if !Structured(f) {
-		f = output.Format{Name: "json"}
-	}
-	return f.Print(w, s, nil)
 }
 
 // Structured is whether f prints a summary (json, yaml, jsonpath) rather
