@@ -18,8 +18,7 @@ import (
 // ValidArgsFunction (completeBackups).
 func addCompletions(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
+	eachCommand(root, func(c *cobra.Command) {
 		if f := c.Flags().Lookup("output"); f != nil {
 			values := output.HelpFormats(f.Usage)
 			_ = c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -30,11 +29,7 @@ func addCompletions(root *cobra.Command) {
 		if c.Flags().Lookup("signer-name") != nil {
 			_ = c.RegisterFlagCompletionFunc("signer-name", completeSignerName)
 		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(root)
+	})
 }
 
 // completeSignerName completes renew's --signer-name NAME=SIGNER

@@ -16,8 +16,7 @@ func strict(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
+	eachCommand(root, func(c *cobra.Command) {
 		if c.HasSubCommands() && !c.Runnable() {
 			c.Args = cobra.ArbitraryArgs
 			c.SuggestionsMinimumDistance = 2
@@ -28,11 +27,15 @@ func strict(root *cobra.Command) {
 				return unknownSubcommand(c, args[0])
 			}
 		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
+	})
+}
+
+// eachCommand calls f with c, then with each command below it.
+func eachCommand(c *cobra.Command, f func(*cobra.Command)) {
+	f(c)
+	for _, sub := range c.Commands() {
+		eachCommand(sub, f)
 	}
-	walk(root)
 }
 
 // unknownSubcommand is the error for `PARENT arg` when arg names no

@@ -89,30 +89,21 @@ func isOwnVolume(name string) bool {
 // what it removed.
 func removeOwnVolumes(pod *corev1.Pod, keep map[string]bool) []string {
 	var changes []string
-	var vols []corev1.Volume
-	for _, v := range pod.Spec.Volumes {
-		if isOwnVolume(v.Name) && v.HostPath != nil && !keep[v.Name] {
+	pod.Spec.Volumes = slices.DeleteFunc(pod.Spec.Volumes, func(v corev1.Volume) bool {
+		drop := isOwnVolume(v.Name) && v.HostPath != nil && !keep[v.Name]
+		if drop {
 			changes = append(changes, fmt.Sprintf("remove hostPath volume %q (%s) and its mount", v.Name, v.HostPath.Path))
-			continue
 		}
-		vols = append(vols, v)
-	}
-	if len(vols) == len(pod.Spec.Volumes) {
+		return drop
+	})
+	if len(changes) == 0 {
 		return nil
-	}
-	pod.Spec.Volumes = vols
-	mounts := func(ms []corev1.VolumeMount) []corev1.VolumeMount {
-		var out []corev1.VolumeMount
-		for _, m := range ms {
-			if volume(pod, m.Name) != nil || !isOwnVolume(m.Name) {
-				out = append(out, m)
-			}
-		}
-		return out
 	}
 	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for i := range cs {
-			cs[i].VolumeMounts = mounts(cs[i].VolumeMounts)
+			cs[i].VolumeMounts = slices.DeleteFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool {
+				return volume(pod, m.Name) == nil && isOwnVolume(m.Name)
+			})
 		}
 	}
 	return changes

@@ -246,13 +246,9 @@ func (inv Inventory) Find(name string) (Entry, bool) {
 // Select returns the entries of the given kinds, without the local etcd's
 // when externalEtcd is set, as kubeadm leaves them out.
 func (inv Inventory) Select(externalEtcd bool, kinds ...Kind) Inventory {
-	var out Inventory
-	for _, e := range inv {
-		if slices.Contains(kinds, e.Kind) && !(externalEtcd && e.LocalEtcd) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(inv), func(e Entry) bool {
+		return !slices.Contains(kinds, e.Kind) || externalEtcd && e.LocalEtcd
+	})
 }
 
 // Renewed returns what `renew` renews, in the order it prints them: the

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"k8s.io/client-go/util/keyutil"
@@ -32,12 +33,16 @@ const (
 	ECDSAP384 KeyAlgorithm = "ECDSA-P384"
 )
 
+// keyAlgorithms are the KeyAlgorithms above, which ParseKeyAlgorithm
+// accepts and AlgorithmOf tells.
+var keyAlgorithms = []KeyAlgorithm{RSA2048, RSA3072, RSA4096, ECDSAP256, ECDSAP384}
+
 // ParseKeyAlgorithm accepts kubeadm's names; "" means RSA-2048, kubeadm's default.
 func ParseKeyAlgorithm(s string) (KeyAlgorithm, error) {
-	switch a := KeyAlgorithm(s); a {
-	case "":
+	switch a := KeyAlgorithm(s); {
+	case a == "":
 		return RSA2048, nil
-	case RSA2048, RSA3072, RSA4096, ECDSAP256, ECDSAP384:
+	case slices.Contains(keyAlgorithms, a):
 		return a, nil
 	}
 	return "", fmt.Errorf("pki: unknown key algorithm %q: use RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384", s)
@@ -61,25 +66,11 @@ func GenerateKey(rand io.Reader, alg KeyAlgorithm) (crypto.Signer, error) {
 }
 
 // AlgorithmOf tells the algorithm of a public key, or "" for one kubeadm
-// does not make (another RSA size, another curve, Ed25519).
+// does not make (another RSA size, another curve, Ed25519): DescribeKey
+// names each algorithm certctl makes by its KeyAlgorithm.
 func AlgorithmOf(pub crypto.PublicKey) KeyAlgorithm {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		switch k.N.BitLen() {
-		case 2048:
-			return RSA2048
-		case 3072:
-			return RSA3072
-		case 4096:
-			return RSA4096
-		}
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return ECDSAP256
-		case elliptic.P384():
-			return ECDSAP384
-		}
+	if a := KeyAlgorithm(DescribeKey(pub)); slices.Contains(keyAlgorithms, a) {
+		return a
 	}
 	return ""
 }

@@ -153,22 +153,12 @@ func (s *Set) Affected(changed []string) []Affected {
 	}
 	var out []Affected
 	for _, m := range s.Manifests {
-		var refs []manifests.FileReference
-		for _, r := range manifests.FileReferences(m.pod, m.container) {
-			if want[r.Path] {
-				refs = append(refs, r)
-			}
-		}
+		refs := slices.DeleteFunc(manifests.FileReferences(m.pod, m.container), func(r manifests.FileReference) bool { return !want[r.Path] })
 		if len(refs) == 0 {
 			continue
 		}
-		a := Affected{Manifest: m, Files: refs, Port: m.port(), Host: m.listenHost()}
-		for _, e := range m.endpoints() {
-			if want[e.CertFile] {
-				a.Endpoints = append(a.Endpoints, e)
-			}
-		}
-		out = append(out, a)
+		eps := slices.DeleteFunc(m.endpoints(), func(e Endpoint) bool { return !want[e.CertFile] })
+		out = append(out, Affected{Manifest: m, Files: refs, Endpoints: eps, Port: m.port(), Host: m.listenHost()})
 	}
 	return out
 }
