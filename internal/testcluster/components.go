@@ -149,7 +149,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 	for {
 		if done, werr := p.exited(); done {
 			p.stopping.Store(true) // reported here; Stop need not report it again
-			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.logPath)
+			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.Log)
 		}
 		ok, msg := probe(ctx, client, url, name)
 		if ok {
@@ -157,7 +157,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.logPath)
+			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.Log)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -162,11 +162,10 @@ func (h *HA) State() State {
 	st.Processes = nil
 	for _, name := range h.Nodes[0].opts.Components {
 		for _, c := range h.Nodes {
-			for _, p := range c.State().Processes {
-				if p.Name == name {
-					p.Name = c.nodeName + "/" + p.Name
-					st.Processes = append(st.Processes, p)
-				}
+			if p := c.proc(name); p != nil {
+				ps := p.ProcessState
+				ps.Name = c.nodeName + "/" + name
+				st.Processes = append(st.Processes, ps)
 			}
 		}
 	}
