@@ -219,7 +219,7 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 	st.hash, st.retryAt, st.backoff = hash, time.Time{}, 0
 	c.setManifestArgs(st.name, args)
 	if initial {
-		if running, ok := c.runningArgs(st.name); !ok || slices.Equal(running, args) {
+		if p := c.proc(st.name); p == nil || slices.Equal(p.args, args) {
 			return
 		}
 	}
