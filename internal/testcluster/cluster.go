@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// etcdPeer keys etcd's peer port in Cluster.port; the other keys are component names.
+// etcdPeer keys etcd's peer port in Cluster.port, so c.URL(etcdPeer) is etcd's peer URL; the
+// other keys are component names.
 const etcdPeer = "etcd-peer"
 
 // Cluster is a control plane on certctl's PKI. Create it with New (or the testing wrapper

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,7 +25,7 @@ func (c *Cluster) args(name string) []string {
 		// On SIGTERM etcd waits up to its request timeout (5s + 2 election timeouts = 7s) for the
 		// apiserver's open gRPC streams: Restart(Etcd) takes ~8s while kube-apiserver runs.
 		client := c.URL(Etcd)
-		peer := c.etcdPeerURL()
+		peer := c.URL(etcdPeer)
 		initial := c.etcdCluster
 		if initial == "" {
 			initial = c.nodeName + "=" + peer
@@ -226,9 +225,4 @@ func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// etcdPeerURL returns https://HOST:PEERPORT of this node's etcd.
-func (c *Cluster) etcdPeerURL() string {
-	return "https://" + net.JoinHostPort(c.host, fmt.Sprint(c.port[etcdPeer]))
 }

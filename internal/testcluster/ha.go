@@ -63,7 +63,7 @@ func NewHA(opts Options) (*HA, error) {
 			return nil, err
 		}
 		h.Nodes = append(h.Nodes, c)
-		peers = append(peers, name+"="+c.etcdPeerURL())
+		peers = append(peers, name+"="+c.URL(etcdPeer))
 		servers = append(servers, c.URL(Etcd))
 	}
 	for i, c := range h.Nodes {
