@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// etcdPeer keys etcd's peer port in Cluster.port; the other keys are component names.
+// etcdPeer keys etcd's peer port in Cluster.port, so c.URL(etcdPeer) is etcd's peer URL; the
+// other keys are component names.
 const etcdPeer = "etcd-peer"
 
 // Cluster is a control plane on certctl's PKI. Create it with New (or the testing wrapper
@@ -148,7 +149,7 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 		return fmt.Errorf("start %s: not one of this cluster's components %q", name, c.opts.Components)
 	}
 	if p := c.proc(name); p != nil {
-		return fmt.Errorf("start %s: already started (pid %d); stop it first", name, p.pid)
+		return fmt.Errorf("start %s: already started (pid %d); stop it first", name, p.PID)
 	}
 	start := time.Now()
 	p, err := startProcess(name, filepath.Join(c.binDir, name), c.cmdline(name), c.LogPath(name), c.opts.Detached)
@@ -163,7 +164,7 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 	if err := c.waitReady(ctx, name, p); err != nil {
 		return err
 	}
-	c.opts.Logf("testcluster: %s ready at %s, pid %d (%v)", name, c.URL(name), p.pid, time.Since(start).Round(time.Millisecond))
+	c.opts.Logf("testcluster: %s ready at %s, pid %d (%v)", name, c.URL(name), p.PID, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -180,7 +181,7 @@ func (c *Cluster) StopComponent(ctx context.Context, name string) error {
 	c.mu.Lock()
 	delete(c.procs, name)
 	c.mu.Unlock()
-	c.opts.Logf("testcluster: %s pid %d stopped (%v)", name, p.pid, time.Since(start).Round(time.Millisecond))
+	c.opts.Logf("testcluster: %s pid %d stopped (%v)", name, p.PID, time.Since(start).Round(time.Millisecond))
 	return err
 }
 
@@ -209,7 +210,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 // PID returns the process ID of component name, or 0 if it is not running.
 func (c *Cluster) PID(name string) int {
 	if p := c.proc(name); p != nil {
-		return p.pid
+		return p.PID
 	}
 	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,7 +25,7 @@ func (c *Cluster) args(name string) []string {
 		// On SIGTERM etcd waits up to its request timeout (5s + 2 election timeouts = 7s) for the
 		// apiserver's open gRPC streams: Restart(Etcd) takes ~8s while kube-apiserver runs.
 		client := c.URL(Etcd)
-		peer := c.etcdPeerURL()
+		peer := c.URL(etcdPeer)
 		initial := c.etcdCluster
 		if initial == "" {
 			initial = c.nodeName + "=" + peer
@@ -149,7 +148,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 	for {
 		if done, werr := p.exited(); done {
 			p.stopping.Store(true) // reported here; Stop need not report it again
-			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.logPath)
+			return fmt.Errorf("wait for %s: exited during start-up (%v); see %s", name, werr, p.Log)
 		}
 		ok, msg := probe(ctx, client, url, name)
 		if ok {
@@ -157,7 +156,7 @@ func (c *Cluster) waitReady(ctx context.Context, name string, p *process) error 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.logPath)
+			return fmt.Errorf("wait for %s at %s: %w (last answer: %s); see %s", name, url, ctx.Err(), msg, p.Log)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -226,9 +225,4 @@ func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// etcdPeerURL returns https://HOST:PEERPORT of this node's etcd.
-func (c *Cluster) etcdPeerURL() string {
-	return "https://" + net.JoinHostPort(c.host, fmt.Sprint(c.port[etcdPeer]))
 }

@@ -63,7 +63,7 @@ func NewHA(opts Options) (*HA, error) {
 			return nil, err
 		}
 		h.Nodes = append(h.Nodes, c)
-		peers = append(peers, name+"="+c.etcdPeerURL())
+		peers = append(peers, name+"="+c.URL(etcdPeer))
 		servers = append(servers, c.URL(Etcd))
 	}
 	for i, c := range h.Nodes {
@@ -162,11 +162,10 @@ func (h *HA) State() State {
 	st.Processes = nil
 	for _, name := range h.Nodes[0].opts.Components {
 		for _, c := range h.Nodes {
-			for _, p := range c.State().Processes {
-				if p.Name == name {
-					p.Name = c.nodeName + "/" + p.Name
-					st.Processes = append(st.Processes, p)
-				}
+			if p := c.proc(name); p != nil {
+				ps := p.ProcessState
+				ps.Name = c.nodeName + "/" + name
+				st.Processes = append(st.Processes, ps)
 			}
 		}
 	}

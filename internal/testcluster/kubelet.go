@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/certctl/certctl/manifests"
 )
@@ -172,19 +173,10 @@ func (k *Kubelet) record(e KubeletEvent) {
 // every calls f every d until ctx ends: at once when now is set, else first after d. A call that
 // takes longer than d delays the next.
 func every(ctx context.Context, d time.Duration, now bool, f func()) {
-	tick := time.NewTicker(d)
-	defer tick.Stop()
-	for {
-		if now {
-			f()
-		}
-		now = true
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	_ = wait.PollUntilContextCancel(ctx, d, now, func(context.Context) (bool, error) {
+		f()
+		return false, nil
+	})
 }
 
 // sync reads st's manifest and acts on a change. initial is the first read at StartKubelet: the
@@ -227,7 +219,7 @@ func (k *Kubelet) sync(ctx context.Context, st *podState, initial bool) {
 	st.hash, st.retryAt, st.backoff = hash, time.Time{}, 0
 	c.setManifestArgs(st.name, args)
 	if initial {
-		if running, ok := c.runningArgs(st.name); !ok || slices.Equal(running, args) {
+		if p := c.proc(st.name); p == nil || slices.Equal(p.args, args) {
 			return
 		}
 	}

@@ -146,16 +146,6 @@ func (c *Cluster) setManifestArgs(name string, args []string) {
 	c.manifestArgs[name] = slices.Clone(args)
 }
 
-// runningArgs returns the flags the running process of component name was started with, and
-// whether one runs.
-func (c *Cluster) runningArgs(name string) ([]string, bool) {
-	p := c.proc(name)
-	if p == nil {
-		return nil, false
-	}
-	return slices.Clone(p.args), true
-}
-
 // hostArgs maps the paths in a container's arguments to host paths through the pod's hostPath
 // mounts, as the container runtime would make them visible: "--flag=PATH[,PATH...]" and bare
 // absolute paths. A path no mount covers is left as it is.

@@ -50,25 +50,20 @@ func (s *PKISpec) Flags() []string {
 }
 
 // WriteDefault writes the PKI and the kubeconfigs as a kubeadm control-plane node has them:
-// InitCerts, then InitKubeconfigs.
+// InitCerts, then
+// `certctl init-phase kubeconfig all --kubeconfig-dir KUBECONFIGDIR --cert-dir CERTDIR FLAGS EXTRA`.
 func (s *PKISpec) WriteDefault(ctx context.Context) error {
 	if err := s.InitCerts(ctx); err != nil {
 		return err
 	}
-	return s.InitKubeconfigs(ctx)
+	args := append([]string{"init-phase", "kubeconfig", "all", "--kubeconfig-dir", s.KubeconfigDir, "--cert-dir", s.CertDir}, s.Flags()...)
+	return s.Certctl(ctx, append(args, s.ExtraArgs...)...)
 }
 
 // InitCerts runs `certctl init-phase certs all --cert-dir CERTDIR FLAGS EXTRA`. Like kubeadm, it
 // is expected to keep the files that exist and write the missing ones.
 func (s *PKISpec) InitCerts(ctx context.Context) error {
 	args := append([]string{"init-phase", "certs", "all", "--cert-dir", s.CertDir}, s.Flags()...)
-	return s.Certctl(ctx, append(args, s.ExtraArgs...)...)
-}
-
-// InitKubeconfigs runs
-// `certctl init-phase kubeconfig all --kubeconfig-dir KUBECONFIGDIR --cert-dir CERTDIR FLAGS EXTRA`.
-func (s *PKISpec) InitKubeconfigs(ctx context.Context) error {
-	args := append([]string{"init-phase", "kubeconfig", "all", "--kubeconfig-dir", s.KubeconfigDir, "--cert-dir", s.CertDir}, s.Flags()...)
 	return s.Certctl(ctx, append(args, s.ExtraArgs...)...)
 }
 

@@ -3,7 +3,6 @@ package testcluster
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +15,11 @@ import (
 
 // process is one running component that this program started.
 type process struct {
-	name    string
-	pid     int
-	args    []string // the flags it was started with
-	logPath string
-	// startTicks is the process's start time from /proc/PID/stat; with the PID it identifies the
-	// process across programs (a later `testcluster down` must not signal a reused PID).
-	startTicks uint64
+	// ProcessState is what State records of it: its name, PID and start time from
+	// /proc/PID/stat, which with the PID identify it across programs (a later `testcluster down`
+	// must not signal a reused PID), and its log.
+	ProcessState
+	args []string // the flags it was started with
 	// done is closed when the process has exited and been reaped; waitErr is then set.
 	done    chan struct{}
 	waitErr error
@@ -56,8 +53,8 @@ func startProcess(name, bin string, args []string, logPath string, detached bool
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, pid: cmd.Process.Pid, args: args, logPath: logPath, done: make(chan struct{})}
-	_, p.startTicks, _ = procStat(p.pid)
+	p := &process{ProcessState: ProcessState{Name: name, PID: cmd.Process.Pid, Log: logPath}, args: args, done: make(chan struct{})}
+	_, p.StartTicks, _ = procStat(p.PID)
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -97,30 +94,18 @@ func (p *process) stop(ctx context.Context, grace time.Duration) error {
 		if p.stopping.Swap(true) {
 			return nil
 		}
-		return fmt.Errorf("%s (pid %d) had exited by itself: %v; see %s", p.name, p.pid, err, p.logPath)
+		return fmt.Errorf("%s (pid %d) had exited by itself: %v; see %s", p.Name, p.PID, err, p.Log)
 	}
 	p.stopping.Store(true)
-	if err := syscall.Kill(p.pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal %s (pid %d): %w", p.name, p.pid, err)
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-		return nil
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	if err := syscall.Kill(p.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill %s (pid %d): %w", p.name, p.pid, err)
-	}
-	// SIGKILL cannot be caught; the wait is short unless the process is stuck in the kernel.
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("%s (pid %d) still running 10s after SIGKILL", p.name, p.pid)
-	}
+	return p.terminate(ctx, grace, "10s after SIGKILL", func(ctx context.Context, timeout time.Duration) bool {
+		select {
+		case <-p.done:
+			return true
+		case <-time.After(timeout):
+		case <-ctx.Done():
+		}
+		return false
+	})
 }
 
 // tailFile returns the last n lines of the file at path (reading at most its last 256 KiB).

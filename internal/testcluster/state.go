@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // State records a detached cluster so that another program can find and stop it.
@@ -48,7 +51,7 @@ func (c *Cluster) State() State {
 	}
 	for _, name := range c.opts.Components {
 		if p := c.procs[name]; p != nil {
-			st.Processes = append(st.Processes, ProcessState{Name: name, PID: p.pid, StartTicks: p.startTicks, Log: p.logPath})
+			st.Processes = append(st.Processes, p.ProcessState)
 		}
 	}
 	return st
@@ -106,43 +109,40 @@ func (st State) Running() []ProcessState {
 // after grace. It never signals a PID whose start time differs from the recorded one.
 func StopState(ctx context.Context, st State, grace time.Duration) error {
 	var errs []error
-	for i := len(st.Processes) - 1; i >= 0; i-- {
-		if err := stopRecorded(ctx, st.Processes[i], grace); err != nil {
+	for _, p := range slices.Backward(st.Processes) {
+		if !alive(p) {
+			continue
+		}
+		// Not our child: poll until it has exited (or its PID runs another process).
+		gone := func(ctx context.Context, timeout time.Duration) bool {
+			return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+				return !alive(p), nil
+			}) == nil
+		}
+		if err := p.terminate(ctx, grace, "after SIGKILL", gone); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func stopRecorded(ctx context.Context, p ProcessState, grace time.Duration) error {
-	if !alive(p) {
-		return nil
-	}
+// terminate sends p SIGTERM, waits up to grace (or until ctx ends) for gone to report its exit,
+// then sends SIGKILL and waits up to 10s more; the error then says p is still running stuck.
+func (p ProcessState) terminate(ctx context.Context, grace time.Duration, stuck string, gone func(ctx context.Context, timeout time.Duration) bool) error {
 	if err := syscall.Kill(p.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal %s (pid %d): %w", p.Name, p.PID, err)
 	}
-	if waitGone(ctx, p, grace) {
+	if gone(ctx, grace) {
 		return nil
 	}
 	if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill %s (pid %d): %w", p.Name, p.PID, err)
 	}
-	if waitGone(context.Background(), p, 10*time.Second) {
+	// SIGKILL cannot be caught; the wait is short unless the process is stuck in the kernel.
+	if gone(context.Background(), 10*time.Second) {
 		return nil
 	}
-	return fmt.Errorf("%s (pid %d) still running after SIGKILL", p.Name, p.PID)
-}
-
-// waitGone polls until p has exited or timeout or ctx ends; it reports whether p is gone.
-func waitGone(ctx context.Context, p ProcessState, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for alive(p) {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return true
+	return fmt.Errorf("%s (pid %d) still running %s", p.Name, p.PID, stuck)
 }
 
 // alive reports whether the process p recorded still runs: same PID and start time, not a zombie

@@ -272,7 +272,7 @@ func TestProcessStopAndState(t *testing.T) {
 		t.Fatal(err)
 	}
 	statePath := filepath.Join(t.TempDir(), "state.json")
-	st := State{Dir: "x", Processes: []ProcessState{{Name: "sleep", PID: p.pid, StartTicks: p.startTicks, Log: log}}}
+	st := State{Dir: "x", Processes: []ProcessState{{Name: "sleep", PID: p.PID, StartTicks: p.StartTicks, Log: log}}}
 	if err := WriteState(statePath, st); err != nil {
 		t.Fatal(err)
 	}

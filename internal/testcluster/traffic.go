@@ -162,7 +162,9 @@ func StartTraffic(ctx context.Context, nodes []*Cluster, opts TrafficOptions) (*
 			return nil, err
 		}
 		t.sa = sa
-		t.wg.Go(func() { sa.refreshLoop(ctx) })
+		// Each credential on its own timer: a slow refresh of one does not delay the other.
+		t.wg.Go(func() { sa.refreshLoop(ctx, "token", opts.TokenRefresh, sa.refreshToken) })
+		t.wg.Go(func() { sa.refreshLoop(ctx, "root CA", opts.RootCARefresh, sa.refreshRootCA) })
 	}
 	for _, kind := range opts.Kinds {
 		for _, c := range nodes {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,49 +175,34 @@ func setupServiceAccount(ctx context.Context, nodes []*Cluster, opts TrafficOpti
 	}
 }
 
-// refreshLoop renews the token every TokenRefresh and reads the root CA every RootCARefresh; a
-// failed refresh keeps the old value, is logged and retried a second later. Of a run of failed
-// refreshes, only the first and the refresh that ends it are logged, not every retry.
-func (s *saCredentials) refreshLoop(ctx context.Context) {
-	type job struct {
-		what    string
-		every   time.Duration
-		refresh func(context.Context) error
-		next    time.Time
-		failing bool
-	}
-	jobs := []*job{
-		{what: "token", every: s.opts.TokenRefresh, refresh: s.refreshToken, next: time.Now().Add(s.opts.TokenRefresh)},
-		{what: "root CA", every: s.opts.RootCARefresh, refresh: s.refreshRootCA, next: time.Now().Add(s.opts.RootCARefresh)},
-	}
+// refreshLoop runs refresh, of the service-account credential what (the token or the root CA),
+// every interval until ctx ends; a failed refresh keeps the old value, is logged and retried a
+// second later. Of a run of failed refreshes, only the first and the refresh that ends it are
+// logged, not every retry.
+func (s *saCredentials) refreshLoop(ctx context.Context, what string, interval time.Duration, refresh func(context.Context) error) {
+	next, failing := time.Now().Add(interval), false
 	for {
-		next := slices.MinFunc(jobs, func(a, b *job) int { return a.next.Compare(b.next) }).next
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Until(next)):
 		}
 		now := time.Now()
-		for _, j := range jobs {
-			if now.Before(j.next) {
-				continue
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := refresh(rctx)
+		cancel()
+		next = now.Add(interval)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			next = now.Add(time.Second)
+			if !failing {
+				s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", what, err)
 			}
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := j.refresh(rctx)
-			cancel()
-			j.next = now.Add(j.every)
-			if err != nil && ctx.Err() == nil {
-				j.next = now.Add(time.Second)
-			}
-			switch {
-			case ctx.Err() != nil:
-			case err != nil && !j.failing:
-				s.opts.Logf("testcluster: traffic: refresh the service-account %s: %v; keeping the old one, retrying every second", j.what, err)
-				j.failing = true
-			case err == nil && j.failing:
-				s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", j.what)
-				j.failing = false
-			}
+			failing = true
+		case failing:
+			s.opts.Logf("testcluster: traffic: refreshed the service-account %s again", what)
+			failing = false
 		}
 	}
 }
