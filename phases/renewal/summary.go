@@ -12,10 +12,11 @@ import (
 // systemd restarts, last.
 var componentOrder = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kubelet}
 
-// Restart is a component to restart and the renewed certificates it reads.
+// Restart is a component to restart and the renewed certificates it reads,
+// as `certs import -o json` prints it (external.ImportSummary).
 type Restart struct {
-	Component string
-	Names     []string
+	Component string   `json:"component"`
+	Names     []string `json:"certificates"`
 }
 
 // NothingToRestart says why a renewal that changed no file a component
