@@ -15,18 +15,18 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
-// apply renames the first n staged files of m over their targets. A staged
-// file that no longer exists was renamed by an earlier, interrupted apply.
+// apply renames the staged files of m over their targets. A staged file
+// that no longer exists was renamed by an earlier, interrupted apply.
 // With verify, each staged file's content is checked against the manifest
 // first, so that RecoverIn never installs a file damaged by a power loss.
-func apply(dir string, m manifest, n int, verify bool) error {
+func apply(dir string, m manifest, verify bool) error {
 	var toSync []string
 	syncLater := func(d string) {
 		if !slices.Contains(toSync, d) {
 			toSync = append(toSync, d)
 		}
 	}
-	for _, e := range m.Entries[:n] {
+	for _, e := range m.Entries {
 		staged := filepath.Join(dir, e.Staged)
 		parent := filepath.Dir(e.Target)
 		// Synced even when its files were renamed by an earlier run,

@@ -133,7 +133,7 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		o.Targets = append(o.Targets, e.Target)
 	}
 	o.Committed = true
-	if err := apply(dir, m, len(m.Entries), true); err != nil {
+	if err := apply(dir, m, true); err != nil {
 		return o, nil, fmt.Errorf("finish interrupted transaction %s: %w", dir, err)
 	}
 	// A copy across file systems (see apply) may have left a temporary

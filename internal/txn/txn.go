@@ -224,7 +224,7 @@ func (t *Txn) Commit() error {
 		t.discard()
 		return err
 	}
-	if err := apply(t.dir, t.m, len(t.m.Entries), false); err != nil {
+	if err := apply(t.dir, t.m, false); err != nil {
 		return fmt.Errorf("%w; the change is committed: the next certctl command finishes it", err)
 	}
 	return finish(t.root, t.dir)

@@ -228,7 +228,9 @@ func commitUpTo(t *testing.T, tx *Txn, n int) {
 	if err := tx.writeManifest(); err != nil {
 		t.Fatal(err)
 	}
-	if err := apply(tx.dir, tx.m, n, false); err != nil {
+	m := tx.m
+	m.Entries = m.Entries[:n]
+	if err := apply(tx.dir, m, false); err != nil {
 		t.Fatal(err)
 	}
 }

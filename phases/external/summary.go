@@ -37,13 +37,7 @@ type ImportSummary struct {
 	BackupDir string `json:"backupDir,omitempty"`
 	// RestartNeeded lists the components to restart, in restart order,
 	// each with the certificates it reads.
-	RestartNeeded []RestartEntry `json:"restartNeeded"`
-}
-
-// RestartEntry is a component to restart.
-type RestartEntry struct {
-	Component    string   `json:"component"`
-	Certificates []string `json:"certificates"`
+	RestartNeeded []renewal.Restart `json:"restartNeeded"`
 }
 
 // Imported is a certificate installed, or that would be with DryRun.
@@ -74,16 +68,14 @@ const (
 // err and the restarts, and empty lists rather than none.
 func (r *ImportSummary) Summary(err error) *ImportSummary {
 	s := *r
-	s.Kind, s.APIVersion, s.RestartNeeded = importSummaryKind, apiVersion, []RestartEntry{}
+	s.Kind, s.APIVersion, s.RestartNeeded = importSummaryKind, apiVersion, []renewal.Restart{}
 	s.Imported, s.Refused = nonNil(r.Imported), nonNil(r.Refused)
 	s.Pending, s.Ignored, s.Warnings = nonNil(r.Pending), nonNil(r.Ignored), nonNil(r.Warnings)
 	if err != nil {
 		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
 	}
 	if !r.DryRun { // a dry run has no backup and restarts nothing
-		for _, rs := range r.Restarts() {
-			s.RestartNeeded = append(s.RestartNeeded, RestartEntry{Component: rs.Component, Certificates: rs.Names})
-		}
+		s.RestartNeeded = append(s.RestartNeeded, r.Restarts()...)
 	}
 	return &s
 }

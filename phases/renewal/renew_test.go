@@ -128,10 +128,10 @@ func TestRenewAll(t *testing.T) {
 	}
 	got := res.Restarts()
 	want := []Restart{
-		{Etcd, []string{"etcd-server", "etcd-peer", "etcd-healthcheck-client"}},
-		{KubeAPIServer, []string{"apiserver", "apiserver-kubelet-client", "front-proxy-client", "apiserver-etcd-client"}},
-		{KubeControllerManager, []string{"controller-manager.conf"}},
-		{KubeScheduler, []string{"scheduler.conf"}},
+		{pki.Etcd, []string{"etcd-server", "etcd-peer", "etcd-healthcheck-client"}},
+		{pki.KubeAPIServer, []string{"apiserver", "apiserver-kubelet-client", "front-proxy-client", "apiserver-etcd-client"}},
+		{pki.KubeControllerManager, []string{"controller-manager.conf"}},
+		{pki.KubeScheduler, []string{"scheduler.conf"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Restarts = %v, want %v", got, want)

@@ -10,12 +10,13 @@ import (
 // componentOrder is the order in which restarts are listed: etcd first,
 // because kube-apiserver cannot start without it; the kubelet, which
 // systemd restarts, last.
-var componentOrder = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler, Kubelet}
+var componentOrder = []string{pki.Etcd, pki.KubeAPIServer, pki.KubeControllerManager, pki.KubeScheduler, pki.Kubelet}
 
-// Restart is a component to restart and the renewed certificates it reads.
+// Restart is a component to restart and the renewed certificates it reads,
+// as `certs import -o json` prints it (external.ImportSummary).
 type Restart struct {
-	Component string
-	Names     []string
+	Component string   `json:"component"`
+	Names     []string `json:"certificates"`
 }
 
 // NothingToRestart says why a renewal that changed no file a component

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"reflect"
 	"testing"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // TestRestartsOf: renew's and certs import's one restart order, etcd
@@ -14,10 +16,10 @@ func TestRestartsOf(t *testing.T) {
 		name       string
 		components []string
 	}{
-		{"kubelet.conf", []string{Kubelet}},
-		{"apiserver", []string{KubeAPIServer}},
-		{"ca", []string{KubeAPIServer, KubeControllerManager, KubeScheduler, Kubelet}},
-		{"etcd-server", []string{Etcd}},
+		{"kubelet.conf", []string{pki.Kubelet}},
+		{"apiserver", []string{pki.KubeAPIServer}},
+		{"ca", []string{pki.KubeAPIServer, pki.KubeControllerManager, pki.KubeScheduler, pki.Kubelet}},
+		{"etcd-server", []string{pki.Etcd}},
 		{"admin.conf", nil},
 	}
 	got := RestartsOf(func(yield func(string, []string) bool) {
@@ -28,11 +30,11 @@ func TestRestartsOf(t *testing.T) {
 		}
 	})
 	want := []Restart{
-		{Component: Etcd, Names: []string{"etcd-server"}},
-		{Component: KubeAPIServer, Names: []string{"apiserver", "ca"}},
-		{Component: KubeControllerManager, Names: []string{"ca"}},
-		{Component: KubeScheduler, Names: []string{"ca"}},
-		{Component: Kubelet, Names: []string{"kubelet.conf", "ca"}},
+		{Component: pki.Etcd, Names: []string{"etcd-server"}},
+		{Component: pki.KubeAPIServer, Names: []string{"apiserver", "ca"}},
+		{Component: pki.KubeControllerManager, Names: []string{"ca"}},
+		{Component: pki.KubeScheduler, Names: []string{"ca"}},
+		{Component: pki.Kubelet, Names: []string{"kubelet.conf", "ca"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("RestartsOf:\n%v\nwant\n%v", got, want)

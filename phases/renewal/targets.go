@@ -17,15 +17,6 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// Component names, as the static pods are named.
-const (
-	KubeAPIServer         = pki.KubeAPIServer
-	Etcd                  = pki.Etcd
-	KubeControllerManager = pki.KubeControllerManager
-	KubeScheduler         = pki.KubeScheduler
-	Kubelet               = pki.Kubelet
-)
-
 // Target is one renewable certificate: a file pair in the certificate
 // folder, or the client certificate embedded in a kubeconfig file.
 type Target struct {

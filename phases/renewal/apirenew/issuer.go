@@ -123,9 +123,6 @@ type Issuer struct {
 
 var _ renewal.Issuer = (*Issuer)(nil)
 
-// String names the issuer in a renewal's plan (renewal.Planned).
-func (is *Issuer) String() string { return "the cluster's certificates API" }
-
 // New checks o and fills its defaults.
 func New(o Options) (*Issuer, error) {
 	if o.Client == nil || o.NodeName == "" || o.PendingDir == "" {

@@ -16,9 +16,8 @@ import (
 
 // NotIssued is a certificate whose CSR was not issued.
 type NotIssued struct {
-	Name   string // the certificate: "super-admin.conf"
-	CSR    string // its CSR's name
-	Signer string
+	Name string // the certificate: "super-admin.conf"
+	CSR  string // its CSR's name
 	// State says why, as the end of a sentence that starts "CSR NAME for
 	// CERTIFICATE": "is pending approval", "was denied (reason ...)".
 	State string
@@ -103,7 +102,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			e.Obtained = append(e.Obtained, j.req.Name)
 			continue
 		}
-		n := NotIssued{Name: j.req.Name, CSR: j.name, Signer: j.signer, Refused: j.phase.refused(), State: j.why}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), State: j.why}
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -24,11 +25,7 @@ const PendingDirName = ".certctl-pending"
 // /etc/kubernetes/pki), beside the transaction folder and out of the
 // folders that kube-apiserver and etcd read.
 func PendingDir(certDir string) (string, error) {
-	abs, err := filepath.Abs(certDir)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", certDir, err)
-	}
-	return filepath.Join(filepath.Dir(abs), PendingDirName), nil
+	return certdir.Beside(certDir, PendingDirName)
 }
 
 // pendingDirMode: the folder holds private keys.
