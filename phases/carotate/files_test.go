@@ -68,3 +68,22 @@ func TestTrustedRefusesFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRecordRefusesFIFO: a FIFO in place of the rotation record (ca
+// status and ca rotate read it) is refused at once, naming it.
+func TestReadRecordRefusesFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "record")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadRecord(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+			t.Errorf("ReadRecord(%s): %v; want ErrNotRegular naming the file", fifo, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("ReadRecord(%s) still blocked after 5s", fifo)
+	}
+}

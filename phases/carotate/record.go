@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
 )
 
 // The stages of a rotation, as the record spells them.
@@ -71,7 +71,7 @@ func (r *Record) Active() bool {
 
 // ReadRecord reads the record at path; nil, nil when there is none.
 func ReadRecord(path string) (*Record, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {

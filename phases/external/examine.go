@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"time"
 
@@ -130,7 +129,7 @@ func (im *importer) request(t renewal.Target, f *reqfile.Files) (*reqfile.Reques
 // fs.ErrNotExist when there is none.
 func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
 	file := f.Cert
-	data, err := os.ReadFile(file)
+	data, err := pki.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		if d := f.Slot.Signed(f.Key); len(d) > 0 {
 			data, file, err = d, f.Key, nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +177,11 @@ func TestImportRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []string{"apiserver.crt is a symbolic link to", "replace the link by the file it points to"}},
+		{"a FIFO in place of the signed certificate", func(t *testing.T, n *extNode) {
+			if err := syscall.Mkfifo(filepath.Join(n.csrDir, "apiserver.crt"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"apiserver.crt", "not a regular file but a FIFO"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)
