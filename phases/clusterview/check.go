@@ -26,6 +26,9 @@ import (
 // learned from the cluster: the local member of a stacked etcd.
 const DefaultEtcdEndpoint = "https://127.0.0.1:2379"
 
+// timeout bounds each handshake and request.
+const timeout = 5 * time.Second
+
 // Options configure Check.
 type Options struct {
 	// Client reads the Nodes, pods, kubeadm-config and kubeadm-certs; nil
@@ -45,8 +48,6 @@ type Options struct {
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
 	WarnWithin time.Duration
-	// Timeout bounds each handshake and request; 5 s when 0.
-	Timeout time.Duration
 }
 
 // Check learns the control-plane nodes and checks what each endpoint
@@ -54,9 +55,6 @@ type Options struct {
 // of its row, a source that cannot be read a warning: monitoring wants
 // every row it can get.
 func Check(ctx context.Context, o Options) (*Info, error) {
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
 	if len(o.EtcdEndpoints) == 0 {
 		o.EtcdEndpoints = []string{DefaultEtcdEndpoint}
 	}
@@ -78,7 +76,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {
 		// An API server that does not answer must not hang the report.
-		actx, cancel := context.WithTimeout(ctx, 3*o.Timeout)
+		actx, cancel := context.WithTimeout(ctx, 3*timeout)
 		c.fromAPI(actx, o.Client)
 		cancel()
 	} else {
@@ -92,7 +90,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, ca, etcdClient, o.Timeout, c.etcdCandidates(o.EtcdEndpoints))
+		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints))
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -186,7 +184,7 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	if ep.Component == APIServer {
 		ep.CAName, client = pki.CAName, nil
 	}
-	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.Timeout)
+	chain, err := staticpods.Served(ctx, ep.Address, client, timeout)
 	if err != nil {
 		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
 		return

@@ -250,7 +250,7 @@ func TestCheck(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := Options{CertDir: f.node.CertDir(), Now: now, WarnWithin: tt.warnWithin, Timeout: 2 * time.Second}
+			o := Options{CertDir: f.node.CertDir(), Now: now, WarnWithin: tt.warnWithin}
 			if tt.noAPI {
 				o.ClientError = errors.New("connection refused")
 				o.EtcdEndpoints = []string{"https://" + f.etcd}

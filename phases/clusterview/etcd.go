@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // Member is one etcd member as etcd's member list gives it.
@@ -25,7 +24,7 @@ type Member struct {
 // /v3/cluster/member/list), which needs no etcd client library. It
 // returns the members and the endpoint that answered. The servers are
 // verified against ca, presenting cert (nil: none).
-func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, timeout time.Duration, endpoints []string) ([]Member, string, error) {
+func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string) ([]Member, string, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}

@@ -109,59 +109,51 @@ func Default() Cluster {
 // spelling), the bad value and what to use. It expects the values after
 // Normalize and after the detection of the node's name and address.
 func (c *Cluster) Validate() error {
-	if c.CertificatesDir == "" {
-		return fmt.Errorf("certificatesDir (--cert-dir) must not be empty: use an absolute path such as %s", DefaultCertificatesDir)
-	}
-	if err := checkAbsolute(c.CertificatesDir); err != nil {
-		return fmt.Errorf("invalid certificatesDir (--cert-dir) %q: %w", c.CertificatesDir, err)
-	}
-	if c.ClusterName == "" {
-		return fmt.Errorf("clusterName must not be empty: leave it out to use %q", DefaultClusterName)
-	}
-	if err := checkAdvertiseAddress(c.AdvertiseAddress, true); err != nil {
-		return fmt.Errorf("invalid localAPIEndpoint.advertiseAddress (--apiserver-advertise-address) %q: %w", c.AdvertiseAddress, err)
-	}
-	if c.BindPort < 1 || c.BindPort > 65535 {
-		return fmt.Errorf("invalid localAPIEndpoint.bindPort (--apiserver-bind-port) %d: must be 1-65535", c.BindPort)
-	}
-	if err := checkServiceSubnet(c.ServiceSubnet); err != nil {
-		return fmt.Errorf("invalid networking.serviceSubnet (--service-cidr) %q: %w", c.ServiceSubnet, err)
-	}
-	if _, err := c.APIServerVirtualIP(); err != nil {
-		return err
-	}
-	if errs := validation.IsDNS1123Subdomain(c.DNSDomain); len(errs) > 0 {
-		return fmt.Errorf("invalid networking.dnsDomain (--service-dns-domain) %q: %s", c.DNSDomain, strings.Join(errs, "; "))
-	}
+	_, vipErr := c.APIServerVirtualIP()
+	var endpointErr error
 	if c.ControlPlaneEndpoint != "" {
-		if _, _, err := SplitHostPort(c.ControlPlaneEndpoint); err != nil {
-			return fmt.Errorf("invalid controlPlaneEndpoint (--control-plane-endpoint) %q: %w", c.ControlPlaneEndpoint, err)
-		}
+		_, _, endpointErr = SplitHostPort(c.ControlPlaneEndpoint)
 	}
-	if c.NodeName == "" {
-		return fmt.Errorf("nodeRegistration.name (--node-name) must not be empty: use the node's host name in lower case")
-	}
-	if err := checkNodeName(c.NodeName); err != nil {
-		return fmt.Errorf("invalid nodeRegistration.name (--node-name) %q: %w", c.NodeName, err)
-	}
-	if !slices.Contains(EncryptionAlgorithms, c.EncryptionAlgorithm) {
-		return fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
-	}
-	if c.CertificateValidity <= 0 {
-		return fmt.Errorf("invalid certificateValidityPeriod %v: must be positive", c.CertificateValidity)
-	}
-	// The issuance policy's minimum, for init-phase and every renewal: a
-	// certificate of 1ns would be written already expired (issue 13).
-	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
-		return err
-	}
-	if c.CACertificateValidity <= 0 {
-		return fmt.Errorf("invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity)
-	}
+	dnsErrs := validation.IsDNS1123Subdomain(c.DNSDomain)
+	// Every check, in this order: the first problem is returned.
 	return cmp.Or(
+		unless(c.CertificatesDir != "", "certificatesDir (--cert-dir) must not be empty: use an absolute path such as %s", DefaultCertificatesDir),
+		invalid("certificatesDir (--cert-dir)", c.CertificatesDir, checkAbsolute(c.CertificatesDir)),
+		unless(c.ClusterName != "", "clusterName must not be empty: leave it out to use %q", DefaultClusterName),
+		invalid("localAPIEndpoint.advertiseAddress (--apiserver-advertise-address)", c.AdvertiseAddress, checkAdvertiseAddress(c.AdvertiseAddress, true)),
+		unless(c.BindPort >= 1 && c.BindPort <= 65535, "invalid localAPIEndpoint.bindPort (--apiserver-bind-port) %d: must be 1-65535", c.BindPort),
+		invalid("networking.serviceSubnet (--service-cidr)", c.ServiceSubnet, checkServiceSubnet(c.ServiceSubnet)),
+		vipErr,
+		unless(len(dnsErrs) == 0, "invalid networking.dnsDomain (--service-dns-domain) %q: %s", c.DNSDomain, strings.Join(dnsErrs, "; ")),
+		invalid("controlPlaneEndpoint (--control-plane-endpoint)", c.ControlPlaneEndpoint, endpointErr),
+		unless(c.NodeName != "", "nodeRegistration.name (--node-name) must not be empty: use the node's host name in lower case"),
+		invalid("nodeRegistration.name (--node-name)", c.NodeName, checkNodeName(c.NodeName)),
+		unless(slices.Contains(EncryptionAlgorithms, c.EncryptionAlgorithm), "unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", ")),
+		unless(c.CertificateValidity > 0, "invalid certificateValidityPeriod %v: must be positive", c.CertificateValidity),
+		// The issuance policy's minimum, for init-phase and every renewal: a
+		// certificate of 1ns would be written already expired (issue 13).
+		policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity),
+		unless(c.CACertificateValidity > 0, "invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity),
 		checkSANs("apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs),
 		checkSANs("etcd.local.serverCertSANs", c.EtcdServerCertSANs),
 		checkSANs("etcd.local.peerCertSANs", c.EtcdPeerCertSANs))
+}
+
+// unless is the error format and args say when ok is false, else nil.
+func unless(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf(format, args...)
+}
+
+// invalid names the field and its value in err, the problem a check
+// found; nil when err is.
+func invalid(field, value string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("invalid %s %q: %w", field, value, err)
 }
 
 // Normalize rewrites the settings as kubeadm's dynamic defaulting does

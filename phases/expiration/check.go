@@ -24,9 +24,6 @@ import (
 	"github.com/certctl/certctl/pki/policy"
 )
 
-// KubeletConf is the kubelet's kubeconfig, reported when it exists.
-const KubeletConf = pki.KubeletKubeconfig
-
 // Options configure Check.
 type Options struct {
 	CertDir       string
@@ -220,8 +217,8 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 // points (usually /var/lib/kubelet/pki/kubelet-client-current.pem, which
 // the kubelet rotates), when kubelet.conf exists.
 func (c *checker) kubelet() (Certificate, bool) {
-	row := Certificate{Name: KubeletConf, CAName: pki.CAName, Problems: []Problem{}}
-	path := filepath.Join(c.o.KubeconfigDir, KubeletConf)
+	row := Certificate{Name: pki.KubeletKubeconfig, CAName: pki.CAName, Problems: []Problem{}}
+	path := filepath.Join(c.o.KubeconfigDir, pki.KubeletKubeconfig)
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return row, false
 	}

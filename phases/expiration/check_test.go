@@ -14,6 +14,7 @@ import (
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
@@ -237,7 +238,7 @@ func TestKubeletCertificateFile(t *testing.T) {
 	}
 	os.Remove(n.Path("kubelet.conf"))
 	for _, c := range check(t, n, nil).Certificates {
-		if c.Name == KubeletConf {
+		if c.Name == pki.KubeletKubeconfig {
 			t.Error("kubelet.conf reported although it does not exist")
 		}
 	}
@@ -289,7 +290,7 @@ func TestJSONSchema(t *testing.T) {
 func kubeletRow(t *testing.T, info *Info) Certificate {
 	t.Helper()
 	for _, c := range info.Certificates {
-		if c.Name == KubeletConf {
+		if c.Name == pki.KubeletKubeconfig {
 			return c
 		}
 	}

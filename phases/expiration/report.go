@@ -12,6 +12,7 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/pki"
 )
 
 // restartHint says how to do the restarts still owed.
@@ -71,7 +72,7 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 			when = fmt.Sprintf("expire within %v or have expired", o.WarnWithin)
 		}
 		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
-		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.Name == KubeletConf }) {
+		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.Name == pki.KubeletKubeconfig }) {
 			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
 		}
 		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
