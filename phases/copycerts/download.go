@@ -89,7 +89,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		if e.path == "" {
 			return fmt.Errorf("the secret %s holds %s while the configuration's etcd.external has no file for it: use the cluster's ClusterConfiguration", where, e.key)
 		}
-		old, err := os.ReadFile(e.path)
+		old, err := pki.ReadFile(e.path)
 		switch {
 		case err == nil && bytes.Equal(old, data):
 			fmt.Fprintf(o.Out, "[download-certs] Keeping %s: identical\n", e.path)

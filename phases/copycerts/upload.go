@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // Options say what Upload reads and Download writes, and how.
@@ -72,7 +72,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 			files[e.key] = nil
 			continue
 		}
-		data, err := os.ReadFile(e.path)
+		data, err := pki.ReadFile(e.path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && e.optional:
 			fmt.Fprintf(o.Out, "[upload-certs] %s is not there (external CA): its entry stays empty, and a joining node gets no copy\n", e.path)
