@@ -35,6 +35,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 // The components restarted, as kubeadm names their pods and containers.
@@ -90,7 +91,7 @@ func Load(dir string) (*Set, error) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(p)
+		data, err := pki.ReadFile(p)
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("read manifest %s: %w: run certctl as root", p, err)
 		} else if err != nil {

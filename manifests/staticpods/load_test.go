@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // kubeadmDir copies the manifests kubeadm v1.37.1 writes (testdata/regen.sh)
@@ -119,5 +121,31 @@ func TestEtcdAddress(t *testing.T) {
 		if got := etcdAddress(in); got != want {
 			t.Errorf("etcdAddress(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestLoadSkipsFIFO: a FIFO in the manifest folder is skipped with a
+// warning naming it, as any file that is not a manifest, instead of
+// blocking Load until something writes to it.
+func TestLoadSkipsFIFO(t *testing.T) {
+	dir := kubeadmDir(t)
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var set *Set
+	var err error
+	go func() { set, err = Load(dir); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Load(%s) still blocked after 5s", dir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Manifests) != 4 || len(set.Warnings) != 1 || !strings.Contains(set.Warnings[0], fifo) || !strings.Contains(set.Warnings[0], "FIFO") {
+		t.Errorf("Load: %d manifests, warnings %q; want 4 and one naming the FIFO %s", len(set.Manifests), set.Warnings, fifo)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -63,7 +62,7 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 		}
 		defer release()
 	}
-	data, err := os.ReadFile(e.Manifest)
+	data, err := pki.ReadFile(e.Manifest)
 	if err != nil {
 		return fmt.Errorf("read manifest: %w; pass --manifest if it is elsewhere", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -133,7 +132,7 @@ func Status(manifest, certDir string) (*SignerStatus, error) {
 
 // read fills b from its manifest.
 func (b *BuiltInSigner) read() {
-	data, err := os.ReadFile(b.Manifest)
+	data, err := pki.ReadFile(b.Manifest)
 	if err != nil {
 		b.Reason = fmt.Sprintf("cannot read the manifest: %v (pass --manifest if it is elsewhere)", err)
 		if errors.Is(err, fs.ErrNotExist) {

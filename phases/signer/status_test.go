@@ -2,12 +2,18 @@ package signer
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/manifests"
 )
 
 func TestStatusBuiltIn(t *testing.T) {
@@ -88,6 +94,40 @@ func TestCSRSigningEnabled(t *testing.T) {
 	} {
 		if got := csrSigningEnabled(controllers); got != want {
 			t.Errorf("--controllers=%q: %v, want %v", controllers, got, want)
+		}
+	}
+}
+
+// TestManifestFIFO: a FIFO in place of kube-controller-manager's manifest
+// is refused at once, naming it, by `signer status` (its reason) and by
+// `signer enable|disable` (ManifestEdit.Apply), instead of blocking them.
+func TestManifestFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 2)
+	go func() {
+		s, err := Status(fifo, t.TempDir())
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- s.BuiltIn.Reason
+	}()
+	go func() {
+		e := ManifestEdit{Manifest: fifo, DryRun: true, Out: io.Discard}
+		err := e.Apply(context.Background(), "disable", manifests.DisableSigner)
+		done <- fmt.Sprint(err)
+	}()
+	for range 2 {
+		select {
+		case got := <-done:
+			if !strings.Contains(got, fifo) || !strings.Contains(got, "FIFO") {
+				t.Errorf("got %q, want it to name the FIFO %s", got, fifo)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("still blocked on %s after 5s", fifo)
 		}
 	}
 }
