@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/pki"
 )
 
 // BackupDir is where Replace keeps the manifests it replaces when the caller
@@ -35,7 +36,7 @@ func Replace(path string, old, data []byte, backupDir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("stat manifest %s: %w", path, err)
 	}
-	now, err := os.ReadFile(path)
+	now, err := pki.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read manifest %s: %w", path, err)
 	}

@@ -91,3 +91,70 @@ func TestNoCertificateNameSpelled(t *testing.T) {
 		t.Fatalf("only %d Go files checked: is the walk rooted at the repository?", checked)
 	}
 }
+
+// plainReads are the files that may read with os.ReadFile, and why: each
+// reads a file certctl itself writes under its lock, or one whose reader is
+// not certctl's. Every other read of a node's file goes through ReadFile,
+// so that a FIFO, socket or device in its place is refused, naming it,
+// instead of blocking certctl.
+var plainReads = map[string]string{
+	"internal/kubeclient/client.go":      "a kubeconfig's client-certificate file, which client-go reads the same way when it connects",
+	"internal/lock/holder.go":            "certctl's own lock holder file",
+	"internal/txn/files.go":              "certctl's own staged files, in its transaction folder",
+	"internal/txn/recover.go":            "certctl's own transaction manifest",
+	"manifests/staticpods/pending.go":    "certctl's own record of the restarts owed",
+	"phases/renewal/apirenew/pending.go": "certctl's own record of refused CSRs",
+	"phases/config/file.go":              "--config, a path the user names: `--config <(...)`, a pipe, is a fair use, as with kubeadm",
+}
+
+// TestNodeFilesReadWithReadFile: outside plainReads, no Go file (but
+// tests and the test harness) calls os.ReadFile.
+func TestNodeFilesReadWithReadFile(t *testing.T) {
+	root := ".."
+	used := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			switch rel {
+			case "test", "internal/testcluster", "internal/treetest", "internal/pkitest", "hack", "_output", "_demo", ".git":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "ReadFile" {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "os" {
+				return true
+			}
+			if _, ok := plainReads[rel]; ok {
+				used[rel] = true
+			} else {
+				t.Errorf("%s calls os.ReadFile: read with pki.ReadFile, which refuses a FIFO in place of the file, or add the file to plainReads with the reason", rel)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel := range plainReads {
+		if !used[rel] {
+			t.Errorf("plainReads lists %s, which no longer calls os.ReadFile: drop it", rel)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -417,7 +416,7 @@ func (r *Result) timeout(a Affected, d time.Duration) error {
 // file (which the kubelet ignores), keeping the file's mode. It returns the
 // backup's path.
 func annotate(path, value, backupDir string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read manifest %s: %w", path, err)
 	}

@@ -127,7 +127,7 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 		return nil, fmt.Errorf("%s has no manifest of kube-controller-manager, whose signing files must be one certificate during the rotation of %s: pass --manifest-dir, the kubelet's staticPodPath", manifestDir, k.name)
 	}
 	path := set.Manifests[i].Path
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}

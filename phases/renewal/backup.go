@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
 )
 
 // Backups. Before a renewal replaces files, the old ones are copied, in
@@ -163,7 +164,7 @@ func freeName(root, name string) (string, error) {
 // ReadBackupManifest reads DIR/backup.json.
 func ReadBackupManifest(dir string) (*BackupManifest, error) {
 	p := filepath.Join(dir, BackupManifestName)
-	data, err := os.ReadFile(p)
+	data, err := pki.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("read backup manifest %s: %w", p, err)
 	}

@@ -127,7 +127,7 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 			return nil, fmt.Errorf("backup %s: invalid mode %q of %s", dir, f.Mode, f.Path)
 		}
 		p := filepath.Join(dir, f.Backup)
-		data, err := os.ReadFile(p)
+		data, err := pki.ReadFile(p)
 		sum := sha256.Sum256(data)
 		if dest, lerr := os.Readlink(p); lerr == nil && (err != nil || hex.EncodeToString(sum[:]) != f.SHA256) {
 			// What an older certctl saved of a symlinked certificate:
@@ -163,7 +163,7 @@ func checkPairs(certDir string, files []txn.File) error {
 		if d, ok := after[p]; ok {
 			return d, nil
 		}
-		return os.ReadFile(p)
+		return pki.ReadFile(p)
 	}
 	seen := map[string]bool{}
 	for _, f := range files {

@@ -247,7 +247,7 @@ func Parse(data []byte) (*Request, error) {
 
 // Read reads and parses the request file at path.
 func Read(path string) (*Request, error) {
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read request file %s: %w", path, err)
 	}
@@ -266,7 +266,7 @@ func Write(path string, r *Request) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+	if old, err := pki.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), pki.DirMode); err != nil {

@@ -7,12 +7,14 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -197,4 +199,23 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("meaning changed:\n%+v\n%+v", p, p2)
 		}
 	})
+}
+
+// TestReadRefusesFIFO: a FIFO in place of a request file in the CSR folder
+// (certs import reads it) is refused at once, naming it.
+func TestReadRefusesFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "apiserver.request.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Read(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+			t.Errorf("Read(%s): %v; want ErrNotRegular naming the file", fifo, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Read(%s) still blocked after 5s", fifo)
+	}
 }
