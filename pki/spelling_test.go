@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,30 +39,8 @@ func TestNoCertificateNameSpelled(t *testing.T) {
 			}
 		}
 	}
-	root := ".."
-	checked, used := 0, map[string]bool{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			switch rel {
-			case "pki", "test", "internal/testcluster", "internal/pkitest", "hack", "_output", "_demo", ".git":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		checked++
+	used := map[string]bool{}
+	checked := eachGoFile(t, []string{"pki"}, func(rel string, fset *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			lit, ok := n.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
@@ -77,11 +56,7 @@ func TestNoCertificateNameSpelled(t *testing.T) {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for k := range spellingAllowed {
 		if !used[k] {
 			t.Errorf("spellingAllowed lists %s, which no file spells any more: remove it", k)
@@ -110,28 +85,8 @@ var plainReads = map[string]string{
 // TestNodeFilesReadWithReadFile: outside plainReads, no Go file (but
 // tests and the test harness) calls os.ReadFile.
 func TestNodeFilesReadWithReadFile(t *testing.T) {
-	root := ".."
 	used := map[string]bool{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			switch rel {
-			case "test", "internal/testcluster", "internal/treetest", "internal/pkitest", "hack", "_output", "_demo", ".git":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	eachGoFile(t, []string{"internal/treetest"}, func(rel string, _ *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok || sel.Sel.Name != "ReadFile" {
@@ -147,14 +102,47 @@ func TestNodeFilesReadWithReadFile(t *testing.T) {
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for rel := range plainReads {
 		if !used[rel] {
 			t.Errorf("plainReads lists %s, which no longer calls os.ReadFile: drop it", rel)
 		}
 	}
+}
+
+// eachGoFile calls f with each non-test Go file of the repository, by its
+// path from the repository's root, but those under the test harness, the
+// tests, hack/, the build outputs and the folders skip names. It returns
+// how many files it parsed.
+func eachGoFile(t *testing.T, skip []string, f func(rel string, fset *token.FileSet, file *ast.File)) int {
+	t.Helper()
+	root, checked := "..", 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if slices.Contains(skip, rel) || slices.Contains([]string{"test", "internal/testcluster", "internal/pkitest", "hack", "_output", "_demo", ".git"}, rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		file, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		checked++
+		f(rel, fset, file)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checked
 }
