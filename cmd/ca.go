@@ -9,6 +9,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
 	"github.com/certctl/certctl/phases/config"
@@ -157,11 +158,17 @@ func newCAStatusCommand() *cobra.Command {
 		Short: "Show each CA's rotation stage, what is still from the old CA, and the next command",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, certDir, err := report.parse(cmd)
+			f, err := output.Parse(report.output)
 			if err != nil {
 				return err
 			}
-			so := carotate.StatusOptions{CertDir: certDir, KubeconfigDir: report.folders.kubeconfigDir,
+			// The settings as ca rotate reads them, so that each next
+			// command is one rotate takes: no etcd-ca with an external etcd.
+			cluster, err := report.folders.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			so := carotate.StatusOptions{CertDir: cluster.CertificatesDir, ExternalEtcd: cluster.ExternalEtcd, KubeconfigDir: report.folders.kubeconfigDir,
 				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
 				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "kubeconfig")}
 			if !nodeOnly {

@@ -2,12 +2,16 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestCAStatusNextCarriesFolderFlags: ca status's NEXT commands, copied as
@@ -54,6 +58,42 @@ func TestRerunFlags(t *testing.T) {
 		}
 		if got := rerunFlags(c, "cert-dir", "kubeconfig", "node-only", "absent"); got != tt.want {
 			t.Errorf("%q: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestCAStatusExternalEtcd: with an external etcd whose CA is in the
+// certificate folder (kubeadm's documented etcd.external.caFile
+// /etc/kubernetes/pki/etcd/ca.crt), ca status reads the settings as ca
+// rotate does and leaves etcd-ca out, instead of listing it with a next
+// command that rotate refuses. Without etcd.external it is listed.
+func TestCAStatusExternalEtcd(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tt := range []struct {
+		etcd string
+		want bool
+	}{
+		{etcd: "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n    caFile: " + filepath.Join(n.CertDir(), "etcd", "ca.crt") + "\n", want: false},
+		{etcd: "", want: true},
+	} {
+		cfg := filepath.Join(t.TempDir(), "kubeadm.yaml")
+		doc := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: " + n.CertDir() + "\n" + tt.etcd
+		if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := execute(t, "ca", "status", "--node-only", "-o", "json", "--config", cfg, "--kubeconfig-dir", n.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var report struct {
+			CAs []struct{ CA string } `json:"cas"`
+		}
+		if err := json.Unmarshal([]byte(out), &report); err != nil {
+			t.Fatal(err)
+		}
+		listed := slices.ContainsFunc(report.CAs, func(s struct{ CA string }) bool { return s.CA == pki.EtcdCAName })
+		if listed != tt.want {
+			t.Errorf("etcd.external %t: etcd-ca listed %t, want %t\n%s", tt.etcd != "", listed, tt.want, out)
 		}
 	}
 }

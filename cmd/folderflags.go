@@ -9,7 +9,6 @@ import (
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
@@ -26,7 +25,7 @@ type folderFlags struct {
 
 func (f *folderFlags) addTo(fs *pflag.FlagSet, certDirHelp string) {
 	f.addCertDirTo(fs, certDirHelp)
-	fs.StringVar(&f.kubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files")
+	f.cluster.addKubeconfigDirTo(fs, &f.kubeconfigDir, "folder of the kubeconfig files")
 }
 
 // addCertDirTo registers --config and --cert-dir only, for a command that
