@@ -207,3 +207,28 @@ func TestReplaceable(t *testing.T) {
 		})
 	}
 }
+
+// TestMkdirAll: the apply step creates a target's missing folders and
+// returns them outermost first; a file where a folder must be (put there
+// after the check, before a recovery) is named as such, not as a
+// permission error, and nothing is created.
+func TestMkdirAll(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "a", "b")
+	created, err := mkdirAll(dir)
+	if err != nil || len(created) != 2 || created[0] != filepath.Join(root, "a") || created[1] != dir {
+		t.Fatalf("mkdirAll(%s) = %q, %v; want a then a/b", dir, created, err)
+	}
+	if created, err := mkdirAll(dir); err != nil || len(created) != 0 {
+		t.Errorf("mkdirAll of an existing folder = %q, %v; want nothing", created, err)
+	}
+	file := filepath.Join(root, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mkdirAll(filepath.Join(file, "c", "d"))
+	treetest.ErrMentions(t, err, file+" is not a folder", "move it away")
+	if _, err := os.Lstat(filepath.Join(file, "c")); err == nil {
+		t.Error("a folder was created under the file")
+	}
+}

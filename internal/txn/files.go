@@ -74,15 +74,9 @@ func apply(dir string, m manifest, verify bool) error {
 // mkdirAll creates dir and its missing parents with TargetDirMode, and
 // returns the folders it created, outermost first.
 func mkdirAll(dir string) ([]string, error) {
-	var missing []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
-			break
-		}
-		missing = append([]string{d}, missing...)
-	}
-	if len(missing) == 0 {
-		return nil, nil
+	missing, _, err := missingDirs(dir)
+	if err != nil || len(missing) == 0 {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, TargetDirMode); err != nil {
 		if cerr := checkDir(filepath.Dir(missing[0]), false); cerr != nil {
