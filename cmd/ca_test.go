@@ -69,19 +69,8 @@ func TestRerunFlags(t *testing.T) {
 // command that rotate refuses. Without etcd.external it is listed.
 func TestCAStatusExternalEtcd(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	for _, tt := range []struct {
-		etcd string
-		want bool
-	}{
-		{etcd: "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n    caFile: " + filepath.Join(n.CertDir(), "etcd", "ca.crt") + "\n", want: false},
-		{etcd: "", want: true},
-	} {
-		cfg := filepath.Join(t.TempDir(), "kubeadm.yaml")
-		doc := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: " + n.CertDir() + "\n" + tt.etcd
-		if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, _, err := execute(t, "ca", "status", "--node-only", "-o", "json", "--config", cfg, "--kubeconfig-dir", n.Dir)
+	for _, external := range []bool{true, false} {
+		out, _, err := execute(t, "ca", "status", "--node-only", "-o", "json", "--config", kubeadmConfig(t, n, external), "--kubeconfig-dir", n.Dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,8 +81,50 @@ func TestCAStatusExternalEtcd(t *testing.T) {
 			t.Fatal(err)
 		}
 		listed := slices.ContainsFunc(report.CAs, func(s struct{ CA string }) bool { return s.CA == pki.EtcdCAName })
-		if listed != tt.want {
-			t.Errorf("etcd.external %t: etcd-ca listed %t, want %t\n%s", tt.etcd != "", listed, tt.want, out)
+		if listed == external {
+			t.Errorf("etcd.external %t: etcd-ca listed %t\n%s", external, listed, out)
+		}
+	}
+}
+
+// kubeadmConfig writes a ClusterConfiguration of n's certificate folder;
+// with external, an etcd.external whose files are n's etcd CA and
+// apiserver-etcd-client, as kubeadm's documentation lays them out.
+func kubeadmConfig(t *testing.T, n *pkitest.Node, external bool) string {
+	t.Helper()
+	doc := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: " + n.CertDir() + "\n"
+	if external {
+		doc += "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n    caFile: " + n.Path("pki/etcd/ca.crt") +
+			"\n    certFile: " + n.Path("pki/apiserver-etcd-client.crt") + "\n    keyFile: " + n.Path("pki/apiserver-etcd-client.key") + "\n"
+	}
+	cfg := filepath.Join(t.TempDir(), "kubeadm.yaml")
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestCertsListExternalEtcd: certs list --config with etcd.external lists
+// the external etcd's files, as check-expiration does, and not the etcd
+// certificates of a local etcd.
+func TestCertsListExternalEtcd(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, external := range []bool{true, false} {
+		out, _, err := execute(t, "certs", "list", "-o", "json", "--config", kubeadmConfig(t, n, external), "--kubeconfig-dir", n.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct {
+			Items []struct{ Name string } `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatal(err)
+		}
+		has := func(name string) bool {
+			return slices.ContainsFunc(list.Items, func(i struct{ Name string }) bool { return i.Name == name })
+		}
+		if has("external-etcd-client") != external || has("etcd-server") == external {
+			t.Errorf("etcd.external %t: external-etcd-client listed %t, etcd-server %t\n%s", external, has("external-etcd-client"), has("etcd-server"), out)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/debuglog"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
@@ -62,7 +63,9 @@ func newCertsListCommand() *cobra.Command {
 			json|yaml prints the schema output.certctl.io/v1 CertificateList. PROBLEMS checks each certificate as
 			check-expiration does: that it chains to that CA, that its key matches,
 			that a CA can sign; each problem is then spelled out below the table,
-			with what to do. It only reads.
+			with what to do. With etcd.external in --config it lists, as
+			check-expiration does, that etcd's client certificate and CA instead
+			of the etcd certificates kubeadm makes for a local etcd. It only reads.
 		`),
 		Example: examples(`
 			  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes
@@ -71,15 +74,23 @@ func newCertsListCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, certDir, err := report.parse(cmd)
+			f, err := output.Parse(report.output)
 			if err != nil {
 				return err
 			}
-			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", certDir, report.folders.kubeconfigDir)
-			// The inventory's names and file names only, which do not
-			// depend on the cluster's settings.
-			inv := pki.Kubeadm()
-			return expiration.List(cmd.Context(), certDir, report.folders.kubeconfigDir, inv.Certificates(pki.Node{}), inv.Kubeconfigs(pki.Node{}), time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			cluster, err := report.folders.settings(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", cluster.CertificatesDir, report.folders.kubeconfigDir)
+			// The inventory's names and file names only, which depend on
+			// the settings only through etcd.external.
+			inv, n := pki.Kubeadm(), pki.Node{ExternalEtcd: cluster.ExternalEtcd}
+			var ext *config.ExternalEtcd
+			if cluster.ExternalEtcd {
+				ext = &cluster.EtcdExternal
+			}
+			return expiration.List(cmd.Context(), cluster.CertificatesDir, report.folders.kubeconfigDir, inv.Certificates(n), inv.Kubeconfigs(n), ext, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")

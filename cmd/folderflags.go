@@ -9,6 +9,7 @@ import (
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
@@ -44,12 +45,18 @@ func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error
 	if f.cluster.configFile == "" || cmd.Flags().Changed("cert-dir") {
 		return f.cluster.CertDir, nil
 	}
-	debuglog.Debugf(debuglog.Decisions, "reading the certificate folder from %s", f.cluster.configFile)
-	c, err := f.cluster.fileAndFlags(cmd, warn)
-	if err != nil {
-		return "", err
+	c, err := f.settings(cmd, warn)
+	return c.CertificatesDir, err
+}
+
+// settings are --config's settings under the flags given (its warnings go
+// to warn); without --config, only --cert-dir. No ConfigMap is read.
+func (f *folderFlags) settings(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
+	if f.cluster.configFile == "" {
+		return config.Cluster{CertificatesDir: f.cluster.CertDir}, nil
 	}
-	return c.CertificatesDir, nil
+	debuglog.Debugf(debuglog.Decisions, "reading the settings from %s", f.cluster.configFile)
+	return f.cluster.fileAndFlags(cmd, warn)
 }
 
 // reportFlags are the folder flags and -o of a command that reads a node's

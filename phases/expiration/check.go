@@ -34,6 +34,10 @@ type Options struct {
 	Cluster *config.Cluster
 	// Inventory lists what is checked; pki.Kubeadm() when nil.
 	Inventory pki.Inventory
+	// EtcdExternal, when Cluster is nil, is etcd.external of --config for
+	// a check that compares no SANs (certs list): as with Cluster, its files
+	// are checked and the etcd certificates kubeadm makes are not listed.
+	EtcdExternal *config.ExternalEtcd
 	// ConfigFile names where Cluster came from, for messages.
 	ConfigFile string
 	// Now is the instant of the check.
@@ -62,9 +66,13 @@ func Check(o Options) (*Info, error) {
 		}
 		node = &n
 	}
+	ext := o.EtcdExternal
+	if node != nil && node.ExternalEtcd {
+		ext = &o.Cluster.EtcdExternal
+	}
 	c := &checker{o: o, cas: map[string]*caState{}}
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
-	for _, t := range renewal.Targets(inv, node != nil && node.ExternalEtcd) {
+	for _, t := range renewal.Targets(inv, ext != nil) {
 		var want *pki.Profile
 		if e, _ := inv.Find(t.Name); node != nil && e.SANs != pki.NoSANs {
 			p := node.Profile(e)
@@ -75,8 +83,8 @@ func Check(o Options) (*Info, error) {
 	if row, ok := c.kubelet(); ok {
 		info.Certificates = append(info.Certificates, row)
 	}
-	if node != nil && node.ExternalEtcd && o.Cluster.EtcdExternal.CertFile != "" {
-		leaf, ca := c.externalEtcd(o.Cluster.EtcdExternal)
+	if ext != nil && ext.CertFile != "" {
+		leaf, ca := c.externalEtcd(*ext)
 		info.Certificates = append(info.Certificates, leaf)
 		if ca != nil {
 			info.CertificateAuthorities = append(info.CertificateAuthorities, *ca)
@@ -85,7 +93,7 @@ func Check(o Options) (*Info, error) {
 	// kubeadm's order: by name.
 	byName := func(a, b Certificate) int { return strings.Compare(a.Name, b.Name) }
 	slices.SortFunc(info.Certificates, byName)
-	for _, e := range inv.Select(node != nil && node.ExternalEtcd, pki.KindCA) {
+	for _, e := range inv.Select(ext != nil, pki.KindCA) {
 		info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(e.Name, e.BaseName).row)
 	}
 	slices.SortFunc(info.CertificateAuthorities, byName)

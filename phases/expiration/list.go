@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -47,15 +48,17 @@ type ListEntry struct {
 }
 
 // List is `certctl certs list`: the certificates certs, the kubeconfig
-// files kcs and the service-account key pair, read consistently
+// files kcs, with ext (etcd.external of --config; nil for none) the
+// external etcd's client certificate and CA, and the service-account key
+// pair, read consistently
 // (node.Read: without the lock, after finishing an interrupted
 // transaction, so that the list shows what is really in force), printed in
 // format f (a table of at most 100 columns; -o wide adds the files,
 // subjects and SANs).
-func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time, f output.Format, out, errOut io.Writer) error {
+func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, ext *config.ExternalEtcd, now time.Time, f output.Format, out, errOut io.Writer) error {
 	var list *CertificateList
 	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
-		list, err = listInventory(certDir, kubeconfigDir, certs, kcs, now)
+		list, err = listInventory(certDir, kubeconfigDir, certs, kcs, ext, now)
 		return err
 	})
 	if err != nil {
@@ -67,8 +70,8 @@ func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profil
 // listInventory reads the inventory with the problems check-expiration
 // finds (Check: the chain to the expected CA, the key, a CA that cannot
 // sign).
-func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, now time.Time) (*CertificateList, error) {
-	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, Now: now})
+func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, ext *config.ExternalEtcd, now time.Time) (*CertificateList, error) {
+	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, EtcdExternal: ext, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +105,14 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 			ca = "(self-signed)"
 		}
 		add(p.Name, s.CertPath(p.BaseName), cert, err, ca)
+	}
+	if ext != nil && ext.CertFile != "" { // the rows Check gives them
+		if ext.CAFile != "" {
+			cert, _, err := pki.ReadCertFile(ext.CAFile)
+			add(ExternalEtcdCA, ext.CAFile, cert, err, "(external)")
+		}
+		cert, _, err := pki.ReadCertFile(ext.CertFile)
+		add(ExternalEtcdClient, ext.CertFile, cert, err, ExternalEtcdCA)
 	}
 	for _, p := range kcs {
 		path := filepath.Join(kubeconfigDir, p.BaseName)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -49,7 +50,7 @@ func columns(t *testing.T, out string) (rows map[string]map[string]string, below
 
 // listWide prints the inventory as `certs list -o wide` does.
 func listWide(out *bytes.Buffer, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile) error {
-	list, err := listInventory(certDir, kubeconfigDir, certs, kcs, pkitest.Made)
+	list, err := listInventory(certDir, kubeconfigDir, certs, kcs, nil, pkitest.Made)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func TestCertsListFormats(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out, errOut bytes.Buffer
-		if err := List(t.Context(), n.CertDir(), n.Dir, certs, kcs, pkitest.Made, f, &out, &errOut); err != nil {
+		if err := List(t.Context(), n.CertDir(), n.Dir, certs, kcs, nil, pkitest.Made, f, &out, &errOut); err != nil {
 			t.Fatalf("-o %s: %v\n%s", format, err, errOut.String())
 		}
 		return out.String()
@@ -211,5 +212,55 @@ func TestCertsListWeakKey(t *testing.T) {
 	rows, _ := columns(t, out.String())
 	if r := rows["apiserver-kubelet-client"]; r["KEY"] != "RSA-1024" || !strings.Contains(r["PROBLEMS"], "weak-key") {
 		t.Errorf("weak key row %q:\n%s", r, out.String())
+	}
+}
+
+// TestCertsListExternalEtcd: with etcd.external in --config, certs list
+// shows what check-expiration shows: not the etcd certificates kubeadm
+// makes for a local etcd (MISSING on such a node), but the external etcd's
+// client certificate and CA, checked; a client certificate that is not
+// there is a problem, as kube-apiserver cannot reach etcd without it.
+func TestCertsListExternalEtcd(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	node, err := n.Cluster.Node()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.ExternalEtcd = true
+	inv := pki.Kubeadm()
+	certs, kcs := inv.Certificates(node), inv.Kubeconfigs(node)
+	ext := &config.ExternalEtcd{CAFile: n.Path("pki/etcd/ca.crt"), CertFile: n.Path("pki/apiserver-etcd-client.crt"), KeyFile: n.Path("pki/apiserver-etcd-client.key")}
+	list := func() (map[string]map[string]string, string) {
+		t.Helper()
+		l, err := listInventory(n.CertDir(), n.Dir, certs, kcs, ext, pkitest.Made)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := writeList(&out, l, pkitest.Made, true); err != nil {
+			t.Fatal(err)
+		}
+		return columns(t, out.String())
+	}
+	rows, below := list()
+	for _, local := range []string{"etcd-ca", "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"} {
+		if _, ok := rows[local]; ok {
+			t.Errorf("%s listed with an external etcd", local)
+		}
+	}
+	if len(rows) != 13 || below != "" {
+		t.Errorf("%d rows, want 13, no problem:\n%v\n%s", len(rows), rows, below)
+	}
+	if r := rows[ExternalEtcdClient]; r["FILE"] != ext.CertFile || r["CA"] != ExternalEtcdCA || r["PROBLEMS"] != "-" || r["KEY"] != "ECDSA-P256" {
+		t.Errorf("%s row %q", ExternalEtcdClient, r)
+	}
+	if r := rows[ExternalEtcdCA]; r["FILE"] != ext.CAFile || r["CA"] != "(external)" || r["PROBLEMS"] != "-" {
+		t.Errorf("%s row %q", ExternalEtcdCA, r)
+	}
+
+	ext.CertFile = n.Path("pki/no-such-client.crt")
+	rows, below = list()
+	if r := rows[ExternalEtcdClient]; r["KEY"] != "MISSING" || r["PROBLEMS"] == "-" || !strings.Contains(below, "etcd.external.certFile "+ext.CertFile+" does not exist") {
+		t.Errorf("missing client certificate: row %q, below:\n%s", r, below)
 	}
 }
