@@ -81,13 +81,6 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 // fakeAPIServer is an HTTPS server, with a serving certificate from n's
 // CA, that answers SelfSubjectAccessReviews about CSRs: allowed for the
 // verbs in allow, denied for the others. It answers anything else with a
