@@ -11,7 +11,6 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
-	"github.com/certctl/certctl/pki"
 )
 
 func newCertsCommand() *cobra.Command {
@@ -83,14 +82,11 @@ func newCertsListCommand() *cobra.Command {
 				return err
 			}
 			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", cluster.CertificatesDir, report.folders.kubeconfigDir)
-			// The inventory's names and file names only, which depend on
-			// the settings only through etcd.external.
-			inv, n := pki.Kubeadm(), pki.Node{ExternalEtcd: cluster.ExternalEtcd}
 			var ext *config.ExternalEtcd
 			if cluster.ExternalEtcd {
 				ext = &cluster.EtcdExternal
 			}
-			return expiration.List(cmd.Context(), cluster.CertificatesDir, report.folders.kubeconfigDir, inv.Certificates(n), inv.Kubeconfigs(n), ext, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), cluster.CertificatesDir, report.folders.kubeconfigDir, ext, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")

@@ -47,18 +47,21 @@ type ListEntry struct {
 	Problems []Problem `json:"problems"`
 }
 
-// List is `certctl certs list`: the certificates certs, the kubeconfig
-// files kcs, with ext (etcd.external of --config; nil for none) the
-// external etcd's client certificate and CA, and the service-account key
-// pair, read consistently
+// List is `certctl certs list`: the certificates and kubeconfig files of
+// the kubeadm inventory, with ext (etcd.external of --config; nil for
+// none) the external etcd's client certificate and CA instead of the
+// local etcd's certificates, and the service-account key pair, read
+// consistently
 // (node.Read: without the lock, after finishing an interrupted
 // transaction, so that the list shows what is really in force), printed in
 // format f (a table of at most 100 columns; -o wide adds the files,
 // subjects and SANs).
-func List(ctx context.Context, certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, ext *config.ExternalEtcd, now time.Time, f output.Format, out, errOut io.Writer) error {
+func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.ExternalEtcd, now time.Time, f output.Format, out, errOut io.Writer) error {
+	// Names and files depend on the settings only through etcd.external.
+	inv, n := pki.Kubeadm(), pki.Node{ExternalEtcd: ext != nil}
 	var list *CertificateList
 	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
-		list, err = listInventory(certDir, kubeconfigDir, certs, kcs, ext, now)
+		list, err = listInventory(certDir, kubeconfigDir, inv.Certificates(n), inv.Kubeconfigs(n), ext, now)
 		return err
 	})
 	if err != nil {

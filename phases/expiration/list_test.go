@@ -61,7 +61,6 @@ func listWide(out *bytes.Buffer, certDir, kubeconfigDir string, certs []pki.Prof
 // versioned schema; jsonpath works as kubectl's.
 func TestCertsListFormats(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	certs, kcs := inventory(t, n)
 	run := func(format string) string {
 		t.Helper()
 		f, err := output.Parse(format)
@@ -69,7 +68,7 @@ func TestCertsListFormats(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out, errOut bytes.Buffer
-		if err := List(t.Context(), n.CertDir(), n.Dir, certs, kcs, nil, pkitest.Made, f, &out, &errOut); err != nil {
+		if err := List(t.Context(), n.CertDir(), n.Dir, nil, pkitest.Made, f, &out, &errOut); err != nil {
 			t.Fatalf("-o %s: %v\n%s", format, err, errOut.String())
 		}
 		return out.String()
