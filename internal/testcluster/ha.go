@@ -27,7 +27,6 @@ import (
 // until healthy) with h.Node(i).Restart(ctx, name).
 type HA struct {
 	Nodes []*Cluster
-	dir   string
 }
 
 // caFiles are what `kubeadm join --control-plane` copies from the first node (kubeadm's
@@ -47,16 +46,12 @@ func NewHA(opts Options) (*HA, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(opts.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("resolve cluster folder: %w", err)
-	}
-	h := &HA{dir: dir}
+	h := &HA{}
 	var peers, servers []string
 	for i := 1; i <= opts.Nodes; i++ {
 		o := opts
 		name := fmt.Sprintf("cp-%d", i)
-		o.Dir = filepath.Join(dir, name)
+		o.Dir = filepath.Join(opts.Dir, name) // newNode makes it absolute
 		o.Logf = func(format string, args ...any) { opts.Logf(name+": "+format, args...) }
 		c, err := newNode(o, name, fmt.Sprintf("127.0.0.%d", i))
 		if err != nil {
@@ -78,7 +73,7 @@ func NewHA(opts Options) (*HA, error) {
 func (h *HA) Node(i int) *Cluster { return h.Nodes[i-1] }
 
 // Dir returns Options.Dir, made absolute; node I is in DIR/cp-I.
-func (h *HA) Dir() string { return h.dir }
+func (h *HA) Dir() string { return filepath.Dir(h.Nodes[0].opts.Dir) }
 
 // WritePKI writes node 1's PKI and kubeconfigs, copies its CA files and sa key pair to the other
 // nodes, then writes each other node's leaves and kubeconfigs with certctl.
@@ -158,7 +153,7 @@ func (h *HA) each(f func(*Cluster) error) error {
 // NODE/COMPONENT, and the kubeconfig and URL are node 1's.
 func (h *HA) State() State {
 	st := h.Nodes[0].State()
-	st.Dir = h.dir
+	st.Dir = h.Dir()
 	st.Processes = nil
 	for _, name := range h.Nodes[0].opts.Components {
 		for _, c := range h.Nodes {
