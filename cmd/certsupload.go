@@ -80,7 +80,7 @@ func newCertsUploadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.Key, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)
@@ -129,7 +129,7 @@ func newCertsDownloadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.Key, "certificate-key", "", "hex key the upload used (required)")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.api.addTo(fs, false, 0, 0)

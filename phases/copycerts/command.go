@@ -3,7 +3,6 @@ package copycerts
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,12 +16,8 @@ import (
 // step is taken only when the one before succeeded: the key is checked
 // first, then the node's settings are read, then the API client is made.
 type Command struct {
-	Key         string // --certificate-key, in hex; upload makes one when empty
-	DryRun      bool
-	LockTimeout time.Duration // download's wait for another certctl
-	Now         func() time.Time
-	Rand        io.Reader
-	Out, ErrOut io.Writer
+	Options               // of Upload and Download; prepare sets CertDir, ExternalEtcd and Key
+	CertificateKey string // --certificate-key, in hex; upload makes one when empty
 	// Settings reads the node's settings: the folders and etcd.external.
 	Settings func() (config.Cluster, error)
 	// Connect makes the API client; its Source says where its kubeconfig
@@ -34,7 +29,7 @@ type Command struct {
 // options of Upload and Download, the client and where its kubeconfig
 // came from.
 func (c *Command) prepare() (Options, kubernetes.Interface, string, error) {
-	key, err := ParseKey(c.Key)
+	key, err := ParseKey(c.CertificateKey)
 	if err != nil {
 		return Options{}, nil, "", fmt.Errorf("--certificate-key: %w", err)
 	}
@@ -46,8 +41,8 @@ func (c *Command) prepare() (Options, kubernetes.Interface, string, error) {
 	if err != nil {
 		return Options{}, nil, "", err
 	}
-	o := Options{CertDir: cluster.CertificatesDir, Key: key, LockTimeout: c.LockTimeout,
-		Now: c.Now, Rand: c.Rand, Out: c.Out, ErrOut: c.ErrOut, DryRun: c.DryRun}
+	o := c.Options
+	o.CertDir, o.Key = cluster.CertificatesDir, key
 	if cluster.ExternalEtcd { // kubeadm sends its client files instead of the etcd CA
 		o.ExternalEtcd = &cluster.EtcdExternal
 	}
@@ -58,13 +53,13 @@ func (c *Command) prepare() (Options, kubernetes.Interface, string, error) {
 // kubeadm-certs Secret (Upload), and says when it expires and, when it
 // made the key, the key.
 func (c Command) Upload(ctx context.Context) error {
-	made := c.Key == ""
+	made := c.CertificateKey == ""
 	if made {
 		k, err := NewKey(c.Rand)
 		if err != nil {
 			return err
 		}
-		c.Key = k
+		c.CertificateKey = k
 	}
 	o, client, source, err := c.prepare()
 	if err != nil {
@@ -79,7 +74,7 @@ func (c Command) Upload(ctx context.Context) error {
 	}
 	fmt.Fprintf(c.Out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
 	if made {
-		fmt.Fprintf(c.Out, "[upload-certs] Using certificate key:\n%s\n", c.Key)
+		fmt.Fprintf(c.Out, "[upload-certs] Using certificate key:\n%s\n", c.CertificateKey)
 	}
 	return nil
 }

@@ -221,7 +221,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	if f.Profile != "" && f.Config == "" {
 		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
 	}
-	ca, err := LoadSigningCA(f.CACert, f.CAKey, f.Now)
+	ca, err := LoadCA(f.CACert, f.CAKey, f.Now, true)
 	if err != nil {
 		return err
 	}

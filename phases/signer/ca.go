@@ -25,27 +25,20 @@ func (ca *CA) Current() *CA { return ca }
 // certificate file holds exactly one certificate, it is a CA (CA:TRUE, and
 // the certSign key usage when it has a key usage extension: pki.CAProblem),
 // the key is its key, and it is valid at now.
-func LoadCA(certFile, keyFile string, now time.Time) (*CA, error) {
-	certPEM, keyPEM, err := readCAFiles(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	return parseCA(certFile, certPEM, keyFile, keyPEM, now, false)
-}
-
-// LoadSigningCA is LoadCA for certctl's own signers (`signer run`, `sign`),
-// which, unlike kube-controller-manager, also read a bundle: certificates
-// after the CA's own in the certificate file are ignored. During a CA
-// rotation ca.crt holds the old and the new CA, and its first certificate
-// is always the one ca.key matches, the one that signs at that stage
+//
+// With bundle, for certctl's own signers (`signer run`, `sign`), which,
+// unlike kube-controller-manager, also read a bundle: certificates after
+// the CA's own in the certificate file are ignored. During a CA rotation
+// ca.crt holds the old and the new CA, and its first certificate is always
+// the one ca.key matches, the one that signs at that stage
 // (docs/ca-rotation.md), so the signer follows the rotation from the same
 // two files.
-func LoadSigningCA(certFile, keyFile string, now time.Time) (*CA, error) {
+func LoadCA(certFile, keyFile string, now time.Time, bundle bool) (*CA, error) {
 	certPEM, keyPEM, err := readCAFiles(certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}
-	return parseCA(certFile, certPEM, keyFile, keyPEM, now, true)
+	return parseCA(certFile, certPEM, keyFile, keyPEM, now, bundle)
 }
 
 // readCAFiles reads the two files of a CA, so that a CASource checks and
@@ -62,8 +55,7 @@ func readCAFiles(certFile, keyFile string) (certPEM, keyPEM []byte, err error) {
 	return certPEM, keyPEM, nil
 }
 
-// parseCA makes the checks of LoadCA on the contents of the two files;
-// with bundle, those of LoadSigningCA.
+// parseCA makes the checks of LoadCA on the contents of the two files.
 func parseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time, bundle bool) (*CA, error) {
 	ca, err := pki.ParseCA(certFile, certPEM, keyFile, keyPEM, now)
 	switch pki.FaultOf(err) {

@@ -53,7 +53,7 @@ func TestLoadCAKeyUsage(t *testing.T) {
 			if err := s.WriteKey("ca", key); err != nil {
 				t.Fatal(err)
 			}
-			ca, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow)
+			ca, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow, false)
 			if tt.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), s.CertPath("ca")) {
 					t.Errorf("err = %v, want one naming %s and saying %q", err, s.CertPath("ca"), tt.want)
@@ -99,9 +99,9 @@ func TestLoadCARefusesFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ cert, key string }{{fifo, s.KeyPath("ca")}, {s.CertPath("ca"), fifo}} {
-		for name, load := range map[string]func(string, string, time.Time) (*CA, error){"LoadCA": LoadCA, "LoadSigningCA": LoadSigningCA} {
+		for name, bundle := range map[string]bool{"LoadCA": false, "LoadCA with bundle": true} {
 			done := make(chan error, 1)
-			go func() { _, err := load(tt.cert, tt.key, testNow); done <- err }()
+			go func() { _, err := LoadCA(tt.cert, tt.key, testNow, bundle); done <- err }()
 			select {
 			case err := <-done:
 				if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {

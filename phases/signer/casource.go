@@ -24,7 +24,7 @@ type CASourceOptions struct {
 // when their contents change, as kube-controller-manager does with its
 // --cluster-signing-*-file (k8s.io/apiserver/pkg/server/dynamiccertificates).
 // A reload is all or nothing: a new pair is used only if it passes every
-// check of LoadSigningCA (a bundle's first certificate signs, so a CA
+// check of LoadCA with bundle (a bundle's first certificate signs, so a CA
 // rotation's stages are followed); otherwise the last good CA signs on. Current is safe to
 // call from any goroutine, at any time, and so is Check.
 type CASource struct {
@@ -38,7 +38,7 @@ type CASource struct {
 }
 
 // LoadCASource reads the CA called name (pki.CAName, ...) from its files
-// with LoadSigningCA's checks. It fails if they do not pass: a signer must start
+// with LoadCA's checks of a bundle. It fails if they do not pass: a signer must start
 // with a good CA.
 func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource, error) {
 	if o.Now == nil {

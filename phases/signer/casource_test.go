@@ -296,15 +296,15 @@ func TestCASourceFollowsRotation(t *testing.T) {
 			t.Errorf("%s: signing with %s, want %s", step.name, got.Subject, step.signs.Cert.Subject)
 		}
 	}
-	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err != nil {
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow, false); err != nil {
 		t.Errorf("LoadCA of the finished pair: %v", err)
 	}
 	writeCert(fresh.Cert, old.Cert)
-	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err == nil || !strings.Contains(err.Error(), "holds 2 certificates") ||
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow, false); err == nil || !strings.Contains(err.Error(), "holds 2 certificates") ||
 		!strings.Contains(err.Error(), "after its finish stage (certctl ca rotate NAME --to finish)") {
 		t.Errorf("LoadCA of a bundle, for kube-controller-manager: err = %v, want it refused, saying to finish a rotation first", err)
 	}
-	if ca, err := LoadSigningCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err != nil || !ca.Cert.Equal(fresh.Cert) {
-		t.Errorf("LoadSigningCA of the reissue bundle: %v, want the new CA", err)
+	if ca, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow, true); err != nil || !ca.Cert.Equal(fresh.Cert) {
+		t.Errorf("LoadCA with bundle of the reissue bundle: %v, want the new CA", err)
 	}
 }

@@ -105,7 +105,7 @@ func TestLoadCA(t *testing.T) {
 	leafCert, _ := pki.ParseCerts(leaf)
 	must(s.WriteCert("leaf", leafCert[0]))
 
-	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow); err != nil {
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow, false); err != nil {
 		t.Errorf("good pair: %v", err)
 	}
 	for _, tc := range []struct{ name, cert, key, want string }{
@@ -115,11 +115,11 @@ func TestLoadCA(t *testing.T) {
 		{"two certificates", s.CertPath("two"), s.KeyPath("ca"), "holds 2 certificates"},
 		{"not a CA", s.CertPath("leaf"), s.KeyPath("ca"), "not a CA"},
 	} {
-		if _, err := LoadCA(tc.cert, tc.key, testNow); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := LoadCA(tc.cert, tc.key, testNow, false); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow.Add(2*time.Hour)); err == nil || !strings.Contains(err.Error(), "expired") {
+	if _, err := LoadCA(s.CertPath("ca"), s.KeyPath("ca"), testNow.Add(2*time.Hour), false); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired: err = %v", err)
 	}
 }

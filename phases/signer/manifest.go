@@ -39,7 +39,7 @@ func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool,
 	}
 	s := pki.Store{Dir: abs}
 	ca, _ := pki.Kubeadm().Find(pki.CAName)
-	if _, err := LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), e.Now); err != nil {
+	if _, err := LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), e.Now, false); err != nil {
 		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
 	}
 	return e.Apply(ctx, "enable", func(data []byte) ([]byte, []string, error) {
