@@ -121,7 +121,7 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	// the CA operator (here the front-proxy CA's key, off the node), then
 	// installed by certs import.
 	csrDir := t.TempDir()
-	if _, err := external.WriteCSRs(ctx, targets, external.CSROptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
+	if _, err := external.WriteCSRs(ctx, targets, csrDir, renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir,
 		Now: func() time.Time { return later }, Rand: rand.Reader}); err != nil {
 		t.Fatal(err)
 	}

@@ -192,7 +192,7 @@ func TestImportRefusals(t *testing.T) {
 			n := newExtNode(t)
 			o := n.csrOptions()
 			o.KeyAlgorithm = pki.RSA2048 // so that key encipherment is asked for
-			if _, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), o); err != nil {
+			if _, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), n.csrDir, o); err != nil {
 				t.Fatal(err)
 			}
 			n.writeCSRs(t, "front-proxy-client")
