@@ -98,7 +98,7 @@ func TestImportRenewal(t *testing.T) {
 	}
 
 	// `certctl restore` takes the import back from its backup.
-	if _, err := renewal.Restore(res.BackupDir, renewal.RestoreOptions{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
+	if _, err := renewal.Restore(res.BackupDir, renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
 		t.Fatalf("restore the import's backup: %v", err)
 	}
 	treetest.AssertSame(t, pre, nodeFiles(t, n))
