@@ -141,8 +141,8 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	if err := csrFiles.WriteCert(extra.BaseName, signed); err != nil {
 		t.Fatal(err)
 	}
-	imp, err := external.Import(ctx, external.ImportOptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
-		Now: func() time.Time { return later }, Rand: rand.Reader, Inventory: inv})
+	imp, err := external.Import(ctx, external.ImportOptions{CSRDir: csrDir, Inventory: inv,
+		Options: renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: func() time.Time { return later }, Rand: rand.Reader}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func (n *extNode) csrOptions() renewal.Options {
 }
 
 func (n *extNode) importOptions() ImportOptions {
-	return ImportOptions{CSRDir: n.csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}
+	return ImportOptions{CSRDir: n.csrDir, Options: renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}}
 }
 
 // writeCSRs writes the CSRs of names (renew --use-csr).

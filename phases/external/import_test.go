@@ -267,7 +267,7 @@ func TestImportFirstInstallation(t *testing.T) {
 		[]x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil, cas["ca"])
 	os.Remove(pki.Store{Dir: c.CertificatesDir}.CertPath("etcd/ca")) // the operator forgot one CA
 
-	res, err := Import(context.Background(), ImportOptions{CSRDir: csrDir, CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader})
+	res, err := Import(context.Background(), ImportOptions{CSRDir: csrDir, Options: renewal.Options{CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader}})
 	if err != nil {
 		t.Fatal(err)
 	}
