@@ -121,7 +121,7 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	// the CA operator (here the front-proxy CA's key, off the node), then
 	// installed by certs import.
 	csrDir := t.TempDir()
-	if _, err := external.WriteCSRs(ctx, targets, external.CSROptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
+	if _, err := external.WriteCSRs(ctx, targets, csrDir, renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir,
 		Now: func() time.Time { return later }, Rand: rand.Reader}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +141,8 @@ func TestInventoryRowIsEnough(t *testing.T) {
 	if err := csrFiles.WriteCert(extra.BaseName, signed); err != nil {
 		t.Fatal(err)
 	}
-	imp, err := external.Import(ctx, external.ImportOptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir,
-		Now: func() time.Time { return later }, Rand: rand.Reader, Inventory: inv})
+	imp, err := external.Import(ctx, external.ImportOptions{CSRDir: csrDir, Inventory: inv,
+		Options: renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: func() time.Time { return later }, Rand: rand.Reader}})
 	if err != nil {
 		t.Fatal(err)
 	}

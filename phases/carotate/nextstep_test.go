@@ -134,7 +134,7 @@ func TestRestoreRefusesStageBackup(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := treetest.Snapshot(t, f.node.Dir)
-		_, err = renewal.Restore(dir, renewal.RestoreOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: func() time.Time { return f.now }, Rand: rand.Reader})
+		_, err = renewal.Restore(dir, renewal.Options{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: func() time.Time { return f.now }, Rand: rand.Reader})
 		want := "was made by step " + tc.step + " of the ca rotation (certctl ca rotate): restoring its files would leave that half undone; " + tc.undo
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("restore of the %s backup: %v, want %q", tc.step, err, want)

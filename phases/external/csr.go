@@ -16,33 +16,6 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// CSROptions configure WriteCSRs. CSRDir, CertDir, KubeconfigDir and Rand
-// are required.
-type CSROptions struct {
-	CSRDir        string // where the keys, CSRs and request files go
-	CertDir       string // the certificate folder, read only
-	KubeconfigDir string // the kubeconfig folder, read only
-	// KeyAlgorithm of the new keys; "" keeps each certificate's current
-	// algorithm (see renewal.Options.KeyAlgorithm).
-	KeyAlgorithm pki.KeyAlgorithm
-	// Validity asked for; config.DefaultCertificateValidity when zero
-	// (renewal.Options).
-	Validity time.Duration
-	// SkipMissing reports a target whose file does not exist as missing
-	// (renew all); otherwise it is an error.
-	SkipMissing bool
-	// SANs and DropSANs ask for the configuration's SANs instead of the
-	// current ones (see renewal.Options).
-	SANs     map[string]pki.Profile
-	DropSANs bool
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// Rand is the source of randomness of the keys and CSR signatures.
-	Rand io.Reader
-	// Out receives progress lines; io.Discard when nil.
-	Out io.Writer
-}
-
 // Requested is the request written (or found already written) for a target.
 type Requested struct {
 	renewal.Target
@@ -59,14 +32,16 @@ type CSRResult struct {
 	Missing   []renewal.Target // skipped: their file does not exist
 }
 
-// WriteCSRs writes a key, CSR and request file into o.CSRDir for each
+// WriteCSRs writes a key, CSR and request file into csrDir for each
 // target, with the subject, SANs and extended key usages of the target's
 // current certificate, as `renew` would renew it, and the CA that signed it.
 // No CA key is needed. Every target is read and checked first, as renew
 // does (and with its messages): a bad file anywhere fails the run before
-// anything is written. Existing files in o.CSRDir are kept when they are a
+// anything is written. Existing files in csrDir are kept when they are a
 // key and CSR for the same certificate; other existing files are an error.
-func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CSRResult, error) {
+// Of o it uses CertDir, KubeconfigDir and Rand, which are required, and
+// KeyAlgorithm, Validity, SkipMissing, SANs, DropSANs, Now and Out.
+func WriteCSRs(ctx context.Context, targets []renewal.Target, csrDir string, o renewal.Options) (*CSRResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -74,18 +49,18 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 		o.Out = io.Discard
 	}
 	// A CSR folder in the node's folders is refused, as init-phase does.
-	if err := phases.CheckCSRDir(o.CSRDir, o.CertDir, o.KubeconfigDir); err != nil {
+	if err := phases.CheckCSRDir(csrDir, o.CertDir, o.KubeconfigDir); err != nil {
 		return nil, err
 	}
 	res := &CSRResult{}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		OwnPlan: true, Now: o.Now, Rand: o.Rand}
-	if err := phases.Run(ctx, env, csrPhases(targets, o, res)); err != nil {
+	if err := phases.Run(ctx, env, csrPhases(targets, csrDir, o, res)); err != nil {
 		if ctx.Err() != nil && len(res.Requested) > 0 {
 			// A signal between two targets: the live certificates are
 			// untouched; what is written is kept, and the same command
 			// resumes from it.
-			return nil, &exitcode.Changed{Done: fmt.Sprintf("wrote the keys and CSRs of %d certificate(s) into %s, and nothing else (the live certificates are untouched): run the same command again to write the rest", len(res.Requested), o.CSRDir), Err: err}
+			return nil, &exitcode.Changed{Done: fmt.Sprintf("wrote the keys and CSRs of %d certificate(s) into %s, and nothing else (the live certificates are untouched): run the same command again to write the rest", len(res.Requested), csrDir), Err: err}
 		}
 		return nil, err
 	}
@@ -95,9 +70,9 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, o CSROptions) (*CS
 // csrPhases are WriteCSRs as phases of the phase runner: "csr/NAME" per
 // target reads and checks it and its files in the CSR folder in the check
 // pass, and writes its key, CSR and request file in the real pass.
-func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.Phase {
-	ro := renewal.Options{CertDir: o.CertDir, KubeconfigDir: o.KubeconfigDir, KeyAlgorithm: o.KeyAlgorithm, Validity: o.Validity,
-		SANs: o.SANs, DropSANs: o.DropSANs, SkipMissing: o.SkipMissing, Issuer: Issuer{CSRDir: o.CSRDir}, Now: o.Now, Rand: o.Rand, Out: io.Discard}
+func csrPhases(targets []renewal.Target, csrDir string, o renewal.Options, res *CSRResult) []phases.Phase {
+	ro := o
+	ro.Issuer, ro.Out = Issuer{CSRDir: csrDir}, io.Discard
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {
@@ -128,7 +103,7 @@ func csrPhases(targets []renewal.Target, o CSROptions, res *CSRResult) []phases.
 				// CSR, anything else there is refused.
 				r := reqs[0]
 				s := reqfile.Spec{Profile: r.Profile, Description: r.LongName, CAName: r.CAName, CAFile: r.CABaseName + ".crt", CA: r.CA, Validity: r.Validity}
-				c, err := reqfile.PlanCSR(r.CSRFiles(o.CSRDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
+				c, err := reqfile.PlanCSR(r.CSRFiles(csrDir, o.CertDir, o.KubeconfigDir), s, r.Current.PublicKey)
 				if err != nil {
 					return fmt.Errorf("write a CSR for %s: %w", t.Name, err)
 				}
@@ -146,7 +121,7 @@ type csrPlan struct {
 }
 
 // write writes the plan's files (see reqfile.CSR.Write).
-func (p *csrPlan) write(o CSROptions) (Requested, error) {
+func (p *csrPlan) write(o renewal.Options) (Requested, error) {
 	c := p.csr
 	rq := Requested{Target: p.req.Target, Request: c.Request, Files: []string{c.Files.Key, c.CSR, c.Request}, Kept: c.Kept}
 	if _, err := c.Write(o.Rand, func() (crypto.Signer, error) { return pki.GenerateKey(o.Rand, p.req.KeyAlgorithm) }); err != nil {

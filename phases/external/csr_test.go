@@ -147,7 +147,7 @@ func TestWriteCSRsRefuses(t *testing.T) {
 			n := newExtNode(t)
 			tt.prepare(t, n)
 			beforeNode, beforeCSR := treetest.Snapshot(t, n.Dir), snapshotIfAny(t, n.csrDir)
-			_, err := WriteCSRs(context.Background(), n.targets(t, "all"), n.csrOptions())
+			_, err := WriteCSRs(context.Background(), n.targets(t, "all"), n.csrDir, n.csrOptions())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -176,7 +176,7 @@ func TestWriteCSRsResumes(t *testing.T) {
 			var out bytes.Buffer
 			o := n.csrOptions()
 			o.Out = &out
-			res, err := WriteCSRs(context.Background(), n.targets(t, name), o)
+			res, err := WriteCSRs(context.Background(), n.targets(t, name), n.csrDir, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,9 +214,7 @@ func TestWriteCSRsRefusesNodeFolders(t *testing.T) {
 		{filepath.Join(n.CertDir(), "csr"), "is inside the certificate folder " + n.CertDir()},
 	} {
 		before := treetest.Snapshot(t, n.Dir)
-		o := n.csrOptions()
-		o.CSRDir = tt.csrDir
-		_, err := WriteCSRs(context.Background(), n.targets(t, "all"), o)
+		_, err := WriteCSRs(context.Background(), n.targets(t, "all"), tt.csrDir, n.csrOptions())
 		treetest.ErrMentions(t, err, "--csr-dir "+tt.csrDir, tt.says, "a folder of their own")
 		treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 	}
@@ -230,7 +228,7 @@ func TestWriteCSRsWarnsKeptAlgorithm(t *testing.T) {
 	var out bytes.Buffer
 	o := n.csrOptions()
 	o.Out, o.KeyAlgorithm = &out, pki.RSA2048
-	res, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), o)
+	res, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), n.csrDir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +244,7 @@ func TestWriteCSRsMissing(t *testing.T) {
 	var out bytes.Buffer
 	o := n.csrOptions()
 	o.Out = &out
-	res, err := WriteCSRs(context.Background(), n.targets(t, "all"), o)
+	res, err := WriteCSRs(context.Background(), n.targets(t, "all"), n.csrDir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +254,7 @@ func TestWriteCSRsMissing(t *testing.T) {
 	assertMentions(t, out.String(), "MISSING!", "super-admin.conf")
 	// Named, it is an error.
 	o.SkipMissing = false
-	if _, err := WriteCSRs(context.Background(), n.targets(t, "super-admin.conf"), o); err == nil {
+	if _, err := WriteCSRs(context.Background(), n.targets(t, "super-admin.conf"), n.csrDir, o); err == nil {
 		t.Error("a missing named target was not an error")
 	}
 }

@@ -56,18 +56,18 @@ func (n *extNode) targets(t *testing.T, names ...string) []renewal.Target {
 	return sel
 }
 
-func (n *extNode) csrOptions() CSROptions {
-	return CSROptions{CSRDir: n.csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader, SkipMissing: true}
+func (n *extNode) csrOptions() renewal.Options {
+	return renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader, SkipMissing: true}
 }
 
 func (n *extNode) importOptions() ImportOptions {
-	return ImportOptions{CSRDir: n.csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}
+	return ImportOptions{CSRDir: n.csrDir, Options: renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}}
 }
 
 // writeCSRs writes the CSRs of names (renew --use-csr).
 func (n *extNode) writeCSRs(t *testing.T, names ...string) *CSRResult {
 	t.Helper()
-	res, err := WriteCSRs(context.Background(), n.targets(t, names...), n.csrOptions())
+	res, err := WriteCSRs(context.Background(), n.targets(t, names...), n.csrDir, n.csrOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

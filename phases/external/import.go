@@ -3,7 +3,6 @@ package external
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,19 +16,13 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// ImportOptions configure Import. CSRDir, CertDir, KubeconfigDir and Rand
-// are required.
+// ImportOptions configure Import. CSRDir, and of Options CertDir (the CA
+// certificates are read there), KubeconfigDir and Rand (the transaction's
+// id), are required; of Options Import uses also Now and DryRun (check
+// everything and report what would be installed; nothing is written).
 type ImportOptions struct {
-	CSRDir        string // where the keys, CSRs, request files and signed certificates are
-	CertDir       string // the certificate folder: the CA certificates are read there
-	KubeconfigDir string
-	// DryRun checks everything and reports what would be installed, and
-	// writes nothing.
-	DryRun bool
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// Rand makes the transaction's id.
-	Rand io.Reader
+	renewal.Options
+	CSRDir string // where the keys, CSRs, request files and signed certificates are
 	// Inventory lists what is imported; pki.Kubeadm() when nil.
 	Inventory pki.Inventory
 }

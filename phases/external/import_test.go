@@ -98,7 +98,7 @@ func TestImportRenewal(t *testing.T) {
 	}
 
 	// `certctl restore` takes the import back from its backup.
-	if _, err := renewal.Restore(res.BackupDir, renewal.RestoreOptions{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
+	if _, err := renewal.Restore(res.BackupDir, renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
 		t.Fatalf("restore the import's backup: %v", err)
 	}
 	treetest.AssertSame(t, pre, nodeFiles(t, n))
@@ -192,7 +192,7 @@ func TestImportRefusals(t *testing.T) {
 			n := newExtNode(t)
 			o := n.csrOptions()
 			o.KeyAlgorithm = pki.RSA2048 // so that key encipherment is asked for
-			if _, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), o); err != nil {
+			if _, err := WriteCSRs(context.Background(), n.targets(t, "apiserver"), n.csrDir, o); err != nil {
 				t.Fatal(err)
 			}
 			n.writeCSRs(t, "front-proxy-client")
@@ -267,7 +267,7 @@ func TestImportFirstInstallation(t *testing.T) {
 		[]x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil, cas["ca"])
 	os.Remove(pki.Store{Dir: c.CertificatesDir}.CertPath("etcd/ca")) // the operator forgot one CA
 
-	res, err := Import(context.Background(), ImportOptions{CSRDir: csrDir, CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader})
+	res, err := Import(context.Background(), ImportOptions{CSRDir: csrDir, Options: renewal.Options{CertDir: c.CertificatesDir, KubeconfigDir: dir, Now: clock, Rand: rand.Reader}})
 	if err != nil {
 		t.Fatal(err)
 	}

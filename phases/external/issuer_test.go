@@ -25,7 +25,7 @@ func TestIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	csrDir := t.TempDir()
-	if _, err := WriteCSRs(context.Background(), targets, CSROptions{CSRDir: csrDir, CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
+	if _, err := WriteCSRs(context.Background(), targets, csrDir, renewal.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: clock, Rand: rand.Reader}); err != nil {
 		t.Fatal(err)
 	}
 	is := Issuer{CSRDir: csrDir}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
+	"github.com/certctl/certctl/phases/renewal"
 )
 
 // RequestCSRs is `renew --use-csr`: it reads the certificates as Run does,
@@ -32,8 +33,7 @@ func RequestCSRs(ctx context.Context, o Options, csrDir, importCommand string) e
 	}
 	defer release()
 	fmt.Fprintf(o.Out, "[renew] Writing keys, CSRs and request files for an external CA to %q, from certificate folder %q and kubeconfig folder %q\n", csrDir, cluster.CertificatesDir, o.KubeconfigDir)
-	res, err := external.WriteCSRs(ctx, selected, external.CSROptions{
-		CSRDir:        csrDir,
+	res, err := external.WriteCSRs(ctx, selected, csrDir, renewal.Options{
 		CertDir:       cluster.CertificatesDir,
 		KubeconfigDir: o.KubeconfigDir,
 		KeyAlgorithm:  o.KeyAlgorithm,

@@ -83,7 +83,7 @@ func restore(o Options, name string) (string, *renewal.RestoreResult, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	res, err := renewal.Restore(dir, renewal.RestoreOptions{
+	res, err := renewal.Restore(dir, renewal.Options{
 		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,
 	})
 	return dir, res, err

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,22 +16,6 @@ import (
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
-
-// RestoreOptions configure Restore. CertDir, KubeconfigDir and Rand are
-// required.
-type RestoreOptions struct {
-	CertDir, KubeconfigDir string
-	// NoBackup skips saving the files that the restore replaces (as a new
-	// backup, so that a restore can itself be undone).
-	NoBackup bool
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// Rand makes the transaction's id.
-	Rand io.Reader
-	// DryRun checks everything as a restore does and returns what it
-	// would restore; nothing is written.
-	DryRun bool
-}
 
 // RestoreResult is what Restore did.
 type RestoreResult struct {
@@ -52,7 +35,12 @@ type RestoreResult struct {
 // taken of, which must be o's, and that every certificate of the folder
 // will match its key. The caller must hold certctl's lock and have run
 // txn.RecoverIn.
-func Restore(dir string, o RestoreOptions) (*RestoreResult, error) {
+//
+// Of o it uses CertDir, KubeconfigDir and Rand (the transaction's id), which
+// are required, and Now, NoBackup (no backup of the files the restore
+// replaces, which would let the restore itself be undone) and DryRun (check
+// everything and return what would be restored; nothing is written).
+func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}

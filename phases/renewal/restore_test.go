@@ -14,8 +14,8 @@ import (
 	"github.com/certctl/certctl/internal/treetest"
 )
 
-func (n *node) restoreOptions(now time.Time) RestoreOptions {
-	return RestoreOptions{CertDir: n.certDir(), KubeconfigDir: n.Dir, Now: func() time.Time { return now }, Rand: rand.Reader}
+func (n *node) restoreOptions(now time.Time) Options {
+	return Options{CertDir: n.certDir(), KubeconfigDir: n.Dir, Now: func() time.Time { return now }, Rand: rand.Reader}
 }
 
 // TestRestoreBringsBackExactBytes: after two renewals, restoring the first
@@ -91,7 +91,7 @@ func TestRestoreRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
 		breakIt func(t *testing.T, n *node, dir string)
-		opts    func(o *RestoreOptions)
+		opts    func(o *Options)
 		want    []string
 	}{
 		{"damaged file", func(t *testing.T, n *node, dir string) {
@@ -103,7 +103,7 @@ func TestRestoreRefuses(t *testing.T) {
 		{"backup path escapes", func(t *testing.T, n *node, dir string) {
 			editManifest(t, dir, func(m *BackupManifest) { m.Files[0].Backup = "../../x" })
 		}, nil, []string{"outside the backup folder"}},
-		{"another cert folder", nil, func(o *RestoreOptions) { o.CertDir = "/srv/pki" }, []string{"was taken of --cert-dir", "pass those"}},
+		{"another cert folder", nil, func(o *Options) { o.CertDir = "/srv/pki" }, []string{"was taken of --cert-dir", "pass those"}},
 		{"reuse-key backup after new keys", func(t *testing.T, n *node, dir string) {
 			// Drop the keys from the backup, as --reuse-key takes it.
 			editManifest(t, dir, func(m *BackupManifest) {
