@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"github.com/certctl/certctl/pki"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,7 @@ func TestFileReferencesKubeadm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := FindComponent(pod, ControllerManager)
+	c, err := FindComponent(pod, pki.KubeControllerManager)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-)
 
-// ControllerManager is the name of kube-controller-manager's container and
-// binary in kubeadm's manifest.
-const ControllerManager = "kube-controller-manager"
+	"github.com/certctl/certctl/pki"
+)
 
 // The signing flags of kube-controller-manager v1.37
 // (cmd/kube-controller-manager/app/options/csrsigningcontroller.go).
@@ -187,11 +185,11 @@ func controllerManager(data []byte) (*corev1.Pod, *corev1.Container, *flagList, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := FindComponent(pod, ControllerManager)
+	c, err := FindComponent(pod, pki.KubeControllerManager)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fl, err := newFlagList(c, ControllerManager)
+	fl, err := newFlagList(c, pki.KubeControllerManager)
 	if err != nil {
 		return nil, nil, nil, err
 	}

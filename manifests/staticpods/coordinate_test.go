@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/certctl/certctl/pki"
 	"net"
 	"net/http"
 	"os"
@@ -192,7 +193,7 @@ func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 			}
 			// etcd reads the etcd CA, and serves none of the changed files.
 			affected := set.Affected([]string{"/etc/kubernetes/pki/etcd/ca.crt"})
-			if len(affected) != 1 || affected[0].Component != Etcd || affected[0].Port != 2379 {
+			if len(affected) != 1 || affected[0].Component != pki.Etcd || affected[0].Port != 2379 {
 				t.Fatalf("affected: %+v", affected)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

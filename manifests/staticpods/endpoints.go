@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 // Endpoint is a local TLS endpoint of a component and the certificate file
@@ -21,9 +22,9 @@ type Endpoint struct {
 // (kube-apiserver, kube-controller-manager and kube-scheduler's
 // --secure-port; etcd's listen URLs).
 var defaultPort = map[string]string{
-	KubeAPIServer:         "6443",
-	KubeControllerManager: "10257",
-	KubeScheduler:         "10259",
+	pki.KubeAPIServer:         "6443",
+	pki.KubeControllerManager: "10257",
+	pki.KubeScheduler:         "10259",
 }
 
 const (
@@ -57,9 +58,9 @@ func (m *Manifest) endpoints() []Endpoint {
 		}
 	}
 	switch m.Component {
-	case KubeAPIServer:
+	case pki.KubeAPIServer:
 		add("secure port", m.apiServerAddress(), "tls-cert-file")
-	case Etcd:
+	case pki.Etcd:
 		add("client port", etcdAddress(m.flag("listen-client-urls", defaultEtcdClientURLs)), "cert-file")
 		add("peer port", etcdAddress(m.flag("listen-peer-urls", defaultEtcdPeerURLs)), "peer-cert-file")
 	}
@@ -71,7 +72,7 @@ func (m *Manifest) endpoints() []Endpoint {
 // no kube-apiserver manifest.
 func (s *Set) APIServerAddress() string {
 	for _, m := range s.Manifests {
-		if m.Component == KubeAPIServer {
+		if m.Component == pki.KubeAPIServer {
 			return m.apiServerAddress()
 		}
 	}
@@ -89,7 +90,7 @@ func (m *Manifest) apiServerAddress() string {
 			host = ip.String()
 		}
 	}
-	return net.JoinHostPort(host, m.flag("secure-port", defaultPort[KubeAPIServer]))
+	return net.JoinHostPort(host, m.flag("secure-port", defaultPort[pki.KubeAPIServer]))
 }
 
 // etcdAddress picks, from etcd's comma-separated listen URLs, an https one,
@@ -125,7 +126,7 @@ func etcdAddress(urls string) string {
 // port), to find its process; 0 if unknown.
 func (m *Manifest) port() int {
 	var p string
-	if m.Component == Etcd {
+	if m.Component == pki.Etcd {
 		if _, port, err := net.SplitHostPort(etcdAddress(m.flag("listen-client-urls", defaultEtcdClientURLs))); err == nil {
 			p = port
 		} else if u, err := url.Parse(strings.Split(m.flag("listen-client-urls", defaultEtcdClientURLs), ",")[0]); err == nil {
@@ -146,7 +147,7 @@ func (m *Manifest) port() int {
 // it listens on every address (unset, 0.0.0.0, ::) or names a host.
 func (m *Manifest) listenHost() string {
 	h := m.flag("bind-address", "")
-	if m.Component == Etcd {
+	if m.Component == pki.Etcd {
 		h = ""
 		if u, err := url.Parse(strings.Split(m.flag("listen-client-urls", defaultEtcdClientURLs), ",")[0]); err == nil {
 			h = u.Hostname()

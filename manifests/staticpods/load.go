@@ -38,17 +38,9 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// The components restarted, as kubeadm names their pods and containers.
-const (
-	Etcd                  = "etcd"
-	KubeAPIServer         = "kube-apiserver"
-	KubeControllerManager = "kube-controller-manager"
-	KubeScheduler         = "kube-scheduler"
-)
-
 // Order is the order of restarts: etcd first, because kube-apiserver cannot
 // start without it, and the other two need kube-apiserver.
-var Order = []string{Etcd, KubeAPIServer, KubeControllerManager, KubeScheduler}
+var Order = []string{pki.Etcd, pki.KubeAPIServer, pki.KubeControllerManager, pki.KubeScheduler}
 
 // RestartAnnotation is set, in the pod's metadata, to the time of the
 // restart request (RFC 3339, UTC), as `kubectl rollout restart` sets

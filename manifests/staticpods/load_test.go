@@ -1,6 +1,7 @@
 package staticpods
 
 import (
+	"github.com/certctl/certctl/pki"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,11 +41,11 @@ func TestAffectedKubeadm(t *testing.T) {
 	if len(set.Manifests) != 4 || len(set.Warnings) != 1 || !strings.Contains(set.Warnings[0], "notes.txt") {
 		t.Fatalf("Load: %d manifests, warnings %q", len(set.Manifests), set.Warnings)
 	}
-	pki := func(f string) string { return "/etc/kubernetes/pki/" + f }
-	renewAll := []string{pki("apiserver.crt"), pki("apiserver.key"), pki("apiserver-kubelet-client.crt"), pki("apiserver-kubelet-client.key"),
-		pki("front-proxy-client.crt"), pki("front-proxy-client.key"), pki("apiserver-etcd-client.crt"), pki("apiserver-etcd-client.key"),
-		pki("etcd/server.crt"), pki("etcd/server.key"), pki("etcd/peer.crt"), pki("etcd/peer.key"),
-		pki("etcd/healthcheck-client.crt"), pki("etcd/healthcheck-client.key"),
+	inPKI := func(f string) string { return "/etc/kubernetes/pki/" + f }
+	renewAll := []string{inPKI("apiserver.crt"), inPKI("apiserver.key"), inPKI("apiserver-kubelet-client.crt"), inPKI("apiserver-kubelet-client.key"),
+		inPKI("front-proxy-client.crt"), inPKI("front-proxy-client.key"), inPKI("apiserver-etcd-client.crt"), inPKI("apiserver-etcd-client.key"),
+		inPKI("etcd/server.crt"), inPKI("etcd/server.key"), inPKI("etcd/peer.crt"), inPKI("etcd/peer.key"),
+		inPKI("etcd/healthcheck-client.crt"), inPKI("etcd/healthcheck-client.key"),
 		"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf", "/etc/kubernetes/controller-manager.conf", "/etc/kubernetes/scheduler.conf"}
 	tests := []struct {
 		name    string
@@ -58,16 +59,16 @@ func TestAffectedKubeadm(t *testing.T) {
 			"kube-apiserver: 198.51.100.10:6443",
 			"kube-controller-manager:",
 			"kube-scheduler:",
-		}, map[string]int{Etcd: 2379, KubeAPIServer: 6443, KubeControllerManager: 10257, KubeScheduler: 10259},
-			map[string]string{Etcd: "127.0.0.1", KubeAPIServer: "", KubeControllerManager: "127.0.0.1", KubeScheduler: "127.0.0.1"}},
-		{"serving certificate", []string{pki("apiserver.crt"), pki("apiserver.key")}, []string{"kube-apiserver: 198.51.100.10:6443"}, nil, nil},
-		{"client certificate only", []string{pki("apiserver-etcd-client.crt")}, []string{"kube-apiserver:"}, nil, nil},
-		{"etcd server", []string{pki("etcd/server.crt"), pki("etcd/server.key")}, []string{"etcd: 127.0.0.1:2379"}, nil, nil},
+		}, map[string]int{pki.Etcd: 2379, pki.KubeAPIServer: 6443, pki.KubeControllerManager: 10257, pki.KubeScheduler: 10259},
+			map[string]string{pki.Etcd: "127.0.0.1", pki.KubeAPIServer: "", pki.KubeControllerManager: "127.0.0.1", pki.KubeScheduler: "127.0.0.1"}},
+		{"serving certificate", []string{inPKI("apiserver.crt"), inPKI("apiserver.key")}, []string{"kube-apiserver: 198.51.100.10:6443"}, nil, nil},
+		{"client certificate only", []string{inPKI("apiserver-etcd-client.crt")}, []string{"kube-apiserver:"}, nil, nil},
+		{"etcd server", []string{inPKI("etcd/server.crt"), inPKI("etcd/server.key")}, []string{"etcd: 127.0.0.1:2379"}, nil, nil},
 		// kubeadm v1.37's etcd probes are HTTP: no file names it.
-		{"etcd healthcheck client", []string{pki("etcd/healthcheck-client.crt")}, nil, nil, nil},
+		{"etcd healthcheck client", []string{inPKI("etcd/healthcheck-client.crt")}, nil, nil, nil},
 		{"kubeconfig", []string{"/etc/kubernetes/scheduler.conf"}, []string{"kube-scheduler:"}, nil, nil},
 		{"admin", []string{"/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf"}, nil, nil, nil},
-		{"CA", []string{pki("ca.crt")}, []string{"kube-apiserver:", "kube-controller-manager:"}, nil, nil},
+		{"CA", []string{inPKI("ca.crt")}, []string{"kube-apiserver:", "kube-controller-manager:"}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

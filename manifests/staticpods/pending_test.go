@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestPendingRoundTrip: what is owed survives a save and a load, in Order;
@@ -45,16 +46,16 @@ func TestPendingRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := []string{q.Components[0].Component, q.Components[1].Component}; !slices.Equal(got, []string{Etcd, KubeScheduler}) {
+	if got := []string{q.Components[0].Component, q.Components[1].Component}; !slices.Equal(got, []string{pki.Etcd, pki.KubeScheduler}) {
 		t.Fatalf("components %q", got)
 	}
-	etcd := q.Get(Etcd)
+	etcd := q.Get(pki.Etcd)
 	if !etcd.Since.Equal(now) || !slices.Equal(etcd.Files, []string{"/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/peer.crt"}) || etcd.Manifest != affected[0].Path {
 		t.Errorf("etcd owed %+v", etcd)
 	}
-	q.Record(Result{Component: Etcd, Status: Unreachable, Message: "etcd is not reachable", OldPID: 1022})
-	q.Record(Result{Component: Etcd, Status: NotRestarted, Message: "etcd was not restarted", OldPID: 5000})
-	q.Record(Result{Component: KubeScheduler, Status: Restarted})
+	q.Record(Result{Component: pki.Etcd, Status: Unreachable, Message: "etcd is not reachable", OldPID: 1022})
+	q.Record(Result{Component: pki.Etcd, Status: NotRestarted, Message: "etcd was not restarted", OldPID: 5000})
+	q.Record(Result{Component: pki.KubeScheduler, Status: Restarted})
 	if err := q.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +63,10 @@ func TestPendingRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != 1 || r.Get(Etcd).OldPID != 1022 || r.Get(Etcd).Reason != "etcd was not restarted" {
+	if r.Len() != 1 || r.Get(pki.Etcd).OldPID != 1022 || r.Get(pki.Etcd).Reason != "etcd was not restarted" {
 		t.Errorf("after the restarts: %+v", r.Components)
 	}
-	r.Record(Result{Component: Etcd, Status: ServingNew})
+	r.Record(Result{Component: pki.Etcd, Status: ServingNew})
 	if err := r.Save(); err != nil {
 		t.Fatal(err)
 	}
@@ -89,15 +90,15 @@ func TestAffectedWithPending(t *testing.T) {
 	}
 	p, _ := LoadPending(filepath.Join(t.TempDir(), PendingFileName))
 	p.Components = []PendingComponent{
-		{Component: Etcd, Files: []string{"/etc/kubernetes/pki/etcd/server.crt"}, OldPID: 1022},
-		{Component: KubeControllerManager, Files: []string{"/etc/kubernetes/controller-manager.conf"}},
+		{Component: pki.Etcd, Files: []string{"/etc/kubernetes/pki/etcd/server.crt"}, OldPID: 1022},
+		{Component: pki.KubeControllerManager, Files: []string{"/etc/kubernetes/controller-manager.conf"}},
 	}
 	affected, dropped := set.AffectedWithPending([]string{"/etc/kubernetes/scheduler.conf"}, p)
 	var names []string
 	for _, a := range affected {
 		names = append(names, a.Component)
 	}
-	if !slices.Equal(names, []string{Etcd, KubeScheduler}) {
+	if !slices.Equal(names, []string{pki.Etcd, pki.KubeScheduler}) {
 		t.Fatalf("affected %q, want etcd (owed) and kube-scheduler (changed)", names)
 	}
 	if affected[0].OldPID != 1022 || !slices.Equal(affected[0].ChangedFiles(), []string{"/etc/kubernetes/pki/etcd/server.crt"}) || len(affected[0].Endpoints) != 1 {
@@ -106,18 +107,18 @@ func TestAffectedWithPending(t *testing.T) {
 	if affected[1].OldPID != 0 {
 		t.Errorf("kube-scheduler has an old PID: %d", affected[1].OldPID)
 	}
-	if len(dropped) != 1 || dropped[0].Component != KubeControllerManager {
+	if len(dropped) != 1 || dropped[0].Component != pki.KubeControllerManager {
 		t.Errorf("dropped %+v", dropped)
 	}
 	// Renewed again: the process seen before the first renewal may have
 	// been restarted since, but not since this one.
 	affected, _ = set.AffectedWithPending([]string{"/etc/kubernetes/pki/etcd/peer.crt"}, p)
-	if affected[0].Component != Etcd || affected[0].OldPID != 0 || len(affected[0].ChangedFiles()) != 2 {
+	if affected[0].Component != pki.Etcd || affected[0].OldPID != 0 || len(affected[0].ChangedFiles()) != 2 {
 		t.Errorf("etcd renewed again: %+v", affected[0])
 	}
 	p.Owe(affected[0], time.Now())
-	if p.Get(Etcd).OldPID != 0 {
-		t.Errorf("the old PID stays after a new renewal: %d", p.Get(Etcd).OldPID)
+	if p.Get(pki.Etcd).OldPID != 0 {
+		t.Errorf("the old PID stays after a new renewal: %d", p.Get(pki.Etcd).OldPID)
 	}
 }
 
@@ -156,7 +157,7 @@ func TestRestartedSince(t *testing.T) {
 	if !bytes.Contains(out.Bytes(), []byte("kube-apiserver: restarted since an earlier run saw it with the old files (pid 200, was 100): not restarted again")) {
 		t.Errorf("output:\n%s", out.String())
 	}
-	if err == nil || results[1].Status != NotRestarted || len(done) != 2 || done[1].Component != KubeScheduler {
+	if err == nil || results[1].Status != NotRestarted || len(done) != 2 || done[1].Component != pki.KubeScheduler {
 		t.Errorf("kube-scheduler: %v, %+v, done %d", err, results[1], len(done))
 	}
 	// The same process as the earlier run saw: restarted as usual.

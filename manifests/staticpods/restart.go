@@ -279,9 +279,9 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 func readyCheck(ctx context.Context, a Affected, o Options, r *Result) (addr, who string) {
 	switch {
 	case o.Coordinate == nil:
-	case a.Component == KubeAPIServer && len(r.Endpoints) > 0:
+	case a.Component == pki.KubeAPIServer && len(r.Endpoints) > 0:
 		return r.Endpoints[0].Address, "it"
-	case a.Component == Etcd && o.APIServer != "":
+	case a.Component == pki.Etcd && o.APIServer != "":
 		if why := readyz(ctx, o.APIServer); why != "" {
 			fmt.Fprintf(o.Out, "[restart] etcd: this node's kube-apiserver %s is not ready before the restart (%s): not waited for\n", o.APIServer, why)
 			return "", ""

@@ -24,6 +24,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC) }
@@ -193,7 +194,7 @@ func TestRestartOnlyAffected(t *testing.T) {
 		t.Fatal(err)
 	}
 	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt"), "/etc/kubernetes/scheduler.conf"})
-	if len(affected) != 2 || affected[0].Component != KubeAPIServer || affected[1].Component != KubeScheduler {
+	if len(affected) != 2 || affected[0].Component != pki.KubeAPIServer || affected[1].Component != pki.KubeScheduler {
 		t.Fatalf("affected: %+v", affected)
 	}
 	_, port, _ := net.SplitHostPort(n.srv.addr)

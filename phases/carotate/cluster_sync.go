@@ -274,7 +274,7 @@ func (o *Options) servedEndpoints(k kind) ([]ServedEndpoint, error) {
 // advertised is the address of endpoint e that other nodes dial: etcd
 // listens on loopback too, and Endpoint picks that one for local checks.
 func advertised(m *staticpods.Manifest, e staticpods.Endpoint) string {
-	if m.Component != staticpods.Etcd {
+	if m.Component != pki.Etcd {
 		return e.Address
 	}
 	flag := "advertise-client-urls"

@@ -19,6 +19,7 @@ import (
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
 )
 
 // load reads the manifests, so that a wrong --manifest-dir or a manifest
@@ -266,10 +267,10 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
-		if err != nil || component != staticpods.Etcd || !c.WithAPIServer {
+		if err != nil || component != pki.Etcd || !c.WithAPIServer {
 			return release, err
 		}
-		releaseAPI, err := l.acquire(ctx, staticpods.KubeAPIServer, component)
+		releaseAPI, err := l.acquire(ctx, pki.KubeAPIServer, component)
 		if err != nil {
 			release(true) // nothing was restarted
 			return nil, err

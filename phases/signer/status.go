@@ -158,7 +158,7 @@ func (b *BuiltInSigner) read() {
 		return
 	}
 	controllers := ""
-	if c, err := manifests.FindComponent(pod, manifests.ControllerManager); err == nil {
+	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
 		controllers, _ = manifests.FlagValue(c, "controllers")
 	}
 	switch {

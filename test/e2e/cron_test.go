@@ -20,6 +20,7 @@ import (
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestCronRenewalRestartsAndVerifies is issue 8 end to end, on a real control plane: two
@@ -86,11 +87,11 @@ func TestCronRenewalRestartsAndVerifies(t *testing.T) {
 	}
 	newAPIServer := readCert(t, filepath.Join(pkiDir, "apiserver.crt"))
 	newEtcd := readCert(t, filepath.Join(pkiDir, "etcd", "server.crt"))
-	want := map[string]string{staticpods.Etcd: staticpods.Serial(newEtcd), staticpods.KubeAPIServer: staticpods.Serial(newAPIServer)}
+	want := map[string]string{pki.Etcd: staticpods.Serial(newEtcd), pki.KubeAPIServer: staticpods.Serial(newAPIServer)}
 	if len(s.Restarts) != 2 {
 		t.Fatalf("restarts %+v, want etcd and kube-apiserver", s.Restarts)
 	}
-	for i, name := range []string{staticpods.Etcd, staticpods.KubeAPIServer} {
+	for i, name := range []string{pki.Etcd, pki.KubeAPIServer} {
 		r := s.Restarts[i]
 		if r.Component != name || r.Status != staticpods.ServingNew || r.Restarted == nil || !*r.Restarted ||
 			len(r.Endpoints) != 1 || r.Endpoints[0].ServedSerial != want[name] {
@@ -103,13 +104,13 @@ func TestCronRenewalRestartsAndVerifies(t *testing.T) {
 	for len(k.restarted()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if got := k.restarted(); !slices.Equal(got, []string{staticpods.Etcd, staticpods.KubeAPIServer}) {
+	if got := k.restarted(); !slices.Equal(got, []string{pki.Etcd, pki.KubeAPIServer}) {
 		t.Errorf("the kubelet restarted %q, want etcd then kube-apiserver", got)
 	}
 	// Only the affected manifests changed, and only by the annotation.
 	for _, name := range staticpods.Order {
 		after, _ := os.ReadFile(filepath.Join(manifestDir, name+".yaml"))
-		affected := name == staticpods.Etcd || name == staticpods.KubeAPIServer
+		affected := name == pki.Etcd || name == pki.KubeAPIServer
 		if affected == bytes.Equal(before[name], after) {
 			t.Errorf("%s.yaml changed: %v, want %v", name, !affected, affected)
 		}

@@ -165,7 +165,7 @@ func runControllerManagerAndSign(t *testing.T, ctx context.Context, c *testclust
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctr, err := manifests.FindComponent(pod, manifests.ControllerManager)
+	ctr, err := manifests.FindComponent(pod, pki.KubeControllerManager)
 	if err != nil {
 		t.Fatal(err)
 	}
