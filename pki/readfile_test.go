@@ -3,20 +3,20 @@ package pki
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 func TestReadFileRefusesNonRegular(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "ca.key")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	treetest.FIFO(t, fifo)
 	for path, kind := range map[string]string{fifo: "FIFO", os.DevNull: "device", dir: "folder"} {
 		if _, err := ReadFile(path); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), kind) {
 			t.Errorf("%s: err = %v, want ErrNotRegular naming the file and %q", path, err, kind)
@@ -44,9 +44,7 @@ func TestReadFileRefusesNonRegular(t *testing.T) {
 func TestLoadCARefusesFIFO(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	treetest.FIFO(t, fifo)
 	key, err := GenerateKey(rand.Reader, ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
@@ -60,15 +58,10 @@ func TestLoadCARefusesFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ cert, key string }{{fifo, ""}, {certFile, fifo}} {
-		done := make(chan error, 1)
-		go func() { _, err := LoadCA(tt.cert, tt.key, time.Time{}); done <- err }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-				t.Errorf("LoadCA(%s, %s): %v; want ErrNotRegular naming %s", tt.cert, tt.key, err, fifo)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("LoadCA(%s, %s) blocks on a FIFO", tt.cert, tt.key)
+		call := fmt.Sprintf("LoadCA(%s, %s)", tt.cert, tt.key)
+		err := treetest.Unblocked(t, call, func() error { _, err := LoadCA(tt.cert, tt.key, time.Time{}); return err })
+		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+			t.Errorf("%s: %v; want ErrNotRegular naming %s", call, err, fifo)
 		}
 	}
 }

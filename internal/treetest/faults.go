@@ -5,7 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // RequireChattr skips the test unless chattr +i works here: Linux, root
@@ -45,5 +47,31 @@ func Chattr(t testing.TB, flag, path string) {
 	}
 	if flag[0] == '+' {
 		t.Cleanup(func() { exec.Command("chattr", "-"+flag[1:], path).Run() })
+	}
+}
+
+// FIFO makes a FIFO at path, in place of a file there: reading it blocks
+// until something writes to it, unless the reader refuses it.
+func FIFO(t testing.TB, path string) {
+	t.Helper()
+	os.Remove(path)
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Unblocked runs f and returns its error, and fails the test if f has not
+// returned within 5 s: a reader that blocks on a FIFO instead of refusing
+// it. what names the call in that failure.
+func Unblocked(t testing.TB, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s still blocked after 5s", what)
+		return nil
 	}
 }

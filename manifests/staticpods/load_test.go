@@ -1,14 +1,14 @@
 package staticpods
 
 import (
-	"github.com/certctl/certctl/pki"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // kubeadmDir copies the manifests kubeadm v1.37.1 writes (testdata/regen.sh)
@@ -131,18 +131,9 @@ func TestEtcdAddress(t *testing.T) {
 func TestLoadSkipsFIFO(t *testing.T) {
 	dir := kubeadmDir(t)
 	fifo := filepath.Join(dir, "fifo.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
+	treetest.FIFO(t, fifo)
 	var set *Set
-	var err error
-	go func() { set, err = Load(dir); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Load(%s) still blocked after 5s", dir)
-	}
+	err := treetest.Unblocked(t, "Load("+dir+")", func() (err error) { set, err = Load(dir); return err })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -53,18 +52,10 @@ func TestTrustedRefusesFIFO(t *testing.T) {
 			t.Fatal(err)
 		}
 		fifo := filepath.Join(t.TempDir(), "trust")
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { _, err := trusted(k, fifo); done <- err }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-				t.Errorf("trusted(%s, %s): %v; want ErrNotRegular naming the file", name, fifo, err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("trusted(%s, %s) still blocked after 5s", name, fifo)
+		treetest.FIFO(t, fifo)
+		err = treetest.Unblocked(t, "trusted("+name+", "+fifo+")", func() error { _, err := trusted(k, fifo); return err })
+		if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+			t.Errorf("trusted(%s, %s): %v; want ErrNotRegular naming the file", name, fifo, err)
 		}
 	}
 }
@@ -73,17 +64,9 @@ func TestTrustedRefusesFIFO(t *testing.T) {
 // status and ca rotate read it) is refused at once, naming it.
 func TestReadRecordRefusesFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "record")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := ReadRecord(fifo); done <- err }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-			t.Errorf("ReadRecord(%s): %v; want ErrNotRegular naming the file", fifo, err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("ReadRecord(%s) still blocked after 5s", fifo)
+	treetest.FIFO(t, fifo)
+	err := treetest.Unblocked(t, "ReadRecord("+fifo+")", func() error { _, err := ReadRecord(fifo); return err })
+	if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+		t.Errorf("ReadRecord(%s): %v; want ErrNotRegular naming the file", fifo, err)
 	}
 }

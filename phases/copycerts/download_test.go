@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -76,7 +75,7 @@ func TestDownloadRefuses(t *testing.T) {
 		},
 		{
 			name:    "a FIFO in place of a file to write",
-			prepare: func(t *testing.T, dir string) { fifo(t, filepath.Join(dir, "ca.crt")) },
+			prepare: func(t *testing.T, dir string) { treetest.FIFO(t, filepath.Join(dir, "ca.crt")) },
 			want:    []string{"ca.crt", "not a regular file but a FIFO"},
 		},
 		{
@@ -147,7 +146,7 @@ func TestUploadRefuses(t *testing.T) {
 	}{
 		{"no sa.key", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "sa.key")) }, []string{"sa.key", "--cert-dir"}},
 		{"no etcd CA", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "etcd", "ca.crt")) }, []string{"etcd/ca.crt", "a joining node needs it"}},
-		{"a FIFO in place of sa.key", func(t *testing.T, d string) { fifo(t, filepath.Join(d, "sa.key")) }, []string{"sa.key", "not a regular file but a FIFO"}},
+		{"a FIFO in place of sa.key", func(t *testing.T, d string) { treetest.FIFO(t, filepath.Join(d, "sa.key")) }, []string{"sa.key", "not a regular file but a FIFO"}},
 		{"mismatched pair", func(t *testing.T, d string) {
 			other := pkitest.NewNode(t, nil)
 			copyFile(t, filepath.Join(other.CertDir(), "front-proxy-ca.key"), filepath.Join(d, "front-proxy-ca.key"))
@@ -187,16 +186,6 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// fifo makes a FIFO at path, in place of a file there: a read of it
-// blocks until something writes to it, unless refused.
-func fifo(t *testing.T, path string) {
-	t.Helper()
-	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"crypto/rand"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -85,10 +85,7 @@ func TestWeakKeyAndPermissions(t *testing.T) {
 func TestFIFODoesNotBlock(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	for _, f := range []string{"pki/apiserver.key", "pki/front-proxy-client.crt", "scheduler.conf"} {
-		os.Remove(n.Path(f))
-		if err := syscall.Mkfifo(n.Path(f), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		treetest.FIFO(t, n.Path(f))
 	}
 	done := make(chan *Info)
 	go func() { done <- check(t, n, nil) }()

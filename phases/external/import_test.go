@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,9 +177,7 @@ func TestImportRefusals(t *testing.T) {
 			}
 		}, []string{"apiserver.crt is a symbolic link to", "replace the link by the file it points to"}},
 		{"a FIFO in place of the signed certificate", func(t *testing.T, n *extNode) {
-			if err := syscall.Mkfifo(filepath.Join(n.csrDir, "apiserver.crt"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			treetest.FIFO(t, filepath.Join(n.csrDir, "apiserver.crt"))
 		}, []string{"apiserver.crt", "not a regular file but a FIFO"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)

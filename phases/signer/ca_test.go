@@ -7,14 +7,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -95,20 +96,13 @@ func TestLoadCARefusesFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	treetest.FIFO(t, fifo)
 	for _, tt := range []struct{ cert, key string }{{fifo, s.KeyPath("ca")}, {s.CertPath("ca"), fifo}} {
 		for name, bundle := range map[string]bool{"LoadCA": false, "LoadCA with bundle": true} {
-			done := make(chan error, 1)
-			go func() { _, err := LoadCA(tt.cert, tt.key, testNow, bundle); done <- err }()
-			select {
-			case err := <-done:
-				if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-					t.Errorf("%s(%s, %s): %v; want ErrNotRegular naming %s", name, tt.cert, tt.key, err, fifo)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("%s(%s, %s) still blocked after 5s", name, tt.cert, tt.key)
+			call := fmt.Sprintf("%s(%s, %s)", name, tt.cert, tt.key)
+			err := treetest.Unblocked(t, call, func() error { _, err := LoadCA(tt.cert, tt.key, testNow, bundle); return err })
+			if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+				t.Errorf("%s: %v; want ErrNotRegular naming %s", call, err, fifo)
 			}
 		}
 	}

@@ -8,11 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/manifests"
 )
 
@@ -103,31 +102,25 @@ func TestCSRSigningEnabled(t *testing.T) {
 // `signer enable|disable` (ManifestEdit.Apply), instead of blocking them.
 func TestManifestFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan string, 2)
-	go func() {
+	treetest.FIFO(t, fifo)
+	var status string
+	err := treetest.Unblocked(t, "Status("+fifo+")", func() error {
 		s, err := Status(fifo, t.TempDir())
-		if err != nil {
-			done <- err.Error()
-			return
+		if err == nil {
+			status = s.BuiltIn.Reason
 		}
-		done <- s.BuiltIn.Reason
-	}()
-	go func() {
-		e := ManifestEdit{Manifest: fifo, DryRun: true, Out: io.Discard}
-		err := e.Apply(context.Background(), "disable", manifests.DisableSigner)
-		done <- fmt.Sprint(err)
-	}()
-	for range 2 {
-		select {
-		case got := <-done:
-			if !strings.Contains(got, fifo) || !strings.Contains(got, "FIFO") {
-				t.Errorf("got %q, want it to name the FIFO %s", got, fifo)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("still blocked on %s after 5s", fifo)
+		return err
+	})
+	if err != nil {
+		status = err.Error()
+	}
+	e := ManifestEdit{Manifest: fifo, DryRun: true, Out: io.Discard}
+	err = treetest.Unblocked(t, "ManifestEdit.Apply("+fifo+")", func() error {
+		return e.Apply(context.Background(), "disable", manifests.DisableSigner)
+	})
+	for _, got := range []string{status, fmt.Sprint(err)} {
+		if !strings.Contains(got, fifo) || !strings.Contains(got, "FIFO") {
+			t.Errorf("got %q, want it to name the FIFO %s", got, fifo)
 		}
 	}
 }

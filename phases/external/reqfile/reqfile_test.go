@@ -14,11 +14,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/fuzzseed"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -205,17 +205,9 @@ func FuzzParse(f *testing.F) {
 // (certs import reads it) is refused at once, naming it.
 func TestReadRefusesFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "apiserver.request.json")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := Read(fifo); done <- err }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-			t.Errorf("Read(%s): %v; want ErrNotRegular naming the file", fifo, err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Read(%s) still blocked after 5s", fifo)
+	treetest.FIFO(t, fifo)
+	err := treetest.Unblocked(t, "Read("+fifo+")", func() error { _, err := Read(fifo); return err })
+	if !errors.Is(err, pki.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+		t.Errorf("Read(%s): %v; want ErrNotRegular naming the file", fifo, err)
 	}
 }
