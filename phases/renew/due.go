@@ -55,7 +55,11 @@ func (r *run) due(targets []renewal.Target, all bool) ([]renewal.Target, error) 
 		r.summary.skip(nd, reasonNotDue)
 	}
 	for _, b := range s.CABound {
-		fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), when its CA %s expires: renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), days(b.NotAfter.Sub(now)), b.CA.File)
+		if b.NotAfter.After(b.CA.NotAfter) { // issued to outlive its CA
+			fmt.Fprintf(out, "[skip] %s: valid until %s, but its CA %s expires at %s (%s left): renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), b.CA.File, b.CA.NotAfter.UTC().Format(time.RFC3339), days(b.CA.NotAfter.Sub(now)))
+		} else {
+			fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), when its CA %s expires: renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), days(b.NotAfter.Sub(now)), b.CA.File)
+		}
 		r.summary.skip(b.NotDue, reasonCAExpires)
 		r.limitedByCA(b, now)
 	}

@@ -28,9 +28,10 @@ type CA struct {
 	NotAfter time.Time
 }
 
-// CABound is a target whose certificate expires within the window but
-// already ends at or after its CA's expiry: no certificate that CA signs
-// can be valid longer, so renewing it would not move its expiry. Only a
+// CABound is a target whose certificate ends at or after its CA's expiry,
+// which is within the window: no certificate that CA signs can be valid
+// longer, so renewing it would not move its expiry out of the window (the
+// certificate itself may end beyond it, issued to outlive its CA). Only a
 // rotation of the CA helps.
 type CABound struct {
 	NotDue
@@ -70,15 +71,23 @@ func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within 
 			continue
 		}
 		nd := NotDue{Target: t, File: file, NotAfter: cert.NotAfter}
-		if cert.NotAfter.After(limit) {
-			s.NotDue = append(s.NotDue, nd)
-			continue
-		}
 		if _, ok := cas[t.CABaseName]; !ok {
 			cas[t.CABaseName] = currentCA(t, certDir)
 		}
 		// A CA that cannot be read is Renew's to report.
-		if ca := cas[t.CABaseName]; ca != nil && !cert.NotAfter.Before(ca.NotAfter) {
+		ca := cas[t.CABaseName]
+		if cert.NotAfter.After(limit) {
+			// A certificate issued to outlive its CA (kubeadm does not
+			// cut a leaf to its CA) is valid only until the CA expires:
+			// when that is within the window, no renewal can move it out.
+			if ca != nil && !ca.NotAfter.After(limit) {
+				s.CABound = append(s.CABound, CABound{NotDue: nd, CA: *ca})
+				continue
+			}
+			s.NotDue = append(s.NotDue, nd)
+			continue
+		}
+		if ca != nil && !cert.NotAfter.Before(ca.NotAfter) {
 			s.CABound = append(s.CABound, CABound{NotDue: nd, CA: *ca})
 			continue
 		}

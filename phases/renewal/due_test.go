@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestDueRenewsExactlyTheWindow: with a fixed clock, `renew all` limited to
@@ -154,4 +156,44 @@ func TestDueCABound(t *testing.T) {
 	e.Now = caEnd
 	e.Add(CABound{NotDue: NotDue{Target: Target{Name: "etcd-peer"}}, CA: CA{Name: "etcd-ca", File: "etcd/ca.crt", NotAfter: caEnd}})
 	treetest.ErrMentions(t, e, "the CAs ", "ca.crt (expired at "+caEnd.Format(time.RFC3339)+": apiserver, admin.conf) and etcd/ca.crt (expired at", "rotate the CAs")
+}
+
+// TestDueCAExpiresBeforeItsLeaves: a CA that expires within the window
+// caps the certificates it signed even when they were issued to outlive it
+// (kubeadm does not cut a leaf to its CA): they are valid only until the
+// CA expires, and no renewal can move that out of the window. They are
+// CA-bound, so that the cron run fails naming the CA, instead of "nothing
+// to do" (exit status 2, which install-timer's unit treats as success)
+// while the CA expires. A CA beyond the window leaves its leaves not due.
+func TestDueCAExpiresBeforeItsLeaves(t *testing.T) {
+	n := newNode(t, nil)
+	caEnd := made.Add(500 * time.Hour)
+	cert, key := n.CA(t, "ca")
+	tmpl := *cert
+	tmpl.NotAfter = caEnd
+	if err := (pki.Store{Dir: n.certDir()}).WriteCert("ca", pkitest.SelfSigned(t, key, &tmpl)); err != nil {
+		t.Fatal(err)
+	}
+	all := n.targets(t, "apiserver", "front-proxy-client", "admin.conf")
+	now := made.Add(24 * time.Hour)
+	snap := treetest.Snapshot(t, n.Dir)
+	s := Due(all, n.certDir(), n.Dir, now, 720*time.Hour)
+	var bound []string
+	for _, b := range s.CABound {
+		bound = append(bound, b.Name)
+		if !b.CA.NotAfter.Equal(caEnd) || b.CA.File != n.path("pki/ca.crt") {
+			t.Errorf("%s: CA %+v, want %s ending %v", b.Name, b.CA, n.path("pki/ca.crt"), caEnd)
+		}
+		if want := n.cert(t, b.BaseName).NotAfter; !b.NotAfter.Equal(want) {
+			t.Errorf("%s: NotAfter %v, want %v", b.Name, b.NotAfter, want)
+		}
+	}
+	if want := []string{"apiserver", "admin.conf"}; !slices.Equal(bound, want) || len(s.Due) != 0 || len(s.NotDue) != 1 || s.NotDue[0].Name != "front-proxy-client" {
+		t.Fatalf("CA-bound %q (want %q), due %d, not due %+v (want front-proxy-client only)", bound, want, len(s.Due), s.NotDue)
+	}
+	// A window that ends before the CA expires: nothing to do.
+	if s := Due(all, n.certDir(), n.Dir, now, 100*time.Hour); len(s.CABound) != 0 || len(s.Due) != 0 || len(s.NotDue) != 3 {
+		t.Errorf("window before the CA's expiry: %+v", s)
+	}
+	treetest.AssertSame(t, snap, treetest.Snapshot(t, n.Dir))
 }
