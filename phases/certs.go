@@ -79,7 +79,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 			return nil
 		}
 		if key, err = s.ReadKey(p.BaseName); err != nil {
-			return err
+			return withFix(err, caKeyFix)
 		}
 		if err := pki.KeyMatches(cert, key); err != nil {
 			return fmt.Errorf("%s does not match %s: restore the matching pair", certPath, keyPath)
@@ -92,7 +92,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		// kubeadm v1.37 refuses this case ("failure loading ... certificate");
 		// certctl makes the certificate, as it does for a leaf.
 		if key, err = s.ReadKey(p.BaseName); err != nil {
-			return err
+			return withFix(err, caKeyFix)
 		}
 		if env.checking {
 			if _, err := env.caCertForKey(p, certPath, key); err != nil {
@@ -191,7 +191,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if keyOK {
 		// Left by a run killed between writing the key and the certificate.
 		if key, err = s.ReadKey(p.BaseName); err != nil {
-			return err
+			return withFix(err, "restore it from a backup, or remove it to make a new pair")
 		}
 	}
 	if env.checking {
@@ -203,7 +203,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	}
 	caKey, err := s.ReadKey(ca.BaseName)
 	if err != nil {
-		return err
+		return withFix(err, caKeyFix)
 	}
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
@@ -327,6 +327,10 @@ func (env *Env) requestSpec(p, ca pki.Profile) reqfile.Spec {
 
 // withFix adds to err, about a file that exists but cannot be used, what
 // to do: fix the permissions when it cannot be read, else fix.
+// caKeyFix is what to do about a CA key that cannot be read: it cannot be
+// made again without re-issuing every certificate it signed.
+const caKeyFix = "restore it from a backup (a new CA key would mean re-issuing every certificate the CA signed)"
+
 func withFix(err error, fix string) error {
 	if errors.Is(err, fs.ErrPermission) {
 		return fmt.Errorf("%w: run certctl as root, or fix the permissions", err)

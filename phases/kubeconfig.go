@@ -56,7 +56,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	}
 	caKey, err := s.ReadKey(p.CABaseName)
 	if err != nil {
-		return err
+		return withFix(err, caKeyFix)
 	}
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)

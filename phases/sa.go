@@ -28,12 +28,12 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	switch {
 	case keyOK:
 		if key, err = s.ReadKey(pki.SAName); err != nil {
-			return err
+			return withFix(err, "restore it from a backup (the service-account tokens already issued depend on it)")
 		}
 		if pubOK {
 			pub, err := s.ReadPublicKey(pki.SAName)
 			if err != nil {
-				return err
+				return withFix(err, fmt.Sprintf("restore it from a backup, or remove it to write it again from %s", keyPath))
 			}
 			if !pki.SamePublicKey(pub, key.Public()) {
 				return fmt.Errorf("%s does not match %s: restore the matching pair (tokens signed with the key are checked with the public key)", pubPath, keyPath)

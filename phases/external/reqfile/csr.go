@@ -2,8 +2,10 @@ package reqfile
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"path/filepath"
 
@@ -98,7 +100,7 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 		return c, nil
 	}
 	if c.Key, _, err = f.Slot.ReadKey(f.Key); err != nil {
-		return nil, err
+		return nil, leftFix(err, fmt.Sprintf("remove it and %s (a new key needs a new CSR, and the certificate signed for them, if any), or use another --csr-dir", f.CSR))
 	}
 	if current != nil && pki.SamePublicKey(current, c.Key.Public()) {
 		return nil, fmt.Errorf("%s is the key of the certificate installed now: that request was imported already; use a new --csr-dir for a new renewal", f.Key)
@@ -108,7 +110,7 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	}
 	csr, err := pki.ReadCSRFile(f.CSR)
 	if err != nil {
-		return nil, err
+		return nil, leftFix(err, fmt.Sprintf("remove it (a CSR holds no secret): the next run writes a new CSR for the key %s", f.Key))
 	}
 	if !pki.SamePublicKey(csr.PublicKey, c.Key.Public()) {
 		return nil, fmt.Errorf("%s does not match %s: remove both (and the certificate signed for them, if any) to make a new pair, or use another --csr-dir", f.CSR, f.Key)
@@ -118,6 +120,15 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	}
 	c.Kept = true
 	return c, nil
+}
+
+// leftFix adds to err, about a file an earlier run left in the CSR folder
+// that cannot be read, what to do; a permission error keeps its own.
+func leftFix(err error, fix string) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, fix)
 }
 
 // Write writes what PlanCSR decided, each file atomically: a new key from
