@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
@@ -65,6 +66,37 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			fmt.Fprintf(w, "[dry-run] %s %s\n", strings.Join(restart, ", "), what)
 		}
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
-		return nil
+		return r.dryRunEnd(w, res)
 	})
+}
+
+// dryRunEnd is the end of a dry run that planned res: the real run's exit
+// status, with what the real run would say of it. In cron mode, what it
+// would renew up to a CA that expires within the window fails the run
+// with the CA error (finish: LimitedByCA); certificates skipped because
+// their CA key is not on the node make it partly done (exit status 5).
+func (r *run) dryRunEnd(w io.Writer, res *renewal.Result) error {
+	o := &r.o
+	if o.Threshold {
+		now := o.Now()
+		would := make([]renewal.Renewed, 0, len(res.Planned))
+		for _, p := range res.Planned {
+			would = append(would, renewal.Renewed{Target: p.Target, Files: p.Files, NotAfter: p.NotAfter, Capped: p.Capped})
+		}
+		for _, b := range renewal.LimitedByCA(would, o.Cluster.CertificatesDir, now, o.IfExpiresWithin) {
+			r.limitedByCA(b, now)
+		}
+	}
+	if r.caErr != nil {
+		return r.caErr
+	}
+	if len(res.External) > 0 {
+		var names []string
+		for _, e := range res.External {
+			names = append(names, e.Name)
+		}
+		fmt.Fprintf(w, "[dry-run] %d certificate(s) of an external CA would not be renewed: their CA key is not on this node; renew them with `certctl renew %s --use-api` (or --use-csr)\n", len(names), strings.Join(names, " "))
+		return &exitcode.Error{Code: exitcode.ExternalCA}
+	}
+	return nil
 }

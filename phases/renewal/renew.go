@@ -116,6 +116,10 @@ type Planned struct {
 	Target
 	Files  []string // the files it would replace: certificate and key, or the kubeconfig
 	Issuer string   // what would issue it: "the CA /etc/kubernetes/pki/ca.crt", or the Issuer's String()
+	// NotAfter is the end of the validity it would be issued (or, from
+	// another issuer, asked) for; Capped, that it is cut to its CA's expiry.
+	NotAfter time.Time
+	Capped   bool
 }
 
 // Result is what Renew did.
@@ -354,7 +358,8 @@ func (e *engine) install() error {
 func planned(items []*item, o *Options) []Planned {
 	out := make([]Planned, len(items))
 	for i, it := range items {
-		out[i] = Planned{Target: it.Target, Files: paths(it.replaced(it, o.ReuseKey)), Issuer: "the CA " + it.ca.certPath}
+		out[i] = Planned{Target: it.Target, Files: paths(it.replaced(it, o.ReuseKey)), Issuer: "the CA " + it.ca.certPath,
+			NotAfter: it.v.NotAfter, Capped: it.capped}
 		if s, ok := o.Issuer.(fmt.Stringer); ok {
 			out[i].Issuer = s.String()
 		} else if o.IssuedBy != nil {
