@@ -99,7 +99,11 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	var release func()
 	var err error
 	if o.UseCSR {
-		release, err = node.LockOnly(ctx, dir, o.LockTimeout)
+		// Not for a folder the phases refuse: no lock file beside it.
+		if err := phases.CheckCSRDir(o.CSRDir, cluster.CertificatesDir, o.KubeconfigDir); err != nil {
+			return err
+		}
+		release, err = node.LockCSR(ctx, o.ErrOut, dir, o.LockTimeout, "")
 	} else {
 		release, err = node.Lock(ctx, o.ErrOut, dir, o.LockTimeout, kubeconfigDirs...)
 	}

@@ -168,3 +168,39 @@ func printRecovery(w io.Writer, r *txn.Report) {
 func LockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
 	return acquire(ctx, dir, lock.Wait{Timeout: wait})
 }
+
+// LockCSR takes the lock of a --use-csr folder (beside it, as LockOnly)
+// and removes the temporary files that a killed write left in it and in
+// its etcd folder: a run killed while it wrote a key leaves a copy of the
+// new private key there, which nothing else would ever remove. What it
+// removed goes to errOut. heldFor is a certificate folder whose lock the
+// caller holds already (renew --use-csr), "" for none: when the CSR
+// folder's lock is that one (a CSR folder beside the certificate folder),
+// it is not taken twice.
+func LockCSR(ctx context.Context, errOut io.Writer, dir string, wait time.Duration, heldFor string) (release func(), err error) {
+	release = func() {}
+	if heldFor == "" || !sameLock(dir, heldFor) {
+		if release, err = LockOnly(ctx, dir, wait); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "etcd")} {
+		removed, err := atomicfile.CleanTemp(d)
+		for _, p := range removed {
+			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)
+		}
+		if err != nil {
+			release()
+			return nil, WithPermissionHint(err)
+		}
+	}
+	return release, nil
+}
+
+// sameLock reports whether the folders a and b are guarded by the same
+// lock file.
+func sameLock(a, b string) bool {
+	la, errA := lock.Beside(a)
+	lb, errB := lock.Beside(b)
+	return errA == nil && errB == nil && filepath.Clean(la) == filepath.Clean(lb)
+}

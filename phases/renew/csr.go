@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/external"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
@@ -32,6 +33,16 @@ func RequestCSRs(ctx context.Context, o Options, csrDir, importCommand string) e
 		return err
 	}
 	defer release()
+	// And the CSR folder's own lock, which init-phase --use-csr takes, with
+	// what a killed run left in it; not for a folder WriteCSRs refuses.
+	if err := phases.CheckCSRDir(csrDir, cluster.CertificatesDir, o.KubeconfigDir); err != nil {
+		return err
+	}
+	releaseCSR, err := node.LockCSR(ctx, o.ErrOut, csrDir, o.LockTimeout, cluster.CertificatesDir)
+	if err != nil {
+		return err
+	}
+	defer releaseCSR()
 	fmt.Fprintf(o.Out, "[renew] Writing keys, CSRs and request files for an external CA to %q, from certificate folder %q and kubeconfig folder %q\n", csrDir, cluster.CertificatesDir, o.KubeconfigDir)
 	res, err := external.WriteCSRs(ctx, selected, csrDir, renewal.Options{
 		CertDir:       cluster.CertificatesDir,
