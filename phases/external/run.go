@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -38,12 +39,20 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 	}
 	res, err := Import(ctx, o)
 	if err == nil && len(res.Refused) > 0 {
-		what := fmt.Sprintf("the %d other(s) were installed", len(res.Imported))
+		same := len(slices.DeleteFunc(slices.Clone(res.Imported), func(im Imported) bool { return !im.Unchanged }))
+		installed := len(res.Imported) - same
+		var what string
 		switch {
 		case o.DryRun:
 			what = "nothing was written (--dry-run)"
 		case len(res.Imported) == 0:
 			what = "nothing else was there to install"
+		case same == 0:
+			what = fmt.Sprintf("the %d other(s) were installed", installed)
+		case installed == 0:
+			what = fmt.Sprintf("the %d other(s) were already installed", same)
+		default:
+			what = fmt.Sprintf("%d other(s) were installed and %d were already installed", installed, same)
 		}
 		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", len(res.Refused), res.Refused[0].Name, what)}
 	}
