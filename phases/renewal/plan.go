@@ -198,7 +198,7 @@ func checkDropped(it *item, want pki.Profile, drop bool) error {
 	return fmt.Errorf("%s has the SANs %s, which the configuration no longer asks for: add them to the configuration (for example apiServer.certSANs), or renew with --drop-sans to drop them", it.path, strings.Join(lost, ", "))
 }
 
-const fixPermissions = "run certctl as root, or fix the permissions of the folder"
+const fixPermissions = "run certctl as root, or fix the permissions of the file and its folders"
 
 // withPermissionHint says what to do about a permission error.
 func withPermissionHint(err error) error {
