@@ -14,6 +14,7 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // CertPhases returns the "certs/..." phases for the cluster in env, in
@@ -74,6 +75,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if env.start.After(cert.NotAfter) {
 			env.warnf("CA certificate %s expired on %s: certificates it signs are not trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
 		}
+		warnWeakCA(env, certPath, cert)
 		if !keyOK {
 			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
 			return nil
@@ -93,6 +95,9 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		// certctl makes the certificate, as it does for a leaf.
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, caKeyFix)
+		}
+		if err := policy.Key("the CA key "+keyPath, key.Public(), false); err != nil {
+			return fmt.Errorf("%w: no CA certificate is made for it; remove it (no certificate of it exists) to make a new CA", err)
 		}
 		if env.checking {
 			if _, err := env.caCertForKey(p, certPath, key); err != nil {
@@ -193,6 +198,9 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, "restore it from a backup, or remove it to make a new pair")
 		}
+		if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
+			return fmt.Errorf("%w: no certificate is signed for it; remove it to make a new pair", err)
+		}
 	}
 	if env.checking {
 		if !keyOK {
@@ -208,6 +216,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
 	}
+	warnWeakCA(env, caCertPath, caCert)
 	if key == nil {
 		env.logf("[certs] Generating %q certificate and key", p.Name)
 		if key, err = env.keys.Get(ctx); err != nil {
@@ -232,6 +241,16 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	return nil
 }
 
+// warnWeakCA warns that the CA certificate at path has a key certctl
+// refuses for any certificate it issues: it still signs (refusing would
+// stop every renewal until the CA is rotated), but what it signs is only
+// as strong as its key.
+func warnWeakCA(env *Env, path string, cert *x509.Certificate) {
+	if err := policy.Key("the key of CA certificate "+path, cert.PublicKey, false); err != nil {
+		env.warnf("%v: what it signs is no stronger; rotate the CA (certctl ca rotate, docs/ca-rotation.md)", err)
+	}
+}
+
 // checkExistingLeaf accepts an existing certificate as kubeadm does (signed
 // by its CA, covering the SANs the config asks for), and also requires that
 // its key matches, which kubeadm does not check.
@@ -247,6 +266,9 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	}
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
+	}
+	if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
+		return fmt.Errorf("%w: renew it with `certctl renew %s` (a new key), or remove %s and the key to make a new pair", err, p.Name, certPath)
 	}
 	if caCert == nil {
 		return fmt.Errorf("%s exists but its CA %s is about to be created with a new key: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)

@@ -9,6 +9,7 @@ import (
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // KubeconfigPhases returns the "kubeconfig/..." phases in kubeadm's order:
@@ -61,6 +62,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
 	}
+	warnWeakCA(env, caCertPath, caCert)
 	// kubeadm starts client certificates of kubeconfig files at the CA's
 	// NotBefore (phases/kubeconfig: NotBefore is left to NewSignedCert).
 	// So the window alone does not show an expired CA: signingValidity
@@ -113,6 +115,9 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	}
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("kubeconfig %s: the embedded client certificate does not match the embedded key: remove the file to make a new one", path)
+	}
+	if err := policy.Key("the key embedded in kubeconfig "+path, key.Public(), false); err != nil {
+		return fmt.Errorf("%w: renew it with `certctl renew %s` (a new key), or remove the file to make a new one", err, p.BaseName)
 	}
 	if err := pki.VerifySignedBy(cert, nil, caCert, env.start); err != nil {
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)

@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // backdate is kubeadm's CertificateBackdate: renewal starts certificates
@@ -256,7 +257,12 @@ func (e *engine) check() error {
 	for _, x := range res.External {
 		fmt.Fprintf(o.Out, "EXTERNAL CA! %s: its CA key %s is not on this node, skipped: renew it with --use-api or --use-csr\n", x.LongName, x.CAKey)
 	}
+	weakCAs := map[string]bool{}
 	for _, it := range e.items {
+		if err := policy.Key("the key of CA certificate "+it.ca.certPath, it.ca.Cert.PublicKey, false); err != nil && !weakCAs[it.ca.certPath] {
+			weakCAs[it.ca.certPath] = true
+			res.warnf(o.Warn, "%v: what it signs is no stronger; rotate the CA (certctl ca rotate, docs/ca-rotation.md)", err)
+		}
 		if it.capped {
 			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.Cert.NotAfter.UTC().Format(time.RFC3339))
 		}

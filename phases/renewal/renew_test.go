@@ -520,3 +520,52 @@ func TestReuseWeakKeyRefused(t *testing.T) {
 		t.Errorf("renewal with a new key: %v", err)
 	}
 }
+
+// TestWeakCAWarns: a CA whose key the issuance policy refuses (RSA-1024)
+// still signs renewals (refusing would stop every renewal until the CA is
+// rotated), with one warning per CA naming it and saying to rotate it.
+func TestWeakCAWarns(t *testing.T) {
+	n := newNode(t, nil)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := n.CA(t, "ca")
+	tmpl := *old
+	tmpl.PublicKey, tmpl.SubjectKeyId, tmpl.AuthorityKeyId, tmpl.SignatureAlgorithm = nil, nil, nil, x509.UnknownSignatureAlgorithm
+	s := pki.Store{Dir: n.certDir()}
+	if err := s.WriteKey("ca", weak); err != nil {
+		t.Fatal(err)
+	}
+	ca := pkitest.SelfSigned(t, weak, &tmpl)
+	if err := s.WriteCert("ca", ca); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"apiserver", "apiserver-kubelet-client"}
+	for _, name := range names { // signed by the weak CA
+		leaf := n.cert(t, name)
+		c, err := pki.Sign(rand.Reader, pki.ProfileFromCert(name, name, "ca", leaf), leaf.PublicKey, ca, weak, pki.NewValidity(leaf.NotBefore, 0, leaf.NotAfter.Sub(leaf.NotBefore)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteCert(name, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Renew(context.Background(), n.targets(t, names...), n.options(renewAt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weakWarnings []string
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "RSA-1024") {
+			weakWarnings = append(weakWarnings, w)
+		}
+	}
+	if len(weakWarnings) != 1 || !strings.Contains(weakWarnings[0], "the key of CA certificate "+n.path("pki/ca.crt")) || !strings.Contains(weakWarnings[0], "rotate the CA") {
+		t.Errorf("warnings %q, want one naming %s and saying to rotate it", res.Warnings, n.path("pki/ca.crt"))
+	}
+	if len(res.Renewed) != 2 {
+		t.Errorf("renewed %d, want 2", len(res.Renewed))
+	}
+}

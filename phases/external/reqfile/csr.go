@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // Files are the files of one certificate's request in a CSR folder.
@@ -101,6 +102,9 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	}
 	if c.Key, _, err = f.Slot.ReadKey(f.Key); err != nil {
 		return nil, leftFix(err, fmt.Sprintf("remove it and %s (a new key needs a new CSR, and the certificate signed for them, if any), or use another --csr-dir", f.CSR))
+	}
+	if err := policy.Key("the key "+f.Key, c.Key.Public(), false); err != nil {
+		return nil, fmt.Errorf("%w: no CSR is written for it; remove it and %s to make a new key and CSR, or use another --csr-dir", err, f.CSR)
 	}
 	if current != nil && pki.SamePublicKey(current, c.Key.Public()) {
 		return nil, fmt.Errorf("%s is the key of the certificate installed now: that request was imported already; use a new --csr-dir for a new renewal", f.Key)
