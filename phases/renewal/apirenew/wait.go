@@ -131,12 +131,15 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 			}
 		case <-tick.C():
 			is.printProgress(jobs, start)
+			if d, err := guard.unanswered(); err != nil {
+				fmt.Fprintf(is.o.Out, "[renew] %s has not answered for %v (%v): the states above are as last seen; waiting for it to come back\n", is.apiServer(true), d.Round(time.Second), err)
+			}
 		case <-hintC:
 			armHint()
 		case <-wctx.Done():
 			switch {
 			case errors.Is(context.Cause(ctx), errTimedOut):
-				return is.timedOut(jobs)
+				return is.timedOut(jobs, guard)
 			case ctx.Err() != nil:
 				return is.stoppedError(jobs)
 			}
@@ -165,9 +168,18 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// settings).
 		return fmt.Errorf("%s: a CSR of that name exists for another request (%w): run again with --new-request=%s for a new key and CSR; nothing was changed", what, err, j.req.Name)
 	}
+	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, is.apiServer(false))
+}
+
+// apiServer is "the API server at URL" (capitalized when title), or
+// without the URL when it is not known.
+func (is *Issuer) apiServer(title bool) string {
 	where := "the API server"
+	if title {
+		where = "The API server"
+	}
 	if is.o.Server != "" {
 		where += " at " + is.o.Server
 	}
-	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, where)
+	return where
 }
