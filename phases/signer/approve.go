@@ -74,7 +74,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, err)
+			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
 		}
 		switch {
 		case IsDenied(csr):
@@ -136,7 +136,7 @@ func Deny(ctx context.Context, client kubernetes.Interface, name, reason, messag
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, err)
+			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
 		}
 		switch {
 		case IsDenied(csr):
