@@ -158,6 +158,10 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// formats its error with %v, which drops context.Canceled from the
 		// chain, and main would not know that nothing was changed.
 		return fmt.Errorf("%s: %w (%v)", what, context.Canceled, err)
+	case errors.Is(context.Cause(ctx), errTimedOut):
+		// --timeout bounds the creation too: the API server may well be
+		// up, only slower than the time given.
+		return fmt.Errorf("%s: timed out after %v (--timeout) before %s answered (%w): run again with a longer --timeout; nothing was changed", what, is.o.Timeout, is.apiServer(false), err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s: %w: the kubeconfig's user needs create, get, list and watch on certificatesigningrequests (see docs/renew.md); nothing was changed", what, err)
 	case apierrors.IsInvalid(err):

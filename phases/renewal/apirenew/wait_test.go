@@ -263,3 +263,19 @@ func TestWaitSaysAPIServerUnreachable(t *testing.T) {
 		t.Errorf("no progress line says the API server does not answer:\n%s", out)
 	}
 }
+
+// TestCreateErrorTimedOut: a CSR whose creation --timeout cut short is
+// reported as the timeout it is, with what to do, not as an API server
+// that may be down ("context deadline exceeded: is the API server up and
+// reachable?"), which sent the user looking at a healthy API server.
+func TestCreateErrorTimedOut(t *testing.T) {
+	is := &Issuer{o: Options{Timeout: time.Millisecond, Server: "https://192.0.2.10:6443"}}
+	j := &job{name: "certctl-cp-1-admin.conf-1", signer: "kubernetes.io/kube-apiserver-client", req: renewal.Request{Target: renewal.Target{Name: "admin.conf"}}}
+	ctx, expire := context.WithCancelCause(context.Background())
+	expire(errTimedOut)
+	err := is.createError(ctx, j, errors.New("cannot create certificate signing request: context deadline exceeded"))
+	if !contains(err.Error(), "create CSR certctl-cp-1-admin.conf-1 for admin.conf", "timed out after 1ms", "--timeout", "nothing was changed") ||
+		strings.Contains(err.Error(), "up and reachable") {
+		t.Errorf("createError at the timeout: %v", err)
+	}
+}
