@@ -233,8 +233,17 @@ func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
 // stoppedError names the CSRs still waiting when the wait was
 // interrupted, with their state and what to do.
 func (is *Issuer) stoppedError(jobs []*job) error {
-	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve NAME%s) and run the same command again: it picks up the same CSRs and keys",
-		describeLeft(jobs), is.o.ApproveKubeconfig)
+	var pending []string
+	for _, j := range jobs {
+		if j.phase == phasePending {
+			pending = append(pending, j.name)
+		}
+	}
+	if len(pending) == 0 {
+		return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Run the same command again: it picks up the same CSRs and keys", describeLeft(jobs))
+	}
+	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve %s%s) and run the same command again: it picks up the same CSRs and keys",
+		describeLeft(jobs), strings.Join(pending, " "), is.o.ApproveKubeconfig)
 }
 
 // describeLeft lists the jobs not answered yet with their state.
