@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
@@ -24,7 +25,8 @@ func BackupDir(manifestPath string, now time.Time) string {
 
 // Replace atomically replaces the manifest at path, whose content was read
 // as old, with data, after copying old into backupDir under the same base
-// name. The file keeps its mode. If the file no longer holds old (someone
+// name (or NAME-2.yaml, ... when an earlier backup there holds another
+// content: see backupPath). The file keeps its mode. If the file no longer holds old (someone
 // changed it since it was read), nothing is written. It returns the backup's
 // path.
 //
@@ -51,14 +53,46 @@ func Replace(path string, old, data []byte, backupDir string) (string, error) {
 	if err := os.MkdirAll(backupDir, 0o700); err != nil {
 		return "", fmt.Errorf("create backup folder %s: %w", backupDir, err)
 	}
-	backup := filepath.Join(backupDir, filepath.Base(path))
-	if err := atomicfile.WriteFile(backup, old, st.Mode().Perm()); err != nil {
+	backup, exists, err := backupPath(backupDir, filepath.Base(path), old)
+	if err != nil {
 		return "", fmt.Errorf("back up manifest %s: %w", path, err)
+	}
+	if !exists {
+		if err := atomicfile.WriteFile(backup, old, st.Mode().Perm()); err != nil {
+			return "", fmt.Errorf("back up manifest %s: %w", path, err)
+		}
 	}
 	if err := atomicfile.WriteFile(path, data, st.Mode().Perm()); err != nil {
 		return "", fmt.Errorf("write manifest %s: %w; the old one is in %s", path, err, backup)
 	}
 	return backup, nil
+}
+
+// backupPath is where the backup of old, a manifest named base, goes in
+// dir: base itself, unless an earlier edit in the same second (the
+// default folder is named after it) or with the same --backup-dir left
+// another content there, which must not be overwritten: the earlier run
+// printed that path as where its old manifest is. The next free name is
+// then NAME-2.yaml, NAME-3.yaml, ... When a backup there already holds
+// old (a re-run), exists is true and it is used as it is.
+func backupPath(dir, base string, old []byte) (path string, exists bool, err error) {
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	for i := 1; ; i++ {
+		path = filepath.Join(dir, base)
+		if i > 1 {
+			path = filepath.Join(dir, fmt.Sprintf("%s-%d%s", stem, i, ext))
+		}
+		data, err := pki.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return path, false, nil
+		case err != nil:
+			return "", false, fmt.Errorf("check earlier backup %s: %w", path, err)
+		case bytes.Equal(data, old):
+			return path, true, nil
+		}
+	}
 }
 
 func sameDir(a, b string) (bool, error) {

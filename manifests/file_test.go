@@ -50,3 +50,53 @@ func TestReplace(t *testing.T) {
 		t.Errorf("the manifest folder holds %d entries, want 1", len(entries))
 	}
 }
+
+// TestReplaceKeepsEarlierBackup: two edits of the same manifest in the
+// same second (signer disable, then signer enable, from a script) get the
+// same default backup folder. The second must not overwrite the first
+// one's backup: the path the first run printed must still hold the
+// manifest it replaced, and the second's backup its own old content.
+func TestReplaceKeepsEarlierBackup(t *testing.T) {
+	dir := t.TempDir()
+	manifests := filepath.Join(dir, "manifests")
+	if err := os.Mkdir(manifests, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(manifests, "kube-controller-manager.yaml")
+	if err := os.WriteFile(path, []byte("original\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backups := BackupDir(path, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	first, err := Replace(path, []byte("original\n"), []byte("second\n"), backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Replace(path, []byte("second\n"), []byte("third\n"), backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(first); string(got) != "original\n" {
+		t.Errorf("first backup %s = %q after a second Replace in the same folder, want %q", first, got, "original\n")
+	}
+	if got, _ := os.ReadFile(second); string(got) != "second\n" {
+		t.Errorf("second backup %s = %q, want %q", second, got, "second\n")
+	}
+	if first == second {
+		t.Errorf("both backups are %s", first)
+	}
+	// The same old content again (a re-run that changed nothing in
+	// between) does not pile up copies: its backup is the one there.
+	if err := os.WriteFile(path, []byte("second\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Replace(path, []byte("second\n"), []byte("third\n"), backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != second {
+		t.Errorf("backup of the same content = %s, want the existing %s", again, second)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "third\n" {
+		t.Errorf("manifest = %q", got)
+	}
+}

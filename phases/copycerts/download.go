@@ -44,7 +44,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return fmt.Errorf("get secret %s/%s: not found: it is deleted %v after an upload; run `certctl certs upload --certificate-key KEY` (or `kubeadm init phase upload-certs --upload-certs`) on a control-plane node, then download again", Namespace, SecretName, TokenTTL)
 	}
 	if err != nil {
-		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, err)
+		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, unanswered(err))
 	}
 	files, err := decryptAll(secret.Data, o.Key)
 	if err != nil {

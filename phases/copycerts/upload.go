@@ -116,7 +116,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 	// that is taken is a bug, never a token to reuse.
 	owner, err := secrets.Create(ctx, token, metav1.CreateOptions{DryRun: dry})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("create bootstrap token %s/%s that owns %s: %w", Namespace, token.Name, SecretName, err)
+		return time.Time{}, fmt.Errorf("create bootstrap token %s/%s that owns %s: %w", Namespace, token.Name, SecretName, unanswered(err))
 	}
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{

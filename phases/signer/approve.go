@@ -74,7 +74,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, err)
+			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
 		}
 		switch {
 		case IsDenied(csr):
@@ -96,7 +96,11 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 			if err := o.Policy.Rules().Requester(csr.Spec.Username, csr.Spec.Groups); err != nil {
 				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
-			prof, err := o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
+			var prof pki.Profile
+			err := caUsageViolation(csr.Spec.Usages)
+			if err == nil {
+				prof, err = o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
+			}
 			if err == nil {
 				err = o.Policy.Rules().CheckRequest(requestOf(csr, req, csr.Spec.Usages))
 			}
@@ -132,7 +136,7 @@ func Deny(ctx context.Context, client kubernetes.Interface, name, reason, messag
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, err)
+			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
 		}
 		switch {
 		case IsDenied(csr):

@@ -243,7 +243,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	cs, custom := c.custom[csr.Spec.SignerName]
 	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
-	if !custom {
+	if err = caUsageViolation(usages); err == nil && !custom {
 		_, err = pol.Check(csr.Spec.SignerName, req, usages)
 	}
 	if err == nil {

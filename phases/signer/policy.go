@@ -188,6 +188,19 @@ func UsagesFit(usages []certv1.KeyUsage, prof pki.Profile) bool {
 	return usageViolation(usages, prof, prof.Name) == nil
 }
 
+// caUsageViolation refuses the cert sign and crl sign usages with reason
+// CARequested, as the issuance policy does for every signer name
+// (docs/signer.md): signer run and approve check it before the profile,
+// whose usage check would otherwise call it UsageNotAllowed.
+func caUsageViolation(usages []certv1.KeyUsage) error {
+	for _, u := range usages {
+		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
+			return &policy.Violation{Reason: policy.ReasonCARequested, Message: fmt.Sprintf("usage %q is refused: certctl never issues a CA certificate", u)}
+		}
+	}
+	return nil
+}
+
 // usageViolation says why usages do not fit prof, the certificate what;
 // nil when they do.
 func usageViolation(usages []certv1.KeyUsage, prof pki.Profile, what string) *policy.Violation {

@@ -73,7 +73,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		res.Warnings = nil
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, err)
+			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
 		}
 		switch {
 		case len(csr.Status.Certificate) > 0:

@@ -315,13 +315,42 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 		if err != nil {
 			return fmt.Errorf("generate %s key for %s: %w", j.req.KeyAlgorithm, j.req.Name, err)
 		}
-		if err := is.pending.save(j.req.Name, k); err != nil {
+		if beforePendingSave != nil {
+			beforePendingSave(j.req.Name)
+		}
+		if is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name) {
+			// --new-request: this key replaces whatever is pending.
+			if err := is.pending.save(j.req.Name, k); err != nil {
+				return err
+			}
+			j.key = k
+			continue
+		}
+		// Another run of the same command may have saved its key since
+		// this one looked: take it, so that both wait on one CSR.
+		theirs, err := is.pending.create(j.req.Name, k)
+		if err != nil {
 			return err
 		}
-		j.key = k
+		switch {
+		case theirs == nil:
+			j.key = k
+		case pki.AlgorithmOf(theirs.Public()) == j.req.KeyAlgorithm && !pki.SamePublicKey(theirs.Public(), j.req.Current.PublicKey):
+			fmt.Fprintf(is.o.Out, "[renew] Another run saved a pending key of %s meanwhile: using it, so that both wait on the same CSR\n", j.req.Name)
+			j.key, j.resumed = theirs, true
+		default:
+			if err := is.pending.save(j.req.Name, k); err != nil {
+				return err
+			}
+			j.key = k
+		}
 	}
 	return nil
 }
+
+// beforePendingSave, when set (by tests), runs just before a new pending
+// key is saved: another run may save its own then.
+var beforePendingSave func(target string)
 
 // create creates the job's CSR, or finds the one an earlier run created
 // with the same key: RequestCertificateWithContext reuses a CSR of the

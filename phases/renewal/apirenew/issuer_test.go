@@ -367,3 +367,21 @@ func TestCreateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedNamesCSRsToApprove: the error of an interrupted wait
+// gives the approve command as it works when pasted, with the pending
+// CSRs' names, as the timeout's does, not "kubectl certificate approve
+// NAME" to fill in by hand.
+func TestInterruptedNamesCSRsToApprove(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	is, _ := newIssuer(t, cs, dir, func(o *Options) { o.ApproveKubeconfig = " --kubeconfig /etc/kubernetes/admin.conf" })
+	ctx, cancel := context.WithCancel(context.Background())
+	var name string
+	done := whenCreated(t, cs, 1, func(n string) { name = n; cancel() })
+	err := is.Obtain(ctx, []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	done()
+	if err == nil || !contains(err.Error(), "interrupted waiting for CSR(s) ", "kubectl certificate approve "+name+" --kubeconfig /etc/kubernetes/admin.conf") ||
+		strings.Contains(err.Error(), "approve NAME") {
+		t.Fatalf("Obtain: %v", err)
+	}
+}

@@ -159,11 +159,12 @@ func (is *Issuer) accept(j *job, certPEM []byte) error {
 
 // collect gets each CSR not answered yet once more and updates its job
 // (observe): one the watch missed, because it was refused or broke, is
-// then seen. It returns the certificates kept that way.
-func (is *Issuer) collect(jobs []*job) []string {
+// then seen. It returns the certificates kept that way, and whether
+// every such CSR was got (answered: its state is current).
+func (is *Issuer) collect(jobs []*job) (used []string, answered bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var used []string
+	answered = true
 	for _, j := range jobs {
 		if j.phase.done() {
 			continue
@@ -174,6 +175,7 @@ func (is *Issuer) collect(jobs []*job) []string {
 			is.observe(j, nil, true)
 		case err != nil:
 			// Its state stays what the watch last showed.
+			answered = false
 		default:
 			is.observe(j, got, false)
 			if j.phase == phaseIssued {
@@ -181,25 +183,37 @@ func (is *Issuer) collect(jobs []*job) []string {
 			}
 		}
 	}
-	return used
+	return used, answered
 }
 
 // timedOut ends a wait at the timeout: the CSRs issued meanwhile are
 // used, with a warning that certctl could not watch them, and the
 // *IncompleteError names the others.
-func (is *Issuer) timedOut(jobs []*job) error {
-	if used := is.collect(jobs); len(used) > 0 {
+func (is *Issuer) timedOut(jobs []*job, guard *watchGuard) error {
+	cause := fmt.Sprintf("timed out after %v", is.o.Timeout)
+	down, downErr := guard.unanswered()
+	used, answered := is.collect(jobs)
+	switch {
+	case downErr != nil && !answered:
+		// The states are those seen before the API server went
+		// away: an approval given since may not be among them.
+		cause += fmt.Sprintf(" (%s has not answered for the last %v: %v: is it up and reachable? The CSRs' states below are as last seen)",
+			is.apiServer(false), down.Round(time.Second), downErr)
+	case len(used) > 0 && downErr != nil:
+		fmt.Fprintf(is.o.Out, "[warning] CSR(s) %s issued while %s did not answer the watch (%v); certctl found them at the timeout, when it got each CSR once more\n",
+			strings.Join(used, ", "), is.apiServer(false), downErr)
+	case len(used) > 0:
 		fmt.Fprintf(is.o.Out, "[warning] CSR(s) %s issued, but certctl could not watch them: grant %s list and watch on certificatesigningrequests (%s); certctl found them only at the timeout, when it got each CSR once more\n",
 			strings.Join(used, ", "), is.who(is.o.User), grantCommand(is.o.User))
 	}
-	return is.incomplete(jobs, fmt.Sprintf("timed out after %v", is.o.Timeout))
+	return is.incomplete(jobs, cause)
 }
 
 // forbiddenError ends a wait the API server refused to list or watch
 // (werr): the certificates issued by then are used, with a warning, and
 // the error says what to grant when some are not.
 func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
-	is.collect(jobs)
+	_, _ = is.collect(jobs)
 	uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	user := is.userName(uctx)
@@ -219,8 +233,17 @@ func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
 // stoppedError names the CSRs still waiting when the wait was
 // interrupted, with their state and what to do.
 func (is *Issuer) stoppedError(jobs []*job) error {
-	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve NAME%s) and run the same command again: it picks up the same CSRs and keys",
-		describeLeft(jobs), is.o.ApproveKubeconfig)
+	var pending []string
+	for _, j := range jobs {
+		if j.phase == phasePending {
+			pending = append(pending, j.name)
+		}
+	}
+	if len(pending) == 0 {
+		return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Run the same command again: it picks up the same CSRs and keys", describeLeft(jobs))
+	}
+	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve %s%s) and run the same command again: it picks up the same CSRs and keys",
+		describeLeft(jobs), strings.Join(pending, " "), is.o.ApproveKubeconfig)
 }
 
 // describeLeft lists the jobs not answered yet with their state.

@@ -66,6 +66,60 @@ func (p pending) save(target string, key crypto.Signer) error {
 	return p.unmarkRefused(target)
 }
 
+// create saves key as the pending key of target unless one exists: the
+// file is linked into place, which fails when the name is taken, so two
+// runs never replace each other's key. It returns the key already there
+// (nil when key was saved); one that cannot be read is an error.
+func (p pending) create(target string, key crypto.Signer) (crypto.Signer, error) {
+	data, err := pki.MarshalPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(p.dir, pendingDirMode); err != nil {
+		return nil, fmt.Errorf("create pending-key folder %s: %w", p.dir, err)
+	}
+	path := p.path(target)
+	f, err := os.CreateTemp(p.dir, atomicfile.TempPrefix+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write pending key of %s: %w", target, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(pki.KeyMode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write pending key of %s: %w", target, err)
+	}
+	for try := 0; ; try++ {
+		err := os.Link(tmp, path)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || try > 0 {
+			return nil, fmt.Errorf("write pending key of %s: %w", target, err)
+		}
+		theirs, err := p.load(target)
+		if err != nil || theirs != nil {
+			return theirs, err
+		}
+		// Removed since (the other run installed its certificate): try
+		// once more.
+	}
+	if err := atomicfile.SyncDir(p.dir); err != nil {
+		return nil, err
+	}
+	// A refusal was of the previous key's CSR.
+	return nil, p.unmarkRefused(target)
+}
+
 // remove deletes the pending key of target if it is still the key pub (a
 // concurrent run may have replaced it), then the folder if it is empty.
 func (p pending) remove(target string, pub crypto.PublicKey) error {

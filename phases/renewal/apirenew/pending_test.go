@@ -1,10 +1,15 @@
 package apirenew
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -67,5 +72,35 @@ func TestPending(t *testing.T) {
 	}
 	if _, err := p.load("etcd-peer"); err == nil {
 		t.Error("a corrupt pending key was loaded")
+	}
+}
+
+// TestKeysAdoptsConcurrentPendingKey: docs/renew.md, "Two runs of the
+// same command at once wait on the same CSRs". When another run saves
+// its pending key between this run's look for one (none yet) and its
+// save, this run must not overwrite it (the other run's CSR would then
+// name a key that is on disk nowhere, and each run would ask for its own
+// approval): it takes that key, so both wait on the same CSR.
+func TestKeysAdoptsConcurrentPendingKey(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 300 * time.Millisecond })
+	other := newKey(t)
+	beforePendingSave = func(target string) {
+		if err := is.pending.save(target, other); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { beforePendingSave = nil }()
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	_ = is.Obtain(context.Background(), reqs) // times out: nobody approves
+	want, err := CSRName("cp-1", "admin.conf", other.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CertificatesV1().CertificateSigningRequests().Get(context.Background(), want, metav1.GetOptions{}); err != nil || csrCount(t, cs) != 1 {
+		t.Errorf("the run made %d CSR(s), want only %s, the other run's key's: %v\n%s", csrCount(t, cs), want, err, out)
+	}
+	if k, err := is.pending.load("admin.conf"); err != nil || k == nil || !pki.SamePublicKey(k.Public(), other.Public()) {
+		t.Errorf("the pending key on disk is not the other run's any more (%v)", err)
 	}
 }

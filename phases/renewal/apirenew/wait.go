@@ -131,12 +131,15 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 			}
 		case <-tick.C():
 			is.printProgress(jobs, start)
+			if d, err := guard.unanswered(); err != nil {
+				fmt.Fprintf(is.o.Out, "[renew] %s has not answered for %v (%v): the states above are as last seen; waiting for it to come back\n", is.apiServer(true), d.Round(time.Second), err)
+			}
 		case <-hintC:
 			armHint()
 		case <-wctx.Done():
 			switch {
 			case errors.Is(context.Cause(ctx), errTimedOut):
-				return is.timedOut(jobs)
+				return is.timedOut(jobs, guard)
 			case ctx.Err() != nil:
 				return is.stoppedError(jobs)
 			}
@@ -155,6 +158,10 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// formats its error with %v, which drops context.Canceled from the
 		// chain, and main would not know that nothing was changed.
 		return fmt.Errorf("%s: %w (%v)", what, context.Canceled, err)
+	case errors.Is(context.Cause(ctx), errTimedOut):
+		// --timeout bounds the creation too: the API server may well be
+		// up, only slower than the time given.
+		return fmt.Errorf("%s: timed out after %v (--timeout) before %s answered (%w): run again with a longer --timeout; nothing was changed", what, is.o.Timeout, is.apiServer(false), err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s: %w: the kubeconfig's user needs create, get, list and watch on certificatesigningrequests (see docs/renew.md); nothing was changed", what, err)
 	case apierrors.IsInvalid(err):
@@ -165,9 +172,18 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// settings).
 		return fmt.Errorf("%s: a CSR of that name exists for another request (%w): run again with --new-request=%s for a new key and CSR; nothing was changed", what, err, j.req.Name)
 	}
+	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, is.apiServer(false))
+}
+
+// apiServer is "the API server at URL" (capitalized when title), or
+// without the URL when it is not known.
+func (is *Issuer) apiServer(title bool) string {
 	where := "the API server"
+	if title {
+		where = "The API server"
+	}
 	if is.o.Server != "" {
 		where += " at " + is.o.Server
 	}
-	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, where)
+	return where
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,5 +229,53 @@ func TestWaitIgnoresCollidingName(t *testing.T) {
 	if !errors.As(err, &inc) || len(inc.Obtained) != 0 || !contains(err.Error(), "timed out", "CSR certctl-cp-super-admin.conf-", "for super-admin.conf is pending approval") ||
 		strings.Contains(err.Error(), other.Name) {
 		t.Fatalf("Obtain: %v\n%s", err, out)
+	}
+}
+
+// TestWaitSaysAPIServerUnreachable: an API server that stops answering
+// while certctl waits (stopped, restarted by hand, a network cut) is not
+// reported as CSRs "pending approval" for the whole --timeout: the
+// progress lines say that it does not answer, and the timeout's error
+// names it and says that the states are as last seen, instead of only
+// asking for an approval that may well have been given.
+func TestWaitSaysAPIServerUnreachable(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	refused := &url.Error{Op: "Get", URL: "https://192.0.2.10:6443/apis/certificates.k8s.io/v1/certificatesigningrequests",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	cs.PrependWatchReactor("certificatesigningrequests", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, refused })
+	cs.PrependReactor("list", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, refused })
+	// The CSR is created; then the API server is gone, for the get at
+	// the timeout too.
+	cs.PrependReactor("create", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
+		cs.PrependReactor("get", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, refused })
+		return false, nil, nil
+	})
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	is, out := newIssuer(t, cs, dir, func(o *Options) {
+		o.Timeout, o.ProgressInterval, o.Server = 1500*time.Millisecond, 300*time.Millisecond, "https://192.0.2.10:6443"
+	})
+	err := is.Obtain(context.Background(), reqs)
+	if err == nil || !contains(err.Error(), "timed out after 1.5s", "the API server at https://192.0.2.10:6443 has not answered", "connection refused",
+		"is it up and reachable?", "as last seen", "is pending approval") {
+		t.Fatalf("Obtain with the API server gone: %v\n%s", err, out)
+	}
+	if !contains(out.String(), "[renew] The API server at https://192.0.2.10:6443 has not answered", "connection refused") {
+		t.Errorf("no progress line says the API server does not answer:\n%s", out)
+	}
+}
+
+// TestCreateErrorTimedOut: a CSR whose creation --timeout cut short is
+// reported as the timeout it is, with what to do, not as an API server
+// that may be down ("context deadline exceeded: is the API server up and
+// reachable?"), which sent the user looking at a healthy API server.
+func TestCreateErrorTimedOut(t *testing.T) {
+	is := &Issuer{o: Options{Timeout: time.Millisecond, Server: "https://192.0.2.10:6443"}}
+	j := &job{name: "certctl-cp-1-admin.conf-1", signer: "kubernetes.io/kube-apiserver-client", req: renewal.Request{Target: renewal.Target{Name: "admin.conf"}}}
+	ctx, expire := context.WithCancelCause(context.Background())
+	expire(errTimedOut)
+	err := is.createError(ctx, j, errors.New("cannot create certificate signing request: context deadline exceeded"))
+	if !contains(err.Error(), "create CSR certctl-cp-1-admin.conf-1 for admin.conf", "timed out after 1ms", "--timeout", "nothing was changed") ||
+		strings.Contains(err.Error(), "up and reachable") {
+		t.Errorf("createError at the timeout: %v", err)
 	}
 }

@@ -33,12 +33,18 @@ func watchCSRs(ctx context.Context, client kubernetes.Interface, guard *watchGua
 	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			l, err := csrs.List(ctx, o)
-			guard.observe("list", err)
+			if ctx.Err() == nil {
+				// An error because the wait ended is not the API
+				// server's.
+				guard.observe("list", err)
+			}
 			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			w, err := csrs.Watch(ctx, o)
-			guard.observe("watch", err)
+			if ctx.Err() == nil {
+				guard.observe("watch", err)
+			}
 			return w, err
 		},
 	}, client)

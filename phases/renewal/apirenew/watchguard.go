@@ -31,6 +31,13 @@ type watchGuard struct {
 	mu    sync.Mutex
 	since map[string]time.Time // first refusal of each verb since its last success
 	err   error                // the refusal that stopped the wait
+
+	// downSince is the first list or watch that got no answer (the API
+	// server stopped, unreachable) since the last answer, and downErr the
+	// latest such error: while the API server is away the CSRs' states
+	// are only as last seen.
+	downSince time.Time
+	downErr   error
 }
 
 func newWatchGuard(c clock.PassiveClock, grace time.Duration, stop context.CancelFunc) *watchGuard {
@@ -44,10 +51,20 @@ func (g *watchGuard) observe(verb string, err error) {
 	switch {
 	case err == nil:
 		delete(g.since, verb)
+		g.downSince, g.downErr = time.Time{}, nil
 		return
 	case !apierrors.IsForbidden(err):
+		// No answer at all, or an error status: the API server is
+		// not serving the watch. It may come back (a restart), so the
+		// wait goes on, saying so.
+		if g.downSince.IsZero() {
+			g.downSince = g.clock.Now()
+		}
+		g.downErr = err
 		return
 	}
+	// A refusal is an answer.
+	g.downSince, g.downErr = time.Time{}, nil
 	first, ok := g.since[verb]
 	if !ok {
 		g.since[verb] = g.clock.Now()
@@ -64,4 +81,15 @@ func (g *watchGuard) forbidden() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.err
+}
+
+// unanswered says since how long the API server has answered no list or
+// watch, and the latest error (zero and nil while it answers).
+func (g *watchGuard) unanswered() (time.Duration, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.downErr == nil {
+		return 0, nil
+	}
+	return g.clock.Since(g.downSince), g.downErr
 }
