@@ -78,7 +78,7 @@ func TestRestartedAfterFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dry bytes.Buffer
-	do := f.options(func(o *Options) { o.DryRun = true })
+	do := f.options(func(o *Options) { o.DryRun, o.Restarted = true, true })
 	do.Out = &dry
 	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, do); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestRestartedAfterFinish(t *testing.T) {
 		t.Fatalf("--restarted --dry-run after finish: record %+v, %v\n%s\nwant nothing recorded, and said so", again, err, dry.String())
 	}
 	var out bytes.Buffer
-	o := f.options(nil)
+	o := f.options(func(o *Options) { o.Restarted = true })
 	o.Out = &out
 	if rec, err = Rotate(context.Background(), pki.FrontProxyCAName, o); err != nil {
 		t.Fatal(err)
@@ -100,6 +100,18 @@ func TestRestartedAfterFinish(t *testing.T) {
 	}
 	if _, err := os.Stat(p.newCert); err == nil {
 		t.Errorf("--restarted after finish made %s", p.newCert)
+	}
+	// The same command again (a script's retry, the shell's history):
+	// nothing is owed, and --restarted starts no rotation.
+	out.Reset()
+	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(p.trust); !bytes.Equal(again, trust) || !strings.Contains(out.String(), "front-proxy-ca: no rotation is in progress and no restart is owed: nothing to record") {
+		t.Errorf("--restarted once more after finish: %s changed or not said:\n%s", p.trust, out.String())
+	}
+	if _, err := os.Stat(p.newCert); err == nil {
+		t.Errorf("--restarted once more after finish made %s", p.newCert)
 	}
 	report, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now})
 	if err != nil {
@@ -171,4 +183,23 @@ func TestRerunInPrintedCommands(t *testing.T) {
 			t.Errorf("ca status next of ca %q, want the folder flags", st.Next)
 		}
 	}
+}
+
+// TestRestartedStartsNoRotation: --restarted on a node where no rotation
+// was ever made records nothing, starts none and writes nothing: it says
+// that there is nothing to record and how a rotation starts.
+func TestRestartedStartsNoRotation(t *testing.T) {
+	f := newFixture(t)
+	before := snapshotNode(t, f.node.Dir)
+	var out bytes.Buffer
+	o := f.options(func(o *Options) { o.Restarted = true })
+	o.Out = &out
+	rec, err := Rotate(context.Background(), "ca", o)
+	if err != nil || rec != nil {
+		t.Fatalf("record %+v, %v; want none", rec, err)
+	}
+	if !strings.Contains(out.String(), "ca: no rotation is in progress and no restart is owed: nothing to record (a new rotation starts with `certctl ca rotate ca`, without --restarted)") {
+		t.Errorf("output:\n%s\nwant it to say there is nothing to record", out.String())
+	}
+	treetest.AssertSame(t, before, snapshotNode(t, f.node.Dir))
 }

@@ -230,6 +230,12 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `%s`)\n", tag, k.name, rec.Stage, done, o.command(k))
 			return rec, nil
 		}
+		if !started && o.Restarted && !o.Abort && o.To == "" && !rec.Active() {
+			// --restarted records restarts; run again after the rotation
+			// ended, or with none, it must not start one.
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: no rotation is in progress and no restart is owed: nothing to record (a new rotation starts with `%s`, without --restarted)\n", k.name, o.command(k))
+			return rec, nil
+		}
 		step, err := o.nextStep(k, rec, started)
 		if err != nil || step == "" {
 			return rec, err

@@ -52,12 +52,25 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) options(change func(o *Options)) Options {
 	o := Options{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, ManifestDir: f.manifestDir,
-		KeyAlgorithm: pki.ECDSAP256, Restarted: true,
+		KeyAlgorithm: pki.ECDSAP256, Restarted: f.rotating(),
 		Now: func() time.Time { return f.now }, Rand: rand.Reader}
 	if change != nil {
 		change(&o)
 	}
 	return o
+}
+
+// rotating reports whether a rotation is in progress on the node: the
+// tests then say that the components restarted, as a user runs the next
+// stage with --restarted (which starts no rotation).
+func (f *fixture) rotating() bool {
+	for _, name := range Names() {
+		k, _ := kindOf(name)
+		if rec, _ := ReadRecord(k.paths(f.node.CertDir()).record); rec.Active() {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fixture) rotate(t *testing.T, name string, change func(o *Options)) *Record {

@@ -58,9 +58,17 @@ func makeRotationNode(t *testing.T, bin string) rotationNode {
 	return n
 }
 
-// rotateArgs is the command line of the next stage of the rotation of ca.
+// rotateArgs is the command line of the next stage of the rotation of ca:
+// with --restarted while a rotation is in progress or restarts are owed
+// (the user restarted what the last stage named), without it to start a
+// rotation, which --restarted does not.
 func (n rotationNode) rotateArgs(ca string, abort bool) []string {
-	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--restarted", "--max-token-lifetime", "1ms", "--node-only"}, n.flags()...)
+	args := append([]string{"ca", "rotate", ca, "--manifest-dir", n.manifestDir, "--max-token-lifetime", "1ms", "--node-only"}, n.flags()...)
+	data, _ := os.ReadFile(filepath.Join(n.certDir, ".certctl-rotation-"+ca+".json"))
+	var rec rotationRecord
+	if json.Unmarshal(data, &rec) == nil && (rec.Stage == "trust" || rec.Stage == "reissue" || len(rec.Restart) > 0 && !rec.Restarted) {
+		args = append(args, "--restarted")
+	}
 	if abort {
 		args = append(args, "--abort")
 	}
@@ -73,6 +81,10 @@ type rotationRecord struct {
 	Aborting bool   `json:"aborting"`
 	OldCA    string `json:"oldCA"`
 	NewCA    string `json:"newCA"`
+	// Restart lists the components the last stage asked to restart;
+	// Restarted, that they were.
+	Restart   []string `json:"restart"`
+	Restarted bool     `json:"restarted"`
 }
 
 func readRotationRecord(t *testing.T, path string) *rotationRecord {
