@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -86,4 +87,34 @@ func TestConfigFolder(t *testing.T) {
 	}
 	assertErrLine(t, "check-expiration --config FOLDER", errLine, dir, "pass --config a kubeadm configuration file")
 	treetest.AssertSame(t, before, snapshot(t, n))
+}
+
+// TestKubeconfigFIFOWithoutConfig: a FIFO in place of the kubeconfig
+// folder's admin.conf or super-admin.conf, without --config, is not read
+// for the ConfigMap: the run goes on, as for a missing file, with the
+// settings derived from the certificates, and the [config] line names the
+// file and why it was not read. It blocked every such command.
+func TestKubeconfigFIFOWithoutConfig(t *testing.T) {
+	bin := certctlBin(t)
+	for _, name := range []string{"admin.conf", "super-admin.conf"} {
+		t.Run(name, func(t *testing.T) {
+			n := makeNode(t, bin, "ECDSA-P256")
+			fifo := filepath.Join(n.dir, name)
+			treetest.FIFO(t, fifo)
+			if name == "super-admin.conf" {
+				if err := os.Remove(filepath.Join(n.dir, "admin.conf")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := snapshot(t, n)
+			for _, args := range [][]string{{"check-expiration"}, {"renew", "all", "--dry-run"}} {
+				r := runBounded(t, bin, append(args, n.flags()...)...)
+				if !strings.Contains(r.errOut, "[config] using the settings derived from the certificates in "+n.certDir) ||
+					!strings.Contains(r.errOut, fifo+" is not a regular file but a FIFO") {
+					t.Errorf("%s with %s a FIFO: exit %d, stderr %q; want the certificates' settings and %s named", strings.Join(args, " "), name, r.code, r.errOut, fifo)
+				}
+			}
+			treetest.AssertSame(t, before, snapshot(t, n))
+		})
+	}
 }
