@@ -118,3 +118,28 @@ func TestKubeconfigFIFOWithoutConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestUseAPIKubeconfigFIFO: renew --use-api with --kubeconfig naming a
+// FIFO, or with a FIFO in place of KUBECONFIG-DIR/admin.conf, is refused at
+// once naming it, rather than blocking until killed; nothing changes.
+func TestUseAPIKubeconfigFIFO(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	fifo := filepath.Join(t.TempDir(), "kubeconfig")
+	treetest.FIFO(t, fifo)
+	before := snapshot(t, n)
+	r := runBounded(t, bin, append([]string{"renew", "apiserver", "--use-api", "--kubeconfig", fifo}, n.flags()...)...)
+	if r.code == 0 || !strings.Contains(r.errOut, "kubeconfig "+fifo+" is not a regular file but a FIFO: pass --kubeconfig") {
+		t.Errorf("renew --use-api --kubeconfig FIFO: exit %d, stderr %q; want an error naming %s", r.code, r.errOut, fifo)
+	}
+	treetest.AssertSame(t, before, snapshot(t, n))
+
+	admin := filepath.Join(n.dir, "admin.conf")
+	treetest.FIFO(t, admin)
+	before = snapshot(t, n)
+	r = runBounded(t, bin, append([]string{"renew", "apiserver", "--use-api"}, n.flags()...)...)
+	if r.code == 0 || !strings.Contains(r.errOut, "kubeconfig "+admin+" is not a regular file but a FIFO") {
+		t.Errorf("renew --use-api with admin.conf a FIFO: exit %d, stderr %q; want an error naming %s", r.code, r.errOut, admin)
+	}
+	treetest.AssertSame(t, before, snapshot(t, n))
+}
