@@ -87,6 +87,13 @@ func New(o Options) (*Client, error) {
 	if _, err := os.Stat(home); err != nil {
 		home = ""
 	}
+	// client-go reads the kubeconfig with os.ReadFile, which blocks on a
+	// FIFO until something writes to it: refuse what is not a regular file.
+	for _, p := range append([]string{path, home}, filepath.SplitList(env)...) {
+		if err := checkRegular(p); err != nil {
+			return nil, err
+		}
+	}
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
 	switch {
 	case path != "":
@@ -127,6 +134,41 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("create API client from %s: %w", source, err)
 	}
 	return &Client{Clientset: cs, Config: cfg, Source: source}, nil
+}
+
+// notRegularError is a kubeconfig that is not a regular file; it is
+// pki.ErrNotRegular.
+type notRegularError struct{ path, kind string }
+
+func (e *notRegularError) Error() string {
+	return fmt.Sprintf("kubeconfig %s is not a regular file but a %s: pass --kubeconfig a kubeconfig file of the cluster (on a control-plane node, %s), or replace it with one", e.path, e.kind, nodeAdmin)
+}
+
+func (e *notRegularError) Is(target error) bool { return target == pki.ErrNotRegular }
+
+// checkRegular refuses a kubeconfig path (through a symbolic link, the
+// file it points to) that is there but not a regular file; "" or a missing
+// file is left to the loading.
+func checkRegular(path string) error {
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	kind := "special file"
+	switch t := fi.Mode().Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "FIFO"
+	case t&fs.ModeSocket != 0:
+		kind = "socket"
+	case t&fs.ModeDevice != 0:
+		kind = "device"
+	case t&fs.ModeDir != 0:
+		kind = "folder"
+	}
+	return &notRegularError{path, kind}
 }
 
 // checkClientCert refuses a client certificate that is not valid at now,

@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"k8s.io/utils/clock"
 )
 
@@ -25,12 +29,12 @@ type Wait struct {
 // report says who holds the lock at path, and for how long this process
 // has waited.
 func (w *Wait) report(path string, waited time.Duration) {
-	h := ReadHolder(path)
+	h := CurrentHolder(path)
 	if waited < time.Second {
-		fmt.Fprintf(w.Progress, "[lock] %s holds the lock %s; waiting up to %v for it (--lock-timeout)\n", h.describe(w.Clock.Now()), path, w.Timeout)
+		fmt.Fprintf(w.Progress, "[lock] %s holds the lock %s%s; waiting up to %v for it (--lock-timeout)\n", h.describe(w.Clock.Now()), path, h.findHint(path), w.Timeout)
 		return
 	}
-	fmt.Fprintf(w.Progress, "[lock] Still waiting after %v for %s to release the lock %s (giving up after %v)\n", waited.Round(time.Second), h.describe(w.Clock.Now()), path, w.Timeout)
+	fmt.Fprintf(w.Progress, "[lock] Still waiting after %v for %s to release the lock %s%s (giving up after %v)\n", waited.Round(time.Second), h.describe(w.Clock.Now()), path, h.findHint(path), w.Timeout)
 }
 
 // Holder is what the lock file says of the process that holds it: three
@@ -40,6 +44,9 @@ type Holder struct {
 	PID     int // 0: unknown
 	Command string
 	Since   time.Time
+	// other: the holder is a process the kernel names (CurrentHolder)
+	// that is not a certctl.
+	other bool
 }
 
 func (h Holder) marshal() []byte {
@@ -72,7 +79,7 @@ func ReadHolder(path string) Holder {
 // leaves out how long ago.
 func (h Holder) describe(now time.Time) string {
 	if h.PID <= 0 {
-		return "another certctl"
+		return "another process"
 	}
 	parts := []string{fmt.Sprintf("pid %d", h.PID)}
 	if h.Command != "" {
@@ -85,5 +92,110 @@ func (h Holder) describe(now time.Time) string {
 		}
 		parts = append(parts, since)
 	}
-	return "another certctl (" + strings.Join(parts, ", ") + ")"
+	who := "another certctl"
+	if h.other {
+		who = "another process"
+	}
+	return who + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// findHint says how to find the holder when h does not name it.
+func (h Holder) findHint(path string) string {
+	if h.PID > 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (`fuser -v %s` or `lsof %s` shows which)", path, path)
+}
+
+// procLocks is the kernel's list of file locks (proc(5)).
+var procLocks = "/proc/locks"
+
+// CurrentHolder says who holds the lock at path, naming a process only
+// when it is known to be the holder: the lock file's record (ReadHolder)
+// is the last certctl that took the lock, which may have finished since,
+// while another program holds it (flock(1), a copy of the folder...), or
+// its PID may have been reused. The kernel's /proc/locks names the process
+// that took an flock on the file: the record when it is that process,
+// else that process, from /proc/PID/cmdline. Where the kernel does not
+// say, the record is named only when its PID is a live certctl. Otherwise
+// the zero Holder: another process, which describe and findHint say how
+// to find.
+func CurrentHolder(path string) Holder {
+	rec := ReadHolder(path)
+	if pids, ok := flockHolders(path); ok && len(pids) > 0 {
+		if slices.Contains(pids, rec.PID) {
+			return rec
+		}
+		for _, pid := range pids {
+			if argv, ok := cmdline(pid); ok {
+				cmd := strings.Join(argv, " ")
+				if len(cmd) > 300 {
+					cmd = cmd[:300] + "..."
+				}
+				return Holder{PID: pid, Command: cmd, other: !isCertctl(pid, argv)}
+			}
+		}
+		return Holder{}
+	}
+	if rec.PID > 0 {
+		if argv, ok := cmdline(rec.PID); ok && isCertctl(rec.PID, argv) {
+			return rec
+		}
+	}
+	return Holder{}
+}
+
+// flockHolders returns the PIDs that /proc/locks says hold an flock on the
+// file at path (by device and inode); ok is false when it cannot tell.
+func flockHolders(path string) (pids []int, ok bool) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(procLocks)
+	if err != nil {
+		return nil, false
+	}
+	dev := uint64(st.Dev)
+	// "1: FLOCK  ADVISORY  WRITE 4242 fe:00:9978073 0 EOF", major and
+	// minor in hex; a waiter's line has "->" after the number.
+	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(dev), unix.Minor(dev), st.Ino)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[1] != "FLOCK" || f[5] != want {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[4]); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, true
+}
+
+// cmdline returns the command line of the live process pid; ok is false
+// for a process that is gone (or a zombie, whose command line is empty).
+func cmdline(pid int) (argv []string, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return nil, false
+	}
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), true
+}
+
+// isCertctl says whether the process pid, whose command line is argv, is
+// a certctl: its program, or its name (/proc/PID/comm), is this one's or
+// certctl.
+func isCertctl(pid int, argv []string) bool {
+	self := filepath.Base(os.Args[0])
+	prog := filepath.Base(argv[0])
+	if prog == self || strings.HasPrefix(prog, "certctl") {
+		return true
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return false
+	}
+	name := strings.TrimSpace(string(comm))
+	selfComm, _ := os.ReadFile("/proc/self/comm")
+	return name == strings.TrimSpace(string(selfComm)) || strings.HasPrefix(name, "certctl")
 }

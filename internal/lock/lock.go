@@ -20,14 +20,14 @@ import (
 // HeldError is returned when the lock is still held when the wait ends.
 type HeldError struct {
 	Path string
-	// Holder is all the lock file says of the holder; PID is the holder's
-	// process ID as it wrote it, 0 if unknown.
+	// Holder is who holds the lock (CurrentHolder): PID is 0 when it is
+	// not known, never the PID of a process that is not the holder.
 	Holder
 	Waited time.Duration
 }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("%s holds the lock %s: waited %s; try again when it has finished, or raise --lock-timeout", e.Holder.describe(time.Time{}), e.Path, e.Waited)
+	return fmt.Sprintf("%s holds the lock %s%s: waited %s; try again when it has finished, or raise --lock-timeout", e.Holder.describe(time.Time{}), e.Path, e.Holder.findHint(e.Path), e.Waited)
 }
 
 // Lock is a held lock.
@@ -67,7 +67,7 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		waited := w.Clock.Since(start)
 		if waited >= w.Timeout {
 			f.Close()
-			return nil, &HeldError{Path: path, Holder: ReadHolder(path), Waited: waited.Round(time.Millisecond)}
+			return nil, &HeldError{Path: path, Holder: CurrentHolder(path), Waited: waited.Round(time.Millisecond)}
 		}
 		if tick == nil && w.Progress != nil {
 			// Said at once, then every progressInterval: a wait of up to

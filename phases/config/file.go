@@ -6,14 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // The kubeadm API groups certctl reads: v1beta4 as kubeadm v1.37 reads it,
@@ -61,7 +66,7 @@ type File struct {
 // value the file gives is checked as kubeadm v1.37 checks it; the error
 // names the file, the document, the field and what to use.
 func LoadFile(path string, base Cluster) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config file %s: %w", path, err)
 	}
@@ -70,6 +75,48 @@ func LoadFile(path string, base Cluster) (*File, error) {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// readConfig reads the configuration file path, following symlinks. A
+// regular file is read as os.ReadFile does, and so is a FIFO or pipe, which
+// `--config <(...)` gives; but the file is opened with O_NONBLOCK, so that a
+// FIFO nothing writes to reads as empty (refused by Parse, naming the file)
+// rather than blocking certctl, and a folder or device is refused.
+func readConfig(path string) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	// Open did not wait for a writer of a FIFO; reads may, while there is
+	// one (a FIFO nothing opened for writing reads as empty). A blocking
+	// descriptor, for os.NewFile to read without the poller.
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		syscall.Close(fd)
+		return nil, &fs.PathError{Op: "fcntl", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if m := fi.Mode(); !m.IsRegular() && m.Type() != fs.ModeNamedPipe {
+		return nil, fmt.Errorf("%s is %w but a %s: pass --config a kubeadm configuration file", path, pki.ErrNotRegular, fileKind(m))
+	}
+	return io.ReadAll(f)
+}
+
+// fileKind names what a file that is not a regular one is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	case t&fs.ModeDir != 0:
+		return "folder"
+	}
+	return "special file"
 }
 
 // Parse is LoadFile on bytes.

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -204,7 +205,10 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 		certDir = r.CertDir
 	}
 	kcDir := cmp.Or(r.KubeconfigDir, DefaultKubeconfigDir)
-	cms, through, err := r.connect(kcDir)
+	cms, through, passedOver, err := r.connect(kcDir)
+	if passedOver != "" {
+		through += " (" + passedOver + ")"
+	}
 	if err == nil {
 		if ctx == nil { // a command run without ExecuteContext, as in tests
 			ctx = context.Background()
@@ -220,6 +224,9 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", ConfigMapNamespace, ConfigMapName, through)
 		}
 	}
+	if passedOver != "" {
+		err = fmt.Errorf("%s; %w", passedOver, err)
+	}
 	why := fmt.Sprintf("ConfigMap %s/%s not read: %v", ConfigMapNamespace, ConfigMapName, err)
 	if c, ok := FromCertificates(certDir, kcDir, base); ok {
 		r.Source = SourceCertificates
@@ -230,21 +237,31 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 }
 
 // connect returns the kube-system ConfigMaps of the cluster, through the
-// node's admin.conf or super-admin.conf, and which file it used.
-func (r *Resolver) connect(kubeconfigDir string) (ConfigMapGetter, string, error) {
+// node's admin.conf or super-admin.conf, and which file it used. A file
+// that is there but not a regular one (through a symbolic link, the file it
+// points to), such as a FIFO, is passed over as a missing one is, rather
+// than opened, which could block: passedOver says so, naming it.
+func (r *Resolver) connect(kubeconfigDir string) (cms ConfigMapGetter, through, passedOver string, err error) {
 	if r.Connect != nil {
-		return r.Connect(kubeconfigDir)
+		cms, through, err = r.Connect(kubeconfigDir)
+		return cms, through, "", err
 	}
+	var skipped []string
 	for _, name := range []string{pki.AdminKubeconfig, pki.SuperAdminKubeconfig} {
 		path := filepath.Join(kubeconfigDir, name)
-		if _, err := os.Stat(path); err != nil {
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			skipped = append(skipped, fmt.Sprintf("%s is not a regular file but a %s: replace it with the node's kubeconfig file", path, fileKind(fi.Mode())))
 			continue
 		}
 		cms, err := r.Open(path)
-		if err != nil {
-			return nil, "", err
-		}
-		return cms, path, nil
+		return cms, path, strings.Join(skipped, "; "), err
 	}
-	return nil, "", fmt.Errorf("no %s or %s in %s", pki.AdminKubeconfig, pki.SuperAdminKubeconfig, kubeconfigDir)
+	if len(skipped) > 0 {
+		return nil, "", "", errors.New(strings.Join(skipped, "; "))
+	}
+	return nil, "", "", fmt.Errorf("no %s or %s in %s", pki.AdminKubeconfig, pki.SuperAdminKubeconfig, kubeconfigDir)
 }
