@@ -99,6 +99,9 @@ func (h Holder) describe(now time.Time) string {
 	return who + " (" + strings.Join(parts, ", ") + ")"
 }
 
+// String names the holder as describe does, without how long ago.
+func (h Holder) String() string { return h.describe(time.Time{}) }
+
 // findHint says how to find the holder when h does not name it.
 func (h Holder) findHint(path string) string {
 	if h.PID > 0 {

@@ -65,7 +65,7 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
-		fmt.Fprintf(errOut, "[recover] skipped: another certctl (pid %d) is working on these files; reading them as they are\n", held.PID)
+		fmt.Fprintf(errOut, "[recover] skipped: %s is working on these files; reading them as they are\n", held.Holder)
 		return func() {}, nil
 	case errors.Is(err, fs.ErrPermission):
 		return func() {}, nil

@@ -67,3 +67,39 @@ func TestLockReporting(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverSkippedNamesTheRealHolder: a read-only command that finds the
+// lock taken skips recovery and says who holds it as a lock wait does
+// (lock.Holder): the process the kernel lists as the lock's holder, with
+// its command line, never the stale PID of the lock file's last record (an
+// SRE might kill an unrelated process), nor "pid 0" when it is unknown.
+func TestRecoverSkippedNamesTheRealHolder(t *testing.T) {
+	certDir := filepath.Join(t.TempDir(), "pki")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path, err := lock.Beside(certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.AcquireWait(context.Background(), path, lock.Wait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	// The record of a certctl that has finished.
+	if err := os.WriteFile(path, []byte("999999\ncertctl renew all\n2026-03-01T12:00:00Z\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	release, err := recoverIfUnlocked(context.Background(), &errOut, certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	got := errOut.String()
+	// This process runs the same program as the test binary: a certctl.
+	if !strings.Contains(got, fmt.Sprintf("[recover] skipped: another certctl (pid %d, %q", os.Getpid(), strings.Join(os.Args, " "))) || strings.Contains(got, "999999") {
+		t.Errorf("got %q, want it to name this process (pid %d) and its command line, not the stale record", got, os.Getpid())
+	}
+}
