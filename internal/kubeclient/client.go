@@ -12,14 +12,18 @@ package kubeclient
 
 import (
 	"cmp"
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -212,4 +216,19 @@ func (c *Client) User() string {
 		return cert.Subject.CommonName
 	}
 	return ""
+}
+
+// Unanswered adds what to do to err when the API server gave no answer
+// (connection refused, no route, a TLS handshake or a timeout): the error
+// names the request and its URL, not that the server of the kubeconfig is
+// down or wrong; then follows ("; nothing was changed", or ""). An answer
+// of the API server (a status) and an interruption are returned as they
+// are.
+func Unanswered(err error, then string) error {
+	var status apierrors.APIStatus
+	var ne net.Error
+	if err == nil || errors.As(err, &status) || errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
+		return err
+	}
+	return fmt.Errorf("%w: is the API server up and reachable? Check the server of --kubeconfig%s", err, then)
 }

@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
@@ -44,7 +45,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return fmt.Errorf("get secret %s/%s: not found: it is deleted %v after an upload; run `certctl certs upload --certificate-key KEY` (or `kubeadm init phase upload-certs --upload-certs`) on a control-plane node, then download again", Namespace, SecretName, TokenTTL)
 	}
 	if err != nil {
-		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, unanswered(err))
+		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, kubeclient.Unanswered(err, "; nothing was changed"))
 	}
 	files, err := decryptAll(secret.Data, o.Key)
 	if err != nil {

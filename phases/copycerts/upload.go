@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
@@ -116,7 +117,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 	// that is taken is a bug, never a token to reuse.
 	owner, err := secrets.Create(ctx, token, metav1.CreateOptions{DryRun: dry})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("create bootstrap token %s/%s that owns %s: %w", Namespace, token.Name, SecretName, unanswered(err))
+		return time.Time{}, fmt.Errorf("create bootstrap token %s/%s that owns %s: %w", Namespace, token.Name, SecretName, kubeclient.Unanswered(err, "; nothing was changed"))
 	}
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -74,7 +75,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
+			return fmt.Errorf("get CSR %s: %w", name, kubeclient.Unanswered(err, ""))
 		}
 		switch {
 		case IsDenied(csr):
@@ -136,7 +137,7 @@ func Deny(ctx context.Context, client kubernetes.Interface, name, reason, messag
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
+			return fmt.Errorf("get CSR %s: %w", name, kubeclient.Unanswered(err, ""))
 		}
 		switch {
 		case IsDenied(csr):

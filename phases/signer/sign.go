@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
@@ -73,7 +74,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		res.Warnings = nil
 		csr, err := csrs.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("get CSR %s: %w", name, unanswered(err))
+			return fmt.Errorf("get CSR %s: %w", name, kubeclient.Unanswered(err, ""))
 		}
 		switch {
 		case len(csr.Status.Certificate) > 0:
