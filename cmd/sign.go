@@ -6,13 +6,15 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 )
 
 // signOptions binds the flags to the workflow's options.
 type signOptions struct {
 	signer.SignFiles
-	api apiFlags
+	api    apiFlags
+	policy policyFlags
 }
 
 func newSignCommand() *cobra.Command {
@@ -32,7 +34,10 @@ func newSignCommand() *cobra.Command {
 			from the CSR's spec.usages and one year; spec.expirationSeconds shortens
 			the validity and the CA's expiry caps it. The issuance policy applies
 			(docs/signer.md): never a CA, no weak key, explicit usages, at least an
-			hour, no O=system:masters, no kubernetes.io signer name. A CSR that is not
+			hour, no O=system:masters, no kubernetes.io signer name. A CSR for one of
+			certctl's signer names must also fit the control-plane certificate it
+			claims, as for signer run and approve: the cluster's control-plane Nodes
+			and kubeadm-config ConfigMap, or --control-plane-node. A CSR that is not
 			approved, or is denied, failed or already issued, is refused.
 
 			The caller needs "sign" on the "signers" resource named by the CSR's
@@ -47,10 +52,13 @@ func newSignCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
-			return signer.SignWith(cmd.Context(), o.api.connect, args[0], o.SignFiles)
+			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
+			return signer.SignWith(cmd.Context(), o.api.connect, load, o.policy.rules(), args[0], o.SignFiles)
 		},
 	}
 	o.api.addTo(c.Flags(), false, 5, 10)
+	o.policy.cluster.addSubsetTo(c.Flags(), "cert-dir", "node-name", "apiserver-advertise-address")
+	o.policy.addNodesTo(c.Flags())
 	c.Flags().StringVar(&o.CACert, "ca-cert", "", "CA certificate to sign with (required)")
 	c.Flags().StringVar(&o.CAKey, "ca-key", "", "CA private key (required)")
 	c.Flags().StringVar(&o.Config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")

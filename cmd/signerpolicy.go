@@ -27,12 +27,18 @@ func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...st
 	for _, h := range append([]string{"encryption-algorithm", "ca-certificate-validity"}, hidden...) {
 		_ = fs.MarkHidden(h)
 	}
-	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable, instead of the control-plane Nodes of the cluster (default: those Nodes and their InternalIP; while there are none, this node, from --node-name and --apiserver-advertise-address)")
+	f.addNodesTo(fs)
 	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O="+pki.MastersGroup+" ("+pki.SuperAdminKubeconfig+"), which bypass all authorization")
 	if withRequesters {
 		fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
 		fs.StringSliceVar(&f.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
 	}
+}
+
+// addNodesTo adds --control-plane-node alone (sign, whose --config is
+// its signing configuration's old spelling).
+func (f *policyFlags) addNodesTo(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable, instead of the control-plane Nodes of the cluster (default: those Nodes and their InternalIP; while there are none, this node, from --node-name and --apiserver-advertise-address)")
 }
 
 // rules are the flags' rules (signer.NodeRules).

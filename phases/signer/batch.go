@@ -213,8 +213,11 @@ type SignFiles struct {
 }
 
 // SignWith signs CSR name with f's CA (`certctl sign`), connecting with
-// newClient once the files are read, and says what it issued.
-func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error), name string, f SignFiles) error {
+// newClient once the files are read, and says what it issued. A CSR of
+// certctl's signer names must fit a control-plane certificate of the nodes
+// that load and rules give, as for approve (ApproveWith); they are read
+// only for such a CSR.
+func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, name string, f SignFiles) error {
 	if f.Force {
 		return fmt.Errorf("--force is gone: certctl never signs an unapproved CSR; approve it first (certctl approve %s, or kubectl certificate approve %s)", name, name)
 	}
@@ -235,7 +238,18 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	if err != nil {
 		return err
 	}
-	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun})
+	controlPlane := func(ctx context.Context) (*Policy, error) {
+		cluster, err := load()
+		if err != nil {
+			return nil, err
+		}
+		p, err := rules.Fixed(cluster)
+		if err != nil {
+			return nil, err
+		}
+		return rules.Learn(ctx, client, p, cluster, f.ErrOut)
+	}
+	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane})
 	if err != nil {
 		return APIHint(err, "manual signer")
 	}

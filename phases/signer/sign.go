@@ -30,6 +30,11 @@ type SignOptions struct {
 	// Rules are the issuance policy's choices: O=system:masters is refused
 	// unless Rules.AllowSystemMasters and the requester is allowed.
 	Rules policy.Rules
+	// ControlPlane gives, for a CSR of one of certctl's signer names, the
+	// control-plane certificates that name may issue: the request must fit
+	// one, as for signer run and approve. A CSR of certctl's names is
+	// refused when nil.
+	ControlPlane func(ctx context.Context) (*Policy, error)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -56,7 +61,9 @@ type SignResult struct {
 // is denied, failed or already issued, and one that is not approved (even
 // with --force: certctl never signs one). The request must pass the issuance policy (policy.Rules.CheckSign: never
 // unapproved, never kubernetes.io/*, no CA, a strong key, explicit usages,
-// O=system:masters only as o.Rules allow). The validity is the profile's
+// O=system:masters only as o.Rules allow), and a request for one of
+// certctl's signer names must fit the control-plane certificate it claims
+// (o.ControlPlane: Policy.Check, as signer run and approve). The validity is the profile's
 // expiry (one year when unset), shortened by spec.expirationSeconds and
 // capped at the CA's expiry. A certificate for a custom signer name has a
 // subject and an authority key identifier.
@@ -69,6 +76,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 	}
 	o.Rand = cmp.Or(o.Rand, rand.Reader)
 	res := &SignResult{}
+	var controlPlane *Policy // read once, for the first CSR of certctl's names
 	csrs := client.CertificatesV1().CertificateSigningRequests()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		res.Warnings = nil
@@ -93,6 +101,22 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		usages, maxValidity := o.Profile.apply(csr.Spec.Usages, config.DefaultCertificateValidity)
 		if !sameSet(usages, csr.Spec.Usages) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
+		}
+		if IsCertctlName(csr.Spec.SignerName) {
+			if o.ControlPlane == nil {
+				return fmt.Errorf("sign CSR %s: its signer name %s is certctl's, whose certificates must fit a control-plane profile: let certctl signer run sign it", name, csr.Spec.SignerName)
+			}
+			if controlPlane == nil {
+				if controlPlane, err = o.ControlPlane(ctx); err != nil {
+					return fmt.Errorf("sign CSR %s: %w", name, err)
+				}
+			}
+			if err := caUsageViolation(usages); err != nil {
+				return fmt.Errorf("sign CSR %s: %w", name, err)
+			}
+			if _, err := controlPlane.Check(csr.Spec.SignerName, req, usages); err != nil {
+				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
+			}
 		}
 		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)

@@ -1,0 +1,70 @@
+package signer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// TestSignControlPlaneProfile: `certctl sign` applies to a CSR of
+// certctl's signer names the control-plane profile that signer run and
+// approve apply (Policy.Check): an approved request for
+// certctl.io/kube-apiserver-serving with a SAN that no node's apiserver
+// certificate has is refused, whoever approved it (kubectl certificate
+// approve checks nothing); the request that fits is signed. Without the
+// nodes' policy, such a CSR is refused rather than signed unchecked.
+func TestSignControlPlaneProfile(t *testing.T) {
+	ca := newTestCA(t, "kubernetes", testNow.Add(30*24*time.Hour))
+	apiserver := profile(t, "apiserver")
+	evil := apiserver
+	evil.DNSNames = append(slices.Clone(apiserver.DNSNames), "evil.example.com")
+	const serving = "certctl.io/kube-apiserver-serving"
+	client := fake.NewClientset([]runtime.Object{
+		apiCSR("evil", serving, csrFor(t, evil), usagesOf(apiserver), true),
+		apiCSR("good", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
+		apiCSR("unchecked", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
+	}...)
+	ctx := context.Background()
+	loads := 0
+	o := SignOptions{CA: ca, Now: func() time.Time { return testNow }, ControlPlane: func(context.Context) (*Policy, error) {
+		loads++
+		return testPolicy(t, PolicyOptions{}), nil
+	}}
+
+	_, err := Sign(ctx, client, "evil", o)
+	treetest.ErrMentions(t, err, "sign CSR evil", "evil.example.com", "certctl signer run and certctl approve refuse it too")
+	if got := certificateOf(t, client, "evil"); got != "" {
+		t.Errorf("the refused CSR got a certificate")
+	}
+	res, err := Sign(ctx, client, "good", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Certificate.DNSNames, apiserver.DNSNames) {
+		t.Errorf("signed for %v, want %v", res.Certificate.DNSNames, apiserver.DNSNames)
+	}
+	if loads != 2 {
+		t.Errorf("the nodes' policy was read %d times, want once per Sign", loads)
+	}
+
+	o.ControlPlane = nil
+	_, err = Sign(ctx, client, "unchecked", o)
+	treetest.ErrMentions(t, err, "sign CSR unchecked", "its signer name "+serving+" is certctl's", "certctl signer run")
+}
+
+func certificateOf(t *testing.T, client *fake.Clientset, name string) string {
+	t.Helper()
+	csr, err := client.CertificatesV1().CertificateSigningRequests().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(csr.Status.Certificate))
+}
