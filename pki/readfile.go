@@ -29,18 +29,23 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		kind := "special file"
-		switch t := fi.Mode().Type(); {
-		case t&fs.ModeNamedPipe != 0:
-			kind = "FIFO"
-		case t&fs.ModeSocket != 0:
-			kind = "socket"
-		case t&fs.ModeDevice != 0:
-			kind = "device"
-		case t&fs.ModeDir != 0:
-			kind = "folder"
-		}
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w but a %s: replace it with the file certctl expects", ErrNotRegular, kind)}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w but a %s: replace it with the file certctl expects", ErrNotRegular, FileKind(fi.Mode()))}
 	}
 	return io.ReadAll(f)
+}
+
+// FileKind names what a file that is not regular is, for a message: FIFO,
+// socket, device, folder, or special file.
+func FileKind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	case t&fs.ModeDir != 0:
+		return "folder"
+	}
+	return "special file"
 }

@@ -161,18 +161,7 @@ func checkRegular(path string) error {
 	if err != nil || fi.Mode().IsRegular() {
 		return nil
 	}
-	kind := "special file"
-	switch t := fi.Mode().Type(); {
-	case t&fs.ModeNamedPipe != 0:
-		kind = "FIFO"
-	case t&fs.ModeSocket != 0:
-		kind = "socket"
-	case t&fs.ModeDevice != 0:
-		kind = "device"
-	case t&fs.ModeDir != 0:
-		kind = "folder"
-	}
-	return &notRegularError{path, kind}
+	return &notRegularError{path, pki.FileKind(fi.Mode())}
 }
 
 // checkClientCert refuses a client certificate that is not valid at now,

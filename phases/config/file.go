@@ -99,24 +99,9 @@ func readConfig(path string) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if m := fi.Mode(); !m.IsRegular() && m.Type() != fs.ModeNamedPipe {
-		return nil, fmt.Errorf("%s is %w but a %s: pass --config a kubeadm configuration file", path, pki.ErrNotRegular, fileKind(m))
+		return nil, fmt.Errorf("%s is %w but a %s: pass --config a kubeadm configuration file", path, pki.ErrNotRegular, pki.FileKind(m))
 	}
 	return io.ReadAll(f)
-}
-
-// fileKind names what a file that is not a regular one is, for messages.
-func fileKind(m fs.FileMode) string {
-	switch t := m.Type(); {
-	case t&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	case t&fs.ModeDir != 0:
-		return "folder"
-	}
-	return "special file"
 }
 
 // Parse is LoadFile on bytes.

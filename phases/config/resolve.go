@@ -254,7 +254,7 @@ func (r *Resolver) connect(kubeconfigDir string) (cms ConfigMapGetter, through, 
 			continue
 		}
 		if !fi.Mode().IsRegular() {
-			skipped = append(skipped, fmt.Sprintf("%s is not a regular file but a %s: replace it with the node's kubeconfig file", path, fileKind(fi.Mode())))
+			skipped = append(skipped, fmt.Sprintf("%s is not a regular file but a %s: replace it with the node's kubeconfig file", path, pki.FileKind(fi.Mode())))
 			continue
 		}
 		cms, err := r.Open(path)
