@@ -28,6 +28,31 @@ const tempMarker = ".tmp-"
 // is); an existing file is replaced, not truncated in place. The parent
 // directory must exist.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, func(tmp, path string) error {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+		}
+		return nil
+	})
+}
+
+// Create is WriteFile for a file that must not exist: the new file is
+// linked into place, which fails, with an fs.ErrExist error, when another
+// process has created path meanwhile. Two processes creating the same file
+// never replace each other's.
+func Create(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, func(tmp, path string) error {
+		if err := os.Link(tmp, path); err != nil {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
+		os.Remove(tmp) // what is left, CleanTemp removes as a killed write's
+		return nil
+	})
+}
+
+// write writes data to a temporary file beside path, then place puts it
+// at path.
+func write(path string, data []byte, perm os.FileMode, place func(tmp, path string) error) error {
 	dir, base := filepath.Split(path)
 	dir = cmp.Or(dir, ".")
 	f, err := os.CreateTemp(dir, TempPrefix+base+tempMarker+"*")
@@ -54,8 +79,8 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+	if err := place(tmp, path); err != nil {
+		return err
 	}
 	committed = true
 	return SyncDir(dir)

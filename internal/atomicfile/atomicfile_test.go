@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,5 +77,30 @@ func TestCleanTemp(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Errorf("%s was removed: %v", n, err)
 		}
+	}
+}
+
+// TestCreate: Create writes a new file with its mode, and refuses one that
+// exists (fs.ErrExist), which keeps its content; neither leaves a
+// temporary file.
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "key")
+	if err := Create(p, []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Create(p, []byte("second"), 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second Create: %v, want fs.ErrExist", err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil || string(data) != "first" {
+		t.Errorf("content %q (%v), want the first", data, err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", st.Mode(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left: %v, want the key alone", entries)
 	}
 }

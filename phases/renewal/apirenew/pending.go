@@ -78,28 +78,8 @@ func (p pending) create(target string, key crypto.Signer) (crypto.Signer, error)
 	if err := os.MkdirAll(p.dir, pendingDirMode); err != nil {
 		return nil, fmt.Errorf("create pending-key folder %s: %w", p.dir, err)
 	}
-	path := p.path(target)
-	f, err := os.CreateTemp(p.dir, atomicfile.TempPrefix+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("write pending key of %s: %w", target, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(pki.KeyMode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("write pending key of %s: %w", target, err)
-	}
 	for try := 0; ; try++ {
-		err := os.Link(tmp, path)
+		err := atomicfile.Create(p.path(target), data, pki.KeyMode)
 		if err == nil {
 			break
 		}
@@ -112,9 +92,6 @@ func (p pending) create(target string, key crypto.Signer) (crypto.Signer, error)
 		}
 		// Removed since (the other run installed its certificate): try
 		// once more.
-	}
-	if err := atomicfile.SyncDir(p.dir); err != nil {
-		return nil, err
 	}
 	// A refusal was of the previous key's CSR.
 	return nil, p.unmarkRefused(target)
