@@ -53,14 +53,9 @@ func Replace(path string, old, data []byte, backupDir string) (string, error) {
 	if err := os.MkdirAll(backupDir, 0o700); err != nil {
 		return "", fmt.Errorf("create backup folder %s: %w", backupDir, err)
 	}
-	backup, exists, err := backupPath(backupDir, filepath.Base(path), old)
+	backup, err := writeBackup(backupDir, filepath.Base(path), old, st.Mode().Perm())
 	if err != nil {
 		return "", fmt.Errorf("back up manifest %s: %w", path, err)
-	}
-	if !exists {
-		if err := atomicfile.WriteFile(backup, old, st.Mode().Perm()); err != nil {
-			return "", fmt.Errorf("back up manifest %s: %w", path, err)
-		}
 	}
 	if err := atomicfile.WriteFile(path, data, st.Mode().Perm()); err != nil {
 		return "", fmt.Errorf("write manifest %s: %w; the old one is in %s", path, err, backup)
@@ -68,29 +63,32 @@ func Replace(path string, old, data []byte, backupDir string) (string, error) {
 	return backup, nil
 }
 
-// backupPath is where the backup of old, a manifest named base, goes in
-// dir: base itself, unless an earlier edit in the same second (the
+// writeBackup writes old, a manifest named base, into dir, and returns
+// its path: base itself, unless an earlier edit in the same second (the
 // default folder is named after it) or with the same --backup-dir left
 // another content there, which must not be overwritten: the earlier run
 // printed that path as where its old manifest is. The next free name is
-// then NAME-2.yaml, NAME-3.yaml, ... When a backup there already holds
-// old (a re-run), exists is true and it is used as it is.
-func backupPath(dir, base string, old []byte) (path string, exists bool, err error) {
+// then NAME-2.yaml, NAME-3.yaml, ... A backup there that already holds old
+// (a re-run) is used as it is. Each name is created, never replaced
+// (atomicfile.Create), so two runs at once cannot take the same one.
+func writeBackup(dir, base string, old []byte, perm fs.FileMode) (string, error) {
 	ext := filepath.Ext(base)
 	stem := strings.TrimSuffix(base, ext)
 	for i := 1; ; i++ {
-		path = filepath.Join(dir, base)
+		path := filepath.Join(dir, base)
 		if i > 1 {
 			path = filepath.Join(dir, fmt.Sprintf("%s-%d%s", stem, i, ext))
 		}
+		err := atomicfile.Create(path, old, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return path, err
+		}
 		data, err := pki.ReadFile(path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return path, false, nil
 		case err != nil:
-			return "", false, fmt.Errorf("check earlier backup %s: %w", path, err)
+			return "", fmt.Errorf("check earlier backup %s: %w", path, err)
 		case bytes.Equal(data, old):
-			return path, true, nil
+			return path, nil
 		}
 	}
 }
