@@ -57,6 +57,11 @@ type cluster struct {
 	warnings     []string
 	kubeadmCerts *corev1.Secret
 	tokenExpiry  string // the owner bootstrap token's data["expiration"]
+	// nodesUnlisted: the API server was asked but did not list the
+	// control-plane Nodes; the etcd members are the nodes then.
+	nodesUnlisted bool
+	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
+	kubeadmCertsUnread bool
 }
 
 func (c *cluster) node(name string) *node {
@@ -85,6 +90,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
 	if err != nil {
 		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only", ControlPlaneLabel, err)
+		c.nodesUnlisted = true
 	} else {
 		c.sources = append(c.sources, "nodes")
 		for _, item := range nodes.Items {
@@ -114,6 +120,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		c.warn("read kube-system/%s: %v", copycerts.SecretName, err)
+		c.kubeadmCertsUnread = true
 	default:
 		c.kubeadmCerts = s
 		for _, o := range s.OwnerReferences {
@@ -199,7 +206,10 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 			continue
 		}
 		addr := n.addresses[0]
-		if n.apiserver == "" && slices.Contains(n.sources, "node") {
+		// A Node, or, when the Nodes could not be listed, an etcd member:
+		// with a stacked etcd (the member list is read only then) each
+		// member is a control-plane node, with its kube-apiserver.
+		if n.apiserver == "" && (slices.Contains(n.sources, "node") || c.nodesUnlisted && slices.Contains(n.sources, "etcd member")) {
 			n.apiserver = net.JoinHostPort(addr, strconv.Itoa(defaultAPIServerPort))
 		}
 		if external || etcdKnown {
