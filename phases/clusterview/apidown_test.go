@@ -54,3 +54,23 @@ func TestCheckAPIServerDown(t *testing.T) {
 		t.Errorf("kubeadm-certs, which could not be read, is reported as none:\n%s", out.String())
 	}
 }
+
+// TestCheckNoControlPlaneNode: the API server answers but lists no Node
+// with the control-plane label (the kubelets not registered, the label
+// removed): the etcd members are the nodes, each kube-apiserver is checked
+// at kubeadm's default port, and a warning says why, instead of a report
+// of etcd alone that exits 0.
+func TestCheckNoControlPlaneNode(t *testing.T) {
+	f := newFixture(t)
+	o := Options{Client: fake.NewClientset(), CertDir: f.node.CertDir(), Now: now, EtcdEndpoints: []string{"https://" + f.etcd}}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Nodes) != 1 || len(info.Nodes[0].Endpoints) != 3 || info.Nodes[0].Endpoints[0].Address != "127.0.0.1:6443" {
+		t.Fatalf("nodes %+v, want cp-1 with its kube-apiserver at 127.0.0.1:6443 and its etcd endpoints", info.Nodes)
+	}
+	if !strings.Contains(strings.Join(info.Warnings, "\n"), "no Node") {
+		t.Errorf("warnings %q do not say that no control-plane Node is listed", info.Warnings)
+	}
+}

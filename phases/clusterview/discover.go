@@ -89,10 +89,14 @@ func (c *cluster) warn(format string, args ...any) {
 func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
 	if err != nil {
-		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only", ControlPlaneLabel, err)
+		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, err, defaultAPIServerPort)
 		c.nodesUnlisted = true
 	} else {
 		c.sources = append(c.sources, "nodes")
+		if len(nodes.Items) == 0 {
+			c.warn("the API server lists no Node with the label %s: the nodes come from etcd's member list, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, defaultAPIServerPort)
+			c.nodesUnlisted = true
+		}
 		for _, item := range nodes.Items {
 			n := c.node(item.Name)
 			n.addSource("node")
