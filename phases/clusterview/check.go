@@ -148,6 +148,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if s := c.kubeadmCerts; s != nil {
 		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
 	}
+	info.kubeadmCertsUnread = c.kubeadmCertsUnread
 	return info, nil
 }
 

@@ -57,6 +57,11 @@ type cluster struct {
 	warnings     []string
 	kubeadmCerts *corev1.Secret
 	tokenExpiry  string // the owner bootstrap token's data["expiration"]
+	// nodesUnlisted: the API server was asked but did not list the
+	// control-plane Nodes; the etcd members are the nodes then.
+	nodesUnlisted bool
+	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
+	kubeadmCertsUnread bool
 }
 
 func (c *cluster) node(name string) *node {
@@ -84,9 +89,14 @@ func (c *cluster) warn(format string, args ...any) {
 func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
 	if err != nil {
-		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only", ControlPlaneLabel, err)
+		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, err, defaultAPIServerPort)
+		c.nodesUnlisted = true
 	} else {
 		c.sources = append(c.sources, "nodes")
+		if len(nodes.Items) == 0 {
+			c.warn("the API server lists no Node with the label %s: the nodes come from etcd's member list, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, defaultAPIServerPort)
+			c.nodesUnlisted = true
+		}
 		for _, item := range nodes.Items {
 			n := c.node(item.Name)
 			n.addSource("node")
@@ -114,6 +124,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	case apierrors.IsNotFound(err):
 	case err != nil:
 		c.warn("read kube-system/%s: %v", copycerts.SecretName, err)
+		c.kubeadmCertsUnread = true
 	default:
 		c.kubeadmCerts = s
 		for _, o := range s.OwnerReferences {
@@ -199,7 +210,10 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 			continue
 		}
 		addr := n.addresses[0]
-		if n.apiserver == "" && slices.Contains(n.sources, "node") {
+		// A Node, or, when the Nodes could not be listed, an etcd member:
+		// with a stacked etcd (the member list is read only then) each
+		// member is a control-plane node, with its kube-apiserver.
+		if n.apiserver == "" && (slices.Contains(n.sources, "node") || c.nodesUnlisted && slices.Contains(n.sources, "etcd member")) {
 			n.apiserver = net.JoinHostPort(addr, strconv.Itoa(defaultAPIServerPort))
 		}
 		if external || etcdKnown {

@@ -65,6 +65,9 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 // secretLine describes kubeadm-certs in one line.
 func secretLine(info *Info) string {
 	k := info.KubeadmCerts
+	if k == nil && info.kubeadmCertsUnread {
+		return "kube-system/" + copycerts.SecretName + ": unknown (could not be read, see WARNINGS)"
+	}
 	if k == nil {
 		return "kube-system/" + copycerts.SecretName + ": none (no certificates uploaded for joining nodes)"
 	}

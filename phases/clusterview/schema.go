@@ -63,6 +63,9 @@ type Info struct {
 	KubeadmCerts *KubeadmCerts `json:"kubeadmCerts"`
 	// Warnings say what could not be learned; the report is partial then.
 	Warnings []string `json:"warnings"`
+	// kubeadmCertsUnread: KubeadmCerts is nil because kubeadm-certs could
+	// not be read, not because there is none.
+	kubeadmCertsUnread bool
 }
 
 // Node is one control-plane node.

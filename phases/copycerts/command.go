@@ -69,6 +69,9 @@ func (c Command) Upload(ctx context.Context) error {
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not create Secrets, Roles and RoleBindings in kube-system: pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node", err, source)
 	}
+	if apierrors.IsUnauthorized(err) {
+		return fmt.Errorf("%w: the API server refused the credentials of %s (an expired or revoked certificate or token): pass --kubeconfig /etc/kubernetes/admin.conf of a control-plane node; nothing was changed", err, source)
+	}
 	if err != nil || c.DryRun {
 		return err
 	}
@@ -89,6 +92,9 @@ func (c Command) Download(ctx context.Context) error {
 	err = Download(ctx, client, o)
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, source, RoleName, BootstrapGroup)
+	}
+	if apierrors.IsUnauthorized(err) {
+		return fmt.Errorf("%w: the API server refused the credentials of %s: a bootstrap token is refused once it expired (24 hours) or was deleted; make a new one on a control-plane node (`kubeadm token create`), put it in that kubeconfig and download again; nothing was changed", err, source)
 	}
 	return err
 }
