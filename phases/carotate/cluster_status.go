@@ -36,7 +36,10 @@ type NodeStatus struct {
 
 // clusterStatus reads the cluster record of each CA of states; it
 // returns why the cluster was not read, "" when it was.
-func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State) string {
+// A node that has not joined a rotation in progress in the cluster joins
+// it with the certificate key (its Next says so, instead of starting one,
+// which the rotation's gates would refuse); rerun is rotateCommand's.
+func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State, rerun string) string {
 	client, server, err := connect()
 	if err != nil {
 		return oneLine(err)
@@ -58,6 +61,9 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 			continue
 		}
 		states[i].Cluster = rec.status(st.what(), cpNodes)
+		if cmd := rotateCommand(states[i].CA, rerun); rec.active() && states[i].Next == cmd+startsRotation {
+			states[i].Next = cmd + " --certificate-key KEY (stage trust: joins the rotation in progress in the cluster)"
+		}
 	}
 	return ""
 }

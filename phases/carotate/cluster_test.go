@@ -487,3 +487,27 @@ func TestUnreachableAPIServer(t *testing.T) {
 	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
 	a.refused(t, "ca", nil, "cannot read the rotation's cluster record ConfigMap kube-system/certctl-ca-rotation-ca from the API server https://192.0.2.1:6443", "--kubeconfig", "--node-only", "nothing was changed")
 }
+
+// TestStatusOfANodeThatHasNotJoined: on a node where no rotation is in
+// progress while one is in the cluster, `ca status` says to join it with
+// the certificate key, not to start a rotation (which the gates refuse).
+func TestStatusOfANodeThatHasNotJoined(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	a.rotate(t, "front-proxy-ca", nil)
+	connect := func() (kubernetes.Interface, string, error) { return cs, "test", nil }
+	report, err := Status(context.Background(), StatusOptions{CertDir: b.node.CertDir(), KubeconfigDir: b.node.Dir, Now: b.now, Connect: connect, Rerun: " --node-name cp-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range report.CAs {
+		want := "certctl ca rotate " + st.CA + " --node-name cp-2 (starts a rotation: stage trust)"
+		if st.CA == "front-proxy-ca" {
+			want = "certctl ca rotate front-proxy-ca --node-name cp-2 --certificate-key KEY (stage trust: joins the rotation in progress in the cluster)"
+		}
+		if st.Next != want {
+			t.Errorf("%s: next %q, want %q", st.CA, st.Next, want)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 	})
 	r := StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: out}
 	if err == nil && o.Connect != nil {
-		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs)
+		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs, o.Rerun)
 	}
 	return r, err
 }
@@ -89,6 +89,9 @@ func rotateCommand(name, rerun string) string {
 
 func (o *Options) command(k kind) string { return rotateCommand(k.name, o.Rerun) }
 
+// startsRotation ends the Next of a node where no rotation is in progress.
+const startsRotation = " (starts a rotation: stage trust)"
+
 // next is the command that makes the next step from rec; cmd is
 // rotateCommand's.
 func next(cmd string, rec *Record, st *State) string {
@@ -102,7 +105,7 @@ func next(cmd string, rec *Record, st *State) string {
 		}
 		return fmt.Sprintf("restart %s, then %s (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), then, cmd)
 	case !rec.Active():
-		return cmd + " (starts a rotation: stage trust)"
+		return cmd + startsRotation
 	case rec.Stage == StageTrust && rec.Aborting:
 		return cmd + " --abort (drops the new CA), or " + cmd + " (stage reissue)"
 	case rec.Stage == StageTrust:
