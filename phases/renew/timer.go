@@ -136,8 +136,9 @@ type Timer struct {
 // relative path means nothing to a unit run from /: it is resolved here,
 // where the user meant it), checks ConfigFile, which a renewal would
 // otherwise refuse every day, and fills ConditionCertDir and, when empty,
-// NodeName: the configuration's, else the one of the certificates in the
-// folder the renewal will use, else the host name.
+// NodeName: the one of the certificates in the folder the renewal will use
+// (the CN of etcd/server.crt), else the configuration's
+// nodeRegistration.name, else the host name (docs/cron.md).
 func (t *Timer) Resolve() error {
 	if t.Offset != nil && t.StaggerSet {
 		return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
@@ -163,10 +164,12 @@ func (t *Timer) Resolve() error {
 	if t.NodeName != "" {
 		return nil
 	}
-	if c.NodeName == "" {
-		config.NodeFromCertificatesIn(&c, t.ConditionCertDir)
-	}
-	if t.NodeName = c.NodeName; t.NodeName != "" {
+	// The certificates' name first (docs/cron.md): it is this node's even
+	// when the configuration is a copy shared by the nodes, which would
+	// give them all one offset.
+	fromCerts := config.Cluster{ControlPlaneEndpoint: c.ControlPlaneEndpoint, APIServerCertSANs: c.APIServerCertSANs}
+	config.NodeFromCertificatesIn(&fromCerts, t.ConditionCertDir)
+	if t.NodeName = cmp.Or(fromCerts.NodeName, c.NodeName); t.NodeName != "" {
 		return nil
 	}
 	h, err := os.Hostname()
