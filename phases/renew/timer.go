@@ -194,9 +194,15 @@ func (t Timer) Units() (service, timer string, err error) {
 		if !filepath.IsAbs(a.path) { // Resolve makes them so; Units may run without it
 			return "", "", fmt.Errorf("%s %q must be absolute: the unit runs from /", a.flag, a.path)
 		}
+		if err := oneLine(a.flag, a.path); err != nil {
+			return "", "", err
+		}
 		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 	}
 	certDir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
+	if err := oneLine("the certificate folder (certificatesDir of --config)", certDir); err != nil {
+		return "", "", err
+	}
 	offset, why, err := t.offset()
 	if err != nil {
 		return "", "", err
@@ -207,6 +213,17 @@ func (t Timer) Units() (service, timer string, err error) {
 	}
 	service, timer = timerUnits(program, args, unitPath(pki.Store{Dir: certDir}.CertPath(pki.CAName)), schedule, why)
 	return service, timer, nil
+}
+
+// oneLine refuses a path with a control character (a newline, a tab):
+// written into a unit it would end the line, and the rest of the path
+// would be read as a directive of its own. execPath refuses them in
+// --certctl-path for the same reason.
+func oneLine(what, path string) error {
+	if i := strings.IndexFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+		return fmt.Errorf("%s %q contains a control character (%q), which a systemd unit cannot hold on its line: use a path without it; nothing was written", what, path, path[i:i+1])
+	}
+	return nil
 }
 
 // InstallTimer is `certctl install-timer`: it writes the service and timer
