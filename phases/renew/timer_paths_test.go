@@ -59,3 +59,22 @@ func TestInstallTimerRefusesControlCharacters(t *testing.T) {
 	}
 	treetest.ErrMentions(t, err, "control character")
 }
+
+// TestInstallTimerRefusesNodeNameControlCharacters: the node's name is
+// written in the timer's comment; a newline in it (--node-name, or an
+// etcd certificate's CN) ended the comment and made the rest a directive
+// ("--node-name 'cp-1<newline>OnCalendar=minutely'") and left dedent's
+// tabs on every line. It is refused, and nothing is written.
+func TestInstallTimerRefusesNodeNameControlCharacters(t *testing.T) {
+	units := t.TempDir()
+	var out bytes.Buffer
+	tm := Timer{UnitDir: units, CertDir: t.TempDir(), NodeName: "cp-1\nOnCalendar=minutely", Stagger: DefaultStagger, CertctlPath: DefaultCertctlPath, Out: &out, ErrOut: &out}
+	err := tm.Resolve()
+	if err == nil {
+		err = InstallTimer(tm)
+	}
+	treetest.ErrMentions(t, err, "node name", "control character", "--node-name")
+	if entries, _ := os.ReadDir(units); len(entries) > 0 {
+		t.Errorf("wrote %d file(s) into %s:\n%s", len(entries), units, out.String())
+	}
+}
