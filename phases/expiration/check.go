@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
@@ -70,6 +71,11 @@ func Check(o Options) (*Info, error) {
 	if node != nil && node.ExternalEtcd {
 		ext = &o.Cluster.EtcdExternal
 	}
+	drift := "no SAN check (no configuration)"
+	if node != nil {
+		drift = "SANs compared with " + cmp.Or(o.ConfigFile, "the configuration")
+	}
+	debuglog.Debugf(debuglog.Decisions, "checking the certificates in %s and the kubeconfig files in %s; %s; --warn-within %v", o.CertDir, o.KubeconfigDir, drift, o.WarnWithin)
 	c := &checker{o: o, cas: map[string]*caState{}}
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
 	for _, t := range renewal.Targets(inv, ext != nil) {
@@ -153,6 +159,7 @@ func (c *checker) ca(name, base string) *caState {
 	st := pki.Store{Dir: c.o.CertDir}
 	s := &caState{row: Certificate{Name: name, File: st.CertPath(base), Problems: []Problem{}}}
 	c.cas[name] = s
+	reading(s.row.File)
 	ca, err := pki.LoadCA(s.row.File, "", time.Time{})
 	switch pki.FaultOf(err) {
 	case pki.CACertMissing:
@@ -249,12 +256,14 @@ func (c *checker) kubelet() (Certificate, bool) {
 	certData, keyData := user.ClientCertificateData, user.ClientKeyData
 	if len(certData) == 0 && user.ClientCertificate != "" {
 		row.File = resolve(user.ClientCertificate)
+		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
 			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: if the kubelet's rotation failed, restart the kubelet or re-join the node", row.File, path, err)
 			return row, true
 		}
 	}
 	if len(keyData) == 0 && user.ClientKey != "" {
+		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
 			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
 		}
@@ -284,6 +293,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 // readCert reads row.File's certificates and sets the expiry from the
 // first. A missing file sets Missing; an unreadable one adds a problem.
 func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
+	reading(row.File)
 	data, err := pki.ReadFile(row.File)
 	if errors.Is(err, fs.ErrNotExist) {
 		row.setMissing()
@@ -311,6 +321,7 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		row.setMissing()
 		return nil, false
 	}
+	reading(row.File)
 	cfg, err := kubeconfig.Load(row.File)
 	if errors.Is(err, fs.ErrPermission) {
 		row.add(Unreadable, "%v: run certctl as root, or fix the permissions", err)
@@ -328,6 +339,7 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 // whether the key file exists. A missing key is a problem only when
 // required (a leaf; a CA without its key is an external CA).
 func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool) bool {
+	reading(keyPath)
 	data, err := pki.ReadFile(keyPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		if required {
@@ -392,6 +404,11 @@ func checkMode(row *Certificate, path string) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		row.add(KeyPermissions, "%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
+}
+
+// reading says, at -v 4, which file is read next.
+func reading(path string) {
+	debuglog.Debugf(debuglog.Files, "reading %s", path)
 }
 
 // setMissing marks a row whose file does not exist; like kubeadm, such a

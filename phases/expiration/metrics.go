@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -45,7 +47,7 @@ func WriteMetrics(w io.Writer, info *Info) error {
 	checked := gauge(MetricCheckedAt, "When check-expiration ran, in seconds since the epoch.")
 
 	add := func(c Certificate, kind string) {
-		l := prometheus.Labels{"name": c.Name, "file": c.File, "kind": kind, "ca": c.CAName}
+		l := prometheus.Labels{"name": label(c.Name), "file": label(c.File), "kind": kind, "ca": label(c.CAName)}
 		missing.With(l).Set(boolValue(c.Missing))
 		external.With(l).Set(boolValue(c.ExternallyManaged))
 		if c.ExpirationDate != nil {
@@ -53,7 +55,7 @@ func WriteMetrics(w io.Writer, info *Info) error {
 			residual.With(l).Set(float64(c.ResidualTimeSeconds))
 		}
 		for _, p := range c.Problems {
-			pl := prometheus.Labels{"type": string(p.Type)}
+			pl := prometheus.Labels{"type": label(string(p.Type))}
 			maps.Copy(pl, l)
 			problem.With(pl).Set(1)
 		}
@@ -65,7 +67,7 @@ func WriteMetrics(w io.Writer, info *Info) error {
 		add(c, "ca")
 	}
 	for _, r := range info.RestartsOwed {
-		owed.With(prometheus.Labels{"component": r.Component}).Set(1)
+		owed.With(prometheus.Labels{"component": label(r.Component)}).Set(1)
 	}
 	checked.WithLabelValues().Set(float64(info.CheckedAt.Unix()))
 
@@ -82,6 +84,20 @@ func WriteMetrics(w io.Writer, info *Info) error {
 	}
 	_, err = buf.WriteTo(w)
 	return err
+}
+
+// label is s as a label value: Prometheus takes UTF-8 only (its client
+// panics on anything else), so each invalid byte of a path, as a folder
+// named under a Latin-1 locale has, becomes U+FFFD, as in the JSON report.
+func label(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // an invalid byte is utf8.RuneError, one per byte
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func boolValue(b bool) float64 {

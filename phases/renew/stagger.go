@@ -37,7 +37,9 @@ var shorthands = map[string]string{
 // (ranges and repetitions of minutes, time zones); such a schedule is
 // refused with the forms that work.
 var (
-	weekdaysRE = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)([.,]{1,2}(Mon|Tue|Wed|Thu|Fri|Sat|Sun))*$`)
+	// Weekdays are separated by "," (a list) or ".." (a range): systemd
+	// refuses a single "." or a doubled ",".
+	weekdaysRE = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)((,|\.\.)(Mon|Tue|Wed|Thu|Fri|Sat|Sun))*$`)
 	dateRE     = regexp.MustCompile(`^(\*|\d{4}(,\d{4})*)-(\*|\d{1,2}(,\d{1,2})*)-(\*|\d{1,2}(,\d{1,2})*)$`)
 	timeRE     = regexp.MustCompile(`^(\*|\d{1,2}):(\d{1,2})(:(\d{1,2}))?$`)
 )
@@ -87,6 +89,13 @@ func Stagger(schedule string, offset time.Duration) (string, error) {
 			return "", fmt.Errorf("invalid --schedule %q: %q is neither weekdays (Mon..Fri) nor a date (*-*-*): %s", schedule, prefix[0], usage)
 		}
 	}
+	if len(prefix) > 0 {
+		if date := prefix[len(prefix)-1]; dateRE.MatchString(date) {
+			if err := dateInRange(date); err != nil {
+				return "", fmt.Errorf("invalid --schedule %q: %w", schedule, err)
+			}
+		}
+	}
 	minute, _ := strconv.Atoi(m[2])
 	second, _ := strconv.Atoi(m[4]) // 0 when the seconds are left out
 	if minute > 59 || second > 59 {
@@ -114,6 +123,28 @@ func Stagger(schedule string, offset time.Duration) (string, error) {
 	return strings.Join(append(prefix, clock), " "), nil
 }
 
+// dateInRange checks the numbers of a date that dateRE matched as
+// systemd.time(7) reads them: years 1970 to 2199, months 1 to 12, days 1
+// to 31. systemd refuses a timer whose OnCalendar has another ("Timer
+// unit lacks value setting"), which would never renew.
+func dateInRange(date string) error {
+	parts := strings.SplitN(date, "-", 3)
+	for i, r := range []struct {
+		what     string
+		min, max int
+	}{{"years", 1970, 2199}, {"months", 1, 12}, {"days", 1, 31}} {
+		if parts[i] == "*" {
+			continue
+		}
+		for _, n := range strings.Split(parts[i], ",") {
+			if v, _ := strconv.Atoi(n); v < r.min || v > r.max {
+				return fmt.Errorf("%s go from %d to %d in systemd's calendar, not %s", r.what, r.min, r.max, n)
+			}
+		}
+	}
+	return nil
+}
+
 // offset is the node's offset and the comment that explains it.
 func (t Timer) offset() (time.Duration, string, error) {
 	if t.Offset != nil {
@@ -127,6 +158,10 @@ func (t Timer) offset() (time.Duration, string, error) {
 	}
 	if t.Stagger == 0 {
 		return 0, "No offset (--stagger 0); docs/cron.md", nil
+	}
+	if strings.IndexFunc(t.NodeName, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+		// It is written in the timer's comment, which a newline would end.
+		return 0, "", fmt.Errorf("the node name %q contains a control character, which the timer's comment cannot hold on its line: pass --node-name with the node's name, or --offset", t.NodeName)
 	}
 	off := Offset(t.NodeName, t.Stagger)
 	return off, fmt.Sprintf("Node %s: offset %s within --stagger %s, from its name; docs/cron.md", t.NodeName, short(off), short(t.Stagger)), nil

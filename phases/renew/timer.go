@@ -136,8 +136,9 @@ type Timer struct {
 // relative path means nothing to a unit run from /: it is resolved here,
 // where the user meant it), checks ConfigFile, which a renewal would
 // otherwise refuse every day, and fills ConditionCertDir and, when empty,
-// NodeName: the configuration's, else the one of the certificates in the
-// folder the renewal will use, else the host name.
+// NodeName: the one of the certificates in the folder the renewal will use
+// (the CN of etcd/server.crt), else the configuration's
+// nodeRegistration.name, else the host name (docs/cron.md).
 func (t *Timer) Resolve() error {
 	if t.Offset != nil && t.StaggerSet {
 		return fmt.Errorf("--offset sets the node's offset that --stagger would compute: drop one of them")
@@ -163,10 +164,12 @@ func (t *Timer) Resolve() error {
 	if t.NodeName != "" {
 		return nil
 	}
-	if c.NodeName == "" {
-		config.NodeFromCertificatesIn(&c, t.ConditionCertDir)
-	}
-	if t.NodeName = c.NodeName; t.NodeName != "" {
+	// The certificates' name first (docs/cron.md): it is this node's even
+	// when the configuration is a copy shared by the nodes, which would
+	// give them all one offset.
+	fromCerts := config.Cluster{ControlPlaneEndpoint: c.ControlPlaneEndpoint, APIServerCertSANs: c.APIServerCertSANs}
+	config.NodeFromCertificatesIn(&fromCerts, t.ConditionCertDir)
+	if t.NodeName = cmp.Or(fromCerts.NodeName, c.NodeName); t.NodeName != "" {
 		return nil
 	}
 	h, err := os.Hostname()
@@ -191,9 +194,15 @@ func (t Timer) Units() (service, timer string, err error) {
 		if !filepath.IsAbs(a.path) { // Resolve makes them so; Units may run without it
 			return "", "", fmt.Errorf("%s %q must be absolute: the unit runs from /", a.flag, a.path)
 		}
+		if err := oneLine(a.flag, a.path); err != nil {
+			return "", "", err
+		}
 		args = append(args, a.flag, unitArg(filepath.Clean(a.path)))
 	}
 	certDir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
+	if err := oneLine("the certificate folder (certificatesDir of --config)", certDir); err != nil {
+		return "", "", err
+	}
 	offset, why, err := t.offset()
 	if err != nil {
 		return "", "", err
@@ -204,6 +213,17 @@ func (t Timer) Units() (service, timer string, err error) {
 	}
 	service, timer = timerUnits(program, args, unitPath(pki.Store{Dir: certDir}.CertPath(pki.CAName)), schedule, why)
 	return service, timer, nil
+}
+
+// oneLine refuses a path with a control character (a newline, a tab):
+// written into a unit it would end the line, and the rest of the path
+// would be read as a directive of its own. execPath refuses them in
+// --certctl-path for the same reason.
+func oneLine(what, path string) error {
+	if i := strings.IndexFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+		return fmt.Errorf("%s %q contains a control character (%q), which a systemd unit cannot hold on its line: use a path without it; nothing was written", what, path, path[i:i+1])
+	}
+	return nil
 }
 
 // InstallTimer is `certctl install-timer`: it writes the service and timer
