@@ -3,16 +3,34 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/cmd"
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/interrupt"
 )
 
 func main() {
-	// The first SIGINT or SIGTERM cancels ctx; certctl then ends within a
-	// second, saying what the interruption left (internal/interrupt).
-	ctx, interrupts := interrupt.Watch(context.Background(), os.Stderr, os.Exit)
-	root := cmd.NewRootCommand(os.Stdout, os.Stderr)
-	os.Exit(interrupts.Exit(root.ExecuteContext(ctx)))
+	os.Exit(run(cmd.NewRootCommand(os.Stdout, os.Stderr), os.Stderr))
+}
+
+// run executes root and returns the exit status. The first SIGINT or
+// SIGTERM cancels its context; certctl then ends within a second, saying
+// what the interruption left (internal/interrupt). A panic is a bug: it
+// exits with status 1 (Failure), not Go's 2, which means "nothing to do"
+// to renew's timer and "expires soon" to check-expiration's monitoring.
+func run(root *cobra.Command, errOut io.Writer) (code int) {
+	ctx, interrupts := interrupt.Watch(context.Background(), errOut, os.Exit)
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(errOut, "error: internal error: %v: this is a bug of certctl; please report it with the command line and this output\n%s", r, debug.Stack())
+			code = exitcode.Failure
+		}
+	}()
+	return interrupts.Exit(root.ExecuteContext(ctx))
 }
