@@ -28,7 +28,7 @@ func TestMonitoringDocs(t *testing.T) {
 	}
 
 	cron := docBlockIn(t, "monitoring.md", "sh", "--textfile")
-	m := regexp.MustCompile(`root (certctl check-expiration .*?) >/dev/null`).FindStringSubmatch(cron)
+	m := regexp.MustCompile(`root /usr/local/bin/(certctl check-expiration .*?) >/dev/null`).FindStringSubmatch(cron)
 	if m == nil {
 		t.Fatalf("docs/monitoring.md's cron line has changed:\n%s", cron)
 	}
