@@ -19,11 +19,9 @@ func main() {
 	os.Exit(run(cmd.NewRootCommand(os.Stdout, os.Stderr), os.Stderr))
 }
 
-// run executes root and returns the exit status. The first SIGINT or
-// SIGTERM cancels its context; certctl then ends within a second, saying
-// what the interruption left (internal/interrupt). A panic is a bug: it
-// exits with status 1 (Failure), not Go's 2, which means "nothing to do"
-// to renew's timer and "expires soon" to check-expiration's monitoring.
+// run executes root and returns the exit status. SIGINT and SIGTERM cancel
+// it (internal/interrupt). A panic, a bug, exits 1, not Go's 2, which renew's
+// timer reads as "nothing to do" and monitoring as "expires soon".
 func run(root *cobra.Command, errOut io.Writer) (code int) {
 	ctx, interrupts := interrupt.Watch(context.Background(), errOut, os.Exit)
 	defer func() {
