@@ -123,7 +123,13 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	for _, d := range append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...) {
+	return cleanTemp(errOut, append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...))
+}
+
+// cleanTemp removes from dirs the temporary files a killed
+// atomicfile.WriteFile left, saying so on errOut.
+func cleanTemp(errOut io.Writer, dirs []string) error {
+	for _, d := range dirs {
 		removed, err := atomicfile.CleanTemp(d)
 		for _, p := range removed {
 			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)
@@ -184,15 +190,9 @@ func LockCSR(ctx context.Context, errOut io.Writer, dir string, wait time.Durati
 			return nil, err
 		}
 	}
-	for _, d := range []string{dir, filepath.Join(dir, "etcd")} {
-		removed, err := atomicfile.CleanTemp(d)
-		for _, p := range removed {
-			fmt.Fprintf(errOut, "[recover] removed %s, left by an interrupted write\n", p)
-		}
-		if err != nil {
-			release()
-			return nil, WithPermissionHint(err)
-		}
+	if err := cleanTemp(errOut, []string{dir, filepath.Join(dir, "etcd")}); err != nil {
+		release()
+		return nil, err
 	}
 	return release, nil
 }
