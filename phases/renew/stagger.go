@@ -159,7 +159,7 @@ func (t Timer) offset() (time.Duration, string, error) {
 	if t.Stagger == 0 {
 		return 0, "No offset (--stagger 0); docs/cron.md", nil
 	}
-	if strings.IndexFunc(t.NodeName, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+	if strings.IndexFunc(t.NodeName, isControl) >= 0 {
 		// It is written in the timer's comment, which a newline would end.
 		return 0, "", fmt.Errorf("the node name %q contains a control character, which the timer's comment cannot hold on its line: pass --node-name with the node's name, or --offset", t.NodeName)
 	}

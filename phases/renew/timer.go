@@ -52,7 +52,7 @@ func execPath(path string) (string, error) {
 	if !filepath.IsAbs(path) {
 		return "", fmt.Errorf("--certctl-path %q must be absolute: systemd runs ExecStart without a search path", path)
 	}
-	if i := strings.IndexFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f || strings.ContainsRune(`"'\`, r) }); i >= 0 {
+	if i := strings.IndexFunc(path, func(r rune) bool { return isControl(r) || strings.ContainsRune(`"'\`, r) }); i >= 0 {
 		return "", fmt.Errorf("--certctl-path %q: systemd refuses to run a program whose path contains %q (quotes, backslashes and control characters): install certctl in a folder without it, such as %s", path, path[i:i+1], DefaultCertctlPath)
 	}
 	word := strings.ReplaceAll(filepath.Clean(path), "%", "%%")
@@ -220,11 +220,15 @@ func (t Timer) Units() (service, timer string, err error) {
 // would be read as a directive of its own. execPath refuses them in
 // --certctl-path for the same reason.
 func oneLine(what, path string) error {
-	if i := strings.IndexFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 {
+	if i := strings.IndexFunc(path, isControl); i >= 0 {
 		return fmt.Errorf("%s %q contains a control character (%q), which a systemd unit cannot hold on its line: use a path without it; nothing was written", what, path, path[i:i+1])
 	}
 	return nil
 }
+
+// isControl is an ASCII control character (a newline, a tab, DEL), which
+// ends a unit's line or is no part of one.
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // InstallTimer is `certctl install-timer`: it writes the service and timer
 // units into t.UnitDir, or prints them.
