@@ -96,7 +96,6 @@ func (e *IncompleteError) Names() []string {
 // an *IncompleteError (cause: see IncompleteError.Cause).
 func (is *Issuer) incomplete(jobs []*job, cause string) error {
 	e := &IncompleteError{Cause: cause}
-	var pending []string
 	for _, j := range jobs {
 		if j.phase == phaseIssued {
 			e.Obtained = append(e.Obtained, j.req.Name)
@@ -106,7 +105,6 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"
-			pending = append(pending, j.name)
 		case phaseApproved:
 			n.State = "was approved but signer " + j.signer + " has not issued it"
 			if h := signerHint(j.signer); !slices.Contains(e.Hints, h) {
@@ -120,11 +118,24 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 	if len(e.NotIssued) == 0 {
 		return nil
 	}
-	if len(pending) > 0 {
-		e.Approve = "kubectl certificate approve " + strings.Join(pending, " ") + is.o.ApproveKubeconfig
-	}
+	e.Approve = is.approveCommand(jobs)
 	e.Rerun = is.rerun(e.Names(), e.Refused())
 	return e
+}
+
+// approveCommand approves the CSRs of jobs that are pending approval:
+// `kubectl certificate approve A B --kubeconfig FILE`; "" for none.
+func (is *Issuer) approveCommand(jobs []*job) string {
+	var pending []string
+	for _, j := range jobs {
+		if j.phase == phasePending {
+			pending = append(pending, j.name)
+		}
+	}
+	if len(pending) == 0 {
+		return ""
+	}
+	return "kubectl certificate approve " + strings.Join(pending, " ") + is.o.ApproveKubeconfig
 }
 
 // rerun is the command that renews names, with a new key and CSR for
@@ -233,17 +244,12 @@ func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
 // stoppedError names the CSRs still waiting when the wait was
 // interrupted, with their state and what to do.
 func (is *Issuer) stoppedError(jobs []*job) error {
-	var pending []string
-	for _, j := range jobs {
-		if j.phase == phasePending {
-			pending = append(pending, j.name)
-		}
-	}
-	if len(pending) == 0 {
+	approve := is.approveCommand(jobs)
+	if approve == "" {
 		return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Run the same command again: it picks up the same CSRs and keys", describeLeft(jobs))
 	}
-	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (kubectl certificate approve %s%s) and run the same command again: it picks up the same CSRs and keys",
-		describeLeft(jobs), strings.Join(pending, " "), is.o.ApproveKubeconfig)
+	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (%s) and run the same command again: it picks up the same CSRs and keys",
+		describeLeft(jobs), approve)
 }
 
 // describeLeft lists the jobs not answered yet with their state.
