@@ -40,7 +40,11 @@ func formatList(extra []string) string {
 // e.g. check-expiration's "prometheus"). An unknown one is an error that
 // lists the valid ones, so that a command refuses it before any work.
 func Parse(s string, extra ...string) (Format, error) {
-	if t, ok := strings.CutPrefix(s, "jsonpath="); ok {
+	if t, ok := strings.CutPrefix(s, "jsonpath="); ok || s == "jsonpath" {
+		if !ok || strings.TrimSpace(t) == "" {
+			// kubectl refuses it too: an empty template prints nothing.
+			return Format{}, fmt.Errorf("-o jsonpath needs a template: for example -o jsonpath='{.items[*].name}'")
+		}
 		if _, err := parseJSONPath(t); err != nil {
 			return Format{}, err
 		}

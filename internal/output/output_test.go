@@ -47,7 +47,7 @@ func TestPrint(t *testing.T) {
 }
 
 func TestParseRefuses(t *testing.T) {
-	for _, s := range []string{"xml", "jsonpath={.items[", "JSON"} {
+	for _, s := range []string{"xml", "jsonpath={.items[", "JSON", "jsonpath=", "jsonpath", "jsonpath= "} {
 		if _, err := Parse(s); err == nil {
 			t.Errorf("Parse(%q) accepted", s)
 		}
