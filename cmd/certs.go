@@ -64,7 +64,7 @@ func newCertsListCommand() *cobra.Command {
 			that a CA can sign; each problem is then spelled out below the table,
 			with what to do. With etcd.external in --config it lists, as
 			check-expiration does, that etcd's client certificate and CA instead
-			of the etcd certificates kubeadm makes for a local etcd. It only reads.
+			of the etcd certificates kubeadm makes for a local etcd. It only reads; finding none of the files is an error (the wrong folders).
 		`),
 		Example: examples(`
 			  certctl certs list --cert-dir /etc/kubernetes/pki --kubeconfig-dir /etc/kubernetes

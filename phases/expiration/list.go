@@ -67,6 +67,9 @@ func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.Extern
 	if err != nil {
 		return err
 	}
+	if !slices.ContainsFunc(list.Items, func(e ListEntry) bool { return e.Status != "missing" }) {
+		return noneExists("list", len(list.Items), certDir, kubeconfigDir)
+	}
 	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeList(w, list, now, wide) })
 }
 

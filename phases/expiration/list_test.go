@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +262,27 @@ func TestCertsListExternalEtcd(t *testing.T) {
 	rows, below = list()
 	if r := rows[ExternalEtcdClient]; r["KEY"] != "MISSING" || r["PROBLEMS"] == "-" || !strings.Contains(below, "etcd.external.certFile "+ext.CertFile+" does not exist") {
 		t.Errorf("missing client certificate: row %q, below:\n%s", r, below)
+	}
+}
+
+// Folders that hold none of the files are the wrong folders: an error, as
+// check-expiration gives, not a table of MISSING rows and exit 0. A folder
+// with some files still lists them.
+func TestCertsListNoneExists(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := List(t.Context(), filepath.Join(dir, "pki"), dir, nil, pkitest.Made, output.Format{Name: "json"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "none of the 16 certificates") || !strings.Contains(err.Error(), "--kubeconfig-dir") {
+		t.Fatalf("an empty folder: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("printed a list: %s", out.String())
+	}
+	n := pkitest.NewNode(t, nil)
+	if err := os.Remove(filepath.Join(n.Dir, "admin.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := List(t.Context(), n.CertDir(), n.Dir, nil, pkitest.Made, output.Format{Name: "text"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "MISSING") {
+		t.Errorf("one file missing: %v\n%s", err, out.String())
 	}
 }

@@ -35,8 +35,7 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	// external etcd, super-admin.conf on the other control-plane nodes),
 	// none at all is the wrong folders.
 	if info.NoneExists() {
-		return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to check exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
-			len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
+		return noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
 	}
 	if o.Textfile != "" {
 		var buf bytes.Buffer
@@ -78,4 +77,12 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
 	}
 	return nil
+}
+
+// noneExists is the error of a report or list that found none of its n
+// files: the folders are not the node's, and all MISSING would read as
+// all well to a script that ignores those rows.
+func noneExists(verb string, n int, certDir, kubeconfigDir string) error {
+	return fmt.Errorf("none of the %d certificates, kubeconfig files and CAs to %s exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders",
+		n, verb, certDir, kubeconfigDir)
 }
