@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/lock"
 )
@@ -57,6 +59,7 @@ func Watch(parent context.Context, errOut io.Writer, exit func(int)) (context.Co
 }
 
 func (in *Interrupts) watch(ctx context.Context) {
+	defer utilruntime.HandleCrash()
 	var sig os.Signal
 	select {
 	case sig = <-in.ch:

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
@@ -170,6 +172,7 @@ func (s *syncer) start(path string) {
 	s.once.Do(func() { s.sem = make(chan struct{}, 16) })
 	s.wg.Add(1)
 	go func() {
+		defer utilruntime.HandleCrash()
 		defer s.wg.Done()
 		s.sem <- struct{}{}
 		defer func() { <-s.sem }()

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/manifests/staticpods"
@@ -114,6 +115,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	sem := make(chan struct{}, 8)
 	probe := func(ep *Endpoint) {
 		wg.Go(func() {
+			defer utilruntime.HandleCrash()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			ck.check(ctx, ep)

@@ -11,6 +11,7 @@ import (
 	coordv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -140,6 +141,7 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		defer utilruntime.HandleCrash()
 		_ = wait.PollUntilContextCancel(rctx, l.duration/4, false, func(ctx context.Context) (bool, error) {
 			// Errors are expected while this node's own kube-apiserver
 			// restarts: the Lease lasts longer than that.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
 
@@ -129,7 +130,10 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		// and every replica's /metrics shows a CA pair that cannot be used.
 		t := time.NewTicker(o.CAReload)
 		defer t.Stop()
-		go WatchCAs(ctx, t.C, sources...)
+		go func() {
+			defer utilruntime.HandleCrash()
+			WatchCAs(ctx, t.C, sources...)
+		}()
 	}
 
 	var leaderCheck atomic.Pointer[func() error]
@@ -147,7 +151,10 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("listen on --listen-address %s: %w", o.ListenAddress, err)
 	}
 	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		defer utilruntime.HandleCrash()
+		_ = srv.Serve(ln)
+	}()
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
