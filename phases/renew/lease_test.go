@@ -200,7 +200,7 @@ func TestCoordinator(t *testing.T) {
 		output string
 	}{
 		{"reachable", Restart{Client: leaseClient()}, true, ""},
-		{"unreachable", Restart{Client: down}, false, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: the API server cannot be reached, or refuses the Leases of kube-system (dial tcp 192.0.2.1:6443: connect: connection refused)\n"},
+		{"unreachable", Restart{Client: down}, false, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: the API server cannot be reached (dial tcp 192.0.2.1:6443: connect: connection refused)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -223,6 +223,39 @@ func TestCoordinator(t *testing.T) {
 				t.Errorf("lease %+v, %v; want held by cp-1_..., for 60s", l, err)
 			}
 			release(true)
+		})
+	}
+}
+
+// TestCoordinatorRefused: an API server that answers but refuses the
+// Leases (401, 403) does not make the node restart alone, as it did: the
+// other nodes may be restarting under their Leases. Every restart fails
+// with what to do, takes no Lease and stays owed.
+func TestCoordinatorRefused(t *testing.T) {
+	gr := schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"403", apierrors.NewForbidden(gr, "", errors.New("no")), "to the user of the API client (leases.coordination.k8s.io is forbidden: no): the restart stays owed and the next run retries it; give that user get, list, create and update on leases in kube-system"},
+		{"401", apierrors.NewUnauthorized("Unauthorized"), "renew them (certctl renew admin.conf for the node's admin.conf)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := fake.NewClientset()
+			client.PrependReactor("*", "leases", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tc.err })
+			var out bytes.Buffer
+			coord := Coordinator(t.Context(), Coordination{Client: client, NodeName: "cp-1", Now: time.Now, Rand: rand.Reader}, &out)
+			if coord == nil || out.Len() != 0 {
+				t.Fatalf("the node restarts alone: %q", out.String())
+			}
+			release, err := coord(t.Context(), "etcd")
+			if err == nil || release != nil || !strings.Contains(err.Error(), "the restart stays owed") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("restart: %v; want an error with %q", err, tc.want)
+			}
+			if creates := slices.ContainsFunc(client.Actions(), func(a k8stesting.Action) bool { return a.GetVerb() == "create" }); creates {
+				t.Errorf("a Lease was created: %v", client.Actions())
+			}
 		})
 	}
 }
@@ -325,7 +358,7 @@ func TestCoordinatorKubeconfig(t *testing.T) {
 		output     string
 	}{
 		{"--kubeconfig", given, true, 1, ""},
-		{"admin.conf", "", false, 0, "the API server cannot be reached, or refuses the Leases of kube-system (" + "Get \"" + closed},
+		{"admin.conf", "", false, 0, "the API server cannot be reached (" + "Get \"" + closed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			asked.Store(0)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -237,7 +238,9 @@ type Coordination struct {
 // every workflow (renew, CA rotation): it takes the component's Lease in
 // kube-system, so that one control-plane node at a time restarts it, or
 // returns nil, after saying so on out, when the API server cannot be
-// reached: the node then restarts alone.
+// reached: the node then restarts alone. When the API server answers but
+// refuses the Leases (401, 403), every restart fails with what to do and
+// stays owed.
 func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(context.Context, string) (func(bool), error) {
 	alone := func(why string, err error) {
 		fmt.Fprintf(out, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: %s (%v)\n", why, err)
@@ -246,19 +249,25 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		c.Now = time.Now
 	}
 	c.Rand = cmp.Or(c.Rand, rand.Reader)
-	client := c.Client
+	client, source := c.Client, ""
 	if client == nil {
 		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
 		if err != nil {
 			alone("no API client", err)
 			return nil
 		}
-		client = k
+		client, source = k, k.Source
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).List(pctx, metav1.ListOptions{Limit: 1}); err != nil {
-		alone("the API server cannot be reached, or refuses the Leases of kube-system", err)
+		if refused := leasesRefused(err, source); refused != nil {
+			// The API server answers, so the other nodes may restart under
+			// their Leases: restarting without one could take a second etcd
+			// member or kube-apiserver down. Every restart fails and stays owed.
+			return func(context.Context, string) (func(bool), error) { return nil, refused }
+		}
+		alone("the API server cannot be reached", err)
 		return nil
 	}
 	suffix := make([]byte, 4)
@@ -277,4 +286,18 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		}
 		return func(ok bool) { releaseAPI(ok); release(ok) }, nil
 	}
+}
+
+// leasesRefused is the error of every restart when the API server answered
+// the Lease list with err and refused it (401, 403) to the credentials of
+// source (kubeclient.Client.Source; "" when unknown); nil for another error.
+func leasesRefused(err error, source string) error {
+	who := cmp.Or(source, "the API client")
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("the API server refuses the credentials of %s for the Leases of kube-system that serialise the restarts across nodes (%w): the restart stays owed and the next run retries it; renew them (certctl renew admin.conf for the node's admin.conf), then run certctl again", who, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("the API server refuses the Leases of kube-system that serialise the restarts across nodes to the user of %s (%w): the restart stays owed and the next run retries it; give that user get, list, create and update on leases in kube-system (kubeadm's admin.conf has them), then run certctl again", who, err)
+	}
+	return nil
 }
