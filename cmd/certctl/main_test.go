@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+
+	"github.com/certctl/certctl/internal/exitcode"
 )
 
 // TestPanicExitsFailure: a command that panics ends with exit status 1
@@ -40,7 +42,7 @@ func TestGoroutinePanicExitsFailure(t *testing.T) {
 			select {}
 		}}
 		root.SetArgs(nil)
-		exitOnGoroutinePanic()
+		exitcode.OnGoroutinePanic(os.Stderr, os.Exit)
 		os.Exit(run(root, os.Stderr))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGoroutinePanicExitsFailure$")

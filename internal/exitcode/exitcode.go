@@ -7,6 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"runtime/debug"
+
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 )
 
 // The exit statuses. 2 means "done, but there is something to look at"
@@ -159,3 +163,19 @@ type interruptedError struct {
 
 func (e *interruptedError) Error() string { return e.msg }
 func (e *interruptedError) Unwrap() error { return e.err }
+
+// Panicked prints the panic r with its stack as a bug of certctl and
+// returns the status to exit with: Failure, not Go's 2 for a crash, which
+// renew's timer reads as "nothing to do" and monitoring as "expires soon".
+func Panicked(errOut io.Writer, r any) int {
+	fmt.Fprintf(errOut, "error: internal error: %v: this is a bug of certctl; please report it with the command line and this output\n%s", r, debug.Stack())
+	return Failure
+}
+
+// OnGoroutinePanic makes a panic in another goroutine than main's exit
+// (with exit) as Panicked says: client-go's and certctl's goroutines end
+// with utilruntime.HandleCrash, which calls these handlers before it
+// crashes with Go's status 2.
+func OnGoroutinePanic(errOut io.Writer, exit func(int)) {
+	utilruntime.PanicHandlers = []func(context.Context, any){func(_ context.Context, r any) { exit(Panicked(errOut, r)) }}
+}
