@@ -43,7 +43,7 @@ func (f *folderFlags) addCertDirTo(fs *pflag.FlagSet, certDirHelp string) {
 // reads nothing else of the file: these commands make no certificate.
 func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error) {
 	if f.cluster.configFile == "" || cmd.Flags().Changed("cert-dir") {
-		return f.cluster.CertDir, nil
+		return f.cluster.CertDir, config.CheckCertDirFlag(f.cluster.CertDir)
 	}
 	c, err := f.settings(cmd, warn)
 	return c.CertificatesDir, err
@@ -53,7 +53,7 @@ func (f *folderFlags) certDir(cmd *cobra.Command, warn io.Writer) (string, error
 // to warn); without --config, only --cert-dir. No ConfigMap is read.
 func (f *folderFlags) settings(cmd *cobra.Command, warn io.Writer) (config.Cluster, error) {
 	if f.cluster.configFile == "" {
-		return config.Cluster{CertificatesDir: f.cluster.CertDir}, nil
+		return config.Cluster{CertificatesDir: f.cluster.CertDir}, config.CheckCertDirFlag(f.cluster.CertDir)
 	}
 	debuglog.Debugf(debuglog.Decisions, "reading the settings from %s", f.cluster.configFile)
 	return f.cluster.fileAndFlags(cmd, warn)

@@ -76,3 +76,41 @@ func TestEveryParentRefusesUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCertDirRefusesRelative: every command with --cert-dir refuses
+// a relative one, as kubeadm does, with the same message (certs list,
+// certs import and restore took it as given). install-timer writes it into
+// the unit as an absolute path instead.
+func TestEveryCertDirRefusesRelative(t *testing.T) {
+	args := map[string][]string{
+		"approve": {"x"}, "sign": {"x", "--ca-cert", "/x/ca.crt", "--ca-key", "/x/ca.key"}, "ca rotate": {"ca"},
+		"certs download": {"--certificate-key", strings.Repeat("0", 64)}, "certs import": {"--csr-dir", "/nonexistent"},
+		"renew": {"all"}, "certs renew": {"all"}, "certs generate-csr": {"--csr-dir", "/nonexistent"},
+	}
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.Runnable() && c.Flags().Lookup("cert-dir") != nil && path[0] != "install-timer" {
+			paths = append(paths, path)
+		}
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				walk(sub, append(slices.Clone(path), sub.Name()))
+			}
+		}
+	}
+	walk(NewRootCommand(io.Discard, io.Discard), nil)
+	if len(paths) < 15 {
+		t.Fatalf("only %d commands with --cert-dir found: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		name := strings.Join(p, " ")
+		a := append(append(slices.Clone(p), args[name]...), "--cert-dir", "relpki")
+		if root := NewRootCommand(io.Discard, io.Discard); func() bool { c, _, _ := root.Find(p); return c.Flags().Lookup("kubeconfig-dir") != nil }() {
+			a = append(a, "--kubeconfig-dir", t.TempDir()) // never the machine's /etc/kubernetes
+		}
+		if _, _, err := execute(t, a...); err == nil || !strings.Contains(err.Error(), `invalid --cert-dir "relpki": path is not absolute`) {
+			t.Errorf("certctl %s --cert-dir relpki: error %v, want the relative path refused", name, err)
+		}
+	}
+}

@@ -147,6 +147,20 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 	return &c, nil
 }
 
+// CheckCertDirFlag refuses a relative --cert-dir, as kubeadm does in init
+// phase, certs renew and certs check-expiration alike ("certificatesDir:
+// path is not absolute"): every command that takes --cert-dir calls it.
+func CheckCertDirFlag(dir string) error {
+	if dir == "" || filepath.IsAbs(dir) {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = DefaultCertificatesDir
+	}
+	return fmt.Errorf("invalid --cert-dir %q: path is not absolute: use an absolute path such as %s", dir, abs)
+}
+
 // Layered layers the settings as kubeadm does: defaults, then the
 // configuration file (its warnings printed to Warn), then Override.
 // Values are normalized as kubeadm does (Cluster.Normalize); nothing is
@@ -154,14 +168,10 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 // relative --cert-dir.
 func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 	c := Default()
-	// kubeadm refuses a relative --cert-dir in init phase, certs renew and
-	// certs check-expiration alike ("certificatesDir: path is not absolute").
-	if r.CertDirSet && r.CertDir != "" && !filepath.IsAbs(r.CertDir) {
-		abs, err := filepath.Abs(r.CertDir)
-		if err != nil {
-			abs = DefaultCertificatesDir
+	if r.CertDirSet {
+		if err := CheckCertDirFlag(r.CertDir); err != nil {
+			return c, err
 		}
-		return c, fmt.Errorf("invalid --cert-dir %q: path is not absolute: use an absolute path such as %s", r.CertDir, abs)
 	}
 	var said string
 	if r.File != "" {
