@@ -202,6 +202,11 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	default:
 		e.Key = pki.DescribeKey(key.Public())
 	}
+	if keyOK { // as checkMode: the key signs every service-account token
+		row := Certificate{}
+		checkMode(&row, keyPath)
+		e.Problems = append(e.Problems, row.Problems...)
+	}
 	switch {
 	case !pubOK:
 		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs %s` to write it from the key", keyPath, pubPath, pki.SAName)
