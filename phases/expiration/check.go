@@ -221,8 +221,13 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			if strings.Contains(d, "not configured") {
 				drop = " --drop-sans"
 			}
-			cfg := cmp.Or(c.o.ConfigFile, "the configuration")
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s --config %s`", row.File, cfg, d, t.Name, drop, cfg)
+			// Without --config the settings are the kubeadm-config
+			// ConfigMap's, which renew reads too without it.
+			cfg, flag := "the kubeadm-config ConfigMap", ""
+			if f := c.o.ConfigFile; f != "" {
+				cfg, flag = f, " --config "+f
+			}
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s`", row.File, cfg, d, t.Name, drop, flag)
 		}
 	}
 	return row
