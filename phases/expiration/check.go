@@ -271,6 +271,8 @@ func (c *checker) kubelet() (Certificate, bool) {
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
 			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
+		} else {
+			checkMode(&row, resolve(user.ClientKey))
 		}
 	}
 	if len(certData) == 0 {
