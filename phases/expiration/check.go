@@ -379,15 +379,12 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing or unreadable; restore it from a backup", row.File, ca.row.File)
 		return
 	}
-	// A CA outside its validity (expired; not yet valid: a skewed clock)
-	// is its own row's expiry, not its certificates' problem: they are
-	// checked as of the CA's last (first) valid instant. Verified at now,
-	// the chain failed and read as a re-issued CA.
+	// An expired CA is its own row's expiry, not its certificates'
+	// problem: they are checked as of the CA's last valid instant.
+	// Verified at now, the chain failed and read as a re-issued CA.
 	at := c.o.Now
 	if at.After(ca.cert.NotAfter) {
 		at = ca.cert.NotAfter
-	} else if at.Before(ca.cert.NotBefore) {
-		at = ca.cert.NotBefore
 	}
 	err := pki.VerifySignedBy(cert, inter, ca.cert, at)
 	var reissued *pki.ReissuedCAError
