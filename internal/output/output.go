@@ -80,12 +80,8 @@ func (f Format) Print(w io.Writer, obj any, table func(w io.Writer, wide bool) e
 		_, err = w.Write(b)
 		return err
 	case "jsonpath":
-		b, err := json.Marshal(obj)
+		data, err := jsonForm(obj)
 		if err != nil {
-			return fmt.Errorf("encode output: %w", err)
-		}
-		var data any
-		if err := json.Unmarshal(b, &data); err != nil {
 			return fmt.Errorf("encode output: %w", err)
 		}
 		jp, err := parseJSONPath(f.template)
@@ -103,6 +99,46 @@ func (f Format) Print(w io.Writer, obj any, table func(w io.Writer, wide bool) e
 		return err
 	}
 	return fmt.Errorf("output format %q is not printed here", f.Name)
+}
+
+// jsonForm is obj's JSON form as kubectl's JSONPath reads an object
+// (unstructured): an integer is an int64, so that it prints as 31535831
+// rather than float64's 3.1535831e+07 and compares with a template's
+// integer (?(@.residualTime<2592000)); other numbers are float64s.
+func jsonForm(obj any) (any, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var data any
+	if err := d.Decode(&data); err != nil {
+		return nil, err
+	}
+	return numbers(data), nil
+}
+
+// numbers replaces each json.Number in v with an int64, or a float64 when
+// it is not an integer.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = numbers(e)
+		}
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	}
+	return v
 }
 
 // parseJSONPath parses a template as kubectl does: missing keys print

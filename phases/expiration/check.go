@@ -221,8 +221,13 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			if strings.Contains(d, "not configured") {
 				drop = " --drop-sans"
 			}
-			cfg := cmp.Or(c.o.ConfigFile, "the configuration")
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s --config %s`", row.File, cfg, d, t.Name, drop, cfg)
+			// Without --config the settings are the kubeadm-config
+			// ConfigMap's, which renew reads too without it.
+			cfg, flag := "the kubeadm-config ConfigMap", ""
+			if f := c.o.ConfigFile; f != "" {
+				cfg, flag = f, " --config "+f
+			}
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s`", row.File, cfg, d, t.Name, drop, flag)
 		}
 	}
 	return row
@@ -266,6 +271,8 @@ func (c *checker) kubelet() (Certificate, bool) {
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
 			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
+		} else {
+			checkMode(&row, resolve(user.ClientKey))
 		}
 	}
 	if len(certData) == 0 {
@@ -372,7 +379,14 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing or unreadable; restore it from a backup", row.File, ca.row.File)
 		return
 	}
-	err := pki.VerifySignedBy(cert, inter, ca.cert, c.o.Now)
+	// An expired CA is its own row's expiry, not its certificates'
+	// problem: they are checked as of the CA's last valid instant.
+	// Verified at now, the chain failed and read as a re-issued CA.
+	at := c.o.Now
+	if at.After(ca.cert.NotAfter) {
+		at = ca.cert.NotAfter
+	}
+	err := pki.VerifySignedBy(cert, inter, ca.cert, at)
 	var reissued *pki.ReissuedCAError
 	switch {
 	case errors.As(err, &reissued):
@@ -451,9 +465,16 @@ func restartsOwed(certDir string) ([]RestartOwed, error) {
 	if err != nil {
 		return nil, err
 	}
+	// LoadPending would block on a FIFO until a writer comes.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read the restarts still owed from %s: not a regular file but a %s: remove it, then restart the control-plane components if in doubt (docs/cron.md)", path, pki.FileKind(fi.Mode()))
+	}
 	p, err := staticpods.LoadPending(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: fix or remove the file, then restart the components by hand (docs/cron.md)", err)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("%w: run certctl as root", err)
+	case err != nil: // a parse error says what to do
+		return nil, fmt.Errorf("%w (docs/cron.md)", err)
 	}
 	owed := []RestartOwed{}
 	for _, c := range p.Components {

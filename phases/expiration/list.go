@@ -16,6 +16,7 @@ import (
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // CertificateList is the versioned schema of `certctl certs list -o
@@ -204,6 +205,14 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 		add(Unreadable, "%v: restore it from a backup, or run certctl as root", keyErr)
 	default:
 		e.Key = pki.DescribeKey(key.Public())
+		if err := policy.Key(keyPath, key.Public(), false); err != nil {
+			add(WeakKey, "%v; rotate the service-account key pair: certctl ca rotate sa (docs/ca-rotation.md)", err)
+		}
+	}
+	if keyOK { // as checkMode: the key signs every service-account token
+		row := Certificate{}
+		checkMode(&row, keyPath)
+		e.Problems = append(e.Problems, row.Problems...)
 	}
 	switch {
 	case !pubOK:
