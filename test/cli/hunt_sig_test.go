@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// TestSignerEnableSymlinkedManifest: kube-controller-manager's manifest is
+// a symbolic link (configuration management keeps the file elsewhere and
+// links it into the kubelet's folder). signer enable and disable, and their
+// --dry-run, exit non-zero with one line naming the link, its target and
+// what to do, and write nothing: the link stays a link, the file it points
+// to is unchanged, no backup folder appears. Before, the new manifest was
+// renamed over the link: the link became a file and the linked file, the
+// one its owner edits, stayed old.
+func TestSignerEnableSymlinkedManifest(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	root := filepath.Dir(n.dir)
+	real := filepath.Join(root, "config-management")
+	manifestDir := filepath.Join(n.dir, "manifests")
+	for _, d := range []string{real, manifestDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ verb, fixture string }{
+		{"enable", "kubeadm-external-ca.yaml"}, {"disable", "kubeadm.yaml"},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "manifests", "testdata", c.fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(real, "kube-controller-manager.yaml")
+		if err := os.WriteFile(target, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(manifestDir, "kube-controller-manager.yaml")
+		os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		before, realBefore := treetest.Snapshot(t, n.dir), treetest.Snapshot(t, real)
+		for _, dry := range []bool{true, false} {
+			args := []string{"signer", c.verb, "--manifest", link}
+			if c.verb == "enable" {
+				args = append(args, "--cert-dir", n.certDir)
+			}
+			if dry {
+				args = append(args, "--dry-run")
+			}
+			code, stdout, stderr := runAll(t, nil, bin, args...)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code == 0 || len(lines) != 1 || !strings.Contains(stderr, link) || !strings.Contains(stderr, "symbolic link to "+target) {
+				t.Errorf("certctl %s: exit %d, stderr %q; want non-zero and one line naming the link %s and its target", strings.Join(args, " "), code, stderr, link)
+			}
+			if strings.Contains(stdout, "+++") {
+				t.Errorf("certctl %s printed a diff it cannot apply:\n%s", strings.Join(args, " "), stdout)
+			}
+			if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("certctl %s replaced the link %s by a file", strings.Join(args, " "), link)
+			}
+			after := treetest.Snapshot(t, n.dir)
+			lock := filepath.Join(n.dir, ".certctl.lock") // certctl's lock, beside the manifest folder
+			delete(before, lock)
+			delete(after, lock)
+			treetest.AssertSame(t, before, after)
+			treetest.AssertSame(t, realBefore, treetest.Snapshot(t, real))
+			if _, err := os.Stat(filepath.Join(n.dir, "tmp")); !os.IsNotExist(err) {
+				t.Errorf("certctl %s made a backup folder (%v)", strings.Join(args, " "), err)
+			}
+		}
+	}
+}
