@@ -2,9 +2,12 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/treetest"
 )
@@ -74,5 +77,54 @@ func TestSignerEnableSymlinkedManifest(t *testing.T) {
 				t.Errorf("certctl %s made a backup folder (%v)", strings.Join(args, " "), err)
 			}
 		}
+	}
+}
+
+// TestSignerRunSaysAPIServerDown: signer run whose API server refuses
+// connections (a wrong --kubeconfig, the API server down) says so on
+// stderr, with what to do, within seconds, and goes on trying (a daemon:
+// SIGTERM still ends it with status 0). Before, it printed "Signing for
+// ..." and then nothing at all while it signed nothing: client-go's
+// informer retries an API server that does not answer without a word.
+func TestSignerRunSaysAPIServerDown(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	down := hungKubeconfig(t, n, "127.0.0.1:1") // nothing listens on port 1
+	var stdout, stderr syncBuffer
+	cmd := exec.Command(bin, "signer", "run", "--kubeconfig", down, "--cert-dir", n.certDir, "--listen-address", "127.0.0.1:0",
+		"--control-plane-node", "cp-1=198.51.100.10")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(40 * time.Second)
+	for !strings.Contains(stderr.String(), "cannot list the CSRs") {
+		select {
+		case err := <-exited:
+			t.Fatalf("signer run ended: %v\n%s%s", err, stdout.String(), stderr.String())
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Fatalf("signer run with its API server down said nothing about it in 40s:\n%s%s", stdout.String(), stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("signer run after SIGTERM: %v, want status 0", err)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("signer run did not end within 5s of SIGTERM")
+	}
+	out := stderr.String()
+	if !strings.Contains(out, "connection refused") || !strings.Contains(out, "is the API server up and reachable") || !strings.Contains(out, "--kubeconfig") {
+		t.Errorf("signer run with its API server down: stderr\n%s\nwant the error and what to do", out)
 	}
 }
