@@ -3,12 +3,17 @@ package signer
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -57,5 +62,50 @@ func TestRunSaysWhyUnsynced(t *testing.T) {
 	out := log.String()
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "connection refused") || !strings.Contains(out, "is the API server up and reachable") || !strings.Contains(out, "--kubeconfig") {
 		t.Errorf("Run against an API server that does not answer logged:\n%s\nwant a warning with the error and what to do", out)
+	}
+}
+
+// TestServeRefusesBadLeaseTimings: signer run --leader-elect with durations
+// client-go's leader election refuses (a renew deadline not shorter than
+// the lease, a retry period too long for the deadline, a negative one), or
+// a negative --workers, fails before it reads a CA or connects, naming the
+// flags. Before, it connected, printed "Signing for ...", then failed with
+// client-go's "leaseDuration must be greater than renewDeadline", which
+// names no flag; a negative --workers silently meant 8.
+func TestServeRefusesBadLeaseTimings(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		o     ServeOptions
+		flags []string
+	}{
+		{"deadline past lease", ServeOptions{LeaderElect: true, Lease: LeaderElection{RenewDeadline: 20 * time.Second}},
+			[]string{"--leader-elect-lease-duration 15s", "--leader-elect-renew-deadline 20s"}},
+		{"retry past deadline", ServeOptions{LeaderElect: true, Lease: LeaderElection{RetryPeriod: 9 * time.Second}},
+			[]string{"--leader-elect-renew-deadline 10s", "--leader-elect-retry-period 9s"}},
+		{"negative", ServeOptions{LeaderElect: true, Lease: LeaderElection{LeaseDuration: -time.Second}},
+			[]string{"--leader-elect-lease-duration -1s", "negative"}},
+		{"negative workers", ServeOptions{Workers: -1}, []string{"--workers -1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.o
+			o.Cluster = &config.Cluster{CertificatesDir: t.TempDir()}
+			o.NewClient = func() (kubernetes.Interface, error) {
+				t.Error("Serve connected before it checked its options")
+				return nil, errors.New("no client")
+			}
+			o.Out, o.ErrOut = io.Discard, io.Discard
+			err := Serve(t.Context(), o)
+			if err == nil {
+				t.Fatal("Serve accepted them")
+			}
+			for _, f := range c.flags {
+				if !strings.Contains(err.Error(), f) {
+					t.Errorf("error %q does not name %q", err, f)
+				}
+			}
+		})
+	}
+	if err := (LeaderElection{}).Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
 	}
 }

@@ -89,6 +89,14 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CAS
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
+	if o.LeaderElect {
+		if err := o.Lease.Validate(); err != nil {
+			return err
+		}
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("--workers %d is negative: give how many CSRs to sign at once (8), or 0 for the default", o.Workers)
+	}
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
 	so := CASourceOptions{Now: o.Now, Log: log, Metrics: metrics}
