@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -97,9 +96,10 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	}
 	custom := map[string]CustomSigner{}
 	for _, cs := range o.Custom {
+		if err := checkCustomName(cs.Name); err != nil {
+			return nil, err
+		}
 		switch {
-		case !strings.Contains(cs.Name, "/") || strings.HasPrefix(cs.Name, "kubernetes.io/") || IsCertctlName(cs.Name):
-			return nil, fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's)", cs.Name)
 		case cs.CA == nil:
 			return nil, fmt.Errorf("signer: custom signer %q has no CA", cs.Name)
 		case custom[cs.Name].CA != nil:

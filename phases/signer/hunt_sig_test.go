@@ -109,3 +109,36 @@ func TestServeRefusesBadLeaseTimings(t *testing.T) {
 		t.Errorf("the defaults: %v", err)
 	}
 }
+
+// TestServeRefusesBadCustomSignerAtOnce: a --signer whose name is not the
+// user's (kubernetes.io/*, one of certctl's) or that is given twice fails
+// before signer run connects, as the other --signer mistakes do ("a bad
+// --signer fails at once"). Before, both were found by NewController,
+// after the API server was asked for the control-plane nodes: up to 30s
+// later, after "Control-plane nodes from the cluster ..." was printed.
+func TestServeRefusesBadCustomSignerAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	s := pki.Store{Dir: dir}
+	writePair(t, s, newTestCA(t, "custom", time.Now().Add(24*time.Hour)))
+	files := s.CertPath("ca") + "," + s.KeyPath("ca")
+	for _, c := range []struct {
+		name   string
+		custom []string
+		want   string
+	}{
+		{"certctl's name", []string{EtcdPeer + "=" + files}, "not certctl's"},
+		{"kubernetes.io", []string{"kubernetes.io/kubelet-serving=" + files}, "not kubernetes.io/*"},
+		{"twice", []string{"example.com/x=" + files, "example.com/x=" + files}, `"example.com/x" given twice`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir()}, Custom: c.custom, Out: io.Discard, ErrOut: io.Discard}
+			o.NewClient = func() (kubernetes.Interface, error) {
+				t.Error("Serve connected before it checked --signer")
+				return nil, errors.New("no client")
+			}
+			if err := Serve(t.Context(), o); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Serve with --signer %q: %v, want an error with %q", c.custom, err, c.want)
+			}
+		})
+	}
+}

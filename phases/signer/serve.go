@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +113,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		cs, src, err := ParseCustomSigner(spec, so)
 		if err != nil {
 			return err
+		}
+		if slices.ContainsFunc(custom, func(c CustomSigner) bool { return c.Name == cs.Name }) {
+			return fmt.Errorf("signer: custom signer %q given twice", cs.Name)
 		}
 		custom, sources = append(custom, cs), append(sources, src)
 	}
