@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -140,5 +141,29 @@ func TestServeRefusesBadCustomSignerAtOnce(t *testing.T) {
 				t.Errorf("Serve with --signer %q: %v, want an error with %q", c.custom, err, c.want)
 			}
 		})
+	}
+}
+
+// TestServeRefusesBusyAddressAtOnce: a --listen-address in use (another
+// signer run on the node: both default to 127.0.0.1:10290) fails before
+// signer run connects, saying what to do. Before, it connected, waited up
+// to 30s for the control-plane nodes, printed them, and only then failed
+// with a bare "bind: address already in use".
+func TestServeRefusesBusyAddressAtOnce(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	writePair(t, pki.Store{Dir: dir}, newTestCA(t, "kubernetes", time.Now().Add(24*time.Hour)))
+	o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: dir}, ListenAddress: busy.Addr().String(), Out: io.Discard, ErrOut: io.Discard}
+	o.NewClient = func() (kubernetes.Interface, error) {
+		t.Error("Serve connected before it took --listen-address")
+		return nil, errors.New("no client")
+	}
+	err = Serve(t.Context(), o)
+	if err == nil || !strings.Contains(err.Error(), "--listen-address "+busy.Addr().String()) || !strings.Contains(err.Error(), "pass another --listen-address") {
+		t.Errorf("Serve on a busy address: %v, want an error naming it and what to do", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -119,6 +120,17 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}
 		custom, sources = append(custom, cs), append(sources, src)
 	}
+	// The address is taken before the API server is asked anything, too: a
+	// port in use (another signer run on the node) fails at once.
+	ln, err := net.Listen("tcp", o.ListenAddress)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = ": another program, perhaps another certctl signer run, listens there; stop it or pass another --listen-address (127.0.0.1:0: any free port)"
+		}
+		return fmt.Errorf("listen on --listen-address %s: %w%s", o.ListenAddress, err, hint)
+	}
+	defer ln.Close() // once srv serves it, srv.Shutdown closes it first
 	client, err := o.NewClient()
 	if err != nil {
 		return err
@@ -153,10 +165,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			return (*c)()
 		}
 		return nil
-	}
-	ln, err := net.Listen("tcp", o.ListenAddress)
-	if err != nil {
-		return fmt.Errorf("listen on --listen-address %s: %w", o.ListenAddress, err)
 	}
 	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
