@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -33,7 +34,15 @@ func BackupDir(manifestPath string, now time.Time) string {
 // The new content goes to a dot-named temporary file in the same folder
 // first (internal/atomicfile): the kubelet ignores dot-files in its manifest
 // folder, so it never starts a half-written pod.
+//
+// A manifest that is a symbolic link is refused before anything is written
+// (txn.Replaceable, as for certificates and the manifest edits of a CA
+// rotation): the rename would replace the link by a file and leave the file
+// it points to, the one its owner edits, as it was.
 func Replace(path string, old, data []byte, backupDir string) (string, error) {
+	if _, err := txn.Replaceable(path); err != nil {
+		return "", err
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("stat manifest %s: %w", path, err)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki/policy"
 )
@@ -61,6 +61,12 @@ type ControllerOptions struct {
 	Log *slog.Logger
 	// Metrics counts what the controller does; a new one when nil.
 	Metrics *Metrics
+	// UnsyncedWarning is how long Run waits for the first list of CSRs
+	// before it asks the API server itself why, and logs the answer as a
+	// warning (then again at doubling intervals up to two minutes while
+	// the list is still missing). Zero means 10s, kube-controller-manager's
+	// wait for its API server.
+	UnsyncedWarning time.Duration
 }
 
 // A CAProvider gives the CA to sign with now. Workers call Current for
@@ -91,9 +97,10 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	}
 	custom := map[string]CustomSigner{}
 	for _, cs := range o.Custom {
+		if err := checkCustomName(cs.Name); err != nil {
+			return nil, err
+		}
 		switch {
-		case !strings.Contains(cs.Name, "/") || strings.HasPrefix(cs.Name, "kubernetes.io/") || IsCertctlName(cs.Name):
-			return nil, fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's)", cs.Name)
 		case cs.CA == nil:
 			return nil, fmt.Errorf("signer: custom signer %q has no CA", cs.Name)
 		case custom[cs.Name].CA != nil:
@@ -113,6 +120,7 @@ func NewController(o ControllerOptions) (*Controller, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.UnsyncedWarning = cmp.Or(o.UnsyncedWarning, 10*time.Second)
 	o.Rand = cmp.Or(o.Rand, rand.Reader)
 	o.Log = cmp.Or(o.Log, slog.New(slog.DiscardHandler))
 	if o.Metrics == nil {
@@ -181,7 +189,11 @@ func (c *Controller) HasSynced() bool { return c.informer.HasSynced() }
 // workers until ctx ends; then it drains the queue's workers and returns.
 func (c *Controller) Run(ctx context.Context) error {
 	c.Start(ctx)
-	if !cache.WaitForCacheSync(ctx.Done(), c.informer.HasSynced) {
+	wctx, synced := context.WithCancel(ctx)
+	go c.warnUnsynced(wctx)
+	ok := cache.WaitForCacheSync(ctx.Done(), c.informer.HasSynced)
+	synced()
+	if !ok {
 		return fmt.Errorf("signer: list CSRs: %w", context.Cause(ctx))
 	}
 	// Re-queue what the informer delivered before this instance led.
@@ -201,6 +213,34 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.queue.ShutDown()
 	wg.Wait()
 	return nil
+}
+
+// warnUnsynced says why nothing is signed while the informer has not
+// listed the CSRs: client-go's informer retries an API server that does
+// not answer (connection refused, a timeout) without a word below -v 2,
+// so the signer would run silent, signing nothing, with a wrong
+// --kubeconfig or the API server down. It lists one CSR itself and logs
+// what went wrong, with what to do, until ctx ends (the informer synced).
+func (c *Controller) warnUnsynced(ctx context.Context) {
+	wait := c.o.UnsyncedWarning
+	for ; ; wait = min(2*wait, 2*time.Minute) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := c.o.Client.CertificatesV1().CertificateSigningRequests().List(lctx, metav1.ListOptions{Limit: 1})
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			continue // the API server answers: the informer's list is on its way
+		}
+		c.o.Log.Warn("cannot list the CSRs yet: nothing is signed until the API server answers; still trying",
+			"err", APIHint(kubeclient.Unanswered(err, ""), "signer"))
+	}
 }
 
 // namesWithCA are certctl's signer names whose CA is in cas.

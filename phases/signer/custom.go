@@ -30,6 +30,9 @@ func ParseCustomSigner(spec string, o CASourceOptions) (CustomSigner, *CASource,
 	if name == "" || len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
 		return CustomSigner{}, nil, fmt.Errorf("invalid --signer %q: want NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG], for example example.com/serving=ca.pem,ca-key.pem,server-signing-config.json", spec)
 	}
+	if err := checkCustomName(name); err != nil {
+		return CustomSigner{}, nil, err
+	}
 	src, err := LoadCASource(name, parts[0], parts[1], o)
 	if err != nil {
 		return CustomSigner{}, nil, fmt.Errorf("--signer %s: %w", name, err)
@@ -41,4 +44,14 @@ func ParseCustomSigner(spec string, o CASourceOptions) (CustomSigner, *CASource,
 		}
 	}
 	return cs, src, nil
+}
+
+// checkCustomName refuses a custom signer name that is not of a domain of
+// the user's: no domain, kubernetes.io/* (kube-controller-manager's) or one
+// of certctl's names.
+func checkCustomName(name string) error {
+	if !strings.Contains(name, "/") || strings.HasPrefix(name, "kubernetes.io/") || IsCertctlName(name) {
+		return fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's)", name)
+	}
+	return nil
 }

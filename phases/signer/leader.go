@@ -24,6 +24,34 @@ type LeaderElection struct {
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 }
 
+// withDefaults fills in the zero fields.
+func (le LeaderElection) withDefaults() LeaderElection {
+	le.Namespace = cmp.Or(le.Namespace, "kube-system")
+	le.Name = cmp.Or(le.Name, "certctl-signer")
+	le.LeaseDuration = cmp.Or(le.LeaseDuration, 15*time.Second)
+	le.RenewDeadline = cmp.Or(le.RenewDeadline, 10*time.Second)
+	le.RetryPeriod = cmp.Or(le.RetryPeriod, 2*time.Second)
+	return le
+}
+
+// Validate checks, with the defaults of the zero fields, what client-go's
+// leader election requires of the three durations, so that `signer run
+// --leader-elect` refuses them at start, naming its flags, rather than
+// after it said it signs: the lease outlasts the renew deadline, which
+// outlasts the retry period with its jitter (leaderelection.JitterFactor).
+func (le LeaderElection) Validate() error {
+	le = le.withDefaults()
+	switch {
+	case le.LeaseDuration < 0 || le.RenewDeadline < 0 || le.RetryPeriod < 0:
+		return fmt.Errorf("signer: --leader-elect-lease-duration %s, --leader-elect-renew-deadline %s and --leader-elect-retry-period %s must not be negative (0: the default)", le.LeaseDuration, le.RenewDeadline, le.RetryPeriod)
+	case le.LeaseDuration <= le.RenewDeadline:
+		return fmt.Errorf("signer: --leader-elect-lease-duration %s must be longer than --leader-elect-renew-deadline %s: give a longer lease or a shorter deadline (defaults 15s and 10s)", le.LeaseDuration, le.RenewDeadline)
+	case le.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(le.RetryPeriod)):
+		return fmt.Errorf("signer: --leader-elect-renew-deadline %s must be longer than %.1f times --leader-elect-retry-period %s: give a longer deadline or a shorter period (defaults 10s and 2s)", le.RenewDeadline, leaderelection.JitterFactor, le.RetryPeriod)
+	}
+	return nil
+}
+
 // ErrLostLease is returned by RunLeading when this instance stops leading
 // while ctx is still alive: the process should exit and start again as a
 // follower, as kube-controller-manager does.
@@ -37,11 +65,10 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 	if le.Identity == "" {
 		return fmt.Errorf("signer: leader election needs an identity")
 	}
-	le.Namespace = cmp.Or(le.Namespace, "kube-system")
-	le.Name = cmp.Or(le.Name, "certctl-signer")
-	le.LeaseDuration = cmp.Or(le.LeaseDuration, 15*time.Second)
-	le.RenewDeadline = cmp.Or(le.RenewDeadline, 10*time.Second)
-	le.RetryPeriod = cmp.Or(le.RetryPeriod, 2*time.Second)
+	le = le.withDefaults()
+	if err := le.Validate(); err != nil {
+		return err
+	}
 	log = cmp.Or(log, slog.New(slog.DiscardHandler))
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, le.Namespace, le.Name,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: le.Identity})

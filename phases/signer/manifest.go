@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
 	nodes "github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
@@ -73,6 +74,11 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 	if len(changes) == 0 {
 		fmt.Fprintf(e.Out, "[signer] %s already has the signer %sd; nothing to do\n", e.Manifest, verb)
 		return nil
+	}
+	// A link would be replaced by a file (manifests.Replace refuses it):
+	// --dry-run says so too.
+	if _, err := txn.Replaceable(e.Manifest); err != nil {
+		return fmt.Errorf("%s signer: %w", verb, err)
 	}
 	if e.DryRun {
 		d, err := manifests.UnifiedDiff(e.Manifest, e.Manifest+" (new)", data, next)

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -90,6 +92,14 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CAS
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
+	if o.LeaderElect {
+		if err := o.Lease.Validate(); err != nil {
+			return err
+		}
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("--workers %d is negative: give how many CSRs to sign at once (8), or 0 for the default", o.Workers)
+	}
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
 	so := CASourceOptions{Now: o.Now, Log: log, Metrics: metrics}
@@ -106,8 +116,22 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		if err != nil {
 			return err
 		}
+		if slices.ContainsFunc(custom, func(c CustomSigner) bool { return c.Name == cs.Name }) {
+			return fmt.Errorf("signer: custom signer %q given twice", cs.Name)
+		}
 		custom, sources = append(custom, cs), append(sources, src)
 	}
+	// The address is taken before the API server is asked anything, too: a
+	// port in use (another signer run on the node) fails at once.
+	ln, err := net.Listen("tcp", o.ListenAddress)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = ": another program, perhaps another certctl signer run, listens there; stop it or pass another --listen-address (127.0.0.1:0: any free port)"
+		}
+		return fmt.Errorf("listen on --listen-address %s: %w%s", o.ListenAddress, err, hint)
+	}
+	defer ln.Close() // once srv serves it, srv.Shutdown closes it first
 	client, err := o.NewClient()
 	if err != nil {
 		return err
@@ -145,10 +169,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			return (*c)()
 		}
 		return nil
-	}
-	ln, err := net.Listen("tcp", o.ListenAddress)
-	if err != nil {
-		return fmt.Errorf("listen on --listen-address %s: %w", o.ListenAddress, err)
 	}
 	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
