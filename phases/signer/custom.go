@@ -50,8 +50,8 @@ func ParseCustomSigner(spec string, o CASourceOptions) (CustomSigner, *CASource,
 // the user's: no domain, kubernetes.io/* (kube-controller-manager's) or one
 // of certctl's names.
 func checkCustomName(name string) error {
-	if !strings.Contains(name, "/") || strings.HasPrefix(name, "kubernetes.io/") || IsCertctlName(name) {
-		return fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's)", name)
+	if !strings.Contains(name, "/") || strings.HasPrefix(name, "kubernetes.io/") || inCertctlDomain(name) {
+		return fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's certctl.io/*)", name)
 	}
 	return nil
 }

@@ -40,6 +40,11 @@ func Names() []string { return pki.Kubeadm().Signers() }
 // IsCertctlName reports whether name is one of certctl's signer names.
 func IsCertctlName(name string) bool { return slices.Contains(Names(), name) }
 
+// inCertctlDomain reports whether name is of certctl's domain, whose names
+// are certctl's alone: one that is none of Names (a typo of one) is never
+// signed as a custom signer's, which would skip the control-plane profile.
+func inCertctlDomain(name string) bool { return strings.HasPrefix(name, "certctl.io/") }
+
 // ForCertificate returns the signer name that issues the certificate of
 // certctl's inventory called name: a certificate's phase name ("apiserver")
 // or a kubeconfig ("super-admin.conf", or "super-admin"). CAs and the

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
@@ -101,6 +102,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		usages, maxValidity := o.Profile.apply(csr.Spec.Usages, config.DefaultCertificateValidity)
 		if !sameSet(usages, csr.Spec.Usages) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
+		}
+		if !IsCertctlName(csr.Spec.SignerName) && inCertctlDomain(csr.Spec.SignerName) {
+			return fmt.Errorf("sign CSR %s: its signer name %s is in certctl's domain but none of certctl's signers (%s): deny it, and create the CSR again with the right signer name", name, csr.Spec.SignerName, strings.Join(Names(), ", "))
 		}
 		if IsCertctlName(csr.Spec.SignerName) {
 			if o.ControlPlane == nil {

@@ -68,3 +68,24 @@ func certificateOf(t *testing.T, client *fake.Clientset, name string) string {
 	}
 	return strings.TrimSpace(string(csr.Status.Certificate))
 }
+
+// TestSignRefusesUnknownCertctlName: certctl.io/ is certctl's domain. A CSR
+// for a name of it that is none of certctl's signers (a typo of
+// certctl.io/kube-apiserver-serving, approved by a plain kubectl
+// certificate approve) was signed as a custom signer's, with no
+// control-plane profile; it is refused and gets no certificate. signer
+// run refuses such a name for --signer too.
+func TestSignRefusesUnknownCertctlName(t *testing.T) {
+	ca := newTestCA(t, "kubernetes", testNow.Add(30*24*time.Hour))
+	evil := profile(t, "apiserver")
+	evil.DNSNames = append(evil.DNSNames, "evil.example.com")
+	client := fake.NewClientset(apiCSR("typo", "certctl.io/kube-apiserver-servng", csrFor(t, evil), usagesOf(evil), true))
+	_, err := Sign(context.Background(), client, "typo", SignOptions{CA: ca, Now: func() time.Time { return testNow }})
+	treetest.ErrMentions(t, err, "sign CSR typo", "certctl.io/kube-apiserver-servng is in certctl's domain but none of certctl's signers", "certctl.io/kube-apiserver-serving")
+	if got := certificateOf(t, client, "typo"); got != "" {
+		t.Errorf("the CSR got a certificate")
+	}
+	if _, _, err := ParseCustomSigner("certctl.io/foo=/x/ca.crt,/x/ca.key", CASourceOptions{}); err == nil || !strings.Contains(err.Error(), "not certctl's certctl.io/*") {
+		t.Errorf("--signer certctl.io/foo: %v, want it refused", err)
+	}
+}
