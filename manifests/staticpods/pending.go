@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/pki"
 )
 
 // PendingFileName is the file that remembers the restarts still owed after
@@ -72,7 +73,7 @@ func PendingPath(certDir string) (string, error) {
 // not exist.
 func LoadPending(path string) (*Pending, error) {
 	p := &Pending{Version: pendingVersion, path: path}
-	data, err := os.ReadFile(path)
+	data, err := pki.ReadFile(path) // a FIFO is refused, not waited on
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

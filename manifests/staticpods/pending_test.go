@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -169,5 +171,25 @@ func TestRestartedSince(t *testing.T) {
 	}
 	if results[1].Status != Skipped || results[1].OldPID != 200 {
 		t.Errorf("skipped: %+v, want its process (200) recorded", results[1])
+	}
+}
+
+// TestLoadPendingFIFO: a FIFO in place of the file of owed restarts is
+// refused at once, naming it, as every file certctl reads; os.ReadFile
+// waited for a writer, and renew hung until it was killed.
+func TestLoadPendingFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), PendingFileName)
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadPending(path); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("LoadPending of a FIFO: %v, want an error naming it", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadPending blocked on a FIFO")
 	}
 }
