@@ -1,0 +1,92 @@
+package carotate
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// TestReissueRefusesTrustFilesChanged: reissue makes the new CA sign the
+// certificates the components serve and present; it is safe only because
+// every trust file holds the new CA since stage trust, and the components
+// restarted to read them. A trust file put back to the old CA alone after
+// trust (a configuration-management run, a restore from a backup, a
+// kubeconfig written again by `init-phase kubeconfig`, which writes the
+// first certificate of ca.crt) was not noticed: reissue went on, and a
+// component that read that file would reject the new certificates. Reissue
+// must refuse, name the file and change nothing, as `ca status` reports it.
+func TestReissueRefusesTrustFilesChanged(t *testing.T) {
+	tests := []struct {
+		name, ca string
+		change   func(t *testing.T, f *fixture)
+		want     []string
+	}{
+		{name: "ca.crt holds the old CA alone", ca: "ca",
+			change: func(t *testing.T, f *fixture) {
+				old, err := os.ReadFile(filepath.Join(f.node.CertDir(), "ca.old.crt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(f.node.CertDir(), "ca.crt"), old, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}, want: []string{"ca.crt", "stage trust", "--abort", "nothing was changed"}},
+		{name: "a kubeconfig trusts the old CA alone", ca: "ca",
+			change: func(t *testing.T, f *fixture) {
+				old, err := os.ReadFile(filepath.Join(f.node.CertDir(), "ca.old.crt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(f.node.Dir, "scheduler.conf")
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data = regexp.MustCompile(`certificate-authority-data: \S+`).ReplaceAll(data, []byte("certificate-authority-data: "+base64.StdEncoding.EncodeToString(old)))
+				if err := os.WriteFile(path, data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}, want: []string{"scheduler.conf", "stage trust", "nothing was changed"}},
+		{name: "front-proxy-ca.crt holds the old CA alone", ca: "front-proxy-ca",
+			change: func(t *testing.T, f *fixture) {
+				old, err := os.ReadFile(filepath.Join(f.node.CertDir(), "front-proxy-ca.old.crt"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(f.node.CertDir(), "front-proxy-ca.crt"), old, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}, want: []string{"front-proxy-ca.crt", "stage trust"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.rotate(t, tt.ca, nil) // trust
+			tt.change(t, f)
+			f.now = f.now.Add(time.Minute)
+			for _, dry := range []bool{true, false} {
+				before := treetest.Snapshot(t, f.node.Dir)
+				o := f.options(func(o *Options) { o.DryRun = dry })
+				var out bytes.Buffer
+				o.Out = &out
+				rec, err := Rotate(context.Background(), tt.ca, o)
+				if err == nil {
+					t.Fatalf("reissue of %s (dry run %v) with a trust file changed since trust succeeded: stage %s\n%s", tt.ca, dry, rec.Stage, out.String())
+				}
+				treetest.ErrMentions(t, err, tt.want...)
+				after := treetest.Snapshot(t, f.node.Dir)
+				delete(before, filepath.Join(f.node.Dir, lock.FileName))
+				delete(after, filepath.Join(f.node.Dir, lock.FileName))
+				treetest.AssertSame(t, before, after)
+			}
+		})
+	}
+}
