@@ -90,3 +90,46 @@ func TestReissueRefusesTrustFilesChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestAbortAfterAbortWaitsForRestarts: --abort from reissue re-issues the
+// certificates by the old CA, and the components must restart to present
+// them; until they do, those that restarted after reissue still present
+// certificates of the new CA. The next --abort drops the new CA from every
+// trust file (kube-apiserver re-reads its --client-ca-file at once), so it
+// was a lock-out of kube-controller-manager, kube-scheduler and the
+// kubelet, yet it was never refused ("--abort is never refused"). It must
+// be refused as a forward stage is, until --restarted says they restarted.
+func TestAbortAfterAbortWaitsForRestarts(t *testing.T) {
+	for _, name := range []string{"ca", "front-proxy-ca", "etcd-ca", "sa"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.rotate(t, name, nil) // trust
+			f.now = f.now.Add(time.Minute)
+			f.rotate(t, name, nil) // reissue; the components restart after it
+			f.now = f.now.Add(time.Minute)
+			rec := f.rotate(t, name, func(o *Options) { o.Abort = true }) // back to trust, re-issued by the old CA
+			if rec.Stage != StageTrust || !rec.Aborting || rec.Restarted {
+				t.Fatalf("after --abort from reissue: %+v", rec)
+			}
+			f.now = f.now.Add(time.Minute)
+
+			before := treetest.Snapshot(t, f.node.Dir)
+			o := f.options(func(o *Options) { o.Abort, o.Restarted = true, false })
+			var out bytes.Buffer
+			o.Out = &out
+			if rec, err := Rotate(context.Background(), name, o); err == nil {
+				t.Fatalf("--abort of %s while the restarts of the last --abort are owed went on to stage %s\n%s", name, rec.Stage, out.String())
+			} else {
+				treetest.ErrMentions(t, err, "must restart", "--restarted")
+			}
+			after := treetest.Snapshot(t, f.node.Dir)
+			delete(before, filepath.Join(f.node.Dir, lock.FileName))
+			delete(after, filepath.Join(f.node.Dir, lock.FileName))
+			treetest.AssertSame(t, before, after)
+
+			if rec := f.rotate(t, name, func(o *Options) { o.Abort, o.Restarted = true, true }); rec.Stage != StageAborted {
+				t.Fatalf("--abort --restarted: stage %s, want %s", rec.Stage, StageAborted)
+			}
+		})
+	}
+}
