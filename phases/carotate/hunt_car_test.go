@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,44 @@ func TestAbortAfterAbortWaitsForRestarts(t *testing.T) {
 			if rec := f.rotate(t, name, func(o *Options) { o.Abort, o.Restarted = true, true }); rec.Stage != StageAborted {
 				t.Fatalf("--abort --restarted: stage %s, want %s", rec.Stage, StageAborted)
 			}
+		})
+	}
+}
+
+// TestExternalCANotRotated: with an external CA (docs/external-ca.md) the
+// CA's key is not on the node, by design, and certctl does not rotate it.
+// `ca status` reported the missing key as a problem and said to "restore
+// the files from the last backup", and `ca rotate` said to "fix the CA".
+// Status must report no problem and say that certctl does not rotate it;
+// rotate must refuse, say so, and change nothing.
+func TestExternalCANotRotated(t *testing.T) {
+	for _, tt := range []struct{ name, key string }{{"ca", "ca.key"}, {"front-proxy-ca", "front-proxy-ca.key"}, {"etcd-ca", "etcd/ca.key"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if err := os.Remove(filepath.Join(f.node.CertDir(), tt.key)); err != nil {
+				t.Fatal(err)
+			}
+			k, _ := kindOf(tt.name)
+			st, err := inspect(k, false, f.node.CertDir(), f.node.Dir, f.now, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Problems) > 0 || !strings.Contains(st.Next, "external CA") {
+				t.Errorf("ca status of an external %s: problems %q, next %q; want no problem and a next that says certctl does not rotate an external CA", tt.name, st.Problems, st.Next)
+			}
+			before := treetest.Snapshot(t, f.node.Dir)
+			o := f.options(nil)
+			var out bytes.Buffer
+			o.Out = &out
+			if _, err := Rotate(context.Background(), tt.name, o); err == nil {
+				t.Fatalf("ca rotate %s of an external CA succeeded\n%s", tt.name, out.String())
+			} else {
+				treetest.ErrMentions(t, err, tt.key, "external CA", "nothing was changed")
+			}
+			after := treetest.Snapshot(t, f.node.Dir)
+			delete(before, filepath.Join(f.node.Dir, lock.FileName))
+			delete(after, filepath.Join(f.node.Dir, lock.FileName))
+			treetest.AssertSame(t, before, after)
 		})
 	}
 }
