@@ -172,3 +172,53 @@ func TestExternalCANotRotated(t *testing.T) {
 		})
 	}
 }
+
+// TestLostRecordRefused: the record says at which stage a rotation is.
+// Without it (deleted with the dot-files, or a folder restored without
+// them) `ca status` said "none" with no problem, and `ca rotate` started a
+// new rotation on top of the one in progress: from reissue, it took the new
+// CA for the old one and wrote ca.crt without the CA that was being
+// replaced, skipping every check of finish, and left ca.old.key, the
+// replaced CA's key, beside a ca.old.crt that it does not match. Both must
+// say that the rotation's files are there without their record, and
+// rotate must change nothing.
+func TestLostRecordRefused(t *testing.T) {
+	for _, stages := range []int{1, 2} {
+		t.Run([]string{"", "trust", "reissue"}[stages], func(t *testing.T) {
+			f := newFixture(t)
+			for i := range stages {
+				restarted := func(o *Options) { o.Restarted = i > 0 }
+				f.rotate(t, "sa", restarted)
+				f.rotate(t, "ca", restarted)
+				f.now = f.now.Add(time.Minute)
+			}
+			for _, name := range []string{"ca", "sa"} {
+				k, _ := kindOf(name)
+				p := k.paths(f.node.CertDir())
+				if err := os.Remove(p.record); err != nil {
+					t.Fatal(err)
+				}
+				st, err := inspect(k, false, f.node.CertDir(), f.node.Dir, f.now, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(st.Problems) == 0 {
+					t.Errorf("ca status of %s with its record lost: no problem, next %q", name, st.Next)
+				}
+				before := treetest.Snapshot(t, f.node.Dir)
+				o := f.options(func(o *Options) { o.Restarted = false })
+				var out bytes.Buffer
+				o.Out = &out
+				if rec, err := Rotate(context.Background(), name, o); err == nil {
+					t.Fatalf("ca rotate %s with the record of its rotation lost started stage %s\n%s", name, rec.Stage, out.String())
+				} else {
+					treetest.ErrMentions(t, err, filepath.Base(p.record), "nothing was changed")
+				}
+				after := treetest.Snapshot(t, f.node.Dir)
+				delete(before, filepath.Join(f.node.Dir, lock.FileName))
+				delete(after, filepath.Join(f.node.Dir, lock.FileName))
+				treetest.AssertSame(t, before, after)
+			}
+		})
+	}
+}

@@ -53,6 +53,11 @@ func (r *run) plan(ctx context.Context) error {
 		return err
 	}
 	if r.step == stepTrust {
+		if r.rec == nil {
+			if err := r.p.lostRecord(r.k.name); err != nil {
+				return err
+			}
+		}
 		if r.m.old, err = readCurrent(r.k, r.p); err != nil {
 			return err
 		}

@@ -52,6 +52,11 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.Stage, st.Aborting, st.OldCA, st.NewCA = rec.Stage, rec.Aborting, rec.OldCA, rec.NewCA
 		st.Restart, st.Restarted = rec.Restart, rec.Restarted
 	}
+	if rec == nil {
+		if err := p.lostRecord(k.name); err != nil {
+			st.Problems = append(st.Problems, err.Error())
+		}
+	}
 	if st.Trusted, err = trusted(k, p.trust); err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
