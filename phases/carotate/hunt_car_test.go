@@ -222,3 +222,36 @@ func TestLostRecordRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeOnlyFinishSaysExtensionAuth: kube-apiserver drops a CA from
+// ConfigMap kube-system/extension-apiserver-authentication only when it
+// expires, so after a rotation of ca or front-proxy-ca the old CA stays
+// trusted by extension API servers for years. With the cluster record the
+// last finish removes it; with --node-only certctl does not touch the
+// cluster, and docs/ca-rotation.md tells the user to delete the ConfigMap,
+// but finish said nothing about it: the rotation looked done. Finish must
+// say what to run; the CAs that are not published there need no line.
+func TestNodeOnlyFinishSaysExtensionAuth(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{{"ca", true}, {"front-proxy-ca", true}, {"etcd-ca", false}, {"sa", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var out bytes.Buffer
+			for i := range 3 {
+				o := f.options(func(o *Options) { o.Restarted, o.Force = i > 0, true })
+				out.Reset()
+				o.Out = &out
+				if _, err := Rotate(context.Background(), tt.name, o); err != nil {
+					t.Fatal(err)
+				}
+				f.now = f.now.Add(2 * time.Hour)
+			}
+			says := strings.Contains(out.String(), "kubectl -n kube-system delete configmap extension-apiserver-authentication")
+			if says != tt.want {
+				t.Errorf("finish of %s on a node alone: says to delete extension-apiserver-authentication %v, want %v:\n%s", tt.name, says, tt.want, out.String())
+			}
+		})
+	}
+}

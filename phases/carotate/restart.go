@@ -41,6 +41,11 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 	if k.kubeconfigs {
 		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) before the next stage\n", p.trust)
 	}
+	if key := extensionAuthKey[k.name]; key != "" && o.cl == nil && rec.Stage == StageFinished {
+		// The last node's finish prunes it through the cluster record;
+		// a node alone does not touch the cluster.
+		fmt.Fprintf(o.Out, "[ca-rotate] %s: ConfigMap kube-system/%s (%s) still holds the old CA, which extension API servers trust until it expires: once every kube-apiserver has finished and restarted, run `kubectl -n kube-system delete configmap %s` and they write it again with what they trust now (docs/ca-rotation.md)\n", k.name, ExtensionAuthConfigMap, key, ExtensionAuthConfigMap)
+	}
 	if len(rec.Restart) == 0 {
 		return rec, nil
 	}
