@@ -255,3 +255,41 @@ func TestNodeOnlyFinishSaysExtensionAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestSigningFlagsThroughAnotherPath: kube-controller-manager's manifest
+// may name ca.crt through another path than --cert-dir (a symbolic link:
+// /etc/kubernetes pointing at a data disk, certctl given the real folder).
+// certctl warned "not with the ca CA: its manifest is left as it is" and
+// went on, so after trust kube-controller-manager signed with the bundle
+// ca.crt, which its signer refuses: no CSR was signed any more. The same
+// file must be recognised, and the flags edited in the manifest's own
+// spelling, the one its hostPath volumes mount.
+func TestSigningFlagsThroughAnotherPath(t *testing.T) {
+	f := newFixture(t)
+	link := filepath.Join(t.TempDir(), "etc-kubernetes")
+	if err := os.Symlink(f.node.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(f.manifestDir, "kube-controller-manager.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte(f.node.Dir+"/"), []byte(link+"/")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"ca.old.crt", "ca.new.crt", "ca.crt"} {
+		f.rotate(t, "ca", func(o *Options) { o.Restarted = i > 0 })
+		f.now = f.now.Add(time.Minute)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for flag, file := range map[string]string{"cluster-signing-cert-file": want, "cluster-signing-key-file": "ca.key"} {
+			line := "--" + flag + "=" + filepath.Join(link, "pki", file) + "\n"
+			if !bytes.Contains(data, []byte(line)) {
+				t.Errorf("after step %d kube-controller-manager's manifest has no %q:\n%s", i+1, line, data)
+			}
+		}
+	}
+}
