@@ -293,3 +293,28 @@ func TestSigningFlagsThroughAnotherPath(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunShowsRestartsOwed: --dry-run "reads and checks the next stage";
+// with restarts owed and neither --restarted nor --restart-control-plane,
+// the real call is refused, but the dry run printed the next stage and
+// succeeded: a pre-flight check in a script passed and the real call
+// failed. It must give the same refusal; with --restarted it goes on.
+func TestDryRunShowsRestartsOwed(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, "ca", nil) // trust, restarts owed
+	f.now = f.now.Add(time.Minute)
+	o := f.options(func(o *Options) { o.DryRun, o.Restarted = true, false })
+	var out bytes.Buffer
+	o.Out = &out
+	if _, err := Rotate(context.Background(), "ca", o); err == nil {
+		t.Fatalf("dry run of reissue with restarts owed succeeded:\n%s", out.String())
+	} else {
+		treetest.ErrMentions(t, err, "must restart", "--restarted")
+	}
+	o = f.options(func(o *Options) { o.DryRun, o.Restarted = true, true })
+	out.Reset()
+	o.Out = &out
+	if _, err := Rotate(context.Background(), "ca", o); err != nil {
+		t.Fatalf("dry run of reissue with --restarted: %v", err)
+	}
+}
