@@ -1,9 +1,13 @@
 package carotate
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -61,6 +65,31 @@ func (k kind) paths(certDir string) paths {
 	}
 	p.trust, p.oldCert, p.newCert = s.CertPath(base), s.CertPath(base+".old"), s.CertPath(base+".new")
 	return p
+}
+
+// orphans lists the files of a rotation in progress (NAME.old.*,
+// NAME.new.*) that exist: without a record, its record was lost.
+func (p paths) orphans() []string {
+	var out []string
+	for _, f := range p.stray(StageFinished) {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lostRecord is the refusal when the files of a rotation in progress exist
+// without its record: certctl cannot tell the stage, and a new rotation
+// would take whatever signs now for the old CA and drop the one the files
+// keep.
+func (p paths) lostRecord(name string) error {
+	orphans := p.orphans()
+	if len(orphans) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s exist but the record %s does not: they are the files of a %s rotation in progress whose record was lost, so certctl cannot tell its stage, and a new rotation would drop the CA they keep: put the record back (a backup in certctl-backups/*/pki/ holds the record of the stage before the step that made it), or, if no rotation is in progress, move them away; nothing was changed",
+		strings.Join(orphans, ", "), p.record, name)
 }
 
 // stray lists the files that must not exist at stage: the key of the CA

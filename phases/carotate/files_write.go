@@ -139,11 +139,18 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 	if cur == "" {
 		return nil, nil
 	}
-	if !slices.Contains([]string{p.trust, p.oldCert, p.newCert}, filepath.Clean(cur)) {
-		fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
-		return nil, nil
+	keyPath := p.key
+	if ours := []string{p.trust, p.oldCert, p.newCert}; !slices.Contains(ours, filepath.Clean(cur)) {
+		if !slices.ContainsFunc(ours, func(f string) bool { return sameFile(f, cur) }) {
+			fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
+			return nil, nil
+		}
+		// The same file through another path (a symbolic link): keep
+		// the manifest's spelling, the one its hostPath volumes mount.
+		dir := filepath.Dir(filepath.Clean(cur))
+		certPath, keyPath = filepath.Join(dir, filepath.Base(certPath)), filepath.Join(dir, filepath.Base(p.key))
 	}
-	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: p.key})
+	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath})
 	if err != nil {
 		return nil, fmt.Errorf("edit manifest %s: %w", path, err)
 	}
@@ -159,6 +166,16 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 		{Target: backup, Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 	}, nil
+}
+
+// sameFile reports whether a and b name the same existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // removeFiles removes files that may exist, then fsyncs their folders.

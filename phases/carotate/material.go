@@ -83,6 +83,9 @@ func readCurrent(k kind, p paths) (side, error) {
 		return readSide("", p.key)
 	}
 	ca, err := pki.LoadCA(p.trust, p.key, timeZero)
+	if pki.FaultOf(err) == pki.CAKeyMissing {
+		return side{}, fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.key)
+	}
 	if err != nil {
 		return side{}, fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
 	}

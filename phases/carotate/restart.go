@@ -15,13 +15,18 @@ import (
 // new one, is safe only once every component trusts what the stage before
 // put in place. With Restart it restarts them now (a restart a killed run
 // owes included); with Restarted the user says they did; otherwise the
-// next stage is refused. --abort is never refused: going back to what the
-// components still read is safe.
+// next stage is refused, also in a dry run. --abort is not refused when it goes back to what
+// the components still read: from reissue, or from a trust they may not
+// have restarted for. After an --abort from reissue it is: the components
+// that restarted after reissue present certificates of the new CA until
+// they restart again, and the next --abort drops the new CA.
 func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record) error {
-	if rec == nil || len(rec.Restart) == 0 || rec.Restarted || o.Abort || o.DryRun {
+	if rec == nil || len(rec.Restart) == 0 || rec.Restarted || o.Abort && !rec.Aborting {
 		return nil
 	}
 	switch {
+	case o.Restart && o.DryRun:
+		return nil
 	case o.Restart:
 		return o.restart(ctx, k, p, rec)
 	case o.Restarted:
@@ -37,6 +42,11 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 	fmt.Fprintf(o.Out, "[ca-rotate] %s: stage %s done and verified (record %s)\n", k.name, rec.Stage, p.record)
 	if k.kubeconfigs {
 		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) before the next stage\n", p.trust)
+	}
+	if key := extensionAuthKey[k.name]; key != "" && o.cl == nil && rec.Stage == StageFinished {
+		// The last node's finish prunes it through the cluster record;
+		// a node alone does not touch the cluster.
+		fmt.Fprintf(o.Out, "[ca-rotate] %s: ConfigMap kube-system/%s (%s) still holds the old CA, which extension API servers trust until it expires: once every kube-apiserver has finished and restarted, run `kubectl -n kube-system delete configmap %s` and they write it again with what they trust now (docs/ca-rotation.md)\n", k.name, ExtensionAuthConfigMap, key, ExtensionAuthConfigMap)
 	}
 	if len(rec.Restart) == 0 {
 		return rec, nil

@@ -53,6 +53,11 @@ func (r *run) plan(ctx context.Context) error {
 		return err
 	}
 	if r.step == stepTrust {
+		if r.rec == nil {
+			if err := r.p.lostRecord(r.k.name); err != nil {
+				return err
+			}
+		}
 		if r.m.old, err = readCurrent(r.k, r.p); err != nil {
 			return err
 		}
@@ -87,6 +92,11 @@ func (r *run) plan(ctx context.Context) error {
 	}
 	if r.m, err = readMaterial(r.k, r.p, r.rec); err != nil {
 		return err
+	}
+	if r.step == stepReissue {
+		if err := r.checkTrusted(); err != nil {
+			return err
+		}
 	}
 	switch r.step {
 	case stepReissue:
@@ -134,6 +144,30 @@ func (r *run) checkSigned() error {
 		}
 	}
 	return nil
+}
+
+// checkTrusted refuses reissue while a file is not what stage trust made
+// it: reissue has the new CA sign what the components serve and present,
+// which is safe only because every trust file (and each kubeconfig's CA
+// data) holds the new CA since trust, and the components restarted to
+// read them. One put back to the old CA alone since (a configuration
+// management run, a file restored from a backup, a kubeconfig written
+// again from the first certificate of the trust file) would make its
+// readers reject the re-issued certificates.
+func (r *run) checkTrusted() error {
+	st, err := inspect(r.k, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rerun)
+	if err != nil {
+		return err
+	}
+	if len(st.Problems) == 0 {
+		return nil
+	}
+	fix := r.p.trust + " must hold " + r.p.oldCert + " then " + r.p.newCert
+	if r.k.sa {
+		fix = r.p.trust + " must hold the old then the new public key"
+	}
+	return fmt.Errorf("reissue of %s refused: the files are not those of stage %s: %s: put them back as the stage wrote them (%s; `certctl renew NAME.conf` writes a kubeconfig with the stage's CA data), restart the components that read them, then run this again; or go back with `%s --abort`; nothing was changed",
+		r.k.name, r.rec.Stage, strings.Join(st.Problems, "; "), fix, r.o.command(r.k))
 }
 
 // apply makes the new CA (trust), writes the stage in one transaction,

@@ -2,7 +2,10 @@ package carotate
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +52,11 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.Stage, st.Aborting, st.OldCA, st.NewCA = rec.Stage, rec.Aborting, rec.OldCA, rec.NewCA
 		st.Restart, st.Restarted = rec.Restart, rec.Restarted
 	}
+	if rec == nil {
+		if err := p.lostRecord(k.name); err != nil {
+			st.Problems = append(st.Problems, err.Error())
+		}
+	}
 	if st.Trusted, err = trusted(k, p.trust); err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
@@ -67,11 +75,22 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
 	}
 	if len(st.Trusted) > 0 {
+		if rec == nil && !k.sa && keyMissing(p.key) {
+			// An external CA: its key is elsewhere by design.
+			st.Next = "none: " + p.key + " is not on this node (an external CA, docs/external-ca.md): certctl does not rotate it"
+			return st, nil
+		}
 		st.checkKey(k, p)
 	}
 	st.checkHeld(k, p, rec, hs, want, now)
 	st.Next = next(rotateCommand(k.name, rerun), rec, st)
 	return st, nil
+}
+
+// keyMissing reports whether the key file does not exist.
+func keyMissing(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // checkKey checks that the signing key matches the first entry of the
