@@ -77,7 +77,6 @@ var plainReads = map[string]string{
 	"internal/lock/holder.go":            "certctl's own lock holder file",
 	"internal/txn/files.go":              "certctl's own staged files, in its transaction folder",
 	"internal/txn/recover.go":            "certctl's own transaction manifest",
-	"manifests/staticpods/pending.go":    "certctl's own record of the restarts owed",
 	"phases/renewal/apirenew/pending.go": "certctl's own record of refused CSRs",
 }
 
