@@ -20,6 +20,17 @@ func KeyMatches(cert *x509.Certificate, key crypto.Signer) error {
 	return nil
 }
 
+// IssuedBy checks that ca issued cert (through intermediates): as
+// VerifySignedBy, but as of ca's last valid instant once ca has expired. A
+// CA that expired while the certificates it signed are still valid
+// (kubeadm's certs renew does not cut them to their CA's expiry) still
+// issued them: its expiry is its own, and a CA rotation is what replaces
+// it. A CA not valid yet (a clock behind) is checked at now: TLS clients on
+// the node reject its chain.
+func IssuedBy(cert *x509.Certificate, intermediates []*x509.Certificate, ca *x509.Certificate, now time.Time) error {
+	return VerifySignedBy(cert, intermediates, ca, minTime(now, ca.NotAfter))
+}
+
 // VerifySignedBy checks that cert chains to ca (with the intermediates that
 // followed it in its file), for any usage.
 //
@@ -134,4 +145,11 @@ func ValidAt(cert *x509.Certificate, now time.Time) error {
 		return fmt.Errorf("pki: certificate expired on %s", cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return b
+	}
+	return a
 }

@@ -68,4 +68,20 @@ func TestVerifySignedBy(t *testing.T) {
 			}
 		})
 	}
+	// Whether a CA issued a certificate does not depend on the time
+	// (IssuedBy): the same answers, but the valid leaf of the expired CA is
+	// its, and still not an expired CA's of another key.
+	otherOld, err := NewSelfSignedCA(rand.Reader, caProfile, otherKey, Validity{fixedNow.Add(-400 * day), fixedNow.Add(-day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := len(tests) - 1
+	tests[last].ok = true
+	tests = append(tests, tests[last])
+	tests[last+1].name, tests[last+1].ca, tests[last+1].ok = "valid leaf, an expired CA of another key", otherOld, false
+	for _, tt := range tests {
+		if err := IssuedBy(tt.leaf, nil, tt.ca, fixedNow); (err == nil) != tt.ok {
+			t.Errorf("IssuedBy, %s = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
 }

@@ -146,7 +146,7 @@ func (r *run) servingOld(ctx context.Context) error {
 				unreachable = append(unreachable, fmt.Sprintf("%s: %v", where, oneLine(err)))
 				continue
 			}
-			if pki.VerifySignedBy(chain[0], chain[1:], r.m.old.cert, r.now) == nil || slices.ContainsFunc(chain, r.m.old.cert.Equal) {
+			if pki.IssuedBy(chain[0], chain[1:], r.m.old.cert, r.now) == nil || slices.ContainsFunc(chain, r.m.old.cert.Equal) {
 				old = append(old, where)
 			}
 		}

@@ -30,7 +30,7 @@ type held struct {
 
 // signedBy reports whether h's certificate is signed by ca.
 func (h held) signedBy(ca *x509.Certificate, now time.Time) bool {
-	return h.cert != nil && pki.VerifySignedBy(h.cert, h.inter, ca, now) == nil
+	return h.cert != nil && pki.IssuedBy(h.cert, h.inter, ca, now) == nil // also by an expired CA: the one to replace
 }
 
 // heldOf reads every leaf and kubeconfig of k that exists: those its CA

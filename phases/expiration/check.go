@@ -380,13 +380,8 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 		return
 	}
 	// An expired CA is its own row's expiry, not its certificates'
-	// problem: they are checked as of the CA's last valid instant.
-	// Verified at now, the chain failed and read as a re-issued CA.
-	at := c.o.Now
-	if at.After(ca.cert.NotAfter) {
-		at = ca.cert.NotAfter
-	}
-	err := pki.VerifySignedBy(cert, inter, ca.cert, at)
+	// problem. Verified at now, the chain failed and read as a re-issued CA.
+	err := pki.IssuedBy(cert, inter, ca.cert, c.o.Now)
 	var reissued *pki.ReissuedCAError
 	switch {
 	case errors.As(err, &reissued):
