@@ -27,16 +27,20 @@ func Version(stamped string) string {
 // (one line), "short" (the version alone) or "json".
 func Print(w io.Writer, version, format string) error {
 	info := map[string]string{"version": version, "goVersion": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH}
+	var err error
 	switch format {
 	case "":
-		fmt.Fprintf(w, "certctl %s (%s, %s)\n", info["version"], info["goVersion"], info["platform"])
+		_, err = fmt.Fprintf(w, "certctl %s (%s, %s)\n", info["version"], info["goVersion"], info["platform"])
 	case "short":
-		fmt.Fprintln(w, info["version"])
+		_, err = fmt.Fprintln(w, info["version"])
 	case "json":
 		b, _ := json.MarshalIndent(info, "", "  ")
-		fmt.Fprintln(w, string(b))
+		_, err = fmt.Fprintln(w, string(b))
 	default:
 		return fmt.Errorf("unknown output format %q: use short or json", format)
+	}
+	if err != nil {
+		return fmt.Errorf("write the version: %w", err) // a full disk, a closed pipe: not exit 0
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -44,5 +45,19 @@ func TestVersionKeepsTheStampedOne(t *testing.T) {
 	}
 	if v := Version("dev"); v == "" {
 		t.Error("Version(dev) is empty")
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestPrintWriteFails: `certctl version >/dev/full` exited 0 with nothing
+// written; every format now reports the failed write.
+func TestPrintWriteFails(t *testing.T) {
+	for _, format := range []string{"", "short", "json"} {
+		if err := Print(failingWriter{}, "v1.2.3", format); err == nil || !strings.Contains(err.Error(), "no space left on device") {
+			t.Errorf("format %q: error %v, want the failed write", format, err)
+		}
 	}
 }
