@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // runServiceAccount keeps or makes sa.key and sa.pub, the key pair that signs
@@ -29,6 +30,10 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	case keyOK:
 		if key, err = s.ReadKey(pki.SAName); err != nil {
 			return withFix(err, "restore it from a backup (the service-account tokens already issued depend on it)")
+		}
+		// Kept, as a weak CA is: the tokens issued depend on it.
+		if err := policy.Key("the service-account key "+keyPath, key.Public(), false); err != nil {
+			env.warnf("%v: the tokens it signs are no stronger; rotate it (certctl ca rotate sa, docs/ca-rotation.md)", err)
 		}
 		if pubOK {
 			pub, err := s.ReadPublicKey(pki.SAName)

@@ -150,3 +150,26 @@ func loadCA(t *testing.T, e *testEnv) *pki.LoadedCA {
 	}
 	return ca
 }
+
+// TestWeakServiceAccountKeyWarns: an existing RSA-1024 sa.key was kept
+// without a word ("Using the existing "sa" key"). It is still kept, as a
+// weak CA is (the tokens issued depend on it), with one warning saying to
+// rotate it; a new pair is never weak.
+func TestWeakServiceAccountKeyWarns(t *testing.T) {
+	e := newTestEnv(t)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store().WriteKey("sa", weak); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(t, "certs", "sa")
+	want := "[warning] the service-account key " + e.pki("sa.key") + " is RSA-1024"
+	if got := strings.Count(e.out.String(), want); got != 1 || !strings.Contains(e.out.String(), "rotate it (certctl ca rotate sa") {
+		t.Errorf("%d warnings %q with what to do, want 1 in:\n%s", got, want, e.out.String())
+	}
+	if _, err := e.store().ReadPublicKey("sa"); err != nil {
+		t.Errorf("sa.pub not written for the kept key: %v", err)
+	}
+}
