@@ -1,0 +1,80 @@
+package renewal
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/treetest"
+)
+
+// copyTree copies every regular file of src over the same path under dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, BackupDirName) {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRestoreRefusesLeavesOfAnotherCA: a backup taken before the CAs changed
+// (made again, or rotated) holds leaves that the CAs on disk did not sign.
+// Restoring it wrote them back without a word, and every client that trusts
+// ca.crt then rejected the API server, etcd and the kubeconfigs: a locked-out
+// control plane after `restore latest --restart-control-plane`. Restore (and
+// its dry run) must refuse, naming the file and the CA, and change nothing.
+func TestRestoreRefusesLeavesOfAnotherCA(t *testing.T) {
+	n := newNode(t, nil)
+	first, err := Renew(context.Background(), n.targets(t, "all"), n.options(made.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cas := []string{"pki/ca.crt", "pki/front-proxy-ca.crt", "pki/etcd/ca.crt"}
+	oldCAs := map[string][]byte{}
+	for _, ca := range cas {
+		oldCAs[ca] = read(t, n.path(ca))
+	}
+	copyTree(t, newNode(t, nil).Dir, n.Dir) // the node's PKI, all of it, from other CAs
+	before := treetest.Snapshot(t, n.Dir)
+
+	for _, dry := range []bool{true, false} {
+		o := n.restoreOptions(made.Add(2 * time.Hour))
+		o.DryRun = dry
+		_, err := Restore(first.BackupDir, o)
+		if err == nil {
+			t.Fatalf("dry run %v: restored leaves that the CAs on disk did not sign", dry)
+		}
+		for _, want := range []string{"is not signed by the CA " + n.path("pki/ca.crt"), "nothing restored"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("dry run %v: error %q does not say %q", dry, err, want)
+			}
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+
+	// CA files that hold the old CAs too (bundles, as during a rotation)
+	// still trust the backup's leaves: the restore goes ahead.
+	for _, ca := range cas {
+		write(t, n.path(ca), append(read(t, n.path(ca)), oldCAs[ca]...))
+	}
+	if _, err := Restore(first.BackupDir, n.restoreOptions(made.Add(3*time.Hour))); err != nil {
+		t.Fatalf("restore with CA bundles that hold the old CAs: %v", err)
+	}
+}
