@@ -132,7 +132,7 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 			return nil, fmt.Errorf("backup file %s is a symbolic link to %s, not a copy of the old file, and does not lead to its content: nothing restored; restore another backup, or the file by hand", p, dest)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read backup file: %w", err)
+			return nil, damagedBackupFile(dir, p, err)
 		}
 		if hex.EncodeToString(sum[:]) != f.SHA256 {
 			return nil, fmt.Errorf("backup file %s does not match its SHA-256 in %s (damaged or edited): nothing restored", p, BackupManifestName)
@@ -197,6 +197,23 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 		}
 	}
 	return nil
+}
+
+// damagedBackupFile is the error of a backup file that cannot be read: a
+// permission problem says how to fix it; a file that is missing, or is no
+// longer a regular file, cannot be made again, so it points to another
+// backup.
+func damagedBackupFile(dir, p string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("read backup file %s: %w: %s; nothing restored", p, err, fixPermissions)
+	}
+	why := "cannot be read (" + err.Error() + ")"
+	if st, lerr := os.Lstat(p); errors.Is(err, pki.ErrNotRegular) && lerr == nil {
+		why = "is a " + pki.FileKind(st.Mode()) + ", not the saved file"
+	} else if errors.Is(err, fs.ErrNotExist) {
+		why = "does not exist"
+	}
+	return fmt.Errorf("backup file %s %s: the backup %s is damaged; nothing restored: restore another backup (certctl restore lists them), or the file by hand", p, why, dir)
 }
 
 func inside(path, dir string) bool {

@@ -78,3 +78,32 @@ func TestRestoreRefusesLeavesOfAnotherCA(t *testing.T) {
 		t.Fatalf("restore with CA bundles that hold the old CAs: %v", err)
 	}
 }
+
+// TestRestoreDamagedBackupSaysWhatToDo: a backup whose file is missing or is
+// a FIFO failed with "read backup file: open FILE: no such file or
+// directory", without saying that nothing was restored or what to do (the
+// FIFO's "replace it with the file certctl expects" pointed at the backup,
+// which cannot be made again). It must name the file, say nothing was
+// restored, and point to another backup, and change nothing.
+func TestRestoreDamagedBackupSaysWhatToDo(t *testing.T) {
+	for _, damage := range []string{"missing", "fifo"} {
+		t.Run(damage, func(t *testing.T) {
+			n := newNode(t, nil)
+			first, err := Renew(context.Background(), n.targets(t, "apiserver"), n.options(made.Add(time.Hour)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(first.BackupDir, "pki", "apiserver.key")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if damage == "fifo" {
+				treetest.FIFO(t, p)
+			}
+			before := treetest.Snapshot(t, n.Dir)
+			_, err = Restore(first.BackupDir, n.restoreOptions(made.Add(2*time.Hour)))
+			treetest.ErrMentions(t, err, p, "nothing restored", "restore another backup")
+			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+		})
+	}
+}
