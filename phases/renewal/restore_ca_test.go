@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,13 @@ import (
 func copyTree(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.Contains(p, BackupDirName) {
+		if err != nil || d.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if strings.Contains(rel, BackupDirName) {
+			return nil
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
@@ -105,5 +109,41 @@ func TestRestoreDamagedBackupSaysWhatToDo(t *testing.T) {
 			treetest.ErrMentions(t, err, p, "nothing restored", "restore another backup")
 			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 		})
+	}
+}
+
+// TestBackupNamedByHand: a copy of a backup that the user named
+// (certctl-backups/pre-upgrade, to keep it) sorts after every timestamp.
+// `restore latest` picked it instead of the last renewal's backup, and
+// --keep-backups 1 kept it as "the newest" and removed the backup the run had
+// just made. latest must be the newest backup by its creation time, and
+// pruning must keep the newest of certctl's own backups and leave a folder
+// the user named alone.
+func TestBackupNamedByHand(t *testing.T) {
+	n := newNode(t, nil)
+	root, _ := BackupRoot(n.certDir())
+	first, err := Renew(context.Background(), n.targets(t, "apiserver"), n.options(made.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, first.BackupDir, filepath.Join(root, "pre-upgrade"))
+	second, err := Renew(context.Background(), n.targets(t, "admin.conf"), n.options(made.Add(2*time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest, err := FindBackup(root, "latest"); err != nil || latest != second.BackupDir {
+		t.Errorf("FindBackup(latest) = %s, %v; want the last renewal's %s", latest, err, second.BackupDir)
+	}
+	removed, err := PruneBackups(root, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, []string{first.BackupDir}) {
+		t.Errorf("--keep-backups 1 removed %q, want only %s", removed, first.BackupDir)
+	}
+	for _, d := range []string{second.BackupDir, filepath.Join(root, "pre-upgrade")} {
+		if _, err := os.Stat(filepath.Join(d, BackupManifestName)); err != nil {
+			t.Errorf("%s was removed: %v", d, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,4 +52,37 @@ func TestRestoreBackupOfOtherCAs(t *testing.T) {
 	delete(before, lock)
 	delete(after, lock)
 	treetest.AssertSame(t, before, after)
+}
+
+// TestKeepBackupsWithACopyNamedByHand: with a copy of a backup the user named
+// (certctl-backups/pre-upgrade), `renew --keep-backups 1` removed the backup
+// it had just made (the copy sorted as the newest), and `restore latest` and
+// `restore -o jsonpath='{.items[-1:].name}'` named the copy.
+func TestKeepBackupsWithACopyNamedByHand(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	root := filepath.Join(n.dir, "certctl-backups")
+	run(t, bin, append([]string{"renew", "apiserver", "--quiet"}, n.flags()...)...)
+	first, _ := filepath.Glob(filepath.Join(root, "2*"))
+	if len(first) != 1 {
+		t.Fatalf("backups: %q", first)
+	}
+	if out, err := exec.Command("cp", "-a", first[0], filepath.Join(root, "pre-upgrade")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	run(t, bin, append([]string{"renew", "admin.conf", "--quiet", "--keep-backups", "1"}, n.flags()...)...)
+	now, _ := filepath.Glob(filepath.Join(root, "2*"))
+	if len(now) != 1 || now[0] == first[0] {
+		t.Fatalf("after --keep-backups 1: %q, want only the second renewal's backup", now)
+	}
+	if _, err := os.Stat(filepath.Join(root, "pre-upgrade", "backup.json")); err != nil {
+		t.Errorf("the copy named by hand was removed: %v", err)
+	}
+	if got := runOut(t, bin, append([]string{"restore", "-o", "jsonpath={.items[-1:].name}"}, n.flags()...)...); strings.TrimSpace(got) != filepath.Base(now[0]) {
+		t.Errorf("newest backup %q, want %q", got, filepath.Base(now[0]))
+	}
+	out := runOut(t, bin, append([]string{"restore", "latest", "--dry-run"}, n.flags()...)...)
+	if !strings.Contains(out, "admin.conf would be restored from "+now[0]) {
+		t.Errorf("restore latest --dry-run does not restore %s:\n%s", now[0], out)
+	}
 }
