@@ -143,9 +143,11 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 }
 
 // checkSigned checks that every certificate the restore writes (a leaf of
-// the certificate folder, or a kubeconfig's client certificate) is signed by
-// its CA as the CA file will be afterwards: a backup taken before the CAs
-// changed holds leaves that every client trusting the CA files rejects.
+// the certificate folder, or a kubeconfig's client certificate) has not
+// expired, and is signed by its CA as the CA file will be afterwards: a
+// renewal's backup holds the certificates that were about to expire, and a
+// backup taken before the CAs changed leaves that every client trusting the
+// CA files rejects.
 // A CA file that is missing or cannot be read is left to check-expiration.
 func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) error {
 	after := map[string][]byte{}
@@ -182,6 +184,9 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 				continue
 			}
 			cert, inter = certs[0], certs[1:]
+		}
+		if now.After(cert.NotAfter) {
+			return fmt.Errorf("%s expired on %s: every client would reject it; restore a newer backup, or renew it with `certctl renew %s`", f.Target, cert.NotAfter.UTC().Format(time.RFC3339), t.Name)
 		}
 		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
 		caData, err := content(caPath)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // copyTree copies every regular file of src over the same path under dst.
@@ -146,4 +147,30 @@ func TestBackupNamedByHand(t *testing.T) {
 			t.Errorf("%s was removed: %v", d, err)
 		}
 	}
+}
+
+// TestRestoreRefusesExpiredCertificates: a renewal's backup holds the
+// certificates it replaced, which were about to expire; restored after they
+// did, they silently replaced valid ones (exit 0), and every client then
+// rejected the component. Restore and its dry run must refuse, naming the
+// file and when it expired, and change nothing.
+func TestRestoreRefusesExpiredCertificates(t *testing.T) {
+	n := newNode(t, nil)
+	first, err := Renew(context.Background(), n.targets(t, "apiserver", "admin.conf"), n.options(made.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, _, err := pki.ReadCertFile(filepath.Join(first.BackupDir, "pki", "apiserver.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := saved.NotAfter // the renewed ones are valid an hour longer
+	before := treetest.Snapshot(t, n.Dir)
+	for _, dry := range []bool{true, false} {
+		o := n.restoreOptions(expired.Add(time.Minute))
+		o.DryRun = dry
+		_, err := Restore(first.BackupDir, o)
+		treetest.ErrMentions(t, err, "expired on", "nothing restored", "certctl renew")
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }
