@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Backup is one folder of BackupRoot.
@@ -25,8 +27,12 @@ type Backup struct {
 // the next prune removes, never a backup with files missing.
 const removingPrefix = ".removing-"
 
-// ListBackups returns the backups in root (see BackupRoot), oldest first:
-// their names are UTC timestamps. A root that does not exist holds none.
+// certctlName is the name of a backup folder certctl made: the time of its
+// run, then -002, -003 within the same second.
+var certctlName = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]{3})?$`)
+
+// ListBackups returns the backups in root (see BackupRoot), oldest first by
+// when they were made. A root that does not exist holds none.
 func ListBackups(root string) ([]Backup, error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -36,7 +42,7 @@ func ListBackups(root string) ([]Backup, error) {
 		return nil, fmt.Errorf("read backup folder %s: %w", root, err)
 	}
 	var out []Backup
-	for _, e := range entries { // ReadDir sorts by name
+	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
@@ -44,7 +50,21 @@ func ListBackups(root string) ([]Backup, error) {
 		b.Manifest, b.Err = ReadBackupManifest(b.Dir)
 		out = append(out, b)
 	}
+	// Oldest first by when each was made, which for certctl's names is their
+	// order; a folder the user named (a copy kept as "pre-upgrade") would
+	// otherwise sort after every timestamp and be taken for the newest.
+	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
 	return out, nil
+}
+
+// made is when b was made: backup.json's time, else its name's, else the
+// zero time (a folder that is neither sorts first).
+func (b Backup) made() time.Time {
+	if b.Manifest != nil {
+		return b.Manifest.Created
+	}
+	t, _ := time.Parse("20060102T150405Z", strings.SplitN(b.Name, "-", 2)[0])
+	return t
 }
 
 // PruneBackups removes the oldest complete backups in root so that keep
@@ -59,7 +79,10 @@ func PruneBackups(root string, keep int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	complete := slices.DeleteFunc(all, func(b Backup) bool { return b.Err != nil })
+	// Only certctl's own backups, named by their time: a folder the user
+	// named (a copy kept as "pre-upgrade") is theirs to keep, and does not
+	// count among the newest.
+	complete := slices.DeleteFunc(all, func(b Backup) bool { return b.Err != nil || !certctlName.MatchString(b.Name) })
 	var removed []string
 	for i := 0; i < len(complete)-keep; i++ {
 		b := complete[i]

@@ -3,18 +3,23 @@ package renewal
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // RestoreResult is what Restore did.
@@ -85,6 +90,9 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if err := checkPairs(o.CertDir, files); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
+	if err := checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now()); err != nil {
+		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
+	}
 	if len(write) == 0 {
 		return res, nil
 	}
@@ -124,7 +132,7 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 			return nil, fmt.Errorf("backup file %s is a symbolic link to %s, not a copy of the old file, and does not lead to its content: nothing restored; restore another backup, or the file by hand", p, dest)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read backup file: %w", err)
+			return nil, damagedBackupFile(dir, p, err)
 		}
 		if hex.EncodeToString(sum[:]) != f.SHA256 {
 			return nil, fmt.Errorf("backup file %s does not match its SHA-256 in %s (damaged or edited): nothing restored", p, BackupManifestName)
@@ -132,6 +140,85 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 		out = append(out, txn.File{Target: f.Path, Data: data, Mode: fs.FileMode(mode), UID: f.UID, GID: f.GID})
 	}
 	return out, nil
+}
+
+// checkSigned checks that every certificate the restore writes (a leaf of
+// the certificate folder, or a kubeconfig's client certificate) has not
+// expired, and is signed by its CA as the CA file will be afterwards: a
+// renewal's backup holds the certificates that were about to expire, and a
+// backup taken before the CAs changed leaves that every client trusting the
+// CA files rejects.
+// A CA file that is missing or cannot be read is left to check-expiration.
+func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) error {
+	after := map[string][]byte{}
+	for _, f := range files {
+		after[f.Target] = f.Data
+	}
+	content := func(p string) ([]byte, error) {
+		if d, ok := after[p]; ok {
+			return d, nil
+		}
+		return pki.ReadFile(p)
+	}
+	inv := pki.Kubeadm()
+	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
+	for _, f := range write {
+		i := slices.IndexFunc(ts, func(t Target) bool { return t.File(certDir, kubeconfigDir) == f.Target })
+		if i < 0 {
+			continue
+		}
+		t := ts[i]
+		var cert *x509.Certificate
+		var inter []*x509.Certificate
+		if t.Kubeconfig {
+			cfg, err := clientcmd.Load(f.Data)
+			if err != nil {
+				continue // not certctl's to judge: the file was so when saved
+			}
+			if cert, _, err = kubeconfig.ClientCert(cfg); err != nil {
+				continue
+			}
+		} else {
+			certs, err := pki.ParseCerts(f.Data)
+			if err != nil {
+				continue
+			}
+			cert, inter = certs[0], certs[1:]
+		}
+		if now.After(cert.NotAfter) {
+			return fmt.Errorf("%s expired on %s: every client would reject it; restore a newer backup, or renew it with `certctl renew %s`", f.Target, cert.NotAfter.UTC().Format(time.RFC3339), t.Name)
+		}
+		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
+		caData, err := content(caPath)
+		if err != nil {
+			continue
+		}
+		cas, err := pki.ParseCerts(caData)
+		if err != nil {
+			continue
+		}
+		if !slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return pki.VerifySignedBy(cert, inter, ca, now) == nil }) {
+			return fmt.Errorf("%s is not signed by the CA %s (the backup was taken before that CA changed): every client that trusts the CA would reject it; restore a backup taken since, or renew with `certctl renew %s`", f.Target, caPath, t.Name)
+		}
+	}
+	return nil
+}
+
+// damagedBackupFile is the error of a backup file that cannot be read: a
+// permission problem says how to fix it; a file that is missing, or is no
+// longer a regular file, cannot be made again, so it points to another
+// backup.
+func damagedBackupFile(dir, p string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("read backup file %s: %w: %s; nothing restored", p, err, fixPermissions)
+	}
+	why := "cannot be read (" + err.Error() + ")"
+	if st, lerr := os.Lstat(p); errors.Is(err, pki.ErrNotRegular) && lerr == nil {
+		why = "is a " + pki.FileKind(st.Mode()) + ", not the saved file"
+	} else if errors.Is(err, fs.ErrNotExist) {
+		why = "does not exist"
+	}
+	return fmt.Errorf("backup file %s %s: the backup %s is damaged; nothing restored: restore another backup (certctl restore lists them), or the file by hand", p, why, dir)
 }
 
 func inside(path, dir string) bool {
