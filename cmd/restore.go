@@ -21,7 +21,7 @@ func newRestoreCommand() *cobra.Command {
 		Short: "List the backups that renewals made, or put one back crash-safely",
 		Long: dedent.Dedent(`
 			Without an argument, list the backups in certctl-backups/ beside the
-			certificate folder, oldest first. It only reads.
+			certificate folder, oldest first (by when each was made). It only reads.
 
 			With one (a backup's name, its folder, or "latest"), write its files back
 			where its backup.json says they were, with their mode and owner, in one
@@ -29,8 +29,9 @@ func newRestoreCommand() *cobra.Command {
 			command leaves all the old files or all the restored ones. Before
 			anything is written every file is checked against its SHA-256, every
 			path against the folders the backup was taken of (which must be
-			--cert-dir and --kubeconfig-dir), and every certificate of the folder
-			against its key. The files it replaces are saved as a new backup first
+			--cert-dir and --kubeconfig-dir), every certificate of the folder
+			against its key, its expiry and the CA it will sit beside (a backup
+			taken before the CAs changed is refused). The files it replaces are saved as a new backup first
 			(--no-backup skips it), so a restore can be undone by restoring that one.
 
 			Then restart the components, or pass --restart-control-plane (see
