@@ -93,7 +93,7 @@ func newCARotateCommand() *cobra.Command {
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files")
 	fs.StringVar(&o.ManifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests: kube-controller-manager's signing flags are edited there (ca), and components restarted from there")
 	fs.StringVar(&o.NewCACert, "new-ca-cert", "", "the new CA's certificate, instead of a generated one (trust stage)")
-	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key (sa: the new private key), with --new-ca-cert")
+	fs.StringVar(&o.NewCAKey, "new-ca-key", "", "the new CA's key, with --new-ca-cert (sa: the new private key, alone)")
 	fs.StringVar(&o.To, "to", "", "run the stages up to this one: "+strings.Join(carotate.Stages, ", ")+" (needs --restart-control-plane)")
 	fs.BoolVar(&o.AllStages, "all-stages", false, "run every stage up to finish (--to finish)")
 	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
