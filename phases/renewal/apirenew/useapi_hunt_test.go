@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -94,5 +95,27 @@ func TestWrongCertificateSaysNewRequest(t *testing.T) {
 	if err == nil || !contains(err.Error(), "renew admin.conf: pki: certificate for \"admin.conf\" refused: it does not match the private key",
 		"CSR "+csrName, "certctl renew admin.conf --use-api --new-request=admin.conf --cert-dir /x/pki", "nothing was replaced") {
 		t.Fatalf("Issue: %v\n%s", err, out)
+	}
+}
+
+// TestInterruptedExitCode: a wait stopped by a signal exits 130, and the
+// -o json summary (exitcode.Of of the command's error) said 1: the error
+// carries the status, and main's AfterSignal keeps its message, which
+// names the CSRs and the approve command.
+func TestInterruptedExitCode(t *testing.T) {
+	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+	is, _ := newIssuer(t, cs, dir, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := whenCreated(t, cs, 1, func(string) { cancel() })
+	err := is.Obtain(ctx, []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	done()
+	if err == nil || !contains(err.Error(), "interrupted waiting for CSR(s) certctl-cp-1-admin.conf-") {
+		t.Fatalf("Obtain: %v", err)
+	}
+	if got := exitcode.Of(err); got != exitcode.Interrupted {
+		t.Errorf("exit status of %q: %d, want %d", err, got, exitcode.Interrupted)
+	}
+	if after := exitcode.AfterSignal(err); exitcode.Of(after) != exitcode.Interrupted || after.Error() != err.Error() {
+		t.Errorf("after the signal: %q (status %d), want %q", after, exitcode.Of(after), err)
 	}
 }
