@@ -211,6 +211,14 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 		return err
 	}
 	if err := is.keys(ctx, jobs); err != nil {
+		// Stopped while keys were generated (--timeout, a signal): no
+		// CSR names the keys this run saved, which would only be left
+		// behind.
+		for _, j := range jobs {
+			if j.key != nil && !j.resumed {
+				_ = is.pending.remove(j.req.Name, j.key.Public())
+			}
+		}
 		return err
 	}
 	for i, j := range jobs {
@@ -312,7 +320,12 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 			continue
 		}
 		k, err := pools[j.req.KeyAlgorithm].Get(ctx)
-		if err != nil {
+		switch {
+		case err != nil && errors.Is(context.Cause(ctx), errTimedOut):
+			return fmt.Errorf("generate %s key for %s: timed out after %v (--timeout) before the key was made (%w): run again with a longer --timeout; nothing was changed", j.req.KeyAlgorithm, j.req.Name, is.o.Timeout, err)
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("generate %s key for %s: %w; nothing was changed", j.req.KeyAlgorithm, j.req.Name, err)
+		case err != nil:
 			return fmt.Errorf("generate %s key for %s: %w", j.req.KeyAlgorithm, j.req.Name, err)
 		}
 		if beforePendingSave != nil {
@@ -443,8 +456,29 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
 		out[i] = is.got[r.Name]
+		// renewal checks it too, but could only say that it is refused:
+		// a CSR's certificate never changes, so the same command run
+		// again would fail the same way. Only a new key and CSR renews it.
+		// Checked at its own NotBefore: a certificate not valid yet (a
+		// clock behind) is not one of these, and renewal says so.
+		if r.CA == nil || out[i].Cert == nil || out[i].Key == nil {
+			continue
+		}
+		if err := pki.VerifyIssued(out[i].Cert, nil, out[i].Key.Public(), r.CA, r.Profile, out[i].Cert.NotBefore); err != nil {
+			return nil, fmt.Errorf("renew %s: %w: it is the certificate CSR %s was issued, which never changes: once its signer is fixed, renew with a new key and CSR: %s; nothing was replaced",
+				r.Name, err, is.csrs[r.Name], is.rerun(requestNames(reqs), []string{r.Name}))
+		}
 	}
 	return out, nil
+}
+
+// requestNames are the names of reqs' certificates.
+func requestNames(reqs []renewal.Request) []string {
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		out[i] = r.Name
+	}
+	return out
 }
 
 // Installed removes the pending keys of the certificates called names,

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -243,13 +244,16 @@ func (is *Issuer) forbiddenError(werr error, jobs []*job) error {
 
 // stoppedError names the CSRs still waiting when the wait was
 // interrupted, with their state and what to do.
+// It carries exit status exitcode.Interrupted, which the process exits
+// with and -o json reports, and keeps this message after a signal (a
+// bare context.Canceled would become "interrupted; nothing was changed").
 func (is *Issuer) stoppedError(jobs []*job) error {
 	approve := is.approveCommand(jobs)
 	if approve == "" {
-		return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Run the same command again: it picks up the same CSRs and keys", describeLeft(jobs))
+		return &exitcode.Error{Code: exitcode.Interrupted, Err: fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Run the same command again: it picks up the same CSRs and keys", describeLeft(jobs))}
 	}
-	return fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (%s) and run the same command again: it picks up the same CSRs and keys",
-		describeLeft(jobs), approve)
+	return &exitcode.Error{Code: exitcode.Interrupted, Err: fmt.Errorf("interrupted waiting for CSR(s) %s; nothing was changed. Approve them (%s) and run the same command again: it picks up the same CSRs and keys",
+		describeLeft(jobs), approve)}
 }
 
 // describeLeft lists the jobs not answered yet with their state.
