@@ -263,7 +263,7 @@ func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 			return nil, fmt.Errorf("certificate validity %v is below the %v the certificates API accepts (spec.expirationSeconds >= 600): raise certificateValidityPeriod (--certificate-validity)", r.Validity, MinValidity)
 		}
 		if r.Validity > math.MaxInt32*time.Second {
-			return nil, fmt.Errorf("certificate validity %v does not fit in spec.expirationSeconds (at most %d seconds)", r.Validity, math.MaxInt32)
+			return nil, fmt.Errorf("certificate validity %v does not fit in spec.expirationSeconds (at most %d seconds, about 68 years): lower certificateValidityPeriod in --config, or --certificate-validity", r.Validity, math.MaxInt32)
 		}
 		if j.usages, err = Usages(r.Current); err != nil {
 			return nil, fmt.Errorf("request %s: %w", r.Name, err)

@@ -316,6 +316,8 @@ func TestRefusedBeforeAnyCSR(t *testing.T) {
 	masters := pki.Profile{CommonName: "kubernetes-super-admin", Organization: []string{pki.MastersGroup}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	short := ca.request(t, "admin.conf", adminProfile)
 	short.Validity = 5 * time.Minute
+	long := ca.request(t, "admin.conf", adminProfile)
+	long.Validity = 1000000 * time.Hour
 	for _, tc := range []struct {
 		name    string
 		reqs    []renewal.Request
@@ -325,6 +327,7 @@ func TestRefusedBeforeAnyCSR(t *testing.T) {
 		{"super-admin.conf with the built-in signer", []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "super-admin.conf", masters)},
 			map[string]string{"super-admin.conf": certv1.KubeAPIServerClientSignerName}, "O=system:masters"},
 		{"validity below 10 minutes", []renewal.Request{short}, nil, "below the 10m0s"},
+		{"validity beyond expirationSeconds", []renewal.Request{long}, nil, "does not fit in spec.expirationSeconds (at most 2147483647 seconds, about 68 years): lower certificateValidityPeriod in --config, or --certificate-validity"},
 		{"unknown override", []renewal.Request{short}, map[string]string{"kubelet.conf": "example.com/x"}, "not a certificate certctl renews"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
