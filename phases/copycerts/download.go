@@ -64,6 +64,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(lacked, ", "), strings.Join(held, ", "))
 	}
 	where := Namespace + "/" + SecretName
+	if empty := emptyRequired(es, files); len(empty) > 0 {
+		return fmt.Errorf("the secret %s holds %s empty: only a CA's key may be empty (an external CA keeps it), and a joining node needs these files; nothing was written; upload again from a control-plane node that has them", where, strings.Join(empty, ", "))
+	}
 	if err := check(es, files, where); err != nil {
 		return err
 	}
@@ -153,6 +156,22 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 		out[name] = plain
 	}
 	return out, nil
+}
+
+// emptyRequired lists the data keys of es that files holds empty while
+// only a CA's key may be (an external CA keeps it; Upload and kubeadm
+// store it empty) or a file an external etcd without TLS has no path for.
+// Any other empty entry (an edited Secret, or one kubeadm uploaded from a
+// node that lacked the file) would leave a joining node without it, or
+// with a key and no certificate.
+func emptyRequired(es []entry, files map[string][]byte) []string {
+	var empty []string
+	for _, e := range es {
+		if data, ok := files[e.key]; ok && len(data) == 0 && !e.optional && e.path != "" {
+			empty = append(empty, e.key)
+		}
+	}
+	return empty
 }
 
 // have splits the data keys of es into those data has, in es's order,
