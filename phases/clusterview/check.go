@@ -82,6 +82,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		cancel()
 	} else {
 		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)
+		c.kubeadmCertsUnread = true // not read: unknown, not "none"
 	}
 	etcdClient := etcdClientCert(st)
 	external := c.config != nil && c.config.ExternalEtcd

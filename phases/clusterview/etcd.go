@@ -50,8 +50,22 @@ func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate
 	if len(errs) == 0 {
 		return nil, "", errors.New("no etcd client URL to ask")
 	}
-	return nil, "", errors.Join(errs...)
+	return nil, "", joined(errs)
 }
+
+// joined is errors.Join on one line: each endpoint's failure, separated
+// by "; ", so that the error and the warning it makes stay one line.
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, err := range j {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }
 
 func askMembers(ctx context.Context, client *http.Client, endpoint string) ([]Member, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/v3/cluster/member/list", strings.NewReader("{}"))

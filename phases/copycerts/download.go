@@ -64,6 +64,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return fmt.Errorf("the secret %s/%s lacks %s (it holds %s): upload again from a control-plane node", Namespace, SecretName, strings.Join(lacked, ", "), strings.Join(held, ", "))
 	}
 	where := Namespace + "/" + SecretName
+	if empty := emptyRequired(es, files); len(empty) > 0 {
+		return fmt.Errorf("the secret %s holds %s empty: only a CA's key may be empty (an external CA keeps it), and a joining node needs these files; nothing was written; upload again from a control-plane node that has them", where, strings.Join(empty, ", "))
+	}
 	if err := check(es, files, where); err != nil {
 		return err
 	}
@@ -84,6 +87,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	for _, e := range es {
 		data := files[e.key]
 		if len(data) == 0 {
+			if err := strayKey(e, files, where); err != nil {
+				return err
+			}
 			fmt.Fprintf(o.Out, "[download-certs] Not saving %q: it is empty in the Secret (external CA)\n", e.key)
 			continue
 		}
@@ -153,6 +159,52 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 		out[name] = plain
 	}
 	return out, nil
+}
+
+// emptyRequired lists the data keys of es that files holds empty while
+// only a CA's key may be (an external CA keeps it; Upload and kubeadm
+// store it empty) or a file an external etcd without TLS has no path for.
+// Any other empty entry (an edited Secret, or one kubeadm uploaded from a
+// node that lacked the file) would leave a joining node without it, or
+// with a key and no certificate.
+func emptyRequired(es []entry, files map[string][]byte) []string {
+	var empty []string
+	for _, e := range es {
+		if data, ok := files[e.key]; ok && len(data) == 0 && !e.optional && e.path != "" {
+			empty = append(empty, e.key)
+		}
+	}
+	return empty
+}
+
+// strayKey checks the file of a key entry that is empty in the Secret (an
+// external CA keeps the key): download writes its certificate alone, so a
+// key already in the folder must match that certificate, else it is
+// another cluster's and would sit beside a certificate it does not match.
+func strayKey(e entry, files map[string][]byte, where string) error {
+	if e.kind != kindKey || e.path == "" || len(files[e.pair]) == 0 {
+		return nil
+	}
+	old, err := pki.ReadFile(e.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", e.path, err)
+	}
+	certs, err := pki.ParseCerts(files[e.pair])
+	if err != nil {
+		return fmt.Errorf("%s in %s: %w", e.pair, where, err)
+	}
+	key, err := pki.ParsePrivateKey(old)
+	if err != nil || !pki.SamePublicKey(certs[0].PublicKey, key.Public()) {
+		why := "does not match"
+		if err != nil {
+			why = fmt.Sprintf("cannot be read as a key (%v), so it cannot match", err)
+		}
+		return fmt.Errorf("%s %s the cluster's %s in secret %s, which holds no %s (an external CA keeps it): it is another cluster's key; nothing was written. Move it aside (or remove it) and download again", e.path, why, e.pair, where, e.key)
+	}
+	return nil
 }
 
 // have splits the data keys of es into those data has, in es's order,
