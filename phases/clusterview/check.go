@@ -37,6 +37,9 @@ type Options struct {
 	// etcd's member list only, and ClientError says why.
 	Client      kubernetes.Interface
 	ClientError error
+	// ClientRequired: the client's kubeconfig was named (--kubeconfig), so
+	// a ClientError is the file's fault, an error, not an API server down.
+	ClientRequired bool
 	// CertDir holds the local CAs the served certificates are checked
 	// against (ca.crt, etcd/ca.crt) and the etcd client certificate the
 	// member list is read with (etcd/healthcheck-client, else
@@ -73,6 +76,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
+	}
+	if o.Client == nil && o.ClientRequired {
+		return nil, fmt.Errorf("%w: fix --kubeconfig, or drop it to check through etcd's member list", o.ClientError)
 	}
 	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {

@@ -95,6 +95,7 @@ func (c Command) runCluster(ctx context.Context) error {
 		certDir = cluster.CertificatesDir
 	}
 	opts := Options{CertDir: certDir, EtcdEndpoints: c.EtcdEndpoints, Now: c.Now(), WarnWithin: c.WarnWithin}
+	opts.ClientRequired = c.Given("kubeconfig")
 	client, err := c.Connect()
 	if err != nil {
 		opts.ClientError = err
