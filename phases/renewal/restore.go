@@ -150,16 +150,7 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 // CA files rejects.
 // A CA file that is missing or cannot be read is left to check-expiration.
 func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) error {
-	after := map[string][]byte{}
-	for _, f := range files {
-		after[f.Target] = f.Data
-	}
-	content := func(p string) ([]byte, error) {
-		if d, ok := after[p]; ok {
-			return d, nil
-		}
-		return pki.ReadFile(p)
-	}
+	content := contentAfter(files)
 	inv := pki.Kubeadm()
 	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
 	for _, f := range write {
@@ -204,6 +195,21 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 	return nil
 }
 
+// contentAfter returns what a path holds once the restore has written
+// files: their data, else the file on disk.
+func contentAfter(files []txn.File) func(string) ([]byte, error) {
+	after := make(map[string][]byte, len(files))
+	for _, f := range files {
+		after[f.Target] = f.Data
+	}
+	return func(p string) ([]byte, error) {
+		if d, ok := after[p]; ok {
+			return d, nil
+		}
+		return pki.ReadFile(p)
+	}
+}
+
 // damagedBackupFile is the error of a backup file that cannot be read: a
 // permission problem says how to fix it; a file that is missing, or is no
 // longer a regular file, cannot be made again, so it points to another
@@ -230,16 +236,7 @@ func inside(path, dir string) bool {
 // a backup made with --reuse-key holds certificates only, and restoring
 // one after a later renewal made new keys would break the pairs.
 func checkPairs(certDir string, files []txn.File) error {
-	after := map[string][]byte{}
-	for _, f := range files {
-		after[f.Target] = f.Data
-	}
-	content := func(p string) ([]byte, error) {
-		if d, ok := after[p]; ok {
-			return d, nil
-		}
-		return pki.ReadFile(p)
-	}
+	content := contentAfter(files)
 	seen := map[string]bool{}
 	for _, f := range files {
 		ext := filepath.Ext(f.Target)
