@@ -73,7 +73,12 @@ func PendingPath(certDir string) (string, error) {
 // not exist.
 func LoadPending(path string) (*Pending, error) {
 	p := &Pending{Version: pendingVersion, path: path}
-	data, err := pki.ReadFile(path) // a FIFO is refused, not waited on
+	// A FIFO is refused, not waited on (pki.ReadFile too); this file can
+	// simply be removed.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read the restarts still owed from %s: not a regular file but a %s: remove it, then restart the control-plane components if in doubt", path, pki.FileKind(fi.Mode()))
+	}
+	data, err := pki.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

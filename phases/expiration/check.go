@@ -460,15 +460,11 @@ func restartsOwed(certDir string) ([]RestartOwed, error) {
 	if err != nil {
 		return nil, err
 	}
-	// LoadPending would block on a FIFO until a writer comes.
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("read the restarts still owed from %s: not a regular file but a %s: remove it, then restart the control-plane components if in doubt (docs/cron.md)", path, pki.FileKind(fi.Mode()))
-	}
 	p, err := staticpods.LoadPending(path)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("%w: run certctl as root", err)
-	case err != nil: // a parse error says what to do
+	case err != nil: // a parse error or a FIFO says what to do
 		return nil, fmt.Errorf("%w (docs/cron.md)", err)
 	}
 	owed := []RestartOwed{}
