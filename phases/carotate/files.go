@@ -1,10 +1,7 @@
 package carotate
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,7 +69,7 @@ func (k kind) paths(certDir string) paths {
 func (p paths) orphans() []string {
 	var out []string
 	for _, f := range p.stray(StageFinished) {
-		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+		if !missing(f) {
 			out = append(out, f)
 		}
 	}

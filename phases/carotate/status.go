@@ -2,11 +2,8 @@ package carotate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -63,7 +60,7 @@ func status(o StatusOptions) ([]State, error) {
 		if name == pki.EtcdCAName && o.ExternalEtcd {
 			continue
 		}
-		if _, err := os.Lstat(k.paths(o.CertDir).trust); errors.Is(err, fs.ErrNotExist) {
+		if missing(k.paths(o.CertDir).trust) {
 			continue
 		}
 		st, err := inspect(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)

@@ -75,7 +75,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
 	}
 	if len(st.Trusted) > 0 {
-		if rec == nil && !k.sa && keyMissing(p.key) {
+		if rec == nil && !k.sa && missing(p.key) {
 			// An external CA: its key is elsewhere by design.
 			st.Next = "none: " + p.key + " is not on this node (an external CA, docs/external-ca.md): certctl does not rotate it"
 			return st, nil
@@ -87,8 +87,8 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 	return st, nil
 }
 
-// keyMissing reports whether the key file does not exist.
-func keyMissing(path string) bool {
+// missing reports whether path does not exist (a link counts as existing).
+func missing(path string) bool {
 	_, err := os.Lstat(path)
 	return errors.Is(err, fs.ErrNotExist)
 }
