@@ -15,11 +15,12 @@ import (
 // new one, is safe only once every component trusts what the stage before
 // put in place. With Restart it restarts them now (a restart a killed run
 // owes included); with Restarted the user says they did; otherwise the
-// next stage is refused, also in a dry run. --abort is not refused when it goes back to what
-// the components still read: from reissue, or from a trust they may not
-// have restarted for. After an --abort from reissue it is: the components
-// that restarted after reissue present certificates of the new CA until
-// they restart again, and the next --abort drops the new CA.
+// next stage is refused, also in a dry run. --abort is not refused when it
+// goes back to what the components still read: from reissue, or from a
+// trust they may not have restarted for. After an --abort from reissue it
+// is: the components that restarted after reissue present certificates of
+// the new CA until they restart again, and the next --abort drops the new
+// CA.
 func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record) error {
 	if rec == nil || len(rec.Restart) == 0 || rec.Restarted || o.Abort && !rec.Aborting {
 		return nil
