@@ -222,6 +222,7 @@ func (c *Controller) Run(ctx context.Context) error {
 // --kubeconfig or the API server down. It lists one CSR itself and logs
 // what went wrong, with what to do, until ctx ends (the informer synced).
 func (c *Controller) warnUnsynced(ctx context.Context) {
+	defer utilruntime.HandleCrash() // as every goroutine of certctl's: a panic exits 1
 	wait := c.o.UnsyncedWarning
 	for ; ; wait = min(2*wait, 2*time.Minute) {
 		select {
