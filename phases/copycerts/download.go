@@ -70,6 +70,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	if err := check(es, files, where); err != nil {
 		return err
 	}
+	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
 
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
@@ -83,7 +84,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		defer release()
 	}
 	var write []txn.File
-	var conflicts []string
+	var conflicts, tighten []string
 	for _, e := range es {
 		data := files[e.key]
 		if len(data) == 0 {
@@ -99,6 +100,14 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		old, err := pki.ReadFile(e.path)
 		switch {
 		case err == nil && bytes.Equal(old, data):
+			if loose, mode := looseKey(e); loose {
+				// A careful SRE keeps the file (it is the cluster's) and
+				// makes it readable by its owner only, as the written
+				// keys are: chmod 600, after every check passed.
+				tighten = append(tighten, e.path)
+				fmt.Fprintf(o.Out, "[download-certs] Keeping %s: identical, but mode %04o lets other users read the private key: it is made 0600\n", e.path, mode)
+				continue
+			}
 			fmt.Fprintf(o.Out, "[download-certs] Keeping %s: identical\n", e.path)
 			continue
 		case err == nil:
@@ -113,17 +122,39 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		}
 		write = append(write, txn.File{Target: absPath(e.path), Data: data, Mode: mode, UID: -1, GID: -1})
 	}
-	if len(conflicts) > 0 {
-		return fmt.Errorf("%s differ from the cluster's in secret %s: this folder holds another cluster's CA or service-account key; nothing was written. Move %s aside (or remove those files) and download again, or pass --cert-dir an empty folder", strings.Join(conflicts, ", "), where, o.CertDir)
+	leaves, remove, err := foreignLeaves(o.CertDir, ext != nil, files, now())
+	if err != nil {
+		return err
 	}
-	if len(write) == 0 {
-		fmt.Fprintf(o.Out, "[download-certs] Every file is there already\n")
-		return nil
+	if len(conflicts) > 0 || len(leaves) > 0 {
+		var why []string
+		if len(conflicts) > 0 {
+			why = append(why, fmt.Sprintf("%s differ from the cluster's in secret %s", strings.Join(conflicts, ", "), where))
+		}
+		if len(leaves) > 0 {
+			why = append(why, fmt.Sprintf("%s are not signed by the cluster's CAs in secret %s", strings.Join(leaves, ", "), where))
+		}
+		return fmt.Errorf("%s: this folder holds another cluster's files; nothing was written. Move %s aside (or remove %s) and download again, or pass --cert-dir an empty folder", strings.Join(why, "; "), o.CertDir, strings.Join(append(conflicts, remove...), " "))
 	}
 	if o.DryRun {
+		for _, p := range tighten {
+			fmt.Fprintf(o.Out, "[dry-run] would make %s mode 0600\n", p)
+		}
 		for _, f := range write {
 			fmt.Fprintf(o.Out, "[dry-run] would write %s\n", f.Target)
 		}
+		if len(write) == 0 {
+			fmt.Fprintf(o.Out, "[download-certs] Every file is there already\n")
+		}
+		return nil
+	}
+	for _, p := range tighten {
+		if err := os.Chmod(p, pki.KeyMode); err != nil {
+			return fmt.Errorf("make %s mode 0600: %w: it holds a private key that other users may read; run chmod 600 %s", p, err, p)
+		}
+	}
+	if len(write) == 0 {
+		fmt.Fprintf(o.Out, "[download-certs] Every file is there already\n")
 		return nil
 	}
 	for _, f := range write {

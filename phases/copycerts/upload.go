@@ -88,6 +88,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 	if err := check(es, files, o.CertDir); err != nil {
 		return time.Time{}, err
 	}
+	warnCAs(o.ErrOut, es, files, func(e entry) string { return e.path }, now())
 	data := map[string][]byte{}
 	for _, e := range es {
 		if len(files[e.key]) == 0 {

@@ -1,0 +1,106 @@
+package copycerts
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
+)
+
+// looseKey reports whether e is a private key whose file group or others
+// may read or write (check-expiration's key-permissions), and its mode.
+func looseKey(e entry) (bool, fs.FileMode) {
+	if e.kind != kindKey {
+		return false, 0
+	}
+	fi, err := os.Stat(e.path)
+	if err != nil {
+		return false, 0
+	}
+	return fi.Mode().Perm()&0o077 != 0, fi.Mode().Perm()
+}
+
+// foreignLeaves lists the leaf certificates of kubeadm's inventory already
+// in certDir that no CA of files (the decrypted Secret) signed: another
+// cluster's, left in the folder; remove lists them with their keys. Written beside the cluster's CAs, they
+// would be served and refused by every client (`init-phase certs` keeps a
+// certificate that is there). A CA the Secret does not carry (an external
+// etcd's) is not judged.
+func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, now time.Time) (foreign, remove []string, err error) {
+	inv := pki.Kubeadm()
+	s := pki.Store{Dir: certDir}
+	for _, e := range inv.Select(externalEtcd, pki.KindLeaf) {
+		ca, ok := inv.Find(e.CAName)
+		if !ok {
+			continue
+		}
+		cas, err := pki.ParseCerts(files[strings.ReplaceAll(ca.BaseName, "/", "-")+".crt"])
+		if err != nil {
+			continue // not in the Secret: not this download's to judge
+		}
+		path := s.CertPath(e.BaseName)
+		data, err := pki.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		certs, err := pki.ParseCerts(data)
+		if err != nil || !signedByAny(certs[0], certs[1:], cas, now) {
+			foreign, remove = append(foreign, path), append(remove, path)
+			if _, err := os.Lstat(s.KeyPath(e.BaseName)); err == nil {
+				remove = append(remove, s.KeyPath(e.BaseName))
+			}
+		}
+	}
+	return foreign, remove, nil
+}
+
+// signedByAny reports whether one of cas (a bundle: two CAs during a
+// rotation) issued cert.
+func signedByAny(cert *x509.Certificate, inter, cas []*x509.Certificate, now time.Time) bool {
+	for _, ca := range cas {
+		if pki.IssuedBy(cert, inter, ca, now) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// warnCAs says on w, one line each, which CA of files has expired or has a
+// key weaker than certctl's policy allows. It does not refuse: copying the
+// CAs is also how a broken cluster is recovered. name says where an entry
+// is read from or written to.
+func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) string, now time.Time) {
+	if w == nil {
+		return
+	}
+	for _, e := range es {
+		if e.kind != kindCA || len(files[e.key]) == 0 {
+			continue
+		}
+		certs, err := pki.ParseCerts(files[e.key])
+		if err != nil {
+			continue // check refused it already
+		}
+		fix := fmt.Sprintf("rotate it (certctl ca rotate %s, docs/ca-rotation.md)", strings.TrimSuffix(e.key, ".crt"))
+		if e.key == externalEtcdCA {
+			fix = "replace it where the external etcd's certificates are made"
+		}
+		if c := certs[0]; !now.Before(c.NotAfter) {
+			fmt.Fprintf(w, "[warning] %s: the CA %q expired at %s: clients refuse every certificate it signed; it is copied all the same, so that a broken cluster can be recovered: %s\n",
+				name(e), c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339), fix)
+		}
+		if err := policy.Key("the key of "+name(e), certs[0].PublicKey, false); err != nil {
+			fmt.Fprintf(w, "[warning] %v; it is copied all the same, so that a broken cluster can be recovered: %s to a CA with such a key\n", err, fix)
+		}
+	}
+}
