@@ -73,6 +73,9 @@ func secretLine(info *Info) string {
 	}
 	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
 		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
+	if k.Updated != nil {
+		s += fmt.Sprintf(", last written %s (%s ago)", k.Updated.Format("2006-01-02 15:04"), duration.HumanDuration(info.CheckedAt.Sub(*k.Updated)))
+	}
 	if k.Owner != "" {
 		s += ", owner " + k.Owner
 	}

@@ -117,6 +117,11 @@ type KubeadmCerts struct {
 	Created   time.Time `json:"created"`
 	// AgeSeconds is CheckedAt - Created.
 	AgeSeconds int64 `json:"ageSeconds"`
+	// Updated is when it was last written, when that is later than
+	// Created: an upload run again replaces the Secret's content (and its
+	// owner token, hence its deletion time) but keeps its creation time.
+	// Absent when it was never replaced.
+	Updated *time.Time `json:"updated,omitempty"`
 	// Files are the names of the encrypted files it holds.
 	Files []string `json:"files"`
 	// Owner is the object whose deletion deletes it ("Secret/bootstrap-token-abcdef"),

@@ -15,6 +15,16 @@ func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmC
 	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(),
 		Files: append([]string{}, slices.Sorted(maps.Keys(s.Data))...)}
 	k.AgeSeconds = int64(now.Sub(k.Created) / time.Second)
+	// The API server records when each manager last wrote the object: a
+	// second upload (certctl's or kubeadm's) updates it in place.
+	for _, f := range s.ManagedFields {
+		if f.Time == nil {
+			continue
+		}
+		if t := f.Time.UTC(); t.Sub(k.Created) >= time.Second && (k.Updated == nil || t.After(*k.Updated)) {
+			k.Updated = &t
+		}
+	}
 	for _, o := range s.OwnerReferences {
 		k.Owner = o.Kind + "/" + o.Name
 		break
