@@ -155,9 +155,9 @@ func WithPermissionHint(err error) error {
 func printRecovery(w io.Writer, r *txn.Report) {
 	for _, t := range r.Transactions {
 		if t.Committed {
-			fmt.Fprintf(w, "[recover] finished renewal %s, which was interrupted after it committed: %d file(s) now hold the new content\n", t.ID, len(t.Targets))
+			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content\n", txnKind(t.ID), t.ID, len(t.Targets))
 		} else {
-			fmt.Fprintf(w, "[recover] discarded renewal %s, which was interrupted before it committed: no file had been changed\n", t.ID)
+			fmt.Fprintf(w, "[recover] discarded %s %s, which was interrupted before it committed: no file had been changed\n", txnKind(t.ID), t.ID)
 		}
 	}
 	for _, p := range r.Removed {
