@@ -232,7 +232,7 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	}
 	ep.SANsMatch = len(missing) == 0
 	if !ep.SANsMatch {
-		ep.add(SANMismatch, "%s at %s serves a certificate without the SAN(s) %s: clients reaching it by that name reject it; on that node, add them (apiServer.certSANs or etcd's serverCertSANs/peerCertSANs) and issue it again", ep.Component, ep.Address, strings.Join(missing, ", "))
+		ep.add(SANMismatch, "%s at %s serves a certificate without the SAN(s) %s: clients reaching it by that name reject it; %s", ep.Component, ep.Address, strings.Join(missing, ", "), sanFix(ep.Component))
 	}
 }
 
@@ -285,4 +285,18 @@ func etcdClientCert(st pki.Store) *tls.Certificate {
 		}
 	}
 	return nil
+}
+
+// sanFix says how to give the certificate a component serves the SANs it
+// lacks: the setting of the node's kubeadm configuration and the renewal
+// that applies it (docs/renew.md, "Adding a SAN").
+func sanFix(component string) string {
+	field, set := "apiServer.certSANs", pki.APIServerSANs
+	switch component {
+	case EtcdClient:
+		field, set = "etcd.local.serverCertSANs", pki.EtcdServerSANs
+	case EtcdPeer:
+		field, set = "etcd.local.peerCertSANs", pki.EtcdPeerSANs
+	}
+	return fmt.Sprintf("on that node, add them to %s in its kubeadm configuration and run `certctl renew %s --update-sans --config FILE` (docs/renew.md)", field, pki.Kubeadm().WithSANs(set).Name)
 }
