@@ -77,7 +77,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
 			return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
 		}
-		release, err := node.Lock(ctx, o.ErrOut, o.CertDir, o.LockTimeout)
+		// The etcd.external files may lie outside the certificate
+		// folder: its recovery must be able to finish their writes too.
+		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es))
 		if err != nil {
 			return err
 		}
@@ -257,4 +259,19 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// externalFolders are the absolute folders of the etcd.external files of
+// es, which Download may write outside the certificate folder.
+func externalFolders(es []entry) []string {
+	var dirs []string
+	for _, e := range es {
+		if !strings.HasPrefix(e.key, "external-") || e.path == "" {
+			continue
+		}
+		if d := filepath.Dir(absPath(e.path)); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }

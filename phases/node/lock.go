@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -41,6 +42,27 @@ func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir stri
 		return nil, err
 	}
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// LockWriting is Lock for a command that also writes files outside the
+// certificate and kubeconfig folders (`certs download`'s etcd.external
+// files): the recovery it runs first also finishes or discards a
+// transaction that wrote in the folders also, and removes the temporary
+// files a killed write left there, so that running the command again
+// finishes what a kill interrupted.
+func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, also []string) (release func(), err error) {
+	if err := checkFolders(certDir, nil); err != nil {
+		return nil, err
+	}
+	release, err = acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: errOut})
+	if err != nil {
+		return nil, err
+	}
+	if err := recoverIn(errOut, certDir, nil, also); err != nil {
 		release()
 		return nil, err
 	}
@@ -99,6 +121,11 @@ func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(
 // and the kubeconfig folders. What it did goes to errOut, so that a
 // command's own output stays parseable. The caller holds the lock.
 func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) error {
+	return recoverIn(errOut, certDir, kubeconfigDirs, nil)
+}
+
+// recoverIn is recoverLocked whose scope also has the folders also.
+func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) error {
 	root, err := txn.Root(certDir)
 	if err != nil {
 		return err
@@ -115,7 +142,7 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	// kube-controller-manager's manifest in the transaction of its stage
 	// (phases/carotate), which any command must be able to finish.
 	manifestDir := filepath.Join(filepath.Dir(filepath.Clean(certDir)), "manifests")
-	scope := txn.Scope{Folders: append([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs...), Trees: []string{backups}}
+	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}}
 	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
@@ -123,7 +150,7 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	return cleanTemp(errOut, append([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs...))
+	return cleanTemp(errOut, slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs, also))
 }
 
 // cleanTemp removes from dirs the temporary files a killed
