@@ -112,6 +112,16 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 			}
 			fmt.Fprintf(o.Out, "[download-certs] Keeping %s: identical\n", e.path)
 			continue
+		case err == nil && sameContent(e, old, data):
+			// The same certificate or key in another encoding (a key
+			// rewritten by openssl as PKCS#8, a certificate without its
+			// last newline): the cluster's, not another cluster's.
+			fmt.Fprintf(o.Out, "[download-certs] Keeping %s: the same %s as the cluster's, in another encoding\n", e.path, e.noun())
+			if loose, mode := looseKey(e); loose {
+				tighten = append(tighten, e.path)
+				fmt.Fprintf(o.Out, "[download-certs] %s: mode %04o lets other users read the private key: it is made 0600\n", e.path, mode)
+			}
+			continue
 		case err == nil:
 			conflicts = append(conflicts, e.path)
 			continue

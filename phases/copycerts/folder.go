@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,4 +104,36 @@ func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) 
 			fmt.Fprintf(w, "[warning] %v; it is copied all the same, so that a broken cluster can be recovered: %s to a CA with such a key\n", err, fix)
 		}
 	}
+}
+
+// sameContent reports whether old, a file already in the folder, holds
+// what data (the Secret's entry for e) holds, in another encoding: the
+// same certificates (DER), the same private key, the same public key.
+func sameContent(e entry, old, data []byte) bool {
+	switch e.kind {
+	case kindCA, kindCert:
+		a, errA := pki.ParseCerts(old)
+		b, errB := pki.ParseCerts(data)
+		return errA == nil && errB == nil && slices.EqualFunc(a, b, func(x, y *x509.Certificate) bool { return x.Equal(y) })
+	case kindKey:
+		a, errA := pki.ParsePrivateKey(old)
+		b, errB := pki.ParsePrivateKey(data)
+		return errA == nil && errB == nil && pki.SamePublicKey(a.Public(), b.Public())
+	case kindPublic:
+		a, errA := pki.ParsePublicKey(old)
+		b, errB := pki.ParsePublicKey(data)
+		return errA == nil && errB == nil && pki.SamePublicKey(a, b)
+	}
+	return false
+}
+
+// noun names what e holds.
+func (e entry) noun() string {
+	switch e.kind {
+	case kindKey:
+		return "private key"
+	case kindPublic:
+		return "public key"
+	}
+	return "certificate"
 }
