@@ -47,7 +47,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 			s.BackupDir = res.BackupDir
 			fmt.Fprintf(out, "[backup] The old files are saved in %s\n", res.BackupDir)
 		}
-		pruneErr = r.prune()
+		pruneErr = r.prune(res.BackupDir)
 	}
 	if o.Threshold {
 		now := o.Now()
@@ -131,8 +131,9 @@ func renewedDone(res *renewal.Result) string {
 	return fmt.Sprintf("the renewed certificates were installed (%s)", strings.Join(names, ", "))
 }
 
-// prune applies --keep-backups.
-func (r *run) prune() error {
+// prune applies --keep-backups after the renewal that saved the old files
+// in made ("" with --no-backup), which it keeps.
+func (r *run) prune(made string) error {
 	keep := r.o.KeepBackups
 	if keep <= 0 {
 		return nil
@@ -141,7 +142,7 @@ func (r *run) prune() error {
 	if err != nil {
 		return err
 	}
-	removed, err := renewal.PruneBackups(root, keep)
+	removed, err := renewal.PruneBackupsAfter(root, keep, made)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
