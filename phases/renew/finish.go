@@ -116,7 +116,9 @@ func interruptedRestarts(ctx context.Context, err error, done string, owed *stat
 	if len(names) == 0 {
 		return &exitcode.Changed{Done: done + "; no restart is owed", Err: err}
 	}
-	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted (their manifests are marked, so the kubelet restarts them): run `certctl renew` with --restart-control-plane again to verify, or `certctl check-expiration` to see what is owed", done, strings.Join(names, ", ")), Err: err}
+	// Only those restarted before the signal have a marked manifest,
+	// which the kubelet acts on; the others were not started.
+	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted: run `certctl renew` with --restart-control-plane again, which restarts those not restarted yet and verifies those whose manifest it had marked (the kubelet restarts them), or `certctl check-expiration` to see what is owed", done, strings.Join(names, ", ")), Err: err}
 }
 
 // renewedDone says what a renewal installed, for interruptedRestarts.
