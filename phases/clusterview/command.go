@@ -27,7 +27,10 @@ type Command struct {
 	// ConfigFile is --config; CertDir and KubeconfigDir are the folders
 	// the flags name.
 	ConfigFile, CertDir, KubeconfigDir string
-	EtcdEndpoints                      []string
+	// FolderFlags are the folder flags given, for the commands the report
+	// prints (expiration.Options.FolderFlags).
+	FolderFlags   string
+	EtcdEndpoints []string
 	// Load reads and validates the node's settings (with ConfigFile);
 	// Layered reads them without detecting or validating anything, and
 	// says where they came from.
@@ -73,7 +76,7 @@ func (c Command) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := expiration.Options{CertDir: cluster.CertificatesDir, KubeconfigDir: c.KubeconfigDir, WarnWithin: c.WarnWithin, Textfile: c.Textfile}
+	opts := expiration.Options{CertDir: cluster.CertificatesDir, KubeconfigDir: c.KubeconfigDir, WarnWithin: c.WarnWithin, Textfile: c.Textfile, FolderFlags: c.FolderFlags}
 	if source.Configured() && cluster.Validate() == nil {
 		opts.Cluster, opts.ConfigFile = cluster, c.ConfigFile
 	}

@@ -41,6 +41,11 @@ type Options struct {
 	EtcdExternal *config.ExternalEtcd
 	// ConfigFile names where Cluster came from, for messages.
 	ConfigFile string
+	// FolderFlags are the folder flags given (" --cert-dir DIR
+	// --kubeconfig-dir DIR", quoted for a shell), which the printed renew
+	// command repeats: without them it would renew the files of the
+	// folders --config (certificatesDir) or the defaults name.
+	FolderFlags string
 	// Now is the instant of the check.
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
@@ -227,7 +232,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			if f := c.o.ConfigFile; f != "" {
 				cfg, flag = f, " --config "+f
 			}
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s`", row.File, cfg, d, t.Name, drop, flag)
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s%s`", row.File, cfg, d, t.Name, drop, flag, c.o.FolderFlags)
 		}
 	}
 	return row

@@ -22,10 +22,11 @@ func (r *run) wait(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(r.out(), "[jitter] waiting %s before starting (--jitter %s)\n", d.Round(time.Second), r.o.Jitter)
+	// The summary gives the chosen jitter also when a signal ends the wait.
+	r.summary.JitterSeconds = d.Seconds()
 	if err := r.o.Sleep(ctx, d); err != nil {
 		return fmt.Errorf("wait for --jitter: %w; nothing was renewed", err)
 	}
-	r.summary.JitterSeconds = d.Seconds()
 	return nil
 }
 

@@ -47,7 +47,7 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 			s.BackupDir = res.BackupDir
 			fmt.Fprintf(out, "[backup] The old files are saved in %s\n", res.BackupDir)
 		}
-		pruneErr = r.prune()
+		pruneErr = r.prune(res.BackupDir)
 	}
 	if o.Threshold {
 		now := o.Now()
@@ -116,7 +116,9 @@ func interruptedRestarts(ctx context.Context, err error, done string, owed *stat
 	if len(names) == 0 {
 		return &exitcode.Changed{Done: done + "; no restart is owed", Err: err}
 	}
-	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted (their manifests are marked, so the kubelet restarts them): run `certctl renew` with --restart-control-plane again to verify, or `certctl check-expiration` to see what is owed", done, strings.Join(names, ", ")), Err: err}
+	// Only those restarted before the signal have a marked manifest,
+	// which the kubelet acts on; the others were not started.
+	return &exitcode.Changed{Done: fmt.Sprintf("%s, but %s must still be restarted: run `certctl renew` with --restart-control-plane again, which restarts those not restarted yet and verifies those whose manifest it had marked (the kubelet restarts them), or `certctl check-expiration` to see what is owed", done, strings.Join(names, ", ")), Err: err}
 }
 
 // renewedDone says what a renewal installed, for interruptedRestarts.
@@ -131,8 +133,9 @@ func renewedDone(res *renewal.Result) string {
 	return fmt.Sprintf("the renewed certificates were installed (%s)", strings.Join(names, ", "))
 }
 
-// prune applies --keep-backups.
-func (r *run) prune() error {
+// prune applies --keep-backups after the renewal that saved the old files
+// in made ("" with --no-backup), which it keeps.
+func (r *run) prune(made string) error {
 	keep := r.o.KeepBackups
 	if keep <= 0 {
 		return nil
@@ -141,7 +144,7 @@ func (r *run) prune() error {
 	if err != nil {
 		return err
 	}
-	removed, err := renewal.PruneBackups(root, keep)
+	removed, err := renewal.PruneBackupsAfter(root, keep, made)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -49,14 +48,20 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		if err != nil {
 			return err
 		}
-		var restart []string
 		for _, p := range res.Planned {
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
-			for _, c := range p.Restart {
-				if !slices.Contains(restart, c) {
-					restart = append(restart, c)
+		}
+		// The components in the real run's restart order (etcd first),
+		// as finish lists and restarts them.
+		var restart []string
+		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {
+			for _, p := range res.Planned {
+				if !yield(p.Name, p.Restart) {
+					return
 				}
 			}
+		}) {
+			restart = append(restart, rs.Component)
 		}
 		if len(restart) > 0 {
 			what := "would have to be restarted"

@@ -107,9 +107,18 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		owed.Record(res)
 		saveErr = cmp.Or(saveErr, owed.Save())
 	}
-	if len(affected) == 0 {
+	switch {
+	case len(affected) == 0:
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
-	} else {
+	case ctx.Err() != nil:
+		// A signal during the commit, which runs to its end: nothing
+		// new is started after it; the restarts stay owed (saved above).
+		names := make([]string, len(affected))
+		for i, a := range affected {
+			names[i] = a.Component
+		}
+		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
+	default:
 		var results []staticpods.Result
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})

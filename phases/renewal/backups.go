@@ -72,6 +72,15 @@ func (b Backup) made() time.Time {
 // every backup. It returns the folders it removed. The caller must hold
 // certctl's lock.
 func PruneBackups(root string, keep int) ([]string, error) {
+	return PruneBackupsAfter(root, keep, "")
+}
+
+// PruneBackupsAfter is PruneBackups after the run that made the backup
+// folder made: that one is kept, as the newest, whatever the time in its
+// backup.json. After the clock was set back, a backup made earlier may be
+// dated after it, and a prune by date alone would remove the only copy of
+// the files this run replaced.
+func PruneBackupsAfter(root string, keep int, made string) ([]string, error) {
 	if keep <= 0 {
 		return nil, nil
 	}
@@ -83,6 +92,9 @@ func PruneBackups(root string, keep int) ([]string, error) {
 	// named (a copy kept as "pre-upgrade") is theirs to keep, and does not
 	// count among the newest.
 	complete := slices.DeleteFunc(all, func(b Backup) bool { return b.Err != nil || !certctlName.MatchString(b.Name) })
+	if i := slices.IndexFunc(complete, func(b Backup) bool { return made != "" && b.Dir == filepath.Clean(made) }); i >= 0 {
+		complete = append(slices.Delete(complete, i, i+1), Backup{Dir: made})
+	}
 	var removed []string
 	for i := 0; i < len(complete)-keep; i++ {
 		b := complete[i]
