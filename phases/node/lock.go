@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -150,7 +151,15 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	return cleanTemp(errOut, slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, kubeconfigDirs, also))
+	// The manifest folder beside it and certctl's manifest backups in
+	// tmp/ (manifests.Replace) too: the same lock guards them, and a kill
+	// during a manifest's write leaves its dot-named temporary file
+	// there, which the kubelet ignores but nothing else would remove.
+	manifestDirs, _ := filepath.Glob(filepath.Join(filepath.Dir(manifestDir), "tmp", "certctl-backup-manifests-*"))
+	if fi, err := os.Stat(manifestDir); err == nil && fi.IsDir() {
+		manifestDirs = append(manifestDirs, manifestDir)
+	}
+	return cleanTemp(errOut, slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, manifestDirs, kubeconfigDirs, also))
 }
 
 // cleanTemp removes from dirs the temporary files a killed
