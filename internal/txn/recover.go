@@ -85,11 +85,20 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 	return r, nil
 }
 
+// OutsideError is the error of a transaction, in folder Dir, that names
+// Path, outside the Scope of the recovery: it is left untouched.
+type OutsideError struct {
+	Dir, Path string
+	Scope     Scope
+}
+
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("transaction %s names %q, outside the folders certctl manages for it (files in %q, anything under %q): certctl left it untouched and changed nothing; find out what made it, then move %s away", e.Dir, e.Path, e.Scope.Folders, e.Scope.Trees, e.Dir)
+}
+
 func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 	o := Outcome{ID: filepath.Base(dir)}
-	outside := func(path string) error {
-		return fmt.Errorf("transaction %s names %q, outside the folders certctl manages for it (files in %q, anything under %q): certctl left it untouched and changed nothing; find out what made it, then move %s away", dir, path, s.Folders, s.Trees, dir)
-	}
+	outside := func(path string) error { return &OutsideError{Dir: dir, Path: path, Scope: s} }
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		// Not committed: no target was touched. Discard the folders

@@ -148,6 +148,13 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	if report != nil {
 		printRecovery(errOut, report)
 	}
+	var out *txn.OutsideError
+	if errors.As(err, &out) && txnKind(filepath.Base(out.Dir)) == TxnDownload {
+		// A download writes etcd.external's files where the settings
+		// put them, outside this command's folders: only a download,
+		// which reads those settings, may finish it.
+		return fmt.Errorf("transaction %s of an interrupted `certctl certs download` names %s, outside the folders this command manages: nothing was changed; run `certctl certs download` again with the same --config to finish it (upload the certificates again first if the Secret kube-system/kubeadm-certs is gone)", out.Dir, out.Path)
+	}
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
