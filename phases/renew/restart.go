@@ -151,6 +151,14 @@ func (r *run) readOwed() error {
 	}
 	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
 		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
+	// This run has not taken the lock yet: a holder is another run, which
+	// may be restarting them at this moment (it saves what it owes first).
+	if l, err := lock.Beside(r.o.Cluster.CertificatesDir); err == nil {
+		if h := lock.CurrentHolder(l); h.PID > 0 {
+			msg = fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s, unless %s, which holds certctl's lock, is restarting them now: once it is done, `certctl check-expiration` says whether they still must be",
+				strings.Join(names, ", "), first.Since.Format(time.RFC3339), h)
+		}
+	}
 	r.summary.Warnings = append(r.summary.Warnings, msg)
 	// Said even with --quiet and -o json (on stderr then): a cron job
 	// that prints only errors must still show that the cluster runs
