@@ -11,7 +11,9 @@ import (
 	"maps"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -111,7 +113,10 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	kinds := map[string]int{} // kind → number of the document that has it
 	var join *joinConfiguration
 	seen := 0
+	firstLine := 1 // of the document in data
 	for i, doc := range splitYAML(data) {
+		docLine := firstLine
+		firstLine += bytes.Count(doc, []byte("\n")) + 1 // and the "---" line
 		jsonDoc, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: malformed YAML: %w", i+1, err)
@@ -149,6 +154,9 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		}
 		if err := json.Unmarshal(jsonDoc, target); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, typeError(err))
+		}
+		for _, d := range duplicateKeys(doc, docLine) {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: key %q given twice (line %d): the last value is used, as kubeadm does; keep one", where, d.key, d.line))
 		}
 		var raw map[string]any
 		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
@@ -190,6 +198,45 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		out.Warnings = append(out.Warnings, w)
 	}
 	return out, nil
+}
+
+// duplicateKey is a key given again in a mapping, at line of the file.
+type duplicateKey struct {
+	key  string
+	line int
+}
+
+// duplicateKeyError is how YAML's strict decoding names a key given twice.
+var duplicateKeyError = regexp.MustCompile(`line (\d+): key "((?:[^"\\]|\\.)*)" already set in map`)
+
+// duplicateKeys lists the keys that doc, which starts at line docLine of
+// the file, gives twice in a mapping: kubeadm's strict decoding warns
+// about them, and its (and certctl's) lenient decoding keeps the last.
+func duplicateKeys(doc []byte, docLine int) []duplicateKey {
+	_, err := yaml.YAMLToJSONStrict(doc)
+	if err == nil {
+		return nil
+	}
+	lines := strings.Split(string(doc), "\n")
+	var out []duplicateKey
+	for _, m := range duplicateKeyError.FindAllStringSubmatch(err.Error(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		key, uerr := strconv.Unquote(`"` + m[2] + `"`)
+		if uerr != nil {
+			key = m[2]
+		}
+		// YAML names the line of the value: a mapping or list starts
+		// below its key.
+		for k := min(n, len(lines)); k >= 1; k-- {
+			l := strings.TrimLeft(strings.TrimSpace(lines[k-1]), "- ")
+			if strings.HasPrefix(l, key+":") || strings.HasPrefix(l, `"`+key+`":`) || strings.HasPrefix(l, "'"+key+"':") {
+				n = k
+				break
+			}
+		}
+		out = append(out, duplicateKey{key, docLine + n - 1})
+	}
+	return out
 }
 
 // jsonValues are JSON's kinds of value in kubeadm's words, keyed as
