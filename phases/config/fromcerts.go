@@ -204,32 +204,12 @@ func clusterNameFrom(dir string) string {
 }
 
 // fromKubeconfigs reads the cluster name (clusterNameFrom), the bind port
-// from controller-manager.conf, which kubeadm points at the local
-// endpoint, and the control-plane endpoint from admin.conf when it points
-// elsewhere.
+// (bindPortFrom), and the control-plane endpoint from admin.conf when it
+// points elsewhere than the local endpoint.
 func (c *Cluster) fromKubeconfigs(dir string) {
-	server := func(name string) (host, port string) {
-		cfg, err := kubeconfig.Load(filepath.Join(dir, name))
-		if err != nil {
-			return "", ""
-		}
-		_, cl, _, _, err := kubeconfig.Current(cfg)
-		if err != nil || cl == nil {
-			return "", ""
-		}
-		u, err := url.Parse(cl.Server)
-		if err != nil {
-			return "", ""
-		}
-		return u.Hostname(), u.Port()
-	}
-	if _, port := server(pki.Kubeadm().Restarting(pki.KubeControllerManager)); port != "" {
-		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
-			c.BindPort = int32(p)
-		}
-	}
+	c.bindPortFrom(dir)
 	c.ClusterName = cmp.Or(clusterNameFrom(dir), c.ClusterName)
-	host, port := server(pki.AdminKubeconfig)
+	host, port := serverOf(dir, pki.AdminKubeconfig)
 	if host == "" {
 		return
 	}
@@ -239,6 +219,35 @@ func (c *Cluster) fromKubeconfigs(dir string) {
 		return
 	}
 	c.ControlPlaneEndpoint = net.JoinHostPort(host, port)
+}
+
+// serverOf is the host and port of the server of kubeconfig file name in
+// dir (its current context's cluster); empty when it cannot be read.
+func serverOf(dir, name string) (host, port string) {
+	cfg, err := kubeconfig.Load(filepath.Join(dir, name))
+	if err != nil {
+		return "", ""
+	}
+	_, cl, _, _, err := kubeconfig.Current(cfg)
+	if err != nil || cl == nil {
+		return "", ""
+	}
+	u, err := url.Parse(cl.Server)
+	if err != nil {
+		return "", ""
+	}
+	return u.Hostname(), u.Port()
+}
+
+// bindPortFrom sets the bind port (localAPIEndpoint.bindPort) from the
+// server of controller-manager.conf in dir, which kubeadm points at the
+// local endpoint; c keeps its own when the file does not say.
+func (c *Cluster) bindPortFrom(dir string) {
+	if _, port := serverOf(dir, pki.Kubeadm().Restarting(pki.KubeControllerManager)); port != "" {
+		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
+			c.BindPort = int32(p)
+		}
+	}
 }
 
 // extraSANs lists cert's SANs that n's profile of the set does not make,
