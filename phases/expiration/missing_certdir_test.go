@@ -2,6 +2,7 @@ package expiration
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,8 +34,16 @@ func TestMissingCertDir(t *testing.T) {
 			t.Errorf("-o %s: %v\nstdout: %s", format, err, out.String())
 		}
 	}
+	// --textfile still gets the metrics, which say what is missing, so
+	// that a cron job's alerts fire.
+	prom := filepath.Join(t.TempDir(), "certctl.prom")
 	var out, errOut bytes.Buffer
-	err := List(t.Context(), typo, n.Dir, nil, pkitest.Made, output.Format{Name: "text"}, &out, &errOut)
+	err := Report(t.Context(), Options{CertDir: typo, KubeconfigDir: n.Dir, Now: checkAt, Textfile: prom}, "text", &out, &errOut)
+	if data, rerr := os.ReadFile(prom); err == nil || rerr != nil || !strings.Contains(string(data), `certctl_certificate_missing{ca="ca",file="`+filepath.Join(typo, "apiserver.crt")+`",kind="certificate",name="apiserver"} 1`) {
+		t.Errorf("--textfile: %v, %v\n%s", err, rerr, data)
+	}
+	out.Reset()
+	err = List(t.Context(), typo, n.Dir, nil, pkitest.Made, output.Format{Name: "text"}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "does not exist") || out.Len() != 0 {
 		t.Errorf("certs list: %v\n%s", err, out.String())
 	}

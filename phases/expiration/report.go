@@ -41,9 +41,9 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	if info.NoneExists() {
 		return noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
 	}
-	if err := certDirMissing(o.CertDir); err != nil {
-		return err
-	}
+	// A missing certificate folder is an error, after the metrics: they
+	// say what is missing, for the alerts (monitoring.md) to fire at once.
+	missingDir := certDirMissing(o.CertDir)
 	if o.Textfile != "" {
 		var buf bytes.Buffer
 		if err := WriteMetrics(&buf, info); err != nil {
@@ -54,6 +54,9 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		if err := atomicfile.WriteFile(o.Textfile, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
 		}
+	}
+	if missingDir != nil {
+		return missingDir
 	}
 	if err := Write(out, info, format); err != nil {
 		return err
