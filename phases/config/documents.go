@@ -46,6 +46,26 @@ func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) 
 	return out
 }
 
+// removeFields removes from m the fields of paths, dotted as unknownFields
+// spells them.
+func removeFields(m map[string]any, paths []string) {
+	for _, p := range paths {
+		cur := m
+		keys := strings.Split(p, ".")
+		for _, k := range keys[:len(keys)-1] {
+			sub, ok := cur[k].(map[string]any)
+			if !ok {
+				cur = nil
+				break
+			}
+			cur = sub
+		}
+		if cur != nil {
+			delete(cur, keys[len(keys)-1])
+		}
+	}
+}
+
 // collectFields adds to into the JSON names of struct type t's fields that
 // apiVersion has (see the only tag), with their types.
 func collectFields(t reflect.Type, apiVersion string, into map[string]reflect.Type) {

@@ -152,17 +152,30 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		if tm.APIVersion == kubeadmGroupV1beta3 {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s is read as kubeadm v1.36 read it; kubeadm v1.37 refuses it: convert the file with `kubeadm config migrate` of kubeadm v1.36", where, tm.APIVersion))
 		}
-		if err := json.Unmarshal(jsonDoc, target); err != nil {
+		// Only the fields spelt exactly as kubeadm's are decoded: Go's
+		// decoding would match certSans or servicesubnet case-insensitively,
+		// kubeadm's does not and ignores them, as the warning says.
+		var raw map[string]any
+		dec := json.NewDecoder(bytes.NewReader(jsonDoc))
+		dec.UseNumber() // the numbers as written, for typeError
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%s: not a YAML mapping: %w", where, err)
+		}
+		docType := reflect.TypeOf(target).Elem()
+		unknown := unknownFields(raw, docType, tm.APIVersion, "")
+		removeFields(raw, unknown)
+		exact, err := json.Marshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if err := json.Unmarshal(exact, target); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, typeError(err))
 		}
 		for _, d := range duplicateKeys(doc, docLine) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: key %q given twice (line %d): the last value is used, as kubeadm does; keep one", where, d.key, d.line))
 		}
-		var raw map[string]any
-		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
-			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), tm.APIVersion, "") {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
-			}
+		for _, u := range unknown {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 		}
 		if v1beta3, ok := target.(*clusterConfiguration); ok {
 			target = &clusterConfigurationV1beta4{clusterConfiguration: *v1beta3} // v1beta4's fields empty
