@@ -23,6 +23,10 @@ func splitYAML(data []byte) [][]byte {
 	return append(docs, cur.Bytes())
 }
 
+// rawFieldTypes are the types of the fields typed ignored (decoded later)
+// whose keys are kubeadm's too, by dotted path.
+var rawFieldTypes = map[string]reflect.Type{"etcd.external": reflect.TypeFor[ExternalEtcd]()}
+
 // unknownFields lists the keys of m (recursively, as dotted paths) that
 // struct type t does not declare in its json tags for apiVersion.
 func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) []string {
@@ -34,6 +38,9 @@ func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) 
 		if !ok {
 			out = append(out, prefix+k)
 			continue
+		}
+		if rt, isRaw := rawFieldTypes[prefix+k]; isRaw {
+			ft = rt
 		}
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()

@@ -47,3 +47,32 @@ etcd:
 		}
 	}
 }
+
+// TestExternalEtcdFieldsAreChecked: etcd.external's fields are kubeadm's
+// too: a misspelt or miscased one is warned about and ignored, as kubeadm
+// does, not applied silently.
+func TestExternalEtcdFieldsAreChecked(t *testing.T) {
+	f, err := Parse([]byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+etcd:
+  external:
+    endpoints: [https://etcd-0.example.com:2379]
+    caFile: /etc/etcd/ca.crt
+    CertFile: /etc/etcd/client.crt
+    keyfile: /etc/etcd/client.key
+    certificateFile: /etc/etcd/other.crt
+`), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Cluster.EtcdExternal
+	if !f.Cluster.ExternalEtcd || e.CAFile != "/etc/etcd/ca.crt" || e.CertFile != "" || e.KeyFile != "" {
+		t.Errorf("etcd.external %+v", e)
+	}
+	joined := strings.Join(f.Warnings, "\n")
+	for _, w := range []string{`"etcd.external.CertFile"`, `"etcd.external.keyfile"`, `"etcd.external.certificateFile"`} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("no warning about %s: %q", w, f.Warnings)
+		}
+	}
+}
