@@ -23,6 +23,10 @@ func splitYAML(data []byte) [][]byte {
 	return append(docs, cur.Bytes())
 }
 
+// rawFieldTypes are the types of the fields typed ignored (decoded later)
+// whose keys are kubeadm's too, by dotted path.
+var rawFieldTypes = map[string]reflect.Type{"etcd.external": reflect.TypeFor[ExternalEtcd]()}
+
 // unknownFields lists the keys of m (recursively, as dotted paths) that
 // struct type t does not declare in its json tags for apiVersion.
 func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) []string {
@@ -35,6 +39,9 @@ func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) 
 			out = append(out, prefix+k)
 			continue
 		}
+		if rt, isRaw := rawFieldTypes[prefix+k]; isRaw {
+			ft = rt
+		}
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
@@ -44,6 +51,26 @@ func unknownFields(m map[string]any, t reflect.Type, apiVersion, prefix string) 
 	}
 	sort.Strings(out)
 	return out
+}
+
+// removeFields removes from m the fields of paths, dotted as unknownFields
+// spells them.
+func removeFields(m map[string]any, paths []string) {
+	for _, p := range paths {
+		cur := m
+		keys := strings.Split(p, ".")
+		for _, k := range keys[:len(keys)-1] {
+			sub, ok := cur[k].(map[string]any)
+			if !ok {
+				cur = nil
+				break
+			}
+			cur = sub
+		}
+		if cur != nil {
+			delete(cur, keys[len(keys)-1])
+		}
+	}
 }
 
 // collectFields adds to into the JSON names of struct type t's fields that

@@ -11,7 +11,9 @@ import (
 	"maps"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -111,7 +113,10 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	kinds := map[string]int{} // kind → number of the document that has it
 	var join *joinConfiguration
 	seen := 0
+	firstLine := 1 // of the document in data
 	for i, doc := range splitYAML(data) {
+		docLine := firstLine
+		firstLine += bytes.Count(doc, []byte("\n")) + 1 // and the "---" line
 		jsonDoc, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("document %d: malformed YAML: %w", i+1, err)
@@ -147,14 +152,30 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		if tm.APIVersion == kubeadmGroupV1beta3 {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s is read as kubeadm v1.36 read it; kubeadm v1.37 refuses it: convert the file with `kubeadm config migrate` of kubeadm v1.36", where, tm.APIVersion))
 		}
-		if err := json.Unmarshal(jsonDoc, target); err != nil {
+		// Only the fields spelt exactly as kubeadm's are decoded: Go's
+		// decoding would match certSans or servicesubnet case-insensitively,
+		// kubeadm's does not and ignores them, as the warning says.
+		var raw map[string]any
+		dec := json.NewDecoder(bytes.NewReader(jsonDoc))
+		dec.UseNumber() // the numbers as written, for typeError
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%s: not a YAML mapping: %w", where, err)
+		}
+		docType := reflect.TypeOf(target).Elem()
+		unknown := unknownFields(raw, docType, tm.APIVersion, "")
+		removeFields(raw, unknown)
+		exact, err := json.Marshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if err := json.Unmarshal(exact, target); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, typeError(err))
 		}
-		var raw map[string]any
-		if err := json.Unmarshal(jsonDoc, &raw); err == nil {
-			for _, u := range unknownFields(raw, reflect.TypeOf(target).Elem(), tm.APIVersion, "") {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
-			}
+		for _, d := range duplicateKeys(doc, docLine) {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: key %q given twice (line %d): the last value is used, as kubeadm does; keep one", where, d.key, d.line))
+		}
+		for _, u := range unknown {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: unknown field %q (not a %s field), ignored%s", where, u, tm.APIVersion, unknownFieldHint(tm.APIVersion, u)))
 		}
 		if v1beta3, ok := target.(*clusterConfiguration); ok {
 			target = &clusterConfigurationV1beta4{clusterConfiguration: *v1beta3} // v1beta4's fields empty
@@ -190,6 +211,45 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		out.Warnings = append(out.Warnings, w)
 	}
 	return out, nil
+}
+
+// duplicateKey is a key given again in a mapping, at line of the file.
+type duplicateKey struct {
+	key  string
+	line int
+}
+
+// duplicateKeyError is how YAML's strict decoding names a key given twice.
+var duplicateKeyError = regexp.MustCompile(`line (\d+): key "((?:[^"\\]|\\.)*)" already set in map`)
+
+// duplicateKeys lists the keys that doc, which starts at line docLine of
+// the file, gives twice in a mapping: kubeadm's strict decoding warns
+// about them, and its (and certctl's) lenient decoding keeps the last.
+func duplicateKeys(doc []byte, docLine int) []duplicateKey {
+	_, err := yaml.YAMLToJSONStrict(doc)
+	if err == nil {
+		return nil
+	}
+	lines := strings.Split(string(doc), "\n")
+	var out []duplicateKey
+	for _, m := range duplicateKeyError.FindAllStringSubmatch(err.Error(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		key, uerr := strconv.Unquote(`"` + m[2] + `"`)
+		if uerr != nil {
+			key = m[2]
+		}
+		// YAML names the line of the value: a mapping or list starts
+		// below its key.
+		for k := min(n, len(lines)); k >= 1; k-- {
+			l := strings.TrimLeft(strings.TrimSpace(lines[k-1]), "- ")
+			if strings.HasPrefix(l, key+":") || strings.HasPrefix(l, `"`+key+`":`) || strings.HasPrefix(l, "'"+key+"':") {
+				n = k
+				break
+			}
+		}
+		out = append(out, duplicateKey{key, docLine + n - 1})
+	}
+	return out
 }
 
 // jsonValues are JSON's kinds of value in kubeadm's words, keyed as

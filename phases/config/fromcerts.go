@@ -62,6 +62,9 @@ func (n nodeCerts) empty() bool {
 // whose first address it is: the certificates do not record the subnet),
 // the DNS domain, the bind port and the control-plane endpoint (from the
 // server URLs of controller-manager.conf and admin.conf in kubeconfigDir),
+// the cluster name (the cluster of admin.conf, super-admin.conf,
+// controller-manager.conf or scheduler.conf, which kubeadm names after
+// it), caCertificateValidityPeriod (ca.crt's period, less the backdate),
 // the key algorithm, and every other SAN as apiServer.certSANs or
 // etcd.local.*CertSANs, so that the profiles of the derived settings are
 // the certificates' own. certificateValidityPeriod is not recorded either:
@@ -96,6 +99,11 @@ func FromCertificates(certDir, kubeconfigDir string, base Cluster) (Cluster, boo
 		}
 		if alg := pki.AlgorithmOf(a.PublicKey); alg != "" {
 			c.EncryptionAlgorithm = string(alg)
+		}
+	}
+	if ca, _, err := (pki.Store{Dir: certDir}).ReadCert(pki.Kubeadm().BaseName(pki.CAName)); err == nil {
+		if v := caValidity(ca); v > 0 {
+			c.CACertificateValidity = v
 		}
 	}
 	// The advertise address first: admin.conf points at it when there is
@@ -162,31 +170,46 @@ func nodeNameIn(dns []string, c *Cluster) string {
 	return ""
 }
 
-// fromKubeconfigs reads the bind port from controller-manager.conf, which
-// kubeadm points at the local endpoint, and the control-plane endpoint from
-// admin.conf when it points elsewhere.
-func (c *Cluster) fromKubeconfigs(dir string) {
-	server := func(name string) (host, port string) {
+// caValidity is the caCertificateValidityPeriod ca was made with:
+// NotAfter − NotBefore − the 5-minute backdate kubeadm (since v1.31) and
+// certctl give it, or without the backdate when only that is whole hours
+// (a CA of an older kubeadm, whose NotBefore was its "now").
+func caValidity(ca *x509.Certificate) time.Duration {
+	d := ca.NotAfter.Sub(ca.NotBefore)
+	if v := d - CertificateBackdate; v%time.Hour != 0 && d%time.Hour == 0 {
+		return d
+	}
+	return d - CertificateBackdate
+}
+
+// kubeadmClusterNamers are the kubeconfig files whose cluster kubeadm
+// names after clusterName, in the order they are trusted; not kubelet.conf,
+// which the kubelet's TLS bootstrap writes with "default-cluster" on a
+// joined node.
+var kubeadmClusterNamers = []string{pki.AdminKubeconfig, pki.SuperAdminKubeconfig, pki.Kubeadm().Restarting(pki.KubeControllerManager), pki.Kubeadm().Restarting(pki.KubeScheduler)}
+
+// clusterNameFrom is the cluster name of the current context of the first
+// of kubeadmClusterNamers in dir that has one; "" for none.
+func clusterNameFrom(dir string) string {
+	for _, name := range kubeadmClusterNamers {
 		cfg, err := kubeconfig.Load(filepath.Join(dir, name))
 		if err != nil {
-			return "", ""
+			continue
 		}
-		_, cl, _, _, err := kubeconfig.Current(cfg)
-		if err != nil || cl == nil {
-			return "", ""
-		}
-		u, err := url.Parse(cl.Server)
-		if err != nil {
-			return "", ""
-		}
-		return u.Hostname(), u.Port()
-	}
-	if _, port := server(pki.Kubeadm().Restarting(pki.KubeControllerManager)); port != "" {
-		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
-			c.BindPort = int32(p)
+		if cluster, _, _, _, err := kubeconfig.Current(cfg); err == nil && cluster != "" {
+			return cluster
 		}
 	}
-	host, port := server(pki.AdminKubeconfig)
+	return ""
+}
+
+// fromKubeconfigs reads the cluster name (clusterNameFrom), the bind port
+// (bindPortFrom), and the control-plane endpoint from admin.conf when it
+// points elsewhere than the local endpoint.
+func (c *Cluster) fromKubeconfigs(dir string) {
+	c.bindPortFrom(dir)
+	c.ClusterName = cmp.Or(clusterNameFrom(dir), c.ClusterName)
+	host, port := serverOf(dir, pki.AdminKubeconfig)
 	if host == "" {
 		return
 	}
@@ -196,6 +219,35 @@ func (c *Cluster) fromKubeconfigs(dir string) {
 		return
 	}
 	c.ControlPlaneEndpoint = net.JoinHostPort(host, port)
+}
+
+// serverOf is the host and port of the server of kubeconfig file name in
+// dir (its current context's cluster); empty when it cannot be read.
+func serverOf(dir, name string) (host, port string) {
+	cfg, err := kubeconfig.Load(filepath.Join(dir, name))
+	if err != nil {
+		return "", ""
+	}
+	_, cl, _, _, err := kubeconfig.Current(cfg)
+	if err != nil || cl == nil {
+		return "", ""
+	}
+	u, err := url.Parse(cl.Server)
+	if err != nil {
+		return "", ""
+	}
+	return u.Hostname(), u.Port()
+}
+
+// bindPortFrom sets the bind port (localAPIEndpoint.bindPort) from the
+// server of controller-manager.conf in dir, which kubeadm points at the
+// local endpoint; c keeps its own when the file does not say.
+func (c *Cluster) bindPortFrom(dir string) {
+	if _, port := serverOf(dir, pki.Kubeadm().Restarting(pki.KubeControllerManager)); port != "" {
+		if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65536 {
+			c.BindPort = int32(p)
+		}
+	}
 }
 
 // extraSANs lists cert's SANs that n's profile of the set does not make,

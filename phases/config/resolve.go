@@ -231,6 +231,11 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 				fmt.Fprintf(r.Warn, "[warning] ConfigMap %s/%s: %s\n", ConfigMapNamespace, ConfigMapName, w)
 			}
 			r.Source = SourceConfigMap
+			// The ConfigMap holds no node: its API endpoint is the node's,
+			// as kubeadm reads it from the kube-apiserver's annotation; the
+			// address comes from the certificates (Layered), the port from
+			// controller-manager.conf.
+			file.Cluster.bindPortFrom(kcDir)
 			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", ConfigMapNamespace, ConfigMapName, through)
 		}
 	}

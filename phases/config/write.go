@@ -44,6 +44,9 @@ func Marshal(c Cluster) ([]byte, error) {
 	var b bytes.Buffer
 	if c.KeepValidity {
 		fmt.Fprintf(&b, "# certificateValidityPeriod is the apiserver certificate's: without a\n# configuration, renewal keeps each certificate's own validity period.\n")
+		// Derived from the certificates (FromCertificates), which hold the
+		// first service range's VIP, not the ranges.
+		fmt.Fprintf(&b, "# serviceSubnet is derived from the service VIP in the apiserver certificate:\n# the range's size and a dual-stack second range are not recorded there;\n# see --service-cluster-ip-range in the kube-apiserver manifest.\n")
 	}
 	for i, d := range docs {
 		y, err := yaml.Marshal(d)

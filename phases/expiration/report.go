@@ -3,14 +3,18 @@ package expiration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -37,6 +41,9 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	if info.NoneExists() {
 		return noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
 	}
+	// A missing certificate folder is an error, after the metrics: they
+	// say what is missing, for the alerts (monitoring.md) to fire at once.
+	missingDir := certDirMissing(o.CertDir)
 	if o.Textfile != "" {
 		var buf bytes.Buffer
 		if err := WriteMetrics(&buf, info); err != nil {
@@ -48,10 +55,13 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
 		}
 	}
+	if missingDir != nil {
+		return missingDir
+	}
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
-	if err := exitcode.OfProblems(info.Problems()); err != nil {
+	if err := problemsError(info.Problems(), format); err != nil {
 		return err
 	}
 	if owed := info.RestartsOwed; len(owed) > 0 {
@@ -75,6 +85,33 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
 		}
 		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
+	}
+	return nil
+}
+
+// problemsError is the error of a check that found problems: the first,
+// and how many more, with status Problems, and where the others are: the
+// text formats list them above it (exitcode.OfProblems), -o json and yaml
+// in the problems fields they print, and -o jsonpath and prometheus print
+// no list of them.
+func problemsError(problems []string, format string) error {
+	f, _ := output.Parse(format, "prometheus") // Write checked it
+	switch {
+	case len(problems) < 2, f.Name == "text", f.Name == "wide":
+		return exitcode.OfProblems(problems)
+	case f.Name == "json", f.Name == "yaml":
+		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s (and %d more problem(s), in the problems fields of the output)", problems[0], len(problems)-1)}
+	}
+	return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s (and %d more problem(s): certctl check-expiration (without -o) lists them)", problems[0], len(problems)-1)}
+}
+
+// certDirMissing is the error of a report or list whose certificate
+// folder does not exist while some kubeconfig file was found: a mistyped
+// --cert-dir, which would otherwise read as every certificate MISSING and
+// every kubeconfig's CA missing, with advice to restore ca.crt.
+func certDirMissing(certDir string) error {
+	if _, err := os.Stat(certDir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the certificate folder %s does not exist: point --cert-dir (or certificatesDir in --config) at the node's folder (kubeadm's is /etc/kubernetes/pki)", certDir)
 	}
 	return nil
 }
