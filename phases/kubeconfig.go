@@ -39,7 +39,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok {
 		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, p.CAName)
 	}
-	caCert, _, err := readCA(s, p.CABaseName)
+	caCert, others, err := readCA(s, p.CABaseName)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	if err != nil {
 		return err
 	}
-	cfg := kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, pki.EncodeCert(caCert), pki.EncodeCert(cert), keyPEM)
+	cfg := kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, caBundlePEM(caCert, others), pki.EncodeCert(cert), keyPEM)
 	return kubeconfig.Write(path, cfg)
 }
 
@@ -137,11 +137,24 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 // needed; the CA certificate is embedded when it is there already.
 func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) error {
 	slot := reqfile.KeyKubeconfig{Cluster: env.Cluster.ClusterName, Server: p.Server, User: p.CommonName}
-	if caCert, _, err := env.store().ReadCert(p.CABaseName); err == nil {
-		slot.CA = pki.EncodeCert(caCert)
+	if caCert, others, err := env.store().ReadCert(p.CABaseName); err == nil {
+		slot.CA = caBundlePEM(caCert, others)
 	}
 	// Requests name a kubeconfig by its file, as renew and import do.
 	prof := p.Profile
 	prof.Name = p.BaseName
 	return writeCSR(ctx, env, "kubeconfig", prof, pki.Profile{Name: p.CAName, BaseName: p.CABaseName}, slot)
+}
+
+// caBundlePEM is the certificate-authority-data of a kubeconfig: every
+// certificate of the CA file, in its order. During a CA rotation ca.crt
+// holds the old and the new CA, and every kubeconfig must trust both, as
+// the rotation's stage says (docs/ca-rotation.md); kubeadm embeds the
+// first alone.
+func caBundlePEM(first *x509.Certificate, others []*x509.Certificate) []byte {
+	data := pki.EncodeCert(first)
+	for _, c := range others {
+		data = append(data, pki.EncodeCert(c)...)
+	}
+	return data
 }

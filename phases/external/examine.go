@@ -111,9 +111,13 @@ func (im *importer) request(t renewal.Target, f *reqfile.Files) (*reqfile.Reques
 	if err != nil || !ok {
 		return nil, err
 	}
-	req, err := reqfile.Read(f.Request)
+	data, err := pki.ReadFile(f.Request)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read request file %s: %w", f.Request, err)
+	}
+	req, err := reqfile.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse request file %s: %w: write it again with the command that wrote it, for %s and with the same --csr-dir (`certctl renew %s --use-csr`, or on a first installation `certctl init-phase certs` or `kubeconfig` with --use-csr), which keeps its key and CSR", f.Request, err, t.Name, t.Name)
 	}
 	if req.Name != t.Name {
 		return nil, fmt.Errorf("%s is the request for %q, not %q: put each request file back where certctl wrote it", f.Request, req.Name, t.Name)
