@@ -269,6 +269,11 @@ func TestCheck(t *testing.T) {
 				if got := exitcode.Of(err); got != tt.code {
 					t.Errorf("-o %s: exit %d (%v), want %d", format, got, err, tt.code)
 				}
+				// The problems are in the output's problems fields with
+				// -o json and yaml, which list nothing "above".
+				if err != nil && (format == "json" || format == "yaml") && strings.Contains(err.Error(), "listed above") {
+					t.Errorf("-o %s: %v", format, err)
+				}
 				if format == "json" {
 					var back Info
 					if err := json.Unmarshal(out.Bytes(), &back); err != nil || back.Kind != Kind || back.APIVersion != expiration.APIVersion {

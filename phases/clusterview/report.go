@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/phases/expiration"
 )
 
 // Report is `certctl check-expiration --cluster`: it checks the cluster as
@@ -21,7 +22,7 @@ func Report(ctx context.Context, o Options, format string, out io.Writer) error 
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
-	if err := exitcode.OfProblems(info.Problems()); err != nil {
+	if err := expiration.ProblemsError(info.Problems(), format); err != nil {
 		return err
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 {

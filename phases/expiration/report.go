@@ -61,7 +61,7 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	if err := Write(out, info, format); err != nil {
 		return err
 	}
-	if err := problemsError(info.Problems(), format); err != nil {
+	if err := ProblemsError(info.Problems(), format); err != nil {
 		return err
 	}
 	if owed := info.RestartsOwed; len(owed) > 0 {
@@ -89,12 +89,12 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	return nil
 }
 
-// problemsError is the error of a check that found problems: the first,
+// ProblemsError is the error of a check that found problems: the first,
 // and how many more, with status Problems, and where the others are: the
 // text formats list them above it (exitcode.OfProblems), -o json and yaml
 // in the problems fields they print, and -o jsonpath and prometheus print
 // no list of them.
-func problemsError(problems []string, format string) error {
+func ProblemsError(problems []string, format string) error {
 	f, _ := output.Parse(format, "prometheus") // Write checked it
 	switch {
 	case len(problems) < 2, f.Name == "text", f.Name == "wide":

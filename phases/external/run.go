@@ -54,7 +54,14 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 		default:
 			what = fmt.Sprintf("%d other(s) were installed and %d were already installed", installed, same)
 		}
-		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, listed above with the reason (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", len(res.Refused), res.Refused[0].Name, what)}
+		where := "listed above with the reason"
+		switch {
+		case f.Name == "json", f.Name == "yaml":
+			where = "each with the reason in the refused field of the output"
+		case !text:
+			where = "each with the reason in `certctl certs import --dry-run` (without -o)"
+		}
+		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, %s (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", len(res.Refused), where, res.Refused[0].Name, what)}
 	}
 	if res != nil {
 		if perr := res.Print(out, f, err); perr != nil && err == nil {
