@@ -10,7 +10,6 @@ import (
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/renew"
 )
 
 // folderFlags are the flags that say where a node's files are, the same in
@@ -97,7 +96,7 @@ func rerunFlags(cmd *cobra.Command, names ...string) string {
 				b.WriteString(" --" + name)
 			}
 		default:
-			b.WriteString(" --" + name + " " + renew.ShellQuote(f.Value.String()))
+			b.WriteString(" --" + name + " " + output.ShellQuote(f.Value.String()))
 		}
 	}
 	return b.String()

@@ -167,3 +167,14 @@ func HelpFormats(help string) []string {
 	}
 	return formats
 }
+
+// ShellQuote quotes s for a POSIX shell when it needs it, so that a
+// printed command works as printed.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

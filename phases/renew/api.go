@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -150,7 +151,7 @@ const (
 // the pod's service account, which both tools find themselves.
 func approveKubeconfig(source string) string {
 	if path, ok := strings.CutPrefix(source, "kubeconfig "); ok {
-		return " --kubeconfig " + ShellQuote(path)
+		return " --kubeconfig " + output.ShellQuote(path)
 	}
 	return ""
 }
@@ -159,7 +160,7 @@ func approveKubeconfig(source string) string {
 // what is left needs to act on the same node and cluster.
 func (r *run) rerunFlags() string {
 	var b strings.Builder
-	add := func(flag, value string) { fmt.Fprintf(&b, " --%s %s", flag, ShellQuote(value)) }
+	add := func(flag, value string) { fmt.Fprintf(&b, " --%s %s", flag, output.ShellQuote(value)) }
 	if r.o.ConfigFile != "" {
 		add("config", r.o.ConfigFile)
 	}
@@ -176,17 +177,6 @@ func (r *run) rerunFlags() string {
 		add("signer-name", n+"="+r.o.API.SignerNames[n])
 	}
 	return b.String()
-}
-
-// ShellQuote quotes s for a POSIX shell when it needs it, so that a
-// printed command works as printed.
-func ShellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(c rune) bool {
-		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // signerNames are the signer names given for certificates: signerNames of
