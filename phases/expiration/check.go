@@ -108,11 +108,11 @@ func Check(o Options) (*Info, error) {
 		info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(e.Name, e.BaseName).row)
 	}
 	slices.SortFunc(info.CertificateAuthorities, byName)
-	owed, err := restartsOwed(o.CertDir)
+	owed, manifestDir, err := restartsOwed(o.CertDir)
 	if err != nil {
 		return nil, err
 	}
-	info.RestartsOwed = owed
+	info.RestartsOwed, info.restartHint = owed, restartHint(o.FolderFlags, manifestDir)
 	return info, nil
 }
 
@@ -459,22 +459,26 @@ func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
 	return strings.Join(parts, "; ")
 }
 
-// restartsOwed reads the restarts that renewals of certDir still owe.
-func restartsOwed(certDir string) ([]RestartOwed, error) {
+// restartsOwed reads the restarts that renewals of certDir still owe,
+// and the manifest folder they are owed in.
+func restartsOwed(certDir string) (owed []RestartOwed, manifestDir string, err error) {
 	path, err := staticpods.PendingPath(certDir)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	p, err := staticpods.LoadPending(path)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("%w: run certctl as root", err)
+		return nil, "", fmt.Errorf("%w: run certctl as root", err)
 	case err != nil: // a parse error or a FIFO says what to do
-		return nil, fmt.Errorf("%w (docs/cron.md)", err)
+		return nil, "", fmt.Errorf("%w (docs/cron.md)", err)
 	}
-	owed := []RestartOwed{}
+	owed = []RestartOwed{}
 	for _, c := range p.Components {
 		owed = append(owed, RestartOwed{Component: c.Component, Since: c.Since.UTC(), Files: c.Files, Reason: c.Reason})
+		if manifestDir == "" && c.Manifest != "" {
+			manifestDir = filepath.Dir(c.Manifest)
+		}
 	}
-	return owed, nil
+	return owed, manifestDir, nil
 }

@@ -1,9 +1,10 @@
 package expiration
 
 import (
-	"github.com/certctl/certctl/internal/pkitest"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
 )
 
 // TestDriftHintFromConfigMap: SANs compared with the kubeadm-config

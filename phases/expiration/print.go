@@ -113,7 +113,7 @@ func writeBelow(w io.Writer, info *Info) error {
 			}
 			fmt.Fprintf(w, "- %s: owed since %s for %s%s\n", r.Component, r.Since.Format(time.RFC3339), strings.Join(r.Files, ", "), why)
 		}
-		fmt.Fprintf(w, "  %s\n", restartHint)
+		fmt.Fprintf(w, "  %s\n", info.restartHint)
 	}
 	var soon []string
 	for _, c := range info.ExpiringSoon() {

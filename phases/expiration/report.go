@@ -15,12 +15,20 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
 
-// restartHint says how to do the restarts still owed.
-const restartHint = "retry with `certctl renew all --if-expires-within 720h --restart-control-plane` (it retries owed restarts even when nothing is due), or restart them yourself and remove .certctl-restarts.json beside the certificate folder (docs/cron.md)"
+// restartHint says how to do the restarts still owed, with the folder
+// flags given and the manifest folder of the owed restarts, so that the
+// command works as printed: without them it would act on /etc/kubernetes.
+func restartHint(folderFlags, manifestDir string) string {
+	if manifestDir != "" && manifestDir != staticpods.DefaultManifestDir {
+		folderFlags += " --manifest-dir " + output.ShellQuote(manifestDir)
+	}
+	return "retry with `certctl renew all --if-expires-within 720h --restart-control-plane" + folderFlags + "` (it retries owed restarts even when nothing is due), or restart them yourself and remove .certctl-restarts.json beside the certificate folder (docs/cron.md)"
+}
 
 // Report is `certctl check-expiration`: it checks the node as o says,
 // reading it consistently (node.Read), writes the report in format to out,
@@ -69,7 +77,7 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		for i, r := range owed {
 			names[i] = fmt.Sprintf("%s (since %s)", r.Component, r.Since.Format(time.RFC3339))
 		}
-		return &exitcode.Error{Code: exitcode.RestartOwed, Err: fmt.Errorf("%d restart(s) owed: %s still use the old certificates; %s", len(owed), strings.Join(names, ", "), restartHint)}
+		return &exitcode.Error{Code: exitcode.RestartOwed, Err: fmt.Errorf("%d restart(s) owed: %s still use the old certificates; %s", len(owed), strings.Join(names, ", "), info.restartHint)}
 	}
 	if soon := info.ExpiringSoon(); len(soon) > 0 {
 		names := make([]string, len(soon))

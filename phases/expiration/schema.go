@@ -37,6 +37,8 @@ type Info struct {
 	// beside the certificate folder and retries. Empty when none; a non-empty list makes the exit
 	// status exitcode.RestartOwed unless a problem outranks it.
 	RestartsOwed []RestartOwed `json:"restartsOwed"`
+	// restartHint says how to do them (restartHint).
+	restartHint string
 }
 
 // RestartOwed is a static pod still running with the old certificates.
