@@ -20,8 +20,8 @@ import (
 // every trust file holds the new CA since stage trust, and the components
 // restarted to read them. A trust file put back to the old CA alone after
 // trust (a configuration-management run, a restore from a backup, a
-// kubeconfig written again by `init-phase kubeconfig`, which writes the
-// first certificate of ca.crt) was not noticed: reissue went on, and a
+// kubeconfig written by kubeadm, which embeds the first certificate of
+// ca.crt) was not noticed: reissue went on, and a
 // component that read that file would reject the new certificates. Reissue
 // must refuse, name the file and change nothing, as `ca status` reports it.
 func TestReissueRefusesTrustFilesChanged(t *testing.T) {
