@@ -238,18 +238,21 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	if err != nil {
 		return err
 	}
+	certDir := "" // the node's certificate folder, known once load has run
 	controlPlane := func(ctx context.Context) (*Policy, error) {
 		cluster, err := load()
 		if err != nil {
 			return nil, err
 		}
+		certDir = cluster.CertificatesDir
 		p, err := rules.Fixed(cluster)
 		if err != nil {
 			return nil, err
 		}
 		return rules.Learn(ctx, client, p, cluster, f.ErrOut)
 	}
-	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane})
+	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane,
+		CertDir: func() string { return certDir }})
 	if err != nil {
 		return APIHint(err, "manual signer")
 	}

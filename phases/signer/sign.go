@@ -1,12 +1,14 @@
 package signer
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +38,13 @@ type SignOptions struct {
 	// one, as for signer run and approve. A CSR of certctl's names is
 	// refused when nil.
 	ControlPlane func(ctx context.Context) (*Policy, error)
+	// CertDir returns the node's certificate folder (certificatesDir),
+	// asked after ControlPlane: a CSR of certctl's signer names is signed
+	// only with the CA that name uses (CAFor). When that CA's certificate
+	// file is in the folder, CA must be one of its certificates; when it is
+	// absent, CA must be none of the folder's other CAs. Nil, or "", skips
+	// the check.
+	CertDir func() string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -118,6 +127,11 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 			if err := caUsageViolation(usages); err != nil {
 				return fmt.Errorf("sign CSR %s: %w", name, err)
 			}
+			if o.CertDir != nil {
+				if err := checkSigningCA(o.CertDir(), csr.Spec.SignerName, o.CA); err != nil {
+					return fmt.Errorf("sign CSR %s: %w", name, err)
+				}
+			}
 			if _, err := controlPlane.Check(csr.Spec.SignerName, req, usages); err != nil {
 				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
 			}
@@ -152,4 +166,44 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	return res, nil
+}
+
+// checkSigningCA checks that ca is the CA that certctl's signerName signs
+// with in the certificate folder dir (see SignOptions.CertDir).
+func checkSigningCA(dir, signerName string, ca *CA) error {
+	if dir == "" {
+		return nil
+	}
+	want := CAFor(signerName)
+	inv, store := pki.Kubeadm(), pki.Store{Dir: dir}
+	for _, caName := range []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName} {
+		file := store.CertPath(inv.BaseName(caName))
+		ok, err := pki.Exists(file)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		first, rest, err := pki.ReadCertFile(file)
+		if err != nil {
+			return fmt.Errorf("read CA certificate %s to check the CA of signer %s: %w", file, signerName, err)
+		}
+		holds := slices.ContainsFunc(append([]*x509.Certificate{first}, rest...), func(c *x509.Certificate) bool { return sameCA(c, ca.Cert) })
+		switch {
+		case caName == want && !holds:
+			return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, file, ca.Cert.Subject.CommonName, want)
+		case caName == want:
+			return nil
+		case holds:
+			return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, caName, file, want)
+		}
+	}
+	return nil
+}
+
+// sameCA reports whether a and b are the same CA: the same subject and key,
+// which is what a certificate issued by one verifies against.
+func sameCA(a, b *x509.Certificate) bool {
+	return bytes.Equal(a.RawSubject, b.RawSubject) && bytes.Equal(a.RawSubjectPublicKeyInfo, b.RawSubjectPublicKeyInfo)
 }
