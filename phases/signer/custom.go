@@ -3,6 +3,8 @@ package signer
 import (
 	"fmt"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // CustomSigner is a signer name of the user's that certctl signs for with
@@ -50,8 +52,29 @@ func ParseCustomSigner(spec string, o CASourceOptions) (CustomSigner, *CASource,
 // the user's: no domain, kubernetes.io/* (kube-controller-manager's) or one
 // of certctl's names.
 func checkCustomName(name string) error {
+	if err := apiSignerName(name); err != nil {
+		return fmt.Errorf("signer: custom signer name %q: %w: the API server refuses it in a CSR, so no CSR could ask for it; use a name such as example.com/serving", name, err)
+	}
 	if !strings.Contains(name, "/") || strings.HasPrefix(name, "kubernetes.io/") || inCertctlDomain(name) {
 		return fmt.Errorf("signer: custom signer name %q: use a name of your own domain such as example.com/serving (not kubernetes.io/*, not certctl's certctl.io/*)", name)
+	}
+	return nil
+}
+
+// apiSignerName checks name as the API server checks a CSR's
+// spec.signerName: DOMAIN/NAME, both lowercase DNS subdomains, the domain
+// with at least two labels.
+func apiSignerName(name string) error {
+	domain, path, ok := strings.Cut(name, "/")
+	switch {
+	case !ok:
+		return fmt.Errorf("it is not of the form DOMAIN/NAME")
+	case strings.Contains(path, "/"):
+		return fmt.Errorf("it has more than one '/'")
+	case len(validation.IsDNS1123Subdomain(domain)) > 0 || !strings.Contains(domain, "."):
+		return fmt.Errorf("its domain %q is not a lowercase DNS name with a dot", domain)
+	case len(validation.IsDNS1123Subdomain(path)) > 0:
+		return fmt.Errorf("its name %q after the '/' is not lowercase letters, digits, '-' and '.'", path)
 	}
 	return nil
 }
