@@ -3,6 +3,7 @@ package carotate
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -82,5 +83,41 @@ func TestClusterNextAfterAbortFromReissue(t *testing.T) {
 	got := c.status("ConfigMap", nil).Nodes[0].Next
 	if !strings.Contains(got, "certctl ca rotate etcd-ca --abort --restarted") {
 		t.Errorf("cluster status of a node aborting from reissue, restarts owed: NEXT %q; want certctl ca rotate etcd-ca --abort --restarted", got)
+	}
+}
+
+// TestNextWithFilesChangedAtTrust: a trust file changed by hand at trust
+// (here put back to the old CA alone, as a configuration tool would).
+// ca status used to say to restore the files from the last backup, which
+// is the trust stage's and holds exactly that old file. It now points at
+// the dry run of the next stage, which says what each file must hold, and
+// at --abort; both carry the --restarted the owed restarts need.
+func TestNextWithFilesChangedAtTrust(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted = false })
+	k, _ := kindOf(pki.FrontProxyCAName)
+	p := k.paths(f.node.CertDir())
+	old, err := os.ReadFile(p.oldCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.trust, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := "certctl ca rotate " + pki.FrontProxyCAName
+	st := statusOf(t, f, pki.FrontProxyCAName)
+	if len(st.Problems) == 0 || strings.Contains(st.Next, "last backup") || !strings.Contains(st.Next, "`"+cmd+" --restarted --dry-run`") || !strings.Contains(st.Next, cmd+" --restarted --abort") {
+		t.Fatalf("ca status with %s changed at trust: problems %q, NEXT %q; want the dry run and the abort, with --restarted, and no backup to restore", p.trust, st.Problems, st.Next)
+	}
+	// The dry run, as printed, says what the file must hold.
+	var out bytes.Buffer
+	o := f.options(func(o *Options) { o.Restarted, o.DryRun = true, true })
+	o.Out = &out
+	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err == nil || !strings.Contains(err.Error(), p.trust+" must hold "+p.oldCert+" then "+p.newCert) {
+		t.Errorf("%s --restarted --dry-run: %v; want what %s must hold", cmd, err, p.trust)
+	}
+	// The abort, as printed, goes back.
+	if rec := f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted, o.Abort = true, true }); rec.Stage != StageAborted {
+		t.Errorf("%s --restarted --abort: stage %s, want %s", cmd, rec.Stage, StageAborted)
 	}
 }

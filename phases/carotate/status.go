@@ -103,6 +103,14 @@ const startsRotation = " (starts a rotation: stage trust)"
 // rotateCommand's.
 func next(cmd string, rec *Record, st *State) string {
 	switch {
+	case len(st.Problems) > 0 && rec.Active():
+		// The backups hold the files from before each stage, not those
+		// the stage wrote: ca rotate's refusal says what each must hold.
+		run := cmd
+		if len(rec.Restart) > 0 && !rec.Restarted {
+			run += " --restarted"
+		}
+		return fmt.Sprintf("put the files back as stage %s wrote them (`%s --dry-run` says what each must hold; the backups in certctl-backups hold those from before the stage), or go back with %s --abort; then %s", rec.Stage, run, run, run)
 	case len(st.Problems) > 0:
 		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd
 	case rec != nil && len(rec.Restart) > 0 && !rec.Restarted:
