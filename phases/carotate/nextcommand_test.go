@@ -121,3 +121,15 @@ func TestNextWithFilesChangedAtTrust(t *testing.T) {
 		t.Errorf("%s --restarted --abort: stage %s, want %s", cmd, rec.Stage, StageAborted)
 	}
 }
+
+// TestNextAfterAbortFromReissueNoForwardAlternative: the line of a node
+// aborting from reissue does not offer plain `--restart-control-plane`,
+// which would restart and then go on to reissue again.
+func TestNextAfterAbortFromReissueNoForwardAlternative(t *testing.T) {
+	rec := &Record{Stage: StageTrust, Aborting: true, Restart: []string{"etcd", "kube-apiserver"}}
+	cmd := "certctl ca rotate etcd-ca"
+	got := next(cmd, rec, &State{})
+	if strings.Contains(got, "(or "+cmd+" --restart-control-plane)") || !strings.Contains(got, cmd+" --abort --restarted") {
+		t.Errorf("NEXT of a node aborting from reissue: %q; want the abort command and no plain --restart-control-plane alternative", got)
+	}
+}

@@ -119,7 +119,8 @@ func next(cmd string, rec *Record, st *State) string {
 		case !rec.Active():
 			then += " to record it (the rotation is done)"
 		case rec.Stage == StageTrust && rec.Aborting:
-			then = cmd + " --abort --restarted (goes on with the abort: drops the new CA), or " + cmd + " --restarted (stage reissue again)"
+			// Plain --restart-control-plane would go on to reissue.
+			return fmt.Sprintf("restart %s, then %s --abort --restarted (goes on with the abort: drops the new CA), or %s --restarted (stage reissue again); --restart-control-plane in place of --restarted restarts them for you", strings.Join(rec.Restart, ", "), cmd, cmd)
 		}
 		return fmt.Sprintf("restart %s, then %s (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), then, cmd)
 	case !rec.Active():
