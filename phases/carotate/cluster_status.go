@@ -81,6 +81,9 @@ func (c *ClusterRecord) status(object string, cpNodes []string) *ClusterStatus {
 		switch {
 		case n.Stage == StageFinished:
 			s.Next = "none: done"
+		case !n.Restarted && n.Stage == StageTrust && n.Aborting:
+			// Without --abort its next stage is reissue again.
+			s.Next = fmt.Sprintf("restart its components, then %s --abort --restarted (goes on with the abort: drops the new CA), or %s --restarted (stage reissue again)", cmd, cmd)
 		case !n.Restarted:
 			s.Next = fmt.Sprintf("restart its components, then %s --restarted (or %s --restart-control-plane)", cmd, cmd)
 		case n.Stage == StageTrust && n.Aborting:

@@ -53,11 +53,16 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 		return rec, nil
 	}
 	if !o.Restart {
-		then := "for the next stage"
-		if !rec.Active() {
-			then = "to record it: the rotation is done"
+		then := "`" + o.command(k) + " --restarted` for the next stage"
+		switch {
+		case !rec.Active():
+			then = "`" + o.command(k) + " --restarted` to record it: the rotation is done"
+		case rec.Stage == StageTrust && rec.Aborting:
+			// Without --abort the next stage is reissue again, which
+			// signs with the new CA the abort backs out of.
+			then = "`" + o.command(k) + " --abort --restarted` to go on with the abort (drops the new CA), or `" + o.command(k) + " --restarted` for stage reissue again"
 		}
-		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run `%s --restarted` %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), o.command(k), then)
+		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), then)
 		return rec, nil
 	}
 	return rec, o.restart(ctx, k, p, rec)

@@ -69,7 +69,17 @@ func status(o StatusOptions) ([]State, error) {
 		}
 		if rec, _ := ReadRecord(k.paths(o.CertDir).record); k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
 			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {
-				st.Next = fmt.Sprintf("after %s (tokens of the old key expire): %s", until.Format(time.RFC3339), rotateCommand(k.name, o.Rerun))
+				cmd, wait := rotateCommand(k.name, o.Rerun), "after "+until.Format(time.RFC3339)+" (tokens of the old key expire)"
+				switch {
+				case len(st.Problems) > 0:
+					// next's: the files first.
+				case len(rec.Restart) > 0 && !rec.Restarted:
+					// Finish is refused without --restarted while the
+					// restarts of reissue are owed.
+					st.Next = fmt.Sprintf("restart %s, then %s: %s --restarted (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), wait, cmd, cmd)
+				default:
+					st.Next = wait + ": " + cmd
+				}
 			}
 		}
 		out = append(out, *st)
@@ -93,12 +103,24 @@ const startsRotation = " (starts a rotation: stage trust)"
 // rotateCommand's.
 func next(cmd string, rec *Record, st *State) string {
 	switch {
+	case len(st.Problems) > 0 && rec.Active():
+		// The backups hold the files from before each stage, not those
+		// the stage wrote: ca rotate's refusal says what each must hold.
+		run := cmd
+		if len(rec.Restart) > 0 && !rec.Restarted {
+			run += " --restarted"
+		}
+		return fmt.Sprintf("put the files back as stage %s wrote them (`%s --dry-run` says what each must hold; the backups in certctl-backups hold those from before the stage), or go back with %s --abort; then %s", rec.Stage, run, run, run)
 	case len(st.Problems) > 0:
 		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd
 	case rec != nil && len(rec.Restart) > 0 && !rec.Restarted:
 		then := cmd + " --restarted"
-		if !rec.Active() {
+		switch {
+		case !rec.Active():
 			then += " to record it (the rotation is done)"
+		case rec.Stage == StageTrust && rec.Aborting:
+			// Plain --restart-control-plane would go on to reissue.
+			return fmt.Sprintf("restart %s, then %s --abort --restarted (goes on with the abort: drops the new CA), or %s --restarted (stage reissue again); --restart-control-plane in place of --restarted restarts them for you", strings.Join(rec.Restart, ", "), cmd, cmd)
 		}
 		return fmt.Sprintf("restart %s, then %s (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), then, cmd)
 	case !rec.Active():
