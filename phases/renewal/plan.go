@@ -164,10 +164,13 @@ func (p *planner) read(t Target) (*item, error) {
 }
 
 // verifyCurrent checks that it's current certificate is signed by its CA
-// or, with Options.CAs (a CA rotation), by any CA of the bundle.
+// or by another CA of the bundle: with Options.CAs (a CA rotation), or in
+// a rotation's ca.crt (the new CA, then the old one at reissue), which
+// every client that reads the file trusts. The renewal signs it with the
+// first, as kubeadm's `certs renew` does.
 func (p *planner) verifyCurrent(it *item) error {
 	err := pki.VerifySignedBy(it.old, it.inter, it.ca.Cert, p.now)
-	if _, ok := p.o.CAs[it.CAName]; ok && err != nil {
+	if err != nil {
 		for _, ca := range it.ca.Bundle[1:] {
 			if pki.IssuedBy(it.old, it.inter, ca, p.now) == nil { // the replaced CA may have expired
 				return nil
