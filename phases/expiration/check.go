@@ -152,6 +152,9 @@ type checker struct {
 type caState struct {
 	row  Certificate
 	cert *x509.Certificate // nil when missing or unreadable
+	// others are the other certificates of the CA file (the old CA of a
+	// rotation at reissue), which its clients trust too.
+	others []*x509.Certificate
 	// keyOnDisk is false for an external CA.
 	keyOnDisk bool
 }
@@ -179,7 +182,7 @@ func (c *checker) ca(name, base string) *caState {
 	if ca == nil {
 		return s
 	}
-	s.cert = ca.Cert
+	s.cert, s.others = ca.Cert, ca.Bundle[1:]
 	c.setCert(&s.row, ca.Cert)
 	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false)
 	s.row.ExternallyManaged = !s.keyOnDisk
@@ -387,6 +390,11 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 	// An expired CA is its own row's expiry, not its certificates'
 	// problem. Verified at now, the chain failed and read as a re-issued CA.
 	err := pki.IssuedBy(cert, inter, ca.cert, c.o.Now)
+	for _, other := range ca.others {
+		if err != nil && pki.IssuedBy(cert, inter, other, c.o.Now) == nil {
+			err = nil // trusted all the same: renew re-signs it with the first
+		}
+	}
 	var reissued *pki.ReissuedCAError
 	switch {
 	case errors.As(err, &reissued):
