@@ -47,6 +47,9 @@ func Restore(ctx context.Context, o Options, name string) error {
 	}
 	if !Structured(o.Format) {
 		writeRestore(o.Out, dir, res, false)
+		if !o.Restart.Enabled && len(res.Restored) > 0 {
+			writeRestartAdvice(o.Out, res.Restarts)
+		}
 	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
@@ -110,6 +113,21 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun 
 	if len(res.Unchanged) > 0 {
 		fmt.Fprintf(out, "[restore] %d file(s) already held the backup's content: %s\n", len(res.Unchanged), strings.Join(res.Unchanged, ", "))
 	}
+}
+
+// writeRestartAdvice says, after a restore without --restart-control-plane,
+// which components must be restarted to read the restored files, as a
+// renewal does.
+func writeRestartAdvice(out io.Writer, restarts []renewal.Restart) {
+	if len(restarts) == 0 {
+		fmt.Fprintln(out, "[restart] "+renewal.NothingToRestart)
+		return
+	}
+	parts := make([]string, len(restarts))
+	for i, rs := range restarts {
+		parts[i] = fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", "))
+	}
+	fmt.Fprintf(out, "[restart] Restart these components so that they use the restored certificates (or run with --restart-control-plane): %s\n", strings.Join(parts, "; "))
 }
 
 // RestoreRequest is `certctl restore [BACKUP]` as asked: without a name it
