@@ -28,3 +28,20 @@ func TestRestoreSaysWhatToRestart(t *testing.T) {
 		t.Errorf("restore of admin.conf alone:\n%s", out)
 	}
 }
+
+// TestRestoreDryRunSaysWhatToRestart: `restore --dry-run` names the
+// components the restore would have to restart, as `renew --dry-run` does,
+// and says they would be restarted with --restart-control-plane.
+func TestRestoreDryRunSaysWhatToRestart(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	run(t, bin, append([]string{"renew", "etcd-server", "scheduler.conf"}, n.flags()...)...)
+	out := run(t, bin, append([]string{"restore", "latest", "--dry-run"}, n.flags()...)...)
+	if !strings.Contains(out, "[dry-run] etcd, kube-scheduler would have to be restarted\n") {
+		t.Errorf("restore --dry-run does not say what to restart:\n%s", out)
+	}
+	out = run(t, bin, append([]string{"restore", "latest", "--dry-run", "--restart-control-plane", "--manifest-dir", t.TempDir()}, n.flags()...)...)
+	if !strings.Contains(out, "[dry-run] etcd, kube-scheduler would be restarted (--restart-control-plane)\n") {
+		t.Errorf("restore --dry-run --restart-control-plane does not say what it would restart:\n%s", out)
+	}
+}
