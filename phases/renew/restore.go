@@ -28,7 +28,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := restore(o, name)
 			if err == nil {
-				err = printRestore(w, o.Format, dir, res, true, nil)
+				err = printRestore(w, o.Format, dir, res, true, o.Restart.Enabled, nil)
 			}
 			return err
 		})
@@ -46,7 +46,10 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return err
 	}
 	if !Structured(o.Format) {
-		writeRestore(o.Out, dir, res, false)
+		writeRestore(o.Out, dir, res, false, false)
+		if !o.Restart.Enabled && len(res.Restored) > 0 {
+			writeRestartAdvice(o.Out, res.Restarts)
+		}
 	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
@@ -54,16 +57,17 @@ func Restore(ctx context.Context, o Options, name string) error {
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
-		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, r.summary.Restarts))
+		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, o.Restart.Enabled, r.summary.Restarts))
 	}
 	return err
 }
 
 // printRestore prints what a restore did (dryRun: would do) in f: the
-// lines of writeRestore, or the RestoreSummary schema.
-func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restarts []staticpods.Result) error {
+// lines of writeRestore, or the RestoreSummary schema. restart says
+// whether the restore restarts the components (--restart-control-plane).
+func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun, restart bool, restarts []staticpods.Result) error {
 	if !Structured(f) {
-		writeRestore(out, dir, res, dryRun)
+		writeRestore(out, dir, res, dryRun, restart)
 		return nil
 	}
 	return f.Print(out, &RestoreSummary{
@@ -89,7 +93,10 @@ func restore(o Options, name string) (string, *renewal.RestoreResult, error) {
 	return dir, res, err
 }
 
-func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun bool) {
+// writeRestore prints the lines of a restore; a dry run's also say what
+// would have to be restarted, as renew --dry-run's do (restart: what
+// --restart-control-plane would restart).
+func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun, restart bool) {
 	if res.BackupDir != "" {
 		fmt.Fprintf(out, "[backup] The files the restore replaces are saved in %s\n", res.BackupDir)
 	}
@@ -101,6 +108,17 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun 
 		fmt.Fprintf(out, "%s %s %s from %s\n", tag, f, done, dir)
 	}
 	if dryRun {
+		if len(res.Restarts) > 0 {
+			names := make([]string, len(res.Restarts))
+			for i, rs := range res.Restarts {
+				names[i] = rs.Component
+			}
+			what := "would have to be restarted"
+			if restart {
+				what = "would be restarted (--restart-control-plane)"
+			}
+			fmt.Fprintf(out, "[dry-run] %s %s\n", strings.Join(names, ", "), what)
+		}
 		fmt.Fprintf(out, "[dry-run] %d file(s) would be restored; nothing was written\n", len(res.Restored))
 	}
 	if len(res.Restored) == 0 {
@@ -110,6 +128,21 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun 
 	if len(res.Unchanged) > 0 {
 		fmt.Fprintf(out, "[restore] %d file(s) already held the backup's content: %s\n", len(res.Unchanged), strings.Join(res.Unchanged, ", "))
 	}
+}
+
+// writeRestartAdvice says, after a restore without --restart-control-plane,
+// which components must be restarted to read the restored files, as a
+// renewal does.
+func writeRestartAdvice(out io.Writer, restarts []renewal.Restart) {
+	if len(restarts) == 0 {
+		fmt.Fprintln(out, "[restart] "+renewal.NothingToRestart)
+		return
+	}
+	parts := make([]string, len(restarts))
+	for i, rs := range restarts {
+		parts[i] = fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", "))
+	}
+	fmt.Fprintf(out, "[restart] Restart these components so that they use the restored certificates (or run with --restart-control-plane): %s\n", strings.Join(parts, "; "))
 }
 
 // RestoreRequest is `certctl restore [BACKUP]` as asked: without a name it

@@ -29,6 +29,10 @@ type RestoreResult struct {
 	// BackupDir holds the files the restore replaced; "" with NoBackup or
 	// when nothing was restored.
 	BackupDir string
+	// Restarts lists the components that read the restored files only
+	// when they start, in componentOrder: as after a renewal, they use the
+	// replaced files until they are restarted.
+	Restarts []Restart
 }
 
 // Restore writes the files of the backup in dir back where backup.json
@@ -96,6 +100,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if len(write) == 0 {
 		return res, nil
 	}
+	res.Restarts = restartsOfFiles(o.CertDir, o.KubeconfigDir, res.Restored)
 	if o.DryRun {
 		if err := txn.Check(res.Restored); err != nil {
 			return nil, fmt.Errorf("%w; nothing was changed", err)
@@ -106,6 +111,25 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// restartsOfFiles lists the components that read files (a pair's
+// certificate or key, a kubeconfig) only when they start, by the names of
+// the certificates, as Result.Restarts does for a renewal.
+func restartsOfFiles(certDir, kubeconfigDir string, files []string) []Restart {
+	inv := pki.Kubeadm()
+	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
+	return RestartsOf(func(yield func(string, []string) bool) {
+		for _, t := range ts {
+			own := []string{t.File(certDir, kubeconfigDir)}
+			if !t.Kubeconfig {
+				own = append(own, pki.Store{Dir: certDir}.KeyPath(t.BaseName))
+			}
+			if slices.ContainsFunc(own, func(f string) bool { return slices.Contains(files, f) }) && !yield(t.Name, t.Restart) {
+				return
+			}
+		}
+	})
 }
 
 // readBackupFiles reads and checks every file of a backup.
