@@ -175,9 +175,9 @@ func checkSigningCA(dir, signerName string, ca *CA) error {
 		return nil
 	}
 	want := CAFor(signerName)
-	inv, store := pki.Kubeadm(), pki.Store{Dir: dir}
-	for _, caName := range []string{pki.CAName, pki.FrontProxyCAName, pki.EtcdCAName} {
-		file := store.CertPath(inv.BaseName(caName))
+	store := pki.Store{Dir: dir}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		caName, file := e.Name, store.CertPath(e.BaseName)
 		ok, err := pki.Exists(file)
 		if err != nil {
 			return err
