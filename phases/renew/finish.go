@@ -64,14 +64,8 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	case o.Restart.Enabled && (len(res.Renewed) > 0 || r.retrying()):
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, changed, restarts), renewedDone(res), r.owed)
 	case len(res.Renewed) == 0:
-	case len(restarts) == 0:
-		fmt.Fprintln(out, "[renew] "+renewal.NothingToRestart)
 	default:
-		var parts []string
-		for _, rs := range restarts {
-			parts = append(parts, fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", ")))
-		}
-		fmt.Fprintf(out, "[renew] Restart these components so that they use the new certificates (or run with --restart-control-plane): %s\n", strings.Join(parts, "; "))
+		writeRestartAdvice(out, "renew", "new", restarts)
 	}
 	switch {
 	case err != nil:
@@ -150,4 +144,38 @@ func (r *run) prune(made string) error {
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
 	}
 	return err
+}
+
+// writeRestartAdvice says, after files were replaced without
+// --restart-control-plane (a renewal, a restore), which components must be
+// restarted to read them, or that none must: on a line tagged tag, of the
+// "what" certificates.
+func writeRestartAdvice(out io.Writer, tag, what string, restarts []renewal.Restart) {
+	if len(restarts) == 0 {
+		fmt.Fprintf(out, "[%s] %s\n", tag, renewal.NothingToRestart)
+		return
+	}
+	parts := make([]string, len(restarts))
+	for i, rs := range restarts {
+		parts[i] = fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", "))
+	}
+	fmt.Fprintf(out, "[%s] Restart these components so that they use the %s certificates (or run with --restart-control-plane): %s\n", tag, what, strings.Join(parts, "; "))
+}
+
+// writeDryRunRestarts is a dry run's line of the components that would
+// have to be restarted (enabled: that --restart-control-plane would
+// restart), in the real run's order; nothing when none.
+func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, enabled bool) {
+	if len(restarts) == 0 {
+		return
+	}
+	names := make([]string, len(restarts))
+	for i, rs := range restarts {
+		names[i] = rs.Component
+	}
+	what := "would have to be restarted"
+	if enabled {
+		what = "would be restarted (--restart-control-plane)"
+	}
+	fmt.Fprintf(w, "[dry-run] %s %s\n", strings.Join(names, ", "), what)
 }

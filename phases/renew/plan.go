@@ -53,23 +53,13 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		}
 		// The components in the real run's restart order (etcd first),
 		// as finish lists and restarts them.
-		var restart []string
-		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {
+		writeDryRunRestarts(w, renewal.RestartsOf(func(yield func(string, []string) bool) {
 			for _, p := range res.Planned {
 				if !yield(p.Name, p.Restart) {
 					return
 				}
 			}
-		}) {
-			restart = append(restart, rs.Component)
-		}
-		if len(restart) > 0 {
-			what := "would have to be restarted"
-			if o.Restart.Enabled {
-				what = "would be restarted (--restart-control-plane)"
-			}
-			fmt.Fprintf(w, "[dry-run] %s %s\n", strings.Join(restart, ", "), what)
-		}
+		}), o.Restart.Enabled)
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
 		return r.dryRunEnd(w, res)
 	})

@@ -48,7 +48,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if !Structured(o.Format) {
 		writeRestore(o.Out, dir, res, false, false)
 		if !o.Restart.Enabled && len(res.Restored) > 0 {
-			writeRestartAdvice(o.Out, res.Restarts)
+			writeRestartAdvice(o.Out, "restart", "restored", res.Restarts)
 		}
 	}
 	if o.Restart.Enabled && len(res.Restored) > 0 {
@@ -108,17 +108,7 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun,
 		fmt.Fprintf(out, "%s %s %s from %s\n", tag, f, done, dir)
 	}
 	if dryRun {
-		if len(res.Restarts) > 0 {
-			names := make([]string, len(res.Restarts))
-			for i, rs := range res.Restarts {
-				names[i] = rs.Component
-			}
-			what := "would have to be restarted"
-			if restart {
-				what = "would be restarted (--restart-control-plane)"
-			}
-			fmt.Fprintf(out, "[dry-run] %s %s\n", strings.Join(names, ", "), what)
-		}
+		writeDryRunRestarts(out, res.Restarts, restart)
 		fmt.Fprintf(out, "[dry-run] %d file(s) would be restored; nothing was written\n", len(res.Restored))
 	}
 	if len(res.Restored) == 0 {
@@ -128,21 +118,6 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun,
 	if len(res.Unchanged) > 0 {
 		fmt.Fprintf(out, "[restore] %d file(s) already held the backup's content: %s\n", len(res.Unchanged), strings.Join(res.Unchanged, ", "))
 	}
-}
-
-// writeRestartAdvice says, after a restore without --restart-control-plane,
-// which components must be restarted to read the restored files, as a
-// renewal does.
-func writeRestartAdvice(out io.Writer, restarts []renewal.Restart) {
-	if len(restarts) == 0 {
-		fmt.Fprintln(out, "[restart] "+renewal.NothingToRestart)
-		return
-	}
-	parts := make([]string, len(restarts))
-	for i, rs := range restarts {
-		parts[i] = fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", "))
-	}
-	fmt.Fprintf(out, "[restart] Restart these components so that they use the restored certificates (or run with --restart-control-plane): %s\n", strings.Join(parts, "; "))
 }
 
 // RestoreRequest is `certctl restore [BACKUP]` as asked: without a name it
