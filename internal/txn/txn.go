@@ -341,15 +341,31 @@ func finish(root, dir string) error {
 // named from now and rand: all of them, or, after a crash, none once
 // recovered.
 func WriteAll(certDir string, now time.Time, rand io.Reader, files []File) error {
+	return WriteAllKind(certDir, "", now, rand, files)
+}
+
+// Start begins a transaction kept beside certDir (Root), its ID named
+// from now and rand and, when kind is not "", ending in "-"+kind, so
+// that recovery can say what kind of write it finishes or discards. IDs
+// still start with their UTC time, so recovery's time order stands.
+func Start(certDir, kind string, now time.Time, rand io.Reader) (*Txn, error) {
 	root, err := Root(certDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id, err := NewID(now, rand)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	t, err := Begin(root, id, now)
+	if kind != "" {
+		id += "-" + kind
+	}
+	return Begin(root, id, now)
+}
+
+// WriteAllKind is WriteAll in a transaction of kind (Start).
+func WriteAllKind(certDir, kind string, now time.Time, rand io.Reader, files []File) error {
+	t, err := Start(certDir, kind, now, rand)
 	if err != nil {
 		return err
 	}

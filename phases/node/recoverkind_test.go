@@ -14,7 +14,7 @@ import (
 )
 
 // TestRecoveryNamesDownload: every interrupted transaction was recovered
-// as a "renewal", a killed `certs download` too. WriteAll names the
+// as a "renewal", a killed `certs download` too. txn.WriteAllKind names the
 // transaction's kind in its ID, and recovery says "download" for it;
 // an ID without a kind (renew's) still reads "renewal".
 func TestRecoveryNamesDownload(t *testing.T) {
@@ -24,7 +24,7 @@ func TestRecoveryNamesDownload(t *testing.T) {
 	}
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	// A download killed before its commit: staged files, no manifest.
-	tx, err := begin(certDir, TxnDownload, now, rand.Reader)
+	tx, err := txn.Start(certDir, TxnDownload, now, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
