@@ -42,7 +42,7 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 		if !ok {
 			continue
 		}
-		cas, err := pki.ParseCerts(files[strings.ReplaceAll(ca.BaseName, "/", "-")+".crt"])
+		cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
 		if err != nil {
 			continue // not in the Secret: not this download's to judge
 		}

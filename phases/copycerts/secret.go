@@ -59,7 +59,7 @@ func entries(certDir string, ext *config.ExternalEtcd) []entry {
 	// pair, each named in the Secret by its file with "/" as "-", as
 	// kubeadm's certsToTransfer: "etcd/ca.crt" is "etcd-ca.crt".
 	for _, e := range pki.Kubeadm().Select(ext != nil, pki.KindCA, pki.KindKeyPair) {
-		key := strings.ReplaceAll(e.BaseName, "/", "-")
+		key := secretName(e.BaseName)
 		if e.Kind == pki.KindKeyPair {
 			es = append(es, entry{key: key + ".pub", path: s.PublicKeyPath(e.BaseName), kind: kindPublic},
 				entry{key: key + ".key", path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".pub"})
@@ -76,6 +76,10 @@ func entries(certDir string, ext *config.ExternalEtcd) []entry {
 		entry{key: externalEtcdCert, path: ext.CertFile, kind: kindCert},
 		entry{key: externalEtcdKey, path: ext.KeyFile, kind: kindKey, pair: externalEtcdCert})
 }
+
+// secretName is how the Secret names the files of baseName: "/" as "-",
+// as kubeadm's certsToTransfer ("etcd/ca" is "etcd-ca").
+func secretName(baseName string) string { return strings.ReplaceAll(baseName, "/", "-") }
 
 // kubeadm's names of an external etcd's files in the Secret.
 const (
