@@ -46,7 +46,7 @@ kube-binaries:
 
 # setup: the tests run `openssl verify`.
 test-e2e: setup build kube-binaries
-	$(GO) test -count=1 -timeout 45m ./test/...
+	$(GO) test -count=1 -timeout 70m ./test/...
 
 # NODES=3: three control-plane nodes cp-1..cp-3 on 127.0.0.1..3 (docs/testing.md).
 NODES ?= 1
