@@ -17,6 +17,9 @@ func strict(root *cobra.Command) {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	eachCommand(root, func(c *cobra.Command) {
+		if c.Runnable() && c.Args != nil {
+			c.Args = withUsage(c.Args)
+		}
 		if c.HasSubCommands() && !c.Runnable() {
 			c.Args = cobra.ArbitraryArgs
 			c.SuggestionsMinimumDistance = 2
@@ -28,6 +31,19 @@ func strict(root *cobra.Command) {
 			}
 		}
 	})
+}
+
+// withUsage adds the usage line and where the help is to the errors of
+// args: cobra's own ("accepts 1 arg(s), received 0") say neither what to
+// give nor where to look.
+func withUsage(args cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
+		err := args(c, a)
+		if err == nil || strings.HasSuffix(err.Error(), "--help')") {
+			return err
+		}
+		return fmt.Errorf("%w: usage: %s (see '%s --help')", err, c.UseLine(), c.CommandPath())
+	}
 }
 
 // eachCommand calls f with c, then with each command below it.

@@ -114,3 +114,46 @@ func TestEveryCertDirRefusesRelative(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongArgumentsSayUsage: a wrong number of arguments says the usage
+// line and where the help is, not cobra's bare "accepts 1 arg(s),
+// received 0".
+func TestWrongArgumentsSayUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"ca", "rotate"}, "accepts 1 arg(s), received 0: usage: certctl ca rotate ca|front-proxy-ca|etcd-ca|sa [flags] (see 'certctl ca rotate --help')"},
+		{[]string{"sign"}, "accepts 1 arg(s), received 0: usage: certctl sign NAME [flags] (see 'certctl sign --help')"},
+		{[]string{"restore", "a", "b"}, "accepts at most 1 arg(s), received 2: usage: certctl restore [BACKUP|latest] [flags] (see 'certctl restore --help')"},
+		{[]string{"check-expiration", "x"}, `unknown command "x" for "certctl check-expiration": usage: certctl check-expiration [flags] (see 'certctl check-expiration --help')`},
+		// approve's own message already says where the help is: once.
+		{[]string{"approve"}, "name at least one CSR, or pass --all-from-node NODE (see 'certctl approve --help')"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			root := NewRootCommand(io.Discard, io.Discard)
+			root.SetArgs(tc.args)
+			if err := root.Execute(); err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	// Every command that refuses five arguments says where its help is.
+	refused := 0
+	eachCommand(NewRootCommand(io.Discard, io.Discard), func(c *cobra.Command) {
+		if !c.Runnable() || c.Args == nil {
+			return
+		}
+		err := c.Args(c, []string{"a", "b", "c", "d", "e"})
+		if err == nil {
+			return
+		}
+		refused++
+		if want := "(see '" + c.CommandPath() + " --help')"; !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s with five arguments: error %q, want one ending in %q", c.CommandPath(), err, want)
+		}
+	})
+	if refused < 15 {
+		t.Errorf("only %d commands refused five arguments", refused)
+	}
+}
