@@ -120,14 +120,19 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 }
 
 // Main is `certctl init-phase GROUP NAME` (o.Group): it refuses --use-csr
-// without --csr-dir and the reverse, then reads the node's settings with
-// load, selects the phases (Select) and runs them (Run).
+// without --csr-dir and the reverse and an unknown name, then reads the
+// node's settings with load, selects the phases (Select) and runs them (Run).
 func Main(ctx context.Context, load func() (*config.Cluster, error), name string, o Options) error {
 	if o.UseCSR && o.CSRDir == "" {
 		return fmt.Errorf("--use-csr needs --csr-dir: the folder to write keys and CSRs to")
 	}
 	if !o.UseCSR && o.CSRDir != "" {
 		return fmt.Errorf("--csr-dir is only used with --use-csr")
+	}
+	// A name no node has is refused before the settings are read, which
+	// can wait for an API server.
+	if _, err := phases.Select(allPhases(pki.Node{}), o.Group, name); err != nil {
+		return err
 	}
 	return loadAndRun(ctx, load, o, func(cluster *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
 		return Select(cluster, settings, o.Group, name, o.UseCSR)

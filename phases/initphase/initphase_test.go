@@ -1,6 +1,9 @@
 package initphase
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -89,5 +92,24 @@ func TestJoinKubeconfigs(t *testing.T) {
 	}
 	if got, want := strings.Join(names, " "), "kubeconfig/admin kubeconfig/controller-manager kubeconfig/scheduler"; got != want {
 		t.Errorf("joining kubeconfig phases = %s, want %s", got, want)
+	}
+}
+
+// TestMainRefusesUnknownNameFirst: an unknown phase name is refused before
+// the settings are read, which can wait for an API server (the [config]
+// line and the ConfigMap's timeout came before the usage error), with the
+// same message as Select's.
+func TestMainRefusesUnknownNameFirst(t *testing.T) {
+	for _, group := range []string{"certs", "kubeconfig"} {
+		loaded := false
+		load := func() (*config.Cluster, error) { loaded = true; return nil, errors.New("must not be read") }
+		err := Main(context.Background(), load, "bogus", Options{Group: group})
+		want := fmt.Sprintf("unknown %s phase %q: valid phases are all, ", group, "bogus")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one containing %q", group, err, want)
+		}
+		if loaded {
+			t.Errorf("%s: the settings were read before the name was checked", group)
+		}
 	}
 }
