@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/certctl/certctl/pki"
@@ -92,8 +91,8 @@ func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) 
 		if err != nil {
 			continue // check refused it already
 		}
-		fix := fmt.Sprintf("rotate it (certctl ca rotate %s, docs/ca-rotation.md)", strings.TrimSuffix(e.key, ".crt"))
-		if e.key == externalEtcdCA {
+		fix := fmt.Sprintf("rotate it (certctl ca rotate %s, docs/ca-rotation.md)", e.name)
+		if e.name == "" { // an external etcd's CA: not certctl's to rotate
 			fix = "replace it where the external etcd's certificates are made"
 		}
 		if c := certs[0]; !now.Before(c.NotAfter) {
