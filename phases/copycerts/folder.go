@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -62,6 +64,54 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 		}
 	}
 	return foreign, remove, nil
+}
+
+// foreignKubeconfigs lists kubeadm's kubeconfig files already in
+// kubeconfigDir whose embedded CA (certificate-authority-data of the
+// current context's cluster) holds none of the certificates of its CA in
+// files (the decrypted Secret): another cluster's, left on the node. A
+// file that does not load is listed too; one that names a CA file instead
+// of embedding it, or whose CA the Secret does not carry, is not judged.
+func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []string {
+	if kubeconfigDir == "" {
+		return nil
+	}
+	inv := pki.Kubeadm()
+	var foreign []string
+	for _, e := range inv.Select(false, pki.KindKubeconfig) {
+		ca, ok := inv.Find(e.CAName)
+		if !ok {
+			continue
+		}
+		cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
+		if err != nil {
+			continue // not in the Secret: not this download's to judge
+		}
+		path := filepath.Join(kubeconfigDir, e.BaseName)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		cfg, err := kubeconfig.Load(path)
+		if err != nil {
+			foreign = append(foreign, path)
+			continue
+		}
+		_, cluster, _, _, err := kubeconfig.Current(cfg)
+		if err != nil {
+			foreign = append(foreign, path)
+			continue
+		}
+		if len(cluster.CertificateAuthorityData) == 0 {
+			continue // a CA file: the certificate folder's, judged there
+		}
+		certs, err := pki.ParseCerts(cluster.CertificateAuthorityData)
+		if err != nil || !slices.ContainsFunc(certs, func(c *x509.Certificate) bool {
+			return slices.ContainsFunc(cas, c.Equal)
+		}) {
+			foreign = append(foreign, path)
+		}
+	}
+	return foreign
 }
 
 // signedByAny reports whether one of cas (a bundle: two CAs during a
