@@ -32,8 +32,9 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 }
 
 // qpsValue is --kube-api-qps, refused at parsing unless greater than 0:
-// client-go turns its rate limiter off for a QPS of 0 or less, which a
-// typo must not do to a shared API server.
+// client-go turns its rate limiter off for a negative QPS, which a typo
+// must not do to a shared API server, and silently uses 5 for 0
+// (rest.DefaultQPS), which is not what was asked.
 type qpsValue float32
 
 func (v *qpsValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 32) }
