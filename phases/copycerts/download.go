@@ -305,7 +305,7 @@ func foreignFiles(certDir, where string, conflicts, leaves, remove, confs []stri
 	if len(confs) > 0 {
 		why = append(why, fmt.Sprintf("%s trust another cluster's CA, not the cluster's in secret %s", strings.Join(confs, ", "), where))
 	}
-	inCertDir := append(conflicts, remove...)
+	inCertDir := slices.Concat(conflicts, remove)
 	var fix string
 	switch {
 	case len(confs) == 0:
@@ -313,7 +313,7 @@ func foreignFiles(certDir, where string, conflicts, leaves, remove, confs []stri
 	case len(inCertDir) == 0:
 		fix = fmt.Sprintf("this node holds another cluster's kubeconfig files; nothing was written. Move them aside (or remove %s) and download again", strings.Join(confs, " "))
 	default:
-		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confs, " "), strings.Join(append(inCertDir, confs...), " "))
+		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confs, " "), strings.Join(slices.Concat(inCertDir, confs), " "))
 	}
 	return fmt.Errorf("%s: %s", strings.Join(why, "; "), fix)
 }
