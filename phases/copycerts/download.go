@@ -293,17 +293,28 @@ func externalFolders(es []entry) []string {
 // foreignFiles is Download's refusal of another cluster's files: conflicts
 // (shared files that differ from the Secret's), leaves (certificates no CA
 // of the Secret signed; remove is them with their keys) in certDir, and
-// confs (kubeconfig files trusting another CA), each named.
-func foreignFiles(certDir, where string, conflicts, leaves, remove, confs []string) error {
-	var why []string
+// confs (kubeconfig files trusting another CA, or unreadable), each named.
+func foreignFiles(certDir, where string, conflicts, leaves, remove []string, confs []foreignConf) error {
+	var why, otherCA, confPaths []string
 	if len(conflicts) > 0 {
 		why = append(why, fmt.Sprintf("%s differ from the cluster's in secret %s", strings.Join(conflicts, ", "), where))
 	}
 	if len(leaves) > 0 {
 		why = append(why, fmt.Sprintf("%s are not signed by the cluster's CAs in secret %s", strings.Join(leaves, ", "), where))
 	}
-	if len(confs) > 0 {
-		why = append(why, fmt.Sprintf("%s trust another cluster's CA, not the cluster's in secret %s", strings.Join(confs, ", "), where))
+	for _, c := range confs {
+		confPaths = append(confPaths, c.path)
+		if c.err == nil {
+			otherCA = append(otherCA, c.path)
+		}
+	}
+	if len(otherCA) > 0 {
+		why = append(why, fmt.Sprintf("%s trust another cluster's CA, not the cluster's in secret %s", strings.Join(otherCA, ", "), where))
+	}
+	for _, c := range confs {
+		if c.err != nil {
+			why = append(why, c.err.Error())
+		}
 	}
 	inCertDir := slices.Concat(conflicts, remove)
 	var fix string
@@ -311,9 +322,9 @@ func foreignFiles(certDir, where string, conflicts, leaves, remove, confs []stri
 	case len(confs) == 0:
 		fix = fmt.Sprintf("this folder holds another cluster's files; nothing was written. Move %s aside (or remove %s) and download again, or pass --cert-dir an empty folder", certDir, strings.Join(inCertDir, " "))
 	case len(inCertDir) == 0:
-		fix = fmt.Sprintf("this node holds another cluster's kubeconfig files; nothing was written. Move them aside (or remove %s) and download again", strings.Join(confs, " "))
+		fix = fmt.Sprintf("this node holds kubeconfig files that are not this cluster's; nothing was written. Move them aside (or remove %s) and download again", strings.Join(confPaths, " "))
 	default:
-		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confs, " "), strings.Join(slices.Concat(inCertDir, confs), " "))
+		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confPaths, " "), strings.Join(slices.Concat(inCertDir, confPaths), " "))
 	}
 	return fmt.Errorf("%s: %s", strings.Join(why, "; "), fix)
 }

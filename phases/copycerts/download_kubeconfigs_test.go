@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/client-go/kubernetes/fake"
@@ -77,4 +79,31 @@ func TestDownloadRefusesForeignKubeconfigs(t *testing.T) {
 	if out, err := run(certDir, kcDir, false); err != nil {
 		t.Errorf("download beside the cluster's own kubeconfigs: %v\n%s", err, out)
 	}
+}
+
+// TestDownloadNamesUnreadableKubeconfigs: a kubeconfig file of kubeadm's
+// that does not load (garbage, a FIFO) is no proof of this cluster either:
+// refused as well, with why, rather than said to trust another CA.
+func TestDownloadNamesUnreadableKubeconfigs(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	cs := fake.NewClientset()
+	key := testKey(t)
+	upload(t, cs, n.CertDir(), key)
+	kcDir := t.TempDir()
+	admin := filepath.Join(kcDir, pki.AdminKubeconfig)
+	if err := os.WriteFile(admin, []byte("{not: [a kubeconfig"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(kcDir, pki.Kubeadm().Restarting(pki.KubeScheduler))
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := treetest.Snapshot(t, kcDir)
+	var out bytes.Buffer
+	err := Download(context.Background(), cs, Options{CertDir: filepath.Join(kcDir, "pki"), KubeconfigDir: kcDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	treetest.ErrMentions(t, err, "parse kubeconfig "+admin, fifo, "not a regular file", "nothing was written")
+	if err != nil && strings.Contains(err.Error(), "trust another cluster's CA") {
+		t.Errorf("unreadable files said to trust another CA: %v", err)
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, kcDir))
 }

@@ -66,18 +66,26 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 	return foreign, remove, nil
 }
 
+// foreignConf is a kubeconfig file of another cluster on the node: its
+// path, and why, when it cannot even be read (else its CA is another's).
+type foreignConf struct {
+	path string
+	err  error
+}
+
 // foreignKubeconfigs lists kubeadm's kubeconfig files already in
 // kubeconfigDir whose embedded CA (certificate-authority-data of the
 // current context's cluster) holds none of the certificates of its CA in
 // files (the decrypted Secret): another cluster's, left on the node. A
-// file that does not load is listed too; one that names a CA file instead
-// of embedding it, or whose CA the Secret does not carry, is not judged.
-func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []string {
+// file that does not load is listed too, with why; one that names a CA
+// file instead of embedding it, or whose CA the Secret does not carry, is
+// not judged.
+func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []foreignConf {
 	if kubeconfigDir == "" {
 		return nil
 	}
 	inv := pki.Kubeadm()
-	var foreign []string
+	var foreign []foreignConf
 	for _, e := range inv.Select(false, pki.KindKubeconfig) {
 		ca, ok := inv.Find(e.CAName)
 		if !ok {
@@ -93,12 +101,12 @@ func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []string 
 		}
 		cfg, err := kubeconfig.Load(path)
 		if err != nil {
-			foreign = append(foreign, path)
+			foreign = append(foreign, foreignConf{path, err})
 			continue
 		}
 		_, cluster, _, _, err := kubeconfig.Current(cfg)
 		if err != nil {
-			foreign = append(foreign, path)
+			foreign = append(foreign, foreignConf{path, fmt.Errorf("kubeconfig %s: %w", path, err)})
 			continue
 		}
 		if len(cluster.CertificateAuthorityData) == 0 {
@@ -108,7 +116,7 @@ func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []string 
 		if err != nil || !slices.ContainsFunc(certs, func(c *x509.Certificate) bool {
 			return slices.ContainsFunc(cas, c.Equal)
 		}) {
-			foreign = append(foreign, path)
+			foreign = append(foreign, foreignConf{path: path})
 		}
 	}
 	return foreign
