@@ -66,7 +66,7 @@ func newApproveCommand() *cobra.Command {
 			return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
 		},
 	}
-	o.csrs.addTo(c.Flags(), "approve every pending CSR that `certctl renew --use-api` made on this node (its nodeRegistration.name, or host name), instead of names",
+	o.csrs.addTo(c.Flags(), "approve every pending CSR that 'certctl renew --use-api' made on node `NODE` (that node's nodeRegistration.name, or its host name), instead of names",
 		"check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
 	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
 	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
@@ -103,7 +103,7 @@ func newDenyCommand() *cobra.Command {
 			return signer.DenyAll(cmd.Context(), client, reason, message, time.Now(), csrs.batch(cmd, args))
 		},
 	}
-	csrs.addTo(c.Flags(), "deny every pending CSR that `certctl renew --use-api` made on this node, instead of names",
+	csrs.addTo(c.Flags(), "deny every pending CSR that 'certctl renew --use-api' made on node `NODE` (that node's nodeRegistration.name, or its host name), instead of names",
 		"send the denial as a server-side dry run: the API server checks it and stores nothing")
 	c.Flags().StringVar(&reason, "reason", "", "reason of the Denied condition (required)")
 	c.Flags().StringVar(&message, "message", "", "message of the Denied condition")
@@ -133,6 +133,8 @@ type csrBatchFlags struct {
 	dryRun   bool
 }
 
+// fromNodeHelp's first `...` is --all-from-node's value name in --help
+// (pflag.UnquoteUsage): NODE, never a command.
 func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string) {
 	f.api.addTo(fs, false, 5, 10)
 	fs.StringVar(&f.fromNode, "all-from-node", "", fromNodeHelp)

@@ -116,7 +116,9 @@ func newCertsDownloadCommand() *cobra.Command {
 			before anything is written; then the files are written together,
 			crash-safely, keys 0600. A file already there that is identical is kept,
 			so running the command again changes nothing; a different one (another
-			CA) is refused, and nothing is written. The kubeconfig needs only "get"
+			CA), a certificate no CA of the Secret signed, or a kubeconfig file in
+			--kubeconfig-dir whose embedded CA is another cluster's is refused, and
+			nothing is written. The kubeconfig needs only "get"
 			on that Secret: kubeadm's Role grants it to bootstrap tokens.
 		`),
 		Example: examples(`
@@ -132,6 +134,7 @@ func newCertsDownloadCommand() *cobra.Command {
 	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the node's kubeconfig files: any of kubeadm's there (admin.conf, ...) whose embedded CA is another cluster's is refused")
 	o.api.addTo(fs, false, 0, 0)
 	addLockFlag(fs, &o.LockTimeout)
 	return c

@@ -44,7 +44,10 @@ func newConfigViewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, err := config.Marshal(*c)
+			// Derived from the certificates, serviceSubnet is a guess
+			// unless --service-cidr gave it; the file says so.
+			guessed := cluster.source == config.SourceCertificates && !cmd.Flags().Changed("service-cidr")
+			data, err := config.MarshalView(*c, guessed)
 			if err != nil {
 				return err
 			}

@@ -119,7 +119,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		firstLine += bytes.Count(doc, []byte("\n")) + 1 // and the "---" line
 		jsonDoc, err := yaml.YAMLToJSON(doc)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: malformed YAML: %w", i+1, err)
+			return nil, fmt.Errorf("document %d: malformed YAML: %w", i+1, tabIndented(err, doc, docLine))
 		}
 		if bytes.Equal(bytes.TrimSpace(jsonDoc), []byte("null")) {
 			continue

@@ -72,6 +72,17 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
 
+	// Another cluster's kubeconfig files, before the certificate folder
+	// and its lock are made: the refusal leaves the node as it was, and
+	// names the other cluster's leaves there too (read again under the lock).
+	if confs := foreignKubeconfigs(o.KubeconfigDir, files); len(confs) > 0 {
+		leaves, remove, err := foreignLeaves(o.CertDir, ext != nil, files, now())
+		if err != nil {
+			return err
+		}
+		return foreignFiles(o.CertDir, where, nil, leaves, remove, confs)
+	}
+
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
 		if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
@@ -139,14 +150,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return err
 	}
 	if len(conflicts) > 0 || len(leaves) > 0 {
-		var why []string
-		if len(conflicts) > 0 {
-			why = append(why, fmt.Sprintf("%s differ from the cluster's in secret %s", strings.Join(conflicts, ", "), where))
-		}
-		if len(leaves) > 0 {
-			why = append(why, fmt.Sprintf("%s are not signed by the cluster's CAs in secret %s", strings.Join(leaves, ", "), where))
-		}
-		return fmt.Errorf("%s: this folder holds another cluster's files; nothing was written. Move %s aside (or remove %s) and download again, or pass --cert-dir an empty folder", strings.Join(why, "; "), o.CertDir, strings.Join(append(conflicts, remove...), " "))
+		return foreignFiles(o.CertDir, where, conflicts, leaves, remove, nil)
 	}
 	if o.DryRun {
 		for _, p := range tighten {
@@ -284,4 +288,43 @@ func externalFolders(es []entry) []string {
 		}
 	}
 	return dirs
+}
+
+// foreignFiles is Download's refusal of another cluster's files: conflicts
+// (shared files that differ from the Secret's), leaves (certificates no CA
+// of the Secret signed; remove is them with their keys) in certDir, and
+// confs (kubeconfig files trusting another CA, or unreadable), each named.
+func foreignFiles(certDir, where string, conflicts, leaves, remove []string, confs []foreignConf) error {
+	var why, otherCA, confPaths []string
+	if len(conflicts) > 0 {
+		why = append(why, fmt.Sprintf("%s differ from the cluster's in secret %s", strings.Join(conflicts, ", "), where))
+	}
+	if len(leaves) > 0 {
+		why = append(why, fmt.Sprintf("%s are not signed by the cluster's CAs in secret %s", strings.Join(leaves, ", "), where))
+	}
+	for _, c := range confs {
+		confPaths = append(confPaths, c.path)
+		if c.err == nil {
+			otherCA = append(otherCA, c.path)
+		}
+	}
+	if len(otherCA) > 0 {
+		why = append(why, fmt.Sprintf("%s trust another cluster's CA, not the cluster's in secret %s", strings.Join(otherCA, ", "), where))
+	}
+	for _, c := range confs {
+		if c.err != nil {
+			why = append(why, c.err.Error())
+		}
+	}
+	inCertDir := slices.Concat(conflicts, remove)
+	var fix string
+	switch {
+	case len(confs) == 0:
+		fix = fmt.Sprintf("this folder holds another cluster's files; nothing was written. Move %s aside (or remove %s) and download again, or pass --cert-dir an empty folder", certDir, strings.Join(inCertDir, " "))
+	case len(inCertDir) == 0:
+		fix = fmt.Sprintf("this node holds kubeconfig files that are not this cluster's; nothing was written. Move them aside (or remove %s) and download again", strings.Join(confPaths, " "))
+	default:
+		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confPaths, " "), strings.Join(slices.Concat(inCertDir, confPaths), " "))
+	}
+	return fmt.Errorf("%s: %s", strings.Join(why, "; "), fix)
 }

@@ -7,11 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -65,6 +66,62 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 	return foreign, remove, nil
 }
 
+// foreignConf is a kubeconfig file of another cluster on the node: its
+// path, and why, when it cannot even be read (else its CA is another's).
+type foreignConf struct {
+	path string
+	err  error
+}
+
+// foreignKubeconfigs lists kubeadm's kubeconfig files already in
+// kubeconfigDir whose embedded CA (certificate-authority-data of the
+// current context's cluster) holds none of the certificates of its CA in
+// files (the decrypted Secret): another cluster's, left on the node. A
+// file that does not load is listed too, with why; one that names a CA
+// file instead of embedding it, or whose CA the Secret does not carry, is
+// not judged.
+func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []foreignConf {
+	if kubeconfigDir == "" {
+		return nil
+	}
+	inv := pki.Kubeadm()
+	var foreign []foreignConf
+	for _, e := range inv.Select(false, pki.KindKubeconfig) {
+		ca, ok := inv.Find(e.CAName)
+		if !ok {
+			continue
+		}
+		cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
+		if err != nil {
+			continue // not in the Secret: not this download's to judge
+		}
+		path := filepath.Join(kubeconfigDir, e.BaseName)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		cfg, err := kubeconfig.Load(path)
+		if err != nil {
+			foreign = append(foreign, foreignConf{path, err})
+			continue
+		}
+		_, cluster, _, _, err := kubeconfig.Current(cfg)
+		if err != nil {
+			foreign = append(foreign, foreignConf{path, fmt.Errorf("kubeconfig %s: %w", path, err)})
+			continue
+		}
+		if len(cluster.CertificateAuthorityData) == 0 {
+			continue // a CA file: the certificate folder's, judged there
+		}
+		certs, err := pki.ParseCerts(cluster.CertificateAuthorityData)
+		if err != nil || !slices.ContainsFunc(certs, func(c *x509.Certificate) bool {
+			return slices.ContainsFunc(cas, c.Equal)
+		}) {
+			foreign = append(foreign, foreignConf{path: path})
+		}
+	}
+	return foreign
+}
+
 // signedByAny reports whether one of cas (a bundle: two CAs during a
 // rotation) issued cert.
 func signedByAny(cert *x509.Certificate, inter, cas []*x509.Certificate, now time.Time) bool {
@@ -92,8 +149,8 @@ func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) 
 		if err != nil {
 			continue // check refused it already
 		}
-		fix := fmt.Sprintf("rotate it (certctl ca rotate %s, docs/ca-rotation.md)", strings.TrimSuffix(e.key, ".crt"))
-		if e.key == externalEtcdCA {
+		fix := fmt.Sprintf("rotate it (certctl ca rotate %s, docs/ca-rotation.md)", e.name)
+		if e.name == "" { // an external etcd's CA: not certctl's to rotate
 			fix = "replace it where the external etcd's certificates are made"
 		}
 		if c := certs[0]; !now.Before(c.NotAfter) {

@@ -39,7 +39,10 @@ const (
 
 // entry is one file the Secret carries: its data key and where it goes.
 type entry struct {
-	key  string // "ca.crt", "etcd-ca.key": kubeadm's file name with "/" as "-"
+	key string // "ca.crt", "etcd-ca.key": kubeadm's file name with "/" as "-"
+	// name is the inventory's name of the CA or key pair the file is part
+	// of (pki.EtcdCAName); "" for an external etcd's files.
+	name string
 	path string
 	kind fileKind
 	pair string // the data key of the certificate or public key this key matches
@@ -61,12 +64,12 @@ func entries(certDir string, ext *config.ExternalEtcd) []entry {
 	for _, e := range pki.Kubeadm().Select(ext != nil, pki.KindCA, pki.KindKeyPair) {
 		key := secretName(e.BaseName)
 		if e.Kind == pki.KindKeyPair {
-			es = append(es, entry{key: key + ".pub", path: s.PublicKeyPath(e.BaseName), kind: kindPublic},
-				entry{key: key + ".key", path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".pub"})
+			es = append(es, entry{key: key + ".pub", name: e.Name, path: s.PublicKeyPath(e.BaseName), kind: kindPublic},
+				entry{key: key + ".key", name: e.Name, path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".pub"})
 			continue
 		}
-		es = append(es, entry{key: key + ".crt", path: s.CertPath(e.BaseName), kind: kindCA},
-			entry{key: key + ".key", path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".crt", optional: true})
+		es = append(es, entry{key: key + ".crt", name: e.Name, path: s.CertPath(e.BaseName), kind: kindCA},
+			entry{key: key + ".key", name: e.Name, path: s.KeyPath(e.BaseName), kind: kindKey, pair: key + ".crt", optional: true})
 	}
 	if ext == nil {
 		return es

@@ -30,6 +30,11 @@ type Options struct {
 	ExternalEtcd *config.ExternalEtcd
 	// Key is the certificate key (ParseKey).
 	Key []byte
+	// KubeconfigDir is the node's kubeconfig folder: Download refuses
+	// kubeadm's kubeconfig files there (admin.conf, ...) whose embedded CA
+	// is not the Secret's, as it refuses another cluster's leaves; ""
+	// checks none.
+	KubeconfigDir string
 	// LockTimeout bounds Download's wait for another certctl on the folder.
 	LockTimeout time.Duration
 	// Now is the clock the token's expiry counts from (Upload) and of the
