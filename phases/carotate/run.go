@@ -264,6 +264,10 @@ func (r *run) printPlan() {
 		fmt.Fprintf(r.o.Out, "[dry-run]   write %s\n", f.Target)
 	}
 	for _, f := range r.remove {
-		fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
+		// A kill after a commit leaves them, so each call removes them;
+		// the real run lists nothing it does not find.
+		if !missing(f) {
+			fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
+		}
 	}
 }

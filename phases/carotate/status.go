@@ -99,6 +99,28 @@ func (o *Options) command(k kind) string { return rotateCommand(k.name, o.Rerun)
 // startsRotation ends the Next of a node where no rotation is in progress.
 const startsRotation = " (starts a rotation: stage trust)"
 
+// restartKubelet starts the NEXT of a CA whose files the kubelet reads
+// (kubelet.conf's CA data, ca.crt): it reads them only when it starts, and
+// is no static pod, so neither the record's restarts nor
+// --restart-control-plane cover it (ca rotate warns after each stage).
+const restartKubelet = "restart the kubelet (systemctl restart kubelet); "
+
+// nextOf is next, led by the kubelet's restart when kubelet says it
+// reads the CA's files.
+func nextOf(cmd string, rec *Record, st *State, kubelet bool) string {
+	n := next(cmd, rec, st)
+	switch {
+	case !kubelet || len(st.Problems) > 0 || rec == nil:
+	case len(rec.Restart) > 0 && !rec.Restarted:
+		return restartKubelet + n
+	case rec.Active():
+		// The static pods restarted (--restart-control-plane, or the
+		// user said so): certctl cannot tell whether the kubelet did.
+		return "restart the kubelet (systemctl restart kubelet) unless it restarted since " + stageName(rec) + ", then " + n
+	}
+	return n
+}
+
 // next is the command that makes the next step from rec; cmd is
 // rotateCommand's.
 func next(cmd string, rec *Record, st *State) string {
