@@ -80,6 +80,13 @@ func (r *run) plan(ctx context.Context) error {
 			}
 		}
 		r.given = r.given || joined
+		if !r.k.sa {
+			file := r.p.newCert
+			if r.o.NewCACert != "" {
+				file = r.o.NewCACert
+			}
+			r.warnShortLived(r.newCAEnd(), file)
+		}
 		if !r.given {
 			// The targets are the same whatever the new CA: check them
 			// with the old one in its place; apply makes the real one.
@@ -96,6 +103,9 @@ func (r *run) plan(ctx context.Context) error {
 	if r.step == stepReissue {
 		if err := r.checkTrusted(); err != nil {
 			return err
+		}
+		if !r.k.sa {
+			r.warnShortLived(r.m.new.cert.NotAfter, r.p.newCert)
 		}
 	}
 	switch r.step {
