@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -212,10 +213,15 @@ func (r *run) apply(ctx context.Context) error {
 // renewalOptions are the renewal engine's options for re-issuing the
 // targets with r.reissuer, writing r.files in the same transaction.
 func (r *run) renewalOptions(dryRun bool) renewal.Options {
+	warn := r.o.Warn
+	if dryRun && !r.o.DryRun {
+		// The check pass of a real run: the real pass warns of the same.
+		warn = io.Discard
+	}
 	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir,
 		Validity: r.o.Validity, KeepValidity: r.o.KeepValidity, SkipMissing: true,
 		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files, Note: r.backupNote(),
-		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: r.o.Warn}
+		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: warn}
 }
 
 // backupNote marks the stage's backup as one `certctl restore` refuses:
