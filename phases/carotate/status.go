@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,9 +17,13 @@ import (
 // StatusOptions say where a node's files are.
 type StatusOptions struct {
 	CertDir, KubeconfigDir string
-	ExternalEtcd           bool
-	MaxTokenLifetime       time.Duration // DefaultMaxTokenLifetime when zero
-	Now                    time.Time
+	// ManifestDir is the kubelet's static pod folder, where a stage of ca
+	// writes kube-controller-manager's manifest: recovering an interrupted
+	// stage may finish that write. "" for the folder beside CertDir only.
+	ManifestDir      string
+	ExternalEtcd     bool
+	MaxTokenLifetime time.Duration // DefaultMaxTokenLifetime when zero
+	Now              time.Time
 	// ErrOut receives what the recovery of an interrupted stage did.
 	ErrOut io.Writer
 	// Connect, when set, reads each rotation's cluster record (per node,
@@ -38,7 +43,16 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 		o.ErrOut = io.Discard
 	}
 	var out []State
-	err := node.Read(ctx, o.ErrOut, o.CertDir, []string{o.KubeconfigDir}, func() error {
+	dirs := []string{o.KubeconfigDir}
+	if o.ManifestDir != "" {
+		// Absolute, as the transactions name their files.
+		abs, err := filepath.Abs(o.ManifestDir)
+		if err != nil {
+			return StatusReport{}, fmt.Errorf("resolve %s: %w", o.ManifestDir, err)
+		}
+		dirs = append(dirs, abs)
+	}
+	err := node.Read(ctx, o.ErrOut, o.CertDir, dirs, func() error {
 		var err error
 		out, err = status(o)
 		return err
