@@ -58,7 +58,7 @@ func stageName(rec *Record) string {
 // (Restart), or says what to restart.
 func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Record, error) {
 	rec := r.to
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: %s done and verified (record %s)\n", k.name, stageName(rec), p.record)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: %s done and verified (record %s)\n", k.name, strings.TrimPrefix(stageName(rec), "the "), p.record)
 	if k.kubeconfigs {
 		when := "before the next stage"
 		if !rec.Active() {

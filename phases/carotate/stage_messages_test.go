@@ -145,3 +145,17 @@ func TestFinishSaysWhatIsTrue(t *testing.T) {
 		t.Errorf("ca rotate after finish with restarts owed: %q, want what is true at finish (before the rotation is done) and --restarted", err)
 	}
 }
+
+// TestAbortSaysWhatIsTrue: an abort from trust printed "stage aborted done
+// and verified": there is no stage "aborted" to make.
+func TestAbortSaysWhatIsTrue(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, nil)
+	out, err := rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
+	if err != nil {
+		t.Fatalf("abort: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "stage aborted") || !strings.Contains(out, "front-proxy-ca: abort done and verified") {
+		t.Errorf("abort from trust says:\n%s\nwant \"abort done and verified\"", out)
+	}
+}
