@@ -148,10 +148,11 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 
 func newCAStatusCommand() *cobra.Command {
 	var (
-		report   reportFlags
-		api      apiFlags
-		maxLife  time.Duration
-		nodeOnly bool
+		report      reportFlags
+		api         apiFlags
+		maxLife     time.Duration
+		nodeOnly    bool
+		manifestDir string
 	)
 	c := &cobra.Command{
 		Use:   "status",
@@ -169,8 +170,8 @@ func newCAStatusCommand() *cobra.Command {
 				return err
 			}
 			so := carotate.StatusOptions{CertDir: cluster.CertificatesDir, ExternalEtcd: cluster.ExternalEtcd, KubeconfigDir: report.folders.kubeconfigDir,
-				MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
-				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "kubeconfig")}
+				ManifestDir: manifestDir, MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
+				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig")}
 			if !nodeOnly {
 				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}
@@ -184,6 +185,7 @@ func newCAStatusCommand() *cobra.Command {
 	report.addTo(c.Flags(), "")
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
+	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)
 	c.Flags().Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotations' cluster records (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	return c

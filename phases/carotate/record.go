@@ -79,7 +79,9 @@ func ReadRecord(path string) (*Record, error) {
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("parse rotation record %s: %w: restore it from the last backup in certctl-backups", path, err)
+		// Each stage's backup holds the record from before that stage:
+		// put back, it would name the wrong stage.
+		return nil, fmt.Errorf("parse rotation record %s: %w: no backup holds it (each stage's backup in certctl-backups holds the record from before that stage): write it again from the files' stage as docs/ca-rotation.md says (\"A damaged record\")", path, err)
 	}
 	if r.Version != recordVersion {
 		return nil, fmt.Errorf("rotation record %s has version %d, this certctl reads %d: use the certctl that started the rotation", path, r.Version, recordVersion)

@@ -33,16 +33,38 @@ func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record
 	case o.Restarted:
 		return nil
 	}
-	return fmt.Errorf("%s must restart to read the files of stage %s of the %s rotation before the next stage: restart them and run again with --restarted, or run with --restart-control-plane", strings.Join(rec.Restart, ", "), rec.Stage, k.name)
+	before := "before the next stage"
+	if !rec.Active() {
+		// Finish and an abort from trust end the rotation: no stage
+		// follows, but a new rotation waits for the restarts too.
+		before = "before the rotation is done (and a new one can start)"
+	}
+	return fmt.Errorf("%s must restart to read the files of %s of the %s rotation %s: restart them and run again with --restarted, or run with --restart-control-plane", strings.Join(rec.Restart, ", "), stageName(rec), k.name, before)
+}
+
+// stageName names the stage rec is at for a sentence: "stage trust",
+// "stage finish" (the record's "finished"), "the abort".
+func stageName(rec *Record) string {
+	switch rec.Stage {
+	case StageFinished:
+		return "stage finish"
+	case StageAborted:
+		return "the abort"
+	}
+	return "stage " + rec.Stage
 }
 
 // afterStage reports the stage r made and restarts what reads its files
 // (Restart), or says what to restart.
 func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Record, error) {
 	rec := r.to
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: stage %s done and verified (record %s)\n", k.name, rec.Stage, p.record)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: %s done and verified (record %s)\n", k.name, strings.TrimPrefix(stageName(rec), "the "), p.record)
 	if k.kubeconfigs {
-		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) before the next stage\n", p.trust)
+		when := "before the next stage"
+		if !rec.Active() {
+			when = "now"
+		}
+		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) %s\n", p.trust, when)
 	}
 	if key := extensionAuthKey[k.name]; key != "" && o.cl == nil && rec.Stage == StageFinished {
 		// The last node's finish prunes it through the cluster record;

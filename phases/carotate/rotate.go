@@ -169,20 +169,23 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 			return nil, err
 		}
 	}
+	// The manifest folder too: a stage of ca writes
+	// kube-controller-manager's manifest in its transaction, which
+	// recovery may have to finish.
+	dirs := []string{o.KubeconfigDir}
+	if o.ManifestDir != "" {
+		dirs = append(dirs, o.ManifestDir)
+	}
 	if o.DryRun {
 		// Without the lock, and after finishing an interrupted stage when
 		// no certctl works on the files, as every read-only command.
 		var rec *Record
-		err := node.Read(ctx, o.Warn, o.CertDir, []string{o.KubeconfigDir}, func() error {
+		err := node.Read(ctx, o.Warn, o.CertDir, dirs, func() error {
 			var err error
 			rec, err = o.stages(ctx, k, p)
 			return err
 		})
 		return rec, err
-	}
-	dirs := []string{o.KubeconfigDir}
-	if o.ManifestDir != "" {
-		dirs = append(dirs, o.ManifestDir)
 	}
 	release, err := node.Lock(ctx, o.Warn, o.CertDir, o.LockTimeout, dirs...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -80,6 +81,13 @@ func (r *run) plan(ctx context.Context) error {
 			}
 		}
 		r.given = r.given || joined
+		if !r.k.sa {
+			file := r.p.newCert
+			if r.o.NewCACert != "" {
+				file = r.o.NewCACert
+			}
+			r.warnShortLived(r.newCAEnd(), file)
+		}
 		if !r.given {
 			// The targets are the same whatever the new CA: check them
 			// with the old one in its place; apply makes the real one.
@@ -96,6 +104,9 @@ func (r *run) plan(ctx context.Context) error {
 	if r.step == stepReissue {
 		if err := r.checkTrusted(); err != nil {
 			return err
+		}
+		if !r.k.sa {
+			r.warnShortLived(r.m.new.cert.NotAfter, r.p.newCert)
 		}
 	}
 	switch r.step {
@@ -202,10 +213,15 @@ func (r *run) apply(ctx context.Context) error {
 // renewalOptions are the renewal engine's options for re-issuing the
 // targets with r.reissuer, writing r.files in the same transaction.
 func (r *run) renewalOptions(dryRun bool) renewal.Options {
+	warn := r.o.Warn
+	if dryRun && !r.o.DryRun {
+		// The check pass of a real run: the real pass warns of the same.
+		warn = io.Discard
+	}
 	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir,
 		Validity: r.o.Validity, KeepValidity: r.o.KeepValidity, SkipMissing: true,
 		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files, Note: r.backupNote(),
-		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: r.o.Warn}
+		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: warn}
 }
 
 // backupNote marks the stage's backup as one `certctl restore` refuses:
@@ -264,6 +280,10 @@ func (r *run) printPlan() {
 		fmt.Fprintf(r.o.Out, "[dry-run]   write %s\n", f.Target)
 	}
 	for _, f := range r.remove {
-		fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
+		// A kill after a commit leaves them, so each call removes them;
+		// the real run lists nothing it does not find.
+		if !missing(f) {
+			fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
+		}
 	}
 }

@@ -176,11 +176,14 @@ func (r *run) readyToEnd(kept side, stage string) error {
 		}
 	}
 	if len(left) > 0 {
-		what := "the old"
+		what, step, them := "the old", "finish", "them"
 		if stage == StageAborted {
-			what = "the new"
+			what, step = "the new", "the abort"
 		}
-		return fmt.Errorf("%s still hold a certificate of %s %s CA, which %s would stop trusting: re-issue them (a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`), then run again; --force drops the CA anyway", listFiles(left), what, r.k.name, stage)
+		if len(left) == 1 {
+			them = "it"
+		}
+		return fmt.Errorf("%s a certificate of %s %s CA, which %s would stop trusting: re-issue %s (a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`), then run again; --force drops the CA anyway", stillHold(left), what, r.k.name, step, them)
 	}
 	return nil
 }
@@ -227,4 +230,12 @@ func listFiles(files []string) string {
 // restarts lists the components that must restart after a stage.
 func (r *run) restarts() []string {
 	return slices.DeleteFunc(slices.Clone(r.k.entry.Restart), func(c string) bool { return c == pki.Kubelet })
+}
+
+// stillHold is "FILE still holds", or "FILES still hold" for several.
+func stillHold(files []string) string {
+	if len(files) == 1 {
+		return files[0] + " still holds"
+	}
+	return listFiles(files) + " still hold"
 }

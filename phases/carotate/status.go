@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,9 +17,13 @@ import (
 // StatusOptions say where a node's files are.
 type StatusOptions struct {
 	CertDir, KubeconfigDir string
-	ExternalEtcd           bool
-	MaxTokenLifetime       time.Duration // DefaultMaxTokenLifetime when zero
-	Now                    time.Time
+	// ManifestDir is the kubelet's static pod folder, where a stage of ca
+	// writes kube-controller-manager's manifest: recovering an interrupted
+	// stage may finish that write. "" for the folder beside CertDir only.
+	ManifestDir      string
+	ExternalEtcd     bool
+	MaxTokenLifetime time.Duration // DefaultMaxTokenLifetime when zero
+	Now              time.Time
 	// ErrOut receives what the recovery of an interrupted stage did.
 	ErrOut io.Writer
 	// Connect, when set, reads each rotation's cluster record (per node,
@@ -38,7 +43,16 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 		o.ErrOut = io.Discard
 	}
 	var out []State
-	err := node.Read(ctx, o.ErrOut, o.CertDir, []string{o.KubeconfigDir}, func() error {
+	dirs := []string{o.KubeconfigDir}
+	if o.ManifestDir != "" {
+		// Absolute, as the transactions name their files.
+		abs, err := filepath.Abs(o.ManifestDir)
+		if err != nil {
+			return StatusReport{}, fmt.Errorf("resolve %s: %w", o.ManifestDir, err)
+		}
+		dirs = append(dirs, abs)
+	}
+	err := node.Read(ctx, o.ErrOut, o.CertDir, dirs, func() error {
 		var err error
 		out, err = status(o)
 		return err
@@ -98,6 +112,28 @@ func (o *Options) command(k kind) string { return rotateCommand(k.name, o.Rerun)
 
 // startsRotation ends the Next of a node where no rotation is in progress.
 const startsRotation = " (starts a rotation: stage trust)"
+
+// restartKubelet starts the NEXT of a CA whose files the kubelet reads
+// (kubelet.conf's CA data, ca.crt): it reads them only when it starts, and
+// is no static pod, so neither the record's restarts nor
+// --restart-control-plane cover it (ca rotate warns after each stage).
+const restartKubelet = "restart the kubelet (systemctl restart kubelet); "
+
+// nextOf is next, led by the kubelet's restart when kubelet says it
+// reads the CA's files.
+func nextOf(cmd string, rec *Record, st *State, kubelet bool) string {
+	n := next(cmd, rec, st)
+	switch {
+	case !kubelet || len(st.Problems) > 0 || rec == nil:
+	case len(rec.Restart) > 0 && !rec.Restarted:
+		return restartKubelet + n
+	case rec.Active():
+		// The static pods restarted (--restart-control-plane, or the
+		// user said so): certctl cannot tell whether the kubelet did.
+		return "restart the kubelet (systemctl restart kubelet) unless it restarted since " + stageName(rec) + ", then " + n
+	}
+	return n
+}
 
 // next is the command that makes the next step from rec; cmd is
 // rotateCommand's.

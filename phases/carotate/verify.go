@@ -83,7 +83,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.checkKey(k, p)
 	}
 	st.checkHeld(k, p, rec, hs, want, now)
-	st.Next = next(rotateCommand(k.name, rerun), rec, st)
+	st.Next = nextOf(rotateCommand(k.name, rerun), rec, st, k.kubeconfigs)
 	return st, nil
 }
 

@@ -1,0 +1,40 @@
+package carotate
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
+)
+
+// warnShortLived warns, at trust and at reissue, when the new CA expires
+// before the certificates it signs at reissue would: pki.Sign cuts them to
+// the CA's end, and the cluster stops trusting them then. A warning, not a
+// refusal, as kubeadm warns of a certificate validity longer than the CA
+// validity: the validity was chosen (--ca-certificate-validity, the
+// --config file, or the CA given with --new-ca-cert), and before finish
+// --abort goes back to the old CA. file is the new CA's certificate.
+func (r *run) warnShortLived(notAfter time.Time, file string) {
+	if r.k.sa {
+		return
+	}
+	leaves := r.o.Validity
+	if leaves == 0 {
+		leaves = config.DefaultCertificateValidity
+	}
+	if !notAfter.Before(r.now.Add(leaves)) {
+		return
+	}
+	fmt.Fprintf(r.o.Warn, "[warning] the new %s CA %s expires on %s, before the certificates it signs at reissue would (certificate validity %s): they are cut to that date, and the cluster stops trusting them then; if that is not what you want, go back with `%s --abort` before finish and rotate with a CA that lasts longer (--ca-certificate-validity, or --new-ca-cert)\n",
+		r.k.name, file, notAfter.UTC().Format(time.RFC3339), leaves, r.o.command(r.k))
+}
+
+// newCAEnd is when the new CA of a trust stage expires: the given one's
+// end, or the generated one's (generate's validity).
+func (r *run) newCAEnd() time.Time {
+	if r.given {
+		return r.m.new.cert.NotAfter
+	}
+	return pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity).NotAfter
+}
