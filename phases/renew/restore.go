@@ -70,11 +70,15 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		writeRestore(out, dir, res, dryRun, restart)
 		return nil
 	}
-	return f.Print(out, &RestoreSummary{
+	s := &RestoreSummary{
 		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
 		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
-		BackupDir: res.BackupDir, Restarts: append([]staticpods.Result{}, restarts...),
-	}, nil)
+		BackupDir: res.BackupDir, RestartNeeded: []string{}, Restarts: append([]staticpods.Result{}, restarts...),
+	}
+	for _, rs := range res.Restarts {
+		s.RestartNeeded = append(s.RestartNeeded, rs.Component)
+	}
+	return f.Print(out, s, nil)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it would.
