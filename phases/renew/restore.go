@@ -54,7 +54,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
+		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, res.Restarts), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
 		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, o.Restart.Enabled, r.summary.Restarts))
