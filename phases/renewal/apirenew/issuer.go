@@ -119,6 +119,8 @@ type Issuer struct {
 	pending pending
 	got     map[string]renewal.Issued // by certificate name
 	csrs    map[string]string         // the CSR of each certificate in got
+	// jobs are Obtain's, for the lines that depend on the others.
+	jobs []*job
 }
 
 var _ renewal.Issuer = (*Issuer)(nil)
@@ -207,6 +209,7 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	if err != nil {
 		return err
 	}
+	is.jobs = jobs
 	if err := is.checkAccess(ctx); err != nil {
 		return err
 	}
