@@ -172,7 +172,7 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 		} else if err := restartOne(ctx, a, o, &r); err != nil {
 			failed = err
 		}
-		r.WaitedSeconds = r.Waited.Round(100 * time.Millisecond).Seconds()
+		r.WaitedSeconds = r.waited().Seconds()
 		results = append(results, r)
 		if o.Done != nil {
 			o.Done(r)
@@ -252,8 +252,11 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		}
 		select {
 		case <-ctx.Done():
+			r.Waited = time.Since(start)
 			return fail(fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
 		case <-deadline.C:
+			// The outcome: measured once, printed and reported as is.
+			r.Waited = time.Since(start)
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
 				// use; only readiness is missing, which is not certctl's to fix.
@@ -261,10 +264,10 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 				if readyWho != "it" {
 					who = readyWho + " "
 				}
-				fmt.Fprintf(o.Out, "[restart] %s: %snot ready after %s (%s); the other nodes go on\n", a.Component, who, o.Timeout, notReady)
+				fmt.Fprintf(o.Out, "[restart] %s: %snot ready after %s (%s); the other nodes go on\n", a.Component, who, r.waited(), notReady)
 				return r.succeed(o.Out, pidKnown, "")
 			}
-			return r.timeout(a, o.Timeout)
+			return r.timeout(a, r.waited())
 		case <-time.After(o.Poll):
 		}
 	}
@@ -390,11 +393,15 @@ func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 		}
 		parts = append(parts, "serving the new certificate: "+strings.Join(eps, ", "))
 	}
-	fmt.Fprintf(out, "[restart] %s: %s, after %s\n", r.Component, strings.Join(parts, ", "), r.Waited.Round(100*time.Millisecond))
+	fmt.Fprintf(out, "[restart] %s: %s, after %s\n", r.Component, strings.Join(parts, ", "), r.waited())
 	return nil
 }
 
-// timeout sets the status and message of a component whose wait ended.
+// waited is Waited as the lines print it and WaitedSeconds reports it.
+func (r *Result) waited() time.Duration { return r.Waited.Round(100 * time.Millisecond) }
+
+// timeout sets the status and message of a component whose wait ended
+// after d.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
 	switch e := failing(r.Endpoints); {

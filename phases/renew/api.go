@@ -92,28 +92,41 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 		return nil, nil, err
 	}
 	fmt.Fprintf(out, "[renew] Renewing through the certificates API of %s (%s)\n", client.Config.Host, client.Source)
-	err = issuer.Obtain(ctx, reqs)
-	var inc *apirenew.IncompleteError
-	switch {
-	case errors.As(err, &inc) && len(inc.Obtained) > 0:
-		r.incomplete = inc
-		got := slices.DeleteFunc(slices.Clone(selected), func(t renewal.Target) bool { return !slices.Contains(inc.Obtained, t.Name) })
-		for _, n := range inc.NotIssued {
-			reason := reasonCSRNotIssued
-			if n.Refused {
-				reason = reasonCSRRefused
-			}
-			i := slices.IndexFunc(selected, func(t renewal.Target) bool { return t.Name == n.Name })
-			r.summary.Skipped = append(r.summary.Skipped, skippedEntry{Name: n.Name, File: selected[i].File(r.o.Cluster.CertificatesDir, r.o.KubeconfigDir), Reason: reason})
-		}
-		fmt.Fprintf(out, "[renew] Installing the %d certificate(s) issued (%s); %d not issued: %s\n", len(got), strings.Join(inc.Obtained, ", "), len(inc.NotIssued), strings.Join(inc.Names(), ", "))
-		return issuer, got, nil
-	case inc != nil:
-		return nil, nil, fmt.Errorf("%w; nothing was changed", err)
-	case err != nil:
+	got, err := r.obtained(selected, issuer.Obtain(ctx, reqs))
+	if err != nil {
 		return nil, nil, err
 	}
-	return issuer, selected, nil
+	return issuer, got, nil
+}
+
+// obtained is what obtain keeps of selected after Obtain returned err:
+// all of it (err nil), those obtained when only some CSRs were issued
+// (r.incomplete then names the others), or none and the error. Every
+// certificate not issued is in the summary's Skipped, with why, whether
+// the others are installed or nothing is.
+func (r *run) obtained(selected []renewal.Target, err error) ([]renewal.Target, error) {
+	var inc *apirenew.IncompleteError
+	if !errors.As(err, &inc) {
+		if err != nil {
+			return nil, err
+		}
+		return selected, nil
+	}
+	for _, n := range inc.NotIssued {
+		reason := reasonCSRNotIssued
+		if n.Refused {
+			reason = reasonCSRRefused
+		}
+		i := slices.IndexFunc(selected, func(t renewal.Target) bool { return t.Name == n.Name })
+		r.summary.Skipped = append(r.summary.Skipped, skippedEntry{Name: n.Name, File: selected[i].File(r.o.Cluster.CertificatesDir, r.o.KubeconfigDir), Reason: reason})
+	}
+	if len(inc.Obtained) == 0 {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	r.incomplete = inc
+	got := slices.DeleteFunc(slices.Clone(selected), func(t renewal.Target) bool { return !slices.Contains(inc.Obtained, t.Name) })
+	fmt.Fprintf(r.progressOut(), "[renew] Installing the %d certificate(s) issued (%s); %d not issued: %s\n", len(got), strings.Join(inc.Obtained, ", "), len(inc.NotIssued), strings.Join(inc.Names(), ", "))
+	return got, nil
 }
 
 // notIssued ends a run that installed only some of the certificates it

@@ -55,6 +55,11 @@ type restartLease struct {
 
 func (l *restartLease) name(component string) string { return RestartLeasePrefix + component }
 
+// leaseFailedAnnotation is set, by a holder whose restart failed, on the
+// Lease it leaves to expire, to what it restarted: the nodes that wait
+// then say so, not that it restarts. Taking the Lease clears it.
+const leaseFailedAnnotation = "certctl.io/restart-failed"
+
 // acquire waits until the Lease of component is free or expired and takes
 // it for the restart of restarting: component itself, or one that takes
 // component down with it (etcd takes this node's kube-apiserver down).
@@ -88,8 +93,7 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 				break
 			}
 			err = errHeld
-			progress("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
-				restarting, holder, component, l.namespace, name, until.UTC().Format(time.RFC3339))
+			progress("%s", l.waitLine(lease, component, restarting, holder, until))
 		}
 		cancel()
 		if err == nil {
@@ -109,6 +113,26 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 	}
 }
 
+// waitLine says, for the restart of restarting, what the holder of
+// component's Lease does while this node waits for it: its restart failed
+// (leaseFailedAnnotation) and it leaves the Lease to expire at until; it
+// stopped renewing it (not renewed for half its duration, which it renews
+// every quarter); or it restarts its component.
+func (l *restartLease) waitLine(lease *coordv1.Lease, component, restarting, holder string, until time.Time) string {
+	name, expires := l.name(component), until.UTC().Format(time.RFC3339)
+	renewed := lease.Spec.RenewTime.Time
+	switch failed := lease.Annotations[leaseFailedAnnotation]; {
+	case failed != "":
+		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s to expire at %s: %s's restart of its %s failed, and it left the Lease to expire so that no other node restarts its %s before then\n",
+			restarting, l.namespace, name, expires, holder, failed, component)
+	case l.now().Sub(renewed) > until.Sub(renewed)/2:
+		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s, held by %s, which has not renewed it since %s (stopped, or cut off from the API server): it expires at %s\n",
+			restarting, l.namespace, name, holder, renewed.UTC().Format(time.RFC3339), expires)
+	}
+	return fmt.Sprintf("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
+		restarting, holder, component, l.namespace, name, expires)
+}
+
 // holderOf returns who holds lease and until when it is held unless renewed.
 func holderOf(lease *coordv1.Lease) (string, time.Time) {
 	s := lease.Spec
@@ -125,6 +149,7 @@ func (l *restartLease) hold(lease *coordv1.Lease) {
 		lease.Spec.AcquireTime = &now
 		lease.Spec.LeaseTransitions = ptr.To(ptr.Deref(lease.Spec.LeaseTransitions, 0) + 1)
 	}
+	delete(lease.Annotations, leaseFailedAnnotation)
 	lease.Spec.HolderIdentity = ptr.To(l.identity)
 	lease.Spec.LeaseDurationSeconds = ptr.To(max(1, int32(l.duration/time.Second)))
 	lease.Spec.RenewTime = &now
@@ -155,6 +180,11 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 			stop()
 			wg.Wait()
 			if !ok {
+				// Best effort: without it, the others see the Lease
+				// not renewed any more.
+				_ = l.update(ctx, component, func(lease *coordv1.Lease) {
+					metav1.SetMetaDataAnnotation(&lease.ObjectMeta, leaseFailedAnnotation, restarting)
+				})
 				fmt.Fprintf(l.out, "[restart] %s: the Lease %s/%s is left to expire (%s): the other nodes wait before restarting theirs\n", component, l.namespace, l.name(component), l.duration)
 				return
 			}

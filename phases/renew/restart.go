@@ -145,19 +145,22 @@ func (r *run) readOwed() error {
 		names = append(names, o.Component)
 	}
 	first := r.owed.Components[0]
-	why := ""
-	if first.Reason != "" {
-		why = ": " + first.Reason
-	}
-	msg := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s",
-		strings.Join(names, ", "), first.Since.Format(time.RFC3339), why, path)
 	// This run has not taken the lock yet: a holder is another run, which
 	// may be restarting them at this moment (it saves what it owes first).
+	var holder lock.Holder
 	if l, err := lock.Beside(r.o.Cluster.CertificatesDir); err == nil {
-		if h := lock.CurrentHolder(l); h.PID > 0 {
-			msg = fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s, unless %s, which holds certctl's lock, is restarting them now: once it is done, `certctl check-expiration` says whether they still must be",
-				strings.Join(names, ", "), first.Since.Format(time.RFC3339), h)
+		holder = lock.CurrentHolder(l)
+	}
+	owed := fmt.Sprintf("%s must still be restarted to read the certificates renewed at %s", strings.Join(names, ", "), first.Since.Format(time.RFC3339))
+	var msg string
+	if holder.PID > 0 {
+		msg = fmt.Sprintf("%s, unless %s, which holds certctl's lock, is restarting them now: once it is done, `certctl check-expiration` says whether they still must be", owed, holder)
+	} else {
+		why := ""
+		if first.Reason != "" {
+			why = ": " + first.Reason
 		}
+		msg = fmt.Sprintf("%s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s", owed, why, path)
 	}
 	r.summary.Warnings = append(r.summary.Warnings, msg)
 	// Said even with --quiet and -o json (on stderr then): a cron job

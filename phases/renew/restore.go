@@ -54,7 +54,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if o.Restart.Enabled && len(res.Restored) > 0 {
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
-		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, nil), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
+		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, res.Restarts), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
 		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, o.Restart.Enabled, r.summary.Restarts))
@@ -70,11 +70,15 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		writeRestore(out, dir, res, dryRun, restart)
 		return nil
 	}
-	return f.Print(out, &RestoreSummary{
+	s := &RestoreSummary{
 		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
 		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
-		BackupDir: res.BackupDir, Restarts: append([]staticpods.Result{}, restarts...),
-	}, nil)
+		BackupDir: res.BackupDir, RestartNeeded: []string{}, Restarts: append([]staticpods.Result{}, restarts...),
+	}
+	for _, rs := range res.Restarts {
+		s.RestartNeeded = append(s.RestartNeeded, rs.Component)
+	}
+	return f.Print(out, s, nil)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it would.

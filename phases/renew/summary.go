@@ -170,6 +170,10 @@ type RestoreSummary struct {
 	// BackupDir holds the files the restore replaced; "" with --no-backup,
 	// a dry run, or when nothing was restored.
 	BackupDir string `json:"backupDir,omitempty"`
-	// Restarts is what --restart-control-plane did (empty without it).
-	Restarts []staticpods.Result `json:"restarts"`
+	// RestartNeeded lists the components that read restored files, in
+	// restart order, as Summary.RestartNeeded does for renewed ones (with
+	// DryRun: that would read them); Restarts is what
+	// --restart-control-plane did with them (empty without it).
+	RestartNeeded []string            `json:"restartNeeded"`
+	Restarts      []staticpods.Result `json:"restarts"`
 }

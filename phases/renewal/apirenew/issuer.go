@@ -119,6 +119,8 @@ type Issuer struct {
 	pending pending
 	got     map[string]renewal.Issued // by certificate name
 	csrs    map[string]string         // the CSR of each certificate in got
+	// jobs are Obtain's, for the lines that depend on the others.
+	jobs []*job
 }
 
 var _ renewal.Issuer = (*Issuer)(nil)
@@ -207,6 +209,7 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	if err != nil {
 		return err
 	}
+	is.jobs = jobs
 	if err := is.checkAccess(ctx); err != nil {
 		return err
 	}
@@ -276,6 +279,9 @@ func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 // keys gives each job its pending key, or a new one saved as pending
 // before any CSR names it.
 func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
+	if err := is.pending.check(); err != nil {
+		return err
+	}
 	if _, err := atomicfile.CleanTemp(is.pending.dir); err != nil {
 		return err
 	}
@@ -284,7 +290,10 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 		// --new-request: a new key and CSR even when a pending key exists.
 		fresh := is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name)
 		k, err := is.pending.load(j.req.Name)
+		var place *placeError
 		switch {
+		case errors.As(err, &place):
+			return err
 		case err != nil && !fresh:
 			return fmt.Errorf("%w: run again with --new-request=%s for a new key and CSR, or remove it", err, j.req.Name)
 		case err != nil:

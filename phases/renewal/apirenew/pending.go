@@ -37,13 +37,41 @@ type pending struct{ dir string }
 
 func (p pending) path(target string) string { return filepath.Join(p.dir, target+".key") }
 
+// check refuses a pending-key folder that is not a folder (a file, say),
+// before anything is read or written: no key could be saved in it.
+func (p pending) check() error {
+	fi, err := os.Stat(p.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read pending-key folder %s: %w", p.dir, err)
+	case !fi.IsDir():
+		return &placeError{fmt.Sprintf("%s is not a folder, and certctl keeps in it the keys of the CSRs it has not installed yet", p.dir)}
+	}
+	return nil
+}
+
+// placeError is a pending key or pending-key folder of the wrong kind:
+// --new-request could not replace it, only the user can move it.
+type placeError struct{ what string }
+
+func (e *placeError) Error() string {
+	return e.what + ": move it away, then run the same command again; nothing was changed"
+}
+
 // load returns the pending key of target, or nil when there is none. A
 // file that cannot be read or parsed is an error naming it; the caller
-// says what to do (--new-request replaces it).
+// says what to do (--new-request replaces it). A folder in its place is
+// a *placeError: no key can be renamed over it.
 func (p pending) load(target string) (crypto.Signer, error) {
 	path := p.path(target)
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
+	case err == nil && fi.IsDir():
+		return nil, &placeError{fmt.Sprintf("%s is a folder, not the pending key file of %s", path, target)}
 	}
 	return pki.ReadKeyFile(path)
 }

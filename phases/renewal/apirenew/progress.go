@@ -62,7 +62,11 @@ func (is *Issuer) setPhase(j *job, p phase, why string) {
 		j.approvedAt = is.o.Clock.Now()
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s approved: waiting for signer %s to issue it\n", j.name, j.req.Name, j.signer)
 	case phaseDenied, phaseFailed:
-		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s: it will not be installed; the others go on\n", j.name, j.req.Name, why)
+		others := ""
+		if slices.ContainsFunc(is.jobs, func(k *job) bool { return k != j && !k.phase.done() }) {
+			others = "; the others go on"
+		}
+		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s: it will not be installed%s\n", j.name, j.req.Name, why, others)
 		if err := is.pending.markRefused(j.req.Name, j.name, why); err != nil {
 			fmt.Fprintf(is.o.Out, "[warning] %v\n", err)
 		}
