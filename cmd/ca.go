@@ -121,6 +121,10 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 			}
 		}
 	}
+	// Before the settings, whose ConfigMap read can wait for an API server.
+	if err := carotate.CheckName(name); err != nil {
+		return err
+	}
 	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err

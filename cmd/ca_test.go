@@ -128,3 +128,36 @@ func TestCertsListExternalEtcd(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownNameBeforeSettings: a name no configuration has is refused
+// before the node's settings are read (the [config] line, and without
+// --config the kubeadm-config ConfigMap, which waits for an API server
+// that does not answer), with the message the workflow gives.
+func TestUnknownNameBeforeSettings(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"renew", "bogus"}, `unknown certificate "bogus": use all, or one or more of `},
+		{[]string{"renew"}, "name what to renew: all, or one or more of "},
+		{[]string{"renew", "bogus", "-o", "json"}, `unknown certificate "bogus"`},
+		{[]string{"ca", "rotate", "bogus"}, `unknown CA "bogus": rotate one of `},
+		{[]string{"init-phase", "certs", "bogus"}, `unknown certs phase "bogus": valid phases are `},
+		{[]string{"init-phase", "kubeconfig", "bogus"}, `unknown kubeconfig phase "bogus": valid phases are `},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "--cert-dir", n.CertDir())
+			if tc.args[0] != "init-phase" || tc.args[1] == "kubeconfig" {
+				args = append(args, "--kubeconfig-dir", n.Dir)
+			}
+			_, stderr, err := execute(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			}
+			if strings.Contains(stderr, "[config]") {
+				t.Errorf("the settings were read before the name was checked:\n%s", stderr)
+			}
+		})
+	}
+}

@@ -31,6 +31,13 @@ type kind struct {
 	kubeconfigs bool
 }
 
+// CheckName refuses a name that is not a CA or key pair certctl rotates,
+// as Rotate would, before anything is read.
+func CheckName(name string) error {
+	_, err := kindOf(name)
+	return err
+}
+
 func kindOf(name string) (kind, error) {
 	inv := pki.Kubeadm()
 	e, ok := inv.Find(name)

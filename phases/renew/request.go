@@ -138,6 +138,12 @@ func (r *Request) checkCSR() error {
 // before the run is a summary too.
 func (r *Request) Main(ctx context.Context) error {
 	err := r.Check()
+	if err == nil {
+		// A name no configuration has is refused before the settings,
+		// whose ConfigMap read can wait for an API server; the settings
+		// decide the rest (Select: an external etcd's names).
+		_, err = renewal.Select(pki.Kubeadm(), r.Args, false)
+	}
 	var cluster *config.Cluster
 	var source config.Source
 	if err == nil {
