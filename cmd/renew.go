@@ -1,8 +1,9 @@
 package cmd
 
 import (
-	"github.com/spf13/pflag"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"

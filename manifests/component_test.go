@@ -1,12 +1,13 @@
 package manifests
 
 import (
-	"github.com/certctl/certctl/pki"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/pki"
 )
 
 func TestFileReferencesKubeadm(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/certctl/certctl/pki"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // httpNode is a node whose kube-apiserver is an HTTPS server that serves
