@@ -9,12 +9,17 @@ import (
 // is not a folder, naming the flag: otherwise the first read fails with
 // "open DIR: not a directory" (issue 14, item 9), which reads as a
 // missing folder rather than a wrong path. A folder that does not exist
-// is left to each command, which says what is missing.
+// is left to each command, which says what is missing. kubeconfigDirs is
+// the kubeconfig folder, then the others a command's transactions write
+// in: the static pod manifests' (ca rotate).
 func checkFolders(certDir string, kubeconfigDirs []string) error {
 	for i, dir := range append([]string{certDir}, kubeconfigDirs...) {
 		flag, kubeadms := "--cert-dir", "/etc/kubernetes/pki"
-		if i > 0 {
+		switch {
+		case i == 1:
 			flag, kubeadms = "--kubeconfig-dir", "/etc/kubernetes"
+		case i > 1:
+			flag, kubeadms = "--manifest-dir", "/etc/kubernetes/manifests"
 		}
 		// A folder, one that does not exist or one that cannot be looked
 		// at: the command's own reads say what to do.
