@@ -74,16 +74,18 @@ func newCertsUploadCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// On a control-plane node, /etc/kubernetes/admin.conf when there, as
-			// renew --use-api finds it (internal/kubeclient).
-			return o.command(cmd, func() (*kubeclient.Client, error) { return o.api.nodeClient(config.DefaultKubeconfigDir) }).Upload(cmd.Context())
+			// On a control-plane node, admin.conf in --kubeconfig-dir when
+			// there, as renew --use-api finds it (internal/kubeclient).
+			return o.command(cmd, func() (*kubeclient.Client, error) { return o.api.nodeClient(o.KubeconfigDir) }).Upload(cmd.Context())
 		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files: its admin.conf is the default --kubeconfig")
 	o.api.addTo(fs, false, 0, 0)
+	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	return c
 }
 

@@ -4,7 +4,8 @@
 //
 //  1. --kubeconfig;
 //  2. KUBECONFIG-DIR/admin.conf, for the commands that work on a node's
-//     kubeconfig folder (renew, restore, ca rotate), when it exists;
+//     kubeconfig folder (renew, restore, ca rotate, certs upload), when it
+//     exists;
 //  3. $KUBECONFIG;
 //  4. ~/.kube/config, when it exists;
 //  5. the pod's service account.
