@@ -71,7 +71,7 @@ func readMaterial(k kind, p paths, rec *Record) (material, error) {
 		return m, err
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
-		return m, fmt.Errorf("the %s CA files of stage %s (%s, %s) are not the CAs of the rotation record %s: someone changed them; restore them from the last backup in certctl-backups, or remove the record to give up the rotation", k.name, rec.Stage, p.key, p.trust, p.record)
+		return m, mismatch(k, p, rec, m, [2]string{p.oldCert, p.newCert}, [2]string{oldKey, newKey})
 	}
 	return m, nil
 }

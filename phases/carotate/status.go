@@ -148,7 +148,7 @@ func next(cmd string, rec *Record, st *State) string {
 		}
 		return fmt.Sprintf("put the files back as stage %s wrote them (`%s --dry-run` says what each must hold; the backups in certctl-backups hold those from before the stage), or go back with %s --abort; then %s", rec.Stage, run, run, run)
 	case len(st.Problems) > 0:
-		return "fix the problems (restore the files from the last backup in certctl-backups), then " + cmd
+		return putBack(rec, st) + "; then " + next(cmd, rec, &State{CA: st.CA, FromOldCA: st.FromOldCA})
 	case rec != nil && len(rec.Restart) > 0 && !rec.Restarted:
 		then := cmd + " --restarted"
 		switch {
@@ -169,4 +169,26 @@ func next(cmd string, rec *Record, st *State) string {
 		return fmt.Sprintf("re-issue %s, then %s (stage finish)", listFiles(st.FromOldCA), cmd)
 	}
 	return cmd + " (stage finish)"
+}
+
+// putBack says how to put back the files of a rotation that has ended
+// (finished, aborted), or of a node with no record, as its problems say.
+// The backup finish or the abort made holds the files from before it, the
+// bundle of both CAs: put back as it is, it is the same problem.
+func putBack(rec *Record, st *State) string {
+	k, err := kindOf(st.CA)
+	if rec == nil || err != nil {
+		return "fix the problems as each says (a lost record: write it again as docs/ca-rotation.md says, \"A damaged record\")"
+	}
+	p := k.paths("")
+	which, step := "new", "finish"
+	if rec.Stage == StageAborted {
+		which, step = "old", "the abort"
+	}
+	if k.sa {
+		return fmt.Sprintf("put back the files as stage %s left them: %s must hold the public key of %s alone (`openssl pkey -in %s -pubout -out %s`; the backup %s made in certctl-backups holds the files from before it, with both keys)",
+			rec.Stage, p.trust, p.key, p.key, p.trust, step)
+	}
+	return fmt.Sprintf("put back the files as stage %s left them: %s must hold the %s CA alone, the certificate %s matches (the backup %s made in certctl-backups holds the files from before it: its %s holds both CAs, keep only the first: `openssl x509 -in BACKUP/pki/%s -out %s`), and each certificate or kubeconfig the problems name must be re-issued by it (`certctl renew NAME`)",
+		rec.Stage, p.trust, which, p.key, step, p.trust, p.trust, p.trust)
 }
