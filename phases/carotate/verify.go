@@ -74,6 +74,13 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 	if want != nil && !slices.Equal(st.Trusted, want) {
 		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
 	}
+	if rec.Active() {
+		// The old and new CA files of the stage, as ca rotate reads them
+		// before the next stage or an abort, which refuse the same.
+		if _, err := readMaterial(k, p, rec); err != nil {
+			st.Problems = append(st.Problems, err.Error())
+		}
+	}
 	if len(st.Trusted) > 0 {
 		if rec == nil && !k.sa && missing(p.key) {
 			// An external CA: its key is elsewhere by design.
