@@ -1,9 +1,6 @@
 package cmd
 
 import (
-	"fmt"
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -26,41 +23,9 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file of the API server (default: $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
 	f.qps, f.burst = qps, burst
 	if withRate {
-		fs.Var((*qpsValue)(&f.qps), "kube-api-qps", "requests per second to the API server, sustained (greater than 0)")
-		fs.Var((*burstValue)(&f.burst), "kube-api-burst", "requests to the API server in a burst (1 or more)")
+		fs.Var((*kubeclient.QPS)(&f.qps), "kube-api-qps", "requests per second to the API server, sustained (greater than 0)")
+		fs.Var((*kubeclient.Burst)(&f.burst), "kube-api-burst", "requests to the API server in a burst (1 or more)")
 	}
-}
-
-// qpsValue is --kube-api-qps, refused at parsing unless greater than 0:
-// client-go turns its rate limiter off for a negative QPS, which a typo
-// must not do to a shared API server, and silently uses 5 for 0
-// (rest.DefaultQPS), which is not what was asked.
-type qpsValue float32
-
-func (v *qpsValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 32) }
-func (v *qpsValue) Type() string   { return "float32" }
-func (v *qpsValue) Set(s string) error {
-	q, err := strconv.ParseFloat(s, 32)
-	if err != nil || !(q > 0) || math.IsInf(q, 0) {
-		return fmt.Errorf("pass a number of requests per second greater than 0")
-	}
-	*v = qpsValue(q)
-	return nil
-}
-
-// burstValue is --kube-api-burst, refused at parsing unless 1 or more:
-// client-go refuses a burst of 0 with a QPS, in its own words.
-type burstValue int
-
-func (v *burstValue) String() string { return strconv.Itoa(int(*v)) }
-func (v *burstValue) Type() string   { return "int" }
-func (v *burstValue) Set(s string) error {
-	b, err := strconv.Atoi(s)
-	if err != nil || b < 1 {
-		return fmt.Errorf("pass a whole number of requests, 1 or more")
-	}
-	*v = burstValue(b)
-	return nil
 }
 
 // client connects to the API server, finding the kubeconfig as every
