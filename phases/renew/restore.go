@@ -28,6 +28,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := restore(o, name)
 			if err == nil {
+				r.warnRestore(res)
 				err = printRestore(w, o.Format, dir, res, true, o.Restart.Enabled, nil)
 			}
 			return err
@@ -45,6 +46,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	if err != nil {
 		return err
 	}
+	r.warnRestore(res)
 	if !Structured(o.Format) {
 		writeRestore(o.Out, dir, res, false, false)
 		if !o.Restart.Enabled && len(res.Restored) > 0 {
@@ -60,6 +62,14 @@ func Restore(ctx context.Context, o Options, name string) error {
 		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, o.Restart.Enabled, r.summary.Restarts))
 	}
 	return err
+}
+
+// warnRestore prints the warnings of a restore (renewal.RestoreResult)
+// where renew prints its own: on ErrOut, unless quiet.
+func (r *run) warnRestore(res *renewal.RestoreResult) {
+	for _, w := range res.Warnings {
+		fmt.Fprintf(r.warnOut(), "[warning] %s\n", w)
+	}
 }
 
 // printRestore prints what a restore did (dryRun: would do) in f: the

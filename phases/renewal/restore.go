@@ -33,6 +33,10 @@ type RestoreResult struct {
 	// when they start, in componentOrder: as after a renewal, they use the
 	// replaced files until they are restarted.
 	Restarts []Restart
+	// Warnings say which restored files disagree with the CA files they
+	// will sit beside without being refused: a backup taken before a CA
+	// rotation's stage, restored in the middle of the rotation.
+	Warnings []string
 }
 
 // Restore writes the files of the backup in dir back where backup.json
@@ -97,6 +101,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if err := checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now()); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
+	res.Warnings = rotationWarnings(o.CertDir, o.KubeconfigDir, files, write, o.Now())
 	if len(write) == 0 {
 		return res, nil
 	}
@@ -217,6 +222,61 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 		}
 	}
 	return nil
+}
+
+// rotationWarnings lists the files the restore writes that the CA files
+// they will sit beside trust, but not as a CA rotation in progress left
+// them (ca.crt holding the CA that signs first, then the other one): a
+// leaf signed by a CA its CA file lists after the first, or a kubeconfig
+// whose CA data lacks a certificate of ca.crt, whose clients reject the API
+// server once it serves a certificate of the missing CA. checkSigned has
+// refused what no CA of the file signed.
+func rotationWarnings(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) []string {
+	content := contentAfter(files)
+	inv := pki.Kubeadm()
+	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
+	var out []string
+	for _, f := range write {
+		i := slices.IndexFunc(ts, func(t Target) bool { return t.File(certDir, kubeconfigDir) == f.Target })
+		if i < 0 {
+			continue
+		}
+		t := ts[i]
+		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
+		caData, err := content(caPath)
+		if err != nil {
+			continue
+		}
+		cas, err := pki.ParseCerts(caData)
+		if err != nil || len(cas) < 2 {
+			continue
+		}
+		if t.Kubeconfig {
+			cfg, err := clientcmd.Load(f.Data)
+			if err != nil {
+				continue
+			}
+			trusted, err := kubeconfig.CACerts(cfg)
+			if err != nil {
+				continue
+			}
+			for _, ca := range cas {
+				if !slices.ContainsFunc(trusted, ca.Equal) {
+					out = append(out, fmt.Sprintf("%s trusts only part of %s (the backup was taken before a CA rotation changed it): its clients will reject the API server once it serves a certificate of the CA it lacks (sha256 %x); renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, sha256.Sum256(ca.Raw), t.Name))
+					break
+				}
+			}
+			continue
+		}
+		certs, err := pki.ParseCerts(f.Data)
+		if err != nil {
+			continue
+		}
+		if pki.VerifySignedBy(certs[0], certs[1:], cas[0], now) != nil {
+			out = append(out, fmt.Sprintf("%s is signed by a CA that %s lists after the one that signs now (the backup was taken before a CA rotation's stage): the rotation cannot finish while it is there; renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, t.Name))
+		}
+	}
+	return out
 }
 
 // contentAfter returns what a path holds once the restore has written
