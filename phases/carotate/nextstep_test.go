@@ -203,3 +203,30 @@ func TestRestartedStartsNoRotation(t *testing.T) {
 	}
 	treetest.AssertSame(t, before, snapshotNode(t, f.node.Dir))
 }
+
+// TestStageBackupAdviceAfterTheEnd: a trust or reissue backup, restored
+// once the rotation has finished, said only "go back with `certctl ca
+// rotate ca --abort`", which then fails ("no rotation of ca is in
+// progress"). The refusal must also say what applies once it has ended.
+func TestStageBackupAdviceAfterTheEnd(t *testing.T) {
+	f := newFixture(t)
+	for range 3 { // trust, reissue, finish
+		f.now = f.now.Add(2 * time.Hour)
+		f.rotate(t, pki.CAName, nil)
+	}
+	root, err := renewal.BackupRoot(f.node.CertDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	backups, err := renewal.ListBackups(root)
+	if err != nil || len(backups) < 3 {
+		t.Fatalf("backups %v, %v", backups, err)
+	}
+	// The oldest two: trust's and reissue's.
+	for _, b := range backups[:2] {
+		_, err := renewal.Restore(b.Dir, renewal.Options{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: func() time.Time { return f.now }, Rand: rand.Reader})
+		if err == nil || !strings.Contains(err.Error(), "once it has ended") || !strings.Contains(err.Error(), "rotate again with `certctl ca rotate ca`") {
+			t.Errorf("restore of %s after finish: %v, want the advice for a rotation that has ended", b.Dir, err)
+		}
+	}
+}

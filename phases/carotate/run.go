@@ -229,7 +229,9 @@ func (r *run) renewalOptions(dryRun bool) renewal.Options {
 // stay. Before finish --abort goes back; after it, only a new rotation.
 func (r *run) backupNote() renewal.BackupNote {
 	cmd := r.o.command(r.k)
-	undo := "go back with `" + cmd + " --abort` (docs/ca-rotation.md)"
+	// The rotation may have ended by the time the backup is restored,
+	// and --abort then refuses: say what applies then too.
+	undo := "go back with `" + cmd + " --abort` (docs/ca-rotation.md) while that rotation is in progress; once it has ended (`certctl ca status` says), --abort has nothing to undo: after an abort the node is back on the old CA, and after finish the old CA cannot come back: rotate again with `" + cmd + "`"
 	switch r.step {
 	case stepFinish:
 		undo = "after finish the old CA cannot come back: rotate again with `" + cmd + "` (docs/ca-rotation.md)"
