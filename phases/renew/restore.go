@@ -84,6 +84,7 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
 		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
 		BackupDir: res.BackupDir, RestartNeeded: []string{}, Restarts: append([]staticpods.Result{}, restarts...),
+		Warnings: append([]string{}, res.Warnings...),
 	}
 	for _, rs := range res.Restarts {
 		s.RestartNeeded = append(s.RestartNeeded, rs.Component)

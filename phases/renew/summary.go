@@ -176,4 +176,7 @@ type RestoreSummary struct {
 	// --restart-control-plane did with them (empty without it).
 	RestartNeeded []string            `json:"restartNeeded"`
 	Restarts      []staticpods.Result `json:"restarts"`
+	// Warnings are the [warning] lines of the restore: restored files
+	// that disagree with the CA files beside them (renewal.RestoreResult).
+	Warnings []string `json:"warnings"`
 }
