@@ -39,12 +39,8 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 	inv := pki.Kubeadm()
 	s := pki.Store{Dir: certDir}
 	for _, e := range inv.Select(externalEtcd, pki.KindLeaf) {
-		ca, ok := inv.Find(e.CAName)
+		cas, ok := secretCAs(inv, e, files)
 		if !ok {
-			continue
-		}
-		cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
-		if err != nil {
 			continue // not in the Secret: not this download's to judge
 		}
 		path := s.CertPath(e.BaseName)
@@ -64,6 +60,18 @@ func foreignLeaves(certDir string, externalEtcd bool, files map[string][]byte, n
 		}
 	}
 	return foreign, remove, nil
+}
+
+// secretCAs are the certificates of e's CA in files (the decrypted
+// Secret); false when the Secret does not carry that CA (an external
+// etcd's) or it does not parse (check refused it already).
+func secretCAs(inv pki.Inventory, e pki.Entry, files map[string][]byte) ([]*x509.Certificate, bool) {
+	ca, ok := inv.Find(e.CAName)
+	if !ok {
+		return nil, false
+	}
+	cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
+	return cas, err == nil
 }
 
 // foreignConf is a kubeconfig file of another cluster on the node: its
@@ -87,12 +95,8 @@ func foreignKubeconfigs(kubeconfigDir string, files map[string][]byte) []foreign
 	inv := pki.Kubeadm()
 	var foreign []foreignConf
 	for _, e := range inv.Select(false, pki.KindKubeconfig) {
-		ca, ok := inv.Find(e.CAName)
+		cas, ok := secretCAs(inv, e, files)
 		if !ok {
-			continue
-		}
-		cas, err := pki.ParseCerts(files[secretName(ca.BaseName)+".crt"])
-		if err != nil {
 			continue // not in the Secret: not this download's to judge
 		}
 		path := filepath.Join(kubeconfigDir, e.BaseName)
