@@ -413,7 +413,11 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	j.state, j.needsApproval = resumedState(j, before, getErr)
 	if before != nil && before.UID == uid {
 		if p, why := phaseOf(j, before); p.refused() {
-			is.setPhase(j, p, why)
+			// Said on the job's line (the state), not on a line of its
+			// own: the other jobs are not created yet, so whether others
+			// go on is not known here.
+			j.phase, j.why = p, why
+			is.noteRefused(j, why)
 			j.state += ": renew it with --new-request=" + j.req.Name
 		}
 	}

@@ -67,11 +67,17 @@ func (is *Issuer) setPhase(j *job, p phase, why string) {
 			others = "; the others go on"
 		}
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s: it will not be installed%s\n", j.name, j.req.Name, why, others)
-		if err := is.pending.markRefused(j.req.Name, j.name, why); err != nil {
-			fmt.Fprintf(is.o.Out, "[warning] %v\n", err)
-		}
+		is.noteRefused(j, why)
 	case phaseGone:
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s\n", j.name, j.req.Name, why)
+	}
+}
+
+// noteRefused notes beside j's pending key that its CSR was refused, so
+// that the next run does not wait for it.
+func (is *Issuer) noteRefused(j *job, why string) {
+	if err := is.pending.markRefused(j.req.Name, j.name, why); err != nil {
+		fmt.Fprintf(is.o.Out, "[warning] %v\n", err)
 	}
 }
 
@@ -99,9 +105,9 @@ func phaseOf(j *job, c *certv1.CertificateSigningRequest) (phase, string) {
 	for _, cond := range c.Status.Conditions {
 		switch cond.Type {
 		case certv1.CertificateDenied:
-			return phaseDenied, fmt.Sprintf("was denied (reason %q: %s)", cond.Reason, cond.Message)
+			return phaseDenied, "was denied " + conditionCause(cond)
 		case certv1.CertificateFailed:
-			return phaseFailed, fmt.Sprintf("failed: the signer %s refused it (reason %q: %s)", j.signer, cond.Reason, cond.Message)
+			return phaseFailed, fmt.Sprintf("failed: the signer %s refused it %s", j.signer, conditionCause(cond))
 		}
 	}
 	switch {
@@ -183,4 +189,14 @@ func signerHint(s string) string {
 		return "is `certctl signer run` running (with --allow-system-masters for super-admin.conf)? See docs/signer.md"
 	}
 	return "is the controller that signs for " + s + " running? See docs/signer.md"
+}
+
+// conditionCause is a Denied or Failed condition's reason and message, in
+// parentheses: (reason "R": message), without the colon when there is no
+// message (`certctl deny --reason R` gives none).
+func conditionCause(c certv1.CertificateSigningRequestCondition) string {
+	if c.Message == "" {
+		return fmt.Sprintf("(reason %q)", c.Reason)
+	}
+	return fmt.Sprintf("(reason %q: %s)", c.Reason, c.Message)
 }
