@@ -20,13 +20,15 @@ import (
 )
 
 // httpNode is a node whose kube-apiserver is an HTTPS server that serves
-// a swappable certificate and answers /readyz with 500 until ready.
+// a swappable certificate and answers /readyz with 500 until ready,
+// counting those answers.
 type httpNode struct {
 	*node
-	cert  atomic.Pointer[tls.Certificate]
-	ready atomic.Bool
-	addr  string
-	port  int
+	cert     atomic.Pointer[tls.Certificate]
+	ready    atomic.Bool
+	notReady atomic.Int32
+	addr     string
+	port     int
 }
 
 func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
@@ -41,6 +43,7 @@ func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
 	// for clients that send no server name.
 	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/readyz" && !h.ready.Load() {
+			h.notReady.Add(1)
 			http.Error(w, "[+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed", http.StatusInternalServerError)
 			return
 		}
@@ -85,7 +88,16 @@ func TestRestartCoordinated(t *testing.T) {
 	k.watch(t, ctx, manifest, n.port, func() {
 		time.Sleep(300 * time.Millisecond) // the old process lingers: "waiting for the new process"
 		n.cert.Store(&newCert)
-		go func() { time.Sleep(300 * time.Millisecond); n.ready.Store(true) }()
+		// Ready after 300 ms and six answers of not ready, 20 ms apart at
+		// least (Poll): 100 ms or more, so that a line every 100 ms says
+		// so even when a loaded machine stretches the 300 ms.
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			for n.notReady.Load() < 6 && ctx.Err() == nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			n.ready.Store(true)
+		}()
 	})
 	var mu sync.Mutex
 	var events []string
