@@ -98,10 +98,9 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if err := checkPairs(o.CertDir, files); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
-	if err := checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now()); err != nil {
+	if res.Warnings, err = checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now()); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
-	res.Warnings = rotationWarnings(o.CertDir, o.KubeconfigDir, files, write, o.Now())
 	if len(write) == 0 {
 		return res, nil
 	}
@@ -178,7 +177,14 @@ func readBackupFiles(dir string, m *BackupManifest) ([]txn.File, error) {
 // backup taken before the CAs changed leaves that every client trusting the
 // CA files rejects.
 // A CA file that is missing or cannot be read is left to check-expiration.
-func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) error {
+//
+// It also returns warnings for what it lets through but a CA rotation in
+// progress did not leave so (a CA file holding the CA that signs first,
+// then the other one): a leaf signed by a CA its CA file lists after the
+// first, which the rotation's finish refuses, or a kubeconfig whose CA data
+// lacks a certificate of ca.crt, whose clients reject the API server once
+// it serves a certificate of the missing CA.
+func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) (warnings []string, err error) {
 	content := contentAfter(files)
 	inv := pki.Kubeadm()
 	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
@@ -188,12 +194,25 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 			continue
 		}
 		t := ts[i]
+		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
+		var cas []*x509.Certificate // nil when the CA file cannot be read
+		if caData, err := content(caPath); err == nil {
+			if cas, err = pki.ParseCerts(caData); err != nil {
+				cas = nil
+			}
+		}
+		rotating := len(cas) > 1
 		var cert *x509.Certificate
 		var inter []*x509.Certificate
 		if t.Kubeconfig {
 			cfg, err := clientcmd.Load(f.Data)
 			if err != nil {
 				continue // not certctl's to judge: the file was so when saved
+			}
+			if trusted, err := kubeconfig.CACerts(cfg); err == nil && rotating {
+				if i := slices.IndexFunc(cas, func(ca *x509.Certificate) bool { return !slices.ContainsFunc(trusted, ca.Equal) }); i >= 0 {
+					warnings = append(warnings, fmt.Sprintf("%s trusts only part of %s (the backup was taken before a CA rotation changed it): its clients will reject the API server once it serves a certificate of the CA it lacks (sha256 %x); renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, sha256.Sum256(cas[i].Raw), t.Name))
+				}
 			}
 			if cert, _, err = kubeconfig.ClientCert(cfg); err != nil {
 				continue
@@ -206,77 +225,19 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 			cert, inter = certs[0], certs[1:]
 		}
 		if now.After(cert.NotAfter) {
-			return fmt.Errorf("%s expired on %s: every client would reject it; restore a newer backup, or renew it with `certctl renew %s`", f.Target, cert.NotAfter.UTC().Format(time.RFC3339), t.Name)
+			return nil, fmt.Errorf("%s expired on %s: every client would reject it; restore a newer backup, or renew it with `certctl renew %s`", f.Target, cert.NotAfter.UTC().Format(time.RFC3339), t.Name)
 		}
-		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
-		caData, err := content(caPath)
-		if err != nil {
-			continue
-		}
-		cas, err := pki.ParseCerts(caData)
-		if err != nil {
+		if cas == nil {
 			continue
 		}
 		if !slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return pki.VerifySignedBy(cert, inter, ca, now) == nil }) {
-			return fmt.Errorf("%s is not signed by the CA %s (the backup was taken before that CA changed): every client that trusts the CA would reject it; restore a backup taken since, or renew with `certctl renew %s`", f.Target, caPath, t.Name)
+			return nil, fmt.Errorf("%s is not signed by the CA %s (the backup was taken before that CA changed): every client that trusts the CA would reject it; restore a backup taken since, or renew with `certctl renew %s`", f.Target, caPath, t.Name)
+		}
+		if rotating && !t.Kubeconfig && pki.VerifySignedBy(cert, inter, cas[0], now) != nil {
+			warnings = append(warnings, fmt.Sprintf("%s is signed by a CA that %s lists after the one that signs now (the backup was taken before a CA rotation's stage): the rotation cannot finish while it is there; renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, t.Name))
 		}
 	}
-	return nil
-}
-
-// rotationWarnings lists the files the restore writes that the CA files
-// they will sit beside trust, but not as a CA rotation in progress left
-// them (ca.crt holding the CA that signs first, then the other one): a
-// leaf signed by a CA its CA file lists after the first, or a kubeconfig
-// whose CA data lacks a certificate of ca.crt, whose clients reject the API
-// server once it serves a certificate of the missing CA. checkSigned has
-// refused what no CA of the file signed.
-func rotationWarnings(certDir, kubeconfigDir string, files, write []txn.File, now time.Time) []string {
-	content := contentAfter(files)
-	inv := pki.Kubeadm()
-	ts := append(Targets(inv, false), TargetOf(inv, pki.KubeletKubeconfig))
-	var out []string
-	for _, f := range write {
-		i := slices.IndexFunc(ts, func(t Target) bool { return t.File(certDir, kubeconfigDir) == f.Target })
-		if i < 0 {
-			continue
-		}
-		t := ts[i]
-		caPath := pki.Store{Dir: certDir}.CertPath(t.CABaseName)
-		caData, err := content(caPath)
-		if err != nil {
-			continue
-		}
-		cas, err := pki.ParseCerts(caData)
-		if err != nil || len(cas) < 2 {
-			continue
-		}
-		if t.Kubeconfig {
-			cfg, err := clientcmd.Load(f.Data)
-			if err != nil {
-				continue
-			}
-			trusted, err := kubeconfig.CACerts(cfg)
-			if err != nil {
-				continue
-			}
-			for _, ca := range cas {
-				if !slices.ContainsFunc(trusted, ca.Equal) {
-					out = append(out, fmt.Sprintf("%s trusts only part of %s (the backup was taken before a CA rotation changed it): its clients will reject the API server once it serves a certificate of the CA it lacks (sha256 %x); renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, sha256.Sum256(ca.Raw), t.Name))
-					break
-				}
-			}
-			continue
-		}
-		certs, err := pki.ParseCerts(f.Data)
-		if err != nil {
-			continue
-		}
-		if pki.VerifySignedBy(certs[0], certs[1:], cas[0], now) != nil {
-			out = append(out, fmt.Sprintf("%s is signed by a CA that %s lists after the one that signs now (the backup was taken before a CA rotation's stage): the rotation cannot finish while it is there; renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, t.Name))
-		}
-	}
-	return out
+	return warnings, nil
 }
 
 // contentAfter returns what a path holds once the restore has written
