@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
@@ -68,8 +67,7 @@ func (r *run) generate() error {
 	if r.k.sa {
 		return nil
 	}
-	v := pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
-	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(r.k.entry), key, v)
+	r.m.new.cert, err = pki.NewSelfSignedCA(r.o.Rand, pki.Node{}.Profile(r.k.entry), key, r.newCAValidity())
 	return err
 }
 

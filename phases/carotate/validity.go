@@ -14,11 +14,9 @@ import (
 // refusal, as kubeadm warns of a certificate validity longer than the CA
 // validity: the validity was chosen (--ca-certificate-validity, the
 // --config file, or the CA given with --new-ca-cert), and before finish
-// --abort goes back to the old CA. file is the new CA's certificate.
+// --abort goes back to the old CA. file is the new CA's certificate; not
+// for sa, which has none.
 func (r *run) warnShortLived(notAfter time.Time, file string) {
-	if r.k.sa {
-		return
-	}
 	leaves := r.o.Validity
 	if leaves == 0 {
 		leaves = config.DefaultCertificateValidity
@@ -31,10 +29,15 @@ func (r *run) warnShortLived(notAfter time.Time, file string) {
 }
 
 // newCAEnd is when the new CA of a trust stage expires: the given one's
-// end, or the generated one's (generate's validity).
+// end, or the one generate makes (newCAValidity).
 func (r *run) newCAEnd() time.Time {
 	if r.given {
 		return r.m.new.cert.NotAfter
 	}
-	return pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity).NotAfter
+	return r.newCAValidity().NotAfter
+}
+
+// newCAValidity is the validity of a new CA that trust generates.
+func (r *run) newCAValidity() pki.Validity {
+	return pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
 }
