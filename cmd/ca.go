@@ -13,8 +13,6 @@ import (
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/renew"
-	"github.com/certctl/certctl/pki"
 )
 
 func newCACommand() *cobra.Command {
@@ -130,22 +128,13 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	opts := o.Options
-	if o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm") {
-		opts.KeyAlgorithm = pki.KeyAlgorithm(cluster.EncryptionAlgorithm)
-	}
-	opts.CertDir, opts.ExternalEtcd = cluster.CertificatesDir, cluster.ExternalEtcd
-	opts.CAValidity, opts.Validity, opts.KeepValidity = cluster.CACertificateValidity, cluster.CertificateValidity, cluster.KeepValidity
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
-	if opts.Restart {
-		opts.Coordination = &renew.Coordination{Kubeconfig: o.api.kubeconfig, KubeconfigDir: opts.KubeconfigDir, NodeName: cluster.NodeName, Now: opts.Now, Rand: opts.Rand}
-	}
 	if !o.nodeOnly {
-		c := o.clusterOpt
-		c.NodeName = cluster.NodeName
-		c.Connect = o.api.nodeConnect(o.KubeconfigDir)
-		opts.Cluster = &c
+		opts.Cluster = &o.clusterOpt
+		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}
+	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig)
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }
