@@ -144,7 +144,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	var n side
 	var trustPEM []byte
 	if rec.Active() {
-		m, err := readMaterial(k, p, rec)
+		m, err := readMaterial(k, p, rec, "")
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,10 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/util/keyutil"
 
 	"github.com/certctl/certctl/pki"
 )
@@ -13,6 +17,15 @@ import (
 type side struct {
 	cert *x509.Certificate // nil for sa
 	key  crypto.Signer
+	pub  crypto.PublicKey // sa without its key: a side the step drops (readMaterial)
+}
+
+// public is the side's public key.
+func (s side) public() crypto.PublicKey {
+	if s.key != nil {
+		return s.key.Public()
+	}
+	return s.pub
 }
 
 // id is the side's fingerprint, as the record keeps it.
@@ -20,7 +33,7 @@ func (s side) id() string {
 	if s.cert != nil {
 		return fingerprint(s.cert)
 	}
-	return keyFingerprint(s.key.Public())
+	return keyFingerprint(s.public())
 }
 
 // trustPEM is what a trust file holds of s: its certificate, or for sa
@@ -29,7 +42,7 @@ func (s side) trustPEM() ([]byte, error) {
 	if s.cert != nil {
 		return pki.EncodeCert(s.cert), nil
 	}
-	return pki.MarshalPublicKey(s.key.Public())
+	return pki.MarshalPublicKey(s.public())
 }
 
 // material is both sides of a rotation, read from the files of its stage.
@@ -52,8 +65,12 @@ func readSide(certFile, keyFile string) (side, error) {
 }
 
 // readMaterial reads the old and new CA of a rotation at rec's stage and
-// checks them against the record's fingerprints.
-func readMaterial(k kind, p paths, rec *Record) (material, error) {
+// checks them against the record's fingerprints. The key of the side that
+// step drops with its CA (the new one at abort, the old one at finish) may
+// be gone: that side is then its certificate alone, or for sa its public key
+// in the trust file, which is all the step needs of it. Another key that is
+// gone is an error that says which step can still go on without it.
+func readMaterial(k kind, p paths, rec *Record, step string) (material, error) {
 	var m material
 	var err error
 	oldKey, newKey := p.key, p.newKey // the old key signs at trust
@@ -64,16 +81,56 @@ func readMaterial(k kind, p paths, rec *Record) (material, error) {
 	default:
 		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
 	}
-	if m.old, err = readSide(p.oldCert, oldKey); err != nil {
-		return m, err
+	if m.old, err = readSideOf(k, p, p.oldCert, oldKey, rec.OldCA, step == stepFinish); err != nil {
+		return m, lostKey(k, p, rec, oldKey, "old", err)
 	}
-	if m.new, err = readSide(p.newCert, newKey); err != nil {
-		return m, err
+	if m.new, err = readSideOf(k, p, p.newCert, newKey, rec.NewCA, step == stepAbort); err != nil {
+		return m, lostKey(k, p, rec, newKey, "new", err)
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
 		return m, mismatch(k, p, rec, m, [2]string{p.oldCert, p.newCert}, [2]string{oldKey, newKey})
 	}
 	return m, nil
+}
+
+// readSideOf is readSide, or, when dropped and keyFile is gone, the side
+// without its key: certFile's certificate, or for sa the public key of the
+// trust file whose fingerprint is id.
+func readSideOf(k kind, p paths, certFile, keyFile, id string, dropped bool) (side, error) {
+	if !dropped || !missing(keyFile) {
+		return readSide(certFile, keyFile)
+	}
+	if !k.sa {
+		cert, _, err := pki.ReadCertFile(certFile)
+		return side{cert: cert}, err
+	}
+	keys, err := pki.ReadParsed(p.trust, "public keys", keyutil.ParsePublicKeysPEM)
+	if err != nil {
+		return side{}, err
+	}
+	for _, key := range keys {
+		if keyFingerprint(key) == id {
+			return side{pub: key}, nil
+		}
+	}
+	return side{}, fmt.Errorf("%s is gone and %s holds no public key of the rotation record (sha256 %s): put back the key, or sa.pub as the last stage wrote it", keyFile, p.trust, short([]string{id}))
+}
+
+// lostKey is err, reading the key of the what ("old" or "new") CA of a
+// rotation at rec's stage, with the step that can still go on when the
+// key file is gone: no backup holds the new key of stage trust, which
+// trust made; the old key of stage reissue only --abort needs.
+func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) error {
+	if !missing(keyFile) {
+		return err
+	}
+	switch {
+	case rec.Stage == StageTrust && what == "new":
+		return fmt.Errorf("%w: the new %s CA's key is gone, and reissue cannot sign without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
+	case rec.Stage == StageReissue && what == "old":
+		return fmt.Errorf("%w: the old %s CA's key is gone: finish does not need it, but --abort, which signs with the old CA again, does (the backup stage reissue made in certctl-backups holds it as %s)", err, k.name, strings.TrimPrefix(p.key, filepath.Dir(p.record)+string(filepath.Separator)))
+	}
+	return err
 }
 
 // readCurrent reads the CA that signs before a rotation: the certificate of

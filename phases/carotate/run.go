@@ -98,7 +98,7 @@ func (r *run) plan(ctx context.Context) error {
 		}
 		return r.check(ctx)
 	}
-	if r.m, err = readMaterial(r.k, r.p, r.rec); err != nil {
+	if r.m, err = readMaterial(r.k, r.p, r.rec, r.step); err != nil {
 		return err
 	}
 	if r.step == stepReissue {

@@ -77,7 +77,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 	if rec.Active() {
 		// The old and new CA files of the stage, as ca rotate reads them
 		// before the next stage or an abort, which refuse the same.
-		if _, err := readMaterial(k, p, rec); err != nil {
+		if _, err := readMaterial(k, p, rec, ""); err != nil {
 			st.Problems = append(st.Problems, err.Error())
 		}
 	}
