@@ -92,7 +92,7 @@ func (p paths) lostRecord(name string) error {
 	if len(orphans) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s exist but the record %s does not: they are the files of a %s rotation in progress whose record was lost, so certctl cannot tell its stage, and a new rotation would drop the CA they keep: put the record back (a backup in certctl-backups/*/pki/ holds the record of the stage before the step that made it), or, if no rotation is in progress, move them away; nothing was changed",
+	return fmt.Errorf("%s exist but the record %s does not: they are the files of a %s rotation in progress whose record was lost, so certctl cannot tell its stage, and a new rotation would drop the CA they keep: write the record again as docs/ca-rotation.md says (\"A damaged record\": a copy in certctl-backups/*/pki/ is of the stage before the step that made it, so set its stage), or, if no rotation is in progress, move them away; nothing was changed",
 		strings.Join(orphans, ", "), p.record, name)
 }
 

@@ -100,3 +100,26 @@ func problems(t *testing.T, f *fixture, name string) string {
 	t.Fatalf("ca status has no %s", name)
 	return ""
 }
+
+// TestLostRecordSaysSetTheStage: the files of a rotation in progress
+// without its record are refused, and the refusal said "put the record
+// back" from a backup, whose copy is of the stage before the step that
+// wrote it: put back as it is, it names the wrong stage. It now points at
+// docs/ca-rotation.md's steps, which set the stage.
+func TestLostRecordSaysSetTheStage(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.CAName, nil)
+	f.now = f.now.Add(time.Minute)
+	f.rotate(t, pki.CAName, nil)
+	p := k(t, pki.CAName).paths(f.node.CertDir())
+	if err := os.Remove(p.record); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Rotate(context.Background(), pki.CAName, f.options(nil))
+	if err == nil || !strings.Contains(err.Error(), p.oldKey) || !strings.Contains(err.Error(), `"A damaged record"`) || !strings.Contains(err.Error(), "set its stage") {
+		t.Fatalf("rotate without the record: %v, want the files, the document's steps and the stage to set", err)
+	}
+	if got := problems(t, f, pki.CAName); !strings.Contains(got, `"A damaged record"`) {
+		t.Errorf("ca status without the record: %q, want the document's steps", got)
+	}
+}
