@@ -408,7 +408,7 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 // issuance policy allows (issue 13, defect 4).
 func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 	exp := cert.NotAfter.UTC()
-	row.ExpirationDate = &exp
+	row.ExpirationDate, row.cert = &exp, cert
 	row.ResidualTimeSeconds = int64(exp.Sub(c.o.Now) / time.Second)
 	row.ExpiringSoon = exp.Sub(c.o.Now) < c.o.WarnWithin || !exp.After(c.o.Now)
 	if err := policy.Key("the key of "+row.File, cert.PublicKey, false); err != nil {

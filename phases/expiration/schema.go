@@ -5,7 +5,10 @@
 // and the kubelet's client certificate.
 package expiration
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // The versioned output schema of `certctl check-expiration -o json|yaml`.
 //
@@ -79,6 +82,8 @@ type Certificate struct {
 	// NotRenewed, when set, says why certctl renew never renews it: the
 	// external etcd's files (external-etcd-client, external-etcd-ca).
 	NotRenewed string `json:"notRenewed,omitempty"`
+	// cert is the certificate read, for certs list (nil when none).
+	cert *x509.Certificate
 }
 
 // Problem is something that breaks, or will break, the use of a certificate.
