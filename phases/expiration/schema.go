@@ -123,4 +123,8 @@ const (
 	// KeyPermissions: a file holding a private key (a .key file, a
 	// kubeconfig) has group or other permission bits.
 	KeyPermissions ProblemType = "key-permissions"
+	// CADataMismatch: a kubeconfig's certificate-authority-data
+	// holds none of the certificates of its CA file: its client rejects
+	// the API server's certificate.
+	CADataMismatch ProblemType = "ca-data-mismatch"
 )

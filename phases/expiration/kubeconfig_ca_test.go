@@ -1,0 +1,45 @@
+package expiration
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// TestKubeconfigCAData: a kubeconfig whose certificate-authority-data is
+// not the cluster CA (left over from another cluster, or a CA rotation done
+// by hand) makes its component reject the API server's certificate, yet
+// check-expiration reported nothing. It is now a ca-data-mismatch
+// problem that names the file and the command that rewrites it.
+func TestKubeconfigCAData(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	cfg, err := kubeconfig.Load(n.Path("scheduler.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.ReadFile(n.Path("pki/front-proxy-ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Clusters {
+		c.CertificateAuthorityData = other
+	}
+	if err := kubeconfig.Write(n.Path("scheduler.conf"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	info := check(t, n, nil)
+	for _, c := range info.Certificates {
+		switch {
+		case c.Name == "scheduler.conf":
+			if len(c.Problems) != 1 || c.Problems[0].Type != CADataMismatch || !strings.Contains(c.Problems[0].Message, n.Path("scheduler.conf")) ||
+				!strings.Contains(c.Problems[0].Message, "certctl renew scheduler.conf") {
+				t.Errorf("scheduler.conf trusting another CA: problems %+v, want one %s naming it and the renew command", c.Problems, CADataMismatch)
+			}
+		case len(c.Problems) > 0:
+			t.Errorf("%s: problems %+v", c.Name, c.Problems)
+		}
+	}
+}
