@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDocumentedCheckExpirationCronLine runs docs/renew.md's cron line for
@@ -38,5 +41,25 @@ func TestDocumentedCheckExpirationCronLine(t *testing.T) {
 	run(t, bin, append([]string{"renew", "apiserver", "--certificate-validity", "240h"}, n.flags()...)...)
 	if out := sh(); !strings.Contains(out, "need attention") || !strings.Contains(out, "apiserver") {
 		t.Errorf("apiserver expires in 10 days; cron would mail:\n%s", out)
+	}
+}
+
+// TestDocumentedWarnWindowAfterRenewal: the --warn-within the docs give
+// check-expiration must leave the renewal (install-timer's, which renews
+// within 720h once a day) a day at least: with the same 720h, it warned on
+// a healthy node each time a certificate entered the window, before the
+// next nightly run renewed it.
+func TestDocumentedWarnWindowAfterRenewal(t *testing.T) {
+	for _, doc := range []string{"renew.md", "cron.md"} {
+		data, err := os.ReadFile("../../docs/" + doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`check-expiration --warn-within (\S+?)[`+"`"+` ]`).FindAllStringSubmatch(string(data), -1) {
+			d, err := time.ParseDuration(m[1])
+			if err != nil || d > 720*time.Hour-24*time.Hour {
+				t.Errorf("docs/%s: check-expiration --warn-within %s: want a window a day shorter than the renewal's 720h at least", doc, m[1])
+			}
+		}
 	}
 }
