@@ -18,6 +18,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/debuglog"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
@@ -207,7 +208,11 @@ func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, 
 	if err != nil || ca.cert == nil || slices.ContainsFunc(cas, ca.holds) || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }) {
 		return
 	}
-	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, c.o.FolderFlags)
+	flags := c.o.FolderFlags
+	if f := c.o.ConfigFile; f != "" { // its certificatesDir is not in FolderFlags
+		flags = " --config " + output.ShellQuote(f) + flags
+	}
+	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, flags)
 }
 
 // leaf checks one certificate file pair or kubeconfig.

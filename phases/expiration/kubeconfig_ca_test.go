@@ -43,3 +43,26 @@ func TestKubeconfigCAData(t *testing.T) {
 		}
 	}
 }
+
+// TestKubeconfigCADataConfigFlag: checked with --config, whose
+// certificatesDir names the certificate folder, the renew command printed
+// for ca-data-mismatch lacked --config: run as printed, it renewed from
+// another folder.
+func TestKubeconfigCADataConfigFlag(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	cfg, err := kubeconfig.Load(n.Path("admin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Clusters {
+		c.CertificateAuthorityData = must(os.ReadFile(n.Path("pki/front-proxy-ca.crt")))
+	}
+	if err := kubeconfig.Write(n.Path("admin.conf"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	info := check(t, n, func(o *Options) { o.ConfigFile, o.FolderFlags = "/srv/kubeadm.yaml", " --kubeconfig-dir "+n.Dir })
+	want := "`certctl renew admin.conf --config /srv/kubeadm.yaml --kubeconfig-dir " + n.Dir + "`"
+	if p := info.Problems(); len(p) != 1 || !strings.Contains(p[0], want) {
+		t.Errorf("problems %q, want one saying %s", p, want)
+	}
+}
