@@ -62,6 +62,10 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		if err := atomicfile.WriteFile(o.Textfile, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
 		}
+		// The collector reads *.prom only: another name is never scraped.
+		if !strings.HasSuffix(o.Textfile, ".prom") {
+			fmt.Fprintf(errOut, "[warning] %s: node_exporter's textfile collector reads only files named *.prom: name it, e.g., certctl.prom\n", o.Textfile)
+		}
 	}
 	if missingDir != nil {
 		return missingDir
