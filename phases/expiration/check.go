@@ -191,12 +191,13 @@ func (c *checker) ca(name, base string) *caState {
 	return s
 }
 
-// holds reports whether cert is one of the CAs of the CA file, or the same
-// CA re-issued (subject and key): a client that trusts it verifies what the
-// CA signs.
+// holds reports whether a client that trusts cert verifies what the CA
+// file's CAs sign: cert is one of them, the same CA re-issued (subject and
+// key), or the issuer of one (the root of an intermediate ca.crt).
 func (s *caState) holds(cert *x509.Certificate) bool {
 	return slices.ContainsFunc(append([]*x509.Certificate{s.cert}, s.others...), func(ca *x509.Certificate) bool {
-		return bytes.Equal(ca.RawSubject, cert.RawSubject) && bytes.Equal(ca.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo)
+		return bytes.Equal(ca.RawSubject, cert.RawSubject) && bytes.Equal(ca.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo) ||
+			ca.CheckSignatureFrom(cert) == nil
 	})
 }
 
