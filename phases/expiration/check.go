@@ -1,6 +1,7 @@
 package expiration
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/x509"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/debuglog"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
@@ -189,6 +191,31 @@ func (c *checker) ca(name, base string) *caState {
 	return s
 }
 
+// holds reports whether a client that trusts cert verifies what the CA
+// file's CAs sign: cert is one of them, the same CA re-issued (subject and
+// key), or the issuer of one (the root of an intermediate ca.crt).
+func (s *caState) holds(cert *x509.Certificate) bool {
+	return slices.ContainsFunc(append([]*x509.Certificate{s.cert}, s.others...), func(ca *x509.Certificate) bool {
+		return bytes.Equal(ca.RawSubject, cert.RawSubject) && bytes.Equal(ca.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo) ||
+			ca.CheckSignatureFrom(cert) == nil
+	})
+}
+
+// checkKubeconfigCA reports a kubeconfig whose certificate-authority-data
+// holds none of its CA file's certificates, when its client certificate is
+// signed by that CA (one from another cluster is not-signed-by-ca already).
+func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, ca *caState, name string) {
+	cas, err := kubeconfig.CACerts(cfg)
+	if err != nil || ca.cert == nil || slices.ContainsFunc(cas, ca.holds) || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }) {
+		return
+	}
+	flags := c.o.FolderFlags
+	if f := c.o.ConfigFile; f != "" { // its certificatesDir is not in FolderFlags
+		flags = " --config " + output.ShellQuote(f) + flags
+	}
+	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, flags)
+}
+
 // leaf checks one certificate file pair or kubeconfig.
 func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	st := pki.Store{Dir: c.o.CertDir}
@@ -197,6 +224,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
 	var cert *x509.Certificate
 	var inter []*x509.Certificate
+	var kc *clientcmdapi.Config
 	if t.Kubeconfig {
 		row.File = filepath.Join(c.o.KubeconfigDir, t.BaseName)
 		cfg, ok := c.loadKubeconfig(&row)
@@ -212,7 +240,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		if pki.KeyMatches(crt, key) != nil {
 			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"))
 		}
-		cert = crt
+		cert, kc = crt, cfg
 	} else {
 		row.File = st.CertPath(t.BaseName)
 		certs, ok := c.readCert(&row)
@@ -223,6 +251,9 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
 	}
 	c.checkChain(&row, cert, inter, ca)
+	if kc != nil {
+		c.checkKubeconfigCA(&row, kc, ca, t.Name)
+	}
 	if want != nil {
 		if d := drift(cert, want.DNSNames, want.IPs); d != "" {
 			drop := ""
@@ -408,7 +439,7 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 // issuance policy allows (issue 13, defect 4).
 func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 	exp := cert.NotAfter.UTC()
-	row.ExpirationDate = &exp
+	row.ExpirationDate, row.cert = &exp, cert
 	row.ResidualTimeSeconds = int64(exp.Sub(c.o.Now) / time.Second)
 	row.ExpiringSoon = exp.Sub(c.o.Now) < c.o.WarnWithin || !exp.After(c.o.Now)
 	if err := policy.Key("the key of "+row.File, cert.PublicKey, false); err != nil {

@@ -85,9 +85,9 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 	if err != nil {
 		return nil, err
 	}
-	problems := map[string][]Problem{}
+	problems, rows := map[string][]Problem{}, map[string]Certificate{}
 	for _, c := range info.all() {
-		problems[c.Name] = c.Problems
+		problems[c.Name], rows[c.Name] = c.Problems, c
 	}
 	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
 	s := pki.Store{Dir: certDir}
@@ -126,6 +126,12 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 	}
 	for _, p := range kcs {
 		path := filepath.Join(kubeconfigDir, p.BaseName)
+		// kubelet.conf names the kubelet's rotated file after TLS bootstrap:
+		// Check read it.
+		if r := rows[p.BaseName]; p.BaseName == pki.KubeletKubeconfig && r.cert != nil {
+			add(p.BaseName, r.File, r.cert, nil, p.CAName)
+			continue
+		}
 		var cert *x509.Certificate
 		cfg, err := kubeconfig.Load(path)
 		if err == nil {

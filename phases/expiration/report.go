@@ -62,6 +62,10 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		if err := atomicfile.WriteFile(o.Textfile, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
 		}
+		// The collector reads *.prom only: another name is never scraped.
+		if !strings.HasSuffix(o.Textfile, ".prom") {
+			fmt.Fprintf(errOut, "[warning] %s: node_exporter's textfile collector reads only files named *.prom: name it, e.g., certctl.prom\n", o.Textfile)
+		}
 	}
 	if missingDir != nil {
 		return missingDir
@@ -88,11 +92,19 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		if o.WarnWithin > 0 {
 			when = fmt.Sprintf("expire within %v or have expired", o.WarnWithin)
 		}
-		hint := "renew them with `certctl renew` (CAs: see docs/renew.md)"
-		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.Name == pki.KubeletKubeconfig }) {
-			hint += "; kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)"
+		// Only what renew renews is sent to it: not the kubelet's, nor
+		// etcd.external's files (NotRenewed).
+		var hints []string
+		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.NotRenewed == "" && c.Name != pki.KubeletKubeconfig }) {
+			hints = append(hints, "renew them with `certctl renew` (CAs: see docs/renew.md)")
 		}
-		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), hint)}
+		if slices.ContainsFunc(soon, func(c Certificate) bool { return c.Name == pki.KubeletKubeconfig }) {
+			hints = append(hints, "kubelet.conf's is the kubelet's to rotate: check that its certificate rotation works (rotateCertificates, the kubelet's CSRs)")
+		}
+		if i := slices.IndexFunc(soon, func(c Certificate) bool { return c.NotRenewed != "" }); i >= 0 {
+			hints = append(hints, soon[i].NotRenewed)
+		}
+		return &exitcode.Error{Code: exitcode.ExpiringSoon, Err: fmt.Errorf("%d certificate(s) %s: %s; %s", len(soon), when, strings.Join(names, ", "), strings.Join(hints, "; "))}
 	}
 	return nil
 }

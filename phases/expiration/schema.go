@@ -5,7 +5,10 @@
 // and the kubelet's client certificate.
 package expiration
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // The versioned output schema of `certctl check-expiration -o json|yaml`.
 //
@@ -79,6 +82,8 @@ type Certificate struct {
 	// NotRenewed, when set, says why certctl renew never renews it: the
 	// external etcd's files (external-etcd-client, external-etcd-ca).
 	NotRenewed string `json:"notRenewed,omitempty"`
+	// cert is the certificate read, for certs list (nil when none).
+	cert *x509.Certificate
 }
 
 // Problem is something that breaks, or will break, the use of a certificate.
@@ -118,4 +123,8 @@ const (
 	// KeyPermissions: a file holding a private key (a .key file, a
 	// kubeconfig) has group or other permission bits.
 	KeyPermissions ProblemType = "key-permissions"
+	// CADataMismatch: a kubeconfig's certificate-authority-data
+	// holds none of the certificates of its CA file: its client rejects
+	// the API server's certificate.
+	CADataMismatch ProblemType = "ca-data-mismatch"
 )

@@ -104,7 +104,8 @@ func Stagger(schedule string, offset time.Duration) (string, error) {
 	total := minute*60 + second + int(offset/time.Second)
 	hour := m[1]
 	if hour == "*" {
-		if total >= 3600 {
+		// Every hour: past the hour is the same minute of each hour.
+		if offset >= time.Hour {
 			return "", fmt.Errorf("--schedule %q runs every hour: the node's offset %v must be under an hour; pass a --stagger under 1h or --offset", schedule, offset)
 		}
 	} else {
