@@ -74,8 +74,8 @@ func newCheckExpirationCommand() *cobra.Command {
 			# The LEAF certificate's expiry, for a script
 			certctl check-expiration -o jsonpath='{.certificates[?(@.name=="LEAF")].expirationDate}' 
 
-			# For monitoring: exit 2 when anything expires within 30 days
-			certctl check-expiration --warn-within 720h -o json > /var/lib/node-exporter/certs.json
+			# For monitoring: exit 2 when anything expires within 14 days (the nightly renewal's window is 30)
+			certctl check-expiration --warn-within 336h -o json > /var/lib/certctl/certs.json
 
 			# For node_exporter's textfile collector, from cron or a timer
 			certctl check-expiration --textfile /var/lib/node_exporter/textfile/certctl.prom >/dev/null

@@ -31,8 +31,9 @@ func newInstallTimerCommand() *cobra.Command {
 			with --config, --cert-dir and --kubeconfig-dir when given, which renews
 			what expires within 30 days, makes the kubelet restart the static pods
 			that use the renewed files, checks that they serve the new
-			certificates, and keeps 10 backups. Exit status 2 (nothing to do) counts
-			as success. Existing unit files are replaced. Then run:
+			certificates, and keeps 10 backups. Exit statuses 2 (nothing to do) and 5
+			(an external CA's certificates skipped) count as success. Existing unit
+			files are replaced. Then run:
 
 			  systemctl daemon-reload && systemctl enable --now certctl-renew.timer
 
