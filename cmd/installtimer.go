@@ -85,8 +85,5 @@ func (o *installTimerOptions) run(cmd *cobra.Command) error {
 		o.Offset = &o.offset
 	}
 	o.StaggerSet = cmd.Flags().Changed("stagger")
-	if err := o.Resolve(); err != nil {
-		return err
-	}
 	return renew.InstallTimer(o.Timer)
 }

@@ -231,8 +231,11 @@ func oneLine(what, path string) error {
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // InstallTimer is `certctl install-timer`: it writes the service and timer
-// units into t.UnitDir, or prints them.
+// units into t.UnitDir, or prints them, after Resolve.
 func InstallTimer(t Timer) error {
+	if err := t.Resolve(); err != nil {
+		return err
+	}
 	service, timer, err := t.Units()
 	if err != nil {
 		return err
