@@ -140,6 +140,13 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	if caCert, others, err := env.store().ReadCert(p.CABaseName); err == nil {
 		slot.CA = caBundlePEM(caCert, others)
 	}
+	// A kept key-only file keeps its server, which `certs import` installs.
+	f := reqfile.FilesOf(env.CSRDir, p.BaseName, slot)
+	if cfg, err := kubeconfig.Load(f.Key); err == nil {
+		if _, c, _, _, err := kubeconfig.Current(cfg); err == nil && c.Server != p.Server {
+			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, f.CSR)
+		}
+	}
 	// Requests name a kubeconfig by its file, as renew and import do.
 	prof := p.Profile
 	prof.Name = p.BaseName
