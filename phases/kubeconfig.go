@@ -36,6 +36,8 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	caCertPath, caKeyPath := s.CertPath(p.CABaseName), s.KeyPath(p.CABaseName)
 	if ok, err := pki.Exists(caCertPath); err != nil {
 		return err
+	} else if !ok && env.Cluster.Joining {
+		return errJoinNeeds(caCertPath, p.CAName)
 	} else if !ok {
 		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, p.CAName)
 	}
