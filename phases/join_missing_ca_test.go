@@ -24,3 +24,17 @@ func TestJoiningNodeMissingCA(t *testing.T) {
 		})
 	}
 }
+
+// TestJoiningNodeUseCSRSkipsSA: with --use-csr on a node that joins, the
+// line about the skipped sa key pair says to download the cluster's, not
+// to run `init-phase certs sa`, which refuses to make one there.
+func TestJoiningNodeUseCSRSkipsSA(t *testing.T) {
+	e := newTestEnv(t)
+	e.Cluster.Joining = true
+	e.UseCSR = true
+	e.CSRDir = e.dir + "/csr"
+	e.mustRun(t, "certs", "sa")
+	if out := e.out.String(); !strings.Contains(out, "certctl certs download") || strings.Contains(out, "init-phase certs sa") {
+		t.Errorf("output %q: want it to say `certctl certs download`, not init-phase", out)
+	}
+}
