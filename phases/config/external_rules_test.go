@@ -1,0 +1,37 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestExternalEtcdKubeadmRules: an etcd.external kubeadm v1.37 refuses
+// (ValidateEtcd) is refused, not taken as "skip etcd's certificates": no
+// endpoint, certFile without keyFile or the reverse, a client pair without
+// caFile.
+func TestExternalEtcdKubeadmRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		err        string // "": accepted
+	}{
+		{"endpoints only", "endpoints: [http://10.0.0.5:2379]", ""},
+		{"all files", "endpoints: [https://10.0.0.5:2379]\n    caFile: /e/ca.crt\n    certFile: /e/c.crt\n    keyFile: /e/c.key", ""},
+		{"no endpoint", "caFile: /e/ca.crt", "at least one endpoint"},
+		{"certFile alone", "endpoints: [https://10.0.0.5:2379]\n    caFile: /e/ca.crt\n    certFile: /e/c.crt", "both or none of etcd.external.certFile and etcd.external.keyFile"},
+		{"keyFile alone", "endpoints: [https://10.0.0.5:2379]\n    caFile: /e/ca.crt\n    keyFile: /e/c.key", "both or none of etcd.external.certFile and etcd.external.keyFile"},
+		{"no caFile", "endpoints: [https://10.0.0.5:2379]\n    certFile: /e/c.crt\n    keyFile: /e/c.key", "requires etcd.external.caFile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(clusterDoc("v1beta4", "etcd:\n  external:\n    "+tc.body)), Default())
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %v, want one containing %q", err, tc.err)
+			}
+		})
+	}
+}
