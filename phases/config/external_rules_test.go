@@ -35,3 +35,21 @@ func TestExternalEtcdKubeadmRules(t *testing.T) {
 		})
 	}
 }
+
+// TestExternalEtcdHTTPEndpoints: etcd.external.httpEndpoints is a v1beta4
+// field (kubeadm v1beta4's doc.go: "Add HTTPEndpoints field to
+// ClusterConfiguration.Etcd.ExternalEtcd"): no "unknown field" warning for
+// it there, as kubeadm gives none; v1beta3 had no such field.
+func TestExternalEtcdHTTPEndpoints(t *testing.T) {
+	body := "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n    httpEndpoints: [http://10.0.0.5:2381]"
+	for v, warned := range map[string]bool{"v1beta4": false, "v1beta3": true} {
+		f, err := Parse([]byte(clusterDoc(v, body)), Default())
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		got := strings.Contains(strings.Join(f.Warnings, "\n"), `unknown field "etcd.external.httpEndpoints"`)
+		if got != warned {
+			t.Errorf("%s: warned about httpEndpoints %t, want %t: %q", v, got, warned, f.Warnings)
+		}
+	}
+}
