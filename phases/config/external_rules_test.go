@@ -53,3 +53,31 @@ func TestExternalEtcdHTTPEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestExternalEtcdURLs: etcd.external's endpoints are URLs, https when a
+// client certificate or CA is set, as kubeadm's ValidateURLs requires.
+func TestExternalEtcdURLs(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		err        string // "": accepted
+	}{
+		{"http without files", "endpoints: [http://10.0.0.5:2379]", ""},
+		{"no scheme", "endpoints: [10.0.0.5:2379]", `invalid etcd.external.endpoints entry "10.0.0.5:2379"`},
+		{"host only", "endpoints: [etcd.example.com]", "without scheme"},
+		{"http with a CA", "endpoints: [http://10.0.0.5:2379]\n    caFile: /e/ca.crt", "must use https"},
+		{"bad httpEndpoints", "endpoints: [https://10.0.0.5:2379]\n    httpEndpoints: [10.0.0.5:2381]", "etcd.external.httpEndpoints"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(clusterDoc("v1beta4", "etcd:\n  external:\n    "+tc.body)), Default())
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %v, want one containing %q", err, tc.err)
+			}
+		})
+	}
+}
