@@ -150,6 +150,9 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if err != nil {
 		return err
 	}
+	if !caCertOK && env.Cluster.Joining {
+		return errJoinNeeds(caCertPath, ca.Name)
+	}
 	if !caCertOK {
 		if caKeyOK, err := pki.Exists(caKeyPath); err != nil {
 			return err

@@ -36,6 +36,8 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	caCertPath, caKeyPath := s.CertPath(p.CABaseName), s.KeyPath(p.CABaseName)
 	if ok, err := pki.Exists(caCertPath); err != nil {
 		return err
+	} else if !ok && env.Cluster.Joining {
+		return errJoinNeeds(caCertPath, p.CAName)
 	} else if !ok {
 		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, p.CAName)
 	}
@@ -139,6 +141,13 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	slot := reqfile.KeyKubeconfig{Cluster: env.Cluster.ClusterName, Server: p.Server, User: p.CommonName}
 	if caCert, others, err := env.store().ReadCert(p.CABaseName); err == nil {
 		slot.CA = caBundlePEM(caCert, others)
+	}
+	// A kept key-only file keeps its server, which `certs import` installs.
+	f := reqfile.FilesOf(env.CSRDir, p.BaseName, slot)
+	if cfg, err := kubeconfig.Load(f.Key); err == nil {
+		if _, c, _, _, err := kubeconfig.Current(cfg); err == nil && c.Server != p.Server {
+			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, f.CSR)
+		}
 	}
 	// Requests name a kubeconfig by its file, as renew and import do.
 	prof := p.Profile

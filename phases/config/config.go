@@ -81,12 +81,14 @@ type Cluster struct {
 	SignerNames map[string]string
 }
 
-// ExternalEtcd is kubeadm's etcd.external, as far as certificates go.
+// ExternalEtcd is kubeadm's etcd.external, as far as certificates go;
+// HTTPEndpoints, v1beta4's own, is listed so that it does not warn.
 type ExternalEtcd struct {
-	Endpoints []string `json:"endpoints,omitempty"`
-	CAFile    string   `json:"caFile,omitempty"`
-	CertFile  string   `json:"certFile,omitempty"`
-	KeyFile   string   `json:"keyFile,omitempty"`
+	Endpoints     []string `json:"endpoints,omitempty"`
+	HTTPEndpoints []string `json:"httpEndpoints,omitempty" only:"v1beta4"`
+	CAFile        string   `json:"caFile,omitempty"`
+	CertFile      string   `json:"certFile,omitempty"`
+	KeyFile       string   `json:"keyFile,omitempty"`
 }
 
 // Default returns kubeadm's defaults. AdvertiseAddress and NodeName stay

@@ -348,6 +348,11 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 		}
 		c.ServiceSubnet = s
 	}
+	if s := f.Networking.PodSubnet; s != "" {
+		if err := checkPodSubnet(s); err != nil {
+			return nil, fmt.Errorf("invalid networking.podSubnet %q: %w", s, err)
+		}
+	}
 	c.ClusterName = cmp.Or(f.ClusterName, c.ClusterName)
 	c.DNSDomain = cmp.Or(f.Networking.DNSDomain, c.DNSDomain)
 	external := len(f.Etcd.External) > 0 && !bytes.Equal(f.Etcd.External, []byte("null"))

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -16,12 +17,13 @@ import (
 // Each check returns why a value is refused and what to use instead; the
 // caller names the field, the flag or the file.
 
-// Limits of the service subnet, kube-apiserver's own
-// (cmd/kubeadm/app/constants: MinimumAddressesInServiceSubnet,
-// MaximumBitsForServiceSubnet).
+// Limits of the service subnet, kube-apiserver's own, and of the pod
+// subnet (cmd/kubeadm/app/constants: MinimumAddressesInServiceSubnet,
+// MaximumBitsForServiceSubnet, MinimumAddressesInPodSubnet).
 const (
 	minServiceSubnetAddresses = 10
 	maxServiceSubnetHostBits  = 20
+	minPodSubnetAddresses     = 14
 )
 
 // kubeadmFeatureGates are the feature gates kubeadm v1.37.1 accepts in
@@ -52,18 +54,9 @@ func canonicalIP(s string) string {
 // ValidateServiceSubnetSize: one CIDR, or one IPv4 and one IPv6 CIDR joined
 // by a comma (no spaces), each with 10 to 2^20 addresses.
 func checkServiceSubnet(s string) error {
-	cidrs, err := netutils.ParseCIDRs(strings.Split(s, ","))
+	cidrs, err := parseSubnets(s, DefaultServiceSubnet, "10.96.0.0/12,fd00::/108")
 	if err != nil {
-		return fmt.Errorf("couldn't parse subnet: use one CIDR such as %s, or an IPv4 and an IPv6 CIDR separated by a comma without spaces", DefaultServiceSubnet)
-	}
-	notDual := errors.New("expected one (IPv4 or IPv6) CIDR or two CIDRs from each family for dual-stack networking: use one CIDR, or an IPv4 and an IPv6 one such as 10.96.0.0/12,fd00::/108")
-	if len(cidrs) > 2 {
-		return notDual
-	}
-	if len(cidrs) == 2 {
-		if dual, err := netutils.IsDualStackCIDRs(cidrs); err != nil || !dual {
-			return notDual
-		}
+		return err
 	}
 	for _, n := range cidrs {
 		ones, bits := n.Mask.Size()
@@ -76,6 +69,44 @@ func checkServiceSubnet(s string) error {
 		}
 	}
 	return nil
+}
+
+// checkPodSubnet applies kubeadm's ValidateIPNetFromString to
+// networking.podSubnet: one CIDR, or an IPv4 and an IPv6 CIDR, each with at
+// least 14 addresses. kubeadm's check of it
+// against the node CIDR mask reads controllerManager.extraArgs, which
+// certctl does not read: that one is left to kubeadm.
+func checkPodSubnet(s string) error {
+	cidrs, err := parseSubnets(s, "10.244.0.0/16", "10.244.0.0/16,fd00:10:244::/56")
+	if err != nil {
+		return err
+	}
+	for _, n := range cidrs {
+		if size := netutils.RangeSize(n); size < minPodSubnetAddresses {
+			return fmt.Errorf("subnet %s with %d address(es) is too small, the minimum is %d", n, size, minPodSubnetAddresses)
+		}
+	}
+	return nil
+}
+
+// parseSubnets parses a subnet field as kubeadm's ValidateIPNetFromString
+// does: one CIDR, or one IPv4 and one IPv6 CIDR joined by a comma (no
+// spaces). one and dual are examples of each for the error.
+func parseSubnets(s, one, dual string) ([]*net.IPNet, error) {
+	cidrs, err := netutils.ParseCIDRs(strings.Split(s, ","))
+	if err != nil {
+		return nil, fmt.Errorf("couldn't parse subnet: use one CIDR such as %s, or an IPv4 and an IPv6 CIDR separated by a comma without spaces", one)
+	}
+	notDual := fmt.Errorf("expected one (IPv4 or IPv6) CIDR or two CIDRs from each family for dual-stack networking: use one CIDR, or an IPv4 and an IPv6 one such as %s", dual)
+	if len(cidrs) > 2 {
+		return nil, notDual
+	}
+	if len(cidrs) == 2 {
+		if isDual, err := netutils.IsDualStackCIDRs(cidrs); err != nil || !isDual {
+			return nil, notDual
+		}
+	}
+	return cidrs, nil
 }
 
 // checkAdvertiseAddress applies kubeadm's checks of the API server's

@@ -141,15 +141,23 @@ func Main(ctx context.Context, load func() (*config.Cluster, error), name string
 
 // GenerateCSR is `certctl certs generate-csr`, kubeadm's spelling of
 // `init-phase certs all --use-csr` and `init-phase kubeconfig all
-// --use-csr` in one run: keys and CSRs for every certificate and
-// kubeconfig phase, into o.CSRDir, which it requires.
+// --use-csr` in one run: keys and CSRs for the phases the two select
+// (Select), into o.CSRDir, which it requires.
 func GenerateCSR(ctx context.Context, load func() (*config.Cluster, error), o Options) error {
 	if o.CSRDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder to write keys and CSRs to")
 	}
 	o.UseCSR = true
-	return loadAndRun(ctx, load, o, func(_ *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
-		return allPhases(settings), nil
+	return loadAndRun(ctx, load, o, func(cluster *config.Cluster, settings pki.Node) ([]phases.Phase, error) {
+		var all []phases.Phase
+		for _, group := range []string{"certs", "kubeconfig"} {
+			ps, err := Select(cluster, settings, group, "all", true)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, ps...)
+		}
+		return all, nil
 	})
 }
 
