@@ -82,11 +82,7 @@ func newCertsListCommand() *cobra.Command {
 				return err
 			}
 			debuglog.Debugf(debuglog.Decisions, "listing %s and %s", cluster.CertificatesDir, report.folders.kubeconfigDir)
-			var ext *config.ExternalEtcd
-			if cluster.ExternalEtcd {
-				ext = &cluster.EtcdExternal
-			}
-			return expiration.List(cmd.Context(), cluster.CertificatesDir, report.folders.kubeconfigDir, ext, time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return expiration.List(cmd.Context(), cluster.CertificatesDir, report.folders.kubeconfigDir, cluster.External(), time.Now(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	report.addTo(c.Flags(), "folder of the certificates (certificatesDir of --config)")

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"crypto/rand"
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -69,9 +68,6 @@ func newCertsImportCommand() *cobra.Command {
 }
 
 func (o *certsImportOptions) run(cmd *cobra.Command) error {
-	if o.CSRDir == "" {
-		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
-	}
 	f, certDir, err := o.report.parse(cmd)
 	if err != nil {
 		return err

@@ -288,3 +288,11 @@ func (c *Cluster) Node() (pki.Node, error) {
 		EtcdPeerSANs: c.EtcdPeerCertSANs, ExternalEtcd: c.ExternalEtcd,
 		ControlPlaneURL: c.ControlPlaneEndpointURL(), LocalAPIURL: c.LocalAPIEndpointURL()}, nil
 }
+
+// External is etcd.external, nil without an external etcd.
+func (c *Cluster) External() *ExternalEtcd {
+	if !c.ExternalEtcd {
+		return nil
+	}
+	return &c.EtcdExternal
+}

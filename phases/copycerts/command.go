@@ -42,10 +42,8 @@ func (c *Command) prepare() (Options, kubernetes.Interface, string, error) {
 		return Options{}, nil, "", err
 	}
 	o := c.Options
-	o.CertDir, o.Key = cluster.CertificatesDir, key
-	if cluster.ExternalEtcd { // kubeadm sends its client files instead of the etcd CA
-		o.ExternalEtcd = &cluster.EtcdExternal
-	}
+	// kubeadm sends etcd.external's client files instead of the etcd CA.
+	o.CertDir, o.Key, o.ExternalEtcd = cluster.CertificatesDir, key, cluster.External()
 	return o, kc, kc.Source, nil
 }
 

@@ -19,6 +19,9 @@ import (
 // takes no lock and writes nothing: it reads the files consistently
 // (node.DryRun) and reports what would replace those in force.
 func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
+	if o.CSRDir == "" {
+		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
+	}
 	if o.DryRun {
 		return node.DryRun(ctx, errOut, out, o.CertDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			return runImport(ctx, o, f, w)
