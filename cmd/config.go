@@ -44,10 +44,7 @@ func newConfigViewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Derived from the certificates, serviceSubnet is a guess
-			// unless --service-cidr gave it; the file says so.
-			guessed := cluster.source == config.SourceCertificates && !cmd.Flags().Changed("service-cidr")
-			data, err := config.MarshalView(*c, guessed)
+			data, err := config.MarshalView(*c, cluster.source == config.SourceCertificates && !cmd.Flags().Changed("service-cidr"))
 			if err != nil {
 				return err
 			}
