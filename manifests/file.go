@@ -24,6 +24,30 @@ func BackupDir(manifestPath string, now time.Time) string {
 	return filepath.Join(root, "tmp", "certctl-backup-manifests-"+now.UTC().Format("2006-01-02-15-04-05"))
 }
 
+// CleanTemp removes the temporary files that a Replace killed part way
+// left: in the manifest's folder, in backupDir ("" for none) and in the
+// default backup folders of every time (BackupDir). The kubelet ignores
+// them, but nothing else would ever remove them. It returns what it
+// removed.
+func CleanTemp(manifestPath, backupDir string) ([]string, error) {
+	dirs, err := filepath.Glob(filepath.Join(filepath.Dir(BackupDir(manifestPath, time.Time{})), "certctl-backup-manifests-*"))
+	if err != nil {
+		return nil, err
+	}
+	if backupDir != "" {
+		dirs = append(dirs, backupDir)
+	}
+	var removed []string
+	for _, d := range append([]string{filepath.Dir(manifestPath)}, dirs...) {
+		rm, err := atomicfile.CleanTemp(d)
+		removed = append(removed, rm...)
+		if err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
 // Replace atomically replaces the manifest at path, whose content was read
 // as old, with data, after copying old into backupDir under the same base
 // name (or NAME-2.yaml, ... when an earlier backup there holds another

@@ -62,6 +62,14 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 			return err
 		}
 		defer release()
+		// What a run killed while it wrote the manifest or its backup left.
+		removed, err := manifests.CleanTemp(e.Manifest, e.BackupDir)
+		for _, p := range removed {
+			fmt.Fprintf(e.Out, "[recover] removed %s, left by an interrupted write\n", p)
+		}
+		if err != nil {
+			return fmt.Errorf("%s signer: %w; remove it by hand", verb, err)
+		}
 	}
 	data, err := pki.ReadFile(e.Manifest)
 	if err != nil {
