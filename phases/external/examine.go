@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/phases/renewal"
@@ -60,6 +62,12 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		if ok, _ := pki.Exists(f.CSR); ok {
 			return &candidate{Target: t, certFile: f.Cert}, pending, nil
+		}
+		if ok, _ := pki.Exists(f.Key); ok {
+			// A --use-csr run stopped between the key and its CSR: left
+			// out without a word, the certificate would never be renewed.
+			return &candidate{Target: t, certFile: f.Cert}, refused, fmt.Errorf("%s has neither its CSR %s nor a signed certificate %s: a --use-csr run stopped before the CSR; make them again (`certctl renew %s --use-csr --csr-dir %s`), have the CSR signed, and import it; or, if the CSR went to your CA, put the certificate it signs as %s",
+				f.Key, filepath.Base(f.CSR), filepath.Base(f.Cert), t.Name, output.ShellQuote(im.o.CSRDir), f.Cert)
 		}
 		return nil, absent, nil
 	}
