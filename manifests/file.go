@@ -24,21 +24,28 @@ func BackupDir(manifestPath string, now time.Time) string {
 	return filepath.Join(root, "tmp", "certctl-backup-manifests-"+now.UTC().Format("2006-01-02-15-04-05"))
 }
 
-// CleanTemp removes the temporary files that a Replace killed part way
-// left: in the manifest's folder, in backupDir ("" for none) and in the
-// default backup folders of every time (BackupDir). The kubelet ignores
-// them, but nothing else would ever remove them. It returns what it
-// removed.
-func CleanTemp(manifestPath, backupDir string) ([]string, error) {
-	dirs, err := filepath.Glob(filepath.Join(filepath.Dir(BackupDir(manifestPath, time.Time{})), "certctl-backup-manifests-*"))
-	if err != nil {
-		return nil, err
+// TempDirs are the folders where a Replace of a manifest in manifestDir,
+// killed part way, leaves its dot-named temporary file: manifestDir and
+// certctl's backup folders of every time beside it (BackupDir). The kubelet
+// ignores those files, but nothing else would ever remove them.
+func TempDirs(manifestDir string) []string {
+	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(BackupDir(filepath.Join(manifestDir, "x"), time.Time{})), "certctl-backup-manifests-*"))
+	if fi, err := os.Stat(manifestDir); err == nil && fi.IsDir() {
+		dirs = append([]string{filepath.Clean(manifestDir)}, dirs...)
 	}
+	return dirs
+}
+
+// CleanTemp removes the temporary files that a Replace of manifestPath
+// killed part way left (TempDirs, and backupDir, "" for none). It returns
+// what it removed.
+func CleanTemp(manifestPath, backupDir string) ([]string, error) {
+	dirs := TempDirs(filepath.Dir(manifestPath))
 	if backupDir != "" {
 		dirs = append(dirs, backupDir)
 	}
 	var removed []string
-	for _, d := range append([]string{filepath.Dir(manifestPath)}, dirs...) {
+	for _, d := range dirs {
 		rm, err := atomicfile.CleanTemp(d)
 		removed = append(removed, rm...)
 		if err != nil {

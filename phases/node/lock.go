@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -158,15 +158,16 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	// The manifest folder beside it and certctl's manifest backups in
-	// tmp/ (manifests.Replace) too: the same lock guards them, and a kill
-	// during a manifest's write leaves its dot-named temporary file
-	// there, which the kubelet ignores but nothing else would remove.
-	manifestDirs, _ := filepath.Glob(filepath.Join(filepath.Dir(manifestDir), "tmp", "certctl-backup-manifests-*"))
-	if fi, err := os.Stat(manifestDir); err == nil && fi.IsDir() {
-		manifestDirs = append(manifestDirs, manifestDir)
-	}
-	return cleanTemp(errOut, slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, manifestDirs, kubeconfigDirs, also))
+	return cleanTemp(errOut, slices.Concat(tempDirs(certDir, kubeconfigDirs), also))
+}
+
+// tempDirs are the folders where a killed atomicfile.WriteFile of a
+// command on certDir leaves its temporary file: the certificate and
+// kubeconfig folders, and the manifest folder beside them with certctl's
+// manifest backups in tmp/ (manifests.TempDirs), which the same lock guards.
+func tempDirs(certDir string, kubeconfigDirs []string) []string {
+	manifestDir := filepath.Join(filepath.Dir(filepath.Clean(certDir)), "manifests")
+	return slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, manifests.TempDirs(manifestDir), kubeconfigDirs)
 }
 
 // cleanTemp removes from dirs the temporary files a killed

@@ -80,3 +80,48 @@ func TestLockManifestFolderNotAFolder(t *testing.T) {
 	}
 	release()
 }
+
+// TestReadRemovesManifestTempFiles: the read-only commands (check-expiration,
+// certs list) recovered only when the certificate or kubeconfig folders
+// held a temporary file, so one left in the manifest folder or a manifest
+// backup folder stayed until the next command that writes (TestKillWriters).
+// Read now sees them, recovers, and removes them.
+func TestReadRemovesManifestTempFiles(t *testing.T) {
+	for _, where := range []string{"manifests", filepath.Join("tmp", "certctl-backup-manifests-2026-12-05-15-00-00")} {
+		t.Run(where, func(t *testing.T) {
+			root := t.TempDir()
+			certDir := filepath.Join(root, "pki")
+			for _, d := range []string{certDir, filepath.Join(root, where)} {
+				if err := os.MkdirAll(d, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			left := filepath.Join(root, where, ".kube-controller-manager.yaml.tmp-123")
+			if err := os.WriteFile(left, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var errOut bytes.Buffer
+			if err := Read(context.Background(), &errOut, certDir, []string{root}, func() error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Lstat(left); !os.IsNotExist(err) {
+				t.Errorf("%s is still there after a read (err %v)", left, err)
+			}
+			if !strings.Contains(errOut.String(), "[recover] removed "+left) {
+				t.Errorf("the read does not say it removed %s:\n%s", left, errOut.String())
+			}
+		})
+	}
+	// A file where the manifest folder would be does not stop a read.
+	root := t.TempDir()
+	certDir := filepath.Join(root, "pki")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "manifests"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Read(context.Background(), &bytes.Buffer{}, certDir, []string{root}, func() error { return nil }); err != nil {
+		t.Fatalf("Read with a file named manifests beside %s: %v", certDir, err)
+	}
+}

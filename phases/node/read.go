@@ -70,11 +70,11 @@ func retry(ctx context.Context, try func(last bool) (done bool, err error)) erro
 
 // watchedDirs are the folders whose files certctl replaces.
 func watchedDirs(certDir string, kubeconfigDirs []string) []string {
-	dirs := []string{certDir, filepath.Join(certDir, "etcd")}
+	dirs := tempDirs(certDir, kubeconfigDirs)
 	if root, err := txn.Root(certDir); err == nil {
 		dirs = append(dirs, filepath.Dir(root))
 	}
-	return append(dirs, kubeconfigDirs...)
+	return dirs
 }
 
 // pendingRecovery reports whether Lock has something to do.
