@@ -17,6 +17,24 @@ import (
 // problem.
 func TestKubeletKeyFileMode(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
+	pemPath := bootstrappedKubelet(t, n, 0o644)
+	row := kubeletRow(t, check(t, n, nil))
+	if len(row.Problems) != 1 || row.Problems[0].Type != KeyPermissions || !strings.Contains(row.Problems[0].Message, "chmod 600 "+pemPath) {
+		t.Errorf("kubelet key %s mode 0644: problems %+v, want key-permissions naming it", pemPath, row.Problems)
+	}
+	if err := os.Chmod(pemPath, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if row := kubeletRow(t, check(t, n, nil)); len(row.Problems) != 0 {
+		t.Errorf("kubelet key 0600: problems %+v", row.Problems)
+	}
+}
+
+// bootstrappedKubelet makes n's kubelet.conf name its client certificate
+// and key by path, in kubelet/pki/kubelet-client-current.pem (mode), as
+// the kubelet's TLS bootstrap leaves it, and returns that file.
+func bootstrappedKubelet(t *testing.T, n *pkitest.Node, mode os.FileMode) string {
+	t.Helper()
 	cfg, err := kubeconfig.Load(n.Path("kubelet.conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,20 +52,11 @@ func TestKubeletKeyFileMode(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(pemPath), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(pemPath, pem, 0o644); err != nil {
+	if err := os.WriteFile(pemPath, pem, mode); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(pemPath, 0o644); err != nil { // whatever the umask
+	if err := os.Chmod(pemPath, mode); err != nil { // whatever the umask
 		t.Fatal(err)
 	}
-	row := kubeletRow(t, check(t, n, nil))
-	if len(row.Problems) != 1 || row.Problems[0].Type != KeyPermissions || !strings.Contains(row.Problems[0].Message, "chmod 600 "+pemPath) {
-		t.Errorf("kubelet key %s mode 0644: problems %+v, want key-permissions naming it", pemPath, row.Problems)
-	}
-	if err := os.Chmod(pemPath, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if row := kubeletRow(t, check(t, n, nil)); len(row.Problems) != 0 {
-		t.Errorf("kubelet key 0600: problems %+v", row.Problems)
-	}
+	return pemPath
 }

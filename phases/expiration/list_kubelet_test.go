@@ -1,13 +1,10 @@
 package expiration
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // TestCertsListKubeletRotated: after the kubelet's TLS bootstrap,
@@ -17,26 +14,7 @@ import (
 // kubelet.conf as UNREADABLE, with no problem, while check-expiration read it.
 func TestCertsListKubeletRotated(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	cfg, err := kubeconfig.Load(n.Path("kubelet.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pem []byte
-	for _, u := range cfg.AuthInfos {
-		pem = append(append(pem, u.ClientCertificateData...), u.ClientKeyData...)
-		u.ClientCertificateData, u.ClientKeyData = nil, nil
-		u.ClientCertificate, u.ClientKey = "kubelet/pki/kubelet-client-current.pem", "kubelet/pki/kubelet-client-current.pem"
-	}
-	if err := kubeconfig.Write(n.Path("kubelet.conf"), cfg); err != nil {
-		t.Fatal(err)
-	}
-	pemPath := n.Path("kubelet/pki/kubelet-client-current.pem")
-	if err := os.MkdirAll(filepath.Dir(pemPath), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pemPath, pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pemPath := bootstrappedKubelet(t, n, 0o600)
 	list, err := listInventory(n.CertDir(), n.Dir, pki.Kubeadm().Certificates(pki.Node{}), pki.Kubeadm().Kubeconfigs(pki.Node{}), nil, pkitest.Made)
 	if err != nil {
 		t.Fatal(err)
