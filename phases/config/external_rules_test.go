@@ -21,18 +21,7 @@ func TestExternalEtcdKubeadmRules(t *testing.T) {
 		{"keyFile alone", "endpoints: [https://10.0.0.5:2379]\n    caFile: /e/ca.crt\n    keyFile: /e/c.key", "both or none of etcd.external.certFile and etcd.external.keyFile"},
 		{"no caFile", "endpoints: [https://10.0.0.5:2379]\n    certFile: /e/c.crt\n    keyFile: /e/c.key", "requires etcd.external.caFile"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(clusterDoc("v1beta4", "etcd:\n  external:\n    "+tc.body)), Default())
-			if tc.err == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("error %v, want one containing %q", err, tc.err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkExternalEtcd(t, tc.body, tc.err) })
 	}
 }
 
@@ -67,17 +56,23 @@ func TestExternalEtcdURLs(t *testing.T) {
 		{"http with a CA", "endpoints: [http://10.0.0.5:2379]\n    caFile: /e/ca.crt", "must use https"},
 		{"bad httpEndpoints", "endpoints: [https://10.0.0.5:2379]\n    httpEndpoints: [10.0.0.5:2381]", "etcd.external.httpEndpoints"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(clusterDoc("v1beta4", "etcd:\n  external:\n    "+tc.body)), Default())
-			if tc.err == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("error %v, want one containing %q", err, tc.err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkExternalEtcd(t, tc.body, tc.err) })
+	}
+}
+
+// checkExternalEtcd parses a v1beta4 ClusterConfiguration whose
+// etcd.external is body: accepted when want is "", else refused with an
+// error containing want.
+func checkExternalEtcd(t *testing.T, body, want string) {
+	t.Helper()
+	_, err := Parse([]byte(clusterDoc("v1beta4", "etcd:\n  external:\n    "+body)), Default())
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q", err, want)
 	}
 }
