@@ -250,6 +250,13 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
 		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
 		{"link-local advertise address", strings.Replace(minimalConfig, "192.0.2.20", `"fe80::1"`, 1), []string{"localAPIEndpoint.advertiseAddress", "link-local"}},
+		// No certificate depends on these, but kubeadm refuses them.
+		{"pod subnet mask out of range", cluster("networking: {podSubnet: 10.244.0.0/33}"), []string{"networking.podSubnet", "couldn't parse subnet"}},
+		{"two IPv4 pod subnets", cluster(`networking: {podSubnet: "10.244.0.0/16,10.245.0.0/16"}`), []string{"networking.podSubnet", "two CIDRs from each family"}},
+		{"external etcd without endpoints", cluster("etcd: {external: {caFile: /e/ca.crt}}"), []string{"etcd.external", "at least one endpoint"}},
+		{"external etcd certFile alone", cluster("etcd: {external: {endpoints: [https://10.0.0.5:2379], caFile: /e/ca.crt, certFile: /e/c.crt}}"), []string{"etcd.external.certFile and etcd.external.keyFile"}},
+		{"external etcd pair without caFile", cluster("etcd: {external: {endpoints: [https://10.0.0.5:2379], certFile: /e/c.crt, keyFile: /e/c.key}}"), []string{"requires etcd.external.caFile"}},
+		{"external etcd endpoint without scheme", cluster("etcd: {external: {endpoints: [\"10.0.0.5:2379\"]}}"), []string{"etcd.external.endpoints", "10.0.0.5:2379"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
