@@ -36,25 +36,6 @@ func TempDirs(manifestDir string) []string {
 	return dirs
 }
 
-// CleanTemp removes the temporary files that a Replace of manifestPath
-// killed part way left (TempDirs, and backupDir, "" for none). It returns
-// what it removed.
-func CleanTemp(manifestPath, backupDir string) ([]string, error) {
-	dirs := TempDirs(filepath.Dir(manifestPath))
-	if backupDir != "" {
-		dirs = append(dirs, backupDir)
-	}
-	var removed []string
-	for _, d := range dirs {
-		rm, err := atomicfile.CleanTemp(d)
-		removed = append(removed, rm...)
-		if err != nil {
-			return removed, err
-		}
-	}
-	return removed, nil
-}
-
 // Replace atomically replaces the manifest at path, whose content was read
 // as old, with data, after copying old into backupDir under the same base
 // name (or NAME-2.yaml, ... when an earlier backup there holds another

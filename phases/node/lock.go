@@ -158,7 +158,7 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
-	return cleanTemp(errOut, slices.Concat(tempDirs(certDir, kubeconfigDirs), also))
+	return CleanTemp(errOut, slices.Concat(tempDirs(certDir, kubeconfigDirs), also))
 }
 
 // tempDirs are the folders where a killed atomicfile.WriteFile of a
@@ -170,9 +170,9 @@ func tempDirs(certDir string, kubeconfigDirs []string) []string {
 	return slices.Concat([]string{certDir, filepath.Join(certDir, "etcd")}, manifests.TempDirs(manifestDir), kubeconfigDirs)
 }
 
-// cleanTemp removes from dirs the temporary files a killed
+// CleanTemp removes from dirs the temporary files a killed
 // atomicfile.WriteFile left, saying so on errOut.
-func cleanTemp(errOut io.Writer, dirs []string) error {
+func CleanTemp(errOut io.Writer, dirs []string) error {
 	for _, d := range dirs {
 		removed, err := atomicfile.CleanTemp(d)
 		for _, p := range removed {
@@ -234,7 +234,7 @@ func LockCSR(ctx context.Context, errOut io.Writer, dir string, wait time.Durati
 			return nil, err
 		}
 	}
-	if err := cleanTemp(errOut, []string{dir, filepath.Join(dir, "etcd")}); err != nil {
+	if err := CleanTemp(errOut, []string{dir, filepath.Join(dir, "etcd")}); err != nil {
 		release()
 		return nil, err
 	}

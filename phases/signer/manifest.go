@@ -63,11 +63,11 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 		}
 		defer release()
 		// What a run killed while it wrote the manifest or its backup left.
-		removed, err := manifests.CleanTemp(e.Manifest, e.BackupDir)
-		for _, p := range removed {
-			fmt.Fprintf(e.Out, "[recover] removed %s, left by an interrupted write\n", p)
+		dirs := manifests.TempDirs(filepath.Dir(e.Manifest))
+		if e.BackupDir != "" {
+			dirs = append(dirs, e.BackupDir)
 		}
-		if err != nil {
+		if err := nodes.CleanTemp(e.Out, dirs); err != nil {
 			return fmt.Errorf("%s signer: %w; remove it by hand", verb, err)
 		}
 	}
