@@ -85,14 +85,14 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 	if err != nil {
 		return nil, err
 	}
-	problems, rows := map[string][]Problem{}, map[string]Certificate{}
+	rows := map[string]Certificate{}
 	for _, c := range info.all() {
-		problems[c.Name], rows[c.Name] = c.Problems, c
+		rows[c.Name] = c
 	}
 	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
 	s := pki.Store{Dir: certDir}
 	add := func(name, file string, cert *x509.Certificate, err error, ca string) {
-		e := ListEntry{Name: name, File: file, Status: "ok", CAName: ca, Problems: problems[name]}
+		e := ListEntry{Name: name, File: file, Status: "ok", CAName: ca, Problems: rows[name].Problems}
 		if e.Problems == nil {
 			e.Problems = []Problem{}
 		}
