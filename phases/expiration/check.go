@@ -209,11 +209,16 @@ func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, 
 	if err != nil || ca.cert == nil || slices.ContainsFunc(cas, ca.holds) || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }) {
 		return
 	}
-	flags := c.o.FolderFlags
-	if f := c.o.ConfigFile; f != "" { // its certificatesDir is not in FolderFlags
-		flags = " --config " + output.ShellQuote(f) + flags
+	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, c.configFlag(), c.o.FolderFlags)
+}
+
+// configFlag is " --config FILE" for a renew this check prints, when the
+// check read --config, whose certificatesDir FolderFlags lacks; "" without.
+func (c *checker) configFlag() string {
+	if c.o.ConfigFile == "" {
+		return ""
 	}
-	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, flags)
+	return " --config " + output.ShellQuote(c.o.ConfigFile)
 }
 
 // leaf checks one certificate file pair or kubeconfig.
@@ -262,11 +267,8 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			}
 			// Without --config the settings are the kubeadm-config
 			// ConfigMap's, which renew reads too without it.
-			cfg, flag := "the kubeadm-config ConfigMap", ""
-			if f := c.o.ConfigFile; f != "" {
-				cfg, flag = f, " --config "+f
-			}
-			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s%s`", row.File, cfg, d, t.Name, drop, flag, c.o.FolderFlags)
+			cfg := cmp.Or(c.o.ConfigFile, "the kubeadm-config ConfigMap")
+			row.add(SANDrift, "%s: its SANs differ from what %s asks for (%s): renewal keeps a certificate's SANs; to apply the configuration, run `certctl renew %s --update-sans%s%s%s`", row.File, cfg, d, t.Name, drop, c.configFlag(), c.o.FolderFlags)
 		}
 	}
 	return row
