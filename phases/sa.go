@@ -12,12 +12,12 @@ import (
 // runServiceAccount keeps or makes sa.key and sa.pub, the key pair that signs
 // and verifies service account tokens. It is not a certificate: no CA.
 func runServiceAccount(ctx context.Context, env *Env) error {
-	if env.UseCSR && env.Cluster.Joining {
-		env.logf("[certs] Skipping %q: a key pair, not a certificate; a joining node uses the cluster's: run `certctl certs download --certificate-key KEY` (docs/ha.md)", pki.SAName)
-		return nil
-	}
 	if env.UseCSR {
-		env.logf("[certs] Skipping %q: a key pair, not a certificate; run `certctl init-phase certs sa` to make it in the cert dir", pki.SAName)
+		next := "run `certctl init-phase certs sa` to make it in the cert dir"
+		if env.Cluster.Joining {
+			next = "a joining node uses the cluster's: run `certctl certs download --certificate-key KEY` (docs/ha.md)"
+		}
+		env.logf("[certs] Skipping %q: a key pair, not a certificate; %s", pki.SAName, next)
 		return nil
 	}
 	s := env.store()
