@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -172,17 +174,25 @@ func (c *Cluster) StartComponent(ctx context.Context, name string) error {
 // for its process to exit. Stopping a component that is not running does nothing. It returns an
 // error if the process had exited by itself before.
 func (c *Cluster) StopComponent(ctx context.Context, name string) error {
+	start := time.Now()
+	pid, err := c.stopComponent(ctx, name)
+	if pid != 0 {
+		c.opts.Logf("testcluster: %s pid %d stopped (%v)", name, pid, time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+// stopComponent is StopComponent without its log line; pid is the process stopped, 0 if none ran.
+func (c *Cluster) stopComponent(ctx context.Context, name string) (pid int, err error) {
 	p := c.proc(name)
 	if p == nil {
-		return nil
+		return 0, nil
 	}
-	start := time.Now()
-	err := p.stop(ctx, c.opts.StopGrace)
+	err = p.stop(ctx, c.opts.StopGrace)
 	c.mu.Lock()
 	delete(c.procs, name)
 	c.mu.Unlock()
-	c.opts.Logf("testcluster: %s pid %d stopped (%v)", name, p.PID, time.Since(start).Round(time.Millisecond))
-	return err
+	return p.PID, err
 }
 
 // Restart stops component name, waits for the old process to exit (an old one could still answer
@@ -196,15 +206,42 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 
 // Stop stops the Kubelets started by StartKubelet, then every running component in reverse
 // start order. It returns the errors of all components (for example one that had crashed) joined.
+//
+// It logs one line for them all, so that a failed test's own last lines stay at the end of its
+// output, where a truncated CI log shows them.
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.stopKubelets()
+	return c.stopAll(ctx, slices.Backward(c.opts.Components))
+}
+
+// stopAll stops the components of names, in order, and logs one line for those that ran.
+func (c *Cluster) stopAll(ctx context.Context, names iter.Seq2[int, string]) error {
+	start := time.Now()
 	var errs []error
-	for _, name := range slices.Backward(c.opts.Components) {
-		if err := c.StopComponent(ctx, name); err != nil {
+	var stopped []string
+	for _, name := range names {
+		if err := c.stopInto(ctx, name, &stopped); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	c.logStopped(stopped, start)
 	return errors.Join(errs...)
+}
+
+// stopInto stops component name and adds "NAME (pid N)" to stopped if it ran.
+func (c *Cluster) stopInto(ctx context.Context, name string, stopped *[]string) error {
+	pid, err := c.stopComponent(ctx, name)
+	if pid != 0 {
+		*stopped = append(*stopped, fmt.Sprintf("%s (pid %d)", name, pid))
+	}
+	return err
+}
+
+// logStopped logs the components stopped since start in one line, if any.
+func (c *Cluster) logStopped(stopped []string, start time.Time) {
+	if len(stopped) > 0 {
+		c.opts.Logf("testcluster: stopped %s in %v", strings.Join(stopped, ", "), time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // PID returns the process ID of component name, or 0 if it is not running.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 )
@@ -122,14 +123,23 @@ func (h *HA) Start(ctx context.Context) error {
 }
 
 // Stop stops every node's Kubelets, then every running component of every node, one component at a time in reverse start
-// order, on all nodes at once. It returns all errors joined.
+// order, on all nodes at once. It returns all errors joined, and logs one line per node (see
+// Cluster.Stop).
 func (h *HA) Stop(ctx context.Context) error {
 	for _, c := range h.Nodes {
 		c.stopKubelets()
 	}
+	start := time.Now()
+	stopped := make(map[*Cluster]*[]string, len(h.Nodes))
+	for _, c := range h.Nodes {
+		stopped[c] = new([]string)
+	}
 	var errs []error
 	for _, name := range slices.Backward(h.Nodes[0].opts.Components) {
-		errs = append(errs, h.each(func(c *Cluster) error { return c.StopComponent(ctx, name) }))
+		errs = append(errs, h.each(func(c *Cluster) error { return c.stopInto(ctx, name, stopped[c]) }))
+	}
+	for _, c := range h.Nodes {
+		c.logStopped(*stopped[c], start)
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ const LogTailLines = 40
 // Start creates and starts a Cluster for the test t and stops it when the test and its subtests
 // end. Options.Dir defaults to t.TempDir() and Options.Logf to t.Logf. It fails the test at once if
 // the cluster does not come up (for example, kube binaries missing: `make kube-binaries`). When
-// the test fails or panics, the last LogTailLines lines of each component's log are logged.
+// the test fails or panics, the last LogTailLines lines of each component's log are written to
+// standard error.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	return forTest(t, New, opts, "test cluster", "start test cluster", (*Cluster).Start)
@@ -34,7 +36,7 @@ func WritePKI(t testing.TB, opts Options) *Cluster {
 
 // StartHA creates and starts an HA control plane of opts.Nodes nodes for the test t, as Start
 // does for one node: Options.Dir defaults to t.TempDir(), Options.Logf to t.Logf, every node is
-// stopped when the test ends, and every node's log tails are logged when it failed.
+// stopped when the test ends, and every node's log tails are written to standard error when it failed.
 func StartHA(t testing.TB, opts Options) *HA {
 	t.Helper()
 	return forTest(t, NewHA, opts, "HA test cluster", "start HA test cluster", (*HA).Start)
@@ -67,15 +69,16 @@ func forTest[C Runner](t testing.TB, create func(Options) (C, error), opts Optio
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := c.Stop(ctx); err != nil {
-			t.Errorf("stop %s: %v", what, err)
-		}
-		if t.Failed() || panicking() {
+		err := c.Stop(ctx)
+		if t.Failed() || panicking() || err != nil {
 			var b strings.Builder
 			c.WriteLogTails(&b, LogTailLines)
 			if b.Len() > 0 {
-				t.Log("logs of the " + what + ":\n" + b.String())
+				writeLogTails(t, "logs of the "+what+" of "+t.Name()+":\n"+b.String())
 			}
+		}
+		if err != nil {
+			t.Errorf("stop %s: %v", what, err)
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -84,6 +87,17 @@ func forTest[C Runner](t testing.TB, create func(Options) (C, error), opts Optio
 		t.Fatalf("%s: %v", doing, err)
 	}
 	return c
+}
+
+// writeLogTails writes a failed test's log tails to standard error, not to the test's log.
+// Without -v, go test prints a test's log only when the test ends, after its cleanups, so the
+// tails come before it and the test's own last lines (its failed checks) end the output, which
+// is what a truncated CI log keeps. With -v both are printed as they come.
+func writeLogTails(t testing.TB, text string) {
+	t.Helper()
+	if _, err := io.WriteString(os.Stderr, text); err != nil {
+		t.Log(text)
+	}
 }
 
 // WriteLogTails writes the last n lines of certctl's log and of each component's log to w.
