@@ -62,7 +62,7 @@ func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb stri
 		if len(unclear) > 0 {
 			return nil, 0, fmt.Errorf("no pending CSR is certainly node %q's: %d left alone, each listed above", b.FromNode, len(unclear))
 		}
-		return nil, 0, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, b.FromNode)
+		return nil, 0, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, strings.ToLower(b.FromNode))
 	}
 	b.debugf("pending CSRs of node %s: %s", b.FromNode, strings.Join(names, ", "))
 	return names, len(unclear), nil

@@ -116,3 +116,17 @@ func TestBatchFromNode(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchFromNodeNoneNamesLowerCase: with no pending CSR of the node, the
+// hint spells the names renew makes, which are lower-cased: a node name
+// typed as the host name shows (CP-1) must not send the operator looking
+// for certctl-CP-1-....
+func TestBatchFromNodeNoneNamesLowerCase(t *testing.T) {
+	of := func(*certv1.CertificateSigningRequest) (bool, error) { return false, nil }
+	var out, errOut strings.Builder
+	err := DenyAll(context.Background(), fake.NewClientset(), "NotScheduled", "", testNow, Batch{FromNode: "CP-1", Of: of, Out: &out, ErrOut: &errOut})
+	want := "no pending CSR of node \"CP-1\": `certctl renew --use-api` on it names them certctl-cp-1-CERTIFICATE-KEYHASH; check the name with kubectl get csr"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
