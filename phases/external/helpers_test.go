@@ -194,3 +194,44 @@ func readCSRKey(kubeconfigFile bool, path string) (crypto.Signer, error) {
 	key, _, err := s.ReadKey(path)
 	return key, err
 }
+
+// intermediate is a CA that the node's CA base ("ca") signs, as an
+// organisation's issuing CA under its root, after ch changes its template.
+func (n *extNode) intermediate(t *testing.T, base, cn string, ch change) *issuer {
+	t.Helper()
+	key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	if ch != nil {
+		ch(tmpl)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, n.caCerts[base], key.Public(), n.caKeys[base])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &issuer{cert: cert, key: key}
+}
+
+// appendCerts appends certs, in PEM, to the file at path.
+func appendCerts(t *testing.T, path string, certs ...*x509.Certificate) {
+	t.Helper()
+	data := read(t, path)
+	for _, c := range certs {
+		data = append(data, pki.EncodeCert(c)...)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -179,6 +179,11 @@ func TestImportRefusals(t *testing.T) {
 		{"a FIFO in place of the signed certificate", func(t *testing.T, n *extNode) {
 			treetest.FIFO(t, filepath.Join(n.csrDir, "apiserver.crt"))
 		}, []string{"apiserver.crt", "not a regular file but a FIFO"}},
+		{"intermediate CA that does not allow server auth", func(t *testing.T, n *extNode) {
+			inter := n.intermediate(t, "ca", "client issuing CA", func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} })
+			n.sign(t, reqPath(n), nil, inter)
+			appendCerts(t, filepath.Join(n.csrDir, "apiserver.crt"), inter.cert)
+		}, []string{`the CA "client issuing CA" allows only the extended key usages client auth`, "server auth", "have it signed by a CA"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)

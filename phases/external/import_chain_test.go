@@ -1,0 +1,52 @@
+package external
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"path/filepath"
+	"testing"
+
+	"github.com/certctl/certctl/phases/external/reqfile"
+	"github.com/certctl/certctl/pki"
+)
+
+// TestImportIntermediateChain: the organisation's issuing CA, under the
+// CA of ca.crt, signs; the certificate file holds the leaf, then the
+// issuing CA. An issuing CA without extended key usages, or with those
+// the certificate needs, is accepted, and the file is installed as it
+// came, chain included.
+func TestImportIntermediateChain(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		eku  []x509.ExtKeyUsage
+	}{
+		{"no extended key usage", nil},
+		{"server and client auth", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}},
+		{"any", []x509.ExtKeyUsage{x509.ExtKeyUsageAny}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newExtNode(t)
+			n.writeCSRs(t, "apiserver", "admin.conf")
+			inter := n.intermediate(t, "ca", "issuing CA", func(c *x509.Certificate) { c.ExtKeyUsage = tt.eku })
+			for _, name := range []string{"apiserver", "admin.conf"} {
+				n.sign(t, reqfile.Path(n.csrDir, name), nil, inter)
+				appendCerts(t, filepath.Join(n.csrDir, name+".crt"), inter.cert)
+			}
+			res, err := Import(context.Background(), n.importOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Imported) != 2 || len(res.Refused) != 0 {
+				t.Fatalf("imported %v, refused %v", res.Imported, res.Refused)
+			}
+			if !bytes.Equal(read(t, filepath.Join(n.csrDir, "apiserver.crt")), read(t, filepath.Join(n.CertDir(), "apiserver.crt"))) {
+				t.Error("apiserver.crt is not installed as signed, with its chain")
+			}
+			certs, err := pki.ParseCerts(read(t, filepath.Join(n.CertDir(), "apiserver.crt")))
+			if err != nil || len(certs) != 2 || !certs[1].Equal(inter.cert) {
+				t.Errorf("installed apiserver.crt: %d certificate(s), %v", len(certs), err)
+			}
+		})
+	}
+}
