@@ -78,6 +78,12 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err != nil {
 		return c, refused, err
 	}
+	if key, _, err := f.Slot.ReadKey(f.Key); err == nil {
+		var moved bool
+		if certs, moved = leafFirst(certs, key.Public()); moved {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s holds the certificate of its key, but not first: it is installed first, then its issuers, as TLS needs", certFile))
+		}
+	}
 	c.cert = certs[0]
 	// A weak key would be installed and then fail every TLS handshake of
 	// the component (issue 13): refused as the signer refuses it.
@@ -336,4 +342,32 @@ func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *
 		return fmt.Errorf("its CA chain does not allow the extended key usage %s, so the components reject it: have it signed by a CA whose certificate allows %s or names no extended key usage", pki.UsageName(u), pki.UsageName(u))
 	}
 	return nil
+}
+
+// leafFirst reorders certs, a certificate file's, when the certificate
+// of pub is not first (a PKCS#7 bundle converted by openssl often lists
+// the root first): that certificate, then its issuers in chain order, then
+// any others as they were. It reports whether it moved anything.
+func leafFirst(certs []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certificate, bool) {
+	if len(certs) < 2 || pki.SamePublicKey(certs[0].PublicKey, pub) {
+		return certs, false
+	}
+	i := slices.IndexFunc(certs, func(c *x509.Certificate) bool { return pki.SamePublicKey(c.PublicKey, pub) })
+	if i < 0 {
+		return certs, false
+	}
+	rest := slices.Delete(slices.Clone(certs), i, i+1)
+	out := []*x509.Certificate{certs[i]}
+	for {
+		last := out[len(out)-1]
+		j := slices.IndexFunc(rest, func(c *x509.Certificate) bool {
+			return !c.Equal(last) && bytes.Equal(last.RawIssuer, c.RawSubject) && last.CheckSignatureFrom(c) == nil
+		})
+		if j < 0 {
+			break
+		}
+		out = append(out, rest[j])
+		rest = slices.Delete(rest, j, j+1)
+	}
+	return append(out, rest...), true
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -49,4 +51,33 @@ func TestImportIntermediateChain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestImportLeafNotFirst: the certificate file holds the chain in another
+// order (a PKCS#7 bundle converted with openssl lists the root first): the
+// certificate of the key is installed first, then its issuers, as TLS
+// needs; it is not refused as a CA certificate that does not match.
+func TestImportLeafNotFirst(t *testing.T) {
+	n := newExtNode(t)
+	n.writeCSRs(t, "apiserver")
+	inter := n.intermediate(t, "ca", "issuing CA", nil)
+	req := reqfile.Path(n.csrDir, "apiserver")
+	n.sign(t, req, nil, inter)
+	crt := filepath.Join(n.csrDir, "apiserver.crt")
+	leaf := read(t, crt)
+	if err := os.WriteFile(crt, append(append(pki.EncodeCert(n.caCerts["ca"]), pki.EncodeCert(inter.cert)...), leaf...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(context.Background(), n.importOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Imported) != 1 || len(res.Refused) != 0 {
+		t.Fatalf("imported %v, refused %v", res.Imported, res.Refused)
+	}
+	want := append(append(leaf, pki.EncodeCert(inter.cert)...), pki.EncodeCert(n.caCerts["ca"])...)
+	if got := read(t, filepath.Join(n.CertDir(), "apiserver.crt")); !bytes.Equal(got, want) {
+		t.Errorf("installed apiserver.crt is not the leaf, its issuing CA, then the root:\n%s", got)
+	}
+	assertMentions(t, strings.Join(res.Warnings, "\n"), crt, "not first")
 }

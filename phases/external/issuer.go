@@ -40,6 +40,7 @@ func (is Issuer) Issue(_ context.Context, reqs []renewal.Request) ([]renewal.Iss
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Name, err)
 		}
+		certs, _ = leafFirst(certs, key.Public())
 		out[i] = renewal.Issued{Cert: certs[0], Key: key}
 	}
 	return out, nil
