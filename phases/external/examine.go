@@ -69,8 +69,8 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		if ok, _ := pki.Exists(f.Key); ok {
 			// A --use-csr run stopped between the key and its CSR: left
 			// out without a word, the certificate would never be renewed.
-			return &candidate{Target: t, certFile: f.Cert}, refused, fmt.Errorf("%s has neither its CSR %s nor a signed certificate %s: a --use-csr run stopped before the CSR; make them again (`certctl renew %s --use-csr --csr-dir %s`), have the CSR signed, and import it; or, if the CSR went to your CA, put the certificate it signs as %s",
-				f.Key, filepath.Base(f.CSR), filepath.Base(f.Cert), t.Name, output.ShellQuote(im.o.CSRDir), f.Cert)
+			return &candidate{Target: t, certFile: f.Cert}, refused, fmt.Errorf("%s has neither its CSR %s nor a signed certificate %s: a --use-csr run stopped before the CSR; make them again (%s), have the CSR signed, and import it; or, if the CSR went to your CA, put the certificate it signs as %s",
+				f.Key, filepath.Base(f.CSR), filepath.Base(f.Cert), im.remake(t), f.Cert)
 		}
 		return nil, absent, nil
 	}
@@ -88,7 +88,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	// A weak key would be installed and then fail every TLS handshake of
 	// the component (issue 13): refused as the signer refuses it.
 	if err := policy.Key("the key of "+certFile, c.cert.PublicKey, false); err != nil {
-		return c, refused, fmt.Errorf("%w: make a new key and CSR (certctl renew %s --use-csr) and have it signed again", err, t.Name)
+		return c, refused, fmt.Errorf("%w: make a new key and CSR (remove %s and %s, then %s) and have it signed again", err, f.Key, f.CSR, im.remake(t))
 	}
 	key, keyPEM, err := readNewKey(f)
 	if err != nil {
@@ -370,4 +370,20 @@ func leafFirst(certs []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certifi
 		rest = slices.Delete(rest, j, j+1)
 	}
 	return append(out, rest...), true
+}
+
+// remake is the command, quoted, that writes t's key and CSR into the
+// CSR folder again, with the node's folders: `renew --use-csr` when t's
+// certificate or kubeconfig is on the node, else (a first installation,
+// where renew has nothing to renew) `init-phase certs|kubeconfig
+// --use-csr`, which takes the SANs and server from the --config file.
+func (im *importer) remake(t renewal.Target) string {
+	csrDir, certDir, kcDir := output.ShellQuote(im.o.CSRDir), output.ShellQuote(im.o.CertDir), output.ShellQuote(im.o.KubeconfigDir)
+	if ok, err := pki.Exists(t.File(im.o.CertDir, im.o.KubeconfigDir)); err != nil || ok {
+		return fmt.Sprintf("`certctl renew %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s`", t.Name, csrDir, certDir, kcDir)
+	}
+	if t.Kubeconfig {
+		return fmt.Sprintf("`certctl init-phase kubeconfig %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s` with the --config of the first run", strings.TrimSuffix(t.BaseName, ".conf"), csrDir, certDir, kcDir)
+	}
+	return fmt.Sprintf("`certctl init-phase certs %s --use-csr --csr-dir %s --cert-dir %s` with the --config of the first run", t.Name, csrDir, certDir)
 }
