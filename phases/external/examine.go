@@ -106,6 +106,9 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.Request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
 	}
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
+		if hint := chainHint(certs, ca.bundle[0], certFile, im.now); hint != "" {
+			err = fmt.Errorf("%w; %s", err, hint)
+		}
 		return c, refused, err
 	}
 	if err := chainAllows(certs[0], certs[1:], ca.bundle[0], want.ExtKeyUsages, im.now); err != nil {
@@ -386,4 +389,24 @@ func (im *importer) remake(t renewal.Target) string {
 		return fmt.Sprintf("`certctl init-phase kubeconfig %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s` with the --config of the first run", strings.TrimSuffix(t.BaseName, ".conf"), csrDir, certDir, kcDir)
 	}
 	return fmt.Sprintf("`certctl init-phase certs %s --use-csr --csr-dir %s --cert-dir %s` with the --config of the first run", t.Name, csrDir, certDir)
+}
+
+// chainHint says why certs (a certificate file: the leaf, then its
+// intermediates) do not chain to ca, when the reason is one an operator
+// of an organisation's CA meets: an intermediate CA left out of the file,
+// or one that expired (or is not valid yet). "" when the chain is good or
+// the reason is another (another CA signed it).
+func chainHint(certs []*x509.Certificate, ca *x509.Certificate, file string, now time.Time) string {
+	if pki.VerifySignedBy(certs[0], certs[1:], ca, now) == nil {
+		return ""
+	}
+	for _, c := range certs[1:] {
+		if err := pki.ValidAt(c, now); err != nil && c.IsCA {
+			return fmt.Sprintf("the CA %q in %s %s: put its current certificate there", c.Subject.CommonName, file, strings.TrimPrefix(err.Error(), "pki: certificate "))
+		}
+	}
+	if top := certs[len(certs)-1]; !bytes.Equal(top.RawIssuer, ca.RawSubject) && top.CheckSignatureFrom(ca) != nil {
+		return fmt.Sprintf("it is issued by %q: if that is an intermediate CA under %q, put its certificate (and any CA between) after the certificate in %s", top.Issuer.String(), ca.Subject.CommonName, file)
+	}
+	return ""
 }

@@ -184,6 +184,14 @@ func TestImportRefusals(t *testing.T) {
 			n.sign(t, reqPath(n), nil, inter)
 			appendCerts(t, filepath.Join(n.csrDir, "apiserver.crt"), inter.cert)
 		}, []string{`the CA "client issuing CA" allows only the extended key usages client auth`, "server auth", "have it signed by a CA"}},
+		{"issued by an intermediate CA that is not in the file", func(t *testing.T, n *extNode) {
+			n.sign(t, reqPath(n), nil, n.intermediate(t, "ca", "issuing CA", nil))
+		}, []string{`it is not signed by the CA "kubernetes"`, `it is issued by "CN=issuing CA"`, "put its certificate (and any CA between) after the certificate in", "apiserver.crt"}},
+		{"expired intermediate CA", func(t *testing.T, n *extNode) {
+			inter := n.intermediate(t, "ca", "issuing CA", func(c *x509.Certificate) { c.NotBefore, c.NotAfter = now.Add(-48*time.Hour), now.Add(-time.Hour) })
+			n.sign(t, reqPath(n), nil, inter)
+			appendCerts(t, filepath.Join(n.csrDir, "apiserver.crt"), inter.cert)
+		}, []string{`it is not signed by the CA "kubernetes"`, `the CA "issuing CA" in`, "expired on " + now.Add(-time.Hour).UTC().Format(time.RFC3339), "put its current certificate there"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)
