@@ -106,7 +106,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.Request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
 	}
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
-		if hint := chainHint(certs, ca.bundle[0], certFile, im.now); hint != "" {
+		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
 		return c, refused, err
@@ -394,11 +394,15 @@ func (im *importer) remake(t renewal.Target) string {
 // chainHint says why certs (a certificate file: the leaf, then its
 // intermediates) do not chain to ca, when the reason is one an operator
 // of an organisation's CA meets: an intermediate CA left out of the file,
-// or one that expired (or is not valid yet). "" when the chain is good or
+// or one that expired (or is not valid yet), or the CA certificate that
+// did. "" when the chain is good or
 // the reason is another (another CA signed it).
-func chainHint(certs []*x509.Certificate, ca *x509.Certificate, file string, now time.Time) string {
+func chainHint(certs []*x509.Certificate, ca *x509.Certificate, caPath, file string, now time.Time) string {
 	if pki.VerifySignedBy(certs[0], certs[1:], ca, now) == nil {
 		return ""
+	}
+	if err := pki.ValidAt(ca, now); err != nil {
+		return fmt.Sprintf("the CA certificate %s %s: every component rejects the certificates it signs: put there a new certificate of the CA, from your CA operator, and have this one signed again if the CA key changed", caPath, strings.TrimPrefix(err.Error(), "pki: certificate "))
 	}
 	for _, c := range certs[1:] {
 		if err := pki.ValidAt(c, now); err != nil && c.IsCA {

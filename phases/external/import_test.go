@@ -192,6 +192,21 @@ func TestImportRefusals(t *testing.T) {
 			n.sign(t, reqPath(n), nil, inter)
 			appendCerts(t, filepath.Join(n.csrDir, "apiserver.crt"), inter.cert)
 		}, []string{`it is not signed by the CA "kubernetes"`, `the CA "issuing CA" in`, "expired on " + now.Add(-time.Hour).UTC().Format(time.RFC3339), "put its current certificate there"}},
+		{"expired CA", func(t *testing.T, n *extNode) {
+			old := newIssuer(t, "old CA")
+			tmpl := *old.cert
+			tmpl.NotBefore, tmpl.NotAfter = now.Add(-10*24*time.Hour), now.Add(-time.Hour)
+			der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, old.key.Public(), old.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old.cert, _ = x509.ParseCertificate(der)
+			os.WriteFile(filepath.Join(n.CertDir(), "ca.crt"), pki.EncodeCert(old.cert), 0o644)
+			r, _ := reqfile.Read(reqPath(n))
+			r.CA.SHA256, r.CA.Subject = "", ""
+			reqfile.Write(reqPath(n), r)
+			n.sign(t, reqPath(n), nil, old)
+		}, []string{`the CA certificate ` + "CERTDIR" + `/ca.crt expired on ` + now.Add(-time.Hour).UTC().Format(time.RFC3339), "every component rejects", "a new certificate of the CA"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)
@@ -215,6 +230,9 @@ func TestImportRefusals(t *testing.T) {
 			}
 			if len(res.Refused) != 1 || res.Refused[0].Name != "apiserver" {
 				t.Fatalf("refused %v, want apiserver", res.Refused)
+			}
+			for i, w := range tt.want {
+				tt.want[i] = strings.ReplaceAll(w, "CERTDIR", n.CertDir())
 			}
 			assertMentions(t, res.Refused[0].Reason, tt.want...)
 			if len(res.Imported) != 1 || res.Imported[0].Name != "front-proxy-client" {
