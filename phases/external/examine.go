@@ -94,6 +94,11 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err != nil {
 		return c, refused, err
 	}
+	if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
+		if other := im.keyOwner(t, c.cert.PublicKey); other != nil {
+			return c, refused, fmt.Errorf("it is the certificate signed for the CSR of %s (its key is %s), not for %s: put it at %s, and have %s signed", other.Name, other.Key, filepath.Base(f.CSR), other.Cert, f.CSR)
+		}
+	}
 	want, err := im.want(t, req, f, key)
 	if err != nil {
 		return c, refused, err
@@ -413,4 +418,30 @@ func chainHint(certs []*x509.Certificate, ca *x509.Certificate, caPath, file str
 		return fmt.Sprintf("it is issued by %q: if that is an intermediate CA under %q, put its certificate (and any CA between) after the certificate in %s", top.Issuer.String(), ca.Subject.CommonName, file)
 	}
 	return ""
+}
+
+// owner is a target of the CSR folder and its files.
+type owner struct {
+	Name string
+	reqfile.Files
+}
+
+// keyOwner is the target other than t whose new key in the CSR folder is
+// pub's, nil when none is: a certificate put in the place of another's.
+func (im *importer) keyOwner(t renewal.Target, pub crypto.PublicKey) *owner {
+	for _, o := range im.targets {
+		if o.Name == t.Name {
+			continue
+		}
+		f := o.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir)
+		if req, err := reqfile.Read(f.Request); err == nil && req.Name == o.Name {
+			if named, err := f.Named(req); err == nil {
+				f = named
+			}
+		}
+		if key, _, err := f.Slot.ReadKey(f.Key); err == nil && pki.SamePublicKey(key.Public(), pub) {
+			return &owner{Name: o.Name, Files: f}
+		}
+	}
+	return nil
 }

@@ -39,6 +39,8 @@ type importer struct {
 	// accepted candidates write, and the existing files they replace.
 	files    []txn.File
 	replaced []string
+	// targets are every certificate looked for.
+	targets []renewal.Target
 	// partial: the check pass ended with an error after which the result
 	// still says what is pending (no signed certificate yet).
 	partial bool
@@ -90,7 +92,7 @@ func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
 	im := &importer{o: o, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
-		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}}
+		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}, targets: targets}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
 	if err := phases.Run(ctx, env, im.phases(targets)); err != nil {

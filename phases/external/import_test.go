@@ -207,6 +207,11 @@ func TestImportRefusals(t *testing.T) {
 			reqfile.Write(reqPath(n), r)
 			n.sign(t, reqPath(n), nil, old)
 		}, []string{`the CA certificate ` + "CERTDIR" + `/ca.crt expired on ` + now.Add(-time.Hour).UTC().Format(time.RFC3339), "every component rejects", "a new certificate of the CA"}},
+		{"certificate of another request", func(t *testing.T, n *extNode) {
+			n.sign(t, reqfile.Path(n.csrDir, "front-proxy-client"), nil, nil)
+			os.Rename(filepath.Join(n.csrDir, "front-proxy-client.crt"), filepath.Join(n.csrDir, "apiserver.crt"))
+			n.sign(t, reqfile.Path(n.csrDir, "front-proxy-client"), nil, nil)
+		}, []string{"it is the certificate signed for the CSR of front-proxy-client", "front-proxy-client.key", "not for apiserver.csr", "put it at", "front-proxy-client.crt"}},
 		{"request of another certificate", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			os.WriteFile(reqPath(n), read(t, reqfile.Path(n.csrDir, "front-proxy-client")), 0o644)
