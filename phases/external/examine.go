@@ -315,7 +315,8 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 }
 
 // chainAllows checks that the chain from cert to ca (through
-// intermediates) allows every extended key usage of want. A CA
+// intermediates) allows the extended key usages of want that the
+// components check: server auth and client auth. A CA
 // certificate that names extended key usages limits those of every
 // certificate under it: Go's TLS stack (the API server, the kubelet,
 // etcd) and OpenSSL refuse a client certificate whose CA allows only
@@ -334,6 +335,9 @@ func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *
 		return nil // VerifyIssued reports it
 	}
 	for _, u := range want {
+		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
+			continue // no component checks another usage
+		}
 		opts.KeyUsages = []x509.ExtKeyUsage{u}
 		if _, err := cert.Verify(opts); err == nil {
 			continue

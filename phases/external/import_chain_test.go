@@ -81,3 +81,34 @@ func TestImportLeafNotFirst(t *testing.T) {
 	}
 	assertMentions(t, strings.Join(res.Warnings, "\n"), crt, "not first")
 }
+
+// TestImportIntermediateLimitsOtherUsage: a request that asks for a usage
+// no component checks (a renewal copies what the current certificate has,
+// code signing here), signed under an issuing CA that allows server and
+// client auth only: the components verify only those two, so it is
+// installed.
+func TestImportIntermediateLimitsOtherUsage(t *testing.T) {
+	n := newExtNode(t)
+	n.writeCSRs(t, "apiserver")
+	req := reqfile.Path(n.csrDir, "apiserver")
+	r, err := reqfile.Read(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ExtKeyUsage = append(r.ExtKeyUsage, "codeSigning")
+	if _, err := reqfile.Write(req, r); err != nil {
+		t.Fatal(err)
+	}
+	inter := n.intermediate(t, "ca", "issuing CA", func(c *x509.Certificate) {
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	})
+	n.sign(t, req, nil, inter)
+	appendCerts(t, filepath.Join(n.csrDir, "apiserver.crt"), inter.cert)
+	res, err := Import(context.Background(), n.importOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Imported) != 1 || len(res.Refused) != 0 {
+		t.Fatalf("imported %v, refused %v", res.Imported, res.Refused)
+	}
+}
