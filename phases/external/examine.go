@@ -1,10 +1,8 @@
 package external
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -177,44 +175,6 @@ func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
 	return certs, file, nil
 }
 
-// pkcs7SignedData is the DER of the OID of PKCS#7 SignedData
-// (1.2.840.113549.1.7.2), which starts a .p7b file.
-var pkcs7SignedData = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}
-
-// notPEM is the refusal of file, whose data holds no certificate that
-// can be parsed (err): what it holds instead, when it is one of the forms
-// CAs hand certificates back in, and the command that converts it.
-func notPEM(file string, data []byte, err error) error {
-	f := output.ShellQuote(file)
-	blocks := map[string]bool{}
-	for rest := data; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		blocks[b.Type] = true
-	}
-	trimmed := bytes.TrimSpace(data)
-	switch {
-	case blocks["CERTIFICATE"]:
-		return fmt.Errorf("it holds no PEM certificate that can be parsed (%v): the components cannot load it either; copy it again whole, or have it signed again", strings.TrimPrefix(err.Error(), "pki: "))
-	case blocks["PKCS7"]:
-		return fmt.Errorf("it holds a PKCS#7 bundle, not PEM certificates: convert it with `openssl pkcs7 -print_certs -in %s -out %s` and put the certificate first, then its intermediates", f, f)
-	case blocks["CERTIFICATE REQUEST"] || blocks["NEW CERTIFICATE REQUEST"]:
-		return fmt.Errorf("it holds a CSR, not the certificate signed for it: have the CSR signed, and put the certificate your CA returns there, in PEM")
-	case len(blocks) == 0 && len(data) > 0 && data[0] == 0x30:
-		if _, derr := x509.ParseCertificate(data); derr == nil {
-			return fmt.Errorf("it holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`", f, f)
-		}
-		if i := bytes.Index(data, pkcs7SignedData); i >= 0 && i < 32 {
-			return fmt.Errorf("it holds a PKCS#7 bundle in DER, not PEM certificates: convert it with `openssl pkcs7 -inform der -print_certs -in %s -out %s` and put the certificate first, then its intermediates", f, f)
-		}
-	case len(blocks) == 0 && bytes.HasPrefix(trimmed, []byte("{")) && bytes.Contains(trimmed, []byte(`"cert"`)):
-		return fmt.Errorf("it holds cfssl's JSON output, not the PEM certificate: write its cert field there (`cfssljson -bare`, or `jq -r .cert`)")
-	}
-	return fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
-}
-
 // readNewKey reads the key the CSR was made with, and its PEM as it is to
 // be installed.
 func readNewKey(f reqfile.Files) (crypto.Signer, []byte, error) {
@@ -314,76 +274,6 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 	return nil
 }
 
-// chainAllows checks that the chain from cert to ca (through
-// intermediates) allows the extended key usages of want that the
-// components check: server auth and client auth. A CA
-// certificate that names extended key usages limits those of every
-// certificate under it: Go's TLS stack (the API server, the kubelet,
-// etcd) and OpenSSL refuse a client certificate whose CA allows only
-// server auth, say, although the certificate itself names client auth.
-// VerifyIssued checks the chain for any usage; this is the check the
-// components make.
-func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *x509.Certificate, want []x509.ExtKeyUsage, now time.Time) error {
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(ca)
-	for _, c := range intermediates {
-		inter.AddCert(c)
-	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	chains, err := cert.Verify(opts)
-	if err != nil || len(chains) == 0 {
-		return nil // VerifyIssued reports it
-	}
-	for _, u := range want {
-		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
-			continue // no component checks another usage
-		}
-		opts.KeyUsages = []x509.ExtKeyUsage{u}
-		if _, err := cert.Verify(opts); err == nil {
-			continue
-		}
-		for _, c := range chains[0][1:] {
-			if len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
-				var names []string
-				for _, a := range c.ExtKeyUsage {
-					names = append(names, pki.UsageName(a))
-				}
-				return fmt.Errorf("the CA %q allows only the extended key usages %s, so the components reject the %s this certificate needs: have it signed by a CA whose certificate allows %s or names no extended key usage", c.Subject.CommonName, strings.Join(names, ", "), pki.UsageName(u), pki.UsageName(u))
-			}
-		}
-		return fmt.Errorf("its CA chain does not allow the extended key usage %s, so the components reject it: have it signed by a CA whose certificate allows %s or names no extended key usage", pki.UsageName(u), pki.UsageName(u))
-	}
-	return nil
-}
-
-// leafFirst reorders certs, a certificate file's, when the certificate
-// of pub is not first (a PKCS#7 bundle converted by openssl often lists
-// the root first): that certificate, then its issuers in chain order, then
-// any others as they were. It reports whether it moved anything.
-func leafFirst(certs []*x509.Certificate, pub crypto.PublicKey) ([]*x509.Certificate, bool) {
-	if len(certs) < 2 || pki.SamePublicKey(certs[0].PublicKey, pub) {
-		return certs, false
-	}
-	i := slices.IndexFunc(certs, func(c *x509.Certificate) bool { return pki.SamePublicKey(c.PublicKey, pub) })
-	if i < 0 {
-		return certs, false
-	}
-	rest := slices.Delete(slices.Clone(certs), i, i+1)
-	out := []*x509.Certificate{certs[i]}
-	for {
-		last := out[len(out)-1]
-		j := slices.IndexFunc(rest, func(c *x509.Certificate) bool {
-			return !c.Equal(last) && bytes.Equal(last.RawIssuer, c.RawSubject) && last.CheckSignatureFrom(c) == nil
-		})
-		if j < 0 {
-			break
-		}
-		out = append(out, rest[j])
-		rest = slices.Delete(rest, j, j+1)
-	}
-	return append(out, rest...), true
-}
-
 // remake is the command, quoted, that writes t's key and CSR into the
 // CSR folder again, with the node's folders: `renew --use-csr` when t's
 // certificate or kubeconfig is on the node, else (a first installation,
@@ -398,30 +288,6 @@ func (im *importer) remake(t renewal.Target) string {
 		return fmt.Sprintf("`certctl init-phase kubeconfig %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s` with the --config of the first run", strings.TrimSuffix(t.BaseName, ".conf"), csrDir, certDir, kcDir)
 	}
 	return fmt.Sprintf("`certctl init-phase certs %s --use-csr --csr-dir %s --cert-dir %s` with the --config of the first run", t.Name, csrDir, certDir)
-}
-
-// chainHint says why certs (a certificate file: the leaf, then its
-// intermediates) do not chain to ca, when the reason is one an operator
-// of an organisation's CA meets: an intermediate CA left out of the file,
-// or one that expired (or is not valid yet), or the CA certificate that
-// did. "" when the chain is good or
-// the reason is another (another CA signed it).
-func chainHint(certs []*x509.Certificate, ca *x509.Certificate, caPath, file string, now time.Time) string {
-	if pki.VerifySignedBy(certs[0], certs[1:], ca, now) == nil {
-		return ""
-	}
-	if err := pki.ValidAt(ca, now); err != nil {
-		return fmt.Sprintf("the CA certificate %s %s: every component rejects the certificates it signs: put there a new certificate of the CA, from your CA operator, and have this one signed again if the CA key changed", caPath, strings.TrimPrefix(err.Error(), "pki: certificate "))
-	}
-	for _, c := range certs[1:] {
-		if err := pki.ValidAt(c, now); err != nil && c.IsCA {
-			return fmt.Sprintf("the CA %q in %s %s: put its current certificate there", c.Subject.CommonName, file, strings.TrimPrefix(err.Error(), "pki: certificate "))
-		}
-	}
-	if top := certs[len(certs)-1]; !bytes.Equal(top.RawIssuer, ca.RawSubject) && top.CheckSignatureFrom(ca) != nil {
-		return fmt.Sprintf("it is issued by %q: if that is an intermediate CA under %q, put its certificate (and any CA between) after the certificate in %s", top.Issuer.String(), ca.Subject.CommonName, file)
-	}
-	return ""
 }
 
 // owner is a target of the CSR folder and its files.
