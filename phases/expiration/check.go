@@ -334,6 +334,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 		}
 	}
 	ca := c.ca(pki.CAName, pki.CAName)
+	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
 	c.checkChain(&row, certs[0], certs[1:], ca)
 	return row, true
 }
