@@ -12,7 +12,8 @@ import (
 // VerifyIssued checks a certificate issued for a request (by an external CA
 // or through the certificates API) before it is installed: it must be the
 // certificate of pub, chain to ca (through the intermediates that came with
-// it), name exactly the subject asked for, cover every SAN asked for, carry
+// it), name exactly the subject asked for (an O that the CA adds to a
+// certificate that only serves is accepted), cover every SAN asked for, carry
 // every extended key usage asked for (and want.RequiredKeyUsage), not be a
 // CA, and be valid at now.
 //
@@ -29,7 +30,7 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 	if cert.Subject.CommonName != want.CommonName {
 		problems = append(problems, fmt.Sprintf("its CN is %q, not %q", cert.Subject.CommonName, want.CommonName))
 	}
-	if !sameSet(cert.Subject.Organization, want.Organization) {
+	if !sameSet(cert.Subject.Organization, want.Organization) && (len(want.Organization) > 0 || !addedOK(cert)) {
 		problems = append(problems, fmt.Sprintf("its O is %q, not %q", cert.Subject.Organization, want.Organization))
 	}
 	if missing := MissingSANs(cert, want.DNSNames, want.IPs); len(missing) > 0 {
@@ -54,6 +55,17 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 		return fmt.Errorf("pki: certificate for %q refused: %s", want.Name, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// addedOK reports whether the O of cert, issued for a subject without
+// one, is harmless: cert cannot authenticate a client (its extended key
+// usages are set, and none is client auth or any), so O is no RBAC group,
+// as an enterprise CA adds one to every subject; and none of it is a
+// Kubernetes group (system:...), which no CA adds by policy.
+func addedOK(cert *x509.Certificate) bool {
+	return len(cert.ExtKeyUsage) > 0 && !slices.ContainsFunc(cert.ExtKeyUsage, func(u x509.ExtKeyUsage) bool {
+		return u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny
+	}) && !slices.ContainsFunc(cert.Subject.Organization, func(o string) bool { return strings.HasPrefix(o, "system:") })
 }
 
 // MissingUsages lists the extended key usages of want that cert lacks, by

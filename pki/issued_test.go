@@ -60,6 +60,21 @@ func TestVerifyIssued(t *testing.T) {
 			p.CommonName, p.Organization = "someone", []string{"system:masters"}
 			return sign(p, key.Public(), ca, caKey, valid)
 		}(), []string{`CN is "someone"`, "O is"}},
+		// An enterprise CA (a Vault role's organization, an AD CS template)
+		// adds its O: on a certificate that serves only, O is no group and
+		// kubeadm accepts it; on one that is also a client's, it is an RBAC
+		// group.
+		{"O added to a serving certificate", func() *x509.Certificate {
+			p := want
+			p.Organization = []string{"Corp"}
+			return sign(p, key.Public(), ca, caKey, valid)
+		}(), nil},
+		{"O added to a serving and client certificate", func() *x509.Certificate {
+			p := want
+			p.Organization = []string{"Corp"}
+			p.ExtKeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+			return sign(p, key.Public(), ca, caKey, valid)
+		}(), []string{`O is ["Corp"]`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
