@@ -191,11 +191,13 @@ func (s *kubeconfigSlot) read(it *item) error {
 func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFile{it.cert} }
 
 // write changes only the client certificate, key and CA data
-// (kubeconfig.SetClientCert): the CA data from ca.crt's bundle.
+// (kubeconfig.SetClientCert): the CA data from ca.crt's bundle, when the
+// cluster has CA data. One without trusts the system roots (a load
+// balancer's public certificate) or skips verification, as the user chose.
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	var caPEM, keyPEM []byte
-	for _, ca := range it.ca.Bundle {
-		caPEM = append(caPEM, pki.EncodeCert(ca)...)
+	if hasCAData(s.cfg) {
+		caPEM = bundlePEM(it.ca.Bundle)
 	}
 	if key != nil {
 		var err error
@@ -221,6 +223,22 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	return cert
 }
 
+// bundlePEM is cas, PEM-encoded, in their order.
+func bundlePEM(cas []*x509.Certificate) []byte {
+	var out []byte
+	for _, ca := range cas {
+		out = append(out, pki.EncodeCert(ca)...)
+	}
+	return out
+}
+
+// hasCAData reports whether cfg's current cluster has
+// certificate-authority-data.
+func hasCAData(cfg *clientcmdapi.Config) bool {
+	_, cluster, _, _, err := kubeconfig.Current(cfg)
+	return err == nil && len(cluster.CertificateAuthorityData) != 0
+}
+
 // paths are the paths of files, in their order.
 func paths(files []*oldFile) []string {
 	out := make([]string, len(files))
@@ -243,7 +261,8 @@ func like(old *oldFile, data []byte) txn.File {
 func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error) {
 	path := s.path
 	cfg, err := kubeconfig.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	first := errors.Is(err, fs.ErrNotExist)
+	if first {
 		cfg, err = kubeconfig.Load(base)
 	}
 	if err != nil {
@@ -257,6 +276,9 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): certctl installs embedded client certificates only", path, path, userName)
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
+	}
+	if !first && !hasCAData(cfg) { // as the user left it, see write
+		caPEM = nil
 	}
 	data, err := kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
 	if err != nil {

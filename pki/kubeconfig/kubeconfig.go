@@ -115,17 +115,18 @@ func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
 
 // SetClientCert returns, encoded, a copy of cfg whose current context has
 // the user's embedded client certificate set to certPEM, its key to keyPEM
-// (kept when keyPEM is nil) and the cluster's CA data to caPEM, as kubeadm
-// refreshes it, so that a file made before a CA rotation trusts the new
-// CA. A cluster that names a CA file keeps it: client-go refuses both at
-// once. Every other field is kept; path names the file in errors.
+// (kept when keyPEM is nil) and the cluster's CA data to caPEM (kept when
+// caPEM is nil), as kubeadm refreshes it, so that a file made before a CA
+// rotation trusts the new CA. A cluster that names a CA file keeps it, and
+// one that skips TLS verification gets no CA data: client-go refuses either
+// with CA data. Every other field is kept; path names the file in errors.
 func SetClientCert(cfg *clientcmdapi.Config, path string, caPEM, certPEM, keyPEM []byte) ([]byte, error) {
 	cfg = cfg.DeepCopy()
 	_, cluster, _, user, err := Current(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
-	if cluster.CertificateAuthority == "" {
+	if caPEM != nil && cluster.CertificateAuthority == "" && !cluster.InsecureSkipTLSVerify {
 		cluster.CertificateAuthorityData = caPEM
 	}
 	user.ClientCertificateData = certPEM
