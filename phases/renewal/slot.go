@@ -11,6 +11,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
@@ -178,7 +179,10 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
 	cert, key, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
+	if ctx := kubeconfig.EmbeddedContext(cfg); err != nil && ctx != "" {
+		// Removing the file would lose the contexts the user added.
+		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", it.path, err, output.ShellQuote(it.path), output.ShellQuote(ctx))
+	} else if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
 	if pki.KeyMatches(cert, key) != nil {

@@ -6,8 +6,10 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -78,7 +80,7 @@ func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, err
 		return nil, nil, err
 	}
 	if len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
-		return nil, nil, fmt.Errorf("user %q has no embedded client certificate and key (client-certificate-data, client-key-data)", userName)
+		return nil, nil, fmt.Errorf("user %q of current context %q has no embedded client certificate and key (client-certificate-data, client-key-data)", userName, cfg.CurrentContext)
 	}
 	certs, err := pki.ParseCerts(user.ClientCertificateData)
 	if err != nil {
@@ -89,6 +91,24 @@ func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, err
 		return nil, nil, fmt.Errorf("user %q client-key-data: %w", userName, err)
 	}
 	return certs[0], key, nil
+}
+
+// EmbeddedContext returns the first context, by name, other than the
+// current one whose cluster exists and whose user has an embedded client
+// certificate and key: the one a user who switched the current context
+// away from kubeadm's (kubectl config use-context) can switch back to. ""
+// when there is none.
+func EmbeddedContext(cfg *clientcmdapi.Config) string {
+	names := slices.Sorted(maps.Keys(cfg.Contexts))
+	for _, name := range names {
+		ctx := cfg.Contexts[name]
+		user, ok := cfg.AuthInfos[ctx.AuthInfo]
+		if name == cfg.CurrentContext || cfg.Clusters[ctx.Cluster] == nil || !ok || len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
+			continue
+		}
+		return name
+	}
+	return ""
 }
 
 // CACerts returns the current context's cluster CA certificates.
