@@ -276,6 +276,12 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
+	case kubeconfig.OtherCredentials(user) != "":
+		fix := "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
+		if ctx := kubeconfig.EmbeddedContext(cfg); ctx != "" {
+			fix = fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
+		}
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q of current context %q authenticates with %s, not a client certificate: %s", path, path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), fix)
 	case user.ClientCertificate != "" || user.ClientKey != "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): certctl installs embedded client certificates only", path, path, userName)
 	case cluster.Server == "":

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -109,6 +110,26 @@ func EmbeddedContext(cfg *clientcmdapi.Config) string {
 		return name
 	}
 	return ""
+}
+
+// OtherCredentials names the fields by which user authenticates other than
+// a client certificate ("token, exec"), "" when it has none: a user of
+// the person's own, whose credentials certctl must not mix a client
+// certificate into.
+func OtherCredentials(user *clientcmdapi.AuthInfo) string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"token", user.Token != ""}, {"tokenFile", user.TokenFile != ""}, {"exec", user.Exec != nil},
+		{"auth-provider", user.AuthProvider != nil}, {"username", user.Username != ""}, {"password", user.Password != ""},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // CACerts returns the current context's cluster CA certificates.
