@@ -11,6 +11,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
@@ -178,7 +179,10 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
 	cert, key, err := kubeconfig.ClientCert(cfg)
-	if err != nil {
+	if ctx := kubeconfig.EmbeddedContext(cfg); err != nil && ctx != "" {
+		// Removing the file would lose the contexts the user added.
+		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", it.path, err, output.ShellQuote(it.path), output.ShellQuote(ctx))
+	} else if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
 	if pki.KeyMatches(cert, key) != nil {
@@ -191,11 +195,13 @@ func (s *kubeconfigSlot) read(it *item) error {
 func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFile{it.cert} }
 
 // write changes only the client certificate, key and CA data
-// (kubeconfig.SetClientCert): the CA data from ca.crt's bundle.
+// (kubeconfig.SetClientCert): the CA data from ca.crt's bundle, when the
+// cluster has CA data. One without trusts the system roots (a load
+// balancer's public certificate) or skips verification, as the user chose.
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	var caPEM, keyPEM []byte
-	for _, ca := range it.ca.Bundle {
-		caPEM = append(caPEM, pki.EncodeCert(ca)...)
+	if hasCAData(s.cfg) {
+		caPEM = bundlePEM(it.ca.Bundle)
 	}
 	if key != nil {
 		var err error
@@ -221,6 +227,22 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	return cert
 }
 
+// bundlePEM is cas, PEM-encoded, in their order.
+func bundlePEM(cas []*x509.Certificate) []byte {
+	var out []byte
+	for _, ca := range cas {
+		out = append(out, pki.EncodeCert(ca)...)
+	}
+	return out
+}
+
+// hasCAData reports whether cfg's current cluster has
+// certificate-authority-data.
+func hasCAData(cfg *clientcmdapi.Config) bool {
+	_, cluster, _, _, err := kubeconfig.Current(cfg)
+	return err == nil && len(cluster.CertificateAuthorityData) != 0
+}
+
 // paths are the paths of files, in their order.
 func paths(files []*oldFile) []string {
 	out := make([]string, len(files))
@@ -243,7 +265,8 @@ func like(old *oldFile, data []byte) txn.File {
 func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error) {
 	path := s.path
 	cfg, err := kubeconfig.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	first := errors.Is(err, fs.ErrNotExist)
+	if first {
 		cfg, err = kubeconfig.Load(base)
 	}
 	if err != nil {
@@ -253,10 +276,19 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
+	case kubeconfig.OtherCredentials(user) != "":
+		fix := "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
+		if ctx := kubeconfig.EmbeddedContext(cfg); ctx != "" {
+			fix = fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
+		}
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q of current context %q authenticates with %s, not a client certificate: %s", path, path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), fix)
 	case user.ClientCertificate != "" || user.ClientKey != "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): certctl installs embedded client certificates only", path, path, userName)
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
+	}
+	if !first && !hasCAData(cfg) { // as the user left it, see write
+		caPEM = nil
 	}
 	data, err := kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
 	if err != nil {

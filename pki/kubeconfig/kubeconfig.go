@@ -6,8 +6,11 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -78,7 +81,7 @@ func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, err
 		return nil, nil, err
 	}
 	if len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
-		return nil, nil, fmt.Errorf("user %q has no embedded client certificate and key (client-certificate-data, client-key-data)", userName)
+		return nil, nil, fmt.Errorf("user %q of current context %q has no embedded client certificate and key (client-certificate-data, client-key-data)", userName, cfg.CurrentContext)
 	}
 	certs, err := pki.ParseCerts(user.ClientCertificateData)
 	if err != nil {
@@ -89,6 +92,44 @@ func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, err
 		return nil, nil, fmt.Errorf("user %q client-key-data: %w", userName, err)
 	}
 	return certs[0], key, nil
+}
+
+// EmbeddedContext returns the first context, by name, other than the
+// current one whose cluster exists and whose user has an embedded client
+// certificate and key: the one a user who switched the current context
+// away from kubeadm's (kubectl config use-context) can switch back to. ""
+// when there is none.
+func EmbeddedContext(cfg *clientcmdapi.Config) string {
+	names := slices.Sorted(maps.Keys(cfg.Contexts))
+	for _, name := range names {
+		ctx := cfg.Contexts[name]
+		user, ok := cfg.AuthInfos[ctx.AuthInfo]
+		if name == cfg.CurrentContext || cfg.Clusters[ctx.Cluster] == nil || !ok || len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
+			continue
+		}
+		return name
+	}
+	return ""
+}
+
+// OtherCredentials names the fields by which user authenticates other than
+// a client certificate ("token, exec"), "" when it has none: a user of
+// the person's own, whose credentials certctl must not mix a client
+// certificate into.
+func OtherCredentials(user *clientcmdapi.AuthInfo) string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"token", user.Token != ""}, {"tokenFile", user.TokenFile != ""}, {"exec", user.Exec != nil},
+		{"auth-provider", user.AuthProvider != nil}, {"username", user.Username != ""}, {"password", user.Password != ""},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // CACerts returns the current context's cluster CA certificates.
@@ -115,17 +156,18 @@ func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
 
 // SetClientCert returns, encoded, a copy of cfg whose current context has
 // the user's embedded client certificate set to certPEM, its key to keyPEM
-// (kept when keyPEM is nil) and the cluster's CA data to caPEM, as kubeadm
-// refreshes it, so that a file made before a CA rotation trusts the new
-// CA. A cluster that names a CA file keeps it: client-go refuses both at
-// once. Every other field is kept; path names the file in errors.
+// (kept when keyPEM is nil) and the cluster's CA data to caPEM (kept when
+// caPEM is nil), as kubeadm refreshes it, so that a file made before a CA
+// rotation trusts the new CA. A cluster that names a CA file keeps it, and
+// one that skips TLS verification gets no CA data: client-go refuses either
+// with CA data. Every other field is kept; path names the file in errors.
 func SetClientCert(cfg *clientcmdapi.Config, path string, caPEM, certPEM, keyPEM []byte) ([]byte, error) {
 	cfg = cfg.DeepCopy()
 	_, cluster, _, user, err := Current(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
-	if cluster.CertificateAuthority == "" {
+	if caPEM != nil && cluster.CertificateAuthority == "" && !cluster.InsecureSkipTLSVerify {
 		cluster.CertificateAuthorityData = caPEM
 	}
 	user.ClientCertificateData = certPEM

@@ -1,0 +1,50 @@
+package renewal
+
+import (
+	"strings"
+	"testing"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/kubeconfig"
+)
+
+// TestPlaceRefusesAnotherUsersCredentials: `certs import` into a
+// kubeconfig whose current context the user switched to a user that
+// authenticates otherwise (a token, an exec plugin) is refused with the
+// kubectl use-context that switches back: the certificate would go to that
+// user, next to its token, and kubeadm's user would keep the old one.
+func TestPlaceRefusesAnotherUsersCredentials(t *testing.T) {
+	tests := []struct {
+		name string
+		user clientcmdapi.AuthInfo
+	}{
+		{"token", clientcmdapi.AuthInfo{Token: "t"}},
+		{"token file", clientcmdapi.AuthInfo{TokenFile: "/run/token"}},
+		{"exec plugin", clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{Command: "aws", APIVersion: "client.authentication.k8s.io/v1"}}},
+		{"basic auth", clientcmdapi.AuthInfo{Username: "u", Password: "p"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNode(t, nil)
+			p := n.path("admin.conf")
+			cfg, err := kubeconfig.Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.AuthInfos["ops"] = &tt.user
+			cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: cfg.Contexts[cfg.CurrentContext].Cluster, AuthInfo: "ops"}
+			cfg.CurrentContext = "ops"
+			if err := kubeconfig.Write(p, cfg); err != nil {
+				t.Fatal(err)
+			}
+			certPEM := read(t, n.path("pki/apiserver-kubelet-client.crt"))
+			keyPEM := read(t, n.path("pki/apiserver-kubelet-client.key"))
+			_, err = n.targets(t, "admin.conf")[0].Place(n.certDir(), n.Dir, certPEM, keyPEM, pki.EncodeCert(n.cert(t, "ca")), "")
+			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "config use-context kubernetes-admin@kubernetes") {
+				t.Errorf("Place into %s whose current user has a %s: %v, want a refusal with kubectl config use-context", p, tt.name, err)
+			}
+		})
+	}
+}
