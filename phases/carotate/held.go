@@ -72,8 +72,8 @@ func (h *held) readKubeconfig() error {
 	if h.caData, err = kubeconfig.CACerts(cfg); err != nil {
 		return fmt.Errorf("kubeconfig %s: %w", h.file, err)
 	}
-	if cert, _, err := kubeconfig.ClientCert(cfg); err == nil {
-		h.cert, h.embedded = cert, true
+	if chain, _, err := kubeconfig.ClientChain(cfg); err == nil {
+		h.cert, h.inter, h.embedded = chain[0], chain[1:], true
 		return nil
 	}
 	// kubelet.conf names the kubelet's own rotated file.

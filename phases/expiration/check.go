@@ -236,16 +236,16 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		if !ok {
 			return row
 		}
-		crt, key, err := kubeconfig.ClientCert(cfg)
+		chain, key, err := kubeconfig.ClientChain(cfg)
 		if err != nil {
 			row.add(Unreadable, "kubeconfig %s: %v: remove it and run `certctl init-phase kubeconfig %s`", row.File, err, strings.TrimSuffix(t.BaseName, ".conf"))
 			return row
 		}
-		c.setCert(&row, crt)
-		if pki.KeyMatches(crt, key) != nil {
+		c.setCert(&row, chain[0])
+		if pki.KeyMatches(chain[0], key) != nil {
 			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"))
 		}
-		cert, kc = crt, cfg
+		cert, inter, kc = chain[0], chain[1:], cfg
 	} else {
 		row.File = st.CertPath(t.BaseName)
 		certs, ok := c.readCert(&row)

@@ -214,9 +214,11 @@ func checkSigned(certDir, kubeconfigDir string, files, write []txn.File, now tim
 					warnings = append(warnings, fmt.Sprintf("%s trusts only part of %s (the backup was taken before a CA rotation changed it): its clients will reject the API server once it serves a certificate of the CA it lacks (sha256 %x); renew it with `certctl renew %s` (`certctl ca status` says what the rotation needs)", f.Target, caPath, sha256.Sum256(cas[i].Raw), t.Name))
 				}
 			}
-			if cert, _, err = kubeconfig.ClientCert(cfg); err != nil {
+			chain, _, err := kubeconfig.ClientChain(cfg)
+			if err != nil {
 				continue
 			}
+			cert, inter = chain[0], chain[1:]
 		} else {
 			certs, err := pki.ParseCerts(f.Data)
 			if err != nil {

@@ -178,17 +178,17 @@ func (s *kubeconfigSlot) read(it *item) error {
 	if err != nil {
 		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
-	cert, key, err := kubeconfig.ClientCert(cfg)
+	chain, key, err := kubeconfig.ClientChain(cfg)
 	if ctx := kubeconfig.EmbeddedContext(cfg); err != nil && ctx != "" {
 		// Removing the file would lose the contexts the user added.
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", it.path, err, output.ShellQuote(it.path), output.ShellQuote(ctx))
 	} else if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
-	if pki.KeyMatches(cert, key) != nil {
+	if pki.KeyMatches(chain[0], key) != nil {
 		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, s.phase)
 	}
-	s.cfg, it.old, it.oldKey = cfg, cert, key
+	s.cfg, it.old, it.inter, it.oldKey = cfg, chain[0], chain[1:], key
 	return nil
 }
 

@@ -76,6 +76,17 @@ func Current(cfg *clientcmdapi.Config) (clusterName string, cluster *clientcmdap
 // context's user. A file that refers to cert files instead of embedding them
 // is an error: certctl only manages what it can replace atomically.
 func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, error) {
+	chain, key, err := ClientChain(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chain[0], key, nil
+}
+
+// ClientChain is ClientCert with the certificates that follow the client
+// certificate in client-certificate-data: the issuing CAs an external CA
+// sent with it, which kube-apiserver verifies it through.
+func ClientChain(cfg *clientcmdapi.Config) ([]*x509.Certificate, crypto.Signer, error) {
 	_, _, userName, user, err := Current(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -91,7 +102,7 @@ func ClientCert(cfg *clientcmdapi.Config) (*x509.Certificate, crypto.Signer, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("user %q client-key-data: %w", userName, err)
 	}
-	return certs[0], key, nil
+	return certs, key, nil
 }
 
 // EmbeddedContext returns the first context, by name, other than the
