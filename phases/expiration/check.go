@@ -237,7 +237,10 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			return row
 		}
 		chain, key, err := kubeconfig.ClientChain(cfg)
-		if err != nil {
+		if fix := renewal.SwitchBack(row.File, cfg); err != nil && fix != "" {
+			row.add(Unreadable, "kubeconfig %s: %v: %s", row.File, err, fix)
+			return row
+		} else if err != nil {
 			row.add(Unreadable, "kubeconfig %s: %v: remove it and run `certctl init-phase kubeconfig %s`", row.File, err, strings.TrimSuffix(t.BaseName, ".conf"))
 			return row
 		}

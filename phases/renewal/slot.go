@@ -179,9 +179,9 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
 	chain, key, err := kubeconfig.ClientChain(cfg)
-	if ctx := kubeconfig.EmbeddedContext(cfg); err != nil && ctx != "" {
+	if fix := SwitchBack(it.path, cfg); err != nil && fix != "" {
 		// Removing the file would lose the contexts the user added.
-		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", it.path, err, output.ShellQuote(it.path), output.ShellQuote(ctx))
+		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
 	} else if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
@@ -252,6 +252,18 @@ func paths(files []*oldFile) []string {
 	return out
 }
 
+// SwitchBack is the fix for a kubeconfig at path whose current context
+// the user switched away from kubeadm's user with an embedded client
+// certificate (kubectl config use-context): the kubectl command that
+// switches back, then run certctl again; "" when no context has one.
+func SwitchBack(path string, cfg *clientcmdapi.Config) string {
+	ctx := kubeconfig.EmbeddedContext(cfg)
+	if ctx == "" {
+		return ""
+	}
+	return fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
+}
+
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
@@ -277,9 +289,9 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case err != nil:
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
 	case kubeconfig.OtherCredentials(user) != "":
-		fix := "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
-		if ctx := kubeconfig.EmbeddedContext(cfg); ctx != "" {
-			fix = fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
+		fix := SwitchBack(path, cfg)
+		if fix == "" {
+			fix = "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
 		}
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q of current context %q authenticates with %s, not a client certificate: %s", path, path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), fix)
 	case user.ClientCertificate != "" || user.ClientKey != "":
