@@ -81,7 +81,7 @@ func (h *held) readKubeconfig() error {
 	if err != nil || user.ClientCertificate == "" {
 		return nil
 	}
-	if cert, inter, rerr := pki.ReadCertFile(user.ClientCertificate); rerr == nil {
+	if cert, inter, rerr := pki.ReadCertFile(kubeconfig.Resolve(user.LocationOfOrigin, user.ClientCertificate)); rerr == nil {
 		h.cert, h.inter = cert, inter
 	}
 	return nil

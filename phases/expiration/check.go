@@ -296,12 +296,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 		row.add(Unreadable, "kubeconfig %s: %v: fix its current context", path, err)
 		return row, true
 	}
-	resolve := func(p string) string {
-		if p != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(path), p) // as client-go resolves it
-		}
-		return p
-	}
+	resolve := func(p string) string { return kubeconfig.Resolve(path, p) }
 	certData, keyData := user.ClientCertificateData, user.ClientKeyData
 	if len(certData) == 0 && user.ClientCertificate != "" {
 		row.File = resolve(user.ClientCertificate)

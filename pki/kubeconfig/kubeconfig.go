@@ -52,7 +52,28 @@ func Write(path string, cfg *clientcmdapi.Config) error {
 
 // Load reads a kubeconfig file.
 func Load(path string) (*clientcmdapi.Config, error) {
-	return pki.ReadParsed(path, "kubeconfig", clientcmd.Load)
+	cfg, err := pki.ReadParsed(path, "kubeconfig", clientcmd.Load)
+	if err != nil {
+		return nil, err
+	}
+	// As clientcmd.LoadFromFile: Resolve finds a relative path beside path.
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = path
+	}
+	for _, u := range cfg.AuthInfos {
+		u.LocationOfOrigin = path
+	}
+	return cfg, nil
+}
+
+// Resolve is the file a path p of a kubeconfig loaded from origin names
+// (certificate-authority, client-certificate, client-key): a relative one
+// is beside origin, as client-go reads it. origin "" leaves p as it is.
+func Resolve(origin, p string) string {
+	if p != "" && origin != "" && !filepath.IsAbs(p) {
+		return filepath.Join(filepath.Dir(origin), p)
+	}
+	return p
 }
 
 // Current returns the current context's cluster and user, with their names.
@@ -151,7 +172,7 @@ func CACerts(cfg *clientcmdapi.Config) ([]*x509.Certificate, error) {
 	}
 	data := cluster.CertificateAuthorityData
 	if len(data) == 0 && cluster.CertificateAuthority != "" {
-		if data, err = pki.ReadFile(cluster.CertificateAuthority); err != nil {
+		if data, err = pki.ReadFile(Resolve(cluster.LocationOfOrigin, cluster.CertificateAuthority)); err != nil {
 			return nil, fmt.Errorf("cluster %q: read CA file: %w", clusterName, err)
 		}
 	}
