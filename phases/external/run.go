@@ -64,7 +64,7 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 		case !text:
 			where = "each with the reason in `certctl certs import --dry-run` (without -o)"
 		}
-		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, %s (first: %s): nothing of them was installed, %s; have them signed again as their request files say, then import again", len(res.Refused), where, res.Refused[0].Name, what)}
+		err = &exitcode.Error{Code: exitcode.ImportRefused, Err: fmt.Errorf("%d certificate(s) refused, %s (first: %s): nothing of them was installed, %s; fix each as its reason says (a certificate refused for what it holds is signed again as its request file says), then import again", len(res.Refused), where, res.Refused[0].Name, what)}
 	}
 	if res != nil {
 		if perr := res.Print(out, f, err); perr != nil && err == nil {
