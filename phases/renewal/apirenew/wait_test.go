@@ -99,7 +99,10 @@ func TestTimeoutUsesIssued(t *testing.T) {
 	})
 	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "controller-manager.conf",
 		pki.Profile{CommonName: "system:kube-controller-manager", ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})}
-	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = 500 * time.Millisecond })
+	// Long enough for the approval below to come before it on a loaded
+	// machine (500ms failed under make test's load).
+	const timeout = 2 * time.Second
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = timeout })
 	var names []string
 	done := whenCreated(t, cs, 2, func(n string) { names = append(names, n) })
 	errc := make(chan error, 1)
@@ -109,7 +112,7 @@ func TestTimeoutUsesIssued(t *testing.T) {
 	decide(t, cs, names[0], certv1.CertificateApproved, ca)
 	err := <-errc
 	var inc *IncompleteError
-	if !errors.As(err, &inc) || !contains(err.Error(), "timed out after 500ms", names[1]+" for controller-manager.conf is pending approval") ||
+	if !errors.As(err, &inc) || !contains(err.Error(), "timed out after "+timeout.String(), names[1]+" for controller-manager.conf is pending approval") ||
 		!slices.Equal(inc.Obtained, []string{"admin.conf"}) ||
 		!contains(out.String(), "CSR(s) "+names[0]+" for admin.conf issued, but certctl could not watch them: grant", "list and watch on certificatesigningrequests") {
 		t.Fatalf("Obtain with one CSR issued: %v\n%s", err, out)
