@@ -15,7 +15,6 @@ import (
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -207,26 +206,9 @@ func TestExpiringSoon(t *testing.T) {
 
 func TestKubeletCertificateFile(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	cfg, err := kubeconfig.Load(n.Path("kubelet.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// As after the kubelet's TLS bootstrap: certificate and key in one
 	// rotated file, named relative to kubelet.conf here.
-	var pem []byte
-	for _, u := range cfg.AuthInfos {
-		pem = append(append(pem, u.ClientCertificateData...), u.ClientKeyData...)
-		u.ClientCertificateData, u.ClientKeyData = nil, nil
-		u.ClientCertificate, u.ClientKey = "kubelet/pki/kubelet-client-current.pem", "kubelet/pki/kubelet-client-current.pem"
-	}
-	if err := kubeconfig.Write(n.Path("kubelet.conf"), cfg); err != nil {
-		t.Fatal(err)
-	}
-	pemPath := n.Path("kubelet/pki/kubelet-client-current.pem")
-	os.MkdirAll(filepath.Dir(pemPath), 0o755)
-	if err := os.WriteFile(pemPath, pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pemPath := n.BootstrappedKubelet(t, 0o600)
 	row := kubeletRow(t, check(t, n, nil))
 	if row.File != pemPath || row.ExpirationDate == nil || len(row.Problems) != 0 {
 		t.Errorf("kubelet row %+v, want %s with no problem", row, pemPath)

@@ -2,12 +2,10 @@ package expiration
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/pkitest"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // TestKubeletKeyFileMode: after the kubelet's TLS bootstrap, kubelet.conf
@@ -30,33 +28,8 @@ func TestKubeletKeyFileMode(t *testing.T) {
 	}
 }
 
-// bootstrappedKubelet makes n's kubelet.conf name its client certificate
-// and key by path, in kubelet/pki/kubelet-client-current.pem (mode), as
-// the kubelet's TLS bootstrap leaves it, and returns that file.
+// bootstrappedKubelet is n.BootstrappedKubelet (pkitest).
 func bootstrappedKubelet(t *testing.T, n *pkitest.Node, mode os.FileMode) string {
 	t.Helper()
-	cfg, err := kubeconfig.Load(n.Path("kubelet.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pem []byte
-	for _, u := range cfg.AuthInfos {
-		pem = append(append(pem, u.ClientCertificateData...), u.ClientKeyData...)
-		u.ClientCertificateData, u.ClientKeyData = nil, nil
-		u.ClientCertificate, u.ClientKey = "kubelet/pki/kubelet-client-current.pem", "kubelet/pki/kubelet-client-current.pem"
-	}
-	if err := kubeconfig.Write(n.Path("kubelet.conf"), cfg); err != nil {
-		t.Fatal(err)
-	}
-	pemPath := n.Path("kubelet/pki/kubelet-client-current.pem")
-	if err := os.MkdirAll(filepath.Dir(pemPath), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pemPath, pem, mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(pemPath, mode); err != nil { // whatever the umask
-		t.Fatal(err)
-	}
-	return pemPath
+	return n.BootstrappedKubelet(t, mode)
 }

@@ -7,7 +7,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/pkitest"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // TestSwitchedContextAdvice: admin.conf whose current context the user
@@ -17,16 +16,7 @@ import (
 func TestSwitchedContextAdvice(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	p := n.Path("admin.conf")
-	cfg, err := kubeconfig.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AuthInfos["ops"] = &clientcmdapi.AuthInfo{Token: "t"}
-	cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: cfg.Contexts[cfg.CurrentContext].Cluster, AuthInfo: "ops"}
-	cfg.CurrentContext = "ops"
-	if err := kubeconfig.Write(p, cfg); err != nil {
-		t.Fatal(err)
-	}
+	pkitest.SwitchContext(t, p, &clientcmdapi.AuthInfo{Token: "t"})
 	for _, c := range check(t, n, nil).Certificates {
 		if c.Name != "admin.conf" {
 			continue

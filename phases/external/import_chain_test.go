@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 )
@@ -49,7 +51,33 @@ func TestImportIntermediateChain(t *testing.T) {
 			if err != nil || len(certs) != 2 || !certs[1].Equal(inter.cert) {
 				t.Errorf("installed apiserver.crt: %d certificate(s), %v", len(certs), err)
 			}
+			checkRenewsThroughChain(t, n, "apiserver", "admin.conf")
 		})
+	}
+}
+
+// checkRenewsThroughChain: certificates names, installed with the issuing
+// CA after them (a kubeconfig's in client-certificate-data), are what the
+// components accept: check-expiration finds no problem with them, and the
+// next `renew --use-csr` plans them. Both checked a kubeconfig's leaf
+// without the intermediates that follow it, so an import that needed one
+// blocked every later renewal (TestImportIntermediateChain).
+func checkRenewsThroughChain(t *testing.T, n *extNode, names ...string) {
+	t.Helper()
+	info, err := expiration.Check(expiration.Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range info.Certificates {
+		if slices.Contains(names, c.Name) && len(c.Problems) != 0 {
+			t.Errorf("check-expiration, %s signed by the issuing CA under ca.crt: %+v", c.Name, c.Problems)
+		}
+	}
+	if err := os.RemoveAll(n.csrDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteCSRs(context.Background(), n.targets(t, names...), n.csrDir, n.csrOptions()); err != nil {
+		t.Errorf("renew --use-csr after the import: %v", err)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/pki/kubeconfig"
+	"github.com/certctl/certctl/internal/pkitest"
 )
 
 // TestRunImportRefusedFixIsEachReason: a certificate refused for where it
@@ -20,17 +20,7 @@ func TestRunImportRefusedFixIsEachReason(t *testing.T) {
 	n := newExtNode(t)
 	n.writeCSRs(t, "admin.conf")
 	n.signAll(t)
-	p := n.Path("admin.conf")
-	cfg, err := kubeconfig.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.AuthInfos["ops"] = &clientcmdapi.AuthInfo{Token: "t"}
-	cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: cfg.Contexts[cfg.CurrentContext].Cluster, AuthInfo: "ops"}
-	cfg.CurrentContext = "ops"
-	if err := kubeconfig.Write(p, cfg); err != nil {
-		t.Fatal(err)
-	}
+	pkitest.SwitchContext(t, n.Path("admin.conf"), &clientcmdapi.AuthInfo{Token: "t"})
 	text, err := output.Parse("text")
 	if err != nil {
 		t.Fatal(err)

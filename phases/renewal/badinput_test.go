@@ -9,6 +9,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
@@ -80,16 +81,7 @@ func TestBadInputs(t *testing.T) {
 			}
 		}, renewAt, []string{"kubeconfig DIR/scheduler.conf", "no embedded client certificate", "embedded client certificates only"}},
 		{"kubeconfig whose current context the user switched to a token", func(t *testing.T, n *node) {
-			cfg, err := kubeconfig.Load(n.path("admin.conf"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.AuthInfos["ops"] = &clientcmdapi.AuthInfo{Token: "t"}
-			cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: cfg.Contexts[cfg.CurrentContext].Cluster, AuthInfo: "ops"}
-			cfg.CurrentContext = "ops"
-			if err := kubeconfig.Write(n.path("admin.conf"), cfg); err != nil {
-				t.Fatal(err)
-			}
+			pkitest.SwitchContext(t, n.path("admin.conf"), &clientcmdapi.AuthInfo{Token: "t"})
 		}, renewAt, []string{"kubeconfig DIR/admin.conf", `current context "ops"`, "config use-context kubernetes-admin@kubernetes"}},
 		{"kubeconfig key does not match", func(t *testing.T, n *node) {
 			cfg, _ := kubeconfig.Load(n.path("super-admin.conf"))

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
@@ -30,15 +31,7 @@ func TestKubeconfigCADataAsTheUserLeftIt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNode(t, nil)
 			p := n.path("admin.conf")
-			cfg, err := kubeconfig.Load(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cl := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster]
-			tt.edit(cl)
-			if err := kubeconfig.Write(p, cfg); err != nil {
-				t.Fatal(err)
-			}
+			pkitest.EditKubeconfig(t, p, func(cfg *clientcmdapi.Config) { tt.edit(cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster]) })
 			if _, err := Renew(context.Background(), n.targets(t, "admin.conf"), n.options(renewAt)); err != nil {
 				t.Fatal(err)
 			}

@@ -6,8 +6,8 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/kubeconfig"
 )
 
 // TestPlaceRefusesAnotherUsersCredentials: `certs import` into a
@@ -29,19 +29,10 @@ func TestPlaceRefusesAnotherUsersCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNode(t, nil)
 			p := n.path("admin.conf")
-			cfg, err := kubeconfig.Load(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.AuthInfos["ops"] = &tt.user
-			cfg.Contexts["ops"] = &clientcmdapi.Context{Cluster: cfg.Contexts[cfg.CurrentContext].Cluster, AuthInfo: "ops"}
-			cfg.CurrentContext = "ops"
-			if err := kubeconfig.Write(p, cfg); err != nil {
-				t.Fatal(err)
-			}
+			pkitest.SwitchContext(t, p, &tt.user)
 			certPEM := read(t, n.path("pki/apiserver-kubelet-client.crt"))
 			keyPEM := read(t, n.path("pki/apiserver-kubelet-client.key"))
-			_, err = n.targets(t, "admin.conf")[0].Place(n.certDir(), n.Dir, certPEM, keyPEM, pki.EncodeCert(n.cert(t, "ca")), "")
+			_, err := n.targets(t, "admin.conf")[0].Place(n.certDir(), n.Dir, certPEM, keyPEM, pki.EncodeCert(n.cert(t, "ca")), "")
 			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "config use-context kubernetes-admin@kubernetes") {
 				t.Errorf("Place into %s whose current user has a %s: %v, want a refusal with kubectl config use-context", p, tt.name, err)
 			}
