@@ -14,7 +14,8 @@ import (
 // certificate of pub, chain to ca (through the intermediates that came with
 // it), name exactly the subject asked for (an O that the CA adds to a
 // certificate that only serves is accepted), cover every SAN asked for, carry
-// every extended key usage asked for (and want.RequiredKeyUsage), not be a
+// every extended key usage asked for (and want.RequiredKeyUsage) through a
+// CA chain that allows it (chainAllows), not be a
 // CA, and be valid at now.
 //
 // The error lists every problem found, on one line, so that an operator can
@@ -26,6 +27,8 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 	}
 	if err := VerifySignedBy(cert, intermediates, ca, now); err != nil {
 		problems = append(problems, fmt.Sprintf("it is not signed by the CA %q", ca.Subject.CommonName))
+	} else if err := chainAllows(cert, intermediates, ca, want.ExtKeyUsages, now); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if cert.Subject.CommonName != want.CommonName {
 		problems = append(problems, fmt.Sprintf("its CN is %q, not %q", cert.Subject.CommonName, want.CommonName))
@@ -130,4 +133,46 @@ var extKeyUsageNames = map[x509.ExtKeyUsage]string{
 
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+// chainAllows checks that the chain from cert to ca (through
+// intermediates) allows the extended key usages of want that the
+// components check: server auth and client auth. A CA
+// certificate that names extended key usages limits those of every
+// certificate under it: Go's TLS stack (the API server, the kubelet,
+// etcd) and OpenSSL refuse a client certificate whose CA allows only
+// server auth, say, although the certificate itself names client auth.
+// VerifySignedBy checks the chain for any usage; this is the check the
+// components make.
+func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *x509.Certificate, want []x509.ExtKeyUsage, now time.Time) error {
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(ca)
+	for _, c := range intermediates {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chains, err := cert.Verify(opts)
+	if err != nil || len(chains) == 0 {
+		return nil // VerifyIssued reports it
+	}
+	for _, u := range want {
+		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
+			continue // no component checks another usage
+		}
+		opts.KeyUsages = []x509.ExtKeyUsage{u}
+		if _, err := cert.Verify(opts); err == nil {
+			continue
+		}
+		for _, c := range chains[0][1:] {
+			if len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+				var names []string
+				for _, a := range c.ExtKeyUsage {
+					names = append(names, UsageName(a))
+				}
+				return fmt.Errorf("the CA %q allows only the extended key usages %s, so the components reject the %s this certificate needs: have it signed by a CA whose certificate allows %s or names no extended key usage", c.Subject.CommonName, strings.Join(names, ", "), UsageName(u), UsageName(u))
+			}
+		}
+		return fmt.Errorf("its CA chain does not allow the extended key usage %s, so the components reject it: have it signed by a CA whose certificate allows %s or names no extended key usage", UsageName(u), UsageName(u))
+	}
+	return nil
 }

@@ -12,48 +12,6 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// chainAllows checks that the chain from cert to ca (through
-// intermediates) allows the extended key usages of want that the
-// components check: server auth and client auth. A CA
-// certificate that names extended key usages limits those of every
-// certificate under it: Go's TLS stack (the API server, the kubelet,
-// etcd) and OpenSSL refuse a client certificate whose CA allows only
-// server auth, say, although the certificate itself names client auth.
-// VerifyIssued checks the chain for any usage; this is the check the
-// components make.
-func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *x509.Certificate, want []x509.ExtKeyUsage, now time.Time) error {
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(ca)
-	for _, c := range intermediates {
-		inter.AddCert(c)
-	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	chains, err := cert.Verify(opts)
-	if err != nil || len(chains) == 0 {
-		return nil // VerifyIssued reports it
-	}
-	for _, u := range want {
-		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
-			continue // no component checks another usage
-		}
-		opts.KeyUsages = []x509.ExtKeyUsage{u}
-		if _, err := cert.Verify(opts); err == nil {
-			continue
-		}
-		for _, c := range chains[0][1:] {
-			if len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, u) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
-				var names []string
-				for _, a := range c.ExtKeyUsage {
-					names = append(names, pki.UsageName(a))
-				}
-				return fmt.Errorf("the CA %q allows only the extended key usages %s, so the components reject the %s this certificate needs: have it signed by a CA whose certificate allows %s or names no extended key usage", c.Subject.CommonName, strings.Join(names, ", "), pki.UsageName(u), pki.UsageName(u))
-			}
-		}
-		return fmt.Errorf("its CA chain does not allow the extended key usage %s, so the components reject it: have it signed by a CA whose certificate allows %s or names no extended key usage", pki.UsageName(u), pki.UsageName(u))
-	}
-	return nil
-}
-
 // leafFirst reorders certs, a certificate file's, when the certificate
 // of pub is not first (a PKCS#7 bundle converted by openssl often lists
 // the root first): that certificate, then its issuers in chain order, then

@@ -114,9 +114,6 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		}
 		return c, refused, err
 	}
-	if err := chainAllows(certs[0], certs[1:], ca.bundle[0], want.ExtKeyUsages, im.now); err != nil {
-		return c, refused, fmt.Errorf("pki: certificate for %q refused: %w", t.Name, err)
-	}
 	if certs[0].NotAfter.After(ca.bundle[0].NotAfter) {
 		c.warnings = append(c.warnings, fmt.Sprintf("%s outlives its CA %s: it is trusted only until %s", certFile, ca.path, ca.bundle[0].NotAfter.UTC().Format("2006-01-02")))
 	}
