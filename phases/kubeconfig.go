@@ -161,9 +161,5 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 // the rotation's stage says (docs/ca-rotation.md); kubeadm embeds the
 // first alone.
 func caBundlePEM(first *x509.Certificate, others []*x509.Certificate) []byte {
-	data := pki.EncodeCert(first)
-	for _, c := range others {
-		data = append(data, pki.EncodeCert(c)...)
-	}
-	return data
+	return pki.EncodeCerts(append([]*x509.Certificate{first}, others...)...)
 }

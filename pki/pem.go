@@ -15,6 +15,16 @@ func encodePEM(typ string, der []byte) []byte {
 // EncodeCert PEM-encodes a certificate.
 func EncodeCert(c *x509.Certificate) []byte { return encodePEM(certutil.CertificateBlockType, c.Raw) }
 
+// EncodeCerts PEM-encodes certificates, in their order: a certificate and
+// its intermediates, or a CA bundle.
+func EncodeCerts(certs ...*x509.Certificate) []byte {
+	var data []byte
+	for _, c := range certs {
+		data = append(data, EncodeCert(c)...)
+	}
+	return data
+}
+
 // EncodeCSR PEM-encodes a certificate request.
 func EncodeCSR(r *x509.CertificateRequest) []byte {
 	return encodePEM(certutil.CertificateRequestBlockType, r.Raw)

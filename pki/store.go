@@ -109,11 +109,7 @@ func (s Store) WriteKey(base string, key crypto.Signer) error {
 // WriteCert atomically writes BASE.crt (the certificate, then any
 // intermediates) with mode 0644.
 func (s Store) WriteCert(base string, certs ...*x509.Certificate) error {
-	var data []byte
-	for _, c := range certs {
-		data = append(data, EncodeCert(c)...)
-	}
-	return s.write(s.CertPath(base), data, CertMode)
+	return s.write(s.CertPath(base), EncodeCerts(certs...), CertMode)
 }
 
 // WriteCSR atomically writes BASE.csr with mode 0600, as kubeadm does.

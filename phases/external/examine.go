@@ -117,11 +117,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if certs[0].NotAfter.After(ca.bundle[0].NotAfter) {
 		c.warnings = append(c.warnings, fmt.Sprintf("%s outlives its CA %s: it is trusted only until %s", certFile, ca.path, ca.bundle[0].NotAfter.UTC().Format("2006-01-02")))
 	}
-	var certPEM []byte
-	for _, cert := range certs {
-		certPEM = append(certPEM, pki.EncodeCert(cert)...)
-	}
-	if err := im.installFiles(c, f, certPEM, keyPEM, ca); err != nil {
+	if err := im.installFiles(c, f, pki.EncodeCerts(certs...), keyPEM, ca); err != nil {
 		return c, refused, err
 	}
 	return c, accepted, nil
@@ -252,11 +248,7 @@ func (im *importer) authority(t renewal.Target) *authority {
 // installFiles sets c's files: those that put it in force as its target
 // (renewal.Target.Place), and the existing ones they replace.
 func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM []byte, ca *authority) error {
-	var caPEM []byte
-	for _, cert := range ca.bundle {
-		caPEM = append(caPEM, pki.EncodeCert(cert)...)
-	}
-	files, err := c.Place(im.o.CertDir, im.o.KubeconfigDir, certPEM, keyPEM, caPEM, f.Key)
+	files, err := c.Place(im.o.CertDir, im.o.KubeconfigDir, certPEM, keyPEM, pki.EncodeCerts(ca.bundle...), f.Key)
 	if err != nil {
 		return err
 	}

@@ -201,7 +201,7 @@ func (s *kubeconfigSlot) replaced(it *item, _ bool) []*oldFile { return []*oldFi
 func (s *kubeconfigSlot) write(it *item, cert *x509.Certificate, key crypto.Signer) ([]txn.File, error) {
 	var caPEM, keyPEM []byte
 	if hasCAData(s.cfg) {
-		caPEM = bundlePEM(it.ca.Bundle)
+		caPEM = pki.EncodeCerts(it.ca.Bundle...)
 	}
 	if key != nil {
 		var err error
@@ -225,15 +225,6 @@ func (s *kubeconfigSlot) current() *x509.Certificate {
 	}
 	cert, _, _ := kubeconfig.ClientCert(cfg) // nil when it has none
 	return cert
-}
-
-// bundlePEM is cas, PEM-encoded, in their order.
-func bundlePEM(cas []*x509.Certificate) []byte {
-	var out []byte
-	for _, ca := range cas {
-		out = append(out, pki.EncodeCert(ca)...)
-	}
-	return out
 }
 
 // hasCAData reports whether cfg's current cluster has
