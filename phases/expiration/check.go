@@ -237,11 +237,12 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			return row
 		}
 		chain, key, err := kubeconfig.ClientChain(cfg)
-		if fix := renewal.SwitchBack(row.File, cfg); err != nil && fix != "" {
+		if err != nil {
+			fix := renewal.SwitchBack(row.File, cfg)
+			if fix == "" {
+				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s`", strings.TrimSuffix(t.BaseName, ".conf"))
+			}
 			row.add(Unreadable, "kubeconfig %s: %v: %s", row.File, err, fix)
-			return row
-		} else if err != nil {
-			row.add(Unreadable, "kubeconfig %s: %v: remove it and run `certctl init-phase kubeconfig %s`", row.File, err, strings.TrimSuffix(t.BaseName, ".conf"))
 			return row
 		}
 		c.setCert(&row, chain[0])

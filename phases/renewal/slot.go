@@ -179,10 +179,11 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("%w: restore it from a backup, or remove it and run `certctl init-phase %s`", err, s.phase)
 	}
 	chain, key, err := kubeconfig.ClientChain(cfg)
-	if fix := SwitchBack(it.path, cfg); err != nil && fix != "" {
-		// Removing the file would lose the contexts the user added.
-		return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
-	} else if err != nil {
+	if err != nil {
+		if fix := SwitchBack(it.path, cfg); fix != "" {
+			// Removing the file would lose the contexts the user added.
+			return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
+		}
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
 	if pki.KeyMatches(chain[0], key) != nil {
