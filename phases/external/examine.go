@@ -76,7 +76,10 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err != nil {
 		return c, refused, err
 	}
-	if key, _, err := f.Slot.ReadKey(f.Key); err == nil {
+	// Read once, for leafFirst and the install; a key that cannot be read
+	// is refused after the weak-key check, as before.
+	key, keyPEM, keyErr := readNewKey(f)
+	if keyErr == nil {
 		var moved bool
 		if certs, moved = leafFirst(certs, key.Public()); moved {
 			c.warnings = append(c.warnings, fmt.Sprintf("%s holds the certificate of its key, but not first: it is installed first, then its issuers, as TLS needs", certFile))
@@ -88,9 +91,8 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err := policy.Key("the key of "+certFile, c.cert.PublicKey, false); err != nil {
 		return c, refused, fmt.Errorf("%w: make a new key and CSR (remove %s and %s, then %s) and have it signed again", err, f.Key, f.CSR, im.remake(t))
 	}
-	key, keyPEM, err := readNewKey(f)
-	if err != nil {
-		return c, refused, err
+	if keyErr != nil {
+		return c, refused, keyErr
 	}
 	if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
 		if other := im.keyOwner(t, c.cert.PublicKey); other != nil {
