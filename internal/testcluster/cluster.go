@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net"
 	"os"
 	"path/filepath"
@@ -211,15 +210,10 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 // output, where a truncated CI log shows them.
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.stopKubelets()
-	return c.stopAll(ctx, slices.Backward(c.opts.Components))
-}
-
-// stopAll stops the components of names, in order, and logs one line for those that ran.
-func (c *Cluster) stopAll(ctx context.Context, names iter.Seq2[int, string]) error {
 	start := time.Now()
 	var errs []error
 	var stopped []string
-	for _, name := range names {
+	for _, name := range slices.Backward(c.opts.Components) {
 		if err := c.stopInto(ctx, name, &stopped); err != nil {
 			errs = append(errs, err)
 		}
