@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/certctl/certctl/internal/atomicfile"
 )
@@ -73,6 +74,14 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 			// Not ours to judge (a manifest temp file is inside a
 			// transaction folder, never here): leave it and say so.
 			return r, fmt.Errorf("unexpected file %s in the transaction folder: move it away and run certctl again", p)
+		}
+		if strings.HasSuffix(e.Name(), finishedSuffix) {
+			// Every target was in place; only its removal was
+			// interrupted. Nothing to report.
+			if err := removeAll(p); err != nil {
+				return r, fmt.Errorf("remove finished transaction %s: %w", p, err)
+			}
+			continue
 		}
 		o, removed, err := recoverOne(root, p, s)
 		r.Removed = append(r.Removed, removed...)
@@ -158,5 +167,5 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 			}
 		}
 	}
-	return o, removed, finish(root, dir)
+	return o, removed, finishCommitted(root, dir)
 }

@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
@@ -107,7 +108,7 @@ type Txn struct {
 // Begin creates an empty transaction in root (see Root). id names its folder
 // and must be unique in root; NewID makes one.
 func Begin(root, id string, now time.Time) (*Txn, error) {
-	if id == "" || id != filepath.Base(id) || id[0] == '.' {
+	if id == "" || id != filepath.Base(id) || id[0] == '.' || strings.HasSuffix(id, finishedSuffix) {
 		return nil, fmt.Errorf("txn: invalid transaction id %q", id)
 	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
@@ -227,7 +228,7 @@ func (t *Txn) Commit() error {
 	if err := apply(t.dir, t.m, false); err != nil {
 		return fmt.Errorf("%w; the change is committed: the next certctl command finishes it", err)
 	}
-	return finish(t.root, t.dir)
+	return finishCommitted(t.root, t.dir)
 }
 
 // Abort removes the staged files; no target is touched. It does nothing
@@ -323,14 +324,34 @@ func (t *Txn) writeManifest() error {
 	return nil
 }
 
-// finish removes a transaction whose targets are all in place, or that
-// discard drops: the manifest first, so that a kill in between leaves a
-// folder without one, which RecoverIn discards.
+// finishedSuffix ends the name of a transaction folder whose targets are
+// all in place: finishCommitted renames the folder so before it removes it.
+// Under its own name, a folder a kill left half removed, its manifest gone,
+// would look interrupted before its commit, and be reported as a discarded
+// transaction that had changed no file, when it had changed every one.
+const finishedSuffix = ".finished"
+
+// removeAll is os.RemoveAll; a test stops it as a kill would.
+var removeAll = os.RemoveAll
+
+// finishCommitted removes a transaction whose targets are all in place.
+func finishCommitted(root, dir string) error {
+	done := dir + finishedSuffix
+	if err := os.Rename(dir, done); err != nil {
+		return fmt.Errorf("remove finished transaction %s: %w", dir, err)
+	}
+	return finish(root, done)
+}
+
+// finish removes a transaction folder: that of a finished transaction
+// (finishCommitted), or of one that discard drops. The manifest goes first,
+// so that a kill during the removal of a discarded transaction leaves a
+// folder without one, which RecoverIn discards again.
 func finish(root, dir string) error {
 	if err := os.Remove(filepath.Join(dir, manifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove transaction manifest in %s: %w", dir, err)
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := removeAll(dir); err != nil {
 		return fmt.Errorf("remove transaction folder %s: %w", dir, err)
 	}
 	_ = os.Remove(root) // fails while root is not empty, which is what we want

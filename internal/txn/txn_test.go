@@ -176,9 +176,15 @@ func TestRecover(t *testing.T) {
 		{"committed, one renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 1) }, true},
 		{"committed, two renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 2) }, true},
 		{"committed, all renamed", func(t *testing.T, tx *Txn) { commitUpTo(t, tx, 3) }, true},
-		{"manifest removed, folder left", func(t *testing.T, tx *Txn) {
+		{"finished, removal interrupted", func(t *testing.T, tx *Txn) {
+			// What a kill while finish removes the folder leaves: part
+			// of it, the manifest already gone, the folder list not.
 			commitUpTo(t, tx, 3)
-			os.Remove(filepath.Join(tx.dir, manifestName))
+			done := tx.dir + finishedSuffix
+			if err := os.Rename(tx.dir, done); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(filepath.Join(done, manifestName))
 		}, true},
 		{"copy across file systems interrupted", func(t *testing.T, tx *Txn) {
 			commitUpTo(t, tx, 1)
@@ -196,11 +202,20 @@ func TestRecover(t *testing.T) {
 				t.Fatalf("Recover: %v", err)
 			}
 			tr.check(t, tt.wantNew)
-			// Once the manifest is gone every file was in place: the
-			// folder is discarded, which is right too.
-			committed := tt.wantNew && !strings.HasPrefix(tt.name, "manifest removed")
-			if committed && (len(r.Transactions) != 1 || !r.Transactions[0].Committed) {
+			// A finished transaction whose folder was being removed is
+			// not reported: every file was in place, and "discarded"
+			// would say that none had changed.
+			finished := strings.HasPrefix(tt.name, "finished")
+			if tt.wantNew && !finished && (len(r.Transactions) != 1 || !r.Transactions[0].Committed) {
 				t.Errorf("report = %+v, want one committed transaction", r)
+			}
+			if finished && len(r.Transactions) != 0 {
+				t.Errorf("report = %+v, want no transaction: it had finished", r)
+			}
+			if tt.wantNew {
+				if _, err := os.Stat(filepath.Dir(tx.m.Entries[2].Target)); err != nil {
+					t.Errorf("the folder made for a new file is gone: %v", err)
+				}
 			}
 			if leftovers := tempFiles(t, filepath.Dir(tr.root)); len(leftovers) > 0 {
 				t.Errorf("temporary files left: %q", leftovers)
@@ -211,6 +226,35 @@ func TestRecover(t *testing.T) {
 				t.Errorf("second Recover = %+v, %v; want nothing to do", r, err)
 			}
 		})
+	}
+}
+
+// TestKilledWhileRemoved stops Commit's removal of its finished
+// transaction folder after its first step, as a kill there would: the
+// next recovery must not report the transaction as one that changed no
+// file (it changed every one), and must leave the files and the new
+// folder as they are.
+func TestKilledWhileRemoved(t *testing.T) {
+	tr := newTree(t)
+	tx := tr.stage(t)
+	removeAll = func(string) error { return errors.New("killed") }
+	err := tx.Commit()
+	removeAll = os.RemoveAll
+	if err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("Commit = %v, want the stopped removal's error", err)
+	}
+	r, err := RecoverIn(tr.root, tr.scope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range r.Transactions {
+		if !o.Committed {
+			t.Errorf("recovery reports transaction %s as discarded before its commit; it had finished", o.ID)
+		}
+	}
+	tr.check(t, true)
+	if _, err := os.Stat(tr.files[2]); err != nil {
+		t.Errorf("the new file is gone: %v", err)
 	}
 }
 

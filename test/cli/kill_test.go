@@ -106,6 +106,13 @@ func TestKillRenewAll(t *testing.T) {
 		if changed > 0 {
 			checkBackup(t, n, before)
 		}
+		// What recovery says must be what happened.
+		if strings.Contains(rec, "[recover] discarded") && changed != 0 {
+			t.Errorf("iteration %d (%s, killed after %v): recovery said it discarded a renewal that changed no file, but %d certificates are new", i, alg, delay, changed)
+		}
+		if strings.Contains(rec, "[recover] finished") && changed != len(before) {
+			t.Errorf("iteration %d (%s, killed after %v): recovery said it finished a renewal, but %d of %d certificates are new", i, alg, delay, changed, len(before))
+		}
 		if left := leftovers(n.dir); len(left) > 0 {
 			t.Errorf("iteration %d (%s, killed after %v): left behind: %q", i, alg, delay, left)
 		}
