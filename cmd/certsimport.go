@@ -63,6 +63,7 @@ func newCertsImportCommand() *cobra.Command {
 	fs.StringVar(&o.CSRDir, "csr-dir", "", "folder of the keys, CSRs, request files and signed certificates (required)")
 	o.report.addTo(fs, "folder of the certificates, where the CA certificates are (certificatesDir of --config)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be installed and what would be refused, without writing")
+	fs.IntVar(&o.KeepBackups, "keep-backups", 0, "after an import that saved old files, keep only this many backups in certctl-backups/, removing the oldest (0: keep all)")
 	addLockFlag(fs, &o.lockTimeout)
 	return c
 }

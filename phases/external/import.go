@@ -23,6 +23,9 @@ import (
 type ImportOptions struct {
 	renewal.Options
 	CSRDir string // where the keys, CSRs, request files and signed certificates are
+	// KeepBackups, after an import that saved old files, keeps only that
+	// many backups in certctl-backups/ (this one among them); 0 keeps all.
+	KeepBackups int
 	// Inventory lists what is imported; pki.Kubeadm() when nil.
 	Inventory pki.Inventory
 }
@@ -180,7 +183,20 @@ func (im *importer) install() error {
 	}
 	var err error
 	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
-	return err
+	if err != nil || im.o.KeepBackups <= 0 || im.res.BackupDir == "" {
+		return err
+	}
+	// The certificates are installed: a prune that fails is a warning,
+	// not an error, which would say that nothing was.
+	root, err := renewal.BackupRoot(im.o.CertDir)
+	if err == nil {
+		im.res.keep = im.o.KeepBackups
+		im.res.PrunedBackups, err = renewal.PruneBackupsAfter(root, im.o.KeepBackups, im.res.BackupDir)
+	}
+	if err != nil {
+		im.res.Warnings = append(im.res.Warnings, fmt.Sprintf("--keep-backups %d: %v; remove the old backups by hand, or let the next import or renewal prune them", im.o.KeepBackups, err))
+	}
+	return nil
 }
 
 // ignored lists the .crt files of the CSR folder that Import did not look

@@ -22,6 +22,9 @@ func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.
 	if o.CSRDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}
+	if o.KeepBackups < 0 {
+		return fmt.Errorf("--keep-backups %v must not be negative", o.KeepBackups)
+	}
 	if o.DryRun {
 		return node.DryRun(ctx, errOut, out, o.CertDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			return runImport(ctx, o, f, w)

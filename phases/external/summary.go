@@ -35,6 +35,9 @@ type ImportSummary struct {
 	Warnings []string `json:"warnings"`
 	// BackupDir holds the replaced files; "" when none was replaced.
 	BackupDir string `json:"backupDir,omitempty"`
+	// PrunedBackups are the old backups --keep-backups removed.
+	PrunedBackups []string `json:"prunedBackups"`
+	keep          int      // --keep-backups, which the text names
 	// RestartNeeded lists the components to restart, in restart order,
 	// each with the certificates it reads.
 	RestartNeeded []renewal.Restart `json:"restartNeeded"`
@@ -71,6 +74,7 @@ func (r *ImportSummary) Summary(err error) *ImportSummary {
 	s.Kind, s.APIVersion, s.RestartNeeded = importSummaryKind, apiVersion, []renewal.Restart{}
 	s.Imported, s.Refused = nonNil(r.Imported), nonNil(r.Refused)
 	s.Pending, s.Ignored, s.Warnings = nonNil(r.Pending), nonNil(r.Ignored), nonNil(r.Warnings)
+	s.PrunedBackups = nonNil(r.PrunedBackups)
 	if err != nil {
 		s.ExitCode, s.Error = exitcode.Of(err), err.Error()
 	}
@@ -142,6 +146,9 @@ func (r *ImportSummary) WriteSummary(w io.Writer) {
 	}
 	if r.BackupDir != "" {
 		fmt.Fprintf(w, "\nThe old files are saved in %s\n", r.BackupDir)
+	}
+	for _, d := range r.PrunedBackups {
+		fmt.Fprintf(w, "Removed the old backup %s (--keep-backups %d)\n", d, r.keep)
 	}
 	if rs := r.Restarts(); len(rs) > 0 {
 		fmt.Fprintln(w, "\nRestart these components, if they run, so that they use the new certificates:")
