@@ -148,3 +148,31 @@ func TestKubeadmControlPlaneDuringRotation(t *testing.T) {
 		t.Errorf("after finish ca status reports kubeadm's manifest:\n%s\nours was:\n%s", out, before)
 	}
 }
+
+// TestKubeadmControlPlaneSignerStatus: after kubeadm wrote
+// kube-controller-manager's manifest at stage trust of a rotation of ca,
+// its signer reads ca.crt, which holds both CAs: kube-controller-manager
+// refuses it and does not start. `certctl signer status` said "on" for
+// every built-in signer and nothing else: it must say that the file holds
+// two certificates, which kube-controller-manager refuses, and point at ca
+// status.
+func TestKubeadmControlPlaneSignerStatus(t *testing.T) {
+	bin := certctlBin(t)
+	k := makeKubeadmNode(t, bin)
+	manifest := filepath.Join(k.manifestDir, "kube-controller-manager.yaml")
+	args := []string{"signer", "status", "--manifest", manifest, "--cert-dir", k.certDir}
+	run(t, bin, k.rotateArgs("ca", false)...)
+	if out := run(t, bin, args...); strings.Contains(out, "refuses") {
+		t.Errorf("with the manifest of stage trust, signer status reports a problem:\n%s", out)
+	}
+	k.kubeadmRun(t, "init", "phase", "control-plane", "controller-manager", "--config", k.config)
+	out := strings.Join(strings.Fields(run(t, bin, args...)), " ") // unwrapped
+	for _, want := range []string{filepath.Join(k.certDir, "ca.crt") + " holds 2 certificates", "refuses", "certctl ca status"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("signer status does not say %q:\n%s", want, out)
+		}
+	}
+	if out := run(t, bin, append(args, "-o", "json")...); !strings.Contains(out, `"problems"`) {
+		t.Errorf("signer status -o json has no problems:\n%s", out)
+	}
+}
