@@ -1,10 +1,12 @@
 package carotate
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -108,7 +110,10 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 // NAME.ca-rotation-TIME-CA-STEP, which `certctl restore` does not list (it
 // lists folders); a copy in the manifest folder would run as a second pod.
 // It changes nothing when the signer is off (kubeadm's external-CA mode)
-// or signs with files that are not the rotated CA's (it warns then).
+// or signs with files that are not the rotated CA's (it warns then). The
+// per-signer flags (`signer enable --per-signer`) follow the stage as the
+// general pair does, all three or none: a rotation of a CA that some of
+// them name and others do not is refused.
 func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 	k, p, manifestDir := r.k, r.p, r.o.ManifestDir
 	root, err := renewal.BackupRoot(r.o.CertDir)
@@ -135,22 +140,31 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", path, err)
 	}
-	cur := flags["cluster-signing-cert-file"]
-	if cur == "" {
+	files, perSigner, unset := signingCertFiles(flags)
+	if len(files) == 0 {
 		return nil, nil
 	}
-	keyPath := p.key
-	if ours := []string{p.trust, p.oldCert, p.newCert}; !slices.Contains(ours, filepath.Clean(cur)) {
-		if !slices.ContainsFunc(ours, func(f string) bool { return sameFile(f, cur) }) {
-			fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
-			return nil, nil
-		}
+	ours := []string{p.trust, p.oldCert, p.newCert}
+	isOurs := func(cur string) bool {
+		return slices.Contains(ours, filepath.Clean(cur)) || slices.ContainsFunc(ours, func(f string) bool { return sameFile(f, cur) })
+	}
+	cur, keyPath := files[0], p.key
+	switch {
+	case !slices.ContainsFunc(files, isOurs):
+		fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
+		return nil, nil
+	case slices.ContainsFunc(files, func(f string) bool { return !isOurs(f) }) || len(unset) > 0:
+		// One edit would point every signer at this CA.
+		return nil, fmt.Errorf("kube-controller-manager's per-signer flags in %s do not all name the %s CA's files (%s; unset: %s): during the rotation every signer must sign with one certificate, and kube-controller-manager refuses the bundle %s: point every pair at %s and %s (as `certctl signer enable --per-signer` does when no rotation is under way), then run this again",
+			path, k.name, strings.Join(files, ", "), cmp.Or(strings.Join(unset, ", "), "none"), p.trust, p.trust, p.key)
+	}
+	if !slices.Contains(ours, filepath.Clean(cur)) {
 		// The same file through another path (a symbolic link): keep
 		// the manifest's spelling, the one its hostPath volumes mount.
 		dir := filepath.Dir(filepath.Clean(cur))
 		certPath, keyPath = filepath.Join(dir, filepath.Base(certPath)), filepath.Join(dir, filepath.Base(p.key))
 	}
-	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath})
+	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath, PerSigner: perSigner})
 	if err != nil {
 		return nil, fmt.Errorf("edit manifest %s: %w", path, err)
 	}
@@ -166,6 +180,32 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 		{Target: backup, Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 	}, nil
+}
+
+// perSignerCertFlags are kube-controller-manager's per-signer certificate
+// flags (`certctl signer enable --per-signer`), which it reads in place of
+// --cluster-signing-cert-file when that is empty.
+var perSignerCertFlags = []string{"cluster-signing-kubelet-serving-cert-file", "cluster-signing-kubelet-client-cert-file", "cluster-signing-kube-apiserver-client-cert-file"}
+
+// signingCertFiles are the certificate files kube-controller-manager
+// signs with, from its signing flags: --cluster-signing-cert-file, else the
+// per-signer flags that are set (perSigner; unset names those that are
+// not); none when no flag is set (kubeadm's external-CA mode).
+func signingCertFiles(flags map[string]string) (files []string, perSigner bool, unset []string) {
+	if cur := flags["cluster-signing-cert-file"]; cur != "" {
+		return []string{cur}, false, nil
+	}
+	for _, f := range perSignerCertFlags {
+		if v := flags[f]; v != "" {
+			files = append(files, v)
+		} else {
+			unset = append(unset, "--"+f)
+		}
+	}
+	if len(files) == 0 {
+		return nil, false, nil
+	}
+	return files, true, unset
 }
 
 // sameFile reports whether a and b name the same existing file.

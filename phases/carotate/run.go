@@ -170,6 +170,11 @@ func (r *run) checkTrusted() error {
 	if err != nil {
 		return err
 	}
+	// kube-controller-manager did not start on the files of trust: the
+	// pods may not have been given the new CA.
+	if prob := signingProblem(r.k, r.p, r.rec, r.o.ManifestDir); prob != "" {
+		st.Problems = append(st.Problems, prob)
+	}
 	if len(st.Problems) == 0 {
 		return nil
 	}

@@ -81,7 +81,12 @@ func status(o StatusOptions) ([]State, error) {
 		if err != nil {
 			return nil, err
 		}
-		if rec, _ := ReadRecord(k.paths(o.CertDir).record); k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
+		rec, _ := ReadRecord(k.paths(o.CertDir).record)
+		if prob := signingProblem(k, k.paths(o.CertDir), rec, o.ManifestDir); prob != "" {
+			st.Problems = append(st.Problems, prob)
+			st.Next = nextOf(rotateCommand(k.name, o.Rerun), rec, st, k.kubeconfigs)
+		}
+		if k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
 			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {
 				cmd, wait := rotateCommand(k.name, o.Rerun), "after "+until.Format(time.RFC3339)+" (tokens of the old key expire)"
 				switch {

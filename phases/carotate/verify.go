@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -156,7 +157,16 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 		if h.entry.Kind == pki.KindKubeconfig && len(want) > 0 {
 			got := mapped(h.caData, fingerprint)
 			if !slices.Equal(got, want) {
-				st.Problems = append(st.Problems, fmt.Sprintf("%s trusts %s, stage %s says %s", h.file, short(got), rec.Stage, short(want)))
+				msg := fmt.Sprintf("%s trusts %s, stage %s says %s", h.file, short(got), rec.Stage, short(want))
+				if h.embedded {
+					if len(got) == 1 && len(want) > 1 && got[0] == want[0] {
+						// kubeadm's renewal writes the CA data from the
+						// CA it signs with (the first certificate).
+						msg += fmt.Sprintf(" (`kubeadm certs renew`, which `kubeadm upgrade` runs, writes the first certificate of %s alone)", filepath.Base(p.trust))
+					}
+					msg += fmt.Sprintf(": `certctl renew %s` writes the stage's CA data", h.entry.CertName())
+				}
+				st.Problems = append(st.Problems, msg)
 			}
 		}
 	}

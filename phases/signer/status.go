@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	certv1 "k8s.io/api/certificates/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
@@ -45,6 +46,11 @@ type BuiltInSigner struct {
 	Flags map[string]string `json:"flags"`
 	// Duration is --cluster-signing-duration, "" when not set (8760h).
 	Duration string `json:"duration,omitempty"`
+	// Problems say why kube-controller-manager will not sign with the
+	// files the flags name although they are set: a certificate file
+	// that holds more than one certificate, which its signer refuses, so
+	// that it does not start.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // SignerEntry is one signer name.
@@ -160,6 +166,7 @@ func (b *BuiltInSigner) read() {
 	controllers := ""
 	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
 		controllers, _ = manifests.FlagValue(c, "controllers")
+		b.checkFiles(pod, c)
 	}
 	switch {
 	case !set:
@@ -168,6 +175,34 @@ func (b *BuiltInSigner) read() {
 		b.Reason = fmt.Sprintf("--controllers=%s turns the csrsigning controller off: `certctl signer enable` turns it on", controllers)
 	default:
 		b.Enabled = true
+	}
+}
+
+// checkFiles adds a problem for each certificate file of the signing
+// flags that holds more than one certificate: kube-controller-manager's
+// signer refuses it ("expected 1 certificate") and the process does not
+// start. kubeadm writes --cluster-signing-cert-file=ca.crt again (`kubeadm
+// upgrade`), which holds two CAs during a rotation. A file certctl cannot
+// read here (another host path) is left to the component.
+func (b *BuiltInSigner) checkFiles(pod *corev1.Pod, c *corev1.Container) {
+	seen := map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(b.Flags)) {
+		f := b.Flags[k]
+		if !strings.HasSuffix(k, "-cert-file") || f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		path := f
+		if h, ok := manifests.HostPath(pod, c, f); ok {
+			path = h
+		}
+		data, err := pki.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if certs, err := pki.ParseCerts(data); err == nil && len(certs) > 1 {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s holds %d certificates (--%s): kube-controller-manager's signer refuses it and kube-controller-manager does not start; during a CA rotation the flags must name the single-certificate file of the stage (`certctl ca status` says which)", f, len(certs), k))
+		}
 	}
 }
 
@@ -219,6 +254,9 @@ func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
 		}
 		if b.Duration != "" {
 			fmt.Fprintf(w, "  --cluster-signing-duration=%s\n", b.Duration)
+		}
+		for _, p := range b.Problems {
+			fmt.Fprintf(w, "  problem: %s\n", output.Wrap(p, output.Width(w)-2, "  "))
 		}
 		fmt.Fprintln(w)
 		t := output.NewTable(w, wide)
