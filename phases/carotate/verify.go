@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/client-go/util/keyutil"
 
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -90,7 +92,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		}
 		st.checkKey(k, p)
 	}
-	st.checkHeld(k, p, rec, hs, want, now)
+	st.checkHeld(k, p, rec, hs, want, now, renewFlags(certDir, kubeconfigDir))
 	st.Next = nextOf(rotateCommand(k.name, rerun), rec, st, k.kubeconfigs)
 	return st, nil
 }
@@ -123,7 +125,7 @@ func (st *State) checkKey(k kind, p paths) {
 
 // checkHeld checks each certificate of the CA: signed by the CA that
 // signs at the stage (the first of want), kubeconfigs trusting want.
-func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []string, now time.Time) {
+func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []string, now time.Time, renewFlags string) {
 	dropped := ""
 	if rec != nil {
 		dropped = rec.OldCA
@@ -164,7 +166,7 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 						// CA it signs with (the first certificate).
 						msg += fmt.Sprintf(" (`kubeadm certs renew`, which `kubeadm upgrade` runs, writes the first certificate of %s alone)", filepath.Base(p.trust))
 					}
-					msg += fmt.Sprintf(": `certctl renew %s` writes the stage's CA data", h.entry.CertName())
+					msg += fmt.Sprintf(": `certctl renew %s%s` writes the stage's CA data", h.entry.CertName(), renewFlags)
 				}
 				st.Problems = append(st.Problems, msg)
 			}
@@ -216,4 +218,18 @@ func mapped[T, U any](xs []T, f func(T) U) []U {
 // short abbreviates fingerprints for messages.
 func short(ids []string) string {
 	return "[" + strings.Join(mapped(ids, func(id string) string { return id[:min(len(id), 12)] }), " ") + "]"
+}
+
+// renewFlags are the folder flags a printed `certctl renew` needs to act on
+// this node's folders, as the command that printed it did: "" for
+// kubeadm's.
+func renewFlags(certDir, kubeconfigDir string) string {
+	var s string
+	if certDir != config.DefaultCertificatesDir {
+		s += " --cert-dir " + output.ShellQuote(certDir)
+	}
+	if kubeconfigDir != config.DefaultKubeconfigDir {
+		s += " --kubeconfig-dir " + output.ShellQuote(kubeconfigDir)
+	}
+	return s
 }

@@ -28,7 +28,9 @@ func TestKubeadmRenewDuringRotation(t *testing.T) {
 	}
 	for what, out := range map[string]string{"ca status": string(status), "the refusal of reissue": string(refusal)} {
 		for _, kc := range kubeconfigs {
-			for _, want := range []string{filepath.Join(k.dir, kc), "kubeadm certs renew", "certctl renew " + kc} {
+			// The command as printed acts on this node's folders, not
+			// on /etc/kubernetes.
+			for _, want := range []string{filepath.Join(k.dir, kc), "kubeadm certs renew", "certctl renew " + kc + " " + strings.Join(k.flags(), " ")} {
 				if !strings.Contains(out, want) {
 					t.Errorf("%s does not say %q:\n%s", what, want, out)
 				}
