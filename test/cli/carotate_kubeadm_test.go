@@ -2,10 +2,8 @@ package cli
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -40,15 +38,7 @@ func TestKubeadmReadsEveryRotationStage(t *testing.T) {
 		"ca ", "etcd-ca ", "front-proxy-ca "}
 	check := func(what string) {
 		t.Helper()
-		cmd := exec.Command(kubeadm, "certs", "check-expiration", "--rootfs", root)
-		if uid := os.Geteuid(); uid != 0 {
-			cmd.SysProcAttr = &syscall.SysProcAttr{
-				Cloneflags:  syscall.CLONE_NEWUSER,
-				UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
-				GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
-			}
-		}
-		out, err := cmd.CombinedOutput()
+		out, err := rootfsCommand(kubeadm, root, "certs", "check-expiration").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: kubeadm certs check-expiration: %v\n%s", what, err, out)
 		}

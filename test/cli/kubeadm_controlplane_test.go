@@ -65,19 +65,10 @@ certificatesDir: ` + k.certDir + "\n"
 	return k
 }
 
-// kubeadmRun runs kubeadm with --rootfs on the node: as root, or else in
-// a new user namespace where this user is root (chroot needs it).
+// kubeadmRun runs kubeadm with --rootfs on the node (rootfsCommand).
 func (k kubeadmNode) kubeadmRun(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(k.kubeadm, append(args, "--rootfs", k.root)...)
-	if uid := os.Geteuid(); uid != 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
-		}
-	}
-	out, err := cmd.CombinedOutput()
+	out, err := rootfsCommand(k.kubeadm, k.root, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("kubeadm %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -175,4 +166,18 @@ func TestKubeadmControlPlaneSignerStatus(t *testing.T) {
 	if out := run(t, bin, append(args, "-o", "json")...); !strings.Contains(out, `"problems"`) {
 		t.Errorf("signer status -o json has no problems:\n%s", out)
 	}
+}
+
+// rootfsCommand is kubeadm ARGS --rootfs ROOT: as root, or else in a new
+// user namespace where this user is root (chroot needs it).
+func rootfsCommand(kubeadm, root string, args ...string) *exec.Cmd {
+	cmd := exec.Command(kubeadm, append(args, "--rootfs", root)...)
+	if uid := os.Geteuid(); uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+		}
+	}
+	return cmd
 }
