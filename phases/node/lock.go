@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -199,7 +200,12 @@ func WithPermissionHint(err error) error {
 func printRecovery(w io.Writer, r *txn.Report) {
 	for _, t := range r.Transactions {
 		if t.Committed {
-			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content\n", txnKind(t.ID), t.ID, len(t.Targets))
+			replaced, backup := splitBackup(t.Targets)
+			saved := ""
+			if backup != "" {
+				saved = "; the replaced ones are saved in " + backup
+			}
+			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content%s\n", txnKind(t.ID), t.ID, replaced, saved)
 		} else {
 			fmt.Fprintf(w, "[recover] discarded %s %s, which was interrupted before it committed: no file had been changed\n", txnKind(t.ID), t.ID)
 		}
@@ -207,6 +213,26 @@ func printRecovery(w io.Writer, r *txn.Report) {
 	for _, p := range r.Removed {
 		fmt.Fprintf(w, "[recover] removed %s, left by an interrupted write\n", p)
 	}
+}
+
+// splitBackup returns how many of a transaction's targets are not in
+// its backup folder, and that folder ("" for none): the backup a renewal,
+// restore or import makes in the same transaction holds the old content
+// of the files replaced, and counting its copies among the files that
+// "now hold the new content" about doubled the number. The folder is
+// that of a renewal.BackupManifestName target in renewal.BackupDirName.
+func splitBackup(targets []string) (replaced int, backup string) {
+	for _, p := range targets {
+		if d := filepath.Dir(p); filepath.Base(p) == renewal.BackupManifestName && filepath.Base(filepath.Dir(d)) == renewal.BackupDirName {
+			backup = d
+		}
+	}
+	for _, p := range targets {
+		if backup == "" || !strings.HasPrefix(p, backup+string(filepath.Separator)) {
+			replaced++
+		}
+	}
+	return replaced, backup
 }
 
 // LockOnly takes certctl's lock beside dir, without recovering anything:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,16 +14,18 @@ import (
 // recoverySaid is what the [recover] lines of a command said it did.
 type recoverySaid struct {
 	// finished holds, per transaction rolled forward, how many files it
-	// said now hold the new content; discarded counts those it said it
-	// discarded before they changed a file.
+	// said now hold the new content, and savedIn where it said their old
+	// content is ("" when it named no folder); discarded counts those it
+	// said it discarded before they changed a file.
 	finished  []int
+	savedIn   []string
 	discarded int
 	// removed are the files it said an interrupted write left.
 	removed []string
 }
 
 var (
-	finishedLine  = regexp.MustCompile(`^\[recover\] finished \S+ \S+, which was interrupted after it committed: (\d+) file\(s\) now hold the new content$`)
+	finishedLine  = regexp.MustCompile(`^\[recover\] finished \S+ \S+, which was interrupted after it committed: (\d+) file\(s\) now hold the new content(?:; the replaced ones are saved in (\S+))?$`)
 	discardedLine = regexp.MustCompile(`^\[recover\] discarded \S+ \S+, which was interrupted before it committed: no file had been changed$`)
 	removedLine   = regexp.MustCompile(`^\[recover\] removed (.+), left by an interrupted write$`)
 )
@@ -39,6 +42,7 @@ func parseRecovery(t *testing.T, out string) recoverySaid {
 		if m := finishedLine.FindStringSubmatch(l); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			s.finished = append(s.finished, n)
+			s.savedIn = append(s.savedIn, m[2])
 		} else if discardedLine.MatchString(l) {
 			s.discarded++
 		} else if m := removedLine.FindStringSubmatch(l); m != nil {
@@ -82,6 +86,7 @@ func checkWriterRecovery(t *testing.T, tc writerCase, w writerNode, start, end m
 	t.Helper()
 	s := parseRecovery(t, errOut)
 	checkRemovedSaid(t, s)
+	checkSavedIn(t, s)
 	if !tc.oneTxn {
 		if len(s.finished) > 0 || s.discarded > 0 {
 			t.Errorf("recovery finished %d and discarded %d transactions of %s, which writes none", len(s.finished), s.discarded, tc.name)
@@ -172,6 +177,23 @@ func checkRotationRecovery(t *testing.T, rec string, root, recPath string, befor
 	for rel := range before {
 		if _, ok := now[rel]; !ok && !skip(rel) {
 			t.Errorf("recovery said it discarded a transaction that had changed no file, but %s is gone", rel)
+		}
+	}
+}
+
+// checkSavedIn checks that each transaction recovery said it finished
+// with a backup replaced as many files as its backup.json lists, there.
+func checkSavedIn(t *testing.T, s recoverySaid) {
+	t.Helper()
+	for i, dir := range s.savedIn {
+		if dir == "" {
+			continue
+		}
+		var m struct{ Files []json.RawMessage }
+		if err := json.Unmarshal(read(t, filepath.Join(dir, "backup.json")), &m); err != nil {
+			t.Errorf("recovery said the replaced files are saved in %s: %v", dir, err)
+		} else if len(m.Files) != s.finished[i] {
+			t.Errorf("recovery said %d file(s) now hold the new content, the replaced ones saved in %s, which lists %d", s.finished[i], dir, len(m.Files))
 		}
 	}
 }
