@@ -156,10 +156,29 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 		// which reads those settings, may finish it.
 		return fmt.Errorf("transaction %s of an interrupted `certctl certs download` names %s, outside the folders this command manages: nothing was changed; run `certctl certs download` again with the same --config to finish it (upload the certificates again first if the Secret kube-system/kubeadm-certs is gone)", out.Dir, out.Path)
 	}
+	if errors.As(err, &out) && rotationTxn(out.Targets) && filepath.Ext(out.Path) == ".yaml" {
+		// A stage of `ca rotate --manifest-dir DIR` edits
+		// kube-controller-manager's manifest in DIR: only a command given
+		// that folder may finish it. Part of the stage may be in place
+		// already (the rest is staged): moving the transaction away, as
+		// the general refusal says, would leave the rotation half made.
+		return fmt.Errorf("transaction %s of an interrupted `certctl ca rotate` names %s, outside the folders this command manages: nothing was changed; do not move it away, part of the stage may be in place: run `certctl ca status --manifest-dir %s --cert-dir %s` (and the --kubeconfig-dir you gave ca rotate) to finish it, then this command again", out.Dir, out.Path, filepath.Dir(out.Path), certDir)
+	}
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
 	return CleanTemp(errOut, slices.Concat(tempDirs(certDir, kubeconfigDirs), also))
+}
+
+// rotationTxn reports whether a committed transaction's targets are a CA
+// rotation stage's: one of them is a rotation record
+// (.certctl-rotation-NAME.json, phases/carotate), which every stage
+// writes in its transaction.
+func rotationTxn(targets []string) bool {
+	return slices.ContainsFunc(targets, func(p string) bool {
+		b := filepath.Base(p)
+		return strings.HasPrefix(b, ".certctl-rotation-") && strings.HasSuffix(b, ".json")
+	})
 }
 
 // tempDirs are the folders where a killed atomicfile.WriteFile of a
