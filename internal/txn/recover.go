@@ -38,6 +38,10 @@ type Report struct {
 // for a person, and nothing is written.
 type Scope struct {
 	Folders, Trees []string
+	// Files are single files it may write too, wherever they are (the
+	// record of the restarts a renewal owes, beside the certificate
+	// folder, which its transaction writes).
+	Files []string
 }
 
 // allows reports whether s lets a transaction write path.
@@ -45,7 +49,8 @@ func (s Scope) allows(path string) bool {
 	if !filepath.IsAbs(path) || filepath.Clean(path) != path {
 		return false
 	}
-	return slices.ContainsFunc(s.Folders, func(f string) bool { return filepath.Dir(path) == filepath.Clean(f) }) ||
+	return slices.ContainsFunc(s.Files, func(f string) bool { return path == filepath.Clean(f) }) ||
+		slices.ContainsFunc(s.Folders, func(f string) bool { return filepath.Dir(path) == filepath.Clean(f) }) ||
 		slices.ContainsFunc(s.Trees, func(t string) bool {
 			rel, err := filepath.Rel(filepath.Clean(t), path)
 			return err == nil && filepath.IsLocal(rel)

@@ -20,6 +20,7 @@ import (
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -144,7 +145,13 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	// kube-controller-manager's manifest in the transaction of its stage
 	// (phases/carotate), which any command must be able to finish.
 	manifestDir := filepath.Join(filepath.Dir(filepath.Clean(certDir)), "manifests")
-	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}}
+	// And the record of the restarts a renewal owes, which `renew
+	// --restart-control-plane` writes in the renewal's transaction.
+	owed, err := staticpods.PendingPath(certDir)
+	if err != nil {
+		return err
+	}
+	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}, Files: []string{owed}}
 	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
