@@ -38,6 +38,10 @@ type Report struct {
 // for a person, and nothing is written.
 type Scope struct {
 	Folders, Trees []string
+	// Files are single files it may write too, wherever they are (the
+	// record of the restarts a renewal owes, beside the certificate
+	// folder, which its transaction writes).
+	Files []string
 }
 
 // allows reports whether s lets a transaction write path.
@@ -45,7 +49,8 @@ func (s Scope) allows(path string) bool {
 	if !filepath.IsAbs(path) || filepath.Clean(path) != path {
 		return false
 	}
-	return slices.ContainsFunc(s.Folders, func(f string) bool { return filepath.Dir(path) == filepath.Clean(f) }) ||
+	return slices.ContainsFunc(s.Files, func(f string) bool { return path == filepath.Clean(f) }) ||
+		slices.ContainsFunc(s.Folders, func(f string) bool { return filepath.Dir(path) == filepath.Clean(f) }) ||
 		slices.ContainsFunc(s.Trees, func(t string) bool {
 			rel, err := filepath.Rel(filepath.Clean(t), path)
 			return err == nil && filepath.IsLocal(rel)
@@ -99,6 +104,11 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 type OutsideError struct {
 	Dir, Path string
 	Scope     Scope
+	// Targets are every target of the transaction when it had
+	// committed (nil when not): part of them may be in place, and the
+	// caller may tell from them what made it, and so which command
+	// finishes it.
+	Targets []string
 }
 
 func (e *OutsideError) Error() string {
@@ -142,13 +152,15 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d: finish it with the certctl that started it", dir, m.Version, manifestVersion)
 	}
 	for _, e := range m.Entries {
+		o.Targets = append(o.Targets, e.Target)
+	}
+	for _, e := range m.Entries {
 		if !s.allows(e.Target) {
-			return o, nil, outside(e.Target)
+			return o, nil, &OutsideError{Dir: dir, Path: e.Target, Scope: s, Targets: o.Targets}
 		}
 		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
-			return o, nil, outside(filepath.Join(dir, e.Staged))
+			return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(dir, e.Staged), Scope: s, Targets: o.Targets}
 		}
-		o.Targets = append(o.Targets, e.Target)
 	}
 	o.Committed = true
 	if err := apply(dir, m, true); err != nil {

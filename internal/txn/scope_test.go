@@ -85,3 +85,20 @@ func TestScope(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeFiles: a file of Scope.Files is allowed, and nothing else in
+// its folder.
+func TestScopeFiles(t *testing.T) {
+	s := Scope{Files: []string{"/etc/kubernetes/.certctl-restarts.json"}}
+	for path, want := range map[string]bool{
+		"/etc/kubernetes/.certctl-restarts.json":       true,
+		"/etc/kubernetes/admin.conf":                   false,
+		"/etc/kubernetes/x/../.certctl-restarts.json":  false,
+		"/etc/kubernetes/.certctl-restarts.json/x":     false,
+		"/etc/kubernetes/other/.certctl-restarts.json": false,
+	} {
+		if got := s.allows(path); got != want {
+			t.Errorf("allows(%s) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -143,7 +145,13 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	// kube-controller-manager's manifest in the transaction of its stage
 	// (phases/carotate), which any command must be able to finish.
 	manifestDir := filepath.Join(filepath.Dir(filepath.Clean(certDir)), "manifests")
-	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}}
+	// And the record of the restarts a renewal owes, which `renew
+	// --restart-control-plane` writes in the renewal's transaction.
+	owed, err := staticpods.PendingPath(certDir)
+	if err != nil {
+		return err
+	}
+	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}, Files: []string{owed}}
 	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
@@ -155,10 +163,29 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 		// which reads those settings, may finish it.
 		return fmt.Errorf("transaction %s of an interrupted `certctl certs download` names %s, outside the folders this command manages: nothing was changed; run `certctl certs download` again with the same --config to finish it (upload the certificates again first if the Secret kube-system/kubeadm-certs is gone)", out.Dir, out.Path)
 	}
+	if errors.As(err, &out) && rotationTxn(out.Targets) && filepath.Ext(out.Path) == ".yaml" {
+		// A stage of `ca rotate --manifest-dir DIR` edits
+		// kube-controller-manager's manifest in DIR: only a command given
+		// that folder may finish it. Part of the stage may be in place
+		// already (the rest is staged): moving the transaction away, as
+		// the general refusal says, would leave the rotation half made.
+		return fmt.Errorf("transaction %s of an interrupted `certctl ca rotate` names %s, outside the folders this command manages: nothing was changed; do not move it away, part of the stage may be in place: run `certctl ca status --manifest-dir %s --cert-dir %s` (and the --kubeconfig-dir you gave ca rotate) to finish it, then this command again", out.Dir, out.Path, filepath.Dir(out.Path), certDir)
+	}
 	if err != nil {
 		return WithPermissionHint(fmt.Errorf("recover an interrupted renewal: %w", err))
 	}
 	return CleanTemp(errOut, slices.Concat(tempDirs(certDir, kubeconfigDirs), also))
+}
+
+// rotationTxn reports whether a committed transaction's targets are a CA
+// rotation stage's: one of them is a rotation record
+// (.certctl-rotation-NAME.json, phases/carotate), which every stage
+// writes in its transaction.
+func rotationTxn(targets []string) bool {
+	return slices.ContainsFunc(targets, func(p string) bool {
+		b := filepath.Base(p)
+		return strings.HasPrefix(b, ".certctl-rotation-") && strings.HasSuffix(b, ".json")
+	})
 }
 
 // tempDirs are the folders where a killed atomicfile.WriteFile of a
@@ -199,7 +226,12 @@ func WithPermissionHint(err error) error {
 func printRecovery(w io.Writer, r *txn.Report) {
 	for _, t := range r.Transactions {
 		if t.Committed {
-			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content\n", txnKind(t.ID), t.ID, len(t.Targets))
+			replaced, backup := splitBackup(t.Targets)
+			saved := ""
+			if backup != "" {
+				saved = "; the replaced ones are saved in " + backup
+			}
+			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content%s\n", txnKind(t.ID), t.ID, replaced, saved)
 		} else {
 			fmt.Fprintf(w, "[recover] discarded %s %s, which was interrupted before it committed: no file had been changed\n", txnKind(t.ID), t.ID)
 		}
@@ -207,6 +239,26 @@ func printRecovery(w io.Writer, r *txn.Report) {
 	for _, p := range r.Removed {
 		fmt.Fprintf(w, "[recover] removed %s, left by an interrupted write\n", p)
 	}
+}
+
+// splitBackup returns how many of a transaction's targets are not in
+// its backup folder, and that folder ("" for none): the backup a renewal,
+// restore or import makes in the same transaction holds the old content
+// of the files replaced, and counting its copies among the files that
+// "now hold the new content" about doubled the number. The folder is
+// that of a renewal.BackupManifestName target in renewal.BackupDirName.
+func splitBackup(targets []string) (replaced int, backup string) {
+	for _, p := range targets {
+		if d := filepath.Dir(p); filepath.Base(p) == renewal.BackupManifestName && filepath.Base(filepath.Dir(d)) == renewal.BackupDirName {
+			backup = d
+		}
+	}
+	for _, p := range targets {
+		if backup == "" || !strings.HasPrefix(p, backup+string(filepath.Separator)) {
+			replaced++
+		}
+	}
+	return replaced, backup
 }
 
 // LockOnly takes certctl's lock beside dir, without recovering anything:

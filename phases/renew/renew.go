@@ -105,6 +105,9 @@ type run struct {
 	// unless a restart failed.
 	caErr *renewal.CAExpiryError
 	set   *staticpods.Set // the manifests, read before anything is written
+	// ownOwed are the components whose restarts this run recorded in
+	// its renewal's transaction (oweInTxn), not owed by an earlier run.
+	ownOwed map[string]bool
 	// incomplete names the certificates --use-api did not obtain when it
 	// installs those it did (see notIssued).
 	incomplete *apirenew.IncompleteError
@@ -215,6 +218,9 @@ func (r *run) run(ctx context.Context) error {
 		}
 	}
 	res := &renewal.Result{}
+	if err := r.oweInTxn(ctx, selected, &opts); err != nil {
+		return err
+	}
 	if len(selected) > 0 {
 		if res, err = renewal.Renew(ctx, selected, opts); err != nil {
 			return err

@@ -91,7 +91,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		}
 	}
 	for _, a := range affected {
-		if c := owed.Get(a.Component); c != nil {
+		if c := owed.Get(a.Component); c != nil && !r.ownOwed[a.Component] {
 			reason := ""
 			if c.Reason != "" {
 				reason = ": " + c.Reason

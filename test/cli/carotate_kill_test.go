@@ -134,6 +134,7 @@ func TestKillCARotation(t *testing.T) {
 		ca := rotationCAs[(i/3)%len(rotationCAs)] // three kills per CA in a row: one stage after another
 		recPath := filepath.Join(n.certDir, ".certctl-rotation-"+ca.name+".json")
 		before := readRotationRecord(t, recPath)
+		files := snapshotFiles(t, n.dir)
 		abort := before != nil && (before.Stage == "trust" || before.Stage == "reissue") && rng.IntN(5) == 0
 		// Uniform over [0, 1.3 stage], and every other one over [0.5, 1.05
 		// stage], where the transaction commits (reading the settings and
@@ -168,6 +169,8 @@ func TestKillCARotation(t *testing.T) {
 		if after != nil {
 			checkRotationStage(t, n, ca.name, ca.base, after)
 		}
+		// What recovery says must be what happened.
+		checkRotationRecovery(t, rec, n.dir, recPath, files, moved)
 		status := runOut(t, bin, "ca", "status", "-o", "json", "--node-only", "--cert-dir", n.certDir, "--kubeconfig-dir", n.dir)
 		if strings.Contains(status, `"problems": [`) && !strings.Contains(status, `"problems": []`) {
 			t.Errorf("iteration %d: ca status reports problems:\n%s", i, status)

@@ -113,6 +113,16 @@ func TestKillRenewAll(t *testing.T) {
 		if strings.Contains(rec, "[recover] finished") && changed != len(before) {
 			t.Errorf("iteration %d (%s, killed after %v): recovery said it finished a renewal, but %d of %d certificates are new", i, alg, delay, changed, len(before))
 		}
+		// And the number of files it says it replaced: those the
+		// backup lists (no run here has --no-backup).
+		said := parseRecovery(t, rec)
+		checkRemovedSaid(t, said)
+		checkSavedIn(t, said)
+		for j, n := range said.finished {
+			if said.savedIn[j] == "" {
+				t.Errorf("iteration %d (%s, killed after %v): recovery finished a renewal of %d file(s) and names no backup", i, alg, delay, n)
+			}
+		}
 		if left := leftovers(n.dir); len(left) > 0 {
 			t.Errorf("iteration %d (%s, killed after %v): left behind: %q", i, alg, delay, left)
 		}

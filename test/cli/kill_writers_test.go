@@ -39,6 +39,9 @@ type writerCase struct {
 	exact bool
 	// manifestOnly: the command writes no certificate, openssl is skipped.
 	manifestOnly bool
+	// oneTxn: the command writes in one transaction; else in none
+	// (checkWriterRecovery).
+	oneTxn bool
 }
 
 // writerNode is the folder a case works in: a node's /etc/kubernetes with
@@ -111,14 +114,14 @@ func TestKillWriters(t *testing.T) {
 				}
 			}
 		}},
-		{name: "certs import", check: allOrNone, exact: true, prepare: func(t *testing.T, bin string, w writerNode) {
+		{name: "certs import", check: allOrNone, exact: true, oneTxn: true, prepare: func(t *testing.T, bin string, w writerNode) {
 			w.make(t, bin)
 			run(t, bin, append([]string{"renew", "all", "--use-csr", "--csr-dir", w.csrDir}, w.flags()...)...)
 			signCSRs(t, w)
 		}, cmds: func(w writerNode) [][]string {
 			return [][]string{append([]string{"certs", "import", "--csr-dir", w.csrDir}, w.flags()...)}
 		}},
-		{name: "restore latest", check: allOrNone, exact: true, again: firstBackup, prepare: func(t *testing.T, bin string, w writerNode) {
+		{name: "restore latest", check: allOrNone, exact: true, oneTxn: true, again: firstBackup, prepare: func(t *testing.T, bin string, w writerNode) {
 			w.make(t, bin)
 			run(t, bin, append([]string{"renew", "all"}, w.flags()...)...)
 		}, cmds: func(w writerNode) [][]string {
@@ -187,6 +190,8 @@ func TestKillWriters(t *testing.T) {
 				if p := problems(r.out); len(p) > 0 {
 					fail("check-expiration reports problems after the kill:\n%s\n%s", strings.Join(p, "\n"), r.errOut)
 				}
+				// What recovery says must be what happened.
+				checkWriterRecovery(t, tc, w, start, end, r.errOut)
 				parseAll(t, w.root)
 				if !tc.manifestOnly {
 					verifyOpenSSL(t, w.presentPairs(t, t.TempDir()))
