@@ -24,10 +24,21 @@ func (n configNode) flags() []string {
 	return []string{"--config", n.config, "--kubeconfig-dir", n.dir}
 }
 
-// makeConfigNode writes a kubeadm.yaml (node cp-1, certificatesDir in a
-// temporary folder) and runs docs/init.md's "Make everything" block with
-// it, in the folder that holds it.
+// makeConfigNode writes a kubeadm.yaml (newConfigNode) and runs
+// docs/init.md's "Make everything" block with it, in the folder that
+// holds it.
 func makeConfigNode(t *testing.T, bin string) configNode {
+	t.Helper()
+	n := newConfigNode(t)
+	for _, line := range docCommands(t, docBlockIn(t, "init.md", "sh", "init-phase certs all --config kubeadm.yaml")) {
+		runDocCommand(t, bin, n.dir, line, kubeconfigDir(line, n.dir)...)
+	}
+	return n
+}
+
+// newConfigNode writes DIR/kubeadm.yaml, node cp-1 with its certificates
+// in DIR/pki, in a temporary folder DIR, and nothing else.
+func newConfigNode(t *testing.T) configNode {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "etc-kubernetes")
 	n := configNode{node: node{dir: dir, certDir: filepath.Join(dir, "pki")}, config: filepath.Join(dir, "kubeadm.yaml")}
@@ -46,9 +57,6 @@ kind: ClusterConfiguration
 certificatesDir: ` + n.certDir + "\nencryptionAlgorithm: ECDSA-P256\n"
 	if err := os.WriteFile(n.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	for _, line := range docCommands(t, docBlockIn(t, "init.md", "sh", "init-phase certs all --config kubeadm.yaml")) {
-		runDocCommand(t, bin, dir, line, kubeconfigDir(line, dir)...)
 	}
 	return n
 }
