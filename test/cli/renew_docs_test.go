@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,5 +97,152 @@ func TestRenewDocsConfigView(t *testing.T) {
 	out := run(t, bin, "renew", "all", "--dry-run", "--config", pinned, "--kubeconfig-dir", n.dir)
 	if !strings.Contains(out, "[dry-run] 11 certificate(s) would be renewed") {
 		t.Errorf("renew all --dry-run --config %s:\n%s", pinned, out)
+	}
+}
+
+// TestRenewDocsUpdateSANs runs docs/renew.md's --update-sans command with a
+// SAN added to the node's kubeadm.yaml: check-expiration --config reports
+// the drift before, the certificate has the SAN after, and the drift is
+// gone.
+func TestRenewDocsUpdateSANs(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeConfigNode(t, bin)
+	cfg, err := os.ReadFile(n.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append(cfg, "apiServer:\n  certSANs: [api.example.com]\n"...)
+	if err := os.WriteFile(n.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func() result {
+		t.Helper()
+		return runCode(t, bin, append([]string{"check-expiration"}, n.flags()...)...)
+	}
+	if r := check(); r.code != 3 || !strings.Contains(r.out, "san-drift") {
+		t.Fatalf("check-expiration with a SAN added: exit %d, want 3 and san-drift\n%s%s", r.code, r.out, r.errOut)
+	}
+	for _, line := range docCommands(t, docBlockIn(t, "renew.md", "sh", "--update-sans --config kubeadm.yaml")) {
+		runDocCommand(t, bin, n.dir, line, "--kubeconfig-dir", n.dir)
+	}
+	if sans := parseCert(t, filepath.Join(n.certDir, "apiserver.crt")).DNSNames; !slices.Contains(sans, "api.example.com") {
+		t.Errorf("apiserver.crt's DNS SANs %q lack api.example.com", sans)
+	}
+	if r := check(); r.code != 0 {
+		t.Errorf("check-expiration after --update-sans: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+// TestRenewDocsBackup: after renew all, the backup folder holds what
+// docs/renew.md's tree shows, with 0700 folders, and its backup.json has
+// every field of the document's, with the node's folders.
+func TestRenewDocsBackup(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeConfigNode(t, bin)
+	run(t, bin, append([]string{"renew", "all"}, n.flags()...)...)
+	backups, err := filepath.Glob(filepath.Join(n.dir, "certctl-backups", "*"))
+	if err != nil || len(backups) != 1 || !regexp.MustCompile(`/\d{8}T\d{6}Z$`).MatchString(backups[0]) {
+		t.Fatalf("backups %q (%v), want one named as the document's", backups, err)
+	}
+	tree := docBlockIn(t, "renew.md", "text", "/etc/kubernetes/certctl-backups/")
+	for _, line := range strings.Split(strings.TrimSpace(tree), "\n")[1:] {
+		f := strings.Fields(line)[0]
+		if _, err := os.Stat(filepath.Join(backups[0], f)); err != nil {
+			t.Errorf("docs/renew.md's backup tree: %v", err)
+		}
+	}
+	for _, d := range []string{filepath.Join(n.dir, "certctl-backups"), backups[0], filepath.Join(backups[0], "pki"), filepath.Join(backups[0], "pki", "etcd")} {
+		checkMode(t, d, 0o700)
+	}
+	var doc, got map[string]any
+	if err := json.Unmarshal([]byte(docBlockIn(t, "renew.md", "json", `"certDir"`)), &doc); err != nil {
+		t.Fatalf("docs/renew.md's backup.json: %v", err)
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(backups[0], "backup.json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	missingKeys(t, "backup.json", doc, got)
+	missingKeys(t, "backup.json's files[0]", doc["files"].([]any)[0].(map[string]any), got["files"].([]any)[0].(map[string]any))
+	if got["version"] != 1.0 || got["certDir"] != n.certDir || got["kubeconfigDir"] != n.dir {
+		t.Errorf("backup.json: version %v, certDir %v, kubeconfigDir %v", got["version"], got["certDir"], got["kubeconfigDir"])
+	}
+}
+
+// missingKeys fails the test for each key of doc that got lacks.
+func missingKeys(t *testing.T, what string, doc, got map[string]any) {
+	t.Helper()
+	for k := range doc {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s has no %q, which docs/renew.md shows: %v", what, k, got)
+		}
+	}
+}
+
+// TestRenewDocsCheckExpirationJSON: check-expiration -o json has every
+// field of docs/renew.md's example and table, with the kind and version
+// it names.
+func TestRenewDocsCheckExpirationJSON(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeConfigNode(t, bin)
+	var doc, got map[string]any
+	example := strings.ReplaceAll(docBlockIn(t, "renew.md", "json", "CertificateExpirationInfo"), "[ ... ]", "[]")
+	if err := json.Unmarshal([]byte(example), &doc); err != nil {
+		t.Fatalf("docs/renew.md's check-expiration JSON: %v", err)
+	}
+	if err := json.Unmarshal([]byte(runOut(t, bin, append([]string{"check-expiration", "-o", "json"}, n.flags()...)...)), &got); err != nil {
+		t.Fatal(err)
+	}
+	missingKeys(t, "check-expiration -o json", doc, got)
+	for _, k := range []string{"kind", "apiVersion"} {
+		if got[k] != doc[k] {
+			t.Errorf("%s %v, docs/renew.md says %v", k, got[k], doc[k])
+		}
+	}
+	certs := got["certificates"].([]any)
+	missingKeys(t, "check-expiration -o json's certificates[0]", doc["certificates"].([]any)[0].(map[string]any), certs[0].(map[string]any))
+	// The table's top-level fields ("`restartsOwed[]`") and entries' (".caName").
+	data := string(mustRead(t, "../../docs/renew.md"))
+	section := data[strings.Index(data, "### JSON and YAML"):]
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-zA-Z.]+)(\\[\\])?`").FindAllStringSubmatch(section, -1) {
+		if name, ok := strings.CutPrefix(m[1], "."); ok {
+			if name == "notRenewed" { // absent but for etcd.external's files
+				continue
+			}
+			if _, ok := certs[0].(map[string]any)[name]; !ok {
+				t.Errorf("certificates[0] has no %q, which docs/renew.md's table lists: %v", name, certs[0])
+			}
+		} else if _, ok := got[m[1]]; !ok {
+			t.Errorf("check-expiration -o json has no %q, which docs/renew.md's table lists", m[1])
+		}
+	}
+}
+
+// TestRenewDocsConfigLine: on a node without admin.conf and
+// super-admin.conf, commands say on stderr, first, the [config] line
+// docs/renew.md shows for settings derived from the certificates.
+func TestRenewDocsConfigLine(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	for _, f := range []string{"admin.conf", "super-admin.conf"} {
+		if err := os.Remove(filepath.Join(n.dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want string
+	for _, l := range strings.Split(docBlockIn(t, "renew.md", "text", "[config] using"), "\n") {
+		if strings.Contains(l, "derived from the certificates") {
+			want = strings.ReplaceAll(l, "/etc/kubernetes/pki", n.certDir)
+		}
+	}
+	prefix, ok := strings.CutSuffix(want, "...)")
+	if !ok {
+		t.Fatalf("docs/renew.md's [config] line has changed: %q", want)
+	}
+	for _, args := range [][]string{{"check-expiration"}, {"renew", "all", "--dry-run"}, {"config", "view"}} {
+		r := runCode(t, bin, append(args, n.flags()...)...)
+		first, _, _ := strings.Cut(r.errOut, "\n")
+		if !strings.HasPrefix(first, prefix) || !strings.HasSuffix(first, ")") {
+			t.Errorf("certctl %s: stderr begins %q, want %q", strings.Join(args, " "), first, want)
+		}
 	}
 }
