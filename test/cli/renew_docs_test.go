@@ -246,3 +246,26 @@ func TestRenewDocsConfigLine(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewDocsRestoreRestartLine: restore latest after a renewal of
+// etcd-server and scheduler.conf ends with the [restart] line
+// docs/renew.md quotes, and saves what it replaces in a backup named as
+// the document says a second one in the same second is (-002).
+func TestRenewDocsRestoreRestartLine(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeConfigNode(t, bin)
+	m := regexp.MustCompile("`(\\[restart\\] Restart these components so that they use the\\s+restored certificates) \\.\\.\\.(: [^`]+)`").FindStringSubmatch(string(mustRead(t, "../../docs/renew.md")))
+	if m == nil {
+		t.Fatal("docs/renew.md no longer quotes restore's [restart] line")
+	}
+	run(t, bin, append([]string{"renew", "etcd-server", "scheduler.conf"}, n.flags()...)...)
+	out := strings.TrimSpace(run(t, bin, append([]string{"restore", "latest"}, n.flags()...)...))
+	last := out[strings.LastIndex(out, "\n")+1:]
+	if prefix := strings.Join(strings.Fields(m[1]), " "); !strings.HasPrefix(last, prefix) || !strings.HasSuffix(last, m[2]) {
+		t.Errorf("restore latest ends with\n%s\nwant\n%s ...%s", last, prefix, m[2])
+	}
+	backups, _ := filepath.Glob(filepath.Join(n.dir, "certctl-backups", "*"))
+	if len(backups) != 2 || backups[1] != backups[0]+"-002" && !regexp.MustCompile(`/\d{8}T\d{6}Z$`).MatchString(backups[1]) {
+		t.Errorf("backups %q: want the renewal's and the restore's, -002 when in the same second", backups)
+	}
+}
