@@ -269,3 +269,87 @@ func TestRenewDocsRestoreRestartLine(t *testing.T) {
 		t.Errorf("backups %q: want the renewal's and the restore's, -002 when in the same second", backups)
 	}
 }
+
+// TestRenewDocsRefusals: each refusal of docs/renew.md's "What is refused"
+// table that a test can make as root says what the table's row says (its
+// placeholders FILE, CA.crt, NAME, ... standing for any path or name, "..."
+// for any text), exits 1 and changes nothing.
+func TestRenewDocsRefusals(t *testing.T) {
+	bin := certctlBin(t)
+	data := string(mustRead(t, "../../docs/renew.md"))
+	section := data[strings.Index(data, "### What is refused"):strings.Index(data, "A CA whose own key the policy refuses")]
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| ([^|`]+?)( \\(`[^|]*)? \\| `([^`]+)`").FindAllStringSubmatch(section, -1) {
+		rows[m[1]] = m[3]
+	}
+	write := func(t *testing.T, path, content string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		row    string
+		damage func(t *testing.T, n configNode)
+		names  []string // what to renew, all by default
+	}{
+		{"corrupt PEM, certificate or key", func(t *testing.T, n configNode) {
+			write(t, filepath.Join(n.certDir, "apiserver.crt"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+		}, nil},
+		{"key that does not match its certificate", func(t *testing.T, n configNode) {
+			write(t, filepath.Join(n.certDir, "apiserver.key"), string(mustRead(t, filepath.Join(n.certDir, "apiserver-kubelet-client.key"))))
+		}, nil},
+		{"certificate not signed by its CA", func(t *testing.T, n configNode) {
+			for _, ext := range []string{".crt", ".key"} {
+				write(t, filepath.Join(n.certDir, "apiserver"+ext), string(mustRead(t, filepath.Join(n.certDir, "front-proxy-client"+ext))))
+			}
+		}, nil},
+		{"missing CA key (external CA), for a certificate named", func(t *testing.T, n configNode) {
+			if err := os.Remove(filepath.Join(n.certDir, "ca.key")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"apiserver", "front-proxy-client"}},
+		{"kubeconfig without embedded certificate", func(t *testing.T, n configNode) {
+			kc := string(mustRead(t, filepath.Join(n.dir, "admin.conf")))
+			kc = regexp.MustCompile(`(?m)^    client-certificate-data: .*$`).ReplaceAllString(kc, "    client-certificate: /var/lib/admin.crt")
+			write(t, filepath.Join(n.dir, "admin.conf"), kc)
+		}, nil},
+		{"malformed kubeconfig", func(t *testing.T, n configNode) {
+			write(t, filepath.Join(n.dir, "admin.conf"), "apiVersion: v1\nkind: Config\nusers: {{{\n")
+		}, nil},
+		{"certificate, key or kubeconfig file that is a symbolic link", func(t *testing.T, n configNode) {
+			crt := filepath.Join(n.certDir, "apiserver.crt")
+			if err := os.Rename(crt, crt+".real"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(crt+".real", crt); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+	} {
+		t.Run(tc.row, func(t *testing.T) {
+			says, ok := rows[tc.row]
+			if !ok {
+				t.Fatalf("docs/renew.md's refusal table has no row %q", tc.row)
+			}
+			pattern := regexp.QuoteMeta(says)
+			for _, r := range []struct{ placeholder, re string }{{`\.\.\.`, `.*`}, {"CA\\.crt", `\S+`}, {"CA\\.key", `\S+`}, {"FILE", `\S+`}, {"TARGET", `\S+`}, {"NAME", `\S+`}} {
+				pattern = strings.ReplaceAll(pattern, r.placeholder, r.re)
+			}
+			n := makeConfigNode(t, bin)
+			tc.damage(t, n)
+			if tc.names == nil {
+				tc.names = []string{"all"}
+			}
+			r := runCode(t, bin, append(append([]string{"renew"}, tc.names...), n.flags()...)...)
+			lines := strings.Split(strings.TrimSpace(r.errOut), "\n")
+			last := strings.ReplaceAll(lines[len(lines)-1], "`", "")
+			if r.code != 1 || !regexp.MustCompile(pattern).MatchString(last) {
+				t.Errorf("renew %s: exit %d, last line\n%s\nwant (docs/renew.md)\n%s", tc.names, r.code, last, says)
+			}
+			if strings.Contains(r.out, " renewed: ") {
+				t.Errorf("renew %s renewed something:\n%s", tc.names, r.out)
+			}
+		})
+	}
+}
