@@ -80,3 +80,20 @@ func TestHADocsJoinOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestHADocsTimerLine runs docs/ha.md's renewal line for every node, as
+// written, on a node whose certificates are fresh (its folders added): it
+// has nothing to do, so it restarts nothing and needs no API server, and
+// exits 2, which the timer's unit counts as success.
+func TestHADocsTimerLine(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeRotationNode(t, bin)
+	lines := docCommands(t, docBlockIn(t, "ha.md", "sh", "certctl renew all --if-expires-within"))
+	if len(lines) != 1 {
+		t.Fatalf("docs/ha.md's renewal block: %q", lines)
+	}
+	args := append(strings.Fields(strings.TrimPrefix(lines[0], "certctl ")), append(n.flags(), "--manifest-dir", n.manifestDir)...)
+	if r := runCode(t, bin, args...); r.code != 2 || !strings.Contains(r.out, "Nothing to do") {
+		t.Errorf("certctl %s: exit %d, want 2 (nothing to do)\n%s%s", strings.Join(args, " "), r.code, r.out, r.errOut)
+	}
+}
