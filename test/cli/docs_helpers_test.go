@@ -9,9 +9,8 @@ import (
 	"testing"
 )
 
-// configNode is a node made by docs/init.md's "Make everything" commands,
-// with its kubeadm.yaml at DIR/kubeadm.yaml, where a document has
-// /etc/kubernetes/kubeadm.yaml.
+// configNode is a node set up from a kubeadm.yaml at DIR/kubeadm.yaml,
+// where a document has /etc/kubernetes/kubeadm.yaml (makeConfigNode).
 type configNode struct {
 	node
 	config string
