@@ -13,7 +13,6 @@ import (
 
 	"k8s.io/client-go/util/keyutil"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
@@ -92,7 +91,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		}
 		st.checkKey(k, p)
 	}
-	st.checkHeld(k, p, rec, hs, want, now, renewFlags(certDir, kubeconfigDir))
+	st.checkHeld(k, p, rec, hs, want, now, config.FolderFlags(certDir, kubeconfigDir))
 	st.Next = nextOf(rotateCommand(k.name, rerun), rec, st, k.kubeconfigs)
 	return st, nil
 }
@@ -218,18 +217,4 @@ func mapped[T, U any](xs []T, f func(T) U) []U {
 // short abbreviates fingerprints for messages.
 func short(ids []string) string {
 	return "[" + strings.Join(mapped(ids, func(id string) string { return id[:min(len(id), 12)] }), " ") + "]"
-}
-
-// renewFlags are the folder flags a printed `certctl renew` needs to act on
-// this node's folders, as the command that printed it did: "" for
-// kubeadm's.
-func renewFlags(certDir, kubeconfigDir string) string {
-	var s string
-	if certDir != config.DefaultCertificatesDir {
-		s += " --cert-dir " + output.ShellQuote(certDir)
-	}
-	if kubeconfigDir != config.DefaultKubeconfigDir {
-		s += " --kubeconfig-dir " + output.ShellQuote(kubeconfigDir)
-	}
-	return s
 }

@@ -240,14 +240,14 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		if err != nil {
 			fix := renewal.SwitchBack(row.File, cfg)
 			if fix == "" {
-				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s`", strings.TrimSuffix(t.BaseName, ".conf"))
+				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
 			}
 			row.add(Unreadable, "kubeconfig %s: %v: %s", row.File, err, fix)
 			return row
 		}
 		c.setCert(&row, chain[0])
 		if pki.KeyMatches(chain[0], key) != nil {
-			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"))
+			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s%s%s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
 		}
 		cert, inter, kc = chain[0], chain[1:], cfg
 	} else {

@@ -225,9 +225,9 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	}
 	switch {
 	case !pubOK:
-		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs %s` to write it from the key", keyPath, pubPath, pki.SAName)
+		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs %s%s` to write it from the key", keyPath, pubPath, pki.SAName, config.FolderFlags(s.Dir, ""))
 	case pubErr != nil:
-		add(Unreadable, "%v: remove it and run `certctl init-phase certs %s` to write it from the key", pubErr, pki.SAName)
+		add(Unreadable, "%v: remove it and run `certctl init-phase certs %s%s` to write it from the key", pubErr, pki.SAName, config.FolderFlags(s.Dir, ""))
 	case keyErr == nil && keyOK && !pki.SamePublicKey(pub, key.Public()):
 		add(KeyMismatch, "%s does not match %s: restore the matching pair from a backup (tokens are checked with the public key)", pubPath, keyPath)
 	}

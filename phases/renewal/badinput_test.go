@@ -120,3 +120,37 @@ func TestBadInputs(t *testing.T) {
 func expand(s string, n *node) string {
 	return strings.NewReplacer("PKI/", n.certDir()+"/", "DIR/", n.Dir+"/").Replace(s)
 }
+
+// TestPrintedInitPhaseNamesFolders: the `certctl init-phase` a refusal
+// prints acts on the node's folders as printed; without --cert-dir (and,
+// for a kubeconfig, --kubeconfig-dir) it acted on /etc/kubernetes, another
+// node's files or none.
+func TestPrintedInitPhaseNamesFolders(t *testing.T) {
+	tests := []struct {
+		name  string
+		spoil func(t *testing.T, n *node)
+		want  func(n *node) string
+	}{
+		{"key does not match", func(t *testing.T, n *node) {
+			write(t, n.path("pki/apiserver.key"), read(t, n.path("pki/front-proxy-client.key")))
+		}, func(n *node) string { return "`certctl init-phase certs apiserver --cert-dir " + n.certDir() + "`" }},
+		{"malformed kubeconfig", func(t *testing.T, n *node) {
+			write(t, n.path("controller-manager.conf"), []byte("apiVersion: v1\nkind: Config\nusers: [\n"))
+		}, func(n *node) string {
+			return "`certctl init-phase kubeconfig controller-manager --cert-dir " + n.certDir() + " --kubeconfig-dir " + n.Dir + "`"
+		}},
+		{"missing kubeconfig", func(t *testing.T, n *node) {
+			os.Remove(n.path("scheduler.conf"))
+		}, func(n *node) string {
+			return "`certctl init-phase kubeconfig scheduler --cert-dir " + n.certDir() + " --kubeconfig-dir " + n.Dir + "`"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNode(t, nil)
+			tt.spoil(t, n)
+			_, err := Renew(context.Background(), n.targets(t, "all"), n.options(renewAt))
+			treetest.ErrMentions(t, err, tt.want(n))
+		})
+	}
+}

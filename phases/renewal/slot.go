@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -64,11 +65,13 @@ func loose(f *oldFile) bool { return f.mode.Perm()&0o077 != 0 }
 // slotOf returns t's slot in certDir or kubeconfigDir: the one place that
 // tells a pair of files from a kubeconfig.
 func slotOf(t Target, certDir, kubeconfigDir string) slot {
+	// The printed init-phase acts on these folders (init-phase certs has
+	// no --kubeconfig-dir).
 	if t.Kubeconfig {
-		return &kubeconfigSlot{path: filepath.Join(kubeconfigDir, t.BaseName), phase: "kubeconfig " + strings.TrimSuffix(t.BaseName, ".conf")}
+		return &kubeconfigSlot{path: filepath.Join(kubeconfigDir, t.BaseName), phase: "kubeconfig " + strings.TrimSuffix(t.BaseName, ".conf") + config.FolderFlags(certDir, kubeconfigDir)}
 	}
 	st := pki.Store{Dir: certDir}
-	return &pairSlot{path: st.CertPath(t.BaseName), keyPath: st.KeyPath(t.BaseName), phase: "certs " + t.Name}
+	return &pairSlot{path: st.CertPath(t.BaseName), keyPath: st.KeyPath(t.BaseName), phase: "certs " + t.Name + config.FolderFlags(certDir, "")}
 }
 
 // File is t's file: the certificate in certDir, or the kubeconfig file in
