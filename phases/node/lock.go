@@ -188,6 +188,19 @@ func rotationTxn(targets []string) bool {
 	})
 }
 
+// RecoverBesideManifests finishes or discards what an interrupted command
+// left in the transaction folder beside the manifest folder manifestDir,
+// under the lock the caller holds (LockOnly on it): a stage of `ca rotate`
+// edits kube-controller-manager's manifest in its transaction, and an edit
+// made before that transaction is finished would be overwritten by it.
+// The folders are kubeadm's layout around manifestDir (pki and the
+// kubeconfig folder beside it); a transaction that names another file is
+// refused and left as it is (txn.RecoverIn).
+func RecoverBesideManifests(errOut io.Writer, manifestDir string) error {
+	parent := filepath.Dir(filepath.Clean(manifestDir))
+	return recoverIn(errOut, filepath.Join(parent, "pki"), []string{parent}, []string{filepath.Clean(manifestDir)})
+}
+
 // tempDirs are the folders where a killed atomicfile.WriteFile of a
 // command on certDir leaves its temporary file: the certificate and
 // kubeconfig folders, and the manifest folder beside them with certctl's

@@ -62,6 +62,12 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 			return err
 		}
 		defer release()
+		// A committed transaction that has not finished (a ca rotate
+		// killed after its commit) may hold a new manifest: finish it
+		// first, so that this edit is made on it, not undone by it.
+		if err := nodes.RecoverBesideManifests(e.Out, filepath.Dir(e.Manifest)); err != nil {
+			return fmt.Errorf("%s signer: %w; %s not changed", verb, err, e.Manifest)
+		}
 		// What a run killed while it wrote the manifest or its backup left.
 		dirs := manifests.TempDirs(filepath.Dir(e.Manifest))
 		if e.BackupDir != "" {

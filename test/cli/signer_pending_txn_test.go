@@ -16,14 +16,9 @@ import (
 // recovery then finishes the rotation's transaction, which puts the
 // staged manifest over the edit, saying only that it finished a renewal.
 // The edit is lost.
-//
-// Not fixed yet: signer's ManifestEdit.Apply (phases/signer/manifest.go)
-// takes node.LockOnly and cleans temporary files, but runs no recovery; it
-// must recover (node.Lock with the certificate folder beside the manifest
-// folder, or refuse while a transaction is pending) before it reads the
-// manifest. Drop the Skip with that fix.
+// signer enable and disable now finish such a transaction first
+// (node.RecoverBesideManifests).
 func TestSignerEditAfterKilledRotation(t *testing.T) {
-	t.Skip("known defect: signer enable/disable edits the manifest under a committed, unfinished transaction (phases/signer, not fixed here)")
 	bin := certctlBin(t)
 	n := makeRotationNode(t, bin)
 	kcm := filepath.Join(n.manifestDir, "kube-controller-manager.yaml")
