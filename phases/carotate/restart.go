@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renew"
@@ -87,7 +88,15 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), then)
 		return rec, nil
 	}
-	return rec, o.restart(ctx, k, p, rec)
+	if err := o.restart(ctx, k, p, rec); err != nil {
+		if ctx.Err() != nil {
+			// A signal: the stage is made, which "nothing was
+			// changed" would deny.
+			return rec, &exitcode.Changed{Done: fmt.Sprintf("%s of the %s rotation was made (record %s), but %s may not have restarted to read its files yet: run `%s --restart-control-plane` again, which restarts them before anything else", stageName(rec), k.name, p.record, strings.Join(rec.Restart, ", "), o.command(k)), Err: err}
+		}
+		return rec, err
+	}
+	return rec, nil
 }
 
 // restart restarts, one at a time through their static pods, the
