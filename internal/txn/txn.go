@@ -51,6 +51,15 @@ import (
 	"github.com/certctl/certctl/internal/certdir"
 )
 
+// Kinds of transaction (Start) other than a renewal, which has none: the
+// end of the ID, so that recovery says what it finishes or discards.
+const (
+	KindDownload = "download" // certs download
+	KindImport   = "import"   // certs import
+	KindRestore  = "restore"  // restore
+	KindRotation = "rotation" // a stage of ca rotate, and its restart mark
+)
+
 // DirName is the name of the folder, beside the certificate folder, that
 // holds transactions in progress.
 const DirName = ".certctl-txn"

@@ -128,7 +128,7 @@ func (o *Options) markRestarted(p paths, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	if err := txn.WriteAll(o.CertDir, o.Now(), o.Rand, []txn.File{f}); err != nil {
+	if err := txn.WriteAllKind(o.CertDir, txn.KindRotation, o.Now(), o.Rand, []txn.File{f}); err != nil {
 		return err
 	}
 	*rec = done

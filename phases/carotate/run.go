@@ -206,7 +206,7 @@ func (r *run) apply(ctx context.Context) error {
 		for _, x := range res.Renewed {
 			fmt.Fprintf(r.o.Out, "[ca-rotate] %s re-issued by the %s CA %s\n", x.Name, r.k.name, who(r.reissuer.Cert))
 		}
-	} else if _, err := renewal.Install(r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rand, r.backedUp(), r.files, r.backupNote()); err != nil {
+	} else if _, err := renewal.Install(r.o.CertDir, r.o.KubeconfigDir, txn.KindRotation, r.now, r.o.Rand, r.backedUp(), r.files, r.backupNote()); err != nil {
 		return err
 	}
 	if err := removeFiles(r.remove); err != nil {
@@ -223,7 +223,7 @@ func (r *run) renewalOptions(dryRun bool) renewal.Options {
 		// The check pass of a real run: the real pass warns of the same.
 		warn = io.Discard
 	}
-	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir,
+	return renewal.Options{CertDir: r.o.CertDir, KubeconfigDir: r.o.KubeconfigDir, TxnKind: txn.KindRotation,
 		Validity: r.o.Validity, KeepValidity: r.o.KeepValidity, SkipMissing: true,
 		CAs: map[string]*pki.LoadedCA{r.k.name: r.reissuer}, Extra: r.files, Note: r.backupNote(),
 		DryRun: dryRun, Now: func() time.Time { return r.now }, Rand: r.o.Rand, Out: r.o.Out, Warn: warn}

@@ -178,7 +178,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 			return fmt.Errorf("create folder %s: %w", filepath.Dir(f.Target), err)
 		}
 	}
-	if err := txn.WriteAllKind(o.CertDir, node.TxnDownload, now(), o.Rand, write); err != nil {
+	if err := txn.WriteAllKind(o.CertDir, txn.KindDownload, now(), o.Rand, write); err != nil {
 		return err
 	}
 	for _, f := range write {

@@ -182,7 +182,7 @@ func (im *importer) install() error {
 		return nil
 	}
 	var err error
-	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
+	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, txn.KindImport, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
 	if err != nil || im.o.KeepBackups <= 0 || im.res.BackupDir == "" {
 		return err
 	}

@@ -56,8 +56,14 @@ func TestRecoveryNamesDownload(t *testing.T) {
 		{ID: id, Committed: true, Targets: []string{"a", "b"}},
 		{ID: "20260301T100000Z-0badf00d", Committed: true, Targets: []string{"a"}},
 		{ID: "20260301T100000Z-0badf00d-other"},
+		{ID: "20260301T100000Z-0badf00d-import", Committed: true, Targets: []string{"a"}},
+		{ID: "20260301T100000Z-0badf00d-restore"},
+		{ID: "20260301T100000Z-0badf00d-rotation", Committed: true, Targets: []string{"a"}},
 	}})
 	for _, want := range []string{
+		"[recover] finished import 20260301T100000Z-0badf00d-import,",
+		"[recover] discarded restore 20260301T100000Z-0badf00d-restore,",
+		"[recover] finished rotation 20260301T100000Z-0badf00d-rotation,",
 		"[recover] finished download " + id + ", which was interrupted after it committed: 2 file(s)",
 		"[recover] finished renewal 20260301T100000Z-0badf00d,",
 		"[recover] discarded renewal 20260301T100000Z-0badf00d-other,",

@@ -1,20 +1,22 @@
 package node
 
-import "strings"
+import (
+	"slices"
+	"strings"
 
-// Kinds of transaction that are not renewals, written at the end of their
-// ID (txn.WriteAllKind) so that recovery says what it finishes or discards
-// (printRecovery).
-const (
-	// TxnDownload is `certs download`'s.
-	TxnDownload = "download"
+	"github.com/certctl/certctl/internal/txn"
 )
 
+// TxnDownload is the kind of `certs download`'s transactions
+// (txn.KindDownload).
+const TxnDownload = txn.KindDownload
+
 // txnKind is what the transaction id recovers: the kind its ID ends with
-// when it is one of the kinds above, else "renewal" (renew, and every
-// other write, as before).
+// (txn.Start) when it is one of txn's kinds, else "renewal" (renew, and a
+// write of an older certctl).
 func txnKind(id string) string {
-	if parts := strings.Split(id, "-"); len(parts) == 3 && parts[2] == TxnDownload {
+	kinds := []string{txn.KindDownload, txn.KindImport, txn.KindRestore, txn.KindRotation}
+	if parts := strings.Split(id, "-"); len(parts) == 3 && slices.Contains(kinds, parts[2]) {
 		return parts[2]
 	}
 	return "renewal"

@@ -23,7 +23,7 @@ import (
 // folder, "" when it made none. certDir and kubeconfigDir are absolute:
 // every caller resolved them already. The caller holds certctl's lock and
 // has run txn.RecoverIn.
-func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
+func Install(certDir, kubeconfigDir, kind string, now time.Time, rand io.Reader, replaced []string, files []txn.File, note BackupNote) (string, error) {
 	old := make([]*oldFile, 0, len(replaced))
 	for _, p := range replaced {
 		f, err := readOld(p)
@@ -32,17 +32,17 @@ func Install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, repla
 		}
 		old = append(old, f)
 	}
-	return install(certDir, kubeconfigDir, now, rand, old, files, note)
+	return install(certDir, kubeconfigDir, kind, now, rand, old, files, note)
 }
 
 // install is Install with the replaced files read already (Restore reads
 // them to compare).
-func install(certDir, kubeconfigDir string, now time.Time, rand io.Reader, old []*oldFile, files []txn.File, note BackupNote) (string, error) {
+func install(certDir, kubeconfigDir, kind string, now time.Time, rand io.Reader, old []*oldFile, files []txn.File, note BackupNote) (string, error) {
 	dir, backup, err := newBackup(certDir, kubeconfigDir, now, old, note)
 	if err != nil {
 		return "", err
 	}
-	if err := txn.WriteAll(certDir, now, rand, append(backup, files...)); err != nil {
+	if err := txn.WriteAllKind(certDir, kind, now, rand, append(backup, files...)); err != nil {
 		return "", err
 	}
 	return dir, nil

@@ -11,7 +11,7 @@ func TestInstallBacksUp(t *testing.T) {
 	n := newNode(t, nil)
 	root := filepath.Join(n.Dir, BackupDirName)
 	paths := []string{n.path("pki/etcd/server.crt"), n.path("admin.conf")}
-	dir, err := Install(n.certDir(), n.Dir, made, rand.Reader, paths, nil, BackupNote{})
+	dir, err := Install(n.certDir(), n.Dir, "", made, rand.Reader, paths, nil, BackupNote{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestInstallBacksUp(t *testing.T) {
 	}
 	outside := filepath.Join(t.TempDir(), "x.crt")
 	os.WriteFile(outside, []byte("x"), 0o644)
-	if _, err := Install(n.certDir(), n.Dir, made, rand.Reader, []string{outside}, nil, BackupNote{}); err == nil {
+	if _, err := Install(n.certDir(), n.Dir, "", made, rand.Reader, []string{outside}, nil, BackupNote{}); err == nil {
 		t.Error("a file outside both folders was backed up")
 	}
 }

@@ -24,6 +24,9 @@ const backdate = config.CertificateBackdate
 type Options struct {
 	CertDir       string // the certificate folder (certificatesDir)
 	KubeconfigDir string // the folder of admin.conf and the other kubeconfig files
+	// TxnKind is the kind of the transaction (txn.Kind...): "" for a
+	// renewal, txn.KindRotation for a CA rotation's re-issue.
+	TxnKind string
 
 	// KeyAlgorithm of the new keys. Empty keeps each certificate's current
 	// algorithm, which is what a node made with another encryptionAlgorithm
@@ -352,7 +355,7 @@ func (e *engine) install() error {
 	// The backup's and extra files were added first (check), the renewed
 	// ones after: the order files are renamed in does not matter to a
 	// transaction.
-	if err := txn.WriteAll(e.o.CertDir, e.now, e.o.Rand, e.files); err != nil {
+	if err := txn.WriteAllKind(e.o.CertDir, e.o.TxnKind, e.now, e.o.Rand, e.files); err != nil {
 		e.res.Renewed = nil
 		return err
 	}

@@ -111,7 +111,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		}
 		return res, nil
 	}
-	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
+	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, txn.KindRestore, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
 		return nil, err
 	}
 	return res, nil

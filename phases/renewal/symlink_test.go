@@ -184,7 +184,7 @@ func TestRenewSymlinkedCertDir(t *testing.T) {
 func TestBackupRefusesSymlinks(t *testing.T) {
 	n := newNode(t, nil)
 	link, _ := linkAway(t, n, t.TempDir(), "pki/apiserver.crt", true)
-	_, err := Install(n.certDir(), n.Dir, made, rand.Reader, []string{link}, nil, BackupNote{})
+	_, err := Install(n.certDir(), n.Dir, "", made, rand.Reader, []string{link}, nil, BackupNote{})
 	treetest.ErrMentions(t, err, link+" is a symbolic link", "replace the link")
 }
 

@@ -117,6 +117,11 @@ func TestKillRenewAll(t *testing.T) {
 		// backup lists (no run here has --no-backup).
 		said := parseRecovery(t, rec)
 		checkRemovedSaid(t, said)
+		for _, k := range said.kinds {
+			if k != "renewal" {
+				t.Errorf("iteration %d: recovery calls the transaction of renew all a %s, want renewal", i, k)
+			}
+		}
 		checkSavedIn(t, said)
 		for j, n := range said.finished {
 			if said.savedIn[j] == "" {

@@ -42,6 +42,7 @@ type writerCase struct {
 	// oneTxn: the command writes in one transaction; else in none
 	// (checkWriterRecovery).
 	oneTxn bool
+	kind   string // with oneTxn, what recovery calls the transaction
 }
 
 // writerNode is the folder a case works in: a node's /etc/kubernetes with
@@ -114,14 +115,14 @@ func TestKillWriters(t *testing.T) {
 				}
 			}
 		}},
-		{name: "certs import", check: allOrNone, exact: true, oneTxn: true, prepare: func(t *testing.T, bin string, w writerNode) {
+		{name: "certs import", check: allOrNone, exact: true, oneTxn: true, kind: "import", prepare: func(t *testing.T, bin string, w writerNode) {
 			w.make(t, bin)
 			run(t, bin, append([]string{"renew", "all", "--use-csr", "--csr-dir", w.csrDir}, w.flags()...)...)
 			signCSRs(t, w)
 		}, cmds: func(w writerNode) [][]string {
 			return [][]string{append([]string{"certs", "import", "--csr-dir", w.csrDir}, w.flags()...)}
 		}},
-		{name: "restore latest", check: allOrNone, exact: true, oneTxn: true, again: firstBackup, prepare: func(t *testing.T, bin string, w writerNode) {
+		{name: "restore latest", check: allOrNone, exact: true, oneTxn: true, kind: "restore", again: firstBackup, prepare: func(t *testing.T, bin string, w writerNode) {
 			w.make(t, bin)
 			run(t, bin, append([]string{"renew", "all"}, w.flags()...)...)
 		}, cmds: func(w writerNode) [][]string {
