@@ -8,10 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
-	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/manifests/staticpods"
 )
 
@@ -43,45 +41,19 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 // The run now restarts nothing once interrupted, leaves every restart owed
 // for the next run, and says so.
 func TestSignalAfterCommitRestartsNothing(t *testing.T) {
-	n := pkitest.NewNode(t, nil)
-	manifests := n.Path("manifests")
-	if err := os.Mkdir(manifests, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	manifest := `apiVersion: v1
-kind: Pod
-metadata:
-  labels: {component: kube-apiserver, tier: control-plane}
-  name: kube-apiserver
-  namespace: kube-system
-spec:
-  containers:
-  - command:
-    - kube-apiserver
-    - --bind-address=127.0.0.1
-    - --secure-port=1
-    - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt
-    image: registry.k8s.io/kube-apiserver:v1.37.1
-    name: kube-apiserver
-    volumeMounts:
-    - {mountPath: /etc/kubernetes/pki, name: k8s-certs, readOnly: true}
-  hostNetwork: true
-  volumes:
-  - hostPath: {path: ` + n.Cluster.CertificatesDir + `, type: DirectoryOrCreate}
-    name: k8s-certs
-`
+	n, o := owedNode(t)
 	path := n.Path("manifests/kube-apiserver.yaml")
-	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
+	data, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	manifest := string(data)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &cancelOn{text: "[backup] The old files are saved in", cancel: cancel}
 	var errOut bytes.Buffer
-	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"apiserver"},
-		Restart: Restart{Enabled: true, ManifestDir: manifests, Timeout: time.Hour},
-		Now:     func() time.Time { return pkitest.Made.Add(time.Hour) }, Out: out, ErrOut: &errOut}
-	err := Run(ctx, o)
+	o.Out, o.ErrOut = out, &errOut
+	err = Run(ctx, o)
 	var changed *exitcode.Changed
 	if !errors.As(err, &changed) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v (%T), want an exitcode.Changed wrapping context.Canceled\n%s", err, err, out.b.String())
