@@ -31,6 +31,17 @@ var perSignerFlags = [][2]string{
 	{"cluster-signing-kube-apiserver-client-cert-file", "cluster-signing-kube-apiserver-client-key-file"},
 }
 
+// PerSignerCertFlags are the certificate flags of the per-signer pairs,
+// which kube-controller-manager reads in place of --cluster-signing-cert-file
+// when that is empty.
+var PerSignerCertFlags = func() []string {
+	var fs []string
+	for _, p := range perSignerFlags {
+		fs = append(fs, p[0])
+	}
+	return fs
+}()
+
 // allSigningFlags lists every file flag of the signer, legacy-unknown
 // included so that Disable removes it too.
 var allSigningFlags = func() []string {

@@ -182,11 +182,6 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 	}, nil
 }
 
-// perSignerCertFlags are kube-controller-manager's per-signer certificate
-// flags (`certctl signer enable --per-signer`), which it reads in place of
-// --cluster-signing-cert-file when that is empty.
-var perSignerCertFlags = []string{"cluster-signing-kubelet-serving-cert-file", "cluster-signing-kubelet-client-cert-file", "cluster-signing-kube-apiserver-client-cert-file"}
-
 // signingCertFiles are the certificate files kube-controller-manager
 // signs with, from its signing flags: --cluster-signing-cert-file, else the
 // per-signer flags that are set (perSigner; unset names those that are
@@ -195,7 +190,7 @@ func signingCertFiles(flags map[string]string) (files []string, perSigner bool, 
 	if cur := flags["cluster-signing-cert-file"]; cur != "" {
 		return []string{cur}, false, nil
 	}
-	for _, f := range perSignerCertFlags {
+	for _, f := range manifests.PerSignerCertFlags {
 		if v := flags[f]; v != "" {
 			files = append(files, v)
 		} else {

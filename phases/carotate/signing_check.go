@@ -50,7 +50,7 @@ func signingProblem(k kind, p paths, rec *Record, manifestDir string) string {
 		signs, or = p.newCert, " (or finish the rotation: it points it at "+filepath.Base(p.trust)+", which then holds the new CA alone)"
 	}
 	var named, fix []string
-	for _, f := range append([]string{"cluster-signing-cert-file"}, perSignerCertFlags...) {
+	for _, f := range append([]string{"cluster-signing-cert-file"}, manifests.PerSignerCertFlags...) {
 		if v := flags[f]; v != "" && (filepath.Clean(v) == p.trust || sameFile(v, p.trust)) {
 			// The manifest's spelling, the one its hostPath volumes mount.
 			named = append(named, "--"+f+"="+v)
