@@ -74,15 +74,16 @@ func status(o StatusOptions) ([]State, error) {
 		if name == pki.EtcdCAName && o.ExternalEtcd {
 			continue
 		}
-		if missing(k.paths(o.CertDir).trust) {
+		p := k.paths(o.CertDir)
+		if missing(p.trust) {
 			continue
 		}
 		st, err := inspect(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)
 		if err != nil {
 			return nil, err
 		}
-		rec, _ := ReadRecord(k.paths(o.CertDir).record)
-		if prob := signingProblem(k, k.paths(o.CertDir), rec, o.ManifestDir); prob != "" {
+		rec, _ := ReadRecord(p.record)
+		if prob := signingProblem(k, p, rec, o.ManifestDir); prob != "" {
 			st.Problems = append(st.Problems, prob)
 			st.Next = nextOf(rotateCommand(k.name, o.Rerun), rec, st, k.kubeconfigs)
 		}
