@@ -143,16 +143,7 @@ func TestKillWriters(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
-			tmpl := filepath.Join(base, "template")
-			w := newWriterNode(filepath.Join(base, "work"))
-			if err := os.MkdirAll(w.root, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if tc.prepare != nil {
-				tc.prepare(t, bin, w)
-			}
-			copyTree(t, w.root, tmpl)
+			w, tmpl := preparedWriterNode(t, bin, tc.prepare)
 			start := snapshotFiles(t, w.root)
 
 			// The reference: an uninterrupted run, timed (shortest of 3).
@@ -256,6 +247,23 @@ func cmp0(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// preparedWriterNode makes a writer node, prepares it (prepare may be nil)
+// and copies it as the template that each run starts from (w.reset).
+func preparedWriterNode(t *testing.T, bin string, prepare func(t *testing.T, bin string, w writerNode)) (writerNode, string) {
+	t.Helper()
+	base := t.TempDir()
+	tmpl := filepath.Join(base, "template")
+	w := newWriterNode(filepath.Join(base, "work"))
+	if err := os.MkdirAll(w.root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(t, bin, w)
+	}
+	copyTree(t, w.root, tmpl)
+	return w, tmpl
 }
 
 func newWriterNode(root string) writerNode {

@@ -53,16 +53,7 @@ func TestTermWriters(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
-			tmpl := filepath.Join(base, "template")
-			w := newWriterNode(filepath.Join(base, "work"))
-			if err := os.MkdirAll(w.root, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if tc.prepare != nil {
-				tc.prepare(t, bin, w)
-			}
-			copyTree(t, w.root, tmpl)
+			w, tmpl := preparedWriterNode(t, bin, tc.prepare)
 			var runTime time.Duration
 			for range 2 {
 				w.reset(t, tmpl)
