@@ -8,7 +8,6 @@ import (
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/phases/initphase"
 )
@@ -44,9 +43,8 @@ func newGenerateCSRCommand() *cobra.Command {
 			return initphase.GenerateCSR(cmd.Context(), o.load(cmd), o.options(cmd, "certs"))
 		},
 	}
-	o.addTo(c.Flags())
+	o.addTo(c.Flags(), "folder of the kubeconfig files, for the import command printed at the end (and, without --config, its admin.conf reads the kubeadm-config ConfigMap)")
 	_ = c.Flags().MarkHidden("use-csr") // always on
-	c.Flags().StringVar(&o.KubeconfigDir, "kubeconfig-dir", config.DefaultKubeconfigDir, "folder of the kubeconfig files, for the import command printed at the end")
 	return c
 }
 

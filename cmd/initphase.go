@@ -25,8 +25,9 @@ type initOptions struct {
 	cluster clusterFlags
 }
 
-func (o *initOptions) addTo(fs *pflag.FlagSet) {
+func (o *initOptions) addTo(fs *pflag.FlagSet, kubeconfigDirHelp string) {
 	o.cluster.addTo(fs)
+	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, kubeconfigDirHelp)
 	addLockFlag(fs, &o.LockTimeout)
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
 	fs.BoolVar(&o.UseCSR, "use-csr", false, "write keys and CSRs for an external CA instead of certificates")
@@ -81,7 +82,7 @@ func newInitCertsCommand() *cobra.Command {
 			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "certs"))
 		},
 	}
-	o.addTo(c.Flags())
+	o.addTo(c.Flags(), "folder of the kubeconfig files: without --config, the settings are read from the kubeadm-config ConfigMap through its admin.conf")
 	return c
 }
 
@@ -118,8 +119,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "kubeconfig"))
 		},
 	}
-	o.addTo(c.Flags())
-	o.cluster.addKubeconfigDirTo(c.Flags(), &o.KubeconfigDir, "folder of the kubeconfig files")
+	o.addTo(c.Flags(), "folder of the kubeconfig files")
 	return c
 }
 

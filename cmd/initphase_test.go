@@ -146,3 +146,36 @@ func TestUseCSRLocksTheCSRFolder(t *testing.T) {
 		t.Errorf("no CSR written: %v", err)
 	}
 }
+
+// TestInitReadsAdminConfOfKubeconfigDir: without --config, the commands
+// that make certificates read the kubeadm-config ConfigMap through the
+// admin.conf of --kubeconfig-dir, never /etc/kubernetes/admin.conf when
+// another folder is given.
+func TestInitReadsAdminConfOfKubeconfigDir(t *testing.T) {
+	for _, args := range [][]string{
+		{"init-phase", "certs", "all"},
+		{"init-phase", "kubeconfig", "all"},
+		{"certs", "generate-csr", "--csr-dir", "CSR"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			kc := filepath.Join(dir, "kubeconfigs")
+			if err := os.Mkdir(kc, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			a := append(append([]string{}, args...), "--dry-run", "--cert-dir", filepath.Join(dir, "pki"), "--kubeconfig-dir", kc)
+			for i := range a {
+				if a[i] == "CSR" {
+					a[i] = filepath.Join(dir, "csr")
+				}
+			}
+			_, errOut, err := execute(t, append(a, nodeID...)...)
+			if err != nil && args[1] != "kubeconfig" { // no CA to sign the kubeconfigs with
+				t.Fatal(err)
+			}
+			if want := "no admin.conf or super-admin.conf in " + kc; !strings.Contains(errOut, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, errOut)
+			}
+		})
+	}
+}
