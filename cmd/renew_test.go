@@ -122,6 +122,32 @@ func TestRenewAllFindsNothing(t *testing.T) {
 	}
 }
 
+// TestRenewAllMissingKubeconfigDir: `renew all` with a mistyped
+// --kubeconfig-dir fails in every mode, naming the folder and the flag:
+// each kubeconfig would otherwise be a !MISSING! row, skipped, and a cron
+// job would succeed every month while they expire.
+func TestRenewAllMissingKubeconfigDir(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	typo := filepath.Join(n.Dir, "kubernetes")
+	flags := []string{"--cert-dir", n.CertDir(), "--kubeconfig-dir", typo}
+	for _, mode := range [][]string{
+		nil,
+		{"--dry-run"},
+		{"--if-expires-within", "720h"},
+		{"--use-csr", "--csr-dir", filepath.Join(t.TempDir(), "csr")},
+	} {
+		t.Run(strings.Join(append([]string{"renew all"}, mode...), " "), func(t *testing.T) {
+			before := treetest.Snapshot(t, n.Dir)
+			_, _, err := execute(t, append(append([]string{"renew", "all"}, flags...), mode...)...)
+			treetest.ErrMentions(t, err, "kubeconfig folder "+typo+" does not exist", "--kubeconfig-dir")
+			if err != nil && exitcode.Of(err) != 1 {
+				t.Errorf("exit status %d, want 1", exitcode.Of(err))
+			}
+			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+		})
+	}
+}
+
 // TestLockTimeoutNotNegative: every command that takes the lock refuses a
 // negative --lock-timeout when it parses its flags, before any work.
 func TestLockTimeoutNotNegative(t *testing.T) {

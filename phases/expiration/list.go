@@ -71,7 +71,7 @@ func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.Extern
 	if !slices.ContainsFunc(list.Items, func(e ListEntry) bool { return e.Status != "missing" }) {
 		return noneExists("list", len(list.Items), certDir, kubeconfigDir)
 	}
-	if err := certDirMissing(certDir); err != nil {
+	if err := config.MissingFolder(certDir, kubeconfigDir); err != nil {
 		return err
 	}
 	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeList(w, list, now, wide) })

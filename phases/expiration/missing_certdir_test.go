@@ -48,3 +48,39 @@ func TestMissingCertDir(t *testing.T) {
 		t.Errorf("certs list: %v\n%s", err, out.String())
 	}
 }
+
+// TestMissingKubeconfigDir: a mistyped --kubeconfig-dir beside the node's
+// certificate folder is a kubeconfig folder that does not exist, and the
+// error says so (exit 1), naming it and the flag; it is not a report whose
+// kubeconfig rows are all !MISSING! and that exits 0, which a monitoring
+// job would read as healthy forever. --textfile still gets the metrics.
+func TestMissingKubeconfigDir(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	typo := filepath.Join(n.Dir, "kubernetes")
+	for _, format := range []string{"text", "json"} {
+		var out, errOut bytes.Buffer
+		err := Report(t.Context(), Options{CertDir: n.CertDir(), KubeconfigDir: typo, Now: checkAt}, format, &out, &errOut)
+		if err == nil || exitcode.Of(err) != exitcode.Failure {
+			t.Fatalf("-o %s: exit %d: %v", format, exitcode.Of(err), err)
+		}
+		for _, want := range []string{"kubeconfig folder " + typo + " does not exist", "--kubeconfig-dir"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("-o %s: error does not say %q: %v", format, want, err)
+			}
+		}
+		if out.Len() != 0 {
+			t.Errorf("-o %s: printed a report: %s", format, out.String())
+		}
+	}
+	prom := filepath.Join(t.TempDir(), "certctl.prom")
+	var out, errOut bytes.Buffer
+	err := Report(t.Context(), Options{CertDir: n.CertDir(), KubeconfigDir: typo, Now: checkAt, Textfile: prom}, "text", &out, &errOut)
+	if data, rerr := os.ReadFile(prom); err == nil || rerr != nil || !strings.Contains(string(data), `certctl_certificate_missing{ca="ca",file="`+filepath.Join(typo, "admin.conf")+`",kind="certificate",name="admin.conf"} 1`) {
+		t.Errorf("--textfile: %v, %v\n%s", err, rerr, data)
+	}
+	out.Reset()
+	err = List(t.Context(), n.CertDir(), typo, nil, pkitest.Made, output.Format{Name: "text"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), typo) || !strings.Contains(err.Error(), "does not exist") || out.Len() != 0 {
+		t.Errorf("certs list: %v\n%s", err, out.String())
+	}
+}

@@ -3,11 +3,8 @@ package expiration
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -49,9 +47,9 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	if info.NoneExists() {
 		return noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
 	}
-	// A missing certificate folder is an error, after the metrics: they
-	// say what is missing, for the alerts (monitoring.md) to fire at once.
-	missingDir := certDirMissing(o.CertDir)
+	// A missing folder is an error, after the metrics: they say what is
+	// missing, for the alerts (monitoring.md) to fire at once.
+	missingDir := config.MissingFolder(o.CertDir, o.KubeconfigDir)
 	if o.Textfile != "" {
 		var buf bytes.Buffer
 		if err := WriteMetrics(&buf, info); err != nil {
@@ -123,17 +121,6 @@ func ProblemsError(problems []string, format string) error {
 		return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s (and %d more problem(s), in the problems fields of the output)", problems[0], len(problems)-1)}
 	}
 	return &exitcode.Error{Code: exitcode.Problems, Err: fmt.Errorf("%s (and %d more problem(s): certctl check-expiration (without -o) lists them)", problems[0], len(problems)-1)}
-}
-
-// certDirMissing is the error of a report or list whose certificate
-// folder does not exist while some kubeconfig file was found: a mistyped
-// --cert-dir, which would otherwise read as every certificate MISSING and
-// every kubeconfig's CA missing, with advice to restore ca.crt.
-func certDirMissing(certDir string) error {
-	if _, err := os.Stat(certDir); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("the certificate folder %s does not exist: point --cert-dir (or certificatesDir in --config) at the node's folder (kubeadm's is /etc/kubernetes/pki)", certDir)
-	}
-	return nil
 }
 
 // noneExists is the error of a report or list that found none of its n

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -37,13 +38,14 @@ type Target struct {
 	Signer, Builtin string
 }
 
-// CheckAnyExists returns an error when the file of none of targets exists:
-// `renew all` in the wrong folder would otherwise report every file MISSING
+// CheckAnyExists returns an error when the file of none of targets exists,
+// or when one of the two folders does not (config.MissingFolder): `renew
+// all` in the wrong folder would otherwise report every file there MISSING
 // and succeed, and a cron job would keep succeeding while nothing is renewed.
 func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
 	for _, t := range targets {
 		if _, err := os.Lstat(t.File(certDir, kubeconfigDir)); !errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return config.MissingFolder(certDir, kubeconfigDir)
 		}
 	}
 	return fmt.Errorf("none of the %d certificates and kubeconfig files to renew exists in %s or %s: point --cert-dir (or certificatesDir in --config) and --kubeconfig-dir at the node's folders", len(targets), certDir, kubeconfigDir)

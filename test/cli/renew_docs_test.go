@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/certctl/certctl/internal/treetest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,6 +66,27 @@ func TestRenewDocsNoneExists(t *testing.T) {
 			t.Errorf("certctl %s: exit %d, last line\n%s\nwant\n%s", strings.Join(args, " "), r.code, lines[len(lines)-1], want)
 		}
 	}
+}
+
+// TestRenewDocsMissingFolder: renew all, check-expiration and certs list
+// with a kubeconfig folder that does not exist, beside a certificate
+// folder full of files, fail with the error docs/renew.md shows (exit 1),
+// and nothing is written.
+func TestRenewDocsMissingFolder(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeConfigNode(t, bin)
+	typo := filepath.Join(n.dir, "typo")
+	// Only the folder: "kubeadm's is /etc/kubernetes" stays.
+	want := strings.TrimSpace(strings.Replace(docBlockIn(t, "renew.md", "text", "error: the kubeconfig folder"), "/etc/kubernetes", n.dir, 1))
+	before := treetest.Snapshot(t, n.dir)
+	for _, args := range [][]string{{"renew", "all"}, {"renew", "all", "--dry-run"}, {"check-expiration"}, {"certs", "list"}} {
+		r := runCode(t, bin, append(args, "--config", n.config, "--kubeconfig-dir", typo)...)
+		lines := strings.Split(strings.TrimSpace(r.errOut), "\n")
+		if r.code != 1 || lines[len(lines)-1] != want {
+			t.Errorf("certctl %s: exit %d, last line\n%s\nwant\n%s", strings.Join(args, " "), r.code, lines[len(lines)-1], want)
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.dir))
 }
 
 // TestRenewDocsConfigView runs docs/renew.md's `config view >

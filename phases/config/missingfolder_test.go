@@ -1,0 +1,41 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	pki := filepath.Join(dir, "pki")
+	if err := os.Mkdir(pki, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	typo := filepath.Join(dir, "typo")
+	tests := []struct {
+		name               string
+		certDir, kubeconfs string
+		want               []string // nil: no error
+	}{
+		{"both there", pki, dir, nil},
+		{"no kubeconfig folder given", pki, "", nil},
+		{"certificate folder missing", typo, dir, []string{"certificate folder " + typo + " does not exist", "--cert-dir", "/etc/kubernetes/pki"}},
+		{"kubeconfig folder missing", pki, typo, []string{"kubeconfig folder " + typo + " does not exist", "--kubeconfig-dir", "(kubeadm's is /etc/kubernetes)"}},
+		{"both missing: the certificate folder first", typo, typo + "2", []string{"certificate folder " + typo + " "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := MissingFolder(tt.certDir, tt.kubeconfs)
+			if (err != nil) != (tt.want != nil) {
+				t.Fatalf("MissingFolder(%s, %s) = %v", tt.certDir, tt.kubeconfs, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q: %v", w, err)
+				}
+			}
+		})
+	}
+}
