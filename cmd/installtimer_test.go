@@ -52,7 +52,7 @@ func TestInstallTimerFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(out, "--config "+cfg+" --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s\n") ||
-			!strings.Contains(out, "ConditionPathExists=/srv/k8s/pki/ca.crt\n") ||
+			!strings.Contains(out, "ConditionPathExists=|/srv/k8s/pki/apiserver.crt\nConditionPathExists=|/srv/k8s/pki/etcd/server.crt\n") ||
 			!strings.Contains(out, "# Node cp-2: offset 54m within --stagger 1h") || !strings.Contains(out, "OnCalendar=*-*-* 02:54:00\n") {
 			t.Errorf("%s:\n%s", dry, out)
 		}

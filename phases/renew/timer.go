@@ -72,14 +72,24 @@ func execPath(path string) (string, error) {
 // next boot. SuccessExitStatus=2 is renew's "nothing to do", the usual day;
 // 5 is "the others done, an external CA's skipped", which must not fail the
 // unit every day on a node whose etcd CA, say, is kept offline.
-// The condition skips nodes without a cluster CA (workers).
-func timerUnits(program string, args []string, caCert, schedule, stagger string) (service, timer string) {
+// The conditions run it only on a node that has the API server's or
+// etcd's serving certificate: a control-plane node, or an etcd-only one
+// (kubeadm's external etcd cluster). A worker has the cluster's ca.crt
+// (kubeadm join writes it for the kubelet) but nothing renew all renews:
+// the unit is skipped there, not failed every day. served are their
+// paths, each written for a unit setting (unitPath).
+func timerUnits(program string, args []string, served []string, schedule, stagger string) (service, timer string) {
+	var conditions string
+	for _, p := range served {
+		// "|": a triggering condition; the unit runs when one holds.
+		conditions += "ConditionPathExists=|" + p + "\n"
+	}
 	service = strings.TrimLeft(dedent.Dedent(`
 		# Written by certctl install-timer; see docs/cron.md.
 		[Unit]
 		Description=Renew the control-plane certificates that expire within 30 days (certctl)
 		Documentation=https://github.com/certctl/certctl/blob/main/docs/cron.md
-		ConditionPathExists=`+caCert+`
+		CONDITIONS
 		After=kubelet.service
 
 		[Service]
@@ -88,6 +98,7 @@ func timerUnits(program string, args []string, caCert, schedule, stagger string)
 		SuccessExitStatus=2 5
 		TimeoutStartSec=1h
 	`), "\n")
+	service = strings.Replace(service, "CONDITIONS\n", conditions, 1)
 	timer = strings.TrimLeft(dedent.Dedent(`
 		# Written by certctl install-timer; see docs/cron.md.
 		[Unit]
@@ -111,12 +122,11 @@ type Timer struct {
 	CertctlPath string // certctl's absolute path, for ExecStart
 	// ConfigFile, CertDir and KubeconfigDir are passed to the renewal
 	// (--config, --cert-dir, --kubeconfig-dir) when not empty; they must
-	// be absolute. CertDir also names the condition's ca.crt
-	// (DefaultCertDir when empty).
+	// be absolute.
 	ConfigFile, CertDir, KubeconfigDir string
-	// ConditionCertDir is the folder whose ca.crt the service's condition
-	// names: CertDir, the configuration's certificatesDir, else
-	// DefaultCertDir.
+	// ConditionCertDir is the folder whose serving certificates the
+	// service's conditions name: CertDir, the configuration's
+	// certificatesDir, else DefaultCertDir.
 	ConditionCertDir string
 	// Schedule is the timer's OnCalendar (DefaultSchedule when empty).
 	Schedule string
@@ -211,7 +221,11 @@ func (t Timer) Units() (service, timer string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	service, timer = timerUnits(program, args, unitPath(pki.Store{Dir: certDir}.CertPath(pki.CAName)), schedule, why)
+	served := servedCerts(certDir)
+	for i := range served {
+		served[i] = unitPath(served[i])
+	}
+	service, timer = timerUnits(program, args, served, schedule, why)
 	return service, timer, nil
 }
 
@@ -230,6 +244,35 @@ func oneLine(what, path string) error {
 // ends a unit's line or is no part of one.
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
+// servedCerts are the serving certificates in certDir whose presence runs
+// the service (timerUnits): the API server's and etcd's.
+func servedCerts(certDir string) []string {
+	var out []string
+	for _, e := range []pki.Entry{pki.Kubeadm().WithSANs(pki.APIServerSANs), pki.Kubeadm().WithSANs(pki.EtcdServerSANs)} {
+		out = append(out, pki.Store{Dir: certDir}.CertPath(e.BaseName))
+	}
+	return out
+}
+
+// warnSkipped warns when a certificate folder given (--cert-dir, or
+// certificatesDir of --config) has none of the certificates that run the
+// service: a mistyped folder would skip every run, silently. kubeadm's
+// folder without them is a worker or a node before kubeadm init, where
+// skipping is the point.
+func (t Timer) warnSkipped() {
+	dir := cmp.Or(t.ConditionCertDir, t.CertDir, DefaultCertDir)
+	if filepath.Clean(dir) == DefaultCertDir {
+		return
+	}
+	served := servedCerts(dir)
+	for _, p := range served {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+	}
+	fmt.Fprintf(t.ErrOut, "[warning] neither %s exists: the service skips every run until one does; if %s is not the node's certificate folder, pass the right one\n", strings.Join(served, " nor "), dir)
+}
+
 // InstallTimer is `certctl install-timer`: it writes the service and timer
 // units into t.UnitDir, or prints them, after Resolve.
 func InstallTimer(t Timer) error {
@@ -240,6 +283,7 @@ func InstallTimer(t Timer) error {
 	if err != nil {
 		return err
 	}
+	t.warnSkipped()
 	out := t.Out
 	if t.DryRun {
 		fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(t.UnitDir, ServiceName), service, filepath.Join(t.UnitDir, TimerName), timer)

@@ -78,3 +78,44 @@ func TestInstallTimerRefusesNodeNameControlCharacters(t *testing.T) {
 		t.Errorf("wrote %d file(s) into %s:\n%s", len(entries), units, out.String())
 	}
 }
+
+// TestInstallTimerWarnsOfASkippedFolder: a certificate folder given that
+// holds neither serving certificate would skip every run of the service,
+// silently: install-timer says so (and still writes the units, which a
+// node before kubeadm init needs). kubeadm's folder, a folder with one of
+// them, or nothing given, gives no warning.
+func TestInstallTimerWarnsOfASkippedFolder(t *testing.T) {
+	full := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(full, "etcd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(full, "etcd", "server.crt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	typo := filepath.Join(t.TempDir(), "pkii")
+	for _, tc := range []struct {
+		name    string
+		certDir string
+		warns   bool
+	}{
+		{"mistyped --cert-dir", typo, true},
+		{"etcd-only folder", full, false},
+		{"kubeadm's folder", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			units := t.TempDir()
+			tm := Timer{UnitDir: units, CertDir: tc.certDir, NodeName: "cp-1", Stagger: DefaultStagger, CertctlPath: DefaultCertctlPath, Out: &out, ErrOut: &errOut}
+			if err := InstallTimer(tm); err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Contains(errOut.String(), "[warning] neither "+filepath.Join(tc.certDir, "apiserver.crt")+" nor "+filepath.Join(tc.certDir, "etcd", "server.crt")+" exists: the service skips every run")
+			if warned != tc.warns {
+				t.Errorf("warned: %v, want %v:\n%s", warned, tc.warns, errOut.String())
+			}
+			if entries, _ := os.ReadDir(units); len(entries) != 2 {
+				t.Errorf("wrote %d unit(s)", len(entries))
+			}
+		})
+	}
+}
