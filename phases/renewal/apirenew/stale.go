@@ -11,7 +11,7 @@ import (
 // RemovedNext is what a warning about a pending key left behind says
 // will happen to it: every renew run removes, first, the pending keys of
 // certificates that are installed (see Stale), whatever it renews.
-const RemovedNext = "the next `certctl renew` removes it"
+const RemovedNext = "the next `certctl renew` (without --dry-run) removes it"
 
 // Stale finds the pending keys whose certificate is installed: a run
 // stopped (killed, or its removal failed) between installing a
