@@ -202,7 +202,7 @@ func (r *run) signerNames() map[string]string {
 }
 
 // installed forgets the pending keys of what res installed; a key left
-// behind is recognised and removed by the next run.
+// behind is recognised and removed by the next run (prunePending).
 func (r *run) installed(issuer *apirenew.Issuer, res *renewal.Result) {
 	if issuer == nil {
 		return
@@ -212,7 +212,42 @@ func (r *run) installed(issuer *apirenew.Issuer, res *renewal.Result) {
 		names = append(names, rn.Name)
 	}
 	if err := issuer.Installed(names); err != nil {
-		fmt.Fprintf(r.o.ErrOut, "[warning] %v: the next `certctl renew --use-api` removes it\n", err)
+		fmt.Fprintf(r.o.ErrOut, "[warning] %v: %s\n", err, apirenew.RemovedNext)
+	}
+}
+
+// prunePending removes the pending keys of --use-api whose certificate is
+// installed (apirenew.Stale): copies of private keys in use, which a run
+// stopped between its install and their removal left behind, and which
+// no later run would touch otherwise (nothing due, or no --use-api). Every
+// renew run does it before it looks at what is due, with or without
+// --use-api: after a renewal from the CAs on disk, such a key would pass
+// for a CSR's still waiting. It looks without the lock, and takes the
+// lock (which finishes an interrupted install first) only when there is
+// one to remove, so that a run with nothing to do waits for no other
+// certctl. What it cannot do is a warning: the run goes on.
+func (r *run) prunePending(ctx context.Context) {
+	dir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return
+	}
+	stale := apirenew.Stale{PendingDir: dir, CertDir: r.o.Cluster.CertificatesDir, KubeconfigDir: r.o.KubeconfigDir}
+	found := stale.Find()
+	if len(found) == 0 {
+		return
+	}
+	release, err := r.lock(ctx, r.progressOut())
+	if err != nil {
+		fmt.Fprintf(r.warnOut(), "[warning] the pending key of %s in %s is its installed certificate's, and was not removed: %v; %s\n", strings.Join(found, ", "), dir, err, apirenew.RemovedNext)
+		return
+	}
+	defer release()
+	removed, err := stale.Remove()
+	for _, n := range removed {
+		fmt.Fprintf(r.progressOut(), "[renew] Removed the pending key of %s: its certificate is installed\n", n)
+	}
+	if err != nil {
+		fmt.Fprintf(r.warnOut(), "[warning] %v: %s\n", err, apirenew.RemovedNext)
 	}
 }
 

@@ -189,6 +189,7 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.wait(ctx); err != nil {
 		return err
 	}
+	r.prunePending(ctx)
 	if err := r.readOwed(); err != nil {
 		return err
 	}

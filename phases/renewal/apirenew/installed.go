@@ -46,7 +46,7 @@ func (is *Issuer) alreadyInstalled(reqs []renewal.Request) error {
 		errs = append(errs, is.pending.remove(n, is.got[n].Key.Public()))
 	}
 	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintf(is.o.Out, "[warning] %v: the next `certctl renew --use-api` removes it\n", err)
+		fmt.Fprintf(is.o.Out, "[warning] %v: %s\n", err, RemovedNext)
 	}
 	if is.o.AlreadyInstalled != nil {
 		return is.o.AlreadyInstalled

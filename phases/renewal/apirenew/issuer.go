@@ -310,6 +310,7 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 			if err := is.pending.remove(j.req.Name, k.Public()); err != nil {
 				return err
 			}
+			fmt.Fprintf(is.o.Out, "[renew] Removed the pending key of %s: its certificate is installed\n", j.req.Name)
 		case pki.AlgorithmOf(k.Public()) != j.req.KeyAlgorithm:
 			fmt.Fprintf(is.o.Out, "[renew] The pending key of %s is %s, not %s: making a new key and CSR\n", j.req.Name, pki.AlgorithmOf(k.Public()), j.req.KeyAlgorithm)
 		default:

@@ -277,7 +277,7 @@ func TestPendingKeyReuse(t *testing.T) {
 	if req.Current, err = pki.Sign(rand.Reader, adminProfile, installed.Public(), ca.cert, ca.key, pki.NewValidity(time.Now(), time.Hour, time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	is, _ := newIssuer(t, cs, dir, nil)
+	is, first := newIssuer(t, cs, dir, nil)
 	if err := is.pending.save("admin.conf", installed); err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +289,9 @@ func TestPendingKeyReuse(t *testing.T) {
 	}
 	if pki.SamePublicKey(got[0].Key.Public(), installed.Public()) {
 		t.Error("the installed key was requested again")
+	}
+	if !strings.Contains(first.String(), "[renew] Removed the pending key of admin.conf: its certificate is installed\n") {
+		t.Errorf("the removal of the installed pending key is not said:\n%s", first)
 	}
 
 	rsaKey, err := pki.GenerateKey(rand.Reader, pki.RSA2048)
