@@ -52,9 +52,9 @@ type RestoreResult struct {
 // Of o it uses CertDir, KubeconfigDir and Rand (the transaction's id), which
 // are required, and Now, NoBackup (no backup of the files the restore
 // replaces, which would let the restore itself be undone), DryRun (check
-// everything and return what would be restored; nothing is written) and
-// Extra (written with the restored files and backed up as Renew does; not
-// when nothing is restored).
+// everything and return what would be restored; nothing is written),
+// Extra and ExtraFor (written with the restored files and backed up as
+// Renew does; not when nothing is restored).
 func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -107,6 +107,9 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return res, nil
 	}
 	res.Restarts = restartsOfFiles(o.CertDir, o.KubeconfigDir, res.Restored)
+	if err := o.addExtraFor(res.Restored); err != nil {
+		return nil, err
+	}
 	if o.DryRun {
 		if err := txn.Check(slices.Concat(res.Restored, txn.Targets(o.Extra))); err != nil {
 			return nil, fmt.Errorf("%w; nothing was changed", err)
