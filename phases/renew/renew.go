@@ -106,7 +106,8 @@ type run struct {
 	caErr *renewal.CAExpiryError
 	set   *staticpods.Set // the manifests, read before anything is written
 	// ownOwed are the components whose restarts this run recorded in
-	// its renewal's transaction (oweInTxn), not owed by an earlier run.
+	// its renewal's or restore's transaction (oweInTxn), not owed by an
+	// earlier run.
 	ownOwed map[string]bool
 	// incomplete names the certificates --use-api did not obtain when it
 	// installs those it did (see notIssued).
@@ -219,9 +220,7 @@ func (r *run) run(ctx context.Context) error {
 		}
 	}
 	res := &renewal.Result{}
-	if err := r.oweInTxn(ctx, selected, &opts); err != nil {
-		return err
-	}
+	opts.ExtraFor = r.oweInTxn()
 	if len(selected) > 0 {
 		if res, err = renewal.Renew(ctx, selected, opts); err != nil {
 			return err

@@ -26,7 +26,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	certDir := o.Cluster.CertificatesDir
 	if o.DryRun {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
-			dir, res, err := restore(o, name)
+			dir, res, err := r.restore(name)
 			if err == nil {
 				r.warnRestore(res)
 				err = printRestore(w, o.Format, dir, res, true, o.Restart.Enabled, nil)
@@ -42,7 +42,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		return err
 	}
 	defer release()
-	dir, res, err := restore(o, name)
+	dir, res, err := r.restore(name)
 	if err != nil {
 		return err
 	}
@@ -92,8 +92,10 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 	return f.Print(out, s, nil)
 }
 
-// restore restores the backup name, or with o.DryRun checks what it would.
-func restore(o Options, name string) (string, *renewal.RestoreResult, error) {
+// restore restores the backup name, or with o.DryRun checks what it
+// would; with the restarts it will owe in its transaction (oweInTxn).
+func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
+	o := r.o
 	root, err := renewal.BackupRoot(o.Cluster.CertificatesDir)
 	if err != nil {
 		return "", nil, err
@@ -104,6 +106,7 @@ func restore(o Options, name string) (string, *renewal.RestoreResult, error) {
 	}
 	res, err := renewal.Restore(dir, renewal.Options{
 		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,
+		ExtraFor: r.oweInTxn(),
 	})
 	return dir, res, err
 }

@@ -82,6 +82,17 @@ func planBackup(now time.Time, o Options, items []*item) (string, []txn.File, er
 	for _, it := range items {
 		old = append(old, it.replaced(it, o.ReuseKey)...)
 	}
+	extra, err := o.oldExtra()
+	if err != nil {
+		return "", nil, err
+	}
+	return newBackup(o.CertDir, o.KubeconfigDir, now, append(old, extra...), o.Note)
+}
+
+// oldExtra reads the files of o.Extra that exist in CertDir or
+// KubeconfigDir, which are backed up with the files replaced.
+func (o *Options) oldExtra() ([]*oldFile, error) {
+	var old []*oldFile
 	for _, f := range o.Extra {
 		if !inside(f.Target, o.CertDir) && filepath.Dir(f.Target) != o.KubeconfigDir {
 			continue // not a node file (a manifest's own backup)
@@ -90,11 +101,11 @@ func planBackup(now time.Time, o Options, items []*item) (string, []txn.File, er
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		old = append(old, of)
 	}
-	return newBackup(o.CertDir, o.KubeconfigDir, now, old, o.Note)
+	return old, nil
 }
 
 // newBackup chooses a new folder of BackupRoot(certDir) and returns it and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -80,6 +81,13 @@ type Options struct {
 	// target is renewed; those that exist in CertDir or KubeconfigDir are
 	// backed up with the rest.
 	Extra []txn.File
+	// ExtraFor, when set, is given the files that will be replaced once
+	// they are known (Renew: at the end of its check pass, the Files of
+	// Result.Planned; Restore: RestoreResult.Restored), and returns more
+	// files to write as Extra: what depends on them, such as the record of
+	// the restarts they will owe (phases/renew). Its error fails the run,
+	// nothing written.
+	ExtraFor func(replaced []string) ([]txn.File, error)
 	// Note goes into the backup: what made it and undoes it, when
 	// restoring it would not (a CA rotation's stage).
 	Note BackupNote
@@ -276,6 +284,13 @@ func (e *engine) check() error {
 			res.warnf(o.Warn, "--reuse-key keeps the %s key of %s, not a %s one", it.alg, it.path, o.KeyAlgorithm)
 		}
 	}
+	var replaced []string
+	for _, it := range e.items {
+		replaced = append(replaced, paths(it.replaced(it, o.ReuseKey))...)
+	}
+	if err := o.addExtraFor(replaced); err != nil {
+		return err
+	}
 	if len(e.items) == 0 && len(o.Extra) == 0 {
 		return nil
 	}
@@ -289,11 +304,7 @@ func (e *engine) check() error {
 	// folder), refused before keys are made or CSRs sent: the backup's
 	// files, each item's certificate or kubeconfig, and key unless
 	// ReuseKey, then the extra files.
-	targets := txn.Targets(e.files)
-	for _, it := range e.items {
-		targets = append(targets, paths(it.replaced(it, o.ReuseKey))...)
-	}
-	if err := txn.Check(append(targets, txn.Targets(o.Extra)...)); err != nil {
+	if err := txn.Check(slices.Concat(txn.Targets(e.files), replaced, txn.Targets(o.Extra))); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	e.files = append(e.files, o.Extra...)
@@ -376,6 +387,19 @@ func planned(items []*item, o *Options) []Planned {
 		}
 	}
 	return out
+}
+
+// addExtraFor adds to Extra the files ExtraFor returns for replaced.
+func (o *Options) addExtraFor(replaced []string) error {
+	if o.ExtraFor == nil {
+		return nil
+	}
+	more, err := o.ExtraFor(replaced)
+	if err != nil {
+		return err
+	}
+	o.Extra = slices.Concat(o.Extra, more)
+	return nil
 }
 
 // external reports whether the certificates come from elsewhere than the

@@ -51,8 +51,10 @@ type RestoreResult struct {
 //
 // Of o it uses CertDir, KubeconfigDir and Rand (the transaction's id), which
 // are required, and Now, NoBackup (no backup of the files the restore
-// replaces, which would let the restore itself be undone) and DryRun (check
-// everything and return what would be restored; nothing is written).
+// replaces, which would let the restore itself be undone), DryRun (check
+// everything and return what would be restored; nothing is written),
+// Extra and ExtraFor (written with the restored files and backed up as
+// Renew does; not when nothing is restored).
 func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -105,13 +107,23 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return res, nil
 	}
 	res.Restarts = restartsOfFiles(o.CertDir, o.KubeconfigDir, res.Restored)
+	if err := o.addExtraFor(res.Restored); err != nil {
+		return nil, err
+	}
 	if o.DryRun {
-		if err := txn.Check(res.Restored); err != nil {
+		if err := txn.Check(slices.Concat(res.Restored, txn.Targets(o.Extra))); err != nil {
 			return nil, fmt.Errorf("%w; nothing was changed", err)
 		}
 		return res, nil
 	}
-	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, txn.KindRestore, o.Now().UTC(), o.Rand, replaced, write, BackupNote{}); err != nil {
+	if !o.NoBackup {
+		extra, err := o.oldExtra()
+		if err != nil {
+			return nil, err
+		}
+		replaced = append(replaced, extra...)
+	}
+	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, txn.KindRestore, o.Now().UTC(), o.Rand, replaced, slices.Concat(write, o.Extra), BackupNote{}); err != nil {
 		return nil, err
 	}
 	return res, nil
