@@ -227,12 +227,7 @@ func (r *run) installed(issuer *apirenew.Issuer, res *renewal.Result) {
 // one to remove, so that a run with nothing to do waits for no other
 // certctl. What it cannot do is a warning: the run goes on.
 func (r *run) prunePending(ctx context.Context) {
-	dir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
-	if err != nil {
-		return
-	}
-	stale := apirenew.Stale{PendingDir: dir, CertDir: r.o.Cluster.CertificatesDir, KubeconfigDir: r.o.KubeconfigDir}
-	found := stale.Find()
+	stale, dir, found := r.stalePending()
 	if len(found) == 0 {
 		return
 	}
@@ -249,6 +244,17 @@ func (r *run) prunePending(ctx context.Context) {
 	if err != nil {
 		fmt.Fprintf(r.warnOut(), "[warning] %v: %s\n", err, apirenew.RemovedNext)
 	}
+}
+
+// stalePending are the pending keys of --use-api whose certificate is
+// installed (apirenew.Stale.Find: it only reads), with their folder.
+func (r *run) stalePending() (stale apirenew.Stale, dir string, found []string) {
+	dir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return stale, "", nil
+	}
+	stale = apirenew.Stale{PendingDir: dir, CertDir: r.o.Cluster.CertificatesDir, KubeconfigDir: r.o.KubeconfigDir}
+	return stale, dir, stale.Find()
 }
 
 // nodeName names the CSRs: nodeRegistration.name of the configuration

@@ -21,7 +21,8 @@ import (
 // (apirenew.SignerNames: the inventory's certctl or kubernetes.io signer,
 // or --signer-name). It makes no key and no CSR, asks nothing of the
 // certificates API or any issuer, prunes and restarts nothing, and writes
-// nothing.
+// nothing; it says which installed certificates' pending keys the real
+// run would remove.
 func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, opts renewal.Options) error {
 	o := &r.o
 	switch {
@@ -39,6 +40,11 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		r.o.Out, opts.Out = w, w
 		if o.Quiet {
 			opts.Out = io.Discard
+		}
+		// What the real run removes first (prunePending).
+		_, _, stale := r.stalePending()
+		for _, n := range stale {
+			fmt.Fprintf(opts.Out, "[dry-run] The pending key of %s would be removed: its certificate is installed\n", n)
 		}
 		due, err := r.due(selected, all)
 		if err != nil || len(due) == 0 {

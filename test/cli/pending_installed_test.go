@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -91,4 +92,29 @@ func TestRenewRemovesInstalledPendingKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDryRunSaysInstalledPendingKey: a dry run removes nothing, but says
+// which pending keys the real run would remove first, as it says what it
+// would renew.
+func TestDryRunSaysInstalledPendingKey(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	pending := filepath.Join(n.dir, ".certctl-pending")
+	if err := os.Mkdir(pending, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(n.certDir, "apiserver.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pending, "apiserver.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, n)
+	r := runCode(t, bin, append([]string{"renew", "all", "--if-expires-within", "720h", "--dry-run"}, n.flags()...)...)
+	if line := "[dry-run] The pending key of apiserver would be removed: its certificate is installed"; r.code != 2 || strings.Count(r.out, line) != 1 {
+		t.Errorf("exit %d (want 2), output does not say once %q\n%s%s", r.code, line, r.out, r.errOut)
+	}
+	treetest.AssertSame(t, before, snapshot(t, n))
 }
