@@ -42,6 +42,17 @@ func CertPhases(profiles []pki.Profile) []Phase {
 
 func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }
 
+// certDirFlag and folderFlags are what a printed certctl command needs to
+// act on this run's folders (config.FolderFlags): certDirFlag for
+// `init-phase certs`, which has no --kubeconfig-dir; folderFlags for the
+// commands that have both. Without them, run as printed, the command acted
+// on /etc/kubernetes.
+func (env *Env) certDirFlag() string { return config.FolderFlags(env.Cluster.CertificatesDir, "") }
+
+func (env *Env) folderFlags() string {
+	return config.FolderFlags(env.Cluster.CertificatesDir, env.KubeconfigDir)
+}
+
 // bothExist reports whether a and b exist.
 func bothExist(a, b string) (aOK, bOK bool, err error) {
 	if aOK, err = pki.Exists(a); err == nil {
@@ -63,7 +74,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		return err
 	}
 	if !certOK && env.Cluster.Joining {
-		return errJoinNeeds(certPath, p.Name)
+		return errJoinNeeds(env, certPath, p.Name)
 	}
 	var key crypto.Signer
 	switch {
@@ -75,7 +86,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if env.start.After(cert.NotAfter) {
 			env.warnf("CA certificate %s expired on %s: certificates it signs are not trusted", certPath, cert.NotAfter.UTC().Format("2006-01-02"))
 		}
-		warnWeakCA(env, certPath, cert)
+		warnWeakCA(env, p.Name, certPath, cert)
 		if !keyOK {
 			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
 			return nil
@@ -151,18 +162,18 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caCertOK && env.Cluster.Joining {
-		return errJoinNeeds(caCertPath, ca.Name)
+		return errJoinNeeds(env, caCertPath, ca.Name)
 	}
 	if !caCertOK {
 		if caKeyOK, err := pki.Exists(caKeyPath); err != nil {
 			return err
 		} else if caKeyOK {
-			return fmt.Errorf("CA certificate %s is missing but its key %s is there: run `certctl init-phase certs %s` to make the CA certificate for that key again (what the key signed stays valid)", caCertPath, caKeyPath, ca.Name)
+			return fmt.Errorf("CA certificate %s is missing but its key %s is there: run `certctl init-phase certs %s%s` to make the CA certificate for that key again (what the key signed stays valid)", caCertPath, caKeyPath, ca.Name, env.certDirFlag())
 		}
 		if certOK {
-			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, ca.Name)
+			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s%s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, env.certDirFlag(), ca.Name)
 		}
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, ca.Name)
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, ca.Name, env.certDirFlag())
 	}
 	// The CA on disk, unless the check pass has only planned to create it:
 	// then the certificate it will write for the CA's existing key, or nil
@@ -186,7 +197,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caKeyOK {
-		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name)
+		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name, env.certDirFlag())
 	}
 	// caCert is nil only in the check pass: the real pass signs with v.
 	var v pki.Validity
@@ -219,7 +230,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
 	}
-	warnWeakCA(env, caCertPath, caCert)
+	warnWeakCA(env, ca.Name, caCertPath, caCert)
 	if key == nil {
 		env.logf("[certs] Generating %q certificate and key", p.Name)
 		if key, err = env.keys.Get(ctx); err != nil {
@@ -244,13 +255,13 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	return nil
 }
 
-// warnWeakCA warns that the CA certificate at path has a key certctl
+// warnWeakCA warns that the CA certificate at path, of the CA name, has a key certctl
 // refuses for any certificate it issues: it still signs (refusing would
 // stop every renewal until the CA is rotated), but what it signs is only
 // as strong as its key.
-func warnWeakCA(env *Env, path string, cert *x509.Certificate) {
+func warnWeakCA(env *Env, name, path string, cert *x509.Certificate) {
 	if err := policy.Key("the key of CA certificate "+path, cert.PublicKey, false); err != nil {
-		env.warnf("%v: what it signs is no stronger; rotate the CA (certctl ca rotate, docs/ca-rotation.md)", err)
+		env.warnf("%v: what it signs is no stronger; rotate the CA (certctl ca rotate %s%s, docs/ca-rotation.md)", err, name, env.folderFlags())
 	}
 }
 
@@ -271,7 +282,7 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
 	}
 	if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
-		return fmt.Errorf("%w: renew it with `certctl renew %s` (a new key), or remove %s and the key to make a new pair", err, p.Name, certPath)
+		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove %s and the key to make a new pair", err, p.Name, env.folderFlags(), certPath)
 	}
 	if caCert == nil {
 		return fmt.Errorf("%s exists but its CA %s is about to be created with a new key: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)

@@ -5,6 +5,6 @@ import "fmt"
 // errJoinNeeds is the error for a CA or the service-account key pair
 // missing on a node that joins (config.Cluster.Joining): it must have the
 // cluster's, the very files every other node has, so certctl makes none.
-func errJoinNeeds(path, name string) error {
-	return fmt.Errorf("%s is missing: a joining control-plane node uses the cluster's %s, never a new one: run `certctl certs download --certificate-key KEY` first (after `certctl certs upload` on a control-plane node; docs/ha.md), or copy it from a control-plane node", path, name)
+func errJoinNeeds(env *Env, path, name string) error {
+	return fmt.Errorf("%s is missing: a joining control-plane node uses the cluster's %s, never a new one: run `certctl certs download --certificate-key KEY%s` first (after `certctl certs upload` on a control-plane node; docs/ha.md), or copy it from a control-plane node", path, name, env.folderFlags())
 }

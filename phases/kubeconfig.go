@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -37,9 +38,9 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	if ok, err := pki.Exists(caCertPath); err != nil {
 		return err
 	} else if !ok && env.Cluster.Joining {
-		return errJoinNeeds(caCertPath, p.CAName)
+		return errJoinNeeds(env, caCertPath, p.CAName)
 	} else if !ok {
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s` first", caCertPath, p.CAName)
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.certDirFlag())
 	}
 	caCert, others, err := readCA(s, p.CABaseName)
 	if err != nil {
@@ -64,7 +65,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	if err := pki.KeyMatches(caCert, caKey); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
 	}
-	warnWeakCA(env, caCertPath, caCert)
+	warnWeakCA(env, p.CAName, caCertPath, caCert)
 	// kubeadm starts client certificates of kubeconfig files at the CA's
 	// NotBefore (phases/kubeconfig: NotBefore is left to NewSignedCert).
 	// So the window alone does not show an expired CA: signingValidity
@@ -119,7 +120,7 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		return fmt.Errorf("kubeconfig %s: the embedded client certificate does not match the embedded key: remove the file to make a new one", path)
 	}
 	if err := policy.Key("the key embedded in kubeconfig "+path, key.Public(), false); err != nil {
-		return fmt.Errorf("%w: renew it with `certctl renew %s` (a new key), or remove the file to make a new one", err, p.BaseName)
+		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove the file to make a new one", err, p.BaseName, env.folderFlags())
 	}
 	if err := pki.VerifySignedBy(cert, nil, caCert, env.start); err != nil {
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
@@ -146,7 +147,7 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	f := reqfile.FilesOf(env.CSRDir, p.BaseName, slot)
 	if cfg, err := kubeconfig.Load(f.Key); err == nil {
 		if _, c, _, _, err := kubeconfig.Current(cfg); err == nil && c.Server != p.Server {
-			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, f.CSR)
+			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import --csr-dir %s%s` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, output.ShellQuote(env.CSRDir), env.folderFlags(), f.CSR)
 		}
 	}
 	// Requests name a kubeconfig by its file, as renew and import do.

@@ -13,9 +13,9 @@ import (
 // and verifies service account tokens. It is not a certificate: no CA.
 func runServiceAccount(ctx context.Context, env *Env) error {
 	if env.UseCSR {
-		next := "run `certctl init-phase certs sa` to make it in the cert dir"
+		next := "run `certctl init-phase certs sa" + env.certDirFlag() + "` to make it in the cert dir"
 		if env.Cluster.Joining {
-			next = "a joining node uses the cluster's: run `certctl certs download --certificate-key KEY` (docs/ha.md)"
+			next = "a joining node uses the cluster's: run `certctl certs download --certificate-key KEY" + env.folderFlags() + "` (docs/ha.md)"
 		}
 		env.logf("[certs] Skipping %q: a key pair, not a certificate; %s", pki.SAName, next)
 		return nil
@@ -27,7 +27,7 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 		return err
 	}
 	if !keyOK && env.Cluster.Joining {
-		return errJoinNeeds(keyPath, "service-account key pair")
+		return errJoinNeeds(env, keyPath, "service-account key pair")
 	}
 	var key crypto.Signer
 	switch {
@@ -37,7 +37,7 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 		}
 		// Kept, as a weak CA is: the tokens issued depend on it.
 		if err := policy.Key("the service-account key "+keyPath, key.Public(), false); err != nil {
-			env.warnf("%v: the tokens it signs are no stronger; rotate it (certctl ca rotate sa, docs/ca-rotation.md)", err)
+			env.warnf("%v: the tokens it signs are no stronger; rotate it (certctl ca rotate sa%s, docs/ca-rotation.md)", err, env.folderFlags())
 		}
 		if pubOK {
 			pub, err := s.ReadPublicKey(pki.SAName)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -276,21 +277,27 @@ func extraSANs(cert *x509.Certificate, n pki.Node, set pki.SANSet) []string {
 }
 
 // subnetOf returns the widest subnet whose first address is vip, with at
-// most 2^20 addresses (kubeadm's limit), as a CIDR.
+// most 2^20 addresses (kubeadm's limit), as a CIDR. When vip−1 is the
+// network of no subnet of kubeadm's minimum size (fewer than 4 trailing
+// zero bits, as 10.96.0.10's 10.96.0.9), none has vip as its first
+// address: it is the smallest subnet of at least that size that holds
+// vip−1 and vip, whose VIP differs from vip (extraSANs keeps vip as an
+// extra SAN). Either way the CIDR's address is its network address: as
+// "10.96.0.9/28" it read as 10.96.0.0/28 to kubeadm and the API server.
 func subnetOf(vip net.IP) string {
-	network := slices.Clone(vip)
-	if v4 := network.To4(); v4 != nil {
-		network = v4
+	// 16 addresses: the fewest of a CIDR that holds minServiceSubnetAddresses.
+	const minServiceSubnetHostBits = 4
+	addr, ok := netip.AddrFromSlice(vip)
+	if !ok {
+		return ""
 	}
-	// network address = vip − 1
-	for i := len(network) - 1; i >= 0; i-- {
-		network[i]--
-		if network[i] != 0xff {
-			break
-		}
+	addr = addr.Unmap()
+	network := addr.Prev()
+	b := network.AsSlice()
+	hostBits := min(bits.TrailingZeros32(binary.BigEndian.Uint32(b[len(b)-4:])), maxServiceSubnetHostBits)
+	prefix := func() netip.Prefix { return netip.PrefixFrom(network, addr.BitLen()-hostBits).Masked() }
+	for hostBits < minServiceSubnetHostBits || (!prefix().Contains(addr) && hostBits < maxServiceSubnetHostBits) {
+		hostBits++
 	}
-	total := len(network) * 8
-	low := binary.BigEndian.Uint32(network[len(network)-4:])
-	hostBits := max(min(bits.TrailingZeros32(low), maxServiceSubnetHostBits), 4)
-	return (&net.IPNet{IP: network, Mask: net.CIDRMask(total-hostBits, total)}).String()
+	return prefix().String()
 }

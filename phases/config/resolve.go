@@ -71,6 +71,10 @@ type Resolver struct {
 
 	// Source is where the last load took the settings from.
 	Source Source
+	// derived are the validities FromCertificates read from the node's
+	// certificates in the last load: the node's own, not a choice to
+	// warn about (ValidityWarnings) unless a flag changed them.
+	derived [2]time.Duration
 }
 
 // Load builds the cluster settings, prints the config file's warnings,
@@ -114,7 +118,20 @@ func (r *Resolver) Load(ctx context.Context) (*Cluster, error) {
 		}
 		return nil, err
 	}
+	r.warnValidity(&c)
 	return &c, nil
+}
+
+// warnValidity prints c's ValidityWarnings, unless its validities are
+// those the last load derived from the node's certificates: the node's
+// own, no choice.
+func (r *Resolver) warnValidity(c *Cluster) {
+	if r.derived == [2]time.Duration{c.CertificateValidity, c.CACertificateValidity} {
+		return
+	}
+	for _, w := range c.ValidityWarnings() {
+		fmt.Fprintf(r.Warn, "[warning] %s\n", w)
+	}
 }
 
 // ForRenewal is Load for renewal, which takes names and SANs from the
@@ -138,6 +155,7 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
 		return nil, err
 	}
+	r.warnValidity(&c)
 	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
 	// which a later run must find again: without --node-name or --config it
 	// stays "node", as it always was.
@@ -185,6 +203,10 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 		c, r.Source, said = file.Cluster, SourceFile, "the configuration file "+r.File
 	} else {
 		c, said = r.fromNode(ctx, c)
+	}
+	r.derived = [2]time.Duration{}
+	if r.Source == SourceCertificates {
+		r.derived = [2]time.Duration{c.CertificateValidity, c.CACertificateValidity}
 	}
 	if r.Override != nil {
 		r.Override(&c)

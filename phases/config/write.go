@@ -91,7 +91,7 @@ func subnetComment(c Cluster) string {
 		}
 		// A VIP is its range's first address: the one after the network's.
 		subnet := subnetOf(ip)
-		if first, n, err := net.ParseCIDR(subnet); err != nil || !first.Equal(n.IP) {
+		if first, err := (&Cluster{ServiceSubnet: subnet}).APIServerVirtualIP(); err != nil || !first.Equal(ip) {
 			continue
 		}
 		fmt.Fprintf(&b, "# The certificate also holds %s (apiServer.certSANs), of the other IP family:\n# if it is the service VIP of a dual-stack second range, append that range,\n# e.g. serviceSubnet: %s,%s (its size is not recorded either).\n", ip, c.ServiceSubnet, subnet)

@@ -126,22 +126,39 @@ func ClientChain(cfg *clientcmdapi.Config) ([]*x509.Certificate, crypto.Signer, 
 	return certs, key, nil
 }
 
-// EmbeddedContext returns the first context, by name, other than the
-// current one whose cluster exists and whose user has an embedded client
-// certificate and key: the one a user who switched the current context
-// away from kubeadm's (kubectl config use-context) can switch back to. ""
-// when there is none.
+// EmbeddedContext returns the context a user who switched the current
+// context away from kubeadm's (kubectl config use-context) can switch back
+// to: one whose cluster exists and whose user has an embedded client
+// certificate and key, kubeadm's own first (named USER@CLUSTER, as Build
+// and kubeadm name it), else the first by name. "" when there is none, or
+// when the current context has one itself: renewal reads the current
+// context's user, as kubeadm's does (Current), so a problem there is fixed
+// in that user, not by switching to another one.
 func EmbeddedContext(cfg *clientcmdapi.Config) string {
-	names := slices.Sorted(maps.Keys(cfg.Contexts))
-	for _, name := range names {
-		ctx := cfg.Contexts[name]
+	embedded := func(name string) bool {
+		ctx, ok := cfg.Contexts[name]
+		if !ok || ctx == nil || cfg.Clusters[ctx.Cluster] == nil {
+			return false
+		}
 		user, ok := cfg.AuthInfos[ctx.AuthInfo]
-		if name == cfg.CurrentContext || cfg.Clusters[ctx.Cluster] == nil || !ok || len(user.ClientCertificateData) == 0 || len(user.ClientKeyData) == 0 {
+		return ok && user != nil && len(user.ClientCertificateData) != 0 && len(user.ClientKeyData) != 0
+	}
+	if embedded(cfg.CurrentContext) {
+		return ""
+	}
+	first := ""
+	for _, name := range slices.Sorted(maps.Keys(cfg.Contexts)) {
+		if !embedded(name) {
 			continue
 		}
-		return name
+		if ctx := cfg.Contexts[name]; name == ctx.AuthInfo+"@"+ctx.Cluster {
+			return name
+		}
+		if first == "" {
+			first = name
+		}
 	}
-	return ""
+	return first
 }
 
 // OtherCredentials names the fields by which user authenticates other than
