@@ -7,8 +7,14 @@ import "github.com/certctl/certctl/phases/carotate/castage"
 // (castage.SigningProblem, which check-expiration reports too); "" for a
 // CA kube-controller-manager does not sign with.
 func signingProblem(k kind, p paths, rec *Record, manifestDir string) string {
+	problem, _ := signingCheck(k, p, rec, manifestDir)
+	return problem
+}
+
+// signingCheck is signingProblem and the command that fixes it.
+func signingCheck(k kind, p paths, rec *Record, manifestDir string) (problem, fix string) {
 	if !k.signing {
-		return ""
+		return "", ""
 	}
-	return castage.SigningProblem(p.f, rec, manifestDir)
+	return castage.SigningCheck(p.f, rec, manifestDir)
 }

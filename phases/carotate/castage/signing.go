@@ -53,35 +53,43 @@ func (f Files) SigningFiles(stage, current string) (cert, key string) {
 // nothing to read: the stages themselves refuse a manifest they cannot
 // read.
 func SigningProblem(f Files, rec *Record, manifestDir string) string {
+	problem, _ := SigningCheck(f, rec, manifestDir)
+	return problem
+}
+
+// SigningCheck is SigningProblem and the command that fixes it (`certctl
+// signer enable` with the manifest and certificate folder).
+func SigningCheck(f Files, rec *Record, manifestDir string) (problem, fix string) {
 	if manifestDir == "" || !rec.Active() {
-		return ""
+		return "", ""
 	}
 	path, flags := kubeControllerManager(manifestDir)
 	if flags == nil {
-		return ""
+		return "", ""
 	}
 	certs, err := pki.ReadParsed(f.Trust, "certificates", pki.ParseCerts)
 	if err != nil || len(certs) == 1 {
-		return ""
+		return "", ""
 	}
 	or := ""
 	if rec.Stage == StageReissue {
 		or = " (or finish the rotation: it points it at " + filepath.Base(f.Trust) + ", which then holds the new CA alone)"
 	}
-	var named, fix []string
+	var named, sets []string
 	for _, flag := range append([]string{"cluster-signing-cert-file"}, manifests.PerSignerCertFlags...) {
 		if v := flags[flag]; v != "" && (filepath.Clean(v) == f.Trust || SameFile(v, f.Trust)) {
 			// The manifest's spelling, the one its hostPath volumes mount.
 			named = append(named, "--"+flag+"="+v)
 			cert, _ := f.SigningFiles(rec.Stage, v)
-			fix = append(fix, "--"+flag+"="+filepath.Join(filepath.Dir(v), filepath.Base(cert)))
+			sets = append(sets, "--"+flag+"="+filepath.Join(filepath.Dir(v), filepath.Base(cert)))
 		}
 	}
 	if len(named) == 0 {
-		return ""
+		return "", ""
 	}
+	enable := EnableCommand(path, filepath.Dir(f.Trust), flags["cluster-signing-cert-file"] == "")
 	return fmt.Sprintf("kube-controller-manager signs with %s (%s), which holds %d certificates at stage %s: it refuses to start (`kubeadm upgrade` and `kubeadm init phase control-plane` write kubeadm's flags back): run `%s`, which sets %s in it, as stage %s did, and the kubelet restarts it%s",
-		strings.Join(named, " "), path, len(certs), rec.Stage, EnableCommand(path, filepath.Dir(f.Trust), flags["cluster-signing-cert-file"] == ""), strings.Join(fix, " "), rec.Stage, or)
+		strings.Join(named, " "), path, len(certs), rec.Stage, enable, strings.Join(sets, " "), rec.Stage, or), enable
 }
 
 // EnableCommand is the `certctl signer enable` that writes the flags of
