@@ -2,10 +2,10 @@ package carotate
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -48,7 +48,8 @@ func kindOf(name string) (kind, error) {
 		kubeconfigs: inv.KubeconfigCA() == e.Name}, nil
 }
 
-// paths are the files of a kind in a certificate folder.
+// paths are the files of a kind in a certificate folder (castage.Files,
+// which check-expiration and signer enable read too).
 type paths struct {
 	trust   string // the bundle: ca.crt, or sa.pub
 	key     string // the signing key: ca.key, sa.key
@@ -57,18 +58,12 @@ type paths struct {
 	oldKey  string // ca.old.key: the old key, once the new one signs
 	newKey  string // ca.new.key: the new key, until it signs
 	record  string // .certctl-rotation-ca.json
+	f       castage.Files
 }
 
 func (k kind) paths(certDir string) paths {
-	s, base := pki.Store{Dir: certDir}, k.entry.BaseName
-	p := paths{key: s.KeyPath(base), oldKey: s.KeyPath(base + ".old"), newKey: s.KeyPath(base + ".new"),
-		record: filepath.Join(certDir, RecordPrefix+k.name+".json")}
-	if k.sa {
-		p.trust = s.PublicKeyPath(base)
-		return p
-	}
-	p.trust, p.oldCert, p.newCert = s.CertPath(base), s.CertPath(base+".old"), s.CertPath(base+".new")
-	return p
+	f := castage.FilesOf(certDir, k.entry)
+	return paths{trust: f.Trust, key: f.Key, oldCert: f.OldCert, newCert: f.NewCert, oldKey: f.OldKey, newKey: f.NewKey, record: f.Record, f: f}
 }
 
 // orphans lists the files of a rotation in progress (NAME.old.*,

@@ -14,6 +14,7 @@ import (
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -103,7 +104,9 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 }
 
 // signingFiles points kube-controller-manager's --cluster-signing-cert-file
-// and --cluster-signing-key-file at certPath and the key file, by a text
+// and --cluster-signing-key-file at the files it signs with at stage
+// (castage.Files.SigningFiles, which `signer enable` writes too during a
+// rotation), by a text
 // edit of its static pod manifest in ManifestDir that keeps every other
 // byte (manifests.EnableSigner), with a copy of the old manifest in the
 // backups of the certificate folder: a file
@@ -114,7 +117,7 @@ func caDataFiles(hs []held, sides ...side) ([]txn.File, error) {
 // per-signer flags (`signer enable --per-signer`) follow the stage as the
 // general pair does, all three or none: a rotation of a CA that some of
 // them name and others do not is refused.
-func (r *run) signingFiles(certPath string) ([]txn.File, error) {
+func (r *run) signingFiles(stage string) ([]txn.File, error) {
 	k, p, manifestDir := r.k, r.p, r.o.ManifestDir
 	root, err := renewal.BackupRoot(r.o.CertDir)
 	if err != nil {
@@ -146,9 +149,9 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 	}
 	ours := []string{p.trust, p.oldCert, p.newCert}
 	isOurs := func(cur string) bool {
-		return slices.Contains(ours, filepath.Clean(cur)) || slices.ContainsFunc(ours, func(f string) bool { return sameFile(f, cur) })
+		return slices.Contains(ours, filepath.Clean(cur)) || slices.ContainsFunc(ours, func(f string) bool { return castage.SameFile(f, cur) })
 	}
-	cur, keyPath := files[0], p.key
+	cur := files[0]
 	switch {
 	case !slices.ContainsFunc(files, isOurs):
 		fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
@@ -158,12 +161,7 @@ func (r *run) signingFiles(certPath string) ([]txn.File, error) {
 		return nil, fmt.Errorf("kube-controller-manager's per-signer flags in %s do not all name the %s CA's files (%s; unset: %s): during the rotation every signer must sign with one certificate, and kube-controller-manager refuses the bundle %s: point every pair at %s and %s (as `certctl signer enable --per-signer` does when no rotation is under way), then run this again",
 			path, k.name, strings.Join(files, ", "), cmp.Or(strings.Join(unset, ", "), "none"), p.trust, p.trust, p.key)
 	}
-	if !slices.Contains(ours, filepath.Clean(cur)) {
-		// The same file through another path (a symbolic link): keep
-		// the manifest's spelling, the one its hostPath volumes mount.
-		dir := filepath.Dir(filepath.Clean(cur))
-		certPath, keyPath = filepath.Join(dir, filepath.Base(certPath)), filepath.Join(dir, filepath.Base(p.key))
-	}
+	certPath, keyPath := p.f.SigningFiles(stage, cur)
 	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath, PerSigner: perSigner})
 	if err != nil {
 		return nil, fmt.Errorf("edit manifest %s: %w", path, err)
@@ -201,16 +199,6 @@ func signingCertFiles(flags map[string]string) (files []string, perSigner bool, 
 		return nil, false, nil
 	}
 	return files, true, unset
-}
-
-// sameFile reports whether a and b name the same existing file.
-func sameFile(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
 }
 
 // removeFiles removes files that may exist, then fsyncs their folders.

@@ -124,7 +124,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 func (o *Options) markRestarted(p paths, rec *Record) error {
 	done := *rec
 	done.Restarted = true
-	f, err := done.file(p.record)
+	f, err := recordFile(&done, p.record)
 	if err != nil {
 		return err
 	}

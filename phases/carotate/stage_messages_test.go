@@ -33,7 +33,7 @@ func setRestarted(t *testing.T, f *fixture, name string) {
 		t.Fatalf("read the record of %s: %v", name, err)
 	}
 	rec.Restarted = true
-	file, err := rec.file(p.record)
+	file, err := recordFile(rec, p.record)
 	if err != nil {
 		t.Fatal(err)
 	}

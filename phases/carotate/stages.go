@@ -99,8 +99,8 @@ func (r *run) buildTrust() error {
 	if files.err != nil {
 		return files.err
 	}
-	r.to = (&Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}).next(StageTrust, r.now, r.restarts())
-	return r.finishFiles(files.files, []side{old, nw}, r.p.oldCert)
+	r.to = nextRecord(Record{Version: recordVersion, CA: r.k.name, OldCA: old.id(), NewCA: nw.id()}, StageTrust, r.now, r.restarts())
+	return r.finishFiles(files.files, []side{old, nw})
 }
 
 // buildReissue builds the stages that switch the signing CA: reissue
@@ -109,9 +109,9 @@ func (r *run) buildTrust() error {
 // the renewal of every leaf and kubeconfig by signer.
 func (r *run) buildReissue(signer, other side, stage string) error {
 	var files stageFiles
-	otherKey, signingCert := r.p.oldKey, r.p.newCert
+	otherKey := r.p.oldKey
 	if stage == StageTrust {
-		otherKey, signingCert = r.p.newKey, r.p.oldCert
+		otherKey = r.p.newKey
 	}
 	files.add(trustFile(r.k, r.p, signer, other))
 	files.add(keyFile(r.p.key, signer))
@@ -119,7 +119,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 	if files.err != nil {
 		return files.err
 	}
-	r.to = r.rec.next(stage, r.now, r.restarts())
+	r.to = nextRecord(*r.rec, stage, r.now, r.restarts())
 	if stage == StageReissue {
 		at := r.now
 		r.to.ReissuedAt, r.to.Aborting = &at, false
@@ -131,7 +131,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 		r.targets = r.reissued()
 		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
-	return r.finishFiles(files.files, []side{signer, other}, signingCert)
+	return r.finishFiles(files.files, []side{signer, other})
 }
 
 // buildEnd builds finish (keep NEW) and abort from trust (keep OLD): the
@@ -146,10 +146,10 @@ func (r *run) buildEnd(kept side, stage string) error {
 	if err != nil {
 		return err
 	}
-	r.to = r.rec.next(stage, r.now, r.restarts())
+	r.to = nextRecord(*r.rec, stage, r.now, r.restarts())
 	r.to.Aborting = false
 	r.remove = r.p.stray(stage)
-	return r.finishFiles([]txn.File{f}, []side{kept}, r.p.trust)
+	return r.finishFiles([]txn.File{f}, []side{kept})
 }
 
 // readyToEnd refuses to drop a CA that something on disk still uses: a
@@ -187,12 +187,13 @@ func (r *run) readyToEnd(kept side, stage string) error {
 }
 
 // finishFiles adds the CA data of the kubeconfigs, the manifest edit that
-// points kube-controller-manager at signingCert and the key file, and the
+// points kube-controller-manager at the certificate of the stage it goes
+// to (castage.Files.SigningCert) and the key file, and the
 // record, and keeps the stage's files. The stage writes the CA data of
 // every kubeconfig itself but, when the renewal engine re-issues (and so
 // writes the CA data of) the embedded ones, of the others: those whose
 // client certificate is not certctl's to re-issue.
-func (r *run) finishFiles(files []txn.File, order []side, signingCert string) error {
+func (r *run) finishFiles(files []txn.File, order []side) error {
 	if r.k.kubeconfigs {
 		kcs := slices.DeleteFunc(slices.Clone(r.hs), func(h held) bool { return len(r.targets) > 0 && h.embedded })
 		fs, err := caDataFiles(kcs, order...)
@@ -201,7 +202,7 @@ func (r *run) finishFiles(files []txn.File, order []side, signingCert string) er
 		}
 		files = append(files, fs...)
 	}
-	mf, err := r.signingFiles(signingCert)
+	mf, err := r.signingFiles(r.to.Stage)
 	if err != nil {
 		return err
 	}
@@ -209,7 +210,7 @@ func (r *run) finishFiles(files []txn.File, order []side, signingCert string) er
 		return fmt.Errorf("rotating the %s CA changes the files kube-controller-manager signs with, and it reads no bundle: pass --manifest-dir, the kubelet's staticPodPath, for certctl to edit its manifest", r.k.name)
 	}
 	files = append(files, mf...)
-	rf, err := r.to.file(r.p.record)
+	rf, err := recordFile(r.to, r.p.record)
 	if err != nil {
 		return err
 	}

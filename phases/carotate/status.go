@@ -83,9 +83,16 @@ func status(o StatusOptions) ([]State, error) {
 			return nil, err
 		}
 		rec, _ := ReadRecord(p.record)
-		if prob := signingProblem(k, p, rec, o.ManifestDir); prob != "" {
+		if prob, fix := signingCheck(k, p, rec, o.ManifestDir); prob != "" {
 			st.Problems = append(st.Problems, prob)
-			st.Next = nextOf(rotateCommand(k.name, o.Rerun), rec, st, k.kubeconfigs)
+			if len(st.Problems) == 1 {
+				// The stage's files are as it wrote them: the step after
+				// is the one inspect found, once signer enable wrote the
+				// stage's flags back.
+				st.Next = fix + " (writes kube-controller-manager's signing flags of stage " + rec.Stage + "), then " + st.Next
+			} else {
+				st.Next = nextOf(rotateCommand(k.name, o.Rerun), rec, st, k.kubeconfigs)
+			}
 		}
 		if k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
 			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/util/keyutil"
 
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
@@ -68,11 +68,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
 	}
-	var want []string // the trust file's fingerprints at the stage
-	if rec != nil {
-		want = map[string][]string{StageTrust: {rec.OldCA, rec.NewCA}, StageReissue: {rec.NewCA, rec.OldCA},
-			StageFinished: {rec.NewCA}, StageAborted: {rec.OldCA}}[rec.Stage]
-	}
+	want := rec.Trusted() // the trust file's fingerprints at the stage
 	if want != nil && !slices.Equal(st.Trusted, want) {
 		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
 	}
@@ -155,18 +151,8 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 				st.Problems = append(st.Problems, fmt.Sprintf("%s is not signed by the CA that signs at stage %s (%s)", h.file, rec.Stage, short(want[:1])))
 			}
 		}
-		if h.entry.Kind == pki.KindKubeconfig && len(want) > 0 {
-			got := mapped(h.caData, fingerprint)
-			if !slices.Equal(got, want) {
-				msg := fmt.Sprintf("%s trusts %s, stage %s says %s", h.file, short(got), rec.Stage, short(want))
-				if h.embedded {
-					if len(got) == 1 && len(want) > 1 && got[0] == want[0] {
-						// kubeadm's renewal writes the CA data from the
-						// CA it signs with (the first certificate).
-						msg += fmt.Sprintf(" (`kubeadm certs renew`, which `kubeadm upgrade` runs, writes the first certificate of %s alone)", filepath.Base(p.trust))
-					}
-					msg += fmt.Sprintf(": `certctl renew %s%s` writes the stage's CA data", h.entry.CertName(), renewFlags)
-				}
+		if h.entry.Kind == pki.KindKubeconfig {
+			if msg := castage.CADataProblem(h.file, mapped(h.caData, fingerprint), rec, p.trust, h.embedded, "certctl renew "+h.entry.CertName()+renewFlags); msg != "" {
 				st.Problems = append(st.Problems, msg)
 			}
 		}
@@ -215,6 +201,4 @@ func mapped[T, U any](xs []T, f func(T) U) []U {
 }
 
 // short abbreviates fingerprints for messages.
-func short(ids []string) string {
-	return "[" + strings.Join(mapped(ids, func(id string) string { return id[:min(len(id), 12)] }), " ") + "]"
-}
+func short(ids []string) string { return castage.Short(ids) }

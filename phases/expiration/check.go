@@ -48,6 +48,11 @@ type Options struct {
 	// command repeats: without them it would renew the files of the
 	// folders --config (certificatesDir) or the defaults name.
 	FolderFlags string
+	// ManifestDir is the kubelet's static pod folder, where
+	// kube-controller-manager's manifest is read for its signing flags
+	// during a CA rotation; "" for the folder beside CertDir
+	// (/etc/kubernetes/manifests beside /etc/kubernetes/pki).
+	ManifestDir string
 	// Now is the instant of the check.
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
@@ -84,6 +89,7 @@ func Check(o Options) (*Info, error) {
 	}
 	debuglog.Debugf(debuglog.Decisions, "checking the certificates in %s and the kubeconfig files in %s; %s; --warn-within %v", o.CertDir, o.KubeconfigDir, drift, o.WarnWithin)
 	c := &checker{o: o, cas: map[string]*caState{}}
+	c.readRotation(inv)
 	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
 	for _, t := range renewal.Targets(inv, ext != nil) {
 		var want *pki.Profile
@@ -107,7 +113,9 @@ func Check(o Options) (*Info, error) {
 	byName := func(a, b Certificate) int { return strings.Compare(a.Name, b.Name) }
 	slices.SortFunc(info.Certificates, byName)
 	for _, e := range inv.Select(ext != nil, pki.KindCA) {
-		info.CertificateAuthorities = append(info.CertificateAuthorities, c.ca(e.Name, e.BaseName).row)
+		row := c.ca(e.Name, e.BaseName).row
+		c.checkSigningFlags(&row)
+		info.CertificateAuthorities = append(info.CertificateAuthorities, row)
 	}
 	slices.SortFunc(info.CertificateAuthorities, byName)
 	owed, manifestDir, err := restartsOwed(o.CertDir)
@@ -149,6 +157,10 @@ func (info *Info) all() []Certificate {
 type checker struct {
 	o   Options
 	cas map[string]*caState
+	// rotating are the CA rotations in progress (`certctl ca rotate`), by
+	// CA name: of the CA kube-controller-manager signs with and of the
+	// kubeconfigs' CA.
+	rotating map[string]rotation
 }
 
 type caState struct {
@@ -262,6 +274,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	c.checkChain(&row, cert, inter, ca)
 	if kc != nil {
 		c.checkKubeconfigCA(&row, kc, ca, t.Name)
+		c.checkRotationCAData(&row, kc, t)
 	}
 	if want != nil {
 		if d := drift(cert, want.DNSNames, want.IPs); d != "" {

@@ -127,4 +127,13 @@ const (
 	// holds none of the certificates of its CA file: its client rejects
 	// the API server's certificate.
 	CADataMismatch ProblemType = "ca-data-mismatch"
+	// RotationSigningFlags: during a CA rotation, kube-controller-manager's
+	// signing flags name the trust file, which holds two CAs: it refuses
+	// to start (`kubeadm upgrade` writes kubeadm's flags back). On the row
+	// of the CA it signs with.
+	RotationSigningFlags ProblemType = "rotation-signing-flags"
+	// RotationCAData: during a CA rotation, a kubeconfig's
+	// certificate-authority-data is not the CAs of the stage (`kubeadm
+	// certs renew` writes the first CA alone).
+	RotationCAData ProblemType = "rotation-ca-data"
 )

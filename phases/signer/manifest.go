@@ -10,6 +10,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/phases/carotate/castage"
 	nodes "github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
@@ -33,6 +34,11 @@ type ManifestEdit struct {
 
 // Enable turns kube-controller-manager's signer on with the cluster CA in
 // certDir, after checking that CA; nothing is changed when it is not valid.
+// During a rotation of that CA (`certctl ca rotate`, stage trust or
+// reissue) ca.crt holds two CAs, which kube-controller-manager's signer
+// refuses: it writes the files the stage writes (castage: ca.old.crt at
+// trust, ca.new.crt at reissue, with ca.key), as after `kubeadm upgrade`
+// wrote kubeadm's flags back, and says so.
 func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool, duration time.Duration) error {
 	abs, err := filepath.Abs(certDir)
 	if err != nil {
@@ -40,12 +46,37 @@ func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool,
 	}
 	s := pki.Store{Dir: abs}
 	ca, _ := pki.Kubeadm().Find(pki.CAName)
-	if _, err := LoadCA(s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName), e.Now, false); err != nil {
+	files, rec, err := castage.SigningRotation(abs)
+	if err != nil {
+		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
+	}
+	certFile, keyFile := s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
+	if rec.Active() {
+		certFile, keyFile = files.SigningCert(rec.Stage), files.Key
+		if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
+			return fmt.Errorf("check the CA that signs at stage %s of the rotation of %s: %w: put back the files of the stage (`certctl ca status` says what each must hold); %s not changed", rec.Stage, rec.CA, err, e.Manifest)
+		}
+		fmt.Fprintf(e.Out, "[signer] the rotation of the %s CA is at stage %s: kube-controller-manager signs with %s and %s, as the stage wrote them (%s holds both CAs, which its signer refuses); `certctl ca rotate %s` points it at the files of the next stage\n",
+			rec.CA, rec.Stage, certFile, keyFile, filepath.Base(files.Trust), rec.CA)
+	} else if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
 		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
 	}
 	return e.Apply(ctx, "enable", func(data []byte) ([]byte, []string, error) {
+		cert, key := certFile, keyFile
+		if rec.Active() {
+			// The spelling of the manifest's folder, as ca rotate keeps it.
+			flags, err := manifests.SignerFlags(data)
+			if err != nil {
+				return nil, nil, err
+			}
+			current := flags["cluster-signing-cert-file"]
+			for _, f := range manifests.PerSignerCertFlags {
+				current = cmp.Or(current, flags[f])
+			}
+			cert, key = files.SigningFiles(rec.Stage, current)
+		}
 		return manifests.EnableSigner(data, manifests.SignerOptions{
-			CertFile: s.CertPath(ca.BaseName), KeyFile: s.KeyPath(ca.BaseName), PerSigner: perSigner, Duration: duration,
+			CertFile: cert, KeyFile: key, PerSigner: perSigner, Duration: duration,
 		})
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -85,7 +86,7 @@ var builtInSigners = []struct{ name, flag string }{
 // may still sign.
 func Status(manifest, certDir string) (*SignerStatus, error) {
 	s := &SignerStatus{Kind: "SignerStatus", APIVersion: "output.certctl.io/v1", BuiltIn: BuiltInSigner{Manifest: manifest, Flags: map[string]string{}}}
-	s.BuiltIn.read()
+	s.BuiltIn.read(certDir)
 	inv := pki.Kubeadm()
 	store := pki.Store{Dir: certDir}
 	clusterCA, _ := inv.Find(pki.CAName)
@@ -136,8 +137,8 @@ func Status(manifest, certDir string) (*SignerStatus, error) {
 	return s, nil
 }
 
-// read fills b from its manifest.
-func (b *BuiltInSigner) read() {
+// read fills b from its manifest; certDir holds the CA files (checkFiles).
+func (b *BuiltInSigner) read(certDir string) {
 	data, err := pki.ReadFile(b.Manifest)
 	if err != nil {
 		b.Reason = fmt.Sprintf("cannot read the manifest: %v (pass --manifest if it is elsewhere)", err)
@@ -166,7 +167,7 @@ func (b *BuiltInSigner) read() {
 	controllers := ""
 	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
 		controllers, _ = manifests.FlagValue(c, "controllers")
-		b.checkFiles(pod, c)
+		b.checkFiles(pod, c, certDir)
 	}
 	switch {
 	case !set:
@@ -183,8 +184,10 @@ func (b *BuiltInSigner) read() {
 // signer refuses it ("expected 1 certificate") and the process does not
 // start. kubeadm writes --cluster-signing-cert-file=ca.crt again (`kubeadm
 // upgrade`), which holds two CAs during a rotation. A file certctl cannot
-// read here (another host path) is left to the component.
-func (b *BuiltInSigner) checkFiles(pod *corev1.Pod, c *corev1.Container) {
+// read here (another host path) is left to the component. The problem
+// names the `certctl signer enable` that writes the stage's files for the
+// CA files in certDir.
+func (b *BuiltInSigner) checkFiles(pod *corev1.Pod, c *corev1.Container, certDir string) {
 	seen := map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(b.Flags)) {
 		f := b.Flags[k]
@@ -201,7 +204,7 @@ func (b *BuiltInSigner) checkFiles(pod *corev1.Pod, c *corev1.Container) {
 			continue
 		}
 		if certs, err := pki.ParseCerts(data); err == nil && len(certs) > 1 {
-			b.Problems = append(b.Problems, fmt.Sprintf("%s holds %d certificates (--%s): kube-controller-manager's signer refuses it and kube-controller-manager does not start; during a CA rotation the flags must name the single-certificate file of the stage (`certctl ca status` says which)", f, len(certs), k))
+			b.Problems = append(b.Problems, fmt.Sprintf("%s holds %d certificates (--%s): kube-controller-manager's signer refuses it and kube-controller-manager does not start; during a CA rotation the flags must name the single-certificate file of the stage (`certctl ca status` says which): `%s` writes them", f, len(certs), k, castage.EnableCommand(b.Manifest, certDir, b.Flags["cluster-signing-cert-file"] == "")))
 		}
 	}
 }
