@@ -129,7 +129,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	}
 	opts := o.Options
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
-	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only")
+	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
 		opts.Cluster = &o.clusterOpt
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
@@ -164,7 +164,7 @@ func newCAStatusCommand() *cobra.Command {
 			}
 			so := carotate.StatusOptions{CertDir: cluster.CertificatesDir, ExternalEtcd: cluster.ExternalEtcd, KubeconfigDir: report.folders.kubeconfigDir,
 				ManifestDir: manifestDir, MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
-				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig")}
+				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")}
 			if !nodeOnly {
 				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}

@@ -31,6 +31,8 @@ type Command struct {
 	// prints (expiration.Options.FolderFlags).
 	FolderFlags   string
 	EtcdEndpoints []string
+	// ManifestDir is expiration.Options.ManifestDir.
+	ManifestDir string
 	// Load reads and validates the node's settings (with ConfigFile);
 	// Layered reads them without detecting or validating anything, and
 	// says where they came from.
@@ -76,7 +78,7 @@ func (c Command) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := expiration.Options{CertDir: cluster.CertificatesDir, KubeconfigDir: c.KubeconfigDir, WarnWithin: c.WarnWithin, Textfile: c.Textfile, FolderFlags: c.FolderFlags}
+	opts := expiration.Options{CertDir: cluster.CertificatesDir, KubeconfigDir: c.KubeconfigDir, WarnWithin: c.WarnWithin, Textfile: c.Textfile, FolderFlags: c.FolderFlags, ManifestDir: c.ManifestDir}
 	if source.Configured() && cluster.Validate() == nil {
 		opts.Cluster, opts.ConfigFile = cluster, c.ConfigFile
 	}

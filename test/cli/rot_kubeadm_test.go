@@ -103,3 +103,27 @@ func TestRotSignerEnableDuringRotation(t *testing.T) {
 		t.Errorf("signer enable after finish: want nothing to do (finish points it at ca.crt):\n%s", out)
 	}
 }
+
+// TestRotCheckExpirationManifestDir: with the kubelet's static pod folder
+// elsewhere than beside the certificate folder, check-expiration read no
+// manifest and so reported nothing of kube-controller-manager's signing
+// flags during a rotation; --manifest-dir names the folder, as it does for
+// ca status and renew.
+func TestRotCheckExpirationManifestDir(t *testing.T) {
+	bin := certctlBin(t)
+	k := makeKubeadmNode(t, bin)
+	run(t, bin, k.rotateArgs("ca", false)...)
+	k.kubeadmRun(t, "init", "phase", "control-plane", "controller-manager", "--config", k.config)
+	moved := filepath.Join(t.TempDir(), "static-pods")
+	if err := os.Rename(k.manifestDir, moved); err != nil {
+		t.Fatal(err)
+	}
+	check := append([]string{"check-expiration"}, k.flags()...)
+	if r := runCode(t, bin, check...); r.code != 0 {
+		t.Fatalf("check-expiration without the manifests: exit %d, want 0 (no manifest, no problem):\n%s%s", r.code, r.out, r.errOut)
+	}
+	r := runCode(t, bin, append(check, "--manifest-dir", moved)...)
+	if want := filepath.Join(moved, "kube-controller-manager.yaml"); r.code != 3 || !strings.Contains(strings.Join(strings.Fields(r.out), " "), want) {
+		t.Errorf("check-expiration --manifest-dir %s: exit %d, want 3 and a problem naming %s:\n%s%s", moved, r.code, want, r.out, r.errOut)
+	}
+}
