@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -85,9 +86,8 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
-		if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
-			return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
-		}
+		// The folders are not made here but by the transaction, after
+		// every check: a refusal (the lock held, a signal) leaves none.
 		// The etcd.external files may lie outside the certificate
 		// folder: its recovery must be able to finish their writes too.
 		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es))
@@ -164,6 +164,31 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		}
 		return nil
 	}
+	return install(o, write, tighten, now())
+}
+
+// install writes files in one transaction, which creates the folders they
+// need (and removes them again when it is refused or discarded), then
+// makes those folders pki.DirMode, as kubeadm's, and the kept keys of
+// tighten 0600: no mode changes before the transaction committed, so a
+// refusal leaves every file and folder as it was. A kill between the
+// commit and the chmods leaves folders 0700 (txn.TargetDirMode) and a
+// loose key loose: no half-written file.
+func install(o Options, write []txn.File, tighten []string, now time.Time) error {
+	made, err := missingFolders(txn.Targets(write))
+	if err != nil {
+		return err
+	}
+	if len(write) > 0 {
+		if err := txn.WriteAllKind(o.CertDir, txn.KindDownload, now, o.Rand, write); err != nil {
+			return err
+		}
+	}
+	for _, d := range made {
+		if err := os.Chmod(d, pki.DirMode); err != nil {
+			return fmt.Errorf("make folder %s mode %04o: %w: the files were written; run chmod %o %s", d, pki.DirMode, err, pki.DirMode, d)
+		}
+	}
 	for _, p := range tighten {
 		if err := os.Chmod(p, pki.KeyMode); err != nil {
 			return fmt.Errorf("make %s mode 0600: %w: it holds a private key that other users may read; run chmod 600 %s", p, err, p)
@@ -174,17 +199,35 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return nil
 	}
 	for _, f := range write {
-		if err := os.MkdirAll(filepath.Dir(f.Target), pki.DirMode); err != nil {
-			return fmt.Errorf("create folder %s: %w", filepath.Dir(f.Target), err)
-		}
-	}
-	if err := txn.WriteAllKind(o.CertDir, txn.KindDownload, now(), o.Rand, write); err != nil {
-		return err
-	}
-	for _, f := range write {
 		fmt.Fprintf(o.Out, "[download-certs] Wrote %s\n", f.Target)
 	}
 	return nil
+}
+
+// missingFolders lists the folders of targets that do not exist,
+// outermost first: those the transaction creates.
+func missingFolders(targets []string) ([]string, error) {
+	var missing []string
+	for _, p := range targets {
+		var here []string
+		for d := filepath.Dir(p); d != filepath.Dir(d); d = filepath.Dir(d) {
+			_, err := os.Lstat(d)
+			if err == nil {
+				break
+			}
+			// ENOTDIR: a file on the way, which the transaction refuses.
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				return nil, fmt.Errorf("check folder %s: %w", d, err)
+			}
+			here = append([]string{d}, here...)
+		}
+		for _, d := range here {
+			if !slices.Contains(missing, d) {
+				missing = append(missing, d)
+			}
+		}
+	}
+	return missing, nil
 }
 
 // decryptAll decrypts every non-empty entry of data, as kubeadm's
