@@ -84,6 +84,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return foreignFiles(o.CertDir, where, nil, leaves, remove, confs)
 	}
 
+	if err := checkPlaces(o.CertDir, es); err != nil {
+		return err
+	}
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
 		// The folders are not made here but by the transaction, after

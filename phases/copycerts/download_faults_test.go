@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -192,6 +193,148 @@ func TestDownloadMakesFoldersAsKubeadm(t *testing.T) {
 			} else if fi.Mode().Perm() != mode {
 				t.Errorf("%s: mode %04o, want %04o", d, fi.Mode().Perm(), mode)
 			}
+		}
+	}
+}
+
+// TestDownloadRefusesBadFolders: a folder that cannot be what the
+// download needs is refused before anything is written, on one line
+// naming the path and what to do, with --dry-run too. A certificate folder
+// whose parent does not exist (a typo in --cert-dir or certificatesDir:
+// /etc/kubernets/pki) took no lock, and the transaction made the parent
+// on its way, 0700; a file where an etcd.external folder should be was
+// refused as "read directory ...: not a directory" naming neither the
+// setting nor what to do.
+func TestDownloadRefusesBadFolders(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	src := &config.ExternalEtcd{
+		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
+		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
+		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
+	}
+	key := testKey(t)
+	stacked, external := fake.NewClientset(), fake.NewClientset()
+	upload(t, stacked, n.CertDir(), key)
+	var out bytes.Buffer
+	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	file := func(t *testing.T, p string) {
+		if err := os.WriteFile(p, []byte("not a folder\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		// dir is the certificate folder, relative to the test's folder;
+		// ext the etcd.external folder ("": a stacked etcd).
+		dir, ext string
+		prepare  func(t *testing.T, parent string)
+		want     func(parent string) []string
+	}{
+		{
+			name: "certificate folder's parent missing",
+			dir:  "kubernets/pki",
+			want: func(p string) []string {
+				return []string{filepath.Join(p, "kubernets", "pki"), filepath.Join(p, "kubernets") + " does not exist", "typo", "--cert-dir"}
+			},
+		},
+		{
+			name:    "certificate folder is a file",
+			dir:     "pki",
+			prepare: func(t *testing.T, p string) { file(t, filepath.Join(p, "pki")) },
+			want: func(p string) []string {
+				return []string{filepath.Join(p, "pki") + " is a file, not a folder", "--cert-dir"}
+			},
+		},
+		{
+			name:    "etcd.external folder is a file",
+			dir:     "pki",
+			ext:     "ssl",
+			prepare: func(t *testing.T, p string) { file(t, filepath.Join(p, "ssl")) },
+			want: func(p string) []string {
+				return []string{"etcd.external", filepath.Join(p, "ssl") + " is a file, not a folder", "caFile", filepath.Join(p, "ssl", "ca.pem")}
+			},
+		},
+		{
+			name:    "a file above an etcd.external folder",
+			dir:     "pki",
+			ext:     "ssl/etcd",
+			prepare: func(t *testing.T, p string) { file(t, filepath.Join(p, "ssl")) },
+			want: func(p string) []string {
+				return []string{"etcd.external", filepath.Join(p, "ssl") + " is a file, not a folder", filepath.Join(p, "ssl", "etcd", "ca.pem")}
+			},
+		},
+	} {
+		for _, dry := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, dry run %v", tc.name, dry), func(t *testing.T) {
+				parent := t.TempDir()
+				if tc.prepare != nil {
+					tc.prepare(t, parent)
+				}
+				cs, e := stacked, (*config.ExternalEtcd)(nil)
+				if tc.ext != "" {
+					ssl := filepath.Join(parent, tc.ext)
+					cs, e = external, &config.ExternalEtcd{CAFile: filepath.Join(ssl, "ca.pem"), CertFile: filepath.Join(ssl, "client.pem"), KeyFile: filepath.Join(ssl, "client-key.pem")}
+				}
+				before := snapshotNode(t, parent)
+				var out bytes.Buffer
+				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, tc.dir), ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
+				treetest.ErrMentions(t, err, tc.want(parent)...)
+				treetest.AssertSame(t, before, snapshotNode(t, parent))
+				if t.Failed() {
+					t.Logf("output:\n%s", out.String())
+				}
+			})
+		}
+	}
+}
+
+// TestDownloadRefusesFolderInPlaceOfFile: a folder where a file of the
+// Secret goes (sa.key made a folder by a mistyped mkdir -p, an
+// etcd.external keyFile naming a folder) is refused before anything is
+// written: "not a regular file but a folder". The certificate folder's are refused so still; an
+// etcd.external path is refused naming the setting, which is to fix.
+func TestDownloadRefusesFolderInPlaceOfFile(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	src := &config.ExternalEtcd{
+		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
+		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
+		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
+	}
+	key := testKey(t)
+	stacked, external := fake.NewClientset(), fake.NewClientset()
+	upload(t, stacked, n.CertDir(), key)
+	var out bytes.Buffer
+	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, folder string // folder: relative to the test's folder
+		external     bool
+		want         []string
+	}{
+		{name: "sa.key", folder: "pki/sa.key", want: []string{"not a regular file but a folder", "replace it"}},
+		{name: "etcd/ca.crt", folder: "pki/etcd/ca.crt", want: []string{"not a regular file but a folder", "replace it"}},
+		{name: "etcd.external keyFile", folder: "ssl", external: true, want: []string{"etcd.external keyFile", "is a folder, not a file", "ClusterConfiguration"}},
+	} {
+		for _, dry := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, dry run %v", tc.name, dry), func(t *testing.T) {
+				parent := t.TempDir()
+				folder := filepath.Join(parent, tc.folder)
+				if err := os.MkdirAll(folder, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				cs, e := stacked, (*config.ExternalEtcd)(nil)
+				if tc.external {
+					cs, e = external, &config.ExternalEtcd{CAFile: filepath.Join(parent, "ca.pem"), CertFile: filepath.Join(parent, "client.pem"), KeyFile: folder}
+				}
+				before := snapshotNode(t, parent)
+				var out bytes.Buffer
+				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, "pki"), ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
+				treetest.ErrMentions(t, err, append([]string{folder}, tc.want...)...)
+				treetest.AssertSame(t, before, snapshotNode(t, parent))
+			})
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/certctl/certctl/pki"
@@ -197,4 +198,62 @@ func (e entry) noun() string {
 		return "public key"
 	}
 	return "certificate"
+}
+
+// checkPlaces refuses, before anything is read from or written to them, a
+// certificate folder that is a file or whose parent does not exist, and
+// an etcd.external file of es with a file on the way to it or a folder in
+// its place. The parent must exist: it holds certctl's lock and the
+// transaction folder, so without it the download could take no lock, and
+// a missing /etc/kubernets is a typo far more often than a new layout.
+func checkPlaces(certDir string, es []entry) error {
+	dir := absPath(certDir)
+	if file, err := fileOnTheWay(dir); err != nil {
+		return err
+	} else if file != "" {
+		return fmt.Errorf("--cert-dir %s: %s is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki); nothing was changed", certDir, file)
+	}
+	parent := filepath.Dir(dir)
+	if _, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("certificate folder %s: its parent %s does not exist: check --cert-dir (or certificatesDir in --config) for a typo (kubeadm's is /etc/kubernetes/pki), or create %s first; nothing was changed", certDir, parent, parent)
+	}
+	for _, e := range es {
+		field, ok := externalFields[e.key]
+		if !ok || e.path == "" {
+			continue
+		}
+		if st, err := os.Stat(e.path); err == nil && st.IsDir() {
+			return fmt.Errorf("etcd.external %s %s is a folder, not a file: fix the path in the ClusterConfiguration (--config), or move the folder away; nothing was changed", field, e.path)
+		}
+		file, err := fileOnTheWay(filepath.Dir(absPath(e.path)))
+		if err != nil {
+			return err
+		}
+		if file != "" {
+			return fmt.Errorf("etcd.external %s %s: %s is a file, not a folder: fix the path in the ClusterConfiguration (--config), or move %s away; nothing was changed", field, e.path, file, file)
+		}
+	}
+	return nil
+}
+
+// externalFields are the settings of etcd.external that say where
+// kubeadm's entries of an external etcd's files go.
+var externalFields = map[string]string{externalEtcdCA: "caFile", externalEtcdCert: "certFile", externalEtcdKey: "keyFile"}
+
+// fileOnTheWay returns dir, or the nearest of its parents that exists,
+// when that is not a folder; "" when it is one.
+func fileOnTheWay(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		switch {
+		case err == nil && st.IsDir():
+			return "", nil
+		case err == nil:
+			return d, nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return "", fmt.Errorf("check folder %s: %w", d, err)
+		case d == filepath.Dir(d):
+			return "", nil
+		}
+	}
 }
