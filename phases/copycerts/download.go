@@ -68,7 +68,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	if empty := emptyRequired(es, files); len(empty) > 0 {
 		return fmt.Errorf("the secret %s holds %s empty: only a CA's key may be empty (an external CA keeps it), and a joining node needs these files; nothing was written; upload again from a control-plane node that has them", where, strings.Join(empty, ", "))
 	}
-	if err := check(es, files, where); err != nil {
+	if err := check(es, files, where, "upload again from a control-plane node (certctl certs upload, or kubeadm init phase upload-certs --upload-certs); nothing was written"); err != nil {
 		return err
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
@@ -234,11 +234,15 @@ func missingFolders(targets []string) ([]string, error) {
 }
 
 // decryptAll decrypts every non-empty entry of data, as kubeadm's
-// getDataFromSecret: one that does not decrypt fails the whole download,
-// whose error then says the key is wrong.
+// getDataFromSecret: one that does not decrypt fails the whole download.
+// Its error says the key is wrong, unless the key decrypts another entry:
+// then that one entry is corrupt, and a new key would not help.
 func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(data))
 	// Sorted: the same entry named on every run.
+	var bad string
+	var badErr error
+	decrypted := 0
 	for _, name := range slices.Sorted(maps.Keys(data)) {
 		sealed := data[name]
 		if len(sealed) == 0 {
@@ -247,11 +251,22 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 		}
 		plain, err := Decrypt(key, sealed)
 		if err != nil {
-			return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, name, err)
+			if bad == "" {
+				bad, badErr = name, err
+			}
+			continue
 		}
 		out[name] = plain
+		decrypted++
 	}
-	return out, nil
+	switch {
+	case bad == "":
+		return out, nil
+	case decrypted > 0:
+		// The key is right: the entry was sealed with another one, or edited.
+		return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: the key decrypts the other entries, so this one is corrupt (edited, or sealed with another key); upload again from a control-plane node (certctl certs upload, or kubeadm init phase upload-certs --upload-certs); nothing was written", SecretName, bad, badErr)
+	}
+	return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, bad, badErr)
 }
 
 // emptyRequired lists the data keys of es that files holds empty while
