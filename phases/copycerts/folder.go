@@ -139,7 +139,8 @@ func signedByAny(cert *x509.Certificate, inter, cas []*x509.Certificate, now tim
 }
 
 // warnCAs says on w, one line each, which CA of files has expired or has a
-// key weaker than certctl's policy allows. It does not refuse: copying the
+// key weaker than certctl's policy allows, and whether the
+// service-account key pair is weaker. It does not refuse: copying the
 // CAs is also how a broken cluster is recovered. name says where an entry
 // is read from or written to.
 func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) string, now time.Time) {
@@ -147,6 +148,16 @@ func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) 
 		return
 	}
 	for _, e := range es {
+		if e.kind == kindPublic && len(files[e.key]) > 0 {
+			// The service-account key pair: kube-apiserver signs every
+			// token with it. Not a CA, but as sensitive.
+			if pub, err := pki.ParsePublicKey(files[e.key]); err == nil {
+				if err := policy.Key("the key of "+name(e), pub, false); err != nil {
+					fmt.Fprintf(w, "[warning] %v; it is copied all the same, so that a broken cluster can be recovered: make a new pair with certctl ca rotate %s (docs/ca-rotation.md)\n", err, e.name)
+				}
+			}
+			continue
+		}
 		if e.kind != kindCA || len(files[e.key]) == 0 {
 			continue
 		}
