@@ -248,6 +248,19 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 			},
 		},
 		{
+			name: "etcd folder is a file",
+			dir:  "pki",
+			prepare: func(t *testing.T, p string) {
+				if err := os.Mkdir(filepath.Join(p, "pki"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				file(t, filepath.Join(p, "pki", "etcd"))
+			},
+			want: func(p string) []string {
+				return []string{filepath.Join(p, "pki", "etcd", "ca.crt"), filepath.Join(p, "pki", "etcd") + " is a file, not a folder", "move it away"}
+			},
+		},
+		{
 			name:    "etcd.external folder is a file",
 			dir:     "pki",
 			ext:     "ssl",

@@ -212,9 +212,9 @@ func (e entry) noun() string {
 }
 
 // checkPlaces refuses, before anything is read from or written to them, a
-// certificate folder that is a file or whose parent does not exist, and
-// an etcd.external file of es with a file on the way to it or a folder in
-// its place. The parent must exist: it holds certctl's lock and the
+// certificate folder that is a file or whose parent does not exist, a
+// file of es with a file on the way to it (pki/etcd a file), and an
+// etcd.external file with a folder in its place. The parent must exist: it holds certctl's lock and the
 // transaction folder, so without it the download could take no lock, and
 // a missing /etc/kubernets is a typo far more often than a new layout.
 func checkPlaces(certDir string, es []entry) error {
@@ -229,19 +229,21 @@ func checkPlaces(certDir string, es []entry) error {
 		return fmt.Errorf("certificate folder %s: its parent %s does not exist: check --cert-dir (or certificatesDir in --config) for a typo (kubeadm's is /etc/kubernetes/pki), or create %s first; nothing was changed", certDir, parent, parent)
 	}
 	for _, e := range es {
-		field, ok := externalFields[e.key]
-		if !ok || e.path == "" {
+		if e.path == "" {
 			continue
 		}
-		if st, err := os.Stat(e.path); err == nil && st.IsDir() {
-			return fmt.Errorf("etcd.external %s %s is a folder, not a file: fix the path in the ClusterConfiguration (--config), or move the folder away; nothing was changed", field, e.path)
-		}
+		field, external := externalFields[e.key]
 		file, err := fileOnTheWay(filepath.Dir(absPath(e.path)))
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if file != "" {
+		case file != "" && external:
 			return fmt.Errorf("etcd.external %s %s: %s is a file, not a folder: fix the path in the ClusterConfiguration (--config), or move %s away; nothing was changed", field, e.path, file, file)
+		case file != "":
+			return fmt.Errorf("%s: %s is a file, not a folder: it is no file of kubeadm's; move it away, then download again; nothing was changed", e.path, file)
+		}
+		if st, err := os.Stat(e.path); err == nil && st.IsDir() && external {
+			return fmt.Errorf("etcd.external %s %s is a folder, not a file: fix the path in the ClusterConfiguration (--config), or move the folder away; nothing was changed", field, e.path)
 		}
 	}
 	return nil
