@@ -73,6 +73,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
 
+	if err := checkPlaces(o.CertDir, o.KubeconfigDir, es); err != nil {
+		return err
+	}
 	// Another cluster's kubeconfig files, before the certificate folder
 	// and its lock are made: the refusal leaves the node as it was, and
 	// names the other cluster's leaves there too (read again under the lock).
@@ -84,9 +87,6 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return foreignFiles(o.CertDir, where, nil, leaves, remove, confs)
 	}
 
-	if err := checkPlaces(o.CertDir, es); err != nil {
-		return err
-	}
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
 		// The folders are not made here but by the transaction, after

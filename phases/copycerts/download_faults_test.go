@@ -228,9 +228,10 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 		name string
 		// dir is the certificate folder, relative to the test's folder;
 		// ext the etcd.external folder ("": a stacked etcd).
-		dir, ext string
-		prepare  func(t *testing.T, parent string)
-		want     func(parent string) []string
+		dir, ext      string
+		kubeconfigDir string // relative; "": none checked
+		prepare       func(t *testing.T, parent string)
+		want          func(parent string) []string
 	}{
 		{
 			name: "certificate folder's parent missing",
@@ -245,6 +246,15 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 			prepare: func(t *testing.T, p string) { file(t, filepath.Join(p, "pki")) },
 			want: func(p string) []string {
 				return []string{filepath.Join(p, "pki") + " is a file, not a folder", "--cert-dir"}
+			},
+		},
+		{
+			name:          "kubeconfig folder is a file",
+			dir:           "pki",
+			kubeconfigDir: "kubernetes",
+			prepare:       func(t *testing.T, p string) { file(t, filepath.Join(p, "kubernetes")) },
+			want: func(p string) []string {
+				return []string{"--kubeconfig-dir " + filepath.Join(p, "kubernetes") + " is a file, not a folder", "/etc/kubernetes"}
 			},
 		},
 		{
@@ -290,9 +300,13 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 					ssl := filepath.Join(parent, tc.ext)
 					cs, e = external, &config.ExternalEtcd{CAFile: filepath.Join(ssl, "ca.pem"), CertFile: filepath.Join(ssl, "client.pem"), KeyFile: filepath.Join(ssl, "client-key.pem")}
 				}
+				kubeconfigDir := ""
+				if tc.kubeconfigDir != "" {
+					kubeconfigDir = filepath.Join(parent, tc.kubeconfigDir)
+				}
 				before := snapshotNode(t, parent)
 				var out bytes.Buffer
-				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, tc.dir), ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
+				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, tc.dir), KubeconfigDir: kubeconfigDir, ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
 				treetest.ErrMentions(t, err, tc.want(parent)...)
 				treetest.AssertSame(t, before, snapshotNode(t, parent))
 				if t.Failed() {
