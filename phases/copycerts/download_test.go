@@ -169,6 +169,11 @@ func TestUploadRefuses(t *testing.T) {
 		{"no sa.key", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "sa.key")) }, []string{"sa.key", "--cert-dir"}},
 		{"no etcd CA", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "etcd", "ca.crt")) }, []string{"etcd/ca.crt", "a joining node needs it"}},
 		{"a FIFO in place of sa.key", func(t *testing.T, d string) { treetest.FIFO(t, filepath.Join(d, "sa.key")) }, []string{"sa.key", "not a regular file but a FIFO"}},
+		{"corrupt ca.crt", func(t *testing.T, d string) {
+			if err := os.WriteFile(filepath.Join(d, "ca.crt"), []byte("not a certificate\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"ca.crt in", "certctl restore", "nothing was uploaded"}},
 		{"mismatched pair", func(t *testing.T, d string) {
 			other := pkitest.NewNode(t, nil)
 			copyFile(t, filepath.Join(other.CertDir(), "front-proxy-ca.key"), filepath.Join(d, "front-proxy-ca.key"))
