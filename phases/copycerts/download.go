@@ -167,6 +167,11 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		}
 		return nil
 	}
+	// A signal that came once the lock was taken (taken at once when it
+	// is free, whatever ctx says) stops the download before its commit.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("download into %s: %w; nothing was written", o.CertDir, err)
+	}
 	return install(o, write, tighten, now())
 }
 

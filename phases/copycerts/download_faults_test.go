@@ -95,6 +95,13 @@ func TestDownloadFaultLeavesNodeAsItWas(t *testing.T) {
 			want:    []string{lock.FileName, "canceled"},
 		},
 		{
+			// The lock is free: taken at once, before the context is looked
+			// at; the signal must still stop the download before its commit.
+			name:   "signal before the commit",
+			cancel: true,
+			want:   []string{"canceled", "nothing was written"},
+		},
+		{
 			name:     "etcd.external folder is a file",
 			external: true,
 			prepare: func(t *testing.T, _, _, ssl string) {
@@ -135,7 +142,9 @@ func TestDownloadFaultLeavesNodeAsItWas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dir, ssl := filepath.Join(parent, "pki"), filepath.Join(parent, "ssl")
-			tc.prepare(t, parent, dir, ssl)
+			if tc.prepare != nil {
+				tc.prepare(t, parent, dir, ssl)
+			}
 			cs, e := stacked, (*config.ExternalEtcd)(nil)
 			if tc.external {
 				cs, e = external, ext(ssl)
