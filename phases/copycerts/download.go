@@ -177,11 +177,11 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 
 // install writes files in one transaction, which creates the folders they
 // need (and removes them again when it is refused or discarded), then
-// makes those folders pki.DirMode, as kubeadm's, and the kept keys of
-// tighten 0600: no mode changes before the transaction committed, so a
-// refusal leaves every file and folder as it was. A kill between the
-// commit and the chmods leaves folders 0700 (txn.TargetDirMode) and a
-// loose key loose: no half-written file.
+// makes those folders pki.DirMode less the umask, as kubeadm's, and the
+// kept keys of tighten 0600: no mode changes before the transaction
+// committed, so a refusal leaves every file and folder as it was. A kill
+// between the commit and the chmods leaves folders 0700
+// (txn.TargetDirMode) and a loose key loose: no half-written file.
 func install(o Options, write []txn.File, tighten []string, now time.Time) error {
 	made, err := missingFolders(txn.Targets(write))
 	if err != nil {
@@ -192,9 +192,10 @@ func install(o Options, write []txn.File, tighten []string, now time.Time) error
 			return err
 		}
 	}
+	mode := pki.DirMode &^ umask() // as os.MkdirAll(pki.DirMode) would
 	for _, d := range made {
-		if err := os.Chmod(d, pki.DirMode); err != nil {
-			return fmt.Errorf("make folder %s mode %04o: %w: the files were written; run chmod %o %s", d, pki.DirMode, err, pki.DirMode, d)
+		if err := os.Chmod(d, mode); err != nil {
+			return fmt.Errorf("make folder %s mode %04o: %w: the files were written; run chmod %o %s", d, mode, err, mode, d)
 		}
 	}
 	for _, p := range tighten {
