@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -67,11 +68,14 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 	if empty := emptyRequired(es, files); len(empty) > 0 {
 		return fmt.Errorf("the secret %s holds %s empty: only a CA's key may be empty (an external CA keeps it), and a joining node needs these files; nothing was written; upload again from a control-plane node that has them", where, strings.Join(empty, ", "))
 	}
-	if err := check(es, files, where); err != nil {
+	if err := check(es, files, where, "upload again from a control-plane node (certctl certs upload, or kubeadm init phase upload-certs --upload-certs); nothing was written"); err != nil {
 		return err
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
 
+	if err := checkPlaces(o.CertDir, o.KubeconfigDir, es); err != nil {
+		return err
+	}
 	// Another cluster's kubeconfig files, before the certificate folder
 	// and its lock are made: the refusal leaves the node as it was, and
 	// names the other cluster's leaves there too (read again under the lock).
@@ -85,9 +89,8 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 
 	fmt.Fprintf(o.Out, "[download-certs] Saving the certificates to the folder: %q\n", o.CertDir)
 	if !o.DryRun {
-		if err := os.MkdirAll(o.CertDir, pki.DirMode); err != nil {
-			return fmt.Errorf("create certificate folder %s: %w", o.CertDir, err)
-		}
+		// The folders are not made here but by the transaction, after
+		// every check: a refusal (the lock held, a signal) leaves none.
 		// The etcd.external files may lie outside the certificate
 		// folder: its recovery must be able to finish their writes too.
 		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es))
@@ -164,6 +167,37 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		}
 		return nil
 	}
+	// A signal that came once the lock was taken (taken at once when it
+	// is free, whatever ctx says) stops the download before its commit.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("download into %s: %w; nothing was written", o.CertDir, err)
+	}
+	return install(o, write, tighten, now())
+}
+
+// install writes files in one transaction, which creates the folders they
+// need (and removes them again when it is refused or discarded), then
+// makes those folders pki.DirMode less the umask, as kubeadm's, and the
+// kept keys of tighten 0600: no mode changes before the transaction
+// committed, so a refusal leaves every file and folder as it was. A kill
+// between the commit and the chmods leaves folders 0700
+// (txn.TargetDirMode) and a loose key loose: no half-written file.
+func install(o Options, write []txn.File, tighten []string, now time.Time) error {
+	made, err := missingFolders(txn.Targets(write))
+	if err != nil {
+		return err
+	}
+	if len(write) > 0 {
+		if err := txn.WriteAllKind(o.CertDir, txn.KindDownload, now, o.Rand, write); err != nil {
+			return err
+		}
+	}
+	mode := pki.DirMode &^ umask() // as os.MkdirAll(pki.DirMode) would
+	for _, d := range made {
+		if err := os.Chmod(d, mode); err != nil {
+			return fmt.Errorf("make folder %s mode %04o: %w: the files were written; run chmod %o %s", d, mode, err, mode, d)
+		}
+	}
 	for _, p := range tighten {
 		if err := os.Chmod(p, pki.KeyMode); err != nil {
 			return fmt.Errorf("make %s mode 0600: %w: it holds a private key that other users may read; run chmod 600 %s", p, err, p)
@@ -174,25 +208,47 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		return nil
 	}
 	for _, f := range write {
-		if err := os.MkdirAll(filepath.Dir(f.Target), pki.DirMode); err != nil {
-			return fmt.Errorf("create folder %s: %w", filepath.Dir(f.Target), err)
-		}
-	}
-	if err := txn.WriteAllKind(o.CertDir, txn.KindDownload, now(), o.Rand, write); err != nil {
-		return err
-	}
-	for _, f := range write {
 		fmt.Fprintf(o.Out, "[download-certs] Wrote %s\n", f.Target)
 	}
 	return nil
 }
 
+// missingFolders lists the folders of targets that do not exist,
+// outermost first: those the transaction creates.
+func missingFolders(targets []string) ([]string, error) {
+	var missing []string
+	for _, p := range targets {
+		var here []string
+		for d := filepath.Dir(p); d != filepath.Dir(d); d = filepath.Dir(d) {
+			_, err := os.Lstat(d)
+			if err == nil {
+				break
+			}
+			// ENOTDIR: a file on the way, which the transaction refuses.
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				return nil, fmt.Errorf("check folder %s: %w", d, err)
+			}
+			here = append([]string{d}, here...)
+		}
+		for _, d := range here {
+			if !slices.Contains(missing, d) {
+				missing = append(missing, d)
+			}
+		}
+	}
+	return missing, nil
+}
+
 // decryptAll decrypts every non-empty entry of data, as kubeadm's
-// getDataFromSecret: one that does not decrypt fails the whole download,
-// whose error then says the key is wrong.
+// getDataFromSecret: one that does not decrypt fails the whole download.
+// Its error says the key is wrong, unless the key decrypts another entry:
+// then that one entry is corrupt, and a new key would not help.
 func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(data))
 	// Sorted: the same entry named on every run.
+	var bad string
+	var badErr error
+	decrypted := 0
 	for _, name := range slices.Sorted(maps.Keys(data)) {
 		sealed := data[name]
 		if len(sealed) == 0 {
@@ -201,11 +257,22 @@ func decryptAll(data map[string][]byte, key []byte) (map[string][]byte, error) {
 		}
 		plain, err := Decrypt(key, sealed)
 		if err != nil {
-			return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, name, err)
+			if bad == "" {
+				bad, badErr = name, err
+			}
+			continue
 		}
 		out[name] = plain
+		decrypted++
 	}
-	return out, nil
+	switch {
+	case bad == "":
+		return out, nil
+	case decrypted > 0:
+		// The key is right: the entry was sealed with another one, or edited.
+		return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: the key decrypts the other entries, so this one is corrupt (edited, or sealed with another key); upload again from a control-plane node (certctl certs upload, or kubeadm init phase upload-certs --upload-certs); nothing was written", SecretName, bad, badErr)
+	}
+	return nil, fmt.Errorf("the certificate key does not decrypt %s: entry %s: %w: pass the key the upload printed, or upload again with a new key", SecretName, bad, badErr)
 }
 
 // emptyRequired lists the data keys of es that files holds empty while

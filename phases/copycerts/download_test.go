@@ -48,6 +48,28 @@ func TestDownloadRefuses(t *testing.T) {
 			want:   []string{"entry ca.crt", "nonce"},
 		},
 		{
+			name:   "certificate entry corrupt",
+			change: func(d map[string][]byte) { d["front-proxy-ca.crt"] = sealBytes(t, key, []byte("not a certificate\n")) },
+			want:   []string{"front-proxy-ca.crt in kube-system/kubeadm-certs: ", "upload again from a control-plane node", "nothing was written"},
+		},
+		{
+			name:   "key entry corrupt",
+			change: func(d map[string][]byte) { d["etcd-ca.key"] = sealBytes(t, key, []byte("not a key\n")) },
+			want:   []string{"etcd-ca.key in kube-system/kubeadm-certs: ", "upload again from a control-plane node", "nothing was written"},
+		},
+		{
+			name:   "public key entry corrupt",
+			change: func(d map[string][]byte) { d["sa.pub"] = sealBytes(t, key, []byte("not a public key\n")) },
+			want:   []string{"sa.pub in kube-system/kubeadm-certs: ", "upload again from a control-plane node", "nothing was written"},
+		},
+		{
+			// The other entries decrypt: the key is right, this entry is
+			// not (sealed with another key, edited).
+			name:   "one entry sealed with another key",
+			change: func(d map[string][]byte) { d["sa.key"] = seal(t, testKey(t), filepath.Join(n.CertDir(), "sa.key")) },
+			want:   []string{"the certificate key does not decrypt kubeadm-certs: entry sa.key", "decrypts the other entries", "upload again from a control-plane node"},
+		},
+		{
 			name:   "entry missing",
 			change: func(d map[string][]byte) { delete(d, "front-proxy-ca.key") },
 			want:   []string{"lacks front-proxy-ca.key", "upload again"},
@@ -147,6 +169,11 @@ func TestUploadRefuses(t *testing.T) {
 		{"no sa.key", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "sa.key")) }, []string{"sa.key", "--cert-dir"}},
 		{"no etcd CA", func(t *testing.T, d string) { os.Remove(filepath.Join(d, "etcd", "ca.crt")) }, []string{"etcd/ca.crt", "a joining node needs it"}},
 		{"a FIFO in place of sa.key", func(t *testing.T, d string) { treetest.FIFO(t, filepath.Join(d, "sa.key")) }, []string{"sa.key", "not a regular file but a FIFO"}},
+		{"corrupt ca.crt", func(t *testing.T, d string) {
+			if err := os.WriteFile(filepath.Join(d, "ca.crt"), []byte("not a certificate\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"ca.crt in", "certctl restore", "nothing was uploaded"}},
 		{"mismatched pair", func(t *testing.T, d string) {
 			other := pkitest.NewNode(t, nil)
 			copyFile(t, filepath.Join(other.CertDir(), "front-proxy-ca.key"), filepath.Join(d, "front-proxy-ca.key"))
@@ -164,6 +191,15 @@ func TestUploadRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sealBytes(t *testing.T, key, data []byte) []byte {
+	t.Helper()
+	s, err := Encrypt(rand.Reader, key, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func seal(t *testing.T, key []byte, path string) []byte {

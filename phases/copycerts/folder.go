@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/certctl/certctl/pki"
@@ -138,7 +139,8 @@ func signedByAny(cert *x509.Certificate, inter, cas []*x509.Certificate, now tim
 }
 
 // warnCAs says on w, one line each, which CA of files has expired or has a
-// key weaker than certctl's policy allows. It does not refuse: copying the
+// key weaker than certctl's policy allows, and whether the
+// service-account key pair is weaker. It does not refuse: copying the
 // CAs is also how a broken cluster is recovered. name says where an entry
 // is read from or written to.
 func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) string, now time.Time) {
@@ -146,6 +148,16 @@ func warnCAs(w io.Writer, es []entry, files map[string][]byte, name func(entry) 
 		return
 	}
 	for _, e := range es {
+		if e.kind == kindPublic && len(files[e.key]) > 0 {
+			// The service-account key pair: kube-apiserver signs every
+			// token with it. Not a CA, but as sensitive.
+			if pub, err := pki.ParsePublicKey(files[e.key]); err == nil {
+				if err := policy.Key("the key of "+name(e), pub, false); err != nil {
+					fmt.Fprintf(w, "[warning] %v; it is copied all the same, so that a broken cluster can be recovered: make a new pair with certctl ca rotate %s (docs/ca-rotation.md)\n", err, e.name)
+				}
+			}
+			continue
+		}
 		if e.kind != kindCA || len(files[e.key]) == 0 {
 			continue
 		}
@@ -197,4 +209,68 @@ func (e entry) noun() string {
 		return "public key"
 	}
 	return "certificate"
+}
+
+// checkPlaces refuses, before anything is read from or written to them, a
+// kubeconfig folder that is a file, a certificate folder that is a file or
+// whose parent does not exist, a file of es with a file on the way to it
+// (pki/etcd a file), and an etcd.external file with a folder in its place.
+// The parent must exist: it holds certctl's lock and the transaction
+// folder, so without it the download could take no lock, and a missing
+// /etc/kubernets is a typo far more often than a new layout.
+func checkPlaces(certDir, kubeconfigDir string, es []entry) error {
+	if fi, err := os.Stat(kubeconfigDir); kubeconfigDir != "" && err == nil && !fi.IsDir() {
+		return fmt.Errorf("--kubeconfig-dir %s is a file, not a folder: pass the folder that holds the kubeconfig files (kubeadm's is /etc/kubernetes); nothing was changed", kubeconfigDir)
+	}
+	dir := absPath(certDir)
+	if file, err := fileOnTheWay(dir); err != nil {
+		return err
+	} else if file != "" {
+		return fmt.Errorf("--cert-dir %s: %s is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki); nothing was changed", certDir, file)
+	}
+	parent := filepath.Dir(dir)
+	if _, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("certificate folder %s: its parent %s does not exist: check --cert-dir (or certificatesDir in --config) for a typo (kubeadm's is /etc/kubernetes/pki), or create %s first; nothing was changed", certDir, parent, parent)
+	}
+	for _, e := range es {
+		if e.path == "" {
+			continue
+		}
+		field, external := externalFields[e.key]
+		file, err := fileOnTheWay(filepath.Dir(absPath(e.path)))
+		switch {
+		case err != nil:
+			return err
+		case file != "" && external:
+			return fmt.Errorf("etcd.external %s %s: %s is a file, not a folder: fix the path in the ClusterConfiguration (--config), or move %s away; nothing was changed", field, e.path, file, file)
+		case file != "":
+			return fmt.Errorf("%s: %s is a file, not a folder: it is no file of kubeadm's; move it away, then download again; nothing was changed", e.path, file)
+		}
+		if st, err := os.Stat(e.path); err == nil && st.IsDir() && external {
+			return fmt.Errorf("etcd.external %s %s is a folder, not a file: fix the path in the ClusterConfiguration (--config), or move the folder away; nothing was changed", field, e.path)
+		}
+	}
+	return nil
+}
+
+// externalFields are the settings of etcd.external that say where
+// kubeadm's entries of an external etcd's files go.
+var externalFields = map[string]string{externalEtcdCA: "caFile", externalEtcdCert: "certFile", externalEtcdKey: "keyFile"}
+
+// fileOnTheWay returns dir, or the nearest of its parents that exists,
+// when that is not a folder; "" when it is one.
+func fileOnTheWay(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		switch {
+		case err == nil && st.IsDir():
+			return "", nil
+		case err == nil:
+			return d, nil
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
+			return "", fmt.Errorf("check folder %s: %w", d, err)
+		case d == filepath.Dir(d):
+			return "", nil
+		}
+	}
 }

@@ -94,8 +94,9 @@ const (
 // check parses every non-empty file of files (data key → content) as its
 // kind and checks that each key matches its certificate or public key, so
 // that neither a corrupt upload nor a corrupt download goes further. where
-// names the source in errors ("kube-system/kubeadm-certs", a folder).
-func check(es []entry, files map[string][]byte, where string) error {
+// names the source in errors ("kube-system/kubeadm-certs", a folder), fix
+// says what to do about a file that does not parse.
+func check(es []entry, files map[string][]byte, where, fix string) error {
 	pubs := map[string]any{}
 	for _, e := range es {
 		data := files[e.key]
@@ -106,7 +107,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 		case kindCA, kindCert:
 			certs, err := pki.ParseCerts(data)
 			if err != nil {
-				return fmt.Errorf("%s in %s: %w", e.key, where, err)
+				return fmt.Errorf("%s in %s: %w: %s", e.key, where, err, fix)
 			}
 			if e.kind == kindCA && !(certs[0].BasicConstraintsValid && certs[0].IsCA) {
 				return fmt.Errorf("%s in %s is not a CA certificate (%q): upload the cluster's CA from a control-plane node", e.key, where, certs[0].Subject.CommonName)
@@ -115,7 +116,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 		case kindPublic:
 			pub, err := pki.ParsePublicKey(data)
 			if err != nil {
-				return fmt.Errorf("%s in %s: %w", e.key, where, err)
+				return fmt.Errorf("%s in %s: %w: %s", e.key, where, err, fix)
 			}
 			pubs[e.key] = pub
 		}
@@ -127,7 +128,7 @@ func check(es []entry, files map[string][]byte, where string) error {
 		}
 		key, err := pki.ParsePrivateKey(data)
 		if err != nil {
-			return fmt.Errorf("%s in %s: %w", e.key, where, err)
+			return fmt.Errorf("%s in %s: %w: %s", e.key, where, err, fix)
 		}
 		if pub, ok := pubs[e.pair]; ok && !pki.SamePublicKey(pub, key.Public()) {
 			return fmt.Errorf("%s in %s does not match %s: the two must be a pair; restore the matching files (or upload again from a control-plane node)", e.key, where, e.pair)

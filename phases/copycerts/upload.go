@@ -90,7 +90,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 		}
 		files[e.key] = data
 	}
-	if err := check(es, files, o.CertDir); err != nil {
+	if err := check(es, files, o.CertDir, "restore the cluster's file (certctl restore), or pass --cert-dir (or --config) with the cluster's certificate folder; nothing was uploaded"); err != nil {
 		return time.Time{}, err
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return e.path }, now())
