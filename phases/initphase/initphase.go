@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
@@ -182,14 +183,7 @@ func loadAndRun(ctx context.Context, load func() (*config.Cluster, error), o Opt
 // ImportCommand is the `certctl certs import` line for these folders,
 // naming only the ones that are not the default.
 func ImportCommand(csrDir, certDir, kubeconfigDir string) string {
-	args := []string{"certctl", "certs", "import", "--csr-dir", filepath.Clean(csrDir)}
-	if filepath.Clean(certDir) != config.DefaultCertificatesDir {
-		args = append(args, "--cert-dir", certDir)
-	}
-	if filepath.Clean(kubeconfigDir) != config.DefaultKubeconfigDir {
-		args = append(args, "--kubeconfig-dir", kubeconfigDir)
-	}
-	return strings.Join(args, " ")
+	return "certctl certs import --csr-dir " + output.ShellQuote(filepath.Clean(csrDir)) + config.FolderFlags(filepath.Clean(certDir), filepath.Clean(kubeconfigDir))
 }
 
 // Names are the phase names of group ("certs" or "kubeconfig"), "all"

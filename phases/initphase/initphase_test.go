@@ -113,3 +113,20 @@ func TestMainRefusesUnknownNameFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestImportCommand: the import command printed after --use-csr is one to
+// copy: the folders that are not the defaults, quoted for a shell (a
+// space in a folder split the command in two words).
+func TestImportCommand(t *testing.T) {
+	for _, tc := range []struct {
+		csr, cert, kc, want string
+	}{
+		{"./csr/", "/etc/kubernetes/pki", "/etc/kubernetes", "certctl certs import --csr-dir csr"},
+		{"/root/csr", "/srv/k8s/pki/", "/srv/k8s", "certctl certs import --csr-dir /root/csr --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s"},
+		{"/root/my csr", "/srv/my k8s/pki", "/etc/kubernetes", "certctl certs import --csr-dir '/root/my csr' --cert-dir '/srv/my k8s/pki'"},
+	} {
+		if got := ImportCommand(tc.csr, tc.cert, tc.kc); got != tc.want {
+			t.Errorf("ImportCommand(%q, %q, %q) = %q, want %q", tc.csr, tc.cert, tc.kc, got, tc.want)
+		}
+	}
+}

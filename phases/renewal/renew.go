@@ -272,7 +272,7 @@ func (e *engine) check() error {
 	for _, it := range e.items {
 		if err := policy.Key("the key of CA certificate "+it.ca.certPath, it.ca.Cert.PublicKey, false); err != nil && !weakCAs[it.ca.certPath] {
 			weakCAs[it.ca.certPath] = true
-			res.warnf(o.Warn, "%v: what it signs is no stronger; rotate the CA (certctl ca rotate, docs/ca-rotation.md)", err)
+			res.warnf(o.Warn, "%v: what it signs is no stronger; rotate the CA (certctl ca rotate %s%s, docs/ca-rotation.md)", err, it.ca.name, config.FolderFlags(o.CertDir, o.KubeconfigDir))
 		}
 		if it.capped {
 			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.Cert.NotAfter.UTC().Format(time.RFC3339))

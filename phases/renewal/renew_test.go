@@ -565,6 +565,10 @@ func TestWeakCAWarns(t *testing.T) {
 	if len(weakWarnings) != 1 || !strings.Contains(weakWarnings[0], "the key of CA certificate "+n.path("pki/ca.crt")) || !strings.Contains(weakWarnings[0], "rotate the CA") {
 		t.Errorf("warnings %q, want one naming %s and saying to rotate it", res.Warnings, n.path("pki/ca.crt"))
 	}
+	// The command to copy: which CA, in these folders.
+	if want := "certctl ca rotate ca --cert-dir " + n.path("pki") + " --kubeconfig-dir " + n.Dir; len(weakWarnings) == 1 && !strings.Contains(weakWarnings[0], want) {
+		t.Errorf("warning %q does not say %q", weakWarnings[0], want)
+	}
 	if len(res.Renewed) != 2 {
 		t.Errorf("renewed %d, want 2", len(res.Renewed))
 	}
