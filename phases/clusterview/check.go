@@ -27,8 +27,13 @@ import (
 // learned from the cluster: the local member of a stacked etcd.
 const DefaultEtcdEndpoint = "https://127.0.0.1:2379"
 
-// timeout bounds each handshake and request.
-const timeout = 5 * time.Second
+// DefaultTimeout bounds each handshake and request when Options.Timeout
+// is zero.
+const DefaultTimeout = 5 * time.Second
+
+// maxHandshakes bounds the handshakes made at once: the three endpoints
+// of up to 21 nodes and the controlPlaneEndpoint in one timeout.
+const maxHandshakes = 64
 
 // Options configure Check.
 type Options struct {
@@ -52,6 +57,17 @@ type Options struct {
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
 	WarnWithin time.Duration
+	// Timeout bounds each TLS handshake and etcd request; the API server's
+	// reads together get three times it. DefaultTimeout when zero.
+	Timeout time.Duration
+}
+
+// timeout is Timeout, DefaultTimeout when zero.
+func (o Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
 }
 
 // Check learns the control-plane nodes and checks what each endpoint
@@ -83,7 +99,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {
 		// An API server that does not answer must not hang the report.
-		actx, cancel := context.WithTimeout(ctx, 3*timeout)
+		actx, cancel := context.WithTimeout(ctx, 3*o.timeout())
 		c.fromAPI(actx, o.Client)
 		cancel()
 	} else {
@@ -98,7 +114,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints))
+		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -118,8 +134,10 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if c.config != nil {
 		ck.wantNames = wantAPIServerNames(c.config)
 	}
+	// Every endpoint of a realistic cluster at once: nodes that hang cost
+	// one timeout in all.
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, maxHandshakes)
 	probe := func(ep *Endpoint) {
 		wg.Go(func() {
 			defer utilruntime.HandleCrash()
@@ -194,7 +212,11 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	if ep.Component == APIServer {
 		ep.CAName, client = pki.CAName, nil
 	}
-	chain, err := staticpods.Served(ctx, ep.Address, client, timeout)
+	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.timeout())
+	if err != nil && isTimeout(err) {
+		ep.add(Unreachable, "no TLS handshake with %s at %s: no answer within %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ck.o.timeout())
+		return
+	}
 	if err != nil {
 		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
 		return
