@@ -231,6 +231,9 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	for _, ip := range cert.IPAddresses {
 		ep.IPAddresses = append(ep.IPAddresses, ip.String())
 	}
+	if from := cert.NotBefore.UTC(); ck.o.Now.Before(from) {
+		ep.add(NotYetValid, "%s at %s serves a certificate valid only from %s, %v after this host's clock: clients reject it until then; check the clocks of that node and of this host (timedatectl), then renew it on that node", ep.Component, ep.Address, from.Format(time.RFC3339), from.Sub(ck.o.Now).Round(time.Second))
+	}
 	if err := policy.Key("the key of the certificate served at "+ep.Address, cert.PublicKey, false); err != nil {
 		ep.add(expiration.WeakKey, "%v: renew it with a new key on that node", err)
 	}

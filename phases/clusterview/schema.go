@@ -40,6 +40,10 @@ const (
 	// was reached at, or (kube-apiserver) for the controlPlaneEndpoint or a
 	// certSAN of the kubeadm-config ConfigMap.
 	SANMismatch expiration.ProblemType = "san-mismatch"
+	// NotYetValid: the served certificate's NotBefore is after CheckedAt:
+	// clients reject it until then (a clock ahead on the node that issued
+	// it, or behind on this host).
+	NotYetValid expiration.ProblemType = "not-yet-valid"
 )
 
 // Info is the whole report.
