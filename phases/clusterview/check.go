@@ -60,6 +60,10 @@ type Options struct {
 	// Timeout bounds each TLS handshake and etcd request; the API server's
 	// reads together get three times it. DefaultTimeout when zero.
 	Timeout time.Duration
+	// LocalIPs are this host's own addresses: an endpoint of a node at one
+	// of them is this node's, whose served certificate must be the one in
+	// CertDir. The addresses of the host's interfaces when nil.
+	LocalIPs []net.IP
 }
 
 // timeout is Timeout, DefaultTimeout when zero.
@@ -172,6 +176,11 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	wg.Wait()
+	local := o.LocalIPs
+	if local == nil {
+		local = hostIPs()
+	}
+	compareWithDisk(info.Nodes, st, local)
 	if s := c.kubeadmCerts; s != nil {
 		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
 	}
@@ -316,12 +325,12 @@ func etcdClientCert(st pki.Store) *tls.Certificate {
 // lacks: the setting of the node's kubeadm configuration and the renewal
 // that applies it (docs/renew.md, "Adding a SAN").
 func sanFix(component string) string {
-	field, set := "apiServer.certSANs", pki.APIServerSANs
+	field := "apiServer.certSANs"
 	switch component {
 	case EtcdClient:
-		field, set = "etcd.local.serverCertSANs", pki.EtcdServerSANs
+		field = "etcd.local.serverCertSANs"
 	case EtcdPeer:
-		field, set = "etcd.local.peerCertSANs", pki.EtcdPeerSANs
+		field = "etcd.local.peerCertSANs"
 	}
-	return fmt.Sprintf("on that node, add them to %s in its kubeadm configuration and run `certctl renew %s --update-sans --config FILE` (docs/renew.md)", field, pki.Kubeadm().WithSANs(set).Name)
+	return fmt.Sprintf("on that node, add them to %s in its kubeadm configuration and run `certctl renew %s --update-sans --config FILE` (docs/renew.md)", field, componentEntry(component).Name)
 }

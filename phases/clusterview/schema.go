@@ -44,6 +44,11 @@ const (
 	// clients reject it until then (a clock ahead on the node that issued
 	// it, or behind on this host).
 	NotYetValid expiration.ProblemType = "not-yet-valid"
+	// DiffersFromDisk: an endpoint of this host (at one of its own
+	// addresses) serves another certificate than the file in --cert-dir:
+	// the component was not restarted since the file was renewed (or the
+	// file was replaced since it started).
+	DiffersFromDisk expiration.ProblemType = "differs-from-disk"
 )
 
 // Info is the whole report.
