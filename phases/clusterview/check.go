@@ -128,6 +128,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	c.fillDefaults(etcdKnown)
+	if etcdKnown && !c.nodesUnlisted {
+		c.warnMembership()
+	}
 	if len(c.nodes) == 0 {
 		return nil, fmt.Errorf("found no control-plane node: %s", strings.Join(c.warnings, "; "))
 	}

@@ -201,6 +201,20 @@ func (c *cluster) fromMembers(members []Member) {
 	}
 }
 
+// warnMembership says where the Nodes and etcd's members, both read,
+// disagree: kubeadm names each stacked etcd member after its node.
+func (c *cluster) warnMembership() {
+	for _, n := range c.sorted() {
+		node, member := slices.Contains(n.sources, "node"), slices.Contains(n.sources, "etcd member")
+		switch {
+		case member && !node:
+			c.warn("etcd member %s is no control-plane Node: its kube-apiserver is not checked; if its node was removed, remove the member too (etcdctl member remove ID), since it counts against etcd's quorum", n.name)
+		case node && !member:
+			c.warn("control-plane Node %s is not in etcd's member list: its etcd peer endpoint (and, without an etcd pod, its client endpoint) is not checked; check `etcdctl member list` (a removed member, or one named otherwise than its node)", n.name)
+		}
+	}
+}
+
 // fillDefaults gives every node known by its address kubeadm's default
 // ports for what discovery did not find.
 func (c *cluster) fillDefaults(etcdKnown bool) {
