@@ -171,6 +171,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 				row.Endpoints = append(row.Endpoints, Endpoint{Component: e.comp, Address: e.addr})
 			}
 		}
+		if len(row.Endpoints) == 0 {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("node %s has no endpoint to check: no InternalIP, no mirror pod and no etcd member names its address; check its addresses (kubectl get node %s -o wide)", n.name, n.name))
+		}
 		info.Nodes = append(info.Nodes, row)
 	}
 	for i := range info.Nodes {
