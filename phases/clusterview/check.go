@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -105,6 +106,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		// An API server that does not answer must not hang the report.
 		actx, cancel := context.WithTimeout(ctx, 3*o.timeout())
 		c.fromAPI(actx, o.Client)
+		if errors.Is(actx.Err(), context.DeadlineExceeded) {
+			c.warn("the API server gave no answer within %v: what it keeps was read in part or not at all; check that it runs and that this host can reach it", 3*o.timeout())
+		}
 		cancel()
 	} else {
 		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 )
 
 // blackHole is an address that takes TCP connections and never answers,
@@ -65,5 +67,31 @@ func TestCheckBoundedWhenNodesHang(t *testing.T) {
 				t.Errorf("%s %s: %q does not say it got no answer within %v", n.Name, e.Component, msg, timeout)
 			}
 		}
+	}
+}
+
+// TestCheckAPIServerHangs: the kubeconfig's API server takes connections
+// and never answers. Its reads together are bounded (three timeouts), the
+// nodes come from etcd's member list, and a warning says in so many words
+// that the API server gave no answer within that time, not only five
+// "context deadline exceeded".
+func TestCheckAPIServerHangs(t *testing.T) {
+	f := newFixture(t)
+	cs, err := kubernetes.NewForConfig(&rest.Config{Host: "https://" + blackHole(t, "127.0.0.1"), TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	o := Options{Client: cs, CertDir: f.node.CertDir(), Now: now, Timeout: timeout, EtcdEndpoints: []string{"https://" + f.etcd}}
+	start := time.Now()
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 8*timeout {
+		t.Errorf("took %v, want at most %v", took, 8*timeout)
+	}
+	if w := strings.Join(info.Warnings, "\n"); !strings.Contains(w, "the API server gave no answer within "+(3*timeout).String()) {
+		t.Errorf("warnings do not say the API server did not answer:\n%s", w)
 	}
 }
