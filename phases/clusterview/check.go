@@ -135,6 +135,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if etcdKnown && !c.nodesUnlisted {
 		c.warnMembership()
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find the control-plane nodes: %w", err)
+	}
 	if len(c.nodes) == 0 {
 		return nil, fmt.Errorf("found no control-plane node: %s", strings.Join(c.warnings, "; "))
 	}
@@ -186,6 +189,10 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	wg.Wait()
+	// A signal: the rows it cut short are not unreachable endpoints.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("check the control-plane nodes' endpoints: %w", err)
+	}
 	local := o.LocalIPs
 	if local == nil {
 		local = hostIPs()
