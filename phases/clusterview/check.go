@@ -175,7 +175,11 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 		for _, e := range []struct{ comp, addr string }{{APIServer, n.apiserver}, {EtcdClient, n.etcd}, {EtcdPeer, n.peer}} {
 			if e.addr != "" {
-				row.Endpoints = append(row.Endpoints, Endpoint{Component: e.comp, Address: e.addr})
+				ep := Endpoint{Component: e.comp, Address: e.addr}
+				if e.comp == APIServer && n.apiserverDefault {
+					ep.hint = fmt.Sprintf(" (kubeadm's default port %d: no mirror pod kube-apiserver-%s names its port; with another bindPort, let this host read the kube-system pods)", defaultAPIServerPort, n.name)
+				}
+				row.Endpoints = append(row.Endpoints, ep)
 			}
 		}
 		if len(row.Endpoints) == 0 {
@@ -240,11 +244,11 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	}
 	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.timeout())
 	if err != nil && isTimeout(err) {
-		ep.add(Unreachable, "no TLS handshake with %s at %s: no answer within %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ck.o.timeout())
+		ep.add(Unreachable, "no TLS handshake with %s at %s%s: no answer within %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ep.hint, ck.o.timeout())
 		return
 	}
 	if err != nil {
-		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
+		ep.add(Unreachable, "no TLS handshake with %s at %s%s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ep.hint, err)
 		return
 	}
 	cert := chain[0]

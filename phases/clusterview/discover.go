@@ -44,8 +44,11 @@ type node struct {
 	addresses []string
 	sources   []string
 	apiserver string // host:port; "" when unknown
-	etcd      string
-	peer      string
+	// apiserverDefault: apiserver is the node's address at kubeadm's
+	// port, no mirror pod having named it.
+	apiserverDefault bool
+	etcd             string
+	peer             string
 }
 
 // cluster is what discovery learned.
@@ -229,6 +232,7 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 		// member is a control-plane node, with its kube-apiserver.
 		if n.apiserver == "" && (slices.Contains(n.sources, "node") || c.nodesUnlisted && slices.Contains(n.sources, "etcd member")) {
 			n.apiserver = net.JoinHostPort(addr, strconv.Itoa(defaultAPIServerPort))
+			n.apiserverDefault = true
 		}
 		if external || etcdKnown {
 			continue // etcd's own member list is the truth

@@ -116,6 +116,9 @@ type Endpoint struct {
 	SANsMatch    bool                 `json:"sansMatch"`
 	ExpiringSoon bool                 `json:"expiringSoon"`
 	Problems     []expiration.Problem `json:"problems"`
+	// hint is added to an unreachable endpoint's message: why this
+	// address was tried.
+	hint string
 }
 
 // KubeadmCerts is the kubeadm-certs Secret, as far as it can be seen
