@@ -187,7 +187,12 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 // endpoints.
 func (c *cluster) fromMembers(members []Member) {
 	for _, m := range members {
-		if m.Name == "" { // a member added but not started yet
+		if m.Name == "" { // a member added but not started (yet)
+			id := m.ID
+			if n, err := strconv.ParseUint(m.ID, 10, 64); err == nil {
+				id = strconv.FormatUint(n, 16) // as etcdctl prints and takes it
+			}
+			c.warn("etcd has a member that never started (peer URLs %s): it counts against etcd's quorum; unless a node is joining with it now, remove it (etcdctl member remove %s)", strings.Join(m.PeerURLs, ","), id)
 			continue
 		}
 		n := c.node(m.Name)

@@ -17,6 +17,8 @@ import (
 
 // Member is one etcd member as etcd's member list gives it.
 type Member struct {
+	// ID is the member's ID in decimal, as etcd's JSON gateway gives it.
+	ID         string   `json:"ID,omitempty"`
 	Name       string   `json:"name"`
 	PeerURLs   []string `json:"peerURLs"`
 	ClientURLs []string `json:"clientURLs"`

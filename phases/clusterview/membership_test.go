@@ -39,3 +39,22 @@ func TestMembershipDisagrees(t *testing.T) {
 		t.Errorf("cp-1, a Node and a member, is warned about:\n%s", warnings)
 	}
 }
+
+// TestUnstartedMember: etcd lists a member that was added and never
+// started (`etcdctl member add` for a node that never joined): it has no
+// name (etcd's JSON gives its ID in decimal, etcdctl wants hex) and
+// counts against etcd's quorum. A warning names its peer URL and
+// how to remove it; before, it was skipped without a word.
+func TestUnstartedMember(t *testing.T) {
+	f := newFixture(t)
+	f.members = append(f.members, Member{ID: "9372538179322589801", PeerURLs: []string{"https://127.0.0.7:2380"}})
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
+		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd)), CertDir: f.node.CertDir(), Now: now}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(info.Warnings, "\n"); !strings.Contains(w, "https://127.0.0.7:2380") || !strings.Contains(w, "etcdctl member remove 8211f1d0f64f3269") {
+		t.Errorf("warnings do not name the unstarted member and its removal:\n%s", w)
+	}
+}
