@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -27,8 +28,13 @@ import (
 // learned from the cluster: the local member of a stacked etcd.
 const DefaultEtcdEndpoint = "https://127.0.0.1:2379"
 
-// timeout bounds each handshake and request.
-const timeout = 5 * time.Second
+// DefaultTimeout bounds each handshake and request when Options.Timeout
+// is zero.
+const DefaultTimeout = 5 * time.Second
+
+// maxHandshakes bounds the handshakes made at once: the three endpoints
+// of up to 21 nodes and the controlPlaneEndpoint in one timeout.
+const maxHandshakes = 64
 
 // Options configure Check.
 type Options struct {
@@ -52,6 +58,21 @@ type Options struct {
 	Now time.Time
 	// WarnWithin marks certificates expiring before Now+WarnWithin.
 	WarnWithin time.Duration
+	// Timeout bounds each TLS handshake and etcd request; the API server's
+	// reads together get three times it. DefaultTimeout when zero.
+	Timeout time.Duration
+	// LocalIPs are this host's own addresses: an endpoint of a node at one
+	// of them is this node's, whose served certificate must be the one in
+	// CertDir. The addresses of the host's interfaces when nil.
+	LocalIPs []net.IP
+}
+
+// timeout is Timeout, DefaultTimeout when zero.
+func (o Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
 }
 
 // Check learns the control-plane nodes and checks what each endpoint
@@ -83,8 +104,11 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {
 		// An API server that does not answer must not hang the report.
-		actx, cancel := context.WithTimeout(ctx, 3*timeout)
+		actx, cancel := context.WithTimeout(ctx, 3*o.timeout())
 		c.fromAPI(actx, o.Client)
+		if errors.Is(actx.Err(), context.DeadlineExceeded) {
+			c.warn("the API server gave no answer within %v: what it keeps was read in part or not at all; check that it runs and that this host can reach it", 3*o.timeout())
+		}
 		cancel()
 	} else {
 		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)
@@ -98,7 +122,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints))
+		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -108,6 +132,12 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	c.fillDefaults(etcdKnown)
+	if etcdKnown && !c.nodesUnlisted {
+		c.warnMembership()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find the control-plane nodes: %w", err)
+	}
 	if len(c.nodes) == 0 {
 		return nil, fmt.Errorf("found no control-plane node: %s", strings.Join(c.warnings, "; "))
 	}
@@ -118,8 +148,10 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	if c.config != nil {
 		ck.wantNames = wantAPIServerNames(c.config)
 	}
+	// Every endpoint of a realistic cluster at once: nodes that hang cost
+	// one timeout in all.
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, maxHandshakes)
 	probe := func(ep *Endpoint) {
 		wg.Go(func() {
 			defer utilruntime.HandleCrash()
@@ -143,8 +175,15 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 		for _, e := range []struct{ comp, addr string }{{APIServer, n.apiserver}, {EtcdClient, n.etcd}, {EtcdPeer, n.peer}} {
 			if e.addr != "" {
-				row.Endpoints = append(row.Endpoints, Endpoint{Component: e.comp, Address: e.addr})
+				ep := Endpoint{Component: e.comp, Address: e.addr}
+				if e.comp == APIServer && n.apiserverDefault {
+					ep.hint = fmt.Sprintf(" (kubeadm's default port %d: no mirror pod kube-apiserver-%s names its port; with another bindPort, let this host read the kube-system pods)", defaultAPIServerPort, n.name)
+				}
+				row.Endpoints = append(row.Endpoints, ep)
 			}
+		}
+		if len(row.Endpoints) == 0 {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("node %s has no endpoint to check: no InternalIP, no mirror pod and no etcd member names its address; check its addresses (kubectl get node %s -o wide)", n.name, n.name))
 		}
 		info.Nodes = append(info.Nodes, row)
 	}
@@ -154,6 +193,15 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 	}
 	wg.Wait()
+	// A signal: the rows it cut short are not unreachable endpoints.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("check the control-plane nodes' endpoints: %w", err)
+	}
+	local := o.LocalIPs
+	if local == nil {
+		local = hostIPs()
+	}
+	compareWithDisk(info.Nodes, st, local)
 	if s := c.kubeadmCerts; s != nil {
 		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
 	}
@@ -194,9 +242,13 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	if ep.Component == APIServer {
 		ep.CAName, client = pki.CAName, nil
 	}
-	chain, err := staticpods.Served(ctx, ep.Address, client, timeout)
+	chain, err := staticpods.Served(ctx, ep.Address, client, ck.o.timeout())
+	if err != nil && isTimeout(err) {
+		ep.add(Unreachable, "no TLS handshake with %s at %s%s: no answer within %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ep.hint, ck.o.timeout())
+		return
+	}
 	if err != nil {
-		ep.add(Unreachable, "no TLS handshake with %s at %s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, err)
+		ep.add(Unreachable, "no TLS handshake with %s at %s%s: %v: check that it runs and that this host can reach it", ep.Component, ep.Address, ep.hint, err)
 		return
 	}
 	cert := chain[0]
@@ -208,6 +260,9 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	ep.DNSNames = append(ep.DNSNames, cert.DNSNames...)
 	for _, ip := range cert.IPAddresses {
 		ep.IPAddresses = append(ep.IPAddresses, ip.String())
+	}
+	if from := cert.NotBefore.UTC(); ck.o.Now.Before(from) {
+		ep.add(NotYetValid, "%s at %s serves a certificate valid only from %s, %v after this host's clock: clients reject it until then; check the clocks of that node and of this host (timedatectl), then renew it on that node", ep.Component, ep.Address, from.Format(time.RFC3339), from.Sub(ck.o.Now).Round(time.Second))
 	}
 	if err := policy.Key("the key of the certificate served at "+ep.Address, cert.PublicKey, false); err != nil {
 		ep.add(expiration.WeakKey, "%v: renew it with a new key on that node", err)
@@ -291,12 +346,12 @@ func etcdClientCert(st pki.Store) *tls.Certificate {
 // lacks: the setting of the node's kubeadm configuration and the renewal
 // that applies it (docs/renew.md, "Adding a SAN").
 func sanFix(component string) string {
-	field, set := "apiServer.certSANs", pki.APIServerSANs
+	field := "apiServer.certSANs"
 	switch component {
 	case EtcdClient:
-		field, set = "etcd.local.serverCertSANs", pki.EtcdServerSANs
+		field = "etcd.local.serverCertSANs"
 	case EtcdPeer:
-		field, set = "etcd.local.peerCertSANs", pki.EtcdPeerSANs
+		field = "etcd.local.peerCertSANs"
 	}
-	return fmt.Sprintf("on that node, add them to %s in its kubeadm configuration and run `certctl renew %s --update-sans --config FILE` (docs/renew.md)", field, pki.Kubeadm().WithSANs(set).Name)
+	return fmt.Sprintf("on that node, add them to %s in its kubeadm configuration and run `certctl renew %s --update-sans --config FILE` (docs/renew.md)", field, componentEntry(component).Name)
 }

@@ -44,8 +44,11 @@ type node struct {
 	addresses []string
 	sources   []string
 	apiserver string // host:port; "" when unknown
-	etcd      string
-	peer      string
+	// apiserverDefault: apiserver is the node's address at kubeadm's
+	// port, no mirror pod having named it.
+	apiserverDefault bool
+	etcd             string
+	peer             string
 }
 
 // cluster is what discovery learned.
@@ -184,7 +187,12 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 // endpoints.
 func (c *cluster) fromMembers(members []Member) {
 	for _, m := range members {
-		if m.Name == "" { // a member added but not started yet
+		if m.Name == "" { // a member added but not started (yet)
+			id := m.ID
+			if n, err := strconv.ParseUint(m.ID, 10, 64); err == nil {
+				id = strconv.FormatUint(n, 16) // as etcdctl prints and takes it
+			}
+			c.warn("etcd has a member that never started (peer URLs %s): it counts against etcd's quorum; unless a node is joining with it now, remove it (etcdctl member remove %s)", strings.Join(m.PeerURLs, ","), id)
 			continue
 		}
 		n := c.node(m.Name)
@@ -197,6 +205,20 @@ func (c *cluster) fromMembers(members []Member) {
 		}
 		if u := pickURL(m.ClientURLs, n.addresses); u != "" {
 			n.etcd = hostPort(u)
+		}
+	}
+}
+
+// warnMembership says where the Nodes and etcd's members, both read,
+// disagree: kubeadm names each stacked etcd member after its node.
+func (c *cluster) warnMembership() {
+	for _, n := range c.sorted() {
+		node, member := slices.Contains(n.sources, "node"), slices.Contains(n.sources, "etcd member")
+		switch {
+		case member && !node:
+			c.warn("etcd member %s is no control-plane Node: its kube-apiserver is not checked; if its node was removed, remove the member too (etcdctl member remove ID), since it counts against etcd's quorum", n.name)
+		case node && !member:
+			c.warn("control-plane Node %s is not in etcd's member list: its etcd peer endpoint (and, without an etcd pod, its client endpoint) is not checked; check `etcdctl member list` (a removed member, or one named otherwise than its node)", n.name)
 		}
 	}
 }
@@ -215,6 +237,7 @@ func (c *cluster) fillDefaults(etcdKnown bool) {
 		// member is a control-plane node, with its kube-apiserver.
 		if n.apiserver == "" && (slices.Contains(n.sources, "node") || c.nodesUnlisted && slices.Contains(n.sources, "etcd member")) {
 			n.apiserver = net.JoinHostPort(addr, strconv.Itoa(defaultAPIServerPort))
+			n.apiserverDefault = true
 		}
 		if external || etcdKnown {
 			continue // etcd's own member list is the truth

@@ -8,23 +8,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Member is one etcd member as etcd's member list gives it.
 type Member struct {
+	// ID is the member's ID in decimal, as etcd's JSON gateway gives it.
+	ID         string   `json:"ID,omitempty"`
 	Name       string   `json:"name"`
 	PeerURLs   []string `json:"peerURLs"`
 	ClientURLs []string `json:"clientURLs"`
 }
 
-// memberList asks the first of endpoints (etcd client URLs) that answers
-// for etcd's member list, through etcd's JSON gateway (POST
-// /v3/cluster/member/list), which needs no etcd client library. It
-// returns the members and the endpoint that answered. The servers are
-// verified against ca, presenting cert (nil: none).
-func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string) ([]Member, string, error) {
+// memberList asks endpoints (etcd client URLs) for etcd's member list,
+// through etcd's JSON gateway (POST /v3/cluster/member/list), which needs
+// no etcd client library. It returns the members and the endpoint that
+// answered: the first of endpoints that did. The servers are verified
+// against ca, presenting cert (nil: none).
+//
+// Every endpoint is asked at once, so that nodes that hang cost one
+// timeout in all, not one each: a fleet's cron must not wait minutes.
+func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) ([]Member, string, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
@@ -33,22 +41,36 @@ func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate
 	}
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: cfg}}
 	defer client.CloseIdleConnections()
-	var errs []error
-	seen := map[string]bool{}
+	var unique []string
 	for _, ep := range endpoints {
-		ep = strings.TrimSuffix(ep, "/")
-		if seen[ep] {
-			continue
+		if ep = strings.TrimSuffix(ep, "/"); !slices.Contains(unique, ep) {
+			unique = append(unique, ep)
 		}
-		seen[ep] = true
-		members, err := askMembers(ctx, client, ep)
-		if err == nil {
-			return members, ep, nil
-		}
-		errs = append(errs, err)
 	}
-	if len(errs) == 0 {
+	if len(unique) == 0 {
 		return nil, "", errors.New("no etcd client URL to ask")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the others, once one answered
+	type answer struct {
+		members []Member
+		err     error
+	}
+	answers := make([]chan answer, len(unique))
+	for i, ep := range unique {
+		answers[i] = make(chan answer, 1)
+		go func() {
+			members, err := askMembers(ctx, client, ep, timeout)
+			answers[i] <- answer{members, err}
+		}()
+	}
+	var errs []error
+	for i, ch := range answers {
+		a := <-ch
+		if a.err == nil {
+			return a.members, unique[i], nil
+		}
+		errs = append(errs, a.err)
 	}
 	return nil, "", joined(errs)
 }
@@ -67,7 +89,7 @@ func (j joined) Error() string {
 
 func (j joined) Unwrap() []error { return j }
 
-func askMembers(ctx context.Context, client *http.Client, endpoint string) ([]Member, error) {
+func askMembers(ctx context.Context, client *http.Client, endpoint string, timeout time.Duration) ([]Member, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/v3/cluster/member/list", strings.NewReader("{}"))
 	if err != nil {
 		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
@@ -75,6 +97,9 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string) ([]Me
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		if isTimeout(err) {
+			return nil, fmt.Errorf("etcd member list from %s: no answer within %v: %w", endpoint, timeout, context.DeadlineExceeded)
+		}
 		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
@@ -95,4 +120,11 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string) ([]Me
 		return nil, fmt.Errorf("etcd member list from %s: no members", endpoint)
 	}
 	return list.Members, nil
+}
+
+// isTimeout says whether err is a timeout: the context's deadline, or
+// the http.Client's or a dialer's own.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

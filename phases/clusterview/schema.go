@@ -40,6 +40,15 @@ const (
 	// was reached at, or (kube-apiserver) for the controlPlaneEndpoint or a
 	// certSAN of the kubeadm-config ConfigMap.
 	SANMismatch expiration.ProblemType = "san-mismatch"
+	// NotYetValid: the served certificate's NotBefore is after CheckedAt:
+	// clients reject it until then (a clock ahead on the node that issued
+	// it, or behind on this host).
+	NotYetValid expiration.ProblemType = "not-yet-valid"
+	// DiffersFromDisk: an endpoint of this host (at one of its own
+	// addresses) serves another certificate than the file in --cert-dir:
+	// the component was not restarted since the file was renewed (or the
+	// file was replaced since it started).
+	DiffersFromDisk expiration.ProblemType = "differs-from-disk"
 )
 
 // Info is the whole report.
@@ -107,6 +116,9 @@ type Endpoint struct {
 	SANsMatch    bool                 `json:"sansMatch"`
 	ExpiringSoon bool                 `json:"expiringSoon"`
 	Problems     []expiration.Problem `json:"problems"`
+	// hint is added to an unreachable endpoint's message: why this
+	// address was tried.
+	hint string
 }
 
 // KubeadmCerts is the kubeadm-certs Secret, as far as it can be seen

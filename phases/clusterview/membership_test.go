@@ -1,0 +1,60 @@
+package clusterview
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// TestMembershipDisagrees: the cluster's Nodes and etcd's members
+// disagree. cp-9 is an etcd member with no Node (its node was deleted, its
+// member left behind: it counts against etcd's quorum); cp-2 is a
+// control-plane Node that is no etcd member (its etcd was removed, or is
+// named otherwise), so none of its etcd endpoints is checked. Each is a
+// warning that names the node and what to do. Before, cp-2's etcd was
+// silently left out, and cp-9's rows only said "unreachable".
+func TestMembershipDisagrees(t *testing.T) {
+	f := newFixture(t)
+	f.members = append(f.members, Member{Name: "cp-9", PeerURLs: []string{"https://" + closedPort(t)}, ClientURLs: []string{"https://" + closedPort(t)}})
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), cpNode("cp-2", "127.0.0.2"),
+		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
+		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd)), CertDir: f.node.CertDir(), Now: now}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings := strings.Join(info.Warnings, "\n")
+	for _, want := range []string{
+		"etcd member cp-9 is no control-plane Node",
+		"etcdctl member remove",
+		"control-plane Node cp-2 is not in etcd's member list",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings do not say %q:\n%s", want, warnings)
+		}
+	}
+	if strings.Contains(warnings, "cp-1") {
+		t.Errorf("cp-1, a Node and a member, is warned about:\n%s", warnings)
+	}
+}
+
+// TestUnstartedMember: etcd lists a member that was added and never
+// started (`etcdctl member add` for a node that never joined): it has no
+// name (etcd's JSON gives its ID in decimal, etcdctl wants hex) and
+// counts against etcd's quorum. A warning names its peer URL and
+// how to remove it; before, it was skipped without a word.
+func TestUnstartedMember(t *testing.T) {
+	f := newFixture(t)
+	f.members = append(f.members, Member{ID: "9372538179322589801", PeerURLs: []string{"https://127.0.0.7:2380"}})
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
+		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd)), CertDir: f.node.CertDir(), Now: now}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(info.Warnings, "\n"); !strings.Contains(w, "https://127.0.0.7:2380") || !strings.Contains(w, "etcdctl member remove 8211f1d0f64f3269") {
+		t.Errorf("warnings do not name the unstarted member and its removal:\n%s", w)
+	}
+}
