@@ -37,6 +37,7 @@ func newCheckExpirationCommand() *cobra.Command {
 			  that differ from what the configuration asks for: --config, or
 			  without it the ClusterConfiguration of the kube-system/kubeadm-config
 			  ConfigMap (read with KUBECONFIG-DIR/admin.conf, as kubeadm does);
+			  during a CA rotation, what kubeadm undoes of its stage (docs/ca-rotation.md);
 			- with etcd.external in the configuration, the etcd client certificate
 			  it names (etcd.external.certFile), which renew cannot renew;
 			- the kubelet's client certificate (` + pki.KubeletKubeconfig + ` and the file it points
@@ -60,8 +61,10 @@ func newCheckExpirationCommand() *cobra.Command {
 			kubeadm-config ConfigMap, etcd's member list), what its kube-apiserver,
 			etcd client and etcd peer endpoints serve, by TLS handshakes from this
 			host: expiry, issuer, SANs against the address (and the
-			controlPlaneEndpoint and certSANs), signature by the CAs in --cert-dir;
-			and the kube-system/kubeadm-certs Secret when present (docs/ha.md).
+			controlPlaneEndpoint and certSANs), signature by the CAs in --cert-dir,
+			and for this host's own endpoints whether they serve its files; and the
+			kube-system/kubeadm-certs Secret when present (docs/ha.md). A node
+			that does not answer costs at most 5s; the whole check about 25s.
 
 			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
 			--warn-within (by default: has expired); 4 a restart is owed (outranks
