@@ -225,7 +225,7 @@ func reachedBy(cur *ClusterRecord, stage string) int {
 // restarted: the write is tried again every second until it answers,
 // for the restart timeout at most.
 func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) error {
-	rec, err := ReadRecord(p.record)
+	rec, err := ReadRecord(p.Record)
 	if err != nil || rec == nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (o *Options) affected(k kind) (*staticpods.Set, []staticpods.Affected, erro
 		return nil, nil, err
 	}
 	p := k.paths(o.CertDir)
-	changed := []string{p.trust, p.key}
+	changed := []string{p.Trust, p.Key}
 	hs, err := heldOf(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, nil, err

@@ -174,7 +174,7 @@ func TestClusterRotationOnTwoNodes(t *testing.T) {
 	}
 	key := m[1]
 	rec := clusterRecord(t, cs, ca)
-	local, _ := ReadRecord(k(t, ca).paths(a.node.CertDir()).record)
+	local, _ := ReadRecord(k(t, ca).paths(a.node.CertDir()).Record)
 	if rec == nil || rec.ID != local.NewCA || rec.Nodes["cp-1"].Stage != StageTrust || len(rec.Nodes["cp-1"].Endpoints) == 0 {
 		t.Fatalf("after trust on cp-1 the cluster record is %+v, want id %s and cp-1 at trust with its etcd endpoints", rec, local.NewCA)
 	}
@@ -192,7 +192,7 @@ func TestClusterRotationOnTwoNodes(t *testing.T) {
 	b.refused(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = strings.Repeat("ab", 32) }, "decrypt", "certificate-key")
 	b.refused(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = "abc" }, "certificate key")
 	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = key })
-	localB, _ := ReadRecord(k(t, ca).paths(b.node.CertDir()).record)
+	localB, _ := ReadRecord(k(t, ca).paths(b.node.CertDir()).Record)
 	if localB.NewCA != local.NewCA {
 		t.Fatalf("cp-2's new CA is %s, want the cluster's %s", localB.NewCA, local.NewCA)
 	}
@@ -373,7 +373,7 @@ func TestReissueWaitsForRootCAs(t *testing.T) {
 	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
 	a.rotate(t, "ca", nil)
 	p := k(t, "ca").paths(a.node.CertDir())
-	oldPEM, newPEM := mustReadFile(t, p.oldCert), mustReadFile(t, p.newCert)
+	oldPEM, newPEM := mustReadFile(t, p.OldCert), mustReadFile(t, p.NewCert)
 	for _, ns := range []string{"default", "kube-system"} {
 		if _, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)

@@ -48,23 +48,12 @@ func kindOf(name string) (kind, error) {
 		kubeconfigs: inv.KubeconfigCA() == e.Name}, nil
 }
 
-// paths are the files of a kind in a certificate folder (castage.Files,
-// which check-expiration and signer enable read too).
-type paths struct {
-	trust   string // the bundle: ca.crt, or sa.pub
-	key     string // the signing key: ca.key, sa.key
-	oldCert string // ca.old.crt: the old CA alone (none for sa)
-	newCert string // ca.new.crt: the new CA alone (none for sa)
-	oldKey  string // ca.old.key: the old key, once the new one signs
-	newKey  string // ca.new.key: the new key, until it signs
-	record  string // .certctl-rotation-ca.json
-	f       castage.Files
-}
+// paths are the files of a kind in a certificate folder: castage.Files,
+// which check-expiration and signer enable read too, with carotate's
+// methods.
+type paths struct{ castage.Files }
 
-func (k kind) paths(certDir string) paths {
-	f := castage.FilesOf(certDir, k.entry)
-	return paths{trust: f.Trust, key: f.Key, oldCert: f.OldCert, newCert: f.NewCert, oldKey: f.OldKey, newKey: f.NewKey, record: f.Record, f: f}
-}
+func (k kind) paths(certDir string) paths { return paths{castage.FilesOf(certDir, k.entry)} }
 
 // orphans lists the files of a rotation in progress (NAME.old.*,
 // NAME.new.*) that exist: without a record, its record was lost.
@@ -88,7 +77,7 @@ func (p paths) lostRecord(name string) error {
 		return nil
 	}
 	return fmt.Errorf("%s exist but the record %s does not: they are the files of a %s rotation in progress whose record was lost, so certctl cannot tell its stage, and a new rotation would drop the CA they keep: write the record again as docs/ca-rotation.md says (\"A damaged record\": a copy in certctl-backups/*/pki/ is of the stage before the step that made it, so set its stage), or, if no rotation is in progress, move them away; nothing was changed",
-		strings.Join(orphans, ", "), p.record, name)
+		strings.Join(orphans, ", "), p.Record, name)
 }
 
 // stray lists the files that must not exist at stage: the key of the CA
@@ -97,11 +86,11 @@ func (p paths) lostRecord(name string) error {
 func (p paths) stray(stage string) []string {
 	switch stage {
 	case StageTrust:
-		return []string{p.oldKey}
+		return []string{p.OldKey}
 	case StageReissue:
-		return []string{p.newKey}
+		return []string{p.NewKey}
 	case StageFinished, StageAborted:
-		return slices.DeleteFunc([]string{p.oldCert, p.newCert, p.oldKey, p.newKey}, func(s string) bool { return s == "" })
+		return slices.DeleteFunc([]string{p.OldCert, p.NewCert, p.OldKey, p.NewKey}, func(s string) bool { return s == "" })
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func trustFile(k kind, p paths, sides ...side) (txn.File, error) {
 	if k.sa {
 		mode = pki.KeyMode // as kubeadm writes sa.pub
 	}
-	return renewal.Replacing(p.trust, data, mode)
+	return renewal.Replacing(p.Trust, data, mode)
 }
 
 // caDataFiles sets the certificate-authority-data of the kubeconfigs hs
@@ -147,7 +147,7 @@ func (r *run) signingFiles(stage string) ([]txn.File, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	ours := []string{p.trust, p.oldCert, p.newCert}
+	ours := []string{p.Trust, p.OldCert, p.NewCert}
 	isOurs := func(cur string) bool {
 		return slices.Contains(ours, filepath.Clean(cur)) || slices.ContainsFunc(ours, func(f string) bool { return castage.SameFile(f, cur) })
 	}
@@ -159,9 +159,9 @@ func (r *run) signingFiles(stage string) ([]txn.File, error) {
 	case slices.ContainsFunc(files, func(f string) bool { return !isOurs(f) }) || len(unset) > 0:
 		// One edit would point every signer at this CA.
 		return nil, fmt.Errorf("kube-controller-manager's per-signer flags in %s do not all name the %s CA's files (%s; unset: %s): during the rotation every signer must sign with one certificate, and kube-controller-manager refuses the bundle %s: point every pair at %s and %s (as `certctl signer enable --per-signer` does when no rotation is under way), then run this again",
-			path, k.name, strings.Join(files, ", "), cmp.Or(strings.Join(unset, ", "), "none"), p.trust, p.trust, p.key)
+			path, k.name, strings.Join(files, ", "), cmp.Or(strings.Join(unset, ", "), "none"), p.Trust, p.Trust, p.Key)
 	}
-	certPath, keyPath := p.f.SigningFiles(stage, cur)
+	certPath, keyPath := p.SigningFiles(stage, cur)
 	out, changes, err := manifests.EnableSigner(data, manifests.SignerOptions{CertFile: certPath, KeyFile: keyPath, PerSigner: perSigner})
 	if err != nil {
 		return nil, fmt.Errorf("edit manifest %s: %w", path, err)

@@ -195,7 +195,7 @@ func TestLostRecordRefused(t *testing.T) {
 			for _, name := range []string{"ca", "sa"} {
 				k, _ := kindOf(name)
 				p := k.paths(f.node.CertDir())
-				if err := os.Remove(p.record); err != nil {
+				if err := os.Remove(p.Record); err != nil {
 					t.Fatal(err)
 				}
 				st, err := inspect(k, false, f.node.CertDir(), f.node.Dir, f.now, "")
@@ -212,7 +212,7 @@ func TestLostRecordRefused(t *testing.T) {
 				if rec, err := Rotate(context.Background(), name, o); err == nil {
 					t.Fatalf("ca rotate %s with the record of its rotation lost started stage %s\n%s", name, rec.Stage, out.String())
 				} else {
-					treetest.ErrMentions(t, err, filepath.Base(p.record), "nothing was changed")
+					treetest.ErrMentions(t, err, filepath.Base(p.Record), "nothing was changed")
 				}
 				after := treetest.Snapshot(t, f.node.Dir)
 				delete(before, filepath.Join(f.node.Dir, lock.FileName))

@@ -27,13 +27,13 @@ func TestLostKeyOfTheDroppedCA(t *testing.T) {
 			f := newFixture(t)
 			f.rotate(t, name, nil)
 			p := k(t, name).paths(f.node.CertDir())
-			if err := os.Remove(p.newKey); err != nil {
+			if err := os.Remove(p.NewKey); err != nil {
 				t.Fatal(err)
 			}
 			f.now = f.now.Add(time.Minute)
 			_, err := Rotate(context.Background(), name, f.options(nil))
-			if err == nil || !strings.Contains(err.Error(), p.newKey) || !strings.Contains(err.Error(), "no backup holds it") || !strings.Contains(err.Error(), "--abort") {
-				t.Fatalf("reissue without %s: %v, want a refusal naming it and --abort", p.newKey, err)
+			if err == nil || !strings.Contains(err.Error(), p.NewKey) || !strings.Contains(err.Error(), "no backup holds it") || !strings.Contains(err.Error(), "--abort") {
+				t.Fatalf("reissue without %s: %v, want a refusal naming it and --abort", p.NewKey, err)
 			}
 			if got := problems(t, f, name); !strings.Contains(got, "--abort") {
 				t.Errorf("ca status problems: %q, want the way out (--abort)", got)
@@ -42,8 +42,8 @@ func TestLostKeyOfTheDroppedCA(t *testing.T) {
 			if rec.Stage != StageAborted {
 				t.Fatalf("abort left stage %q", rec.Stage)
 			}
-			if got, err := trusted(k(t, name), p.trust); err != nil || len(got) != 1 || got[0] != rec.OldCA {
-				t.Errorf("%s after the abort holds %v (%v), want the old CA alone %s", p.trust, got, err, rec.OldCA)
+			if got, err := trusted(k(t, name), p.Trust); err != nil || len(got) != 1 || got[0] != rec.OldCA {
+				t.Errorf("%s after the abort holds %v (%v), want the old CA alone %s", p.Trust, got, err, rec.OldCA)
 			}
 			if got := problems(t, f, name); got != "" {
 				t.Errorf("ca status after the abort: %q", got)
@@ -52,15 +52,15 @@ func TestLostKeyOfTheDroppedCA(t *testing.T) {
 		t.Run(name+"/reissue", func(t *testing.T) {
 			f := newFixture(t)
 			p := k(t, name).paths(f.node.CertDir())
-			oldKey := mustReadFile(t, p.key)
+			oldKey := mustReadFile(t, p.Key)
 			f.rotate(t, name, nil)
 			f.now = f.now.Add(time.Minute)
 			f.rotate(t, name, nil)
-			if err := os.Remove(p.oldKey); err != nil {
+			if err := os.Remove(p.OldKey); err != nil {
 				t.Fatal(err)
 			}
 			// The refusal says the backup of stage reissue holds it.
-			rel, _ := filepath.Rel(f.node.CertDir(), p.key)
+			rel, _ := filepath.Rel(f.node.CertDir(), p.Key)
 			backups, _ := filepath.Glob(filepath.Join(f.node.Dir, "certctl-backups", "*", "pki", rel))
 			held := false
 			for _, b := range backups {
@@ -70,16 +70,16 @@ func TestLostKeyOfTheDroppedCA(t *testing.T) {
 				t.Fatalf("no backup holds the old key as %s: %v", rel, backups)
 			}
 			_, err := Rotate(context.Background(), name, f.options(func(o *Options) { o.Abort = true }))
-			if err == nil || !strings.Contains(err.Error(), p.oldKey) || !strings.Contains(err.Error(), "finish does not need it") || !strings.Contains(err.Error(), "holds it as "+rel) {
-				t.Fatalf("abort without %s: %v, want a refusal naming it, finish and the backup", p.oldKey, err)
+			if err == nil || !strings.Contains(err.Error(), p.OldKey) || !strings.Contains(err.Error(), "finish does not need it") || !strings.Contains(err.Error(), "holds it as "+rel) {
+				t.Fatalf("abort without %s: %v, want a refusal naming it, finish and the backup", p.OldKey, err)
 			}
 			f.now = f.now.Add(2 * DefaultMaxTokenLifetime) // sa: the old key's tokens have expired
 			rec := f.rotate(t, name, nil)
 			if rec.Stage != StageFinished {
 				t.Fatalf("finish left stage %q", rec.Stage)
 			}
-			if got, err := trusted(k(t, name), p.trust); err != nil || len(got) != 1 || got[0] != rec.NewCA {
-				t.Errorf("%s after finish holds %v (%v), want the new CA alone %s", p.trust, got, err, rec.NewCA)
+			if got, err := trusted(k(t, name), p.Trust); err != nil || len(got) != 1 || got[0] != rec.NewCA {
+				t.Errorf("%s after finish holds %v (%v), want the new CA alone %s", p.Trust, got, err, rec.NewCA)
 			}
 		})
 	}
@@ -112,11 +112,11 @@ func TestLostRecordSaysSetTheStage(t *testing.T) {
 	f.now = f.now.Add(time.Minute)
 	f.rotate(t, pki.CAName, nil)
 	p := k(t, pki.CAName).paths(f.node.CertDir())
-	if err := os.Remove(p.record); err != nil {
+	if err := os.Remove(p.Record); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Rotate(context.Background(), pki.CAName, f.options(nil))
-	if err == nil || !strings.Contains(err.Error(), p.oldKey) || !strings.Contains(err.Error(), `"A damaged record"`) || !strings.Contains(err.Error(), "set its stage") {
+	if err == nil || !strings.Contains(err.Error(), p.OldKey) || !strings.Contains(err.Error(), `"A damaged record"`) || !strings.Contains(err.Error(), "set its stage") {
 		t.Fatalf("rotate without the record: %v, want the files, the document's steps and the stage to set", err)
 	}
 	if got := problems(t, f, pki.CAName); !strings.Contains(got, `"A damaged record"`) {

@@ -73,22 +73,22 @@ func readSide(certFile, keyFile string) (side, error) {
 func readMaterial(k kind, p paths, rec *Record, step string) (material, error) {
 	var m material
 	var err error
-	oldKey, newKey := p.key, p.newKey // the old key signs at trust
+	oldKey, newKey := p.Key, p.NewKey // the old key signs at trust
 	switch rec.Stage {
 	case StageTrust:
 	case StageReissue:
-		oldKey, newKey = p.oldKey, p.key
+		oldKey, newKey = p.OldKey, p.Key
 	default:
 		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
 	}
-	if m.old, err = readSideOf(k, p, p.oldCert, oldKey, rec.OldCA, step == stepFinish); err != nil {
+	if m.old, err = readSideOf(k, p, p.OldCert, oldKey, rec.OldCA, step == stepFinish); err != nil {
 		return m, lostKey(k, p, rec, oldKey, "old", err)
 	}
-	if m.new, err = readSideOf(k, p, p.newCert, newKey, rec.NewCA, step == stepAbort); err != nil {
+	if m.new, err = readSideOf(k, p, p.NewCert, newKey, rec.NewCA, step == stepAbort); err != nil {
 		return m, lostKey(k, p, rec, newKey, "new", err)
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
-		return m, mismatch(k, p, rec, m, [2]string{p.oldCert, p.newCert}, [2]string{oldKey, newKey})
+		return m, mismatch(k, p, rec, m, [2]string{p.OldCert, p.NewCert}, [2]string{oldKey, newKey})
 	}
 	return m, nil
 }
@@ -104,7 +104,7 @@ func readSideOf(k kind, p paths, certFile, keyFile, id string, dropped bool) (si
 		cert, _, err := pki.ReadCertFile(certFile)
 		return side{cert: cert}, err
 	}
-	keys, err := pki.ReadParsed(p.trust, "public keys", keyutil.ParsePublicKeysPEM)
+	keys, err := pki.ReadParsed(p.Trust, "public keys", keyutil.ParsePublicKeysPEM)
 	if err != nil {
 		return side{}, err
 	}
@@ -113,7 +113,7 @@ func readSideOf(k kind, p paths, certFile, keyFile, id string, dropped bool) (si
 			return side{pub: key}, nil
 		}
 	}
-	return side{}, fmt.Errorf("%s is gone and %s holds no public key of the rotation record (sha256 %s): put back the key, or sa.pub as the last stage wrote it", keyFile, p.trust, short([]string{id}))
+	return side{}, fmt.Errorf("%s is gone and %s holds no public key of the rotation record (sha256 %s): put back the key, or sa.pub as the last stage wrote it", keyFile, p.Trust, short([]string{id}))
 }
 
 // lostKey is err, reading the key of the what ("old" or "new") CA of a
@@ -128,7 +128,7 @@ func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) erro
 	case rec.Stage == StageTrust && what == "new":
 		return fmt.Errorf("%w: the new %s CA's key is gone, and reissue cannot sign without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
 	case rec.Stage == StageReissue && what == "old":
-		return fmt.Errorf("%w: the old %s CA's key is gone: finish does not need it, but --abort, which signs with the old CA again, does (the backup stage reissue made in certctl-backups holds it as %s)", err, k.name, strings.TrimPrefix(p.key, filepath.Dir(p.record)+string(filepath.Separator)))
+		return fmt.Errorf("%w: the old %s CA's key is gone: finish does not need it, but --abort, which signs with the old CA again, does (the backup stage reissue made in certctl-backups holds it as %s)", err, k.name, strings.TrimPrefix(p.Key, filepath.Dir(p.Record)+string(filepath.Separator)))
 	}
 	return err
 }
@@ -137,11 +137,11 @@ func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) erro
 // the trust file that the key matches (pki.LoadCA), or the sa key.
 func readCurrent(k kind, p paths) (side, error) {
 	if k.sa {
-		return readSide("", p.key)
+		return readSide("", p.Key)
 	}
-	ca, err := pki.LoadCA(p.trust, p.key, timeZero)
+	ca, err := pki.LoadCA(p.Trust, p.Key, timeZero)
 	if pki.FaultOf(err) == pki.CAKeyMissing {
-		return side{}, fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.key)
+		return side{}, fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.Key)
 	}
 	if err != nil {
 		return side{}, fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)

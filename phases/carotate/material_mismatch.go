@@ -21,18 +21,18 @@ import (
 // and no step backs up a file it removes.
 func mismatch(k kind, p paths, rec *Record, m material, certFiles, keyFiles [2]string) error {
 	got, want := [2]string{m.old.id(), m.new.id()}, [2]string{rec.OldCA, rec.NewCA}
-	trusted, _ := trusted(k, p.trust)
+	trusted, _ := trusted(k, p.Trust)
 	inOrder := func(ids [2]string) []string {
 		if rec.Stage == StageReissue {
 			return []string{ids[1], ids[0]}
 		}
 		return ids[:]
 	}
-	head := fmt.Sprintf("the %s CA files of stage %s are not the CAs of the rotation record %s", k.name, rec.Stage, p.record)
+	head := fmt.Sprintf("the %s CA files of stage %s are not the CAs of the rotation record %s", k.name, rec.Stage, p.Record)
 	rewrite := "write the record again from the files as docs/ca-rotation.md says (\"A damaged record\")"
 	if slices.Equal(trusted, inOrder(got)) {
 		return fmt.Errorf("%s: %s and the files of the stage hold CAs %s, the record says %s: the record is another rotation's; %s; nothing was changed",
-			head, p.trust, short(inOrder(got)), short(inOrder(want)), rewrite)
+			head, p.Trust, short(inOrder(got)), short(inOrder(want)), rewrite)
 	}
 	copies := candidates(k, p)
 	var diff, fix []string
@@ -63,12 +63,12 @@ func candidates(k kind, p paths) copies {
 	names := func(files ...string) []string {
 		return slices.DeleteFunc(files, func(f string) bool { return f == "" })
 	}
-	certs, keys := names(p.trust, p.oldCert, p.newCert), names(p.key, p.oldKey, p.newKey)
+	certs, keys := names(p.Trust, p.OldCert, p.NewCert), names(p.Key, p.OldKey, p.NewKey)
 	c.certs, c.keys = slices.Clone(certs), slices.Clone(keys)
 	if k.sa {
 		c.certs = nil
 	}
-	certDir := filepath.Dir(p.record)
+	certDir := filepath.Dir(p.Record)
 	root, err := renewal.BackupRoot(certDir)
 	if err != nil {
 		return c

@@ -42,29 +42,29 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 		f.rotate(t, pki.CAName, nil)
 		f.rotate(t, pki.CAName, nil)
 		p := k(t, pki.CAName).paths(f.node.CertDir())
-		replaceSide(t, p.oldCert, p.oldKey)
+		replaceSide(t, p.OldCert, p.OldKey)
 		err := rotateErr(t, f)
 		msg := err.Error()
-		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, p.oldCert) || !strings.Contains(msg, p.oldKey) || strings.Contains(msg, p.newCert) {
-			t.Fatalf("old CA changed at reissue: %q; want %s and %s named, no last backup, no record removed", msg, p.oldCert, p.oldKey)
+		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, p.OldCert) || !strings.Contains(msg, p.OldKey) || strings.Contains(msg, p.NewCert) {
+			t.Fatalf("old CA changed at reissue: %q; want %s and %s named, no last backup, no record removed", msg, p.OldCert, p.OldKey)
 		}
 		// The old certificate: the second of ca.crt; the old key: ca.key
 		// of the backup reissue made.
-		if !strings.Contains(msg, p.oldCert+" as certificate 2 of "+p.trust) {
-			t.Fatalf("old CA changed at reissue: %q; want %s as certificate 2 of %s", msg, p.oldCert, p.trust)
+		if !strings.Contains(msg, p.OldCert+" as certificate 2 of "+p.Trust) {
+			t.Fatalf("old CA changed at reissue: %q; want %s as certificate 2 of %s", msg, p.OldCert, p.Trust)
 		}
-		m := regexp.MustCompile(regexp.QuoteMeta(p.oldKey) + ` as (\S+/certctl-backups/[^ ,;]+/pki/ca\.key)`).FindStringSubmatch(msg)
+		m := regexp.MustCompile(regexp.QuoteMeta(p.OldKey) + ` as (\S+/certctl-backups/[^ ,;]+/pki/ca\.key)`).FindStringSubmatch(msg)
 		if m == nil {
 			t.Fatalf("old CA changed at reissue: %q; want the backup that holds the old key", msg)
 		}
-		certs, err := readCerts(p.trust)
+		certs, err := readCerts(p.Trust)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p.oldCert, pki.EncodeCert(certs[1]), 0o644); err != nil {
+		if err := os.WriteFile(p.OldCert, pki.EncodeCert(certs[1]), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p.oldKey, mustReadFile(t, m[1]), 0o600); err != nil {
+		if err := os.WriteFile(p.OldKey, mustReadFile(t, m[1]), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if rec := f.rotate(t, pki.CAName, nil); rec.Stage != StageFinished {
@@ -75,11 +75,11 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 		f := newFixture(t)
 		f.rotate(t, pki.CAName, nil)
 		p := k(t, pki.CAName).paths(f.node.CertDir())
-		replaceSide(t, p.newCert, p.newKey)
+		replaceSide(t, p.NewCert, p.NewKey)
 		msg := rotateErr(t, f).Error()
 		// The new key is in no backup: trust made it.
-		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, p.newCert+" as certificate 2 of "+p.trust) || !strings.Contains(msg, p.newKey+": no copy") || strings.Contains(msg, "certctl-backups/2") {
-			t.Fatalf("new CA changed at trust: %q; want %s from %s and no copy of %s", msg, p.newCert, p.trust, p.newKey)
+		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, p.NewCert+" as certificate 2 of "+p.Trust) || !strings.Contains(msg, p.NewKey+": no copy") || strings.Contains(msg, "certctl-backups/2") {
+			t.Fatalf("new CA changed at trust: %q; want %s from %s and no copy of %s", msg, p.NewCert, p.Trust, p.NewKey)
 		}
 	})
 	t.Run("record of another rotation", func(t *testing.T) {
@@ -87,16 +87,16 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 		f.rotate(t, pki.CAName, nil)
 		p := k(t, pki.CAName).paths(f.node.CertDir())
 		rec := map[string]any{}
-		if err := json.Unmarshal(mustReadFile(t, p.record), &rec); err != nil {
+		if err := json.Unmarshal(mustReadFile(t, p.Record), &rec); err != nil {
 			t.Fatal(err)
 		}
 		rec["oldCA"], rec["newCA"] = strings.Repeat("a", 64), strings.Repeat("b", 64)
 		data, _ := json.Marshal(rec)
-		if err := os.WriteFile(p.record, data, 0o600); err != nil {
+		if err := os.WriteFile(p.Record, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		msg := rotateErr(t, f).Error()
-		if strings.Contains(msg, "someone changed them") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, "A damaged record") || !strings.Contains(msg, p.record) {
+		if strings.Contains(msg, "someone changed them") || strings.Contains(msg, "remove the record") || !strings.Contains(msg, "A damaged record") || !strings.Contains(msg, p.Record) {
 			t.Fatalf("record of another rotation: %q; want the record written again (\"A damaged record\")", msg)
 		}
 	})
@@ -107,7 +107,7 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 		p := k(t, pki.SAName).paths(f.node.CertDir())
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		pem, _ := pki.MarshalPrivateKey(key)
-		if err := os.WriteFile(p.oldKey, pem, 0o600); err != nil {
+		if err := os.WriteFile(p.OldKey, pem, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		f.now = f.now.Add(2 * DefaultMaxTokenLifetime)
@@ -119,7 +119,7 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 			t.Fatal("finish of sa with sa.old.key changed went on")
 		}
 		msg := err.Error()
-		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !regexp.MustCompile(regexp.QuoteMeta(p.oldKey)+` as \S+/certctl-backups/[^ ,;]+/pki/`+regexp.QuoteMeta(filepath.Base(p.key))).MatchString(msg) {
+		if strings.Contains(msg, "last backup") || strings.Contains(msg, "remove the record") || !regexp.MustCompile(regexp.QuoteMeta(p.OldKey)+` as \S+/certctl-backups/[^ ,;]+/pki/`+regexp.QuoteMeta(filepath.Base(p.Key))).MatchString(msg) {
 			t.Fatalf("sa.old.key changed at reissue: %q; want the backup of sa.key that reissue made", msg)
 		}
 	})

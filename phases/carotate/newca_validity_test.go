@@ -27,16 +27,16 @@ func TestShortLivedNewCAWarns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("trust (dry run %v): %v\n%s", dry, err, out)
 			}
-			if !hasWarning(out, p.newCert, end) {
-				t.Errorf("trust (dry run %v) of a CA valid 24h says no warning naming %s and %s:\n%s", dry, p.newCert, end, out)
+			if !hasWarning(out, p.NewCert, end) {
+				t.Errorf("trust (dry run %v) of a CA valid 24h says no warning naming %s and %s:\n%s", dry, p.NewCert, end, out)
 			}
 		}
 		out, err := rotateOut(f, pki.CAName, nil)
 		if err != nil {
 			t.Fatalf("reissue: %v\n%s", err, out)
 		}
-		if !hasWarning(out, p.newCert, end) {
-			t.Errorf("reissue with a CA valid 24h says no warning naming %s and %s:\n%s", p.newCert, end, out)
+		if !hasWarning(out, p.NewCert, end) {
+			t.Errorf("reissue with a CA valid 24h says no warning naming %s and %s:\n%s", p.NewCert, end, out)
 		}
 	})
 	t.Run("given", func(t *testing.T) {

@@ -97,24 +97,24 @@ func TestNextWithFilesChangedAtTrust(t *testing.T) {
 	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted = false })
 	k, _ := kindOf(pki.FrontProxyCAName)
 	p := k.paths(f.node.CertDir())
-	old, err := os.ReadFile(p.oldCert)
+	old, err := os.ReadFile(p.OldCert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p.trust, old, 0o644); err != nil {
+	if err := os.WriteFile(p.Trust, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := "certctl ca rotate " + pki.FrontProxyCAName
 	st := statusOf(t, f, pki.FrontProxyCAName)
 	if len(st.Problems) == 0 || strings.Contains(st.Next, "last backup") || !strings.Contains(st.Next, "`"+cmd+" --restarted --dry-run`") || !strings.Contains(st.Next, cmd+" --restarted --abort") {
-		t.Fatalf("ca status with %s changed at trust: problems %q, NEXT %q; want the dry run and the abort, with --restarted, and no backup to restore", p.trust, st.Problems, st.Next)
+		t.Fatalf("ca status with %s changed at trust: problems %q, NEXT %q; want the dry run and the abort, with --restarted, and no backup to restore", p.Trust, st.Problems, st.Next)
 	}
 	// The dry run, as printed, says what the file must hold.
 	var out bytes.Buffer
 	o := f.options(func(o *Options) { o.Restarted, o.DryRun = true, true })
 	o.Out = &out
-	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err == nil || !strings.Contains(err.Error(), p.trust+" must hold "+p.oldCert+" then "+p.newCert) {
-		t.Errorf("%s --restarted --dry-run: %v; want what %s must hold", cmd, err, p.trust)
+	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err == nil || !strings.Contains(err.Error(), p.Trust+" must hold "+p.OldCert+" then "+p.NewCert) {
+		t.Errorf("%s --restarted --dry-run: %v; want what %s must hold", cmd, err, p.Trust)
 	}
 	// The abort, as printed, goes back.
 	if rec := f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted, o.Abort = true, true }); rec.Stage != StageAborted {

@@ -38,24 +38,24 @@ func TestNextAfterTheEndSaysWhatRecovers(t *testing.T) {
 				f.rotate(t, tc.ca, change)
 			}
 			p := k(t, tc.ca).paths(f.node.CertDir())
-			copies, _ := filepath.Glob(filepath.Join(f.node.Dir, "certctl-backups", "*", "pki", filepath.Base(p.trust)))
+			copies, _ := filepath.Glob(filepath.Join(f.node.Dir, "certctl-backups", "*", "pki", filepath.Base(p.Trust)))
 			slices.Sort(copies)
 			if len(copies) == 0 {
-				t.Fatal("no backup of " + p.trust)
+				t.Fatal("no backup of " + p.Trust)
 			}
-			if err := os.WriteFile(p.trust, mustReadFile(t, copies[len(copies)-1]), 0o644); err != nil {
+			if err := os.WriteFile(p.Trust, mustReadFile(t, copies[len(copies)-1]), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			f.now = f.now.Add(time.Minute)
 			st := statusOf(t, f, tc.ca)
 			if len(st.Problems) == 0 || strings.Contains(st.Next, "last backup") || !strings.Contains(st.Next, tc.want) || !strings.Contains(st.Next, "keep only the first") {
-				t.Fatalf("ca status with %s from the last backup after stage %s: problems %q, NEXT %q; want %q and how", p.trust, tc.name, st.Problems, st.Next, tc.want)
+				t.Fatalf("ca status with %s from the last backup after stage %s: problems %q, NEXT %q; want %q and how", p.Trust, tc.name, st.Problems, st.Next, tc.want)
 			}
-			certs, err := readCerts(p.trust)
+			certs, err := readCerts(p.Trust)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(p.trust, pki.EncodeCert(certs[0]), 0o644); err != nil {
+			if err := os.WriteFile(p.Trust, pki.EncodeCert(certs[0]), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if st := statusOf(t, f, tc.ca); len(st.Problems) > 0 {

@@ -69,11 +69,11 @@ func TestRestartedAfterFinish(t *testing.T) {
 	}
 	k, _ := kindOf(pki.FrontProxyCAName)
 	p := k.paths(f.node.CertDir())
-	rec, err := ReadRecord(p.record)
+	rec, err := ReadRecord(p.Record)
 	if err != nil || rec.Stage != StageFinished || rec.Restarted {
 		t.Fatalf("after three stages: %+v, %v; want finished, restarts owed", rec, err)
 	}
-	trust, err := os.ReadFile(p.trust)
+	trust, err := os.ReadFile(p.Trust)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestRestartedAfterFinish(t *testing.T) {
 	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, do); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := ReadRecord(p.record); err != nil || again.Restarted || !strings.Contains(dry.String(), "[dry-run] front-proxy-ca: the restarts after stage finished would be recorded") {
+	if again, err := ReadRecord(p.Record); err != nil || again.Restarted || !strings.Contains(dry.String(), "[dry-run] front-proxy-ca: the restarts after stage finished would be recorded") {
 		t.Fatalf("--restarted --dry-run after finish: record %+v, %v\n%s\nwant nothing recorded, and said so", again, err, dry.String())
 	}
 	var out bytes.Buffer
@@ -95,11 +95,11 @@ func TestRestartedAfterFinish(t *testing.T) {
 	if rec.Stage != StageFinished || !rec.Restarted || !strings.Contains(out.String(), "the restarts after stage finished are recorded; the rotation is done") {
 		t.Fatalf("--restarted after finish: %+v\n%s\nwant finished, restarted, and said so", rec, out.String())
 	}
-	if again, _ := os.ReadFile(p.trust); !bytes.Equal(again, trust) {
-		t.Errorf("--restarted after finish changed %s: a new rotation started", p.trust)
+	if again, _ := os.ReadFile(p.Trust); !bytes.Equal(again, trust) {
+		t.Errorf("--restarted after finish changed %s: a new rotation started", p.Trust)
 	}
-	if _, err := os.Stat(p.newCert); err == nil {
-		t.Errorf("--restarted after finish made %s", p.newCert)
+	if _, err := os.Stat(p.NewCert); err == nil {
+		t.Errorf("--restarted after finish made %s", p.NewCert)
 	}
 	// The same command again (a script's retry, the shell's history):
 	// nothing is owed, and --restarted starts no rotation.
@@ -107,11 +107,11 @@ func TestRestartedAfterFinish(t *testing.T) {
 	if _, err := Rotate(context.Background(), pki.FrontProxyCAName, o); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := os.ReadFile(p.trust); !bytes.Equal(again, trust) || !strings.Contains(out.String(), "front-proxy-ca: no rotation is in progress and no restart is owed: nothing to record") {
-		t.Errorf("--restarted once more after finish: %s changed or not said:\n%s", p.trust, out.String())
+	if again, _ := os.ReadFile(p.Trust); !bytes.Equal(again, trust) || !strings.Contains(out.String(), "front-proxy-ca: no rotation is in progress and no restart is owed: nothing to record") {
+		t.Errorf("--restarted once more after finish: %s changed or not said:\n%s", p.Trust, out.String())
 	}
-	if _, err := os.Stat(p.newCert); err == nil {
-		t.Errorf("--restarted once more after finish made %s", p.newCert)
+	if _, err := os.Stat(p.NewCert); err == nil {
+		t.Errorf("--restarted once more after finish made %s", p.NewCert)
 	}
 	report, err := Status(context.Background(), StatusOptions{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir, Now: f.now})
 	if err != nil {

@@ -29,28 +29,28 @@ func TestDamagedRecordSaysWhatRecovers(t *testing.T) {
 				f.now = f.now.Add(time.Minute)
 			}
 			p := k(t, pki.CAName).paths(f.node.CertDir())
-			good, err := ReadRecord(p.record)
+			good, err := ReadRecord(p.Record)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(p.record, []byte("{\"version\": 1, \"stage\": \"tru"), 0o600); err != nil {
+			if err := os.WriteFile(p.Record, []byte("{\"version\": 1, \"stage\": \"tru"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err = ReadRecord(p.record)
+			_, err = ReadRecord(p.Record)
 			if err == nil {
 				t.Fatal("a damaged record parsed")
 			}
-			if strings.Contains(err.Error(), "restore it from the last backup") || !strings.Contains(err.Error(), "no backup holds it") || !strings.Contains(err.Error(), "A damaged record") || !strings.Contains(err.Error(), p.record) {
+			if strings.Contains(err.Error(), "restore it from the last backup") || !strings.Contains(err.Error(), "no backup holds it") || !strings.Contains(err.Error(), "A damaged record") || !strings.Contains(err.Error(), p.Record) {
 				t.Fatalf("damaged record: %q, want that no backup holds it and the document's section", err)
 			}
 
 			// The document's steps. The stage of the files: NAME.new.key
 			// at trust, NAME.old.key at reissue.
 			stage := StageTrust
-			if !missing(p.oldKey) {
+			if !missing(p.OldKey) {
 				stage = StageReissue
 			}
-			copies, _ := filepath.Glob(filepath.Join(f.node.Dir, "certctl-backups", "*", "pki", filepath.Base(p.record)))
+			copies, _ := filepath.Glob(filepath.Join(f.node.Dir, "certctl-backups", "*", "pki", filepath.Base(p.Record)))
 			slices.Sort(copies)
 			rec := map[string]any{}
 			if len(copies) > 0 {
@@ -61,11 +61,11 @@ func TestDamagedRecordSaysWhatRecovers(t *testing.T) {
 			}
 			if s := rec["stage"]; s != StageTrust && s != StageReissue {
 				// Trust wrote the damaged record: no copy of this rotation.
-				oldCA, _, err := pki.ReadCertFile(p.oldCert)
+				oldCA, _, err := pki.ReadCertFile(p.OldCert)
 				if err != nil {
 					t.Fatal(err)
 				}
-				newCA, _, err := pki.ReadCertFile(p.newCert)
+				newCA, _, err := pki.ReadCertFile(p.NewCert)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -77,7 +77,7 @@ func TestDamagedRecordSaysWhatRecovers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(p.record, data, 0o600); err != nil {
+			if err := os.WriteFile(p.Record, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
 

@@ -59,13 +59,13 @@ func stageName(rec *Record) string {
 // (Restart), or says what to restart.
 func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Record, error) {
 	rec := r.to
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: %s done and verified (record %s)\n", k.name, strings.TrimPrefix(stageName(rec), "the "), p.record)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: %s done and verified (record %s)\n", k.name, strings.TrimPrefix(stageName(rec), "the "), p.Record)
 	if k.kubeconfigs {
 		when := "before the next stage"
 		if !rec.Active() {
 			when = "now"
 		}
-		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) %s\n", p.trust, when)
+		fmt.Fprintf(o.Warn, "[warning] the kubelet reads kubelet.conf and %s only when it starts: restart it (systemctl restart kubelet) %s\n", p.Trust, when)
 	}
 	if key := extensionAuthKey[k.name]; key != "" && o.cl == nil && rec.Stage == StageFinished {
 		// The last node's finish prunes it through the cluster record;
@@ -92,7 +92,7 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 		if ctx.Err() != nil {
 			// A signal: the stage is made, which "nothing was
 			// changed" would deny.
-			return rec, &exitcode.Changed{Done: fmt.Sprintf("%s of the %s rotation was made (record %s), but %s may not have restarted to read its files yet: run `%s --restart-control-plane` again, which restarts them before anything else", stageName(rec), k.name, p.record, strings.Join(rec.Restart, ", "), o.command(k)), Err: err}
+			return rec, &exitcode.Changed{Done: fmt.Sprintf("%s of the %s rotation was made (record %s), but %s may not have restarted to read its files yet: run `%s --restart-control-plane` again, which restarts them before anything else", stageName(rec), k.name, p.Record, strings.Join(rec.Restart, ", "), o.command(k)), Err: err}
 		}
 		return rec, err
 	}
@@ -124,7 +124,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 func (o *Options) markRestarted(p paths, rec *Record) error {
 	done := *rec
 	done.Restarted = true
-	f, err := recordFile(&done, p.record)
+	f, err := recordFile(&done, p.Record)
 	if err != nil {
 		return err
 	}

@@ -219,7 +219,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 // stages runs the stages the options ask for, one phases.Run each.
 func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) {
 	for started := false; ; started = true {
-		rec, err := ReadRecord(p.record)
+		rec, err := ReadRecord(p.Record)
 		if err != nil {
 			return nil, err
 		}

@@ -66,7 +66,7 @@ func (f *fixture) options(change func(o *Options)) Options {
 func (f *fixture) rotating() bool {
 	for _, name := range Names() {
 		k, _ := kindOf(name)
-		if rec, _ := ReadRecord(k.paths(f.node.CertDir()).record); rec.Active() {
+		if rec, _ := ReadRecord(k.paths(f.node.CertDir()).Record); rec.Active() {
 			return true
 		}
 	}
@@ -90,7 +90,7 @@ func (f *fixture) rotate(t *testing.T, name string, change func(o *Options)) *Re
 func cas(t *testing.T, k kind, p paths) map[string]*x509.Certificate {
 	t.Helper()
 	out := map[string]*x509.Certificate{}
-	for _, path := range []string{p.oldCert, p.newCert, p.trust} {
+	for _, path := range []string{p.OldCert, p.NewCert, p.Trust} {
 		certs, err := readCerts(path)
 		if err != nil {
 			continue
@@ -110,14 +110,14 @@ func checkStage(t *testing.T, f *fixture, name string, rec *Record, signer strin
 	t.Helper()
 	k, _ := kindOf(name)
 	p := k.paths(f.node.CertDir())
-	got, err := trusted(k, p.trust)
+	got, err := trusted(k, p.Trust)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(got, ",") != strings.Join(trust, ",") {
-		t.Errorf("%s at %s: %s holds %v, want %v", name, rec.Stage, p.trust, short(got), short(trust))
+		t.Errorf("%s at %s: %s holds %v, want %v", name, rec.Stage, p.Trust, short(got), short(trust))
 	}
-	key, err := pki.ReadKeyFile(p.key)
+	key, err := pki.ReadKeyFile(p.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func checkStage(t *testing.T, f *fixture, name string, rec *Record, signer strin
 		t.Fatalf("%s: signer %s unknown", name, signer)
 	}
 	if pki.KeyMatches(ca, key) != nil {
-		t.Errorf("%s at %s: %s does not match the signing CA", name, rec.Stage, p.key)
+		t.Errorf("%s at %s: %s does not match the signing CA", name, rec.Stage, p.Key)
 	}
 	hs, err := heldOf(k, false, f.node.CertDir(), f.node.Dir)
 	if err != nil {
@@ -179,8 +179,8 @@ func checkStage(t *testing.T, f *fixture, name string, rec *Record, signer strin
 		if err != nil || len(signing) != 1 || fingerprint(signing[0]) != signer {
 			t.Errorf("%s at %s: kube-controller-manager signs with %s (%d certificates, err %v), want the signing CA alone", name, rec.Stage, flags["cluster-signing-cert-file"], len(signing), err)
 		}
-		if flags["cluster-signing-key-file"] != p.key {
-			t.Errorf("kube-controller-manager's key file is %s, want %s", flags["cluster-signing-key-file"], p.key)
+		if flags["cluster-signing-key-file"] != p.Key {
+			t.Errorf("kube-controller-manager's key file is %s, want %s", flags["cluster-signing-key-file"], p.Key)
 		}
 	}
 }

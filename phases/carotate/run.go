@@ -82,7 +82,7 @@ func (r *run) plan(ctx context.Context) error {
 		}
 		r.given = r.given || joined
 		if !r.k.sa {
-			file := r.p.newCert
+			file := r.p.NewCert
 			if r.o.NewCACert != "" {
 				file = r.o.NewCACert
 			}
@@ -106,7 +106,7 @@ func (r *run) plan(ctx context.Context) error {
 			return err
 		}
 		if !r.k.sa {
-			r.warnShortLived(r.m.new.cert.NotAfter, r.p.newCert)
+			r.warnShortLived(r.m.new.cert.NotAfter, r.p.NewCert)
 		}
 	}
 	switch r.step {
@@ -178,9 +178,9 @@ func (r *run) checkTrusted() error {
 	if len(st.Problems) == 0 {
 		return nil
 	}
-	fix := r.p.trust + " must hold " + r.p.oldCert + " then " + r.p.newCert
+	fix := r.p.Trust + " must hold " + r.p.OldCert + " then " + r.p.NewCert
 	if r.k.sa {
-		fix = r.p.trust + " must hold the old then the new public key"
+		fix = r.p.Trust + " must hold the old then the new public key"
 	}
 	return fmt.Errorf("reissue of %s refused: the files are not those of stage %s: %s: put them back as the stage wrote them (%s; `certctl renew NAME.conf` writes a kubeconfig with the stage's CA data), restart the components that read them, then run this again; or go back with `%s --abort`; nothing was changed",
 		r.k.name, r.rec.Stage, strings.Join(st.Problems, "; "), fix, r.o.command(r.k))

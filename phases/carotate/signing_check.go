@@ -16,5 +16,5 @@ func signingCheck(k kind, p paths, rec *Record, manifestDir string) (problem, fi
 	if !k.signing {
 		return "", ""
 	}
-	return castage.SigningCheck(p.f, rec, manifestDir)
+	return castage.SigningCheck(p.Files, rec, manifestDir)
 }

@@ -28,16 +28,16 @@ func setRestarted(t *testing.T, f *fixture, name string) {
 	t.Helper()
 	k, _ := kindOf(name)
 	p := k.paths(f.node.CertDir())
-	rec, err := ReadRecord(p.record)
+	rec, err := ReadRecord(p.Record)
 	if err != nil || rec == nil {
 		t.Fatalf("read the record of %s: %v", name, err)
 	}
 	rec.Restarted = true
-	file, err := recordFile(rec, p.record)
+	file, err := recordFile(rec, p.Record)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p.record, file.Data, 0o600); err != nil {
+	if err := os.WriteFile(p.Record, file.Data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -74,17 +74,17 @@ func TestDryRunOfFinishListsWhatExists(t *testing.T) {
 	f.rotate(t, pki.CAName, nil)
 	f.rotate(t, pki.CAName, nil)
 	p := k(t, pki.CAName).paths(f.node.CertDir())
-	if !missing(p.newKey) {
-		t.Fatalf("%s exists after reissue", p.newKey)
+	if !missing(p.NewKey) {
+		t.Fatalf("%s exists after reissue", p.NewKey)
 	}
 	out, err := rotateOut(f, pki.CAName, func(o *Options) { o.DryRun = true })
 	if err != nil {
 		t.Fatalf("dry run of finish: %v\n%s", err, out)
 	}
-	if strings.Contains(out, "remove "+p.newKey) {
-		t.Errorf("the dry run of finish lists removing %s, which reissue removed:\n%s", p.newKey, out)
+	if strings.Contains(out, "remove "+p.NewKey) {
+		t.Errorf("the dry run of finish lists removing %s, which reissue removed:\n%s", p.NewKey, out)
 	}
-	for _, f := range []string{p.oldCert, p.newCert, p.oldKey} {
+	for _, f := range []string{p.OldCert, p.NewCert, p.OldKey} {
 		if !strings.Contains(out, "remove "+f+"\n") {
 			t.Errorf("the dry run of finish does not list removing %s:\n%s", f, out)
 		}

@@ -91,10 +91,10 @@ func (r *run) buildTrust() error {
 	old, nw := r.m.old, r.m.new
 	var files stageFiles
 	files.add(trustFile(r.k, r.p, old, nw))
-	files.add(keyFile(r.p.newKey, nw))
+	files.add(keyFile(r.p.NewKey, nw))
 	if !r.k.sa {
-		files.add(certFile(r.p.oldCert, old))
-		files.add(certFile(r.p.newCert, nw))
+		files.add(certFile(r.p.OldCert, old))
+		files.add(certFile(r.p.NewCert, nw))
 	}
 	if files.err != nil {
 		return files.err
@@ -109,12 +109,12 @@ func (r *run) buildTrust() error {
 // the renewal of every leaf and kubeconfig by signer.
 func (r *run) buildReissue(signer, other side, stage string) error {
 	var files stageFiles
-	otherKey := r.p.oldKey
+	otherKey := r.p.OldKey
 	if stage == StageTrust {
-		otherKey = r.p.newKey
+		otherKey = r.p.NewKey
 	}
 	files.add(trustFile(r.k, r.p, signer, other))
-	files.add(keyFile(r.p.key, signer))
+	files.add(keyFile(r.p.Key, signer))
 	files.add(keyFile(otherKey, other))
 	if files.err != nil {
 		return files.err
@@ -129,7 +129,7 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 	r.remove = r.p.stray(stage)
 	if !r.k.sa {
 		r.targets = r.reissued()
-		r.reissuer = &pki.LoadedCA{CertFile: r.p.trust, KeyFile: r.p.key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
+		r.reissuer = &pki.LoadedCA{CertFile: r.p.Trust, KeyFile: r.p.Key, Cert: signer.cert, Bundle: []*x509.Certificate{signer.cert, other.cert}, Key: signer.key}
 	}
 	return r.finishFiles(files.files, []side{signer, other})
 }
@@ -210,7 +210,7 @@ func (r *run) finishFiles(files []txn.File, order []side) error {
 		return fmt.Errorf("rotating the %s CA changes the files kube-controller-manager signs with, and it reads no bundle: pass --manifest-dir, the kubelet's staticPodPath, for certctl to edit its manifest", r.k.name)
 	}
 	files = append(files, mf...)
-	rf, err := recordFile(r.to, r.p.record)
+	rf, err := recordFile(r.to, r.p.Record)
 	if err != nil {
 		return err
 	}

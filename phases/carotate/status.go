@@ -75,14 +75,14 @@ func status(o StatusOptions) ([]State, error) {
 			continue
 		}
 		p := k.paths(o.CertDir)
-		if missing(p.trust) {
+		if missing(p.Trust) {
 			continue
 		}
 		st, err := inspect(k, o.ExternalEtcd, o.CertDir, o.KubeconfigDir, o.Now, o.Rerun)
 		if err != nil {
 			return nil, err
 		}
-		rec, _ := ReadRecord(p.record)
+		rec, _ := ReadRecord(p.Record)
 		if prob, fix := signingCheck(k, p, rec, o.ManifestDir); prob != "" {
 			st.Problems = append(st.Problems, prob)
 			if len(st.Problems) == 1 {
@@ -200,8 +200,8 @@ func putBack(rec *Record, st *State) string {
 	}
 	if k.sa {
 		return fmt.Sprintf("put back the files as stage %s left them: %s must hold the public key of %s alone (`openssl pkey -in %s -pubout -out %s`; the backup %s made in certctl-backups holds the files from before it, with both keys)",
-			rec.Stage, p.trust, p.key, p.key, p.trust, step)
+			rec.Stage, p.Trust, p.Key, p.Key, p.Trust, step)
 	}
 	return fmt.Sprintf("put back the files as stage %s left them: %s must hold the %s CA alone, the certificate %s matches (the backup %s made in certctl-backups holds the files from before it: its %s holds both CAs, keep only the first: `openssl x509 -in BACKUP/pki/%s -out %s`), and each certificate or kubeconfig the problems name must be re-issued by it (`certctl renew NAME`)",
-		rec.Stage, p.trust, which, p.key, step, p.trust, p.trust, p.trust)
+		rec.Stage, p.Trust, which, p.Key, step, p.Trust, p.Trust, p.Trust)
 }

@@ -19,8 +19,8 @@ func TestStatusSeesChangedCAFiles(t *testing.T) {
 		stages int
 		side   func(p paths) (string, string)
 	}{
-		{StageTrust, 1, func(p paths) (string, string) { return p.newCert, p.newKey }},
-		{StageReissue, 2, func(p paths) (string, string) { return p.oldCert, p.oldKey }},
+		{StageTrust, 1, func(p paths) (string, string) { return p.NewCert, p.NewKey }},
+		{StageReissue, 2, func(p paths) (string, string) { return p.OldCert, p.OldKey }},
 	} {
 		t.Run(tc.stage, func(t *testing.T) {
 			f := newFixture(t)

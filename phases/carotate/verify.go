@@ -45,7 +45,7 @@ type State struct {
 // record.
 func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
 	p := k.paths(certDir)
-	rec, err := ReadRecord(p.record)
+	rec, err := ReadRecord(p.Record)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 			st.Problems = append(st.Problems, err.Error())
 		}
 	}
-	if st.Trusted, err = trusted(k, p.trust); err != nil {
+	if st.Trusted, err = trusted(k, p.Trust); err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st, nil
 	}
@@ -70,7 +70,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 	}
 	want := rec.Trusted() // the trust file's fingerprints at the stage
 	if want != nil && !slices.Equal(st.Trusted, want) {
-		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.trust, short(st.Trusted), rec.Stage, short(want)))
+		st.Problems = append(st.Problems, fmt.Sprintf("%s holds %s, stage %s says %s", p.Trust, short(st.Trusted), rec.Stage, short(want)))
 	}
 	if rec.Active() {
 		// The old and new CA files of the stage, as ca rotate reads them
@@ -80,9 +80,9 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 		}
 	}
 	if len(st.Trusted) > 0 {
-		if rec == nil && !k.sa && missing(p.key) {
+		if rec == nil && !k.sa && missing(p.Key) {
 			// An external CA: its key is elsewhere by design.
-			st.Next = "none: " + p.key + " is not on this node (an external CA, docs/external-ca.md): certctl does not rotate it"
+			st.Next = "none: " + p.Key + " is not on this node (an external CA, docs/external-ca.md): certctl does not rotate it"
 			return st, nil
 		}
 		st.checkKey(k, p)
@@ -101,20 +101,20 @@ func missing(path string) bool {
 // checkKey checks that the signing key matches the first entry of the
 // trust file, as kubeadm reads them.
 func (st *State) checkKey(k kind, p paths) {
-	key, err := pki.ReadKeyFile(p.key)
+	key, err := pki.ReadKeyFile(p.Key)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return
 	}
 	if k.sa {
 		if keyFingerprint(key.Public()) != st.Trusted[0] {
-			st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first key of %s", p.key, p.trust))
+			st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first key of %s", p.Key, p.Trust))
 		}
 		return
 	}
-	cert, _, err := pki.ReadCertFile(p.trust)
+	cert, _, err := pki.ReadCertFile(p.Trust)
 	if err == nil && pki.KeyMatches(cert, key) != nil {
-		st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first certificate of %s", p.key, p.trust))
+		st.Problems = append(st.Problems, fmt.Sprintf("%s does not match the first certificate of %s", p.Key, p.Trust))
 	}
 }
 
@@ -129,7 +129,7 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 		}
 	}
 	byID := map[string]*x509.Certificate{}
-	for _, path := range []string{p.oldCert, p.newCert, p.trust} {
+	for _, path := range []string{p.OldCert, p.NewCert, p.Trust} {
 		if path == "" { // sa: no certificate
 			continue
 		}
@@ -152,7 +152,7 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 			}
 		}
 		if h.entry.Kind == pki.KindKubeconfig {
-			if msg := castage.CADataProblem(h.file, mapped(h.caData, fingerprint), rec, p.trust, h.embedded, "certctl renew "+h.entry.CertName()+renewFlags); msg != "" {
+			if msg := castage.CADataProblem(h.file, mapped(h.caData, fingerprint), rec, p.Trust, h.embedded, "certctl renew "+h.entry.CertName()+renewFlags); msg != "" {
 				st.Problems = append(st.Problems, msg)
 			}
 		}
