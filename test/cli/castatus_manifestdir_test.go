@@ -23,7 +23,8 @@ func TestCAStatusCarriesManifestDir(t *testing.T) {
 	n.manifestDir = elsewhere
 	run(t, bin, n.rotateArgs("ca", false)...)
 	out := runOut(t, bin, append([]string{"ca", "status", "--node-only", "--manifest-dir", elsewhere}, n.flags()...)...)
-	if !strings.Contains(out, "certctl ca rotate ca --cert-dir "+n.certDir+" --kubeconfig-dir "+n.dir+" --manifest-dir "+elsewhere+" --restarted") {
+	// --node-only too: the command is one to copy (TestRotStatusNextCarriesNodeOnly).
+	if !strings.Contains(out, "certctl ca rotate ca --cert-dir "+n.certDir+" --kubeconfig-dir "+n.dir+" --manifest-dir "+elsewhere+" --node-only --restarted") {
 		t.Errorf("ca status --manifest-dir %s prints next commands without it:\n%s", elsewhere, out)
 	}
 }
