@@ -28,19 +28,7 @@ import (
 // committed: every file and folder under the node's parent folder is as
 // it was (certctl's lock file aside).
 func TestDownloadFaultLeavesNodeAsItWas(t *testing.T) {
-	n := pkitest.NewNode(t, nil)
-	src := &config.ExternalEtcd{
-		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
-		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
-		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
-	}
-	key := testKey(t)
-	stacked, external := fake.NewClientset(), fake.NewClientset()
-	upload(t, stacked, n.CertDir(), key)
-	var out bytes.Buffer
-	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
-		t.Fatal(err)
-	}
+	n, key, stacked, external := uploadedBoth(t)
 	// ssl is the etcd.external folder, beside the certificate folder.
 	ext := func(ssl string) *config.ExternalEtcd {
 		return &config.ExternalEtcd{CAFile: filepath.Join(ssl, "ca.pem"), CertFile: filepath.Join(ssl, "client.pem"), KeyFile: filepath.Join(ssl, "client-key.pem")}
@@ -215,19 +203,7 @@ func TestDownloadMakesFoldersAsKubeadm(t *testing.T) {
 // refused as "read directory ...: not a directory" naming neither the
 // setting nor what to do.
 func TestDownloadRefusesBadFolders(t *testing.T) {
-	n := pkitest.NewNode(t, nil)
-	src := &config.ExternalEtcd{
-		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
-		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
-		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
-	}
-	key := testKey(t)
-	stacked, external := fake.NewClientset(), fake.NewClientset()
-	upload(t, stacked, n.CertDir(), key)
-	var out bytes.Buffer
-	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
-		t.Fatal(err)
-	}
+	_, key, stacked, external := uploadedBoth(t)
 	file := func(t *testing.T, p string) {
 		if err := os.WriteFile(p, []byte("not a folder\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -332,19 +308,7 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 // written: "not a regular file but a folder". The certificate folder's are refused so still; an
 // etcd.external path is refused naming the setting, which is to fix.
 func TestDownloadRefusesFolderInPlaceOfFile(t *testing.T) {
-	n := pkitest.NewNode(t, nil)
-	src := &config.ExternalEtcd{
-		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
-		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
-		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
-	}
-	key := testKey(t)
-	stacked, external := fake.NewClientset(), fake.NewClientset()
-	upload(t, stacked, n.CertDir(), key)
-	var out bytes.Buffer
-	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
-		t.Fatal(err)
-	}
+	_, key, stacked, external := uploadedBoth(t)
 	for _, tc := range []struct {
 		name, folder string // folder: relative to the test's folder
 		external     bool
@@ -373,4 +337,25 @@ func TestDownloadRefusesFolderInPlaceOfFile(t *testing.T) {
 			})
 		}
 	}
+}
+
+// uploadedBoth makes a node and uploads its certificates with a new key
+// into two clusters' Secrets: stacked (its etcd files) and external (an
+// etcd.external whose files are its etcd client certificate and CA).
+func uploadedBoth(t *testing.T) (n *pkitest.Node, key []byte, stacked, external *fake.Clientset) {
+	t.Helper()
+	n = pkitest.NewNode(t, nil)
+	src := &config.ExternalEtcd{
+		CAFile:   filepath.Join(n.CertDir(), "etcd", "ca.crt"),
+		CertFile: filepath.Join(n.CertDir(), "apiserver-etcd-client.crt"),
+		KeyFile:  filepath.Join(n.CertDir(), "apiserver-etcd-client.key"),
+	}
+	key = testKey(t)
+	stacked, external = fake.NewClientset(), fake.NewClientset()
+	upload(t, stacked, n.CertDir(), key)
+	var out bytes.Buffer
+	if _, err := Upload(context.Background(), external, Options{CertDir: n.CertDir(), ExternalEtcd: src, Key: key, Rand: rand.Reader, Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	return n, key, stacked, external
 }
