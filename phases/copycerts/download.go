@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
@@ -36,7 +37,7 @@ import (
 // second download changes nothing; a different one (another CA, another
 // service-account key) is refused and nothing is written at all: this
 // node's folder belongs to another cluster, or the Secret does.
-func Download(ctx context.Context, client kubernetes.Interface, o Options) error {
+func Download(ctx context.Context, client kubernetes.Interface, o Options) (retErr error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -93,6 +94,18 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) error
 		// every check: a refusal (the lock held, a signal) leaves none.
 		// The etcd.external files may lie outside the certificate
 		// folder: its recovery must be able to finish their writes too.
+		// Its parent holds the lock and the transaction: made first on a
+		// node that has none yet (as kubeadm makes /etc/kubernetes), and
+		// removed again when the download does not commit.
+		made, err := makeParent(o.CertDir)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if retErr != nil {
+				unmakeParent(o.CertDir, made)
+			}
+		}()
 		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es))
 		if err != nil {
 			return err
@@ -394,4 +407,32 @@ func foreignFiles(certDir, where string, conflicts, leaves, remove []string, con
 		fix = fmt.Sprintf("this node holds another cluster's files; nothing was written. Move %s and %s aside (or remove %s) and download again", certDir, strings.Join(confPaths, " "), strings.Join(slices.Concat(inCertDir, confPaths), " "))
 	}
 	return fmt.Errorf("%s: %s", strings.Join(why, "; "), fix)
+}
+
+// makeParent makes the folders up to the parent of certDir that do not
+// exist, pki.DirMode less the umask, and returns them, outermost first.
+func makeParent(certDir string) ([]string, error) {
+	made, err := missingFolders([]string{absPath(certDir)})
+	if err != nil || len(made) == 0 {
+		return nil, err
+	}
+	if err := os.MkdirAll(made[len(made)-1], pki.DirMode&^umask()); err != nil {
+		return nil, fmt.Errorf("create folder %s: %w", made[len(made)-1], err)
+	}
+	return made, nil
+}
+
+// unmakeParent removes what makeParent made, and certctl's lock file in
+// it, for a download that did not commit: the node is left as it was. A
+// folder that holds anything else stays.
+func unmakeParent(certDir string, made []string) {
+	if len(made) == 0 {
+		return
+	}
+	if l, err := lock.Beside(certDir); err == nil {
+		_ = os.Remove(l)
+	}
+	for i := len(made) - 1; i >= 0; i-- {
+		_ = os.Remove(made[i])
+	}
 }

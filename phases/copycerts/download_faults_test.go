@@ -16,6 +16,7 @@ import (
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestDownloadFaultLeavesNodeAsItWas: download made the certificate
@@ -197,9 +198,7 @@ func TestDownloadMakesFoldersAsKubeadm(t *testing.T) {
 // TestDownloadRefusesBadFolders: a folder that cannot be what the
 // download needs is refused before anything is written, on one line
 // naming the path and what to do, with --dry-run too. A certificate folder
-// whose parent does not exist (a typo in --cert-dir or certificatesDir:
-// /etc/kubernets/pki) took no lock, and the transaction made the parent
-// on its way, 0700; a file where an etcd.external folder should be was
+// that is a file (or with a file on its way); a file where an etcd.external folder should be was
 // refused as "read directory ...: not a directory" naming neither the
 // setting nor what to do.
 func TestDownloadRefusesBadFolders(t *testing.T) {
@@ -218,13 +217,6 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 		prepare       func(t *testing.T, parent string)
 		want          func(parent string) []string
 	}{
-		{
-			name: "certificate folder's parent missing",
-			dir:  "kubernets/pki",
-			want: func(p string) []string {
-				return []string{filepath.Join(p, "kubernets", "pki"), filepath.Join(p, "kubernets") + " does not exist", "typo", "--cert-dir"}
-			},
-		},
 		{
 			name:    "certificate folder is a file",
 			dir:     "pki",
@@ -358,4 +350,35 @@ func uploadedBoth(t *testing.T) (n *pkitest.Node, key []byte, stacked, external 
 		t.Fatal(err)
 	}
 	return n, key, stacked, external
+}
+
+// TestDownloadMakesMissingParent: on a node without the certificate
+// folder's parent yet (a new node, before kubeadm made /etc/kubernetes),
+// download makes it, as kubeadm's download-certs does, with the folder
+// mode kubeadm's would have, and writes the files; one that does not
+// commit (here a signal before the commit) removes what it made, lock
+// file included: the node is as it was.
+func TestDownloadMakesMissingParent(t *testing.T) {
+	_, key, stacked, _ := uploadedBoth(t)
+	root := t.TempDir()
+	certDir := filepath.Join(root, "etc", "kubernetes", "pki")
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	before := treetest.Snapshot(t, root)
+	err := Download(canceled, stacked, Options{CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	treetest.ErrMentions(t, err, "nothing was written")
+	treetest.AssertSame(t, before, treetest.Snapshot(t, root))
+	if err := Download(context.Background(), stacked, Options{CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(certDir, "ca.key")); err != nil {
+		t.Errorf("ca.key not written: %v\n%s", err, out.String())
+	}
+	want := pki.DirMode &^ umask()
+	for _, d := range []string{filepath.Join(root, "etc"), filepath.Dir(certDir), certDir} {
+		if st, err := os.Stat(d); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v, %v; want a folder of mode %04o", d, st.Mode(), err, want)
+		}
+	}
 }

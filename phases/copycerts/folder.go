@@ -212,12 +212,9 @@ func (e entry) noun() string {
 }
 
 // checkPlaces refuses, before anything is read from or written to them, a
-// kubeconfig folder that is a file, a certificate folder that is a file or
-// whose parent does not exist, a file of es with a file on the way to it
-// (pki/etcd a file), and an etcd.external file with a folder in its place.
-// The parent must exist: it holds certctl's lock and the transaction
-// folder, so without it the download could take no lock, and a missing
-// /etc/kubernets is a typo far more often than a new layout.
+// kubeconfig folder that is a file, a certificate folder that is a file, a
+// file of es with a file on the way to it (pki/etcd a file), and an
+// etcd.external file with a folder in its place.
 func checkPlaces(certDir, kubeconfigDir string, es []entry) error {
 	if fi, err := os.Stat(kubeconfigDir); kubeconfigDir != "" && err == nil && !fi.IsDir() {
 		return fmt.Errorf("--kubeconfig-dir %s is a file, not a folder: pass the folder that holds the kubeconfig files (kubeadm's is /etc/kubernetes); nothing was changed", kubeconfigDir)
@@ -227,10 +224,6 @@ func checkPlaces(certDir, kubeconfigDir string, es []entry) error {
 		return err
 	} else if file != "" {
 		return fmt.Errorf("--cert-dir %s: %s is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki); nothing was changed", certDir, file)
-	}
-	parent := filepath.Dir(dir)
-	if _, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("certificate folder %s: its parent %s does not exist: check --cert-dir (or certificatesDir in --config) for a typo (kubeadm's is /etc/kubernetes/pki), or create %s first; nothing was changed", certDir, parent, parent)
 	}
 	for _, e := range es {
 		if e.path == "" {

@@ -54,8 +54,8 @@ func TestCopyCertsDownloadRefusalsChangeNothing(t *testing.T) {
 			want: []string{"--certificate-key", "16 bytes", "64 hex digits"}},
 		{name: "lock held by another certctl", dir: "pki", prepare: holdLock, args: []string{"--certificate-key", key, "--lock-timeout", "0"},
 			want: []string{lock.FileName, "--lock-timeout"}},
-		{name: "a typo in --cert-dir", dir: "kubernets/pki",
-			want: []string{"kubernets does not exist", "typo", "--cert-dir"}},
+		{name: "wrong key on a node without its folders yet", dir: "etc/kubernetes/pki", args: []string{"--certificate-key", other},
+			want: []string{"does not decrypt kubeadm-certs", "pass the key the upload printed"}},
 		{name: "another cluster's CA on disk", dir: "pki",
 			prepare: func(t *testing.T, parent string) {
 				if err := os.MkdirAll(filepath.Join(parent, "pki"), 0o755); err != nil {
