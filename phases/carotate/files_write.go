@@ -143,20 +143,16 @@ func (r *run) signingFiles(stage string) ([]txn.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", path, err)
 	}
-	files, perSigner, unset := signingCertFiles(flags)
+	files, perSigner, unset := castage.SigningCertFiles(flags)
 	if len(files) == 0 {
 		return nil, nil
 	}
-	ours := []string{p.Trust, p.OldCert, p.NewCert}
-	isOurs := func(cur string) bool {
-		return slices.Contains(ours, filepath.Clean(cur)) || slices.ContainsFunc(ours, func(f string) bool { return castage.SameFile(f, cur) })
-	}
 	cur := files[0]
 	switch {
-	case !slices.ContainsFunc(files, isOurs):
+	case !slices.ContainsFunc(files, p.IsCert):
 		fmt.Fprintf(r.o.Warn, "[warning] kube-controller-manager signs with %s (%s), not with the %s CA: its manifest is left as it is\n", cur, path, k.name)
 		return nil, nil
-	case slices.ContainsFunc(files, func(f string) bool { return !isOurs(f) }) || len(unset) > 0:
+	case slices.ContainsFunc(files, func(f string) bool { return !p.IsCert(f) }) || len(unset) > 0:
 		// One edit would point every signer at this CA.
 		return nil, fmt.Errorf("kube-controller-manager's per-signer flags in %s do not all name the %s CA's files (%s; unset: %s): during the rotation every signer must sign with one certificate, and kube-controller-manager refuses the bundle %s: point every pair at %s and %s (as `certctl signer enable --per-signer` does when no rotation is under way), then run this again",
 			path, k.name, strings.Join(files, ", "), cmp.Or(strings.Join(unset, ", "), "none"), p.Trust, p.Trust, p.Key)
@@ -178,27 +174,6 @@ func (r *run) signingFiles(stage string) ([]txn.File, error) {
 		{Target: backup, Data: data, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 		{Target: path, Data: out, Mode: st.Mode().Perm(), UID: -1, GID: -1},
 	}, nil
-}
-
-// signingCertFiles are the certificate files kube-controller-manager
-// signs with, from its signing flags: --cluster-signing-cert-file, else the
-// per-signer flags that are set (perSigner; unset names those that are
-// not); none when no flag is set (kubeadm's external-CA mode).
-func signingCertFiles(flags map[string]string) (files []string, perSigner bool, unset []string) {
-	if cur := flags["cluster-signing-cert-file"]; cur != "" {
-		return []string{cur}, false, nil
-	}
-	for _, f := range manifests.PerSignerCertFlags {
-		if v := flags[f]; v != "" {
-			files = append(files, v)
-		} else {
-			unset = append(unset, "--"+f)
-		}
-	}
-	if len(files) == 0 {
-		return nil, false, nil
-	}
-	return files, true, unset
 }
 
 // removeFiles removes files that may exist, then fsyncs their folders.

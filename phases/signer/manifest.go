@@ -69,9 +69,9 @@ func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool,
 			if err != nil {
 				return nil, nil, err
 			}
-			current := flags["cluster-signing-cert-file"]
-			for _, f := range manifests.PerSignerCertFlags {
-				current = cmp.Or(current, flags[f])
+			var current string
+			if named, _, _ := castage.SigningCertFiles(flags); len(named) > 0 {
+				current = named[0]
 			}
 			cert, key = files.SigningFiles(rec.Stage, current)
 		}

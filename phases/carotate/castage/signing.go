@@ -33,12 +33,41 @@ func SigningRotation(certDir string) (Files, *Record, error) {
 // `certctl signer enable` during a rotation.
 func (f Files) SigningFiles(stage, current string) (cert, key string) {
 	cert, key = f.SigningCert(stage), f.Key
-	ours := []string{f.Trust, f.OldCert, f.NewCert}
-	if current == "" || slices.Contains(ours, filepath.Clean(current)) || !slices.ContainsFunc(ours, func(o string) bool { return SameFile(o, current) }) {
+	if current == "" || slices.Contains(f.certs(), filepath.Clean(current)) || !f.IsCert(current) {
 		return cert, key
 	}
 	dir := filepath.Dir(filepath.Clean(current))
 	return filepath.Join(dir, filepath.Base(cert)), filepath.Join(dir, filepath.Base(key))
+}
+
+// certs are the rotation's CA certificate files a signing flag may name.
+func (f Files) certs() []string { return []string{f.Trust, f.OldCert, f.NewCert} }
+
+// IsCert reports whether path names one of the rotation's CA certificate
+// files (the trust file, the old or the new CA), as spelled or through
+// another path to the same file.
+func (f Files) IsCert(path string) bool {
+	return slices.Contains(f.certs(), filepath.Clean(path)) || slices.ContainsFunc(f.certs(), func(c string) bool { return SameFile(c, path) })
+}
+
+// SigningCertFiles are the certificates kube-controller-manager's signing
+// flags name: --cluster-signing-cert-file's, else those of the per-signer
+// flags that are set (perSigner), with the per-signer flags left unset.
+func SigningCertFiles(flags map[string]string) (files []string, perSigner bool, unset []string) {
+	if cur := flags["cluster-signing-cert-file"]; cur != "" {
+		return []string{cur}, false, nil
+	}
+	for _, f := range manifests.PerSignerCertFlags {
+		if v := flags[f]; v != "" {
+			files = append(files, v)
+		} else {
+			unset = append(unset, "--"+f)
+		}
+	}
+	if len(files) == 0 {
+		return nil, false, nil
+	}
+	return files, true, unset
 }
 
 // SigningProblem says what is wrong with kube-controller-manager's
