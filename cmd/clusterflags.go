@@ -95,6 +95,16 @@ func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read fu
 	return read(r, cmd.Context())
 }
 
+// rerun are the settings flags given to cmd, as a printed command repeats
+// them (phases.Env.Rerun): --config, the folders and every flag of addTo.
+func (f *clusterFlags) rerun(cmd *cobra.Command) string {
+	all := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
+	(&clusterFlags{}).addTo(all)
+	names := []string{"kubeconfig-dir"}
+	all.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	return rerunFlags(cmd, names...)
+}
+
 // addSubsetTo registers only the named flags of clusterFlags, with their
 // usual help and defaults: renewal and expiry checks read SANs and
 // endpoints from the certificates, so the flags that set them would do

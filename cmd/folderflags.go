@@ -96,7 +96,11 @@ func rerunFlags(cmd *cobra.Command, names ...string) string {
 				b.WriteString(" --" + name)
 			}
 		default:
-			b.WriteString(" --" + name + " " + output.ShellQuote(f.Value.String()))
+			v := f.Value.String() // a list's is "[a,b]"
+			if list, ok := f.Value.(pflag.SliceValue); ok {
+				v = strings.Join(list.GetSlice(), ",")
+			}
+			b.WriteString(" --" + name + " " + output.ShellQuote(v))
 		}
 	}
 	return b.String()

@@ -38,6 +38,7 @@ func (o *initOptions) addTo(fs *pflag.FlagSet, kubeconfigDirHelp string) {
 func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Options {
 	o.Group = group
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	o.Rerun = o.cluster.rerun(cmd)
 	return o.Options
 }
 

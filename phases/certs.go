@@ -42,12 +42,17 @@ func CertPhases(profiles []pki.Profile) []Phase {
 
 func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.CertificatesDir} }
 
-// certDirFlag and folderFlags are what a printed certctl command needs to
-// act on this run's folders (config.FolderFlags): certDirFlag for
-// `init-phase certs`, which has no --kubeconfig-dir; folderFlags for the
-// commands that have both. Without them, run as printed, the command acted
-// on /etc/kubernetes.
-func (env *Env) certDirFlag() string { return config.FolderFlags(env.Cluster.CertificatesDir, "") }
+// initFlags and folderFlags are what a printed certctl command needs to
+// act on this run's folders (config.FolderFlags), and for initFlags, a
+// printed `certctl init-phase` command, with this run's settings (Rerun).
+// Without them, run as printed, the command acted on /etc/kubernetes, or
+// made certificates for other SANs.
+func (env *Env) initFlags() string {
+	if env.Rerun != "" {
+		return env.Rerun
+	}
+	return config.FolderFlags(env.Cluster.CertificatesDir, "")
+}
 
 func (env *Env) folderFlags() string {
 	return config.FolderFlags(env.Cluster.CertificatesDir, env.KubeconfigDir)
@@ -168,12 +173,12 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		if caKeyOK, err := pki.Exists(caKeyPath); err != nil {
 			return err
 		} else if caKeyOK {
-			return fmt.Errorf("CA certificate %s is missing but its key %s is there: run `certctl init-phase certs %s%s` to make the CA certificate for that key again (what the key signed stays valid)", caCertPath, caKeyPath, ca.Name, env.certDirFlag())
+			return fmt.Errorf("CA certificate %s is missing but its key %s is there: run `certctl init-phase certs %s%s` to make the CA certificate for that key again (what the key signed stays valid)", caCertPath, caKeyPath, ca.Name, env.initFlags())
 		}
 		if certOK {
-			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s%s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, env.certDirFlag(), ca.Name)
+			return fmt.Errorf("%s exists but its CA certificate %s is missing: restore the CA, or run `certctl init-phase certs %s%s` only if you mean to replace the whole %s tree", certPath, caCertPath, ca.Name, env.initFlags(), ca.Name)
 		}
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, ca.Name, env.certDirFlag())
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, ca.Name, env.initFlags())
 	}
 	// The CA on disk, unless the check pass has only planned to create it:
 	// then the certificate it will write for the CA's existing key, or nil
@@ -197,7 +202,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caKeyOK {
-		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name, env.certDirFlag())
+		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name, env.initFlags())
 	}
 	// caCert is nil only in the check pass: the real pass signs with v.
 	var v pki.Validity

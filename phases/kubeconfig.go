@@ -40,7 +40,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok && env.Cluster.Joining {
 		return errJoinNeeds(env, caCertPath, p.CAName)
 	} else if !ok {
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.certDirFlag())
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.initFlags())
 	}
 	caCert, others, err := readCA(s, p.CABaseName)
 	if err != nil {

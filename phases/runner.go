@@ -43,6 +43,11 @@ type Env struct {
 	// for an external CA instead of certificates.
 	UseCSR bool
 	CSRDir string
+	// Rerun are the flags a printed `certctl init-phase` command repeats so
+	// that, run as printed, it makes what this run would: every settings
+	// flag the run was given (--config, the folders, the SANs, ...). When
+	// empty, the folders' flags (config.FolderFlags).
+	Rerun string
 	// DryRun stops after the check pass: nothing is written.
 	DryRun bool
 	// OwnPlan is set by workflows whose phases report their plan

@@ -13,7 +13,7 @@ import (
 // and verifies service account tokens. It is not a certificate: no CA.
 func runServiceAccount(ctx context.Context, env *Env) error {
 	if env.UseCSR {
-		next := "run `certctl init-phase certs sa" + env.certDirFlag() + "` to make it in the cert dir"
+		next := "run `certctl init-phase certs sa" + env.initFlags() + "` to make it in the cert dir"
 		if env.Cluster.Joining {
 			next = "a joining node uses the cluster's: run `certctl certs download --certificate-key KEY" + env.folderFlags() + "` (docs/ha.md)"
 		}

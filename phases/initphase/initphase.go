@@ -61,8 +61,11 @@ type Options struct {
 	DryRun        bool
 	// UseCSR writes keys and CSRs under CSRDir for an external CA instead
 	// of certificates, then says how to import what the CA signs.
-	UseCSR      bool
-	CSRDir      string
+	UseCSR bool
+	CSRDir string
+	// Rerun are the settings flags of the run, which the certctl
+	// init-phase commands it prints repeat (phases.Env.Rerun).
+	Rerun       string
 	LockTimeout time.Duration
 	Now         func() time.Time
 	Rand        io.Reader
@@ -78,7 +81,7 @@ type Options struct {
 // ends, as renew --use-csr does, with the exact command that installs what
 // the CA signs.
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
-	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, Rerun: o.Rerun, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
 	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
 	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", dir)
 	switch {
