@@ -171,35 +171,62 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 // checkSigningCA checks that ca is the CA that certctl's signerName signs
 // with in the certificate folder dir (see SignOptions.CertDir).
 func checkSigningCA(dir, signerName string, ca *CA) error {
-	if dir == "" {
-		return nil
-	}
 	want := CAFor(signerName)
+	l, err := locateCA(dir, want, ca.Cert)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check the CA of signer %s: %w", signerName, err)
+	case l.wantFile != "" && !l.isWant:
+		return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, l.wantFile, ca.Cert.Subject.CommonName, want)
+	case l.other != "":
+		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, l.other, l.otherFile, want)
+	}
+	return nil
+}
+
+// caLocation is where a CA certificate is among the CA files of a
+// certificate folder.
+type caLocation struct {
+	wantFile         string // the file of the CA looked for; "" when absent
+	isWant           bool   // the certificate is one of wantFile's
+	other, otherFile string // otherwise, the CA whose file holds it, if any
+}
+
+// locateCA looks for cert among the CA files of the certificate folder dir
+// (every certificate of each, for a CA rotation's bundle), where the CA
+// called want is expected. Nothing is found when dir is "".
+func locateCA(dir, want string, cert *x509.Certificate) (caLocation, error) {
+	var l caLocation
+	if dir == "" {
+		return l, nil
+	}
 	store := pki.Store{Dir: dir}
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
-		caName, file := e.Name, store.CertPath(e.BaseName)
+		file := store.CertPath(e.BaseName)
 		ok, err := pki.Exists(file)
 		if err != nil {
-			return err
+			return l, err
 		}
 		if !ok {
 			continue
 		}
 		first, rest, err := pki.ReadCertFile(file)
 		if err != nil {
-			return fmt.Errorf("read CA certificate %s to check the CA of signer %s: %w", file, signerName, err)
+			return l, fmt.Errorf("read CA certificate %s: %w", file, err)
 		}
-		holds := slices.ContainsFunc(append([]*x509.Certificate{first}, rest...), func(c *x509.Certificate) bool { return sameCA(c, ca.Cert) })
+		holds := slices.ContainsFunc(append([]*x509.Certificate{first}, rest...), func(c *x509.Certificate) bool { return sameCA(c, cert) })
 		switch {
-		case caName == want && !holds:
-			return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, file, ca.Cert.Subject.CommonName, want)
-		case caName == want:
-			return nil
-		case holds:
-			return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, caName, file, want)
+		case e.Name == want:
+			l.wantFile, l.isWant = file, holds
+			if holds {
+				l.other, l.otherFile = "", ""
+				return l, nil
+			}
+		case holds && l.other == "":
+			l.other, l.otherFile = e.Name, file
 		}
 	}
-	return nil
+	return l, nil
 }
 
 // sameCA reports whether a and b are the same CA: the same subject and key,
