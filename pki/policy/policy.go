@@ -135,7 +135,7 @@ func (r Rules) CheckSign(q Request) error {
 
 // CheckRequest applies the rules on what a request asks for, checked when
 // it is approved and again when it is signed: it does not ask for CA:TRUE;
-// its key is strong enough; the usages are explicit; and O=system:masters
+// its key is strong enough; its subject has at most one CN; the usages are explicit; and O=system:masters
 // only with r.AllowSystemMasters and for an allowed requester. It returns
 // a *Violation.
 func (r Rules) CheckRequest(q Request) error {
@@ -144,6 +144,9 @@ func (r Rules) CheckRequest(q Request) error {
 	}
 	if err := Key("the request's public key", q.CSR.PublicKey, false); err != nil {
 		return err
+	}
+	if n := commonNames(q.CSR); n > 1 {
+		return &Violation{ReasonSubjectNotAllowed, fmt.Sprintf("the request's subject %q has %d CNs: certctl issues a certificate with at most one, as readers disagree on which of several is the name (Go takes the last, others the first); ask for one CN", q.CSR.Subject.String(), n)}
 	}
 	if len(q.Usages) == 0 {
 		return &Violation{ReasonUsageNotAllowed, "the request has no usages: certctl never issues an unconstrained certificate; ask for explicit usages (spec.usages, or usages in the signing configuration)"}
@@ -165,7 +168,21 @@ func (r Rules) CheckRequest(q Request) error {
 	return nil
 }
 
-var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+var (
+	oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+	oidCN               = asn1.ObjectIdentifier{2, 5, 4, 3}
+)
+
+// commonNames counts the CN attributes of req's subject.
+func commonNames(req *x509.CertificateRequest) int {
+	n := 0
+	for _, a := range req.Subject.Names {
+		if a.Type.Equal(oidCN) {
+			n++
+		}
+	}
+	return n
+}
 
 // AsksForCA reports whether req asks for CA:TRUE, or has a basic
 // constraints extension that cannot be read (refuse rather than guess).
