@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"slices"
@@ -174,9 +175,12 @@ var (
 )
 
 // commonNames counts the CN attributes of req's subject.
-func commonNames(req *x509.CertificateRequest) int {
+func commonNames(req *x509.CertificateRequest) int { return countCN(req.Subject.Names) }
+
+// countCN counts the CN attributes of a parsed subject's names.
+func countCN(names []pkix.AttributeTypeAndValue) int {
 	n := 0
-	for _, a := range req.Subject.Names {
+	for _, a := range names {
 		if a.Type.Equal(oidCN) {
 			n++
 		}
