@@ -31,7 +31,10 @@ type SignOptions struct {
 	// spec.usages and kubeadm's one-year validity.
 	Profile *SigningProfile
 	// Rules are the issuance policy's choices: O=system:masters is refused
-	// unless Rules.AllowSystemMasters and the requester is allowed.
+	// unless Rules.AllowSystemMasters and the requester is allowed, and a
+	// subject that makes its holder an allowed requester (kubeadm:cluster-admins)
+	// is issued only for an allowed requester. With no requester group or
+	// user, DefaultRequesterGroups are allowed, as for PolicyOptions.
 	Rules policy.Rules
 	// ControlPlane gives, for a CSR of one of certctl's signer names, the
 	// control-plane certificates that name may issue: the request must fit
@@ -85,6 +88,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		o.Now = time.Now
 	}
 	o.Rand = cmp.Or(o.Rand, rand.Reader)
+	if len(o.Rules.RequesterGroups) == 0 && len(o.Rules.RequesterUsers) == 0 {
+		o.Rules.RequesterGroups = slices.Clone(DefaultRequesterGroups)
+	}
 	res := &SignResult{}
 	var controlPlane *Policy // read once, for the first CSR of certctl's names
 	csrs := client.CertificatesV1().CertificateSigningRequests()
