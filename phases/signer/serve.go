@@ -127,6 +127,38 @@ func checkFlagCAs(dir string, cas map[string]CAProvider) error {
 	return nil
 }
 
+// checkCustomCA refuses a custom signer whose CA is one of the node's: one
+// of cas (certctl's names' CAs) or a CA file of the certificate folder dir.
+// The API server, etcd and the front proxy trust those CAs, and a custom
+// name is signed without the control-plane profile that certctl's names
+// apply: it would issue any client identity (system:kube-controller-manager,
+// a node's) to whoever gets a CSR approved.
+func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error {
+	cert := cs.CA.Current().Cert
+	node, file := "", ""
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		if p := cas[e.Name]; p != nil && sameCA(p.Current().Cert, cert) {
+			node = e.Name
+			break
+		}
+	}
+	if node == "" {
+		l, err := locateCA(dir, "", cert)
+		if err != nil {
+			return fmt.Errorf("check the CA of custom signer %s: %w", cs.Name, err)
+		}
+		node, file = l.other, l.otherFile
+	}
+	if node == "" {
+		return nil
+	}
+	where := ""
+	if file != "" {
+		where = " (" + file + ")"
+	}
+	return fmt.Errorf("custom signer %s signs with the CA %q, the node's %s%s, which the control plane trusts: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own", cs.Name, cert.Subject.CommonName, node, where)
+}
+
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
@@ -156,6 +188,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}
 		if slices.ContainsFunc(custom, func(c CustomSigner) bool { return c.Name == cs.Name }) {
 			return fmt.Errorf("signer: custom signer %q given twice", cs.Name)
+		}
+		if err := checkCustomCA(cs, providers, o.Cluster.CertificatesDir); err != nil {
+			return err
 		}
 		custom, sources = append(custom, cs), append(sources, src)
 	}

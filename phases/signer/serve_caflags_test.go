@@ -1,10 +1,13 @@
 package signer
 
 import (
+	"errors"
 	"io"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
@@ -62,6 +65,56 @@ func TestServeCAFlagsSignWithTheirCA(t *testing.T) {
 					t.Fatalf("loadCAs: %d CA(s), %v; want %d", len(cas), err, len(c.files))
 				}
 				return
+			}
+			treetest.ErrMentions(t, err, c.mention...)
+		})
+	}
+}
+
+// TestServeRefusesCustomSignerOnNodeCA: a --signer of the user's whose CA
+// is one of the node's (the cluster CA in --cert-dir, or one named by a
+// --*-ca-cert flag) signed, for any approved CSR of that name, whatever
+// subject and usages it asked for with a CA the API server, etcd or the
+// front proxy trusts: a client certificate for system:kube-controller-manager,
+// say, without the control-plane profile that certctl's own names apply.
+// signer run now refuses it before it connects; a CA of its own is taken.
+func TestServeRefusesCustomSignerOnNodeCA(t *testing.T) {
+	later := time.Now().Add(24 * time.Hour)
+	clusterCA, own := newTestCA(t, "kubernetes", later), newTestCA(t, "example CA", later)
+	certDir := t.TempDir()
+	writePair(t, pki.Store{Dir: certDir}, clusterCA)
+	ownDir := pki.Store{Dir: t.TempDir()}
+	writePair(t, ownDir, own)
+	s := pki.Store{Dir: certDir}
+	for _, c := range []struct {
+		name    string
+		o       ServeOptions
+		mention []string // nil: accepted
+	}{
+		{"the cluster CA of --cert-dir", ServeOptions{Cluster: &config.Cluster{CertificatesDir: certDir},
+			Custom: []string{"example.com/serving=" + s.CertPath("ca") + "," + s.KeyPath("ca")}},
+			[]string{"example.com/serving", `"kubernetes"`, "a CA of its own"}},
+		{"the cluster CA of --ca-cert, elsewhere", ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir()},
+			CAFiles: map[string][2]string{pki.CAName: {s.CertPath("ca"), s.KeyPath("ca")}},
+			Custom:  []string{"example.com/serving=" + s.CertPath("ca") + "," + s.KeyPath("ca")}},
+			[]string{"example.com/serving", `"kubernetes"`}},
+		{"a CA of its own", ServeOptions{Cluster: &config.Cluster{CertificatesDir: certDir},
+			Custom: []string{"example.com/serving=" + ownDir.CertPath("ca") + "," + ownDir.KeyPath("ca")}}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.o
+			o.ListenAddress, o.Out, o.ErrOut = "127.0.0.1:0", io.Discard, io.Discard
+			connected := errors.New("connected")
+			o.NewClient = func() (kubernetes.Interface, error) { return nil, connected }
+			err := Serve(t.Context(), o)
+			if c.mention == nil {
+				if !errors.Is(err, connected) {
+					t.Fatalf("Serve: %v, want it to go on and connect", err)
+				}
+				return
+			}
+			if errors.Is(err, connected) {
+				t.Fatal("Serve connected with a custom signer on a node CA")
 			}
 			treetest.ErrMentions(t, err, c.mention...)
 		})
