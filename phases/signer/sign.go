@@ -48,6 +48,11 @@ type SignOptions struct {
 	// absent, CA must be none of the folder's other CAs. Nil, or "", skips
 	// the check.
 	CertDir func() string
+	// CertificateValidity returns the cluster's certificate validity
+	// (certificateValidityPeriod), asked after ControlPlane: a certificate
+	// of certctl's signer names lasts at most that, as signer run issues
+	// it. Nil, or 0, leaves the profile's (or one year).
+	CertificateValidity func() time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -77,8 +82,9 @@ type SignResult struct {
 // O=system:masters only as o.Rules allow), and a request for one of
 // certctl's signer names must fit the control-plane certificate it claims
 // (o.ControlPlane: Policy.Check, as signer run and approve). The validity is the profile's
-// expiry (one year when unset), shortened by spec.expirationSeconds and
-// capped at the CA's expiry. A certificate for a custom signer name has a
+// expiry (one year when unset), for certctl's names at most the cluster's
+// (o.CertificateValidity), shortened by spec.expirationSeconds and capped
+// at the CA's expiry. A certificate for a custom signer name has a
 // subject and an authority key identifier.
 func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignOptions) (*SignResult, error) {
 	if o.CA == nil {
@@ -136,6 +142,11 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 			if o.CertDir != nil {
 				if err := checkSigningCA(o.CertDir(), csr.Spec.SignerName, o.CA); err != nil {
 					return fmt.Errorf("sign CSR %s: %w", name, err)
+				}
+			}
+			if o.CertificateValidity != nil {
+				if d := o.CertificateValidity(); d > 0 {
+					maxValidity = min(maxValidity, d)
 				}
 			}
 			if _, err := controlPlane.Check(csr.Spec.SignerName, req, usages); err != nil {
