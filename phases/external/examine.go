@@ -114,6 +114,15 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
+		// Every problem in one round trip to the CA operator.
+		if perr := policy.Issued(certs[0], want); perr != nil {
+			err = fmt.Errorf("%w; also %w", err, perr)
+		}
+		return c, refused, err
+	}
+	// What certctl's own signers never issue, an external CA's certificate
+	// may not bring in either (issue 13: one policy for every path).
+	if err := policy.Issued(certs[0], want); err != nil {
 		return c, refused, err
 	}
 	if certs[0].NotAfter.After(ca.bundle[0].NotAfter) {

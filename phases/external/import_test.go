@@ -7,6 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +152,26 @@ func TestImportRefusals(t *testing.T) {
 			[]string{"not valid before " + now.Add(time.Hour).UTC().Format(time.RFC3339)}},
 		{"a CA", signWith(func(c *x509.Certificate) { c.IsCA = true }, nil), []string{"it is a CA certificate (CA:TRUE)"}},
 		{"other subject", signWith(func(c *x509.Certificate) { c.Subject.CommonName = "admin" }, nil), []string{`its CN is "admin", not "kube-apiserver"`}},
+		{"cert sign key usage, CA:FALSE", signWith(func(c *x509.Certificate) { c.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign }, nil),
+			[]string{"key usages cert sign, crl sign", "CA"}},
+		{"cert sign key usage, no basic constraints", signWith(func(c *x509.Certificate) { c.KeyUsage |= x509.KeyUsageCertSign; c.BasicConstraintsValid = false }, nil),
+			[]string{"key usages cert sign"}},
+		{"any extended key usage", signWith(func(c *x509.Certificate) { c.ExtKeyUsage = append(c.ExtKeyUsage, x509.ExtKeyUsageAny) }, nil),
+			[]string{`extended key usage "any"`}},
+		{"URI and email SANs", signWith(func(c *x509.Certificate) {
+			c.URIs = []*url.URL{{Scheme: "spiffe", Host: "cluster.local", Path: "/ns/default/sa/x"}}
+			c.EmailAddresses = []string{"root@example.com"}
+		}, nil), []string{"URI:spiffe://cluster.local/ns/default/sa/x", "email:root@example.com", "not asked for"}},
+		{"SANs not asked for", signWith(func(c *x509.Certificate) {
+			c.DNSNames = append(c.DNSNames, "evil.example.com")
+			c.IPAddresses = append(c.IPAddresses, net.ParseIP("203.0.113.9"))
+		}, nil), []string{"DNS:evil.example.com", "IP:203.0.113.9", "not asked for"}},
+		{"two CNs", signWith(func(c *x509.Certificate) {
+			cn := asn1.ObjectIdentifier{2, 5, 4, 3}
+			c.Subject.ExtraNames = []pkix.AttributeTypeAndValue{{Type: cn, Value: "evil"}, {Type: cn, Value: "kube-apiserver"}}
+		}, nil), []string{"2 CNs"}},
+		{"shorter than an hour", signWith(func(c *x509.Certificate) { c.NotBefore, c.NotAfter = now.Add(-10*time.Minute), now.Add(20*time.Minute) }, nil),
+			[]string{"valid for 30m0s", "shorter than 1h0m0s"}},
 		{"garbage", func(t *testing.T, n *extNode) {
 			os.WriteFile(filepath.Join(n.csrDir, "apiserver.crt"), []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), 0o644)
 		}, []string{"it holds no PEM certificate"}},

@@ -239,12 +239,13 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 		return err
 	}
 	certDir := "" // the node's certificate folder, known once load has run
+	var validity time.Duration
 	controlPlane := func(ctx context.Context) (*Policy, error) {
 		cluster, err := load()
 		if err != nil {
 			return nil, err
 		}
-		certDir = cluster.CertificatesDir
+		certDir, validity = cluster.CertificatesDir, cluster.CertificateValidity
 		p, err := rules.Fixed(cluster)
 		if err != nil {
 			return nil, err
@@ -252,7 +253,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 		return rules.Learn(ctx, client, p, cluster, f.ErrOut)
 	}
 	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane,
-		CertDir: func() string { return certDir }})
+		CertDir: func() string { return certDir }, CertificateValidity: func() time.Duration { return validity }})
 	if err != nil {
 		return APIHint(err, "manual signer")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/manifests"
+	nodes "github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -137,5 +138,61 @@ func TestEnableDuringRotation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnableReadsRotationUnderLock: signer enable read the CA-rotation
+// record before it took the node's lock, so a `ca rotate` that held the
+// lock and started a rotation meanwhile was missed: enable then pointed
+// kube-controller-manager at ca.crt, which the stage had made a bundle of
+// two CAs, and kube-controller-manager did not start. The record is now
+// read under the lock.
+func TestEnableReadsRotationUnderLock(t *testing.T) {
+	n, manifest := rotatingCA(t, "trust")
+	// Keep the rotation's files and put the node back as before it.
+	rotation := map[string][]byte{}
+	for _, rel := range []string{"pki/ca.crt", "pki/ca.old.crt", "pki/ca.new.crt", "pki/.certctl-rotation-ca.json"} {
+		data, err := os.ReadFile(n.Path(rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotation[rel] = data
+	}
+	if err := os.WriteFile(n.Path("pki/ca.crt"), rotation["pki/ca.old.crt"], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"pki/ca.old.crt", "pki/ca.new.crt", "pki/.certctl-rotation-ca.json"} {
+		if err := os.Remove(n.Path(rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A ca rotate holds the lock while signer enable starts.
+	release, err := nodes.LockOnly(context.Background(), filepath.Dir(manifest), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() {
+		e := ManifestEdit{Manifest: manifest, BackupDir: t.TempDir(), LockTimeout: time.Minute, Now: pkitest.Made.Add(time.Hour), Out: &out}
+		done <- Enable(context.Background(), e, n.CertDir(), false, 0)
+	}()
+	time.Sleep(300 * time.Millisecond) // enable waits for the lock
+	for rel, data := range rotation {
+		if err := os.WriteFile(n.Path(rel), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("signer enable: %v\n%s", err, out.String())
+	}
+	after, _ := os.ReadFile(manifest)
+	flags, err := manifests.SignerFlags(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(n.CertDir(), "ca.old.crt"); flags["cluster-signing-cert-file"] != want {
+		t.Errorf("--cluster-signing-cert-file=%s, want %s, the trust stage's (the rotation started while enable waited for the lock)\n%s", flags["cluster-signing-cert-file"], want, out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -173,5 +174,52 @@ func TestControllerCustomSigner(t *testing.T) {
 	}
 	if s := State(get("other")); s != "Approved" {
 		t.Errorf("a name the controller does not serve is %s", s)
+	}
+}
+
+// TestPrivilegedGroupRequester: admin.conf's subject (O=kubeadm:cluster-admins,
+// bound to cluster-admin) is as much a control-plane credential as
+// O=system:masters. `certctl approve` refused it to a requester outside the
+// requester groups, but `certctl signer run` signed it once plain `kubectl
+// certificate approve` approved it, and so did `certctl sign`: anyone who
+// may create CSRs became a cluster admin on one careless approval. Every
+// path now refuses it to that requester (RequesterNotAllowed) and issues
+// it to an allowed one.
+func TestPrivilegedGroupRequester(t *testing.T) {
+	admin := profile(t, "admin")
+	byAdmin := apiCSR("by-admin", KubeAPIServerClient, csrFor(t, admin), usagesOf(admin), true)
+	byOther := apiCSR("by-other", KubeAPIServerClient, csrFor(t, admin), usagesOf(admin), true)
+	byOther.Spec.Username, byOther.Spec.Groups = "system:serviceaccount:default:x", []string{"system:serviceaccounts", "system:authenticated"}
+	signedByOther := byOther.DeepCopy()
+	signedByOther.Name = "signed-by-other"
+	ca := newTestCA(t, "kubernetes", testNow.Add(365*24*time.Hour))
+	client := fake.NewClientset(byAdmin, byOther, signedByOther)
+	pol := testPolicy(t, PolicyOptions{})
+
+	// certctl sign, with the node's policy.
+	o := SignOptions{CA: ca, Now: func() time.Time { return testNow }, ControlPlane: func(context.Context) (*Policy, error) { return pol, nil }}
+	_, err := Sign(t.Context(), client, "signed-by-other", o)
+	var v *policy.Violation
+	if !errors.As(err, &v) || v.Reason != policy.ReasonRequesterNotAllowed || !strings.Contains(err.Error(), "system:serviceaccount:default:x") {
+		t.Errorf("sign admin.conf's subject requested by a service account: %v, want %s", err, policy.ReasonRequesterNotAllowed)
+	}
+
+	startController(t, ControllerOptions{Client: client, CAs: map[string]CAProvider{pki.CAName: ca}, Policy: pol, Now: func() time.Time { return testNow }})
+	get := func(name string) *certv1.CertificateSigningRequest {
+		csr, err := client.CertificatesV1().CertificateSigningRequests().Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return csr
+	}
+	for deadline := time.Now().Add(15 * time.Second); State(get("by-admin")) != "Issued" || State(get("by-other")) != "Failed"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("by-admin %s, by-other %s; want Issued and Failed", State(get("by-admin")), State(get("by-other")))
+		}
+	}
+	for _, c := range get("by-other").Status.Conditions {
+		if c.Type == certv1.CertificateFailed && c.Reason != policy.ReasonRequesterNotAllowed {
+			t.Errorf("by-other failed with %s: %s", c.Reason, c.Message)
+		}
 	}
 }

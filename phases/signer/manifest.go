@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/carotate/castage"
@@ -44,24 +45,44 @@ func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool,
 	if err != nil {
 		return fmt.Errorf("resolve --cert-dir %s: %w", certDir, err)
 	}
-	s := pki.Store{Dir: abs}
-	ca, _ := pki.Kubeadm().Find(pki.CAName)
-	files, rec, err := castage.SigningRotation(abs)
-	if err != nil {
-		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
-	}
-	certFile, keyFile := s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
-	if rec.Active() {
-		certFile, keyFile = files.SigningCert(rec.Stage), files.Key
-		if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
-			return fmt.Errorf("check the CA that signs at stage %s of the rotation of %s: %w: put back the files of the stage (`certctl ca status` says what each must hold); %s not changed", rec.Stage, rec.CA, err, e.Manifest)
+	if !e.DryRun {
+		// ca rotate holds the lock beside the certificate folder while it
+		// moves a stage: where that is not the manifest folder's (taken by
+		// apply), take it first, in renew's order.
+		release, err := lockCertDir(ctx, abs, e)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(e.Out, "[signer] the rotation of the %s CA is at stage %s: kube-controller-manager signs with %s and %s, as the stage wrote them (%s holds both CAs, which its signer refuses); `certctl ca rotate %s` points it at the files of the next stage\n",
-			rec.CA, rec.Stage, certFile, keyFile, filepath.Base(files.Trust), rec.CA)
-	} else if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
-		return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
+		defer release()
 	}
-	return e.Apply(ctx, "enable", func(data []byte) ([]byte, []string, error) {
+	var certFile, keyFile string
+	var files castage.Files
+	var rec *castage.Record
+	// The rotation record is read under the lock: one read before it would
+	// miss a rotation that a ca rotate holding the lock starts meanwhile,
+	// and point kube-controller-manager at ca.crt, then two CAs.
+	check := func() error {
+		s := pki.Store{Dir: abs}
+		ca, _ := pki.Kubeadm().Find(pki.CAName)
+		var err error
+		files, rec, err = castage.SigningRotation(abs)
+		if err != nil {
+			return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
+		}
+		certFile, keyFile = s.CertPath(ca.BaseName), s.KeyPath(ca.BaseName)
+		if rec.Active() {
+			certFile, keyFile = files.SigningCert(rec.Stage), files.Key
+			if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
+				return fmt.Errorf("check the CA that signs at stage %s of the rotation of %s: %w: put back the files of the stage (`certctl ca status` says what each must hold); %s not changed", rec.Stage, rec.CA, err, e.Manifest)
+			}
+			fmt.Fprintf(e.Out, "[signer] the rotation of the %s CA is at stage %s: kube-controller-manager signs with %s and %s, as the stage wrote them (%s holds both CAs, which its signer refuses); `certctl ca rotate %s` points it at the files of the next stage\n",
+				rec.CA, rec.Stage, certFile, keyFile, filepath.Base(files.Trust), rec.CA)
+		} else if _, err := LoadCA(certFile, keyFile, e.Now, false); err != nil {
+			return fmt.Errorf("check the cluster CA: %w; %s not changed", err, e.Manifest)
+		}
+		return nil
+	}
+	return e.apply(ctx, "enable", check, func(data []byte) ([]byte, []string, error) {
 		cert, key := certFile, keyFile
 		if rec.Active() {
 			// The spelling of the manifest's folder, as ca rotate keeps it.
@@ -81,10 +102,36 @@ func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool,
 	})
 }
 
+// lockCertDir takes certctl's lock beside certDir when it is not the one
+// beside e's manifest folder, which apply takes (a second flock of the same
+// file by this process would wait for the first). In kubeadm's layout both
+// are /etc/kubernetes/.certctl.lock.
+func lockCertDir(ctx context.Context, certDir string, e ManifestEdit) (release func(), err error) {
+	a, err := lock.Beside(certDir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := lock.Beside(filepath.Dir(e.Manifest))
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return func() {}, nil
+	}
+	return nodes.LockOnly(ctx, certDir, e.LockTimeout)
+}
+
 // Apply reads the manifest, patches it, and prints a diff (DryRun) or
 // writes it with a backup, under certctl's lock beside the manifest
 // folder. Nothing is written on any error.
 func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte) ([]byte, []string, error)) error {
+	return e.apply(ctx, verb, nil, patch)
+}
+
+// apply is Apply that runs check, when not nil, under the lock (after the
+// recovery) before it reads the manifest: what check reads cannot change
+// until the edit is written.
+func (e ManifestEdit) apply(ctx context.Context, verb string, check func() error, patch func([]byte) ([]byte, []string, error)) error {
 	if !e.DryRun {
 		// certctl's lock beside the manifest folder, which renew
 		// --restart-control-plane takes to annotate the manifests.
@@ -106,6 +153,11 @@ func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte)
 		}
 		if err := nodes.CleanTemp(e.Out, dirs); err != nil {
 			return fmt.Errorf("%s signer: %w; remove it by hand", verb, err)
+		}
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
 		}
 	}
 	data, err := pki.ReadFile(e.Manifest)

@@ -31,7 +31,10 @@ type SignOptions struct {
 	// spec.usages and kubeadm's one-year validity.
 	Profile *SigningProfile
 	// Rules are the issuance policy's choices: O=system:masters is refused
-	// unless Rules.AllowSystemMasters and the requester is allowed.
+	// unless Rules.AllowSystemMasters and the requester is allowed, and a
+	// subject that makes its holder an allowed requester (kubeadm:cluster-admins)
+	// is issued only for an allowed requester. With no requester group or
+	// user, DefaultRequesterGroups are allowed, as for PolicyOptions.
 	Rules policy.Rules
 	// ControlPlane gives, for a CSR of one of certctl's signer names, the
 	// control-plane certificates that name may issue: the request must fit
@@ -45,6 +48,11 @@ type SignOptions struct {
 	// absent, CA must be none of the folder's other CAs. Nil, or "", skips
 	// the check.
 	CertDir func() string
+	// CertificateValidity returns the cluster's certificate validity
+	// (certificateValidityPeriod), asked after ControlPlane: a certificate
+	// of certctl's signer names lasts at most that, as signer run issues
+	// it. Nil, or 0, leaves the profile's (or one year).
+	CertificateValidity func() time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// DryRun writes the certificate as a server-side dry run: the API
@@ -74,8 +82,9 @@ type SignResult struct {
 // O=system:masters only as o.Rules allow), and a request for one of
 // certctl's signer names must fit the control-plane certificate it claims
 // (o.ControlPlane: Policy.Check, as signer run and approve). The validity is the profile's
-// expiry (one year when unset), shortened by spec.expirationSeconds and
-// capped at the CA's expiry. A certificate for a custom signer name has a
+// expiry (one year when unset), for certctl's names at most the cluster's
+// (o.CertificateValidity), shortened by spec.expirationSeconds and capped
+// at the CA's expiry. A certificate for a custom signer name has a
 // subject and an authority key identifier.
 func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignOptions) (*SignResult, error) {
 	if o.CA == nil {
@@ -85,6 +94,9 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		o.Now = time.Now
 	}
 	o.Rand = cmp.Or(o.Rand, rand.Reader)
+	if len(o.Rules.RequesterGroups) == 0 && len(o.Rules.RequesterUsers) == 0 {
+		o.Rules.RequesterGroups = slices.Clone(DefaultRequesterGroups)
+	}
 	res := &SignResult{}
 	var controlPlane *Policy // read once, for the first CSR of certctl's names
 	csrs := client.CertificatesV1().CertificateSigningRequests()
@@ -132,6 +144,11 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 					return fmt.Errorf("sign CSR %s: %w", name, err)
 				}
 			}
+			if o.CertificateValidity != nil {
+				if d := o.CertificateValidity(); d > 0 {
+					maxValidity = min(maxValidity, d)
+				}
+			}
 			if _, err := controlPlane.Check(csr.Spec.SignerName, req, usages); err != nil {
 				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
 			}
@@ -171,35 +188,62 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 // checkSigningCA checks that ca is the CA that certctl's signerName signs
 // with in the certificate folder dir (see SignOptions.CertDir).
 func checkSigningCA(dir, signerName string, ca *CA) error {
-	if dir == "" {
-		return nil
-	}
 	want := CAFor(signerName)
+	l, err := locateCA(dir, want, ca.Cert)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check the CA of signer %s: %w", signerName, err)
+	case l.wantFile != "" && !l.isWant:
+		return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, l.wantFile, ca.Cert.Subject.CommonName, want)
+	case l.other != "":
+		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, l.other, l.otherFile, want)
+	}
+	return nil
+}
+
+// caLocation is where a CA certificate is among the CA files of a
+// certificate folder.
+type caLocation struct {
+	wantFile         string // the file of the CA looked for; "" when absent
+	isWant           bool   // the certificate is one of wantFile's
+	other, otherFile string // otherwise, the CA whose file holds it, if any
+}
+
+// locateCA looks for cert among the CA files of the certificate folder dir
+// (every certificate of each, for a CA rotation's bundle), where the CA
+// called want is expected. Nothing is found when dir is "".
+func locateCA(dir, want string, cert *x509.Certificate) (caLocation, error) {
+	var l caLocation
+	if dir == "" {
+		return l, nil
+	}
 	store := pki.Store{Dir: dir}
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
-		caName, file := e.Name, store.CertPath(e.BaseName)
+		file := store.CertPath(e.BaseName)
 		ok, err := pki.Exists(file)
 		if err != nil {
-			return err
+			return l, err
 		}
 		if !ok {
 			continue
 		}
 		first, rest, err := pki.ReadCertFile(file)
 		if err != nil {
-			return fmt.Errorf("read CA certificate %s to check the CA of signer %s: %w", file, signerName, err)
+			return l, fmt.Errorf("read CA certificate %s: %w", file, err)
 		}
-		holds := slices.ContainsFunc(append([]*x509.Certificate{first}, rest...), func(c *x509.Certificate) bool { return sameCA(c, ca.Cert) })
+		holds := slices.ContainsFunc(append([]*x509.Certificate{first}, rest...), func(c *x509.Certificate) bool { return sameCA(c, cert) })
 		switch {
-		case caName == want && !holds:
-			return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, file, ca.Cert.Subject.CommonName, want)
-		case caName == want:
-			return nil
-		case holds:
-			return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, caName, file, want)
+		case e.Name == want:
+			l.wantFile, l.isWant = file, holds
+			if holds {
+				l.other, l.otherFile = "", ""
+				return l, nil
+			}
+		case holds && l.other == "":
+			l.other, l.otherFile = e.Name, file
 		}
 	}
-	return nil
+	return l, nil
 }
 
 // sameCA reports whether a and b are the same CA: the same subject and key,

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -9,9 +10,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestSignControlPlaneProfile: `certctl sign` applies to a CSR of
@@ -87,5 +91,40 @@ func TestSignRefusesUnknownCertctlName(t *testing.T) {
 	}
 	if _, _, err := ParseCustomSigner("certctl.io/foo=/x/ca.crt,/x/ca.key", CASourceOptions{}); err == nil || !strings.Contains(err.Error(), "not certctl's certctl.io/*") {
 		t.Errorf("--signer certctl.io/foo: %v, want it refused", err)
+	}
+}
+
+// TestSignCertificateValidity: for certctl's signer names, `certctl signer
+// run` issues at most the cluster's certificate validity
+// (certificateValidityPeriod, --certificate-validity), but `certctl sign`
+// issued kubeadm's default of one year whatever the cluster said: a
+// 30-day cluster got a one-year apiserver certificate through sign. sign
+// now caps it at the validity of the cluster settings it loads.
+func TestSignCertificateValidity(t *testing.T) {
+	ca := newTestCA(t, "kubernetes", time.Now().Add(3*365*24*time.Hour))
+	dir := t.TempDir()
+	s := pki.Store{Dir: dir}
+	writePair(t, s, ca)
+	apiserver := profile(t, "apiserver")
+	client := fake.NewClientset(apiCSR("r", KubeAPIServerServing, csrFor(t, apiserver), usagesOf(apiserver), true))
+	cluster := node("cp-1", "198.51.100.10")
+	cluster.CertificatesDir, cluster.CertificateValidity = dir, 30*24*time.Hour
+	var out bytes.Buffer
+	err := SignWith(t.Context(), func() (kubernetes.Interface, error) { return client, nil }, func() (*config.Cluster, error) { return cluster, nil },
+		NodeRules{ControlPlaneNodes: []string{"cp-1=198.51.100.10"}}, "r",
+		SignFiles{CACert: s.CertPath("ca"), CAKey: s.KeyPath("ca"), Now: time.Now(), Out: &out, ErrOut: &out})
+	if err != nil {
+		t.Fatalf("sign: %v\n%s", err, out.String())
+	}
+	csr, err := client.CertificatesV1().CertificateSigningRequests().Get(t.Context(), "r", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := pki.ParseCerts(csr.Status.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := certs[0].NotAfter.Sub(certs[0].NotBefore); d > 31*24*time.Hour {
+		t.Errorf("signed for %s, want at most the cluster's 720h (and the backdate)", d)
 	}
 }

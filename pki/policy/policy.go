@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"slices"
@@ -135,15 +136,20 @@ func (r Rules) CheckSign(q Request) error {
 
 // CheckRequest applies the rules on what a request asks for, checked when
 // it is approved and again when it is signed: it does not ask for CA:TRUE;
-// its key is strong enough; the usages are explicit; and O=system:masters
-// only with r.AllowSystemMasters and for an allowed requester. It returns
-// a *Violation.
+// its key is strong enough; its subject has at most one CN; the usages are
+// explicit; O=system:masters only with r.AllowSystemMasters and for an
+// allowed requester; and a subject that makes its holder an allowed
+// requester (privileged) only for an allowed requester. It returns a
+// *Violation.
 func (r Rules) CheckRequest(q Request) error {
 	if AsksForCA(q.CSR) {
 		return &Violation{ReasonCARequested, "the request asks for CA:TRUE: certctl never issues a CA certificate"}
 	}
 	if err := Key("the request's public key", q.CSR.PublicKey, false); err != nil {
 		return err
+	}
+	if n := commonNames(q.CSR); n > 1 {
+		return &Violation{ReasonSubjectNotAllowed, fmt.Sprintf("the request's subject %q has %d CNs: certctl issues a certificate with at most one, as readers disagree on which of several is the name (Go takes the last, others the first); ask for one CN", q.CSR.Subject.String(), n)}
 	}
 	if len(q.Usages) == 0 {
 		return &Violation{ReasonUsageNotAllowed, "the request has no usages: certctl never issues an unconstrained certificate; ask for explicit usages (spec.usages, or usages in the signing configuration)"}
@@ -162,10 +168,51 @@ func (r Rules) CheckRequest(q Request) error {
 			return &Violation{ReasonSystemMastersRefused, "O=" + pki.MastersGroup + " " + v.Message}
 		}
 	}
+	if who := r.privileged(q.CSR.Subject); who != "" {
+		if err := r.Requester(q.Username, q.Groups); err != nil {
+			return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("the request's %s makes its holder one who may ask for control-plane certificates, and it is %s", who, err)}
+		}
+	}
 	return nil
 }
 
-var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+// privileged names what of subject makes a certificate a control-plane
+// credential, "" when nothing does: an O that is kubeadm:cluster-admins
+// (bound to cluster-admin) or one of r.RequesterGroups, a CN that is one of
+// r.RequesterUsers. Such a certificate is issued or approved only for a
+// requester who is one already (r.Requester), whoever approved it: else an
+// approval by plain `kubectl certificate approve` would make anyone who may
+// create CSRs a cluster admin. O=system:masters has its own rule.
+func (r Rules) privileged(subject pkix.Name) string {
+	for _, o := range subject.Organization {
+		if o != pki.MastersGroup && (o == pki.ClusterAdminsGroup || slices.Contains(r.RequesterGroups, o)) {
+			return "O=" + o
+		}
+	}
+	if slices.Contains(r.RequesterUsers, subject.CommonName) {
+		return "CN=" + subject.CommonName
+	}
+	return ""
+}
+
+var (
+	oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+	oidCN               = asn1.ObjectIdentifier{2, 5, 4, 3}
+)
+
+// commonNames counts the CN attributes of req's subject.
+func commonNames(req *x509.CertificateRequest) int { return countCN(req.Subject.Names) }
+
+// countCN counts the CN attributes of a parsed subject's names.
+func countCN(names []pkix.AttributeTypeAndValue) int {
+	n := 0
+	for _, a := range names {
+		if a.Type.Equal(oidCN) {
+			n++
+		}
+	}
+	return n
+}
 
 // AsksForCA reports whether req asks for CA:TRUE, or has a basic
 // constraints extension that cannot be read (refuse rather than guess).

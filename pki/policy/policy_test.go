@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"math/big"
 	"strings"
@@ -117,6 +118,24 @@ func TestCheckSign(t *testing.T) {
 		{"masters without opt-in", Rules{RequesterGroups: []string{"devs"}}, with(func(q *Request) { q.CSR = masters }), ReasonSystemMastersRefused},
 		{"masters, requester not allowed", optIn, with(func(q *Request) { q.CSR = masters }), ReasonSystemMastersRefused},
 		{"masters, requester allowed", optIn, with(func(q *Request) { q.CSR, q.Groups = masters, []string{"admins"} }), ""},
+		{"cluster-admins, requester not allowed", optIn, with(func(q *Request) {
+			q.CSR = csr(pkix.Name{CommonName: "kubernetes-admin", Organization: []string{pki.ClusterAdminsGroup}}, key)
+		}), ReasonRequesterNotAllowed},
+		{"cluster-admins, nobody allowed", Rules{}, with(func(q *Request) {
+			q.CSR = csr(pkix.Name{CommonName: "kubernetes-admin", Organization: []string{pki.ClusterAdminsGroup}}, key)
+		}), ReasonRequesterNotAllowed},
+		{"cluster-admins, requester allowed", optIn, with(func(q *Request) {
+			q.CSR, q.Groups = csr(pkix.Name{CommonName: "kubernetes-admin", Organization: []string{pki.ClusterAdminsGroup}}, key), []string{"admins"}
+		}), ""},
+		{"a requester group in O, requester not in it", Rules{RequesterGroups: []string{"devs-admins"}}, with(func(q *Request) {
+			q.CSR = csr(pkix.Name{CommonName: "x", Organization: []string{"devs-admins"}}, key)
+		}), ReasonRequesterNotAllowed},
+		{"two CNs", Rules{}, with(func(q *Request) {
+			q.CSR = csr(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "evil"}, {Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "svc"}}}, key)
+		}), ReasonSubjectNotAllowed},
+		{"masters in a second O", optIn, with(func(q *Request) {
+			q.CSR = csr(pkix.Name{CommonName: "root", Organization: []string{"devs", pki.MastersGroup}}, key)
+		}), ReasonSystemMastersRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.rules.CheckSign(tc.q)
