@@ -55,9 +55,10 @@ type Summary struct {
 	PrunedBackups []string `json:"prunedBackups"`
 	// PrunedPendingKeys are the pending keys of --use-api that the run
 	// removed first because their certificate is installed: copies of a
-	// private key in use, left by a run killed between its install and
-	// their removal (certctl before the install removed them in its
-	// transaction). With --dry-run, those it would remove.
+	// private key in use, left by a run of an older certctl killed
+	// between its install and their removal (the install now removes
+	// them in its own transaction). With --dry-run, those it would
+	// remove.
 	PrunedPendingKeys []prunedPendingKey `json:"prunedPendingKeys"`
 	// RestartNeeded lists the components that read renewed files, in
 	// restart order; Restarts is what --restart-control-plane did with
