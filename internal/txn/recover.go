@@ -152,7 +152,7 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		return o, nil, fmt.Errorf("parse transaction manifest %s: %w: certctl cannot tell which files it replaced; restore them from the latest backup, then remove %s", filepath.Join(dir, manifestName), err, dir)
 	}
 	if m.Version != manifestVersion && m.Version != manifestVersionRemove {
-		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d: finish it with the certctl that started it", dir, m.Version, manifestVersion)
+		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d and %d: finish it with the certctl that started it", dir, m.Version, manifestVersion, manifestVersionRemove)
 	}
 	for _, e := range m.Entries {
 		if e.Remove {
