@@ -75,7 +75,7 @@ func Check(targets []string) error {
 }
 
 // preflight proves, without writing anything, that apply can put every
-// entry in place: each existing target is a regular file that is neither
+// entry in place, and remove each it removes: each existing target is a regular file that is neither
 // immutable nor append-only, in a folder certctl may write and replace
 // files in; each new target's folder, or the nearest folder above it that
 // exists, may be written. It returns the folders to create, outermost
@@ -89,6 +89,12 @@ func preflight(entries []entry) ([]string, error) {
 			return nil, err
 		}
 		dir := filepath.Dir(e.Target)
+		if e.Remove && st == nil {
+			continue // nothing to remove, and no folder to make
+		}
+		// A removal is an unlink(2), which needs what a rename over the
+		// file needs: the file neither immutable nor append-only, its
+		// folder writable and not append-only.
 		if st != nil {
 			if err := checkFile(e.Target); err != nil {
 				return nil, err
@@ -183,6 +189,12 @@ func checkDir(dir string, replace bool) error {
 // place: what the checks of preflight find now (the cause arose after the
 // commit), else err.
 func explainReplace(target string, err error) error {
+	return explain(target, "replace", err)
+}
+
+// explain is the error of apply when it could not verb target (replace,
+// remove): what the checks of preflight find now, else err.
+func explain(target, verb string, err error) error {
 	if _, cerr := Replaceable(target); cerr != nil {
 		return cerr
 	}
@@ -192,5 +204,5 @@ func explainReplace(target string, err error) error {
 	if cerr := checkDir(filepath.Dir(target), true); cerr != nil {
 		return cerr
 	}
-	return fmt.Errorf("replace %s: %w", target, err)
+	return fmt.Errorf("%s %s: %w", verb, target, err)
 }

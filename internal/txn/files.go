@@ -17,8 +17,10 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
-// apply renames the staged files of m over their targets. A staged file
-// that no longer exists was renamed by an earlier, interrupted apply.
+// apply renames the staged files of m over their targets, and removes the
+// targets it removes. A staged file that no longer exists was renamed by
+// an earlier, interrupted apply; a removed target that no longer exists
+// was removed by it.
 // With verify, each staged file's content is checked against the manifest
 // first, so that RecoverIn never installs a file damaged by a power loss.
 func apply(dir string, m manifest, verify bool) error {
@@ -34,6 +36,12 @@ func apply(dir string, m manifest, verify bool) error {
 		// Synced even when its files were renamed by an earlier run,
 		// which may have died before it synced.
 		syncLater(parent)
+		if e.Remove {
+			if err := remove(e); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := os.Lstat(staged); errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
@@ -71,6 +79,35 @@ func apply(dir string, m manifest, verify bool) error {
 		}
 	}
 	return s.wait()
+}
+
+// remove removes e's target (a removal, see File.Remove) when it is a
+// regular file that holds the content e names, if any: a file put there
+// since the transaction was staged, of other content or kind, is another
+// process's, and stays. A target that is gone was removed already.
+func remove(e entry) error {
+	st, err := os.Lstat(e.Target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check %s: %w", e.Target, err)
+	case !st.Mode().IsRegular():
+		return nil
+	}
+	if e.SHA256 != "" {
+		data, err := os.ReadFile(e.Target)
+		if err != nil {
+			return fmt.Errorf("read %s before removing it: %w", e.Target, err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != e.SHA256 {
+			return nil
+		}
+	}
+	if err := os.Remove(e.Target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return explain(e.Target, "remove", err)
+	}
+	return nil
 }
 
 // mkdirAll creates dir and its missing parents with TargetDirMode, and

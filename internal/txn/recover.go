@@ -21,6 +21,9 @@ type Outcome struct {
 	// discarded and no target had been touched.
 	Committed bool
 	Targets   []string
+	// Removes are the files it removes (File.Remove), not in Targets:
+	// gone now when Committed, as they were when it was discarded.
+	Removes []string
 }
 
 // Report is what RecoverIn did.
@@ -148,15 +151,27 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		// the disk lost data, and guessing could install the wrong files.
 		return o, nil, fmt.Errorf("parse transaction manifest %s: %w: certctl cannot tell which files it replaced; restore them from the latest backup, then remove %s", filepath.Join(dir, manifestName), err, dir)
 	}
-	if m.Version != manifestVersion {
-		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d: finish it with the certctl that started it", dir, m.Version, manifestVersion)
+	if m.Version != manifestVersion && m.Version != manifestVersionRemove {
+		return o, nil, fmt.Errorf("transaction %s has manifest version %d, this certctl reads %d and %d: finish it with the certctl that started it", dir, m.Version, manifestVersion, manifestVersionRemove)
 	}
 	for _, e := range m.Entries {
-		o.Targets = append(o.Targets, e.Target)
+		if e.Remove {
+			o.Removes = append(o.Removes, e.Target)
+		} else {
+			o.Targets = append(o.Targets, e.Target)
+		}
 	}
 	for _, e := range m.Entries {
+		// A removal is refused outside s as a write is: unlink(2) of a
+		// file certctl does not manage is as bad as a rename over it.
 		if !s.allows(e.Target) {
 			return o, nil, &OutsideError{Dir: dir, Path: e.Target, Scope: s, Targets: o.Targets}
+		}
+		if e.Remove {
+			if e.Staged != "" {
+				return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(dir, e.Staged), Scope: s, Targets: o.Targets}
+			}
+			continue
 		}
 		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
 			return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(dir, e.Staged), Scope: s, Targets: o.Targets}
@@ -170,6 +185,13 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 	// file beside its target when it was killed.
 	var removed, cleaned []string
 	for _, e := range m.Entries {
+		// Not beside a removed file: nothing was copied there, and its
+		// folder may be another process's (a pending-key folder, where a
+		// renew --use-api waiting for its CSRs, without the lock, may be
+		// writing a key).
+		if e.Remove {
+			continue
+		}
 		if d := filepath.Dir(e.Target); !slices.Contains(cleaned, d) {
 			cleaned = append(cleaned, d)
 			rm, err := atomicfile.CleanTemp(d)

@@ -14,8 +14,9 @@
 //     ROOT/ID/.manifest.json.tmp, then renames it to manifest.json and
 //     fsyncs ROOT/ID. The manifest lists each target, its staged file,
 //     mode, owner and SHA-256;
-//  3. renames each staged file over its target, fsyncs the targets' folders,
-//     then removes ROOT/ID and ROOT.
+//  3. renames each staged file over its target, removes the files it
+//     removes (see File.Remove), fsyncs the targets' folders, then removes
+//     ROOT/ID and ROOT.
 //
 // Before step 2, Commit proves that step 3 can succeed (see check.go):
 // every target is a regular file or absent, neither immutable nor
@@ -75,6 +76,14 @@ const foldersName = "folders.json"
 // version it does not know refuses to touch the transaction.
 const manifestVersion = 1
 
+// manifestVersionRemove is the format of a manifest with a removal (an
+// entry with no staged file): a certctl that knows no removals refuses it
+// by its version, saying to finish it with the certctl that started it,
+// instead of as a manifest naming a staged file outside its folder. A
+// transaction without removals keeps manifestVersion, which every certctl
+// reads.
+const manifestVersionRemove = 2
+
 // TargetDirMode is the mode of folders that Commit creates for new targets
 // (for example a backup folder): they may hold private keys.
 const TargetDirMode fs.FileMode = 0o700
@@ -95,12 +104,15 @@ type manifest struct {
 }
 
 type entry struct {
-	Target string      `json:"target"` // absolute path of the file to create or replace
-	Staged string      `json:"staged"` // name of the staged file in the transaction folder
+	Target string      `json:"target"` // absolute path of the file to create, replace or remove
+	Staged string      `json:"staged"` // name of the staged file in the transaction folder; "" for a removal
 	Mode   fs.FileMode `json:"mode"`
 	UID    int         `json:"uid"`
 	GID    int         `json:"gid"`
-	SHA256 string      `json:"sha256"`
+	// SHA256 is the staged file's; for a removal, the content the target
+	// must still have to be removed ("": any).
+	SHA256 string `json:"sha256"`
+	Remove bool   `json:"remove,omitempty"` // remove Target (File.Remove)
 }
 
 // Txn is a transaction being built. It is not safe for concurrent use, and
@@ -157,9 +169,23 @@ type File struct {
 	// not a regular file of Data's size (a symbolic link, which link(2)
 	// would link itself), Data is written.
 	LinkFrom string
+	// Remove removes Target at the commit instead of writing it: in the
+	// same commit as the writes, rolled forward by RecoverIn as they are,
+	// and left in place by an abort or a transaction discarded before its
+	// commit. Nothing is staged, and Mode, UID and GID are not used. With
+	// Data not nil, Target is removed only if it still holds exactly Data
+	// (another process may have put a new file there since it was read);
+	// a Target that is gone is not an error. Commit refuses a Target that
+	// is not a regular file, or that unlink(2) could not remove (see
+	// preflight), as it refuses one it could not replace; RecoverIn one
+	// outside its Scope. The renewal through the certificates API removes
+	// the pending key of each certificate it installs this way, so that no
+	// kill leaves a copy of a private key in use.
+	Remove bool
 }
 
-// Targets are the targets of files, in their order.
+// Targets are the targets of files, in their order, those removed
+// included.
 func Targets(files []File) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
@@ -179,6 +205,18 @@ func (t *Txn) Add(f File) error {
 	}
 	if slices.ContainsFunc(t.m.Entries, func(e entry) bool { return e.Target == f.Target }) {
 		return fmt.Errorf("txn: add %s: target added twice", f.Target)
+	}
+	if f.Remove {
+		if f.LinkFrom != "" {
+			return fmt.Errorf("txn: add %s: a removal has no content to link from %s", f.Target, f.LinkFrom)
+		}
+		e := entry{Target: f.Target, Remove: true, UID: -1, GID: -1}
+		if f.Data != nil {
+			sum := sha256.Sum256(f.Data)
+			e.SHA256 = hex.EncodeToString(sum[:])
+		}
+		t.m.Entries = append(t.m.Entries, e)
+		return nil
 	}
 	name := strconv.Itoa(len(t.m.Entries))
 	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
@@ -306,6 +344,9 @@ func removeFolders(folders []string) {
 // target is replaced: two rounds of fsync, the first one mostly done in
 // the background as files were added (see syncer).
 func (t *Txn) writeManifest() error {
+	if slices.ContainsFunc(t.m.Entries, func(e entry) bool { return e.Remove }) {
+		t.m.Version = manifestVersionRemove
+	}
 	data, err := json.MarshalIndent(t.m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("txn: encode manifest: %w", err)

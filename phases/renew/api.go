@@ -225,7 +225,8 @@ func (r *run) installed(issuer *apirenew.Issuer, res *renewal.Result) {
 // for a CSR's still waiting. It looks without the lock, and takes the
 // lock (which finishes an interrupted install first) only when there is
 // one to remove, so that a run with nothing to do waits for no other
-// certctl. What it cannot do is a warning: the run goes on.
+// certctl. What it removes goes into the summary (PrunedPendingKeys);
+// what it cannot do is a warning: the run goes on.
 func (r *run) prunePending(ctx context.Context) {
 	stale, dir, found := r.stalePending()
 	if len(found) == 0 {
@@ -240,6 +241,7 @@ func (r *run) prunePending(ctx context.Context) {
 	removed, err := stale.Remove()
 	for _, n := range removed {
 		fmt.Fprintf(r.progressOut(), "[renew] Removed the pending key of %s: its certificate is installed\n", n)
+		r.summary.PrunedPendingKeys = append(r.summary.PrunedPendingKeys, prunedPendingKey{Name: n, File: stale.KeyFile(n)})
 	}
 	if err != nil {
 		fmt.Fprintf(r.warnOut(), "[warning] %v: %s\n", err, apirenew.RemovedNext)

@@ -42,9 +42,10 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			opts.Out = io.Discard
 		}
 		// What the real run removes first (prunePending).
-		_, _, stale := r.stalePending()
+		st, _, stale := r.stalePending()
 		for _, n := range stale {
 			fmt.Fprintf(opts.Out, "[dry-run] The pending key of %s would be removed: its certificate is installed\n", n)
+			r.summary.PrunedPendingKeys = append(r.summary.PrunedPendingKeys, prunedPendingKey{Name: n, File: st.KeyFile(n)})
 		}
 		due, err := r.due(selected, all)
 		if err != nil || len(due) == 0 {

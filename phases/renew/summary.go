@@ -53,6 +53,13 @@ type Summary struct {
 	// with --no-backup.
 	BackupDir     string   `json:"backupDir,omitempty"`
 	PrunedBackups []string `json:"prunedBackups"`
+	// PrunedPendingKeys are the pending keys of --use-api that the run
+	// removed first because their certificate is installed: copies of a
+	// private key in use, left by a run of an older certctl killed
+	// between its install and their removal (the install now removes
+	// them in its own transaction). With --dry-run, those it would
+	// remove.
+	PrunedPendingKeys []prunedPendingKey `json:"prunedPendingKeys"`
 	// RestartNeeded lists the components that read renewed files, in
 	// restart order; Restarts is what --restart-control-plane did with
 	// them (empty without it).
@@ -76,6 +83,13 @@ type expiringCA struct {
 	File         string    `json:"file"`
 	NotAfter     time.Time `json:"notAfter"`
 	Certificates []string  `json:"certificates"`
+}
+
+// prunedPendingKey is a pending key of --use-api removed because its
+// certificate is installed (apirenew.Stale).
+type prunedPendingKey struct {
+	Name string `json:"name"` // the certificate: apiserver, admin.conf
+	File string `json:"file"` // the key removed: /etc/kubernetes/.certctl-pending/apiserver.key
 }
 
 type renewedEntry struct {
@@ -109,7 +123,7 @@ func newSummary(now time.Time, within time.Duration) *Summary {
 		Kind: summaryKind, APIVersion: summaryAPIVersion, StartedAt: now.UTC(),
 		IfExpiresWithinSeconds: int64(within / time.Second),
 		Renewed:                []renewedEntry{}, Skipped: []skippedEntry{}, Warnings: []string{},
-		PrunedBackups: []string{}, RestartNeeded: []string{}, Restarts: []staticpods.Result{},
+		PrunedBackups: []string{}, PrunedPendingKeys: []prunedPendingKey{}, RestartNeeded: []string{}, Restarts: []staticpods.Result{},
 		PendingRestarts: []staticpods.PendingComponent{}, ExpiringCAs: []expiringCA{},
 	}
 }

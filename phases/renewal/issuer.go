@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -40,6 +41,12 @@ type Request struct {
 type Issued struct {
 	Key  crypto.Signer
 	Cert *x509.Certificate
+	// Remove are files that Renew removes in the transaction that
+	// installs Cert, each a txn.File with Remove set: the issuer's own
+	// copies of Key (apirenew's pending key), which must not outlive the
+	// install, even when the process is killed right after its commit.
+	// They are not in Renewed.Files.
+	Remove []txn.File
 }
 
 // Requests reads and checks the files of targets as Renew does (with

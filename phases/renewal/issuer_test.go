@@ -3,10 +3,14 @@ package renewal
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -17,6 +21,9 @@ type fakeIssuer struct {
 	ca     *authority
 	change func(p *pki.Profile)
 	reqs   []Request
+	// remove, when set, gives each certificate's files to remove
+	// (Issued.Remove).
+	remove func(r Request) []txn.File
 }
 
 func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
@@ -35,7 +42,11 @@ func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Issued{Key: key, Cert: cert})
+		is := Issued{Key: key, Cert: cert}
+		if f.remove != nil {
+			is.Remove = f.remove(r)
+		}
+		out = append(out, is)
 	}
 	return out, nil
 }
@@ -109,4 +120,51 @@ func TestIssuerRefused(t *testing.T) {
 			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 		})
 	}
+}
+
+// TestIssuerRemoves: the files an issuer gives to remove with a
+// certificate (an issuer's copy of its key: apirenew's pending key) are
+// removed in the install's transaction, so that no kill after the commit
+// leaves them; they are not among the files renewed. A file given without
+// txn.File.Remove is refused before anything is written: an issuer names
+// files to remove, not files to write.
+func TestIssuerRemoves(t *testing.T) {
+	n := newNode(t, nil)
+	copies := filepath.Join(n.Dir, ".issuer-copies")
+	if err := os.Mkdir(copies, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copyOf := func(r Request) string { return filepath.Join(copies, r.Name+".key") }
+	for _, name := range []string{"apiserver", "admin.conf"} {
+		if err := os.WriteFile(filepath.Join(copies, name+".key"), []byte("copy"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := n.options(renewAt)
+	is := newFakeIssuer(t, n, nil)
+	is.remove = func(r Request) []txn.File { return []txn.File{{Target: copyOf(r), Remove: true}} }
+	o.Issuer = is
+	res, err := Renew(context.Background(), n.targets(t, "apiserver", "admin.conf"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Renewed {
+		if _, err := os.Stat(filepath.Join(copies, r.Name+".key")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the issuer's copy of %s's key is still there (err %v)", r.Name, err)
+		}
+		for _, f := range r.Files {
+			if filepath.Dir(f) == copies {
+				t.Errorf("%s: renewed files %q include the one removed", r.Name, r.Files)
+			}
+		}
+	}
+	if len(res.Renewed) != 2 {
+		t.Fatalf("renewed %d, want 2", len(res.Renewed))
+	}
+
+	is.remove = func(r Request) []txn.File { return []txn.File{{Target: copyOf(r), Data: []byte("x")}} }
+	before := treetest.Snapshot(t, n.Dir)
+	_, err = Renew(context.Background(), n.targets(t, "apiserver"), o)
+	treetest.ErrMentions(t, err, "renew apiserver", copyOf(Request{Target: n.targets(t, "apiserver")[0]}), "nothing was replaced")
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }

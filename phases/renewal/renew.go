@@ -329,7 +329,8 @@ func (e *engine) check() error {
 }
 
 // stage adds the files that install t's new certificate to the
-// transaction (real pass). The first stage asks the issuer for every
+// transaction (real pass), and the removal of the files the issuer
+// gives with it (Issued.Remove). The first stage asks the issuer for every
 // certificate at once (the certificates API issues a batch of CSRs in the
 // time of one) and checks them all before any is staged.
 func (e *engine) stage(ctx context.Context, t Target) error {
@@ -352,7 +353,13 @@ func (e *engine) stage(ctx context.Context, t Target) error {
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", t.Name, err)
 	}
+	for _, f := range is.Remove {
+		if !f.Remove {
+			return fmt.Errorf("renew %s: the issuer gave %s to remove, but as a file to write; nothing was replaced", t.Name, f.Target)
+		}
+	}
 	e.files = append(e.files, files...)
+	e.files = append(e.files, is.Remove...)
 	e.res.Renewed = append(e.res.Renewed, Renewed{Target: it.Target, Files: txn.Targets(files), NotAfter: is.Cert.NotAfter, Capped: it.capped})
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -470,6 +471,11 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 	out := make([]renewal.Issued, len(reqs))
 	for i, r := range reqs {
 		out[i] = is.got[r.Name]
+		if out[i].Key != nil {
+			// Removed in the install's own transaction: a kill right
+			// after its commit leaves no copy of the key put in use.
+			out[i].Remove = is.pending.removal(r.Name, out[i].Key.Public())
+		}
 		// renewal checks it too, but could only say that it is refused:
 		// a CSR's certificate never changes, so the same command run
 		// again would fail the same way. Only a new key and CSR renews it.
@@ -496,7 +502,10 @@ func requestNames(reqs []renewal.Request) []string {
 }
 
 // Installed removes the pending keys of the certificates called names,
-// once renewal has installed them.
+// once renewal has installed them, and the pending-key folder when that
+// leaves it empty. The install's transaction removed them already (Issue
+// gives them as renewal.Issued.Remove); this removes one it could not
+// give (a key that could not be read then).
 func (is *Issuer) Installed(names []string) error {
 	var errs []error
 	for _, n := range names {
@@ -504,5 +513,6 @@ func (is *Issuer) Installed(names []string) error {
 			errs = append(errs, is.pending.remove(n, got.Key.Public()))
 		}
 	}
+	_ = os.Remove(is.pending.dir) // fails while it holds other keys, which is what we want
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -143,6 +144,28 @@ func (p pending) remove(target string, pub crypto.PublicKey) error {
 	}
 	_ = os.Remove(p.dir) // fails while it holds other keys, which is what we want
 	return nil
+}
+
+// removal returns the files that remove the pending key of target, and
+// its refusal note, in the transaction that installs the certificate of
+// key pub (renewal.Issued.Remove): each only while it holds what it holds
+// now, so that a key another run saved since (--new-request) stays. None
+// when the pending key is not pub's or cannot be read: Installed, or the
+// next run (Stale), sees to it then.
+func (p pending) removal(target string, pub crypto.PublicKey) []txn.File {
+	data, err := os.ReadFile(p.path(target))
+	if err != nil {
+		return nil
+	}
+	k, err := pki.ParsePrivateKey(data)
+	if err != nil || !pki.SamePublicKey(k.Public(), pub) {
+		return nil
+	}
+	out := []txn.File{{Target: p.path(target), Remove: true, Data: data}}
+	if note, err := os.ReadFile(p.refusedPath(target)); err == nil {
+		out = append(out, txn.File{Target: p.refusedPath(target), Remove: true, Data: note})
+	}
+	return out
 }
 
 // refusedPath is where a run notes that the CSR of target's pending key

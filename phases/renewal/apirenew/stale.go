@@ -67,6 +67,10 @@ func (s Stale) Remove() ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
+// KeyFile is the pending key of the certificate called name, as Find and
+// Remove name it: PendingDir/NAME.key.
+func (s Stale) KeyFile(name string) string { return pending{dir: s.PendingDir}.path(name) }
+
 func (s Stale) targets() []renewal.Target {
 	if s.Targets == nil {
 		return renewal.Targets(pki.Kubeadm(), false)
