@@ -5,10 +5,12 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // Issuer obtains certificates: from the CA keys on disk (engine.Issue, Renew's
@@ -75,16 +77,28 @@ func requests(items []*item, o *Options) []Request {
 	return reqs
 }
 
-// profile is what it's new certificate says: exactly what the current one
-// says, as kubeadm's renewal does, but the configuration's SANs with
-// Options.SANs.
+// profile is what it's new certificate says: what the current one says, as
+// kubeadm's renewal does (its SANs too: the CA signed them), but the
+// configuration's SANs with Options.SANs, and without the "any" extended
+// key usage, which no certctl signer issues (policy.Issued): the
+// inventory's usages when it had no other (anyUsage).
 func (it *item) profile() pki.Profile {
 	p := pki.ProfileFromCert(it.Name, it.BaseName, it.CAName, it.old)
 	if it.sans != nil {
 		p.DNSNames, p.IPs = it.sans.DNSNames, it.sans.IPs
 	}
+	if it.anyUsage() {
+		p.ExtKeyUsages = slices.DeleteFunc(p.ExtKeyUsages, func(u x509.ExtKeyUsage) bool { return u == x509.ExtKeyUsageAny })
+		if e, ok := pki.Kubeadm().Find(it.Name); ok && len(p.ExtKeyUsages) == 0 {
+			p.ExtKeyUsages = pki.Node{}.Profile(e).ExtKeyUsages
+		}
+	}
 	return p
 }
+
+// anyUsage reports whether it's current certificate has the "any"
+// extended key usage, which its renewal drops.
+func (it *item) anyUsage() bool { return slices.Contains(it.old.ExtKeyUsage, x509.ExtKeyUsageAny) }
 
 // obtain asks issuer for the items' certificates and checks each with
 // pki.VerifyIssued (its key, its chain to the CA on disk, subject, SANs,
@@ -104,6 +118,12 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 			return nil, fmt.Errorf("renew %s: the issuer returned no certificate or key", it.Name)
 		}
 		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.Cert, it.profile(), now); err != nil {
+			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
+		}
+		// An issuer's signer is not certctl's (the certificates API's may
+		// be anyone's): what none of certctl's issues is refused, as
+		// `certs import` refuses it.
+		if err := policy.Issued(is.Cert, it.profile()); err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}
 		out[it.Name] = is

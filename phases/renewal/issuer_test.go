@@ -3,6 +3,7 @@ package renewal
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"io/fs"
 	"os"
@@ -108,6 +109,10 @@ func TestIssuerRefused(t *testing.T) {
 	}{
 		{"other SANs", func(p *pki.Profile) { p.DNSNames = []string{"evil.example"} }, "lacks the SANs"},
 		{"other subject", func(p *pki.Profile) { p.CommonName = "someone-else" }, "its CN is"},
+		// What certctl's signers never issue (policy.Issued), as certs
+		// import refuses it: the certificates API's signer may be anyone's.
+		{"any usage", func(p *pki.Profile) { p.ExtKeyUsages = append(p.ExtKeyUsages, x509.ExtKeyUsageAny) }, `extended key usage "any"`},
+		{"SAN not asked for", func(p *pki.Profile) { p.DNSNames = append(p.DNSNames, "evil.example") }, "SANs not asked for: DNS:evil.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

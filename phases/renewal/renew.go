@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
@@ -274,6 +275,9 @@ func (e *engine) check() error {
 			weakCAs[it.ca.certPath] = true
 			res.warnf(o.Warn, "%v: what it signs is no stronger; rotate the CA (certctl ca rotate %s%s, docs/ca-rotation.md)", err, it.ca.name, config.FolderFlags(o.CertDir, o.KubeconfigDir))
 		}
+		if it.anyUsage() {
+			res.warnf(o.Warn, `%s has the extended key usage "any", which no certctl signer issues: its renewal has %s`, it.path, usageNames(it.profile().ExtKeyUsages))
+		}
 		if it.capped {
 			res.warnf(o.Warn, "%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", it.path, it.ca.certPath, it.ca.Cert.NotAfter.UTC().Format(time.RFC3339))
 		}
@@ -488,4 +492,17 @@ func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 		}
 	}
 	return config.DefaultCertificateValidity
+}
+
+// usageNames spells extended key usages as certificates.k8s.io/v1 does
+// ("server auth, client auth"); "none" for none.
+func usageNames(us []x509.ExtKeyUsage) string {
+	if len(us) == 0 {
+		return "none"
+	}
+	names := make([]string, len(us))
+	for i, u := range us {
+		names[i] = pki.UsageName(u)
+	}
+	return strings.Join(names, ", ")
 }
