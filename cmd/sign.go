@@ -31,7 +31,8 @@ func newSignCommand() *cobra.Command {
 
 			The usages and the longest validity come from a cfssl-style signing
 			configuration (--signing-config, its "default" or --profile), otherwise
-			from the CSR's spec.usages and one year; spec.expirationSeconds shortens
+			from the CSR's spec.usages and one year (for certctl's signer names, at
+			most the cluster's certificateValidityPeriod); spec.expirationSeconds shortens
 			the validity and the CA's expiry caps it. The issuance policy applies
 			(docs/signer.md): never a CA, no weak key, explicit usages, at least an
 			hour, no O=system:masters, no kubernetes.io signer name. A CSR for one of
