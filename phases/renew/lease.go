@@ -50,10 +50,21 @@ type restartLease struct {
 	poll      time.Duration
 	every     time.Duration // between two progress lines
 	now       func() time.Time
-	out       io.Writer
+	// sleep waits d or until ctx ends: Sleep when nil. It and now are the
+	// clock of every wait, deadline and progress line.
+	sleep func(ctx context.Context, d time.Duration) error
+	out   io.Writer
 }
 
 func (l *restartLease) name(component string) string { return RestartLeasePrefix + component }
+
+// pause waits d by l's clock, or until ctx ends.
+func (l *restartLease) pause(ctx context.Context, d time.Duration) error {
+	if l.sleep == nil {
+		return Sleep(ctx, d)
+	}
+	return l.sleep(ctx, d)
+}
 
 // leaseFailedAnnotation is set, by a holder whose restart failed, on the
 // Lease it leaves to expire, to what it restarted: the nodes that wait
@@ -68,11 +79,11 @@ const leaseFailedAnnotation = "certctl.io/restart-failed"
 func (l *restartLease) acquire(ctx context.Context, component, restarting string) (func(ok bool), error) {
 	leases := l.client.CoordinationV1().Leases(l.namespace)
 	name := l.name(component)
-	start := time.Now()
+	start := l.now()
 	nextProgress := start
 	// progress prints a line at most every l.every.
 	progress := func(format string, args ...any) {
-		if now := time.Now(); !now.Before(nextProgress) {
+		if now := l.now(); !now.Before(nextProgress) {
 			fmt.Fprintf(l.out, format, args...)
 			nextProgress = now.Add(l.every)
 		}
@@ -104,10 +115,10 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 			// server away for a moment: retry until the wait ends.
 			progress("[restart] %s: waiting for the Lease %s/%s: %v\n", restarting, l.namespace, name, err)
 		}
-		if time.Since(start) > l.wait {
+		if l.now().Sub(start) > l.wait {
 			return nil, fmt.Errorf("waited %s for the Lease %s/%s that serialises the restarts of %s across nodes (%v): the restart stays owed and the next run retries it; if no other node restarts it, delete the Lease", l.wait, l.namespace, name, component, err)
 		}
-		if err := Sleep(ctx, l.poll); err != nil {
+		if err := l.pause(ctx, l.poll); err != nil {
 			return nil, fmt.Errorf("wait for the Lease %s/%s: %w", l.namespace, name, err)
 		}
 	}
@@ -197,13 +208,13 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 
 // free clears the holder, retrying while the API server comes back.
 func (l *restartLease) free(ctx context.Context, component string) error {
-	deadline := time.Now().Add(l.duration)
+	deadline := l.now().Add(l.duration)
 	for {
 		err := l.update(ctx, component, func(lease *coordv1.Lease) { lease.Spec.HolderIdentity = nil })
-		if err == nil || errors.Is(err, errNotHolder) || time.Now().After(deadline) {
+		if err == nil || errors.Is(err, errNotHolder) || l.now().After(deadline) {
 			return err
 		}
-		if err := Sleep(ctx, l.poll); err != nil {
+		if err := l.pause(ctx, l.poll); err != nil {
 			return err
 		}
 	}
