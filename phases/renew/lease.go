@@ -81,6 +81,7 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 	name := l.name(component)
 	start := l.now()
 	nextProgress := start
+	var seen sighting
 	// progress prints a line at most every l.every.
 	progress := func(format string, args ...any) {
 		if now := l.now(); !now.Before(nextProgress) {
@@ -97,14 +98,14 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 			l.hold(lease)
 			_, err = leases.Create(cctx, lease, metav1.CreateOptions{})
 		case err == nil:
-			holder, until := holderOf(lease)
+			holder, until := l.heldUntil(lease, &seen)
 			if holder == "" || holder == l.identity || !l.now().Before(until) {
 				l.hold(lease)
 				_, err = leases.Update(cctx, lease, metav1.UpdateOptions{})
 				break
 			}
 			err = errHeld
-			progress("%s", l.waitLine(lease, component, restarting, holder, until))
+			progress("%s", l.waitLine(lease, component, restarting, holder, until, seen))
 		}
 		cancel()
 		if err == nil {
@@ -128,23 +129,90 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 // component's Lease does while this node waits for it: its restart failed
 // (leaseFailedAnnotation) and it leaves the Lease to expire at until; it
 // stopped renewing it (not renewed for half its duration, which it renews
-// every quarter); or it restarts its component.
-func (l *restartLease) waitLine(lease *coordv1.Lease, component, restarting, holder string, until time.Time) string {
+// every quarter); or it restarts its component. A renewTime ahead of this
+// node's clock is said: the nodes' clocks differ.
+func (l *restartLease) waitLine(lease *coordv1.Lease, component, restarting, holder string, until time.Time, seen sighting) string {
 	name, expires := l.name(component), until.UTC().Format(time.RFC3339)
-	renewed := lease.Spec.RenewTime.Time
+	now, half := l.now(), l.leaseDuration(lease)/2
+	renewed := seen.at
+	if rt := lease.Spec.RenewTime; rt != nil {
+		renewed = rt.Time
+	}
+	skew := ""
+	if ahead := renewed.Sub(now); ahead > time.Second {
+		skew = fmt.Sprintf(" (its renewTime %s is %s ahead of this node's clock: the nodes' clocks differ, so this node counts the Lease's duration from when it last saw it change)",
+			renewed.UTC().Format(time.RFC3339), ahead.Round(time.Second))
+	}
+	// Not renewed since this node first saw it, for half its duration; or,
+	// until this node has seen it change, by the renewTime its holder
+	// wrote, which a clock behind this node's can make look old.
+	stopped := now.Sub(seen.at) > half || seen.changes == 0 && now.Sub(renewed) > half
 	switch failed := lease.Annotations[leaseFailedAnnotation]; {
 	case failed != "":
-		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s to expire at %s: %s's restart of its %s failed, and it left the Lease to expire so that no other node restarts its %s before then\n",
-			restarting, l.namespace, name, expires, holder, failed, component)
-	case l.now().Sub(renewed) > until.Sub(renewed)/2:
-		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s, held by %s, which has not renewed it since %s (stopped, or cut off from the API server): it expires at %s\n",
-			restarting, l.namespace, name, holder, renewed.UTC().Format(time.RFC3339), expires)
+		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s to expire at %s: %s's restart of its %s failed, and it left the Lease to expire so that no other node restarts its %s before then%s\n",
+			restarting, l.namespace, name, expires, holder, failed, component, skew)
+	case stopped:
+		return fmt.Sprintf("[restart] %s: waiting for the Lease %s/%s, held by %s, which has not renewed it since %s (stopped, or cut off from the API server): it expires at %s%s\n",
+			restarting, l.namespace, name, holder, renewed.UTC().Format(time.RFC3339), expires, skew)
 	}
-	return fmt.Sprintf("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)\n",
-		restarting, holder, component, l.namespace, name, expires)
+	return fmt.Sprintf("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)%s\n",
+		restarting, holder, component, l.namespace, name, expires, skew)
 }
 
-// holderOf returns who holds lease and until when it is held unless renewed.
+// sighting is when this node first saw another node's Lease as it is now,
+// by its own clock, and how often it saw it change before.
+type sighting struct {
+	record  string
+	at      time.Time
+	changes int
+}
+
+// heldUntil returns who holds lease ("" when no one does) and until when,
+// by this node's clock: the Lease's duration after this node first saw its
+// holder, renewTime and duration as they are (seen), as client-go's leader
+// election judges a lease, and not after the renewTime the holder wrote by
+// its own clock. A holder's clock ahead of this node's would block every
+// node for the skew, past the wait of every run; one behind it would make
+// the Lease of a holder that renews it look expired, and two nodes would
+// restart etcd at once. So a holder killed mid-restart is waited for its
+// duration from when this node first saw it, however long ago it stopped;
+// a Lease without renewTime is held all the same.
+func (l *restartLease) heldUntil(lease *coordv1.Lease, seen *sighting) (string, time.Time) {
+	s := lease.Spec
+	holder := ptr.Deref(s.HolderIdentity, "")
+	if holder == "" {
+		return "", time.Time{}
+	}
+	micro := func(t *metav1.MicroTime) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	record := fmt.Sprintf("%s %s %s %d %d", holder, micro(s.RenewTime), micro(s.AcquireTime), ptr.Deref(s.LeaseTransitions, 0), ptr.Deref(s.LeaseDurationSeconds, 0))
+	if record != seen.record {
+		if seen.record != "" {
+			seen.changes++
+		}
+		seen.record, seen.at = record, l.now()
+	}
+	return holder, seen.at.Add(l.leaseDuration(lease))
+}
+
+// leaseDuration is how long lease lasts unless renewed: its
+// leaseDurationSeconds, or this node's own (DefaultLeaseDuration) when it
+// has none or 0, which would make a holder that renews it look expired.
+// A longer one is kept: its holder renews it every quarter of it only.
+func (l *restartLease) leaseDuration(lease *coordv1.Lease) time.Duration {
+	if d := time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second; d > 0 {
+		return d
+	}
+	return l.duration
+}
+
+// holderOf returns who holds lease and until when it is held unless
+// renewed, by the renewTime its holder wrote: for this node's own Lease;
+// another node's is judged by heldUntil.
 func holderOf(lease *coordv1.Lease) (string, time.Time) {
 	s := lease.Spec
 	if s.HolderIdentity == nil || *s.HolderIdentity == "" || s.RenewTime == nil || s.LeaseDurationSeconds == nil {
