@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,11 +46,14 @@ type restartLease struct {
 	client    kubernetes.Interface
 	namespace string
 	identity  string // "NODE_RANDOM": unique per run
-	duration  time.Duration
-	wait      time.Duration
-	poll      time.Duration
-	every     time.Duration // between two progress lines
-	now       func() time.Time
+	// node is NODE: a Lease held by another run of this node ("NODE_...")
+	// is taken over at once, as that run is over (see earlierRun).
+	node     string
+	duration time.Duration
+	wait     time.Duration
+	poll     time.Duration
+	every    time.Duration // between two progress lines
+	now      func() time.Time
 	// sleep waits d or until ctx ends: Sleep when nil. It and now are the
 	// clock of every wait, deadline and progress line.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -99,9 +103,14 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 			_, err = leases.Create(cctx, lease, metav1.CreateOptions{})
 		case err == nil:
 			holder, until := l.heldUntil(lease, &seen)
-			if holder == "" || holder == l.identity || !l.now().Before(until) {
+			earlier := l.earlierRun(holder)
+			if holder == "" || holder == l.identity || earlier || !l.now().Before(until) {
 				l.hold(lease)
 				_, err = leases.Update(cctx, lease, metav1.UpdateOptions{})
+				if err == nil && earlier {
+					fmt.Fprintf(l.out, "[restart] %s: took over the Lease %s/%s from %s, an earlier run of this node, which stopped before it freed it: this run holds certctl's lock, which that run held, so it is over\n",
+						restarting, l.namespace, name, holder)
+				}
 				break
 			}
 			err = errHeld
@@ -157,6 +166,16 @@ func (l *restartLease) waitLine(lease *coordv1.Lease, component, restarting, hol
 	}
 	return fmt.Sprintf("[restart] %s: waiting for %s, which restarts its %s (Lease %s/%s, until %s unless renewed)%s\n",
 		restarting, holder, component, l.namespace, name, expires, skew)
+}
+
+// earlierRun reports whether holder is another run of this node
+// ("NODE_RANDOM" with this node's NODE). The callers of Coordinator hold
+// certctl's lock beside the certificate folder while they restart (renew,
+// restore, ca rotate), as that run did: it is over (killed mid-restart),
+// and its Lease is this node's to take over at once. Another node's
+// Lease is waited for.
+func (l *restartLease) earlierRun(holder string) bool {
+	return l.node != "" && holder != l.identity && strings.HasPrefix(holder, l.node+"_")
 }
 
 // sighting is when this node first saw another node's Lease as it is now,

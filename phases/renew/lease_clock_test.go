@@ -52,6 +52,7 @@ func clockLease(cs *fake.Clientset, id string, clk *fakeClock, out *bytes.Buffer
 	l := testLease(cs, id, out)
 	l.duration, l.wait, l.poll, l.every = DefaultLeaseDuration, DefaultLeaseWait, time.Second, 10*time.Second
 	l.now, l.sleep = clk.now, clk.sleep
+	l.node, _, _ = strings.Cut(id, "_")
 	return l
 }
 

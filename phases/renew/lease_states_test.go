@@ -68,6 +68,9 @@ func TestRestartLeaseBadStates(t *testing.T) {
 			says: "held by cp-2_71f7fffe, which has not renewed it since 2026-12-04T11:21:50Z"},
 		{name: "killed long ago", spec: coordv1.LeaseSpec{HolderIdentity: holder, LeaseDurationSeconds: ptr.To[int32](60), RenewTime: micro(-time.Hour)}, took: 60 * time.Second,
 			says: "held by cp-2_71f7fffe, which has not renewed it since 2026-12-04T10:22:00Z"},
+		// This run holds certctl's lock, which that run held: it is over.
+		{name: "an earlier run of this node, killed", spec: coordv1.LeaseSpec{HolderIdentity: ptr.To("cp-1_deadbeef"), LeaseDurationSeconds: ptr.To[int32](60), RenewTime: micro(-10 * time.Second)}, took: 0,
+			says: "[restart] etcd: took over the Lease kube-system/certctl-restart-etcd from cp-1_deadbeef, an earlier run of this node, which stopped before it freed it: this run holds certctl's lock, which that run held, so it is over\n"},
 		{name: "renewing", spec: coordv1.LeaseSpec{HolderIdentity: holder, LeaseDurationSeconds: ptr.To[int32](60), RenewTime: micro(0)}, live: true, took: -1,
 			says: "waiting for cp-2_71f7fffe, which restarts its etcd"},
 		{name: "duration 0, renewing", spec: coordv1.LeaseSpec{HolderIdentity: holder, LeaseDurationSeconds: ptr.To[int32](0), RenewTime: micro(0)}, live: true, took: -1},

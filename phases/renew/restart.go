@@ -260,8 +260,11 @@ type Coordination struct {
 
 // Coordinator returns staticpods.Options.Coordinate for the restarts of
 // every workflow (renew, CA rotation): it takes the component's Lease in
-// kube-system, so that one control-plane node at a time restarts it, or
-// returns nil, after saying so on out, when the API server cannot be
+// kube-system, so that one control-plane node at a time restarts it. Its
+// caller holds certctl's lock beside the certificate folder while it
+// restarts: a Lease held by another run of c.NodeName is then one of a
+// run that is over, and is taken over at once. It returns nil, after
+// saying so on out, when the API server cannot be
 // reached: the node then restarts alone. When the API server answers but
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
@@ -296,7 +299,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	}
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
-	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix),
+	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix), node: c.NodeName,
 		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
