@@ -113,14 +113,15 @@ func (l *restartLease) acquire(ctx context.Context, component, restarting string
 				}
 				break
 			}
-			err = errHeld
+			err = &heldError{holder: holder}
 			progress("%s", l.waitLine(lease, component, restarting, holder, until, seen))
 		}
 		cancel()
 		if err == nil {
 			return l.held(ctx, component, restarting), nil
 		}
-		if !errors.Is(err, errHeld) && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+		var held *heldError
+		if !errors.As(err, &held) && !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
 			// Another node's restart of kube-apiserver may take the API
 			// server away for a moment: retry until the wait ends.
 			progress("[restart] %s: waiting for the Lease %s/%s: %v\n", restarting, l.namespace, name, err)
@@ -307,10 +308,13 @@ func (l *restartLease) free(ctx context.Context, component string) error {
 	}
 }
 
-var (
-	errNotHolder = errors.New("another node holds it now")
-	errHeld      = errors.New("held by another node")
-)
+var errNotHolder = errors.New("another node holds it now")
+
+// heldError is the wait's error while another node's run holds the Lease:
+// the error of a wait that ends names it.
+type heldError struct{ holder string }
+
+func (e *heldError) Error() string { return "held by " + e.holder + ", another node's run" }
 
 // callTimeout bounds one request to the API server, which may be one
 // that is restarting.

@@ -113,6 +113,9 @@ func TestRestartLeaseBadStates(t *testing.T) {
 					t.Errorf("took the Lease after %s, want %s\n%s", waited, tc.took, out.String())
 				}
 			}
+			if tc.took < 0 && err != nil && !strings.Contains(err.Error(), "(held by cp-2_71f7fffe, ") {
+				t.Errorf("the error of the wait does not say who holds the Lease: %v", err)
+			}
 			if !strings.Contains(out.String(), tc.says) {
 				t.Errorf("the wait does not say %q:\n%s", tc.says, out.String())
 			}
