@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -264,13 +265,15 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 	}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	// lost is who took the Lease over, read after wg.Wait.
+	var lost *notHolderError
 	wg.Go(func() {
 		defer utilruntime.HandleCrash()
 		_ = wait.PollUntilContextCancel(rctx, l.duration/4, false, func(ctx context.Context) (bool, error) {
 			// Errors are expected while this node's own kube-apiserver
 			// restarts: the Lease lasts longer than that.
-			_ = l.update(ctx, component, func(lease *coordv1.Lease) { l.hold(lease) })
-			return false, nil
+			err := l.update(ctx, component, func(lease *coordv1.Lease) { l.hold(lease) })
+			return errors.As(err, &lost), nil
 		})
 	})
 	var once sync.Once
@@ -278,16 +281,29 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 		once.Do(func() {
 			stop()
 			wg.Wait()
-			if !ok {
+			var err error
+			switch {
+			case lost != nil:
+			case !ok:
 				// Best effort: without it, the others see the Lease
 				// not renewed any more.
-				_ = l.update(ctx, component, func(lease *coordv1.Lease) {
+				err = l.update(ctx, component, func(lease *coordv1.Lease) {
 					metav1.SetMetaDataAnnotation(&lease.ObjectMeta, leaseFailedAnnotation, restarting)
 				})
-				fmt.Fprintf(l.out, "[restart] %s: the Lease %s/%s is left to expire (%s): the other nodes wait before restarting theirs\n", component, l.namespace, l.name(component), l.duration)
-				return
+			default:
+				err = l.free(ctx, component)
 			}
-			if err := l.free(ctx, component); err != nil {
+			// Taken over between the last renewal and the release.
+			if lost == nil && errors.As(err, &lost) && lost.holder == "" {
+				lost, err = nil, nil // freed by someone else: no one restarts
+			}
+			switch {
+			case lost != nil:
+				fmt.Fprintf(l.out, "[warning] %s: %s took the Lease %s/%s over while this node restarted its %s, as this node could not renew it (cut off from the API server): %s may have restarted its %s at the same time\n",
+					restarting, lost.holder, l.namespace, l.name(component), restarting, lost.holder, component)
+			case !ok:
+				fmt.Fprintf(l.out, "[restart] %s: the Lease %s/%s is left to expire (%s): the other nodes wait before restarting theirs\n", component, l.namespace, l.name(component), l.duration)
+			case err != nil:
 				fmt.Fprintf(l.out, "[warning] free the Lease %s/%s: %v: the other nodes wait until it expires (%s)\n", l.namespace, l.name(component), err, l.duration)
 			}
 		})
@@ -299,7 +315,8 @@ func (l *restartLease) free(ctx context.Context, component string) error {
 	deadline := l.now().Add(l.duration)
 	for {
 		err := l.update(ctx, component, func(lease *coordv1.Lease) { lease.Spec.HolderIdentity = nil })
-		if err == nil || errors.Is(err, errNotHolder) || l.now().After(deadline) {
+		var taken *notHolderError
+		if err == nil || errors.As(err, &taken) || l.now().After(deadline) {
 			return err
 		}
 		if err := l.pause(ctx, l.poll); err != nil {
@@ -308,7 +325,13 @@ func (l *restartLease) free(ctx context.Context, component string) error {
 	}
 }
 
-var errNotHolder = errors.New("another node holds it now")
+// notHolderError is update's error when this run no longer holds the
+// Lease: holder holds it now ("" when no one does).
+type notHolderError struct{ holder string }
+
+func (e *notHolderError) Error() string {
+	return "held by " + cmp.Or(e.holder, "no one") + " now, not by this run"
+}
 
 // heldError is the wait's error while another node's run holds the Lease:
 // the error of a wait that ends names it.
@@ -329,8 +352,8 @@ func (l *restartLease) update(ctx context.Context, component string, change func
 	if err != nil {
 		return err
 	}
-	if h, _ := holderOf(lease); h != l.identity {
-		return errNotHolder
+	if h := ptr.Deref(lease.Spec.HolderIdentity, ""); h != l.identity {
+		return &notHolderError{holder: h}
 	}
 	change(lease)
 	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
