@@ -26,8 +26,19 @@ type Options struct {
 	Timeout time.Duration
 	// Poll is the interval between checks; 500ms when 0.
 	Poll time.Duration
-	// Now gives the annotation's value; time.Now when nil.
+	// Now gives the annotation's value and names the backup folder;
+	// time.Now when nil.
 	Now func() time.Time
+	// Clock and Sleep time the wait for each component: Clock's time
+	// measures Timeout, ProgressEvery, ReadyFor and Result.Waited, and
+	// Sleep waits Poll between two checks, or until ctx ends. The wall
+	// clock and a timer when nil; give both or neither (a Clock that moves
+	// only when Sleep is called never reaches the timeout with a timer).
+	// They are apart from Now so that a fixed Now, which makes the
+	// annotation and the backup folder's name reproducible, still lets
+	// the wait end.
+	Clock func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Out receives one line per action; io.Discard when nil.
 	Out io.Writer
 	// ListenerPID returns the process listening on a TCP port at host
@@ -151,6 +162,12 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
 	o.backupAt = o.Now()
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -224,39 +241,30 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		return nil
 	}
 	fmt.Fprintf(o.Out, "[restart] %s: set %s=%s in %s (old one in %s); waiting up to %s for the kubelet to restart it\n", a.Component, RestartAnnotation, at, a.Path, backup, o.Timeout)
-	start := time.Now()
-	deadline := time.NewTimer(o.Timeout)
-	defer deadline.Stop()
+	start := o.Clock()
 	nextProgress := start.Add(o.ProgressEvery)
 	readyWanted := readyAt != ""
 	var readySince time.Time // since when /readyz answers ok (o.ReadyFor)
 	for {
 		restarted := checkOnce(ctx, a, o, r, pidKnown)
-		r.Waited = time.Since(start)
+		now := o.Clock()
+		r.Waited = now.Sub(start)
 		back := (restarted || !pidKnown) && failing(r.Endpoints) == nil
 		notReady := ""
 		if back && readyWanted {
 			notReady = readyz(ctx, readyAt)
 		}
 		switch {
-		case back && notReady == "" && (!readyWanted || !readySince.IsZero() && time.Since(readySince) >= o.ReadyFor):
+		case back && notReady == "" && (!readyWanted || !readySince.IsZero() && now.Sub(readySince) >= o.ReadyFor):
 			return r.succeed(o.Out, pidKnown, "")
 		case back && notReady == "" && readySince.IsZero():
-			readySince = time.Now()
+			readySince = now
 		case notReady != "":
 			readySince = time.Time{}
 		}
-		if now := time.Now(); !now.Before(nextProgress) {
-			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, readyWho, notReady), r.Waited.Round(time.Second), o.Timeout)
-			nextProgress = now.Add(o.ProgressEvery)
-		}
-		select {
-		case <-ctx.Done():
-			r.Waited = time.Since(start)
-			return fail(fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, ctx.Err(), a.Path))
-		case <-deadline.C:
-			// The outcome: measured once, printed and reported as is.
-			r.Waited = time.Since(start)
+		if r.Waited >= o.Timeout {
+			// The outcome: measured once (at least Timeout), printed and
+			// reported as is.
 			if back {
 				// Restarted and serving the new certificate: the renewal is in
 				// use; only readiness is missing, which is not certctl's to fix.
@@ -268,8 +276,27 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 				return r.succeed(o.Out, pidKnown, "")
 			}
 			return r.timeout(a, r.waited())
-		case <-time.After(o.Poll):
 		}
+		if !now.Before(nextProgress) {
+			fmt.Fprintf(o.Out, "[restart] %s: %s (%s of %s)\n", a.Component, waitingFor(a, r, pidKnown, restarted, readyWho, notReady), r.Waited.Round(time.Second), o.Timeout)
+			nextProgress = now.Add(o.ProgressEvery)
+		}
+		if err := o.Sleep(ctx, min(o.Poll, o.Timeout-r.Waited)); err != nil {
+			r.Waited = o.Clock().Sub(start)
+			return fail(fmt.Errorf("restart %s: stopped waiting: %w; its manifest %s is changed, so the kubelet restarts it anyway", a.Component, err, a.Path))
+		}
+	}
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -164,7 +164,9 @@ func writeRestartAdvice(out io.Writer, tag, what string, restarts []renewal.Rest
 
 // writeDryRunRestarts is a dry run's line of the components that would
 // have to be restarted (enabled: that --restart-control-plane would
-// restart), in the real run's order; nothing when none.
+// restart), in the real run's order; nothing when none. When enabled, a
+// second line names the Leases the real run would wait for and take
+// (lease.go), which the dry run does not touch.
 func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, enabled bool) {
 	if len(restarts) == 0 {
 		return
@@ -178,4 +180,12 @@ func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, enabled bool) 
 		what = "would be restarted (--restart-control-plane)"
 	}
 	fmt.Fprintf(w, "[dry-run] %s %s\n", strings.Join(names, ", "), what)
+	if !enabled {
+		return
+	}
+	leases := make([]string, len(names))
+	for i, n := range names {
+		leases[i] = RestartLeasePrefix + n
+	}
+	fmt.Fprintf(w, "[dry-run] Each restart would first wait for and take its component's Lease in kube-system (%s), so that one control-plane node at a time restarts it; etcd's also takes kube-apiserver's on a node that runs one. This dry run reads and takes no Lease\n", strings.Join(leases, ", "))
 }

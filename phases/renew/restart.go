@@ -236,7 +236,7 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 		name, _ = nodeName(r.o.ConfigFile)
 	}
 	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		Now: r.o.Now, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
+		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
@@ -249,15 +249,22 @@ type Coordination struct {
 	Kubeconfig    string // --kubeconfig
 	KubeconfigDir string
 	NodeName      string
+	// Now and Sleep are the clock of the waits for the Leases (time.Now
+	// and Sleep when nil): give both or neither, as a Now that moves only
+	// when Sleep is called never reaches a deadline with the real Sleep.
 	Now           func() time.Time
+	Sleep         func(ctx context.Context, d time.Duration) error
 	Rand          io.Reader
 	WithAPIServer bool
 }
 
 // Coordinator returns staticpods.Options.Coordinate for the restarts of
 // every workflow (renew, CA rotation): it takes the component's Lease in
-// kube-system, so that one control-plane node at a time restarts it, or
-// returns nil, after saying so on out, when the API server cannot be
+// kube-system, so that one control-plane node at a time restarts it. Its
+// caller holds certctl's lock beside the certificate folder while it
+// restarts: a Lease held by another run of c.NodeName is then one of a
+// run that is over, and is taken over at once. It returns nil, after
+// saying so on out, when the API server cannot be
 // reached: the node then restarts alone. When the API server answers but
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
@@ -292,8 +299,8 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	}
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
-	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix),
-		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, out: out}
+	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix), node: c.NodeName,
+		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != pki.Etcd || !c.WithAPIServer {
