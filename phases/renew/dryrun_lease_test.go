@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestDryRunSaysLeases: `renew all --dry-run --restart-control-plane` says
@@ -40,4 +41,46 @@ func TestDryRunSaysLeases(t *testing.T) {
 			t.Errorf("restart enabled %v: the dry run asked the API server: %v", enabled, a)
 		}
 	}
+}
+
+// TestDryRunSaysOwedRestarts: with restarts an earlier run left owed
+// (.certctl-restarts.json) and nothing due, the real run with
+// --restart-control-plane retries them and succeeds; its dry run said
+// "Nothing to do" with exit 2 and no word of them. It now says the
+// restart it would retry, and ends as the real run would; without
+// --restart-control-plane it gives the real run's warning that they are
+// still owed.
+func TestDryRunSaysOwedRestarts(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	now := pkitest.Made.Add(time.Hour)
+	if err := os.Mkdir(n.Path("manifests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	owed := `{"version":1,"components":[{"component":"etcd","manifest":"` + n.Path("manifests/etcd.yaml") + `","files":["` + n.Path("pki/etcd/server.crt") + `"],"since":"2026-12-01T00:00:00Z","reason":"it did not serve its new certificate in time"}]}`
+	if err := os.WriteFile(n.Path(".certctl-restarts.json"), []byte(owed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := treetest.Snapshot(t, n.Dir)
+	for _, tc := range []struct {
+		enabled bool
+		wants   []string
+	}{
+		{true, []string{"retrying the restarts still owed", "[dry-run] etcd would be restarted (--restart-control-plane)", "certctl-restart-etcd", "nothing was written"}},
+		{false, []string{"etcd must still be restarted to read the certificates renewed at 2026-12-01T00:00:00Z", "run again with --restart-control-plane to retry"}},
+	} {
+		var out, errOut bytes.Buffer
+		o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"all"}, DryRun: true, Threshold: true, IfExpiresWithin: 720 * time.Hour,
+			Restart: Restart{Enabled: tc.enabled, ManifestDir: n.Path("manifests"), Client: leaseClient()},
+			Now:     func() time.Time { return now }, Out: &out, ErrOut: &errOut}
+		err := Run(context.Background(), o)
+		if tc.enabled && err != nil {
+			t.Errorf("restart enabled: %v (the real run retries the owed restart and succeeds)\n%s%s", err, out.String(), errOut.String())
+		}
+		for _, w := range tc.wants {
+			if !strings.Contains(out.String()+errOut.String(), w) {
+				t.Errorf("restart enabled %v: the dry run does not say %q:\n%s%s", tc.enabled, w, out.String(), errOut.String())
+			}
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 }

@@ -47,26 +47,46 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			fmt.Fprintf(opts.Out, "[dry-run] The pending key of %s would be removed: its certificate is installed\n", n)
 			r.summary.PrunedPendingKeys = append(r.summary.PrunedPendingKeys, prunedPendingKey{Name: n, File: st.KeyFile(n)})
 		}
-		due, err := r.due(selected, all)
-		if err != nil || len(due) == 0 {
+		// The restarts an earlier run left owed: the real run retries
+		// them with --restart-control-plane, even with nothing due, and
+		// warns without it.
+		if err := r.readOwed(); err != nil {
 			return err
 		}
-		res, err := renewal.Renew(ctx, due, opts)
+		due, err := r.due(selected, all)
 		if err != nil {
 			return err
+		}
+		res := &renewal.Result{}
+		if len(due) > 0 {
+			if res, err = renewal.Renew(ctx, due, opts); err != nil {
+				return err
+			}
 		}
 		for _, p := range res.Planned {
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
 		}
 		// The components in the real run's restart order (etcd first),
-		// as finish lists and restarts them.
+		// as finish lists and restarts them, with those owed when the
+		// real run retries them.
 		writeDryRunRestarts(w, renewal.RestartsOf(func(yield func(string, []string) bool) {
 			for _, p := range res.Planned {
 				if !yield(p.Name, p.Restart) {
 					return
 				}
 			}
+			if r.retrying() {
+				for _, c := range r.owed.Components {
+					if !yield("owed", []string{c.Component}) {
+						return
+					}
+				}
+			}
 		}), o.Restart.Enabled)
+		if len(due) == 0 {
+			fmt.Fprintf(w, "[dry-run] 0 certificate(s) would be renewed; nothing was written\n")
+			return nil
+		}
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
 		return r.dryRunEnd(w, res)
 	})
