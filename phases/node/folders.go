@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // checkFolders refuses a certificate or kubeconfig folder that exists but
@@ -11,7 +12,10 @@ import (
 // missing folder rather than a wrong path. A folder that does not exist
 // is left to each command, which says what is missing. kubeconfigDirs is
 // the kubeconfig folder, then the others a command's transactions write
-// in: the static pod manifests' (ca rotate).
+// in: the static pod manifests' (ca rotate). The etcd folder in certDir
+// too, which recovery reads: a file there failed every command with
+// "read directory DIR/etcd: open DIR/etcd: not a directory", which does
+// not say what to do.
 func checkFolders(certDir string, kubeconfigDirs []string) error {
 	for i, dir := range append([]string{certDir}, kubeconfigDirs...) {
 		flag, kubeadms := "--cert-dir", "/etc/kubernetes/pki"
@@ -26,6 +30,10 @@ func checkFolders(certDir string, kubeconfigDirs []string) error {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 			return fmt.Errorf("%s %s is a file, not a folder: pass the folder that holds the files (kubeadm's is %s)", flag, dir, kubeadms)
 		}
+	}
+	etcd := filepath.Join(certDir, "etcd")
+	if fi, err := os.Stat(etcd); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is a file, not a folder: move it away; kubeadm keeps etcd's certificates in the folder etcd of --cert-dir %s", etcd, certDir)
 	}
 	return nil
 }

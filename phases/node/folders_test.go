@@ -16,6 +16,15 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A pki/etcd that is a file: recovery said only "read directory
+	// .../etcd: open .../etcd: not a directory".
+	etcdFile := filepath.Join(t.TempDir(), "pki")
+	if err := os.MkdirAll(etcdFile, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etcdFile, "etcd"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name           string
 		certDir        string
@@ -25,6 +34,7 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 		{"cert-dir", file, []string{dir}, "--cert-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki)"},
 		{"kubeconfig-dir", dir, []string{file}, "--kubeconfig-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes)"},
 		{"manifest-dir", dir, []string{dir, file}, "--manifest-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/manifests)"},
+		{"etcd file", etcdFile, []string{dir}, filepath.Join(etcdFile, "etcd") + " is a file, not a folder: move it away; kubeadm keeps etcd's certificates in the folder etcd of --cert-dir " + etcdFile},
 		{"folders", dir, []string{dir, dir}, ""},
 		{"missing", filepath.Join(dir, "none"), []string{filepath.Join(dir, "none")}, ""},
 	} {
