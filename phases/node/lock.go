@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -105,7 +106,9 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 
 // acquire takes the lock that guards certDir and returns its release. A
 // certificate folder whose parent does not exist yet has nothing to
-// guard: acquire then takes no lock, and the release does nothing.
+// guard: acquire then takes no lock, and the release does nothing. A
+// folder reached through a symbolic link is guarded by the lock beside the
+// folder it resolves to as well (linkedLock); wait applies to each.
 func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(), err error) {
 	path, err := lock.Beside(certDir)
 	if err != nil {
@@ -115,7 +118,49 @@ func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, WithPermissionHint(err)
 	}
-	return func() { l.Release() }, nil
+	linked := linkedLock(certDir, path)
+	if linked == "" {
+		return func() { l.Release() }, nil
+	}
+	// Taken second, always: a command given the folder's real path takes
+	// only this one, so no two commands wait for each other in turn.
+	l2, err := lock.AcquireWait(ctx, linked, wait)
+	var held *lock.HeldError
+	switch {
+	case err == nil:
+		return func() { l2.Release(); l.Release() }, nil
+	case errors.As(err, &held) || ctx.Err() != nil:
+		l.Release()
+		return nil, err
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrNotExist):
+		// A real parent certctl may not write in: no command can take
+		// that lock, and the one beside the link still guards.
+		return func() { l.Release() }, nil
+	}
+	l.Release()
+	return nil, err
+}
+
+// linkedLock returns the lock file beside the folder certDir resolves to
+// when certDir is reached through a symbolic link and that lock file is
+// another file than path (the lock beside certDir as given), else "". A
+// node whose /etc/kubernetes/pki links to /data/pki is written by
+// commands given either name: both take the lock beside /data/pki.
+func linkedLock(certDir, path string) string {
+	resolved, err := filepath.EvalSymlinks(certDir)
+	if err != nil {
+		return ""
+	}
+	linked, err := lock.Beside(resolved)
+	if err != nil {
+		return ""
+	}
+	a, errA := os.Stat(filepath.Dir(path))
+	b, errB := os.Stat(filepath.Dir(linked))
+	if errA != nil || errB != nil || os.SameFile(a, b) {
+		return ""
+	}
+	return linked
 }
 
 // recoverLocked rolls forward or discards a renewal that was interrupted
