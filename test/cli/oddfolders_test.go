@@ -99,3 +99,33 @@ func TestLinkedCertDirLock(t *testing.T) {
 	held.Release()
 	run(t, bin, append([]string{"renew", "all"}, n.flags()...)...)
 }
+
+// TestCertDirLinkToNothing: /etc/kubernetes/pki a link to /data/pki on a
+// volume that is not mounted. The commands say so in one line that names
+// the link and its target, instead of "mkdir DIR: file exists" (init-phase
+// certs) or "CA certificate DIR/ca.crt is missing" (init-phase kubeconfig),
+// and create nothing behind the link. (renew is left out: it says the
+// folder does not exist, phases/config.)
+func TestCertDirLinkToNothing(t *testing.T) {
+	bin := certctlBin(t)
+	n := makeNode(t, bin, "ECDSA-P256")
+	unmounted := filepath.Join(t.TempDir(), "data", "pki")
+	if err := os.RemoveAll(n.certDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(unmounted, n.certDir); err != nil {
+		t.Fatal(err)
+	}
+	want := "error: --cert-dir " + n.certDir + " is a symbolic link to " + unmounted + ", which does not exist: mount the volume that holds it, or correct the link"
+	for _, args := range [][]string{
+		{"check-expiration"}, {"restore"}, {"init-phase", "certs", "all"}, {"init-phase", "kubeconfig", "all"},
+	} {
+		code, out, errOut := runAll(t, nil, bin, append(args, n.flags()...)...)
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, want 1 and %q\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+	}
+	if _, err := os.Lstat(filepath.Dir(unmounted)); err == nil {
+		t.Errorf("%s was created", filepath.Dir(unmounted))
+	}
+}
