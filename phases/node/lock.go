@@ -78,7 +78,8 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // certctl holds the lock, its transaction is in progress, not interrupted,
 // and must not be touched: the command reads the files as they are. When
 // the lock cannot be taken at all (a user who may not write beside the
-// certificate folder), there is nothing such a user could recover either.
+// certificate folder), there is nothing such a user could recover either;
+// nor on a read-only file system, which it says on one line.
 //
 // When recovery itself fails (a committed renewal whose next rename the
 // kernel refuses, say an immutable key), the command does not fail: it
@@ -94,6 +95,12 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 		fmt.Fprintf(errOut, "[recover] skipped: %s is working on these files; reading them as they are\n", held.Holder)
 		return func() {}, nil
 	case errors.Is(err, fs.ErrPermission):
+		return func() {}, nil
+	case errors.Is(err, syscall.EROFS):
+		// Nobody can recover anything there until it is remounted; a
+		// monitoring agent must still see what is on disk.
+		where, _ := lock.Beside(certDir)
+		fmt.Fprintf(errOut, "[recover] skipped: %s is on a read-only file system, so what an interrupted run left there cannot be recovered; reading the files as they are (remount it read-write, then any certctl command recovers them)\n", filepath.Dir(where))
 		return func() {}, nil
 	case err != nil:
 		return nil, err
