@@ -75,3 +75,48 @@ func TestLinkedCertDirSharesTheLock(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkedLockNotTakenTwice: a command that holds the locks of a linked
+// certificate folder (/etc/pki -> /data/pki: /etc/.certctl.lock and
+// /data/.certctl.lock) and then locks another folder of /data (renew
+// --restart-control-plane --manifest-dir /data/manifests, or --csr-dir
+// /data/csr) does not wait for itself: flock locks an open file, and the
+// second open of /data/.certctl.lock found it held.
+func TestLinkedLockNotTakenTwice(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"etc", "data/pki", "data/manifests", "data/csr"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	certDir := filepath.Join(root, "etc", "pki")
+	if err := os.Symlink(filepath.Join(root, "data", "pki"), certDir); err != nil {
+		t.Fatal(err)
+	}
+	release, err := Lock(context.Background(), io.Discard, certDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseManifests, err := LockOnly(context.Background(), filepath.Join(root, "data", "manifests"), 0)
+	if err != nil {
+		t.Fatalf("LockOnly of the manifest folder beside the real certificate folder: %v", err)
+	}
+	releaseCSR, err := LockCSR(context.Background(), io.Discard, filepath.Join(root, "data", "csr"), 0, certDir)
+	if err != nil {
+		t.Fatalf("LockCSR of the CSR folder beside the real certificate folder: %v", err)
+	}
+	releaseCSR()
+	releaseManifests()
+	// Still held by the command's own Lock, until it releases it.
+	path := filepath.Join(root, "data", lock.FileName)
+	if l, err := lock.AcquireWait(context.Background(), path, lock.Wait{}); err == nil {
+		l.Release()
+		t.Fatalf("%s was released before the command released its lock", path)
+	}
+	release()
+	l, err := lock.AcquireWait(context.Background(), path, lock.Wait{})
+	if err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+	l.Release()
+}

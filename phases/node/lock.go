@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -121,31 +122,104 @@ func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(
 	if err != nil {
 		return nil, err
 	}
-	l, err := lock.AcquireWait(ctx, path, wait)
+	release1, err := take(ctx, path, wait)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, WithPermissionHint(err)
 	}
+	if err != nil {
+		release1 = func() {}
+	}
 	linked := linkedLock(certDir, path)
 	if linked == "" {
-		return func() { l.Release() }, nil
+		return release1, nil
 	}
 	// Taken second, always: a command given the folder's real path takes
 	// only this one, so no two commands wait for each other in turn.
-	l2, err := lock.AcquireWait(ctx, linked, wait)
-	var held *lock.HeldError
+	release2, err := take(ctx, linked, wait)
+	var heldErr *lock.HeldError
 	switch {
 	case err == nil:
-		return func() { l2.Release(); l.Release() }, nil
-	case errors.As(err, &held) || ctx.Err() != nil:
-		l.Release()
+		return func() { release2(); release1() }, nil
+	case errors.As(err, &heldErr) || ctx.Err() != nil:
+		release1()
 		return nil, err
 	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrNotExist):
 		// A real parent certctl may not write in: no command can take
 		// that lock, and the one beside the link still guards.
+		return release1, nil
+	}
+	release1()
+	return nil, err
+}
+
+// held are the lock files this process holds through take, each with the
+// number of takes that hold it. flock(2) locks an open file, not a
+// process: a command that locks a second folder whose lock it holds
+// already would wait for itself. With linkedLock that happens to layouts
+// the callers' own checks of lock.Beside do not foresee: --cert-dir
+// /etc/kubernetes/pki, a link to /data/pki, takes /data/.certctl.lock,
+// which `renew --restart-control-plane --manifest-dir /data/manifests`
+// then takes for the manifest folder.
+var held struct {
+	sync.Mutex
+	files []*heldFile
+}
+
+type heldFile struct {
+	fi   os.FileInfo
+	n    int
+	lock *lock.Lock
+}
+
+// take takes the lock at path, or counts one more holder when this
+// process holds it already through take; the release drops the lock when
+// its last holder releases it.
+func take(ctx context.Context, path string, wait lock.Wait) (release func(), err error) {
+	if h := holding(path); h != nil {
+		return func() { drop(h) }, nil
+	}
+	// Not under held's mutex: a release must not wait for this wait.
+	l, err := lock.AcquireWait(ctx, path, wait)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
 		return func() { l.Release() }, nil
 	}
-	l.Release()
-	return nil, err
+	h := &heldFile{fi: fi, n: 1, lock: l}
+	held.Lock()
+	held.files = append(held.files, h)
+	held.Unlock()
+	return func() { drop(h) }, nil
+}
+
+// holding returns the lock file at path, one more holder counted, when
+// this process holds it through take; else nil.
+func holding(path string) *heldFile {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	held.Lock()
+	defer held.Unlock()
+	for _, h := range held.files {
+		if os.SameFile(h.fi, fi) {
+			h.n++
+			return h
+		}
+	}
+	return nil
+}
+
+func drop(h *heldFile) {
+	held.Lock()
+	defer held.Unlock()
+	if h.n--; h.n > 0 {
+		return
+	}
+	held.files = slices.DeleteFunc(held.files, func(o *heldFile) bool { return o == h })
+	h.lock.Release()
 }
 
 // linkedLock returns the lock file beside the folder certDir resolves to
