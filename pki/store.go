@@ -130,8 +130,6 @@ func (s Store) write(path string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
 		return fmt.Errorf("create directory %s: %w", filepath.Dir(path), err)
 	}
-	if err := atomicfile.WriteFile(path, data, mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	// atomicfile's errors name path already.
+	return atomicfile.WriteFile(path, data, mode)
 }

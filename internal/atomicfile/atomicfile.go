@@ -10,10 +10,13 @@ package atomicfile
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // TempPrefix starts the name of every temporary file this package creates.
@@ -57,7 +60,7 @@ func write(path string, data []byte, perm os.FileMode, place func(tmp, path stri
 	dir = cmp.Or(dir, ".")
 	f, err := os.CreateTemp(dir, TempPrefix+base+tempMarker+"*")
 	if err != nil {
-		return fmt.Errorf("create temporary file for %s: %w", path, err)
+		return writeError(path, err)
 	}
 	tmp := f.Name()
 	committed := false
@@ -68,22 +71,37 @@ func write(path string, data []byte, perm os.FileMode, place func(tmp, path stri
 		}
 	}()
 	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("set mode of %s: %w", tmp, err)
+		return writeError(path, err)
 	}
 	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return writeError(path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
+		return writeError(path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
+		return writeError(path, err)
 	}
 	if err := place(tmp, path); err != nil {
 		return err
 	}
 	committed = true
 	return SyncDir(dir)
+}
+
+// writeError is the error of a write of path that failed before path was
+// touched: it names path, not the temporary file that was removed (the
+// os error named it again: "write T: write T: no space left on device"),
+// and on a full file system says to free space.
+func writeError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("write %s: %w: free space on the file system of %s, then run certctl again (%s is as it was)", path, err, filepath.Dir(path), path)
+	}
+	return fmt.Errorf("write %s: %w", path, err)
 }
 
 // SyncDir fsyncs a directory so that renames and creations in it are durable.

@@ -5,9 +5,11 @@
 package lock
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -49,9 +51,9 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 	if w.Clock == nil {
 		w.Clock = clock.RealClock{}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open lock file %s: %w", path, err)
+		return nil, err
 	}
 	start := w.Clock.Now()
 	var tick <-chan time.Time
@@ -92,6 +94,52 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		f.Sync()
 	}
 	return &Lock{f: f}, nil
+}
+
+// open opens the lock file at path, creating it 0600 if missing. It
+// refuses a lock file that is not a regular file, without writing
+// anything: taking the lock truncates the file and writes the holder's
+// record into it, which through a symbolic link would overwrite a file in
+// any folder (or create one, for a dangling link), and a FIFO or a device
+// is no place for it. O_NONBLOCK, so that a FIFO is refused at once.
+func open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		dest, _ := os.Readlink(path)
+		return nil, fmt.Errorf("lock file %s is a symbolic link to %s: certctl writes its lock file and would write through the link; remove it (rm %s), then run certctl again", path, cmp.Or(dest, "a file certctl cannot read the name of"), path)
+	case errors.Is(err, syscall.EISDIR):
+		return nil, notRegular(path, "a folder")
+	case errors.As(err, &pe):
+		// Not "open lock file X: open X: ...".
+		return nil, fmt.Errorf("open lock file %s: %w", path, pe.Err)
+	case err != nil:
+		return nil, fmt.Errorf("open lock file %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("check lock file %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		kind := "a special file"
+		switch t := fi.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "a FIFO"
+		case t&fs.ModeSocket != 0:
+			kind = "a socket"
+		case t&fs.ModeDevice != 0:
+			kind = "a device"
+		}
+		return nil, notRegular(path, kind)
+	}
+	return f, nil
+}
+
+func notRegular(path, kind string) error {
+	return fmt.Errorf("lock file %s is %s, not a regular file: remove it (certctl creates it again), then run certctl again", path, kind)
 }
 
 // taken is the last lock this process took: certctl writes the folders a

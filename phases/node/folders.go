@@ -1,8 +1,11 @@
 package node
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // checkFolders refuses a certificate or kubeconfig folder that exists but
@@ -11,7 +14,16 @@ import (
 // missing folder rather than a wrong path. A folder that does not exist
 // is left to each command, which says what is missing. kubeconfigDirs is
 // the kubeconfig folder, then the others a command's transactions write
-// in: the static pod manifests' (ca rotate).
+// in: the static pod manifests' (ca rotate). The etcd folder in certDir
+// too, which recovery reads: a file there failed every command with
+// "read directory DIR/etcd: open DIR/etcd: not a directory", which does
+// not say what to do.
+//
+// A folder that is a symbolic link to nothing is refused too, naming the
+// link's target: on nodes that keep /etc/kubernetes/pki on a data volume
+// (a link to /data/pki), a volume that is not mounted made commands say
+// that the folder, or etcd/ca.crt, does not exist ("restore it from a
+// backup"), and init-phase "mkdir DIR: file exists".
 func checkFolders(certDir string, kubeconfigDirs []string) error {
 	for i, dir := range append([]string{certDir}, kubeconfigDirs...) {
 		flag, kubeadms := "--cert-dir", "/etc/kubernetes/pki"
@@ -26,6 +38,30 @@ func checkFolders(certDir string, kubeconfigDirs []string) error {
 		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 			return fmt.Errorf("%s %s is a file, not a folder: pass the folder that holds the files (kubeadm's is %s)", flag, dir, kubeadms)
 		}
+		if err := danglingLink(flag+" "+dir, dir); err != nil {
+			return err
+		}
 	}
-	return nil
+	etcd := filepath.Join(certDir, "etcd")
+	if fi, err := os.Stat(etcd); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is a file, not a folder: move it away; kubeadm keeps etcd's certificates in the folder etcd of --cert-dir %s", etcd, certDir)
+	}
+	return danglingLink(etcd, etcd)
+}
+
+// danglingLink refuses path, called name in the message, when it is a
+// symbolic link whose target does not exist.
+func danglingLink(name, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	dest, err := os.Readlink(path)
+	if err != nil {
+		return nil
+	}
+	return fmt.Errorf("%s is a symbolic link to %s, which does not exist: mount the volume that holds it, or correct the link", name, dest)
 }

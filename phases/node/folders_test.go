@@ -16,6 +16,31 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A pki/etcd that is a file: recovery said only "read directory
+	// .../etcd: open .../etcd: not a directory".
+	etcdFile := filepath.Join(t.TempDir(), "pki")
+	if err := os.MkdirAll(etcdFile, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etcdFile, "etcd"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Links to a volume that is not mounted: "the certificate folder
+	// does not exist", or "etcd/ca.crt does not exist: restore it from a
+	// backup", or "mkdir DIR: file exists".
+	linked := t.TempDir()
+	unmounted := filepath.Join(linked, "data", "pki")
+	danglingPKI := filepath.Join(linked, "pki")
+	if err := os.Symlink(unmounted, danglingPKI); err != nil {
+		t.Fatal(err)
+	}
+	danglingEtcd := filepath.Join(linked, "etc", "pki")
+	if err := os.MkdirAll(danglingEtcd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(linked, "data", "etcd"), filepath.Join(danglingEtcd, "etcd")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name           string
 		certDir        string
@@ -25,6 +50,10 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 		{"cert-dir", file, []string{dir}, "--cert-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki)"},
 		{"kubeconfig-dir", dir, []string{file}, "--kubeconfig-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes)"},
 		{"manifest-dir", dir, []string{dir, file}, "--manifest-dir " + file + " is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/manifests)"},
+		{"etcd file", etcdFile, []string{dir}, filepath.Join(etcdFile, "etcd") + " is a file, not a folder: move it away; kubeadm keeps etcd's certificates in the folder etcd of --cert-dir " + etcdFile},
+		{"cert-dir dangling link", danglingPKI, []string{dir}, "--cert-dir " + danglingPKI + " is a symbolic link to " + unmounted + ", which does not exist: mount the volume that holds it, or correct the link"},
+		{"kubeconfig-dir dangling link", dir, []string{danglingPKI}, "--kubeconfig-dir " + danglingPKI + " is a symbolic link to " + unmounted + ", which does not exist: mount the volume that holds it, or correct the link"},
+		{"etcd dangling link", danglingEtcd, []string{dir}, filepath.Join(danglingEtcd, "etcd") + " is a symbolic link to " + filepath.Join(linked, "data", "etcd") + ", which does not exist: mount the volume that holds it, or correct the link"},
 		{"folders", dir, []string{dir, dir}, ""},
 		{"missing", filepath.Join(dir, "none"), []string{filepath.Join(dir, "none")}, ""},
 	} {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -77,7 +79,8 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // certctl holds the lock, its transaction is in progress, not interrupted,
 // and must not be touched: the command reads the files as they are. When
 // the lock cannot be taken at all (a user who may not write beside the
-// certificate folder), there is nothing such a user could recover either.
+// certificate folder), there is nothing such a user could recover either;
+// nor on a read-only file system, which it says on one line.
 //
 // When recovery itself fails (a committed renewal whose next rename the
 // kernel refuses, say an immutable key), the command does not fail: it
@@ -94,6 +97,12 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 		return func() {}, nil
 	case errors.Is(err, fs.ErrPermission):
 		return func() {}, nil
+	case errors.Is(err, syscall.EROFS):
+		// Nobody can recover anything there until it is remounted; a
+		// monitoring agent must still see what is on disk.
+		where, _ := lock.Beside(certDir)
+		fmt.Fprintf(errOut, "[recover] skipped: %s is on a read-only file system, so what an interrupted run left there cannot be recovered; reading the files as they are (remount it read-write, then any certctl command recovers them)\n", filepath.Dir(where))
+		return func() {}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -105,17 +114,134 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 
 // acquire takes the lock that guards certDir and returns its release. A
 // certificate folder whose parent does not exist yet has nothing to
-// guard: acquire then takes no lock, and the release does nothing.
+// guard: acquire then takes no lock, and the release does nothing. A
+// folder reached through a symbolic link is guarded by the lock beside the
+// folder it resolves to as well (linkedLock); wait applies to each.
 func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(), err error) {
 	path, err := lock.Beside(certDir)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lock.AcquireWait(ctx, path, wait)
+	release1, err := take(ctx, path, wait)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, WithPermissionHint(err)
 	}
-	return func() { l.Release() }, nil
+	if err != nil {
+		release1 = func() {}
+	}
+	linked := linkedLock(certDir, path)
+	if linked == "" {
+		return release1, nil
+	}
+	// Taken second, always: a command given the folder's real path takes
+	// only this one, so no two commands wait for each other in turn.
+	release2, err := take(ctx, linked, wait)
+	var heldErr *lock.HeldError
+	switch {
+	case err == nil:
+		return func() { release2(); release1() }, nil
+	case errors.As(err, &heldErr) || ctx.Err() != nil:
+		release1()
+		return nil, err
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrNotExist):
+		// A real parent certctl may not write in: no command can take
+		// that lock, and the one beside the link still guards.
+		return release1, nil
+	}
+	release1()
+	return nil, err
+}
+
+// held are the lock files this process holds through take, each with the
+// number of takes that hold it. flock(2) locks an open file, not a
+// process: a command that locks a second folder whose lock it holds
+// already would wait for itself. With linkedLock that happens to layouts
+// the callers' own checks of lock.Beside do not foresee: --cert-dir
+// /etc/kubernetes/pki, a link to /data/pki, takes /data/.certctl.lock,
+// which `renew --restart-control-plane --manifest-dir /data/manifests`
+// then takes for the manifest folder.
+var held struct {
+	sync.Mutex
+	files []*heldFile
+}
+
+type heldFile struct {
+	fi   os.FileInfo
+	n    int
+	lock *lock.Lock
+}
+
+// take takes the lock at path, or counts one more holder when this
+// process holds it already through take; the release drops the lock when
+// its last holder releases it.
+func take(ctx context.Context, path string, wait lock.Wait) (release func(), err error) {
+	if h := holding(path); h != nil {
+		return func() { drop(h) }, nil
+	}
+	// Not under held's mutex: a release must not wait for this wait.
+	l, err := lock.AcquireWait(ctx, path, wait)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return func() { l.Release() }, nil
+	}
+	h := &heldFile{fi: fi, n: 1, lock: l}
+	held.Lock()
+	held.files = append(held.files, h)
+	held.Unlock()
+	return func() { drop(h) }, nil
+}
+
+// holding returns the lock file at path, one more holder counted, when
+// this process holds it through take; else nil.
+func holding(path string) *heldFile {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	held.Lock()
+	defer held.Unlock()
+	for _, h := range held.files {
+		if os.SameFile(h.fi, fi) {
+			h.n++
+			return h
+		}
+	}
+	return nil
+}
+
+func drop(h *heldFile) {
+	held.Lock()
+	defer held.Unlock()
+	if h.n--; h.n > 0 {
+		return
+	}
+	held.files = slices.DeleteFunc(held.files, func(o *heldFile) bool { return o == h })
+	h.lock.Release()
+}
+
+// linkedLock returns the lock file beside the folder certDir resolves to
+// when certDir is reached through a symbolic link and that lock file is
+// another file than path (the lock beside certDir as given), else "". A
+// node whose /etc/kubernetes/pki links to /data/pki is written by
+// commands given either name: both take the lock beside /data/pki.
+func linkedLock(certDir, path string) string {
+	resolved, err := filepath.EvalSymlinks(certDir)
+	if err != nil {
+		return ""
+	}
+	linked, err := lock.Beside(resolved)
+	if err != nil {
+		return ""
+	}
+	a, errA := os.Stat(filepath.Dir(path))
+	b, errB := os.Stat(filepath.Dir(linked))
+	if errA != nil || errB != nil || os.SameFile(a, b) {
+		return ""
+	}
+	return linked
 }
 
 // recoverLocked rolls forward or discards a renewal that was interrupted
