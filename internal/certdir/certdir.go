@@ -20,3 +20,9 @@ func Beside(certDir, name string) (string, error) {
 	}
 	return filepath.Join(filepath.Dir(abs), name), nil
 }
+
+// PendingKeys is the folder beside the certificate folder that keeps the
+// private key of each `renew --use-api` CSR whose certificate is not
+// installed yet (phases/renewal/apirenew). The install's transaction
+// removes them, so recovery must reach it.
+const PendingKeys = ".certctl-pending"

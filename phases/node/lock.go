@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/certdir"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests"
@@ -277,7 +278,13 @@ func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) 
 	if err != nil {
 		return err
 	}
-	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir}, kubeconfigDirs, also), Trees: []string{backups}, Files: []string{owed}}
+	// And the pending keys of `renew --use-api`, which its install's
+	// transaction removes.
+	pendingKeys, err := certdir.Beside(certDir, certdir.PendingKeys)
+	if err != nil {
+		return err
+	}
+	scope := txn.Scope{Folders: slices.Concat([]string{certDir, filepath.Join(certDir, "etcd"), manifestDir, pendingKeys}, kubeconfigDirs, also), Trees: []string{backups}, Files: []string{owed}}
 	report, err := txn.RecoverIn(root, scope)
 	if report != nil {
 		printRecovery(errOut, report)
@@ -370,7 +377,11 @@ func printRecovery(w io.Writer, r *txn.Report) {
 			if backup != "" {
 				saved = "; the replaced ones are saved in " + backup
 			}
-			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content%s\n", txnKind(t.ID), t.ID, replaced, saved)
+			removed := ""
+			if len(t.Removes) > 0 {
+				removed = fmt.Sprintf("; %d removed (%s)", len(t.Removes), strings.Join(t.Removes, ", "))
+			}
+			fmt.Fprintf(w, "[recover] finished %s %s, which was interrupted after it committed: %d file(s) now hold the new content%s%s\n", txnKind(t.ID), t.ID, replaced, removed, saved)
 		} else {
 			fmt.Fprintf(w, "[recover] discarded %s %s, which was interrupted before it committed: no file had been changed\n", txnKind(t.ID), t.ID)
 		}

@@ -19,7 +19,7 @@ import (
 // the private key of each CSR whose certificate is not installed yet, so
 // that a run stopped while it waited (a timeout, Ctrl-C, a kill) finds its
 // key, and so its CSR, again.
-const PendingDirName = ".certctl-pending"
+const PendingDirName = certdir.PendingKeys
 
 // PendingDir returns the pending-key folder of a certificate folder:
 // PendingDirName in its parent (/etc/kubernetes/.certctl-pending for
