@@ -3,11 +3,12 @@ package atomicfile
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestWriteFullDisk: a write to a full file system fails in one line that
@@ -18,23 +19,12 @@ func TestWriteFullDisk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a small file system needs root")
 	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	mnt := treetest.SmallFS(t, 64<<10)
 	p := filepath.Join(mnt, "apiserver.key")
 	if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fill, err := os.Create(filepath.Join(mnt, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for err == nil {
-		_, err = fill.Write(make([]byte, 1024))
-	}
-	fill.Close()
+	treetest.Fill(t, mnt)
 	for _, tc := range []struct {
 		name  string
 		write func(string, []byte, os.FileMode) error

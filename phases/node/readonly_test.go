@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestReadOnReadOnlyFileSystem: a command that only reads
@@ -19,11 +21,7 @@ func TestReadOnReadOnlyFileSystem(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a read-only file system needs root")
 	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	mnt := treetest.SmallFS(t, 1<<20)
 	certDir := filepath.Join(mnt, "pki")
 	if err := os.Mkdir(certDir, 0o755); err != nil {
 		t.Fatal(err)

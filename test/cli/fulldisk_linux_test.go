@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
@@ -21,33 +18,13 @@ import (
 func TestFullDisk(t *testing.T) {
 	bin := certctlBin(t)
 	src := makeNode(t, bin, "ECDSA-P256")
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		// Only where mounting is not allowed at all (no CAP_SYS_ADMIN);
-		// this project's machines and CI run as root and can.
-		t.Skipf("cannot mount a tmpfs for a full disk (needs CAP_SYS_ADMIN): %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	mnt := treetest.SmallFS(t, 1<<20)
 	n := node{dir: filepath.Join(mnt, "etc-kubernetes")}
 	n.certDir = filepath.Join(n.dir, "pki")
 	if out, err := exec.Command("cp", "-a", src.dir, n.dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy the node: %v: %s", err, out)
 	}
-	// Fill what is left.
-	fill, err := os.Create(filepath.Join(mnt, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	block := make([]byte, 4096)
-	for {
-		if _, err := fill.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	fill.Close()
+	treetest.Fill(t, mnt)
 	before := treetest.Snapshot(t, n.dir)
 	code, out, errOut := runAll(t, nil, bin, append([]string{"renew", "all"}, n.flags()...)...)
 	if code != 1 || !strings.Contains(errOut, "nothing was changed") || !strings.Contains(errOut, "free space") ||
