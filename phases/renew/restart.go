@@ -120,7 +120,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
 	default:
 		var results []staticpods.Result
-		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
