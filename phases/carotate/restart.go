@@ -112,7 +112,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		c.WithAPIServer = set.APIServerAddress() != ""
 		coordinate = renew.Coordinator(ctx, c, o.Out)
 	}
-	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out,
+	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
 		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
