@@ -197,6 +197,7 @@ type RestoreSummary struct {
 	RestartNeeded []string            `json:"restartNeeded"`
 	Restarts      []staticpods.Result `json:"restarts"`
 	// Warnings are the [warning] lines of the restore: restored files
-	// that disagree with the CA files beside them (renewal.RestoreResult).
+	// that disagree with the CA files beside them (renewal.RestoreResult),
+	// then those of its restarts, as Summary.Warnings.
 	Warnings []string `json:"warnings"`
 }
