@@ -110,9 +110,16 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	if o.Coordination != nil && len(affected) > 0 {
 		c := *o.Coordination
 		c.WithAPIServer = set.APIServerAddress() != ""
+		// A Lease taken over by another node is a warning, where the
+		// rotation's warnings go.
+		warn := o.Warn
+		if warn == nil {
+			warn = o.Out
+		}
+		c.Warn = func(msg string) { fmt.Fprintf(warn, "[warning] %s\n", msg) }
 		coordinate = renew.Coordinator(ctx, c, o.Out)
 	}
-	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Out: o.Out,
+	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
 		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}

@@ -95,10 +95,15 @@ type Options struct {
 	// the defaults.
 	Rerun string
 
-	Now  func() time.Time
-	Rand io.Reader
-	Out  io.Writer // progress
-	Warn io.Writer // warnings; Out when nil
+	Now func() time.Time
+	// Sleep waits d, or until ctx ends (a timer when nil): with Now, the
+	// clock of the waits for the restarts (RestartTimeout) and their
+	// Leases. Give both or neither: a Now that moves only when Sleep is
+	// called never reaches a deadline with a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Rand  io.Reader
+	Out   io.Writer // progress
+	Warn  io.Writer // warnings; Out when nil
 }
 
 // WithSettings is o for a node's settings c: its folders, validities and
@@ -112,7 +117,7 @@ func (o Options) WithSettings(c *config.Cluster, algorithmSet bool, kubeconfig s
 	o.CertDir, o.ExternalEtcd = c.CertificatesDir, c.ExternalEtcd
 	o.CAValidity, o.Validity, o.KeepValidity = c.CACertificateValidity, c.CertificateValidity, c.KeepValidity
 	if o.Restart {
-		o.Coordination = &renew.Coordination{Kubeconfig: kubeconfig, KubeconfigDir: o.KubeconfigDir, NodeName: c.NodeName, Now: o.Now, Rand: o.Rand}
+		o.Coordination = &renew.Coordination{Kubeconfig: kubeconfig, KubeconfigDir: o.KubeconfigDir, NodeName: c.NodeName, Now: o.Now, Sleep: o.Sleep, Rand: o.Rand}
 	}
 	if o.Cluster != nil {
 		cl := *o.Cluster

@@ -18,13 +18,9 @@ import (
 func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	o, out, s := &r.o, r.out(), r.summary
 	certDir, kubeconfigDir := o.Cluster.CertificatesDir, o.KubeconfigDir
-	s.Warnings = append(s.Warnings, res.Warnings...)
-	for _, m := range res.Missing {
-		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: m.File(certDir, kubeconfigDir), Reason: reasonMissing})
-	}
+	s.addSkipped(res, certDir, kubeconfigDir)
 	var external []string
 	for _, e := range res.External {
-		s.Skipped = append(s.Skipped, skippedEntry{Name: e.Name, File: e.File(certDir, kubeconfigDir), Reason: reasonExternalCA})
 		external = append(external, e.Name)
 	}
 	var changed []string
@@ -160,6 +156,18 @@ func writeRestartAdvice(out io.Writer, tag, what string, restarts []renewal.Rest
 		parts[i] = fmt.Sprintf("%s (%s)", rs.Component, strings.Join(rs.Names, ", "))
 	}
 	fmt.Fprintf(out, "[%s] Restart these components so that they use the %s certificates (or run with --restart-control-plane): %s\n", tag, what, strings.Join(parts, "; "))
+}
+
+// addSkipped records the warnings of res, and what it skipped: missing,
+// or of an external CA.
+func (s *Summary) addSkipped(res *renewal.Result, certDir, kubeconfigDir string) {
+	s.Warnings = append(s.Warnings, res.Warnings...)
+	for _, m := range res.Missing {
+		s.Skipped = append(s.Skipped, skippedEntry{Name: m.Name, File: m.File(certDir, kubeconfigDir), Reason: reasonMissing})
+	}
+	for _, e := range res.External {
+		s.Skipped = append(s.Skipped, skippedEntry{Name: e.Name, File: e.File(certDir, kubeconfigDir), Reason: reasonExternalCA})
+	}
 }
 
 // writeDryRunRestarts is a dry run's line of the components that would

@@ -59,6 +59,19 @@ type restartLease struct {
 	// clock of every wait, deadline and progress line.
 	sleep func(ctx context.Context, d time.Duration) error
 	out   io.Writer
+	// warn receives each warning, without "[warning] ": printed on out
+	// when nil.
+	warn func(msg string)
+}
+
+// warning reports msg by l.warn, or on out.
+func (l *restartLease) warning(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.warn != nil {
+		l.warn(msg)
+		return
+	}
+	fmt.Fprintf(l.out, "[warning] %s\n", msg)
 }
 
 func (l *restartLease) name(component string) string { return RestartLeasePrefix + component }
@@ -299,12 +312,12 @@ func (l *restartLease) held(ctx context.Context, component, restarting string) f
 			}
 			switch {
 			case lost != nil:
-				fmt.Fprintf(l.out, "[warning] %s: %s took the Lease %s/%s over while this node restarted its %s, as this node could not renew it (cut off from the API server): %s may have restarted its %s at the same time\n",
+				l.warning("%s: %s took the Lease %s/%s over while this node restarted its %s, as this node could not renew it (cut off from the API server): %s may have restarted its %s at the same time",
 					restarting, lost.holder, l.namespace, l.name(component), restarting, lost.holder, component)
 			case !ok:
 				fmt.Fprintf(l.out, "[restart] %s: the Lease %s/%s is left to expire (%s): the other nodes wait before restarting theirs\n", component, l.namespace, l.name(component), l.duration)
 			case err != nil:
-				fmt.Fprintf(l.out, "[warning] free the Lease %s/%s: %v: the other nodes wait until it expires (%s)\n", l.namespace, l.name(component), err, l.duration)
+				l.warning("free the Lease %s/%s: %v: the other nodes wait until it expires (%s)", l.namespace, l.name(component), err, l.duration)
 			}
 		})
 	}

@@ -36,7 +36,17 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		opts.IssuedBy = func(t renewal.Target) string { return "the certificates API, signer " + signers[t.Name] }
 	}
 	opts.DryRun = true
+	// With -o json|yaml the summary says what the real run would do
+	// (dryRun: true), and is all that is printed on Out. node.DryRun
+	// may plan again when the folders changed meanwhile: each plan
+	// starts from the summary as it is now.
+	r.summary.DryRun = true
+	start := *r.summary
 	return node.DryRun(ctx, o.ErrOut, o.Out, o.Cluster.CertificatesDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
+		*r.summary = start
+		if Structured(o.Format) {
+			w = io.Discard
+		}
 		r.o.Out, opts.Out = w, w
 		if o.Quiet {
 			opts.Out = io.Discard
@@ -63,8 +73,21 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 				return err
 			}
 		}
+		r.summary.addSkipped(res, o.Cluster.CertificatesDir, o.KubeconfigDir)
 		for _, p := range res.Planned {
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
+			r.summary.Renewed = append(r.summary.Renewed, renewedEntry{Name: p.Name, Files: p.Files, NotAfter: p.NotAfter.UTC(), CappedToCA: p.Capped})
+		}
+		// The components that read the planned files, as finish lists
+		// them (restartNeeded), without those owed.
+		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {
+			for _, p := range res.Planned {
+				if !yield(p.Name, p.Restart) {
+					return
+				}
+			}
+		}) {
+			r.summary.RestartNeeded = append(r.summary.RestartNeeded, rs.Component)
 		}
 		// The components in the real run's restart order (etcd first),
 		// as finish lists and restarts them, with those owed when the

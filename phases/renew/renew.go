@@ -64,7 +64,10 @@ type Options struct {
 
 	Now  func() time.Time // default time.Now
 	Rand io.Reader        // for --jitter; default crypto/rand
-	// Sleep waits d, or until ctx ends; default a timer.
+	// Sleep waits d, or until ctx ends; default a timer. Now and Sleep
+	// are also the clock of the waits for the restarts (--restart-timeout)
+	// and their Leases: give both or neither, as a Now that moves only
+	// when Sleep is called never reaches a deadline with a timer.
 	Sleep       func(ctx context.Context, d time.Duration) error
 	Out, ErrOut io.Writer
 }

@@ -49,8 +49,6 @@ func (r *Request) Check() error {
 	switch {
 	case r.CSRMode():
 		return r.checkCSR()
-	case r.DryRun && r.Output != "text" && r.Output != "wide":
-		return fmt.Errorf("--dry-run prints the plan as text: drop -o %s", r.Output)
 	case r.ReuseKey && r.given("encryption-algorithm"):
 		return fmt.Errorf("--reuse-key keeps the current keys: --encryption-algorithm cannot apply; drop one of them")
 	}

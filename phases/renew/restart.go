@@ -68,11 +68,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	}
 	r.owed = owed
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
-	warn := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		r.summary.Warnings = append(r.summary.Warnings, msg)
-		fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
-	}
+	warn := func(format string, args ...any) { r.warning(fmt.Sprintf(format, args...)) }
 	for _, w := range want {
 		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
 			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), manifestDir)
@@ -120,11 +116,17 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
 	default:
 		var results []staticpods.Result
-		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Out: out, Done: done,
+		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
 			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
+}
+
+// warning adds msg to the summary's warnings and prints it on warnOut.
+func (r *run) warning(msg string) {
+	r.summary.Warnings = append(r.summary.Warnings, msg)
+	fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
 }
 
 // readOwed reads the restarts an earlier run left owed. Without
@@ -236,7 +238,7 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 		name, _ = nodeName(r.o.ConfigFile)
 	}
 	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != ""}, out)
+		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning}, out)
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
@@ -256,6 +258,10 @@ type Coordination struct {
 	Sleep         func(ctx context.Context, d time.Duration) error
 	Rand          io.Reader
 	WithAPIServer bool
+	// Warn receives each warning of the Leases (one taken over by another
+	// node while this one restarted, one that could not be freed), without
+	// "[warning] ", for the caller's summary; printed on out when nil.
+	Warn func(msg string)
 }
 
 // Coordinator returns staticpods.Options.Coordinate for the restarts of
@@ -300,7 +306,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
 	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix), node: c.NodeName,
-		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out}
+		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out, warn: c.Warn}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != pki.Etcd || !c.WithAPIServer {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/certctl/certctl/internal/output"
@@ -59,7 +60,10 @@ func Restore(ctx context.Context, o Options, name string) error {
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, res.Restarts), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
 	if Structured(o.Format) {
-		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, res, false, o.Restart.Enabled, r.summary.Restarts))
+		// With the restarts' warnings, as renew's summary lists them.
+		all := *res
+		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
+		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, &all, false, o.Restart.Enabled, r.summary.Restarts))
 	}
 	return err
 }

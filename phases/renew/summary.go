@@ -41,6 +41,12 @@ type Summary struct {
 	Status   string `json:"status"`
 	ExitCode int    `json:"exitCode"`
 	Error    string `json:"error,omitempty"`
+	// DryRun is --dry-run: the lists say what the real run would do
+	// (renewed: would be renewed, without a serial, as nothing is
+	// signed; skipped, restartNeeded, prunedPendingKeys: would be), and
+	// status and exitCode are the real run's as far as the plan tells;
+	// restarts and prunedBackups stay empty, backupDir absent.
+	DryRun bool `json:"dryRun"`
 	// IfExpiresWithinSeconds is --if-expires-within; 0 when not given
 	// (everything named is renewed) or 0s (what has expired).
 	IfExpiresWithinSeconds int64 `json:"ifExpiresWithinSeconds"`
@@ -191,6 +197,7 @@ type RestoreSummary struct {
 	RestartNeeded []string            `json:"restartNeeded"`
 	Restarts      []staticpods.Result `json:"restarts"`
 	// Warnings are the [warning] lines of the restore: restored files
-	// that disagree with the CA files beside them (renewal.RestoreResult).
+	// that disagree with the CA files beside them (renewal.RestoreResult),
+	// then those of its restarts, as Summary.Warnings.
 	Warnings []string `json:"warnings"`
 }
