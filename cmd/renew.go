@@ -82,7 +82,8 @@ func newRenewCommand() *cobra.Command {
 			replace, and what would issue it (the CA on disk, the certificates
 			API and its signer, or CSR files for an external CA). No key, CSR or
 			backup is made, nothing is restarted, no lock is taken, and nothing
-			is written.
+			is written. With -o json|yaml the plan is the summary RenewalSummary,
+			with dryRun: true.
 		`) + "\nNames: " + strings.Join(renewal.Names(), ", ") + "\n" +
 			"\nSigner name of each certificate's CSR with --use-api (change with --signer-name):\n" + renew.SignerNamesHelp(),
 		Example: examples(strings.ReplaceAll(`
