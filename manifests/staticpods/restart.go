@@ -166,7 +166,7 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 		o.Clock = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = Sleep
 	}
 	o.backupAt = o.Now()
 	if o.Out == nil {
@@ -288,8 +288,9 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	}
 }
 
-// sleep waits d, or until ctx ends (its error).
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (its error): the real clock of the
+// waits that take a Sleep (Options.Sleep, and renew's and carotate's).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/copycerts"
-	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -33,7 +32,7 @@ type clusterState struct {
 func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	c := *o.Cluster
 	if c.Sleep == nil {
-		c.Sleep = renew.Sleep
+		c.Sleep = staticpods.Sleep
 	}
 	if c.WaitTimeout <= 0 {
 		c.WaitTimeout = DefaultWaitTimeout

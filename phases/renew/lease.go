@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/certctl/certctl/manifests/staticpods"
 )
 
 // RestartLeasePrefix names the Lease in kube-system that serialises the
@@ -79,7 +81,7 @@ func (l *restartLease) name(component string) string { return RestartLeasePrefix
 // pause waits d by l's clock, or until ctx ends.
 func (l *restartLease) pause(ctx context.Context, d time.Duration) error {
 	if l.sleep == nil {
-		return Sleep(ctx, d)
+		return staticpods.Sleep(ctx, d)
 	}
 	return l.sleep(ctx, d)
 }

@@ -91,7 +91,7 @@ func (o *Options) defaults() {
 	}
 	o.Rand = cmp.Or(o.Rand, rand.Reader)
 	if o.Sleep == nil {
-		o.Sleep = Sleep
+		o.Sleep = staticpods.Sleep
 	}
 }
 
@@ -326,16 +326,4 @@ func (r *run) settle(err error) error {
 		return &exitcode.Error{Code: exitcode.NothingToDo}
 	}
 	return nil
-}
-
-// Sleep waits d, or until ctx is done (its error).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
