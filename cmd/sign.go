@@ -35,7 +35,8 @@ func newSignCommand() *cobra.Command {
 			most the cluster's certificateValidityPeriod); spec.expirationSeconds shortens
 			the validity and the CA's expiry caps it. The issuance policy applies
 			(docs/signer.md): never a CA, no weak key, explicit usages, at least an
-			hour, no O=system:masters, no kubernetes.io signer name. A CSR for one of
+			hour, no O=system:masters, no kubernetes.io signer name, and for a signer
+			name of your own never a CA of the node's --cert-dir. A CSR for one of
 			certctl's signer names must also fit the control-plane certificate it
 			claims, as for signer run and approve: the cluster's control-plane Nodes
 			and kubeadm-config ConfigMap, or --control-plane-node. A CSR that is not
@@ -55,7 +56,7 @@ func newSignCommand() *cobra.Command {
 			if err := config.CheckCertDirFlag(o.policy.cluster.CertDir); err != nil {
 				return err // before the CA is read, as every command with --cert-dir
 			}
-			o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			o.Now, o.Out, o.ErrOut, o.CertDir = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.policy.cluster.CertDir
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
 			return signer.SignWith(cmd.Context(), o.api.connect, load, o.policy.rules(), args[0], o.SignFiles)
 		},

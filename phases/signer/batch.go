@@ -207,7 +207,12 @@ type SignFiles struct {
 	DryRun          bool
 	// Force is the --force of old: certctl never signs a CSR that is not
 	// approved (issue 13), so SignWith refuses it, saying what to do.
-	Force       bool
+	Force bool
+	// CertDir is the node's certificate folder (--cert-dir): a custom
+	// signer name is never signed with one of its CAs, which the control
+	// plane trusts (as signer run's checkCustomCA). For certctl's names
+	// the folder of the node's settings (load) is used instead.
+	CertDir     string
 	Now         time.Time
 	Out, ErrOut io.Writer
 }
@@ -238,7 +243,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	if err != nil {
 		return err
 	}
-	certDir := "" // the node's certificate folder, known once load has run
+	certDir := f.CertDir // the node's certificate folder; load's once it has run
 	var validity time.Duration
 	controlPlane := func(ctx context.Context) (*Policy, error) {
 		cluster, err := load()

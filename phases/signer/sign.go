@@ -45,8 +45,10 @@ type SignOptions struct {
 	// asked after ControlPlane: a CSR of certctl's signer names is signed
 	// only with the CA that name uses (CAFor). When that CA's certificate
 	// file is in the folder, CA must be one of its certificates; when it is
-	// absent, CA must be none of the folder's other CAs. Nil, or "", skips
-	// the check.
+	// absent, CA must be none of the folder's other CAs. A CSR of a custom
+	// signer name is never signed with one of the folder's CAs, which the
+	// control plane trusts (as signer run refuses such a --signer). Nil, or
+	// "", skips the check.
 	CertDir func() string
 	// CertificateValidity returns the cluster's certificate validity
 	// (certificateValidityPeriod), asked after ControlPlane: a certificate
@@ -155,6 +157,11 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		}
 		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
+		}
+		if !IsCertctlName(csr.Spec.SignerName) && o.CertDir != nil {
+			if err := checkCustomCA(CustomSigner{Name: csr.Spec.SignerName, CA: o.CA}, nil, o.CertDir()); err != nil {
+				return fmt.Errorf("sign CSR %s: %w", name, err)
+			}
 		}
 		v, err := ValidityFor(o.Now(), csr.Spec.ExpirationSeconds, maxValidity, o.CA.Cert)
 		if err != nil {
