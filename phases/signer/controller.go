@@ -303,7 +303,10 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if custom {
 		provider = cs.CA
 	}
-	ca := provider.Current() // once: validity and signature from the same CA
+	ca, err := signingCA(provider) // once: validity and signature from the same CA
+	if err != nil {
+		return fmt.Errorf("sign CSR %s: %w", name, err) // waits, retried, for the CA files to be fixed
+	}
 	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, limit, ca.Cert)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
@@ -322,6 +325,15 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	c.o.Metrics.signed.WithLabelValues(csr.Spec.SignerName).Inc()
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
+}
+
+// signingCA is the CA p signs with now: a CASource's Signing (an error
+// while its files hold a refused CA), else Current.
+func signingCA(p CAProvider) (*CA, error) {
+	if s, ok := p.(interface{ Signing() (*CA, error) }); ok {
+		return s.Signing()
+	}
+	return p.Current(), nil
 }
 
 // fail adds a Failed condition, as kube-controller-manager's signer does
