@@ -38,7 +38,10 @@ func newSignerRunCommand() *cobra.Command {
 			Each name issues only the control-plane certificates it is for, with
 			kubeadm's profile: the subject, SANs and extended key usages of that
 			certificate on the control-plane nodes, never CA:TRUE, never O=system:masters
-			without --allow-system-masters. spec.expirationSeconds is honoured up to
+			without --allow-system-masters, and only for a requester (the CSR's
+			spec.username and spec.groups) that certctl approve would accept:
+			--requester-group, --requester-user, by default the groups of admin.conf
+			and super-admin.conf. spec.expirationSeconds is honoured up to
 			--certificate-validity and the CA's expiry. The request's self-signature
 			(proof of possession) is checked. A request that does not fit gets a
 			Failed condition with a reason and a message.
@@ -95,7 +98,7 @@ func newSignerRunCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.api.addTo(fs, true, 100, 200)
-	o.policy.addTo(fs, false)
+	o.policy.addTo(fs, true) // approve's requester rule, applied to what kubectl approved too
 	// The flags are named after the CAs: --ca-cert, --front-proxy-ca-key, ...
 	for _, ca := range []struct{ name, what string }{
 		{pki.CAName, "cluster CA"}, {pki.FrontProxyCAName, "front-proxy CA"}, {pki.EtcdCAName, "etcd CA"},

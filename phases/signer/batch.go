@@ -16,6 +16,7 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // Batch says which CSRs approve and deny act on and where they report.
@@ -257,7 +258,9 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 		}
 		return rules.Learn(ctx, client, p, cluster, f.ErrOut)
 	}
+	pr := rules.PolicyOptions
 	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane,
+		Rules:   policy.Rules{AllowSystemMasters: pr.AllowSystemMasters, RequesterGroups: pr.RequesterGroups, RequesterUsers: pr.RequesterUsers},
 		CertDir: func() string { return certDir }, CertificateValidity: func() time.Duration { return validity }})
 	if err != nil {
 		return APIHint(err, "manual signer")

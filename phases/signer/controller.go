@@ -26,6 +26,7 @@ import (
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -286,11 +287,14 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	cs, custom := c.custom[csr.Spec.SignerName]
 	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
+	q := requestOf(csr, req, usages)
 	if err = caUsageViolation(usages); err == nil && !custom {
-		_, err = pol.Check(csr.Spec.SignerName, req, usages)
+		var prof pki.Profile
+		prof, err = pol.Check(csr.Spec.SignerName, req, usages)
+		q.ControlPlane = prof.Name // its requester is checked too
 	}
 	if err == nil {
-		err = pol.Rules().CheckSign(requestOf(csr, req, usages))
+		err = pol.Rules().CheckSign(q)
 	}
 	if err != nil {
 		var v *policy.Violation
