@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -35,10 +36,13 @@ func newSignCommand() *cobra.Command {
 			most the cluster's certificateValidityPeriod); spec.expirationSeconds shortens
 			the validity and the CA's expiry caps it. The issuance policy applies
 			(docs/signer.md): never a CA, no weak key, explicit usages, at least an
-			hour, no O=system:masters, no kubernetes.io signer name. A CSR for one of
+			hour, no O=system:masters, no kubernetes.io signer name, and for a signer
+			name of your own never a CA of the node's --cert-dir. A CSR for one of
 			certctl's signer names must also fit the control-plane certificate it
 			claims, as for signer run and approve: the cluster's control-plane Nodes
-			and kubeadm-config ConfigMap, or --control-plane-node. A CSR that is not
+			and kubeadm-config ConfigMap, or --control-plane-node; and come from a
+			requester certctl approve would accept (--requester-group,
+			--requester-user), whoever approved it. A CSR that is not
 			approved, or is denied, failed or already issued, is refused.
 
 			The caller needs "sign" on the "signers" resource named by the CSR's
@@ -55,7 +59,7 @@ func newSignCommand() *cobra.Command {
 			if err := config.CheckCertDirFlag(o.policy.cluster.CertDir); err != nil {
 				return err // before the CA is read, as every command with --cert-dir
 			}
-			o.Now, o.Out, o.ErrOut = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			o.Now, o.Out, o.ErrOut, o.CertDir = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.policy.cluster.CertDir
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
 			return signer.SignWith(cmd.Context(), o.api.connect, load, o.policy.rules(), args[0], o.SignFiles)
 		},
@@ -63,6 +67,9 @@ func newSignCommand() *cobra.Command {
 	o.api.addTo(c.Flags(), false, 5, 10)
 	o.policy.cluster.addSubsetTo(c.Flags(), "cert-dir", "node-name", "apiserver-advertise-address")
 	o.policy.addNodesTo(c.Flags())
+	// approve's requester rule, as signer run applies it (policyFlags.addTo).
+	c.Flags().StringSliceVar(&o.policy.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
+	c.Flags().StringSliceVar(&o.policy.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
 	c.Flags().StringVar(&o.CACert, "ca-cert", "", "CA certificate to sign with (required)")
 	c.Flags().StringVar(&o.CAKey, "ca-key", "", "CA private key (required)")
 	c.Flags().StringVar(&o.Config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")

@@ -38,7 +38,10 @@ func newSignerRunCommand() *cobra.Command {
 			Each name issues only the control-plane certificates it is for, with
 			kubeadm's profile: the subject, SANs and extended key usages of that
 			certificate on the control-plane nodes, never CA:TRUE, never O=system:masters
-			without --allow-system-masters. spec.expirationSeconds is honoured up to
+			without --allow-system-masters, and only for a requester (the CSR's
+			spec.username and spec.groups) that certctl approve would accept:
+			--requester-group, --requester-user, by default the groups of admin.conf
+			and super-admin.conf. spec.expirationSeconds is honoured up to
 			--certificate-validity and the CA's expiry. The request's self-signature
 			(proof of possession) is checked. A request that does not fit gets a
 			Failed condition with a reason and a message.
@@ -59,7 +62,10 @@ func newSignerRunCommand() *cobra.Command {
 			its --cluster-signing-*-file: a rotated CA signs from the next check on. A
 			new pair is taken only whole and valid; while it is not (a certificate
 			whose key is not replaced yet, a missing or broken file, an expired CA),
-			the last good CA signs on and each check logs a warning. With
+			the last good CA signs on and each check logs a warning. A new pair is
+			checked as at start too: a --*-ca-cert file that comes to hold another
+			CA of the node, or a --signer's that comes to hold a node CA, is refused,
+			and that CA's names wait, unsigned, until the files are fixed. With
 			--leader-elect, instances share a Lease and one signs at a time. /healthz
 			and /metrics (CSRs signed, failed, queued; CA reloads) are served on
 			--listen-address.
@@ -92,7 +98,7 @@ func newSignerRunCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.api.addTo(fs, true, 100, 200)
-	o.policy.addTo(fs, false)
+	o.policy.addTo(fs, true) // approve's requester rule, applied to what kubectl approved too
 	// The flags are named after the CAs: --ca-cert, --front-proxy-ca-key, ...
 	for _, ca := range []struct{ name, what string }{
 		{pki.CAName, "cluster CA"}, {pki.FrontProxyCAName, "front-proxy CA"}, {pki.EtcdCAName, "etcd CA"},

@@ -16,6 +16,7 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // Batch says which CSRs approve and deny act on and where they report.
@@ -207,7 +208,12 @@ type SignFiles struct {
 	DryRun          bool
 	// Force is the --force of old: certctl never signs a CSR that is not
 	// approved (issue 13), so SignWith refuses it, saying what to do.
-	Force       bool
+	Force bool
+	// CertDir is the node's certificate folder (--cert-dir): a custom
+	// signer name is never signed with one of its CAs, which the control
+	// plane trusts (as signer run's checkCustomCA). For certctl's names
+	// the folder of the node's settings (load) is used instead.
+	CertDir     string
 	Now         time.Time
 	Out, ErrOut io.Writer
 }
@@ -238,7 +244,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	if err != nil {
 		return err
 	}
-	certDir := "" // the node's certificate folder, known once load has run
+	certDir := f.CertDir // the node's certificate folder; load's once it has run
 	var validity time.Duration
 	controlPlane := func(ctx context.Context) (*Policy, error) {
 		cluster, err := load()
@@ -252,7 +258,9 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 		}
 		return rules.Learn(ctx, client, p, cluster, f.ErrOut)
 	}
+	pr := rules.PolicyOptions
 	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane,
+		Rules:   policy.Rules{AllowSystemMasters: pr.AllowSystemMasters, RequesterGroups: pr.RequesterGroups, RequesterUsers: pr.RequesterUsers},
 		CertDir: func() string { return certDir }, CertificateValidity: func() time.Duration { return validity }})
 	if err != nil {
 		return APIHint(err, "manual signer")

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,15 @@ type CASourceOptions struct {
 	Log *slog.Logger
 	// Metrics counts reloads and failed reloads; a new one when nil.
 	Metrics *Metrics
+	// Accept is asked, on a reload, about a changed pair that passes
+	// LoadCA's checks, with the source's name: an error refuses it (signer
+	// run: a --*-ca-cert file now holding another CA of the node, a
+	// --signer's now holding a node CA). A refused pair is not signed
+	// with, and neither is the last good one, which the files no longer
+	// hold: Signing fails until the files hold a pair Accept takes, or the
+	// last good pair again. Nil accepts every pair. The checks at start
+	// are the caller's.
+	Accept func(name string, ca *CA) error
 }
 
 // CASource holds a signing CA read from its two files and reads them again
@@ -32,9 +42,10 @@ type CASource struct {
 	certFile, keyFile string
 	o                 CASourceOptions
 
-	mu  sync.Mutex           // serializes Check
-	sum [2][sha256.Size]byte // of the files cur was read from
-	cur atomic.Pointer[CA]
+	mu      sync.Mutex           // serializes Check
+	sum     [2][sha256.Size]byte // of the files cur was read from
+	cur     atomic.Pointer[CA]
+	refused atomic.Pointer[error] // why the files' pair is refused (Accept); nil: cur signs
 }
 
 // LoadCASource reads the CA called name (pki.CAName, ...) from its files
@@ -64,8 +75,18 @@ func LoadCASource(name, certFile, keyFile string, o CASourceOptions) (*CASource,
 	return s, nil
 }
 
-// Current returns the last good CA.
+// Current returns the last good CA: the one the checks of the other CAs
+// compare with, which Signing refuses while the files hold a refused pair.
 func (s *CASource) Current() *CA { return s.cur.Load() }
+
+// Signing returns the CA to sign with now: the last good CA, or an error
+// while the files hold a pair that Accept refused.
+func (s *CASource) Signing() (*CA, error) {
+	if err := s.refused.Load(); err != nil {
+		return nil, *err
+	}
+	return s.cur.Load(), nil
+}
 
 // Check reads the files again and, if their contents differ from those of
 // the current CA, loads the new pair. It reports whether the CA changed. An
@@ -79,6 +100,9 @@ func (s *CASource) Check() (bool, error) {
 	certPEM, keyPEM, err := readCAFiles(s.certFile, s.keyFile)
 	sum := sums(certPEM, keyPEM)
 	if err == nil && sum == s.sum {
+		if s.refused.Swap(nil) != nil {
+			s.o.Log.Info("CA files hold the last good CA again: signing with it", "ca", s.name, "cert", s.certFile, "key", s.keyFile)
+		}
 		return false, nil
 	}
 	var ca *CA
@@ -87,10 +111,24 @@ func (s *CASource) Check() (bool, error) {
 	}
 	if err != nil {
 		s.o.Metrics.caFailed.WithLabelValues(s.name).Inc()
-		s.o.Log.Warn("CA files changed but cannot be used: still signing with the last good CA; trying again at the next check",
-			"ca", s.name, "cert", s.certFile, "key", s.keyFile, "err", err)
+		msg := "CA files changed but cannot be used: still signing with the last good CA; trying again at the next check"
+		if s.refused.Load() != nil {
+			msg = "CA files changed but cannot be used: still not signing for this CA's names; trying again at the next check"
+		}
+		s.o.Log.Warn(msg, "ca", s.name, "cert", s.certFile, "key", s.keyFile, "err", err)
 		return false, err
 	}
+	if s.o.Accept != nil {
+		if err := s.o.Accept(s.name, ca); err != nil {
+			err = fmt.Errorf("CA files %s and %s now hold a CA this signer may not sign with: %w", s.certFile, s.keyFile, err)
+			s.refused.Store(&err)
+			s.o.Metrics.caFailed.WithLabelValues(s.name).Inc()
+			s.o.Log.Warn("CA files changed to a CA that is refused: not signing for this CA's names (their CSRs wait) until the files hold an accepted CA or the last good one again; trying again at the next check",
+				"ca", s.name, "cert", s.certFile, "key", s.keyFile, "subject", ca.Cert.Subject.String(), "err", err)
+			return false, err
+		}
+	}
+	s.refused.Store(nil)
 	s.sum = sum
 	s.cur.Store(ca)
 	s.o.Metrics.caReloads.WithLabelValues(s.name).Inc()

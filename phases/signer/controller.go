@@ -26,6 +26,7 @@ import (
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -286,11 +287,14 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	cs, custom := c.custom[csr.Spec.SignerName]
 	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
+	q := requestOf(csr, req, usages)
 	if err = caUsageViolation(usages); err == nil && !custom {
-		_, err = pol.Check(csr.Spec.SignerName, req, usages)
+		var prof pki.Profile
+		prof, err = pol.Check(csr.Spec.SignerName, req, usages)
+		q.ControlPlane = prof.Name // its requester is checked too
 	}
 	if err == nil {
-		err = pol.Rules().CheckSign(requestOf(csr, req, usages))
+		err = pol.Rules().CheckSign(q)
 	}
 	if err != nil {
 		var v *policy.Violation
@@ -303,7 +307,10 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if custom {
 		provider = cs.CA
 	}
-	ca := provider.Current() // once: validity and signature from the same CA
+	ca, err := signingCA(provider) // once: validity and signature from the same CA
+	if err != nil {
+		return fmt.Errorf("sign CSR %s: %w", name, err) // waits, retried, for the CA files to be fixed
+	}
 	v, err := ValidityFor(c.o.Now(), csr.Spec.ExpirationSeconds, limit, ca.Cert)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
@@ -322,6 +329,15 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	c.o.Metrics.signed.WithLabelValues(csr.Spec.SignerName).Inc()
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
+}
+
+// signingCA is the CA p signs with now: a CASource's Signing (an error
+// while its files hold a refused CA), else Current.
+func signingCA(p CAProvider) (*CA, error) {
+	if s, ok := p.(interface{ Signing() (*CA, error) }); ok {
+		return s.Signing()
+	}
+	return p.Current(), nil
 }
 
 // fail adds a Failed condition, as kube-controller-manager's signer does

@@ -2,10 +2,12 @@ package signer
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -100,29 +102,38 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CAS
 // none of the folder's other CAs where that file is absent), and no CA may
 // be given for two flags, which would sign both CAs' names.
 func checkFlagCAs(dir string, cas map[string]CAProvider) error {
-	flag := func(name string) string { return "--" + name + "-cert" }
 	var seen []string
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
 		p := cas[e.Name]
 		if p == nil {
 			continue
 		}
-		cert := p.Current().Cert
-		for _, prev := range seen {
-			if sameCA(cas[prev].Current().Cert, cert) {
-				return fmt.Errorf("%s and %s both name the CA %q: each CA signs its own signer names; pass each flag the files of its CA, or leave a flag out to leave its names to other signers", flag(prev), flag(e.Name), cert.Subject.CommonName)
-			}
+		if err := checkFlagCA(dir, e.Name, p.Current().Cert, seen, cas); err != nil {
+			return err
 		}
 		seen = append(seen, e.Name)
-		l, err := locateCA(dir, e.Name, cert)
-		switch {
-		case err != nil:
-			return fmt.Errorf("check the CA of %s: %w", flag(e.Name), err)
-		case l.wantFile != "" && !l.isWant:
-			return fmt.Errorf("%s names the CA %q, which is not %s of the certificate folder (%s): pass the files of %s, or --cert-dir", flag(e.Name), cert.Subject.CommonName, e.Name, l.wantFile, e.Name)
-		case l.other != "":
-			return fmt.Errorf("%s names the CA %q, which is %s of the certificate folder (%s), not %s: its signer names would be signed by the wrong CA; pass the files of %s", flag(e.Name), cert.Subject.CommonName, l.other, l.otherFile, e.Name, e.Name)
+	}
+	return nil
+}
+
+// checkFlagCA checks cert, the CA of the flag of CA name, against the
+// certificate folder dir and the current CAs of the flags others (see
+// checkFlagCAs); a reload checks it against all the others.
+func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas map[string]CAProvider) error {
+	flag := func(name string) string { return "--" + name + "-cert" }
+	for _, other := range others {
+		if p := cas[other]; other != name && p != nil && sameCA(p.Current().Cert, cert) {
+			return fmt.Errorf("%s and %s both name the CA %q: each CA signs its own signer names; pass each flag the files of its CA, or leave a flag out to leave its names to other signers", flag(other), flag(name), cert.Subject.CommonName)
 		}
+	}
+	l, err := locateCA(dir, name, cert)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check the CA of %s: %w", flag(name), err)
+	case l.wantFile != "" && !l.isWant:
+		return fmt.Errorf("%s names the CA %q, which is not %s of the certificate folder (%s): pass the files of %s, or --cert-dir", flag(name), cert.Subject.CommonName, name, l.wantFile, name)
+	case l.other != "":
+		return fmt.Errorf("%s names the CA %q, which is %s of the certificate folder (%s), not %s: its signer names would be signed by the wrong CA; pass the files of %s", flag(name), cert.Subject.CommonName, l.other, l.otherFile, name, name)
 	}
 	return nil
 }
@@ -159,6 +170,51 @@ func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error
 	return fmt.Errorf("custom signer %s signs with the CA %q, the node's %s%s, which the control plane trusts: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own", cs.Name, cert.Subject.CommonName, node, where)
 }
 
+// loadSources reads the CAs (loadCAs) and the custom signers, with their
+// checks at start, and returns them and every CASource for WatchCAs. A
+// reload is checked as the start was: a --*-ca-cert file that comes to
+// hold another CA of the node (checkFlagCA), or a --signer's that comes to
+// hold one of the node's CAs (checkCustomCA), is refused (CASourceOptions.Accept).
+func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []CustomSigner, []*CASource, error) {
+	var accept func(name string, ca *CA) error // set once every source is read
+	so.Accept = func(name string, ca *CA) error { return accept(name, ca) }
+	providers, sources, err := o.loadCAs(so)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The custom signers' files are read before the API is asked anything:
+	// a bad --signer fails at once.
+	var custom []CustomSigner
+	for _, spec := range o.Custom {
+		cs, src, err := ParseCustomSigner(spec, so)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if slices.ContainsFunc(custom, func(c CustomSigner) bool { return c.Name == cs.Name }) {
+			return nil, nil, nil, fmt.Errorf("signer: custom signer %q given twice", cs.Name)
+		}
+		if err := checkCustomCA(cs, providers, o.Cluster.CertificatesDir); err != nil {
+			return nil, nil, nil, err
+		}
+		custom, sources = append(custom, cs), append(sources, src)
+	}
+	byFlag := false
+	for _, f := range o.CAFiles {
+		byFlag = byFlag || f[0] != ""
+	}
+	kubeadm := slices.Collect(maps.Keys(providers))
+	accept = func(name string, ca *CA) error {
+		if _, ok := providers[name]; !ok {
+			return checkCustomCA(CustomSigner{Name: name, CA: ca}, providers, o.Cluster.CertificatesDir)
+		}
+		if byFlag {
+			return checkFlagCA(o.Cluster.CertificatesDir, name, ca.Cert, kubeadm, providers)
+		}
+		return nil // the folder's own file
+	}
+	return providers, custom, sources, nil
+}
+
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
@@ -172,27 +228,10 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
-	so := CASourceOptions{Now: o.Now, Log: log, Metrics: metrics}
 	// sources are every CA WatchCAs checks: kubeadm's, then the custom signers'.
-	providers, sources, err := o.loadCAs(so)
+	providers, custom, sources, err := o.loadSources(CASourceOptions{Now: o.Now, Log: log, Metrics: metrics})
 	if err != nil {
 		return err
-	}
-	// The custom signers' files are read before the API is asked anything:
-	// a bad --signer fails at once.
-	var custom []CustomSigner
-	for _, spec := range o.Custom {
-		cs, src, err := ParseCustomSigner(spec, so)
-		if err != nil {
-			return err
-		}
-		if slices.ContainsFunc(custom, func(c CustomSigner) bool { return c.Name == cs.Name }) {
-			return fmt.Errorf("signer: custom signer %q given twice", cs.Name)
-		}
-		if err := checkCustomCA(cs, providers, o.Cluster.CertificatesDir); err != nil {
-			return err
-		}
-		custom, sources = append(custom, cs), append(sources, src)
 	}
 	// The address is taken before the API server is asked anything, too: a
 	// port in use (another signer run on the node) fails at once.

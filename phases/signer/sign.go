@@ -31,10 +31,11 @@ type SignOptions struct {
 	// spec.usages and kubeadm's one-year validity.
 	Profile *SigningProfile
 	// Rules are the issuance policy's choices: O=system:masters is refused
-	// unless Rules.AllowSystemMasters and the requester is allowed, and a
+	// unless Rules.AllowSystemMasters and the requester is allowed, a
 	// subject that makes its holder an allowed requester (kubeadm:cluster-admins)
-	// is issued only for an allowed requester. With no requester group or
-	// user, DefaultRequesterGroups are allowed, as for PolicyOptions.
+	// is issued only for an allowed requester, and so is every certificate
+	// of certctl's signer names, as approve approves it. With no requester
+	// group or user, DefaultRequesterGroups are allowed, as for PolicyOptions.
 	Rules policy.Rules
 	// ControlPlane gives, for a CSR of one of certctl's signer names, the
 	// control-plane certificates that name may issue: the request must fit
@@ -45,8 +46,10 @@ type SignOptions struct {
 	// asked after ControlPlane: a CSR of certctl's signer names is signed
 	// only with the CA that name uses (CAFor). When that CA's certificate
 	// file is in the folder, CA must be one of its certificates; when it is
-	// absent, CA must be none of the folder's other CAs. Nil, or "", skips
-	// the check.
+	// absent, CA must be none of the folder's other CAs. A CSR of a custom
+	// signer name is never signed with one of the folder's CAs, which the
+	// control plane trusts (as signer run refuses such a --signer). Nil, or
+	// "", skips the check.
 	CertDir func() string
 	// CertificateValidity returns the cluster's certificate validity
 	// (certificateValidityPeriod), asked after ControlPlane: a certificate
@@ -124,6 +127,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		if !sameSet(usages, csr.Spec.Usages) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
 		}
+		q := requestOf(csr, req, usages)
 		if !IsCertctlName(csr.Spec.SignerName) && inCertctlDomain(csr.Spec.SignerName) {
 			return fmt.Errorf("sign CSR %s: its signer name %s is in certctl's domain but none of certctl's signers (%s): deny it, and create the CSR again with the right signer name", name, csr.Spec.SignerName, strings.Join(Names(), ", "))
 		}
@@ -149,12 +153,19 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 					maxValidity = min(maxValidity, d)
 				}
 			}
-			if _, err := controlPlane.Check(csr.Spec.SignerName, req, usages); err != nil {
+			prof, err := controlPlane.Check(csr.Spec.SignerName, req, usages)
+			if err != nil {
 				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
 			}
+			q.ControlPlane = prof.Name // its requester is checked too
 		}
-		if err := o.Rules.CheckSign(requestOf(csr, req, usages)); err != nil {
+		if err := o.Rules.CheckSign(q); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
+		}
+		if !IsCertctlName(csr.Spec.SignerName) && o.CertDir != nil {
+			if err := checkCustomCA(CustomSigner{Name: csr.Spec.SignerName, CA: o.CA}, nil, o.CertDir()); err != nil {
+				return fmt.Errorf("sign CSR %s: %w", name, err)
+			}
 		}
 		v, err := ValidityFor(o.Now(), csr.Spec.ExpirationSeconds, maxValidity, o.CA.Cert)
 		if err != nil {

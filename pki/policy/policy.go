@@ -118,12 +118,22 @@ type Request struct {
 	Approved   bool
 	Username   string
 	Groups     []string
+	// ControlPlane names the control-plane certificate the request is for
+	// (one of certctl's signer names: it fits that certificate's profile),
+	// "" for another signer name. Such a certificate is signed only for an
+	// allowed requester (Rules.Requester), as `certctl approve` approves it.
+	ControlPlane string
 }
 
 // CheckSign applies the rules every request certctl signs must pass,
 // whatever its signer name: the signer name is not one of
 // kube-controller-manager's (kubernetes.io/*), the CSR is approved, and
-// CheckRequest. It returns a *Violation.
+// CheckRequest; and for a control-plane certificate (q.ControlPlane), an
+// allowed requester, whoever approved it: `certctl approve` checks the
+// requester, plain `kubectl certificate approve` does not, and the
+// ordinary control-plane identities (system:kube-controller-manager, the
+// etcd clients, apiserver-kubelet-client) are no less a credential than an
+// admin's. It returns a *Violation.
 func (r Rules) CheckSign(q Request) error {
 	if strings.HasPrefix(q.SignerName, "kubernetes.io/") {
 		return &Violation{ReasonUnknownSigner, fmt.Sprintf("signer name %q belongs to kube-controller-manager: certctl never signs kubernetes.io/* requests", q.SignerName)}
@@ -131,7 +141,15 @@ func (r Rules) CheckSign(q Request) error {
 	if !q.Approved {
 		return &Violation{ReasonNotApproved, "the request is not approved: certctl never signs an unapproved request; approve it first (certctl approve, kubectl certificate approve)"}
 	}
-	return r.CheckRequest(q)
+	if err := r.CheckRequest(q); err != nil {
+		return err
+	}
+	if q.ControlPlane != "" {
+		if err := r.Requester(q.Username, q.Groups); err != nil {
+			return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("the request is for the %s certificate, a control-plane credential, and it is %s", q.ControlPlane, err)}
+		}
+	}
+	return nil
 }
 
 // CheckRequest applies the rules on what a request asks for, checked when

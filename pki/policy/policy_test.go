@@ -133,6 +133,9 @@ func TestCheckSign(t *testing.T) {
 		{"two CNs", Rules{}, with(func(q *Request) {
 			q.CSR = csr(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "evil"}, {Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "svc"}}}, key)
 		}), ReasonSubjectNotAllowed},
+		{"a control-plane certificate, requester not allowed", optIn, with(func(q *Request) { q.ControlPlane = "controller-manager.conf" }), ReasonRequesterNotAllowed},
+		{"a control-plane certificate, nobody allowed", Rules{}, with(func(q *Request) { q.ControlPlane = "apiserver-etcd-client" }), ReasonRequesterNotAllowed},
+		{"a control-plane certificate, requester allowed", optIn, with(func(q *Request) { q.ControlPlane, q.Groups = "controller-manager.conf", []string{"admins"} }), ""},
 		{"masters in a second O", optIn, with(func(q *Request) {
 			q.CSR = csr(pkix.Name{CommonName: "root", Organization: []string{"devs", pki.MastersGroup}}, key)
 		}), ReasonSystemMastersRefused},
