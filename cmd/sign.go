@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"strings"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -67,9 +66,7 @@ func newSignCommand() *cobra.Command {
 	o.api.addTo(c.Flags(), false, 5, 10)
 	o.policy.cluster.addSubsetTo(c.Flags(), "cert-dir", "node-name", "apiserver-advertise-address")
 	o.policy.addNodesTo(c.Flags())
-	// approve's requester rule, as signer run applies it (policyFlags.addTo).
-	c.Flags().StringSliceVar(&o.policy.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
-	c.Flags().StringSliceVar(&o.policy.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
+	o.policy.addRequestersTo(c.Flags()) // approve's requester rule, as signer run applies it
 	c.Flags().StringVar(&o.CACert, "ca-cert", "", "CA certificate to sign with (required)")
 	c.Flags().StringVar(&o.CAKey, "ca-key", "", "CA private key (required)")
 	c.Flags().StringVar(&o.Config, "signing-config", "", "cfssl-style signing configuration (JSON) giving usages and expiry")

@@ -30,9 +30,14 @@ func (f *policyFlags) addTo(fs *pflag.FlagSet, withRequesters bool, hidden ...st
 	f.addNodesTo(fs)
 	fs.BoolVar(&f.allowMasters, "allow-system-masters", false, "also issue certificates with O="+pki.MastersGroup+" ("+pki.SuperAdminKubeconfig+"), which bypass all authorization")
 	if withRequesters {
-		fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
-		fs.StringSliceVar(&f.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
+		f.addRequestersTo(fs)
 	}
+}
+
+// addRequestersTo adds approve's requester rule alone (sign).
+func (f *policyFlags) addRequestersTo(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&f.requesterGroups, "requester-group", nil, "group allowed to request control-plane certificates, repeatable (default: "+strings.Join(signer.DefaultRequesterGroups, ", ")+" unless --requester-user is given)")
+	fs.StringSliceVar(&f.requesterUsers, "requester-user", nil, "user allowed to request control-plane certificates, repeatable")
 }
 
 // addNodesTo adds --control-plane-node alone (sign, whose --config is
