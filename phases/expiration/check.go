@@ -187,6 +187,10 @@ func (c *checker) ca(name, base string) *caState {
 	case pki.CACertMissing:
 		s.row.setMissing()
 	case pki.CACertUnreadable:
+		if errors.Is(err, pki.ErrNotRegular) {
+			s.row.add(Unreadable, "%v", errors.Unwrap(err)) // names the file, what it is and what to do
+			break
+		}
 		s.row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", s.row.File, errors.Unwrap(err))
 	case pki.CACertUnparsable:
 		s.row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", s.row.File, errors.Unwrap(err))
@@ -407,6 +411,10 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)
 		}
 		return false
+	}
+	if errors.Is(err, pki.ErrNotRegular) {
+		row.add(Unreadable, "%v", err) // names the file, what it is and what to do
+		return true
 	}
 	if err != nil {
 		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", keyPath, err)
