@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,6 +100,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, caKeyFix)
 		}
+		warnLooseKey(env, keyPath)
 		if err := pki.KeyMatches(cert, key); err != nil {
 			return fmt.Errorf("%s does not match %s: restore the matching pair", certPath, keyPath)
 		}
@@ -112,6 +114,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, caKeyFix)
 		}
+		warnLooseKey(env, keyPath)
 		if err := policy.Key("the CA key "+keyPath, key.Public(), false); err != nil {
 			return fmt.Errorf("%w: no CA certificate is made for it; remove it (no certificate of it exists) to make a new CA", err)
 		}
@@ -217,6 +220,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, "restore it from a backup, or remove it to make a new pair")
 		}
+		warnLooseKey(env, keyPath)
 		if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
 			return fmt.Errorf("%w: no certificate is signed for it; remove it to make a new pair", err)
 		}
@@ -270,6 +274,17 @@ func warnWeakCA(env *Env, name, path string, cert *x509.Certificate) {
 	}
 }
 
+// warnLooseKey warns when the existing private key file path, which
+// init-phase keeps, may be read or written by group or others: renew warns
+// of it (and writes the key 0600), check-expiration reports it as
+// key-permissions; init-phase does not rewrite a key it keeps, so it says
+// what to run.
+func warnLooseKey(env *Env, path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		env.warnf("%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+}
+
 // checkExistingLeaf accepts an existing certificate as kubeadm does (signed
 // by its CA, covering the SANs the config asks for), and also requires that
 // its key matches, which kubeadm does not check.
@@ -283,6 +298,7 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	if err != nil {
 		return withFix(err, fmt.Sprintf("restore it from a backup, or remove it and %s to make a new pair", certPath))
 	}
+	warnLooseKey(env, keyPath)
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
 	}

@@ -35,6 +35,7 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 		if key, err = s.ReadKey(pki.SAName); err != nil {
 			return withFix(err, "restore it from a backup (the service-account tokens already issued depend on it)")
 		}
+		warnLooseKey(env, keyPath)
 		// Kept, as a weak CA is: the tokens issued depend on it.
 		if err := policy.Key("the service-account key "+keyPath, key.Public(), false); err != nil {
 			env.warnf("%v: the tokens it signs are no stronger; rotate it (certctl ca rotate sa%s, docs/ca-rotation.md)", err, env.folderFlags())

@@ -14,7 +14,8 @@ import (
 // so a run that finds only those succeeds; a folder that is not there at
 // all would read the same, and a cron job would keep succeeding while
 // nothing in it is checked or renewed. An empty kubeconfigDir is not
-// checked.
+// checked. A folder that is a symbolic link to a missing target (an
+// unmounted volume) is named with its target.
 func MissingFolder(certDir, kubeconfigDir string) error {
 	for _, f := range []struct{ dir, what, flag, kubeadms string }{
 		{certDir, "certificate", "--cert-dir (or certificatesDir in --config)", DefaultCertificatesDir},
@@ -24,6 +25,11 @@ func MissingFolder(certDir, kubeconfigDir string) error {
 			continue
 		}
 		if _, err := os.Stat(f.dir); errors.Is(err, fs.ErrNotExist) {
+			// An unmounted volume: the folder is there, as a link to a
+			// target that is not. Same words as phases/node's check.
+			if dest, lerr := os.Readlink(f.dir); lerr == nil {
+				return fmt.Errorf("the %s folder %s is a symbolic link to %s, which does not exist: mount the volume that holds it, or correct the link; or point %s at the node's folder", f.what, f.dir, dest, f.flag)
+			}
 			return fmt.Errorf("the %s folder %s does not exist: point %s at the node's folder (kubeadm's is %s)", f.what, f.dir, f.flag, f.kubeadms)
 		}
 	}

@@ -14,6 +14,12 @@ func TestMissingFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	typo := filepath.Join(dir, "typo")
+	// An unmounted volume: the folder is a link to a target not there.
+	unmounted := filepath.Join(dir, "unmounted")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(unmounted, link); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name               string
 		certDir, kubeconfs string
@@ -23,6 +29,8 @@ func TestMissingFolder(t *testing.T) {
 		{"no kubeconfig folder given", pki, "", nil},
 		{"certificate folder missing", typo, dir, []string{"certificate folder " + typo + " does not exist", "--cert-dir", "/etc/kubernetes/pki"}},
 		{"kubeconfig folder missing", pki, typo, []string{"kubeconfig folder " + typo + " does not exist", "--kubeconfig-dir", "(kubeadm's is /etc/kubernetes)"}},
+		{"certificate folder a link to a missing target", link, dir, []string{"certificate folder " + link + " is a symbolic link to " + unmounted + ", which does not exist", "mount the volume", "--cert-dir"}},
+		{"kubeconfig folder a link to a missing target", pki, link, []string{"kubeconfig folder " + link + " is a symbolic link to " + unmounted + ", which does not exist", "--kubeconfig-dir"}},
 		{"both missing: the certificate folder first", typo, typo + "2", []string{"certificate folder " + typo + " "}},
 	}
 	for _, tt := range tests {

@@ -118,6 +118,13 @@ func Check(o Options) (*Info, error) {
 		info.CertificateAuthorities = append(info.CertificateAuthorities, row)
 	}
 	slices.SortFunc(info.CertificateAuthorities, byName)
+	// Not a certificate, so no row; kubeadm lists none. Its key's mode is
+	// a problem as a CA key's is (certs list reports it too).
+	sa := Certificate{Name: pki.SAName, File: pki.Store{Dir: o.CertDir}.KeyPath(pki.SAName)}
+	checkMode(&sa, sa.File)
+	if len(sa.Problems) > 0 {
+		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
+	}
 	owed, manifestDir, err := restartsOwed(o.CertDir)
 	if err != nil {
 		return nil, err
@@ -138,12 +145,18 @@ func (info *Info) NoneExists() bool {
 	return !slices.ContainsFunc(info.all(), func(c Certificate) bool { return !c.Missing })
 }
 
-// Problems lists every problem, each prefixed with its certificate's name.
+// Problems lists every problem, each prefixed with its certificate's (or
+// key pair's) name.
 func (info *Info) Problems() []string {
 	var out []string
 	for _, c := range info.all() {
 		for _, p := range c.Problems {
 			out = append(out, c.Name+": "+p.Message)
+		}
+	}
+	for _, k := range info.KeyPairs {
+		for _, p := range k.Problems {
+			out = append(out, k.Name+": "+p.Message)
 		}
 	}
 	return out
@@ -187,6 +200,10 @@ func (c *checker) ca(name, base string) *caState {
 	case pki.CACertMissing:
 		s.row.setMissing()
 	case pki.CACertUnreadable:
+		if errors.Is(err, pki.ErrNotRegular) {
+			s.row.add(Unreadable, "%v", errors.Unwrap(err)) // names the file, what it is and what to do
+			break
+		}
 		s.row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", s.row.File, errors.Unwrap(err))
 	case pki.CACertUnparsable:
 		s.row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", s.row.File, errors.Unwrap(err))
@@ -407,6 +424,10 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)
 		}
 		return false
+	}
+	if errors.Is(err, pki.ErrNotRegular) {
+		row.add(Unreadable, "%v", err) // names the file, what it is and what to do
+		return true
 	}
 	if err != nil {
 		row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", keyPath, err)

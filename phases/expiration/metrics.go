@@ -66,6 +66,13 @@ func WriteMetrics(w io.Writer, info *Info) error {
 	for _, c := range info.CertificateAuthorities {
 		add(c, "ca")
 	}
+	// A key pair has problems only: no expiry, and no missing series, which
+	// alerts read as a certificate's.
+	for _, c := range info.KeyPairs {
+		for _, p := range c.Problems {
+			problem.With(prometheus.Labels{"name": label(c.Name), "file": label(c.File), "kind": "key-pair", "ca": "", "type": label(string(p.Type))}).Set(1)
+		}
+	}
 	for _, r := range info.RestartsOwed {
 		owed.With(prometheus.Labels{"component": label(r.Component)}).Set(1)
 	}

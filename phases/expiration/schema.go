@@ -34,6 +34,11 @@ type Info struct {
 	WarnWithinSeconds      int64         `json:"warnWithinSeconds"`
 	Certificates           []Certificate `json:"certificates"`
 	CertificateAuthorities []Certificate `json:"certificateAuthorities"`
+	// KeyPairs are the key pairs that are not certificates, listed only
+	// with a problem, and in no table: the service-account key pair
+	// ("sa"), whose sa.key signs every service-account token, at a mode
+	// group or others may read (key-permissions).
+	KeyPairs []KeyPair `json:"keyPairs,omitempty"`
 	// RestartsOwed lists the static pods that must still be restarted to
 	// use renewed certificates: restarts that `renew --restart-control-plane`
 	// could not do or verify, which it keeps in .certctl-restarts.json
@@ -42,6 +47,13 @@ type Info struct {
 	RestartsOwed []RestartOwed `json:"restartsOwed"`
 	// restartHint says how to do them (restartHint).
 	restartHint string
+}
+
+// KeyPair is a key pair that is not a certificate, with its problems.
+type KeyPair struct {
+	Name     string    `json:"name"` // "sa"
+	File     string    `json:"file"` // its private key: sa.key
+	Problems []Problem `json:"problems"`
 }
 
 // RestartOwed is a static pod still running with the old certificates.

@@ -57,7 +57,7 @@ var joinKubeconfigs = map[string]bool{"kubeconfig/admin": true, "kubeconfig/cont
 // Options configure Run.
 type Options struct {
 	Group         string // "certs" or "kubeconfig": the tag of the first line
-	KubeconfigDir string // for kubeconfig phases, and the import command of UseCSR
+	KubeconfigDir string // for kubeconfig phases, recovery, and the import command of UseCSR
 	DryRun        bool
 	// UseCSR writes keys and CSRs under CSRDir for an external CA instead
 	// of certificates, then says how to import what the CA signs.
@@ -74,8 +74,8 @@ type Options struct {
 
 // Run runs the selected phases of `certctl init-phase` for cluster: as a
 // dry run, or under certctl's lock on the certificate folder after
-// recovering an interrupted renewal or write there (and in the kubeconfig
-// folder for kubeconfig phases). With UseCSR the phases write under the
+// recovering an interrupted renewal or write there and in the kubeconfig
+// folder (KubeconfigDir, when set). With UseCSR the phases write under the
 // CSR folder only, so it neither locks nor recovers the node's folders,
 // whose files it does not write, and whose parent it must not touch; it
 // ends, as renew --use-csr does, with the exact command that installs what
@@ -83,13 +83,18 @@ type Options struct {
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
 	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, Rerun: o.Rerun, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
 	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
+	// The kubeconfig folder is in the recovery's scope for the certs phases
+	// too: a renew killed after its commit leaves a transaction naming
+	// admin.conf, which only finishing it (not moving it away) repairs.
+	if o.KubeconfigDir != "" {
+		kubeconfigDirs = []string{o.KubeconfigDir}
+	}
 	header := fmt.Sprintf("[certs] Using certificateDir folder %q\n", dir)
 	switch {
 	case o.UseCSR:
-		dir = o.CSRDir
+		dir, kubeconfigDirs = o.CSRDir, nil
 		header = fmt.Sprintf("[%s] Writing keys and CSRs to %q\n", o.Group, o.CSRDir)
 	case o.Group == "kubeconfig":
-		kubeconfigDirs = []string{o.KubeconfigDir}
 		header = fmt.Sprintf("[kubeconfig] Using kubeconfig folder %q\n", o.KubeconfigDir)
 	}
 	run := func(out io.Writer) error {

@@ -44,10 +44,9 @@ func Write(path string, cfg *clientcmdapi.Config) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create directory %s: %w", filepath.Dir(path), err)
 	}
-	if err := atomicfile.WriteFile(path, data, Mode); err != nil {
-		return fmt.Errorf("write kubeconfig %s: %w", path, err)
-	}
-	return nil
+	// atomicfile's error names path and, on a full file system, says to
+	// free space: wrapped again, it named the file twice.
+	return atomicfile.WriteFile(path, data, Mode)
 }
 
 // Load reads a kubeconfig file.
