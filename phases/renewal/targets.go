@@ -43,6 +43,15 @@ type Target struct {
 // all` in the wrong folder would otherwise report every file there MISSING
 // and succeed, and a cron job would keep succeeding while nothing is renewed.
 func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
+	// A folder that is a link to nothing (a volume not mounted) is named
+	// as such, even when nothing else exists either.
+	for _, d := range []string{certDir, kubeconfigDir} {
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			if _, lerr := os.Lstat(d); lerr == nil {
+				return config.MissingFolder(certDir, kubeconfigDir)
+			}
+		}
+	}
 	for _, t := range targets {
 		if _, err := os.Lstat(t.File(certDir, kubeconfigDir)); !errors.Is(err, fs.ErrNotExist) {
 			return config.MissingFolder(certDir, kubeconfigDir)
