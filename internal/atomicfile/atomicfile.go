@@ -33,6 +33,10 @@ const tempMarker = ".tmp-"
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return write(path, data, perm, func(tmp, path string) error {
 		if err := os.Rename(tmp, path); err != nil {
+			var le *os.LinkError // "rename TMP PATH: REASON": said once
+			if errors.As(err, &le) {
+				err = le.Err
+			}
 			return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
 		}
 		return nil

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -102,5 +104,24 @@ func TestCreate(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("files left: %v, want the key alone", entries)
+	}
+}
+
+// TestWriteFileRenameErrorOnce: a rename that fails (here over a folder)
+// says "rename TMP to PATH: REASON" once: it said "rename TMP to PATH:
+// rename TMP PATH: REASON", os.Rename's own error wrapped. The reason is
+// still the error's (errors.Is).
+func TestWriteFileRenameErrorOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "apiserver.crt")
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(path, []byte("data"), 0o644)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Count(err.Error(), path) != 1 || !errors.Is(err, syscall.EISDIR) && !errors.Is(err, syscall.EEXIST) && !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("error %q: want %s named once, with the reason", err, path)
 	}
 }
