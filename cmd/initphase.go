@@ -83,7 +83,7 @@ func newInitCertsCommand() *cobra.Command {
 			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "certs"))
 		},
 	}
-	o.addTo(c.Flags(), "folder of the kubeconfig files: without --config, the settings are read from the kubeadm-config ConfigMap through its admin.conf")
+	o.addTo(c.Flags(), "folder of the kubeconfig files: without --config, the settings are read from the kubeadm-config ConfigMap through its admin.conf; an interrupted renewal that wrote there is finished first")
 	return c
 }
 
