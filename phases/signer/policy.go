@@ -155,8 +155,8 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 	if slices.Contains(c.profile.Organization, pki.MastersGroup) && !p.rules.AllowSystemMasters {
 		return &policy.Violation{Reason: policy.ReasonSystemMastersRefused, Message: fmt.Sprintf("%s has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", what, pki.MastersGroup)}
 	}
-	allowed := sanList(c.profile.DNSNames, c.profile.IPs)
-	extra := slices.DeleteFunc(sanList(req.DNSNames, req.IPAddresses), func(s string) bool { return slices.Contains(allowed, s) })
+	allowed := policy.SANList(c.profile.DNSNames, c.profile.IPs)
+	extra := slices.DeleteFunc(policy.SANList(req.DNSNames, req.IPAddresses), func(s string) bool { return slices.Contains(allowed, s) })
 	for _, u := range req.URIs {
 		extra = append(extra, "URI:"+u.String())
 	}
@@ -256,19 +256,6 @@ func describeSubjects(cands []*candidate) string {
 	}
 	slices.Sort(out)
 	return strings.Join(slices.Compact(out), "; ")
-}
-
-// sanList spells DNS and IP SANs as messages show them: "DNS:name",
-// "IP:address". Two spellings of one IP address (4 or 16 bytes) are one.
-func sanList(dnsNames []string, ips []net.IP) []string {
-	var s []string
-	for _, d := range dnsNames {
-		s = append(s, "DNS:"+d)
-	}
-	for _, ip := range ips {
-		s = append(s, "IP:"+ip.String())
-	}
-	return s
 }
 
 func describeEKUs(ekus []x509.ExtKeyUsage) string {

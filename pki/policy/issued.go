@@ -41,11 +41,11 @@ func Issued(cert *x509.Certificate, want pki.Profile) error {
 	if slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny) {
 		add(ReasonUsageNotAllowed, `it has the extended key usage "any", which lets it serve and authenticate as anything`)
 	}
-	asked := sansOf(want.DNSNames, want.IPs)
+	asked := SANList(want.DNSNames, want.IPs)
 	if cert.Subject.CommonName != "" {
 		asked = append(asked, "DNS:"+cert.Subject.CommonName)
 	}
-	extra := slices.DeleteFunc(sansOf(cert.DNSNames, cert.IPAddresses), func(s string) bool { return slices.Contains(asked, s) })
+	extra := slices.DeleteFunc(SANList(cert.DNSNames, cert.IPAddresses), func(s string) bool { return slices.Contains(asked, s) })
 	for _, u := range cert.URIs {
 		extra = append(extra, "URI:"+u.String())
 	}
@@ -67,9 +67,9 @@ func Issued(cert *x509.Certificate, want pki.Profile) error {
 	return &Violation{reason, fmt.Sprintf("certificate for %q refused: %s; have it signed again as its request asks", want.Name, strings.Join(problems, "; "))}
 }
 
-// sansOf spells DNS and IP SANs as "DNS:name" and "IP:address"; two
-// spellings of one IP address (4 or 16 bytes) are one.
-func sansOf(dnsNames []string, ips []net.IP) []string {
+// SANList spells DNS and IP SANs as messages show them: "DNS:name",
+// "IP:address". Two spellings of one IP address (4 or 16 bytes) are one.
+func SANList(dnsNames []string, ips []net.IP) []string {
 	var s []string
 	for _, d := range dnsNames {
 		s = append(s, "DNS:"+d)
