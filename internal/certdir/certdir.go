@@ -1,7 +1,8 @@
 // Package certdir places what certctl keeps beside the certificate folder,
 // in its parent (/etc/kubernetes for /etc/kubernetes/pki): the lock
 // (internal/lock), the transactions being written (internal/txn), the
-// backups (renewal) and the restarts still owed (staticpods). Beside the
+// backups (renewal), the restarts still owed (staticpods) and the pending
+// keys of `renew --use-api` (PendingKeys). Beside the
 // folder rather than in it, so that nothing certctl adds is mistaken for a
 // certificate, and on the same file system, so that renames stay atomic.
 package certdir
