@@ -6,32 +6,11 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
-
-// fakeClock is a clock that moves only when its sleep is called.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
-}
 
 // TestRestartWaitsByItsClock: the wait for a restarted component, its
 // --restart-timeout, its progress lines and the time it reports are
@@ -63,12 +42,12 @@ func TestRestartWaitsByItsClock(t *testing.T) {
 				t.Fatal(err)
 			}
 			affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")})
-			clk := &fakeClock{t: time.Date(2026, 12, 4, 11, 22, 0, 0, time.UTC)}
-			start := clk.now()
+			clk := treetest.NewStepClock(time.Date(2026, 12, 4, 11, 22, 0, 0, time.UTC))
+			start := clk.Now()
 			_, port, _ := net.SplitHostPort(n.srv.addr)
 			// The kubelet restarts it at restartAt of the given clock.
 			pid := func(string, int) (int, error) {
-				if tc.restartAt > 0 && !clk.now().Before(start.Add(tc.restartAt)) {
+				if tc.restartAt > 0 && !clk.Now().Before(start.Add(tc.restartAt)) {
 					n.srv.cert.Store(&newCert)
 					return 200, nil
 				}
@@ -76,7 +55,7 @@ func TestRestartWaitsByItsClock(t *testing.T) {
 			}
 			var out bytes.Buffer
 			results, err := Restart(ctx, affected, Options{Timeout: DefaultTimeout, Poll: time.Second, ProgressEvery: 10 * time.Second, Now: fixedNow, Out: &out, ListenerPID: pid,
-				Clock: clk.now, Sleep: clk.sleep})
+				Clock: clk.Now, Sleep: clk.Sleep})
 			if len(results) != 1 {
 				t.Fatalf("Restart: %v, %+v", err, results)
 			}

@@ -7,35 +7,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
 )
-
-// stepClock is a clock that moves only when its sleep is called.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
-}
 
 // TestRestartWaitsByTheRotationsClock: the restarts after a stage wait
 // by the rotation's clock, Options.Now and Sleep, and its Leases too
@@ -76,17 +54,17 @@ spec:
 	if err := os.WriteFile(n.Path("manifests/kube-apiserver.yaml"), []byte(manifest), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clk := &stepClock{t: pkitest.Made.Add(time.Hour)}
+	clk := treetest.NewStepClock(pkitest.Made.Add(time.Hour))
 	var out bytes.Buffer
 	o := Options{KubeconfigDir: n.Dir, ManifestDir: manifestDir, Restart: true, RestartTimeout: 5 * time.Minute,
-		Now: clk.now, Sleep: clk.sleep, Out: &out}
+		Now: clk.Now, Sleep: clk.Sleep, Out: &out}
 	o = o.WithSettings(&config.Cluster{CertificatesDir: n.Cluster.CertificatesDir, NodeName: "cp-1"}, false, "")
 	if o.Coordination == nil || o.Coordination.Now == nil || o.Coordination.Sleep == nil {
 		t.Fatalf("Coordination = %+v, want the rotation's Now and Sleep", o.Coordination)
 	}
-	before := clk.now()
-	if err := o.Coordination.Sleep(context.Background(), time.Minute); err != nil || clk.now().Sub(before) != time.Minute {
-		t.Errorf("Coordination.Sleep is not the rotation's: %v, the clock moved %s", err, clk.now().Sub(before))
+	before := clk.Now()
+	if err := o.Coordination.Sleep(context.Background(), time.Minute); err != nil || clk.Now().Sub(before) != time.Minute {
+		t.Errorf("Coordination.Sleep is not the rotation's: %v, the clock moved %s", err, clk.Now().Sub(before))
 	}
 	k, err := kindOf("ca")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/renew"
 )
 
@@ -32,7 +33,7 @@ func TestRestartLeaseLostIsAWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := fake.NewClientset()
-	clk := &stepClock{t: pkitest.Made.Add(time.Hour)}
+	clk := treetest.NewStepClock(pkitest.Made.Add(time.Hour))
 	// cp-2 takes the Lease over while this node waits for its restart,
 	// as after 60s without a renewal.
 	var once sync.Once
@@ -49,12 +50,12 @@ func TestRestartLeaseLostIsAWarning(t *testing.T) {
 				t.Error(err)
 			}
 		})
-		return clk.sleep(ctx, d)
+		return clk.Sleep(ctx, d)
 	}
 	var out, warn bytes.Buffer
 	o := Options{CertDir: n.Cluster.CertificatesDir, KubeconfigDir: n.Dir, ManifestDir: manifestDir, Restart: true, RestartTimeout: time.Minute,
-		Now: clk.now, Sleep: sleep, Out: &out, Warn: &warn,
-		Coordination: &renew.Coordination{Client: cs, NodeName: "cp-1", Now: clk.now, Sleep: sleep}}
+		Now: clk.Now, Sleep: sleep, Out: &out, Warn: &warn,
+		Coordination: &renew.Coordination{Client: cs, NodeName: "cp-1", Now: clk.Now, Sleep: sleep}}
 	k, err := kindOf("ca")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,43 +14,22 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
-// fakeClock is a clock that moves only when its sleep is called: a
-// restart Lease waited for with it costs no wall time, and every time it
-// prints or decides is exact.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 12, 4, 11, 22, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return nil
+// newFakeClock is the Lease tests' clock, which moves only when it sleeps.
+func newFakeClock() *treetest.StepClock {
+	return treetest.NewStepClock(time.Date(2026, 12, 4, 11, 22, 0, 0, time.UTC))
 }
 
 // clockLease is testLease with the fake clock and the production
 // timings: a Lease of 60s, waited for 15 minutes, polled every second,
 // a progress line every 10 seconds.
-func clockLease(cs *fake.Clientset, id string, clk *fakeClock, out *bytes.Buffer) *restartLease {
+func clockLease(cs *fake.Clientset, id string, clk *treetest.StepClock, out *bytes.Buffer) *restartLease {
 	l := testLease(cs, id, out)
 	l.duration, l.wait, l.poll, l.every = DefaultLeaseDuration, DefaultLeaseWait, time.Second, 10*time.Second
-	l.now, l.sleep = clk.now, clk.sleep
+	l.now, l.sleep = clk.Now, clk.Sleep
 	l.node, _, _ = strings.Cut(id, "_")
 	return l
 }
@@ -70,7 +48,7 @@ func heldLease(t *testing.T, cs *fake.Clientset, component string, spec coordv1.
 
 // renewing makes the holder of component's Lease a live one: it renews it,
 // by clk, before every read of another node.
-func renewing(cs *fake.Clientset, component string, clk *fakeClock) {
+func renewing(cs *fake.Clientset, component string, clk *treetest.StepClock) {
 	cs.PrependReactor("get", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if a.(k8stesting.GetAction).GetName() != RestartLeasePrefix+component {
 			return false, nil, nil
@@ -80,7 +58,7 @@ func renewing(cs *fake.Clientset, component string, clk *fakeClock) {
 			return false, nil, nil
 		}
 		l := o.(*coordv1.Lease).DeepCopy()
-		l.Spec.RenewTime = ptr.To(metav1.NewMicroTime(clk.now()))
+		l.Spec.RenewTime = ptr.To(metav1.NewMicroTime(clk.Now()))
 		_ = cs.Tracker().Update(leasesGVR, l, "kube-system")
 		return false, nil, nil
 	})
@@ -98,7 +76,7 @@ func TestRestartLeaseWaitsByItsClock(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		clk, cs := newFakeClock(), leaseClient()
-		start := clk.now()
+		start := clk.Now()
 		heldLease(t, cs, "etcd", coordv1.LeaseSpec{HolderIdentity: ptr.To("cp-2_71f7fffe"), LeaseDurationSeconds: ptr.To[int32](60), RenewTime: ptr.To(metav1.NewMicroTime(start))})
 		renewing(cs, "etcd", clk)
 		var out bytes.Buffer
@@ -108,7 +86,7 @@ func TestRestartLeaseWaitsByItsClock(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "waited 3m0s for the Lease kube-system/certctl-restart-etcd") || !strings.Contains(err.Error(), "the restart stays owed") {
 			t.Fatalf("waiting for a live holder: %v; want the 3 minutes of --lease-wait, by the given clock, and the restart owed", err)
 		}
-		if waited := clk.now().Sub(start); waited < l.wait || waited > l.wait+2*time.Second {
+		if waited := clk.Now().Sub(start); waited < l.wait || waited > l.wait+2*time.Second {
 			t.Errorf("gave up after %s of the given clock, want %s", waited, l.wait)
 		}
 		lines := strings.Count(out.String(), "[restart] etcd: waiting for cp-2_71f7fffe, which restarts its etcd")
@@ -121,7 +99,7 @@ func TestRestartLeaseWaitsByItsClock(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		clk, cs := newFakeClock(), leaseClient()
-		renewed := clk.now().Add(-10 * time.Second)
+		renewed := clk.Now().Add(-10 * time.Second)
 		heldLease(t, cs, "etcd", coordv1.LeaseSpec{HolderIdentity: ptr.To("cp-2_71f7fffe"), LeaseDurationSeconds: ptr.To[int32](60), RenewTime: ptr.To(metav1.NewMicroTime(renewed))})
 		var out bytes.Buffer
 		release, err := clockLease(cs, "cp-1_0a0b0c0d", clk, &out).acquire(ctx, "etcd", "etcd")
@@ -129,7 +107,7 @@ func TestRestartLeaseWaitsByItsClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer release(true)
-		if took := clk.now(); took.Before(renewed.Add(time.Minute)) || took.After(clk.now().Add(2*time.Minute)) {
+		if took := clk.Now(); took.Before(renewed.Add(time.Minute)) || took.After(clk.Now().Add(2*time.Minute)) {
 			t.Errorf("took the Lease at %s, want once it expired, 60s after %s", took, renewed)
 		}
 		if !strings.Contains(out.String(), "held by cp-2_71f7fffe, which has not renewed it since 2026-12-04T11:21:50Z") {

@@ -13,11 +13,13 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // renewingSkewed is renewing for a holder whose clock is off by skew
 // from this node's: the renewTime it writes is clk's time plus skew.
-func renewingSkewed(cs *fake.Clientset, component string, clk *fakeClock, skew time.Duration) {
+func renewingSkewed(cs *fake.Clientset, component string, clk *treetest.StepClock, skew time.Duration) {
 	cs.PrependReactor("get", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if a.(k8stesting.GetAction).GetName() != RestartLeasePrefix+component {
 			return false, nil, nil
@@ -27,7 +29,7 @@ func renewingSkewed(cs *fake.Clientset, component string, clk *fakeClock, skew t
 			return false, nil, nil
 		}
 		l := o.(*coordv1.Lease).DeepCopy()
-		l.Spec.RenewTime = ptr.To(metav1.NewMicroTime(clk.now().Add(skew)))
+		l.Spec.RenewTime = ptr.To(metav1.NewMicroTime(clk.Now().Add(skew)))
 		_ = cs.Tracker().Update(leasesGVR, l, "kube-system")
 		return false, nil, nil
 	})
@@ -47,7 +49,7 @@ func renewingSkewed(cs *fake.Clientset, component string, clk *fakeClock, skew t
 // longer than the 15 minutes a run waits, and so every run of every node
 // failed until then.
 func TestRestartLeaseBadStates(t *testing.T) {
-	at := newFakeClock().now()
+	at := newFakeClock().Now()
 	micro := func(d time.Duration) *metav1.MicroTime { return ptr.To(metav1.NewMicroTime(at.Add(d))) }
 	holder := ptr.To("cp-2_71f7fffe")
 	for _, tc := range []struct {
@@ -98,7 +100,7 @@ func TestRestartLeaseBadStates(t *testing.T) {
 			l := clockLease(cs, "cp-1_0a0b0c0d", clk, &out)
 			l.wait = 3 * time.Minute
 			release, err := l.acquire(ctx, "etcd", "etcd")
-			waited := clk.now().Sub(at)
+			waited := clk.Now().Sub(at)
 			switch {
 			case tc.took < 0 && err == nil:
 				release(true)

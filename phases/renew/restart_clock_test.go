@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestRestartWaitsByTheRunsClock: the wait for a restarted component
@@ -23,9 +24,9 @@ func TestRestartWaitsByTheRunsClock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, o := owedNode(t)
 			run := tc.start(t, o)
-			clk := &fakeClock{t: pkitest.Made.Add(time.Hour)}
+			clk := treetest.NewStepClock(pkitest.Made.Add(time.Hour))
 			var out bytes.Buffer
-			o.Now, o.Sleep, o.Out, o.Restart.Timeout = clk.now, clk.sleep, &out, 5*time.Minute
+			o.Now, o.Sleep, o.Out, o.Restart.Timeout = clk.Now, clk.Sleep, &out, 5*time.Minute
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			err := run(ctx, o)
