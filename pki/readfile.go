@@ -49,3 +49,14 @@ func FileKind(m fs.FileMode) string {
 	}
 	return "special file"
 }
+
+// DanglingLink returns the target of path when path is a symbolic link
+// whose target does not exist (on nodes that keep /etc/kubernetes/pki on a
+// data volume, a volume not mounted), and whether it is one.
+func DanglingLink(path string) (target string, ok bool) {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	target, err := os.Readlink(path)
+	return target, err == nil
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // MissingFolder returns an error naming the first of a node's folders that
@@ -27,7 +29,7 @@ func MissingFolder(certDir, kubeconfigDir string) error {
 		if _, err := os.Stat(f.dir); errors.Is(err, fs.ErrNotExist) {
 			// An unmounted volume: the folder is there, as a link to a
 			// target that is not. Same words as phases/node's check.
-			if dest, lerr := os.Readlink(f.dir); lerr == nil {
+			if dest, ok := pki.DanglingLink(f.dir); ok {
 				return fmt.Errorf("the %s folder %s is a symbolic link to %s, which does not exist: mount the volume that holds it, or correct the link; or point %s at the node's folder", f.what, f.dir, dest, f.flag)
 			}
 			return fmt.Errorf("the %s folder %s does not exist: point %s at the node's folder (kubeadm's is %s)", f.what, f.dir, f.flag, f.kubeadms)

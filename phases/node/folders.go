@@ -1,11 +1,11 @@
 package node
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // checkFolders refuses a certificate or kubeconfig folder that exists but
@@ -52,15 +52,8 @@ func checkFolders(certDir string, kubeconfigDirs []string) error {
 // danglingLink refuses path, called name in the message, when it is a
 // symbolic link whose target does not exist.
 func danglingLink(name, path string) error {
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return nil
-	}
-	dest, err := os.Readlink(path)
-	if err != nil {
+	dest, ok := pki.DanglingLink(path)
+	if !ok {
 		return nil
 	}
 	return fmt.Errorf("%s is a symbolic link to %s, which does not exist: mount the volume that holds it, or correct the link", name, dest)

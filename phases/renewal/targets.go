@@ -46,10 +46,8 @@ func CheckAnyExists(targets []Target, certDir, kubeconfigDir string) error {
 	// A folder that is a link to nothing (a volume not mounted) is named
 	// as such, even when nothing else exists either.
 	for _, d := range []string{certDir, kubeconfigDir} {
-		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
-			if _, lerr := os.Lstat(d); lerr == nil {
-				return config.MissingFolder(certDir, kubeconfigDir)
-			}
+		if _, ok := pki.DanglingLink(d); ok {
+			return config.MissingFolder(certDir, kubeconfigDir)
 		}
 	}
 	for _, t := range targets {
