@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/certctl/certctl/internal/filekind"
 )
 
 // ErrNotRegular is returned by ReadFile for a FIFO, device, socket or
@@ -35,20 +37,9 @@ func ReadFile(path string) ([]byte, error) {
 }
 
 // FileKind names what a file that is not regular is, for a message: FIFO,
-// socket, device, folder, or special file.
-func FileKind(m fs.FileMode) string {
-	switch t := m.Type(); {
-	case t&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	case t&fs.ModeDir != 0:
-		return "folder"
-	}
-	return "special file"
-}
+// socket, device, folder, or special file (internal/filekind, which the
+// lock file's check shares; kept here for pki's callers).
+func FileKind(m fs.FileMode) string { return filekind.Of(m) }
 
 // DanglingLink returns the target of path when path is a symbolic link
 // whose target does not exist (on nodes that keep /etc/kubernetes/pki on a

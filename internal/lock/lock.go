@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/certctl/certctl/internal/filekind"
 )
 
 // HeldError is returned when the lock is still held when the wait ends.
@@ -124,16 +126,7 @@ func open(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		kind := "a special file"
-		switch t := fi.Mode().Type(); {
-		case t&fs.ModeNamedPipe != 0:
-			kind = "a FIFO"
-		case t&fs.ModeSocket != 0:
-			kind = "a socket"
-		case t&fs.ModeDevice != 0:
-			kind = "a device"
-		}
-		return nil, notRegular(path, kind)
+		return nil, notRegular(path, "a "+filekind.Of(fi.Mode()))
 	}
 	return f, nil
 }

@@ -1,0 +1,23 @@
+// Package filekind names the kind of a file that is not a regular file, for
+// the messages of the readers that refuse one (pki.ReadFile and the files
+// certctl reads through it) and of the lock file's check (internal/lock):
+// one spelling for both, below pki and lock alike.
+package filekind
+
+import "io/fs"
+
+// Of names what a file of mode m that is not regular is, for a message:
+// FIFO, socket, device, folder, or special file.
+func Of(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	case t&fs.ModeDir != 0:
+		return "folder"
+	}
+	return "special file"
+}
