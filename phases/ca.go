@@ -23,6 +23,28 @@ func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, e
 	return nil, nil, withFix(err, "restore the CA certificate from a backup")
 }
 
+// readCAKey reads the key of the CA BASE, whose certificate caCert is (as
+// readCA read it), to sign with it: through pki.LoadCA, certctl's one CA
+// reader, so that a key file group or others may read is warned of, once
+// per file per run (env.warnf), as the key of the CA phase itself is.
+func (env *Env) readCAKey(base string, caCert *x509.Certificate) (crypto.Signer, error) {
+	s := env.store()
+	certPath, keyPath := s.CertPath(base), s.KeyPath(base)
+	ca, err := pki.LoadCA(certPath, keyPath, time.Time{})
+	if w := ca.LooseKey(); w != "" {
+		env.warnf("%s", w)
+	}
+	if err != nil && pki.FaultOf(err) != pki.CAKeyMismatch {
+		return nil, withFix(err, caKeyFix)
+	}
+	// caCert signs, the first of its file; LoadCA accepts a key of any
+	// certificate of a bundle.
+	if err := pki.KeyMatches(caCert, ca.Key); ca.Key == nil || err != nil {
+		return nil, fmt.Errorf("%s does not match %s: restore the matching CA pair", certPath, keyPath)
+	}
+	return ca.Key, nil
+}
+
 // caCertForKey returns the certificate of the CA p for key, made once per
 // run. For an existing key, which a run killed between writing a CA's key
 // and its certificate leaves (or someone who removed the certificate

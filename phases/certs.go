@@ -232,12 +232,9 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		env.planCreate(certPath, false)
 		return nil
 	}
-	caKey, err := s.ReadKey(ca.BaseName)
+	caKey, err := env.readCAKey(ca.BaseName, caCert)
 	if err != nil {
-		return withFix(err, caKeyFix)
-	}
-	if err := pki.KeyMatches(caCert, caKey); err != nil {
-		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
+		return err
 	}
 	warnWeakCA(env, ca.Name, caCertPath, caCert)
 	if key == nil {
@@ -280,8 +277,10 @@ func warnWeakCA(env *Env, name, path string, cert *x509.Certificate) {
 // key-permissions; init-phase does not rewrite a key it keeps, so it says
 // what to run.
 func warnLooseKey(env *Env, path string) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		env.warnf("%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
+	if fi, err := os.Stat(path); err == nil {
+		if w := pki.LooseKeyWarning(path, fi.Mode()); w != "" {
+			env.warnf("%s", w)
+		}
 	}
 }
 

@@ -58,12 +58,9 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok {
 		return fmt.Errorf("cannot make %s: the CA key %s is missing (external CA): have your CA issue the client certificate and provide the file", path, caKeyPath)
 	}
-	caKey, err := s.ReadKey(p.CABaseName)
+	caKey, err := env.readCAKey(p.CABaseName, caCert)
 	if err != nil {
-		return withFix(err, caKeyFix)
-	}
-	if err := pki.KeyMatches(caCert, caKey); err != nil {
-		return fmt.Errorf("%s does not match %s: restore the matching CA pair", caCertPath, caKeyPath)
+		return err
 	}
 	warnWeakCA(env, p.CAName, caCertPath, caCert)
 	// kubeadm starts client certificates of kubeconfig files at the CA's

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"time"
 )
@@ -16,6 +17,30 @@ type LoadedCA struct {
 	Cert              *x509.Certificate
 	Bundle            []*x509.Certificate // every certificate of CertFile, in its order
 	Key               crypto.Signer       // nil when no key file was asked for
+	// KeyMode is the mode of KeyFile when LoadCA read it; 0 otherwise.
+	KeyMode fs.FileMode
+}
+
+// LooseKey is the warning, one line, for a CA key file that LoadCA read
+// and that group or others may read or write; "" otherwise. Every command
+// that reads a CA key to sign with it gives it on its warning output.
+func (ca *LoadedCA) LooseKey() string {
+	if ca == nil || ca.KeyMode == 0 {
+		return ""
+	}
+	return LooseKeyWarning(ca.KeyFile, ca.KeyMode)
+}
+
+// LooseKeyWarning is the warning, one line, for the private key file path
+// of mode mode when group or others may read or write it, naming the chmod
+// to run (kubeadm and certctl write keys 0600); "" when only its owner may.
+// A CA key is never rewritten by the commands that read it, so the user
+// must fix it.
+func LooseKeyWarning(path string, mode fs.FileMode) string {
+	if mode.Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, mode.Perm(), path)
 }
 
 // CAFault is the check a CA failed, for a caller that adds its own fix.
@@ -63,7 +88,8 @@ func caErr(f CAFault, err error, format string, args ...any) *CAError {
 // certificate can sign (CAProblem), that the key is its key and, when now
 // is not zero, that it is valid at now (ValidAt). It is certctl's one CA
 // reader. It returns what it read even with an error, so that a report can
-// go on checking.
+// go on checking; KeyMode, with LooseKey, says whether the key file is its
+// owner's only.
 func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 	certPEM, err := ReadFile(certFile)
 	if err != nil {
@@ -87,7 +113,15 @@ func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 			return ca, caErr(f, err, "read CA key %s: %v", keyFile, err)
 		}
 	}
-	return ParseCA(certFile, certPEM, keyFile, keyPEM, now)
+	ca, err := ParseCA(certFile, certPEM, keyFile, keyPEM, now)
+	if ca != nil && keyFile != "" {
+		// The mode of the file just read: a warning only, so a file
+		// replaced in between at most gets the wrong one.
+		if fi, serr := os.Stat(keyFile); serr == nil {
+			ca.KeyMode = fi.Mode()
+		}
+	}
+	return ca, err
 }
 
 // ParseCA makes the checks of LoadCA on the contents of the files, for a

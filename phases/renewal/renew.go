@@ -269,11 +269,15 @@ func (e *engine) check() error {
 	for _, x := range res.External {
 		fmt.Fprintf(o.Out, "EXTERNAL CA! %s: its CA key %s is not on this node, skipped: renew it with --use-api or --use-csr\n", x.LongName, x.CAKey)
 	}
-	weakCAs := map[string]bool{}
+	weakCAs, looseCAs := map[string]bool{}, map[string]bool{}
 	for _, it := range e.items {
 		if err := policy.Key("the key of CA certificate "+it.ca.certPath, it.ca.Cert.PublicKey, false); err != nil && !weakCAs[it.ca.certPath] {
 			weakCAs[it.ca.certPath] = true
 			res.warnf(o.Warn, "%v: what it signs is no stronger; rotate the CA (certctl ca rotate %s%s, docs/ca-rotation.md)", err, it.ca.name, config.FolderFlags(o.CertDir, o.KubeconfigDir))
+		}
+		if w := it.ca.LooseKey(); w != "" && !looseCAs[it.ca.KeyFile] {
+			looseCAs[it.ca.KeyFile] = true
+			res.warnf(o.Warn, "%s", w)
 		}
 		if it.anyUsage() {
 			res.warnf(o.Warn, `%s has the extended key usage "any", which no certctl signer issues: its renewal has %s`, it.path, usageNames(it.profile().ExtKeyUsages))
