@@ -47,9 +47,8 @@ type ClusterOptions struct {
 	// Served returns the chain an endpoint serves (staticpods.Served
 	// when nil).
 	Served func(ctx context.Context, addr string) ([]*x509.Certificate, error)
-	// Sleep waits d or until ctx ends (a timer when nil): tests pass one
-	// that moves their clock.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// The waits of the gates and of the record's writes go by Options.Now
+	// and Options.Sleep, the rotation's one clock.
 }
 
 // Defaults of ClusterOptions.

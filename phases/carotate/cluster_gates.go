@@ -186,7 +186,7 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 			fmt.Fprintf(r.o.Out, "[ca-rotate] %s: waiting for every namespace's kube-root-ca.crt to hold the old and the new CA: %s\n", r.k.name, why)
 			said = why
 		}
-		if err := cl.o.Sleep(ctx, time.Second); err != nil {
+		if err := r.o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
@@ -194,7 +194,7 @@ func (r *run) waitRootCAs(ctx context.Context) error {
 		return nil
 	}
 	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: every kube-root-ca.crt holds both CAs; waiting %s for the pods to read them (--root-ca-settle)\n", r.k.name, cl.o.RootCASettle)
-	return cl.o.Sleep(ctx, cl.o.RootCASettle)
+	return r.o.Sleep(ctx, cl.o.RootCASettle)
 }
 
 // rootCAsMissing lists the namespaces whose kube-root-ca.crt does not

@@ -31,9 +31,6 @@ type clusterState struct {
 // anything, in one line that names the server and says what to do.
 func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	c := *o.Cluster
-	if c.Sleep == nil {
-		c.Sleep = staticpods.Sleep
-	}
 	if c.WaitTimeout <= 0 {
 		c.WaitTimeout = DefaultWaitTimeout
 	}
@@ -241,7 +238,7 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 			}
 			return nil
 		}
-		if err := cl.o.Sleep(ctx, time.Second); err != nil {
+		if err := o.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}

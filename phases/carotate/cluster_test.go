@@ -80,8 +80,8 @@ func (n clusterNode) try(t *testing.T, ca string, change func(o *Options, c *Clu
 				return nil, os.ErrDeadlineExceeded
 			}
 			return *n.serving, nil
-		},
-		Sleep: func(_ context.Context, d time.Duration) error { n.now = n.now.Add(d); return nil }}
+		}}
+	o.Sleep = func(_ context.Context, d time.Duration) error { n.now = n.now.Add(d); return nil }
 	o.Cluster = c
 	if change != nil {
 		change(&o, c)
@@ -388,7 +388,7 @@ func TestReissueWaitsForRootCAs(t *testing.T) {
 	// kube-controller-manager publishes both after a few polls.
 	polls := 0
 	withPublish := func(o *Options, c *ClusterOptions) {
-		c.Sleep = func(_ context.Context, d time.Duration) error {
+		o.Sleep = func(_ context.Context, d time.Duration) error {
 			a.now = a.now.Add(d)
 			if polls++; polls == 3 {
 				for _, ns := range []string{"default", "kube-system"} {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
@@ -97,9 +98,11 @@ type Options struct {
 
 	Now func() time.Time
 	// Sleep waits d, or until ctx ends (a timer when nil): with Now, the
-	// clock of the waits for the restarts (RestartTimeout) and their
-	// Leases. Give both or neither: a Now that moves only when Sleep is
-	// called never reaches a deadline with a timer.
+	// clock of every wait of the rotation: the restarts (RestartTimeout),
+	// their Leases, and with Cluster, the gates (WaitTimeout,
+	// RootCASettle) and the retries of the cluster record. Give both or
+	// neither: a Now that moves only when Sleep is called never reaches a
+	// deadline with a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Rand  io.Reader
 	Out   io.Writer // progress
@@ -139,6 +142,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = staticpods.Sleep
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
