@@ -39,7 +39,7 @@ func (env *Env) readCAKey(base string, caCert *x509.Certificate) (crypto.Signer,
 	}
 	// caCert signs, the first of its file; LoadCA accepts a key of any
 	// certificate of a bundle.
-	if err := pki.KeyMatches(caCert, ca.Key); ca.Key == nil || err != nil {
+	if ca.Key == nil || pki.KeyMatches(caCert, ca.Key) != nil {
 		return nil, fmt.Errorf("%s does not match %s: restore the matching CA pair", certPath, keyPath)
 	}
 	return ca.Key, nil
