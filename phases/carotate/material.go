@@ -134,17 +134,19 @@ func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) erro
 }
 
 // readCurrent reads the CA that signs before a rotation: the certificate of
-// the trust file that the key matches (pki.LoadCA), or the sa key.
-func readCurrent(k kind, p paths) (side, error) {
+// the trust file that the key matches (pki.LoadCA), or the sa key. warning
+// is pki.LoadedCA.LooseKey's: the old key signs until reissue.
+func readCurrent(k kind, p paths) (_ side, warning string, _ error) {
 	if k.sa {
-		return readSide("", p.Key)
+		s, err := readSide("", p.Key)
+		return s, "", err
 	}
 	ca, err := pki.LoadCA(p.Trust, p.Key, timeZero)
 	if pki.FaultOf(err) == pki.CAKeyMissing {
-		return side{}, fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.Key)
+		return side{}, "", fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.Key)
 	}
 	if err != nil {
-		return side{}, fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
+		return side{}, "", fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
 	}
-	return side{cert: ca.Cert, key: ca.Key}, nil
+	return side{cert: ca.Cert, key: ca.Key}, ca.LooseKey(), nil
 }

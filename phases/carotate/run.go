@@ -59,8 +59,12 @@ func (r *run) plan(ctx context.Context) error {
 				return err
 			}
 		}
-		if r.m.old, err = readCurrent(r.k, r.p); err != nil {
+		var loose string
+		if r.m.old, loose, err = readCurrent(r.k, r.p); err != nil {
 			return err
+		}
+		if loose != "" {
+			fmt.Fprintln(r.o.Warn, "[warning] "+loose)
 		}
 		if err := r.checkSigned(); err != nil {
 			return err
