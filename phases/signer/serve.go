@@ -85,10 +85,12 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CAS
 		cas[name] = src
 		sources = append(sources, src)
 	}
-	if byFlag {
-		if err := checkFlagCAs(o.Cluster.CertificatesDir, cas); err != nil {
-			return nil, nil, err
-		}
+	check := checkFlagCAs
+	if !byFlag {
+		check = checkDirCAs
+	}
+	if err := check(o.Cluster.CertificatesDir, cas); err != nil {
+		return nil, nil, err
 	}
 	if len(cas) == 0 && len(o.Custom) == 0 {
 		return nil, nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
@@ -134,6 +136,62 @@ func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas 
 		return fmt.Errorf("%s names the CA %q, which is not %s of the certificate folder (%s): pass the files of %s, or --cert-dir", flag(name), cert.Subject.CommonName, name, l.wantFile, name)
 	case l.other != "":
 		return fmt.Errorf("%s names the CA %q, which is %s of the certificate folder (%s), not %s: its signer names would be signed by the wrong CA; pass the files of %s", flag(name), cert.Subject.CommonName, l.other, l.otherFile, name, name)
+	}
+	return nil
+}
+
+// checkDirCAs checks the CAs read from the certificate folder dir (no
+// --*-ca-cert flag), by CA name, as checkFlagCAs checks the flags': each
+// of certctl's signer names signs with one CA (CAFor), so no CA, nor its
+// key, may serve two roles (checkDirCA). LoadCASource has checked that
+// each file holds a CA whose key is its key.
+func checkDirCAs(dir string, cas map[string]CAProvider) error {
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		if p := cas[e.Name]; p != nil {
+			if err := checkDirCA(dir, e.Name, p.Current().Cert); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkDirCA refuses cert, the CA read from the files of CA name in the
+// certificate folder dir, when another CA file of the folder holds a
+// certificate with its key (the same CA, or another certificate of its
+// key), in any place of a bundle: ca.crt and ca.key replaced by
+// front-proxy-ca's pair would sign the cluster's names with the front-proxy
+// CA. A reload checks it too, and refuses the changed pair.
+func checkDirCA(dir, name string, cert *x509.Certificate) error {
+	inv := pki.Kubeadm()
+	store := pki.Store{Dir: dir}
+	own := store.CertPath(inv.BaseName(name))
+	for _, e := range inv.Select(false, pki.KindCA) {
+		file := store.CertPath(e.BaseName)
+		if e.Name == name {
+			continue
+		}
+		ok, err := pki.Exists(file)
+		if err != nil {
+			return fmt.Errorf("check the CA of %s: %w", own, err)
+		}
+		if !ok {
+			continue
+		}
+		first, rest, err := pki.ReadCertFile(file)
+		if err != nil {
+			return fmt.Errorf("check the CA of %s: read CA certificate %s: %w", own, file, err)
+		}
+		for _, c := range append([]*x509.Certificate{first}, rest...) {
+			if !pki.SamePublicKey(c.PublicKey, cert.PublicKey) {
+				continue
+			}
+			what := fmt.Sprintf("the CA %q, which %s holds too", cert.Subject.CommonName, file)
+			if !sameCA(c, cert) {
+				what = fmt.Sprintf("the CA %q, whose key is that of the CA %q of %s", cert.Subject.CommonName, c.Subject.CommonName, file)
+			}
+			return fmt.Errorf("%s (%s) holds %s: one CA may not sign the signer names of both %s and %s; put back each CA's own pair (certificate and key), from a backup or another control-plane node", own, name, what, name, e.Name)
+		}
 	}
 	return nil
 }
@@ -210,7 +268,7 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 		if byFlag {
 			return checkFlagCA(o.Cluster.CertificatesDir, name, ca.Cert, kubeadm, providers)
 		}
-		return nil // the folder's own file
+		return checkDirCA(o.Cluster.CertificatesDir, name, ca.Cert)
 	}
 	return providers, custom, sources, nil
 }
