@@ -124,9 +124,15 @@ func checkFlagCAs(dir string, cas map[string]CAProvider) error {
 func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas map[string]CAProvider) error {
 	flag := func(name string) string { return "--" + name + "-cert" }
 	for _, other := range others {
-		if p := cas[other]; other != name && p != nil && sameCA(p.Current().Cert, cert) {
-			return fmt.Errorf("%s and %s both name the CA %q: each CA signs its own signer names; pass each flag the files of its CA, or leave a flag out to leave its names to other signers", flag(other), flag(name), cert.Subject.CommonName)
+		p := cas[other]
+		if other == name || p == nil || !pki.SamePublicKey(p.Current().Cert.PublicKey, cert.PublicKey) {
+			continue
 		}
+		what := fmt.Sprintf("both name the CA %q", cert.Subject.CommonName)
+		if oc := p.Current().Cert; !sameCA(oc, cert) {
+			what = fmt.Sprintf("name CAs of one key (%q and %q)", oc.Subject.CommonName, cert.Subject.CommonName)
+		}
+		return fmt.Errorf("%s and %s %s: each CA signs its own signer names; pass each flag the files of its CA, or leave a flag out to leave its names to other signers", flag(other), flag(name), what)
 	}
 	l, err := locateCA(dir, name, cert)
 	switch {
@@ -136,6 +142,13 @@ func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas 
 		return fmt.Errorf("%s names the CA %q, which is not %s of the certificate folder (%s): pass the files of %s, or --cert-dir", flag(name), cert.Subject.CommonName, name, l.wantFile, name)
 	case l.other != "":
 		return fmt.Errorf("%s names the CA %q, which is %s of the certificate folder (%s), not %s: its signer names would be signed by the wrong CA; pass the files of %s", flag(name), cert.Subject.CommonName, l.other, l.otherFile, name, name)
+	}
+	h, err := otherCAWithKey(dir, name, cert)
+	if err != nil {
+		return fmt.Errorf("check the CA of %s: %w", flag(name), err)
+	}
+	if h.file != "" {
+		return fmt.Errorf("%s names the CA %q, whose key is that of %s of the certificate folder (%s, CA %q): one key may not sign for two CAs; pass the files of %s", flag(name), cert.Subject.CommonName, h.name, h.file, h.cert.Subject.CommonName, name)
 	}
 	return nil
 }
@@ -158,42 +171,63 @@ func checkDirCAs(dir string, cas map[string]CAProvider) error {
 
 // checkDirCA refuses cert, the CA read from the files of CA name in the
 // certificate folder dir, when another CA file of the folder holds a
-// certificate with its key (the same CA, or another certificate of its
-// key), in any place of a bundle: ca.crt and ca.key replaced by
-// front-proxy-ca's pair would sign the cluster's names with the front-proxy
-// CA. A reload checks it too, and refuses the changed pair.
+// certificate with its key (otherCAWithKey): ca.crt and ca.key replaced by
+// front-proxy-ca's pair would sign the cluster's names with the
+// front-proxy CA. A reload checks it too, and refuses the changed pair.
 func checkDirCA(dir, name string, cert *x509.Certificate) error {
-	inv := pki.Kubeadm()
+	own := pki.Store{Dir: dir}.CertPath(pki.Kubeadm().BaseName(name))
+	h, err := otherCAWithKey(dir, name, cert)
+	if err != nil {
+		return fmt.Errorf("check the CA of %s: %w", own, err)
+	}
+	if h.file == "" {
+		return nil
+	}
+	what := fmt.Sprintf("the CA %q, which %s holds too", cert.Subject.CommonName, h.file)
+	if !sameCA(h.cert, cert) {
+		what = fmt.Sprintf("the CA %q, whose key is that of the CA %q of %s", cert.Subject.CommonName, h.cert.Subject.CommonName, h.file)
+	}
+	return fmt.Errorf("%s (%s) holds %s: one CA may not sign the signer names of both %s and %s; put back each CA's own pair (certificate and key), from a backup or another control-plane node", own, name, what, name, h.name)
+}
+
+// keyHolder is a certificate of a CA file with the key of another CA.
+type keyHolder struct {
+	name, file string // the CA name and file that hold cert
+	cert       *x509.Certificate
+}
+
+// otherCAWithKey looks, in the CA files of the certificate folder dir but
+// CA name's, for a certificate with cert's key (the same CA, or another
+// certificate of its key), in any place of a bundle. A zero keyHolder when
+// there is none, or dir is "".
+func otherCAWithKey(dir, name string, cert *x509.Certificate) (keyHolder, error) {
+	if dir == "" {
+		return keyHolder{}, nil
+	}
 	store := pki.Store{Dir: dir}
-	own := store.CertPath(inv.BaseName(name))
-	for _, e := range inv.Select(false, pki.KindCA) {
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
 		file := store.CertPath(e.BaseName)
 		if e.Name == name {
 			continue
 		}
 		ok, err := pki.Exists(file)
 		if err != nil {
-			return fmt.Errorf("check the CA of %s: %w", own, err)
+			return keyHolder{}, err
 		}
 		if !ok {
 			continue
 		}
 		first, rest, err := pki.ReadCertFile(file)
 		if err != nil {
-			return fmt.Errorf("check the CA of %s: read CA certificate %s: %w", own, file, err)
+			return keyHolder{}, fmt.Errorf("read CA certificate %s: %w", file, err)
 		}
 		for _, c := range append([]*x509.Certificate{first}, rest...) {
-			if !pki.SamePublicKey(c.PublicKey, cert.PublicKey) {
-				continue
+			if pki.SamePublicKey(c.PublicKey, cert.PublicKey) {
+				return keyHolder{name: e.Name, file: file, cert: c}, nil
 			}
-			what := fmt.Sprintf("the CA %q, which %s holds too", cert.Subject.CommonName, file)
-			if !sameCA(c, cert) {
-				what = fmt.Sprintf("the CA %q, whose key is that of the CA %q of %s", cert.Subject.CommonName, c.Subject.CommonName, file)
-			}
-			return fmt.Errorf("%s (%s) holds %s: one CA may not sign the signer names of both %s and %s; put back each CA's own pair (certificate and key), from a backup or another control-plane node", own, name, what, name, e.Name)
 		}
 	}
-	return nil
+	return keyHolder{}, nil
 }
 
 // checkCustomCA refuses a custom signer whose CA is one of the node's: one
