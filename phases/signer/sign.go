@@ -200,7 +200,8 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 }
 
 // checkSigningCA checks that ca is the CA that certctl's signerName signs
-// with in the certificate folder dir (see SignOptions.CertDir).
+// with in the certificate folder dir (see SignOptions.CertDir), and does
+// not share the key of another CA file there.
 func checkSigningCA(dir, signerName string, ca *CA) error {
 	want := CAFor(signerName)
 	l, err := locateCA(dir, want, ca.Cert)
@@ -211,6 +212,13 @@ func checkSigningCA(dir, signerName string, ca *CA) error {
 		return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, l.wantFile, ca.Cert.Subject.CommonName, want)
 	case l.other != "":
 		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, l.other, l.otherFile, want)
+	}
+	h, err := otherCAWithKey(dir, want, ca.Cert)
+	if err != nil {
+		return fmt.Errorf("check the CA of signer %s: %w", signerName, err)
+	}
+	if h.file != "" {
+		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) has the key of %s (%s, CA %q): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, h.name, h.file, h.cert.Subject.CommonName, want)
 	}
 	return nil
 }
