@@ -137,7 +137,7 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 		if byFlag {
 			return checkFlagCA(o.Cluster.CertificatesDir, name, ca.Cert, kubeadm, providers)
 		}
-		return checkDirCA(o.Cluster.CertificatesDir, name, ca.Cert)
+		return checkDirCA(o.Cluster.CertificatesDir, name, ca.Cert, providers)
 	}
 	return providers, custom, sources, nil
 }

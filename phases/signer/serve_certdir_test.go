@@ -172,4 +172,29 @@ func TestServeCertDirCAsChecked(t *testing.T) {
 			})
 		}
 	})
+
+	// ca's and front-proxy-ca's pairs swapped between two checks: each file
+	// then holds its own CA alone, but each CA's key is the one the other
+	// source signs with. Neither is taken.
+	t.Run("reload of two swapped pairs", func(t *testing.T) {
+		dir := t.TempDir()
+		writeCertDir(t, dir, map[string]*CA{pki.CAName: c.cluster, pki.FrontProxyCAName: c.front, pki.EtcdCAName: c.etcd})
+		o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: dir}, Out: io.Discard, ErrOut: io.Discard}
+		_, _, sources, err := o.loadSources(CASourceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeCertDir(t, dir, map[string]*CA{pki.CAName: c.front, pki.FrontProxyCAName: c.cluster})
+		for _, src := range sources {
+			_, err := src.Check()
+			if src.name == pki.EtcdCAName {
+				continue
+			}
+			other := map[string]string{pki.CAName: "front-proxy-ca.crt", pki.FrontProxyCAName: "ca.crt"}[src.name]
+			treetest.ErrMentions(t, err, inDir(dir, []string{pki.Kubeadm().BaseName(src.name) + ".crt", other, "key"})...)
+			if _, serr := src.Signing(); serr == nil {
+				t.Errorf("%s: signing with the pair swapped in", src.name)
+			}
+		}
+	})
 }

@@ -75,7 +75,7 @@ func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas 
 func checkDirCAs(dir string, cas map[string]CAProvider) error {
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
 		if p := cas[e.Name]; p != nil {
-			if err := checkDirCA(dir, e.Name, p.Current().Cert); err != nil {
+			if err := checkDirCA(dir, e.Name, p.Current().Cert, cas); err != nil {
 				return err
 			}
 		}
@@ -85,23 +85,35 @@ func checkDirCAs(dir string, cas map[string]CAProvider) error {
 
 // checkDirCA refuses cert, the CA read from the files of CA name in the
 // certificate folder dir, when another CA file of the folder holds a
-// certificate with its key (otherCAWithKey): ca.crt and ca.key replaced by
-// front-proxy-ca's pair would sign the cluster's names with the
-// front-proxy CA. A reload checks it too, and refuses the changed pair.
-func checkDirCA(dir, name string, cert *x509.Certificate) error {
-	own := pki.Store{Dir: dir}.CertPath(pki.Kubeadm().BaseName(name))
+// certificate with its key (otherCAWithKey), or another of cas signs with
+// its key: ca.crt and ca.key replaced by front-proxy-ca's pair would sign
+// the cluster's names with the front-proxy CA, and so would the two pairs
+// swapped, which a reload sees as each file holding one CA. A reload
+// checks it too, and refuses the changed pair.
+func checkDirCA(dir, name string, cert *x509.Certificate, cas map[string]CAProvider) error {
+	store := pki.Store{Dir: dir}
+	own := store.CertPath(pki.Kubeadm().BaseName(name))
+	const todo = "put back each CA's own pair (certificate and key), from a backup or another control-plane node"
 	h, err := otherCAWithKey(dir, name, cert)
 	if err != nil {
 		return fmt.Errorf("check the CA of %s: %w", own, err)
 	}
-	if h.file == "" {
-		return nil
+	if h.file != "" {
+		what := fmt.Sprintf("the CA %q, which %s holds too", cert.Subject.CommonName, h.file)
+		if !sameCA(h.cert, cert) {
+			what = fmt.Sprintf("the CA %q, whose key is that of the CA %q of %s", cert.Subject.CommonName, h.cert.Subject.CommonName, h.file)
+		}
+		return fmt.Errorf("%s (%s) holds %s: one CA may not sign the signer names of both %s and %s; %s", own, name, what, name, h.name, todo)
 	}
-	what := fmt.Sprintf("the CA %q, which %s holds too", cert.Subject.CommonName, h.file)
-	if !sameCA(h.cert, cert) {
-		what = fmt.Sprintf("the CA %q, whose key is that of the CA %q of %s", cert.Subject.CommonName, h.cert.Subject.CommonName, h.file)
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		p := cas[e.Name]
+		if e.Name == name || p == nil || !pki.SamePublicKey(p.Current().Cert.PublicKey, cert.PublicKey) {
+			continue
+		}
+		return fmt.Errorf("%s (%s) holds the CA %q, whose key is that of the CA %q this signer read from %s and signs %s's names with: one CA may not sign the signer names of both %s and %s; %s",
+			own, name, cert.Subject.CommonName, p.Current().Cert.Subject.CommonName, store.CertPath(e.BaseName), e.Name, name, e.Name, todo)
 	}
-	return fmt.Errorf("%s (%s) holds %s: one CA may not sign the signer names of both %s and %s; put back each CA's own pair (certificate and key), from a backup or another control-plane node", own, name, what, name, h.name)
+	return nil
 }
 
 // keyHolder is a certificate of a CA file with the key of another CA.
