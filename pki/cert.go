@@ -75,6 +75,19 @@ func serialNumber(r io.Reader) (*big.Int, error) {
 	return n.Add(n, big.NewInt(1)), nil
 }
 
+// KeyUsage is the key usage of p's certificate, as kubeadm's
+// NewSignedCert and NewSelfSignedCACert set it: digital signature and key
+// encipherment, plus cert sign for a CA. Sign issues it, and so does
+// certctl's signer for a request that fits p, whatever subset of it the
+// request asked for.
+func (p Profile) KeyUsage() x509.KeyUsage {
+	usage := x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature
+	if p.IsCA {
+		usage |= x509.KeyUsageCertSign
+	}
+	return usage
+}
+
 // create makes p's certificate for pub, signed by key as parent, or
 // self-signed when parent is nil, from the x509 template kubeadm's
 // NewSignedCert and NewSelfSignedCACert build: KeyEncipherment and
@@ -85,10 +98,7 @@ func (p *Profile) create(r io.Reader, v Validity, parent *x509.Certificate, pub 
 	if err != nil {
 		return nil, err
 	}
-	usage := x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature
-	if p.IsCA {
-		usage |= x509.KeyUsageCertSign
-	}
+	usage := p.KeyUsage()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: p.CommonName, Organization: p.Organization},

@@ -288,10 +288,12 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	usages, limit := cs.Profile.apply(csr.Spec.Usages, c.o.MaxDuration)
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
 	q := requestOf(csr, req, usages)
+	as := issueAs{keyIDs: custom}
 	if err = caUsageViolation(usages); err == nil && !custom {
 		var prof pki.Profile
 		prof, err = pol.Check(csr.Spec.SignerName, req, usages)
 		q.ControlPlane = prof.Name // its requester is checked too
+		as.fits = &prof
 	}
 	if err == nil {
 		err = pol.Rules().CheckSign(q)
@@ -315,7 +317,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
 	}
-	certPEM, err := issue(c.o.Rand, ca, req, usages, v, custom)
+	certPEM, err := issue(c.o.Rand, ca, req, usages, v, as)
 	if err != nil {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
 	}

@@ -106,17 +106,40 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 // of req (its other extensions) is copied. req's signature must have been
 // checked by the caller.
 func Issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity) ([]byte, error) {
-	return issue(r, ca, req, usages, v, false)
+	return issue(r, ca, req, usages, v, issueAs{})
 }
 
-// issue is Issue; with keyIDs, the certificate also has a subject key
-// identifier and an authority key identifier even when the CA has no SKI
-// (RFC 5280 4.2.1.1, 4.2.1.2; cfssl sets both): certctl adds them for
-// custom signer names and leaves kubeadm's profiles as kubeadm makes them.
-func issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity, keyIDs bool) ([]byte, error) {
+// issueAs says how issue departs from Issue.
+type issueAs struct {
+	// fits is the control-plane profile a request of certctl's signer
+	// names fits (Policy.Check): the certificate has its key usages
+	// (kubeadm's, pki.Profile.KeyUsage) and the requested extended key
+	// usages, whichever key usages of it were requested, so that what
+	// certctl issues for its names passes pki.VerifyIssued (certs import,
+	// renew --use-api) and serves TLS. Nil: the requested usages, for a
+	// custom signer name, as the user's signing configuration says.
+	// certctl never signs kubernetes.io names (policy.Rules.CheckSign):
+	// kube-controller-manager issues them the requested usages exactly
+	// (pkg/controller/certificates/signer/signer.go, PermissiveSigningPolicy;
+	// digital signature and key encipherment are optional for
+	// kube-apiserver-client), so such a CSR must ask for digital signature
+	// itself, as renew --use-api does.
+	fits *pki.Profile
+	// keyIDs gives the certificate a subject key identifier and an
+	// authority key identifier even when the CA has no SKI (RFC 5280
+	// 4.2.1.1, 4.2.1.2; cfssl sets both): certctl adds them for custom
+	// signer names and leaves kubeadm's profiles as kubeadm makes them.
+	keyIDs bool
+}
+
+// issue is Issue, departing from it as o says.
+func issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.KeyUsage, v pki.Validity, o issueAs) ([]byte, error) {
 	ku, ekus, err := ParseUsages(usages)
 	if err != nil {
 		return nil, err
+	}
+	if o.fits != nil {
+		ku = o.fits.KeyUsage()
 	}
 	serial, err := rand.Int(r, big.NewInt(math.MaxInt64-1))
 	if err != nil {
@@ -136,7 +159,7 @@ func issue(r io.Reader, ca *CA, req *x509.CertificateRequest, usages []certv1.Ke
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 	}
-	if keyIDs {
+	if o.keyIDs {
 		if tmpl.SubjectKeyId, err = policy.KeyID(req.PublicKey); err != nil {
 			return nil, fmt.Errorf("sign certificate for %q: %w", req.Subject.CommonName, err)
 		}

@@ -2,7 +2,6 @@ package signer
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -85,89 +84,17 @@ func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CAS
 		cas[name] = src
 		sources = append(sources, src)
 	}
-	if byFlag {
-		if err := checkFlagCAs(o.Cluster.CertificatesDir, cas); err != nil {
-			return nil, nil, err
-		}
+	check := checkFlagCAs
+	if !byFlag {
+		check = checkDirCAs
+	}
+	if err := check(o.Cluster.CertificatesDir, cas); err != nil {
+		return nil, nil, err
 	}
 	if len(cas) == 0 && len(o.Custom) == 0 {
 		return nil, nil, fmt.Errorf("no CA to sign with: pass --cert-dir, the --*-ca-cert/--*-ca-key flags or --signer")
 	}
 	return cas, sources, nil
-}
-
-// checkFlagCAs checks the CAs the --*-ca-cert/--*-ca-key flags named, by CA
-// name: each of certctl's signer names signs with one CA (CAFor), so a
-// flag's CA must be the one of its file in the certificate folder dir (and
-// none of the folder's other CAs where that file is absent), and no CA may
-// be given for two flags, which would sign both CAs' names.
-func checkFlagCAs(dir string, cas map[string]CAProvider) error {
-	var seen []string
-	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
-		p := cas[e.Name]
-		if p == nil {
-			continue
-		}
-		if err := checkFlagCA(dir, e.Name, p.Current().Cert, seen, cas); err != nil {
-			return err
-		}
-		seen = append(seen, e.Name)
-	}
-	return nil
-}
-
-// checkFlagCA checks cert, the CA of the flag of CA name, against the
-// certificate folder dir and the current CAs of the flags others (see
-// checkFlagCAs); a reload checks it against all the others.
-func checkFlagCA(dir, name string, cert *x509.Certificate, others []string, cas map[string]CAProvider) error {
-	flag := func(name string) string { return "--" + name + "-cert" }
-	for _, other := range others {
-		if p := cas[other]; other != name && p != nil && sameCA(p.Current().Cert, cert) {
-			return fmt.Errorf("%s and %s both name the CA %q: each CA signs its own signer names; pass each flag the files of its CA, or leave a flag out to leave its names to other signers", flag(other), flag(name), cert.Subject.CommonName)
-		}
-	}
-	l, err := locateCA(dir, name, cert)
-	switch {
-	case err != nil:
-		return fmt.Errorf("check the CA of %s: %w", flag(name), err)
-	case l.wantFile != "" && !l.isWant:
-		return fmt.Errorf("%s names the CA %q, which is not %s of the certificate folder (%s): pass the files of %s, or --cert-dir", flag(name), cert.Subject.CommonName, name, l.wantFile, name)
-	case l.other != "":
-		return fmt.Errorf("%s names the CA %q, which is %s of the certificate folder (%s), not %s: its signer names would be signed by the wrong CA; pass the files of %s", flag(name), cert.Subject.CommonName, l.other, l.otherFile, name, name)
-	}
-	return nil
-}
-
-// checkCustomCA refuses a custom signer whose CA is one of the node's: one
-// of cas (certctl's names' CAs) or a CA file of the certificate folder dir.
-// The API server, etcd and the front proxy trust those CAs, and a custom
-// name is signed without the control-plane profile that certctl's names
-// apply: it would issue any client identity (system:kube-controller-manager,
-// a node's) to whoever gets a CSR approved.
-func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error {
-	cert := cs.CA.Current().Cert
-	node, file := "", ""
-	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
-		if p := cas[e.Name]; p != nil && sameCA(p.Current().Cert, cert) {
-			node = e.Name
-			break
-		}
-	}
-	if node == "" {
-		l, err := locateCA(dir, "", cert)
-		if err != nil {
-			return fmt.Errorf("check the CA of custom signer %s: %w", cs.Name, err)
-		}
-		node, file = l.other, l.otherFile
-	}
-	if node == "" {
-		return nil
-	}
-	where := ""
-	if file != "" {
-		where = " (" + file + ")"
-	}
-	return fmt.Errorf("custom signer %s signs with the CA %q, the node's %s%s, which the control plane trusts: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own", cs.Name, cert.Subject.CommonName, node, where)
 }
 
 // loadSources reads the CAs (loadCAs) and the custom signers, with their
@@ -210,7 +137,7 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 		if byFlag {
 			return checkFlagCA(o.Cluster.CertificatesDir, name, ca.Cert, kubeadm, providers)
 		}
-		return nil // the folder's own file
+		return checkDirCA(o.Cluster.CertificatesDir, name, ca.Cert, providers)
 	}
 	return providers, custom, sources, nil
 }

@@ -1,14 +1,18 @@
 package signer
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -41,6 +45,9 @@ func TestServeCAFlagsSignWithTheirCA(t *testing.T) {
 		return [2]string{s.CertPath("ca"), s.KeyPath("ca")}
 	}
 	cluster, etcd, front := pair(clusterCA), pair(etcdCA), pair(frontCA)
+	// A CA of front-proxy-ca's name with the cluster CA's key.
+	clusterKey := pair(&CA{Cert: pkitest.SelfSigned(t, clusterCA.Key, &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "front-proxy-ca"},
+		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: later}), Key: clusterCA.Key})
 	for _, c := range []struct {
 		name    string
 		dir     string
@@ -55,6 +62,10 @@ func TestServeCAFlagsSignWithTheirCA(t *testing.T) {
 			[]string{"--front-proxy-ca-cert", `"kubernetes"`, filepath.Join(certDir, "ca.crt")}},
 		{"one CA for two flags", t.TempDir(), map[string][2]string{pki.CAName: front, pki.FrontProxyCAName: front},
 			[]string{"--ca-cert", "--front-proxy-ca-cert", `"front-proxy-ca"`}},
+		{"front-proxy flag on a CA with the cluster CA's key, front-proxy-ca.crt absent", certDir, map[string][2]string{pki.FrontProxyCAName: clusterKey},
+			[]string{"--front-proxy-ca-cert", filepath.Join(certDir, "ca.crt"), "key"}},
+		{"two flags on CAs of one key", t.TempDir(), map[string][2]string{pki.CAName: cluster, pki.FrontProxyCAName: clusterKey},
+			[]string{"--ca-cert", "--front-proxy-ca-cert", "key"}},
 		{"each flag on its CA", certDir, map[string][2]string{pki.CAName: cluster, pki.EtcdCAName: etcd, pki.FrontProxyCAName: front}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -87,8 +87,9 @@ type SignResult struct {
 // (o.ControlPlane: Policy.Check, as signer run and approve). The validity is the profile's
 // expiry (one year when unset), for certctl's names at most the cluster's
 // (o.CertificateValidity), shortened by spec.expirationSeconds and capped
-// at the CA's expiry. A certificate for a custom signer name has a
-// subject and an authority key identifier.
+// at the CA's expiry. A certificate for one of certctl's signer names has
+// its profile's key usages (issueAs.fits); one for a custom signer name
+// has the usages asked for, a subject and an authority key identifier.
 func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignOptions) (*SignResult, error) {
 	if o.CA == nil {
 		return nil, fmt.Errorf("signer: sign CSR %s: no CA", name)
@@ -128,6 +129,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the signing configuration's usages %q replace the requested %q", usages, csr.Spec.Usages))
 		}
 		q := requestOf(csr, req, usages)
+		var fits *pki.Profile // the control-plane profile, for certctl's names
 		if !IsCertctlName(csr.Spec.SignerName) && inCertctlDomain(csr.Spec.SignerName) {
 			return fmt.Errorf("sign CSR %s: its signer name %s is in certctl's domain but none of certctl's signers (%s): deny it, and create the CSR again with the right signer name", name, csr.Spec.SignerName, strings.Join(Names(), ", "))
 		}
@@ -158,6 +160,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
 			}
 			q.ControlPlane = prof.Name // its requester is checked too
+			fits = &prof
 		}
 		if err := o.Rules.CheckSign(q); err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
@@ -174,7 +177,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		if v.NotAfter.Equal(o.CA.Cert.NotAfter) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("validity shortened to the CA's expiry, %s", v.NotAfter.UTC().Format(time.RFC3339)))
 		}
-		certPEM, err := issue(o.Rand, o.CA, req, usages, v, !IsCertctlName(csr.Spec.SignerName))
+		certPEM, err := issue(o.Rand, o.CA, req, usages, v, issueAs{fits: fits, keyIDs: fits == nil})
 		if err != nil {
 			return fmt.Errorf("sign CSR %s: %w", name, err)
 		}
@@ -197,7 +200,8 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 }
 
 // checkSigningCA checks that ca is the CA that certctl's signerName signs
-// with in the certificate folder dir (see SignOptions.CertDir).
+// with in the certificate folder dir (see SignOptions.CertDir), and does
+// not share the key of another CA file there.
 func checkSigningCA(dir, signerName string, ca *CA) error {
 	want := CAFor(signerName)
 	l, err := locateCA(dir, want, ca.Cert)
@@ -208,6 +212,13 @@ func checkSigningCA(dir, signerName string, ca *CA) error {
 		return fmt.Errorf("signer %s signs with %s, %s, and the CA given (%q) is not in that file: pass --ca-cert and --ca-key of %s", signerName, want, l.wantFile, ca.Cert.Subject.CommonName, want)
 	case l.other != "":
 		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) is %s (%s): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, l.other, l.otherFile, want)
+	}
+	h, err := otherCAWithKey(dir, want, ca.Cert)
+	if err != nil {
+		return fmt.Errorf("check the CA of signer %s: %w", signerName, err)
+	}
+	if h.file != "" {
+		return fmt.Errorf("signer %s signs with %s, and the CA given (%q) has the key of %s (%s, CA %q): pass --ca-cert and --ca-key of %s", signerName, want, ca.Cert.Subject.CommonName, h.name, h.file, h.cert.Subject.CommonName, want)
 	}
 	return nil
 }

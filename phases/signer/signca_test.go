@@ -2,6 +2,9 @@ package signer
 
 import (
 	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
@@ -21,7 +25,8 @@ import (
 // client trusts, which the CSR can never lose again. With the node's
 // certificate folder known, a CA other than the name's is refused and the
 // CSR gets no certificate; the name's own CA signs; where the name's CA
-// file is absent, another CA of the folder is still refused.
+// file is absent, another CA of the folder is still refused, and so is a
+// CA of the name's subject on the key of another CA of the folder.
 func TestSignRefusesAnotherCAForCertctlName(t *testing.T) {
 	clusterCA := newTestCA(t, "kubernetes", testNow.Add(30*24*time.Hour))
 	etcdCA := newTestCA(t, "etcd-ca", testNow.Add(30*24*time.Hour))
@@ -39,6 +44,7 @@ func TestSignRefusesAnotherCAForCertctlName(t *testing.T) {
 		apiCSR("wrong", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
 		apiCSR("right", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
 		apiCSR("nofile", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
+		apiCSR("samekey", serving, csrFor(t, apiserver), usagesOf(apiserver), true),
 	}...)
 	ctx := context.Background()
 	o := SignOptions{Now: func() time.Time { return testNow },
@@ -65,5 +71,14 @@ func TestSignRefusesAnotherCAForCertctlName(t *testing.T) {
 	treetest.ErrMentions(t, err, "sign CSR nofile", serving, "etcd-ca", "--ca-cert")
 	if got := certificateOf(t, client, "nofile"); got != "" {
 		t.Errorf("the CSR signed by another CA of the folder got a certificate")
+	}
+
+	// "kubernetes" on the etcd CA's key: not etcd/ca.crt's certificate, its key.
+	o.CA = &CA{Cert: pkitest.SelfSigned(t, etcdCA.Key, &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "kubernetes"},
+		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(24 * time.Hour)}), Key: etcdCA.Key}
+	_, err = Sign(ctx, client, "samekey", o)
+	treetest.ErrMentions(t, err, "sign CSR samekey", serving, filepath.Join(dir, "etcd", "ca.crt"), "key", "--ca-cert")
+	if got := certificateOf(t, client, "samekey"); got != "" {
+		t.Errorf("the CSR signed with the key of another CA of the folder got a certificate")
 	}
 }
