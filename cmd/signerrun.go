@@ -57,14 +57,15 @@ func newSignerRunCommand() *cobra.Command {
 
 			The CAs come from --cert-dir (ca, front-proxy-ca, etcd/ca; a missing one
 			is skipped with its names) or from the --*-ca-cert/--*-ca-key flags. They
-			must be valid at start, and are read again when their files change
+			must be valid at start, each CA with a key of its own (one CA or key for
+			two roles is refused), and are read again when their files change
 			(checked every --ca-reload-interval), as kube-controller-manager does with
 			its --cluster-signing-*-file: a rotated CA signs from the next check on. A
 			new pair is taken only whole and valid; while it is not (a certificate
 			whose key is not replaced yet, a missing or broken file, an expired CA),
 			the last good CA signs on and each check logs a warning. A new pair is
-			checked as at start too: a --*-ca-cert file that comes to hold another
-			CA of the node, or a --signer's that comes to hold a node CA, is refused,
+			checked as at start too: a CA file that comes to hold another CA of the
+			node or its key, or a --signer's that comes to hold a node CA, is refused,
 			and that CA's names wait, unsigned, until the files are fixed. With
 			--leader-elect, instances share a Lease and one signs at a time. /healthz
 			and /metrics (CSRs signed, failed, queued; CA reloads) are served on
