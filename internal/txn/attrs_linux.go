@@ -37,3 +37,13 @@ func attrs(path string) (immutable, appendOnly bool) {
 func writable(dir string) error {
 	return unix.Access(dir, unix.W_OK|unix.X_OK)
 }
+
+// device returns the file system (st_dev) of path, followed if a link,
+// and whether it could tell.
+func device(path string) (uint64, bool) {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return 0, false
+	}
+	return uint64(st.Dev), true // uint32 on some platforms
+}
