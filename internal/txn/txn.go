@@ -17,9 +17,8 @@
 //     fsyncs ROOT/ID. The manifest lists each target, its staged file,
 //     mode, owner and SHA-256;
 //  3. renames each staged file (or its copy beside the target) over its
-//     target, removes the files it
-//     removes (see File.Remove), fsyncs the targets' folders, then removes
-//     ROOT/ID and ROOT.
+//     target, removes the files it removes (see File.Remove), fsyncs the
+//     targets' folders, then removes ROOT/ID and ROOT.
 //
 // Before step 2, Commit proves that step 3 can succeed (see check.go):
 // every target is a regular file or absent, neither immutable nor
