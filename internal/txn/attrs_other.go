@@ -11,4 +11,4 @@ func writable(dir string) error { return nil }
 
 // device tells nothing: every target is then renamed, or copied when the
 // rename fails with EXDEV (see stageBeside).
-func device(path string) (uint64, bool) { return 0, false }
+func device(path string) (mountID, bool) { return mountID{}, false }

@@ -14,10 +14,11 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 )
 
-// A target on another file system than the transaction folder (a
-// certificate folder that is a mount point of its own, or a link to a
-// folder on another mount, /etc/kubernetes/pki -> /data/pki) cannot be
-// renamed into from the staged file: rename(2) fails with EXDEV. Copying
+// A target on another file system or mount than the transaction folder
+// (a certificate folder that is a mount point of its own, a bind mount,
+// or a link to a folder on another mount, /etc/kubernetes/pki ->
+// /data/pki) cannot be renamed into from the staged file: rename(2)
+// fails with EXDEV. Copying
 // it over after the commit point, as certctl did, fails there when that
 // file system is full, with the change committed and every later write
 // refused until space is freed. So Commit, before its commit point, also
@@ -45,8 +46,11 @@ func isTempOf(name, target string) bool {
 		strings.HasPrefix(name, atomicfile.TempPrefix+filepath.Base(target)+".tmp-")
 }
 
+// mountID is a mount (device): a rename works within one only.
+type mountID struct{ dev, mnt uint64 }
+
 // stageBeside writes, for each entry whose target's folder is on another
-// file system than the transaction folder, the staged content with the
+// file system or mount than the transaction folder, the staged content with the
 // entry's mode and owner into a temporary file in that folder, and names
 // it in the entry (entry.Beside). They are fsynced with the staged files,
 // before the commit point, and their folders too. A lack of space there

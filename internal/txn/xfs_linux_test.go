@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/certctl/certctl/internal/treetest"
 )
 
@@ -36,6 +38,29 @@ var xfsLayouts = []struct {
 		return newTreeAt(t, dir, filepath.Join(dir, "pki")), mnt
 	}},
 }
+
+// bindLayout is a certificate folder bind-mounted from another folder of
+// the same file system as the transaction folder: the same st_dev, yet
+// rename(2) between two mounts fails with EXDEV all the same. It cannot
+// be filled without filling the transaction folder too (tests that fill
+// use xfsLayouts only).
+var bindLayout = struct {
+	name string
+	make func(t *testing.T, size int) (tree, string)
+}{"bind mount on the same file system", func(t *testing.T, size int) (tree, string) {
+	mnt := treetest.SmallFS(t, size)
+	dir, src := filepath.Join(mnt, "etc"), filepath.Join(mnt, "data", "pki")
+	for _, d := range []string{filepath.Join(dir, "pki"), src} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount(src, filepath.Join(dir, "pki"), "", unix.MS_BIND, ""); err != nil {
+		t.Skipf("cannot bind-mount %s: %v", src, err)
+	}
+	t.Cleanup(func() { unix.Unmount(filepath.Join(dir, "pki"), 0) })
+	return newTreeAt(t, dir, filepath.Join(dir, "pki")), src
+}}
 
 // TestCommitFullTargetFileSystem: a transaction whose targets are on a full
 // file system of their own fails before its commit point, naming the
@@ -181,7 +206,7 @@ func TestRecoverAcrossFileSystems(t *testing.T) {
 			rewrite(t, tx, func(e *entry) { e.Beside = "" })
 		}, true},
 	}
-	for _, layout := range xfsLayouts {
+	for _, layout := range append(xfsLayouts, bindLayout) {
 		for _, tt := range tests {
 			t.Run(layout.name+"/"+tt.name, func(t *testing.T) {
 				tr, mnt := layout.make(t, 1<<20)
