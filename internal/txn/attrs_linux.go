@@ -37,3 +37,19 @@ func attrs(path string) (immutable, appendOnly bool) {
 func writable(dir string) error {
 	return unix.Access(dir, unix.W_OK|unix.X_OK)
 }
+
+// device returns the mount of path, followed if a link: its file system
+// (st_dev) and, where the kernel says (Linux 5.8+), its mount ID, and
+// whether it could tell. A bind mount of a folder of the same file system
+// has the same st_dev, yet rename(2) from another mount fails with EXDEV.
+func device(path string) (mountID, bool) {
+	var stx unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_BASIC_STATS|unix.STATX_MNT_ID, &stx) != nil {
+		return mountID{}, false
+	}
+	id := mountID{dev: uint64(stx.Dev_major)<<32 | uint64(stx.Dev_minor)}
+	if stx.Mask&unix.STATX_MNT_ID != 0 {
+		id.mnt = stx.Mnt_id
+	}
+	return id, true
+}

@@ -8,3 +8,7 @@ func attrs(path string) (immutable, appendOnly bool) { return false, false }
 
 // writable reports nothing: see attrs.
 func writable(dir string) error { return nil }
+
+// device tells nothing: every target is then renamed, or copied when the
+// rename fails with EXDEV (see stageBeside).
+func device(path string) (mountID, bool) { return mountID{}, false }

@@ -59,12 +59,22 @@ func apply(dir string, m manifest, verify bool) error {
 		for _, d := range created {
 			syncLater(filepath.Dir(d)) // the new folder's entry in its parent
 		}
+		if e.Beside != "" {
+			done, err := placeBeside(staged, e, verify)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+		}
 		if err := os.Rename(staged, e.Target); err != nil {
 			if !errors.Is(err, syscall.EXDEV) {
 				return explainReplace(e.Target, err)
 			}
-			// The target is on another file system (a cert folder that is
-			// a mount point of its own): copy it atomically instead. The
+			// The target is on another file system, and its copy beside
+			// it (stageBeside) is gone, or the transaction was written by
+			// a certctl that made none: copy it atomically instead. The
 			// staged file is removed only after the copy is in place, so
 			// an interrupted copy is redone.
 			if err := copyOver(staged, e); err != nil {
@@ -127,9 +137,9 @@ func mkdirAll(dir string) ([]string, error) {
 }
 
 func copyOver(staged string, e entry) error {
-	data, err := os.ReadFile(staged)
+	data, err := readStaged(staged)
 	if err != nil {
-		return fmt.Errorf("read staged file %s: %w", staged, err)
+		return err
 	}
 	if err := atomicfile.WriteFile(e.Target, data, e.Mode); err != nil {
 		return explainReplace(e.Target, err)
@@ -143,6 +153,22 @@ func copyOver(staged string, e entry) error {
 		return fmt.Errorf("remove staged file %s: %w", staged, err)
 	}
 	return nil
+}
+
+// readStaged reads a staged file, certctl's own in its transaction folder.
+func readStaged(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read staged file %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// holds reports whether path is a regular file (not a FIFO, whose read
+// would block) of the content whose SHA-256 is sum.
+func holds(path, sum string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode().IsRegular() && checkSum(path, sum) == nil
 }
 
 func checkSum(path, want string) error {
@@ -161,18 +187,17 @@ func checkSum(path, want string) error {
 // not fsync: Txn.Add starts that in the background.
 func writeStaged(path string, data []byte, e entry) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("stage %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil && os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
-		err = f.Chown(e.UID, e.GID)
-	}
 	if err == nil {
-		err = f.Chmod(e.Mode) // not the open's mode, which the umask could loosen
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		_, err = f.Write(data)
+		if err == nil && os.Geteuid() == 0 && (e.UID >= 0 || e.GID >= 0) {
+			err = f.Chown(e.UID, e.GID)
+		}
+		if err == nil {
+			err = f.Chmod(e.Mode) // not the open's mode, which the umask could loosen
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT) {
@@ -183,7 +208,11 @@ func writeStaged(path string, data []byte, e entry) error {
 		if e.Target != "" {
 			what = "the new " + e.Target
 		}
-		return fmt.Errorf("cannot write %s in %s: %v: nothing was changed, every file is as it was; free space on that file system and run certctl again", what, filepath.Dir(path), errno)
+		where := filepath.Dir(path)
+		if real, err := filepath.EvalSymlinks(where); err == nil && real != where {
+			where += " (" + real + ")" // a linked folder: the file system to free is real's
+		}
+		return fmt.Errorf("cannot write %s in %s: %w: nothing was changed, every file is as it was; free space on that file system and run certctl again", what, where, errno)
 	}
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", path, err)

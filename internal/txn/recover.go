@@ -123,24 +123,8 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 	outside := func(path string) error { return &OutsideError{Dir: dir, Path: path, Scope: s} }
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		// Not committed: no target was touched. Discard the folders
-		// Commit made for new targets (before the list, which a kill in
-		// between would otherwise lose), then the staged files.
-		if data, err := os.ReadFile(filepath.Join(dir, foldersName)); err == nil {
-			var folders []string
-			if json.Unmarshal(data, &folders) == nil {
-				for _, f := range folders {
-					if !s.allows(f) {
-						return o, nil, outside(f)
-					}
-				}
-				removeFolders(folders)
-			}
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return o, nil, fmt.Errorf("discard interrupted transaction %s: %w", dir, err)
-		}
-		return o, nil, nil
+		removed, err := discardIn(dir, s, outside)
+		return o, removed, err
 	}
 	if err != nil {
 		return o, nil, fmt.Errorf("read transaction manifest in %s: %w", dir, err)
@@ -176,6 +160,9 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		if e.Staged == "" || e.Staged != filepath.Base(e.Staged) || e.Staged == ".." || e.Staged[0] == '.' {
 			return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(dir, e.Staged), Scope: s, Targets: o.Targets}
 		}
+		if e.Beside != "" && !isTempOf(e.Beside, e.Target) {
+			return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(filepath.Dir(e.Target), e.Beside), Scope: s, Targets: o.Targets}
+		}
 	}
 	o.Committed = true
 	if err := apply(dir, m, true); err != nil {
@@ -202,4 +189,48 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 		}
 	}
 	return o, removed, finishCommitted(root, dir)
+}
+
+// discardIn discards the transaction in dir, which had not committed: no
+// target was touched. It removes the temporary files Commit wrote beside
+// targets and the folders it made for new targets (before the lists,
+// which a kill in between would otherwise lose), then the staged files,
+// and returns the temporary files it removed. A list that names anything
+// outside s stops it before it removes anything.
+func discardIn(dir string, s Scope, outside func(string) error) ([]string, error) {
+	var temps, folders []string
+	if data, err := os.ReadFile(filepath.Join(dir, tempsName)); err == nil {
+		_ = json.Unmarshal(data, &temps) // a list cut by a kill: its files were not written yet
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, foldersName)); err == nil {
+		_ = json.Unmarshal(data, &folders)
+	}
+	for _, p := range temps {
+		if !s.allowsTemp(p) {
+			return nil, outside(p)
+		}
+	}
+	for _, f := range folders {
+		if !s.allows(f) {
+			return nil, outside(f)
+		}
+	}
+	removed := removeTemps(temps)
+	removeFolders(folders)
+	if err := os.RemoveAll(dir); err != nil {
+		return removed, fmt.Errorf("discard interrupted transaction %s: %w", dir, err)
+	}
+	return removed, nil
+}
+
+// allowsTemp reports whether s lets a transaction write path as a
+// temporary file beside one of its targets (stageBeside).
+func (s Scope) allowsTemp(path string) bool {
+	if !atomicfile.IsTemp(filepath.Base(path)) {
+		return false
+	}
+	return s.allows(path) || slices.ContainsFunc(s.Files, func(f string) bool {
+		f = filepath.Clean(f)
+		return filepath.Dir(path) == filepath.Dir(f) && isTempOf(filepath.Base(path), f)
+	})
 }

@@ -20,9 +20,11 @@ func TestRecoverRefusesForeignTargets(t *testing.T) {
 		"static pod manifest": func(tr tree, m *manifest) {
 			m.Entries[0].Target = filepath.Join(filepath.Dir(tr.root), "manifests", "kube-apiserver.yaml")
 		},
-		"relative escape":          func(tr tree, m *manifest) { m.Entries[0].Target = tr.certDir + "/../../passwd" },
-		"staged outside":           func(tr tree, m *manifest) { m.Entries[0].Staged = "../../passwd" },
-		"target in the txn folder": func(tr tree, m *manifest) { m.Entries[0].Target = filepath.Join(tr.root, "x") },
+		"relative escape":           func(tr tree, m *manifest) { m.Entries[0].Target = tr.certDir + "/../../passwd" },
+		"staged outside":            func(tr tree, m *manifest) { m.Entries[0].Staged = "../../passwd" },
+		"target in the txn folder":  func(tr tree, m *manifest) { m.Entries[0].Target = filepath.Join(tr.root, "x") },
+		"temporary file outside":    func(tr tree, m *manifest) { m.Entries[0].Beside = "../../passwd" },
+		"temporary file not a temp": func(tr tree, m *manifest) { m.Entries[0].Beside = "apiserver.key" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := os.WriteFile(elsewhere, []byte("root:x:0:0"), 0o644); err != nil {
@@ -63,6 +65,38 @@ func TestRecoverRefusesForeignTargets(t *testing.T) {
 			t.Errorf("the foreign folder was removed: %v", err)
 		}
 	})
+}
+
+// TestRecoverRefusesForeignTemporaryFiles: the list of temporary files of
+// an uncommitted transaction (stageBeside) that names a file outside its
+// scope, or one that is not a temporary file, is refused, and nothing is
+// removed.
+func TestRecoverRefusesForeignTemporaryFiles(t *testing.T) {
+	for name, path := range map[string]func(tr tree) string{
+		"outside":         func(tr tree) string { return filepath.Join(filepath.Dir(filepath.Dir(tr.root)), ".passwd.tmp-1") },
+		"not a temporary": func(tr tree) string { return tr.files[0] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := newTree(t)
+			tx := tr.stage(t)
+			p := path(tr)
+			if err := os.WriteFile(p, []byte("keep"), 0o600); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal([]string{p})
+			if err := os.WriteFile(filepath.Join(tx.dir, tempsName), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := treetest.Snapshot(t, filepath.Dir(tr.root))
+			if _, err := RecoverIn(tr.root, tr.scope()); err == nil || !strings.Contains(err.Error(), "outside the folders certctl manages") {
+				t.Errorf("Recover: %v, want refused", err)
+			}
+			treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(tr.root)))
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("%s was removed: %v", p, err)
+			}
+		})
+	}
 }
 
 func TestScope(t *testing.T) {

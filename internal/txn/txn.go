@@ -9,14 +9,16 @@
 // transaction instead:
 //
 //  1. stages every new file in ROOT/ID/ (ROOT is .certctl-txn beside the
-//     certificate folder, so on the same file system);
+//     certificate folder, so on the same file system in kubeadm's layout;
+//     a target on another one, a mount point or a linked folder, gets a
+//     copy in its own folder too, before the commit: see beside.go);
 //  2. commits: fsyncs the staged files with the manifest, written as
 //     ROOT/ID/.manifest.json.tmp, then renames it to manifest.json and
 //     fsyncs ROOT/ID. The manifest lists each target, its staged file,
 //     mode, owner and SHA-256;
-//  3. renames each staged file over its target, removes the files it
-//     removes (see File.Remove), fsyncs the targets' folders, then removes
-//     ROOT/ID and ROOT.
+//  3. renames each staged file (or its copy beside the target) over its
+//     target, removes the files it removes (see File.Remove), fsyncs the
+//     targets' folders, then removes ROOT/ID and ROOT.
 //
 // Before step 2, Commit proves that step 3 can succeed (see check.go):
 // every target is a regular file or absent, neither immutable nor
@@ -46,6 +48,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
@@ -113,6 +116,16 @@ type entry struct {
 	// must still have to be removed ("": any).
 	SHA256 string `json:"sha256"`
 	Remove bool   `json:"remove,omitempty"` // remove Target (File.Remove)
+	// Beside is the name of a temporary file in Target's folder that
+	// holds the staged content, written before the commit point because
+	// that folder is on another file system than the transaction's
+	// (stageBeside): apply renames it over Target. The staged file is
+	// kept until then, so that a certctl that does not know this field
+	// (it ignores it) still finishes the transaction as it always did,
+	// by copying the staged file over, and removes the temporary file
+	// as a killed write's (atomicfile.CleanTemp): the manifest version
+	// stays.
+	Beside string `json:"beside,omitempty"`
 }
 
 // Txn is a transaction being built. It is not safe for concurrent use, and
@@ -124,6 +137,7 @@ type Txn struct {
 	done    bool
 	sync    syncer   // fsyncs of the staged files, started by Add
 	created []string // folders made by Commit before its commit point
+	temps   []string // temporary files beside targets (stageBeside)
 }
 
 // Begin creates an empty transaction in root (see Root). id names its folder
@@ -268,6 +282,13 @@ func (t *Txn) Commit() error {
 		t.discard()
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
+	if err := t.stageBeside(); err != nil {
+		t.discard()
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return err // writeStaged said that nothing was changed
+		}
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
 	if err := t.writeManifest(); err != nil {
 		t.discard()
 		return err
@@ -288,10 +309,11 @@ func (t *Txn) Abort() error {
 	return t.discard()
 }
 
-// discard removes what an uncommitted transaction made: its staged files
-// and the folders Commit created.
+// discard removes what an uncommitted transaction made: its staged files,
+// the temporary files beside targets and the folders Commit created.
 func (t *Txn) discard() error {
 	t.sync.wait() // the fsyncs of files about to be removed; their errors do not matter
+	removeTemps(t.temps)
 	removeFolders(t.created)
 	return finish(t.root, t.dir)
 }

@@ -22,7 +22,13 @@ type tree struct {
 func newTree(t *testing.T) tree {
 	t.Helper()
 	dir := t.TempDir()
-	certDir := filepath.Join(dir, "pki")
+	return newTreeAt(t, dir, filepath.Join(dir, "pki"))
+}
+
+// newTreeAt is newTree with the cert folder certDir, in dir or linked
+// from it, and the transaction root in dir.
+func newTreeAt(t *testing.T, dir, certDir string) tree {
+	t.Helper()
 	if err := os.MkdirAll(certDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +273,9 @@ func commitUpTo(t *testing.T, tx *Txn, n int) {
 		t.Fatal(err)
 	}
 	if err := tx.makeFolders(create); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.stageBeside(); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.writeManifest(); err != nil {

@@ -254,8 +254,17 @@ func recoverLocked(errOut io.Writer, certDir string, kubeconfigDirs []string) er
 	return recoverIn(errOut, certDir, kubeconfigDirs, nil)
 }
 
-// recoverIn is recoverLocked whose scope also has the folders also.
+// recoverIn is recoverLocked whose scope also has the folders also. It
+// recovers beside every name of certDir (recoverAliases).
 func recoverIn(errOut io.Writer, certDir string, kubeconfigDirs, also []string) error {
+	if err := recoverOneName(errOut, certDir, kubeconfigDirs, also); err != nil {
+		return err
+	}
+	return recoverAliases(errOut, certDir, kubeconfigDirs, also)
+}
+
+// recoverOneName is recoverIn beside certDir as named.
+func recoverOneName(errOut io.Writer, certDir string, kubeconfigDirs, also []string) error {
 	root, err := txn.Root(certDir)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
-	"github.com/certctl/certctl/internal/txn"
 )
 
 // Read runs read, the work of a command that only reads
@@ -71,7 +70,8 @@ func retry(ctx context.Context, try func(last bool) (done bool, err error)) erro
 // watchedDirs are the folders whose files certctl replaces.
 func watchedDirs(certDir string, kubeconfigDirs []string) []string {
 	dirs := tempDirs(certDir, kubeconfigDirs)
-	if root, err := txn.Root(certDir); err == nil {
+	roots, _ := txnRoots(certDir, kubeconfigDirs)
+	for _, root := range roots {
 		dirs = append(dirs, filepath.Dir(root))
 	}
 	return dirs
@@ -79,16 +79,19 @@ func watchedDirs(certDir string, kubeconfigDirs []string) []string {
 
 // pendingRecovery reports whether Lock has something to do.
 func pendingRecovery(certDir string, kubeconfigDirs []string) (bool, error) {
-	root, err := txn.Root(certDir)
+	roots, err := txnRoots(certDir, kubeconfigDirs)
 	if err != nil {
 		return false, err
 	}
 	// Even empty: a run killed between creating it and its first staged
-	// file leaves it, and Recover removes it.
-	if _, err := os.Lstat(root); err == nil {
-		return true, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return false, err
+	// file leaves it, and Recover removes it. Beside every name of the
+	// folder (aliases): a run given another name left it there.
+	for i, root := range roots {
+		if _, err := os.Lstat(root); err == nil {
+			return true, nil
+		} else if i == 0 && !errors.Is(err, fs.ErrNotExist) {
+			return false, err // another name's folder unreadable: not this one's to judge
+		}
 	}
 	for _, d := range watchedDirs(certDir, kubeconfigDirs) {
 		entries, err := os.ReadDir(d)
