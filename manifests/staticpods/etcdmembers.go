@@ -37,11 +37,9 @@ type EtcdMemberList struct {
 }
 
 // etcdHTTPClient is an HTTP client that verifies etcd's servers against
-// ca and presents cert (nil: none), each request bounded by timeout.
-func etcdHTTPClient(ca *x509.Certificate, cert *tls.Certificate, timeout time.Duration) *http.Client {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+// roots and presents cert (nil: none), each request bounded by timeout.
+func etcdHTTPClient(roots *x509.CertPool, cert *tls.Certificate, timeout time.Duration) *http.Client {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
@@ -57,8 +55,15 @@ func etcdHTTPClient(ca *x509.Certificate, cert *tls.Certificate, timeout time.Du
 // Every endpoint is asked at once, so that nodes that hang cost one
 // timeout in all, not one each: a fleet's cron must not wait minutes.
 func ListEtcdMembers(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
-	client := etcdHTTPClient(ca, cert, timeout)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	client := etcdHTTPClient(pool, cert, timeout)
 	defer client.CloseIdleConnections()
+	return listEtcdMembers(ctx, client, endpoints, timeout)
+}
+
+// listEtcdMembers is ListEtcdMembers with client.
+func listEtcdMembers(ctx context.Context, client *http.Client, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
 	var unique []string
 	for _, ep := range endpoints {
 		if ep = strings.TrimSuffix(ep, "/"); !slices.Contains(unique, ep) {
