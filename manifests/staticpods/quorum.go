@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -204,8 +206,8 @@ func (q *EtcdQuorum) health(ctx context.Context, client *http.Client, members []
 
 // memberHealth GETs /health of the member at url: "" when it answers
 // {"health":"true"}, else why it is not healthy.
-func (q *EtcdQuorum) memberHealth(ctx context.Context, client *http.Client, url string) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(url, "/")+"/health", nil)
+func (q *EtcdQuorum) memberHealth(ctx context.Context, client *http.Client, member string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health", nil)
 	if err != nil {
 		return err.Error()
 	}
@@ -213,6 +215,10 @@ func (q *EtcdQuorum) memberHealth(ctx context.Context, client *http.Client, url 
 	if err != nil {
 		if IsTimeout(err) {
 			return fmt.Sprintf("no answer within %v", q.Timeout)
+		}
+		// "dial tcp ...: connection refused", not the request again.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			return ue.Err.Error()
 		}
 		return err.Error()
 	}
