@@ -1,6 +1,7 @@
 package staticpods
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -71,52 +72,26 @@ type memberHealth struct {
 }
 
 // check returns nil when this node's etcd member, which serves at local
-// (https://HOST:PORT), may restart; else why not, as one line.
+// (https://HOST:PORT), may restart; else why not, as one line. A run
+// interrupted (ctx ended) while it checks is an error: the failures it
+// causes must not read as members that do not answer.
 func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
-	say := func(format string, args ...any) {
-		fmt.Fprintf(o.Out, "[restart] etcd: "+format+"\n", args...)
-	}
-	if q.Unchecked != "" {
-		say("the other etcd members' health is not checked before the restart (%s): not gated on etcd's quorum", q.Unchecked)
-		return nil
-	}
-	if local == "" {
-		say("its manifest names no https client URL to read etcd's member list from: not gated on etcd's quorum")
-		return nil
-	}
-	if q.Timeout <= 0 {
-		q.Timeout = 5 * time.Second
-	}
-	if q.Poll <= 0 {
-		q.Poll = 5 * time.Second
-	}
-	client := etcdHTTPClient(q.Roots, q.Client, q.Timeout)
+	timeout, poll := cmp.Or(q.Timeout, 5*time.Second), cmp.Or(q.Poll, 5*time.Second)
+	client := etcdHTTPClient(q.Roots, q.Client, timeout)
 	defer client.CloseIdleConnections()
-	list, err := listEtcdMembers(ctx, client, []string{local}, q.Timeout)
-	if err != nil {
-		say("cannot read etcd's member list from this node's member (%v): not gated on etcd's quorum, as a member that does not answer cannot be taken down, and the restart may be what brings it back", err)
-		return nil
-	}
-	self, others, n := splitMembers(list, local)
-	switch {
-	case self == nil:
-		say("this node's member %s (ID %s) is not in etcd's member list: not gated on etcd's quorum", local, list.MemberID)
-		return nil
-	case self.IsLearner:
-		say("this node's member %s is a learner, which does not vote: not gated on etcd's quorum", self.Name)
-		return nil
-	case n == 1:
-		say("a single member (%s): not gated on etcd's quorum, there is no other member to keep it", self.Name)
-		return nil
-	case n == 2:
-		say("2 members: a quorum needs both, so etcd has none while this one restarts, whatever certctl does: not gated")
-		return nil
+	self, others, n, err := q.members(ctx, client, local, timeout, o.Out)
+	if err != nil || self == nil {
+		return err
 	}
 	quorum := n/2 + 1
 	start := o.Clock()
 	next := start
 	for {
-		health := q.health(ctx, client, others)
+		health := etcdHealth(ctx, client, others, timeout)
+		why := askHealth(ctx, client, local, timeout)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("check etcd's other members: %w", err)
+		}
 		var bad []string
 		for _, h := range health {
 			if h.why != "" {
@@ -124,13 +99,13 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 			}
 		}
 		healthy := len(others) - len(bad)
-		if healthy >= quorum {
-			say("%d of the other %d etcd members are healthy: the quorum (%d of %d) holds while this one restarts", healthy, len(others), quorum, n)
+		switch {
+		case healthy >= quorum:
+			say(o.Out, "%d of the other %d etcd members are healthy: the quorum (%d of %d) holds while this one restarts", healthy, len(others), quorum, n)
 			return nil
-		}
-		if why := q.memberHealth(ctx, client, local); why != "" && healthy < quorum || healthy+1 < quorum {
-			say("etcd has no quorum now (this member %s: %s; unhealthy: %s): not gated, as restarting this member cannot lose a quorum that is lost, and may be what restores it",
-				self.Name, orHealthy(why), strings.Join(bad, ", "))
+		case why != "" || healthy+1 < quorum:
+			say(o.Out, "etcd has no quorum now (this member %s: %s; unhealthy: %s): not gated, as restarting this member cannot lose a quorum that is lost, and may be what restores it",
+				self.Name, cmp.Or(why, "healthy"), strings.Join(bad, ", "))
 			return nil
 		}
 		waited := o.Clock().Sub(start)
@@ -139,14 +114,55 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 				strings.Join(bad, ", "), self.Name, healthy, n, quorum, waited.Round(time.Second), backList(health))
 		}
 		if now := o.Clock(); !now.Before(next) {
-			say("waiting up to %s for etcd member%s %s to be healthy: with this member down, only %d of %d members would be, fewer than the quorum of %d",
+			say(o.Out, "waiting up to %s for etcd member%s %s to be healthy: with this member down, only %d of %d members would be, fewer than the quorum of %d",
 				q.Wait, plural(len(bad)), strings.Join(bad, ", "), healthy, n, quorum)
 			next = now.Add(o.ProgressEvery)
 		}
-		if err := o.Sleep(ctx, min(q.Poll, q.Wait-waited)); err != nil {
+		if err := o.Sleep(ctx, min(poll, q.Wait-waited)); err != nil {
 			return fmt.Errorf("wait for etcd's other members to be healthy: %w", err)
 		}
 	}
+}
+
+// members reads etcd's member list from this node's member at local and
+// returns that member, the other voting members, and how many vote; a nil
+// member, after saying why on out, when the restart is not gated.
+func (q *EtcdQuorum) members(ctx context.Context, client *http.Client, local string, timeout time.Duration, out io.Writer) (self *EtcdMember, others []EtcdMember, n int, err error) {
+	if q.Unchecked != "" {
+		say(out, "the other etcd members' health is not checked before the restart (%s): not gated on etcd's quorum", q.Unchecked)
+		return nil, nil, 0, nil
+	}
+	if local == "" {
+		say(out, "its manifest names no https client URL to read etcd's member list from: not gated on etcd's quorum")
+		return nil, nil, 0, nil
+	}
+	list, err := listEtcdMembers(ctx, client, []string{local}, timeout)
+	if ctx.Err() != nil {
+		return nil, nil, 0, fmt.Errorf("read etcd's member list: %w", ctx.Err())
+	}
+	if err != nil {
+		say(out, "cannot read etcd's member list from this node's member (%v): not gated on etcd's quorum, as a member that does not answer cannot be taken down, and the restart may be what brings it back", err)
+		return nil, nil, 0, nil
+	}
+	self, others, n = splitMembers(list, local)
+	switch {
+	case self == nil:
+		say(out, "this node's member %s (ID %s) is not in etcd's member list: not gated on etcd's quorum", local, list.MemberID)
+	case self.IsLearner:
+		say(out, "this node's member %s is a learner, which does not vote: not gated on etcd's quorum", self.Name)
+	case n == 1:
+		say(out, "a single member (%s): not gated on etcd's quorum, there is no other member to keep it", self.Name)
+	case n == 2:
+		say(out, "2 members: a quorum needs both, so etcd has none while this one restarts, whatever certctl does: not gated")
+	default:
+		return self, others, n, nil
+	}
+	return nil, nil, 0, nil
+}
+
+// say prints one line of the check on out.
+func say(out io.Writer, format string, args ...any) {
+	fmt.Fprintf(out, "[restart] etcd: "+format+"\n", args...)
 }
 
 // splitMembers finds this node's member in list (the one that answered,
@@ -178,8 +194,8 @@ func hasURL(urls []string, u string) bool {
 	return false
 }
 
-// health asks every member at once: members that hang cost one timeout.
-func (q *EtcdQuorum) health(ctx context.Context, client *http.Client, members []EtcdMember) []memberHealth {
+// etcdHealth asks every member at once: members that hang cost one timeout.
+func etcdHealth(ctx context.Context, client *http.Client, members []EtcdMember, timeout time.Duration) []memberHealth {
 	out := make([]memberHealth, len(members))
 	var wg sync.WaitGroup
 	for i, m := range members {
@@ -190,7 +206,7 @@ func (q *EtcdQuorum) health(ctx context.Context, client *http.Client, members []
 		wg.Go(func() {
 			// Healthy at any of its client URLs; else the first one's answer.
 			for j, u := range m.ClientURLs {
-				why := q.memberHealth(ctx, client, u)
+				why := askHealth(ctx, client, u, timeout)
 				if j == 0 || why == "" {
 					out[i].url, out[i].why = u, why
 				}
@@ -204,9 +220,9 @@ func (q *EtcdQuorum) health(ctx context.Context, client *http.Client, members []
 	return out
 }
 
-// memberHealth GETs /health of the member at url: "" when it answers
+// askHealth GETs /health of the member at url: "" when it answers
 // {"health":"true"}, else why it is not healthy.
-func (q *EtcdQuorum) memberHealth(ctx context.Context, client *http.Client, member string) string {
+func askHealth(ctx context.Context, client *http.Client, member string, timeout time.Duration) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health", nil)
 	if err != nil {
 		return err.Error()
@@ -214,7 +230,7 @@ func (q *EtcdQuorum) memberHealth(ctx context.Context, client *http.Client, memb
 	resp, err := client.Do(req)
 	if err != nil {
 		if IsTimeout(err) {
-			return fmt.Sprintf("no answer within %v", q.Timeout)
+			return fmt.Sprintf("no answer within %v", timeout)
 		}
 		// "dial tcp ...: connection refused", not the request again.
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
@@ -252,13 +268,6 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func orHealthy(why string) string {
-	if why == "" {
-		return "healthy"
-	}
-	return why
 }
 
 // backList says which members to bring back: "cp-2's etcd", "cp-2's and

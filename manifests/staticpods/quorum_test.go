@@ -87,6 +87,7 @@ func TestEtcdQuorumGate(t *testing.T) {
 		healths []string // this node's member first
 		recover int      // after this many sleeps, every member is healthy (0: never)
 		down    bool     // this node's member does not answer at all
+		cancel  bool     // the run is interrupted (a signal) before the check
 		wantErr []string // "" parts of the refusal; nil: the restart goes on
 		wantOut []string
 		slept   time.Duration // by the clock, at least
@@ -108,6 +109,8 @@ func TestEtcdQuorumGate(t *testing.T) {
 			wantOut: []string{"has no quorum now", "not gated"}},
 		{name: "local member down", healths: []string{"true", "false", "true"}, down: true,
 			wantOut: []string{"cannot read etcd's member list", "not gated"}},
+		{name: "interrupted", healths: []string{"true", "true", "true"}, cancel: true, wantErr: []string{"context canceled"}},
+		{name: "interrupted with a member down", healths: []string{"true", "false", "true"}, down: true, cancel: true, wantErr: []string{"context canceled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ms := fakeEtcd(t, tc.healths...)
@@ -128,7 +131,12 @@ func TestEtcdQuorumGate(t *testing.T) {
 				}
 				return clock.Sleep(ctx, d)
 			}}
-			err := q.check(context.Background(), local, o)
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			err := q.check(ctx, local, o)
 			t.Logf("out:\n%s\nerr: %v", out.String(), err)
 			switch {
 			case tc.wantErr == nil && err != nil:
