@@ -220,7 +220,7 @@ func etcdHealth(ctx context.Context, client *http.Client, members []EtcdMember, 
 	return out
 }
 
-// askHealth GETs /health of the member at url: "" when it answers
+// askHealth GETs /health of the member at the client URL member: "" when it answers
 // {"health":"true"}, else why it is not healthy.
 func askHealth(ctx context.Context, client *http.Client, member string, timeout time.Duration) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health", nil)
