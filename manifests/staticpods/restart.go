@@ -64,6 +64,10 @@ type Options struct {
 	// ready while the member restarts, and the next node must not take
 	// another kube-apiserver down before it is.
 	APIServer string
+	// EtcdQuorum, when set, is checked after Coordinate and before etcd's
+	// manifest is changed: etcd is not restarted while the other members
+	// would not keep a quorum without it (EtcdQuorum.check).
+	EtcdQuorum *EtcdQuorum
 	// ProgressEvery is the least time between two lines saying what a
 	// component is waited for; 10 s when 0.
 	ProgressEvery time.Duration
@@ -222,13 +226,24 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	if pidKnown && restartedSince(ctx, a, o, r) {
 		return r.succeed(o.Out, true, "restarted since an earlier run saw it with the old files")
 	}
+	release := func(bool) {}
 	if o.Coordinate != nil {
-		release, err := o.Coordinate(ctx, a.Component)
-		if err != nil {
+		var err error
+		if release, err = o.Coordinate(ctx, a.Component); err != nil {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
-		defer func() { release(r.Status.OK()) }()
 	}
+	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
+		local := ""
+		if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
+			local = "https://" + addr
+		}
+		if err := o.EtcdQuorum.check(ctx, local, o); err != nil {
+			release(true) // nothing was restarted: the next node may go on
+			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
+		}
+	}
+	defer func() { release(r.Status.OK()) }()
 	readyAt, readyWho := readyCheck(ctx, a, o, r)
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))

@@ -4,127 +4,24 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"slices"
-	"strings"
 	"time"
+
+	"github.com/certctl/certctl/manifests/staticpods"
 )
 
 // Member is one etcd member as etcd's member list gives it.
-type Member struct {
-	// ID is the member's ID in decimal, as etcd's JSON gateway gives it.
-	ID         string   `json:"ID,omitempty"`
-	Name       string   `json:"name"`
-	PeerURLs   []string `json:"peerURLs"`
-	ClientURLs []string `json:"clientURLs"`
-}
+type Member = staticpods.EtcdMember
 
-// memberList asks endpoints (etcd client URLs) for etcd's member list,
-// through etcd's JSON gateway (POST /v3/cluster/member/list), which needs
-// no etcd client library. It returns the members and the endpoint that
-// answered: the first of endpoints that did. The servers are verified
-// against ca, presenting cert (nil: none).
-//
-// Every endpoint is asked at once, so that nodes that hang cost one
-// timeout in all, not one each: a fleet's cron must not wait minutes.
+// memberList asks endpoints (etcd client URLs) for etcd's member list
+// (staticpods.ListEtcdMembers, which renew's restarts of etcd share): it
+// returns the members and the endpoint that answered.
 func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) ([]Member, string, error) {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
-	if cert != nil {
-		cfg.Certificates = []tls.Certificate{*cert}
-	}
-	client := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: cfg}}
-	defer client.CloseIdleConnections()
-	var unique []string
-	for _, ep := range endpoints {
-		if ep = strings.TrimSuffix(ep, "/"); !slices.Contains(unique, ep) {
-			unique = append(unique, ep)
-		}
-	}
-	if len(unique) == 0 {
-		return nil, "", errors.New("no etcd client URL to ask")
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // the others, once one answered
-	type answer struct {
-		members []Member
-		err     error
-	}
-	answers := make([]chan answer, len(unique))
-	for i, ep := range unique {
-		answers[i] = make(chan answer, 1)
-		go func() {
-			members, err := askMembers(ctx, client, ep, timeout)
-			answers[i] <- answer{members, err}
-		}()
-	}
-	var errs []error
-	for i, ch := range answers {
-		a := <-ch
-		if a.err == nil {
-			return a.members, unique[i], nil
-		}
-		errs = append(errs, a.err)
-	}
-	return nil, "", joined(errs)
-}
-
-// joined is errors.Join on one line: each endpoint's failure, separated
-// by "; ", so that the error and the warning it makes stay one line.
-type joined []error
-
-func (j joined) Error() string {
-	msgs := make([]string, len(j))
-	for i, err := range j {
-		msgs[i] = err.Error()
-	}
-	return strings.Join(msgs, "; ")
-}
-
-func (j joined) Unwrap() []error { return j }
-
-func askMembers(ctx context.Context, client *http.Client, endpoint string, timeout time.Duration) ([]Member, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/v3/cluster/member/list", strings.NewReader("{}"))
+	list, err := staticpods.ListEtcdMembers(ctx, ca, cert, endpoints, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
+		return nil, "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		if isTimeout(err) {
-			return nil, fmt.Errorf("etcd member list from %s: no answer within %v: %w", endpoint, timeout, context.DeadlineExceeded)
-		}
-		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("etcd member list from %s: %s: %s", endpoint, resp.Status, strings.TrimSpace(string(body)))
-	}
-	var list struct {
-		Members []Member `json:"members"`
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
-	}
-	if len(list.Members) == 0 {
-		return nil, fmt.Errorf("etcd member list from %s: no members", endpoint)
-	}
-	return list.Members, nil
+	return list.Members, list.From, nil
 }
 
-// isTimeout says whether err is a timeout: the context's deadline, or
-// the http.Client's or a dialer's own.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
+// isTimeout says whether err is a timeout (staticpods.IsTimeout).
+func isTimeout(err error) bool { return staticpods.IsTimeout(err) }

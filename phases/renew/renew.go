@@ -83,7 +83,15 @@ type Restart struct {
 	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
 	Client     kubernetes.Interface
 	Kubeconfig string
+	// LeaseWait bounds each wait of a restart for the other nodes: for a
+	// component's Lease, then, before etcd restarts, for the other etcd
+	// members to keep a quorum without this one (EtcdQuorum);
+	// DefaultLeaseWait when 0.
+	LeaseWait time.Duration
 }
+
+// leaseWait is LeaseWait, DefaultLeaseWait when 0.
+func (r Restart) leaseWait() time.Duration { return cmp.Or(r.LeaseWait, DefaultLeaseWait) }
 
 func (o *Options) defaults() {
 	if o.Now == nil {

@@ -117,7 +117,8 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	default:
 		var results []staticpods.Result
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
-			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress()})
+			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress(),
+			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait())})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
@@ -238,14 +239,15 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 		name, _ = nodeName(r.o.ConfigFile)
 	}
 	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning}, out)
+		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}, out)
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
 // as every command finds it, internal/kubeclient: Kubeconfig, else
 // KubeconfigDir's admin.conf, ...), the node's name for the Lease's holder,
 // clock and randomness, and whether the node runs a kube-apiserver. The
-// Leases last DefaultLeaseDuration, and are waited for DefaultLeaseWait.
+// Leases last DefaultLeaseDuration, and are waited for Wait
+// (DefaultLeaseWait when 0).
 type Coordination struct {
 	Client        kubernetes.Interface
 	Kubeconfig    string // --kubeconfig
@@ -262,6 +264,8 @@ type Coordination struct {
 	// node while this one restarted, one that could not be freed), without
 	// "[warning] ", for the caller's summary; printed on out when nil.
 	Warn func(msg string)
+	// Wait bounds the wait for each Lease; DefaultLeaseWait when 0.
+	Wait time.Duration
 }
 
 // Coordinator returns staticpods.Options.Coordinate for the restarts of
@@ -306,7 +310,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
 	l := &restartLease{client: client, namespace: metav1.NamespaceSystem, identity: fmt.Sprintf("%s_%x", c.NodeName, suffix), node: c.NodeName,
-		duration: DefaultLeaseDuration, wait: DefaultLeaseWait, poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out, warn: c.Warn}
+		duration: DefaultLeaseDuration, wait: cmp.Or(c.Wait, DefaultLeaseWait), poll: time.Second, every: 10 * time.Second, now: c.Now, sleep: c.Sleep, out: out, warn: c.Warn}
 	return func(ctx context.Context, component string) (func(bool), error) {
 		release, err := l.acquire(ctx, component, component)
 		if err != nil || component != pki.Etcd || !c.WithAPIServer {
