@@ -101,6 +101,9 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 
 // restart restarts, one at a time through their static pods, the
 // components that read the rotated files, then records that they did.
+// etcd restarts only while the other members keep a quorum without it, as
+// in renew (renew.EtcdQuorum): a rotation of etcd-ca restarts every
+// node's member in turn.
 func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) error {
 	set, affected, err := o.affected(k)
 	if err != nil {
@@ -120,7 +123,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		coordinate = renew.Coordinator(ctx, c, o.Out)
 	}
 	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
-		Coordinate: coordinate, APIServer: set.APIServerAddress()}); err != nil {
+		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait)}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
 	return o.markRestarted(p, rec)
