@@ -221,9 +221,12 @@ func etcdHealth(ctx context.Context, client *http.Client, members []EtcdMember, 
 }
 
 // askHealth GETs /health of the member at the client URL member: "" when it answers
-// {"health":"true"}, else why it is not healthy.
+// {"health":"true"}, else why it is not healthy. A NOSPACE alarm is
+// excluded, as kubeadm's liveness probe of etcd excludes it: it makes
+// every member answer false while each still votes, which would read as
+// a quorum lost and let the restart take one more member down.
 func askHealth(ctx context.Context, client *http.Client, member string, timeout time.Duration) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health?exclude=NOSPACE", nil)
 	if err != nil {
 		return err.Error()
 	}

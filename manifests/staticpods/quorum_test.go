@@ -19,7 +19,8 @@ import (
 )
 
 // fakeMember is an etcd member: an httptest TLS server that answers
-// /health as health says ("true", "false", "hang") and, for the local
+// /health as health says ("true", "false", "hang"; "nospace": etcd's
+// NOSPACE alarm, false unless the request excludes it) and, for the local
 // one, the member list of members.
 type fakeMember struct {
 	srv    *httptest.Server
@@ -47,6 +48,12 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 				select {
 				case <-hang:
 				case <-r.Context().Done():
+				}
+			case r.URL.Path == "/health" && m.health.Load() == "nospace":
+				if r.URL.Query().Get("exclude") == "NOSPACE" {
+					fmt.Fprint(w, `{"health":"true","reason":""}`)
+				} else {
+					fmt.Fprint(w, `{"health":"false","reason":"ALARM NOSPACE"}`)
 				}
 			case r.URL.Path == "/health":
 				fmt.Fprintf(w, `{"health":%q,"reason":""}`, m.health.Load())
@@ -105,6 +112,10 @@ func TestEtcdQuorumGate(t *testing.T) {
 			wantErr: []string{"cp-2 (", "cp-3 (", "only 2 of 5", "quorum of 3"}, slept: 15 * time.Minute},
 		{name: "other comes back while waiting", healths: []string{"true", "false", "true"}, recover: 3,
 			wantOut: []string{"waiting up to 15m0s for etcd member cp-2", "2 of the other 2 etcd members are healthy"}, slept: 3 * time.Minute},
+		// The alarm is raised on every member at once; each still votes, so
+		// with cp-3 down the restart of this one would lose the quorum.
+		{name: "NOSPACE alarm, one other down", healths: []string{"nospace", "nospace", "false"},
+			wantErr: []string{"would lose its quorum", "cp-3 (https://127.0.0.1:", "only 1 of 3"}, slept: 15 * time.Minute},
 		{name: "quorum lost already", healths: []string{"false", "false", "true"},
 			wantOut: []string{"has no quorum now", "not gated"}},
 		{name: "local member down", healths: []string{"true", "false", "true"}, down: true,
