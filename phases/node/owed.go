@@ -16,7 +16,7 @@ func LoadOwed(certDir string, kubeconfigDirs []string) (*staticpods.Pending, err
 		return nil, err
 	}
 	var also []string
-	for _, a := range aliases(certDir, kubeconfigDirs) {
+	for _, a := range Names(certDir, kubeconfigDirs)[1:] {
 		if p, err := staticpods.PendingPath(a); err == nil {
 			also = append(also, p)
 		}
