@@ -135,7 +135,7 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	}
 	if list.elsewhere() && !wide {
 		// A column of folders would be cut to the terminal's width.
-		fmt.Fprintf(out, "\nFOLDERS (beside each name of the certificate folder: %s)\n", strings.Join(list.Roots, ", "))
+		fmt.Fprintf(out, "\nFOLDERS (beside each name of the certificate folder: %s; restore one kept beside another name by its folder: certctl restore FOLDER)\n", strings.Join(list.Roots, ", "))
 		for _, e := range list.Items {
 			fmt.Fprintf(out, "- %s: %s\n", e.Name, e.Dir)
 		}
