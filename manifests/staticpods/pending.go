@@ -1,6 +1,7 @@
 package staticpods
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ type Pending struct {
 	Components []PendingComponent `json:"components"` // in Order
 
 	path string
+	// found are the records read beside the folder's other names
+	// (LoadPending's also), merged into this one: Save removes them.
+	found []string
 }
 
 // PendingComponent is a component that must still be restarted to use
@@ -70,8 +74,33 @@ func PendingPath(certDir string) (string, error) {
 }
 
 // LoadPending reads the restarts owed from path; none when the file does
-// not exist.
-func LoadPending(path string) (*Pending, error) {
+// not exist. also are the records beside the other names of the same
+// certificate folder (/data/pki for /etc/kubernetes/pki, a link to it:
+// node.LoadOwed), left by runs given that name: what they owe is merged
+// into what path owes, and Save moves it beside path, so that a restart
+// owed under one name is retried, reported and cleared under either.
+func LoadPending(path string, also ...string) (*Pending, error) {
+	p, err := loadPendingFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range also {
+		q, err := loadPendingFile(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Lstat(a); err == nil {
+			p.found = append(p.found, a)
+		}
+		for _, c := range q.Components {
+			p.merge(c)
+		}
+	}
+	return p, nil
+}
+
+// loadPendingFile is LoadPending of path alone.
+func loadPendingFile(path string) (*Pending, error) {
 	p := &Pending{Version: pendingVersion, path: path}
 	// A FIFO is refused, not waited on (pki.ReadFile too); this file can
 	// simply be removed.
@@ -92,6 +121,35 @@ func LoadPending(path string) (*Pending, error) {
 		return nil, fmt.Errorf("parse the restarts still owed in %s: %w: check that the control-plane components run with their current certificates (restart them if in doubt), then remove the file", path, err)
 	}
 	return p, nil // json.Unmarshal leaves the unexported path as it was
+}
+
+// merge adds c, owed according to another record, to p: the earliest
+// Since, every file, and p's own process and reason when it has them.
+func (p *Pending) merge(c PendingComponent) {
+	have := p.Get(c.Component)
+	if have == nil {
+		p.Components = append(p.Components, c)
+		p.sort()
+		return
+	}
+	if c.Since.Before(have.Since) {
+		have.Since = c.Since
+	}
+	for _, f := range c.Files {
+		if !slices.Contains(have.Files, f) {
+			have.Files = append(have.Files, f)
+		}
+	}
+	have.Manifest = cmp.Or(have.Manifest, c.Manifest)
+	have.OldPID = cmp.Or(have.OldPID, c.OldPID)
+	have.Reason = cmp.Or(have.Reason, c.Reason)
+}
+
+// sort puts p's components in Order.
+func (p *Pending) sort() {
+	slices.SortFunc(p.Components, func(x, y PendingComponent) int {
+		return slices.Index(Order, x.Component) - slices.Index(Order, y.Component)
+	})
 }
 
 // Len is the number of components owed a restart.
@@ -121,9 +179,7 @@ func (p *Pending) Owe(a Affected, now time.Time) {
 			c.Files = append(c.Files, f)
 		}
 	}
-	slices.SortFunc(p.Components, func(x, y PendingComponent) int {
-		return slices.Index(Order, x.Component) - slices.Index(Order, y.Component)
-	})
+	p.sort()
 }
 
 // Record applies the outcome of one restart: a component that uses its
@@ -150,8 +206,23 @@ func (p *Pending) Forget(component string) {
 }
 
 // Save writes p atomically (mode 0600), or removes the file when nothing
-// is owed.
+// is owed; then it removes the records beside the folder's other names
+// that LoadPending merged into p. A run killed in between leaves those
+// beside both names, which the next LoadPending merges again.
 func (p *Pending) Save() error {
+	if err := p.save(); err != nil {
+		return err
+	}
+	for _, a := range p.found {
+		if err := os.Remove(a); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s, the restarts owed under another name of the certificate folder, now recorded in %s: %w; remove it yourself", a, p.path, err)
+		}
+	}
+	p.found = nil
+	return nil
+}
+
+func (p *Pending) save() error {
 	if len(p.Components) == 0 {
 		if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s, which lists no restart owed any more: %w", p.path, err)

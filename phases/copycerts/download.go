@@ -106,7 +106,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 				unmakeParent(o.CertDir, made)
 			}
 		}()
-		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es))
+		release, err := node.LockWriting(ctx, o.ErrOut, o.CertDir, o.LockTimeout, externalFolders(es), kubeconfigDirs(o.KubeconfigDir)...)
 		if err != nil {
 			return err
 		}
@@ -435,4 +435,15 @@ func unmakeParent(certDir string, made []string) {
 	for i := len(made) - 1; i >= 0; i-- {
 		_ = os.Remove(made[i])
 	}
+}
+
+// kubeconfigDirs is the node's kubeconfig folder, when there is one, for
+// the lock's recovery: it also looks beside a link to the certificate
+// folder there (/etc/kubernetes/pki -> /data/pki), where a run given that
+// name left its transaction.
+func kubeconfigDirs(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	return []string{dir}
 }

@@ -60,6 +60,14 @@ func aliases(certDir string, kubeconfigDirs []string) []string {
 	return out
 }
 
+// Names are the names of certDir beside which a run may have kept its
+// transactions, backups and records: certDir itself first, then its
+// aliases. Every reader of what runs keep beside the folder (the owed
+// restarts, the backups) looks beside each.
+func Names(certDir string, kubeconfigDirs []string) []string {
+	return append([]string{certDir}, aliases(certDir, kubeconfigDirs)...)
+}
+
 func absClean(p string) string {
 	if abs, err := filepath.Abs(p); err == nil {
 		return abs

@@ -59,16 +59,19 @@ func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir stri
 // files): the recovery it runs first also finishes or discards a
 // transaction that wrote in the folders also, and removes the temporary
 // files a killed write left there, so that running the command again
-// finishes what a kill interrupted.
-func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, also []string) (release func(), err error) {
-	if err := checkFolders(certDir, nil); err != nil {
+// finishes what a kill interrupted. kubeconfigDirs are the node's
+// kubeconfig folders, as for Lock: recovery also looks beside a link to
+// certDir there (/etc/kubernetes/pki -> /data/pki), where a run given
+// that name left its transaction.
+func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait time.Duration, also []string, kubeconfigDirs ...string) (release func(), err error) {
+	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
 		return nil, err
 	}
 	release, err = acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: errOut})
 	if err != nil {
 		return nil, err
 	}
-	if err := recoverIn(errOut, certDir, nil, also); err != nil {
+	if err := recoverIn(errOut, certDir, kubeconfigDirs, also); err != nil {
 		release()
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +22,12 @@ type BackupList struct {
 	APIVersion string `json:"apiVersion"`
 	// Root is the folder of the backups, certctl-backups/ beside the
 	// certificate folder.
-	Root  string        `json:"root"`
+	Root string `json:"root"`
+	// Roots are, when the certificate folder has another name (a link
+	// to it, or the folder a link resolves to), Root and the backup
+	// folders beside the other names, whose backups Items lists too:
+	// each run keeps its backups beside the name it was given.
+	Roots []string      `json:"roots,omitempty"`
 	Items []BackupEntry `json:"items"` // oldest first
 }
 
@@ -39,24 +46,34 @@ type BackupEntry struct {
 }
 
 // ListBackups is `certctl restore` without a backup's name: the backups
-// beside certDir, read consistently (node.Read: no lock, after finishing
-// an interrupted renewal), printed in f: a table of NAME, CREATED and
-// FILES (-o wide adds each backup's folder and why an incomplete one is
-// not a backup), or the BackupList schema.
+// beside certDir, and beside its other names (node.Names: a run given
+// /etc/kubernetes/pki, a link to /data/pki, keeps them beside that name),
+// read consistently (node.Read: no lock, after finishing an interrupted
+// renewal), printed in f: a table of NAME, CREATED and FILES (-o wide
+// adds each backup's folder and why an incomplete one is not a backup;
+// the folder is shown always when they lie beside several names), or the
+// BackupList schema.
 func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Format, out, errOut io.Writer) error {
-	root, err := renewal.BackupRoot(certDir)
-	if err != nil {
-		return err
+	var roots []string
+	for _, name := range node.Names(certDir, []string{kubeconfigDir}) {
+		root, err := renewal.BackupRoot(name)
+		if err != nil {
+			return err
+		}
+		roots = append(roots, root)
 	}
 	var backups []renewal.Backup
-	err = node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() error {
-		backups, err = renewal.ListBackups(root)
+	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
+		backups, err = renewal.ListBackupsIn(roots)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	list := backupList(root, backups)
+	list := backupList(roots[0], backups)
+	if len(roots) > 1 {
+		list.Roots = roots
+	}
 	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeBackups(w, list, wide) })
 }
 
@@ -78,9 +95,19 @@ func backupList(root string, backups []renewal.Backup) *BackupList {
 	return list
 }
 
+// elsewhere reports whether a backup of list lies beside another name of
+// the certificate folder than Root: the text then says where each is.
+func (list *BackupList) elsewhere() bool {
+	return slices.ContainsFunc(list.Items, func(e BackupEntry) bool { return filepath.Dir(e.Dir) != list.Root })
+}
+
 func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	if len(list.Items) == 0 {
-		_, err := fmt.Fprintf(out, "No backup in %s.\n", list.Root)
+		roots := list.Roots
+		if len(roots) == 0 {
+			roots = []string{list.Root}
+		}
+		_, err := fmt.Fprintf(out, "No backup in %s.\n", strings.Join(roots, " nor "))
 		return err
 	}
 	w := output.NewTable(out, wide)
@@ -105,6 +132,13 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if list.elsewhere() && !wide {
+		// A column of folders would be cut to the terminal's width.
+		fmt.Fprintf(out, "\nFOLDERS (beside each name of the certificate folder: %s; restore one kept beside another name by its folder: certctl restore FOLDER)\n", strings.Join(list.Roots, ", "))
+		for _, e := range list.Items {
+			fmt.Fprintf(out, "- %s: %s\n", e.Name, e.Dir)
+		}
 	}
 	if len(incomplete) > 0 && !wide {
 		fmt.Fprintln(out, "\nINCOMPLETE (not restored nor pruned by certctl)")

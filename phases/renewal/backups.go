@@ -57,6 +57,23 @@ func ListBackups(root string) ([]Backup, error) {
 	return out, nil
 }
 
+// ListBackupsIn is ListBackups of every root, merged, oldest first: the
+// backups beside each name of a certificate folder reached by two
+// (/etc/kubernetes/pki, a link to /data/pki), each kept beside the name
+// its run was given. Each Backup's Dir says which root holds it.
+func ListBackupsIn(roots []string) ([]Backup, error) {
+	var out []Backup
+	for _, root := range roots {
+		backups, err := ListBackups(root)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, backups...)
+	}
+	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
+	return out, nil
+}
+
 // made is when b was made: backup.json's time, else its name's, else the
 // zero time (a folder that is neither sorts first).
 func (b Backup) made() time.Time {

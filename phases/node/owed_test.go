@@ -1,0 +1,62 @@
+package node
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/certctl/certctl/manifests/staticpods"
+)
+
+// TestLoadOwedBesideEitherName: `renew --restart-control-plane` given
+// /etc/pki, a link to /data/pki, records a restart it could not do beside
+// the name it was given (/etc/.certctl-restarts.json); a run, or
+// check-expiration, given /data/pki read only /data/.certctl-restarts.json
+// and neither retried nor reported it. LoadOwed reads the records beside
+// every name (aliases), and a Save that clears it clears it there.
+func TestLoadOwedBesideEitherName(t *testing.T) {
+	for _, tc := range []struct{ name, recordedAs, givenAs string }{
+		{"recorded through the link, read given the real folder", "link", "real"},
+		{"recorded in the real folder, read given the link", "real", "link"},
+		{"recorded and read through the link", "link", "link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			etc, real := filepath.Join(root, "etc"), filepath.Join(root, "data", "pki")
+			for _, d := range []string{etc, real} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			link := filepath.Join(etc, "pki")
+			if err := os.Symlink(real, link); err != nil {
+				t.Fatal(err)
+			}
+			names := map[string]string{"link": link, "real": real}
+			recorded, err := staticpods.PendingPath(names[tc.recordedAs])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(recorded, []byte(`{"version":1,"components":[{"component":"kube-scheduler","manifest":"m","files":["`+filepath.Join(etc, "scheduler.conf")+`"],"since":"2026-03-01T10:00:00Z"}]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			owed, err := LoadOwed(names[tc.givenAs], []string{etc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if owed.Get("kube-scheduler") == nil {
+				t.Fatalf("LoadOwed(%s) = %+v, want the restart recorded beside %s", names[tc.givenAs], owed.Components, recorded)
+			}
+			owed.Forget("kube-scheduler")
+			if err := owed.Save(); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []string{link, real} {
+				p, _ := staticpods.PendingPath(n)
+				if _, err := os.Lstat(p); !os.IsNotExist(err) {
+					t.Errorf("%s is left once nothing is owed (%v)", p, err)
+				}
+			}
+		})
+	}
+}
