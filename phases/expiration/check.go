@@ -19,8 +19,8 @@ import (
 
 	"github.com/certctl/certctl/internal/debuglog"
 	"github.com/certctl/certctl/internal/output"
-	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -125,7 +125,7 @@ func Check(o Options) (*Info, error) {
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
-	owed, manifestDir, err := restartsOwed(o.CertDir)
+	owed, manifestDir, err := restartsOwed(o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, err
 	}
@@ -535,13 +535,10 @@ func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
 }
 
 // restartsOwed reads the restarts that renewals of certDir still owe,
-// and the manifest folder they are owed in.
-func restartsOwed(certDir string) (owed []RestartOwed, manifestDir string, err error) {
-	path, err := staticpods.PendingPath(certDir)
-	if err != nil {
-		return nil, "", err
-	}
-	p, err := staticpods.LoadPending(path)
+// beside each of its names (node.LoadOwed), and the manifest folder they
+// are owed in.
+func restartsOwed(certDir, kubeconfigDir string) (owed []RestartOwed, manifestDir string, err error) {
+	p, err := node.LoadOwed(certDir, []string{kubeconfigDir})
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return nil, "", fmt.Errorf("%w: run certctl as root", err)

@@ -58,11 +58,7 @@ func (r *run) loadManifests() error {
 // leaves what is still owed in r.owed, and adds the restarts and the
 // warnings to r.summary. The caller holds certctl's lock.
 func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.Restart) error {
-	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
-	if err != nil {
-		return err
-	}
-	owed, err := staticpods.LoadPending(path)
+	owed, err := node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir})
 	if err != nil {
 		return err
 	}
@@ -140,7 +136,7 @@ func (r *run) readOwed() error {
 	if err != nil {
 		return err
 	}
-	if r.owed, err = staticpods.LoadPending(path); err != nil || r.owed.Len() == 0 || r.o.Restart.Enabled {
+	if r.owed, err = node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir}); err != nil || r.owed.Len() == 0 || r.o.Restart.Enabled {
 		return err
 	}
 	var names []string

@@ -1,0 +1,34 @@
+package expiration
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/pkitest"
+)
+
+// TestRestartsOwedBesideTheLink: renew --restart-control-plane given
+// /etc/kubernetes/pki, a link to /data/pki, records a restart it could not
+// do beside the link's name; check-expiration given /data/pki reports it.
+func TestRestartsOwedBesideTheLink(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	real := filepath.Join(t.TempDir(), "pki")
+	if err := os.Rename(n.CertDir(), real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, n.CertDir()); err != nil {
+		t.Fatal(err)
+	}
+	since := checkAt.Add(-time.Hour).UTC()
+	pending := `{"version": 1, "components": [{"component": "kube-apiserver", "manifest": "/etc/kubernetes/manifests/kube-apiserver.yaml",
+		"files": ["` + n.Path("pki/apiserver.crt") + `"], "since": "` + since.Format(time.RFC3339) + `"}]}`
+	if err := os.WriteFile(filepath.Join(n.Dir, ".certctl-restarts.json"), []byte(pending), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	info := check(t, n, func(o *Options) { o.CertDir = real })
+	if len(info.RestartsOwed) != 1 || info.RestartsOwed[0].Component != "kube-apiserver" {
+		t.Fatalf("RestartsOwed given %s = %+v, want kube-apiserver, owed beside the link %s", real, info.RestartsOwed, n.CertDir())
+	}
+}

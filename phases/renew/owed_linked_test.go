@@ -1,0 +1,62 @@
+package renew
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/manifests/staticpods"
+)
+
+// TestOwedBesideTheLink: kubeadm's /etc/kubernetes/pki a link to
+// /data/pki. A run given the link that could not restart etcd recorded the
+// restart beside the link's name; a run given /data/pki read only the
+// record beside that name, and neither warned of the restart nor retried
+// it. renew reads the records beside every name (node.LoadOwed).
+func TestOwedBesideTheLink(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	link := n.Cluster.CertificatesDir // KUBECONFIGDIR/pki
+	real := filepath.Join(t.TempDir(), "data", "pki")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	path, err := staticpods.PendingPath(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(staticpods.Pending{Version: 1, Components: []staticpods.PendingComponent{
+		{Component: "etcd", Manifest: n.Path("manifests/etcd.yaml"), Files: []string{filepath.Join(link, "etcd/server.crt")}, Since: pkitest.Made.Add(time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cluster := *n.Cluster
+	cluster.CertificatesDir = real
+	var out, errOut bytes.Buffer
+	o := Options{Cluster: &cluster, KubeconfigDir: n.Dir, Args: []string{"all"}, Threshold: true, IfExpiresWithin: 720 * time.Hour,
+		LockTimeout: time.Second, Now: func() time.Time { return pkitest.Made.Add(2 * time.Hour) }, Out: &out, ErrOut: &errOut}
+	err = Run(context.Background(), o)
+	var ec *exitcode.Error
+	if !errors.As(err, &ec) || ec.Code != exitcode.NothingToDo {
+		t.Errorf("Run = %v, want nothing to do\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "[warning] etcd must still be restarted") {
+		t.Errorf("a run given %s does not warn of the restart owed beside %s:\n%s%s", real, link, out.String(), errOut.String())
+	}
+}
