@@ -54,16 +54,12 @@ type BackupEntry struct {
 // the folder is shown always when they lie beside several names), or the
 // BackupList schema.
 func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Format, out, errOut io.Writer) error {
-	var roots []string
-	for _, name := range node.Names(certDir, []string{kubeconfigDir}) {
-		root, err := renewal.BackupRoot(name)
-		if err != nil {
-			return err
-		}
-		roots = append(roots, root)
+	roots, err := backupRoots(certDir, kubeconfigDir)
+	if err != nil {
+		return err
 	}
 	var backups []renewal.Backup
-	err := node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
+	err = node.Read(ctx, errOut, certDir, []string{kubeconfigDir}, func() (err error) {
 		backups, err = renewal.ListBackupsIn(roots)
 		return err
 	})
@@ -75,6 +71,21 @@ func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Fo
 		list.Roots = roots
 	}
 	return f.Print(out, list, func(w io.Writer, wide bool) error { return writeBackups(w, list, wide) })
+}
+
+// backupRoots are the backup folders beside every name of certDir
+// (node.Names), the given name's first: each run keeps its backups beside
+// the name it was given.
+func backupRoots(certDir, kubeconfigDir string) ([]string, error) {
+	var roots []string
+	for _, name := range node.Names(certDir, []string{kubeconfigDir}) {
+		root, err := renewal.BackupRoot(name)
+		if err != nil {
+			return nil, err
+		}
+		roots = append(roots, root)
+	}
+	return roots, nil
 }
 
 func backupList(root string, backups []renewal.Backup) *BackupList {
@@ -135,7 +146,7 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	}
 	if list.elsewhere() && !wide {
 		// A column of folders would be cut to the terminal's width.
-		fmt.Fprintf(out, "\nFOLDERS (beside each name of the certificate folder: %s; restore one kept beside another name by its folder: certctl restore FOLDER)\n", strings.Join(list.Roots, ", "))
+		fmt.Fprintf(out, "\nFOLDERS (beside each name of the certificate folder: %s; restore one kept beside another name with that name as --cert-dir)\n", strings.Join(list.Roots, ", "))
 		for _, e := range list.Items {
 			fmt.Fprintf(out, "- %s: %s\n", e.Name, e.Dir)
 		}

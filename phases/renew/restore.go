@@ -100,11 +100,11 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 // would; with the restarts it will owe in its transaction (oweInTxn).
 func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	o := r.o
-	root, err := renewal.BackupRoot(o.Cluster.CertificatesDir)
+	roots, err := backupRoots(o.Cluster.CertificatesDir, o.KubeconfigDir)
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err := renewal.FindBackup(root, name)
+	dir, err := renewal.FindBackupIn(roots, name)
 	if err != nil {
 		return "", nil, err
 	}

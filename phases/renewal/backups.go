@@ -138,8 +138,17 @@ func PruneBackupsAfter(root string, keep int, made string) ([]string, error) {
 // FindBackup resolves what the user named: "latest" (the newest complete
 // backup in root), a backup's name in root, or a folder's path.
 func FindBackup(root, name string) (string, error) {
+	return FindBackupIn([]string{root}, name)
+}
+
+// FindBackupIn is FindBackup over the backup folders beside every name
+// of a certificate folder reached by two (ListBackupsIn): "latest" is the
+// newest complete backup of them all, a name the first root's that holds
+// it, the given name's root first.
+func FindBackupIn(roots []string, name string) (string, error) {
+	where := strings.Join(roots, ", ")
 	if name == "latest" {
-		all, err := ListBackups(root)
+		all, err := ListBackupsIn(roots)
 		if err != nil {
 			return "", err
 		}
@@ -153,16 +162,21 @@ func FindBackup(root, name string) (string, error) {
 		if len(damaged) > 0 {
 			// A backup whose manifest is damaged is not "no backup": its
 			// files may be intact, and the user must know they exist.
-			return "", fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", root, len(damaged), strings.Join(damaged, "; "))
+			return "", fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", where, len(damaged), strings.Join(damaged, "; "))
 		}
-		return "", fmt.Errorf("no backup in %s to restore", root)
+		return "", fmt.Errorf("no backup in %s to restore", where)
 	}
-	dir := name
-	if !strings.ContainsRune(name, filepath.Separator) {
-		dir = filepath.Join(root, name)
+	if strings.ContainsRune(name, filepath.Separator) {
+		if st, err := os.Stat(name); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", name, where)
+		}
+		return name, nil
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", dir, root)
+	for _, root := range roots {
+		dir := filepath.Join(root, name)
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir, nil
+		}
 	}
-	return dir, nil
+	return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", filepath.Join(roots[0], name), where)
 }

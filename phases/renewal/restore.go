@@ -72,6 +72,12 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if m.Undo != "" {
 		return nil, fmt.Errorf("backup %s was made by %s: restoring its files would leave that half undone; %s (nothing was restored)", dir, m.MadeBy, m.Undo)
 	}
+	if m.CertDir != o.CertDir && m.KubeconfigDir == o.KubeconfigDir && sameDir(m.CertDir, o.CertDir) {
+		// The same folder under another name (/etc/kubernetes/pki, a link
+		// to /data/pki): its files are named by the backup's name, which
+		// this run's transaction and lock do not cover.
+		return nil, fmt.Errorf("backup %s was taken of --cert-dir %s, the folder %s under another name: run the restore with --cert-dir %s", dir, m.CertDir, o.CertDir, m.CertDir)
+	}
 	if m.CertDir != o.CertDir || m.KubeconfigDir != o.KubeconfigDir {
 		return nil, fmt.Errorf("backup %s was taken of --cert-dir %s and --kubeconfig-dir %s, not %s and %s: pass those", dir, m.CertDir, m.KubeconfigDir, o.CertDir, o.KubeconfigDir)
 	}
@@ -328,4 +334,11 @@ func checkPairs(certDir string, files []txn.File) error {
 		}
 	}
 	return nil
+}
+
+// sameDir reports whether a and b name the same folder.
+func sameDir(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
