@@ -1,7 +1,6 @@
 package txn
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -76,17 +75,11 @@ func (t *Txn) stageBeside() error {
 	if len(temps) == 0 {
 		return nil
 	}
-	data, err := json.Marshal(temps)
-	if err != nil {
-		return fmt.Errorf("txn: encode the list of temporary files: %w", err)
-	}
-	record := filepath.Join(t.dir, tempsName)
-	if err := writeStaged(record, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
+	if err := t.writeList(tempsName, "the list of temporary files", temps); err != nil {
 		return err
 	}
 	// The list must be durable before any file it names exists: a power
 	// loss could otherwise keep a temporary file and lose its list.
-	t.sync.start(record)
 	t.sync.start(t.dir)
 	if err := t.sync.wait(); err != nil {
 		return err

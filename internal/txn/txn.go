@@ -318,6 +318,21 @@ func (t *Txn) discard() error {
 	return finish(t.root, t.dir)
 }
 
+// writeList writes list, what it is, as the file name of the
+// transaction's folder (foldersName, tempsName), and starts its fsync.
+func (t *Txn) writeList(name, what string, list []string) error {
+	data, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("txn: encode %s: %w", what, err)
+	}
+	record := filepath.Join(t.dir, name)
+	if err := writeStaged(record, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
+		return err
+	}
+	t.sync.start(record)
+	return nil
+}
+
 // makeFolders creates folders (outermost first) with TargetDirMode, after
 // listing them in the transaction's folder, so that the backup folder
 // exists before the commit point and a discarded transaction, even one
@@ -327,15 +342,9 @@ func (t *Txn) makeFolders(folders []string) error {
 	if len(folders) == 0 {
 		return nil
 	}
-	data, err := json.Marshal(folders)
-	if err != nil {
-		return fmt.Errorf("txn: encode folder list: %w", err)
-	}
-	record := filepath.Join(t.dir, foldersName)
-	if err := writeStaged(record, data, entry{Mode: 0o600, UID: -1, GID: -1}); err != nil {
+	if err := t.writeList(foldersName, "folder list", folders); err != nil {
 		return err
 	}
-	t.sync.start(record)
 	for _, d := range folders {
 		if err := os.Mkdir(d, TargetDirMode); err != nil {
 			if errors.Is(err, fs.ErrExist) {
