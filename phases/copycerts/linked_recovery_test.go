@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/internal/txn"
 )
 
@@ -30,17 +31,7 @@ func TestDownloadRecoversBesideTheLink(t *testing.T) {
 	cs := fake.NewClientset()
 	upload(t, cs, n.CertDir(), key)
 
-	base := t.TempDir()
-	etc, real := filepath.Join(base, "etc"), filepath.Join(base, "data", "pki")
-	for _, d := range []string{etc, real} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := filepath.Join(etc, "pki")
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
+	etc, link, real := treetest.LinkedFolder(t)
 	root, err := txn.Root(link)
 	if err != nil {
 		t.Fatal(err)

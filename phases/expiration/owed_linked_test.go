@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestRestartsOwedBesideTheLink: renew --restart-control-plane given
@@ -14,13 +15,7 @@ import (
 // do beside the link's name; check-expiration given /data/pki reports it.
 func TestRestartsOwedBesideTheLink(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	real := filepath.Join(t.TempDir(), "pki")
-	if err := os.Rename(n.CertDir(), real); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(real, n.CertDir()); err != nil {
-		t.Fatal(err)
-	}
+	real := treetest.BehindLink(t, n.CertDir())
 	since := checkAt.Add(-time.Hour).UTC()
 	pending := `{"version": 1, "components": [{"component": "kube-apiserver", "manifest": "/etc/kubernetes/manifests/kube-apiserver.yaml",
 		"files": ["` + n.Path("pki/apiserver.crt") + `"], "since": "` + since.Format(time.RFC3339) + `"}]}`

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 )
@@ -22,17 +23,7 @@ import (
 // link's name (/etc/kubernetes/.certctl-txn): its lock passes the
 // kubeconfig folder, beside which recovery finds the other name.
 func TestRunRecoversBesideTheLink(t *testing.T) {
-	base := t.TempDir()
-	etc, real := filepath.Join(base, "etc"), filepath.Join(base, "data", "pki")
-	for _, d := range []string{etc, real} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := filepath.Join(etc, "pki")
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
+	etc, link, real := treetest.LinkedFolder(t)
 	root, err := txn.Root(link)
 	if err != nil {
 		t.Fatal(err)

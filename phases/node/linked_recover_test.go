@@ -41,17 +41,7 @@ func TestLinkedCertDirRecoversEitherName(t *testing.T) {
 		{"started in the real folder, not committed, run given the link", "real", "link", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			etc, real := filepath.Join(root, "etc"), filepath.Join(root, "data", "pki")
-			for _, d := range []string{etc, real} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			link := filepath.Join(etc, "pki")
-			if err := os.Symlink(real, link); err != nil {
-				t.Fatal(err)
-			}
+			etc, link, real := treetest.LinkedFolder(t)
 			names := map[string]string{"link": link, "real": real}
 			if err := os.WriteFile(filepath.Join(real, "apiserver.crt"), []byte("old"), 0o644); err != nil {
 				t.Fatal(err)
@@ -124,17 +114,7 @@ func stuckTxn(t *testing.T, certDir, name, data string, committed bool) string {
 // transaction rolled forward afterwards, would put older files over the
 // new ones.
 func TestLinkedCertDirRefusesWhileOtherNameHeld(t *testing.T) {
-	root := t.TempDir()
-	etc, real := filepath.Join(root, "etc"), filepath.Join(root, "data", "pki")
-	for _, d := range []string{etc, real} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := filepath.Join(etc, "pki")
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
+	etc, link, real := treetest.LinkedFolder(t)
 	if err := os.WriteFile(filepath.Join(real, "apiserver.crt"), []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}

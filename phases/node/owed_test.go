@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/manifests/staticpods"
 )
 
@@ -21,17 +22,7 @@ func TestLoadOwedBesideEitherName(t *testing.T) {
 		{"recorded and read through the link", "link", "link"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			etc, real := filepath.Join(root, "etc"), filepath.Join(root, "data", "pki")
-			for _, d := range []string{etc, real} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			link := filepath.Join(etc, "pki")
-			if err := os.Symlink(real, link); err != nil {
-				t.Fatal(err)
-			}
+			etc, link, real := treetest.LinkedFolder(t)
 			names := map[string]string{"link": link, "real": real}
 			recorded, err := staticpods.PendingPath(names[tc.recordedAs])
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestListBackupsBesideEveryName: a certificate folder reached by two
@@ -25,19 +26,9 @@ func TestListBackupsBesideEveryName(t *testing.T) {
 		{"given the link", "link"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
-			etc, real := filepath.Join(base, "etc"), filepath.Join(base, "data", "pki")
-			for _, d := range []string{etc, real} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			link := filepath.Join(etc, "pki")
-			if err := os.Symlink(real, link); err != nil {
-				t.Fatal(err)
-			}
+			etc, link, real := treetest.LinkedFolder(t)
 			byLink := filepath.Join(etc, "certctl-backups", "20261206T100000Z")
-			byReal := filepath.Join(base, "data", "certctl-backups", "20261206T110000Z")
+			byReal := filepath.Join(filepath.Dir(real), "certctl-backups", "20261206T110000Z")
 			for dir, created := range map[string]string{byLink: "2026-12-06T10:00:00Z", byReal: "2026-12-06T11:00:00Z"} {
 				if err := os.MkdirAll(dir, 0o700); err != nil {
 					t.Fatal(err)

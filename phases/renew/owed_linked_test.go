@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/manifests/staticpods"
 )
 
@@ -24,16 +25,7 @@ import (
 func TestOwedBesideTheLink(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	link := n.Cluster.CertificatesDir // KUBECONFIGDIR/pki
-	real := filepath.Join(t.TempDir(), "data", "pki")
-	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(link, real); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
+	real := treetest.BehindLink(t, link)
 	path, err := staticpods.PendingPath(link)
 	if err != nil {
 		t.Fatal(err)

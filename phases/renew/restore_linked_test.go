@@ -3,13 +3,12 @@ package renew
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -24,16 +23,7 @@ import (
 func TestRestoreBesideTheLink(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	link := n.Cluster.CertificatesDir
-	real := filepath.Join(t.TempDir(), "data", "pki")
-	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(link, real); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
+	real := treetest.BehindLink(t, link)
 	now := func() time.Time { return pkitest.Made.Add(2 * time.Hour) }
 	var out bytes.Buffer
 	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"apiserver"}, LockTimeout: time.Second, Now: now, Out: &out, ErrOut: &out}

@@ -1,0 +1,46 @@
+package treetest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// LinkedFolder makes, in a new temporary folder, kubeadm's layout with
+// the certificate folder on a data disk: etc (the kubeconfig folder,
+// /etc/kubernetes), real (BASE/data/pki, /data/pki) and link (etc/pki, a
+// symbolic link to real).
+func LinkedFolder(t testing.TB) (etc, link, real string) {
+	t.Helper()
+	base := t.TempDir()
+	etc, real = filepath.Join(base, "etc"), filepath.Join(base, "data", "pki")
+	for _, d := range []string{etc, real} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link = filepath.Join(etc, "pki")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	return etc, link, real
+}
+
+// BehindLink moves the folder dir to data/pki in a new temporary folder
+// and puts a symbolic link to it at dir, as a node whose
+// /etc/kubernetes/pki was moved to /data/pki; it returns the folder's new
+// path.
+func BehindLink(t testing.TB, dir string) string {
+	t.Helper()
+	real := filepath.Join(t.TempDir(), "data", "pki")
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, dir); err != nil {
+		t.Fatal(err)
+	}
+	return real
+}
