@@ -40,9 +40,11 @@ import (
 //     down; the restart, with the renewed files, is what may bring it
 //     back, and refusing it would leave a node whose etcd is down (or whose
 //     certificates expired) without its fix. The same holds when etcd has
-//     no quorum already (this member too unhealthy, or too few healthy
-//     with it): restarting cannot lose what is lost, and may restore it
-//     (peer certificates renewed on every node after they expired).
+//     no quorum already, as this member's own /health says (not healthy):
+//     restarting cannot lose what is lost, and may restore it (peer
+//     certificates renewed on every node after they expired). Too few
+//     others seen healthy while this member is healthy is no such proof:
+//     its /health needs a quorum, so that restart is waited for.
 //   - this member a learner, which does not vote.
 type EtcdQuorum struct {
 	// Roots verifies the members' serving certificates: the node's etcd CA.
@@ -103,7 +105,12 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 		case healthy >= quorum:
 			say(o.Out, "%d of the other %d etcd members are healthy: the quorum (%d of %d) holds while this one restarts", healthy, len(others), quorum, n)
 			return nil
-		case why != "" || healthy+1 < quorum:
+		case why != "":
+			// Only this member's own answer says that the quorum is lost:
+			// its /health is true only with a leader and a linearizable
+			// read, that is with a quorum, so while it is healthy some of
+			// the members seen as unhealthy (slow, or unreachable from
+			// here) still vote, and the restart must wait as for any.
 			say(o.Out, "etcd has no quorum now (this member %s: %s; unhealthy: %s): not gated, as restarting this member cannot lose a quorum that is lost, and may be what restores it",
 				self.Name, cmp.Or(why, "healthy"), strings.Join(bad, ", "))
 			return nil
