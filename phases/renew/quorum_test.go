@@ -3,10 +3,12 @@ package renew
 import (
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/manifests/staticpods"
 )
 
 // TestEtcdQuorumCredentials: the quorum check of etcd's restarts trusts
@@ -52,5 +54,38 @@ func TestEtcdQuorumCredentials(t *testing.T) {
 				t.Errorf("client %s, want %s", cn, tc.wantCN)
 			}
 		})
+	}
+}
+
+// TestEtcdQuorumCredentialsFIFO: a FIFO in place of a client key is
+// refused, not waited on (pki.ReadFile), as every other file certctl
+// reads: the next client is presented. tls.LoadX509KeyPair's open of it
+// blocked the run, under certctl's lock, until something wrote to it.
+func TestEtcdQuorumCredentialsFIFO(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	key := n.Path("pki/etcd/healthcheck-client.key")
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(key, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan *staticpods.EtcdQuorum, 1)
+	go func() { done <- EtcdQuorum(n.CertDir(), time.Minute) }()
+	var q *staticpods.EtcdQuorum
+	select {
+	case q = <-done:
+	case <-time.After(10 * time.Second):
+		// Unblock the open of the FIFO, then fail.
+		if f, err := os.OpenFile(key, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatalf("EtcdQuorum still reading %s, a FIFO, after 10s", key)
+	}
+	if q.Client == nil {
+		t.Fatalf("no client (Unchecked %q): want apiserver-etcd-client, the next one", q.Unchecked)
+	}
+	if cn := q.Client.Leaf.Subject.CommonName; cn != "kube-apiserver-etcd-client" {
+		t.Errorf("client %s, want kube-apiserver-etcd-client", cn)
 	}
 }
