@@ -152,6 +152,17 @@ func (p *Pending) sort() {
 	})
 }
 
+// Records are the files p was read from that exist: the one at its path,
+// then those beside the folder's other names (LoadPending's also). A user
+// who restarts the components by hand removes them all.
+func (p *Pending) Records() []string {
+	var out []string
+	if _, err := os.Lstat(p.path); err == nil {
+		out = append(out, p.path)
+	}
+	return append(out, p.found...)
+}
+
 // Len is the number of components owed a restart.
 func (p *Pending) Len() int { return len(p.Components) }
 

@@ -52,3 +52,48 @@ func TestOwedBesideTheLink(t *testing.T) {
 		t.Errorf("a run given %s does not warn of the restart owed beside %s:\n%s%s", real, link, out.String(), errOut.String())
 	}
 }
+
+// TestOwedWarningNamesTheRecordBesideTheLink: the warning of a restart
+// owed says which file to remove once the user restarted it: the record
+// beside the name that holds it (the link's), not the one beside the name
+// given, which does not exist, and whose removal would leave the warning
+// repeated by every run.
+func TestOwedWarningNamesTheRecordBesideTheLink(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	link := n.Cluster.CertificatesDir // KUBECONFIGDIR/pki
+	real := treetest.BehindLink(t, link)
+	path, err := staticpods.PendingPath(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realPath, err := staticpods.PendingPath(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(staticpods.Pending{Version: 1, Components: []staticpods.PendingComponent{
+		{Component: "etcd", Manifest: n.Path("manifests/etcd.yaml"), Files: []string{filepath.Join(link, "etcd/server.crt")}, Since: pkitest.Made.Add(time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cluster := *n.Cluster
+	cluster.CertificatesDir = real
+	var out, errOut bytes.Buffer
+	o := Options{Cluster: &cluster, KubeconfigDir: n.Dir, Args: []string{"all"}, Threshold: true, IfExpiresWithin: 720 * time.Hour,
+		LockTimeout: time.Second, Now: func() time.Time { return pkitest.Made.Add(2 * time.Hour) }, Out: &out, ErrOut: &errOut}
+	_ = Run(context.Background(), o)
+	var warning string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, "[warning] etcd must still be restarted") {
+			warning = l
+		}
+	}
+	if !strings.Contains(warning, "remove "+path) {
+		t.Errorf("warning %q does not name the record to remove, %s", warning, path)
+	}
+	if strings.Contains(warning, realPath) {
+		t.Errorf("warning %q names %s, which does not exist", warning, realPath)
+	}
+}

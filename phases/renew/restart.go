@@ -132,10 +132,7 @@ func (r *run) warning(msg string) {
 // the file is replaced atomically, and the run reads it again under the
 // lock before it restarts anything.
 func (r *run) readOwed() error {
-	path, err := staticpods.PendingPath(r.o.Cluster.CertificatesDir)
-	if err != nil {
-		return err
-	}
+	var err error
 	if r.owed, err = node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir}); err != nil || r.owed.Len() == 0 || r.o.Restart.Enabled {
 		return err
 	}
@@ -159,7 +156,7 @@ func (r *run) readOwed() error {
 		if first.Reason != "" {
 			why = ": " + first.Reason
 		}
-		msg = fmt.Sprintf("%s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s", owed, why, path)
+		msg = fmt.Sprintf("%s (a run with --restart-control-plane could not do it%s): run again with --restart-control-plane to retry, or restart them yourself and remove %s", owed, why, strings.Join(r.owed.Records(), " and "))
 	}
 	r.summary.Warnings = append(r.summary.Warnings, msg)
 	// Said even with --quiet and -o json (on stderr then): a cron job
