@@ -125,11 +125,11 @@ func Check(o Options) (*Info, error) {
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
-	owed, manifestDir, err := restartsOwed(o.CertDir, o.KubeconfigDir)
+	owed, manifestDir, records, err := restartsOwed(o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, err
 	}
-	info.RestartsOwed, info.restartHint = owed, restartHint(o.FolderFlags, manifestDir)
+	info.RestartsOwed, info.restartHint = owed, restartHint(o.FolderFlags, manifestDir, records)
 	return info, nil
 }
 
@@ -535,15 +535,15 @@ func drift(cert *x509.Certificate, dns []string, ips []net.IP) string {
 }
 
 // restartsOwed reads the restarts that renewals of certDir still owe,
-// beside each of its names (node.LoadOwed), and the manifest folder they
-// are owed in.
-func restartsOwed(certDir, kubeconfigDir string) (owed []RestartOwed, manifestDir string, err error) {
+// beside each of its names (node.LoadOwed), the manifest folder they
+// are owed in, and the record files that list them (Pending.Records).
+func restartsOwed(certDir, kubeconfigDir string) (owed []RestartOwed, manifestDir string, records []string, err error) {
 	p, err := node.LoadOwed(certDir, []string{kubeconfigDir})
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return nil, "", fmt.Errorf("%w: run certctl as root", err)
+		return nil, "", nil, fmt.Errorf("%w: run certctl as root", err)
 	case err != nil: // a parse error or a FIFO says what to do
-		return nil, "", fmt.Errorf("%w (docs/cron.md)", err)
+		return nil, "", nil, fmt.Errorf("%w (docs/cron.md)", err)
 	}
 	owed = []RestartOwed{}
 	for _, c := range p.Components {
@@ -552,5 +552,5 @@ func restartsOwed(certDir, kubeconfigDir string) (owed []RestartOwed, manifestDi
 			manifestDir = filepath.Dir(c.Manifest)
 		}
 	}
-	return owed, manifestDir, nil
+	return owed, manifestDir, p.Records(), nil
 }

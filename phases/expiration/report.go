@@ -20,12 +20,18 @@ import (
 
 // restartHint says how to do the restarts still owed, with the folder
 // flags given and the manifest folder of the owed restarts, so that the
-// command works as printed: without them it would act on /etc/kubernetes.
-func restartHint(folderFlags, manifestDir string) string {
+// command works as printed: without them it would act on /etc/kubernetes;
+// and the record files to remove after a restart by hand (records, which
+// may lie beside another name of the certificate folder).
+func restartHint(folderFlags, manifestDir string, records []string) string {
 	if manifestDir != "" && manifestDir != staticpods.DefaultManifestDir {
 		folderFlags += " --manifest-dir " + output.ShellQuote(manifestDir)
 	}
-	return "retry with `certctl renew all --if-expires-within 720h --restart-control-plane" + folderFlags + "` (it retries owed restarts even when nothing is due), or restart them yourself and remove .certctl-restarts.json beside the certificate folder (docs/cron.md)"
+	remove := ".certctl-restarts.json beside the certificate folder"
+	if len(records) > 0 {
+		remove = strings.Join(records, " and ")
+	}
+	return "retry with `certctl renew all --if-expires-within 720h --restart-control-plane" + folderFlags + "` (it retries owed restarts even when nothing is due), or restart them yourself and remove " + remove + " (docs/cron.md)"
 }
 
 // Report is `certctl check-expiration`: it checks the node as o says,
