@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +45,10 @@ import (
 //     restarting cannot lose what is lost, and may restore it (peer
 //     certificates renewed on every node after they expired). Too few
 //     others seen healthy while this member is healthy is no such proof:
-//     its /health needs a quorum, so that restart is waited for.
+//     its /health needs a quorum, so that restart is waited for. A
+//     member whose client URL cannot be reached from this node (port 2379
+//     closed between the nodes) counts as healthy when this member is
+//     connected to it by its peer URL (connectedPeers).
 //   - this member a learner, which does not vote.
 type EtcdQuorum struct {
 	// Roots verifies the members' serving certificates: the node's etcd CA.
@@ -71,6 +75,9 @@ type memberHealth struct {
 	member EtcdMember
 	url    string
 	why    string
+	// reached: the member answered over HTTP (its why, if any, is its
+	// own answer), rather than not at all from this node.
+	reached bool
 }
 
 // check returns nil when this node's etcd member, which serves at local
@@ -90,9 +97,13 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 	next := start
 	for {
 		health := etcdHealth(ctx, client, others, timeout)
-		why := askHealth(ctx, client, local, timeout)
+		why, _ := askHealth(ctx, client, local, timeout)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("check etcd's other members: %w", err)
+		}
+		viaPeers := ""
+		if why == "" {
+			viaPeers = connectedPeers(ctx, client, local, timeout, health)
 		}
 		var bad []string
 		for _, h := range health {
@@ -103,7 +114,7 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 		healthy := len(others) - len(bad)
 		switch {
 		case healthy >= quorum:
-			say(o.Out, "%d of the other %d etcd members are healthy: the quorum (%d of %d) holds while this one restarts", healthy, len(others), quorum, n)
+			say(o.Out, "%d of the other %d etcd members are healthy%s: the quorum (%d of %d) holds while this one restarts", healthy, len(others), viaPeers, quorum, n)
 			return nil
 		case why != "":
 			// Only this member's own answer says that the quorum is lost:
@@ -213,9 +224,9 @@ func etcdHealth(ctx context.Context, client *http.Client, members []EtcdMember, 
 		wg.Go(func() {
 			// Healthy at any of its client URLs; else the first one's answer.
 			for j, u := range m.ClientURLs {
-				why := askHealth(ctx, client, u, timeout)
+				why, reached := askHealth(ctx, client, u, timeout)
 				if j == 0 || why == "" {
-					out[i].url, out[i].why = u, why
+					out[i].url, out[i].why, out[i].reached = u, why, reached
 				}
 				if why == "" {
 					return
@@ -232,38 +243,101 @@ func etcdHealth(ctx context.Context, client *http.Client, members []EtcdMember, 
 // excluded, as kubeadm's liveness probe of etcd excludes it: it makes
 // every member answer false while each still votes, which would read as
 // a quorum lost and let the restart take one more member down.
-func askHealth(ctx context.Context, client *http.Client, member string, timeout time.Duration) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+"/health?exclude=NOSPACE", nil)
+// reached reports whether the member answered over HTTP at all.
+func askHealth(ctx context.Context, client *http.Client, member string, timeout time.Duration) (why string, reached bool) {
+	body, status, err := askMember(ctx, client, member, "/health?exclude=NOSPACE", timeout)
 	if err != nil {
-		return err.Error()
+		return err.Error(), false
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		if IsTimeout(err) {
-			return fmt.Sprintf("no answer within %v", timeout)
-		}
-		// "dial tcp ...: connection refused", not the request again.
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			return ue.Err.Error()
-		}
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var h struct {
 		Health string `json:"health"`
 		Reason string `json:"reason"`
 	}
 	if err := json.Unmarshal(body, &h); err != nil {
-		return fmt.Sprintf("/health: %s %s", resp.Status, strings.TrimSpace(string(body)))
+		return fmt.Sprintf("/health: %s %s", status, strings.TrimSpace(string(body))), true
 	}
 	if h.Health != "true" {
 		if h.Reason != "" {
-			return fmt.Sprintf("health %s: %s", h.Health, h.Reason)
+			return fmt.Sprintf("health %s: %s", h.Health, h.Reason), true
 		}
-		return "health " + h.Health
+		return "health " + h.Health, true
 	}
-	return ""
+	return "", true
+}
+
+// askMember GETs path of the member at the client URL member, and
+// returns the start of its body (limit bytes) and status; err, one short
+// line, when no answer came.
+func askMember(ctx context.Context, client *http.Client, member, path string, timeout time.Duration, limit ...int64) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(member, "/")+path, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if IsTimeout(err) {
+			return nil, "", fmt.Errorf("no answer within %v", timeout)
+		}
+		// "dial tcp ...: connection refused", not the request again.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			return nil, "", ue.Err
+		}
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, cmp.Or(append(limit, 4096)...)))
+	return body, resp.Status, nil
+}
+
+// connectedPeers counts as healthy, in health, the members whose client
+// URL this node cannot reach (port 2379 closed between the nodes, which
+// kubeadm's stacked etcd does not need: each kube-apiserver asks its own
+// member) but that this node's member, healthy, is connected to by their
+// peer URL: its etcd_network_active_peers{Remote="ID in hex"} is 1 (its
+// /metrics, on the client URL too). It returns what the line that lets the
+// restart go on says of them, "" when none. Without the metric (another
+// etcd, /metrics refused) nothing is counted: the restart then waits, as
+// for members that do not answer.
+func connectedPeers(ctx context.Context, client *http.Client, local string, timeout time.Duration, health []memberHealth) string {
+	var unreached []int
+	for i, h := range health {
+		if h.why != "" && !h.reached {
+			unreached = append(unreached, i)
+		}
+	}
+	if len(unreached) == 0 {
+		return ""
+	}
+	body, status, err := askMember(ctx, client, local, "/metrics", timeout, 4<<20)
+	if err != nil || !strings.HasPrefix(status, "200") {
+		return ""
+	}
+	active := map[string]bool{}
+	for line := range strings.Lines(string(body)) {
+		rest, ok := strings.CutPrefix(line, "etcd_network_active_peers{")
+		labels, value, found := strings.Cut(rest, "} ")
+		if !ok || !found || strings.TrimSpace(value) == "0" {
+			continue
+		}
+		for l := range strings.SplitSeq(labels, ",") {
+			if id, ok := strings.CutPrefix(l, `Remote="`); ok {
+				active[strings.TrimSuffix(id, `"`)] = true
+			}
+		}
+	}
+	var names []string
+	for _, i := range unreached {
+		id, err := strconv.ParseUint(health[i].member.ID, 10, 64)
+		if err != nil || !active[strconv.FormatUint(id, 16)] {
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s (%s: %s)", name(health[i].member), health[i].url, health[i].why))
+		health[i].why = ""
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s not reached from this node, but connected to this member by the peer URL, as its etcd_network_active_peers says)", strings.Join(names, ", "))
 }
 
 func name(m EtcdMember) string {

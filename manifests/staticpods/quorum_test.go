@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,9 @@ import (
 
 // fakeMember is an etcd member: an httptest TLS server that answers
 // /health as health says ("true", "false", "hang"; "nospace": etcd's
-// NOSPACE alarm, false unless the request excludes it) and, for the local
+// NOSPACE alarm, false unless the request excludes it; "peer": its client
+// URL closed, but connected to the local member, whose /metrics says so;
+// "closed": its client URL closed, and disconnected) and, for the local
 // one, the member list of members.
 type fakeMember struct {
 	srv    *httptest.Server
@@ -57,6 +60,13 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 				}
 			case r.URL.Path == "/health":
 				fmt.Fprintf(w, `{"health":%q,"reason":""}`, m.health.Load())
+			case r.URL.Path == "/metrics" && i == 0:
+				fmt.Fprintln(w, "# TYPE etcd_network_active_peers gauge")
+				for _, o := range ms[1:] {
+					id, _ := strconv.ParseUint(o.id, 10, 64)
+					up := map[bool]int{true: 1, false: 0}[o.health.Load() == "peer"]
+					fmt.Fprintf(w, "etcd_network_active_peers{Local=%q,Remote=%q} %d\n", strconv.FormatUint(1000, 16), strconv.FormatUint(id, 16), up)
+				}
 			case r.URL.Path == "/v3/cluster/member/list" && r.Method == http.MethodPost && i == 0:
 				var list []string
 				for _, o := range ms {
@@ -71,6 +81,9 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 	for _, m := range ms {
 		m.srv.StartTLS()
 		t.Cleanup(m.srv.Close)
+		if h := m.health.Load(); h == "peer" || h == "closed" {
+			m.srv.Close() // its URL stays in the member list
+		}
 	}
 	return ms
 }
@@ -124,6 +137,13 @@ func TestEtcdQuorumGate(t *testing.T) {
 		// answer) still votes, and restarting this one would lose it.
 		{name: "this one healthy, others look unhealthy", healths: []string{"true", "false", "hang"},
 			wantErr: []string{"would lose its quorum", "cp-2 (", "cp-3 (", "only 0 of 3", "quorum of 2"}, slept: 15 * time.Minute},
+		// Port 2379 closed between the nodes (kubeadm's kube-apiservers
+		// ask their own member only): the other members are seen by the
+		// local member's peer connections.
+		{name: "others' client URLs closed, connected as peers", healths: []string{"true", "peer", "peer"},
+			wantOut: []string{"2 of the other 2 etcd members are healthy (cp-2 (https://127.0.0.1:", "connected to this member by the peer URL, as its etcd_network_active_peers says"}},
+		{name: "one closed and disconnected, one connected as a peer", healths: []string{"true", "closed", "peer"},
+			wantErr: []string{"would lose its quorum", "cp-2 (https://127.0.0.1:", "only 1 of 3"}, slept: 15 * time.Minute},
 		{name: "local member down", healths: []string{"true", "false", "true"}, down: true,
 			wantOut: []string{"cannot read etcd's member list", "not gated"}},
 		{name: "interrupted", healths: []string{"true", "true", "true"}, cancel: true, wantErr: []string{"context canceled"}},
