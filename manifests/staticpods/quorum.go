@@ -67,6 +67,12 @@ type EtcdQuorum struct {
 	Poll time.Duration
 	// Timeout bounds each request to a member; 5 s when 0.
 	Timeout time.Duration
+
+	// onWait, when set, is called once, before the first wait: Restart
+	// hands the restart Lease on then (restartEtcd), so that the node
+	// whose member is down can take it and restart that member, which is
+	// what this node waits for.
+	onWait func()
 }
 
 // memberHealth is one voting member other than this node's, and why it
@@ -135,6 +141,10 @@ func (q *EtcdQuorum) check(ctx context.Context, local string, o Options) error {
 			say(o.Out, "waiting up to %s for etcd member%s %s to be healthy: with this member down, only %d of %d members would be, fewer than the quorum of %d",
 				q.Wait, plural(len(bad)), strings.Join(bad, ", "), healthy, n, quorum)
 			next = now.Add(o.ProgressEvery)
+		}
+		if q.onWait != nil {
+			q.onWait()
+			q.onWait = nil
 		}
 		if err := o.Sleep(ctx, min(poll, q.Wait-waited)); err != nil {
 			return fmt.Errorf("wait for etcd's other members to be healthy: %w", err)

@@ -207,6 +207,36 @@ func TestEtcdQuorumGate(t *testing.T) {
 // refusal, so that the restart stays owed.
 func TestRestartRefusedWithoutQuorum(t *testing.T) {
 	ms := fakeEtcd(t, "true", "false", "true")
+	dir, affected := etcdAffected(t, ms)
+	before := snapshot(t, dir)
+	clock := treetest.NewStepClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var released []bool
+	var out bytes.Buffer
+	results, err := Restart(context.Background(), affected, Options{Clock: clock.Now, Now: clock.Now, Sleep: clock.Sleep, Out: &out,
+		ListenerPID: func(string, int) (int, error) { return 100, nil },
+		Coordinate: func(context.Context, string) (func(bool), error) {
+			return func(ok bool) { released = append(released, ok) }, nil
+		},
+		EtcdQuorum: quorumFor(ms, 3*time.Minute)})
+	t.Logf("out:\n%s", out.String())
+	if err == nil || !strings.Contains(err.Error(), "would lose its quorum") || !strings.Contains(err.Error(), "cp-2") {
+		t.Fatalf("Restart: %v, want the restart refused naming cp-2", err)
+	}
+	if len(results) != 1 || results[0].Status != Failed || !strings.Contains(results[0].Message, "cp-2") {
+		t.Errorf("results %+v, want etcd failed with the refusal", results)
+	}
+	if len(released) != 1 || !released[0] {
+		t.Errorf("released %v, want the turn handed on once as nothing restarted", released)
+	}
+	if after := snapshot(t, dir); !bytes.Equal(after["etcd.yaml"], before["etcd.yaml"]) || len(after) != len(before) {
+		t.Errorf("the manifest folder changed although the restart was refused")
+	}
+}
+
+// etcdAffected writes an etcd manifest whose client URL is the fake
+// member ms[0]'s, and returns its folder and etcd as Restart's argument.
+func etcdAffected(t *testing.T, ms []*fakeMember) (string, []Affected) {
+	t.Helper()
 	dir, certDir := t.TempDir(), t.TempDir()
 	_, port, _ := strings.Cut(strings.TrimPrefix(ms[0].srv.URL, "https://"), ":")
 	manifest := filepath.Join(dir, "etcd.yaml")
@@ -243,27 +273,45 @@ spec:
 	if len(affected) != 1 || affected[0].Component != pki.Etcd {
 		t.Fatalf("affected %v, want etcd", affected)
 	}
-	before := snapshot(t, dir)
+	return dir, affected
+}
+
+// TestRestartHandsTheLeaseOnWhileWaiting: a node that waits for another
+// node's etcd member to come back held the restart Lease for the whole
+// wait, up to 15 minutes, while the node whose member was down, and whose
+// restart was what would bring it back, waited for that Lease. The Lease
+// is handed on while it waits, taken again once the members are back,
+// and the quorum checked once more under it.
+func TestRestartHandsTheLeaseOnWhileWaiting(t *testing.T) {
+	ms := fakeEtcd(t, "true", "false", "true")
+	_, affected := etcdAffected(t, ms)
 	clock := treetest.NewStepClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var released []bool
+	var events []string
+	held, sleeps := false, 0
 	var out bytes.Buffer
-	results, err := Restart(context.Background(), affected, Options{Clock: clock.Now, Now: clock.Now, Sleep: clock.Sleep, Out: &out,
+	_, _ = Restart(context.Background(), affected, Options{Clock: clock.Now, Now: clock.Now, Out: &out, Timeout: time.Minute,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if held && len(events) < 3 {
+				t.Errorf("waited for the other members holding the restart Lease (events %v)", events)
+			}
+			if sleeps++; sleeps == 2 {
+				ms[1].health.Store("true")
+			}
+			return clock.Sleep(ctx, d)
+		},
 		ListenerPID: func(string, int) (int, error) { return 100, nil },
 		Coordinate: func(context.Context, string) (func(bool), error) {
-			return func(ok bool) { released = append(released, ok) }, nil
+			events, held = append(events, "take"), true
+			return func(ok bool) { events, held = append(events, fmt.Sprintf("release(%v)", ok)), false }, nil
 		},
 		EtcdQuorum: quorumFor(ms, 3*time.Minute)})
 	t.Logf("out:\n%s", out.String())
-	if err == nil || !strings.Contains(err.Error(), "would lose its quorum") || !strings.Contains(err.Error(), "cp-2") {
-		t.Fatalf("Restart: %v, want the restart refused naming cp-2", err)
+	if want := "take release(true) take"; !strings.HasPrefix(strings.Join(events, " "), want) || len(events) != 4 {
+		t.Errorf("Lease events %v, want %s, then one release once etcd's restart is done", events, want)
 	}
-	if len(results) != 1 || results[0].Status != Failed || !strings.Contains(results[0].Message, "cp-2") {
-		t.Errorf("results %+v, want etcd failed with the refusal", results)
-	}
-	if len(released) != 1 || !released[0] {
-		t.Errorf("released %v, want the turn handed on once as nothing restarted", released)
-	}
-	if after := snapshot(t, dir); !bytes.Equal(after["etcd.yaml"], before["etcd.yaml"]) || len(after) != len(before) {
-		t.Errorf("the manifest folder changed although the restart was refused")
+	for _, want := range []string{"the restart Lease is handed on while this node waits", "2 of the other 2 etcd members are healthy"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the restart does not say %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -234,12 +234,8 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		}
 	}
 	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
-		local := ""
-		if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
-			local = "https://" + addr
-		}
-		if err := o.EtcdQuorum.check(ctx, local, o); err != nil {
-			release(true) // nothing was restarted: the next node may go on
+		var err error
+		if release, err = restartEtcdQuorum(ctx, a, o, release); err != nil {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
@@ -475,4 +471,48 @@ func annotate(path, value, backupDir string) (string, error) {
 		return "", fmt.Errorf("annotate manifest %s: %w", path, err)
 	}
 	return manifests.Replace(path, data, out, backupDir)
+}
+
+// restartEtcdQuorum checks, holding the restart Lease (release hands it
+// on), that the other etcd members keep a quorum without this node's
+// (EtcdQuorum.check), and returns how to hand the Lease on once etcd has
+// restarted. While it waits for them, it hands the Lease on: the node
+// whose member is down may be the one that must take it, to restart that
+// member (its restart was owed), and would otherwise wait for this one's
+// wait to end. Once they are back it takes the Lease again and checks once
+// more, as another node may have restarted its member meanwhile. On an
+// error the Lease is handed on.
+func restartEtcdQuorum(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
+	local := ""
+	if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
+		local = "https://" + addr
+	}
+	q := *o.EtcdQuorum
+	handedOn := false
+	if o.Coordinate != nil {
+		q.onWait = func() {
+			release(true) // nothing was restarted: the next node may go on
+			handedOn = true
+			say(o.Out, "the restart Lease is handed on while this node waits, so that the node whose member is down can restart it; it is taken again before etcd restarts")
+		}
+	}
+	if err := q.check(ctx, local, o); err != nil {
+		if !handedOn {
+			release(true)
+		}
+		return nil, err
+	}
+	if !handedOn {
+		return release, nil
+	}
+	again, err := o.Coordinate(ctx, a.Component)
+	if err != nil {
+		return nil, err
+	}
+	q.Wait, q.onWait = 0, nil
+	if err := q.check(ctx, local, o); err != nil {
+		again(true)
+		return nil, err
+	}
+	return again, nil
 }
