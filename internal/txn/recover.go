@@ -196,7 +196,8 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 // targets and the folders it made for new targets (before the lists,
 // which a kill in between would otherwise lose), then the staged files,
 // and returns the temporary files it removed. A list that names anything
-// outside s stops it before it removes anything.
+// outside s, but a temporary file named with this transaction's ID
+// (ownTemp), stops it before it removes anything.
 func discardIn(dir string, s Scope, outside func(string) error) ([]string, error) {
 	var temps, folders []string
 	if data, err := os.ReadFile(filepath.Join(dir, tempsName)); err == nil {
@@ -206,7 +207,7 @@ func discardIn(dir string, s Scope, outside func(string) error) ([]string, error
 		_ = json.Unmarshal(data, &folders)
 	}
 	for _, p := range temps {
-		if !s.allowsTemp(p) {
+		if !s.allowsTemp(p) && !ownTemp(p, filepath.Base(dir)) {
 			return nil, outside(p)
 		}
 	}
@@ -221,6 +222,26 @@ func discardIn(dir string, s Scope, outside func(string) error) ([]string, error
 		return removed, fmt.Errorf("discard interrupted transaction %s: %w", dir, err)
 	}
 	return removed, nil
+}
+
+// ownTemp reports whether path has the name only transaction id gives a
+// temporary file (tempName: ".NAME.tmp-ID-N"), wherever it is: a command
+// whose scope does not reach the folder of a target of that transaction
+// (an external etcd's files that `certs download` wrote, on another file
+// system) may still remove it, instead of refusing until that command
+// runs again.
+func ownTemp(path, id string) bool {
+	base := filepath.Base(path)
+	rest, ok := strings.CutPrefix(base, atomicfile.TempPrefix)
+	if !ok || !atomicfile.IsTemp(base) {
+		return false
+	}
+	i := strings.LastIndex(rest, ".tmp-"+id+"-")
+	if i < 0 {
+		return false
+	}
+	n := rest[i+len(".tmp-"+id+"-"):]
+	return n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // allowsTemp reports whether s lets a transaction write path as a

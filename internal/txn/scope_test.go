@@ -99,6 +99,40 @@ func TestRecoverRefusesForeignTemporaryFiles(t *testing.T) {
 	}
 }
 
+// TestDiscardRemovesOwnTemporaryFilesOutsideScope: `certs download`
+// writing an external etcd's files on another file system leaves, when
+// killed before its commit, temporary files beside them; the next command,
+// whose scope does not reach that folder, refused to discard the
+// transaction, and so did every command until the download ran again. A
+// file named as only this transaction names its temporary files
+// (tempName, with its ID) is removed wherever it is; the transaction is
+// discarded and every target is as it was.
+func TestDiscardRemovesOwnTemporaryFilesOutsideScope(t *testing.T) {
+	tr := newTree(t)
+	tx := tr.stage(t)
+	elsewhere := t.TempDir() // an external etcd's folder: outside the scope
+	temp := filepath.Join(elsewhere, tempName(filepath.Base(tx.dir), 0, filepath.Join(elsewhere, "etcd-ca.crt")))
+	if err := os.WriteFile(temp, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal([]string{temp})
+	if err := os.WriteFile(filepath.Join(tx.dir, tempsName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := treetest.Snapshot(t, tr.certDir)
+	removed, err := RecoverIn(tr.root, tr.scope())
+	if err != nil {
+		t.Fatalf("Recover: %v, want the transaction discarded", err)
+	}
+	if _, err := os.Lstat(temp); !os.IsNotExist(err) {
+		t.Errorf("%s is left (%v); Recover removed %v", temp, err, removed)
+	}
+	if _, err := os.Lstat(tx.dir); !os.IsNotExist(err) {
+		t.Errorf("the transaction %s is left (%v)", tx.dir, err)
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, tr.certDir))
+}
+
 func TestScope(t *testing.T) {
 	s := tree{root: "/etc/kubernetes/.certctl-txn", certDir: "/etc/kubernetes/pki"}.scope()
 	for path, want := range map[string]bool{
