@@ -9,6 +9,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests/staticpods"
+	"github.com/certctl/certctl/phases/node"
 )
 
 // oweInTxn is, when the run restarts the control plane, the
@@ -34,8 +35,13 @@ func (r *run) oweInTxn() func(replaced []string) ([]txn.File, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A record beside this name or another name of a linked folder
+		// (node.LoadOwed) is merged with this run's after the commit.
 		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil // an error is LoadPending's to report, after the commit
+		}
+		if other, err := node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir}); err != nil || len(other.Records()) > 0 {
+			return nil, nil
 		}
 		owed, err := staticpods.LoadPending(path)
 		if err != nil {
