@@ -161,15 +161,18 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 }
 
 // BackupNames are the names restore takes for the backups beside certDir,
-// for completion: "latest", then the readable backups, newest first. It
-// only reads: no lock, no recovery.
+// and beside the folder it links to (FindBackupIn looks there too), for
+// completion: "latest", then the readable backups, newest first. It only
+// reads: no lock, no recovery.
 func BackupNames(certDir string) []string {
 	names := []string{"latest"}
-	root, err := renewal.BackupRoot(certDir)
-	if err != nil {
-		return names
+	var roots []string
+	for _, name := range node.Names(certDir, nil) {
+		if root, err := renewal.BackupRoot(name); err == nil {
+			roots = append(roots, root)
+		}
 	}
-	backups, _ := renewal.ListBackups(root)
+	backups, _ := renewal.ListBackupsIn(roots)
 	for i := len(backups) - 1; i >= 0; i-- {
 		if backups[i].Err == nil {
 			names = append(names, backups[i].Name)

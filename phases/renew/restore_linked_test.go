@@ -3,6 +3,9 @@ package renew
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +55,23 @@ func TestRestoreBesideTheLink(t *testing.T) {
 		if err := Restore(context.Background(), o, name); err != nil || !strings.Contains(out.String(), backups[0].Dir) {
 			t.Errorf("restore %s given %s: %v, want %s restored\n%s", name, link, err, backups[0].Dir, out.String())
 		}
+	}
+}
+
+// TestBackupNamesBesideTheLink: completion offered only the backups beside
+// the name given, while restore finds those beside the folder a link
+// points to as well.
+func TestBackupNamesBesideTheLink(t *testing.T) {
+	etc, link, real := treetest.LinkedFolder(t)
+	dir := filepath.Join(filepath.Dir(real), "certctl-backups", "20261206T110000Z")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	m := `{"version":1,"created":"2026-12-06T11:00:00Z","certDir":"` + real + `","kubeconfigDir":"` + etc + `","files":[]}`
+	if err := os.WriteFile(filepath.Join(dir, "backup.json"), []byte(m), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := BackupNames(link); !slices.Contains(got, "20261206T110000Z") {
+		t.Errorf("BackupNames(%s) = %v, want the backup beside %s", link, got, real)
 	}
 }
