@@ -1,6 +1,8 @@
 package treetest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,4 +45,28 @@ func BehindLink(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return real
+}
+
+// StuckTxn leaves in root, a transaction folder (internal/txn's Root,
+// which this package may not import), the transaction of a run killed
+// after (committed) or before its commit point, which replaces target by
+// data; it returns the transaction's ID.
+func StuckTxn(t testing.TB, root, target, data string, committed bool) string {
+	t.Helper()
+	id := "20261206T100000Z-00000001"
+	dir := filepath.Join(root, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "0"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if committed {
+		sum := sha256.Sum256([]byte(data))
+		m := `{"version":1,"created":"2026-12-06T10:00:00Z","entries":[{"target":"` + target + `","staged":"0","mode":420,"uid":-1,"gid":-1,"sha256":"` + hex.EncodeToString(sum[:]) + `"}]}`
+		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(m), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id
 }

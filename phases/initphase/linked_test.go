@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,19 +26,8 @@ func TestRunRecoversBesideTheLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := "20261206T100000Z-00000001"
-	dir := filepath.Join(root, id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	data := []byte("left by a renewal")
-	sum := sha256.Sum256(data)
-	m := `{"version":1,"created":"2026-12-06T10:00:00Z","entries":[{"target":"` + filepath.Join(link, "notes.txt") + `","staged":"0","mode":420,"uid":-1,"gid":-1,"sha256":"` + hex.EncodeToString(sum[:]) + `"}]}`
-	for p, d := range map[string][]byte{filepath.Join(dir, "0"): data, filepath.Join(dir, "manifest.json"): []byte(m)} {
-		if err := os.WriteFile(p, d, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	id := treetest.StuckTxn(t, root, filepath.Join(link, "notes.txt"), string(data), true)
 	cluster := config.Default()
 	cluster.CertificatesDir = real
 	var out, errOut bytes.Buffer

@@ -3,8 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -88,22 +86,7 @@ func stuckTxn(t *testing.T, certDir, name, data string, committed bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := "20261206T100000Z-00000001"
-	dir := filepath.Join(root, id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "0"), []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if committed {
-		sum := sha256.Sum256([]byte(data))
-		m := `{"version":1,"created":"2026-12-06T10:00:00Z","entries":[{"target":"` + filepath.Join(certDir, name) + `","staged":"0","mode":420,"uid":-1,"gid":-1,"sha256":"` + hex.EncodeToString(sum[:]) + `"}]}`
-		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(m), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return treetest.StuckTxn(t, root, filepath.Join(certDir, name), data, committed)
 }
 
 // TestLinkedCertDirRefusesWhileOtherNameHeld: a run given the real folder
