@@ -41,6 +41,17 @@ func ReadFile(path string) ([]byte, error) {
 // lock file's check shares; kept here for pki's callers).
 func FileKind(m fs.FileMode) string { return filekind.Of(m) }
 
+// SameFile reports whether a and b name the same existing file or
+// folder, through links.
+func SameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
 // DanglingLink returns the target of path when path is a symbolic link
 // whose target does not exist (on nodes that keep /etc/kubernetes/pki on a
 // data volume, a volume not mounted), and whether it is one.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
 )
 
 // A certificate folder may have two names: /etc/kubernetes/pki, a link
@@ -51,7 +52,7 @@ func aliases(certDir string, kubeconfigDirs []string) []string {
 		if err != nil || !os.SameFile(st, cst) {
 			continue
 		}
-		if slices.ContainsFunc(parents, func(p string) bool { return sameFolder(p, filepath.Dir(c)) }) {
+		if slices.ContainsFunc(parents, func(p string) bool { return p == filepath.Dir(c) || pki.SameFile(p, filepath.Dir(c)) }) {
 			continue
 		}
 		parents = append(parents, filepath.Dir(c))
@@ -73,16 +74,6 @@ func absClean(p string) string {
 		return abs
 	}
 	return filepath.Clean(p)
-}
-
-// sameFolder reports whether a and b name the same folder.
-func sameFolder(a, b string) bool {
-	if a == b {
-		return true
-	}
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // txnRoots are the transaction roots of certDir under each of its names:

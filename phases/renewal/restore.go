@@ -72,7 +72,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if m.Undo != "" {
 		return nil, fmt.Errorf("backup %s was made by %s: restoring its files would leave that half undone; %s (nothing was restored)", dir, m.MadeBy, m.Undo)
 	}
-	if m.CertDir != o.CertDir && m.KubeconfigDir == o.KubeconfigDir && sameDir(m.CertDir, o.CertDir) {
+	if m.CertDir != o.CertDir && m.KubeconfigDir == o.KubeconfigDir && pki.SameFile(m.CertDir, o.CertDir) {
 		// The same folder under another name (/etc/kubernetes/pki, a link
 		// to /data/pki): its files are named by the backup's name, which
 		// this run's transaction and lock do not cover.
@@ -334,11 +334,4 @@ func checkPairs(certDir string, files []txn.File) error {
 		}
 	}
 	return nil
-}
-
-// sameDir reports whether a and b name the same folder.
-func sameDir(a, b string) bool {
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }

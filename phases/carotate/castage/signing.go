@@ -2,7 +2,6 @@ package castage
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,7 +46,7 @@ func (f Files) certs() []string { return []string{f.Trust, f.OldCert, f.NewCert}
 // files (the trust file, the old or the new CA), as spelled or through
 // another path to the same file.
 func (f Files) IsCert(path string) bool {
-	return slices.Contains(f.certs(), filepath.Clean(path)) || slices.ContainsFunc(f.certs(), func(c string) bool { return SameFile(c, path) })
+	return slices.Contains(f.certs(), filepath.Clean(path)) || slices.ContainsFunc(f.certs(), func(c string) bool { return pki.SameFile(c, path) })
 }
 
 // SigningCertFiles are the certificates kube-controller-manager's signing
@@ -106,7 +105,7 @@ func SigningCheck(f Files, rec *Record, manifestDir string) (problem, fix string
 	}
 	var named, sets []string
 	for _, flag := range append([]string{"cluster-signing-cert-file"}, manifests.PerSignerCertFlags...) {
-		if v := flags[flag]; v != "" && (filepath.Clean(v) == f.Trust || SameFile(v, f.Trust)) {
+		if v := flags[flag]; v != "" && (filepath.Clean(v) == f.Trust || pki.SameFile(v, f.Trust)) {
 			// The manifest's spelling, the one its hostPath volumes mount.
 			named = append(named, "--"+flag+"="+v)
 			cert, _ := f.SigningFiles(rec.Stage, v)
@@ -157,14 +156,4 @@ func kubeControllerManager(manifestDir string) (string, map[string]string) {
 		return "", nil
 	}
 	return path, flags
-}
-
-// SameFile reports whether a and b name the same existing file.
-func SameFile(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
 }
