@@ -54,7 +54,7 @@ type BackupEntry struct {
 // the folder is shown always when they lie beside several names), or the
 // BackupList schema.
 func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Format, out, errOut io.Writer) error {
-	roots, err := backupRoots(certDir, kubeconfigDir)
+	roots, err := backupRoots(certDir, []string{kubeconfigDir})
 	if err != nil {
 		return err
 	}
@@ -76,9 +76,9 @@ func ListBackups(ctx context.Context, certDir, kubeconfigDir string, f output.Fo
 // backupRoots are the backup folders beside every name of certDir
 // (node.Names), the given name's first: each run keeps its backups beside
 // the name it was given.
-func backupRoots(certDir, kubeconfigDir string) ([]string, error) {
+func backupRoots(certDir string, kubeconfigDirs []string) ([]string, error) {
 	var roots []string
-	for _, name := range node.Names(certDir, []string{kubeconfigDir}) {
+	for _, name := range node.Names(certDir, kubeconfigDirs) {
 		root, err := renewal.BackupRoot(name)
 		if err != nil {
 			return nil, err
@@ -166,12 +166,7 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 // reads: no lock, no recovery.
 func BackupNames(certDir string) []string {
 	names := []string{"latest"}
-	var roots []string
-	for _, name := range node.Names(certDir, nil) {
-		if root, err := renewal.BackupRoot(name); err == nil {
-			roots = append(roots, root)
-		}
-	}
+	roots, _ := backupRoots(certDir, nil)
 	backups, _ := renewal.ListBackupsIn(roots)
 	for i := len(backups) - 1; i >= 0; i-- {
 		if backups[i].Err == nil {

@@ -100,7 +100,7 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 // would; with the restarts it will owe in its transaction (oweInTxn).
 func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	o := r.o
-	roots, err := backupRoots(o.Cluster.CertificatesDir, o.KubeconfigDir)
+	roots, err := backupRoots(o.Cluster.CertificatesDir, []string{o.KubeconfigDir})
 	if err != nil {
 		return "", nil, err
 	}
