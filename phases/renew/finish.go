@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
 )
 
 // finish reports the renewal, prunes the backups and restarts the
@@ -174,8 +176,11 @@ func (s *Summary) addSkipped(res *renewal.Result, certDir, kubeconfigDir string)
 // have to be restarted (enabled: that --restart-control-plane would
 // restart), in the real run's order; nothing when none. When enabled, a
 // second line names the Leases the real run would wait for and take
-// (lease.go), which the dry run does not touch.
-func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, enabled bool) {
+// (lease.go), which the dry run does not touch, and a third, when etcd is
+// among them, the check of etcd's quorum before its restart (quorum.go),
+// which the dry run does not make.
+func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, restart Restart) {
+	enabled := restart.Enabled
 	if len(restarts) == 0 {
 		return
 	}
@@ -196,4 +201,7 @@ func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, enabled bool) 
 		leases[i] = RestartLeasePrefix + n
 	}
 	fmt.Fprintf(w, "[dry-run] Each restart would first wait for and take its component's Lease in kube-system (%s), so that one control-plane node at a time restarts it; etcd's also takes kube-apiserver's on a node that runs one. This dry run reads and takes no Lease\n", strings.Join(leases, ", "))
+	if slices.Contains(names, pki.Etcd) {
+		fmt.Fprintf(w, "[dry-run] Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to %s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing\n", restart.leaseWait())
+	}
 }

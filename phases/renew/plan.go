@@ -105,7 +105,7 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 					}
 				}
 			}
-		}), o.Restart.Enabled)
+		}), o.Restart)
 		if len(due) == 0 {
 			fmt.Fprintf(w, "[dry-run] 0 certificate(s) would be renewed; nothing was written\n")
 			return nil

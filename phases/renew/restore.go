@@ -30,7 +30,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 			dir, res, err := r.restore(name)
 			if err == nil {
 				r.warnRestore(res)
-				err = printRestore(w, o.Format, dir, res, true, o.Restart.Enabled, nil)
+				err = printRestore(w, o.Format, dir, res, true, o.Restart, nil)
 			}
 			return err
 		})
@@ -49,7 +49,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	}
 	r.warnRestore(res)
 	if !Structured(o.Format) {
-		writeRestore(o.Out, dir, res, false, false)
+		writeRestore(o.Out, dir, res, false, Restart{})
 		if !o.Restart.Enabled && len(res.Restored) > 0 {
 			writeRestartAdvice(o.Out, "restart", "restored", res.Restarts)
 		}
@@ -63,7 +63,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		// With the restarts' warnings, as renew's summary lists them.
 		all := *res
 		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
-		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, &all, false, o.Restart.Enabled, r.summary.Restarts))
+		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts))
 	}
 	return err
 }
@@ -77,9 +77,9 @@ func (r *run) warnRestore(res *renewal.RestoreResult) {
 }
 
 // printRestore prints what a restore did (dryRun: would do) in f: the
-// lines of writeRestore, or the RestoreSummary schema. restart says
-// whether the restore restarts the components (--restart-control-plane).
-func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun, restart bool, restarts []staticpods.Result) error {
+// lines of writeRestore, or the RestoreSummary schema. restart is how
+// the restore restarts the components (Enabled: --restart-control-plane).
+func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result) error {
 	if !Structured(f) {
 		writeRestore(out, dir, res, dryRun, restart)
 		return nil
@@ -116,9 +116,9 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 }
 
 // writeRestore prints the lines of a restore; a dry run's also say what
-// would have to be restarted, as renew --dry-run's do (restart: what
-// --restart-control-plane would restart).
-func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun, restart bool) {
+// would have to be restarted, as renew --dry-run's do (restart: how the
+// real run would restart them, writeDryRunRestarts).
+func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart) {
 	if res.BackupDir != "" {
 		fmt.Fprintf(out, "[backup] The files the restore replaces are saved in %s\n", res.BackupDir)
 	}

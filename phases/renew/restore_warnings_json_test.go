@@ -20,7 +20,7 @@ func TestRestoreSummaryWarnings(t *testing.T) {
 	}
 	for _, want := range [][]string{{}, {"admin.conf trusts one CA of two"}} {
 		var out bytes.Buffer
-		if err := printRestore(&out, f, "/backups/x", &renewal.RestoreResult{Warnings: want}, false, false, nil); err != nil {
+		if err := printRestore(&out, f, "/backups/x", &renewal.RestoreResult{Warnings: want}, false, Restart{}, nil); err != nil {
 			t.Fatal(err)
 		}
 		var got struct {
