@@ -66,8 +66,8 @@ func readSide(certFile, keyFile string) (side, error) {
 
 // readMaterial reads the old and new CA of a rotation at rec's stage and
 // checks them against the record's fingerprints. The key of the side that
-// step drops with its CA (the new one at abort, the old one at finish) may
-// be gone: that side is then its certificate alone, or for sa its public key
+// step drops with its CA (the new one at either abort, the old one at
+// finish) may be gone: that side is then its certificate alone, or for sa its public key
 // in the trust file, which is all the step needs of it. Another key that is
 // gone is an error that says which step can still go on without it.
 func readMaterial(k kind, p paths, rec *Record, step string) (material, error) {
@@ -84,7 +84,7 @@ func readMaterial(k kind, p paths, rec *Record, step string) (material, error) {
 	if m.old, err = readSideOf(k, p, p.OldCert, oldKey, rec.OldCA, step == stepFinish); err != nil {
 		return m, lostKey(k, p, rec, oldKey, "old", err)
 	}
-	if m.new, err = readSideOf(k, p, p.NewCert, newKey, rec.NewCA, step == stepAbort); err != nil {
+	if m.new, err = readSideOf(k, p, p.NewCert, newKey, rec.NewCA, step == stepAbort || step == stepAbortReissue); err != nil {
 		return m, lostKey(k, p, rec, newKey, "new", err)
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
@@ -118,8 +118,9 @@ func readSideOf(k kind, p paths, certFile, keyFile, id string, dropped bool) (si
 
 // lostKey is err, reading the key of the what ("old" or "new") CA of a
 // rotation at rec's stage, with the step that can still go on when the
-// key file is gone: no backup holds the new key of stage trust, which
-// trust made; the old key of stage reissue only --abort needs.
+// key file is gone: no backup holds the new key, which trust made; only
+// --abort does without it. The old key of stage reissue only --abort
+// needs.
 func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) error {
 	if !missing(keyFile) {
 		return err
@@ -127,6 +128,8 @@ func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) erro
 	switch {
 	case rec.Stage == StageTrust && what == "new":
 		return fmt.Errorf("%w: the new %s CA's key is gone, and reissue cannot sign without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
+	case rec.Stage == StageReissue && what == "new":
+		return fmt.Errorf("%w: the new %s CA's key is gone, and finish, which keeps the new CA signing, cannot go on without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which signs with the old CA again and does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
 	case rec.Stage == StageReissue && what == "old":
 		return fmt.Errorf("%w: the old %s CA's key is gone: finish does not need it, but --abort, which signs with the old CA again, does (the backup stage reissue made in certctl-backups holds it as %s)", err, k.name, strings.TrimPrefix(p.Key, filepath.Dir(p.Record)+string(filepath.Separator)))
 	}

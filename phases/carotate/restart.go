@@ -84,6 +84,11 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 			// Without --abort the next stage is reissue again, which
 			// signs with the new CA the abort backs out of.
 			then = "`" + o.command(k) + " --abort --restarted` to go on with the abort (drops the new CA), or `" + o.command(k) + " --restarted` for stage reissue again"
+			if missing(p.NewKey) {
+				// --abort went back from reissue without the new key:
+				// reissue cannot sign again.
+				then = "`" + o.command(k) + " --abort --restarted` to go on with the abort (drops the new CA, whose key " + p.NewKey + " is gone)"
+			}
 		}
 		fmt.Fprintf(o.Out, "[ca-rotate] Restart %s now, so that they read the new files; then run %s (docs/ca-rotation.md)\n", strings.Join(rec.Restart, ", "), then)
 		return rec, nil

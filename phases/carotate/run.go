@@ -216,7 +216,7 @@ func (r *run) apply(ctx context.Context) error {
 	if err := removeFiles(r.remove); err != nil {
 		return err
 	}
-	return Verify(r.o.CertDir, r.o.KubeconfigDir, r.k.name, r.o.ExternalEtcd, r.now)
+	return verifyAfter(r.step, r.o.CertDir, r.o.KubeconfigDir, r.k.name, r.o.ExternalEtcd, r.now)
 }
 
 // renewalOptions are the renewal engine's options for re-issuing the

@@ -115,7 +115,9 @@ func (r *run) buildReissue(signer, other side, stage string) error {
 	}
 	files.add(trustFile(r.k, r.p, signer, other))
 	files.add(keyFile(r.p.Key, signer))
-	files.add(keyFile(otherKey, other))
+	if other.key != nil {
+		files.add(keyFile(otherKey, other))
+	} // else the new CA's key, gone when --abort goes back from reissue without it (readMaterial): stage trust lacks it, as after its loss at trust, and the next --abort drops the new CA
 	if files.err != nil {
 		return files.err
 	}

@@ -44,6 +44,12 @@ type State struct {
 // inspect reads the files of the rotation of k and compares them with its
 // record.
 func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
+	return inspectAfter("", k, externalEtcd, certDir, kubeconfigDir, now, rerun)
+}
+
+// inspectAfter is inspect of the files that step wrote, checked after it
+// (verifyAfter): a key it dropped may be gone (readMaterial).
+func inspectAfter(step string, k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
 	p := k.paths(certDir)
 	rec, err := ReadRecord(p.Record)
 	if err != nil {
@@ -75,7 +81,7 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 	if rec.Active() {
 		// The old and new CA files of the stage, as ca rotate reads them
 		// before the next stage or an abort, which refuse the same.
-		if _, err := readMaterial(k, p, rec, ""); err != nil {
+		if _, err := readMaterial(k, p, rec, step); err != nil {
 			st.Problems = append(st.Problems, err.Error())
 		}
 	}
@@ -163,11 +169,18 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 // what its record's stage says: the trust file's order, the key, every
 // certificate's signer and every kubeconfig's CA data.
 func Verify(certDir, kubeconfigDir, name string, externalEtcd bool, now time.Time) error {
+	return verifyAfter("", certDir, kubeconfigDir, name, externalEtcd, now)
+}
+
+// verifyAfter is Verify of the files that step wrote: the key of the CA it
+// dropped may be gone (the new one, when --abort went back from reissue
+// without it).
+func verifyAfter(step, certDir, kubeconfigDir, name string, externalEtcd bool, now time.Time) error {
 	k, err := kindOf(name)
 	if err != nil {
 		return err
 	}
-	st, err := inspect(k, externalEtcd, certDir, kubeconfigDir, now, "")
+	st, err := inspectAfter(step, k, externalEtcd, certDir, kubeconfigDir, now, "")
 	if err != nil {
 		return err
 	}
