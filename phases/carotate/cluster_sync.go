@@ -140,7 +140,11 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	var n side
 	var trustPEM []byte
 	if rec.Active() {
-		m, err := readMaterial(k, p, rec, "")
+		step := "" // backing out, the new CA's key may be gone: the entry needs its certificate alone
+		if rec.Aborting {
+			step = stepAbortReissue
+		}
+		m, err := readMaterial(k, p, rec, step)
 		if err != nil {
 			return err
 		}
@@ -177,8 +181,8 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 		fmt.Fprintf(o.Out, "[ca-rotate] %s: every node of the rotation re-issued with the new CA, or left it: deleted %s\n", k.name, cl.st.secretWhat())
 		return nil
 	}
-	if !rec.Active() {
-		return nil
+	if !rec.Active() || n.key == nil {
+		return nil // without the new CA's key (gone while backing out), nothing to upload
 	}
 	keyHex := cl.o.CertificateKey
 	if keyHex == "" {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
 	"github.com/certctl/certctl/pki"
 )
 
@@ -61,5 +63,34 @@ func TestLostNewKeyAtReissueAborts(t *testing.T) {
 				t.Errorf("ca status after the abort: %q", got)
 			}
 		})
+	}
+}
+
+// TestLostNewKeyAtReissueAbortsInACluster: the same on a node of a
+// cluster's rotation, whose abort then writes its entry of the cluster
+// record: it read the new CA's key again to do so, and failed once the
+// stage was made. The Secret, which the node that lost the key could not
+// upload again, stays as it is while another node has not re-issued.
+func TestLostNewKeyAtReissueAbortsInACluster(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	const ca = pki.CAName
+	m := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))
+	if m == nil {
+		t.Fatal("trust on the first node printed no certificate key")
+	}
+	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] })
+	_, _ = b.try(t, ca, nil) // refused while cp-1 has not restarted, but records cp-2's restart
+	a.rotate(t, ca, nil)
+	if err := os.Remove(k(t, ca).paths(a.node.CertDir()).Key); err != nil {
+		t.Fatal(err)
+	}
+	a.rotate(t, ca, func(o *Options, c *ClusterOptions) { o.Abort = true })
+	if got := clusterRecord(t, cs, ca).Nodes["cp-1"]; got.Stage != StageTrust {
+		t.Errorf("cp-1 in the cluster record after its abort from reissue: %+v, want stage trust", got)
+	}
+	if !secretExists(t, cs, ca) {
+		t.Error("the Secret went while cp-2 had not re-issued")
 	}
 }
