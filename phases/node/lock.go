@@ -215,6 +215,10 @@ func makeFolders(dir string) (made []string, err error) {
 			made = append(made, d)
 		case !errors.Is(err, fs.ErrExist): // made by another command: not ours to remove
 			removeFolders(made)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // not "create folder X: mkdir X: ..."
+			}
 			return nil, fmt.Errorf("create folder %s: %w", d, err)
 		}
 	}
