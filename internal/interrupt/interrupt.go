@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -86,6 +87,13 @@ func brokenOutput(err error) bool {
 func (in *Interrupts) watchPipe(ch <-chan os.Signal) {
 	defer utilruntime.HandleCrash()
 	for range ch {
+		if !outputGone() {
+			// A connection's (an API server or etcd that reset it while
+			// certctl wrote): once SIGPIPE is asked for, the kernel's
+			// signal for every broken socket comes here too, and the
+			// write's EPIPE is handled where it happens.
+			continue
+		}
 		held := lock.Taken()
 		in.mu.Lock()
 		if held == "" && !in.ending {
@@ -166,4 +174,14 @@ func (in *Interrupts) Exit(err error) int {
 		}
 	}
 	return exitcode.Of(err)
+}
+
+// outputGone reports whether the reader of certctl's stdout or stderr went
+// away: the write end of a pipe whose read end is closed polls as an error.
+func outputGone() bool {
+	fds := []unix.PollFd{{Fd: int32(os.Stdout.Fd()), Events: unix.POLLOUT}, {Fd: int32(os.Stderr.Fd()), Events: unix.POLLOUT}}
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		return false
+	}
+	return fds[0].Revents&unix.POLLERR != 0 || fds[1].Revents&unix.POLLERR != 0
 }
