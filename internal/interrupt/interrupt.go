@@ -4,14 +4,17 @@ package interrupt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -45,7 +48,13 @@ type Interrupts struct {
 	got    os.Signal     // the first signal, nil before
 	ending bool          // Exit or the watchdog is printing the last line
 	fired  chan struct{} // closed when the watchdog has printed its line
+	cut    string        // the lock held when the output's reader went away (SIGPIPE)
 }
+
+// brokenPipe is the exit status of a command whose output's reader went
+// away before it took certctl's lock: a shell's for a death by SIGPIPE,
+// which Go's default for a write to a broken stdout is.
+const brokenPipe = 128 + int(syscall.SIGPIPE)
 
 // Watch returns the context to run a command with and what ends
 // it. exit is os.Exit in main; the watchdog calls it with
@@ -55,7 +64,48 @@ func Watch(parent context.Context, errOut io.Writer, exit func(int)) (context.Co
 	in := &Interrupts{errOut: errOut, exit: exit, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go in.watch(ctx)
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	go in.watchPipe(pipe)
 	return ctx, in
+}
+
+// brokenOutput reports whether err is a write to certctl's stdout or
+// stderr whose reader went away, not a connection's broken pipe.
+func brokenOutput(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && (pe.Path == os.Stdout.Name() || pe.Path == os.Stderr.Name()) && errors.Is(pe.Err, syscall.EPIPE)
+}
+
+// watchPipe handles the output's reader going away (`certctl ... | head
+// -1`): Go's default, death at the next write to stdout or stderr, would
+// end a command halfway through the files it writes (init-phase writes
+// them one by one). Before certctl's lock is taken nothing was changed,
+// and certctl ends at once, as before. Once it is taken, the command goes
+// on to its end, its writes to the broken pipe failing (EPIPE), and Exit
+// says that the output was cut.
+func (in *Interrupts) watchPipe(ch <-chan os.Signal) {
+	defer utilruntime.HandleCrash()
+	for range ch {
+		if !outputGone() {
+			// A connection's (an API server or etcd that reset it while
+			// certctl wrote): once SIGPIPE is asked for, the kernel's
+			// signal for every broken socket comes here too, and the
+			// write's EPIPE is handled where it happens.
+			continue
+		}
+		held := lock.Taken()
+		in.mu.Lock()
+		if held == "" && !in.ending {
+			in.ending = true
+			in.mu.Unlock()
+			close(in.fired)
+			in.exit(brokenPipe)
+			return
+		}
+		in.cut = held
+		in.mu.Unlock()
+	}
 }
 
 func (in *Interrupts) watch(ctx context.Context) {
@@ -104,12 +154,19 @@ func (in *Interrupts) Exit(err error) int {
 		return exitcode.Interrupted
 	}
 	in.ending = true
-	sig := in.got
+	sig, cut := in.got, in.cut
 	in.mu.Unlock()
 	in.cancel()
 	signal.Stop(in.ch)
+	if sig == nil && brokenOutput(err) && lock.Taken() == "" {
+		// The command saw the broken pipe before watchPipe did.
+		return brokenPipe
+	}
 	if sig != nil {
 		err = exitcode.AfterSignal(err)
+	}
+	if cut != "" {
+		fmt.Fprintf(in.errOut, "[warning] the reader of certctl's output went away (SIGPIPE) after certctl had taken the lock %s: certctl finished the command rather than stop halfway, but its output was cut; certctl check-expiration shows the state\n", cut)
 	}
 	if err != nil {
 		if msg := err.Error(); msg != "" {
@@ -117,4 +174,14 @@ func (in *Interrupts) Exit(err error) int {
 		}
 	}
 	return exitcode.Of(err)
+}
+
+// outputGone reports whether the reader of certctl's stdout or stderr went
+// away: the write end of a pipe whose read end is closed polls as an error.
+func outputGone() bool {
+	fds := []unix.PollFd{{Fd: int32(os.Stdout.Fd()), Events: unix.POLLOUT}, {Fd: int32(os.Stderr.Fd()), Events: unix.POLLOUT}}
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		return false
+	}
+	return fds[0].Revents&unix.POLLERR != 0 || fds[1].Revents&unix.POLLERR != 0
 }

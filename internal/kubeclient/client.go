@@ -6,8 +6,8 @@
 //  2. KUBECONFIG-DIR/admin.conf, for the commands that work on a node's
 //     kubeconfig folder (renew, restore, ca rotate, certs upload), when it
 //     exists;
-//  3. $KUBECONFIG;
-//  4. ~/.kube/config, when it exists;
+//  3. $KUBECONFIG, its files that exist (an error when none does);
+//  4. ~/.kube/config, when $HOME is set and it exists;
 //  5. the pod's service account.
 package kubeclient
 
@@ -87,24 +87,24 @@ func New(o Options) (*Client, error) {
 			return nil, fmt.Errorf("check kubeconfig %s: %w: run certctl as root, or pass --kubeconfig", def, err)
 		}
 	}
-	env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar)
-	home := filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)
-	if _, err := os.Stat(home); err != nil {
-		home = ""
+	env, envFiles, envErr := kubeconfigEnv()
+	if envErr != nil && path == "" {
+		return nil, envErr
 	}
+	home := homeKubeconfig()
 	// client-go reads the kubeconfig with os.ReadFile, which blocks on a
 	// FIFO until something writes to it: refuse what is not a regular file.
-	for _, p := range append([]string{path, home}, filepath.SplitList(env)...) {
+	for _, p := range append([]string{path, home}, envFiles...) {
 		if err := checkRegular(p); err != nil {
 			return nil, err
 		}
 	}
-	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: filepath.SplitList(env)}
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: envFiles}
 	switch {
 	case path != "":
 		source = "kubeconfig " + path
 	case env != "":
-		source = "$KUBECONFIG " + env
+		source = "$KUBECONFIG " + strings.Join(envFiles, string(filepath.ListSeparator))
 	case home != "":
 		rules.Precedence, source = []string{home}, "kubeconfig "+home
 	}
@@ -139,6 +139,48 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("create API client from %s: %w", source, err)
 	}
 	return &Client{Clientset: cs, Config: cfg, Source: source}, nil
+}
+
+// kubeconfigEnv returns $KUBECONFIG and the files it names that may be
+// read: an empty entry names no file, and a missing one is skipped, as
+// client-go and kubectl skip it. A $KUBECONFIG of empty entries only is
+// as if unset (env ""); one whose every file is missing is an error, not
+// client-go's "no configuration has been provided, try setting
+// KUBERNETES_MASTER".
+func kubeconfigEnv() (env string, files []string, err error) {
+	env = os.Getenv(clientcmd.RecommendedConfigPathEnvVar)
+	for _, p := range filepath.SplitList(env) {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		files = append(files, p)
+	}
+	if len(files) > 0 {
+		return env, files, nil
+	}
+	if strings.Trim(env, string(filepath.ListSeparator)) == "" {
+		return "", nil, nil
+	}
+	return env, nil, fmt.Errorf("$KUBECONFIG %s names no file that exists: set KUBECONFIG to a kubeconfig of the cluster, or pass --kubeconfig (on a control-plane node, %s)", env, nodeAdmin)
+}
+
+// homeKubeconfig returns ~/.kube/config when it exists, else "". Without
+// $HOME (cron, a systemd service) there is none: client-go's homedir would
+// make it ".kube/config" of the current folder, maybe /tmp, where anyone
+// may put a kubeconfig whose exec plugin client-go runs.
+func homeKubeconfig() string {
+	dir := homedir.HomeDir()
+	if !filepath.IsAbs(dir) {
+		return ""
+	}
+	home := filepath.Join(dir, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)
+	if _, err := os.Stat(home); err != nil {
+		return ""
+	}
+	return home
 }
 
 // notRegularError is a kubeconfig that is not a regular file; it is

@@ -1,6 +1,8 @@
 package kubeclient
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -29,6 +32,11 @@ func TestKubeconfigPrecedence(t *testing.T) {
 		{"admin.conf of --kubeconfig-dir", "", n.Dir, other, "kubeconfig " + n.Path("admin.conf")},
 		{"then $KUBECONFIG", "", empty, other, "$KUBECONFIG " + other},
 		{"then the pod's service account", "", empty, "", "no --kubeconfig, no " + empty + "/admin.conf and no $KUBECONFIG"},
+		{"empty entries of $KUBECONFIG are skipped", "", empty, "::" + other + ":", "$KUBECONFIG " + other},
+		{"a $KUBECONFIG of empty entries only is unset", "", empty, ":", "no --kubeconfig, no " + empty + "/admin.conf and no $KUBECONFIG"},
+		{"a missing file of $KUBECONFIG is skipped", "", empty, empty + "/none:" + other, "$KUBECONFIG " + other},
+		{"a $KUBECONFIG of missing files is named", "", empty, empty + "/none:" + empty + "/gone",
+			"$KUBECONFIG " + empty + "/none:" + empty + "/gone names no file that exists: set KUBECONFIG to a kubeconfig of the cluster, or pass --kubeconfig"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("KUBECONFIG", tc.env)
@@ -60,4 +68,30 @@ func TestClientCertUser(t *testing.T) {
 	if got := (&Client{Config: &rest.Config{BearerToken: "t"}}).User(); got != "" {
 		t.Errorf("User of a token = %q", got)
 	}
+}
+
+// TestKubeconfigWithoutHome: with $HOME unset or empty (a cron job, a
+// systemd service), ~/.kube/config is not ".kube/config" of the current
+// folder: a kubeconfig there (in /tmp, anyone's) could name any server and
+// an exec credential plugin that client-go would run as root.
+func TestKubeconfigWithoutHome(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	now := time.Now()
+	cwd := t.TempDir()
+	kc := n.APIKubeconfig(t, "https://192.0.2.7:6443", pki.NewValidity(now, time.Hour, time.Hour))
+	if err := os.MkdirAll(filepath.Join(cwd, ".kube"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(kc, filepath.Join(cwd, ".kube", "config")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(cwd)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", "")
+	c, err := New(Options{KubeconfigDir: t.TempDir(), Now: func() time.Time { return now }})
+	if err == nil {
+		t.Fatalf("New with $HOME unset used %s, want no ~/.kube/config", c.Source)
+	}
+	treetest.ErrMentions(t, err, "no $KUBECONFIG or ~/.kube/config")
 }

@@ -61,8 +61,18 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 	var tick <-chan time.Time
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
+		if err == nil && !removed(f, path) {
 			break
+		}
+		if err == nil {
+			// Its holder removed it (a command that made the folder, and
+			// failed, removes what it made): lock the file now at path,
+			// which a third command may have created.
+			f.Close()
+			if f, err = open(path); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
@@ -96,6 +106,17 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		f.Sync()
 	}
 	return &Lock{f: f}, nil
+}
+
+// removed reports whether the locked file f is no longer the file at
+// path.
+func removed(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Stat(path)
+	return err != nil || !os.SameFile(fi, pi)
 }
 
 // open opens the lock file at path, creating it 0600 if missing. It

@@ -67,6 +67,33 @@ func TestWaiterGetsLockWhenHolderReleases(t *testing.T) {
 	l2.Release()
 }
 
+// TestWaiterLocksTheFileAtPath: a holder that removes the lock file
+// before it releases it (a command that made the folder and wrote nothing
+// there) does not leave its waiter holding the removed file, which a third
+// command, creating the file again, would lock too.
+func TestWaiterLocksTheFileAtPath(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lock")
+	l, err := AcquireWait(context.Background(), p, Wait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		os.Remove(p)
+		l.Release()
+	}()
+	l2, err := AcquireWait(context.Background(), p, Wait{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Release()
+	held, _ := l2.f.Stat()
+	at, err := os.Stat(p)
+	if err != nil || !os.SameFile(held, at) {
+		t.Errorf("the waiter holds a lock on a removed file, not on %s (%v)", p, err)
+	}
+}
+
 // TestMain lets the test binary act as a lock holder in a child process.
 func TestMain(m *testing.M) {
 	if p := os.Getenv("LOCK_TEST_HOLD"); p != "" {

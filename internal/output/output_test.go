@@ -61,7 +61,10 @@ func TestWidth(t *testing.T) {
 	for _, tc := range []struct {
 		env  string
 		want int
-	}{{"", DefaultWidth}, {"80", 80}, {"250", 250}, {"0", DefaultWidth}, {"wide", DefaultWidth}} {
+	}{{"", DefaultWidth}, {"80", 80}, {"250", 250}, {"0", DefaultWidth}, {"wide", DefaultWidth},
+		// A narrow pane or a stray COLUMNS=1 would cut every row to "…":
+		// wrapped lines are readable, rows of "NAME  …" are not.
+		{"1", MinWidth}, {"12", MinWidth}, {"-5", DefaultWidth}} {
 		t.Setenv("COLUMNS", tc.env)
 		// A buffer is not a terminal.
 		if got := Width(&bytes.Buffer{}); got != tc.want {

@@ -16,17 +16,22 @@ import (
 // terminal says otherwise: the issue's "fits 100 columns".
 const DefaultWidth = 100
 
+// MinWidth is the narrowest a table is cut to: below it a row keeps
+// little more than its name ("apiserver  …"), and a terminal's wrapped
+// lines say more.
+const MinWidth = 40
+
 // Width is how many columns a default (-o text) table may take on w:
 // $COLUMNS when it is a positive number (as shells and `ls` use it), else
 // the terminal's width when w is a terminal, else DefaultWidth (a pipe or
-// a file, e.g. cron's mail).
+// a file, e.g. cron's mail); never less than MinWidth.
 func Width(w io.Writer) int {
 	if c, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && c > 0 {
-		return c
+		return max(c, MinWidth)
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
-			return c
+			return max(c, MinWidth)
 		}
 	}
 	return DefaultWidth

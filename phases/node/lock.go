@@ -25,6 +25,7 @@ import (
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/pki"
 )
 
 // Lock must run first in every command that writes the
@@ -43,7 +44,7 @@ func LockReporting(ctx context.Context, errOut, progress io.Writer, certDir stri
 	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
 		return nil, err
 	}
-	release, err = acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
+	release, err = acquireWriting(ctx, certDir, lock.Wait{Timeout: wait, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
 		return nil, err
 	}
-	release, err = acquire(ctx, certDir, lock.Wait{Timeout: wait, Progress: errOut})
+	release, err = acquireWriting(ctx, certDir, lock.Wait{Timeout: wait, Progress: errOut})
 	if err != nil {
 		return nil, err
 	}
@@ -117,17 +118,24 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 }
 
 // acquire takes the lock that guards certDir and returns its release. A
-// certificate folder whose parent does not exist yet has nothing to
-// guard: acquire then takes no lock, and the release does nothing. A
-// folder reached through a symbolic link is guarded by the lock beside the
+// certificate folder whose parent does not exist yet has nothing to read:
+// acquire, for the commands that only read, then takes no lock, and the
+// release does nothing (the commands that write make the parent,
+// acquireWriting). A folder reached through a symbolic link is guarded by the lock beside the
 // folder it resolves to as well (linkedLock); wait applies to each.
 func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(), err error) {
+	return acquireIn(ctx, certDir, wait, true)
+}
+
+// acquireIn is acquire; without missingOK, a parent that does not exist
+// is an error (fs.ErrNotExist), not a lock-free release.
+func acquireIn(ctx context.Context, certDir string, wait lock.Wait, missingOK bool) (release func(), err error) {
 	path, err := lock.Beside(certDir)
 	if err != nil {
 		return nil, err
 	}
 	release1, err := take(ctx, path, wait)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil && (!missingOK || !errors.Is(err, fs.ErrNotExist)) {
 		return nil, WithPermissionHint(err)
 	}
 	if err != nil {
@@ -154,6 +162,90 @@ func acquire(ctx context.Context, certDir string, wait lock.Wait) (release func(
 	}
 	release1()
 	return nil, err
+}
+
+// acquireWriting is acquire for a command that writes: a certificate
+// folder whose parent does not exist yet (a new node's /etc/kubernetes) is
+// guarded too. Without the lock there, two `init-phase certs all` at once
+// each wrote a CA and signed leaves with their own, leaving certificates
+// the CA on disk did not sign. It makes the missing folders (pki.DirMode,
+// as the files' writes would) and takes the lock in the parent; the
+// release removes them again when the command wrote nothing else there, so
+// that a command that fails changes nothing.
+func acquireWriting(ctx context.Context, certDir string, wait lock.Wait) (release func(), err error) {
+	path, err := lock.Beside(certDir)
+	if err != nil {
+		return nil, err
+	}
+	// Another command that failed there may remove the folders between
+	// their making and the lock (lock.AcquireWait sees it): make them again.
+	for range 3 {
+		made, err := makeFolders(filepath.Dir(path))
+		if err != nil {
+			return nil, WithPermissionHint(err)
+		}
+		held, err := acquireIn(ctx, certDir, wait, false)
+		if err == nil {
+			if len(made) == 0 {
+				return held, nil
+			}
+			return func() { releaseMade(path, made, held) }, nil
+		}
+		removeFolders(made)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("lock %s: its folder was removed three times while certctl made it and took the lock: run certctl again once the other certctl commands have finished", path)
+}
+
+// makeFolders makes dir and its missing parents, and returns those it
+// made, dir last.
+func makeFolders(dir string) (made []string, err error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		missing = append([]string{d}, missing...)
+	}
+	for _, d := range missing {
+		switch err := os.Mkdir(d, pki.DirMode); {
+		case err == nil:
+			made = append(made, d)
+		case !errors.Is(err, fs.ErrExist): // made by another command: not ours to remove
+			removeFolders(made)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // not "create folder X: mkdir X: ..."
+			}
+			return nil, fmt.Errorf("create folder %s: %w", d, err)
+		}
+	}
+	return made, nil
+}
+
+// releaseMade releases the lock at path, in the last of the folders made
+// for it, first removing the lock file and those folders when the command
+// wrote nothing else there. The lock file goes while it is held: a command
+// waiting for it then takes another (lock.AcquireWait).
+func releaseMade(path string, made []string, release func()) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil || len(entries) != 1 || entries[0].Name() != filepath.Base(path) {
+		release()
+		return
+	}
+	os.Remove(path)
+	release()
+	removeFolders(made)
+}
+
+// removeFolders removes the folders made, deepest first, each only if
+// empty.
+func removeFolders(made []string) {
+	for _, d := range slices.Backward(made) {
+		os.Remove(d)
+	}
 }
 
 // held are the lock files this process holds through take, each with the
@@ -430,7 +522,7 @@ func splitBackup(targets []string) (replaced int, backup string) {
 // (/etc/kubernetes/csr) is the certificate folder's: then `certs import`
 // waits for it too.
 func LockOnly(ctx context.Context, dir string, wait time.Duration) (release func(), err error) {
-	return acquire(ctx, dir, lock.Wait{Timeout: wait})
+	return acquireWriting(ctx, dir, lock.Wait{Timeout: wait})
 }
 
 // LockCSR takes the lock of a --use-csr folder (beside it, as LockOnly)
