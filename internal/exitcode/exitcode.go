@@ -61,6 +61,13 @@ const (
 	// (Changed). `signer run` is a daemon: a signal is how it is
 	// stopped, and it exits 0.
 	Interrupted = 130
+
+	// BrokenPipe: the reader of certctl's output went away (`certctl ...
+	// | head -1`) before the command took certctl's lock, so nothing was
+	// changed; 141 is the shell's status for a death by SIGPIPE, which it
+	// was before certctl handled the signal. After the lock, the command
+	// finishes and says that its output was cut (internal/interrupt).
+	BrokenPipe = 141
 )
 
 // Error carries an exit status other than Failure with its error. An

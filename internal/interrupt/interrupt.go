@@ -51,11 +51,6 @@ type Interrupts struct {
 	cut    string        // the lock held when the output's reader went away (SIGPIPE)
 }
 
-// brokenPipe is the exit status of a command whose output's reader went
-// away before it took certctl's lock: a shell's for a death by SIGPIPE,
-// which Go's default for a write to a broken stdout is.
-const brokenPipe = 128 + int(syscall.SIGPIPE)
-
 // Watch returns the context to run a command with and what ends
 // it. exit is os.Exit in main; the watchdog calls it with
 // exitcode.Interrupted after Grace.
@@ -100,7 +95,7 @@ func (in *Interrupts) watchPipe(ch <-chan os.Signal) {
 			in.ending = true
 			in.mu.Unlock()
 			close(in.fired)
-			in.exit(brokenPipe)
+			in.exit(exitcode.BrokenPipe)
 			return
 		}
 		in.cut = held
@@ -160,7 +155,7 @@ func (in *Interrupts) Exit(err error) int {
 	signal.Stop(in.ch)
 	if sig == nil && brokenOutput(err) && lock.Taken() == "" {
 		// The command saw the broken pipe before watchPipe did.
-		return brokenPipe
+		return exitcode.BrokenPipe
 	}
 	if sig != nil {
 		err = exitcode.AfterSignal(err)
