@@ -175,6 +175,7 @@ func TestParseSigningConfig(t *testing.T) {
 		{cfg, "ca", "never issues a CA"},
 		{`{"signing": {"default": {"usages": ["client auth"], "name_whitelist": "x"}}}`, "", "unknown field"},
 		{`{"signing": {"default": {"usages": ["rocket"]}}}`, "", "unknown usage"},
+		{`{"signing": {"default": {"usages": ["digital signature", "any"]}}}`, "", `usage "any" is refused`},
 		{`{"signing": {"default": {"expiry": "forever"}}}`, "", "not a positive duration"},
 		{`{"signing": {"default": {"usages": ["client auth"], "expiry": "1ns"}}}`, "", "expiry 1ns is shorter than 1h0m0s"},
 		{`{"signing": {"profiles": {}}}`, "", "no signing.default"},
