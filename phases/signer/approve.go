@@ -109,7 +109,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
 			res.Profile = prof
-			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, csr.Spec.Username)
+			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, oneLine(csr.Spec.Username))
 		}
 		csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateApproved, o.Reason, cmp.Or(o.Message, msg), o.Now()))
 		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(o.DryRun)})
