@@ -134,6 +134,7 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 // connects, learns the cluster's control-plane nodes when rules ask it
 // (warning on warn when it cannot), and approves b (ApproveAll).
 func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
+	o.AllowSystemMasters = o.AllowSystemMasters || rules.AllowSystemMasters
 	var cluster *config.Cluster
 	if !o.Force {
 		var err error
