@@ -1,6 +1,11 @@
 package txn
 
-import "golang.org/x/sys/unix"
+import (
+	"io/fs"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // The inode flags of chattr(1), from linux/fs.h (golang.org/x/sys/unix
 // has the ioctl's number but not these).
@@ -52,4 +57,14 @@ func device(path string) (mountID, bool) {
 		id.mnt = stx.Mnt_id
 	}
 	return id, true
+}
+
+// ownerOf returns the owner of the file st describes, and whether it
+// could tell.
+func ownerOf(st fs.FileInfo) (int, bool) {
+	s, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(s.Uid), true
 }

@@ -64,10 +64,14 @@ func (s Scope) allows(path string) bool {
 // that died, oldest first, and removes root when it is empty. It touches
 // nothing outside s: a transaction that names a file elsewhere stops it with
 // an error, that transaction left as it is. The caller must hold certctl's
-// lock (internal/lock). A root that does not exist is not an error. Running
-// it again after it was itself interrupted is safe.
+// lock (internal/lock). A root that does not exist is not an error; one
+// that another user may write is refused (checkRoot), nothing recovered.
+// Running it again after it was itself interrupted is safe.
 func RecoverIn(root string, s Scope) (*Report, error) {
 	r := &Report{}
+	if err := checkRoot(root); err != nil {
+		return r, err
+	}
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil

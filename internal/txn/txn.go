@@ -149,6 +149,9 @@ func Begin(root, id string, now time.Time) (*Txn, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create transaction folder %s: %w", root, err)
 	}
+	if err := checkRoot(root); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(root, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create transaction folder %s: %w", dir, err)

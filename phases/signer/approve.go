@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -21,8 +22,12 @@ type ApproveOptions struct {
 	// Policy checks the request's profile and requester. Required unless Force.
 	Policy *Policy
 	// Force skips the profile and requester checks; the proof of possession
-	// is still checked. The approval's message says so.
+	// is still checked, and so is the opt-in of O=system:masters
+	// (AllowSystemMasters, or Policy's). The approval's message says so.
 	Force bool
+	// AllowSystemMasters lets Force approve a request with O=system:masters
+	// (--allow-system-masters): without Force, Policy's rules say.
+	AllowSystemMasters bool
 	// Reason of the Approved condition; "CertctlApproved" when empty.
 	Reason string
 	// Message of the Approved condition; one naming the profile when empty.
@@ -92,6 +97,13 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 		}
 		var msg string
 		if o.Force {
+			// kube-controller-manager signs what is approved for its
+			// names: a certificate that bypasses all authorization needs
+			// its flag, whatever else --force skips.
+			allow := o.AllowSystemMasters || o.Policy != nil && o.Policy.Rules().AllowSystemMasters
+			if slices.Contains(req.Subject.Organization, pki.MastersGroup) && !allow {
+				return fmt.Errorf("CSR %s asks for O=%s, which bypasses all authorization: --force does not skip that check; approve it with --allow-system-masters too, or deny it (certctl deny %s --reason ...)", name, pki.MastersGroup, name)
+			}
 			msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
 		} else {
 			if err := o.Policy.Rules().Requester(csr.Spec.Username, csr.Spec.Groups); err != nil {
@@ -109,7 +121,7 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
 			}
 			res.Profile = prof
-			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, csr.Spec.Username)
+			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, oneLine(csr.Spec.Username))
 		}
 		csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateApproved, o.Reason, cmp.Or(o.Message, msg), o.Now()))
 		updated, err := csrs.UpdateApproval(ctx, name, csr, metav1.UpdateOptions{DryRun: dryRun(o.DryRun)})

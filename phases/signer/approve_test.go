@@ -13,8 +13,10 @@ import (
 	certv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -175,6 +177,7 @@ func TestParseSigningConfig(t *testing.T) {
 		{cfg, "ca", "never issues a CA"},
 		{`{"signing": {"default": {"usages": ["client auth"], "name_whitelist": "x"}}}`, "", "unknown field"},
 		{`{"signing": {"default": {"usages": ["rocket"]}}}`, "", "unknown usage"},
+		{`{"signing": {"default": {"usages": ["digital signature", "any"]}}}`, "", `usage "any" is refused`},
 		{`{"signing": {"default": {"expiry": "forever"}}}`, "", "not a positive duration"},
 		{`{"signing": {"default": {"usages": ["client auth"], "expiry": "1ns"}}}`, "", "expiry 1ns is shorter than 1h0m0s"},
 		{`{"signing": {"profiles": {}}}`, "", "no signing.default"},
@@ -218,5 +221,34 @@ func TestPendingOf(t *testing.T) {
 	}
 	if len(unclear) != 1 || unclear[0].Name != "node-unclear" || unclear[0].Why.Error() != "cannot tell" {
 		t.Errorf("unclear: %+v", unclear)
+	}
+}
+
+// TestApproveForceKeepsSystemMastersOptIn: --force skips the profile and
+// requester checks, not the opt-in of O=system:masters (docs/signer.md:
+// "only with --allow-system-masters"). `approve --force` approved a
+// kubernetes.io/kube-apiserver-client CSR for O=system:masters, which
+// kube-controller-manager then signs: a certificate that bypasses all
+// authorization, without the flag that says so. It is refused now, with
+// no condition written, unless --allow-system-masters is given too.
+func TestApproveForceKeepsSystemMastersOptIn(t *testing.T) {
+	root := csrWith(t, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "root", Organization: []string{"devs", pki.MastersGroup}}}, nil)
+	client := fake.NewClientset([]runtime.Object{
+		apiCSR("masters", certv1.KubeAPIServerClientSignerName, root, []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageClientAuth}, false),
+	}...)
+	connect := func() (kubernetes.Interface, error) { return client, nil }
+	load := func() (*config.Cluster, error) { t.Fatal("the node's settings read with --force"); return nil, nil }
+	o := ApproveOptions{Force: true, Now: func() time.Time { return testNow }}
+	var out, errOut strings.Builder
+	err := ApproveWith(context.Background(), connect, load, NodeRules{}, o, Batch{Names: []string{"masters"}, Out: &out, ErrOut: &errOut}, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--allow-system-masters") {
+		t.Errorf("approve --force of O=system:masters: %v, want it refused, naming --allow-system-masters", err)
+	}
+	if c := conditions(t, client, "masters"); len(c) != 0 {
+		t.Fatalf("refused approval wrote conditions %+v", c)
+	}
+	allow := NodeRules{PolicyOptions: PolicyOptions{AllowSystemMasters: true}}
+	if err := ApproveWith(context.Background(), connect, load, allow, o, Batch{Names: []string{"masters"}, Out: &out, ErrOut: &errOut}, &errOut); err != nil {
+		t.Errorf("approve --force --allow-system-masters: %v", err)
 	}
 }

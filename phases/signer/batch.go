@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,10 +120,10 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 			fmt.Fprintf(b.Out, "[approve] CSR %s was already approved (%s)\n", name, State(res.CSR))
 		case o.Force:
 			fmt.Fprintf(b.ErrOut, "[warning] --force: the profile and requester checks were skipped; only the proof of possession was checked\n")
-			fmt.Fprintf(b.Out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, res.CSR.Spec.Username)
+			fmt.Fprintf(b.Out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, oneLine(res.CSR.Spec.Username))
 		default:
 			fmt.Fprintf(b.Out, "[approve] CSR %s %s: it fits the %s certificate of signer %s (requested by %s, usages %s)\n",
-				name, approved, res.Profile.Name, res.CSR.Spec.SignerName, res.CSR.Spec.Username, UsageList(res.CSR.Spec.Usages))
+				name, approved, res.Profile.Name, res.CSR.Spec.SignerName, oneLine(res.CSR.Spec.Username), UsageList(res.CSR.Spec.Usages))
 		}
 		return nil
 	})
@@ -133,6 +134,7 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 // connects, learns the cluster's control-plane nodes when rules ask it
 // (warning on warn when it cannot), and approves b (ApproveAll).
 func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
+	o.AllowSystemMasters = o.AllowSystemMasters || rules.AllowSystemMasters
 	var cluster *config.Cluster
 	if !o.Force {
 		var err error
@@ -272,4 +274,15 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	fmt.Fprintf(f.Out, "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
 		name, res.CSR.Spec.SignerName, outcome("signed", f.DryRun), ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// oneLine is s, quoted when it holds a character that is not printable: a
+// requester's name as its authenticator gave it (an OIDC claim, a client
+// certificate's CN) may hold a line break, which would forge a line of
+// approve's output.
+func oneLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

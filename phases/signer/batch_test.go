@@ -130,3 +130,21 @@ func TestBatchFromNodeNoneNamesLowerCase(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// TestApproveAllOneLinePerCSR: spec.username is the requester's name as
+// its authenticator gave it (an OIDC claim may hold a line break); the
+// line approve prints for a CSR quotes it rather than letting it forge
+// a line of its own.
+func TestApproveAllOneLinePerCSR(t *testing.T) {
+	csr := apiCSR("csr-1", "example.com/serving", csrFor(t, profile(t, "apiserver")), []certv1.KeyUsage{certv1.UsageServerAuth}, false)
+	csr.Spec.Username = "mallory\n[approve] CSR csr-2 approved"
+	client := fake.NewClientset([]runtime.Object{csr}...)
+	var out, errOut strings.Builder
+	err := ApproveAll(context.Background(), client, ApproveOptions{Force: true}, Batch{Names: []string{"csr-1"}, Out: &out, ErrOut: &errOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, `"mallory\n[approve] CSR csr-2 approved"`) {
+		t.Errorf("approve printed %q, want one line with the username quoted", got)
+	}
+}

@@ -178,3 +178,29 @@ func startController(t *testing.T, o ControllerOptions) {
 		}
 	})
 }
+
+// intermediateCA is a CA certificate for a new key, issued by parent.
+func intermediateCA(t testing.TB, parent *CA, cn string, notAfter time.Time) *CA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := pki.Sign(rand.Reader, pki.Profile{Name: cn, CommonName: cn, IsCA: true}, key.Public(), parent.Cert, parent.Key,
+		pki.Validity{NotBefore: parent.Cert.NotBefore, NotAfter: notAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &CA{Cert: cert, Key: key}
+}
+
+// sameKeyCA is a self-signed CA certificate called cn for the key of ca.
+func sameKeyCA(t testing.TB, ca *CA, cn string, notAfter time.Time) *CA {
+	t.Helper()
+	cert, err := pki.NewSelfSignedCA(rand.Reader, pki.Profile{Name: cn, CommonName: cn, IsCA: true}, ca.Key,
+		pki.Validity{NotBefore: ca.Cert.NotBefore, NotAfter: notAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &CA{Cert: cert, Key: ca.Key}
+}

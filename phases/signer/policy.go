@@ -161,7 +161,7 @@ func (p *Policy) fit(c *candidate, req *x509.CertificateRequest, usages []certv1
 		extra = append(extra, "URI:"+u.String())
 	}
 	for _, e := range req.EmailAddresses {
-		extra = append(extra, "email:"+e)
+		extra = append(extra, policy.SANName("email", e))
 	}
 	if len(extra) > 0 {
 		hint := ""

@@ -223,3 +223,27 @@ func TestSANViolationMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckOneLine: a SAN of the request with a line break (an IA5String
+// may hold one) is quoted in the violation, which approve prints and signer
+// run writes into the Failed condition and its log: it cannot start a
+// line of its own ("[approve] CSR x approved ...").
+func TestCheckOneLine(t *testing.T) {
+	p := testPolicy(t, PolicyOptions{})
+	apiserver := profile(t, "apiserver")
+	for _, tc := range []struct {
+		name string
+		req  *x509.CertificateRequest
+		says string
+	}{
+		{"DNS", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, DNSNames: []string{"x\n[approve] CSR csr-1 approved"}}, `DNS:"x\n[approve] CSR csr-1 approved"`},
+		{"email", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "kube-apiserver"}, EmailAddresses: []string{"a@b\r\n[approve] ok"}}, `email:"a@b\r\n[approve] ok"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Check(KubeAPIServerServing, csrWith(t, tc.req, nil), usagesOf(apiserver))
+			if err == nil || strings.ContainsAny(err.Error(), "\r\n") || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("Check = %v, want one line saying %s", err, tc.says)
+			}
+		})
+	}
+}

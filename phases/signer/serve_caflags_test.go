@@ -97,6 +97,9 @@ func TestServeRefusesCustomSignerOnNodeCA(t *testing.T) {
 	ownDir := pki.Store{Dir: t.TempDir()}
 	writePair(t, ownDir, own)
 	s := pki.Store{Dir: certDir}
+	interDir, sameKeyDir := pki.Store{Dir: t.TempDir()}, pki.Store{Dir: t.TempDir()}
+	writePair(t, interDir, intermediateCA(t, clusterCA, "example intermediate", later))
+	writePair(t, sameKeyDir, sameKeyCA(t, clusterCA, "example CA", later))
 	for _, c := range []struct {
 		name    string
 		o       ServeOptions
@@ -111,6 +114,18 @@ func TestServeRefusesCustomSignerOnNodeCA(t *testing.T) {
 			[]string{"example.com/serving", `"kubernetes"`}},
 		{"a CA of its own", ServeOptions{Cluster: &config.Cluster{CertificatesDir: certDir},
 			Custom: []string{"example.com/serving=" + ownDir.CertPath("ca") + "," + ownDir.KeyPath("ca")}}, nil},
+		// kube-apiserver takes a client's intermediates from its TLS
+		// chain: an intermediate of the cluster CA is trusted as it is.
+		{"an intermediate CA the cluster CA of --cert-dir issued", ServeOptions{Cluster: &config.Cluster{CertificatesDir: certDir},
+			Custom: []string{"example.com/serving=" + interDir.CertPath("ca") + "," + interDir.KeyPath("ca")}},
+			[]string{"example.com/serving", `"example intermediate"`, `"kubernetes"`, s.CertPath("ca"), "a CA of its own"}},
+		{"an intermediate CA the cluster CA of --ca-cert issued", ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir()},
+			CAFiles: map[string][2]string{pki.CAName: {s.CertPath("ca"), s.KeyPath("ca")}},
+			Custom:  []string{"example.com/serving=" + interDir.CertPath("ca") + "," + interDir.KeyPath("ca")}},
+			[]string{"example.com/serving", `"example intermediate"`, `"kubernetes"`}},
+		{"a CA of another name with the cluster CA's key", ServeOptions{Cluster: &config.Cluster{CertificatesDir: certDir},
+			Custom: []string{"example.com/serving=" + sameKeyDir.CertPath("ca") + "," + sameKeyDir.KeyPath("ca")}},
+			[]string{"example.com/serving", `"kubernetes"`, "a CA of its own"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := c.o

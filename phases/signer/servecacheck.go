@@ -157,12 +157,72 @@ func otherCAWithKey(dir, name string, cert *x509.Certificate) (keyHolder, error)
 }
 
 // checkCustomCA refuses a custom signer whose CA is one of the node's: one
-// of cas (certctl's names' CAs) or a CA file of the certificate folder dir.
+// of cas (certctl's names' CAs) or a CA file of the certificate folder dir;
+// and one whose CA certificate a node CA's key signed (an intermediate of
+// the cluster CA, or a CA of another name made for a node CA's key).
 // The API server, etcd and the front proxy trust those CAs, and a custom
 // name is signed without the control-plane profile that certctl's names
 // apply: it would issue any client identity (system:kube-controller-manager,
-// a node's) to whoever gets a CSR approved.
+// a node's) to whoever gets a CSR approved. The API server takes a
+// client's intermediates from its TLS chain, so an intermediate of the
+// cluster CA is trusted as the cluster CA is.
 func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error {
+	if err := checkCustomCAIs(cs, cas, dir); err != nil {
+		return err
+	}
+	s, err := signerOf(cs.CA.Current().Cert, cas, dir)
+	if err != nil {
+		return fmt.Errorf("check the CA of custom signer %s: %w", cs.Name, err)
+	}
+	if s.name == "" {
+		return nil
+	}
+	where := ""
+	if s.file != "" {
+		where = " (" + s.file + ")"
+	}
+	return fmt.Errorf("custom signer %s signs with the CA %q, which the key of the node's %s %q%s signed, and the control plane trusts what chains to it: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own, not issued by a node CA", cs.Name, cs.CA.Current().Cert.Subject.CommonName, s.name, s.cert.Subject.CommonName, where)
+}
+
+// signerOf looks, among the CA files of the certificate folder dir (every
+// certificate of each, for a CA rotation's bundle; none when dir is "")
+// and then cas, for a CA whose key signed cert. A zero keyHolder when there
+// is none.
+func signerOf(cert *x509.Certificate, cas map[string]CAProvider, dir string) (keyHolder, error) {
+	store := pki.Store{Dir: dir}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		if dir == "" {
+			break
+		}
+		file := store.CertPath(e.BaseName)
+		ok, err := pki.Exists(file)
+		if err != nil {
+			return keyHolder{}, err
+		}
+		if !ok {
+			continue
+		}
+		first, rest, err := pki.ReadCertFile(file)
+		if err != nil {
+			return keyHolder{}, fmt.Errorf("read CA certificate %s: %w", file, err)
+		}
+		for _, c := range append([]*x509.Certificate{first}, rest...) {
+			if cert.CheckSignatureFrom(c) == nil {
+				return keyHolder{name: e.Name, file: file, cert: c}, nil
+			}
+		}
+	}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		if p := cas[e.Name]; p != nil && cert.CheckSignatureFrom(p.Current().Cert) == nil {
+			return keyHolder{name: e.Name, cert: p.Current().Cert}, nil
+		}
+	}
+	return keyHolder{}, nil
+}
+
+// checkCustomCAIs refuses a custom signer whose CA is one of the node's
+// (checkCustomCA).
+func checkCustomCAIs(cs CustomSigner, cas map[string]CAProvider, dir string) error {
 	cert := cs.CA.Current().Cert
 	node, file := "", ""
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {

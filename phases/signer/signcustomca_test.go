@@ -41,6 +41,8 @@ func TestSignRefusesNodeCAForCustomName(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	inter := pki.Store{Dir: t.TempDir()}
+	writePair(t, inter, intermediateCA(t, clusterCA, "example intermediate", later))
 	kcm := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:kube-controller-manager"}}
 	const custom = "example.com/client"
 	for _, c := range []struct {
@@ -50,6 +52,7 @@ func TestSignRefusesNodeCAForCustomName(t *testing.T) {
 		{"the node's cluster CA", store.CertPath("ca"), store.KeyPath("ca"), []string{"sign CSR", custom, `"kubernetes"`, "ca", store.CertPath("ca"), "a CA of its own"}},
 		{"the node's etcd CA", store.CertPath("etcd/ca"), store.KeyPath("etcd/ca"), []string{custom, `"etcd-ca"`, "etcd-ca", store.CertPath("etcd/ca")}},
 		{"a CA of its own", "", "", nil},
+		{"an intermediate CA the node's cluster CA issued", inter.CertPath("ca"), inter.KeyPath("ca"), []string{"sign CSR", custom, `"example intermediate"`, `"kubernetes"`, store.CertPath("ca"), "a CA of its own"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.cert == "" {

@@ -98,6 +98,10 @@ func ParseSigningConfig(data []byte, profile string) (*SigningProfile, error) {
 	if _, _, err := ParseUsages(out.Usages); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	// The issuance policy refuses it at every signing: say so once, here.
+	if slices.Contains(out.Usages, certv1.UsageAny) {
+		return nil, fmt.Errorf("%s: usage %q is refused: it lets a certificate serve and authenticate as anything; list the extended key usages it needs (\"server auth\", \"client auth\")", what, certv1.UsageAny)
+	}
 	if p.Expiry != "" {
 		d, err := time.ParseDuration(strings.TrimSpace(p.Expiry))
 		if err != nil || d <= 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/certctl/certctl/pki"
@@ -43,14 +44,14 @@ func Issued(cert *x509.Certificate, want pki.Profile) error {
 	}
 	asked := SANList(want.DNSNames, want.IPs)
 	if cert.Subject.CommonName != "" {
-		asked = append(asked, "DNS:"+cert.Subject.CommonName)
+		asked = append(asked, SANName("DNS", cert.Subject.CommonName))
 	}
 	extra := slices.DeleteFunc(SANList(cert.DNSNames, cert.IPAddresses), func(s string) bool { return slices.Contains(asked, s) })
 	for _, u := range cert.URIs {
 		extra = append(extra, "URI:"+u.String())
 	}
 	for _, e := range cert.EmailAddresses {
-		extra = append(extra, "email:"+e)
+		extra = append(extra, SANName("email", e))
 	}
 	if len(extra) > 0 {
 		add(ReasonSANNotAllowed, fmt.Sprintf("it has SANs not asked for: %s", strings.Join(extra, ", ")))
@@ -68,14 +69,27 @@ func Issued(cert *x509.Certificate, want pki.Profile) error {
 }
 
 // SANList spells DNS and IP SANs as messages show them: "DNS:name",
-// "IP:address". Two spellings of one IP address (4 or 16 bytes) are one.
+// "IP:address" (SANName). Two spellings of one IP address (4 or 16 bytes)
+// are one.
 func SANList(dnsNames []string, ips []net.IP) []string {
 	var s []string
 	for _, d := range dnsNames {
-		s = append(s, "DNS:"+d)
+		s = append(s, SANName("DNS", d))
 	}
 	for _, ip := range ips {
 		s = append(s, "IP:"+ip.String())
 	}
 	return s
+}
+
+// SANName spells a SAN of kind ("DNS", "email") as messages show it:
+// "DNS:name", with name quoted when it holds a character that is not
+// printable. A DNS or email SAN is an IA5String, which may hold a line
+// break: unquoted, it would start a line of its own in a one-line error
+// (a forged "[approve] ..." or "[renew] ..." line).
+func SANName(kind, name string) string {
+	if strings.ContainsFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		name = strconv.Quote(name)
+	}
+	return kind + ":" + name
 }

@@ -40,6 +40,10 @@ func TestIssued(t *testing.T) {
 		{"foreign IP", func(c *x509.Certificate) { c.IPAddresses = append(c.IPAddresses, net.ParseIP("203.0.113.9")) }, ReasonSANNotAllowed, "IP:203.0.113.9"},
 		{"URI", func(c *x509.Certificate) { c.URIs = []*url.URL{{Scheme: "spiffe", Host: "x"}} }, ReasonSANNotAllowed, "URI:spiffe://x"},
 		{"email", func(c *x509.Certificate) { c.EmailAddresses = []string{"a@example.com"} }, ReasonSANNotAllowed, "email:a@example.com"},
+		// Errors are one line: a SAN that would break it (a log line of
+		// its own, "[renew] ...") is quoted.
+		{"a DNS SAN with a newline", func(c *x509.Certificate) { c.DNSNames = append(c.DNSNames, "x\n[renew] all renewed") }, ReasonSANNotAllowed, `DNS:"x\n[renew] all renewed"`},
+		{"an email SAN with a newline", func(c *x509.Certificate) { c.EmailAddresses = []string{"a@b\r\n[renew] ok"} }, ReasonSANNotAllowed, `email:"a@b\r\n[renew] ok"`},
 		{"two CNs", func(c *x509.Certificate) {
 			c.Subject.Names = append(c.Subject.Names, pkix.AttributeTypeAndValue{Type: oidCN, Value: "x"})
 		}, ReasonSubjectNotAllowed, "2 CNs"},

@@ -155,7 +155,7 @@ func (r Rules) CheckSign(q Request) error {
 // CheckRequest applies the rules on what a request asks for, checked when
 // it is approved and again when it is signed: it does not ask for CA:TRUE;
 // its key is strong enough; its subject has at most one CN; the usages are
-// explicit; O=system:masters only with r.AllowSystemMasters and for an
+// explicit, and none is "any"; O=system:masters only with r.AllowSystemMasters and for an
 // allowed requester; and a subject that makes its holder an allowed
 // requester (privileged) only for an allowed requester. It returns a
 // *Violation.
@@ -176,6 +176,11 @@ func (r Rules) CheckRequest(q Request) error {
 		if u == certv1.UsageCertSign || u == certv1.UsageCRLSign {
 			return &Violation{ReasonCARequested, fmt.Sprintf("usage %q is refused: certctl never issues a CA certificate", u)}
 		}
+	}
+	// Issued refuses it in what another CA issued; certctl's own signers
+	// never issue it either, whatever the signer name.
+	if slices.Contains(q.Usages, certv1.UsageAny) {
+		return &Violation{ReasonUsageNotAllowed, fmt.Sprintf(`usage %q is refused: it lets a certificate serve and authenticate as anything; ask for the extended key usages it needs ("server auth", "client auth")`, certv1.UsageAny)}
 	}
 	if slices.Contains(q.CSR.Subject.Organization, pki.MastersGroup) {
 		if !r.AllowSystemMasters {

@@ -115,6 +115,7 @@ func TestCheckSign(t *testing.T) {
 		{"cert sign usage", Rules{}, with(func(q *Request) { q.Usages = []certv1.KeyUsage{certv1.UsageCertSign} }), ReasonCARequested},
 		{"P-224", Rules{}, with(func(q *Request) { q.CSR = csr(pkix.Name{CommonName: "svc"}, weak) }), ReasonKeyNotAllowed},
 		{"no usages", Rules{}, with(func(q *Request) { q.Usages = nil }), ReasonUsageNotAllowed},
+		{"the any usage", Rules{}, with(func(q *Request) { q.Usages = []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageAny} }), ReasonUsageNotAllowed},
 		{"masters without opt-in", Rules{RequesterGroups: []string{"devs"}}, with(func(q *Request) { q.CSR = masters }), ReasonSystemMastersRefused},
 		{"masters, requester not allowed", optIn, with(func(q *Request) { q.CSR = masters }), ReasonSystemMastersRefused},
 		{"masters, requester allowed", optIn, with(func(q *Request) { q.CSR, q.Groups = masters, []string{"admins"} }), ""},
