@@ -49,8 +49,8 @@ func newApproveCommand() *cobra.Command {
 
 			A request that fails is left pending, with the reason: deny it; the
 			others are approved, and the exit status is 1. --force
-			skips the profile and requester checks, never the proof of possession,
-			and says so in the approval. The caller needs "approve" on the "signers"
+			skips the profile and requester checks, never the proof of possession
+			nor --allow-system-masters, and says so in the approval. The caller needs "approve" on the "signers"
 			resource named by the CSR's signer name and "update" on
 			certificatesigningrequests/approval.
 		`),
@@ -69,7 +69,7 @@ func newApproveCommand() *cobra.Command {
 	o.csrs.addTo(c.Flags(), "approve every pending CSR that 'certctl renew --use-api' made on node `NODE` (that node's nodeRegistration.name, or its host name), instead of names",
 		"check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
 	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
-	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked)")
+	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked, and O=system:masters still needs --allow-system-masters)")
 	c.Flags().StringVar(&o.Message, "message", "", "message of the Approved condition (default: what was checked)")
 	return c
 }
