@@ -21,7 +21,75 @@ import (
 // the manifest folder: the kubelet would run it as a second static pod.
 func BackupDir(manifestPath string, now time.Time) string {
 	root := filepath.Dir(filepath.Dir(filepath.Clean(manifestPath)))
-	return filepath.Join(root, "tmp", "certctl-backup-manifests-"+now.UTC().Format("2006-01-02-15-04-05"))
+	return filepath.Join(root, "tmp", backupDirPrefix+now.UTC().Format(backupDirTime))
+}
+
+const (
+	backupDirPrefix = "certctl-backup-manifests-"
+	backupDirTime   = "2006-01-02-15-04-05"
+	// removingPrefix marks a backup folder being pruned (PruneBackupDirs).
+	removingPrefix = ".removing-"
+)
+
+// PruneBackupDirs removes the oldest of certctl's manifest backup folders
+// beside manifestDir (BackupDir) so that keep of them remain, and returns
+// those it removed, oldest first; keep <= 0 keeps all. Each restart of a
+// daily run makes one, also each retry of a restart owed: never pruned,
+// they grew by one a day while a component stayed down, and every certctl
+// command reads each (TempDirs).
+//
+// Only folders named as BackupDir names them count, newest by the time in
+// their names: kubeadm's kubeadm-backup-manifests-*, which kubeadm keeps,
+// and anything else in tmp/ are not certctl's. One named at or after since,
+// the start of the calling run, is never removed: it is that run's, or one
+// dated later before the clock was set back. A folder is renamed to a
+// dot-name before it is removed, so that an interrupted prune leaves no
+// half backup under certctl's name; the next prune removes it. The caller
+// holds certctl's lock, which guards tmp/ too.
+func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, error) {
+	if keep <= 0 {
+		return nil, nil
+	}
+	tmp := filepath.Dir(BackupDir(filepath.Join(manifestDir, "x"), since))
+	entries, err := os.ReadDir(tmp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
+	}
+	var old []string // certctl's, oldest first (ReadDir sorts by name)
+	kept := 0
+	for _, e := range entries {
+		at, err := time.Parse(backupDirTime, strings.TrimPrefix(e.Name(), backupDirPrefix))
+		switch {
+		case !e.IsDir() || !strings.HasPrefix(e.Name(), backupDirPrefix) || err != nil:
+		case !at.Before(since.UTC().Truncate(time.Second)):
+			kept++
+		default:
+			old = append(old, e.Name())
+		}
+	}
+	var removed []string
+	for _, name := range old[:max(0, len(old)-max(0, keep-kept))] {
+		dir := filepath.Join(tmp, name)
+		if err := os.Rename(dir, filepath.Join(tmp, removingPrefix+name)); err != nil {
+			return removed, fmt.Errorf("remove old manifest backup %s: %w", dir, err)
+		}
+		removed = append(removed, dir)
+	}
+	// This prune's, and those an interrupted one left.
+	if entries, err = os.ReadDir(tmp); err != nil {
+		return removed, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), removingPrefix+backupDirPrefix) {
+			if err := os.RemoveAll(filepath.Join(tmp, e.Name())); err != nil {
+				return removed, fmt.Errorf("remove old manifest backup %s: %w", filepath.Join(tmp, e.Name()), err)
+			}
+		}
+	}
+	return removed, nil
 }
 
 // TempDirs are the folders where a Replace of a manifest in manifestDir,

@@ -3,6 +3,7 @@ package manifests
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,94 @@ func TestReplaceKeepsEarlierBackup(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) != "third\n" {
 		t.Errorf("manifest = %q", got)
+	}
+}
+
+// TestPruneBackupDirs: a restart or manifest edit saves the old manifests
+// in DIR/../tmp/certctl-backup-manifests-TIME (BackupDir), one folder a
+// run. A daily run that retries a restart owed, or renews certificates of
+// short validity, made one a day, never removed (1000 folders after three
+// years, each scanned by every certctl command). PruneBackupDirs keeps the
+// newest keep of certctl's own folders, by the time in their names; one
+// named at or after since (the calling run's, or dated later before the
+// clock was set back) is never removed; kubeadm's folders and any other
+// file in tmp/ are never touched; keep <= 0 keeps all.
+func TestPruneBackupDirs(t *testing.T) {
+	at := func(day int) time.Time { return time.Date(2026, 3, day, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name  string
+		days  []int // certctl's folders, by the day in their names
+		keep  int
+		since time.Time
+		want  []int // the days whose folders remain
+	}{
+		{name: "keep all", days: []int{1, 2, 3}, keep: 0, since: at(4), want: []int{1, 2, 3}},
+		{name: "newest two", days: []int{3, 1, 2, 4}, keep: 2, since: at(4), want: []int{3, 4}},
+		{name: "fewer than keep", days: []int{1}, keep: 2, since: at(1), want: []int{1}},
+		{name: "this run's and later ones, after the clock was set back", days: []int{1, 5, 6, 2}, keep: 2, since: at(2), want: []int{2, 5, 6}},
+		{name: "none", keep: 3, since: at(1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			manifestDir := filepath.Join(dir, "manifests")
+			tmp := filepath.Join(dir, "tmp")
+			for _, d := range tc.days {
+				b := BackupDir(filepath.Join(manifestDir, "etcd.yaml"), at(d))
+				if err := os.MkdirAll(b, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(b, "etcd.yaml"), []byte("old\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Not certctl's: kubeadm's, a copy named by hand, a file, and
+			// what an interrupted prune left.
+			others := []string{"kubeadm-backup-manifests-2026-01-01-00-00-00", "certctl-backup-manifests-pre-upgrade", "notes.txt"}
+			for _, o := range others {
+				p := filepath.Join(tmp, o)
+				var err error
+				if filepath.Ext(o) == ".txt" {
+					err = os.WriteFile(p, nil, 0o600)
+				} else {
+					err = os.MkdirAll(p, 0o700)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			left := filepath.Join(tmp, ".removing-"+filepath.Base(BackupDir(filepath.Join(manifestDir, "x"), at(9))))
+			if err := os.MkdirAll(filepath.Join(left, "sub"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			removed, err := PruneBackupDirs(manifestDir, tc.keep, tc.since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, wantRemoved []string
+			for _, d := range tc.days {
+				if slices.Contains(tc.want, d) {
+					want = append(want, filepath.Base(BackupDir(filepath.Join(manifestDir, "x"), at(d))))
+				} else {
+					wantRemoved = append(wantRemoved, BackupDir(filepath.Join(manifestDir, "x"), at(d)))
+				}
+			}
+			want = append(want, others...)
+			if tc.keep <= 0 {
+				want = append(want, filepath.Base(left))
+			}
+			slices.Sort(want)
+			slices.Sort(wantRemoved)
+			var got []string
+			entries, _ := os.ReadDir(tmp)
+			for _, e := range entries {
+				got = append(got, e.Name())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("tmp/ holds %q, want %q", got, want)
+			}
+			if !slices.Equal(removed, wantRemoved) {
+				t.Errorf("removed %q, want %q (oldest first)", removed, wantRemoved)
+			}
+		})
 	}
 }

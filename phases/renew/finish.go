@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
@@ -61,6 +63,9 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	switch {
 	case o.Restart.Enabled && (len(res.Renewed) > 0 || r.retrying()):
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, changed, restarts), renewedDone(res), r.owed)
+		if ctx.Err() == nil {
+			pruneErr = cmp.Or(pruneErr, r.pruneManifestBackups())
+		}
 	case len(res.Renewed) == 0:
 	default:
 		writeRestartAdvice(out, "renew", "new", restarts)
@@ -142,6 +147,23 @@ func (r *run) prune(made string) error {
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
 	}
 	return err
+}
+
+// pruneManifestBackups applies --keep-backups to the folders where the
+// restarts save the manifests they annotate (manifests.BackupDir), after
+// they ran: one a run that restarts, also one that only retries a restart
+// owed, so a component down for months left one a day. This run's is kept.
+func (r *run) pruneManifestBackups() error {
+	keep := r.o.KeepBackups
+	removed, err := manifests.PruneBackupDirs(r.o.Restart.ManifestDir, keep, r.summary.StartedAt)
+	for _, d := range removed {
+		fmt.Fprintf(r.out(), "[restart] Removed the old manifest backup %s (--keep-backups %d)\n", d, keep)
+		r.summary.PrunedManifestBackups = append(r.summary.PrunedManifestBackups, d)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: the restarts are done; remove that folder yourself, or give the run no --keep-backups", err)
+	}
+	return nil
 }
 
 // writeRestartAdvice says, after files were replaced without

@@ -59,6 +59,11 @@ type Summary struct {
 	// with --no-backup.
 	BackupDir     string   `json:"backupDir,omitempty"`
 	PrunedBackups []string `json:"prunedBackups"`
+	// PrunedManifestBackups are the folders of old manifests
+	// (tmp/certctl-backup-manifests-TIME, saved by the restarts) that
+	// --keep-backups removed after this run's restarts; absent when none,
+	// so that the documents of runs that prune none stay as they were.
+	PrunedManifestBackups []string `json:"prunedManifestBackups,omitempty"`
 	// PrunedPendingKeys are the pending keys of --use-api that the run
 	// removed first because their certificate is installed: copies of a
 	// private key in use, left by a run of an older certctl killed
