@@ -15,7 +15,7 @@ import (
 func addCronFlags(fs *pflag.FlagSet, r *renew.Request) {
 	o := &r.Options
 	fs.DurationVar(&o.IfExpiresWithin, "if-expires-within", 0, "renew only the certificates that expire within this duration (cron: 720h; 0s: those that have expired), and say why each other one is skipped; exit 2 when none does")
-	fs.IntVar(&o.KeepBackups, "keep-backups", 0, "after a renewal, keep only this many backups in certctl-backups/, removing the oldest (0: keep all)")
+	fs.IntVar(&o.KeepBackups, "keep-backups", 0, "after a renewal, keep only this many backups in certctl-backups/, and after --restart-control-plane's restarts this many manifest backups in tmp/, removing the oldest (0: keep all)")
 	fs.DurationVar(&o.Jitter, "jitter", 0, "wait a random time up to this long first, so that the nodes of a cluster run at different times (e.g. 1h)")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print errors only (for cron, which mails any output)")
 	fs.StringVarP(&r.Output, "output", "o", "text", output.Help()+": text and wide print one line per action; json, yaml and jsonpath print the summary RenewalSummary at the end (schema in docs/cron.md)")
