@@ -86,6 +86,14 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return nil, err
 	}
 	res := &RestoreResult{}
+	saved := map[string]fs.FileMode{} // of the files holding a key that the backup saved readable by others
+	for i, f := range files {
+		if holdsKey(f.Data) && f.Mode&0o077 != 0 {
+			// A renewal tightened it, and its backup saved the mode it had.
+			saved[f.Target] = f.Mode.Perm()
+			files[i] = private(f)
+		}
+	}
 	var write []txn.File
 	var replaced []*oldFile
 	for _, f := range files {
@@ -102,13 +110,18 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		}
 		write = append(write, f)
 		res.Restored = append(res.Restored, f.Target)
+		if mode, ok := saved[f.Target]; ok {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is restored readable by its owner only (%04o), not %04o as the backup saved it: it holds a private key", f.Target, f.Mode.Perm(), mode))
+		}
 	}
 	if err := checkPairs(o.CertDir, files); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
-	if res.Warnings, err = checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now()); err != nil {
+	signed, err := checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now())
+	if err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
+	res.Warnings = append(res.Warnings, signed...)
 	if len(write) == 0 {
 		return res, nil
 	}
@@ -334,4 +347,10 @@ func checkPairs(certDir string, files []txn.File) error {
 		}
 	}
 	return nil
+}
+
+// holdsKey reports whether data, a file of a backup, holds a private key:
+// a key file's PEM block, or a kubeconfig's embedded client key.
+func holdsKey(data []byte) bool {
+	return bytes.Contains(data, []byte("PRIVATE KEY-----")) || bytes.Contains(data, []byte("client-key-data:"))
 }
