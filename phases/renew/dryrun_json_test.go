@@ -88,3 +88,23 @@ func TestDryRunSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunErrorSummary: a `renew --dry-run -o json` refused before the
+// run (a flag that would do nothing) still prints its summary, and that
+// summary said dryRun: false, as if a real run had failed: a script that
+// reads dryRun to tell a plan from a run read it wrong.
+func TestDryRunErrorSummary(t *testing.T) {
+	var out bytes.Buffer
+	req := Request{Options: Options{DryRun: true, Restart: Restart{ManifestDir: "/x"}, Out: &out, ErrOut: &bytes.Buffer{}},
+		Output: "json", Given: []string{"dry-run", "manifest-dir", "output"}}
+	if err := req.Main(context.Background()); err == nil {
+		t.Fatal("--manifest-dir without --restart-control-plane was not refused")
+	}
+	var s Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatalf("no summary: %v\n%s", err, out.String())
+	}
+	if s.Status != "error" || !s.DryRun {
+		t.Errorf("summary status %q, dryRun %v; want error, true", s.Status, s.DryRun)
+	}
+}

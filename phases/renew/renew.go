@@ -130,6 +130,7 @@ type run struct {
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	r := &run{o: o, summary: newSummary(o.Now(), o.IfExpiresWithin)}
+	r.summary.DryRun = o.DryRun // also when it fails before the plan
 	err := r.settle(r.run(ctx))
 	r.summary.addCAs(r.caErr)
 	if r.owed != nil {

@@ -152,6 +152,7 @@ func (r *Request) Main(ctx context.Context) error {
 			r.defaults()
 			now := r.Now()
 			s := newSummary(now, r.IfExpiresWithin)
+			s.DryRun = r.DryRun // a refused plan is still a plan
 			s.end(now, err)
 			return cmp.Or(f.Print(r.Out, s, nil), err)
 		}
