@@ -39,7 +39,7 @@ func ListBackups(root string) ([]Backup, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read backup folder %s: %w", root, err)
+		return nil, withPermissionHint(fmt.Errorf("read backup folder %s: %w", root, err))
 	}
 	var out []Backup
 	for _, e := range entries {
@@ -174,8 +174,12 @@ func FindBackupIn(roots []string, name string) (string, error) {
 	}
 	for _, root := range roots {
 		dir := filepath.Join(root, name)
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		st, err := os.Stat(dir)
+		if err == nil && st.IsDir() {
 			return dir, nil
+		}
+		if errors.Is(err, fs.ErrPermission) { // there, maybe, but not for this user
+			return "", withPermissionHint(fmt.Errorf("read backup %s: %w", dir, err))
 		}
 	}
 	return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", filepath.Join(roots[0], name), where)
