@@ -1,11 +1,6 @@
 package txn
 
-import (
-	"io/fs"
-	"syscall"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // The inode flags of chattr(1), from linux/fs.h (golang.org/x/sys/unix
 // has the ioctl's number but not these).
@@ -57,14 +52,4 @@ func device(path string) (mountID, bool) {
 		id.mnt = stx.Mnt_id
 	}
 	return id, true
-}
-
-// ownerOf returns the owner of the file st describes, and whether it
-// could tell.
-func ownerOf(st fs.FileInfo) (int, bool) {
-	s, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return int(s.Uid), true
 }

@@ -2,8 +2,6 @@
 
 package txn
 
-import "io/fs"
-
 // attrs reports no flags: certctl manages Linux nodes, and elsewhere the
 // rename is the test (see attrs_linux.go).
 func attrs(path string) (immutable, appendOnly bool) { return false, false }
@@ -14,7 +12,3 @@ func writable(dir string) error { return nil }
 // device tells nothing: every target is then renamed, or copied when the
 // rename fails with EXDEV (see stageBeside).
 func device(path string) (mountID, bool) { return mountID{}, false }
-
-// ownerOf reports that it cannot tell the owner: certctl manages Linux
-// nodes.
-func ownerOf(fs.FileInfo) (int, bool) { return 0, false }

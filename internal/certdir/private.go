@@ -1,0 +1,34 @@
+package certdir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// CheckPrivate refuses dir, a folder certctl keeps beside the certificate
+// folder and makes 0700 (the transactions, the backups, the pending keys),
+// when another user may write it: group- or other-writable, or owned by
+// another user than the one running certctl. What that user put there,
+// certctl would install as root (a transaction recovered, a backup
+// restored) or use (a pending key, whose certificate the API would then
+// issue). what names the folder ("transaction folder"), planted what the
+// other user could put there. A folder that does not exist is no error.
+func CheckPrivate(dir, what, planted string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check %s %s: %w", what, dir, err)
+	}
+	if perm := st.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%s %s is mode %04o, writable by other users, who could put %s there: check that it holds only certctl's files (remove any other), run chmod 700 %s, then run certctl again", what, dir, perm, planted, dir)
+	}
+	if s, ok := st.Sys().(*syscall.Stat_t); ok && int(s.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), run chown %d %s and chmod 700 %s, then run certctl again", what, dir, s.Uid, os.Geteuid(), planted, os.Geteuid(), dir, dir)
+	}
+	return nil
+}
