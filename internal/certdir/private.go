@@ -11,7 +11,7 @@ import (
 // CheckPrivate refuses dir, a folder certctl keeps beside the certificate
 // folder and makes 0700 (the transactions, the backups, the pending keys),
 // when another user may write it: group- or other-writable, or owned by
-// another user than the one running certctl. What that user put there,
+// another user than root or the one running certctl. What that user put there,
 // certctl would install as root (a transaction recovered, a backup
 // restored) or use (a pending key, whose certificate the API would then
 // issue). what names the folder ("transaction folder"), planted what the
@@ -27,7 +27,9 @@ func CheckPrivate(dir, what, planted string) error {
 	if perm := st.Mode().Perm(); perm&0o022 != 0 {
 		return fmt.Errorf("%s %s is mode %04o, writable by other users, who could put %s there: check that it holds only certctl's files (remove any other), run chmod 700 %s, then run certctl again", what, dir, perm, planted, dir)
 	}
-	if s, ok := st.Sys().(*syscall.Stat_t); ok && int(s.Uid) != os.Geteuid() {
+	// root's is no one else's: a user who is not root, running certctl on
+	// root's folders, is told to run it as root where it reads them.
+	if s, ok := st.Sys().(*syscall.Stat_t); ok && int(s.Uid) != os.Geteuid() && s.Uid != 0 {
 		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), run chown %d %s and chmod 700 %s, then run certctl again", what, dir, s.Uid, os.Geteuid(), planted, os.Geteuid(), dir, dir)
 	}
 	return nil

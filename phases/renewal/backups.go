@@ -3,6 +3,7 @@ package renewal
 import (
 	"errors"
 	"fmt"
+	"github.com/certctl/certctl/internal/certdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -144,9 +145,15 @@ func FindBackup(root, name string) (string, error) {
 // FindBackupIn is FindBackup over the backup folders beside every name
 // of a certificate folder reached by two (ListBackupsIn): "latest" is the
 // newest complete backup of them all, a name the first root's that holds
-// it, the given name's root first.
+// it, the given name's root first. A root that other users may write is
+// refused (certdir.CheckPrivate): the backup found is installed as root.
 func FindBackupIn(roots []string, name string) (string, error) {
 	where := strings.Join(roots, ", ")
+	for _, root := range roots {
+		if err := certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders"); err != nil {
+			return "", err
+		}
+	}
 	if name == "latest" {
 		all, err := ListBackupsIn(roots)
 		if err != nil {

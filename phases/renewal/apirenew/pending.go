@@ -39,7 +39,8 @@ type pending struct{ dir string }
 func (p pending) path(target string) string { return filepath.Join(p.dir, target+".key") }
 
 // check refuses a pending-key folder that is not a folder (a file, say),
-// before anything is read or written: no key could be saved in it.
+// before anything is read or written: no key could be saved in it; or one
+// that other users may write (certdir.CheckPrivate).
 func (p pending) check() error {
 	fi, err := os.Stat(p.dir)
 	switch {
@@ -50,7 +51,7 @@ func (p pending) check() error {
 	case !fi.IsDir():
 		return &placeError{fmt.Sprintf("%s is not a folder, and certctl keeps in it the keys of the CSRs it has not installed yet", p.dir)}
 	}
-	return nil
+	return certdir.CheckPrivate(p.dir, "pending-key folder", "a key of their own, whose certificate the API would issue and certctl install")
 }
 
 // placeError is a pending key or pending-key folder of the wrong kind:
