@@ -134,11 +134,21 @@ func (c *Cluster) Validate() error {
 		unless(c.CertificateValidity > 0, "invalid certificateValidityPeriod %v: must be positive", c.CertificateValidity),
 		// The issuance policy's minimum, for init-phase and every renewal: a
 		// certificate of 1ns would be written already expired (issue 13).
-		policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity),
+		policy.Validity(c.validityName(), c.CertificateValidity),
 		unless(c.CACertificateValidity > 0, "invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity),
 		checkSANs("apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs),
 		checkSANs("etcd.local.serverCertSANs", c.EtcdServerCertSANs),
 		checkSANs("etcd.local.peerCertSANs", c.EtcdPeerCertSANs))
+}
+
+// validityName names CertificateValidity in a refusal: the setting, or
+// with KeepValidity the period of apiserver.crt, which settings derived
+// from the certificates take (FromCertificates) and the user never gave.
+func (c *Cluster) validityName() string {
+	if c.KeepValidity {
+		return fmt.Sprintf("the validity period of apiserver.crt (the settings come from the certificates, and each keeps its own; choose one with --certificate-validity, kubeadm's default is %s)", strings.TrimSuffix(DefaultCertificateValidity.String(), "0m0s"))
+	}
+	return "certificateValidityPeriod (--certificate-validity)"
 }
 
 // unless is the error format and args say when ok is false, else nil.
