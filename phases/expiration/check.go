@@ -333,14 +333,22 @@ func (c *checker) kubelet() (Certificate, bool) {
 		row.File = resolve(user.ClientCertificate)
 		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
-			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: if the kubelet's rotation failed, restart the kubelet or re-join the node", row.File, path, err)
+			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
+			if errors.Is(err, fs.ErrPermission) { // the user, not the file, is wrong
+				fix = "run certctl as root, or fix the permissions"
+			}
+			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, fix)
 			return row, true
 		}
 	}
 	if len(keyData) == 0 && user.ClientKey != "" {
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
-			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
+			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
+			if errors.Is(err, fs.ErrPermission) {
+				fix = "run certctl as root, or fix the permissions"
+			}
+			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v: %s", resolve(user.ClientKey), path, err, fix)
 		} else {
 			checkMode(&row, resolve(user.ClientKey))
 		}

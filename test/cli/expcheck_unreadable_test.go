@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/internal/pkitest"
 )
 
 // TestExpcheckUnreadableAsNobodySaysRunAsRoot: run as a user who may not
@@ -116,5 +120,82 @@ func checkLines(t *testing.T, what, out string) {
 				t.Errorf("%s: %q says %q for a file it may not read", what, l, bad)
 			}
 		}
+	}
+}
+
+// TestExpcheckKubeletPEMUnreadableAsNobody: kubelet.conf readable, the
+// kubelet's rotated certificate and key file (which it names by path) not:
+// check-expiration said to restart the kubelet or re-join the node, and
+// said nothing for a key file alone; it is the user that is wrong.
+func TestExpcheckKubeletPEMUnreadableAsNobody(t *testing.T) {
+	bin := certctlBin(t)
+	for _, tc := range []struct {
+		name string
+		// certApart: the certificate in a 0644 file of its own, the key
+		// alone in the 0600 file.
+		certApart bool
+	}{
+		{name: "certificate and key in one file"},
+		{name: "key file alone", certApart: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := makeNode(t, bin, "ECDSA-P256")
+			if os.Geteuid() != 0 {
+				t.Skip("running certctl as another user needs root")
+			}
+			for d := filepath.Dir(n.dir); d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+				if err := os.Chmod(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pn := &pkitest.Node{Dir: n.dir}
+			pemPath := pn.BootstrappedKubelet(t, 0o600)
+			if tc.certApart {
+				data, err := os.ReadFile(pemPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				crt := filepath.Join(filepath.Dir(pemPath), "kubelet-client.crt")
+				if err := os.WriteFile(crt, data[:strings.Index(string(data), "-----END CERTIFICATE-----")+len("-----END CERTIFICATE-----\n")], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				pkitest.EditKubeconfig(t, pn.Path("kubelet.conf"), func(cfg *clientcmdapi.Config) {
+					for _, u := range cfg.AuthInfos {
+						u.ClientCertificate = crt
+					}
+				})
+			}
+			if err := os.Chmod(filepath.Join(n.dir, "kubelet.conf"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runAll(t, nobody, bin, append([]string{"check-expiration", "-o", "json"}, n.flags()...)...)
+			if code != 3 {
+				t.Fatalf("exit %d, want 3: %s", code, stderr)
+			}
+			var info struct {
+				Certificates []struct {
+					Name     string
+					Problems []struct{ Type, Message string }
+				}
+			}
+			if err := json.Unmarshal([]byte(stdout), &info); err != nil {
+				t.Fatal(err)
+			}
+			seen := 0
+			for _, c := range info.Certificates {
+				for _, p := range c.Problems {
+					if c.Name != "kubelet.conf" || p.Type != "unreadable" {
+						continue
+					}
+					seen++
+					if !strings.Contains(p.Message, "run certctl as root") || strings.Contains(p.Message, "re-join") {
+						t.Errorf("kubelet.conf: %q, want it to say to run certctl as root", p.Message)
+					}
+				}
+			}
+			if seen == 0 {
+				t.Errorf("kubelet.conf: no unreadable problem:\n%s", stdout)
+			}
+		})
 	}
 }
