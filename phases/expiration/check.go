@@ -125,6 +125,7 @@ func Check(o Options) (*Info, error) {
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
+	info.Folders = checkFolders(o.CertDir, o.KubeconfigDir)
 	owed, manifestDir, records, err := restartsOwed(o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, err
@@ -157,6 +158,11 @@ func (info *Info) Problems() []string {
 	for _, k := range info.KeyPairs {
 		for _, p := range k.Problems {
 			out = append(out, k.Name+": "+p.Message)
+		}
+	}
+	for _, f := range info.Folders {
+		for _, p := range f.Problems {
+			out = append(out, f.Name+": "+p.Message)
 		}
 	}
 	return out
@@ -496,11 +502,17 @@ func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 }
 
 // checkMode reports a file holding a private key that group or others may
-// read or write: kubeadm and certctl write them 0600.
+// read or write: kubeadm and certctl write them 0600; and one that another
+// user than root and its folder's owner owns (checkOwner).
 func checkMode(row *Certificate, path string) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		row.add(KeyPermissions, "%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
+	checkOwner(row, path, fi)
 }
 
 // reading says, at -v 4, which file is read next.
