@@ -423,7 +423,13 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		row.add(Unreadable, "%v: restore it from a backup", err)
 		return nil, false
 	}
-	checkMode(row, row.File)
+	if embedsSecret(cfg) {
+		checkMode(row, row.File)
+	} else if fi, err := os.Stat(row.File); err == nil {
+		// kubelet.conf after the TLS bootstrap names its key file, which
+		// is checked itself; whoever owns it may still point it elsewhere.
+		checkOwner(row, row.File, fi)
+	}
 	return cfg, true
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // checkFolders reports the certificate folder, its etcd folder and the
@@ -50,8 +52,8 @@ func modeBits(fi fs.FileInfo) uint32 {
 	return m
 }
 
-// checkOwner reports a file holding a private key (fi is path's) owned by
-// another user than root and its folder's owner: that user may read it,
+// checkOwner reports a file holding a private key or naming one (fi is
+// path's) owned by another user than root and its folder's owner: that user may read it,
 // and replace it, whatever its mode. A tree all one user's (not root's) is
 // that user's own business, and not reported.
 func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
@@ -71,5 +73,16 @@ func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
 	if dirUID != 0 {
 		who = strconv.Itoa(dirUID)
 	}
-	row.add(KeyOwner, "%s holds a private key but is owned by user %d, not root or the owner of its folder: that user may read and replace it: chown %s %s", path, uid, who, path)
+	row.add(KeyOwner, "%s is owned by user %d, not root or the owner of its folder: that user may read and replace it: chown %s %s", path, uid, who, path)
+}
+
+// embedsSecret reports whether a kubeconfig holds a credential itself (a
+// client key, a token, a password) rather than naming files.
+func embedsSecret(cfg *clientcmdapi.Config) bool {
+	for _, u := range cfg.AuthInfos {
+		if len(u.ClientKeyData) > 0 || u.Token != "" || u.Password != "" {
+			return true
+		}
+	}
+	return false
 }

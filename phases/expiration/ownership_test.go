@@ -82,6 +82,22 @@ func TestFolderModeAndKeyOwner(t *testing.T) {
 			},
 			want: []string{"etcd-peer: key-owner: chown 65534 PKI/etcd/peer.key"},
 		},
+		{
+			name: "kubelet.conf 0644 naming its key file holds no key: no problem",
+			setup: func(t *testing.T, n *pkitest.Node) {
+				n.BootstrappedKubelet(t, 0o600)
+				chmod(t, n.Path("kubelet.conf"), 0o644)
+			},
+			want: nil,
+		},
+		{
+			name: "kubelet.conf naming its key file, owned by another user",
+			setup: func(t *testing.T, n *pkitest.Node) {
+				n.BootstrappedKubelet(t, 0o600)
+				chown(t, n.Path("kubelet.conf"), other)
+			},
+			want: []string{"kubelet.conf: key-owner: chown root DIR/kubelet.conf"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := pkitest.NewNode(t, nil)
