@@ -125,6 +125,7 @@ func Check(o Options) (*Info, error) {
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
+	info.Folders = checkFolders(o.CertDir, o.KubeconfigDir)
 	owed, manifestDir, records, err := restartsOwed(o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, err
@@ -157,6 +158,11 @@ func (info *Info) Problems() []string {
 	for _, k := range info.KeyPairs {
 		for _, p := range k.Problems {
 			out = append(out, k.Name+": "+p.Message)
+		}
+	}
+	for _, f := range info.Folders {
+		for _, p := range f.Problems {
+			out = append(out, f.Name+": "+p.Message)
 		}
 	}
 	return out
@@ -333,14 +339,22 @@ func (c *checker) kubelet() (Certificate, bool) {
 		row.File = resolve(user.ClientCertificate)
 		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
-			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: if the kubelet's rotation failed, restart the kubelet or re-join the node", row.File, path, err)
+			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
+			if errors.Is(err, fs.ErrPermission) { // the user, not the file, is wrong
+				fix = "run certctl as root, or fix the permissions"
+			}
+			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, fix)
 			return row, true
 		}
 	}
 	if len(keyData) == 0 && user.ClientKey != "" {
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
-			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v", resolve(user.ClientKey), path, err)
+			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
+			if errors.Is(err, fs.ErrPermission) {
+				fix = "run certctl as root, or fix the permissions"
+			}
+			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v: %s", resolve(user.ClientKey), path, err, fix)
 		} else {
 			checkMode(&row, resolve(user.ClientKey))
 		}
@@ -409,7 +423,13 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		row.add(Unreadable, "%v: restore it from a backup", err)
 		return nil, false
 	}
-	checkMode(row, row.File)
+	if embedsSecret(cfg) {
+		checkMode(row, row.File)
+	} else if fi, err := os.Stat(row.File); err == nil {
+		// kubelet.conf after the TLS bootstrap names its key file, which
+		// is checked itself; whoever owns it may still point it elsewhere.
+		checkOwner(row, row.File, fi)
+	}
 	return cfg, true
 }
 
@@ -488,11 +508,17 @@ func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 }
 
 // checkMode reports a file holding a private key that group or others may
-// read or write: kubeadm and certctl write them 0600.
+// read or write: kubeadm and certctl write them 0600; and one that another
+// user than root and its folder's owner owns (checkOwner).
 func checkMode(row *Certificate, path string) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		row.add(KeyPermissions, "%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
+	checkOwner(row, path, fi)
 }
 
 // reading says, at -v 4, which file is read next.

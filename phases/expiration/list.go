@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -210,8 +212,10 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	switch {
 	case !keyOK:
 		add(KeyMissing, "%s exists but its private key %s does not: restore the key from a backup (tokens already issued depend on it)", pubPath, keyPath)
+	case errors.Is(keyErr, fs.ErrPermission): // the user, not the key, is wrong
+		add(Unreadable, "%v: run certctl as root, or fix the permissions", keyErr)
 	case keyErr != nil:
-		add(Unreadable, "%v: restore it from a backup, or run certctl as root", keyErr)
+		add(Unreadable, "%v: restore it from a backup", keyErr)
 	default:
 		e.Key = pki.DescribeKey(key.Public())
 		if err := policy.Key(keyPath, key.Public(), false); err != nil {
@@ -226,6 +230,8 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	switch {
 	case !pubOK:
 		add(KeyMissing, "%s exists but its public key %s does not: run `certctl init-phase certs %s%s` to write it from the key", keyPath, pubPath, pki.SAName, config.FolderFlags(s.Dir, ""))
+	case errors.Is(pubErr, fs.ErrPermission):
+		add(Unreadable, "%v: run certctl as root, or fix the permissions", pubErr)
 	case pubErr != nil:
 		add(Unreadable, "%v: remove it and run `certctl init-phase certs %s%s` to write it from the key", pubErr, pki.SAName, config.FolderFlags(s.Dir, ""))
 	case keyErr == nil && keyOK && !pki.SamePublicKey(pub, key.Public()):

@@ -73,6 +73,12 @@ func WriteMetrics(w io.Writer, info *Info) error {
 			problem.With(prometheus.Labels{"name": label(c.Name), "file": label(c.File), "kind": "key-pair", "ca": "", "type": label(string(p.Type))}).Set(1)
 		}
 	}
+	// A folder has problems only, as a key pair.
+	for _, f := range info.Folders {
+		for _, p := range f.Problems {
+			problem.With(prometheus.Labels{"name": label(f.Name), "file": label(f.File), "kind": "folder", "ca": "", "type": label(string(p.Type))}).Set(1)
+		}
+	}
 	for _, r := range info.RestartsOwed {
 		owed.With(prometheus.Labels{"component": label(r.Component)}).Set(1)
 	}

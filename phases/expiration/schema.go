@@ -39,6 +39,11 @@ type Info struct {
 	// ("sa"), whose sa.key signs every service-account token, at a mode
 	// group or others may read (key-permissions).
 	KeyPairs []KeyPair `json:"keyPairs,omitempty"`
+	// Folders are the certificate folder, its etcd folder and the
+	// kubeconfig folder, listed only with a problem, and in no table:
+	// group or others may write them (folder-permissions), and so replace
+	// a CA, a key or a kubeconfig in them.
+	Folders []Folder `json:"folders,omitempty"`
 	// RestartsOwed lists the static pods that must still be restarted to
 	// use renewed certificates: restarts that `renew --restart-control-plane`
 	// could not do or verify, which it keeps in .certctl-restarts.json
@@ -53,6 +58,13 @@ type Info struct {
 type KeyPair struct {
 	Name     string    `json:"name"` // "sa"
 	File     string    `json:"file"` // its private key: sa.key
+	Problems []Problem `json:"problems"`
+}
+
+// Folder is a folder of certificates or kubeconfigs, with its problems.
+type Folder struct {
+	Name     string    `json:"name"` // "cert-dir", "etcd-cert-dir", "kubeconfig-dir"
+	File     string    `json:"file"` // its path
 	Problems []Problem `json:"problems"`
 }
 
@@ -135,6 +147,14 @@ const (
 	// KeyPermissions: a file holding a private key (a .key file, a
 	// kubeconfig) has group or other permission bits.
 	KeyPermissions ProblemType = "key-permissions"
+	// KeyOwner: a file holding a private key (a .key file, a kubeconfig)
+	// is owned by a user other than root and its folder's owner, who may
+	// read and replace it.
+	KeyOwner ProblemType = "key-owner"
+	// FolderPermissions: the certificate folder, its etcd folder or the
+	// kubeconfig folder is writable by group or others, who may replace
+	// a CA, a key or a kubeconfig in it (in Info.Folders).
+	FolderPermissions ProblemType = "folder-permissions"
 	// CADataMismatch: a kubeconfig's certificate-authority-data
 	// holds none of the certificates of its CA file: its client rejects
 	// the API server's certificate.

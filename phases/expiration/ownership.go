@@ -1,0 +1,88 @@
+package expiration
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// checkFolders reports the certificate folder, its etcd folder and the
+// kubeconfig folder when group or others may write them: they could
+// replace a CA, a key or a kubeconfig there as well as its owner could.
+// kubeadm makes them 0755 or 0700. A sticky folder (1777) still lets
+// them add a missing file, so it is reported too. A missing folder is not
+// this check's (config.MissingFolder).
+func checkFolders(certDir, kubeconfigDir string) []Folder {
+	var out []Folder
+	seen := map[string]bool{}
+	for _, f := range []Folder{
+		{Name: "cert-dir", File: certDir},
+		{Name: "etcd-cert-dir", File: filepath.Join(certDir, "etcd")},
+		{Name: "kubeconfig-dir", File: kubeconfigDir},
+	} {
+		if f.File == "" || seen[filepath.Clean(f.File)] {
+			continue
+		}
+		seen[filepath.Clean(f.File)] = true
+		fi, err := os.Stat(f.File)
+		if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 == 0 {
+			continue
+		}
+		row := Certificate{}
+		row.add(FolderPermissions, "folder %s is mode %04o: group or others may write it, and so replace a CA, a key or a kubeconfig in it: chmod go-w %s", f.File, modeBits(fi), f.File)
+		f.Problems = row.Problems
+		out = append(out, f)
+	}
+	return out
+}
+
+// modeBits are a file's permission bits with setuid, setgid and sticky, as
+// ls and chmod write them (fs.FileMode keeps these apart).
+func modeBits(fi fs.FileInfo) uint32 {
+	m := uint32(fi.Mode().Perm())
+	if fi.Mode()&fs.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	if fi.Mode()&fs.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	return m
+}
+
+// checkOwner reports a file holding a private key or naming one (fi is
+// path's) owned by another user than root and its folder's owner: that user may read it,
+// and replace it, whatever its mode. A tree all one user's (not root's) is
+// that user's own business, and not reported.
+func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
+	uid, ok := owner(fi)
+	if !ok || uid == 0 {
+		return
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return
+	}
+	dirUID, ok := owner(dir)
+	if !ok || uid == dirUID {
+		return
+	}
+	who := "root"
+	if dirUID != 0 {
+		who = strconv.Itoa(dirUID)
+	}
+	row.add(KeyOwner, "%s is owned by user %d, not root or the owner of its folder: that user may read and replace it: chown %s %s", path, uid, who, path)
+}
+
+// embedsSecret reports whether a kubeconfig holds a credential itself (a
+// client key, a token, a password) rather than naming files.
+func embedsSecret(cfg *clientcmdapi.Config) bool {
+	for _, u := range cfg.AuthInfos {
+		if len(u.ClientKeyData) > 0 || u.Token != "" || u.Password != "" {
+			return true
+		}
+	}
+	return false
+}
