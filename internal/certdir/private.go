@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
+
+	"github.com/certctl/certctl/internal/filekind"
 )
 
 // CheckPrivate refuses dir, a folder certctl keeps beside the certificate
@@ -29,8 +30,8 @@ func CheckPrivate(dir, what, planted string) error {
 	}
 	// root's is no one else's: a user who is not root, running certctl on
 	// root's folders, is told to run it as root where it reads them.
-	if s, ok := st.Sys().(*syscall.Stat_t); ok && int(s.Uid) != os.Geteuid() && s.Uid != 0 {
-		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), run chown %d %s and chmod 700 %s, then run certctl again", what, dir, s.Uid, os.Geteuid(), planted, os.Geteuid(), dir, dir)
+	if uid, _ := filekind.Owner(st); uid > 0 && uid != os.Geteuid() {
+		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), run chown %d %s and chmod 700 %s, then run certctl again", what, dir, uid, os.Geteuid(), planted, os.Geteuid(), dir, dir)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package expiration
 
 import (
+	"github.com/certctl/certctl/internal/filekind"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,16 +58,16 @@ func modeBits(fi fs.FileInfo) uint32 {
 // and replace it, whatever its mode. A tree all one user's (not root's) is
 // that user's own business, and not reported.
 func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
-	uid, ok := owner(fi)
-	if !ok || uid == 0 {
+	uid, _ := filekind.Owner(fi)
+	if uid <= 0 {
 		return
 	}
 	dir, err := os.Stat(filepath.Dir(path))
 	if err != nil {
 		return
 	}
-	dirUID, ok := owner(dir)
-	if !ok || uid == dirUID {
+	dirUID, _ := filekind.Owner(dir)
+	if dirUID < 0 || uid == dirUID {
 		return
 	}
 	who := "root"

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/certctl/certctl/internal/filekind"
 	"io"
 	"io/fs"
 	"os"
@@ -283,6 +284,6 @@ func readOld(path string) (*oldFile, error) {
 		return nil, withPermissionHint(fmt.Errorf("read %s: %w", path, err))
 	}
 	o := &oldFile{path: path, data: data, mode: st.Mode().Perm()}
-	o.uid, o.gid = owner(st)
+	o.uid, o.gid = filekind.Owner(st)
 	return o, nil
 }

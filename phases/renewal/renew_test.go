@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/certctl/certctl/internal/filekind"
 	"io/fs"
 	"net"
 	"os"
@@ -377,7 +378,7 @@ func TestKeepsModeAndOwner(t *testing.T) {
 	if st.Mode().Perm() != 0o640 {
 		t.Errorf("mode = %v, want 0640", st.Mode().Perm())
 	}
-	if uid, gid := owner(st); root && (uid != 1234 || gid != 5678) {
+	if uid, gid := filekind.Owner(st); root && (uid != 1234 || gid != 5678) {
 		t.Errorf("owner = %d:%d, want 1234:5678", uid, gid)
 	}
 	if st, _ := os.Stat(n.path("pki/etcd/server.key")); st.Mode().Perm() != 0o600 {

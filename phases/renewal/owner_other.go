@@ -1,9 +1,0 @@
-//go:build !unix
-
-package renewal
-
-import "io/fs"
-
-// owner returns -1, -1 (keep the creating process's) where files have no
-// Unix owner.
-func owner(fs.FileInfo) (uid, gid int) { return -1, -1 }
