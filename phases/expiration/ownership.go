@@ -1,13 +1,14 @@
 package expiration
 
 import (
-	"github.com/certctl/certctl/internal/filekind"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/certctl/certctl/internal/filekind"
 )
 
 // checkFolders reports the certificate folder, its etcd folder and the

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/certctl/certctl/internal/filekind"
 	"io"
 	"io/fs"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/filekind"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
