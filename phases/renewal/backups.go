@@ -3,7 +3,6 @@ package renewal
 import (
 	"errors"
 	"fmt"
-	"github.com/certctl/certctl/internal/certdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/certctl/certctl/internal/certdir"
 )
 
 // Backup is one folder of BackupRoot.
