@@ -40,13 +40,17 @@ type CSRResult struct {
 // anything is written. Existing files in csrDir are kept when they are a
 // key and CSR for the same certificate; other existing files are an error.
 // Of o it uses CertDir, KubeconfigDir and Rand, which are required, and
-// KeyAlgorithm, Validity, SkipMissing, SANs, DropSANs, Now and Out.
+// KeyAlgorithm, Validity, SkipMissing, SANs, DropSANs, Now, Out and Warn
+// (the warning lines; Out when nil).
 func WriteCSRs(ctx context.Context, targets []renewal.Target, csrDir string, o renewal.Options) (*CSRResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
+	}
+	if o.Warn == nil {
+		o.Warn = o.Out
 	}
 	// A CSR folder in the node's folders is refused, as init-phase does.
 	if err := phases.CheckCSRDir(csrDir, o.CertDir, o.KubeconfigDir); err != nil {
@@ -72,7 +76,7 @@ func WriteCSRs(ctx context.Context, targets []renewal.Target, csrDir string, o r
 // pass, and writes its key, CSR and request file in the real pass.
 func csrPhases(targets []renewal.Target, csrDir string, o renewal.Options, res *CSRResult) []phases.Phase {
 	ro := o
-	ro.Issuer, ro.Out = Issuer{CSRDir: csrDir}, io.Discard
+	ro.Issuer, ro.Out, ro.Warn = Issuer{CSRDir: csrDir}, io.Discard, io.Discard
 	plans := map[string]*csrPlan{}
 	var ps []phases.Phase
 	for _, t := range targets {
@@ -126,6 +130,10 @@ func (p *csrPlan) write(o renewal.Options) (Requested, error) {
 	rq := Requested{Target: p.req.Target, Request: c.Request, Files: []string{c.Files.Key, c.CSR, c.Request}, Kept: c.Kept}
 	if _, err := c.Write(o.Rand, func() (crypto.Signer, error) { return pki.GenerateKey(o.Rand, p.req.KeyAlgorithm) }); err != nil {
 		return rq, err
+	}
+	// The key is reused, not rewritten: its mode is the user's to fix.
+	if w := c.LooseKey(); w != "" {
+		fmt.Fprintf(o.Warn, "[warning] %s\n", w)
 	}
 	what := "wrote"
 	switch {

@@ -110,6 +110,13 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if req != nil && req.CA.SHA256 != "" && req.CA.SHA256 != reqfile.Fingerprint(ca.bundle[0]) {
 		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.Request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
 	}
+	// What was asked must be what the inventory gives t: an edited
+	// request file asked for, and got, O=system:masters.
+	asked := f.CSR
+	if req != nil {
+		asked = f.Request
+	}
+	askErr := im.checkAsked(t, want, asked, ca)
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
 		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
@@ -118,7 +125,13 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		if perr := policy.Issued(certs[0], want); perr != nil {
 			err = fmt.Errorf("%w; also %w", err, perr)
 		}
+		if askErr != nil {
+			err = fmt.Errorf("%w; also %w", err, askErr)
+		}
 		return c, refused, err
+	}
+	if askErr != nil {
+		return c, refused, askErr
 	}
 	// What certctl's own signers never issue, an external CA's certificate
 	// may not bring in either (issue 13: one policy for every path).
@@ -192,7 +205,9 @@ func readNewKey(f reqfile.Files) (crypto.Signer, []byte, error) {
 // want is what t's certificate must say: what its request file asks for,
 // else what its CSR asks for with the usages of kubeadm's inventory. The
 // inventory's extended key usages are required either way, so that an
-// edited request cannot drop, say, the API server's server auth.
+// edited request cannot drop, say, the API server's server auth; and
+// checkAsked refuses a subject or usage the inventory does not give t, so
+// that an edited request cannot add one either.
 func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files, key crypto.Signer) (pki.Profile, error) {
 	e, _ := im.inv.Find(t.Name)
 	inv := e.ExtKeyUsages

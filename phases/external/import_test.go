@@ -189,6 +189,39 @@ func TestImportRefusals(t *testing.T) {
 			reqfile.Write(reqPath(n), r)
 			n.sign(t, reqPath(n), nil, nil)
 		}, []string{"it lacks the extended key usages server auth"}},
+		{"request edited to ask for O=system:masters", func(t *testing.T, n *extNode) {
+			r, _ := reqfile.Read(reqPath(n))
+			r.Subject.Organization = []string{"system:masters"}
+			reqfile.Write(reqPath(n), r)
+			n.sign(t, reqPath(n), func(c *x509.Certificate) { c.Subject.Organization = []string{"system:masters"} }, nil)
+		}, []string{"apiserver.request.json asks for the subject CN=kube-apiserver, O=system:masters", "inventory gives apiserver the subject CN=kube-apiserver", "certctl renew apiserver --use-csr"}},
+		{"request edited to another CN", func(t *testing.T, n *extNode) {
+			r, _ := reqfile.Read(reqPath(n))
+			r.Subject.CommonName = "kubernetes-super-admin"
+			reqfile.Write(reqPath(n), r)
+			n.sign(t, reqPath(n), func(c *x509.Certificate) { c.Subject.CommonName = "kubernetes-super-admin" }, nil)
+		}, []string{"asks for the subject CN=kubernetes-super-admin", "gives apiserver the subject CN=kube-apiserver"}},
+		{"request edited to add client auth", func(t *testing.T, n *extNode) {
+			r, _ := reqfile.Read(reqPath(n))
+			r.ExtKeyUsage = append(r.ExtKeyUsage, "clientAuth")
+			reqfile.Write(reqPath(n), r)
+			n.sign(t, reqPath(n), nil, nil)
+		}, []string{"apiserver.request.json asks for the extended key usages client auth", "only the extended key usages server auth"}},
+		{"no request file, CSR remade with O=system:masters", func(t *testing.T, n *extNode) {
+			os.Remove(reqPath(n))
+			key, err := readCSRKey(false, filepath.Join(n.csrDir, "apiserver.key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			csr, err := pki.NewCSR(rand.Reader, pki.Profile{Name: "apiserver", CommonName: "kube-apiserver", Organization: []string{"system:masters"}}, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (pki.Store{Dir: n.csrDir}).WriteCSR("apiserver", csr); err != nil {
+				t.Fatal(err)
+			}
+			signCSR(t, filepath.Join(n.csrDir, "apiserver.csr"), filepath.Join(n.csrDir, "apiserver.crt"), x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, nil, &issuer{cert: n.caCerts["ca"], key: n.caKeys["ca"]})
+		}, []string{"apiserver.csr asks for the subject CN=kube-apiserver, O=system:masters", "gives apiserver the subject CN=kube-apiserver"}},
 		{"installed certificate is a symbolic link", func(t *testing.T, n *extNode) {
 			n.sign(t, reqPath(n), nil, nil)
 			installed := filepath.Join(n.CertDir(), "apiserver.crt")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 
@@ -56,6 +57,8 @@ type CSR struct {
 	// written first), for which Write makes the CSR.
 	Key  crypto.Signer
 	Kept bool
+	// keyMode is the mode of Key's file, to warn of a loose one.
+	keyMode fs.FileMode
 }
 
 // PlanCSR checks what an earlier run left in f for the request s (its
@@ -102,6 +105,9 @@ func PlanCSR(f Files, s Spec, current crypto.PublicKey) (*CSR, error) {
 	}
 	if c.Key, _, err = f.Slot.ReadKey(f.Key); err != nil {
 		return nil, leftFix(err, fmt.Sprintf("remove it and %s (a new key needs a new CSR, and the certificate signed for them, if any), or use another --csr-dir", f.CSR))
+	}
+	if fi, err := os.Stat(f.Key); err == nil {
+		c.keyMode = fi.Mode()
 	}
 	if err := policy.Key("the key "+f.Key, c.Key.Public(), false); err != nil {
 		return nil, fmt.Errorf("%w: no CSR is written for it; remove it and %s to make a new key and CSR, or use another --csr-dir", err, f.CSR)
@@ -177,6 +183,18 @@ func (c *CSR) OtherAlgorithm(want pki.KeyAlgorithm) string {
 		return fmt.Sprintf("%s: the kept key %s is %s, not %s: remove %s and %s to make a %s pair", c.spec.Profile.Name, c.Files.Key, alg, want, c.Files.Key, c.CSR, want)
 	}
 	return ""
+}
+
+// LooseKey is pki.LooseKeyWarning's one line, with the chmod to run, for
+// a key an earlier run left (Key) whose file group or others may read or
+// write; "" otherwise. The key is reused, not rewritten, so its mode stays
+// as it is unless the user fixes it, as init-phase says of the keys it
+// keeps in the certificate folder.
+func (c *CSR) LooseKey() string {
+	if c.Key == nil || c.keyMode == 0 {
+		return ""
+	}
+	return pki.LooseKeyWarning(c.Files.Key, c.keyMode)
 }
 
 // request is the request file's content for the new key's public key pub

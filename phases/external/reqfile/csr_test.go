@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
@@ -38,6 +39,8 @@ func TestPlanCSR(t *testing.T) {
 		current bool // the earlier key is the one of the certificate in force
 		kept    bool
 		resumed bool
+		// loose is what LooseKey says of the reused key, "" for nothing.
+		loose   string
 		wantErr []string
 	}{
 		{name: "nothing there", spec: spec},
@@ -51,6 +54,15 @@ func TestPlanCSR(t *testing.T) {
 			written(spec)(t, f)
 			os.Remove(f.CSR)
 		}, spec: spec, resumed: true},
+		{name: "kept key readable by others", earlier: func(t *testing.T, f Files) {
+			written(spec)(t, f)
+			os.Chmod(f.Key, 0o644)
+		}, spec: spec, kept: true, loose: "holds a private key but is mode 0644: make it readable by its owner only: chmod 600 "},
+		{name: "key without its CSR readable by its group", earlier: func(t *testing.T, f Files) {
+			written(spec)(t, f)
+			os.Remove(f.CSR)
+			os.Chmod(f.Key, 0o640)
+		}, spec: spec, resumed: true, loose: "is mode 0640"},
 		{name: "CSR without its key", earlier: func(t *testing.T, f Files) {
 			written(spec)(t, f)
 			os.Remove(f.Key)
@@ -90,6 +102,9 @@ func TestPlanCSR(t *testing.T) {
 				}
 				if c.Kept != tt.kept || (c.Key != nil && !c.Kept) != tt.resumed {
 					t.Fatalf("kept %v, resumed %v; want %v, %v", c.Kept, c.Key != nil && !c.Kept, tt.kept, tt.resumed)
+				}
+				if w := c.LooseKey(); tt.loose == "" && w != "" || tt.loose != "" && !strings.Contains(w, tt.loose) || tt.loose != "" && !strings.HasSuffix(w, f.Key) {
+					t.Errorf("LooseKey() = %q, want %q naming %s", w, tt.loose, f.Key)
 				}
 				key, err := c.Write(rand.Reader, newKey)
 				if err != nil {
