@@ -18,6 +18,13 @@ import (
 // issue). what names the folder ("transaction folder"), planted what the
 // other user could put there. A folder that does not exist is no error.
 func CheckPrivate(dir, what, planted string) error {
+	return checkPrivate(dir, what, planted, os.Geteuid())
+}
+
+// checkPrivate is CheckPrivate for the user euid. Only the folder's owner
+// or root may chmod or chown it: a user who is neither is told to do it as
+// root.
+func checkPrivate(dir, what, planted string, euid int) error {
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -25,13 +32,18 @@ func CheckPrivate(dir, what, planted string) error {
 	if err != nil {
 		return fmt.Errorf("check %s %s: %w", what, dir, err)
 	}
+	owner, _ := filekind.Owner(st) // -1: unknown
+	asRoot := ""
+	if euid != 0 && owner != euid {
+		asRoot = "as root, "
+	}
 	if perm := st.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("%s %s is mode %04o, writable by other users, who could put %s there: check that it holds only certctl's files (remove any other), run chmod 700 %s, then run certctl again", what, dir, perm, planted, dir)
+		return fmt.Errorf("%s %s is mode %04o, writable by other users, who could put %s there: check that it holds only certctl's files (remove any other), %srun chmod 700 %s, then run certctl again", what, dir, perm, planted, asRoot, dir)
 	}
 	// root's is no one else's: a user who is not root, running certctl on
 	// root's folders, is told to run it as root where it reads them.
-	if uid, _ := filekind.Owner(st); uid > 0 && uid != os.Geteuid() {
-		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), run chown %d %s and chmod 700 %s, then run certctl again", what, dir, uid, os.Geteuid(), planted, os.Geteuid(), dir, dir)
+	if owner > 0 && owner != euid {
+		return fmt.Errorf("%s %s is owned by uid %d, not by the user running certctl (uid %d), who could put %s there: check that it holds only certctl's files (remove any other), %srun chown %d %s and chmod 700 %s, then run certctl again", what, dir, owner, euid, planted, asRoot, euid, dir, dir)
 	}
 	return nil
 }

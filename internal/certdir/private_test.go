@@ -1,6 +1,7 @@
 package certdir
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,47 @@ func TestCheckPrivate(t *testing.T) {
 			err := CheckPrivate(dir, "test folder", "files")
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), dir)) {
 				t.Errorf("CheckPrivate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckPrivateAdviceAsRoot: only a folder's owner or root may chmod or
+// chown it. A user who is neither (uid 1001 on a folder of uid 65534, or
+// on root's folder that others may write) is told to do it as root, not
+// to run a chown or chmod that fails for them; root and the owner are not.
+func TestCheckPrivateAdviceAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	for _, tc := range []struct {
+		name        string
+		mode        os.FileMode
+		owner, euid int
+		want        string // "": no "as root"
+	}{
+		{"another user's, for a third user", 0o700, 65534, 1001, "as root, run chown 1001"},
+		{"root's, writable by others, for a user", 0o777, 0, 1001, "as root, run chmod 700"},
+		{"another user's, for root", 0o700, 65534, 0, ""},
+		{"the user's own, writable by others", 0o777, 1001, 1001, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(dir, tc.owner, tc.owner); err != nil {
+				t.Fatal(err)
+			}
+			err := checkPrivate(dir, "test folder", "files", tc.euid)
+			if err == nil {
+				t.Fatal("checkPrivate accepted the folder")
+			}
+			if tc.want != "" && !strings.Contains(err.Error(), tc.want) || tc.want == "" && strings.Contains(err.Error(), "as root") {
+				t.Errorf("checkPrivate = %v, want %q", err, cmp.Or(tc.want, "no \"as root\""))
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -161,7 +162,10 @@ func (r *run) pruneManifestBackups() error {
 		r.summary.PrunedManifestBackups = append(r.summary.PrunedManifestBackups, d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: the restarts are done; remove that folder yourself, or give the run no --keep-backups", err)
+		// Not "that folder": the error may name tmp/ itself, which holds
+		// kubeadm's backups too.
+		tmp := filepath.Dir(manifests.BackupDir(filepath.Join(r.o.Restart.ManifestDir, "x"), r.summary.StartedAt))
+		return fmt.Errorf("%w: the restarts are done; remove the oldest certctl-backup-manifests-* in %s yourself, or give the run no --keep-backups", err, tmp)
 	}
 	return nil
 }

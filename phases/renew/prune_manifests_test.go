@@ -62,3 +62,20 @@ func TestKeepBackupsPrunesManifestBackups(t *testing.T) {
 		t.Errorf("tmp/ holds %d entries, want 2", len(entries))
 	}
 }
+
+// TestPruneManifestBackupsErrorAdvice: a prune that fails after the
+// restarts says which folders to remove by hand: the old
+// certctl-backup-manifests-* in tmp/. "remove that folder yourself" after
+// an error that names tmp/ itself (it could not be read) told the user to
+// remove tmp/, with kubeadm's own backups in it.
+func TestPruneManifestBackupsErrorAdvice(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.WriteFile(tmp, nil, 0o600); err != nil { // not a folder: it cannot be read
+		t.Fatal(err)
+	}
+	r := &run{o: Options{KeepBackups: 1, Out: &bytes.Buffer{}}, summary: newSummary(time.Now(), 0)}
+	r.o.Restart.ManifestDir = filepath.Join(dir, "manifests")
+	err := r.pruneManifestBackups()
+	treetest.ErrMentions(t, err, tmp, "the restarts are done", "certctl-backup-manifests-* in "+tmp, "--keep-backups")
+}

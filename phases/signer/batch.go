@@ -272,7 +272,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	}
 	c := res.Certificate
 	fmt.Fprintf(f.Out, "[sign] CSR %s (signer %s) %s by %q: %s, SANs %s, valid until %s\n",
-		name, res.CSR.Spec.SignerName, outcome("signed", f.DryRun), ca.Cert.Subject.CommonName, expiration.Subject(c), expiration.SANs(c), c.NotAfter.UTC().Format(time.RFC3339))
+		name, res.CSR.Spec.SignerName, outcome("signed", f.DryRun), ca.Cert.Subject.CommonName, oneLine(expiration.Subject(c)), oneLine(expiration.SANs(c)), c.NotAfter.UTC().Format(time.RFC3339))
 	return nil
 }
 

@@ -3,18 +3,24 @@ package signer
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/pki"
 )
 
 func TestAPIHint(t *testing.T) {
@@ -146,5 +152,43 @@ func TestApproveAllOneLinePerCSR(t *testing.T) {
 	}
 	if got := out.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, `"mallory\n[approve] CSR csr-2 approved"`) {
 		t.Errorf("approve printed %q, want one line with the username quoted", got)
+	}
+}
+
+// TestSignWithOneLine: the subject and SANs of the certificate `certctl
+// sign` prints come from the CSR, whose requester chose them: a CN, an O
+// or a DNS SAN may hold a line break (UTF8String, IA5String). The line
+// sign prints quotes them, as approve quotes the requester's name
+// (TestApproveAllOneLinePerCSR), rather than letting them forge a line.
+func TestSignWithOneLine(t *testing.T) {
+	later := time.Now().Add(30 * 24 * time.Hour)
+	s := pki.Store{Dir: t.TempDir()}
+	writePair(t, s, newTestCA(t, "example CA", later))
+	const custom = "example.com/client"
+	for _, c := range []struct {
+		name string
+		req  *x509.CertificateRequest
+		want string
+	}{
+		{"CN", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "app\n[sign] CSR r2 signed"}}, `"CN=app\n[sign] CSR r2 signed"`},
+		{"O", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "app", Organization: []string{"team\r[sign] CSR r2 signed"}}}, `"CN=app,O=team\r[sign] CSR r2 signed"`},
+		{"DNS SAN", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "app"}, DNSNames: []string{"app.example\n[sign] CSR r2 signed"}}, `"app.example\n[sign] CSR r2 signed"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client := fake.NewClientset([]runtime.Object{apiCSR("r", custom, csrWith(t, c.req, nil), []certv1.KeyUsage{certv1.UsageDigitalSignature, certv1.UsageClientAuth}, true)}...)
+			var out, errOut strings.Builder
+			err := SignWith(context.Background(), func() (kubernetes.Interface, error) { return client, nil },
+				func() (*config.Cluster, error) {
+					t.Fatal("the node's settings read for a custom name")
+					return nil, nil
+				},
+				NodeRules{}, "r", SignFiles{CACert: s.CertPath("ca"), CAKey: s.KeyPath("ca"), Now: time.Now(), Out: &out, ErrOut: &errOut})
+			if err != nil {
+				t.Fatalf("sign: %v\n%s", err, errOut.String())
+			}
+			if got := out.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, c.want) {
+				t.Errorf("sign printed %q, want one line with %s", got, c.want)
+			}
+		})
 	}
 }
