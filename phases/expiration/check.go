@@ -122,6 +122,7 @@ func Check(o Options) (*Info, error) {
 	// a problem as a CA key's is (certs list reports it too).
 	sa := Certificate{Name: pki.SAName, File: pki.Store{Dir: o.CertDir}.KeyPath(pki.SAName)}
 	checkMode(&sa, sa.File)
+	checkReplaceable(&sa, pki.Store{Dir: o.CertDir}.PublicKeyPath(pki.SAName))
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
@@ -221,6 +222,7 @@ func (c *checker) ca(name, base string) *caState {
 	}
 	s.cert, s.others = ca.Cert, ca.Bundle[1:]
 	c.setCert(&s.row, ca.Cert)
+	checkReplaceable(&s.row, s.row.File)
 	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false)
 	s.row.ExternallyManaged = !s.keyOnDisk
 	return s
@@ -405,6 +407,7 @@ func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
 		return nil, false
 	}
 	c.setCert(row, certs[0])
+	checkReplaceable(row, row.File)
 	return certs, true
 }
 

@@ -59,23 +59,51 @@ func modeBits(fi fs.FileInfo) uint32 {
 // and replace it, whatever its mode. A tree all one user's (not root's) is
 // that user's own business, and not reported.
 func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
-	uid, _ := filekind.Owner(fi)
-	if uid <= 0 {
-		return
+	if uid, who, ok := foreignOwner(path, fi); ok {
+		row.add(KeyOwner, "%s is owned by user %d, not root or the owner of its folder: that user may read and replace it: chown %s %s", path, uid, who, path)
 	}
-	dir, err := os.Stat(filepath.Dir(path))
+}
+
+// checkReplaceable reports a certificate file (a CA's too) or sa.pub that
+// group or others may write, or that another user than root and its
+// folder's owner owns: they may replace it, and a CA certificate replaced
+// makes the components trust what another CA signs, sa.pub replaced the
+// service-account tokens another key signs. kubeadm writes them 0644.
+// A file that holds a key too is checked by checkMode already.
+func checkReplaceable(row *Certificate, path string) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return
 	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		row.add(CertPermissions, "%s is mode %04o: group or others may write it, and so replace it: chmod 644 %s", path, fi.Mode().Perm(), path)
+	}
+	if uid, who, ok := foreignOwner(path, fi); ok {
+		row.add(CertPermissions, "%s is owned by user %d, not root or the owner of its folder: that user may replace it: chown %s %s", path, uid, who, path)
+	}
+}
+
+// foreignOwner reports the owner uid of path (fi is path's) when it is
+// neither root nor its folder's owner, with who ought to own it: root, or
+// the folder's owner when that is not root.
+func foreignOwner(path string, fi fs.FileInfo) (uid int, who string, ok bool) {
+	uid, _ = filekind.Owner(fi)
+	if uid <= 0 {
+		return 0, "", false
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return 0, "", false
+	}
 	dirUID, _ := filekind.Owner(dir)
 	if dirUID < 0 || uid == dirUID {
-		return
+		return 0, "", false
 	}
-	who := "root"
+	who = "root"
 	if dirUID != 0 {
 		who = strconv.Itoa(dirUID)
 	}
-	row.add(KeyOwner, "%s is owned by user %d, not root or the owner of its folder: that user may read and replace it: chown %s %s", path, uid, who, path)
+	return uid, who, true
 }
 
 // embedsSecret reports whether a kubeconfig holds a credential itself (a

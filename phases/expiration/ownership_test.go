@@ -17,7 +17,9 @@ import (
 // (folder-permissions, in folders[]), or a key or kubeconfig owned by a
 // user other than root and its folder's owner (key-owner). Both are
 // problems, exit status 3, as key-permissions is (docs/exit-codes.md), in
-// the problems list, the JSON and the metrics.
+// the problems list, the JSON and the metrics. So is a certificate file (a
+// CA's above all) or sa.pub that another user may replace: group- or
+// other-writable, or owned by another user (cert-permissions).
 func TestFolderModeAndKeyOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("chown needs root")
@@ -65,6 +67,26 @@ func TestFolderModeAndKeyOwner(t *testing.T) {
 			name:  "sa.key owned by another user",
 			setup: func(t *testing.T, n *pkitest.Node) { chown(t, n.Path("pki/sa.key"), other) },
 			want:  []string{"sa: key-owner: chown root PKI/sa.key"},
+		},
+		{
+			name:  "ca.crt writable by others",
+			setup: func(t *testing.T, n *pkitest.Node) { chmod(t, n.Path("pki/ca.crt"), 0o666) },
+			want:  []string{"ca: cert-permissions: is mode 0666", "ca: cert-permissions: chmod 644 PKI/ca.crt"},
+		},
+		{
+			name:  "apiserver.crt group-writable",
+			setup: func(t *testing.T, n *pkitest.Node) { chmod(t, n.Path("pki/apiserver.crt"), 0o664) },
+			want:  []string{"apiserver: cert-permissions: chmod 644 PKI/apiserver.crt"},
+		},
+		{
+			name:  "front-proxy-ca.crt owned by another user",
+			setup: func(t *testing.T, n *pkitest.Node) { chown(t, n.Path("pki/front-proxy-ca.crt"), other) },
+			want:  []string{"front-proxy-ca: cert-permissions: may replace it: chown root PKI/front-proxy-ca.crt"},
+		},
+		{
+			name:  "sa.pub writable by others",
+			setup: func(t *testing.T, n *pkitest.Node) { chmod(t, n.Path("pki/sa.pub"), 0o646) },
+			want:  []string{"sa: cert-permissions: chmod 644 PKI/sa.pub"},
 		},
 		{
 			name: "the folder's owner owns its keys: no problem",

@@ -151,6 +151,11 @@ const (
 	// is owned by a user other than root and its folder's owner, who may
 	// read and replace it.
 	KeyOwner ProblemType = "key-owner"
+	// CertPermissions: a certificate file (a CA's too) or sa.pub is
+	// writable by group or others, or owned by a user other than root
+	// and its folder's owner, who may replace it: a CA certificate
+	// replaced makes the components trust what another CA signs.
+	CertPermissions ProblemType = "cert-permissions"
 	// FolderPermissions: the certificate folder, its etcd folder or the
 	// kubeconfig folder is writable by group or others, who may replace
 	// a CA, a key or a kubeconfig in it (in Info.Folders).
