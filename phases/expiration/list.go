@@ -214,6 +214,8 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 		add(KeyMissing, "%s exists but its private key %s does not: restore the key from a backup (tokens already issued depend on it)", pubPath, keyPath)
 	case errors.Is(keyErr, fs.ErrPermission): // the user, not the key, is wrong
 		add(Unreadable, "%v: run certctl as root, or fix the permissions", keyErr)
+	case errors.Is(keyErr, pki.ErrEncryptedKey):
+		add(Unreadable, "%s", encryptedKey(keyPath))
 	case keyErr != nil:
 		add(Unreadable, "%v: restore it from a backup", keyErr)
 	default:
@@ -225,6 +227,11 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	if keyOK { // as checkMode: the key signs every service-account token
 		row := Certificate{}
 		checkMode(&row, keyPath)
+		e.Problems = append(e.Problems, row.Problems...)
+	}
+	if pubOK { // as Check: whoever replaces it has tokens of another key accepted
+		row := Certificate{}
+		checkReplaceable(&row, pubPath)
 		e.Problems = append(e.Problems, row.Problems...)
 	}
 	switch {
