@@ -127,13 +127,21 @@ type keyHolder struct {
 // certificate of its key), in any place of a bundle. A zero keyHolder when
 // there is none, or dir is "".
 func otherCAWithKey(dir, name string, cert *x509.Certificate) (keyHolder, error) {
+	return caFileWhere(dir, name, func(c *x509.Certificate) bool { return pki.SamePublicKey(c.PublicKey, cert.PublicKey) })
+}
+
+// caFileWhere looks, in the CA files of the certificate folder dir but CA
+// skip's (every certificate of each, for a CA rotation's bundle), for a
+// certificate that match accepts. A zero keyHolder when there is none, or
+// dir is "".
+func caFileWhere(dir, skip string, match func(*x509.Certificate) bool) (keyHolder, error) {
 	if dir == "" {
 		return keyHolder{}, nil
 	}
 	store := pki.Store{Dir: dir}
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
 		file := store.CertPath(e.BaseName)
-		if e.Name == name {
+		if e.Name == skip {
 			continue
 		}
 		ok, err := pki.Exists(file)
@@ -148,7 +156,7 @@ func otherCAWithKey(dir, name string, cert *x509.Certificate) (keyHolder, error)
 			return keyHolder{}, fmt.Errorf("read CA certificate %s: %w", file, err)
 		}
 		for _, c := range append([]*x509.Certificate{first}, rest...) {
-			if pki.SamePublicKey(c.PublicKey, cert.PublicKey) {
+			if match(c) {
 				return keyHolder{name: e.Name, file: file, cert: c}, nil
 			}
 		}
@@ -189,28 +197,8 @@ func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error
 // and then cas, for a CA whose key signed cert. A zero keyHolder when there
 // is none.
 func signerOf(cert *x509.Certificate, cas map[string]CAProvider, dir string) (keyHolder, error) {
-	store := pki.Store{Dir: dir}
-	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
-		if dir == "" {
-			break
-		}
-		file := store.CertPath(e.BaseName)
-		ok, err := pki.Exists(file)
-		if err != nil {
-			return keyHolder{}, err
-		}
-		if !ok {
-			continue
-		}
-		first, rest, err := pki.ReadCertFile(file)
-		if err != nil {
-			return keyHolder{}, fmt.Errorf("read CA certificate %s: %w", file, err)
-		}
-		for _, c := range append([]*x509.Certificate{first}, rest...) {
-			if cert.CheckSignatureFrom(c) == nil {
-				return keyHolder{name: e.Name, file: file, cert: c}, nil
-			}
-		}
+	if h, err := caFileWhere(dir, "", func(c *x509.Certificate) bool { return cert.CheckSignatureFrom(c) == nil }); err != nil || h.name != "" {
+		return h, err
 	}
 	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
 		if p := cas[e.Name]; p != nil && cert.CheckSignatureFrom(p.Current().Cert) == nil {
