@@ -136,8 +136,14 @@ func (r *run) plan(ctx context.Context) error {
 // check pass for a stage that re-issues, txn.Check otherwise.
 func (r *run) check(ctx context.Context) error {
 	if len(r.targets) > 0 {
-		_, err := renewal.Renew(ctx, r.targets, r.renewalOptions(true))
-		return err
+		res, err := renewal.Renew(ctx, r.targets, r.renewalOptions(true))
+		if err != nil {
+			return err
+		}
+		if res.Unwritable != nil { // a plan alone is no use here
+			return fmt.Errorf("%w; nothing was changed", res.Unwritable)
+		}
+		return nil
 	}
 	if err := txn.Check(mapped(r.files, func(f txn.File) string { return f.Target })); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)

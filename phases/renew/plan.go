@@ -110,6 +110,12 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			fmt.Fprintf(w, "[dry-run] 0 certificate(s) would be renewed; nothing was written\n")
 			return nil
 		}
+		if res.Unwritable != nil {
+			// The plan, where it cannot be carried out: a read-only
+			// file system is where one is read before remounting.
+			fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed, but the real run would fail before writing anything; nothing was written\n", len(res.Planned))
+			return fmt.Errorf("the real run would fail: %w", res.Unwritable)
+		}
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
 		return r.dryRunEnd(w, res)
 	})

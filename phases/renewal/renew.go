@@ -140,8 +140,14 @@ type Result struct {
 	// Planned is what a renewal would renew, with DryRun; Renewed is then
 	// empty.
 	Planned []Planned
-	Renewed []Renewed
-	Missing []Target // skipped: their file does not exist
+	// Unwritable, with DryRun, is what the real run's check of the files
+	// it would write refuses (txn.Check: a read-only file system, an
+	// immutable file): it would fail with it before writing anything.
+	// Planned is set all the same, so that the plan can be read where it
+	// cannot be carried out.
+	Unwritable error
+	Renewed    []Renewed
+	Missing    []Target // skipped: their file does not exist
 	// External are skipped with SkipExternal: their CA key is not on disk,
 	// so only --use-api or --use-csr can renew them.
 	External []External
@@ -312,12 +318,13 @@ func (e *engine) check() error {
 	// folder), refused before keys are made or CSRs sent: the backup's
 	// files, each item's certificate or kubeconfig, and key unless
 	// ReuseKey, then the extra files.
-	if err := txn.Check(slices.Concat(txn.Targets(e.files), replaced, txn.Targets(o.Extra))); err != nil {
+	err := txn.Check(slices.Concat(txn.Targets(e.files), replaced, txn.Targets(o.Extra)))
+	if err != nil && !o.DryRun {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
 	e.files = append(e.files, o.Extra...)
 	if o.DryRun {
-		res.Planned = planned(e.items, o)
+		res.Planned, res.Unwritable = planned(e.items, o), err
 		return nil
 	}
 	if e.issuer = o.Issuer; e.issuer != nil {

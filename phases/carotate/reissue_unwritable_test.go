@@ -1,0 +1,31 @@
+package carotate
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
+)
+
+// TestReissueRefusesUnwritableFile: stage reissue proves, before it
+// writes, that its commit can replace every certificate it re-issues
+// (renewal's check pass): an immutable apiserver.crt stops it with the
+// chattr to run, and nothing is changed. That check is the renewal
+// engine's dry run, which now returns its plan with what it found
+// (Result.Unwritable) for renew --dry-run on a read-only file system: the
+// rotation still takes it as a refusal.
+func TestReissueRefusesUnwritableFile(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.CAName, nil) // trust
+	f.now = f.now.Add(time.Minute)
+	crt := f.node.Path("pki/apiserver.crt")
+	treetest.Chattr(t, "+i", crt)
+	root := filepath.Dir(f.node.Dir)
+	before := treetest.Snapshot(t, root)
+	_, err := Rotate(context.Background(), pki.CAName, f.options(nil))
+	treetest.ErrMentions(t, err, crt, "immutable", "chattr -i", "nothing was changed")
+	treetest.AssertSame(t, before, treetest.Snapshot(t, root))
+}
