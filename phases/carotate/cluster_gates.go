@@ -52,6 +52,32 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// refetchNewKey reports whether reissue, on a node of a cluster's
+// rotation whose new CA's key (NAME.new.key, which trust made or joined
+// with) is gone, reads it again from the Secret with the certificate key:
+// the Secret holds it while a node of the rotation has not re-issued. The
+// way out was an abort on every node, and a new rotation.
+func (r *run) refetchNewKey() bool {
+	cl := r.o.cl
+	return r.step == stepReissue && r.rec != nil && r.rec.Stage == StageTrust && missing(r.p.NewKey) &&
+		cl != nil && cl.o.CertificateKey != ""
+}
+
+// fetchNewKey reads the new CA of the rotation (its certificate and key,
+// or sa's key) from the Secret, as a node that joins at trust does, for
+// refetchNewKey: it must be the record's new CA. Reissue then writes its
+// key where the signing key goes, as with the key file.
+func (r *run) fetchNewKey(ctx context.Context) error {
+	cl := r.o.cl
+	n, err := cl.st.download(ctx, cl.o.CertificateKey, r.rec.NewCA, r.k.sa)
+	if err != nil {
+		return fmt.Errorf("the new %s CA's key %s is gone, and reading it again from the cluster failed: %w", r.k.name, r.p.NewKey, err)
+	}
+	r.m.new = n
+	fmt.Fprintf(r.o.Out, "[ca-rotate] %s: the new CA's key %s was gone: read it again from %s with the certificate key\n", r.k.name, r.p.NewKey, cl.st.secretWhat())
+	return nil
+}
+
 // gate refuses a stage that would break another node, before anything is
 // written: reissue while a node does not trust the new CA yet, finish
 // while a node still signs with, or serves a certificate of, the old one,

@@ -140,8 +140,11 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	var n side
 	var trustPEM []byte
 	if rec.Active() {
-		step := "" // backing out, the new CA's key may be gone: the entry needs its certificate alone
-		if rec.Aborting {
+		// Backing out, or at trust before reissue reads it again from
+		// the Secret (refetchNewKey), the new CA's key may be gone: the
+		// entry needs its certificate alone.
+		step := ""
+		if rec.Aborting || rec.Stage == StageTrust && missing(p.NewKey) {
 			step = stepAbortReissue
 		}
 		m, err := readMaterial(k, p, rec, step)

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -92,5 +93,65 @@ func TestLostNewKeyAtReissueAbortsInACluster(t *testing.T) {
 	}
 	if !secretExists(t, cs, ca) {
 		t.Error("the Secret went while cp-2 had not re-issued")
+	}
+}
+
+// TestLostNewKeyAtTrustRefetchedInACluster: on a node of a cluster's
+// rotation, the new CA's key that trust joined with (ca.new.key) is gone
+// before reissue. The Secret still holds it while a node has not
+// re-issued: reissue with --certificate-key reads it again from there and
+// goes on, where the only way out was an abort on every node and a new
+// rotation. Without the certificate key, the refusal says so.
+func TestLostNewKeyAtTrustRefetchedInACluster(t *testing.T) {
+	for _, name := range []string{pki.CAName, pki.SAName} {
+		t.Run(name, func(t *testing.T) {
+			cs := fake.NewClientset()
+			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+			b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+			m := keyLine.FindStringSubmatch(a.rotate(t, name, nil))
+			if m == nil {
+				t.Fatal("trust on the first node printed no certificate key")
+			}
+			withKey := func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] }
+			b.rotate(t, name, withKey)
+			p := k(t, name).paths(b.node.CertDir())
+			if err := os.Remove(p.NewKey); err != nil {
+				t.Fatal(err)
+			}
+			// Without the certificate key: refused, saying how to go on.
+			_, err := b.try(t, name, nil)
+			treetest.ErrMentions(t, err, p.NewKey, "--certificate-key KEY", "--abort")
+			a.rotate(t, name, nil) // reissue on cp-1
+			out := b.rotate(t, name, withKey)
+			if !strings.Contains(out, "read it again from") {
+				t.Errorf("reissue on cp-2 does not say it read the lost key again:\n%s", out)
+			}
+			rec, err := ReadRecord(p.Record)
+			if err != nil || rec.Stage != StageReissue {
+				t.Fatalf("cp-2's record after reissue: %+v, %v; want stage reissue", rec, err)
+			}
+			key, err := pki.ReadKeyFile(p.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keyFingerprint(key.Public()); name == pki.SAName && got != rec.NewCA {
+				t.Errorf("sa.key after reissue is sha256 %s, want the new key %s", got, rec.NewCA)
+			}
+			if name == pki.CAName {
+				cert, _, err := pki.ReadCertFile(p.NewCert)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pki.KeyMatches(cert, key) != nil {
+					t.Errorf("%s after reissue is not the new CA's key", p.Key)
+				}
+			}
+			if got := problems(t, b.fixture, name); got != "" {
+				t.Errorf("ca status on cp-2 after reissue: %q", got)
+			}
+			if secretExists(t, cs, name) {
+				t.Error("the Secret is left once both nodes re-issued")
+			}
+		})
 	}
 }

@@ -127,7 +127,7 @@ func lostKey(k kind, p paths, rec *Record, keyFile, what string, err error) erro
 	}
 	switch {
 	case rec.Stage == StageTrust && what == "new":
-		return fmt.Errorf("%w: the new %s CA's key is gone, and reissue cannot sign without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
+		return fmt.Errorf("%w: the new %s CA's key is gone, and reissue cannot sign without it (no backup holds it: trust made it): in a rotation across control-plane nodes, run reissue with --certificate-key KEY (the key the first node printed), which reads it again from the cluster while a node has not re-issued; otherwise go back with `certctl ca rotate %s --abort`, which does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
 	case rec.Stage == StageReissue && what == "new":
 		return fmt.Errorf("%w: the new %s CA's key is gone, and finish, which keeps the new CA signing, cannot go on without it (no backup holds it: trust made it): go back with `certctl ca rotate %s --abort`, which signs with the old CA again and does not need it, then start the rotation again; or put back a copy of your own", err, k.name, k.name)
 	case rec.Stage == StageReissue && what == "old":

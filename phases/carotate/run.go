@@ -28,6 +28,7 @@ type run struct {
 	hs       []held
 	m        material
 	given    bool             // the new CA came from NewCACert/NewCAKey
+	refetch  bool             // the new CA's lost key came from the Secret (refetchNewKey)
 	files    []txn.File       // every file of the stage but the re-issued ones
 	targets  []renewal.Target // re-issued (reissue, abort-reissue)
 	reissuer *pki.LoadedCA    // what re-issues them, as the renewal engine takes it
@@ -102,8 +103,17 @@ func (r *run) plan(ctx context.Context) error {
 		}
 		return r.check(ctx)
 	}
-	if r.m, err = readMaterial(r.k, r.p, r.rec, r.step); err != nil {
+	step := r.step
+	if r.refetch = r.refetchNewKey(); r.refetch {
+		step = stepAbortReissue // the new CA's certificate alone: its key comes from the Secret
+	}
+	if r.m, err = readMaterial(r.k, r.p, r.rec, step); err != nil {
 		return err
+	}
+	if r.refetch {
+		if err := r.fetchNewKey(ctx); err != nil {
+			return err
+		}
 	}
 	if r.step == stepReissue {
 		if err := r.checkTrusted(); err != nil {
@@ -176,7 +186,11 @@ func (r *run) checkSigned() error {
 // again from the first certificate of the trust file) would make its
 // readers reject the re-issued certificates.
 func (r *run) checkTrusted() error {
-	st, err := inspect(r.k, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rerun)
+	step := ""
+	if r.refetch {
+		step = stepAbortReissue // the new CA's key file is gone: the Secret gave it
+	}
+	st, err := inspectAfter(step, r.k, r.o.ExternalEtcd, r.o.CertDir, r.o.KubeconfigDir, r.now, r.o.Rerun)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,9 @@ func inspect(k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.
 }
 
 // inspectAfter is inspect of the files that step wrote, checked after it
-// (verifyAfter): a key it dropped may be gone (readMaterial).
+// (verifyAfter): a key it dropped may be gone (readMaterial); also before
+// a reissue that reads the new CA's lost key again from the cluster
+// (checkTrusted, refetchNewKey).
 func inspectAfter(step string, k kind, externalEtcd bool, certDir, kubeconfigDir string, now time.Time, rerun string) (*State, error) {
 	p := k.paths(certDir)
 	rec, err := ReadRecord(p.Record)
