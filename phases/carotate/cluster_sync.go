@@ -140,14 +140,9 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	var n side
 	var trustPEM []byte
 	if rec.Active() {
-		// Backing out, or at trust before reissue reads it again from
-		// the Secret (refetchNewKey), the new CA's key may be gone: the
-		// entry needs its certificate alone.
-		step := ""
-		if rec.Aborting || rec.Stage == StageTrust && missing(p.NewKey) {
-			step = stepAbortReissue
-		}
-		m, err := readMaterial(k, p, rec, step)
+		// The entry needs the CAs' certificates alone: a key may be gone
+		// (readEntry), and the new one is uploaded only when it is not.
+		m, err := readMaterial(k, p, rec, readEntry)
 		if err != nil {
 			return err
 		}

@@ -155,3 +155,35 @@ func TestLostNewKeyAtTrustRefetchedInACluster(t *testing.T) {
 		})
 	}
 }
+
+// TestLostOldKeyAtReissueFinishesInACluster: at stage reissue the old
+// CA's key (ca.old.key) is needed only by --abort; finish goes on without
+// it. On a node of a cluster's rotation, the write of its cluster entry
+// read that key too, so the node could neither record its restart nor
+// finish: the entry needs the CAs' certificates alone.
+func TestLostOldKeyAtReissueFinishesInACluster(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	const ca = pki.CAName
+	m := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))
+	if m == nil {
+		t.Fatal("trust on the first node printed no certificate key")
+	}
+	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] })
+	_, _ = b.try(t, ca, nil) // records cp-2's restart
+	a.rotate(t, ca, nil)     // reissue on cp-1
+	b.rotate(t, ca, nil)     // reissue on cp-2
+	p := k(t, ca).paths(a.node.CertDir())
+	if err := os.Remove(p.OldKey); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = b.try(t, ca, nil) // records cp-2's restart at reissue
+	out, err := a.try(t, ca, nil)
+	if err != nil && strings.Contains(err.Error(), p.OldKey) {
+		t.Fatalf("cp-1 without %s: %v, want its cluster entry written and finish not stopped by that key\n%s", p.OldKey, err, out)
+	}
+	if got := clusterRecord(t, cs, ca).Nodes["cp-1"]; !got.Restarted {
+		t.Errorf("cp-1's cluster entry after a run without %s: %+v, want its restart recorded", p.OldKey, got)
+	}
+}

@@ -64,6 +64,12 @@ func readSide(certFile, keyFile string) (side, error) {
 	return side{cert: ca.Cert, key: key}, nil
 }
 
+// readEntry is readMaterial's step for a node's cluster entry, which
+// needs the CAs' certificates (or sa's public keys) alone: either key may
+// be gone (the new one before reissue reads it again from the Secret, the
+// old one at reissue, which only --abort needs).
+const readEntry = "cluster-entry"
+
 // readMaterial reads the old and new CA of a rotation at rec's stage and
 // checks them against the record's fingerprints. The key of the side that
 // step drops with its CA (the new one at either abort, the old one at
@@ -81,10 +87,10 @@ func readMaterial(k kind, p paths, rec *Record, step string) (material, error) {
 	default:
 		return m, fmt.Errorf("rotation of %s is at stage %q, not in progress", k.name, rec.Stage)
 	}
-	if m.old, err = readSideOf(k, p, p.OldCert, oldKey, rec.OldCA, step == stepFinish); err != nil {
+	if m.old, err = readSideOf(k, p, p.OldCert, oldKey, rec.OldCA, step == stepFinish || step == readEntry); err != nil {
 		return m, lostKey(k, p, rec, oldKey, "old", err)
 	}
-	if m.new, err = readSideOf(k, p, p.NewCert, newKey, rec.NewCA, step == stepAbort || step == stepAbortReissue); err != nil {
+	if m.new, err = readSideOf(k, p, p.NewCert, newKey, rec.NewCA, step == stepAbort || step == stepAbortReissue || step == readEntry); err != nil {
 		return m, lostKey(k, p, rec, newKey, "new", err)
 	}
 	if m.old.id() != rec.OldCA || m.new.id() != rec.NewCA {
