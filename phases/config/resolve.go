@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -238,6 +239,10 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 	}
 	kcDir := cmp.Or(r.KubeconfigDir, DefaultKubeconfigDir)
 	cms, through, passedOver, err := r.connect(kcDir)
+	if err != nil && through != "" && unreadable(through) {
+		// client-go's error does not wrap the cause: say what to do.
+		err = fmt.Errorf("%w: run certctl as root to read it, or pass --config", err)
+	}
 	if passedOver != "" {
 		through += " (" + passedOver + ")"
 	}
@@ -271,6 +276,15 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 	}
 	r.Source = SourceHost
 	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s; pass --config for other settings", certDir, why)
+}
+
+// unreadable reports whether the user may not read the file at path.
+func unreadable(path string) bool {
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+	}
+	return errors.Is(err, fs.ErrPermission)
 }
 
 // connect returns the kube-system ConfigMaps of the cluster, through the
