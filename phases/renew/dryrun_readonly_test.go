@@ -50,3 +50,29 @@ func TestDryRunOnReadOnlyFileSystem(t *testing.T) {
 	}
 	treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(n.Dir)))
 }
+
+// TestRestoreDryRunOnReadOnlyFileSystem: `restore NAME --dry-run` on a
+// read-only /etc/kubernetes lists what it would restore, then says that
+// the real restore would fail there, as renew --dry-run now does; it
+// printed only the refusal.
+func TestRestoreDryRunOnReadOnlyFileSystem(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	now := func() time.Time { return pkitest.Made.Add(2 * time.Hour) }
+	var out bytes.Buffer
+	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"apiserver"}, LockTimeout: time.Second, Now: now, Out: &out, ErrOut: &out}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("renew: %v\n%s", err, out.String())
+	}
+	treetest.ReadOnly(t, n.Dir)
+	before := treetest.Snapshot(t, filepath.Dir(n.Dir))
+	out.Reset()
+	o = Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, DryRun: true, LockTimeout: time.Second, Now: now, Out: &out, ErrOut: &out}
+	err := Restore(context.Background(), o, "latest")
+	treetest.ErrMentions(t, err, "the real restore would fail", "read-only file system", "remount it read-write")
+	for _, want := range []string{"[dry-run] " + n.Path("pki/apiserver.crt") + " would be restored from ", "[dry-run] 2 file(s) would be restored; nothing was written"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("out lacks %q:\n%s", want, out.String())
+		}
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(n.Dir)))
+}

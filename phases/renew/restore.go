@@ -32,6 +32,10 @@ func Restore(ctx context.Context, o Options, name string) error {
 				r.warnRestore(res)
 				err = printRestore(w, o.Format, dir, res, true, o.Restart, nil)
 			}
+			if err == nil && res.Unwritable != nil {
+				// The plan, where it cannot be carried out (renew's too).
+				err = fmt.Errorf("the real restore would fail: %w", res.Unwritable)
+			}
 			return err
 		})
 	}

@@ -37,6 +37,10 @@ type RestoreResult struct {
 	// will sit beside without being refused: a backup taken before a CA
 	// rotation's stage, restored in the middle of the rotation.
 	Warnings []string
+	// Unwritable, with DryRun, is what the real restore's check of the
+	// files it would write refuses (txn.Check: a read-only file system, an
+	// immutable file), as Result.Unwritable: the plan is set all the same.
+	Unwritable error
 }
 
 // Restore writes the files of the backup in dir back where backup.json
@@ -130,9 +134,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return nil, err
 	}
 	if o.DryRun {
-		if err := txn.Check(slices.Concat(res.Restored, txn.Targets(o.Extra))); err != nil {
-			return nil, fmt.Errorf("%w; nothing was changed", err)
-		}
+		res.Unwritable = txn.Check(slices.Concat(res.Restored, txn.Targets(o.Extra)))
 		return res, nil
 	}
 	if !o.NoBackup {
