@@ -73,15 +73,8 @@ func TestLostNewKeyAtReissueAborts(t *testing.T) {
 // stage was made. The Secret, which the node that lost the key could not
 // upload again, stays as it is while another node has not re-issued.
 func TestLostNewKeyAtReissueAbortsInACluster(t *testing.T) {
-	cs := fake.NewClientset()
-	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
-	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
 	const ca = pki.CAName
-	m := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))
-	if m == nil {
-		t.Fatal("trust on the first node printed no certificate key")
-	}
-	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] })
+	cs, a, b, _ := twoNodesAtTrust(t, ca)
 	_, _ = b.try(t, ca, nil) // refused while cp-1 has not restarted, but records cp-2's restart
 	a.rotate(t, ca, nil)
 	if err := os.Remove(k(t, ca).paths(a.node.CertDir()).Key); err != nil {
@@ -105,15 +98,8 @@ func TestLostNewKeyAtReissueAbortsInACluster(t *testing.T) {
 func TestLostNewKeyAtTrustRefetchedInACluster(t *testing.T) {
 	for _, name := range []string{pki.CAName, pki.SAName} {
 		t.Run(name, func(t *testing.T) {
-			cs := fake.NewClientset()
-			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
-			b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
-			m := keyLine.FindStringSubmatch(a.rotate(t, name, nil))
-			if m == nil {
-				t.Fatal("trust on the first node printed no certificate key")
-			}
-			withKey := func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] }
-			b.rotate(t, name, withKey)
+			cs, a, b, certKey := twoNodesAtTrust(t, name)
+			withKey := func(o *Options, c *ClusterOptions) { c.CertificateKey = certKey }
 			p := k(t, name).paths(b.node.CertDir())
 			if err := os.Remove(p.NewKey); err != nil {
 				t.Fatal(err)
@@ -162,15 +148,8 @@ func TestLostNewKeyAtTrustRefetchedInACluster(t *testing.T) {
 // read that key too, so the node could neither record its restart nor
 // finish: the entry needs the CAs' certificates alone.
 func TestLostOldKeyAtReissueFinishesInACluster(t *testing.T) {
-	cs := fake.NewClientset()
-	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
-	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
 	const ca = pki.CAName
-	m := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))
-	if m == nil {
-		t.Fatal("trust on the first node printed no certificate key")
-	}
-	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] })
+	cs, a, b, _ := twoNodesAtTrust(t, ca)
 	_, _ = b.try(t, ca, nil) // records cp-2's restart
 	a.rotate(t, ca, nil)     // reissue on cp-1
 	b.rotate(t, ca, nil)     // reissue on cp-2
@@ -186,4 +165,19 @@ func TestLostOldKeyAtReissueFinishesInACluster(t *testing.T) {
 	if got := clusterRecord(t, cs, ca).Nodes["cp-1"]; !got.Restarted {
 		t.Errorf("cp-1's cluster entry after a run without %s: %+v, want its restart recorded", p.OldKey, got)
 	}
+}
+
+// twoNodesAtTrust starts the rotation of ca on cp-1 and joins cp-2 to it
+// with the certificate key cp-1 printed, on one fake API server cs.
+func twoNodesAtTrust(t *testing.T, ca string) (cs *fake.Clientset, a, b clusterNode, key string) {
+	t.Helper()
+	cs = fake.NewClientset()
+	a = clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b = clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	m := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))
+	if m == nil {
+		t.Fatal("trust on the first node printed no certificate key")
+	}
+	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = m[1] })
+	return cs, a, b, m[1]
 }
