@@ -20,15 +20,18 @@ import (
 // kubeadm's own kubeadm-backup-manifests-* folders. A backup must not stay in
 // the manifest folder: the kubelet would run it as a second static pod.
 func BackupDir(manifestPath string, now time.Time) string {
-	root := filepath.Dir(filepath.Dir(filepath.Clean(manifestPath)))
-	return filepath.Join(root, "tmp", backupDirPrefix+now.UTC().Format(backupDirTime))
+	return filepath.Join(BackupParent(filepath.Dir(filepath.Clean(manifestPath))), backupDirPrefix+now.UTC().Format(backupDirTime))
+}
+
+// BackupParent is the folder of the manifest backups of manifestDir
+// (BackupDir): tmp/ beside it, which kubeadm's backups share.
+func BackupParent(manifestDir string) string {
+	return filepath.Join(filepath.Dir(filepath.Clean(manifestDir)), "tmp")
 }
 
 const (
 	backupDirPrefix = "certctl-backup-manifests-"
 	backupDirTime   = "2006-01-02-15-04-05"
-	// removingPrefix marks a backup folder being pruned (PruneBackupDirs).
-	removingPrefix = ".removing-"
 )
 
 // PruneBackupDirs removes the oldest of certctl's manifest backup folders
@@ -50,7 +53,7 @@ func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, e
 	if keep <= 0 {
 		return nil, nil
 	}
-	tmp := filepath.Dir(BackupDir(filepath.Join(manifestDir, "x"), since))
+	tmp := BackupParent(manifestDir)
 	entries, err := os.ReadDir(tmp)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -70,26 +73,9 @@ func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, e
 			old = append(old, e.Name())
 		}
 	}
-	var removed []string
-	for _, name := range old[:max(0, len(old)-max(0, keep-kept))] {
-		dir := filepath.Join(tmp, name)
-		if err := os.Rename(dir, filepath.Join(tmp, removingPrefix+name)); err != nil {
-			return removed, fmt.Errorf("remove old manifest backup %s: %w", dir, err)
-		}
-		removed = append(removed, dir)
-	}
-	// This prune's, and those an interrupted one left.
-	if entries, err = os.ReadDir(tmp); err != nil {
-		return removed, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), removingPrefix+backupDirPrefix) {
-			if err := os.RemoveAll(filepath.Join(tmp, e.Name())); err != nil {
-				return removed, fmt.Errorf("remove old manifest backup %s: %w", filepath.Join(tmp, e.Name()), err)
-			}
-		}
-	}
-	return removed, nil
+	// Renamed first (atomicfile.RemoveDirs): an interrupted prune leaves
+	// no half backup under certctl's name; the next prune removes it.
+	return atomicfile.RemoveDirs(tmp, old[:max(0, len(old)-max(0, keep-kept))], backupDirPrefix, "manifest backup")
 }
 
 // TempDirs are the folders where a Replace of a manifest in manifestDir,
@@ -97,7 +83,7 @@ func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, e
 // certctl's backup folders of every time beside it (BackupDir). The kubelet
 // ignores those files, but nothing else would ever remove them.
 func TempDirs(manifestDir string) []string {
-	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(BackupDir(filepath.Join(manifestDir, "x"), time.Time{})), "certctl-backup-manifests-*"))
+	dirs, _ := filepath.Glob(filepath.Join(BackupParent(manifestDir), backupDirPrefix+"*"))
 	if fi, err := os.Stat(manifestDir); err == nil && fi.IsDir() {
 		dirs = append([]string{filepath.Clean(manifestDir)}, dirs...)
 	}

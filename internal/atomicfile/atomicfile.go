@@ -149,3 +149,38 @@ func CleanTemp(dir string) ([]string, error) {
 	}
 	return removed, nil
 }
+
+// RemovingPrefix starts the name a folder gets while RemoveDirs removes
+// it.
+const RemovingPrefix = ".removing-"
+
+// RemoveDirs removes the folders names of dir so that a process killed
+// halfway never leaves a folder with files missing under its name (a
+// backup that a listing would show): each is renamed to
+// RemovingPrefix+name first, then the renamed ones are removed, with those
+// an interrupted call left whose names after the prefix start with
+// leftover. It returns the folders it renamed away (dir/name). what names
+// them in errors ("backup": "remove old backup X: ...").
+func RemoveDirs(dir string, names []string, leftover, what string) ([]string, error) {
+	var removed []string
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		if err := os.Rename(p, filepath.Join(dir, RemovingPrefix+name)); err != nil {
+			return removed, fmt.Errorf("remove old %s %s: %w", what, p, err)
+		}
+		removed = append(removed, p)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return removed, fmt.Errorf("read %s folder %s: %w", what, dir, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), RemovingPrefix+leftover) {
+			p := filepath.Join(dir, e.Name())
+			if err := os.RemoveAll(p); err != nil {
+				return removed, fmt.Errorf("remove old %s %s: %w", what, p, err)
+			}
+		}
+	}
+	return removed, nil
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -164,8 +163,7 @@ func (r *run) pruneManifestBackups() error {
 	if err != nil {
 		// Not "that folder": the error may name tmp/ itself, which holds
 		// kubeadm's backups too.
-		tmp := filepath.Dir(manifests.BackupDir(filepath.Join(r.o.Restart.ManifestDir, "x"), r.summary.StartedAt))
-		return fmt.Errorf("%w: the restarts are done; remove the oldest certctl-backup-manifests-* in %s yourself, or give the run no --keep-backups", err, tmp)
+		return fmt.Errorf("%w: the restarts are done; remove the oldest certctl-backup-manifests-* in %s yourself, or give the run no --keep-backups", err, manifests.BackupParent(r.o.Restart.ManifestDir))
 	}
 	return nil
 }

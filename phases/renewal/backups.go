@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
 )
 
@@ -23,11 +24,6 @@ type Backup struct {
 	// complete backup, which certctl neither restores nor prunes.
 	Err error
 }
-
-// removingPrefix marks a backup folder being pruned: it is renamed first,
-// so that a prune killed halfway leaves a folder that no listing shows and
-// the next prune removes, never a backup with files missing.
-const removingPrefix = ".removing-"
 
 // certctlName is the name of a backup folder certctl made: the time of its
 // run, then -002, -003 within the same second.
@@ -114,27 +110,11 @@ func PruneBackupsAfter(root string, keep int, made string) ([]string, error) {
 	if i := slices.IndexFunc(complete, func(b Backup) bool { return made != "" && b.Dir == filepath.Clean(made) }); i >= 0 {
 		complete = append(slices.Delete(complete, i, i+1), Backup{Dir: made})
 	}
-	var removed []string
-	for i := 0; i < len(complete)-keep; i++ {
-		b := complete[i]
-		gone := filepath.Join(root, removingPrefix+b.Name)
-		if err := os.Rename(b.Dir, gone); err != nil {
-			return removed, fmt.Errorf("remove old backup %s: %w", b.Dir, err)
-		}
-		removed = append(removed, b.Dir)
+	var names []string
+	for _, b := range complete[:max(0, len(complete)-keep)] {
+		names = append(names, b.Name)
 	}
-	entries, err := os.ReadDir(root)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return removed, fmt.Errorf("read backup folder %s: %w", root, err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), removingPrefix) {
-			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
-				return removed, fmt.Errorf("remove old backup: %w", err)
-			}
-		}
-	}
-	return removed, nil
+	return atomicfile.RemoveDirs(root, names, "", "backup")
 }
 
 // FindBackup resolves what the user named: "latest" (the newest complete

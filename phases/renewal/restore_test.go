@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/treetest"
 )
 
@@ -158,7 +159,7 @@ func TestPruneBackups(t *testing.T) {
 		}
 	}
 	os.MkdirAll(filepath.Join(root, "00000000-by-hand"), 0o700)
-	os.MkdirAll(filepath.Join(root, removingPrefix+"20250101T000000Z", "pki"), 0o700)
+	os.MkdirAll(filepath.Join(root, atomicfile.RemovingPrefix+"20250101T000000Z", "pki"), 0o700)
 	before, _ := ListBackups(root)
 	removed, err := PruneBackups(root, 2)
 	if err != nil {
@@ -177,7 +178,7 @@ func TestPruneBackups(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(root)
 	if len(entries) != 3 {
-		t.Errorf("%d entries left in %s, want 3 (no %s folder)", len(entries), root, removingPrefix)
+		t.Errorf("%d entries left in %s, want 3 (no %s folder)", len(entries), root, atomicfile.RemovingPrefix)
 	}
 	if removed, err := PruneBackups(root, 0); err != nil || removed != nil {
 		t.Errorf("keep 0 removed %q, %v", removed, err)
