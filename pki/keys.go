@@ -149,6 +149,12 @@ func DescribeKey(pub crypto.PublicKey) string {
 // components nor certctl can read it without the passphrase.
 var ErrEncryptedKey = errors.New("pki: the private key is encrypted with a passphrase, which kube-apiserver, etcd and certctl cannot read: decrypt it in place (openssl pkey -in KEY -out KEY, giving the passphrase), keeping it mode 0600")
 
+// EncryptedKeyMessage is ErrEncryptedKey's text for the key file path,
+// which it names, with the command to decrypt it in place.
+func EncryptedKeyMessage(path string) string {
+	return path + ": " + strings.TrimPrefix(strings.ReplaceAll(ErrEncryptedKey.Error(), "KEY", path), "pki: ")
+}
+
 // encrypted reports whether PEM data holds an encrypted private key.
 func encrypted(data []byte) bool {
 	for {

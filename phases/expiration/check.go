@@ -459,7 +459,7 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 	checkMode(row, keyPath)
 	key, err := pki.ParsePrivateKey(data)
 	if errors.Is(err, pki.ErrEncryptedKey) {
-		row.add(Unreadable, "%s", encryptedKey(keyPath))
+		row.add(Unreadable, "%s", pki.EncryptedKeyMessage(keyPath))
 		return true
 	}
 	if err != nil {
@@ -522,12 +522,6 @@ func checkMode(row *Certificate, path string) {
 		row.add(KeyPermissions, "%s holds a private key but is mode %04o: make it readable by its owner only: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	checkOwner(row, path, fi)
-}
-
-// encryptedKey is the problem of the key file path encrypted with a
-// passphrase: what to run to decrypt it, not "restore it from a backup".
-func encryptedKey(path string) string {
-	return path + ": " + strings.TrimPrefix(strings.ReplaceAll(pki.ErrEncryptedKey.Error(), "KEY", path), "pki: ")
 }
 
 // reading says, at -v 4, which file is read next.

@@ -215,7 +215,7 @@ func serviceAccountEntry(s pki.Store) ListEntry {
 	case errors.Is(keyErr, fs.ErrPermission): // the user, not the key, is wrong
 		add(Unreadable, "%v: run certctl as root, or fix the permissions", keyErr)
 	case errors.Is(keyErr, pki.ErrEncryptedKey):
-		add(Unreadable, "%s", encryptedKey(keyPath))
+		add(Unreadable, "%s", pki.EncryptedKeyMessage(keyPath))
 	case keyErr != nil:
 		add(Unreadable, "%v: restore it from a backup", keyErr)
 	default:

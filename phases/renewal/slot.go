@@ -112,7 +112,7 @@ func (s *pairSlot) read(it *item) error {
 	}
 	if it.oldKey, err = pki.ParsePrivateKey(s.key.data); errors.Is(err, pki.ErrEncryptedKey) {
 		// The key is intact: no backup is needed, only its passphrase.
-		return fmt.Errorf("%s: %s", s.keyPath, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "KEY", s.keyPath), "pki: "))
+		return errors.New(pki.EncryptedKeyMessage(s.keyPath))
 	} else if err != nil {
 		return fmt.Errorf("parse private key %s: %w: restore it from a backup, or remove it and its certificate and run `certctl init-phase %s`", s.keyPath, err, s.phase)
 	}
