@@ -341,22 +341,14 @@ func (c *checker) kubelet() (Certificate, bool) {
 		row.File = resolve(user.ClientCertificate)
 		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
-			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
-			if errors.Is(err, fs.ErrPermission) { // the user, not the file, is wrong
-				fix = "run certctl as root, or fix the permissions"
-			}
-			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, fix)
+			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, kubeletReadFix(err))
 			return row, true
 		}
 	}
 	if len(keyData) == 0 && user.ClientKey != "" {
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
-			fix := "if the kubelet's rotation failed, restart the kubelet or re-join the node"
-			if errors.Is(err, fs.ErrPermission) {
-				fix = "run certctl as root, or fix the permissions"
-			}
-			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v: %s", resolve(user.ClientKey), path, err, fix)
+			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v: %s", resolve(user.ClientKey), path, err, kubeletReadFix(err))
 		} else {
 			checkMode(&row, resolve(user.ClientKey))
 		}
@@ -382,6 +374,15 @@ func (c *checker) kubelet() (Certificate, bool) {
 	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
 	c.checkChain(&row, certs[0], certs[1:], ca)
 	return row, true
+}
+
+// kubeletReadFix says what to do when a file the kubelet rotates cannot
+// be read (err): the user, not the file, is wrong when permission is denied.
+func kubeletReadFix(err error) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return "run certctl as root, or fix the permissions"
+	}
+	return "if the kubelet's rotation failed, restart the kubelet or re-join the node"
 }
 
 // readCert reads row.File's certificates and sets the expiry from the
