@@ -214,8 +214,8 @@ func (r RestoreRequest) Main(ctx context.Context, args []string) error {
 		return err
 	}
 	list := len(args) == 0
-	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun) {
-		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
+	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun || r.Given("manifest-dir") || r.Given("restart-timeout")) {
+		return fmt.Errorf("--no-backup, --dry-run, --restart-control-plane, --manifest-dir and --restart-timeout apply to a restore: name the backup to restore")
 	}
 	if !list {
 		if err := r.Restart.Check(r.Given); err != nil {
