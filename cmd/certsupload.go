@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"crypto/rand"
-	"fmt"
 	"time"
 
 	"github.com/lithammer/dedent"
@@ -26,12 +25,7 @@ func newCertsCertificateKeyCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := copycerts.NewKey(rand.Reader)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), k)
-			return nil
+			return copycerts.PrintNewKey(cmd.OutOrStdout(), rand.Reader)
 		},
 	}
 }

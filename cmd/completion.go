@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
 )
 
@@ -13,7 +14,8 @@ import (
 // part of the tree (so that docs/reference lists it, and strict, called
 // after, makes `completion foo` an error too) and registers the
 // dynamic completions every command shares: the -o values each command
-// accepts, and renew's --signer-name NAME=SIGNER. Certificate names come
+// accepts, the --encryption-algorithm values, and renew's --signer-name
+// NAME=SIGNER. Certificate names come
 // from each command's ValidArgs (the inventory), backup names from restore's
 // ValidArgsFunction (completeBackups).
 func addCompletions(root *cobra.Command) {
@@ -25,6 +27,9 @@ func addCompletions(root *cobra.Command) {
 				// No space after "jsonpath=": a template follows.
 				return values, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 			})
+		}
+		if c.Flags().Lookup("encryption-algorithm") != nil {
+			_ = c.RegisterFlagCompletionFunc("encryption-algorithm", cobra.FixedCompletions(config.EncryptionAlgorithms, cobra.ShellCompDirectiveNoFileComp))
 		}
 		if c.Flags().Lookup("signer-name") != nil {
 			_ = c.RegisterFlagCompletionFunc("signer-name", completeSignerName)

@@ -64,7 +64,8 @@ func newRenewCommand() *cobra.Command {
 			Exit statuses: docs/exit-codes.md (2: nothing to do; 5: "all" renewed
 			what the CAs on the node can sign and skipped the certificates of an
 			external CA, whose CA key is not here: renew those with --use-api or
-			--use-csr).
+			--use-csr; 6: --use-api installed what was issued, but some CSRs were
+			denied, failed or not issued before --timeout).
 
 			With --use-api the new certificates come from the cluster's
 			certificates API instead of the CA keys on disk: one CSR per

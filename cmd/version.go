@@ -19,6 +19,6 @@ func newVersionCommand() *cobra.Command {
 			return buildinfo.Print(cmd.OutOrStdout(), buildinfo.Version(version), output)
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "", "output format: short or json")
+	c.Flags().StringVarP(&output, "output", "o", "", "output format: short, json")
 	return c
 }

@@ -23,6 +23,21 @@ func NewKey(rand io.Reader) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
+// PrintNewKey is `certctl certs certificate-key`: it writes a new key
+// (NewKey) and a newline to w, and fails when the write does: a key lost
+// to a full disk or a closed pipe must not exit 0, which a script takes for
+// a key it has (then exit 141 for the pipe, as every command).
+func PrintNewKey(w io.Writer, rand io.Reader) error {
+	k, err := NewKey(rand)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(w, k); err != nil {
+		return fmt.Errorf("write the certificate key: %w", err)
+	}
+	return nil
+}
+
 // ParseKey decodes a hex certificate key and checks its size, as kubeadm's
 // ValidateCertificateKey does.
 func ParseKey(s string) ([]byte, error) {

@@ -1,6 +1,7 @@
 package external
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -18,7 +19,34 @@ import (
 // a certificate was refused. A dry run
 // takes no lock and writes nothing: it reads the files consistently
 // (node.DryRun) and reports what would replace those in force.
+//
+// With -o json, yaml or jsonpath the summary is printed also when the
+// import fails before it has one (no --csr-dir, a CSR folder that cannot
+// be read, the lock held): docs/external-ca.md promises one document after
+// an error, which a script reads for its exitCode and error.
 func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
+	w := &countingWriter{w: out}
+	err := runImportLocked(ctx, o, f, wait, w, errOut)
+	if err != nil && w.n == 0 && f.Name != "text" && f.Name != "wide" {
+		return cmp.Or((&ImportSummary{DryRun: o.DryRun}).Print(out, f, err), err)
+	}
+	return err
+}
+
+// countingWriter counts what is written through it, so that RunImport
+// knows whether a summary was printed.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+func runImportLocked(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
 	if o.CSRDir == "" {
 		return fmt.Errorf("--csr-dir is required: the folder with the CSRs and the certificates your CA signed")
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
@@ -21,22 +22,51 @@ import (
 // KubeconfigDir, NoBackup, LockTimeout, Restart, DryRun, Now, Rand, Out,
 // ErrOut. A dry run reads consistently without the lock (node.DryRun),
 // says what would be restored, and writes and restarts nothing.
+//
+// With -o json, yaml or jsonpath (Structured) it prints one RestoreSummary,
+// also after an error, with exitCode and error, as renew's summary.
 func Restore(ctx context.Context, o Options, name string) error {
 	o.defaults()
+	out := &countingWriter{w: o.Out}
+	o.Out = out
+	err := restore(ctx, o, name)
+	if err != nil && out.n == 0 && Structured(o.Format) {
+		// Refused before it had a restore to report (no such backup,
+		// the lock held): the summary says so, empty.
+		return cmp.Or(printRestoreErr(out, o.Format, "", &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
+	}
+	return err
+}
+
+// countingWriter counts what is written through it, so that Restore
+// knows whether its summary was printed.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+func restore(ctx context.Context, o Options, name string) error {
 	r := &run{o: o, summary: newSummary(o.Now(), 0)}
 	certDir := o.Cluster.CertificatesDir
 	if o.DryRun {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := r.restore(name)
-			if err == nil {
-				r.warnRestore(res)
-				err = printRestore(w, o.Format, dir, res, true, o.Restart, nil)
+			if err != nil {
+				return err
 			}
-			if err == nil && res.Unwritable != nil {
+			r.warnRestore(res)
+			var unwritable error
+			if res.Unwritable != nil {
 				// The plan, where it cannot be carried out (renew's too).
-				err = fmt.Errorf("the real restore would fail: %w", res.Unwritable)
+				unwritable = fmt.Errorf("the real restore would fail: %w", res.Unwritable)
 			}
-			return err
+			return cmp.Or(printRestoreErr(w, o.Format, dir, res, true, o.Restart, nil, unwritable), unwritable)
 		})
 	}
 	if err := r.loadManifests(); err != nil {
@@ -67,7 +97,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		// With the restarts' warnings, as renew's summary lists them.
 		all := *res
 		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
-		err = cmp.Or(err, printRestore(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts))
+		err = cmp.Or(err, printRestoreErr(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts, err))
 	}
 	return err
 }
@@ -84,6 +114,12 @@ func (r *run) warnRestore(res *renewal.RestoreResult) {
 // lines of writeRestore, or the RestoreSummary schema. restart is how
 // the restore restarts the components (Enabled: --restart-control-plane).
 func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result) error {
+	return printRestoreErr(out, f, dir, res, dryRun, restart, restarts, nil)
+}
+
+// printRestoreErr is printRestore with err, the restore's error, as the
+// summary's exitCode and error.
+func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result, err error) error {
 	if !Structured(f) {
 		writeRestore(out, dir, res, dryRun, restart)
 		return nil
@@ -92,12 +128,24 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 		Kind: "RestoreSummary", APIVersion: summaryAPIVersion, Backup: dir, DryRun: dryRun,
 		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
 		BackupDir: res.BackupDir, RestartNeeded: []string{}, Restarts: append([]staticpods.Result{}, restarts...),
-		Warnings: append([]string{}, res.Warnings...),
+		Warnings: append([]string{}, res.Warnings...), ExitCode: exitcode.Of(err),
+	}
+	if err != nil {
+		s.Error = err.Error()
 	}
 	for _, rs := range res.Restarts {
 		s.RestartNeeded = append(s.RestartNeeded, rs.Component)
 	}
 	return f.Print(out, s, nil)
+}
+
+// refused is a restore refused before it began: with -o json, yaml or
+// jsonpath its summary, empty but for exitCode and error, then err.
+func (r RestoreRequest) refused(f output.Format, err error) error {
+	if !Structured(f) {
+		return err
+	}
+	return cmp.Or(printRestoreErr(r.Out, f, "", &renewal.RestoreResult{}, r.DryRun, r.Restart, nil, err), err)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it
@@ -166,16 +214,19 @@ func (r RestoreRequest) Main(ctx context.Context, args []string) error {
 		return err
 	}
 	list := len(args) == 0
-	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun) {
-		return fmt.Errorf("--no-backup, --dry-run and --restart-control-plane apply to a restore: name the backup to restore")
+	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun || r.Given("manifest-dir") || r.Given("restart-timeout")) {
+		return fmt.Errorf("--no-backup, --dry-run, --restart-control-plane, --manifest-dir and --restart-timeout apply to a restore: name the backup to restore")
 	}
 	if !list {
 		if err := r.Restart.Check(r.Given); err != nil {
-			return err
+			return r.refused(f, err)
 		}
 	}
 	certDir, err := r.CertDir()
 	if err != nil {
+		if !list {
+			return r.refused(f, err)
+		}
 		return err
 	}
 	if list {

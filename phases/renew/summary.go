@@ -188,6 +188,12 @@ type RestoreSummary struct {
 	// Backup is the folder restored from.
 	Backup string `json:"backup"`
 	DryRun bool   `json:"dryRun"`
+	// ExitCode is the process's exit status (0, or 1 with Error, as
+	// Summary's and ImportSummary's): a restore whose restarts failed, a
+	// dry run the real restore would fail, and a restore refused before
+	// it had anything to report print this summary too.
+	ExitCode int    `json:"exitCode"`
+	Error    string `json:"error,omitempty"`
 	// Restored are the files written back (with DryRun: that would be);
 	// Unchanged those that already held the backup's content.
 	Restored  []string `json:"restored"`

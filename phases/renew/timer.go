@@ -286,7 +286,11 @@ func InstallTimer(t Timer) error {
 	t.warnSkipped()
 	out := t.Out
 	if t.DryRun {
-		fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(t.UnitDir, ServiceName), service, filepath.Join(t.UnitDir, TimerName), timer)
+		// Printed to be saved (--dry-run > units): a write that fails
+		// is an error, not a silent exit 0.
+		if _, err := fmt.Fprintf(out, "# %s\n%s\n# %s\n%s", filepath.Join(t.UnitDir, ServiceName), service, filepath.Join(t.UnitDir, TimerName), timer); err != nil {
+			return fmt.Errorf("write the units: %w", err)
+		}
 		return nil
 	}
 	switch st, err := os.Stat(t.UnitDir); {
