@@ -295,8 +295,16 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 // where renew has nothing to renew) `init-phase certs|kubeconfig
 // --use-csr`, which takes the SANs and server from the --config file.
 func (im *importer) remake(t renewal.Target) string {
-	csrDir, certDir, kcDir := output.ShellQuote(im.o.CSRDir), output.ShellQuote(im.o.CertDir), output.ShellQuote(im.o.KubeconfigDir)
-	if ok, err := pki.Exists(t.File(im.o.CertDir, im.o.KubeconfigDir)); err != nil || ok {
+	return im.remakeIn(t, output.ShellQuote(im.o.CSRDir))
+}
+
+// remakeIn is remake with csrDir, quoted, for the CSR folder. renew does
+// not renew kubelet.conf, so its command is init-phase's even when it is
+// on the node.
+func (im *importer) remakeIn(t renewal.Target, csrDir string) string {
+	certDir, kcDir := output.ShellQuote(im.o.CertDir), output.ShellQuote(im.o.KubeconfigDir)
+	e, _ := im.inv.Find(t.Name)
+	if ok, err := pki.Exists(t.File(im.o.CertDir, im.o.KubeconfigDir)); (err != nil || ok) && e.NotRenewed == "" {
 		return fmt.Sprintf("`certctl renew %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s`", t.Name, csrDir, certDir, kcDir)
 	}
 	if t.Kubeconfig {

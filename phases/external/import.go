@@ -47,6 +47,10 @@ type importer struct {
 	// partial: the check pass ended with an error after which the result
 	// still says what is pending (no signed certificate yet).
 	partial bool
+	// thisNode is the node's name its certificates in force say (node),
+	// read once: nodeRead.
+	thisNode thisNode
+	nodeRead bool
 }
 
 // Import installs the certificates an external CA signed for the requests
