@@ -118,6 +118,9 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	}
 	askErr := im.checkAsked(t, want, asked, ca)
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
+		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
+			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
+		}
 		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
@@ -311,6 +314,17 @@ func (im *importer) remakeIn(t renewal.Target, csrDir string) string {
 		return fmt.Sprintf("`certctl init-phase kubeconfig %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s` with the --config of the first run", strings.TrimSuffix(t.BaseName, ".conf"), csrDir, certDir, kcDir)
 	}
 	return fmt.Sprintf("`certctl init-phase certs %s --use-csr --csr-dir %s --cert-dir %s` with the --config of the first run", t.Name, csrDir, certDir)
+}
+
+// keyHint says whose key cert, which is not for its new key f.Key, is
+// for, and what to do: the key of the certificate in force (the CA signed
+// that one again instead of the CSR), or another one.
+func (im *importer) keyHint(t renewal.Target, cert *x509.Certificate, f reqfile.Files, certFile string, ca *authority) string {
+	if cur := im.current(t, ca); cur != nil && pki.SamePublicKey(cur.PublicKey, cert.PublicKey) {
+		return fmt.Sprintf("it is for the key of the certificate in force %s, not for the new key %s that %s was made with (was the certificate in force signed again instead of the CSR?): have %s signed, and put what your CA returns at %s",
+			t.File(im.o.CertDir, im.o.KubeconfigDir), f.Key, filepath.Base(f.CSR), f.CSR, certFile)
+	}
+	return fmt.Sprintf("it is for another key than %s, the one %s was made with: have %s signed, and put what your CA returns at %s", f.Key, filepath.Base(f.CSR), f.CSR, certFile)
 }
 
 // owner is a target of the CSR folder and its files.
