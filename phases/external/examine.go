@@ -121,7 +121,9 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
 			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
 		}
-		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
+		if hint := im.otherCA(t, certs, f, ca); hint != "" {
+			err = fmt.Errorf("%w; %s", err, hint)
+		} else if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
 		// Every problem in one round trip to the CA operator.
@@ -325,6 +327,26 @@ func (im *importer) keyHint(t renewal.Target, cert *x509.Certificate, f reqfile.
 			t.File(im.o.CertDir, im.o.KubeconfigDir), f.Key, filepath.Base(f.CSR), f.CSR, certFile)
 	}
 	return fmt.Sprintf("it is for another key than %s, the one %s was made with: have %s signed, and put what your CA returns at %s", f.Key, filepath.Base(f.CSR), f.CSR, certFile)
+}
+
+// otherCA says which other CA of the certificate folder signed certs (a
+// certificate file: the leaf, then its intermediates), when one did: the
+// CA operator signed with the wrong CA's key (etcd-ca's for a certificate
+// of ca, say), which chainHint would take for an intermediate left out.
+// "" when none did.
+func (im *importer) otherCA(t renewal.Target, certs []*x509.Certificate, f reqfile.Files, ca *authority) string {
+	for _, e := range im.inv.Select(false, pki.KindCA) {
+		if e.Name == t.CAName {
+			continue
+		}
+		other := im.authority(renewal.Target{CAName: e.Name, CABaseName: e.BaseName})
+		if other.err != nil || len(other.bundle) == 0 || pki.VerifySignedBy(certs[0], certs[1:], other.bundle[0], im.now) != nil {
+			continue
+		}
+		return fmt.Sprintf("it is signed by the CA %s (%s), but the components check %s against the CA %s (%s): have %s signed by %s, as its request asks",
+			e.Name, other.path, t.Name, t.CAName, ca.path, f.CSR, t.CAName)
+	}
+	return ""
 }
 
 // owner is a target of the CSR folder and its files.
