@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,6 +153,9 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 	switch st {
 	case pending:
 		res.Pending = append(res.Pending, file)
+		if other := lookalike(file); other != "" {
+			res.Warnings = append(res.Warnings, lookalikeWarning(other, file))
+		}
 	case refused:
 		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
 	case accepted:
@@ -172,6 +176,9 @@ func (im *importer) check() error {
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
 		im.partial = true
 		if len(res.Pending) > 0 {
+			if i := slices.IndexFunc(res.Pending, func(p string) bool { return lookalike(p) != "" }); i >= 0 {
+				return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first); %s", im.o.CSRDir, len(res.Pending), res.Pending[0], lookalikeWarning(lookalike(res.Pending[i]), res.Pending[i]))
+			}
 			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", im.o.CSRDir, len(res.Pending), res.Pending[0])
 		}
 		return fmt.Errorf("no signed certificate in %s: put each certificate your CA signed as NAME.crt next to NAME.csr (see docs/external-ca.md)", im.o.CSRDir)
