@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/certctl/certctl/internal/output"
@@ -49,29 +48,4 @@ func notPEM(file string, data []byte, err error) error {
 		return fmt.Errorf("it holds cfssl's JSON output, not the PEM certificate: write its cert field there with `jq -r .cert %s > %s.pem && mv %s.pem %s` (cfssljson -bare writes it to NAME.pem, which the import does not read)", f, f, f, f)
 	}
 	return fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
-}
-
-// lookalikeExts are the names other than NAME.crt that CAs and their tools
-// give a signed certificate: cfssljson's NAME.pem, the NAME.cer of Windows
-// CAs and CA web portals (often DER).
-var lookalikeExts = []string{".pem", ".cer", ".der", ".cert"}
-
-// lookalike is the file next to cert, the path of a signed certificate not
-// there yet, that is likely that certificate under another name; "" when
-// there is none.
-func lookalike(cert string) string {
-	base := strings.TrimSuffix(cert, ".crt")
-	for _, ext := range lookalikeExts {
-		if st, err := os.Stat(base + ext); err == nil && st.Mode().IsRegular() {
-			return base + ext
-		}
-	}
-	return ""
-}
-
-// lookalikeWarning says that the file other, next to cert, may be the
-// certificate the import waits for at cert.
-func lookalikeWarning(other, cert string) string {
-	return fmt.Sprintf("%s is there, but the import reads the signed certificate at %s: if it is that certificate, rename it (mv %s %s) and import again",
-		other, cert, output.ShellQuote(other), output.ShellQuote(cert))
 }

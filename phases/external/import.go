@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +51,9 @@ type importer struct {
 	// read once: nodeRead.
 	thisNode thisNode
 	nodeRead bool
+	// elsewhere say where signed certificates the import waits for are,
+	// under another name (lookalike, misplaced).
+	elsewhere []string
 }
 
 // Import installs the certificates an external CA signed for the requests
@@ -154,7 +156,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 	case pending:
 		res.Pending = append(res.Pending, file)
 		if other := lookalike(file); other != "" {
-			res.Warnings = append(res.Warnings, lookalikeWarning(other, file))
+			im.elsewhere = append(im.elsewhere, lookalikeWarning(other, file))
 		}
 	case refused:
 		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
@@ -173,12 +175,14 @@ func (im *importer) check() error {
 	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.inv); err != nil {
 		return err
 	}
+	im.elsewhere = append(im.elsewhere, im.misplaced(res.Ignored, res.Pending)...)
+	res.Warnings = append(res.Warnings, im.elsewhere...)
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
 		im.partial = true
+		if len(res.Pending) > 0 && len(im.elsewhere) > 0 {
+			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first); %s", im.o.CSRDir, len(res.Pending), res.Pending[0], im.elsewhere[0])
+		}
 		if len(res.Pending) > 0 {
-			if i := slices.IndexFunc(res.Pending, func(p string) bool { return lookalike(p) != "" }); i >= 0 {
-				return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first); %s", im.o.CSRDir, len(res.Pending), res.Pending[0], lookalikeWarning(lookalike(res.Pending[i]), res.Pending[i]))
-			}
 			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", im.o.CSRDir, len(res.Pending), res.Pending[0])
 		}
 		return fmt.Errorf("no signed certificate in %s: put each certificate your CA signed as NAME.crt next to NAME.csr (see docs/external-ca.md)", im.o.CSRDir)

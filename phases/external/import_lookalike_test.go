@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,14 +17,21 @@ import (
 // back as cfssljson writes it (NAME.pem) or as Windows CAs and CA portals
 // hand it out (NAME.cer, often DER), not as NAME.crt, is named in a
 // warning, and in the error when nothing else is there, with the command
-// that renames it. Before, the import only said that it was still waiting
-// for the certificate, which was right there.
+// that renames it; so is a .crt that is no certificate of the inventory
+// but the certificate of a key of the folder (etcd/server.crt put back
+// flat as server.crt). Before, the import only said that it was still
+// waiting for the certificate, which was right there, and ignored it.
 func TestImportSignedCertificateUnderAnotherName(t *testing.T) {
 	tests := []struct {
 		name string
-		cert string // signed and moved to ext
+		cert string // signed and moved to ext, or to moveTo in the CSR folder
 		ext  string
-		der  bool
+		// moveTo is where in the CSR folder the certificate is put, when
+		// not at its name with ext.
+		moveTo string
+		der    bool
+		// foreign puts there the CA certificate instead: no key's.
+		foreign bool
 		// alsoSigned is signed as asked, so that the import installs it.
 		alsoSigned string
 		want       string // in the warning, and in the error when nothing is installed; "" for none
@@ -35,6 +43,11 @@ func TestImportSignedCertificateUnderAnotherName(t *testing.T) {
 		{name: "etcd/server.pem while another is installed", cert: "etcd-server", ext: ".pem", alsoSigned: "front-proxy-client",
 			want: "CSRDIR/etcd/server.pem is there, but the import reads the signed certificate at CSRDIR/etcd/server.crt"},
 		{name: "a file of another name is not taken for it", cert: "apiserver", ext: ".crt.bak"},
+		{name: "etcd/server.crt put flat as server.crt", cert: "etcd-server", moveTo: "server.crt",
+			want: "CSRDIR/server.crt is the certificate signed for the CSR of etcd-server (its key is CSRDIR/etcd/server.key): put it at CSRDIR/etcd/server.crt (mv CSRDIR/server.crt CSRDIR/etcd/server.crt)"},
+		{name: "admin.conf.crt put as admin.crt while another is installed", cert: "admin.conf", moveTo: "admin.crt", alsoSigned: "apiserver",
+			want: "CSRDIR/admin.crt is the certificate signed for the CSR of admin.conf (its key is CSRDIR/admin.conf): put it at CSRDIR/admin.conf.crt"},
+		{name: "a certificate of no key of the folder is only ignored", cert: "apiserver", moveTo: "other.crt", foreign: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +72,14 @@ func TestImportSignedCertificateUnderAnotherName(t *testing.T) {
 				b, _ := pem.Decode(data)
 				data = b.Bytes
 			}
-			if err := os.WriteFile(strings.TrimSuffix(crt, ".crt")+tt.ext, data, 0o644); err != nil {
+			to := strings.TrimSuffix(crt, ".crt") + tt.ext
+			if tt.moveTo != "" {
+				to = filepath.Join(n.csrDir, tt.moveTo)
+			}
+			if tt.foreign {
+				data = pki.EncodeCert(n.caCerts["ca"])
+			}
+			if err := os.WriteFile(to, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Remove(crt); err != nil {
