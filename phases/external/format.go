@@ -29,6 +29,9 @@ func notPEM(file string, data []byte, err error) error {
 	}
 	trimmed := bytes.TrimSpace(data)
 	switch {
+	case len(trimmed) == 0:
+		// `openssl x509 ... > NAME.crt` that failed leaves an empty file.
+		return fmt.Errorf("it is empty (the command that was to write it failed?): put there the certificate your CA signed, in PEM")
 	case blocks["CERTIFICATE"]:
 		return fmt.Errorf("it holds no PEM certificate that can be parsed (%v): the components cannot load it either; copy it again whole, or have it signed again", strings.TrimPrefix(err.Error(), "pki: "))
 	case blocks["PKCS7"]:
