@@ -149,6 +149,12 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	if err := im.installFiles(c, f, pki.EncodeCerts(certs...), keyPEM, ca); err != nil {
 		return c, refused, err
 	}
+	// A CSR folder of an earlier renewal, imported again after a later
+	// one, would take the node back to certificates that expire sooner.
+	if cur := im.current(t, ca); !c.unchanged && cur != nil && certs[0].NotAfter.Before(cur.NotAfter) {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): is %s an earlier renewal's folder? Then do not import it; after an import, `certctl restore` puts back what it replaced",
+			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), im.o.CSRDir))
+	}
 	return c, accepted, nil
 }
 
