@@ -118,7 +118,12 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	}
 	askErr := im.checkAsked(t, want, asked, ca)
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
-		if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
+		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
+			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
+		}
+		if hint := im.otherCA(t, certs, f, ca); hint != "" {
+			err = fmt.Errorf("%w; %s", err, hint)
+		} else if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
 		// Every problem in one round trip to the CA operator.
@@ -143,6 +148,12 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 	}
 	if err := im.installFiles(c, f, pki.EncodeCerts(certs...), keyPEM, ca); err != nil {
 		return c, refused, err
+	}
+	// A CSR folder of an earlier renewal, imported again after a later
+	// one, would take the node back to certificates that expire sooner.
+	if cur := im.current(t, ca); !c.unchanged && cur != nil && certs[0].NotAfter.Before(cur.NotAfter) {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): is %s an earlier renewal's folder? Then do not import it; after an import, `certctl restore` puts back what it replaced",
+			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), im.o.CSRDir))
 	}
 	return c, accepted, nil
 }
@@ -295,14 +306,53 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 // where renew has nothing to renew) `init-phase certs|kubeconfig
 // --use-csr`, which takes the SANs and server from the --config file.
 func (im *importer) remake(t renewal.Target) string {
-	csrDir, certDir, kcDir := output.ShellQuote(im.o.CSRDir), output.ShellQuote(im.o.CertDir), output.ShellQuote(im.o.KubeconfigDir)
-	if ok, err := pki.Exists(t.File(im.o.CertDir, im.o.KubeconfigDir)); err != nil || ok {
+	return im.remakeIn(t, output.ShellQuote(im.o.CSRDir))
+}
+
+// remakeIn is remake with csrDir, quoted, for the CSR folder. renew does
+// not renew kubelet.conf, so its command is init-phase's even when it is
+// on the node.
+func (im *importer) remakeIn(t renewal.Target, csrDir string) string {
+	certDir, kcDir := output.ShellQuote(im.o.CertDir), output.ShellQuote(im.o.KubeconfigDir)
+	e, _ := im.inv.Find(t.Name)
+	if ok, err := pki.Exists(t.File(im.o.CertDir, im.o.KubeconfigDir)); (err != nil || ok) && e.NotRenewed == "" {
 		return fmt.Sprintf("`certctl renew %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s`", t.Name, csrDir, certDir, kcDir)
 	}
 	if t.Kubeconfig {
 		return fmt.Sprintf("`certctl init-phase kubeconfig %s --use-csr --csr-dir %s --cert-dir %s --kubeconfig-dir %s` with the --config of the first run", strings.TrimSuffix(t.BaseName, ".conf"), csrDir, certDir, kcDir)
 	}
 	return fmt.Sprintf("`certctl init-phase certs %s --use-csr --csr-dir %s --cert-dir %s` with the --config of the first run", t.Name, csrDir, certDir)
+}
+
+// keyHint says whose key cert, which is not for its new key f.Key, is
+// for, and what to do: the key of the certificate in force (the CA signed
+// that one again instead of the CSR), or another one.
+func (im *importer) keyHint(t renewal.Target, cert *x509.Certificate, f reqfile.Files, certFile string, ca *authority) string {
+	if cur := im.current(t, ca); cur != nil && pki.SamePublicKey(cur.PublicKey, cert.PublicKey) {
+		return fmt.Sprintf("it is for the key of the certificate in force %s, not for the new key %s that %s was made with (was the certificate in force signed again instead of the CSR?): have %s signed, and put what your CA returns at %s",
+			t.File(im.o.CertDir, im.o.KubeconfigDir), f.Key, filepath.Base(f.CSR), f.CSR, certFile)
+	}
+	return fmt.Sprintf("it is for another key than %s, the one %s was made with: have %s signed, and put what your CA returns at %s", f.Key, filepath.Base(f.CSR), f.CSR, certFile)
+}
+
+// otherCA says which other CA of the certificate folder signed certs (a
+// certificate file: the leaf, then its intermediates), when one did: the
+// CA operator signed with the wrong CA's key (etcd-ca's for a certificate
+// of ca, say), which chainHint would take for an intermediate left out.
+// "" when none did.
+func (im *importer) otherCA(t renewal.Target, certs []*x509.Certificate, f reqfile.Files, ca *authority) string {
+	for _, e := range im.inv.Select(false, pki.KindCA) {
+		if e.Name == t.CAName {
+			continue
+		}
+		other := im.authority(renewal.Target{CAName: e.Name, CABaseName: e.BaseName})
+		if other.err != nil || len(other.bundle) == 0 || pki.VerifySignedBy(certs[0], certs[1:], other.bundle[0], im.now) != nil {
+			continue
+		}
+		return fmt.Sprintf("it is signed by the CA %s (%s), but the components check %s against the CA %s (%s): have %s signed by %s, as its request asks",
+			e.Name, other.path, t.Name, t.CAName, ca.path, f.CSR, t.CAName)
+	}
+	return ""
 }
 
 // owner is a target of the CSR folder and its files.

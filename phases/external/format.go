@@ -29,6 +29,9 @@ func notPEM(file string, data []byte, err error) error {
 	}
 	trimmed := bytes.TrimSpace(data)
 	switch {
+	case len(trimmed) == 0:
+		// `openssl x509 ... > NAME.crt` that failed leaves an empty file.
+		return fmt.Errorf("it is empty (the command that was to write it failed?): put there the certificate your CA signed, in PEM")
 	case blocks["CERTIFICATE"]:
 		return fmt.Errorf("it holds no PEM certificate that can be parsed (%v): the components cannot load it either; copy it again whole, or have it signed again", strings.TrimPrefix(err.Error(), "pki: "))
 	case blocks["PKCS7"]:
@@ -43,7 +46,9 @@ func notPEM(file string, data []byte, err error) error {
 			return fmt.Errorf("it holds a PKCS#7 bundle in DER, not PEM certificates: convert it with `openssl pkcs7 -inform der -print_certs -in %s -out %s` and put the certificate first, then its intermediates", f, f)
 		}
 	case len(blocks) == 0 && bytes.HasPrefix(trimmed, []byte("{")) && bytes.Contains(trimmed, []byte(`"cert"`)):
-		return fmt.Errorf("it holds cfssl's JSON output, not the PEM certificate: write its cert field there (`cfssljson -bare`, or `jq -r .cert`)")
+		// cfssljson -bare NAME writes NAME.pem, not this file, and jq's
+		// output redirected onto its input empties it: a whole command.
+		return fmt.Errorf("it holds cfssl's JSON output, not the PEM certificate: write its cert field there with `jq -r .cert %s > %s.pem && mv %s.pem %s` (cfssljson -bare writes it to NAME.pem, which the import does not read)", f, f, f, f)
 	}
 	return fmt.Errorf("it holds no PEM certificate (%v): put there the certificate your CA signed, in PEM", err)
 }

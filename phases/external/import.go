@@ -47,6 +47,13 @@ type importer struct {
 	// partial: the check pass ended with an error after which the result
 	// still says what is pending (no signed certificate yet).
 	partial bool
+	// thisNode is the node's name its certificates in force say (node),
+	// read once: nodeRead.
+	thisNode thisNode
+	nodeRead bool
+	// elsewhere say where signed certificates the import waits for are,
+	// under another name (lookalike, misplaced).
+	elsewhere []string
 }
 
 // Import installs the certificates an external CA signed for the requests
@@ -148,6 +155,9 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 	switch st {
 	case pending:
 		res.Pending = append(res.Pending, file)
+		if other := lookalike(file); other != "" {
+			im.elsewhere = append(im.elsewhere, lookalikeWarning(other, file))
+		}
 	case refused:
 		res.Refused = append(res.Refused, Refused{Name: t.Name, File: file, Reason: err.Error()})
 	case accepted:
@@ -165,8 +175,13 @@ func (im *importer) check() error {
 	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.inv); err != nil {
 		return err
 	}
+	im.elsewhere = append(im.elsewhere, im.misplaced(res.Ignored, res.Pending)...)
+	res.Warnings = append(res.Warnings, im.elsewhere...)
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
 		im.partial = true
+		if len(res.Pending) > 0 && len(im.elsewhere) > 0 {
+			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first); %s", im.o.CSRDir, len(res.Pending), res.Pending[0], im.elsewhere[0])
+		}
 		if len(res.Pending) > 0 {
 			return fmt.Errorf("no signed certificate in %s yet: %d CSR(s) wait for theirs (%s first)", im.o.CSRDir, len(res.Pending), res.Pending[0])
 		}

@@ -42,8 +42,9 @@ func (im *importer) checkAsked(t renewal.Target, want pki.Profile, from string, 
 			extra = append(extra, pki.UsageName(u))
 		}
 	}
+	nodeErr := im.checkNode(t, e, want, from, cur)
 	if subjectOK && len(extra) == 0 {
-		return nil
+		return nodeErr
 	}
 	var asked, gives []string
 	if !subjectOK {
@@ -58,8 +59,12 @@ func (im *importer) checkAsked(t renewal.Target, want pki.Profile, from string, 
 		asked = append(asked, "the extended key usages "+strings.Join(extra, ", "))
 		gives = append(gives, "only the extended key usages "+usageNames(usable))
 	}
-	return fmt.Errorf("%s asks for %s, but certctl's inventory gives %s %s: write the request again with %s (it keeps a right key and CSR) and have it signed as that request file says",
+	err := fmt.Errorf("%s asks for %s, but certctl's inventory gives %s %s: write the request again with %s (it keeps a right key and CSR) and have it signed as that request file says",
 		from, strings.Join(asked, " and "), t.Name, strings.Join(gives, " and "), im.remake(t))
+	if nodeErr != nil {
+		return fmt.Errorf("%w; also %w", nodeErr, err)
+	}
+	return err
 }
 
 // verified reports whether the components verify u in a chain: server or
