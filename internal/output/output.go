@@ -178,3 +178,16 @@ func ShellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// CountingWriter counts the bytes written through it to W: a command that
+// prints its summary also after an error knows from N whether it did.
+type CountingWriter struct {
+	W io.Writer
+	N int
+}
+
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += n
+	return n, err
+}

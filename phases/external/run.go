@@ -25,25 +25,12 @@ import (
 // be read, the lock held): docs/external-ca.md promises one document after
 // an error, which a script reads for its exitCode and error.
 func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
-	w := &countingWriter{w: out}
+	w := &output.CountingWriter{W: out}
 	err := runImportLocked(ctx, o, f, wait, w, errOut)
-	if err != nil && w.n == 0 && f.Name != "text" && f.Name != "wide" {
+	if err != nil && w.N == 0 && f.Name != "text" && f.Name != "wide" {
 		return cmp.Or((&ImportSummary{DryRun: o.DryRun}).Print(out, f, err), err)
 	}
 	return err
-}
-
-// countingWriter counts what is written through it, so that RunImport
-// knows whether a summary was printed.
-type countingWriter struct {
-	w io.Writer
-	n int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += n
-	return n, err
 }
 
 func runImportLocked(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {

@@ -27,28 +27,15 @@ import (
 // also after an error, with exitCode and error, as renew's summary.
 func Restore(ctx context.Context, o Options, name string) error {
 	o.defaults()
-	out := &countingWriter{w: o.Out}
+	out := &output.CountingWriter{W: o.Out}
 	o.Out = out
 	err := restore(ctx, o, name)
-	if err != nil && out.n == 0 && Structured(o.Format) {
+	if err != nil && out.N == 0 && Structured(o.Format) {
 		// Refused before it had a restore to report (no such backup,
 		// the lock held): the summary says so, empty.
 		return cmp.Or(printRestoreErr(out, o.Format, "", &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
 	}
 	return err
-}
-
-// countingWriter counts what is written through it, so that Restore
-// knows whether its summary was printed.
-type countingWriter struct {
-	w io.Writer
-	n int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += n
-	return n, err
 }
 
 func restore(ctx context.Context, o Options, name string) error {
