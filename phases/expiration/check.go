@@ -431,7 +431,9 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		checkMode(row, row.File)
 	} else if fi, err := os.Stat(row.File); err == nil {
 		// kubelet.conf after the TLS bootstrap names its key file, which
-		// is checked itself; whoever owns it may still point it elsewhere.
+		// is checked itself; whoever owns or may write it may still point
+		// it at another API server, CA or key.
+		checkWritable(row, row.File, fi)
 		checkOwner(row, row.File, fi)
 	}
 	return cfg, true
