@@ -275,7 +275,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		}
 		chain, key, err := kubeconfig.ClientChain(cfg)
 		if err != nil {
-			fix := renewal.SwitchBack(row.File, cfg)
+			fix := kubeconfig.SwitchBack(row.File, cfg)
 			if fix == "" {
 				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
 			}

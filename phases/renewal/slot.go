@@ -11,7 +11,6 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -183,7 +182,7 @@ func (s *kubeconfigSlot) read(it *item) error {
 	}
 	chain, key, err := kubeconfig.ClientChain(cfg)
 	if err != nil {
-		if fix := SwitchBack(it.path, cfg); fix != "" {
+		if fix := kubeconfig.SwitchBack(it.path, cfg); fix != "" {
 			// Removing the file would lose the contexts the user added.
 			return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
 		}
@@ -247,18 +246,6 @@ func paths(files []*oldFile) []string {
 	return out
 }
 
-// SwitchBack is the fix for a kubeconfig at path whose current context
-// the user switched away from kubeadm's user with an embedded client
-// certificate (kubectl config use-context): the kubectl command that
-// switches back, then run certctl again; "" when no context has one.
-func SwitchBack(path string, cfg *clientcmdapi.Config) string {
-	ctx := kubeconfig.EmbeddedContext(cfg)
-	if ctx == "" {
-		return ""
-	}
-	return fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
-}
-
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
@@ -284,7 +271,7 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case err != nil:
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
 	case kubeconfig.OtherCredentials(user) != "":
-		fix := SwitchBack(path, cfg)
+		fix := kubeconfig.SwitchBack(path, cfg)
 		if fix == "" {
 			fix = "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
 		}

@@ -16,6 +16,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -158,6 +159,18 @@ func EmbeddedContext(cfg *clientcmdapi.Config) string {
 		}
 	}
 	return first
+}
+
+// SwitchBack is the fix for a kubeconfig at path whose current context
+// the user switched away from kubeadm's user with an embedded client
+// certificate (kubectl config use-context): the kubectl command that
+// switches back, then run certctl again; "" when no context has one.
+func SwitchBack(path string, cfg *clientcmdapi.Config) string {
+	ctx := EmbeddedContext(cfg)
+	if ctx == "" {
+		return ""
+	}
+	return fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
 }
 
 // OtherCredentials names the fields by which user authenticates other than
