@@ -83,7 +83,7 @@ func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.Extern
 // finds (Check: the chain to the expected CA, the key, a CA that cannot
 // sign).
 func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, ext *config.ExternalEtcd, now time.Time) (*CertificateList, error) {
-	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, EtcdExternal: ext, Now: now})
+	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, EtcdExternal: ext, Now: now, FolderFlags: config.FolderFlags(certDir, kubeconfigDir)})
 	if err != nil {
 		return nil, err
 	}
