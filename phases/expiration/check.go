@@ -238,15 +238,16 @@ func (s *caState) holds(cert *x509.Certificate) bool {
 	})
 }
 
-// checkKubeconfigCA reports a kubeconfig whose certificate-authority-data
-// holds none of its CA file's certificates, when its client certificate is
-// signed by that CA (one from another cluster is not-signed-by-ca already).
-func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, ca *caState, name string) {
+// checkKubeconfigCA reports the kubeconfig path whose
+// certificate-authority-data holds none of its CA file's certificates, when
+// its client certificate is signed by that CA (one from another cluster is
+// not-signed-by-ca already); fix says what to do.
+func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, ca *caState, path, fix string) {
 	cas, err := kubeconfig.CACerts(cfg)
 	if err != nil || ca.cert == nil || slices.ContainsFunc(cas, ca.holds) || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }) {
 		return
 	}
-	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, c.configFlag(), c.o.FolderFlags)
+	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: %s", path, ca.row.File, fix)
 }
 
 // configFlag is " --config FILE" for a renew this check prints, when the
@@ -298,7 +299,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	}
 	c.checkChain(&row, cert, inter, ca)
 	if kc != nil {
-		c.checkKubeconfigCA(&row, kc, ca, t.Name)
+		c.checkKubeconfigCA(&row, kc, ca, row.File, fmt.Sprintf("run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", t.Name, c.configFlag(), c.o.FolderFlags))
 		c.checkRotationCAData(&row, kc, t)
 	}
 	if want != nil {
@@ -373,6 +374,10 @@ func (c *checker) kubelet() (Certificate, bool) {
 	ca := c.ca(pki.CAName, pki.CAName)
 	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
 	c.checkChain(&row, certs[0], certs[1:], ca)
+	// renew does not write kubelet.conf, nor does the kubelet's rotation
+	// its CA data: kubectl does.
+	clusterName, _, _, _, _ := kubeconfig.Current(cfg)
+	c.checkKubeconfigCA(&row, cfg, ca, path, fmt.Sprintf("write the CA into it with `kubectl --kubeconfig %s config set-cluster %s --certificate-authority %s --embed-certs`, then restart the kubelet", output.ShellQuote(path), output.ShellQuote(clusterName), output.ShellQuote(ca.row.File)))
 	return row, true
 }
 
