@@ -133,6 +133,13 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 		if r := rows[p.BaseName]; p.BaseName == pki.KubeletKubeconfig && r.cert != nil {
 			add(p.BaseName, r.File, r.cert, nil, p.CAName)
 			continue
+		} else if p.BaseName == pki.KubeletKubeconfig && r.File != path && len(r.Problems) > 0 {
+			// The file it points to cannot be read: the row says so,
+			// not that kubelet.conf embeds no certificate.
+			add(p.BaseName, r.File, nil, errors.New(r.Problems[0].Message), p.CAName)
+			e := &list.Items[len(list.Items)-1]
+			e.Status, e.Error = "unreadable", r.Problems[0].Message
+			continue
 		}
 		var cert *x509.Certificate
 		cfg, err := kubeconfig.Load(path)
