@@ -354,19 +354,26 @@ func (c *checker) kubelet() (Certificate, bool) {
 			checkMode(&row, resolve(user.ClientKey))
 		}
 	}
+	// What to do about a certificate or key that cannot be used: the
+	// kubelet's rotation when it is the file the kubelet rotates, else a
+	// new kubelet.conf.
+	fix := fmt.Sprintf("restore %s from a backup, or remove it and run `certctl init-phase kubeconfig %s%s%s`", path, strings.TrimSuffix(pki.KubeletKubeconfig, ".conf"), c.configFlag(), c.o.FolderFlags)
+	if row.File != path {
+		fix = kubeletReadFix(nil)
+	}
 	if len(certData) == 0 {
-		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data)", path, userName)
+		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data): %s", path, userName, fix)
 		return row, true
 	}
 	certs, err := pki.ParseCerts(certData)
 	if err != nil {
-		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v", row.File, err)
+		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v: %s", row.File, err, fix)
 		return row, true
 	}
 	c.setCert(&row, certs[0])
 	if len(keyData) > 0 {
 		if key, err := pki.ParsePrivateKey(keyData); err != nil {
-			row.add(Unreadable, "parse the kubelet's client key for %s: %v", row.File, err)
+			row.add(Unreadable, "parse the kubelet's client key for %s: %v: %s", row.File, err, fix)
 		} else if pki.KeyMatches(certs[0], key) != nil {
 			row.add(KeyMismatch, "the kubelet's client key does not match its certificate %s: restart the kubelet so that it requests a new one", row.File)
 		}
