@@ -82,6 +82,20 @@ func TestExistingKubeconfigAsKubeadm(t *testing.T) {
 			},
 			want: []string{"admin.conf", "config use-context kubernetes-admin@kubernetes"},
 		},
+		{
+			// Removing the file, as the error said, would lose the
+			// user's other contexts.
+			name:  "switched to a context of another cluster",
+			file:  "admin.conf",
+			phase: "admin",
+			edit: func(cfg *clientcmdapi.Config) {
+				cfg.Clusters["staging"] = &clientcmdapi.Cluster{Server: "https://staging.example.com:6443", CertificateAuthorityData: cfg.AuthInfos["kubernetes-admin"].ClientCertificateData}
+				cfg.AuthInfos["ops"] = &clientcmdapi.AuthInfo{Token: "abc"}
+				cfg.Contexts["staging"] = &clientcmdapi.Context{Cluster: "staging", AuthInfo: "ops"}
+				cfg.CurrentContext = "staging"
+			},
+			want: []string{"admin.conf", `current context "staging"`, "another CA", "config use-context kubernetes-admin@kubernetes"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEnv(t)
