@@ -298,6 +298,15 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
 	}
 	c.checkChain(&row, cert, inter, ca)
+	if i := slices.IndexFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }); kc != nil && i >= 0 {
+		// A context of another cluster made current: switch back rather
+		// than restore the file, which would lose the user's contexts.
+		if fix := kubeconfig.SwitchBackSigned(row.File, kc, func(chain []*x509.Certificate) bool {
+			return slices.ContainsFunc(append([]*x509.Certificate{ca.cert}, ca.others...), func(ca *x509.Certificate) bool { return pki.IssuedBy(chain[0], chain[1:], ca, c.o.Now) == nil })
+		}); fix != "" {
+			row.Problems[i].Message = fmt.Sprintf("kubeconfig %s: the client certificate of its current context %q is not signed by the CA %s: its client is another cluster's; %s", row.File, kc.CurrentContext, ca.row.File, fix)
+		}
+	}
 	if kc != nil {
 		c.checkKubeconfigCA(&row, kc, ca, row.File, fmt.Sprintf("run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", t.Name, c.configFlag(), c.o.FolderFlags))
 		c.checkRotationCAData(&row, kc, t)

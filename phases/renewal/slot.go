@@ -47,6 +47,10 @@ type slot interface {
 	initPhase() string
 	// csrFiles are its files in the CSR folder csrDir (see reqfile.Slot).
 	csrFiles(csrDir, baseName string) reqfile.Files
+	// otherCA is the error of a slot whose certificate (read) its CA did
+	// not sign, when the slot holds another that signed accepts, to use
+	// instead; nil otherwise.
+	otherCA(it *item, signed func(chain []*x509.Certificate) bool) error
 }
 
 // private is f as a file that holds a private key: readable by its owner
@@ -97,6 +101,8 @@ func (s *pairSlot) initPhase() string { return s.phase }
 func (s *pairSlot) csrFiles(csrDir, baseName string) reqfile.Files {
 	return reqfile.FilesOf(csrDir, baseName, reqfile.KeyFile{})
 }
+
+func (s *pairSlot) otherCA(*item, func([]*x509.Certificate) bool) error { return nil }
 
 func (s *pairSlot) read(it *item) error {
 	certs, err := pki.ParseCerts(it.cert.data)
@@ -192,6 +198,16 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, s.phase)
 	}
 	s.cfg, it.old, it.inter, it.oldKey = cfg, chain[0], chain[1:], key
+	return nil
+}
+
+// otherCA: a context of another cluster was made current (merged into the
+// file, then kubectl config use-context); removing the file, as for a
+// certificate of another CA, would lose the contexts the user added.
+func (s *kubeconfigSlot) otherCA(it *item, signed func(chain []*x509.Certificate) bool) error {
+	if fix := kubeconfig.SwitchBackSigned(it.path, s.cfg, signed); fix != "" {
+		return fmt.Errorf("kubeconfig %s: the client certificate of its current context %q is not signed by the CA %s: certctl renews the current context's client certificate only; %s", it.path, s.cfg.CurrentContext, it.ca.certPath, fix)
+	}
 	return nil
 }
 
