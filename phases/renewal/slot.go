@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -262,6 +263,35 @@ func paths(files []*oldFile) []string {
 	return out
 }
 
+// switchedAway refuses to install certPEM, signed by a CA of caPEM, into
+// the kubeconfig cfg at path when the client certificate of its current
+// context's user is another CA's and another context's is this CA's: a
+// context of another cluster was made current since the CSR was written
+// (kubectl config use-context), and the install would replace that
+// cluster's user and CA data, leaving the old certificate in force.
+func switchedAway(path string, cfg *clientcmdapi.Config, user *clientcmdapi.AuthInfo, certPEM, caPEM []byte) error {
+	leaf, err := pki.ParseCerts(certPEM)
+	if err != nil || len(user.ClientCertificateData) == 0 {
+		return nil // checked elsewhere; a user without one is a first install
+	}
+	cas, err := pki.ParseCerts(caPEM)
+	if err != nil {
+		return nil
+	}
+	signed := func(chain []*x509.Certificate) bool {
+		return slices.ContainsFunc(cas, func(ca *x509.Certificate) bool {
+			return pki.VerifySignedBy(chain[0], chain[1:], ca, leaf[0].NotBefore) == nil
+		})
+	}
+	if current, err := pki.ParseCerts(user.ClientCertificateData); err != nil || signed(current) {
+		return nil
+	}
+	if fix := kubeconfig.SwitchBackSigned(path, cfg, signed); fix != "" {
+		return fmt.Errorf("cannot install into %s: the client certificate of its current context %q is another CA's, not the one that signed the new certificate: %s", path, cfg.CurrentContext, fix)
+	}
+	return nil
+}
+
 // like is the file that replaces old with data, with old's mode and owner.
 func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
@@ -297,8 +327,13 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
 	}
-	if !first && !hasCAData(cfg) { // as the user left it, see write
-		caPEM = nil
+	if !first {
+		if err := switchedAway(path, cfg, user, certPEM, caPEM); err != nil {
+			return nil, err
+		}
+		if !hasCAData(cfg) { // as the user left it, see write
+			caPEM = nil
+		}
 	}
 	data, err := kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
 	if err != nil {
