@@ -115,10 +115,14 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	if err != nil {
 		return withFix(fmt.Errorf("kubeconfig %s: %w", path, err), fix)
 	}
-	if sb := kubeconfig.SwitchBack(path, cfg); !cas[0].Equal(caCert) && sb != "" {
-		// Removing the file would lose the contexts the user added.
-		return fmt.Errorf("kubeconfig %s: the cluster of its current context %q trusts another CA than %s: %s", path, cfg.CurrentContext, caCertPath, sb)
-	} else if !cas[0].Equal(caCert) {
+	if !cas[0].Equal(caCert) {
+		// A context of another cluster made current: removing the file
+		// would lose the contexts the user added.
+		if sb := kubeconfig.SwitchBackSigned(path, cfg, func(chain []*x509.Certificate) bool {
+			return pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start) == nil
+		}); sb != "" {
+			return fmt.Errorf("kubeconfig %s: the cluster of its current context %q trusts another CA than %s: %s", path, cfg.CurrentContext, caCertPath, sb)
+		}
 		return fmt.Errorf("kubeconfig %s exists but was made for another CA than %s: remove it to make a new one", path, caCertPath)
 	}
 	_, cluster, _, user, _ := kubeconfig.Current(cfg)

@@ -96,6 +96,18 @@ func TestExistingKubeconfigAsKubeadm(t *testing.T) {
 			},
 			want: []string{"admin.conf", `current context "staging"`, "another CA", "config use-context kubernetes-admin@kubernetes"},
 		},
+		{
+			name:  "switched to another cluster's context with a certificate of its own",
+			file:  "admin.conf",
+			phase: "admin",
+			edit: func(cfg *clientcmdapi.Config) {
+				cfg.Clusters["staging"] = &clientcmdapi.Cluster{Server: "https://staging.example.com:6443", CertificateAuthorityData: cfg.AuthInfos["kubernetes-admin"].ClientCertificateData}
+				cfg.AuthInfos["ops"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.Clusters["kubernetes"].CertificateAuthorityData, ClientKeyData: []byte("KEY")}
+				cfg.Contexts["staging"] = &clientcmdapi.Context{Cluster: "staging", AuthInfo: "ops"}
+				cfg.CurrentContext = "staging"
+			},
+			want: []string{"admin.conf", `current context "staging"`, "another CA", "config use-context kubernetes-admin@kubernetes"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newTestEnv(t)
