@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/external/reqfile"
 	"github.com/certctl/certctl/pki"
@@ -102,16 +104,38 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	if err != nil {
 		return withFix(err, "restore it from a backup, or remove it to make a new one")
 	}
+	// What to do with a file whose current context certctl cannot use:
+	// switch back to kubeadm's when the user switched away from it, else
+	// make a new one.
+	fix := kubeconfig.SwitchBack(path, cfg)
+	if fix == "" {
+		fix = "restore it from a backup, or remove it to make a new one"
+	}
 	cas, err := kubeconfig.CACerts(cfg)
 	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
+		return withFix(fmt.Errorf("kubeconfig %s: %w", path, err), fix)
 	}
 	if !cas[0].Equal(caCert) {
+		// A context of another cluster made current: removing the file
+		// would lose the contexts the user added.
+		if sb := kubeconfig.SwitchBackSigned(path, cfg, func(chain []*x509.Certificate) bool {
+			return pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start) == nil
+		}); sb != "" {
+			return fmt.Errorf("kubeconfig %s: the cluster of its current context %q trusts another CA than %s: %s", path, cfg.CurrentContext, caCertPath, sb)
+		}
 		return fmt.Errorf("kubeconfig %s exists but was made for another CA than %s: remove it to make a new one", path, caCertPath)
+	}
+	_, cluster, _, user, _ := kubeconfig.Current(cfg)
+	if namesFiles(user) {
+		// kubelet.conf after the kubelet's TLS bootstrap names the
+		// certificate the kubelet rotates (/var/lib/kubelet/pki/
+		// kubelet-client-current.pem): kept, as kubeadm v1.37 keeps it;
+		// check-expiration checks that file.
+		return keepKubeconfig(env, p, path, cluster.Server)
 	}
 	cert, key, err := kubeconfig.ClientCert(cfg)
 	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", path, err)
+		return fmt.Errorf("kubeconfig %s: %w: %s", path, err, fix)
 	}
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("kubeconfig %s: the embedded client certificate does not match the embedded key: remove the file to make a new one", path)
@@ -122,12 +146,24 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	if err := pki.VerifySignedBy(cert, nil, caCert, env.start); err != nil {
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
-	_, cluster, _, _, _ := kubeconfig.Current(cfg)
-	if cluster.Server != p.Server {
-		env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is", path, cluster.Server, p.Server)
+	return keepKubeconfig(env, p, path, cluster.Server)
+}
+
+// keepKubeconfig keeps the existing kubeconfig at path, whose API server
+// URL is server: a different one than the configuration's is only a
+// warning, as in kubeadm.
+func keepKubeconfig(env *Env, p pki.KubeconfigProfile, path, server string) error {
+	if server != p.Server {
+		env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is", path, server, p.Server)
 	}
 	env.logf("[kubeconfig] Using existing kubeconfig file: %q", path)
 	return nil
+}
+
+// namesFiles reports whether user authenticates with a client certificate
+// and key it names by path, none embedded.
+func namesFiles(user *clientcmdapi.AuthInfo) bool {
+	return len(user.ClientCertificateData) == 0 && len(user.ClientKeyData) == 0 && user.ClientCertificate != "" && user.ClientKey != ""
 }
 
 // runKubeconfigCSR writes, under the CSR dir, NAME.conf with the new

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // checkWritable refuses, after the check pass and before the first write, a
@@ -24,6 +26,12 @@ import (
 func checkWritable(paths []string) error {
 	checked := map[string]bool{}
 	for _, p := range paths {
+		// A link to nothing (a file kept on a volume not mounted) looks
+		// missing: the rename that writes the new file would replace the
+		// link, and leave nothing where it points, as renew refuses to.
+		if dest, ok := pki.DanglingLink(p); ok {
+			return fmt.Errorf("cannot write %s: it is a symbolic link to %s, which does not exist, and certctl writes a file by renaming a new one over it, which would replace the link: mount the volume that holds %s or correct the link, or remove the link (rm %s), then run certctl again; nothing was written", p, dest, dest, p)
+		}
 		dir, err := nearestExisting(filepath.Dir(p))
 		if err != nil {
 			return err

@@ -71,3 +71,43 @@ func TestNotWritableFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestDanglingLinkRefused: a file of the run that is a symbolic link to
+// nothing (admin.conf or a certificate kept on a volume that is not
+// mounted) looked missing, and init-phase wrote a new file over the link,
+// which replaced the link with a regular file and left nothing where it
+// pointed, with no word of it (kubeadm writes through the link; renew
+// refuses a link). It is now refused before any write, naming the link and
+// its target; the link stays.
+func TestDanglingLinkRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, group, phase string
+		file               func(e *testEnv) string
+		dryRun             bool
+	}{
+		{name: "kubeconfig", group: "kubeconfig", phase: "all", file: func(e *testEnv) string { return filepath.Join(e.KubeconfigDir, "admin.conf") }},
+		{name: "kubeconfig, dry run", group: "kubeconfig", phase: "super-admin", file: func(e *testEnv) string { return filepath.Join(e.KubeconfigDir, "super-admin.conf") }, dryRun: true},
+		{name: "certificate", group: "certs", phase: "all", file: func(e *testEnv) string { return e.pki("apiserver.crt") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.mustRun(t, "certs", "all")
+			if tc.group == "certs" {
+				removeAll(t, e.pki("apiserver.crt"), e.pki("apiserver.key"))
+			}
+			link, dest := tc.file(e), filepath.Join(e.dir, "unmounted", "file")
+			before := snapshot(t, e.dir) // which cannot hold a link to nothing
+			if err := os.Symlink(dest, link); err != nil {
+				t.Fatal(err)
+			}
+			e.DryRun = tc.dryRun
+			err := e.run(t, tc.group, tc.phase)
+			treetest.ErrMentions(t, err, link, "symbolic link to "+dest, "rm "+link)
+			if got, err := os.Readlink(link); err != nil || got != dest {
+				t.Errorf("%s after the run: link to %q (%v), want the link to %s kept", link, got, err, dest)
+			}
+			removeAll(t, link)
+			assertSameTree(t, before, snapshot(t, e.dir))
+		})
+	}
+}

@@ -238,15 +238,16 @@ func (s *caState) holds(cert *x509.Certificate) bool {
 	})
 }
 
-// checkKubeconfigCA reports a kubeconfig whose certificate-authority-data
-// holds none of its CA file's certificates, when its client certificate is
-// signed by that CA (one from another cluster is not-signed-by-ca already).
-func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, ca *caState, name string) {
+// checkKubeconfigCA reports the kubeconfig path whose
+// certificate-authority-data holds none of its CA file's certificates, when
+// its client certificate is signed by that CA (one from another cluster is
+// not-signed-by-ca already); fix says what to do.
+func (c *checker) checkKubeconfigCA(row *Certificate, cfg *clientcmdapi.Config, ca *caState, path, fix string) {
 	cas, err := kubeconfig.CACerts(cfg)
 	if err != nil || ca.cert == nil || slices.ContainsFunc(cas, ca.holds) || slices.ContainsFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }) {
 		return
 	}
-	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", row.File, ca.row.File, name, c.configFlag(), c.o.FolderFlags)
+	row.add(CADataMismatch, "kubeconfig %s: its certificate-authority-data is not the CA %s, so its client rejects the API server's certificate: %s", path, ca.row.File, fix)
 }
 
 // configFlag is " --config FILE" for a renew this check prints, when the
@@ -275,7 +276,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		}
 		chain, key, err := kubeconfig.ClientChain(cfg)
 		if err != nil {
-			fix := renewal.SwitchBack(row.File, cfg)
+			fix := kubeconfig.SwitchBack(row.File, cfg)
 			if fix == "" {
 				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
 			}
@@ -297,8 +298,17 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
 	}
 	c.checkChain(&row, cert, inter, ca)
+	if i := slices.IndexFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }); kc != nil && i >= 0 {
+		// A context of another cluster made current: switch back rather
+		// than restore the file, which would lose the user's contexts.
+		if fix := kubeconfig.SwitchBackSigned(row.File, kc, func(chain []*x509.Certificate) bool {
+			return slices.ContainsFunc(append([]*x509.Certificate{ca.cert}, ca.others...), func(ca *x509.Certificate) bool { return pki.IssuedBy(chain[0], chain[1:], ca, c.o.Now) == nil })
+		}); fix != "" {
+			row.Problems[i].Message = fmt.Sprintf("kubeconfig %s: the client certificate of its current context %q is not signed by the CA %s: its client is another cluster's; %s", row.File, kc.CurrentContext, ca.row.File, fix)
+		}
+	}
 	if kc != nil {
-		c.checkKubeconfigCA(&row, kc, ca, t.Name)
+		c.checkKubeconfigCA(&row, kc, ca, row.File, fmt.Sprintf("run `certctl renew %s%s%s` (it writes the CA into it), or restore it from a backup", t.Name, c.configFlag(), c.o.FolderFlags))
 		c.checkRotationCAData(&row, kc, t)
 	}
 	if want != nil {
@@ -353,19 +363,26 @@ func (c *checker) kubelet() (Certificate, bool) {
 			checkMode(&row, resolve(user.ClientKey))
 		}
 	}
+	// What to do about a certificate or key that cannot be used: the
+	// kubelet's rotation when it is the file the kubelet rotates, else a
+	// new kubelet.conf.
+	fix := fmt.Sprintf("restore %s from a backup, or remove it and run `certctl init-phase kubeconfig %s%s%s`", path, strings.TrimSuffix(pki.KubeletKubeconfig, ".conf"), c.configFlag(), c.o.FolderFlags)
+	if row.File != path {
+		fix = kubeletReadFix(nil)
+	}
 	if len(certData) == 0 {
-		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data)", path, userName)
+		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data): %s", path, userName, fix)
 		return row, true
 	}
 	certs, err := pki.ParseCerts(certData)
 	if err != nil {
-		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v", row.File, err)
+		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v: %s", row.File, err, fix)
 		return row, true
 	}
 	c.setCert(&row, certs[0])
 	if len(keyData) > 0 {
 		if key, err := pki.ParsePrivateKey(keyData); err != nil {
-			row.add(Unreadable, "parse the kubelet's client key for %s: %v", row.File, err)
+			row.add(Unreadable, "parse the kubelet's client key for %s: %v: %s", row.File, err, fix)
 		} else if pki.KeyMatches(certs[0], key) != nil {
 			row.add(KeyMismatch, "the kubelet's client key does not match its certificate %s: restart the kubelet so that it requests a new one", row.File)
 		}
@@ -373,6 +390,10 @@ func (c *checker) kubelet() (Certificate, bool) {
 	ca := c.ca(pki.CAName, pki.CAName)
 	row.ExternallyManaged = ca.cert != nil && !ca.keyOnDisk
 	c.checkChain(&row, certs[0], certs[1:], ca)
+	// renew does not write kubelet.conf, nor does the kubelet's rotation
+	// its CA data: kubectl does.
+	clusterName, _, _, _, _ := kubeconfig.Current(cfg)
+	c.checkKubeconfigCA(&row, cfg, ca, path, fmt.Sprintf("write the CA into it with `kubectl --kubeconfig %s config set-cluster %s --certificate-authority %s --embed-certs`, then restart the kubelet", output.ShellQuote(path), output.ShellQuote(clusterName), output.ShellQuote(ca.row.File)))
 	return row, true
 }
 
@@ -431,7 +452,9 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		checkMode(row, row.File)
 	} else if fi, err := os.Stat(row.File); err == nil {
 		// kubelet.conf after the TLS bootstrap names its key file, which
-		// is checked itself; whoever owns it may still point it elsewhere.
+		// is checked itself; whoever owns or may write it may still point
+		// it at another API server, CA or key.
+		checkWritable(row, row.File, fi)
 		checkOwner(row, row.File, fi)
 	}
 	return cfg, true

@@ -83,7 +83,7 @@ func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.Extern
 // finds (Check: the chain to the expected CA, the key, a CA that cannot
 // sign).
 func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki.KubeconfigProfile, ext *config.ExternalEtcd, now time.Time) (*CertificateList, error) {
-	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, EtcdExternal: ext, Now: now})
+	info, err := Check(Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, EtcdExternal: ext, Now: now, FolderFlags: config.FolderFlags(certDir, kubeconfigDir)})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +132,13 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 		// Check read it.
 		if r := rows[p.BaseName]; p.BaseName == pki.KubeletKubeconfig && r.cert != nil {
 			add(p.BaseName, r.File, r.cert, nil, p.CAName)
+			continue
+		} else if p.BaseName == pki.KubeletKubeconfig && r.File != path && len(r.Problems) > 0 {
+			// The file it points to cannot be read: the row says so,
+			// not that kubelet.conf embeds no certificate.
+			add(p.BaseName, r.File, nil, errors.New(r.Problems[0].Message), p.CAName)
+			e := &list.Items[len(list.Items)-1]
+			e.Status, e.Error = "unreadable", r.Problems[0].Message
 			continue
 		}
 		var cert *x509.Certificate

@@ -64,6 +64,18 @@ func checkOwner(row *Certificate, path string, fi fs.FileInfo) {
 	}
 }
 
+// checkWritable reports a kubeconfig that holds no credential itself (fi is
+// path's; kubelet.conf after the TLS bootstrap names its key file) but that
+// group or others may write: they may point its client at another API
+// server and CA, or at their own key and certificate. It is a
+// cert-permissions problem, as a CA certificate others may replace is: it
+// holds the CA its client trusts. kubeadm writes kubeconfigs 0600.
+func checkWritable(row *Certificate, path string, fi fs.FileInfo) {
+	if fi.Mode().Perm()&0o022 != 0 {
+		row.add(CertPermissions, "kubeconfig %s is mode %04o: group or others may write it, and so point its client at another API server, CA or key: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+}
+
 // checkReplaceable reports a certificate file (a CA's too) or sa.pub that
 // group or others may write, or that another user than root and its
 // folder's owner owns: they may replace it, and a CA certificate replaced

@@ -120,6 +120,24 @@ func TestFolderModeAndKeyOwner(t *testing.T) {
 			},
 			want: []string{"kubelet.conf: key-owner: chown root DIR/kubelet.conf"},
 		},
+		{
+			// Whoever may write it may point the kubelet at another API
+			// server and CA: reported as a CA certificate others may write.
+			name: "kubelet.conf naming its key file, group-writable",
+			setup: func(t *testing.T, n *pkitest.Node) {
+				n.BootstrappedKubelet(t, 0o600)
+				chmod(t, n.Path("kubelet.conf"), 0o664)
+			},
+			want: []string{"kubelet.conf: cert-permissions: kubeconfig DIR/kubelet.conf is mode 0664", "kubelet.conf: cert-permissions: chmod 600 DIR/kubelet.conf"},
+		},
+		{
+			name: "kubelet.conf naming its key file, writable by others",
+			setup: func(t *testing.T, n *pkitest.Node) {
+				n.BootstrappedKubelet(t, 0o600)
+				chmod(t, n.Path("kubelet.conf"), 0o602)
+			},
+			want: []string{"kubelet.conf: cert-permissions: another API server, CA or key: chmod 600 DIR/kubelet.conf"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := pkitest.NewNode(t, nil)

@@ -154,7 +154,10 @@ const (
 	// CertPermissions: a certificate file (a CA's too) or sa.pub is
 	// writable by group or others, or owned by a user other than root
 	// and its folder's owner, who may replace it: a CA certificate
-	// replaced makes the components trust what another CA signs.
+	// replaced makes the components trust what another CA signs. Also a
+	// kubeconfig that embeds no credential (kubelet.conf after the TLS
+	// bootstrap) that group or others may write: it holds the CA and the
+	// server its client trusts, and names the key it uses.
 	CertPermissions ProblemType = "cert-permissions"
 	// FolderPermissions: the certificate folder, its etcd folder or the
 	// kubeconfig folder is writable by group or others, who may replace

@@ -39,3 +39,38 @@ func TestPlaceRefusesAnotherUsersCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceRefusesAnotherClustersContext: `certs import` into admin.conf
+// whose current context was switched, after its CSR was written, to
+// another cluster's context merged into the file installed the new
+// certificate into that cluster's user, with this cluster's CA data over
+// that cluster's, and left kubeadm's user with the old certificate. It is
+// refused, with the use-context that switches back; a file whose current
+// user is this CA's is installed as before.
+func TestPlaceRefusesAnotherClustersContext(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		switched bool
+	}{
+		{name: "current context of another cluster", switched: true},
+		{name: "other cluster's context merged, not current"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, other := newNode(t, nil), newNode(t, nil)
+			p := n.path("admin.conf")
+			pkitest.MergeOtherCluster(t, p, other.path("admin.conf"))
+			if !tc.switched {
+				pkitest.EditKubeconfig(t, p, func(cfg *clientcmdapi.Config) { cfg.CurrentContext = "kubernetes-admin@kubernetes" })
+			}
+			certPEM := read(t, n.path("pki/apiserver-kubelet-client.crt"))
+			keyPEM := read(t, n.path("pki/apiserver-kubelet-client.key"))
+			_, err := n.targets(t, "admin.conf")[0].Place(n.certDir(), n.Dir, certPEM, keyPEM, pki.EncodeCert(n.cert(t, "ca")), "")
+			switch {
+			case tc.switched && (err == nil || !strings.Contains(err.Error(), `current context "staging"`) || !strings.Contains(err.Error(), "config use-context kubernetes-admin@kubernetes")):
+				t.Errorf("Place into %s whose current context is another cluster's: %v, want a refusal with kubectl config use-context", p, err)
+			case !tc.switched && err != nil:
+				t.Errorf("Place into %s: %v", p, err)
+			}
+		})
+	}
+}

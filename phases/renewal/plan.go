@@ -134,6 +134,11 @@ func (p *planner) read(t Target) (*item, error) {
 		if errors.As(err, &reissued) {
 			return nil, fmt.Errorf("%s: %w; %s", it.path, err, reissued.Fix(it.ca.certPath))
 		}
+		if err := s.otherCA(it, func(chain []*x509.Certificate) bool {
+			return pki.IssuedBy(chain[0], chain[1:], it.ca.Cert, p.now) == nil
+		}); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}
 	if !p.o.external() {

@@ -352,7 +352,21 @@ func checkPairs(certDir string, files []txn.File) error {
 }
 
 // holdsKey reports whether data, a file of a backup, holds a private key:
-// a key file's PEM block, or a kubeconfig's embedded client key.
+// a key file's PEM block, or a kubeconfig's embedded client key, in
+// whichever form the file was saved (YAML, or the JSON that kubeconfigs may
+// be too, where no "client-key-data:" is spelt).
 func holdsKey(data []byte) bool {
-	return bytes.Contains(data, []byte("PRIVATE KEY-----")) || bytes.Contains(data, []byte("client-key-data:"))
+	if bytes.Contains(data, []byte("PRIVATE KEY-----")) {
+		return true
+	}
+	cfg, err := clientcmd.Load(data)
+	if err != nil {
+		return false
+	}
+	for _, u := range cfg.AuthInfos {
+		if len(u.ClientKeyData) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -48,6 +48,10 @@ type slot interface {
 	initPhase() string
 	// csrFiles are its files in the CSR folder csrDir (see reqfile.Slot).
 	csrFiles(csrDir, baseName string) reqfile.Files
+	// otherCA is the error of a slot whose certificate (read) its CA did
+	// not sign, when the slot holds another that signed accepts, to use
+	// instead; nil otherwise.
+	otherCA(it *item, signed func(chain []*x509.Certificate) bool) error
 }
 
 // private is f as a file that holds a private key: readable by its owner
@@ -98,6 +102,8 @@ func (s *pairSlot) initPhase() string { return s.phase }
 func (s *pairSlot) csrFiles(csrDir, baseName string) reqfile.Files {
 	return reqfile.FilesOf(csrDir, baseName, reqfile.KeyFile{})
 }
+
+func (s *pairSlot) otherCA(*item, func([]*x509.Certificate) bool) error { return nil }
 
 func (s *pairSlot) read(it *item) error {
 	certs, err := pki.ParseCerts(it.cert.data)
@@ -183,7 +189,7 @@ func (s *kubeconfigSlot) read(it *item) error {
 	}
 	chain, key, err := kubeconfig.ClientChain(cfg)
 	if err != nil {
-		if fix := SwitchBack(it.path, cfg); fix != "" {
+		if fix := kubeconfig.SwitchBack(it.path, cfg); fix != "" {
 			// Removing the file would lose the contexts the user added.
 			return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
 		}
@@ -193,6 +199,16 @@ func (s *kubeconfigSlot) read(it *item) error {
 		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, s.phase)
 	}
 	s.cfg, it.old, it.inter, it.oldKey = cfg, chain[0], chain[1:], key
+	return nil
+}
+
+// otherCA: a context of another cluster was made current (merged into the
+// file, then kubectl config use-context); removing the file, as for a
+// certificate of another CA, would lose the contexts the user added.
+func (s *kubeconfigSlot) otherCA(it *item, signed func(chain []*x509.Certificate) bool) error {
+	if fix := kubeconfig.SwitchBackSigned(it.path, s.cfg, signed); fix != "" {
+		return fmt.Errorf("kubeconfig %s: the client certificate of its current context %q is not signed by the CA %s: certctl renews the current context's client certificate only; %s", it.path, s.cfg.CurrentContext, it.ca.certPath, fix)
+	}
 	return nil
 }
 
@@ -247,16 +263,33 @@ func paths(files []*oldFile) []string {
 	return out
 }
 
-// SwitchBack is the fix for a kubeconfig at path whose current context
-// the user switched away from kubeadm's user with an embedded client
-// certificate (kubectl config use-context): the kubectl command that
-// switches back, then run certctl again; "" when no context has one.
-func SwitchBack(path string, cfg *clientcmdapi.Config) string {
-	ctx := kubeconfig.EmbeddedContext(cfg)
-	if ctx == "" {
-		return ""
+// switchedAway refuses to install certPEM, signed by a CA of caPEM, into
+// the kubeconfig cfg at path when the client certificate of its current
+// context's user is another CA's and another context's is this CA's: a
+// context of another cluster was made current since the CSR was written
+// (kubectl config use-context), and the install would replace that
+// cluster's user and CA data, leaving the old certificate in force.
+func switchedAway(path string, cfg *clientcmdapi.Config, user *clientcmdapi.AuthInfo, certPEM, caPEM []byte) error {
+	leaf, err := pki.ParseCerts(certPEM)
+	if err != nil || len(user.ClientCertificateData) == 0 {
+		return nil // checked elsewhere; a user without one is a first install
 	}
-	return fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
+	cas, err := pki.ParseCerts(caPEM)
+	if err != nil {
+		return nil
+	}
+	signed := func(chain []*x509.Certificate) bool {
+		return slices.ContainsFunc(cas, func(ca *x509.Certificate) bool {
+			return pki.VerifySignedBy(chain[0], chain[1:], ca, leaf[0].NotBefore) == nil
+		})
+	}
+	if current, err := pki.ParseCerts(user.ClientCertificateData); err != nil || signed(current) {
+		return nil
+	}
+	if fix := kubeconfig.SwitchBackSigned(path, cfg, signed); fix != "" {
+		return fmt.Errorf("cannot install into %s: the client certificate of its current context %q is another CA's, not the one that signed the new certificate: %s", path, cfg.CurrentContext, fix)
+	}
+	return nil
 }
 
 // like is the file that replaces old with data, with old's mode and owner.
@@ -284,7 +317,7 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case err != nil:
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
 	case kubeconfig.OtherCredentials(user) != "":
-		fix := SwitchBack(path, cfg)
+		fix := kubeconfig.SwitchBack(path, cfg)
 		if fix == "" {
 			fix = "switch its current context to the user of the client certificate (kubectl config use-context), then run certctl again"
 		}
@@ -294,8 +327,13 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
 	}
-	if !first && !hasCAData(cfg) { // as the user left it, see write
-		caPEM = nil
+	if !first {
+		if err := switchedAway(path, cfg, user, certPEM, caPEM); err != nil {
+			return nil, err
+		}
+		if !hasCAData(cfg) { // as the user left it, see write
+			caPEM = nil
+		}
 	}
 	data, err := kubeconfig.SetClientCert(cfg, path, caPEM, certPEM, keyPEM)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -145,9 +146,15 @@ func EmbeddedContext(cfg *clientcmdapi.Config) string {
 	if embedded(cfg.CurrentContext) {
 		return ""
 	}
+	return contextWhere(cfg, embedded)
+}
+
+// contextWhere is the context ok accepts, kubeadm's own first (named
+// USER@CLUSTER), else the first by name; "" when none.
+func contextWhere(cfg *clientcmdapi.Config, ok func(name string) bool) string {
 	first := ""
 	for _, name := range slices.Sorted(maps.Keys(cfg.Contexts)) {
-		if !embedded(name) {
+		if !ok(name) {
 			continue
 		}
 		if ctx := cfg.Contexts[name]; name == ctx.AuthInfo+"@"+ctx.Cluster {
@@ -158,6 +165,47 @@ func EmbeddedContext(cfg *clientcmdapi.Config) string {
 		}
 	}
 	return first
+}
+
+// SwitchBack is the fix for a kubeconfig at path whose current context
+// the user switched away from kubeadm's user with an embedded client
+// certificate (kubectl config use-context): the kubectl command that
+// switches back, then run certctl again; "" when no context has one.
+func SwitchBack(path string, cfg *clientcmdapi.Config) string {
+	ctx := EmbeddedContext(cfg)
+	if ctx == "" {
+		return ""
+	}
+	return switchTo(path, ctx)
+}
+
+// SwitchBackSigned is the fix for a kubeconfig at path whose current
+// context's client certificate is not the CA's (a context of another
+// cluster, merged into the file and made current): the kubectl command
+// that switches to another context whose embedded client certificate
+// signed accepts (the chain, its first the client certificate), then run
+// certctl again; "" when no other context has one.
+func SwitchBackSigned(path string, cfg *clientcmdapi.Config, signed func(chain []*x509.Certificate) bool) string {
+	ctx := contextWhere(cfg, func(name string) bool {
+		c := cfg.Contexts[name]
+		if name == cfg.CurrentContext || c == nil || cfg.Clusters[c.Cluster] == nil {
+			return false
+		}
+		user := cfg.AuthInfos[c.AuthInfo]
+		if user == nil || len(user.ClientKeyData) == 0 {
+			return false
+		}
+		chain, err := pki.ParseCerts(user.ClientCertificateData)
+		return err == nil && signed(chain)
+	})
+	if ctx == "" {
+		return ""
+	}
+	return switchTo(path, ctx)
+}
+
+func switchTo(path, ctx string) string {
+	return fmt.Sprintf("switch back with `kubectl --kubeconfig %s config use-context %s`, then run certctl again", output.ShellQuote(path), output.ShellQuote(ctx))
 }
 
 // OtherCredentials names the fields by which user authenticates other than

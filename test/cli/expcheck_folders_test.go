@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
 )
 
 // TestExpcheckWritableFolderAndForeignOwner: a certificate folder anyone
@@ -39,6 +41,19 @@ func TestExpcheckWritableFolderAndForeignOwner(t *testing.T) {
 			},
 			want: []string{"etcd-ca: PKI/etcd/ca.key is owned by user 65534", "chown root PKI/etcd/ca.key", `type="key-owner"`},
 		},
+		{
+			// After the TLS bootstrap kubelet.conf names its key file and
+			// embeds no key; whoever may write it may still point the
+			// kubelet at another API server and CA. Nothing was reported.
+			name: "kubelet.conf naming its key file, mode 0666",
+			setup: func(t *testing.T, n node) {
+				(&pkitest.Node{Dir: n.dir}).BootstrappedKubelet(t, 0o600)
+				if err := os.Chmod(filepath.Join(n.dir, "kubelet.conf"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"kubelet.conf: kubeconfig DIR/kubelet.conf is mode 0666", "chmod 600 DIR/kubelet.conf", `name="kubelet.conf"`, `type="cert-permissions"`},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := makeNode(t, bin, "ECDSA-P256")
@@ -57,9 +72,17 @@ func TestExpcheckWritableFolderAndForeignOwner(t *testing.T) {
 			}
 			all := stdout + stderr + string(metrics)
 			for _, w := range tc.want {
-				if w = strings.ReplaceAll(w, "PKI", n.certDir); !strings.Contains(all, w) {
+				if w = strings.NewReplacer("PKI", n.certDir, "DIR", n.dir).Replace(w); !strings.Contains(all, w) {
 					t.Errorf("output lacks %q:\n%s", w, all)
 				}
+			}
+			if !strings.Contains(tc.name, "kubelet.conf") {
+				return
+			}
+			// certs list shows the same problem.
+			code, stdout, stderr = runAll(t, nil, bin, append([]string{"certs", "list"}, n.flags()...)...)
+			if !strings.Contains(stdout, "cert-permissions") || !strings.Contains(stdout, "chmod 600 "+filepath.Join(n.dir, "kubelet.conf")) {
+				t.Errorf("certs list (exit %d) lacks kubelet.conf's cert-permissions:\n%s%s", code, stdout, stderr)
 			}
 		})
 	}
