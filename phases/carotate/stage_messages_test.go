@@ -3,11 +3,15 @@ package carotate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -157,5 +161,53 @@ func TestAbortSaysWhatIsTrue(t *testing.T) {
 	}
 	if strings.Contains(out, "stage aborted") || !strings.Contains(out, "front-proxy-ca: abort done and verified") {
 		t.Errorf("abort from trust says:\n%s\nwant \"abort done and verified\"", out)
+	}
+}
+
+// TestOldCertificateAtReissueSaysRenew: at reissue, a certificate and a
+// kubeconfig of the old CA put back (a pre-rotation backup restored,
+// configuration management writing its copy) are reported by ca status
+// as "not signed by the CA that signs at stage reissue", and finish
+// refused them with "re-issue them", but neither said how: ca status's
+// NEXT points at the finish dry run for what each file must hold. Both
+// must give the command that re-issues them by the CA that signs,
+// `certctl renew NAME` with the node's folders, and once it ran, finish
+// goes on.
+func TestOldCertificateAtReissueSaysRenew(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.CAName, nil) // trust
+	store := pki.Store{Dir: f.node.CertDir()}
+	admin := filepath.Join(f.node.Dir, "admin.conf")
+	old := map[string][]byte{}
+	for _, path := range []string{store.CertPath("apiserver"), store.KeyPath("apiserver"), admin} {
+		old[path] = mustReadFile(t, path)
+	}
+	f.rotate(t, pki.CAName, nil) // reissue
+	for path, data := range old {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flags := " --cert-dir " + f.node.CertDir() + " --kubeconfig-dir " + f.node.Dir
+	st := statusOf(t, f, pki.CAName)
+	for _, want := range []string{"`certctl renew apiserver" + flags + "`", "`certctl renew admin.conf" + flags + "`"} {
+		if !strings.Contains(strings.Join(st.Problems, "\n"), want) {
+			t.Errorf("ca status at reissue with files of the old CA: problems\n%s\nwant the command that re-issues them, %s", strings.Join(st.Problems, "\n"), want)
+		}
+	}
+	// The finish dry run that NEXT names says it too.
+	_, err := rotateOut(f, pki.CAName, func(o *Options) { o.DryRun = true })
+	if err == nil || !strings.Contains(err.Error(), "`certctl renew apiserver admin.conf"+flags+"` re-issues them by the new ca CA") {
+		t.Errorf("finish --dry-run with files of the old CA: %v; want the renew command that re-issues them by the new CA", err)
+	}
+	// What the command does (certctl renew apiserver admin.conf).
+	inv := pki.Kubeadm()
+	targets := []renewal.Target{renewal.TargetOf(inv, "apiserver"), renewal.TargetOf(inv, "admin.conf")}
+	if _, err := renewal.Renew(context.Background(), targets, renewal.Options{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir,
+		Now: func() time.Time { return f.now }, Rand: rand.Reader, Out: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.rotate(t, pki.CAName, nil); rec.Stage != StageFinished {
+		t.Errorf("finish after the renewal: stage %s", rec.Stage)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
@@ -169,23 +170,41 @@ func (r *run) readyToEnd(kept side, stage string) error {
 		}
 		return nil
 	}
-	var left []string
+	var left, renew []string
+	kubelet := false // a kubeconfig naming the kubelet's own rotated file
 	for _, h := range r.hs {
 		if h.cert != nil && !h.signedBy(kept.cert, r.now) {
 			left = append(left, h.file)
+			if h.entry.Kind != pki.KindKubeconfig || h.embedded {
+				renew = append(renew, h.entry.CertName())
+			} else {
+				kubelet = true
+			}
 		}
 	}
-	if len(left) > 0 {
-		what, step, them := "the old", "finish", "them"
-		if stage == StageAborted {
-			what, step = "the new", "the abort"
-		}
-		if len(left) == 1 {
-			them = "it"
-		}
-		return fmt.Errorf("%s a certificate of %s %s CA, which %s would stop trusting: re-issue %s (a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`), then run again; --force drops the CA anyway", stillHold(left), what, r.k.name, step, them)
+	if len(left) == 0 {
+		return nil
 	}
-	return nil
+	what, by, step, them := "the old", "the new", "finish", "them"
+	if stage == StageAborted {
+		what, by, step = "the new", "the old", "the abort"
+	}
+	if len(left) == 1 {
+		them = "it"
+	}
+	var how []string
+	if len(renew) > 0 {
+		// renew signs with the CA that signs at the stage: the one kept.
+		which := "them"
+		if len(renew) == 1 {
+			which = "it"
+		}
+		how = append(how, fmt.Sprintf("`certctl renew %s%s` re-issues %s by %s %s CA", strings.Join(renew, " "), config.FolderFlags(r.o.CertDir, r.o.KubeconfigDir), which, by, r.k.name))
+	}
+	if kubelet {
+		how = append(how, "a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`")
+	}
+	return fmt.Errorf("%s a certificate of %s %s CA, which %s would stop trusting: re-issue %s (%s), then run again; --force drops the CA anyway", stillHold(left), what, r.k.name, step, them, strings.Join(how, "; "))
 }
 
 // finishFiles adds the CA data of the kubeconfigs, the manifest edit that
