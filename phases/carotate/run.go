@@ -67,6 +67,7 @@ func (r *run) plan(ctx context.Context) error {
 		if loose != "" {
 			fmt.Fprintln(r.o.Warn, "[warning] "+loose)
 		}
+		r.warnDropped()
 		if err := r.checkSigned(); err != nil {
 			return err
 		}
