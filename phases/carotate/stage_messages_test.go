@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -210,4 +212,31 @@ func TestOldCertificateAtReissueSaysRenew(t *testing.T) {
 	if rec := f.rotate(t, pki.CAName, nil); rec.Stage != StageFinished {
 		t.Errorf("finish after the renewal: stage %s", rec.Stage)
 	}
+}
+
+// TestAbortAfterTheEndSaysWhatIsOwed: --abort once the rotation ended was
+// refused with "no rotation of NAME is in progress: nothing to abort"
+// alone. After an abort the restarts it asked for are still owed, and a
+// user who ran `--abort --restarted` (as the step before printed) to
+// say so was told nothing of them: the refusal must say how the rotation
+// ended and that --restarted, without --abort, records them, and change
+// nothing.
+func TestAbortAfterTheEndSaysWhatIsOwed(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, nil)                                 // trust
+	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Abort = true }) // aborted, restarts owed
+	before := treetest.Snapshot(t, f.node.Dir)
+	_, err := rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort, o.Restarted = true, true })
+	treetest.ErrMentions(t, err, "nothing to abort", "the last one was aborted", "then `certctl ca rotate front-proxy-ca --restarted` records the restarts the abort asked for")
+	delete(before, filepath.Join(f.node.Dir, lock.FileName))
+	after := treetest.Snapshot(t, f.node.Dir)
+	delete(after, filepath.Join(f.node.Dir, lock.FileName))
+	treetest.AssertSame(t, before, after)
+
+	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted = true }) // records them
+	for range 3 {
+		f.rotate(t, pki.FrontProxyCAName, nil)
+	}
+	_, err = rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
+	treetest.ErrMentions(t, err, "nothing to abort", "the last one finished: the old CA cannot come back")
 }
