@@ -1,12 +1,14 @@
 package carotate
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -25,6 +27,9 @@ func (r *run) readGiven() (side, error) {
 		}
 		key, err := pki.ReadKeyFile(o.NewCAKey)
 		if err != nil {
+			if hint := derGiven("", o.NewCAKey); hint != "" {
+				return s, fmt.Errorf("%w: %s", err, hint)
+			}
 			return s, err
 		}
 		s.key = key
@@ -34,6 +39,9 @@ func (r *run) readGiven() (side, error) {
 		}
 		ca, err := pki.LoadCA(o.NewCACert, o.NewCAKey, r.now)
 		if err != nil {
+			if hint := derGiven(o.NewCACert, o.NewCAKey); hint != "" {
+				return s, fmt.Errorf("%w: %s", err, hint)
+			}
 			return s, fmt.Errorf("%w: give a CA certificate (CA:TRUE, cert sign), valid now, and its key", err)
 		}
 		if len(ca.Bundle) > 1 {
@@ -48,6 +56,27 @@ func (r *run) readGiven() (side, error) {
 		return s, fmt.Errorf("%s is the key of the current %s CA: a rotation needs a new key", o.NewCAKey, r.k.name)
 	}
 	return s, nil
+}
+
+// derGiven says which of the given files holds DER, not the PEM that
+// certctl and the components read (a CA on Windows hands out .cer files
+// in DER), and the command that converts it; "" when neither does.
+func derGiven(certFile, keyFile string) string {
+	q := output.ShellQuote
+	if data, err := pki.ReadFile(certFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
+		if _, err := x509.ParseCertificate(data); err == nil {
+			return fmt.Sprintf("%s holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`, and give that", certFile, q(certFile), q(certFile+".pem"))
+		}
+	}
+	if data, err := pki.ReadFile(keyFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
+		_, err8 := x509.ParsePKCS8PrivateKey(data)
+		_, err1 := x509.ParsePKCS1PrivateKey(data)
+		_, errEC := x509.ParseECPrivateKey(data)
+		if err8 == nil || err1 == nil || errEC == nil {
+			return fmt.Sprintf("%s holds a DER private key, not PEM: convert it with `openssl pkey -inform der -in %s -out %s && chmod 600 %s`, and give that", keyFile, q(keyFile), q(keyFile+".pem"), q(keyFile+".pem"))
+		}
+	}
+	return ""
 }
 
 // generate makes the new CA: a key of the configured algorithm (the old
