@@ -240,3 +240,20 @@ func TestAbortAfterTheEndSaysWhatIsOwed(t *testing.T) {
 	_, err = rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
 	treetest.ErrMentions(t, err, "nothing to abort", "the last one finished: the old CA cannot come back")
 }
+
+// TestDryRunOfAnAbortNamesIt: the dry run of --abort said "the next stage
+// is abort-reissue" (or "abort"), the name of an internal step that no
+// command, document or ca status spells. It must say which abort it is
+// and where it goes.
+func TestDryRunOfAnAbortNamesIt(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, nil) // trust
+	f.rotate(t, pki.FrontProxyCAName, nil) // reissue
+	for _, want := range []string{"the next step is the abort from reissue (back to stage trust", "the next step is the abort from trust (the new CA dropped"} {
+		out, err := rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort, o.DryRun = true, true })
+		if err != nil || !strings.Contains(out, want) || strings.Contains(out, "abort-reissue") {
+			t.Errorf("--abort --dry-run: %v\n%s\nwant %q", err, out, want)
+		}
+		f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
+	}
+}
