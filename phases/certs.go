@@ -110,7 +110,11 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		// An earlier run was killed between writing the key and the cert
 		// (keys are written first): finish its work with the same key.
 		// kubeadm v1.37 refuses this case ("failure loading ... certificate");
-		// certctl makes the certificate, as it does for a leaf.
+		// certctl makes the certificate, as it does for a leaf. Not
+		// during a rotation of the CA: its certificate is a bundle.
+		if err := rotatingTrustFile(s.Dir, p.Name); err != nil {
+			return err
+		}
 		if key, err = s.ReadKey(p.BaseName); err != nil {
 			return withFix(err, caKeyFix)
 		}

@@ -51,6 +51,9 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 			env.logf("[certs] Using the existing %q key", pki.SAName)
 			return nil
 		}
+		if err := rotatingTrustFile(s.Dir, pki.SAName); err != nil {
+			return err
+		}
 		if env.checking {
 			env.planCreate(pubPath, false)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,44 @@ func hasWarning(out, file, end string) bool {
 		}
 	}
 	return false
+}
+
+// TestTrustWarnsOfDroppedCAs: a trust file that holds more than the
+// current CA (an intermediate's root, the CA of an earlier rotation made
+// by hand; for sa another public key) lost the others at trust without a
+// word, which writes the old CA then the new one: once the components
+// restarted, what those signed was no longer trusted. Trust, its dry run
+// too, must warn once, naming the file and what it drops; a node whose
+// trust file holds the CA alone is not warned.
+func TestTrustWarnsOfDroppedCAs(t *testing.T) {
+	for _, name := range []string{pki.CAName, pki.SAName} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			p := k(t, name).paths(f.node.CertDir())
+			out, err := rotateOut(f, name, func(o *Options) { o.DryRun = true })
+			if err != nil || strings.Contains(out, "drops the others") {
+				t.Fatalf("trust of %s alone (dry run): %v, want no warning of what it drops:\n%s", p.Trust, err, out)
+			}
+			// Another CA (public key) after the current one.
+			other := newFixture(t)
+			extra := mustReadFile(t, k(t, name).paths(other.node.CertDir()).Trust)
+			data := append(mustReadFile(t, p.Trust), extra...)
+			if err := os.WriteFile(p.Trust, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ids, err := trusted(k(t, name), p.Trust)
+			if err != nil || len(ids) != 2 {
+				t.Fatalf("%s: %v %v", p.Trust, ids, err)
+			}
+			for _, dry := range []bool{true, false} {
+				out, err := rotateOut(f, name, func(o *Options) { o.DryRun = dry })
+				if err != nil {
+					t.Fatalf("trust (dry run %v): %v\n%s", dry, err, out)
+				}
+				if n := strings.Count(out, "[warning] "+p.Trust+" holds 2 "); n != 1 || !strings.Contains(out, ids[1][:16]) {
+					t.Errorf("trust (dry run %v) of %s with another CA after it: %d warnings, want 1 naming it (%s):\n%s", dry, p.Trust, n, ids[1][:16], out)
+				}
+			}
+		})
+	}
 }

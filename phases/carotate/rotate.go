@@ -312,7 +312,7 @@ func (o *Options) nextStep(k kind, rec *Record, started bool) (string, error) {
 	if o.Abort {
 		switch {
 		case !rec.Active():
-			return "", fmt.Errorf("no rotation of %s is in progress: nothing to abort", k.name)
+			return "", fmt.Errorf("no rotation of %s is in progress: nothing to abort%s", k.name, o.ended(k, rec))
 		case rec.Stage == StageReissue:
 			return stepAbortReissue, nil
 		}
@@ -334,6 +334,23 @@ func (o *Options) nextStep(k kind, rec *Record, started bool) (string, error) {
 		return stepFinish, nil
 	}
 	return stepTrust, nil
+}
+
+// ended says how the last rotation of k ended, for an --abort that finds
+// none in progress, and what it still asks for: the restarts after its
+// last step, which --restarted records (not --abort).
+func (o *Options) ended(k kind, rec *Record) string {
+	if rec == nil {
+		return ""
+	}
+	msg := "; the last one was aborted: the node is back on the old CA"
+	if rec.Stage == StageFinished {
+		msg = "; the last one finished: the old CA cannot come back, rotate again with `" + o.command(k) + "`"
+	}
+	if len(rec.Restart) > 0 && !rec.Restarted {
+		msg += fmt.Sprintf("; restart %s, then `%s --restarted` records the restarts %s asked for", strings.Join(rec.Restart, ", "), o.command(k), stageName(rec))
+	}
+	return msg
 }
 
 // The steps a call can make.

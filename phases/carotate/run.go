@@ -67,6 +67,7 @@ func (r *run) plan(ctx context.Context) error {
 		if loose != "" {
 			fmt.Fprintln(r.o.Warn, "[warning] "+loose)
 		}
+		r.warnDropped()
 		if err := r.checkSigned(); err != nil {
 			return err
 		}
@@ -303,7 +304,14 @@ func (r *run) reissued() []renewal.Target {
 
 // printPlan says what the stage would write (DryRun).
 func (r *run) printPlan() {
-	fmt.Fprintf(r.o.Out, "[dry-run] %s: the next stage is %s; nothing was written\n", r.k.name, r.step)
+	next := "the next stage is " + r.step
+	switch r.step {
+	case stepAbort:
+		next = "the next step is the abort from trust (the new CA dropped: the old one alone again)"
+	case stepAbortReissue:
+		next = "the next step is the abort from reissue (back to stage trust: every certificate re-issued by the old CA)"
+	}
+	fmt.Fprintf(r.o.Out, "[dry-run] %s: %s; nothing was written\n", r.k.name, next)
 	for _, t := range r.targets {
 		fmt.Fprintf(r.o.Out, "[dry-run]   re-issue %s with the %s CA %s\n", t.Name, r.k.name, who(r.reissuer.Cert))
 	}

@@ -3,11 +3,17 @@ package carotate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -157,5 +163,97 @@ func TestAbortSaysWhatIsTrue(t *testing.T) {
 	}
 	if strings.Contains(out, "stage aborted") || !strings.Contains(out, "front-proxy-ca: abort done and verified") {
 		t.Errorf("abort from trust says:\n%s\nwant \"abort done and verified\"", out)
+	}
+}
+
+// TestOldCertificateAtReissueSaysRenew: at reissue, a certificate and a
+// kubeconfig of the old CA put back (a pre-rotation backup restored,
+// configuration management writing its copy) are reported by ca status
+// as "not signed by the CA that signs at stage reissue", and finish
+// refused them with "re-issue them", but neither said how: ca status's
+// NEXT points at the finish dry run for what each file must hold. Both
+// must give the command that re-issues them by the CA that signs,
+// `certctl renew NAME` with the node's folders, and once it ran, finish
+// goes on.
+func TestOldCertificateAtReissueSaysRenew(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.CAName, nil) // trust
+	store := pki.Store{Dir: f.node.CertDir()}
+	admin := filepath.Join(f.node.Dir, "admin.conf")
+	old := map[string][]byte{}
+	for _, path := range []string{store.CertPath("apiserver"), store.KeyPath("apiserver"), admin} {
+		old[path] = mustReadFile(t, path)
+	}
+	f.rotate(t, pki.CAName, nil) // reissue
+	for path, data := range old {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flags := " --cert-dir " + f.node.CertDir() + " --kubeconfig-dir " + f.node.Dir
+	st := statusOf(t, f, pki.CAName)
+	for _, want := range []string{"`certctl renew apiserver" + flags + "`", "`certctl renew admin.conf" + flags + "`"} {
+		if !strings.Contains(strings.Join(st.Problems, "\n"), want) {
+			t.Errorf("ca status at reissue with files of the old CA: problems\n%s\nwant the command that re-issues them, %s", strings.Join(st.Problems, "\n"), want)
+		}
+	}
+	// The finish dry run that NEXT names says it too.
+	_, err := rotateOut(f, pki.CAName, func(o *Options) { o.DryRun = true })
+	if err == nil || !strings.Contains(err.Error(), "`certctl renew apiserver admin.conf"+flags+"` re-issues them by the new ca CA") {
+		t.Errorf("finish --dry-run with files of the old CA: %v; want the renew command that re-issues them by the new CA", err)
+	}
+	// What the command does (certctl renew apiserver admin.conf).
+	inv := pki.Kubeadm()
+	targets := []renewal.Target{renewal.TargetOf(inv, "apiserver"), renewal.TargetOf(inv, "admin.conf")}
+	if _, err := renewal.Renew(context.Background(), targets, renewal.Options{CertDir: f.node.CertDir(), KubeconfigDir: f.node.Dir,
+		Now: func() time.Time { return f.now }, Rand: rand.Reader, Out: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.rotate(t, pki.CAName, nil); rec.Stage != StageFinished {
+		t.Errorf("finish after the renewal: stage %s", rec.Stage)
+	}
+}
+
+// TestAbortAfterTheEndSaysWhatIsOwed: --abort once the rotation ended was
+// refused with "no rotation of NAME is in progress: nothing to abort"
+// alone. After an abort the restarts it asked for are still owed, and a
+// user who ran `--abort --restarted` (as the step before printed) to
+// say so was told nothing of them: the refusal must say how the rotation
+// ended and that --restarted, without --abort, records them, and change
+// nothing.
+func TestAbortAfterTheEndSaysWhatIsOwed(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, nil)                                 // trust
+	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Abort = true }) // aborted, restarts owed
+	before := treetest.Snapshot(t, f.node.Dir)
+	_, err := rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort, o.Restarted = true, true })
+	treetest.ErrMentions(t, err, "nothing to abort", "the last one was aborted", "then `certctl ca rotate front-proxy-ca --restarted` records the restarts the abort asked for")
+	delete(before, filepath.Join(f.node.Dir, lock.FileName))
+	after := treetest.Snapshot(t, f.node.Dir)
+	delete(after, filepath.Join(f.node.Dir, lock.FileName))
+	treetest.AssertSame(t, before, after)
+
+	f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Restarted = true }) // records them
+	for range 3 {
+		f.rotate(t, pki.FrontProxyCAName, nil)
+	}
+	_, err = rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
+	treetest.ErrMentions(t, err, "nothing to abort", "the last one finished: the old CA cannot come back")
+}
+
+// TestDryRunOfAnAbortNamesIt: the dry run of --abort said "the next stage
+// is abort-reissue" (or "abort"), the name of an internal step that no
+// command, document or ca status spells. It must say which abort it is
+// and where it goes.
+func TestDryRunOfAnAbortNamesIt(t *testing.T) {
+	f := newFixture(t)
+	f.rotate(t, pki.FrontProxyCAName, nil) // trust
+	f.rotate(t, pki.FrontProxyCAName, nil) // reissue
+	for _, want := range []string{"the next step is the abort from reissue (back to stage trust", "the next step is the abort from trust (the new CA dropped"} {
+		out, err := rotateOut(f, pki.FrontProxyCAName, func(o *Options) { o.Abort, o.DryRun = true, true })
+		if err != nil || !strings.Contains(out, want) || strings.Contains(out, "abort-reissue") {
+			t.Errorf("--abort --dry-run: %v\n%s\nwant %q", err, out, want)
+		}
+		f.rotate(t, pki.FrontProxyCAName, func(o *Options) { o.Abort = true })
 	}
 }

@@ -1,13 +1,16 @@
 package carotate
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
@@ -24,6 +27,9 @@ func (r *run) readGiven() (side, error) {
 		}
 		key, err := pki.ReadKeyFile(o.NewCAKey)
 		if err != nil {
+			if hint := derGiven("", o.NewCAKey); hint != "" {
+				return s, fmt.Errorf("%w: %s", err, hint)
+			}
 			return s, err
 		}
 		s.key = key
@@ -33,6 +39,9 @@ func (r *run) readGiven() (side, error) {
 		}
 		ca, err := pki.LoadCA(o.NewCACert, o.NewCAKey, r.now)
 		if err != nil {
+			if hint := derGiven(o.NewCACert, o.NewCAKey); hint != "" {
+				return s, fmt.Errorf("%w: %s", err, hint)
+			}
 			return s, fmt.Errorf("%w: give a CA certificate (CA:TRUE, cert sign), valid now, and its key", err)
 		}
 		if len(ca.Bundle) > 1 {
@@ -47,6 +56,27 @@ func (r *run) readGiven() (side, error) {
 		return s, fmt.Errorf("%s is the key of the current %s CA: a rotation needs a new key", o.NewCAKey, r.k.name)
 	}
 	return s, nil
+}
+
+// derGiven says which of the given files holds DER, not the PEM that
+// certctl and the components read (a CA on Windows hands out .cer files
+// in DER), and the command that converts it; "" when neither does.
+func derGiven(certFile, keyFile string) string {
+	q := output.ShellQuote
+	if data, err := pki.ReadFile(certFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
+		if _, err := x509.ParseCertificate(data); err == nil {
+			return fmt.Sprintf("%s holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`, and give that", certFile, q(certFile), q(certFile+".pem"))
+		}
+	}
+	if data, err := pki.ReadFile(keyFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
+		_, err8 := x509.ParsePKCS8PrivateKey(data)
+		_, err1 := x509.ParsePKCS1PrivateKey(data)
+		_, errEC := x509.ParseECPrivateKey(data)
+		if err8 == nil || err1 == nil || errEC == nil {
+			return fmt.Sprintf("%s holds a DER private key, not PEM: convert it with `openssl pkey -inform der -in %s -out %s && chmod 600 %s`, and give that", keyFile, q(keyFile), q(keyFile+".pem"), q(keyFile+".pem"))
+		}
+	}
+	return ""
 }
 
 // generate makes the new CA: a key of the configured algorithm (the old
@@ -169,23 +199,41 @@ func (r *run) readyToEnd(kept side, stage string) error {
 		}
 		return nil
 	}
-	var left []string
+	var left, renew []string
+	kubelet := false // a kubeconfig naming the kubelet's own rotated file
 	for _, h := range r.hs {
 		if h.cert != nil && !h.signedBy(kept.cert, r.now) {
 			left = append(left, h.file)
+			if h.entry.Kind != pki.KindKubeconfig || h.embedded {
+				renew = append(renew, h.entry.CertName())
+			} else {
+				kubelet = true
+			}
 		}
 	}
-	if len(left) > 0 {
-		what, step, them := "the old", "finish", "them"
-		if stage == StageAborted {
-			what, step = "the new", "the abort"
-		}
-		if len(left) == 1 {
-			them = "it"
-		}
-		return fmt.Errorf("%s a certificate of %s %s CA, which %s would stop trusting: re-issue %s (a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`), then run again; --force drops the CA anyway", stillHold(left), what, r.k.name, step, them)
+	if len(left) == 0 {
+		return nil
 	}
-	return nil
+	what, by, step, them := "the old", "the new", "finish", "them"
+	if stage == StageAborted {
+		what, by, step = "the new", "the old", "the abort"
+	}
+	if len(left) == 1 {
+		them = "it"
+	}
+	var how []string
+	if len(renew) > 0 {
+		// renew signs with the CA that signs at the stage: the one kept.
+		which := "them"
+		if len(renew) == 1 {
+			which = "it"
+		}
+		how = append(how, fmt.Sprintf("`certctl renew %s%s` re-issues %s by %s %s CA", strings.Join(renew, " "), config.FolderFlags(r.o.CertDir, r.o.KubeconfigDir), which, by, r.k.name))
+	}
+	if kubelet {
+		how = append(how, "a kubelet's client certificate: wait for the kubelet to rotate it, or restart it after `kubeadm kubeconfig user`")
+	}
+	return fmt.Errorf("%s a certificate of %s %s CA, which %s would stop trusting: re-issue %s (%s), then run again; --force drops the CA anyway", stillHold(left), what, r.k.name, step, them, strings.Join(how, "; "))
 }
 
 // finishFiles adds the CA data of the kubeconfigs, the manifest edit that

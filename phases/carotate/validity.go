@@ -2,6 +2,7 @@ package carotate
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/phases/config"
@@ -40,4 +41,31 @@ func (r *run) newCAEnd() time.Time {
 // newCAValidity is the validity of a new CA that trust generates.
 func (r *run) newCAValidity() pki.Validity {
 	return pki.NewValidity(r.now, config.CertificateBackdate, r.o.CAValidity)
+}
+
+// warnDropped warns, at trust, of what the trust file holds besides the
+// old CA (or, for sa, its public key): an intermediate's root, the CA of
+// an earlier rotation made by hand. Trust writes the old CA then the new
+// one, as every stage writes the file whole, so they leave it, and the
+// components stop trusting what they signed once they restart.
+func (r *run) warnDropped() {
+	ids, err := trusted(r.k, r.p.Trust)
+	if err != nil {
+		return
+	}
+	var dropped []string
+	for _, id := range ids {
+		if id != r.m.old.id() {
+			dropped = append(dropped, id)
+		}
+	}
+	if len(dropped) == 0 {
+		return
+	}
+	what, them := "certificates", "what they signed"
+	if r.k.sa {
+		what, them = "public keys", "the tokens of their keys"
+	}
+	fmt.Fprintf(r.o.Warn, "[warning] %s holds %d %s: the rotation keeps the one %s matches, adds the new one, and drops the others (sha256 %s) at every stage (--abort too keeps the old one alone), so the components stop trusting %s once they restart after trust; the backup trust makes in certctl-backups keeps %s as it was\n",
+		r.p.Trust, len(ids), what, r.p.Key, strings.Join(mapped(dropped, func(id string) string { return id[:min(len(id), 16)] }), ", "), them, r.p.Trust)
 }

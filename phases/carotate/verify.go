@@ -156,7 +156,9 @@ func (st *State) checkHeld(k kind, p paths, rec *Record, hs []held, want []strin
 		}
 		if len(want) > 0 && (h.entry.Kind != pki.KindKubeconfig || h.embedded) {
 			if ca := byID[want[0]]; ca == nil || !h.signedBy(ca, now) {
-				st.Problems = append(st.Problems, fmt.Sprintf("%s is not signed by the CA that signs at stage %s (%s)", h.file, rec.Stage, short(want[:1])))
+				// renew signs with the CA that signs at the stage (the
+				// certificate of the trust file that the key matches).
+				st.Problems = append(st.Problems, fmt.Sprintf("%s is not signed by the CA that signs at stage %s (%s): `certctl renew %s%s` re-issues it by that CA", h.file, rec.Stage, short(want[:1]), h.entry.CertName(), renewFlags))
 			}
 		}
 		if h.entry.Kind == pki.KindKubeconfig {

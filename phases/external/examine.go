@@ -108,6 +108,9 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, ca.err
 	}
 	if req != nil && req.CA.SHA256 != "" && req.CA.SHA256 != reqfile.Fingerprint(ca.bundle[0]) {
+		if hint := im.rotatedRequest(t, req, f, ca); hint != "" {
+			return c, refused, errors.New(hint)
+		}
 		return c, refused, fmt.Errorf("%s was made for the CA %q with SHA-256 fingerprint %s, but %s is another certificate (%s): put the CA certificate back, or make a new request", f.Request, req.CA.Subject, req.CA.SHA256, ca.path, reqfile.Fingerprint(ca.bundle[0]))
 	}
 	// What was asked must be what the inventory gives t: an edited
@@ -122,6 +125,8 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
 		}
 		if hint := im.otherCA(t, certs, f, ca); hint != "" {
+			err = fmt.Errorf("%w; %s", err, hint)
+		} else if hint := im.rotatedSigner(t, certs, f, ca); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		} else if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
