@@ -383,6 +383,8 @@ func TestValidate(t *testing.T) {
 		{"wildcard SAN", func(c *Cluster) { c.APIServerCertSANs = []string{"*.example.com"} }, ""},
 		{"upper-case etcd SAN", func(c *Cluster) { c.EtcdPeerCertSANs = []string{"Peer.example.com"} }, `use "peer.example.com"`},
 		{"bad endpoint port", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:99999" }, "controlPlaneEndpoint"},
+		{"endpoint port with a sign, which kubeadm refuses", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:+6443" }, `controlPlaneEndpoint (--control-plane-endpoint) "cp.example.com:+6443": port "+6443" must be a number`},
+		{"endpoint port with leading zeros, as kubeadm reads it", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:06443" }, ""},
 		{"bad port", func(c *Cluster) { c.BindPort = 0 }, "bindPort"},
 		{"bad dns domain", func(c *Cluster) { c.DNSDomain = "UPPER..case" }, "dnsDomain"},
 		{"zero validity", func(c *Cluster) { c.CertificateValidity = 0 }, "certificateValidityPeriod"},
