@@ -386,19 +386,21 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 	}
 	c.EncryptionAlgorithm = cmp.Or(f.EncryptionAlgorithm, c.EncryptionAlgorithm)
 	for _, d := range []struct {
-		field string
-		value string
-		into  *time.Duration
+		field, example string
+		value          *string // nil: not in the file, or null
+		into           *time.Duration
 	}{
-		{"certificateValidityPeriod", f.CertificateValidityPeriod, &c.CertificateValidity},
-		{"caCertificateValidityPeriod", f.CACertificateValidityPeriod, &c.CACertificateValidity},
+		{"certificateValidityPeriod", "8760h", f.CertificateValidityPeriod, &c.CertificateValidity},
+		{"caCertificateValidityPeriod", "87600h", f.CACertificateValidityPeriod, &c.CACertificateValidity},
 	} {
-		if d.value == "" {
+		if d.value == nil {
 			continue
 		}
-		v, err := time.ParseDuration(d.value)
+		// kubeadm's metav1.Duration is time.ParseDuration: "" is refused
+		// ("time: invalid duration"), not the default.
+		v, err := time.ParseDuration(*d.value)
 		if err != nil {
-			return nil, fmt.Errorf("invalid %s %q: %w", d.field, d.value, err)
+			return nil, fmt.Errorf("invalid %s %q: %w: use a duration in hours such as %s, or leave the field out for that default", d.field, *d.value, err, d.example)
 		}
 		*d.into = v
 	}

@@ -249,6 +249,18 @@ func TestLoadFileKubeadmRules(t *testing.T) {
 		{name: "space in service subnets", in: clusterDoc("v1beta4", `networking: {serviceSubnet: "10.96.0.0/12, fd00::/108"}`), wantErr: []string{"couldn't parse subnet", "without spaces"}},
 		{name: "relative certificatesDir", in: clusterDoc("v1beta4", "certificatesDir: relpki"), wantErr: []string{`certificatesDir "relpki": path is not absolute`, "use an absolute path"}},
 		{name: "v1beta3 feature gate in v1beta4", in: clusterDoc("v1beta4", "featureGates: {PublicKeysECDSA: true}"), wantErr: []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
+		{name: "empty certificateValidityPeriod", in: clusterDoc("v1beta4", `certificateValidityPeriod: ""`), wantErr: []string{`invalid certificateValidityPeriod "": time: invalid duration ""`, "use a duration in hours such as 8760h, or leave the field out"}},
+		{name: "empty caCertificateValidityPeriod", in: clusterDoc("v1beta4", "caCertificateValidityPeriod: ''"), wantErr: []string{`invalid caCertificateValidityPeriod "": time: invalid duration ""`, "such as 87600h"}},
+		{name: "validity in days", in: clusterDoc("v1beta4", "certificateValidityPeriod: 365d"), wantErr: []string{`invalid certificateValidityPeriod "365d"`, "use a duration in hours"}},
+		{
+			name: "null validities are the defaults, as in kubeadm",
+			in:   clusterDoc("v1beta4", "certificateValidityPeriod: null\ncaCertificateValidityPeriod: ~"),
+			check: func(t *testing.T, c Cluster) {
+				if d := Default(); c.CertificateValidity != d.CertificateValidity || c.CACertificateValidity != d.CACertificateValidity {
+					t.Errorf("validities %v, %v; want the defaults %v, %v", c.CertificateValidity, c.CACertificateValidity, d.CertificateValidity, d.CACertificateValidity)
+				}
+			},
+		},
 		{name: "unknown feature gate", in: clusterDoc("v1beta4", "featureGates: {NoSuchGate: false}"), wantErr: []string{"NoSuchGate is not a valid feature name", "knows RootlessControlPlane"}},
 		{name: "feature gate not a bool", in: clusterDoc("v1beta4", "featureGates: {RootlessControlPlane: maybe}"), wantErr: []string{"(ClusterConfiguration): invalid featureGates: a string where kubeadm wants true or false"}},
 		{name: "nested field of the struct v1beta4 embeds", in: clusterDoc("v1beta4", "networking: {serviceSubnet: 5}"), wantErr: []string{"(ClusterConfiguration): invalid networking.serviceSubnet: a number where kubeadm wants"}},

@@ -250,6 +250,7 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
 		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
 		{"control-plane endpoint port with a sign", cluster(`controlPlaneEndpoint: "cp.example.com:+6443"`), []string{"controlPlaneEndpoint", `port "+6443" must be a number from 1 to 65535`}},
+		{"empty certificateValidityPeriod", strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h", `certificateValidityPeriod: ""`, 1), []string{`invalid certificateValidityPeriod "": time: invalid duration ""`}},
 		{"link-local advertise address", strings.Replace(minimalConfig, "192.0.2.20", `"fe80::1"`, 1), []string{"localAPIEndpoint.advertiseAddress", "link-local"}},
 		// No certificate depends on these, but kubeadm refuses them.
 		{"pod subnet mask out of range", cluster("networking: {podSubnet: 10.244.0.0/33}"), []string{"networking.podSubnet", "couldn't parse subnet"}},
