@@ -114,7 +114,11 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	var join *joinConfiguration
 	seen := 0
 	firstLine := 1 // of the document in data
-	for i, doc := range splitYAML(data) {
+	docs, err := splitYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	for i, doc := range docs {
 		docLine := firstLine
 		firstLine += bytes.Count(doc, []byte("\n")) + 1 // and the "---" line
 		jsonDoc, err := yaml.YAMLToJSON(doc)

@@ -249,6 +249,26 @@ func TestLoadFileKubeadmRules(t *testing.T) {
 		{name: "space in service subnets", in: clusterDoc("v1beta4", `networking: {serviceSubnet: "10.96.0.0/12, fd00::/108"}`), wantErr: []string{"couldn't parse subnet", "without spaces"}},
 		{name: "relative certificatesDir", in: clusterDoc("v1beta4", "certificatesDir: relpki"), wantErr: []string{`certificatesDir "relpki": path is not absolute`, "use an absolute path"}},
 		{name: "v1beta3 feature gate in v1beta4", in: clusterDoc("v1beta4", "featureGates: {PublicKeysECDSA: true}"), wantErr: []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
+		{
+			name: "separator with a comment after a tab, as kubeadm splits it",
+			in:   initDoc("v1beta4", "nodeRegistration: {name: cp-1}") + "---\t# the cluster\n" + clusterDoc("v1beta4", "certificatesDir: /srv/pki"),
+			check: func(t *testing.T, c Cluster) {
+				if c.CertificatesDir != "/srv/pki" || c.NodeName != "cp-1" {
+					t.Errorf("certificatesDir %q, node %q; want /srv/pki, cp-1 (both documents read)", c.CertificatesDir, c.NodeName)
+				}
+			},
+		},
+		{
+			name: "separator with a comment right after it",
+			in:   clusterDoc("v1beta4", "certificatesDir: /srv/pki") + "---# the node\r\n" + initDoc("v1beta4", "nodeRegistration: {name: cp-1}"),
+			check: func(t *testing.T, c Cluster) {
+				if c.CertificatesDir != "/srv/pki" || c.NodeName != "cp-1" {
+					t.Errorf("certificatesDir %q, node %q; want /srv/pki, cp-1 (both documents read)", c.CertificatesDir, c.NodeName)
+				}
+			},
+		},
+		{name: "text after a separator", in: initDoc("v1beta4", "nodeRegistration: {name: cp-1}") + "--- foo\n" + clusterDoc("v1beta4", "certificatesDir: /srv/pki"), wantErr: []string{`line 4: invalid YAML document separator "--- foo"`, "write --- alone on the line"}},
+		{name: "four dashes", in: initDoc("v1beta4", "") + "----\n" + clusterDoc("v1beta4", ""), wantErr: []string{`line 4: invalid YAML document separator "----"`}},
 		{name: "empty certificateValidityPeriod", in: clusterDoc("v1beta4", `certificateValidityPeriod: ""`), wantErr: []string{`invalid certificateValidityPeriod "": time: invalid duration ""`, "use a duration in hours such as 8760h, or leave the field out"}},
 		{name: "empty caCertificateValidityPeriod", in: clusterDoc("v1beta4", "caCertificateValidityPeriod: ''"), wantErr: []string{`invalid caCertificateValidityPeriod "": time: invalid duration ""`, "such as 87600h"}},
 		{name: "validity in days", in: clusterDoc("v1beta4", "certificateValidityPeriod: 365d"), wantErr: []string{`invalid certificateValidityPeriod "365d"`, "use a duration in hours"}},
