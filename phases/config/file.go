@@ -272,6 +272,12 @@ func typeError(err error) error {
 	if errors.As(err, &te) && te.Field != "" {
 		got := cmp.Or(jsonValues[te.Value], te.Value)
 		want := cmp.Or(jsonValues[goValues[te.Type.Kind()]], te.Type.String())
+		// "number 6443.5 where kubeadm wants a number" would not say
+		// what is wrong: a fraction, or a number out of the type's range.
+		if k := te.Type.Kind(); k >= reflect.Int && k <= reflect.Int64 {
+			bits := te.Type.Bits()
+			want = fmt.Sprintf("a whole number from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
+		}
 		// encoding/json names the struct v1beta4 embeds in the path, which
 		// the file does not have.
 		field := strings.TrimPrefix(te.Field, "clusterConfiguration.")
