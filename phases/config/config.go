@@ -256,8 +256,11 @@ func splitHostPort(hostport string) (host, port string, err error) {
 	} else {
 		host = hostport
 	}
+	// kubeadm's ParsePort reads the port with strconv.ParseUint: digits
+	// only. strconv.Atoi would take "+6443", which kubeadm refuses and
+	// which no URL parser reads back from a kubeconfig's server.
 	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n < 1 {
 			return "", "", fmt.Errorf("port %q must be a number from 1 to 65535", port)
 		}
 	}

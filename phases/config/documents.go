@@ -2,25 +2,33 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
 )
 
-// splitYAML splits a multi-document YAML stream on "---" lines.
-func splitYAML(data []byte) [][]byte {
+// splitYAML splits a multi-document YAML stream on separator lines, as
+// kubeadm's YAMLReader (k8s.io/apimachinery/pkg/util/yaml) does: a line
+// that starts with "---" separates documents when the rest of it is
+// blank or a comment ("---\t# etcd"), and is an error otherwise
+// ("--- foo"). A separator missed here would hide the documents after it:
+// YAML reads one document and ignores the rest.
+func splitYAML(data []byte) ([][]byte, error) {
 	var docs [][]byte
 	var cur bytes.Buffer
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		trimmed := bytes.TrimRight(line, " \t\r\n")
-		if bytes.Equal(trimmed, []byte("---")) || bytes.HasPrefix(trimmed, []byte("--- ")) {
+	for n, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("---")); ok {
+			if rest = bytes.TrimSpace(rest); len(rest) > 0 && rest[0] != '#' {
+				return nil, fmt.Errorf("line %d: invalid YAML document separator %q: only a comment may follow --- on its line: write --- alone on the line, and the rest on the next one", n+1, bytes.TrimSpace(line))
+			}
 			docs = append(docs, bytes.Clone(cur.Bytes()))
 			cur.Reset()
 			continue
 		}
 		cur.Write(line)
 	}
-	return append(docs, cur.Bytes())
+	return append(docs, cur.Bytes()), nil
 }
 
 // rawFieldTypes are the types of the fields typed ignored (decoded later)

@@ -114,7 +114,11 @@ func Parse(data []byte, base Cluster) (*File, error) {
 	var join *joinConfiguration
 	seen := 0
 	firstLine := 1 // of the document in data
-	for i, doc := range splitYAML(data) {
+	docs, err := splitYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	for i, doc := range docs {
 		docLine := firstLine
 		firstLine += bytes.Count(doc, []byte("\n")) + 1 // and the "---" line
 		jsonDoc, err := yaml.YAMLToJSON(doc)
@@ -268,6 +272,12 @@ func typeError(err error) error {
 	if errors.As(err, &te) && te.Field != "" {
 		got := cmp.Or(jsonValues[te.Value], te.Value)
 		want := cmp.Or(jsonValues[goValues[te.Type.Kind()]], te.Type.String())
+		// "number 6443.5 where kubeadm wants a number" would not say
+		// what is wrong: a fraction, or a number out of the type's range.
+		if k := te.Type.Kind(); k >= reflect.Int && k <= reflect.Int64 {
+			bits := te.Type.Bits()
+			want = fmt.Sprintf("a whole number from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
+		}
 		// encoding/json names the struct v1beta4 embeds in the path, which
 		// the file does not have.
 		field := strings.TrimPrefix(te.Field, "clusterConfiguration.")
@@ -386,19 +396,21 @@ func applyCluster(c *Cluster, f *clusterConfigurationV1beta4, apiVersion string)
 	}
 	c.EncryptionAlgorithm = cmp.Or(f.EncryptionAlgorithm, c.EncryptionAlgorithm)
 	for _, d := range []struct {
-		field string
-		value string
-		into  *time.Duration
+		field, example string
+		value          *string // nil: not in the file, or null
+		into           *time.Duration
 	}{
-		{"certificateValidityPeriod", f.CertificateValidityPeriod, &c.CertificateValidity},
-		{"caCertificateValidityPeriod", f.CACertificateValidityPeriod, &c.CACertificateValidity},
+		{"certificateValidityPeriod", "8760h", f.CertificateValidityPeriod, &c.CertificateValidity},
+		{"caCertificateValidityPeriod", "87600h", f.CACertificateValidityPeriod, &c.CACertificateValidity},
 	} {
-		if d.value == "" {
+		if d.value == nil {
 			continue
 		}
-		v, err := time.ParseDuration(d.value)
+		// kubeadm's metav1.Duration is time.ParseDuration: "" is refused
+		// ("time: invalid duration"), not the default.
+		v, err := time.ParseDuration(*d.value)
 		if err != nil {
-			return nil, fmt.Errorf("invalid %s %q: %w", d.field, d.value, err)
+			return nil, fmt.Errorf("invalid %s %q: %w: use a duration in hours such as %s, or leave the field out for that default", d.field, *d.value, err, d.example)
 		}
 		*d.into = v
 	}

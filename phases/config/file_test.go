@@ -249,8 +249,43 @@ func TestLoadFileKubeadmRules(t *testing.T) {
 		{name: "space in service subnets", in: clusterDoc("v1beta4", `networking: {serviceSubnet: "10.96.0.0/12, fd00::/108"}`), wantErr: []string{"couldn't parse subnet", "without spaces"}},
 		{name: "relative certificatesDir", in: clusterDoc("v1beta4", "certificatesDir: relpki"), wantErr: []string{`certificatesDir "relpki": path is not absolute`, "use an absolute path"}},
 		{name: "v1beta3 feature gate in v1beta4", in: clusterDoc("v1beta4", "featureGates: {PublicKeysECDSA: true}"), wantErr: []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
+		{
+			name: "separator with a comment after a tab, as kubeadm splits it",
+			in:   initDoc("v1beta4", "nodeRegistration: {name: cp-1}") + "---\t# the cluster\n" + clusterDoc("v1beta4", "certificatesDir: /srv/pki"),
+			check: func(t *testing.T, c Cluster) {
+				if c.CertificatesDir != "/srv/pki" || c.NodeName != "cp-1" {
+					t.Errorf("certificatesDir %q, node %q; want /srv/pki, cp-1 (both documents read)", c.CertificatesDir, c.NodeName)
+				}
+			},
+		},
+		{
+			name: "separator with a comment right after it",
+			in:   clusterDoc("v1beta4", "certificatesDir: /srv/pki") + "---# the node\r\n" + initDoc("v1beta4", "nodeRegistration: {name: cp-1}"),
+			check: func(t *testing.T, c Cluster) {
+				if c.CertificatesDir != "/srv/pki" || c.NodeName != "cp-1" {
+					t.Errorf("certificatesDir %q, node %q; want /srv/pki, cp-1 (both documents read)", c.CertificatesDir, c.NodeName)
+				}
+			},
+		},
+		{name: "text after a separator", in: initDoc("v1beta4", "nodeRegistration: {name: cp-1}") + "--- foo\n" + clusterDoc("v1beta4", "certificatesDir: /srv/pki"), wantErr: []string{`line 4: invalid YAML document separator "--- foo"`, "write --- alone on the line"}},
+		{name: "four dashes", in: initDoc("v1beta4", "") + "----\n" + clusterDoc("v1beta4", ""), wantErr: []string{`line 4: invalid YAML document separator "----"`}},
+		{name: "empty certificateValidityPeriod", in: clusterDoc("v1beta4", `certificateValidityPeriod: ""`), wantErr: []string{`invalid certificateValidityPeriod "": time: invalid duration ""`, "use a duration in hours such as 8760h, or leave the field out"}},
+		{name: "empty caCertificateValidityPeriod", in: clusterDoc("v1beta4", "caCertificateValidityPeriod: ''"), wantErr: []string{`invalid caCertificateValidityPeriod "": time: invalid duration ""`, "such as 87600h"}},
+		{name: "validity in days", in: clusterDoc("v1beta4", "certificateValidityPeriod: 365d"), wantErr: []string{`invalid certificateValidityPeriod "365d"`, "use a duration in hours"}},
+		{
+			name: "null validities are the defaults, as in kubeadm",
+			in:   clusterDoc("v1beta4", "certificateValidityPeriod: null\ncaCertificateValidityPeriod: ~"),
+			check: func(t *testing.T, c Cluster) {
+				if d := Default(); c.CertificateValidity != d.CertificateValidity || c.CACertificateValidity != d.CACertificateValidity {
+					t.Errorf("validities %v, %v; want the defaults %v, %v", c.CertificateValidity, c.CACertificateValidity, d.CertificateValidity, d.CACertificateValidity)
+				}
+			},
+		},
 		{name: "unknown feature gate", in: clusterDoc("v1beta4", "featureGates: {NoSuchGate: false}"), wantErr: []string{"NoSuchGate is not a valid feature name", "knows RootlessControlPlane"}},
 		{name: "feature gate not a bool", in: clusterDoc("v1beta4", "featureGates: {RootlessControlPlane: maybe}"), wantErr: []string{"(ClusterConfiguration): invalid featureGates: a string where kubeadm wants true or false"}},
+		{name: "port with a fraction", in: initDoc("v1beta4", "localAPIEndpoint: {bindPort: 6443.5}"), wantErr: []string{"(InitConfiguration): invalid localAPIEndpoint.bindPort: number 6443.5 where kubeadm wants a whole number from -2147483648 to 2147483647"}},
+		{name: "port out of the field's range", in: initDoc("v1beta4", "localAPIEndpoint: {bindPort: 99999999999}"), wantErr: []string{"invalid localAPIEndpoint.bindPort: number 99999999999 where kubeadm wants a whole number from"}},
+		{name: "port as a string", in: initDoc("v1beta4", `localAPIEndpoint: {bindPort: "6443"}`), wantErr: []string{"invalid localAPIEndpoint.bindPort: a string where kubeadm wants a whole number"}},
 		{name: "nested field of the struct v1beta4 embeds", in: clusterDoc("v1beta4", "networking: {serviceSubnet: 5}"), wantErr: []string{"(ClusterConfiguration): invalid networking.serviceSubnet: a number where kubeadm wants"}},
 		{name: "local and external etcd", in: clusterDoc("v1beta4", "etcd: {local: {}, external: {endpoints: [https://10.0.0.5:2379]}}"), wantErr: []string{"etcd.local and etcd.external are mutually exclusive"}},
 		{name: "kind twice", in: clusterDoc("v1beta4", "") + "---\n" + initDoc("v1beta4", "") + "---\n" + clusterDoc("v1beta4", "clusterName: b"), wantErr: []string{`kind "ClusterConfiguration" is specified twice in YAML file (documents 1 and 3)`, "merge them"}},
@@ -383,6 +418,8 @@ func TestValidate(t *testing.T) {
 		{"wildcard SAN", func(c *Cluster) { c.APIServerCertSANs = []string{"*.example.com"} }, ""},
 		{"upper-case etcd SAN", func(c *Cluster) { c.EtcdPeerCertSANs = []string{"Peer.example.com"} }, `use "peer.example.com"`},
 		{"bad endpoint port", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:99999" }, "controlPlaneEndpoint"},
+		{"endpoint port with a sign, which kubeadm refuses", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:+6443" }, `controlPlaneEndpoint (--control-plane-endpoint) "cp.example.com:+6443": port "+6443" must be a number`},
+		{"endpoint port with leading zeros, as kubeadm reads it", func(c *Cluster) { c.ControlPlaneEndpoint = "cp.example.com:06443" }, ""},
 		{"bad port", func(c *Cluster) { c.BindPort = 0 }, "bindPort"},
 		{"bad dns domain", func(c *Cluster) { c.DNSDomain = "UPPER..case" }, "dnsDomain"},
 		{"zero validity", func(c *Cluster) { c.CertificateValidity = 0 }, "certificateValidityPeriod"},

@@ -74,12 +74,13 @@ type clusterConfiguration struct {
 }
 
 // clusterConfigurationV1beta4 is a v1beta4 ClusterConfiguration, as kubeadm
-// v1.37 has it.
+// v1.37 has it. The validities are pointers, as kubeadm's *metav1.Duration:
+// an empty value is not a missing one (kubeadm refuses "", takes null).
 type clusterConfigurationV1beta4 struct {
 	clusterConfiguration
-	EncryptionAlgorithm         string `json:"encryptionAlgorithm"`
-	CertificateValidityPeriod   string `json:"certificateValidityPeriod"`
-	CACertificateValidityPeriod string `json:"caCertificateValidityPeriod"`
+	EncryptionAlgorithm         string  `json:"encryptionAlgorithm"`
+	CertificateValidityPeriod   *string `json:"certificateValidityPeriod"`
+	CACertificateValidityPeriod *string `json:"caCertificateValidityPeriod"`
 }
 
 type apiServer struct {

@@ -41,8 +41,8 @@ func MarshalView(c Cluster, subnetGuessed bool) ([]byte, error) {
 		cl.Etcd.Local = &localEtcd{ServerCertSANs: c.EtcdServerCertSANs, PeerCertSANs: c.EtcdPeerCertSANs}
 	}
 	cl.EncryptionAlgorithm = c.EncryptionAlgorithm
-	cl.CertificateValidityPeriod = c.CertificateValidity.String()
-	cl.CACertificateValidityPeriod = c.CACertificateValidity.String()
+	leaf, ca := c.CertificateValidity.String(), c.CACertificateValidity.String()
+	cl.CertificateValidityPeriod, cl.CACertificateValidityPeriod = &leaf, &ca
 
 	docs := []any{in, cl}
 	if len(c.SignerNames) > 0 {

@@ -175,6 +175,16 @@ certificateValidityPeriod: 2160h
 caCertificateValidityPeriod: 26280h
 `
 
+// clusterFirst is fullConfig with its ClusterConfiguration first and the
+// separator before the InitConfiguration written as people write it
+// ("---<tab># comment"), which kubeadm's YAMLReader takes as a separator.
+// Were it missed, the InitConfiguration would be lost: another node name
+// and address, in the test's folders only.
+func clusterFirst(sep string) string {
+	init, cluster, _ := strings.Cut(fullConfig, "---\n")
+	return cluster + sep + "\n" + init
+}
+
 func TestSameFilesAsKubeadm(t *testing.T) {
 	certctl, kubeadm := binaries(t)
 	tests := []struct {
@@ -192,6 +202,7 @@ func TestSameFilesAsKubeadm(t *testing.T) {
 		{name: "unspecified IPv6 address", config: strings.Replace(unspecifiedConfig, "ADDR", "::", 1), alg: "ECDSA-P256", detects: true},
 		{name: "IPv6 addresses not in canonical form", config: ipv6Config, alg: "ECDSA-P256"},
 		{name: "IPv4-mapped addresses", config: mappedConfig, alg: "ECDSA-P256"},
+		{name: "separator with a tab and a comment", config: clusterFirst("---\t# this node"), alg: "ECDSA-P256"},
 		{
 			name:   "v1beta3 as kubeadm v1.36 read it",
 			config: strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h\ncaCertificateValidityPeriod: 26280h\n", "", 1), alg: "ECDSA-P256",
@@ -249,6 +260,9 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 		{"v1beta3 feature gate", cluster("featureGates: {PublicKeysECDSA: true}"), []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
 		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
 		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
+		{"control-plane endpoint port with a sign", cluster(`controlPlaneEndpoint: "cp.example.com:+6443"`), []string{"controlPlaneEndpoint", `port "+6443" must be a number from 1 to 65535`}},
+		{"empty certificateValidityPeriod", strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h", `certificateValidityPeriod: ""`, 1), []string{`invalid certificateValidityPeriod "": time: invalid duration ""`}},
+		{"comment without # after a document separator", clusterFirst("--- this node"), []string{`invalid YAML document separator "--- this node"`}},
 		{"link-local advertise address", strings.Replace(minimalConfig, "192.0.2.20", `"fe80::1"`, 1), []string{"localAPIEndpoint.advertiseAddress", "link-local"}},
 		// No certificate depends on these, but kubeadm refuses them.
 		{"pod subnet mask out of range", cluster("networking: {podSubnet: 10.244.0.0/33}"), []string{"networking.podSubnet", "couldn't parse subnet"}},
