@@ -60,7 +60,8 @@ func newCertsListCommand() *cobra.Command {
 			json|yaml prints the schema output.certctl.io/v1 CertificateList. PROBLEMS checks each certificate as
 			check-expiration does: that it chains to that CA, that its key matches,
 			that a CA can sign; each problem is then spelled out below the table,
-			with what to do. With etcd.external in --config it lists, as
+			with what to do, and so is a folder of these files (the kubelet's too)
+			that group or others may write. With etcd.external in --config it lists, as
 			check-expiration does, that etcd's client certificate and CA instead
 			of the etcd certificates kubeadm makes for a local etcd. It only reads; finding none of the files is an error (the wrong folders).
 		`),

@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/debuglog"
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/external"
+	"github.com/certctl/certctl/pki"
 )
 
 // certsImportOptions bind the flags to the workflow's options.
@@ -33,7 +35,10 @@ func newCertsImportCommand() *cobra.Command {
 			or etcd/ca.crt: on a first installation put them there first; the CA
 			keys are not needed), carry the subject, SANs, key usages and extended
 			key usages that NAME.request.json asks for (without one, what NAME.csr
-			asks for and kubeadm's usages), not be a CA, and be valid now.
+			asks for and kubeadm's usages), not be a CA, and be valid now. One
+			that names the node (etcd's, ` + pki.KubeletKubeconfig + `'s, the API server's SANs) must
+			name this node: the one the certificates in force name, and with
+			--config its nodeRegistration.name, also on a first installation.
 
 			A certificate that fails is refused with the precise reason, and
 			nothing of it is installed. The others are installed together, with
@@ -69,11 +74,17 @@ func newCertsImportCommand() *cobra.Command {
 }
 
 func (o *certsImportOptions) run(cmd *cobra.Command) error {
-	f, certDir, err := o.report.parse(cmd)
+	f, err := output.Parse(o.report.output)
 	if err != nil {
 		return err
 	}
-	o.CertDir, o.KubeconfigDir, o.Now, o.Rand = certDir, o.report.folders.kubeconfigDir, time.Now, rand.Reader
+	// --config gives the certificate folder and the node's name.
+	cluster, err := o.report.folders.settings(cmd, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	o.CertDir, o.NodeName, o.ConfigFile = cluster.CertificatesDir, cluster.NodeName, o.report.folders.cluster.configFile
+	o.KubeconfigDir, o.Now, o.Rand = o.report.folders.kubeconfigDir, time.Now, rand.Reader
 	debuglog.Debugf(debuglog.Decisions, "importing from %s into %s and %s", o.CSRDir, o.CertDir, o.KubeconfigDir)
 	return external.RunImport(cmd.Context(), o.ImportOptions, f, o.lockTimeout, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }

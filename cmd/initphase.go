@@ -104,7 +104,10 @@ func newInitKubeconfigCommand() *cobra.Command {
 			(the new client key and no certificate yet), NAME.conf.csr and
 			NAME.conf.request.json are written under --csr-dir, as kubeadm's
 			`+"`certs generate-csr`"+` lays them out; `+"`certctl certs import`"+`
-			then installs each signed certificate into its kubeconfig file.
+			then installs each signed certificate into its kubeconfig file. A
+			kubelet.conf that names the certificate and key the kubelet rotates
+			(after its TLS bootstrap) is kept, as kubeadm keeps it: no CSR is
+			written for it.
 		`),
 		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -176,8 +177,11 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	if caCert, others, err := env.store().ReadCert(p.CABaseName); err == nil {
 		slot.CA = caBundlePEM(caCert, others)
 	}
-	// A kept key-only file keeps its server, which `certs import` installs.
 	f := reqfile.FilesOf(env.CSRDir, p.BaseName, slot)
+	if keepNamingFiles(env, p, f) {
+		return nil
+	}
+	// A kept key-only file keeps its server, which `certs import` installs.
 	if cfg, err := kubeconfig.Load(f.Key); err == nil {
 		if _, c, _, _, err := kubeconfig.Current(cfg); err == nil && c.Server != p.Server {
 			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import --csr-dir %s%s` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, output.ShellQuote(env.CSRDir), env.folderFlags(), f.CSR)
@@ -187,6 +191,48 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	prof := p.Profile
 	prof.Name = p.BaseName
 	return writeCSR(ctx, env, "kubeconfig", prof, pki.Profile{Name: p.CAName, BaseName: p.CABaseName}, slot)
+}
+
+// keepNamingFiles reports whether p's kubeconfig in the kubeconfig folder
+// is kept without a CSR because its user names its client certificate and
+// key files: kubelet.conf after the kubelet's TLS bootstrap
+// (/var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet
+// rotates itself). kubeadm v1.37 keeps such a file: `init phase kubeconfig`
+// uses an existing kubeconfig of the same CA and server
+// (createKubeConfigFileIfNotExists), its external CA mode uses the ones
+// there (ValidateKubeconfigsForExternalCA), and `certs generate-csr` makes
+// no CSR over one. And `certctl certs import` installs embedded client
+// certificates only: a CSR for it could not be installed. Files f of an
+// earlier run for it in the CSR folder get a warning: the import would
+// refuse them.
+func keepNamingFiles(env *Env, p pki.KubeconfigProfile, f reqfile.Files) bool {
+	if env.KubeconfigDir == "" {
+		return false
+	}
+	path := filepath.Join(env.KubeconfigDir, p.BaseName)
+	cfg, err := kubeconfig.Load(path)
+	if err != nil { // none, or unreadable: a CSR as for a first installation
+		return false
+	}
+	_, _, _, user, err := kubeconfig.Current(cfg)
+	if err != nil || !namesFiles(user) {
+		return false
+	}
+	var earlier []string
+	for _, file := range []string{f.Key, f.CSR, f.Request, f.Cert} {
+		if ok, _ := pki.Exists(file); ok {
+			earlier = append(earlier, file)
+		}
+	}
+	if len(earlier) > 0 {
+		env.warnf("%s: an earlier request for %s, which `certctl certs import` cannot install into %s (it names its certificate files): remove them", strings.Join(earlier, ", "), p.BaseName, path)
+	}
+	named := "its client certificate and key files"
+	if p.BaseName == pki.KubeletKubeconfig {
+		named = "the client certificate and key the kubelet rotates since its TLS bootstrap"
+	}
+	env.logf("[kubeconfig] Using existing kubeconfig file: %q: it names %s (%s); no CSR is written for it", path, named, kubeconfig.Resolve(path, user.ClientCertificate))
+	return true
 }
 
 // caBundlePEM is the certificate-authority-data of a kubeconfig: every

@@ -126,7 +126,7 @@ func Check(o Options) (*Info, error) {
 	if len(sa.Problems) > 0 {
 		info.KeyPairs = append(info.KeyPairs, KeyPair{Name: sa.Name, File: sa.File, Problems: sa.Problems})
 	}
-	info.Folders = checkFolders(o.CertDir, o.KubeconfigDir)
+	info.Folders = checkFolders(o.CertDir, o.KubeconfigDir, c.kubeletFiles)
 	owed, manifestDir, records, err := restartsOwed(o.CertDir, o.KubeconfigDir)
 	if err != nil {
 		return nil, err
@@ -181,6 +181,10 @@ type checker struct {
 	// CA name: of the CA kube-controller-manager signs with and of the
 	// kubeconfigs' CA.
 	rotating map[string]rotation
+	// kubeletFiles are the files kubelet.conf names (its client
+	// certificate and key, after the TLS bootstrap), whose folders
+	// checkFolders checks as the certificate folder's.
+	kubeletFiles []string
 }
 
 type caState struct {
@@ -349,18 +353,22 @@ func (c *checker) kubelet() (Certificate, bool) {
 	certData, keyData := user.ClientCertificateData, user.ClientKeyData
 	if len(certData) == 0 && user.ClientCertificate != "" {
 		row.File = resolve(user.ClientCertificate)
+		c.kubeletFiles = append(c.kubeletFiles, row.File)
 		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
 			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, kubeletReadFix(err))
 			return row, true
 		}
 	}
+	keyFile := "" // the key file whose mode checkMode checked
 	if len(keyData) == 0 && user.ClientKey != "" {
+		c.kubeletFiles = append(c.kubeletFiles, resolve(user.ClientKey))
 		reading(resolve(user.ClientKey))
 		if keyData, err = pki.ReadFile(resolve(user.ClientKey)); err != nil {
 			row.add(Unreadable, "read the kubelet's client key %s (client-key of %s): %v: %s", resolve(user.ClientKey), path, err, kubeletReadFix(err))
 		} else {
-			checkMode(&row, resolve(user.ClientKey))
+			keyFile = resolve(user.ClientKey)
+			checkMode(&row, keyFile)
 		}
 	}
 	// What to do about a certificate or key that cannot be used: the
@@ -380,6 +388,9 @@ func (c *checker) kubelet() (Certificate, bool) {
 		return row, true
 	}
 	c.setCert(&row, certs[0])
+	if row.File != path {
+		checkKubeletCert(&row, row.File, keyFile)
+	}
 	if len(keyData) > 0 {
 		if key, err := pki.ParsePrivateKey(keyData); err != nil {
 			row.add(Unreadable, "parse the kubelet's client key for %s: %v: %s", row.File, err, fix)

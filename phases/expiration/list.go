@@ -28,6 +28,10 @@ type CertificateList struct {
 	Kind       string      `json:"kind"` // ListKind
 	APIVersion string      `json:"apiVersion"`
 	Items      []ListEntry `json:"items"`
+	// Folders are the folders of the files listed that group or others
+	// may write (folder-permissions), as in check-expiration's Info.Folders:
+	// listed only with a problem, and in no table.
+	Folders []Folder `json:"folders,omitempty"`
 }
 
 // ListKind is CertificateList's kind.
@@ -91,7 +95,7 @@ func listInventory(certDir, kubeconfigDir string, certs []pki.Profile, kcs []pki
 	for _, c := range info.all() {
 		rows[c.Name] = c
 	}
-	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion}
+	list := &CertificateList{Kind: ListKind, APIVersion: APIVersion, Folders: info.Folders}
 	s := pki.Store{Dir: certDir}
 	add := func(name, file string, cert *x509.Certificate, err error, ca string) {
 		e := ListEntry{Name: name, File: file, Status: "ok", CAName: ca, Problems: rows[name].Problems}
@@ -192,6 +196,11 @@ func writeList(out io.Writer, list *CertificateList, now time.Time, wide bool) e
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	for _, f := range list.Folders {
+		for _, p := range f.Problems {
+			listed = append(listed, f.Name+": "+p.Message)
+		}
 	}
 	WriteList(out, "PROBLEMS", listed)
 	return nil

@@ -4,11 +4,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/certctl/certctl/internal/filekind"
+	"github.com/certctl/certctl/pki"
 )
 
 // checkFolders reports the certificate folder, its etcd folder and the
@@ -17,24 +19,42 @@ import (
 // kubeadm makes them 0755 or 0700. A sticky folder (1777) still lets
 // them add a missing file, so it is reported too. A missing folder is not
 // this check's (config.MissingFolder).
-func checkFolders(certDir, kubeconfigDir string) []Folder {
-	var out []Folder
-	seen := map[string]bool{}
-	for _, f := range []Folder{
+//
+// So are the folders of kubeletFiles, the client certificate and key that
+// kubelet.conf names after the TLS bootstrap
+// (/var/lib/kubelet/pki/kubelet-client-current.pem), and of the files they
+// link to (the kubelet's dated kubelet-client-DATE.pem): whoever may write
+// there may give the kubelet another identity. The kubelet makes them 0755.
+func checkFolders(certDir, kubeconfigDir string, kubeletFiles []string) []Folder {
+	const kubelet = "kubelet-cert-dir"
+	candidates := []Folder{
 		{Name: "cert-dir", File: certDir},
 		{Name: "etcd-cert-dir", File: filepath.Join(certDir, "etcd")},
 		{Name: "kubeconfig-dir", File: kubeconfigDir},
-	} {
-		if f.File == "" || seen[filepath.Clean(f.File)] {
+	}
+	for _, f := range kubeletFiles {
+		candidates = append(candidates, Folder{Name: kubelet, File: filepath.Dir(f)})
+		if target, err := filepath.EvalSymlinks(f); err == nil {
+			candidates = append(candidates, Folder{Name: kubelet, File: filepath.Dir(target)})
+		}
+	}
+	var out []Folder
+	var seen []fs.FileInfo // a folder named twice (kubelet.conf names one file twice, a link in the folder) is reported once
+	for _, f := range candidates {
+		fi, err := os.Stat(f.File)
+		if f.File == "" || err != nil || !fi.IsDir() || slices.ContainsFunc(seen, func(s fs.FileInfo) bool { return os.SameFile(s, fi) }) {
 			continue
 		}
-		seen[filepath.Clean(f.File)] = true
-		fi, err := os.Stat(f.File)
-		if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 == 0 {
+		seen = append(seen, fi)
+		if fi.Mode().Perm()&0o022 == 0 {
 			continue
 		}
 		row := Certificate{}
-		row.add(FolderPermissions, "folder %s is mode %04o: group or others may write it, and so replace a CA, a key or a kubeconfig in it: chmod go-w %s", f.File, modeBits(fi), f.File)
+		if f.Name == kubelet {
+			row.add(FolderPermissions, "folder %s is mode %04o: group or others may write it, and so replace the kubelet's client certificate and key in it (which %s names), giving the kubelet another identity: chmod go-w %s", f.File, modeBits(fi), pki.KubeletKubeconfig, f.File)
+		} else {
+			row.add(FolderPermissions, "folder %s is mode %04o: group or others may write it, and so replace a CA, a key or a kubeconfig in it: chmod go-w %s", f.File, modeBits(fi), f.File)
+		}
 		f.Problems = row.Problems
 		out = append(out, f)
 	}
@@ -127,4 +147,21 @@ func embedsSecret(cfg *clientcmdapi.Config) bool {
 		}
 	}
 	return false
+}
+
+// checkKubeletCert reports the kubelet's client certificate file that
+// kubelet.conf names (certPath) when another user may replace it
+// (checkReplaceable), as any certificate file. keyFile is the key file
+// checkMode checked, "" for none: when it is the same file
+// (kubelet-client-current.pem holds both), checkMode has reported its mode
+// and owner already, as a key's.
+func checkKubeletCert(row *Certificate, certPath, keyFile string) {
+	if keyFile != "" {
+		c, errC := os.Stat(certPath)
+		k, errK := os.Stat(keyFile)
+		if errC == nil && errK == nil && os.SameFile(c, k) {
+			return
+		}
+	}
+	checkReplaceable(row, certPath)
 }

@@ -39,10 +39,12 @@ type Info struct {
 	// ("sa"), whose sa.key signs every service-account token, at a mode
 	// group or others may read (key-permissions).
 	KeyPairs []KeyPair `json:"keyPairs,omitempty"`
-	// Folders are the certificate folder, its etcd folder and the
-	// kubeconfig folder, listed only with a problem, and in no table:
-	// group or others may write them (folder-permissions), and so replace
-	// a CA, a key or a kubeconfig in them.
+	// Folders are the certificate folder, its etcd folder, the
+	// kubeconfig folder and the folders of the kubelet's client
+	// certificate and key that kubelet.conf names, listed only with a
+	// problem, and in no table: group or others may write them
+	// (folder-permissions), and so replace a CA, a key or a kubeconfig in
+	// them, or give the kubelet another identity.
 	Folders []Folder `json:"folders,omitempty"`
 	// RestartsOwed lists the static pods that must still be restarted to
 	// use renewed certificates: restarts that `renew --restart-control-plane`
@@ -63,7 +65,7 @@ type KeyPair struct {
 
 // Folder is a folder of certificates or kubeconfigs, with its problems.
 type Folder struct {
-	Name     string    `json:"name"` // "cert-dir", "etcd-cert-dir", "kubeconfig-dir"
+	Name     string    `json:"name"` // "cert-dir", "etcd-cert-dir", "kubeconfig-dir", "kubelet-cert-dir"
 	File     string    `json:"file"` // its path
 	Problems []Problem `json:"problems"`
 }
@@ -157,11 +159,14 @@ const (
 	// replaced makes the components trust what another CA signs. Also a
 	// kubeconfig that embeds no credential (kubelet.conf after the TLS
 	// bootstrap) that group or others may write: it holds the CA and the
-	// server its client trusts, and names the key it uses.
+	// server its client trusts, and names the key it uses; and the
+	// kubelet's client certificate it names in a file apart from its key.
 	CertPermissions ProblemType = "cert-permissions"
-	// FolderPermissions: the certificate folder, its etcd folder or the
-	// kubeconfig folder is writable by group or others, who may replace
-	// a CA, a key or a kubeconfig in it (in Info.Folders).
+	// FolderPermissions: the certificate folder, its etcd folder, the
+	// kubeconfig folder or the kubelet's folder that kubelet.conf names
+	// is writable by group or others, who may replace a CA, a key or a
+	// kubeconfig in it, or the kubelet's certificate and key (in
+	// Info.Folders).
 	FolderPermissions ProblemType = "folder-permissions"
 	// CADataMismatch: a kubeconfig's certificate-authority-data
 	// holds none of the certificates of its CA file: its client rejects

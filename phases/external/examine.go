@@ -291,6 +291,9 @@ func (im *importer) authority(t renewal.Target) *authority {
 // (renewal.Target.Place), and the existing ones they replace.
 func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM []byte, ca *authority) error {
 	files, err := c.Place(im.o.CertDir, im.o.KubeconfigDir, certPEM, keyPEM, pki.EncodeCerts(ca.bundle...), f.Key)
+	if errors.Is(err, renewal.ErrNamesFiles) {
+		return im.namesFiles(c, f, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -303,6 +306,34 @@ func (im *importer) installFiles(c *candidate, f reqfile.Files, certPEM, keyPEM 
 		c.unchanged = c.unchanged && f.Same
 	}
 	return nil
+}
+
+// namesFiles adds to err, the refusal of c's kubeconfig in force because
+// it names its certificate files (kubelet.conf after the kubelet's TLS
+// bootstrap: the kubelet rotates them itself), the two ways on: keep it,
+// and drop the request f from the CSR folder (`init-phase kubeconfig
+// --use-csr` writes none for such a file now, as kubeadm keeps it); or
+// move it away, so that the import installs the CSR folder's kubeconfig,
+// as on a first installation.
+func (im *importer) namesFiles(c *candidate, f reqfile.Files, err error) error {
+	path := c.File(im.o.CertDir, im.o.KubeconfigDir)
+	drop := []string{f.Key, f.CSR, f.Request, c.certFile}
+	drop = slices.Compact(slices.DeleteFunc(drop, func(p string) bool { ok, _ := pki.Exists(p); return !ok }))
+	keep := "keep it as it is"
+	if c.Name == pki.KubeletKubeconfig {
+		keep = "keep it as it is (the kubelet renews those files itself)"
+	}
+	return fmt.Errorf("%w: to %s, remove this request from the CSR folder (rm %s), as `certctl init-phase kubeconfig --use-csr` writes none for such a file; to replace it with this certificate, move %s out of %s and import again, which installs the kubeconfig of the CSR folder in its place",
+		err, keep, strings.Join(quoteAll(drop), " "), path, im.o.KubeconfigDir)
+}
+
+// quoteAll is each of paths quoted for a shell.
+func quoteAll(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = output.ShellQuote(p)
+	}
+	return out
 }
 
 // remake is the command, quoted, that writes t's key and CSR into the

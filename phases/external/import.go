@@ -28,6 +28,12 @@ type ImportOptions struct {
 	KeepBackups int
 	// Inventory lists what is imported; pki.Kubeadm() when nil.
 	Inventory pki.Inventory
+	// NodeName, when set, is this node's name: nodeRegistration.name of
+	// ConfigFile (--config), which messages name. A request that names a
+	// node must name this one, also on a first installation, where no
+	// certificate in force names the node yet. Without it, only the
+	// certificates in force say the node's name.
+	NodeName, ConfigFile string
 }
 
 type importer struct {
@@ -51,6 +57,9 @@ type importer struct {
 	// read once: nodeRead.
 	thisNode thisNode
 	nodeRead bool
+	// nodesWarned: the warning that NodeName and the certificates in
+	// force name two nodes was given (nodes).
+	nodesWarned bool
 	// elsewhere say where signed certificates the import waits for are,
 	// under another name (lookalike, misplaced).
 	elsewhere []string

@@ -297,6 +297,11 @@ func like(old *oldFile, data []byte) txn.File {
 	return txn.File{Target: old.path, Data: data, Mode: old.mode, UID: old.uid, GID: old.gid}
 }
 
+// ErrNamesFiles is what place refuses to install into: a kubeconfig whose
+// user refers to certificate files (kubelet.conf after the kubelet's TLS
+// bootstrap), which `certs import` says what to do about.
+var ErrNamesFiles = errors.New("certctl installs embedded client certificates only")
+
 // place fills the client certificate, key and CA data into the
 // kubeconfig at path, else, for a first installation, into the one at
 // base. Every other field is kept; a cluster that names a CA file keeps it.
@@ -323,7 +328,7 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 		}
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q of current context %q authenticates with %s, not a client certificate: %s", path, path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), fix)
 	case user.ClientCertificate != "" || user.ClientKey != "":
-		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): certctl installs embedded client certificates only", path, path, userName)
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): %w", path, path, userName, ErrNamesFiles)
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
 	}
