@@ -11,6 +11,7 @@ import (
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/initphase"
+	"github.com/certctl/certctl/pki"
 )
 
 func newInitPhaseCommand() *cobra.Command {
@@ -105,7 +106,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 			NAME.conf.request.json are written under --csr-dir, as kubeadm's
 			`+"`certs generate-csr`"+` lays them out; `+"`certctl certs import`"+`
 			then installs each signed certificate into its kubeconfig file. A
-			kubelet.conf that names the certificate and key the kubelet rotates
+			`+pki.KubeletKubeconfig+` that names the certificate and key the kubelet rotates
 			(after its TLS bootstrap) is kept, as kubeadm keeps it: no CSR is
 			written for it.
 		`),
