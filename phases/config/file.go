@@ -70,6 +70,9 @@ type File struct {
 func LoadFile(path string, base Cluster) (*File, error) {
 	data, err := readConfig(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read config file %s: %w: give --config the path of kubeadm's configuration file (InitConfiguration or JoinConfiguration, and ClusterConfiguration)", path, err)
+		}
 		return nil, fmt.Errorf("read config file %s: %w", path, err)
 	}
 	f, err := Parse(data, base)
