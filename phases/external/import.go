@@ -65,6 +65,9 @@ type importer struct {
 	elsewhere []string
 }
 
+// csrDirFix says which folder --csr-dir names.
+const csrDirFix = "give --csr-dir the folder that `certctl init-phase ... --use-csr` or `certctl renew --use-csr` wrote the keys and CSRs into"
+
 // Import installs the certificates an external CA signed for the requests
 // in o.CSRDir (see WriteCSRs, and `certctl init-phase certs --use-csr`,
 // and `kubeadm certs generate-csr` for kubeconfig files). Each NAME.crt is
@@ -97,9 +100,9 @@ func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 		}
 	}
 	if st, err := os.Stat(o.CSRDir); err != nil {
-		return nil, fmt.Errorf("read the CSR folder: %w", err)
+		return nil, fmt.Errorf("read the CSR folder: %w: %s", err, csrDirFix)
 	} else if !st.IsDir() {
-		return nil, fmt.Errorf("the CSR folder %s is not a folder", o.CSRDir)
+		return nil, fmt.Errorf("the CSR folder %s is not a folder: %s", o.CSRDir, csrDirFix)
 	}
 	// Names and files do not depend on the cluster's settings; with a
 	// local etcd every target is looked for.
