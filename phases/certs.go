@@ -360,6 +360,7 @@ func writeCSR(ctx context.Context, env *Env, group string, p, ca pki.Profile, sl
 	if _, err := c.Write(env.Rand, func() (crypto.Signer, error) { return env.keys.Get(ctx) }); err != nil {
 		return err
 	}
+	env.csrs++
 	switch {
 	case c.Kept:
 		env.logf("[%s] Using the existing %q CSR and key", group, p.Name)

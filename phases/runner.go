@@ -65,12 +65,18 @@ type Env struct {
 	planned  map[string]bool // files the check pass decided to create
 	warned   map[string]bool // warnings already printed
 	newKeys  int
+	csrs     int // CSRs the real pass wrote or kept (writeCSR)
 	keys     *pki.KeyPool
 	// madeCAs holds the CA certificates made this run, by path: for an
 	// existing CA key made in the check pass and written as they are in
 	// the real pass.
 	madeCAs map[string]*x509.Certificate
 }
+
+// CSRs is how many CSRs the real pass of a UseCSR run wrote or kept in
+// CSRDir: none when the one phase it ran kept a kubeconfig that names its
+// certificate files (kubelet.conf after the TLS bootstrap).
+func (e *Env) CSRs() int { return e.csrs }
 
 // Select returns the phases of group ("certs") named by name: "all" for
 // every phase of the group, in order, or one phase's short name. An unknown

@@ -124,6 +124,11 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 	if err != nil || !o.UseCSR {
 		return err
 	}
+	if env.CSRs() == 0 {
+		// kubelet.conf kept as it names its files: nothing to hand the CA operator.
+		fmt.Fprintln(o.Out, "\nNo CSR was written.")
+		return nil
+	}
 	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
 	return nil
 }
