@@ -59,6 +59,13 @@ func Parse(s string, extra ...string) (Format, error) {
 	return Format{}, fmt.Errorf("unknown output format %q: use %s", s, formatList(extra))
 }
 
+// Structured is whether f prints the command's schema (json, yaml,
+// jsonpath) rather than the lines or table of text and wide: a summary a
+// script reads, printed also after an error.
+func (f Format) Structured() bool {
+	return f.Name == "json" || f.Name == "yaml" || f.Name == "jsonpath"
+}
+
 // Print writes obj in f: json, yaml or jsonpath from obj's JSON form, text
 // and wide with table(wide).
 func (f Format) Print(w io.Writer, obj any, table func(w io.Writer, wide bool) error) error {

@@ -27,7 +27,7 @@ import (
 func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
 	w := &output.CountingWriter{W: out}
 	err := runImportLocked(ctx, o, f, wait, w, errOut)
-	if err != nil && w.N == 0 && f.Name != "text" && f.Name != "wide" {
+	if err != nil && w.N == 0 && f.Structured() {
 		return cmp.Or((&ImportSummary{DryRun: o.DryRun}).Print(out, f, err), err)
 	}
 	return err
@@ -54,7 +54,7 @@ func runImportLocked(ctx context.Context, o ImportOptions, f output.Format, wait
 }
 
 func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Writer) error {
-	text := f.Name == "text" || f.Name == "wide"
+	text := !f.Structured()
 	if text {
 		fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
 	}

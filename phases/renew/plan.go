@@ -44,7 +44,7 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 	start := *r.summary
 	return node.DryRun(ctx, o.ErrOut, o.Out, o.Cluster.CertificatesDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 		*r.summary = start
-		if Structured(o.Format) {
+		if o.Format.Structured() {
 			w = io.Discard
 		}
 		r.o.Out, opts.Out = w, w

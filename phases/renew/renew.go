@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options) error {
 		r.summary.PendingRestarts = append(r.summary.PendingRestarts, r.owed.Components...)
 	}
 	r.summary.end(o.Now(), err)
-	if Structured(o.Format) {
+	if o.Format.Structured() {
 		err = cmp.Or(err, o.Format.Print(o.Out, r.summary, nil))
 	}
 	return err
@@ -289,7 +289,7 @@ func isAll(args []string) bool { return len(args) == 1 && args[0] == "all" }
 // out is where the progress lines go: Out in text mode, nowhere with
 // Quiet or JSON.
 func (r *run) out() io.Writer {
-	if r.o.Quiet || Structured(r.o.Format) {
+	if r.o.Quiet || r.o.Format.Structured() {
 		return io.Discard
 	}
 	return r.o.Out
@@ -312,7 +312,7 @@ func (r *run) progressOut() io.Writer {
 	switch {
 	case r.o.Quiet:
 		return io.Discard
-	case Structured(r.o.Format):
+	case r.o.Format.Structured():
 		return r.o.ErrOut
 	}
 	return r.o.Out

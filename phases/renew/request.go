@@ -59,7 +59,7 @@ func (r *Request) Check() error {
 	if r.Format, err = output.Parse(r.Output); err != nil {
 		return err
 	}
-	if r.Quiet && Structured(r.Format) {
+	if r.Quiet && r.Format.Structured() {
 		return fmt.Errorf("--quiet and -o %s both say what to print: drop one of them", r.Output)
 	}
 	switch {
@@ -148,7 +148,7 @@ func (r *Request) Main(ctx context.Context) error {
 		cluster, source, err = r.Settings()
 	}
 	if err != nil {
-		if f, ferr := output.Parse(r.Output); ferr == nil && Structured(f) { // the summary, whatever happened
+		if f, ferr := output.Parse(r.Output); ferr == nil && f.Structured() { // the summary, whatever happened
 			r.defaults()
 			now := r.Now()
 			s := newSummary(now, r.IfExpiresWithin)

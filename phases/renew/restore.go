@@ -30,7 +30,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	out := &output.CountingWriter{W: o.Out}
 	o.Out = out
 	err := restore(ctx, o, name)
-	if err != nil && out.N == 0 && Structured(o.Format) {
+	if err != nil && out.N == 0 && o.Format.Structured() {
 		// Refused before it had a restore to report (no such backup,
 		// the lock held): the summary says so, empty.
 		return cmp.Or(printRestoreErr(out, o.Format, "", &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
@@ -69,7 +69,7 @@ func restore(ctx context.Context, o Options, name string) error {
 		return err
 	}
 	r.warnRestore(res)
-	if !Structured(o.Format) {
+	if !o.Format.Structured() {
 		writeRestore(o.Out, dir, res, false, Restart{})
 		if !o.Restart.Enabled && len(res.Restored) > 0 {
 			writeRestartAdvice(o.Out, "restart", "restored", res.Restarts)
@@ -80,7 +80,7 @@ func restore(ctx context.Context, o Options, name string) error {
 		// next renew --restart-control-plane.
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, res.Restarts), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
 	}
-	if Structured(o.Format) {
+	if o.Format.Structured() {
 		// With the restarts' warnings, as renew's summary lists them.
 		all := *res
 		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
@@ -107,7 +107,7 @@ func printRestore(out io.Writer, f output.Format, dir string, res *renewal.Resto
 // printRestoreErr is printRestore with err, the restore's error, as the
 // summary's exitCode and error.
 func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result, err error) error {
-	if !Structured(f) {
+	if !f.Structured() {
 		writeRestore(out, dir, res, dryRun, restart)
 		return nil
 	}
@@ -129,7 +129,7 @@ func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.Re
 // refused is a restore refused before it began: with -o json, yaml or
 // jsonpath its summary, empty but for exitCode and error, then err.
 func (r RestoreRequest) refused(f output.Format, err error) error {
-	if !Structured(f) {
+	if !f.Structured() {
 		return err
 	}
 	return cmp.Or(printRestoreErr(r.Out, f, "", &renewal.RestoreResult{}, r.DryRun, r.Restart, nil, err), err)

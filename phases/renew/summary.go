@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
 )
@@ -172,12 +171,6 @@ func (s *Summary) end(now time.Time, err error) {
 		s.Status = statusError
 		s.Error = err.Error()
 	}
-}
-
-// Structured is whether f prints a summary (json, yaml, jsonpath) rather
-// than the progress lines of text and wide (and of no -o at all).
-func Structured(f output.Format) bool {
-	return f.Name == "json" || f.Name == "yaml" || f.Name == "jsonpath"
 }
 
 // RestoreSummary is what `certctl restore BACKUP -o json|yaml|jsonpath=`
