@@ -102,6 +102,23 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	return nil, fmt.Errorf("pki: unsupported private key type %T: use RSA or ECDSA", k)
 }
 
+// IsDERKey reports whether data is a private key in DER (PKCS#8, PKCS#1 or
+// SEC 1), not the PEM that certctl and the components read: a CA on
+// Windows hands its files out so.
+func IsDERKey(data []byte) bool {
+	_, err8 := x509.ParsePKCS8PrivateKey(data)
+	_, err1 := x509.ParsePKCS1PrivateKey(data)
+	_, errEC := x509.ParseECPrivateKey(data)
+	return err8 == nil || err1 == nil || errEC == nil
+}
+
+// IsDERCertificate reports whether data is one certificate in DER, not
+// PEM (a Windows CA's .cer file).
+func IsDERCertificate(data []byte) bool {
+	_, err := x509.ParseCertificate(data)
+	return err == nil
+}
+
 // MarshalPublicKey encodes a public key as PKIX "PUBLIC KEY" PEM (sa.pub).
 func MarshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)

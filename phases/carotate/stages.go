@@ -1,7 +1,6 @@
 package carotate
 
 import (
-	"bytes"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -63,18 +62,11 @@ func (r *run) readGiven() (side, error) {
 // in DER), and the command that converts it; "" when neither does.
 func derGiven(certFile, keyFile string) string {
 	q := output.ShellQuote
-	if data, err := pki.ReadFile(certFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
-		if _, err := x509.ParseCertificate(data); err == nil {
-			return fmt.Sprintf("%s holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`, and give that", certFile, q(certFile), q(certFile+".pem"))
-		}
+	if data, err := pki.ReadFile(certFile); err == nil && pki.IsDERCertificate(data) {
+		return fmt.Sprintf("%s holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`, and give that", certFile, q(certFile), q(certFile+".pem"))
 	}
-	if data, err := pki.ReadFile(keyFile); err == nil && !bytes.Contains(data, []byte("-----BEGIN")) {
-		_, err8 := x509.ParsePKCS8PrivateKey(data)
-		_, err1 := x509.ParsePKCS1PrivateKey(data)
-		_, errEC := x509.ParseECPrivateKey(data)
-		if err8 == nil || err1 == nil || errEC == nil {
-			return fmt.Sprintf("%s holds a DER private key, not PEM: convert it with `openssl pkey -inform der -in %s -out %s && chmod 600 %s`, and give that", keyFile, q(keyFile), q(keyFile+".pem"), q(keyFile+".pem"))
-		}
+	if data, err := pki.ReadFile(keyFile); err == nil && pki.IsDERKey(data) {
+		return fmt.Sprintf("%s holds a DER private key, not PEM: convert it with `openssl pkey -inform der -in %s -out %s && chmod 600 %s`, and give that", keyFile, q(keyFile), q(keyFile+".pem"), q(keyFile+".pem"))
 	}
 	return ""
 }

@@ -2,12 +2,12 @@ package external
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"strings"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/pki"
 )
 
 // pkcs7SignedData is the DER of the OID of PKCS#7 SignedData
@@ -39,7 +39,7 @@ func notPEM(file string, data []byte, err error) error {
 	case blocks["CERTIFICATE REQUEST"] || blocks["NEW CERTIFICATE REQUEST"]:
 		return fmt.Errorf("it holds a CSR, not the certificate signed for it: have the CSR signed, and put the certificate your CA returns there, in PEM")
 	case len(blocks) == 0 && len(data) > 0 && data[0] == 0x30:
-		if _, derr := x509.ParseCertificate(data); derr == nil {
+		if pki.IsDERCertificate(data) {
 			return fmt.Errorf("it holds a DER certificate, not PEM: convert it with `openssl x509 -inform der -in %s -out %s`", f, f)
 		}
 		if i := bytes.Index(data, pkcs7SignedData); i >= 0 && i < 32 {
