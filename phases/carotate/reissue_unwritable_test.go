@@ -32,7 +32,7 @@ func TestReissueRefusesUnwritableFile(t *testing.T) {
 	// run's start (to the second): not a change of the node.
 	after := treetest.Snapshot(t, root)
 	for _, m := range []map[string]string{before, after} {
-		delete(m, filepath.Join(root, lock.FileName))
+		delete(m, filepath.Join(f.node.Dir, lock.FileName))
 	}
 	treetest.AssertSame(t, before, after)
 }
