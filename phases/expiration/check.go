@@ -263,6 +263,12 @@ func (c *checker) configFlag() string {
 	return " --config " + output.ShellQuote(c.o.ConfigFile)
 }
 
+// initKubeconfig is the init-phase command that makes the kubeconfig file
+// again, with the folders and --config of this check.
+func (c *checker) initKubeconfig(file string) string {
+	return fmt.Sprintf("`certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(filepath.Base(file), ".conf"), c.configFlag(), c.o.FolderFlags)
+}
+
 // leaf checks one certificate file pair or kubeconfig.
 func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	st := pki.Store{Dir: c.o.CertDir}
@@ -282,14 +288,14 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 		if err != nil {
 			fix := kubeconfig.SwitchBack(row.File, cfg)
 			if fix == "" {
-				fix = fmt.Sprintf("remove it and run `certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
+				fix = "remove it and run " + c.initKubeconfig(row.File)
 			}
 			row.add(Unreadable, "kubeconfig %s: %v: %s", row.File, err, fix)
 			return row
 		}
 		c.setCert(&row, chain[0])
 		if pki.KeyMatches(chain[0], key) != nil {
-			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run `certctl init-phase kubeconfig %s%s%s`", row.File, strings.TrimSuffix(t.BaseName, ".conf"), c.configFlag(), c.o.FolderFlags)
+			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run %s", row.File, c.initKubeconfig(row.File))
 		}
 		cert, inter, kc = chain[0], chain[1:], cfg
 	} else {
@@ -374,7 +380,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 	// What to do about a certificate or key that cannot be used: the
 	// kubelet's rotation when it is the file the kubelet rotates, else a
 	// new kubelet.conf.
-	fix := fmt.Sprintf("restore %s from a backup, or remove it and run `certctl init-phase kubeconfig %s%s%s`", path, strings.TrimSuffix(pki.KubeletKubeconfig, ".conf"), c.configFlag(), c.o.FolderFlags)
+	fix := fmt.Sprintf("restore %s from a backup, or remove it and run %s", path, c.initKubeconfig(path))
 	if row.File != path {
 		fix = kubeletReadFix(nil)
 	}
@@ -456,7 +462,7 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		return nil, false
 	}
 	if err != nil {
-		row.add(Unreadable, "%v: restore it from a backup", err)
+		row.add(Unreadable, "%v: restore it from a backup, or remove it and run %s", err, c.initKubeconfig(row.File))
 		return nil, false
 	}
 	if embedsSecret(cfg) {

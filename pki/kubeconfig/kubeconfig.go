@@ -3,8 +3,10 @@
 package kubeconfig
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -50,9 +52,11 @@ func Write(path string, cfg *clientcmdapi.Config) error {
 	return atomicfile.WriteFile(path, data, Mode)
 }
 
-// Load reads a kubeconfig file.
+// Load reads a kubeconfig file. An empty one is an error: clientcmd
+// reads it as a kubeconfig with no context, which every use of it then
+// reported as `current context "" not found`.
 func Load(path string) (*clientcmdapi.Config, error) {
-	cfg, err := pki.ReadParsed(path, "kubeconfig", clientcmd.Load)
+	cfg, err := pki.ReadParsed(path, "kubeconfig", parse)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +68,15 @@ func Load(path string) (*clientcmdapi.Config, error) {
 		u.LocationOfOrigin = path
 	}
 	return cfg, nil
+}
+
+// parse is clientcmd.Load, refusing a file with nothing but white space
+// (a `> admin.conf` that failed, a file system that lost it).
+func parse(data []byte) (*clientcmdapi.Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	return clientcmd.Load(data)
 }
 
 // Resolve is the file a path p of a kubeconfig loaded from origin names
