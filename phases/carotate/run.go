@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -324,5 +325,14 @@ func (r *run) printPlan() {
 		if !missing(f) {
 			fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
 		}
+	}
+	// --to and --all-stages: the later stages, whose files depend on
+	// what this one writes, are planned by a dry run after it.
+	if i, j := slices.Index(Stages, r.step), slices.Index(Stages, r.o.To); i >= 0 && j > i {
+		later, what := Stages[i+1:j+1], "they write"
+		if len(later) == 1 {
+			what = "it writes"
+		}
+		fmt.Fprintf(r.o.Out, "[dry-run] then, after the restarts of stage %s (--restart-control-plane), stage %s: run --dry-run again after stage %s to see what %s\n", r.step, strings.Join(later, ", then "), r.step, what)
 	}
 }
