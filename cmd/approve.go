@@ -33,8 +33,10 @@ func newApproveCommand() *cobra.Command {
 			` + "`certctl renew --use-api`" + ` made on node NODE (named
 			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints; where such a
 			name could be another node's, only if its request asks for NODE's
-			certificate), through their /approval subresource, each after the
-			checks the Kubernetes documentation asks of an approver:
+			certificate; of several for one certificate, only the newest: renew
+			made the others for a key it has replaced since), through their
+			/approval subresource, each after the checks the Kubernetes
+			documentation asks of an approver:
 
 			- proof of possession: the request's self-signature is valid, so the
 			  requester holds the private key;
@@ -146,7 +148,8 @@ func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string
 func (f *csrBatchFlags) batch(cmd *cobra.Command, args []string) signer.Batch {
 	return signer.Batch{
 		Names: args, FromNode: f.fromNode, DryRun: f.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Of:     apirenew.FromNode(f.fromNode, nil),
-		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
+		Of:          apirenew.FromNode(f.fromNode, nil),
+		Certificate: apirenew.CertificateFromNode(f.fromNode, nil),
+		Debugf:      func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }
