@@ -64,6 +64,7 @@ func newApproveCommand() *cobra.Command {
 		`),
 		Args: namesOrFromNode(&o.csrs.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.policy.readConfigMapWith(&o.csrs.api)
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
 			return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
 		},
