@@ -33,8 +33,10 @@ func newApproveCommand() *cobra.Command {
 			` + "`certctl renew --use-api`" + ` made on node NODE (named
 			certctl-NODE-CERTIFICATE-KEYHASH: the command renew prints; where such a
 			name could be another node's, only if its request asks for NODE's
-			certificate), through their /approval subresource, each after the
-			checks the Kubernetes documentation asks of an approver:
+			certificate; of several for one certificate, only the newest: renew
+			made the others for a key it has replaced since), through their
+			/approval subresource, each after the checks the Kubernetes
+			documentation asks of an approver:
 
 			- proof of possession: the request's self-signature is valid, so the
 			  requester holds the private key;
@@ -62,6 +64,7 @@ func newApproveCommand() *cobra.Command {
 		`),
 		Args: namesOrFromNode(&o.csrs.fromNode),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.policy.readConfigMapWith(&o.csrs.api)
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
 			return signer.ApproveWith(cmd.Context(), o.csrs.api.connect, load, o.policy.rules(), o.ApproveOptions, o.csrs.batch(cmd, args), cmd.ErrOrStderr())
 		},
@@ -146,7 +149,8 @@ func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string
 func (f *csrBatchFlags) batch(cmd *cobra.Command, args []string) signer.Batch {
 	return signer.Batch{
 		Names: args, FromNode: f.fromNode, DryRun: f.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Of:     apirenew.FromNode(f.fromNode, nil),
-		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
+		Of:          apirenew.FromNode(f.fromNode, nil),
+		Certificate: apirenew.CertificateFromNode(f.fromNode, nil),
+		Debugf:      func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }

@@ -59,6 +59,7 @@ func newSignCommand() *cobra.Command {
 				return err // before the CA is read, as every command with --cert-dir
 			}
 			o.Now, o.Out, o.ErrOut, o.CertDir = time.Now(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o.policy.cluster.CertDir
+			o.policy.readConfigMapWith(&o.api)
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
 			return signer.SignWith(cmd.Context(), o.api.connect, load, o.policy.rules(), args[0], o.SignFiles)
 		},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
 )
@@ -51,5 +52,22 @@ func (f *policyFlags) rules() signer.NodeRules {
 	return signer.NodeRules{
 		PolicyOptions:     signer.PolicyOptions{AllowSystemMasters: f.allowMasters, RequesterGroups: f.requesterGroups, RequesterUsers: f.requesterUsers},
 		ControlPlaneNodes: f.nodes, FromConfigMap: f.cluster.configFile == "",
+	}
+}
+
+// readConfigMapWith makes the settings, without --config, come from the
+// kubeadm-config ConfigMap of the cluster whose CSRs the command approves
+// or signs, read with api's client (--kubeconfig, then $KUBECONFIG, ...:
+// docs/renew.md), as the control-plane Nodes are: approve, sign and signer
+// run then judge a request by the same settings. Not with
+// /etc/kubernetes/admin.conf, which the node-folder commands read, and
+// which may be absent or another cluster's.
+func (f *policyFlags) readConfigMapWith(api *apiFlags) {
+	f.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
+		c, err := api.client()
+		if err != nil {
+			return nil, "", err
+		}
+		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), c.Source, nil
 	}
 }

@@ -126,13 +126,7 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	}
 	// Without --config the cluster's settings come from its kubeadm-config
 	// ConfigMap, read with the signer's own client.
-	o.policy.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
-		c, err := o.api.client()
-		if err != nil {
-			return nil, "", err
-		}
-		return c.CoreV1().ConfigMaps(config.ConfigMapNamespace), c.Source, nil
-	}
+	o.policy.readConfigMapWith(&o.api)
 	cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err

@@ -191,11 +191,21 @@ type Unclear struct {
 // --all-from-node`: apirenew.FromNode), and those pending that of cannot
 // tell, with why.
 func PendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (bool, error)) ([]string, []Unclear, error) {
+	csrs, unclear, err := pendingOf(ctx, client, of)
+	names := make([]string, len(csrs))
+	for i, c := range csrs {
+		names[i] = c.Name
+	}
+	return names, unclear, err
+}
+
+// pendingOf is PendingOf with the CSRs themselves, sorted by name.
+func pendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (bool, error)) ([]*certv1.CertificateSigningRequest, []Unclear, error) {
 	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list CSRs: %w", err)
 	}
-	var names []string
+	var csrs []*certv1.CertificateSigningRequest
 	var unclear []Unclear
 	for i := range list.Items {
 		csr := &list.Items[i]
@@ -206,10 +216,10 @@ func PendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1
 		case why != nil:
 			unclear = append(unclear, Unclear{csr.Name, why})
 		case mine:
-			names = append(names, csr.Name)
+			csrs = append(csrs, csr)
 		}
 	}
-	sort.Strings(names)
+	sort.Slice(csrs, func(i, j int) bool { return csrs[i].Name < csrs[j].Name })
 	sort.Slice(unclear, func(i, j int) bool { return unclear[i].Name < unclear[j].Name })
-	return names, unclear, nil
+	return csrs, unclear, nil
 }

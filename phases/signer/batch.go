@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,14 @@ type Batch struct {
 	Names    []string
 	FromNode string
 	Of       func(*certv1.CertificateSigningRequest) (bool, error)
-	DryRun   bool // a server-side dry run
+	// Certificate, with FromNode, names the certificate of the node that
+	// a CSR Of accepts is for (apirenew.CertificateFromNode); nil: not
+	// known. Of several pending CSRs for one certificate, approve takes
+	// only the newest: `certctl renew --use-api` made the others for a key
+	// it has replaced since (--new-request, another key algorithm), so
+	// their certificates could never be installed.
+	Certificate func(*certv1.CertificateSigningRequest) string
+	DryRun      bool // a server-side dry run
 	// Debugf prints what is read and decided (-v 2); nil: nothing.
 	Debugf      func(format string, args ...any)
 	Out, ErrOut io.Writer
@@ -49,7 +57,7 @@ func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb stri
 		return b.Names, 0, nil
 	}
 	b.debugf("listing the pending CSRs of node %s", b.FromNode)
-	names, unclear, err := PendingOf(ctx, client, b.Of)
+	csrs, unclear, err := pendingOf(ctx, client, b.Of)
 	if err != nil {
 		return nil, 0, APIHint(err, "approver")
 	}
@@ -57,17 +65,86 @@ func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb stri
 	if verb == "deny" {
 		flags = " --reason REASON"
 	}
+	left := len(unclear)
+	if verb == "approve" && b.Certificate != nil {
+		var old []superseded
+		csrs, old = newestPerCertificate(csrs, b.Certificate)
+		for _, s := range old {
+			if len(s.tied) > 0 {
+				left++
+				fmt.Fprintf(b.ErrOut, "[approve] CSR %s left alone: CSRs %s of node %s, all for its certificate %s, were created in the same second, and only the newest has the key the node keeps: approve by name the one `certctl renew --use-api` printed last, and deny the others\n", s.name, strings.Join(s.tied, ", "), b.FromNode, s.certificate)
+				continue
+			}
+			fmt.Fprintf(b.ErrOut, "[approve] CSR %s left alone: CSR %s, created later on node %s for the same certificate %s, replaces it (`certctl renew --use-api` made it with a new key: --new-request, or another key algorithm), so its certificate could never be installed; deny it (certctl deny %s --reason Superseded)\n", s.name, s.by, b.FromNode, s.certificate, s.name)
+		}
+	}
 	for _, u := range unclear {
 		fmt.Fprintf(b.ErrOut, "[%s] CSR %s left alone: it may not be node %s's: %v; check it, and if it is, %s it by name (certctl %s %s%s)\n", verb, u.Name, b.FromNode, u.Why, verb, verb, u.Name, flags)
 	}
+	names := make([]string, len(csrs))
+	for i, c := range csrs {
+		names[i] = c.Name
+	}
 	if len(names) == 0 {
-		if len(unclear) > 0 {
-			return nil, 0, fmt.Errorf("no pending CSR is certainly node %q's: %d left alone, each listed above", b.FromNode, len(unclear))
+		if left > 0 {
+			return nil, 0, fmt.Errorf("no pending CSR is certainly node %q's: %d left alone, each listed above", b.FromNode, left)
 		}
 		return nil, 0, fmt.Errorf("no pending CSR of node %q: `certctl renew --use-api` on it names them certctl-%s-CERTIFICATE-KEYHASH; check the name with kubectl get csr", b.FromNode, strings.ToLower(b.FromNode))
 	}
 	b.debugf("pending CSRs of node %s: %s", b.FromNode, strings.Join(names, ", "))
-	return names, len(unclear), nil
+	return names, left, nil
+}
+
+// superseded is a pending CSR of a node for a certificate that a newer
+// pending CSR of that node is for too (by), or that CSRs created in the
+// same second are for (tied, itself among them).
+type superseded struct {
+	name, by, certificate string
+	tied                  []string
+}
+
+// newestPerCertificate keeps, of the CSRs for one certificate (certOf), the
+// one created last, and returns the others as superseded by it: `certctl
+// renew --use-api` creates a CSR for a certificate again only with a new
+// pending key, which replaces the old one. When the newest were created in
+// the same second (creationTimestamp's precision), none of them is kept:
+// each is returned with tied set. csrs keeps its order.
+func newestPerCertificate(csrs []*certv1.CertificateSigningRequest, certOf func(*certv1.CertificateSigningRequest) string) ([]*certv1.CertificateSigningRequest, []superseded) {
+	byCert := map[string][]*certv1.CertificateSigningRequest{}
+	for _, c := range csrs {
+		if cert := certOf(c); cert != "" {
+			byCert[cert] = append(byCert[cert], c)
+		}
+	}
+	drop := map[string]bool{}
+	var out []superseded
+	for cert, group := range byCert {
+		if len(group) < 2 {
+			continue
+		}
+		newest := slices.MaxFunc(group, func(a, b *certv1.CertificateSigningRequest) int {
+			return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
+		})
+		var tied []string
+		for _, c := range group {
+			switch {
+			case c.CreationTimestamp.Equal(&newest.CreationTimestamp):
+				tied = append(tied, c.Name)
+			default:
+				drop[c.Name] = true
+				out = append(out, superseded{name: c.Name, by: newest.Name, certificate: cert})
+			}
+		}
+		if len(tied) > 1 {
+			slices.Sort(tied)
+			for _, n := range tied {
+				drop[n] = true
+				out = append(out, superseded{name: n, certificate: cert, tied: tied})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b superseded) int { return strings.Compare(a.name, b.name) })
+	return slices.DeleteFunc(csrs, func(c *certv1.CertificateSigningRequest) bool { return drop[c.Name] }), out
 }
 
 // each runs do on b's CSRs (Each): an error names the CSRs left alone,

@@ -169,7 +169,14 @@ func (b *BuiltInSigner) read(certDir string) {
 		controllers, _ = manifests.FlagValue(c, "controllers")
 		b.checkFiles(pod, c, certDir)
 	}
+	refused := ""
+	if csrSigningEnabled(controllers) {
+		refused = b.refusal(certDir)
+	}
 	switch {
+	case refused != "":
+		b.Reason = "kube-controller-manager does not start with these signing flags (problem below)"
+		b.Problems = append(b.Problems, refused)
 	case !set:
 		b.Reason = "--cluster-signing-cert-file and --cluster-signing-key-file are empty or not set (kubeadm's external-CA mode): `certctl signer enable` turns it on"
 	case !csrSigningEnabled(controllers):
@@ -177,6 +184,46 @@ func (b *BuiltInSigner) read(certDir string) {
 	default:
 		b.Enabled = true
 	}
+}
+
+// refusal says why kube-controller-manager would not start with the
+// signing flags of b, as its csrsigning controller decides
+// (cmd/kube-controller-manager/app/certificates.go,
+// startCSRSigningController): the general pair set together with a
+// per-signer file ("cannot specify default and per controller certs at the
+// same time"), or a per-signer pair with one file only (that signer is
+// started and cannot read the missing file). "" when it would start. What
+// `kubeadm upgrade` writes (the general pair on ca.crt) beside per-signer
+// flags kept in extraArgs is the first case.
+func (b *BuiltInSigner) refusal(certDir string) string {
+	general := b.Flags["cluster-signing-cert-file"] != "" && b.Flags["cluster-signing-key-file"] != ""
+	prefixes := map[string]bool{}
+	for k := range b.Flags {
+		for _, suffix := range []string{"-cert-file", "-key-file"} {
+			if p, ok := strings.CutSuffix(k, suffix); ok && p != "cluster-signing" {
+				prefixes[p] = true
+			}
+		}
+	}
+	var perSigner, half []string
+	for _, p := range slices.Sorted(maps.Keys(prefixes)) {
+		cert, key := b.Flags[p+"-cert-file"], b.Flags[p+"-key-file"]
+		if cert != "" || key != "" {
+			perSigner = append(perSigner, "--"+p+"-*")
+		}
+		if (cert == "") != (key == "") {
+			half = append(half, "--"+p+"-*")
+		}
+	}
+	switch {
+	case general && len(perSigner) > 0:
+		return fmt.Sprintf("--cluster-signing-cert-file and --cluster-signing-key-file are set together with the per-signer flags %s, which kube-controller-manager refuses (\"cannot specify default and per controller certs at the same time\"): it does not start; keep one kind: `%s` (the general pair) or `%s`",
+			strings.Join(perSigner, ", "), castage.EnableCommand(b.Manifest, certDir, false), castage.EnableCommand(b.Manifest, certDir, true))
+	case len(half) > 0:
+		return fmt.Sprintf("the per-signer flags %s set a certificate file without its key file or the other way round: kube-controller-manager starts that signer without the missing file and does not start; set both files: `%s`",
+			strings.Join(half, ", "), castage.EnableCommand(b.Manifest, certDir, true))
+	}
+	return ""
 }
 
 // checkFiles adds a problem for each certificate file of the signing

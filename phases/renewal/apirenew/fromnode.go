@@ -43,7 +43,23 @@ func FromNode(node string, inv pki.Inventory) func(*certv1.CertificateSigningReq
 		inv = pki.Kubeadm()
 	}
 	m := nodeCSRs{node: node, inv: inv.Renewed(false)}
-	return m.of
+	return func(csr *certv1.CertificateSigningRequest) (bool, error) {
+		target, err := m.which(csr)
+		return target != "", err
+	}
+}
+
+// CertificateFromNode returns, for a CSR FromNode(node, inv) accepts, the
+// certificate it is for (signer.Batch.Certificate); "" for another.
+func CertificateFromNode(node string, inv pki.Inventory) func(*certv1.CertificateSigningRequest) string {
+	if inv == nil {
+		inv = pki.Kubeadm()
+	}
+	m := nodeCSRs{node: node, inv: inv.Renewed(false)}
+	return func(csr *certv1.CertificateSigningRequest) string {
+		target, _ := m.which(csr)
+		return target
+	}
 }
 
 type nodeCSRs struct {
@@ -51,7 +67,9 @@ type nodeCSRs struct {
 	inv  pki.Inventory
 }
 
-func (m nodeCSRs) of(csr *certv1.CertificateSigningRequest) (bool, error) {
+// which is the certificate of m.node that csr is for; "" for another
+// node's, and an error when it cannot tell (FromNode).
+func (m nodeCSRs) which(csr *certv1.CertificateSigningRequest) (string, error) {
 	var mine, others []nameReading
 	for _, r := range readNames(csr.Name, m.inv.CertNames()) {
 		if r.part == nodePart(m.node, r.target) {
@@ -62,14 +80,14 @@ func (m nodeCSRs) of(csr *certv1.CertificateSigningRequest) (bool, error) {
 	}
 	switch {
 	case len(mine) == 0:
-		return false, nil
+		return "", nil
 	case len(mine) == 1 && len(others) == 0 && partIsNode(m.node, mine[0].target):
-		return true, nil
+		return mine[0].target, nil
 	}
 	// The name cannot tell: the request does.
 	req, err := signer.ParseRequest(csr)
 	if err != nil {
-		return false, fmt.Errorf("its name reads as %s, and its request cannot tell: %w", m.readings(mine, others), err)
+		return "", fmt.Errorf("its name reads as %s, and its request cannot tell: %w", m.readings(mine, others), err)
 	}
 	var fit []string
 	for _, r := range others {
@@ -80,19 +98,19 @@ func (m nodeCSRs) of(csr *certv1.CertificateSigningRequest) (bool, error) {
 	i := slices.IndexFunc(mine, func(r nameReading) bool { return m.fits(csr, req, r.target, m.node) })
 	switch {
 	case i < 0 && len(fit) > 0:
-		return false, nil // another node's
+		return "", nil // another node's
 	case i < 0:
 		fitsNone := "does not fit it"
 		if len(mine)+len(others) > 1 {
 			fitsNone = "fits none of them"
 		}
-		return false, fmt.Errorf("its name reads as %s, and its request (subject %q, usages %s) %s", m.readings(mine, others), req.Subject.String(), signer.UsageList(csr.Spec.Usages), fitsNone)
+		return "", fmt.Errorf("its name reads as %s, and its request (subject %q, usages %s) %s", m.readings(mine, others), req.Subject.String(), signer.UsageList(csr.Spec.Usages), fitsNone)
 	case len(fit) > 0:
-		return false, fmt.Errorf("its name and request fit %s and also %s", describe(mine[i], m.node), strings.Join(fit, " and "))
+		return "", fmt.Errorf("its name and request fit %s and also %s", describe(mine[i], m.node), strings.Join(fit, " and "))
 	case !partIsNode(m.node, mine[i].target) && !m.namesNode(mine[i].target):
-		return false, fmt.Errorf("CSR names carry node %s as %q, as they carry every node name that certctl cuts or changes to it, and %s does not name its node", m.node, mine[i].part, mine[i].target)
+		return "", fmt.Errorf("CSR names carry node %s as %q, as they carry every node name that certctl cuts or changes to it, and %s does not name its node", m.node, mine[i].part, mine[i].target)
 	}
-	return true, nil
+	return mine[i].target, nil
 }
 
 // fits reports whether csr, whose request is req, asks for the

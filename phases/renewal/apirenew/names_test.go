@@ -190,3 +190,23 @@ func TestFromNodeByName(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateFromNode: the certificate of node NODE a CSR FromNode
+// accepts is for, by which approve --all-from-node tells a CSR replaced
+// by a newer one for the same certificate; "" for another node's.
+func TestCertificateFromNode(t *testing.T) {
+	k := newKey(t)
+	for _, tc := range []struct{ node, target, from, want string }{
+		{"cp-1", "scheduler.conf", "cp-1", "scheduler.conf"},
+		{"cp-1", "etcd-server", "cp-1", "etcd-server"},
+		{"cp-10", "apiserver", "cp-1", ""},
+	} {
+		name, err := CSRName(tc.node, tc.target, k.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := CertificateFromNode(tc.from, nil)(&certv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}); got != tc.want {
+			t.Errorf("CertificateFromNode(%s)(%s) = %q, want %q", tc.from, name, got, tc.want)
+		}
+	}
+}
