@@ -59,7 +59,9 @@ func newCertsUploadCommand() *cobra.Command {
 
 			A CA key that is not on this node (an external CA) is stored empty, as
 			kubeadm stores it; the certificates and the service-account key pair
-			must be there. Without --certificate-key, a new key is made and printed.
+			must be there. Without --certificate-key, the key is the certificateKey
+			of --config's InitConfiguration, as for kubeadm; without either, a new
+			key is made and printed.
 		`),
 		Example: examples(`
 			# On a control-plane node
@@ -74,7 +76,7 @@ func newCertsUploadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: the InitConfiguration's certificateKey in --config, else a new one, printed")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files: its admin.conf is the default --kubeconfig")
@@ -92,6 +94,7 @@ func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.
 		o.cluster.quiet = true
 		return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	}
+	o.ConfigKey = func() string { return o.cluster.certificateKey }
 	return o.Command
 }
 
@@ -127,7 +130,7 @@ func newCertsDownloadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required)")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required, unless --config's JoinConfiguration has controlPlane.certificateKey, as for kubeadm join)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the node's kubeconfig files: any of kubeadm's there (admin.conf, ...) whose embedded CA is another cluster's is refused")

@@ -118,3 +118,43 @@ certificatesDir: `+certDir+`
 		t.Errorf("certs list does not show the joining node's cp-2 and 198.51.100.12:\n%s", out)
 	}
 }
+
+// TestCertsDownloadKeyOfConfig: without --certificate-key, certs download
+// takes controlPlane.certificateKey of --config's JoinConfiguration, as
+// kubeadm join does: checked before the API server is called (the
+// kubeconfig given does not exist), not refused as empty.
+func TestCertsDownloadKeyOfConfig(t *testing.T) {
+	dir := t.TempDir()
+	noKubeconfig := filepath.Join(dir, "none.conf")
+	for _, tc := range []struct {
+		name, key string
+		want      []string
+	}{
+		{"a valid key", strings.Repeat("ab", 32), []string{noKubeconfig}},
+		{"a short key", "abcd", []string{"certificateKey of --config", "2 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			join := filepath.Join(dir, "join.yaml")
+			if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  certificateKey: "`+tc.key+`"
+  localAPIEndpoint:
+    advertiseAddress: 192.0.2.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+filepath.Join(dir, "pki")+`
+`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := execute(t, "certs", "download", "--config", join, "--kubeconfig-dir", dir, "--kubeconfig", noKubeconfig)
+			treetest.ErrMentions(t, err, tc.want...)
+			if err != nil && strings.Contains(err.Error(), "empty") {
+				t.Errorf("the key of --config was not used: %v", err)
+			}
+		})
+	}
+}

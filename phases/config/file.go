@@ -60,6 +60,13 @@ type File struct {
 	// certctl reads on a best-effort basis. They are not errors: kubeadm
 	// only warns about them too.
 	Warnings []string
+	// CertificateKey is the InitConfiguration's certificateKey, else the
+	// JoinConfiguration's controlPlane.certificateKey: the hex key of the
+	// kubeadm-certs Secret that `kubeadm init phase upload-certs` and
+	// `kubeadm join --control-plane` take when no --certificate-key is
+	// given, and `certctl certs upload` and `certs download` too. Not
+	// checked here: only those commands use it (copycerts.ParseKey).
+	CertificateKey string
 }
 
 // LoadFile reads a kubeadm configuration file (multi-document YAML holding an
@@ -192,6 +199,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 			join = t // applied last, when no InitConfiguration overrides it
 		case *initConfiguration:
 			err = applyInit(c, t.NodeRegistration.Name, t.LocalAPIEndpoint)
+			out.CertificateKey = t.CertificateKey
 		case *clusterConfigurationV1beta4:
 			var warnings []string
 			warnings, err = applyCluster(c, t, tm.APIVersion)
@@ -216,6 +224,8 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		return nil, err
 	} else if w != "" {
 		out.Warnings = append(out.Warnings, w)
+	} else if join != nil {
+		out.CertificateKey = join.ControlPlane.CertificateKey
 	}
 	return out, nil
 }

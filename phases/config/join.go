@@ -25,7 +25,7 @@ type joinConfiguration struct {
 
 type joinControlPlane struct {
 	LocalAPIEndpoint apiEndpoint `json:"localAPIEndpoint"`
-	CertificateKey   ignored     `json:"certificateKey"`
+	CertificateKey   string      `json:"certificateKey"`
 }
 
 // applyJoin sets what the JoinConfiguration j (nil: none) of a file with
