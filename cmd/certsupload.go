@@ -126,7 +126,7 @@ func newCertsDownloadCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.command(cmd, o.api.client).Download(cmd.Context())
+			return o.command(cmd, o.downloadClient).Download(cmd.Context())
 		},
 	}
 	fs := c.Flags()
@@ -135,6 +135,19 @@ func newCertsDownloadCommand() *cobra.Command {
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the node's kubeconfig files: any of kubeadm's there (admin.conf, ...) whose embedded CA is another cluster's is refused")
 	o.api.addTo(fs, false, 0, 0)
+	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server (default: discovery.file.kubeConfigPath of --config's JoinConfiguration, as kubeadm join uses it, then $KUBECONFIG, then ~/.kube/config)"
 	addLockFlag(fs, &o.LockTimeout)
 	return c
+}
+
+// downloadClient connects with --kubeconfig, else with the discovery
+// kubeconfig of --config's JoinConfiguration (read by then: Connect is
+// called after Settings), with which kubeadm join reads the Secret, else
+// as every command does.
+func (o *certsTransfer) downloadClient() (*kubeclient.Client, error) {
+	api := o.api
+	if api.kubeconfig == "" {
+		api.kubeconfig = o.cluster.discoveryKubeconfig
+	}
+	return api.client()
 }

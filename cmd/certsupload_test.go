@@ -158,3 +158,40 @@ certificatesDir: `+filepath.Join(dir, "pki")+`
 		})
 	}
 }
+
+// TestCertsDownloadDiscoveryKubeconfig: without --kubeconfig, certs
+// download connects with discovery.file.kubeConfigPath of --config's
+// JoinConfiguration, as kubeadm join does, not with $KUBECONFIG or
+// ~/.kube/config (which a joining node does not have: it said "no
+// --kubeconfig ... pass --kubeconfig (on a control-plane node,
+// /etc/kubernetes/admin.conf)"). --kubeconfig still wins.
+func TestCertsDownloadDiscoveryKubeconfig(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", dir)
+	bootstrap := filepath.Join(dir, "bootstrap.conf") // absent: the error names it
+	join := filepath.Join(dir, "join.yaml")
+	if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  file:
+    kubeConfigPath: `+bootstrap+`
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: 192.0.2.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+filepath.Join(dir, "pki")+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Repeat("ab", 32)
+	_, _, err := execute(t, "certs", "download", "--certificate-key", key, "--config", join, "--kubeconfig-dir", dir)
+	treetest.ErrMentions(t, err, bootstrap)
+	given := filepath.Join(dir, "given.conf")
+	_, _, err = execute(t, "certs", "download", "--certificate-key", key, "--config", join, "--kubeconfig-dir", dir, "--kubeconfig", given)
+	treetest.ErrMentions(t, err, given)
+}

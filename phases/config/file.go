@@ -67,6 +67,11 @@ type File struct {
 	// given, and `certctl certs upload` and `certs download` too. Not
 	// checked here: only those commands use it (copycerts.ParseKey).
 	CertificateKey string
+	// DiscoveryKubeconfig is the JoinConfiguration's
+	// discovery.file.kubeConfigPath when it is a file, not a URL: the
+	// kubeconfig with which `kubeadm join` reads the kubeadm-certs Secret,
+	// and `certctl certs download` without --kubeconfig.
+	DiscoveryKubeconfig string
 }
 
 // LoadFile reads a kubeadm configuration file (multi-document YAML holding an
@@ -226,6 +231,9 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		out.Warnings = append(out.Warnings, w)
 	} else if join != nil {
 		out.CertificateKey = join.ControlPlane.CertificateKey
+		if f := join.Discovery.File; f != nil && !strings.HasPrefix(f.KubeConfigPath, "https://") && !strings.HasPrefix(f.KubeConfigPath, "http://") {
+			out.DiscoveryKubeconfig = f.KubeConfigPath
+		}
 	}
 	return out, nil
 }

@@ -187,3 +187,39 @@ func TestCertificateKeyOfFile(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryKubeconfigOfFile: LoadFile gives the JoinConfiguration's
+// discovery.file.kubeConfigPath, the kubeconfig kubeadm join reads the
+// kubeadm-certs Secret with, when it is a file (not an https URL, which
+// kubeadm fetches), and none when an InitConfiguration overrides the
+// JoinConfiguration; its discovery fields are known, not warned about.
+func TestDiscoveryKubeconfigOfFile(t *testing.T) {
+	cluster := clusterDoc("v1beta4", "controlPlaneEndpoint: cp.example.com:6443")
+	fileJoin := func(path string) string {
+		return "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  file:\n    kubeConfigPath: " + path +
+			"\n  tlsBootstrapToken: abcdef.0123456789abcdef\nnodeRegistration:\n  name: cp-2\n" + joinControlPlaneBody + "---\n" + cluster
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"file", fileJoin("/root/bootstrap.conf"), "/root/bootstrap.conf"},
+		{"url", fileJoin("https://example.com/bootstrap.conf"), ""},
+		{"token discovery", joinDoc("v1beta4", joinControlPlaneBody) + "---\n" + cluster, ""},
+		{"init beside join", fileJoin("/root/bootstrap.conf") + "\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse([]byte(tc.in), Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.DiscoveryKubeconfig != tc.want {
+				t.Errorf("DiscoveryKubeconfig %q, want %q", f.DiscoveryKubeconfig, tc.want)
+			}
+			for _, w := range f.Warnings {
+				if strings.Contains(w, "discovery") {
+					t.Errorf("warning about discovery: %s", w)
+				}
+			}
+		})
+	}
+}
