@@ -195,3 +195,40 @@ certificatesDir: `+filepath.Join(dir, "pki")+`
 	_, _, err = execute(t, "certs", "download", "--certificate-key", key, "--config", join, "--kubeconfig-dir", dir, "--kubeconfig", given)
 	treetest.ErrMentions(t, err, given)
 }
+
+// TestInitPhaseJoinSaysDownloadWithConfig: on a joining node without the
+// cluster's CAs, init-phase prints the `certs download` to run with the
+// run's --config: with an external etcd, a download without it is refused
+// (it does not know where etcd.external's files go), and the file may
+// also hold the certificate key and the discovery kubeconfig. It printed
+// only --cert-dir.
+func TestInitPhaseJoinSaysDownloadWithConfig(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	join := filepath.Join(dir, "join.yaml")
+	if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: 198.51.100.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+certDir+`
+etcd:
+  external:
+    endpoints: [https://198.51.100.50:2379]
+    caFile: `+filepath.Join(dir, "etcd", "ca.crt")+`
+    certFile: `+filepath.Join(dir, "etcd", "client.crt")+`
+    keyFile: `+filepath.Join(dir, "etcd", "client.key")+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "`certctl certs download --certificate-key KEY --config " + join + "`"
+	_, _, err := execute(t, "init-phase", "certs", "all", "--config", join)
+	treetest.ErrMentions(t, err, filepath.Join(certDir, "ca.crt")+" is missing", want)
+	_, _, err = execute(t, "init-phase", "kubeconfig", "admin", "--config", join, "--kubeconfig-dir", dir)
+	treetest.ErrMentions(t, err, want[:len(want)-1]+" --kubeconfig-dir "+dir+"`")
+}
