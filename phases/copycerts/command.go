@@ -116,7 +116,11 @@ func (c Command) Upload(ctx context.Context) error {
 	}
 	fmt.Fprintf(c.Out, "[upload-certs] The Secret and its token expire at %s\n", expires.UTC().Format(time.RFC3339))
 	if p.made {
-		fmt.Fprintf(c.Out, "[upload-certs] Using certificate key:\n%s\n", p.key)
+		// The only copy of the key: a write that fails (a full disk) must
+		// not exit 0, as for PrintNewKey.
+		if _, err := fmt.Fprintf(c.Out, "[upload-certs] Using certificate key:\n%s\n", p.key); err != nil {
+			return fmt.Errorf("write the certificate key: %w: secret %s/%s is stored, encrypted with a key that was not printed; make a key with `certctl certs certificate-key` and upload again with --certificate-key", err, Namespace, SecretName)
+		}
 	}
 	return nil
 }

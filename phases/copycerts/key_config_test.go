@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -124,4 +125,31 @@ func secretStore(t *testing.T) http.Handler {
 			_, _ = w.Write(body)
 		}
 	})
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestUploadMadeKeyUnwritten: an upload that makes the key and cannot
+// print it (stdout on a full disk) fails: the Secret is sealed with a key
+// nobody has. It exited 0, and a script went on with no key; `certs
+// certificate-key` already failed so (PrintNewKey).
+func TestUploadMadeKeyUnwritten(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	srv := httptest.NewServer(secretStore(t))
+	defer srv.Close()
+	cs, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Command{
+		Options:  Options{Rand: rand.Reader, Out: failingWriter{}, ErrOut: io.Discard},
+		Settings: func() (config.Cluster, error) { return config.Cluster{CertificatesDir: n.CertDir()}, nil },
+		Connect: func() (*kubeclient.Client, error) {
+			return &kubeclient.Client{Clientset: cs, Source: "kubeconfig admin.conf"}, nil
+		},
+	}
+	treetest.ErrMentions(t, c.Upload(context.Background()), "write the certificate key", "no space left on device", "upload again with --certificate-key")
 }
