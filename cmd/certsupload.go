@@ -59,7 +59,9 @@ func newCertsUploadCommand() *cobra.Command {
 
 			A CA key that is not on this node (an external CA) is stored empty, as
 			kubeadm stores it; the certificates and the service-account key pair
-			must be there. Without --certificate-key, a new key is made and printed.
+			must be there. Without --certificate-key, the key is the certificateKey
+			of --config's InitConfiguration, as for kubeadm; without either, a new
+			key is made and printed.
 		`),
 		Example: examples(`
 			# On a control-plane node
@@ -74,7 +76,7 @@ func newCertsUploadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: make one and print it")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); empty: the InitConfiguration's certificateKey in --config, else a new one, printed")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files: its admin.conf is the default --kubeconfig")
@@ -92,6 +94,7 @@ func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.
 		o.cluster.quiet = true
 		return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	}
+	o.ConfigKey = func() string { return o.cluster.certificateKey }
 	return o.Command
 }
 
@@ -123,15 +126,28 @@ func newCertsDownloadCommand() *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.command(cmd, o.api.client).Download(cmd.Context())
+			return o.command(cmd, o.downloadClient).Download(cmd.Context())
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required)")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required, unless --config's JoinConfiguration has controlPlane.certificateKey, as for kubeadm join)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the node's kubeconfig files: any of kubeadm's there (admin.conf, ...) whose embedded CA is another cluster's is refused")
 	o.api.addTo(fs, false, 0, 0)
+	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server (default: discovery.file.kubeConfigPath of --config's JoinConfiguration, as kubeadm join uses it, then $KUBECONFIG, then ~/.kube/config)"
 	addLockFlag(fs, &o.LockTimeout)
 	return c
+}
+
+// downloadClient connects with --kubeconfig, else with the discovery
+// kubeconfig of --config's JoinConfiguration (read by then: Connect is
+// called after Settings), with which kubeadm join reads the Secret, else
+// as every command does.
+func (o *certsTransfer) downloadClient() (*kubeclient.Client, error) {
+	api := o.api
+	if api.kubeconfig == "" {
+		api.kubeconfig = o.cluster.discoveryKubeconfig
+	}
+	return api.client()
 }

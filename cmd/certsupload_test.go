@@ -118,3 +118,117 @@ certificatesDir: `+certDir+`
 		t.Errorf("certs list does not show the joining node's cp-2 and 198.51.100.12:\n%s", out)
 	}
 }
+
+// TestCertsDownloadKeyOfConfig: without --certificate-key, certs download
+// takes controlPlane.certificateKey of --config's JoinConfiguration, as
+// kubeadm join does: checked before the API server is called (the
+// kubeconfig given does not exist), not refused as empty.
+func TestCertsDownloadKeyOfConfig(t *testing.T) {
+	dir := t.TempDir()
+	noKubeconfig := filepath.Join(dir, "none.conf")
+	for _, tc := range []struct {
+		name, key string
+		want      []string
+	}{
+		{"a valid key", strings.Repeat("ab", 32), []string{noKubeconfig}},
+		{"a short key", "abcd", []string{"certificateKey of --config", "2 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			join := filepath.Join(dir, "join.yaml")
+			if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  certificateKey: "`+tc.key+`"
+  localAPIEndpoint:
+    advertiseAddress: 192.0.2.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+filepath.Join(dir, "pki")+`
+`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := execute(t, "certs", "download", "--config", join, "--kubeconfig-dir", dir, "--kubeconfig", noKubeconfig)
+			treetest.ErrMentions(t, err, tc.want...)
+			if err != nil && strings.Contains(err.Error(), "empty") {
+				t.Errorf("the key of --config was not used: %v", err)
+			}
+		})
+	}
+}
+
+// TestCertsDownloadDiscoveryKubeconfig: without --kubeconfig, certs
+// download connects with discovery.file.kubeConfigPath of --config's
+// JoinConfiguration, as kubeadm join does, not with $KUBECONFIG or
+// ~/.kube/config (which a joining node does not have: it said "no
+// --kubeconfig ... pass --kubeconfig (on a control-plane node,
+// /etc/kubernetes/admin.conf)"). --kubeconfig still wins.
+func TestCertsDownloadDiscoveryKubeconfig(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", dir)
+	bootstrap := filepath.Join(dir, "bootstrap.conf") // absent: the error names it
+	join := filepath.Join(dir, "join.yaml")
+	if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  file:
+    kubeConfigPath: `+bootstrap+`
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: 192.0.2.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+filepath.Join(dir, "pki")+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Repeat("ab", 32)
+	_, _, err := execute(t, "certs", "download", "--certificate-key", key, "--config", join, "--kubeconfig-dir", dir)
+	treetest.ErrMentions(t, err, bootstrap)
+	given := filepath.Join(dir, "given.conf")
+	_, _, err = execute(t, "certs", "download", "--certificate-key", key, "--config", join, "--kubeconfig-dir", dir, "--kubeconfig", given)
+	treetest.ErrMentions(t, err, given)
+}
+
+// TestInitPhaseJoinSaysDownloadWithConfig: on a joining node without the
+// cluster's CAs, init-phase prints the `certs download` to run with the
+// run's --config: with an external etcd, a download without it is refused
+// (it does not know where etcd.external's files go), and the file may
+// also hold the certificate key and the discovery kubeconfig. It printed
+// only --cert-dir.
+func TestInitPhaseJoinSaysDownloadWithConfig(t *testing.T) {
+	dir := t.TempDir()
+	certDir := filepath.Join(dir, "pki")
+	join := filepath.Join(dir, "join.yaml")
+	if err := os.WriteFile(join, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: cp-2
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: 198.51.100.12
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+certificatesDir: `+certDir+`
+etcd:
+  external:
+    endpoints: [https://198.51.100.50:2379]
+    caFile: `+filepath.Join(dir, "etcd", "ca.crt")+`
+    certFile: `+filepath.Join(dir, "etcd", "client.crt")+`
+    keyFile: `+filepath.Join(dir, "etcd", "client.key")+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "`certctl certs download --certificate-key KEY --config " + join + "`"
+	_, _, err := execute(t, "init-phase", "certs", "all", "--config", join)
+	treetest.ErrMentions(t, err, filepath.Join(certDir, "ca.crt")+" is missing", want)
+	_, _, err = execute(t, "init-phase", "kubeconfig", "admin", "--config", join, "--kubeconfig-dir", dir)
+	treetest.ErrMentions(t, err, want[:len(want)-1]+" --kubeconfig-dir "+dir+"`")
+}

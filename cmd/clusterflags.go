@@ -31,6 +31,12 @@ type clusterFlags struct {
 	// to itself (renew --quiet, for cron, which mails any output).
 	source config.Source
 	quiet  bool
+	// certificateKey is the certificate key of the --config file of the
+	// last load (config.Resolver.CertificateKey).
+	certificateKey string
+	// discoveryKubeconfig is the JoinConfiguration's discovery kubeconfig
+	// of the last load (config.Resolver.DiscoveryKubeconfig).
+	discoveryKubeconfig string
 }
 
 func (f *clusterFlags) addTo(fs *pflag.FlagSet) {
@@ -91,7 +97,9 @@ func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read fu
 		KubeconfigDir: kcDir, Connect: f.connect, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
 		Override: func(c *config.Cluster) { f.Override(c, changed) },
 	}
-	defer func() { f.source = r.Source }()
+	defer func() {
+		f.source, f.certificateKey, f.discoveryKubeconfig = r.Source, r.CertificateKey, r.DiscoveryKubeconfig
+	}()
 	return read(r, cmd.Context())
 }
 

@@ -40,6 +40,7 @@ func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Option
 	o.Group = group
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	o.Rerun = o.cluster.rerun(cmd)
+	o.Download = rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir")
 	return o.Options
 }
 

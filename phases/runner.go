@@ -48,6 +48,12 @@ type Env struct {
 	// flag the run was given (--config, the folders, the SANs, ...). When
 	// empty, the folders' flags (config.FolderFlags).
 	Rerun string
+	// Download are the flags a printed `certctl certs download` command
+	// repeats, for a joining node that lacks the cluster's CAs: --config
+	// and the folders the run was given. --config carries what download
+	// needs besides the folders (etcd.external's files, the certificate
+	// key, the discovery kubeconfig). When empty, the folders' flags.
+	Download string
 	// DryRun stops after the check pass: nothing is written.
 	DryRun bool
 	// OwnPlan is set by workflows whose phases report their plan

@@ -15,7 +15,7 @@ func runServiceAccount(ctx context.Context, env *Env) error {
 	if env.UseCSR {
 		next := "run `certctl init-phase certs sa" + env.initFlags() + "` to make it in the cert dir"
 		if env.Cluster.Joining {
-			next = "a joining node uses the cluster's: run `certctl certs download --certificate-key KEY" + env.folderFlags() + "` (docs/ha.md)"
+			next = "a joining node uses the cluster's: run `" + env.downloadCommand() + "` (docs/ha.md)"
 		}
 		env.logf("[certs] Skipping %q: a key pair, not a certificate; %s", pki.SAName, next)
 		return nil

@@ -60,6 +60,18 @@ type File struct {
 	// certctl reads on a best-effort basis. They are not errors: kubeadm
 	// only warns about them too.
 	Warnings []string
+	// CertificateKey is the InitConfiguration's certificateKey, else the
+	// JoinConfiguration's controlPlane.certificateKey: the hex key of the
+	// kubeadm-certs Secret that `kubeadm init phase upload-certs` and
+	// `kubeadm join --control-plane` take when no --certificate-key is
+	// given, and `certctl certs upload` and `certs download` too. Not
+	// checked here: only those commands use it (copycerts.ParseKey).
+	CertificateKey string
+	// DiscoveryKubeconfig is the JoinConfiguration's
+	// discovery.file.kubeConfigPath when it is a file, not a URL: the
+	// kubeconfig with which `kubeadm join` reads the kubeadm-certs Secret,
+	// and `certctl certs download` without --kubeconfig.
+	DiscoveryKubeconfig string
 }
 
 // LoadFile reads a kubeadm configuration file (multi-document YAML holding an
@@ -192,6 +204,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 			join = t // applied last, when no InitConfiguration overrides it
 		case *initConfiguration:
 			err = applyInit(c, t.NodeRegistration.Name, t.LocalAPIEndpoint)
+			out.CertificateKey = t.CertificateKey
 		case *clusterConfigurationV1beta4:
 			var warnings []string
 			warnings, err = applyCluster(c, t, tm.APIVersion)
@@ -216,6 +229,11 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		return nil, err
 	} else if w != "" {
 		out.Warnings = append(out.Warnings, w)
+	} else if join != nil {
+		out.CertificateKey = join.ControlPlane.CertificateKey
+		if f := join.Discovery.File; f != nil && !strings.HasPrefix(f.KubeConfigPath, "https://") && !strings.HasPrefix(f.KubeConfigPath, "http://") {
+			out.DiscoveryKubeconfig = f.KubeConfigPath
+		}
 	}
 	return out, nil
 }

@@ -16,16 +16,30 @@ type joinConfiguration struct {
 	DryRun           ignored           `json:"dryRun" only:"v1beta4"`
 	NodeRegistration nodeRegistration  `json:"nodeRegistration"`
 	CACertPath       ignored           `json:"caCertPath"`
-	Discovery        ignored           `json:"discovery"`
+	Discovery        discovery         `json:"discovery"`
 	ControlPlane     *joinControlPlane `json:"controlPlane"`
 	SkipPhases       ignored           `json:"skipPhases"`
 	Patches          ignored           `json:"patches"`
 	Timeouts         ignored           `json:"timeouts" only:"v1beta4"`
 }
 
+// discovery is how kubeadm join finds and authenticates to the cluster;
+// certctl reads only discovery.file.kubeConfigPath, the kubeconfig that
+// `certs download` uses by default.
+type discovery struct {
+	BootstrapToken    ignored        `json:"bootstrapToken,omitempty"`
+	File              *fileDiscovery `json:"file,omitempty"`
+	TLSBootstrapToken ignored        `json:"tlsBootstrapToken,omitempty"`
+	Timeout           ignored        `json:"timeout,omitempty" only:"v1beta3"`
+}
+
+type fileDiscovery struct {
+	KubeConfigPath string `json:"kubeConfigPath"`
+}
+
 type joinControlPlane struct {
 	LocalAPIEndpoint apiEndpoint `json:"localAPIEndpoint"`
-	CertificateKey   ignored     `json:"certificateKey"`
+	CertificateKey   string      `json:"certificateKey"`
 }
 
 // applyJoin sets what the JoinConfiguration j (nil: none) of a file with

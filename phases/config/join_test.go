@@ -158,3 +158,68 @@ func TestParseExternalEtcd(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateKeyOfFile: LoadFile gives the key of the kubeadm-certs
+// Secret a file holds, as kubeadm reads it: the InitConfiguration's
+// certificateKey (init phase upload-certs), else the JoinConfiguration's
+// controlPlane.certificateKey (join), which an InitConfiguration beside it
+// overrides, as it overrides the rest of the JoinConfiguration.
+func TestCertificateKeyOfFile(t *testing.T) {
+	cluster := clusterDoc("v1beta4", "controlPlaneEndpoint: cp.example.com:6443")
+	initKey := strings.Repeat("ab", 32)
+	initCfg := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: " + initKey + "\n"
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"join", joinDoc("v1beta4", joinControlPlaneBody) + "---\n" + cluster, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
+		{"init", initCfg + "---\n" + cluster, initKey},
+		{"init beside join", joinDoc("v1beta4", joinControlPlaneBody) + "---\n" + initCfg + "---\n" + cluster, initKey},
+		{"none", cluster, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse([]byte(tc.in), Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.CertificateKey != tc.want {
+				t.Errorf("CertificateKey %q, want %q", f.CertificateKey, tc.want)
+			}
+		})
+	}
+}
+
+// TestDiscoveryKubeconfigOfFile: LoadFile gives the JoinConfiguration's
+// discovery.file.kubeConfigPath, the kubeconfig kubeadm join reads the
+// kubeadm-certs Secret with, when it is a file (not an https URL, which
+// kubeadm fetches), and none when an InitConfiguration overrides the
+// JoinConfiguration; its discovery fields are known, not warned about.
+func TestDiscoveryKubeconfigOfFile(t *testing.T) {
+	cluster := clusterDoc("v1beta4", "controlPlaneEndpoint: cp.example.com:6443")
+	fileJoin := func(path string) string {
+		return "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n  file:\n    kubeConfigPath: " + path +
+			"\n  tlsBootstrapToken: abcdef.0123456789abcdef\nnodeRegistration:\n  name: cp-2\n" + joinControlPlaneBody + "---\n" + cluster
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"file", fileJoin("/root/bootstrap.conf"), "/root/bootstrap.conf"},
+		{"url", fileJoin("https://example.com/bootstrap.conf"), ""},
+		{"token discovery", joinDoc("v1beta4", joinControlPlaneBody) + "---\n" + cluster, ""},
+		{"init beside join", fileJoin("/root/bootstrap.conf") + "\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Parse([]byte(tc.in), Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.DiscoveryKubeconfig != tc.want {
+				t.Errorf("DiscoveryKubeconfig %q, want %q", f.DiscoveryKubeconfig, tc.want)
+			}
+			for _, w := range f.Warnings {
+				if strings.Contains(w, "discovery") {
+					t.Errorf("warning about discovery: %s", w)
+				}
+			}
+		})
+	}
+}

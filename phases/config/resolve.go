@@ -72,6 +72,12 @@ type Resolver struct {
 
 	// Source is where the last load took the settings from.
 	Source Source
+	// CertificateKey is the certificate key of the configuration file of
+	// the last load (File.CertificateKey); "" without one.
+	CertificateKey string
+	// DiscoveryKubeconfig is the discovery kubeconfig of the configuration
+	// file of the last load (File.DiscoveryKubeconfig); "" without one.
+	DiscoveryKubeconfig string
 	// derived are the validities FromCertificates read from the node's
 	// certificates in the last load: the node's own, not a choice to
 	// warn about (ValidityWarnings) unless a flag changed them.
@@ -202,6 +208,7 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 			fmt.Fprintf(r.Warn, "[warning] %s: %s\n", r.File, w)
 		}
 		c, r.Source, said = file.Cluster, SourceFile, "the configuration file "+r.File
+		r.CertificateKey, r.DiscoveryKubeconfig = file.CertificateKey, file.DiscoveryKubeconfig
 	} else {
 		c, said = r.fromNode(ctx, c)
 	}

@@ -36,7 +36,7 @@ type initConfiguration struct {
 	DryRun           ignored          `json:"dryRun,omitempty" only:"v1beta4"`
 	NodeRegistration nodeRegistration `json:"nodeRegistration"`
 	LocalAPIEndpoint apiEndpoint      `json:"localAPIEndpoint"`
-	CertificateKey   ignored          `json:"certificateKey,omitempty"`
+	CertificateKey   string           `json:"certificateKey,omitempty"`
 	SkipPhases       ignored          `json:"skipPhases,omitempty"`
 	Patches          ignored          `json:"patches,omitempty"`
 	Timeouts         ignored          `json:"timeouts,omitempty" only:"v1beta4"`

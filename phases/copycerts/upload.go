@@ -94,6 +94,13 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 		return time.Time{}, err
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return e.path }, now())
+	for _, e := range es {
+		if e.name == pki.CAName && e.kind == kindCA {
+			if err := checkClusterCA(ctx, client, e.path, files[e.key]); err != nil {
+				return time.Time{}, err
+			}
+		}
+	}
 	data := map[string][]byte{}
 	for _, e := range es {
 		if len(files[e.key]) == 0 {

@@ -65,7 +65,10 @@ type Options struct {
 	CSRDir string
 	// Rerun are the settings flags of the run, which the certctl
 	// init-phase commands it prints repeat (phases.Env.Rerun).
-	Rerun       string
+	Rerun string
+	// Download are the flags of the `certctl certs download` command it
+	// prints on a joining node that lacks the CAs (phases.Env.Download).
+	Download    string
 	LockTimeout time.Duration
 	Now         func() time.Time
 	Rand        io.Reader
@@ -81,7 +84,7 @@ type Options struct {
 // ends, as renew --use-csr does, with the exact command that installs what
 // the CA signs.
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
-	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, Rerun: o.Rerun, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, Rerun: o.Rerun, Download: o.Download, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
 	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
 	// The kubeconfig folder is in the recovery's scope for the certs phases
 	// too: a renew killed after its commit leaves a transaction naming
