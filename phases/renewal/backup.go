@@ -123,6 +123,13 @@ func newBackup(certDir, kubeconfigDir string, now time.Time, old []*oldFile, not
 	if err != nil {
 		return "", nil, err
 	}
+	// Checked here, not only by restore: a renewal saved its backup in a
+	// certctl-backups that other users may write (which the refusals of
+	// docs/renew.md list), and restore refused that backup when it was
+	// needed.
+	if err := checkBackupRoot(root); err != nil {
+		return "", nil, err
+	}
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))
 	if err != nil {
 		return "", nil, err
