@@ -54,10 +54,15 @@ type BackupManifest struct {
 
 // BackupNote says, for a backup that restoring would not undo, what made
 // it and what undoes it: `certctl restore` refuses it. Empty for a
-// renewal's, an import's and a restore's backups.
+// renewal's and an import's backups; a restore's has RestoreOf only.
 type BackupNote struct {
 	MadeBy string `json:"madeBy,omitempty"` // "stage trust of the ca rotation"
 	Undo   string `json:"undo,omitempty"`   // what to do instead: "go back with `certctl ca rotate ca --abort`"
+	// RestoreOf is, in the backup a restore made of the files it
+	// replaced, the folder of the backup it wrote back: restoring this
+	// one undoes that restore, which `restore latest` run again must not
+	// do (RestoreInEffect).
+	RestoreOf string `json:"restoreOf,omitempty"`
 }
 
 // BackupFile is one saved file.
