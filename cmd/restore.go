@@ -32,7 +32,9 @@ func newRestoreCommand() *cobra.Command {
 			--cert-dir and --kubeconfig-dir), every certificate of the folder
 			against its key, its expiry and the CA it will sit beside (a backup
 			taken before the CAs changed is refused). The files it replaces are saved as a new backup first
-			(--no-backup skips it), so a restore can be undone by restoring that one.
+			(--no-backup skips it), so a restore can be undone by restoring that one,
+			by its name: "latest" run again while the restore it made is in place
+			is that same restore, with nothing to do.
 
 			Then restart the components, or pass --restart-control-plane (see
 			"certctl renew --help").

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/filekind"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 )
@@ -27,6 +29,28 @@ func BackupDir(manifestPath string, now time.Time) string {
 // (BackupDir): tmp/ beside it, which kubeadm's backups share.
 func BackupParent(manifestDir string) string {
 	return filepath.Join(filepath.Dir(filepath.Clean(manifestDir)), "tmp")
+}
+
+// CheckBackupParent refuses, before anything is written, a BackupParent of
+// manifestDir that is there but is not a folder (a file, a FIFO, a link
+// that leads back to itself): each restart copies the manifest into it
+// first, so every restart failed after the renewal or restore had
+// committed ("check backup folder DIR/certctl-backup-manifests-TIME: stat
+// ...: not a directory"), run after run, saying nothing to do.
+func CheckBackupParent(manifestDir string) error {
+	tmp := BackupParent(manifestDir)
+	st, err := os.Stat(tmp)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return fmt.Errorf("the folder of the manifests' backups %s is a symbolic link that leads back to itself (a loop of symbolic links): each restart saves the manifest it changes there first; remove the link (rm %s), then run certctl again; nothing was changed", tmp, tmp)
+	case err != nil || st.IsDir():
+		return nil // missing: made when needed; unreadable: said where it is used
+	}
+	kind := "file"
+	if !st.Mode().IsRegular() {
+		kind = filekind.Of(st.Mode())
+	}
+	return fmt.Errorf("the folder of the manifests' backups %s is a %s, not a folder: each restart saves the manifest it changes there first, as kubeadm does its own; move it away (mv %s %s.moved), then run certctl again; nothing was changed", tmp, kind, tmp, tmp)
 }
 
 const (

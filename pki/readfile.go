@@ -62,3 +62,15 @@ func DanglingLink(path string) (target string, ok bool) {
 	target, err := os.Readlink(path)
 	return target, err == nil
 }
+
+// LinkLoop returns the target of path when path is a symbolic link that
+// cannot be followed because it leads back to itself, directly or through
+// other links (ELOOP), and whether it is one: every read through it fails
+// with "too many levels of symbolic links", which does not name the link.
+func LinkLoop(path string) (target string, ok bool) {
+	if _, err := os.Stat(path); !errors.Is(err, syscall.ELOOP) {
+		return "", false
+	}
+	target, err := os.Readlink(path)
+	return target, err == nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/certctl/certctl/internal/filekind"
 )
@@ -29,8 +30,22 @@ func checkPrivate(dir, what, planted string, euid int) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	// Something else where the folder belongs failed every command that
+	// writes, and check-expiration's recovery, with only "open DIR: not a
+	// directory" or "too many levels of symbolic links": certctl makes the
+	// folder when it needs it, so what is there must go.
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("%s %s is a symbolic link that leads back to itself (a loop of symbolic links), not a folder: remove it (rm %s; certctl makes the folder when it needs it), then run certctl again", what, dir, dir)
+	}
 	if err != nil {
 		return fmt.Errorf("check %s %s: %w", what, dir, err)
+	}
+	if !st.IsDir() {
+		kind := "file"
+		if !st.Mode().IsRegular() {
+			kind = filekind.Of(st.Mode())
+		}
+		return fmt.Errorf("%s %s is a %s, not a folder: move it away (mv %s %s.moved; certctl makes the folder when it needs it), then run certctl again", what, dir, kind, dir, dir)
 	}
 	owner, _ := filekind.Owner(st) // -1: unknown
 	asRoot := ""

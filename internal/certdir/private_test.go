@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -88,6 +89,45 @@ func TestCheckPrivateAdviceAsRoot(t *testing.T) {
 			}
 			if tc.want != "" && !strings.Contains(err.Error(), tc.want) || tc.want == "" && strings.Contains(err.Error(), "as root") {
 				t.Errorf("checkPrivate = %v, want %q", err, cmp.Or(tc.want, "no \"as root\""))
+			}
+		})
+	}
+}
+
+// TestCheckPrivateNotAFolder: a file, a FIFO or a loop of symbolic links
+// where certctl keeps a folder (.certctl-txn, certctl-backups) failed
+// every command that writes, and check-expiration's recovery, with only
+// "read transaction folder DIR: open DIR: not a directory" (or "too many
+// levels of symbolic links"), which did not say what to do. It is now
+// named, with what to do.
+func TestCheckPrivateNotAFolder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, p string)
+		want string
+	}{
+		{"file", func(t *testing.T, p string) {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a file, not a folder: move it away (mv "},
+		{"fifo", func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a FIFO, not a folder: move it away (mv "},
+		{"link loop", func(t *testing.T, p string) {
+			if err := os.Symlink(filepath.Base(p), p); err != nil {
+				t.Fatal(err)
+			}
+		}, "is a symbolic link that leads back to itself (a loop of symbolic links), not a folder: remove it (rm "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), ".certctl-txn")
+			tc.make(t, dir)
+			err := CheckPrivate(dir, "transaction folder", "files")
+			if err == nil || !strings.Contains(err.Error(), "transaction folder "+dir+" "+tc.want) || !strings.Contains(err.Error(), "then run certctl again") {
+				t.Errorf("CheckPrivate = %v, want %q", err, tc.want)
 			}
 		})
 	}

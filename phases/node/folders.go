@@ -50,8 +50,14 @@ func checkFolders(certDir string, kubeconfigDirs []string) error {
 }
 
 // danglingLink refuses path, called name in the message, when it is a
-// symbolic link whose target does not exist.
+// symbolic link whose target does not exist, or one that leads back to
+// itself: every read through such a loop said only "open DIR: too many
+// levels of symbolic links", or "read directory DIR: ..." for the
+// kubeconfig folder, naming neither the flag nor what to correct.
 func danglingLink(name, path string) error {
+	if dest, ok := pki.LinkLoop(path); ok {
+		return fmt.Errorf("%s is a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the folder", name, dest, path)
+	}
 	dest, ok := pki.DanglingLink(path)
 	if !ok {
 		return nil

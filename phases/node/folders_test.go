@@ -68,3 +68,45 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckFoldersNamesALinkLoop: a certificate, kubeconfig or etcd folder
+// that is a symbolic link leading back to itself failed every command with
+// "open DIR: too many levels of symbolic links" (renew, check-expiration)
+// or "read directory DIR: ..." (the kubeconfig folder, restore), naming
+// neither the flag nor what to correct.
+func TestCheckFoldersNamesALinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	loop := filepath.Join(dir, "pki")
+	if err := os.Symlink("pki", loop); err != nil {
+		t.Fatal(err)
+	}
+	// Two links that point at each other.
+	certDir := filepath.Join(t.TempDir(), "pki")
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	etcd, other := filepath.Join(certDir, "etcd"), filepath.Join(certDir, "etcd2")
+	if err := os.Symlink("etcd2", etcd); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("etcd", other); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		certDir        string
+		kubeconfigDirs []string
+		want           string
+	}{
+		{"cert-dir", loop, []string{dir}, "--cert-dir " + loop + " is a symbolic link to pki, which leads back to itself (a loop of symbolic links): correct the link (ls -l " + loop + ")"},
+		{"kubeconfig-dir", dir + "/none", []string{loop}, "--kubeconfig-dir " + loop + " is a symbolic link to pki, which leads back to itself"},
+		{"etcd", certDir, []string{dir}, etcd + " is a symbolic link to etcd2, which leads back to itself"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkFolders(tc.certDir, tc.kubeconfigDirs)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -56,10 +56,15 @@ func (r *run) due(targets []renewal.Target, all bool) ([]renewal.Target, error) 
 		r.summary.skip(nd, reasonNotDue)
 	}
 	for _, b := range s.CABound {
+		// A CA that has expired, not one that expires in minus 720h.
+		expires := "expires"
+		if !b.CA.NotAfter.After(now) {
+			expires = "expired"
+		}
 		if b.NotAfter.After(b.CA.NotAfter) { // issued to outlive its CA
-			fmt.Fprintf(out, "[skip] %s: valid until %s, but its CA %s expires at %s (%s left): renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), b.CA.File, b.CA.NotAfter.UTC().Format(time.RFC3339), days(b.CA.NotAfter.Sub(now)))
+			fmt.Fprintf(out, "[skip] %s: valid until %s, but its CA %s %s at %s (%s): renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), b.CA.File, expires, b.CA.NotAfter.UTC().Format(time.RFC3339), left(b.CA.NotAfter, now))
 		} else {
-			fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), when its CA %s expires: renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), days(b.NotAfter.Sub(now)), b.CA.File)
+			fmt.Fprintf(out, "[skip] %s: valid until %s (%s), when its CA %s %s: renewing cannot move its expiry\n", b.Name, b.NotAfter.UTC().Format(time.RFC3339), left(b.NotAfter, now), b.CA.File, expires)
 		}
 		r.summary.skip(b.NotDue, reasonCAExpires)
 		r.limitedByCA(b, now)
@@ -147,6 +152,15 @@ func (r *run) stillDue(targets []renewal.Target) ([]renewal.Target, error) {
 	}
 	fmt.Fprintln(r.out(), "[renew] Nothing to renew: another certctl renewed everything while this one waited for the lock")
 	return nil, r.nothingLeft()
+}
+
+// left says how long until t, "13d left", or, once t has passed, how
+// long ago it was, "30d ago".
+func left(t, now time.Time) string {
+	if d := t.Sub(now); d >= 0 {
+		return days(d) + " left"
+	}
+	return days(now.Sub(t)) + " ago"
 }
 
 func days(d time.Duration) string {

@@ -146,7 +146,14 @@ func (r *run) prune(made string) error {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
 	}
-	return err
+	if err != nil {
+		// Said as the manifest backups' prune says it: the error alone
+		// ("remove old backup DIR: unlinkat ...: operation not
+		// permitted") read as a renewal that failed, and said nothing
+		// to do.
+		return fmt.Errorf("%w: the renewal is done; remove that folder yourself (if root cannot, a file in it is immutable or append-only: lsattr -R it, then chattr -i or chattr -a), or give the run no --keep-backups", err)
+	}
+	return nil
 }
 
 // pruneManifestBackups applies --keep-backups to the folders where the

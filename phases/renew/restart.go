@@ -17,6 +17,7 @@ import (
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/lock"
+	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
@@ -36,6 +37,9 @@ func (r *run) loadManifests() error {
 	}
 	set, err := staticpods.Load(dir)
 	if err != nil {
+		return err
+	}
+	if err := manifests.CheckBackupParent(dir); err != nil {
 		return err
 	}
 	for _, w := range set.Warnings {

@@ -147,10 +147,23 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	res, err := renewal.Restore(dir, renewal.Options{
+	ro := renewal.Options{
 		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,
 		ExtraFor: r.oweInTxn(),
-	})
+	}
+	// The newest backup is the one a restore made of what it replaced
+	// while that restore is in force: `restore latest` again (after a
+	// kill, or not sure it ran) restored it and undid the restore. It is
+	// the same restore again, with nothing to do; the undo is by name.
+	if name == "latest" {
+		if done := renewal.RestoreInEffect(dir, ro); done != "" {
+			if !o.Format.Structured() {
+				fmt.Fprintf(o.Out, "[restore] The latest backup, %s, holds what `certctl restore` replaced when it restored %s, which is still in place: restoring %s again, not undoing that restore (to undo it, run `certctl restore %s`)\n", dir, done, done, dir)
+			}
+			dir = done
+		}
+	}
+	res, err := renewal.Restore(dir, ro)
 	return dir, res, err
 }
 

@@ -54,10 +54,15 @@ type BackupManifest struct {
 
 // BackupNote says, for a backup that restoring would not undo, what made
 // it and what undoes it: `certctl restore` refuses it. Empty for a
-// renewal's, an import's and a restore's backups.
+// renewal's and an import's backups; a restore's has RestoreOf only.
 type BackupNote struct {
 	MadeBy string `json:"madeBy,omitempty"` // "stage trust of the ca rotation"
 	Undo   string `json:"undo,omitempty"`   // what to do instead: "go back with `certctl ca rotate ca --abort`"
+	// RestoreOf is, in the backup a restore made of the files it
+	// replaced, the folder of the backup it wrote back: restoring this
+	// one undoes that restore, which `restore latest` run again must not
+	// do (RestoreInEffect).
+	RestoreOf string `json:"restoreOf,omitempty"`
 }
 
 // BackupFile is one saved file.
@@ -121,6 +126,13 @@ func newBackup(certDir, kubeconfigDir string, now time.Time, old []*oldFile, not
 	}
 	root, err := BackupRoot(certDir)
 	if err != nil {
+		return "", nil, err
+	}
+	// Checked here, not only by restore: a renewal saved its backup in a
+	// certctl-backups that other users may write (which the refusals of
+	// docs/renew.md list), and restore refused that backup when it was
+	// needed.
+	if err := checkBackupRoot(root); err != nil {
 		return "", nil, err
 	}
 	dir, err := freeName(root, now.UTC().Format("20060102T150405Z"))

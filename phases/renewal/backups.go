@@ -117,6 +117,14 @@ func PruneBackupsAfter(root string, keep int, made string) ([]string, error) {
 	return atomicfile.RemoveDirs(root, names, "", "backup")
 }
 
+// checkBackupRoot refuses the backup folder root when other users may
+// write it (certdir.CheckPrivate): restore installs what is found there,
+// as root, and so refuses it; a renewal that saved its backup there
+// would leave one that restore refuses.
+func checkBackupRoot(root string) error {
+	return certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
+}
+
 // FindBackup resolves what the user named: "latest" (the newest complete
 // backup in root), a backup's name in root, or a folder's path.
 func FindBackup(root, name string) (string, error) {
@@ -131,7 +139,7 @@ func FindBackup(root, name string) (string, error) {
 func FindBackupIn(roots []string, name string) (string, error) {
 	where := strings.Join(roots, ", ")
 	for _, root := range roots {
-		if err := certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders"); err != nil {
+		if err := checkBackupRoot(root); err != nil {
 			return "", err
 		}
 	}

@@ -144,7 +144,11 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		}
 		replaced = append(replaced, extra...)
 	}
-	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, txn.KindRestore, o.Now().UTC(), o.Rand, replaced, slices.Concat(write, o.Extra), BackupNote{}); err != nil {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if res.BackupDir, err = install(o.CertDir, o.KubeconfigDir, txn.KindRestore, o.Now().UTC(), o.Rand, replaced, slices.Concat(write, o.Extra), BackupNote{RestoreOf: abs}); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -369,4 +373,23 @@ func holdsKey(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// RestoreInEffect returns, when dir is the backup a restore made of the
+// files it replaced (BackupNote.RestoreOf), the backup that restore wrote
+// back, if its files are still in place: restoring dir would undo that
+// restore. "" otherwise, and for a backup that cannot be read or checked.
+// `certctl restore latest` run again, after an interruption or a dropped
+// session, took that restore's own backup for the latest and undid it.
+func RestoreInEffect(dir string, o Options) string {
+	m, err := ReadBackupManifest(dir)
+	if err != nil || m.RestoreOf == "" {
+		return ""
+	}
+	o.DryRun, o.Extra, o.ExtraFor = true, nil, nil
+	res, err := Restore(m.RestoreOf, o)
+	if err != nil || len(res.Restored) > 0 {
+		return ""
+	}
+	return m.RestoreOf
 }
