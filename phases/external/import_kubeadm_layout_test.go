@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/phases/config"
@@ -64,5 +66,46 @@ func TestImportKubeadmLayoutGetsCAData(t *testing.T) {
 	}
 	if cacerts, err := kubeconfig.CACerts(cfg); err != nil || !cacerts[0].Equal(ca.cert) {
 		t.Errorf("admin.conf CA data: %v, want ca.crt", err)
+	}
+}
+
+// TestImportKubeadmLayoutTakesPki: kubeadm's documented external-CA
+// layout, `kubeadm certs generate-csr --kubeconfig-dir DIR --cert-dir
+// DIR/pki`, has the kubeconfig files' keys and CSRs in DIR and the
+// certificates' in DIR/pki. `certctl certs import --csr-dir DIR` installed
+// the kubeconfig files only, listed every certificate of DIR/pki as
+// "ignored: not a certificate of the inventory" and exited 0: kube-apiserver
+// was left without its certificates. It now takes them from DIR/pki.
+func TestImportKubeadmLayoutTakesPki(t *testing.T) {
+	n := newExtNode(t)
+	n.writeCSRs(t, "all")
+	n.signAll(t)
+	// The certificates' files (all but the kubeconfig files') go to pki/.
+	pkiDir := filepath.Join(n.csrDir, "pki")
+	entries, err := os.ReadDir(n.csrDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(pkiDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.Contains(e.Name(), ".conf") {
+			if err := os.Rename(filepath.Join(n.csrDir, e.Name()), filepath.Join(pkiDir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := Import(context.Background(), n.importOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Imported) != 11 || len(res.Refused) != 0 || len(res.Ignored) != 0 {
+		t.Errorf("imported %d, refused %v, ignored %v: want all 11 from %s and %s", len(res.Imported), res.Refused, res.Ignored, n.csrDir, pkiDir)
+	}
+	for _, im := range res.Imported {
+		if !im.Unchanged && im.Name == "apiserver" && im.From != filepath.Join(pkiDir, "apiserver.crt") {
+			t.Errorf("apiserver imported from %s, want %s", im.From, filepath.Join(pkiDir, "apiserver.crt"))
+		}
 	}
 }

@@ -152,3 +152,54 @@ func signAsKubeadm(t *testing.T, path, rel string, cas map[string]*testCA) {
 func runTool(bin string, args ...string) ([]byte, error) {
 	return exec.Command(bin, args...).CombinedOutput()
 }
+
+// TestImportKubeadmGenerateCSRStaged: kubeadm's documented example,
+// `kubeadm certs generate-csr --kubeconfig-dir DIR --cert-dir DIR/pki`,
+// into a staging folder, whose one `certctl certs import --csr-dir DIR`
+// installs every certificate and kubeconfig file into the node's folders.
+// It used to install the kubeconfig files only and exit 0, the
+// certificates of DIR/pki "ignored: not a certificate of the inventory".
+func TestImportKubeadmGenerateCSRStaged(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	node, staging := t.TempDir(), t.TempDir()
+	certDir := filepath.Join(node, "pki")
+	cfgPath := writeConfig(t, minimalConfig, certDir, "ECDSA-P256")
+	for _, ca := range []string{"ca", "front-proxy-ca", "etcd-ca"} {
+		if out, err := run("kubeadm", kubeadm, "certs", ca, "--config", cfgPath); err != nil {
+			t.Fatalf("kubeadm init phase certs %s: %v\n%s", ca, err, out)
+		}
+	}
+	cas := map[string]*testCA{}
+	for _, base := range []string{"ca", "front-proxy-ca", "etcd/ca"} {
+		cas[base] = takeCAKey(t, certDir, base)
+	}
+	// generate-csr reads the CA certificates in --cert-dir.
+	if out, err := runTool("cp", "-r", certDir, filepath.Join(staging, "pki")); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	if out, err := runTool(kubeadm, "certs", "generate-csr", "--config", cfgPath, "--kubeconfig-dir", staging, "--cert-dir", filepath.Join(staging, "pki")); err != nil {
+		t.Fatalf("kubeadm certs generate-csr: %v\n%s", err, out)
+	}
+	filepath.WalkDir(staging, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".csr") {
+			rel, _ := filepath.Rel(staging, p)
+			signAsKubeadm(t, p, filepath.ToSlash(rel), cas)
+		}
+		return nil
+	})
+	out, err := runTool(certctl, "certs", "import", "--csr-dir", staging, "--cert-dir", certDir, "--kubeconfig-dir", node)
+	if err != nil {
+		t.Fatalf("certctl certs import --csr-dir %s: %v\n%s", staging, err, out)
+	}
+	if strings.Contains(string(out), "ignored") {
+		t.Errorf("certctl certs import ignored files:\n%s", out)
+	}
+	for _, f := range []string{"apiserver.crt", "apiserver.key", "apiserver-kubelet-client.crt", "front-proxy-client.crt", "apiserver-etcd-client.crt", "etcd/server.crt", "etcd/peer.crt", "etcd/healthcheck-client.crt"} {
+		if _, err := os.Stat(filepath.Join(certDir, f)); err != nil {
+			t.Errorf("not installed: %v", err)
+		}
+	}
+	if out, err := run("kubeadm", kubeadm, "kubeconfig", "all", "--config", cfgPath, "--kubeconfig-dir", node); err != nil {
+		t.Errorf("kubeadm init phase kubeconfig all refuses what certctl imported: %v\n%s", err, out)
+	}
+}
