@@ -54,7 +54,7 @@ type authority struct {
 // against its request, key and CA. A refusal is returned as the error,
 // whose message is the precise reason.
 func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
-	f := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir)
+	f := im.csrFiles(t)
 	req, err := im.request(t, &f)
 	if err != nil {
 		return nil, refused, err
@@ -342,7 +342,7 @@ func quoteAll(paths []string) []string {
 // where renew has nothing to renew) `init-phase certs|kubeconfig
 // --use-csr`, which takes the SANs and server from the --config file.
 func (im *importer) remake(t renewal.Target) string {
-	return im.remakeIn(t, output.ShellQuote(im.o.CSRDir))
+	return im.remakeIn(t, output.ShellQuote(im.dirOf(t)))
 }
 
 // remakeIn is remake with csrDir, quoted, for the CSR folder. renew does
@@ -404,7 +404,7 @@ func (im *importer) keyOwner(t renewal.Target, pub crypto.PublicKey) *owner {
 		if o.Name == t.Name {
 			continue
 		}
-		f := o.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir)
+		f := im.csrFiles(o)
 		if req, err := reqfile.Read(f.Request); err == nil && req.Name == o.Name {
 			if named, err := f.Named(req); err == nil {
 				f = named

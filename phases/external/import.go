@@ -37,11 +37,14 @@ type ImportOptions struct {
 }
 
 type importer struct {
-	o   ImportOptions
-	now time.Time
-	inv pki.Inventory
-	cas map[string]*authority
-	res *ImportSummary
+	o ImportOptions
+	// leafDir is the folder of the certificates' keys and CSRs: o.CSRDir,
+	// or its pki folder in kubeadm's layout (leafDir).
+	leafDir string
+	now     time.Time
+	inv     pki.Inventory
+	cas     map[string]*authority
+	res     *ImportSummary
 	// known are the .crt files examined; ignored lists the others.
 	known map[string]bool
 	// files and replaced are the transaction of the real pass: what the
@@ -113,7 +116,7 @@ func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	// kubelet.conf, which renewal leaves to the kubelet, a first
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
-	im := &importer{o: o, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
+	im := &importer{o: o, leafDir: leafDir(o.CSRDir, targets), now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
 		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}, targets: targets}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}
@@ -158,7 +161,7 @@ func (im *importer) phases(targets []renewal.Target) []phases.Phase {
 func (im *importer) examineTarget(t renewal.Target) *candidate {
 	res := im.res
 	c, st, err := im.examine(t)
-	file := t.CSRFiles(im.o.CSRDir, im.o.CertDir, im.o.KubeconfigDir).Cert
+	file := im.csrFiles(t).Cert
 	im.known[file] = true
 	if c != nil {
 		file = c.certFile
@@ -184,7 +187,7 @@ func (im *importer) examineTarget(t renewal.Target) *candidate {
 // found nothing to install (check pass).
 func (im *importer) check() error {
 	res, err := im.res, error(nil)
-	if res.Ignored, err = ignored(im.o.CSRDir, im.known, im.inv); err != nil {
+	if res.Ignored, err = ignored(im.o.CSRDir, im.leafDir, im.known, im.inv); err != nil {
 		return err
 	}
 	im.elsewhere = append(im.elsewhere, im.misplaced(res.Ignored, res.Pending)...)
@@ -227,11 +230,13 @@ func (im *importer) install() error {
 }
 
 // ignored lists the .crt files of the CSR folder that Import did not look
-// at, other than copies of the CA certificates, which the CA operator may
-// well hand back with the others.
-func ignored(csrDir string, known map[string]bool, inv pki.Inventory) ([]string, error) {
+// at, other than copies of the CA certificates (beside the certificates'
+// CSRs, in leafDir, too), which the CA operator may well hand back with
+// the others.
+func ignored(csrDir, leafDir string, known map[string]bool, inv pki.Inventory) ([]string, error) {
 	for _, e := range inv.Select(false, pki.KindCA) {
 		known[pki.Store{Dir: csrDir}.CertPath(e.BaseName)] = true
+		known[pki.Store{Dir: leafDir}.CertPath(e.BaseName)] = true
 	}
 	var out []string
 	err := filepath.WalkDir(csrDir, func(path string, d fs.DirEntry, err error) error {

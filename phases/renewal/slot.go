@@ -304,7 +304,9 @@ var ErrNamesFiles = errors.New("certctl installs embedded client certificates on
 
 // place fills the client certificate, key and CA data into the
 // kubeconfig at path, else, for a first installation, into the one at
-// base. Every other field is kept; a cluster that names a CA file keeps it.
+// base. The CA data is set on a first installation (also into a file at
+// path that holds no client certificate yet) and refreshed where the
+// cluster has some. Every other field is kept; a cluster that names a CA file keeps it.
 // A user that refers to certificate files is refused: certctl installs
 // embedded certificates only, atomically with their key.
 func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Placed, error) {
@@ -336,7 +338,12 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 		if err := switchedAway(path, cfg, user, certPEM, caPEM); err != nil {
 			return nil, err
 		}
-		if !hasCAData(cfg) { // as the user left it, see write
+		// A file in force left without CA data keeps none, as the user
+		// left it (see write); one without a client certificate yet is a
+		// first installation: `kubeadm certs generate-csr
+		// --kubeconfig-dir` writes it there, key only, with no CA data
+		// (kubeadm's kubeconfig phase refuses it until it has the CA's).
+		if !hasCAData(cfg) && len(user.ClientCertificateData) != 0 {
 			caPEM = nil
 		}
 	}
