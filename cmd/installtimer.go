@@ -33,7 +33,8 @@ func newInstallTimerCommand() *cobra.Command {
 			that use the renewed files, checks that they serve the new
 			certificates, and keeps 10 backups. Exit statuses 2 (nothing to do) and 5
 			(an external CA's certificates skipped) count as success. Existing unit
-			files are replaced. Then run:
+			files are replaced, but not a masked one (systemctl mask): it is
+			refused. Then run:
 
 			  systemctl daemon-reload && systemctl enable --now certctl-renew.timer
 

@@ -273,6 +273,20 @@ func (t Timer) warnSkipped() {
 	fmt.Fprintf(t.ErrOut, "[warning] neither %s exists: the service skips every run until one does; if %s is not the node's certificate folder, pass the right one\n", strings.Join(served, " nor "), dir)
 }
 
+// checkNotMasked refuses a unit of t.UnitDir that is masked (a link to
+// /dev/null, what `systemctl mask` makes): someone stopped the renewal on
+// purpose, during maintenance or a CA rotation, and writing the unit over
+// the link silently undid that.
+func (t Timer) checkNotMasked() error {
+	for _, name := range []string{ServiceName, TimerName} {
+		p := filepath.Join(t.UnitDir, name)
+		if target, err := os.Readlink(p); err == nil && target == os.DevNull {
+			return fmt.Errorf("%s is masked (a link to %s): someone stopped the daily renewal on purpose; run `systemctl unmask %s` if it may run again, then install-timer again; nothing was written", p, os.DevNull, name)
+		}
+	}
+	return nil
+}
+
 // InstallTimer is `certctl install-timer`: it writes the service and timer
 // units into t.UnitDir, or prints them, after Resolve.
 func InstallTimer(t Timer) error {
@@ -285,6 +299,12 @@ func InstallTimer(t Timer) error {
 	}
 	t.warnSkipped()
 	out := t.Out
+	if err := t.checkNotMasked(); err != nil {
+		if !t.DryRun {
+			return err
+		}
+		fmt.Fprintf(t.ErrOut, "[warning] %v\n", err)
+	}
 	if t.DryRun {
 		// Printed to be saved (--dry-run > units): a write that fails
 		// is an error, not a silent exit 0.
