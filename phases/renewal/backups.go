@@ -37,6 +37,11 @@ func ListBackups(root string) ([]Backup, error) {
 		return nil, nil
 	}
 	if err != nil {
+		// A file or a loop of links where the folder belongs: said as
+		// every command that writes says it, with what to do.
+		if cerr := checkBackupRoot(root); cerr != nil {
+			return nil, cerr
+		}
 		return nil, withPermissionHint(fmt.Errorf("read backup folder %s: %w", root, err))
 	}
 	var out []Backup
