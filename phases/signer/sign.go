@@ -118,7 +118,7 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 		case IsFailed(csr):
 			return fmt.Errorf("CSR %s has failed (%s): create a new CSR", name, conditionMessage(csr, certv1.CertificateFailed))
 		case !IsApproved(csr):
-			return fmt.Errorf("CSR %s is not approved, and certctl never signs an unapproved CSR (--force included): approve it first (certctl approve %s)", name, name)
+			return fmt.Errorf("CSR %s is not approved, and certctl never signs an unapproved CSR (--force included): approve it first (certctl approve %s, or, for a request certctl's checks do not cover, kubectl certificate approve %s)", name, name, name)
 		}
 		req, err := ParseRequest(csr)
 		if err != nil {
