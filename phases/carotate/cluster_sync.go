@@ -160,6 +160,19 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if err != nil {
 		return err
 	}
+	if k.name == pki.CAName {
+		var add []byte
+		if rec.Active() {
+			add = trustPEM
+		}
+		done, err := cl.st.syncClusterInfo(ctx, add, dropped(cur, rec))
+		if err != nil {
+			return err
+		}
+		if done != "" {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: %s in ConfigMap %s/%s, where kubeadm join finds the CA to trust\n", k.name, done, metav1.NamespacePublic, ClusterInfoConfigMap)
+		}
+	}
 	if fp := dropped(cur, rec); fp != "" {
 		removed, err := cl.st.pruneExtensionAuth(ctx, k, fp)
 		if err != nil {

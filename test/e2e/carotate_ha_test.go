@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -62,6 +63,12 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// kubeadm's own bootstrap-token phase makes kube-public/cluster-info, where kubeadm join
+	// finds the CA to trust; the rotation keeps it in step.
+	if out, err := exec.CommandContext(ctx, kubeadm, "init", "phase", "bootstrap-token", "--kubeconfig", filepath.Join(first.KubeconfigDir(), "admin.conf")).CombinedOutput(); err != nil {
+		t.Fatalf("kubeadm init phase bootstrap-token: %v\n%s", err, out)
+	}
+	checkClusterInfo(t, ctx, cs, "before the rotation", oldCA)
 	// As the kubelet syncs a pod's projected kube-root-ca.crt.
 	const rootCARefresh = 10 * time.Second
 	balanced, err := testcluster.StartTraffic(ctx, h.Nodes, testcluster.TrafficOptions{ReadyOnly: true, RootCARefresh: rootCARefresh})
@@ -120,6 +127,9 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 			}
 			key = m[1]
 			newCA = readCert(t, filepath.Join(first.PKIDir(), "ca.new.crt"))
+		}
+		if i == 0 {
+			checkClusterInfo(t, ctx, cs, "after trust on "+c.NodeName(), oldCA, newCA)
 		}
 		if stage == "reissue" && i == len(h.Nodes) && !strings.Contains(out, "kube-root-ca.crt holds both CAs") {
 			t.Errorf("%s: the first reissue did not say it waited for kube-root-ca.crt:\n%s", c.NodeName(), out)
@@ -180,6 +190,33 @@ func TestRotateCAOnThreeNodes(t *testing.T) {
 		t.Errorf("after finish: %v", err)
 	}
 	checkPublishedCA(t, ctx, h.Nodes, nil, "client-ca-file", oldCA, newCA)
+	checkClusterInfo(t, ctx, cs, "after finish", newCA)
+}
+
+// checkClusterInfo checks that the CA data of kube-public/cluster-info, which kubeadm join
+// checks --discovery-token-ca-cert-hash against and then trusts, is want, in that order.
+func checkClusterInfo(t *testing.T, ctx context.Context, cs kubernetes.Interface, when string, want ...*x509.Certificate) {
+	t.Helper()
+	cm, err := cs.CoreV1().ConfigMaps("kube-public").Get(ctx, "cluster-info", metav1.GetOptions{})
+	if err != nil {
+		t.Errorf("%s: %v", when, err)
+		return
+	}
+	cfg, err := clientcmd.Load([]byte(cm.Data["kubeconfig"]))
+	if err != nil || len(cfg.Clusters) != 1 {
+		t.Errorf("%s: kube-public/cluster-info's kubeconfig: %v, %d clusters", when, err, len(cfg.Clusters))
+		return
+	}
+	for _, c := range cfg.Clusters {
+		got := pemCerts(t, c.CertificateAuthorityData)
+		ok := len(got) == len(want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = got[i].Equal(want[i])
+		}
+		if !ok {
+			t.Errorf("%s: kube-public/cluster-info trusts %d CAs, want %d (the old CA, then the new one, while a node may serve either)", when, len(got), len(want))
+		}
+	}
 }
 
 // startRotationNodes starts the three-node control plane of the rotation tests (kube-apiserver
