@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
@@ -121,4 +123,62 @@ func holdsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 		}
 	}
 	return false
+}
+
+// readClusterInfoCAs reads the CAs of kube-public/cluster-info: those of its
+// clusters' CA data, in order; none when the ConfigMap does not exist or
+// names a CA file.
+func readClusterInfoCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certificate, error) {
+	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
+	cm, err := client.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, ClusterInfoConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	cfg, err := clientcmd.Load([]byte(cm.Data[clusterInfoKubeconfig]))
+	if err != nil {
+		return nil, fmt.Errorf("%s: its %s does not parse: %w", what, clusterInfoKubeconfig, err)
+	}
+	var out []*x509.Certificate
+	for _, name := range slices.Sorted(maps.Keys(cfg.Clusters)) {
+		if data := cfg.Clusters[name].CertificateAuthorityData; len(data) > 0 {
+			certs, err := pki.ParseCerts(data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the CA data of cluster %q: %w", what, name, err)
+			}
+			out = append(out, certs...)
+		}
+	}
+	return out, nil
+}
+
+// clusterInfoProblem says what is wrong with the CAs of cluster-info for
+// a node whose ca.crt (at trustPath) holds trust: none of them, and a
+// join with the hash of ca.crt fails; or, with no rotation of ca in
+// progress (active false), one that ca.crt no longer holds, which a join
+// still trusts. "" when all is well, or when cluster-info is absent.
+func clusterInfoProblem(published, trust []*x509.Certificate, trustPath string, active bool) string {
+	if len(published) == 0 {
+		return ""
+	}
+	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
+	fix := fmt.Sprintf("write %s there: set certificate-authority-data in `kubectl -n %s edit configmap %s` to the output of `base64 -w0 %s`", trustPath, metav1.NamespacePublic, ClusterInfoConfigMap, trustPath)
+	if !slices.ContainsFunc(trust, func(c *x509.Certificate) bool { return holdsCert(published, c) }) {
+		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, holds none of the CAs of %s (a rotation made with --node-only, or before certctl kept it in step): a join with the hash of this CA fails; %s", what, trustPath, fix)
+	}
+	if active {
+		return ""
+	}
+	var extra []string
+	for _, c := range published {
+		if !holdsCert(trust, c) {
+			extra = append(extra, fingerprint(c))
+		}
+	}
+	if len(extra) > 0 {
+		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, also holds the CA sha256 %s, which %s no longer holds: a joining node trusts it; %s", what, short(extra), trustPath, fix)
+	}
+	return ""
 }

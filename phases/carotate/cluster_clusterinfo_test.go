@@ -150,3 +150,52 @@ func TestClusterInfoAfterAbort(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusChecksClusterInfo: `ca status` reports a cluster-info that
+// kubeadm join cannot use with this node's CA (a rotation made with
+// --node-only, or before certctl kept it in step): one that holds none of
+// ca.crt's CAs, or, with no rotation in progress, one that also holds a CA
+// ca.crt dropped, which a joining node would still trust.
+func TestStatusChecksClusterInfo(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		publish func(own, other *x509.Certificate) []*x509.Certificate
+		want    string // "" for no problem
+	}{
+		{"this CA", func(own, _ *x509.Certificate) []*x509.Certificate { return []*x509.Certificate{own} }, ""},
+		{"another CA", func(_, other *x509.Certificate) []*x509.Certificate { return []*x509.Certificate{other} }, "holds none of the CAs of"},
+		{"a dropped CA too", func(own, other *x509.Certificate) []*x509.Certificate { return []*x509.Certificate{other, own} }, "also holds the CA sha256 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := fake.NewClientset()
+			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+			caPath := filepath.Join(a.node.CertDir(), "ca.crt")
+			publishClusterInfo(t, cs, tc.publish(readCA(t, caPath), otherCA(t))...)
+			connect := func() (kubernetes.Interface, string, error) { return cs, "test", nil }
+			report, err := Status(context.Background(), StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now, Connect: connect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var problems []string
+			for _, s := range report.CAs {
+				if s.CA == pki.CAName {
+					problems = s.Problems
+				}
+			}
+			if tc.want == "" {
+				if len(problems) != 0 {
+					t.Errorf("problems %q, want none", problems)
+				}
+				return
+			}
+			if len(problems) != 1 {
+				t.Fatalf("problems %q, want one about cluster-info", problems)
+			}
+			for _, w := range []string{"ConfigMap kube-public/cluster-info, where kubeadm join finds the CA to trust", tc.want, caPath, "kubectl -n kube-public edit configmap cluster-info", "base64 -w0 " + caPath} {
+				if !strings.Contains(problems[0], w) {
+					t.Errorf("problem %q does not say %q", problems[0], w)
+				}
+			}
+		})
+	}
+}

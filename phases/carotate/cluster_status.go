@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/pki"
 )
 
 // ClusterStatus is a rotation's cluster record as `ca status` shows it.
@@ -39,7 +40,7 @@ type NodeStatus struct {
 // A node that has not joined a rotation in progress in the cluster joins
 // it with the certificate key (its Next says so, instead of starting one,
 // which the rotation's gates would refuse); rerun is rotateCommand's.
-func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State, rerun string) string {
+func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State, rerun, certDir string) string {
 	client, server, err := connect()
 	if err != nil {
 		return oneLine(err)
@@ -56,6 +57,21 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 		rec, _, err := st.get(ctx)
 		if err != nil {
 			return oneLine(err)
+		}
+		if states[i].CA == pki.CAName {
+			// Where kubeadm join reads the CA to trust.
+			k, _ := kindOf(pki.CAName)
+			trustPath := k.paths(certDir).Trust
+			trust, terr := pki.ReadParsed(trustPath, "CA certificate", pki.ParseCerts)
+			published, perr := readClusterInfoCAs(ctx, client)
+			if perr != nil {
+				states[i].Problems = append(states[i].Problems, oneLine(perr))
+			} else if terr == nil {
+				active := rec != nil && rec.active() || states[i].Stage == StageTrust || states[i].Stage == StageReissue
+				if prob := clusterInfoProblem(published, trust, trustPath, active); prob != "" {
+					states[i].Problems = append(states[i].Problems, prob)
+				}
+			}
 		}
 		if rec == nil {
 			continue

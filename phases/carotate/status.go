@@ -59,7 +59,7 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 	})
 	r := StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: out}
 	if err == nil && o.Connect != nil {
-		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs, o.Rerun)
+		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs, o.Rerun, o.CertDir)
 	}
 	return r, err
 }
