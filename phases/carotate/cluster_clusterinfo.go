@@ -126,12 +126,13 @@ func holdsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 }
 
 // readClusterInfoCAs reads the CAs of kube-public/cluster-info: those of its
-// clusters' CA data, in order; none when the ConfigMap does not exist or
-// names a CA file.
+// clusters' CA data, in order; none when the ConfigMap does not exist,
+// names a CA file, or may not be read by this user (nothing to report
+// then: `ca status` is read-only and may run with less than admin.conf).
 func readClusterInfoCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certificate, error) {
 	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
 	cm, err := client.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, ClusterInfoConfigMap, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
 		return nil, nil
 	}
 	if err != nil {

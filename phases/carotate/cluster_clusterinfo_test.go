@@ -3,6 +3,7 @@ package carotate
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -197,5 +200,28 @@ func TestStatusChecksClusterInfo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStatusClusterInfoForbidden: a user of `ca status` who may not read
+// cluster-info gets no problem for it: there is nothing to report.
+func TestStatusClusterInfoForbidden(t *testing.T) {
+	cs := fake.NewClientset()
+	cs.PrependReactor("get", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetNamespace() == "kube-public" {
+			return true, nil, apierrors.NewForbidden(corev1.Resource("configmaps"), ClusterInfoConfigMap, errors.New("no"))
+		}
+		return false, nil, nil
+	})
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	connect := func() (kubernetes.Interface, string, error) { return cs, "test", nil }
+	report, err := Status(context.Background(), StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now, Connect: connect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range report.CAs {
+		if len(s.Problems) != 0 || report.ClusterNotRead != "" {
+			t.Errorf("%s: problems %q, cluster not read %q; want none", s.CA, s.Problems, report.ClusterNotRead)
+		}
 	}
 }
