@@ -44,7 +44,7 @@ func (f *policyFlags) addRequestersTo(fs *pflag.FlagSet) {
 // addNodesTo adds --control-plane-node alone (sign, whose --config is
 // its signing configuration's old spelling).
 func (f *policyFlags) addNodesTo(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable, instead of the control-plane Nodes of the cluster (default: those Nodes and their InternalIP; while there are none, this node, from --node-name and --apiserver-advertise-address)")
+	fs.StringSliceVar(&f.nodes, "control-plane-node", nil, "NAME=IP of each control-plane node whose certificates may be issued, repeatable, instead of the control-plane Nodes of the cluster (default: those Nodes at their InternalIP and the addresses their kube-apiserver and etcd mirror pods advertise; while there are none, this node, from --node-name and --apiserver-advertise-address)")
 }
 
 // rules are the flags' rules (signer.NodeRules).

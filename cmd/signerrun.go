@@ -47,8 +47,10 @@ func newSignerRunCommand() *cobra.Command {
 			Failed condition with a reason and a message.
 
 			The control-plane nodes are the cluster's Nodes with the control-plane
-			role, each at its InternalIP, followed while running (an informer), so
-			that a node added to the cluster needs no new flag; without --config the
+			role, each at its InternalIP and at the addresses its kube-apiserver and
+			etcd mirror pods in kube-system advertise (kubeadm's annotations),
+			followed while running (informers), so that a node added to the
+			cluster needs no new flag; without --config the
 			kube-system/kubeadm-config ConfigMap's ClusterConfiguration is applied
 			over the cluster flags (controlPlaneEndpoint, certSANs, ...).
 			--control-plane-node NAME=IP, repeated, replaces the Nodes. While the

@@ -147,36 +147,29 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 // fromPods reads kubeadm's endpoint annotations of the kube-apiserver and
 // etcd mirror pods.
 func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
-	for _, comp := range []string{"kube-apiserver", "etcd"} {
-		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: "tier=control-plane,component=" + comp})
+	for _, comp := range MirrorPodComponents {
+		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: MirrorPodSelector + ",component=" + comp})
 		if err != nil {
 			c.warn("list the %s pods in kube-system: %v: their ports are taken as kubeadm's defaults", comp, err)
 			continue
 		}
-		for _, p := range pods.Items {
-			if p.Spec.NodeName == "" {
+		for i := range pods.Items {
+			e := MirrorPodEndpoints(&pods.Items[i])
+			if e.Node == "" {
 				continue
 			}
-			switch comp {
-			case "kube-apiserver":
-				ep := p.Annotations[APIServerEndpointAnnotation]
-				if _, _, err := net.SplitHostPort(ep); err != nil {
-					continue
-				}
-				n := c.node(p.Spec.NodeName)
+			if e.APIServer != "" {
+				n := c.node(e.Node)
 				n.addSource("kube-apiserver pod")
-				n.apiserver = ep
-			case "etcd":
-				urls := splitList(p.Annotations[EtcdClientURLsAnnotation])
-				if len(urls) == 0 {
-					continue
-				}
-				n := c.node(p.Spec.NodeName)
+				n.apiserver = e.APIServer
+			}
+			if len(e.EtcdClientURLs) > 0 {
+				n := c.node(e.Node)
 				n.addSource("etcd pod")
-				if hp := hostPort(urls[0]); hp != "" {
+				if hp := hostPort(e.EtcdClientURLs[0]); hp != "" {
 					n.etcd = hp
 				}
-				c.etcdURLs = append(c.etcdURLs, urls...)
+				c.etcdURLs = append(c.etcdURLs, e.EtcdClientURLs...)
 			}
 		}
 	}

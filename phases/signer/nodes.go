@@ -45,6 +45,17 @@ func (p *Policy) Current() *Policy { return p }
 // control-plane label or without an InternalIP are skipped, with a note.
 // The result is sorted by name.
 func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
+	return ControlPlaneNodesAndPods(nodes, nil, cm, base, fromConfigMap)
+}
+
+// ControlPlaneNodesAndPods is ControlPlaneNodes with the addresses that
+// the node's kube-apiserver and etcd mirror pods in pods advertise
+// (clusterview.MirrorPodEndpoints: kubeadm's localAPIEndpoint), which
+// may be on another interface than the Node's InternalIP, or IPv6. A
+// node gets one configuration per address, its InternalIP's first: a
+// request fits when it is kubeadm's certificate of the node at one of
+// them. A pod whose node is no control-plane Node adds nothing.
+func ControlPlaneNodesAndPods(nodes []*corev1.Node, pods []*corev1.Pod, cm *corev1.ConfigMap, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
 	var notes []string
 	if cm != nil && fromConfigMap {
 		c, err := clusterview.ParseKubeadmConfig(cm, base)
@@ -54,35 +65,75 @@ func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.C
 		base = *c
 		base.Normalize()
 	}
+	advertised := map[string][]string{} // node name -> addresses of its mirror pods
+	for _, p := range pods {
+		e := clusterview.MirrorPodEndpoints(p)
+		for _, a := range e.Addresses() {
+			if e.Node != "" && !slices.Contains(advertised[e.Node], a) {
+				advertised[e.Node] = append(advertised[e.Node], a)
+			}
+		}
+	}
+	for _, a := range advertised {
+		slices.Sort(a) // the pods' order is the cache's
+	}
 	var out []*config.Cluster
 	for _, n := range nodes {
 		if _, ok := n.Labels[clusterview.ControlPlaneLabel]; !ok {
 			continue
 		}
-		ips := clusterview.InternalIPs(n)
-		if len(ips) == 0 {
+		var addrs []string
+		if ips := clusterview.InternalIPs(n); len(ips) > 0 {
+			ip := ips[0]
+			if i := slices.IndexFunc(ips, func(s string) bool { return net.ParseIP(s).To4() != nil }); i >= 0 {
+				ip = ips[i]
+			}
+			addrs = append(addrs, net.ParseIP(ip).String())
+		}
+		for _, a := range advertised[n.Name] {
+			if !slices.Contains(addrs, a) {
+				addrs = append(addrs, a)
+			}
+		}
+		if len(addrs) == 0 {
 			notes = append(notes, fmt.Sprintf("control-plane Node %s has no InternalIP address: its certificates are not issued until it has one", n.Name))
 			continue
 		}
-		ip := ips[0]
-		if i := slices.IndexFunc(ips, func(s string) bool { return net.ParseIP(s).To4() != nil }); i >= 0 {
-			ip = ips[i]
+		for _, ip := range addrs {
+			c := base
+			c.NodeName, c.AdvertiseAddress = n.Name, ip
+			if err := c.Validate(); err != nil {
+				notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ip, err))
+				continue
+			}
+			out = append(out, &c)
 		}
-		c := base
-		c.NodeName, c.AdvertiseAddress = n.Name, ip
-		if err := c.Validate(); err != nil {
-			notes = append(notes, fmt.Sprintf("control-plane Node %s (%s): %v: its certificates are not issued", n.Name, ip, err))
-			continue
-		}
-		out = append(out, &c)
 	}
-	slices.SortFunc(out, func(a, b *config.Cluster) int { return strings.Compare(a.NodeName, b.NodeName) })
+	// Stable: a node's InternalIP stays first, as nodeList prints it.
+	slices.SortStableFunc(out, func(a, b *config.Cluster) int { return strings.Compare(a.NodeName, b.NodeName) })
 	return out, notes, nil
 }
 
-// LearnNodes reads the control-plane Nodes and the kubeadm-config
-// ConfigMap once (for `certctl approve`) and derives the nodes'
-// configurations as ControlPlaneNodes does.
+// nodeList names the nodes of clusters (ControlPlaneNodesAndPods' order),
+// "cp-1=10.0.0.1,cp-2=10.0.0.2+10.1.0.2": a node's InternalIP, then, after
+// a +, the other addresses its mirror pods advertise.
+func nodeList(clusters []*config.Cluster) []string {
+	var names []string
+	for i, c := range clusters {
+		if i > 0 && clusters[i-1].NodeName == c.NodeName {
+			names[len(names)-1] += "+" + c.AdvertiseAddress
+			continue
+		}
+		names = append(names, c.NodeName+"="+c.AdvertiseAddress)
+	}
+	return names
+}
+
+// LearnNodes reads the control-plane Nodes, the kube-apiserver and etcd
+// mirror pods of kube-system and the kubeadm-config ConfigMap once (for
+// `certctl approve`) and derives the nodes' configurations as
+// ControlPlaneNodesAndPods does. Pods that cannot be listed are a note:
+// the nodes are then at their InternalIP only.
 func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
 	list, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
 	if err != nil {
@@ -91,6 +142,16 @@ func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cl
 	nodes := make([]*corev1.Node, len(list.Items))
 	for i := range list.Items {
 		nodes[i] = &list.Items[i]
+	}
+	var notes []string
+	var pods []*corev1.Pod
+	podList, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: clusterview.MirrorPodSelector})
+	if err != nil {
+		notes = append(notes, podsUnlisted(err))
+	} else {
+		for i := range podList.Items {
+			pods = append(pods, &podList.Items[i])
+		}
 	}
 	var cm *corev1.ConfigMap
 	if fromConfigMap {
@@ -102,14 +163,23 @@ func LearnNodes(ctx context.Context, client kubernetes.Interface, base config.Cl
 			return nil, nil, fmt.Errorf("read kube-system/%s: %w: grant get on it, or pass --config", config.ConfigMapName, err)
 		}
 	}
-	return ControlPlaneNodes(nodes, cm, base, fromConfigMap)
+	clusters, more, err := ControlPlaneNodesAndPods(nodes, pods, cm, base, fromConfigMap)
+	return clusters, append(notes, more...), err
+}
+
+// podsUnlisted says what follows from mirror pods that cannot be listed.
+func podsUnlisted(err error) string {
+	return fmt.Sprintf("list the kube-apiserver and etcd pods in kube-system (label %s): %v: each control-plane node is accepted at its Node's InternalIP only, not at an advertise address of another interface; grant get, list and watch on pods in kube-system", clusterview.MirrorPodSelector, err)
 }
 
 // NodeWatcher follows the cluster's control-plane nodes with informers on
-// the Nodes (with the control-plane label) and the kubeadm-config
+// the Nodes (with the control-plane label), kubeadm's mirror pods in
+// kube-system (their advertise addresses) and the kubeadm-config
 // ConfigMap, and rebuilds the policy whenever they change, so that adding
 // a control-plane node needs no change to the signer's flags.
 type NodeWatcher struct {
+	client   kubernetes.Interface
+	handler  cache.ResourceEventHandler
 	rules    NodeRules
 	base     config.Cluster
 	fallback *Policy
@@ -119,6 +189,7 @@ type NodeWatcher struct {
 	synced   []cache.InformerSynced
 	nodes    corelisters.NodeLister
 	cms      corelisters.ConfigMapNamespaceLister // nil without r.FromConfigMap
+	pods     corelisters.PodNamespaceLister       // nil while pods may not be listed
 	mu       sync.Mutex
 	last     string // what the current policy was built from
 	names    string // its nodes, "cp-1=10.0.0.1,..."
@@ -135,7 +206,7 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 		return nil, fmt.Errorf("signer: the node watcher needs a client and a fallback policy")
 	}
 	log = cmp.Or(log, slog.New(slog.DiscardHandler))
-	w := &NodeWatcher{rules: r, base: base, fallback: fallback, log: log}
+	w := &NodeWatcher{client: client, rules: r, base: base, fallback: fallback, log: log}
 	w.current.Store(fallback)
 	nodeFactory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute,
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = clusterview.ControlPlaneLabel }))
@@ -148,6 +219,7 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 		UpdateFunc: func(_, _ any) { w.refresh() },
 		DeleteFunc: func(any) { w.refresh() },
 	}
+	w.handler = handler
 	if _, err := nodes.Informer().AddEventHandler(handler); err != nil {
 		return nil, fmt.Errorf("signer: watch Nodes: %w", err)
 	}
@@ -167,18 +239,45 @@ func NewNodeWatcher(client kubernetes.Interface, r NodeRules, base config.Cluste
 	return w, nil
 }
 
-// Start starts the informers; it returns at once.
+// Start starts the informers. It first asks whether the mirror pods of
+// kube-system may be listed (one List, up to 10 seconds): an informer
+// refused its list would never sync. When the API server refuses it, the
+// nodes are at their InternalIP only, and the log says so once.
 func (w *NodeWatcher) Start(ctx context.Context) {
+	w.watchPods(ctx)
 	for _, f := range w.starters {
 		f.Start(ctx.Done())
 	}
+}
+
+// watchPods adds the informer on kube-system's mirror pods, unless the
+// API server refuses to list them. Another failure (a timeout) is left to
+// the informer, which retries as the others do.
+func (w *NodeWatcher) watchPods(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := w.client.CoreV1().Pods(metav1.NamespaceSystem).List(lctx, metav1.ListOptions{LabelSelector: clusterview.MirrorPodSelector, Limit: 1})
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		w.log.Warn("control-plane nodes: " + podsUnlisted(err))
+		return
+	}
+	f := informers.NewSharedInformerFactoryWithOptions(w.client, 10*time.Minute, informers.WithNamespace(metav1.NamespaceSystem),
+		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = clusterview.MirrorPodSelector }))
+	pods := f.Core().V1().Pods()
+	if _, err := pods.Informer().AddEventHandler(w.handler); err != nil {
+		w.log.Warn("control-plane nodes: watch the pods of kube-system: each node is accepted at its Node's InternalIP only", "err", err)
+		return
+	}
+	w.pods = pods.Lister().Pods(metav1.NamespaceSystem)
+	w.starters = append(w.starters, f)
+	w.synced = append(w.synced, pods.Informer().HasSynced)
 }
 
 // WaitForSync waits until the informers have listed what they watch and
 // the policy was built from it.
 func (w *NodeWatcher) WaitForSync(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
-		return fmt.Errorf("signer: list the control-plane Nodes and kube-system/%s: %w", config.ConfigMapName, context.Cause(ctx))
+		return fmt.Errorf("signer: list the control-plane Nodes, the pods of kube-system and kube-system/%s: %w", config.ConfigMapName, context.Cause(ctx))
 	}
 	w.refresh()
 	return nil
@@ -187,8 +286,9 @@ func (w *NodeWatcher) WaitForSync(ctx context.Context) error {
 // Current is the policy of the control-plane nodes last seen.
 func (w *NodeWatcher) Current() *Policy { return w.current.Load() }
 
-// Nodes names the nodes of the current policy, "cp-1=10.0.0.1,...";
-// "" while it is the fallback.
+// Nodes names the nodes of the current policy, "cp-1=10.0.0.1,...", with
+// "+10.1.0.1" for each other address a node's mirror pods advertise; ""
+// while it is the fallback.
 func (w *NodeWatcher) Nodes() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -205,7 +305,11 @@ func (w *NodeWatcher) refresh() {
 	if w.cms != nil {
 		cm, _ = w.cms.Get(config.ConfigMapName) // nil, NotFound while there is none
 	}
-	clusters, notes, err := ControlPlaneNodes(nodes, cm, w.base, w.rules.FromConfigMap)
+	var pods []*corev1.Pod
+	if w.pods != nil {
+		pods, _ = w.pods.List(labels.Everything())
+	}
+	clusters, notes, err := ControlPlaneNodesAndPods(nodes, pods, cm, w.base, w.rules.FromConfigMap)
 	for _, n := range notes {
 		w.log.Warn("control-plane nodes", "note", n)
 	}
@@ -213,10 +317,7 @@ func (w *NodeWatcher) refresh() {
 		w.log.Warn("control-plane nodes: keeping the last policy", "err", err)
 		return
 	}
-	var names []string
-	for _, c := range clusters {
-		names = append(names, c.NodeName+"="+c.AdvertiseAddress)
-	}
+	names := nodeList(clusters)
 	list := strings.Join(names, ",")
 	desc := list
 	if cm != nil {

@@ -42,22 +42,8 @@ func registerNodes(t *testing.T, ctx context.Context, cs kubernetes.Interface, h
 	if _, err := cs.CoreV1().ServiceAccounts("kube-system").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	no := false
 	for _, c := range h.Nodes {
-		for comp, ann := range map[string]map[string]string{
-			"kube-apiserver": {clusterview.APIServerEndpointAnnotation: c.Addr(testcluster.APIServer)},
-			"etcd":           {clusterview.EtcdClientURLsAnnotation: c.URL(testcluster.Etcd)},
-		} {
-			pod := &corev1.Pod{
-				ObjectMeta: metav1.ObjectMeta{Name: comp + "-" + c.NodeName(), Namespace: "kube-system", Annotations: ann,
-					Labels: map[string]string{"component": comp, "tier": "control-plane"}},
-				Spec: corev1.PodSpec{NodeName: c.NodeName(), AutomountServiceAccountToken: &no,
-					Containers: []corev1.Container{{Name: comp, Image: "registry.k8s.io/" + comp + ":" + testcluster.KubeVersion}}},
-			}
-			if _, err := cs.CoreV1().Pods("kube-system").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-				t.Fatalf("create mirror pod %s: %v", pod.Name, err)
-			}
-		}
+		registerMirrorPods(t, ctx, cs, c.NodeName(), c.Addr(testcluster.APIServer), c.URL(testcluster.Etcd))
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: config.ConfigMapName, Namespace: "kube-system"},
 		Data: map[string]string{config.ConfigMapKey: fmt.Sprintf(
@@ -65,6 +51,29 @@ func registerNodes(t *testing.T, ctx context.Context, cs kubernetes.Interface, h
 			testcluster.ServiceCIDR, testcluster.DNSDomain)}}
 	if _, err := cs.CoreV1().ConfigMaps("kube-system").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// registerMirrorPods creates the mirror pods the kubelet of node makes from kubeadm's static pod
+// manifests of kube-apiserver and etcd, with kubeadm's endpoint annotations: apiserver is the
+// advertise address and port, etcdURL the advertised client URL. The harness's Kubelet runs the
+// manifests' processes but makes no mirror pod in the API.
+func registerMirrorPods(t *testing.T, ctx context.Context, cs kubernetes.Interface, node, apiserver, etcdURL string) {
+	t.Helper()
+	no := false
+	for comp, ann := range map[string]map[string]string{
+		"kube-apiserver": {clusterview.APIServerEndpointAnnotation: apiserver},
+		"etcd":           {clusterview.EtcdClientURLsAnnotation: etcdURL},
+	} {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: comp + "-" + node, Namespace: "kube-system", Annotations: ann,
+				Labels: map[string]string{"component": comp, "tier": "control-plane"}},
+			Spec: corev1.PodSpec{NodeName: node, AutomountServiceAccountToken: &no,
+				Containers: []corev1.Container{{Name: comp, Image: "registry.k8s.io/" + comp + ":" + testcluster.KubeVersion}}},
+		}
+		if _, err := cs.CoreV1().Pods("kube-system").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create mirror pod %s: %v", pod.Name, err)
+		}
 	}
 }
 
@@ -162,18 +171,7 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 		p, _ := startSignerRun(t, ctx, t.TempDir(), "--kubeconfig", admin, "--cert-dir", first.PKIDir())
 		apiserverCSR := func(name, node, ip string) *certv1.CertificateSigningRequest {
 			t.Helper()
-			c := h.Node(2)
-			prof := pki.ProfileFromCert("apiserver", "apiserver", pki.CAName, readCert(t, filepath.Join(c.PKIDir(), "apiserver.crt")))
-			if node != c.NodeName() { // another node's profile: its name and address instead of cp-2's
-				prof.DNSNames = slices.Replace(slices.Clone(prof.DNSNames), slices.Index(prof.DNSNames, c.NodeName()), slices.Index(prof.DNSNames, c.NodeName())+1, node)
-				for i, a := range prof.IPs {
-					if a.String() == c.Host() {
-						prof.IPs = slices.Clone(prof.IPs)
-						prof.IPs[i] = netIP(t, ip)
-					}
-				}
-			}
-			return createCSR(t, ctx, cs, name, signer.KubeAPIServerServing, prof, newKey(t), serverUsages)
+			return apiserverCSROf(t, ctx, cs, h, name, node, ip)
 		}
 		approveCmd := func(name string) (string, error) {
 			return runCertctl(t, ctx, "approve", name, "--kubeconfig", admin)
@@ -235,6 +233,69 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 			t.Errorf("certctl approve refused cp-9's apiserver CSR after its Node was added: %v\n%s", err, out)
 		}
 	})
+
+	// A node with two network cards: its kubelet reports InternalIP 127.0.0.7, while kubeadm
+	// advertises kube-apiserver and etcd on fd00::7, as its mirror pods say. The request renew
+	// --use-api makes there (with the advertise address) is approved and signed; one at an
+	// address in neither is refused.
+	t.Run("signer accepts the advertise address of the mirror pods", func(t *testing.T) {
+		registerNode(t, ctx, cs, "cp-7", "127.0.0.7")
+		registerMirrorPods(t, ctx, cs, "cp-7", "[fd00::7]:6443", "https://[fd00::7]:2379")
+		admin := first.Kubeconfig("admin.conf")
+		p, _ := startSignerRun(t, ctx, t.TempDir(), "--kubeconfig", admin, "--cert-dir", first.PKIDir())
+		logData, err := os.ReadFile(p.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "cp-7=127.0.0.7+fd00::7"; !strings.Contains(string(logData), want) {
+			t.Errorf("signer run does not name %q among the control-plane nodes:\n%s", want, logData)
+		}
+
+		req := apiserverCSROf(t, ctx, cs, h, "e2e-advertised-cp-7", "cp-7", "fd00::7")
+		if out, err := runCertctl(t, ctx, "approve", req.Name, "--kubeconfig", admin); err != nil || !strings.Contains(out, "fits the apiserver certificate") {
+			t.Fatalf("certctl approve of cp-7's apiserver CSR at its advertise address fd00::7: %v\n%s", err, out)
+		}
+		done := waitCSR(t, ctx, cs, req.Name, func(c *certv1.CertificateSigningRequest) bool {
+			return issued(c) || hasCondition(c, certv1.CertificateFailed) != nil
+		})
+		if f := hasCondition(done, certv1.CertificateFailed); f != nil {
+			t.Fatalf("signer run refused cp-7's apiserver CSR at its advertise address: %s: %s (log %s)", f.Reason, f.Message, p.log)
+		}
+		cert := verifyChain(t, done.Status.Certificate, filepath.Join(first.PKIDir(), "ca.crt"), x509.ExtKeyUsageServerAuth)
+		if !slices.ContainsFunc(cert.IPAddresses, func(ip net.IP) bool { return ip.Equal(net.ParseIP("fd00::7")) }) {
+			t.Errorf("issued certificate: IPs %v, want fd00::7", cert.IPAddresses)
+		}
+
+		stray := apiserverCSROf(t, ctx, cs, h, "e2e-stray-cp-7", "cp-7", "fd00::77")
+		if out, err := runCertctl(t, ctx, "approve", stray.Name, "--kubeconfig", admin); err == nil {
+			t.Fatalf("certctl approve accepted cp-7's apiserver CSR at fd00::77, neither its InternalIP nor its advertise address:\n%s", out)
+		}
+		approve(t, ctx, cs, stray)
+		failed := waitCSR(t, ctx, cs, stray.Name, func(c *certv1.CertificateSigningRequest) bool {
+			return issued(c) || hasCondition(c, certv1.CertificateFailed) != nil
+		})
+		if f := hasCondition(failed, certv1.CertificateFailed); f == nil || f.Reason != "SANNotAllowed" {
+			t.Errorf("signer run on cp-7's apiserver CSR at fd00::77: issued %v, condition %+v; want Failed with SANNotAllowed", issued(failed), f)
+		}
+	})
+}
+
+// apiserverCSROf creates the CSR of node's apiserver certificate at advertise address ip: node 2's,
+// with node's name and ip instead of node 2's when node is another.
+func apiserverCSROf(t *testing.T, ctx context.Context, cs kubernetes.Interface, h *testcluster.HA, name, node, ip string) *certv1.CertificateSigningRequest {
+	t.Helper()
+	c := h.Node(2)
+	prof := pki.ProfileFromCert("apiserver", "apiserver", pki.CAName, readCert(t, filepath.Join(c.PKIDir(), "apiserver.crt")))
+	if node != c.NodeName() { // another node's profile: its name and address instead of cp-2's
+		prof.DNSNames = slices.Replace(slices.Clone(prof.DNSNames), slices.Index(prof.DNSNames, c.NodeName()), slices.Index(prof.DNSNames, c.NodeName())+1, node)
+		for i, a := range prof.IPs {
+			if a.String() == c.Host() {
+				prof.IPs = slices.Clone(prof.IPs)
+				prof.IPs[i] = netIP(t, ip)
+			}
+		}
+	}
+	return createCSR(t, ctx, cs, name, signer.KubeAPIServerServing, prof, newKey(t), serverUsages)
 }
 
 func netIP(t *testing.T, s string) net.IP {

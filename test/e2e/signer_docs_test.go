@@ -120,6 +120,8 @@ func TestSignerDocs(t *testing.T) {
 	req := createCSR(t, ctx, cs, "e2e-docs-etcd-peer", signer.EtcdPeer, peer, newKey(t), bothUsages)
 	if out, err := runCertctl(t, ctx, append([]string{"approve", req.Name, "--kubeconfig", approverConf}, flags...)...); err != nil {
 		t.Fatalf("approve as certctl:approvers: %v\n%s", err, out)
+	} else if strings.Contains(out, podsRefused) || strings.Contains(out, "read kube-system/kubeadm-config") {
+		t.Errorf("the approver role of docs/signer.md does not let approve learn the nodes (the mirror pods' addresses, kubeadm-config):\n%s", out)
 	}
 	admin := createCSR(t, ctx, cs, "e2e-docs-builtin", certv1.KubeAPIServerClientSignerName,
 		pki.Profile{CommonName: "kubernetes-admin", Organization: []string{pki.ClusterAdminsGroup}}, newKey(t), clientUsages)
@@ -139,14 +141,20 @@ func TestSignerDocs(t *testing.T) {
 	}
 	signerConf := filepath.Join(dir, "signer.conf")
 	writeKubeconfig(t, signerConf, c, &clientcmdapi.AuthInfo{Token: tok.Status.Token})
-	startSignerRun(t, ctx, dir, append([]string{"--kubeconfig", signerConf, "--cert-dir", c.PKIDir(), "--leader-elect"}, flags...)...)
+	p, _ := startSignerRun(t, ctx, dir, append([]string{"--kubeconfig", signerConf, "--cert-dir", c.PKIDir(), "--leader-elect"}, flags...)...)
 	done := waitCSR(t, ctx, cs, req.Name, issued)
+	if log, err := os.ReadFile(p.log); err != nil || strings.Contains(string(log), podsRefused) {
+		t.Errorf("the signer's role of docs/signer.md does not let signer run follow the mirror pods' addresses (%v):\n%s", err, log)
+	}
 	verifyChain(t, done.Status.Certificate, filepath.Join(c.PKIDir(), "etcd", "ca.crt"), x509.ExtKeyUsageServerAuth)
 	lease, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "certctl-signer", metav1.GetOptions{})
 	if err != nil || lease.Spec.HolderIdentity == nil {
 		t.Errorf("Lease kube-system/certctl-signer: %v", err)
 	}
 }
+
+// podsRefused begins what approve and signer run say when they may not list kube-system's pods.
+const podsRefused = "list the kube-apiserver and etcd pods in kube-system"
 
 // writeKubeconfig writes a kubeconfig for the cluster's API server with the given user.
 func writeKubeconfig(t *testing.T, path string, c *testcluster.Cluster, user *clientcmdapi.AuthInfo) {
