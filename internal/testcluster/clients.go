@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -90,7 +91,36 @@ func (c *Cluster) bootstrapRBAC(ctx context.Context) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create ClusterRoleBinding kubeadm:cluster-admins: %w", err)
 	}
-	return nil
+	return c.waitAdminAuthorized(ctx)
+}
+
+// waitAdminAuthorized waits until c's kube-apiserver authorizes admin.conf as cluster-admin:
+// its RBAC authorizer learns of a new binding through a watch, so a test that used admin.conf
+// at once could be refused ("kubernetes-admin cannot create resource nodes"), on another node
+// of an HA cluster later still.
+func (c *Cluster) waitAdminAuthorized(ctx context.Context) error {
+	cs, err := c.AdminClient()
+	if err != nil {
+		return err
+	}
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "*", Group: "*", Resource: "*"}}}
+	last := "no answer"
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		switch {
+		case err != nil:
+			last = err.Error()
+		case r.Status.Allowed:
+			return nil
+		default:
+			last = "not allowed yet: " + r.Status.Reason
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fmt.Errorf("admin.conf of %s is not authorized as cluster-admin after the ClusterRoleBinding kubeadm:cluster-admins: %s", c.URL(APIServer), last)
 }
 
 // EtcdHTTPClient returns an HTTP client for etcd's client URL (c.URL(Etcd)) that trusts

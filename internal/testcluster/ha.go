@@ -117,7 +117,11 @@ func (h *HA) Start(ctx context.Context) error {
 		}
 	}
 	if slices.Contains(h.Nodes[0].opts.Components, APIServer) {
-		return h.Nodes[0].bootstrapRBAC(ctx)
+		if err := h.Nodes[0].bootstrapRBAC(ctx); err != nil {
+			return err
+		}
+		// Each kube-apiserver learns of the binding on its own.
+		return h.each(func(c *Cluster) error { return c.waitAdminAuthorized(ctx) })
 	}
 	return nil
 }
