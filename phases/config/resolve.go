@@ -163,6 +163,14 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 		return nil, err
 	}
 	r.warnValidity(&c)
+	// An unspecified address (0.0.0.0, ::) is an empty one to kubeadm: the
+	// node's, which Layered reads from its certificates for an empty one.
+	// Left as it is, renew --update-sans asked for the SAN "::" or
+	// "0.0.0.0" in place of the node's address.
+	if family, detect := c.AdvertiseAddressToDetect(); detect && family != nil {
+		c.AdvertiseAddress = ""
+		NodeFromCertificatesIn(&c, c.CertificatesDir)
+	}
 	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
 	// which a later run must find again: without --node-name or --config it
 	// stays "node", as it always was.
