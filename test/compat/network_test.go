@@ -134,44 +134,92 @@ func TestCertctlOnKubeadmTree(t *testing.T) {
 				t.Fatalf("copy %s: %v\n%s", dir, err, out)
 			}
 			folders := []string{"--cert-dir", filepath.Join(dir, "pki"), "--kubeconfig-dir", dir}
-			noProblems(t, certctl, "check-expiration", "--config", cfgPath, "--kubeconfig-dir", dir)
-			noProblems(t, certctl, append([]string{"check-expiration"}, folders...)...)
+			noProblems(t, nil, certctl, "--config", cfgPath, "--kubeconfig-dir", dir)
+			noProblems(t, nil, certctl, folders...)
 			if out, err := exec.Command(certctl, "renew", "all", "--update-sans", "--no-backup", "--config", cfgPath, "--kubeconfig-dir", dir).CombinedOutput(); err != nil {
 				t.Fatalf("certctl renew all --update-sans: %v\n%s", err, out)
 			}
 			compareTrees(t, kubeadmTree, dir)
-			noProblems(t, certctl, "check-expiration", "--config", cfgPath, "--kubeconfig-dir", dir)
+			noProblems(t, nil, certctl, "--config", cfgPath, "--kubeconfig-dir", dir)
 		})
 	}
 }
 
-// noProblems runs certctl ARGS -o json and fails t unless it exits 0 and
-// reports no problem of any certificate, CA, key pair or folder.
-func noProblems(t *testing.T, certctl string, args ...string) {
+// noProblems runs certctl check-expiration ARGS -o json, through wrap
+// when not nil, and fails t unless it exits 0 and reports no problem of
+// any certificate, CA, key pair or folder, and no warning.
+func noProblems(t *testing.T, wrap func(*exec.Cmd) *exec.Cmd, certctl string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(certctl, append(args, "-o", "json")...)
+	cmd := exec.Command(certctl, append(append([]string{"check-expiration"}, args...), "-o", "json")...)
+	if wrap != nil {
+		cmd = wrap(cmd)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("certctl %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
-	}
+	what := "certctl check-expiration " + strings.Join(args, " ")
 	type item struct {
 		Name     string
 		Problems []struct{ Type, Message string }
 	}
 	var report struct{ Certificates, CertificateAuthorities, KeyPairs, Folders []item }
-	if err := json.Unmarshal(out, &report); err != nil {
-		t.Fatalf("certctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	if jerr := json.Unmarshal(out, &report); jerr != nil {
+		t.Fatalf("%s: %v, %v\n%s%s", what, err, jerr, out, stderr.String())
+	}
+	if err != nil { // 3: problems, listed below
+		t.Errorf("%s: %v\n%s", what, err, stderr.String())
 	}
 	for _, list := range [][]item{report.Certificates, report.CertificateAuthorities, report.KeyPairs, report.Folders} {
 		for _, it := range list {
 			for _, p := range it.Problems {
-				t.Errorf("certctl %s: %s: %s: %s", strings.Join(args, " "), it.Name, p.Type, p.Message)
+				t.Errorf("%s: %s: %s: %s", what, it.Name, p.Type, p.Message)
 			}
 		}
 	}
 	if strings.Contains(stderr.String(), "warning") {
-		t.Errorf("certctl %s warned:\n%s", strings.Join(args, " "), stderr.String())
+		t.Errorf("%s warned:\n%s", what, stderr.String())
+	}
+}
+
+// onLo runs cmd in a network namespace of its own whose lo interface has
+// the global addresses 10.1.1.1 and 2001:db8:5::5, as a node of an RFC 5549
+// set-up has its address on lo (BGP over link-local addresses).
+func onLo(cmd *exec.Cmd) *exec.Cmd {
+	const script = "ip link set lo up && ip addr add 10.1.1.1/32 dev lo && ip -6 addr add 2001:db8:5::5/128 dev lo && exec \"$@\""
+	return exec.Command("unshare", append([]string{"--net", "sh", "-c", script, "sh"}, cmd.Args...)...)
+}
+
+// TestLoopbackAddressOnLo: given a loopback advertise address, kubeadm
+// v1.37 uses the global address of the lo interface instead
+// (SetAPIEndpointDynamicDefaults); certctl makes the same files from the
+// same configuration, and finds no problem in kubeadm's. It needs a
+// network namespace of its own (root, unshare and ip).
+func TestLoopbackAddressOnLo(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	if out, err := onLo(exec.Command("true")).CombinedOutput(); err != nil {
+		t.Skipf("no network namespace of its own for the test: %v\n%s", err, out)
+	}
+	for _, addr := range []string{"127.0.0.1", "::1"} {
+		t.Run(addr, func(t *testing.T) {
+			config := strings.NewReplacer("2001:db8::10", addr, "ENDPOINT", "", "NAME", "cp-1").Replace(endpointConfig)
+			trees := map[string]string{}
+			for tool, bin := range map[string]string{"kubeadm": kubeadm, "certctl": certctl} {
+				dir := filepath.Join(t.TempDir(), tool)
+				cfgPath := writeConfig(t, config, filepath.Join(dir, "pki"), "ECDSA-P256")
+				for _, args := range [][]string{
+					{"certs", "all", "--config", cfgPath},
+					{"kubeconfig", "all", "--config", cfgPath, "--kubeconfig-dir", dir},
+				} {
+					if out, err := onLo(command(tool, bin, args...)).CombinedOutput(); err != nil {
+						t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+					}
+				}
+				if tool == "kubeadm" {
+					noProblems(t, onLo, certctl, "--config", cfgPath, "--kubeconfig-dir", dir)
+				}
+				trees[tool] = dir
+			}
+			compareTrees(t, trees["kubeadm"], trees["certctl"])
+		})
 	}
 }
