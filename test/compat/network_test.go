@@ -223,3 +223,56 @@ func TestLoopbackAddressOnLo(t *testing.T) {
 		})
 	}
 }
+
+// TestSameFilesAsKubeadmFromFlags: without a configuration file, the flags
+// of kubeadm's phases (which differ between certs and kubeconfig) give the
+// same files with certctl: an advertise address detected from the default
+// route (empty, or "::" for an IPv6 one first), an [IPv6]:port endpoint, a
+// dual-stack service CIDR, extra SANs in upper case and repeating kubeadm's,
+// another bind port and a --node-name in upper case with dots.
+func TestSameFilesAsKubeadmFromFlags(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	if _, err := utilnet.ResolveBindAddress(nil); err != nil {
+		t.Skipf("no address to detect on this machine: %v", err)
+	}
+	tests := []struct {
+		name                      string
+		common, certs, kubeconfig []string
+	}{
+		{
+			name:       "IPv6 detected, dual-stack",
+			common:     []string{"--apiserver-advertise-address", "::", "--control-plane-endpoint", "[2001:db8::20]:7443"},
+			certs:      []string{"--service-cidr", "fd00:10:96::/112,10.96.0.0/16", "--apiserver-cert-extra-sans", "*.Example.org,API.example.com,fd00:10:96::1,2001:db8:0::20"},
+			kubeconfig: []string{"--apiserver-bind-port", "9443", "--node-name", "CP-1.Example.com"},
+		},
+		{
+			name:   "detected, DNS endpoint without port",
+			common: []string{"--control-plane-endpoint", "cp.example.com"},
+			certs:  []string{"--service-cidr", "10.96.0.0/16,fd00:10:96::/112", "--service-dns-domain", "corp.local"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			trees := map[string]string{}
+			for tool, bin := range map[string]string{"kubeadm": kubeadm, "certctl": certctl} {
+				dir := filepath.Join(t.TempDir(), tool)
+				folders := []string{"--cert-dir", filepath.Join(dir, "pki"), "--kubeconfig-dir", dir}
+				certsFolders := folders
+				if tool == "kubeadm" { // its certs phase has no --kubeconfig-dir; no release lookup
+					certsFolders = []string{"--cert-dir", filepath.Join(dir, "pki"), "--kubernetes-version", "v1.37.1"}
+					folders = append(folders, "--kubernetes-version", "v1.37.1")
+				}
+				for _, args := range [][]string{
+					append(append(append([]string{"certs", "all"}, certsFolders...), tt.common...), tt.certs...),
+					append(append(append([]string{"kubeconfig", "all"}, folders...), tt.common...), tt.kubeconfig...),
+				} {
+					if out, err := run(tool, bin, args...); err != nil {
+						t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+					}
+				}
+				trees[tool] = dir
+			}
+			compareTrees(t, trees["kubeadm"], trees["certctl"])
+		})
+	}
+}
