@@ -33,6 +33,7 @@ func TestLoopbackAdvertiseAddress(t *testing.T) {
 		noCerts    bool   // an empty certificate folder
 		lookup     func() (net.IP, error)
 		want       string
+		wantLoad   string // when Load's differs: a detected address
 	}{
 		{name: "127.0.0.1 in the file", file: "127.0.0.1", lookup: lo, want: "10.1.1.1"},
 		{name: "::1 in the file", file: "::1", lookup: lo, want: "10.1.1.1"},
@@ -42,6 +43,7 @@ func TestLoopbackAdvertiseAddress(t *testing.T) {
 		{name: "not a loopback address", file: "192.0.2.7", lookup: lo, want: "192.0.2.7"},
 		{name: "read from the certificates", file: "-", lookup: lo, want: "127.0.0.1"},
 		{name: "read from the certificates, same flag", file: "-", flag: "127.0.0.1", lookup: lo, want: "127.0.0.1"},
+		{name: ":: in the file, read from the certificates for renewal", file: "::", lookup: lo, want: "127.0.0.1", wantLoad: "2001:db8::99"},
 	}
 	for _, tt := range tests {
 		for _, load := range []string{"Load", "ForRenewal"} {
@@ -53,7 +55,8 @@ func TestLoopbackAdvertiseAddress(t *testing.T) {
 				}
 				r := &config.Resolver{
 					CertDir: certDir, CertDirSet: true, KubeconfigDir: derived.Dir, Warn: &warn, LoopbackAddress: tt.lookup,
-					Connect: func(string) (config.ConfigMapGetter, string, error) { return nil, "", errors.New("no cluster") },
+					ResolveAddress: func(net.IP) (net.IP, error) { return net.ParseIP("2001:db8::99"), nil },
+					Connect:        func(string) (config.ConfigMapGetter, string, error) { return nil, "", errors.New("no cluster") },
 					Override: func(c *config.Cluster) {
 						c.CertificatesDir, c.NodeName = certDir, "cp-1"
 						if tt.flag != "" {
@@ -78,10 +81,14 @@ func TestLoopbackAdvertiseAddress(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.AdvertiseAddress != tt.want {
-					t.Errorf("advertise address %q, want %q\n%s", c.AdvertiseAddress, tt.want, warn.String())
+				want := tt.want
+				if load == "Load" && tt.wantLoad != "" {
+					want = tt.wantLoad
 				}
-				if said := strings.Contains(warn.String(), "global address of the lo interface"); said != (tt.want == "10.1.1.1") {
+				if c.AdvertiseAddress != want {
+					t.Errorf("advertise address %q, want %q\n%s", c.AdvertiseAddress, want, warn.String())
+				}
+				if said := strings.Contains(warn.String(), "global address of the lo interface"); said != (want == "10.1.1.1") {
 					t.Errorf("said so: %v, want %v:\n%s", said, !said, warn.String())
 				}
 			})

@@ -180,6 +180,7 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 	if family, detect := c.AdvertiseAddressToDetect(); detect && family != nil {
 		c.AdvertiseAddress = ""
 		NodeFromCertificatesIn(&c, c.CertificatesDir)
+		r.addressGiven = false // the certificates'
 	}
 	r.loopbackToGlobal(&c)
 	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
