@@ -14,6 +14,7 @@ import (
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	netutils "k8s.io/utils/net"
 
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
@@ -65,6 +66,11 @@ type Resolver struct {
 	// unspecified, preferring the family of its argument (nil: IPv4); nil
 	// means utilnet.ResolveBindAddress, the default route's interface.
 	ResolveAddress func(family net.IP) (net.IP, error)
+	// LoopbackAddress picks the global address of the lo interface that
+	// replaces a loopback advertise address given in the file or a flag
+	// (loopbackToGlobal); nil means utilnet.ChooseBindAddressForInterface
+	// of utilnet.LoopbackInterfaceName, as kubeadm does.
+	LoopbackAddress func() (net.IP, error)
 	// Warn gets the configuration's warnings and, unless Quiet, a line
 	// saying where the settings came from.
 	Warn  io.Writer
@@ -82,6 +88,9 @@ type Resolver struct {
 	// certificates in the last load: the node's own, not a choice to
 	// warn about (ValidityWarnings) unless a flag changed them.
 	derived [2]time.Duration
+	// addressGiven says that the advertise address of the last load was
+	// given (the file or a flag), not read from the node's certificates.
+	addressGiven bool
 }
 
 // Load builds the cluster settings, prints the config file's warnings,
@@ -119,6 +128,7 @@ func (r *Resolver) Load(ctx context.Context) (*Cluster, error) {
 		}
 		c.AdvertiseAddress = ip.String()
 	}
+	r.loopbackToGlobal(&c)
 	if err := c.Validate(); err != nil {
 		if r.File != "" {
 			return nil, fmt.Errorf("%w (config file %s and flags)", err, r.File)
@@ -163,6 +173,16 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 		return nil, err
 	}
 	r.warnValidity(&c)
+	// An unspecified address (0.0.0.0, ::) is an empty one to kubeadm: the
+	// node's, which Layered reads from its certificates for an empty one.
+	// Left as it is, renew --update-sans asked for the SAN "::" or
+	// "0.0.0.0" in place of the node's address.
+	if family, detect := c.AdvertiseAddressToDetect(); detect && family != nil {
+		c.AdvertiseAddress = ""
+		NodeFromCertificatesIn(&c, c.CertificatesDir)
+		r.addressGiven = false // the certificates'
+	}
+	r.loopbackToGlobal(&c)
 	// The node's name is part of --use-api's CSR names (apirenew.CSRName),
 	// which a later run must find again: without --node-name or --config it
 	// stays "node", as it always was.
@@ -170,6 +190,32 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 		c.NodeName = "node"
 	}
 	return &c, nil
+}
+
+// loopbackToGlobal replaces a loopback advertise address given in the
+// file or a flag as kubeadm's SetAPIEndpointDynamicDefaults does: by the
+// global address of the lo interface, IPv4 first, which set-ups such as
+// RFC 5549's (BGP over link-local addresses) give the node. Where lo has
+// none kubeadm fails; certctl keeps the loopback address, for a node whose
+// API server is reachable there only (certctl's test clusters). An address
+// read from the node's certificates is the node's: it is kept.
+func (r *Resolver) loopbackToGlobal(c *Cluster) {
+	ip := netutils.ParseIPSloppy(c.AdvertiseAddress)
+	if !r.addressGiven || ip == nil || !ip.IsLoopback() {
+		return
+	}
+	lookup := r.LoopbackAddress
+	if lookup == nil {
+		lookup = func() (net.IP, error) { return utilnet.ChooseBindAddressForInterface(utilnet.LoopbackInterfaceName) }
+	}
+	global, err := lookup()
+	if err != nil || global == nil {
+		return
+	}
+	if !r.Quiet {
+		fmt.Fprintf(r.Warn, "[config] advertise address %s is a loopback address: using %s, the global address of the %s interface, as kubeadm does\n", c.AdvertiseAddress, global, utilnet.LoopbackInterfaceName)
+	}
+	c.AdvertiseAddress = canonicalIP(global.String())
 }
 
 // CheckCertDirFlag refuses a relative --cert-dir, as kubeadm does in init
@@ -216,9 +262,11 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 	if r.Source == SourceCertificates {
 		r.derived = [2]time.Duration{c.CertificateValidity, c.CACertificateValidity}
 	}
+	fromNode := c.AdvertiseAddress // with SourceCertificates, the certificates'
 	if r.Override != nil {
 		r.Override(&c)
 	}
+	r.addressGiven = c.AdvertiseAddress != "" && (r.Source != SourceCertificates || c.AdvertiseAddress != fromNode)
 	// A kubeadm configuration rarely names the node (the ConfigMap never
 	// does): the node's certificates do, before the host name would.
 	if r.Source.Configured() {

@@ -113,10 +113,9 @@ func parseSubnets(s, one, dual string) ([]*net.IPNet, error) {
 // address (SetAPIEndpointDynamicDefaults, VerifyAPIServerBindAddress): an
 // IP address that is global unicast. An unspecified address (0.0.0.0, ::)
 // means "detect it", as an empty one does; detected tells whether that has
-// been done. A loopback address is kept: kubeadm replaces it with a global
-// address of the lo interface, which certctl does not look for (a node
-// whose API server is reachable on 127.0.0.1 only, as in certctl's test
-// clusters, keeps working).
+// been done. A loopback address is accepted: Resolver.Load has replaced
+// it by the global address of the lo interface, as kubeadm does, or kept
+// it where lo has none (Resolver.loopbackToGlobal).
 func checkAdvertiseAddress(s string, detected bool) error {
 	ip := netutils.ParseIPSloppy(s)
 	switch {
