@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/certctl/certctl/pki"
@@ -32,6 +34,18 @@ const ClusterInfoConfigMap = "cluster-info"
 
 const clusterInfoKubeconfig = "kubeconfig"
 
+// clusterInfoObject names ClusterInfoConfigMap in messages.
+const clusterInfoObject = "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
+
+// parseClusterInfo is the kubeconfig that cluster-info publishes.
+func parseClusterInfo(cm *corev1.ConfigMap) (*clientcmdapi.Config, error) {
+	cfg, err := clientcmd.Load([]byte(cm.Data[clusterInfoKubeconfig]))
+	if err != nil {
+		return nil, fmt.Errorf("%s: its %s does not parse: %w", clusterInfoObject, clusterInfoKubeconfig, err)
+	}
+	return cfg, nil
+}
+
 // syncClusterInfo makes the CA data of kube-public/cluster-info follow the
 // rotation of the cluster CA: every certificate of add (the new CA, while
 // the rotation is in progress) is added where it is missing, and the CA of
@@ -45,7 +59,6 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 	if len(add) > 0 && err != nil {
 		return "", fmt.Errorf("the new CA's certificate: %w", err)
 	}
-	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
 	done := ""
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		done = ""
@@ -59,9 +72,9 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 		if err != nil {
 			return err
 		}
-		cfg, err := clientcmd.Load([]byte(cm.Data[clusterInfoKubeconfig]))
+		cfg, err := parseClusterInfo(cm)
 		if err != nil {
-			return fmt.Errorf("%s: its %s does not parse: %w", what, clusterInfoKubeconfig, err)
+			return err
 		}
 		var changes []string
 		for name, c := range cfg.Clusters {
@@ -71,10 +84,10 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 			data := c.CertificateAuthorityData
 			have, err := pki.ParseCerts(data)
 			if err != nil {
-				return fmt.Errorf("%s: the CA data of cluster %q: %w", what, name, err)
+				return fmt.Errorf("%s: the CA data of cluster %q: %w", clusterInfoObject, name, err)
 			}
 			for _, a := range addCerts {
-				if !holdsCert(have, a) {
+				if !slices.ContainsFunc(have, a.Equal) {
 					data = append(append(bytes.TrimRight(data, "\n"), '\n'), pki.EncodeCert(a)...)
 					changes = append(changes, "added the new CA sha256 "+short([]string{fingerprint(a)}))
 				}
@@ -82,10 +95,10 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 			if drop != "" {
 				kept, n, err := withoutCert(data, drop)
 				if err != nil {
-					return fmt.Errorf("%s: the CA data of cluster %q: %w", what, name, err)
+					return fmt.Errorf("%s: the CA data of cluster %q: %w", clusterInfoObject, name, err)
 				}
 				if n > 0 && len(bytes.TrimSpace(kept)) == 0 {
-					return fmt.Errorf("%s: the CA data of cluster %q holds only the CA this rotation dropped: check that every kube-apiserver serves a certificate of the new CA (certctl ca status), then write the new ca.crt there (kubectl -n %s edit configmap %s)", what, name, metav1.NamespacePublic, ClusterInfoConfigMap)
+					return fmt.Errorf("%s: the CA data of cluster %q holds only the CA this rotation dropped: check that every kube-apiserver serves a certificate of the new CA (certctl ca status), then write the new ca.crt there (kubectl -n %s edit configmap %s)", clusterInfoObject, name, metav1.NamespacePublic, ClusterInfoConfigMap)
 				}
 				if n > 0 {
 					data = kept
@@ -110,19 +123,9 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("update the CA data of %s on the API server %s, where kubeadm join finds the CA to trust: %w; the next `certctl ca rotate %s` tries again", what, s.server, err, s.name)
+		return "", fmt.Errorf("update the CA data of %s on the API server %s, where kubeadm join finds the CA to trust: %w; the next `certctl ca rotate %s` tries again", clusterInfoObject, s.server, err, s.name)
 	}
 	return done, nil
-}
-
-// holdsCert reports whether certs holds c.
-func holdsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
-	for _, h := range certs {
-		if h.Equal(c) {
-			return true
-		}
-	}
-	return false
 }
 
 // readClusterInfoCAs reads the CAs of kube-public/cluster-info: those of its
@@ -130,24 +133,23 @@ func holdsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 // names a CA file, or may not be read by this user (nothing to report
 // then: `ca status` is read-only and may run with less than admin.conf).
 func readClusterInfoCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certificate, error) {
-	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
 	cm, err := client.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, ClusterInfoConfigMap, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
+		return nil, fmt.Errorf("read %s: %w", clusterInfoObject, err)
 	}
-	cfg, err := clientcmd.Load([]byte(cm.Data[clusterInfoKubeconfig]))
+	cfg, err := parseClusterInfo(cm)
 	if err != nil {
-		return nil, fmt.Errorf("%s: its %s does not parse: %w", what, clusterInfoKubeconfig, err)
+		return nil, err
 	}
 	var out []*x509.Certificate
 	for _, name := range slices.Sorted(maps.Keys(cfg.Clusters)) {
 		if data := cfg.Clusters[name].CertificateAuthorityData; len(data) > 0 {
 			certs, err := pki.ParseCerts(data)
 			if err != nil {
-				return nil, fmt.Errorf("%s: the CA data of cluster %q: %w", what, name, err)
+				return nil, fmt.Errorf("%s: the CA data of cluster %q: %w", clusterInfoObject, name, err)
 			}
 			out = append(out, certs...)
 		}
@@ -164,22 +166,21 @@ func clusterInfoProblem(published, trust []*x509.Certificate, trustPath string, 
 	if len(published) == 0 {
 		return ""
 	}
-	what := "ConfigMap " + metav1.NamespacePublic + "/" + ClusterInfoConfigMap
 	fix := fmt.Sprintf("write %s there: set certificate-authority-data in `kubectl -n %s edit configmap %s` to the output of `base64 -w0 %s`", trustPath, metav1.NamespacePublic, ClusterInfoConfigMap, trustPath)
-	if !slices.ContainsFunc(trust, func(c *x509.Certificate) bool { return holdsCert(published, c) }) {
-		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, holds none of the CAs of %s (a rotation made with --node-only, or before certctl kept it in step): a join with the hash of this CA fails; %s", what, trustPath, fix)
+	if !slices.ContainsFunc(trust, func(c *x509.Certificate) bool { return slices.ContainsFunc(published, c.Equal) }) {
+		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, holds none of the CAs of %s (a rotation made with --node-only, or before certctl kept it in step): a join with the hash of this CA fails; %s", clusterInfoObject, trustPath, fix)
 	}
 	if active {
 		return ""
 	}
 	var extra []string
 	for _, c := range published {
-		if !holdsCert(trust, c) {
+		if !slices.ContainsFunc(trust, c.Equal) {
 			extra = append(extra, fingerprint(c))
 		}
 	}
 	if len(extra) > 0 {
-		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, also holds the CA sha256 %s, which %s no longer holds: a joining node trusts it; %s", what, short(extra), trustPath, fix)
+		return fmt.Sprintf("%s, where kubeadm join finds the CA to trust, also holds the CA sha256 %s, which %s no longer holds: a joining node trusts it; %s", clusterInfoObject, short(extra), trustPath, fix)
 	}
 	return ""
 }

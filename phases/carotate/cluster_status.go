@@ -62,7 +62,7 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 			// Where kubeadm join reads the CA to trust.
 			k, _ := kindOf(pki.CAName)
 			trustPath := k.paths(certDir).Trust
-			trust, terr := pki.ReadParsed(trustPath, "CA certificate", pki.ParseCerts)
+			trust, terr := readCerts(trustPath)
 			published, perr := readClusterInfoCAs(ctx, client)
 			if perr != nil {
 				states[i].Problems = append(states[i].Problems, oneLine(perr))

@@ -1,9 +1,9 @@
 package copycerts
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,12 +40,10 @@ func checkClusterCA(ctx context.Context, client kubernetes.Interface, caPath str
 	}
 	var names []string
 	for _, p := range published {
-		names = append(names, fmt.Sprintf("%q serial %X", p.Subject.CommonName, p.SerialNumber))
-		for _, c := range ours {
-			if bytes.Equal(p.Raw, c.Raw) {
-				return nil
-			}
+		if slices.ContainsFunc(ours, p.Equal) {
+			return nil
 		}
+		names = append(names, fmt.Sprintf("%q serial %X", p.Subject.CommonName, p.SerialNumber))
 	}
 	return fmt.Errorf("%s (%q serial %X) is not the CA of the cluster the kubeconfig reaches: %s/%s, which kube-controller-manager publishes from that cluster's CA, holds another (%s): a joining node would get CAs no node of the cluster trusts; pass --cert-dir (or --config) with this cluster's certificate folder, or --kubeconfig of the cluster of %s; nothing was uploaded",
 		caPath, ours[0].Subject.CommonName, ours[0].SerialNumber, Namespace, RootCAConfigMap, strings.Join(names, ", "), caPath)
