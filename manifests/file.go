@@ -46,11 +46,7 @@ func CheckBackupParent(manifestDir string) error {
 	case err != nil || st.IsDir():
 		return nil // missing: made when needed; unreadable: said where it is used
 	}
-	kind := "file"
-	if !st.Mode().IsRegular() {
-		kind = filekind.Of(st.Mode())
-	}
-	return fmt.Errorf("the folder of the manifests' backups %s is a %s, not a folder: each restart saves the manifest it changes there first, as kubeadm does its own; move it away (mv %s %s.moved), then run certctl again; nothing was changed", tmp, kind, tmp, tmp)
+	return fmt.Errorf("the folder of the manifests' backups %s is a %s, not a folder: each restart saves the manifest it changes there first, as kubeadm does its own; move it away (mv %s %s.moved), then run certctl again; nothing was changed", tmp, filekind.Of(st.Mode()), tmp, tmp)
 }
 
 const (

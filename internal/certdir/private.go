@@ -41,11 +41,7 @@ func checkPrivate(dir, what, planted string, euid int) error {
 		return fmt.Errorf("check %s %s: %w", what, dir, err)
 	}
 	if !st.IsDir() {
-		kind := "file"
-		if !st.Mode().IsRegular() {
-			kind = filekind.Of(st.Mode())
-		}
-		return fmt.Errorf("%s %s is a %s, not a folder: move it away (mv %s %s.moved; certctl makes the folder when it needs it), then run certctl again", what, dir, kind, dir, dir)
+		return fmt.Errorf("%s %s is a %s, not a folder: move it away (mv %s %s.moved; certctl makes the folder when it needs it), then run certctl again", what, dir, filekind.Of(st.Mode()), dir, dir)
 	}
 	owner, _ := filekind.Owner(st) // -1: unknown
 	asRoot := ""

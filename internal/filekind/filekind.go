@@ -7,10 +7,12 @@ package filekind
 
 import "io/fs"
 
-// Of names what a file of mode m that is not regular is, for a message:
-// FIFO, socket, device, folder, or special file.
+// Of names what a file of mode m is, for a message: FIFO, socket, device,
+// folder, special file, or file (a regular one, where a folder belongs).
 func Of(m fs.FileMode) string {
 	switch t := m.Type(); {
+	case t == 0:
+		return "file"
 	case t&fs.ModeNamedPipe != 0:
 		return "FIFO"
 	case t&fs.ModeSocket != 0:
