@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,25 +162,6 @@ func TestNodeWatcherAdvertiseAddress(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer for a logger written from the informers'
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestNodeWatcherPodsForbidden: a signer that may not list pods does not
 // hang at start (an informer refused its list never syncs): it follows the
 // Nodes at their InternalIP, and its log says so once, however often the
@@ -191,7 +171,7 @@ func TestNodeWatcherPodsForbidden(t *testing.T) {
 	defer cancel()
 	client := fake.NewClientset(twoNICs()...)
 	forbidPods(client)
-	var log syncBuffer
+	var log lockedBuffer
 	w := syncWatcher(t, ctx, client, slog.New(slog.NewTextHandler(&log, nil)))
 	if got := w.Nodes(); got != "cp-1=192.0.2.10" {
 		t.Errorf("nodes %q, want cp-1=192.0.2.10", got)
