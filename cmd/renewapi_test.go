@@ -1,15 +1,11 @@
 package cmd
 
 import (
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,18 +89,8 @@ type fakeAPIServer struct {
 
 func startFakeAPIServer(t *testing.T, n *pkitest.Node, allow ...string) *fakeAPIServer {
 	t.Helper()
-	caCert, caKey := n.CA(t, "ca")
-	key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := pki.Sign(rand.Reader, pki.Profile{CommonName: "kube-apiserver", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}},
-		key.Public(), caCert, caKey, pki.NewValidity(time.Now(), time.Hour, time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fakeAPIServer{}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.URL = startFakeAPI(t, n, func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.seen = append(f.seen, r.Method+" "+r.URL.Path)
 		f.mu.Unlock()
@@ -124,11 +110,7 @@ func startFakeAPIServer(t *testing.T, n *pkitest.Node, allow ...string) *fakeAPI
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(review)
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key}}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	f.URL = srv.URL
+	})
 	return f
 }
 
