@@ -149,8 +149,7 @@ func (f *csrBatchFlags) addTo(fs *pflag.FlagSet, fromNodeHelp, dryRunHelp string
 func (f *csrBatchFlags) batch(cmd *cobra.Command, args []string) signer.Batch {
 	return signer.Batch{
 		Names: args, FromNode: f.fromNode, DryRun: f.dryRun, Out: cmd.OutOrStdout(), ErrOut: cmd.ErrOrStderr(),
-		Of:          apirenew.FromNode(f.fromNode, nil),
-		Certificate: apirenew.CertificateFromNode(f.fromNode, nil),
-		Debugf:      func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
+		Of:     apirenew.FromNode(f.fromNode, nil),
+		Debugf: func(format string, args ...any) { debuglog.Debugf(debuglog.Decisions, format, args...) },
 	}
 }

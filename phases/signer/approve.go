@@ -186,40 +186,32 @@ type Unclear struct {
 	Why  error
 }
 
-// PendingOf lists, sorted, the CSRs that are neither approved, denied nor
-// failed and that of says are one node's (`certctl approve
-// --all-from-node`: apirenew.FromNode), and those pending that of cannot
-// tell, with why.
-func PendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (bool, error)) ([]string, []Unclear, error) {
-	csrs, unclear, err := pendingOf(ctx, client, of)
-	names := make([]string, len(csrs))
-	for i, c := range csrs {
-		names[i] = c.Name
-	}
-	return names, unclear, err
-}
-
-// pendingOf is PendingOf with the CSRs themselves, sorted by name.
-func pendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (bool, error)) ([]*certv1.CertificateSigningRequest, []Unclear, error) {
+// pendingOf lists, sorted by name, the CSRs that are neither approved,
+// denied nor failed and that of says are one node's (`certctl approve
+// --all-from-node`: apirenew.FromNode), with the certificate each is for
+// (by name), and those pending that of cannot tell, with why.
+func pendingOf(ctx context.Context, client kubernetes.Interface, of func(*certv1.CertificateSigningRequest) (string, error)) ([]*certv1.CertificateSigningRequest, map[string]string, []Unclear, error) {
 	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list CSRs: %w", err)
+		return nil, nil, nil, fmt.Errorf("list CSRs: %w", err)
 	}
 	var csrs []*certv1.CertificateSigningRequest
+	certs := map[string]string{}
 	var unclear []Unclear
 	for i := range list.Items {
 		csr := &list.Items[i]
 		if State(csr) != "Pending" {
 			continue
 		}
-		switch mine, why := of(csr); {
+		switch cert, why := of(csr); {
 		case why != nil:
 			unclear = append(unclear, Unclear{csr.Name, why})
-		case mine:
+		case cert != "":
 			csrs = append(csrs, csr)
+			certs[csr.Name] = cert
 		}
 	}
 	sort.Slice(csrs, func(i, j int) bool { return csrs[i].Name < csrs[j].Name })
 	sort.Slice(unclear, func(i, j int) bool { return unclear[i].Name < unclear[j].Name })
-	return csrs, unclear, nil
+	return csrs, certs, unclear, nil
 }

@@ -206,18 +206,25 @@ func TestPendingOf(t *testing.T) {
 		apiCSR("other", KubeAPIServerServing, req, usagesOf(api), false),
 		denied,
 	}...)
-	of := func(c *certv1.CertificateSigningRequest) (bool, error) {
-		if c.Name == "node-unclear" {
-			return false, errors.New("cannot tell")
+	of := func(c *certv1.CertificateSigningRequest) (string, error) {
+		switch {
+		case c.Name == "node-unclear":
+			return "", errors.New("cannot tell")
+		case strings.HasPrefix(c.Name, "node-"):
+			return "apiserver", nil
 		}
-		return strings.HasPrefix(c.Name, "node-"), nil
+		return "", nil
 	}
-	got, unclear, err := PendingOf(context.Background(), client, of)
+	csrs, certs, unclear, err := pendingOf(context.Background(), client, of)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got, " ") != "node-a node-c" {
-		t.Errorf("pending: %v, want node-a node-c", got)
+	var got []string
+	for _, c := range csrs {
+		got = append(got, c.Name)
+	}
+	if strings.Join(got, " ") != "node-a node-c" || len(certs) != 2 || certs["node-a"] != "apiserver" {
+		t.Errorf("pending: %v (certificates %v), want node-a node-c, for apiserver", got, certs)
 	}
 	if len(unclear) != 1 || unclear[0].Name != "node-unclear" || unclear[0].Why.Error() != "cannot tell" {
 		t.Errorf("unclear: %+v", unclear)

@@ -27,17 +27,16 @@ type Batch struct {
 	// when empty, the pending CSRs that `certctl renew --use-api` made on
 	// node FromNode: those Of says are, and not those it cannot tell (an
 	// error saying why), which are left alone, each with a line saying so.
+	// Of names the certificate of the node a CSR is for, "" for a CSR of
+	// another node (apirenew.FromNode). Of several pending CSRs for one
+	// certificate, approve takes only the newest: `certctl renew --use-api`
+	// made the others for a key it has replaced since (--new-request,
+	// another key algorithm), so their certificates could never be
+	// installed.
 	Names    []string
 	FromNode string
-	Of       func(*certv1.CertificateSigningRequest) (bool, error)
-	// Certificate, with FromNode, names the certificate of the node that
-	// a CSR Of accepts is for (apirenew.CertificateFromNode); nil: not
-	// known. Of several pending CSRs for one certificate, approve takes
-	// only the newest: `certctl renew --use-api` made the others for a key
-	// it has replaced since (--new-request, another key algorithm), so
-	// their certificates could never be installed.
-	Certificate func(*certv1.CertificateSigningRequest) string
-	DryRun      bool // a server-side dry run
+	Of       func(*certv1.CertificateSigningRequest) (string, error)
+	DryRun   bool // a server-side dry run
 	// Debugf prints what is read and decided (-v 2); nil: nothing.
 	Debugf      func(format string, args ...any)
 	Out, ErrOut io.Writer
@@ -57,7 +56,7 @@ func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb stri
 		return b.Names, 0, nil
 	}
 	b.debugf("listing the pending CSRs of node %s", b.FromNode)
-	csrs, unclear, err := pendingOf(ctx, client, b.Of)
+	csrs, certs, unclear, err := pendingOf(ctx, client, b.Of)
 	if err != nil {
 		return nil, 0, APIHint(err, "approver")
 	}
@@ -66,9 +65,9 @@ func (b Batch) names(ctx context.Context, client kubernetes.Interface, verb stri
 		flags = " --reason REASON"
 	}
 	left := len(unclear)
-	if verb == "approve" && b.Certificate != nil {
+	if verb == "approve" {
 		var old []superseded
-		csrs, old = newestPerCertificate(csrs, b.Certificate)
+		csrs, old = newestPerCertificate(csrs, certs)
 		for _, s := range old {
 			if len(s.tied) > 0 {
 				left++
@@ -103,16 +102,17 @@ type superseded struct {
 	tied                  []string
 }
 
-// newestPerCertificate keeps, of the CSRs for one certificate (certOf), the
+// newestPerCertificate keeps, of the CSRs for one certificate (certs: a
+// CSR's name -> its certificate), the
 // one created last, and returns the others as superseded by it: `certctl
 // renew --use-api` creates a CSR for a certificate again only with a new
 // pending key, which replaces the old one. When the newest were created in
 // the same second (creationTimestamp's precision), none of them is kept:
 // each is returned with tied set. csrs keeps its order.
-func newestPerCertificate(csrs []*certv1.CertificateSigningRequest, certOf func(*certv1.CertificateSigningRequest) string) ([]*certv1.CertificateSigningRequest, []superseded) {
+func newestPerCertificate(csrs []*certv1.CertificateSigningRequest, certs map[string]string) ([]*certv1.CertificateSigningRequest, []superseded) {
 	byCert := map[string][]*certv1.CertificateSigningRequest{}
 	for _, c := range csrs {
-		if cert := certOf(c); cert != "" {
+		if cert := certs[c.Name]; cert != "" {
 			byCert[cert] = append(byCert[cert], c)
 		}
 	}

@@ -30,14 +30,11 @@ func TestApproveAllFromNodeSuperseded(t *testing.T) {
 		c.Labels = map[string]string{"target": target}
 		return c
 	}
-	of := func(c *certv1.CertificateSigningRequest) (bool, error) {
-		return strings.HasPrefix(c.Name, "certctl-cp-1-"), nil
-	}
-	certOf := func(c *certv1.CertificateSigningRequest) string {
-		if ok, _ := of(c); ok {
-			return c.Labels["target"]
+	of := func(c *certv1.CertificateSigningRequest) (string, error) {
+		if strings.HasPrefix(c.Name, "certctl-cp-1-") {
+			return c.Labels["target"], nil
 		}
-		return ""
+		return "", nil
 	}
 	for _, tc := range []struct {
 		name     string
@@ -73,7 +70,7 @@ func TestApproveAllFromNodeSuperseded(t *testing.T) {
 			client := fake.NewClientset(objs...)
 			var out, errOut strings.Builder
 			err := ApproveAll(context.Background(), client, ApproveOptions{Force: true},
-				Batch{FromNode: "cp-1", Of: of, Certificate: certOf, Out: &out, ErrOut: &errOut})
+				Batch{FromNode: "cp-1", Of: of, Out: &out, ErrOut: &errOut})
 			if (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error %v, want %q", err, tc.wantErr)
 			}

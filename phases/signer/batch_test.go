@@ -86,11 +86,14 @@ func TestEach(t *testing.T) {
 func TestBatchFromNode(t *testing.T) {
 	api := profile(t, "apiserver")
 	req := csrFor(t, api)
-	of := func(c *certv1.CertificateSigningRequest) (bool, error) {
-		if strings.HasSuffix(c.Name, "-unclear") {
-			return false, errors.New("its request cannot tell")
+	of := func(c *certv1.CertificateSigningRequest) (string, error) {
+		switch {
+		case strings.HasSuffix(c.Name, "-unclear"):
+			return "", errors.New("its request cannot tell")
+		case strings.HasPrefix(c.Name, "cp-"):
+			return c.Name, nil
 		}
-		return strings.HasPrefix(c.Name, "cp-"), nil
+		return "", nil
 	}
 	for _, tc := range []struct {
 		csrs, denied []string
@@ -128,7 +131,7 @@ func TestBatchFromNode(t *testing.T) {
 // typed as the host name shows (CP-1) must not send the operator looking
 // for certctl-CP-1-....
 func TestBatchFromNodeNoneNamesLowerCase(t *testing.T) {
-	of := func(*certv1.CertificateSigningRequest) (bool, error) { return false, nil }
+	of := func(*certv1.CertificateSigningRequest) (string, error) { return "", nil }
 	var out, errOut strings.Builder
 	err := DenyAll(context.Background(), fake.NewClientset(), "NotScheduled", "", testNow, Batch{FromNode: "CP-1", Of: of, Out: &out, ErrOut: &errOut})
 	want := "no pending CSR of node \"CP-1\": `certctl renew --use-api` on it names them certctl-cp-1-CERTIFICATE-KEYHASH; check the name with kubectl get csr"

@@ -15,9 +15,10 @@ import (
 // FromNode returns the test `certctl approve|deny --all-from-node NODE`
 // applies to each pending CSR (signer.Batch.Of): whether `certctl renew
 // --use-api` made it on node NODE, for one of inv's renewed certificates
-// (pki.Kubeadm()'s when inv is nil). It answers true, false, or an error
-// saying why it cannot tell: the CSR is then left alone, with a line that
-// asks to check it and approve or deny it by name.
+// (pki.Kubeadm()'s when inv is nil). It answers the certificate the CSR is
+// for, "" for a CSR that is not NODE's, or an error saying why it cannot
+// tell: the CSR is then left alone, with a line that asks to check it and
+// approve or deny it by name.
 //
 // The name, certctl-NODE-CERTIFICATE-KEYHASH (CSRName), is enough when it
 // reads one way only and carries NODE alone. It reads several ways when a
@@ -34,32 +35,15 @@ import (
 // reading. Where the name does not carry NODE alone, that certificate must
 // also name its node (etcd-server, etcd-peer, apiserver): admin.conf's
 // cannot tell two nodes apart. A CSR that fits another reading only is
-// that node's: false.
+// that node's: "".
 //
 // The signer name is not compared: renew's --signer-name changes it, and
 // approve checks it against the certificate the request fits.
-func FromNode(node string, inv pki.Inventory) func(*certv1.CertificateSigningRequest) (bool, error) {
+func FromNode(node string, inv pki.Inventory) func(*certv1.CertificateSigningRequest) (string, error) {
 	if inv == nil {
 		inv = pki.Kubeadm()
 	}
-	m := nodeCSRs{node: node, inv: inv.Renewed(false)}
-	return func(csr *certv1.CertificateSigningRequest) (bool, error) {
-		target, err := m.which(csr)
-		return target != "", err
-	}
-}
-
-// CertificateFromNode returns, for a CSR FromNode(node, inv) accepts, the
-// certificate it is for (signer.Batch.Certificate); "" for another.
-func CertificateFromNode(node string, inv pki.Inventory) func(*certv1.CertificateSigningRequest) string {
-	if inv == nil {
-		inv = pki.Kubeadm()
-	}
-	m := nodeCSRs{node: node, inv: inv.Renewed(false)}
-	return func(csr *certv1.CertificateSigningRequest) string {
-		target, _ := m.which(csr)
-		return target
-	}
+	return nodeCSRs{node: node, inv: inv.Renewed(false)}.which
 }
 
 type nodeCSRs struct {

@@ -182,7 +182,7 @@ func TestFromNodeByName(t *testing.T) {
 		switch {
 		case err != nil:
 			verdict = alone
-		case got:
+		case got != "":
 			verdict = mine
 		}
 		if verdict != tc.want {
@@ -191,8 +191,8 @@ func TestFromNodeByName(t *testing.T) {
 	}
 }
 
-// TestCertificateFromNode: the certificate of node NODE a CSR FromNode
-// accepts is for, by which approve --all-from-node tells a CSR replaced
+// TestCertificateFromNode: the certificate of node NODE that FromNode
+// names for a CSR it accepts, by which approve --all-from-node tells a CSR replaced
 // by a newer one for the same certificate; "" for another node's.
 func TestCertificateFromNode(t *testing.T) {
 	k := newKey(t)
@@ -205,8 +205,8 @@ func TestCertificateFromNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := CertificateFromNode(tc.from, nil)(&certv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}); got != tc.want {
-			t.Errorf("CertificateFromNode(%s)(%s) = %q, want %q", tc.from, name, got, tc.want)
+		if got, _ := FromNode(tc.from, nil)(&certv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: name}}); got != tc.want {
+			t.Errorf("FromNode(%s)(%s) = %q, want %q", tc.from, name, got, tc.want)
 		}
 	}
 }
