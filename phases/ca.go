@@ -20,6 +20,9 @@ func readCA(s pki.Store, base string) (*x509.Certificate, []*x509.Certificate, e
 	case pki.CANotCA:
 		return nil, nil, fmt.Errorf("%w; restore the CA, or point --cert-dir at the right folder", err)
 	}
+	if pki.SaysWhatToDo(err) {
+		return nil, nil, err
+	}
 	return nil, nil, withFix(err, "restore the CA certificate from a backup")
 }
 

@@ -136,6 +136,9 @@ func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*LoadedCA, error) {
 	certs, err := ParseCerts(certPEM)
 	if err != nil {
+		if form := NotPEM(certFile, certPEM); form != "" {
+			return nil, caErr(CACertUnparsable, notPEMError(form), "CA certificate %s: %s", certFile, form)
+		}
 		return nil, caErr(CACertUnparsable, err, "parse CA certificate %s: %v", certFile, err)
 	}
 	ca := &LoadedCA{CertFile: certFile, KeyFile: keyFile, Cert: certs[0], Bundle: certs}

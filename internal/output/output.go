@@ -14,6 +14,8 @@ import (
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // Format is a parsed -o value.
@@ -176,15 +178,9 @@ func HelpFormats(help string) []string {
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it, so that a
-// printed command works as printed.
-func ShellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(c rune) bool {
-		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,@+%", c))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// printed command works as printed (pki.ShellQuote, which pki's errors
+// use for the commands they print).
+func ShellQuote(s string) string { return pki.ShellQuote(s) }
 
 // CountingWriter counts the bytes written through it to W: a command that
 // prints its summary also after an error knows from N whether it did.

@@ -154,8 +154,11 @@ func readCurrent(k kind, p paths) (_ side, warning string, _ error) {
 	if pki.FaultOf(err) == pki.CAKeyMissing {
 		return side{}, "", fmt.Errorf("%w: the %s CA's key is not on this node (an external CA, docs/external-ca.md), and certctl does not rotate an external CA: rotate it with the PKI that holds its key, or put its key back as %s; nothing was changed", err, k.name, p.Key)
 	}
+	if err != nil && !pki.SaysWhatToDo(err) {
+		err = fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
+	}
 	if err != nil {
-		return side{}, "", fmt.Errorf("%w: fix the %s CA before rotating it", err, k.name)
+		return side{}, "", err
 	}
 	return side{cert: ca.Cert, key: ca.Key}, ca.LooseKey(), nil
 }

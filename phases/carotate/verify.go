@@ -205,7 +205,7 @@ func trusted(k kind, path string) ([]string, error) {
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {
-	return pki.ReadParsed(path, "certificates", pki.ParseCerts)
+	return pki.ReadCerts(path)
 }
 
 // mapped is f of each of xs, in order; nil when xs is empty.

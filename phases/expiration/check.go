@@ -211,12 +211,16 @@ func (c *checker) ca(name, base string) *caState {
 	case pki.CACertMissing:
 		s.row.setMissing()
 	case pki.CACertUnreadable:
-		if errors.Is(err, pki.ErrNotRegular) {
+		if pki.SaysWhatToDo(err) {
 			s.row.add(Unreadable, "%v", errors.Unwrap(err)) // names the file, what it is and what to do
 			break
 		}
 		s.row.add(Unreadable, "read %s: %v: run certctl as root, or fix the permissions", s.row.File, errors.Unwrap(err))
 	case pki.CACertUnparsable:
+		if pki.SaysWhatToDo(err) {
+			s.row.add(Unreadable, "%v", err) // names the file, what it holds and how to convert it
+			break
+		}
 		s.row.add(Unreadable, "parse certificate %s: %v: restore it from a backup", s.row.File, errors.Unwrap(err))
 	case pki.CANotCA:
 		s.row.add(NotACA, "%v; restore the CA from a backup", err)
@@ -427,8 +431,12 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 }
 
 func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*x509.Certificate, ca *caState) {
-	if ca.cert == nil {
-		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing or unreadable; restore it from a backup", row.File, ca.row.File)
+	switch {
+	case ca.cert == nil && ca.row.Missing:
+		row.add(CAMissing, "cannot check that %s is signed by its CA: %s is missing; restore it from a backup", row.File, ca.row.File)
+		return
+	case ca.cert == nil:
+		row.add(CAMissing, "cannot check that %s is signed by its CA: %s cannot be read; fix it first (the problem of %s)", row.File, ca.row.File, ca.row.Name)
 		return
 	}
 	// An expired CA is its own row's expiry, not its certificates'

@@ -279,6 +279,9 @@ func (im *importer) authority(t renewal.Target) *authority {
 		a.err = fmt.Errorf("the CA certificate %s is not there, so the certificate cannot be checked: put there the certificate of the CA that signs %s (only the certificate: its key stays with your CA)", a.path, t.CAName)
 	case pki.CACertUnparsable:
 		a.err = fmt.Errorf("%w: put the CA certificate there in PEM", err)
+		if pki.SaysWhatToDo(err) {
+			a.err = err
+		}
 	case pki.CANotCA:
 		a.err = fmt.Errorf("%w; put the certificate of the CA that signs %s there", err, t.CAName)
 	case pki.CACertUnreadable:

@@ -246,10 +246,14 @@ func (p *planner) readAuthority(a *authority) error {
 	case pki.CACertMissing:
 		return fmt.Errorf("its CA certificate %s does not exist: restore it from a backup", a.certPath)
 	case pki.CACertUnreadable, pki.CAKeyUnreadable:
-		if errors.Is(err, pki.ErrNotRegular) {
+		if pki.SaysWhatToDo(err) {
 			return err // a FIFO or a folder: it says to replace it; permissions are not the fault
 		}
 		return fmt.Errorf("%w: %s", err, fixPermissions)
+	case pki.CACertUnparsable:
+		if pki.SaysWhatToDo(err) {
+			return err // DER, PKCS#7, ...: it says how to convert it
+		}
 	case pki.CANotCA:
 		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
 	case pki.CANotValid:
