@@ -42,8 +42,9 @@ func newSignerStatusCommand() *cobra.Command {
 			--controllers), with which files, for which of its signer names; and
 			for each of certctl's signer names, the CA that signs it and whether
 			its certificate and key are in --cert-dir, so that a ` + "`certctl signer run`" + `
-			here can sign ("ready"). Whether a signer runs is for the cluster to
-			say: this reads files only.
+			here can sign ("ready"; "ca-unusable", with a problem line, when
+			signer run would refuse them). Whether a signer runs is for the
+			cluster to say: this reads files only.
 
 			-o wide adds the CA files and the certificates each signer name issues;
 			-o json|yaml prints the schema output.certctl.io/v1 SignerStatus
@@ -60,7 +61,7 @@ func newSignerStatusCommand() *cobra.Command {
 				return err
 			}
 			debuglog.Debugf(debuglog.Files, "reading %s and the CA files in %s", manifest, certDir)
-			s, err := signer.Status(manifest, certDir)
+			s, err := signer.Status(manifest, certDir, time.Now())
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -60,13 +61,17 @@ type SignerEntry struct {
 	// SignedBy is "kube-controller-manager" or "certctl signer run".
 	SignedBy string `json:"signedBy"`
 	// State: for the built-in signer "on" or "off"; for certctl's "ready"
-	// (the CA certificate and key are on this node: `certctl signer run`
-	// here can sign), "no-ca-key" (only the CA certificate: an external CA,
-	// or a signer run elsewhere with the key), "no-ca".
-	State  string `json:"state"`
-	CAName string `json:"caName,omitempty"`
-	CACert string `json:"caCert,omitempty"`
-	CAKey  string `json:"caKey,omitempty"`
+	// (the CA certificate and key are on this node and `certctl signer
+	// run` here can sign with them), "ca-unusable" (they are there, but
+	// signer run refuses them: Problem says why), "no-ca-key" (only the CA
+	// certificate: an external CA, or a signer run elsewhere with the key),
+	// "no-ca".
+	State string `json:"state"`
+	// Problem is why the CA files cannot sign, with State "ca-unusable".
+	Problem string `json:"problem,omitempty"`
+	CAName  string `json:"caName,omitempty"`
+	CACert  string `json:"caCert,omitempty"`
+	CAKey   string `json:"caKey,omitempty"`
 	// Certificates are kubeadm's certificates it issues.
 	Certificates []string `json:"certificates"`
 }
@@ -84,7 +89,7 @@ var builtInSigners = []struct{ name, flag string }{
 // certDir. A manifest that is missing or unreadable is reported in
 // BuiltIn.Reason, not an error: on a node without it, certctl's signers
 // may still sign.
-func Status(manifest, certDir string) (*SignerStatus, error) {
+func Status(manifest, certDir string, now time.Time) (*SignerStatus, error) {
 	s := &SignerStatus{Kind: "SignerStatus", APIVersion: "output.certctl.io/v1", BuiltIn: BuiltInSigner{Manifest: manifest, Flags: map[string]string{}}}
 	s.BuiltIn.read(certDir)
 	inv := pki.Kubeadm()
@@ -131,6 +136,11 @@ func Status(manifest, certDir string) (*SignerStatus, error) {
 			e.State = "no-ca-key"
 		default:
 			e.State = "ready"
+			// As signer run loads them at start (LoadCA), so that "ready"
+			// is never a signer that refuses to start.
+			if _, err := LoadCA(e.CACert, e.CAKey, now, true); err != nil {
+				e.State, e.Problem = "ca-unusable", err.Error()
+			}
 		}
 		s.Signers = append(s.Signers, e)
 	}
@@ -322,6 +332,15 @@ func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
 				fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", e.Name, e.SignedBy, cmp.Or(e.CAName, "-"), e.State)
 			}
 		}
-		return t.Flush()
+		if err := t.Flush(); err != nil {
+			return err
+		}
+		for _, e := range s.Signers {
+			if e.Problem != "" {
+				// One line: its command is copied whole.
+				fmt.Fprintf(w, "problem: %s: %s\n", e.Name, e.Problem)
+			}
+		}
+		return nil
 	})
 }

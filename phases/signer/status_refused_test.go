@@ -40,7 +40,7 @@ func TestStatusFlagsKCMRefuses(t *testing.T) {
 			if err := os.WriteFile(manifest, []byte(data), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s, err := Status(manifest, t.TempDir())
+			s, err := Status(manifest, t.TempDir(), testNow)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
 func TestStatusBuiltIn(t *testing.T) {
@@ -30,7 +32,7 @@ func TestStatusBuiltIn(t *testing.T) {
 		{"missing.yaml", false, "no manifest", map[string]string{"kubernetes.io/kubelet-serving": "off"}},
 	} {
 		t.Run(tc.manifest, func(t *testing.T) {
-			s, err := Status(filepath.Join("..", "..", "manifests", "testdata", tc.manifest), certDir)
+			s, err := Status(filepath.Join("..", "..", "manifests", "testdata", tc.manifest), certDir, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,25 +58,69 @@ func state(s *SignerStatus, name string) string {
 }
 
 // TestStatusCertctlSigners: a certctl signer name is "ready" when its CA's
-// certificate and key are in the folder, "no-ca-key" with only the
-// certificate (an external CA), "no-ca" without either.
+// certificate and key are in the folder and signer run can sign with them,
+// "ca-unusable" when they are there but it cannot (with why: status said
+// "ready" for a signer run that then refused to start), "no-ca-key" with
+// only the certificate (an external CA), "no-ca" without either.
 func TestStatusCertctlSigners(t *testing.T) {
 	certDir := t.TempDir()
-	for _, f := range []string{"ca.crt", "ca.key", "front-proxy-ca.crt"} {
-		if err := os.WriteFile(filepath.Join(certDir, f), []byte("x"), 0o600); err != nil {
+	ca := newTestCA(t, "kubernetes", testNow.Add(time.Hour))
+	keyPEM, err := pki.MarshalPrivateKey(ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, data := range map[string][]byte{
+		"ca.crt": pki.EncodeCert(ca.Cert), "ca.key": keyPEM, "front-proxy-ca.crt": []byte("x"),
+		// DER, as a Windows CA hands it out
+		"etcd/ca.crt": ca.Cert.Raw, "etcd/ca.key": keyPEM,
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(certDir, f)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(certDir, f), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s, err := Status(filepath.Join(t.TempDir(), "none.yaml"), certDir)
+	s, err := Status(filepath.Join(t.TempDir(), "none.yaml"), certDir, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
-		KubeAPIServerServing: "ready", KubeAPIServerClient: "ready", FrontProxyClient: "no-ca-key", EtcdServer: "no-ca", EtcdPeer: "no-ca",
+		KubeAPIServerServing: "ready", KubeAPIServerClient: "ready", FrontProxyClient: "no-ca-key", EtcdServer: "ca-unusable", EtcdPeer: "ca-unusable",
 	} {
 		if got := state(s, name); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
+	}
+	// After it expired, the CA that was ready cannot sign: signer run
+	// refuses an expired CA at start.
+	later, err := Status(filepath.Join(t.TempDir(), "none.yaml"), certDir, testNow.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := state(later, KubeAPIServerServing); got != "ca-unusable" {
+		t.Errorf("expired CA: %q, want ca-unusable", got)
+	}
+	var text bytes.Buffer
+	textFormat, _ := output.Parse("text")
+	if err := s.Print(&text, textFormat); err != nil {
+		t.Fatal(err)
+	}
+	wantLine := "problem: " + EtcdServer + ": CA certificate " + filepath.Join(certDir, "etcd/ca.crt") + ": it holds a DER certificate, not PEM: convert it with `openssl x509 -inform der"
+	if !strings.Contains(text.String(), wantLine) {
+		t.Errorf("text output lacks %q:\n%s", wantLine, text.String())
+	}
+	problems := 0
+	for _, e := range s.Signers {
+		if (e.Problem != "") != (e.State == "ca-unusable") {
+			t.Errorf("%s: state %s, problem %q", e.Name, e.State, e.Problem)
+		}
+		if e.Problem != "" {
+			problems++
+		}
+	}
+	if problems != 3 {
+		t.Errorf("%d signer names with a problem, want etcd's three", problems)
 	}
 	var b bytes.Buffer
 	f, _ := output.Parse("jsonpath={.signers[?(@.name==\"" + KubeAPIServerServing + "\")].certificates}")
@@ -105,7 +151,7 @@ func TestManifestFIFO(t *testing.T) {
 	treetest.FIFO(t, fifo)
 	var status string
 	err := treetest.Unblocked(t, "Status("+fifo+")", func() error {
-		s, err := Status(fifo, t.TempDir())
+		s, err := Status(fifo, t.TempDir(), testNow)
 		if err == nil {
 			status = s.BuiltIn.Reason
 		}

@@ -41,6 +41,7 @@ func TestCANotPEM(t *testing.T) {
 				{[]string{"certs", "list"}, 0}, // a listing, as for every unreadable file
 				{[]string{"init-phase", "certs", "all", "--node-name", "cp-1", "--apiserver-advertise-address", "198.51.100.10"}, 1},
 				{[]string{"ca", "status", "--node-only"}, 0}, // a report: the CA's row counts the problem
+				{[]string{"signer", "status"}, 0},            // a report: ca-unusable, with a problem line
 				{[]string{"ca", "rotate", "ca", "--node-only", "--dry-run"}, 1},
 			} {
 				args := tc.args
