@@ -11,7 +11,7 @@ export CERTCTL_BIN := $(CERTCTL)
 # Unit tests: every package but test/, whose tests run the real kube binaries.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test/')
 
-.PHONY: all setup build demo test test-unit fuzz-short test-e2e bench lint fuzz docs kube-binaries cluster-up cluster-down clean
+.PHONY: all setup build demo test test-unit test-promrules fuzz-short test-e2e bench lint fuzz docs kube-binaries cluster-up cluster-down clean
 
 all: build
 
@@ -28,10 +28,17 @@ build:
 demo: setup build
 	@hack/demo.sh $(CERTCTL) $(CURDIR)/_demo
 
-test: setup lint test-unit fuzz-short test-e2e
+test: setup lint test-unit test-promrules fuzz-short test-e2e
 
 test-unit: build
 	$(GO) test -count=1 $(UNIT_PKGS)
+
+# docs/monitoring.md's Prometheus alert rules, parsed and evaluated by Prometheus's own packages over
+# certctl's metrics (promtool check rules + test rules). A module of its own, test/promrules, so that
+# certctl's go.mod does not carry Prometheus's dependencies: `go vet ./...` and `go test ./...` from
+# the root do not enter it. Its modules come from the Go module proxy on the first run (~150 MB).
+test-promrules: build
+	cd test/promrules && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Every fuzz target for 10000 inputs (make fuzz: a minute each). A count, not
 # a duration: Go 1.26's fuzz coordinator can fail a run at the end of a
