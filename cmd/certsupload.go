@@ -59,7 +59,9 @@ func newCertsUploadCommand() *cobra.Command {
 
 			A CA key that is not on this node (an external CA) is stored empty, as
 			kubeadm stores it; the certificates and the service-account key pair
-			must be there. Without --certificate-key, the key is the certificateKey
+			must be there; ca.crt must be one of the CAs kube-controller-manager
+			publishes in kube-system/kube-root-ca.crt (compared when the
+			kubeconfig may read it; the output says when not). Without --certificate-key, the key is the certificateKey
 			of --config's InitConfiguration, as for kubeadm; without either, a new
 			key is made and printed.
 		`),
@@ -117,8 +119,11 @@ func newCertsDownloadCommand() *cobra.Command {
 			so running the command again changes nothing; a different one (another
 			CA), a certificate no CA of the Secret signed, or a kubeconfig file in
 			--kubeconfig-dir whose embedded CA is another cluster's is refused, and
-			nothing is written. The kubeconfig needs only "get"
-			on that Secret: kubeadm's Role grants it to bootstrap tokens.
+			nothing is written. So is a Secret whose ca.crt is none of the CAs
+			kube-controller-manager publishes in kube-system/kube-root-ca.crt
+			(compared when the kubeconfig may read it; the output says when not).
+			The kubeconfig needs only "get" on that Secret: kubeadm's Role grants
+			it to bootstrap tokens.
 		`),
 		Example: examples(`
 			# On the node that joins, with the key the upload used

@@ -67,19 +67,20 @@ const (
 // the start of the calling run, is never removed: it is that run's, or one
 // dated later before the clock was set back. A folder is renamed to a
 // dot-name before it is removed, so that an interrupted prune leaves no
-// half backup under certctl's name; the next prune removes it. The caller
-// holds certctl's lock, which guards tmp/ too.
-func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, error) {
+// half backup under certctl's name; the next prune removes it, as it
+// removes one whose removal failed (left, atomicfile.RemoveDirs). The
+// caller holds certctl's lock, which guards tmp/ too.
+func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, []atomicfile.LeftDir, error) {
 	if keep <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	tmp := BackupParent(manifestDir)
 	entries, err := os.ReadDir(tmp)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
+		return nil, nil, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
 	}
 	var old []string // certctl's, oldest first (ReadDir sorts by name)
 	kept := 0

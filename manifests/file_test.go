@@ -158,9 +158,9 @@ func TestPruneBackupDirs(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(left, "sub"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			removed, err := PruneBackupDirs(manifestDir, tc.keep, tc.since)
-			if err != nil {
-				t.Fatal(err)
+			removed, notRemoved, err := PruneBackupDirs(manifestDir, tc.keep, tc.since)
+			if err != nil || notRemoved != nil {
+				t.Fatal(err, notRemoved)
 			}
 			var want, wantRemoved []string
 			for _, d := range tc.days {

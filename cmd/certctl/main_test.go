@@ -12,9 +12,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -24,6 +26,14 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/lock"
 )
+
+// TestMain gives SIGINT and SIGTERM back to Go's default in the test
+// binary, which links package early: its init catches them for certctl,
+// and a Ctrl-C of go test would otherwise leave this binary running.
+func TestMain(m *testing.M) {
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	os.Exit(m.Run())
+}
 
 var (
 	buildOnce sync.Once
@@ -351,11 +361,34 @@ func TestPanicExitsFailure(t *testing.T) {
 	root := &cobra.Command{Use: "certctl", SilenceUsage: true, RunE: func(*cobra.Command, []string) error { panic("boom") }}
 	root.SetArgs(nil)
 	var errOut bytes.Buffer
-	if code := run(root, &errOut); code != 1 {
+	if code := run(root, nil, &errOut); code != 1 {
 		t.Errorf("exit status %d, want 1", code)
 	}
 	if first, _, _ := strings.Cut(errOut.String(), "\n"); !strings.HasPrefix(first, "error: internal error: boom: this is a bug of certctl") {
 		t.Errorf("first line %q, want the internal error", first)
+	}
+}
+
+// TestSignalBeforeCommand: a SIGINT or SIGTERM that came while certctl
+// started (caught by package early's init, while client-go's packages
+// were initialised or the commands built) was Go's default death, status
+// 143 for SIGTERM. Now the command is not run at all, and certctl exits
+// 130 saying that nothing was changed.
+func TestSignalBeforeCommand(t *testing.T) {
+	ran := false
+	root := &cobra.Command{Use: "certctl", SilenceUsage: true, RunE: func(*cobra.Command, []string) error { ran = true; return nil }}
+	root.SetArgs(nil)
+	caught := make(chan os.Signal, 1)
+	caught <- syscall.SIGTERM
+	var errOut bytes.Buffer
+	if code := run(root, caught, &errOut); code != exitcode.Interrupted {
+		t.Errorf("exit status %d, want %d", code, exitcode.Interrupted)
+	}
+	if ran {
+		t.Error("the command ran after the signal")
+	}
+	if got := errOut.String(); got != "error: interrupted; nothing was changed\n" {
+		t.Errorf("stderr %q, want the one line that nothing was changed", got)
 	}
 }
 
@@ -373,7 +406,7 @@ func TestGoroutinePanicExitsFailure(t *testing.T) {
 		}}
 		root.SetArgs(nil)
 		exitcode.OnGoroutinePanic(os.Stderr, os.Exit)
-		os.Exit(run(root, os.Stderr))
+		os.Exit(run(root, nil, os.Stderr))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGoroutinePanicExitsFailure$")
 	cmd.Env = append(os.Environ(), "CERTCTL_TEST_GOROUTINE_PANIC=1")

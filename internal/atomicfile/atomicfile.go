@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -154,33 +155,78 @@ func CleanTemp(dir string) ([]string, error) {
 // it.
 const RemovingPrefix = ".removing-"
 
+// LeftDir is a folder RemoveDirs renamed away but could not remove.
+type LeftDir struct {
+	Dir string // dir/name: the name it had
+	As  string // dir/RemovingPrefix+name: where it is left
+}
+
 // RemoveDirs removes the folders names of dir so that a process killed
 // halfway never leaves a folder with files missing under its name (a
 // backup that a listing would show): each is renamed to
 // RemovingPrefix+name first, then the renamed ones are removed, with those
-// an interrupted call left whose names after the prefix start with
-// leftover. It returns the folders it renamed away (dir/name). what names
-// them in errors ("backup": "remove old backup X: ...").
-func RemoveDirs(dir string, names []string, leftover, what string) ([]string, error) {
-	var removed []string
-	for _, name := range names {
-		p := filepath.Join(dir, name)
-		if err := os.Rename(p, filepath.Join(dir, RemovingPrefix+name)); err != nil {
-			return removed, fmt.Errorf("remove old %s %s: %w", what, p, err)
+// an interrupted or failed call left whose names after the prefix start
+// with leftover. It returns the folders it removed (dir/name), and those
+// it renamed away but could not remove (a file in it made immutable),
+// which stay under their dot-name until a later call removes them. A
+// folder that cannot be removed does not stop the removal of the others:
+// the error, one line, names each that failed and what is left. what
+// names them in errors ("backup": "remove old backup X: ...").
+func RemoveDirs(dir string, names []string, leftover, what string) (removed []string, left []LeftDir, err error) {
+	var fails []string
+	var first error
+	fail := func(err error, msg string) {
+		if first == nil {
+			first = err
 		}
-		removed = append(removed, p)
+		fails = append(fails, msg)
 	}
+	var renamed []LeftDir
+	for _, name := range names {
+		d := LeftDir{Dir: filepath.Join(dir, name), As: filepath.Join(dir, RemovingPrefix+name)}
+		if err := os.Rename(d.Dir, d.As); err != nil {
+			fail(err, fmt.Sprintf("remove old %s %s: %v", what, d.Dir, err))
+			break
+		}
+		renamed = append(renamed, d)
+	}
+	// This call's folders, then those an earlier one left.
+	todo := slices.Clone(renamed)
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return removed, fmt.Errorf("read %s folder %s: %w", what, dir, err)
+		fail(err, fmt.Sprintf("read %s folder %s: %v", what, dir, err))
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), RemovingPrefix+leftover) {
-			p := filepath.Join(dir, e.Name())
-			if err := os.RemoveAll(p); err != nil {
-				return removed, fmt.Errorf("remove old %s %s: %w", what, p, err)
-			}
+		p := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), RemovingPrefix+leftover) && !slices.ContainsFunc(renamed, func(d LeftDir) bool { return d.As == p }) {
+			todo = append(todo, LeftDir{As: p})
 		}
 	}
-	return removed, nil
+	for _, d := range todo {
+		err := os.RemoveAll(d.As)
+		switch {
+		case err == nil && d.Dir != "":
+			removed = append(removed, d.Dir)
+		case err == nil:
+		case d.Dir != "":
+			left = append(left, d)
+			fail(err, fmt.Sprintf("remove old %s %s: %v: it is left as %s, which the next prune removes once it can", what, d.Dir, err, d.As))
+		default:
+			fail(err, fmt.Sprintf("remove old %s %s, left by an earlier prune: %v", what, d.As, err))
+		}
+	}
+	if first == nil {
+		return removed, left, nil
+	}
+	return removed, left, &removeError{msg: strings.Join(fails, "; "), err: first}
 }
+
+// removeError is RemoveDirs's error: one line however many folders
+// failed, wrapping the first failure.
+type removeError struct {
+	msg string
+	err error
+}
+
+func (e *removeError) Error() string { return e.msg }
+func (e *removeError) Unwrap() error { return e.err }

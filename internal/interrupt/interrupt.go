@@ -52,13 +52,28 @@ type Interrupts struct {
 }
 
 // Watch returns the context to run a command with and what ends
-// it. exit is os.Exit in main; the watchdog calls it with
-// exitcode.Interrupted after Grace.
-func Watch(parent context.Context, errOut io.Writer, exit func(int)) (context.Context, *Interrupts) {
+// it. caught is the channel that SIGINT and SIGTERM were sent to before
+// (early.Caught in main, whose init catches them from certctl's first
+// milliseconds); nil for a new one. A signal already there cancels the
+// context at once: the command must not be run (main checks ctx.Err()),
+// and Exit says that nothing was changed. exit is os.Exit in main; the
+// watchdog calls it with exitcode.Interrupted after Grace.
+func Watch(parent context.Context, caught chan os.Signal, errOut io.Writer, exit func(int)) (context.Context, *Interrupts) {
 	ctx, cancel := context.WithCancel(parent)
-	in := &Interrupts{errOut: errOut, exit: exit, ch: make(chan os.Signal, 1), cancel: cancel, fired: make(chan struct{})}
+	if caught == nil {
+		caught = make(chan os.Signal, 1)
+	}
+	in := &Interrupts{errOut: errOut, exit: exit, ch: caught, cancel: cancel, fired: make(chan struct{})}
+	// Again for early.Caught: on after an earlier Watch's Stop (tests).
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
-	go in.watch(ctx)
+	select {
+	case sig := <-in.ch:
+		signal.Stop(in.ch) // as watch: a second signal kills
+		in.got = sig
+		cancel()
+	default:
+		go in.watch(ctx)
+	}
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 	go in.watchPipe(pipe)

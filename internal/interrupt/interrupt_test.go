@@ -42,7 +42,7 @@ func TestBrokenOutput(t *testing.T) {
 // that held no lock exited 141 at once.
 func TestSocketSIGPIPEDoesNotEnd(t *testing.T) {
 	exited := make(chan int, 1)
-	_, in := Watch(t.Context(), io.Discard, func(code int) { exited <- code })
+	_, in := Watch(t.Context(), nil, io.Discard, func(code int) { exited <- code })
 	defer in.Exit(nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -2,10 +2,13 @@ package copycerts
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -17,26 +20,35 @@ import (
 // ca.crt): during a CA rotation, the old and the new one.
 const RootCAConfigMap = "kube-root-ca.crt"
 
-// checkClusterCA refuses to upload a cluster CA that is not the one of
-// the cluster the client reaches: the folder (--cert-dir, --config) is
-// another cluster's, or a stale copy, and a joining node would get CAs
-// that no other node trusts. The cluster's CAs are read from
-// kube-system/kube-root-ca.crt; when it cannot be read (not published
-// yet, a user who may not get it), nothing is checked, as kubeadm checks
-// nothing. Any certificate of caPEM found in it is enough, so that every
-// stage of a CA rotation passes.
-func checkClusterCA(ctx context.Context, client kubernetes.Interface, caPath string, caPEM []byte) error {
-	cm, err := client.CoreV1().ConfigMaps(Namespace).Get(ctx, RootCAConfigMap, metav1.GetOptions{})
-	if err != nil {
+// rootCAKey is RootCAConfigMap's data key that holds the CAs.
+const rootCAKey = "ca.crt"
+
+// checkClusterCA refuses a cluster CA, the entry of es in files that
+// what names (a file, a Secret's entry), that is not the one of the
+// cluster the client reaches: Upload's folder (--cert-dir, --config) is
+// another cluster's, or a stale copy, or Download's Secret was uploaded
+// from one; either way a joining node would get CAs that no other node
+// trusts. The refusal ends with fix. The cluster's CAs are read from
+// kube-system/kube-root-ca.crt; any certificate of the entry found in it
+// is enough, so that every stage of a CA rotation passes. When it cannot
+// be read (not published yet, a user who may not get it, as a bootstrap
+// token may not), nothing is checked, as kubeadm checks nothing, and a
+// line on out that starts with tag says so.
+func checkClusterCA(ctx context.Context, client kubernetes.Interface, out io.Writer, tag string, es []entry, files map[string][]byte, what func(entry) string, fix string) error {
+	i := slices.IndexFunc(es, func(e entry) bool { return e.name == pki.CAName && e.kind == kindCA })
+	if i < 0 {
 		return nil
 	}
-	published, err := pki.ParseCerts([]byte(cm.Data["ca.crt"]))
-	if err != nil {
-		return nil
-	}
-	ours, err := pki.ParseCerts(caPEM)
+	ours, err := pki.ParseCerts(files[es[i].key])
 	if err != nil {
 		return nil // check has refused it already
+	}
+	published, why := clusterCAs(ctx, client)
+	if why != "" {
+		if out != nil {
+			fmt.Fprintf(out, "%s Not comparing %s with the cluster's CA: %s\n", tag, what(es[i]), why)
+		}
+		return nil
 	}
 	var names []string
 	for _, p := range published {
@@ -45,6 +57,26 @@ func checkClusterCA(ctx context.Context, client kubernetes.Interface, caPath str
 		}
 		names = append(names, fmt.Sprintf("%q serial %X", p.Subject.CommonName, p.SerialNumber))
 	}
-	return fmt.Errorf("%s (%q serial %X) is not the CA of the cluster the kubeconfig reaches: %s/%s, which kube-controller-manager publishes from that cluster's CA, holds another (%s): a joining node would get CAs no node of the cluster trusts; pass --cert-dir (or --config) with this cluster's certificate folder, or --kubeconfig of the cluster of %s; nothing was uploaded",
-		caPath, ours[0].Subject.CommonName, ours[0].SerialNumber, Namespace, RootCAConfigMap, strings.Join(names, ", "), caPath)
+	return fmt.Errorf("%s (%q serial %X) is not the CA of the cluster the kubeconfig reaches: %s/%s, which kube-controller-manager publishes from that cluster's CA, holds another (%s): a joining node would get CAs no node of the cluster trusts; %s",
+		what(es[i]), ours[0].Subject.CommonName, ours[0].SerialNumber, Namespace, RootCAConfigMap, strings.Join(names, ", "), fix)
+}
+
+// clusterCAs returns the CAs of kube-system/kube-root-ca.crt, or why
+// there are none to compare with.
+func clusterCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certificate, string) {
+	name := "configmap " + Namespace + "/" + RootCAConfigMap
+	cm, err := client.CoreV1().ConfigMaps(Namespace).Get(ctx, RootCAConfigMap, metav1.GetOptions{})
+	switch {
+	case apierrors.IsForbidden(err):
+		return nil, fmt.Sprintf("the kubeconfig's user may not get %s (a bootstrap token may not; an administrator may)", name)
+	case apierrors.IsNotFound(err):
+		return nil, fmt.Sprintf("%s is not there (kube-controller-manager publishes it once it runs)", name)
+	case err != nil:
+		return nil, fmt.Sprintf("get %s: %v", name, err)
+	}
+	cas, err := pki.ParseCerts([]byte(cm.Data[rootCAKey]))
+	if err != nil {
+		return nil, fmt.Sprintf("%s holds no certificate under %s: %v", name, rootCAKey, err)
+	}
+	return cas, ""
 }

@@ -94,12 +94,9 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 		return time.Time{}, err
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return e.path }, now())
-	for _, e := range es {
-		if e.name == pki.CAName && e.kind == kindCA {
-			if err := checkClusterCA(ctx, client, e.path, files[e.key]); err != nil {
-				return time.Time{}, err
-			}
-		}
+	path := func(e entry) string { return e.path }
+	if err := checkClusterCA(ctx, client, o.Out, "[upload-certs]", es, files, path, "pass --cert-dir (or --config) with this cluster's certificate folder, or --kubeconfig of the cluster that folder is from; nothing was uploaded"); err != nil {
+		return time.Time{}, err
 	}
 	data := map[string][]byte{}
 	for _, e := range es {

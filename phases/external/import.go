@@ -221,7 +221,8 @@ func (im *importer) install() error {
 	root, err := renewal.BackupRoot(im.o.CertDir)
 	if err == nil {
 		im.res.keep = im.o.KeepBackups
-		im.res.PrunedBackups, err = renewal.PruneBackupsAfter(root, im.o.KeepBackups, im.res.BackupDir)
+		// Those left (err says which) are not said to be removed.
+		im.res.PrunedBackups, _, err = renewal.PruneBackupsAfter(root, im.o.KeepBackups, im.res.BackupDir)
 	}
 	if err != nil {
 		im.res.Warnings = append(im.res.Warnings, fmt.Sprintf("--keep-backups %d: %v; remove the old backups by hand, or let the next import or renewal prune them", im.o.KeepBackups, err))

@@ -141,17 +141,22 @@ func (r *run) prune(made string) error {
 	if err != nil {
 		return err
 	}
-	removed, err := renewal.PruneBackupsAfter(root, keep, made)
+	removed, left, err := renewal.PruneBackupsAfter(root, keep, made)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
+	}
+	// Renamed away, so no longer listed, but its files are there: said
+	// where, not "Removed".
+	for _, d := range left {
+		fmt.Fprintf(r.out(), "[backup] Could not remove the old backup %s (--keep-backups %d): it is left as %s, which the next prune removes once it can\n", d.Dir, keep, d.As)
 	}
 	if err != nil {
 		// Said as the manifest backups' prune says it: the error alone
 		// ("remove old backup DIR: unlinkat ...: operation not
 		// permitted") read as a renewal that failed, and said nothing
 		// to do.
-		return fmt.Errorf("%w: the renewal is done; remove that folder yourself (if root cannot, a file in it is immutable or append-only: lsattr -R it, then chattr -i or chattr -a), or give the run no --keep-backups", err)
+		return fmt.Errorf("%w: the renewal is done; remove what is left yourself (if root cannot, a file in it is immutable or append-only: lsattr -R it, then chattr -i or chattr -a), or give the run no --keep-backups", err)
 	}
 	return nil
 }
@@ -162,10 +167,13 @@ func (r *run) prune(made string) error {
 // owed, so a component down for months left one a day. This run's is kept.
 func (r *run) pruneManifestBackups() error {
 	keep := r.o.KeepBackups
-	removed, err := manifests.PruneBackupDirs(r.o.Restart.ManifestDir, keep, r.summary.StartedAt)
+	removed, left, err := manifests.PruneBackupDirs(r.o.Restart.ManifestDir, keep, r.summary.StartedAt)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[restart] Removed the old manifest backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedManifestBackups = append(r.summary.PrunedManifestBackups, d)
+	}
+	for _, d := range left {
+		fmt.Fprintf(r.out(), "[restart] Could not remove the old manifest backup %s (--keep-backups %d): it is left as %s, which the next prune removes once it can\n", d.Dir, keep, d.As)
 	}
 	if err != nil {
 		// Not "that folder": the error may name tmp/ itself, which holds

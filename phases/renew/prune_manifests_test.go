@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,4 +79,46 @@ func TestPruneManifestBackupsErrorAdvice(t *testing.T) {
 	r.o.Restart.ManifestDir = filepath.Join(dir, "manifests")
 	err := r.pruneManifestBackups()
 	treetest.ErrMentions(t, err, tmp, "the restarts are done", "certctl-backup-manifests-* in "+tmp, "--keep-backups")
+}
+
+// TestPruneManifestBackupsSaysWhatIsLeft: a manifest backup folder that
+// could not be removed (a file in it made immutable) was said "Removed"
+// after it was renamed away, and the prune stopped there, so an older
+// folder renamed too stayed with its files. Now the other folder is
+// removed, the failed one is said not removed and left as its dot-name,
+// which the error names too.
+func TestPruneManifestBackupsSaysWhatIsLeft(t *testing.T) {
+	treetest.RequireChattr(t)
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	var olds []string
+	for _, name := range []string{"2026-01-01-00-00-00", "2026-01-02-00-00-00", "2026-01-03-00-00-00"} {
+		d := filepath.Join(tmp, "certctl-backup-manifests-"+name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "kube-apiserver.yaml"), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		olds = append(olds, d)
+	}
+	stuck, other, kept := olds[0], olds[1], olds[2]
+	leftAs := filepath.Join(tmp, ".removing-"+filepath.Base(stuck))
+	treetest.Chattr(t, "+i", filepath.Join(stuck, "kube-apiserver.yaml"))
+	t.Cleanup(func() { exec.Command("chattr", "-i", filepath.Join(leftAs, "kube-apiserver.yaml")).Run() })
+
+	var out bytes.Buffer
+	r := &run{o: Options{KeepBackups: 1, Out: &out}, summary: newSummary(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), 0)}
+	r.o.Restart.ManifestDir = filepath.Join(dir, "manifests")
+	err := r.pruneManifestBackups()
+	treetest.ErrMentions(t, err, "remove old manifest backup "+stuck, "it is left as "+leftAs, "the restarts are done")
+	if want := "[restart] Could not remove the old manifest backup " + stuck + " (--keep-backups 1): it is left as " + leftAs + ", which the next prune removes once it can\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output does not say %q:\n%s", want, out.String())
+	}
+	if strings.Contains(out.String(), "Removed the old manifest backup "+stuck) || slices.Contains(r.summary.PrunedManifestBackups, stuck) {
+		t.Errorf("the folder that could not be removed is said removed:\n%s", out.String())
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 2 || entries[0].Name() != filepath.Base(leftAs) || entries[1].Name() != filepath.Base(kept) {
+		t.Errorf("tmp/ holds %v, want %s and %s (%s removed)", entries, filepath.Base(leftAs), filepath.Base(kept), other)
+	}
 }

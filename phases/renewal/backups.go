@@ -88,10 +88,11 @@ func (b Backup) made() time.Time {
 }
 
 // PruneBackups removes the oldest complete backups in root so that keep
-// of them remain, and what an interrupted prune left. keep <= 0 keeps
-// every backup. It returns the folders it removed. The caller must hold
-// certctl's lock.
-func PruneBackups(root string, keep int) ([]string, error) {
+// of them remain, and what an interrupted or failed prune left. keep <= 0
+// keeps every backup. It returns the folders it removed, and those it
+// renamed away but could not remove (atomicfile.RemoveDirs), which the
+// next prune removes once it can. The caller must hold certctl's lock.
+func PruneBackups(root string, keep int) ([]string, []atomicfile.LeftDir, error) {
 	return PruneBackupsAfter(root, keep, "")
 }
 
@@ -100,13 +101,13 @@ func PruneBackups(root string, keep int) ([]string, error) {
 // backup.json. After the clock was set back, a backup made earlier may be
 // dated after it, and a prune by date alone would remove the only copy of
 // the files this run replaced.
-func PruneBackupsAfter(root string, keep int, made string) ([]string, error) {
+func PruneBackupsAfter(root string, keep int, made string) ([]string, []atomicfile.LeftDir, error) {
 	if keep <= 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	all, err := ListBackups(root)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Only certctl's own backups, named by their time: a folder the user
 	// named (a copy kept as "pre-upgrade") is theirs to keep, and does not

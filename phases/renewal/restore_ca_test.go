@@ -135,9 +135,9 @@ func TestBackupNamedByHand(t *testing.T) {
 	if latest, err := FindBackup(root, "latest"); err != nil || latest != second.BackupDir {
 		t.Errorf("FindBackup(latest) = %s, %v; want the last renewal's %s", latest, err, second.BackupDir)
 	}
-	removed, err := PruneBackups(root, 1)
-	if err != nil {
-		t.Fatal(err)
+	removed, left, err := PruneBackups(root, 1)
+	if err != nil || left != nil {
+		t.Fatal(err, left)
 	}
 	if !slices.Equal(removed, []string{first.BackupDir}) {
 		t.Errorf("--keep-backups 1 removed %q, want only %s", removed, first.BackupDir)

@@ -111,6 +111,42 @@ certificatesDir: `+c.PKIDir()+`
 		if _, err := os.Stat(none); !os.IsNotExist(err) {
 			t.Errorf("wrong key: %s made (%v)", none, err)
 		}
+
+		// The Secret's ca.crt is compared with kube-system/kube-root-ca.crt, which
+		// kube-controller-manager publishes (the harness runs none: the run says it did not
+		// compare). Another cluster's CA there: refused in one line, nothing written; this
+		// cluster's: downloaded, compared.
+		if !strings.Contains(out, "[download-certs] Not comparing ca.crt of secret kube-system/kubeadm-certs with the cluster's CA: configmap kube-system/kube-root-ca.crt is not there") {
+			t.Errorf("download without kube-root-ca.crt does not say that it did not compare the CA:\n%s", out)
+		}
+		otherPKI := filepath.Join(t.TempDir(), "pki")
+		run(t, ctx, "", nil, certctlBin(t), "init-phase", "certs", "ca", "--cert-dir", otherPKI)
+		rootCA := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: "kube-system"},
+			Data: map[string]string{"ca.crt": string(readFile(t, filepath.Join(otherPKI, "ca.crt")))}}
+		if _, err := cs.CoreV1().ConfigMaps("kube-system").Create(ctx, rootCA, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer cs.CoreV1().ConfigMaps("kube-system").Delete(context.Background(), rootCA.Name, metav1.DeleteOptions{})
+		refused := filepath.Join(t.TempDir(), "pki")
+		cmd = exec.CommandContext(ctx, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", refused, "--kubeconfig", admin)
+		stderr.Reset()
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil {
+			t.Errorf("download of a Secret whose CA is not kube-root-ca.crt's succeeded")
+		}
+		if msg := strings.TrimSpace(stderr.String()); !strings.Contains(msg, "is not the CA of the cluster the kubeconfig reaches") || strings.Count(msg, "\n") > 0 {
+			t.Errorf("another cluster's CA in kube-root-ca.crt: stderr %q, want one line saying the Secret's CA is not the cluster's", msg)
+		}
+		if _, err := os.Stat(refused); !os.IsNotExist(err) {
+			t.Errorf("refused download: %s made (%v)", refused, err)
+		}
+		rootCA.Data["ca.crt"] = string(readFile(t, filepath.Join(c.PKIDir(), "ca.crt")))
+		if _, err := cs.CoreV1().ConfigMaps("kube-system").Update(ctx, rootCA, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", filepath.Join(t.TempDir(), "pki"), "--kubeconfig", admin); strings.Contains(out, "Not comparing") {
+			t.Errorf("download with this cluster's kube-root-ca.crt did not compare:\n%s", out)
+		}
 	})
 
 	t.Run("certctl upload, kubeadm join download-certs", func(t *testing.T) {
