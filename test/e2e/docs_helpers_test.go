@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certctl/certctl/internal/doctest"
+	"github.com/certctl/certctl/internal/testcluster"
+)
+
+// docConsole returns the console block of docs/DOC that contains marker,
+// with the document's node (/etc/kubernetes, node cp-1) replaced by c's
+// folder and node, the name certctl gives the node it runs on.
+func docConsole(t *testing.T, c *testcluster.Cluster, doc, marker, node string) []string {
+	t.Helper()
+	block, err := doctest.Block(filepath.Join("..", "..", "docs"), doc, "console", marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block = strings.ReplaceAll(block, "/etc/kubernetes", c.KubeconfigDir())
+	block = docNodeName.ReplaceAllString(block, "${1}"+node+"${2}")
+	return strings.Split(strings.TrimSpace(block), "\n")
+}
+
+// docNodeName is the document's node name, cp-1, where certctl prints a
+// node's name: in a CSR's name and after --all-from-node.
+var docNodeName = regexp.MustCompile(`(?m)(certctl-|--all-from-node )cp-1([- ]|$)`)
+
+// docAPIVariable are the parts of what certctl prints talking to an API
+// server that a document cannot show as they will be: a CSR's random
+// suffix, the API server's address, how long a CSR took to be issued.
+var docAPIVariable = []doctest.Variable{
+	{Re: regexp.MustCompile(`\b(certctl-\S+)-[0-9a-f]{12}\b`), With: "${1}-XXXXXXXXXXXX"},
+	{Re: regexp.MustCompile(`https://[^\s/]+:\d+`), With: "https://HOST:PORT"},
+	{Re: regexp.MustCompile(`\(after [0-9.]+(µs|ms|s)\)`), With: "(after D)"},
+}
+
+// docCommand returns the certctl arguments of console line, the first of a
+// console block, with extra added.
+func docCommand(t *testing.T, line string, extra ...string) []string {
+	t.Helper()
+	args, ok := doctest.CommandLine(line)
+	if !ok {
+		t.Fatalf("the console's first line %q is not a certctl command", line)
+	}
+	return append(strings.Fields(args), extra...)
+}
+
+// checkDocConsole fails the test when what a command printed (its command
+// line first, then its output) is not what the document's console shows.
+func checkDocConsole(t *testing.T, doc string, want, got []string) {
+	t.Helper()
+	if !doctest.LinesMatch(want, got, docAPIVariable...) {
+		t.Errorf("docs/%s's example prints\n%s\nwant\n%s", doc, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// exitLines are a console's "$ echo $?" and the exit status.
+func exitLines(code int) []string { return []string{"$ echo $?", strconv.Itoa(code)} }
+
+// waitOutput waits until r has printed a line containing s.
+func waitOutput(t *testing.T, ctx context.Context, r *renewRun, s string) {
+	t.Helper()
+	for !strings.Contains(r.output(), s) {
+		select {
+		case <-r.done:
+			r.wait(t)
+			t.Fatalf("certctl exited before it printed %q", s)
+		case <-ctx.Done():
+			t.Fatalf("wait for certctl to print %q: %v", s, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// hostNode is the name certctl gives this machine as a node without a
+// configuration file (--config's nodeRegistration.name), as kubeadm
+// does: its host name, in lower case.
+func hostNode(t *testing.T) string {
+	t.Helper()
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ToLower(h)
+}
