@@ -11,19 +11,19 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/doctest"
-	"github.com/certctl/certctl/internal/testcluster"
 )
 
 // docConsole returns the console block of docs/DOC that contains marker,
-// with the document's node (/etc/kubernetes, node cp-1) replaced by c's
-// folder and node, the name certctl gives the node it runs on.
-func docConsole(t *testing.T, c *testcluster.Cluster, doc, marker, node string) []string {
+// with the document's node (/etc/kubernetes, node cp-1) replaced by the
+// test's: folder dir (a harness cluster's KubeconfigDir, say) and node, the
+// name certctl gives the node it runs on.
+func docConsole(t *testing.T, doc, marker, dir, node string) []string {
 	t.Helper()
 	block, err := doctest.Block(filepath.Join("..", "..", "docs"), doc, "console", marker)
 	if err != nil {
 		t.Fatal(err)
 	}
-	block = strings.ReplaceAll(block, "/etc/kubernetes", c.KubeconfigDir())
+	block = strings.ReplaceAll(block, "/etc/kubernetes", dir)
 	block = docNodeName.ReplaceAllString(block, "${1}"+node+"${2}")
 	return strings.Split(strings.TrimSpace(block), "\n")
 }
@@ -56,7 +56,7 @@ func docCommand(t *testing.T, line string, extra ...string) []string {
 // line first, then its output) is not what the document's console shows.
 func checkDocConsole(t *testing.T, doc string, want, got []string) {
 	t.Helper()
-	if !doctest.LinesMatch(want, got, docAPIVariable...) {
+	if !doctest.LinesMatch(want, got, append(docAPIVariable, docLogVariable...)...) {
 		t.Errorf("docs/%s's example prints\n%s\nwant\n%s", doc, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

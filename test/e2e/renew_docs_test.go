@@ -40,7 +40,7 @@ func TestRenewDocsUseAPI(t *testing.T) {
 	signerArgs := append([]string{"--kubeconfig", c.Kubeconfig("super-admin.conf"), "--cert-dir", c.PKIDir(), "--allow-system-masters"}, c.PKI().Flags()...)
 
 	t.Run("approve", func(t *testing.T) {
-		want := docConsole(t, c, "renew.md", "$ sudo certctl renew apiserver admin.conf --use-api", hostNode(t))
+		want := docConsole(t, "renew.md", "$ sudo certctl renew apiserver admin.conf --use-api", c.KubeconfigDir(), hostNode(t))
 		r := startCertctl(t, ctx, docCommand(t, want[0], folders...)...)
 		csrs := map[string]string{}
 		for range 2 {
@@ -64,7 +64,7 @@ func TestRenewDocsUseAPI(t *testing.T) {
 	})
 
 	t.Run("batch", func(t *testing.T) {
-		want := docConsole(t, c, "renew.md", "$ sudo certctl renew all --use-api", hostNode(t))
+		want := docConsole(t, "renew.md", "$ sudo certctl renew all --use-api", c.KubeconfigDir(), hostNode(t))
 		startSignerRun(t, ctx, t.TempDir(), signerArgs...)
 		r := startCertctl(t, ctx, docCommand(t, want[0], folders...)...)
 		<-r.waiting
