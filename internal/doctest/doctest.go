@@ -51,9 +51,12 @@ func RunConsole(bin, block, dir string, extra ...string) (want, got []string) {
 }
 
 // CommandLine returns the arguments of a console line "$ sudo certctl
-// ARGS" or "$ certctl ARGS", and false for any other line.
+// ARGS" or "$ certctl ARGS", without a comment " # ..." after them, and
+// false for any other line.
 func CommandLine(line string) (string, bool) {
-	return strings.CutPrefix(strings.Replace(line, "$ sudo ", "$ ", 1), "$ certctl ")
+	args, ok := strings.CutPrefix(strings.Replace(line, "$ sudo ", "$ ", 1), "$ certctl ")
+	args, _, _ = strings.Cut(args, " #")
+	return strings.TrimSpace(args), ok
 }
 
 // OutputLines are certctl's output out as a document shows it: its lines,

@@ -33,3 +33,21 @@ func TestLinesMatch(t *testing.T) {
 		})
 	}
 }
+
+func TestCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		line, args string
+		ok         bool
+	}{
+		{"$ sudo certctl renew all --use-api", "renew all --use-api", true},
+		{"$ certctl approve csr-8vq2x", "approve csr-8vq2x", true},
+		{"$ sudo certctl ca rotate ca --restart-control-plane     # trust", "ca rotate ca --restart-control-plane", true},
+		{"$ echo $?", "", false},
+		{"[renew] certctl renew", "", false},
+	} {
+		args, ok := CommandLine(tc.line)
+		if args != tc.args && tc.ok || ok != tc.ok {
+			t.Errorf("CommandLine(%q) = %q, %v; want %q, %v", tc.line, args, ok, tc.args, tc.ok)
+		}
+	}
+}
