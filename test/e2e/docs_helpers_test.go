@@ -33,12 +33,21 @@ func docConsole(t *testing.T, doc, marker, dir, node string) []string {
 var docNodeName = regexp.MustCompile(`(?m)(certctl-|--all-from-node )cp-1([- ]|$)`)
 
 // docAPIVariable are the parts of what certctl prints talking to an API
-// server that a document cannot show as they will be: a CSR's random
-// suffix, the API server's address, how long a CSR took to be issued.
+// server or restarting the control plane that a document cannot show as
+// they will be: a CSR's random suffix, the API server's address, how long a
+// CSR took to be issued or a component to restart, a restart's time to the
+// nanosecond, the components' process IDs and addresses.
 var docAPIVariable = []doctest.Variable{
 	{Re: regexp.MustCompile(`\b(certctl-\S+)-[0-9a-f]{12}\b`), With: "${1}-XXXXXXXXXXXX"},
 	{Re: regexp.MustCompile(`https://[^\s/]+:\d+`), With: "https://HOST:PORT"},
 	{Re: regexp.MustCompile(`\(after [0-9.]+(µs|ms|s)\)`), With: "(after D)"},
+	{Re: regexp.MustCompile(`, after [0-9.]+(µs|ms|s)$`), With: ", after D"},
+	{Re: regexp.MustCompile(`restartedAt=\S+ in `), With: "restartedAt=T in "},
+	{Re: regexp.MustCompile(`\(pid \d+, was \d+\)`), With: "(pid N, was N)"},
+	{Re: regexp.MustCompile(` port \S+:\d+ serial `), With: " port HOST:PORT serial "},
+	// A serial's leading zero bytes are not printed: 14 hex digits as
+	// often as 1 in 256 times (the default rule holds 16).
+	{Re: regexp.MustCompile(`\bserial [0-9A-FX]+\b`), With: "serial N"},
 }
 
 // docCommand returns the certctl arguments of console line, the first of a
