@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,10 +20,7 @@ import (
 // name certctl gives the node it runs on.
 func docConsole(t *testing.T, doc, marker, dir, node string) []string {
 	t.Helper()
-	block, err := doctest.Block(filepath.Join("..", "..", "docs"), doc, "console", marker)
-	if err != nil {
-		t.Fatal(err)
-	}
+	block := docBlock(t, doc, "console", marker)
 	block = strings.ReplaceAll(block, "/etc/kubernetes", dir)
 	block = docNodeName.ReplaceAllString(block, "${1}"+node+"${2}")
 	return strings.Split(strings.TrimSpace(block), "\n")
@@ -50,6 +48,47 @@ var docAPIVariable = []doctest.Variable{
 	{Re: regexp.MustCompile(`\bserial [0-9A-FX]+\b`), With: "serial N"},
 }
 
+// docAddressVariable is a table's column of addresses, which the document
+// cannot show as they will be, nor the column's width with them.
+var docAddressVariable = []doctest.Variable{
+	{Re: regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+:\d+ +`), With: "ADDR "},
+	{Re: regexp.MustCompile(`\bADDRESS +`), With: "ADDRESS "},
+}
+
+// docBlock returns the fenced block of docs/DOC whose info string is info
+// and whose text contains marker.
+func docBlock(t *testing.T, doc, info, marker string) string {
+	t.Helper()
+	block, err := doctest.Block(filepath.Join("..", "..", "docs"), doc, info, marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return block
+}
+
+// runDocShell runs a document's one-line shell block (sudo dropped) with
+// bash, as a user pasting it would, with extra appended to its arguments
+// and the certctl under test first in PATH, and returns its output.
+func runDocShell(t *testing.T, ctx context.Context, block string, extra []string) string {
+	t.Helper()
+	line := strings.TrimPrefix(strings.TrimSpace(block), "sudo ")
+	if strings.Contains(line, "\n") || !strings.HasPrefix(line, "certctl ") {
+		t.Fatalf("the document's block %q is not one certctl command", block)
+	}
+	bin := signerCertctl(t)
+	if filepath.Base(bin) != "certctl" {
+		t.Fatalf("the certctl under test is %s: the document runs `certctl`", bin)
+	}
+	cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", line + ` "$@"`, "bash"}, extra...)...)
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("$ %s %s\n%s", line, strings.Join(extra, " "), out)
+	if err != nil {
+		t.Errorf("%s: %v", line, err)
+	}
+	return string(out)
+}
+
 // docCommand returns the certctl arguments of console line, the first of a
 // console block, with extra added.
 func docCommand(t *testing.T, line string, extra ...string) []string {
@@ -62,10 +101,11 @@ func docCommand(t *testing.T, line string, extra ...string) []string {
 }
 
 // checkDocConsole fails the test when what a command printed (its command
-// line first, then its output) is not what the document's console shows.
-func checkDocConsole(t *testing.T, doc string, want, got []string) {
+// line first, then its output) is not what the document's console shows,
+// docAPIVariable, docLogVariable and extra aside.
+func checkDocConsole(t *testing.T, doc string, want, got []string, extra ...doctest.Variable) {
 	t.Helper()
-	if !doctest.LinesMatch(want, got, append(docAPIVariable, docLogVariable...)...) {
+	if !doctest.LinesMatch(want, got, append(append(docAPIVariable, docLogVariable...), extra...)...) {
 		t.Errorf("docs/%s's example prints\n%s\nwant\n%s", doc, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
