@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/doctest"
 )
 
 // docBlock returns the fenced block of docs/cron.md whose info string is
@@ -20,17 +22,11 @@ func docBlock(t *testing.T, info string) string {
 // is info and whose text contains marker.
 func docBlockIn(t *testing.T, doc, info, marker string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "docs", doc))
+	block, err := doctest.Block(filepath.Join("..", "..", "docs"), doc, info, marker)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range regexp.MustCompile("(?s)\n```"+regexp.QuoteMeta(info)+"\n(.*?)```\n").FindAllStringSubmatch(string(data), -1) {
-		if strings.Contains(m[1], marker) {
-			return m[1]
-		}
-	}
-	t.Fatalf("docs/%s has no block ```%s containing %q", doc, info, marker)
-	return ""
+	return block
 }
 
 // TestDocumentedUnitsAreInstallTimers: the units in docs/cron.md are what

@@ -4,9 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/doctest"
 )
 
 // configNode is a node set up from a kubeadm.yaml at DIR/kubeadm.yaml,
@@ -104,82 +105,19 @@ func runDocCommand(t *testing.T, bin, dir, line string, extra ...string) string 
 }
 
 // runConsole runs the "$ sudo certctl ..." and "$ certctl ..." lines of a
-// console block, /etc/kubernetes replaced by dir and extra added to each,
-// and returns the lines the document shows and the lines certctl printed
-// (stdout and stderr, but for the [config] line that says where the
-// settings came from, and with the extra flags taken out of the commands
-// it prints), each command line followed by its output.
+// console block as doctest.RunConsole does, /etc/kubernetes replaced by dir
+// and extra added to each, and returns the lines the document shows and
+// the lines certctl printed.
 func runConsole(t *testing.T, bin, block, dir string, extra ...string) (want, got []string) {
 	t.Helper()
-	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
-		line = strings.ReplaceAll(line, "/etc/kubernetes", dir)
-		want = append(want, line)
-		cmdline, ok := strings.CutPrefix(strings.Replace(line, "$ sudo ", "$ ", 1), "$ certctl ")
-		if !ok {
-			continue
-		}
-		got = append(got, line)
-		out, _ := exec.Command(bin, append(strings.Fields(cmdline), extra...)...).CombinedOutput()
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			if strings.HasPrefix(l, "[config] ") {
-				continue
-			}
-			// The commands certctl prints carry the folder flags the
-			// test adds, which the document's commands do not need.
-			for i := 0; i+1 < len(extra); i += 2 {
-				l = strings.ReplaceAll(l, " "+extra[i]+" "+extra[i+1], "")
-			}
-			got = append(got, l)
-		}
-	}
-	return want, got
-}
-
-// docVariable are the parts of certctl's output a document cannot show as
-// they will be: times, dates, serials and backup folders' names (a
-// renewal's, signer enable's). Each
-// digit of them is made 9 (and each serial X), on both sides, so that a
-// table's columns still have to line up as the document shows.
-var docVariable = []*regexp.Regexp{
-	regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?Z?`),
-	regexp.MustCompile(`\d{8}T\d{6}Z`),
-	regexp.MustCompile(`certctl-backup-manifests-\d{4}(-\d\d){5}`),
-}
-
-var docSerial = regexp.MustCompile(`serial [0-9A-F]{16}\b`)
-
-func normalizeDocLine(l string) string {
-	for _, re := range docVariable {
-		l = re.ReplaceAllStringFunc(l, func(s string) string {
-			return regexp.MustCompile(`\d`).ReplaceAllString(s, "9")
-		})
-	}
-	return docSerial.ReplaceAllString(l, "serial XXXXXXXXXXXXXXXX")
-}
-
-// docLinesMatch says whether got is what want shows: line by line after
-// normalizeDocLine, where a line "..." in want stands for any number of
-// lines.
-func docLinesMatch(want, got []string) bool {
-	if len(want) == 0 {
-		return len(got) == 0
-	}
-	if strings.TrimSpace(want[0]) == "..." {
-		for i := 0; i <= len(got); i++ {
-			if docLinesMatch(want[1:], got[i:]) {
-				return true
-			}
-		}
-		return false
-	}
-	return len(got) > 0 && normalizeDocLine(want[0]) == normalizeDocLine(got[0]) && docLinesMatch(want[1:], got[1:])
+	return doctest.RunConsole(bin, block, dir, extra...)
 }
 
 // checkConsole fails the test when what certctl printed is not what the
 // console block of docs/DOC shows.
 func checkConsole(t *testing.T, doc string, want, got []string) {
 	t.Helper()
-	if !docLinesMatch(want, got) {
+	if !doctest.LinesMatch(want, got) {
 		t.Errorf("docs/%s's example prints\n%s\nwant\n%s", doc, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/certctl/certctl/internal/doctest"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/pki"
 )
@@ -27,7 +29,10 @@ import (
 // finish): its signing flags, which cannot name a bundle, follow the
 // stages. A client re-reading admin.conf every 50 ms through the whole
 // rotation measures the unavailability window, which the test reports (one
-// node restarts its only kube-apiserver: requests fail meanwhile).
+// node restarts its only kube-apiserver: requests fail meanwhile). The
+// commands are those of docs/ca-rotation.md's console of the three stages
+// and `ca status`, run with the harness's folder flags, and what they print
+// is compared with the console.
 func TestRotateClusterCA(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{})
 	ctx := testCtx(t, 10*time.Minute)
@@ -38,8 +43,19 @@ func TestRotateClusterCA(t *testing.T) {
 	pkiDir := c.PKIDir()
 	p := startAdminProbe(ctx, c.Kubeconfig("admin.conf"))
 
-	flags := []string{"--cert-dir", pkiDir, "--kubeconfig-dir", c.KubeconfigDir(), "--manifest-dir", c.ManifestDir(),
-		"--restart-control-plane", "--restart-timeout", "3m"}
+	// The commands are docs/ca-rotation.md's, with the harness's folders.
+	folders := []string{"--cert-dir", pkiDir, "--kubeconfig-dir", c.KubeconfigDir(), "--manifest-dir", c.ManifestDir()}
+	want := docConsole(t, "ca-rotation.md", "$ sudo certctl ca rotate ca --restart-control-plane     # trust", c.KubeconfigDir(), testcluster.NodeName)
+	var commands []string // the console's command lines
+	for _, l := range want {
+		if strings.HasPrefix(l, "$ ") {
+			commands = append(commands, l)
+		}
+	}
+	if len(commands) != 4 {
+		t.Fatalf("docs/ca-rotation.md's console has %d commands, want the three stages and ca status: %q", len(commands), commands)
+	}
+	var got []string
 	stages := []struct {
 		stage    string
 		signedBy string // the file of the CA that signs CSRs at that stage
@@ -50,11 +66,15 @@ func TestRotateClusterCA(t *testing.T) {
 	}
 	var newCA *x509.Certificate
 	for i, s := range stages {
-		start := time.Now()
-		out, err := runCertctl(t, ctx, append([]string{"ca", "rotate", "ca"}, flags...)...)
-		if err != nil {
-			t.Fatalf("ca rotate ca (%s): %v\n%s", s.stage, err, out)
+		if !strings.HasSuffix(commands[i], "# "+strings.TrimSuffix(s.stage, "ed")) {
+			t.Errorf("docs/ca-rotation.md's command %q is not stage %s", commands[i], s.stage)
 		}
+		start := time.Now()
+		out, err := runCertctl(t, ctx, docCommand(t, commands[i], folders...)...)
+		if err != nil {
+			t.Fatalf("%s (%s): %v\n%s", commands[i], s.stage, err, out)
+		}
+		got = append(append(got, commands[i]), doctest.OutputLines(out, folders...)...)
 		t.Logf("stage %s took %v", s.stage, time.Since(start).Round(time.Millisecond))
 		if i == 0 {
 			newCA = readCert(t, filepath.Join(pkiDir, "ca.new.crt"))
@@ -86,8 +106,12 @@ func TestRotateClusterCA(t *testing.T) {
 	if total == 0 || failed == total {
 		t.Errorf("the probe made %d requests, %d failed", total, failed)
 	}
-	out, err := runCertctl(t, ctx, "ca", "status", "-o", "wide", "--cert-dir", pkiDir, "--kubeconfig-dir", c.KubeconfigDir())
+	out, err := runCertctl(t, ctx, docCommand(t, commands[3], folders...)...)
 	if err != nil {
+		t.Fatalf("%s: %v\n%s", commands[3], err, out)
+	}
+	checkDocConsole(t, "ca-rotation.md", want, append(append(got, commands[3]), doctest.OutputLines(out, folders...)...))
+	if out, err := runCertctl(t, ctx, "ca", "status", "-o", "wide", "--cert-dir", pkiDir, "--kubeconfig-dir", c.KubeconfigDir()); err != nil {
 		t.Fatalf("ca status: %v\n%s", err, out)
 	}
 }

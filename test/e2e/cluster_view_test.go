@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/doctest"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/phases/config"
@@ -142,27 +143,19 @@ func TestClusterViewAndSignerNodes(t *testing.T) {
 				}
 			}
 		}
-		text, err := exec.CommandContext(ctx, signerCertctl(t), args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("certctl %s: %v\n%s", strings.Join(args, " "), err, text)
-		}
-		t.Logf("certctl %s:\n%s", strings.Join(args, " "), text)
-		for _, n := range []string{"cp-1", "cp-2", "cp-3"} {
-			if strings.Count(string(text), "\n"+n+" ") != 3 {
-				t.Errorf("the table has not 3 rows of %s", n)
-			}
-		}
-		// docs/ha.md's jsonpath example.
-		jp, err := exec.CommandContext(ctx, signerCertctl(t), append(args, "-o", `jsonpath={range .nodes[*]}{.name}{"\t"}{.endpoints[0].expirationDate}{"\n"}{end}`)...).Output()
-		if err != nil {
-			t.Fatalf("jsonpath example: %v\n%s", err, jp)
-		}
-		var want strings.Builder
+		// docs/ha.md's table and jsonpath examples: their command lines are read from the
+		// doc and run by bash, with node 1's folders added.
+		folders := args[2:]
+		table := runDocShell(t, ctx, docBlock(t, "ha.md", "sh", "check-expiration --cluster\n"), folders)
+		want := strings.Split(strings.TrimSpace(docBlock(t, "ha.md", "text", "NODE  COMPONENT  ")), "\n")
+		checkDocConsole(t, "ha.md", want, doctest.OutputLines(table), docAddressVariable...)
+		jp := runDocShell(t, ctx, docBlock(t, "ha.md", "sh", "check-expiration --cluster -o jsonpath="), folders)
+		var wantJP strings.Builder
 		for _, n := range info.Nodes {
-			fmt.Fprintf(&want, "%s\t%s\n", n.Name, n.Endpoints[0].ExpirationDate.Format(time.RFC3339))
+			fmt.Fprintf(&wantJP, "%s\t%s\n", n.Name, n.Endpoints[0].ExpirationDate.Format(time.RFC3339))
 		}
-		if string(jp) != want.String() {
-			t.Errorf("jsonpath example printed %q, want %q", jp, want.String())
+		if jp != wantJP.String() {
+			t.Errorf("docs/ha.md's jsonpath example printed %q, want %q", jp, wantJP.String())
 		}
 	})
 

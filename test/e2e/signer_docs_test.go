@@ -69,6 +69,8 @@ func docsObjects(t *testing.T) []runtime.Object {
 // approver (a user in group certctl:approvers) runs `certctl approve` for certctl's and the
 // built-in client signer name, and may not approve for a signer name it was not given; `certctl signer run` runs with the documented ServiceAccount's
 // token and leader election, and signs. The Deployment's arguments are certctl's flags.
+// Then the console of `certctl approve` and the log lines of a CA reload under `certctl signer
+// run` are compared with what certctl prints (approveDocsConsole, caReloadDocsLog).
 func TestSignerDocs(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
 	ctx := testCtx(t, 3*time.Minute)
@@ -151,6 +153,10 @@ func TestSignerDocs(t *testing.T) {
 	if err != nil || lease.Spec.HolderIdentity == nil {
 		t.Errorf("Lease kube-system/certctl-signer: %v", err)
 	}
+
+	// On the same cluster, the document's console of approve and log of signer run.
+	t.Run("approve console", func(t *testing.T) { approveDocsConsole(t, ctx, c, cs) })
+	t.Run("CA reload log", func(t *testing.T) { caReloadDocsLog(t, ctx, c) })
 }
 
 // podsRefused begins what approve and signer run say when they may not list kube-system's pods.
