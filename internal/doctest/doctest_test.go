@@ -19,6 +19,7 @@ func TestLinesMatch(t *testing.T) {
 		{name: "... stands for lines", want: []string{"a", "...", "d"}, got: []string{"a", "b", "c", "d"}, match: true},
 		{name: "... stands for no line", want: []string{"a", "...", "d"}, got: []string{"a", "d"}, match: true},
 		{name: "dates and serials", want: []string{"until 2027-11-22T06:18:49Z, serial 3F9A0C5B12E4D7A1"}, got: []string{"until 2028-01-02T03:04:05Z, serial 0123456789ABCDEF"}, match: true},
+		{name: "a serial with a leading zero byte", want: []string{"serial 3F9A0C5B12E4D7A1)"}, got: []string{"serial 9A0C5B12E4D7A1)"}, match: true},
 		{name: "a date's width", want: []string{"2027-11-22 06:18  x"}, got: []string{"2027-11-22 06:18 x"}},
 		{name: "a list elided", want: []string{"(apiserver, ..., scheduler.conf); 1"}, got: []string{"(apiserver, admin.conf, etcd-peer, scheduler.conf); 1"}, match: true},
 		{name: "an elided list's first item", want: []string{"(apiserver, ..., scheduler.conf)"}, got: []string{"(admin.conf, etcd-peer, scheduler.conf)"}},
