@@ -25,6 +25,10 @@ import (
 
 const job = "node-control-plane" // docs/monitoring.md's CertctlCheckMissing names it
 
+// vanishAt is the minute from which node_exporter serves the check made
+// after cp-vanished's files were deleted.
+const vanishAt = 30
+
 // TestMonitoringDocsAlerts: on nodes that certctl made and checked with
 // `check-expiration -o prometheus`, each in one state, the rules of
 // docs/monitoring.md fire exactly the alerts the doc promises, with the
@@ -58,15 +62,34 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(owed.dir, ".certctl-restarts.json"), []byte(restarts), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// With an external etcd there are no etcd certificates: missing
+	// from the start, which raises no alert.
+	extEtcd := makeNode(t, bin)
+	for _, f := range []string{"etcd", "apiserver-etcd-client.crt", "apiserver-etcd-client.key"} {
+		if err := os.RemoveAll(filepath.Join(extEtcd.certDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A certificate deleted by mistake, and super-admin.conf moved away
+	// (kubeadm advises keeping it off the node), after a first check.
+	vanished := makeNode(t, bin)
+	vanishedBefore := check(t, bin, vanished, 0)
+	for _, f := range []string{filepath.Join(vanished.certDir, "apiserver.crt"), filepath.Join(vanished.dir, "super-admin.conf")} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
 	time.Sleep(time.Until(notAfter(t, filepath.Join(expired.certDir, "front-proxy-ca.crt"))) + 1500*time.Millisecond)
 
 	textfiles := map[string]string{ // by instance; cp-never: node_exporter up, no textfile
-		"cp-fresh:9100":   check(t, bin, fresh, 0),
-		"cp-soon:9100":    check(t, bin, soon, 0),
-		"cp-expired:9100": check(t, bin, expired, 2),
-		"cp-problem:9100": check(t, bin, problem, 3),
-		"cp-owed:9100":    check(t, bin, owed, 4),
-		"cp-never:9100":   "",
+		"cp-fresh:9100":    check(t, bin, fresh, 0),
+		"cp-soon:9100":     check(t, bin, soon, 0),
+		"cp-expired:9100":  check(t, bin, expired, 2),
+		"cp-problem:9100":  check(t, bin, problem, 3),
+		"cp-owed:9100":     check(t, bin, owed, 4),
+		"cp-ext-etcd:9100": check(t, bin, extEtcd, 0),
+		"cp-vanished:9100": check(t, bin, vanished, 0), // from t0+vanishAt
+		"cp-never:9100":    "",
 	}
 	// The checks ran once, before t0; node_exporter serves their files
 	// every minute after, the last check growing old.
@@ -75,6 +98,9 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 	s := scrapes{}
 	for m := range minutes + 1 {
 		for instance, text := range textfiles {
+			if instance == "cp-vanished:9100" && m < vanishAt {
+				text = vanishedBefore
+			}
 			if err := s.scrape(job, instance, text, t0.Add(time.Duration(m)*time.Minute)); err != nil {
 				t.Fatalf("node_exporter cannot parse the textfile of %s: %v\n%s", instance, err, text)
 			}
@@ -102,7 +128,7 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 		if m == 119 || m == 120 {
 			continue // whether the checks are stale yet depends on their second
 		}
-		if got, want := firing(rules), wantFiring(m, expired, soon, problem, checked); !slices.Equal(got, want) {
+		if got, want := firing(rules), wantFiring(m, expired, soon, problem, vanished, checked); !slices.Equal(got, want) {
 			t.Fatalf("at t0+%dm, firing:\n  %s\nwant:\n  %s", m, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 		}
 	}
@@ -114,8 +140,17 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 		// no "expires -1h 2m from now" once it has expired
 		`KubernetesCertificateExpiresSoon{instance="cp-expired:9100", name="front-proxy-ca"}`: regexp.MustCompile(
 			"^" + regexp.QuoteMeta(fpCA) + " has expired: rotate the CA in stages, `certctl ca rotate front-proxy-ca`"),
+		// renew refuses while the CA has expired: the CA first
 		`KubernetesCertificateExpiresSoon{instance="cp-expired:9100", name="front-proxy-client"}`: regexp.MustCompile(
-			"^" + regexp.QuoteMeta(fpClient) + " has expired: check the renewal timer, or run `certctl renew front-proxy-client`"),
+			"^" + regexp.QuoteMeta(fpClient) + " has expired: check the renewal timer, or run `certctl renew front-proxy-client`.*; " +
+				regexp.QuoteMeta("if its CA front-proxy-ca expires within these 14 days too, renew refuses once the CA has expired: rotate the CA first, `certctl ca rotate front-proxy-ca`")),
+		`KubernetesCertificateExpired{instance="cp-expired:9100", name="front-proxy-ca"}`: regexp.MustCompile(
+			"^" + regexp.QuoteMeta(fpCA+" has expired: clients refuse everything it signed, and certctl renews nothing with it: rotate it, `certctl ca rotate front-proxy-ca`")),
+		`KubernetesCertificateExpired{instance="cp-expired:9100", name="front-proxy-client"}`: regexp.MustCompile(
+			"^" + regexp.QuoteMeta(fpClient+" has expired: run `certctl renew front-proxy-client` on the node") + ".*" +
+				regexp.QuoteMeta("if its CA front-proxy-ca has expired too, renew refuses: rotate the CA first, `certctl ca rotate front-proxy-ca`")),
+		`KubernetesCertificateFileMissing{instance="cp-vanished:9100", name="apiserver"}`: regexp.MustCompile(
+			"^" + regexp.QuoteMeta(filepath.Join(vanished.certDir, "apiserver.crt")+" was there in the last 7 days and is missing now")),
 	})
 }
 
@@ -149,7 +184,7 @@ func checkAnnotations(t *testing.T, rules []alertRule, descriptions map[string]*
 // wantFiring is what must fire at t0+m, exactly: each rule with `for:`
 // only after it; every check older than 2h (the checks ran in the minute
 // before t0: at t0+119m or t0+120m, depending on the second) stale.
-func wantFiring(m int, expired, soon, problem node, checked []string) []string {
+func wantFiring(m int, expired, soon, problem, vanished node, checked []string) []string {
 	cert := func(alert, severity, instance, name, file, kind, ca string, more ...string) string {
 		l := map[string]string{"instance": instance, "job": job, "severity": severity, "name": name, "file": file, "kind": kind}
 		if ca != "" {
@@ -173,6 +208,9 @@ func wantFiring(m int, expired, soon, problem node, checked []string) []string {
 		w = append(w,
 			cert("KubernetesCertificateProblem", "critical", "cp-problem:9100", "apiserver", filepath.Join(problem.certDir, "apiserver.crt"), "certificate", "ca", "type", "key-mismatch"),
 			cert("KubernetesCertificateProblem", "critical", "cp-problem:9100", "apiserver-kubelet-client", filepath.Join(problem.certDir, "apiserver-kubelet-client.crt"), "certificate", "ca", "type", "key-permissions"))
+	}
+	if m >= vanishAt {
+		w = append(w, cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "apiserver", filepath.Join(vanished.certDir, "apiserver.crt"), "certificate", "ca"))
 	}
 	if m >= 30 {
 		w = append(w, target("KubernetesControlPlaneRestartOwed", map[string]string{"instance": "cp-owed:9100", "component": "kube-apiserver"}))
