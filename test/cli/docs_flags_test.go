@@ -2,6 +2,8 @@ package cli
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/doctest"
@@ -44,5 +46,34 @@ func TestDocsCommandFlagsExist(t *testing.T) {
 	}
 	if checked < 100 {
 		t.Errorf("checked %d flags and arguments of the documents' certctl commands: the parsing has broken", checked)
+	}
+}
+
+// TestCommandCheckerRefuses: doctest.Checker, which TestDocsCommandFlagsExist
+// and TestHelpExamples rely on, finds a flag a command lacks and an
+// argument outside its list, and passes what is right.
+func TestCommandCheckerRefuses(t *testing.T) {
+	c := &doctest.Checker{Bin: certctlBin(t)}
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"certctl renew all --dry-run", nil},
+		{"certctl certs renew apiserver admin.conf --use-api", nil},
+		{"certctl ca rotate etcd-ca --all-stages", nil},
+		{"certctl approve csr-8vq2x --config kubeadm.yaml", nil}, // no list: any CSR name
+		{"certctl check-expiration --warn-in 336h", []string{"certctl check-expiration has no flag --warn-in"}},
+		{"certctl renew apiservr admin.conf", []string{"certctl renew takes no argument apiservr"}},
+		{"sudo certctl ca rotate etcd --all-stages", []string{"certctl ca rotate takes no argument etcd"}},
+		{"certctl init-phase kubeconfig admn -o json", []string{"certctl init-phase kubeconfig has no flag -o", "certctl init-phase kubeconfig takes no argument admn"}},
+	} {
+		_, line, _ := strings.Cut(tc.line, "certctl ")
+		got, _, err := c.Check("certctl " + line)
+		if err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: problems %q, want %q", tc.line, got, tc.want)
+		}
 	}
 }
