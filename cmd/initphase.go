@@ -113,7 +113,7 @@ func newInitKubeconfigCommand() *cobra.Command {
 		`),
 		Example: examples(`
 			  sudo certctl init-phase kubeconfig all --config kubeadm.yaml
-			  certctl init-phase kubeconfig admin --kubeconfig-dir ./out --cert-dir ./out/pki \
+			  sudo certctl init-phase kubeconfig admin --kubeconfig-dir /tmp/admin \
 			      --control-plane-endpoint cp.example.com:6443
 
 			  # Keys and CSRs for an external CA

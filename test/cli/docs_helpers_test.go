@@ -40,9 +40,14 @@ func makeConfigNode(t *testing.T, bin string) configNode {
 // in DIR/pki, in a temporary folder DIR, and nothing else.
 func newConfigNode(t *testing.T) configNode {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "etc-kubernetes")
+	return newConfigNodeIn(t, filepath.Join(t.TempDir(), "etc-kubernetes"))
+}
+
+// newConfigNodeIn is newConfigNode in folder dir, which it makes.
+func newConfigNodeIn(t *testing.T, dir string) configNode {
+	t.Helper()
 	n := configNode{node: node{dir: dir, certDir: filepath.Join(dir, "pki")}, config: filepath.Join(dir, "kubeadm.yaml")}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cfg := `apiVersion: kubeadm.k8s.io/v1beta4
