@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/pki"
 )
@@ -91,6 +92,11 @@ certificatesDir: `+c.PKIDir()+`
 		dst := filepath.Join(t.TempDir(), "pki")
 		run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
 		assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+		// The lock file keeps the command line of its last holder: not
+		// the key, which with the Secret opens the CAs' keys.
+		if l, err := os.ReadFile(filepath.Join(filepath.Dir(dst), lock.FileName)); err != nil || strings.Contains(string(l), key) || !strings.Contains(string(l), "--certificate-key <masked>") {
+			t.Errorf("lock file after certs download: %v\n%s\nwant the key masked", err, l)
+		}
 		// Again: identical files are kept.
 		out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
 		if !strings.Contains(out, "Every file is there already") {
