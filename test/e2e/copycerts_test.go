@@ -234,7 +234,14 @@ func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kub
 	if filepath.Base(certctlBin(t)) != "certctl" {
 		t.Fatalf("the doc runs `certctl`: %s is named otherwise", certctlBin(t))
 	}
-	run(t, ctx, work, env, "bash", "-c", script(first, c.KubeconfigDir())+"printf '%s' \"$KEY\" > key.txt\n")
+	// A usual umask: the doc's bootstrap.conf, which holds a bootstrap
+	// token, must be its owner's only whatever the umask.
+	run(t, ctx, work, env, "bash", "-c", "umask 022\n"+script(first, c.KubeconfigDir())+"printf '%s' \"$KEY\" > key.txt\n")
+	if st, err := os.Stat(filepath.Join(work, "bootstrap.conf")); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Errorf("docs/ha.md's bootstrap.conf, which holds a bootstrap token, is mode %04o: want 0600", st.Mode().Perm())
+	}
 	key, err := os.ReadFile(filepath.Join(work, "key.txt"))
 	if err != nil {
 		t.Fatal(err)
