@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/certctl/certctl/internal/certdir"
 )
 
 // CheckCSRDir refuses, for --use-csr, a CSR folder that is the kubeconfig
@@ -22,7 +24,18 @@ func CheckCSRDir(csrDir, certDir, kubeconfigDir string) error {
 	if kubeconfigDir != "" && csr == canonical(kubeconfigDir) {
 		return fmt.Errorf("--csr-dir %s is the folder of --kubeconfig-dir: the keys and CSRs for the external CA must go to a folder of their own, e.g. %s", csrDir, filepath.Join(kubeconfigDir, "csr"))
 	}
-	return nil
+	return CheckCSRDirPrivate(csrDir)
+}
+
+// CheckCSRDirPrivate refuses a CSR folder that another user may write
+// (certdir.CheckPrivate): group- or other-writable, or owned by another
+// user than root or the one running certctl. That user could swap a key
+// and its CSR for their own, of the same subject, before they go to the
+// external CA (admin.conf's is system:masters'), and `certs import` would
+// install their key as this node's. A folder that does not exist is no
+// error: certctl makes it 0755.
+func CheckCSRDirPrivate(csrDir string) error {
+	return certdir.CheckPrivate(csrDir, "CSR folder", "their own key and CSR for the external CA to sign")
 }
 
 // canonical is dir absolute and with its symbolic links resolved, as far

@@ -50,11 +50,40 @@ type Holder struct {
 }
 
 func (h Holder) marshal() []byte {
-	cmd := strings.NewReplacer("\n", " ", "\r", " ").Replace(h.Command)
+	cmd := masked(strings.NewReplacer("\n", " ", "\r", " ").Replace(h.Command))
 	if len(cmd) > 300 {
 		cmd = cmd[:300] + "..."
 	}
 	return []byte(fmt.Sprintf("%d\n%s\n%s\n", h.PID, cmd, h.Since.UTC().Format(time.RFC3339)))
+}
+
+// secretFlag is the flag whose value is a secret: the certificate key
+// decrypts the CAs' keys in Secret kube-system/kubeadm-certs (certs
+// upload, certs download) and the new CA in a CA rotation's Secret.
+const secretFlag = "--certificate-key"
+
+// maskedValue stands for a secret flag's value, as client-go's
+// "Bearer <masked>" for a token.
+const maskedValue = "<masked>"
+
+// masked is the command line command with the value of secretFlag
+// replaced by maskedValue. The lock file keeps its holder's command line
+// after the run (a backup of /etc/kubernetes copies it), and a command
+// that waits for the lock, gives up on it or skips its recovery prints
+// the holder's into the logs that cron and monitoring keep: the key must
+// be in neither.
+func masked(command string) string {
+	args := strings.Split(command, " ")
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == secretFlag && i+1 < len(args):
+			i++
+			args[i] = maskedValue
+		case strings.HasPrefix(args[i], secretFlag+"="):
+			args[i] = secretFlag + "=" + maskedValue
+		}
+	}
+	return strings.Join(args, " ")
 }
 
 // ReadHolder reads what the lock file at path says of its holder; the
@@ -83,7 +112,7 @@ func (h Holder) describe(now time.Time) string {
 	}
 	parts := []string{fmt.Sprintf("pid %d", h.PID)}
 	if h.Command != "" {
-		parts = append(parts, strconv.Quote(h.Command))
+		parts = append(parts, strconv.Quote(masked(h.Command)))
 	}
 	if !h.Since.IsZero() {
 		since := "since " + h.Since.UTC().Format(time.RFC3339)

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -116,5 +118,58 @@ func TestUnprovenHolderIsNotNamed(t *testing.T) {
 	}
 	if got := CurrentHolder(p); got.PID != os.Getpid() || got.Command != h.Command {
 		t.Errorf("CurrentHolder = %+v, want the record of this live process", got)
+	}
+}
+
+// TestCertificateKeyMasked: the certificate key given on the command line
+// (certs download, ca rotate) is neither kept in the lock file, which
+// stays after the run, nor printed by a command that finds the lock
+// held, into the logs of cron and monitoring: its value is "<masked>".
+func TestCertificateKeyMasked(t *testing.T) {
+	const key = "0f1e2d3c4b5a69780f1e2d3c4b5a69780f1e2d3c4b5a69780f1e2d3c4b5a6978"
+	for _, tt := range []struct {
+		name, command, want string
+	}{
+		{"separate", "certctl certs download --certificate-key " + key + " --cert-dir /etc/kubernetes/pki",
+			"certctl certs download --certificate-key <masked> --cert-dir /etc/kubernetes/pki"},
+		{"with =", "certctl ca rotate ca --certificate-key=" + key + " --restart-control-plane",
+			"certctl ca rotate ca --certificate-key=<masked> --restart-control-plane"},
+		{"last, twice", "certctl certs download --certificate-key=x --certificate-key " + key,
+			"certctl certs download --certificate-key=<masked> --certificate-key <masked>"},
+		{"no value", "certctl certs download --certificate-key", "certctl certs download --certificate-key"},
+		{"none", "certctl renew all --cert-dir /etc/kubernetes/pki", "certctl renew all --cert-dir /etc/kubernetes/pki"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Holder{PID: os.Getpid(), Command: tt.command, Since: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			if got, want := string(h.marshal()), fmt.Sprintf("%d\n%s\n2026-03-01T12:00:00Z\n", h.PID, tt.want); got != want {
+				t.Errorf("lock file record:\n%q\nwant\n%q", got, want)
+			}
+			// A record written by a certctl before the mask, read while
+			// its holder (this test) holds the lock.
+			p := filepath.Join(t.TempDir(), FileName)
+			record := fmt.Sprintf("%d\n%s\n2026-03-01T12:00:00Z\n", h.PID, tt.command)
+			if err := os.WriteFile(p, []byte(record), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			held, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Close()
+			if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+				t.Fatal(err)
+			}
+			var progress strings.Builder
+			_, err = AcquireWait(context.Background(), p, Wait{Timeout: 10 * time.Millisecond, Progress: &progress})
+			var he *HeldError
+			if !errors.As(err, &he) {
+				t.Fatalf("AcquireWait = %v, want a *HeldError", err)
+			}
+			for what, s := range map[string]string{"error": err.Error(), "progress": progress.String(), "holder": CurrentHolder(p).String()} {
+				if strings.Contains(s, key) || !strings.Contains(s, strconv.Quote(tt.want)) {
+					t.Errorf("%s %q: want the command as %q", what, s, tt.want)
+				}
+			}
+		})
 	}
 }

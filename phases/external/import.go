@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +117,14 @@ func Import(ctx context.Context, o ImportOptions) (*ImportSummary, error) {
 	// kubelet.conf, which renewal leaves to the kubelet, a first
 	// installation with an external CA must provide.
 	targets := append(renewal.Targets(inv, false), renewal.TargetOf(inv, pki.KubeletKubeconfig))
-	im := &importer{o: o, leafDir: leafDir(o.CSRDir, targets), now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
+	leaves := leafDir(o.CSRDir, targets)
+	// The keys installed are read from these folders.
+	for _, d := range slices.Compact([]string{o.CSRDir, leaves}) {
+		if err := phases.CheckCSRDirPrivate(d); err != nil {
+			return nil, err
+		}
+	}
+	im := &importer{o: o, leafDir: leaves, now: o.Now().UTC(), inv: inv, cas: map[string]*authority{},
 		res: &ImportSummary{DryRun: o.DryRun}, known: map[string]bool{}, targets: targets}
 	env := &phases.Env{Cluster: &config.Cluster{CertificatesDir: o.CertDir}, KubeconfigDir: o.KubeconfigDir,
 		DryRun: o.DryRun, OwnPlan: true, Now: o.Now, Rand: o.Rand}

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/pki"
 )
@@ -91,6 +92,11 @@ certificatesDir: `+c.PKIDir()+`
 		dst := filepath.Join(t.TempDir(), "pki")
 		run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
 		assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+		// The lock file keeps the command line of its last holder: not
+		// the key, which with the Secret opens the CAs' keys.
+		if l, err := os.ReadFile(filepath.Join(filepath.Dir(dst), lock.FileName)); err != nil || strings.Contains(string(l), key) || !strings.Contains(string(l), "--certificate-key <masked>") {
+			t.Errorf("lock file after certs download: %v\n%s\nwant the key masked", err, l)
+		}
 		// Again: identical files are kept.
 		out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", admin)
 		if !strings.Contains(out, "Every file is there already") {
@@ -228,7 +234,14 @@ func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kub
 	if filepath.Base(certctlBin(t)) != "certctl" {
 		t.Fatalf("the doc runs `certctl`: %s is named otherwise", certctlBin(t))
 	}
-	run(t, ctx, work, env, "bash", "-c", script(first, c.KubeconfigDir())+"printf '%s' \"$KEY\" > key.txt\n")
+	// A usual umask: the doc's bootstrap.conf, which holds a bootstrap
+	// token, must be its owner's only whatever the umask.
+	run(t, ctx, work, env, "bash", "-c", "umask 022\n"+script(first, c.KubeconfigDir())+"printf '%s' \"$KEY\" > key.txt\n")
+	if st, err := os.Stat(filepath.Join(work, "bootstrap.conf")); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Errorf("docs/ha.md's bootstrap.conf, which holds a bootstrap token, is mode %04o: want 0600", st.Mode().Perm())
+	}
 	key, err := os.ReadFile(filepath.Join(work, "key.txt"))
 	if err != nil {
 		t.Fatal(err)
