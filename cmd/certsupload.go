@@ -61,9 +61,10 @@ func newCertsUploadCommand() *cobra.Command {
 			kubeadm stores it; the certificates and the service-account key pair
 			must be there; ca.crt must be one of the CAs kube-controller-manager
 			publishes in kube-system/kube-root-ca.crt (compared when the
-			kubeconfig may read it; the output says when not). Without --certificate-key, the key is the certificateKey
-			of --config's InitConfiguration, as for kubeadm; without either, a new
-			key is made and printed.
+			kubeconfig may read it; the output says when not). Without
+			--certificate-key, the key is the certificateKey of --config's
+			InitConfiguration, as for kubeadm; without either, a new key is
+			made and printed.
 		`),
 		Example: examples(`
 			# On a control-plane node
