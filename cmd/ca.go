@@ -104,7 +104,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
 	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record and the restarts' Leases (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
-	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA")
+	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
 	addLockFlag(fs, &o.LockTimeout)
@@ -132,6 +132,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
 		opts.Cluster = &o.clusterOpt
+		opts.Cluster.In = cmd.InOrStdin()
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}
 	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig)

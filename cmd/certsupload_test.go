@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -231,4 +232,35 @@ etcd:
 	treetest.ErrMentions(t, err, filepath.Join(certDir, "ca.crt")+" is missing", want)
 	_, _, err = execute(t, "init-phase", "kubeconfig", "admin", "--config", join, "--kubeconfig-dir", dir)
 	treetest.ErrMentions(t, err, want[:len(want)-1]+" --kubeconfig-dir "+dir+"`")
+}
+
+// TestCertificateKeyFromStdin: --certificate-key - takes the key from
+// standard input, where ps does not show it, for certs upload, certs
+// download and ca rotate: a key read there is checked as one given on the
+// command line, and an empty input is refused before any API server is
+// called (the kubeconfig given does not exist).
+func TestCertificateKeyFromStdin(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	noKubeconfig := filepath.Join(t.TempDir(), "none.conf")
+	key := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		want        string // in the error
+	}{
+		{"download, a short key", "abcd\n", []string{"certs", "download"}, "--certificate-key: invalid certificate key: 2 bytes"},
+		{"upload, not hex", strings.Repeat("zz", 32) + "\n", []string{"certs", "upload"}, "--certificate-key: invalid certificate key"},
+		{"download, nothing", "", []string{"certs", "download"}, "--certificate-key -: standard input holds no key"},
+		{"ca rotate, nothing", "", []string{"ca", "rotate", "ca", "--kubeconfig-dir", n.Dir}, "--certificate-key -: standard input holds no key"},
+		{"download, the key", key + "\n", []string{"certs", "download"}, noKubeconfig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			root := NewRootCommand(&out, &errOut)
+			root.SetIn(strings.NewReader(tc.stdin))
+			root.SetArgs(append(tc.args, "--certificate-key", "-", "--cert-dir", n.CertDir(), "--kubeconfig", noKubeconfig))
+			err := root.Execute()
+			treetest.ErrMentions(t, err, tc.want)
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -36,6 +37,8 @@ type ClusterOptions struct {
 	// Secret on the node that starts the rotation (one is made and
 	// printed when empty), and decrypts it on the others.
 	CertificateKey string
+	// In is read for a CertificateKey of copycerts.FromStdin ("-").
+	In io.Reader
 	// WaitTimeout bounds the waits of the gates (kube-root-ca.crt before
 	// reissue of ca); DefaultWaitTimeout when zero.
 	WaitTimeout time.Duration

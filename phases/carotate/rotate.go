@@ -12,6 +12,7 @@ import (
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/pki"
@@ -197,6 +198,9 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 	}
 	p := k.paths(o.CertDir)
 	if o.Cluster != nil {
+		if o.Cluster.CertificateKey, err = copycerts.KeyArg(o.Cluster.CertificateKey, o.Cluster.In); err != nil {
+			return nil, err
+		}
 		if o.cl, err = o.connect(ctx, k); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,7 +21,8 @@ import (
 // is made.
 type Command struct {
 	Options               // of Upload and Download; prepare sets CertDir, ExternalEtcd and Key
-	CertificateKey string // --certificate-key, in hex; else --config's; upload makes one when both are empty
+	CertificateKey string // --certificate-key, in hex (FromStdin: read from In); else --config's; upload makes one when both are empty
+	In             io.Reader
 	// Settings reads the node's settings: the folders and etcd.external.
 	Settings func() (config.Cluster, error)
 	// ConfigKey, called after Settings, is the certificate key of the
@@ -52,6 +54,10 @@ type prepared struct {
 // missing (download).
 func (c *Command) prepare(makeKey bool) (prepared, error) {
 	var key []byte
+	var err error
+	if c.CertificateKey, err = KeyArg(c.CertificateKey, c.In); err != nil {
+		return prepared{}, err
+	}
 	if c.CertificateKey != "" {
 		k, err := ParseKey(c.CertificateKey)
 		if err != nil {

@@ -6,8 +6,11 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestNewKey(t *testing.T) {
@@ -103,5 +106,34 @@ func TestRandomString(t *testing.T) {
 	}
 	if _, err := randomString(bytes.NewReader([]byte{0xff, 0xff}), 2); err == nil {
 		t.Errorf("randomString from an exhausted reader: no error")
+	}
+}
+
+// TestKeyArg: --certificate-key - reads the key from standard input's
+// first line (not shown by ps, as a command line is); any other value is
+// the key itself; an empty input or a read error is refused, saying how
+// to give the key.
+func TestKeyArg(t *testing.T) {
+	key := strings.Repeat("ab", KeySize)
+	for _, tc := range []struct {
+		name, value string
+		stdin       io.Reader
+		want, err   string
+	}{
+		{"the key itself", key, nil, key, ""},
+		{"empty: left to --config or a new key", "", nil, "", ""},
+		{"standard input", "-", strings.NewReader(key + "\n"), key, ""},
+		{"without a newline, with spaces", "-", strings.NewReader("  " + key + " "), key, ""},
+		{"only its first line", "-", strings.NewReader(key + "\nsomething else\n"), key, ""},
+		{"nothing on standard input", "-", strings.NewReader(""), "", "standard input holds no key: give it the key, e.g. printf"},
+		{"a blank line", "-", strings.NewReader("\n"), "", "standard input holds no key"},
+		{"a read error", "-", iotest.ErrReader(errors.New("boom")), "", "--certificate-key -: read the key from standard input: boom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := KeyArg(tc.value, tc.stdin)
+			if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("KeyArg(%q) = %q, %v; want %q, %q", tc.value, got, err, tc.want, tc.err)
+			}
+		})
 	}
 }

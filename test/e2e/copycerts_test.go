@@ -102,6 +102,15 @@ certificatesDir: `+c.PKIDir()+`
 		if !strings.Contains(out, "Every file is there already") {
 			t.Errorf("second download:\n%s", out)
 		}
+		// The key on standard input (--certificate-key -), where ps does
+		// not show it: the same files.
+		viaStdin := filepath.Join(t.TempDir(), "pki")
+		stdinCmd := exec.CommandContext(ctx, certctlBin(t), "certs", "download", "--certificate-key", "-", "--cert-dir", viaStdin, "--kubeconfig", admin)
+		stdinCmd.Stdin = strings.NewReader(key + "\n")
+		if out, err := stdinCmd.CombinedOutput(); err != nil {
+			t.Fatalf("certs download --certificate-key - with the key on standard input: %v\n%s", err, out)
+		}
+		assertSameFiles(t, c.PKIDir(), viaStdin, sharedPKI)
 
 		// A wrong key: one line, nothing written.
 		none := filepath.Join(t.TempDir(), "pki")
