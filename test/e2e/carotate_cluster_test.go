@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,10 +31,15 @@ func TestRotateGatesOnThreeNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdin := "" // the standard input of the next rotate
 	rotate := func(c *testcluster.Cluster, extra ...string) (string, error) {
 		args := append([]string{"ca", "rotate", "ca", "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
 			"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m", "--root-ca-settle", "1s"}, extra...)
-		return runCertctl(t, ctx, args...)
+		cmd := exec.CommandContext(ctx, signerCertctl(t), args...)
+		cmd.Stdin, stdin = strings.NewReader(stdin), ""
+		out, err := cmd.CombinedOutput()
+		t.Logf("$ certctl %s\n%s", strings.Join(args, " "), out)
+		return string(out), err
 	}
 	must := func(c *testcluster.Cluster, extra ...string) string {
 		t.Helper()
@@ -84,7 +90,9 @@ func TestRotateGatesOnThreeNodes(t *testing.T) {
 	refused(h.Node(2), []string{"decrypt", "--certificate-key"}, "--certificate-key", strings.Repeat("0", 64))
 	must(h.Node(2), "--certificate-key", key)
 	refused(h.Node(1), []string{"reissue of ca on node cp-1 refused", "control-plane node cp-3 is not in the rotation"})
-	must(h.Node(3), "--certificate-key", key)
+	// Node 3 reads the key from standard input, where ps does not show it.
+	stdin = key + "\n"
+	must(h.Node(3), "--certificate-key", "-")
 	must(h.Node(1)) // reissue
 	refused(h.Node(1), []string{"finish of ca on node cp-1 refused", "node cp-2 is at stage trust"})
 	// Node 1's kube-apiserver serves a certificate of the new CA now: admin.conf, read again,
