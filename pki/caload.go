@@ -134,11 +134,11 @@ func LoadCA(certFile, keyFile string, now time.Time) (*LoadedCA, error) {
 // the search only keeps a bundle written in another order from being
 // taken for a key mismatch. Without a key file, Cert is the first.
 func ParseCA(certFile string, certPEM []byte, keyFile string, keyPEM []byte, now time.Time) (*LoadedCA, error) {
-	certs, err := ParseCerts(certPEM)
-	if err != nil {
-		if form := NotPEM(certFile, certPEM); form != "" {
-			return nil, caErr(CACertUnparsable, notPEMError(form), "CA certificate %s: %s", certFile, form)
-		}
+	certs, err := parseCertsOf(certFile, certPEM)
+	switch {
+	case errors.Is(err, ErrNotPEM):
+		return nil, caErr(CACertUnparsable, err, "CA certificate %s: %v", certFile, err)
+	case err != nil:
 		return nil, caErr(CACertUnparsable, err, "parse CA certificate %s: %v", certFile, err)
 	}
 	ca := &LoadedCA{CertFile: certFile, KeyFile: keyFile, Cert: certs[0], Bundle: certs}

@@ -32,15 +32,22 @@ func (e notPEMError) Is(target error) bool { return target == ErrNotPEM }
 // ReadCerts reads the PEM certificates of file path (ReadParsed): a
 // bundle, the first one its leaf. A file in a form CAs hand certificates
 // out in but not PEM is refused with the command that converts it
-// (NotPEM, ErrNotPEM).
+// (parseCertsOf).
 func ReadCerts(path string) ([]*x509.Certificate, error) {
-	return ReadParsed(path, "certificates", func(data []byte) ([]*x509.Certificate, error) {
-		certs, err := ParseCerts(data)
-		if form := NotPEM(path, data); err != nil && form != "" {
+	return ReadParsed(path, "certificates", func(data []byte) ([]*x509.Certificate, error) { return parseCertsOf(path, data) })
+}
+
+// parseCertsOf is ParseCerts of data, file's contents; when they do not
+// parse and are in a form CAs hand certificates out in, the error is
+// NotPEM's sentence, which is ErrNotPEM.
+func parseCertsOf(file string, data []byte) ([]*x509.Certificate, error) {
+	certs, err := ParseCerts(data)
+	if err != nil {
+		if form := NotPEM(file, data); form != "" {
 			return nil, notPEMError(form)
 		}
-		return certs, err
-	})
+	}
+	return certs, err
 }
 
 // pkcs7SignedData is the DER of the OID of PKCS#7 SignedData
