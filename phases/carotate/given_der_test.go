@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/lock"
@@ -48,6 +49,11 @@ func TestGivenCAInDER(t *testing.T) {
 			before := treetest.Snapshot(t, f.node.Dir)
 			_, err := rotateOut(f, tt.ca, func(o *Options) { o.NewCACert, o.NewCAKey = tt.cert, tt.key })
 			treetest.ErrMentions(t, err, tt.want)
+			// One advice: the given file converted beside it, not also
+			// pki's conversion in place.
+			if err != nil && strings.Count(err.Error(), "convert it with") != 1 {
+				t.Errorf("the refusal gives more than one conversion: %v", err)
+			}
 			after := treetest.Snapshot(t, f.node.Dir)
 			delete(before, filepath.Join(f.node.Dir, lock.FileName))
 			delete(after, filepath.Join(f.node.Dir, lock.FileName))

@@ -2,6 +2,7 @@ package carotate
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,8 +39,15 @@ func (r *run) readGiven() (side, error) {
 		}
 		ca, err := pki.LoadCA(o.NewCACert, o.NewCAKey, r.now)
 		if err != nil {
-			if hint := derGiven(o.NewCACert, o.NewCAKey); hint != "" {
+			switch hint := derGiven(o.NewCACert, o.NewCAKey); {
+			case hint != "" && errors.Is(err, pki.ErrNotPEM):
+				// LoadCA's advice converts the file in place; a file
+				// given is converted beside it, as hint says.
+				return s, errors.New(hint)
+			case hint != "":
 				return s, fmt.Errorf("%w: %s", err, hint)
+			case pki.SaysWhatToDo(err):
+				return s, err
 			}
 			return s, fmt.Errorf("%w: give a CA certificate (CA:TRUE, cert sign), valid now, and its key", err)
 		}
