@@ -15,13 +15,12 @@ import (
 // spellingAllowed are the string literals outside the inventory that equal
 // a certificate's name or file by coincidence: they name something else.
 var spellingAllowed = map[string]string{
-	"phases/carotate/cluster_gates.go:ca.crt": "the key of the kube-root-ca.crt ConfigMap, which kube-controller-manager publishes",
-	"phases/copycerts/clusterca.go:ca.crt":    "the key of the kube-root-ca.crt ConfigMap, which kube-controller-manager publishes",
-	"phases/clusterview/schema.go:etcd-peer":  "an endpoint kind of the cluster view's schema, not the certificate",
-	"cmd/ca.go:ca":                            "the command `certctl ca`",
-	"phases/expiration/metrics.go:ca":         "a Prometheus label name",
-	"phases/signer/metrics.go:ca":             "a Prometheus label name",
-	"phases/signer/casource.go:ca":            "a structured log key",
+	"phases/copycerts/clusterca.go:ca.crt":   "the key of the kube-root-ca.crt ConfigMap, which kube-controller-manager publishes",
+	"phases/clusterview/schema.go:etcd-peer": "an endpoint kind of the cluster view's schema, not the certificate",
+	"cmd/ca.go:ca":                           "the command `certctl ca`",
+	"phases/expiration/metrics.go:ca":        "a Prometheus label name",
+	"phases/signer/metrics.go:ca":            "a Prometheus label name",
+	"phases/signer/casource.go:ca":           "a structured log key",
 }
 
 // TestNoCertificateNameSpelled: outside the inventory (this package) and

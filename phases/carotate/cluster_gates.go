@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -233,13 +234,13 @@ func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("list the namespaces: %w", err)
 	}
-	cms, err := core.ConfigMaps("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=kube-root-ca.crt"})
+	cms, err := core.ConfigMaps("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + copycerts.RootCAConfigMap})
 	if err != nil {
-		return nil, 0, fmt.Errorf("list the kube-root-ca.crt ConfigMaps: %w", err)
+		return nil, 0, fmt.Errorf("list the %s ConfigMaps: %w", copycerts.RootCAConfigMap, err)
 	}
 	held := map[string]bool{}
 	for _, cm := range cms.Items {
-		certs, _ := pki.ParseCerts([]byte(cm.Data["ca.crt"]))
+		certs, _ := pki.ParseCerts([]byte(cm.Data[copycerts.RootCAKey]))
 		ids := mapped(certs, fingerprint)
 		held[cm.Namespace] = slices.Contains(ids, r.rec.OldCA) && slices.Contains(ids, r.rec.NewCA)
 	}

@@ -20,8 +20,8 @@ import (
 // ca.crt): during a CA rotation, the old and the new one.
 const RootCAConfigMap = "kube-root-ca.crt"
 
-// rootCAKey is RootCAConfigMap's data key that holds the CAs.
-const rootCAKey = "ca.crt"
+// RootCAKey is RootCAConfigMap's data key that holds the CAs.
+const RootCAKey = "ca.crt"
 
 // checkClusterCA refuses a cluster CA, the entry of es in files that
 // what names (a file, a Secret's entry), that is not the one of the
@@ -74,9 +74,9 @@ func clusterCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certi
 	case err != nil:
 		return nil, fmt.Sprintf("get %s: %v", name, err)
 	}
-	cas, err := pki.ParseCerts([]byte(cm.Data[rootCAKey]))
+	cas, err := pki.ParseCerts([]byte(cm.Data[RootCAKey]))
 	if err != nil {
-		return nil, fmt.Sprintf("%s holds no certificate under %s: %v", name, rootCAKey, err)
+		return nil, fmt.Sprintf("%s holds no certificate under %s: %v", name, RootCAKey, err)
 	}
 	return cas, ""
 }
