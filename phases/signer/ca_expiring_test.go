@@ -3,6 +3,8 @@ package signer
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,5 +90,42 @@ func TestControllerWaitsForCAExpiringSoon(t *testing.T) {
 	}
 	if err := pki.VerifySignedBy(certs[0], nil, rotated.Cert, testNow); err != nil {
 		t.Errorf("certificate not signed by the rotated CA: %v", err)
+	}
+}
+
+// TestStatusCAExpiringSoon: signer status says "ready" only for a CA that
+// signer run signs with; one that expires before a certificate of an hour
+// would is "ca-unusable", with the problem that says to rotate it.
+func TestStatusCAExpiringSoon(t *testing.T) {
+	for _, tc := range []struct {
+		left time.Duration
+		want string
+	}{
+		{30 * time.Minute, "ca-unusable"},
+		{2 * time.Hour, "ready"},
+	} {
+		certDir := t.TempDir()
+		ca := newTestCA(t, "kubernetes", testNow.Add(tc.left))
+		keyPEM, err := pki.MarshalPrivateKey(ca.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, data := range map[string][]byte{"ca.crt": pki.EncodeCert(ca.Cert), "ca.key": keyPEM} {
+			if err := os.WriteFile(filepath.Join(certDir, f), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := Status(filepath.Join(t.TempDir(), "none.yaml"), certDir, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range s.Signers {
+			if e.Name != KubeAPIServerServing {
+				continue
+			}
+			if e.State != tc.want || (tc.want == "ca-unusable") != strings.Contains(e.Problem, "rotate the CA") {
+				t.Errorf("CA with %v left: %s (%s), want %s", tc.left, e.State, e.Problem, tc.want)
+			}
+		}
 	}
 }
