@@ -3,6 +3,7 @@ package signer
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // ApproveOptions configure Approve.
@@ -106,19 +108,14 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 			}
 			msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
 		} else {
-			if err := o.Policy.Rules().Requester(csr.Spec.Username, csr.Spec.Groups); err != nil {
-				return fmt.Errorf("CSR %s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
-			}
-			var prof pki.Profile
-			err := caUsageViolation(csr.Spec.Usages)
-			if err == nil {
-				prof, err = o.Policy.Check(csr.Spec.SignerName, req, csr.Spec.Usages)
-			}
-			if err == nil {
-				err = o.Policy.Rules().CheckRequest(requestOf(csr, req, csr.Spec.Usages))
-			}
+			prof, err := o.Policy.Judge(requestOf(csr, req, csr.Spec.Usages))
 			if err != nil {
-				return fmt.Errorf("CSR %s does not fit a control-plane certificate: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, err, name)
+				var v *policy.Violation
+				what := " does not fit a control-plane certificate"
+				if errors.As(err, &v) && v.Reason == policy.ReasonRequesterNotAllowed {
+					what = "" // it fits; who asked may not
+				}
+				return fmt.Errorf("CSR %s%s: %w; deny it (certctl deny %s --reason ...) or, after checking it yourself, approve with --force", name, what, err, name)
 			}
 			res.Profile = prof
 			msg = fmt.Sprintf("approved by certctl: fits the %s certificate of signer %s; requester %s may ask for it; proof of possession checked", prof.Name, csr.Spec.SignerName, oneLine(csr.Spec.Username))

@@ -289,11 +289,10 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	pol := c.o.Policy.Current() // once: the nodes may change meanwhile
 	q := requestOf(csr, req, usages)
 	as := issueAs{keyIDs: custom}
-	if err = caUsageViolation(usages); err == nil && !custom {
+	if !custom {
 		var prof pki.Profile
-		prof, err = pol.Check(csr.Spec.SignerName, req, usages)
-		q.ControlPlane = prof.Name // its requester is checked too
-		as.fits = &prof
+		prof, err = pol.Judge(q)
+		q.ControlPlane, as.fits = prof.Name, &prof // CheckSign checks its requester too
 	}
 	if err == nil {
 		err = pol.Rules().CheckSign(q)

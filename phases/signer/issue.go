@@ -79,8 +79,10 @@ func ParseUsages(usages []certv1.KeyUsage) (x509.KeyUsage, []x509.ExtKeyUsage, e
 // it lasts the requested expirationSeconds, or limit when none is
 // requested or more is, and never outlives the CA. A request for less
 // than policy.MinValidity gets policy.MinValidity (expirationSeconds is a
-// hint to the signer). It fails when limit is below policy.MinValidity and
-// when the CA has expired.
+// hint to the signer). It fails when limit is below policy.MinValidity,
+// when the CA has expired, and when the CA expires too soon for a window of
+// policy.MinValidity (a *policy.Violation: signer run retries, so the CSR
+// waits for a rotated CA).
 func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, ca *x509.Certificate) (pki.Validity, error) {
 	if err := policy.Validity("maximum validity", limit); err != nil {
 		return pki.Validity{}, err
@@ -97,6 +99,13 @@ func ValidityFor(now time.Time, expirationSeconds *int32, limit time.Duration, c
 	}
 	// No error: the CA is valid at now, after the window's NotBefore.
 	v, _, _ := pki.CapToCA(pki.NewValidity(now, config.CertificateBackdate, d), ca)
+	// The CA's expiry may cut the window below the minimum, as policy.Issued
+	// measures it (NotAfter - NotBefore), which renew --use-api and certs
+	// import then refuse: sign nothing until the CA is rotated.
+	if got := v.NotAfter.Sub(v.NotBefore); got < policy.MinValidity {
+		return pki.Validity{}, &policy.Violation{Reason: policy.ReasonValidityNotAllowed, Message: fmt.Sprintf("CA %q expires at %s: a certificate it signs now would be valid for %s, shorter than %s, certctl's minimum; rotate the CA (certctl ca rotate, docs/ca-rotation.md)",
+			ca.Subject.CommonName, ca.NotAfter.UTC().Format(time.RFC3339), got, policy.MinValidity)}
+	}
 	return v, nil
 }
 

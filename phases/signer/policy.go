@@ -201,6 +201,37 @@ func caUsageViolation(usages []certv1.KeyUsage) error {
 	return nil
 }
 
+// Judge is the issuance policy's verdict on q, a request for a
+// control-plane certificate (one of certctl's signer names, or of the
+// kubernetes.io client names approve checks): the one composition of the
+// policy's rules that approve (before it approves), sign and signer run
+// (before they sign) apply, in one order, so that a request is refused for
+// the same reason on every path. In signer run's order, whose reasons are
+// its Failed conditions and metric labels: no cert sign or crl sign usage
+// (CARequested, before the profile would call it UsageNotAllowed); the
+// profile the request claims (Check), which it returns; Rules.CheckRequest
+// (O=system:masters: SystemMastersRefused, also for a requester not
+// allowed); then the requester (Rules.ControlPlaneRequester). The signing
+// paths add Rules.CheckSign (approved, not kubernetes.io/*), which is all
+// a custom signer name gets. It returns a *policy.Violation.
+func (p *Policy) Judge(q policy.Request) (pki.Profile, error) {
+	if err := caUsageViolation(q.Usages); err != nil {
+		return pki.Profile{}, err
+	}
+	prof, err := p.Check(q.SignerName, q.CSR, q.Usages)
+	if err != nil {
+		return pki.Profile{}, err
+	}
+	if err := p.rules.CheckRequest(q); err != nil {
+		return pki.Profile{}, err
+	}
+	q.ControlPlane = prof.Name
+	if err := p.rules.ControlPlaneRequester(q); err != nil {
+		return pki.Profile{}, err
+	}
+	return prof, nil
+}
+
 // usageViolation says why usages do not fit prof, the certificate what;
 // nil when they do.
 func usageViolation(usages []certv1.KeyUsage, prof pki.Profile, what string) *policy.Violation {

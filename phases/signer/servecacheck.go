@@ -178,18 +178,48 @@ func checkCustomCA(cs CustomSigner, cas map[string]CAProvider, dir string) error
 	if err := checkCustomCAIs(cs, cas, dir); err != nil {
 		return err
 	}
-	s, err := signerOf(cs.CA.Current().Cert, cas, dir)
+	cert := cs.CA.Current().Cert
+	s, err := signerOf(cert, cas, dir)
 	if err != nil {
 		return fmt.Errorf("check the CA of custom signer %s: %w", cs.Name, err)
 	}
-	if s.name == "" {
-		return nil
+	if s.name != "" {
+		return fmt.Errorf("custom signer %s signs with the CA %q, which the key of the node's %s %q%s signed, and the control plane trusts what chains to it: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own, not issued by a node CA", cs.Name, cert.Subject.CommonName, s.name, s.cert.Subject.CommonName, inFile(s.file))
 	}
-	where := ""
-	if s.file != "" {
-		where = " (" + s.file + ")"
+	// A certificate for a node CA's key that another CA issued: the node
+	// CA's key would sign, without the profile, whatever the custom name is
+	// approved for; one key never signs for two CAs, as for the flags.
+	k, err := nodeCAWithKey(cert, cas, dir)
+	if err != nil {
+		return fmt.Errorf("check the CA of custom signer %s: %w", cs.Name, err)
 	}
-	return fmt.Errorf("custom signer %s signs with the CA %q, which the key of the node's %s %q%s signed, and the control plane trusts what chains to it: its certificates would skip the control-plane profile of certctl's signer names; give it a CA of its own, not issued by a node CA", cs.Name, cs.CA.Current().Cert.Subject.CommonName, s.name, s.cert.Subject.CommonName, where)
+	if k.name != "" {
+		return fmt.Errorf("custom signer %s signs with the CA %q, whose key is that of the node's %s %q%s: one key may not sign for two CAs, and the node CA's key would sign without the control-plane profile of certctl's signer names; give it a CA of its own key", cs.Name, cert.Subject.CommonName, k.name, k.cert.Subject.CommonName, inFile(k.file))
+	}
+	return nil
+}
+
+// inFile is " (file)", or "" for no file.
+func inFile(file string) string {
+	if file == "" {
+		return ""
+	}
+	return " (" + file + ")"
+}
+
+// nodeCAWithKey looks, among the CA files of the certificate folder dir
+// (every certificate of each; none when dir is "") and then cas, for a
+// certificate with cert's key. A zero keyHolder when there is none.
+func nodeCAWithKey(cert *x509.Certificate, cas map[string]CAProvider, dir string) (keyHolder, error) {
+	if h, err := caFileWhere(dir, "", func(c *x509.Certificate) bool { return pki.SamePublicKey(c.PublicKey, cert.PublicKey) }); err != nil || h.name != "" {
+		return h, err
+	}
+	for _, e := range pki.Kubeadm().Select(false, pki.KindCA) {
+		if p := cas[e.Name]; p != nil && pki.SamePublicKey(p.Current().Cert.PublicKey, cert.PublicKey) {
+			return keyHolder{name: e.Name, cert: p.Current().Cert}, nil
+		}
+	}
+	return keyHolder{}, nil
 }
 
 // signerOf looks, among the CA files of the certificate folder dir (every

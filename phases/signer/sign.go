@@ -142,9 +142,6 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 					return fmt.Errorf("sign CSR %s: %w", name, err)
 				}
 			}
-			if err := caUsageViolation(usages); err != nil {
-				return fmt.Errorf("sign CSR %s: %w", name, err)
-			}
 			if o.CertDir != nil {
 				if err := checkSigningCA(o.CertDir(), csr.Spec.SignerName, o.CA); err != nil {
 					return fmt.Errorf("sign CSR %s: %w", name, err)
@@ -155,11 +152,11 @@ func Sign(ctx context.Context, client kubernetes.Interface, name string, o SignO
 					maxValidity = min(maxValidity, d)
 				}
 			}
-			prof, err := controlPlane.Check(csr.Spec.SignerName, req, usages)
+			prof, err := controlPlane.Judge(q)
 			if err != nil {
 				return fmt.Errorf("sign CSR %s: %w; certctl signer run and certctl approve refuse it too", name, err)
 			}
-			q.ControlPlane = prof.Name // its requester is checked too
+			q.ControlPlane = prof.Name // CheckSign checks its requester too
 			fits = &prof
 		}
 		if err := o.Rules.CheckSign(q); err != nil {

@@ -3,6 +3,7 @@ package signer
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"testing"
@@ -43,6 +44,15 @@ func TestSignRefusesNodeCAForCustomName(t *testing.T) {
 	}
 	inter := pki.Store{Dir: t.TempDir()}
 	writePair(t, inter, intermediateCA(t, clusterCA, "example intermediate", later))
+	// A certificate for the cluster CA's key that another CA issued.
+	root := newTestCA(t, "unrelated root", later)
+	onKey, err := pki.Sign(rand.Reader, pki.Profile{Name: "example CA", CommonName: "example CA", IsCA: true}, clusterCA.Key.Public(), root.Cert, root.Key,
+		pki.Validity{NotBefore: root.Cert.NotBefore, NotAfter: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameKey := pki.Store{Dir: t.TempDir()}
+	writePair(t, sameKey, &CA{Cert: onKey, Key: clusterCA.Key})
 	kcm := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:kube-controller-manager"}}
 	const custom = "example.com/client"
 	for _, c := range []struct {
@@ -53,6 +63,7 @@ func TestSignRefusesNodeCAForCustomName(t *testing.T) {
 		{"the node's etcd CA", store.CertPath("etcd/ca"), store.KeyPath("etcd/ca"), []string{custom, `"etcd-ca"`, "etcd-ca", store.CertPath("etcd/ca")}},
 		{"a CA of its own", "", "", nil},
 		{"an intermediate CA the node's cluster CA issued", inter.CertPath("ca"), inter.KeyPath("ca"), []string{"sign CSR", custom, `"example intermediate"`, `"kubernetes"`, store.CertPath("ca"), "a CA of its own"}},
+		{"another CA's certificate for the cluster CA's key", sameKey.CertPath("ca"), sameKey.KeyPath("ca"), []string{"sign CSR", custom, `"example CA"`, "key", `"kubernetes"`, store.CertPath("ca"), "a CA of its own key"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.cert == "" {

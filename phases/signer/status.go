@@ -18,6 +18,7 @@ import (
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // SignerStatus is the versioned schema of `certctl signer status -o
@@ -137,8 +138,14 @@ func Status(manifest, certDir string, now time.Time) (*SignerStatus, error) {
 		default:
 			e.State = "ready"
 			// As signer run loads them at start (LoadCA), so that "ready"
-			// is never a signer that refuses to start.
-			if _, err := LoadCA(e.CACert, e.CAKey, now, true); err != nil {
+			// is never a signer that refuses to start, nor one that signs
+			// nothing: a CA that expires before a certificate of
+			// policy.MinValidity would (ValidityFor).
+			ca, err := LoadCA(e.CACert, e.CAKey, now, true)
+			if err == nil {
+				_, err = ValidityFor(now, nil, policy.MinValidity, ca.Cert)
+			}
+			if err != nil {
 				e.State, e.Problem = "ca-unusable", err.Error()
 			}
 		}

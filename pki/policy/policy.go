@@ -145,9 +145,17 @@ func (r Rules) CheckSign(q Request) error {
 		return err
 	}
 	if q.ControlPlane != "" {
-		if err := r.Requester(q.Username, q.Groups); err != nil {
-			return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("the request is for the %s certificate, a control-plane credential, and it is %s", q.ControlPlane, err)}
-		}
+		return r.ControlPlaneRequester(q)
+	}
+	return nil
+}
+
+// ControlPlaneRequester reports a *Violation (RequesterNotAllowed) unless
+// the requester of q, a request for the control-plane certificate
+// q.ControlPlane, is allowed (Requester).
+func (r Rules) ControlPlaneRequester(q Request) error {
+	if err := r.Requester(q.Username, q.Groups); err != nil {
+		return &Violation{ReasonRequesterNotAllowed, fmt.Sprintf("the request is for the %s certificate, a control-plane credential, and it is %s", q.ControlPlane, err)}
 	}
 	return nil
 }
