@@ -27,6 +27,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
@@ -200,6 +201,11 @@ func (r *run) run(ctx context.Context) error {
 		return r.dryRun(ctx, selected, all, opts)
 	}
 	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	// What follows reads the files before the lock is taken: a renewal
+	// killed between two renames must be finished first.
+	if err := node.RecoverFirst(ctx, o.ErrOut, r.progressOut(), certDir, o.LockTimeout, o.KubeconfigDir); err != nil {
 		return err
 	}
 	r.prunePending(ctx)
