@@ -331,10 +331,15 @@ var errAlreadyInstalled = errors.New("already installed by another run")
 // settle ends a run whose certificates another run of the same command
 // installed while this one waited for the lock as a run with nothing
 // renewed: exit status 2 with --if-expires-within, else 0; the issuer
-// printed which, and why.
+// printed which, and why. When some CSRs of the batch were not issued,
+// that is still the run's end (notIssued, exit status 6), as it is the
+// other run's: "nothing to do" would say the job is done.
 func (r *run) settle(err error) error {
 	if !errors.Is(err, errAlreadyInstalled) {
 		return err
+	}
+	if r.incomplete != nil {
+		return r.notIssued(nil)
 	}
 	r.summary.nothingToDo = true
 	if r.o.Threshold {
