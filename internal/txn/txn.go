@@ -126,7 +126,16 @@ type entry struct {
 	// as a killed write's (atomicfile.CleanTemp): the manifest version
 	// stays.
 	Beside string `json:"beside,omitempty"`
+	// Was is the SHA-256 of Target's content when the file was staged,
+	// wasAbsent when there was none, "" when it could not be read (or a
+	// certctl that did not record it made the transaction). Recovery
+	// refuses to roll forward over a target that holds anything else
+	// (changedTargets): another tool wrote it after the interruption.
+	Was string `json:"was,omitempty"`
 }
+
+// wasAbsent is entry.Was of a target that did not exist.
+const wasAbsent = "absent"
 
 // Txn is a transaction being built. It is not safe for concurrent use, and
 // the caller must hold certctl's lock (internal/lock) from Begin to Commit.
@@ -236,7 +245,7 @@ func (t *Txn) Add(f File) error {
 		return nil
 	}
 	name := strconv.Itoa(len(t.m.Entries))
-	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
+	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID, Was: contentOf(f.Target)}
 	staged := filepath.Join(t.dir, name)
 	if !linkStaged(f, staged) {
 		if err := writeStaged(staged, f.Data, e); err != nil {
