@@ -67,3 +67,39 @@ func TestRecoverRefusesTargetChangedSince(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkFromChangedSinceRead: a backup is staged as a hard link to the
+// file it saves, which the caller read (File.Data) earlier, while it made
+// the new keys. When another tool rewrote that file in place meanwhile,
+// with content of the same length (a certificate renewed by kubeadm), the
+// link was kept, as only the size was compared: the backup held the other
+// tool's file, not what its backup.json and the manifest's SHA-256 say,
+// so that `certctl restore` refused it and a recovery after a kill
+// reported it damaged. The link is now kept only when it holds Data.
+func TestLinkFromChangedSinceRead(t *testing.T) {
+	tr := newTree(t)
+	tx, err := Begin(tr.root, "20260301T120000Z-00000004", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, backup := tr.files[1], tr.files[2]
+	read := []byte("old apiserver.key") // as the caller read it
+	if err := os.WriteFile(key, []byte("OLD APISERVER.KEY"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []File{
+		{Target: backup, Data: read, Mode: 0o644, UID: -1, GID: -1, LinkFrom: key},
+		{Target: key, Data: []byte("new apiserver.key"), Mode: 0o600, UID: -1, GID: -1},
+	} {
+		if err := tx.Add(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitUpTo(t, tx, 0) // killed right after the commit
+	if _, err := RecoverIn(tr.root, tr.scope()); err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	if got, _ := os.ReadFile(backup); string(got) != string(read) {
+		t.Errorf("backup %s = %q, want %q, the content the transaction was given", backup, got, read)
+	}
+}

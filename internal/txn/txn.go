@@ -36,6 +36,7 @@
 package txn
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -192,7 +193,7 @@ type File struct {
 	// under the lock): it is staged as a hard link to it, which copies no
 	// data and needs no fsync — how backups are made. Where a link is
 	// impossible (another file system, an immutable file), or LinkFrom is
-	// not a regular file of Data's size (a symbolic link, which link(2)
+	// not a regular file holding Data (a symbolic link, which link(2)
 	// would link itself), Data is written.
 	LinkFrom string
 	// Remove removes Target at the commit instead of writing it: in the
@@ -262,14 +263,18 @@ func (t *Txn) Add(f File) error {
 // linkStaged stages f as a hard link to f.LinkFrom, and reports whether
 // it did. link(2) does not follow a symbolic link: LinkFrom being one
 // would stage the link, not the content, and a backup of a relative link
-// points nowhere once moved. So the staged file must be a regular file of
-// Data's size, or it is removed and Data written instead.
+// points nowhere once moved. So the staged file must be a regular file
+// holding Data (another tool may have rewritten LinkFrom in place since
+// the caller read it: the backup would not hold what its manifest says),
+// or it is removed and Data written instead.
 func linkStaged(f File, staged string) bool {
 	if f.LinkFrom == "" || os.Link(f.LinkFrom, staged) != nil {
 		return false
 	}
 	if st, err := os.Lstat(staged); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(f.Data)) {
-		return true
+		if data, err := os.ReadFile(staged); err == nil && bytes.Equal(data, f.Data) {
+			return true
+		}
 	}
 	os.Remove(staged)
 	return false
