@@ -272,7 +272,7 @@ func linkStaged(f File, staged string) bool {
 		return false
 	}
 	if st, err := os.Lstat(staged); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(f.Data)) {
-		if data, err := os.ReadFile(staged); err == nil && bytes.Equal(data, f.Data) {
+		if data, err := readStaged(staged); err == nil && bytes.Equal(data, f.Data) {
 			return true
 		}
 	}
