@@ -76,7 +76,7 @@ var plainReads = map[string]string{
 	"internal/kubeclient/client.go":      "a kubeconfig's client-certificate file, which client-go reads the same way when it connects",
 	"internal/lock/holder.go":            "certctl's own lock holder file",
 	"internal/txn/files.go":              "certctl's own staged files, in its transaction folder",
-	"internal/txn/recover.go":            "certctl's own transaction manifest",
+	"internal/txn/recover.go":            "certctl's own transaction manifest; a target only once Lstat says it is a regular file (contentOf)",
 	"phases/renewal/apirenew/pending.go": "certctl's own record of refused CSRs",
 }
 

@@ -1,6 +1,8 @@
 package txn
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,6 +170,9 @@ func recoverOne(root, dir string, s Scope) (Outcome, []string, error) {
 			return o, nil, &OutsideError{Dir: dir, Path: filepath.Join(filepath.Dir(e.Target), e.Beside), Scope: s, Targets: o.Targets}
 		}
 	}
+	if err := changedTargets(dir, m); err != nil {
+		return o, nil, err
+	}
 	o.Committed = true
 	if err := apply(dir, m, true); err != nil {
 		return o, nil, fmt.Errorf("finish interrupted transaction %s: %w", dir, err)
@@ -258,4 +263,47 @@ func (s Scope) allowsTemp(path string) bool {
 		f = filepath.Clean(f)
 		return filepath.Dir(path) == filepath.Dir(f) && isTempOf(filepath.Base(path), f)
 	})
+}
+
+// contentOf is what entry.Was records of path: the SHA-256 of its
+// content, wasAbsent when it does not exist, "" when it cannot be read
+// (not a regular file: Commit's preflight refuses it).
+func contentOf(path string) string {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return wasAbsent
+	case err != nil || !st.Mode().IsRegular():
+		return ""
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// changedTargets refuses, before anything is replaced, a committed
+// transaction whose targets not replaced yet (their staged file is still
+// there) hold something else than they held when it was staged or than
+// its new content: after the interruption, another tool wrote them
+// (`kubeadm certs renew` writes a certificate and its key in place). Rolled
+// forward, the transaction would put its key beside that tool's
+// certificate. A target that is gone gets the new content, as before.
+func changedTargets(dir string, m manifest) error {
+	for _, e := range m.Entries {
+		if e.Remove || e.Was == "" {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(dir, e.Staged)); err != nil {
+			continue // renamed into place already
+		}
+		now := contentOf(e.Target)
+		if now == wasAbsent || now == e.Was || now == e.SHA256 {
+			continue
+		}
+		return fmt.Errorf("finish interrupted transaction %s: %s changed after the transaction was staged (another tool wrote it since certctl was interrupted, kubeadm certs renew say): certctl replaced nothing more, as its files would no longer match the others; check the certificates and keys (certctl check-expiration), restore them from the latest backup if needed, then move %s away", dir, e.Target, dir)
+	}
+	return nil
 }

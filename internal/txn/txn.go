@@ -36,6 +36,7 @@
 package txn
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -126,7 +127,16 @@ type entry struct {
 	// as a killed write's (atomicfile.CleanTemp): the manifest version
 	// stays.
 	Beside string `json:"beside,omitempty"`
+	// Was is the SHA-256 of Target's content when the file was staged,
+	// wasAbsent when there was none, "" when it could not be read (or a
+	// certctl that did not record it made the transaction). Recovery
+	// refuses to roll forward over a target that holds anything else
+	// (changedTargets): another tool wrote it after the interruption.
+	Was string `json:"was,omitempty"`
 }
+
+// wasAbsent is entry.Was of a target that did not exist.
+const wasAbsent = "absent"
 
 // Txn is a transaction being built. It is not safe for concurrent use, and
 // the caller must hold certctl's lock (internal/lock) from Begin to Commit.
@@ -183,7 +193,7 @@ type File struct {
 	// under the lock): it is staged as a hard link to it, which copies no
 	// data and needs no fsync — how backups are made. Where a link is
 	// impossible (another file system, an immutable file), or LinkFrom is
-	// not a regular file of Data's size (a symbolic link, which link(2)
+	// not a regular file holding Data (a symbolic link, which link(2)
 	// would link itself), Data is written.
 	LinkFrom string
 	// Remove removes Target at the commit instead of writing it: in the
@@ -236,7 +246,7 @@ func (t *Txn) Add(f File) error {
 		return nil
 	}
 	name := strconv.Itoa(len(t.m.Entries))
-	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID}
+	e := entry{Target: f.Target, Staged: name, Mode: f.Mode, UID: f.UID, GID: f.GID, Was: contentOf(f.Target)}
 	staged := filepath.Join(t.dir, name)
 	if !linkStaged(f, staged) {
 		if err := writeStaged(staged, f.Data, e); err != nil {
@@ -253,14 +263,18 @@ func (t *Txn) Add(f File) error {
 // linkStaged stages f as a hard link to f.LinkFrom, and reports whether
 // it did. link(2) does not follow a symbolic link: LinkFrom being one
 // would stage the link, not the content, and a backup of a relative link
-// points nowhere once moved. So the staged file must be a regular file of
-// Data's size, or it is removed and Data written instead.
+// points nowhere once moved. So the staged file must be a regular file
+// holding Data (another tool may have rewritten LinkFrom in place since
+// the caller read it: the backup would not hold what its manifest says),
+// or it is removed and Data written instead.
 func linkStaged(f File, staged string) bool {
 	if f.LinkFrom == "" || os.Link(f.LinkFrom, staged) != nil {
 		return false
 	}
 	if st, err := os.Lstat(staged); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(f.Data)) {
-		return true
+		if data, err := readStaged(staged); err == nil && bytes.Equal(data, f.Data) {
+			return true
+		}
 	}
 	os.Remove(staged)
 	return false

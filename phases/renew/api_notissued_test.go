@@ -2,10 +2,12 @@ package renew
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -38,5 +40,33 @@ func TestObtainedNoneIssued(t *testing.T) {
 	}
 	if s := r.summary.Skipped; len(s) != len(want) || s[0] != want[0] || s[1] != want[1] {
 		t.Errorf("skipped %+v, want %+v", s, want)
+	}
+}
+
+// TestAlreadyInstalledNotAllIssued: two runs of `renew admin.conf apiserver
+// --use-api` at once, admin.conf's CSR issued and apiserver's still pending
+// at the timeout: the first to take the lock installs admin.conf and exits
+// 6; the second found it installed and ended as "nothing to do", exit 0
+// (2 with --if-expires-within), as if the job were done, while apiserver
+// was not renewed. It now ends as the first does.
+func TestAlreadyInstalledNotAllIssued(t *testing.T) {
+	inc := &apirenew.IncompleteError{Obtained: []string{"admin.conf"},
+		NotIssued: []apirenew.NotIssued{{Name: "apiserver", CSR: "certctl-cp-1-apiserver-5f4e3d2c1b0a", State: "is pending approval"}},
+		Cause:     "timed out after 15m0s", Rerun: "certctl renew apiserver --use-api"}
+	for _, threshold := range []bool{false, true} {
+		for _, tc := range []struct {
+			inc  *apirenew.IncompleteError
+			want int
+		}{{nil, map[bool]int{false: exitcode.OK, true: exitcode.NothingToDo}[threshold]}, {inc, exitcode.NotAllIssued}} {
+			r := &run{o: Options{Threshold: threshold}, summary: newSummary(time.Now(), 0), incomplete: tc.inc}
+			err := r.settle(fmt.Errorf("renew admin.conf: %w", errAlreadyInstalled))
+			r.summary.end(time.Now(), err)
+			if got := exitcode.Of(err); got != tc.want || r.summary.ExitCode != tc.want {
+				t.Errorf("threshold %v, not issued %v: exit %d (summary %d, %s), want %d: %v", threshold, tc.inc != nil, got, r.summary.ExitCode, r.summary.Status, tc.want, err)
+			}
+			if tc.inc != nil && (r.summary.Status != statusError || !strings.Contains(err.Error(), "apiserver")) {
+				t.Errorf("threshold %v: status %s, error %v; want error naming apiserver", threshold, r.summary.Status, err)
+			}
+		}
 	}
 }

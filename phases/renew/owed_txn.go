@@ -2,10 +2,7 @@ package renew
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/manifests/staticpods"
@@ -22,10 +19,12 @@ import (
 // nothing. The components are those whose manifests name the files to be
 // replaced, as restartOwed finds them after the commit.
 //
-// Only when no record exists: one in the kubeconfig folder (where it is by
-// default) would be backed up with the replaced files, and restored with
-// them. The restarts an earlier run left owed are recorded already; those
-// of this run are then written after the commit, as before.
+// The restarts an earlier run left owed, beside this name of the
+// certificate folder or another (node.LoadOwed), are merged in, as
+// restartOwed merges them: a record written after the commit when one
+// existed left, after a kill, only the earlier restarts owed. The record
+// is not backed up (renewal.Options.ExtraFor). One that cannot be read is
+// left for restartOwed to report, after the commit, as before.
 func (r *run) oweInTxn() func(replaced []string) ([]txn.File, error) {
 	if !r.o.Restart.Enabled || r.o.DryRun {
 		return nil
@@ -35,27 +34,21 @@ func (r *run) oweInTxn() func(replaced []string) ([]txn.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		// A record beside this name or another name of a linked folder
-		// (node.LoadOwed) is merged with this run's after the commit.
-		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil // an error is LoadPending's to report, after the commit
-		}
-		if other, err := node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir}); err != nil || len(other.Records()) > 0 {
-			return nil, nil
-		}
-		owed, err := staticpods.LoadPending(path)
+		owed, err := node.LoadOwed(r.o.Cluster.CertificatesDir, []string{r.o.KubeconfigDir})
 		if err != nil {
-			return nil, err
+			return nil, nil // restartOwed reports it, after the commit
 		}
 		affected, _ := r.set.AffectedWithPending(replaced, owed)
 		now := r.o.Now()
 		r.ownOwed = map[string]bool{}
 		for _, a := range affected {
+			if owed.Get(a.Component) == nil {
+				r.ownOwed[a.Component] = true
+			}
 			owed.Owe(a, now)
-			r.ownOwed[a.Component] = true
 		}
-		if owed.Len() == 0 {
-			return nil, nil
+		if len(r.ownOwed) == 0 {
+			return nil, nil // nothing new to owe: the record stays as it is
 		}
 		data, err := json.MarshalIndent(owed, "", "  ")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
@@ -11,11 +12,11 @@ import (
 )
 
 // TestOweInTxnSeesTheRecordBesideTheLink: a run writes the restarts it
-// will owe in its transaction only when no record is there already (one
-// that is, an earlier run's, is merged after the commit, and its
-// restarts said to be an earlier run's). It looked beside the name it was
-// given only, so with a record beside the other name of a linked folder
-// it wrote a new one and took that earlier run's restarts for its own.
+// will owe in its transaction, merged with those an earlier run left owed,
+// whose restarts are said to be an earlier run's. It looked beside the
+// name it was given only, so with a record beside the other name of a
+// linked folder it took that earlier run's restarts for its own. A
+// restart owed already needs no new record.
 func TestOweInTxnSeesTheRecordBesideTheLink(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	link := n.Cluster.CertificatesDir
@@ -30,9 +31,9 @@ func TestOweInTxnSeesTheRecordBesideTheLink(t *testing.T) {
 	}
 	cluster := *n.Cluster
 	cluster.CertificatesDir = real
-	r := &run{o: Options{Cluster: &cluster, KubeconfigDir: n.Dir, Restart: Restart{Enabled: true}}}
+	r := &run{o: Options{Cluster: &cluster, KubeconfigDir: n.Dir, Restart: Restart{Enabled: true}, Now: func() time.Time { return pkitest.Made }}, set: &staticpods.Set{}}
 	files, err := r.oweInTxn()([]string{filepath.Join(real, "etcd/server.crt")})
-	if err != nil || len(files) != 0 {
-		t.Errorf("oweInTxn given %s with a record beside %s: %d files, %v; want none, the record to be merged after the commit", real, link, len(files), err)
+	if err != nil || len(files) != 0 || r.ownOwed["etcd"] {
+		t.Errorf("oweInTxn given %s with a record beside %s: %d files, %v, own %v; want none, etcd owed by the earlier run", real, link, len(files), err, r.ownOwed)
 	}
 }

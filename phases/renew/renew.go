@@ -27,6 +27,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/config"
+	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
@@ -202,6 +203,11 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.wait(ctx); err != nil {
 		return err
 	}
+	// What follows reads the files before the lock is taken: a renewal
+	// killed between two renames must be finished first.
+	if err := node.RecoverFirst(ctx, o.ErrOut, r.progressOut(), certDir, o.LockTimeout, o.KubeconfigDir); err != nil {
+		return err
+	}
 	r.prunePending(ctx)
 	if err := r.readOwed(); err != nil {
 		return err
@@ -325,10 +331,15 @@ var errAlreadyInstalled = errors.New("already installed by another run")
 // settle ends a run whose certificates another run of the same command
 // installed while this one waited for the lock as a run with nothing
 // renewed: exit status 2 with --if-expires-within, else 0; the issuer
-// printed which, and why.
+// printed which, and why. When some CSRs of the batch were not issued,
+// that is still the run's end (notIssued, exit status 6), as it is the
+// other run's: "nothing to do" would say the job is done.
 func (r *run) settle(err error) error {
 	if !errors.Is(err, errAlreadyInstalled) {
 		return err
+	}
+	if r.incomplete != nil {
+		return r.notIssued(nil)
 	}
 	r.summary.nothingToDo = true
 	if r.o.Threshold {

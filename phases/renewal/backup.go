@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/certctl/certctl/internal/certdir"
@@ -95,12 +96,16 @@ func planBackup(now time.Time, o Options, items []*item) (string, []txn.File, er
 }
 
 // oldExtra reads the files of o.Extra that exist in CertDir or
-// KubeconfigDir, which are backed up with the files replaced.
+// KubeconfigDir, which are backed up with the files replaced; not those
+// of ExtraFor (see there).
 func (o *Options) oldExtra() ([]*oldFile, error) {
 	var old []*oldFile
 	for _, f := range o.Extra {
 		if !inside(f.Target, o.CertDir) && filepath.Dir(f.Target) != o.KubeconfigDir {
 			continue // not a node file (a manifest's own backup)
+		}
+		if slices.Contains(o.records, f.Target) {
+			continue
 		}
 		of, err := readOld(f.Target)
 		if errors.Is(err, fs.ErrNotExist) {

@@ -86,9 +86,13 @@ type Options struct {
 	// they are known (Renew: at the end of its check pass, the Files of
 	// Result.Planned; Restore: RestoreResult.Restored), and returns more
 	// files to write as Extra: what depends on them, such as the record of
-	// the restarts they will owe (phases/renew). Its error fails the run,
-	// nothing written.
+	// the restarts they will owe (phases/renew). Unlike Extra, they are
+	// not backed up: a record of what the transaction does, restored with
+	// the files it replaced, would put back what it said before. Its error
+	// fails the run, nothing written.
 	ExtraFor func(replaced []string) ([]txn.File, error)
+	// records are the targets of the files ExtraFor returned.
+	records []string
 	// Note goes into the backup: what made it and undoes it, when
 	// restoring it would not (a CA rotation's stage).
 	Note BackupNote
@@ -421,6 +425,7 @@ func (o *Options) addExtraFor(replaced []string) error {
 		return err
 	}
 	o.Extra = slices.Concat(o.Extra, more)
+	o.records = append(o.records, txn.Targets(more)...)
 	return nil
 }
 

@@ -57,8 +57,8 @@ type RestoreResult struct {
 // are required, and Now, NoBackup (no backup of the files the restore
 // replaces, which would let the restore itself be undone), DryRun (check
 // everything and return what would be restored; nothing is written),
-// Extra and ExtraFor (written with the restored files and backed up as
-// Renew does; not when nothing is restored).
+// Extra and ExtraFor (written with the restored files, and Extra backed
+// up, as Renew does; not when nothing is restored).
 func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
