@@ -114,19 +114,39 @@ func (r *run) gate(ctx context.Context) error {
 			return err
 		}
 		return r.servingOld(ctx)
-	case stepAbort:
-		if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
-			return nil
+	case stepAbort, stepAbortReissue:
+		return r.abortGate()
+	}
+	return nil
+}
+
+// abortGate refuses an abort that would break another node of the
+// record: one that finished trusts the new CA alone and cannot go back,
+// so this node must not sign with the old CA again (abort from reissue)
+// nor keep certificates of it while dropping the new one (abort from
+// trust); and one at reissue signs with the new CA, which an abort from
+// trust stops trusting.
+func (r *run) abortGate() error {
+	cl := r.o.cl
+	if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+		return nil
+	}
+	me := cl.o.NodeName
+	var finished, signing []string
+	for _, name := range cl.cur.names() {
+		switch n := cl.cur.Nodes[name]; {
+		case name == me:
+		case n.Stage == StageFinished:
+			finished = append(finished, name)
+		case n.Stage == StageReissue && r.step == stepAbort:
+			signing = append(signing, name)
 		}
-		var signing []string
-		for _, name := range cl.cur.names() {
-			if n := cl.cur.Nodes[name]; name != me && n.Stage == StageReissue {
-				signing = append(signing, name)
-			}
-		}
-		if len(signing) > 0 {
-			return fmt.Errorf("abort of %s on node %s refused: %s signs with the new CA, which this node would stop trusting: run `certctl ca rotate %s --abort` there first", r.k.name, me, nodesLine(signing), r.k.name)
-		}
+	}
+	if len(finished) > 0 {
+		return fmt.Errorf("abort of %s on node %s refused: %s finished, and trusts the new CA alone, which no step takes back: a certificate of the old CA from this node would fail there; go on instead with `%s`", r.k.name, me, nodesLine(finished), r.o.command(r.k))
+	}
+	if len(signing) > 0 {
+		return fmt.Errorf("abort of %s on node %s refused: %s signs with the new CA, which this node would stop trusting: run `certctl ca rotate %s --abort` there first", r.k.name, me, nodesLine(signing), r.k.name)
 	}
 	return nil
 }
