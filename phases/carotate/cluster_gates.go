@@ -277,3 +277,38 @@ func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 	}
 	return missing, total, nil
 }
+
+// lastReissue is when the last node of the rotation started signing
+// with the new key, for finish of sa, which waits for the tokens the old
+// key signed: this node's reissue, or a later one of another node of the
+// cluster record, whose kube-apiserver signed tokens with the old key
+// until then, which this node's would reject after its finish. where
+// names that other node (" on node NAME"), "" for this one.
+func (r *run) lastReissue() (at *time.Time, where string) {
+	at = r.rec.ReissuedAt
+	cl := r.o.cl
+	if cl == nil || cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+		return at, ""
+	}
+	if t, name := cl.cur.lastReissue(); t != nil && (at == nil || t.After(*at)) && name != cl.o.NodeName {
+		at, where = t, " on node "+name
+	}
+	return at, where
+}
+
+// lastReissue is the latest reissue of a node of c, and that node. A
+// node at reissue whose entry has no time (written by an older certctl)
+// counts from when it wrote its entry, which is later.
+func (c *ClusterRecord) lastReissue() (at *time.Time, node string) {
+	for _, name := range c.names() {
+		n := c.Nodes[name]
+		t := n.ReissuedAt
+		if t == nil && n.Stage == StageReissue {
+			t = &n.Updated
+		}
+		if t != nil && (at == nil || t.After(*at)) {
+			at, node = t, name
+		}
+	}
+	return at, node
+}
