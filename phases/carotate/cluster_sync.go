@@ -40,6 +40,13 @@ func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	if c.NodeName == "" {
 		return nil, fmt.Errorf("the node's name is unknown: pass --node-name (the cluster record of the rotation keeps each node's stage under its name)")
 	}
+	// Checked before any stage, whichever: after one, put seals the new
+	// CA with it, and a stage made would end in this refusal.
+	if c.CertificateKey != "" {
+		if _, err := copycerts.ParseKey(c.CertificateKey); err != nil {
+			return nil, fmt.Errorf("--certificate-key: %w; nothing was changed", err)
+		}
+	}
 	client, server, err := c.Connect()
 	if err != nil {
 		return nil, fmt.Errorf("%w; or rotate this node alone with --node-only", err)
