@@ -255,7 +255,13 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 	for {
 		err := cl.put(ctx, o, k, p, rec, false)
 		if err == nil || errors.Is(err, errRefused) || !o.Now().Before(deadline) || ctx.Err() != nil {
-			if err != nil {
+			switch {
+			case errors.Is(err, errRefused):
+				// Two nodes that started at once: writing again refuses
+				// again; the one that wrote second backs out of its own
+				// rotation, and joins the other.
+				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record was not written: %w: abort it here (`%s --abort`, twice from reissue), then join that rotation with --certificate-key and the key its first node printed", rec.Stage, k.name, err, o.command(k))
+			case err != nil:
 				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record could not be written: %w; the next `%s` writes it first", rec.Stage, k.name, err, o.command(k))
 			}
 			return nil
