@@ -29,6 +29,9 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	cur := cl.cur
+	if cur.ID == r.m.old.id() {
+		return false, r.signsWithNew()
+	}
 	if cur.OldCA != r.m.old.id() {
 		return false, fmt.Errorf("node %s's current %s CA (sha256 %s) is not the old CA of the rotation in %s (sha256 %s, on %s): make this node's CA the cluster's first (certctl certs download), then run again", cl.o.NodeName, r.k.name, short([]string{r.m.old.id()}), cl.st.what(), short([]string{cur.OldCA}), nodesLine(cur.names()))
 	}
@@ -51,6 +54,28 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	}
 	r.m.new = n
 	return true, nil
+}
+
+// signsWithNew is the refusal of a node, not in the rotation in progress,
+// whose CA is the rotation's new one already: a control-plane node that
+// joined the cluster with the shared files of a node that had re-issued
+// (certs upload there, or kubeadm's upload-certs). A node joins the
+// rotation at trust, signing with the old CA: its files must come from a
+// node at trust, after an abort from reissue when there is none.
+func (r *run) signsWithNew() error {
+	cl := r.o.cl
+	var atTrust []string
+	for _, name := range cl.cur.names() {
+		if cl.cur.Nodes[name].Stage == StageTrust {
+			atTrust = append(atTrust, name)
+		}
+	}
+	from := "from " + nodesLine(atTrust) + ", at stage trust"
+	if len(atTrust) == 0 {
+		from = fmt.Sprintf("from a node at stage trust (none is: go back to it on one with `certctl ca rotate %s --abort`)", r.k.name)
+	}
+	return fmt.Errorf("node %s signs with the new %s CA of the rotation in progress on %s (sha256 %s) already: its files were copied from a node that had re-issued, and a node joins the rotation at stage trust, signing with the old CA; move %s aside, copy the shared files %s (`certctl certs upload` there, `certctl certs download` and `certctl init-phase certs all` here), then run this again; nothing was changed",
+		cl.o.NodeName, r.k.name, nodesLine(cl.cur.names()), short([]string{cl.cur.ID}), r.o.CertDir, from)
 }
 
 // refetchNewKey reports whether reissue, on a node of a cluster's
