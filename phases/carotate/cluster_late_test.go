@@ -3,10 +3,12 @@ package carotate
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -40,6 +42,16 @@ func TestLateNodeWithFilesOfReissue(t *testing.T) {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-3", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
 	if _, err := cs.CoreV1().Nodes().Create(context.Background(), n, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	report, err := Status(context.Background(), StatusOptions{CertDir: c.node.CertDir(), KubeconfigDir: c.node.Dir, Now: c.now,
+		Connect: func() (kubernetes.Interface, string, error) { return cs, "test", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range report.CAs {
+		if st.CA == ca && !strings.HasPrefix(st.Next, "move "+c.node.CertDir()+" aside and copy the shared files of a node at stage trust") {
+			t.Errorf("ca status's NEXT of %s on cp-3 is %q, which the rotation refuses", ca, st.Next)
+		}
 	}
 	withKey := func(o *Options, cc *ClusterOptions) { cc.CertificateKey = key }
 	c.refused(t, ca, withKey, "node cp-3 signs with the new etcd-ca CA of the rotation", "none is: go back to it on one with `certctl ca rotate etcd-ca --abort`")
