@@ -1,10 +1,13 @@
 package carotate
 
 import (
+	"context"
 	"crypto/x509"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certctl/certctl/pki"
@@ -56,6 +59,21 @@ func TestAbortRefusedOnceANodeFinished(t *testing.T) {
 
 			abort := func(o *Options, c *ClusterOptions) { o.Abort = true }
 			b.refused(t, ca, abort, "abort of etcd-ca on node cp-2 refused", "node cp-1", "finished", "certctl ca rotate etcd-ca")
+			if !tc.reissueB {
+				// Nor does the finished node start a new rotation meanwhile.
+				a.rotate(t, ca, func(o *Options, c *ClusterOptions) { o.Restarted = true }) // records its restarts
+				a.refused(t, ca, nil, "node cp-1 finished the rotation of etcd-ca", "still in progress on other nodes")
+				report, err := Status(context.Background(), StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now,
+					Connect: func() (kubernetes.Interface, string, error) { return cs, "test", nil }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range report.CAs {
+					if st.CA == ca && !strings.HasPrefix(st.Next, "wait: other nodes are still in this rotation") {
+						t.Errorf("ca status's NEXT of %s on cp-1 is %q, which the rotation refuses", ca, st.Next)
+					}
+				}
+			}
 			// Going on is the way out.
 			b.rotate(t, ca, nil)
 			if !tc.reissueB {

@@ -29,6 +29,9 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	cur := cl.cur
+	if mine, ok := cur.Nodes[cl.o.NodeName]; ok && mine.Stage == StageFinished {
+		return false, fmt.Errorf("node %s finished the rotation of %s in %s, which is still in progress on other nodes: a new rotation starts once every node finished it (certctl ca status says where each is); nothing was changed", cl.o.NodeName, r.k.name, cl.st.what())
+	}
 	if cur.ID == r.m.old.id() {
 		return false, r.signsWithNew()
 	}

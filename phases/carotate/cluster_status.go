@@ -86,7 +86,11 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 		}
 		if cmd := rotateCommand(states[i].CA, rerun); rec.active() && states[i].Next == cmd+startsRotation {
 			states[i].Next = cmd + " --certificate-key KEY (stage trust: joins the rotation in progress in the cluster)"
-			if len(states[i].Trusted) > 0 && states[i].Trusted[0] == rec.ID {
+			switch {
+			case states[i].Stage == StageFinished && states[i].NewCA == rec.ID:
+				// This node finished the rotation that others are in.
+				states[i].Next = "wait: other nodes are still in this rotation; a new one starts once every node finished it"
+			case len(states[i].Trusted) > 0 && states[i].Trusted[0] == rec.ID:
 				// Files of a node that re-issued: it cannot join (run.signsWithNew).
 				states[i].Next = "move " + certDir + " aside and copy the shared files of a node at stage trust (certctl certs upload there, certctl certs download and certctl init-phase certs all here), then " + states[i].Next + ": this node signs with the rotation's new CA already"
 			}
