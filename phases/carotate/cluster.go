@@ -93,6 +93,10 @@ type NodeStage struct {
 	// Restarted: the components read the files of Stage.
 	Restarted bool      `json:"restarted"`
 	Updated   time.Time `json:"updated"`
+	// ReissuedAt is when the node's new CA (sa: key) started signing, as
+	// its local record says: finish of sa waits for the tokens its old
+	// key signed before, on every node.
+	ReissuedAt *time.Time `json:"reissuedAt,omitempty"`
 	// Endpoints are where the node serves a certificate of the rotated CA.
 	Endpoints []ServedEndpoint `json:"endpoints,omitempty"`
 }
@@ -272,8 +276,13 @@ func trustKey(name string) string {
 
 // entryOf is the node's stage in the cluster record from its local record.
 func entryOf(rec *Record, now time.Time, eps []ServedEndpoint) NodeStage {
-	return NodeStage{Stage: rec.Stage, Aborting: rec.Aborting, Restarted: rec.Restarted || len(rec.Restart) == 0,
+	e := NodeStage{Stage: rec.Stage, Aborting: rec.Aborting, Restarted: rec.Restarted || len(rec.Restart) == 0,
 		Updated: now.UTC(), Endpoints: eps}
+	if rec.ReissuedAt != nil {
+		at := rec.ReissuedAt.UTC()
+		e.ReissuedAt = &at
+	}
+	return e
 }
 
 // sameEntry reports whether a and b say the same but for the time.

@@ -29,6 +29,12 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	cur := cl.cur
+	if mine, ok := cur.Nodes[cl.o.NodeName]; ok && mine.Stage == StageFinished {
+		return false, fmt.Errorf("node %s finished the rotation of %s in %s, which is still in progress on other nodes: a new rotation starts once every node finished it (certctl ca status says where each is); nothing was changed", cl.o.NodeName, r.k.name, cl.st.what())
+	}
+	if cur.ID == r.m.old.id() {
+		return false, r.signsWithNew()
+	}
 	if cur.OldCA != r.m.old.id() {
 		return false, fmt.Errorf("node %s's current %s CA (sha256 %s) is not the old CA of the rotation in %s (sha256 %s, on %s): make this node's CA the cluster's first (certctl certs download), then run again", cl.o.NodeName, r.k.name, short([]string{r.m.old.id()}), cl.st.what(), short([]string{cur.OldCA}), nodesLine(cur.names()))
 	}
@@ -51,6 +57,28 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	}
 	r.m.new = n
 	return true, nil
+}
+
+// signsWithNew is the refusal of a node, not in the rotation in progress,
+// whose CA is the rotation's new one already: a control-plane node that
+// joined the cluster with the shared files of a node that had re-issued
+// (certs upload there, or kubeadm's upload-certs). A node joins the
+// rotation at trust, signing with the old CA: its files must come from a
+// node at trust, after an abort from reissue when there is none.
+func (r *run) signsWithNew() error {
+	cl := r.o.cl
+	var atTrust []string
+	for _, name := range cl.cur.names() {
+		if cl.cur.Nodes[name].Stage == StageTrust {
+			atTrust = append(atTrust, name)
+		}
+	}
+	from := "from " + nodesLine(atTrust) + ", at stage trust"
+	if len(atTrust) == 0 {
+		from = fmt.Sprintf("from a node at stage trust (none is: go back to it on one with `certctl ca rotate %s --abort`)", r.k.name)
+	}
+	return fmt.Errorf("node %s signs with the new %s CA of the rotation in progress on %s (sha256 %s) already: its files were copied from a node that had re-issued, and a node joins the rotation at stage trust, signing with the old CA; move %s aside, copy the shared files %s (`certctl certs upload` there, `certctl certs download` and `certctl init-phase certs all` here), then run this again; nothing was changed",
+		cl.o.NodeName, r.k.name, nodesLine(cl.cur.names()), short([]string{cl.cur.ID}), r.o.CertDir, from)
 }
 
 // refetchNewKey reports whether reissue, on a node of a cluster's
@@ -114,19 +142,39 @@ func (r *run) gate(ctx context.Context) error {
 			return err
 		}
 		return r.servingOld(ctx)
-	case stepAbort:
-		if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
-			return nil
+	case stepAbort, stepAbortReissue:
+		return r.abortGate()
+	}
+	return nil
+}
+
+// abortGate refuses an abort that would break another node of the
+// record: one that finished trusts the new CA alone and cannot go back,
+// so this node must not sign with the old CA again (abort from reissue)
+// nor keep certificates of it while dropping the new one (abort from
+// trust); and one at reissue signs with the new CA, which an abort from
+// trust stops trusting.
+func (r *run) abortGate() error {
+	cl := r.o.cl
+	if cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+		return nil
+	}
+	me := cl.o.NodeName
+	var finished, signing []string
+	for _, name := range cl.cur.names() {
+		switch n := cl.cur.Nodes[name]; {
+		case name == me:
+		case n.Stage == StageFinished:
+			finished = append(finished, name)
+		case n.Stage == StageReissue && r.step == stepAbort:
+			signing = append(signing, name)
 		}
-		var signing []string
-		for _, name := range cl.cur.names() {
-			if n := cl.cur.Nodes[name]; name != me && n.Stage == StageReissue {
-				signing = append(signing, name)
-			}
-		}
-		if len(signing) > 0 {
-			return fmt.Errorf("abort of %s on node %s refused: %s signs with the new CA, which this node would stop trusting: run `certctl ca rotate %s --abort` there first", r.k.name, me, nodesLine(signing), r.k.name)
-		}
+	}
+	if len(finished) > 0 {
+		return fmt.Errorf("abort of %s on node %s refused: %s finished, and trusts the new CA alone, which no step takes back: a certificate of the old CA from this node would fail there; go on instead with `%s`", r.k.name, me, nodesLine(finished), r.o.command(r.k))
+	}
+	if len(signing) > 0 {
+		return fmt.Errorf("abort of %s on node %s refused: %s signs with the new CA, which this node would stop trusting: run `certctl ca rotate %s --abort` there first", r.k.name, me, nodesLine(signing), r.k.name)
 	}
 	return nil
 }
@@ -256,4 +304,39 @@ func (r *run) rootCAsMissing(ctx context.Context) ([]string, int, error) {
 		}
 	}
 	return missing, total, nil
+}
+
+// lastReissue is when the last node of the rotation started signing
+// with the new key, for finish of sa, which waits for the tokens the old
+// key signed: this node's reissue, or a later one of another node of the
+// cluster record, whose kube-apiserver signed tokens with the old key
+// until then, which this node's would reject after its finish. where
+// names that other node (" on node NAME"), "" for this one.
+func (r *run) lastReissue() (at *time.Time, where string) {
+	at = r.rec.ReissuedAt
+	cl := r.o.cl
+	if cl == nil || cl.cur == nil || cl.cur.ID != r.rec.NewCA {
+		return at, ""
+	}
+	if t, name := cl.cur.lastReissue(); t != nil && (at == nil || t.After(*at)) && name != cl.o.NodeName {
+		at, where = t, " on node "+name
+	}
+	return at, where
+}
+
+// lastReissue is the latest reissue of a node of c, and that node. A
+// node at reissue whose entry has no time (written by an older certctl)
+// counts from when it wrote its entry, which is later.
+func (c *ClusterRecord) lastReissue() (at *time.Time, node string) {
+	for _, name := range c.names() {
+		n := c.Nodes[name]
+		t := n.ReissuedAt
+		if t == nil && n.Stage == StageReissue {
+			t = &n.Updated
+		}
+		if t != nil && (at == nil || t.After(*at)) {
+			at, node = t, name
+		}
+	}
+	return at, node
 }

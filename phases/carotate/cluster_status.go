@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/pki"
@@ -39,9 +38,12 @@ type NodeStatus struct {
 // returns why the cluster was not read, "" when it was.
 // A node that has not joined a rotation in progress in the cluster joins
 // it with the certificate key (its Next says so, instead of starting one,
-// which the rotation's gates would refuse); rerun is rotateCommand's.
-func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, string, error), states []State, rerun, certDir string) string {
-	client, server, err := connect()
+// which the rotation's gates would refuse). For sa at reissue, finish
+// waits for the tokens of the old key from the last node's reissue
+// (run.lastReissue), which the node's own record does not know.
+func clusterStatus(ctx context.Context, o StatusOptions, states []State) string {
+	rerun, certDir := o.Rerun, o.CertDir
+	client, server, err := o.Connect()
 	if err != nil {
 		return oneLine(err)
 	}
@@ -77,8 +79,21 @@ func clusterStatus(ctx context.Context, connect func() (kubernetes.Interface, st
 			continue
 		}
 		states[i].Cluster = rec.status(st.what(), cpNodes)
+		if states[i].CA == pki.SAName && states[i].Stage == StageReissue && rec.ID == states[i].NewCA {
+			if at, _ := rec.lastReissue(); at != nil {
+				o.waitForTokens(&states[i], *at)
+			}
+		}
 		if cmd := rotateCommand(states[i].CA, rerun); rec.active() && states[i].Next == cmd+startsRotation {
 			states[i].Next = cmd + " --certificate-key KEY (stage trust: joins the rotation in progress in the cluster)"
+			switch {
+			case states[i].Stage == StageFinished && states[i].NewCA == rec.ID:
+				// This node finished the rotation that others are in.
+				states[i].Next = "wait: other nodes are still in this rotation; a new one starts once every node finished it"
+			case len(states[i].Trusted) > 0 && states[i].Trusted[0] == rec.ID:
+				// Files of a node that re-issued: it cannot join (run.signsWithNew).
+				states[i].Next = "move " + certDir + " aside and copy the shared files of a node at stage trust (certctl certs upload there, certctl certs download and certctl init-phase certs all here), then " + states[i].Next + ": this node signs with the rotation's new CA already"
+			}
 		}
 	}
 	return ""

@@ -40,6 +40,13 @@ func (o *Options) connect(ctx context.Context, k kind) (*clusterState, error) {
 	if c.NodeName == "" {
 		return nil, fmt.Errorf("the node's name is unknown: pass --node-name (the cluster record of the rotation keeps each node's stage under its name)")
 	}
+	// Checked before any stage, whichever: after one, put seals the new
+	// CA with it, and a stage made would end in this refusal.
+	if c.CertificateKey != "" {
+		if _, err := copycerts.ParseKey(c.CertificateKey); err != nil {
+			return nil, fmt.Errorf("--certificate-key: %w; nothing was changed", err)
+		}
+	}
 	client, server, err := c.Connect()
 	if err != nil {
 		return nil, fmt.Errorf("%w; or rotate this node alone with --node-only", err)
@@ -248,7 +255,13 @@ func (cl *clusterState) after(ctx context.Context, o *Options, k kind, p paths) 
 	for {
 		err := cl.put(ctx, o, k, p, rec, false)
 		if err == nil || errors.Is(err, errRefused) || !o.Now().Before(deadline) || ctx.Err() != nil {
-			if err != nil {
+			switch {
+			case errors.Is(err, errRefused):
+				// Two nodes that started at once: writing again refuses
+				// again; the one that wrote second backs out of its own
+				// rotation, and joins the other.
+				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record was not written: %w: abort it here (`%s --abort`, twice from reissue), then join that rotation with --certificate-key and the key its first node printed", rec.Stage, k.name, err, o.command(k))
+			case err != nil:
 				return fmt.Errorf("stage %s of %s is done on this node, but the cluster record could not be written: %w; the next `%s` writes it first", rec.Stage, k.name, err, o.command(k))
 			}
 			return nil

@@ -12,7 +12,6 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases"
-	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -81,11 +80,6 @@ func (r *run) plan(ctx context.Context) error {
 		joined, err := r.newFromCluster(ctx)
 		if err != nil {
 			return err
-		}
-		if !joined && r.o.cl != nil && r.o.cl.o.CertificateKey != "" {
-			if _, err := copycerts.ParseKey(r.o.cl.o.CertificateKey); err != nil {
-				return err
-			}
 		}
 		r.given = r.given || joined
 		if !r.k.sa {

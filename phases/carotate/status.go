@@ -59,7 +59,10 @@ func Status(ctx context.Context, o StatusOptions) (StatusReport, error) {
 	})
 	r := StatusReport{APIVersion: "output.certctl.io/v1", Kind: "CARotationStatus", CAs: out}
 	if err == nil && o.Connect != nil {
-		r.ClusterNotRead = clusterStatus(ctx, o.Connect, r.CAs, o.Rerun, o.CertDir)
+		if o.MaxTokenLifetime == 0 {
+			o.MaxTokenLifetime = DefaultMaxTokenLifetime
+		}
+		r.ClusterNotRead = clusterStatus(ctx, o, r.CAs)
 	}
 	return r, err
 }
@@ -95,23 +98,32 @@ func status(o StatusOptions) ([]State, error) {
 			}
 		}
 		if k.sa && rec != nil && rec.Stage == StageReissue && rec.ReissuedAt != nil {
-			if until := rec.ReissuedAt.Add(o.MaxTokenLifetime); o.Now.Before(until) {
-				cmd, wait := rotateCommand(k.name, o.Rerun), "after "+until.Format(time.RFC3339)+" (tokens of the old key expire)"
-				switch {
-				case len(st.Problems) > 0:
-					// next's: the files first.
-				case len(rec.Restart) > 0 && !rec.Restarted:
-					// Finish is refused without --restarted while the
-					// restarts of reissue are owed.
-					st.Next = fmt.Sprintf("restart %s, then %s: %s --restarted (or %s --restart-control-plane)", strings.Join(rec.Restart, ", "), wait, cmd, cmd)
-				default:
-					st.Next = wait + ": " + cmd
-				}
-			}
+			o.waitForTokens(st, *rec.ReissuedAt)
 		}
 		out = append(out, *st)
 	}
 	return out, nil
+}
+
+// waitForTokens makes st's Next, of sa at reissue, wait until tokens of
+// the old key expire: reissued (the last reissue of a node of the
+// rotation) plus MaxTokenLifetime, as finish does (readyToEnd).
+func (o StatusOptions) waitForTokens(st *State, reissued time.Time) {
+	until := reissued.Add(o.MaxTokenLifetime)
+	if !o.Now.Before(until) {
+		return
+	}
+	cmd, wait := rotateCommand(st.CA, o.Rerun), "after "+until.Format(time.RFC3339)+" (tokens of the old key expire)"
+	switch {
+	case len(st.Problems) > 0:
+		// next's: the files first.
+	case len(st.Restart) > 0 && !st.Restarted:
+		// Finish is refused without --restarted while the
+		// restarts of reissue are owed.
+		st.Next = fmt.Sprintf("restart %s, then %s: %s --restarted (or %s --restart-control-plane)", strings.Join(st.Restart, ", "), wait, cmd, cmd)
+	default:
+		st.Next = wait + ": " + cmd
+	}
 }
 
 // rotateCommand is the command that acts on the rotation of name on this
