@@ -201,7 +201,7 @@ func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
 	if err != nil {
 		return nil, file, fmt.Errorf("read %s: %w", file, err)
 	}
-	certs, err := pki.ParseCerts(data)
+	certs, err := parseHandedBack(data)
 	if err != nil {
 		return nil, file, notPEM(file, data, err)
 	}
