@@ -124,11 +124,7 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
 			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
 		}
-		if hint := im.otherCA(t, certs, f, ca); hint != "" {
-			err = fmt.Errorf("%w; %s", err, hint)
-		} else if hint := im.rotatedSigner(t, certs, f, ca); hint != "" {
-			err = fmt.Errorf("%w; %s", err, hint)
-		} else if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
+		if hint := im.signerHint(t, certs, f, certFile, ca); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
 		// Every problem in one round trip to the CA operator.
@@ -161,6 +157,25 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), im.o.CSRDir))
 	}
 	return c, accepted, nil
+}
+
+// signerHint says who signed certs (a certificate file: the leaf, then its
+// intermediates) and what to do, when t's CA did not: another CA of the
+// certificate folder, one a rotation stopped signing with, or a CA whose
+// certificate is missing from the file. "" when t's CA did: another CA of
+// the folder may be the same certificate (one CA for every role), which
+// is no reason to have it signed again.
+func (im *importer) signerHint(t renewal.Target, certs []*x509.Certificate, f reqfile.Files, certFile string, ca *authority) string {
+	if pki.VerifySignedBy(certs[0], certs[1:], ca.bundle[0], im.now) == nil {
+		return ""
+	}
+	if hint := im.otherCA(t, certs, f, ca); hint != "" {
+		return hint
+	}
+	if hint := im.rotatedSigner(t, certs, f, ca); hint != "" {
+		return hint
+	}
+	return chainHint(certs, ca.bundle[0], ca.path, certFile, im.now)
 }
 
 // request reads t's request file, when there is one, and points f at the
