@@ -120,6 +120,9 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		asked = f.Request
 	}
 	askErr := im.checkAsked(t, want, asked, ca)
+	if askErr == nil && req != nil {
+		askErr = im.keepsCSRSANs(t, want, f)
+	}
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
 		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
 			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
@@ -276,6 +279,39 @@ func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files
 		p.IPs = append(p.IPs, ip)
 	}
 	return p, nil
+}
+
+// keepsCSRSANs refuses p, what t's request file f.Request asks for, when
+// it leaves out a SAN of its CSR, which certctl wrote with it: the request
+// file was edited by hand (the CA signs the SANs it lists, as
+// docs/external-ca.md's sign.sh does), and the certificate would not serve
+// a name the node's clients use (the API server's kubernetes.default.svc
+// and service address, its advertise address). An edited request may add
+// SANs. A request without its CSR is taken as it is.
+func (im *importer) keepsCSRSANs(t renewal.Target, p pki.Profile, f reqfile.Files) error {
+	csr, err := pki.ReadCSRFile(f.CSR)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var lost []string
+	for _, n := range csr.DNSNames {
+		if !slices.Contains(p.DNSNames, n) {
+			lost = append(lost, n)
+		}
+	}
+	for _, ip := range csr.IPAddresses {
+		if !slices.ContainsFunc(p.IPs, ip.Equal) {
+			lost = append(lost, ip.String())
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s does not ask for the SANs %s, which its CSR %s asks for: the request file was edited, or is from another run, and a certificate without them would not serve those names; write it again with %s, which keeps %s and %s, and have the CSR signed as the request file then says",
+		f.Request, strings.Join(lost, ", "), filepath.Base(f.CSR), im.remake(t), f.Key, f.CSR)
 }
 
 // authority reads the CA certificate of t from the certificate folder.
