@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -154,10 +155,17 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, err
 	}
 	// A CSR folder of an earlier renewal, imported again after a later
-	// one, would take the node back to certificates that expire sooner.
+	// one, would take the node back to certificates that expire sooner;
+	// a certificate issued since the one in force expires sooner when the
+	// CA signs for less time (Vault's and ACME-style CAs issue for days).
 	if cur := im.current(t, ca); !c.unchanged && cur != nil && certs[0].NotAfter.Before(cur.NotAfter) {
-		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): is %s an earlier renewal's folder? Then do not import it; after an import, `certctl restore` puts back what it replaced",
-			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), im.o.CSRDir))
+		why := fmt.Sprintf("is %s an earlier renewal's folder? Then do not import it", im.o.CSRDir)
+		if !certs[0].NotBefore.Before(cur.NotBefore) {
+			days := int(math.Round(certs[0].NotAfter.Sub(certs[0].NotBefore).Hours() / 24))
+			why = fmt.Sprintf("it was issued after that one, for %d days: your CA signed it for less time than before; renew it in time", days)
+		}
+		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): %s; after an import, `certctl restore` puts back what it replaced",
+			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), why))
 	}
 	return c, accepted, nil
 }
