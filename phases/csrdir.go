@@ -1,7 +1,10 @@
 package phases
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,9 +36,30 @@ func CheckCSRDir(csrDir, certDir, kubeconfigDir string) error {
 // and its CSR for their own, of the same subject, before they go to the
 // external CA (admin.conf's is system:masters'), and `certs import` would
 // install their key as this node's. A folder that does not exist is no
-// error: certctl makes it 0755.
+// error: certctl makes it 0755. Its subfolders (etcd's keys and CSRs are
+// in one, and kubeadm's layout puts the certificates' in another) are
+// checked alike, a symbolic link by the folder it leads to: a key in one
+// that another user may write is as much theirs.
 func CheckCSRDirPrivate(csrDir string) error {
-	return certdir.CheckPrivate(csrDir, "CSR folder", "their own key and CSR for the external CA to sign")
+	const what, planted = "CSR folder", "their own key and CSR for the external CA to sign"
+	if err := certdir.CheckPrivate(csrDir, what, planted); err != nil {
+		return err
+	}
+	err := filepath.WalkDir(csrDir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && path == csrDir:
+			return nil
+		case err != nil:
+			return fmt.Errorf("read CSR folder %s: %w", path, err)
+		case path == csrDir || !d.IsDir() && d.Type()&fs.ModeSymlink == 0:
+			return nil
+		}
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			return nil // a link to a file
+		}
+		return certdir.CheckPrivate(path, what, planted)
+	})
+	return err
 }
 
 // canonical is dir absolute and with its symbolic links resolved, as far

@@ -134,17 +134,21 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		// check-expiration checks that file.
 		return keepKubeconfig(env, p, path, cluster.Server)
 	}
-	cert, key, err := kubeconfig.ClientCert(cfg)
+	// The issuing CAs an external CA sent after the client certificate
+	// (certs import installs them), which kube-apiserver verifies it
+	// through.
+	chain, key, err := kubeconfig.ClientChain(cfg)
 	if err != nil {
 		return fmt.Errorf("kubeconfig %s: %w: %s", path, err, fix)
 	}
+	cert := chain[0]
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("kubeconfig %s: the embedded client certificate does not match the embedded key: remove the file to make a new one", path)
 	}
 	if err := policy.Key("the key embedded in kubeconfig "+path, key.Public(), false); err != nil {
 		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove the file to make a new one", err, p.BaseName, env.folderFlags())
 	}
-	if err := pki.VerifySignedBy(cert, nil, caCert, env.start); err != nil {
+	if err := pki.VerifySignedBy(cert, chain[1:], caCert, env.start); err != nil {
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
 	return keepKubeconfig(env, p, path, cluster.Server)

@@ -42,13 +42,19 @@ func ReadCerts(path string) ([]*x509.Certificate, error) {
 // NotPEM's sentence, which is ErrNotPEM.
 func parseCertsOf(file string, data []byte) ([]*x509.Certificate, error) {
 	certs, err := ParseCerts(data)
-	if err != nil {
+	// A byte order mark hides the certificate after it, the first of a
+	// bundle too: the others parse, and the components trust them alone.
+	if err != nil || bytes.Contains(data, utf8BOM) {
 		if form := NotPEM(file, data); form != "" {
 			return nil, notPEMError(form)
 		}
 	}
 	return certs, err
 }
+
+// utf8BOM is the UTF-8 byte order mark that Notepad writes at the start
+// of a file. Go's PEM reader skips a block that does not start a line.
+var utf8BOM = []byte("\ufeff")
 
 // pkcs7SignedData is the DER of the OID of PKCS#7 SignedData
 // (1.2.840.113549.1.7.2), which starts a .p7b file.
@@ -64,6 +70,8 @@ func NotPEM(file string, data []byte) string {
 	blocks := PEMTypes(data)
 	trimmed := bytes.TrimSpace(data)
 	switch {
+	case bytes.Contains(data, utf8BOM) && PEMTypes(bytes.ReplaceAll(data, utf8BOM, nil))["CERTIFICATE"]:
+		return fmt.Sprintf("it holds a UTF-8 byte order mark, as Windows editors write one, which hides the certificate after it from Go's PEM reader, the components' too: remove it with `sed -i 's/\\xEF\\xBB\\xBF//g' %s`", f)
 	case blocks["CERTIFICATE"]:
 		return ""
 	case blocks["PKCS7"]:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -120,15 +121,14 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		asked = f.Request
 	}
 	askErr := im.checkAsked(t, want, asked, ca)
+	if askErr == nil && req != nil {
+		askErr = im.keepsCSRSANs(t, want, f)
+	}
 	if err := pki.VerifyIssued(certs[0], certs[1:], key.Public(), ca.bundle[0], want, im.now); err != nil {
 		if !pki.SamePublicKey(c.cert.PublicKey, key.Public()) {
 			err = fmt.Errorf("%w; %s", err, im.keyHint(t, c.cert, f, certFile, ca))
 		}
-		if hint := im.otherCA(t, certs, f, ca); hint != "" {
-			err = fmt.Errorf("%w; %s", err, hint)
-		} else if hint := im.rotatedSigner(t, certs, f, ca); hint != "" {
-			err = fmt.Errorf("%w; %s", err, hint)
-		} else if hint := chainHint(certs, ca.bundle[0], ca.path, certFile, im.now); hint != "" {
+		if hint := im.signerHint(t, certs, f, certFile, ca); hint != "" {
 			err = fmt.Errorf("%w; %s", err, hint)
 		}
 		// Every problem in one round trip to the CA operator.
@@ -155,12 +155,38 @@ func (im *importer) examine(t renewal.Target) (*candidate, status, error) {
 		return c, refused, err
 	}
 	// A CSR folder of an earlier renewal, imported again after a later
-	// one, would take the node back to certificates that expire sooner.
+	// one, would take the node back to certificates that expire sooner;
+	// a certificate issued since the one in force expires sooner when the
+	// CA signs for less time (Vault's and ACME-style CAs issue for days).
 	if cur := im.current(t, ca); !c.unchanged && cur != nil && certs[0].NotAfter.Before(cur.NotAfter) {
-		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): is %s an earlier renewal's folder? Then do not import it; after an import, `certctl restore` puts back what it replaced",
-			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), im.o.CSRDir))
+		why := fmt.Sprintf("is %s an earlier renewal's folder? Then do not import it", im.o.CSRDir)
+		if !certs[0].NotBefore.Before(cur.NotBefore) {
+			days := int(math.Round(certs[0].NotAfter.Sub(certs[0].NotBefore).Hours() / 24))
+			why = fmt.Sprintf("it was issued after that one, for %d days: your CA signed it for less time than before; renew it in time", days)
+		}
+		c.warnings = append(c.warnings, fmt.Sprintf("%s expires on %s, before the certificate it replaces, %s (until %s): %s; after an import, `certctl restore` puts back what it replaced",
+			certFile, certs[0].NotAfter.UTC().Format(time.RFC3339), t.File(im.o.CertDir, im.o.KubeconfigDir), cur.NotAfter.UTC().Format(time.RFC3339), why))
 	}
 	return c, accepted, nil
+}
+
+// signerHint says who signed certs (a certificate file: the leaf, then its
+// intermediates) and what to do, when t's CA did not: another CA of the
+// certificate folder, one a rotation stopped signing with, or a CA whose
+// certificate is missing from the file. "" when t's CA did: another CA of
+// the folder may be the same certificate (one CA for every role), which
+// is no reason to have it signed again.
+func (im *importer) signerHint(t renewal.Target, certs []*x509.Certificate, f reqfile.Files, certFile string, ca *authority) string {
+	if pki.VerifySignedBy(certs[0], certs[1:], ca.bundle[0], im.now) == nil {
+		return ""
+	}
+	if hint := im.otherCA(t, certs, f, ca); hint != "" {
+		return hint
+	}
+	if hint := im.rotatedSigner(t, certs, f, ca); hint != "" {
+		return hint
+	}
+	return chainHint(certs, ca.bundle[0], ca.path, certFile, im.now)
 }
 
 // request reads t's request file, when there is one, and points f at the
@@ -201,7 +227,7 @@ func signed(f reqfile.Files) ([]*x509.Certificate, string, error) {
 	if err != nil {
 		return nil, file, fmt.Errorf("read %s: %w", file, err)
 	}
-	certs, err := pki.ParseCerts(data)
+	certs, err := parseHandedBack(data)
 	if err != nil {
 		return nil, file, notPEM(file, data, err)
 	}
@@ -261,6 +287,39 @@ func (im *importer) want(t renewal.Target, req *reqfile.Request, f reqfile.Files
 		p.IPs = append(p.IPs, ip)
 	}
 	return p, nil
+}
+
+// keepsCSRSANs refuses p, what t's request file f.Request asks for, when
+// it leaves out a SAN of its CSR, which certctl wrote with it: the request
+// file was edited by hand (the CA signs the SANs it lists, as
+// docs/external-ca.md's sign.sh does), and the certificate would not serve
+// a name the node's clients use (the API server's kubernetes.default.svc
+// and service address, its advertise address). An edited request may add
+// SANs. A request without its CSR is taken as it is.
+func (im *importer) keepsCSRSANs(t renewal.Target, p pki.Profile, f reqfile.Files) error {
+	csr, err := pki.ReadCSRFile(f.CSR)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var lost []string
+	for _, n := range csr.DNSNames {
+		if !slices.Contains(p.DNSNames, n) {
+			lost = append(lost, n)
+		}
+	}
+	for _, ip := range csr.IPAddresses {
+		if !slices.ContainsFunc(p.IPs, ip.Equal) {
+			lost = append(lost, ip.String())
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s does not ask for the SANs %s, which its CSR %s asks for: the request file was edited, or is from another run, and a certificate without them would not serve those names; write it again with %s, which keeps %s and %s, and have the CSR signed as the request file then says",
+		f.Request, strings.Join(lost, ", "), filepath.Base(f.CSR), im.remake(t), f.Key, f.CSR)
 }
 
 // authority reads the CA certificate of t from the certificate folder.

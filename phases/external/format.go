@@ -2,12 +2,24 @@ package external
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/certctl/certctl/pki"
 )
+
+// parseHandedBack parses the certificates of data, a certificate file the
+// CA operator handed back. UTF-8 byte order marks (Notepad and other
+// Windows tools write one before a file; `cat leaf.crt issuing.crt` of two
+// such files puts one before the second block) are dropped: Go's PEM
+// reader, the components' too, skips a block that does not start a line,
+// so the leaf would be lost and its intermediate taken for it. What the import
+// installs is encoded again (pki.EncodeCerts), without the mark.
+func parseHandedBack(data []byte) ([]*x509.Certificate, error) {
+	return pki.ParseCerts(bytes.ReplaceAll(data, []byte("\ufeff"), nil))
+}
 
 // notPEM is the refusal of file, whose data holds no certificate that
 // can be parsed (err): what it holds instead, when it is one of the forms

@@ -54,7 +54,7 @@ func (im *importer) misplaced(ignored, pending []string) []string {
 		if err != nil {
 			continue
 		}
-		certs, err := pki.ParseCerts(data)
+		certs, err := parseHandedBack(data)
 		if err != nil {
 			continue
 		}

@@ -16,6 +16,8 @@ import (
 // that user could swap a key and its CSR for their own, of the same
 // subject (admin.conf's is system:masters'), before they go to the
 // external CA, and `certs import` would install their key as this node's.
+// So is a subfolder of it that another user may write: etcd's, where its
+// keys and CSRs are.
 func TestSecCSRFolderOfOthers(t *testing.T) {
 	bin := certctlBin(t)
 	for _, tc := range []struct {
@@ -23,10 +25,13 @@ func TestSecCSRFolderOfOthers(t *testing.T) {
 		mode  os.FileMode
 		owner int // -1: this test's user
 		says  string
+		sub   string // the subfolder of the CSR folder changed; "" for itself
 	}{
-		{"other-writable", 0o777, -1, "is mode 0777, writable by other users"},
-		{"group-writable", 0o770, -1, "is mode 0770, writable by other users"},
-		{"another user's", 0o755, 65534, "is owned by uid 65534"},
+		{"other-writable", 0o777, -1, "is mode 0777, writable by other users", ""},
+		{"group-writable", 0o770, -1, "is mode 0770, writable by other users", ""},
+		{"another user's", 0o755, 65534, "is owned by uid 65534", ""},
+		{"other-writable etcd subfolder", 0o777, -1, "is mode 0777, writable by other users", "etcd"},
+		{"another user's etcd subfolder", 0o755, 65534, "is owned by uid 65534", "etcd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.owner >= 0 && os.Geteuid() != 0 {
@@ -34,12 +39,13 @@ func TestSecCSRFolderOfOthers(t *testing.T) {
 			}
 			n := makeNode(t, bin, "ECDSA-P256")
 			csrDir := filepath.Join(t.TempDir(), "csr")
-			run(t, bin, append([]string{"renew", "apiserver", "admin.conf", "--use-csr", "--csr-dir", csrDir}, n.flags()...)...)
-			if err := os.Chmod(csrDir, tc.mode); err != nil {
+			run(t, bin, append([]string{"renew", "apiserver", "admin.conf", "etcd-peer", "--use-csr", "--csr-dir", csrDir}, n.flags()...)...)
+			bad := filepath.Join(csrDir, tc.sub)
+			if err := os.Chmod(bad, tc.mode); err != nil {
 				t.Fatal(err)
 			}
 			if tc.owner >= 0 {
-				if err := os.Chown(csrDir, tc.owner, tc.owner); err != nil {
+				if err := os.Chown(bad, tc.owner, tc.owner); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -48,7 +54,7 @@ func TestSecCSRFolderOfOthers(t *testing.T) {
 				append([]string{"init-phase", "certs", "all", "--use-csr"}, id...),
 				append([]string{"init-phase", "kubeconfig", "all", "--use-csr"}, id...),
 				append([]string{"certs", "generate-csr"}, id...),
-				{"renew", "apiserver", "admin.conf", "--use-csr"},
+				{"renew", "apiserver", "admin.conf", "etcd-peer", "--use-csr"},
 				{"certs", "import"},
 				{"certs", "import", "--dry-run"},
 			} {
@@ -60,7 +66,7 @@ func TestSecCSRFolderOfOthers(t *testing.T) {
 				// is the refused command's.
 				delete(before, filepath.Join(n.dir, lock.FileName))
 				delete(after, filepath.Join(n.dir, lock.FileName))
-				if want := "CSR folder " + csrDir + " " + tc.says; r.code == 0 || !strings.Contains(r.errOut, want) {
+				if want := "CSR folder " + bad + " " + tc.says; r.code == 0 || !strings.Contains(r.errOut, want) {
 					t.Errorf("certctl %s: exit %d, stderr %q; want a refusal saying %q", strings.Join(args[:2], " "), r.code, r.errOut, want)
 				}
 				treetest.AssertSame(t, before, after)
