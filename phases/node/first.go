@@ -15,13 +15,11 @@ import (
 // releases the lock. Otherwise it takes nothing, so that a run with
 // nothing to do waits for no other certctl. Without it, a certificate
 // renamed into place before a kill, its key not, read as not due, and the
-// run ended with nothing to do, never recovering the key.
+// run ended with nothing to do, never recovering the key. A folder it
+// cannot look into (a file where a folder should be, no permission) is
+// the read's to report, in its own words: RecoverFirst then does nothing.
 func RecoverFirst(ctx context.Context, errOut, progress io.Writer, certDir string, wait time.Duration, kubeconfigDirs ...string) error {
-	pending, err := pendingRecovery(certDir, kubeconfigDirs)
-	if err != nil {
-		return WithPermissionHint(err)
-	}
-	if !pending {
+	if pending, err := pendingRecovery(certDir, kubeconfigDirs); err != nil || !pending {
 		return nil
 	}
 	release, err := LockReporting(ctx, errOut, progress, certDir, wait, kubeconfigDirs...)
