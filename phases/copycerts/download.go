@@ -169,6 +169,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 	if err != nil {
 		return err
 	}
+	if err := rotating(o.CertDir, es, files, conflicts, where); err != nil {
+		return err
+	}
 	if len(conflicts) > 0 || len(leaves) > 0 {
 		return foreignFiles(o.CertDir, where, conflicts, leaves, remove, nil)
 	}
