@@ -37,8 +37,9 @@ const RootCAKey = "ca.crt"
 // verified the API server, for kubeadm's token discovery the one
 // --discovery-token-ca-cert-hash pinned; a line on out that starts with
 // tag says so. When the kubeconfig has none either (it skips the
-// verification, or leaves it to the system's roots), nothing is checked,
-// as kubeadm checks nothing, and that line says why.
+// verification, or leaves it to the system's roots), or only the issuer
+// of an intermediate CA (which may have issued other clusters' too),
+// nothing is checked, as kubeadm checks nothing, and that line says why.
 func checkClusterCA(ctx context.Context, client kubernetes.Interface, server kubeclient.ServerCA, out io.Writer, tag string, es []entry, files map[string][]byte, what func(entry) string, fix string) error {
 	i := slices.IndexFunc(es, func(e entry) bool { return e.name == pki.CAName && e.kind == kindCA })
 	if i < 0 {
@@ -60,6 +61,14 @@ func checkClusterCA(ctx context.Context, client kubernetes.Interface, server kub
 		if none != "" {
 			say("Not comparing %s with the cluster's CA: %s, and %s", what(es[i]), why, none)
 			return nil
+		}
+		// A kubeconfig may trust the root that issued an intermediate
+		// ca.crt: it cannot tell this cluster's CA from another it issued.
+		if !slices.ContainsFunc(cas, func(p *x509.Certificate) bool { return slices.ContainsFunc(ours, p.Equal) }) {
+			if j := slices.IndexFunc(cas, func(p *x509.Certificate) bool { return ours[0].CheckSignatureFrom(p) == nil }); j >= 0 {
+				say("Not comparing %s with the cluster's CA: %s, and %s holds its issuer (%q serial %X), not it, which may have issued other clusters' CAs too", what(es[i]), why, server.From, cas[j].Subject.CommonName, cas[j].SerialNumber)
+				return nil
+			}
 		}
 		say("Comparing %s with %s, which verified the API server: %s", what(es[i]), server.From, why)
 		published, holder = cas, server.From+", which verified the API server,"

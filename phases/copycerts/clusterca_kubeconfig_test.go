@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestClusterCAFromKubeconfig: with a bootstrap token (the usual join,
@@ -30,8 +33,8 @@ import (
 // hash pinned), is now compared instead: another cluster's CA is refused
 // naming it, with nothing written or uploaded; the cluster's CA, and a
 // kubeconfig holding the old and the new CA (a rotation), pass with a
-// line saying what was compared; a kubeconfig without a CA compares
-// nothing and says why.
+// line saying what was compared; a kubeconfig without a CA, or with only
+// the issuer of an intermediate ca.crt, compares nothing and says why.
 func TestClusterCAFromKubeconfig(t *testing.T) {
 	cluster := pkitest.NewNode(t, nil)
 	other := pkitest.NewNode(t, nil)
@@ -55,6 +58,33 @@ func TestClusterCAFromKubeconfig(t *testing.T) {
 		}
 		return cs
 	}
+	// intermediate's ca.crt is issued by other's CA, which a kubeconfig
+	// may trust instead.
+	intermediate := pkitest.NewNode(t, nil)
+	{
+		root, rootKey := other.CA(t, "ca")
+		tmpl := *root
+		key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.SerialNumber = big.NewInt(42)
+		der, err := x509.CreateCertificate(rand.Reader, &tmpl, root, key.Public(), rootKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pki.Store{Dir: intermediate.CertDir()}
+		if err := s.WriteKey("ca", key); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteCert("ca", cert); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		name      string
 		folder    *pkitest.Node // the files uploaded
@@ -69,6 +99,8 @@ func TestClusterCAFromKubeconfig(t *testing.T) {
 			line: " Comparing %s with " + from + ", which verified the API server: the kubeconfig's user may not get configmap kube-system/kube-root-ca.crt"},
 		{name: "a rotation's two CAs", folder: cluster, server: kubeclient.ServerCA{PEM: append(caOf(other), caOf(cluster)...), From: from}, forbidden: true,
 			line: " Comparing %s with " + from + ", which verified the API server: "},
+		{name: "an intermediate CA, the kubeconfig holding its issuer", folder: intermediate, server: kubeclient.ServerCA{PEM: caOf(other), From: from}, forbidden: true,
+			line: " Not comparing %s with the cluster's CA: the kubeconfig's user may not get configmap kube-system/kube-root-ca.crt (a bootstrap token may not; an administrator may), and " + from + " holds its issuer (\"kubernetes\" serial "},
 		{name: "no CA in the kubeconfig", folder: other, server: kubeclient.ServerCA{From: insecure}, forbidden: true,
 			line: " Not comparing %s with the cluster's CA: the kubeconfig's user may not get configmap kube-system/kube-root-ca.crt (a bootstrap token may not; an administrator may), and " + insecure},
 	} {
