@@ -60,8 +60,9 @@ func newCertsUploadCommand() *cobra.Command {
 			A CA key that is not on this node (an external CA) is stored empty, as
 			kubeadm stores it; the certificates and the service-account key pair
 			must be there; ca.crt must be one of the CAs kube-controller-manager
-			publishes in kube-system/kube-root-ca.crt (compared when the
-			kubeconfig may read it; the output says when not). Without
+			publishes in kube-system/kube-root-ca.crt, or, when that cannot be
+			read, one of the CAs of the kubeconfig that verified the API server
+			(the output says which was compared, or why none was). Without
 			--certificate-key, the key is the certificateKey of --config's
 			InitConfiguration, as for kubeadm; without either, a new key is
 			made and printed.
@@ -121,8 +122,10 @@ func newCertsDownloadCommand() *cobra.Command {
 			CA), a certificate no CA of the Secret signed, or a kubeconfig file in
 			--kubeconfig-dir whose embedded CA is another cluster's is refused, and
 			nothing is written. So is a Secret whose ca.crt is none of the CAs
-			kube-controller-manager publishes in kube-system/kube-root-ca.crt
-			(compared when the kubeconfig may read it; the output says when not).
+			kube-controller-manager publishes in kube-system/kube-root-ca.crt, or,
+			when the kubeconfig may not read it (a bootstrap token), none of the
+			CAs of the kubeconfig that verified the API server (the output says
+			which was compared, or why none was).
 			The kubeconfig needs only "get" on that Secret: kubeadm's Role grants
 			it to bootstrap tokens.
 		`),

@@ -264,3 +264,37 @@ func Unanswered(err error, then string) error {
 	}
 	return fmt.Errorf("%w: is the API server up and reachable? Check the server of --kubeconfig%s", err, then)
 }
+
+// ServerCA is what the client verifies the API server's certificate with:
+// the CA certificates of the kubeconfig (certificate-authority-data, or
+// the file certificate-authority names; the service account's ca.crt in
+// a pod). For a bootstrap kubeconfig of kubeadm's token discovery, that
+// is the CA that --discovery-token-ca-cert-hash pinned.
+type ServerCA struct {
+	PEM []byte // nil when the kubeconfig gives none
+	// From names where PEM came from ("certificate-authority-data of
+	// kubeconfig PATH"), or, without PEM, says why there is none.
+	From string
+}
+
+// ServerCA returns the CA the client verifies the API server with; none
+// for a Client without Config (a test's).
+func (c *Client) ServerCA() (ServerCA, error) {
+	if c.Config == nil {
+		return ServerCA{}, nil
+	}
+	tls := c.Config.TLSClientConfig
+	switch {
+	case tls.Insecure:
+		return ServerCA{From: fmt.Sprintf("%s skips the verification of the API server's certificate (insecure-skip-tls-verify)", c.Source)}, nil
+	case len(tls.CAData) > 0:
+		return ServerCA{PEM: tls.CAData, From: "the certificate-authority-data of " + c.Source}, nil
+	case tls.CAFile != "":
+		data, err := pki.ReadFile(tls.CAFile)
+		if err != nil {
+			return ServerCA{}, fmt.Errorf("read the certificate-authority of %s: %w", c.Source, err)
+		}
+		return ServerCA{PEM: data, From: fmt.Sprintf("the certificate-authority %s of %s", tls.CAFile, c.Source)}, nil
+	}
+	return ServerCA{From: fmt.Sprintf("%s names no CA (the system's roots verify the API server)", c.Source)}, nil
+}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -32,9 +33,14 @@ const RootCAKey = "ca.crt"
 // kube-system/kube-root-ca.crt; any certificate of the entry found in it
 // is enough, so that every stage of a CA rotation passes. When it cannot
 // be read (not published yet, a user who may not get it, as a bootstrap
-// token may not), nothing is checked, as kubeadm checks nothing, and a
-// line on out that starts with tag says so.
-func checkClusterCA(ctx context.Context, client kubernetes.Interface, out io.Writer, tag string, es []entry, files map[string][]byte, what func(entry) string, fix string) error {
+// token may not), they are server's: the CAs of the kubeconfig that
+// verified the API server, for kubeadm's token discovery the one
+// --discovery-token-ca-cert-hash pinned; a line on out that starts with
+// tag says so. When the kubeconfig has none either (it skips the
+// verification, or leaves it to the system's roots), or only the issuer
+// of an intermediate CA (which may have issued other clusters' too),
+// nothing is checked, as kubeadm checks nothing, and that line says why.
+func checkClusterCA(ctx context.Context, client kubernetes.Interface, server kubeclient.ServerCA, out io.Writer, tag string, es []entry, files map[string][]byte, what func(entry) string, fix string) error {
 	i := slices.IndexFunc(es, func(e entry) bool { return e.name == pki.CAName && e.kind == kindCA })
 	if i < 0 {
 		return nil
@@ -43,12 +49,29 @@ func checkClusterCA(ctx context.Context, client kubernetes.Interface, out io.Wri
 	if err != nil {
 		return nil // check has refused it already
 	}
-	published, why := clusterCAs(ctx, client)
-	if why != "" {
+	say := func(format string, a ...any) {
 		if out != nil {
-			fmt.Fprintf(out, "%s Not comparing %s with the cluster's CA: %s\n", tag, what(es[i]), why)
+			fmt.Fprintf(out, tag+" "+format+"\n", a...)
 		}
-		return nil
+	}
+	published, why := clusterCAs(ctx, client)
+	holder := fmt.Sprintf("%s/%s, which kube-controller-manager publishes from that cluster's CA,", Namespace, RootCAConfigMap)
+	if why != "" {
+		cas, none := serverCAs(server)
+		if none != "" {
+			say("Not comparing %s with the cluster's CA: %s, and %s", what(es[i]), why, none)
+			return nil
+		}
+		// A kubeconfig may trust the root that issued an intermediate
+		// ca.crt: it cannot tell this cluster's CA from another it issued.
+		if !slices.ContainsFunc(cas, func(p *x509.Certificate) bool { return slices.ContainsFunc(ours, p.Equal) }) {
+			if j := slices.IndexFunc(cas, func(p *x509.Certificate) bool { return ours[0].CheckSignatureFrom(p) == nil }); j >= 0 {
+				say("Not comparing %s with the cluster's CA: %s, and %s holds its issuer (%q serial %X), not it, which may have issued other clusters' CAs too", what(es[i]), why, server.From, cas[j].Subject.CommonName, cas[j].SerialNumber)
+				return nil
+			}
+		}
+		say("Comparing %s with %s, which verified the API server: %s", what(es[i]), server.From, why)
+		published, holder = cas, server.From+", which verified the API server,"
 	}
 	var names []string
 	for _, p := range published {
@@ -57,8 +80,24 @@ func checkClusterCA(ctx context.Context, client kubernetes.Interface, out io.Wri
 		}
 		names = append(names, fmt.Sprintf("%q serial %X", p.Subject.CommonName, p.SerialNumber))
 	}
-	return fmt.Errorf("%s (%q serial %X) is not the CA of the cluster the kubeconfig reaches: %s/%s, which kube-controller-manager publishes from that cluster's CA, holds another (%s): a joining node would get CAs no node of the cluster trusts; %s",
-		what(es[i]), ours[0].Subject.CommonName, ours[0].SerialNumber, Namespace, RootCAConfigMap, strings.Join(names, ", "), fix)
+	return fmt.Errorf("%s (%q serial %X) is not the CA of the cluster the kubeconfig reaches: %s holds another (%s): a joining node would get CAs no node of the cluster trusts; %s",
+		what(es[i]), ours[0].Subject.CommonName, ours[0].SerialNumber, holder, strings.Join(names, ", "), fix)
+}
+
+// serverCAs parses the CAs of server, or says why there are none to
+// compare with.
+func serverCAs(server kubeclient.ServerCA) ([]*x509.Certificate, string) {
+	if server.PEM == nil {
+		if server.From == "" {
+			return nil, "the kubeconfig's CA is not known"
+		}
+		return nil, server.From
+	}
+	cas, err := pki.ParseCerts(server.PEM)
+	if err != nil {
+		return nil, fmt.Sprintf("%s holds no certificate: %v", server.From, err)
+	}
+	return cas, ""
 }
 
 // clusterCAs returns the CAs of kube-system/kube-root-ca.crt, or why

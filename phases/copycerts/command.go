@@ -97,6 +97,9 @@ func (c *Command) prepare(makeKey bool) (prepared, error) {
 		return prepared{}, err
 	}
 	p.Options, p.client, p.source = c.Options, kc, kc.Source
+	if p.ServerCA, err = kc.ServerCA(); err != nil {
+		return prepared{}, err
+	}
 	// kubeadm sends etcd.external's client files instead of the etcd CA.
 	p.CertDir, p.Key, p.ExternalEtcd = cluster.CertificatesDir, key, cluster.External()
 	return p, nil

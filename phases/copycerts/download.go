@@ -74,7 +74,7 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return fmt.Sprintf("%s in secret %s (for %s)", e.key, where, e.path) }, now())
 	inSecret := func(e entry) string { return fmt.Sprintf("%s of secret %s", e.key, where) }
-	if err := checkClusterCA(ctx, client, o.Out, "[download-certs]", es, files, inSecret, "the Secret was uploaded from another cluster's folder, or a stale copy: upload again on a control-plane node of this cluster (certctl certs upload, or kubeadm init phase upload-certs --upload-certs), or pass --kubeconfig of the cluster the Secret came from; nothing was written"); err != nil {
+	if err := checkClusterCA(ctx, client, o.ServerCA, o.Out, "[download-certs]", es, files, inSecret, "the Secret was uploaded from another cluster's folder, or a stale copy: upload again on a control-plane node of this cluster (certctl certs upload, or kubeadm init phase upload-certs --upload-certs), or pass --kubeconfig of the cluster the Secret came from; nothing was written"); err != nil {
 		return err
 	}
 
@@ -167,6 +167,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 	}
 	leaves, remove, err := foreignLeaves(o.CertDir, ext != nil, files, now())
 	if err != nil {
+		return err
+	}
+	if err := rotating(o.CertDir, es, files, conflicts, where); err != nil {
 		return err
 	}
 	if len(conflicts) > 0 || len(leaves) > 0 {

@@ -30,6 +30,11 @@ type Options struct {
 	ExternalEtcd *config.ExternalEtcd
 	// Key is the certificate key (ParseKey).
 	Key []byte
+	// ServerCA is the CA the client verifies the API server with (its
+	// kubeconfig's): the cluster's CA is compared with it when
+	// kube-system/kube-root-ca.crt cannot be read, as a bootstrap token
+	// may not read it (checkClusterCA). The zero value compares nothing.
+	ServerCA kubeclient.ServerCA
 	// KubeconfigDir is the node's kubeconfig folder: Download refuses
 	// kubeadm's kubeconfig files there (admin.conf, ...) whose embedded CA
 	// is not the Secret's, as it refuses another cluster's leaves; ""
@@ -95,7 +100,7 @@ func Upload(ctx context.Context, client kubernetes.Interface, o Options) (time.T
 	}
 	warnCAs(o.ErrOut, es, files, func(e entry) string { return e.path }, now())
 	path := func(e entry) string { return e.path }
-	if err := checkClusterCA(ctx, client, o.Out, "[upload-certs]", es, files, path, "pass --cert-dir (or --config) with this cluster's certificate folder, or --kubeconfig of the cluster that folder is from; nothing was uploaded"); err != nil {
+	if err := checkClusterCA(ctx, client, o.ServerCA, o.Out, "[upload-certs]", es, files, path, "pass --cert-dir (or --config) with this cluster's certificate folder, or --kubeconfig of the cluster that folder is from; nothing was uploaded"); err != nil {
 		return time.Time{}, err
 	}
 	data := map[string][]byte{}

@@ -128,11 +128,11 @@ certificatesDir: `+c.PKIDir()+`
 		}
 
 		// The Secret's ca.crt is compared with kube-system/kube-root-ca.crt, which
-		// kube-controller-manager publishes (the harness runs none: the run says it did not
-		// compare). Another cluster's CA there: refused in one line, nothing written; this
-		// cluster's: downloaded, compared.
-		if !strings.Contains(out, "[download-certs] Not comparing ca.crt of secret kube-system/kubeadm-certs with the cluster's CA: configmap kube-system/kube-root-ca.crt is not there") {
-			t.Errorf("download without kube-root-ca.crt does not say that it did not compare the CA:\n%s", out)
+		// kube-controller-manager publishes (the harness runs none: the run says it compared
+		// admin.conf's CA instead). Another cluster's CA there: refused in one line, nothing
+		// written; this cluster's: downloaded, compared.
+		if !strings.Contains(out, "[download-certs] Comparing ca.crt of secret kube-system/kubeadm-certs with the certificate-authority-data of kubeconfig "+admin+", which verified the API server: configmap kube-system/kube-root-ca.crt is not there") {
+			t.Errorf("download without kube-root-ca.crt does not say that it compared the CA with admin.conf's:\n%s", out)
 		}
 		otherPKI := filepath.Join(t.TempDir(), "pki")
 		run(t, ctx, "", nil, certctlBin(t), "init-phase", "certs", "ca", "--cert-dir", otherPKI)
@@ -159,9 +159,13 @@ certificatesDir: `+c.PKIDir()+`
 		if _, err := cs.CoreV1().ConfigMaps("kube-system").Update(ctx, rootCA, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", filepath.Join(t.TempDir(), "pki"), "--kubeconfig", admin); strings.Contains(out, "Not comparing") {
-			t.Errorf("download with this cluster's kube-root-ca.crt did not compare:\n%s", out)
+		if out := run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", filepath.Join(t.TempDir(), "pki"), "--kubeconfig", admin); strings.Contains(out, "omparing") {
+			t.Errorf("download with this cluster's kube-root-ca.crt did not compare it alone:\n%s", out)
 		}
+	})
+
+	t.Run("bootstrap token: the Secret's CA compared with the kubeconfig's", func(t *testing.T) {
+		testBootstrapTokenCA(t, ctx, c, kubeadm, cs)
 	})
 
 	t.Run("certctl upload, kubeadm join download-certs", func(t *testing.T) {
@@ -217,6 +221,106 @@ timeouts:
 
 }
 
+// testBootstrapTokenCA: a bootstrap token may not get kube-system/kube-root-ca.crt (the
+// harness publishes it here, with this cluster's CA, as kube-controller-manager would), so
+// certs download through docs/ha.md's bootstrap kubeconfig compared nothing and wrote a Secret
+// that kubeadm uploaded from another cluster's folder. It now compares the Secret's ca.crt with
+// the kubeconfig's certificate-authority-data, which verified the API server: another
+// cluster's is refused in one line, nothing written; this cluster's is downloaded.
+func testBootstrapTokenCA(t *testing.T, ctx context.Context, c *testcluster.Cluster, kubeadm string, cs kubernetes.Interface) {
+	admin := c.Kubeconfig(pki.AdminKubeconfig)
+	rootCA := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: "kube-system"},
+		Data: map[string]string{"ca.crt": string(readFile(t, filepath.Join(c.PKIDir(), "ca.crt")))}}
+	if _, err := cs.CoreV1().ConfigMaps("kube-system").Create(ctx, rootCA, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer cs.CoreV1().ConfigMaps("kube-system").Delete(context.Background(), rootCA.Name, metav1.DeleteOptions{})
+	work := t.TempDir()
+	token := strings.TrimSpace(run(t, ctx, "", nil, kubeadm, "token", "create", "--kubeconfig", admin))
+	bootstrap := filepath.Join(work, "bootstrap.conf")
+	conf := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kubernetes
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: bootstrap
+  user:
+    token: %s
+contexts:
+- name: bootstrap
+  context:
+    cluster: kubernetes
+    user: bootstrap
+current-context: bootstrap
+`, c.URL(testcluster.APIServer), base64.StdEncoding.EncodeToString(readFile(t, filepath.Join(c.PKIDir(), "ca.crt"))), token)
+	if err := os.WriteFile(bootstrap, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Another cluster's folder: this cluster's files but for a CA of its own.
+	otherPKI := filepath.Join(work, "other-pki")
+	for _, name := range sharedPKI {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(otherPKI, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(name, "ca.") {
+			if err := os.WriteFile(filepath.Join(otherPKI, name), readFile(t, filepath.Join(c.PKIDir(), name)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run(t, ctx, "", nil, certctlBin(t), "init-phase", "certs", "ca", "--cert-dir", otherPKI)
+	// kubeadm uploads whatever folder it is given: kubeadm-certs now holds the other CA.
+	uploadFrom := func(certDir string) string {
+		key := strings.TrimSpace(run(t, ctx, "", nil, certctlBin(t), "certs", "certificate-key"))
+		cfg := filepath.Join(work, "init.yaml")
+		if err := os.WriteFile(cfg, []byte(`apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+certificateKey: `+key+`
+nodeRegistration:
+  name: `+c.NodeName()+`
+  criSocket: unix:///var/run/containerd/containerd.sock
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: `+testcluster.KubeVersion+`
+certificatesDir: `+certDir+`
+`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run(t, ctx, "", nil, kubeadm, "init", "phase", "upload-certs", "--upload-certs", "--config", cfg, "--kubeconfig", admin)
+		return key
+	}
+
+	key := uploadFrom(otherPKI)
+	refused := filepath.Join(t.TempDir(), "pki")
+	cmd := exec.CommandContext(ctx, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", refused, "--kubeconfig", bootstrap)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Errorf("download through a bootstrap token of a Secret uploaded from another cluster's folder succeeded:\n%s", stdout.String())
+	}
+	t.Logf("refused download:\n%s%s", stdout.String(), stderr.String())
+	// The bootstrap token really may not get kube-root-ca.crt, as the line says.
+	if want := "[download-certs] Comparing ca.crt of secret kube-system/kubeadm-certs with the certificate-authority-data of kubeconfig " + bootstrap + ", which verified the API server: the kubeconfig's user may not get configmap kube-system/kube-root-ca.crt"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	if msg := strings.TrimSpace(stderr.String()); !strings.Contains(msg, "is not the CA of the cluster the kubeconfig reaches: the certificate-authority-data of kubeconfig "+bootstrap+", which verified the API server, holds another") ||
+		!strings.Contains(msg, "nothing was written") || strings.Count(msg, "\n") > 0 {
+		t.Errorf("stderr %q, want one line saying the Secret's CA is not the bootstrap kubeconfig's", msg)
+	}
+	if _, err := os.Stat(refused); !os.IsNotExist(err) {
+		t.Errorf("refused download: %s made (%v)", refused, err)
+	}
+
+	key = uploadFrom(c.PKIDir())
+	dst := filepath.Join(t.TempDir(), "pki")
+	run(t, ctx, "", nil, certctlBin(t), "certs", "download", "--certificate-key", key, "--cert-dir", dst, "--kubeconfig", bootstrap)
+	assertSameFiles(t, c.PKIDir(), dst, sharedPKI)
+}
+
 // testJoinDocs runs docs/ha.md's blocks: the first on the cluster's node, the second on a new
 // node's folder, with the same working folder (bootstrap.conf copied) and key. Every path of the
 // doc is under /etc/kubernetes, replaced by the test's folders, and every command names its
@@ -255,7 +359,12 @@ func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kub
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, ctx, work, append(env, "KEY="+string(key)), "bash", "-c", script(second, joining))
+	out := run(t, ctx, work, append(env, "KEY="+string(key)), "bash", "-c", script(second, joining))
+	// The bootstrap token may not read kube-root-ca.crt: the Secret's CA is compared with
+	// bootstrap.conf's, as docs/ha.md says.
+	if want := "[download-certs] Comparing ca.crt of secret kube-system/kubeadm-certs with the certificate-authority-data of kubeconfig bootstrap.conf, which verified the API server: the kubeconfig's user may not get configmap kube-system/kube-root-ca.crt"; !strings.Contains(out, want) {
+		t.Errorf("docs/ha.md's download does not say it compared the CA with bootstrap.conf's: want %q in\n%s", want, out)
+	}
 
 	pkiDir := filepath.Join(joining, "pki")
 	assertSameFiles(t, c.PKIDir(), pkiDir, sharedPKI)
