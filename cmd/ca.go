@@ -97,7 +97,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
 	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid")
 	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted")
-	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue; finish waits that long")
+	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue; finish waits that long")
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
@@ -177,7 +177,7 @@ func newCAStatusCommand() *cobra.Command {
 		},
 	}
 	report.addTo(c.Flags(), "")
-	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
+	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue")
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
 	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)

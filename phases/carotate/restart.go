@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/txn"
@@ -31,6 +32,13 @@ func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record
 		return nil
 	case o.Restart:
 		return o.restart(ctx, k, p, rec)
+	case o.Restarted && k.sa && rec.Stage == StageReissue && !rec.Aborting && o.DryRun:
+		*rec = restartedAt(*rec, o.Now())
+		return nil
+	case o.Restarted && k.sa && rec.Stage == StageReissue && !rec.Aborting:
+		// Kept in the record: the time the new key signs from, which
+		// finish counts from, must not move with each call.
+		return o.markRestarted(p, rec)
 	case o.Restarted:
 		return nil
 	}
@@ -137,8 +145,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 // markRestarted records that the components read the files of rec's
 // stage, so that the cluster record can say so to the other nodes.
 func (o *Options) markRestarted(p paths, rec *Record) error {
-	done := *rec
-	done.Restarted = true
+	done := restartedAt(*rec, o.Now())
 	f, err := recordFile(&done, p.Record)
 	if err != nil {
 		return err
@@ -148,4 +155,19 @@ func (o *Options) markRestarted(p paths, rec *Record) error {
 	}
 	*rec = done
 	return nil
+}
+
+// restartedAt is rec with its components restarted at now. At reissue
+// that is when the new CA (sa: key) started signing: kube-apiserver signs
+// service-account tokens with the old sa.key until it restarts, hours
+// after the reissue's write maybe, and finish of sa waits for those
+// tokens from then (readyToEnd), on every node (the cluster record's
+// reissuedAt).
+func restartedAt(rec Record, now time.Time) Record {
+	rec.Restarted = true
+	if rec.Stage == StageReissue && !rec.Aborting {
+		at := now.UTC()
+		rec.ReissuedAt = &at
+	}
+	return rec
 }
