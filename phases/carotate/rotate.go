@@ -196,7 +196,16 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 	if k.name == pki.EtcdCAName && o.ExternalEtcd {
 		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
 	}
+	if err := o.checkForget(); err != nil {
+		return nil, err
+	}
 	p := k.paths(o.CertDir)
+	if o.Cluster != nil && o.Cluster.ForgetNode != "" {
+		if o.cl, err = o.connect(ctx, k); err != nil {
+			return nil, err
+		}
+		return nil, o.forget(ctx, k)
+	}
 	if o.Cluster != nil {
 		if o.Cluster.CertificateKey, err = copycerts.KeyArg(o.Cluster.CertificateKey, o.Cluster.In); err != nil {
 			return nil, err
