@@ -16,7 +16,8 @@ import (
 // before the next one: a stage that drops trust in a CA, or signs with the
 // new one, is safe only once every component trusts what the stage before
 // put in place. With Restart it restarts them now (a restart a killed run
-// owes included); with Restarted the user says they did; otherwise the
+// owes included); with Restarted the user says they did (recorded, with
+// its time, at reissue of sa: restartedAt); otherwise the
 // next stage is refused, also in a dry run. --abort is not refused when it
 // goes back to what the components still read: from reissue, or from a
 // trust they may not have restarted for. After an --abort from reissue it

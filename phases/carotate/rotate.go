@@ -66,8 +66,8 @@ type Options struct {
 	// Restarted says the user restarted what the last stage asked for.
 	Restarted bool
 	// MaxTokenLifetime is the longest a service-account token lives:
-	// finish of sa waits that long after reissue. DefaultMaxTokenLifetime
-	// when zero.
+	// finish of sa waits that long after the restarts of reissue
+	// (restartedAt). DefaultMaxTokenLifetime when zero.
 	MaxTokenLifetime time.Duration
 	// Restart restarts the components after each stage, through their
 	// static pods in ManifestDir (manifests/staticpods).
