@@ -39,7 +39,7 @@ func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record
 	case o.Restarted && k.sa && rec.Stage == StageReissue && !rec.Aborting:
 		// Kept in the record: the time the new key signs from, which
 		// finish counts from, must not move with each call.
-		return o.markRestarted(p, rec)
+		return o.markRestarted(p, rec, o.Now())
 	case o.Restarted:
 		return nil
 	}
@@ -119,6 +119,10 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 // in renew (renew.EtcdQuorum): a rotation of etcd-ca restarts every
 // node's member in turn.
 func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) error {
+	// The old key signs until its kube-apiserver stops, which this
+	// restart begins: from afterStage seconds after reissue, from a
+	// restart a killed run owed maybe hours later.
+	began := o.Now()
 	set, affected, err := o.affected(k)
 	if err != nil {
 		return err
@@ -140,13 +144,14 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait)}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
-	return o.markRestarted(p, rec)
+	return o.markRestarted(p, rec, began)
 }
 
 // markRestarted records that the components read the files of rec's
-// stage, so that the cluster record can say so to the other nodes.
-func (o *Options) markRestarted(p paths, rec *Record) error {
-	done := restartedAt(*rec, o.Now())
+// stage, restarted at (or since) at, so that the cluster record can say so
+// to the other nodes.
+func (o *Options) markRestarted(p paths, rec *Record, at time.Time) error {
+	done := restartedAt(*rec, at)
 	f, err := recordFile(&done, p.Record)
 	if err != nil {
 		return err

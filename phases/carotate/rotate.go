@@ -265,7 +265,7 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			return rec, err
 		}
 		if settle && o.Restarted && !o.DryRun {
-			if err := o.markRestarted(p, rec); err != nil {
+			if err := o.markRestarted(p, rec, o.Now()); err != nil {
 				return rec, err
 			}
 		}
