@@ -101,7 +101,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.AllStages, "all-stages", false, "run every stage up to finish (--to finish)")
 	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
 	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid; with --forget-node, forget a node that still has a Node object")
-	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted")
+	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted (sa at reissue: records when, which finish waits --max-token-lifetime from, and stops)")
 	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue; finish waits that long")
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")

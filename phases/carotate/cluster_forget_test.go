@@ -121,6 +121,12 @@ func TestForgetNodeForce(t *testing.T) {
 	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	out := a.rotate(t, ca, func(o *Options, cc *ClusterOptions) {
+		o.Restarted, o.Force, o.DryRun, cc.ForgetNode = false, true, true, "cp-3"
+	})
+	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 2 || !strings.Contains(out, "[dry-run] etcd-ca: would remove node cp-3") {
+		t.Fatalf("--forget-node cp-3 --dry-run: the cluster record holds %v after it, and it says:\n%s", rec.names(), out)
+	}
 	a.rotate(t, ca, func(o *Options, cc *ClusterOptions) { o.Restarted, o.Force, cc.ForgetNode = false, true, "cp-3" })
 	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 1 || rec.Nodes["cp-1"].Stage != StageTrust {
 		t.Fatalf("the cluster record after --forget-node cp-3 --force: %+v", rec.Nodes)
