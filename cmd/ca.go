@@ -59,7 +59,9 @@ func newCARotateCommand() *cobra.Command {
 			--certificate-key. A stage that would break another node is
 			refused: reissue until every node trusts the new CA (and, for ca,
 			every namespace's kube-root-ca.crt holds it), finish while a node
-			signs with or serves a certificate of the old CA. --node-only
+			signs with or serves a certificate of the old CA. A node removed
+			from the cluster mid-rotation leaves it with --forget-node NODE,
+			run on another node. --node-only
 			rotates this node alone, without the API server. See
 			docs/ca-rotation.md.
 		`),
@@ -74,6 +76,9 @@ func newCARotateCommand() *cobra.Command {
 
 			# Every stage of the etcd CA at once
 			sudo certctl ca rotate etcd-ca --all-stages --restart-control-plane
+
+			# A control-plane node removed mid-rotation: the others stop waiting for it
+			sudo certctl ca rotate ca --forget-node cp-3
 
 			# Where it is, what still uses the old CA, what to run next
 			sudo certctl ca status
@@ -95,9 +100,9 @@ func newCARotateCommand() *cobra.Command {
 	fs.StringVar(&o.To, "to", "", "run the stages up to this one: "+strings.Join(carotate.Stages, ", ")+" (needs --restart-control-plane)")
 	fs.BoolVar(&o.AllStages, "all-stages", false, "run every stage up to finish (--to finish)")
 	fs.BoolVar(&o.Abort, "abort", false, "go back one stage towards the old CA")
-	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid")
-	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted")
-	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue; finish waits that long")
+	fs.BoolVar(&o.Force, "force", false, "finish although a certificate on disk is still from the old CA, or sa tokens of the old key may be valid; with --forget-node, forget a node that still has a Node object")
+	fs.BoolVar(&o.Restarted, "restarted", false, "the components the last stage named were restarted (sa at reissue: records when, which finish waits --max-token-lifetime from, and stops)")
+	fs.DurationVar(&o.MaxTokenLifetime, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue; finish waits that long")
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
@@ -107,13 +112,14 @@ func newCARotateCommand() *cobra.Command {
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
+	fs.StringVar(&o.clusterOpt.ForgetNode, "forget-node", "", "remove this node, gone from the cluster mid-rotation, from the rotation's cluster record, and do nothing else (refused while it has a Node object, unless --force)")
 	addLockFlag(fs, &o.LockTimeout)
 	return c
 }
 
 func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if o.nodeOnly {
-		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle"} {
+		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle", "forget-node"} {
 			if cmd.Flags().Changed(f) {
 				return fmt.Errorf("--%s is for the cluster-wide rotation, which --node-only turns off: drop one of them", f)
 			}
@@ -177,7 +183,7 @@ func newCAStatusCommand() *cobra.Command {
 		},
 	}
 	report.addTo(c.Flags(), "")
-	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after reissue")
+	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue")
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
 	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)

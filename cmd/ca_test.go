@@ -161,3 +161,25 @@ func TestUnknownNameBeforeSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestCARotateForgetNodeFlag: --forget-node reaches the rotation, which
+// refuses it with a stage's flag, and --node-only, which has no cluster
+// record to forget a node in.
+func TestCARotateForgetNodeFlag(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--abort"}, "--forget-node removes a node from the rotation's cluster record and makes no stage: drop --abort"},
+		{[]string{"--node-only"}, "--forget-node is for the cluster-wide rotation, which --node-only turns off"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append([]string{"ca", "rotate", "ca", "--forget-node", "node-3", "--node-name", "node-1", "--cert-dir", n.CertDir(), "--kubeconfig-dir", n.Dir}, tc.args...)
+			_, _, err := execute(t, args...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}

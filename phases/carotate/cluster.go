@@ -47,6 +47,11 @@ type ClusterOptions struct {
 	// to read them (the kubelet updates projected volumes within about a
 	// minute); DefaultRootCASettle when zero, none when negative.
 	RootCASettle time.Duration
+	// ForgetNode, when set, removes that node's entry from the cluster
+	// record and does nothing else (forget): the way out for a
+	// control-plane node removed mid-rotation. Options.Force forgets it
+	// although it has a Node object.
+	ForgetNode string
 	// Served returns the chain an endpoint serves (staticpods.Served
 	// when nil).
 	Served func(ctx context.Context, addr string) ([]*x509.Certificate, error)
@@ -311,7 +316,7 @@ func (s store) withNode(cur *ClusterRecord, node string, rec *Record, e NodeStag
 			return cur, nil // not this rotation's record: nothing of ours in it
 		}
 		if cur.active() {
-			return nil, fmt.Errorf("%w: %s is the record of another rotation of %s (new CA sha256 %s), in progress on %s: this node's new CA is sha256 %s", errRefused, s.what(), s.name, short([]string{cur.ID}), strings.Join(cur.names(), ", "), short([]string{rec.NewCA}))
+			return nil, fmt.Errorf("%w: %s is the record of another rotation of %s (new CA sha256 %s), in progress on %s: this node's new CA is sha256 %s (a node of it removed from the cluster leaves it with `certctl ca rotate %s --forget-node NAME`)", errRefused, s.what(), s.name, short([]string{cur.ID}), strings.Join(cur.names(), ", "), short([]string{rec.NewCA}), s.name)
 		}
 		cur = nil
 	}

@@ -85,3 +85,32 @@ func TestAbortRefusedOnceANodeFinished(t *testing.T) {
 		})
 	}
 }
+
+// TestAbortFromReissueAdvice: once every node re-issued, the Secret is
+// deleted; an --abort from reissue on one node writes it again with a new
+// certificate key. It said "on each other control-plane node run ...
+// --certificate-key": the other nodes of the rotation hold the new CA,
+// need no key, and the key they joined with no longer opens the Secret.
+func TestAbortFromReissueAdvice(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+	const ca = "etcd-ca"
+	key := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))[1]
+	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = key })
+	b.try(t, ca, nil) // records cp-2's restarts
+	a.rotate(t, ca, nil)
+	b.rotate(t, ca, nil)
+	out := a.rotate(t, ca, func(o *Options, c *ClusterOptions) { o.Abort = true })
+	if strings.Contains(out, "On each other control-plane node") {
+		t.Errorf("the abort from reissue tells the other nodes to join again:\n%s", out)
+	}
+	if want := "Node cp-2 in the rotation holds the new CA already and needs no key"; !strings.Contains(out, want) {
+		t.Errorf("the abort from reissue says:\n%s\nwant %q", out, want)
+	}
+	// And they need none: cp-2 goes on without it.
+	b.rotate(t, ca, func(o *Options, c *ClusterOptions) { o.Abort = true })
+	if got := clusterRecord(t, cs, ca).Nodes["cp-2"]; got.Stage != StageTrust || !got.Aborting {
+		t.Fatalf("cp-2 after its abort: %+v", got)
+	}
+}

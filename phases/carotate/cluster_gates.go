@@ -30,7 +30,7 @@ func (r *run) newFromCluster(ctx context.Context) (bool, error) {
 	}
 	cur := cl.cur
 	if mine, ok := cur.Nodes[cl.o.NodeName]; ok && mine.Stage == StageFinished {
-		return false, fmt.Errorf("node %s finished the rotation of %s in %s, which is still in progress on other nodes: a new rotation starts once every node finished it (certctl ca status says where each is); nothing was changed", cl.o.NodeName, r.k.name, cl.st.what())
+		return false, fmt.Errorf("node %s finished the rotation of %s in %s, which is still in progress on other nodes: a new rotation starts once every node finished it (certctl ca status says where each is; a node removed from the cluster leaves it with `certctl ca rotate %s --forget-node NAME`); nothing was changed", cl.o.NodeName, r.k.name, cl.st.what(), r.k.name)
 	}
 	if cur.ID == r.m.old.id() {
 		return false, r.signsWithNew()
@@ -190,7 +190,8 @@ func (r *run) behind(ctx context.Context, stage, what, run string) error {
 	if err != nil {
 		return fmt.Errorf("list the control-plane Nodes (label %s) from the API server %s: %w", clusterview.ControlPlaneLabel, cl.st.server, err)
 	}
-	late := cl.cur.late(stage, mapped(nodes.Items, nodeName), cl.o.NodeName)
+	cpNodes := mapped(nodes.Items, nodeName)
+	late := cl.cur.late(stage, cpNodes, cl.o.NodeName)
 	if len(late) == 0 {
 		return nil
 	}
@@ -198,6 +199,7 @@ func (r *run) behind(ctx context.Context, stage, what, run string) error {
 	if stage == StageReissue {
 		force = "; --force finishes anyway"
 	}
+	force += cl.cur.goneHint(cpNodes, cl.o.NodeName)
 	return fmt.Errorf("%s of %s on node %s refused: every node must %s first, and %s: run `%s` there (or restart its components and run it with --restarted), then run this again%s", r.step, r.k.name, cl.o.NodeName, what, strings.Join(late, ", "), run, force)
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/pki"
@@ -78,7 +81,11 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 		if rec == nil {
 			continue
 		}
-		states[i].Cluster = rec.status(st.what(), cpNodes)
+		gone, err := goneNodes(ctx, client, rec, cpNodes)
+		if err != nil {
+			return fmt.Sprintf("read the Nodes from the API server %s: %v", server, oneLine(err))
+		}
+		states[i].Cluster = rec.status(st.what(), cpNodes, gone)
 		if states[i].CA == pki.SAName && states[i].Stage == StageReissue && rec.ID == states[i].NewCA {
 			if at, _ := rec.lastReissue(); at != nil {
 				o.waitForTokens(&states[i], *at)
@@ -102,7 +109,7 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 func nodeName(n corev1.Node) string { return n.Name }
 
 // status is the record per node, with each node's next command.
-func (c *ClusterRecord) status(object string, cpNodes []string) *ClusterStatus {
+func (c *ClusterRecord) status(object string, cpNodes, gone []string) *ClusterStatus {
 	out := &ClusterStatus{Object: object, ID: c.ID, Nodes: []NodeStatus{}}
 	cmd := "certctl ca rotate " + c.CA
 	all := func(stage string) bool { return len(c.late(stage, cpNodes)) == 0 }
@@ -127,6 +134,9 @@ func (c *ClusterRecord) status(object string, cpNodes []string) *ClusterStatus {
 			s.Next = cmd + " (stage finish)"
 		default:
 			s.Next = "wait: every node must be at reissue before finish"
+		}
+		if n.Stage != StageFinished && slices.Contains(gone, name) {
+			s.Next = fmt.Sprintf("it has no Node object: if it was removed from the cluster, run %s --forget-node %s on another control-plane node; if not, %s", cmd, name, s.Next)
 		}
 		out.Nodes = append(out.Nodes, s)
 	}
@@ -162,4 +172,26 @@ func (r StatusReport) printCluster(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// goneNodes lists the nodes of c that have no Node object (of those that
+// are no control-plane Node, cpNodes): removed from the cluster, whose
+// entries only --forget-node takes out.
+func goneNodes(ctx context.Context, client kubernetes.Interface, c *ClusterRecord, cpNodes []string) ([]string, error) {
+	var gone []string
+	if len(cpNodes) == 0 {
+		return nil, nil // no control-plane Node at all: nothing to tell a removed node by
+	}
+	for _, name := range c.names() {
+		if slices.Contains(cpNodes, name) {
+			continue
+		}
+		_, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			gone = append(gone, name)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return gone, nil
 }

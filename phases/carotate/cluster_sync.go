@@ -223,7 +223,17 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 		fmt.Fprintf(o.Out, " given with --certificate-key\n")
 		keyHex = "KEY"
 	}
-	fmt.Fprintf(o.Out, "[ca-rotate] On each other control-plane node, one at a time, run: certctl ca rotate %s --certificate-key %s --restart-control-plane\n", k.name, keyHex)
+	others := slices.DeleteFunc(cur.names(), func(n string) bool { return n == cl.o.NodeName })
+	if len(others) == 0 {
+		fmt.Fprintf(o.Out, "[ca-rotate] On each other control-plane node, one at a time, run: certctl ca rotate %s --certificate-key %s --restart-control-plane\n", k.name, keyHex)
+		return nil
+	}
+	// Written again (after an --abort from reissue here, which took it
+	// back after every node had re-issued and it was deleted): the nodes
+	// of the rotation hold the new CA and need no key, an earlier key
+	// no longer opens it, and only a node that joins now needs this one.
+	fmt.Fprintf(o.Out, "[ca-rotate] %s in the rotation hold%s the new CA already and need%s no key: run their next stages as before. Only a control-plane node that joins the rotation now runs: certctl ca rotate %s --certificate-key %s --restart-control-plane (an earlier certificate key no longer opens the Secret)\n",
+		capitalize(nodesLine(others)), verbS(others), verbS(others), k.name, keyHex)
 	return nil
 }
 
@@ -334,4 +344,20 @@ func (o *Options) affected(k kind) (*staticpods.Set, []staticpods.Affected, erro
 		}
 	}
 	return set, set.Affected(slices.Compact(changed)), nil
+}
+
+// capitalize starts s with a capital letter, for the start of a sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// verbS is the "s" of a verb in the present whose subject is nodes.
+func verbS(nodes []string) string {
+	if len(nodes) == 1 {
+		return "s"
+	}
+	return ""
 }

@@ -30,6 +30,7 @@ func TestLostNewKeyAtReissueAborts(t *testing.T) {
 			f.rotate(t, name, nil)
 			f.now = f.now.Add(time.Minute)
 			f.rotate(t, name, nil)
+			restartsRecorded(t, f, name)
 			if err := os.Remove(p.Key); err != nil {
 				t.Fatal(err)
 			}

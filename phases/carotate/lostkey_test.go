@@ -56,6 +56,7 @@ func TestLostKeyOfTheDroppedCA(t *testing.T) {
 			f.rotate(t, name, nil)
 			f.now = f.now.Add(time.Minute)
 			f.rotate(t, name, nil)
+			restartsRecorded(t, f, name)
 			if err := os.Remove(p.OldKey); err != nil {
 				t.Fatal(err)
 			}

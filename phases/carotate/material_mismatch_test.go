@@ -104,6 +104,7 @@ func TestChangedCAFilesSayWhatRecovers(t *testing.T) {
 		f := newFixture(t)
 		f.rotate(t, pki.SAName, nil)
 		f.rotate(t, pki.SAName, nil)
+		restartsRecorded(t, f, pki.SAName)
 		p := k(t, pki.SAName).paths(f.node.CertDir())
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		pem, _ := pki.MarshalPrivateKey(key)

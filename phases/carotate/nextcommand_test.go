@@ -80,7 +80,7 @@ func TestNextOfSAAtReissue(t *testing.T) {
 // command that goes on with the abort, not only the one that re-issues.
 func TestClusterNextAfterAbortFromReissue(t *testing.T) {
 	c := &ClusterRecord{CA: pki.EtcdCAName, Nodes: map[string]NodeStage{"cp-1": {Stage: StageTrust, Aborting: true}}}
-	got := c.status("ConfigMap", nil).Nodes[0].Next
+	got := c.status("ConfigMap", nil, nil).Nodes[0].Next
 	if !strings.Contains(got, "certctl ca rotate etcd-ca --abort --restarted") {
 		t.Errorf("cluster status of a node aborting from reissue, restarts owed: NEXT %q; want certctl ca rotate etcd-ca --abort --restarted", got)
 	}

@@ -84,7 +84,11 @@ func TestRefusedStageChangesNothing(t *testing.T) {
 				o.NewCAKey = filepath.Join(f.node.CertDir(), "etcd", "ca.key")
 			}, want: []string{"current etcd-ca CA"}},
 		{name: "sa finish before the tokens expire", ca: "sa",
-			before: func(t *testing.T, f *fixture) { f.rotate(t, "sa", nil); f.rotate(t, "sa", nil) },
+			before: func(t *testing.T, f *fixture) {
+				f.rotate(t, "sa", nil)
+				f.rotate(t, "sa", nil)
+				restartsRecorded(t, f, "sa")
+			},
 			change: func(t *testing.T, f *fixture, o *Options) {}, want: []string{"--force", "valid until"}},
 		{name: "finish with a leaf of the old CA", ca: "front-proxy-ca",
 			before: func(t *testing.T, f *fixture) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/txn"
@@ -15,7 +16,8 @@ import (
 // before the next one: a stage that drops trust in a CA, or signs with the
 // new one, is safe only once every component trusts what the stage before
 // put in place. With Restart it restarts them now (a restart a killed run
-// owes included); with Restarted the user says they did; otherwise the
+// owes included); with Restarted the user says they did (recorded, with
+// its time, at reissue of sa: restartedAt); otherwise the
 // next stage is refused, also in a dry run. --abort is not refused when it
 // goes back to what the components still read: from reissue, or from a
 // trust they may not have restarted for. After an --abort from reissue it
@@ -31,6 +33,13 @@ func (o *Options) restartsDone(ctx context.Context, k kind, p paths, rec *Record
 		return nil
 	case o.Restart:
 		return o.restart(ctx, k, p, rec)
+	case o.Restarted && k.sa && rec.Stage == StageReissue && !rec.Aborting && o.DryRun:
+		*rec = restartedAt(*rec, o.Now())
+		return nil
+	case o.Restarted && k.sa && rec.Stage == StageReissue && !rec.Aborting:
+		// Kept in the record: the time the new key signs from, which
+		// finish counts from, must not move with each call.
+		return o.markRestarted(p, rec, o.Now())
 	case o.Restarted:
 		return nil
 	}
@@ -110,6 +119,10 @@ func (o *Options) afterStage(ctx context.Context, k kind, p paths, r *run) (*Rec
 // in renew (renew.EtcdQuorum): a rotation of etcd-ca restarts every
 // node's member in turn.
 func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) error {
+	// The old key signs until its kube-apiserver stops, which this
+	// restart begins: from afterStage seconds after reissue, from a
+	// restart a killed run owed maybe hours later.
+	began := o.Now()
 	set, affected, err := o.affected(k)
 	if err != nil {
 		return err
@@ -131,14 +144,14 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait)}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
-	return o.markRestarted(p, rec)
+	return o.markRestarted(p, rec, began)
 }
 
 // markRestarted records that the components read the files of rec's
-// stage, so that the cluster record can say so to the other nodes.
-func (o *Options) markRestarted(p paths, rec *Record) error {
-	done := *rec
-	done.Restarted = true
+// stage, restarted at (or since) at, so that the cluster record can say so
+// to the other nodes.
+func (o *Options) markRestarted(p paths, rec *Record, at time.Time) error {
+	done := restartedAt(*rec, at)
 	f, err := recordFile(&done, p.Record)
 	if err != nil {
 		return err
@@ -148,4 +161,19 @@ func (o *Options) markRestarted(p paths, rec *Record) error {
 	}
 	*rec = done
 	return nil
+}
+
+// restartedAt is rec with its components restarted at now. At reissue
+// that is when the new CA (sa: key) started signing: kube-apiserver signs
+// service-account tokens with the old sa.key until it restarts, hours
+// after the reissue's write maybe, and finish of sa waits for those
+// tokens from then (readyToEnd), on every node (the cluster record's
+// reissuedAt).
+func restartedAt(rec Record, now time.Time) Record {
+	rec.Restarted = true
+	if rec.Stage == StageReissue && !rec.Aborting {
+		at := now.UTC()
+		rec.ReissuedAt = &at
+	}
+	return rec
 }

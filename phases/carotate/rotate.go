@@ -66,8 +66,8 @@ type Options struct {
 	// Restarted says the user restarted what the last stage asked for.
 	Restarted bool
 	// MaxTokenLifetime is the longest a service-account token lives:
-	// finish of sa waits that long after reissue. DefaultMaxTokenLifetime
-	// when zero.
+	// finish of sa waits that long after the restarts of reissue
+	// (restartedAt). DefaultMaxTokenLifetime when zero.
 	MaxTokenLifetime time.Duration
 	// Restart restarts the components after each stage, through their
 	// static pods in ManifestDir (manifests/staticpods).
@@ -196,7 +196,16 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 	if k.name == pki.EtcdCAName && o.ExternalEtcd {
 		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
 	}
+	if err := o.checkForget(); err != nil {
+		return nil, err
+	}
 	p := k.paths(o.CertDir)
+	if o.Cluster != nil && o.Cluster.ForgetNode != "" {
+		if o.cl, err = o.connect(ctx, k); err != nil {
+			return nil, err
+		}
+		return nil, o.forget(ctx, k)
+	}
 	if o.Cluster != nil {
 		if o.Cluster.CertificateKey, err = copycerts.KeyArg(o.Cluster.CertificateKey, o.Cluster.In); err != nil {
 			return nil, err
@@ -248,11 +257,15 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 		// settling them is all this call does, not a new rotation.
 		settle := !started && rec != nil && !rec.Active() && len(rec.Restart) > 0 && !rec.Restarted &&
 			o.To == "" && !o.Abort && (o.Restarted || o.Restart)
+		// --restarted records the restarts of sa's reissue now: finish
+		// waits for the tokens the old key signed until then.
+		tokenWait := !started && k.sa && o.Restarted && !o.Restart && !o.Abort && !o.Force && o.MaxTokenLifetime > 0 &&
+			rec != nil && rec.Stage == StageReissue && !rec.Aborting && len(rec.Restart) > 0 && !rec.Restarted
 		if err := o.restartsDone(ctx, k, p, rec); err != nil {
 			return rec, err
 		}
 		if settle && o.Restarted && !o.DryRun {
-			if err := o.markRestarted(p, rec); err != nil {
+			if err := o.markRestarted(p, rec, o.Now()); err != nil {
 				return rec, err
 			}
 		}
@@ -267,6 +280,15 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
 			}
 			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `%s`)\n", tag, k.name, rec.Stage, done, o.command(k))
+			return rec, nil
+		}
+		if tokenWait {
+			tag, done := "[ca-rotate]", "are recorded"
+			if o.DryRun {
+				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
+			}
+			fmt.Fprintf(o.Out, "%s %s: the restarts after stage reissue %s: the new key signs since %s, and tokens the old key signed until then may be valid until %s (--max-token-lifetime %s): run `%s` after that (stage finish)\n",
+				tag, k.name, done, rec.ReissuedAt.Format(time.RFC3339), rec.ReissuedAt.Add(o.MaxTokenLifetime).Format(time.RFC3339), o.MaxTokenLifetime, o.command(k))
 			return rec, nil
 		}
 		if !started && o.Restarted && !o.Abort && o.To == "" && !rec.Active() {

@@ -214,6 +214,7 @@ func TestRotateEveryStage(t *testing.T) {
 				}
 			}
 
+			restartsRecorded(t, f, name)
 			f.now = f.now.Add(2 * time.Hour) // sa: past the tokens' lifetime
 			rec = f.rotate(t, name, nil)
 			if rec.Stage != StageFinished {

@@ -194,7 +194,7 @@ func (r *run) readyToEnd(kept side, stage string) error {
 	if r.k.sa && stage == StageFinished {
 		if at, where := r.lastReissue(); at != nil {
 			if until := at.Add(r.o.MaxTokenLifetime); r.now.Before(until) {
-				return fmt.Errorf("tokens signed by the old service-account key may be valid until %s (reissue%s at %s plus --max-token-lifetime %s): finish after that, or with --force if no pod uses a token older than the reissue", until.Format(time.RFC3339), where, at.Format(time.RFC3339), r.o.MaxTokenLifetime)
+				return fmt.Errorf("tokens signed by the old service-account key may be valid until %s (the new key signs%s since %s, when the restarts after reissue began or were recorded, plus --max-token-lifetime %s): finish after that, or with --force if no pod uses a token older than that", until.Format(time.RFC3339), where, at.Format(time.RFC3339), r.o.MaxTokenLifetime)
 			}
 		}
 		return nil

@@ -109,18 +109,21 @@ func status(o StatusOptions) ([]State, error) {
 // the old key expire: reissued (the last reissue of a node of the
 // rotation) plus MaxTokenLifetime, as finish does (readyToEnd).
 func (o StatusOptions) waitForTokens(st *State, reissued time.Time) {
+	cmd := rotateCommand(st.CA, o.Rerun)
+	if len(st.Problems) == 0 && len(st.Restart) > 0 && !st.Restarted {
+		// kube-apiserver signs with the old key until it restarts:
+		// the wait starts when the restart is recorded (restartedAt).
+		st.Next = fmt.Sprintf("restart %s, then %s --restarted to record it; stage finish follows --max-token-lifetime %s later, once tokens of the old key expire (or %s --restart-control-plane, then the same wait)", strings.Join(st.Restart, ", "), cmd, o.MaxTokenLifetime, cmd)
+		return
+	}
 	until := reissued.Add(o.MaxTokenLifetime)
 	if !o.Now.Before(until) {
 		return
 	}
-	cmd, wait := rotateCommand(st.CA, o.Rerun), "after "+until.Format(time.RFC3339)+" (tokens of the old key expire)"
+	wait := "after " + until.Format(time.RFC3339) + " (tokens of the old key expire)"
 	switch {
 	case len(st.Problems) > 0:
 		// next's: the files first.
-	case len(st.Restart) > 0 && !st.Restarted:
-		// Finish is refused without --restarted while the
-		// restarts of reissue are owed.
-		st.Next = fmt.Sprintf("restart %s, then %s: %s --restarted (or %s --restart-control-plane)", strings.Join(st.Restart, ", "), wait, cmd, cmd)
 	default:
 		st.Next = wait + ": " + cmd
 	}

@@ -20,7 +20,9 @@ import (
 // every file of the refused node left as it was: a wrong --certificate-key on node 2 (the
 // Secret does not decrypt); reissue on node 1 while node 3, a control-plane Node of the
 // cluster, has not joined the rotation; finish on node 1 while node 2 is still at trust. Then
-// it checks that the ConfigMap kube-system/certctl-ca-rotation-ca says each node's stage.
+// it checks that the ConfigMap kube-system/certctl-ca-rotation-ca says each node's stage, and
+// that --forget-node takes node 3, removed from the cluster, out of it (refused while its Node
+// object exists; ca status names the command once it is gone).
 func TestRotateGatesOnThreeNodes(t *testing.T) {
 	h := testcluster.StartHA(t, testcluster.Options{Nodes: 3})
 	ctx := testCtx(t, 15*time.Minute)
@@ -124,6 +126,40 @@ func TestRotateGatesOnThreeNodes(t *testing.T) {
 	// The first reissue's apiserver serves the new CA: node 1's endpoint is in the record.
 	if !strings.Contains(cm.Data["rotation.json"], h.Node(1).Addr(testcluster.APIServer)) {
 		t.Errorf("the cluster record does not list node 1's kube-apiserver %s:\n%s", h.Node(1).Addr(testcluster.APIServer), cm.Data["rotation.json"])
+	}
+
+	// Node 3 is removed from the cluster at trust: --forget-node, run on node 1, takes it
+	// out of the record, once its Node object is gone, and changes nothing else.
+	certctl := func(c *testcluster.Cluster, args ...string) (string, error) {
+		args = append(args, "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(), "--manifest-dir", c.ManifestDir())
+		out, err := exec.CommandContext(ctx, signerCertctl(t), args...).CombinedOutput()
+		t.Logf("$ certctl %s\n%s", strings.Join(args, " "), out)
+		return string(out), err
+	}
+	before := nodeTree(t, h.Node(1))
+	if out, err := certctl(h.Node(1), "ca", "rotate", "ca", "--forget-node", "cp-3"); err == nil || !strings.Contains(out, "node cp-3 still has a control-plane Node object") {
+		t.Errorf("--forget-node cp-3 while its Node object exists: %v, want a refusal:\n%s", err, out)
+	}
+	if err := cs.CoreV1().Nodes().Delete(ctx, "cp-3", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := certctl(h.Node(1), "ca", "status"); err != nil || !strings.Contains(out, "certctl ca rotate ca --forget-node cp-3") {
+		t.Errorf("ca status on node 1, cp-3's Node object deleted: %v, want --forget-node cp-3:\n%s", err, out)
+	}
+	if out, err := certctl(h.Node(1), "ca", "rotate", "ca", "--forget-node", "cp-3"); err != nil || !strings.Contains(out, "removed node cp-3") {
+		t.Fatalf("--forget-node cp-3: %v\n%s", err, out)
+	}
+	treetest.AssertSame(t, before, nodeTree(t, h.Node(1)))
+	cm, err = cs.CoreV1().ConfigMaps("kube-system").Get(ctx, "certctl-ca-rotation-ca", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Nodes = nil
+	if err := json.Unmarshal([]byte(cm.Data["rotation.json"]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rec.Nodes["cp-3"]; ok || rec.Nodes["cp-1"].Stage != "reissue" || rec.Nodes["cp-2"].Stage != "trust" {
+		t.Errorf("the cluster record after --forget-node cp-3:\n%s", cm.Data["rotation.json"])
 	}
 }
 

@@ -31,11 +31,13 @@ func CADataProblem(file string, got []string, rec *Record, trust string, embedde
 	return msg
 }
 
-// Short abbreviates fingerprints for messages.
+// Short abbreviates fingerprints for messages: "b275b21dc923", a list
+// as "b275b21dc923, 0f1e2d3c4b5a" (Go's "[a b]" of a slice read as part
+// of the fingerprint).
 func Short(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = id[:min(len(id), 12)]
 	}
-	return "[" + strings.Join(out, " ") + "]"
+	return strings.Join(out, ", ")
 }

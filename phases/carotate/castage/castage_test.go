@@ -227,9 +227,9 @@ func TestCADataProblem(t *testing.T) {
 	}{
 		{"same", []string{old, nw}, trust, true, nil, nil},
 		{"no record", []string{old}, nil, true, nil, nil},
-		{"kubeadm's renewal", []string{old}, trust, true, []string{"admin.conf trusts [aaaaaaaaaaaa], stage trust says [aaaaaaaaaaaa bbbbbbbbbbbb]", "kubeadm certs renew", "`certctl renew admin.conf --cert-dir /p` writes the stage's CA data"}, nil},
-		{"another CA", []string{nw}, trust, true, []string{"trusts [bbbbbbbbbbbb]", "`certctl renew admin.conf --cert-dir /p`"}, []string{"kubeadm certs renew"}},
-		{"no embedded certificate", []string{old}, trust, false, []string{"trusts [aaaaaaaaaaaa]"}, []string{"certctl renew", "kubeadm certs renew"}},
+		{"kubeadm's renewal", []string{old}, trust, true, []string{"admin.conf trusts aaaaaaaaaaaa, stage trust says aaaaaaaaaaaa, bbbbbbbbbbbb", "kubeadm certs renew", "`certctl renew admin.conf --cert-dir /p` writes the stage's CA data"}, nil},
+		{"another CA", []string{nw}, trust, true, []string{"trusts bbbbbbbbbbbb", "`certctl renew admin.conf --cert-dir /p`"}, []string{"kubeadm certs renew"}},
+		{"no embedded certificate", []string{old}, trust, false, []string{"trusts aaaaaaaaaaaa"}, []string{"certctl renew", "kubeadm certs renew"}},
 	} {
 		msg := CADataProblem("admin.conf", tc.got, tc.rec, "/p/ca.crt", tc.embedded, "certctl renew admin.conf --cert-dir /p")
 		if (msg == "") != (len(tc.wants) == 0) {
@@ -264,6 +264,24 @@ func TestEnableCommand(t *testing.T) {
 	} {
 		if got := EnableCommand(tc.path, tc.certDir, tc.perSigner); got != tc.want {
 			t.Errorf("EnableCommand(%q, %q, %v) = %q, want %q", tc.path, tc.certDir, tc.perSigner, got, tc.want)
+		}
+	}
+}
+
+// TestShort: fingerprints print as themselves, a list as "a, b": Go's
+// "[a b]" of a slice read as part of the fingerprint ("sha256 [b275b21dc923]").
+func TestShort(t *testing.T) {
+	for _, tc := range []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"b275b21dc923aaaaaaaa"}, "b275b21dc923"},
+		{[]string{"b275b21dc923aaaaaaaa", "0f1e2d3c4b5abbbb"}, "b275b21dc923, 0f1e2d3c4b5a"},
+		{[]string{"abc"}, "abc"},
+		{nil, ""},
+	} {
+		if got := Short(tc.ids); got != tc.want {
+			t.Errorf("Short(%q) = %q, want %q", tc.ids, got, tc.want)
 		}
 	}
 }

@@ -43,7 +43,9 @@ type Record struct {
 	NewCA string `json:"newCA"`
 	// History has one line per stage reached, with its time.
 	History []Step `json:"history"`
-	// ReissuedAt is when the new CA (or sa key) started signing: for sa,
+	// ReissuedAt is when the new CA (or sa key) started signing: written
+	// by reissue, and again when the restarts after it are recorded (the
+	// components sign with the old key until they restart). For sa,
 	// tokens signed by the old key may be used until ReissuedAt plus their
 	// lifetime.
 	ReissuedAt *time.Time `json:"reissuedAt,omitempty"`

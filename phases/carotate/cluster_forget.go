@@ -1,0 +1,146 @@
+package carotate
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/phases/clusterview"
+)
+
+// checkForget refuses the options that --forget-node does not go with:
+// it changes the cluster record alone, no stage, no file of this node.
+func (o *Options) checkForget() error {
+	if o.Cluster == nil || o.Cluster.ForgetNode == "" {
+		return nil
+	}
+	var with []string
+	for flag, set := range map[string]bool{"--abort": o.Abort, "--to/--all-stages": o.To != "" || o.AllStages, "--restarted": o.Restarted,
+		"--restart-control-plane": o.Restart, "--new-ca-cert/--new-ca-key": o.NewCACert != "" || o.NewCAKey != "", "--certificate-key": o.Cluster.CertificateKey != ""} {
+		if set {
+			with = append(with, flag)
+		}
+	}
+	if len(with) > 0 {
+		slices.Sort(with)
+		return fmt.Errorf("--forget-node removes a node from the rotation's cluster record and makes no stage: drop %s", strings.Join(with, ", "))
+	}
+	return nil
+}
+
+// forget removes the entry of node ClusterOptions.ForgetNode from the
+// cluster record of k, for a control-plane node removed mid-rotation: its
+// entry stays at trust or reissue, the gates wait for it, and every later
+// rotation is refused. Refused for this node (--abort takes it out), and
+// while the node has a Node object, which a node still in the cluster has
+// (Force overrides: a Node object left behind); nothing else changes.
+// A node that comes back writes its entry again with its next stage.
+func (o *Options) forget(ctx context.Context, k kind) error {
+	cl, node := o.cl, o.Cluster.ForgetNode
+	cmd := o.command(k)
+	if node == cl.o.NodeName {
+		return fmt.Errorf("--forget-node %s is this node: take it out of the rotation with `%s --abort` (twice from reissue), or run --forget-node on another control-plane node; nothing was changed", node, cmd)
+	}
+	cur, _, err := cl.st.get(ctx)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		return fmt.Errorf("there is no cluster record %s: no rotation of %s keeps node %s; nothing was changed", cl.st.what(), k.name, node)
+	}
+	was, ok := cur.Nodes[node]
+	if !ok {
+		return fmt.Errorf("node %s is not in the cluster record %s, which holds %s: nothing to forget; nothing was changed", node, cl.st.what(), nodesLine(cur.names()))
+	}
+	if !o.Force {
+		if err := cl.nodeGone(ctx, node); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
+		return nil
+	}
+	err = cl.st.update(ctx, nil, func(cur *ClusterRecord) (*ClusterRecord, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("%w: %s was deleted meanwhile: nothing to forget", errRefused, cl.st.what())
+		}
+		if _, ok := cur.Nodes[node]; !ok {
+			return cur, nil // another call forgot it meanwhile
+		}
+		next := *cur
+		next.Nodes = maps.Clone(cur.Nodes)
+		delete(next.Nodes, node)
+		if len(next.Nodes) == 0 {
+			return nil, nil
+		}
+		return &next, nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
+	}
+	left := "no node is left in it: deleted it"
+	if rest := slices.DeleteFunc(cur.names(), func(n string) bool { return n == node }); len(rest) > 0 {
+		left = "the stages of " + nodesLine(rest) + " no longer wait for it"
+	}
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %s. A replacement control-plane node joins with `certctl ca rotate %s --certificate-key KEY` while a node is at trust; should %s come back, its next `certctl ca rotate %s` writes its entry again\n",
+		k.name, node, was.describe(), cl.st.what(), left, k.name, node, k.name)
+	// The Secret goes once no node of the rotation needs the new CA
+	// from it, as put does: the forgotten node may have been the last.
+	if after, _, err := cl.st.get(ctx); err != nil {
+		return err
+	} else if after == nil || after.ID == cur.ID && reachedBy(after, StageReissue) == len(after.Nodes) {
+		if deleted, err := cl.st.deleteSecret(ctx); err != nil {
+			return err
+		} else if deleted {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node left in the rotation needs the new CA from %s: deleted it\n", k.name, cl.st.secretWhat())
+		}
+	}
+	return nil
+}
+
+// nodeGone refuses while node has a Node object: a node still in the
+// cluster, whose entry the gates must keep waiting for.
+func (cl *clusterState) nodeGone(ctx context.Context, node string) error {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	n, err := cl.st.client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read Node %s from the API server %s: %w; nothing was changed", node, cl.st.server, err)
+	}
+	role := ""
+	if _, ok := n.Labels[clusterview.ControlPlaneLabel]; ok {
+		role = " control-plane"
+	}
+	return fmt.Errorf("node %s still has a%s Node object: if it is gone for good, remove it from the cluster first (kubectl delete node %s), or pass --force to forget it anyway; while it is in the cluster, run `certctl ca rotate %s` there instead; nothing was changed", node, role, node, cl.st.name)
+}
+
+// goneHint says, of the nodes of c that have no control-plane Node
+// (cpNodes), how to take them out of the rotation; "" when none.
+func (c *ClusterRecord) goneHint(cpNodes []string, except string) string {
+	var gone []string
+	if len(cpNodes) == 0 {
+		return "" // no control-plane Node at all: nothing to tell a removed node by
+	}
+	for _, name := range c.names() {
+		if name != except && c.Nodes[name].Stage != StageFinished && !slices.Contains(cpNodes, name) {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) == 0 {
+		return ""
+	}
+	has := " has"
+	if len(gone) > 1 {
+		has = " have"
+	}
+	return fmt.Sprintf("; %s%s no control-plane Node object: one removed from the cluster leaves the rotation with `certctl ca rotate %s --forget-node NAME`", nodesLine(gone), has, c.CA)
+}

@@ -1,0 +1,134 @@
+package carotate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// TestForgetNode: a control-plane node removed mid-rotation stays at
+// trust in the cluster record, and reissue waited for it for good (and
+// every later rotation was refused) until someone edited the ConfigMap.
+// The refusal and ca status now point to --forget-node, which removes its
+// entry and nothing else, once the node has no Node object (or with
+// --force); never this node's own.
+func TestForgetNode(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	c := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-3", cs: cs}
+	const ca = "front-proxy-ca"
+	cp1 := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-1", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
+	if _, err := cs.CoreV1().Nodes().Create(ctx, cp1, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	key := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))[1]
+	c.rotate(t, ca, func(o *Options, cc *ClusterOptions) { cc.CertificateKey = key })
+	// cp-3 is removed from the cluster before it restarted.
+	a.refused(t, ca, nil, "node cp-3 is at stage trust", "node cp-3 has no control-plane Node object", "certctl ca rotate front-proxy-ca --forget-node NAME")
+
+	forget := func(node string, force bool) func(o *Options, cc *ClusterOptions) {
+		return func(o *Options, cc *ClusterOptions) { o.Restarted, o.Force, cc.ForgetNode = false, force, node }
+	}
+	cm := func() string {
+		got, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, ClusterPrefix+ca, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.ResourceVersion + got.Data[recordKey]
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-3", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
+	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := cm()
+	for _, tt := range []struct {
+		name   string
+		change func(o *Options, cc *ClusterOptions)
+		want   []string
+	}{
+		{"a Node object", forget("cp-3", false), []string{"node cp-3 still has a control-plane Node object", "kubectl delete node cp-3", "--force", "nothing was changed"}},
+		{"this node", forget("cp-1", true), []string{"--forget-node cp-1 is this node", "--abort", "nothing was changed"}},
+		{"not in the record", forget("cp-9", true), []string{"node cp-9 is not in the cluster record", "nodes cp-1, cp-3", "nothing was changed"}},
+		{"with a stage's flag", func(o *Options, cc *ClusterOptions) { forget("cp-3", false)(o, cc); o.Abort = true }, []string{"--forget-node", "drop --abort"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a.refused(t, ca, tt.change, tt.want...)
+			if got := cm(); got != before {
+				t.Errorf("the cluster record changed:\n%s\nwant\n%s", got, before)
+			}
+		})
+	}
+
+	if err := cs.CoreV1().Nodes().Delete(ctx, "cp-3", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	report, err := Status(ctx, StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now,
+		Connect: func() (kubernetes.Interface, string, error) { return cs, "test", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range report.CAs {
+		if st.CA != ca || st.Cluster == nil {
+			continue
+		}
+		for _, n := range st.Cluster.Nodes {
+			if hint := strings.Contains(n.Next, "--forget-node"); hint != (n.Name == "cp-3") {
+				t.Errorf("ca status's NEXT of %s: %q; want --forget-node for cp-3 alone, which has no Node object", n.Name, n.Next)
+			}
+		}
+	}
+
+	entry := clusterRecord(t, cs, ca).Nodes["cp-1"]
+	snap := snapshotNode(t, a.node.Dir)
+	out := a.rotate(t, ca, forget("cp-3", false))
+	if !strings.Contains(out, "removed node cp-3 (at stage trust, its components not restarted since)") {
+		t.Errorf("--forget-node says %q", out)
+	}
+	rec := clusterRecord(t, cs, ca)
+	if _, ok := rec.Nodes["cp-3"]; ok || len(rec.Nodes) != 1 || !sameEntry(rec.Nodes["cp-1"], entry) {
+		t.Fatalf("the cluster record after --forget-node cp-3: %+v, want cp-1's entry alone, unchanged", rec.Nodes)
+	}
+	snapshotAfter := snapshotNode(t, a.node.Dir)
+	for path, v := range snap {
+		if snapshotAfter[path] != v {
+			t.Errorf("--forget-node changed %s", path)
+		}
+	}
+	// The rotation goes on without it.
+	a.rotate(t, ca, nil)
+	if got := clusterRecord(t, cs, ca).Nodes["cp-1"].Stage; got != StageReissue {
+		t.Fatalf("reissue after --forget-node left cp-1 at stage %s", got)
+	}
+}
+
+// TestForgetNodeForce: --force forgets a node whose Node object is left
+// behind.
+func TestForgetNodeForce(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	c := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-3", cs: cs}
+	const ca = "etcd-ca"
+	key := keyLine.FindStringSubmatch(a.rotate(t, ca, nil))[1]
+	c.rotate(t, ca, func(o *Options, cc *ClusterOptions) { cc.CertificateKey = key })
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "cp-3"}}
+	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := a.rotate(t, ca, func(o *Options, cc *ClusterOptions) {
+		o.Restarted, o.Force, o.DryRun, cc.ForgetNode = false, true, true, "cp-3"
+	})
+	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 2 || !strings.Contains(out, "[dry-run] etcd-ca: would remove node cp-3") {
+		t.Fatalf("--forget-node cp-3 --dry-run: the cluster record holds %v after it, and it says:\n%s", rec.names(), out)
+	}
+	a.rotate(t, ca, func(o *Options, cc *ClusterOptions) { o.Restarted, o.Force, cc.ForgetNode = false, true, "cp-3" })
+	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 1 || rec.Nodes["cp-1"].Stage != StageTrust {
+		t.Fatalf("the cluster record after --forget-node cp-3 --force: %+v", rec.Nodes)
+	}
+}
