@@ -1,6 +1,8 @@
 package renewal
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,5 +74,41 @@ func TestPlaceRefusesAnotherClustersContext(t *testing.T) {
 				t.Errorf("Place into %s: %v", p, err)
 			}
 		})
+	}
+}
+
+// TestPlaceFirstInstallationWithoutServer: a first installation takes
+// every field but the credentials from the kubeconfig of the CSR folder
+// (base); one whose cluster has no server was refused naming the target,
+// not base, which lacks it, and without saying what to do. The refusal
+// names base and the kubectl command that sets the server.
+func TestPlaceFirstInstallationWithoutServer(t *testing.T) {
+	n := newNode(t, nil)
+	p := n.path("admin.conf")
+	base := filepath.Join(t.TempDir(), "admin.conf")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(base, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pkitest.EditKubeconfig(t, base, func(cfg *clientcmdapi.Config) {
+		for _, c := range cfg.Clusters {
+			c.Server = ""
+		}
+	})
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	certPEM := read(t, n.path("pki/apiserver-kubelet-client.crt"))
+	keyPEM := read(t, n.path("pki/apiserver-kubelet-client.key"))
+	_, err = n.targets(t, "admin.conf")[0].Place(n.certDir(), n.Dir, certPEM, keyPEM, pki.EncodeCert(n.cert(t, "ca")), base)
+	want := "kubeconfig " + base + `: its cluster "kubernetes" has no server: set the API server's address with ` + "`kubectl --kubeconfig " + base + " config set-cluster kubernetes --server https://ADDRESS:PORT`"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Place from %s, whose cluster has no server: %v, want a refusal containing %q", base, err, want)
+	}
+	if _, err := os.Lstat(p); err == nil {
+		t.Errorf("%s was written", p)
 	}
 }

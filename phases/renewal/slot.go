@@ -313,16 +313,18 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	path := s.path
 	cfg, err := kubeconfig.Load(path)
 	first := errors.Is(err, fs.ErrNotExist)
+	from := path // the kubeconfig the fields come from
 	if first {
 		cfg, err = kubeconfig.Load(base)
+		from = base
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot install into %s: %w", path, err)
 	}
-	_, cluster, userName, user, err := kubeconfig.Current(cfg)
+	clusterName, cluster, userName, user, err := kubeconfig.Current(cfg)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, path, err)
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: %w", path, from, err)
 	case kubeconfig.OtherCredentials(user) != "":
 		fix := kubeconfig.SwitchBack(path, cfg)
 		if fix == "" {
@@ -332,7 +334,7 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case user.ClientCertificate != "" || user.ClientKey != "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: user %q refers to certificate files (client-certificate, client-key): %w", path, path, userName, ErrNamesFiles)
 	case cluster.Server == "":
-		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster has no server", path, path)
+		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster %q has no server: set the API server's address with `kubectl --kubeconfig %s config set-cluster %s --server https://ADDRESS:PORT`, then run certctl again", path, from, clusterName, pki.ShellQuote(from), pki.ShellQuote(clusterName))
 	}
 	if !first {
 		if err := switchedAway(path, cfg, user, certPEM, caPEM); err != nil {
