@@ -338,8 +338,9 @@ func (r *run) settle(err error) error {
 	if !errors.Is(err, errAlreadyInstalled) {
 		return err
 	}
-	if r.incomplete != nil {
-		return r.notIssued(nil)
+	if inc := r.incomplete; inc != nil {
+		// Not notIssued's "renewed X": this run renewed nothing.
+		return &exitcode.Error{Code: exitcode.NotAllIssued, Err: fmt.Errorf("another certctl run installed %s while this one waited for the lock, but %s not issued: %w", strings.Join(inc.Obtained, ", "), strings.Join(inc.Names(), ", "), inc)}
 	}
 	r.summary.nothingToDo = true
 	if r.o.Threshold {
