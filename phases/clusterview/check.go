@@ -84,16 +84,18 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		o.EtcdEndpoints = []string{DefaultEtcdEndpoint}
 	}
 	st := pki.Store{Dir: o.CertDir}
-	cas := map[string]*x509.Certificate{}
+	// Each CA file's certificates: during a CA rotation it holds two
+	// (docs/ca-rotation.md), and clients trust both.
+	cas := map[string][]*x509.Certificate{}
 	var caErrs []string
 	inv := pki.Kubeadm()
 	for _, name := range []string{pki.CAName, pki.EtcdCAName} {
-		cert, err := readCert(st.CertPath(inv.BaseName(name)))
+		certs, err := readCerts(st.CertPath(inv.BaseName(name)))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
 			continue
 		}
-		cas[name] = cert
+		cas[name] = certs
 	}
 	if len(cas) == 0 {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
@@ -122,7 +124,17 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
+		members, from, err := memberList(ctx, ca[0], etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
+		// During a rotation the etcd members may all serve the other CA's
+		// certificates, which clients trust too: ask again trusting it.
+		// A failed verification is quick: no second timeout.
+		var verify *tls.CertificateVerificationError
+		for _, other := range ca[1:] {
+			if !errors.As(err, &verify) {
+				break
+			}
+			members, from, err = memberList(ctx, other, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
+		}
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -227,7 +239,7 @@ func (c *cluster) etcdCandidates(extra []string) []string {
 // checker checks endpoints; its fields are read-only once checks start.
 type checker struct {
 	o          Options
-	cas        map[string]*x509.Certificate
+	cas        map[string][]*x509.Certificate // each CA file's certificates
 	etcdClient *tls.Certificate
 	wantNames  []string // what every kube-apiserver certificate must be valid for
 }
@@ -267,9 +279,9 @@ func (ck *checker) check(ctx context.Context, ep *Endpoint) {
 	if err := policy.Key("the key of the certificate served at "+ep.Address, cert.PublicKey, false); err != nil {
 		ep.add(expiration.WeakKey, "%v: renew it with a new key on that node", err)
 	}
-	if ca := ck.cas[ep.CAName]; ca == nil {
+	if cas := ck.cas[ep.CAName]; cas == nil {
 		ep.add(expiration.CAMissing, "cannot check the certificate %s serves at %s: the local %s is missing or unreadable", ep.Component, ep.Address, ep.CAName)
-	} else if pki.VerifySignedBy(cert, chain[1:], ca, ck.o.Now) != nil {
+	} else if !slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return pki.VerifySignedBy(cert, chain[1:], ca, ck.o.Now) == nil }) {
 		ep.add(expiration.NotSignedByCA, "%s at %s serves a certificate (issuer %q, serial %s) that the local %s did not sign: clients that trust the cluster's CA reject it; check that node's certificate folder and CAs", ep.Component, ep.Address, ep.Issuer, ep.Serial, ep.CAName)
 	} else {
 		ep.SignedByCA = true
@@ -318,6 +330,15 @@ func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
 }
 
 func readCert(path string) (*x509.Certificate, error) {
+	certs, err := readCerts(path)
+	if err != nil {
+		return nil, err
+	}
+	return certs[0], nil
+}
+
+// readCerts reads every certificate of path, at least one.
+func readCerts(path string) ([]*x509.Certificate, error) {
 	data, err := pki.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -326,7 +347,7 @@ func readCert(path string) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return certs[0], nil
+	return certs, nil
 }
 
 // etcdClientCert is the node's etcd client certificate for the member

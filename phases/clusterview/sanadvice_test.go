@@ -23,7 +23,7 @@ func TestSANMismatchSaysWhatToDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck := &checker{o: Options{Now: now}, cas: map[string]*x509.Certificate{pki.CAName: ca, pki.EtcdCAName: etcdCA}, etcdClient: &client}
+	ck := &checker{o: Options{Now: now}, cas: map[string][]*x509.Certificate{pki.CAName: {ca}, pki.EtcdCAName: {etcdCA}}, etcdClient: &client}
 	// Served at 127.0.0.2, which none of these certificates is valid for.
 	for _, tc := range []struct{ component, cert, want string }{
 		{APIServer, "apiserver", "add them to apiServer.certSANs in its kubeadm configuration and run `certctl renew apiserver --update-sans --config FILE`"},

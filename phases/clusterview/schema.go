@@ -42,8 +42,8 @@ const (
 	SANMismatch expiration.ProblemType = "san-mismatch"
 	// NotYetValid: the served certificate's NotBefore is after CheckedAt:
 	// clients reject it until then (a clock ahead on the node that issued
-	// it, or behind on this host).
-	NotYetValid expiration.ProblemType = "not-yet-valid"
+	// it, or behind on this host); the node view's type.
+	NotYetValid = expiration.NotYetValid
 	// DiffersFromDisk: an endpoint of this host (at one of its own
 	// addresses) serves another certificate than the file in --cert-dir:
 	// the component was not restarted since the file was renewed (or the

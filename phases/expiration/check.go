@@ -456,13 +456,17 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 	}
 }
 
-// setCert sets the row's expiry from cert and reports a key weaker than the
-// issuance policy allows (issue 13, defect 4).
+// setCert sets the row's expiry from cert and reports a certificate not
+// valid yet (a clock ahead where it was made, or behind here) and a key
+// weaker than the issuance policy allows (issue 13, defect 4).
 func (c *checker) setCert(row *Certificate, cert *x509.Certificate) {
 	exp := cert.NotAfter.UTC()
 	row.ExpirationDate, row.cert = &exp, cert
 	row.ResidualTimeSeconds = int64(exp.Sub(c.o.Now) / time.Second)
 	row.ExpiringSoon = exp.Sub(c.o.Now) < c.o.WarnWithin || !exp.After(c.o.Now)
+	if from := cert.NotBefore.UTC(); c.o.Now.Before(from) {
+		row.add(NotYetValid, "%s is valid only from %s, %v after this host's clock: every client rejects it until then; check this host's clock (timedatectl): if it is right, the certificate was made on a host whose clock is ahead: fix that clock and make it again", row.File, from.Format(time.RFC3339), from.Sub(c.o.Now).Round(time.Second))
+	}
 	if err := policy.Key("the key of "+row.File, cert.PublicKey, false); err != nil {
 		todo := fmt.Sprintf("renew %s with a new key (certctl renew %s, without --reuse-key)", row.Name, row.Name)
 		if row.CAName == "" {

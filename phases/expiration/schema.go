@@ -181,4 +181,8 @@ const (
 	// certificate-authority-data is not the CAs of the stage (`kubeadm
 	// certs renew` writes the first CA alone).
 	RotationCAData ProblemType = "rotation-ca-data"
+	// NotYetValid: the certificate's NotBefore is after CheckedAt: every
+	// client rejects it until then (made on a host whose clock is ahead,
+	// or this host's clock is behind).
+	NotYetValid ProblemType = "not-yet-valid"
 )
