@@ -61,6 +61,7 @@ var helpExamples = map[string]helpExample{
 	"certctl ca rotate ca --restart-control-plane":                                            {cluster: needsAPI + " (the rotation's ConfigMap) and " + needsKubelet},
 	"certctl ca rotate ca --certificate-key KEY --restart-control-plane":                      {cluster: needsAPI + " (the first node's Secret)"},
 	"certctl ca rotate etcd-ca --all-stages --restart-control-plane":                          {cluster: needsAPI + " (the rotation's ConfigMap) and " + needsKubelet},
+	"certctl ca rotate ca --forget-node cp-3":                                                 {cluster: needsAPI + " (the rotation's ConfigMap and Nodes; e2e TestRotateGatesOnThreeNodes runs it)"},
 	"certctl ca status":              {want: `(?m)^ca +none .*certctl ca rotate ca `},
 	"certctl certs check-expiration": {want: `(?m)^apiserver +\d{4}-\d\d-\d\d \d\d:\d\d +3\d\dd +ca +no +-$`},
 	`certctl certs check-expiration -o jsonpath='{.certificates[?(@.name=="apiserver")].expirationDate}'`: {want: `^\d{4}-\d\d-\d\dT`},
