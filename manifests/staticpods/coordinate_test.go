@@ -263,3 +263,65 @@ func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartInterruptedChangesNoManifest: a run interrupted (its context
+// ended: SIGTERM, SIGINT) before a component's manifest is changed changes
+// none: the kubelet would otherwise restart the component with no one
+// waiting for it, while the restart Lease is no longer renewed and the
+// other nodes go on once it expires. The restart fails (it stays owed), and
+// a turn that was had is handed on as nothing was restarted.
+func TestRestartInterruptedChangesNoManifest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// coordinate, when set, ends the run's context while it waits for
+		// the turn, and returns it all the same.
+		coordinate bool
+	}{
+		{name: "alone: interrupted before the restarts"},
+		{name: "interrupted while waiting for the turn", coordinate: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+			n := newNode(t, oldCert)
+			n.writeCert(t, "apiserver.crt", newCert)
+			before := snapshot(t, n.manifestDir)
+			set, err := Load(n.manifestDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt"), "/etc/kubernetes/controller-manager.conf"})
+			k := &kubelet{pids: map[int]int{}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := Options{Timeout: time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, ListenerPID: k.listenerPID}
+			var released []bool
+			if tc.coordinate {
+				o.Coordinate = func(context.Context, string) (func(bool), error) {
+					cancel()
+					return func(ok bool) { released = append(released, ok) }, nil
+				}
+			} else {
+				cancel()
+			}
+			results, err := Restart(ctx, affected, o)
+			if !errors.Is(err, context.Canceled) || len(results) != 2 || results[0].Status != Failed || results[1].Status != Skipped {
+				t.Fatalf("err %v, results %+v; want context.Canceled, kube-apiserver failed, kube-controller-manager skipped", err, results)
+			}
+			if !strings.Contains(err.Error(), "not changed") {
+				t.Errorf("err %q does not say that the manifest was not changed", err)
+			}
+			after := snapshot(t, n.manifestDir)
+			for name, b := range before {
+				if !bytes.Equal(b, after[name]) {
+					t.Errorf("%s changed by an interrupted run:\n%s", name, after[name])
+				}
+			}
+			if len(after) != len(before) {
+				t.Errorf("files before %d, after %d", len(before), len(after))
+			}
+			if want := map[bool]string{true: "[true]", false: "[]"}[tc.coordinate]; fmt.Sprint(released) != want {
+				t.Errorf("turn released %v, want %s: nothing was restarted", released, want)
+			}
+		})
+	}
+}

@@ -239,8 +239,17 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
-	defer func() { release(r.Status.OK()) }()
 	readyAt, readyWho := readyCheck(ctx, a, o, r)
+	// A run interrupted (SIGTERM, SIGINT) before the manifest is changed
+	// changes none: the kubelet would restart the component with no one
+	// waiting for it, and the Lease, no longer renewed, would let the
+	// other nodes go on once it expires. Nothing was restarted: the turn
+	// is handed on, and the restart stays owed.
+	if err := ctx.Err(); err != nil {
+		release(true)
+		return fail(fmt.Errorf("restart %s: interrupted (%w) before its manifest %s was changed: not restarted, and the manifest was not changed; run certctl again", a.Component, err, a.Path))
+	}
+	defer func() { release(r.Status.OK()) }()
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
