@@ -33,7 +33,7 @@ type httpNode struct {
 	// kube-apiserver --anonymous-auth=false does.
 	noAnonymous atomic.Bool
 	addr        string
-	port     int
+	port        int
 }
 
 func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
