@@ -399,3 +399,53 @@ func TestRestartReadyWithoutAnonymous(t *testing.T) {
 		t.Errorf("/readyz answered not ready %d times to certctl, want 3 or more", n.notReady.Load())
 	}
 }
+
+// TestRestartOldProcessSeenAfterTurn: the process to be replaced is the
+// one on the port once the turn is had, not the one before the wait for
+// it: a kube-apiserver restarted meanwhile (by the kubelet, its liveness
+// probe; the wait for the Lease lasts up to 15 minutes) was taken for the
+// restart itself, which was then reported done, and the turn handed on,
+// before the kubelet had even stopped the pod: the next node restarted
+// its kube-apiserver while this one did.
+func TestRestartOldProcessSeenAfterTurn(t *testing.T) {
+	oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+	n := newHTTPNode(t, oldCert)
+	n.ready.Store(true)
+	n.writeCert(t, "apiserver.crt", newCert)
+	set, err := Load(n.manifestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := &kubelet{pids: map[int]int{}}
+	k.watch(t, ctx, filepath.Join(n.manifestDir, "kube-apiserver.yaml"), n.port, func() {
+		time.Sleep(300 * time.Millisecond) // the pod stops, and the new one starts
+	})
+	var released []string
+	coordinate := func(context.Context, string) (func(bool), error) {
+		// While this node waited for its turn, its kube-apiserver was
+		// restarted (pid 150), and serves the new certificate.
+		k.mu.Lock()
+		k.pids[n.port] = 150
+		k.mu.Unlock()
+		n.cert.Store(&newCert)
+		return func(ok bool) {
+			pid, _ := k.listenerPID("", n.port)
+			released = append(released, fmt.Sprintf("ok=%v pid=%d", ok, pid))
+		}, nil
+	}
+	var out bytes.Buffer
+	results, err := Restart(ctx, affected, Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out,
+		ListenerPID: k.listenerPID, Coordinate: coordinate, ReadyFor: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, out.String())
+	}
+	if r := results[0]; r.Status != ServingNew || r.OldPID != 150 || r.NewPID != 200 {
+		t.Errorf("status %s, pid %d was %d; want %s, pid 200 was 150\n%s", r.Status, r.NewPID, r.OldPID, ServingNew, out.String())
+	}
+	if got := strings.Join(released, "; "); got != "ok=true pid=200" {
+		t.Errorf("turn released %q, want once, after the kubelet's restart (pid 200)\n%s", got, out.String())
+	}
+}

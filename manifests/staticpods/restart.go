@@ -251,6 +251,16 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		release(true)
 		return fail(fmt.Errorf("restart %s: interrupted (%w) before its manifest %s was changed: not restarted, and the manifest was not changed; run certctl again", a.Component, err, a.Path))
 	}
+	// The process the restart replaces is the one on the port now: the
+	// waits for the turn and for etcd's other members last minutes, and a
+	// process started meanwhile (the kubelet's liveness probe) would be
+	// taken for the restart at once, which would be reported done, and the
+	// turn handed on, before the kubelet even stopped the pod.
+	if pidKnown {
+		if pid, err := o.ListenerPID(a.Host, a.Port); err == nil {
+			r.OldPID = pid
+		}
+	}
 	defer func() { release(r.Status.OK()) }()
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
