@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -27,8 +29,11 @@ type httpNode struct {
 	cert     atomic.Pointer[tls.Certificate]
 	ready    atomic.Bool
 	notReady atomic.Int32
-	addr     string
-	port     int
+	// noAnonymous refuses requests without a client certificate (401), as
+	// kube-apiserver --anonymous-auth=false does.
+	noAnonymous atomic.Bool
+	addr        string
+	port        int
 }
 
 func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
@@ -42,6 +47,10 @@ func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
 	// Not httptest's: its own certificate would win over GetCertificate
 	// for clients that send no server name.
 	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.noAnonymous.Load() && len(r.TLS.PeerCertificates) == 0 {
+			http.Error(w, `{"kind":"Status","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}`, http.StatusUnauthorized)
+			return
+		}
 		if r.URL.Path == "/readyz" && !h.ready.Load() {
 			h.notReady.Add(1)
 			http.Error(w, "[+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed", http.StatusInternalServerError)
@@ -50,7 +59,8 @@ func newHTTPNode(t *testing.T, served tls.Certificate) *httpNode {
 		fmt.Fprint(w, "ok")
 	})}
 	go func() {
-		_ = srv.Serve(tls.NewListener(ln, &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.cert.Load(), nil }}))
+		_ = srv.Serve(tls.NewListener(ln, &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.cert.Load(), nil },
+			ClientAuth: tls.RequestClientCert}))
 	}()
 	t.Cleanup(func() { srv.Close() })
 	h.addr = ln.Addr().String()
@@ -261,5 +271,181 @@ func TestRestartEtcdWaitsForItsAPIServer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRestartInterruptedChangesNoManifest: a run interrupted (its context
+// ended: SIGTERM, SIGINT) before a component's manifest is changed changes
+// none: the kubelet would otherwise restart the component with no one
+// waiting for it, while the restart Lease is no longer renewed and the
+// other nodes go on once it expires. The restart fails (it stays owed), and
+// a turn that was had is handed on as nothing was restarted.
+func TestRestartInterruptedChangesNoManifest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// coordinate, when set, ends the run's context while it waits for
+		// the turn, and returns it all the same.
+		coordinate bool
+	}{
+		{name: "alone: interrupted before the restarts"},
+		{name: "interrupted while waiting for the turn", coordinate: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+			n := newNode(t, oldCert)
+			n.writeCert(t, "apiserver.crt", newCert)
+			before := snapshot(t, n.manifestDir)
+			set, err := Load(n.manifestDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt"), "/etc/kubernetes/controller-manager.conf"})
+			k := &kubelet{pids: map[int]int{}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := Options{Timeout: time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, ListenerPID: k.listenerPID}
+			var released []bool
+			if tc.coordinate {
+				o.Coordinate = func(context.Context, string) (func(bool), error) {
+					cancel()
+					return func(ok bool) { released = append(released, ok) }, nil
+				}
+			} else {
+				cancel()
+			}
+			results, err := Restart(ctx, affected, o)
+			if !errors.Is(err, context.Canceled) || len(results) != 2 || results[0].Status != Failed || results[1].Status != Skipped {
+				t.Fatalf("err %v, results %+v; want context.Canceled, kube-apiserver failed, kube-controller-manager skipped", err, results)
+			}
+			if !strings.Contains(err.Error(), "not changed") {
+				t.Errorf("err %q does not say that the manifest was not changed", err)
+			}
+			after := snapshot(t, n.manifestDir)
+			for name, b := range before {
+				if !bytes.Equal(b, after[name]) {
+					t.Errorf("%s changed by an interrupted run:\n%s", name, after[name])
+				}
+			}
+			if len(after) != len(before) {
+				t.Errorf("files before %d, after %d", len(before), len(after))
+			}
+			if want := map[bool]string{true: "[true]", false: "[]"}[tc.coordinate]; fmt.Sprint(released) != want {
+				t.Errorf("turn released %v, want %s: nothing was restarted", released, want)
+			}
+		})
+	}
+}
+
+// TestRestartReadyWithoutAnonymous: a kube-apiserver that refuses
+// anonymous requests (--anonymous-auth=false, as CIS benchmarks ask)
+// answers /readyz with 401, which cannot tell whether it is ready: the
+// turn was handed on as soon as it served its new certificate, and the
+// next node took a second kube-apiserver down while this one was not
+// ready. /readyz is then asked again with its client certificate
+// (--kubelet-client-certificate), and the turn waits for it to be ready.
+func TestRestartReadyWithoutAnonymous(t *testing.T) {
+	oldCert, newCert, client := newCert(t, 1001), newCert(t, 2002), newCert(t, 3003)
+	n := newHTTPNode(t, oldCert)
+	n.noAnonymous.Store(true)
+	n.writeCert(t, "apiserver.crt", newCert)
+	n.writeCert(t, "apiserver-kubelet-client.crt", client)
+	der, err := x509.MarshalPKCS8PrivateKey(client.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(n.certDir, "apiserver-kubelet-client.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(n.manifestDir, "kube-apiserver.yaml")
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.Replace(data, []byte("    - --tls-cert-file="), []byte("    - --kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt\n    - --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key\n    - --tls-cert-file="), 1)
+	if err := os.WriteFile(manifest, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(n.manifestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := &kubelet{pids: map[int]int{}}
+	k.watch(t, ctx, manifest, n.port, func() {
+		n.cert.Store(&newCert)
+		go func() { // ready after three answers of not ready
+			for n.notReady.Load() < 3 && ctx.Err() == nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			n.ready.Store(true)
+		}()
+	})
+	var released []string
+	coordinate := func(context.Context, string) (func(bool), error) {
+		return func(ok bool) { released = append(released, fmt.Sprintf("ok=%v ready=%v", ok, n.ready.Load())) }, nil
+	}
+	var out bytes.Buffer
+	results, err := Restart(ctx, affected, Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out,
+		ListenerPID: k.listenerPID, Coordinate: coordinate, ReadyFor: 50 * time.Millisecond})
+	if err != nil || results[0].Status != ServingNew {
+		t.Fatalf("Restart: %v, %+v\n%s", err, results, out.String())
+	}
+	if got := strings.Join(released, "; "); got != "ok=true ready=true" {
+		t.Errorf("turn released %q, want once, once kube-apiserver was ready\n%s", got, out.String())
+	}
+	if n.notReady.Load() < 3 {
+		t.Errorf("/readyz answered not ready %d times to certctl, want 3 or more", n.notReady.Load())
+	}
+}
+
+// TestRestartOldProcessSeenAfterTurn: the process to be replaced is the
+// one on the port once the turn is had, not the one before the wait for
+// it: a kube-apiserver restarted meanwhile (by the kubelet, its liveness
+// probe; the wait for the Lease lasts up to 15 minutes) was taken for the
+// restart itself, which was then reported done, and the turn handed on,
+// before the kubelet had even stopped the pod: the next node restarted
+// its kube-apiserver while this one did.
+func TestRestartOldProcessSeenAfterTurn(t *testing.T) {
+	oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
+	n := newHTTPNode(t, oldCert)
+	n.ready.Store(true)
+	n.writeCert(t, "apiserver.crt", newCert)
+	set, err := Load(n.manifestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := &kubelet{pids: map[int]int{}}
+	k.watch(t, ctx, filepath.Join(n.manifestDir, "kube-apiserver.yaml"), n.port, func() {
+		time.Sleep(300 * time.Millisecond) // the pod stops, and the new one starts
+	})
+	var released []string
+	coordinate := func(context.Context, string) (func(bool), error) {
+		// While this node waited for its turn, its kube-apiserver was
+		// restarted (pid 150), and serves the new certificate.
+		k.mu.Lock()
+		k.pids[n.port] = 150
+		k.mu.Unlock()
+		n.cert.Store(&newCert)
+		return func(ok bool) {
+			pid, _ := k.listenerPID("", n.port)
+			released = append(released, fmt.Sprintf("ok=%v pid=%d", ok, pid))
+		}, nil
+	}
+	var out bytes.Buffer
+	results, err := Restart(ctx, affected, Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, Now: fixedNow, Out: &out,
+		ListenerPID: k.listenerPID, Coordinate: coordinate, ReadyFor: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Restart: %v\n%s", err, out.String())
+	}
+	if r := results[0]; r.Status != ServingNew || r.OldPID != 150 || r.NewPID != 200 {
+		t.Errorf("status %s, pid %d was %d; want %s, pid 200 was 150\n%s", r.Status, r.NewPID, r.OldPID, ServingNew, out.String())
+	}
+	if got := strings.Join(released, "; "); got != "ok=true pid=200" {
+		t.Errorf("turn released %q, want once, after the kubelet's restart (pid 200)\n%s", got, out.String())
 	}
 }

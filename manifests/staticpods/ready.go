@@ -8,30 +8,54 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/certctl/certctl/manifests"
+	"github.com/certctl/certctl/pki"
 )
 
-// readyz asks kube-apiserver at addr for /readyz, anonymously, and returns
-// "" when it is ready, else why not. The answer is trusted without
-// verifying the certificate: the caller verified what addr serves. A 401
-// or 403 (anonymous requests refused) cannot tell and counts as ready:
-// the restart was verified by the served certificate already.
-func readyz(ctx context.Context, addr string) string {
+// readyz asks kube-apiserver at addr for /readyz and returns "" when it is
+// ready, else why not. It asks anonymously, as kube-apiserver lets anyone
+// read /readyz (system:public-info-viewer); one that refuses anonymous
+// requests (401: --anonymous-auth=false, as CIS benchmarks ask; 403: that
+// binding removed) is asked again presenting client (apiServerClient), when
+// not nil. A refusal then too cannot tell and counts as ready: the restart
+// was verified by the served certificate already. The answer is trusted
+// without verifying the certificate: the caller verified what addr serves.
+func readyz(ctx context.Context, addr string, client *tls.Certificate) string {
+	code, why := askReadyz(ctx, addr, nil)
+	if (code == http.StatusUnauthorized || code == http.StatusForbidden) && client != nil {
+		code, why = askReadyz(ctx, addr, client)
+	}
+	switch code {
+	case http.StatusOK, http.StatusUnauthorized, http.StatusForbidden:
+		return ""
+	}
+	return why
+}
+
+// askReadyz GETs /readyz of addr, presenting client when not nil, and
+// returns the status code (0 when no answer came) and, when it is not 200,
+// why kube-apiserver is not ready.
+func askReadyz(ctx context.Context, addr string, client *tls.Certificate) (int, string) {
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	tr := &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}} //nolint:gosec // see above
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} //nolint:gosec // see readyz
+	if client != nil {
+		cfg.Certificates = []tls.Certificate{*client}
+	}
+	tr := &http.Transport{TLSClientConfig: cfg}
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/readyz", nil)
 	if err != nil {
-		return err.Error()
+		return 0, err.Error()
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return fmt.Sprintf("/readyz: %v", err)
+		return 0, fmt.Sprintf("/readyz: %v", err)
 	}
 	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusUnauthorized, http.StatusForbidden:
-		return ""
+	if resp.StatusCode == http.StatusOK {
+		return resp.StatusCode, ""
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	// The first failed check ("[-]etcd failed: reason withheld"), else the
@@ -41,5 +65,42 @@ func readyz(ctx context.Context, addr string) string {
 	if i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "[-]") }); i >= 0 {
 		why = lines[i]
 	}
-	return fmt.Sprintf("/readyz: %s %s", resp.Status, why)
+	return resp.StatusCode, fmt.Sprintf("/readyz: %s %s", resp.Status, why)
+}
+
+// apiServerClient returns the client certificate of the kube-apiserver
+// manifest in dir, which readyz presents to a kube-apiserver that refuses
+// anonymous requests: its --kubelet-client-certificate and -key (kubeadm's
+// client certificate of kube-apiserver, signed by the CA it trusts for
+// clients); nil when there is none or it cannot be read.
+func apiServerClient(dir string) *tls.Certificate {
+	s, err := Load(dir)
+	if err != nil {
+		return nil
+	}
+	for _, m := range s.Manifests {
+		if m.Component != pki.KubeAPIServer {
+			continue
+		}
+		certFlag, keyFlag := m.Flag("kubelet-client-certificate"), m.Flag("kubelet-client-key")
+		certFile, ok := manifests.HostPath(m.pod, m.container, certFlag)
+		keyFile, ok2 := manifests.HostPath(m.pod, m.container, keyFlag)
+		if certFlag == "" || keyFlag == "" || !ok || !ok2 {
+			return nil
+		}
+		certPEM, err := pki.ReadFile(certFile)
+		if err != nil {
+			return nil
+		}
+		keyPEM, err := pki.ReadFile(keyFile)
+		if err != nil {
+			return nil
+		}
+		c, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil
+		}
+		return &c
+	}
+	return nil
 }

@@ -3,10 +3,12 @@ package staticpods
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -239,8 +241,27 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
+	readyAt, readyWho, readyClient := readyCheck(ctx, a, o, r)
+	// A run interrupted (SIGTERM, SIGINT) before the manifest is changed
+	// changes none: the kubelet would restart the component with no one
+	// waiting for it, and the Lease, no longer renewed, would let the
+	// other nodes go on once it expires. Nothing was restarted: the turn
+	// is handed on, and the restart stays owed.
+	if err := ctx.Err(); err != nil {
+		release(true)
+		return fail(fmt.Errorf("restart %s: interrupted (%w) before its manifest %s was changed: not restarted, and the manifest was not changed; run certctl again", a.Component, err, a.Path))
+	}
+	// The process the restart replaces is the one on the port now: the
+	// waits for the turn and for etcd's other members last minutes, and a
+	// process started meanwhile (the kubelet's liveness probe) would be
+	// taken for the restart at once, which would be reported done, and the
+	// turn handed on, before the kubelet even stopped the pod.
+	if pidKnown {
+		if pid, err := o.ListenerPID(a.Host, a.Port); err == nil {
+			r.OldPID = pid
+		}
+	}
 	defer func() { release(r.Status.OK()) }()
-	readyAt, readyWho := readyCheck(ctx, a, o, r)
 	at := o.Now().UTC().Format(time.RFC3339Nano)
 	backup, err := annotate(a.Path, at, manifests.BackupDir(a.Path, o.backupAt))
 	if err != nil {
@@ -263,7 +284,7 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		back := (restarted || !pidKnown) && failing(r.Endpoints) == nil
 		notReady := ""
 		if back && readyWanted {
-			notReady = readyz(ctx, readyAt)
+			notReady = readyz(ctx, readyAt, readyClient)
 		}
 		switch {
 		case back && notReady == "" && (!readyWanted || !readySince.IsZero() && now.Sub(readySince) >= o.ReadyFor):
@@ -317,20 +338,22 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // node takes another one down then), and how to name it; "" when none:
 // kube-apiserver itself, or for etcd the node's kube-apiserver that uses it
 // (o.APIServer), if that one is ready now: one that is not does not come
-// back with etcd, and is not waited for.
-func readyCheck(ctx context.Context, a Affected, o Options, r *Result) (addr, who string) {
+// back with etcd, and is not waited for. client is what readyz presents to
+// a kube-apiserver that refuses anonymous requests (apiServerClient).
+func readyCheck(ctx context.Context, a Affected, o Options, r *Result) (addr, who string, client *tls.Certificate) {
 	switch {
 	case o.Coordinate == nil:
 	case a.Component == pki.KubeAPIServer && len(r.Endpoints) > 0:
-		return r.Endpoints[0].Address, "it"
+		return r.Endpoints[0].Address, "it", apiServerClient(filepath.Dir(a.Path))
 	case a.Component == pki.Etcd && o.APIServer != "":
-		if why := readyz(ctx, o.APIServer); why != "" {
+		client := apiServerClient(filepath.Dir(a.Path))
+		if why := readyz(ctx, o.APIServer, client); why != "" {
 			fmt.Fprintf(o.Out, "[restart] etcd: this node's kube-apiserver %s is not ready before the restart (%s): not waited for\n", o.APIServer, why)
-			return "", ""
+			return "", "", nil
 		}
-		return o.APIServer, "this node's kube-apiserver " + o.APIServer
+		return o.APIServer, "this node's kube-apiserver " + o.APIServer, client
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // waitingFor says what the wait for a's restart still waits for.
