@@ -267,6 +267,8 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 		{"relative certificatesDir", strings.Replace(minimalConfig, "certificatesDir: CERTDIR", "certificatesDir: relpki", 1), []string{`certificatesDir "relpki": path is not absolute`}},
 		{"v1beta3 feature gate", cluster("featureGates: {PublicKeysECDSA: true}"), []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
 		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
+		{"upper-case DNS domain", cluster("networking: {dnsDomain: Corp.Local}"), []string{"networking.dnsDomain", `use "corp.local"`}},
+		{"DNS domain with an underscore", cluster("networking: {dnsDomain: corp_local}"), []string{"networking.dnsDomain", "use a DNS domain such as cluster.local"}},
 		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
 		{"control-plane endpoint port with a sign", cluster(`controlPlaneEndpoint: "cp.example.com:+6443"`), []string{"controlPlaneEndpoint", `port "+6443" must be a number from 1 to 65535`}},
 		{"empty certificateValidityPeriod", strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h", `certificateValidityPeriod: ""`, 1), []string{`invalid certificateValidityPeriod "": time: invalid duration ""`}},
@@ -297,7 +299,13 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 				if tool == "kubeadm" {
 					continue
 				}
+				// The error; a mistake found once the file is read (by
+				// Validate) follows certctl's "[config] using the
+				// configuration file" line.
 				msg := strings.TrimSpace(string(out))
+				if _, rest, ok := strings.Cut(msg, "[config] using the configuration file "+cfgPath+"\n"); ok {
+					msg = rest
+				}
 				if strings.Count(msg, "\n") > 0 {
 					t.Errorf("certctl's error has more than one line:\n%s", msg)
 				}
