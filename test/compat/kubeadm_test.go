@@ -331,6 +331,26 @@ func TestKubeadmRefusesV1beta3(t *testing.T) {
 	}
 }
 
+// TestFlagsOverConfig checks what docs/init.md says: kubeadm v1.37 refuses
+// --config with --cert-dir, and certctl applies the flag over the file's
+// certificatesDir.
+func TestFlagsOverConfig(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, minimalConfig, filepath.Join(dir, "file-pki"), "ECDSA-P256")
+	flagDir := filepath.Join(dir, "flag-pki")
+	out, err := run("kubeadm", kubeadm, "certs", "ca", "--config", cfgPath, "--cert-dir", flagDir)
+	if err == nil || !strings.Contains(string(out), "can not mix '--config' with arguments [cert-dir]") {
+		t.Errorf("kubeadm v1.37 with --config and --cert-dir: %v\n%s", err, out)
+	}
+	if out, err := run("certctl", certctl, "certs", "ca", "--config", cfgPath, "--cert-dir", flagDir); err != nil {
+		t.Fatalf("certctl with --config and --cert-dir: %v\n%s", err, out)
+	}
+	if files := listFiles(t, dir); !reflect.DeepEqual(files, []string{"flag-pki/ca.crt", "flag-pki/ca.key"}) {
+		t.Errorf("certctl wrote %q, want the CA in --cert-dir only", files)
+	}
+}
+
 // writeConfig writes config, with CERTDIR and ALG replaced, into a new
 // folder, and returns its path.
 func writeConfig(t *testing.T, config, certDir, alg string) string {
