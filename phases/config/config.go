@@ -116,7 +116,6 @@ func (c *Cluster) Validate() error {
 	if c.ControlPlaneEndpoint != "" {
 		_, _, endpointErr = SplitHostPort(c.ControlPlaneEndpoint)
 	}
-	dnsErrs := validation.IsDNS1123Subdomain(c.DNSDomain)
 	// Every check, in this order: the first problem is returned.
 	return cmp.Or(
 		unless(c.CertificatesDir != "", "certificatesDir (--cert-dir) must not be empty: use an absolute path such as %s", DefaultCertificatesDir),
@@ -126,16 +125,16 @@ func (c *Cluster) Validate() error {
 		unless(c.BindPort >= 1 && c.BindPort <= 65535, "invalid localAPIEndpoint.bindPort (--apiserver-bind-port) %d: must be 1-65535", c.BindPort),
 		invalid("networking.serviceSubnet (--service-cidr)", c.ServiceSubnet, checkServiceSubnet(c.ServiceSubnet)),
 		vipErr,
-		unless(len(dnsErrs) == 0, "invalid networking.dnsDomain (--service-dns-domain) %q: %s", c.DNSDomain, strings.Join(dnsErrs, "; ")),
+		invalid("networking.dnsDomain (--service-dns-domain)", c.DNSDomain, checkDNSDomain(c.DNSDomain)),
 		invalid("controlPlaneEndpoint (--control-plane-endpoint)", c.ControlPlaneEndpoint, endpointErr),
 		unless(c.NodeName != "", "nodeRegistration.name (--node-name) must not be empty: use the node's host name in lower case"),
 		invalid("nodeRegistration.name (--node-name)", c.NodeName, checkNodeName(c.NodeName)),
 		unless(slices.Contains(EncryptionAlgorithms, c.EncryptionAlgorithm), "unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", ")),
-		unless(c.CertificateValidity > 0, "invalid certificateValidityPeriod %v: must be positive", c.CertificateValidity),
+		unless(c.CertificateValidity > 0, "invalid certificateValidityPeriod (--certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CertificateValidity, hours(DefaultCertificateValidity)),
 		// The issuance policy's minimum, for init-phase and every renewal: a
 		// certificate of 1ns would be written already expired (issue 13).
 		policy.Validity(c.validityName(), c.CertificateValidity),
-		unless(c.CACertificateValidity > 0, "invalid caCertificateValidityPeriod %v: must be positive", c.CACertificateValidity),
+		unless(c.CACertificateValidity > 0, "invalid caCertificateValidityPeriod (--ca-certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CACertificateValidity, hours(DefaultCACertificateValidity)),
 		checkSANs("apiServer.certSANs (--apiserver-cert-extra-sans)", c.APIServerCertSANs),
 		checkSANs("etcd.local.serverCertSANs", c.EtcdServerCertSANs),
 		checkSANs("etcd.local.peerCertSANs", c.EtcdPeerCertSANs))

@@ -223,7 +223,7 @@ func Parse(data []byte, base Cluster) (*File, error) {
 		seen++
 	}
 	if seen == 0 {
-		return nil, fmt.Errorf("no InitConfiguration or ClusterConfiguration (%s) found", kubeadmGroupV1beta4)
+		return nil, fmt.Errorf("no InitConfiguration or ClusterConfiguration (%s) found: add them, as `kubeadm config print init-defaults` writes them", kubeadmGroupV1beta4)
 	}
 	if w, err := applyJoin(c, join, kinds); err != nil {
 		return nil, err

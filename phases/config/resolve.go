@@ -166,7 +166,11 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
 	}
 	if c.CertificateValidity <= 0 {
-		return nil, fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive", c.CertificateValidity)
+		err := fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CertificateValidity, hours(DefaultCertificateValidity))
+		if r.File != "" {
+			err = fmt.Errorf("%w (config file %s and flags)", err, r.File)
+		}
+		return nil, err
 	}
 	// The issuance policy's minimum, as init-phase applies it (Validate).
 	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	netutils "k8s.io/utils/net"
@@ -153,6 +154,23 @@ func checkSANs(field string, sans []string) error {
 	}
 	return nil
 }
+
+// checkDNSDomain applies kubeadm's check of networking.dnsDomain (an RFC
+// 1123 subdomain, lower case), in kubeadm's words, and says what to use.
+func checkDNSDomain(s string) error {
+	errs := validation.IsDNS1123Subdomain(s)
+	if len(errs) == 0 {
+		return nil
+	}
+	use := fmt.Sprintf("use a DNS domain such as %s", DefaultDNSDomain)
+	if l := strings.ToLower(s); l != s && len(validation.IsDNS1123Subdomain(l)) == 0 {
+		use = fmt.Sprintf("use %q", l)
+	}
+	return fmt.Errorf("%s: %s", strings.Join(errs, "; "), use)
+}
+
+// hours writes d as kubeadm's defaults are written in its files: "8760h".
+func hours(d time.Duration) string { return strings.TrimSuffix(d.String(), "0m0s") }
 
 // checkNodeName applies kubeadm's check of nodeRegistration.name (an RFC
 // 1123 subdomain) to the name as kubeadm checks it: lower-cased.

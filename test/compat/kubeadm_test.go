@@ -267,6 +267,8 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 		{"relative certificatesDir", strings.Replace(minimalConfig, "certificatesDir: CERTDIR", "certificatesDir: relpki", 1), []string{`certificatesDir "relpki": path is not absolute`}},
 		{"v1beta3 feature gate", cluster("featureGates: {PublicKeysECDSA: true}"), []string{"featureGates: PublicKeysECDSA is not a valid feature name", "encryptionAlgorithm: ECDSA-P256"}},
 		{"upper-case etcd SAN", cluster("etcd: {local: {peerCertSANs: [Peer.Example.com]}}"), []string{"etcd.local.peerCertSANs", `use "peer.example.com"`}},
+		{"upper-case DNS domain", cluster("networking: {dnsDomain: Corp.Local}"), []string{"networking.dnsDomain", `use "corp.local"`}},
+		{"DNS domain with an underscore", cluster("networking: {dnsDomain: corp_local}"), []string{"networking.dnsDomain", "use a DNS domain such as cluster.local"}},
 		{"upper-case control-plane endpoint", cluster("controlPlaneEndpoint: CP.Example.COM"), []string{"controlPlaneEndpoint", `use "cp.example.com"`}},
 		{"control-plane endpoint port with a sign", cluster(`controlPlaneEndpoint: "cp.example.com:+6443"`), []string{"controlPlaneEndpoint", `port "+6443" must be a number from 1 to 65535`}},
 		{"empty certificateValidityPeriod", strings.Replace(minimalConfig, "certificateValidityPeriod: 2160h", `certificateValidityPeriod: ""`, 1), []string{`invalid certificateValidityPeriod "": time: invalid duration ""`}},
@@ -297,7 +299,13 @@ func TestRefusesWhatKubeadmRefuses(t *testing.T) {
 				if tool == "kubeadm" {
 					continue
 				}
+				// The error; a mistake found once the file is read (by
+				// Validate) follows certctl's "[config] using the
+				// configuration file" line.
 				msg := strings.TrimSpace(string(out))
+				if _, rest, ok := strings.Cut(msg, "[config] using the configuration file "+cfgPath+"\n"); ok {
+					msg = rest
+				}
 				if strings.Count(msg, "\n") > 0 {
 					t.Errorf("certctl's error has more than one line:\n%s", msg)
 				}
@@ -320,6 +328,26 @@ func TestKubeadmRefusesV1beta3(t *testing.T) {
 	out, err := command("kubeadm", kubeadm, "certs", "all", "--config", cfgPath).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "uses an old API spec") {
 		t.Errorf("kubeadm v1.37 with a v1beta3 file: %v\n%s", err, out)
+	}
+}
+
+// TestFlagsOverConfig checks what docs/init.md says: kubeadm v1.37 refuses
+// --config with --cert-dir, and certctl applies the flag over the file's
+// certificatesDir.
+func TestFlagsOverConfig(t *testing.T) {
+	certctl, kubeadm := binaries(t)
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, minimalConfig, filepath.Join(dir, "file-pki"), "ECDSA-P256")
+	flagDir := filepath.Join(dir, "flag-pki")
+	out, err := run("kubeadm", kubeadm, "certs", "ca", "--config", cfgPath, "--cert-dir", flagDir)
+	if err == nil || !strings.Contains(string(out), "can not mix '--config' with arguments [cert-dir]") {
+		t.Errorf("kubeadm v1.37 with --config and --cert-dir: %v\n%s", err, out)
+	}
+	if out, err := run("certctl", certctl, "certs", "ca", "--config", cfgPath, "--cert-dir", flagDir); err != nil {
+		t.Fatalf("certctl with --config and --cert-dir: %v\n%s", err, out)
+	}
+	if files := listFiles(t, dir); !reflect.DeepEqual(files, []string{"flag-pki/ca.crt", "flag-pki/ca.key"}) {
+		t.Errorf("certctl wrote %q, want the CA in --cert-dir only", files)
 	}
 }
 
