@@ -90,7 +90,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	var caErrs []string
 	inv := pki.Kubeadm()
 	for _, name := range []string{pki.CAName, pki.EtcdCAName} {
-		certs, err := readCerts(st.CertPath(inv.BaseName(name)))
+		certs, err := pki.ReadCerts(st.CertPath(inv.BaseName(name)))
 		if err != nil {
 			caErrs = append(caErrs, err.Error())
 			continue
@@ -327,27 +327,6 @@ func endpointAddress(c *config.Cluster) (string, error) {
 
 func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
 	ep.Problems = append(ep.Problems, expiration.Problem{Type: t, Message: fmt.Sprintf(format, args...)})
-}
-
-func readCert(path string) (*x509.Certificate, error) {
-	certs, err := readCerts(path)
-	if err != nil {
-		return nil, err
-	}
-	return certs[0], nil
-}
-
-// readCerts reads every certificate of path, at least one.
-func readCerts(path string) ([]*x509.Certificate, error) {
-	data, err := pki.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	certs, err := pki.ParseCerts(data)
-	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	return certs, nil
 }
 
 // etcdClientCert is the node's etcd client certificate for the member

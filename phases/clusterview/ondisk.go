@@ -18,7 +18,7 @@ func compareWithDisk(nodes []Node, st pki.Store, local []net.IP) {
 	paths := map[string]string{}
 	for _, comp := range []string{APIServer, EtcdClient, EtcdPeer} {
 		paths[comp] = st.CertPath(componentEntry(comp).BaseName)
-		if cert, err := readCert(paths[comp]); err == nil {
+		if cert, _, err := pki.ReadCertFile(paths[comp]); err == nil {
 			files[comp] = cert // a missing file: the node view's problem
 		}
 	}
