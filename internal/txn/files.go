@@ -1,8 +1,6 @@
 package txn
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -110,7 +108,7 @@ func remove(e entry) error {
 		if err != nil {
 			return fmt.Errorf("read %s before removing it: %w", e.Target, err)
 		}
-		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != e.SHA256 {
+		if digest(data) != e.SHA256 {
 			return nil
 		}
 	}
@@ -176,8 +174,7 @@ func checkSum(path, want string) error {
 	if err != nil {
 		return fmt.Errorf("read staged file %s: %w", path, err)
 	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != want {
+	if digest(data) != want {
 		return fmt.Errorf("staged file %s does not match its manifest (damaged, e.g. by a power loss): no file was replaced from it; restore the targets from the latest backup", path)
 	}
 	return nil

@@ -1,8 +1,6 @@
 package txn
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,8 +278,7 @@ func contentOf(path string) string {
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	return digest(data)
 }
 
 // changedTargets refuses, before anything is replaced, a committed

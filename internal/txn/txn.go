@@ -135,6 +135,13 @@ type entry struct {
 	Was string `json:"was,omitempty"`
 }
 
+// digest is entry.SHA256 and entry.Was of content data: its SHA-256, in
+// hex.
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
 // wasAbsent is entry.Was of a target that did not exist.
 const wasAbsent = "absent"
 
@@ -239,8 +246,7 @@ func (t *Txn) Add(f File) error {
 		}
 		e := entry{Target: f.Target, Remove: true, UID: -1, GID: -1}
 		if f.Data != nil {
-			sum := sha256.Sum256(f.Data)
-			e.SHA256 = hex.EncodeToString(sum[:])
+			e.SHA256 = digest(f.Data)
 		}
 		t.m.Entries = append(t.m.Entries, e)
 		return nil
@@ -254,8 +260,7 @@ func (t *Txn) Add(f File) error {
 		}
 		t.sync.start(staged)
 	}
-	sum := sha256.Sum256(f.Data)
-	e.SHA256 = hex.EncodeToString(sum[:])
+	e.SHA256 = digest(f.Data)
 	t.m.Entries = append(t.m.Entries, e)
 	return nil
 }
