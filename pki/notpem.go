@@ -44,7 +44,7 @@ func parseCertsOf(file string, data []byte) ([]*x509.Certificate, error) {
 	certs, err := ParseCerts(data)
 	// A byte order mark hides the certificate after it, the first of a
 	// bundle too: the others parse, and the components trust them alone.
-	if err != nil || bytes.Contains(data, utf8BOM) {
+	if err != nil || bytes.Contains(data, UTF8BOM) {
 		if form := NotPEM(file, data); form != "" {
 			return nil, notPEMError(form)
 		}
@@ -52,9 +52,9 @@ func parseCertsOf(file string, data []byte) ([]*x509.Certificate, error) {
 	return certs, err
 }
 
-// utf8BOM is the UTF-8 byte order mark that Notepad writes at the start
+// UTF8BOM is the UTF-8 byte order mark that Notepad writes at the start
 // of a file. Go's PEM reader skips a block that does not start a line.
-var utf8BOM = []byte("\ufeff")
+var UTF8BOM = []byte("\ufeff")
 
 // pkcs7SignedData is the DER of the OID of PKCS#7 SignedData
 // (1.2.840.113549.1.7.2), which starts a .p7b file.
@@ -70,7 +70,7 @@ func NotPEM(file string, data []byte) string {
 	blocks := PEMTypes(data)
 	trimmed := bytes.TrimSpace(data)
 	switch {
-	case bytes.Contains(data, utf8BOM) && PEMTypes(bytes.ReplaceAll(data, utf8BOM, nil))["CERTIFICATE"]:
+	case bytes.Contains(data, UTF8BOM) && PEMTypes(bytes.ReplaceAll(data, UTF8BOM, nil))["CERTIFICATE"]:
 		return fmt.Sprintf("it holds a UTF-8 byte order mark, as Windows editors write one, which hides the certificate after it from Go's PEM reader, the components' too: remove it with `sed -i 's/\\xEF\\xBB\\xBF//g' %s`", f)
 	case blocks["CERTIFICATE"]:
 		return ""

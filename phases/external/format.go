@@ -18,7 +18,7 @@ import (
 // so the leaf would be lost and its intermediate taken for it. What the import
 // installs is encoded again (pki.EncodeCerts), without the mark.
 func parseHandedBack(data []byte) ([]*x509.Certificate, error) {
-	return pki.ParseCerts(bytes.ReplaceAll(data, []byte("\ufeff"), nil))
+	return pki.ParseCerts(bytes.ReplaceAll(data, pki.UTF8BOM, nil))
 }
 
 // notPEM is the refusal of file, whose data holds no certificate that
