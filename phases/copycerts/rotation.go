@@ -44,7 +44,7 @@ func rotating(certDir string, es []entry, files map[string][]byte, conflicts []s
 				explained = append(explained, o.path)
 			}
 		}
-		why = append(why, fmt.Sprintf("this node is in a rotation of %s, at stage %s (record %s): %s holds its old and new %s, and the secret's %s", e.name, rec.Stage, f.Record, f.Trust, trustNoun(ie), secretSide(ie, rec, files[secretName(ie.BaseName)+trustExt(ie)])))
+		why = append(why, fmt.Sprintf("this node is in a rotation of %s, at stage %s (record %s): %s holds its old and new %s, and the secret's %s", e.name, rec.Stage, f.Record, f.Trust, trustNoun(ie), secretSide(ie, rec, files[trustEntry(es, e.name).key])))
 	}
 	// A conflict no rotation explains is another cluster's file:
 	// foreignFiles says so.
@@ -71,12 +71,14 @@ func trustNoun(e pki.Entry) string {
 	return "CAs"
 }
 
-// trustExt is the extension of e's trust file's entry in the Secret.
-func trustExt(e pki.Entry) string {
-	if e.Kind == pki.KindKeyPair {
-		return ".pub"
+// trustEntry is the entry of es that holds what name's trust file
+// holds: the CA certificate, or the public key of a key pair.
+func trustEntry(es []entry, name string) entry {
+	i := slices.IndexFunc(es, func(e entry) bool { return e.name == name && (e.kind == kindCA || e.kind == kindPublic) })
+	if i < 0 {
+		return entry{}
 	}
-	return ".crt"
+	return es[i]
 }
 
 // secretSide says what the Secret's trust file of e (data) holds against
