@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -82,6 +83,25 @@ func ReadParsed[T any](path, what string, parse func([]byte) (T, error)) (T, err
 		return zero, fmt.Errorf("parse %s %s: %w", what, path, err)
 	}
 	return v, nil
+}
+
+// ReadTLSPair is tls.LoadX509KeyPair through ReadFile, which refuses a
+// FIFO or device instead of waiting on it, and names the files: a client
+// certificate for a TLS connection.
+func ReadTLSPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := ReadFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s and %s: %w", certFile, keyFile, err)
+	}
+	return c, nil
 }
 
 // ReadCert reads BASE.crt.

@@ -88,15 +88,7 @@ func apiServerClient(dir string) *tls.Certificate {
 		if certFlag == "" || keyFlag == "" || !ok || !ok2 {
 			return nil
 		}
-		certPEM, err := pki.ReadFile(certFile)
-		if err != nil {
-			return nil
-		}
-		keyPEM, err := pki.ReadFile(keyFile)
-		if err != nil {
-			return nil
-		}
-		c, err := tls.X509KeyPair(certPEM, keyPEM)
+		c, err := pki.ReadTLSPair(certFile, keyFile)
 		if err != nil {
 			return nil
 		}

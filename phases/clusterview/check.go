@@ -335,7 +335,7 @@ func (ep *Endpoint) add(t expiration.ProblemType, format string, args ...any) {
 // loads (the handshakes then see the server certificate all the same).
 func etcdClientCert(st pki.Store) *tls.Certificate {
 	for _, e := range pki.Kubeadm().Clients(pki.EtcdCAName) {
-		if c, err := tls.LoadX509KeyPair(st.CertPath(e.BaseName), st.KeyPath(e.BaseName)); err == nil {
+		if c, err := pki.ReadTLSPair(st.CertPath(e.BaseName), st.KeyPath(e.BaseName)); err == nil {
 			return &c
 		}
 	}

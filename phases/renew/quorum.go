@@ -1,7 +1,6 @@
 package renew
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -36,7 +35,7 @@ func EtcdQuorum(certDir string, wait time.Duration) *staticpods.EtcdQuorum {
 	}
 	var tried []string
 	for _, e := range inv.Clients(pki.EtcdCAName) {
-		c, err := loadPair(st.CertPath(e.BaseName), st.KeyPath(e.BaseName))
+		c, err := pki.ReadTLSPair(st.CertPath(e.BaseName), st.KeyPath(e.BaseName))
 		if err == nil {
 			q.Client = &c
 			return q
@@ -45,22 +44,4 @@ func EtcdQuorum(certDir string, wait time.Duration) *staticpods.EtcdQuorum {
 	}
 	q.Unchecked = fmt.Sprintf("no etcd client certificate to ask the members with: %s", strings.Join(tried, "; "))
 	return q
-}
-
-// loadPair is tls.LoadX509KeyPair through pki.ReadFile, which refuses a
-// FIFO or device instead of waiting on it, and names the files.
-func loadPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := pki.ReadFile(certFile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyPEM, err := pki.ReadFile(keyFile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	c, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("%s and %s: %w", certFile, keyFile, err)
-	}
-	return c, nil
 }
