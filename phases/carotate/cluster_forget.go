@@ -94,7 +94,7 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	// from it, as put does: the forgotten node may have been the last.
 	if after, _, err := cl.st.get(ctx); err != nil {
 		return err
-	} else if after == nil || after.ID == cur.ID && reachedBy(after, StageReissue) == len(after.Nodes) {
+	} else if secretDone(after, cur.ID) {
 		if deleted, err := cl.st.deleteSecret(ctx); err != nil {
 			return err
 		} else if deleted {

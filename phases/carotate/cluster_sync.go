@@ -192,7 +192,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if cur != nil && cur.ID != rec.NewCA {
 		return nil // another rotation's record: its Secret is not ours
 	}
-	if cur == nil || reachedBy(cur, StageReissue) == len(cur.Nodes) {
+	if secretDone(cur, rec.NewCA) {
 		if deleted, err := cl.st.deleteSecret(ctx); err != nil || !deleted {
 			return err
 		}
@@ -235,6 +235,14 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	fmt.Fprintf(o.Out, "[ca-rotate] %s in the rotation hold%s the new CA already and need%s no key: run their next stages as before. Only a control-plane node that joins the rotation now runs: certctl ca rotate %s --certificate-key %s --restart-control-plane (an earlier certificate key no longer opens the Secret)\n",
 		capitalize(nodesLine(others)), verbS(others), verbS(others), k.name, keyHex)
 	return nil
+}
+
+// secretDone reports whether no node of the rotation whose new CA is id
+// needs that CA from the Secret any more, as cur records the rotation:
+// every node re-issued with it, or left (no record). A record of another
+// rotation is not done with this one's Secret.
+func secretDone(cur *ClusterRecord, id string) bool {
+	return cur == nil || cur.ID == id && reachedBy(cur, StageReissue) == len(cur.Nodes)
 }
 
 // reachedBy counts the nodes of cur at stage or past it.
