@@ -93,28 +93,32 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // check-expiration still reports what is on disk, a certificate that does
 // not match its key included, instead of only the recovery's error. The
 // transaction stays; the next certctl command retries it.
-func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
+//
+// locked says whether it holds the lock until release: when it does not,
+// another certctl may be writing the files while the command reads them
+// (Read reads them again).
+func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), locked bool, err error) {
 	release, err = acquire(ctx, certDir, lock.Wait{})
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
 		fmt.Fprintf(errOut, "[recover] skipped: %s is working on these files; reading them as they are\n", held.Holder)
-		return func() {}, nil
+		return func() {}, false, nil
 	case errors.Is(err, fs.ErrPermission):
-		return func() {}, nil
+		return func() {}, false, nil
 	case errors.Is(err, syscall.EROFS):
 		// Nobody can recover anything there until it is remounted; a
 		// monitoring agent must still see what is on disk.
 		where, _ := lock.Beside(certDir)
 		fmt.Fprintf(errOut, "[recover] skipped: %s is on a read-only file system, so what an interrupted run left there cannot be recovered; reading the files as they are (remount it read-write, then any certctl command recovers them)\n", filepath.Dir(where))
-		return func() {}, nil
+		return func() {}, false, nil
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
 		fmt.Fprintf(errOut, "[warning] %v; reading the files as they are (every certctl command retries it)\n", err)
 	}
-	return release, nil
+	return release, true, nil
 }
 
 // acquire takes the lock that guards certDir and returns its release. A
