@@ -204,11 +204,18 @@ func acquireWriting(ctx context.Context, certDir string, wait lock.Wait) (releas
 }
 
 // makeFolders makes dir and its missing parents, and returns those it
-// made, dir last.
+// made, dir last. The nearest that exists may be a symbolic link to
+// nothing (/etc/kubernetes linked to a data volume not mounted): it is
+// refused, naming it, as checkFolders refuses --cert-dir. Without that,
+// the lock's open through it failed three times and certctl said that
+// another command had removed the folder.
 func makeFolders(dir string) (made []string, err error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			if err := danglingLink(d, d); err != nil {
+				return nil, err
+			}
 			break
 		}
 		missing = append([]string{d}, missing...)
