@@ -149,6 +149,14 @@ func open(path string) (*os.File, error) {
 		f.Close()
 		return nil, notRegular(path, "a "+filekind.Of(fi.Mode()))
 	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		// flock(2) needs only an open file, for reading too: any user who
+		// may open the lock file may take it and keep it, and every
+		// certctl then waits for them until it gives up, renewals
+		// included. Made 0600 again (flock(1) on a missing file makes it
+		// 0644); only its owner or root may, else it stays as it is.
+		f.Chmod(0o600)
+	}
 	return f, nil
 }
 
