@@ -85,7 +85,8 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // and must not be touched: the command reads the files as they are. When
 // the lock cannot be taken at all (a user who may not write beside the
 // certificate folder), there is nothing such a user could recover either;
-// nor on a read-only file system, which it says on one line.
+// nor on a read-only file system, or one too full to create the lock file,
+// which it says on one line.
 //
 // When recovery itself fails (a committed renewal whose next rename the
 // kernel refuses, say an immutable key), the command does not fail: it
@@ -111,6 +112,11 @@ func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, ku
 		// monitoring agent must still see what is on disk.
 		where, _ := lock.Beside(certDir)
 		fmt.Fprintf(errOut, "[recover] skipped: %s is on a read-only file system, so what an interrupted run left there cannot be recovered; reading the files as they are (remount it read-write, then any certctl command recovers them)\n", filepath.Dir(where))
+		return func() {}, false, nil
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// No inode for the lock file: as read-only, until space is freed.
+		where, _ := lock.Beside(certDir)
+		fmt.Fprintf(errOut, "[recover] skipped: the file system of %s is full, so certctl cannot take its lock there to recover what an interrupted run left; reading the files as they are (free space, then any certctl command recovers them)\n", filepath.Dir(where))
 		return func() {}, false, nil
 	case err != nil:
 		return nil, false, err
