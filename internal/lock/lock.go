@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -134,6 +135,10 @@ func open(path string) (*os.File, error) {
 		return nil, fmt.Errorf("lock file %s is a symbolic link to %s: certctl writes its lock file and would write through the link; remove it (rm %s), then run certctl again", path, cmp.Or(dest, "a file certctl cannot read the name of"), path)
 	case errors.Is(err, syscall.EISDIR):
 		return nil, notRegular(path, "a folder")
+	case errors.As(err, &pe) && (errors.Is(pe.Err, syscall.ENOSPC) || errors.Is(pe.Err, syscall.EDQUOT)):
+		// No inode left for a new lock file: the command has written
+		// nothing yet.
+		return nil, fmt.Errorf("create lock file %s: %w: free space on the file system of %s (df -i shows its inodes), then run certctl again; nothing was changed", path, pe.Err, filepath.Dir(path))
 	case errors.As(err, &pe):
 		// Not "open lock file X: open X: ...".
 		return nil, fmt.Errorf("open lock file %s: %w", path, pe.Err)
@@ -148,6 +153,14 @@ func open(path string) (*os.File, error) {
 	if !fi.Mode().IsRegular() {
 		f.Close()
 		return nil, notRegular(path, "a "+filekind.Of(fi.Mode()))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		// flock(2) needs only an open file, for reading too: any user who
+		// may open the lock file may take it and keep it, and every
+		// certctl then waits for them until it gives up, renewals
+		// included. Made 0600 again (flock(1) on a missing file makes it
+		// 0644); only its owner or root may, else it stays as it is.
+		f.Chmod(0o600)
 	}
 	return f, nil
 }

@@ -73,3 +73,27 @@ func TestLockFileNotRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestLockFileMadePrivate: a lock file that other users may open (flock(1)
+// makes a missing one 0644) lets any of them take the lock and keep it,
+// every certctl waiting for them until it gives up. Taking the lock makes
+// it 0600 again, as certctl creates it.
+func TestLockFileMadePrivate(t *testing.T) {
+	for _, mode := range []os.FileMode{0o644, 0o666, 0o640, 0o604, 0o600} {
+		p := filepath.Join(t.TempDir(), FileName)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		l, err := AcquireWait(context.Background(), p, Wait{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Release()
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("lock file of mode %04o: after the lock, %v, %v; want mode 0600", mode, st.Mode().Perm(), err)
+		}
+	}
+}

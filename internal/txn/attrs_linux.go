@@ -32,6 +32,18 @@ func attrs(path string) (immutable, appendOnly bool) {
 	return known&unix.STATX_ATTR_IMMUTABLE != 0, known&unix.STATX_ATTR_APPEND != 0
 }
 
+// mountRoot reports whether path itself (not followed) is the root of a
+// mount, a file bind-mounted over: rename(2) and unlink(2) refuse to
+// replace it (EBUSY), even for root. statx says so since Linux 5.8;
+// before, it reports false and the rename is the test.
+func mountRoot(path string) bool {
+	var stx unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, 0, &stx) != nil {
+		return false
+	}
+	return stx.Attributes_mask&stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}
+
 // writable reports why the calling user may not create, remove and rename
 // files in dir: EACCES, EROFS (a read-only mount), EPERM (immutable).
 func writable(dir string) error {

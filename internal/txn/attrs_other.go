@@ -6,6 +6,9 @@ package txn
 // rename is the test (see attrs_linux.go).
 func attrs(path string) (immutable, appendOnly bool) { return false, false }
 
+// mountRoot reports nothing: see attrs.
+func mountRoot(path string) bool { return false }
+
 // writable reports nothing: see attrs.
 func writable(dir string) error { return nil }
 

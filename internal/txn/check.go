@@ -149,10 +149,16 @@ func missingDirs(dir string) (missing []string, existing string, err error) {
 }
 
 // checkFile checks that rename(2) may replace path: Linux refuses (EPERM,
-// even to root) to unlink an immutable or append-only file.
+// even to root) to unlink an immutable or append-only file, and (EBUSY) a
+// file that is a mount point. Without this check a bind-mounted
+// kubeconfig was found only after the commit: the transaction stayed
+// committed, half applied, and every certctl command failed to finish it
+// until the file was unmounted.
 func checkFile(path string) error {
 	immutable, appendOnly := attrs(path)
 	switch {
+	case mountRoot(path):
+		return fmt.Errorf("cannot replace %s: a file is mounted over it (a bind mount, see findmnt %s), and the kernel refuses to rename a new file over a mount point: unmount it (umount %s) and put the file itself there, then run certctl again", path, path, path)
 	case immutable:
 		return fmt.Errorf("cannot replace %s: the file is immutable (chattr +i): run chattr -i %s, then run certctl again", path, path)
 	case appendOnly:

@@ -106,6 +106,26 @@ func RecoverIn(root string, s Scope) (*Report, error) {
 	return r, nil
 }
 
+// Applying reports whether a transaction in root is committed and not
+// yet all in place: its targets are being replaced one by one (by Commit,
+// or RecoverIn), some already new, others still old. A reader that saw
+// them then must read them again.
+func Applying(root string) bool {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasSuffix(e.Name(), finishedSuffix) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(root, e.Name(), manifestName)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // OutsideError is the error of a transaction, in folder Dir, that names
 // Path, outside the Scope of the recovery: it is left untouched.
 type OutsideError struct {

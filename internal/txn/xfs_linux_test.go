@@ -250,3 +250,27 @@ func TestManifestVersionOfTemporaryFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitRefusesMountedFile: a target that is a mount point (a file
+// bind-mounted over a kubeconfig) cannot be replaced by a rename (EBUSY).
+// The transaction found it only after its commit, and stayed committed,
+// half applied, every certctl command failing to finish it until the file
+// was unmounted. Commit now refuses it before its commit point, saying
+// what to do, and leaves every file as it was.
+func TestCommitRefusesMountedFile(t *testing.T) {
+	tr := newTree(t)
+	src := filepath.Join(t.TempDir(), "mounted")
+	if err := os.WriteFile(src, []byte("mounted"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := tr.files[1]
+	if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
+		t.Skipf("cannot bind-mount %s: %v", src, err)
+	}
+	t.Cleanup(func() { unix.Unmount(target, 0) })
+	parent := filepath.Dir(tr.certDir)
+	before := treetest.Snapshot(t, parent)
+	err := tr.stage(t).Commit()
+	treetest.ErrMentions(t, err, "cannot replace "+target+": a file is mounted over it", "umount "+target, "nothing was changed")
+	treetest.AssertSame(t, before, treetest.Snapshot(t, parent))
+}

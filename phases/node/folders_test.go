@@ -1,6 +1,8 @@
 package node
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +108,48 @@ func TestCheckFoldersNamesALinkLoop(t *testing.T) {
 			err := checkFolders(tc.certDir, tc.kubeconfigDirs)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLockDanglingParent: a certificate or CSR folder whose parent is a
+// symbolic link to nothing (/etc/kubernetes on a data volume that is not
+// mounted) failed init-phase, and every command that writes, with "its
+// folder was removed three times while certctl made it and took the
+// lock: run certctl again once the other certctl commands have
+// finished", which sent the user after other certctl commands. The link
+// is now named, with what to do, and nothing is made.
+func TestLockDanglingParent(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, certDir, link, target string
+	}{
+		{"parent", filepath.Join(dir, "k8s", "pki"), filepath.Join(dir, "k8s"), filepath.Join(dir, "data")},
+		{"grandparent", filepath.Join(dir, "vol", "kubernetes", "pki"), filepath.Join(dir, "vol"), filepath.Join(dir, "mnt")},
+		{"loop", filepath.Join(dir, "loop", "pki"), filepath.Join(dir, "loop"), "loop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.Symlink(tc.target, tc.link); err != nil {
+				t.Fatal(err)
+			}
+			for name, lock := range map[string]func() error{
+				"Lock": func() error {
+					_, err := Lock(context.Background(), io.Discard, tc.certDir, 0, filepath.Join(dir, "kc"))
+					return err
+				},
+				"LockOnly": func() error {
+					_, err := LockOnly(context.Background(), tc.certDir, 0)
+					return err
+				},
+			} {
+				err := lock()
+				if err == nil || !strings.HasPrefix(err.Error(), tc.link+" is a symbolic link to "+tc.target+", which") || strings.Contains(err.Error(), "three times") {
+					t.Errorf("%s: %v; want the link %s named", name, err, tc.link)
+				}
+			}
+			if _, err := os.Stat(tc.target); err == nil {
+				t.Errorf("%s was made", tc.target)
 			}
 		})
 	}

@@ -85,7 +85,8 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // and must not be touched: the command reads the files as they are. When
 // the lock cannot be taken at all (a user who may not write beside the
 // certificate folder), there is nothing such a user could recover either;
-// nor on a read-only file system, which it says on one line.
+// nor on a read-only file system, or one too full to create the lock file,
+// which it says on one line.
 //
 // When recovery itself fails (a committed renewal whose next rename the
 // kernel refuses, say an immutable key), the command does not fail: it
@@ -93,28 +94,37 @@ func LockWriting(ctx context.Context, errOut io.Writer, certDir string, wait tim
 // check-expiration still reports what is on disk, a certificate that does
 // not match its key included, instead of only the recovery's error. The
 // transaction stays; the next certctl command retries it.
-func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), err error) {
+//
+// locked says whether it holds the lock until release: when it does not,
+// another certctl may be writing the files while the command reads them
+// (Read reads them again).
+func recoverIfUnlocked(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs ...string) (release func(), locked bool, err error) {
 	release, err = acquire(ctx, certDir, lock.Wait{})
 	var held *lock.HeldError
 	switch {
 	case errors.As(err, &held):
 		fmt.Fprintf(errOut, "[recover] skipped: %s is working on these files; reading them as they are\n", held.Holder)
-		return func() {}, nil
+		return func() {}, false, nil
 	case errors.Is(err, fs.ErrPermission):
-		return func() {}, nil
+		return func() {}, false, nil
 	case errors.Is(err, syscall.EROFS):
 		// Nobody can recover anything there until it is remounted; a
 		// monitoring agent must still see what is on disk.
 		where, _ := lock.Beside(certDir)
 		fmt.Fprintf(errOut, "[recover] skipped: %s is on a read-only file system, so what an interrupted run left there cannot be recovered; reading the files as they are (remount it read-write, then any certctl command recovers them)\n", filepath.Dir(where))
-		return func() {}, nil
+		return func() {}, false, nil
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// No inode for the lock file: as read-only, until space is freed.
+		where, _ := lock.Beside(certDir)
+		fmt.Fprintf(errOut, "[recover] skipped: the file system of %s is full, so certctl cannot take its lock there to recover what an interrupted run left; reading the files as they are (free space, then any certctl command recovers them)\n", filepath.Dir(where))
+		return func() {}, false, nil
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	if err := recoverLocked(errOut, certDir, kubeconfigDirs); err != nil {
 		fmt.Fprintf(errOut, "[warning] %v; reading the files as they are (every certctl command retries it)\n", err)
 	}
-	return release, nil
+	return release, true, nil
 }
 
 // acquire takes the lock that guards certDir and returns its release. A
@@ -200,11 +210,18 @@ func acquireWriting(ctx context.Context, certDir string, wait lock.Wait) (releas
 }
 
 // makeFolders makes dir and its missing parents, and returns those it
-// made, dir last.
+// made, dir last. The nearest that exists may be a symbolic link to
+// nothing (/etc/kubernetes linked to a data volume not mounted): it is
+// refused, naming it, as checkFolders refuses --cert-dir. Without that,
+// the lock's open through it failed three times and certctl said that
+// another command had removed the folder.
 func makeFolders(dir string) (made []string, err error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			if err := danglingLink(d, d); err != nil {
+				return nil, err
+			}
 			break
 		}
 		missing = append([]string{d}, missing...)

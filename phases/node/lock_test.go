@@ -92,9 +92,9 @@ func TestRecoverSkippedNamesTheRealHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errOut bytes.Buffer
-	release, err := recoverIfUnlocked(context.Background(), &errOut, certDir)
-	if err != nil {
-		t.Fatal(err)
+	release, locked, err := recoverIfUnlocked(context.Background(), &errOut, certDir)
+	if err != nil || locked {
+		t.Fatalf("recoverIfUnlocked = %v, locked %v; want it skipped", err, locked)
 	}
 	release()
 	got := errOut.String()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/txn"
 )
 
 // Read runs read, the work of a command that only reads
@@ -27,27 +28,35 @@ import (
 // its key by two renames that read could see half done. Every transaction
 // creates and removes its folder beside the certificate folder, and every
 // write renames a file in its folder, which changes that folder's
-// modification time: when one moved while read ran, read runs again.
+// modification time: when one moved while read ran, or a transaction was
+// being applied when read started or ended (txn.Applying), read runs
+// again. So too when recovery is skipped because another certctl holds the
+// lock (its transaction's folder is there while it runs): the files are
+// read as they are, but not halfway through its renames.
 func Read(ctx context.Context, errOut io.Writer, certDir string, kubeconfigDirs []string, read func() error) error {
 	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
 		return err
 	}
+	say := errOut // why recovery was skipped: said once
 	return retry(ctx, func(last bool) (bool, error) {
 		pending, err := pendingRecovery(certDir, kubeconfigDirs)
 		if err != nil {
 			return true, WithPermissionHint(err)
 		}
 		if pending || last {
-			release, err := recoverIfUnlocked(ctx, errOut, certDir, kubeconfigDirs...)
+			release, locked, err := recoverIfUnlocked(ctx, say, certDir, kubeconfigDirs...)
 			if err != nil {
 				return true, err
 			}
 			defer release()
-			return true, read()
+			say = io.Discard
+			if locked || last {
+				return true, read()
+			}
 		}
-		before := stamps(certDir, kubeconfigDirs)
+		before := settled(certDir, kubeconfigDirs)
 		err = read()
-		return err != nil || slices.Equal(before, stamps(certDir, kubeconfigDirs)), err
+		return err != nil || before != nil && slices.Equal(before, settled(certDir, kubeconfigDirs)), err
 	})
 }
 
@@ -109,9 +118,16 @@ func pendingRecovery(certDir string, kubeconfigDirs []string) (bool, error) {
 	return false, nil
 }
 
-// stamps returns the modification times of the watched folders.
-func stamps(certDir string, kubeconfigDirs []string) []int64 {
-	var out []int64
+// settled returns the modification times of the watched folders, or nil
+// while a transaction beside certDir is being applied (txn.Applying): a
+// read is consistent when settled is the same, not nil, before and after
+// it.
+func settled(certDir string, kubeconfigDirs []string) []int64 {
+	roots, _ := txnRoots(certDir, kubeconfigDirs)
+	if slices.ContainsFunc(roots, txn.Applying) {
+		return nil
+	}
+	out := []int64{}
 	for _, d := range watchedDirs(certDir, kubeconfigDirs) {
 		if st, err := os.Stat(d); err == nil {
 			out = append(out, st.ModTime().UnixNano())
@@ -126,8 +142,9 @@ func stamps(certDir string, kubeconfigDirs []string) []int64 {
 // and the plan. It takes no lock and recovers nothing, so that it writes
 // nothing at all, not even the lock file (it works on a read-only
 // /etc/kubernetes), and never waits for another certctl. As Read does,
-// it runs again when a watched folder changed while it ran; only the last
-// run's output is printed.
+// it runs again when a watched folder changed while it ran, or a
+// transaction was being applied (settled); only the last run's output is
+// printed.
 //
 // When recovers is set, the real run would first recover an interrupted
 // renewal or write (Lock): the dry run only says so on errOut,
@@ -145,9 +162,9 @@ func DryRun(ctx context.Context, errOut, out io.Writer, dir string, kubeconfigDi
 	var buf bytes.Buffer
 	return retry(ctx, func(last bool) (bool, error) {
 		buf.Reset()
-		before := stamps(dir, kubeconfigDirs)
+		before := settled(dir, kubeconfigDirs)
 		err := run(&buf)
-		if !last && !slices.Equal(before, stamps(dir, kubeconfigDirs)) {
+		if !last && (before == nil || !slices.Equal(before, settled(dir, kubeconfigDirs))) {
 			return false, nil
 		}
 		if _, werr := buf.WriteTo(out); werr != nil && err == nil {
