@@ -49,6 +49,9 @@ func TestBadInputs(t *testing.T) {
 		}, renewAt, []string{"PKI/front-proxy-client.crt is a CA certificate"}},
 		{"expired CA", nil, made.Add(11 * 365 * 24 * time.Hour),
 			[]string{"the CA PKI/ca.crt cannot sign now", "expired", "certctl does not renew CAs"}},
+		// A CA not valid yet is a clock behind, not a CA to rotate.
+		{"CA not valid yet", nil, made.Add(-24 * time.Hour),
+			[]string{"the CA PKI/ca.crt cannot sign now", "not valid before", "this host's clock is behind", "timedatectl"}},
 		{"missing CA key (external CA)", func(t *testing.T, n *node) {
 			os.Remove(n.path("pki/etcd/ca.key"))
 		}, renewAt, []string{"renew etcd-server", "PKI/etcd/ca.key does not exist (external CA)", "--use-api", "--use-csr"}},

@@ -257,6 +257,11 @@ func (p *planner) readAuthority(a *authority) error {
 	case pki.CANotCA:
 		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
 	case pki.CANotValid:
+		if a.LoadedCA != nil && p.now.Before(a.Cert.NotBefore) {
+			// Not expired: this host's clock is behind the one that made
+			// the CA. A rotation would make a CA on the wrong clock too.
+			return fmt.Errorf("%w: this host's clock is behind the one that made it; set the clock right (timedatectl, NTP), then renew", err)
+		}
 		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA with `certctl ca rotate` (docs/ca-rotation.md), then renew", err, a.name)
 	case pki.CAKeyMissing:
 		return &externalCAError{keyPath: a.keyPath}
