@@ -83,6 +83,14 @@ func TestBadInputs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, renewAt, []string{"kubeconfig DIR/scheduler.conf", "no embedded client certificate", "embedded client certificates only"}},
+		// Its own credentials: not "remove the file", which loses them.
+		{"kubeconfig whose user authenticates with an exec plugin", func(t *testing.T, n *node) {
+			pkitest.EditKubeconfig(t, n.path("admin.conf"), func(cfg *clientcmdapi.Config) {
+				u := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+				u.ClientCertificateData, u.ClientKeyData = nil, nil
+				u.Exec = &clientcmdapi.ExecConfig{Command: "oidc-login", APIVersion: "client.authentication.k8s.io/v1"}
+			})
+		}, renewAt, []string{"kubeconfig DIR/admin.conf", `authenticates with exec, not an embedded client certificate`, "renew the others by name", "move it away"}},
 		{"kubeconfig whose current context the user switched to a token", func(t *testing.T, n *node) {
 			pkitest.SwitchContext(t, n.path("admin.conf"), &clientcmdapi.AuthInfo{Token: "t"})
 		}, renewAt, []string{"kubeconfig DIR/admin.conf", `current context "ops"`, "config use-context kubernetes-admin@kubernetes"}},
