@@ -226,12 +226,9 @@ func (im *importer) install() error {
 	}
 	// The certificates are installed: a prune that fails is a warning,
 	// not an error, which would say that nothing was.
-	root, err := renewal.BackupRoot(im.o.CertDir)
-	if err == nil {
-		im.res.keep = im.o.KeepBackups
-		// Those left (err says which) are not said to be removed.
-		im.res.PrunedBackups, _, err = renewal.PruneBackupsAfter(root, im.o.KeepBackups, im.res.BackupDir)
-	}
+	im.res.keep = im.o.KeepBackups
+	// Those left (err says which) are not said to be removed.
+	im.res.PrunedBackups, _, err = renewal.PruneBackupsAfter(im.o.CertDir, im.o.KeepBackups, im.res.BackupDir)
 	if err != nil {
 		im.res.Warnings = append(im.res.Warnings, fmt.Sprintf("--keep-backups %d: %v; remove the old backups by hand, or let the next import or renewal prune them", im.o.KeepBackups, err))
 	}

@@ -51,6 +51,9 @@ func (r *run) due(targets []renewal.Target, all bool) ([]renewal.Target, error) 
 	certDir, now := o.Cluster.CertificatesDir, o.Now()
 	s := renewal.Due(targets, certDir, o.KubeconfigDir, now, o.IfExpiresWithin)
 	out := r.out()
+	for _, nv := range s.NotYetValid {
+		fmt.Fprintf(out, "[renew] %s: valid only from %s (%s after this host's clock), which every client rejects until then: renewed now, whenever it expires\n", nv.Name, nv.NotBefore.UTC().Format(time.RFC3339), nv.NotBefore.Sub(now).Round(time.Second))
+	}
 	for _, nd := range s.NotDue {
 		fmt.Fprintf(out, "[skip] %s: valid until %s (%s left), not within --if-expires-within %s\n", nd.Name, nd.NotAfter.UTC().Format(time.RFC3339), days(nd.NotAfter.Sub(now)), o.IfExpiresWithin)
 		r.summary.skip(nd, reasonNotDue)

@@ -137,11 +137,7 @@ func (r *run) prune(made string) error {
 	if keep <= 0 {
 		return nil
 	}
-	root, err := renewal.BackupRoot(r.o.Cluster.CertificatesDir)
-	if err != nil {
-		return err
-	}
-	removed, left, err := renewal.PruneBackupsAfter(root, keep, made)
+	removed, left, err := renewal.PruneBackupsAfter(r.o.Cluster.CertificatesDir, keep, made)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)

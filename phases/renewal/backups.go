@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/pki"
 )
 
 // Backup is one folder of BackupRoot.
@@ -87,13 +88,14 @@ func (b Backup) made() time.Time {
 	return t
 }
 
-// PruneBackups removes the oldest complete backups in root so that keep
-// of them remain, and what an interrupted or failed prune left. keep <= 0
-// keeps every backup. It returns the folders it removed, and those it
-// renamed away but could not remove (atomicfile.RemoveDirs), which the
-// next prune removes once it can. The caller must hold certctl's lock.
-func PruneBackups(root string, keep int) ([]string, []atomicfile.LeftDir, error) {
-	return PruneBackupsAfter(root, keep, "")
+// PruneBackups removes the oldest complete backups of the certificate
+// folder certDir (in BackupRoot(certDir)) so that keep of them remain,
+// and what an interrupted or failed prune left. keep <= 0 keeps every
+// backup. It returns the folders it removed, and those it renamed away but
+// could not remove (atomicfile.RemoveDirs), which the next prune removes
+// once it can. The caller must hold certctl's lock.
+func PruneBackups(certDir string, keep int) ([]string, []atomicfile.LeftDir, error) {
+	return PruneBackupsAfter(certDir, keep, "")
 }
 
 // PruneBackupsAfter is PruneBackups after the run that made the backup
@@ -101,9 +103,17 @@ func PruneBackups(root string, keep int) ([]string, []atomicfile.LeftDir, error)
 // backup.json. After the clock was set back, a backup made earlier may be
 // dated after it, and a prune by date alone would remove the only copy of
 // the files this run replaced.
-func PruneBackupsAfter(root string, keep int, made string) ([]string, []atomicfile.LeftDir, error) {
+func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomicfile.LeftDir, error) {
 	if keep <= 0 {
 		return nil, nil, nil
+	}
+	root, err := BackupRoot(certDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	abs, err := filepath.Abs(certDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolve %s: %w", certDir, err)
 	}
 	all, err := ListBackups(root)
 	if err != nil {
@@ -111,8 +121,12 @@ func PruneBackupsAfter(root string, keep int, made string) ([]string, []atomicfi
 	}
 	// Only certctl's own backups, named by their time: a folder the user
 	// named (a copy kept as "pre-upgrade") is theirs to keep, and does not
-	// count among the newest.
-	complete := slices.DeleteFunc(all, func(b Backup) bool { return b.Err != nil || !certctlName.MatchString(b.Name) })
+	// count among the newest. And only this folder's: the certificate
+	// folders of one parent (/srv/k8s/a/pki and /srv/k8s/a/pki2) keep their
+	// backups side by side, and a prune of one removed the other's.
+	complete := slices.DeleteFunc(all, func(b Backup) bool {
+		return b.Err != nil || !certctlName.MatchString(b.Name) || !sameFolder(b.Manifest.CertDir, abs)
+	})
 	if i := slices.IndexFunc(complete, func(b Backup) bool { return made != "" && b.Dir == filepath.Clean(made) }); i >= 0 {
 		complete = append(slices.Delete(complete, i, i+1), Backup{Dir: made})
 	}
@@ -121,6 +135,12 @@ func PruneBackupsAfter(root string, keep int, made string) ([]string, []atomicfi
 		names = append(names, b.Name)
 	}
 	return atomicfile.RemoveDirs(root, names, "", "backup")
+}
+
+// sameFolder reports whether the certificate folder a backup was taken of
+// is dir (absolute), by name or as the same folder under another name.
+func sameFolder(backupOf, dir string) bool {
+	return backupOf == dir || pki.SameFile(backupOf, dir)
 }
 
 // checkBackupRoot refuses the backup folder root when other users may

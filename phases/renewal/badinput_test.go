@@ -49,6 +49,9 @@ func TestBadInputs(t *testing.T) {
 		}, renewAt, []string{"PKI/front-proxy-client.crt is a CA certificate"}},
 		{"expired CA", nil, made.Add(11 * 365 * 24 * time.Hour),
 			[]string{"the CA PKI/ca.crt cannot sign now", "expired", "certctl does not renew CAs"}},
+		// A CA not valid yet is a clock behind, not a CA to rotate.
+		{"CA not valid yet", nil, made.Add(-24 * time.Hour),
+			[]string{"the CA PKI/ca.crt cannot sign now", "not valid before", "this host's clock is behind", "timedatectl"}},
 		{"missing CA key (external CA)", func(t *testing.T, n *node) {
 			os.Remove(n.path("pki/etcd/ca.key"))
 		}, renewAt, []string{"renew etcd-server", "PKI/etcd/ca.key does not exist (external CA)", "--use-api", "--use-csr"}},
@@ -80,6 +83,14 @@ func TestBadInputs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, renewAt, []string{"kubeconfig DIR/scheduler.conf", "no embedded client certificate", "embedded client certificates only"}},
+		// Its own credentials: not "remove the file", which loses them.
+		{"kubeconfig whose user authenticates with an exec plugin", func(t *testing.T, n *node) {
+			pkitest.EditKubeconfig(t, n.path("admin.conf"), func(cfg *clientcmdapi.Config) {
+				u := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+				u.ClientCertificateData, u.ClientKeyData = nil, nil
+				u.Exec = &clientcmdapi.ExecConfig{Command: "oidc-login", APIVersion: "client.authentication.k8s.io/v1"}
+			})
+		}, renewAt, []string{"kubeconfig DIR/admin.conf", `authenticates with exec, not an embedded client certificate`, "renew the others by name", "move it away"}},
 		{"kubeconfig whose current context the user switched to a token", func(t *testing.T, n *node) {
 			pkitest.SwitchContext(t, n.path("admin.conf"), &clientcmdapi.AuthInfo{Token: "t"})
 		}, renewAt, []string{"kubeconfig DIR/admin.conf", `current context "ops"`, "config use-context kubernetes-admin@kubernetes"}},

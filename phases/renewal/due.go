@@ -49,13 +49,28 @@ type Split struct {
 	// Missing are the targets whose file does not exist; `renew all`
 	// reports them as MISSING and skips them, as Renew does.
 	Missing []Target
+	// NotYetValid are the targets of Due whose certificate is not valid
+	// yet: every client rejects it until its NotBefore, so it is due
+	// whenever it expires.
+	NotYetValid []NotYetValid
+}
+
+// NotYetValid is a target whose certificate is valid only from NotBefore,
+// after now.
+type NotYetValid struct {
+	Target
+	File      string
+	NotBefore time.Time
 }
 
 // Due sorts targets by their certificate's expiry, for renewals run from
 // cron (`renew --if-expires-within`): a certificate is due when it
 // expires at or before now+within, so that within 0 renews only what has
-// expired. Each list keeps the order of targets. It only reads, and never
-// the clock.
+// expired, or when it is not valid yet at now (made on a host whose clock
+// was ahead, or renewed before this host's clock was set back): clients
+// reject it as they reject an expired one, and its renewal is valid from
+// now. Each list keeps the order of targets. It only reads, and never the
+// clock.
 func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within time.Duration) Split {
 	var s Split
 	limit := now.Add(within)
@@ -71,6 +86,11 @@ func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within 
 			continue
 		}
 		nd := NotDue{Target: t, File: file, NotAfter: cert.NotAfter}
+		if now.Before(cert.NotBefore) {
+			s.Due = append(s.Due, t)
+			s.NotYetValid = append(s.NotYetValid, NotYetValid{Target: t, File: file, NotBefore: cert.NotBefore})
+			continue
+		}
 		if _, ok := cas[t.CABaseName]; !ok {
 			cas[t.CABaseName] = currentCA(t, certDir)
 		}

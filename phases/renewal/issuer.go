@@ -72,7 +72,7 @@ func requests(items []*item, o *Options) []Request {
 	reqs := make([]Request, len(items))
 	for i, it := range items {
 		reqs[i] = Request{Target: it.Target, Current: it.old, Profile: it.profile(), CA: it.ca.Cert,
-			Validity: o.validityOf(it.old, it.ca.Cert), KeyAlgorithm: it.alg}
+			Validity: o.validityOf(it.old, it.issuer), KeyAlgorithm: it.alg}
 	}
 	return reqs
 }

@@ -44,6 +44,9 @@ type item struct {
 	inter  []*x509.Certificate // certificates after the leaf in its file
 	oldKey crypto.Signer
 	ca     *authority
+	// issuer is the certificate of ca.Bundle that signed old: ca.Cert, or
+	// during a CA rotation the CA it replaces.
+	issuer *x509.Certificate
 	alg    pki.KeyAlgorithm
 	v      pki.Validity
 	capped bool
@@ -142,7 +145,7 @@ func (p *planner) read(t Target) (*item, error) {
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}
 	if !p.o.external() {
-		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.ca.Cert))
+		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.issuer))
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.Cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}
@@ -173,12 +176,14 @@ func (p *planner) read(t Target) (*item, error) {
 // or by another CA of the bundle: with Options.CAs (a CA rotation), or in
 // a rotation's ca.crt (the new CA, then the old one at reissue), which
 // every client that reads the file trusts. The renewal signs it with the
-// first, as kubeadm's `certs renew` does.
+// first, as kubeadm's `certs renew` does. It sets it.issuer.
 func (p *planner) verifyCurrent(it *item) error {
+	it.issuer = it.ca.Cert
 	err := pki.VerifySignedBy(it.old, it.inter, it.ca.Cert, p.now)
 	if err != nil {
 		for _, ca := range it.ca.Bundle[1:] {
 			if pki.IssuedBy(it.old, it.inter, ca, p.now) == nil { // the replaced CA may have expired
+				it.issuer = ca
 				return nil
 			}
 		}
@@ -257,6 +262,11 @@ func (p *planner) readAuthority(a *authority) error {
 	case pki.CANotCA:
 		return fmt.Errorf("%w; restore the %s CA certificate from a backup", err, a.name)
 	case pki.CANotValid:
+		if a.LoadedCA != nil && p.now.Before(a.Cert.NotBefore) {
+			// Not expired: this host's clock is behind the one that made
+			// the CA. A rotation would make a CA on the wrong clock too.
+			return fmt.Errorf("%w: this host's clock is behind the one that made it; set the clock right (timedatectl, NTP), then renew", err)
+		}
 		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA with `certctl ca rotate` (docs/ca-rotation.md), then renew", err, a.name)
 	case pki.CAKeyMissing:
 		return &externalCAError{keyPath: a.keyPath}

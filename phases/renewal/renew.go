@@ -486,11 +486,12 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 	fmt.Fprintln(out, "[warning] "+msg)
 }
 
-// validityOf is the validity to give old's successor, signed by ca (see
-// KeepValidity): old's own period, else Validity, whichever first is longer
-// than KeepAbove, else kubeadm's default. A certificate that ends when its
-// CA does was cut to the CA's expiry: its period says nothing of the
-// cluster's. The period is rounded to the hour, as validity periods are
+// validityOf is the validity to give old's successor (see KeepValidity):
+// old's own period, else Validity, whichever first is longer than
+// KeepAbove, else kubeadm's default. ca is the CA that signed old, which
+// during a CA rotation is not the one that signs its successor: a
+// certificate that ends when its CA does was cut to the CA's expiry, and
+// its period says nothing of the cluster's. The period is rounded to the hour, as validity periods are
 // set: a kubeconfig's client certificate starts at its CA's NotBefore
 // (kubeadm's init), not 5 minutes before it was made, so its NotAfter minus
 // NotBefore is off by the time between the two.

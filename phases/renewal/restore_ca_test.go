@@ -135,7 +135,7 @@ func TestBackupNamedByHand(t *testing.T) {
 	if latest, err := FindBackup(root, "latest"); err != nil || latest != second.BackupDir {
 		t.Errorf("FindBackup(latest) = %s, %v; want the last renewal's %s", latest, err, second.BackupDir)
 	}
-	removed, left, err := PruneBackups(root, 1)
+	removed, left, err := PruneBackups(n.certDir(), 1)
 	if err != nil || left != nil {
 		t.Fatal(err, left)
 	}

@@ -161,7 +161,7 @@ func TestPruneBackups(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "00000000-by-hand"), 0o700)
 	os.MkdirAll(filepath.Join(root, atomicfile.RemovingPrefix+"20250101T000000Z", "pki"), 0o700)
 	before, _ := ListBackups(root)
-	removed, left, err := PruneBackups(root, 2)
+	removed, left, err := PruneBackups(n.certDir(), 2)
 	if err != nil || left != nil {
 		t.Fatal(err, left)
 	}
@@ -180,7 +180,7 @@ func TestPruneBackups(t *testing.T) {
 	if len(entries) != 3 {
 		t.Errorf("%d entries left in %s, want 3 (no %s folder)", len(entries), root, atomicfile.RemovingPrefix)
 	}
-	if removed, _, err := PruneBackups(root, 0); err != nil || removed != nil {
+	if removed, _, err := PruneBackups(n.certDir(), 0); err != nil || removed != nil {
 		t.Errorf("keep 0 removed %q, %v", removed, err)
 	}
 }

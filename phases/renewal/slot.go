@@ -193,6 +193,11 @@ func (s *kubeconfigSlot) read(it *item) error {
 			// Removing the file would lose the contexts the user added.
 			return fmt.Errorf("kubeconfig %s: %w: certctl renews the current context's embedded client certificate only; %s", it.path, err, fix)
 		}
+		if _, _, userName, user, cerr := kubeconfig.Current(cfg); cerr == nil && kubeconfig.OtherCredentials(user) != "" {
+			// The user's own credentials (an exec plugin, a token): removing
+			// the file, as for a broken one, would lose them.
+			return fmt.Errorf("kubeconfig %s: user %q of current context %q authenticates with %s, not an embedded client certificate, so certctl has nothing to renew in it: renew the others by name (certctl renew NAME...), or, to have kubeadm's file instead, move it away and run `certctl init-phase %s`", it.path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), s.phase)
+		}
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
 	}
 	if pki.KeyMatches(chain[0], key) != nil {
