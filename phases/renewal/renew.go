@@ -491,16 +491,20 @@ func (r *Result) warnf(out io.Writer, format string, args ...any) {
 // KeepAbove, else kubeadm's default. ca is the CA that signed old, which
 // during a CA rotation is not the one that signs its successor: a
 // certificate that ends when its CA does was cut to the CA's expiry, and
-// its period says nothing of the cluster's. The period is rounded to the hour, as validity periods are
-// set: a kubeconfig's client certificate starts at its CA's NotBefore
-// (kubeadm's init), not 5 minutes before it was made, so its NotAfter minus
-// NotBefore is off by the time between the two.
+// its period says nothing of the cluster's. Nor does the span of one that
+// starts when its CA does: kubeadm's kubeconfig phase starts a client
+// certificate at its CA's NotBefore and ends it a period after it was
+// made, so on a node that joined months after the CA was made that span is
+// those months longer than the cluster's period, and each renewal would
+// keep it. kubeadm's init starts every certificate with its CA, and its
+// span is then the period that Validity (apiserver.crt's) already says.
+// The period is rounded to the hour, as validity periods are set.
 func (o *Options) validityOf(old, ca *x509.Certificate) time.Duration {
 	if !o.KeepValidity {
 		return o.Validity
 	}
 	var own time.Duration
-	if ca == nil || old.NotAfter.Before(ca.NotAfter.Add(-time.Minute)) {
+	if ca == nil || !old.NotBefore.Equal(ca.NotBefore) && old.NotAfter.Before(ca.NotAfter.Add(-time.Minute)) {
 		own = (old.NotAfter.Sub(old.NotBefore) - backdate).Round(time.Hour)
 	}
 	for _, v := range []time.Duration{own, o.Validity} {
