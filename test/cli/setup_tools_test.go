@@ -21,7 +21,7 @@ var essential = map[string]bool{
 // TestSetupInstallsWhatTestsRun: every program the tests run by name
 // (exec.Command, exec.CommandContext, exec.LookPath with a literal name)
 // is one hack/setup.sh installs when it is missing, or one every Debian
-// has. A test that finds no chattr, mount or systemd-analyze skips, so a
+// has; and docs/testing.md lists what it installs. A test that finds no chattr, mount or systemd-analyze skips, so a
 // CI machine without them passed while never running what those tests
 // check.
 func TestSetupInstallsWhatTestsRun(t *testing.T) {
@@ -33,6 +33,13 @@ func TestSetupInstallsWhatTestsRun(t *testing.T) {
 	}
 	if len(installs) < 5 {
 		t.Fatalf("hack/setup.sh: %d commands read from its need table, the table's format has changed", len(installs))
+	}
+	// docs/testing.md's `make setup` row lists the packages.
+	row := regexp.MustCompile("(?m)^\\| `make setup` \\|.*$").FindString(string(mustRead(t, filepath.Join(root, "docs", "testing.md"))))
+	for _, m := range regexp.MustCompile(`(?m)^\s*\[[a-z0-9.-]+\]=([a-z0-9.-]+)$`).FindAllStringSubmatch(setup, -1) {
+		if !strings.Contains(row, m[1]) {
+			t.Errorf("docs/testing.md's make setup row does not name %s, which hack/setup.sh installs:\n%s", m[1], row)
+		}
 	}
 	call := regexp.MustCompile(`exec\.(?:Command|CommandContext|LookPath)\((?:ctx, )?"([^"]+)"`)
 	run := map[string][]string{}
