@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,5 +40,49 @@ func TestDocsRepositoryPathsExist(t *testing.T) {
 	}
 	if checked < 30 {
 		t.Errorf("%d paths found in the documents: the search has broken", checked)
+	}
+}
+
+// TestDocsNameExistingTests: every test, benchmark and fuzz target that
+// README.md and docs/*.md name (docs/testing.md's tables, "TestRotateCAOnThreeNodes
+// runs these steps", "BenchmarkKeyPool11RSA2048 (in make bench)") is a
+// function of the repository, so that `go test -run NAME` finds it.
+func TestDocsNameExistingTests(t *testing.T) {
+	root := filepath.Join("..", "..")
+	defined := map[string]bool{}
+	fn := regexp.MustCompile(`(?m)^func ((?:Test|Benchmark|Fuzz)[A-Z]\w*)\(`)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		for _, m := range fn.FindAllStringSubmatch(string(mustRead(t, path)), -1) {
+			defined[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, doc := range append(docs, filepath.Join(root, "README.md")) {
+		for _, name := range regexp.MustCompile(`\b(?:Test|Benchmark|Fuzz)[A-Z]\w*`).FindAllString(string(mustRead(t, doc)), -1) {
+			named++
+			if !defined[name] {
+				t.Errorf("%s names %s, which is no test of the repository", filepath.Base(doc), name)
+			}
+		}
+	}
+	if named < 20 {
+		t.Errorf("%d tests named in the documents: the search has broken", named)
 	}
 }
