@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-60s}
 for pkg in $(go list ./... | grep -v /test/); do
-  for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+  # A package whose tests do not build fails here, rather than being skipped as one without targets.
+  list=$(go test -list '^Fuzz' "$pkg") || { echo "fuzz: cannot list the fuzz targets of $pkg" >&2; exit 1; }
+  for target in $(grep '^Fuzz' <<<"$list" || true); do
     echo "fuzz: $pkg $target for $dur"
     go test -run='^$' -fuzz="^${target}\$" -fuzztime="$dur" "$pkg"
   done

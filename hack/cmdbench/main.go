@@ -55,11 +55,14 @@ func main() {
 	}
 	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
 	median := walls[len(walls)/2]
-	fmt.Printf("%-40s median %8.1f ms  best %8.1f ms  peak RSS %6.1f MiB  (%d runs)\n",
+	fmt.Printf("%-40s wall time median %8.1f ms  best %8.1f ms  peak RSS %6.1f MiB  (%d runs)\n",
 		*name, ms(median), ms(walls[0]), float64(maxRSS)/1024, *n)
 	if f := os.Getenv("CMDBENCH_RESULT"); f != "" {
 		// One line "median_ms peak_kib" for scripts that compare figures.
-		os.WriteFile(f, []byte(fmt.Sprintf("%.3f %d\n", ms(median), maxRSS)), 0o644)
+		if err := os.WriteFile(f, []byte(fmt.Sprintf("%.3f %d\n", ms(median), maxRSS)), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", *name, err) // the script would read the last run's figures
+			os.Exit(1)
+		}
 	}
 }
 

@@ -8,8 +8,15 @@ import (
 )
 
 var (
-	inline    = regexp.MustCompile("`(certctl [^`]+)`")
+	inline    = regexp.MustCompile("`(?:sudo )?(certctl [^`]+)`")
 	lineStart = regexp.MustCompile(`(?m)^\s*(?:\S*\$ )?(?:sudo )?(certctl [^#\n]*)`)
+	// A command inside a line: "KEY=$(certctl ...)", or by its path, as
+	// cron and systemd run it ("root /usr/local/bin/certctl ...",
+	// "ExecStart=/usr/local/bin/certctl ...").
+	substituted = regexp.MustCompile(`\$\((?:sudo )?(certctl [^)\n]*)`)
+	byPath      = regexp.MustCompile(`(?m)(?:^|[\s=(])(?:sudo )?(?:/[\w.-]+)+/(certctl [a-z][^#\n` + "`" + `]*)`)
+	// A line continued with a backslash: its flags are the command's too.
+	continued = regexp.MustCompile(`\s*\\\n\s*`)
 	// One command ends at a pipe, a redirection or the next command.
 	commandEnd = regexp.MustCompile(`\\\||\s[|>;&]|\)|\$\(`)
 	flagName   = regexp.MustCompile(`^--?[a-zA-Z][-a-zA-Z0-9]*`)
@@ -17,14 +24,20 @@ var (
 )
 
 // CommandLines are the certctl command lines of a document's text, in a
-// block or inline (`certctl ...`), each from "certctl ".
+// block or inline (`certctl ...`, `sudo certctl ...`), each from
+// "certctl ": at the start of a line, in a command substitution, or run by
+// its path (a cron or systemd line), with the lines a backslash continues
+// joined to it.
 func CommandLines(text string) []string {
 	var lines []string
 	for _, m := range inline.FindAllStringSubmatch(strings.ReplaceAll(text, "\n", " "), -1) {
-		lines = append(lines, m[1])
+		lines = append(lines, strings.TrimSpace(m[1]))
 	}
-	for _, m := range lineStart.FindAllStringSubmatch(text, -1) {
-		lines = append(lines, m[1])
+	text = continued.ReplaceAllString(text, " ")
+	for _, re := range []*regexp.Regexp{lineStart, substituted, byPath} {
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			lines = append(lines, strings.TrimSpace(m[1]))
+		}
 	}
 	return lines
 }

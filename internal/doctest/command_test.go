@@ -56,3 +56,30 @@ func TestSplitCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandLines: every way a document shows a certctl command a user
+// would copy is found, with all its flags: inline with sudo, in a command
+// substitution, run by its path from cron or systemd, and continued on the
+// next lines with a backslash. Prose about certctl is no command line.
+func TestCommandLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"inline", "run `certctl renew all --dry-run` first", []string{"certctl renew all --dry-run"}},
+		{"inline with sudo", "then `sudo certctl init-phase certs sa --config kubeadm.yaml`.", []string{"certctl init-phase certs sa --config kubeadm.yaml"}},
+		{"console", "$ sudo certctl ca status\nCA  STAGE\n", []string{"certctl ca status"}},
+		{"node console", "node-1$ sudo certctl ca rotate ca   # trust\n", []string{"certctl ca rotate ca"}},
+		{"substitution", "KEY=$(certctl certs certificate-key)\n", []string{"certctl certs certificate-key"}},
+		{"cron", "*/15 * * * * root /usr/local/bin/certctl check-expiration --textfile /x.prom >/dev/null\n", []string{"certctl check-expiration --textfile /x.prom >/dev/null"}},
+		{"systemd", "ExecStart=/usr/local/bin/certctl renew all --quiet\n", []string{"certctl renew all --quiet"}},
+		{"continued", "sudo certctl certs upload --certificate-key \"$KEY\" \\\n    --cert-dir /etc/kubernetes/pki\n", []string{"certctl certs upload --certificate-key \"$KEY\" --cert-dir /etc/kubernetes/pki"}},
+		{"prose", "certctl-renew.service runs it; --certctl-path sets it\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CommandLines(tc.text); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("CommandLines(%q) = %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+}

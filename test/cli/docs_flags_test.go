@@ -10,8 +10,10 @@ import (
 )
 
 // TestDocsCommandFlagsExist: every certctl command line of README.md and
-// docs/*.md, in a block or inline (`certctl ...`), including those certctl
-// prints for the reader to paste, names only flags its command has (as
+// docs/*.md, in a block or inline (`certctl ...`), in a $(...), run by
+// its path from cron or systemd, with its backslash-continued lines
+// (doctest.CommandLines), including those certctl prints for the reader
+// to paste, names only flags its command has (as
 // its --help lists them) and, where the command has a list of names, only
 // arguments in it, so that none fails with "unknown flag" when copied.
 // The tests of each document run the commands themselves where they can;

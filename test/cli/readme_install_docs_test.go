@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // readmeBlock returns the first fenced block of README.md whose info
@@ -74,8 +76,9 @@ func TestReadmeInstall(t *testing.T) {
 
 // TestReadmeDemo runs what README.md's `make demo` runs (hack/demo.sh,
 // with examples/kubeadm.yaml) into a temporary folder, twice: the PKI and
-// kubeconfigs are made with the example's settings, the check it prints
-// passes, and the second run keeps every file.
+// kubeconfigs are made with the example's settings, the openssl check and
+// the certctl commands it tells a first-time user to try run, succeed and
+// write nothing, and the second run keeps every file.
 func TestReadmeDemo(t *testing.T) {
 	bin := certctlBin(t)
 	if !strings.Contains(readmeBlock(t, "sh", "make demo"), "make demo") {
@@ -106,13 +109,22 @@ func TestReadmeDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "admin.conf")); err != nil {
 		t.Error(err)
 	}
-	m := regexp.MustCompile(`check a leaf with: (openssl verify .*)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("hack/demo.sh does not print its check:\n%s", out)
+	// The commands it says to try: each runs, succeeds and writes nothing.
+	tries := regexp.MustCompile(`(?m)^  ((?:openssl|`+regexp.QuoteMeta(bin)+`) .*)$`).FindAllStringSubmatch(out, -1)
+	if len(tries) < 3 || !strings.HasPrefix(tries[0][1], "openssl verify ") {
+		t.Fatalf("hack/demo.sh does not print the openssl check and the certctl commands to try:\n%s", out)
 	}
-	if v, err := exec.Command("sh", "-c", m[1]).CombinedOutput(); err != nil || !strings.HasSuffix(strings.TrimSpace(string(v)), ": OK") {
-		t.Errorf("%s: %v\n%s", m[1], err, v)
+	before := treetest.Snapshot(t, dir)
+	for _, try := range tries {
+		v, err := exec.Command("sh", "-c", try[1]).CombinedOutput()
+		if err != nil {
+			t.Errorf("the demo's %s: %v\n%s", try[1], err, v)
+		}
+		if strings.HasPrefix(try[1], "openssl ") && !strings.HasSuffix(strings.TrimSpace(string(v)), ": OK") {
+			t.Errorf("the demo's %s:\n%s", try[1], v)
+		}
 	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, dir))
 	if again := demo(); strings.Contains(again, "Generating") {
 		t.Errorf("a second make demo made files again:\n%s", again)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -326,8 +325,8 @@ certificatesDir: `+certDir+`
 // doc is under /etc/kubernetes, replaced by the test's folders, and every command names its
 // folders: the test fails if /etc/kubernetes appears.
 func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kubeBin string) {
-	first := docBlockOf(t, "ha.md", "sh", "# On a control-plane node of the cluster")
-	second := docBlockOf(t, "ha.md", "sh", "# On the node that joins")
+	first := docBlock(t, "ha.md", "sh", "# On a control-plane node of the cluster")
+	second := docBlock(t, "ha.md", "sh", "# On the node that joins")
 	joining := filepath.Join(t.TempDir(), "etc", "kubernetes")
 	work := t.TempDir()
 	env := []string{"PATH=" + filepath.Dir(certctlBin(t)) + string(os.PathListSeparator) + kubeBin + string(os.PathListSeparator) + os.Getenv("PATH")}
@@ -394,27 +393,6 @@ func testJoinDocs(t *testing.T, ctx context.Context, c *testcluster.Cluster, kub
 	if want := []string{"admin.conf", "controller-manager.conf", "scheduler.conf"}; !slices.Equal(confs, want) {
 		t.Errorf("kubeconfig files %v, want kubeadm join's %v", confs, want)
 	}
-}
-
-// docBlockOf returns the first fenced block of docs/DOC whose info string is info and whose
-// text contains marker.
-func docBlockOf(t *testing.T, doc, info, marker string) string {
-	t.Helper()
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "docs", doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range regexp.MustCompile("(?s)\n```"+regexp.QuoteMeta(info)+"\n(.*?)```\n").FindAllStringSubmatch(string(data), -1) {
-		if strings.Contains(m[1], marker) {
-			return m[1]
-		}
-	}
-	t.Fatalf("docs/%s has no block ```%s containing %q", doc, info, marker)
-	return ""
 }
 
 // run runs name with args in dir (when set) with env added, and returns its stdout; it fails

@@ -62,6 +62,7 @@ func run(args []string, out io.Writer) error {
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q\n%s", fset.Args(), usage)
 	}
+	custom := *dir != ""
 	if *dir == "" {
 		root, err := testcluster.RepoRoot()
 		if err != nil {
@@ -74,9 +75,14 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("resolve cluster folder: %w", err)
 	}
 	statePath := filepath.Join(abs, "state.json")
+	// How to stop it: `make cluster-down` knows only the default folder.
+	downCmd := "make cluster-down"
+	if custom {
+		downCmd = "go run ./test/cmd/testcluster down -dir " + abs
+	}
 	switch cmd {
 	case "up":
-		return up(abs, statePath, *nodes, out)
+		return up(abs, statePath, *nodes, downCmd, out)
 	case "down", "status":
 		st, err := testcluster.ReadState(statePath)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -96,13 +102,15 @@ func run(args []string, out io.Writer) error {
 	}
 }
 
-func up(dir, statePath string, nodes int, out io.Writer) error {
+// up starts a cluster in dir; downCmd is the command that stops it, which
+// its messages name.
+func up(dir, statePath string, nodes int, downCmd string, out io.Writer) error {
 	if nodes < 1 {
 		return fmt.Errorf("-nodes %d: want at least 1", nodes)
 	}
 	if st, err := testcluster.ReadState(statePath); err == nil {
 		if running := st.Running(); len(running) > 0 {
-			return fmt.Errorf("a cluster from %s still runs (%s pid %d); run `make cluster-down` first", statePath, running[0].Name, running[0].PID)
+			return fmt.Errorf("a cluster from %s still runs (%s pid %d); run `%s` first", statePath, running[0].Name, running[0].PID, downCmd)
 		}
 	}
 	// A fresh PKI and empty etcd every time; the folder is ours (default under _output/).
@@ -150,7 +158,7 @@ func up(dir, statePath string, nodes int, out io.Writer) error {
 	}
 	st := c.State()
 	fmt.Fprintf(out, "\ncluster up: kube-apiserver %s; PKI %s; logs %s\n", st.APIServerURL, st.PKIDir, logs)
-	fmt.Fprintf(out, "stop it with `make cluster-down`. To use it:\n\nexport KUBECONFIG=%s\n", st.AdminConfig)
+	fmt.Fprintf(out, "stop it with `%s`. To use it:\n\nexport KUBECONFIG=%s\n", downCmd, st.AdminConfig)
 	return nil
 }
 
