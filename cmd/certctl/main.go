@@ -20,7 +20,7 @@ func main() {
 	os.Exit(run(cmd.NewRootCommand(os.Stdout, os.Stderr), early.Caught, os.Stderr))
 }
 
-// run executes root and returns the exit status. SIGINT and SIGTERM cancel
+// run executes root and returns the exit status. SIGINT, SIGTERM and SIGHUP cancel
 // it (internal/interrupt); caught holds one that came before, from the
 // init of package early on (while client-go's packages were initialised,
 // while root was built): then root is not run at all, and the status is

@@ -54,8 +54,8 @@ const (
 	// command picks them up again): the error names them and the
 	// commands that finish the job. Nothing was installed for them.
 	NotAllIssued = 6
-	// Interrupted: every command, stopped by SIGINT or SIGTERM before it
-	// was done (128+2, the shell's status for SIGINT, for both signals:
+	// Interrupted: every command, stopped by SIGINT, SIGTERM or SIGHUP before it
+	// was done (128+2, the shell's status for SIGINT, for each signal:
 	// one number that means "stopped on request"). The message says
 	// "interrupted; nothing was changed", or what had been changed
 	// (Changed). `signer run` is a daemon: a signal is how it is
@@ -89,7 +89,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Of is the process exit status for an error a command returned: 0 for
 // nil, an Error's code, Interrupted for a Changed or an error wrapping
 // context.Canceled (certctl's commands run with a context that only
-// SIGINT and SIGTERM cancel: internal/interrupt), otherwise Failure. So renew's
+// SIGINT, SIGTERM and SIGHUP cancel: internal/interrupt), otherwise Failure. So renew's
 // -o json summary has the status the process exits with.
 func Of(err error) int {
 	var e *Error

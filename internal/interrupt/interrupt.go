@@ -1,5 +1,6 @@
-// Package interrupt turns SIGINT and SIGTERM into the cancellation of the
-// context a certctl command runs with, and ends certctl within a second.
+// Package interrupt turns SIGINT, SIGTERM and SIGHUP (early.Signals) into
+// the cancellation of the context a certctl command runs with, and ends
+// certctl within a second.
 package interrupt
 
 import (
@@ -18,15 +19,16 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/interrupt/early"
 	"github.com/certctl/certctl/internal/lock"
 )
 
-// Grace is how long after the first SIGINT or SIGTERM a command
+// Grace is how long after the first SIGINT, SIGTERM or SIGHUP a command
 // may take to return before certctl exits without it: under a second, as
 // issue 13 asks of every command.
 const Grace = 700 * time.Millisecond
 
-// Interrupts turns the first SIGINT or SIGTERM into the cancellation of the
+// Interrupts turns the first SIGINT, SIGTERM or SIGHUP into the cancellation of the
 // context every command runs with, and ends certctl within a second of it.
 //
 // Each wait (the lock, --jitter, the certificates API, a restart, key
@@ -52,7 +54,7 @@ type Interrupts struct {
 }
 
 // Watch returns the context to run a command with and what ends
-// it. caught is the channel that SIGINT and SIGTERM were sent to before
+// it. caught is the channel that early.Signals were sent to before
 // (early.Caught in main, whose init catches them from certctl's first
 // milliseconds); nil for a new one. A signal already there cancels the
 // context at once: the command must not be run (main checks ctx.Err()),
@@ -65,7 +67,7 @@ func Watch(parent context.Context, caught chan os.Signal, errOut io.Writer, exit
 	}
 	in := &Interrupts{errOut: errOut, exit: exit, ch: caught, cancel: cancel, fired: make(chan struct{})}
 	// Again for early.Caught: on after an earlier Watch's Stop (tests).
-	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(in.ch, early.Signals...)
 	select {
 	case sig := <-in.ch:
 		signal.Stop(in.ch) // as watch: a second signal kills

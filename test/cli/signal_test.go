@@ -78,7 +78,8 @@ type interruptCase struct {
 	want string
 }
 
-// TestSignals sends SIGTERM and SIGINT to certctl commands while they wait
+// TestSignals sends SIGTERM, SIGINT and SIGHUP (the ssh session that ran
+// it went away) to certctl commands while they wait
 // (for the lock, --jitter, key generation, an API server that never
 // answers) or are blocked (writing to a full pipe): each ends within a
 // second with exit status 130 and "interrupted; nothing was changed" on
@@ -107,7 +108,7 @@ func TestSignals(t *testing.T) {
 	run(t, bin, "init-phase", "certs", "ca", "--cert-dir", filepath.Join(fresh, "pki"))
 
 	const nothing = "interrupted; nothing was changed"
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		cases := []interruptCase{
 			{name: "check-expiration to a hung pipe", args: append([]string{"check-expiration"}, n.flags()...), stdout: fullPipe(t), want: nothing},
 			{name: "renew waiting for the lock", args: append([]string{"renew", "all", "--lock-timeout", "1h"}, n.flags()...), want: nothing},
@@ -155,7 +156,7 @@ func TestSignals(t *testing.T) {
 }
 
 // TestSignerRunStops: signer run is a daemon; SIGTERM or SIGINT is how it
-// is stopped, even while it cannot reach its API server: it ends within a
+// is stopped (SIGHUP too, when the terminal that ran it goes away), even while it cannot reach its API server: it ends within a
 // second with status 0 and no error.
 func TestSignerRunStops(t *testing.T) {
 	bin := certctlBin(t)
@@ -166,7 +167,7 @@ func TestSignerRunStops(t *testing.T) {
 	}
 	defer blackhole.Close()
 	hung := hungKubeconfig(t, n, blackhole.Addr().String())
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			// --control-plane-node: the nodes are not learned from the API
 			// server, whose list would be waited for 30 s before it starts.

@@ -1,5 +1,6 @@
-// Package early takes SIGINT and SIGTERM from Go's default (death, status
-// 130 or 143 by the signal, no word said) as early as a Go program can:
+// Package early takes SIGINT, SIGTERM and SIGHUP from Go's default (death,
+// status 130, 143 or 129 by the signal, no word said) as early as a Go
+// program can:
 // in the init of a package that imports nothing but the standard
 // library's os/signal and what it needs. Go initialises the packages of a
 // program in the order of their import paths as far as their imports
@@ -24,11 +25,21 @@ import (
 	"syscall"
 )
 
-// Caught receives the first SIGINT or SIGTERM from this package's init
-// on; a second one, before internal/interrupt reads the first, is dropped
+// Caught receives the first of Signals from this package's init on; a
+// second one, before internal/interrupt reads the first, is dropped
 // (os/signal does not block).
 var Caught = make(chan os.Signal, 1)
 
+// Signals are those that cancel a command: SIGINT (Ctrl-C), SIGTERM
+// (systemd, timeout) and SIGHUP (the ssh session or terminal that ran it
+// went away), unless certctl started with SIGHUP ignored (nohup): Notify
+// would end that, and a session's end would then stop a command its user
+// meant to outlive it.
+var Signals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
 func init() {
-	signal.Notify(Caught, os.Interrupt, syscall.SIGTERM)
+	if !signal.Ignored(syscall.SIGHUP) {
+		Signals = append(Signals, syscall.SIGHUP)
+	}
+	signal.Notify(Caught, Signals...)
 }
