@@ -312,6 +312,16 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s exists but its CA %s is about to be created with a new key: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)
 	}
 	if err := pki.VerifySignedBy(cert, inter, caCert, env.start); err != nil {
+		// The CA's key signed it, but no client builds the chain: the fix
+		// is the CA certificate, not this pair (a new pair would leave
+		// every other certificate of the CA failing), as renew says.
+		var reissued *pki.ReissuedCAError
+		switch {
+		case errors.As(err, &reissued) && env.checking && env.planned[caCertPath]:
+			return fmt.Errorf("%s is signed with the key %s, but does not chain to the certificate that would be made for that key (%s): restore %s from a backup instead of making it anew; the certificates it signed need no change", certPath, caKeyPath, reissued.Why, caCertPath)
+		case errors.As(err, &reissued):
+			return fmt.Errorf("%s: %w; %s", certPath, err, reissued.Fix(caCertPath))
+		}
 		if env.checking && env.planned[caCertPath] {
 			return fmt.Errorf("%s is not signed by the key of its CA %s, for which %s is about to be made: restore the right CA key, or remove the certificate and key to make new ones", certPath, caKeyPath, caCertPath)
 		}

@@ -3,6 +3,7 @@ package phases
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,9 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		}); sb != "" {
 			return fmt.Errorf("kubeconfig %s: the cluster of its current context %q trusts another CA than %s: %s", path, cfg.CurrentContext, caCertPath, sb)
 		}
+		if pki.SamePublicKey(cas[0].PublicKey, caCert.PublicKey) {
+			return reissuedCAKubeconfig(env, p, cfg, path, caCert, caCertPath)
+		}
 		return fmt.Errorf("kubeconfig %s exists but was made for another CA than %s: remove it to make a new one", path, caCertPath)
 	}
 	_, cluster, _, user, _ := kubeconfig.Current(cfg)
@@ -149,9 +153,31 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove the file to make a new one", err, p.BaseName, env.folderFlags())
 	}
 	if err := pki.VerifySignedBy(cert, chain[1:], caCert, env.start); err != nil {
+		var reissued *pki.ReissuedCAError
+		if errors.As(err, &reissued) {
+			return fmt.Errorf("kubeconfig %s: %w; %s", path, err, reissued.Fix(caCertPath))
+		}
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
 	return keepKubeconfig(env, p, path, cluster.Server)
+}
+
+// reissuedCAKubeconfig is the error for the kubeconfig at path whose
+// cluster trusts another certificate of the CA caCert, for the same key:
+// the CA certificate was re-issued (after it expired, say), and kubeadm
+// v1.37 refuses the file as made for another CA. Removing it, as for
+// another CA, would lose the contexts a user added; renew embeds the CA
+// certificate with a new client certificate and keeps the rest. When the
+// re-issued CA breaks the chain of the client certificate, the CA
+// certificate is what to fix first, as renew would then say.
+func reissuedCAKubeconfig(env *Env, p pki.KubeconfigProfile, cfg *clientcmdapi.Config, path string, caCert *x509.Certificate, caCertPath string) error {
+	if chain, _, err := kubeconfig.ClientChain(cfg); err == nil {
+		var reissued *pki.ReissuedCAError
+		if err := pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start); errors.As(err, &reissued) {
+			return fmt.Errorf("kubeconfig %s: %w; %s", path, err, reissued.Fix(caCertPath))
+		}
+	}
+	return fmt.Errorf("kubeconfig %s trusts another certificate of the CA %s, for the same key (the CA certificate was re-issued): run `certctl renew %s%s` to embed %s and a new client certificate, keeping the file's other contexts", path, caCertPath, p.BaseName, env.folderFlags(), caCertPath)
 }
 
 // keepKubeconfig keeps the existing kubeconfig at path, whose API server
