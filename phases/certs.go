@@ -55,6 +55,15 @@ func (env *Env) initFlags() string {
 	return config.FolderFlags(env.Cluster.CertificatesDir, "")
 }
 
+// configFlags are the flags of a printed command that reads the
+// configuration as this run did: its --config and folders (Download).
+func (env *Env) configFlags() string {
+	if env.Download != "" {
+		return env.Download
+	}
+	return env.folderFlags()
+}
+
 func (env *Env) folderFlags() string {
 	return config.FolderFlags(env.Cluster.CertificatesDir, env.KubeconfigDir)
 }
@@ -328,9 +337,11 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
 	}
 	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {
-		// Renewal copies the SANs of the existing certificate, so it cannot
-		// add these: a new certificate must be made from the configuration.
-		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: move it and its key aside (keep them until the new pair works), then run this command again to make a new pair", certPath, strings.Join(missing, ", "))
+		// As kubeadm#1447 and #2762 ask: renew --update-sans gives it the
+		// configuration's SANs in one transaction, after a backup. It reads
+		// them from --config or the ConfigMap, as this run did unless flags
+		// set them.
+		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: give it them with `certctl renew %s --update-sans%s` (one transaction, after a backup; renew reads the SANs from --config or the kubeadm-config ConfigMap, not from flags), or move it and its key aside and run this command again to make a new pair", certPath, strings.Join(missing, ", "), p.Name, env.configFlags())
 	}
 	if err := pki.ValidAt(cert, env.start); err != nil {
 		env.warnf("%s: %v", certPath, err)
