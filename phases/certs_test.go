@@ -140,6 +140,17 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"apiserver.crt", "ca.key", "--use-csr"},
 		},
 		{
+			// It said "have your CA issue the client certificate and
+			// provide the file", not how.
+			name: "external CA: kubeconfig to make without CA key",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"))
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf", "ca.key", "`certctl init-phase kubeconfig admin --cert-dir ", " --use-csr --csr-dir DIR`", "certctl certs import"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
