@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -55,7 +56,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 		return err
 	}
 	if exists {
-		return checkExistingKubeconfig(env, p, path, caCert, caCertPath)
+		return checkExistingKubeconfig(env, p, path, caCert, others, caCertPath)
 	}
 	if ok, err := pki.Exists(caKeyPath); err != nil {
 		return err
@@ -100,8 +101,9 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 
 // checkExistingKubeconfig accepts an existing file as kubeadm does (its CA
 // is the cluster CA; a different server URL is only a warning) and also
-// requires that the embedded certificate matches its key and CA.
-func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, caCertPath string) error {
+// requires that the embedded certificate matches its key and CA. The CA
+// is caCert, the first certificate of its file, and others those after it.
+func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, others []*x509.Certificate, caCertPath string) error {
 	cfg, err := kubeconfig.Load(path)
 	if err != nil {
 		return withFix(err, "restore it from a backup, or remove it to make a new one")
@@ -117,7 +119,7 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	if err != nil {
 		return withFix(fmt.Errorf("kubeconfig %s: %w", path, err), fix)
 	}
-	if !cas[0].Equal(caCert) {
+	if !cas[0].Equal(caCert) && !trustsCAFileRoot(env, cfg, cas[0], caCert, others) {
 		// A context of another cluster made current: removing the file
 		// would lose the contexts the user added.
 		if sb := kubeconfig.SwitchBackSigned(path, cfg, func(chain []*x509.Certificate) bool {
@@ -160,6 +162,23 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
 	return keepKubeconfig(env, p, path, cluster.Server)
+}
+
+// trustsCAFileRoot reports whether a kubeconfig cfg that trusts ca, not
+// the first certificate caCert of the CA file, is of the cluster CA all
+// the same: ca is another certificate of that file (others), the root above
+// caCert when an external CA signs with an issuing CA, and the client
+// certificate is caCert's. kubeadm v1.37 keeps such a file in its external
+// CA mode (ValidateKubeconfigsForExternalCA: the file's CA is one of the
+// CA file's chain), where certctl cannot make a new one. A CA rotation's
+// file holds the other CA after the first, which signs no client
+// certificate of the file's until it is renewed.
+func trustsCAFileRoot(env *Env, cfg *clientcmdapi.Config, ca, caCert *x509.Certificate, others []*x509.Certificate) bool {
+	if !slices.ContainsFunc(others, ca.Equal) {
+		return false
+	}
+	chain, _, err := kubeconfig.ClientChain(cfg)
+	return err == nil && pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start) == nil
 }
 
 // reissuedCAKubeconfig is the error for the kubeconfig at path whose
