@@ -314,6 +314,12 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
 	}
+	// A CA's pair copied over a leaf's verifies against itself: kubeadm
+	// keeps it, renew refuses it. Its component presents the CA's
+	// subject and no client or server auth usage, which its peers reject.
+	if cert.IsCA {
+		return fmt.Errorf("%s is a CA certificate (CA:TRUE, CN %q), not the %s certificate: put the right file and its key back from a backup, or remove %s and %s to make a new pair", certPath, cert.Subject.CommonName, p.Name, certPath, keyPath)
+	}
 	if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
 		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove %s and the key to make a new pair", err, p.Name, env.folderFlags(), certPath)
 	}

@@ -151,6 +151,18 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"admin.conf", "ca.key", "`certctl init-phase kubeconfig admin --cert-dir ", " --use-csr --csr-dir DIR`", "certctl certs import"},
 		},
 		{
+			// It verified against itself and was kept, as kubeadm keeps
+			// it; renew refuses it.
+			name: "CA pair copied over a leaf's",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				copyFile(t, e.pki("ca.crt"), e.pki("apiserver-kubelet-client.crt"))
+				copyFile(t, e.pki("ca.key"), e.pki("apiserver-kubelet-client.key"))
+			},
+			phase: "all",
+			want:  []string{"apiserver-kubelet-client.crt", "is a CA certificate", "apiserver-kubelet-client.key", "back from a backup"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
