@@ -103,6 +103,9 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		}
 		warnWeakCA(env, p.Name, certPath, cert)
 		if !keyOK {
+			if dest, ok := pki.DanglingLink(keyPath); ok {
+				env.warnf("the CA key %s is a symbolic link to %s, which does not exist: the CA signs nothing until the volume that holds it is mounted", keyPath, dest)
+			}
 			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
 			return nil
 		}
@@ -218,7 +221,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caKeyOK {
-		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name, env.initFlags())
+		return fmt.Errorf("cannot sign %s: %s write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyAbsent(caKeyPath), p.Name, env.initFlags())
 	}
 	// caCert is nil only in the check pass: the real pass signs with v.
 	var v pki.Validity
@@ -272,6 +275,17 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		env.logf("[certs] %s serving cert is signed for DNS names %v and IPs %v", p.Name, cert.DNSNames, cert.IPAddresses)
 	}
 	return nil
+}
+
+// caKeyAbsent says, before what to do about it, why the CA key at path is
+// not there: an external CA keeps it, or it is a symbolic link to a file
+// that does not exist, such as an offline CA key on a volume that is not
+// mounted, where the fix is to mount it.
+func caKeyAbsent(path string) string {
+	if dest, ok := pki.DanglingLink(path); ok {
+		return fmt.Sprintf("the CA key %s is a symbolic link to %s, which does not exist: mount the volume that holds it and run again, or", path, dest)
+	}
+	return fmt.Sprintf("the CA key %s is missing (external CA):", path)
 }
 
 // warnWeakCA warns that the CA certificate at path, of the CA name, has a key certctl

@@ -163,6 +163,32 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"apiserver-kubelet-client.crt", "is a CA certificate", "apiserver-kubelet-client.key", "back from a backup"},
 		},
 		{
+			// An offline CA key on a volume not mounted: it said "missing
+			// (external CA)" and to write a CSR, not to mount it.
+			name: "CA key a symbolic link to nothing",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"), e.pki("apiserver.crt"), e.pki("apiserver.key"))
+				if err := os.Symlink("/nonexistent/vault/ca.key", e.pki("ca.key")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			phase: "all",
+			want:  []string{"apiserver.crt", "ca.key is a symbolic link to /nonexistent/vault/ca.key", "mount the volume", "--use-csr"},
+		},
+		{
+			name: "CA key a symbolic link to nothing, kubeconfig",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"))
+				if err := os.Symlink("/nonexistent/vault/ca.key", e.pki("ca.key")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf", "ca.key is a symbolic link to /nonexistent/vault/ca.key", "mount the volume", "--use-csr"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
