@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -277,6 +278,19 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	return nil
 }
 
+// warnNotValidNow warns that cert, of what (a file, or the client
+// certificate of a kubeconfig), which init-phase keeps as kubeadm keeps
+// it, is not valid at the run's time, with what to do: renew it (certctl
+// renew name), or check the clock.
+func warnNotValidNow(env *Env, what, name string, cert *x509.Certificate) {
+	switch {
+	case env.start.After(cert.NotAfter):
+		env.warnf("%s expired on %s: kept, as kubeadm keeps it, but every client rejects it: renew it with `certctl renew %s%s`", what, cert.NotAfter.UTC().Format(time.RFC3339), name, env.folderFlags())
+	case env.start.Before(cert.NotBefore):
+		env.warnf("%s is valid only from %s: every client rejects it until then; check this host's clock (timedatectl)", what, cert.NotBefore.UTC().Format(time.RFC3339))
+	}
+}
+
 // caKeyAbsent says, before what to do about it, why the CA key at path is
 // not there: an external CA keeps it, or it is a symbolic link to a file
 // that does not exist, such as an offline CA key on a volume that is not
@@ -363,9 +377,7 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		// set them.
 		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: give it them with `certctl renew %s --update-sans%s` (one transaction, after a backup; renew reads the SANs from --config or the kubeadm-config ConfigMap, not from flags), or move it and its key aside and run this command again to make a new pair", certPath, strings.Join(missing, ", "), p.Name, env.configFlags())
 	}
-	if err := pki.ValidAt(cert, env.start); err != nil {
-		env.warnf("%s: %v", certPath, err)
-	}
+	warnNotValidNow(env, certPath, p.Name, cert)
 	env.logf("[certs] Using the existing %q certificate and key", p.Name)
 	return nil
 }

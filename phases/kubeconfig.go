@@ -161,6 +161,7 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		}
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
+	warnNotValidNow(env, "the client certificate of kubeconfig "+path, p.BaseName, cert)
 	return keepKubeconfig(env, p, path, cluster.Server)
 }
 
