@@ -189,6 +189,18 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"admin.conf", "ca.key is a symbolic link to /nonexistent/vault/ca.key", "mount the volume", "--use-csr"},
 		},
 		{
+			// It said to run init-phase certs ca first, which makes a new
+			// CA, for which the file was then made for another CA.
+			name: "kubeconfig whose CA certificate is missing",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				e.mustRun(t, "kubeconfig", "all")
+				removeAll(t, e.pki("ca.crt"))
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf exists but its CA certificate", "ca.crt is missing", "--raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > ", "only if you mean to replace the whole ca tree"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")

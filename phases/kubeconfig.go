@@ -45,7 +45,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok && env.Cluster.Joining {
 		return errJoinNeeds(env, caCertPath, p.CAName)
 	} else if !ok {
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.initFlags())
+		return missingCAOfKubeconfig(env, p, path, caCertPath)
 	}
 	caCert, others, err := readCA(s, p.CABaseName)
 	if err != nil {
@@ -97,6 +97,24 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	}
 	cfg := kubeconfig.Build(env.Cluster.ClusterName, p.Server, p.CommonName, caBundlePEM(caCert, others), pki.EncodeCert(cert), keyPEM)
 	return kubeconfig.Write(path, cfg)
+}
+
+// missingCAOfKubeconfig is the error for the kubeconfig at path of p,
+// whose CA certificate caCertPath is missing. When the file exists, making
+// a CA (`init-phase certs ca`, which the error said to run first) would
+// make a new one, which nothing the old one signed chains to, and the file
+// would be refused as made for another CA: the file embeds a copy of the
+// CA certificate, the one to restore.
+func missingCAOfKubeconfig(env *Env, p pki.KubeconfigProfile, path, caCertPath string) error {
+	exists, err := pki.Exists(path)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.initFlags())
+	}
+	q := output.ShellQuote
+	return fmt.Errorf("kubeconfig %s exists but its CA certificate %s is missing: restore it from a backup, or from the copy the kubeconfig embeds (`kubectl config view --kubeconfig %s --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > %s`), then run again; run `certctl init-phase certs %s%s` only if you mean to replace the whole %s tree", path, caCertPath, q(path), q(caCertPath), p.CAName, env.initFlags(), p.CAName)
 }
 
 // checkExistingKubeconfig accepts an existing file as kubeadm does (its CA
