@@ -227,7 +227,7 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	// caCert is nil only in the check pass: the real pass signs with v.
 	var v pki.Validity
 	if caCert != nil {
-		if v, err = env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
+		if v, err = env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, ca.Name, certPath, caCertPath); err != nil {
 			return err
 		}
 	}

@@ -74,7 +74,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	// checks the CA at the run's time, as for the certs phase.
 	v := pki.NewValidity(env.start, 0, env.Cluster.CertificateValidity)
 	v.NotBefore = caCert.NotBefore
-	v, err = env.signingValidity(v, caCert, "the client certificate of "+path, caCertPath)
+	v, err = env.signingValidity(v, caCert, p.CAName, "the client certificate of "+path, caCertPath)
 	if err != nil {
 		return err
 	}
