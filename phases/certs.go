@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -278,6 +279,13 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	return nil
 }
 
+// isNodeIdentity reports whether the SAN san is this node's name or
+// advertise address, as pki.MissingSANs spells them.
+func (env *Env) isNodeIdentity(san string) bool {
+	ip := net.ParseIP(env.Cluster.AdvertiseAddress)
+	return san == env.Cluster.NodeName || ip != nil && san == ip.String()
+}
+
 // warnNotValidNow warns that cert, of what (a file, or the client
 // certificate of a kubeconfig), which init-phase keeps as kubeadm keeps
 // it, is not valid at the run's time, with what to do: renew it (certctl
@@ -371,6 +379,13 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
 	}
 	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {
+		// A joining node's copy of the first node's /etc/kubernetes/pki
+		// (kubeadm's manual distribution copies the CAs alone), or a node
+		// renamed or re-addressed: its name is in the subject of etcd's, and
+		// renew keeps a certificate's subject and cannot drop SANs unasked.
+		if slices.ContainsFunc(missing, env.isNodeIdentity) {
+			return fmt.Errorf("%s does not cover this node's name or address (%s): it is another node's certificate, copied with the CAs, or this node's before it was renamed or re-addressed: move it and its key aside (keep them until the new pair works), then run this command again to make a new pair", certPath, strings.Join(slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return !env.isNodeIdentity(s) }), ", "))
+		}
 		// As kubeadm#1447 and #2762 ask: renew --update-sans gives it the
 		// configuration's SANs in one transaction, after a backup. It reads
 		// them from --config or the ConfigMap, as this run did unless flags

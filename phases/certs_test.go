@@ -201,6 +201,19 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"admin.conf exists but its CA certificate", "ca.crt is missing", "--raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > ", "only if you mean to replace the whole ca tree"},
 		},
 		{
+			// A joining node given the first node's whole pki folder:
+			// renew --update-sans would keep cp-1's name (etcd's CN) and
+			// refuse to drop its SANs.
+			name: "another node's certificate",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				e.Cluster.NodeName = "cp-2"
+				e.Cluster.APIServerCertSANs = []string{"new.example.com"}
+			},
+			phase: "all",
+			want:  []string{"apiserver.crt does not cover this node's name or address (cp-2)", "another node's certificate", "move it and its key aside"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
