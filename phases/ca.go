@@ -68,18 +68,20 @@ func (env *Env) caCertForKey(p pki.Profile, certPath string, key crypto.Signer) 
 	return cert, nil
 }
 
-// signingValidity is the validity of the certificate that caCert signs for
-// what (a file, or "the client certificate of FILE"): v cut to the CA's
-// expiry, with a warning. A CA that has expired at the run's time signs
-// nothing: the error says so, and the check pass returns it before any file
-// is written. Every phase that signs goes through here.
-func (env *Env) signingValidity(v pki.Validity, caCert *x509.Certificate, what, caCertPath string) (pki.Validity, error) {
+// signingValidity is the validity of the certificate that caCert, of the
+// CA caName, signs for what (a file, or "the client certificate of FILE"):
+// v cut to the CA's expiry, with a warning. A CA that has expired at the
+// run's time signs nothing: the error says so, and to rotate it, as renew
+// says (it said "renew the CA first", which certctl renew refuses: it does
+// not renew CAs); the check pass returns it before any file is written.
+// Every phase that signs goes through here.
+func (env *Env) signingValidity(v pki.Validity, caCert *x509.Certificate, caName, what, caCertPath string) (pki.Validity, error) {
 	if err := pki.CAValidAt(caCert, env.start); err != nil {
-		return v, fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", what, caCertPath, err)
+		return v, fmt.Errorf("cannot sign %s with %s: %w; rotate the CA first: `certctl ca rotate %s%s` (docs/ca-rotation.md)", what, caCertPath, err, caName, env.folderFlags())
 	}
 	v, capped, err := pki.CapToCA(v, caCert)
 	if err != nil {
-		return v, fmt.Errorf("cannot sign %s with %s: %w; renew the CA first", what, caCertPath, err)
+		return v, fmt.Errorf("cannot sign %s with %s: %w; rotate the CA first: `certctl ca rotate %s%s` (docs/ca-rotation.md)", what, caCertPath, err, caName, env.folderFlags())
 	}
 	if capped {
 		env.warnf("%s would outlive its CA %s: its validity is cut to the CA's expiry, %s", what, caCertPath, caCert.NotAfter.UTC().Format("2006-01-02"))

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external/reqfile"
@@ -55,6 +57,15 @@ func (env *Env) initFlags() string {
 	return config.FolderFlags(env.Cluster.CertificatesDir, "")
 }
 
+// configFlags are the flags of a printed command that reads the
+// configuration as this run did: its --config and folders (Download).
+func (env *Env) configFlags() string {
+	if env.Download != "" {
+		return env.Download
+	}
+	return env.folderFlags()
+}
+
 func (env *Env) folderFlags() string {
 	return config.FolderFlags(env.Cluster.CertificatesDir, env.KubeconfigDir)
 }
@@ -94,6 +105,9 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		}
 		warnWeakCA(env, p.Name, certPath, cert)
 		if !keyOK {
+			if dest, ok := pki.DanglingLink(keyPath); ok {
+				env.warnf("the CA key %s is a symbolic link to %s, which does not exist: the CA signs nothing until the volume that holds it is mounted", keyPath, dest)
+			}
 			env.logf("[certs] Using the existing %q certificate; its key %s is not here (external CA)", p.Name, keyPath)
 			return nil
 		}
@@ -209,12 +223,12 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 		return err
 	}
 	if !caKeyOK {
-		return fmt.Errorf("cannot sign %s: the CA key %s is missing (external CA): write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyPath, p.Name, env.initFlags())
+		return fmt.Errorf("cannot sign %s: %s write a CSR for your CA with `certctl init-phase certs %s%s --use-csr --csr-dir DIR`", certPath, caKeyAbsent(caKeyPath), p.Name, env.initFlags())
 	}
 	// caCert is nil only in the check pass: the real pass signs with v.
 	var v pki.Validity
 	if caCert != nil {
-		if v, err = env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, certPath, caCertPath); err != nil {
+		if v, err = env.signingValidity(pki.NewValidity(env.start, config.CertificateBackdate, env.Cluster.CertificateValidity), caCert, ca.Name, certPath, caCertPath); err != nil {
 			return err
 		}
 	}
@@ -265,6 +279,37 @@ func runLeaf(ctx context.Context, env *Env, p pki.Profile, profiles []pki.Profil
 	return nil
 }
 
+// isNodeIdentity reports whether the SAN san is this node's name or
+// advertise address, as pki.MissingSANs spells them.
+func (env *Env) isNodeIdentity(san string) bool {
+	ip := net.ParseIP(env.Cluster.AdvertiseAddress)
+	return san == env.Cluster.NodeName || ip != nil && san == ip.String()
+}
+
+// warnNotValidNow warns that cert, of what (a file, or the client
+// certificate of a kubeconfig), which init-phase keeps as kubeadm keeps
+// it, is not valid at the run's time, with what to do: renew it (certctl
+// renew name), or check the clock.
+func warnNotValidNow(env *Env, what, name string, cert *x509.Certificate) {
+	switch {
+	case env.start.After(cert.NotAfter):
+		env.warnf("%s expired on %s: kept, as kubeadm keeps it, but every client rejects it: renew it with `certctl renew %s%s`", what, cert.NotAfter.UTC().Format(time.RFC3339), name, env.folderFlags())
+	case env.start.Before(cert.NotBefore):
+		env.warnf("%s is valid only from %s: every client rejects it until then; check this host's clock (timedatectl)", what, cert.NotBefore.UTC().Format(time.RFC3339))
+	}
+}
+
+// caKeyAbsent says, before what to do about it, why the CA key at path is
+// not there: an external CA keeps it, or it is a symbolic link to a file
+// that does not exist, such as an offline CA key on a volume that is not
+// mounted, where the fix is to mount it.
+func caKeyAbsent(path string) string {
+	if dest, ok := pki.DanglingLink(path); ok {
+		return fmt.Sprintf("the CA key %s is a symbolic link to %s, which does not exist: mount the volume that holds it and run again, or", path, dest)
+	}
+	return fmt.Sprintf("the CA key %s is missing (external CA):", path)
+}
+
 // warnWeakCA warns that the CA certificate at path, of the CA name, has a key certctl
 // refuses for any certificate it issues: it still signs (refusing would
 // stop every renewal until the CA is rotated), but what it signs is only
@@ -305,6 +350,12 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 	if err := pki.KeyMatches(cert, key); err != nil {
 		return fmt.Errorf("%s does not match %s: restore the matching key, or remove both to make a new pair", certPath, keyPath)
 	}
+	// A CA's pair copied over a leaf's verifies against itself: kubeadm
+	// keeps it, renew refuses it. Its component presents the CA's
+	// subject and no client or server auth usage, which its peers reject.
+	if cert.IsCA {
+		return fmt.Errorf("%s is a CA certificate (CA:TRUE, CN %q), not the %s certificate: put the right file and its key back from a backup, or remove %s and %s to make a new pair", certPath, cert.Subject.CommonName, p.Name, certPath, keyPath)
+	}
 	if err := policy.Key("the key "+keyPath, key.Public(), false); err != nil {
 		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove %s and the key to make a new pair", err, p.Name, env.folderFlags(), certPath)
 	}
@@ -312,19 +363,36 @@ func checkExistingLeaf(env *Env, p pki.Profile, caCert *x509.Certificate, certPa
 		return fmt.Errorf("%s exists but its CA %s is about to be created with a new key: it cannot be signed by a new CA; remove it or restore the old CA", certPath, caCertPath)
 	}
 	if err := pki.VerifySignedBy(cert, inter, caCert, env.start); err != nil {
+		// The CA's key signed it, but no client builds the chain: the fix
+		// is the CA certificate, not this pair (a new pair would leave
+		// every other certificate of the CA failing), as renew says.
+		var reissued *pki.ReissuedCAError
+		switch {
+		case errors.As(err, &reissued) && env.checking && env.planned[caCertPath]:
+			return fmt.Errorf("%s is signed with the key %s, but does not chain to the certificate that would be made for that key (%s): restore %s from a backup instead of making it anew; the certificates it signed need no change", certPath, caKeyPath, reissued.Why, caCertPath)
+		case errors.As(err, &reissued):
+			return fmt.Errorf("%s: %w; %s", certPath, err, reissued.Fix(caCertPath))
+		}
 		if env.checking && env.planned[caCertPath] {
 			return fmt.Errorf("%s is not signed by the key of its CA %s, for which %s is about to be made: restore the right CA key, or remove the certificate and key to make new ones", certPath, caKeyPath, caCertPath)
 		}
 		return fmt.Errorf("%s is not signed by the CA %s: restore the right CA, or remove the certificate and key to make new ones", certPath, caCertPath)
 	}
 	if missing := pki.MissingSANs(cert, p.DNSNames, p.IPs); len(missing) > 0 {
-		// Renewal copies the SANs of the existing certificate, so it cannot
-		// add these: a new certificate must be made from the configuration.
-		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: move it and its key aside (keep them until the new pair works), then run this command again to make a new pair", certPath, strings.Join(missing, ", "))
+		// A joining node's copy of the first node's /etc/kubernetes/pki
+		// (kubeadm's manual distribution copies the CAs alone), or a node
+		// renamed or re-addressed: its name is in the subject of etcd's, and
+		// renew keeps a certificate's subject and cannot drop SANs unasked.
+		if slices.ContainsFunc(missing, env.isNodeIdentity) {
+			return fmt.Errorf("%s does not cover this node's name or address (%s): it is another node's certificate, copied with the CAs, or this node's before it was renamed or re-addressed: move it and its key aside (keep them until the new pair works), then run this command again to make a new pair", certPath, strings.Join(slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return !env.isNodeIdentity(s) }), ", "))
+		}
+		// As kubeadm#1447 and #2762 ask: renew --update-sans gives it the
+		// configuration's SANs in one transaction, after a backup. It reads
+		// them from --config or the ConfigMap, as this run did unless flags
+		// set them.
+		return fmt.Errorf("%s does not cover the SANs %s that the configuration asks for: give it them with `certctl renew %s --update-sans%s` (one transaction, after a backup; renew reads the SANs from --config or the kubeadm-config ConfigMap, not from flags), or move it and its key aside and run this command again to make a new pair", certPath, strings.Join(missing, ", "), p.Name, env.configFlags())
 	}
-	if err := pki.ValidAt(cert, env.start); err != nil {
-		env.warnf("%s: %v", certPath, err)
-	}
+	warnNotValidNow(env, certPath, p.Name, cert)
 	env.logf("[certs] Using the existing %q certificate and key", p.Name)
 	return nil
 }

@@ -140,6 +140,80 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"apiserver.crt", "ca.key", "--use-csr"},
 		},
 		{
+			// It said "have your CA issue the client certificate and
+			// provide the file", not how.
+			name: "external CA: kubeconfig to make without CA key",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"))
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf", "ca.key", "`certctl init-phase kubeconfig admin --cert-dir ", " --use-csr --csr-dir DIR`", "certctl certs import"},
+		},
+		{
+			// It verified against itself and was kept, as kubeadm keeps
+			// it; renew refuses it.
+			name: "CA pair copied over a leaf's",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				copyFile(t, e.pki("ca.crt"), e.pki("apiserver-kubelet-client.crt"))
+				copyFile(t, e.pki("ca.key"), e.pki("apiserver-kubelet-client.key"))
+			},
+			phase: "all",
+			want:  []string{"apiserver-kubelet-client.crt", "is a CA certificate", "apiserver-kubelet-client.key", "back from a backup"},
+		},
+		{
+			// An offline CA key on a volume not mounted: it said "missing
+			// (external CA)" and to write a CSR, not to mount it.
+			name: "CA key a symbolic link to nothing",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"), e.pki("apiserver.crt"), e.pki("apiserver.key"))
+				if err := os.Symlink("/nonexistent/vault/ca.key", e.pki("ca.key")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			phase: "all",
+			want:  []string{"apiserver.crt", "ca.key is a symbolic link to /nonexistent/vault/ca.key", "mount the volume", "--use-csr"},
+		},
+		{
+			name: "CA key a symbolic link to nothing, kubeconfig",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				removeAll(t, e.pki("ca.key"))
+				if err := os.Symlink("/nonexistent/vault/ca.key", e.pki("ca.key")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf", "ca.key is a symbolic link to /nonexistent/vault/ca.key", "mount the volume", "--use-csr"},
+		},
+		{
+			// It said to run init-phase certs ca first, which makes a new
+			// CA, for which the file was then made for another CA.
+			name: "kubeconfig whose CA certificate is missing",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				e.mustRun(t, "kubeconfig", "all")
+				removeAll(t, e.pki("ca.crt"))
+			},
+			phase: "kubeconfig/admin",
+			want:  []string{"admin.conf exists but its CA certificate", "ca.crt is missing", "--raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > ", "only if you mean to replace the whole ca tree"},
+		},
+		{
+			// A joining node given the first node's whole pki folder:
+			// renew --update-sans would keep cp-1's name (etcd's CN) and
+			// refuse to drop its SANs.
+			name: "another node's certificate",
+			prepare: func(t *testing.T, e *testEnv) {
+				e.mustRun(t, "certs", "all")
+				e.Cluster.NodeName = "cp-2"
+				e.Cluster.APIServerCertSANs = []string{"new.example.com"}
+			},
+			phase: "all",
+			want:  []string{"apiserver.crt does not cover this node's name or address (cp-2)", "another node's certificate", "move it and its key aside"},
+		},
+		{
 			name: "cert without its key",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
@@ -177,13 +251,17 @@ func TestExistingFileErrors(t *testing.T) {
 			want:  []string{"scheduler.conf", "restore it from a backup, or remove it to make a new one"},
 		},
 		{
+			// renew --update-sans gives it the SANs in one transaction,
+			// after a backup, reading them as this run did: it said to
+			// move the pair aside by hand.
 			name: "SAN drift",
 			prepare: func(t *testing.T, e *testEnv) {
 				e.mustRun(t, "certs", "all")
 				e.Cluster.APIServerCertSANs = []string{"new.example.com"}
+				e.Download = " --config kubeadm.yaml"
 			},
 			phase: "all",
-			want:  []string{"apiserver.crt", "new.example.com"},
+			want:  []string{"apiserver.crt", "new.example.com", "`certctl renew apiserver --update-sans --config kubeadm.yaml`"},
 		},
 		{
 			name: "CA cert is not a CA",

@@ -3,8 +3,10 @@ package phases
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -43,7 +45,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	} else if !ok && env.Cluster.Joining {
 		return errJoinNeeds(env, caCertPath, p.CAName)
 	} else if !ok {
-		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.initFlags())
+		return missingCAOfKubeconfig(env, p, path, caCertPath)
 	}
 	caCert, others, err := readCA(s, p.CABaseName)
 	if err != nil {
@@ -54,12 +56,12 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 		return err
 	}
 	if exists {
-		return checkExistingKubeconfig(env, p, path, caCert, caCertPath)
+		return checkExistingKubeconfig(env, p, path, caCert, others, caCertPath)
 	}
 	if ok, err := pki.Exists(caKeyPath); err != nil {
 		return err
 	} else if !ok {
-		return fmt.Errorf("cannot make %s: the CA key %s is missing (external CA): have your CA issue the client certificate and provide the file", path, caKeyPath)
+		return fmt.Errorf("cannot make %s: %s write its key and a CSR for your CA with `certctl init-phase kubeconfig %s%s --use-csr --csr-dir DIR`, then install what it signs with `certctl certs import` (docs/external-ca.md)", path, caKeyAbsent(caKeyPath), p.Name, env.initFlags())
 	}
 	caKey, err := env.readCAKey(p.CABaseName, caCert)
 	if err != nil {
@@ -72,7 +74,7 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	// checks the CA at the run's time, as for the certs phase.
 	v := pki.NewValidity(env.start, 0, env.Cluster.CertificateValidity)
 	v.NotBefore = caCert.NotBefore
-	v, err = env.signingValidity(v, caCert, "the client certificate of "+path, caCertPath)
+	v, err = env.signingValidity(v, caCert, p.CAName, "the client certificate of "+path, caCertPath)
 	if err != nil {
 		return err
 	}
@@ -97,10 +99,29 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	return kubeconfig.Write(path, cfg)
 }
 
+// missingCAOfKubeconfig is the error for the kubeconfig at path of p,
+// whose CA certificate caCertPath is missing. When the file exists, making
+// a CA (`init-phase certs ca`, which the error said to run first) would
+// make a new one, which nothing the old one signed chains to, and the file
+// would be refused as made for another CA: the file embeds a copy of the
+// CA certificate, the one to restore.
+func missingCAOfKubeconfig(env *Env, p pki.KubeconfigProfile, path, caCertPath string) error {
+	exists, err := pki.Exists(path)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("CA certificate %s is missing: run `certctl init-phase certs %s%s` first", caCertPath, p.CAName, env.initFlags())
+	}
+	q := output.ShellQuote
+	return fmt.Errorf("kubeconfig %s exists but its CA certificate %s is missing: restore it from a backup, or from the copy the kubeconfig embeds (`kubectl config view --kubeconfig %s --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > %s`), then run again; run `certctl init-phase certs %s%s` only if you mean to replace the whole %s tree", path, caCertPath, q(path), q(caCertPath), p.CAName, env.initFlags(), p.CAName)
+}
+
 // checkExistingKubeconfig accepts an existing file as kubeadm does (its CA
 // is the cluster CA; a different server URL is only a warning) and also
-// requires that the embedded certificate matches its key and CA.
-func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, caCertPath string) error {
+// requires that the embedded certificate matches its key and CA. The CA
+// is caCert, the first certificate of its file, and others those after it.
+func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caCert *x509.Certificate, others []*x509.Certificate, caCertPath string) error {
 	cfg, err := kubeconfig.Load(path)
 	if err != nil {
 		return withFix(err, "restore it from a backup, or remove it to make a new one")
@@ -116,13 +137,16 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 	if err != nil {
 		return withFix(fmt.Errorf("kubeconfig %s: %w", path, err), fix)
 	}
-	if !cas[0].Equal(caCert) {
+	if !cas[0].Equal(caCert) && !trustsCAFileRoot(env, cfg, cas[0], caCert, others) {
 		// A context of another cluster made current: removing the file
 		// would lose the contexts the user added.
 		if sb := kubeconfig.SwitchBackSigned(path, cfg, func(chain []*x509.Certificate) bool {
 			return pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start) == nil
 		}); sb != "" {
 			return fmt.Errorf("kubeconfig %s: the cluster of its current context %q trusts another CA than %s: %s", path, cfg.CurrentContext, caCertPath, sb)
+		}
+		if pki.SamePublicKey(cas[0].PublicKey, caCert.PublicKey) {
+			return reissuedCAKubeconfig(env, p, cfg, path, caCert, caCertPath)
 		}
 		return fmt.Errorf("kubeconfig %s exists but was made for another CA than %s: remove it to make a new one", path, caCertPath)
 	}
@@ -149,9 +173,49 @@ func checkExistingKubeconfig(env *Env, p pki.KubeconfigProfile, path string, caC
 		return fmt.Errorf("%w: renew it with `certctl renew %s%s` (a new key), or remove the file to make a new one", err, p.BaseName, env.folderFlags())
 	}
 	if err := pki.VerifySignedBy(cert, chain[1:], caCert, env.start); err != nil {
+		var reissued *pki.ReissuedCAError
+		if errors.As(err, &reissued) {
+			return fmt.Errorf("kubeconfig %s: %w; %s", path, err, reissued.Fix(caCertPath))
+		}
 		return fmt.Errorf("kubeconfig %s: the client certificate is not signed by %s: remove the file to make a new one", path, caCertPath)
 	}
+	warnNotValidNow(env, "the client certificate of kubeconfig "+path, p.BaseName, cert)
 	return keepKubeconfig(env, p, path, cluster.Server)
+}
+
+// trustsCAFileRoot reports whether a kubeconfig cfg that trusts ca, not
+// the first certificate caCert of the CA file, is of the cluster CA all
+// the same: ca is another certificate of that file (others), the root above
+// caCert when an external CA signs with an issuing CA, and the client
+// certificate is caCert's. kubeadm v1.37 keeps such a file in its external
+// CA mode (ValidateKubeconfigsForExternalCA: the file's CA is one of the
+// CA file's chain), where certctl cannot make a new one. A CA rotation's
+// file holds the other CA after the first, which signs no client
+// certificate of the file's until it is renewed.
+func trustsCAFileRoot(env *Env, cfg *clientcmdapi.Config, ca, caCert *x509.Certificate, others []*x509.Certificate) bool {
+	if !slices.ContainsFunc(others, ca.Equal) {
+		return false
+	}
+	chain, _, err := kubeconfig.ClientChain(cfg)
+	return err == nil && pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start) == nil
+}
+
+// reissuedCAKubeconfig is the error for the kubeconfig at path whose
+// cluster trusts another certificate of the CA caCert, for the same key:
+// the CA certificate was re-issued (after it expired, say), and kubeadm
+// v1.37 refuses the file as made for another CA. Removing it, as for
+// another CA, would lose the contexts a user added; renew embeds the CA
+// certificate with a new client certificate and keeps the rest. When the
+// re-issued CA breaks the chain of the client certificate, the CA
+// certificate is what to fix first, as renew would then say.
+func reissuedCAKubeconfig(env *Env, p pki.KubeconfigProfile, cfg *clientcmdapi.Config, path string, caCert *x509.Certificate, caCertPath string) error {
+	if chain, _, err := kubeconfig.ClientChain(cfg); err == nil {
+		var reissued *pki.ReissuedCAError
+		if err := pki.VerifySignedBy(chain[0], chain[1:], caCert, env.start); errors.As(err, &reissued) {
+			return fmt.Errorf("kubeconfig %s: %w; %s", path, err, reissued.Fix(caCertPath))
+		}
+	}
+	return fmt.Errorf("kubeconfig %s trusts another certificate of the CA %s, for the same key (the CA certificate was re-issued): run `certctl renew %s%s` to embed %s and a new client certificate, keeping the file's other contexts", path, caCertPath, p.BaseName, env.folderFlags(), caCertPath)
 }
 
 // keepKubeconfig keeps the existing kubeconfig at path, whose API server

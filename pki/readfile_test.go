@@ -65,3 +65,22 @@ func TestLoadCARefusesFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestExistsLinkLoop: a file that is a symbolic link leading back to
+// itself is an error naming the link, its target and what to correct; it
+// said "check FILE: stat FILE: too many levels of symbolic links".
+func TestExistsLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "apiserver.crt"), filepath.Join(dir, "other.crt")
+	if err := os.Symlink(b, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(a, b); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := Exists(a)
+	treetest.ErrMentions(t, err, a+" is a symbolic link to "+b, "leads back to itself", "correct the link (ls -l "+a+")")
+	if ok {
+		t.Error("Exists = true, want false")
+	}
+}

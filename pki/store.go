@@ -42,7 +42,9 @@ func (s Store) PublicKeyPath(base string) string { return filepath.Join(s.Dir, b
 func (s Store) CSRPath(base string) string { return filepath.Join(s.Dir, base+".csr") }
 
 // Exists reports whether path exists; errors other than "not found" (for
-// example an unreadable directory) are returned.
+// example an unreadable directory) are returned. A symbolic link that
+// leads back to itself is one: "too many levels of symbolic links" named
+// neither the link nor what to correct.
 func Exists(path string) (bool, error) {
 	_, err := os.Stat(path)
 	if err == nil {
@@ -50,6 +52,9 @@ func Exists(path string) (bool, error) {
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
+	}
+	if dest, ok := LinkLoop(path); ok {
+		return false, fmt.Errorf("%s is a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the file, or remove it: %w", path, dest, path, err)
 	}
 	return false, fmt.Errorf("check %s: %w", path, err)
 }
