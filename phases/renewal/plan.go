@@ -269,6 +269,11 @@ func (p *planner) readAuthority(a *authority) error {
 		}
 		return fmt.Errorf("%w: certctl does not renew CAs; rotate the %s CA with `certctl ca rotate` (docs/ca-rotation.md), then renew", err, a.name)
 	case pki.CAKeyMissing:
+		if dest, ok := pki.DanglingLink(a.keyPath); ok {
+			// A volume not mounted (an offline CA key), not an external
+			// CA: a fault to report, not a certificate to skip.
+			return fmt.Errorf("the CA key %s is a symbolic link to %s, which does not exist: mount the volume that holds it (or correct the link), then renew; or renew through the cluster's certificates API with --use-api, or write a CSR for your CA with --use-csr", a.keyPath, dest)
+		}
 		return &externalCAError{keyPath: a.keyPath}
 	case pki.CAKeyMismatch:
 		return fmt.Errorf("%w: restore the matching pair from a backup", err)
