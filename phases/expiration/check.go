@@ -400,6 +400,11 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool) bool {
 	reading(keyPath)
 	data, err := pki.ReadFile(keyPath)
+	if dest, ok := pki.DanglingLink(keyPath); ok && errors.Is(err, fs.ErrNotExist) {
+		// A volume not mounted, not an external CA: renew refuses it.
+		row.add(KeyMissing, "%s is a symbolic link to %s, which does not exist: mount the volume that holds it, or correct the link", keyPath, dest)
+		return false
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if required {
 			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)

@@ -126,7 +126,8 @@ const (
 	// Unreadable: the file cannot be read or parsed (corrupt PEM, malformed
 	// kubeconfig, no embedded client certificate, permissions).
 	Unreadable ProblemType = "unreadable"
-	// KeyMissing: the certificate is there, its private key is not.
+	// KeyMissing: the certificate is there, its private key is not (for a
+	// CA, a symbolic link to nothing: a CA without a key file is external).
 	KeyMissing ProblemType = "key-missing"
 	// KeyMismatch: the private key is not the certificate's.
 	KeyMismatch ProblemType = "key-mismatch"
