@@ -34,6 +34,13 @@ func checkPrivate(dir, what, planted string, euid int) error {
 	// writes, and check-expiration's recovery, with only "open DIR: not a
 	// directory" or "too many levels of symbolic links": certctl makes the
 	// folder when it needs it, so what is there must go.
+	if parent, loop := filekind.Blocking(dir); parent != "" {
+		kind := "a file, not a folder"
+		if loop {
+			kind = "a symbolic link that leads back to itself (a loop of symbolic links)"
+		}
+		return fmt.Errorf("%s %s is inside %s, which is %s: pass another folder, or correct %s (ls -l %s)", what, dir, parent, kind, parent, parent)
+	}
 	if errors.Is(err, syscall.ELOOP) {
 		return fmt.Errorf("%s %s is a symbolic link that leads back to itself (a loop of symbolic links), not a folder: remove it (rm %s; certctl makes the folder when it needs it), then run certctl again", what, dir, dir)
 	}

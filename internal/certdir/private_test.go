@@ -132,3 +132,19 @@ func TestCheckPrivateNotAFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPrivateInsideAFile: a folder given below a file (a CSR folder
+// --csr-dir /root/notes.txt/csr) failed with "check CSR folder DIR: stat
+// DIR: not a directory", naming neither the file nor what to do.
+func TestCheckPrivateInsideAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "csr", "etcd")
+	err := CheckPrivate(dir, "CSR folder", "files")
+	want := "CSR folder " + dir + " is inside " + file + ", which is a file, not a folder: pass another folder, or correct " + file
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckPrivate = %v, want %q", err, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/certctl/certctl/internal/filekind"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -41,12 +42,31 @@ func checkFolders(certDir string, kubeconfigDirs []string) error {
 		if err := danglingLink(flag+" "+dir, dir); err != nil {
 			return err
 		}
+		if err := parentFault(flag, dir, kubeadms); err != nil {
+			return err
+		}
 	}
 	etcd := filepath.Join(certDir, "etcd")
 	if fi, err := os.Stat(etcd); err == nil && !fi.IsDir() {
 		return fmt.Errorf("%s is a file, not a folder: move it away; kubeadm keeps etcd's certificates in the folder etcd of --cert-dir %s", etcd, certDir)
 	}
 	return danglingLink(etcd, etcd)
+}
+
+// parentFault refuses dir, given by flag, when no path can pass through
+// one of its parents: a file, or a symbolic link that leads back to
+// itself (filekind.Blocking). Every command failed on it with the first
+// path it tried ("open lock file DIR/.certctl.lock: not a directory"),
+// and a loop read as a lock file that is a link to remove.
+func parentFault(flag, dir, kubeadms string) error {
+	parent, loop := filekind.Blocking(dir)
+	switch {
+	case parent == "":
+		return nil
+	case loop:
+		return danglingLink(parent, parent) // names the link, as for a parent linked to nothing
+	}
+	return fmt.Errorf("%s %s is inside %s, which is a file, not a folder: pass the folder that holds the files (kubeadm's is %s)", flag, dir, parent, kubeadms)
 }
 
 // danglingLink refuses path, called name in the message, when it is a

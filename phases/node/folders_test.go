@@ -56,6 +56,10 @@ func TestCheckFoldersNamesTheFlag(t *testing.T) {
 		{"cert-dir dangling link", danglingPKI, []string{dir}, "--cert-dir " + danglingPKI + " is a symbolic link to " + unmounted + ", which does not exist: mount the volume that holds it, or correct the link"},
 		{"kubeconfig-dir dangling link", dir, []string{danglingPKI}, "--kubeconfig-dir " + danglingPKI + " is a symbolic link to " + unmounted + ", which does not exist: mount the volume that holds it, or correct the link"},
 		{"etcd dangling link", danglingEtcd, []string{dir}, filepath.Join(danglingEtcd, "etcd") + " is a symbolic link to " + filepath.Join(linked, "data", "etcd") + ", which does not exist: mount the volume that holds it, or correct the link"},
+		// A path through a file: "open lock file DIR/.certctl.lock: not a
+		// directory", "lstat DIR/.certctl-txn: not a directory".
+		{"cert-dir inside a file", filepath.Join(file, "pki"), []string{dir}, "--cert-dir " + filepath.Join(file, "pki") + " is inside " + file + ", which is a file, not a folder: pass the folder that holds the files (kubeadm's is /etc/kubernetes/pki)"},
+		{"kubeconfig-dir inside a file", dir, []string{filepath.Join(file, "a", "b")}, "--kubeconfig-dir " + filepath.Join(file, "a", "b") + " is inside " + file + ", which is a file, not a folder"},
 		{"folders", dir, []string{dir, dir}, ""},
 		{"missing", filepath.Join(dir, "none"), []string{filepath.Join(dir, "none")}, ""},
 	} {
@@ -103,6 +107,9 @@ func TestCheckFoldersNamesALinkLoop(t *testing.T) {
 		{"cert-dir", loop, []string{dir}, "--cert-dir " + loop + " is a symbolic link to pki, which leads back to itself (a loop of symbolic links): correct the link (ls -l " + loop + ")"},
 		{"kubeconfig-dir", dir + "/none", []string{loop}, "--kubeconfig-dir " + loop + " is a symbolic link to pki, which leads back to itself"},
 		{"etcd", certDir, []string{dir}, etcd + " is a symbolic link to etcd2, which leads back to itself"},
+		// A parent in a loop: it was "lock file DIR/.certctl.lock is a
+		// symbolic link to : ... remove it", a file that does not exist.
+		{"cert-dir below a loop", filepath.Join(loop, "pki"), []string{dir}, loop + " is a symbolic link to pki, which leads back to itself (a loop of symbolic links): correct the link (ls -l " + loop + ")"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkFolders(tc.certDir, tc.kubeconfigDirs)

@@ -11,6 +11,10 @@ import "github.com/certctl/certctl/manifests/staticpods"
 // record goes through it; the returned record's Save keeps what is still
 // owed beside certDir and removes the others.
 func LoadOwed(certDir string, kubeconfigDirs []string) (*staticpods.Pending, error) {
+	// renew reads it first: a folder no path leads to is named as such.
+	if err := checkFolders(certDir, kubeconfigDirs); err != nil {
+		return nil, err
+	}
 	path, err := staticpods.PendingPath(certDir)
 	if err != nil {
 		return nil, err

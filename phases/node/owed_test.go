@@ -3,6 +3,7 @@ package node
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/certctl/certctl/internal/treetest"
@@ -49,5 +50,20 @@ func TestLoadOwedBesideEitherName(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadOwedBelowAFile: renew reads the restarts owed first; below a
+// file it said "read the restarts still owed from DIR/.certctl-restarts.json:
+// open ...: not a directory", which names neither the file nor the flag.
+func TestLoadOwedBelowAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certDir := filepath.Join(file, "pki")
+	_, err := LoadOwed(certDir, []string{t.TempDir()})
+	if want := "--cert-dir " + certDir + " is inside " + file + ", which is a file, not a folder"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("LoadOwed: %v, want %q", err, want)
 	}
 }
