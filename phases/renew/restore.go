@@ -143,7 +143,7 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err := renewal.FindBackupIn(roots, name)
+	dir, err := renewal.FindBackupIn(roots, o.Cluster.CertificatesDir, name)
 	if err != nil {
 		return "", nil, err
 	}

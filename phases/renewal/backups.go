@@ -154,15 +154,18 @@ func checkBackupRoot(root string) error {
 // FindBackup resolves what the user named: "latest" (the newest complete
 // backup in root), a backup's name in root, or a folder's path.
 func FindBackup(root, name string) (string, error) {
-	return FindBackupIn([]string{root}, name)
+	return FindBackupIn([]string{root}, "", name)
 }
 
 // FindBackupIn is FindBackup over the backup folders beside every name
 // of a certificate folder reached by two (ListBackupsIn): "latest" is the
 // newest complete backup of them all, a name the first root's that holds
-// it, the given name's root first. A root that other users may write is
-// refused (certdir.CheckPrivate): the backup found is installed as root.
-func FindBackupIn(roots []string, name string) (string, error) {
+// it, the given name's root first. With certDir, "latest" is the newest
+// of that certificate folder's backups: the folders of one parent
+// (/srv/k8s/pki and /srv/k8s/pki2) keep theirs side by side, as for
+// PruneBackups. A root that other users may write is refused
+// (certdir.CheckPrivate): the backup found is installed as root.
+func FindBackupIn(roots []string, certDir, name string) (string, error) {
 	where := strings.Join(roots, ", ")
 	for _, root := range roots {
 		if err := checkBackupRoot(root); err != nil {
@@ -174,8 +177,13 @@ func FindBackupIn(roots []string, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var damaged []string
+		var damaged, others []string
+		abs, _ := filepath.Abs(certDir)
 		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
+				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
+				continue
+			}
 			if all[i].Err == nil {
 				return all[i].Dir, nil
 			}
@@ -185,6 +193,9 @@ func FindBackupIn(roots []string, name string) (string, error) {
 			// A backup whose manifest is damaged is not "no backup": its
 			// files may be intact, and the user must know they exist.
 			return "", fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", where, len(damaged), strings.Join(damaged, "; "))
+		}
+		if len(others) > 0 {
+			return "", fmt.Errorf("no backup of %s in %s to restore: the %d there are of other certificate folders (%s); restore one of those by name with that folder's --cert-dir", certDir, where, len(others), strings.Join(others, ", "))
 		}
 		return "", fmt.Errorf("no backup in %s to restore", where)
 	}
