@@ -70,8 +70,8 @@ func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, c
 			if why := reissuedWhy(cert, ca); why != "" {
 				return &ReissuedCAError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: why}
 			}
-			if why, renewable := refusedWhy(cert, ca, err); why != "" {
-				return &RefusedCertError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: why, Renewable: renewable, Err: err}
+			if why, redo := refusedWhy(cert, ca, err); why != "" {
+				return &RefusedCertError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: why, Renewable: redo != "", Redo: redo, Err: err}
 			}
 		}
 		return fmt.Errorf("pki: certificate %q is not signed by CA %q: %w", cert.Subject.CommonName, ca.Subject.CommonName, err)
@@ -129,7 +129,10 @@ type RefusedCertError struct {
 	// Renewable says that renewal, which signs the same subject and SANs
 	// anew, fixes it: not so for names outside the CA's name constraints.
 	Renewable bool
-	Err       error // crypto/x509's error
+	// Redo says how a CA must sign it instead ("with SHA-256"), when
+	// Renewable: what to ask of an external CA.
+	Redo string
+	Err  error // crypto/x509's error
 }
 
 func (e *RefusedCertError) Error() string {
@@ -139,22 +142,22 @@ func (e *RefusedCertError) Error() string {
 func (e *RefusedCertError) Unwrap() error { return e.Err }
 
 // refusedWhy says what of a certificate made crypto/x509's verification
-// fail with err, when it is the certificate's own doing, and whether a
-// certificate signed anew for the same names fixes it; "" otherwise.
-// Verify's error hides an insecure signature algorithm in an unknown
-// authority's hint: CheckSignatureFrom returns it.
-func refusedWhy(cert, ca *x509.Certificate, err error) (string, bool) {
+// fail with err, when it is the certificate's own doing, and how a
+// certificate signed anew for the same names fixes it ("" when it does
+// not); "" otherwise. Verify's error hides an insecure signature algorithm
+// in an unknown authority's hint: CheckSignatureFrom returns it.
+func refusedWhy(cert, ca *x509.Certificate, err error) (why, redo string) {
 	var insecure x509.InsecureAlgorithmError
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(cert.CheckSignatureFrom(ca), &insecure):
-		return fmt.Sprintf("it is signed with %s, which Go refuses (https://go.dev/issue/41682)", x509.SignatureAlgorithm(insecure)), true
+		return fmt.Sprintf("it is signed with %s, which Go refuses (https://go.dev/issue/41682)", x509.SignatureAlgorithm(insecure)), "with SHA-256"
 	case errors.As(err, new(x509.UnhandledCriticalExtension)):
-		return "it has a critical extension that Go does not handle", true
+		return "it has a critical extension that Go does not handle", "without that extension"
 	case errors.As(err, &invalid) && invalid.Reason == x509.CANotAuthorizedForThisName:
-		return "its SANs are outside the CA's name constraints", false
+		return "its SANs are outside the CA's name constraints", ""
 	}
-	return "", false
+	return "", ""
 }
 
 func hexID(b []byte) string { return strings.ReplaceAll(fmt.Sprintf("% X", b), " ", ":") }
