@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,6 +41,21 @@ func fuzzSeeds(t *testing.T) (certs, keys, pairs map[string]fuzzseed.Seed) {
 	p8, _ := x509.MarshalPKCS8PrivateKey(rk)
 	ed8, _ := x509.MarshalPKCS8PrivateKey(ed)
 	caPEM, leafPEM := EncodeCert(ca), EncodeCert(leaf)
+	// What openssl, cfssl and hand edits leave: a SHA-1 signature and an
+	// unknown critical extension, which Go's TLS stack refuses although
+	// the CA signed them; EC PARAMETERS before the key (openssl ecparam
+	// -genkey); encrypted keys; CRLF line ends.
+	sha1Leaf := *leaf
+	sha1Leaf.SignatureAlgorithm = x509.ECDSAWithSHA1
+	sha1Leaf.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte{5, 0}}}
+	sha1DER, err := x509.CreateCertificate(rand.Reader, &sha1Leaf, ca, rk.Public(), ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha1PEM := encodePEM("CERTIFICATE", sha1DER)
+	crlf := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n")) }
+	ecParams := []byte("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n")
+	encrypted := []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n")
 	garbage := []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
 	certs = map[string]fuzzseed.Seed{
 		"ca":             {caPEM},
@@ -49,24 +66,34 @@ func fuzzSeeds(t *testing.T) (certs, keys, pairs map[string]fuzzseed.Seed) {
 		"a key":          {rsaPEM},
 		"empty":          {nil},
 		"with headers":   {bytes.Replace(caPEM, []byte("\n"), []byte("\nProc-Type: 4,ENCRYPTED\n"), 1)},
+		"sha1 critical":  {sha1PEM},
+		"ca first":       {append(append([]byte{}, caPEM...), leafPEM...)},
+		"crlf":           {crlf(leafPEM)},
 	}
 	keys = map[string]fuzzseed.Seed{
-		"rsa pkcs1":      {rsaPEM},
-		"ecdsa sec1":     {ecPEM},
-		"rsa pkcs8":      {encodePEM("PRIVATE KEY", p8)},
-		"ed25519 pkcs8":  {encodePEM("PRIVATE KEY", ed8)},
-		"kubelet pem":    {append(append([]byte{}, leafPEM...), rsaPEM...)},
-		"truncated":      {rsaPEM[:len(rsaPEM)-40]},
-		"a certificate":  {caPEM},
-		"public key":     {mustPub(t, rk.Public())},
-		"empty":          {nil},
-		"wrong pem type": {bytes.Replace(ecPEM, []byte("EC PRIVATE"), []byte("RSA PRIVATE"), 2)},
+		"rsa pkcs1":        {rsaPEM},
+		"ecdsa sec1":       {ecPEM},
+		"rsa pkcs8":        {encodePEM("PRIVATE KEY", p8)},
+		"ed25519 pkcs8":    {encodePEM("PRIVATE KEY", ed8)},
+		"kubelet pem":      {append(append([]byte{}, leafPEM...), rsaPEM...)},
+		"truncated":        {rsaPEM[:len(rsaPEM)-40]},
+		"a certificate":    {caPEM},
+		"public key":       {mustPub(t, rk.Public())},
+		"empty":            {nil},
+		"wrong pem type":   {bytes.Replace(ecPEM, []byte("EC PRIVATE"), []byte("RSA PRIVATE"), 2)},
+		"ec parameters":    {append(append([]byte{}, ecParams...), ecPEM...)},
+		"encrypted":        {encrypted},
+		"legacy encrypted": {bytes.Replace(rsaPEM, []byte("KEY-----\n"), []byte("KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,8AED6EFC0F66D007093A4CB1F2398D6A\n\n"), 1)},
+		"two keys":         {append(append([]byte{}, ecPEM...), rsaPEM...)},
+		"crlf":             {crlf(rsaPEM)},
 	}
 	pairs = map[string]fuzzseed.Seed{
-		"matching":     {leafPEM, rsaPEM},
-		"mismatch":     {leafPEM, ecPEM},
-		"ca and key":   {caPEM, ecPEM},
-		"corrupt cert": {garbage, rsaPEM},
+		"matching":      {leafPEM, rsaPEM},
+		"mismatch":      {leafPEM, ecPEM},
+		"ca and key":    {caPEM, ecPEM},
+		"corrupt cert":  {garbage, rsaPEM},
+		"sha1 critical": {sha1PEM, rsaPEM},
+		"ca first":      {append(append([]byte{}, caPEM...), leafPEM...), rsaPEM},
 	}
 	return certs, keys, pairs
 }

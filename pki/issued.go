@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,7 +26,12 @@ func VerifyIssued(cert *x509.Certificate, intermediates []*x509.Certificate, pub
 	if !SamePublicKey(cert.PublicKey, pub) {
 		problems = append(problems, "it does not match the private key")
 	}
-	if err := VerifySignedBy(cert, intermediates, ca, now); err != nil {
+	var refused *RefusedCertError
+	if err := VerifySignedBy(cert, intermediates, ca, now); errors.As(err, &refused) && refused.Renewable {
+		problems = append(problems, refused.Why+": have the CA sign it "+refused.Redo)
+	} else if errors.As(err, &refused) {
+		problems = append(problems, refused.Why)
+	} else if err != nil {
 		problems = append(problems, fmt.Sprintf("it is not signed by the CA %q", ca.Subject.CommonName))
 	} else if err := chainAllows(cert, intermediates, ca, want.ExtKeyUsages, now); err != nil {
 		problems = append(problems, err.Error())

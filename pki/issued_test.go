@@ -75,10 +75,29 @@ func TestVerifyIssued(t *testing.T) {
 			p.ExtKeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 			return sign(p, key.Public(), ca, caKey, valid)
 		}(), []string{`O is ["Corp"]`}},
+		// An external CA on SHA-1 (an old openssl or AD CS default) did
+		// sign it: "not signed by the CA" sent the operator after the
+		// wrong CA.
+		{"SHA-1 signature", func() *x509.Certificate {
+			tmpl := *sign(want, key.Public(), ca, caKey, valid)
+			tmpl.SignatureAlgorithm = x509.ECDSAWithSHA1
+			der, err := x509.CreateCertificate(rand.Reader, &tmpl, ca, key.Public(), caKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}(), []string{"it is signed with ECDSA-SHA1, which Go refuses", "have the CA sign it with SHA-256"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := VerifyIssued(tt.cert, nil, key.Public(), ca, want, fixedNow)
+			if err != nil && strings.Contains(err.Error(), "not signed by") && tt.name != "wrong CA" {
+				t.Errorf("error %q says not signed by the CA", err)
+			}
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -6,6 +6,7 @@ package pki
 import (
 	"bytes"
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // to name a DSA key that openssl made, which crypto/x509 still parses in certificates
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -99,6 +100,9 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 	case *rsa.PrivateKey, *ecdsa.PrivateKey:
 		return k.(crypto.Signer), nil
 	}
+	if s, ok := k.(crypto.Signer); ok {
+		return nil, fmt.Errorf("pki: unsupported private key type %s: use RSA or ECDSA", DescribeKey(s.Public()))
+	}
 	return nil, fmt.Errorf("pki: unsupported private key type %T: use RSA or ECDSA", k)
 }
 
@@ -156,6 +160,8 @@ func DescribeKey(pub crypto.PublicKey) string {
 		return "ECDSA-" + strings.ReplaceAll(k.Curve.Params().Name, "-", "")
 	case ed25519.PublicKey:
 		return "Ed25519"
+	case *dsa.PublicKey:
+		return fmt.Sprintf("DSA-%d", k.P.BitLen())
 	}
 	return fmt.Sprintf("%T", pub)
 }

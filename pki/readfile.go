@@ -20,8 +20,14 @@ var ErrNotRegular = errors.New("not a regular file")
 // that a FIFO, a device or a socket in place of a certificate, key or
 // kubeconfig is refused at once rather than blocking certctl forever
 // (issue 13, defect 9). The error names the file and wraps ErrNotRegular.
+// So does the error for a symbolic link that leads back to itself, which
+// the system reports as "too many levels of symbolic links", a message
+// that every caller took for a permission problem.
 func ReadFile(path string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if target, ok := LinkLoop(path); err != nil && ok {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w but a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the file certctl expects", ErrNotRegular, target, ShellQuote(path))}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,15 @@ func TestReadFileRefusesNonRegular(t *testing.T) {
 	if data, err := ReadFile(link); err != nil || string(data) != "data" {
 		t.Errorf("symlink to a regular file: %q %v", data, err)
 	}
+	// A link to itself read "too many levels of symbolic links", which
+	// every caller took for a permission problem.
+	loop := filepath.Join(dir, "apiserver.key")
+	if err := os.Symlink("apiserver.key", loop); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(loop); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), loop) || !strings.Contains(err.Error(), "leads back to itself") {
+		t.Errorf("a symbolic link to itself: %v, want ErrNotRegular naming the file and the loop", err)
+	}
 }
 
 // TestLoadCARefusesFIFO: a FIFO in place of a CA's certificate or key is

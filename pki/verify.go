@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -66,7 +67,12 @@ func VerifySignedBy(cert *x509.Certificate, intermediates []*x509.Certificate, c
 	})
 	if err != nil {
 		if len(intermediates) == 0 && ca.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil {
-			return &ReissuedCAError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: reissuedWhy(cert, ca)}
+			if why := reissuedWhy(cert, ca); why != "" {
+				return &ReissuedCAError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: why}
+			}
+			if why, redo := refusedWhy(cert, ca, err); why != "" {
+				return &RefusedCertError{Cert: cert.Subject.CommonName, CA: ca.Subject.CommonName, Why: why, Renewable: redo != "", Redo: redo, Err: err}
+			}
 		}
 		return fmt.Errorf("pki: certificate %q is not signed by CA %q: %w", cert.Subject.CommonName, ca.Subject.CommonName, err)
 	}
@@ -97,6 +103,9 @@ func (e *ReissuedCAError) Fix(caFile string) string {
 	return fmt.Sprintf("re-issue the CA certificate from the previous one, which keeps its subject and key identifier (an expired one will do): `openssl x509 -in PREVIOUS-%s -key %s -days 3650 -out %s`; the certificates it signed need no change", filepath.Base(caFile), caKey, caFile)
 }
 
+// reissuedWhy says how cert, which ca's key signed, names another CA
+// certificate than ca; "" when it names ca, and the chain fails for a
+// reason of cert's own (refusedWhy), not a re-issued CA.
 func reissuedWhy(cert, ca *x509.Certificate) string {
 	if !bytes.Equal(cert.RawIssuer, ca.RawSubject) {
 		return "its issuer name is not encoded as the CA certificate's subject"
@@ -104,7 +113,51 @@ func reissuedWhy(cert, ca *x509.Certificate) string {
 	if len(cert.AuthorityKeyId) > 0 && !bytes.Equal(cert.AuthorityKeyId, ca.SubjectKeyId) {
 		return fmt.Sprintf("it names the CA by key identifier %s while the CA certificate has %s", hexID(cert.AuthorityKeyId), hexID(ca.SubjectKeyId))
 	}
-	return "the chain does not verify"
+	return ""
+}
+
+// RefusedCertError is VerifySignedBy's error for a certificate that its
+// CA did issue (the CA's key signed it, and it names the CA) but that Go's
+// TLS stack, kube-apiserver's, the kubelet's and etcd's, refuses for a
+// reason of its own: a SHA-1 signature (an old openssl or cfssl default),
+// or a critical extension it does not handle. A certificate made anew for
+// the same subject and SANs, as renewal makes it, has neither: the CA
+// certificate is fine, and restoring a backup brings the same certificate
+// back.
+type RefusedCertError struct {
+	Cert, CA, Why string
+	// Renewable says that renewal, which signs the same subject and SANs
+	// anew, fixes it: not so for names outside the CA's name constraints.
+	Renewable bool
+	// Redo says how a CA must sign it instead ("with SHA-256"), when
+	// Renewable: what to ask of an external CA.
+	Redo string
+	Err  error // crypto/x509's error
+}
+
+func (e *RefusedCertError) Error() string {
+	return fmt.Sprintf("pki: certificate %q is signed by CA %q, but %s, so TLS clients reject it", e.Cert, e.CA, e.Why)
+}
+
+func (e *RefusedCertError) Unwrap() error { return e.Err }
+
+// refusedWhy says what of a certificate made crypto/x509's verification
+// fail with err, when it is the certificate's own doing, and how a
+// certificate signed anew for the same names fixes it ("" when it does
+// not); "" otherwise. Verify's error hides an insecure signature algorithm
+// in an unknown authority's hint: CheckSignatureFrom returns it.
+func refusedWhy(cert, ca *x509.Certificate, err error) (why, redo string) {
+	var insecure x509.InsecureAlgorithmError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(cert.CheckSignatureFrom(ca), &insecure):
+		return fmt.Sprintf("it is signed with %s, which Go refuses (https://go.dev/issue/41682)", x509.SignatureAlgorithm(insecure)), "with SHA-256"
+	case errors.As(err, new(x509.UnhandledCriticalExtension)):
+		return "it has a critical extension that Go does not handle", "without that extension"
+	case errors.As(err, &invalid) && invalid.Reason == x509.CANotAuthorizedForThisName:
+		return "its SANs are outside the CA's name constraints", ""
+	}
+	return "", ""
 }
 
 func hexID(b []byte) string { return strings.ReplaceAll(fmt.Sprintf("% X", b), " ", ":") }

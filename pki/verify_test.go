@@ -3,7 +3,13 @@ package pki
 import (
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,5 +89,77 @@ func TestVerifySignedBy(t *testing.T) {
 		if err := IssuedBy(tt.leaf, nil, tt.ca, fixedNow); (err == nil) != tt.ok {
 			t.Errorf("IssuedBy, %s = %v, want ok=%v", tt.name, err, tt.ok)
 		}
+	}
+}
+
+// TestVerifySignedByRefusedCert: a certificate its CA issued that Go's
+// TLS stack refuses for a reason of its own (a SHA-1 signature, as old
+// openssl and cfssl made them; an unknown critical extension; names
+// outside the CA's name constraints) is not taken for one of a CA
+// certificate re-issued with the same key, whose fix (re-issue the CA
+// certificate) changes nothing.
+func TestVerifySignedByRefusedCert(t *testing.T) {
+	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafKey, err := GenerateKey(rand.Reader, ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := func(permitted []string) *x509.Certificate {
+		return &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kubernetes"},
+			NotBefore: fixedNow.Add(-time.Hour), NotAfter: fixedNow.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, PermittedDNSDomains: permitted}
+	}
+	mk := func(tmpl, parent *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ca := mk(caTmpl(nil), caTmpl(nil), caKey.Public())
+	constrained := mk(caTmpl([]string{"example.com"}), caTmpl([]string{"example.com"}), caKey.Public())
+	leaf := func(change func(*x509.Certificate)) *x509.Certificate {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"}, DNSNames: []string{"kubernetes"},
+			NotBefore: fixedNow.Add(-time.Hour), NotAfter: fixedNow.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		change(tmpl)
+		return mk(tmpl, ca, leafKey.Public())
+	}
+	tests := []struct {
+		name      string
+		leaf, ca  *x509.Certificate
+		why       string
+		renewable bool
+	}{
+		{"SHA-1 signature", leaf(func(c *x509.Certificate) { c.SignatureAlgorithm = x509.SHA1WithRSA }), ca, "signed with SHA1-RSA, which Go refuses", true},
+		{"unknown critical extension", leaf(func(c *x509.Certificate) {
+			c.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte{5, 0}}}
+		}), ca, "critical extension that Go does not handle", true},
+		{"outside the CA's name constraints", leaf(func(*x509.Certificate) {}), constrained, "outside the CA's name constraints", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := VerifySignedBy(tt.leaf, nil, tt.ca, fixedNow)
+			var refused *RefusedCertError
+			if !errors.As(err, &refused) {
+				t.Fatalf("VerifySignedBy = %v, want a RefusedCertError", err)
+			}
+			if !strings.Contains(err.Error(), tt.why) || refused.Renewable != tt.renewable {
+				t.Errorf("VerifySignedBy = %v (renewable %v), want it to say %q (renewable %v)", err, refused.Renewable, tt.why, tt.renewable)
+			}
+			if errors.As(err, new(*ReissuedCAError)) {
+				t.Errorf("VerifySignedBy = %v, taken for a re-issued CA", err)
+			}
+			if IssuedBy(tt.leaf, nil, tt.ca, fixedNow) == nil {
+				t.Error("IssuedBy accepts a certificate that TLS clients reject")
+			}
+		})
 	}
 }

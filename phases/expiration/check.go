@@ -453,9 +453,14 @@ func (c *checker) checkChain(row *Certificate, cert *x509.Certificate, inter []*
 		}
 	}
 	var reissued *pki.ReissuedCAError
+	var refused *pki.RefusedCertError
 	switch {
 	case errors.As(err, &reissued):
 		row.add(NotSignedByCA, "%s: %v; %s", row.File, strings.TrimPrefix(err.Error(), "pki: "), reissued.Fix(ca.row.File))
+	case errors.As(err, &refused) && refused.Renewable:
+		row.add(NotSignedByCA, "%s: %v: renew it (`certctl renew %s%s%s`), which signs it anew", row.File, strings.TrimPrefix(err.Error(), "pki: "), row.Name, c.configFlag(), c.o.FolderFlags)
+	case errors.As(err, &refused):
+		row.add(NotSignedByCA, "%s: %v: have it issued for names the CA %s permits, or by a CA without name constraints", row.File, strings.TrimPrefix(err.Error(), "pki: "), ca.row.File)
 	case err != nil:
 		row.add(NotSignedByCA, "%s is not signed by the CA %s: clients that trust that CA reject it; restore the right certificate or CA from a backup", row.File, ca.row.File)
 	}

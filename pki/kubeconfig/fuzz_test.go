@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,13 @@ func seeds(t *testing.T) map[string]fuzzseed.Seed {
 		"malformed yaml":     {[]byte("apiVersion: v1\nclusters: {{\n")},
 		"empty":              {nil},
 		"base64 garbage":     {[]byte(strings.Replace(string(admin), "client-certificate-data: ", "client-certificate-data: !!!", 1))},
+		// DER instead of PEM inside the base64, which client-go refuses too.
+		"der certificate": {[]byte(strings.Replace(string(admin), base64.StdEncoding.EncodeToString(pki.EncodeCert(leaf)), base64.StdEncoding.EncodeToString(leaf.Raw), 1))},
+		// The CA before the client certificate: the key matches the second.
+		"ca first": {[]byte(strings.Replace(string(admin), base64.StdEncoding.EncodeToString(pki.EncodeCert(leaf)), base64.StdEncoding.EncodeToString(pki.EncodeCerts(ca, leaf)), 1))},
+		// YAML aliases that expand a billion-fold: the YAML reader's
+		// alias limit refuses it.
+		"alias bomb": {append(append([]byte{}, admin...), []byte("x-lol:\n  a: &a [l,l,l,l,l,l,l,l,l]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n")...)},
 	}
 }
 

@@ -75,7 +75,7 @@ func Key(what string, pub crypto.PublicKey, ed25519OK bool) error {
 		}
 		return keyViolation(what, "Ed25519")
 	}
-	return keyViolation(what, fmt.Sprintf("%T", pub))
+	return keyViolation(what, pki.DescribeKey(pub))
 }
 
 func keyViolation(what, key string) error {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // a DSA key, as openssl makes one, must be named
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -170,3 +171,19 @@ func TestKeyID(t *testing.T) {
 }
 
 func bigOne() *big.Int { return big.NewInt(1) }
+
+// TestKeyNamesDSA: a DSA key, as openssl makes one, is named as
+// check-expiration's KEY column names it, not by Go's type *dsa.PublicKey.
+func TestKeyNamesDSA(t *testing.T) {
+	var dk dsa.PrivateKey
+	if err := dsa.GenerateParameters(&dk.Parameters, rand.Reader, dsa.L1024N160); err != nil {
+		t.Fatal(err)
+	}
+	if err := dsa.GenerateKey(&dk, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	err := Key("the key of x.crt", &dk.PublicKey, false)
+	if err == nil || !strings.Contains(err.Error(), "the key of x.crt is DSA-1024, which certctl refuses") {
+		t.Errorf("Key(DSA) = %v, want it to name DSA-1024", err)
+	}
+}
