@@ -273,6 +273,12 @@ func (c *checker) initKubeconfig(file string) string {
 	return fmt.Sprintf("`certctl init-phase kubeconfig %s%s%s`", strings.TrimSuffix(filepath.Base(file), ".conf"), c.configFlag(), c.o.FolderFlags)
 }
 
+// initCerts is the init-phase command that makes the certificate name
+// again, with the folders and --config of this check.
+func (c *checker) initCerts(name string) string {
+	return fmt.Sprintf("`certctl init-phase certs %s%s%s`", name, c.configFlag(), c.o.FolderFlags)
+}
+
 // leaf checks one certificate file pair or kubeconfig.
 func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 	st := pki.Store{Dir: c.o.CertDir}
@@ -297,6 +303,10 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			row.add(Unreadable, "kubeconfig %s: %v: %s", row.File, err, fix)
 			return row
 		}
+		if chain[0].IsCA {
+			c.notALeaf(&row, t.Name, chain, c.initKubeconfig(row.File))
+			return row
+		}
 		c.setCert(&row, chain[0])
 		if pki.KeyMatches(chain[0], key) != nil {
 			row.add(KeyMismatch, "kubeconfig %s: the embedded client key does not match the embedded certificate: restore it from a backup, or remove it and run %s", row.File, c.initKubeconfig(row.File))
@@ -309,6 +319,10 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			return row
 		}
 		cert, inter = certs[0], certs[1:]
+		if cert.IsCA {
+			c.notALeaf(&row, t.Name, certs, c.initCerts(t.Name))
+			return row
+		}
 		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
 	}
 	c.checkChain(&row, cert, inter, ca)
@@ -342,6 +356,22 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 
 // readCert reads row.File's certificates and sets the expiry from the
 // first. A missing file sets Missing; an unreadable one adds a problem.
+// notALeaf reports the file of row, whose first certificate is a CA's
+// where the leaf name belongs: the component presents that certificate,
+// which its peers reject (CA:TRUE, no client or server auth), whatever
+// its key. It verifies against itself, so the chain and key checks would
+// call it healthy, or its key a mismatch when the leaf comes after it.
+// renew and init-phase refuse it. The row shows the leaf when the file
+// holds one after the CA.
+func (c *checker) notALeaf(row *Certificate, name string, certs []*x509.Certificate, remake string) {
+	if i := slices.IndexFunc(certs, func(x *x509.Certificate) bool { return !x.IsCA }); i > 0 {
+		c.setCert(row, certs[i])
+		row.add(NotALeaf, "%s holds the CA certificate %q first and the %s certificate after it: components present the first, which their peers reject; put the leaf first (then its issuers), as kubeadm writes it", row.File, certs[0].Subject.CommonName, name)
+		return
+	}
+	row.add(NotALeaf, "%s holds the CA certificate %q (CA:TRUE), not the %s certificate: its component presents it and its peers reject it; put the right certificate and key back from a backup, or move them aside and run %s", row.File, certs[0].Subject.CommonName, name, remake)
+}
+
 func (c *checker) readCert(row *Certificate) ([]*x509.Certificate, bool) {
 	reading(row.File)
 	data, err := pki.ReadFile(row.File)

@@ -186,4 +186,8 @@ const (
 	// client rejects it until then (made on a host whose clock is ahead,
 	// or this host's clock is behind).
 	NotYetValid ProblemType = "not-yet-valid"
+	// NotALeaf: a leaf's file (or a kubeconfig's client certificate data)
+	// holds a CA certificate first: its component presents that one, which
+	// its peers reject.
+	NotALeaf ProblemType = "not-a-leaf"
 )
