@@ -408,6 +408,10 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 		row.add(Unreadable, "%v: run certctl as root, or fix the permissions", err)
 		return nil, false
 	}
+	if errors.Is(err, pki.ErrNotRegular) {
+		row.add(Unreadable, "%v", err) // names the file, what it is and what to do
+		return nil, false
+	}
 	if err != nil {
 		row.add(Unreadable, "%v: restore it from a backup, or remove it and run %s", err, c.initKubeconfig(row.File))
 		return nil, false

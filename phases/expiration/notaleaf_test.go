@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -78,5 +79,25 @@ func write(t *testing.T, p string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKubeconfigNotAFile: a kubeconfig that is a FIFO or a loop of
+// symbolic links got pki's message (what it is, what to do) followed by
+// "restore it from a backup, or remove it and run init-phase", advice for
+// a damaged file that contradicts it.
+func TestKubeconfigNotAFile(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	if err := os.Remove(n.Path("scheduler.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(n.Path("scheduler.conf"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	info := check(t, n, nil)
+	i := slices.IndexFunc(info.Certificates, func(c Certificate) bool { return c.Name == "scheduler.conf" })
+	c := info.Certificates[i]
+	if len(c.Problems) != 1 || c.Problems[0].Type != Unreadable || !strings.Contains(c.Problems[0].Message, "a FIFO: replace it") || strings.Contains(c.Problems[0].Message, "restore it from a backup") {
+		t.Errorf("scheduler.conf: problems %+v, want one unreadable that says to replace the FIFO, and nothing else", c.Problems)
 	}
 }
