@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/rest"
 )
 
 // DefaultAnswerTimeout bounds the wait for the API server's answer to one
@@ -42,9 +45,17 @@ func (e *noAnswerError) Temporary() bool { return true }
 type transportError struct {
 	err    error
 	source string // Client.Source
+	// proxy names the proxy the request went through, "" for none: its
+	// refusal of CONNECT ("Forbidden") reads as the API server's own.
+	proxy string
 }
 
-func (e *transportError) Error() string { return e.err.Error() }
+func (e *transportError) Error() string {
+	if e.proxy == "" {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("%v (through the proxy %s)", e.err, e.proxy)
+}
 func (e *transportError) Unwrap() error { return e.err }
 
 // Timeout and Temporary are the cause's: url.Error asks its direct cause.
@@ -60,15 +71,29 @@ func (e *transportError) Temporary() bool {
 
 // answerWithin returns a transport wrapper (rest.Config.WrapTransport)
 // that fails a request whose answer has not come after d, and names
-// source in the errors of the transport.
-func answerWithin(d time.Duration, source string) func(http.RoundTripper) http.RoundTripper {
-	return func(rt http.RoundTripper) http.RoundTripper { return &answerTimeout{rt: rt, after: d, source: source} }
+// source, and the proxy of cfg's requests, in the errors of the transport.
+func answerWithin(d time.Duration, source string, cfg *rest.Config) func(http.RoundTripper) http.RoundTripper {
+	// client-go's transport: the kubeconfig's proxy-url, else
+	// $HTTPS_PROXY and $NO_PROXY (with CIDRs).
+	proxy, from := cfg.Proxy, "proxy-url of the "+source
+	if proxy == nil {
+		proxy, from = utilnet.NewProxierWithNoProxyCIDR(http.ProxyFromEnvironment), "$HTTPS_PROXY; add the API server to $NO_PROXY to reach it directly"
+	}
+	return func(rt http.RoundTripper) http.RoundTripper {
+		return &answerTimeout{rt: rt, after: d, source: source, proxy: func(req *http.Request) string {
+			if u, err := proxy(req); err == nil && u != nil {
+				return u.Redacted() + " (" + from + ")"
+			}
+			return ""
+		}}
+	}
 }
 
 type answerTimeout struct {
 	rt     http.RoundTripper
 	after  time.Duration
 	source string
+	proxy  func(*http.Request) string
 }
 
 var errNoAnswer = errors.New("no answer")
@@ -96,13 +121,13 @@ func (a *answerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		}
 		cancel(nil)
-		return nil, &transportError{err: &noAnswerError{after: a.after}, source: a.source}
+		return nil, &transportError{err: &noAnswerError{after: a.after}, source: a.source, proxy: a.proxy(req)}
 	case err != nil:
 		cancel(nil)
 		if req.Context().Err() != nil {
 			return nil, err // interrupted, or the caller's deadline
 		}
-		return nil, &transportError{err: err, source: a.source}
+		return nil, &transportError{err: err, source: a.source, proxy: a.proxy(req)}
 	}
 	// The body (a watch's stream) is read under ctx: cancel it only once
 	// it is closed.

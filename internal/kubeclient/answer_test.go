@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,29 @@ func TestUnansweredNamesKubeconfig(t *testing.T) {
 			treetest.ErrMentions(t, Unanswered(err, ""), server, "connection refused", "is the API server up and reachable? Check the server of "+tc.source)
 		})
 	}
+}
+
+// TestProxyRefusal: a proxy that refuses CONNECT is named, with where it
+// came from: its "Forbidden" would read as the API server's.
+func TestProxyRefusal(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied by policy", http.StatusForbidden)
+	}))
+	defer proxy.Close()
+	kc := tokenKubeconfig(t, "https://api.example.invalid:6443", nil)
+	b, err := os.ReadFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), "insecure-skip-tls-verify: true", "insecure-skip-tls-verify: true, proxy-url: "+proxy.URL, 1))
+	if err := os.WriteFile(kc, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", "")
+	c, err := New(Options{Kubeconfig: kc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CoreV1().ConfigMaps("kube-system").Get(context.Background(), "x", metav1.GetOptions{})
+	treetest.ErrMentions(t, Unanswered(err, ""), "Forbidden", "through the proxy "+proxy.URL+" (proxy-url of the kubeconfig "+kc+")", "Check the server of kubeconfig "+kc)
 }

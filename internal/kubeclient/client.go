@@ -137,7 +137,7 @@ func New(o Options) (*Client, error) {
 	cfg.UserAgent = o.UserAgent + " " + rest.DefaultKubernetesUserAgent()
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	cfg.Wrap(answerWithin(cmp.Or(o.AnswerTimeout, DefaultAnswerTimeout), source))
+	cfg.Wrap(answerWithin(cmp.Or(o.AnswerTimeout, DefaultAnswerTimeout), source, cfg))
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create API client from %s: %w", source, err)
