@@ -46,7 +46,7 @@ func (is *Issuer) checkAccess(run context.Context) error {
 			ResourceAttributes: &authzv1.ResourceAttributes{Group: certv1.GroupName, Resource: "certificatesigningrequests", Verb: verb},
 		}}
 		got, err := is.o.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-		if err != nil && errors.Is(context.Cause(run), errTimedOut) && errors.Is(err, context.DeadlineExceeded) {
+		if err != nil && errors.Is(context.Cause(run), errTimedOut) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errTimedOut)) {
 			return fmt.Errorf("check that %s may %s certificatesigningrequests: timed out after %v (--timeout) before %s answered (%w): run again with a longer --timeout; nothing was changed",
 				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, is.o.Timeout, is.apiServer(false), err)
 		}

@@ -2,6 +2,7 @@ package apirenew
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -156,27 +157,33 @@ func TestGrantCommand(t *testing.T) {
 // out ... before the key was made"), which took no time.
 func TestAccessCheckOutlastsTimeout(t *testing.T) {
 	ca := newTestCA(t)
-	cs, dir := fakeClient(), t.TempDir()
-	answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
-		time.Sleep(300 * time.Millisecond) // past the --timeout below
-		return authzv1.SubjectAccessReviewStatus{}, context.DeadlineExceeded
-	})
-	is, out := newIssuer(t, cs, dir, func(o *Options) {
-		o.Timeout, o.Server, o.Credentials = 100*time.Millisecond, "https://192.0.2.10:6443", "kubeconfig /etc/kubernetes/admin.conf"
-	})
-	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
-	want := []string{"check that kubeconfig /etc/kubernetes/admin.conf may create certificatesigningrequests: timed out after 100ms (--timeout) before the API server at https://192.0.2.10:6443 answered",
-		"run again with a longer --timeout; nothing was changed"}
-	if err == nil || !contains(err.Error(), want...) || strings.Contains(err.Error(), "key") {
-		t.Fatalf("Obtain: %v; want %q", err, want)
-	}
-	if n := csrCount(t, cs); n != 0 {
-		t.Errorf("%d CSRs created", n)
-	}
-	if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
-		t.Errorf("pending folder made: %v", err)
-	}
-	if out.String() != "" {
-		t.Errorf("output before the error:\n%s", out)
+	// net/http returns the context's cause (--timeout's); an error made
+	// before the request was sent, its Err.
+	for name, cause := range map[string]error{"cause": errTimedOut, "deadline": context.DeadlineExceeded} {
+		t.Run(name, func(t *testing.T) {
+			cs, dir := fakeClient(), t.TempDir()
+			answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
+				time.Sleep(300 * time.Millisecond) // past the --timeout below
+				return authzv1.SubjectAccessReviewStatus{}, &url.Error{Op: "Post", URL: "https://192.0.2.10:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Err: cause}
+			})
+			is, out := newIssuer(t, cs, dir, func(o *Options) {
+				o.Timeout, o.Server, o.Credentials = 100*time.Millisecond, "https://192.0.2.10:6443", "kubeconfig /etc/kubernetes/admin.conf"
+			})
+			err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+			want := []string{"check that kubeconfig /etc/kubernetes/admin.conf may create certificatesigningrequests: timed out after 100ms (--timeout) before the API server at https://192.0.2.10:6443 answered",
+				"run again with a longer --timeout; nothing was changed"}
+			if err == nil || !contains(err.Error(), want...) || strings.Contains(err.Error(), "key") {
+				t.Fatalf("Obtain: %v; want %q", err, want)
+			}
+			if n := csrCount(t, cs); n != 0 {
+				t.Errorf("%d CSRs created", n)
+			}
+			if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+				t.Errorf("pending folder made: %v", err)
+			}
+			if out.String() != "" {
+				t.Errorf("output before the error:\n%s", out)
+			}
+		})
 	}
 }
