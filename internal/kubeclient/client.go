@@ -272,7 +272,7 @@ func Unanswered(err error, then string) error {
 	if te := (*transportError)(nil); errors.As(err, &te) && te.source != "" {
 		kubeconfig = te.source
 	}
-	if hint := tlsHint(err, kubeconfig); hint != "" {
+	if hint := TLSHint(err, kubeconfig); hint != "" {
 		return fmt.Errorf("%w: %s%s", err, hint, then)
 	}
 	return fmt.Errorf("%w: is the API server up and reachable? Check the server of %s%s", err, kubeconfig, then)

@@ -5,12 +5,12 @@ import (
 	"errors"
 )
 
-// tlsHint says what to do when the API server's certificate did not
+// TLSHint says what to do when the API server's certificate did not
 // verify, which "is the API server up?" does not: a certificate expired
 // with the rest of the node's, one not valid for the address of the
 // kubeconfig's server, or one of a CA the kubeconfig does not hold (after
 // a CA rotation, or another cluster). "" for another error.
-func tlsHint(err error, kubeconfig string) string {
+func TLSHint(err error, kubeconfig string) string {
 	var invalid x509.CertificateInvalidError
 	var host x509.HostnameError
 	var unknown x509.UnknownAuthorityError

@@ -2,6 +2,8 @@ package apirenew
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net/url"
 	"os"
 	"strings"
@@ -185,5 +187,35 @@ func TestAccessCheckOutlastsTimeout(t *testing.T) {
 				t.Errorf("output before the error:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestAccessCheckServerCertExpired: an API server whose certificate has
+// expired (with the node's others: the renewal's usual case) fails the run
+// at once, saying to renew from the CA on disk; it went on, and client-go's
+// CSR creation, which drops the cause, asked whether the API server is up.
+func TestAccessCheckServerCertExpired(t *testing.T) {
+	ca := newTestCA(t)
+	cs, dir := fakeClient(), t.TempDir()
+	expired := &url.Error{Op: "Post", URL: "https://192.0.2.10:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+		Err: &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time is after 2026-01-01"}}}
+	answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
+		return authzv1.SubjectAccessReviewStatus{}, expired
+	})
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Credentials = "kubeconfig /etc/kubernetes/admin.conf" })
+	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	want := []string{"check that kubeconfig /etc/kubernetes/admin.conf may create certificatesigningrequests", "certificate has expired",
+		"the API server's certificate is not valid now", "renew them from the CA on disk", "; nothing was changed"}
+	if err == nil || !contains(err.Error(), want...) || strings.Contains(err.Error(), "up and reachable") {
+		t.Fatalf("Obtain: %v; want %q", err, want)
+	}
+	if n := csrCount(t, cs); n != 0 {
+		t.Errorf("%d CSRs created", n)
+	}
+	if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+		t.Errorf("pending folder made: %v", err)
+	}
+	if out.String() != "" {
+		t.Errorf("output before the error:\n%s", out)
 	}
 }
