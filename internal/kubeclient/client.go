@@ -259,13 +259,15 @@ func (c *Client) User() string {
 // names the request and its URL, not that the server of the kubeconfig is
 // down or wrong, so it names the kubeconfig the client came from (a
 // Client's transport errors carry it; "--kubeconfig" for another client's);
-// then follows ("; nothing was changed", or ""). An answer
+// then follows ("; nothing was changed", or ""). An error it advised
+// already is returned as it is. An answer
 // of the API server (a status) and an interruption are returned as they
 // are.
 func Unanswered(err error, then string) error {
 	var status apierrors.APIStatus
 	var ne net.Error
-	if err == nil || errors.As(err, &status) || errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
+	var advised *advisedError
+	if err == nil || errors.As(err, &advised) || errors.As(err, &status) || errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
 		return err
 	}
 	kubeconfig := "--kubeconfig"
@@ -273,10 +275,16 @@ func Unanswered(err error, then string) error {
 		kubeconfig = te.source
 	}
 	if hint := TLSHint(err, kubeconfig); hint != "" {
-		return fmt.Errorf("%w: %s%s", err, hint, then)
+		return &advisedError{fmt.Errorf("%w: %s%s", err, hint, then)}
 	}
-	return fmt.Errorf("%w: is the API server up and reachable? Check the server of %s%s", err, kubeconfig, then)
+	return &advisedError{fmt.Errorf("%w: is the API server up and reachable? Check the server of %s%s", err, kubeconfig, then)}
 }
+
+// advisedError is an error Unanswered added what to do to: it is not
+// advised twice, by a caller's caller.
+type advisedError struct{ error }
+
+func (e *advisedError) Unwrap() error { return e.error }
 
 // ServerCA is what the client verifies the API server's certificate with:
 // the CA certificates of the kubeconfig (certificate-authority-data, or

@@ -8,10 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +92,20 @@ func TestUnansweredTLS(t *testing.T) {
 				t.Errorf("error %q asks whether the API server is up", err)
 			}
 		})
+	}
+}
+
+// TestUnansweredOnce: advice is added once, however many callers up the
+// chain ask (phases/signer's APIHint over a CSR's get): it was given twice,
+// in two wordings.
+func TestUnansweredOnce(t *testing.T) {
+	err := &url.Error{Op: "Get", URL: "https://127.0.0.1:6443", Err: x509.UnknownAuthorityError{}}
+	once := Unanswered(err, "")
+	twice := Unanswered(fmt.Errorf("get CSR csr-1: %w", once), "; nothing was changed")
+	if n := strings.Count(twice.Error(), "the API server's certificate is not signed"); n != 1 || strings.HasSuffix(twice.Error(), "nothing was changed") {
+		t.Errorf("advised twice: %v", twice)
+	}
+	if !errors.As(twice, new(x509.UnknownAuthorityError)) {
+		t.Errorf("%v lost its cause", twice)
 	}
 }

@@ -2,7 +2,6 @@ package signer
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
-	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -261,14 +260,12 @@ func outcome(done string, dryRun bool) string {
 // the commands that act on one CSR (approve, deny, sign): role is the RBAC
 // role docs/signer.md gives them.
 func APIHint(err error, role string) error {
-	var unknownCA x509.UnknownAuthorityError
-	switch {
-	case apierrors.IsForbidden(err):
+	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
-	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's %s", err, pki.AdminKubeconfig)
 	}
-	return err
+	// No answer, or a certificate that does not verify: advised once,
+	// naming the kubeconfig.
+	return kubeclient.Unanswered(err, "")
 }
 
 // UsageList formats API usages for messages.
