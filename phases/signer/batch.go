@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/policy"
 )
 
@@ -260,8 +262,13 @@ func outcome(done string, dryRun bool) string {
 // the commands that act on one CSR (approve, deny, sign): role is the RBAC
 // role docs/signer.md gives them.
 func APIHint(err error, role string) error {
-	if apierrors.IsForbidden(err) {
+	switch {
+	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
+	case apierrors.IsUnauthorized(err):
+		// A bare "Unauthorized": the API server says no more. An expired
+		// client certificate is refused before connecting (kubeclient).
+		return fmt.Errorf("%w: the API server did not accept the kubeconfig's credentials (a token expired or deleted, or a client certificate or token of another cluster): pass --kubeconfig with credentials of this cluster (on a control-plane node, %s)", err, filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig))
 	}
 	// No answer, or a certificate that does not verify: advised once,
 	// naming the kubeconfig.
