@@ -269,6 +269,10 @@ func APIHint(err error, role string) error {
 		// A bare "Unauthorized": the API server says no more. An expired
 		// client certificate is refused before connecting (kubeclient).
 		return fmt.Errorf("%w: the API server did not accept the kubeconfig's credentials (a token expired or deleted, or a client certificate or token of another cluster): pass --kubeconfig with credentials of this cluster (on a control-plane node, %s)", err, filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig))
+	case apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsInternalError(err):
+		// client-go retried already, as long as the API server asked
+		// (Retry-After): it is restarting, or overloaded.
+		return fmt.Errorf("%w: the API server is busy or restarting: run the same command again in a minute", err)
 	}
 	// No answer, or a certificate that does not verify: advised once,
 	// naming the kubeconfig.
