@@ -29,9 +29,10 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 }
 
 // client connects to the API server, finding the kubeconfig as every
-// certctl command does (internal/kubeclient).
+// certctl command does (internal/kubeclient), refusing an expired client
+// certificate up front: the API server would only say "Unauthorized".
 func (f *apiFlags) client() (*kubeclient.Client, error) {
-	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent()})
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent(), Now: time.Now})
 }
 
 // connect is client as a kubernetes.Interface, for the workflows.

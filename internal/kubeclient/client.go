@@ -48,6 +48,9 @@ type Options struct {
 	// Now, when set, is when the client certificate must be valid: an
 	// expired one would only get a 401 from the API server.
 	Now func() time.Time
+	// AnswerTimeout bounds the wait for the answer to each request once
+	// connected; 0 is DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
 }
 
 // Client is a clientset that speaks protobuf, as the control-plane
@@ -134,6 +137,7 @@ func New(o Options) (*Client, error) {
 	cfg.UserAgent = o.UserAgent + " " + rest.DefaultKubernetesUserAgent()
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	cfg.Wrap(answerWithin(cmp.Or(o.AnswerTimeout, DefaultAnswerTimeout), source, cfg))
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create API client from %s: %w", source, err)
@@ -253,17 +257,34 @@ func (c *Client) User() string {
 // Unanswered adds what to do to err when the API server gave no answer
 // (connection refused, no route, a TLS handshake or a timeout): the error
 // names the request and its URL, not that the server of the kubeconfig is
-// down or wrong; then follows ("; nothing was changed", or ""). An answer
+// down or wrong, so it names the kubeconfig the client came from (a
+// Client's transport errors carry it; "--kubeconfig" for another client's);
+// then follows ("; nothing was changed", or ""). An error it advised
+// already is returned as it is. An answer
 // of the API server (a status) and an interruption are returned as they
 // are.
 func Unanswered(err error, then string) error {
 	var status apierrors.APIStatus
 	var ne net.Error
-	if err == nil || errors.As(err, &status) || errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
+	var advised *advisedError
+	if err == nil || errors.As(err, &advised) || errors.As(err, &status) || errors.Is(err, context.Canceled) || !errors.As(err, &ne) {
 		return err
 	}
-	return fmt.Errorf("%w: is the API server up and reachable? Check the server of --kubeconfig%s", err, then)
+	kubeconfig := "--kubeconfig"
+	if te := (*transportError)(nil); errors.As(err, &te) && te.source != "" {
+		kubeconfig = te.source
+	}
+	if hint := TLSHint(err, kubeconfig); hint != "" {
+		return &advisedError{fmt.Errorf("%w: %s%s", err, hint, then)}
+	}
+	return &advisedError{fmt.Errorf("%w: is the API server up and reachable? Check the server of %s%s", err, kubeconfig, then)}
 }
+
+// advisedError is an error Unanswered added what to do to: it is not
+// advised twice, by a caller's caller.
+type advisedError struct{ error }
+
+func (e *advisedError) Unwrap() error { return e.error }
 
 // ServerCA is what the client verifies the API server's certificate with:
 // the CA certificates of the kubeconfig (certificate-authority-data, or

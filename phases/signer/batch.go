@@ -2,10 +2,10 @@ package signer
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
@@ -261,14 +262,21 @@ func outcome(done string, dryRun bool) string {
 // the commands that act on one CSR (approve, deny, sign): role is the RBAC
 // role docs/signer.md gives them.
 func APIHint(err error, role string) error {
-	var unknownCA x509.UnknownAuthorityError
 	switch {
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%w: the kubeconfig's user lacks the rights of the %s role: grant them as docs/signer.md shows, or pass --kubeconfig of a user who has them", err, role)
-	case errors.As(err, &unknownCA):
-		return fmt.Errorf("%w: the API server's certificate is not signed by the CA in the kubeconfig's certificate-authority-data: fix the kubeconfig, or pass --kubeconfig the cluster's %s", err, pki.AdminKubeconfig)
+	case apierrors.IsUnauthorized(err):
+		// A bare "Unauthorized": the API server says no more. An expired
+		// client certificate is refused before connecting (kubeclient).
+		return fmt.Errorf("%w: the API server did not accept the kubeconfig's credentials (a token expired or deleted, or a client certificate or token of another cluster): pass --kubeconfig with credentials of this cluster (on a control-plane node, %s)", err, filepath.Join(config.DefaultKubeconfigDir, pki.AdminKubeconfig))
+	case apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsInternalError(err):
+		// client-go retried already, as long as the API server asked
+		// (Retry-After): it is restarting, or overloaded.
+		return fmt.Errorf("%w: the API server is busy or restarting: run the same command again in a minute", err)
 	}
-	return err
+	// No answer, or a certificate that does not verify: advised once,
+	// naming the kubeconfig.
+	return kubeclient.Unanswered(err, "")
 }
 
 // UsageList formats API usages for messages.

@@ -30,7 +30,10 @@ func TestAPIHint(t *testing.T) {
 		want string
 	}{
 		{fmt.Errorf("get CSR csr-1: %w", forbidden), "lacks the rights of the approver role: grant them as docs/signer.md shows"},
-		{&url.Error{Op: "Get", URL: "https://127.0.0.1:6443", Err: x509.UnknownAuthorityError{}}, "not signed by the CA in the kubeconfig's certificate-authority-data"},
+		{&url.Error{Op: "Get", URL: "https://127.0.0.1:6443", Err: x509.UnknownAuthorityError{}}, "the API server's certificate is not signed by a CA of --kubeconfig (certificate-authority-data)"},
+		{fmt.Errorf("get CSR csr-1: %w", apierrors.NewUnauthorized("Unauthorized")), "Unauthorized: the API server did not accept the kubeconfig's credentials"},
+		{fmt.Errorf("get CSR csr-1: %w", apierrors.NewServiceUnavailable("the server is shutting down")), "the server is shutting down: the API server is busy or restarting: run the same command again"},
+		{fmt.Errorf("get CSR csr-1: %w", apierrors.NewTooManyRequests("too many requests", 1)), "the API server is busy or restarting"},
 		{errors.New("other"), "other"},
 	} {
 		if got := APIHint(tt.err, "approver").Error(); !strings.Contains(got, tt.want) {

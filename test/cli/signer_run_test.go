@@ -124,7 +124,7 @@ func TestSignerRunSaysAPIServerDown(t *testing.T) {
 		t.Fatal("signer run did not end within 5s of SIGTERM")
 	}
 	out := stderr.String()
-	if !strings.Contains(out, "connection refused") || !strings.Contains(out, "is the API server up and reachable") || !strings.Contains(out, "--kubeconfig") {
+	if !strings.Contains(out, "connection refused") || !strings.Contains(out, "is the API server up and reachable") || !strings.Contains(out, "Check the server of kubeconfig ") {
 		t.Errorf("signer run with its API server down: stderr\n%s\nwant the error and what to do", out)
 	}
 }

@@ -3,6 +3,7 @@ package apirenew
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,8 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 	certv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/internal/kubeclient"
 )
 
 // accessVerbs are what a renewal through the API does with
@@ -32,8 +35,14 @@ const accessCheckTimeout = 30 * time.Second
 // server does not answer (SelfSubjectAccessReviews forbidden, not served,
 // an authorizer's evaluation error, the API server down) lets the run go
 // on: the wait reports a list or watch that is refused.
-func (is *Issuer) checkAccess(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+//
+// --timeout bounds the reviews too: when it runs out before the API server
+// answered them, that is the error (nothing is left to make keys or CSRs
+// with), not the key generation that would come next. An API server whose
+// certificate does not verify (expired with the node's others) fails the
+// run at once, saying what to do.
+func (is *Issuer) checkAccess(run context.Context) error {
+	ctx, cancel := context.WithTimeout(run, accessCheckTimeout)
 	defer cancel()
 	var missing []string
 	for _, verb := range accessVerbs {
@@ -41,6 +50,16 @@ func (is *Issuer) checkAccess(ctx context.Context) error {
 			ResourceAttributes: &authzv1.ResourceAttributes{Group: certv1.GroupName, Resource: "certificatesigningrequests", Verb: verb},
 		}}
 		got, err := is.o.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil && errors.Is(context.Cause(run), errTimedOut) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errTimedOut)) {
+			return fmt.Errorf("check that %s may %s certificatesigningrequests: timed out after %v (--timeout) before %s answered (%w): run again with a longer --timeout; nothing was changed",
+				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, is.o.Timeout, is.apiServer(false), err)
+		}
+		if hint := kubeclient.TLSHint(err, cmp.Or(is.o.Credentials, "the kubeconfig")); hint != "" {
+			// Every request would fail so, and client-go's CSR creation
+			// loses the cause that says what to do.
+			return fmt.Errorf("check that %s may %s certificatesigningrequests: %w: %s; nothing was changed",
+				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, err, hint)
+		}
 		if err != nil {
 			return nil
 		}

@@ -2,9 +2,13 @@ package apirenew
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
@@ -146,5 +150,72 @@ func TestGrantCommand(t *testing.T) {
 		if got := grantCommand(user); !strings.HasSuffix(got, "--clusterrole=certctl:renew "+want) {
 			t.Errorf("grantCommand(%q) = %q, want it to end with %q", user, got, want)
 		}
+	}
+}
+
+// TestAccessCheckOutlastsTimeout: when --timeout runs out while the API
+// server has not answered the access reviews, the error says so, naming
+// the API server; it blamed the key generation that came next ("timed
+// out ... before the key was made"), which took no time.
+func TestAccessCheckOutlastsTimeout(t *testing.T) {
+	ca := newTestCA(t)
+	// net/http returns the context's cause (--timeout's); an error made
+	// before the request was sent, its Err.
+	for name, cause := range map[string]error{"cause": errTimedOut, "deadline": context.DeadlineExceeded} {
+		t.Run(name, func(t *testing.T) {
+			cs, dir := fakeClient(), t.TempDir()
+			answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
+				time.Sleep(300 * time.Millisecond) // past the --timeout below
+				return authzv1.SubjectAccessReviewStatus{}, &url.Error{Op: "Post", URL: "https://192.0.2.10:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Err: cause}
+			})
+			is, out := newIssuer(t, cs, dir, func(o *Options) {
+				o.Timeout, o.Server, o.Credentials = 100*time.Millisecond, "https://192.0.2.10:6443", "kubeconfig /etc/kubernetes/admin.conf"
+			})
+			err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+			want := []string{"check that kubeconfig /etc/kubernetes/admin.conf may create certificatesigningrequests: timed out after 100ms (--timeout) before the API server at https://192.0.2.10:6443 answered",
+				"run again with a longer --timeout; nothing was changed"}
+			if err == nil || !contains(err.Error(), want...) || strings.Contains(err.Error(), "key") {
+				t.Fatalf("Obtain: %v; want %q", err, want)
+			}
+			if n := csrCount(t, cs); n != 0 {
+				t.Errorf("%d CSRs created", n)
+			}
+			if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+				t.Errorf("pending folder made: %v", err)
+			}
+			if out.String() != "" {
+				t.Errorf("output before the error:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestAccessCheckServerCertExpired: an API server whose certificate has
+// expired (with the node's others: the renewal's usual case) fails the run
+// at once, saying to renew from the CA on disk; it went on, and client-go's
+// CSR creation, which drops the cause, asked whether the API server is up.
+func TestAccessCheckServerCertExpired(t *testing.T) {
+	ca := newTestCA(t)
+	cs, dir := fakeClient(), t.TempDir()
+	expired := &url.Error{Op: "Post", URL: "https://192.0.2.10:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+		Err: &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time is after 2026-01-01"}}}
+	answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
+		return authzv1.SubjectAccessReviewStatus{}, expired
+	})
+	is, out := newIssuer(t, cs, dir, func(o *Options) { o.Credentials = "kubeconfig /etc/kubernetes/admin.conf" })
+	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	want := []string{"check that kubeconfig /etc/kubernetes/admin.conf may create certificatesigningrequests", "certificate has expired",
+		"the API server's certificate is not valid now", "renew them from the CA on disk", "; nothing was changed"}
+	if err == nil || !contains(err.Error(), want...) || strings.Contains(err.Error(), "up and reachable") {
+		t.Fatalf("Obtain: %v; want %q", err, want)
+	}
+	if n := csrCount(t, cs); n != 0 {
+		t.Errorf("%d CSRs created", n)
+	}
+	if _, err := os.Stat(is.pending.dir); !os.IsNotExist(err) {
+		t.Errorf("pending folder made: %v", err)
+	}
+	if out.String() != "" {
+		t.Errorf("output before the error:\n%s", out)
 	}
 }
