@@ -127,6 +127,12 @@ func (a *answerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Context().Err() != nil {
 			return nil, err // interrupted, or the caller's deadline
 		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			// A connection closed without an answer (a kube-apiserver
+			// restarting): client-go retries a GET on these, recognised
+			// by identity (utilnet.IsProbableEOF), not when wrapped.
+			return nil, err
+		}
 		return nil, &transportError{err: err, source: a.source, proxy: a.proxy(req)}
 	}
 	// The body (a watch's stream) is read under ctx: cancel it only once

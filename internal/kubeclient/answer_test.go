@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +177,35 @@ func TestProxyRefusal(t *testing.T) {
 	}
 	_, err = c.CoreV1().ConfigMaps("kube-system").Get(context.Background(), "x", metav1.GetOptions{})
 	treetest.ErrMentions(t, Unanswered(err, ""), "Forbidden", "through the proxy "+proxy.URL+" (proxy-url of the kubeconfig "+kc+")", "Check the server of kubeconfig "+kc)
+}
+
+// TestGetRetriedAfterEOF: client-go retries a GET whose connection was
+// closed without an answer (io.EOF: a kube-apiserver restarting behind a
+// load balancer), recognising it by identity (utilnet.IsProbableEOF). The
+// answer timeout's transport wrapped every transport error, so an EOF was
+// no longer io.EOF and the first restart failed the command.
+func TestGetRetriedAfterEOF(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // no answer at all: the client reads EOF
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintln(w, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}`)
+	}))
+	srv.EnableHTTP2 = false
+	defer srv.Close()
+	t.Setenv("KUBECONFIG", "")
+	c, err := New(Options{Kubeconfig: tokenKubeconfig(t, srv.URL, srv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := c.CoreV1().ConfigMaps("kube-system").Get(context.Background(), "x", metav1.GetOptions{})
+	if err != nil || cm.Name != "x" {
+		t.Fatalf("Get after one closed connection: %v, %v; want it retried (%d request(s) seen)", cm, err, calls.Load())
+	}
 }
