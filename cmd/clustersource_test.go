@@ -69,6 +69,9 @@ func TestClusterFlagsSource(t *testing.T) {
 			"[config] using the settings derived from the certificates in " + n.CertDir() + " (ConfigMap kube-system/kubeadm-config not read: dial tcp", config.DefaultCertificateValidity, true, false},
 		{"nothing", empty, unreachable, config.SourceHost,
 			"[config] using kubeadm's defaults with this host's name and address: " + empty + " has no apiserver or etcd certificate", config.DefaultCertificateValidity, false, false},
+		// Said once: the reason the ConfigMap was not read says it already.
+		{"nothing, no ConfigMap", empty, cluster(), config.SourceHost,
+			"[config] using kubeadm's defaults with this host's name and address: " + empty + " has no apiserver or etcd certificate and ConfigMap kube-system/kubeadm-config not read: ConfigMap kube-system/kubeadm-config does not exist (not a kubeadm cluster, or kubeadm's upload-config phase was skipped): pass --config\n", config.DefaultCertificateValidity, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := clusterFlags{connect: tc.connect, kubeconfigDir: &n.Dir}

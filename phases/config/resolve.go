@@ -334,7 +334,11 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 		return c, fmt.Sprintf("the settings derived from the certificates in %s (%s)", certDir, why)
 	}
 	r.Source = SourceHost
-	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s; pass --config for other settings", certDir, why)
+	advice := "; pass --config for other settings"
+	if strings.Contains(why, "pass --config") { // said already, by the reason the ConfigMap was not read
+		advice = ""
+	}
+	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s%s", certDir, why, advice)
 }
 
 // unreadable reports whether the user may not read the file at path.
