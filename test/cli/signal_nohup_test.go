@@ -22,20 +22,7 @@ import (
 func TestSignalHangupUnderNohup(t *testing.T) {
 	bin := certctlBin(t)
 	n := makeNode(t, bin, "ECDSA-P256")
-	lockPath, err := lock.Beside(n.certDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lock.AcquireWait(t.Context(), lockPath, lock.Wait{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Release()
-	snapshot := func() map[string]string {
-		m := treetest.Snapshot(t, n.dir)
-		delete(m, filepath.Join(n.dir, ".certctl.lock"))
-		return m
-	}
+	snapshot := holdLock(t, n)
 	before := snapshot()
 
 	args := append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, bin, "renew", "all", "--lock-timeout", "1h"}, n.flags()...)
@@ -82,4 +69,25 @@ func TestSignalHangupUnderNohup(t *testing.T) {
 		t.Errorf("last line %q, want it to say that nothing was changed", last)
 	}
 	treetest.AssertSame(t, before, snapshot())
+}
+
+// holdLock takes certctl's lock of n for the test, as another certctl
+// would hold it, and returns a snapshot of n's folder without the lock
+// file, which records its holder.
+func holdLock(t *testing.T, n node) func() map[string]string {
+	t.Helper()
+	lockPath, err := lock.Beside(n.certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lock.AcquireWait(t.Context(), lockPath, lock.Wait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Release() })
+	return func() map[string]string {
+		m := treetest.Snapshot(t, n.dir)
+		delete(m, filepath.Join(n.dir, ".certctl.lock"))
+		return m
+	}
 }

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/certctl/certctl/internal/exitcode"
-	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/treetest"
 )
 
@@ -38,20 +36,7 @@ func TestSignalAtStart(t *testing.T) {
 	n := makeNode(t, bin, "ECDSA-P256")
 	// renew waits for this lock: a signal at any instant finds it
 	// before it changed anything.
-	lockPath, err := lock.Beside(n.certDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lock.AcquireWait(t.Context(), lockPath, lock.Wait{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Release()
-	snapshot := func() map[string]string {
-		m := treetest.Snapshot(t, n.dir)
-		delete(m, filepath.Join(n.dir, ".certctl.lock"))
-		return m
-	}
+	snapshot := holdLock(t, n)
 	before := snapshot()
 
 	waits := []struct {
