@@ -117,7 +117,7 @@ func enable(o SignerOptions) patchFunc {
 			changes = append(changes, fl.setFlag(flagDuration, o.Duration.String()))
 		}
 		if v, ok := fl.value(flagController); ok {
-			if nv := enableController(v, "csrsigning"); nv != v {
+			if nv := enableCSRSigning(v); nv != v {
 				changes = append(changes, fl.setFlag(flagController, nv))
 			}
 		}
@@ -207,24 +207,58 @@ func controllerManager(data []byte) (*corev1.Pod, *corev1.Container, *flagList, 
 	return pod, c, fl, nil
 }
 
-// enableController makes a --controllers value run controller name: it
-// drops "-name" and, when the list has neither "*" nor name, adds name.
-func enableController(v, name string) string {
-	var out []string
-	star, has := false, false
-	for _, c := range strings.Split(v, ",") {
-		switch c {
-		case "-" + name:
-			continue
-		case "*":
+// csrSigningNames are the names --controllers knows the CSR signing
+// controller by: its name since v1.28, which kube-controller-manager
+// --help lists, and the alias kubeadm's own values use
+// (cmd/kube-controller-manager/names/controller_names.go).
+var csrSigningNames = []string{"certificatesigningrequest-signing-controller", "csrsigning"}
+
+// controllerList splits a --controllers value as pflag's string slice
+// does: "" is the empty list, on which kube-controller-manager runs no
+// controller, not a list of one empty name (which it refuses to start
+// with: "\"\" is not in the list of known controllers").
+func controllerList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// CSRSigningEnabled reports whether kube-controller-manager runs its CSR
+// signing controller with --controllers=v (set: the flag is given at all;
+// unset runs "*"), as it decides (IsControllerEnabled in
+// k8s.io/controller-manager/app): the first entry that names the
+// controller, by its name or its alias, with "-" or without, decides;
+// else "*" runs it; else it does not run.
+func CSRSigningEnabled(v string, set bool) bool {
+	if !set {
+		return true
+	}
+	star := false
+	for _, c := range controllerList(v) {
+		switch name, off := strings.CutPrefix(c, "-"); {
+		case slices.Contains(csrSigningNames, name):
+			return !off
+		case c == "*":
 			star = true
-		case name:
-			has = true
+		}
+	}
+	return star
+}
+
+// enableCSRSigning makes a --controllers value run the CSR signing
+// controller: it drops the entries that turn it off, by either name, and,
+// when the list then neither has "*" nor names it, adds "csrsigning".
+func enableCSRSigning(v string) string {
+	var out []string
+	for _, c := range controllerList(v) {
+		if name, off := strings.CutPrefix(c, "-"); off && slices.Contains(csrSigningNames, name) {
+			continue
 		}
 		out = append(out, c)
 	}
-	if !star && !has {
-		out = append(out, name)
+	if !CSRSigningEnabled(strings.Join(out, ","), true) {
+		out = append(out, "csrsigning")
 	}
 	return strings.Join(out, ",")
 }

@@ -247,16 +247,63 @@ func TestCommand(t *testing.T) {
 	}
 }
 
+// TestEnableController: --controllers as kube-controller-manager v1.37
+// reads it. It knows the CSR signing controller by its name,
+// certificatesigningrequest-signing-controller (the one its --help lists),
+// and by the alias csrsigning; "--controllers=" is the empty list, which
+// runs nothing; the first entry naming the controller decides. A manifest
+// that turned the signer off by its name was left off ("nothing to do"),
+// and "--controllers=" became "--controllers=,csrsigning", which
+// kube-controller-manager refuses to start with ("\"\" is not in the list of
+// known controllers").
 func TestEnableController(t *testing.T) {
 	for in, want := range map[string]string{
+		"":                                   "csrsigning",
+		"*":                                  "*",
 		"*,bootstrapsigner,tokencleaner":     "*,bootstrapsigner,tokencleaner",
 		"*,-csrsigning":                      "*",
+		"-csrsigning":                        "csrsigning",
 		"csrapproving,csrcleaner":            "csrapproving,csrcleaner,csrsigning",
 		"-csrsigning,csrapproving":           "csrapproving,csrsigning",
 		"csrsigning,csrapproving,csrcleaner": "csrsigning,csrapproving,csrcleaner",
+		"*,-certificatesigningrequest-signing-controller":          "*",
+		"-certificatesigningrequest-signing-controller,*":          "*",
+		"certificatesigningrequest-signing-controller":             "certificatesigningrequest-signing-controller",
+		"csrsigning,-csrsigning":                                   "csrsigning",
+		"certificatesigningrequest-approving-controller":           "certificatesigningrequest-approving-controller,csrsigning",
+		"-certificatesigningrequest-signing-controller,csrsigning": "csrsigning",
 	} {
-		if got := enableController(in, "csrsigning"); got != want {
-			t.Errorf("enableController(%q) = %q, want %q", in, got, want)
+		got := enableCSRSigning(in)
+		if got != want {
+			t.Errorf("enableCSRSigning(%q) = %q, want %q", in, got, want)
+		}
+		if !CSRSigningEnabled(got, true) {
+			t.Errorf("CSRSigningEnabled(%q) = false after enableCSRSigning(%q)", got, in)
+		}
+	}
+}
+
+func TestCSRSigningEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		controllers string
+		set, want   bool
+	}{
+		{"", false, true},
+		{"", true, false}, // --controllers= runs no controller
+		{"*", true, true},
+		{"*,bootstrapsigner,tokencleaner", true, true},
+		{"*,-csrsigning", true, false},
+		{"*,-certificatesigningrequest-signing-controller", true, false},
+		{"-csrsigning", true, false},
+		{"csrsigning,garbagecollector", true, true},
+		{"certificatesigningrequest-signing-controller", true, true},
+		{"garbagecollector", true, false},
+		{"csrsigning,-csrsigning", true, true}, // the first wins
+		{"-csrsigning,csrsigning,*", true, false},
+		{"* ,csrsigning", true, true},
+	} {
+		if got := CSRSigningEnabled(tc.controllers, tc.set); got != tc.want {
+			t.Errorf("--controllers=%q (set %v): %v, want %v", tc.controllers, tc.set, got, tc.want)
 		}
 	}
 }

@@ -181,13 +181,14 @@ func (b *BuiltInSigner) read(certDir string) {
 		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
 		return
 	}
-	controllers := ""
+	controllers, controllersSet := "", false
 	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
-		controllers, _ = manifests.FlagValue(c, "controllers")
+		controllers, controllersSet = manifests.FlagValue(c, "controllers")
 		b.checkFiles(pod, c, certDir)
 	}
+	signing := manifests.CSRSigningEnabled(controllers, controllersSet)
 	refused := ""
-	if csrSigningEnabled(controllers) {
+	if signing {
 		refused = b.refusal(certDir)
 	}
 	switch {
@@ -196,7 +197,7 @@ func (b *BuiltInSigner) read(certDir string) {
 		b.Problems = append(b.Problems, refused)
 	case !set:
 		b.Reason = "--cluster-signing-cert-file and --cluster-signing-key-file are empty or not set (kubeadm's external-CA mode): `certctl signer enable` turns it on"
-	case !csrSigningEnabled(controllers):
+	case !signing:
 		b.Reason = fmt.Sprintf("--controllers=%s turns the csrsigning controller off: `certctl signer enable` turns it on", controllers)
 	default:
 		b.Enabled = true
@@ -283,23 +284,6 @@ func (b *BuiltInSigner) files(prefix string) (cert, key string) {
 		}
 	}
 	return "", ""
-}
-
-// csrSigningEnabled applies kube-controller-manager's --controllers:
-// unset or "*" runs the default controllers, csrsigning among them;
-// "-csrsigning" turns it off; a list without "*" runs only what it names.
-func csrSigningEnabled(controllers string) bool {
-	if controllers == "" {
-		return true
-	}
-	list := strings.Split(controllers, ",")
-	switch {
-	case slices.Contains(list, "-csrsigning"):
-		return false
-	case slices.Contains(list, "csrsigning"), slices.Contains(list, "*"):
-		return true
-	}
-	return false
 }
 
 // Print prints s in f: the built-in signer's state, then a table of the
