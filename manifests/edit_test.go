@@ -45,7 +45,9 @@ func patched(t *testing.T, in []byte, f patchFunc) *corev1.Pod {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f(pod, c, fl)
+	if _, err := f(pod, c, fl); err != nil {
+		t.Fatal(err)
+	}
 	return pod
 }
 

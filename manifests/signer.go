@@ -100,7 +100,7 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 
 // enable is EnableSigner's change of the pod.
 func enable(o SignerOptions) patchFunc {
-	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
+	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 		var changes []string
 		if o.PerSigner {
 			changes = append(changes, fl.removeFlag(flagCertFile), fl.removeFlag(flagKeyFile))
@@ -121,7 +121,8 @@ func enable(o SignerOptions) patchFunc {
 				changes = append(changes, fl.setFlag(flagController, nv))
 			}
 		}
-		return append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
+		vols, err := syncOwnVolumes(pod, c, []string{o.CertFile, o.KeyFile})
+		return append(changes, vols...), err
 	}
 }
 
@@ -137,7 +138,7 @@ func DisableSigner(data []byte) ([]byte, []string, error) {
 }
 
 // disable is DisableSigner's change of the pod.
-func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
+func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 	var changes []string
 	for _, f := range allSigningFlags {
 		if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
@@ -146,7 +147,7 @@ func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 			changes = append(changes, fl.removeFlag(f))
 		}
 	}
-	return append(changes, removeOwnVolumes(pod, nil)...)
+	return append(changes, removeOwnVolumes(pod, nil)...), nil
 }
 
 // SignerFlags returns the signing flags and their values as the container's
@@ -166,8 +167,8 @@ func SignerFlags(data []byte) (map[string]string, error) {
 }
 
 // patchFunc changes the pod and describes each change; "" for a step that
-// changed nothing.
-type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string
+// changed nothing. On an error the pod is not written.
+type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
 
 // patch decodes data, applies f to kube-controller-manager's container and
 // edits the lines of data that hold what f changed; if the pod did not
@@ -178,7 +179,11 @@ func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 		return nil, nil, err
 	}
 	orig := pod.DeepCopy()
-	changes := slices.DeleteFunc(f(pod, c, fl), func(s string) bool { return s == "" })
+	changes, err := f(pod, c, fl)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes = slices.DeleteFunc(changes, func(s string) bool { return s == "" })
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}
@@ -261,14 +266,4 @@ func enableCSRSigning(v string) string {
 		out = append(out, "csrsigning")
 	}
 	return strings.Join(out, ",")
-}
-
-func dirsOf(files ...string) []string {
-	var dirs []string
-	for _, f := range files {
-		if d := filepath.Dir(filepath.Clean(f)); !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
-		}
-	}
-	return dirs
 }
