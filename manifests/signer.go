@@ -114,7 +114,18 @@ func enable(o SignerOptions) patchFunc {
 			changes = append(changes, fl.setFlag(flagCertFile, o.CertFile), fl.setFlag(flagKeyFile, o.KeyFile))
 		}
 		if o.Duration > 0 {
-			changes = append(changes, fl.setFlag(flagDuration, o.Duration.String()))
+			// The manifest's spelling of the same duration (8760h for
+			// 8760h0m0s) stays: rewriting it would restart
+			// kube-controller-manager for nothing.
+			v := o.Duration.String()
+			if old, ok := fl.value(flagDuration); ok {
+				if d, err := time.ParseDuration(old); err == nil && d == o.Duration {
+					v = old
+				}
+			}
+			changes = append(changes, fl.setFlag(flagDuration, v))
+		} else if err := checkDuration(fl, c.Name); err != nil {
+			return nil, err
 		}
 		if v, ok := fl.value(flagController); ok {
 			if nv := enableCSRSigning(v); nv != v {
@@ -266,4 +277,24 @@ func enableCSRSigning(v string) string {
 		out = append(out, "csrsigning")
 	}
 	return strings.Join(out, ",")
+}
+
+// checkDuration refuses a --cluster-signing-duration that
+// kube-controller-manager cannot read ("1y"): it parses each occurrence
+// with time.ParseDuration, as pflag does, and does not start on an error,
+// so turning the signer on while keeping it would say the kubelet restarts
+// kube-controller-manager with a signer when it does not start at all.
+func checkDuration(fl *flagList, container string) error {
+	for _, o := range fl.find(flagDuration) {
+		v := ""
+		if o.value != nil {
+			v = *o.value
+		} else {
+			_, v, _ = flagElem(*o.flag)
+		}
+		if _, err := time.ParseDuration(v); err != nil {
+			return fmt.Errorf("manifests: --%s=%s of container %q is not a duration kube-controller-manager reads (%w), and it does not start with it: pass --%s with the longest validity to give, such as 8760h (its default)", flagDuration, v, container, err, flagDuration)
+		}
+	}
+	return nil
 }

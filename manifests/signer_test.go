@@ -307,3 +307,55 @@ func TestCSRSigningEnabled(t *testing.T) {
 		}
 	}
 }
+
+// TestEnableSignerDuration: --cluster-signing-duration as
+// kube-controller-manager reads it (time.ParseDuration). The same duration
+// in the manifest's spelling (8760h for 8760h0m0s) was rewritten, which
+// restarts kube-controller-manager for nothing; a value it cannot read
+// ("1y": it prints its usage and does not start) was kept while the signer
+// was turned on, and the output said the kubelet restarts it with it.
+func TestEnableSignerDuration(t *testing.T) {
+	kubeadm := readFixture(t, "kubeadm.yaml")
+	const at = "    - --controllers="
+	if !bytes.Contains(kubeadm, []byte(at)) {
+		t.Fatalf("kubeadm.yaml has no %q", at)
+	}
+	withDuration := func(v string) []byte {
+		return bytes.Replace(kubeadm, []byte(at), []byte("    - --cluster-signing-duration="+v+"\n"+at), 1)
+	}
+	ca := SignerOptions{CertFile: "/etc/kubernetes/pki/ca.crt", KeyFile: "/etc/kubernetes/pki/ca.key"}
+	for _, tc := range []struct {
+		name, in string
+		duration time.Duration
+		want     string // the flag's value after, "" for a refusal
+	}{
+		{"same, other spelling", "8760h", 8760 * time.Hour, "8760h"},
+		{"same, in minutes", "525600m", 8760 * time.Hour, "525600m"},
+		{"other", "8760h", 720 * time.Hour, "720h0m0s"},
+		{"kept", "8760h0m0s", 0, "8760h0m0s"},
+		{"invalid, replaced", "1y", 720 * time.Hour, "720h0m0s"},
+		{"invalid, kept", "1y", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := withDuration(tc.in)
+			o := ca
+			o.Duration = tc.duration
+			out, changes, err := EnableSigner(in, o)
+			if tc.want == "" {
+				if err == nil || !strings.Contains(err.Error(), "--cluster-signing-duration=1y") || !strings.Contains(err.Error(), "pass --cluster-signing-duration") {
+					t.Errorf("err = %v, changes %q; want a refusal of 1y", err, changes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, withDuration(tc.want)) {
+				t.Errorf("changes %q, manifest:\n%s", changes, out)
+			}
+			if tc.want == tc.in && (len(changes) > 0 || !bytes.Equal(out, in)) {
+				t.Errorf("the same duration changed the manifest: %q", changes)
+			}
+		})
+	}
+}

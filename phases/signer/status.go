@@ -209,11 +209,18 @@ func (b *BuiltInSigner) read(certDir string) {
 // (cmd/kube-controller-manager/app/certificates.go,
 // startCSRSigningController): the general pair set together with a
 // per-signer file ("cannot specify default and per controller certs at the
-// same time"), or a per-signer pair with one file only (that signer is
-// started and cannot read the missing file). "" when it would start. What
+// same time"), a per-signer pair with one file only (that signer is
+// started and cannot read the missing file), or a
+// --cluster-signing-duration that pflag cannot read (it prints its usage).
+// "" when it would start. What
 // `kubeadm upgrade` writes (the general pair on ca.crt) beside per-signer
 // flags kept in extraArgs is the first case.
 func (b *BuiltInSigner) refusal(certDir string) string {
+	if _, err := time.ParseDuration(b.Duration); b.Duration != "" && err != nil {
+		perSigner := slices.ContainsFunc(manifests.PerSignerCertFlags, func(f string) bool { return b.Flags[f] != "" })
+		return fmt.Sprintf("--cluster-signing-duration=%s is not a duration kube-controller-manager reads (%v): it prints its usage and does not start; `%s --cluster-signing-duration 8760h` sets one (8760h is its default)",
+			b.Duration, err, castage.EnableCommand(b.Manifest, certDir, perSigner))
+	}
 	general := b.Flags["cluster-signing-cert-file"] != "" && b.Flags["cluster-signing-key-file"] != ""
 	prefixes := map[string]bool{}
 	for k := range b.Flags {

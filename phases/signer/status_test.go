@@ -201,3 +201,34 @@ func TestStatusControllers(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusDuration: a --cluster-signing-duration that
+// kube-controller-manager cannot read ("1y") stops it at start; signer
+// status said "on" with no problem.
+func TestStatusDuration(t *testing.T) {
+	kubeadm, err := os.ReadFile(filepath.Join("..", "..", "manifests", "testdata", "kubeadm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "    - --controllers="
+	for d, problem := range map[string]bool{"8760h": false, "8760h0m0s": false, "1y": true} {
+		t.Run(d, func(t *testing.T) {
+			manifest := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
+			data := bytes.Replace(kubeadm, []byte(at), []byte("    - --cluster-signing-duration="+d+"\n"+at), 1)
+			if err := os.WriteFile(manifest, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Status(manifest, t.TempDir(), testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(s.BuiltIn.Problems, "\n")
+			if problem != strings.Contains(got, "--cluster-signing-duration="+d+" is not a duration") || s.BuiltIn.Enabled == problem {
+				t.Errorf("--cluster-signing-duration=%s: enabled %v, problems %q", d, s.BuiltIn.Enabled, got)
+			}
+			if strings.Contains(got, "--per-signer") {
+				t.Errorf("the general pair is set, yet the problem says --per-signer: %s", got)
+			}
+		})
+	}
+}
