@@ -65,8 +65,9 @@ type SignerOptions struct {
 	CertFile, KeyFile string
 	// PerSigner sets the per-signer flag pairs (kubelet-serving,
 	// kubelet-client, kube-apiserver-client) instead of
-	// --cluster-signing-cert-file/--cluster-signing-key-file, and removes the
-	// general pair: kube-controller-manager refuses to start with both.
+	// --cluster-signing-cert-file/--cluster-signing-key-file, and empties the
+	// general pair where present: kube-controller-manager refuses to start
+	// with both set.
 	PerSigner bool
 	// Duration sets --cluster-signing-duration, the maximum validity of
 	// what the signer issues. Zero leaves the flag as it is.
@@ -103,7 +104,15 @@ func enable(o SignerOptions) patchFunc {
 	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 		var changes []string
 		if o.PerSigner {
-			changes = append(changes, fl.removeFlag(flagCertFile), fl.removeFlag(flagKeyFile))
+			// The general pair is emptied where present, as kubeadm writes
+			// it in external-CA mode, not removed: kube-controller-manager
+			// takes an empty pair beside the per-signer ones, and
+			// DisableSigner then gives kubeadm's manifest back.
+			for _, f := range []string{flagCertFile, flagKeyFile} {
+				if len(fl.find(f)) > 0 {
+					changes = append(changes, fl.setFlag(f, ""))
+				}
+			}
 			for _, p := range perSignerFlags {
 				changes = append(changes, fl.setFlag(p[0], o.CertFile), fl.setFlag(p[1], o.KeyFile))
 			}

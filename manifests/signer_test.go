@@ -87,8 +87,8 @@ func TestEnableSignerGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.opts.PerSigner {
-				if _, ok := flags[flagCertFile]; ok {
-					t.Errorf("per-signer manifest still has --%s", flagCertFile)
+				if flags[flagCertFile] != "" || flags[flagKeyFile] != "" {
+					t.Errorf("per-signer manifest still sets --%s or --%s", flagCertFile, flagKeyFile)
 				}
 				for _, p := range perSignerFlags {
 					if flags[p[0]] != tc.opts.CertFile || flags[p[1]] != tc.opts.KeyFile {
@@ -164,6 +164,34 @@ func TestKubeadmRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(got, tc.in) || len(changes) != 0 {
 			t.Errorf("%s: changed it (err %v, changes %q)", tc.name, err, changes)
 		}
+	}
+}
+
+// TestKubeadmPerSignerRoundTrip: enable --per-signer then disable gives
+// kubeadm's external-CA manifest back byte for byte, as the documents say
+// of enable and disable. Enable removed the empty general pair, which
+// disable, writing kubeadm's shape where the flags are, did not put back;
+// kube-controller-manager takes the empty pair beside the per-signer ones.
+func TestKubeadmPerSignerRoundTrip(t *testing.T) {
+	off := readFixture(t, "kubeadm-external-ca.yaml")
+	on, _, err := EnableSigner(off, SignerOptions{CertFile: caCrt, KeyFile: caKey, PerSigner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := SignerFlags(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := flags[flagCertFile]; !ok || v != "" || flags[flagKeyFile] != "" {
+		t.Errorf("--per-signer: general pair %q %q, want kubeadm's empty pair kept", flags[flagCertFile], flags[flagKeyFile])
+	}
+	got, _, err := DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, off) {
+		d, _ := UnifiedDiff("kubeadm-external-ca.yaml", "enabled per signer, disabled", off, got)
+		t.Errorf("disable(enable --per-signer(external CA)) != kubeadm-external-ca.yaml:\n%s", d)
 	}
 }
 
