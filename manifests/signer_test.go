@@ -239,9 +239,10 @@ func TestPatchErrors(t *testing.T) {
 		opts           SignerOptions
 	}{
 		{"empty", "", "empty manifest", general},
-		{"malformed", "apiVersion: v1\nkind: Pod\nspec: [\n", "decode Pod", general},
+		{"malformed", "apiVersion: v1\nkind: Pod\nspec: [\n", "fix the manifest by hand; the kubelet cannot read it either", general},
 		{"not a pod", strings.Replace(kubeadm, "kind: Pod", "kind: Deployment", 1), "not a static pod", general},
-		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), "unknown field", general},
+		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), `unknown field "hostNetwrk": a field a v1 Pod does not have (misspelled?)`, general},
+		{"key twice", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwork: false", 1), "given twice", general},
 		{"two documents", kubeadm + "---\n" + kubeadm, "more than one YAML document", general},
 		{"no controller-manager", strings.ReplaceAll(kubeadm, "kube-controller-manager", "kube-scheduler"), "no container", general},
 		{"shell wrapper", strings.Replace(kubeadm, "    - kube-controller-manager\n", "    - /bin/sh\n    - -c\n", 1), "runs \"/bin/sh\"", general},
@@ -251,8 +252,8 @@ func TestPatchErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, err := EnableSigner([]byte(tc.in), tc.opts)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %q, want one line containing %q", err, tc.want)
 			}
 			if out != nil {
 				t.Errorf("returned a manifest with the error")
