@@ -22,7 +22,7 @@ func seen(pod *corev1.Pod, c *corev1.Container, file string) (visible bool, err 
 	rest := ""
 	for i := range c.VolumeMounts {
 		mp := filepath.Clean(c.VolumeMounts[i].MountPath)
-		if r, in := under(file, mp); in && !isOwnVolume(c.VolumeMounts[i].Name) && (m == nil || len(mp) > len(filepath.Clean(m.MountPath))) {
+		if r, in := under(file, mp); in && !ownVolume(pod, c.VolumeMounts[i].Name) && (m == nil || len(mp) > len(filepath.Clean(m.MountPath))) {
 			m, rest = &c.VolumeMounts[i], r
 		}
 	}
@@ -85,8 +85,7 @@ func syncOwnVolumes(pod *corev1.Pod, c *corev1.Container, files []string) ([]str
 func ownMount(pod *corev1.Pod, c *corev1.Container, dir string) string {
 	for _, m := range c.VolumeMounts {
 		v := volume(pod, m.Name)
-		if isOwnVolume(m.Name) && m.ReadOnly && m.SubPath == "" && m.SubPathExpr == "" && filepath.Clean(m.MountPath) == dir &&
-			v != nil && v.HostPath != nil && filepath.Clean(v.HostPath.Path) == dir {
+		if ownVolume(pod, m.Name) && m.ReadOnly && filepath.Clean(m.MountPath) == dir && filepath.Clean(v.HostPath.Path) == dir {
 			return m.Name
 		}
 	}
@@ -126,26 +125,47 @@ func isOwnVolume(name string) bool {
 	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
+// ownVolume reports whether the volume name of pod is one addHostPathMount
+// added: named so, a hostPath, and mounted wherever it is at its own host
+// path with no subPath. A volume that only shares the name (the pod's
+// owner chose it, for another folder or at another path) is not ours to
+// remove or to ignore.
+func ownVolume(pod *corev1.Pod, name string) bool {
+	v := volume(pod, name)
+	if !isOwnVolume(name) || v == nil || v.HostPath == nil {
+		return false
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for _, c := range cs {
+			for _, m := range c.VolumeMounts {
+				if m.Name == name && (m.SubPath != "" || m.SubPathExpr != "" || filepath.Clean(m.MountPath) != filepath.Clean(v.HostPath.Path)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 // removeOwnVolumes removes the hostPath volumes addHostPathMount added,
 // except those in keep, and their mounts in every container, and describes
 // what it removed.
 func removeOwnVolumes(pod *corev1.Pod, keep map[string]bool) []string {
 	var changes []string
-	pod.Spec.Volumes = slices.DeleteFunc(pod.Spec.Volumes, func(v corev1.Volume) bool {
-		drop := isOwnVolume(v.Name) && v.HostPath != nil && !keep[v.Name]
-		if drop {
+	drop := map[string]bool{}
+	for _, v := range pod.Spec.Volumes {
+		if ownVolume(pod, v.Name) && !keep[v.Name] {
+			drop[v.Name] = true
 			changes = append(changes, fmt.Sprintf("remove hostPath volume %q (%s) and its mount", v.Name, v.HostPath.Path))
 		}
-		return drop
-	})
-	if len(changes) == 0 {
+	}
+	if len(drop) == 0 {
 		return nil
 	}
+	pod.Spec.Volumes = slices.DeleteFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return drop[v.Name] })
 	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for i := range cs {
-			cs[i].VolumeMounts = slices.DeleteFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool {
-				return volume(pod, m.Name) == nil && isOwnVolume(m.Name)
-			})
+			cs[i].VolumeMounts = slices.DeleteFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool { return drop[m.Name] })
 		}
 	}
 	return changes

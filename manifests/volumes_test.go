@@ -76,3 +76,48 @@ func TestEnableSignerMounts(t *testing.T) {
 		})
 	}
 }
+
+// TestEnableSignerVolumeNameClash: a volume of the pod's owner that only
+// shares certctl's name (another folder, or mounted at another path) is
+// theirs. Enable removed it with its mount as one of its own no longer
+// needed, and so did disable; one that hid the CA folder was ignored, and
+// enable mounted the folder a second time.
+func TestEnableSignerVolumeNameClash(t *testing.T) {
+	kubeadm := readFixture(t, "kubeadm-external-ca.yaml")
+	const (
+		volumes = "  volumes:\n"
+		mounts  = "    volumeMounts:\n"
+	)
+	with := func(v, m string) []byte {
+		out := bytes.Replace(kubeadm, []byte(volumes), []byte(volumes+v), 1)
+		return bytes.Replace(out, []byte(mounts), []byte(mounts+m), 1)
+	}
+	theirs := with("  - hostPath:\n      path: /srv/plugins\n    name: "+VolumePrefix+"\n", "    - mountPath: /plugins\n      name: "+VolumePrefix+"\n")
+	if bytes.Equal(theirs, kubeadm) {
+		t.Fatal("kubeadm-external-ca.yaml has no volumes or volumeMounts")
+	}
+	on, changes, err := EnableSigner(theirs, general)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || !bytes.Contains(on, []byte("/srv/plugins")) || !bytes.Contains(on, []byte("mountPath: /plugins")) {
+		t.Errorf("enable changed the pod owner's volume %s: %q\n%s", VolumePrefix, changes, on)
+	}
+	off, _, err := DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(off, theirs) {
+		d, _ := UnifiedDiff("before", "after enable, disable", theirs, off)
+		t.Errorf("enable then disable is not the manifest:\n%s", d)
+	}
+	// Under certctl's name, another host folder at the CA folder's path.
+	hides := bytes.Replace(kubeadm, []byte("      path: /etc/kubernetes/pki\n      type: DirectoryOrCreate\n    name: k8s-certs\n"), []byte("      path: /srv/pki\n    name: "+VolumePrefix+"\n"), 1)
+	hides = bytes.Replace(hides, []byte("      name: k8s-certs\n"), []byte("      name: "+VolumePrefix+"\n"), 1)
+	if _, err := Parse(hides); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := EnableSigner(hides, general); err == nil || !strings.Contains(err.Error(), "from the host's /srv/pki") {
+		t.Errorf("err = %v, want a refusal of the volume of /srv/pki at /etc/kubernetes/pki", err)
+	}
+}
