@@ -136,7 +136,9 @@ func enable(o SignerOptions) patchFunc {
 		} else if err := checkDuration(fl, c.Name); err != nil {
 			return nil, err
 		}
-		if v, ok := fl.value(flagController); ok {
+		if v, ok := controllers(fl); ok {
+			// Rewritten only to turn the controller on: one flag then
+			// holds the whole list (setFlag drops the other copies).
 			if nv := enableCSRSigning(v); nv != v {
 				changes = append(changes, fl.setFlag(flagController, nv))
 			}
@@ -269,6 +271,22 @@ func CSRSigningEnabled(v string, set bool) bool {
 		}
 	}
 	return star
+}
+
+// controllers is the --controllers list of fl as pflag builds it: a
+// string slice flag given more than once appends each value to the list
+// ("--controllers=* --controllers=-csrsigning" is "*,-csrsigning"), unlike
+// a string flag, whose last value counts.
+func controllers(fl *flagList) (string, bool) {
+	vs := slices.DeleteFunc(fl.values(flagController), func(v string) bool { return v == "" })
+	return strings.Join(vs, ","), len(fl.find(flagController)) > 0
+}
+
+// Controllers returns the --controllers list of container c, every
+// occurrence of the flag appended as kube-controller-manager does, and
+// whether the flag is given.
+func Controllers(c *corev1.Container) (string, bool) {
+	return controllers(&flagList{c: c})
 }
 
 // enableCSRSigning makes a --controllers value run the CSR signing

@@ -388,3 +388,40 @@ func TestEnableSignerDuration(t *testing.T) {
 		})
 	}
 }
+
+// TestEnableSignerControllersTwice: --controllers is a string slice in
+// kube-controller-manager: given twice, the values add up. Enable took the
+// last one for the whole list, and "--controllers=*" then
+// "--controllers=-csrsigning" became "--controllers=csrsigning": every
+// other controller of the cluster off.
+func TestEnableSignerControllersTwice(t *testing.T) {
+	kubeadm := readFixture(t, "kubeadm.yaml")
+	const line = "    - --controllers=*,bootstrapsigner,tokencleaner\n"
+	if !bytes.Contains(kubeadm, []byte(line)) {
+		t.Fatalf("kubeadm.yaml has no %q", line)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"    - --controllers=*,bootstrapsigner\n    - --controllers=-csrsigning\n", "    - --controllers=*,bootstrapsigner\n"},
+		{"    - --controllers=\n    - --controllers=*\n", "    - --controllers=\n    - --controllers=*\n"},                         // on: kept
+		{"    - --controllers=*\n    - --controllers=\n", "    - --controllers=*\n    - --controllers=\n"},                         // on: kept
+		{"    - --controllers=*\n    - --controllers=tokencleaner\n", "    - --controllers=*\n    - --controllers=tokencleaner\n"}, // on: kept
+	} {
+		in := bytes.Replace(kubeadm, []byte(line), []byte(tc.in), 1)
+		out, changes, err := EnableSigner(in, general)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.Replace(kubeadm, []byte(line), []byte(tc.want), 1); !bytes.Equal(out, want) {
+			d, _ := UnifiedDiff("want", "got", want, out)
+			t.Errorf("%q: changes %q:\n%s", tc.in, changes, d)
+		}
+		_, c, _, err := controllerManager(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := Controllers(c)
+		if got, want := CSRSigningEnabled(v, true), !strings.Contains(tc.in, "-csrsigning"); got != want {
+			t.Errorf("%q: CSRSigningEnabled(%q) = %v, want %v", tc.in, v, got, want)
+		}
+	}
+}

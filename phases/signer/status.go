@@ -183,7 +183,7 @@ func (b *BuiltInSigner) read(certDir string) {
 	}
 	controllers, controllersSet := "", false
 	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
-		controllers, controllersSet = manifests.FlagValue(c, "controllers")
+		controllers, controllersSet = manifests.Controllers(c)
 		b.checkFiles(pod, c, certDir)
 	}
 	signing := manifests.CSRSigningEnabled(controllers, controllersSet)

@@ -181,8 +181,10 @@ func TestStatusControllers(t *testing.T) {
 		"":                       false,
 		"csrsigning,-csrsigning": true,
 		"-csrsigning,csrsigning": false,
+		// Given twice, a string slice flag adds up.
+		"-csrsigning\n    - --controllers=*": false,
 	} {
-		t.Run(controllers, func(t *testing.T) {
+		t.Run(strings.ReplaceAll(controllers, "\n", " "), func(t *testing.T) {
 			manifest := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
 			data := bytes.Replace(kubeadm, []byte(line), []byte("--controllers="+controllers), 1)
 			if err := os.WriteFile(manifest, data, 0o600); err != nil {
