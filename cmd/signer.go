@@ -105,8 +105,8 @@ func newSignerEnableCommand() *cobra.Command {
 			- set --cluster-signing-cert-file and --cluster-signing-key-file, replacing
 			  existing values, including the empty ones kubeadm writes in external-CA
 			  mode, and dropping duplicates; with --per-signer, set the per-signer
-			  pairs (kubelet-serving, kubelet-client, kube-apiserver-client) and remove
-			  the general pair instead: kube-controller-manager refuses both;
+			  pairs (kubelet-serving, kubelet-client, kube-apiserver-client) and empty
+			  the general pair instead: kube-controller-manager refuses both set;
 			- enable the csrsigning controller if --controllers turned it off;
 			- add a read-only hostPath volume and mount for CERTDIR if the pod has none.
 

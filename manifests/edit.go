@@ -221,8 +221,18 @@ func (t *text) editList(parent *yamlv3.Node, key string, old, want []interface{}
 				return err
 			}
 		}
+		// New items take the quoting of an item that stays, not of one
+		// removed here ("--flag" "value" as two items, the value quoted,
+		// becoming one "--flag=value").
+		var style *yamlv3.Node
+		switch {
+		case i1 > 0:
+			style = seq.Content[i1-1]
+		case i2 < len(seq.Content):
+			style = seq.Content[i2]
+		}
 		for k := j1; k < j2; k++ {
-			if err := t.insertItem(seq, i2, want[k]); err != nil {
+			if err := t.insertItem(seq, i2, want[k], style); err != nil {
 				return err
 			}
 		}
@@ -271,21 +281,29 @@ func (t *text) removeItem(seq *yamlv3.Node, i int) error {
 }
 
 // insertItem inserts v before item i of seq (after the last one when i is
-// the length), in the quoting and indentation of its neighbour.
-func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}) error {
+// the length), in the quoting and indentation of style, else of its
+// neighbour.
+func (t *text) insertItem(seq *yamlv3.Node, i int, v interface{}, style *yamlv3.Node) error {
 	if seq.Style&yamlv3.FlowStyle != 0 {
-		var like *yamlv3.Node
-		if len(seq.Content) > 0 {
+		like := style
+		if like == nil && len(seq.Content) > 0 {
 			like = seq.Content[max(i-1, 0)]
 		}
 		return t.insertFlow(seq, i, t.flowText(v, seq, like), 1)
 	}
 	like := seq.Content[max(i-1, 0)]
-	start, ls, le, err := t.ownLine(like)
+	_, ls, le, err := t.ownLine(like)
 	if err != nil {
 		return err
 	}
-	prefix := string(t.src[ls:start])
+	if style != nil {
+		like = style
+	}
+	start, sls, _, err := t.ownLine(like)
+	if err != nil {
+		return err
+	}
+	prefix := string(t.src[sls:start])
 	if i == 0 {
 		le = ls
 	}

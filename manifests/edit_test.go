@@ -45,7 +45,9 @@ func patched(t *testing.T, in []byte, f patchFunc) *corev1.Pod {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f(pod, c, fl)
+	if _, err := f(pod, c, fl); err != nil {
+		t.Fatal(err)
+	}
 	return pod
 }
 
@@ -264,4 +266,28 @@ func TestNoFinalNewline(t *testing.T) {
 		t.Errorf("got:\n%q\nwant it to end with %q", out, want)
 	}
 	checkTextEdit(t, in, out, patched(t, in, enable(otherDir)))
+}
+
+// TestEnableSignerTwoItemsQuoting: a flag written as two items, its value
+// quoted, becomes one item in the quoting of the items that stay (plain, as
+// kubeadm writes them), not in that of the removed value: it came out as
+// "--cluster-signing-cert-file=..." in double quotes in a list of plain items.
+func TestEnableSignerTwoItemsQuoting(t *testing.T) {
+	in := readFixture(t, "kubeadm-external-ca.yaml")
+	for _, f := range []string{"cert", "key"} {
+		old := "    - --cluster-signing-" + f + "-file=\n"
+		if !bytes.Contains(in, []byte(old)) {
+			t.Fatalf("kubeadm-external-ca.yaml has no %q", old)
+		}
+		in = bytes.Replace(in, []byte(old), []byte("    - --cluster-signing-"+f+"-file\n    - \"/etc/old/ca."+f+"\"\n"), 1)
+	}
+	out, _, err := EnableSigner(in, general)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readFixture(t, "kubeadm.yaml")
+	if !bytes.Equal(out, want) {
+		d, _ := UnifiedDiff("kubeadm.yaml", "enabled", want, out)
+		t.Errorf("enable of the two-item flags is not kubeadm.yaml:\n%s", d)
+	}
 }

@@ -94,6 +94,20 @@ func (fl *flagList) find(name string) []occurrence {
 	return out
 }
 
+// values returns the value of each occurrence of flag name, in order.
+func (fl *flagList) values(name string) []string {
+	var out []string
+	for _, o := range fl.find(name) {
+		if o.value != nil {
+			out = append(out, *o.value)
+		} else {
+			_, v, _ := flagElem(*o.flag)
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Value returns the value of the last occurrence of flag name (pflag keeps
 // the last one) and whether the flag is present.
 func (fl *flagList) value(name string) (string, bool) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/certctl/certctl/internal/fuzzseed"
 )
 
@@ -53,6 +55,16 @@ func FuzzEnableSigner(f *testing.F) {
 			if flags[cert] != caCrt || flags[key] != caKey {
 				t.Fatalf("EnableSigner: flags %v, want --%s=%s --%s=%s\n%s", flags, cert, caCrt, key, caKey, on)
 			}
+			_, c, _, err := controllerManager(on)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, set := Controllers(c); !CSRSigningEnabled(v, set) {
+				t.Fatalf("EnableSigner left --controllers=%s, which does not run the signer:\n%s", v, on)
+			}
+			if _, in, _, _ := controllerManager(data); twice(in) == "" && twice(c) != "" {
+				t.Fatalf("EnableSigner mounts %s twice, which the kubelet refuses:\n%s", twice(c), on)
+			}
 			again, changes, err := EnableSigner(on, opts)
 			if err != nil || !bytes.Equal(again, on) || len(changes) != 0 {
 				t.Fatalf("EnableSigner twice differs from once (err %v, changes %q):\n%s\n----\n%s", err, changes, on, again)
@@ -70,4 +82,17 @@ func FuzzEnableSigner(f *testing.F) {
 			t.Fatalf("DisableSigner twice differs from once (err %v, changes %q):\n%s\n----\n%s", err, changes, off, again)
 		}
 	})
+}
+
+// twice returns a path c mounts twice, "" when none.
+func twice(c *corev1.Container) string {
+	seen := map[string]bool{}
+	for _, m := range c.VolumeMounts {
+		p := filepath.Clean(m.MountPath)
+		if seen[p] {
+			return p
+		}
+		seen[p] = true
+	}
+	return ""
 }

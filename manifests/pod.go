@@ -39,13 +39,26 @@ func Parse(data []byte) (*corev1.Pod, error) {
 	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
-		return nil, fmt.Errorf("manifests: decode Pod: %w", err)
+		err = lineError{err}
+		if yaml.Unmarshal(data, &corev1.Pod{}) == nil {
+			// The kubelet decodes leniently: it would drop a misspelled
+			// field and run the pod without it.
+			return nil, fmt.Errorf("manifests: decode Pod: %w: a field a v1 Pod does not have (misspelled?), or a key given twice, which the kubelet ignores or overrides; correct it by hand", err)
+		}
+		return nil, fmt.Errorf("manifests: decode Pod: %w: fix the manifest by hand; the kubelet cannot read it either", err)
 	}
 	if pod.APIVersion != "v1" || pod.Kind != "Pod" {
 		return nil, fmt.Errorf("manifests: not a static pod: apiVersion %q, kind %q; want v1 Pod", pod.APIVersion, pod.Kind)
 	}
 	return &pod, nil
 }
+
+// lineError prints err on one line (yaml.v2 lists its errors one per
+// line) and unwraps to it.
+type lineError struct{ err error }
+
+func (e lineError) Error() string { return strings.Join(strings.Fields(e.err.Error()), " ") }
+func (e lineError) Unwrap() error { return e.err }
 
 // isMultiDocument reports whether data holds a YAML document separator
 // after some content: yaml.Unmarshal would read the first document only.

@@ -65,8 +65,9 @@ type SignerOptions struct {
 	CertFile, KeyFile string
 	// PerSigner sets the per-signer flag pairs (kubelet-serving,
 	// kubelet-client, kube-apiserver-client) instead of
-	// --cluster-signing-cert-file/--cluster-signing-key-file, and removes the
-	// general pair: kube-controller-manager refuses to start with both.
+	// --cluster-signing-cert-file/--cluster-signing-key-file, and empties the
+	// general pair where present: kube-controller-manager refuses to start
+	// with both set.
 	PerSigner bool
 	// Duration sets --cluster-signing-duration, the maximum validity of
 	// what the signer issues. Zero leaves the flag as it is.
@@ -100,10 +101,18 @@ func EnableSigner(data []byte, o SignerOptions) ([]byte, []string, error) {
 
 // enable is EnableSigner's change of the pod.
 func enable(o SignerOptions) patchFunc {
-	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
+	return func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 		var changes []string
 		if o.PerSigner {
-			changes = append(changes, fl.removeFlag(flagCertFile), fl.removeFlag(flagKeyFile))
+			// The general pair is emptied where present, as kubeadm writes
+			// it in external-CA mode, not removed: kube-controller-manager
+			// takes an empty pair beside the per-signer ones, and
+			// DisableSigner then gives kubeadm's manifest back.
+			for _, f := range []string{flagCertFile, flagKeyFile} {
+				if len(fl.find(f)) > 0 {
+					changes = append(changes, fl.setFlag(f, ""))
+				}
+			}
 			for _, p := range perSignerFlags {
 				changes = append(changes, fl.setFlag(p[0], o.CertFile), fl.setFlag(p[1], o.KeyFile))
 			}
@@ -114,14 +123,28 @@ func enable(o SignerOptions) patchFunc {
 			changes = append(changes, fl.setFlag(flagCertFile, o.CertFile), fl.setFlag(flagKeyFile, o.KeyFile))
 		}
 		if o.Duration > 0 {
-			changes = append(changes, fl.setFlag(flagDuration, o.Duration.String()))
+			// The manifest's spelling of the same duration (8760h for
+			// 8760h0m0s) stays: rewriting it would restart
+			// kube-controller-manager for nothing.
+			v := o.Duration.String()
+			if old, ok := fl.value(flagDuration); ok {
+				if d, err := time.ParseDuration(old); err == nil && d == o.Duration {
+					v = old
+				}
+			}
+			changes = append(changes, fl.setFlag(flagDuration, v))
+		} else if err := checkDuration(fl, c.Name); err != nil {
+			return nil, err
 		}
-		if v, ok := fl.value(flagController); ok {
-			if nv := enableController(v, "csrsigning"); nv != v {
+		if v, ok := controllers(fl); ok {
+			// Rewritten only to turn the controller on: one flag then
+			// holds the whole list (setFlag drops the other copies).
+			if nv := enableCSRSigning(v); nv != v {
 				changes = append(changes, fl.setFlag(flagController, nv))
 			}
 		}
-		return append(changes, syncOwnVolumes(pod, c, dirsOf(o.CertFile, o.KeyFile))...)
+		vols, err := syncOwnVolumes(pod, c, []string{o.CertFile, o.KeyFile})
+		return append(changes, vols...), err
 	}
 }
 
@@ -137,7 +160,7 @@ func DisableSigner(data []byte) ([]byte, []string, error) {
 }
 
 // disable is DisableSigner's change of the pod.
-func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
+func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error) {
 	var changes []string
 	for _, f := range allSigningFlags {
 		if (f == flagCertFile || f == flagKeyFile) && len(fl.find(f)) > 0 {
@@ -146,7 +169,7 @@ func disable(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string {
 			changes = append(changes, fl.removeFlag(f))
 		}
 	}
-	return append(changes, removeOwnVolumes(pod, nil)...)
+	return append(changes, removeOwnVolumes(pod, nil)...), nil
 }
 
 // SignerFlags returns the signing flags and their values as the container's
@@ -166,8 +189,8 @@ func SignerFlags(data []byte) (map[string]string, error) {
 }
 
 // patchFunc changes the pod and describes each change; "" for a step that
-// changed nothing.
-type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) []string
+// changed nothing. On an error the pod is not written.
+type patchFunc func(pod *corev1.Pod, c *corev1.Container, fl *flagList) ([]string, error)
 
 // patch decodes data, applies f to kube-controller-manager's container and
 // edits the lines of data that hold what f changed; if the pod did not
@@ -178,7 +201,11 @@ func patch(data []byte, f patchFunc) ([]byte, []string, error) {
 		return nil, nil, err
 	}
 	orig := pod.DeepCopy()
-	changes := slices.DeleteFunc(f(pod, c, fl), func(s string) bool { return s == "" })
+	changes, err := f(pod, c, fl)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes = slices.DeleteFunc(changes, func(s string) bool { return s == "" })
 	if apiequality.Semantic.DeepEqual(orig, pod) {
 		return data, nil, nil
 	}
@@ -207,34 +234,94 @@ func controllerManager(data []byte) (*corev1.Pod, *corev1.Container, *flagList, 
 	return pod, c, fl, nil
 }
 
-// enableController makes a --controllers value run controller name: it
-// drops "-name" and, when the list has neither "*" nor name, adds name.
-func enableController(v, name string) string {
-	var out []string
-	star, has := false, false
-	for _, c := range strings.Split(v, ",") {
-		switch c {
-		case "-" + name:
-			continue
-		case "*":
+// csrSigningNames are the names --controllers knows the CSR signing
+// controller by: its name since v1.28, which kube-controller-manager
+// --help lists, and the alias kubeadm's own values use
+// (cmd/kube-controller-manager/names/controller_names.go).
+var csrSigningNames = []string{"certificatesigningrequest-signing-controller", "csrsigning"}
+
+// controllerList splits a --controllers value as pflag's string slice
+// does: "" is the empty list, on which kube-controller-manager runs no
+// controller, not a list of one empty name (which it refuses to start
+// with: "\"\" is not in the list of known controllers").
+func controllerList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// CSRSigningEnabled reports whether kube-controller-manager runs its CSR
+// signing controller with --controllers=v (set: the flag is given at all;
+// unset runs "*"), as it decides (IsControllerEnabled in
+// k8s.io/controller-manager/app): the first entry that names the
+// controller, by its name or its alias, with "-" or without, decides;
+// else "*" runs it; else it does not run.
+func CSRSigningEnabled(v string, set bool) bool {
+	if !set {
+		return true
+	}
+	star := false
+	for _, c := range controllerList(v) {
+		switch name, off := strings.CutPrefix(c, "-"); {
+		case slices.Contains(csrSigningNames, name):
+			return !off
+		case c == "*":
 			star = true
-		case name:
-			has = true
+		}
+	}
+	return star
+}
+
+// controllers is the --controllers list of fl as pflag builds it: a
+// string slice flag given more than once appends each value to the list
+// ("--controllers=* --controllers=-csrsigning" is "*,-csrsigning"), unlike
+// a string flag, whose last value counts.
+func controllers(fl *flagList) (string, bool) {
+	vs := slices.DeleteFunc(fl.values(flagController), func(v string) bool { return v == "" })
+	return strings.Join(vs, ","), len(fl.find(flagController)) > 0
+}
+
+// Controllers returns the --controllers list of container c, every
+// occurrence of the flag appended as kube-controller-manager does, and
+// whether the flag is given.
+func Controllers(c *corev1.Container) (string, bool) {
+	return controllers(&flagList{c: c})
+}
+
+// enableCSRSigning makes a --controllers value run the CSR signing
+// controller: it drops the entries that turn it off, by either name, and,
+// when the list then neither has "*" nor names it, adds "csrsigning".
+func enableCSRSigning(v string) string {
+	var out []string
+	for _, c := range controllerList(v) {
+		if name, off := strings.CutPrefix(c, "-"); off && slices.Contains(csrSigningNames, name) {
+			continue
 		}
 		out = append(out, c)
 	}
-	if !star && !has {
-		out = append(out, name)
+	if !CSRSigningEnabled(strings.Join(out, ","), true) {
+		out = append(out, "csrsigning")
 	}
 	return strings.Join(out, ",")
 }
 
-func dirsOf(files ...string) []string {
-	var dirs []string
-	for _, f := range files {
-		if d := filepath.Dir(filepath.Clean(f)); !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
+// checkDuration refuses a --cluster-signing-duration that
+// kube-controller-manager cannot read ("1y"): it parses each occurrence
+// with time.ParseDuration, as pflag does, and does not start on an error,
+// so turning the signer on while keeping it would say the kubelet restarts
+// kube-controller-manager with a signer when it does not start at all.
+func checkDuration(fl *flagList, container string) error {
+	for _, o := range fl.find(flagDuration) {
+		v := ""
+		if o.value != nil {
+			v = *o.value
+		} else {
+			_, v, _ = flagElem(*o.flag)
+		}
+		if _, err := time.ParseDuration(v); err != nil {
+			return fmt.Errorf("manifests: --%s=%s of container %q is not a duration kube-controller-manager reads (%w), and it does not start with it: pass --%s with the longest validity to give, such as 8760h (its default)", flagDuration, v, container, err, flagDuration)
 		}
 	}
-	return dirs
+	return nil
 }

@@ -87,8 +87,8 @@ func TestEnableSignerGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.opts.PerSigner {
-				if _, ok := flags[flagCertFile]; ok {
-					t.Errorf("per-signer manifest still has --%s", flagCertFile)
+				if flags[flagCertFile] != "" || flags[flagKeyFile] != "" {
+					t.Errorf("per-signer manifest still sets --%s or --%s", flagCertFile, flagKeyFile)
 				}
 				for _, p := range perSignerFlags {
 					if flags[p[0]] != tc.opts.CertFile || flags[p[1]] != tc.opts.KeyFile {
@@ -167,6 +167,34 @@ func TestKubeadmRoundTrip(t *testing.T) {
 	}
 }
 
+// TestKubeadmPerSignerRoundTrip: enable --per-signer then disable gives
+// kubeadm's external-CA manifest back byte for byte, as the documents say
+// of enable and disable. Enable removed the empty general pair, which
+// disable, writing kubeadm's shape where the flags are, did not put back;
+// kube-controller-manager takes the empty pair beside the per-signer ones.
+func TestKubeadmPerSignerRoundTrip(t *testing.T) {
+	off := readFixture(t, "kubeadm-external-ca.yaml")
+	on, _, err := EnableSigner(off, SignerOptions{CertFile: caCrt, KeyFile: caKey, PerSigner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags, err := SignerFlags(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := flags[flagCertFile]; !ok || v != "" || flags[flagKeyFile] != "" {
+		t.Errorf("--per-signer: general pair %q %q, want kubeadm's empty pair kept", flags[flagCertFile], flags[flagKeyFile])
+	}
+	got, _, err := DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, off) {
+		d, _ := UnifiedDiff("kubeadm-external-ca.yaml", "enabled per signer, disabled", off, got)
+		t.Errorf("disable(enable --per-signer(external CA)) != kubeadm-external-ca.yaml:\n%s", d)
+	}
+}
+
 func TestDisableSignerGolden(t *testing.T) {
 	for _, tc := range []struct{ golden, fixture string }{
 		{"hand-edited.disable.yaml", "hand-edited.yaml"},
@@ -211,9 +239,10 @@ func TestPatchErrors(t *testing.T) {
 		opts           SignerOptions
 	}{
 		{"empty", "", "empty manifest", general},
-		{"malformed", "apiVersion: v1\nkind: Pod\nspec: [\n", "decode Pod", general},
+		{"malformed", "apiVersion: v1\nkind: Pod\nspec: [\n", "fix the manifest by hand; the kubelet cannot read it either", general},
 		{"not a pod", strings.Replace(kubeadm, "kind: Pod", "kind: Deployment", 1), "not a static pod", general},
-		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), "unknown field", general},
+		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), `unknown field "hostNetwrk": a field a v1 Pod does not have (misspelled?)`, general},
+		{"key twice", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwork: false", 1), "given twice", general},
 		{"two documents", kubeadm + "---\n" + kubeadm, "more than one YAML document", general},
 		{"no controller-manager", strings.ReplaceAll(kubeadm, "kube-controller-manager", "kube-scheduler"), "no container", general},
 		{"shell wrapper", strings.Replace(kubeadm, "    - kube-controller-manager\n", "    - /bin/sh\n    - -c\n", 1), "runs \"/bin/sh\"", general},
@@ -223,8 +252,8 @@ func TestPatchErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, err := EnableSigner([]byte(tc.in), tc.opts)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %q, want one line containing %q", err, tc.want)
 			}
 			if out != nil {
 				t.Errorf("returned a manifest with the error")
@@ -247,16 +276,152 @@ func TestCommand(t *testing.T) {
 	}
 }
 
+// TestEnableController: --controllers as kube-controller-manager v1.37
+// reads it. It knows the CSR signing controller by its name,
+// certificatesigningrequest-signing-controller (the one its --help lists),
+// and by the alias csrsigning; "--controllers=" is the empty list, which
+// runs nothing; the first entry naming the controller decides. A manifest
+// that turned the signer off by its name was left off ("nothing to do"),
+// and "--controllers=" became "--controllers=,csrsigning", which
+// kube-controller-manager refuses to start with ("\"\" is not in the list of
+// known controllers").
 func TestEnableController(t *testing.T) {
 	for in, want := range map[string]string{
+		"":                                   "csrsigning",
+		"*":                                  "*",
 		"*,bootstrapsigner,tokencleaner":     "*,bootstrapsigner,tokencleaner",
 		"*,-csrsigning":                      "*",
+		"-csrsigning":                        "csrsigning",
 		"csrapproving,csrcleaner":            "csrapproving,csrcleaner,csrsigning",
 		"-csrsigning,csrapproving":           "csrapproving,csrsigning",
 		"csrsigning,csrapproving,csrcleaner": "csrsigning,csrapproving,csrcleaner",
+		"*,-certificatesigningrequest-signing-controller":          "*",
+		"-certificatesigningrequest-signing-controller,*":          "*",
+		"certificatesigningrequest-signing-controller":             "certificatesigningrequest-signing-controller",
+		"csrsigning,-csrsigning":                                   "csrsigning",
+		"certificatesigningrequest-approving-controller":           "certificatesigningrequest-approving-controller,csrsigning",
+		"-certificatesigningrequest-signing-controller,csrsigning": "csrsigning",
 	} {
-		if got := enableController(in, "csrsigning"); got != want {
-			t.Errorf("enableController(%q) = %q, want %q", in, got, want)
+		got := enableCSRSigning(in)
+		if got != want {
+			t.Errorf("enableCSRSigning(%q) = %q, want %q", in, got, want)
+		}
+		if !CSRSigningEnabled(got, true) {
+			t.Errorf("CSRSigningEnabled(%q) = false after enableCSRSigning(%q)", got, in)
+		}
+	}
+}
+
+func TestCSRSigningEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		controllers string
+		set, want   bool
+	}{
+		{"", false, true},
+		{"", true, false}, // --controllers= runs no controller
+		{"*", true, true},
+		{"*,bootstrapsigner,tokencleaner", true, true},
+		{"*,-csrsigning", true, false},
+		{"*,-certificatesigningrequest-signing-controller", true, false},
+		{"-csrsigning", true, false},
+		{"csrsigning,garbagecollector", true, true},
+		{"certificatesigningrequest-signing-controller", true, true},
+		{"garbagecollector", true, false},
+		{"csrsigning,-csrsigning", true, true}, // the first wins
+		{"-csrsigning,csrsigning,*", true, false},
+		{"* ,csrsigning", true, true},
+	} {
+		if got := CSRSigningEnabled(tc.controllers, tc.set); got != tc.want {
+			t.Errorf("--controllers=%q (set %v): %v, want %v", tc.controllers, tc.set, got, tc.want)
+		}
+	}
+}
+
+// TestEnableSignerDuration: --cluster-signing-duration as
+// kube-controller-manager reads it (time.ParseDuration). The same duration
+// in the manifest's spelling (8760h for 8760h0m0s) was rewritten, which
+// restarts kube-controller-manager for nothing; a value it cannot read
+// ("1y": it prints its usage and does not start) was kept while the signer
+// was turned on, and the output said the kubelet restarts it with it.
+func TestEnableSignerDuration(t *testing.T) {
+	kubeadm := readFixture(t, "kubeadm.yaml")
+	const at = "    - --controllers="
+	if !bytes.Contains(kubeadm, []byte(at)) {
+		t.Fatalf("kubeadm.yaml has no %q", at)
+	}
+	withDuration := func(v string) []byte {
+		return bytes.Replace(kubeadm, []byte(at), []byte("    - --cluster-signing-duration="+v+"\n"+at), 1)
+	}
+	ca := SignerOptions{CertFile: "/etc/kubernetes/pki/ca.crt", KeyFile: "/etc/kubernetes/pki/ca.key"}
+	for _, tc := range []struct {
+		name, in string
+		duration time.Duration
+		want     string // the flag's value after, "" for a refusal
+	}{
+		{"same, other spelling", "8760h", 8760 * time.Hour, "8760h"},
+		{"same, in minutes", "525600m", 8760 * time.Hour, "525600m"},
+		{"other", "8760h", 720 * time.Hour, "720h0m0s"},
+		{"kept", "8760h0m0s", 0, "8760h0m0s"},
+		{"invalid, replaced", "1y", 720 * time.Hour, "720h0m0s"},
+		{"invalid, kept", "1y", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := withDuration(tc.in)
+			o := ca
+			o.Duration = tc.duration
+			out, changes, err := EnableSigner(in, o)
+			if tc.want == "" {
+				if err == nil || !strings.Contains(err.Error(), "--cluster-signing-duration=1y") || !strings.Contains(err.Error(), "pass --cluster-signing-duration") {
+					t.Errorf("err = %v, changes %q; want a refusal of 1y", err, changes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, withDuration(tc.want)) {
+				t.Errorf("changes %q, manifest:\n%s", changes, out)
+			}
+			if tc.want == tc.in && (len(changes) > 0 || !bytes.Equal(out, in)) {
+				t.Errorf("the same duration changed the manifest: %q", changes)
+			}
+		})
+	}
+}
+
+// TestEnableSignerControllersTwice: --controllers is a string slice in
+// kube-controller-manager: given twice, the values add up. Enable took the
+// last one for the whole list, and "--controllers=*" then
+// "--controllers=-csrsigning" became "--controllers=csrsigning": every
+// other controller of the cluster off.
+func TestEnableSignerControllersTwice(t *testing.T) {
+	kubeadm := readFixture(t, "kubeadm.yaml")
+	const line = "    - --controllers=*,bootstrapsigner,tokencleaner\n"
+	if !bytes.Contains(kubeadm, []byte(line)) {
+		t.Fatalf("kubeadm.yaml has no %q", line)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"    - --controllers=*,bootstrapsigner\n    - --controllers=-csrsigning\n", "    - --controllers=*,bootstrapsigner\n"},
+		{"    - --controllers=\n    - --controllers=*\n", "    - --controllers=\n    - --controllers=*\n"},                         // on: kept
+		{"    - --controllers=*\n    - --controllers=\n", "    - --controllers=*\n    - --controllers=\n"},                         // on: kept
+		{"    - --controllers=*\n    - --controllers=tokencleaner\n", "    - --controllers=*\n    - --controllers=tokencleaner\n"}, // on: kept
+	} {
+		in := bytes.Replace(kubeadm, []byte(line), []byte(tc.in), 1)
+		out, changes, err := EnableSigner(in, general)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.Replace(kubeadm, []byte(line), []byte(tc.want), 1); !bytes.Equal(out, want) {
+			d, _ := UnifiedDiff("want", "got", want, out)
+			t.Errorf("%q: changes %q:\n%s", tc.in, changes, d)
+		}
+		_, c, _, err := controllerManager(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := Controllers(c)
+		if got, want := CSRSigningEnabled(v, true), !strings.Contains(tc.in, "-csrsigning"); got != want {
+			t.Errorf("%q: CSRSigningEnabled(%q) = %v, want %v", tc.in, v, got, want)
 		}
 	}
 }

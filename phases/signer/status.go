@@ -181,13 +181,14 @@ func (b *BuiltInSigner) read(certDir string) {
 		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
 		return
 	}
-	controllers := ""
+	controllers, controllersSet := "", false
 	if c, err := manifests.FindComponent(pod, pki.KubeControllerManager); err == nil {
-		controllers, _ = manifests.FlagValue(c, "controllers")
+		controllers, controllersSet = manifests.Controllers(c)
 		b.checkFiles(pod, c, certDir)
 	}
+	signing := manifests.CSRSigningEnabled(controllers, controllersSet)
 	refused := ""
-	if csrSigningEnabled(controllers) {
+	if signing {
 		refused = b.refusal(certDir)
 	}
 	switch {
@@ -196,7 +197,7 @@ func (b *BuiltInSigner) read(certDir string) {
 		b.Problems = append(b.Problems, refused)
 	case !set:
 		b.Reason = "--cluster-signing-cert-file and --cluster-signing-key-file are empty or not set (kubeadm's external-CA mode): `certctl signer enable` turns it on"
-	case !csrSigningEnabled(controllers):
+	case !signing:
 		b.Reason = fmt.Sprintf("--controllers=%s turns the csrsigning controller off: `certctl signer enable` turns it on", controllers)
 	default:
 		b.Enabled = true
@@ -208,11 +209,18 @@ func (b *BuiltInSigner) read(certDir string) {
 // (cmd/kube-controller-manager/app/certificates.go,
 // startCSRSigningController): the general pair set together with a
 // per-signer file ("cannot specify default and per controller certs at the
-// same time"), or a per-signer pair with one file only (that signer is
-// started and cannot read the missing file). "" when it would start. What
+// same time"), a per-signer pair with one file only (that signer is
+// started and cannot read the missing file), or a
+// --cluster-signing-duration that pflag cannot read (it prints its usage).
+// "" when it would start. What
 // `kubeadm upgrade` writes (the general pair on ca.crt) beside per-signer
 // flags kept in extraArgs is the first case.
 func (b *BuiltInSigner) refusal(certDir string) string {
+	if _, err := time.ParseDuration(b.Duration); b.Duration != "" && err != nil {
+		perSigner := slices.ContainsFunc(manifests.PerSignerCertFlags, func(f string) bool { return b.Flags[f] != "" })
+		return fmt.Sprintf("--cluster-signing-duration=%s is not a duration kube-controller-manager reads (%v): it prints its usage and does not start; `%s --cluster-signing-duration 8760h` sets one (8760h is its default)",
+			b.Duration, err, castage.EnableCommand(b.Manifest, certDir, perSigner))
+	}
 	general := b.Flags["cluster-signing-cert-file"] != "" && b.Flags["cluster-signing-key-file"] != ""
 	prefixes := map[string]bool{}
 	for k := range b.Flags {
@@ -283,23 +291,6 @@ func (b *BuiltInSigner) files(prefix string) (cert, key string) {
 		}
 	}
 	return "", ""
-}
-
-// csrSigningEnabled applies kube-controller-manager's --controllers:
-// unset or "*" runs the default controllers, csrsigning among them;
-// "-csrsigning" turns it off; a list without "*" runs only what it names.
-func csrSigningEnabled(controllers string) bool {
-	if controllers == "" {
-		return true
-	}
-	list := strings.Split(controllers, ",")
-	switch {
-	case slices.Contains(list, "-csrsigning"):
-		return false
-	case slices.Contains(list, "csrsigning"), slices.Contains(list, "*"):
-		return true
-	}
-	return false
 }
 
 // Print prints s in f: the built-in signer's state, then a table of the

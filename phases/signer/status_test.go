@@ -132,17 +132,6 @@ func TestStatusCertctlSigners(t *testing.T) {
 	}
 }
 
-func TestCSRSigningEnabled(t *testing.T) {
-	for controllers, want := range map[string]bool{
-		"": true, "*": true, "*,bootstrapsigner,tokencleaner": true, "*,-csrsigning": false,
-		"csrsigning,garbagecollector": true, "garbagecollector": false,
-	} {
-		if got := csrSigningEnabled(controllers); got != want {
-			t.Errorf("--controllers=%q: %v, want %v", controllers, got, want)
-		}
-	}
-}
-
 // TestManifestFIFO: a FIFO in place of kube-controller-manager's manifest
 // is refused at once, naming it, by `signer status` (its reason) and by
 // `signer enable|disable` (ManifestEdit.Apply), instead of blocking them.
@@ -168,5 +157,80 @@ func TestManifestFIFO(t *testing.T) {
 		if !strings.Contains(got, fifo) || !strings.Contains(got, "FIFO") {
 			t.Errorf("got %q, want it to name the FIFO %s", got, fifo)
 		}
+	}
+}
+
+// TestStatusControllers: signer status reads --controllers as
+// kube-controller-manager v1.37 does. It said "on" for a manifest that
+// turned the signer off by the controller's name in kube-controller-manager
+// --help (-certificatesigningrequest-signing-controller) or ran no
+// controller at all ("--controllers="), and "off" for one whose first
+// entry (which decides) turned it on.
+func TestStatusControllers(t *testing.T) {
+	kubeadm, err := os.ReadFile(filepath.Join("..", "..", "manifests", "testdata", "kubeadm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = "--controllers=*,bootstrapsigner,tokencleaner"
+	if !bytes.Contains(kubeadm, []byte(line)) {
+		t.Fatalf("kubeadm.yaml has no %s", line)
+	}
+	for controllers, want := range map[string]bool{
+		"*,bootstrapsigner,tokencleaner":                  true,
+		"*,-certificatesigningrequest-signing-controller": false,
+		"":                       false,
+		"csrsigning,-csrsigning": true,
+		"-csrsigning,csrsigning": false,
+		// Given twice, a string slice flag adds up.
+		"-csrsigning\n    - --controllers=*": false,
+	} {
+		t.Run(strings.ReplaceAll(controllers, "\n", " "), func(t *testing.T) {
+			manifest := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
+			data := bytes.Replace(kubeadm, []byte(line), []byte("--controllers="+controllers), 1)
+			if err := os.WriteFile(manifest, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Status(manifest, t.TempDir(), testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.BuiltIn.Enabled != want {
+				t.Errorf("--controllers=%s: enabled %v (%s), want %v", controllers, s.BuiltIn.Enabled, s.BuiltIn.Reason, want)
+			}
+			if !want && !strings.Contains(s.BuiltIn.Reason, "turns the csrsigning controller off") {
+				t.Errorf("--controllers=%s: reason %q", controllers, s.BuiltIn.Reason)
+			}
+		})
+	}
+}
+
+// TestStatusDuration: a --cluster-signing-duration that
+// kube-controller-manager cannot read ("1y") stops it at start; signer
+// status said "on" with no problem.
+func TestStatusDuration(t *testing.T) {
+	kubeadm, err := os.ReadFile(filepath.Join("..", "..", "manifests", "testdata", "kubeadm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "    - --controllers="
+	for d, problem := range map[string]bool{"8760h": false, "8760h0m0s": false, "1y": true} {
+		t.Run(d, func(t *testing.T) {
+			manifest := filepath.Join(t.TempDir(), "kube-controller-manager.yaml")
+			data := bytes.Replace(kubeadm, []byte(at), []byte("    - --cluster-signing-duration="+d+"\n"+at), 1)
+			if err := os.WriteFile(manifest, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Status(manifest, t.TempDir(), testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(s.BuiltIn.Problems, "\n")
+			if problem != strings.Contains(got, "--cluster-signing-duration="+d+" is not a duration") || s.BuiltIn.Enabled == problem {
+				t.Errorf("--cluster-signing-duration=%s: enabled %v, problems %q", d, s.BuiltIn.Enabled, got)
+			}
+			if strings.Contains(got, "--per-signer") {
+				t.Errorf("the general pair is set, yet the problem says --per-signer: %s", got)
+			}
+		})
 	}
 }
