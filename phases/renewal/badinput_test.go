@@ -47,6 +47,16 @@ func TestBadInputs(t *testing.T) {
 			write(t, n.path("pki/front-proxy-client.crt"), read(t, n.path("pki/front-proxy-ca.crt")))
 			write(t, n.path("pki/front-proxy-client.key"), read(t, n.path("pki/front-proxy-ca.key")))
 		}, renewAt, []string{"PKI/front-proxy-client.crt is a CA certificate"}},
+		// The leaf is there, after its CA: the fix is the order, not a backup.
+		{"CA first in a leaf's file", func(t *testing.T, n *node) {
+			write(t, n.path("pki/front-proxy-client.crt"), append(read(t, n.path("pki/front-proxy-ca.crt")), read(t, n.path("pki/front-proxy-client.crt"))...))
+		}, renewAt, []string{"PKI/front-proxy-client.crt holds the CA certificate", "first and the front-proxy-client certificate after it", "put the leaf first"}},
+		{"CA first in a kubeconfig's client certificate data", func(t *testing.T, n *node) {
+			pkitest.EditKubeconfig(t, n.path("scheduler.conf"), func(cfg *clientcmdapi.Config) {
+				u := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
+				u.ClientCertificateData = append(read(t, n.path("pki/ca.crt")), u.ClientCertificateData...)
+			})
+		}, renewAt, []string{"DIR/scheduler.conf holds the CA certificate", "first and the scheduler.conf certificate after it", "put the leaf first"}},
 		{"expired CA", nil, made.Add(11 * 365 * 24 * time.Hour),
 			[]string{"the CA PKI/ca.crt cannot sign now", "expired", "certctl does not renew CAs"}},
 		// A CA not valid yet is a clock behind, not a CA to rotate.

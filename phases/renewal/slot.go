@@ -105,10 +105,24 @@ func (s *pairSlot) csrFiles(csrDir, baseName string) reqfile.Files {
 
 func (s *pairSlot) otherCA(*item, func([]*x509.Certificate) bool) error { return nil }
 
+// caFirst refuses the certificates of it's file when a CA certificate
+// comes first and its leaf after it: the key, the leaf's, does not match
+// the first, which read as a pair to restore from a backup, where the fix
+// is the order (components present the first certificate).
+func caFirst(it *item, chain []*x509.Certificate) error {
+	if !chain[0].IsCA || !slices.ContainsFunc(chain[1:], func(c *x509.Certificate) bool { return !c.IsCA }) {
+		return nil
+	}
+	return fmt.Errorf("%s holds the CA certificate %q first and the %s certificate after it: components present the first, which their peers reject; put the leaf first (then its issuers), as kubeadm writes it, and run again", it.path, chain[0].Subject.CommonName, it.Name)
+}
+
 func (s *pairSlot) read(it *item) error {
 	certs, err := pki.ParseCerts(it.cert.data)
 	if err != nil {
 		return fmt.Errorf("parse certificate %s: %w: restore it from a backup, or remove it and its key and run `certctl init-phase %s`", it.path, err, s.phase)
+	}
+	if err := caFirst(it, certs); err != nil {
+		return err
 	}
 	it.old, it.inter = certs[0], certs[1:]
 	if s.key, err = readOld(s.keyPath); errors.Is(err, fs.ErrNotExist) {
@@ -199,6 +213,9 @@ func (s *kubeconfigSlot) read(it *item) error {
 			return fmt.Errorf("kubeconfig %s: user %q of current context %q authenticates with %s, not an embedded client certificate, so certctl has nothing to renew in it: renew the others by name (certctl renew NAME...), or, to have kubeadm's file instead, move it away and run `certctl init-phase %s`", it.path, userName, cfg.CurrentContext, kubeconfig.OtherCredentials(user), s.phase)
 		}
 		return fmt.Errorf("kubeconfig %s: %w: certctl renews embedded client certificates only; remove the file and run `certctl init-phase %s` to make one", it.path, err, s.phase)
+	}
+	if err := caFirst(it, chain); err != nil {
+		return err
 	}
 	if pki.KeyMatches(chain[0], key) != nil {
 		return fmt.Errorf("kubeconfig %s: the embedded client key does not match the embedded certificate: restore the file from a backup, or remove it and run `certctl init-phase %s`", it.path, s.phase)
