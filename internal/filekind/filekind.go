@@ -1,8 +1,10 @@
 // Package filekind names the kind of a file that is not a regular file, for
 // the messages of the readers that refuse one (pki.ReadFile and the files
 // certctl reads through it) and of the lock file's check (internal/lock):
-// one spelling for both, below pki and lock alike; and a file's owner
-// (Owner), for the writers that keep it and the checks of who may write.
+// one spelling for both, below pki and lock alike; a file's owner
+// (Owner), for the writers that keep it and the checks of who may write;
+// and the parent that no path below it can pass through (Blocking), for
+// the checks of the folders certctl is given.
 package filekind
 
 import "io/fs"
