@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,6 +208,9 @@ func hungKubeconfig(t *testing.T, n node, addr string) string {
 // a second of the signal.
 func interrupt(t *testing.T, bin string, c interruptCase, sig syscall.Signal) (string, int) {
 	t.Helper()
+	if sig == syscall.SIGHUP {
+		unignoreHangup(t)
+	}
 	var stdout, stderr syncBuffer
 	cmd := exec.Command(bin, c.args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -265,4 +269,16 @@ func interrupt(t *testing.T, bin string, c interruptCase, sig syscall.Signal) (s
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
+}
+
+// unignoreHangup makes the certctl this test starts begin with SIGHUP's
+// default, as from a terminal: a test run under nohup (or a CI runner that
+// ignores SIGHUP) passes the ignore on to every process it starts, and
+// certctl then rightly keeps SIGHUP ignored (TestSignalHangupUnderNohup).
+// A signal this process handles is reset to its default in the processes
+// it starts; os/signal handles it, no longer ignored, while the test runs.
+func unignoreHangup(t *testing.T) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	t.Cleanup(func() { signal.Stop(ch) })
 }
