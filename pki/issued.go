@@ -182,3 +182,20 @@ func chainAllows(cert *x509.Certificate, intermediates []*x509.Certificate, ca *
 	}
 	return nil
 }
+
+// LeafAfterCA is, for the certificates of file (a leaf's file, or a
+// kubeconfig's client certificate data) written CA first with the name
+// certificate after it, the index of that leaf and the error that says to
+// put it first; 0 and nil otherwise. The leaf's key does not match the
+// first certificate, which reads as a pair to restore from a backup, where
+// the fix is the order: components present the first certificate.
+func LeafAfterCA(file, name string, chain []*x509.Certificate) (int, error) {
+	if len(chain) == 0 || !chain[0].IsCA {
+		return 0, nil
+	}
+	i := slices.IndexFunc(chain, func(c *x509.Certificate) bool { return !c.IsCA })
+	if i < 0 {
+		return 0, nil
+	}
+	return i, fmt.Errorf("%s holds the CA certificate %q first and the %s certificate after it: components present the first, which their peers reject; put the leaf first (then its issuers), as kubeadm writes it", file, chain[0].Subject.CommonName, name)
+}

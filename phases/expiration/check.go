@@ -364,9 +364,9 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 // renew and init-phase refuse it. The row shows the leaf when the file
 // holds one after the CA.
 func (c *checker) notALeaf(row *Certificate, name string, certs []*x509.Certificate, remake string) {
-	if i := slices.IndexFunc(certs, func(x *x509.Certificate) bool { return !x.IsCA }); i > 0 {
+	if i, err := pki.LeafAfterCA(row.File, name, certs); err != nil {
 		c.setCert(row, certs[i])
-		row.add(NotALeaf, "%s holds the CA certificate %q first and the %s certificate after it: components present the first, which their peers reject; put the leaf first (then its issuers), as kubeadm writes it", row.File, certs[0].Subject.CommonName, name)
+		row.add(NotALeaf, "%v", err)
 		return
 	}
 	row.add(NotALeaf, "%s holds the CA certificate %q (CA:TRUE), not the %s certificate: its component presents it and its peers reject it; put the right certificate and key back from a backup, or move them aside and run %s", row.File, certs[0].Subject.CommonName, name, remake)

@@ -106,14 +106,12 @@ func (s *pairSlot) csrFiles(csrDir, baseName string) reqfile.Files {
 func (s *pairSlot) otherCA(*item, func([]*x509.Certificate) bool) error { return nil }
 
 // caFirst refuses the certificates of it's file when a CA certificate
-// comes first and its leaf after it: the key, the leaf's, does not match
-// the first, which read as a pair to restore from a backup, where the fix
-// is the order (components present the first certificate).
+// comes first and its leaf after it (pki.LeafAfterCA).
 func caFirst(it *item, chain []*x509.Certificate) error {
-	if !chain[0].IsCA || !slices.ContainsFunc(chain[1:], func(c *x509.Certificate) bool { return !c.IsCA }) {
-		return nil
+	if _, err := pki.LeafAfterCA(it.path, it.Name, chain); err != nil {
+		return fmt.Errorf("%w, and run again", err)
 	}
-	return fmt.Errorf("%s holds the CA certificate %q first and the %s certificate after it: components present the first, which their peers reject; put the leaf first (then its issuers), as kubeadm writes it, and run again", it.path, chain[0].Subject.CommonName, it.Name)
+	return nil
 }
 
 func (s *pairSlot) read(it *item) error {
