@@ -25,7 +25,7 @@ var ErrNotRegular = errors.New("not a regular file")
 // that every caller took for a permission problem.
 func ReadFile(path string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if target, ok := LinkLoop(path); err != nil && ok {
+	if target, ok := filekind.LinkLoop(path); err != nil && ok {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w but a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the file certctl expects", ErrNotRegular, target, ShellQuote(path))}
 	}
 	if err != nil {
@@ -63,18 +63,6 @@ func SameFile(a, b string) bool {
 // data volume, a volume not mounted), and whether it is one.
 func DanglingLink(path string) (target string, ok bool) {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return "", false
-	}
-	target, err := os.Readlink(path)
-	return target, err == nil
-}
-
-// LinkLoop returns the target of path when path is a symbolic link that
-// cannot be followed because it leads back to itself, directly or through
-// other links (ELOOP), and whether it is one: every read through it fails
-// with "too many levels of symbolic links", which does not name the link.
-func LinkLoop(path string) (target string, ok bool) {
-	if _, err := os.Stat(path); !errors.Is(err, syscall.ELOOP) {
 		return "", false
 	}
 	target, err := os.Readlink(path)

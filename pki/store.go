@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/certctl/certctl/internal/atomicfile"
+	"github.com/certctl/certctl/internal/filekind"
 )
 
 // File modes, as kubeadm writes them (client-go's certutil.WriteCert and
@@ -53,7 +54,7 @@ func Exists(path string) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	if dest, ok := LinkLoop(path); ok {
+	if dest, ok := filekind.LinkLoop(path); ok {
 		return false, fmt.Errorf("%s is a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the file, or remove it: %w", path, dest, path, err)
 	}
 	return false, fmt.Errorf("check %s: %w", path, err)

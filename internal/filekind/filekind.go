@@ -3,8 +3,9 @@
 // certctl reads through it) and of the lock file's check (internal/lock):
 // one spelling for both, below pki and lock alike; a file's owner
 // (Owner), for the writers that keep it and the checks of who may write;
-// and the parent that no path below it can pass through (Blocking), for
-// the checks of the folders certctl is given.
+// and a symbolic link that leads back to itself (LinkLoop), or the parent
+// that no path below it can pass through (Blocking), for the checks of
+// the files and folders certctl is given.
 package filekind
 
 import "io/fs"

@@ -22,15 +22,24 @@ func Blocking(path string) (parent string, loop bool) {
 		parents = append([]string{d}, parents...)
 	}
 	for _, d := range parents {
-		fi, err := os.Stat(d)
-		if errors.Is(err, syscall.ELOOP) {
-			if _, lerr := os.Readlink(d); lerr == nil {
-				return d, true
-			}
+		if _, ok := LinkLoop(d); ok {
+			return d, true
 		}
-		if err == nil && !fi.IsDir() {
+		if fi, err := os.Stat(d); err == nil && !fi.IsDir() {
 			return d, false
 		}
 	}
 	return "", false
+}
+
+// LinkLoop returns the target of path when path is a symbolic link that
+// cannot be followed because it leads back to itself, directly or through
+// other links (ELOOP), and whether it is one: every read through it fails
+// with "too many levels of symbolic links", which does not name the link.
+func LinkLoop(path string) (target string, ok bool) {
+	if _, err := os.Stat(path); !errors.Is(err, syscall.ELOOP) {
+		return "", false
+	}
+	target, err := os.Readlink(path)
+	return target, err == nil
 }

@@ -75,7 +75,7 @@ func parentFault(flag, dir, kubeadms string) error {
 // levels of symbolic links", or "read directory DIR: ..." for the
 // kubeconfig folder, naming neither the flag nor what to correct.
 func danglingLink(name, path string) error {
-	if dest, ok := pki.LinkLoop(path); ok {
+	if dest, ok := filekind.LinkLoop(path); ok {
 		return fmt.Errorf("%s is a symbolic link to %s, which leads back to itself (a loop of symbolic links): correct the link (ls -l %s) so that it leads to the folder", name, dest, path)
 	}
 	dest, ok := pki.DanglingLink(path)
