@@ -312,13 +312,7 @@ func enableCSRSigning(v string) string {
 // so turning the signer on while keeping it would say the kubelet restarts
 // kube-controller-manager with a signer when it does not start at all.
 func checkDuration(fl *flagList, container string) error {
-	for _, o := range fl.find(flagDuration) {
-		v := ""
-		if o.value != nil {
-			v = *o.value
-		} else {
-			_, v, _ = flagElem(*o.flag)
-		}
+	for _, v := range fl.values(flagDuration) {
 		if _, err := time.ParseDuration(v); err != nil {
 			return fmt.Errorf("manifests: --%s=%s of container %q is not a duration kube-controller-manager reads (%w), and it does not start with it: pass --%s with the longest validity to give, such as 8760h (its default)", flagDuration, v, container, err, flagDuration)
 		}
