@@ -111,16 +111,11 @@ func (fl *flagList) values(name string) []string {
 // Value returns the value of the last occurrence of flag name (pflag keeps
 // the last one) and whether the flag is present.
 func (fl *flagList) value(name string) (string, bool) {
-	occ := fl.find(name)
-	if len(occ) == 0 {
+	vs := fl.values(name)
+	if len(vs) == 0 {
 		return "", false
 	}
-	o := occ[len(occ)-1]
-	if o.value != nil {
-		return *o.value, true
-	}
-	_, v, _ := flagElem(*o.flag)
-	return v, true
+	return vs[len(vs)-1], true
 }
 
 // setFlag gives flag name the value v: the first occurrence is changed in
