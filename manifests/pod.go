@@ -35,7 +35,7 @@ func Parse(data []byte) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("manifests: empty manifest")
 	}
 	if isMultiDocument(data) {
-		return nil, fmt.Errorf("manifests: more than one YAML document; a static pod manifest holds one Pod")
+		return nil, fmt.Errorf("manifests: more than one YAML document; a static pod manifest holds one Pod, and the kubelet reads the first document alone: move the others out of the file")
 	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
@@ -60,17 +60,22 @@ type lineError struct{ err error }
 func (e lineError) Error() string { return strings.Join(strings.Fields(e.err.Error()), " ") }
 func (e lineError) Unwrap() error { return e.err }
 
-// isMultiDocument reports whether data holds a YAML document separator
-// after some content: yaml.Unmarshal would read the first document only.
+// isMultiDocument reports whether data holds content after a YAML
+// document separator that follows content: yaml.Unmarshal would read the
+// first document only. An empty document after the Pod (a trailing
+// "---", which the kubelet reads past too) is not a second one.
 func isMultiDocument(data []byte) bool {
-	seen := false
+	seen, after := false, false
 	for _, l := range strings.Split(string(data), "\n") {
 		t := strings.TrimRight(l, " \t\r")
 		if t == "---" || strings.HasPrefix(t, "--- ") {
-			if seen {
+			after = seen
+			t = strings.TrimSpace(strings.TrimPrefix(t, "---")) // content on the separator's line
+		}
+		if t = strings.TrimSpace(t); t != "" && !strings.HasPrefix(t, "#") {
+			if after {
 				return true
 			}
-		} else if t = strings.TrimSpace(t); t != "" && !strings.HasPrefix(t, "#") {
 			seen = true
 		}
 	}

@@ -244,6 +244,8 @@ func TestPatchErrors(t *testing.T) {
 		{"unknown field", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwrk: true", 1), `unknown field "hostNetwrk": a field a v1 Pod does not have (misspelled?)`, general},
 		{"key twice", strings.Replace(kubeadm, "  hostNetwork: true", "  hostNetwork: true\n  hostNetwork: false", 1), "given twice", general},
 		{"two documents", kubeadm + "---\n" + kubeadm, "more than one YAML document", general},
+		{"a document after an empty one", kubeadm + "---\n# nothing\n---\nkind: Pod\n", "more than one YAML document", general},
+		{"a document on the separator's line", kubeadm + "--- {kind: Pod}\n", "more than one YAML document", general},
 		{"no controller-manager", strings.ReplaceAll(kubeadm, "kube-controller-manager", "kube-scheduler"), "no container", general},
 		{"shell wrapper", strings.Replace(kubeadm, "    - kube-controller-manager\n", "    - /bin/sh\n    - -c\n", 1), "runs \"/bin/sh\"", general},
 		{"flag without value", strings.Replace(kubeadm, "    - --use-service-account-credentials=true\n", "    - --cluster-signing-key-file\n", 1), "has no value", general},
@@ -262,6 +264,43 @@ func TestPatchErrors(t *testing.T) {
 	}
 	if _, _, err := DisableSigner([]byte(strings.ReplaceAll(kubeadm, "kube-controller-manager", "etcd"))); !errors.Is(err, ErrNoContainer) {
 		t.Errorf("disable without the container: err = %v, want ErrNoContainer", err)
+	}
+}
+
+// TestTrailingSeparator: an empty document after the Pod (a trailing
+// "---", with or without a comment), or a document end marker, is read past
+// as the kubelet reads past it, and kept as it was by enable and disable.
+func TestTrailingSeparator(t *testing.T) {
+	kubeadm := string(readFixture(t, "kubeadm.yaml"))
+	on, _, err := EnableSigner([]byte(kubeadm), general)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _, err := DisableSigner(on)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, before, after string }{
+		{"trailing separator", "", "---\n"},
+		{"leading and trailing separators, a comment", "---\n", "---\n# end\n"},
+		{"separator with a comment", "", "--- # end\n"},
+		{"document end marker", "", "...\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, err := EnableSigner([]byte(tc.before+kubeadm+tc.after), general)
+			if err != nil {
+				t.Fatalf("enable: %v", err)
+			}
+			if want := tc.before + string(on) + tc.after; string(got) != want {
+				t.Errorf("enable wrote\n%s\nwant\n%s", got, want)
+			}
+			if got, _, err = DisableSigner(got); err != nil {
+				t.Fatalf("disable: %v", err)
+			}
+			if want := tc.before + string(off) + tc.after; string(got) != want {
+				t.Errorf("disable wrote\n%s\nwant\n%s", got, want)
+			}
+		})
 	}
 }
 
