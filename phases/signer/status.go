@@ -2,11 +2,14 @@ package signer
 
 import (
 	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -251,32 +254,58 @@ func (b *BuiltInSigner) refusal(certDir string) string {
 	return ""
 }
 
-// checkFiles adds a problem for each certificate file of the signing
-// flags that holds more than one certificate: kube-controller-manager's
-// signer refuses it ("expected 1 certificate") and the process does not
-// start. kubeadm writes --cluster-signing-cert-file=ca.crt again (`kubeadm
-// upgrade`), which holds two CAs during a rotation. A file certctl cannot
-// read here (another host path) is left to the component. The problem
-// names the `certctl signer enable` that writes the stage's files for the
+// checkFiles adds a problem for each pair of signing files
+// kube-controller-manager would not load, as its csrsigning controller
+// loads them at start (dynamiccertificates, then setCA): it does not start
+// when one fails. These are a file that is missing, a certificate and key
+// that are not a pair (tls.X509KeyPair), and a certificate file that holds
+// more than one certificate ("expected 1 certificate"): kubeadm writes
+// --cluster-signing-cert-file=ca.crt again (`kubeadm upgrade`), which holds
+// two CAs during a rotation. A file is read at the host path the pod
+// mounts it from. A file with no host path mount, or whose host folder is
+// not on this node (another host's layout), is left to the component. The
+// problem names the `certctl signer enable` that writes the flags for the
 // CA files in certDir.
 func (b *BuiltInSigner) checkFiles(pod *corev1.Pod, c *corev1.Container, certDir string) {
+	enable := castage.EnableCommand(b.Manifest, certDir, b.Flags["cluster-signing-cert-file"] == "")
 	seen := map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(b.Flags)) {
-		f := b.Flags[k]
-		if !strings.HasSuffix(k, "-cert-file") || f == "" || seen[f] {
+		prefix, ok := strings.CutSuffix(k, "-cert-file")
+		cert, key := b.Flags[k], b.Flags[prefix+"-key-file"]
+		if !ok || cert == "" || seen[cert+"\x00"+key] {
 			continue
 		}
-		seen[f] = true
-		path := f
-		if h, ok := manifests.HostPath(pod, c, f); ok {
-			path = h
+		seen[cert+"\x00"+key] = true
+		read := func(f string) ([]byte, bool) {
+			path := f
+			if h, ok := manifests.HostPath(pod, c, f); ok {
+				path = h
+			}
+			data, err := pki.ReadFile(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				if dir, derr := os.Stat(filepath.Dir(path)); derr == nil && dir.IsDir() {
+					where := ""
+					if path != f {
+						where = " (on this node " + path + ")"
+					}
+					b.Problems = append(b.Problems, fmt.Sprintf("%s%s does not exist: kube-controller-manager cannot load its signing CA and does not start; put the file back, or point the flags at the CA's files: `%s`", f, where, enable))
+				}
+			}
+			return data, err == nil
 		}
-		data, err := pki.ReadFile(path)
-		if err != nil {
-			continue
+		certData, certOK := read(cert)
+		if certOK {
+			if certs, err := pki.ParseCerts(certData); err == nil && len(certs) > 1 {
+				b.Problems = append(b.Problems, fmt.Sprintf("%s holds %d certificates (--%s): kube-controller-manager's signer refuses it and kube-controller-manager does not start; during a CA rotation the flags must name the single-certificate file of the stage (`certctl ca status` says which): `%s` writes them", cert, len(certs), k, enable))
+			}
 		}
-		if certs, err := pki.ParseCerts(data); err == nil && len(certs) > 1 {
-			b.Problems = append(b.Problems, fmt.Sprintf("%s holds %d certificates (--%s): kube-controller-manager's signer refuses it and kube-controller-manager does not start; during a CA rotation the flags must name the single-certificate file of the stage (`certctl ca status` says which): `%s` writes them", f, len(certs), k, castage.EnableCommand(b.Manifest, certDir, b.Flags["cluster-signing-cert-file"] == "")))
+		if key == "" {
+			continue // refusal says so
+		}
+		if keyData, keyOK := read(key); certOK && keyOK {
+			if _, err := tls.X509KeyPair(certData, keyData); err != nil {
+				b.Problems = append(b.Problems, fmt.Sprintf("%s and %s (--%s, --%s-key-file) are not a certificate and its key (%v): kube-controller-manager cannot load its signing CA and does not start; point the flags at the CA's files: `%s`", cert, key, k, prefix, err, enable))
+			}
 		}
 	}
 }
