@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,9 +39,9 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 	}
 	fmt.Fprintln(tw, head)
 	row := func(name string, e Endpoint, sources []string) {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", oneLine(name), e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
 		if wide {
-			line += fmt.Sprintf("\t%s\t%s\t%s", cmp.Or(e.Issuer, "-"), cmp.Or(e.Serial, "-"), cmp.Or(strings.Join(sources, ","), "-"))
+			line += fmt.Sprintf("\t%s\t%s\t%s", cmp.Or(oneLine(e.Issuer), "-"), cmp.Or(e.Serial, "-"), cmp.Or(strings.Join(sources, ","), "-"))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -97,6 +98,17 @@ func writeBelow(w io.Writer, info *Info) error {
 	expiration.WriteExpiring(w, info.WarnWithinSeconds, info.ExpiringSoon())
 	_, err := fmt.Fprintf(w, "\nSources: %s\n", cmp.Or(strings.Join(info.Sources, "; "), "-"))
 	return err
+}
+
+// oneLine is s, quoted when it holds a character that is not printable:
+// a served certificate's issuer is the server's choice, and an etcd
+// member's name etcd's --name; a line break or a terminal escape in either
+// would forge a row of the table.
+func oneLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // caColumn is the local CA that signed it, "NOT <ca>" when it did not.
