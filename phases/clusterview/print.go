@@ -72,10 +72,10 @@ func secretLine(info *Info) string {
 	if k == nil {
 		return "kube-system/" + copycerts.SecretName + ": none (no certificates uploaded for joining nodes)"
 	}
-	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
-		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
+	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s)", k.Namespace, k.Name, len(k.Files),
+		k.Created.Format("2006-01-02 15:04"), ago(time.Duration(k.AgeSeconds)*time.Second))
 	if k.Updated != nil {
-		s += fmt.Sprintf(", last written %s (%s ago)", k.Updated.Format("2006-01-02 15:04"), duration.HumanDuration(info.CheckedAt.Sub(*k.Updated)))
+		s += fmt.Sprintf(", last written %s (%s)", k.Updated.Format("2006-01-02 15:04"), ago(info.CheckedAt.Sub(*k.Updated)))
 	}
 	if k.Owner != "" {
 		s += ", owner " + k.Owner
@@ -90,6 +90,16 @@ func secretLine(info *Info) string {
 			duration.HumanDuration(k.ExpirationDate.Sub(info.CheckedAt)))
 	}
 	return s
+}
+
+// ago says how long ago an instant the API server stamped with its clock
+// was, d before the check: "3h ago", or, when it is after this host's
+// clock (which is then behind the API server's), by how much.
+func ago(d time.Duration) string {
+	if d <= -time.Second {
+		return duration.HumanDuration(-d) + " after this host's clock: check this host's and the API server's clocks (timedatectl)"
+	}
+	return duration.HumanDuration(max(d, 0)) + " ago"
 }
 
 func writeBelow(w io.Writer, info *Info) error {
