@@ -81,6 +81,8 @@ func secretLine(info *Info) string {
 		s += ", owner " + k.Owner
 	}
 	switch {
+	case k.Owner == "": // the garbage collector deletes it with its owner only
+		s += fmt.Sprintf(", no owner: it is never deleted; once no node is joining with it, delete it (kubectl -n %s delete secret %s)", k.Namespace, k.Name)
 	case k.ExpirationDate == nil:
 		s += ", expiry unknown"
 	case k.Expired:

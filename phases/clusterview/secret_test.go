@@ -75,3 +75,22 @@ func TestKubeadmCertsClockBehind(t *testing.T) {
 		t.Errorf("line says invalid:\n%s", line)
 	}
 }
+
+// TestKubeadmCertsWithoutOwner: kubeadm-certs holds the cluster's CA
+// keys (encrypted with the certificate key) and is deleted with its
+// owner, a bootstrap token that expires after two hours. One left behind
+// without an owner (restored from a backup, its ownerReferences removed)
+// is never deleted: the view said "expiry unknown". It now says that it
+// stays, and how to delete it.
+func TestKubeadmCertsWithoutOwner(t *testing.T) {
+	now := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kubeadm-certs",
+		CreationTimestamp: metav1.NewTime(now.Add(-30 * 24 * time.Hour))}, Data: map[string][]byte{"ca.key": nil}}
+	line := secretLine(&Info{CheckedAt: now, KubeadmCerts: kubeadmCerts(s, "", now)})
+	if want := "no owner: it is never deleted; once no node is joining with it, delete it (kubectl -n kube-system delete secret kubeadm-certs)"; !strings.Contains(line, want) {
+		t.Errorf("line does not say %q:\n%s", want, line)
+	}
+	if strings.Contains(line, "expiry unknown") {
+		t.Errorf("line says expiry unknown:\n%s", line)
+	}
+}
