@@ -74,3 +74,34 @@ func TestCheckNoControlPlaneNode(t *testing.T) {
 		t.Errorf("warnings %q do not say that no control-plane Node is listed", info.Warnings)
 	}
 }
+
+// TestCheckWithoutAPIClient: no API client could be made (no admin.conf
+// on this host, no $KUBECONFIG; or admin.conf's client certificate
+// expired, which the client refuses up front: the very case the report is
+// for). The nodes come from etcd's member list, as when the API server is
+// down; before, no kube-apiserver was checked at all (exit 0 whatever they
+// serve, though docs/ha.md says each is checked at kubeadm's port), and
+// every healthy member was "no control-plane Node", with the advice to
+// remove it from etcd.
+func TestCheckWithoutAPIClient(t *testing.T) {
+	f := newFixture(t)
+	o := Options{ClientError: errors.New("no kubeconfig"), CertDir: f.node.CertDir(), Now: now, EtcdEndpoints: []string{"https://" + f.etcd}}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Nodes) != 1 || len(info.Nodes[0].Endpoints) != 3 || info.Nodes[0].Endpoints[0].Address != "127.0.0.1:6443" {
+		t.Fatalf("nodes %+v, want cp-1 with its kube-apiserver at 127.0.0.1:6443 and its etcd endpoints", info.Nodes)
+	}
+	warnings := strings.Join(info.Warnings, "\n")
+	if strings.Contains(warnings, "member remove") || strings.Contains(warnings, "no control-plane Node") {
+		t.Errorf("a member is said to be no control-plane Node, the Nodes unread:\n%s", warnings)
+	}
+	if !strings.Contains(warnings, "each kube-apiserver at kubeadm's port 6443") {
+		t.Errorf("the warning does not say where the kube-apiservers are checked:\n%s", warnings)
+	}
+	var out bytes.Buffer
+	if err := Report(context.Background(), o, "text", &out); exitcode.Of(err) != exitcode.Problems {
+		t.Errorf("exit %d (%v), want %d: the kube-apiservers are not known to be well", exitcode.Of(err), err, exitcode.Problems)
+	}
+}

@@ -113,7 +113,11 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 		cancel()
 	} else {
-		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)
+		// As with an API server down: the members are the nodes, each a
+		// control-plane node with its kube-apiserver (stacked etcd), and
+		// a member is not "no control-plane Node" for Nodes never listed.
+		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, each kube-apiserver at kubeadm's port %d", o.ClientError, defaultAPIServerPort)
+		c.nodesUnlisted = true
 		c.kubeadmCertsUnread = true // not read: unknown, not "none"
 	}
 	etcdClient := etcdClientCert(st)
