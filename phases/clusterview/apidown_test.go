@@ -105,3 +105,45 @@ func TestCheckWithoutAPIClient(t *testing.T) {
 		t.Errorf("exit %d (%v), want %d: the kube-apiservers are not known to be well", exitcode.Of(err), err, exitcode.Problems)
 	}
 }
+
+// TestDefaultPortHintWhenPodsUnread: the kube-apiserver pods, which name
+// each node's port, could not be read: the API server is down (or hangs),
+// or no API client could be made. Each kube-apiserver row, tried at
+// kubeadm's 6443, advised "let this host read the kube-system pods", as if
+// RBAC hid them; it now says the pods could not be read and points at the
+// warning that says why. When the pods were listed (a forbidden list is
+// the unread case) and none is the node's, the kubelet has not posted it:
+// that is what the row says then.
+func TestDefaultPortHintWhenPodsUnread(t *testing.T) {
+	f := newFixture(t)
+	down := fake.NewClientset()
+	down.PrependReactor("*", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	})
+	for name, o := range map[string]Options{
+		"API server down": {Client: down},
+		"no API client":   {ClientError: errors.New("no kubeconfig")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o.CertDir, o.Now, o.EtcdEndpoints = f.node.CertDir(), now, []string{"https://" + f.etcd}
+			info, err := Check(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := info.Nodes[0].Endpoints[0].Problems[0].Message
+			if !strings.Contains(msg, "kubeadm's default port 6443: the kube-apiserver pods, which name its port, could not be read (see WARNINGS)") ||
+				strings.Contains(msg, "let this host read") {
+				t.Errorf("the unreachable kube-apiserver does not say its pods were unread:\n%s", msg)
+			}
+		})
+	}
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1")), CertDir: f.node.CertDir(), Now: now, EtcdEndpoints: []string{"https://" + f.etcd}}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := info.Nodes[0].Endpoints[0].Problems[0].Message; !strings.Contains(msg, "no mirror pod kube-apiserver-cp-1 names its port: with another bindPort, check that the node's kubelet runs") ||
+		strings.Contains(msg, "let this host read") {
+		t.Errorf("pods listed, none of cp-1: the row does not point at its kubelet:\n%s", msg)
+	}
+}

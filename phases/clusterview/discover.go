@@ -66,6 +66,9 @@ type cluster struct {
 	nodesUnlisted bool
 	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
 	kubeadmCertsUnread bool
+	// apiserverPodsRead: the kube-apiserver mirror pods were listed, so a
+	// node without one has none.
+	apiserverPodsRead bool
 }
 
 func (c *cluster) node(name string) *node {
@@ -154,6 +157,7 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 			c.warn("list the %s pods in kube-system: %v: their ports are taken as kubeadm's defaults", comp, err)
 			continue
 		}
+		c.apiserverPodsRead = c.apiserverPodsRead || comp == "kube-apiserver"
 		for i := range pods.Items {
 			e := MirrorPodEndpoints(&pods.Items[i])
 			if e.Node == "" {
