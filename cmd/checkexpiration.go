@@ -65,6 +65,8 @@ func newCheckExpirationCommand() *cobra.Command {
 			and for this host's own endpoints whether they serve its files; and the
 			kube-system/kubeadm-certs Secret when present (docs/ha.md). A node
 			that does not answer costs at most 5s; the whole check about 25s.
+			--node-name, --apiserver-advertise-address and --manifest-dir are
+			for this node's check only, and refused with --cluster.
 
 			Exit status (docs/exit-codes.md): 0 all well; 2 something expires within
 			--warn-within (by default: has expired); 4 a restart is owed (outranks

@@ -19,6 +19,9 @@ func TestCheckExpirationClusterFlags(t *testing.T) {
 		{"--etcd-endpoints without --cluster", []string{"--etcd-endpoints", "https://127.0.0.1:2379"}, "--etcd-endpoints is for --cluster only"},
 		{"--cluster -o prometheus", []string{"--cluster", "-o", "prometheus"}, "--cluster prints no Prometheus metrics"},
 		{"--cluster --textfile", []string{"--cluster", "--textfile", filepath.Join(dir, "x.prom")}, "--cluster prints no Prometheus metrics"},
+		{"--cluster --node-name", []string{"--cluster", "--node-name", "cp-9"}, "--node-name is for this node's check, not --cluster"},
+		{"--cluster --apiserver-advertise-address", []string{"--cluster", "--apiserver-advertise-address", "10.0.0.9"}, "--apiserver-advertise-address is for this node's check, not --cluster"},
+		{"--cluster --manifest-dir", []string{"--cluster", "--manifest-dir", dir}, "--manifest-dir is for this node's check, not --cluster"},
 		{"--cluster without CAs", []string{"--cluster", "--cert-dir", dir, "--kubeconfig", filepath.Join(dir, "missing.conf")}, "no local CA to check the served certificates against"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

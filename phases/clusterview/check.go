@@ -113,7 +113,11 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		}
 		cancel()
 	} else {
-		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, and kube-apiserver endpoints are not checked", o.ClientError)
+		// As with an API server down: the members are the nodes, each a
+		// control-plane node with its kube-apiserver (stacked etcd), and
+		// a member is not "no control-plane Node" for Nodes never listed.
+		c.warn("the API server was not asked (%v): the nodes come from etcd's member list only, each kube-apiserver at kubeadm's port %d", o.ClientError, defaultAPIServerPort)
+		c.nodesUnlisted = true
 		c.kubeadmCertsUnread = true // not read: unknown, not "none"
 	}
 	etcdClient := etcdClientCert(st)
@@ -188,8 +192,12 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		for _, e := range []struct{ comp, addr string }{{APIServer, n.apiserver}, {EtcdClient, n.etcd}, {EtcdPeer, n.peer}} {
 			if e.addr != "" {
 				ep := Endpoint{Component: e.comp, Address: e.addr}
-				if e.comp == APIServer && n.apiserverDefault {
-					ep.hint = fmt.Sprintf(" (kubeadm's default port %d: no mirror pod kube-apiserver-%s names its port; with another bindPort, let this host read the kube-system pods)", defaultAPIServerPort, n.name)
+				switch {
+				case e.comp != APIServer || !n.apiserverDefault:
+				case c.apiserverPodsRead:
+					ep.hint = fmt.Sprintf(" (kubeadm's default port %d: no mirror pod kube-apiserver-%s names its port: with another bindPort, check that the node's kubelet runs and posts its mirror pods)", defaultAPIServerPort, n.name)
+				default: // the API server down, or no client: not RBAC
+					ep.hint = fmt.Sprintf(" (kubeadm's default port %d: the kube-apiserver pods, which name its port, could not be read (see WARNINGS))", defaultAPIServerPort)
 				}
 				row.Endpoints = append(row.Endpoints, ep)
 			}

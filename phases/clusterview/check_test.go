@@ -239,9 +239,10 @@ func TestCheck(t *testing.T) {
 	}, {
 		name:  "API server not reachable: the nodes come from etcd's member list",
 		noAPI: true,
+		code:  exitcode.Problems, // kube-apiserver, tried at 127.0.0.1:6443
 		check: func(t *testing.T, info *Info) {
-			if len(info.Nodes) != 1 || len(info.Nodes[0].Endpoints) != 2 || info.Nodes[0].Sources[0] != "etcd member" {
-				t.Fatalf("nodes %+v, want cp-1 with its etcd endpoints, from etcd", info.Nodes)
+			if len(info.Nodes) != 1 || len(info.Nodes[0].Endpoints) != 3 || info.Nodes[0].Sources[0] != "etcd member" {
+				t.Fatalf("nodes %+v, want cp-1 with its kube-apiserver and etcd endpoints, from etcd", info.Nodes)
 			}
 			if !strings.Contains(strings.Join(info.Warnings, "\n"), "the API server was not asked (connection refused)") {
 				t.Errorf("warnings %q", info.Warnings)

@@ -44,6 +44,10 @@ type Command struct {
 	Out, ErrOut io.Writer
 }
 
+// nodeOnlyFlags are the flags of check-expiration that only this node's
+// check reads; --cluster refuses them.
+var nodeOnlyFlags = []string{"node-name", "apiserver-advertise-address", "manifest-dir"}
+
 // Run checks the options, then reports.
 func (c Command) Run(ctx context.Context) error {
 	if _, err := output.Parse(c.Output, "prometheus"); err != nil {
@@ -90,6 +94,12 @@ func (c Command) Run(ctx context.Context) error {
 func (c Command) runCluster(ctx context.Context) error {
 	if c.Output == "prometheus" || c.Textfile != "" {
 		return fmt.Errorf("--cluster prints no Prometheus metrics: drop -o prometheus and --textfile, or run each node's check-expiration for its metrics")
+	}
+	// Every node is learned from the cluster: these would do nothing.
+	for _, f := range nodeOnlyFlags {
+		if c.Given(f) {
+			return fmt.Errorf("--%s is for this node's check, not --cluster, which learns every node from the cluster: drop it", f)
+		}
 	}
 	certDir := c.CertDir
 	if c.ConfigFile != "" {

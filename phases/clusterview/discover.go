@@ -49,6 +49,7 @@ type node struct {
 	apiserverDefault bool
 	etcd             string
 	peer             string
+	memberID         string // etcd's, in hex; "" when no member
 }
 
 // cluster is what discovery learned.
@@ -65,6 +66,9 @@ type cluster struct {
 	nodesUnlisted bool
 	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
 	kubeadmCertsUnread bool
+	// apiserverPodsRead: the kube-apiserver mirror pods were listed, so a
+	// node without one has none.
+	apiserverPodsRead bool
 }
 
 func (c *cluster) node(name string) *node {
@@ -153,6 +157,7 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 			c.warn("list the %s pods in kube-system: %v: their ports are taken as kubeadm's defaults", comp, err)
 			continue
 		}
+		c.apiserverPodsRead = c.apiserverPodsRead || comp == "kube-apiserver"
 		for i := range pods.Items {
 			e := MirrorPodEndpoints(&pods.Items[i])
 			if e.Node == "" {
@@ -181,15 +186,12 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 func (c *cluster) fromMembers(members []Member) {
 	for _, m := range members {
 		if m.Name == "" { // a member added but not started (yet)
-			id := m.ID
-			if n, err := strconv.ParseUint(m.ID, 10, 64); err == nil {
-				id = strconv.FormatUint(n, 16) // as etcdctl prints and takes it
-			}
-			c.warn("etcd has a member that never started (peer URLs %s): it counts against etcd's quorum; unless a node is joining with it now, remove it (etcdctl member remove %s)", strings.Join(m.PeerURLs, ","), id)
+			c.warn("etcd has a member that never started (peer URLs %s): it counts against etcd's quorum; unless a node is joining with it now, remove it (etcdctl member remove %s)", strings.Join(m.PeerURLs, ","), hexID(m.ID))
 			continue
 		}
 		n := c.node(m.Name)
 		n.addSource("etcd member")
+		n.memberID = hexID(m.ID)
 		if len(m.PeerURLs) > 0 {
 			n.peer = hostPort(m.PeerURLs[0])
 			if h, _, err := net.SplitHostPort(n.peer); err == nil && len(n.addresses) == 0 {
@@ -202,6 +204,15 @@ func (c *cluster) fromMembers(members []Member) {
 	}
 }
 
+// hexID is an etcd member ID, decimal in etcd's JSON, in hex as etcdctl
+// prints and takes it; as given when it is not a number.
+func hexID(id string) string {
+	if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+		return strconv.FormatUint(n, 16)
+	}
+	return id
+}
+
 // warnMembership says where the Nodes and etcd's members, both read,
 // disagree: kubeadm names each stacked etcd member after its node.
 func (c *cluster) warnMembership() {
@@ -209,9 +220,15 @@ func (c *cluster) warnMembership() {
 		node, member := slices.Contains(n.sources, "node"), slices.Contains(n.sources, "etcd member")
 		switch {
 		case member && !node:
-			c.warn("etcd member %s is no control-plane Node: its kube-apiserver is not checked; if its node was removed, remove the member too (etcdctl member remove ID), since it counts against etcd's quorum", n.name)
+			checked := "its kube-apiserver is not checked"
+			if slices.Contains(n.sources, "kube-apiserver pod") { // its row checks it
+				checked = fmt.Sprintf("its kube-apiserver is checked at the address its mirror pod kube-apiserver-%s names", n.name)
+			}
+			c.warn("etcd member %s is no control-plane Node: %s; if its node was removed, remove the member too (etcdctl member remove %s), since it counts against etcd's quorum", n.name, checked, cmp.Or(n.memberID, "ID"))
 		case node && !member:
 			c.warn("control-plane Node %s is not in etcd's member list: its etcd peer endpoint (and, without an etcd pod, its client endpoint) is not checked; check `etcdctl member list` (a removed member, or one named otherwise than its node)", n.name)
+		case !node && !member: // known from its mirror pods alone
+			c.warn("mirror pod(s) of node %s in kube-system, which is no control-plane Node and no etcd member: its endpoints are checked at the addresses they name; check whether it is still a control-plane node (kubectl get node %s --show-labels): the pod garbage collector removes the pods of a deleted Node", n.name, n.name)
 		}
 	}
 }

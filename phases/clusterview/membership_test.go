@@ -58,3 +58,38 @@ func TestUnstartedMember(t *testing.T) {
 		t.Errorf("warnings do not name the unstarted member and its removal:\n%s", w)
 	}
 }
+
+// TestMembershipMirrorPods: a node whose control-plane label was removed
+// (or whose Node was deleted) while its mirror pods are still there. cp-2
+// is still an etcd member: the warning said "its kube-apiserver is not
+// checked" above a row that checked it at its mirror pod's address (and
+// a problem, unreachable, for it). cp-3 is no etcd member either, known
+// from its mirror pods alone: its rows were checked, and could fail the
+// check, without a word of why a node that is no control-plane Node was
+// in the view. The member's removal names its ID, not "ID".
+func TestMembershipMirrorPods(t *testing.T) {
+	f := newFixture(t)
+	f.members = append(f.members, Member{ID: "9372538179322589801", Name: "cp-2", PeerURLs: []string{"https://" + closedPort(t)}, ClientURLs: []string{"https://" + closedPort(t)}})
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"),
+		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
+		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd),
+		mirrorPod("kube-apiserver", "cp-2", APIServerEndpointAnnotation, closedPort(t)),
+		mirrorPod("kube-apiserver", "cp-3", APIServerEndpointAnnotation, closedPort(t))), CertDir: f.node.CertDir(), Now: now}
+	info, err := Check(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings := strings.Join(info.Warnings, "\n")
+	for _, want := range []string{
+		"etcd member cp-2 is no control-plane Node: its kube-apiserver is checked at the address its mirror pod kube-apiserver-cp-2 names",
+		"etcdctl member remove 8211f1d0f64f3269", // its ID, as etcdctl takes it
+		"mirror pod(s) of node cp-3 in kube-system, which is no control-plane Node and no etcd member: its endpoints are checked at the addresses they name",
+	} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings do not say %q:\n%s", want, warnings)
+		}
+	}
+	if strings.Contains(warnings, "cp-2 is no control-plane Node: its kube-apiserver is not checked") {
+		t.Errorf("the warning says cp-2's kube-apiserver is not checked, and its row checks it:\n%s", warnings)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,9 +39,9 @@ func writeTable(w io.Writer, info *Info, wide bool) error {
 	}
 	fmt.Fprintln(tw, head)
 	row := func(name string, e Endpoint, sources []string) {
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", name, e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", oneLine(name), e.Component, e.Address, expiration.ShortDate(e.ExpirationDate, "-"), expiration.Residual(e.ExpirationDate, e.ResidualTimeSeconds, "-"), caColumn(e), sansColumn(e), expiration.ProblemTypes(e.Problems))
 		if wide {
-			line += fmt.Sprintf("\t%s\t%s\t%s", cmp.Or(e.Issuer, "-"), cmp.Or(e.Serial, "-"), cmp.Or(strings.Join(sources, ","), "-"))
+			line += fmt.Sprintf("\t%s\t%s\t%s", cmp.Or(oneLine(e.Issuer), "-"), cmp.Or(e.Serial, "-"), cmp.Or(strings.Join(sources, ","), "-"))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -71,15 +72,17 @@ func secretLine(info *Info) string {
 	if k == nil {
 		return "kube-system/" + copycerts.SecretName + ": none (no certificates uploaded for joining nodes)"
 	}
-	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s ago)", k.Namespace, k.Name, len(k.Files),
-		k.Created.Format("2006-01-02 15:04"), duration.HumanDuration(time.Duration(k.AgeSeconds)*time.Second))
+	s := fmt.Sprintf("%s/%s: %d encrypted file(s), created %s (%s)", k.Namespace, k.Name, len(k.Files),
+		k.Created.Format("2006-01-02 15:04"), ago(time.Duration(k.AgeSeconds)*time.Second))
 	if k.Updated != nil {
-		s += fmt.Sprintf(", last written %s (%s ago)", k.Updated.Format("2006-01-02 15:04"), duration.HumanDuration(info.CheckedAt.Sub(*k.Updated)))
+		s += fmt.Sprintf(", last written %s (%s)", k.Updated.Format("2006-01-02 15:04"), ago(info.CheckedAt.Sub(*k.Updated)))
 	}
 	if k.Owner != "" {
 		s += ", owner " + k.Owner
 	}
 	switch {
+	case k.Owner == "": // the garbage collector deletes it with its owner only
+		s += fmt.Sprintf(", no owner: it is never deleted; once no node is joining with it, delete it (kubectl -n %s delete secret %s)", k.Namespace, k.Name)
 	case k.ExpirationDate == nil:
 		s += ", expiry unknown"
 	case k.Expired:
@@ -91,12 +94,33 @@ func secretLine(info *Info) string {
 	return s
 }
 
+// ago says how long ago an instant the API server stamped with its clock
+// was, d before the check: "3h ago", or, when it is after this host's
+// clock (which is then behind the API server's), by how much.
+func ago(d time.Duration) string {
+	if d <= -time.Second {
+		return duration.HumanDuration(-d) + " after this host's clock: check this host's and the API server's clocks (timedatectl)"
+	}
+	return duration.HumanDuration(max(d, 0)) + " ago"
+}
+
 func writeBelow(w io.Writer, info *Info) error {
 	expiration.WriteList(w, "PROBLEMS", info.Problems())
 	expiration.WriteList(w, "WARNINGS (the view may be partial)", info.Warnings)
 	expiration.WriteExpiring(w, info.WarnWithinSeconds, info.ExpiringSoon())
 	_, err := fmt.Fprintf(w, "\nSources: %s\n", cmp.Or(strings.Join(info.Sources, "; "), "-"))
 	return err
+}
+
+// oneLine is s, quoted when it holds a character that is not printable:
+// a served certificate's issuer is the server's choice, and an etcd
+// member's name etcd's --name; a line break or a terminal escape in either
+// would forge a row of the table.
+func oneLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // caColumn is the local CA that signed it, "NOT <ca>" when it did not.

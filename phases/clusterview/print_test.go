@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +86,32 @@ func TestWriteGolden(t *testing.T) {
 	}
 	if err := Write(&bytes.Buffer{}, goldenInfo(), "prometheus"); err == nil {
 		t.Errorf("-o prometheus accepted")
+	}
+}
+
+// TestWideIssuerOneLine: the issuer of a served certificate is whatever
+// the server at that address chose (a rogue endpoint, a load balancer's
+// own certificate): its CN may hold a line break or a terminal escape,
+// which -o wide printed raw, forging a row of the table ("cp-3 ... ok")
+// or rewriting the terminal. Such an issuer is quoted, as the problem
+// messages already quote it.
+func TestWideIssuerOneLine(t *testing.T) {
+	exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	forged := "CN=x\ncp-3  kube-apiserver  10.0.0.3:6443  2027-12-04 11:01  364d  ca  ok  -\x1b[1A\x1b[2K"
+	info := &Info{Kind: Kind, APIVersion: APIVersion, Sources: []string{}, Warnings: []string{},
+		Nodes: []Node{{Name: "cp-2", Addresses: []string{"10.0.0.2"}, Sources: []string{"node"}, Endpoints: []Endpoint{{
+			Component: APIServer, Address: "10.0.0.2:6443", ExpirationDate: &exp, Issuer: forged, Serial: "0A", CAName: "ca",
+			Problems: []expiration.Problem{{Type: expiration.NotSignedByCA, Message: "not signed"}}}}}}}
+	var out bytes.Buffer
+	if err := Write(&out, info, "wide"); err != nil {
+		t.Fatal(err)
+	}
+	table, _, _ := strings.Cut(out.String(), "\n\n")
+	if lines := strings.Split(table, "\n"); len(lines) != 2 || strings.ContainsRune(out.String(), '\x1b') {
+		t.Errorf("the issuer made %d line(s) of the table (want the header and one row), escape printed %v:\n%s",
+			len(lines), strings.ContainsRune(out.String(), '\x1b'), out.String())
+	}
+	if want := strconv.Quote(forged); !strings.Contains(table, want) {
+		t.Errorf("the row does not show the issuer quoted, %s:\n%s", want, table)
 	}
 }

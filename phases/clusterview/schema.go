@@ -137,7 +137,7 @@ type KubeadmCerts struct {
 	// Files are the names of the encrypted files it holds.
 	Files []string `json:"files"`
 	// Owner is the object whose deletion deletes it ("Secret/bootstrap-token-abcdef"),
-	// "" when none.
+	// "" when none: then it is never deleted.
 	Owner string `json:"owner,omitempty"`
 	// ExpirationDate is the owner bootstrap token's expiration: the
 	// garbage collector deletes the Secret after it. Null when unknown.

@@ -50,3 +50,47 @@ func TestKubeadmCertsUploadedAgain(t *testing.T) {
 }
 
 func ptrTime(t time.Time) *metav1.Time { m := metav1.NewTime(t); return &m }
+
+// TestKubeadmCertsClockBehind: the API server stamps kubeadm-certs with
+// its own clock; on a host whose clock is behind it, a Secret just
+// uploaded (or written again) is created after the check: the line said
+// "(<invalid> ago)". It now says by how much it is ahead of this host's
+// clock, and to check the clocks.
+func TestKubeadmCertsClockBehind(t *testing.T) {
+	now := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	created := now.Add(3 * time.Minute)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kubeadm-certs",
+		CreationTimestamp: metav1.NewTime(created),
+		ManagedFields: []metav1.ManagedFieldsEntry{
+			{Manager: "kubeadm", Operation: metav1.ManagedFieldsOperationUpdate, Time: ptrTime(created.Add(time.Minute))},
+		}},
+		Data: map[string][]byte{"ca.crt": nil}}
+	line := secretLine(&Info{CheckedAt: now, KubeadmCerts: kubeadmCerts(s, created.Add(2*time.Hour).Format(time.RFC3339), now)})
+	for _, want := range []string{"created 2026-12-04 07:03 (3m after this host's clock: check this host's and the API server's clocks (timedatectl))", "last written 2026-12-04 07:04 (4m after this host's clock: check this host's and the API server's clocks (timedatectl))"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("line does not say %q:\n%s", want, line)
+		}
+	}
+	if strings.Contains(line, "invalid") {
+		t.Errorf("line says invalid:\n%s", line)
+	}
+}
+
+// TestKubeadmCertsWithoutOwner: kubeadm-certs holds the cluster's CA
+// keys (encrypted with the certificate key) and is deleted with its
+// owner, a bootstrap token that expires after two hours. One left behind
+// without an owner (restored from a backup, its ownerReferences removed)
+// is never deleted: the view said "expiry unknown". It now says that it
+// stays, and how to delete it.
+func TestKubeadmCertsWithoutOwner(t *testing.T) {
+	now := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kubeadm-certs",
+		CreationTimestamp: metav1.NewTime(now.Add(-30 * 24 * time.Hour))}, Data: map[string][]byte{"ca.key": nil}}
+	line := secretLine(&Info{CheckedAt: now, KubeadmCerts: kubeadmCerts(s, "", now)})
+	if want := "no owner: it is never deleted; once no node is joining with it, delete it (kubectl -n kube-system delete secret kubeadm-certs)"; !strings.Contains(line, want) {
+		t.Errorf("line does not say %q:\n%s", want, line)
+	}
+	if strings.Contains(line, "expiry unknown") {
+		t.Errorf("line says expiry unknown:\n%s", line)
+	}
+}
