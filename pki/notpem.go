@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -103,6 +104,18 @@ func PEMTypes(data []byte) map[string]bool {
 		}
 		types[b.Type] = true
 	}
+}
+
+// OneLine is s, quoted (strconv.Quote) when it holds a character that is
+// not printable. A name taken from a certificate, a CSR or a server (a
+// SAN, an issuer, a requester's name) may hold a line break or a terminal
+// escape: unquoted, it would start a line of its own in a one-line message
+// or a table (a forged "[approve] ..." line, a forged row).
+func OneLine(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it, so that a

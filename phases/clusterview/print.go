@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
+	"github.com/certctl/certctl/pki"
 )
 
 // endpointRow names the controlPlaneEndpoint's row in the tables.
@@ -112,16 +112,10 @@ func writeBelow(w io.Writer, info *Info) error {
 	return err
 }
 
-// oneLine is s, quoted when it holds a character that is not printable:
-// a served certificate's issuer is the server's choice, and an etcd
-// member's name etcd's --name; a line break or a terminal escape in either
-// would forge a row of the table.
-func oneLine(s string) string {
-	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
-		return strconv.Quote(s)
-	}
-	return s
-}
+// oneLine is s on one line (pki.OneLine): a served certificate's issuer
+// is the server's choice, and an etcd member's name etcd's --name; a line
+// break or a terminal escape in either would forge a row of the table.
+func oneLine(s string) string { return pki.OneLine(s) }
 
 // caColumn is the local CA that signed it, "NOT <ca>" when it did not.
 func caColumn(e Endpoint) string {

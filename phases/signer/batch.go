@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -361,13 +360,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	return nil
 }
 
-// oneLine is s, quoted when it holds a character that is not printable: a
-// requester's name as its authenticator gave it (an OIDC claim, a client
-// certificate's CN) may hold a line break, which would forge a line of
-// approve's output.
-func oneLine(s string) string {
-	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
-		return strconv.Quote(s)
-	}
-	return s
-}
+// oneLine is s on one line (pki.OneLine): a requester's name as its
+// authenticator gave it (an OIDC claim, a client certificate's CN) may
+// hold a line break, which would forge a line of approve's output.
+func oneLine(s string) string { return pki.OneLine(s) }

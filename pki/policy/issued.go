@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/certctl/certctl/pki"
@@ -84,12 +83,6 @@ func SANList(dnsNames []string, ips []net.IP) []string {
 
 // SANName spells a SAN of kind ("DNS", "email") as messages show it:
 // "DNS:name", with name quoted when it holds a character that is not
-// printable. A DNS or email SAN is an IA5String, which may hold a line
-// break: unquoted, it would start a line of its own in a one-line error
-// (a forged "[approve] ..." or "[renew] ..." line).
-func SANName(kind, name string) string {
-	if strings.ContainsFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }) {
-		name = strconv.Quote(name)
-	}
-	return kind + ":" + name
-}
+// printable (pki.OneLine: a DNS or email SAN is an IA5String, which may
+// hold a line break).
+func SANName(kind, name string) string { return kind + ":" + pki.OneLine(name) }
