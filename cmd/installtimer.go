@@ -34,7 +34,8 @@ func newInstallTimerCommand() *cobra.Command {
 			certificates, and keeps 10 backups. Exit statuses 2 (nothing to do) and 5
 			(an external CA's certificates skipped) count as success. Existing unit
 			files are replaced, but not a masked one (systemctl mask): it is
-			refused. Then run:
+			refused; a drop-in (systemctl edit) that sets ExecStart= or
+			OnCalendar=, and so overrides the flags, is warned of. Then run:
 
 			  systemctl daemon-reload && systemctl enable --now certctl-renew.timer
 

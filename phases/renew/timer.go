@@ -298,6 +298,7 @@ func InstallTimer(t Timer) error {
 		return err
 	}
 	t.warnSkipped()
+	t.warnDropIns()
 	out := t.Out
 	if err := t.checkNotMasked(); err != nil {
 		if !t.DryRun {
