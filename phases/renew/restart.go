@@ -42,8 +42,10 @@ func (r *run) loadManifests() error {
 	if err := manifests.CheckBackupParent(dir); err != nil {
 		return err
 	}
+	// As every warning of the run: in the summary, and not printed with
+	// --quiet, which cron would mail every day.
 	for _, w := range set.Warnings {
-		fmt.Fprintf(r.o.ErrOut, "[warning] %s\n", w)
+		r.warning(w)
 	}
 	r.o.Restart.ManifestDir, r.set = dir, set
 	return nil
