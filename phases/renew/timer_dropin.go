@@ -2,9 +2,10 @@ package renew
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // warnDropIns warns of each drop-in of t.UnitDir (NAME.d/*.conf, what
@@ -23,7 +24,7 @@ func (t Timer) warnDropIns() {
 	} {
 		confs, _ := filepath.Glob(filepath.Join(t.UnitDir, u.unit+".d", "*.conf"))
 		for _, p := range confs {
-			data, err := os.ReadFile(p)
+			data, err := pki.ReadFile(p) // a FIFO is refused, not waited on
 			if err != nil || !setsKey(string(data), u.key) {
 				continue
 			}
