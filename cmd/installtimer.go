@@ -34,7 +34,8 @@ func newInstallTimerCommand() *cobra.Command {
 			certificates, and keeps 10 backups. Exit statuses 2 (nothing to do) and 5
 			(an external CA's certificates skipped) count as success. Existing unit
 			files are replaced, but not a masked one (systemctl mask): it is
-			refused. Then run:
+			refused; a drop-in (systemctl edit) that sets ExecStart= or
+			OnCalendar=, and so overrides the flags, is warned of. Then run:
 
 			  systemctl daemon-reload && systemctl enable --now certctl-renew.timer
 
@@ -69,7 +70,7 @@ func newInstallTimerCommand() *cobra.Command {
 	fs.StringVar(&o.UnitDir, "unit-dir", renew.DefaultUnitDir, "folder to write the units into")
 	fs.StringVar(&o.CertctlPath, "certctl-path", renew.DefaultCertctlPath, "absolute path of certctl in ExecStart (written in double quotes when it has a space, with % as %%)")
 	fs.StringVar(&o.ConfigFile, "config", "", "kubeadm configuration file the renewal reads (--config in ExecStart; made absolute); default: the cluster's kubeadm-config ConfigMap, else the certificates (docs/renew.md)")
-	fs.StringVar(&o.CertDir, "cert-dir", "", "certificate folder the renewal uses (--cert-dir in ExecStart, and the unit's condition "+renew.DefaultCertDir+"/ca.crt); default: certctl's")
+	fs.StringVar(&o.CertDir, "cert-dir", "", "certificate folder the renewal uses (--cert-dir in ExecStart; the unit runs only when it holds the API server's or etcd's serving certificate); default: certctl's")
 	fs.StringVar(&o.KubeconfigDir, "kubeconfig-dir", "", "kubeconfig folder the renewal uses (--kubeconfig-dir in ExecStart); default: certctl's")
 	fs.StringVar(&o.Schedule, "schedule", renew.DefaultSchedule, "when the timer runs, before the node's offset: systemd's OnCalendar, one of daily, weekly, monthly, hourly or [WEEKDAYS] [YYYY-MM-DD] HH:MM[:SS] (systemd.time(7))")
 	fs.DurationVar(&o.Stagger, "stagger", renew.DefaultStagger, "window of the node's offset, computed from its name so that the nodes of a cluster renew apart; 0 for none")

@@ -42,8 +42,10 @@ func (r *run) loadManifests() error {
 	if err := manifests.CheckBackupParent(dir); err != nil {
 		return err
 	}
+	// As every warning of the run: in the summary, and not printed with
+	// --quiet, which cron would mail every day.
 	for _, w := range set.Warnings {
-		fmt.Fprintf(r.o.ErrOut, "[warning] %s\n", w)
+		r.warning(w)
 	}
 	r.o.Restart.ManifestDir, r.set = dir, set
 	return nil
@@ -81,7 +83,14 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		owed.Forget(d.Component)
 		// One whose manifest no longer names the files does not read
 		// them; one without a manifest is out of certctl's reach.
-		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component }) && lostErr == nil {
+		i := slices.IndexFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == d.Component })
+		switch {
+		case i >= 0:
+			// Said, not dropped in silence: a restart owed for days
+			// vanished between "retrying the restarts still owed" and
+			// "no restart is owed".
+			warn("%s: no longer owed the restart owed since %s: its manifest %s names none of %s any more, so it does not read them", d.Component, d.Since.Format(time.RFC3339), r.set.Manifests[i].Path, strings.Join(d.Files, ", "))
+		case lostErr == nil:
 			lostErr = fmt.Errorf("%s still had to be restarted (since %s) to read %s, but %s has no manifest of it any more: restart it yourself; certctl no longer tracks it", d.Component, d.Since.Format(time.RFC3339), strings.Join(d.Files, ", "), manifestDir)
 			warn("%v", lostErr)
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lithammer/dedent"
 
@@ -54,6 +55,9 @@ func execPath(path string) (string, error) {
 	}
 	if i := strings.IndexFunc(path, func(r rune) bool { return isControl(r) || strings.ContainsRune(`"'\`, r) }); i >= 0 {
 		return "", fmt.Errorf("--certctl-path %q: systemd refuses to run a program whose path contains %q (quotes, backslashes and control characters): install certctl in a folder without it, such as %s", path, path[i:i+1], DefaultCertctlPath)
+	}
+	if err := notUTF8("--certctl-path", path); err != nil {
+		return "", err
 	}
 	word := strings.ReplaceAll(filepath.Clean(path), "%", "%%")
 	if strings.ContainsAny(word, " ;") {
@@ -232,12 +236,24 @@ func (t Timer) Units() (service, timer string, err error) {
 // oneLine refuses a path with a control character (a newline, a tab):
 // written into a unit it would end the line, and the rest of the path
 // would be read as a directive of its own. execPath refuses them in
-// --certctl-path for the same reason.
+// --certctl-path for the same reason. It refuses a path that is not
+// valid UTF-8 too (notUTF8).
 func oneLine(what, path string) error {
 	if i := strings.IndexFunc(path, isControl); i >= 0 {
 		return fmt.Errorf("%s %q contains a control character (%q), which a systemd unit cannot hold on its line: use a path without it; nothing was written", what, path, path[i:i+1])
 	}
-	return nil
+	return notUTF8(what, path)
+}
+
+// notUTF8 refuses a path that is not valid UTF-8 (a folder named in
+// Latin-1): systemd ignores such a line of a unit ("String is not UTF-8
+// clean, ignoring assignment", systemd 252), and the service without its
+// ExecStart does not load at all.
+func notUTF8(what, path string) error {
+	if utf8.ValidString(path) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not valid UTF-8, and systemd ignores a unit line that is not: rename it, or use a link to it whose path is; nothing was written", what, path)
 }
 
 // isControl is an ASCII control character (a newline, a tab, DEL), which
@@ -298,6 +314,7 @@ func InstallTimer(t Timer) error {
 		return err
 	}
 	t.warnSkipped()
+	t.warnDropIns()
 	out := t.Out
 	if err := t.checkNotMasked(); err != nil {
 		if !t.DryRun {
