@@ -149,6 +149,15 @@ func (p *planner) read(t Target) (*item, error) {
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.Cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
 		}
+		if it.v.NotAfter.Before(it.old.NotBefore) {
+			// Time has passed since the current certificate was made:
+			// its successor would have expired before this renewal ran.
+			// A node without a battery-backed clock, booted before NTP
+			// set it (a timer's catch-up run), sees the current one as
+			// not valid yet, and so due.
+			return nil, fmt.Errorf("%s is valid from %s, yet its renewal would end at %s on this host's clock (%s): this host's clock is behind the one that made it; set the clock right (timedatectl, NTP), then renew; nothing was changed",
+				it.path, it.old.NotBefore.UTC().Format(time.RFC3339), it.v.NotAfter.UTC().Format(time.RFC3339), p.now.UTC().Format(time.RFC3339))
+		}
 	}
 	if want, ok := p.o.SANs[t.Name]; ok {
 		if err := checkDropped(it, want, p.o.DropSANs); err != nil {
