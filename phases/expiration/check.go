@@ -99,9 +99,7 @@ func Check(o Options) (*Info, error) {
 		}
 		info.Certificates = append(info.Certificates, c.leaf(t, want))
 	}
-	if row, ok := c.kubelet(); ok {
-		info.Certificates = append(info.Certificates, row)
-	}
+	info.Certificates = append(info.Certificates, c.kubelet())
 	if ext != nil && ext.CertFile != "" {
 		leaf, ca := c.externalEtcd(*ext)
 		info.Certificates = append(info.Certificates, leaf)
