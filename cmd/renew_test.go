@@ -221,7 +221,7 @@ func TestCheckExpirationWrongFolders(t *testing.T) {
 	empty := t.TempDir()
 	for _, output := range []string{"text", "json"} {
 		out, _, err := execute(t, "check-expiration", "--cert-dir", filepath.Join(empty, "pki"), "--kubeconfig-dir", empty, "-o", output)
-		treetest.ErrMentions(t, err, "none of the 14 certificates, kubeconfig files and CAs to check exists in "+filepath.Join(empty, "pki")+" or "+empty, "--cert-dir", "--kubeconfig-dir")
+		treetest.ErrMentions(t, err, "none of the 15 certificates, kubeconfig files and CAs to check exists in "+filepath.Join(empty, "pki")+" or "+empty, "--cert-dir", "--kubeconfig-dir")
 		if exitcode.Of(err) != 1 || out != "" {
 			t.Errorf("-o %s: exit %d, stdout %q", output, exitcode.Of(err), out)
 		}

@@ -4,21 +4,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certctl/certctl/internal/buildinfo"
+	"github.com/certctl/certctl/internal/output"
 )
 
 // version is set at build time: -ldflags "-X github.com/certctl/certctl/cmd.version=v0.1.0".
 var version = "dev"
 
 func newVersionCommand() *cobra.Command {
-	var output string
+	var format string
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print certctl's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return buildinfo.Print(cmd.OutOrStdout(), buildinfo.Version(version), output)
+			return buildinfo.Print(cmd.OutOrStdout(), buildinfo.Version(version), format)
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "", "output format: short, json")
+	c.Flags().StringVarP(&format, "output", "o", "text", output.Help("short"))
 	return c
 }

@@ -3,11 +3,12 @@
 package buildinfo
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/certctl/certctl/internal/output"
 )
 
 // Version returns certctl's version: stamped, the one set at build time
@@ -23,21 +24,30 @@ func Version(stamped string) string {
 	return stamped
 }
 
-// Print writes version with Go's version and the platform in format: ""
-// (one line), "short" (the version alone) or "json".
+// Info is `certctl version -o json|yaml|jsonpath`.
+type Info struct {
+	Version   string `json:"version"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"` // GOOS/GOARCH
+}
+
+// Print writes version with Go's version and the platform in format: one
+// of output.Formats, as every printing command takes them (text and wide:
+// one line; json, yaml and jsonpath: Info), or "short" (the version
+// alone).
 func Print(w io.Writer, version, format string) error {
-	info := map[string]string{"version": version, "goVersion": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH}
-	var err error
-	switch format {
-	case "":
-		_, err = fmt.Fprintf(w, "certctl %s (%s, %s)\n", info["version"], info["goVersion"], info["platform"])
-	case "short":
-		_, err = fmt.Fprintln(w, info["version"])
-	case "json":
-		b, _ := json.MarshalIndent(info, "", "  ")
-		_, err = fmt.Fprintln(w, string(b))
-	default:
-		return fmt.Errorf("unknown output format %q: use short or json", format)
+	f, err := output.Parse(format, "short")
+	if err != nil {
+		return err
+	}
+	info := Info{Version: version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if f.Name == "short" {
+		_, err = fmt.Fprintln(w, info.Version)
+	} else {
+		err = f.Print(w, info, func(w io.Writer, _ bool) error {
+			_, err := fmt.Fprintf(w, "certctl %s (%s, %s)\n", info.Version, info.GoVersion, info.Platform)
+			return err
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("write the version: %w", err) // a full disk, a closed pipe: not exit 0

@@ -12,8 +12,13 @@ import (
 func TestPrint(t *testing.T) {
 	for _, tc := range []struct{ format, want, err string }{
 		{format: "", want: "certctl v1.2.3 (" + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"},
+		{format: "text", want: "certctl v1.2.3 (" + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"},
 		{format: "short", want: "v1.2.3\n"},
-		{format: "yaml", err: `unknown output format "yaml": use short or json`},
+		// the -o every printing command takes (internal/output), as
+		// kubectl version's -o yaml
+		{format: "yaml", want: "goVersion: " + runtime.Version() + "\nplatform: " + runtime.GOOS + "/" + runtime.GOARCH + "\nversion: v1.2.3\n"},
+		{format: "jsonpath={.version}", want: "v1.2.3\n"},
+		{format: "xml", err: `unknown output format "xml": use text, wide, json, yaml, jsonpath=TEMPLATE, short`},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			var b bytes.Buffer

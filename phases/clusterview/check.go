@@ -158,7 +158,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		return nil, fmt.Errorf("found no control-plane node: %s", strings.Join(c.warnings, "; "))
 	}
 
-	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second),
+	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: expiration.CheckedAt(o.Now), WarnWithinSeconds: int64(o.WarnWithin / time.Second),
 		Sources: c.sources, Nodes: []Node{}, Warnings: c.warnings}
 	ck := &checker{o: o, cas: cas, etcdClient: etcdClient}
 	if c.config != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/certctl/certctl/phases/expiration"
 )
 
 // kubeadmCerts describes the kubeadm-certs Secret without decrypting it:
@@ -14,7 +16,7 @@ import (
 func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmCerts {
 	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(),
 		Files: append([]string{}, slices.Sorted(maps.Keys(s.Data))...)}
-	k.AgeSeconds = int64(now.Sub(k.Created) / time.Second)
+	k.AgeSeconds = int64(expiration.CheckedAt(now).Sub(k.Created) / time.Second) // checkedAt - created
 	// The API server records when each manager last wrote the object: a
 	// second upload (certctl's or kubeadm's) updates it in place.
 	for _, f := range s.ManagedFields {

@@ -90,7 +90,7 @@ func Check(o Options) (*Info, error) {
 	debuglog.Debugf(debuglog.Decisions, "checking the certificates in %s and the kubeconfig files in %s; %s; --warn-within %v", o.CertDir, o.KubeconfigDir, drift, o.WarnWithin)
 	c := &checker{o: o, cas: map[string]*caState{}}
 	c.readRotation(inv)
-	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: o.Now.UTC(), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
+	info := &Info{Kind: Kind, APIVersion: APIVersion, CheckedAt: CheckedAt(o.Now), WarnWithinSeconds: int64(o.WarnWithin / time.Second)}
 	for _, t := range renewal.Targets(inv, ext != nil) {
 		var want *pki.Profile
 		if e, _ := inv.Find(t.Name); node != nil && e.SANs != pki.NoSANs {
@@ -99,9 +99,7 @@ func Check(o Options) (*Info, error) {
 		}
 		info.Certificates = append(info.Certificates, c.leaf(t, want))
 	}
-	if row, ok := c.kubelet(); ok {
-		info.Certificates = append(info.Certificates, row)
-	}
+	info.Certificates = append(info.Certificates, c.kubelet())
 	if ext != nil && ext.CertFile != "" {
 		leaf, ca := c.externalEtcd(*ext)
 		info.Certificates = append(info.Certificates, leaf)
@@ -133,6 +131,15 @@ func Check(o Options) (*Info, error) {
 	}
 	info.RestartsOwed, info.restartHint = owed, restartHint(o.FolderFlags, manifestDir, records)
 	return info, nil
+}
+
+// CheckedAt is the instant of a check at now as its report prints it: in
+// UTC, at the next whole second, as the expiration dates are (jq's
+// fromdateiso8601 refuses a fraction). A certificate's NotAfter is a whole
+// second, so NotAfter - CheckedAt is still the residual time
+// (ResidualTimeSeconds, the whole seconds from now).
+func CheckedAt(now time.Time) time.Time {
+	return now.Add(time.Second - time.Nanosecond).Truncate(time.Second).UTC()
 }
 
 // ExpiringSoon lists the certificates and CAs marked ExpiringSoon.
@@ -586,7 +593,8 @@ func restartsOwed(certDir, kubeconfigDir string) (owed []RestartOwed, manifestDi
 	}
 	owed = []RestartOwed{}
 	for _, c := range p.Components {
-		owed = append(owed, RestartOwed{Component: c.Component, Since: c.Since.UTC(), Files: c.Files, Reason: c.Reason})
+		// since to the second, as every time of the report (CheckedAt)
+		owed = append(owed, RestartOwed{Component: c.Component, Since: c.Since.UTC().Truncate(time.Second), Files: c.Files, Reason: c.Reason})
 		if manifestDir == "" && c.Manifest != "" {
 			manifestDir = filepath.Dir(c.Manifest)
 		}

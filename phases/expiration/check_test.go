@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -218,11 +219,22 @@ func TestKubeletCertificateFile(t *testing.T) {
 	if len(row.Problems) != 1 || row.Problems[0].Type != Unreadable || !strings.Contains(row.Problems[0].Message, pemPath) {
 		t.Errorf("kubelet row with its file gone: %+v", row.Problems)
 	}
+	// kubelet.conf gone: a !MISSING! row, as every other file's, whose
+	// missing series fires monitoring.md's KubernetesCertificateFileMissing
+	// (no row at all had no series, and the alert could never fire).
 	os.Remove(n.Path("kubelet.conf"))
-	for _, c := range check(t, n, nil).Certificates {
-		if c.Name == pki.KubeletKubeconfig {
-			t.Error("kubelet.conf reported although it does not exist")
-		}
+	info := check(t, n, nil)
+	row = kubeletRow(t, info)
+	if !row.Missing || row.File != n.Path("kubelet.conf") || row.ExpirationDate != nil || len(row.Problems) != 0 {
+		t.Errorf("kubelet row with kubelet.conf gone: %+v, want missing, file %s", row, n.Path("kubelet.conf"))
+	}
+	var metrics bytes.Buffer
+	if err := WriteMetrics(&metrics, info); err != nil {
+		t.Fatal(err)
+	}
+	want := `certctl_certificate_missing{ca="ca",file="` + n.Path("kubelet.conf") + `",kind="certificate",name="kubelet.conf"} 1`
+	if ok, err := promtest.HasSample(metrics.String(), want); err != nil || !ok {
+		t.Errorf("metrics with kubelet.conf gone: no %s (%v)\n%s", want, err, metrics.String())
 	}
 }
 
@@ -289,7 +301,7 @@ func TestNoneExists(t *testing.T) {
 	}
 	empty := t.TempDir()
 	info := check(t, n, func(o *Options) { o.CertDir, o.KubeconfigDir = filepath.Join(empty, "pki"), empty })
-	if !info.NoneExists() || len(info.Certificates)+len(info.CertificateAuthorities) != 14 {
+	if !info.NoneExists() || len(info.Certificates)+len(info.CertificateAuthorities) != 15 {
 		t.Errorf("empty folders: NoneExists %v, %d rows", info.NoneExists(), len(info.Certificates)+len(info.CertificateAuthorities))
 	}
 	os.MkdirAll(filepath.Join(empty, "pki"), 0o700)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/certctl/certctl/internal/output"
@@ -14,22 +13,21 @@ import (
 
 // kubelet reports kubelet.conf's client certificate, wherever the file
 // points (usually /var/lib/kubelet/pki/kubelet-client-current.pem, which
-// the kubelet rotates), when kubelet.conf exists.
-func (c *checker) kubelet() (Certificate, bool) {
-	row := Certificate{Name: pki.KubeletKubeconfig, CAName: pki.CAName, Problems: []Problem{}}
+// the kubelet rotates). kubelet.conf itself missing is a !MISSING! row,
+// as every kubeconfig's: kubeadm writes it on every node, and its missing
+// series is what makes monitoring.md's KubernetesCertificateFileMissing
+// fire for it.
+func (c *checker) kubelet() Certificate {
 	path := filepath.Join(c.o.KubeconfigDir, pki.KubeletKubeconfig)
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return row, false
-	}
-	row.File = path
+	row := Certificate{Name: pki.KubeletKubeconfig, File: path, CAName: pki.CAName, Problems: []Problem{}}
 	cfg, ok := c.loadKubeconfig(&row)
 	if !ok {
-		return row, true
+		return row
 	}
 	_, _, userName, user, err := kubeconfig.Current(cfg)
 	if err != nil {
 		row.add(Unreadable, "kubeconfig %s: %v: fix its current context", path, err)
-		return row, true
+		return row
 	}
 	resolve := func(p string) string { return kubeconfig.Resolve(path, p) }
 	certData, keyData := user.ClientCertificateData, user.ClientKeyData
@@ -39,7 +37,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 		reading(row.File)
 		if certData, err = pki.ReadFile(row.File); err != nil {
 			row.add(Unreadable, "read the kubelet's client certificate %s (client-certificate of %s): %v: %s", row.File, path, err, kubeletReadFix(err))
-			return row, true
+			return row
 		}
 	}
 	keyFile := "" // the key file whose mode checkMode checked
@@ -62,12 +60,12 @@ func (c *checker) kubelet() (Certificate, bool) {
 	}
 	if len(certData) == 0 {
 		row.add(Unreadable, "kubeconfig %s: user %q has no client certificate (client-certificate or client-certificate-data): %s", path, userName, fix)
-		return row, true
+		return row
 	}
 	certs, err := pki.ParseCerts(certData)
 	if err != nil {
 		row.add(Unreadable, "parse the kubelet's client certificate in %s: %v: %s", row.File, err, fix)
-		return row, true
+		return row
 	}
 	c.setCert(&row, certs[0])
 	if row.File != path {
@@ -87,7 +85,7 @@ func (c *checker) kubelet() (Certificate, bool) {
 	// its CA data: kubectl does.
 	clusterName, _, _, _, _ := kubeconfig.Current(cfg)
 	c.checkKubeconfigCA(&row, cfg, ca, path, fmt.Sprintf("write the CA into it with `kubectl --kubeconfig %s config set-cluster %s --certificate-authority %s --embed-certs`, then restart the kubelet", output.ShellQuote(path), output.ShellQuote(clusterName), output.ShellQuote(ca.row.File)))
-	return row, true
+	return row
 }
 
 // kubeletReadFix says what to do when a file the kubelet rotates cannot

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"text/template"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
@@ -38,14 +40,37 @@ func TestMonitoringDocsAlertAdvice(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(n.dir, ".certctl-restarts.json"), []byte(owed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := runCode(t, bin, append([]string{"check-expiration", "-o", "prometheus"}, n.flags()...)...)
-	if r.code != 3 {
-		t.Fatalf("check-expiration -o prometheus: exit %d, want 3 (a problem)\n%s", r.code, r.errOut)
-	}
-	var p expfmt.TextParser
-	families, err := p.TextToMetricFamilies(strings.NewReader(r.out))
-	if err != nil {
+	// The node as it is, and as kube-apiserver with an external etcd
+	// sees it (etcd.external's files: the rows external-etcd-client and
+	// external-etcd-ca, which renew and ca rotate refuse).
+	extConfig := filepath.Join(t.TempDir(), "external-etcd.yaml")
+	ext := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\netcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n" +
+		"    caFile: " + filepath.Join(n.certDir, "etcd", "ca.crt") + "\n    certFile: " + filepath.Join(n.certDir, "apiserver-etcd-client.crt") +
+		"\n    keyFile: " + filepath.Join(n.certDir, "apiserver-etcd-client.key") + "\n"
+	if err := os.WriteFile(extConfig, []byte(ext), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	families := map[string]*dto.MetricFamily{}
+	for _, config := range [][]string{nil, {"--config", extConfig}} {
+		r := runCode(t, bin, append(append([]string{"check-expiration", "-o", "prometheus"}, n.flags()...), config...)...)
+		if r.code != 3 {
+			t.Fatalf("check-expiration -o prometheus %s: exit %d, want 3 (a problem)\n%s", strings.Join(config, " "), r.code, r.errOut)
+		}
+		var p expfmt.TextParser
+		fs, err := p.TextToMetricFamilies(strings.NewReader(r.out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range fs {
+			if families[name] == nil {
+				families[name] = f
+			} else {
+				families[name].Metric = append(families[name].Metric, f.GetMetric()...)
+			}
+		}
+	}
+	if !strings.Contains(fmt.Sprint(families["certctl_certificate_expiration_timestamp_seconds"]), `"external-etcd-ca"`) {
+		t.Fatal("no series of external-etcd-ca with etcd.external in --config")
 	}
 
 	var rules struct {
@@ -92,6 +117,12 @@ func TestMonitoringDocsAlertAdvice(t *testing.T) {
 						if err != nil {
 							t.Errorf("alert %s, %s, on %v: %v", rule.Alert, key, labels, err)
 							continue
+						}
+						// renew and ca rotate refuse etcd.external's files:
+						// an expiry alert says where they are made instead
+						expiry := rule.Alert == "KubernetesCertificateExpiresSoon" || rule.Alert == "KubernetesCertificateExpired"
+						if name := labels["name"]; expiry && key == "description" && strings.HasPrefix(name, "external-etcd-") && !strings.Contains(got, "where that etcd's certificates are made") {
+							t.Errorf("alert %s on %s: the description does not say where etcd.external's files are made:\n%s", rule.Alert, name, got)
 						}
 						for _, c := range regexp.MustCompile("`(certctl [^`]*)`").FindAllStringSubmatch(got, -1) {
 							if !tried[c[1]] {

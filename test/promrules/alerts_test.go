@@ -70,11 +70,15 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A certificate deleted by mistake, and super-admin.conf moved away
-	// (kubeadm advises keeping it off the node), after a first check.
+	// A certificate and kubelet.conf deleted by mistake, and
+	// super-admin.conf moved away (kubeadm advises keeping it off the
+	// node), after a first check. kubelet.conf names the file the kubelet
+	// rotates, as after its TLS bootstrap: its expiry series had that
+	// file's name, its missing series has kubelet.conf's.
 	vanished := makeNode(t, bin)
+	bootstrapKubelet(t, vanished)
 	vanishedBefore := check(t, bin, vanished, 0)
-	for _, f := range []string{filepath.Join(vanished.certDir, "apiserver.crt"), filepath.Join(vanished.dir, "super-admin.conf")} {
+	for _, f := range []string{filepath.Join(vanished.certDir, "apiserver.crt"), filepath.Join(vanished.dir, "super-admin.conf"), filepath.Join(vanished.dir, "kubelet.conf")} {
 		if err := os.Remove(f); err != nil {
 			t.Fatal(err)
 		}
@@ -151,6 +155,8 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 				regexp.QuoteMeta("if its CA front-proxy-ca has expired too, renew refuses: rotate the CA first, `certctl ca rotate front-proxy-ca`")),
 		`KubernetesCertificateFileMissing{instance="cp-vanished:9100", name="apiserver"}`: regexp.MustCompile(
 			"^" + regexp.QuoteMeta(filepath.Join(vanished.certDir, "apiserver.crt")+" was there in the last 7 days and is missing now")),
+		`KubernetesCertificateFileMissing{instance="cp-vanished:9100", name="kubelet.conf"}`: regexp.MustCompile(
+			"^" + regexp.QuoteMeta(filepath.Join(vanished.dir, "kubelet.conf")+" was there in the last 7 days and is missing now")),
 	})
 }
 
@@ -210,7 +216,9 @@ func wantFiring(m int, expired, soon, problem, vanished node, checked []string) 
 			cert("KubernetesCertificateProblem", "critical", "cp-problem:9100", "apiserver-kubelet-client", filepath.Join(problem.certDir, "apiserver-kubelet-client.crt"), "certificate", "ca", "type", "key-permissions"))
 	}
 	if m >= vanishAt {
-		w = append(w, cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "apiserver", filepath.Join(vanished.certDir, "apiserver.crt"), "certificate", "ca"))
+		w = append(w,
+			cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "apiserver", filepath.Join(vanished.certDir, "apiserver.crt"), "certificate", "ca"),
+			cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "kubelet.conf", filepath.Join(vanished.dir, "kubelet.conf"), "certificate", "ca"))
 	}
 	if m >= 30 {
 		w = append(w, target("KubernetesControlPlaneRestartOwed", map[string]string{"instance": "cp-owed:9100", "component": "kube-apiserver"}))

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -140,4 +142,41 @@ func notAfter(t *testing.T, path string) time.Time {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return c.NotAfter
+}
+
+// bootstrapKubelet makes n's kubelet.conf name its client certificate and
+// key in one file, as the kubelet's TLS bootstrap leaves it
+// (/var/lib/kubelet/pki/kubelet-client-current.pem), in a folder beside
+// n's.
+func bootstrapKubelet(t *testing.T, n node) {
+	t.Helper()
+	conf := filepath.Join(n.dir, "kubelet.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(filepath.Dir(n.dir), "var-lib-kubelet", "pki", "kubelet-client-current.pem")
+	var pemData []byte
+	text := string(data)
+	for _, field := range []string{"client-certificate", "client-key"} {
+		m := regexp.MustCompile(`(?m)^(\s*)` + field + `-data: (\S+)$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("%s has no %s-data:\n%s", conf, field, text)
+		}
+		b, err := base64.StdEncoding.DecodeString(m[2])
+		if err != nil {
+			t.Fatalf("%s: %s-data: %v", conf, field, err)
+		}
+		pemData = append(pemData, b...)
+		text = strings.Replace(text, m[0], m[1]+field+": "+pemFile, 1)
+	}
+	if err := os.MkdirAll(filepath.Dir(pemFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pemFile, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
