@@ -69,6 +69,8 @@ func (r *Request) Check() error {
 		return fmt.Errorf("--jitter %v must not be negative", r.Jitter)
 	case r.KeepBackups < 0:
 		return fmt.Errorf("--keep-backups %v must not be negative", r.KeepBackups)
+	case r.DropSANs && !r.UpdateSANs:
+		return fmt.Errorf("--drop-sans does nothing without --update-sans: add it, or drop --drop-sans")
 	}
 	return r.Restart.Check(r.given)
 }
