@@ -125,19 +125,21 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 			}
 		}
 	}
+	opts := o.Options
+	if !o.nodeOnly {
+		opts.Cluster = &o.clusterOpt
+	}
 	// Before the settings, whose ConfigMap read can wait for an API server.
-	if err := carotate.CheckName(name); err != nil {
+	if err := opts.Check(name); err != nil {
 		return err
 	}
 	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	opts := o.Options
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
-		opts.Cluster = &o.clusterOpt
 		opts.Cluster.In = cmd.InOrStdin()
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}

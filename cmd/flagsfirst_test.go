@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
+)
+
+// TestConflictingFlagsBeforeSettings: flags that contradict each other, or
+// do nothing without another, are refused in one line before the node's
+// settings are read (the [config] line, and without --config the
+// kubeadm-config ConfigMap, which waits for an API server that does not
+// answer). ca rotate's and renew's --drop-sans were refused only after.
+func TestConflictingFlagsBeforeSettings(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"renew", "all", "--drop-sans"}, "--drop-sans does nothing without --update-sans: add it, or drop --drop-sans"},
+		{[]string{"ca", "rotate", "ca", "--all-stages", "--to", "trust"}, "--all-stages is --to finish: give one of them"},
+		{[]string{"ca", "rotate", "ca", "--to", "bogus", "--restart-control-plane"}, `unknown stage "bogus" for --to: use one of trust, reissue, finish`},
+		{[]string{"ca", "rotate", "ca", "--to", "reissue"}, "--to and --all-stages run several stages, and the components must restart between them: add --restart-control-plane, or run one stage per call"},
+		{[]string{"ca", "rotate", "ca", "--abort", "--to", "finish", "--restart-control-plane"}, "--abort goes back one stage at a time: drop --to"},
+		{[]string{"ca", "rotate", "ca", "--abort", "--force"}, "--force applies to finish, not to --abort: drop one of them"},
+		{[]string{"ca", "rotate", "ca", "--forget-node", "node-3", "--abort"}, "--forget-node removes a node from the rotation's cluster record and makes no stage: drop --abort"},
+		{[]string{"ca", "rotate", "ca", "--new-ca-key", "new.key"}, "give the new CA's certificate and key together: --new-ca-cert and --new-ca-key"},
+		{[]string{"ca", "rotate", "sa", "--new-ca-cert", "new.crt", "--new-ca-key", "new.key"}, "sa is a key pair: give its new private key with --new-ca-key alone"},
+		{[]string{"ca", "rotate", "bogus"}, `unknown CA "bogus": rotate one of ca, front-proxy-ca, etcd-ca, sa`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "--cert-dir", n.CertDir(), "--kubeconfig-dir", n.Dir)
+			_, stderr, err := execute(t, args...)
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+			if strings.Contains(stderr, "[config]") {
+				t.Errorf("the settings were read before the flags were checked:\n%s", stderr)
+			}
+		})
+	}
+}
