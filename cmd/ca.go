@@ -114,6 +114,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
 	fs.StringVar(&o.clusterOpt.ForgetNode, "forget-node", "", "remove this node, gone from the cluster mid-rotation, from the rotation's cluster record, and do nothing else (refused while it has a Node object, unless --force)")
 	addLockFlag(fs, &o.LockTimeout)
+	_ = c.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(carotate.Stages, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

@@ -194,6 +194,22 @@ func SignerNamesHelp() string {
 	return b.String()
 }
 
+// NameCompletions completes renew's arguments, given the ones before:
+// every name at first; after a certificate's name the names not given
+// yet ("all" only alone); nothing after "all".
+func NameCompletions(args []string) []string {
+	if len(args) == 0 {
+		return renewal.Names()
+	}
+	var out []string
+	for _, n := range renewal.Names()[1:] { // not "all"
+		if !slices.Contains(args, "all") && !slices.Contains(args, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // SignerNameCompletions completes --signer-name NAME=SIGNER: first a
 // certificate's name and "=" (more: the user goes on typing), then the
 // signer names that can issue it (certctl's, and
