@@ -11,7 +11,8 @@ import (
 // do nothing without another, are refused in one line before the node's
 // settings are read (the [config] line, and without --config the
 // kubeadm-config ConfigMap, which waits for an API server that does not
-// answer). ca rotate's and renew's --drop-sans were refused only after.
+// answer). ca rotate's, signer run's and renew's --drop-sans were refused
+// only after.
 func TestConflictingFlagsBeforeSettings(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	for _, tc := range []struct {
@@ -28,9 +29,17 @@ func TestConflictingFlagsBeforeSettings(t *testing.T) {
 		{[]string{"ca", "rotate", "ca", "--new-ca-key", "new.key"}, "give the new CA's certificate and key together: --new-ca-cert and --new-ca-key"},
 		{[]string{"ca", "rotate", "sa", "--new-ca-cert", "new.crt", "--new-ca-key", "new.key"}, "sa is a key pair: give its new private key with --new-ca-key alone"},
 		{[]string{"ca", "rotate", "bogus"}, `unknown CA "bogus": rotate one of ca, front-proxy-ca, etcd-ca, sa`},
+		{[]string{"signer", "run", "--ca-cert", "ca.pem"}, "--ca-cert and --ca-key name one CA, ca: give both"},
+		{[]string{"signer", "run", "--etcd-ca-key", "etcd-ca.key"}, "--etcd-ca-cert and --etcd-ca-key name one CA, etcd-ca: give both"},
+		{[]string{"signer", "run", "--ca-cert", "ca.pem", "--ca-key", "ca.key"}, "--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other"},
+		{[]string{"signer", "run", "--workers", "-1"}, "--workers -1 is negative: give how many CSRs to sign at once (8), or 0 for the default"},
+		{[]string{"signer", "run", "--leader-elect", "--leader-elect-lease-duration", "5s"}, "signer: --leader-elect-lease-duration 5s must be longer than --leader-elect-renew-deadline 10s: give a longer lease or a shorter deadline (defaults 15s and 10s)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			args := append(tc.args, "--cert-dir", n.CertDir(), "--kubeconfig-dir", n.Dir)
+			args := append(tc.args, "--cert-dir", n.CertDir())
+			if tc.args[0] != "signer" {
+				args = append(args, "--kubeconfig-dir", n.Dir)
+			}
 			_, stderr, err := execute(t, args...)
 			if err == nil || err.Error() != tc.wantErr {
 				t.Fatalf("error %v, want %q", err, tc.wantErr)
