@@ -17,8 +17,8 @@ import (
 // part of the tree (so that docs/reference lists it, and strict, called
 // after, makes `completion foo` an error too) and registers the
 // dynamic completions every command shares: the -o values each command
-// accepts, the --encryption-algorithm values, renew's --signer-name
-// NAME=SIGNER, folders only for the -dir flags, and no file names where
+// accepts, the --encryption-algorithm values, renew's --new-request=NAME,...
+// and --signer-name NAME=SIGNER, folders only for the -dir flags, and no file names where
 // the command takes no further argument. Certificate names come
 // from each command's ValidArgs (the inventory), backup names from restore's
 // ValidArgsFunction (completeBackups), renew's from completeRenewNames.
@@ -43,6 +43,11 @@ func addCompletions(root *cobra.Command) {
 		}
 		if c.Flags().Lookup("encryption-algorithm") != nil {
 			_ = c.RegisterFlagCompletionFunc("encryption-algorithm", cobra.FixedCompletions(config.EncryptionAlgorithms, cobra.ShellCompDirectiveNoFileComp))
+		}
+		if c.Flags().Lookup("new-request") != nil {
+			_ = c.RegisterFlagCompletionFunc("new-request", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+				return withPrefix(renew.NewRequestCompletions(toComplete), toComplete), cobra.ShellCompDirectiveNoFileComp
+			})
 		}
 		if c.Flags().Lookup("signer-name") != nil {
 			_ = c.RegisterFlagCompletionFunc("signer-name", completeSignerName)

@@ -13,7 +13,8 @@ import (
 // command that takes no argument: `renew apiserver <TAB>` offered files,
 // not the other certificates renew takes, and `init-phase certs all
 // <TAB>`, `certs list <TAB>` files the command refuses. Flags with a
-// fixed set of values offer them, and the -dir flags folders only.
+// fixed set of values offer them (--new-request=NAME,... the names not
+// given yet), and the -dir flags folders only.
 func TestCompletionAfterArgs(t *testing.T) {
 	bin := certctlBin(t)
 	const noFiles, dirs = ":4", ":16"
@@ -34,6 +35,8 @@ func TestCompletionAfterArgs(t *testing.T) {
 		{[]string{"check-expiration", ""}, nil, noFiles},
 		{[]string{"ca", "rotate", "ca", "--to", ""}, []string{"trust", "reissue", "finish"}, noFiles},
 		{[]string{"install-timer", "--schedule", ""}, []string{"daily", "hourly", "monthly", "weekly"}, noFiles},
+		{[]string{"renew", "all", "--use-api", "--new-request="}, renewal.Names(), noFiles},
+		{[]string{"renew", "all", "--use-api", "--new-request=apiserver,admin.conf,s"}, []string{"apiserver,admin.conf,super-admin.conf", "apiserver,admin.conf,scheduler.conf"}, noFiles},
 		{[]string{"renew", "all", "--cert-dir", ""}, nil, dirs},
 		{[]string{"certs", "import", "--csr-dir", ""}, nil, dirs},
 		{[]string{"install-timer", "--unit-dir", ""}, nil, dirs},
