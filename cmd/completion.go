@@ -17,10 +17,11 @@ import (
 // part of the tree (so that docs/reference lists it, and strict, called
 // after, makes `completion foo` an error too) and registers the
 // dynamic completions every command shares: the -o values each command
-// accepts, the --encryption-algorithm values, renew's --new-request=NAME,...
-// and --signer-name NAME=SIGNER, folders only for the -dir flags, and no file names where
-// the command takes no further argument. Certificate names come
-// from each command's ValidArgs (the inventory), backup names from restore's
+// accepts, the --encryption-algorithm values, renew's
+// --new-request=NAME,... and --signer-name NAME=SIGNER, folders only for
+// the -dir flags, and no file names where the command takes no further
+// argument (completeArgs). Certificate names come from each command's
+// ValidArgs (the inventory), backup names from restore's
 // ValidArgsFunction (completeBackups), renew's from completeRenewNames.
 func addCompletions(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
