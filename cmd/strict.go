@@ -23,6 +23,16 @@ func strict(root *cobra.Command) {
 		if c.Runnable() && c.Args != nil {
 			c.Args = withUsage(c.Args)
 		}
+		if c.Runnable() && c.PreRunE == nil && c.PreRun == nil {
+			// cobra checks the required flags after PreRunE, with an
+			// error that says not where the help is, as the others do.
+			c.PreRunE = func(c *cobra.Command, _ []string) error {
+				if err := c.ValidateRequiredFlags(); err != nil {
+					return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+				}
+				return nil
+			}
+		}
 		if c.HasSubCommands() && !c.Runnable() {
 			c.Args = cobra.ArbitraryArgs
 			c.SuggestionsMinimumDistance = 2
