@@ -50,3 +50,33 @@ func TestConflictingFlagsBeforeSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestBadFlagValueBeforeSettings: a settings flag whose value no
+// configuration can make valid is refused before the settings are read
+// (the kubeadm-config ConfigMap, up to config.ClusterTimeout), with the
+// message the validation of the settings gives; it was refused only after.
+func TestBadFlagValueBeforeSettings(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"init-phase", "certs", "all", "--service-cidr", "bogus"}, `invalid networking.serviceSubnet (--service-cidr) "bogus": `},
+		{[]string{"init-phase", "certs", "all", "--apiserver-bind-port", "0"}, "invalid localAPIEndpoint.bindPort (--apiserver-bind-port) 0: must be 1-65535"},
+		{[]string{"init-phase", "certs", "all", "--encryption-algorithm", "RSA-1024"}, `unknown encryptionAlgorithm (--encryption-algorithm) "RSA-1024": use one of `},
+		{[]string{"init-phase", "kubeconfig", "all", "--certificate-validity", "-1h"}, "invalid certificateValidityPeriod (--certificate-validity) -1h0m0s: must be positive"},
+		{[]string{"init-phase", "certs", "all", "--apiserver-advertise-address", "fe80::1"}, `invalid localAPIEndpoint.advertiseAddress (--apiserver-advertise-address) "fe80::1": `},
+		{[]string{"certs", "generate-csr", "--csr-dir", "csr", "--node-name", "no_such"}, `invalid nodeRegistration.name (--node-name) "no_such": `},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "--cert-dir", n.CertDir(), "--kubeconfig-dir", n.Dir, "--dry-run")
+			_, stderr, err := execute(t, args...)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one starting %q", err, tc.wantErr)
+			}
+			if strings.Contains(stderr, "[config]") {
+				t.Errorf("the settings were read before the flags were checked:\n%s", stderr)
+			}
+		})
+	}
+}
