@@ -114,6 +114,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
 	fs.StringVar(&o.clusterOpt.ForgetNode, "forget-node", "", "remove this node, gone from the cluster mid-rotation, from the rotation's cluster record, and do nothing else (refused while it has a Node object, unless --force)")
 	addLockFlag(fs, &o.LockTimeout)
+	_ = c.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(carotate.Stages, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -125,19 +126,21 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 			}
 		}
 	}
+	opts := o.Options
+	if !o.nodeOnly {
+		opts.Cluster = &o.clusterOpt
+	}
 	// Before the settings, whose ConfigMap read can wait for an API server.
-	if err := carotate.CheckName(name); err != nil {
+	if err := opts.Check(name); err != nil {
 		return err
 	}
 	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	opts := o.Options
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
-		opts.Cluster = &o.clusterOpt
 		opts.Cluster.In = cmd.InOrStdin()
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}

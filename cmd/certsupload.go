@@ -41,7 +41,7 @@ type certsTransfer struct {
 func newCertsUploadCommand() *cobra.Command {
 	o := &certsTransfer{}
 	c := &cobra.Command{
-		Use:   "upload --certificate-key KEY",
+		Use:   "upload [--certificate-key KEY]",
 		Short: "Store the cluster's CAs and service-account key pair, encrypted, for a control-plane node that joins",
 		Long: dedent.Dedent(`
 			Encrypt the files every control-plane node shares — ca.crt and ca.key,

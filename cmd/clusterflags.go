@@ -70,6 +70,10 @@ func openConfigMaps(path string) (config.ConfigMapGetter, error) {
 
 // load builds and validates the node's settings (config.Resolver.Load).
 func (f *clusterFlags) load(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	// A bad value is refused before the ConfigMap read, which can wait.
+	if err := f.Check(cmd.Flags().Changed); err != nil {
+		return nil, err
+	}
 	return resolve(f, cmd, warn, (*config.Resolver).Load)
 }
 

@@ -78,6 +78,9 @@ func newInstallTimerCommand() *cobra.Command {
 	fs.StringVar(&o.NodeName, "node-name", "", "node name the offset is computed from (default: from --cert-dir's etcd/server.crt or --config, else the host name)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the units instead of writing them; nothing is written")
 	fs.BoolVar(&o.DryRun, "print", false, "the same as --dry-run")
+	// A calendar event of one's own is typed: no space after a shorthand
+	// would be wrong, so the shorthands end the word as usual.
+	_ = c.RegisterFlagCompletionFunc("schedule", cobra.FixedCompletions(renew.ScheduleShorthands(), cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 

@@ -109,7 +109,7 @@ func newRenewCommand() *cobra.Command {
 			# Daily from cron or a timer: what expires within 30 days, then restart what uses it
 			certctl renew all --if-expires-within 720h --restart-control-plane --keep-backups 10 --quiet
 		`, "TWO", renewal.Names()[1]+" "+pki.Kubeadm().ReadAtEachUse()[0])),
-		ValidArgs: renewal.Names(),
+		ValidArgsFunction: completeRenewNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args)
 		},

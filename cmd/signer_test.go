@@ -149,7 +149,7 @@ func TestSignerRunFlags(t *testing.T) {
 		want string
 	}{
 		{"cert-dir and CA flags", []string{"--cert-dir", dir, "--ca-cert", filepath.Join(dir, "ca.crt"), "--ca-key", filepath.Join(dir, "ca.key")}, "use one or the other"},
-		{"half a pair", []string{"--etcd-ca-cert", filepath.Join(dir, "ca.crt")}, "needs both"},
+		{"half a pair", []string{"--etcd-ca-cert", filepath.Join(dir, "ca.crt")}, "--etcd-ca-cert and --etcd-ca-key name one CA, etcd-ca: give both"},
 		{"no CA at all", []string{"--cert-dir", filepath.Join(dir, "empty")}, "no CA to sign with"},
 		{"bad CA", []string{"--ca-cert", filepath.Join(dir, "ca.key"), "--ca-key", filepath.Join(dir, "ca.key")}, "load CA \"ca\""},
 		{"bad node", []string{"--cert-dir", dir, "--control-plane-node", "cp-2"}, "want NAME=IP"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -123,8 +122,14 @@ func newSignerRunCommand() *cobra.Command {
 }
 
 func (o *signerRunOptions) run(cmd *cobra.Command) error {
-	if o.CAReload < 0 {
-		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.CAReload)
+	o.CAFiles = map[string][2]string{}
+	for name, f := range o.caFiles {
+		o.CAFiles[name] = *f
+	}
+	o.CertDirSet = cmd.Flags().Changed("cert-dir")
+	// Before the settings, whose ConfigMap read can wait for an API server.
+	if err := o.Check(); err != nil {
+		return err
 	}
 	// Without --config the cluster's settings come from its kubeadm-config
 	// ConfigMap, read with the signer's own client.
@@ -137,11 +142,7 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	o.CAFiles = map[string][2]string{}
-	for name, f := range o.caFiles {
-		o.CAFiles[name] = *f
-	}
-	o.Cluster, o.Rules, o.Fixed, o.CertDirSet, o.NewClient = cluster, o.policy.rules(), policy, cmd.Flags().Changed("cert-dir"), o.api.connect
+	o.Cluster, o.Rules, o.Fixed, o.NewClient = cluster, o.policy.rules(), policy, o.api.connect
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	return signer.Serve(cmd.Context(), o.ServeOptions)
 }

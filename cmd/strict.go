@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,9 +18,20 @@ func strict(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
+	strictHelp(root)
 	eachCommand(root, func(c *cobra.Command) {
 		if c.Runnable() && c.Args != nil {
 			c.Args = withUsage(c.Args)
+		}
+		if c.Runnable() && c.PreRunE == nil && c.PreRun == nil {
+			// cobra checks the required flags after PreRunE, with an
+			// error that says not where the help is, as the others do.
+			c.PreRunE = func(c *cobra.Command, _ []string) error {
+				if err := c.ValidateRequiredFlags(); err != nil {
+					return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+				}
+				return nil
+			}
 		}
 		if c.HasSubCommands() && !c.Runnable() {
 			c.Args = cobra.ArbitraryArgs
@@ -31,6 +44,27 @@ func strict(root *cobra.Command) {
 			}
 		}
 	})
+}
+
+// strictHelp makes `certctl help TOPIC...` refuse a topic that names no
+// command, as `certctl TOPIC...` does: the parents take any argument
+// (strict), so cobra's help found the parent and printed its help, with
+// status 0 and no word of the typo.
+func strictHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	help, _, err := root.Find([]string{"help"})
+	if err != nil || help == root || help.Run == nil {
+		return
+	}
+	run := help.Run
+	help.Run = nil
+	help.RunE = func(c *cobra.Command, args []string) error {
+		if target, rest, err := root.Find(args); err == nil && len(rest) > 0 && target.HasSubCommands() {
+			return unknownSubcommand(target, rest[0])
+		}
+		run(c, args)
+		return nil
+	}
 }
 
 // withUsage adds the usage line and where the help is to the errors of
@@ -65,10 +99,36 @@ func unknownSubcommand(c *cobra.Command, arg string) error {
 	}
 	hint := ""
 	if s := c.SuggestionsFor(arg); len(s) > 0 {
-		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+		// cobra lists them in the commands' order: `renw` is 2 edits
+		// from deny, 1 from renew.
+		closest := slices.MinFunc(s, func(a, b string) int { return cmp.Compare(distance(arg, a), distance(arg, b)) })
+		hint = fmt.Sprintf(" (did you mean %q?)", closest)
 	}
 	return fmt.Errorf("unknown command %q for %q%s: valid commands are %s (see '%s --help')",
 		arg, c.CommandPath(), hint, strings.Join(valid, ", "), c.CommandPath())
+}
+
+// distance is the Levenshtein distance between a and b, case-insensitive
+// as cobra's suggestions are.
+func distance(a, b string) int {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // kubeadmSpelling returns c, a top-level command, for use under a parent

@@ -27,6 +27,15 @@ func TestUnknownSubcommand(t *testing.T) {
 		{[]string{"certs"}, "", "Available Commands:"},
 		{[]string{"certs", "renew", "--help"}, "", "certctl certs renew"},
 		{[]string{"certs", "check-expiration", "--help"}, "", "certctl certs check-expiration"},
+		{[]string{"deny", "csr-1"}, `required flag(s) "reason" not set (see 'certctl deny --help')`, ""},
+		{[]string{"sign", "csr-1"}, `required flag(s) "ca-cert", "ca-key" not set (see 'certctl sign --help')`, ""},
+		{[]string{"renw"}, `unknown command "renw" for "certctl" (did you mean "renew"?)`, ""}, // not deny, 2 edits away
+		// help TOPIC: an unknown topic was the root's help (strict's parents
+		// take any argument), with status 0 and no word of the typo.
+		{[]string{"help", "renw"}, `unknown command "renw" for "certctl" (did you mean "renew"?): valid commands are approve, `, ""},
+		{[]string{"help", "certs", "renw"}, `unknown command "renw" for "certctl certs" (did you mean "renew"?)`, ""},
+		{[]string{"help", "certs", "renew"}, "", "certctl certs renew all|NAME..."},
+		{[]string{"help"}, "", "Available Commands:"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer

@@ -31,18 +31,11 @@ type kind struct {
 	kubeconfigs bool
 }
 
-// CheckName refuses a name that is not a CA or key pair certctl rotates,
-// as Rotate would, before anything is read.
-func CheckName(name string) error {
-	_, err := kindOf(name)
-	return err
-}
-
 func kindOf(name string) (kind, error) {
 	inv := pki.Kubeadm()
 	e, ok := inv.Find(name)
 	if !ok || e.Kind != pki.KindCA && e.Kind != pki.KindKeyPair {
-		return kind{}, fmt.Errorf("unknown CA %q: rotate one of %v", name, Names())
+		return kind{}, fmt.Errorf("unknown CA %q: rotate one of %s", name, strings.Join(Names(), ", "))
 	}
 	return kind{entry: e, name: e.Name, sa: e.Kind == pki.KindKeyPair, signing: inv.ControllerManagerCA() == e.Name,
 		kubeconfigs: inv.KubeconfigCA() == e.Name}, nil

@@ -131,15 +131,42 @@ func (o Options) WithSettings(c *config.Cluster, algorithmSet bool, kubeconfig s
 	return o
 }
 
-func (o *Options) setDefaults() error {
+// Check refuses a name that is not a CA or key pair certctl rotates, and
+// options that contradict each other, as Rotate does, before anything is
+// read: a caller checks the flags before the node's settings, whose
+// ConfigMap read can wait for an API server.
+func (o Options) Check(name string) error {
+	k, err := kindOf(name)
+	if err != nil {
+		return err
+	}
+	to := o.To
 	if o.AllStages {
-		if o.To != "" {
+		if to != "" {
 			return fmt.Errorf("--all-stages is --to finish: give one of them")
 		}
-		o.To = "finish"
+		to = "finish"
 	}
-	if o.Force && o.Abort {
+	switch {
+	case o.Force && o.Abort:
 		return fmt.Errorf("--force applies to finish, not to --abort: drop one of them")
+	case to != "" && !slices.Contains(Stages, to):
+		return fmt.Errorf("unknown stage %q for --to: use one of %s", to, strings.Join(Stages, ", "))
+	case to != "" && !o.Restart && !o.DryRun:
+		return fmt.Errorf("--to and --all-stages run several stages, and the components must restart between them: add --restart-control-plane, or run one stage per call")
+	case o.Abort && to != "":
+		return fmt.Errorf("--abort goes back one stage at a time: drop --to")
+	case k.sa && o.NewCACert != "":
+		return fmt.Errorf("sa is a key pair: give its new private key with --new-ca-key alone")
+	case !k.sa && (o.NewCACert == "") != (o.NewCAKey == ""):
+		return fmt.Errorf("give the new CA's certificate and key together: --new-ca-cert and --new-ca-key")
+	}
+	return o.checkForget()
+}
+
+func (o *Options) setDefaults() error {
+	if o.AllStages {
+		o.To = "finish"
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -169,15 +196,6 @@ func (o *Options) setDefaults() error {
 		}
 		*d = abs
 	}
-	if o.To != "" && !slices.Contains(Stages, o.To) {
-		return fmt.Errorf("unknown stage %q for --to: use one of %s", o.To, strings.Join(Stages, ", "))
-	}
-	if o.To != "" && !o.Restart && !o.DryRun {
-		return fmt.Errorf("--to and --all-stages run several stages, and the components must restart between them: add --restart-control-plane, or run one stage per call")
-	}
-	if o.Abort && o.To != "" {
-		return fmt.Errorf("--abort goes back one stage at a time: drop --to")
-	}
 	return nil
 }
 
@@ -186,6 +204,9 @@ func (o *Options) setDefaults() error {
 // certctl's lock, after recovering an interrupted stage. It returns the
 // record as the last stage left it.
 func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
+	if err := o.Check(name); err != nil {
+		return nil, err
+	}
 	k, err := kindOf(name)
 	if err != nil {
 		return nil, err
@@ -195,9 +216,6 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 	}
 	if k.name == pki.EtcdCAName && o.ExternalEtcd {
 		return nil, fmt.Errorf("the configuration uses an external etcd, whose CA certctl does not manage: rotate it where it is made")
-	}
-	if err := o.checkForget(); err != nil {
-		return nil, err
 	}
 	p := k.paths(o.CertDir)
 	if o.Cluster != nil && o.Cluster.ForgetNode != "" {

@@ -41,3 +41,24 @@ func (f *Flags) Override(c *Cluster, given func(flag string) bool) {
 		}
 	}
 }
+
+// Check refuses a flag whose value no configuration can make valid, as
+// Validate words it, before the settings are read (the kubeadm-config
+// ConfigMap can take ClusterTimeout): the flags given are applied over
+// kubeadm's defaults and a node name and address that are valid, which
+// Load would detect when no flag gives them.
+func (f *Flags) Check(given func(flag string) bool) error {
+	c := Default()
+	f.Override(&c, given)
+	// A relative --cert-dir has its own refusal, the same for every
+	// command, before anything is read (Resolver).
+	c.CertificatesDir = DefaultCertificatesDir
+	if c.NodeName == "" {
+		c.NodeName = "node"
+	}
+	if _, detect := c.AdvertiseAddressToDetect(); detect {
+		c.AdvertiseAddress = "192.0.2.1"
+	}
+	c.Normalize()
+	return c.Validate()
+}

@@ -315,3 +315,21 @@ func (v NewRequestValue) Set(s string) error {
 }
 
 func (v NewRequestValue) Type() string { return "names" }
+
+// NewRequestCompletions completes --new-request=NAME,...: "all" or a
+// name first; after "NAME,", the names not given yet, each with what was
+// typed before it.
+func NewRequestCompletions(toComplete string) []string {
+	i := strings.LastIndex(toComplete, ",")
+	before, given := toComplete[:i+1], strings.Split(toComplete[:max(i, 0)], ",")
+	var out []string
+	if i < 0 {
+		out = append(out, "all")
+	}
+	for _, n := range renewal.Names()[1:] { // not "all"
+		if !slices.Contains(given, n) {
+			out = append(out, before+n)
+		}
+	}
+	return out
+}

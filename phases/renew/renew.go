@@ -264,7 +264,7 @@ func Select(cluster *config.Cluster, kubeconfigDir string, args []string) ([]ren
 func (o *Options) sans(selected []renewal.Target) (map[string]pki.Profile, error) {
 	if !o.UpdateSANs {
 		if o.DropSANs {
-			return nil, fmt.Errorf("--drop-sans is only used with --update-sans")
+			return nil, fmt.Errorf("--drop-sans does nothing without --update-sans: add it, or drop --drop-sans")
 		}
 		return nil, nil
 	}

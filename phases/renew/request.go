@@ -69,6 +69,8 @@ func (r *Request) Check() error {
 		return fmt.Errorf("--jitter %v must not be negative", r.Jitter)
 	case r.KeepBackups < 0:
 		return fmt.Errorf("--keep-backups %v must not be negative", r.KeepBackups)
+	case r.DropSANs && !r.UpdateSANs:
+		return fmt.Errorf("--drop-sans does nothing without --update-sans: add it, or drop --drop-sans")
 	}
 	return r.Restart.Check(r.given)
 }
@@ -190,6 +192,22 @@ func SignerNamesHelp() string {
 		fmt.Fprintf(&b, "  %-26s%s\n", n, s)
 	}
 	return b.String()
+}
+
+// NameCompletions completes renew's arguments, given the ones before:
+// every name at first; after a certificate's name the names not given
+// yet ("all" only alone); nothing after "all".
+func NameCompletions(args []string) []string {
+	if len(args) == 0 {
+		return renewal.Names()
+	}
+	var out []string
+	for _, n := range renewal.Names()[1:] { // not "all"
+		if !slices.Contains(args, "all") && !slices.Contains(args, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // SignerNameCompletions completes --signer-name NAME=SIGNER: first a

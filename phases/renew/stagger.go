@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,10 @@ var shorthands = map[string]string{
 	"weekly":  "Mon *-*-* 00:00:00",
 	"monthly": "*-*-01 00:00:00",
 }
+
+// ScheduleShorthands are the calendar shorthands --schedule accepts, for
+// its completion.
+func ScheduleShorthands() []string { return slices.Sorted(maps.Keys(shorthands)) }
 
 // The parts of a calendar event install-timer accepts: optional weekdays,
 // an optional date and a time of day whose minutes and seconds are plain

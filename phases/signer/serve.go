@@ -47,20 +47,44 @@ type ServeOptions struct {
 	Out, ErrOut   io.Writer
 }
 
+// Check refuses the options that cannot work, before anything is read:
+// a caller checks them before the node's settings, whose ConfigMap read
+// can wait for an API server. The CA files are by CA name, each given by
+// the flags --NAME-cert and --NAME-key.
+func (o ServeOptions) Check() error {
+	if o.LeaderElect {
+		if err := o.Lease.Validate(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Workers < 0:
+		return fmt.Errorf("--workers %d is negative: give how many CSRs to sign at once (8), or 0 for the default", o.Workers)
+	case o.CAReload < 0:
+		return fmt.Errorf("--ca-reload-interval %s is negative: give how often to check the CA files (1m), or 0 to read them only at start", o.CAReload)
+	}
+	byFlag := false
+	for _, name := range slices.Sorted(maps.Keys(o.CAFiles)) {
+		f := o.CAFiles[name]
+		if (f[0] == "") != (f[1] == "") {
+			return fmt.Errorf("--%s-cert and --%s-key name one CA, %s: give both", name, name, name)
+		}
+		byFlag = byFlag || f[0] != ""
+	}
+	if byFlag && o.CertDirSet {
+		return fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
+	}
+	return nil
+}
+
 // loadCAs reads the CAs named by o.CAFiles, or else those in the cert dir,
 // and returns them by CA name and as a list for WatchCAs. A CA missing
 // from the cert dir is skipped (an external etcd has no etcd CA there);
 // one named by a flag must load.
 func (o ServeOptions) loadCAs(so CASourceOptions) (map[string]CAProvider, []*CASource, error) {
 	byFlag := false
-	for name, f := range o.CAFiles {
-		if (f[0] == "") != (f[1] == "") {
-			return nil, nil, fmt.Errorf("CA %q needs both its certificate and its key flag", name)
-		}
+	for _, f := range o.CAFiles {
 		byFlag = byFlag || f[0] != ""
-	}
-	if byFlag && o.CertDirSet {
-		return nil, nil, fmt.Errorf("--cert-dir and the --*-ca-cert/--*-ca-key flags both name CAs: use one or the other")
 	}
 	cas := map[string]CAProvider{}
 	var sources []*CASource
@@ -145,13 +169,8 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
-	if o.LeaderElect {
-		if err := o.Lease.Validate(); err != nil {
-			return err
-		}
-	}
-	if o.Workers < 0 {
-		return fmt.Errorf("--workers %d is negative: give how many CSRs to sign at once (8), or 0 for the default", o.Workers)
+	if err := o.Check(); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
