@@ -28,6 +28,17 @@ type initOptions struct {
 
 func (o *initOptions) addTo(fs *pflag.FlagSet, kubeconfigDirHelp string) {
 	o.cluster.addTo(fs)
+	o.addCommonTo(fs, kubeconfigDirHelp)
+}
+
+// kubeconfigSettings are the settings flags of init-phase kubeconfig: the
+// kubeconfig files carry no SAN and it makes no CA, so the flags that set
+// the API server's SANs and the CA validity would be accepted and do
+// nothing; `kubeadm init phase kubeconfig` has none of them either.
+var kubeconfigSettings = []string{"config", "cert-dir", "apiserver-advertise-address", "apiserver-bind-port",
+	"control-plane-endpoint", "node-name", "encryption-algorithm", "certificate-validity"}
+
+func (o *initOptions) addCommonTo(fs *pflag.FlagSet, kubeconfigDirHelp string) {
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, kubeconfigDirHelp)
 	addLockFlag(fs, &o.LockTimeout)
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print the files that would be written, without writing")
@@ -125,7 +136,8 @@ func newInitKubeconfigCommand() *cobra.Command {
 			return initphase.Main(cmd.Context(), o.load(cmd), argOrAll(args), o.options(cmd, "kubeconfig"))
 		},
 	}
-	o.addTo(c.Flags(), "folder of the kubeconfig files")
+	o.cluster.addSubsetTo(c.Flags(), kubeconfigSettings...)
+	o.addCommonTo(c.Flags(), "folder of the kubeconfig files")
 	return c
 }
 

@@ -36,27 +36,35 @@ type PKISpec struct {
 	certctl func() (string, error)
 }
 
-// Flags returns the flags that tie certctl's output to this cluster, as both
-// `init-phase certs all` and `init-phase kubeconfig all` take them.
+// Flags returns the flags that tie certctl's certificates to this cluster,
+// as `init-phase certs all` (and signer run, approve) take them.
 func (s *PKISpec) Flags() []string {
+	return append(s.kubeconfigFlags(),
+		"--service-cidr", s.ServiceCIDR,
+		"--service-dns-domain", s.DNSDomain,
+	)
+}
+
+// kubeconfigFlags are the flags of Flags that `init-phase kubeconfig all`
+// takes: its files carry no SAN, and it refuses the flags that set them.
+func (s *PKISpec) kubeconfigFlags() []string {
 	return []string{
 		"--node-name", s.NodeName,
 		"--apiserver-advertise-address", s.AdvertiseAddress,
 		"--apiserver-bind-port", strconv.Itoa(s.BindPort),
 		"--control-plane-endpoint", s.ControlPlaneEndpoint,
-		"--service-cidr", s.ServiceCIDR,
-		"--service-dns-domain", s.DNSDomain,
 	}
 }
 
 // WriteDefault writes the PKI and the kubeconfigs as a kubeadm control-plane node has them:
 // InitCerts, then
-// `certctl init-phase kubeconfig all --kubeconfig-dir KUBECONFIGDIR --cert-dir CERTDIR FLAGS EXTRA`.
+// `certctl init-phase kubeconfig all --kubeconfig-dir KUBECONFIGDIR --cert-dir CERTDIR FLAGS EXTRA`,
+// FLAGS without the two that set SANs (--service-cidr, --service-dns-domain), which it refuses.
 func (s *PKISpec) WriteDefault(ctx context.Context) error {
 	if err := s.InitCerts(ctx); err != nil {
 		return err
 	}
-	args := append([]string{"init-phase", "kubeconfig", "all", "--kubeconfig-dir", s.KubeconfigDir, "--cert-dir", s.CertDir}, s.Flags()...)
+	args := append([]string{"init-phase", "kubeconfig", "all", "--kubeconfig-dir", s.KubeconfigDir, "--cert-dir", s.CertDir}, s.kubeconfigFlags()...)
 	return s.Certctl(ctx, append(args, s.ExtraArgs...)...)
 }
 

@@ -71,14 +71,10 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	if err != nil {
 		return nil, nil, err
 	}
-	approveFlags := ""
-	if r.o.ConfigFile != "" {
-		approveFlags = " --config " + r.o.ConfigFile
-	}
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
 		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
-		ApproveFlags: approveFlags, ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
+		ApproveFlags: approveFlags(r.o.ConfigFile), ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
 		AlreadyInstalled: errAlreadyInstalled, Out: out,
 	})
 	if err != nil {
@@ -162,6 +158,15 @@ const (
 // KUBECONFIG-DIR/admin.conf, which kubectl and certctl approve do not look
 // for, or ~/.kube/config, harmless to name); nothing for $KUBECONFIG and
 // the pod's service account, which both tools find themselves.
+// approveFlags are the flags of the printed `certctl approve` that judge
+// the CSRs by the configuration this run named them with (its node name).
+func approveFlags(configFile string) string {
+	if configFile == "" {
+		return ""
+	}
+	return " --config " + output.ShellQuote(configFile)
+}
+
 func approveKubeconfig(source string) string {
 	if path, ok := strings.CutPrefix(source, "kubeconfig "); ok {
 		return " --kubeconfig " + output.ShellQuote(path)

@@ -42,3 +42,19 @@ func TestRerunFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestApproveFlags: the printed `certctl approve --all-from-node` names the
+// --config renew read, quoted for a shell: a file named with a space split
+// the pasted command and approve read another file.
+func TestApproveFlags(t *testing.T) {
+	for configFile, want := range map[string]string{
+		"":                        "",
+		"kubeadm.yaml":            " --config kubeadm.yaml",
+		"/root/my cluster/k.yaml": ` --config '/root/my cluster/k.yaml'`,
+		"/root/it's.yaml":         ` --config '/root/it'\''s.yaml'`,
+	} {
+		if got := approveFlags(configFile); got != want {
+			t.Errorf("%q: %q, want %q", configFile, got, want)
+		}
+	}
+}

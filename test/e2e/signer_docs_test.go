@@ -286,3 +286,100 @@ func TestSignerDocsSeed(t *testing.T) {
 		t.Errorf("server.crt does not match server-key.pem: %v", err)
 	}
 }
+
+const manualMarker = "<!-- test/e2e/signer_docs_test.go TestSignerDocsManual "
+
+// manualBlocks returns the blocks of docs/signer.md marked with manualMarker: the
+// "With certctl the same steps are" script and the signing configuration it reads.
+func manualBlocks(t *testing.T) (script, signingConfig string) {
+	t.Helper()
+	root, err := testcluster.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "docs", "signer.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, b := range strings.Split(string(data), manualMarker)[1:] {
+		_, rest, ok := strings.Cut(b, "-->\n```")
+		_, rest, ok1 := strings.Cut(rest, "\n")
+		body, _, ok2 := strings.Cut(rest, "```")
+		if !ok || !ok1 || !ok2 {
+			t.Fatal("docs/signer.md: a TestSignerDocsManual marker is not followed by a code block")
+		}
+		blocks = append(blocks, body)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("docs/signer.md has %d blocks marked for TestSignerDocsManual, want 2 (the script, the signing configuration)", len(blocks))
+	}
+	return blocks[0], blocks[1]
+}
+
+// TestSignerDocsManual runs docs/signer.md's "With certctl the same steps are" script as
+// written, with bash, against a real API server: openssl and kubectl make and approve the
+// CSR of the Kubernetes documentation's example.com/serving, `certctl sign` signs it with
+// an openssl CA and the documentation's signing configuration, and kubectl fetches it. No
+// test ran it: the help examples' check only knows that it needs an API server.
+func TestSignerDocsManual(t *testing.T) {
+	for _, tool := range []string{"bash", "openssl", "base64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run hack/setup.sh", tool)
+		}
+	}
+	script, signingConfig := manualBlocks(t)
+	c := testcluster.Start(t, testcluster.Options{Components: []string{testcluster.Etcd, testcluster.APIServer}})
+	ctx := testCtx(t, 2*time.Minute)
+	kubectl, err := c.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := testcluster.CertctlBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(bin) != "certctl" {
+		t.Fatalf("the certctl under test is %s: the doc runs `certctl`", bin)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "server-signing-config.json"), []byte(signingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The CA as the document's "or with openssl" block makes it: ca.pem and ca-key.pem.
+	ca := `openssl req -x509 -new -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 1825 -subj "/CN=My Example Signer" -addext "keyUsage=critical,keyCertSign,cRLSign"` + "\n"
+	cmd := exec.CommandContext(ctx, "bash", "-c", "set -euo pipefail\n"+ca+script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"KUBECONFIG="+c.Kubeconfig("admin.conf"),
+		"PATH="+filepath.Dir(kubectl)+string(os.PathListSeparator)+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docs/signer.md's manual signer script: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `[sign] CSR my-svc.my-namespace (signer example.com/serving) signed by "My Example Signer"`) {
+		t.Errorf("certctl sign did not say what it signed:\n%s", out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "server.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := verifyChain(t, data, filepath.Join(dir, "ca.pem"), x509.ExtKeyUsageServerAuth)
+	if cert.Subject.CommonName != "my-pod.my-namespace.pod.cluster.local" || !slices.Equal(cert.DNSNames, []string{"my-svc.my-namespace.svc.cluster.local"}) {
+		t.Errorf("server.crt: CN %q, SANs %v; want the CSR's", cert.Subject.CommonName, cert.DNSNames)
+	}
+	if cert.IsCA {
+		t.Error("server.crt is a CA certificate; the signing configuration says is_ca: false")
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, "server.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ParsePrivateKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.KeyMatches(cert, key); err != nil {
+		t.Errorf("server.crt does not match server.key: %v", err)
+	}
+}
