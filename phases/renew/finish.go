@@ -54,6 +54,9 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 		for _, b := range renewal.LimitedByCA(res.Renewed, certDir, now, o.IfExpiresWithin) {
 			r.limitedByCA(b, now)
 		}
+		for _, nd := range renewal.ShortIssued(res.Renewed, certDir, now, o.IfExpiresWithin) {
+			r.shortIssued(nd, now)
+		}
 	}
 	restarts := res.Restarts()
 	for _, rs := range restarts {
@@ -93,6 +96,26 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	}
 	fmt.Fprintln(out, "[renew] Nothing was renewed.")
 	return nil
+}
+
+// shortIssued warns that nd, just renewed, ends within --if-expires-within
+// because its issuer gave it less than asked: every run with this window
+// renews it again (with --use-api: a new CSR, an approval, and the
+// restarts), and each exits 0. Said even with --quiet (on stderr then): a
+// cron job prints only errors and warnings.
+func (r *run) shortIssued(nd renewal.NotDue, now time.Time) {
+	asked := "less than asked"
+	if c := r.o.Cluster; !c.KeepValidity {
+		asked = fmt.Sprintf("less than the %v asked", c.CertificateValidity)
+	}
+	msg := fmt.Sprintf("%s was issued a certificate valid until %s (%v), within --if-expires-within %v, so the next run renews it again, and every run after it: its signer gave %s; raise the signer's longest validity (kube-controller-manager's --cluster-signing-duration, certctl signer run's --certificate-validity), or run with an --if-expires-within well below what it gives",
+		nd.Name, nd.NotAfter.UTC().Format(time.RFC3339), nd.NotAfter.Sub(now).Round(time.Second), r.o.IfExpiresWithin, asked)
+	r.summary.Warnings = append(r.summary.Warnings, msg)
+	w := r.warnOut()
+	if w == io.Discard {
+		w = r.o.ErrOut
+	}
+	fmt.Fprintf(w, "[warning] %s\n", msg)
 }
 
 // interruptedRestarts is err, the restarts' error, said as what a signal

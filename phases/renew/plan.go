@@ -1,9 +1,11 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -74,6 +76,10 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			}
 		}
 		r.summary.addSkipped(res, o.Cluster.CertificatesDir, o.KubeconfigDir)
+		refused, err := r.refusedEarlier(res)
+		if err != nil {
+			return err
+		}
 		for _, p := range res.Planned {
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
 			r.summary.Renewed = append(r.summary.Renewed, renewedEntry{Name: p.Name, Files: p.Files, NotAfter: p.NotAfter.UTC(), CappedToCA: p.Capped})
@@ -117,8 +123,56 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			return fmt.Errorf("the real run would fail: %w", res.Unwritable)
 		}
 		fmt.Fprintf(w, "[dry-run] %d certificate(s) would be renewed; nothing was written\n", len(res.Planned))
-		return r.dryRunEnd(w, res)
+		if len(refused) == 0 {
+			return r.dryRunEnd(w, res)
+		}
+		// As the real run ends: nothing renewed is an error, some is
+		// exit status 6.
+		err = fmt.Errorf("the CSR(s) of %s were refused in an earlier run, and the real run would not renew them: run it with --new-request=%s", strings.Join(refused, ", "), strings.Join(refused, ","))
+		if len(res.Planned) == 0 {
+			return err
+		}
+		return cmp.Or(r.dryRunEnd(w, res), error(&exitcode.Error{Code: exitcode.NotAllIssued, Err: err}))
 	})
+}
+
+// refusedEarlier takes out of res.Planned, with --use-api, the
+// certificates whose pending CSR an earlier run found denied or failed
+// (apirenew.RefusedEarlier), unless --new-request renews them: the real
+// run reports them at once and renews none of them. Each is said, skipped
+// with reason csr-refused, and named in what it returns.
+func (r *run) refusedEarlier(res *renewal.Result) ([]string, error) {
+	api := r.o.API
+	if api == nil || api.NewRequest || len(res.Planned) == 0 {
+		return nil, nil
+	}
+	dir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return nil, err
+	}
+	node, err := nodeName(r.o.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range res.Planned {
+		if !slices.Contains(api.NewRequestFor, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	found := apirenew.RefusedEarlier(dir, node, names)
+	var refused []string
+	res.Planned = slices.DeleteFunc(res.Planned, func(p renewal.Planned) bool {
+		rf, ok := found[p.Name]
+		if !ok {
+			return false
+		}
+		fmt.Fprintf(r.o.Out, "[dry-run] %s would not be renewed: its CSR %s %s in an earlier run: renew it with --new-request=%s\n", p.Name, rf.CSR, rf.Why, p.Name)
+		r.summary.Skipped = append(r.summary.Skipped, skippedEntry{Name: p.Name, File: p.Files[0], Reason: reasonCSRRefused})
+		refused = append(refused, p.Name)
+		return true
+	})
+	return refused, nil
 }
 
 // dryRunEnd is the end of a dry run that planned res: the real run's exit

@@ -140,6 +140,30 @@ func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.D
 	return out
 }
 
+// ShortIssued returns the renewed certificates that expire within the
+// window although their CA does not (LimitedByCA has those): their issuer
+// gave them less validity than the window, as a signer of the
+// certificates API with a shorter maximum does, so that the next run with
+// the same window renews them again. It only reads, and never the clock.
+func ShortIssued(renewed []Renewed, certDir string, now time.Time, within time.Duration) []NotDue {
+	var out []NotDue
+	limit := now.Add(within)
+	for _, r := range renewed {
+		if r.NotAfter.After(limit) || r.Capped {
+			continue
+		}
+		if ca := currentCA(r.Target, certDir); ca != nil && !r.NotAfter.Before(ca.NotAfter) {
+			continue
+		}
+		file := ""
+		if len(r.Files) > 0 {
+			file = r.Files[0]
+		}
+		out = append(out, NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter})
+	}
+	return out
+}
+
 // CAExpiryError is the error of a run whose certificates cannot be renewed
 // out of the window because their CAs expire within it. The fix is a CA
 // rotation (`certctl ca rotate`, docs/ca-rotation.md), not a renewal.

@@ -145,6 +145,23 @@ func TestDueCABound(t *testing.T) {
 	if l := LimitedByCA(res.Renewed, n.certDir(), now, 100*time.Hour); len(l) != 0 {
 		t.Errorf("beyond the window: LimitedByCA = %+v", l)
 	}
+	// Cut to its CA, it is LimitedByCA's, not ShortIssued's: its issuer
+	// gave what the CA allows.
+	if l := ShortIssued(res.Renewed, n.certDir(), now, 720*time.Hour); len(l) != 0 {
+		t.Errorf("cut to its CA: ShortIssued = %+v", l)
+	}
+	// Issued for 100h, before its CA ends: ShortIssued's within 720h, and
+	// neither's within 50h.
+	short100 := []Renewed{{Target: all[0], Files: []string{n.path("pki/apiserver.crt")}, NotAfter: now.Add(100 * time.Hour)}}
+	if l := ShortIssued(short100, n.certDir(), now, 720*time.Hour); len(l) != 1 || l[0].Name != "apiserver" || l[0].File != n.path("pki/apiserver.crt") {
+		t.Errorf("issued for 100h: ShortIssued = %+v", l)
+	}
+	if l := LimitedByCA(short100, n.certDir(), now, 720*time.Hour); len(l) != 0 {
+		t.Errorf("issued for 100h: LimitedByCA = %+v", l)
+	}
+	if l := ShortIssued(short100, n.certDir(), now, 50*time.Hour); len(l) != 0 {
+		t.Errorf("beyond the window: ShortIssued = %+v", l)
+	}
 	e := &CAExpiryError{Now: now, Within: 720 * time.Hour}
 	e.Add(limited[0])
 	e.Add(s.CABound[1])

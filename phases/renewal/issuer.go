@@ -117,6 +117,18 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 		if is.Key == nil || is.Cert == nil {
 			return nil, fmt.Errorf("renew %s: the issuer returned no certificate or key", it.Name)
 		}
+		if ahead := is.Cert.NotBefore.Sub(now); ahead > 0 {
+			// The signer's clock is ahead of this host's by more than it
+			// backdates (kube-controller-manager: 5 minutes): every
+			// certificate it issues now is refused the same way. When
+			// nothing else is wrong with it, what is wrong is the clock,
+			// and the same certificate installs once the clock is right.
+			if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.Cert, it.profile(), is.Cert.NotBefore); err != nil {
+				return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
+			}
+			return nil, fmt.Errorf("renew %s: the certificate issued for it is valid from %s, %v ahead of this host's clock (%s): this host's clock is behind its signer's; set the clock right (timedatectl, NTP), or wait until then, and run the same command again, which installs the same certificate; nothing was replaced",
+				it.Name, is.Cert.NotBefore.UTC().Format(time.RFC3339), ahead.Round(time.Second), now.UTC().Format(time.RFC3339))
+		}
 		if err := pki.VerifyIssued(is.Cert, nil, is.Key.Public(), it.ca.Cert, it.profile(), now); err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}

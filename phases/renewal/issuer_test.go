@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/internal/txn"
@@ -25,6 +27,9 @@ type fakeIssuer struct {
 	// remove, when set, gives each certificate's files to remove
 	// (Issued.Remove).
 	remove func(r Request) []txn.File
+	// start, when set, is the signer's clock: the certificates are
+	// valid from it instead of renewAt.
+	start time.Time
 }
 
 func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error) {
@@ -39,7 +44,11 @@ func (f *fakeIssuer) Issue(ctx context.Context, reqs []Request) ([]Issued, error
 		if f.change != nil {
 			f.change(&p)
 		}
-		cert, err := pki.Sign(rand.Reader, p, key.Public(), f.ca.Cert, f.ca.Key, pki.NewValidity(renewAt, 0, r.Validity))
+		start := renewAt
+		if !f.start.IsZero() {
+			start = f.start
+		}
+		cert, err := pki.Sign(rand.Reader, p, key.Public(), f.ca.Cert, f.ca.Key, pki.NewValidity(start, 0, r.Validity))
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +131,39 @@ func TestIssuerRefused(t *testing.T) {
 			before := treetest.Snapshot(t, n.Dir)
 			_, err := Renew(context.Background(), n.targets(t, "apiserver"), o)
 			treetest.ErrMentions(t, err, "renew apiserver", tt.want, "nothing was replaced")
+			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
+		})
+	}
+}
+
+// TestIssuerClockBehind: a certificate that its signer made valid from a
+// time still ahead of this host's clock (the node's clock is behind the
+// API server's, by more than the signer backdates) is refused before
+// anything is written, saying that the clock is the cause and what to do:
+// not only "not valid before", which reads as a bad signer. One that is
+// wrong besides is refused for that, which no clock fixes.
+func TestIssuerClockBehind(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(p *pki.Profile)
+		want   []string
+	}{
+		{"only the clock", nil, []string{"valid from 2026-", "10m0s ahead of this host's clock", "this host's clock is behind its signer's",
+			"set the clock right (timedatectl, NTP)", "run the same command again, which installs the same certificate"}},
+		{"other SANs too", func(p *pki.Profile) { p.DNSNames = []string{"evil.example"} }, []string{"lacks the SANs"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNode(t, nil)
+			o := n.options(renewAt)
+			is := newFakeIssuer(t, n, tc.change)
+			is.start = renewAt.Add(10 * time.Minute)
+			o.Issuer = is
+			before := treetest.Snapshot(t, n.Dir)
+			_, err := Renew(context.Background(), n.targets(t, "apiserver", "admin.conf"), o)
+			treetest.ErrMentions(t, err, append([]string{"renew apiserver", "nothing was replaced"}, tc.want...)...)
+			if tc.change != nil && strings.Contains(err.Error(), "clock") {
+				t.Errorf("error %q blames the clock for a certificate that no clock fixes", err)
+			}
 			treetest.AssertSame(t, before, treetest.Snapshot(t, n.Dir))
 		})
 	}

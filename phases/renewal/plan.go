@@ -144,7 +144,11 @@ func (p *planner) read(t Target) (*item, error) {
 		}
 		return nil, fmt.Errorf("%s is not signed by the CA %s: restore the right CA or certificate from a backup, or remove %s and make a new one with `certctl init-phase %s`", it.path, it.ca.certPath, it.path, s.initPhase())
 	}
-	if !p.o.external() {
+	if p.o.external() {
+		// What its Request asks the issuer for, which decides: for the
+		// plan (Planned.NotAfter) only.
+		it.v = pki.NewValidity(p.now, 0, p.o.validityOf(it.old, it.issuer))
+	} else {
 		it.v = pki.NewValidity(p.now, backdate, p.o.validityOf(it.old, it.issuer))
 		if it.v, it.capped, err = pki.CapToCA(it.v, it.ca.Cert); err != nil {
 			return nil, fmt.Errorf("cannot sign with the CA %s: %w", it.ca.certPath, err)
