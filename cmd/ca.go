@@ -106,7 +106,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
-	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes (one node, or the API server down)")
+	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates) (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
 	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record and the restarts' Leases (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it")
@@ -133,6 +133,9 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	// Before the settings, whose ConfigMap read can wait for an API server.
 	if err := opts.Check(name); err != nil {
 		return err
+	}
+	if o.nodeOnly { // the settings without the API server too
+		o.cluster.noConfigMap = "--node-only"
 	}
 	cluster, err := o.cluster.loadForRenewal(cmd, cmd.ErrOrStderr())
 	if err != nil {
@@ -168,6 +171,9 @@ func newCAStatusCommand() *cobra.Command {
 			}
 			// The settings as ca rotate reads them, so that each next
 			// command is one rotate takes: no etcd-ca with an external etcd.
+			if nodeOnly {
+				report.folders.cluster.noConfigMap = "--node-only"
+			}
 			cluster, err := report.folders.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -187,7 +193,7 @@ func newCAStatusCommand() *cobra.Command {
 	}
 	report.addTo(c.Flags(), "")
 	c.Flags().DurationVar(&maxLife, "max-token-lifetime", carotate.DefaultMaxTokenLifetime, "sa: how long a service-account token of the old key may be used after the restarts of reissue")
-	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records")
+	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records, nor the kubeadm-config ConfigMap (settings from --config, else the certificates)")
 	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)
 	c.Flags().Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotations' cluster records (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"

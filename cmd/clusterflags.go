@@ -27,6 +27,8 @@ type clusterFlags struct {
 	// connect and resolveAddress: see config.Resolver; nil in certctl.
 	connect        func(kubeconfigDir string) (config.ConfigMapGetter, string, error)
 	resolveAddress func(family net.IP) (net.IP, error)
+	// noConfigMap: see config.Resolver.NoConfigMap ("--node-only").
+	noConfigMap string
 	// source is where the last load took the settings from; quiet keeps it
 	// to itself (renew --quiet, for cron, which mails any output).
 	source config.Source
@@ -98,7 +100,7 @@ func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read fu
 	}
 	r := &config.Resolver{
 		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
-		KubeconfigDir: kcDir, Connect: f.connect, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
+		KubeconfigDir: kcDir, Connect: f.connect, NoConfigMap: f.noConfigMap, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
 		Override: func(c *config.Cluster) { f.Override(c, changed) },
 	}
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -86,9 +87,12 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 			return fmt.Sprintf("read the Nodes from the API server %s: %v", server, oneLine(err))
 		}
 		states[i].Cluster = rec.status(st.what(), cpNodes, gone)
-		if states[i].CA == pki.SAName && states[i].Stage == StageReissue && rec.ID == states[i].NewCA {
+		if states[i].CA == pki.SAName {
 			if at, _ := rec.lastReissue(); at != nil {
-				o.waitForTokens(&states[i], *at)
+				if states[i].Stage == StageReissue && rec.ID == states[i].NewCA {
+					o.waitForTokens(&states[i], *at)
+				}
+				states[i].Cluster.waitForTokens(*at, o.MaxTokenLifetime, o.Now)
 			}
 		}
 		if cmd := rotateCommand(states[i].CA, rerun); rec.active() && states[i].Next == cmd+startsRotation {
@@ -107,6 +111,25 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 }
 
 func nodeName(n corev1.Node) string { return n.Name }
+
+// waitForTokens puts off the finish of sa that a node's next command
+// gives until tokens the old key signed up to the last node's restarts
+// after reissue (reissued) may have expired, as finish waits
+// (StatusOptions.waitForTokens for this node's own).
+func (c *ClusterStatus) waitForTokens(reissued time.Time, maxLife time.Duration, now time.Time) {
+	until := reissued.Add(maxLife)
+	if !now.Before(until) {
+		return
+	}
+	for i := range c.Nodes {
+		if strings.HasSuffix(c.Nodes[i].Next, finishNext) {
+			c.Nodes[i].Next = "after " + until.Format(time.RFC3339) + " (tokens of the old key expire): " + c.Nodes[i].Next
+		}
+	}
+}
+
+// finishNext ends a node's next command that is its finish.
+const finishNext = " (stage finish)"
 
 // status is the record per node, with each node's next command.
 func (c *ClusterRecord) status(object string, cpNodes, gone []string) *ClusterStatus {
@@ -131,7 +154,7 @@ func (c *ClusterRecord) status(object string, cpNodes, gone []string) *ClusterSt
 		case n.Stage == StageTrust:
 			s.Next = "wait: every node must be at trust before reissue"
 		case all(StageReissue):
-			s.Next = cmd + " (stage finish)"
+			s.Next = cmd + finishNext
 		default:
 			s.Next = "wait: every node must be at reissue before finish"
 		}

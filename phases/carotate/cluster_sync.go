@@ -80,14 +80,23 @@ func (cl *clusterState) refresh(ctx context.Context, o *Options, k kind, p paths
 			return err
 		}
 		e := cl.entry(o, cur, rec, eps)
+		restarted := cl.onlyRestarted(cur, rec, e)
 		if cl.behind(cur, rec, e) && o.DryRun {
 			// What the real call would write first.
-			fmt.Fprintf(o.Out, "[dry-run] %s: the cluster record %s is behind this node's stage %s: the next call writes it\n", k.name, cl.st.what(), rec.Stage)
+			if restarted {
+				fmt.Fprintf(o.Out, "[dry-run] %s: this node's components restarted after stage %s (--restarted): the next call records it in the cluster record %s\n", k.name, rec.Stage, cl.st.what())
+			} else {
+				fmt.Fprintf(o.Out, "[dry-run] %s: the cluster record %s is behind this node's stage %s: the next call writes it\n", k.name, cl.st.what(), rec.Stage)
+			}
 			if cur, err = cl.st.withNode(cur, cl.o.NodeName, rec, e); err != nil {
 				return err
 			}
 		} else if cl.behind(cur, rec, e) {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: the cluster record %s is behind this node's stage %s: writing it\n", k.name, cl.st.what(), rec.Stage)
+			if restarted {
+				fmt.Fprintf(o.Out, "[ca-rotate] %s: this node's components restarted after stage %s (--restarted): recording it in the cluster record %s\n", k.name, rec.Stage, cl.st.what())
+			} else {
+				fmt.Fprintf(o.Out, "[ca-rotate] %s: the cluster record %s is behind this node's stage %s: writing it\n", k.name, cl.st.what(), rec.Stage)
+			}
 			if err := cl.put(ctx, o, k, p, rec, e.Restarted); err != nil {
 				return err
 			}
@@ -115,6 +124,22 @@ func (cl *clusterState) entry(o *Options, cur *ClusterRecord, rec *Record, eps [
 		}
 	}
 	return e
+}
+
+// onlyRestarted reports whether this node's entry e differs from its
+// entry in cur only in that its components restarted: --restarted after a
+// stage that went well, which the user says rather than a call killed
+// between a stage and the write of the cluster record.
+func (cl *clusterState) onlyRestarted(cur *ClusterRecord, rec *Record, e NodeStage) bool {
+	if cur == nil || cur.ID != rec.NewCA || !e.Restarted {
+		return false
+	}
+	mine, ok := cur.Nodes[cl.o.NodeName]
+	if !ok || mine.Restarted {
+		return false
+	}
+	mine.Restarted = true
+	return sameEntry(mine, e)
 }
 
 // behind reports whether cur does not say what this node's record rec

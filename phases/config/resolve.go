@@ -59,6 +59,12 @@ type Resolver struct {
 	// the file it used; nil: Open with KUBECONFIG-DIR/admin.conf, then
 	// super-admin.conf, as kubeadm does.
 	Connect func(kubeconfigDir string) (ConfigMapGetter, string, error)
+	// NoConfigMap, when set, says why the kubeadm-config ConfigMap is not
+	// read (such as "--node-only": a command told to leave the API server
+	// alone, which may be down or hang): without File the settings come
+	// from the certificates, as when the API server does not answer, at
+	// once rather than after up to ClusterTimeout.
+	NoConfigMap string
 	// Open makes a client of the cluster's kube-system ConfigMaps from a
 	// kubeconfig file; its error names the file.
 	Open func(kubeconfig string) (ConfigMapGetter, error)
@@ -297,7 +303,16 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 		certDir = r.CertDir
 	}
 	kcDir := cmp.Or(r.KubeconfigDir, DefaultKubeconfigDir)
-	cms, through, passedOver, err := r.connect(kcDir)
+	var (
+		cms                 ConfigMapGetter
+		through, passedOver string
+		err                 error
+	)
+	if r.NoConfigMap != "" {
+		err = errors.New(r.NoConfigMap)
+	} else {
+		cms, through, passedOver, err = r.connect(kcDir)
+	}
 	if err != nil && through != "" && unreadable(through) {
 		// client-go's error does not wrap the cause: say what to do.
 		err = fmt.Errorf("%w: run certctl as root to read it, or pass --config", err)
