@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -98,37 +96,27 @@ func unknownSubcommand(c *cobra.Command, arg string) error {
 		}
 	}
 	hint := ""
-	if s := c.SuggestionsFor(arg); len(s) > 0 {
-		// cobra lists them in the commands' order: `renw` is 2 edits
-		// from deny, 1 from renew.
-		closest := slices.MinFunc(s, func(a, b string) int { return cmp.Compare(distance(arg, a), distance(arg, b)) })
-		hint = fmt.Sprintf(" (did you mean %q?)", closest)
+	if s := closest(c, arg); s != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return fmt.Errorf("unknown command %q for %q%s: valid commands are %s (see '%s --help')",
 		arg, c.CommandPath(), hint, strings.Join(valid, ", "), c.CommandPath())
 }
 
-// distance is the Levenshtein distance between a and b, case-insensitive
-// as cobra's suggestions are.
-func distance(a, b string) int {
-	a, b = strings.ToLower(a), strings.ToLower(b)
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+// closest is cobra's suggestion for arg under c that is the fewest edits
+// away: cobra lists its suggestions in the commands' order (`renw` is 2
+// edits from deny, 1 from renew), so each distance up to c's is asked in
+// turn.
+func closest(c *cobra.Command, arg string) string {
+	most := c.SuggestionsMinimumDistance
+	defer func() { c.SuggestionsMinimumDistance = most }()
+	for d := 1; d <= max(most, 2); d++ { // cobra's default is 2
+		c.SuggestionsMinimumDistance = d
+		if s := c.SuggestionsFor(arg); len(s) > 0 {
+			return s[0]
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return ""
 }
 
 // kubeadmSpelling returns c, a top-level command, for use under a parent
