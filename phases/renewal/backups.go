@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -124,8 +125,14 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 	// count among the newest. And only this folder's: the certificate
 	// folders of one parent (/srv/k8s/a/pki and /srv/k8s/a/pki2) keep their
 	// backups side by side, and a prune of one removed the other's.
+	// Nor, while a CA rotation is in progress, its stages' backups:
+	// reissue's holds the other copy of the old CA key, which --abort
+	// signs with (and `certctl ca status` points to), and each holds
+	// the record a damaged one is written again from.
+	rotating := rotationInProgress(certDir)
 	complete := slices.DeleteFunc(all, func(b Backup) bool {
-		return b.Err != nil || !certctlName.MatchString(b.Name) || !sameFolder(b.Manifest.CertDir, abs)
+		return b.Err != nil || !certctlName.MatchString(b.Name) || !sameFolder(b.Manifest.CertDir, abs) ||
+			rotating && b.Manifest.MadeBy != ""
 	})
 	if i := slices.IndexFunc(complete, func(b Backup) bool { return made != "" && b.Dir == filepath.Clean(made) }); i >= 0 {
 		complete = append(slices.Delete(complete, i, i+1), Backup{Dir: made})
@@ -135,6 +142,20 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 		names = append(names, b.Name)
 	}
 	return atomicfile.RemoveDirs(root, names, "", "backup")
+}
+
+// rotationInProgress reports whether a CA rotation (certctl ca rotate)
+// is in progress in certDir: a record of one says stage trust or
+// reissue, or cannot be read, and so may be one.
+func rotationInProgress(certDir string) bool {
+	entries, _ := os.ReadDir(certDir)
+	return slices.ContainsFunc(entries, func(e fs.DirEntry) bool {
+		if !strings.HasPrefix(e.Name(), castage.RecordPrefix) || filepath.Ext(e.Name()) != ".json" {
+			return false
+		}
+		rec, err := castage.ReadRecord(filepath.Join(certDir, e.Name()))
+		return err != nil || rec.Active()
+	})
 }
 
 // sameFolder reports whether the certificate folder a backup was taken of
