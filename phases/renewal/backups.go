@@ -180,7 +180,8 @@ func FindBackup(root, name string) (string, error) {
 
 // FindBackupIn is FindBackup over the backup folders beside every name
 // of a certificate folder reached by two (ListBackupsIn): "latest" is the
-// newest complete backup of them all, a name the first root's that holds
+// newest complete backup of them all, refused when a backup certctl named
+// after it is damaged (the last run's), a name the first root's that holds
 // it, the given name's root first. With certDir, "latest" is the newest
 // of that certificate folder's backups: the folders of one parent
 // (/srv/k8s/pki and /srv/k8s/pki2) keep theirs side by side, as for
@@ -198,17 +199,26 @@ func FindBackupIn(roots []string, certDir, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var damaged, others []string
+		var damaged, others, newer []string
 		abs, _ := filepath.Abs(certDir)
 		for i := len(all) - 1; i >= 0; i-- {
 			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
 				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
 				continue
 			}
+			if all[i].Err == nil && len(newer) > 0 {
+				// Passed over, the last run's backup would go unrestored
+				// and the run before undone instead, said by its folder
+				// alone.
+				return "", fmt.Errorf("the newest backup cannot be restored as it is: %s; `latest` would restore the one before it, %s, which does not undo the last run: restore that one by name if that is what you want (certctl restore %s), or repair the newest's %s and restore it by name", strings.Join(newer, "; "), all[i].Dir, all[i].Name, BackupManifestName)
+			}
 			if all[i].Err == nil {
 				return all[i].Dir, nil
 			}
 			damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+			if certctlName.MatchString(all[i].Name) {
+				newer = append(newer, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+			}
 		}
 		if len(damaged) > 0 {
 			// A backup whose manifest is damaged is not "no backup": its
