@@ -41,6 +41,11 @@ func Restore(ctx context.Context, o Options, name string) error {
 func restore(ctx context.Context, o Options, name string) error {
 	r := &run{o: o, summary: newSummary(o.Now(), 0)}
 	certDir := o.Cluster.CertificatesDir
+	// Before a dry run too, as renew's: a --manifest-dir the real restore
+	// refuses must not pass its dry run.
+	if err := r.loadManifests(); err != nil {
+		return err
+	}
 	if o.DryRun {
 		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := r.restore(name)
@@ -55,9 +60,6 @@ func restore(ctx context.Context, o Options, name string) error {
 			}
 			return cmp.Or(printRestoreErr(w, o.Format, dir, res, true, o.Restart, nil, unwritable), unwritable)
 		})
-	}
-	if err := r.loadManifests(); err != nil {
-		return err
 	}
 	release, err := r.lock(ctx, o.ErrOut)
 	if err != nil {

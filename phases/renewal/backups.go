@@ -13,6 +13,7 @@ import (
 
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/phases/carotate/castage"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -124,8 +125,14 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 	// count among the newest. And only this folder's: the certificate
 	// folders of one parent (/srv/k8s/a/pki and /srv/k8s/a/pki2) keep their
 	// backups side by side, and a prune of one removed the other's.
+	// Nor, while a CA rotation is in progress, its stages' backups:
+	// reissue's holds the other copy of the old CA key, which --abort
+	// signs with (and `certctl ca status` points to), and each holds
+	// the record a damaged one is written again from.
+	rotating := rotationInProgress(certDir)
 	complete := slices.DeleteFunc(all, func(b Backup) bool {
-		return b.Err != nil || !certctlName.MatchString(b.Name) || !sameFolder(b.Manifest.CertDir, abs)
+		return b.Err != nil || !certctlName.MatchString(b.Name) || !sameFolder(b.Manifest.CertDir, abs) ||
+			rotating && b.Manifest.MadeBy != ""
 	})
 	if i := slices.IndexFunc(complete, func(b Backup) bool { return made != "" && b.Dir == filepath.Clean(made) }); i >= 0 {
 		complete = append(slices.Delete(complete, i, i+1), Backup{Dir: made})
@@ -135,6 +142,20 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 		names = append(names, b.Name)
 	}
 	return atomicfile.RemoveDirs(root, names, "", "backup")
+}
+
+// rotationInProgress reports whether a CA rotation (certctl ca rotate)
+// is in progress in certDir: a record of one says stage trust or
+// reissue, or cannot be read, and so may be one.
+func rotationInProgress(certDir string) bool {
+	entries, _ := os.ReadDir(certDir)
+	return slices.ContainsFunc(entries, func(e fs.DirEntry) bool {
+		if !strings.HasPrefix(e.Name(), castage.RecordPrefix) || filepath.Ext(e.Name()) != ".json" {
+			return false
+		}
+		rec, err := castage.ReadRecord(filepath.Join(certDir, e.Name()))
+		return err != nil || rec.Active()
+	})
 }
 
 // sameFolder reports whether the certificate folder a backup was taken of
@@ -159,7 +180,8 @@ func FindBackup(root, name string) (string, error) {
 
 // FindBackupIn is FindBackup over the backup folders beside every name
 // of a certificate folder reached by two (ListBackupsIn): "latest" is the
-// newest complete backup of them all, a name the first root's that holds
+// newest complete backup of them all, refused when a backup certctl named
+// after it is damaged (the last run's), a name the first root's that holds
 // it, the given name's root first. With certDir, "latest" is the newest
 // of that certificate folder's backups: the folders of one parent
 // (/srv/k8s/pki and /srv/k8s/pki2) keep theirs side by side, as for
@@ -177,17 +199,26 @@ func FindBackupIn(roots []string, certDir, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var damaged, others []string
+		var damaged, others, newer []string
 		abs, _ := filepath.Abs(certDir)
 		for i := len(all) - 1; i >= 0; i-- {
 			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
 				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
 				continue
 			}
+			if all[i].Err == nil && len(newer) > 0 {
+				// Passed over, the last run's backup would go unrestored
+				// and the run before undone instead, said by its folder
+				// alone.
+				return "", fmt.Errorf("the newest backup cannot be restored as it is: %s; `latest` would restore the one before it, %s, which does not undo the last run: restore that one by name if that is what you want (certctl restore %s), or repair the newest's %s and restore it by name", strings.Join(newer, "; "), all[i].Dir, all[i].Name, BackupManifestName)
+			}
 			if all[i].Err == nil {
 				return all[i].Dir, nil
 			}
 			damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+			if certctlName.MatchString(all[i].Name) {
+				newer = append(newer, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+			}
 		}
 		if len(damaged) > 0 {
 			// A backup whose manifest is damaged is not "no backup": its

@@ -17,6 +17,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/internal/filekind"
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/pki"
 	"github.com/certctl/certctl/pki/kubeconfig"
@@ -63,8 +65,14 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if err := checkBackupPrivate(dir, nil); err != nil {
+		return nil, err
+	}
 	m, err := ReadBackupManifest(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBackupPrivate(dir, m); err != nil {
 		return nil, err
 	}
 	if o.CertDir, err = filepath.Abs(o.CertDir); err != nil {
@@ -152,6 +160,47 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkBackupPrivate refuses the backup folder dir, its backup.json
+// and, with m, the folders of dir that hold its files when another user
+// may write them (certdir.CheckPrivate): a backup copied from another
+// node with its owner kept (rsync -a), or chmodded, in a certctl-backups
+// that others may enter (0755), whose backup.json and files they could
+// rewrite, and the restore would install as root.
+func checkBackupPrivate(dir string, m *BackupManifest) error {
+	planted := "a backup.json and files of their own that `certctl restore` would install into the certificate folders"
+	if m == nil {
+		if err := certdir.CheckPrivate(dir, "backup folder", planted); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, BackupManifestName)
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil // ReadBackupManifest says why
+		}
+		owner, _ := filekind.Owner(st)
+		if perm := st.Mode().Perm(); perm&0o022 != 0 {
+			return fmt.Errorf("backup manifest %s is mode %04o, writable by other users, who could make it list %s: check it, run chmod 600 %s, then run certctl again; nothing restored", p, perm, "files of their own", p)
+		}
+		if owner > 0 && owner != os.Geteuid() {
+			return fmt.Errorf("backup manifest %s is owned by user %d, who could make it list files of their own, which the restore would install: check it, run chown root %s, then run certctl again; nothing restored", p, owner, p)
+		}
+		return nil
+	}
+	var folders []string
+	for _, f := range m.Files {
+		for d := filepath.Dir(filepath.Join(dir, f.Backup)); inside(d, dir) && !slices.Contains(folders, d); d = filepath.Dir(d) {
+			folders = append(folders, d)
+		}
+	}
+	slices.Sort(folders)
+	for _, d := range folders {
+		if err := certdir.CheckPrivate(d, "backup folder", planted); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // restartsOfFiles lists the components that read files (a pair's
