@@ -256,6 +256,11 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	// A shut-down queue still hands out what it holds: once stopped, take
+	// no more CSRs, and leave them, approved, to the next signer.
+	if ctx.Err() != nil {
+		return false
+	}
 	if err := c.sync(ctx, key); err != nil {
 		c.o.Metrics.retries.Inc()
 		c.o.Log.Warn("retrying", "csr", key, "err", err)
@@ -321,7 +326,9 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return fmt.Errorf("sign CSR %s: %w", name, err)
 	}
 	csr.Status.Certificate = certPEM
-	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
+	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(wctx, csr, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -331,6 +338,31 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	c.o.Log.Info("signed", "csr", name, "signer", csr.Spec.SignerName, "subject", req.Subject.String(), "notAfter", v.NotAfter.Format(time.RFC3339))
 	return nil
 }
+
+// writeContext is the context of a CSR's status write: ctx's values, and
+// its end delayed by writeGrace, so that a stop (SIGTERM, a lost lease)
+// lets the write in flight finish rather than throw away a certificate
+// just signed, as docs/exit-codes.md promises, and signer run still exits
+// within internal/interrupt's Grace (700ms), with time left to release
+// the lease. The resourceVersion the write carries keeps a new leader and
+// this one from both writing a certificate.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(writeGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-wctx.Done():
+		}
+	})
+	return wctx, func() { stop(); cancel() }
+}
+
+// writeGrace is how long a status write in flight may go on once the
+// controller is stopped.
+const writeGrace = 300 * time.Millisecond
 
 // signingCA is the CA p signs with now: a CASource's Signing (an error
 // while its files hold a refused CA), else Current.
@@ -345,7 +377,9 @@ func signingCA(p CAProvider) (*CA, error) {
 // for a request it will never sign.
 func (c *Controller) fail(ctx context.Context, csr *certv1.CertificateSigningRequest, reason, msg string) error {
 	csr.Status.Conditions = append(csr.Status.Conditions, condition(certv1.CertificateFailed, reason, msg, c.o.Now()))
-	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(ctx, csr, metav1.UpdateOptions{}); err != nil {
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
+	if _, err := c.o.Client.CertificatesV1().CertificateSigningRequests().UpdateStatus(wctx, csr, metav1.UpdateOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -58,7 +59,8 @@ func (le LeaderElection) Validate() error {
 var ErrLostLease = errors.New("signer: lost the leader lease")
 
 // RunLeading runs lead while this instance holds the Lease, and returns when
-// ctx ends (after releasing the Lease) or when the Lease is lost.
+// ctx ends (after releasing the Lease) or when the Lease is lost, once lead
+// has returned.
 // healthCheck, when not nil, receives a check that fails if this instance
 // believes it leads but could not renew the Lease for 20s past its expiry.
 func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElection, metrics *Metrics, log *slog.Logger, lead func(context.Context), healthCheck func(func() error)) error {
@@ -76,6 +78,15 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 		return fmt.Errorf("signer: leader lock %s/%s: %w", le.Namespace, le.Name, err)
 	}
 	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+	// The elector runs OnStartedLeading in a goroutine and does not wait
+	// for it: RunLeading waits for leadDone, so that it returns once lead
+	// has (the status writes in flight are done). A goroutine that starts
+	// after elector.Run returned (stopped) does not lead.
+	var (
+		mu       sync.Mutex
+		stopped  bool
+		leadDone chan struct{}
+	)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		Name:            le.Name,
@@ -86,6 +97,14 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 		WatchDog:        watchdog,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(ctx context.Context) {
+				mu.Lock()
+				if stopped {
+					mu.Unlock()
+					return
+				}
+				leadDone = make(chan struct{})
+				defer close(leadDone)
+				mu.Unlock()
 				log.Info("leading", "lease", le.Namespace+"/"+le.Name, "identity", le.Identity)
 				metrics.SetLeader(true)
 				lead(ctx)
@@ -108,6 +127,13 @@ func RunLeading(ctx context.Context, client kubernetes.Interface, le LeaderElect
 		healthCheck(func() error { return watchdog.Check(nil) })
 	}
 	elector.Run(ctx) // returns when ctx ends or the lease is lost
+	mu.Lock()
+	stopped = true
+	done := leadDone
+	mu.Unlock()
+	if done != nil {
+		<-done
+	}
 	if ctx.Err() == nil {
 		return ErrLostLease
 	}
