@@ -19,11 +19,7 @@ func ReadOnly(t testing.TB, dir string) {
 	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
 		t.Skipf("cannot bind-mount %s: %v", dir, err)
 	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
+	t.Cleanup(func() { Unmount(t, dir) })
 	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
 		t.Skipf("cannot remount %s read-only: %v", dir, err)
 	}

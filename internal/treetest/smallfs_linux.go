@@ -21,11 +21,7 @@ func SmallFS(t testing.TB, size int) string {
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(size)); err != nil {
 		t.Skipf("cannot mount a tmpfs on %s (needs CAP_SYS_ADMIN): %v", dir, err)
 	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
+	t.Cleanup(func() { Unmount(t, dir) })
 	return dir
 }
 

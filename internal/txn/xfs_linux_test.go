@@ -58,7 +58,7 @@ var bindLayout = struct {
 	if err := unix.Mount(src, filepath.Join(dir, "pki"), "", unix.MS_BIND, ""); err != nil {
 		t.Skipf("cannot bind-mount %s: %v", src, err)
 	}
-	t.Cleanup(func() { unix.Unmount(filepath.Join(dir, "pki"), 0) })
+	t.Cleanup(func() { treetest.Unmount(t, filepath.Join(dir, "pki")) })
 	return newTreeAt(t, dir, filepath.Join(dir, "pki")), src
 }}
 
@@ -267,7 +267,7 @@ func TestCommitRefusesMountedFile(t *testing.T) {
 	if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
 		t.Skipf("cannot bind-mount %s: %v", src, err)
 	}
-	t.Cleanup(func() { unix.Unmount(target, 0) })
+	t.Cleanup(func() { treetest.Unmount(t, target) })
 	parent := filepath.Dir(tr.certDir)
 	before := treetest.Snapshot(t, parent)
 	err := tr.stage(t).Commit()

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/certctl/certctl/internal/treetest"
 )
 
 // TestLockOnFullFileSystem: on a file system with no inode left for the
@@ -27,7 +29,7 @@ func TestLockOnFullFileSystem(t *testing.T) {
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m,nr_inodes=16"); err != nil {
 		t.Skipf("cannot mount a tmpfs on %s (needs CAP_SYS_ADMIN): %v", mnt, err)
 	}
-	t.Cleanup(func() { unix.Unmount(mnt, 0) })
+	t.Cleanup(func() { treetest.Unmount(t, mnt) })
 	certDir := filepath.Join(mnt, "pki")
 	for _, d := range []string{certDir, filepath.Join(mnt, ".certctl-txn")} {
 		if err := os.Mkdir(d, 0o700); err != nil {
