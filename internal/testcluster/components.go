@@ -221,6 +221,13 @@ func (c *Cluster) tlsConfig(ca, base string) (*tls.Config, error) {
 	}
 	certFile := filepath.Join(c.PKIDir(), base+".crt")
 	pair, err := tls.LoadX509KeyPair(certFile, filepath.Join(c.PKIDir(), base+".key"))
+	for i := 0; i < 5 && err != nil && strings.Contains(err.Error(), "private key does not match public key"); i++ {
+		// Read between the renames of a certctl commit, which replaces
+		// the certificate, then its key: read both again, as a
+		// component's reloader does on its next tick.
+		time.Sleep(20 * time.Millisecond)
+		pair, err = tls.LoadX509KeyPair(certFile, filepath.Join(c.PKIDir(), base+".key"))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load client certificate %s: %w", certFile, err)
 	}
