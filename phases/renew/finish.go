@@ -51,10 +51,11 @@ func (r *run) finish(ctx context.Context, res *renewal.Result) error {
 	}
 	if o.Threshold {
 		now := o.Now()
-		for _, b := range renewal.LimitedByCA(res.Renewed, certDir, now, o.IfExpiresWithin) {
+		caBound, short := renewal.WithinWindow(res.Renewed, certDir, now, o.IfExpiresWithin)
+		for _, b := range caBound {
 			r.limitedByCA(b, now)
 		}
-		for _, nd := range renewal.ShortIssued(res.Renewed, certDir, now, o.IfExpiresWithin) {
+		for _, nd := range short {
 			r.shortIssued(nd, now)
 		}
 	}

@@ -117,51 +117,38 @@ func Due(targets []Target, certDir, kubeconfigDir string, now time.Time, within 
 }
 
 // LimitedByCA returns the renewed certificates that still expire within
-// the window because their CA does: they end at or after their CA's
-// expiry, so that the next run could not move them either. It only reads,
-// and never the clock.
+// the window because their CA does (WithinWindow).
 func LimitedByCA(renewed []Renewed, certDir string, now time.Time, within time.Duration) []CABound {
-	var out []CABound
+	caBound, _ := WithinWindow(renewed, certDir, now, within)
+	return caBound
+}
+
+// WithinWindow sorts the renewed certificates that still expire within
+// the window. caBound end at or after their CA's expiry (or were cut to
+// it), so that the next run could not move them either. short end before
+// their CA does: their issuer gave them less validity than the window, as
+// a signer of the certificates API with a shorter maximum does, so that
+// the next run with the same window renews them again. It only reads, and
+// never the clock.
+func WithinWindow(renewed []Renewed, certDir string, now time.Time, within time.Duration) (caBound []CABound, short []NotDue) {
 	limit := now.Add(within)
 	for _, r := range renewed {
 		if r.NotAfter.After(limit) {
-			continue
-		}
-		ca := currentCA(r.Target, certDir)
-		if ca == nil || r.NotAfter.Before(ca.NotAfter) && !r.Capped {
 			continue
 		}
 		file := "" // Files[0] is the certificate or kubeconfig Renew replaced
 		if len(r.Files) > 0 {
 			file = r.Files[0]
 		}
-		out = append(out, CABound{NotDue: NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}, CA: *ca})
+		nd := NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter}
+		switch ca := currentCA(r.Target, certDir); {
+		case ca != nil && (!r.NotAfter.Before(ca.NotAfter) || r.Capped):
+			caBound = append(caBound, CABound{NotDue: nd, CA: *ca})
+		case !r.Capped:
+			short = append(short, nd)
+		}
 	}
-	return out
-}
-
-// ShortIssued returns the renewed certificates that expire within the
-// window although their CA does not (LimitedByCA has those): their issuer
-// gave them less validity than the window, as a signer of the
-// certificates API with a shorter maximum does, so that the next run with
-// the same window renews them again. It only reads, and never the clock.
-func ShortIssued(renewed []Renewed, certDir string, now time.Time, within time.Duration) []NotDue {
-	var out []NotDue
-	limit := now.Add(within)
-	for _, r := range renewed {
-		if r.NotAfter.After(limit) || r.Capped {
-			continue
-		}
-		if ca := currentCA(r.Target, certDir); ca != nil && !r.NotAfter.Before(ca.NotAfter) {
-			continue
-		}
-		file := ""
-		if len(r.Files) > 0 {
-			file = r.Files[0]
-		}
-		out = append(out, NotDue{Target: r.Target, File: file, NotAfter: r.NotAfter})
-	}
-	return out
+	return caBound, short
 }
 
 // CAExpiryError is the error of a run whose certificates cannot be renewed

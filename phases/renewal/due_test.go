@@ -145,22 +145,22 @@ func TestDueCABound(t *testing.T) {
 	if l := LimitedByCA(res.Renewed, n.certDir(), now, 100*time.Hour); len(l) != 0 {
 		t.Errorf("beyond the window: LimitedByCA = %+v", l)
 	}
-	// Cut to its CA, it is LimitedByCA's, not ShortIssued's: its issuer
+	// Cut to its CA, it is LimitedByCA's, not short: its issuer
 	// gave what the CA allows.
-	if l := ShortIssued(res.Renewed, n.certDir(), now, 720*time.Hour); len(l) != 0 {
-		t.Errorf("cut to its CA: ShortIssued = %+v", l)
+	if l := shortOf(res.Renewed, n.certDir(), now, 720*time.Hour); len(l) != 0 {
+		t.Errorf("cut to its CA: short = %+v", l)
 	}
-	// Issued for 100h, before its CA ends: ShortIssued's within 720h, and
+	// Issued for 100h, before its CA ends: short within 720h, and
 	// neither's within 50h.
 	short100 := []Renewed{{Target: all[0], Files: []string{n.path("pki/apiserver.crt")}, NotAfter: now.Add(100 * time.Hour)}}
-	if l := ShortIssued(short100, n.certDir(), now, 720*time.Hour); len(l) != 1 || l[0].Name != "apiserver" || l[0].File != n.path("pki/apiserver.crt") {
-		t.Errorf("issued for 100h: ShortIssued = %+v", l)
+	if l := shortOf(short100, n.certDir(), now, 720*time.Hour); len(l) != 1 || l[0].Name != "apiserver" || l[0].File != n.path("pki/apiserver.crt") {
+		t.Errorf("issued for 100h: short = %+v", l)
 	}
 	if l := LimitedByCA(short100, n.certDir(), now, 720*time.Hour); len(l) != 0 {
 		t.Errorf("issued for 100h: LimitedByCA = %+v", l)
 	}
-	if l := ShortIssued(short100, n.certDir(), now, 50*time.Hour); len(l) != 0 {
-		t.Errorf("beyond the window: ShortIssued = %+v", l)
+	if l := shortOf(short100, n.certDir(), now, 50*time.Hour); len(l) != 0 {
+		t.Errorf("beyond the window: short = %+v", l)
 	}
 	e := &CAExpiryError{Now: now, Within: 720 * time.Hour}
 	e.Add(limited[0])
@@ -213,4 +213,10 @@ func TestDueCAExpiresBeforeItsLeaves(t *testing.T) {
 		t.Errorf("window before the CA's expiry: %+v", s)
 	}
 	treetest.AssertSame(t, snap, treetest.Snapshot(t, n.Dir))
+}
+
+// shortOf is WithinWindow's short list.
+func shortOf(renewed []Renewed, certDir string, now time.Time, within time.Duration) []NotDue {
+	_, short := WithinWindow(renewed, certDir, now, within)
+	return short
 }
