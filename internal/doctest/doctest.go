@@ -44,10 +44,69 @@ func RunConsole(bin, block, dir string, extra ...string) (want, got []string) {
 			continue
 		}
 		got = append(got, line)
-		out, _ := exec.Command(bin, append(strings.Fields(cmdline), extra...)...).CombinedOutput()
+		args, err := Words(cmdline)
+		if err != nil {
+			got = append(got, "doctest: "+err.Error())
+			continue
+		}
+		out, _ := exec.Command(bin, append(args, extra...)...).CombinedOutput()
 		got = append(got, OutputLines(string(out), extra...)...)
 	}
 	return want, got
+}
+
+// Words splits a console line's arguments as a POSIX shell does, for
+// the quoting a document's example may use: blanks separate words; single
+// quotes keep everything; double quotes keep all but a backslash before
+// one of $ ` " \ ; a backslash outside quotes keeps the next character.
+// An unterminated quote or a trailing backslash is an error. Expansions
+// ($VAR, $(...)) are not made: a line that needs them is not run.
+func Words(line string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == ' ' || c == '\t':
+			if inWord {
+				words, inWord = append(words, w.String()), false
+				w.Reset()
+			}
+		case c == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated ' in %q", line)
+			}
+			w.WriteString(line[i+1 : i+1+end])
+			i, inWord = i+1+end, true
+		case c == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte("$`\"\\", line[i+1]) >= 0 {
+					i++
+				}
+				w.WriteByte(line[i])
+			}
+			if i == len(line) {
+				return nil, fmt.Errorf("unterminated \" in %q", line)
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 == len(line) {
+				return nil, fmt.Errorf("trailing \\ in %q", line)
+			}
+			i++
+			w.WriteByte(line[i])
+			inWord = true
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
 }
 
 // CommandLine returns the arguments of a console line "$ sudo certctl

@@ -1,7 +1,11 @@
 package doctest
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +54,46 @@ func TestCommandLine(t *testing.T) {
 		if args != tc.args && tc.ok || ok != tc.ok {
 			t.Errorf("CommandLine(%q) = %q, %v; want %q, %v", tc.line, args, ok, tc.args, tc.ok)
 		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want []string
+		err  bool
+	}{
+		{line: "renew all  --use-api", want: []string{"renew", "all", "--use-api"}},
+		{line: `sign csr-1 --subject 'CN=a b'`, want: []string{"sign", "csr-1", "--subject", "CN=a b"}},
+		{line: `x --a="b c" d`, want: []string{"x", "--a=b c", "d"}},
+		{line: `x "a \"q\" \$b \\ \c"`, want: []string{"x", `a "q" $b \ \c`}},
+		{line: `x a\ b 'it'\''s'`, want: []string{"x", "a b", "it's"}},
+		{line: `x '' ""`, want: []string{"x", "", ""}},
+		{line: `x 'open`, err: true},
+		{line: `x "open`, err: true},
+		{line: `x end\`, err: true},
+	} {
+		got, err := Words(tc.line)
+		if (err != nil) != tc.err || !tc.err && !slices.Equal(got, tc.want) {
+			t.Errorf("Words(%q) = %q, %v; want %q, error %v", tc.line, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestRunConsoleQuoted: a console line's quoted argument reaches certctl
+// as one argument, as a shell would pass it.
+func TestRunConsoleQuoted(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\nfor a; do echo \"[$a]\"; done\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, got := RunConsole(bin, "$ certctl sign x --subject 'CN=a b'\n[x]\n", "/tmp/k", "--cert-dir", "/tmp/k/pki")
+	exp := []string{"$ certctl sign x --subject 'CN=a b'", "[sign]", "[x]", "[--subject]", "[CN=a b]", "[--cert-dir]", "[/tmp/k/pki]"}
+	if !slices.Equal(got, exp) || len(want) != 2 {
+		t.Errorf("RunConsole: got %q, want %q (document lines %q)", got, exp, want)
+	}
+	_, got = RunConsole(bin, "$ certctl sign 'x\n", "/tmp/k")
+	if len(got) != 2 || !strings.Contains(got[1], "unterminated") {
+		t.Errorf("RunConsole with an unterminated quote: got %q, want the line and an error", got)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/doctest"
 )
 
 // TestDocumentedRotationWithoutRestarts runs the etcd-ca example of
@@ -25,7 +27,11 @@ func TestDocumentedRotationWithoutRestarts(t *testing.T) {
 		got = append(got, line)
 		want = append(want, line)
 		folders := append([]string{"--manifest-dir", n.manifestDir}, n.flags()...)
-		out, _ := exec.Command(bin, append(strings.Fields(cmdline), folders...)...).CombinedOutput()
+		args, err := doctest.Words(cmdline)
+		if err != nil {
+			t.Fatalf("docs/ca-rotation.md: %v", err)
+		}
+		out, _ := exec.Command(bin, append(args, folders...)...).CombinedOutput()
 		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			if strings.HasPrefix(l, "[config]") {
 				continue

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/certctl/certctl/internal/doctest"
 	"github.com/certctl/certctl/internal/testcluster"
 )
 
@@ -316,7 +317,11 @@ func rotationDocSteps(t *testing.T, nodes int) []rotationStep {
 		if !ok {
 			t.Fatalf("docs/ca-rotation.md's block: %q does not run sudo certctl", l)
 		}
-		steps = append(steps, rotationStep{node: n, args: strings.Fields(args)})
+		words, err := doctest.Words(args)
+		if err != nil {
+			t.Fatalf("docs/ca-rotation.md's block: %v", err)
+		}
+		steps = append(steps, rotationStep{node: n, args: words})
 	}
 	if len(steps) != 3*nodes {
 		t.Fatalf("docs/ca-rotation.md's block has %d commands, want the 3 stages on %d nodes", len(steps), nodes)

@@ -97,7 +97,11 @@ func docCommand(t *testing.T, line string, extra ...string) []string {
 	if !ok {
 		t.Fatalf("the console's first line %q is not a certctl command", line)
 	}
-	return append(strings.Fields(args), extra...)
+	words, err := doctest.Words(args)
+	if err != nil {
+		t.Fatalf("the console's first line: %v", err)
+	}
+	return append(words, extra...)
 }
 
 // checkDocConsole fails the test when what a command printed (its command
