@@ -29,27 +29,30 @@ func Restore(ctx context.Context, o Options, name string) error {
 	o.defaults()
 	out := &output.CountingWriter{W: o.Out}
 	o.Out = out
-	err := restore(ctx, o, name)
+	found, err := restore(ctx, o, name)
 	if err != nil && out.N == 0 && o.Format.Structured() {
 		// Refused before it had a restore to report (no such backup,
-		// the lock held): the summary says so, empty.
-		return cmp.Or(printRestoreErr(out, o.Format, "", &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
+		// the lock held, a backup that may not be restored): the
+		// summary says so, empty but for the backup when it was found.
+		return cmp.Or(printRestoreErr(out, o.Format, found, &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
 	}
 	return err
 }
 
-func restore(ctx context.Context, o Options, name string) error {
+// restore is Restore; found is the backup's folder once it was found
+// ("" before), for the summary of a restore refused.
+func restore(ctx context.Context, o Options, name string) (found string, err error) {
 	r := &run{o: o, summary: newSummary(o.Now(), 0)}
 	certDir := o.Cluster.CertificatesDir
 	// Before a dry run too, as renew's: a --manifest-dir the real restore
 	// refuses must not pass its dry run.
 	if err := r.loadManifests(); err != nil {
-		return err
+		return "", err
 	}
 	if o.DryRun {
-		return node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
+		err := node.DryRun(ctx, o.ErrOut, o.Out, certDir, []string{o.KubeconfigDir}, true, func(w io.Writer) error {
 			dir, res, err := r.restore(name)
-			if err != nil {
+			if found = dir; err != nil {
 				return err
 			}
 			r.warnRestore(res)
@@ -60,15 +63,16 @@ func restore(ctx context.Context, o Options, name string) error {
 			}
 			return cmp.Or(printRestoreErr(w, o.Format, dir, res, true, o.Restart, nil, unwritable), unwritable)
 		})
+		return found, err
 	}
 	release, err := r.lock(ctx, o.ErrOut)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer release()
 	dir, res, err := r.restore(name)
 	if err != nil {
-		return err
+		return dir, err
 	}
 	r.warnRestore(res)
 	if !o.Format.Structured() {
@@ -88,7 +92,7 @@ func restore(ctx context.Context, o Options, name string) error {
 		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
 		err = cmp.Or(err, printRestoreErr(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts, err))
 	}
-	return err
+	return dir, err
 }
 
 // warnRestore prints the warnings of a restore (renewal.RestoreResult)
