@@ -238,7 +238,7 @@ func (c *checker) ca(name, base string) *caState {
 	s.cert, s.others = ca.Cert, ca.Bundle[1:]
 	c.setCert(&s.row, ca.Cert)
 	checkReplaceable(&s.row, s.row.File)
-	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false)
+	s.keyOnDisk = c.checkKey(&s.row, ca.Cert, st.KeyPath(base), false, "")
 	s.row.ExternallyManaged = !s.keyOnDisk
 	return s
 }
@@ -330,7 +330,7 @@ func (c *checker) leaf(t renewal.Target, want *pki.Profile) Certificate {
 			c.notALeaf(&row, t.Name, certs, c.initCerts(t.Name))
 			return row
 		}
-		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true)
+		c.checkKey(&row, cert, st.KeyPath(t.BaseName), true, c.initCerts(t.Name))
 	}
 	c.checkChain(&row, cert, inter, ca)
 	if i := slices.IndexFunc(row.Problems, func(p Problem) bool { return p.Type == NotSignedByCA }); kc != nil && i >= 0 {
@@ -437,8 +437,17 @@ func (c *checker) loadKubeconfig(row *Certificate) (*clientcmdapi.Config, bool) 
 
 // checkKey reads keyPath and checks that it is cert's key. It reports
 // whether the key file exists. A missing key is a problem only when
-// required (a leaf; a CA without its key is an external CA).
-func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool) bool {
+// required (a leaf; a CA without its key is an external CA). remake, when
+// not "", is the command that makes the pair again once it is removed
+// (a leaf of kubeadm's: init-phase certs NAME), advised beside a backup as
+// renew advises it (renewal's pairSlot).
+func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath string, required bool, remake string) bool {
+	or := func(what string) string {
+		if remake == "" {
+			return ""
+		}
+		return ", or remove " + what + " and run " + remake
+	}
 	reading(keyPath)
 	data, err := pki.ReadFile(keyPath)
 	if dest, ok := pki.DanglingLink(keyPath); ok && errors.Is(err, fs.ErrNotExist) {
@@ -448,7 +457,7 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if required {
-			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup", row.File, keyPath)
+			row.add(KeyMissing, "%s exists but its key %s does not: restore the key from a backup%s", row.File, keyPath, or("the certificate"))
 		}
 		return false
 	}
@@ -467,11 +476,11 @@ func (c *checker) checkKey(row *Certificate, cert *x509.Certificate, keyPath str
 		return true
 	}
 	if err != nil {
-		row.add(Unreadable, "parse private key %s: %v: restore it from a backup", keyPath, err)
+		row.add(Unreadable, "parse private key %s: %v: restore it from a backup%s", keyPath, err, or("it and its certificate"))
 		return true
 	}
 	if pki.KeyMatches(cert, key) != nil {
-		row.add(KeyMismatch, "%s does not match the certificate %s: restore the matching pair from a backup", keyPath, row.File)
+		row.add(KeyMismatch, "%s does not match the certificate %s: restore the matching pair from a backup%s", keyPath, row.File, or("both"))
 	}
 	return true
 }

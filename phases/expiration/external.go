@@ -51,7 +51,7 @@ func (c *checker) externalEtcd(ext config.ExternalEtcd) (Certificate, *Certifica
 	} else if _, err := pki.ReadFile(ext.KeyFile); errors.Is(err, fs.ErrNotExist) {
 		row.add(KeyMissing, "%s exists but its key %s (etcd.external.keyFile) does not: put the key there, or fix etcd.external.keyFile", row.File, ext.KeyFile)
 	} else {
-		c.checkKey(&row, cert, ext.KeyFile, true)
+		c.checkKey(&row, cert, ext.KeyFile, true, "")
 	}
 	switch {
 	case ext.CAFile == "":
