@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
 )
 
 // dryRun is `renew --dry-run`: the renewal's check pass (renewal.Options
@@ -154,13 +155,13 @@ func (r *run) refusedEarlier(res *renewal.Result) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	algs := map[string]pki.KeyAlgorithm{}
 	for _, p := range res.Planned {
 		if !slices.Contains(api.NewRequestFor, p.Name) {
-			names = append(names, p.Name)
+			algs[p.Name] = p.KeyAlgorithm
 		}
 	}
-	found := apirenew.RefusedEarlier(dir, node, names)
+	found := apirenew.RefusedEarlier(dir, node, algs)
 	var refused []string
 	res.Planned = slices.DeleteFunc(res.Planned, func(p renewal.Planned) bool {
 		rf, ok := found[p.Name]
