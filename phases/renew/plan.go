@@ -85,6 +85,7 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
 			r.summary.Renewed = append(r.summary.Renewed, renewedEntry{Name: p.Name, Files: p.Files, NotAfter: p.NotAfter.UTC(), CappedToCA: p.Capped})
 		}
+		r.wouldSupersede(opts.Out, res.Planned, stale)
 		// The components that read the planned files, as finish lists
 		// them (restartNeeded), without those owed.
 		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -59,4 +60,29 @@ func (r *run) saySuperseded(res *renewal.Result) {
 		r.summary.PrunedPendingKeys = append(r.summary.PrunedPendingKeys, prunedPendingKey{Name: n, File: stale.KeyFile(n)})
 	}
 	_ = os.Remove(r.supersededDir) // fails while it holds other keys, which is what we want
+}
+
+// wouldSupersede says, in a dry run from the CAs on disk, which pending
+// keys the real run's transaction would remove (withSuperseded): those of
+// the planned certificates, but the stale ones, said already.
+func (r *run) wouldSupersede(w io.Writer, planned []renewal.Planned, stale []string) {
+	if r.o.API != nil || r.o.CSRDir != "" {
+		return
+	}
+	dir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, p := range planned {
+		if !slices.Contains(stale, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	_, found := apirenew.Superseded(dir, names)
+	st := apirenew.Stale{PendingDir: dir}
+	for _, n := range found {
+		fmt.Fprintf(w, "[dry-run] The pending key of %s would be removed, and its CSR's request with it: %s would be renewed from the CA on disk instead\n", n, n)
+		r.summary.PrunedPendingKeys = append(r.summary.PrunedPendingKeys, prunedPendingKey{Name: n, File: st.KeyFile(n)})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
@@ -24,7 +25,8 @@ import (
 // CSR's certificate over the new one. The renewal now removes it, with
 // its refusal note, in its own transaction, says so, and lists it in
 // prunedPendingKeys; the pending key of a certificate it does not renew
-// stays, and so does the folder that holds it.
+// stays, and so does the folder that holds it. A dry run says which it
+// would remove, and removes nothing.
 func TestRenewFromDiskRemovesSupersededPendingKeys(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	dir, err := apirenew.PendingDir(n.CertDir())
@@ -56,6 +58,23 @@ func TestRenewFromDiskRemovesSupersededPendingKeys(t *testing.T) {
 	var out, errOut bytes.Buffer
 	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"admin.conf", "scheduler.conf"},
 		Now: func() time.Time { return pkitest.Made.Add(time.Hour) }, Out: &out, ErrOut: &errOut}
+	// The dry run says it, and lists it, and removes nothing.
+	before := treetest.Snapshot(t, filepath.Dir(n.Dir))
+	dry := o
+	dry.DryRun = true
+	dry.defaults()
+	rd := &run{o: dry, summary: newSummary(dry.Now(), dry.IfExpiresWithin)}
+	if err := rd.run(context.Background()); err != nil {
+		t.Fatalf("renew --dry-run: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(n.Dir)))
+	if want := "[dry-run] The pending key of admin.conf would be removed, and its CSR's request with it: admin.conf would be renewed from the CA on disk instead"; !strings.Contains(out.String(), want) || strings.Contains(out.String(), "pending key of apiserver") {
+		t.Errorf("dry run does not say %q alone:\n%s", want, out.String())
+	}
+	if want := []prunedPendingKey{{Name: "admin.conf", File: pending["admin.conf"]}}; !slices.Equal(rd.summary.PrunedPendingKeys, want) {
+		t.Errorf("dry run: prunedPendingKeys = %+v, want %+v", rd.summary.PrunedPendingKeys, want)
+	}
+	out.Reset()
 	o.defaults()
 	r := &run{o: o, summary: newSummary(o.Now(), o.IfExpiresWithin)}
 	if err := r.run(context.Background()); err != nil {
