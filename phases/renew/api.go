@@ -75,7 +75,7 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
 		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
 		ApproveFlags: approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
-		AlreadyInstalled: errAlreadyInstalled, Out: out,
+		AlreadyInstalled: errAlreadyInstalled, Out: out, Now: r.o.Now,
 	})
 	if err != nil {
 		return nil, nil, err
