@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/certctl/certctl/internal/txn"
+	"github.com/certctl/certctl/pki"
 )
 
 // Superseded returns the files that remove, in the transaction that
@@ -26,12 +27,12 @@ func Superseded(pendingDir string, names []string) ([]txn.File, []string) {
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		data, err := os.ReadFile(p.path(n))
+		data, err := pki.ReadFile(p.path(n))
 		if err != nil {
 			continue
 		}
 		files = append(files, txn.File{Target: p.path(n), Remove: true, Data: data})
-		if note, err := os.ReadFile(p.refusedPath(n)); err == nil {
+		if note, err := pki.ReadFile(p.refusedPath(n)); err == nil {
 			files = append(files, txn.File{Target: p.refusedPath(n), Remove: true, Data: note})
 		}
 		removed = append(removed, n)
