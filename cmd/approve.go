@@ -71,7 +71,11 @@ func newApproveCommand() *cobra.Command {
 	}
 	o.csrs.addTo(c.Flags(), "approve every pending CSR that 'certctl renew --use-api' made on node `NODE` (that node's nodeRegistration.name, or its host name), instead of names",
 		"check everything and send the approval as a server-side dry run: the API server checks it and stores nothing")
-	o.policy.addTo(c.Flags(), true, "cert-dir", "certificate-validity")
+	o.policy.addTo(c.Flags(), true, "certificate-validity")
+	// Without --config and the kubeadm-config ConfigMap, the settings
+	// come from the certificates in this folder (what renew --use-api
+	// prints names it when it is not the default).
+	c.Flags().Lookup("cert-dir").Usage = "folder of this node's certificates, whose SANs give the settings when neither --config nor the kubeadm-config ConfigMap does"
 	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked, and O=system:masters still needs --allow-system-masters)")
 	c.Flags().StringVar(&o.Message, "message", "", "message of the Approved condition (default: what was checked)")
 	return c

@@ -50,7 +50,7 @@ func (o *initOptions) addCommonTo(fs *pflag.FlagSet, kubeconfigDirHelp string) {
 func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Options {
 	o.Group = group
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
-	o.Rerun = o.cluster.rerun(cmd)
+	o.Rerun, o.ConfigFile = o.cluster.rerun(cmd), o.cluster.configFile
 	o.Download = rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir")
 	return o.Options
 }

@@ -63,6 +63,9 @@ type Options struct {
 	// of certificates, then says how to import what the CA signs.
 	UseCSR bool
 	CSRDir string
+	// ConfigFile is the --config the settings were read from ("" for
+	// none), which the import command of UseCSR repeats.
+	ConfigFile string
 	// Rerun are the settings flags of the run, which the certctl
 	// init-phase commands it prints repeat (phases.Env.Rerun).
 	Rerun string
@@ -132,7 +135,7 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 		fmt.Fprintln(o.Out, "\nNo CSR was written.")
 		return nil
 	}
-	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
+	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, o.ConfigFile, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
 	return nil
 }
 
@@ -197,9 +200,17 @@ func loadAndRun(ctx context.Context, load func() (*config.Cluster, error), o Opt
 }
 
 // ImportCommand is the `certctl certs import` line for these folders,
-// naming only the ones that are not the default.
-func ImportCommand(csrDir, certDir, kubeconfigDir string) string {
-	return "certctl certs import --csr-dir " + output.ShellQuote(filepath.Clean(csrDir)) + config.FolderFlags(filepath.Clean(certDir), filepath.Clean(kubeconfigDir))
+// naming only the ones that are not the default, and for the --config
+// the CSRs were written with (configFile, "" for none): its
+// nodeRegistration.name is the node the import makes every certificate
+// that names a node name, on a first installation too, where no
+// certificate in force says it yet (docs/external-ca.md).
+func ImportCommand(csrDir, configFile, certDir, kubeconfigDir string) string {
+	cmd := "certctl certs import --csr-dir " + output.ShellQuote(filepath.Clean(csrDir))
+	if configFile != "" {
+		cmd += " --config " + output.ShellQuote(configFile)
+	}
+	return cmd + config.FolderFlags(filepath.Clean(certDir), filepath.Clean(kubeconfigDir))
 }
 
 // Names are the phase names of group ("certs" or "kubeconfig"), "all"

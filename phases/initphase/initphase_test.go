@@ -116,17 +116,20 @@ func TestMainRefusesUnknownNameFirst(t *testing.T) {
 
 // TestImportCommand: the import command printed after --use-csr is one to
 // copy: the folders that are not the defaults, quoted for a shell (a
-// space in a folder split the command in two words).
+// space in a folder split the command in two words), and the --config the
+// CSRs were written with, whose node name the import checks.
 func TestImportCommand(t *testing.T) {
 	for _, tc := range []struct {
-		csr, cert, kc, want string
+		csr, cfg, cert, kc, want string
 	}{
-		{"./csr/", "/etc/kubernetes/pki", "/etc/kubernetes", "certctl certs import --csr-dir csr"},
-		{"/root/csr", "/srv/k8s/pki/", "/srv/k8s", "certctl certs import --csr-dir /root/csr --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s"},
-		{"/root/my csr", "/srv/my k8s/pki", "/etc/kubernetes", "certctl certs import --csr-dir '/root/my csr' --cert-dir '/srv/my k8s/pki'"},
+		{"./csr/", "", "/etc/kubernetes/pki", "/etc/kubernetes", "certctl certs import --csr-dir csr"},
+		{"/root/csr", "", "/srv/k8s/pki/", "/srv/k8s", "certctl certs import --csr-dir /root/csr --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s"},
+		{"/root/my csr", "", "/srv/my k8s/pki", "/etc/kubernetes", "certctl certs import --csr-dir '/root/my csr' --cert-dir '/srv/my k8s/pki'"},
+		{"/root/csr", "kubeadm.yaml", "/etc/kubernetes/pki", "/etc/kubernetes", "certctl certs import --csr-dir /root/csr --config kubeadm.yaml"},
+		{"/root/csr", "/root/my k.yaml", "/srv/k8s/pki", "/etc/kubernetes", "certctl certs import --csr-dir /root/csr --config '/root/my k.yaml' --cert-dir /srv/k8s/pki"},
 	} {
-		if got := ImportCommand(tc.csr, tc.cert, tc.kc); got != tc.want {
-			t.Errorf("ImportCommand(%q, %q, %q) = %q, want %q", tc.csr, tc.cert, tc.kc, got, tc.want)
+		if got := ImportCommand(tc.csr, tc.cfg, tc.cert, tc.kc); got != tc.want {
+			t.Errorf("ImportCommand(%q, %q, %q, %q) = %q, want %q", tc.csr, tc.cfg, tc.cert, tc.kc, got, tc.want)
 		}
 	}
 }

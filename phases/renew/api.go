@@ -74,8 +74,8 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
 		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
-		ApproveFlags: approveFlags(r.o.ConfigFile), ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
-		AlreadyInstalled: errAlreadyInstalled, Out: out,
+		ApproveFlags: approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
+		AlreadyInstalled: errAlreadyInstalled, Out: out, Now: r.o.Now,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -159,12 +159,21 @@ const (
 // for, or ~/.kube/config, harmless to name); nothing for $KUBECONFIG and
 // the pod's service account, which both tools find themselves.
 // approveFlags are the flags of the printed `certctl approve` that judge
-// the CSRs by the configuration this run named them with (its node name).
-func approveFlags(configFile string) string {
-	if configFile == "" {
-		return ""
+// the CSRs by the configuration this run named them with (its node name),
+// and, for a certificate folder other than the default, that folder:
+// without --config and the kubeadm-config ConfigMap, approve takes the
+// settings (SANs, node name, addresses) from the certificates in it, and
+// from kubeadm's defaults and this host's name and address when it finds
+// none there, which then refuse the apiserver and etcd requests.
+func approveFlags(configFile, certDir string) string {
+	var b strings.Builder
+	if configFile != "" {
+		b.WriteString(" --config " + output.ShellQuote(configFile))
 	}
-	return " --config " + output.ShellQuote(configFile)
+	if certDir != "" && certDir != config.DefaultCertificatesDir {
+		b.WriteString(" --cert-dir " + output.ShellQuote(certDir))
+	}
+	return b.String()
 }
 
 func approveKubeconfig(source string) string {

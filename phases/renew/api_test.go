@@ -45,16 +45,22 @@ func TestRerunFlags(t *testing.T) {
 
 // TestApproveFlags: the printed `certctl approve --all-from-node` names the
 // --config renew read, quoted for a shell: a file named with a space split
-// the pasted command and approve read another file.
+// the pasted command and approve read another file; and a certificate
+// folder other than the default, from whose certificates approve takes
+// the settings when there is no --config nor kubeadm-config ConfigMap.
 func TestApproveFlags(t *testing.T) {
-	for configFile, want := range map[string]string{
-		"":                        "",
-		"kubeadm.yaml":            " --config kubeadm.yaml",
-		"/root/my cluster/k.yaml": ` --config '/root/my cluster/k.yaml'`,
-		"/root/it's.yaml":         ` --config '/root/it'\''s.yaml'`,
+	for _, tc := range []struct{ configFile, certDir, want string }{
+		{"", "", ""},
+		{"", config.DefaultCertificatesDir, ""},
+		{"kubeadm.yaml", config.DefaultCertificatesDir, " --config kubeadm.yaml"},
+		{"/root/my cluster/k.yaml", "", ` --config '/root/my cluster/k.yaml'`},
+		{"/root/it's.yaml", "", ` --config '/root/it'\''s.yaml'`},
+		{"", "/srv/k8s/pki", " --cert-dir /srv/k8s/pki"},
+		{"", "/srv/my k8s/pki", ` --cert-dir '/srv/my k8s/pki'`},
+		{"kubeadm.yaml", "/srv/k8s/pki", " --config kubeadm.yaml --cert-dir /srv/k8s/pki"},
 	} {
-		if got := approveFlags(configFile); got != want {
-			t.Errorf("%q: %q, want %q", configFile, got, want)
+		if got := approveFlags(tc.configFile, tc.certDir); got != tc.want {
+			t.Errorf("%q, %q: %q, want %q", tc.configFile, tc.certDir, got, tc.want)
 		}
 	}
 }

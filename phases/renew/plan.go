@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
 )
 
 // dryRun is `renew --dry-run`: the renewal's check pass (renewal.Options
@@ -84,6 +85,7 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 			fmt.Fprintf(w, "[dry-run] %s would be renewed: %s, from %s\n", p.Name, strings.Join(p.Files, ", "), p.Issuer)
 			r.summary.Renewed = append(r.summary.Renewed, renewedEntry{Name: p.Name, Files: p.Files, NotAfter: p.NotAfter.UTC(), CappedToCA: p.Capped})
 		}
+		r.wouldSupersede(opts.Out, res.Planned, stale)
 		// The components that read the planned files, as finish lists
 		// them (restartNeeded), without those owed.
 		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {
@@ -154,13 +156,13 @@ func (r *run) refusedEarlier(res *renewal.Result) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	algs := map[string]pki.KeyAlgorithm{}
 	for _, p := range res.Planned {
 		if !slices.Contains(api.NewRequestFor, p.Name) {
-			names = append(names, p.Name)
+			algs[p.Name] = p.KeyAlgorithm
 		}
 	}
-	found := apirenew.RefusedEarlier(dir, node, names)
+	found := apirenew.RefusedEarlier(dir, node, algs)
 	var refused []string
 	res.Planned = slices.DeleteFunc(res.Planned, func(p renewal.Planned) bool {
 		rf, ok := found[p.Name]

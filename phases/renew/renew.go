@@ -124,6 +124,11 @@ type run struct {
 	// incomplete names the certificates --use-api did not obtain when it
 	// installs those it did (see notIssued).
 	incomplete *apirenew.IncompleteError
+	// superseded are the certificates whose pending keys of --use-api
+	// the renewal from the CAs on disk removes in its transaction, from
+	// supersededDir (withSuperseded).
+	superseded    []string
+	supersededDir string
 }
 
 // Run renews the certificates o.Args names, as the package comment says.
@@ -239,11 +244,15 @@ func (r *run) run(ctx context.Context) error {
 	}
 	res := &renewal.Result{}
 	opts.ExtraFor = r.oweInTxn()
+	if issuer == nil {
+		opts.ExtraFor = r.withSuperseded(selected, opts.ExtraFor)
+	}
 	if len(selected) > 0 {
 		if res, err = renewal.Renew(ctx, selected, opts); err != nil {
 			return err
 		}
 		r.installed(issuer, res)
+		r.saySuperseded(res)
 	}
 	return r.notIssued(r.finish(ctx, res))
 }

@@ -169,7 +169,7 @@ func (r *Request) Main(ctx context.Context) error {
 	o.Cluster, o.Threshold = cluster, r.given("if-expires-within")
 	if r.CSRMode() && !r.DryRun {
 		o.CSRDir = ""
-		return RequestCSRs(ctx, o, r.CSRDir, initphase.ImportCommand(r.CSRDir, cluster.CertificatesDir, r.KubeconfigDir))
+		return RequestCSRs(ctx, o, r.CSRDir, initphase.ImportCommand(r.CSRDir, r.ConfigFile, cluster.CertificatesDir, r.KubeconfigDir))
 	}
 	if r.UseAPI && !r.CSRMode() {
 		api := r.APIOpts

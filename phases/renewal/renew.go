@@ -137,6 +137,9 @@ type Planned struct {
 	// another issuer, asked) for; Capped, that it is cut to its CA's expiry.
 	NotAfter time.Time
 	Capped   bool
+	// KeyAlgorithm is the algorithm of the key it would get: the new
+	// key's, or the current one's with ReuseKey.
+	KeyAlgorithm pki.KeyAlgorithm
 }
 
 // Result is what Renew did.
@@ -405,7 +408,7 @@ func planned(items []*item, o *Options) []Planned {
 	out := make([]Planned, len(items))
 	for i, it := range items {
 		out[i] = Planned{Target: it.Target, Files: paths(it.replaced(it, o.ReuseKey)), Issuer: "the CA " + it.ca.certPath,
-			NotAfter: it.v.NotAfter, Capped: it.capped}
+			NotAfter: it.v.NotAfter, Capped: it.capped, KeyAlgorithm: it.alg}
 		if s, ok := o.Issuer.(fmt.Stringer); ok {
 			out[i].Issuer = s.String()
 		} else if o.IssuedBy != nil {

@@ -20,7 +20,7 @@ func TestExternalCADocsConsole(t *testing.T) {
 	doc := string(mustRead(t, "../../docs/external-ca.md"))
 	blocks := []string{docBlockIn(t, "external-ca.md", "console", "$ sudo certctl renew all --use-csr")}
 	// The import's block is indented in a list item.
-	start := strings.Index(doc, "   $ sudo certctl certs import --csr-dir /root/csr-2027 --dry-run\n")
+	start := strings.Index(doc, "   $ sudo certctl certs import --csr-dir /root/csr-2027 --config /etc/kubernetes/kubeadm.yaml --dry-run\n")
 	end := strings.Index(doc[start:], "\n   ```\n")
 	if start < 0 || end < 0 {
 		t.Fatal("docs/external-ca.md's certs import block has changed")

@@ -157,6 +157,12 @@ func fakeClient() *fake.Clientset {
 // (nil: leave it approved without a certificate).
 func decide(t testing.TB, cs *fake.Clientset, name string, cond certv1.RequestConditionType, ca *testCA) {
 	t.Helper()
+	decideValid(t, cs, name, cond, ca, pki.NewValidity(time.Now(), 5*time.Minute, time.Hour))
+}
+
+// decideValid is decide, issuing the certificate for validity v.
+func decideValid(t testing.TB, cs *fake.Clientset, name string, cond certv1.RequestConditionType, ca *testCA, v pki.Validity) {
+	t.Helper()
 	ctx := context.Background()
 	csrs := cs.CertificatesV1().CertificateSigningRequests()
 	got, err := csrs.Get(ctx, name, metav1.GetOptions{})
@@ -175,7 +181,7 @@ func decide(t testing.TB, cs *fake.Clientset, name string, cond certv1.RequestCo
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := signer.Issue(rand.Reader, &signer.CA{Cert: ca.cert, Key: ca.key}, req, got.Spec.Usages, pki.NewValidity(time.Now(), 5*time.Minute, time.Hour))
+	certPEM, err := signer.Issue(rand.Reader, &signer.CA{Cert: ca.cert, Key: ca.key}, req, got.Spec.Usages, v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,11 @@ type Options struct {
 	// Clock ticks the progress lines and measures the time waited;
 	// clock.RealClock when nil.
 	Clock clock.WithTicker
+	// Now is the time an issued certificate must be valid at to be kept
+	// for the install (see notYetValid): the renewal's clock, which
+	// refuses one valid only later. time.Now when nil: Clock only paces
+	// the wait.
+	Now func() time.Time
 	// Rand is the source of randomness for keys and CSR signatures;
 	// crypto/rand when nil. It must be safe for concurrent use.
 	Rand io.Reader
@@ -151,6 +156,9 @@ func New(o Options) (*Issuer, error) {
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return &Issuer{o: o, pending: pending{dir: o.PendingDir}, got: map[string]renewal.Issued{}, csrs: map[string]string{}}, nil
 }
@@ -238,7 +246,43 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 		}
 	}
 	is.printInstructions(jobs)
-	return is.wait(ctx, jobs)
+	return is.notYetValid(jobs, is.wait(ctx, jobs))
+}
+
+// notYetValid takes out of what wait obtained (err: its error, nil or an
+// *IncompleteError) the certificates valid only from a time ahead of this
+// host's clock (Options.Now): renewal would refuse each, and with it the
+// whole batch. They are reported as not issued instead, with what to do,
+// so that the others install (exit status 6, as for a CSR not issued yet;
+// none is installed when none is left); their keys stay pending, and the
+// same command installs them once the clock is right.
+func (is *Issuer) notYetValid(jobs []*job, err error) error {
+	var inc *IncompleteError
+	if err != nil && !errors.As(err, &inc) {
+		return err
+	}
+	now, changed := is.o.Now(), false
+	for _, j := range jobs {
+		got, ok := is.got[j.req.Name]
+		if j.phase != phaseIssued || !ok || !got.Cert.NotBefore.After(now) {
+			continue
+		}
+		ahead := got.Cert.NotBefore.Sub(now)
+		j.phase, changed = phaseNotYetValid, true
+		j.why = fmt.Sprintf("was issued a certificate valid only from %s, %v ahead of this host's clock (%s): set this host's clock right (timedatectl, NTP), or wait until then, and run the same command again, which installs that certificate",
+			got.Cert.NotBefore.UTC().Format(time.RFC3339), ahead.Round(time.Second), now.UTC().Format(time.RFC3339))
+		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s %s\n", j.name, j.req.Name, j.why)
+		delete(is.got, j.req.Name)
+		delete(is.csrs, j.req.Name)
+	}
+	if !changed {
+		return err
+	}
+	cause := ""
+	if inc != nil {
+		cause = inc.Cause
+	}
+	return is.incomplete(jobs, cause)
 }
 
 // plan checks every request before anything is written or created.

@@ -27,6 +27,10 @@ type NotIssued struct {
 	// (--new-request NAME) can renew the certificate. Otherwise the same
 	// command run again picks up the same CSR and key.
 	Refused bool
+	// Rejected: refused because its CSR was issued a certificate certctl
+	// does not install (another CA's, one that does not parse). It was
+	// approved and issued: approving it again would change nothing.
+	Rejected bool
 }
 
 // IncompleteError is what Obtain returns when some CSRs were not issued:
@@ -62,15 +66,44 @@ func (e *IncompleteError) Error() string {
 	}
 	switch {
 	case e.Approve != "" && e.Refused() != nil:
-		fmt.Fprintf(&b, ". A denied or failed CSR cannot be approved again: once the cause is fixed, it needs a new key and CSR (--new-request NAME). Approve the pending ones (%s), then run: %s", e.Approve, e.Rerun)
+		fmt.Fprintf(&b, ". %s: once %s, it needs a new key and CSR (--new-request NAME). Approve the pending ones (%s), then run: %s", e.refusedWhy(), e.refusedFix(), e.Approve, e.Rerun)
 	case e.Approve != "":
 		fmt.Fprintf(&b, ". Approve them (%s), then run the same command again, or only: %s (it picks up the same CSRs and keys)", e.Approve, e.Rerun)
 	case e.Refused() != nil:
-		fmt.Fprintf(&b, ". A denied or failed CSR cannot be approved again: once the cause is fixed, renew with a new key and CSR: %s", e.Rerun)
+		fmt.Fprintf(&b, ". %s: once %s, renew with a new key and CSR: %s", e.refusedWhy(), e.refusedFix(), e.Rerun)
 	default:
 		fmt.Fprintf(&b, ". Run: %s (it picks up the same CSRs and keys)", e.Rerun)
 	}
 	return b.String()
+}
+
+// refusedWhy says why the refused CSRs need a new key and CSR: a denied
+// or failed CSR cannot be approved again, and one issued a certificate
+// certctl refused was approved already, and its certificate never changes.
+func (e *IncompleteError) refusedWhy() string {
+	var denied, rejected bool
+	for _, n := range e.NotIssued {
+		denied = denied || n.Refused && !n.Rejected
+		rejected = rejected || n.Rejected
+	}
+	switch {
+	case denied && rejected:
+		return "A denied or failed CSR cannot be approved again, and the certificate a CSR was issued never changes"
+	case rejected:
+		return "The certificate a CSR was issued never changes, and approving it again would not change it"
+	}
+	return "A denied or failed CSR cannot be approved again"
+}
+
+// refusedFix is what must be fixed before a new key and CSR: the signer,
+// when every refused CSR was issued a certificate certctl refused.
+func (e *IncompleteError) refusedFix() string {
+	for _, n := range e.NotIssued {
+		if n.Refused && !n.Rejected {
+			return "the cause is fixed"
+		}
+	}
+	return "its signer is fixed"
 }
 
 // Refused are the names of the certificates whose CSR was refused.
@@ -102,7 +135,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			e.Obtained = append(e.Obtained, j.req.Name)
 			continue
 		}
-		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), State: j.why}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseFailed && rejected(j.why), State: j.why}
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"
@@ -149,6 +182,14 @@ func (is *Issuer) rerun(names, fresh []string) string {
 	return cmd + is.o.RerunFlags
 }
 
+// rejectedPrefix starts what accept says of a certificate it refuses, in
+// this run and, through the refusal note, in the next ones (rejected).
+const rejectedPrefix = "was issued a certificate"
+
+// rejected reports whether why, a failed job's, is accept's: its CSR was
+// issued a certificate that certctl refused.
+func rejected(why string) bool { return strings.HasPrefix(why, rejectedPrefix) }
+
 // accept keeps the certificate issued for j, after checking that it parses
 // and that the CA of the certificate it renews signed it: a certificate of
 // another CA comes from a signer name that is not this CA's. Its error
@@ -156,12 +197,12 @@ func (is *Issuer) rerun(names, fresh []string) string {
 func (is *Issuer) accept(j *job, certPEM []byte) error {
 	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
-		return fmt.Errorf("was issued a certificate that does not parse (%v)", err)
+		return fmt.Errorf(rejectedPrefix+" that does not parse (%v)", err)
 	}
 	// Only the leaf is installed: renewal checks that the CA on disk
 	// signed it directly.
 	if j.req.CA != nil && certs[0].CheckSignatureFrom(j.req.CA) != nil {
-		return fmt.Errorf("was issued a certificate signed by %q, not by the CA %q of the certificate it renews: check that signer %s signs with that CA (--signer-name, or renewal.signerNames in --config)",
+		return fmt.Errorf(rejectedPrefix+" signed by %q, not by the CA %q of the certificate it renews: check that signer %s signs with that CA (--signer-name, or renewal.signerNames in --config)",
 			certs[0].Issuer.CommonName, j.req.CA.Subject.CommonName, j.signer)
 	}
 	is.got[j.req.Name] = renewal.Issued{Key: j.key, Cert: certs[0]}

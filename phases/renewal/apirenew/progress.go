@@ -26,6 +26,10 @@ const (
 	phaseDenied                // denied: it will never be issued
 	phaseFailed                // the signer refused it, or its certificate cannot be installed
 	phaseGone                  // deleted (or replaced) before it was issued
+	// phaseNotYetValid: issued a certificate valid only from a time ahead
+	// of this host's clock, which renewal would refuse; the same command
+	// installs it once the clock is right (its key stays pending).
+	phaseNotYetValid
 )
 
 // done reports whether the wait is over for a job in p.

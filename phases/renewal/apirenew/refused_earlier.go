@@ -1,5 +1,7 @@
 package apirenew
 
+import "github.com/certctl/certctl/pki"
+
 // Refusal is a CSR that an earlier run found denied or failed.
 type Refusal struct {
 	CSR string // its name
@@ -7,16 +9,19 @@ type Refusal struct {
 }
 
 // RefusedEarlier returns, by certificate name, the CSRs of the pending
-// keys of names that an earlier run found denied or failed: Obtain
-// reports those at once and waits for nothing, and only --new-request
-// renews them. It only reads, for --dry-run: a key that cannot be read is
-// Obtain's to report.
-func RefusedEarlier(pendingDir, nodeName string, names []string) map[string]Refusal {
+// keys of the certificates algs names that an earlier run found denied
+// or failed: Obtain reports those at once and waits for nothing, and only
+// --new-request renews them. algs gives, by name, the algorithm of the
+// key the renewal wants: a pending key of another one (the configuration's
+// encryptionAlgorithm changed since) is not resumed, Obtain makes a new
+// key and CSR (see keys), so its refusal does not matter. It only reads,
+// for --dry-run: a key that cannot be read is Obtain's to report.
+func RefusedEarlier(pendingDir, nodeName string, algs map[string]pki.KeyAlgorithm) map[string]Refusal {
 	p := pending{dir: pendingDir}
 	out := map[string]Refusal{}
-	for _, n := range names {
+	for n, alg := range algs {
 		k, err := p.load(n)
-		if err != nil || k == nil {
+		if err != nil || k == nil || pki.AlgorithmOf(k.Public()) != alg {
 			continue
 		}
 		csr, err := CSRName(nodeName, n, k.Public())

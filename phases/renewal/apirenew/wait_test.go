@@ -162,12 +162,15 @@ func (c *fakePassiveClock) Since(t time.Time) time.Duration { return c.now.Sub(t
 
 // TestWrongCA: a certificate signed by another CA than the one of the
 // certificate it renews (a signer name that is not this CA's) names the
-// CSR and says what to check.
+// CSR and says what to check. Its CSR was approved and issued: the advice
+// is not that of a denied or failed CSR ("cannot be approved again"), in
+// this run or the next, which finds the refusal noted.
 func TestWrongCA(t *testing.T) {
 	cs, ca, other, dir := fakeClient(), newTestCA(t), newTestCA(t), t.TempDir()
 	is, out := newIssuer(t, cs, dir, nil)
 	done := whenCreated(t, cs, 1, func(n string) { decide(t, cs, n, certv1.CertificateApproved, other) })
-	err := is.Obtain(context.Background(), []renewal.Request{ca.request(t, "admin.conf", adminProfile)})
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	err := is.Obtain(context.Background(), reqs)
 	done()
 	if err == nil || !contains(err.Error(), "CSR certctl-cp-1-admin.conf-", "for admin.conf was issued a certificate signed by", "not by the CA",
 		"check that signer kubernetes.io/kube-apiserver-client signs with that CA", "--new-request=admin.conf") {
@@ -175,6 +178,45 @@ func TestWrongCA(t *testing.T) {
 	}
 	if _, err := os.Stat(is.pending.path("admin.conf")); err != nil {
 		t.Errorf("pending key: %v", err)
+	}
+	is2, out2 := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = time.Minute })
+	err2 := is2.Obtain(context.Background(), reqs)
+	for i, e := range []error{err, err2} {
+		var inc *IncompleteError
+		if !errors.As(e, &inc) || len(inc.NotIssued) != 1 || !inc.NotIssued[0].Rejected || !inc.NotIssued[0].Refused {
+			t.Fatalf("run %d: %#v\n%s%s", i+1, e, out, out2)
+		}
+		if msg := e.Error(); strings.Contains(msg, "denied or failed") ||
+			!contains(msg, "The certificate a CSR was issued never changes", "once its signer is fixed, renew with a new key and CSR: certctl renew admin.conf --use-api --new-request=admin.conf") {
+			t.Errorf("run %d: %v", i+1, msg)
+		}
+	}
+}
+
+// TestRefusedAdvice: the advice after the CSRs refused fits why each was:
+// denied or failed (cannot be approved again), or issued a certificate
+// certctl refused (the certificate never changes), or both.
+func TestRefusedAdvice(t *testing.T) {
+	denied := NotIssued{Name: "admin.conf", CSR: "a", State: "was denied", Refused: true}
+	wrong := NotIssued{Name: "apiserver", CSR: "b", State: "was issued a certificate signed by \"x\"", Refused: true, Rejected: true}
+	pending := NotIssued{Name: "super-admin.conf", CSR: "c", State: "is pending approval"}
+	for _, tc := range []struct {
+		name      string
+		notIssued []NotIssued
+		approve   string
+		want      string
+	}{
+		{"denied", []NotIssued{denied}, "", ". A denied or failed CSR cannot be approved again: once the cause is fixed, renew with a new key and CSR: R"},
+		{"issued wrong", []NotIssued{wrong}, "", ". The certificate a CSR was issued never changes, and approving it again would not change it: once its signer is fixed, renew with a new key and CSR: R"},
+		{"both", []NotIssued{denied, wrong}, "", ". A denied or failed CSR cannot be approved again, and the certificate a CSR was issued never changes: once the cause is fixed, renew"},
+		{"issued wrong and pending", []NotIssued{wrong, pending}, "A", ". The certificate a CSR was issued never changes, and approving it again would not change it: once its signer is fixed, it needs a new key and CSR (--new-request NAME). Approve the pending ones (A), then run: R"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &IncompleteError{NotIssued: tc.notIssued, Approve: tc.approve, Rerun: "R"}
+			if !strings.Contains(e.Error(), tc.want) {
+				t.Errorf("%s\nwant %q", e.Error(), tc.want)
+			}
+		})
 	}
 }
 
