@@ -167,7 +167,7 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 }
 
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
-// until ctx ends, serving /healthz and /metrics on o.ListenAddress.
+// until ctx ends, serving /healthz, /readyz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
 	if err := o.Check(); err != nil {
 		return err
@@ -218,17 +218,34 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}()
 	}
 
+	// /healthz (liveness) fails only for what a restart mends: a leader
+	// that stopped renewing its Lease and did not exit (client-go's
+	// HealthzAdaptor, as kube-controller-manager's /healthz). An API server
+	// that is down is not mended by a restart: a liveness probe that
+	// failed then would restart every replica in a loop. /readyz says
+	// whether this replica can sign, or take over: its informer listed the
+	// CSRs and the API server answers (APIReach). A follower that can take
+	// over is ready, as kube-scheduler's followers are; which one leads is
+	// certctl_signer_leader.
 	var leaderCheck atomic.Pointer[func() error]
 	healthy := func() error {
-		if !ctrl.HasSynced() {
-			return errors.New("the CSR informer has not synced yet")
-		}
 		if c := leaderCheck.Load(); c != nil {
 			return (*c)()
 		}
 		return nil
 	}
-	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
+	reach := &APIReach{Client: client}
+	go reach.Run(ctx)
+	ready := func() error {
+		if !ctrl.HasSynced() {
+			return errors.New("the CSR informer has not synced yet")
+		}
+		if err := reach.Check(); err != nil {
+			return err
+		}
+		return healthy()
+	}
+	srv := &http.Server{Handler: Handler(metrics, healthy, ready), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer utilruntime.HandleCrash()
 		_ = srv.Serve(ln)
@@ -238,7 +255,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz, /readyz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
 
 	if !o.LeaderElect {
 		metrics.SetLeader(true)
