@@ -79,3 +79,11 @@ func Handler(m *Metrics, healthy, ready func() error) http.Handler {
 	mux.HandleFunc("GET /readyz", check(ready))
 	return mux
 }
+
+// addSignerNames adds a zeroed series of CSRs signed for each of names
+// (the custom signers'), as NewMetrics does for certctl's names.
+func (m *Metrics) addSignerNames(names ...string) {
+	for _, n := range names {
+		m.signed.WithLabelValues(n)
+	}
+}

@@ -166,6 +166,15 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 	return providers, custom, sources, nil
 }
 
+// customNames are the names of custom.
+func customNames(custom []CustomSigner) []string {
+	names := make([]string, len(custom))
+	for i, cs := range custom {
+		names[i] = cs.Name
+	}
+	return names
+}
+
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
 // until ctx ends, serving /healthz, /readyz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
@@ -179,6 +188,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	metrics.addSignerNames(customNames(custom)...)
 	// The address is taken before the API server is asked anything, too: a
 	// port in use (another signer run on the node) fails at once.
 	ln, err := net.Listen("tcp", o.ListenAddress)
@@ -255,7 +265,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz, /readyz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz, /readyz and /metrics on http://%s\n", append(namesWithCA(providers), customNames(custom)...), ln.Addr())
 
 	if !o.LeaderElect {
 		metrics.SetLeader(true)

@@ -16,9 +16,52 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
+
+// TestServeNamesCustomSigners: signer run with only a --signer of the
+// user's names it in its start-up line and serves a zero series of CSRs
+// signed for it from the start, as for certctl's names, so that a
+// dashboard shows 0 rather than nothing. Before, both left it out.
+func TestServeNamesCustomSigners(t *testing.T) {
+	own := pki.Store{Dir: t.TempDir()}
+	writePair(t, own, newTestCA(t, "My Example Signer", time.Now().Add(24*time.Hour)))
+	var out lockedBuffer
+	o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir(), NodeName: "cp-1", AdvertiseAddress: "198.51.100.10"},
+		Fixed: testPolicy(t, PolicyOptions{}), Custom: []string{"example.com/serving=" + own.CertPath("ca") + "," + own.KeyPath("ca")},
+		ListenAddress: "127.0.0.1:0", Out: &out, ErrOut: io.Discard}
+	o.NewClient = func() (kubernetes.Interface, error) { return fake.NewClientset(), nil }
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, o) }()
+	line := regexp.MustCompile(`\[signer\] Signing for \[(.*)\]; /healthz, /readyz and /metrics on (http://\S+)`)
+	var m []string
+	for m = line.FindStringSubmatch(out.String()); m == nil; m = line.FindStringSubmatch(out.String()) {
+		if ctx.Err() != nil {
+			t.Fatalf("no start-up line:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m[1] != "example.com/serving" {
+		t.Errorf("start-up line names %q, want example.com/serving", m[1])
+	}
+	resp, err := http.Get(m[2] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ok, err := promtest.HasSample(string(body), `certctl_signer_csrs_signed_total{signer_name="example.com/serving"} 0`); !ok || err != nil {
+		t.Errorf("/metrics has no zero series for example.com/serving (%v):\n%s", err, body)
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Serve: %v", err)
+	}
+}
 
 // TestAPIReach: /readyz's check passes while the API server answers,
 // passes still through an outage shorter than Bound, fails past it with
