@@ -206,28 +206,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
-	if err != nil {
-		return err
-	}
-	ctrl, err := NewController(ControllerOptions{
-		Client: client, CAs: providers, Custom: custom, Policy: nodePolicy, MaxDuration: o.Cluster.CertificateValidity,
-		Workers: o.Workers, Now: o.Now, Rand: o.Rand, Log: log, Metrics: metrics,
-	})
-	if err != nil {
-		return err
-	}
-	if o.CAReload > 0 {
-		// Followers check too: a new leader signs with the current CAs at once,
-		// and every replica's /metrics shows a CA pair that cannot be used.
-		t := time.NewTicker(o.CAReload)
-		defer t.Stop()
-		go func() {
-			defer utilruntime.HandleCrash()
-			WatchCAs(ctx, t.C, sources...)
-		}()
-	}
-
 	// /healthz (liveness) fails only for what a restart mends: a leader
 	// that stopped renewing its Lease and did not exit (client-go's
 	// HealthzAdaptor, as kube-controller-manager's /healthz). An API server
@@ -236,7 +214,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	// whether this replica can sign, or take over: its informer listed the
 	// CSRs and the API server answers (APIReach). A follower that can take
 	// over is ready, as kube-scheduler's followers are; which one leads is
-	// certctl_signer_leader.
+	// certctl_signer_leader. Both are served from here on, before the wait
+	// for the control-plane nodes (up to 30s while the API server does not
+	// answer), so that a liveness probe is answered from the start.
 	var leaderCheck atomic.Pointer[func() error]
 	healthy := func() error {
 		if c := leaderCheck.Load(); c != nil {
@@ -244,10 +224,11 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}
 		return nil
 	}
+	var synced atomic.Pointer[func() bool] // the controller's, once made
 	reach := &APIReach{Client: client}
 	go reach.Run(ctx)
 	ready := func() error {
-		if !ctrl.HasSynced() {
+		if s := synced.Load(); s == nil || !(*s)() {
 			return errors.New("the CSR informer has not synced yet")
 		}
 		if err := reach.Check(); err != nil {
@@ -265,6 +246,30 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	ctrl, err := NewController(ControllerOptions{
+		Client: client, CAs: providers, Custom: custom, Policy: nodePolicy, MaxDuration: o.Cluster.CertificateValidity,
+		Workers: o.Workers, Now: o.Now, Rand: o.Rand, Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	hasSynced := ctrl.HasSynced
+	synced.Store(&hasSynced)
+	if o.CAReload > 0 {
+		// Followers check too: a new leader signs with the current CAs at once,
+		// and every replica's /metrics shows a CA pair that cannot be used.
+		t := time.NewTicker(o.CAReload)
+		defer t.Stop()
+		go func() {
+			defer utilruntime.HandleCrash()
+			WatchCAs(ctx, t.C, sources...)
+		}()
+	}
+
 	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz, /readyz and /metrics on http://%s\n", append(namesWithCA(providers), customNames(custom)...), ln.Addr())
 
 	if !o.LeaderElect {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -143,6 +144,54 @@ func TestServeLiveBeforeSync(t *testing.T) {
 		if resp.StatusCode != want.code || !strings.Contains(string(body), want.body) {
 			t.Errorf("%s with the API server down: %d %q, want %d %q", path, resp.StatusCode, body, want.code, want.body)
 		}
+	}
+	cancel()
+	<-done
+}
+
+// TestServeLiveWhileLearningNodes: signer run that learns the control-plane
+// nodes from an API server that does not answer waits up to 30 s for them
+// before it signs; /healthz answers ok and /readyz 500 during that wait.
+// Before, nothing was served until the wait ended: a liveness probe with
+// the Deployment's 10 s delay and kubelet's three tries failed at 30 s,
+// and the pod was restarted in a loop while the API server was down.
+func TestServeLiveWhileLearningNodes(t *testing.T) {
+	own := pki.Store{Dir: t.TempDir()}
+	writePair(t, own, newTestCA(t, "My Example Signer", time.Now().Add(24*time.Hour)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir(), NodeName: "cp-1", AdvertiseAddress: "198.51.100.10"},
+		Fixed: testPolicy(t, PolicyOptions{}), Custom: []string{"example.com/serving=" + own.CertPath("ca") + "," + own.KeyPath("ca")},
+		ListenAddress: addr, Out: io.Discard, ErrOut: io.Discard}
+	o.NewClient = func() (kubernetes.Interface, error) { return unreachableClient(t), nil }
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, o) }()
+	client := &http.Client{Timeout: time.Second}
+	get := func(path string) (int, string) {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	start := time.Now()
+	code, body := get("/healthz")
+	for ; code != http.StatusOK && time.Since(start) < 10*time.Second; code, body = get("/healthz") {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != http.StatusOK {
+		t.Fatalf("/healthz while the nodes are learned from an API server that does not answer: %d %s, want 200 ok within 10 s", code, body)
+	}
+	if code, body := get("/readyz"); code != http.StatusInternalServerError || !strings.Contains(body, "not synced") {
+		t.Errorf("/readyz then: %d %q, want 500, not synced", code, body)
 	}
 	cancel()
 	<-done
