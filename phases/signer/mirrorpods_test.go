@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -265,5 +266,33 @@ func TestOnlyMirrorPodsAdvertise(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNodeWatcherNotesOnce: signer run logs a note about the nodes (here a
+// pod that is no mirror pod advertising an address for cp-1) once, not
+// again at each later change of the Nodes while it stays true (8 times
+// here before).
+func TestNodeWatcherNotesOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	forged := podOf("kube-apiserver", "cp-1", "198.51.100.66:6443")
+	forged.Name = "forged"
+	client := fake.NewClientset(append(twoNICs(), forged)...)
+	var log lockedBuffer
+	w := syncWatcher(t, ctx, client, slog.New(slog.NewTextHandler(&log, nil)))
+	for i, n := range []string{"cp-2", "cp-3"} {
+		if _, err := client.CoreV1().Nodes().Create(ctx, k8sNode(n, true, fmt.Sprintf("192.0.2.%d", 11+i)), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for !strings.Contains(w.Nodes(), "cp-3=") {
+		if ctx.Err() != nil {
+			t.Fatalf("cp-3 not followed: nodes %q", w.Nodes())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(log.String(), "kube-system/forged"); n != 1 {
+		t.Errorf("the note on the forged pod was logged %d times, want once:\n%s", n, log.String())
 	}
 }

@@ -199,8 +199,9 @@ type NodeWatcher struct {
 	cms      corelisters.ConfigMapNamespaceLister // nil without r.FromConfigMap
 	pods     corelisters.PodNamespaceLister       // nil while pods may not be listed
 	mu       sync.Mutex
-	last     string // what the current policy was built from
-	names    string // its nodes, "cp-1=10.0.0.1,..."
+	last     string          // what the current policy was built from
+	noted    map[string]bool // the notes logged, while they stay true
+	names    string          // its nodes, "cp-1=10.0.0.1,..."
 }
 
 // NewNodeWatcher sets up the informers; Start starts them. The nodes'
@@ -318,9 +319,16 @@ func (w *NodeWatcher) refresh() {
 		pods, _ = w.pods.List(labels.Everything())
 	}
 	clusters, notes, err := ControlPlaneNodesAndPods(nodes, pods, cm, w.base, w.rules.FromConfigMap)
+	// A note is logged when it is new, not at each of the informers'
+	// events (a pod's status, a Node's heartbeat) while it stays true.
+	seen := map[string]bool{}
 	for _, n := range notes {
-		w.log.Warn("control-plane nodes", "note", n)
+		if !w.noted[n] {
+			w.log.Warn("control-plane nodes", "note", n)
+		}
+		seen[n] = true
 	}
+	w.noted = seen
 	if err != nil {
 		w.log.Warn("control-plane nodes: keeping the last policy", "err", err)
 		return
