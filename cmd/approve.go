@@ -50,7 +50,9 @@ func newApproveCommand() *cobra.Command {
 			  the groups of ` + pki.AdminKubeconfig + ` and ` + pki.SuperAdminKubeconfig + `.
 
 			A request that fails is left pending, with the reason: deny it; the
-			others are approved, and the exit status is 1. --force
+			others are approved, and the exit status is 1. A CSR approved before
+			(kubectl certificate approve) is left as it is, and its line says so,
+			with its Approved condition's reason: nothing is checked then. --force
 			skips the profile and requester checks, never the proof of possession
 			nor --allow-system-masters, and says so in the approval. The caller needs "approve" on the "signers"
 			resource named by the CSR's signer name and "update" on

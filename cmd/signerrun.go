@@ -69,8 +69,10 @@ func newSignerRunCommand() *cobra.Command {
 			node or its key, or a --signer's that comes to hold a node CA, is refused,
 			and that CA's names wait, unsigned, until the files are fixed. With
 			--leader-elect, instances share a Lease and one signs at a time. /healthz
-			and /metrics (CSRs signed, failed, queued; CA reloads) are served on
-			--listen-address.
+			(liveness: fails only for a leader that stopped renewing its Lease),
+			/readyz (readiness: the CSRs are listed and the API server answered
+			within 20s) and /metrics (CSRs signed, failed, queued; CA reloads) are
+			served on --listen-address.
 
 			Signer names:
 		`) + signer.NamesHelp(),
@@ -111,7 +113,7 @@ func newSignerRunCommand() *cobra.Command {
 	fs.StringArrayVar(&o.Custom, "signer", nil, "NAME=CA_CERT,CA_KEY[,SIGNING_CONFIG]: also sign the approved CSRs of this signer name of your own (e.g. example.com/serving) with this CA and cfssl-style signing configuration, under the same issuance policy; repeatable")
 	fs.IntVar(&o.Workers, "workers", 8, "CSRs signed at once")
 	fs.DurationVar(&o.CAReload, "ca-reload-interval", time.Minute, "how often the CA files are checked for a rotated CA; 0 reads them only at start")
-	fs.StringVar(&o.ListenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz and /metrics endpoints (plain HTTP)")
+	fs.StringVar(&o.ListenAddress, "listen-address", "127.0.0.1:10290", "address of the /healthz, /readyz and /metrics endpoints (plain HTTP)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "take a Lease before signing, so that only one of several instances signs")
 	fs.StringVar(&o.Lease.Namespace, "leader-elect-namespace", "kube-system", "namespace of the Lease")
 	fs.StringVar(&o.Lease.Name, "leader-elect-name", "certctl-signer", "name of the Lease")

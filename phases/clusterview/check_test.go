@@ -110,9 +110,14 @@ func cpNode(name, ip string) *corev1.Node {
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name}, {Type: corev1.NodeInternalIP, Address: ip}}}}
 }
 
+// mirrorPod is the kubelet's mirror pod of component's static pod on
+// nodeName, with kubeadm's annotation key set to value.
 func mirrorPod(component, nodeName, key, value string) *corev1.Pod {
+	yes := true
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: component + "-" + nodeName, Namespace: "kube-system",
-		Labels: map[string]string{"component": component, "tier": "control-plane"}, Annotations: map[string]string{key: value}},
+		Labels:          map[string]string{"component": component, "tier": "control-plane"},
+		Annotations:     map[string]string{key: value, MirrorPodAnnotation: "0123abcd"},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: nodeName, Controller: &yes}}},
 		Spec: corev1.PodSpec{NodeName: nodeName}}
 }
 

@@ -159,6 +159,10 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 		}
 		c.apiserverPodsRead = c.apiserverPodsRead || comp == "kube-apiserver"
 		for i := range pods.Items {
+			if err := NotMirrorPod(&pods.Items[i]); err != nil {
+				c.warn("%v: its endpoint annotations are ignored", err)
+				continue
+			}
 			e := MirrorPodEndpoints(&pods.Items[i])
 			if e.Node == "" {
 				continue

@@ -1,6 +1,7 @@
 package clusterview
 
 import (
+	"fmt"
 	"net"
 	"slices"
 
@@ -10,6 +11,10 @@ import (
 // MirrorPodSelector selects kubeadm's control-plane static pods (their
 // mirror pods in kube-system), as kubeadm labels them.
 const MirrorPodSelector = "tier=control-plane"
+
+// MirrorPodAnnotation is the kubelet's annotation on the mirror pod of a
+// static pod (kubetypes.ConfigMirrorAnnotationKey).
+const MirrorPodAnnotation = "kubernetes.io/config.mirror"
 
 // MirrorPodComponents are the components whose mirror pods advertise a
 // node's address in kubeadm's annotations.
@@ -26,12 +31,41 @@ type PodEndpoints struct {
 	EtcdClientURLs []string
 }
 
+// NotMirrorPod says why p is not a kubelet's mirror pod of a static pod
+// of its node, spec.nodeName; nil when it is one. A kubelet makes a mirror
+// pod with the annotation MirrorPodAnnotation and the Node as its
+// controller (pkg/kubelet/pod/mirror_client.go), and the NodeRestriction
+// admission plugin lets a kubelet create only such pods, for its own node.
+// The API server lets no one add the annotation to a pod that exists, and
+// a pod made by a workload controller (a Deployment, a DaemonSet) has that
+// controller as its owner. Whoever may create pods in kube-system can
+// still forge one; that one may also mount the CA keys of a
+// control-plane node.
+func NotMirrorPod(p *corev1.Pod) error {
+	if _, ok := p.Annotations[MirrorPodAnnotation]; !ok {
+		return fmt.Errorf("pod %s/%s is no mirror pod of a static pod (no %s annotation)", p.Namespace, p.Name, MirrorPodAnnotation)
+	}
+	for _, o := range p.OwnerReferences {
+		if o.Controller != nil && *o.Controller {
+			if o.APIVersion != "v1" || o.Kind != "Node" || o.Name != p.Spec.NodeName || o.Name == "" {
+				return fmt.Errorf("pod %s/%s is no mirror pod of node %q: its controller is %s %s %q, not that Node", p.Namespace, p.Name, p.Spec.NodeName, o.APIVersion, o.Kind, o.Name)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("pod %s/%s is no mirror pod of node %q: it has no controller, where a kubelet makes its Node the controller", p.Namespace, p.Name, p.Spec.NodeName)
+}
+
 // MirrorPodEndpoints reads kubeadm's endpoint annotation of a mirror pod
 // of kube-apiserver or etcd (by its component label). localAPIEndpoint's
 // advertiseAddress is there even when it is on another interface than the
 // InternalIP the kubelet reports on the Node, or IPv6 while the Node shows
-// IPv4 first.
+// IPv4 first. A pod that is not its node's mirror pod (NotMirrorPod)
+// advertises nothing: the zero PodEndpoints.
 func MirrorPodEndpoints(p *corev1.Pod) PodEndpoints {
+	if NotMirrorPod(p) != nil {
+		return PodEndpoints{}
+	}
 	e := PodEndpoints{Node: p.Spec.NodeName}
 	switch p.Labels["component"] {
 	case "kube-apiserver":

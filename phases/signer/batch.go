@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -194,7 +195,7 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 		approved := outcome("approved", b.DryRun)
 		switch {
 		case res.AlreadyApproved:
-			fmt.Fprintf(b.Out, "[approve] CSR %s was already approved (%s)\n", name, State(res.CSR))
+			fmt.Fprintf(b.Out, "[approve] %s\n", alreadyApproved(res.CSR))
 		case o.Force:
 			fmt.Fprintf(b.ErrOut, "[warning] --force: the profile and requester checks were skipped; only the proof of possession was checked\n")
 			fmt.Fprintf(b.Out, "[approve] CSR %s %s for signer %s (requested by %s)\n", name, approved, res.CSR.Spec.SignerName, oneLine(res.CSR.Spec.Username))
@@ -204,6 +205,34 @@ func ApproveAll(ctx context.Context, client kubernetes.Interface, o ApproveOptio
 		}
 		return nil
 	})
+}
+
+// alreadyApproved says that csr was approved before, not by this run, so
+// that nothing was checked: by whom, as far as its Approved condition
+// says (kubectl's "KubectlApprove", certctl's "CertctlApproved", ...),
+// and who checks it before it is signed. certctl signer run and certctl
+// sign apply the issuance policy to certctl's names and custom names at
+// signing, whatever approved them; kube-controller-manager signs the
+// kubernetes.io names as approved.
+func alreadyApproved(csr *certv1.CertificateSigningRequest) string {
+	by := "no reason given"
+	for _, c := range csr.Status.Conditions {
+		if c.Type == certv1.CertificateApproved {
+			by = cmp.Or(oneLine(c.Reason), "no reason") + ": " + cmp.Or(oneLine(c.Message), "no message")
+		}
+	}
+	var signed string
+	switch {
+	case len(csr.Status.Certificate) > 0:
+		signed = "it is signed already"
+	case IsCertctlName(csr.Spec.SignerName):
+		signed = "certctl signer run and certctl sign check it again before they sign it"
+	case strings.HasPrefix(csr.Spec.SignerName, "kubernetes.io/"):
+		signed = "kube-controller-manager signs it as approved, without certctl's checks"
+	default:
+		signed = "certctl signer run and certctl sign apply the issuance policy before they sign it"
+	}
+	return fmt.Sprintf("CSR %s was already approved (%s), not by this command: nothing was checked or written; %s", csr.Name, by, signed)
 }
 
 // ApproveWith is `certctl approve`: unless o.Force, it reads the node's

@@ -53,7 +53,7 @@ func newSource(t *testing.T, old *CA) (*CASource, pki.Store, *Metrics, *bytes.Bu
 func assertSamples(t *testing.T, m *Metrics, want ...string) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	Handler(m, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	Handler(m, nil, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	for _, w := range want {
 		if ok, err := promtest.HasSample(rec.Body.String(), w); !ok || err != nil {
 			t.Errorf("metrics lack %q (%v):\n%s", w, err, rec.Body.String())

@@ -117,7 +117,7 @@ func TestControllerSigns(t *testing.T) {
 	if mfs, err := promtest.Parse(body); err != nil || len(mfs["certctl_signer_csrs_failed_total"].GetMetric()) != 1 {
 		t.Errorf("/metrics: %v, want one series of failed CSRs:\n%s", err, body)
 	}
-	srv := httptest.NewServer(Handler(metrics, func() error { return nil }))
+	srv := httptest.NewServer(Handler(metrics, func() error { return nil }, func() error { return nil }))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {

@@ -58,18 +58,32 @@ func (m *Metrics) SetLeader(b bool) {
 	m.leader.Set(v)
 }
 
-// Handler serves /metrics (promhttp, the client library's handler), and
-// /healthz, which answers 200 "ok" while healthy returns nil and 500 with
-// the error otherwise.
-func Handler(m *Metrics, healthy func() error) http.Handler {
+// Handler serves /metrics (promhttp, the client library's handler);
+// /healthz, for a liveness probe, which answers 200 "ok" while healthy
+// returns nil and 500 with the error otherwise; and /readyz, for a
+// readiness probe, likewise with ready, as Kubernetes' own components
+// serve them.
+func Handler(m *Metrics, healthy, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := healthy(); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
+	check := func(f func() error) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			if err := f(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			_, _ = io.WriteString(w, "ok")
 		}
-		_, _ = io.WriteString(w, "ok")
-	})
+	}
+	mux.HandleFunc("GET /healthz", check(healthy))
+	mux.HandleFunc("GET /readyz", check(ready))
 	return mux
+}
+
+// addSignerNames adds a zeroed series of CSRs signed for each of names
+// (the custom signers'), as NewMetrics does for certctl's names.
+func (m *Metrics) addSignerNames(names ...string) {
+	for _, n := range names {
+		m.signed.WithLabelValues(n)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -23,8 +25,20 @@ import (
 )
 
 // mirrorPod is kubeadm's mirror pod of comp on node, with its endpoint
-// annotation set to value.
+// annotation set to value, as the kubelet of node makes it: the mirror
+// annotation, the Node as controller.
 func mirrorPod(comp, node, value string) *corev1.Pod {
+	p := podOf(comp, node, value)
+	p.Annotations[clusterview.MirrorPodAnnotation] = "0123abcd"
+	yes := true
+	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node, UID: "uid-" + types.UID(node), Controller: &yes}}
+	return p
+}
+
+// podOf is a pod of kube-system with kubeadm's labels for comp and its
+// endpoint annotation set to value, bound to node, that is no mirror pod:
+// one that whoever may create pods there can make.
+func podOf(comp, node, value string) *corev1.Pod {
 	ann := map[string]string{clusterview.APIServerEndpointAnnotation: value}
 	if comp == "etcd" {
 		ann = map[string]string{clusterview.EtcdClientURLsAnnotation: value}
@@ -190,5 +204,95 @@ func TestNodeWatcherPodsForbidden(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "list the kube-apiserver and etcd pods"); n != 1 || !strings.Contains(log.String(), "InternalIP only") {
 		t.Errorf("the log says %d times that the pods cannot be listed, want once, with the fallback:\n%s", n, log.String())
+	}
+}
+
+// TestOnlyMirrorPodsAdvertise: a pod of kube-system with kubeadm's labels
+// and endpoint annotations that is not the kubelet's mirror pod of the
+// node it claims (made by whoever may create pods there, or by a workload
+// controller) adds no address to that node, for approve (Learn) nor for
+// signer run (NodeWatcher), and a note says so; cp-1's own mirror pod's
+// address is still accepted.
+func TestOnlyMirrorPodsAdvertise(t *testing.T) {
+	yes := true
+	owned := func(p *corev1.Pod, kind, name string) *corev1.Pod {
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: kind, Name: name, Controller: &yes}}
+		if kind == "ReplicaSet" {
+			p.OwnerReferences[0].APIVersion = "apps/v1"
+		}
+		return p
+	}
+	withMirror := func(p *corev1.Pod) *corev1.Pod {
+		p.Annotations[clusterview.MirrorPodAnnotation] = "0123abcd"
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		forged *corev1.Pod
+		note   string
+	}{
+		{"no mirror annotation", podOf("kube-apiserver", "cp-1", "198.51.100.66:6443"), "no kubernetes.io/config.mirror annotation"},
+		{"no mirror annotation, owned by the Node", owned(podOf("etcd", "cp-1", "https://198.51.100.66:2379"), "Node", "cp-1"), "no kubernetes.io/config.mirror annotation"},
+		{"mirror annotation, no controller", withMirror(podOf("kube-apiserver", "cp-1", "198.51.100.66:6443")), "it has no controller"},
+		{"mirror annotation, another node's", withMirror(owned(podOf("kube-apiserver", "cp-1", "198.51.100.66:6443"), "Node", "worker-1")), `its controller is v1 Node "worker-1"`},
+		{"mirror annotation, a ReplicaSet's", withMirror(owned(podOf("etcd", "cp-1", "https://198.51.100.66:2379"), "ReplicaSet", "evil-6b7f")), `its controller is apps/v1 ReplicaSet "evil-6b7f"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.forged.Name = "forged"
+			objs := append(twoNICs(), tc.forged)
+			base := config.Default()
+			base.NodeName, base.AdvertiseAddress = "local", "203.0.113.1"
+			fixed := testPolicy(t, PolicyOptions{Nodes: []*config.Cluster{&base}})
+			var warn bytes.Buffer
+			learned, err := NodeRules{}.Learn(t.Context(), fake.NewClientset(objs...), fixed, &base, &warn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(warn.String(), "kube-system/forged") || !strings.Contains(warn.String(), tc.note) {
+				t.Errorf("approve's warnings do not name the forged pod and why (%q):\n%s", tc.note, warn.String())
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			w := syncWatcher(t, ctx, fake.NewClientset(objs...), nil)
+			if got := w.Nodes(); got != "cp-1=192.0.2.10+2001:db8::10" {
+				t.Errorf("signer run's nodes %q, want cp-1=192.0.2.10+2001:db8::10 (the mirror pods' address, not the forged pod's)", got)
+			}
+			for who, p := range map[string]*Policy{"approve": learned, "signer run": w.Current()} {
+				if err := checkAt(t, p, KubeAPIServerServing, "apiserver", "198.51.100.66"); err == nil {
+					t.Errorf("%s accepted cp-1's apiserver at 198.51.100.66, which only a pod that is no mirror pod of cp-1 advertises", who)
+				}
+				if err := checkAt(t, p, EtcdServer, "etcd-server", "2001:db8::10"); err != nil {
+					t.Errorf("%s: etcd-server of cp-1 at its mirror pod's address: %v", who, err)
+				}
+			}
+		})
+	}
+}
+
+// TestNodeWatcherNotesOnce: signer run logs a note about the nodes (here a
+// pod that is no mirror pod advertising an address for cp-1) once, not
+// again at each later change of the Nodes while it stays true (8 times
+// here before).
+func TestNodeWatcherNotesOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	forged := podOf("kube-apiserver", "cp-1", "198.51.100.66:6443")
+	forged.Name = "forged"
+	client := fake.NewClientset(append(twoNICs(), forged)...)
+	var log lockedBuffer
+	w := syncWatcher(t, ctx, client, slog.New(slog.NewTextHandler(&log, nil)))
+	for i, n := range []string{"cp-2", "cp-3"} {
+		if _, err := client.CoreV1().Nodes().Create(ctx, k8sNode(n, true, fmt.Sprintf("192.0.2.%d", 11+i)), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for !strings.Contains(w.Nodes(), "cp-3=") {
+		if ctx.Err() != nil {
+			t.Fatalf("cp-3 not followed: nodes %q", w.Nodes())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(log.String(), "kube-system/forged"); n != 1 {
+		t.Errorf("the note on the forged pod was logged %d times, want once:\n%s", n, log.String())
 	}
 }

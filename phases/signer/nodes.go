@@ -54,7 +54,9 @@ func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.C
 // may be on another interface than the Node's InternalIP, or IPv6. A
 // node gets one configuration per address, its InternalIP's first: a
 // request fits when it is kubeadm's certificate of the node at one of
-// them. A pod whose node is no control-plane Node adds nothing.
+// them. A pod whose node is no control-plane Node adds nothing, nor does
+// one that is not the mirror pod of its node (clusterview.NotMirrorPod),
+// with a note.
 func ControlPlaneNodesAndPods(nodes []*corev1.Node, pods []*corev1.Pod, cm *corev1.ConfigMap, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
 	var notes []string
 	if cm != nil && fromConfigMap {
@@ -67,6 +69,12 @@ func ControlPlaneNodesAndPods(nodes []*corev1.Node, pods []*corev1.Pod, cm *core
 	}
 	advertised := map[string][]string{} // node name -> addresses of its mirror pods
 	for _, p := range pods {
+		// Only a kubelet's mirror pod speaks for its node: another pod in
+		// kube-system with kubeadm's labels and annotations adds nothing.
+		if err := clusterview.NotMirrorPod(p); err != nil {
+			notes = append(notes, fmt.Sprintf("%v: the addresses it advertises are not accepted", err))
+			continue
+		}
 		e := clusterview.MirrorPodEndpoints(p)
 		for _, a := range e.Addresses() {
 			if e.Node != "" && !slices.Contains(advertised[e.Node], a) {
@@ -191,8 +199,9 @@ type NodeWatcher struct {
 	cms      corelisters.ConfigMapNamespaceLister // nil without r.FromConfigMap
 	pods     corelisters.PodNamespaceLister       // nil while pods may not be listed
 	mu       sync.Mutex
-	last     string // what the current policy was built from
-	names    string // its nodes, "cp-1=10.0.0.1,..."
+	last     string          // what the current policy was built from
+	noted    map[string]bool // the notes logged, while they stay true
+	names    string          // its nodes, "cp-1=10.0.0.1,..."
 }
 
 // NewNodeWatcher sets up the informers; Start starts them. The nodes'
@@ -310,9 +319,16 @@ func (w *NodeWatcher) refresh() {
 		pods, _ = w.pods.List(labels.Everything())
 	}
 	clusters, notes, err := ControlPlaneNodesAndPods(nodes, pods, cm, w.base, w.rules.FromConfigMap)
+	// A note is logged when it is new, not at each of the informers'
+	// events (a pod's status, a Node's heartbeat) while it stays true.
+	seen := map[string]bool{}
 	for _, n := range notes {
-		w.log.Warn("control-plane nodes", "note", n)
+		if !w.noted[n] {
+			w.log.Warn("control-plane nodes", "note", n)
+		}
+		seen[n] = true
 	}
+	w.noted = seen
 	if err != nil {
 		w.log.Warn("control-plane nodes: keeping the last policy", "err", err)
 		return

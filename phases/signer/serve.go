@@ -166,8 +166,17 @@ func (o ServeOptions) loadSources(so CASourceOptions) (map[string]CAProvider, []
 	return providers, custom, sources, nil
 }
 
+// customNames are the names of custom.
+func customNames(custom []CustomSigner) []string {
+	names := make([]string, len(custom))
+	for i, cs := range custom {
+		names[i] = cs.Name
+	}
+	return names
+}
+
 // Serve signs approved CSRs of certctl's signer names (and o.Custom's)
-// until ctx ends, serving /healthz and /metrics on o.ListenAddress.
+// until ctx ends, serving /healthz, /readyz and /metrics on o.ListenAddress.
 func Serve(ctx context.Context, o ServeOptions) error {
 	if err := o.Check(); err != nil {
 		return err
@@ -179,6 +188,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	metrics.addSignerNames(customNames(custom)...)
 	// The address is taken before the API server is asked anything, too: a
 	// port in use (another signer run on the node) fails at once.
 	ln, err := net.Listen("tcp", o.ListenAddress)
@@ -196,6 +206,46 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// /healthz (liveness) fails only for what a restart mends: a leader
+	// that stopped renewing its Lease and did not exit (client-go's
+	// HealthzAdaptor, as kube-controller-manager's /healthz). An API server
+	// that is down is not mended by a restart: a liveness probe that
+	// failed then would restart every replica in a loop. /readyz says
+	// whether this replica can sign, or take over: its informer listed the
+	// CSRs and the API server answers (APIReach). A follower that can take
+	// over is ready, as kube-scheduler's followers are; which one leads is
+	// certctl_signer_leader. Both are served from here on, before the wait
+	// for the control-plane nodes (up to 30s while the API server does not
+	// answer), so that a liveness probe is answered from the start.
+	var leaderCheck atomic.Pointer[func() error]
+	healthy := func() error {
+		if c := leaderCheck.Load(); c != nil {
+			return (*c)()
+		}
+		return nil
+	}
+	var synced atomic.Pointer[func() bool] // the controller's, once made
+	reach := &APIReach{Client: client}
+	go reach.Run(ctx)
+	ready := func() error {
+		if s := synced.Load(); s == nil || !(*s)() {
+			return errors.New("the CSR informer has not synced yet")
+		}
+		if err := reach.Check(); err != nil {
+			return err
+		}
+		return healthy()
+	}
+	srv := &http.Server{Handler: Handler(metrics, healthy, ready), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer utilruntime.HandleCrash()
+		_ = srv.Serve(ln)
+	}()
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+	}()
 	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
 	if err != nil {
 		return err
@@ -207,6 +257,8 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	hasSynced := ctrl.HasSynced
+	synced.Store(&hasSynced)
 	if o.CAReload > 0 {
 		// Followers check too: a new leader signs with the current CAs at once,
 		// and every replica's /metrics shows a CA pair that cannot be used.
@@ -218,27 +270,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		}()
 	}
 
-	var leaderCheck atomic.Pointer[func() error]
-	healthy := func() error {
-		if !ctrl.HasSynced() {
-			return errors.New("the CSR informer has not synced yet")
-		}
-		if c := leaderCheck.Load(); c != nil {
-			return (*c)()
-		}
-		return nil
-	}
-	srv := &http.Server{Handler: Handler(metrics, healthy), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer utilruntime.HandleCrash()
-		_ = srv.Serve(ln)
-	}()
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz and /metrics on http://%s\n", namesWithCA(providers), ln.Addr())
+	fmt.Fprintf(o.Out, "[signer] Signing for %v; /healthz, /readyz and /metrics on http://%s\n", append(namesWithCA(providers), customNames(custom)...), ln.Addr())
 
 	if !o.LeaderElect {
 		metrics.SetLeader(true)

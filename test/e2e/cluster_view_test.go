@@ -58,17 +58,24 @@ func registerNodes(t *testing.T, ctx context.Context, cs kubernetes.Interface, h
 // registerMirrorPods creates the mirror pods the kubelet of node makes from kubeadm's static pod
 // manifests of kube-apiserver and etcd, with kubeadm's endpoint annotations: apiserver is the
 // advertise address and port, etcdURL the advertised client URL. The harness's Kubelet runs the
-// manifests' processes but makes no mirror pod in the API.
+// manifests' processes but makes no mirror pod in the API. They are made as the kubelet makes them
+// (pkg/kubelet/pod/mirror_client.go): the mirror annotation and the Node as controller, which
+// signer run and approve require of a pod that advertises a node's address.
 func registerMirrorPods(t *testing.T, ctx context.Context, cs kubernetes.Interface, node, apiserver, etcdURL string) {
 	t.Helper()
-	no := false
+	n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the Node of the mirror pods: %v", err)
+	}
+	no, yes := false, true
 	for comp, ann := range map[string]map[string]string{
-		"kube-apiserver": {clusterview.APIServerEndpointAnnotation: apiserver},
-		"etcd":           {clusterview.EtcdClientURLsAnnotation: etcdURL},
+		"kube-apiserver": {clusterview.APIServerEndpointAnnotation: apiserver, clusterview.MirrorPodAnnotation: "e2e"},
+		"etcd":           {clusterview.EtcdClientURLsAnnotation: etcdURL, clusterview.MirrorPodAnnotation: "e2e"},
 	} {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: comp + "-" + node, Namespace: "kube-system", Annotations: ann,
-				Labels: map[string]string{"component": comp, "tier": "control-plane"}},
+				Labels:          map[string]string{"component": comp, "tier": "control-plane"},
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node, UID: n.UID, Controller: &yes}}},
 			Spec: corev1.PodSpec{NodeName: node, AutomountServiceAccountToken: &no,
 				Containers: []corev1.Container{{Name: comp, Image: "registry.k8s.io/" + comp + ":" + testcluster.KubeVersion}}},
 		}

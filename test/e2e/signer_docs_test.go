@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +79,7 @@ func TestSignerDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var probes corev1.Container // the Deployment's container, for its probes
 	for _, obj := range docsObjects(t) {
 		switch o := obj.(type) {
 		case *corev1.ServiceAccount:
@@ -91,6 +93,7 @@ func TestSignerDocs(t *testing.T) {
 		case *rbacv1.RoleBinding:
 			_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		case *appsv1.Deployment:
+			probes = o.Spec.Template.Spec.Containers[0]
 			args := o.Spec.Template.Spec.Containers[0].Args
 			run, _, ferr := cmd.NewRootCommand(nil, nil).Find(args[:2])
 			if ferr != nil || run.Name() != "run" {
@@ -143,8 +146,20 @@ func TestSignerDocs(t *testing.T) {
 	}
 	signerConf := filepath.Join(dir, "signer.conf")
 	writeKubeconfig(t, signerConf, c, &clientcmdapi.AuthInfo{Token: tok.Status.Token})
-	p, _ := startSignerRun(t, ctx, dir, append([]string{"--kubeconfig", signerConf, "--cert-dir", c.PKIDir(), "--leader-elect"}, flags...)...)
+	p, base := startSignerRun(t, ctx, dir, append([]string{"--kubeconfig", signerConf, "--cert-dir", c.PKIDir(), "--leader-elect"}, flags...)...)
 	done := waitCSR(t, ctx, cs, req.Name, issued)
+	// The Deployment's probes: liveness on /healthz, readiness on /readyz, both served ok by the
+	// signer running with its role (test/e2e/signer_ready_test.go: what each says with the API
+	// server down).
+	for what, pr := range map[string]*corev1.Probe{"/healthz": probes.LivenessProbe, "/readyz": probes.ReadinessProbe} {
+		if pr == nil || pr.HTTPGet == nil || pr.HTTPGet.Path != what {
+			t.Errorf("the Deployment of docs/signer.md: probe %+v, want an httpGet of %s", pr, what)
+			continue
+		}
+		if code, body := probe(base + pr.HTTPGet.Path); code != http.StatusOK || body != "ok" {
+			t.Errorf("the Deployment's probe %s: %d %q, want 200 ok", pr.HTTPGet.Path, code, body)
+		}
+	}
 	if log, err := os.ReadFile(p.log); err != nil || strings.Contains(string(log), podsRefused) {
 		t.Errorf("the signer's role of docs/signer.md does not let signer run follow the mirror pods' addresses (%v):\n%s", err, log)
 	}

@@ -117,10 +117,11 @@ func (p *proc) exited() bool {
 	}
 }
 
-var listenLine = regexp.MustCompile(`/healthz and /metrics on http://(\S+)`)
+var listenLine = regexp.MustCompile(`/healthz, /readyz and /metrics on http://(\S+)`)
 
 // startSignerRun starts `certctl signer run` with args plus --listen-address 127.0.0.1:0 and
-// waits until its /healthz answers ok. It returns the process and the endpoint's base URL.
+// waits until its /readyz answers ok (its informer listed the CSRs). It returns the process and the
+// endpoint's base URL.
 func startSignerRun(t *testing.T, ctx context.Context, dir string, args ...string) (*proc, string) {
 	t.Helper()
 	p := startProc(t, dir, "certctl-signer", signerCertctl(t), append(append([]string{"signer", "run"}, args...), "--listen-address", "127.0.0.1:0")...)
@@ -144,7 +145,7 @@ func startSignerRun(t *testing.T, ctx context.Context, dir string, args ...strin
 		}
 	}
 	for {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -155,7 +156,7 @@ func startSignerRun(t *testing.T, ctx context.Context, dir string, args ...strin
 		if p.exited() {
 			t.Fatalf("certctl signer run exited; see %s", p.log)
 		}
-		sleepOrFail(t, ctx, 50*time.Millisecond, "certctl signer run's /healthz")
+		sleepOrFail(t, ctx, 50*time.Millisecond, "certctl signer run's /readyz")
 	}
 }
 
