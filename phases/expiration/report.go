@@ -3,10 +3,12 @@ package expiration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/certctl/certctl/internal/atomicfile"
@@ -64,7 +66,10 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 		// Readable by node_exporter's user; written whole or not at all, so
 		// that the collector never reads half a file.
 		if err := atomicfile.WriteFile(o.Textfile, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write metrics to %s: %w; check that its folder exists and is writable", o.Textfile, err)
+			if errors.Is(err, syscall.ENOSPC) { // atomicfile says what to do
+				return fmt.Errorf("--textfile: %w", err)
+			}
+			return fmt.Errorf("--textfile: %w; check that its folder exists and is writable", err)
 		}
 		// The collector reads *.prom only: another name is never scraped.
 		if !strings.HasSuffix(o.Textfile, ".prom") {

@@ -29,3 +29,17 @@ func TestTextfileName(t *testing.T) {
 		}
 	}
 }
+
+// TestTextfileWriteError: a --textfile that cannot be written is named
+// once, with the flag, and a full file system is not also told to check
+// that the folder exists ("write metrics to X: write X: ...").
+func TestTextfileWriteError(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	p := filepath.Join(t.TempDir(), "nodir", "certctl.prom")
+	var out, errOut bytes.Buffer
+	o := Options{CertDir: n.CertDir(), KubeconfigDir: n.Dir, Now: checkAt, Textfile: p}
+	err := Report(t.Context(), o, "text", &out, &errOut)
+	if err == nil || strings.Count(err.Error(), p) != 1 || !strings.HasPrefix(err.Error(), "--textfile: ") || !strings.Contains(err.Error(), "check that its folder exists and is writable") {
+		t.Errorf("error %v: want --textfile, %s once, and what to check", err, p)
+	}
+}
