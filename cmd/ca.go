@@ -120,7 +120,7 @@ func newCARotateCommand() *cobra.Command {
 
 func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if o.nodeOnly {
-		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle", "forget-node"} {
+		for _, f := range []string{"certificate-key", "kubeconfig", "context", "wait-timeout", "root-ca-settle", "forget-node"} {
 			if cmd.Flags().Changed(f) {
 				return fmt.Errorf("--%s is for the cluster-wide rotation, which --node-only turns off: drop one of them", f)
 			}
@@ -142,12 +142,12 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
-	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
+	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "context", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
 		opts.Cluster.In = cmd.InOrStdin()
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}
-	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig)
+	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig, o.api.context)
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }
@@ -180,7 +180,7 @@ func newCAStatusCommand() *cobra.Command {
 			}
 			so := carotate.StatusOptions{CertDir: cluster.CertificatesDir, ExternalEtcd: cluster.ExternalEtcd, KubeconfigDir: report.folders.kubeconfigDir,
 				ManifestDir: manifestDir, MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
-				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")}
+				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "context", "node-only", "max-token-lifetime")}
 			if !nodeOnly {
 				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}
