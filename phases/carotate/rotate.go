@@ -226,7 +226,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		return nil, o.forget(ctx, k)
 	}
 	if o.Cluster != nil {
-		if o.Cluster.CertificateKey, err = copycerts.KeyArg(o.Cluster.CertificateKey, o.Cluster.In); err != nil {
+		if o.Cluster.CertificateKey, err = copycerts.KeyArg(ctx, o.Cluster.CertificateKey, o.Cluster.In, o.Warn); err != nil {
 			return nil, err
 		}
 		if o.cl, err = o.connect(ctx, k); err != nil {
