@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,6 +45,32 @@ func TestContextPicksTheCluster(t *testing.T) {
 	}
 	if !strings.Contains(r.output(), "kubectl certificate approve "+l.name+carry+"\n") || !strings.Contains(printed, carry) {
 		t.Fatalf("the approve commands do not carry %q:\n%s", carry, r.output())
+	}
+	// Completion lists the pending CSR for approve and deny, from the
+	// API server of --context, as kubectl completes names; not for sign,
+	// which takes approved ones. Through the current context, whose
+	// server refuses connections, it lists none and says nothing.
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"approve", "--kubeconfig", merged, "--context", "harness", ""}, true},
+		{[]string{"deny", "--kubeconfig", merged, "--context", "harness", "certctl-"}, true},
+		{[]string{"sign", "--kubeconfig", merged, "--context", "harness", ""}, false},
+		{[]string{"approve", "--kubeconfig", merged, ""}, false},
+	} {
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, signerCertctl(t), append([]string{"__complete"}, tc.args...)...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		names, err := cmd.Output()
+		t.Logf("$ certctl __complete %s\n%s%s", strings.Join(tc.args, " "), names, stderr.String())
+		if err != nil || strings.Contains(string(names), l.name+"\n") != tc.want || time.Since(start) > 10*time.Second {
+			t.Errorf("__complete %s: %v, %q after %v; want %s listed: %v", strings.Join(tc.args, " "), err, names, time.Since(start), l.name, tc.want)
+		}
+		if strings.Contains(stderr.String(), "rror") || strings.Contains(stderr.String(), "refused") {
+			t.Errorf("__complete %s said %q", strings.Join(tc.args, " "), stderr.String())
+		}
 	}
 	args := append(append([]string{"approve", "--all-from-node"}, strings.Fields(printed)...), c.PKI().Flags()...)
 	if approved, err := runCertctl(t, ctx, args...); err != nil || !strings.Contains(approved, "[approve] CSR "+l.name+" approved") {
