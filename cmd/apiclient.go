@@ -13,14 +13,16 @@ import (
 // apiFlags are the flags of commands that talk to the API server.
 type apiFlags struct {
 	kubeconfig string
+	context    string
 	qps        float32
 	burst      int
 }
 
-// addTo adds --kubeconfig; withRate also adds --kube-api-qps and
+// addTo adds --kubeconfig and --context; withRate also adds --kube-api-qps and
 // --kube-api-burst with the given defaults, for long-running commands.
 func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst int) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file of the API server (default: $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
+	fs.StringVar(&f.context, "context", "", kubeclient.ContextHelp)
 	f.qps, f.burst = qps, burst
 	if withRate {
 		fs.Var((*kubeclient.QPS)(&f.qps), "kube-api-qps", "requests per second to the API server, sustained (greater than 0)")
@@ -32,7 +34,7 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 // certctl command does (internal/kubeclient), refusing an expired client
 // certificate up front: the API server would only say "Unauthorized".
 func (f *apiFlags) client() (*kubeclient.Client, error) {
-	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, QPS: f.qps, Burst: f.burst, UserAgent: userAgent(), Now: time.Now})
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, Context: f.context, QPS: f.qps, Burst: f.burst, UserAgent: userAgent(), Now: time.Now})
 }
 
 // connect is client as a kubernetes.Interface, for the workflows.
@@ -43,7 +45,7 @@ func (f *apiFlags) connect() (kubernetes.Interface, error) { return f.client() }
 // when there, then as every command does (internal/kubeclient), refusing
 // an expired client certificate up front.
 func (f *apiFlags) nodeClient(kubeconfigDir string) (*kubeclient.Client, error) {
-	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, Context: f.context, KubeconfigDir: kubeconfigDir, UserAgent: userAgent(), Now: time.Now})
 }
 
 func userAgent() string { return "certctl/" + buildinfo.Version(version) }

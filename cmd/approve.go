@@ -64,7 +64,8 @@ func newApproveCommand() *cobra.Command {
 			# Every CSR of node cp-1's renewal through the API (what renew --use-api prints)
 			sudo certctl approve --all-from-node cp-1 --config kubeadm.yaml
 		`),
-		Args: namesOrFromNode(&o.csrs.fromNode),
+		Args:              namesOrFromNode(&o.csrs.fromNode),
+		ValidArgsFunction: completeCSRs(&o.csrs.api, "Pending"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.policy.readConfigMapWith(&o.csrs.api)
 			load := func() (*config.Cluster, error) { return o.policy.cluster.load(cmd, cmd.ErrOrStderr()) }
@@ -103,7 +104,8 @@ func newDenyCommand() *cobra.Command {
 			certctl deny csr-8vq2x --reason UnknownSAN --message "evil.example.com is not ours"
 			certctl deny --all-from-node cp-1 --reason NotScheduled
 		`),
-		Args: namesOrFromNode(&csrs.fromNode),
+		Args:              namesOrFromNode(&csrs.fromNode),
+		ValidArgsFunction: completeCSRs(&csrs.api, "Pending"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := csrs.api.client()
 			if err != nil {

@@ -109,7 +109,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates) (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
 	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record and the restarts' Leases (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
-	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it")
+	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed)")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
 	fs.StringVar(&o.clusterOpt.ForgetNode, "forget-node", "", "remove this node, gone from the cluster mid-rotation, from the rotation's cluster record, and do nothing else (refused while it has a Node object, unless --force)")
@@ -120,7 +120,7 @@ func newCARotateCommand() *cobra.Command {
 
 func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 	if o.nodeOnly {
-		for _, f := range []string{"certificate-key", "kubeconfig", "wait-timeout", "root-ca-settle", "forget-node"} {
+		for _, f := range []string{"certificate-key", "kubeconfig", "context", "wait-timeout", "root-ca-settle", "forget-node"} {
 			if cmd.Flags().Changed(f) {
 				return fmt.Errorf("--%s is for the cluster-wide rotation, which --node-only turns off: drop one of them", f)
 			}
@@ -142,12 +142,12 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 	opts.Now, opts.Rand, opts.Out, opts.Warn = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
-	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")
+	opts.Rerun = rerunFlags(cmd, "config", "cert-dir", "node-name", "kubeconfig-dir", "manifest-dir", "kubeconfig", "context", "node-only", "max-token-lifetime")
 	if !o.nodeOnly {
 		opts.Cluster.In = cmd.InOrStdin()
 		opts.Cluster.Connect = o.api.nodeConnect(o.KubeconfigDir)
 	}
-	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig)
+	opts = opts.WithSettings(cluster, o.cluster.source.Configured() || cmd.Flags().Changed("encryption-algorithm"), o.api.kubeconfig, o.api.context)
 	_, err = carotate.Rotate(cmd.Context(), name, opts)
 	return err
 }
@@ -180,7 +180,7 @@ func newCAStatusCommand() *cobra.Command {
 			}
 			so := carotate.StatusOptions{CertDir: cluster.CertificatesDir, ExternalEtcd: cluster.ExternalEtcd, KubeconfigDir: report.folders.kubeconfigDir,
 				ManifestDir: manifestDir, MaxTokenLifetime: maxLife, Now: time.Now(), ErrOut: cmd.ErrOrStderr(),
-				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "node-only", "max-token-lifetime")}
+				Rerun: rerunFlags(cmd, "config", "cert-dir", "kubeconfig-dir", "manifest-dir", "kubeconfig", "context", "node-only", "max-token-lifetime")}
 			if !nodeOnly {
 				so.Connect = api.nodeConnect(report.folders.kubeconfigDir)
 			}

@@ -80,7 +80,7 @@ func newCertsUploadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); - reads it from standard input, where ps does not show it; empty: the InitConfiguration's certificateKey in --config, else a new one, printed")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key that encrypts the files (certctl certs certificate-key); - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed); empty: the InitConfiguration's certificateKey in --config, else a new one, printed")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "send every object as a server-side dry run: the API server checks it and stores nothing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files: its admin.conf is the default --kubeconfig")
@@ -139,7 +139,7 @@ func newCertsDownloadCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required, unless --config's JoinConfiguration has controlPlane.certificateKey, as for kubeadm join); - reads it from standard input, where ps does not show it")
+	fs.StringVar(&o.CertificateKey, "certificate-key", "", "hex key the upload used (required, unless --config's JoinConfiguration has controlPlane.certificateKey, as for kubeadm join); - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read, decrypt and check everything and print the files that would be written, without writing")
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the node's kubeconfig files: any of kubeadm's there (admin.conf, ...) whose embedded CA is another cluster's is refused")

@@ -16,6 +16,7 @@ func TestCheckExpirationClusterFlags(t *testing.T) {
 		want string
 	}{
 		{"--kubeconfig without --cluster", []string{"--kubeconfig", "x.conf"}, "--kubeconfig is for --cluster only"},
+		{"--context without --cluster", []string{"--context", "prod"}, "--context is for --cluster only"},
 		{"--etcd-endpoints without --cluster", []string{"--etcd-endpoints", "https://127.0.0.1:2379"}, "--etcd-endpoints is for --cluster only"},
 		{"--cluster -o prometheus", []string{"--cluster", "-o", "prometheus"}, "--cluster prints no Prometheus metrics"},
 		{"--cluster --textfile", []string{"--cluster", "--textfile", filepath.Join(dir, "x.prom")}, "--cluster prints no Prometheus metrics"},

@@ -11,6 +11,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renew"
+	"github.com/certctl/certctl/phases/signer"
 )
 
 // addCompletions makes cobra's `certctl completion bash|zsh|fish|powershell`
@@ -22,7 +23,8 @@ import (
 // the -dir flags, and no file names where the command takes no further
 // argument (completeArgs). Certificate names come from each command's
 // ValidArgs (the inventory), backup names from restore's
-// ValidArgsFunction (completeBackups), renew's from completeRenewNames.
+// ValidArgsFunction (completeBackups), renew's from completeRenewNames,
+// CSR names from the API server (completeCSRs).
 func addCompletions(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
 	eachCommand(root, func(c *cobra.Command) {
@@ -73,6 +75,18 @@ func completeArgs(names []string) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeCSRs completes the CSR names of approve and deny (state
+// "Pending") and sign ("Approved") from the API server that api's flags
+// reach (signer.CSRCompletions), while the command takes another name.
+func completeCSRs(api *apiFlags, state string) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if c.Args != nil && c.Args(c, append(slices.Clip(args), toComplete)) != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return signer.CSRCompletions(c.Context(), api.connect, state, args, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

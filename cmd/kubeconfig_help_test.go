@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestKubeconfigHelpSaysNodeDefault: the commands that connect as a
@@ -32,5 +34,29 @@ func TestKubeconfigHelpSaysNodeDefault(t *testing.T) {
 				t.Errorf("%s --kubeconfig: %q lacks %q", strings.Join(tc.path, " "), usage, w)
 			}
 		}
+	}
+}
+
+// TestContextBesideKubeconfig: every command with --kubeconfig has
+// --context, kubectl's choice of one context of a kubeconfig that holds
+// several clusters.
+func TestContextBesideKubeconfig(t *testing.T) {
+	root := NewRootCommand(io.Discard, io.Discard)
+	var walk func(c *cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup("kubeconfig") != nil {
+			seen++
+			if c.Flags().Lookup("context") == nil {
+				t.Errorf("%s has --kubeconfig but no --context", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if seen < 10 {
+		t.Errorf("%d commands with --kubeconfig, want renew, approve, deny, sign, signer run, ca rotate and status, certs upload and download, check-expiration", seen)
 	}
 }

@@ -51,6 +51,8 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 	}{
 		{[]string{"admin.conf", "--timeout", "1m"}, []string{"--timeout applies to renewal through the API: add --use-api"}},
 		{[]string{"admin.conf", "--signer-name", "admin.conf=example.com/x"}, []string{"--signer-name applies to renewal through the API"}},
+		{[]string{"admin.conf", "--context", "prod"}, []string{"--context applies to renewal through the API: add --use-api"}},
+		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--context", "prod"}, []string{"kubeconfig " + valid + ` has no context "prod" (its contexts: kubernetes-admin@kubernetes)`}},
 		{[]string{"admin.conf", "--use-api", "--reuse-key"}, []string{"--reuse-key cannot be used with --use-api"}},
 		{[]string{"admin.conf", "--use-api", "--timeout", "0s"}, []string{"invalid --timeout"}},
 		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--signer-name", "ca=example.com/x"}, []string{`"ca": not a certificate certctl renews`}},

@@ -53,7 +53,8 @@ func newSignCommand() *cobra.Command {
 			certctl sign my-svc.my-namespace --ca-cert ca.pem --ca-key ca-key.pem \
 			    --signing-config server-signing-config.json
 		`),
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeCSRs(&o.api, "Approved"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := config.CheckCertDirFlag(o.policy.cluster.CertDir); err != nil {
 				return err // before the CA is read, as every command with --cert-dir

@@ -9,6 +9,9 @@
 //  3. $KUBECONFIG, its files that exist (an error when none does);
 //  4. ~/.kube/config, when $HOME is set and it exists;
 //  5. the pod's service account.
+//
+// --context picks a context of the kubeconfig found that way, as kubectl's
+// does; it never changes which file is found (context.go).
 package kubeclient
 
 import (
@@ -41,6 +44,9 @@ import (
 type Options struct {
 	Kubeconfig    string // --kubeconfig; "": look further
 	KubeconfigDir string // the node's kubeconfig folder; "": a command without one
+	// Context is --context: the context of the kubeconfig found to use;
+	// "": its current-context.
+	Context string
 	// QPS and Burst limit the requests; 0 takes client-go's defaults.
 	QPS       float32
 	Burst     int
@@ -58,7 +64,12 @@ type Options struct {
 type Client struct {
 	*kubernetes.Clientset
 	Config *rest.Config
-	Source string // "kubeconfig PATH", "$KUBECONFIG PATH" or "the pod's service account"
+	// Source is "kubeconfig PATH", "$KUBECONFIG PATH" or "the pod's
+	// service account", with " (context NAME)" after it for Options.Context.
+	Source string
+	// File is the one kubeconfig file the client was made from ("" for
+	// $KUBECONFIG and the service account); Context is Options.Context.
+	File, Context string
 }
 
 // ConfigMaps makes a client of namespace's ConfigMaps from o, for reading
@@ -103,20 +114,30 @@ func New(o Options) (*Client, error) {
 		}
 	}
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: envFiles}
+	file := path
 	switch {
 	case path != "":
 		source = "kubeconfig " + path
 	case env != "":
 		source = "$KUBECONFIG " + strings.Join(envFiles, string(filepath.ListSeparator))
 	case home != "":
-		rules.Precedence, source = []string{home}, "kubeconfig "+home
+		rules.Precedence, source, file = []string{home}, "kubeconfig "+home, home
 	}
 	var cfg *rest.Config
 	var err error
 	if source != "" {
-		if cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig(); err != nil {
+		loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
+		if err := checkContext(loader, source, o.Context); err != nil {
+			return nil, err
+		}
+		if o.Context != "" {
+			source += " (context " + o.Context + ")"
+		}
+		if cfg, err = loader.ClientConfig(); err != nil {
 			return nil, fmt.Errorf("load %s: %w: pass --kubeconfig a readable kubeconfig of the cluster (on a control-plane node, %s)", source, err, nodeAdmin)
 		}
+	} else if o.Context != "" {
+		return nil, fmt.Errorf("find the context %q: no --kubeconfig, $KUBECONFIG or ~/.kube/config to find it in: pass --kubeconfig the kubeconfig that has it", o.Context)
 	} else {
 		source = "the pod's service account"
 		if cfg, err = rest.InClusterConfig(); err != nil {
@@ -142,7 +163,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create API client from %s: %w", source, err)
 	}
-	return &Client{Clientset: cs, Config: cfg, Source: source}, nil
+	return &Client{Clientset: cs, Config: cfg, Source: source, File: file, Context: o.Context}, nil
 }
 
 // kubeconfigEnv returns $KUBECONFIG and the files it names that may be

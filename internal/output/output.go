@@ -1,6 +1,6 @@
 // Package output is certctl's one output convention for commands that print
-// data, with kubectl's meanings: -o text (the default table, at most 100
-// columns), wide (every column), json and yaml (the command's versioned
+// data, with kubectl's meanings: -o text (the default table, whose columns
+// fit 100 columns, cut to a terminal's width), wide (every column), json and yaml (the command's versioned
 // schema), jsonpath=TEMPLATE (kubectl's JSONPath on the JSON form).
 package output
 

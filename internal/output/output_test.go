@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 	"testing"
 )
 
@@ -70,35 +69,6 @@ func TestWidth(t *testing.T) {
 		if got := Width(&bytes.Buffer{}); got != tc.want {
 			t.Errorf("COLUMNS=%q: width %d, want %d", tc.env, got, tc.want)
 		}
-	}
-}
-
-func TestTableCutsToWidth(t *testing.T) {
-	long := strings.Repeat("x", 120)
-	for _, tc := range []struct {
-		name    string
-		columns string
-		wide    bool
-		want    string
-	}{
-		{"text cut at 40", "40", false, "NAME  VALUE\na     " + strings.Repeat("x", 33) + "…\nb     short\n"},
-		{"wide whole", "40", true, "NAME  VALUE\na     " + long + "\nb     short\n"},
-		{"fits", "200", false, "NAME  VALUE\na     " + long + "\nb     short\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("COLUMNS", tc.columns)
-			var b bytes.Buffer
-			tw := NewTable(&b, tc.wide)
-			fmt.Fprintln(tw, "NAME\tVALUE")
-			fmt.Fprintf(tw, "a\t%s\n", long)
-			fmt.Fprintln(tw, "b\tshort")
-			if err := tw.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", b.String(), tc.want)
-			}
-		})
 	}
 }
 

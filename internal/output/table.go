@@ -12,8 +12,9 @@ import (
 	"golang.org/x/term"
 )
 
-// DefaultWidth is the width of a default table when neither $COLUMNS nor a
-// terminal says otherwise: the issue's "fits 100 columns".
+// DefaultWidth is the width Width gives when neither $COLUMNS nor a
+// terminal says otherwise: the issue's "fits 100 columns", which the
+// default tables' columns are chosen to fit.
 const DefaultWidth = 100
 
 // MinWidth is the narrowest a table is cut to: below it a row keeps
@@ -21,15 +22,15 @@ const DefaultWidth = 100
 // lines say more.
 const MinWidth = 40
 
-// Width is how many columns a default (-o text) table may take on w:
-// $COLUMNS when it is a positive number (as shells and `ls` use it), else
-// the terminal's width when w is a terminal, else DefaultWidth (a pipe or
-// a file, e.g. cron's mail); never less than MinWidth.
+// Width is how many columns text on w may take (Wrap): $COLUMNS when it is
+// a positive number (as shells and `ls` use it), else the terminal's width
+// when w is a terminal, else DefaultWidth (a pipe or a file, e.g. cron's
+// mail); never less than MinWidth.
 func Width(w io.Writer) int {
 	if c, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && c > 0 {
 		return max(c, MinWidth)
 	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
 		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
 			return max(c, MinWidth)
 		}
@@ -37,37 +38,53 @@ func Width(w io.Writer) int {
 	return DefaultWidth
 }
 
+// CutWidth is the width a default (-o text) table is cut to on w: Width
+// when w is a terminal, where a wrapped row would break the table; 0 (rows
+// whole) otherwise, as kubectl never cuts: a pipe to grep or awk, a file or
+// cron's mail must keep every cell, whatever $COLUMNS says.
+func CutWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		return Width(w)
+	}
+	return 0
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
 // Table is a table with kubectl's spacing (columns two spaces apart) that
-// never wraps in text: Flush cuts each line to the width, ending it with
-// "…", so that a long cell (a path, a list of problems) stays on its row;
-// -o wide (Table made with wide) prints every cell whole. Commands put the
-// long columns in wide only, so that the default fits 100 columns.
+// never wraps on a terminal: Flush cuts each line to the terminal's width
+// (CutWidth), ending it with "…", so that a long cell (a list of problems)
+// stays on its row; on a pipe or a file, and with -o wide (Table made with
+// wide), every cell is whole. Commands put the long columns in wide only,
+// so that the default fits 100 columns.
 type Table struct {
 	*tabwriter.Writer
 	out   io.Writer
 	buf   bytes.Buffer
+	wide  bool
 	width int // 0: no limit
 }
 
-// NewTable returns a Table that writes to out on Flush: cut to Width(out)
-// unless wide.
+// NewTable returns a Table that writes to out on Flush: cut to
+// CutWidth(out) unless wide.
 func NewTable(out io.Writer, wide bool) *Table {
-	t := &Table{out: out}
+	t := &Table{out: out, wide: wide}
 	if !wide {
-		t.width = Width(out)
+		t.width = CutWidth(out)
 	}
 	t.Writer = tabwriter.NewWriter(&t.buf, 0, 4, 2, ' ', 0)
 	return t
 }
 
 // Flush aligns the rows written so far and writes them to the output, each
-// line cut to the width.
+// line of a default table without its trailing spaces and cut to the
+// width.
 func (t *Table) Flush() error {
 	if err := t.Writer.Flush(); err != nil {
 		return err
 	}
 	defer t.buf.Reset()
-	if t.width == 0 {
+	if t.wide {
 		_, err := t.buf.WriteTo(t.out)
 		return err
 	}

@@ -58,7 +58,7 @@ spec:
 	var out bytes.Buffer
 	o := Options{KubeconfigDir: n.Dir, ManifestDir: manifestDir, Restart: true, RestartTimeout: 5 * time.Minute,
 		Now: clk.Now, Sleep: clk.Sleep, Out: &out}
-	o = o.WithSettings(&config.Cluster{CertificatesDir: n.Cluster.CertificatesDir, NodeName: "cp-1"}, false, "")
+	o = o.WithSettings(&config.Cluster{CertificatesDir: n.Cluster.CertificatesDir, NodeName: "cp-1"}, false, "", "")
 	if o.Coordination == nil || o.Coordination.Now == nil || o.Coordination.Sleep == nil {
 		t.Fatalf("Coordination = %+v, want the rotation's Now and Sleep", o.Coordination)
 	}

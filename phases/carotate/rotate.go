@@ -113,15 +113,16 @@ type Options struct {
 // WithSettings is o for a node's settings c: its folders, validities and
 // etcd; its key algorithm when algorithmSet (a --config file, or the flag);
 // its name for the cluster record (Cluster) and, with Restart, for the
-// Leases of the restarts, taken with kubeconfig (renew.Coordination).
-func (o Options) WithSettings(c *config.Cluster, algorithmSet bool, kubeconfig string) Options {
+// Leases of the restarts, taken with kubeconfig and its context
+// (renew.Coordination).
+func (o Options) WithSettings(c *config.Cluster, algorithmSet bool, kubeconfig, context string) Options {
 	if algorithmSet {
 		o.KeyAlgorithm = pki.KeyAlgorithm(c.EncryptionAlgorithm)
 	}
 	o.CertDir, o.ExternalEtcd = c.CertificatesDir, c.ExternalEtcd
 	o.CAValidity, o.Validity, o.KeepValidity = c.CACertificateValidity, c.CertificateValidity, c.KeepValidity
 	if o.Restart {
-		o.Coordination = &renew.Coordination{Kubeconfig: kubeconfig, KubeconfigDir: o.KubeconfigDir, NodeName: c.NodeName, Now: o.Now, Sleep: o.Sleep, Rand: o.Rand}
+		o.Coordination = &renew.Coordination{Kubeconfig: kubeconfig, Context: context, KubeconfigDir: o.KubeconfigDir, NodeName: c.NodeName, Now: o.Now, Sleep: o.Sleep, Rand: o.Rand}
 	}
 	if o.Cluster != nil {
 		cl := *o.Cluster
@@ -225,7 +226,7 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 		return nil, o.forget(ctx, k)
 	}
 	if o.Cluster != nil {
-		if o.Cluster.CertificateKey, err = copycerts.KeyArg(o.Cluster.CertificateKey, o.Cluster.In); err != nil {
+		if o.Cluster.CertificateKey, err = copycerts.KeyArg(ctx, o.Cluster.CertificateKey, o.Cluster.In, o.Warn); err != nil {
 			return nil, err
 		}
 		if o.cl, err = o.connect(ctx, k); err != nil {

@@ -24,7 +24,7 @@ func TestWithSettings(t *testing.T) {
 		{name: "cluster record", o: Options{Cluster: &ClusterOptions{CertificateKey: "k"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.o.WithSettings(c, tc.algorithmSet, "/root/admin.conf")
+			got := tc.o.WithSettings(c, tc.algorithmSet, "/root/admin.conf", "prod")
 			if got.CertDir != "/srv/pki" || !got.ExternalEtcd || got.Validity != 48*time.Hour || got.CAValidity != 96*time.Hour || !got.KeepValidity {
 				t.Errorf("folders and validities not from the settings: %+v", got)
 			}
@@ -32,8 +32,8 @@ func TestWithSettings(t *testing.T) {
 				t.Errorf("KeyAlgorithm = %q, want %q", got.KeyAlgorithm, tc.wantAlgorithm)
 			}
 			switch {
-			case tc.wantLeases && (got.Coordination == nil || got.Coordination.NodeName != "cp-2" || got.Coordination.Kubeconfig != "/root/admin.conf" || got.Coordination.KubeconfigDir != "/srv/k8s"):
-				t.Errorf("Coordination = %+v, want cp-2's with /root/admin.conf and /srv/k8s", got.Coordination)
+			case tc.wantLeases && (got.Coordination == nil || got.Coordination.NodeName != "cp-2" || got.Coordination.Kubeconfig != "/root/admin.conf" || got.Coordination.Context != "prod" || got.Coordination.KubeconfigDir != "/srv/k8s"):
+				t.Errorf("Coordination = %+v, want cp-2's with /root/admin.conf, context prod and /srv/k8s", got.Coordination)
 			case !tc.wantLeases && got.Coordination != nil:
 				t.Errorf("Coordination = %+v without Restart", got.Coordination)
 			}

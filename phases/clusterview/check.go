@@ -43,8 +43,9 @@ type Options struct {
 	// etcd's member list only, and ClientError says why.
 	Client      kubernetes.Interface
 	ClientError error
-	// ClientRequired: the client's kubeconfig was named (--kubeconfig), so
-	// a ClientError is the file's fault, an error, not an API server down.
+	// ClientRequired: the client's kubeconfig was named (--kubeconfig or
+	// --context), so a ClientError is the file's fault, an error, not an
+	// API server down.
 	ClientRequired bool
 	// CertDir holds the local CAs the served certificates are checked
 	// against (ca.crt, etcd/ca.crt) and the etcd client certificate the

@@ -59,7 +59,7 @@ func (c Command) Run(ctx context.Context) error {
 	if c.Cluster {
 		return c.runCluster(ctx)
 	}
-	for _, f := range []string{"kubeconfig", "etcd-endpoints"} {
+	for _, f := range []string{"kubeconfig", "context", "etcd-endpoints"} {
 		if c.Given(f) {
 			return fmt.Errorf("--%s is for --cluster only: add --cluster, or drop it", f)
 		}
@@ -110,7 +110,7 @@ func (c Command) runCluster(ctx context.Context) error {
 		certDir = cluster.CertificatesDir
 	}
 	opts := Options{CertDir: certDir, EtcdEndpoints: c.EtcdEndpoints, Now: c.Now(), WarnWithin: c.WarnWithin}
-	opts.ClientRequired = c.Given("kubeconfig")
+	opts.ClientRequired = c.Given("kubeconfig") || c.Given("context")
 	client, err := c.Connect()
 	if err != nil {
 		opts.ClientError = err

@@ -19,7 +19,7 @@ import (
 // endpointRow names the controlPlaneEndpoint's row in the tables.
 const endpointRow = "(endpoint)"
 
-// Write prints info in format: "text" (a table of at most 100 columns,
+// Write prints info in format: "text" (a table whose columns fit 100 columns,
 // the problems spelled out below), "wide" (also the issuer, serial and
 // where each node was learned from), "json", "yaml" (the Info schema) or
 // "jsonpath=TEMPLATE".

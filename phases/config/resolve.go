@@ -266,7 +266,10 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 		c, r.Source, said = file.Cluster, SourceFile, "the configuration file "+r.File
 		r.CertificateKey, r.DiscoveryKubeconfig = file.CertificateKey, file.DiscoveryKubeconfig
 	} else {
-		c, said = r.fromNode(ctx, c)
+		var err error
+		if c, said, err = r.fromNode(ctx, c); err != nil {
+			return c, err
+		}
 	}
 	r.derived = [2]time.Duration{}
 	if r.Source == SourceCertificates {
@@ -289,6 +292,11 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 	return c, nil
 }
 
+// flagError is an error of Connect that is the command line's mistake (a
+// --context the kubeconfig lacks: internal/kubeclient), not a cluster out
+// of reach: the settings are then not looked for further.
+type flagError interface{ FlagError() bool }
+
 // fromNode finds the settings of a node without --config, as kubeadm's
 // commands on an existing node do: the ClusterConfiguration of the
 // kube-system/kubeadm-config ConfigMap, read with KUBECONFIG-DIR/admin.conf
@@ -296,8 +304,9 @@ func (r *Resolver) Layered(ctx context.Context) (Cluster, error) {
 // ClusterTimeout; otherwise what the certificates in the certificate
 // folder say (FromCertificates); otherwise, for a node that has none yet,
 // base (kubeadm's defaults: the host name and the default route's address
-// are detected later). It returns what to say about it.
-func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string) {
+// are detected later). It returns what to say about it. A --context the
+// kubeconfig lacks is an error: a typo, not a cluster out of reach.
+func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string, error) {
 	certDir := base.CertificatesDir
 	if r.CertDirSet {
 		certDir = r.CertDir
@@ -312,6 +321,10 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 		err = errors.New(r.NoConfigMap)
 	} else {
 		cms, through, passedOver, err = r.connect(kcDir)
+	}
+	var fe flagError
+	if errors.As(err, &fe) && fe.FlagError() {
+		return base, "", err
 	}
 	if err != nil && through != "" && unreadable(through) {
 		// client-go's error does not wrap the cause: say what to do.
@@ -337,7 +350,7 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 			// address comes from the certificates (Layered), the port from
 			// controller-manager.conf.
 			file.Cluster.bindPortFrom(kcDir)
-			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", ConfigMapNamespace, ConfigMapName, through)
+			return file.Cluster, fmt.Sprintf("the ClusterConfiguration of ConfigMap %s/%s (read with %s)", ConfigMapNamespace, ConfigMapName, through), nil
 		}
 	}
 	if passedOver != "" {
@@ -346,14 +359,14 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string)
 	why := fmt.Sprintf("ConfigMap %s/%s not read: %v", ConfigMapNamespace, ConfigMapName, err)
 	if c, ok := FromCertificates(certDir, kcDir, base); ok {
 		r.Source = SourceCertificates
-		return c, fmt.Sprintf("the settings derived from the certificates in %s (%s)", certDir, why)
+		return c, fmt.Sprintf("the settings derived from the certificates in %s (%s)", certDir, why), nil
 	}
 	r.Source = SourceHost
 	advice := "; pass --config for other settings"
 	if strings.Contains(why, "pass --config") { // said already, by the reason the ConfigMap was not read
 		advice = ""
 	}
-	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s%s", certDir, why, advice)
+	return base, fmt.Sprintf("kubeadm's defaults with this host's name and address: %s has no apiserver or etcd certificate and %s%s", certDir, why, advice), nil
 }
 
 // unreadable reports whether the user may not read the file at path.

@@ -52,10 +52,10 @@ type prepared struct {
 // kubeadm join reads from the same file then decrypts what certctl
 // uploaded. With neither, makeKey makes one (upload); else the key is
 // missing (download).
-func (c *Command) prepare(makeKey bool) (prepared, error) {
+func (c *Command) prepare(ctx context.Context, makeKey bool) (prepared, error) {
 	var key []byte
 	var err error
-	if c.CertificateKey, err = KeyArg(c.CertificateKey, c.In); err != nil {
+	if c.CertificateKey, err = KeyArg(ctx, c.CertificateKey, c.In, c.ErrOut); err != nil {
 		return prepared{}, err
 	}
 	if c.CertificateKey != "" {
@@ -109,7 +109,7 @@ func (c *Command) prepare(makeKey bool) (prepared, error) {
 // kubeadm-certs Secret (Upload), and says when it expires and, when it
 // made the key, the key.
 func (c Command) Upload(ctx context.Context) error {
-	p, err := c.prepare(true)
+	p, err := c.prepare(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (c Command) Upload(ctx context.Context) error {
 // Download writes the files of the kubeadm-certs Secret into the node's
 // certificate folder (Download).
 func (c Command) Download(ctx context.Context) error {
-	p, err := c.prepare(false)
+	p, err := c.prepare(ctx, false)
 	if err != nil {
 		return err
 	}

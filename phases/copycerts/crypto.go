@@ -1,14 +1,12 @@
 package copycerts
 
 import (
-	"bufio"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // KeySize is the size of a certificate key in bytes: an AES-256 key, as
@@ -38,29 +36,6 @@ func PrintNewKey(w io.Writer, rand io.Reader) error {
 		return fmt.Errorf("write the certificate key: %w", err)
 	}
 	return nil
-}
-
-// FromStdin is the value of --certificate-key that reads the key from
-// standard input (KeyArg).
-const FromStdin = "-"
-
-// KeyArg is the certificate key that --certificate-key value gives: value
-// itself, or, for FromStdin, the first line of stdin, so that the key is
-// not on the command line, where every local user reads it (ps,
-// /proc/PID/cmdline) while the command runs, minutes for a CA rotation
-// that restarts the control plane.
-func KeyArg(value string, stdin io.Reader) (string, error) {
-	if value != FromStdin {
-		return value, nil
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("--certificate-key -: read the key from standard input: %w", err)
-	}
-	if line = strings.TrimSpace(line); line == "" {
-		return "", errors.New("--certificate-key -: standard input holds no key: give it the key, e.g. printf '%s\\n' \"$KEY\" | sudo certctl ... --certificate-key -")
-	}
-	return line, nil
 }
 
 // ParseKey decodes a hex certificate key and checks its size, as kubeadm's

@@ -2,6 +2,7 @@ package copycerts
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -112,7 +113,8 @@ func TestRandomString(t *testing.T) {
 // TestKeyArg: --certificate-key - reads the key from standard input's
 // first line (not shown by ps, as a command line is); any other value is
 // the key itself; an empty input or a read error is refused, saying how
-// to give the key.
+// to give the key. Piped, it asks nothing (keyarg_linux_test.go has the
+// terminal).
 func TestKeyArg(t *testing.T) {
 	key := strings.Repeat("ab", KeySize)
 	for _, tc := range []struct {
@@ -130,9 +132,13 @@ func TestKeyArg(t *testing.T) {
 		{"a read error", "-", iotest.ErrReader(errors.New("boom")), "", "--certificate-key -: read the key from standard input: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := KeyArg(tc.value, tc.stdin)
+			var prompt bytes.Buffer
+			got, err := KeyArg(context.Background(), tc.value, tc.stdin, &prompt)
 			if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("KeyArg(%q) = %q, %v; want %q, %q", tc.value, got, err, tc.want, tc.err)
+			}
+			if prompt.Len() > 0 {
+				t.Errorf("a prompt without a terminal: %q", prompt.String())
 			}
 		})
 	}

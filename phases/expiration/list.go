@@ -61,7 +61,7 @@ type ListEntry struct {
 // consistently
 // (node.Read: without the lock, after finishing an interrupted
 // transaction, so that the list shows what is really in force), printed in
-// format f (a table of at most 100 columns; -o wide adds the files,
+// format f (a table whose columns fit 100 columns; -o wide adds the files,
 // subjects and SANs).
 func List(ctx context.Context, certDir, kubeconfigDir string, ext *config.ExternalEtcd, now time.Time, f output.Format, out, errOut io.Writer) error {
 	// Names and files depend on the settings only through etcd.external.

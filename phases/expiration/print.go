@@ -12,7 +12,7 @@ import (
 	"github.com/certctl/certctl/internal/output"
 )
 
-// Write prints info in format: "text" (a table of at most 100 columns,
+// Write prints info in format: "text" (a table whose columns fit 100 columns,
 // with a PROBLEMS column, and the problems spelled out below), "wide"
 // (kubeadm's own two tables, column for column, plus PROBLEMS), "json" or
 // "yaml" (the Info schema), "jsonpath=TEMPLATE", or "prometheus"
@@ -33,10 +33,11 @@ func Write(w io.Writer, info *Info, format string) error {
 	})
 }
 
-// writeText prints the two tables in under 100 columns (or the terminal's
-// width: output.Width): kubeadm's columns with shorter headings and dates
-// (`-o wide` has kubeadm's own); a row too wide, with many problems, is cut
-// (the problems are spelled out below the tables).
+// writeText prints the two tables in columns that fit 100 columns:
+// kubeadm's columns with shorter headings and dates (`-o wide` has
+// kubeadm's own); on a terminal, a row too wide for it, with many
+// problems, is cut (output.CutWidth; the problems are spelled out below
+// the tables).
 func writeText(w io.Writer, info *Info) error {
 	tw := output.NewTable(w, false)
 	row := func(c Certificate, ca bool) {

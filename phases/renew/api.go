@@ -22,6 +22,7 @@ import (
 // certificates API.
 type API struct {
 	Kubeconfig string        // --kubeconfig; see kubeclient for the precedence
+	Context    string        // --context: the kubeconfig's context to use
 	Timeout    time.Duration // for the CSRs to be approved and issued
 	// NewRequest makes a new key and CSR even when an earlier run left a
 	// pending one: for every certificate, or for those NewRequestFor
@@ -58,7 +59,7 @@ const (
 // When none was obtained it fails: nothing is changed.
 func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.Options) (*apirenew.Issuer, []renewal.Target, error) {
 	api, out := r.o.API, r.progressOut()
-	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: api.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, UserAgent: api.UserAgent, Now: r.o.Now,
+	client, err := kubeclient.New(kubeclient.Options{Kubeconfig: api.Kubeconfig, Context: api.Context, KubeconfigDir: r.o.KubeconfigDir, UserAgent: api.UserAgent, Now: r.o.Now,
 		QPS: apiQPS, Burst: apiBurst})
 	if err != nil {
 		return nil, nil, err
@@ -74,7 +75,7 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	issuer, err := apirenew.New(apirenew.Options{
 		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
 		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
-		ApproveFlags: approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), ApproveKubeconfig: approveKubeconfig(client.Source), RerunFlags: r.rerunFlags(),
+		ApproveFlags: approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), ApproveKubeconfig: approveKubeconfig(client), RerunFlags: r.rerunFlags(),
 		AlreadyInstalled: errAlreadyInstalled, Out: out, Now: r.o.Now,
 	})
 	if err != nil {
@@ -152,12 +153,6 @@ const (
 	reasonCSRNotIssued = "csr-not-issued"
 )
 
-// approveKubeconfig is the --kubeconfig the approve commands need to
-// reach the cluster renew reached, source being kubeclient's
-// Client.Source: the file renew used ("kubeconfig PATH": --kubeconfig,
-// KUBECONFIG-DIR/admin.conf, which kubectl and certctl approve do not look
-// for, or ~/.kube/config, harmless to name); nothing for $KUBECONFIG and
-// the pod's service account, which both tools find themselves.
 // approveFlags are the flags of the printed `certctl approve` that judge
 // the CSRs by the configuration this run named them with (its node name),
 // and, for a certificate folder other than the default, that folder:
@@ -176,11 +171,22 @@ func approveFlags(configFile, certDir string) string {
 	return b.String()
 }
 
-func approveKubeconfig(source string) string {
-	if path, ok := strings.CutPrefix(source, "kubeconfig "); ok {
-		return " --kubeconfig " + output.ShellQuote(path)
+// approveKubeconfig is the --kubeconfig and --context the approve commands
+// need to reach the cluster renew reached with c: the file renew used
+// (--kubeconfig, KUBECONFIG-DIR/admin.conf, which kubectl and certctl
+// approve do not look for, or ~/.kube/config, harmless to name), nothing
+// for $KUBECONFIG and the pod's service account, which both tools find
+// themselves; and the context renew was given, without which they would
+// take the kubeconfig's current-context, maybe another cluster.
+func approveKubeconfig(c *kubeclient.Client) string {
+	s := ""
+	if c.File != "" {
+		s = " --kubeconfig " + output.ShellQuote(c.File)
 	}
-	return ""
+	if c.Context != "" {
+		s += " --context " + output.ShellQuote(c.Context)
+	}
+	return s
 }
 
 // rerunFlags are the flags of this run that a renew command printed for
@@ -199,6 +205,9 @@ func (r *run) rerunFlags() string {
 	}
 	if k := r.o.API.Kubeconfig; k != "" {
 		add("kubeconfig", k)
+	}
+	if k := r.o.API.Context; k != "" {
+		add("context", k)
 	}
 	for _, n := range slices.Sorted(maps.Keys(r.o.API.SignerNames)) {
 		add("signer-name", n+"="+r.o.API.SignerNames[n])

@@ -3,20 +3,28 @@ package renew
 import (
 	"testing"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 )
 
 // TestApproveKubeconfig: the approve commands name the kubeconfig renew
-// used when kubectl and certctl approve would not find it themselves.
+// used when kubectl and certctl approve would not find it themselves, and
+// the context renew was given, without which they would take the
+// kubeconfig's current-context.
 func TestApproveKubeconfig(t *testing.T) {
-	for source, want := range map[string]string{
-		"kubeconfig /etc/kubernetes/admin.conf": " --kubeconfig /etc/kubernetes/admin.conf",
-		"kubeconfig /srv/my k8s/admin.conf":     ` --kubeconfig '/srv/my k8s/admin.conf'`,
-		"$KUBECONFIG /root/a.conf:/root/b.conf": "",
-		"the pod's service account":             "",
+	for _, tc := range []struct {
+		name string
+		c    kubeclient.Client
+		want string
+	}{
+		{"admin.conf", kubeclient.Client{File: "/etc/kubernetes/admin.conf"}, " --kubeconfig /etc/kubernetes/admin.conf"},
+		{"quoted", kubeclient.Client{File: "/srv/my k8s/admin.conf"}, ` --kubeconfig '/srv/my k8s/admin.conf'`},
+		{"$KUBECONFIG", kubeclient.Client{}, ""},
+		{"--context of $KUBECONFIG", kubeclient.Client{Context: "prod"}, " --context prod"},
+		{"--kubeconfig and --context", kubeclient.Client{File: "/root/all.conf", Context: "prod eu"}, ` --kubeconfig /root/all.conf --context 'prod eu'`},
 	} {
-		if got := approveKubeconfig(source); got != want {
-			t.Errorf("%s: %q, want %q", source, got, want)
+		if got := approveKubeconfig(&tc.c); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
@@ -31,8 +39,8 @@ func TestRerunFlags(t *testing.T) {
 	}{
 		{"defaults", Options{Cluster: &config.Cluster{CertificatesDir: config.DefaultCertificatesDir}, KubeconfigDir: config.DefaultKubeconfigDir, API: &API{}}, ""},
 		{"everything", Options{Cluster: &config.Cluster{CertificatesDir: "/srv/k8s/pki"}, KubeconfigDir: "/srv/k8s", ConfigFile: "kubeadm.yaml",
-			API: &API{Kubeconfig: "/root/it's.conf", SignerNames: map[string]string{"super-admin.conf": "example.com/admin", "apiserver": "example.com/serving"}}},
-			` --config kubeadm.yaml --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s --kubeconfig '/root/it'\''s.conf' --signer-name apiserver=example.com/serving --signer-name super-admin.conf=example.com/admin`},
+			API: &API{Kubeconfig: "/root/it's.conf", Context: "prod", SignerNames: map[string]string{"super-admin.conf": "example.com/admin", "apiserver": "example.com/serving"}}},
+			` --config kubeadm.yaml --cert-dir /srv/k8s/pki --kubeconfig-dir /srv/k8s --kubeconfig '/root/it'\''s.conf' --context prod --signer-name apiserver=example.com/serving --signer-name super-admin.conf=example.com/admin`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &run{o: tc.o}

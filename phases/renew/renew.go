@@ -81,9 +81,10 @@ type Restart struct {
 	// Coordination across the control-plane nodes (lease.go): Client, when
 	// set, is the API client the restarts take their Lease with; otherwise
 	// one found as every command finds it (internal/kubeclient): Kubeconfig
-	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...
-	Client     kubernetes.Interface
-	Kubeconfig string
+	// (renew --use-api's --kubeconfig), else KUBECONFIG-DIR/admin.conf, ...,
+	// with Context (its --context).
+	Client              kubernetes.Interface
+	Kubeconfig, Context string
 	// LeaseWait bounds each wait of a restart for the other nodes: for a
 	// component's Lease, then, before etcd restarts, for the other etcd
 	// members to keep a quorum without this one (EtcdQuorum);

@@ -93,7 +93,7 @@ func (r Restart) Check(given func(flag string) bool) error {
 // --use-api cannot honour.
 func (r *Request) checkAPI() error {
 	if !r.UseAPI {
-		for _, n := range []string{"kubeconfig", "timeout", "new-request", "signer-name"} {
+		for _, n := range []string{"kubeconfig", "context", "timeout", "new-request", "signer-name"} {
 			if r.given(n) {
 				return fmt.Errorf("--%s applies to renewal through the API: add --use-api, or drop it", n)
 			}
@@ -175,7 +175,7 @@ func (r *Request) Main(ctx context.Context) error {
 		api := r.APIOpts
 		o.API = &api
 		// The restarts' Leases are taken with the same credentials.
-		o.Restart.Kubeconfig = api.Kubeconfig
+		o.Restart.Kubeconfig, o.Restart.Context = api.Kubeconfig, api.Context
 	}
 	return Run(ctx, o)
 }

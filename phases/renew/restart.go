@@ -244,7 +244,7 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
 	}
-	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
+	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, Context: r.o.Restart.Context, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
 		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}, out)
 }
 
@@ -257,6 +257,7 @@ func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Conte
 type Coordination struct {
 	Client        kubernetes.Interface
 	Kubeconfig    string // --kubeconfig
+	Context       string // --context
 	KubeconfigDir string
 	NodeName      string
 	// Now and Sleep are the clock of the waits for the Leases (time.Now
@@ -294,7 +295,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	c.Rand = cmp.Or(c.Rand, rand.Reader)
 	client, source := c.Client, ""
 	if client == nil {
-		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
+		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, Context: c.Context, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
 		if err != nil {
 			alone("no API client", err)
 			return nil
