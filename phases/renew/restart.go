@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -231,10 +234,10 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 
 // coordinator returns how this node's restarts wait for the other
 // control-plane nodes' (a Lease per component in kube-system, lease.go),
-// or nil when the API server cannot be reached: the node then restarts
-// alone, and says so. A restart of etcd also takes kube-apiserver's Lease
-// when the node runs a kube-apiserver: kubeadm's uses its own node's etcd
-// member only (--etcd-servers=https://127.0.0.1:2379) and is not ready while
+// or nil when the API server cannot be reached or its certificate does not
+// verify: the node then restarts alone, and says so. A restart of etcd also
+// takes kube-apiserver's Lease when the node runs a kube-apiserver:
+// kubeadm's uses its own node's etcd member only (--etcd-servers=https://127.0.0.1:2379) and is not ready while
 // that member restarts, so another node's kube-apiserver must not restart
 // then (staticpods.Options.APIServer waits for it to be ready again). The
 // Leases are always taken etcd first, and no node waits for etcd's while it
@@ -280,8 +283,8 @@ type Coordination struct {
 // caller holds certctl's lock beside the certificate folder while it
 // restarts: a Lease held by another run of c.NodeName is then one of a
 // run that is over, and is taken over at once. It returns nil, after
-// saying so on out, when the API server cannot be
-// reached: the node then restarts alone. When the API server answers but
+// saying so on out, when the API server cannot be reached or its
+// certificate does not verify (unreachable): the node then restarts alone. When the API server answers but
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
 func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(context.Context, string) (func(bool), error) {
@@ -310,7 +313,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 			// member or kube-apiserver down. Every restart fails and stays owed.
 			return func(context.Context, string) (func(bool), error) { return nil, refused }
 		}
-		alone("the API server cannot be reached", err)
+		alone(unreachable(err), err)
 		return nil
 	}
 	suffix := make([]byte, 4)
@@ -329,6 +332,24 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		}
 		return func(ok bool) { releaseAPI(ok); release(ok) }, nil
 	}
+}
+
+// unreachable says why the Lease list failed with err, which is not a
+// refusal: an API server whose certificate does not verify (expired with
+// the rest of the node's, or of a CA the kubeconfig does not hold) did
+// answer the TLS handshake, and "cannot be reached" would send the SRE to
+// look for a process that is down or a port that is closed. Both make the
+// node restart alone: the Leases cannot be asked for, and a cluster whose
+// certificates all expired is fixed only by restarts without them.
+func unreachable(err error) string {
+	var verify *tls.CertificateVerificationError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &verify) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &unknown) {
+		return "the API server's certificate does not verify, so the Leases cannot be asked for"
+	}
+	return "the API server cannot be reached"
 }
 
 // leasesRefused is the error of every restart when the API server answered
