@@ -103,6 +103,9 @@ const (
 	NotRestarted Status = "not-restarted"
 	// Unreachable: the wait ended with no TLS handshake possible.
 	Unreachable Status = "unreachable"
+	// NotReady: kube-apiserver, with Coordinate, restarted and serves its
+	// new certificate, but the wait ended with its /readyz failing.
+	NotReady Status = "not-ready"
 	// Skipped: not attempted, because a component before it failed.
 	Skipped Status = "skipped"
 	// Failed: the manifest could not be changed, or the wait was cut short.
@@ -297,14 +300,15 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		if r.Waited >= o.Timeout {
 			// The outcome: measured once (at least Timeout), printed and
 			// reported as is.
-			if back {
-				// Restarted and serving the new certificate: the renewal is in
-				// use; only readiness is missing, which is not certctl's to fix.
-				who := ""
-				if readyWho != "it" {
-					who = readyWho + " "
-				}
-				fmt.Fprintf(o.Out, "[restart] %s: %snot ready after %s (%s); the other nodes go on\n", a.Component, who, r.waited(), notReady)
+			switch {
+			case back && readyWho == "it":
+				return r.notReady(a, notReady)
+			case back:
+				// etcd is back, serving its new certificate; this node's
+				// kube-apiserver, ready before, is not ready again. What
+				// keeps it is not etcd's restart to retry: restarting the
+				// member again would not make it ready.
+				fmt.Fprintf(o.Out, "[restart] %s: %s not ready after %s (%s); the other nodes go on\n", a.Component, readyWho, r.waited(), notReady)
 				return r.succeed(o.Out, pidKnown, "")
 			}
 			return r.timeout(a, r.waited())
@@ -476,6 +480,23 @@ func (r *Result) timeout(a Affected, d time.Duration) error {
 	default:
 		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
 	}
+	return errors.New(r.Message)
+}
+
+// notReady fails the restart of kube-apiserver a, which is a new process
+// serving its new certificate but whose /readyz still fails (why) when the
+// wait ends. It counted as restarted, and cron's run exited 0 with the
+// restart no longer owed: a kube-apiserver that the renewal left unable to
+// serve (its etcd client certificate refused, say) went unnoticed, and the
+// Lease was freed for the next node to take its own down. Now the run
+// fails (exit 1), the Lease is left to expire, and the restart stays owed:
+// the next run restarts it again and waits for it to be ready, as the
+// process seen is a new one with the new files, which restartedSince would
+// take for a restart made since and drop (Pending.Record).
+func (r *Result) notReady(a Affected, why string) error {
+	r.Status = NotReady
+	r.Message = fmt.Sprintf("%s serves its new certificate (pid %d, was %d) but is not ready after %s (%s): the restart stays owed and the next run restarts it again; find out why it is not ready (crictl ps -a --name %s; crictl logs CONTAINER)",
+		a.Component, r.NewPID, r.OldPID, r.waited(), why, a.Component)
 	return errors.New(r.Message)
 }
 
