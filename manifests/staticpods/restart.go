@@ -70,6 +70,11 @@ type Options struct {
 	// manifest is changed: etcd is not restarted while the other members
 	// would not keep a quorum without it (EtcdQuorum.check).
 	EtcdQuorum *EtcdQuorum
+	// APIServers, when set, is checked after Coordinate and before
+	// kube-apiserver's manifest is changed: kube-apiserver is not
+	// restarted while no other node's would be ready without it
+	// (APIServers.check).
+	APIServers *APIServers
 	// ProgressEvery is the least time between two lines saying what a
 	// component is waited for; 10 s when 0.
 	ProgressEvery time.Duration
@@ -241,6 +246,12 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
 		var err error
 		if release, err = restartEtcdQuorum(ctx, a, o, release); err != nil {
+			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
+		}
+	}
+	if a.Component == pki.KubeAPIServer && o.APIServers != nil {
+		var err error
+		if release, err = restartAPIServers(ctx, a, o, release); err != nil {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
@@ -520,43 +531,33 @@ func annotate(path, value, backupDir string) (string, error) {
 // restartEtcdQuorum checks, holding the restart Lease (release hands it
 // on), that the other etcd members keep a quorum without this node's
 // (EtcdQuorum.check), and returns how to hand the Lease on once etcd has
-// restarted. While it waits for them, it hands the Lease on: the node
-// whose member is down may be the one that must take it, to restart that
-// member (its restart was owed), and would otherwise wait for this one's
-// wait to end. Once they are back it takes the Lease again and checks once
-// more, as another node may have restarted its member meanwhile. On an
-// error the Lease is handed on.
+// restarted (gated).
 func restartEtcdQuorum(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
 	local := ""
 	if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
 		local = "https://" + addr
 	}
-	q := *o.EtcdQuorum
-	handedOn := false
-	if o.Coordinate != nil {
-		q.onWait = func() {
-			release(true) // nothing was restarted: the next node may go on
-			handedOn = true
-			say(o.Out, "the restart Lease is handed on while this node waits, so that the node whose member is down can restart it; it is taken again before etcd restarts")
+	return gated(ctx, a.Component, "member", o, release, func(wait bool, onWait func()) error {
+		q := *o.EtcdQuorum
+		if !wait {
+			q.Wait = 0
 		}
-	}
-	if err := q.check(ctx, local, o); err != nil {
-		if !handedOn {
-			release(true)
+		q.onWait = onWait
+		return q.check(ctx, local, o)
+	})
+}
+
+// restartAPIServers checks, holding the restart Lease (release hands it
+// on), that another node's kube-apiserver stays ready while this node's
+// restarts (APIServers.check), and returns how to hand the Lease on once
+// it has restarted (gated).
+func restartAPIServers(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
+	client := apiServerClient(filepath.Dir(a.Path))
+	return gated(ctx, a.Component, a.Component, o, release, func(wait bool, onWait func()) error {
+		g := *o.APIServers
+		if !wait {
+			g.Wait = 0
 		}
-		return nil, err
-	}
-	if !handedOn {
-		return release, nil
-	}
-	again, err := o.Coordinate(ctx, a.Component)
-	if err != nil {
-		return nil, err
-	}
-	q.Wait, q.onWait = 0, nil
-	if err := q.check(ctx, local, o); err != nil {
-		again(true)
-		return nil, err
-	}
-	return again, nil
+		return g.check(ctx, o.APIServer, client, o, onWait)
+	})
 }

@@ -128,9 +128,16 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
 	default:
 		var results []staticpods.Result
+		c := r.coordination()
+		coordinate := Coordinator(ctx, c, out)
+		var apiServers *staticpods.APIServers
+		if coordinate != nil {
+			// A node that restarts alone asks the API server nothing.
+			apiServers = APIServers(c, r.o.Restart.leaseWait())
+		}
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
-			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress(),
-			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait())})
+			Coordinate: coordinate, APIServer: r.set.APIServerAddress(),
+			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait()), APIServers: apiServers})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
@@ -243,12 +250,17 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
+	return Coordinator(ctx, r.coordination(), out)
+}
+
+// coordination is the run's Coordination (coordinator, APIServers).
+func (r *run) coordination() Coordination {
 	name := r.o.Cluster.NodeName
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
 	}
-	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}, out)
+	return Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
+		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
@@ -295,14 +307,10 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		c.Now = time.Now
 	}
 	c.Rand = cmp.Or(c.Rand, rand.Reader)
-	client, source := c.Client, ""
-	if client == nil {
-		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
-		if err != nil {
-			alone("no API client", err)
-			return nil
-		}
-		client, source = k, k.Source
+	client, source, err := c.client()
+	if err != nil {
+		alone("no API client", err)
+		return nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -350,6 +358,24 @@ func unreachable(err error) string {
 		return "the API server's certificate does not verify, so the Leases cannot be asked for"
 	}
 	return "the API server cannot be reached"
+}
+
+// client returns c.Client, else the API client found as every command
+// finds it (internal/kubeclient), and the source of its credentials ("" for
+// c.Client).
+func (c Coordination) client() (kubernetes.Interface, string, error) {
+	if c.Client != nil {
+		return c.Client, "", nil
+	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: now})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, k.Source, nil
 }
 
 // leasesRefused is the error of every restart when the API server answered
