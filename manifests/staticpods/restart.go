@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +140,11 @@ type Result struct {
 	WaitedSeconds float64 `json:"waitedSeconds"`
 	// Message says what went wrong and what to do; "" when Status.OK().
 	Message string `json:"message,omitempty"`
+
+	// started are the new processes seen on the port, in order: more than
+	// one, or one gone again, is a component that keeps exiting, which the
+	// messages of a failed wait say (startedLine).
+	started []int
 }
 
 // EndpointResult is what one endpoint served.
@@ -160,6 +167,20 @@ type EndpointResult struct {
 // next. After a failure the rest are skipped: kube-apiserver is not
 // restarted while etcd is not back. It returns a result per component and,
 // when one did not come back with its new files, an error naming it.
+//
+// A component that does not come back (a crash loop included: see
+// startedLine for why the wait is not cut short) fails, stays owed
+// (Pending.Record), and its turn is released as failed: the Lease of
+// phases/renew is left to expire, so the next node goes on a minute later.
+// The next node is not held back for good by a failed restart: the cause
+// may be this node's alone (its kubelet stopped, its disk full), a hold
+// would last until someone lifted it, and a node whose certificates
+// expired must still be able to restart its components. What keeps a
+// renewal that breaks a component on every node from taking the control
+// plane down is checked on the cluster's state before each restart, not
+// on the turn: that the other etcd members keep a quorum (EtcdQuorum), and
+// that another kube-apiserver is ready (APIServers), so the last good one
+// is left alone and the run fails, naming the others.
 func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -403,6 +424,9 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 		if pid, err := o.ListenerPID(a.Host, a.Port); err == nil {
 			r.NewPID = pid
 			restarted = pid != 0 && pid != r.OldPID
+			if restarted && !slices.Contains(r.started, pid) {
+				r.started = append(r.started, pid)
+			}
 		}
 		r.Restarted = &restarted
 	}
@@ -442,7 +466,7 @@ func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool 
 	if checkOnce(ctx, a, o, r, true) && failing(r.Endpoints) == nil {
 		return true
 	}
-	r.OldPID, r.NewPID, r.Restarted = now, 0, nil
+	r.OldPID, r.NewPID, r.Restarted, r.started = now, 0, nil, nil
 	for i := range r.Endpoints {
 		r.Endpoints[i].ServedSerial, r.Endpoints[i].Error = "", ""
 	}
@@ -481,6 +505,9 @@ func (r *Result) waited() time.Duration { return r.Waited.Round(100 * time.Milli
 // after d.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
+	if s := r.startedLine(a); s != "" {
+		hint = s
+	}
 	switch e := failing(r.Endpoints); {
 	case e != nil && e.ServedSerial == "":
 		r.Status, r.Message = Unreachable, fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
@@ -506,9 +533,44 @@ func (r *Result) timeout(a Affected, d time.Duration) error {
 // take for a restart made since and drop (Pending.Record).
 func (r *Result) notReady(a Affected, why string) error {
 	r.Status = NotReady
-	r.Message = fmt.Sprintf("%s serves its new certificate (pid %d, was %d) but is not ready after %s (%s): the restart stays owed and the next run restarts it again; find out why it is not ready (crictl ps -a --name %s; crictl logs CONTAINER)",
-		a.Component, r.NewPID, r.OldPID, r.waited(), why, a.Component)
+	hint := fmt.Sprintf("find out why it is not ready (crictl ps -a --name %s; crictl logs CONTAINER)", a.Component)
+	if s := r.startedLine(a); s != "" {
+		hint = s
+	}
+	r.Message = fmt.Sprintf("%s serves its new certificate (pid %d, was %d) but is not ready after %s (%s): the restart stays owed and the next run restarts it again; %s",
+		a.Component, r.NewPID, r.OldPID, r.waited(), why, hint)
 	return errors.New(r.Message)
+}
+
+// startedLine says, for a failed wait, that a's new process kept exiting:
+// more than one new process was seen on its port, or the one seen is gone.
+// "" otherwise. The wait does not end early for it: the kubelet restarts
+// a container that exits (after 10 s, doubling: its CrashLoopBackOff), a
+// kube-controller-manager or kube-scheduler exits by design when it loses
+// its leader lease while a kube-apiserver restarts, and a kube-apiserver
+// may exit once while its etcd comes back, so an exit is no proof that
+// waiting is vain; and ending early would only hand the Lease on sooner,
+// to a node whose restart the gates (EtcdQuorum, APIServers) must then
+// stop. What certctl cannot see is the kubelet's own account (the mirror
+// pod's restartCount and CrashLoopBackOff, in the API that may be the one
+// restarting): the line sends the SRE to it.
+func (r *Result) startedLine(a Affected) string {
+	running := len(r.started) > 0 && r.NewPID == r.started[len(r.started)-1]
+	if len(r.started) < 2 && (len(r.started) == 0 || running) {
+		return ""
+	}
+	pids := make([]string, len(r.started))
+	for i, p := range r.started {
+		pids[i] = strconv.Itoa(p)
+	}
+	what := fmt.Sprintf("%d new processes started meanwhile (pid %s), and none of them runs now", len(r.started), strings.Join(pids, ", "))
+	switch {
+	case len(r.started) == 1:
+		what = fmt.Sprintf("a new process started meanwhile (pid %s) and exited", pids[0])
+	case running:
+		what = fmt.Sprintf("%d new processes started meanwhile (pid %s), and only the last one runs now", len(r.started), strings.Join(pids, ", "))
+	}
+	return fmt.Sprintf("it keeps exiting: %s: see why in its log (crictl ps -a --name %s shows its restarts; crictl logs CONTAINER)", what, a.Component)
 }
 
 // annotate sets RestartAnnotation in the manifest at path with
