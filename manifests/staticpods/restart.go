@@ -434,7 +434,11 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 		e := &r.Endpoints[i]
 		got, err := served(ctx, e.Address)
 		if err != nil {
-			e.Error, e.ok = err.Error(), false
+			// Nothing is served now: a serial kept from an earlier
+			// handshake (a new process that served for a moment, then
+			// exited) made the failure read "still serves the old
+			// certificate: serial S, want S".
+			e.Error, e.ServedSerial, e.ok = err.Error(), "", false
 			continue
 		}
 		e.Error, e.ServedSerial, e.ok = "", Serial(got), bytes.Equal(got.Raw, e.want.Raw)
@@ -505,8 +509,14 @@ func (r *Result) waited() time.Duration { return r.Waited.Round(100 * time.Milli
 // after d.
 func (r *Result) timeout(a Affected, d time.Duration) error {
 	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
-	if s := r.startedLine(a); s != "" {
+	switch s := r.startedLine(a); {
+	case s != "":
 		hint = s
+	case r.Restarted != nil && r.NewPID == 0:
+		// A component that exits as it starts (a file it reads refused, a
+		// flag it no longer takes) never listens: its crash loop is seen
+		// only as nothing on the port.
+		hint = fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet), and whether %s exits as it starts (crictl ps -a --name %s shows its restarts; crictl logs CONTAINER)", a.Path, a.Component, a.Component)
 	}
 	switch e := failing(r.Endpoints); {
 	case e != nil && e.ServedSerial == "":

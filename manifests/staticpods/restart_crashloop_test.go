@@ -3,6 +3,7 @@ package staticpods
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,12 +23,20 @@ func TestRestartSaysItKeepsExiting(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		pids []int // the listener after the manifest changed, one per check, the last repeated
-		want string
+		// served: each new process serves the new certificate, and a port
+		// with none refuses the handshake.
+		served bool
+		want   string
 	}{
-		{"crash loop", []int{201, 0, 0, 202, 0, 0, 203, 0}, "it keeps exiting: 3 new processes started meanwhile (pid 201, 202, 203), and none of them runs now: see why in its log (crictl ps -a --name kube-apiserver shows its restarts"},
-		{"the last one runs", []int{201, 0, 202}, "it keeps exiting: 2 new processes started meanwhile (pid 201, 202), and only the last one runs now"},
-		{"started once and exited", []int{201, 0}, "it keeps exiting: a new process started meanwhile (pid 201) and exited"},
-		{"started once and still runs", []int{201}, "check that the kubelet runs and picked up"},
+		// The new certificate was served for a moment, before the new
+		// process was seen (the old pid still on the port), then nothing:
+		// the failure said "still serves the old certificate: serial S,
+		// want S", from the last handshake that worked.
+		{"served then gone", []int{100, 0}, true, "kube-apiserver is not reachable on its secure port"},
+		{"crash loop", []int{201, 0, 0, 202, 0, 0, 203, 0}, false, "it keeps exiting: 3 new processes started meanwhile (pid 201, 202, 203), and none of them runs now: see why in its log (crictl ps -a --name kube-apiserver shows its restarts"},
+		{"the last one runs", []int{201, 0, 202}, false, "it keeps exiting: 2 new processes started meanwhile (pid 201, 202), and only the last one runs now"},
+		{"started once and exited", []int{201, 0}, false, "it keeps exiting: a new process started meanwhile (pid 201) and exited"},
+		{"started once and still runs", []int{201}, false, "check that the kubelet runs and picked up"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			oldCert, newCert := newCert(t, 1001), newCert(t, 2002)
@@ -45,7 +54,13 @@ func TestRestartSaysItKeepsExiting(t *testing.T) {
 					return 100, nil
 				}
 				i := int(checks.Add(1)) - 1
-				return tc.pids[min(i, len(tc.pids)-1)], nil
+				pid := tc.pids[min(i, len(tc.pids)-1)]
+				if tc.served && pid == 0 {
+					n.srv.cert.Store(&tls.Certificate{}) // no certificate: the handshake fails
+				} else if tc.served {
+					n.srv.cert.Store(&newCert)
+				}
+				return pid, nil
 			}
 			var out bytes.Buffer
 			results, err := Restart(context.Background(), set.Affected([]string{filepath.Join(n.certDir, "apiserver.crt")}),
@@ -53,7 +68,7 @@ func TestRestartSaysItKeepsExiting(t *testing.T) {
 			if err == nil || results[0].Status.OK() {
 				t.Fatalf("Restart: %v, %+v; want a failure", err, results)
 			}
-			if !strings.Contains(err.Error(), tc.want) || results[0].Message != err.Error() {
+			if !strings.Contains(err.Error(), tc.want) || results[0].Message != err.Error() || strings.Contains(err.Error(), "still serves the old certificate") != (results[0].Status == ServingOld) {
 				t.Errorf("error %q\nwant it to say %q", err, tc.want)
 			}
 		})
