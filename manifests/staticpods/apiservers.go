@@ -55,12 +55,13 @@ type APIServers struct {
 }
 
 // check returns nil when this node's kube-apiserver, which serves at self
-// (host:port; "" when unknown), may restart; else why not, as one line.
-// client is presented to a kube-apiserver that refuses anonymous requests.
-// onWait, when not nil, is called once, before the first wait.
-func (g *APIServers) check(ctx context.Context, self string, client *tls.Certificate, o Options, onWait func()) error {
+// (host:port; "" when unknown), may go down for the restart of component
+// (kube-apiserver itself, or etcd, which it uses alone); else why not, as
+// one line. client is presented to a kube-apiserver that refuses anonymous
+// requests. onWait, when not nil, is called before each wait.
+func (g *APIServers) check(ctx context.Context, component, self string, client *tls.Certificate, o Options, onWait func()) error {
 	say := func(format string, args ...any) {
-		fmt.Fprintf(o.Out, "[restart] kube-apiserver: "+format+"\n", args...)
+		fmt.Fprintf(o.Out, "[restart] "+component+": "+format+"\n", args...)
 	}
 	if self != "" {
 		if why := readyz(ctx, self, client); why != "" && ctx.Err() == nil {
@@ -104,10 +105,10 @@ func (g *APIServers) check(ctx context.Context, self string, client *tls.Certifi
 		}
 		switch {
 		case len(others) == 1 && len(ready) == 1:
-			say("the other kube-apiserver, %s, is ready: it stays ready while this one restarts", ready[0])
+			say("the other kube-apiserver, %s, is ready: it stays ready while this node's is down", ready[0])
 			return nil
 		case len(ready) > 0:
-			say("%d of the other %d kube-apiservers %s ready (%s): one stays ready while this one restarts", len(ready), len(others), isAre(len(ready)), strings.Join(ready, ", "))
+			say("%d of the other %d kube-apiservers %s ready (%s): one stays ready while this node's is down", len(ready), len(others), isAre(len(ready)), strings.Join(ready, ", "))
 			return nil
 		}
 		waited := o.Clock().Sub(start)
@@ -116,12 +117,11 @@ func (g *APIServers) check(ctx context.Context, self string, client *tls.Certifi
 				strings.Join(bad, ", "), waited.Round(time.Second))
 		}
 		if now := o.Clock(); !now.Before(next) {
-			say("waiting up to %s for another kube-apiserver to be ready: with this one down none would be: %s", g.Wait, strings.Join(bad, ", "))
+			say("waiting up to %s for another kube-apiserver to be ready: with this node's down none would be: %s", g.Wait, strings.Join(bad, ", "))
 			next = now.Add(o.ProgressEvery)
 		}
 		if onWait != nil {
 			onWait()
-			onWait = nil
 		}
 		if err := o.Sleep(ctx, min(poll, g.Wait-waited)); err != nil {
 			return fmt.Errorf("wait for another kube-apiserver to be ready: %w", err)
@@ -163,6 +163,9 @@ func gated(ctx context.Context, component, down string, o Options, release func(
 	var onWait func()
 	if o.Coordinate != nil {
 		onWait = func() {
+			if handedOn {
+				return
+			}
 			release(true) // nothing was restarted: the next node may go on
 			handedOn = true
 			fmt.Fprintf(o.Out, "[restart] %s: the restart Lease is handed on while this node waits, so that the node whose %s is down can restart it; it is taken again before %s restarts\n", component, down, component)

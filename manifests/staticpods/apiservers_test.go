@@ -130,3 +130,62 @@ func TestRestartGatedOnOtherAPIServers(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartEtcdGatedOnOtherAPIServers: etcd's restart takes this node's
+// kube-apiserver down with it (kubeadm's uses its own node's member
+// alone), so on a node with a kube-apiserver it is gated as that one's
+// restart is: not made while no other kube-apiserver is ready; made when
+// one is, or on a node without a kube-apiserver (Options.APIServer "").
+func TestRestartEtcdGatedOnOtherAPIServers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		peerReady bool
+		apiServer bool
+		restarted bool
+	}{
+		{"no other ready", false, true, false},
+		{"another ready", true, true, true},
+		{"no kube-apiserver on the node", false, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newHTTPNode(t, newCert(t, 1001))
+			n.ready.Store(true)
+			set, err := Load(n.manifestDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			affected := set.Affected([]string{"/etc/kubernetes/pki/etcd/ca.crt"})
+			manifest := filepath.Join(n.manifestDir, "etcd.yaml")
+			before, _ := os.ReadFile(manifest)
+			_, addr := readyPeer(t, tc.peerReady)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			k := &kubelet{pids: map[int]int{}}
+			k.watch(t, ctx, manifest, 2379, nil)
+			clock := treetest.NewStepClock(time.Now())
+			var out bytes.Buffer
+			o := Options{Timeout: 5 * time.Second, Poll: 20 * time.Millisecond, ReadyFor: 50 * time.Millisecond, Now: fixedNow, Out: &out,
+				Clock: clock.Now, Sleep: func(ctx context.Context, d time.Duration) error {
+					time.Sleep(5 * time.Millisecond)
+					return clock.Sleep(ctx, d)
+				},
+				ListenerPID: k.listenerPID,
+				Coordinate:  func(context.Context, string) (func(bool), error) { return func(bool) {}, nil },
+				APIServers: &APIServers{Wait: time.Minute, Others: func(context.Context) ([]APIServerPeer, error) {
+					return []APIServerPeer{{Node: "cp-2", Address: addr}}, nil
+				}}}
+			if tc.apiServer {
+				o.APIServer = n.addr
+			}
+			_, err = Restart(ctx, affected, o)
+			t.Logf("output:\n%s", out.String())
+			after, _ := os.ReadFile(manifest)
+			if restarted := !bytes.Equal(before, after); restarted != tc.restarted || (err == nil) != tc.restarted {
+				t.Fatalf("etcd's manifest changed %v, err %v; want restarted %v", restarted, err, tc.restarted)
+			}
+			if !tc.restarted && !strings.Contains(err.Error(), "restart etcd: not restarted, as no kube-apiserver would be ready: the other ones are not: cp-2 (") {
+				t.Errorf("err %v", err)
+			}
+		})
+	}
+}

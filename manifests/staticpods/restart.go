@@ -72,9 +72,10 @@ type Options struct {
 	// manifest is changed: etcd is not restarted while the other members
 	// would not keep a quorum without it (EtcdQuorum.check).
 	EtcdQuorum *EtcdQuorum
-	// APIServers, when set, is checked after Coordinate and before
-	// kube-apiserver's manifest is changed: kube-apiserver is not
-	// restarted while no other node's would be ready without it
+	// APIServers, when set, is checked after Coordinate (and EtcdQuorum)
+	// and before the manifest of kube-apiserver, or of etcd on a node with
+	// a kube-apiserver (APIServer), is changed: neither is restarted while
+	// no other node's kube-apiserver would be ready without this node's
 	// (APIServers.check).
 	APIServers *APIServers
 	// ProgressEvery is the least time between two lines saying what a
@@ -264,15 +265,9 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
-	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
+	{
 		var err error
-		if release, err = restartEtcdQuorum(ctx, a, o, release); err != nil {
-			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
-		}
-	}
-	if a.Component == pki.KubeAPIServer && o.APIServers != nil {
-		var err error
-		if release, err = restartAPIServers(ctx, a, o, release); err != nil {
+		if release, err = restartGated(ctx, a, o, release); err != nil {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
@@ -600,36 +595,54 @@ func annotate(path, value, backupDir string) (string, error) {
 	return manifests.Replace(path, data, out, backupDir)
 }
 
-// restartEtcdQuorum checks, holding the restart Lease (release hands it
-// on), that the other etcd members keep a quorum without this node's
-// (EtcdQuorum.check), and returns how to hand the Lease on once etcd has
-// restarted (gated).
-func restartEtcdQuorum(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
-	local := ""
-	if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
-		local = "https://" + addr
+// restartGated makes, holding the restart Lease of a (release hands it
+// on), the checks on the cluster before a's manifest changes, and returns
+// how to hand the Lease on once a has restarted (gated): for etcd, that
+// the other members keep a quorum without this node's (EtcdQuorum), then,
+// on a node with a kube-apiserver, which uses this member alone and is
+// down while it restarts, that another kube-apiserver is ready
+// (APIServers); for kube-apiserver, the latter. Other components, and
+// without the checks' options, pass.
+func restartGated(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
+	var checks []func(wait bool, onWait func()) error
+	down := a.Component
+	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
+		local := ""
+		if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
+			local = "https://" + addr
+		}
+		down = "member"
+		checks = append(checks, func(wait bool, onWait func()) error {
+			q := *o.EtcdQuorum
+			if !wait {
+				q.Wait = 0
+			}
+			q.onWait = onWait
+			return q.check(ctx, local, o)
+		})
 	}
-	return gated(ctx, a.Component, "member", o, release, func(wait bool, onWait func()) error {
-		q := *o.EtcdQuorum
-		if !wait {
-			q.Wait = 0
+	if o.APIServers != nil && (a.Component == pki.KubeAPIServer || a.Component == pki.Etcd && o.APIServer != "") {
+		if a.Component == pki.Etcd {
+			down = "etcd member or kube-apiserver"
 		}
-		q.onWait = onWait
-		return q.check(ctx, local, o)
-	})
-}
-
-// restartAPIServers checks, holding the restart Lease (release hands it
-// on), that another node's kube-apiserver stays ready while this node's
-// restarts (APIServers.check), and returns how to hand the Lease on once
-// it has restarted (gated).
-func restartAPIServers(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
-	client := apiServerClient(filepath.Dir(a.Path))
-	return gated(ctx, a.Component, a.Component, o, release, func(wait bool, onWait func()) error {
-		g := *o.APIServers
-		if !wait {
-			g.Wait = 0
+		client := apiServerClient(filepath.Dir(a.Path))
+		checks = append(checks, func(wait bool, onWait func()) error {
+			g := *o.APIServers
+			if !wait {
+				g.Wait = 0
+			}
+			return g.check(ctx, a.Component, o.APIServer, client, o, onWait)
+		})
+	}
+	if len(checks) == 0 {
+		return release, nil
+	}
+	return gated(ctx, a.Component, down, o, release, func(wait bool, onWait func()) error {
+		for _, c := range checks {
+			if err := c(wait, onWait); err != nil {
+				return err
+			}
 		}
-		return g.check(ctx, o.APIServer, client, o, onWait)
+		return nil
 	})
 }
