@@ -195,7 +195,8 @@ func (p *Pending) Owe(a Affected, now time.Time) {
 
 // Record applies the outcome of one restart: a component that uses its
 // new files is no longer owed; otherwise the reason is kept, and the first
-// process seen with the old files.
+// process seen with the old files (none after NotReady: the one seen was
+// restarted already, and is restarted again).
 func (p *Pending) Record(r Result) {
 	if r.Status.OK() {
 		p.Forget(r.Component)
@@ -206,7 +207,13 @@ func (p *Pending) Record(r Result) {
 		return
 	}
 	c.Reason = r.Message
-	if c.OldPID == 0 {
+	switch {
+	case r.Status == NotReady:
+		// The process now on the port is a new one, with the new files:
+		// a later run would take it for a restart made since, and drop
+		// what is owed without asking whether it is ready.
+		c.OldPID = 0
+	case c.OldPID == 0:
 		c.OldPID = r.OldPID
 	}
 }

@@ -69,7 +69,7 @@ type EtcdQuorum struct {
 	Timeout time.Duration
 
 	// onWait, when set, is called once, before the first wait: Restart
-	// hands the restart Lease on then (restartEtcd), so that the node
+	// hands the restart Lease on then (gated), so that the node
 	// whose member is down can take it and restart that member, which is
 	// what this node waits for.
 	onWait func()

@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +70,12 @@ type Options struct {
 	// manifest is changed: etcd is not restarted while the other members
 	// would not keep a quorum without it (EtcdQuorum.check).
 	EtcdQuorum *EtcdQuorum
+	// APIServers, when set, is checked after Coordinate (and EtcdQuorum)
+	// and before the manifest of kube-apiserver, or of etcd on a node with
+	// a kube-apiserver (APIServer), is changed: neither is restarted while
+	// no other node's kube-apiserver would be ready without this node's
+	// (APIServers.check).
+	APIServers *APIServers
 	// ProgressEvery is the least time between two lines saying what a
 	// component is waited for; 10 s when 0.
 	ProgressEvery time.Duration
@@ -103,6 +109,9 @@ const (
 	NotRestarted Status = "not-restarted"
 	// Unreachable: the wait ended with no TLS handshake possible.
 	Unreachable Status = "unreachable"
+	// NotReady: kube-apiserver, with Coordinate, restarted and serves its
+	// new certificate, but the wait ended with its /readyz failing.
+	NotReady Status = "not-ready"
 	// Skipped: not attempted, because a component before it failed.
 	Skipped Status = "skipped"
 	// Failed: the manifest could not be changed, or the wait was cut short.
@@ -130,6 +139,11 @@ type Result struct {
 	WaitedSeconds float64 `json:"waitedSeconds"`
 	// Message says what went wrong and what to do; "" when Status.OK().
 	Message string `json:"message,omitempty"`
+
+	// started are the new processes seen on the port, in order: more than
+	// one, or one gone again, is a component that keeps exiting, which the
+	// messages of a failed wait say (startedLine).
+	started []int
 }
 
 // EndpointResult is what one endpoint served.
@@ -152,6 +166,20 @@ type EndpointResult struct {
 // next. After a failure the rest are skipped: kube-apiserver is not
 // restarted while etcd is not back. It returns a result per component and,
 // when one did not come back with its new files, an error naming it.
+//
+// A component that does not come back (a crash loop included: see
+// startedLine for why the wait is not cut short) fails, stays owed
+// (Pending.Record), and its turn is released as failed: the Lease of
+// phases/renew is left to expire, so the next node goes on a minute later.
+// The next node is not held back for good by a failed restart: the cause
+// may be this node's alone (its kubelet stopped, its disk full), a hold
+// would last until someone lifted it, and a node whose certificates
+// expired must still be able to restart its components. What keeps a
+// renewal that breaks a component on every node from taking the control
+// plane down is checked on the cluster's state before each restart, not
+// on the turn: that the other etcd members keep a quorum (EtcdQuorum), and
+// that another kube-apiserver is ready (APIServers), so the last good one
+// is left alone and the run fails, naming the others.
 func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -235,9 +263,9 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
-	if a.Component == pki.Etcd && o.EtcdQuorum != nil {
+	{
 		var err error
-		if release, err = restartEtcdQuorum(ctx, a, o, release); err != nil {
+		if release, err = restartGated(ctx, a, o, release); err != nil {
 			return fail(fmt.Errorf("restart %s: %w", a.Component, err))
 		}
 	}
@@ -297,14 +325,15 @@ func restartOne(ctx context.Context, a Affected, o Options, r *Result) error {
 		if r.Waited >= o.Timeout {
 			// The outcome: measured once (at least Timeout), printed and
 			// reported as is.
-			if back {
-				// Restarted and serving the new certificate: the renewal is in
-				// use; only readiness is missing, which is not certctl's to fix.
-				who := ""
-				if readyWho != "it" {
-					who = readyWho + " "
-				}
-				fmt.Fprintf(o.Out, "[restart] %s: %snot ready after %s (%s); the other nodes go on\n", a.Component, who, r.waited(), notReady)
+			switch {
+			case back && readyWho == "it":
+				return r.notReady(a, notReady)
+			case back:
+				// etcd is back, serving its new certificate; this node's
+				// kube-apiserver, ready before, is not ready again. What
+				// keeps it is not etcd's restart to retry: restarting the
+				// member again would not make it ready.
+				fmt.Fprintf(o.Out, "[restart] %s: %s not ready after %s (%s); the other nodes go on\n", a.Component, readyWho, r.waited(), notReady)
 				return r.succeed(o.Out, pidKnown, "")
 			}
 			return r.timeout(a, r.waited())
@@ -388,6 +417,9 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 		if pid, err := o.ListenerPID(a.Host, a.Port); err == nil {
 			r.NewPID = pid
 			restarted = pid != 0 && pid != r.OldPID
+			if restarted && !slices.Contains(r.started, pid) {
+				r.started = append(r.started, pid)
+			}
 		}
 		r.Restarted = &restarted
 	}
@@ -395,7 +427,11 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 		e := &r.Endpoints[i]
 		got, err := served(ctx, e.Address)
 		if err != nil {
-			e.Error, e.ok = err.Error(), false
+			// Nothing is served now: a serial kept from an earlier
+			// handshake (a new process that served for a moment, then
+			// exited) made the failure read "still serves the old
+			// certificate: serial S, want S".
+			e.Error, e.ServedSerial, e.ok = err.Error(), "", false
 			continue
 		}
 		e.Error, e.ServedSerial, e.ok = "", Serial(got), bytes.Equal(got.Raw, e.want.Raw)
@@ -427,7 +463,7 @@ func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool 
 	if checkOnce(ctx, a, o, r, true) && failing(r.Endpoints) == nil {
 		return true
 	}
-	r.OldPID, r.NewPID, r.Restarted = now, 0, nil
+	r.OldPID, r.NewPID, r.Restarted, r.started = now, 0, nil, nil
 	for i := range r.Endpoints {
 		r.Endpoints[i].ServedSerial, r.Endpoints[i].Error = "", ""
 	}
@@ -462,23 +498,6 @@ func (r *Result) succeed(out io.Writer, pidKnown bool, how string) error {
 // waited is Waited as the lines print it and WaitedSeconds reports it.
 func (r *Result) waited() time.Duration { return r.Waited.Round(100 * time.Millisecond) }
 
-// timeout sets the status and message of a component whose wait ended
-// after d.
-func (r *Result) timeout(a Affected, d time.Duration) error {
-	hint := fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet; crictl ps --name %s)", a.Path, a.Component)
-	switch e := failing(r.Endpoints); {
-	case e != nil && e.ServedSerial == "":
-		r.Status, r.Message = Unreachable, fmt.Sprintf("%s is not reachable on its %s %s after %s (%s): %s", a.Component, e.Name, e.Address, d, e.Error, hint)
-	case e != nil:
-		r.Status, r.Message = ServingOld, fmt.Sprintf("%s still serves the old certificate on its %s %s after %s: serial %s, want %s from %s; %s", a.Component, e.Name, e.Address, d, e.ServedSerial, e.WantSerial, e.CertFile, hint)
-	case r.NewPID == 0:
-		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s is not running: nothing listens on port %d after %s; %s", a.Component, a.Port, d, hint)
-	default:
-		r.Status, r.Message = NotRestarted, fmt.Sprintf("%s was not restarted: the same process (pid %d) listens on port %d after %s, with the old client certificates; %s", a.Component, r.NewPID, a.Port, d, hint)
-	}
-	return errors.New(r.Message)
-}
-
 // annotate sets RestartAnnotation in the manifest at path with
 // manifests.Replace: the old manifest is copied into backupDir, outside the
 // manifest folder, and the new one written through a dot-named temporary
@@ -494,48 +513,4 @@ func annotate(path, value, backupDir string) (string, error) {
 		return "", fmt.Errorf("annotate manifest %s: %w", path, err)
 	}
 	return manifests.Replace(path, data, out, backupDir)
-}
-
-// restartEtcdQuorum checks, holding the restart Lease (release hands it
-// on), that the other etcd members keep a quorum without this node's
-// (EtcdQuorum.check), and returns how to hand the Lease on once etcd has
-// restarted. While it waits for them, it hands the Lease on: the node
-// whose member is down may be the one that must take it, to restart that
-// member (its restart was owed), and would otherwise wait for this one's
-// wait to end. Once they are back it takes the Lease again and checks once
-// more, as another node may have restarted its member meanwhile. On an
-// error the Lease is handed on.
-func restartEtcdQuorum(ctx context.Context, a Affected, o Options, release func(bool)) (func(bool), error) {
-	local := ""
-	if addr := etcdAddress(a.flag("listen-client-urls", defaultEtcdClientURLs)); addr != "" {
-		local = "https://" + addr
-	}
-	q := *o.EtcdQuorum
-	handedOn := false
-	if o.Coordinate != nil {
-		q.onWait = func() {
-			release(true) // nothing was restarted: the next node may go on
-			handedOn = true
-			say(o.Out, "the restart Lease is handed on while this node waits, so that the node whose member is down can restart it; it is taken again before etcd restarts")
-		}
-	}
-	if err := q.check(ctx, local, o); err != nil {
-		if !handedOn {
-			release(true)
-		}
-		return nil, err
-	}
-	if !handedOn {
-		return release, nil
-	}
-	again, err := o.Coordinate(ctx, a.Component)
-	if err != nil {
-		return nil, err
-	}
-	q.Wait, q.onWait = 0, nil
-	if err := q.check(ctx, local, o); err != nil {
-		again(true)
-		return nil, err
-	}
-	return again, nil
 }

@@ -128,6 +128,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		return err
 	}
 	var coordinate func(context.Context, string) (func(bool), error)
+	var apiServers *staticpods.APIServers
 	if o.Coordination != nil && len(affected) > 0 {
 		c := *o.Coordination
 		c.WithAPIServer = set.APIServerAddress() != ""
@@ -139,9 +140,12 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 		}
 		c.Warn = func(msg string) { fmt.Fprintf(warn, "[warning] %s\n", msg) }
 		coordinate = renew.Coordinator(ctx, c, o.Out)
+		if coordinate != nil {
+			apiServers = renew.APIServers(c, renew.DefaultLeaseWait)
+		}
 	}
 	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
-		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait)}); err != nil {
+		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait), APIServers: apiServers}); err != nil {
 		return fmt.Errorf("%w; the next `%s --restart-control-plane` retries the restarts", err, o.command(k))
 	}
 	return o.markRestarted(p, rec, began)

@@ -98,6 +98,7 @@ func TestDryRunSaysEtcdQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "[dry-run] Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to 7m0s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing\n"
+	apiWant := "[dry-run] Before the restart of kube-apiserver, or of etcd on a node with one, the real run would ask the other nodes' kube-apiservers (their mirror pods in kube-system) for /readyz and, while none is ready and this node's is, wait up to 7m0s, then leave the restart owed. This dry run asks them nothing\n"
 	for _, tc := range []struct {
 		args    []string
 		enabled bool
@@ -116,6 +117,12 @@ func TestDryRunSaysEtcdQuorum(t *testing.T) {
 		}
 		if got := strings.Contains(out.String(), want); got != tc.says {
 			t.Errorf("renew %v, restart enabled %v: the quorum line %q: %v, want %v\n%s", tc.args, tc.enabled, want, got, tc.says, out.String())
+		}
+		// kube-apiserver's restart, which renew all and renew apiserver
+		// make, and etcd's, which takes it down, are checked against the
+		// other kube-apiservers likewise.
+		if got := strings.Contains(out.String(), apiWant); got != tc.enabled {
+			t.Errorf("renew %v, restart enabled %v: the kube-apiserver line %q: %v, want %v\n%s", tc.args, tc.enabled, apiWant, got, tc.enabled, out.String())
 		}
 	}
 }

@@ -263,4 +263,7 @@ func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, restart Restar
 	if slices.Contains(names, pki.Etcd) {
 		fmt.Fprintf(w, "[dry-run] Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to %s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing\n", restart.leaseWait())
 	}
+	if slices.Contains(names, pki.KubeAPIServer) || slices.Contains(names, pki.Etcd) {
+		fmt.Fprintf(w, "[dry-run] Before the restart of kube-apiserver, or of etcd on a node with one, the real run would ask the other nodes' kube-apiservers (their mirror pods in kube-system) for /readyz and, while none is ready and this node's is, wait up to %s, then leave the restart owed. This dry run asks them nothing\n", restart.leaseWait())
+	}
 }

@@ -350,6 +350,11 @@ func TestCoordinatorKubeconfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	given := n.APIKubeconfig(t, srv.URL, v)
+	// An API server that answers with a certificate of another CA than
+	// the kubeconfig's: it is reached, and its certificate does not verify.
+	other := httptest.NewTLSServer(http.NotFoundHandler())
+	defer other.Close()
+	otherCA := n.APIKubeconfig(t, other.URL, v)
 	for _, tc := range []struct {
 		name       string
 		kubeconfig string
@@ -359,6 +364,7 @@ func TestCoordinatorKubeconfig(t *testing.T) {
 	}{
 		{"--kubeconfig", given, true, 1, ""},
 		{"admin.conf", "", false, 0, "the API server cannot be reached (" + "Get \"" + closed},
+		{"certificate does not verify", otherCA, false, 0, "the API server's certificate does not verify, so the Leases cannot be asked for (Get \"" + other.URL + "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases?limit=1\": tls: failed to verify certificate: x509: certificate signed by unknown authority)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			asked.Store(0)

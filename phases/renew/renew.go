@@ -87,7 +87,8 @@ type Restart struct {
 	Kubeconfig, Context string
 	// LeaseWait bounds each wait of a restart for the other nodes: for a
 	// component's Lease, then, before etcd restarts, for the other etcd
-	// members to keep a quorum without this one (EtcdQuorum);
+	// members to keep a quorum without this one (EtcdQuorum), and before
+	// kube-apiserver restarts, for another one to be ready (APIServers);
 	// DefaultLeaseWait when 0.
 	LeaseWait time.Duration
 }

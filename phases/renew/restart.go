@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -125,9 +128,16 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
 	default:
 		var results []staticpods.Result
+		c := r.coordination()
+		coordinate := Coordinator(ctx, c, out)
+		var apiServers *staticpods.APIServers
+		if coordinate != nil {
+			// A node that restarts alone asks the API server nothing.
+			apiServers = APIServers(c, r.o.Restart.leaseWait())
+		}
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
-			Coordinate: r.coordinator(ctx, out), APIServer: r.set.APIServerAddress(),
-			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait())})
+			Coordinate: coordinate, APIServer: r.set.APIServerAddress(),
+			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait()), APIServers: apiServers})
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
@@ -231,21 +241,26 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 
 // coordinator returns how this node's restarts wait for the other
 // control-plane nodes' (a Lease per component in kube-system, lease.go),
-// or nil when the API server cannot be reached: the node then restarts
-// alone, and says so. A restart of etcd also takes kube-apiserver's Lease
-// when the node runs a kube-apiserver: kubeadm's uses its own node's etcd
-// member only (--etcd-servers=https://127.0.0.1:2379) and is not ready while
+// or nil when the API server cannot be reached or its certificate does not
+// verify: the node then restarts alone, and says so. A restart of etcd also
+// takes kube-apiserver's Lease when the node runs a kube-apiserver:
+// kubeadm's uses its own node's etcd member only (--etcd-servers=https://127.0.0.1:2379) and is not ready while
 // that member restarts, so another node's kube-apiserver must not restart
 // then (staticpods.Options.APIServer waits for it to be ready again). The
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
+	return Coordinator(ctx, r.coordination(), out)
+}
+
+// coordination is the run's Coordination (coordinator, APIServers).
+func (r *run) coordination() Coordination {
 	name := r.o.Cluster.NodeName
 	if name == "" {
 		name, _ = nodeName(r.o.ConfigFile)
 	}
-	return Coordinator(ctx, Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, Context: r.o.Restart.Context, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
-		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}, out)
+	return Coordination{Client: r.o.Restart.Client, Kubeconfig: r.o.Restart.Kubeconfig, Context: r.o.Restart.Context, KubeconfigDir: r.o.KubeconfigDir, NodeName: name,
+		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}
 }
 
 // Coordination is what Coordinator needs: the API client (nil: one found
@@ -281,8 +296,8 @@ type Coordination struct {
 // caller holds certctl's lock beside the certificate folder while it
 // restarts: a Lease held by another run of c.NodeName is then one of a
 // run that is over, and is taken over at once. It returns nil, after
-// saying so on out, when the API server cannot be
-// reached: the node then restarts alone. When the API server answers but
+// saying so on out, when the API server cannot be reached or its
+// certificate does not verify (unreachable): the node then restarts alone. When the API server answers but
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
 func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(context.Context, string) (func(bool), error) {
@@ -293,14 +308,10 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		c.Now = time.Now
 	}
 	c.Rand = cmp.Or(c.Rand, rand.Reader)
-	client, source := c.Client, ""
-	if client == nil {
-		k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, Context: c.Context, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: c.Now})
-		if err != nil {
-			alone("no API client", err)
-			return nil
-		}
-		client, source = k, k.Source
+	client, source, err := c.client()
+	if err != nil {
+		alone("no API client", err)
+		return nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -311,7 +322,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 			// member or kube-apiserver down. Every restart fails and stays owed.
 			return func(context.Context, string) (func(bool), error) { return nil, refused }
 		}
-		alone("the API server cannot be reached", err)
+		alone(unreachable(err), err)
 		return nil
 	}
 	suffix := make([]byte, 4)
@@ -330,6 +341,42 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 		}
 		return func(ok bool) { releaseAPI(ok); release(ok) }, nil
 	}
+}
+
+// unreachable says why the Lease list failed with err, which is not a
+// refusal: an API server whose certificate does not verify (expired with
+// the rest of the node's, or of a CA the kubeconfig does not hold) did
+// answer the TLS handshake, and "cannot be reached" would send the SRE to
+// look for a process that is down or a port that is closed. Both make the
+// node restart alone: the Leases cannot be asked for, and a cluster whose
+// certificates all expired is fixed only by restarts without them.
+func unreachable(err error) string {
+	var verify *tls.CertificateVerificationError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &verify) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &unknown) {
+		return "the API server's certificate does not verify, so the Leases cannot be asked for"
+	}
+	return "the API server cannot be reached"
+}
+
+// client returns c.Client, else the API client found as every command
+// finds it (internal/kubeclient), and the source of its credentials ("" for
+// c.Client).
+func (c Coordination) client() (kubernetes.Interface, string, error) {
+	if c.Client != nil {
+		return c.Client, "", nil
+	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	k, err := kubeclient.New(kubeclient.Options{Kubeconfig: c.Kubeconfig, Context: c.Context, KubeconfigDir: c.KubeconfigDir, UserAgent: "certctl", Now: now})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, k.Source, nil
 }
 
 // leasesRefused is the error of every restart when the API server answered
