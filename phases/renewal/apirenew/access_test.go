@@ -165,7 +165,9 @@ func TestAccessCheckOutlastsTimeout(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cs, dir := fakeClient(), t.TempDir()
 			answerAccess(cs, func(string) (authzv1.SubjectAccessReviewStatus, error) {
-				time.Sleep(300 * time.Millisecond) // past the --timeout below
+				// Well past the --timeout below: its timer, run late on a loaded
+				// machine, had not fired after 300ms once.
+				time.Sleep(time.Second)
 				return authzv1.SubjectAccessReviewStatus{}, &url.Error{Op: "Post", URL: "https://192.0.2.10:6443/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Err: cause}
 			})
 			is, out := newIssuer(t, cs, dir, func(o *Options) {
