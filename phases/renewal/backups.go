@@ -48,11 +48,21 @@ func ListBackups(root string) ([]Backup, error) {
 	}
 	var out []Backup
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		b := Backup{Name: e.Name(), Dir: filepath.Join(root, e.Name())}
-		b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+		if e.Type()&fs.ModeSymlink != 0 {
+			// Listed, as what restore by name refuses (linkedBackup).
+			if st, err := os.Stat(b.Dir); err != nil || !st.IsDir() {
+				continue
+			}
+			b.Err = linkedBackup(b.Dir)
+		} else if !e.IsDir() {
+			continue
+		} else {
+			b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+		}
 		out = append(out, b)
 	}
 	// Oldest first by when each was made, which for certctl's names is their
@@ -170,6 +180,22 @@ func sameFolder(backupOf, dir string) bool {
 // would leave one that restore refuses.
 func checkBackupRoot(root string) error {
 	return certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
+}
+
+// linkedBackup refuses a backup folder that is a symbolic link, whether
+// listed, named or given by its path: certctl makes real folders, and a
+// link leads to files wherever it points, whose folders the checks of the
+// backup folder (checkBackupRoot, checkBackupPrivate) do not cover: one
+// another user controls, renamed away and replaced after the check.
+func linkedBackup(dir string) error {
+	dest, err := os.Readlink(filepath.Clean(dir))
+	if err != nil {
+		return nil
+	}
+	if !filepath.IsAbs(dest) {
+		dest = filepath.Join(filepath.Dir(filepath.Clean(dir)), dest)
+	}
+	return fmt.Errorf("backup %s is a symbolic link to %s, not a folder certctl made: certctl restores no backup through a link; check what %s holds and, if you trust it, restore it by its path (certctl restore %s)", dir, dest, dest, dest)
 }
 
 // FindBackup resolves what the user named: "latest" (the newest complete

@@ -65,6 +65,9 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if err := linkedBackup(dir); err != nil {
+		return nil, fmt.Errorf("%w; nothing restored", err)
+	}
 	if err := checkBackupPrivate(dir, nil); err != nil {
 		return nil, err
 	}
