@@ -88,15 +88,18 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		r.wouldSupersede(opts.Out, res.Planned, stale)
 		// The components that read the planned files, as finish lists
 		// them (restartNeeded), without those owed.
-		for _, rs := range renewal.RestartsOf(func(yield func(string, []string) bool) {
+		needed := renewal.RestartsOf(func(yield func(string, []string) bool) {
 			for _, p := range res.Planned {
 				if !yield(p.Name, p.Restart) {
 					return
 				}
 			}
-		}) {
+		})
+		for _, rs := range needed {
 			r.summary.RestartNeeded = append(r.summary.RestartNeeded, rs.Component)
 		}
+		// As the real run warns before its restarts.
+		r.warnNoManifest(needed)
 		// The components in the real run's restart order (etcd first),
 		// as finish lists and restarts them, with those owed when the
 		// real run retries them.

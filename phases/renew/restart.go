@@ -74,11 +74,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	r.owed = owed
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
 	warn := func(format string, args ...any) { r.warning(fmt.Sprintf(format, args...)) }
-	for _, w := range want {
-		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
-			warn("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), manifestDir)
-		}
-	}
+	r.warnNoManifest(want)
 	affected, dropped := r.set.AffectedWithPending(changed, owed)
 	// saveErr, then lostErr, are the run's error when the restarts succeed.
 	var saveErr, lostErr error
@@ -141,6 +137,22 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
+}
+
+// warnNoManifest warns of each component of want (renewal's Restarts)
+// that has no manifest in --manifest-dir (run another way), for the user
+// to restart; nothing without --restart-control-plane (r.set nil). The
+// real run warns before its restarts, a dry run where it lists them, so
+// that it says what the real run would.
+func (r *run) warnNoManifest(want []renewal.Restart) {
+	if r.set == nil {
+		return
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(r.set.Manifests, func(m *staticpods.Manifest) bool { return m.Component == w.Component }) {
+			r.warning(fmt.Sprintf("%s uses %s, but %s has no manifest of it: restart it yourself", w.Component, strings.Join(w.Names, ", "), r.o.Restart.ManifestDir))
+		}
+	}
 }
 
 // warning adds msg to the summary's warnings and prints it on warnOut.

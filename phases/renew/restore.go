@@ -56,12 +56,16 @@ func restore(ctx context.Context, o Options, name string) (found string, err err
 				return err
 			}
 			r.warnRestore(res)
+			// As the real restore warns before its restarts.
+			r.warnNoManifest(res.Restarts)
 			var unwritable error
 			if res.Unwritable != nil {
 				// The plan, where it cannot be carried out (renew's too).
 				unwritable = fmt.Errorf("the real restore would fail: %w", res.Unwritable)
 			}
-			return cmp.Or(printRestoreErr(w, o.Format, dir, res, true, o.Restart, nil, unwritable), unwritable)
+			all := *res
+			all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
+			return cmp.Or(printRestoreErr(w, o.Format, dir, &all, true, o.Restart, nil, unwritable), unwritable)
 		})
 		return found, err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certctl/certctl/internal/certdir"
@@ -29,7 +31,9 @@ import (
 // where PARENT is the certificate folder's parent (/etc/kubernetes for
 // /etc/kubernetes/pki) and TIMESTAMP the UTC start of the run
 // (20260102T150405Z, then -002, -003... when taken again in the same
-// second, so that name order is time order). Folders
+// second, after the highest there, so that the names of one second sort in
+// the order they were made). backup.json's seq says that order across
+// seconds, also after the clock was set back (ListBackups). Folders
 // are 0700, files keep their mode and owner: each backup is the old file
 // itself (a hard link staged before the new file replaces it, so no data is
 // copied), or a copy where the backup folder is on another file system. A layout a shell user can restore by
@@ -50,6 +54,12 @@ type BackupManifest struct {
 	CertDir       string       `json:"certDir"`       // absolute
 	KubeconfigDir string       `json:"kubeconfigDir"` // absolute
 	Files         []BackupFile `json:"files"`
+	// Seq orders the backups of one backup folder: one more than the
+	// highest of the backups there when it was made, so that `restore
+	// latest` and prune find the one made last even after the clock was
+	// set back (Created, and the folder's name, then go back too). 0, and
+	// absent, in the backups of a certctl before it, which are older.
+	Seq int `json:"seq,omitempty"`
 	BackupNote
 }
 
@@ -144,8 +154,12 @@ func newBackup(certDir, kubeconfigDir string, now time.Time, old []*oldFile, not
 	if err != nil {
 		return "", nil, err
 	}
+	seq, err := nextSeq(root)
+	if err != nil {
+		return "", nil, err
+	}
 	var files []txn.File
-	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir, BackupNote: note}
+	m := BackupManifest{Version: BackupManifestVersion, Created: now.UTC(), CertDir: certDir, KubeconfigDir: kubeconfigDir, Seq: seq, BackupNote: note}
 	for _, f := range old {
 		var rel string
 		switch {
@@ -172,21 +186,50 @@ func newBackup(certDir, kubeconfigDir string, now time.Time, old []*oldFile, not
 	return dir, append(files, txn.File{Target: filepath.Join(dir, BackupManifestName), Data: append(data, '\n'), Mode: 0o600, UID: -1, GID: -1}), nil
 }
 
-// freeName returns root/name, or root/name-NNN for the first NNN >= 002
-// that does not exist.
+// freeName returns root/name when no folder of root is name or
+// name-NNN, else root/name-NNN for the NNN after the highest there: never
+// a name that sorts before a backup of the same second, nor the name of
+// one pruned (a later restore's restoreOf may still name it).
 func freeName(root, name string) (string, error) {
-	for i := 1; i < 1000; i++ {
-		p := filepath.Join(root, name)
-		if i > 1 {
-			p += fmt.Sprintf("-%03d", i)
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read backup folder %s: %w", root, err)
+	}
+	last := 0
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), name)
+		if !ok {
+			continue
 		}
-		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-			return p, nil
-		} else if err != nil {
-			return "", fmt.Errorf("check backup folder %s: %w", p, err)
+		if rest == "" {
+			last = max(last, 1)
+		} else if n, err := strconv.Atoi(strings.TrimPrefix(rest, "-")); err == nil && strings.HasPrefix(rest, "-") && len(rest) == 4 {
+			last = max(last, n)
 		}
 	}
-	return "", fmt.Errorf("choose a backup folder in %s: too many backups named %s", root, name)
+	switch {
+	case last == 0:
+		return filepath.Join(root, name), nil
+	case last >= 999:
+		return "", fmt.Errorf("choose a backup folder in %s: too many backups named %s", root, name)
+	}
+	return filepath.Join(root, fmt.Sprintf("%s-%03d", name, last+1)), nil
+}
+
+// nextSeq is the Seq of a new backup of root: one more than the highest
+// of its backups.
+func nextSeq(root string) (int, error) {
+	backups, err := ListBackups(root)
+	if err != nil {
+		return 0, err
+	}
+	last := 0
+	for _, b := range backups {
+		if b.Manifest != nil {
+			last = max(last, b.Manifest.Seq)
+		}
+	}
+	return last + 1, nil
 }
 
 // ReadBackupManifest reads DIR/backup.json.

@@ -1,6 +1,7 @@
 package renewal
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,18 +49,64 @@ func ListBackups(root string) ([]Backup, error) {
 	}
 	var out []Backup
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		b := Backup{Name: e.Name(), Dir: filepath.Join(root, e.Name())}
-		b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+		if e.Type()&fs.ModeSymlink != 0 {
+			// Listed, as what restore by name refuses (linkedBackup).
+			if st, err := os.Stat(b.Dir); err != nil || !st.IsDir() {
+				continue
+			}
+			b.Err = linkedBackup(b.Dir)
+		} else if !e.IsDir() {
+			continue
+		} else {
+			b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+		}
 		out = append(out, b)
 	}
 	// Oldest first by when each was made, which for certctl's names is their
 	// order; a folder the user named (a copy kept as "pre-upgrade") would
 	// otherwise sort after every timestamp and be taken for the newest.
-	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
+	sortBackups(out)
 	return out, nil
+}
+
+// sortBackups sorts the backups of one folder oldest first: by when each
+// was made (made), then the complete ones, in the places they hold, by
+// their Seq, the backups of an older certctl (no Seq) first, by time. So
+// a backup made after the clock was set back, dated before the ones made
+// until then, is still the newest, and a folder that is not a complete
+// backup (no Seq to read) keeps the place its name's time gives it.
+func sortBackups(out []Backup) {
+	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
+	var at []int
+	var complete []Backup
+	for i, b := range out {
+		if b.Manifest != nil {
+			at, complete = append(at, i), append(complete, b)
+		}
+	}
+	slices.SortStableFunc(complete, func(a, b Backup) int {
+		// A copy the user named (pre-upgrade) of the newest is not latest.
+		return cmp.Or(cmp.Compare(a.Manifest.Seq, b.Manifest.Seq), a.made().Compare(b.made()),
+			cmpBool(certctlName.MatchString(a.Name), certctlName.MatchString(b.Name)))
+	})
+	for k, i := range at {
+		out[i] = complete[k]
+	}
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // ListBackupsIn is ListBackups of every root, merged, oldest first: the
@@ -67,16 +114,29 @@ func ListBackups(root string) ([]Backup, error) {
 // (/etc/kubernetes/pki, a link to /data/pki), each kept beside the name
 // its run was given. Each Backup's Dir says which root holds it.
 func ListBackupsIn(roots []string) ([]Backup, error) {
-	var out []Backup
+	var each [][]Backup
 	for _, root := range roots {
 		backups, err := ListBackups(root)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, backups...)
+		each = append(each, backups)
 	}
-	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
-	return out, nil
+	// Merged by time, each root's kept in its own order (sortBackups):
+	// the Seqs of two roots do not compare.
+	var out []Backup
+	for {
+		first := -1
+		for i, bs := range each {
+			if len(bs) > 0 && (first < 0 || bs[0].made().Before(each[first][0].made())) {
+				first = i
+			}
+		}
+		if first < 0 {
+			return out, nil
+		}
+		out, each[first] = append(out, each[first][0]), each[first][1:]
+	}
 }
 
 // made is when b was made: backup.json's time, else its name's, else the
@@ -170,6 +230,22 @@ func sameFolder(backupOf, dir string) bool {
 // would leave one that restore refuses.
 func checkBackupRoot(root string) error {
 	return certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
+}
+
+// linkedBackup refuses a backup folder that is a symbolic link, whether
+// listed, named or given by its path: certctl makes real folders, and a
+// link leads to files wherever it points, whose folders the checks of the
+// backup folder (checkBackupRoot, checkBackupPrivate) do not cover: one
+// another user controls, renamed away and replaced after the check.
+func linkedBackup(dir string) error {
+	dest, err := os.Readlink(filepath.Clean(dir))
+	if err != nil {
+		return nil
+	}
+	if !filepath.IsAbs(dest) {
+		dest = filepath.Join(filepath.Dir(filepath.Clean(dir)), dest)
+	}
+	return fmt.Errorf("backup %s is a symbolic link to %s, not a folder certctl made: certctl restores no backup through a link; check what %s holds and, if you trust it, restore it by its path (certctl restore %s)", dir, dest, dest, dest)
 }
 
 // FindBackup resolves what the user named: "latest" (the newest complete

@@ -65,6 +65,9 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if err := linkedBackup(dir); err != nil {
+		return nil, fmt.Errorf("%w; nothing restored", err)
+	}
 	if err := checkBackupPrivate(dir, nil); err != nil {
 		return nil, err
 	}
@@ -126,7 +129,7 @@ func Restore(dir string, o Options) (*RestoreResult, error) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s is restored readable by its owner only (%04o), not %04o as the backup saved it: it holds a private key", f.Target, f.Mode.Perm(), mode))
 		}
 	}
-	if err := checkPairs(o.CertDir, files); err != nil {
+	if err := checkPairs(o.CertDir, files, m.RestoreOf); err != nil {
 		return nil, fmt.Errorf("restore %s: %w; nothing restored", dir, err)
 	}
 	signed, err := checkSigned(o.CertDir, o.KubeconfigDir, files, write, o.Now())
@@ -367,8 +370,11 @@ func inside(path, dir string) bool {
 // checkPairs checks that every certificate of the certificate folder that
 // the restore writes, or whose key it writes, matches its key afterwards:
 // a backup made with --reuse-key holds certificates only, and restoring
-// one after a later renewal made new keys would break the pairs.
-func checkPairs(certDir string, files []txn.File) error {
+// one after a later renewal made new keys would break the pairs. So does
+// the backup a restore made (restoreOf: of the backup it wrote back) when
+// that restore wrote a file that was missing, which it could not save:
+// undoing the restore would pair the old file with the one it wrote.
+func checkPairs(certDir string, files []txn.File, restoreOf string) error {
 	content := contentAfter(files)
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -398,6 +404,14 @@ func checkPairs(certDir string, files []txn.File) error {
 			return fmt.Errorf("parse %s.key: %w", base, err)
 		}
 		if pki.KeyMatches(certs[0], key) != nil {
+			has := func(p string) bool { return slices.ContainsFunc(files, func(f txn.File) bool { return f.Target == p }) }
+			missing := base + ".key"
+			if !has(base + ".crt") {
+				missing = base + ".crt"
+			}
+			if restoreOf != "" && has(base+".crt") != has(base+".key") {
+				return fmt.Errorf("%s.crt would not match %s.key: this backup holds what the restore of %s replaced, when %s did not exist (that restore wrote it, so it could not be saved): to undo that restore, move %s away (mv %s %s.restored), then restore this backup again", base, base, restoreOf, missing, missing, missing, missing)
+			}
 			return fmt.Errorf("%s.crt would not match %s.key (a backup of certificates only, from --reuse-key, taken before the keys changed): restore an older backup that holds both", base, base)
 		}
 	}
