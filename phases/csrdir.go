@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/certctl/certctl/internal/certdir"
+	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases/config"
 )
 
 // CheckCSRDir refuses, for --use-csr, a CSR folder that is the kubeconfig
@@ -73,4 +76,24 @@ func canonical(dir string) string {
 		return r
 	}
 	return abs
+}
+
+// ImportCommand is the `certctl certs import` line for these folders,
+// naming only the ones that are not the default, and for the --config
+// the CSRs were written with (configFile, "" for none): its
+// nodeRegistration.name is the node the import makes every certificate
+// that names a node name, on a first installation too, where no
+// certificate in force says it yet (docs/external-ca.md).
+func ImportCommand(csrDir, configFile, certDir, kubeconfigDir string) string {
+	cmd := "certctl certs import --csr-dir " + output.ShellQuote(filepath.Clean(csrDir))
+	if configFile != "" {
+		cmd += " --config " + output.ShellQuote(configFile)
+	}
+	return cmd + config.FolderFlags(filepath.Clean(certDir), filepath.Clean(kubeconfigDir))
+}
+
+// importCommand is ImportCommand for this run's CSR folder, --config and
+// folders.
+func (env *Env) importCommand() string {
+	return ImportCommand(env.CSRDir, env.ConfigFile, env.Cluster.CertificatesDir, cmp.Or(env.KubeconfigDir, config.DefaultKubeconfigDir))
 }

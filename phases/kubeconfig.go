@@ -252,7 +252,7 @@ func runKubeconfigCSR(ctx context.Context, env *Env, p pki.KubeconfigProfile) er
 	// A kept key-only file keeps its server, which `certs import` installs.
 	if cfg, err := kubeconfig.Load(f.Key); err == nil {
 		if _, c, _, _, err := kubeconfig.Current(cfg); err == nil && c.Server != p.Server {
-			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `certctl certs import --csr-dir %s%s` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, output.ShellQuote(env.CSRDir), env.folderFlags(), f.CSR)
+			env.warnf("kubeconfig %s exists with the API server URL %s, not %s: kept as it is, and `%s` installs it so; remove it and %s to make a new key and CSR", f.Key, c.Server, p.Server, env.importCommand(), f.CSR)
 		}
 	}
 	// Requests name a kubeconfig by its file, as renew and import do.

@@ -43,6 +43,9 @@ type Env struct {
 	// for an external CA instead of certificates.
 	UseCSR bool
 	CSRDir string
+	// ConfigFile is the run's --config ("" for none), which a printed
+	// `certctl certs import` repeats (ImportCommand).
+	ConfigFile string
 	// Rerun are the flags a printed `certctl init-phase` command repeats so
 	// that, run as printed, it makes what this run would: every settings
 	// flag the run was given (--config, the folders, the SANs, ...). When

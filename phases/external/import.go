@@ -14,6 +14,7 @@ import (
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -200,6 +201,16 @@ func (im *importer) check() error {
 	}
 	im.elsewhere = append(im.elsewhere, im.misplaced(res.Ignored, res.Pending)...)
 	res.Warnings = append(res.Warnings, im.elsewhere...)
+	if im.o.DryRun {
+		// What the real pass's transaction would remove (install).
+		var files []string
+		for _, i := range res.Imported {
+			if !i.Unchanged {
+				files = append(files, i.Files...)
+			}
+		}
+		_, res.PrunedPendingKeys = apirenew.SupersededBy(im.o.CertDir, im.o.KubeconfigDir, im.targets, files)
+	}
 	if len(res.Imported) == 0 && len(res.Refused) == 0 {
 		im.partial = true
 		if len(res.Pending) > 0 && len(im.elsewhere) > 0 {
@@ -219,10 +230,20 @@ func (im *importer) install() error {
 	if len(im.files) == 0 {
 		return nil
 	}
+	// A pending key of --use-api of a certificate imported asks to renew
+	// the one it replaces: removed in the same transaction, by the rule
+	// of a renewal from the CAs on disk.
+	superseded, pruned := apirenew.SupersededBy(im.o.CertDir, im.o.KubeconfigDir, im.targets, txn.Targets(im.files))
 	var err error
-	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, txn.KindImport, im.now, im.o.Rand, im.replaced, im.files, renewal.BackupNote{})
-	if err != nil || im.o.KeepBackups <= 0 || im.res.BackupDir == "" {
+	im.res.BackupDir, err = renewal.Install(im.o.CertDir, im.o.KubeconfigDir, txn.KindImport, im.now, im.o.Rand, im.replaced, slices.Concat(im.files, superseded), renewal.BackupNote{})
+	if err != nil {
 		return err
+	}
+	if im.res.PrunedPendingKeys = pruned; len(pruned) > 0 {
+		apirenew.RemoveEmptyPendingDir(im.o.CertDir)
+	}
+	if im.o.KeepBackups <= 0 || im.res.BackupDir == "" {
+		return nil
 	}
 	// The certificates are installed: a prune that fails is a warning,
 	// not an error, which would say that nothing was.

@@ -10,6 +10,7 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 )
 
 // ImportSummary is the versioned schema of `certctl certs import -o
@@ -37,7 +38,13 @@ type ImportSummary struct {
 	BackupDir string `json:"backupDir,omitempty"`
 	// PrunedBackups are the old backups --keep-backups removed.
 	PrunedBackups []string `json:"prunedBackups"`
-	keep          int      // --keep-backups, which the text names
+	// PrunedPendingKeys are the pending keys of --use-api the import
+	// removed with the certificates it installed, whose CSRs asked to
+	// renew the certificates it replaced (with DryRun: would remove), as
+	// renew's summary lists them; absent when none, so that the documents
+	// of imports that remove none stay as they were.
+	PrunedPendingKeys []apirenew.PrunedKey `json:"prunedPendingKeys,omitempty"`
+	keep              int                  // --keep-backups, which the text names
 	// RestartNeeded lists the components to restart, in restart order,
 	// each with the certificates it reads.
 	RestartNeeded []renewal.Restart `json:"restartNeeded"`
@@ -128,6 +135,9 @@ func (r *ImportSummary) WriteSummary(w io.Writer) {
 			continue
 		}
 		fmt.Fprintf(w, "%s %s %s: %s (valid until %s)\n", prefix, im.Name, verb, strings.Join(im.Files, ", "), im.NotAfter.UTC().Format(time.RFC3339))
+	}
+	for _, k := range r.PrunedPendingKeys {
+		fmt.Fprintln(w, apirenew.SupersededLine("import", k.Name, "imported", r.DryRun))
 	}
 	for _, rf := range r.Refused {
 		fmt.Fprintf(w, "%s REFUSED %s: %s: %s; nothing of it was installed\n", prefix, rf.Name, rf.File, rf.Reason)

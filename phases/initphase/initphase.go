@@ -7,12 +7,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/external"
@@ -87,7 +85,7 @@ type Options struct {
 // ends, as renew --use-csr does, with the exact command that installs what
 // the CA signs.
 func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, o Options) error {
-	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, Rerun: o.Rerun, Download: o.Download, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
+	env := &phases.Env{Cluster: cluster, KubeconfigDir: o.KubeconfigDir, UseCSR: o.UseCSR, CSRDir: o.CSRDir, ConfigFile: o.ConfigFile, Rerun: o.Rerun, Download: o.Download, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand}
 	dir, kubeconfigDirs := cluster.CertificatesDir, []string(nil)
 	// The kubeconfig folder is in the recovery's scope for the certs phases
 	// too: a renew killed after its commit leaves a transaction naming
@@ -135,7 +133,7 @@ func Run(ctx context.Context, cluster *config.Cluster, selected []phases.Phase, 
 		fmt.Fprintln(o.Out, "\nNo CSR was written.")
 		return nil
 	}
-	external.WriteNextStep(o.Out, ImportCommand(o.CSRDir, o.ConfigFile, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
+	external.WriteNextStep(o.Out, phases.ImportCommand(o.CSRDir, o.ConfigFile, cluster.CertificatesDir, cmp.Or(o.KubeconfigDir, config.DefaultKubeconfigDir)))
 	return nil
 }
 
@@ -197,20 +195,6 @@ func loadAndRun(ctx context.Context, load func() (*config.Cluster, error), o Opt
 		return err
 	}
 	return Run(ctx, cluster, selected, o)
-}
-
-// ImportCommand is the `certctl certs import` line for these folders,
-// naming only the ones that are not the default, and for the --config
-// the CSRs were written with (configFile, "" for none): its
-// nodeRegistration.name is the node the import makes every certificate
-// that names a node name, on a first installation too, where no
-// certificate in force says it yet (docs/external-ca.md).
-func ImportCommand(csrDir, configFile, certDir, kubeconfigDir string) string {
-	cmd := "certctl certs import --csr-dir " + output.ShellQuote(filepath.Clean(csrDir))
-	if configFile != "" {
-		cmd += " --config " + output.ShellQuote(configFile)
-	}
-	return cmd + config.FolderFlags(filepath.Clean(certDir), filepath.Clean(kubeconfigDir))
 }
 
 // Names are the phase names of group ("certs" or "kubeconfig"), "all"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
 )
@@ -128,7 +129,7 @@ func TestImportCommand(t *testing.T) {
 		{"/root/csr", "kubeadm.yaml", "/etc/kubernetes/pki", "/etc/kubernetes", "certctl certs import --csr-dir /root/csr --config kubeadm.yaml"},
 		{"/root/csr", "/root/my k.yaml", "/srv/k8s/pki", "/etc/kubernetes", "certctl certs import --csr-dir /root/csr --config '/root/my k.yaml' --cert-dir /srv/k8s/pki"},
 	} {
-		if got := ImportCommand(tc.csr, tc.cfg, tc.cert, tc.kc); got != tc.want {
+		if got := phases.ImportCommand(tc.csr, tc.cfg, tc.cert, tc.kc); got != tc.want {
 			t.Errorf("ImportCommand(%q, %q, %q, %q) = %q, want %q", tc.csr, tc.cfg, tc.cert, tc.kc, got, tc.want)
 		}
 	}

@@ -126,11 +126,10 @@ type run struct {
 	// incomplete names the certificates --use-api did not obtain when it
 	// installs those it did (see notIssued).
 	incomplete *apirenew.IncompleteError
-	// superseded are the certificates whose pending keys of --use-api
-	// the renewal from the CAs on disk removes in its transaction, from
-	// supersededDir (withSuperseded).
-	superseded    []string
-	supersededDir string
+	// superseded are the pending keys of --use-api that the renewal
+	// from the CAs on disk, or a restore, removes in its transaction
+	// (withSuperseded).
+	superseded []apirenew.PrunedKey
 }
 
 // Run renews the certificates o.Args names, as the package comment says.
@@ -254,7 +253,7 @@ func (r *run) run(ctx context.Context) error {
 			return err
 		}
 		r.installed(issuer, res)
-		r.saySuperseded(res)
+		r.saySuperseded(r.progressOut(), "renew", "renewed from the CA on disk", len(res.Renewed) > 0)
 	}
 	return r.notIssued(r.finish(ctx, res))
 }

@@ -10,8 +10,8 @@ import (
 	certv1 "k8s.io/api/certificates/v1"
 
 	"github.com/certctl/certctl/internal/output"
+	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
-	"github.com/certctl/certctl/phases/initphase"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
 	"github.com/certctl/certctl/phases/signer"
@@ -169,7 +169,7 @@ func (r *Request) Main(ctx context.Context) error {
 	o.Cluster, o.Threshold = cluster, r.given("if-expires-within")
 	if r.CSRMode() && !r.DryRun {
 		o.CSRDir = ""
-		return RequestCSRs(ctx, o, r.CSRDir, initphase.ImportCommand(r.CSRDir, r.ConfigFile, cluster.CertificatesDir, r.KubeconfigDir))
+		return RequestCSRs(ctx, o, r.CSRDir, phases.ImportCommand(r.CSRDir, r.ConfigFile, cluster.CertificatesDir, r.KubeconfigDir))
 	}
 	if r.UseAPI && !r.CSRMode() {
 		api := r.APIOpts

@@ -14,6 +14,8 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/node"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
+	"github.com/certctl/certctl/pki"
 )
 
 // Restore is `certctl restore NAME`: under the lock, it puts back the files
@@ -34,7 +36,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 		// Refused before it had a restore to report (no such backup,
 		// the lock held, a backup that may not be restored): the
 		// summary says so, empty but for the backup when it was found.
-		return cmp.Or(printRestoreErr(out, o.Format, found, &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, err), err)
+		return cmp.Or(printRestoreErr(out, o.Format, found, &renewal.RestoreResult{}, o.DryRun, o.Restart, nil, nil, err), err)
 	}
 	return err
 }
@@ -65,7 +67,7 @@ func restore(ctx context.Context, o Options, name string) (found string, err err
 			}
 			all := *res
 			all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
-			return cmp.Or(printRestoreErr(w, o.Format, dir, &all, true, o.Restart, nil, unwritable), unwritable)
+			return cmp.Or(printRestoreErr(w, o.Format, dir, &all, true, o.Restart, nil, r.superseded, unwritable), unwritable)
 		})
 		return found, err
 	}
@@ -79,8 +81,11 @@ func restore(ctx context.Context, o Options, name string) (found string, err err
 		return dir, err
 	}
 	r.warnRestore(res)
+	if len(res.Restored) > 0 && len(r.superseded) > 0 {
+		apirenew.RemoveEmptyPendingDir(certDir)
+	}
 	if !o.Format.Structured() {
-		writeRestore(o.Out, dir, res, false, Restart{})
+		writeRestore(o.Out, dir, res, false, Restart{}, r.superseded)
 		if !o.Restart.Enabled && len(res.Restored) > 0 {
 			writeRestartAdvice(o.Out, "restart", "restored", res.Restarts)
 		}
@@ -94,7 +99,7 @@ func restore(ctx context.Context, o Options, name string) (found string, err err
 		// With the restarts' warnings, as renew's summary lists them.
 		all := *res
 		all.Warnings = append(slices.Clip(res.Warnings), r.summary.Warnings...)
-		err = cmp.Or(err, printRestoreErr(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts, err))
+		err = cmp.Or(err, printRestoreErr(o.Out, o.Format, dir, &all, false, o.Restart, r.summary.Restarts, r.superseded, err))
 	}
 	return dir, err
 }
@@ -111,14 +116,15 @@ func (r *run) warnRestore(res *renewal.RestoreResult) {
 // lines of writeRestore, or the RestoreSummary schema. restart is how
 // the restore restarts the components (Enabled: --restart-control-plane).
 func printRestore(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result) error {
-	return printRestoreErr(out, f, dir, res, dryRun, restart, restarts, nil)
+	return printRestoreErr(out, f, dir, res, dryRun, restart, restarts, nil, nil)
 }
 
-// printRestoreErr is printRestore with err, the restore's error, as the
-// summary's exitCode and error.
-func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result, err error) error {
+// printRestoreErr is printRestore with pruned, the pending keys of
+// --use-api the restore removed (withSuperseded), and err, the restore's
+// error, as the summary's exitCode and error.
+func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, restarts []staticpods.Result, pruned []prunedPendingKey, err error) error {
 	if !f.Structured() {
-		writeRestore(out, dir, res, dryRun, restart)
+		writeRestore(out, dir, res, dryRun, restart, pruned)
 		return nil
 	}
 	s := &RestoreSummary{
@@ -126,6 +132,9 @@ func printRestoreErr(out io.Writer, f output.Format, dir string, res *renewal.Re
 		Restored: append([]string{}, res.Restored...), Unchanged: append([]string{}, res.Unchanged...),
 		BackupDir: res.BackupDir, RestartNeeded: []string{}, Restarts: append([]staticpods.Result{}, restarts...),
 		Warnings: append([]string{}, res.Warnings...), ExitCode: exitcode.Of(err),
+	}
+	if len(res.Restored) > 0 {
+		s.PrunedPendingKeys = pruned
 	}
 	if err != nil {
 		s.Error = err.Error()
@@ -142,7 +151,7 @@ func (r RestoreRequest) refused(f output.Format, err error) error {
 	if !f.Structured() {
 		return err
 	}
-	return cmp.Or(printRestoreErr(r.Out, f, "", &renewal.RestoreResult{}, r.DryRun, r.Restart, nil, err), err)
+	return cmp.Or(printRestoreErr(r.Out, f, "", &renewal.RestoreResult{}, r.DryRun, r.Restart, nil, nil, err), err)
 }
 
 // restore restores the backup name, or with o.DryRun checks what it
@@ -159,7 +168,10 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	}
 	ro := renewal.Options{
 		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,
-		ExtraFor: r.oweInTxn(),
+		// A pending key of --use-api of a certificate restored asks to
+		// renew the one it replaces, as after a renewal from the CAs on
+		// disk: the same rule removes it.
+		ExtraFor: r.withSuperseded(renewal.Targets(pki.Kubeadm(), false), r.oweInTxn()),
 	}
 	// The newest backup is the one a restore made of what it replaced
 	// while that restore is in force: `restore latest` again (after a
@@ -177,10 +189,11 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	return dir, res, err
 }
 
-// writeRestore prints the lines of a restore; a dry run's also say what
-// would have to be restarted, as renew --dry-run's do (restart: how the
-// real run would restart them, writeDryRunRestarts).
-func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart) {
+// writeRestore prints the lines of a restore, and of the pending keys of
+// --use-api it removed (pruned); a dry run's also say what would have to
+// be restarted, as renew --dry-run's do (restart: how the real run would
+// restart them, writeDryRunRestarts).
+func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun bool, restart Restart, pruned []prunedPendingKey) {
 	if res.BackupDir != "" {
 		fmt.Fprintf(out, "[backup] The files the restore replaces are saved in %s\n", res.BackupDir)
 	}
@@ -190,6 +203,11 @@ func writeRestore(out io.Writer, dir string, res *renewal.RestoreResult, dryRun 
 	}
 	for _, f := range res.Restored {
 		fmt.Fprintf(out, "%s %s %s from %s\n", tag, f, done, dir)
+	}
+	if len(res.Restored) > 0 {
+		for _, k := range pruned {
+			fmt.Fprintln(out, apirenew.SupersededLine("restore", k.Name, "restored from the backup", dryRun))
+		}
 	}
 	if dryRun {
 		writeDryRunRestarts(out, res.Restarts, restart)

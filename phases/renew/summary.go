@@ -6,6 +6,7 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renewal"
+	"github.com/certctl/certctl/phases/renewal/apirenew"
 )
 
 // The summary `certctl renew -o json|yaml|jsonpath=` prints once, at the
@@ -96,11 +97,9 @@ type expiringCA struct {
 }
 
 // prunedPendingKey is a pending key of --use-api removed because its
-// certificate is installed (apirenew.Stale).
-type prunedPendingKey struct {
-	Name string `json:"name"` // the certificate: apiserver, admin.conf
-	File string `json:"file"` // the key removed: /etc/kubernetes/.certctl-pending/apiserver.key
-}
+// certificate is installed (apirenew.Stale) or replaced another way
+// (apirenew.SupersededBy).
+type prunedPendingKey = apirenew.PrunedKey
 
 type renewedEntry struct {
 	Name       string    `json:"name"`
@@ -204,4 +203,10 @@ type RestoreSummary struct {
 	// that disagree with the CA files beside them (renewal.RestoreResult),
 	// then those of its restarts, as Summary.Warnings.
 	Warnings []string `json:"warnings"`
+	// PrunedPendingKeys are the pending keys of --use-api the restore
+	// removed with the certificates it restored, whose CSRs asked to
+	// renew the certificates it replaced (with DryRun: would remove), as
+	// Summary's; absent when none, so that the documents of restores
+	// that remove none stay as they were.
+	PrunedPendingKeys []prunedPendingKey `json:"prunedPendingKeys,omitempty"`
 }

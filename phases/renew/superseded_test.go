@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
@@ -29,32 +31,7 @@ import (
 // would remove, and removes nothing.
 func TestRenewFromDiskRemovesSupersededPendingKeys(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
-	dir, err := apirenew.PendingDir(n.CertDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	pending := map[string]string{}
-	for _, name := range []string{"admin.conf", "apiserver"} {
-		key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := pki.MarshalPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending[name] = filepath.Join(dir, name+".key")
-		if err := os.WriteFile(pending[name], data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	note := filepath.Join(dir, "admin.conf.refused")
-	if err := os.WriteFile(note, []byte("certctl-cp-admin.conf-0\nwas denied (reason \"No\")\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pending, note := writePending(t, n.CertDir(), "admin.conf", "apiserver")
 	var out, errOut bytes.Buffer
 	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"admin.conf", "scheduler.conf"},
 		Now: func() time.Time { return pkitest.Made.Add(time.Hour) }, Out: &out, ErrOut: &errOut}
@@ -93,5 +70,101 @@ func TestRenewFromDiskRemovesSupersededPendingKeys(t *testing.T) {
 	}
 	if want := []prunedPendingKey{{Name: "admin.conf", File: pending["admin.conf"]}}; !slices.Equal(r.summary.PrunedPendingKeys, want) {
 		t.Errorf("prunedPendingKeys = %+v, want %+v", r.summary.PrunedPendingKeys, want)
+	}
+}
+
+// writePending writes a pending key of --use-api for each of names, as
+// a run that timed out leaves them, and a refusal note for the first;
+// it returns the keys' files by name, and the note's.
+func writePending(t *testing.T, certDir string, names ...string) (map[string]string, string) {
+	t.Helper()
+	dir, err := apirenew.PendingDir(certDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pending := map[string]string{}
+	for _, name := range names {
+		key, err := pki.GenerateKey(rand.Reader, pki.ECDSAP256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := pki.MarshalPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending[name] = filepath.Join(dir, name+".key")
+		if err := os.WriteFile(pending[name], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	note := filepath.Join(dir, names[0]+".refused")
+	if err := os.WriteFile(note, []byte("certctl-cp-"+names[0]+"-0\nwas denied (reason \"No\")\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pending, note
+}
+
+// TestRestoreRemovesSupersededPendingKeys: a restore replaces
+// certificates as a renewal from the CAs on disk does, and a pending key
+// of --use-api of one it restores asks to renew the certificate it
+// replaced: a later --use-api run would install that CSR's certificate
+// over the restored one. The restore removes it, with its refusal note,
+// in its own transaction (the same rule: apirenew.SupersededBy), says so,
+// and lists it in its summary's prunedPendingKeys; a dry run says it and
+// writes nothing; the key of a certificate it does not restore stays.
+func TestRestoreRemovesSupersededPendingKeys(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	var out, errOut bytes.Buffer
+	clock := pkitest.Made.Add(time.Hour)
+	o := Options{Cluster: n.Cluster, KubeconfigDir: n.Dir, Args: []string{"admin.conf"},
+		Now: func() time.Time { return clock }, Out: &out, ErrOut: &errOut}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	pending, note := writePending(t, n.CertDir(), "admin.conf", "apiserver")
+	clock = clock.Add(time.Hour)
+
+	before := treetest.Snapshot(t, filepath.Dir(n.Dir))
+	dry := o
+	dry.DryRun = true
+	out.Reset()
+	if err := Restore(context.Background(), dry, "latest"); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	if want := "[dry-run] The pending key of admin.conf would be removed, and its CSR's request with it: admin.conf would be restored from the backup instead"; !strings.Contains(out.String(), want) || strings.Contains(out.String(), "pending key of apiserver") {
+		t.Errorf("dry run does not say %q alone:\n%s", want, out.String())
+	}
+	out.Reset()
+	dry.Format = output.Format{Name: "json"}
+	if err := Restore(context.Background(), dry, "latest"); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	var s RestoreSummary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	want := []prunedPendingKey{{Name: "admin.conf", File: pending["admin.conf"]}}
+	if !slices.Equal(s.PrunedPendingKeys, want) {
+		t.Errorf("dry run: prunedPendingKeys = %+v, want %+v", s.PrunedPendingKeys, want)
+	}
+	treetest.AssertSame(t, before, treetest.Snapshot(t, filepath.Dir(n.Dir)))
+
+	out.Reset()
+	if err := Restore(context.Background(), o, "latest"); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	for _, f := range []string{pending["admin.conf"], note} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s is left after admin.conf was restored: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(pending["apiserver"]); err != nil {
+		t.Errorf("the pending key of apiserver, not restored: %v", err)
+	}
+	if want := "[restore] Removed the pending key of admin.conf, and its CSR's request with it: admin.conf is restored from the backup instead; a later --use-api run makes a new key and CSR"; !strings.Contains(out.String(), want) {
+		t.Errorf("output does not say %q:\n%s", want, out.String())
 	}
 }

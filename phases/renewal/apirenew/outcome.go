@@ -13,6 +13,7 @@ import (
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // NotIssued is a certificate whose CSR was not issued.
@@ -190,10 +191,13 @@ const rejectedPrefix = "was issued a certificate"
 // issued a certificate that certctl refused.
 func rejected(why string) bool { return strings.HasPrefix(why, rejectedPrefix) }
 
-// accept keeps the certificate issued for j, after checking that it parses
-// and that the CA of the certificate it renews signed it: a certificate of
-// another CA comes from a signer name that is not this CA's. Its error
-// says why the certificate cannot be installed.
+// accept keeps the certificate issued for j, after checking that it parses,
+// that the CA of the certificate it renews signed it (a certificate of
+// another CA comes from a signer name that is not this CA's), and that it
+// is what renewal installs (pki.VerifyIssued: j's key, the subject, SANs
+// and usages asked for; policy.Issued: nothing certctl's signers never
+// issue). Its error says why the certificate cannot be
+// installed.
 func (is *Issuer) accept(j *job, certPEM []byte) error {
 	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
@@ -204,6 +208,21 @@ func (is *Issuer) accept(j *job, certPEM []byte) error {
 	if j.req.CA != nil && certs[0].CheckSignatureFrom(j.req.CA) != nil {
 		return fmt.Errorf(rejectedPrefix+" signed by %q, not by the CA %q of the certificate it renews: check that signer %s signs with that CA (--signer-name, or renewal.signerNames in --config)",
 			certs[0].Issuer.CommonName, j.req.CA.Subject.CommonName, j.signer)
+	}
+	// What renewal checks under the lock (Issue does too), checked here,
+	// before it: refused there, it stopped the install of the whole batch,
+	// and with no refusal noted, every later run waited for it, got the
+	// same certificate (a CSR's never changes) and stopped again. Refused
+	// here, it is a failed CSR: noted, left out, and the others install
+	// (exit status 6). At its own NotBefore: one valid only later is
+	// notYetValid's.
+	if j.req.CA != nil {
+		if err := pki.VerifyIssued(certs[0], nil, j.key.Public(), j.req.CA, j.req.Profile, certs[0].NotBefore); err != nil {
+			return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
+		}
+	}
+	if err := policy.Issued(certs[0], j.req.Profile); err != nil {
+		return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
 	}
 	is.got[j.req.Name] = renewal.Issued{Key: j.key, Cert: certs[0]}
 	is.csrs[j.req.Name] = j.name

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,25 +78,48 @@ func issueWrong(t *testing.T, cs *fake.Clientset, name string, ca *testCA, p pki
 }
 
 // TestWrongCertificateSaysNewRequest: a CSR issued a certificate that
-// cannot be installed (here: for another key) stops the run, as
-// docs/renew.md says, and the error names the CSR and says what to do: a
-// CSR's certificate never changes, so the same command run again would
-// fail the same way forever; only a new key and CSR (--new-request=NAME)
-// renews it.
+// cannot be installed (here: for another key) is refused as a failed CSR
+// is, before the lock: renewal refused it under the lock, which stopped
+// the install of the whole batch and noted nothing, so every later run
+// got the same certificate (a CSR's never changes) and stopped again. It
+// is now left out with its refusal noted, the error names the CSR and
+// says what to do (only a new key and CSR, --new-request=NAME, renews
+// it), the others install (an *IncompleteError: exit status 6), and the
+// next run finds the refusal noted instead of waiting for it again.
 func TestWrongCertificateSaysNewRequest(t *testing.T) {
 	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
-	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "super-admin.conf", adminProfile)}
 	var csrName string
-	done := whenCreated(t, cs, 1, func(name string) { csrName = name; issueWrong(t, cs, name, ca, adminProfile) })
+	done := whenCreated(t, cs, 2, func(name string) {
+		if strings.Contains(name, "-admin.conf-") && !strings.Contains(name, "super-") {
+			csrName = name
+			issueWrong(t, cs, name, ca, adminProfile)
+			return
+		}
+		decide(t, cs, name, certv1.CertificateApproved, ca)
+	})
 	is, out := newIssuer(t, cs, dir, func(o *Options) { o.RerunFlags = " --cert-dir /x/pki" })
-	if err := is.Obtain(context.Background(), reqs); err != nil {
-		t.Fatalf("Obtain: %v\n%s", err, out)
-	}
+	err := is.Obtain(context.Background(), reqs)
 	done()
-	_, err := is.Issue(context.Background(), reqs)
-	if err == nil || !contains(err.Error(), "renew admin.conf: pki: certificate for \"admin.conf\" refused: it does not match the private key",
-		"CSR "+csrName, "certctl renew admin.conf --use-api --new-request=admin.conf --cert-dir /x/pki", "nothing was replaced") {
-		t.Fatalf("Issue: %v\n%s", err, out)
+	var inc *IncompleteError
+	if !errors.As(err, &inc) || !slices.Equal(inc.Obtained, []string{"super-admin.conf"}) || !slices.Equal(inc.Refused(), []string{"admin.conf"}) || !inc.NotIssued[0].Rejected {
+		t.Fatalf("Obtain: %#v, want super-admin.conf obtained and admin.conf refused\n%s", err, out)
+	}
+	if !contains(err.Error(), "CSR "+csrName+" for admin.conf was issued a certificate that cannot be installed (pki: certificate for \"admin.conf\" refused: it does not match the private key)",
+		"The certificate a CSR was issued never changes", "certctl renew admin.conf --use-api --new-request=admin.conf --cert-dir /x/pki") {
+		t.Errorf("Obtain: %v", err)
+	}
+	if why := is.pending.refused("admin.conf", csrName); why == "" {
+		t.Errorf("no refusal noted for admin.conf's CSR %s", csrName)
+	}
+	got, err := is.Issue(context.Background(), reqs[1:])
+	if err != nil || len(got) != 1 || got[0].Cert == nil {
+		t.Fatalf("Issue(super-admin.conf): %v, %v\n%s", got, err, out)
+	}
+	is2, out2 := newIssuer(t, cs, dir, func(o *Options) { o.Timeout = time.Minute })
+	err = is2.Obtain(context.Background(), reqs[:1])
+	if !errors.As(err, &inc) || !slices.Equal(inc.Refused(), []string{"admin.conf"}) || !strings.Contains(err.Error(), "in an earlier run") {
+		t.Errorf("the next run: %v, want the refusal noted found\n%s", err, out2)
 	}
 }
 
