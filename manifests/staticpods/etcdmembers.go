@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // EtcdMember is one etcd member as etcd's member list gives it.
@@ -131,7 +134,7 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string, timeo
 		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("etcd member list from %s: %s: %s", endpoint, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("etcd member list from %s: %s: %s", endpoint, pki.OneLine(resp.Status), bodyExcerpt(body))
 	}
 	var list struct {
 		Header struct {
@@ -146,6 +149,27 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string, timeo
 		return nil, fmt.Errorf("etcd member list from %s: no members", endpoint)
 	}
 	return &EtcdMemberList{Members: list.Members, From: endpoint, MemberID: list.Header.MemberID}, nil
+}
+
+// maxBodyExcerpt bounds what an error quotes of an answer's body: etcd's
+// gateway explains a refusal in one short JSON object; whatever else
+// answered (a proxy's HTML page, up to the 1 MB read) must not flood a
+// warning meant to be one line.
+const maxBodyExcerpt = 200
+
+// bodyExcerpt is body's start on one line: its lines joined by spaces,
+// cut to maxBodyExcerpt bytes (at a character's start, "..." marking
+// the cut), and quoted when it holds anything not printable.
+func bodyExcerpt(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > maxBodyExcerpt {
+		cut := maxBodyExcerpt
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return pki.OneLine(s)
 }
 
 // IsTimeout says whether err is a timeout: the context's deadline, or
