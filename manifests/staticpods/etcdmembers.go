@@ -52,14 +52,17 @@ func etcdHTTPClient(roots *x509.CertPool, cert *tls.Certificate, timeout time.Du
 // ListEtcdMembers asks endpoints (etcd client URLs) for etcd's member
 // list, through etcd's JSON gateway (POST /v3/cluster/member/list), which
 // needs no etcd client library. It returns the list given by the first of
-// endpoints that answered. The servers are verified against ca, presenting
-// cert (nil: none).
+// endpoints that answered. The servers are verified against cas (during a
+// CA rotation, etcd/ca.crt's two: clients trust both), presenting cert
+// (nil: none).
 //
 // Every endpoint is asked at once, so that nodes that hang cost one
 // timeout in all, not one each: a fleet's cron must not wait minutes.
-func ListEtcdMembers(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
+func ListEtcdMembers(ctx context.Context, cas []*x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	for _, ca := range cas {
+		pool.AddCert(ca)
+	}
 	client := etcdHTTPClient(pool, cert, timeout)
 	defer client.CloseIdleConnections()
 	return listEtcdMembers(ctx, client, endpoints, timeout)

@@ -2,6 +2,7 @@ package staticpods
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,7 +31,7 @@ func TestEtcdMemberListRefusalOneLine(t *testing.T) {
 				_, _ = w.Write([]byte(tc.body))
 			}))
 			defer srv.Close()
-			_, err := ListEtcdMembers(context.Background(), srv.Certificate(), nil, []string{srv.URL}, 5*time.Second)
+			_, err := ListEtcdMembers(context.Background(), []*x509.Certificate{srv.Certificate()}, nil, []string{srv.URL}, 5*time.Second)
 			if err == nil {
 				t.Fatal("no error for a 503")
 			}
