@@ -215,7 +215,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	compareWithDisk(info.Nodes, st, local)
 	if s := c.kubeadmCerts; s != nil {
-		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
+		info.KubeadmCerts = kubeadmCerts(s, c.kubeadmOwners, o.Now)
 	}
 	info.kubeadmCertsUnread = c.kubeadmCertsUnread
 	return info, nil
