@@ -133,18 +133,22 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
+	if err := o.policy.cluster.Check(cmd.Flags().Changed); err != nil {
+		return err
+	}
 	// Without --config the cluster's settings come from its kubeadm-config
-	// ConfigMap, read with the signer's own client.
+	// ConfigMap, read with the signer's own client, once the probes are
+	// served.
 	o.policy.readConfigMapWith(&o.api)
-	cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
-	if err != nil {
-		return err
+	o.Settings = func() (*config.Cluster, *signer.Policy, error) {
+		cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
+		if err != nil {
+			return nil, nil, err
+		}
+		policy, err := o.policy.rules().Fixed(cluster)
+		return cluster, policy, err
 	}
-	policy, err := o.policy.rules().Fixed(cluster)
-	if err != nil {
-		return err
-	}
-	o.Cluster, o.Rules, o.Fixed, o.NewClient = cluster, o.policy.rules(), policy, o.api.connect
+	o.Rules, o.NewClient = o.policy.rules(), o.api.connect
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	return signer.Serve(cmd.Context(), o.ServeOptions)
 }

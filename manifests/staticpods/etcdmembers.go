@@ -13,6 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/certctl/certctl/pki"
 )
 
 // EtcdMember is one etcd member as etcd's member list gives it.
@@ -49,14 +52,17 @@ func etcdHTTPClient(roots *x509.CertPool, cert *tls.Certificate, timeout time.Du
 // ListEtcdMembers asks endpoints (etcd client URLs) for etcd's member
 // list, through etcd's JSON gateway (POST /v3/cluster/member/list), which
 // needs no etcd client library. It returns the list given by the first of
-// endpoints that answered. The servers are verified against ca, presenting
-// cert (nil: none).
+// endpoints that answered. The servers are verified against cas (during a
+// CA rotation, etcd/ca.crt's two: clients trust both), presenting cert
+// (nil: none).
 //
 // Every endpoint is asked at once, so that nodes that hang cost one
 // timeout in all, not one each: a fleet's cron must not wait minutes.
-func ListEtcdMembers(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
+func ListEtcdMembers(ctx context.Context, cas []*x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) (*EtcdMemberList, error) {
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	for _, ca := range cas {
+		pool.AddCert(ca)
+	}
 	client := etcdHTTPClient(pool, cert, timeout)
 	defer client.CloseIdleConnections()
 	return listEtcdMembers(ctx, client, endpoints, timeout)
@@ -131,7 +137,7 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string, timeo
 		return nil, fmt.Errorf("etcd member list from %s: %w", endpoint, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("etcd member list from %s: %s: %s", endpoint, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("etcd member list from %s: %s: %s", endpoint, pki.OneLine(resp.Status), bodyExcerpt(body))
 	}
 	var list struct {
 		Header struct {
@@ -146,6 +152,27 @@ func askMembers(ctx context.Context, client *http.Client, endpoint string, timeo
 		return nil, fmt.Errorf("etcd member list from %s: no members", endpoint)
 	}
 	return &EtcdMemberList{Members: list.Members, From: endpoint, MemberID: list.Header.MemberID}, nil
+}
+
+// maxBodyExcerpt bounds what an error quotes of an answer's body: etcd's
+// gateway explains a refusal in one short JSON object; whatever else
+// answered (a proxy's HTML page, up to the 1 MB read) must not flood a
+// warning meant to be one line.
+const maxBodyExcerpt = 200
+
+// bodyExcerpt is body's start on one line: its lines joined by spaces,
+// cut to maxBodyExcerpt bytes (at a character's start, "..." marking
+// the cut), and quoted when it holds anything not printable.
+func bodyExcerpt(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > maxBodyExcerpt {
+		cut := maxBodyExcerpt
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return pki.OneLine(s)
 }
 
 // IsTimeout says whether err is a timeout: the context's deadline, or

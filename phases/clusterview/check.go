@@ -129,17 +129,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	} else if ca := cas[pki.EtcdCAName]; ca == nil {
 		c.warn("no local etcd CA: %s; etcd's member list is not read", strings.Join(caErrs, "; "))
 	} else {
-		members, from, err := memberList(ctx, ca[0], etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
-		// During a rotation the etcd members may all serve the other CA's
-		// certificates, which clients trust too: ask again trusting it.
-		// A failed verification is quick: no second timeout.
-		var verify *tls.CertificateVerificationError
-		for _, other := range ca[1:] {
-			if !errors.As(err, &verify) {
-				break
-			}
-			members, from, err = memberList(ctx, other, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
-		}
+		// During a rotation the etcd members may serve either CA's
+		// certificates, which clients trust both: one ask trusting both.
+		members, from, err := memberList(ctx, ca, etcdClient, c.etcdCandidates(o.EtcdEndpoints), o.timeout())
 		if err != nil {
 			c.warn("read etcd's member list: %v: pass --etcd-endpoints a reachable etcd client URL", err)
 		} else {
@@ -224,7 +216,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	}
 	compareWithDisk(info.Nodes, st, local)
 	if s := c.kubeadmCerts; s != nil {
-		info.KubeadmCerts = kubeadmCerts(s, c.tokenExpiry, o.Now)
+		info.KubeadmCerts = kubeadmCerts(s, c.kubeadmOwners, o.Now)
 	}
 	info.kubeadmCertsUnread = c.kubeadmCertsUnread
 	return info, nil

@@ -54,13 +54,13 @@ type node struct {
 
 // cluster is what discovery learned.
 type cluster struct {
-	nodes        map[string]*node
-	config       *config.Cluster // from kubeadm-config; nil when unread
-	etcdURLs     []string        // etcd client URLs to ask for the member list
-	sources      []string
-	warnings     []string
-	kubeadmCerts *corev1.Secret
-	tokenExpiry  string // the owner bootstrap token's data["expiration"]
+	nodes         map[string]*node
+	config        *config.Cluster // from kubeadm-config; nil when unread
+	etcdURLs      []string        // etcd client URLs to ask for the member list
+	sources       []string
+	warnings      []string
+	kubeadmCerts  *corev1.Secret
+	kubeadmOwners []ownerToken // what was read of each owner of kubeadmCerts
 	// nodesUnlisted: the API server was asked but did not list the
 	// control-plane Nodes; the etcd members are the nodes then.
 	nodesUnlisted bool
@@ -135,17 +135,44 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	default:
 		c.kubeadmCerts = s
 		for _, o := range s.OwnerReferences {
-			if o.Kind != "Secret" {
-				continue
-			}
-			owner, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
-			if err != nil {
-				c.warn("read the owner kube-system/%s of kube-system/%s: %v: its expiry is unknown", o.Name, copycerts.SecretName, err)
-				continue
-			}
-			c.tokenExpiry = string(owner.Data["expiration"])
+			c.kubeadmOwners = append(c.kubeadmOwners, c.readOwner(ctx, client, o))
 		}
 	}
+}
+
+// ownerToken is what was read of one owner of kubeadm-certs, a bootstrap
+// token's Secret as kubeadm makes it.
+type ownerToken struct {
+	ref string // "Secret/bootstrap-token-abcdef"
+	// gone: it does not exist, or another object of its name does
+	// (another UID): the garbage collector counts it absent.
+	gone bool
+	// known: it was read, and its expiry is expiration.
+	known      bool
+	expiration string // its data["expiration"]
+}
+
+// readOwner reads the owner o of kubeadm-certs. An owner that cannot be
+// read, or is not a Secret (not kubeadm's), is a warning: its expiry is
+// unknown.
+func (c *cluster) readOwner(ctx context.Context, client kubernetes.Interface, o metav1.OwnerReference) ownerToken {
+	t := ownerToken{ref: o.Kind + "/" + o.Name}
+	if o.Kind != "Secret" {
+		c.warn("kube-system/%s is owned by %s, not by a bootstrap token's Secret: when it is deleted is unknown", copycerts.SecretName, t.ref)
+		return t
+	}
+	owner, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		t.gone = true
+	case err != nil:
+		c.warn("read the owner kube-system/%s of kube-system/%s: %v: its expiry is unknown", o.Name, copycerts.SecretName, err)
+	case o.UID != "" && owner.UID != o.UID:
+		t.gone = true // a token made again under the same ID owns nothing
+	default:
+		t.known, t.expiration = true, string(owner.Data["expiration"])
+	}
+	return t
 }
 
 // fromPods reads kubeadm's endpoint annotations of the kube-apiserver and

@@ -14,9 +14,12 @@ type Member = staticpods.EtcdMember
 
 // memberList asks endpoints (etcd client URLs) for etcd's member list
 // (staticpods.ListEtcdMembers, which renew's restarts of etcd share): it
-// returns the members and the endpoint that answered.
-func memberList(ctx context.Context, ca *x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) ([]Member, string, error) {
-	list, err := staticpods.ListEtcdMembers(ctx, ca, cert, endpoints, timeout)
+// returns the members and the endpoint that answered. Each member is
+// verified against every CA of cas, once: during a CA rotation a member
+// may serve either CA's certificate, and asking again for the other CA
+// cost a second timeout when a member hangs.
+func memberList(ctx context.Context, cas []*x509.Certificate, cert *tls.Certificate, endpoints []string, timeout time.Duration) ([]Member, string, error) {
+	list, err := staticpods.ListEtcdMembers(ctx, cas, cert, endpoints, timeout)
 	if err != nil {
 		return nil, "", err
 	}

@@ -77,12 +77,21 @@ func secretLine(info *Info) string {
 	if k.Updated != nil {
 		s += fmt.Sprintf(", last written %s (%s)", k.Updated.Format("2006-01-02 15:04"), ago(info.CheckedAt.Sub(*k.Updated)))
 	}
-	if k.Owner != "" {
+	switch {
+	case strings.Contains(k.Owner, ", "):
+		s += ", owners " + k.Owner
+	case k.Owner != "":
 		s += ", owner " + k.Owner
 	}
 	switch {
 	case k.Owner == "": // the garbage collector deletes it with its owner only
 		s += fmt.Sprintf(", no owner: it is never deleted; once no node is joining with it, delete it (kubectl -n %s delete secret %s)", k.Namespace, k.Name)
+	case k.OwnersGone:
+		gone := "its owner is gone"
+		if strings.Contains(k.Owner, ", ") {
+			gone = "its owners are all gone"
+		}
+		s += fmt.Sprintf(", %s: the garbage collector deletes it at once; if it stays, kube-controller-manager's garbage collector is not running: once no node is joining with it, delete it (kubectl -n %s delete secret %s)", gone, k.Namespace, k.Name)
 	case k.ExpirationDate == nil:
 		s += ", expiry unknown"
 	case k.Expired:

@@ -136,11 +136,17 @@ type KubeadmCerts struct {
 	Updated *time.Time `json:"updated,omitempty"`
 	// Files are the names of the encrypted files it holds.
 	Files []string `json:"files"`
-	// Owner is the object whose deletion deletes it ("Secret/bootstrap-token-abcdef"),
-	// "" when none: then it is never deleted.
+	// Owner is the object whose deletion deletes it ("Secret/bootstrap-token-abcdef");
+	// with several, each, comma-separated: it is deleted once all are
+	// gone. "" when none: then it is never deleted.
 	Owner string `json:"owner,omitempty"`
-	// ExpirationDate is the owner bootstrap token's expiration: the
-	// garbage collector deletes the Secret after it. Null when unknown.
+	// OwnersGone: every owner is gone already. The garbage collector
+	// deletes it at once; still there, kube-controller-manager's garbage
+	// collector is not running.
+	OwnersGone bool `json:"ownersGone,omitempty"`
+	// ExpirationDate is the owner bootstrap token's expiration (with
+	// several owners, the last one's): the garbage collector deletes the
+	// Secret after it. Null when unknown or OwnersGone.
 	ExpirationDate *time.Time `json:"expirationDate"`
 	// Expired is whether ExpirationDate has passed: a node can no longer
 	// join with it; upload the certificates again.

@@ -3,6 +3,7 @@ package clusterview
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,9 +12,12 @@ import (
 )
 
 // kubeadmCerts describes the kubeadm-certs Secret without decrypting it:
-// its files, its age and when it goes (its owner bootstrap token's
-// expiration, after which the garbage collector deletes it).
-func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmCerts {
+// its files, its age and when it goes. The garbage collector deletes it
+// once every one of its owners is gone
+// (https://kubernetes.io/docs/concepts/architecture/garbage-collection/):
+// its owner bootstrap tokens are deleted when they expire, so it goes at
+// the last owner's expiration; with every owner gone already, at once.
+func kubeadmCerts(s *corev1.Secret, owners []ownerToken, now time.Time) *KubeadmCerts {
 	k := &KubeadmCerts{Namespace: s.Namespace, Name: s.Name, Created: s.CreationTimestamp.UTC(),
 		Files: append([]string{}, slices.Sorted(maps.Keys(s.Data))...)}
 	k.AgeSeconds = int64(expiration.CheckedAt(now).Sub(k.Created) / time.Second) // checkedAt - created
@@ -27,14 +31,32 @@ func kubeadmCerts(s *corev1.Secret, tokenExpiry string, now time.Time) *KubeadmC
 			k.Updated = &t
 		}
 	}
+	var refs []string
 	for _, o := range s.OwnerReferences {
-		k.Owner = o.Kind + "/" + o.Name
-		break
+		refs = append(refs, o.Kind+"/"+o.Name)
 	}
-	if t, err := time.Parse(time.RFC3339, tokenExpiry); err == nil {
-		t = t.UTC()
-		k.ExpirationDate = &t
-		k.Expired = !t.After(now)
+	k.Owner = strings.Join(refs, ", ")
+	if len(owners) == 0 {
+		return k
+	}
+	var last *time.Time
+	k.OwnersGone = true
+	for _, o := range owners {
+		if o.gone {
+			continue
+		}
+		k.OwnersGone = false
+		t, err := time.Parse(time.RFC3339, o.expiration)
+		if !o.known || err != nil { // unread, or a token that never expires
+			return k
+		}
+		if t = t.UTC(); last == nil || t.After(*last) {
+			last = &t
+		}
+	}
+	if last != nil {
+		k.ExpirationDate = last
+		k.Expired = !last.After(now)
 	}
 	return k
 }

@@ -28,6 +28,12 @@ type ServeOptions struct {
 	Cluster *config.Cluster // the settings; CertificatesDir holds the CAs
 	Rules   NodeRules
 	Fixed   *Policy // Rules.Fixed(Cluster)
+	// Settings, when set, reads Cluster and Fixed. Without --config they
+	// come from the kubeadm-config ConfigMap, whose read can take
+	// config.ClusterTimeout while the API server does not answer: it is
+	// called once /healthz and /readyz are served, so that a liveness
+	// probe is answered during it.
+	Settings func() (*config.Cluster, *Policy, error)
 	// CAFiles are the CA files given by flags, by CA name: certificate and
 	// key. When none is given, the CAs are those in Cluster.CertificatesDir
 	// (CertDirSet: --cert-dir was given, which conflicts with CAFiles).
@@ -183,13 +189,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	log := slog.New(slog.NewTextHandler(o.ErrOut, nil))
 	metrics := NewMetrics()
-	// sources are every CA WatchCAs checks: kubeadm's, then the custom signers'.
-	providers, custom, sources, err := o.loadSources(CASourceOptions{Now: o.Now, Log: log, Metrics: metrics})
-	if err != nil {
-		return err
-	}
-	metrics.addSignerNames(customNames(custom)...)
-	// The address is taken before the API server is asked anything, too: a
+	// The address is taken before the API server is asked anything: a
 	// port in use (another signer run on the node) fails at once.
 	ln, err := net.Listen("tcp", o.ListenAddress)
 	if err != nil {
@@ -200,10 +200,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("listen on --listen-address %s: %w%s", o.ListenAddress, err, hint)
 	}
 	defer ln.Close() // once srv serves it, srv.Shutdown closes it first
-	client, err := o.NewClient()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// /healthz (liveness) fails only for what a restart mends: a leader
@@ -214,9 +210,11 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	// whether this replica can sign, or take over: its informer listed the
 	// CSRs and the API server answers (APIReach). A follower that can take
 	// over is ready, as kube-scheduler's followers are; which one leads is
-	// certctl_signer_leader. Both are served from here on, before the wait
-	// for the control-plane nodes (up to 30s while the API server does not
-	// answer), so that a liveness probe is answered from the start.
+	// certctl_signer_leader. Both are served from here on, before the
+	// settings are read (without --config, the ConfigMap: up to
+	// config.ClusterTimeout) and the wait for the control-plane nodes (up
+	// to 30s while the API server does not answer), so that a liveness
+	// probe is answered from the start.
 	var leaderCheck atomic.Pointer[func() error]
 	healthy := func() error {
 		if c := leaderCheck.Load(); c != nil {
@@ -225,13 +223,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return nil
 	}
 	var synced atomic.Pointer[func() bool] // the controller's, once made
-	reach := &APIReach{Client: client}
-	go reach.Run(ctx)
+	var reach atomic.Pointer[APIReach]     // made with the client, before synced
 	ready := func() error {
 		if s := synced.Load(); s == nil || !(*s)() {
 			return errors.New("the CSR informer has not synced yet")
 		}
-		if err := reach.Check(); err != nil {
+		if err := reach.Load().Check(); err != nil {
 			return err
 		}
 		return healthy()
@@ -246,6 +243,24 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	if o.Settings != nil {
+		if o.Cluster, o.Fixed, err = o.Settings(); err != nil {
+			return err
+		}
+	}
+	// sources are every CA WatchCAs checks: kubeadm's, then the custom signers'.
+	providers, custom, sources, err := o.loadSources(CASourceOptions{Now: o.Now, Log: log, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	metrics.addSignerNames(customNames(custom)...)
+	client, err := o.NewClient()
+	if err != nil {
+		return err
+	}
+	r := &APIReach{Client: client}
+	reach.Store(r)
+	go r.Run(ctx)
 	nodePolicy, err := o.Rules.Watch(ctx, client, o.Fixed, o.Cluster, log, o.Out, o.ErrOut, 30*time.Second)
 	if err != nil {
 		return err

@@ -196,3 +196,63 @@ func TestServeLiveWhileLearningNodes(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestServeLiveWhileReadingSettings: signer run without --config reads
+// the kubeadm-config ConfigMap (up to config.ClusterTimeout while the API
+// server does not answer) before it can read its CAs: /healthz answers
+// ok and /readyz 500 during that read. Before, the settings were read
+// before anything was served: a liveness probe got no answer at all.
+func TestServeLiveWhileReadingSettings(t *testing.T) {
+	dir := t.TempDir()
+	writePair(t, pki.Store{Dir: dir}, newTestCA(t, "kubernetes", time.Now().Add(24*time.Hour)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	release := make(chan struct{})
+	o := ServeOptions{Rules: NodeRules{ControlPlaneNodes: []string{"cp-1=198.51.100.10"}}, ListenAddress: addr, Out: io.Discard, ErrOut: io.Discard}
+	o.Settings = func() (*config.Cluster, *Policy, error) {
+		<-release // the ConfigMap read, with the API server down
+		return &config.Cluster{CertificatesDir: dir, NodeName: "cp-1", AdvertiseAddress: "198.51.100.10"}, testPolicy(t, PolicyOptions{}), nil
+	}
+	var connected atomic.Bool
+	o.NewClient = func() (kubernetes.Interface, error) {
+		connected.Store(true)
+		return unreachableClient(t), nil
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, o) }()
+	client := &http.Client{Timeout: time.Second}
+	get := func(path string) (int, string) {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	start := time.Now()
+	code, body := get("/healthz")
+	for ; code != http.StatusOK && time.Since(start) < 5*time.Second; code, body = get("/healthz") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code != http.StatusOK {
+		t.Errorf("/healthz while the settings are read: %d %s, want 200 ok", code, body)
+	}
+	if code, body := get("/readyz"); code != http.StatusInternalServerError {
+		t.Errorf("/readyz while the settings are read: %d %q, want 500", code, body)
+	}
+	if connected.Load() {
+		t.Error("Serve connected before it had its settings")
+	}
+	close(release)
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Serve: %v", err)
+	}
+}
