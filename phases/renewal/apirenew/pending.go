@@ -143,8 +143,19 @@ func (p pending) remove(target string, pub crypto.PublicKey) error {
 	if err := p.unmarkRefused(target); err != nil {
 		return err
 	}
-	_ = os.Remove(p.dir) // fails while it holds other keys, which is what we want
+	p.removeIfEmpty()
 	return nil
+}
+
+// removeIfEmpty removes the pending-key folder when it is an empty folder:
+// os.Remove fails while it holds other keys, which is what we want. A
+// symbolic link in its place (to a folder on another disk) is the user's
+// and stays: unlinking it would succeed whatever its target holds, and
+// hide the keys left there from the next run.
+func (p pending) removeIfEmpty() {
+	if fi, err := os.Lstat(p.dir); err == nil && fi.IsDir() {
+		_ = os.Remove(p.dir)
+	}
 }
 
 // removal returns the files that remove the pending key of target, and

@@ -107,6 +107,6 @@ func SupersededLine(tag, name, how string, dryRun bool) string {
 // other keys.
 func RemoveEmptyPendingDir(certDir string) {
 	if dir, err := PendingDir(certDir); err == nil {
-		_ = os.Remove(dir) // fails while it holds other keys, which is what we want
+		pending{dir: dir}.removeIfEmpty()
 	}
 }
