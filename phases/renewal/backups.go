@@ -222,7 +222,11 @@ func DamagedBackups(certDir string) []Backup {
 // NotPruned is what a prune says of a backup of DamagedBackups: one line,
 // naming it, why (b.Err names the file) and what to do.
 func NotPruned(b Backup, keep int) string {
-	return fmt.Sprintf("--keep-backups %d neither counts nor removes the backup %s, which cannot be restored as it is: %v; repair its %s (the list of `certctl restore` shows the others), or remove the folder if you do not need its files", keep, b.Dir, b.Err, BackupManifestName)
+	todo := fmt.Sprintf("repair its %s (the list of `certctl restore` shows the others), or remove the folder if you do not need its files", BackupManifestName)
+	if fi, err := os.Lstat(b.Dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		todo = "remove the link (rm " + b.Dir + ") once you no longer need it"
+	}
+	return fmt.Sprintf("--keep-backups %d neither counts nor removes the backup %s, which cannot be restored as it is: %v; %s", keep, b.Dir, b.Err, todo)
 }
 
 // rotationInProgress reports whether a CA rotation (certctl ca rotate)
