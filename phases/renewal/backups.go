@@ -261,7 +261,10 @@ func checkBackupRoot(root string) error {
 // listed, named or given by its path: certctl makes real folders, and a
 // link leads to files wherever it points, whose folders the checks of the
 // backup folder (checkBackupRoot, checkBackupPrivate) do not cover: one
-// another user controls, renamed away and replaced after the check.
+// another user controls, renamed away and replaced after the check. The
+// backup folder itself (certctl-backups) may be a link, to a bigger disk:
+// only root can put one beside the certificate folder, and
+// checkBackupRoot checks the folder it leads to (TestLinkedBackupRoot).
 func linkedBackup(dir string) error {
 	dest, err := os.Readlink(filepath.Clean(dir))
 	if err != nil {
