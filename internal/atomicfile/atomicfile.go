@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // TempPrefix starts the name of every temporary file this package creates.
@@ -149,6 +150,41 @@ func CleanTemp(dir string) ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// RemoveStale removes the temporary files a killed WriteFile of path left
+// beside it (.NAME.tmp-RANDOM: a kill -9, or a write blocked past
+// certctl's grace after SIGTERM), for a file written again and again in a
+// folder nothing else cleans (check-expiration --textfile in
+// node_exporter's folder). Only those older than path by more than age:
+// the temporary file of a write of path still under way, by another
+// process, is newer. Times are the file system's, both of them (no clock
+// read). It returns the paths it removed; it never fails, what it cannot
+// remove is left for the next call.
+func RemoveStale(path string, age time.Duration) []string {
+	dir, base := filepath.Split(path)
+	dir = cmp.Or(dir, ".")
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	entries, _ := os.ReadDir(dir)
+	var removed []string
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), TempPrefix+base+tempMarker)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(st.ModTime().Add(-age)) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if os.Remove(p) == nil {
+			removed = append(removed, p)
+		}
+	}
+	return removed
 }
 
 // RemovingPrefix starts the name a folder gets while RemoveDirs removes

@@ -5,6 +5,10 @@
 // keys of `renew --use-api` (PendingKeys). Beside the
 // folder rather than in it, so that nothing certctl adds is mistaken for a
 // certificate, and on the same file system, so that renames stay atomic.
+// certctl-backups and .certctl-pending may be symbolic links to a folder on
+// another disk, which certctl accepts (the transactions then stage beside
+// each file): only root can put a link there, and the folder it leads to
+// is checked as the folder itself is (CheckPrivate).
 package certdir
 
 import (

@@ -36,6 +36,12 @@ func restartHint(folderFlags, manifestDir string, records []string) string {
 	return "retry with `certctl renew all --if-expires-within 720h --restart-control-plane" + folderFlags + "` (it retries owed restarts even when nothing is due), or restart them yourself and remove " + remove + " (docs/cron.md)"
 }
 
+// staleTextfileAge is how much older than the --textfile just written a
+// temporary file of its name must be to be taken for a killed run's: a
+// write under way (another check-expiration at the same time) takes
+// milliseconds.
+const staleTextfileAge = time.Minute
+
 // Report is `certctl check-expiration`: it checks the node as o says,
 // reading it consistently (node.Read), writes the report in format to out,
 // and returns the problems, then the expiries, as exit statuses
@@ -71,6 +77,9 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 			}
 			return fmt.Errorf("--textfile: %w; check that its folder exists and is writable", err)
 		}
+		// What a killed run left beside it (a dot-file, which the
+		// collector skips) would pile up there, one per kill.
+		atomicfile.RemoveStale(o.Textfile, staleTextfileAge)
 		// The collector reads *.prom only: another name is never scraped.
 		if !strings.HasSuffix(o.Textfile, ".prom") {
 			fmt.Fprintf(errOut, "[warning] %s: node_exporter's textfile collector reads only files named *.prom: name it, e.g., certctl.prom\n", o.Textfile)

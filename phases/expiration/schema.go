@@ -143,9 +143,11 @@ const (
 	// SANDrift: the SANs differ from what the configuration (--config)
 	// asks for.
 	SANDrift ProblemType = "san-drift"
-	// WeakKey: the certificate's key is weaker than certctl's issuance
-	// policy allows (RSA below 2048 bits, ECDSA on a curve other than P-256,
-	// P-384, P-521, or another type): components refuse it.
+	// WeakKey: the certificate's key is not one certctl's issuance policy
+	// allows: weaker (RSA below 2048 bits, ECDSA on a curve other than
+	// P-256, P-384, P-521), or of a type neither kubeadm nor certctl makes
+	// (Ed25519, which is not weak, or another; the message names it). One
+	// type, the metrics' label, which the alerts of docs/monitoring.md use.
 	WeakKey ProblemType = "weak-key"
 	// KeyPermissions: a file holding a private key (a .key file, a
 	// kubeconfig) has group or other permission bits.

@@ -250,6 +250,9 @@ func (im *importer) install() error {
 	im.res.keep = im.o.KeepBackups
 	// Those left (err says which) are not said to be removed.
 	im.res.PrunedBackups, _, err = renewal.PruneBackupsAfter(im.o.CertDir, im.o.KeepBackups, im.res.BackupDir)
+	for _, b := range renewal.DamagedBackups(im.o.CertDir) {
+		im.res.Warnings = append(im.res.Warnings, renewal.NotPruned(b, im.o.KeepBackups))
+	}
 	if err != nil {
 		im.res.Warnings = append(im.res.Warnings, fmt.Sprintf("--keep-backups %d: %v; remove the old backups by hand, or let the next import or renewal prune them", im.o.KeepBackups, err))
 	}

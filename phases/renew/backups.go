@@ -35,9 +35,13 @@ type BackupList struct {
 type BackupEntry struct {
 	Name string `json:"name"`
 	Dir  string `json:"dir"`
-	// Created, CertDir, KubeconfigDir and Files are backup.json's; absent
-	// when Error says why the folder is not a complete backup (certctl
-	// neither restores nor prunes it).
+	// Seq, Created, CertDir, KubeconfigDir and Files are backup.json's;
+	// absent when Error says why the folder is not a complete backup
+	// (certctl neither restores nor prunes it). Seq is the order the
+	// backups of Root were made in, which the list, `latest` and
+	// --keep-backups go by (Created goes back with the clock); absent in
+	// a backup of a certctl before it, which counts as older.
+	Seq           int        `json:"seq,omitempty"`
 	Created       *time.Time `json:"created,omitempty"`
 	CertDir       string     `json:"certDir,omitempty"`
 	KubeconfigDir string     `json:"kubeconfigDir,omitempty"`
@@ -49,7 +53,7 @@ type BackupEntry struct {
 // beside certDir, and beside its other names (node.Names: a run given
 // /etc/kubernetes/pki, a link to /data/pki, keeps them beside that name),
 // read consistently (node.Read: no lock, after finishing an interrupted
-// renewal), printed in f: a table of NAME, CREATED and FILES (-o wide
+// renewal), printed in f: a table of NAME, SEQ, CREATED and FILES (-o wide
 // adds each backup's folder and why an incomplete one is not a backup;
 // the folder is shown always when they lie beside several names), or the
 // BackupList schema.
@@ -96,7 +100,7 @@ func backupList(root string, backups []renewal.Backup) *BackupList {
 			e.Error = b.Err.Error()
 		} else {
 			created := b.Manifest.Created.UTC()
-			e.Created, e.CertDir, e.KubeconfigDir = &created, b.Manifest.CertDir, b.Manifest.KubeconfigDir
+			e.Seq, e.Created, e.CertDir, e.KubeconfigDir = b.Manifest.Seq, &created, b.Manifest.CertDir, b.Manifest.KubeconfigDir
 			for _, f := range b.Manifest.Files {
 				e.Files = append(e.Files, f.Path)
 			}
@@ -124,14 +128,17 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 	w := output.NewTable(out, wide)
 	row := func(cols ...string) {
 		if !wide {
-			cols = cols[:3]
+			cols = cols[:4]
 		}
 		fmt.Fprintln(w, strings.Join(cols, "\t"))
 	}
-	row("NAME", "CREATED", "FILES", "FOLDER", "ERROR")
+	row("NAME", "SEQ", "CREATED", "FILES", "FOLDER", "ERROR")
 	var incomplete []BackupEntry
 	for _, e := range list.Items {
-		created, files, errText := "-", fmt.Sprint(len(e.Files)), "-"
+		seq, created, files, errText := "-", "-", fmt.Sprint(len(e.Files)), "-"
+		if e.Seq > 0 {
+			seq = fmt.Sprint(e.Seq)
+		}
 		if e.Created != nil {
 			created = e.Created.Format(time.RFC3339)
 		}
@@ -139,7 +146,7 @@ func writeBackups(out io.Writer, list *BackupList, wide bool) error {
 			files, errText = "INCOMPLETE", e.Error
 			incomplete = append(incomplete, e)
 		}
-		row(e.Name, created, files, e.Dir, errText)
+		row(e.Name, seq, created, files, e.Dir, errText)
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -166,6 +166,16 @@ func (r *run) prune(made string) error {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
 	}
+	// Not counted nor removed: said at each prune, else they pile up.
+	for _, b := range renewal.DamagedBackups(r.o.Cluster.CertificatesDir) {
+		msg := renewal.NotPruned(b, keep)
+		r.summary.Warnings = append(r.summary.Warnings, msg)
+		w := r.warnOut() // also with --quiet: a cron job mails stderr
+		if w == io.Discard {
+			w = r.o.ErrOut
+		}
+		fmt.Fprintf(w, "[warning] %s\n", msg)
+	}
 	// Renamed away, so no longer listed, but its files are there: said
 	// where, not "Removed".
 	for _, d := range left {

@@ -204,6 +204,31 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 	return atomicfile.RemoveDirs(root, names, "", "backup")
 }
 
+// DamagedBackups are the backups certctl named (TIMESTAMP, TIMESTAMP-NNN)
+// beside certDir that it cannot read (Err: a backup.json damaged or
+// missing, a folder that is a link), which PruneBackups neither counts
+// nor removes: a prune says so of each (Err names the file), else they
+// pile up unseen, one per damaged run, whatever --keep-backups. Nil when
+// the folder cannot be read (the prune says why).
+func DamagedBackups(certDir string) []Backup {
+	root, err := BackupRoot(certDir)
+	if err != nil {
+		return nil
+	}
+	all, _ := ListBackups(root)
+	return slices.DeleteFunc(all, func(b Backup) bool { return b.Err == nil || !certctlName.MatchString(b.Name) })
+}
+
+// NotPruned is what a prune says of a backup of DamagedBackups: one line,
+// naming it, why (b.Err names the file) and what to do.
+func NotPruned(b Backup, keep int) string {
+	todo := fmt.Sprintf("repair its %s (the list of `certctl restore` shows the others), or remove the folder if you do not need its files", BackupManifestName)
+	if fi, err := os.Lstat(b.Dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		todo = "remove the link (rm " + b.Dir + ") once you no longer need it"
+	}
+	return fmt.Sprintf("--keep-backups %d neither counts nor removes the backup %s, which cannot be restored as it is: %v; %s", keep, b.Dir, b.Err, todo)
+}
+
 // rotationInProgress reports whether a CA rotation (certctl ca rotate)
 // is in progress in certDir: a record of one says stage trust or
 // reissue, or cannot be read, and so may be one.
@@ -236,7 +261,10 @@ func checkBackupRoot(root string) error {
 // listed, named or given by its path: certctl makes real folders, and a
 // link leads to files wherever it points, whose folders the checks of the
 // backup folder (checkBackupRoot, checkBackupPrivate) do not cover: one
-// another user controls, renamed away and replaced after the check.
+// another user controls, renamed away and replaced after the check. The
+// backup folder itself (certctl-backups) may be a link, to a bigger disk:
+// only root can put one beside the certificate folder, and
+// checkBackupRoot checks the folder it leads to (TestLinkedBackupRoot).
 func linkedBackup(dir string) error {
 	dest, err := os.Readlink(filepath.Clean(dir))
 	if err != nil {

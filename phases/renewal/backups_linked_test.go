@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,28 @@ func TestLinkedBackupFolder(t *testing.T) {
 	}
 	if _, err := Restore(elsewhere, n.restoreOptions(made.Add(2*time.Hour))); err != nil {
 		t.Errorf("restore of the folder the link leads to: %v", err)
+	}
+}
+
+// TestNotPrunedLinkedBackup: what a prune says of a backup certctl named
+// that is a symbolic link is to remove the link, not to repair a
+// backup.json it has none of its own.
+func TestNotPrunedLinkedBackup(t *testing.T) {
+	n := newNode(t, nil)
+	root, _ := BackupRoot(n.certDir())
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(root, "20990101T000000Z")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	damaged := DamagedBackups(n.certDir())
+	if len(damaged) != 1 || damaged[0].Dir != link {
+		t.Fatalf("DamagedBackups = %+v, want %s", damaged, link)
+	}
+	msg := NotPruned(damaged[0], 2)
+	if !strings.Contains(msg, "rm "+link) || strings.Contains(msg, "repair its") {
+		t.Errorf("NotPruned = %q, want it to say rm %s", msg, link)
 	}
 }
