@@ -432,10 +432,10 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	if j.name, err = CSRName(is.o.NodeName, j.req.Name, j.key.Public()); err != nil {
 		return err
 	}
-	if why := is.pending.refused(j.req.Name, j.name); j.resumed && why != "" {
+	if ph, why, ok := is.pending.refused(j.req.Name, j.name); j.resumed && ok {
 		// Refused in an earlier run: not waited for, and not created
 		// again once kube-controller-manager's cleaner has deleted it.
-		j.phase, j.why, j.needsApproval = phaseFailed, why+" in an earlier run", false
+		j.phase, j.why, j.needsApproval = ph, why+" in an earlier run", false
 		j.state = "refused in an earlier run: renew it with --new-request=" + j.req.Name
 		return nil
 	}

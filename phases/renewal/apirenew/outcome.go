@@ -136,7 +136,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			e.Obtained = append(e.Obtained, j.req.Name)
 			continue
 		}
-		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseFailed && rejected(j.why), State: j.why}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseRejected, State: j.why}
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"
@@ -183,13 +183,10 @@ func (is *Issuer) rerun(names, fresh []string) string {
 	return cmd + is.o.RerunFlags
 }
 
-// rejectedPrefix starts what accept says of a certificate it refuses, in
-// this run and, through the refusal note, in the next ones (rejected).
+// rejectedPrefix starts what accept says of a certificate it refuses.
+// A refusal note of an older certctl, which kept only those words, is
+// read as a rejection by them (legacyKind).
 const rejectedPrefix = "was issued a certificate"
-
-// rejected reports whether why, a failed job's, is accept's: its CSR was
-// issued a certificate that certctl refused.
-func rejected(why string) bool { return strings.HasPrefix(why, rejectedPrefix) }
 
 // accept keeps the certificate issued for j, after checking that it parses,
 // that the CA of the certificate it renews signed it (a certificate of
