@@ -192,7 +192,7 @@ const rejectedPrefix = "was issued a certificate"
 // that the CA of the certificate it renews signed it (a certificate of
 // another CA comes from a signer name that is not this CA's), and that it
 // is what renewal installs (pki.VerifyIssued: j's key, the subject, SANs
-// and usages asked for; policy.Issued: nothing certctl's signers never
+// and usages asked for; policy.IssuedForCSR: nothing certctl's signers never
 // issue). Its error says why the certificate cannot be
 // installed.
 func (is *Issuer) accept(j *job, certPEM []byte) error {
@@ -218,7 +218,7 @@ func (is *Issuer) accept(j *job, certPEM []byte) error {
 			return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
 		}
 	}
-	if err := policy.Issued(certs[0], j.req.Profile); err != nil {
+	if err := policy.IssuedForCSR(certs[0], j.req.Profile); err != nil {
 		return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
 	}
 	is.got[j.req.Name] = renewal.Issued{Key: j.key, Cert: certs[0]}
