@@ -94,6 +94,10 @@ func ImportCommand(csrDir, configFile, certDir, kubeconfigDir string) string {
 
 // importCommand is ImportCommand for this run's CSR folder, --config and
 // folders.
-func (env *Env) importCommand() string {
-	return ImportCommand(env.CSRDir, env.ConfigFile, env.Cluster.CertificatesDir, cmp.Or(env.KubeconfigDir, config.DefaultKubeconfigDir))
+func (env *Env) importCommand() string { return env.importCommandIn(env.CSRDir) }
+
+// importCommandIn is ImportCommand for CSR folder dir ("DIR" in advice to
+// make one) and this run's --config and folders.
+func (env *Env) importCommandIn(dir string) string {
+	return ImportCommand(dir, env.ConfigFile, env.Cluster.CertificatesDir, cmp.Or(env.KubeconfigDir, config.DefaultKubeconfigDir))
 }

@@ -61,7 +61,8 @@ func runKubeconfig(ctx context.Context, env *Env, p pki.KubeconfigProfile) error
 	if ok, err := pki.Exists(caKeyPath); err != nil {
 		return err
 	} else if !ok {
-		return fmt.Errorf("cannot make %s: %s write its key and a CSR for your CA with `certctl init-phase kubeconfig %s%s --use-csr --csr-dir DIR`, then install what it signs with `certctl certs import` (docs/external-ca.md)", path, caKeyAbsent(caKeyPath), p.Name, env.initFlags())
+		return fmt.Errorf("cannot make %s: %s write its key and a CSR for your CA with `certctl init-phase kubeconfig %s%s --use-csr --csr-dir DIR`, then install what it signs with `%s` (docs/external-ca.md)", path, caKeyAbsent(caKeyPath), p.Name, env.initFlags(),
+			env.importCommandIn("DIR"))
 	}
 	caKey, err := env.readCAKey(p.CABaseName, caCert)
 	if err != nil {

@@ -71,6 +71,12 @@ func TestPrintedCommandsNameFolders(t *testing.T) {
 			}
 		}, "certs/sa", "certctl ca rotate sa --cert-dir PKI --kubeconfig-dir KCDIR,"},
 		{"kubeconfig: CA missing", nil, "kubeconfig/admin", "`certctl init-phase certs ca --cert-dir PKI` first"},
+		// It said `certctl certs import`, which fails as printed
+		// (--csr-dir is required) and acts on /etc/kubernetes.
+		{"kubeconfig: external CA", func(t *testing.T, e *testEnv) {
+			e.mustRun(t, "certs", "all")
+			removeAll(t, e.pki("ca.key"))
+		}, "kubeconfig/admin", "--use-csr --csr-dir DIR`, then install what it signs with `certctl certs import --csr-dir DIR --cert-dir PKI --kubeconfig-dir KCDIR`"},
 		{"joining: CA missing", func(t *testing.T, e *testEnv) {
 			e.Cluster.Joining = true
 		}, "certs/apiserver", "`certctl certs download --certificate-key KEY --cert-dir PKI --kubeconfig-dir KCDIR`"},

@@ -20,8 +20,29 @@ import (
 // as a DNS name is accepted: many CAs copy it), at most one CN, and a
 // validity of at least MinValidity. What is missing (a SAN, a usage asked
 // for) is pki.VerifyIssued's to say. It returns a *Violation listing every
-// problem, on one line.
+// problem, on one line, and saying to have it signed again.
 func Issued(cert *x509.Certificate, want pki.Profile) error {
+	if v := issued(cert, want); v != nil {
+		v.Message += "; have it signed again as its request asks"
+		return v
+	}
+	return nil
+}
+
+// IssuedForCSR is Issued for the certificate a CSR of the certificates
+// API was issued, which never changes: signing the same request again is
+// no way out, so its message does not say so, and the caller says what
+// is (a new key and CSR).
+func IssuedForCSR(cert *x509.Certificate, want pki.Profile) error {
+	if v := issued(cert, want); v != nil {
+		return v
+	}
+	return nil
+}
+
+// issued is the *Violation of Issued and IssuedForCSR, without what to
+// do; nil when cert passes.
+func issued(cert *x509.Certificate, want pki.Profile) *Violation {
 	var problems []string
 	var reason string
 	add := func(r, p string) {
@@ -64,7 +85,7 @@ func Issued(cert *x509.Certificate, want pki.Profile) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &Violation{reason, fmt.Sprintf("certificate for %q refused: %s; have it signed again as its request asks", want.Name, strings.Join(problems, "; "))}
+	return &Violation{reason, fmt.Sprintf("certificate for %q refused: %s", want.Name, strings.Join(problems, "; "))}
 }
 
 // SANList spells DNS and IP SANs as messages show them: "DNS:name",

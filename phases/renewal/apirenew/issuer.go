@@ -27,6 +27,7 @@ import (
 	"github.com/certctl/certctl/internal/atomicfile"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
+	"github.com/certctl/certctl/pki/policy"
 )
 
 // DefaultTimeout bounds the wait for approval and issuance: the kubelet's
@@ -37,9 +38,12 @@ const DefaultTimeout = 15 * time.Minute
 // waiting.
 const DefaultProgressInterval = 10 * time.Second
 
-// MinValidity is the shortest validity the certificates API accepts
-// (spec.expirationSeconds >= 600).
-const MinValidity = 10 * time.Minute
+// MinValidity is the shortest validity renewal through the certificates
+// API asks for: the API accepts 10 minutes (spec.expirationSeconds >=
+// 600), but accept refuses a certificate valid for less than
+// policy.MinValidity (an hour) once it is issued, and so would every new
+// key and CSR after it.
+const MinValidity = policy.MinValidity
 
 // Options configure an Issuer. Client, NodeName and PendingDir are required.
 type Options struct {
@@ -308,7 +312,7 @@ func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
 			return nil, err
 		}
 		if r.Validity < MinValidity {
-			return nil, fmt.Errorf("certificate validity %v is below the %v the certificates API accepts (spec.expirationSeconds >= 600): raise certificateValidityPeriod (--certificate-validity)", r.Validity, MinValidity)
+			return nil, fmt.Errorf("certificate validity %v is below %v, certctl's minimum: a certificate issued for less would be refused once approved; raise certificateValidityPeriod (--certificate-validity)", r.Validity, MinValidity)
 		}
 		if r.Validity > math.MaxInt32*time.Second {
 			return nil, fmt.Errorf("certificate validity %v does not fit in spec.expirationSeconds (at most %d seconds, about 68 years): lower certificateValidityPeriod in --config, or --certificate-validity", r.Validity, math.MaxInt32)
@@ -432,10 +436,10 @@ func (is *Issuer) create(ctx context.Context, j *job) error {
 	if j.name, err = CSRName(is.o.NodeName, j.req.Name, j.key.Public()); err != nil {
 		return err
 	}
-	if why := is.pending.refused(j.req.Name, j.name); j.resumed && why != "" {
+	if ph, why, ok := is.pending.refused(j.req.Name, j.name); j.resumed && ok {
 		// Refused in an earlier run: not waited for, and not created
 		// again once kube-controller-manager's cleaner has deleted it.
-		j.phase, j.why, j.needsApproval = phaseFailed, why+" in an earlier run", false
+		j.phase, j.why, j.needsApproval = ph, why+" in an earlier run", false
 		j.state = "refused in an earlier run: renew it with --new-request=" + j.req.Name
 		return nil
 	}

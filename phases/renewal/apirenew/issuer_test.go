@@ -313,12 +313,16 @@ func TestPendingKeyReuse(t *testing.T) {
 }
 
 // TestRefusedBeforeAnyCSR: requests that cannot succeed fail before a key
-// is written or a CSR created.
+// is written or a CSR created. A validity under an hour was let through
+// when the API accepted it (10 minutes): the certificate issued was then
+// refused for it, and noted as such, after its approval.
 func TestRefusedBeforeAnyCSR(t *testing.T) {
 	ca := newTestCA(t)
 	masters := pki.Profile{CommonName: "kubernetes-super-admin", Organization: []string{pki.MastersGroup}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	short := ca.request(t, "admin.conf", adminProfile)
 	short.Validity = 5 * time.Minute
+	halfHour := ca.request(t, "admin.conf", adminProfile)
+	halfHour.Validity = 30 * time.Minute
 	long := ca.request(t, "admin.conf", adminProfile)
 	long.Validity = 1000000 * time.Hour
 	for _, tc := range []struct {
@@ -329,7 +333,11 @@ func TestRefusedBeforeAnyCSR(t *testing.T) {
 	}{
 		{"super-admin.conf with the built-in signer", []renewal.Request{ca.request(t, "admin.conf", adminProfile), ca.request(t, "super-admin.conf", masters)},
 			map[string]string{"super-admin.conf": certv1.KubeAPIServerClientSignerName}, "O=system:masters"},
-		{"validity below 10 minutes", []renewal.Request{short}, nil, "below the 10m0s"},
+		{"validity below 10 minutes", []renewal.Request{short}, nil, "certificate validity 5m0s is below 1h0m0s, certctl's minimum"},
+		// The API accepts 30 minutes, but the certificate issued for
+		// them is refused by the issuance policy (less than an hour)
+		// once approved, and so is every new key and CSR after it.
+		{"validity below an hour", []renewal.Request{halfHour}, nil, "certificate validity 30m0s is below 1h0m0s, certctl's minimum: a certificate issued for less would be refused once approved"},
 		{"validity beyond expirationSeconds", []renewal.Request{long}, nil, "does not fit in spec.expirationSeconds (at most 2147483647 seconds, about 68 years): lower certificateValidityPeriod in --config, or --certificate-validity"},
 		{"unknown override", []renewal.Request{short}, map[string]string{"kubelet.conf": "example.com/x"}, "not a certificate certctl renews"},
 	} {

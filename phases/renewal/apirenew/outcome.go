@@ -136,7 +136,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			e.Obtained = append(e.Obtained, j.req.Name)
 			continue
 		}
-		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseFailed && rejected(j.why), State: j.why}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseRejected, State: j.why}
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"
@@ -183,19 +183,16 @@ func (is *Issuer) rerun(names, fresh []string) string {
 	return cmd + is.o.RerunFlags
 }
 
-// rejectedPrefix starts what accept says of a certificate it refuses, in
-// this run and, through the refusal note, in the next ones (rejected).
+// rejectedPrefix starts what accept says of a certificate it refuses.
+// A refusal note of an older certctl, which kept only those words, is
+// read as a rejection by them (legacyKind).
 const rejectedPrefix = "was issued a certificate"
-
-// rejected reports whether why, a failed job's, is accept's: its CSR was
-// issued a certificate that certctl refused.
-func rejected(why string) bool { return strings.HasPrefix(why, rejectedPrefix) }
 
 // accept keeps the certificate issued for j, after checking that it parses,
 // that the CA of the certificate it renews signed it (a certificate of
 // another CA comes from a signer name that is not this CA's), and that it
 // is what renewal installs (pki.VerifyIssued: j's key, the subject, SANs
-// and usages asked for; policy.Issued: nothing certctl's signers never
+// and usages asked for; policy.IssuedForCSR: nothing certctl's signers never
 // issue). Its error says why the certificate cannot be
 // installed.
 func (is *Issuer) accept(j *job, certPEM []byte) error {
@@ -221,7 +218,7 @@ func (is *Issuer) accept(j *job, certPEM []byte) error {
 			return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
 		}
 	}
-	if err := policy.Issued(certs[0], j.req.Profile); err != nil {
+	if err := policy.IssuedForCSR(certs[0], j.req.Profile); err != nil {
 		return fmt.Errorf(rejectedPrefix+" that cannot be installed (%v)", err)
 	}
 	is.got[j.req.Name] = renewal.Issued{Key: j.key, Cert: certs[0]}

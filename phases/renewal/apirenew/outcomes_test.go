@@ -109,7 +109,7 @@ func TestWrongCertificateSaysNewRequest(t *testing.T) {
 		"The certificate a CSR was issued never changes", "certctl renew admin.conf --use-api --new-request=admin.conf --cert-dir /x/pki") {
 		t.Errorf("Obtain: %v", err)
 	}
-	if why := is.pending.refused("admin.conf", csrName); why == "" {
+	if _, _, ok := is.pending.refused("admin.conf", csrName); !ok {
 		t.Errorf("no refusal noted for admin.conf's CSR %s", csrName)
 	}
 	got, err := is.Issue(context.Background(), reqs[1:])

@@ -187,27 +187,63 @@ func (p pending) removal(target string, pub crypto.PublicKey) []txn.File {
 // says so, and asks for --new-request NAME.
 func (p pending) refusedPath(target string) string { return filepath.Join(p.dir, target+".refused") }
 
-// markRefused notes that CSR csr of target's pending key was refused, and
-// why ("was denied (reason ...)").
-func (p pending) markRefused(target, csr, why string) error {
-	if err := atomicfile.WriteFile(p.refusedPath(target), []byte(csr+"\n"+why+"\n"), 0o600); err != nil {
+// A refusal note is three lines: the CSR's name, why it was refused, as
+// the run that refused it said it ("was denied (reason ...)"), on one
+// line (pki.OneLine), and "kind: K" (refusalKinds), which says how, so
+// that a later run does not tell it from the words. A note written before
+// the kind line existed has only the first two: legacyKind reads it as
+// those versions did.
+const refusalKindField = "kind: "
+
+// refusalKinds are the kinds a refusal note names, by the phase of a
+// refused CSR.
+var refusalKinds = map[phase]string{phaseDenied: "denied", phaseFailed: "failed", phaseRejected: "rejected"}
+
+// markRefused notes that CSR csr of target's pending key was refused (ph:
+// phaseDenied, phaseFailed or phaseRejected), and why ("was denied
+// (reason ...)").
+func (p pending) markRefused(target, csr string, ph phase, why string) error {
+	note := csr + "\n" + pki.OneLine(why) + "\n" + refusalKindField + refusalKinds[ph] + "\n"
+	if err := atomicfile.WriteFile(p.refusedPath(target), []byte(note), 0o600); err != nil {
 		return fmt.Errorf("note that CSR %s for %s was refused: %w", csr, target, err)
 	}
 	return nil
 }
 
 // refused returns what markRefused noted for target when it is about CSR
-// csr (the pending key's), else "".
-func (p pending) refused(target, csr string) string {
+// csr (the pending key's): how it was refused and why; ok is false when
+// there is no such note.
+func (p pending) refused(target, csr string) (ph phase, why string, ok bool) {
 	b, err := os.ReadFile(p.refusedPath(target))
 	if err != nil {
-		return ""
+		return 0, "", false
 	}
-	name, why, ok := strings.Cut(strings.TrimRight(string(b), "\n"), "\n")
-	if !ok || name != csr {
-		return ""
+	name, rest, ok := strings.Cut(strings.TrimRight(string(b), "\n"), "\n")
+	if !ok || name != csr || rest == "" {
+		return 0, "", false
 	}
-	return why
+	why, kind, cut := strings.Cut(rest, "\n"+refusalKindField)
+	if !cut {
+		return legacyKind(rest), rest, true
+	}
+	for ph, k := range refusalKinds {
+		if kind == k {
+			return ph, why, true
+		}
+	}
+	// A kind this version does not know (a later certctl's): refused
+	// all the same.
+	return legacyKind(why), why, true
+}
+
+// legacyKind is how a refusal note without a kind line (written by an
+// older certctl) was refused, as those versions read it: failed, or
+// rejected when its certctl said so in its words (rejectedPrefix).
+func legacyKind(why string) phase {
+	if strings.HasPrefix(why, rejectedPrefix) {
+		return phaseRejected
+	}
+	return phaseFailed
 }
 
 func (p pending) unmarkRefused(target string) error {

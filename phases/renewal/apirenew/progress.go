@@ -24,12 +24,15 @@ const (
 	phaseApproved              // approved, not issued yet
 	phaseIssued                // issued, and the certificate kept
 	phaseDenied                // denied: it will never be issued
-	phaseFailed                // the signer refused it, or its certificate cannot be installed
+	phaseFailed                // the signer refused it
 	phaseGone                  // deleted (or replaced) before it was issued
 	// phaseNotYetValid: issued a certificate valid only from a time ahead
 	// of this host's clock, which renewal would refuse; the same command
 	// installs it once the clock is right (its key stays pending).
 	phaseNotYetValid
+	// phaseRejected: issued a certificate that certctl refuses (accept):
+	// approved and issued, but it will never be installed.
+	phaseRejected
 )
 
 // done reports whether the wait is over for a job in p.
@@ -37,7 +40,7 @@ func (p phase) done() bool { return p >= phaseIssued }
 
 // refused reports whether a job in p can only be renewed with a new key
 // and CSR (--new-request NAME).
-func (p phase) refused() bool { return p == phaseDenied || p == phaseFailed }
+func (p phase) refused() bool { return p == phaseDenied || p == phaseFailed || p == phaseRejected }
 
 // state says where j stands, for progress lines and messages: "pending
 // approval", "approved, waiting for signer S", "denied (reason ...)".
@@ -65,7 +68,7 @@ func (is *Issuer) setPhase(j *job, p phase, why string) {
 	case phaseApproved:
 		j.approvedAt = is.o.Clock.Now()
 		fmt.Fprintf(is.o.Out, "[renew] CSR %s for %s approved: waiting for signer %s to issue it\n", j.name, j.req.Name, j.signer)
-	case phaseDenied, phaseFailed:
+	case phaseDenied, phaseFailed, phaseRejected:
 		others := ""
 		if slices.ContainsFunc(is.jobs, func(k *job) bool { return k != j && !k.phase.done() }) {
 			others = "; the others go on"
@@ -80,7 +83,7 @@ func (is *Issuer) setPhase(j *job, p phase, why string) {
 // noteRefused notes beside j's pending key that its CSR was refused, so
 // that the next run does not wait for it.
 func (is *Issuer) noteRefused(j *job, why string) {
-	if err := is.pending.markRefused(j.req.Name, j.name, why); err != nil {
+	if err := is.pending.markRefused(j.req.Name, j.name, j.phase, why); err != nil {
 		fmt.Fprintf(is.o.Out, "[warning] %v\n", err)
 	}
 }
@@ -98,7 +101,7 @@ func (is *Issuer) observe(j *job, c *certv1.CertificateSigningRequest, gone bool
 	p, why := phaseOf(j, c)
 	if p == phaseIssued {
 		if err := is.accept(j, c.Status.Certificate); err != nil {
-			p, why = phaseFailed, err.Error()
+			p, why = phaseRejected, err.Error()
 		}
 	}
 	is.setPhase(j, p, why)

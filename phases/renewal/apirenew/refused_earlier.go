@@ -28,7 +28,7 @@ func RefusedEarlier(pendingDir, nodeName string, algs map[string]pki.KeyAlgorith
 		if err != nil {
 			continue
 		}
-		if why := p.refused(n, csr); why != "" {
+		if _, why, ok := p.refused(n, csr); ok {
 			out[n] = Refusal{CSR: csr, Why: why}
 		}
 	}
