@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"strings"
@@ -131,7 +132,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		opts.Cluster = &o.clusterOpt
 	}
 	// Before the settings, whose ConfigMap read can wait for an API server.
-	if err := opts.Check(name); err != nil {
+	if err := cmp.Or(opts.Check(name), o.api.check()); err != nil {
 		return err
 	}
 	if o.nodeOnly { // the settings without the API server too

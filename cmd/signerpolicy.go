@@ -64,6 +64,9 @@ func (f *policyFlags) rules() signer.NodeRules {
 // which may be absent or another cluster's.
 func (f *policyFlags) readConfigMapWith(api *apiFlags) {
 	f.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
+		if err := api.check(); err != nil {
+			return nil, "", err // a flag error: the settings are not looked for further
+		}
 		c, err := api.client()
 		if err != nil {
 			return nil, "", err
