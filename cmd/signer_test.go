@@ -79,7 +79,7 @@ func TestSignerEnableDisable(t *testing.T) {
 	}
 
 	writeCA(t, certDir)
-	out, _, err := runCertctl(t, append([]string{"signer", "enable", "--cert-dir", certDir, "--dry-run"}, flags...)...)
+	out, _, err := runCertctl(t, "signer", "enable", "--cert-dir", certDir, "--dry-run", "--manifest", manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
