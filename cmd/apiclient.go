@@ -30,10 +30,6 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 	}
 }
 
-// check refuses a --kubeconfig that cannot be read, before any work
-// (kubeclient.CheckFlag).
-func (f *apiFlags) check() error { return kubeclient.CheckFlag(f.kubeconfig) }
-
 // client connects to the API server, finding the kubeconfig as every
 // certctl command does (internal/kubeclient), refusing an expired client
 // certificate up front: the API server would only say "Unauthorized".

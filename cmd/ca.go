@@ -133,7 +133,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		opts.Cluster = &o.clusterOpt
 	}
 	// Before the settings, whose ConfigMap read can wait for an API server.
-	if err := cmp.Or(opts.Check(name), o.api.check()); err != nil {
+	if err := cmp.Or(opts.Check(name), kubeclient.CheckFlag(o.api.kubeconfig)); err != nil {
 		return err
 	}
 	if o.nodeOnly { // the settings without the API server too
