@@ -21,7 +21,7 @@ type apiFlags struct {
 // addTo adds --kubeconfig and --context; withRate also adds --kube-api-qps and
 // --kube-api-burst with the given defaults, for long-running commands.
 func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst int) {
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file of the API server (default: $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", kubeclient.KubeconfigHelp(false))
 	fs.StringVar(&f.context, "context", "", kubeclient.ContextHelp)
 	f.qps, f.burst = qps, burst
 	if withRate {

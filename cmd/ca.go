@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/lithammer/dedent"
 	"github.com/spf13/cobra"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/carotate"
@@ -108,7 +110,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
 	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates) (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
-	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotation's cluster record and the restarts' Leases (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
+	fs.Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed)")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
 	fs.DurationVar(&o.clusterOpt.RootCASettle, "root-ca-settle", carotate.DefaultRootCASettle, "reissue of ca, first node: once every kube-root-ca.crt holds both CAs, how long to wait for the kubelets to update the pods' copies")
@@ -131,7 +133,7 @@ func (o *caRotateOptions) run(cmd *cobra.Command, name string) error {
 		opts.Cluster = &o.clusterOpt
 	}
 	// Before the settings, whose ConfigMap read can wait for an API server.
-	if err := opts.Check(name); err != nil {
+	if err := cmp.Or(opts.Check(name), kubeclient.CheckFlag(o.api.kubeconfig)); err != nil {
 		return err
 	}
 	if o.nodeOnly { // the settings without the API server too
@@ -196,6 +198,6 @@ func newCAStatusCommand() *cobra.Command {
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records, nor the kubeadm-config ConfigMap (settings from --config, else the certificates)")
 	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)
-	c.Flags().Lookup("kubeconfig").Usage = "kubeconfig of the API server that keeps the rotations' cluster records (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
+	c.Flags().Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	return c
 }

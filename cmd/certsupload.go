@@ -85,7 +85,7 @@ func newCertsUploadCommand() *cobra.Command {
 	o.cluster.addSubsetTo(fs, "config", "cert-dir")
 	o.cluster.addKubeconfigDirTo(fs, &o.KubeconfigDir, "folder of the kubeconfig files: its admin.conf is the default --kubeconfig")
 	o.api.addTo(fs, false, 0, 0)
-	fs.Lookup("kubeconfig").Usage = "kubeconfig of the API server (default: admin.conf in --kubeconfig-dir, then $KUBECONFIG, then ~/.kube/config)"
+	fs.Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	return c
 }
 

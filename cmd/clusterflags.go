@@ -87,6 +87,9 @@ func (f *clusterFlags) fileAndFlags(cmd *cobra.Command, warn io.Writer) (config.
 
 // loadForRenewal reads the settings renewal uses (config.Resolver.ForRenewal).
 func (f *clusterFlags) loadForRenewal(cmd *cobra.Command, warn io.Writer) (*config.Cluster, error) {
+	if err := f.CheckForRenewal(cmd.Flags().Changed); err != nil {
+		return nil, err // as load: before the ConfigMap read
+	}
 	return resolve(f, cmd, warn, (*config.Resolver).ForRenewal)
 }
 

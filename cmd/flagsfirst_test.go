@@ -80,3 +80,35 @@ func TestBadFlagValueBeforeSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestBadRenewalFlagBeforeSettings: renew's and ca rotate's settings flags
+// whose value renewal cannot use are refused before the settings are read
+// (the kubeadm-config ConfigMap, through admin.conf, which may wait up to
+// config.ClusterTimeout for an API server that does not answer). They were
+// refused only after, with a [config] line first; ca rotate's negative
+// --ca-certificate-validity made a new CA that had already expired.
+func TestBadRenewalFlagBeforeSettings(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"renew", "all", "--encryption-algorithm", "RSA-1024"}, `unknown encryptionAlgorithm (--encryption-algorithm) "RSA-1024": use one of `},
+		{[]string{"renew", "all", "--certificate-validity", "-1h"}, "invalid certificateValidityPeriod (--certificate-validity) -1h0m0s: must be positive"},
+		{[]string{"renew", "all", "--certificate-validity", "1s"}, "certificateValidityPeriod (--certificate-validity) 1s"},
+		{[]string{"ca", "rotate", "ca", "--encryption-algorithm", "bogus"}, `unknown encryptionAlgorithm (--encryption-algorithm) "bogus": use one of `},
+		{[]string{"ca", "rotate", "ca", "--certificate-validity", "0s"}, "invalid certificateValidityPeriod (--certificate-validity) 0s: must be positive"},
+		{[]string{"ca", "rotate", "ca", "--ca-certificate-validity", "-1h"}, "invalid caCertificateValidityPeriod (--ca-certificate-validity) -1h0m0s: must be positive"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "--cert-dir", n.CertDir(), "--kubeconfig-dir", n.Dir, "--dry-run")
+			_, stderr, err := execute(t, args...)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one starting %q", err, tc.wantErr)
+			}
+			if strings.Contains(stderr, "[config]") {
+				t.Errorf("the settings were read before the flags were checked:\n%s", stderr)
+			}
+		})
+	}
+}

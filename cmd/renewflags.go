@@ -8,7 +8,6 @@ import (
 	"github.com/certctl/certctl/manifests/staticpods"
 	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal/apirenew"
-	"github.com/certctl/certctl/pki"
 )
 
 // addCronFlags adds the flags that make `renew` fit for cron and systemd
@@ -36,7 +35,7 @@ func addRestartFlags(fs *pflag.FlagSet, r *renew.Restart) {
 func addUseAPIFlags(fs *pflag.FlagSet, r *renew.Request) {
 	f := &r.APIOpts
 	fs.BoolVar(&r.UseAPI, "use-api", false, "renew through the cluster's certificates.k8s.io/v1 API: create a CSR per certificate and wait until it is approved and issued")
-	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: kubeconfig of the API server (default: KUBECONFIG-DIR/"+pki.AdminKubeconfig+", then $KUBECONFIG, then ~/.kube/config, then the pod's service account; docs/renew.md)")
+	fs.StringVar(&f.Kubeconfig, "kubeconfig", "", "with --use-api: "+kubeclient.KubeconfigHelp(true))
 	fs.StringVar(&f.Context, "context", "", "with --use-api: "+kubeclient.ContextHelp)
 	fs.DurationVar(&f.Timeout, "timeout", apirenew.DefaultTimeout, "with --use-api: how long to wait for the CSRs to be approved and issued")
 	fs.Var(renew.NewRequestValue{API: f}, "new-request", "with --use-api: make a new key and CSR even when an earlier run left a pending one (a denied or failed CSR needs it): alone for every certificate of the run, --new-request=NAME,... for those only")

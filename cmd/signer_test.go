@@ -79,7 +79,7 @@ func TestSignerEnableDisable(t *testing.T) {
 	}
 
 	writeCA(t, certDir)
-	out, _, err := runCertctl(t, append([]string{"signer", "enable", "--cert-dir", certDir, "--dry-run"}, flags...)...)
+	out, _, err := runCertctl(t, "signer", "enable", "--cert-dir", certDir, "--dry-run", "--manifest", manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +143,14 @@ func TestSignerRunFlags(t *testing.T) {
 	dir := t.TempDir()
 	writeCA(t, dir)
 	node := []string{"--node-name", "cp-1", "--apiserver-advertise-address", "192.0.2.10", "--kubeconfig", filepath.Join(dir, "missing.conf")}
+	// With --config the kubeadm-config ConfigMap is not read: the missing
+	// --kubeconfig, which stops that read (TestBadKubeconfigStopsFirst),
+	// fails only the API client, after the CAs and nodes are checked.
+	cfg := filepath.Join(dir, "kubeadm.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	node = append(node, "--config", cfg)
 	for _, tc := range []struct {
 		name string
 		args []string

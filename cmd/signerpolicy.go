@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
@@ -64,6 +65,9 @@ func (f *policyFlags) rules() signer.NodeRules {
 // which may be absent or another cluster's.
 func (f *policyFlags) readConfigMapWith(api *apiFlags) {
 	f.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
+		if err := kubeclient.CheckFlag(api.kubeconfig); err != nil {
+			return nil, "", err // a flag error: the settings are not looked for further
+		}
 		c, err := api.client()
 		if err != nil {
 			return nil, "", err

@@ -84,6 +84,46 @@ func ConfigMaps(o Options, namespace string) (corev1client.ConfigMapInterface, e
 	return c.CoreV1().ConfigMaps(namespace), nil
 }
 
+// CheckFlag refuses a --kubeconfig (path; "" for none) that cannot be
+// read: missing, not a regular file, or unreadable. Its error is a
+// mistake on the command line, as an unknown --context is (FlagError):
+// phases/config's resolver stops on it rather than say on a line of its
+// own that the kubeadm-config ConfigMap was not read, and go on to the
+// same error.
+func CheckFlag(path string) error {
+	if err := checkFlag(path); err != nil {
+		return &flagFileError{err}
+	}
+	return nil
+}
+
+// flagFileError is CheckFlag's error.
+type flagFileError struct{ error }
+
+func (e *flagFileError) Unwrap() error   { return e.error }
+func (e *flagFileError) FlagError() bool { return true }
+
+func checkFlag(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := checkRegular(path); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		return f.Close()
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the path is named once
+	}
+	do := "pass --kubeconfig a kubeconfig file of the cluster (on a control-plane node, " + nodeAdmin + ")"
+	if errors.Is(err, fs.ErrPermission) {
+		do = "run certctl as root to read it, or " + do
+	}
+	return fmt.Errorf("read --kubeconfig %s: %w: %s", path, err, do)
+}
+
 // nodeKubeconfigDir is kubeadm's kubeconfig folder on a control-plane node,
 // named in hints (phases/config.DefaultKubeconfigDir).
 const nodeKubeconfigDir = "/etc/kubernetes"

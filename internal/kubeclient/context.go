@@ -10,6 +10,18 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// KubeconfigHelp is the help of every command's --kubeconfig: without it,
+// the kubeconfig is found as New finds it (the package comment); nodeDir
+// for a command with a node's kubeconfig folder (--kubeconfig-dir), whose
+// admin.conf comes first.
+func KubeconfigHelp(nodeDir bool) string {
+	def := "$KUBECONFIG, then ~/.kube/config, then the pod's service account"
+	if nodeDir {
+		def = "admin.conf in --kubeconfig-dir, then " + def
+	}
+	return "kubeconfig of the API server (default: " + def + `; docs/renew.md, "Which kubeconfig")`
+}
+
 // ContextHelp is the help of every command's --context.
 const ContextHelp = "context of the kubeconfig to use, as kubectl's --context (default: its current-context); it picks among the contexts of the kubeconfig found as --kubeconfig's default says, never another file (docs/renew.md)"
 

@@ -62,3 +62,17 @@ func (f *Flags) Check(given func(flag string) bool) error {
 	c.Normalize()
 	return c.Validate()
 }
+
+// CheckForRenewal is Check for renewal and CA rotation
+// (Resolver.ForRenewal): it refuses a flag given whose value they cannot
+// use (--encryption-algorithm, --certificate-validity, and for ca rotate's
+// new CA --ca-certificate-validity, which made it expired), before the
+// settings are read, and nothing that they do not read.
+func (f *Flags) CheckForRenewal(given func(flag string) bool) error {
+	c := Default()
+	f.Override(&c, given)
+	if err := c.checkForRenewal(); err != nil {
+		return err
+	}
+	return unless(c.CACertificateValidity > 0, "invalid caCertificateValidityPeriod (--ca-certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CACertificateValidity, hours(DefaultCACertificateValidity))
+}

@@ -168,18 +168,10 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
-		return nil, fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
-	}
-	if c.CertificateValidity <= 0 {
-		err := fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CertificateValidity, hours(DefaultCertificateValidity))
-		if r.File != "" {
+	if err := c.checkForRenewal(); err != nil {
+		if r.File != "" && c.CertificateValidity <= 0 {
 			err = fmt.Errorf("%w (config file %s and flags)", err, r.File)
 		}
-		return nil, err
-	}
-	// The issuance policy's minimum, as init-phase applies it (Validate).
-	if err := policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity); err != nil {
 		return nil, err
 	}
 	r.warnValidity(&c)
@@ -200,6 +192,19 @@ func (r *Resolver) ForRenewal(ctx context.Context) (*Cluster, error) {
 		c.NodeName = "node"
 	}
 	return &c, nil
+}
+
+// checkForRenewal refuses the settings renewal cannot use: an unknown
+// algorithm, a validity that is not positive or under the issuance
+// policy's minimum, as init-phase refuses them (Validate).
+func (c *Cluster) checkForRenewal() error {
+	if _, err := pki.ParseKeyAlgorithm(c.EncryptionAlgorithm); err != nil {
+		return fmt.Errorf("unknown encryptionAlgorithm (--encryption-algorithm) %q: use one of %s", c.EncryptionAlgorithm, strings.Join(EncryptionAlgorithms, ", "))
+	}
+	if c.CertificateValidity <= 0 {
+		return fmt.Errorf("invalid certificateValidityPeriod (--certificate-validity) %v: must be positive: use a duration in hours such as %s", c.CertificateValidity, hours(DefaultCertificateValidity))
+	}
+	return policy.Validity("certificateValidityPeriod (--certificate-validity)", c.CertificateValidity)
 }
 
 // loopbackToGlobal replaces a loopback advertise address given in the

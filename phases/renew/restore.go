@@ -242,8 +242,10 @@ func (r RestoreRequest) Main(ctx context.Context, args []string) error {
 		return err
 	}
 	list := len(args) == 0
-	if list && (r.Given("no-backup") || r.Restart.Enabled || r.DryRun || r.Given("manifest-dir") || r.Given("restart-timeout")) {
-		return fmt.Errorf("--no-backup, --dry-run, --restart-control-plane, --manifest-dir and --restart-timeout apply to a restore: name the backup to restore")
+	if list {
+		if err := r.checkList(); err != nil {
+			return err
+		}
 	}
 	if !list {
 		if err := r.Restart.Check(r.Given); err != nil {
@@ -266,4 +268,30 @@ func (r RestoreRequest) Main(ctx context.Context, args []string) error {
 	o := r.Options
 	o.Cluster, o.Format = &config.Cluster{CertificatesDir: certDir}, f
 	return Restore(ctx, o, args[0])
+}
+
+// checkList refuses the flags of a restore given to the list of backups,
+// naming those given only.
+func (r RestoreRequest) checkList() error {
+	var given []string
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{
+		{"no-backup", r.Given("no-backup")}, {"dry-run", r.DryRun}, {"restart-control-plane", r.Restart.Enabled},
+		{"manifest-dir", r.Given("manifest-dir")}, {"restart-timeout", r.Given("restart-timeout")},
+	} {
+		if f.on {
+			given = append(given, "--"+f.name)
+		}
+	}
+	switch n := len(given); n {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%s applies to a restore, not to the list of backups: name the backup to restore, or drop it", given[0])
+	default:
+		all := strings.Join(given[:n-1], ", ") + " and " + given[n-1]
+		return fmt.Errorf("%s apply to a restore, not to the list of backups: name the backup to restore, or drop them", all)
+	}
 }

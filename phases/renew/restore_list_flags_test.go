@@ -26,7 +26,7 @@ func TestRestoreListRefusesRestoreFlags(t *testing.T) {
 			CertDir: func() (string, error) { return n.CertDir(), nil },
 		}
 		err := r.Main(context.Background(), nil)
-		treetest.ErrMentions(t, err, "--"+flag, "apply to a restore: name the backup to restore")
+		treetest.ErrMentions(t, err, "--"+flag, "to a restore, not to the list of backups: name the backup to restore")
 		if out.Len() > 0 {
 			t.Errorf("--%s: printed %q", flag, out.String())
 		}

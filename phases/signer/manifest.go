@@ -41,6 +41,9 @@ type ManifestEdit struct {
 // trust, ca.new.crt at reissue, with ca.key), as after `kubeadm upgrade`
 // wrote kubeadm's flags back, and says so.
 func Enable(ctx context.Context, e ManifestEdit, certDir string, perSigner bool, duration time.Duration) error {
+	if err := e.check(); err != nil {
+		return err
+	}
 	abs, err := filepath.Abs(certDir)
 	if err != nil {
 		return fmt.Errorf("resolve --cert-dir %s: %w", certDir, err)
@@ -125,7 +128,21 @@ func lockCertDir(ctx context.Context, certDir string, e ManifestEdit) (release f
 // writes it with a backup, under certctl's lock beside the manifest
 // folder. Nothing is written on any error.
 func (e ManifestEdit) Apply(ctx context.Context, verb string, patch func([]byte) ([]byte, []string, error)) error {
+	if err := e.check(); err != nil {
+		return err
+	}
 	return e.apply(ctx, verb, nil, patch)
+}
+
+// check refuses conflicting options before any work: a --backup-dir with
+// --dry-run, which writes no backup, would be accepted and do nothing (as
+// kubectl apply refuses --dry-run=server with --force, rather than
+// ignore one of them).
+func (e ManifestEdit) check() error {
+	if e.DryRun && e.BackupDir != "" {
+		return fmt.Errorf("--backup-dir %s does nothing with --dry-run, which writes no backup: drop one of them", e.BackupDir)
+	}
+	return nil
 }
 
 // apply is Apply that runs check, when not nil, under the lock (after the

@@ -1,0 +1,53 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certctl/certctl/internal/pkitest"
+)
+
+// TestBadKubeconfigStopsFirst: a --kubeconfig that is missing or not a
+// regular file stops approve, sign, signer run and ca rotate with one line
+// naming it and what to do, before the settings are read. The read of the
+// kubeadm-config ConfigMap met it first and printed a "[config] ... not
+// read: ..." line, then the command failed on the same file.
+func TestBadKubeconfigStopsFirst(t *testing.T) {
+	n := pkitest.NewNode(t, nil)
+	missing := filepath.Join(t.TempDir(), "missing.conf")
+	folder := t.TempDir()
+	for _, cmdline := range [][]string{
+		{"approve", "csr-1"},
+		{"sign", "csr-1", "--ca-cert", n.Path("pki/ca.crt"), "--ca-key", n.Path("pki/ca.key")},
+		{"signer", "run", "--listen-address", "127.0.0.1:0"},
+		{"ca", "rotate", "ca", "--kubeconfig-dir", n.Dir, "--dry-run"},
+	} {
+		for _, tc := range []struct{ path, want string }{
+			{missing, missing + ": no such file or directory: pass --kubeconfig a"},
+			{folder, "kubeconfig " + folder + " is not a regular file but a folder: pass --kubeconfig a kubeconfig file of the cluster"},
+		} {
+			t.Run(strings.Join(cmdline, " ")+" "+filepath.Base(tc.path), func(t *testing.T) {
+				_, stderr, err := execute(t, append(cmdline, "--cert-dir", n.CertDir(), "--kubeconfig", tc.path)...)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error %v, want one line with %q", err, tc.want)
+				}
+				if stderr != "" {
+					t.Errorf("said before the error:\n%s", stderr)
+				}
+			})
+		}
+	}
+	if os.Geteuid() == 0 {
+		return // root reads any file
+	}
+	unreadable := filepath.Join(t.TempDir(), "admin.conf")
+	if err := os.WriteFile(unreadable, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := execute(t, "approve", "csr-1", "--cert-dir", n.CertDir(), "--kubeconfig", unreadable)
+	if want := "read --kubeconfig " + unreadable + ": permission denied: run certctl as root to read it, or pass --kubeconfig"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want one starting %q", err, want)
+	}
+}
