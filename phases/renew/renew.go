@@ -355,7 +355,9 @@ func (r *run) settle(err error) error {
 	}
 	r.summary.nothingToDo = true
 	if r.o.Threshold {
+		fmt.Fprintf(r.out(), "[renew] Nothing to do: %s\n", anotherRenewed)
 		return &exitcode.Error{Code: exitcode.NothingToDo}
 	}
+	fmt.Fprintf(r.out(), "[renew] Nothing was renewed: %s\n", anotherRenewed)
 	return nil
 }
