@@ -64,13 +64,19 @@ const (
 // Only folders named as BackupDir names them count, newest by the time in
 // their names: kubeadm's kubeadm-backup-manifests-*, which kubeadm keeps,
 // and anything else in tmp/ are not certctl's. One named at or after since,
-// the start of the calling run, is never removed: it is that run's, or one
-// dated later before the clock was set back. A folder is renamed to a
+// the start of the calling run, and not after now (the clock's reading at
+// the prune) is never removed: it is that run's, or another's that took
+// the lock while this one waited. One named after now was made while the
+// clock was ahead, before it was set back: its name does not say how old
+// it is, so it is not counted among the keep newest but removed first;
+// kept as the newest, it was never removed while the clock stayed behind
+// its name, and with keep of them every true backup but the run's own
+// was removed at each run. A folder is renamed to a
 // dot-name before it is removed, so that an interrupted prune leaves no
 // half backup under certctl's name; the next prune removes it, as it
 // removes one whose removal failed (left, atomicfile.RemoveDirs). The
 // caller holds certctl's lock, which guards tmp/ too.
-func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, []atomicfile.LeftDir, error) {
+func PruneBackupDirs(manifestDir string, keep int, since, now time.Time) ([]string, []atomicfile.LeftDir, error) {
 	if keep <= 0 {
 		return nil, nil, nil
 	}
@@ -82,18 +88,21 @@ func PruneBackupDirs(manifestDir string, keep int, since time.Time) ([]string, [
 	if err != nil {
 		return nil, nil, fmt.Errorf("read manifest backup folder %s: %w", tmp, err)
 	}
-	var old []string // certctl's, oldest first (ReadDir sorts by name)
+	var ahead, old []string // certctl's, oldest first (ReadDir sorts by name)
 	kept := 0
 	for _, e := range entries {
 		at, err := time.Parse(backupDirTime, strings.TrimPrefix(e.Name(), backupDirPrefix))
 		switch {
 		case !e.IsDir() || !strings.HasPrefix(e.Name(), backupDirPrefix) || err != nil:
+		case at.After(now.UTC()):
+			ahead = append(ahead, e.Name())
 		case !at.Before(since.UTC().Truncate(time.Second)):
 			kept++
 		default:
 			old = append(old, e.Name())
 		}
 	}
+	old = append(ahead, old...) // removed first
 	// Renamed first (atomicfile.RemoveDirs): an interrupted prune leaves
 	// no half backup under certctl's name; the next prune removes it.
 	return atomicfile.RemoveDirs(tmp, old[:max(0, len(old)-max(0, keep-kept))], backupDirPrefix, "manifest backup")

@@ -108,9 +108,12 @@ func TestReplaceKeepsEarlierBackup(t *testing.T) {
 // short validity, made one a day, never removed (1000 folders after three
 // years, each scanned by every certctl command). PruneBackupDirs keeps the
 // newest keep of certctl's own folders, by the time in their names; one
-// named at or after since (the calling run's, or dated later before the
-// clock was set back) is never removed; kubeadm's folders and any other
-// file in tmp/ are never touched; keep <= 0 keeps all.
+// named at or after since and not after now (the calling run's, or one
+// another run made while it waited for the lock) is never removed; one
+// named after now (made while the clock was ahead) is removed first, not
+// kept as the newest: it had displaced every true backup but the run's
+// own, and stayed while the clock was behind its name; kubeadm's folders
+// and any other file in tmp/ are never touched; keep <= 0 keeps all.
 func TestPruneBackupDirs(t *testing.T) {
 	at := func(day int) time.Time { return time.Date(2026, 3, day, 0, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
@@ -118,12 +121,15 @@ func TestPruneBackupDirs(t *testing.T) {
 		days  []int // certctl's folders, by the day in their names
 		keep  int
 		since time.Time
-		want  []int // the days whose folders remain
+		now   time.Time // since when zero
+		want  []int     // the days whose folders remain
 	}{
 		{name: "keep all", days: []int{1, 2, 3}, keep: 0, since: at(4), want: []int{1, 2, 3}},
 		{name: "newest two", days: []int{3, 1, 2, 4}, keep: 2, since: at(4), want: []int{3, 4}},
 		{name: "fewer than keep", days: []int{1}, keep: 2, since: at(1), want: []int{1}},
-		{name: "this run's and later ones, after the clock was set back", days: []int{1, 5, 6, 2}, keep: 2, since: at(2), want: []int{2, 5, 6}},
+		{name: "ahead of the clock, set back since: removed first", days: []int{1, 5, 6, 2}, keep: 2, since: at(2), want: []int{1, 2}},
+		{name: "ahead of the clock, within keep", days: []int{1, 9, 2}, keep: 3, since: at(2), want: []int{1, 2, 9}},
+		{name: "another run's, made while this one waited", days: []int{1, 2, 3}, keep: 2, since: at(2), now: at(3), want: []int{2, 3}},
 		{name: "none", keep: 3, since: at(1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,7 +164,11 @@ func TestPruneBackupDirs(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(left, "sub"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			removed, notRemoved, err := PruneBackupDirs(manifestDir, tc.keep, tc.since)
+			now := tc.now
+			if now.IsZero() {
+				now = tc.since
+			}
+			removed, notRemoved, err := PruneBackupDirs(manifestDir, tc.keep, tc.since, now)
 			if err != nil || notRemoved != nil {
 				t.Fatal(err, notRemoved)
 			}

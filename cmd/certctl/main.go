@@ -24,7 +24,7 @@ func main() {
 // it (internal/interrupt); caught holds one that came before, from the
 // init of package early on (while client-go's packages were initialised,
 // while root was built): then root is not run at all, and the status is
-// 130 with "interrupted; nothing was changed". A panic, a bug, exits 1, not
+// 143 (SIGTERM) or 130, with "interrupted; nothing was changed". A panic, a bug, exits 1, not
 // Go's 2, which renew's timer reads as "nothing to do" and monitoring as
 // "expires soon".
 func run(root *cobra.Command, caught chan os.Signal, errOut io.Writer) (code int) {

@@ -373,7 +373,7 @@ func TestPanicExitsFailure(t *testing.T) {
 // started (caught by package early's init, while client-go's packages
 // were initialised or the commands built) was Go's default death, status
 // 143 for SIGTERM. Now the command is not run at all, and certctl exits
-// 130 saying that nothing was changed.
+// 143 (SIGTERM) saying that nothing was changed.
 func TestSignalBeforeCommand(t *testing.T) {
 	ran := false
 	root := &cobra.Command{Use: "certctl", SilenceUsage: true, RunE: func(*cobra.Command, []string) error { ran = true; return nil }}
@@ -381,8 +381,8 @@ func TestSignalBeforeCommand(t *testing.T) {
 	caught := make(chan os.Signal, 1)
 	caught <- syscall.SIGTERM
 	var errOut bytes.Buffer
-	if code := run(root, caught, &errOut); code != exitcode.Interrupted {
-		t.Errorf("exit status %d, want %d", code, exitcode.Interrupted)
+	if code := run(root, caught, &errOut); code != exitcode.Terminated {
+		t.Errorf("exit status %d, want %d", code, exitcode.Terminated)
 	}
 	if ran {
 		t.Error("the command ran after the signal")

@@ -24,6 +24,7 @@ var documented = map[string]string{
 	"ExternalCA":    "`renew all`",
 	"NotAllIssued":  "`renew --use-api`",
 	"Interrupted":   "every command but `signer run`",
+	"Terminated":    "every command but `signer run`",
 	"BrokenPipe":    "every command",
 }
 

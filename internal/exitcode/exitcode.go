@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
+	"syscall"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 )
@@ -54,13 +56,22 @@ const (
 	// command picks them up again): the error names them and the
 	// commands that finish the job. Nothing was installed for them.
 	NotAllIssued = 6
-	// Interrupted: every command, stopped by SIGINT, SIGTERM or SIGHUP before it
-	// was done (128+2, the shell's status for SIGINT, for each signal:
-	// one number that means "stopped on request"). The message says
+	// Interrupted: every command, stopped by SIGINT or SIGHUP before it
+	// was done (128+2, the shell's status for SIGINT, for both: a person
+	// stopped it, at the terminal or by leaving it). The message says
 	// "interrupted; nothing was changed", or what had been changed
 	// (Changed). `signer run` is a daemon: a signal is how it is
 	// stopped, and it exits 0.
 	Interrupted = 130
+	// Terminated: as Interrupted, for SIGTERM (128+15, the shell's status
+	// for it, and the status of a death by it before certctl handles it):
+	// systemd stopping the unit (`systemctl stop`, a shutdown), `timeout`,
+	// `kill`. Apart from 130 so that the unit install-timer writes counts
+	// a stop it asked for as a success (SuccessExitStatus=143): the
+	// renewal is safe to stop and resumes at the next run, while a
+	// TimeoutStartSec= that ends it is still a failure (systemd keeps the
+	// timeout as the unit's result, whatever the status).
+	Terminated = 143
 
 	// BrokenPipe: the reader of certctl's output went away (`certctl ...
 	// | head -1`) before the command took certctl's lock, so nothing was
@@ -89,8 +100,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // Of is the process exit status for an error a command returned: 0 for
 // nil, an Error's code, Interrupted for a Changed or an error wrapping
 // context.Canceled (certctl's commands run with a context that only
-// SIGINT, SIGTERM and SIGHUP cancel: internal/interrupt), otherwise Failure. So renew's
-// -o json summary has the status the process exits with.
+// SIGINT, SIGTERM and SIGHUP cancel: internal/interrupt; WithSignal makes
+// it Terminated for SIGTERM), otherwise Failure. So renew's -o json
+// summary has the status the process exits with.
 func Of(err error) int {
 	var e *Error
 	var changed *Changed
@@ -137,28 +149,60 @@ func OfProblems(problems []string) error {
 	return &Error{Code: Problems, Err: fmt.Errorf("%s%s", problems[0], more)}
 }
 
-// AfterSignal is the error of a command that a signal stopped, err being
+// Signaled is the cause (context.Cause) of the cancellation of a
+// command's context by a signal, which internal/interrupt cancels it
+// with: WithSignal reads the signal from it. It is context.Canceled as
+// far as errors.Is and its message go, as a plain cancellation.
+type Signaled struct{ Signal os.Signal }
+
+func (s *Signaled) Error() string { return context.Canceled.Error() }
+func (s *Signaled) Unwrap() error { return context.Canceled }
+
+// OfSignal is the exit status of a command that sig stopped: Terminated
+// for SIGTERM, Interrupted for SIGINT and SIGHUP.
+func OfSignal(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return Terminated
+	}
+	return Interrupted
+}
+
+// WithSignal is err, a command's error, with the status of the signal
+// that cancelled ctx when err is an interruption (Of gives Interrupted)
+// and the signal was SIGTERM: for a summary printed before the command
+// returns (renew's -o json) to have the status the process exits with.
+func WithSignal(ctx context.Context, err error) error {
+	var s *Signaled
+	if Of(err) != Interrupted || !errors.As(context.Cause(ctx), &s) || OfSignal(s.Signal) == Interrupted {
+		return err
+	}
+	return &Error{Code: OfSignal(s.Signal), Err: err}
+}
+
+// AfterSignal is the error of a command that sig stopped, err being
 // what it returned: nil when it finished all the same (a renewal whose
 // last step was done), "interrupted; nothing was changed" for an error
-// from a cancelled wait, "interrupted; WHAT" for a Changed. An
-// Error keeps its status (the command finished: check-expiration
-// found a problem); any other error keeps its message (it says why the
-// command stopped, and may say it was interrupted: --use-api's wait) with
-// status Interrupted.
-func AfterSignal(err error) error {
+// from a cancelled wait, "interrupted; WHAT" for a Changed, each with
+// sig's status (OfSignal). An Error keeps its status (the command
+// finished: check-expiration found a problem) but for an interruption's,
+// which takes sig's; any other error keeps its message (it says why the
+// command stopped, and may say it was interrupted: --use-api's wait)
+// with sig's status.
+func AfterSignal(err error, sig os.Signal) error {
 	var changed *Changed
 	var coded *Error
+	code := OfSignal(sig)
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &changed):
-		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; " + changed.Done, err}}
+		return &Error{Code: code, Err: &interruptedError{"interrupted; " + changed.Done, err}}
 	case errors.Is(err, context.Canceled):
-		return &Error{Code: Interrupted, Err: &interruptedError{"interrupted; nothing was changed", err}}
-	case errors.As(err, &coded):
+		return &Error{Code: code, Err: &interruptedError{"interrupted; nothing was changed", err}}
+	case errors.As(err, &coded) && coded.Code != Interrupted && coded.Code != Terminated:
 		return err
 	}
-	return &Error{Code: Interrupted, Err: err}
+	return &Error{Code: code, Err: err}
 }
 
 // interruptedError is the one line main prints for an interrupted

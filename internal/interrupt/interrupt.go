@@ -44,7 +44,7 @@ type Interrupts struct {
 	errOut io.Writer
 	exit   func(int)
 	ch     chan os.Signal
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 
 	mu     sync.Mutex
 	got    os.Signal     // the first signal, nil before
@@ -59,9 +59,10 @@ type Interrupts struct {
 // milliseconds); nil for a new one. A signal already there cancels the
 // context at once: the command must not be run (main checks ctx.Err()),
 // and Exit says that nothing was changed. exit is os.Exit in main; the
-// watchdog calls it with exitcode.Interrupted after Grace.
+// watchdog calls it with the signal's status (exitcode.OfSignal) after
+// Grace. The context's cause is an exitcode.Signaled with the signal.
 func Watch(parent context.Context, caught chan os.Signal, errOut io.Writer, exit func(int)) (context.Context, *Interrupts) {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancelCause(parent)
 	if caught == nil {
 		caught = make(chan os.Signal, 1)
 	}
@@ -72,7 +73,7 @@ func Watch(parent context.Context, caught chan os.Signal, errOut io.Writer, exit
 	case sig := <-in.ch:
 		signal.Stop(in.ch) // as watch: a second signal kills
 		in.got = sig
-		cancel()
+		cancel(&exitcode.Signaled{Signal: sig})
 	default:
 		go in.watch(ctx)
 	}
@@ -132,7 +133,7 @@ func (in *Interrupts) watch(ctx context.Context) {
 	in.mu.Lock()
 	in.got = sig
 	in.mu.Unlock()
-	in.cancel()
+	in.cancel(&exitcode.Signaled{Signal: sig})
 	time.Sleep(Grace)
 	in.mu.Lock()
 	if in.ending {
@@ -150,32 +151,37 @@ func (in *Interrupts) watch(ctx context.Context) {
 		fmt.Fprintf(in.errOut, "error: interrupted; nothing was changed (%s, before it had taken certctl's lock)\n", why)
 	}
 	close(in.fired)
-	in.exit(exitcode.Interrupted)
+	in.exit(exitcode.OfSignal(sig))
 }
 
 // Exit prints the command's error (if any) on errOut, as main's last line,
 // and returns the exit status; after a signal, the error says what the
-// interruption left (exitcode.AfterSignal). When the watchdog fired first, Exit
-// prints nothing more and returns exitcode.Interrupted once the watchdog's
-// line is out.
+// interruption left (exitcode.AfterSignal), with the signal's status
+// (exitcode.OfSignal: 143 for SIGTERM, 130 for SIGINT and SIGHUP). When
+// the watchdog fired first, Exit prints nothing more and returns that
+// status once the watchdog's line is out.
 func (in *Interrupts) Exit(err error) int {
 	in.mu.Lock()
 	if in.ending {
+		sig := in.got
 		in.mu.Unlock()
 		<-in.fired
-		return exitcode.Interrupted
+		if sig == nil { // the output's reader went away (watchPipe)
+			return exitcode.BrokenPipe
+		}
+		return exitcode.OfSignal(sig)
 	}
 	in.ending = true
 	sig, cut := in.got, in.cut
 	in.mu.Unlock()
-	in.cancel()
+	in.cancel(nil)
 	signal.Stop(in.ch)
 	if sig == nil && brokenOutput(err) && lock.Taken() == "" {
 		// The command saw the broken pipe before watchPipe did.
 		return exitcode.BrokenPipe
 	}
 	if sig != nil {
-		err = exitcode.AfterSignal(err)
+		err = exitcode.AfterSignal(err, sig)
 	}
 	if cut != "" {
 		fmt.Fprintf(in.errOut, "[warning] the reader of certctl's output went away (SIGPIPE) after certctl had taken the lock %s: certctl finished the command rather than stop halfway, but its output was cut; certctl check-expiration shows the state\n", cut)

@@ -3,6 +3,7 @@ package renew
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestAlreadyInstalledNotAllIssued(t *testing.T) {
 			inc  *apirenew.IncompleteError
 			want int
 		}{{nil, map[bool]int{false: exitcode.OK, true: exitcode.NothingToDo}[threshold]}, {inc, exitcode.NotAllIssued}} {
-			r := &run{o: Options{Threshold: threshold}, summary: newSummary(time.Now(), 0), incomplete: tc.inc}
+			r := &run{o: Options{Threshold: threshold, Out: io.Discard}, summary: newSummary(time.Now(), 0), incomplete: tc.inc}
 			err := r.settle(fmt.Errorf("renew admin.conf: %w", errAlreadyInstalled))
 			r.summary.end(time.Now(), err)
 			if got := exitcode.Of(err); got != tc.want || r.summary.ExitCode != tc.want {

@@ -91,24 +91,28 @@ func (r *run) due(targets []renewal.Target, all bool) ([]renewal.Target, error) 
 		next := slices.MinFunc(s.NotDue, func(a, b renewal.NotDue) int { return a.NotAfter.Compare(b.NotAfter) })
 		first = fmt.Sprintf("; the first to expire is %s, on %s", next.Name, next.NotAfter.UTC().Format(time.RFC3339))
 	}
-	switch {
-	case r.retrying():
-		fmt.Fprintf(out, "[renew] Nothing to renew: no certificate expires within %s%s; retrying the restarts still owed\n", o.IfExpiresWithin, first)
-	case r.caErr == nil:
-		fmt.Fprintf(out, "[renew] Nothing to do: no certificate expires within %s%s\n", o.IfExpiresWithin, first)
-	}
-	return nil, r.nothingLeft()
+	return nil, r.nothingLeft(fmt.Sprintf("no certificate expires within %s%s", o.IfExpiresWithin, first))
 }
 
-// nothingLeft is the end of a run with nothing left to renew: nil when
-// owed restarts are to be retried, else the CA error, else "nothing to do".
-func (r *run) nothingLeft() error {
+// anotherRenewed is why a run has nothing to renew when another certctl
+// renewed what was due while this one waited for the lock, from the CAs
+// on disk (stillDue) or through the certificates API (settle).
+const anotherRenewed = "another certctl renewed them while this one waited for the lock"
+
+// nothingLeft is the end of a run with nothing left to renew, why
+// saying why: nil when owed restarts are to be retried ("Nothing to
+// renew: WHY; retrying the restarts still owed"), else the CA error,
+// which says it all, else status 2 with "Nothing to do: WHY", the one
+// line every run that ends so prints.
+func (r *run) nothingLeft(why string) error {
 	switch {
 	case r.retrying():
+		fmt.Fprintf(r.out(), "[renew] Nothing to renew: %s; retrying the restarts still owed\n", why)
 		return nil
 	case r.caErr != nil:
 		return r.caErr
 	}
+	fmt.Fprintf(r.out(), "[renew] Nothing to do: %s\n", why)
 	return &exitcode.Error{Code: exitcode.NothingToDo}
 }
 
@@ -153,8 +157,7 @@ func (r *run) stillDue(targets []renewal.Target) ([]renewal.Target, error) {
 	if due := inOrder(targets, s.Due, s.Missing); len(due) > 0 {
 		return due, nil
 	}
-	fmt.Fprintln(r.out(), "[renew] Nothing to renew: another certctl renewed everything while this one waited for the lock")
-	return nil, r.nothingLeft()
+	return nil, r.nothingLeft(anotherRenewed)
 }
 
 // left says how long until t, "13d left", or, once t has passed, how

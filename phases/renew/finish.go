@@ -194,10 +194,11 @@ func (r *run) prune(made string) error {
 // pruneManifestBackups applies --keep-backups to the folders where the
 // restarts save the manifests they annotate (manifests.BackupDir), after
 // they ran: one a run that restarts, also one that only retries a restart
-// owed, so a component down for months left one a day. This run's is kept.
+// owed, so a component down for months left one a day. This run's is kept;
+// one dated ahead of the clock (o.Now) goes first.
 func (r *run) pruneManifestBackups() error {
 	keep := r.o.KeepBackups
-	removed, left, err := manifests.PruneBackupDirs(r.o.Restart.ManifestDir, keep, r.summary.StartedAt)
+	removed, left, err := manifests.PruneBackupDirs(r.o.Restart.ManifestDir, keep, r.summary.StartedAt, r.o.Now())
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[restart] Removed the old manifest backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedManifestBackups = append(r.summary.PrunedManifestBackups, d)

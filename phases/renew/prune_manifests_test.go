@@ -75,7 +75,7 @@ func TestPruneManifestBackupsErrorAdvice(t *testing.T) {
 	if err := os.WriteFile(tmp, nil, 0o600); err != nil { // not a folder: it cannot be read
 		t.Fatal(err)
 	}
-	r := &run{o: Options{KeepBackups: 1, Out: &bytes.Buffer{}}, summary: newSummary(time.Now(), 0)}
+	r := &run{o: Options{KeepBackups: 1, Out: &bytes.Buffer{}, Now: time.Now}, summary: newSummary(time.Now(), 0)}
 	r.o.Restart.ManifestDir = filepath.Join(dir, "manifests")
 	err := r.pruneManifestBackups()
 	treetest.ErrMentions(t, err, tmp, "the restarts are done", "certctl-backup-manifests-* in "+tmp, "--keep-backups")
@@ -108,7 +108,8 @@ func TestPruneManifestBackupsSaysWhatIsLeft(t *testing.T) {
 	t.Cleanup(func() { exec.Command("chattr", "-i", filepath.Join(leftAs, "kube-apiserver.yaml")).Run() })
 
 	var out bytes.Buffer
-	r := &run{o: Options{KeepBackups: 1, Out: &out}, summary: newSummary(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), 0)}
+	feb := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	r := &run{o: Options{KeepBackups: 1, Out: &out, Now: func() time.Time { return feb }}, summary: newSummary(feb, 0)}
 	r.o.Restart.ManifestDir = filepath.Join(dir, "manifests")
 	err := r.pruneManifestBackups()
 	treetest.ErrMentions(t, err, "remove old manifest backup "+stuck, "it is left as "+leftAs, "the restarts are done")

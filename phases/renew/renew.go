@@ -138,7 +138,8 @@ func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	r := &run{o: o, summary: newSummary(o.Now(), o.IfExpiresWithin)}
 	r.summary.DryRun = o.DryRun // also when it fails before the plan
-	err := r.settle(r.run(ctx))
+	// With the signal's status (143 for SIGTERM), as the process's.
+	err := exitcode.WithSignal(ctx, r.settle(r.run(ctx)))
 	r.summary.addCAs(r.caErr)
 	if r.owed != nil {
 		r.summary.PendingRestarts = append(r.summary.PendingRestarts, r.owed.Components...)
@@ -354,7 +355,9 @@ func (r *run) settle(err error) error {
 	}
 	r.summary.nothingToDo = true
 	if r.o.Threshold {
+		fmt.Fprintf(r.out(), "[renew] Nothing to do: %s\n", anotherRenewed)
 		return &exitcode.Error{Code: exitcode.NothingToDo}
 	}
+	fmt.Fprintf(r.out(), "[renew] Nothing was renewed: %s\n", anotherRenewed)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func TestProgressOut(t *testing.T) {
 // --if-expires-within, else 0, and nothing printed as an error.
 func TestAlreadyInstalled(t *testing.T) {
 	for threshold, want := range map[bool]int{true: exitcode.NothingToDo, false: 0} {
-		r := &run{o: Options{Threshold: threshold}, summary: newSummary(time.Now(), 0)}
+		r := &run{o: Options{Threshold: threshold, Out: io.Discard}, summary: newSummary(time.Now(), 0)}
 		err := r.settle(fmt.Errorf("install: %w", errAlreadyInstalled))
 		if exitcode.Of(err) != want || (err != nil && err.Error() != "") {
 			t.Errorf("threshold %v: %v (exit status %d), want a silent exit status %d", threshold, err, exitcode.Of(err), want)

@@ -9,6 +9,7 @@ import (
 
 	certv1 "k8s.io/api/certificates/v1"
 
+	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
@@ -155,6 +156,7 @@ func (r *Request) Main(ctx context.Context) error {
 			now := r.Now()
 			s := newSummary(now, r.IfExpiresWithin)
 			s.DryRun = r.DryRun // a refused plan is still a plan
+			err = exitcode.WithSignal(ctx, err)
 			s.end(now, err)
 			return cmp.Or(f.Print(r.Out, s, nil), err)
 		}

@@ -71,6 +71,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	if err != nil {
 		return err
 	}
+	before := r.owed // read before the lock (readOwed); nil for a restore
 	r.owed = owed
 	out, now, manifestDir := r.out(), r.o.Now(), r.o.Restart.ManifestDir
 	warn := func(format string, args ...any) { r.warning(fmt.Sprintf(format, args...)) }
@@ -112,6 +113,10 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		saveErr = cmp.Or(saveErr, owed.Save())
 	}
 	switch {
+	case len(affected) == 0 && len(changed) == 0:
+		// A run that only retries restarts owed, none of them owed any
+		// more: it replaced no file.
+		fmt.Fprintf(out, "[restart] Nothing to restart: %s\n", noLongerOwed(before, dropped))
 	case len(affected) == 0:
 		fmt.Fprintf(out, "[restart] Nothing to restart: no static pod manifest in %s names the replaced files\n", manifestDir)
 	case ctx.Err() != nil:
@@ -137,6 +142,36 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		r.summary.Restarts = append(r.summary.Restarts, results...)
 	}
 	return cmp.Or(err, saveErr, lostErr)
+}
+
+// noLongerOwed says why a run that renewed nothing has no restart to
+// retry: those owed when it read them before the lock (before) were
+// dropped (warned of each) or, gone from the record it read again under
+// the lock, made by another certctl run that held the lock meanwhile.
+func noLongerOwed(before *staticpods.Pending, dropped []staticpods.PendingComponent) string {
+	var owed []staticpods.PendingComponent
+	if before != nil {
+		owed = before.Components
+	}
+	var gone, lost []string
+	for _, c := range owed {
+		if slices.ContainsFunc(dropped, func(d staticpods.PendingComponent) bool { return d.Component == c.Component }) {
+			lost = append(lost, c.Component)
+		} else {
+			gone = append(gone, c.Component)
+		}
+	}
+	var why []string
+	if len(gone) > 0 {
+		why = append(why, fmt.Sprintf("%s, owed when this run began, no longer owed: another certctl run restarted them (or their record was removed) before this one took the lock", strings.Join(gone, ", ")))
+	}
+	if len(lost) > 0 {
+		why = append(why, fmt.Sprintf("%s no longer owed, as said above", strings.Join(lost, ", ")))
+	}
+	if len(why) == 0 {
+		return "no restart is owed"
+	}
+	return strings.Join(why, "; ")
 }
 
 // warnNoManifest warns of each component of want (renewal's Restarts)

@@ -32,6 +32,7 @@ func Restore(ctx context.Context, o Options, name string) error {
 	out := &output.CountingWriter{W: o.Out}
 	o.Out = out
 	found, err := restore(ctx, o, name)
+	err = exitcode.WithSignal(ctx, err) // the summary's status is the process's
 	if err != nil && out.N == 0 && o.Format.Structured() {
 		// Refused before it had a restore to report (no such backup,
 		// the lock held, a backup that may not be restored): the
@@ -94,6 +95,7 @@ func restore(ctx context.Context, o Options, name string) (found string, err err
 		// As renew: a restart that fails is remembered, and retried by the
 		// next renew --restart-control-plane.
 		err = interruptedRestarts(ctx, r.restartOwed(ctx, res.Restored, res.Restarts), fmt.Sprintf("the backup %s was restored (%d file(s))", dir, len(res.Restored)), r.owed)
+		err = exitcode.WithSignal(ctx, err)
 	}
 	if o.Format.Structured() {
 		// With the restarts' warnings, as renew's summary lists them.

@@ -75,7 +75,14 @@ func execPath(path string) (string, error) {
 // Persistent runs a day that was missed (node down at midnight) at the
 // next boot. SuccessExitStatus=2 is renew's "nothing to do", the usual day;
 // 5 is "the others done, an external CA's skipped", which must not fail the
-// unit every day on a node whose etcd CA, say, is kept offline.
+// unit every day on a node whose etcd CA, say, is kept offline. 143 is a
+// stop systemd asked for (`systemctl stop`, a shutdown: SIGTERM,
+// exitcode.Terminated), and SIGTERM the same stop in the millisecond
+// before certctl handles it: the renewal is safe to stop and resumes at
+// the next run, so neither fails the unit (a oneshot's stop counts as a
+// failure unless its status is listed, systemd.service(5)). A Ctrl-C
+// (130) is not listed, and a run stopped by TimeoutStartSec= stays failed:
+// systemd keeps "timeout" as its result whatever the status.
 // The conditions run it only on a node that has the API server's or
 // etcd's serving certificate: a control-plane node, or an etcd-only one
 // (kubeadm's external etcd cluster). A worker has the cluster's ca.crt
@@ -99,7 +106,7 @@ func timerUnits(program string, args []string, served []string, schedule, stagge
 		[Service]
 		Type=oneshot
 		ExecStart=`+strings.Join(append(append([]string{program}, CronArgs...), args...), " ")+`
-		SuccessExitStatus=2 5
+		SuccessExitStatus=2 5 143 SIGTERM
 		TimeoutStartSec=1h
 	`), "\n")
 	service = strings.Replace(service, "CONDITIONS\n", conditions, 1)

@@ -99,7 +99,7 @@ func TestCopyCertsDownloadRefusalsChangeNothing(t *testing.T) {
 		})
 	}
 
-	// SIGTERM while waiting for another certctl's lock: exit 130, and no
+	// SIGTERM while waiting for another certctl's lock: exit 143, and no
 	// certificate folder made.
 	t.Run("signal while waiting for the lock", func(t *testing.T) {
 		parent := t.TempDir()
@@ -119,8 +119,8 @@ func TestCopyCertsDownloadRefusalsChangeNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitcode.Interrupted {
-			t.Errorf("exit %v, want 130\n%s", err, stderr.String())
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitcode.Terminated {
+			t.Errorf("exit %v, want 143\n%s", err, stderr.String())
 		}
 		treetest.AssertSame(t, before, nodeTree(t, parent))
 	})

@@ -121,7 +121,7 @@ func TestDocumentedCommandsRun(t *testing.T) {
 			execStart = strings.Fields(v)
 		}
 	}
-	if !strings.Contains(service, "SuccessExitStatus=2 5\n") || len(execStart) < 2 || execStart[0] != "/usr/local/bin/certctl" {
+	if !strings.Contains(service, "SuccessExitStatus=2 5 143 SIGTERM\n") || len(execStart) < 2 || execStart[0] != "/usr/local/bin/certctl" {
 		t.Fatalf("unit: ExecStart %q", execStart)
 	}
 	cron := strings.Fields(docBlock(t, "text /etc/cron.d/certctl"))

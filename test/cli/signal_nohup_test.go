@@ -62,8 +62,8 @@ func TestSignalHangupUnderNohup(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("certctl did not end within 10s of SIGTERM:\n%s", stderr.String())
 	}
-	if code := cmd.ProcessState.ExitCode(); code != exitcode.Interrupted {
-		t.Errorf("exit status %d after SIGTERM, want %d:\n%s", code, exitcode.Interrupted, stderr.String())
+	if code := cmd.ProcessState.ExitCode(); code != exitcode.Terminated {
+		t.Errorf("exit status %d after SIGTERM, want %d:\n%s", code, exitcode.Terminated, stderr.String())
 	}
 	if last := lastLine(stderr.String()); !strings.HasPrefix(last, "error: interrupted; nothing was changed") {
 		t.Errorf("last line %q, want it to say that nothing was changed", last)

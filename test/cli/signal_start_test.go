@@ -68,8 +68,8 @@ func TestSignalAtStart(t *testing.T) {
 			// Before the handler: the Go runtime's first milliseconds.
 		case ws.Signaled():
 			t.Errorf("%v %s: certctl was killed by %v after its handler was installed (%q, or client-go's first package, was traced before the signal):\n%s", sig, w.name, ws.Signal(), strings.TrimSpace(earlyInit), stderr)
-		case code.ExitCode() != exitcode.Interrupted || !strings.HasPrefix(lastLine(stderr), "error: interrupted; nothing was changed"):
-			t.Errorf("%v %s: exit status %d, last line %q; want %d and \"error: interrupted; nothing was changed\"", sig, w.name, code.ExitCode(), lastLine(stderr), exitcode.Interrupted)
+		case code.ExitCode() != exitcode.OfSignal(sig) || !strings.HasPrefix(lastLine(stderr), "error: interrupted; nothing was changed"):
+			t.Errorf("%v %s: exit status %d, last line %q; want %d and \"error: interrupted; nothing was changed\"", sig, w.name, code.ExitCode(), lastLine(stderr), exitcode.OfSignal(sig))
 		default:
 			caught++
 		}

@@ -41,7 +41,8 @@ func (is *Issuer) alreadyInstalled(reqs []renewal.Request) error {
 	}
 	var errs []error
 	for _, n := range done {
-		fmt.Fprintf(is.o.Out, "[renew] %s: already installed by another run (the certificate of CSR %s); nothing to do\n", n, is.csrs[n])
+		// As renew's [skip] of one another run renewed from the CA on disk.
+		fmt.Fprintf(is.o.Out, "[skip] %s: renewed by another certctl while this one waited for the lock (the certificate of CSR %s)\n", n, is.csrs[n])
 		// The other run removed it, unless it was killed first.
 		errs = append(errs, is.pending.remove(n, is.got[n].Key.Public()))
 	}

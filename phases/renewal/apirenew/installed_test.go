@@ -96,7 +96,7 @@ func TestTwoRunsInstallOnce(t *testing.T) {
 		t.Errorf("%d backups (%v), want the first run's only", len(backups), err)
 	}
 	for _, name := range []string{"admin.conf", "apiserver-kubelet-client"} {
-		if !strings.Contains(second.out.String(), "[renew] "+name+": already installed by another run (the certificate of CSR certctl-cp-1-"+name+"-") {
+		if !strings.Contains(second.out.String(), "[skip] "+name+": renewed by another certctl while this one waited for the lock (the certificate of CSR certctl-cp-1-"+name+"-") {
 			t.Errorf("second run's output lacks %s:\n%s", name, second.out)
 		}
 	}

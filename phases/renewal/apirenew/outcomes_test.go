@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,7 +124,8 @@ func TestWrongCertificateSaysNewRequest(t *testing.T) {
 	}
 }
 
-// TestInterruptedExitCode: a wait stopped by a signal exits 130, and the
+// TestInterruptedExitCode: a wait stopped by a signal exits 130 (143 for
+// SIGTERM), and the
 // -o json summary (exitcode.Of of the command's error) said 1: the error
 // carries the status, and main's AfterSignal keeps its message, which
 // names the CSRs and the approve command.
@@ -140,7 +142,9 @@ func TestInterruptedExitCode(t *testing.T) {
 	if got := exitcode.Of(err); got != exitcode.Interrupted {
 		t.Errorf("exit status of %q: %d, want %d", err, got, exitcode.Interrupted)
 	}
-	if after := exitcode.AfterSignal(err); exitcode.Of(after) != exitcode.Interrupted || after.Error() != err.Error() {
-		t.Errorf("after the signal: %q (status %d), want %q", after, exitcode.Of(after), err)
+	for sig, want := range map[os.Signal]int{syscall.SIGINT: exitcode.Interrupted, syscall.SIGTERM: exitcode.Terminated} {
+		if after := exitcode.AfterSignal(err, sig); exitcode.Of(after) != want || after.Error() != err.Error() {
+			t.Errorf("after %v: %q (status %d), want %q (%d)", sig, after, exitcode.Of(after), err, want)
+		}
 	}
 }
