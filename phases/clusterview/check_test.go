@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/certctl/certctl/internal/exitcode"
@@ -106,18 +107,18 @@ func closedPort(t *testing.T) string {
 }
 
 func cpNode(name, ip string) *corev1.Node {
-	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ControlPlaneLabel: ""}},
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: "uid-" + types.UID(name), Labels: map[string]string{ControlPlaneLabel: ""}},
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name}, {Type: corev1.NodeInternalIP, Address: ip}}}}
 }
 
 // mirrorPod is the kubelet's mirror pod of component's static pod on
-// nodeName, with kubeadm's annotation key set to value.
+// nodeName (of cpNode's UID), with kubeadm's annotation key set to value.
 func mirrorPod(component, nodeName, key, value string) *corev1.Pod {
 	yes := true
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: component + "-" + nodeName, Namespace: "kube-system",
 		Labels:          map[string]string{"component": component, "tier": "control-plane"},
 		Annotations:     map[string]string{key: value, MirrorPodAnnotation: "0123abcd"},
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: nodeName, Controller: &yes}}},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: nodeName, UID: "uid-" + types.UID(nodeName), Controller: &yes}}},
 		Spec: corev1.PodSpec{NodeName: nodeName}}
 }
 

@@ -64,6 +64,10 @@ type cluster struct {
 	// nodesUnlisted: the API server was asked but did not list the
 	// control-plane Nodes; the etcd members are the nodes then.
 	nodesUnlisted bool
+	// listed are the control-plane Nodes listed, by name: a mirror pod
+	// speaks for its node only when that Node is its controller
+	// (NotMirrorPod).
+	listed map[string]*corev1.Node
 	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
 	kubeadmCertsUnread bool
 	// apiserverPodsRead: the kube-apiserver mirror pods were listed, so a
@@ -104,7 +108,9 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 			c.warn("the API server lists no Node with the label %s: the nodes come from etcd's member list, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, defaultAPIServerPort)
 			c.nodesUnlisted = true
 		}
-		for _, item := range nodes.Items {
+		c.listed = map[string]*corev1.Node{}
+		for i, item := range nodes.Items {
+			c.listed[item.Name] = &nodes.Items[i]
 			n := c.node(item.Name)
 			n.addSource("node")
 			n.addresses = InternalIPs(&item)
@@ -186,11 +192,12 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 		}
 		c.apiserverPodsRead = c.apiserverPodsRead || comp == "kube-apiserver"
 		for i := range pods.Items {
-			if err := NotMirrorPod(&pods.Items[i]); err != nil {
+			p := &pods.Items[i]
+			if err := NotMirrorPod(p, c.listed[p.Spec.NodeName]); err != nil {
 				c.warn("%v: its endpoint annotations are ignored", err)
 				continue
 			}
-			e := MirrorPodEndpoints(&pods.Items[i])
+			e := MirrorPodEndpoints(p, c.listed[p.Spec.NodeName])
 			if e.Node == "" {
 				continue
 			}

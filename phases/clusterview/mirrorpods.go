@@ -34,14 +34,20 @@ type PodEndpoints struct {
 // NotMirrorPod says why p is not a kubelet's mirror pod of a static pod
 // of its node, spec.nodeName; nil when it is one. A kubelet makes a mirror
 // pod with the annotation MirrorPodAnnotation and the Node as its
-// controller (pkg/kubelet/pod/mirror_client.go), and the NodeRestriction
-// admission plugin lets a kubelet create only such pods, for its own node.
-// The API server lets no one add the annotation to a pod that exists, and
-// a pod made by a workload controller (a Deployment, a DaemonSet) has that
-// controller as its owner. Whoever may create pods in kube-system can
-// still forge one; that one may also mount the CA keys of a
-// control-plane node.
-func NotMirrorPod(p *corev1.Pod) error {
+// controller, by name and UID (pkg/kubelet/pod/mirror_client.go), and the
+// NodeRestriction admission plugin lets a kubelet create only such pods,
+// for its own node. The API server lets no one add the annotation to a pod
+// that exists, and a pod made by a workload controller (a Deployment, a
+// DaemonSet) has that controller as its owner. Whoever may create pods in
+// kube-system can still forge one; that one may also mount the CA keys of
+// a control-plane node.
+//
+// node is the Node named in spec.nodeName as the caller read it, nil when
+// it has none at hand. With it, the controller's UID must be that Node's:
+// a pod left from a Node deleted and made again under its name (until the
+// garbage collector deletes it and the kubelet makes it anew), or forged
+// with the Node's name, is not its mirror pod.
+func NotMirrorPod(p *corev1.Pod, node *corev1.Node) error {
 	if _, ok := p.Annotations[MirrorPodAnnotation]; !ok {
 		return fmt.Errorf("pod %s/%s is no mirror pod of a static pod (no %s annotation)", p.Namespace, p.Name, MirrorPodAnnotation)
 	}
@@ -49,6 +55,9 @@ func NotMirrorPod(p *corev1.Pod) error {
 		if o.Controller != nil && *o.Controller {
 			if o.APIVersion != "v1" || o.Kind != "Node" || o.Name != p.Spec.NodeName || o.Name == "" {
 				return fmt.Errorf("pod %s/%s is no mirror pod of node %q: its controller is %s %s %q, not that Node", p.Namespace, p.Name, p.Spec.NodeName, o.APIVersion, o.Kind, o.Name)
+			}
+			if node != nil && (node.Name != o.Name || node.UID != o.UID) {
+				return fmt.Errorf("pod %s/%s is no mirror pod of node %q: its controller is the Node of UID %q, not the Node %s of UID %q (one deleted and made again, or a forged pod)", p.Namespace, p.Name, p.Spec.NodeName, o.UID, node.Name, node.UID)
 			}
 			return nil
 		}
@@ -60,10 +69,10 @@ func NotMirrorPod(p *corev1.Pod) error {
 // of kube-apiserver or etcd (by its component label). localAPIEndpoint's
 // advertiseAddress is there even when it is on another interface than the
 // InternalIP the kubelet reports on the Node, or IPv6 while the Node shows
-// IPv4 first. A pod that is not its node's mirror pod (NotMirrorPod)
-// advertises nothing: the zero PodEndpoints.
-func MirrorPodEndpoints(p *corev1.Pod) PodEndpoints {
-	if NotMirrorPod(p) != nil {
+// IPv4 first. A pod that is not its node's mirror pod (NotMirrorPod, node
+// as there) advertises nothing: the zero PodEndpoints.
+func MirrorPodEndpoints(p *corev1.Pod, node *corev1.Node) PodEndpoints {
+	if NotMirrorPod(p, node) != nil {
 		return PodEndpoints{}
 	}
 	e := PodEndpoints{Node: p.Spec.NodeName}

@@ -33,7 +33,7 @@ type ConfigMapGetter interface {
 // NodeFromCertificates).
 func FromConfigMap(ctx context.Context, cms ConfigMapGetter, base Cluster) (*File, error) {
 	where := "ConfigMap " + ConfigMapNamespace + "/" + ConfigMapName
-	cm, err := cms.Get(ctx, ConfigMapName, metav1.GetOptions{})
+	cm, err := getWithin(ctx, cms)
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("%s does not exist (not a kubeadm cluster, or kubeadm's upload-config phase was skipped): pass --config", where)
 	}
@@ -49,4 +49,28 @@ func FromConfigMap(ctx context.Context, cms ConfigMapGetter, base Cluster) (*Fil
 		return nil, fmt.Errorf("%s, key %s: %w: fix it with `kubectl -n %s edit configmap %s`, or pass --config", where, ConfigMapKey, err, ConfigMapNamespace, ConfigMapName)
 	}
 	return f, nil
+}
+
+// getWithin is cms.Get of the ConfigMap that returns once ctx is done,
+// whether the Get has returned or not: client-go runs a kubeconfig's exec
+// credential plugin without the request's context
+// (plugin/pkg/client/auth/exec: exec.Command, in RoundTrip), so a plugin
+// that hangs would hold the read, and the command, past ClusterTimeout.
+// The Get left behind ends when the plugin does.
+func getWithin(ctx context.Context, cms ConfigMapGetter) (*corev1.ConfigMap, error) {
+	type result struct {
+		cm  *corev1.ConfigMap
+		err error
+	}
+	done := make(chan result, 1) // the Get left behind does not block
+	go func() {
+		cm, err := cms.Get(ctx, ConfigMapName, metav1.GetOptions{})
+		done <- result{cm, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cm, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no answer (the API server, or the kubeconfig's exec credential plugin): %w", context.Cause(ctx))
+	}
 }

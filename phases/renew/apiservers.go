@@ -46,7 +46,8 @@ func APIServers(c Coordination, wait time.Duration) *staticpods.APIServers {
 				}
 				var peers []staticpods.APIServerPeer
 				for i := range pods.Items {
-					e := clusterview.MirrorPodEndpoints(&pods.Items[i])
+					// The Nodes are not read: the pods' UIDs are not compared.
+					e := clusterview.MirrorPodEndpoints(&pods.Items[i], nil)
 					if e.APIServer == "" || c.NodeName != "" && e.Node == c.NodeName {
 						continue
 					}

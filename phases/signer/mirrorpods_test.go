@@ -212,7 +212,8 @@ func TestNodeWatcherPodsForbidden(t *testing.T) {
 // node it claims (made by whoever may create pods there, or by a workload
 // controller) adds no address to that node, for approve (Learn) nor for
 // signer run (NodeWatcher), and a note says so; cp-1's own mirror pod's
-// address is still accepted.
+// address is still accepted. A mirror pod whose controller is a Node cp-1
+// of another UID than the Node cp-1 listed is no mirror pod of cp-1.
 func TestOnlyMirrorPodsAdvertise(t *testing.T) {
 	yes := true
 	owned := func(p *corev1.Pod, kind, name string) *corev1.Pod {
@@ -226,6 +227,10 @@ func TestOnlyMirrorPodsAdvertise(t *testing.T) {
 		p.Annotations[clusterview.MirrorPodAnnotation] = "0123abcd"
 		return p
 	}
+	stale := func(p *corev1.Pod) *corev1.Pod {
+		p.OwnerReferences[0].UID = "uid-cp-1-before"
+		return p
+	}
 	for _, tc := range []struct {
 		name   string
 		forged *corev1.Pod
@@ -236,6 +241,9 @@ func TestOnlyMirrorPodsAdvertise(t *testing.T) {
 		{"mirror annotation, no controller", withMirror(podOf("kube-apiserver", "cp-1", "198.51.100.66:6443")), "it has no controller"},
 		{"mirror annotation, another node's", withMirror(owned(podOf("kube-apiserver", "cp-1", "198.51.100.66:6443"), "Node", "worker-1")), `its controller is v1 Node "worker-1"`},
 		{"mirror annotation, a ReplicaSet's", withMirror(owned(podOf("etcd", "cp-1", "https://198.51.100.66:2379"), "ReplicaSet", "evil-6b7f")), `its controller is apps/v1 ReplicaSet "evil-6b7f"`},
+		// Left from a Node cp-1 deleted and made again (or forged with its
+		// name): the kubelet's pod, but of another Node than cp-1's now.
+		{"mirror pod of an earlier Node cp-1", stale(mirrorPod("kube-apiserver", "cp-1", "198.51.100.66:6443")), `its controller is the Node of UID "uid-cp-1-before", not the Node cp-1 of UID "uid-cp-1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.forged.Name = "forged"

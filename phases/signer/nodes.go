@@ -55,8 +55,8 @@ func ControlPlaneNodes(nodes []*corev1.Node, cm *corev1.ConfigMap, base config.C
 // node gets one configuration per address, its InternalIP's first: a
 // request fits when it is kubeadm's certificate of the node at one of
 // them. A pod whose node is no control-plane Node adds nothing, nor does
-// one that is not the mirror pod of its node (clusterview.NotMirrorPod),
-// with a note.
+// one that is not the mirror pod of its node (clusterview.NotMirrorPod:
+// the Node in nodes of its name and UID is its controller), with a note.
 func ControlPlaneNodesAndPods(nodes []*corev1.Node, pods []*corev1.Pod, cm *corev1.ConfigMap, base config.Cluster, fromConfigMap bool) ([]*config.Cluster, []string, error) {
 	var notes []string
 	if cm != nil && fromConfigMap {
@@ -67,15 +67,22 @@ func ControlPlaneNodesAndPods(nodes []*corev1.Node, pods []*corev1.Pod, cm *core
 		base = *c
 		base.Normalize()
 	}
+	byName := make(map[string]*corev1.Node, len(nodes))
+	for _, n := range nodes {
+		byName[n.Name] = n
+	}
 	advertised := map[string][]string{} // node name -> addresses of its mirror pods
 	for _, p := range pods {
-		// Only a kubelet's mirror pod speaks for its node: another pod in
-		// kube-system with kubeadm's labels and annotations adds nothing.
-		if err := clusterview.NotMirrorPod(p); err != nil {
+		// Only a kubelet's mirror pod speaks for its node, the Node of
+		// that name and UID: another pod in kube-system with kubeadm's
+		// labels and annotations adds nothing, nor does one left from a
+		// Node deleted and made again.
+		node := byName[p.Spec.NodeName]
+		if err := clusterview.NotMirrorPod(p, node); err != nil {
 			notes = append(notes, fmt.Sprintf("%v: the addresses it advertises are not accepted", err))
 			continue
 		}
-		e := clusterview.MirrorPodEndpoints(p)
+		e := clusterview.MirrorPodEndpoints(p, node)
 		for _, a := range e.Addresses() {
 			if e.Node != "" && !slices.Contains(advertised[e.Node], a) {
 				advertised[e.Node] = append(advertised[e.Node], a)

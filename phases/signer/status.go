@@ -46,7 +46,13 @@ type BuiltInSigner struct {
 	// Enabled: the manifest gives the signer a CA (the general pair or a
 	// per-signer pair) and --controllers does not turn csrsigning off.
 	Enabled bool `json:"enabled"`
-	// Reason says why it is off, or why the manifest could not be read.
+	// State is "on" (Enabled), "off", or "unknown": the manifest is there
+	// but certctl cannot tell what it passes to kube-controller-manager
+	// (it cannot be read or parsed, or its command is not
+	// kube-controller-manager itself, as in a shell wrapper); Enabled is
+	// false then, and Reason says why.
+	State string `json:"state"`
+	// Reason says why it is off, or why its state is unknown.
 	Reason string `json:"reason,omitempty"`
 	// Flags are the signing flags the manifest sets, by name without "--".
 	Flags map[string]string `json:"flags"`
@@ -64,7 +70,8 @@ type SignerEntry struct {
 	Name string `json:"name"`
 	// SignedBy is "kube-controller-manager" or "certctl signer run".
 	SignedBy string `json:"signedBy"`
-	// State: for the built-in signer "on" or "off"; for certctl's "ready"
+	// State: for the built-in signer "on", "off" or "unknown" (as
+	// BuiltIn.State); for certctl's "ready"
 	// (the CA certificate and key are on this node and `certctl signer
 	// run` here can sign with them), "ca-unusable" (they are there, but
 	// signer run refuses them: Problem says why), "no-ca-key" (only the CA
@@ -105,7 +112,10 @@ func Status(manifest, certDir string, now time.Time) (*SignerStatus, error) {
 		if e.CACert == store.CertPath(clusterCA.BaseName) {
 			e.CAName = clusterCA.Name
 		}
-		if s.BuiltIn.Enabled && e.CACert != "" {
+		switch {
+		case s.BuiltIn.State == "unknown":
+			e.State = "unknown"
+		case s.BuiltIn.Enabled && e.CACert != "":
 			e.State = "on"
 		}
 		for _, c := range inv {
@@ -158,18 +168,25 @@ func Status(manifest, certDir string, now time.Time) (*SignerStatus, error) {
 }
 
 // read fills b from its manifest; certDir holds the CA files (checkFiles).
+// A manifest that is there but whose signing flags cannot be read (a
+// command wrapped in a shell: `sh -c "kube-controller-manager ..."`) leaves
+// the signer's state unknown, not off: it may well sign.
 func (b *BuiltInSigner) read(certDir string) {
+	b.State = "off"
 	data, err := pki.ReadFile(b.Manifest)
 	if err != nil {
-		b.Reason = fmt.Sprintf("cannot read the manifest: %v (pass --manifest if it is elsewhere)", err)
+		b.State = "unknown"
+		b.Reason = fmt.Sprintf("cannot read the manifest: %v: whether kube-controller-manager signs is unknown (pass --manifest if it is elsewhere)", err)
 		if errors.Is(err, fs.ErrNotExist) {
+			b.State = "off"
 			b.Reason = "no manifest " + b.Manifest + ": not a control-plane node, or pass --manifest"
 		}
 		return
 	}
 	flags, err := manifests.SignerFlags(data)
 	if err != nil {
-		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
+		b.State = "unknown"
+		b.Reason = fmt.Sprintf("cannot read the signing flags of the manifest: %v: whether kube-controller-manager signs is unknown", err)
 		return
 	}
 	b.Duration = flags["cluster-signing-duration"]
@@ -180,8 +197,9 @@ func (b *BuiltInSigner) read(certDir string) {
 		return c != ""
 	})
 	pod, err := manifests.Parse(data)
-	if err != nil {
-		b.Reason = fmt.Sprintf("cannot read the manifest: %v", err)
+	if err != nil { // SignerFlags parsed it
+		b.State = "unknown"
+		b.Reason = fmt.Sprintf("cannot read the manifest: %v: whether kube-controller-manager signs is unknown", err)
 		return
 	}
 	controllers, controllersSet := "", false
@@ -203,7 +221,7 @@ func (b *BuiltInSigner) read(certDir string) {
 	case !signing:
 		b.Reason = fmt.Sprintf("--controllers=%s turns the csrsigning controller off: `certctl signer enable` turns it on", controllers)
 	default:
-		b.Enabled = true
+		b.Enabled, b.State = true, "on"
 	}
 }
 
@@ -328,11 +346,7 @@ func (b *BuiltInSigner) files(prefix string) (cert, key string) {
 func (s *SignerStatus) Print(w io.Writer, f output.Format) error {
 	return f.Print(w, s, func(w io.Writer, wide bool) error {
 		b := s.BuiltIn
-		state := "off"
-		if b.Enabled {
-			state = "on"
-		}
-		fmt.Fprintf(w, "kube-controller-manager's signer: %s\n  manifest: %s\n", state, b.Manifest)
+		fmt.Fprintf(w, "kube-controller-manager's signer: %s\n  manifest: %s\n", b.State, b.Manifest)
 		if b.Reason != "" {
 			fmt.Fprintf(w, "  %s\n", output.Wrap(b.Reason, output.Width(w)-2, "  "))
 		}
