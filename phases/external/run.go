@@ -26,7 +26,8 @@ import (
 // an error, which a script reads for its exitCode and error.
 func RunImport(ctx context.Context, o ImportOptions, f output.Format, wait time.Duration, out, errOut io.Writer) error {
 	w := &output.CountingWriter{W: out}
-	err := runImportLocked(ctx, o, f, wait, w, errOut)
+	// The summary's status is the process's (a SIGTERM's, 143).
+	err := exitcode.WithSignal(ctx, runImportLocked(ctx, o, f, wait, w, errOut))
 	if err != nil && w.N == 0 && f.Structured() {
 		return cmp.Or((&ImportSummary{DryRun: o.DryRun}).Print(out, f, err), err)
 	}
@@ -59,6 +60,7 @@ func runImport(ctx context.Context, o ImportOptions, f output.Format, out io.Wri
 		fmt.Fprintf(out, "[import] Importing from %q into certificate folder %q and kubeconfig folder %q\n", o.CSRDir, o.CertDir, o.KubeconfigDir)
 	}
 	res, err := Import(ctx, o)
+	err = exitcode.WithSignal(ctx, err)
 	if err == nil && len(res.Refused) > 0 {
 		same := len(slices.DeleteFunc(slices.Clone(res.Imported), func(im Imported) bool { return !im.Unchanged }))
 		installed := len(res.Imported) - same
