@@ -129,6 +129,9 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	}
 	var coordinate func(context.Context, string) (func(bool), error)
 	var apiServers *staticpods.APIServers
+	if o.Coordination == nil && o.Cluster == nil && len(affected) > 0 {
+		fmt.Fprintf(o.Out, "[restart] %s\n", restartAloneNodeOnly)
+	}
 	if o.Coordination != nil && len(affected) > 0 {
 		c := *o.Coordination
 		c.WithAPIServer = set.APIServerAddress() != ""
@@ -147,6 +150,9 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	}
 	return o.markRestarted(p, rec, began)
 }
+
+// restartAloneNodeOnly says how a node rotated alone restarts (WithSettings).
+const restartAloneNodeOnly = "This node restarts alone, without the restart Leases of kube-system and the check of the other kube-apiservers: a node rotated alone (--node-only) asks the API server nothing; etcd restarts only while its other members keep a quorum"
 
 // markRestarted records that the components read the files of rec's
 // stage, restarted at (or since) at, so that the cluster record can say so
