@@ -108,7 +108,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.Restart, "restart-control-plane", false, "restart the static pods that read the changed files after each stage, one at a time, and check that they serve their new certificates")
 	fs.DurationVar(&o.RestartTimeout, "restart-timeout", staticpods.DefaultTimeout, "how long to wait for each restarted component, with --restart-control-plane")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
-	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates) (one node, or the API server down)")
+	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates), and --restart-control-plane takes no restart Lease (etcd still waits for its other members' quorum) (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
 	fs.Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed)")

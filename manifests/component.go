@@ -34,10 +34,11 @@ type FileReference struct {
 }
 
 // FileReferences lists the host files that container c names: every
-// absolute path given as a flag value, a comma-separated part of one
-// (--tls-sni-cert-key=CERT,KEY), or a bare argument, in its command, args
-// and exec probes, that a hostPath mount makes visible. A path that no
+// absolute path given as a flag value, or a bare argument, in its command,
+// args and exec probes, that a hostPath mount makes visible. A path that no
 // hostPath mount covers is inside the container image and is left out.
+// A value is one path, commas included, as the components read every file
+// flag but --tls-sni-cert-key=CERT,KEY[:NAMES] (filePaths).
 func FileReferences(pod *corev1.Pod, c *corev1.Container) []FileReference {
 	lists := [][]string{append(slices.Clone(c.Command), c.Args...)}
 	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
@@ -48,7 +49,7 @@ func FileReferences(pod *corev1.Pod, c *corev1.Container) []FileReference {
 	var out []FileReference
 	seen := map[FileReference]bool{}
 	add := func(flag, v string) {
-		for _, part := range strings.Split(v, ",") {
+		for _, part := range filePaths(flag, v) {
 			if !filepath.IsAbs(part) {
 				continue
 			}
@@ -77,6 +78,26 @@ func FileReferences(pod *corev1.Pod, c *corev1.Container) []FileReference {
 		}
 	}
 	return out
+}
+
+// filePaths returns the paths that value v of flag names: v itself, but
+// for --tls-sni-cert-key, the one file flag of the control-plane components
+// that holds two, read as component-base's NamedCertKey reads it: the
+// domain names after the first colon, then the certificate and the key
+// separated by a comma. Splitting every value at its commas, as before,
+// lost a certificate whose path holds one (/srv/pki,v2/apiserver.crt):
+// --tls-cert-file, --client-ca-file and the others take the whole value,
+// so its component was not restarted when it changed.
+func filePaths(flag, v string) []string {
+	if flag != "tls-sni-cert-key" {
+		return []string{v}
+	}
+	certKey, _, _ := strings.Cut(v, ":")
+	parts := strings.Split(certKey, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
 }
 
 // HostPath maps path, as container c sees it, to the host path behind it:

@@ -54,7 +54,9 @@ func TestFileReferencesKubeadm(t *testing.T) {
 
 // TestFileReferencesMounts: host paths come through the hostPath volume of
 // the longest covering mount, with its subPath; a path no hostPath mount
-// covers, a "--flag value" pair, exec probes and comma lists.
+// covers, a "--flag value" pair, exec probes, --tls-sni-cert-key's
+// certificate and key (before its domain names), and a comma in a path,
+// which every other flag takes as one.
 func TestFileReferencesMounts(t *testing.T) {
 	pod, err := Parse([]byte(`apiVersion: v1
 kind: Pod
@@ -62,8 +64,8 @@ metadata: {name: etcd, namespace: kube-system}
 spec:
   containers:
   - name: etcd
-    command: [etcd, --cert-file=/certs/server.crt, --peer-cert-file, /certs/peer/peer.crt, --data-dir=/var/lib/etcd, --trusted-ca-file=/image/ca.crt]
-    args: ["--tls-sni-cert-key=/certs/a.crt,/certs/a.key"]
+    command: [etcd, --cert-file=/certs/server.crt, --peer-cert-file, /certs/peer/peer.crt, --data-dir=/var/lib/etcd, --trusted-ca-file=/image/ca.crt, "--key-file=/certs/v1,v2/server.key"]
+    args: ["--tls-sni-cert-key=/certs/a.crt,/certs/a.key", "--tls-sni-cert-key=/certs/b.crt, /certs/b.key:b.example.com,/certs/c.crt"]
     livenessProbe:
       exec: {command: [etcdctl, --cert=/certs/healthcheck-client.crt]}
     volumeMounts:
@@ -88,8 +90,11 @@ spec:
 		"cert-file=/srv/pki/etcd/server.crt",
 		"peer-cert-file=/srv/peer-pki/peer.crt",
 		"data-dir=/var/lib/etcd",
+		"key-file=/srv/pki/etcd/v1,v2/server.key",
 		"tls-sni-cert-key=/srv/pki/etcd/a.crt",
 		"tls-sni-cert-key=/srv/pki/etcd/a.key",
+		"tls-sni-cert-key=/srv/pki/etcd/b.crt",
+		"tls-sni-cert-key=/srv/pki/etcd/b.key",
 		"cert=/srv/pki/etcd/healthcheck-client.crt",
 	}
 	if !slices.Equal(got, want) {

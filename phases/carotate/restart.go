@@ -129,6 +129,9 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	}
 	var coordinate func(context.Context, string) (func(bool), error)
 	var apiServers *staticpods.APIServers
+	if o.Coordination == nil && o.Cluster == nil && len(affected) > 0 {
+		fmt.Fprintf(o.Out, "[restart] %s\n", restartAloneNodeOnly)
+	}
 	if o.Coordination != nil && len(affected) > 0 {
 		c := *o.Coordination
 		c.WithAPIServer = set.APIServerAddress() != ""
@@ -139,10 +142,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 			warn = o.Out
 		}
 		c.Warn = func(msg string) { fmt.Fprintf(warn, "[warning] %s\n", msg) }
-		coordinate = renew.Coordinator(ctx, c, o.Out)
-		if coordinate != nil {
-			apiServers = renew.APIServers(c, renew.DefaultLeaseWait)
-		}
+		coordinate, apiServers = renew.Coordinator(ctx, c, o.Out)
 	}
 	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
 		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait), APIServers: apiServers}); err != nil {
@@ -150,6 +150,9 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 	}
 	return o.markRestarted(p, rec, began)
 }
+
+// restartAloneNodeOnly says how a node rotated alone restarts (WithSettings).
+const restartAloneNodeOnly = "This node restarts alone, without the restart Leases of kube-system and the check of the other kube-apiservers: a node rotated alone (--node-only) asks the API server nothing; etcd restarts only while its other members keep a quorum"
 
 // markRestarted records that the components read the files of rec's
 // stage, restarted at (or since) at, so that the cluster record can say so

@@ -57,7 +57,7 @@ spec:
 	clk := treetest.NewStepClock(pkitest.Made.Add(time.Hour))
 	var out bytes.Buffer
 	o := Options{KubeconfigDir: n.Dir, ManifestDir: manifestDir, Restart: true, RestartTimeout: 5 * time.Minute,
-		Now: clk.Now, Sleep: clk.Sleep, Out: &out}
+		Now: clk.Now, Sleep: clk.Sleep, Out: &out, Cluster: &ClusterOptions{}}
 	o = o.WithSettings(&config.Cluster{CertificatesDir: n.Cluster.CertificatesDir, NodeName: "cp-1"}, false, "", "")
 	if o.Coordination == nil || o.Coordination.Now == nil || o.Coordination.Sleep == nil {
 		t.Fatalf("Coordination = %+v, want the rotation's Now and Sleep", o.Coordination)
@@ -75,7 +75,7 @@ spec:
 	// dial and a look at /proc each, 20 s when e2e runs beside it).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o.Coordination = nil // no API server: the node restarts alone
+	o.Coordination, o.Cluster = nil, nil // no API server: the node restarts alone
 	err = o.restart(ctx, k, k.paths(o.CertDir), &Record{Stage: StageTrust})
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		t.Fatalf("restart: %v; want kube-apiserver given up after 5m0s of the rotation's clock, not the test's wall-clock deadline\n%s", err, out.String())

@@ -76,7 +76,9 @@ type Options struct {
 	// Coordination, with Restart, takes a Lease per component in
 	// kube-system before each restart (phases/renew's Coordinator, as renew
 	// does), so that control-plane nodes rotating at once restart one at a
-	// time; nil: the node restarts alone.
+	// time, and asks the API server for the other kube-apiservers before
+	// this node's goes down; nil: the node restarts alone, asking the API
+	// server nothing (WithSettings: a node rotated alone, --node-only).
 	Coordination *renew.Coordination
 
 	// Cluster, when set, keeps the rotation's stage in the cluster beside
@@ -114,14 +116,22 @@ type Options struct {
 // etcd; its key algorithm when algorithmSet (a --config file, or the flag);
 // its name for the cluster record (Cluster) and, with Restart, for the
 // Leases of the restarts, taken with kubeconfig and its context
-// (renew.Coordination).
+// (renew.Coordination). A node rotated alone (no Cluster: --node-only)
+// restarts alone too, without the Leases and the check of the other
+// kube-apiservers: it is for one node, where they guard nothing, or for
+// the API server down, where asking cost up to 5 s a stage (one that
+// accepts and does not answer) and an API server that answered 401 or 403
+// to the kubeconfig, as one of the old CA alone does to a client
+// certificate of the new, left every restart owed. etcd's restart still
+// waits for its other members' quorum, which it asks them
+// (renew.EtcdQuorum).
 func (o Options) WithSettings(c *config.Cluster, algorithmSet bool, kubeconfig, context string) Options {
 	if algorithmSet {
 		o.KeyAlgorithm = pki.KeyAlgorithm(c.EncryptionAlgorithm)
 	}
 	o.CertDir, o.ExternalEtcd = c.CertificatesDir, c.ExternalEtcd
 	o.CAValidity, o.Validity, o.KeepValidity = c.CACertificateValidity, c.CertificateValidity, c.KeepValidity
-	if o.Restart {
+	if o.Restart && o.Cluster != nil {
 		o.Coordination = &renew.Coordination{Kubeconfig: kubeconfig, Context: context, KubeconfigDir: o.KubeconfigDir, NodeName: c.NodeName, Now: o.Now, Sleep: o.Sleep, Rand: o.Rand}
 	}
 	if o.Cluster != nil {

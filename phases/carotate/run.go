@@ -320,6 +320,9 @@ func (r *run) printPlan() {
 			fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
 		}
 	}
+	if r.o.Restart && r.o.Cluster == nil && r.o.Coordination == nil {
+		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), restartAloneNodeOnly)
+	}
 	// --to and --all-stages: the later stages, whose files depend on
 	// what this one writes, are planned by a dry run after it.
 	if i, j := slices.Index(Stages, r.step), slices.Index(Stages, r.o.To); i >= 0 && j > i {

@@ -20,7 +20,10 @@ func TestWithSettings(t *testing.T) {
 	}{
 		{name: "algorithm of the old key, node alone", o: Options{}},
 		{name: "algorithm given", o: Options{}, algorithmSet: true, wantAlgorithm: "ECDSA-P256"},
-		{name: "restarts take Leases", o: Options{Restart: true, KubeconfigDir: "/srv/k8s"}, wantLeases: true},
+		{name: "restarts take Leases", o: Options{Restart: true, KubeconfigDir: "/srv/k8s", Cluster: &ClusterOptions{CertificateKey: "k"}}, wantLeases: true},
+		// --node-only: one node, or the API server down, where the
+		// Leases guard nothing (TestNodeAloneRestartsWithoutLeases).
+		{name: "node alone restarts without Leases", o: Options{Restart: true, KubeconfigDir: "/srv/k8s"}},
 		{name: "cluster record", o: Options{Cluster: &ClusterOptions{CertificateKey: "k"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,7 +38,7 @@ func TestWithSettings(t *testing.T) {
 			case tc.wantLeases && (got.Coordination == nil || got.Coordination.NodeName != "cp-2" || got.Coordination.Kubeconfig != "/root/admin.conf" || got.Coordination.Context != "prod" || got.Coordination.KubeconfigDir != "/srv/k8s"):
 				t.Errorf("Coordination = %+v, want cp-2's with /root/admin.conf, context prod and /srv/k8s", got.Coordination)
 			case !tc.wantLeases && got.Coordination != nil:
-				t.Errorf("Coordination = %+v without Restart", got.Coordination)
+				t.Errorf("Coordination = %+v without Restart, or for the node alone", got.Coordination)
 			}
 			if tc.o.Cluster != nil {
 				if got.Cluster.NodeName != "cp-2" || got.Cluster.CertificateKey != "k" {

@@ -57,7 +57,7 @@ func TestAPIServersFromMirrorPods(t *testing.T) {
 	down.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	if _, err := APIServers(Coordination{Client: down, NodeName: "cp-1"}, time.Minute).Others(context.Background()); err == nil || !strings.Contains(err.Error(), "list the kube-apiserver mirror pods in kube-system: connection refused") {
+	if _, err := APIServers(Coordination{Client: down, NodeName: "cp-1"}, time.Minute).Others(context.Background()); err == nil || !strings.Contains(err.Error(), "list the kube-apiserver mirror pods in kube-system with the API client: connection refused") {
 		t.Errorf("err %v; want the list's error", err)
 	}
 }

@@ -129,13 +129,8 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 		err = fmt.Errorf("interrupted before restarting %s: %w", strings.Join(names, ", "), ctx.Err())
 	default:
 		var results []staticpods.Result
-		c := r.coordination()
-		coordinate := Coordinator(ctx, c, out)
-		var apiServers *staticpods.APIServers
-		if coordinate != nil {
-			// A node that restarts alone asks the API server nothing.
-			apiServers = APIServers(c, r.o.Restart.leaseWait())
-		}
+		// A node that restarts alone asks the API server nothing.
+		coordinate, apiServers := Coordinator(ctx, r.coordination(), out)
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
 			Coordinate: coordinate, APIServer: r.set.APIServerAddress(),
 			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait()), APIServers: apiServers})
@@ -297,7 +292,8 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
-	return Coordinator(ctx, r.coordination(), out)
+	coordinate, _ := Coordinator(ctx, r.coordination(), out)
+	return coordinate
 }
 
 // coordination is the run's Coordination (coordinator, APIServers).
@@ -333,8 +329,13 @@ type Coordination struct {
 	// node while this one restarted, one that could not be freed), without
 	// "[warning] ", for the caller's summary; printed on out when nil.
 	Warn func(msg string)
-	// Wait bounds the wait for each Lease; DefaultLeaseWait when 0.
+	// Wait bounds the wait for each Lease, and APIServers' wait for
+	// another ready kube-apiserver; DefaultLeaseWait when 0.
 	Wait time.Duration
+	// source is where Client's credentials come from
+	// (kubeclient.Client.Source), set by Coordinator with the client it
+	// made, for APIServers' errors; "" when unknown.
+	source string
 }
 
 // Coordinator returns staticpods.Options.Coordinate for the restarts of
@@ -347,7 +348,12 @@ type Coordination struct {
 // certificate does not verify (unreachable): the node then restarts alone. When the API server answers but
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
-func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(context.Context, string) (func(bool), error) {
+//
+// With coordinate it returns staticpods.Options.APIServers (APIServers),
+// which lists the mirror pods with the same client: a run parses the
+// kubeconfig and makes its API client once. Both are nil when the node
+// restarts alone.
+func Coordinator(ctx context.Context, c Coordination, out io.Writer) (coordinate func(context.Context, string) (func(bool), error), apiServers *staticpods.APIServers) {
 	alone := func(why string, err error) {
 		fmt.Fprintf(out, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: %s (%v)\n", why, err)
 	}
@@ -358,8 +364,10 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 	client, source, err := c.client()
 	if err != nil {
 		alone("no API client", err)
-		return nil
+		return nil, nil
 	}
+	c.Client, c.source = client, source
+	apiServers = APIServers(c, cmp.Or(c.Wait, DefaultLeaseWait))
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).List(pctx, metav1.ListOptions{Limit: 1}); err != nil {
@@ -367,10 +375,10 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 			// The API server answers, so the other nodes may restart under
 			// their Leases: restarting without one could take a second etcd
 			// member or kube-apiserver down. Every restart fails and stays owed.
-			return func(context.Context, string) (func(bool), error) { return nil, refused }
+			return func(context.Context, string) (func(bool), error) { return nil, refused }, apiServers
 		}
 		alone(unreachable(err), err)
-		return nil
+		return nil, nil
 	}
 	suffix := make([]byte, 4)
 	_, _ = io.ReadFull(c.Rand, suffix)
@@ -387,7 +395,7 @@ func Coordinator(ctx context.Context, c Coordination, out io.Writer) func(contex
 			return nil, err
 		}
 		return func(ok bool) { releaseAPI(ok); release(ok) }, nil
-	}
+	}, apiServers
 }
 
 // unreachable says why the Lease list failed with err, which is not a
@@ -409,11 +417,11 @@ func unreachable(err error) string {
 }
 
 // client returns c.Client, else the API client found as every command
-// finds it (internal/kubeclient), and the source of its credentials ("" for
-// c.Client).
+// finds it (internal/kubeclient), and the source of its credentials
+// (c.source for c.Client).
 func (c Coordination) client() (kubernetes.Interface, string, error) {
 	if c.Client != nil {
-		return c.Client, "", nil
+		return c.Client, c.source, nil
 	}
 	now := c.Now
 	if now == nil {
