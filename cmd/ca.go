@@ -171,6 +171,9 @@ func newCAStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := kubeclient.CheckFlag(api.kubeconfig); err != nil {
+				return err
+			}
 			// The settings as ca rotate reads them, so that each next
 			// command is one rotate takes: no etcd-ca with an external etcd.
 			if nodeOnly {

@@ -10,7 +10,7 @@ import (
 )
 
 // TestBadKubeconfigStopsFirst: a --kubeconfig that is missing or not a
-// regular file stops approve, sign, signer run and ca rotate with one line
+// regular file stops approve, sign, signer run, ca rotate and ca status with one line
 // naming it and what to do, before the settings are read. The read of the
 // kubeadm-config ConfigMap met it first and printed a "[config] ... not
 // read: ..." line, then the command failed on the same file.
@@ -23,6 +23,7 @@ func TestBadKubeconfigStopsFirst(t *testing.T) {
 		{"sign", "csr-1", "--ca-cert", n.Path("pki/ca.crt"), "--ca-key", n.Path("pki/ca.key")},
 		{"signer", "run", "--listen-address", "127.0.0.1:0"},
 		{"ca", "rotate", "ca", "--kubeconfig-dir", n.Dir, "--dry-run"},
+		{"ca", "status", "--kubeconfig-dir", n.Dir},
 	} {
 		for _, tc := range []struct{ path, want string }{
 			{missing, missing + ": no such file or directory: pass --kubeconfig a"},
