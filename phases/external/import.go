@@ -249,8 +249,9 @@ func (im *importer) install() error {
 	// not an error, which would say that nothing was.
 	im.res.keep = im.o.KeepBackups
 	// Those left (err says which) are not said to be removed.
-	im.res.PrunedBackups, _, err = renewal.PruneBackupsAfter(im.o.CertDir, im.o.KeepBackups, im.res.BackupDir)
-	for _, b := range renewal.DamagedBackups(im.o.CertDir) {
+	var damaged []renewal.Backup
+	im.res.PrunedBackups, _, damaged, err = renewal.PruneBackupsAfter(im.o.CertDir, im.o.KeepBackups, im.res.BackupDir)
+	for _, b := range damaged {
 		im.res.Warnings = append(im.res.Warnings, renewal.NotPruned(b, im.o.KeepBackups))
 	}
 	if err != nil {

@@ -161,13 +161,13 @@ func (r *run) prune(made string) error {
 	if keep <= 0 {
 		return nil
 	}
-	removed, left, err := renewal.PruneBackupsAfter(r.o.Cluster.CertificatesDir, keep, made)
+	removed, left, damaged, err := renewal.PruneBackupsAfter(r.o.Cluster.CertificatesDir, keep, made)
 	for _, d := range removed {
 		fmt.Fprintf(r.out(), "[backup] Removed the old backup %s (--keep-backups %d)\n", d, keep)
 		r.summary.PrunedBackups = append(r.summary.PrunedBackups, d)
 	}
 	// Not counted nor removed: said at each prune, else they pile up.
-	for _, b := range renewal.DamagedBackups(r.o.Cluster.CertificatesDir) {
+	for _, b := range damaged {
 		msg := renewal.NotPruned(b, keep)
 		r.summary.Warnings = append(r.summary.Warnings, msg)
 		w := r.warnOut() // also with --quiet: a cron job mails stderr

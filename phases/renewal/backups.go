@@ -156,7 +156,8 @@ func (b Backup) made() time.Time {
 // could not remove (atomicfile.RemoveDirs), which the next prune removes
 // once it can. The caller must hold certctl's lock.
 func PruneBackups(certDir string, keep int) ([]string, []atomicfile.LeftDir, error) {
-	return PruneBackupsAfter(certDir, keep, "")
+	removed, left, _, err := PruneBackupsAfter(certDir, keep, "")
+	return removed, left, err
 }
 
 // PruneBackupsAfter is PruneBackups after the run that made the backup
@@ -164,21 +165,32 @@ func PruneBackups(certDir string, keep int) ([]string, []atomicfile.LeftDir, err
 // backup.json. After the clock was set back, a backup made earlier may be
 // dated after it, and a prune by date alone would remove the only copy of
 // the files this run replaced.
-func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomicfile.LeftDir, error) {
+//
+// It also returns, from the same listing, the backups certctl named
+// (TIMESTAMP, TIMESTAMP-NNN) that it cannot read (Err: a backup.json
+// damaged or missing, a folder that is a link), which a prune neither
+// counts nor removes: the caller says so of each (NotPruned), else they
+// pile up unseen, one per damaged run, whatever --keep-backups.
+func PruneBackupsAfter(certDir string, keep int, made string) (removed []string, left []atomicfile.LeftDir, damaged []Backup, err error) {
 	if keep <= 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	root, err := BackupRoot(certDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	abs, err := filepath.Abs(certDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("resolve %s: %w", certDir, err)
+		return nil, nil, nil, fmt.Errorf("resolve %s: %w", certDir, err)
 	}
 	all, err := ListBackups(root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	for _, b := range all {
+		if b.Err != nil && certctlName.MatchString(b.Name) {
+			damaged = append(damaged, b)
+		}
 	}
 	// Only certctl's own backups, named by their time: a folder the user
 	// named (a copy kept as "pre-upgrade") is theirs to keep, and does not
@@ -201,25 +213,11 @@ func PruneBackupsAfter(certDir string, keep int, made string) ([]string, []atomi
 	for _, b := range complete[:max(0, len(complete)-keep)] {
 		names = append(names, b.Name)
 	}
-	return atomicfile.RemoveDirs(root, names, "", "backup")
+	removed, left, err = atomicfile.RemoveDirs(root, names, "", "backup")
+	return removed, left, damaged, err
 }
 
-// DamagedBackups are the backups certctl named (TIMESTAMP, TIMESTAMP-NNN)
-// beside certDir that it cannot read (Err: a backup.json damaged or
-// missing, a folder that is a link), which PruneBackups neither counts
-// nor removes: a prune says so of each (Err names the file), else they
-// pile up unseen, one per damaged run, whatever --keep-backups. Nil when
-// the folder cannot be read (the prune says why).
-func DamagedBackups(certDir string) []Backup {
-	root, err := BackupRoot(certDir)
-	if err != nil {
-		return nil
-	}
-	all, _ := ListBackups(root)
-	return slices.DeleteFunc(all, func(b Backup) bool { return b.Err == nil || !certctlName.MatchString(b.Name) })
-}
-
-// NotPruned is what a prune says of a backup of DamagedBackups: one line,
+// NotPruned is what a prune says of a damaged backup (PruneBackupsAfter): one line,
 // naming it, why (b.Err names the file) and what to do.
 func NotPruned(b Backup, keep int) string {
 	todo := fmt.Sprintf("repair its %s (the list of `certctl restore` shows the others), or remove the folder if you do not need its files", BackupManifestName)

@@ -72,9 +72,9 @@ func TestNotPrunedLinkedBackup(t *testing.T) {
 	if err := os.Symlink(t.TempDir(), link); err != nil {
 		t.Fatal(err)
 	}
-	damaged := DamagedBackups(n.certDir())
-	if len(damaged) != 1 || damaged[0].Dir != link {
-		t.Fatalf("DamagedBackups = %+v, want %s", damaged, link)
+	_, _, damaged, err := PruneBackupsAfter(n.certDir(), 2, "")
+	if err != nil || len(damaged) != 1 || damaged[0].Dir != link {
+		t.Fatalf("PruneBackupsAfter's damaged = %+v, %v; want %s", damaged, err, link)
 	}
 	msg := NotPruned(damaged[0], 2)
 	if !strings.Contains(msg, "rm "+link) || strings.Contains(msg, "repair its") {

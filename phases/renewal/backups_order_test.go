@@ -43,7 +43,7 @@ func TestBackupOrder(t *testing.T) {
 				if i < tc.older {
 					editManifest(t, last, func(m *BackupManifest) { m.Seq = 0 })
 				}
-				if _, _, err := PruneBackupsAfter(n.certDir(), tc.keep, last); err != nil {
+				if _, _, _, err := PruneBackupsAfter(n.certDir(), tc.keep, last); err != nil {
 					t.Fatal(err)
 				}
 			}
