@@ -111,12 +111,7 @@ func (r *run) shortIssued(nd renewal.NotDue, now time.Time) {
 	}
 	msg := fmt.Sprintf("%s was issued a certificate valid until %s (%v), within --if-expires-within %v, so the next run renews it again, and every run after it: its signer gave %s; raise the signer's longest validity (kube-controller-manager's --cluster-signing-duration, certctl signer run's --certificate-validity), or run with an --if-expires-within well below what it gives",
 		nd.Name, nd.NotAfter.UTC().Format(time.RFC3339), nd.NotAfter.Sub(now).Round(time.Second), r.o.IfExpiresWithin, asked)
-	r.summary.Warnings = append(r.summary.Warnings, msg)
-	w := r.warnOut()
-	if w == io.Discard {
-		w = r.o.ErrOut
-	}
-	fmt.Fprintf(w, "[warning] %s\n", msg)
+	r.loudWarning(msg)
 }
 
 // interruptedRestarts is err, the restarts' error, said as what a signal
@@ -168,13 +163,7 @@ func (r *run) prune(made string) error {
 	}
 	// Not counted nor removed: said at each prune, else they pile up.
 	for _, b := range damaged {
-		msg := renewal.NotPruned(b, keep)
-		r.summary.Warnings = append(r.summary.Warnings, msg)
-		w := r.warnOut() // also with --quiet: a cron job mails stderr
-		if w == io.Discard {
-			w = r.o.ErrOut
-		}
-		fmt.Fprintf(w, "[warning] %s\n", msg)
+		r.loudWarning(renewal.NotPruned(b, keep))
 	}
 	// Renamed away, so no longer listed, but its files are there: said
 	// where, not "Removed".

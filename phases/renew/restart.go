@@ -191,6 +191,17 @@ func (r *run) warning(msg string) {
 	fmt.Fprintf(r.warnOut(), "[warning] %s\n", msg)
 }
 
+// loudWarning is warning said even with --quiet (on stderr then): a cron
+// job prints only errors and warnings, and mails what it prints.
+func (r *run) loudWarning(msg string) {
+	r.summary.Warnings = append(r.summary.Warnings, msg)
+	w := r.warnOut()
+	if w == io.Discard {
+		w = r.o.ErrOut
+	}
+	fmt.Fprintf(w, "[warning] %s\n", msg)
+}
+
 // readOwed reads the restarts an earlier run left owed. Without
 // --restart-control-plane it warns that they are still owed; with it, the
 // run retries them, even when nothing is due. It reads without the lock:
