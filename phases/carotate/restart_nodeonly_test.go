@@ -88,7 +88,7 @@ func TestNodeAloneRestartsWithoutLeases(t *testing.T) {
 
 // TestClusterDryRunSaysLeases: the dry run of a cluster's rotation with
 // --restart-control-plane names the restart Leases of kube-system the real
-// run takes (renew.Coordinator, one node at a time per component), as the
+// run takes (renew.RestartGates, one node at a time per component), as the
 // dry run of a node alone says it restarts without them; it said nothing
 // of the restarts. It takes no Lease.
 func TestClusterDryRunSaysLeases(t *testing.T) {

@@ -324,7 +324,7 @@ func (r *run) printPlan() {
 	switch {
 	case r.o.Restart && r.o.Coordination != nil:
 		// The cluster's rotation (WithSettings): the real run takes the
-		// restart Leases (renew.Coordinator), which the dry run said
+		// restart Leases (renew.RestartGates), which the dry run said
 		// nothing of.
 		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), renew.DryRunLeases(r.restarts()))
 	case r.o.Restart && r.o.Cluster == nil:
