@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certctl/certctl/phases/clusterview"
+	"github.com/certctl/certctl/pki"
 )
 
 // checkForget refuses the options that --forget-node does not go with:
@@ -38,7 +39,11 @@ func (o *Options) checkForget() error {
 // entry stays at trust or reissue, the gates wait for it, and every later
 // rotation is refused. Refused for this node (--abort takes it out), and
 // while the node has a Node object, which a node still in the cluster has
-// (Force overrides: a Node object left behind); nothing else changes.
+// (Force overrides: a Node object left behind). No stage is made: the
+// Secret goes once every node left has re-issued, and the old CA leaves
+// what the cluster publishes (publish) once every node left has finished,
+// as after the last node's finish, which the forgotten node was maybe
+// the last to owe.
 // A node that comes back writes its entry again with its next stage.
 func (o *Options) forget(ctx context.Context, k kind) error {
 	cl, node := o.cl, o.Cluster.ForgetNode
@@ -64,6 +69,9 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	}
 	if o.DryRun {
 		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
+		if fp := droppedWithout(without(cur, node), cur.ID); fp != "" && publishedIn(k) != "" {
+			fmt.Fprintf(o.Out, "[dry-run] %s: every node left in the rotation has finished: would then remove the old CA sha256 %s from %s, as the last node's finish does\n", k.name, short([]string{fp}), publishedIn(k))
+		}
 		return nil
 	}
 	err = cl.st.update(ctx, nil, func(cur *ClusterRecord) (*ClusterRecord, error) {
@@ -73,13 +81,7 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		if _, ok := cur.Nodes[node]; !ok {
 			return cur, nil // another call forgot it meanwhile
 		}
-		next := *cur
-		next.Nodes = maps.Clone(cur.Nodes)
-		delete(next.Nodes, node)
-		if len(next.Nodes) == 0 {
-			return nil, nil
-		}
-		return &next, nil
+		return without(cur, node), nil
 	})
 	if err != nil {
 		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
@@ -92,16 +94,58 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		k.name, node, was.describe(), cl.st.what(), left, k.name, node, k.name)
 	// The Secret goes once no node of the rotation needs the new CA
 	// from it, as put does: the forgotten node may have been the last.
-	if after, _, err := cl.st.get(ctx); err != nil {
+	after, _, err := cl.st.get(ctx)
+	if err != nil {
 		return err
-	} else if secretDone(after, cur.ID) {
+	}
+	if secretDone(after, cur.ID) {
 		if deleted, err := cl.st.deleteSecret(ctx); err != nil {
 			return err
 		} else if deleted {
 			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node left in the rotation needs the new CA from %s: deleted it\n", k.name, cl.st.secretWhat())
 		}
 	}
-	return nil
+	// The forgotten node may have been the last that had not finished:
+	// the old CA then leaves what the cluster publishes, as at the last
+	// node's finish (put), which no node makes any more.
+	return cl.publish(ctx, o, k, nil, droppedWithout(after, cur.ID))
+}
+
+// without is cur without node's entry; nil when no node is left, as the
+// record is then deleted.
+func without(cur *ClusterRecord, node string) *ClusterRecord {
+	next := *cur
+	next.Nodes = maps.Clone(cur.Nodes)
+	delete(next.Nodes, node)
+	if len(next.Nodes) == 0 {
+		return nil
+	}
+	return &next
+}
+
+// droppedWithout is the CA that no node of the rotation id trusts any
+// more once a node left it, as after records it: its old CA when every
+// node left has finished, as the last node's finish drops it (dropped); ""
+// otherwise, and when no node is left (after is nil: the node left
+// nothing to tell which CA the others trust).
+func droppedWithout(after *ClusterRecord, id string) string {
+	if after == nil || after.ID != id || reachedBy(after, StageFinished) != len(after.Nodes) {
+		return ""
+	}
+	return after.OldCA
+}
+
+// publishedIn names the ConfigMaps that publish the CA of k (publish): ""
+// for a CA the cluster does not publish.
+func publishedIn(k kind) string {
+	var cms []string
+	if k.name == pki.CAName {
+		cms = append(cms, clusterInfoObject)
+	}
+	if key := extensionAuthKey[k.name]; key != "" {
+		cms = append(cms, fmt.Sprintf("ConfigMap %s/%s (%s)", metav1.NamespaceSystem, ExtensionAuthConfigMap, key))
+	}
+	return strings.Join(cms, " and ")
 }
 
 // nodeGone refuses while node has a Node object: a node still in the

@@ -2,6 +2,8 @@ package carotate
 
 import (
 	"context"
+	"crypto/x509"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -130,5 +132,76 @@ func TestForgetNodeForce(t *testing.T) {
 	a.rotate(t, ca, func(o *Options, cc *ClusterOptions) { o.Restarted, o.Force, cc.ForgetNode = false, true, "cp-3" })
 	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 1 || rec.Nodes["cp-1"].Stage != StageTrust {
 		t.Fatalf("the cluster record after --forget-node cp-3 --force: %+v", rec.Nodes)
+	}
+}
+
+// TestForgetLastUnfinishedNodePrunes: once cp-1 finished, forgetting
+// cp-2, removed from the cluster at reissue, leaves every node of the
+// rotation finished, and the old CA leaves cluster-info (ca) and
+// extension-apiserver-authentication, as at the last node's finish. It
+// stayed in both: no node's finish comes any more to remove it, and
+// joining nodes and extension API servers trusted the old CA.
+func TestForgetLastUnfinishedNodePrunes(t *testing.T) {
+	for _, tc := range []struct{ ca, key, file string }{
+		{"front-proxy-ca", "requestheader-client-ca-file", "front-proxy-ca.crt"},
+		{"ca", "client-ca-file", "ca.crt"},
+	} {
+		t.Run(tc.ca, func(t *testing.T) {
+			cs := fake.NewClientset()
+			var serving []*x509.Certificate
+			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs, serving: &serving}
+			b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs, serving: &serving}
+			oldCA := readCA(t, filepath.Join(a.node.CertDir(), tc.file))
+			other := otherCA(t)
+			publishExtensionAuth(t, cs, tc.key, other, oldCA)
+			publishClusterInfo(t, cs, oldCA)
+
+			key := keyLine.FindStringSubmatch(a.rotate(t, tc.ca, nil))[1]
+			b.rotate(t, tc.ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = key })
+			newCA := readCA(t, filepath.Join(a.node.CertDir(), strings.TrimSuffix(tc.file, ".crt")+".new.crt"))
+			publishExtensionAuth(t, cs, tc.key, other, oldCA, newCA)
+			_, _ = b.try(t, tc.ca, nil)
+			a.rotate(t, tc.ca, nil)
+			b.rotate(t, tc.ca, nil)
+			serving = servedLeaves(t, a, b)
+			_, _ = b.try(t, tc.ca, nil)
+			a.rotate(t, tc.ca, nil)
+			if rec := clusterRecord(t, cs, tc.ca); rec.Nodes["cp-1"].Stage != StageFinished || rec.Nodes["cp-2"].Stage != StageReissue {
+				t.Fatalf("the record is %+v, want cp-1 finished and cp-2 at reissue", rec.Nodes)
+			}
+			clusterInfo := []*x509.Certificate{oldCA}
+			if tc.ca == "ca" {
+				clusterInfo = append(clusterInfo, newCA)
+			}
+			forget := func(dryRun bool) func(o *Options, cc *ClusterOptions) {
+				return func(o *Options, cc *ClusterOptions) { o.Restarted, o.DryRun, cc.ForgetNode = false, dryRun, "cp-2" }
+			}
+
+			out := a.rotate(t, tc.ca, forget(true))
+			if !strings.Contains(out, "every node left in the rotation has finished: would then remove the old CA sha256 ") || !strings.Contains(out, "extension-apiserver-authentication ("+tc.key+")") {
+				t.Errorf("--forget-node --dry-run does not say it would remove the old CA:\n%s", out)
+			}
+			if got := published(t, cs, tc.key); !equalCerts(got, other, oldCA, newCA) {
+				t.Fatalf("--dry-run changed %s", tc.key)
+			}
+			if got := clusterInfoCAs(t, cs); !equalCerts(got, clusterInfo...) {
+				t.Fatalf("before the forget cluster-info holds %d CAs, want %d", len(got), len(clusterInfo))
+			}
+
+			out = a.rotate(t, tc.ca, forget(false))
+			if got := published(t, cs, tc.key); !equalCerts(got, other, newCA) {
+				t.Errorf("after forgetting the last unfinished node %s holds %d certificates, want the unrelated CA and the new one\n%s", tc.key, len(got), out)
+			}
+			if !strings.Contains(out, "removed it from ConfigMap kube-system/extension-apiserver-authentication") {
+				t.Errorf("--forget-node did not say it removed the old CA:\n%s", out)
+			}
+			want := clusterInfo
+			if tc.ca == "ca" {
+				want = []*x509.Certificate{newCA}
+			}
+			if got := clusterInfoCAs(t, cs); !equalCerts(got, want...) {
+				t.Errorf("after forgetting the last unfinished node cluster-info holds %d CAs, want %d\n%s", len(got), len(want), out)
+			}
+		})
 	}
 }

@@ -192,27 +192,12 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	if err != nil {
 		return err
 	}
-	if k.name == pki.CAName {
-		var add []byte
-		if rec.Active() {
-			add = trustPEM
-		}
-		done, err := cl.st.syncClusterInfo(ctx, add, dropped(cur, rec))
-		if err != nil {
-			return err
-		}
-		if done != "" {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: %s in ConfigMap %s/%s, where kubeadm join finds the CA to trust\n", k.name, done, metav1.NamespacePublic, ClusterInfoConfigMap)
-		}
+	var add []byte
+	if rec.Active() {
+		add = trustPEM
 	}
-	if fp := dropped(cur, rec); fp != "" {
-		removed, err := cl.st.pruneExtensionAuth(ctx, k, fp)
-		if err != nil {
-			return err
-		}
-		if removed {
-			fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{fp}), ExtensionAuthConfigMap, extensionAuthKey[k.name])
-		}
+	if err := cl.publish(ctx, o, k, add, dropped(cur, rec)); err != nil {
+		return err
 	}
 	if cur != nil && cur.ID != rec.NewCA {
 		return nil // another rotation's record: its Secret is not ours
@@ -259,6 +244,35 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 	// no longer opens it, and only a node that joins now needs this one.
 	fmt.Fprintf(o.Out, "[ca-rotate] %s in the rotation hold%s the new CA already and need%s no key: run their next stages as before. Only a control-plane node that joins the rotation now runs: certctl ca rotate %s --certificate-key %s --restart-control-plane (an earlier certificate key no longer opens the Secret)\n",
 		capitalize(nodesLine(others)), verbS(others), verbS(others), k.name, keyHex)
+	return nil
+}
+
+// publish makes the CAs that the cluster publishes follow the rotation of
+// k: for ca, kube-public/cluster-info gets the certificates of add (the
+// new CA while the rotation is in progress) and loses the CA of
+// fingerprint drop; for ca and front-proxy-ca,
+// extension-apiserver-authentication loses the CA of drop (dropped: the
+// one no node of the rotation trusts any more). It says what it changed.
+func (cl *clusterState) publish(ctx context.Context, o *Options, k kind, add []byte, drop string) error {
+	if k.name == pki.CAName {
+		done, err := cl.st.syncClusterInfo(ctx, add, drop)
+		if err != nil {
+			return err
+		}
+		if done != "" {
+			fmt.Fprintf(o.Out, "[ca-rotate] %s: %s in ConfigMap %s/%s, where kubeadm join finds the CA to trust\n", k.name, done, metav1.NamespacePublic, ClusterInfoConfigMap)
+		}
+	}
+	if drop == "" {
+		return nil
+	}
+	removed, err := cl.st.pruneExtensionAuth(ctx, k, drop)
+	if err != nil {
+		return err
+	}
+	if removed {
+		fmt.Fprintf(o.Out, "[ca-rotate] %s: no node trusts the CA sha256 %s any more: removed it from ConfigMap kube-system/%s (%s), where extension API servers read which CA to trust\n", k.name, short([]string{drop}), ExtensionAuthConfigMap, extensionAuthKey[k.name])
+	}
 	return nil
 }
 

@@ -142,7 +142,7 @@ func (o *Options) restart(ctx context.Context, k kind, p paths, rec *Record) err
 			warn = o.Out
 		}
 		c.Warn = func(msg string) { fmt.Fprintf(warn, "[warning] %s\n", msg) }
-		coordinate, apiServers = renew.Coordinator(ctx, c, o.Out)
+		coordinate, apiServers = renew.RestartGates(ctx, c, o.Out)
 	}
 	if _, err := staticpods.Restart(ctx, affected, staticpods.Options{Timeout: o.RestartTimeout, Now: o.Now, Clock: o.Now, Sleep: o.Sleep, Out: o.Out,
 		Coordinate: coordinate, APIServer: set.APIServerAddress(), EtcdQuorum: renew.EtcdQuorum(o.CertDir, renew.DefaultLeaseWait), APIServers: apiServers}); err != nil {

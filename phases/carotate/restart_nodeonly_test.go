@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/phases/config"
@@ -81,5 +83,31 @@ func TestNodeAloneRestartsWithoutLeases(t *testing.T) {
 	}
 	if want := "[dry-run]   restart kube-apiserver, kube-controller-manager (--restart-control-plane). " + restartAloneNodeOnly + "\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("dry run:\n%s\nwant %q", out.String(), want)
+	}
+}
+
+// TestClusterDryRunSaysLeases: the dry run of a cluster's rotation with
+// --restart-control-plane names the restart Leases of kube-system the real
+// run takes (renew.RestartGates, one node at a time per component), as the
+// dry run of a node alone says it restarts without them; it said nothing
+// of the restarts. It takes no Lease.
+func TestClusterDryRunSaysLeases(t *testing.T) {
+	cs := fake.NewClientset()
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+	out := a.rotate(t, "etcd-ca", func(o *Options, c *ClusterOptions) {
+		o.DryRun, o.Restart = true, true
+		*o = o.WithSettings(&config.Cluster{CertificatesDir: o.CertDir, NodeName: "cp-1"}, false, "", "")
+	})
+	want := "[dry-run]   restart etcd, kube-apiserver (--restart-control-plane). Each restart would first wait for and take its component's Lease in kube-system (certctl-restart-etcd, certctl-restart-kube-apiserver), so that one control-plane node at a time restarts it; etcd's also takes kube-apiserver's on a node that runs one. This dry run reads and takes no Lease\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("dry run:\n%s\nwant %q", out, want)
+	}
+	if strings.Contains(out, restartAloneNodeOnly) {
+		t.Errorf("the dry run of a cluster's rotation says the node restarts alone:\n%s", out)
+	}
+	for _, act := range cs.Actions() {
+		if act.GetResource().Resource == "leases" {
+			t.Errorf("the dry run asked for the Leases: %v", act)
+		}
 	}
 }

@@ -74,7 +74,7 @@ type Options struct {
 	Restart        bool
 	RestartTimeout time.Duration
 	// Coordination, with Restart, takes a Lease per component in
-	// kube-system before each restart (phases/renew's Coordinator, as renew
+	// kube-system before each restart (phases/renew's RestartGates, as renew
 	// does), so that control-plane nodes rotating at once restart one at a
 	// time, and asks the API server for the other kube-apiservers before
 	// this node's goes down; nil: the node restarts alone, asking the API

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certctl/certctl/internal/txn"
 	"github.com/certctl/certctl/phases"
+	"github.com/certctl/certctl/phases/renew"
 	"github.com/certctl/certctl/phases/renewal"
 	"github.com/certctl/certctl/pki"
 )
@@ -320,7 +321,13 @@ func (r *run) printPlan() {
 			fmt.Fprintf(r.o.Out, "[dry-run]   remove %s\n", f)
 		}
 	}
-	if r.o.Restart && r.o.Cluster == nil && r.o.Coordination == nil {
+	switch {
+	case r.o.Restart && r.o.Coordination != nil:
+		// The cluster's rotation (WithSettings): the real run takes the
+		// restart Leases (renew.RestartGates), which the dry run said
+		// nothing of.
+		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), renew.DryRunLeases(r.restarts()))
+	case r.o.Restart && r.o.Cluster == nil:
 		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), restartAloneNodeOnly)
 	}
 	// --to and --all-stages: the later stages, whose files depend on

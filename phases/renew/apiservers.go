@@ -19,7 +19,7 @@ import (
 // kube-apiservers are found from kubeadm's mirror pods in kube-system
 // (label component=kube-apiserver, their advertise-address endpoint
 // annotation, clusterview.MirrorPodEndpoints) with c.Client, the client
-// Coordinator made for the Leases (it makes none of its own: one client a
+// RestartGates made for the Leases (it makes none of its own: one client a
 // run), and their /readyz is asked, for up to wait (the Lease's wait). A
 // mirror pod lingers while its node is down, so a node that is gone is
 // seen as not ready, not forgotten. When the API server cannot be asked

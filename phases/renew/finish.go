@@ -255,11 +255,7 @@ func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, restart Restar
 	if !enabled {
 		return
 	}
-	leases := make([]string, len(names))
-	for i, n := range names {
-		leases[i] = RestartLeasePrefix + n
-	}
-	fmt.Fprintf(w, "[dry-run] Each restart would first wait for and take its component's Lease in kube-system (%s), so that one control-plane node at a time restarts it; etcd's also takes kube-apiserver's on a node that runs one. This dry run reads and takes no Lease\n", strings.Join(leases, ", "))
+	fmt.Fprintf(w, "[dry-run] %s\n", DryRunLeases(names))
 	if slices.Contains(names, pki.Etcd) {
 		fmt.Fprintf(w, "[dry-run] Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to %s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing\n", restart.leaseWait())
 	}

@@ -19,14 +19,14 @@ import (
 	"github.com/certctl/certctl/pki"
 )
 
-// TestCoordinatorOneClient: a run's restarts make one API client, the
-// Leases' (Coordinator), and the check of the other kube-apiservers lists
+// TestRestartGatesOneClient: a run's restarts make one API client, the
+// Leases' (RestartGates), and the check of the other kube-apiservers lists
 // their mirror pods with it: APIServers made a second one from the
 // kubeconfig at its first check, so the kubeconfig was parsed twice. Once
-// Coordinator has made its client, the kubeconfig is not read again: the
+// RestartGates has made its client, the kubeconfig is not read again: the
 // list succeeds with the file gone, and its error names the kubeconfig the
 // client came from, as the Lease refusals do.
-func TestCoordinatorOneClient(t *testing.T) {
+func TestRestartGatesOneClient(t *testing.T) {
 	yes := true
 	pod := corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "kube-apiserver-cp-2", Namespace: "kube-system",
 		Annotations:     map[string]string{clusterview.MirrorPodAnnotation: "0123abcd", clusterview.APIServerEndpointAnnotation: "10.0.0.2:6443"},
@@ -63,7 +63,7 @@ func TestCoordinatorOneClient(t *testing.T) {
 			n := pkitest.NewNode(t, nil)
 			kubeconfig := n.APIKubeconfig(t, srv.URL, pki.NewValidity(time.Now(), time.Hour, time.Hour))
 			var out bytes.Buffer
-			coordinate, apiServers := Coordinator(t.Context(), Coordination{Kubeconfig: kubeconfig, NodeName: "cp-1"}, &out)
+			coordinate, apiServers := RestartGates(t.Context(), Coordination{Kubeconfig: kubeconfig, NodeName: "cp-1"}, &out)
 			if coordinate == nil || apiServers == nil {
 				t.Fatalf("the node restarts alone: %q", out.String())
 			}

@@ -26,6 +26,18 @@ import (
 // certctl-restart-kube-apiserver, certctl-restart-etcd, ...
 const RestartLeasePrefix = "certctl-restart-"
 
+// DryRunLeases says, for a dry run, which Leases the restarts of
+// components (in the real run's order) would wait for and take
+// (RestartGates), and that the dry run takes none: renew's and ca rotate's
+// dry runs print it.
+func DryRunLeases(components []string) string {
+	leases := make([]string, len(components))
+	for i, c := range components {
+		leases[i] = RestartLeasePrefix + c
+	}
+	return fmt.Sprintf("Each restart would first wait for and take its component's Lease in %s (%s), so that one control-plane node at a time restarts it; etcd's also takes kube-apiserver's on a node that runs one. This dry run reads and takes no Lease", metav1.NamespaceSystem, strings.Join(leases, ", "))
+}
+
 // Lease defaults.
 const (
 	// DefaultLeaseDuration is how long other nodes wait on a holder that
@@ -186,7 +198,7 @@ func (l *restartLease) waitLine(lease *coordv1.Lease, component, restarting, hol
 }
 
 // earlierRun reports whether holder is another run of this node
-// ("NODE_RANDOM" with this node's NODE). The callers of Coordinator hold
+// ("NODE_RANDOM" with this node's NODE). The callers of RestartGates hold
 // certctl's lock beside the certificate folder while they restart (renew,
 // restore, ca rotate), as that run did: it is over (killed mid-restart),
 // and its Lease is this node's to take over at once. Another node's

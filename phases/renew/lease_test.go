@@ -186,9 +186,9 @@ func TestRestartLeaseRenewed(t *testing.T) {
 	}
 }
 
-// TestCoordinator: with the API server reachable the restarts take the
+// TestRestartGates: with the API server reachable the restarts take the
 // Lease; when it is not, the node restarts alone and says so.
-func TestCoordinator(t *testing.T) {
+func TestRestartGates(t *testing.T) {
 	down := fake.NewClientset()
 	down.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("dial tcp 192.0.2.1:6443: connect: connection refused")
@@ -245,7 +245,7 @@ func TestCoordinatorRefused(t *testing.T) {
 			client := fake.NewClientset()
 			client.PrependReactor("*", "leases", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tc.err })
 			var out bytes.Buffer
-			coord, _ := Coordinator(t.Context(), Coordination{Client: client, NodeName: "cp-1", Now: time.Now, Rand: rand.Reader}, &out)
+			coord, _ := RestartGates(t.Context(), Coordination{Client: client, NodeName: "cp-1", Now: time.Now, Rand: rand.Reader}, &out)
 			if coord == nil || out.Len() != 0 {
 				t.Fatalf("the node restarts alone: %q", out.String())
 			}
@@ -369,7 +369,7 @@ func TestCoordinatorKubeconfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			asked.Store(0)
 			var out bytes.Buffer
-			coord, _ := Coordinator(context.Background(), Coordination{Kubeconfig: tc.kubeconfig, KubeconfigDir: dir, NodeName: "cp-1"}, &out)
+			coord, _ := RestartGates(context.Background(), Coordination{Kubeconfig: tc.kubeconfig, KubeconfigDir: dir, NodeName: "cp-1"}, &out)
 			if (coord != nil) != tc.taken || asked.Load() != tc.asked || !strings.Contains(out.String(), tc.output) {
 				t.Fatalf("coordinator %v, %d requests to --kubeconfig's server, output %q; want %v, %d, %q", coord != nil, asked.Load(), out.String(), tc.taken, tc.asked, tc.output)
 			}

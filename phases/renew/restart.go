@@ -130,7 +130,7 @@ func (r *run) restartOwed(ctx context.Context, changed []string, want []renewal.
 	default:
 		var results []staticpods.Result
 		// A node that restarts alone asks the API server nothing.
-		coordinate, apiServers := Coordinator(ctx, r.coordination(), out)
+		coordinate, apiServers := RestartGates(ctx, r.coordination(), out)
 		results, err = staticpods.Restart(ctx, affected, staticpods.Options{Timeout: r.o.Restart.Timeout, Now: r.o.Now, Clock: r.o.Now, Sleep: r.o.Sleep, Out: out, Done: done,
 			Coordinate: coordinate, APIServer: r.set.APIServerAddress(),
 			EtcdQuorum: EtcdQuorum(r.o.Cluster.CertificatesDir, r.o.Restart.leaseWait()), APIServers: apiServers})
@@ -303,7 +303,7 @@ func (r *run) lockManifests(ctx context.Context) (release func(), err error) {
 // Leases are always taken etcd first, and no node waits for etcd's while it
 // holds kube-apiserver's: no node waits for another that waits for it.
 func (r *run) coordinator(ctx context.Context, out io.Writer) func(context.Context, string) (func(bool), error) {
-	coordinate, _ := Coordinator(ctx, r.coordination(), out)
+	coordinate, _ := RestartGates(ctx, r.coordination(), out)
 	return coordinate
 }
 
@@ -317,7 +317,7 @@ func (r *run) coordination() Coordination {
 		Now: r.o.Now, Sleep: r.o.Sleep, Rand: r.o.Rand, WithAPIServer: r.set != nil && r.set.APIServerAddress() != "", Warn: r.warning, Wait: r.o.Restart.leaseWait()}
 }
 
-// Coordination is what Coordinator needs: the API client (nil: one found
+// Coordination is what RestartGates needs: the API client (nil: one found
 // as every command finds it, internal/kubeclient: Kubeconfig, else
 // KubeconfigDir's admin.conf, ...), the node's name for the Lease's holder,
 // clock and randomness, and whether the node runs a kube-apiserver. The
@@ -344,14 +344,16 @@ type Coordination struct {
 	// another ready kube-apiserver; DefaultLeaseWait when 0.
 	Wait time.Duration
 	// source is where Client's credentials come from
-	// (kubeclient.Client.Source), set by Coordinator with the client it
+	// (kubeclient.Client.Source), set by RestartGates with the client it
 	// made, for APIServers' errors; "" when unknown.
 	source string
 }
 
-// Coordinator returns staticpods.Options.Coordinate for the restarts of
-// every workflow (renew, CA rotation): it takes the component's Lease in
-// kube-system, so that one control-plane node at a time restarts it. Its
+// RestartGates returns the two gates of the restarts of every workflow
+// (renew, CA rotation), which share one API client: coordinate
+// (staticpods.Options.Coordinate) and apiServers
+// (staticpods.Options.APIServers). coordinate takes the component's Lease
+// in kube-system, so that one control-plane node at a time restarts it. Its
 // caller holds certctl's lock beside the certificate folder while it
 // restarts: a Lease held by another run of c.NodeName is then one of a
 // run that is over, and is taken over at once. It returns nil, after
@@ -360,11 +362,11 @@ type Coordination struct {
 // refuses the Leases (401, 403), every restart fails with what to do and
 // stays owed.
 //
-// With coordinate it returns staticpods.Options.APIServers (APIServers),
-// which lists the mirror pods with the same client: a run parses the
+// apiServers (APIServers), the check of the other kube-apiservers, lists
+// the mirror pods with the same client: a run parses the
 // kubeconfig and makes its API client once. Both are nil when the node
 // restarts alone.
-func Coordinator(ctx context.Context, c Coordination, out io.Writer) (coordinate func(context.Context, string) (func(bool), error), apiServers *staticpods.APIServers) {
+func RestartGates(ctx context.Context, c Coordination, out io.Writer) (coordinate func(context.Context, string) (func(bool), error), apiServers *staticpods.APIServers) {
 	alone := func(why string, err error) {
 		fmt.Fprintf(out, "[restart] This node restarts alone, without waiting for the other control-plane nodes' restarts: %s (%v)\n", why, err)
 	}

@@ -4,15 +4,22 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/testcluster"
+	"github.com/certctl/certctl/pki"
 )
 
 // TestRotateOtherCAs rotates, each on a fresh one-node control plane run by
@@ -23,7 +30,10 @@ import (
 // certificate and etcd's CA: etcd-ca); front-proxy-client may assert a user
 // through the request headers (front-proxy-ca); a token issued before the
 // rotation authenticates until finish and is refused after it, and a token
-// issued at each stage authenticates (sa).
+// issued at each stage authenticates (sa). For front-proxy-ca, a node
+// removed from the cluster at reissue (cp-gone, added to the cluster record)
+// keeps the old CA in extension-apiserver-authentication after this node's
+// finish, and forgetting it, the last node not finished, removes it.
 func TestRotateOtherCAs(t *testing.T) {
 	for _, name := range []string{"etcd-ca", "front-proxy-ca", "sa"} {
 		t.Run(name, func(t *testing.T) {
@@ -40,7 +50,13 @@ func TestRotateOtherCAs(t *testing.T) {
 				}
 				oldToken = saToken(t, ctx, c)
 			}
+			oldFrontProxy := readCert(t, filepath.Join(c.PKIDir(), "front-proxy-ca.crt"))
 			for _, stage := range []string{"trust", "reissue", "finish"} {
+				if name == "front-proxy-ca" && stage == "finish" {
+					// A node removed from the cluster at reissue: this node's
+					// finish is not the last, and keeps the old CA published.
+					addGoneNode(t, ctx, adminClient(t, c), "certctl-ca-rotation-front-proxy-ca", "cp-gone")
+				}
 				out, err := runCertctl(t, ctx, "ca", "rotate", name, "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(),
 					"--manifest-dir", c.ManifestDir(), "--restart-control-plane", "--restart-timeout", "3m", "--max-token-lifetime", "1s")
 				if err != nil {
@@ -59,6 +75,9 @@ func TestRotateOtherCAs(t *testing.T) {
 					cfg := clientTLS(t, c, "ca.crt", "front-proxy-client")
 					if code := selfReview(t, ctx, c, &cfg.Certificates[0], "", "some-user"); code != http.StatusCreated {
 						t.Errorf("after %s: front-proxy-client asserting a user: HTTP %d, want 201", stage, code)
+					}
+					if stage == "finish" {
+						forgetGoneNode(t, ctx, c, adminClient(t, c), oldFrontProxy)
 					}
 				case "sa":
 					if code := selfReview(t, ctx, c, nil, saToken(t, ctx, c), ""); code != http.StatusCreated {
@@ -131,4 +150,57 @@ func selfReview(t *testing.T, ctx context.Context, c *testcluster.Cluster, cert 
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// addGoneNode adds to the cluster record cm node, at reissue with its
+// components restarted and no endpoint: a control-plane node removed from
+// the cluster before its finish.
+func addGoneNode(t *testing.T, ctx context.Context, cs kubernetes.Interface, cm, node string) {
+	t.Helper()
+	got, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, cm, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(got.Data["rotation.json"]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["nodes"].(map[string]any)[node] = map[string]any{"stage": "reissue", "restarted": true, "updated": time.Now().UTC().Format(time.RFC3339)}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Data["rotation.json"] = string(data)
+	if _, err := cs.CoreV1().ConfigMaps("kube-system").Update(ctx, got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// forgetGoneNode checks that the finish of front-proxy-ca on the one real
+// node, with cp-gone still at reissue, left the old CA in
+// extension-apiserver-authentication, and that forgetting cp-gone, the last
+// node not finished, removes it, as the last node's finish does.
+func forgetGoneNode(t *testing.T, ctx context.Context, c *testcluster.Cluster, cs kubernetes.Interface, old *x509.Certificate) {
+	t.Helper()
+	holdsOld := func() bool {
+		cm, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, "extension-apiserver-authentication", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs, err := pki.ParseCerts([]byte(cm.Data["requestheader-client-ca-file"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(certs, old.Equal)
+	}
+	if !holdsOld() {
+		t.Fatal("finish with node cp-gone at reissue removed the old front-proxy CA from extension-apiserver-authentication")
+	}
+	out, err := runCertctl(t, ctx, "ca", "rotate", "front-proxy-ca", "--forget-node", "cp-gone", "--cert-dir", c.PKIDir(), "--kubeconfig-dir", c.KubeconfigDir(), "--manifest-dir", c.ManifestDir())
+	if err != nil {
+		t.Fatalf("ca rotate front-proxy-ca --forget-node cp-gone: %v\n%s", err, out)
+	}
+	if holdsOld() || !strings.Contains(out, "removed it from ConfigMap kube-system/extension-apiserver-authentication") {
+		t.Errorf("--forget-node cp-gone, the last node not finished, left the old front-proxy CA in extension-apiserver-authentication:\n%s", out)
+	}
 }
