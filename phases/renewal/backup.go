@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,11 +226,33 @@ func nextSeq(root string) (int, error) {
 	}
 	last := 0
 	for _, b := range backups {
-		if b.Manifest != nil {
-			last = max(last, b.Manifest.Seq)
-		}
+		last = max(last, b.seq())
 	}
 	return last + 1, nil
+}
+
+// seqField is backup.json's seq, as text.
+var seqField = regexp.MustCompile(`"seq"\s*:\s*([0-9]+)`)
+
+// damagedSeq is the seq a backup.json that ReadBackupManifest refuses
+// still says: of another version, or cut or edited after its seq; 0 when
+// it says none.
+func damagedSeq(dir string) int {
+	data, err := pki.ReadFile(filepath.Join(dir, BackupManifestName))
+	if err != nil {
+		return 0
+	}
+	var m struct {
+		Seq int `json:"seq"`
+	}
+	if json.Unmarshal(data, &m) == nil {
+		return max(m.Seq, 0)
+	}
+	if f := seqField.FindSubmatch(data); f != nil {
+		n, _ := strconv.Atoi(string(f[1]))
+		return n
+	}
+	return 0
 }
 
 // ReadBackupManifest reads DIR/backup.json.
