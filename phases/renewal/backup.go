@@ -231,28 +231,34 @@ func nextSeq(root string) (int, error) {
 	return last + 1, nil
 }
 
-// seqField is backup.json's seq, as text.
-var seqField = regexp.MustCompile(`"seq"\s*:\s*([0-9]+)`)
+// seqField and certDirField are backup.json's seq and certDir, as text.
+var (
+	seqField     = regexp.MustCompile(`"seq"\s*:\s*([0-9]+)`)
+	certDirField = regexp.MustCompile(`"certDir"\s*:\s*("(?:[^"\\]|\\.)*")`)
+)
 
-// damagedSeq is the seq a backup.json that ReadBackupManifest refuses
-// still says: of another version, or cut or edited after its seq; 0 when
-// it says none.
-func damagedSeq(dir string) int {
+// damagedManifest is what a backup.json that ReadBackupManifest refuses
+// still says of the backup's seq and certificate folder: one of another
+// version, or cut or edited after them; 0 and "" when it does not say.
+func damagedManifest(dir string) (seq int, certDir string) {
 	data, err := pki.ReadFile(filepath.Join(dir, BackupManifestName))
 	if err != nil {
-		return 0
+		return 0, ""
 	}
 	var m struct {
-		Seq int `json:"seq"`
+		Seq     int    `json:"seq"`
+		CertDir string `json:"certDir"`
 	}
 	if json.Unmarshal(data, &m) == nil {
-		return max(m.Seq, 0)
+		return max(m.Seq, 0), m.CertDir
 	}
 	if f := seqField.FindSubmatch(data); f != nil {
-		n, _ := strconv.Atoi(string(f[1]))
-		return n
+		seq, _ = strconv.Atoi(string(f[1]))
 	}
-	return 0
+	if f := certDirField.FindSubmatch(data); f != nil {
+		_ = json.Unmarshal(f[1], &certDir)
+	}
+	return seq, certDir
 }
 
 // ReadBackupManifest reads DIR/backup.json.

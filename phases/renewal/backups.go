@@ -30,6 +30,17 @@ type Backup struct {
 	// another version, or damaged after its seq), which places it among
 	// the others (sortBackups); 0 when it says none.
 	DamagedSeq int
+	// DamagedCertDir is, with Err, the certificate folder its backup.json
+	// still names; "" when it names none. The certificate folders of one
+	// parent keep their backups side by side: a damaged backup of another
+	// is not this one's to warn of, nor to refuse `latest` for.
+	DamagedCertDir string
+}
+
+// otherFolder reports whether b, damaged, is known to be a backup of
+// another certificate folder than abs (absolute; "" for any).
+func (b Backup) otherFolder(abs string) bool {
+	return b.Err != nil && abs != "" && b.DamagedCertDir != "" && !sameFolder(b.DamagedCertDir, abs)
 }
 
 // seq is the order b was made in, when known: backup.json's Seq, or
@@ -77,7 +88,7 @@ func ListBackups(root string) ([]Backup, error) {
 		} else {
 			b.Manifest, b.Err = ReadBackupManifest(b.Dir)
 			if b.Err != nil {
-				b.DamagedSeq = damagedSeq(b.Dir)
+				b.DamagedSeq, b.DamagedCertDir = damagedManifest(b.Dir)
 			}
 		}
 		out = append(out, b)
@@ -206,7 +217,7 @@ func PruneBackupsAfter(certDir string, keep int, made string) (removed []string,
 		return nil, nil, nil, err
 	}
 	for _, b := range all {
-		if b.Err != nil && certctlName.MatchString(b.Name) {
+		if b.Err != nil && certctlName.MatchString(b.Name) && !b.otherFolder(abs) {
 			damaged = append(damaged, b)
 		}
 	}
@@ -338,8 +349,12 @@ func FindBackupWarn(roots []string, certDir, name string) (string, []string, err
 	}
 	taken := all[i]
 	var warnings []string
+	abs, _ := filepath.Abs(certDir)
+	if certDir == "" {
+		abs = ""
+	}
 	for _, b := range all[:i] {
-		if b.Err == nil || b.DamagedSeq > 0 || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(dir) {
+		if b.Err == nil || b.DamagedSeq > 0 || b.otherFolder(abs) || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(dir) {
 			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("`latest` took %s (seq %d, made %s) and passed over %s, which cannot be restored as it is (%v) and says no seq: it is older unless the clock was set back since %s was made; if it is the last run's backup, repair its %s and restore it by name (certctl restore %s)",
@@ -363,6 +378,9 @@ func findBackup(roots []string, certDir, name string) (string, error) {
 		var damaged, others, newer []string
 		abs, _ := filepath.Abs(certDir)
 		for i := len(all) - 1; i >= 0; i-- {
+			if certDir != "" && all[i].otherFolder(abs) {
+				continue
+			}
 			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
 				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
 				continue
