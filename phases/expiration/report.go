@@ -2,6 +2,7 @@ package expiration
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,13 +58,19 @@ func Report(ctx context.Context, o Options, format string, out, errOut io.Writer
 	}
 	// As renew all: some missing files are kubeadm's !MISSING! rows (an
 	// external etcd, super-admin.conf on the other control-plane nodes),
-	// none at all is the wrong folders.
+	// none at all is the wrong folders, or every file gone.
+	var none error
 	if info.NoneExists() {
-		return noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
+		none = noneExists("check", len(info.Certificates)+len(info.CertificateAuthorities), o.CertDir, o.KubeconfigDir)
+		// A cron job's --textfile kept the last good check's metrics
+		// (every file there) until CertctlCheckStale, a warning, fired
+		// two hours later; and a wrong folder from the start set off
+		// nothing certificate-related.
+		info.Folders = append(info.Folders, Folder{Name: "cert-dir", File: o.CertDir, Problems: []Problem{{Type: NoFiles, Message: none.Error()}}})
 	}
 	// A missing folder is an error, after the metrics: they say what is
 	// missing, for the alerts (monitoring.md) to fire at once.
-	missingDir := config.MissingFolder(o.CertDir, o.KubeconfigDir)
+	missingDir := cmp.Or(none, config.MissingFolder(o.CertDir, o.KubeconfigDir))
 	if o.Textfile != "" {
 		var buf bytes.Buffer
 		if err := WriteMetrics(&buf, info); err != nil {

@@ -171,6 +171,12 @@ const (
 	// kubeconfig in it, or the kubelet's certificate and key (in
 	// Info.Folders).
 	FolderPermissions ProblemType = "folder-permissions"
+	// NoFiles: none of the files to check exists in the certificate and
+	// kubeconfig folders (the wrong folders, or every file gone), on the
+	// certificate folder's row: in --textfile's metrics only, which
+	// check-expiration writes before it fails (exit 1), so that an alert
+	// fires.
+	NoFiles ProblemType = "no-files"
 	// CADataMismatch: a kubeconfig's certificate-authority-data
 	// holds none of the certificates of its CA file: its client rejects
 	// the API server's certificate.

@@ -164,9 +164,12 @@ func (r *run) restore(name string) (string, *renewal.RestoreResult, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err := renewal.FindBackupIn(roots, o.Cluster.CertificatesDir, name)
+	dir, warnings, err := renewal.FindBackupWarn(roots, o.Cluster.CertificatesDir, name)
 	if err != nil {
 		return "", nil, err
+	}
+	for _, w := range warnings {
+		r.warning(w)
 	}
 	ro := renewal.Options{
 		CertDir: o.Cluster.CertificatesDir, KubeconfigDir: o.KubeconfigDir, NoBackup: o.NoBackup, DryRun: o.DryRun, Now: o.Now, Rand: o.Rand,

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,11 +226,39 @@ func nextSeq(root string) (int, error) {
 	}
 	last := 0
 	for _, b := range backups {
-		if b.Manifest != nil {
-			last = max(last, b.Manifest.Seq)
-		}
+		last = max(last, b.seq())
 	}
 	return last + 1, nil
+}
+
+// seqField and certDirField are backup.json's seq and certDir, as text.
+var (
+	seqField     = regexp.MustCompile(`"seq"\s*:\s*([0-9]+)`)
+	certDirField = regexp.MustCompile(`"certDir"\s*:\s*("(?:[^"\\]|\\.)*")`)
+)
+
+// damagedManifest is what a backup.json that ReadBackupManifest refuses
+// still says of the backup's seq and certificate folder: one of another
+// version, or cut or edited after them; 0 and "" when it does not say.
+func damagedManifest(dir string) (seq int, certDir string) {
+	data, err := pki.ReadFile(filepath.Join(dir, BackupManifestName))
+	if err != nil {
+		return 0, ""
+	}
+	var m struct {
+		Seq     int    `json:"seq"`
+		CertDir string `json:"certDir"`
+	}
+	if json.Unmarshal(data, &m) == nil {
+		return max(m.Seq, 0), m.CertDir
+	}
+	if f := seqField.FindSubmatch(data); f != nil {
+		seq, _ = strconv.Atoi(string(f[1]))
+	}
+	if f := certDirField.FindSubmatch(data); f != nil {
+		_ = json.Unmarshal(f[1], &certDir)
+	}
+	return seq, certDir
 }
 
 // ReadBackupManifest reads DIR/backup.json.

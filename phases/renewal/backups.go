@@ -26,6 +26,30 @@ type Backup struct {
 	// Err says why backup.json cannot be read: a folder that is not a
 	// complete backup, which certctl neither restores nor prunes.
 	Err error
+	// DamagedSeq is, with Err, the seq its backup.json still says (one of
+	// another version, or damaged after its seq), which places it among
+	// the others (sortBackups); 0 when it says none.
+	DamagedSeq int
+	// DamagedCertDir is, with Err, the certificate folder its backup.json
+	// still names; "" when it names none. The certificate folders of one
+	// parent keep their backups side by side: a damaged backup of another
+	// is not this one's to warn of, nor to refuse `latest` for.
+	DamagedCertDir string
+}
+
+// otherFolder reports whether b, damaged, is known to be a backup of
+// another certificate folder than abs (absolute; "" for any).
+func (b Backup) otherFolder(abs string) bool {
+	return b.Err != nil && abs != "" && b.DamagedCertDir != "" && !sameFolder(b.DamagedCertDir, abs)
+}
+
+// seq is the order b was made in, when known: backup.json's Seq, or
+// DamagedSeq.
+func (b Backup) seq() int {
+	if b.Manifest != nil {
+		return b.Manifest.Seq
+	}
+	return b.DamagedSeq
 }
 
 // certctlName is the name of a backup folder certctl made: the time of its
@@ -63,6 +87,9 @@ func ListBackups(root string) ([]Backup, error) {
 			continue
 		} else {
 			b.Manifest, b.Err = ReadBackupManifest(b.Dir)
+			if b.Err != nil {
+				b.DamagedSeq, b.DamagedCertDir = damagedManifest(b.Dir)
+			}
 		}
 		out = append(out, b)
 	}
@@ -74,23 +101,25 @@ func ListBackups(root string) ([]Backup, error) {
 }
 
 // sortBackups sorts the backups of one folder oldest first: by when each
-// was made (made), then the complete ones, in the places they hold, by
-// their Seq, the backups of an older certctl (no Seq) first, by time. So
-// a backup made after the clock was set back, dated before the ones made
-// until then, is still the newest, and a folder that is not a complete
-// backup (no Seq to read) keeps the place its name's time gives it.
+// was made (made), then the complete ones and the damaged ones whose seq
+// is known (DamagedSeq), in the places they hold, by their seq, the
+// backups of an older certctl (no Seq) first, by time. So a backup made
+// after the clock was set back, dated before the ones made until then, is
+// still the newest, also when damaged since (`restore latest` refuses to
+// pass over it), and a folder that is not a complete backup (no seq to
+// read) keeps the place its name's time gives it.
 func sortBackups(out []Backup) {
 	slices.SortStableFunc(out, func(a, b Backup) int { return a.made().Compare(b.made()) })
 	var at []int
 	var complete []Backup
 	for i, b := range out {
-		if b.Manifest != nil {
+		if b.Manifest != nil || b.DamagedSeq > 0 {
 			at, complete = append(at, i), append(complete, b)
 		}
 	}
 	slices.SortStableFunc(complete, func(a, b Backup) int {
 		// A copy the user named (pre-upgrade) of the newest is not latest.
-		return cmp.Or(cmp.Compare(a.Manifest.Seq, b.Manifest.Seq), a.made().Compare(b.made()),
+		return cmp.Or(cmp.Compare(a.seq(), b.seq()), a.made().Compare(b.made()),
 			cmpBool(certctlName.MatchString(a.Name), certctlName.MatchString(b.Name)))
 	})
 	for k, i := range at {
@@ -188,7 +217,7 @@ func PruneBackupsAfter(certDir string, keep int, made string) (removed []string,
 		return nil, nil, nil, err
 	}
 	for _, b := range all {
-		if b.Err != nil && certctlName.MatchString(b.Name) {
+		if b.Err != nil && certctlName.MatchString(b.Name) && !b.otherFolder(abs) {
 			damaged = append(damaged, b)
 		}
 	}
@@ -290,6 +319,51 @@ func FindBackup(root, name string) (string, error) {
 // PruneBackups. A root that other users may write is refused
 // (certdir.CheckPrivate): the backup found is installed as root.
 func FindBackupIn(roots []string, certDir, name string) (string, error) {
+	dir, _, err := FindBackupWarn(roots, certDir, name)
+	return dir, err
+}
+
+// FindBackupWarn is FindBackupIn, with what "latest" says of the backups
+// certctl named that cannot be read and whose place among the others is
+// not known (no seq in their backup.json) and that it passed over: one
+// line each, naming it and the backup taken. Dated before that one, each
+// is older unless the clock was set back since; then it may be the last
+// run's, and `latest` undoes the run before. Refusing for it would block
+// every restore while an old damaged backup is kept.
+func FindBackupWarn(roots []string, certDir, name string) (string, []string, error) {
+	if name != "latest" {
+		dir, err := findBackup(roots, certDir, name)
+		return dir, nil, err
+	}
+	dir, err := findBackup(roots, certDir, name)
+	if err != nil {
+		return "", nil, err
+	}
+	all, err := ListBackupsIn(roots)
+	if err != nil {
+		return "", nil, err
+	}
+	i := slices.IndexFunc(all, func(b Backup) bool { return b.Dir == dir })
+	if i < 0 {
+		return dir, nil, nil
+	}
+	taken := all[i]
+	var warnings []string
+	abs, _ := filepath.Abs(certDir)
+	if certDir == "" {
+		abs = ""
+	}
+	for _, b := range all[:i] {
+		if b.Err == nil || b.DamagedSeq > 0 || b.otherFolder(abs) || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(dir) {
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("`latest` took %s (seq %d, made %s) and passed over %s, which cannot be restored as it is (%v) and says no seq: it is older unless the clock was set back since %s was made; if it is the last run's backup, repair its %s and restore it by name (certctl restore %s)",
+			taken.Dir, taken.Manifest.Seq, taken.Manifest.Created.Format(time.RFC3339), b.Dir, b.Err, taken.Name, BackupManifestName, b.Name))
+	}
+	return dir, warnings, nil
+}
+
+func findBackup(roots []string, certDir, name string) (string, error) {
 	where := strings.Join(roots, ", ")
 	for _, root := range roots {
 		if err := checkBackupRoot(root); err != nil {
@@ -304,6 +378,9 @@ func FindBackupIn(roots []string, certDir, name string) (string, error) {
 		var damaged, others, newer []string
 		abs, _ := filepath.Abs(certDir)
 		for i := len(all) - 1; i >= 0; i-- {
+			if certDir != "" && all[i].otherFolder(abs) {
+				continue
+			}
 			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
 				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
 				continue

@@ -87,3 +87,76 @@ func TestLatestIsThisFoldersBackup(t *testing.T) {
 		t.Errorf("latest = %s, %v; want this folder's newest %s, not the other folder's newer one", got, err, ours.BackupDir)
 	}
 }
+
+// TestAnotherFoldersDamagedBackup: a damaged backup of another certificate
+// folder of the same parent, beside this one's, was warned of by this
+// folder's prune at each renewal too, and `restore latest` of this folder
+// refused to pass over it when it was the newest. When its backup.json
+// still names its folder (one of another version, or damaged after
+// certDir), it is that folder's alone; one that names none is still
+// everyone's, since it cannot be told whose it is.
+func TestAnotherFoldersDamagedBackup(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+		theirs bool // known to be the other folder's
+	}{
+		{"another version", func(m []byte) []byte { return []byte(strings.Replace(string(m), `"version": 1`, `"version": 2`, 1)) }, true},
+		{"cut after certDir", func(m []byte) []byte {
+			i := strings.Index(string(m), `"kubeconfigDir"`)
+			return m[:i]
+		}, true},
+		{"names none", func([]byte) []byte { return []byte("{") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNode(t, nil)
+			other := n.path("pki2")
+			copyTree(t, n.certDir(), other)
+			otherKubeconfigs := n.path("other")
+			if err := os.Mkdir(otherKubeconfigs, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			root, _ := BackupRoot(n.certDir())
+			ours, err := Renew(context.Background(), n.targets(t, "apiserver"), n.options(made.Add(time.Hour)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := n.options(made.Add(2 * time.Hour))
+			o.CertDir, o.KubeconfigDir = other, otherKubeconfigs
+			theirs, err := Renew(context.Background(), n.targets(t, "apiserver"), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(theirs.BackupDir, BackupManifestName)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, tc.damage(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, damaged, err := PruneBackupsAfter(n.certDir(), 5, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, warnings, err := FindBackupWarn([]string{root}, n.certDir(), "latest")
+			if tc.theirs {
+				if len(damaged) != 0 {
+					t.Errorf("our prune warns of their damaged backup %s", damaged[0].Dir)
+				}
+				if err != nil || got != ours.BackupDir || len(warnings) != 0 {
+					t.Errorf("our latest = %s, %q, %v; want %s, no warning", got, warnings, err, ours.BackupDir)
+				}
+			} else if len(damaged) != 1 || err == nil {
+				t.Errorf("a damaged backup that names no folder, the newest: our prune warns of %d, latest = %s, %v; want it warned of and latest refused", len(damaged), got, err)
+			}
+			// Theirs still warns of it, and refuses latest.
+			if _, _, damaged, _ := PruneBackupsAfter(other, 5, ""); len(damaged) != 1 {
+				t.Errorf("their prune warns of %d damaged backups, want 1", len(damaged))
+			}
+			if got, err := FindBackupIn([]string{root}, other, "latest"); err == nil {
+				t.Errorf("their latest = %s with their newest damaged; want an error", got)
+			}
+		})
+	}
+}

@@ -83,6 +83,22 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Every file gone, the folders left empty: the check fails (exit 1),
+	// after it wrote --textfile.
+	emptied := makeNode(t, bin)
+	emptiedBefore := check(t, bin, emptied, 0)
+	if err := os.RemoveAll(emptied.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(emptied.certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	prom := filepath.Join(t.TempDir(), "certctl.prom")
+	run(t, bin, 1, append([]string{"check-expiration", "--textfile", prom}, emptied.flags()...)...)
+	emptiedAfter, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Until(notAfter(t, filepath.Join(expired.certDir, "front-proxy-ca.crt"))) + 1500*time.Millisecond)
 
 	textfiles := map[string]string{ // by instance; cp-never: node_exporter up, no textfile
@@ -93,6 +109,7 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 		"cp-owed:9100":     check(t, bin, owed, 4),
 		"cp-ext-etcd:9100": check(t, bin, extEtcd, 0),
 		"cp-vanished:9100": check(t, bin, vanished, 0), // from t0+vanishAt
+		"cp-emptied:9100":  string(emptiedAfter),       // from t0+vanishAt
 		"cp-never:9100":    "",
 	}
 	// The checks ran once, before t0; node_exporter serves their files
@@ -104,6 +121,9 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 		for instance, text := range textfiles {
 			if instance == "cp-vanished:9100" && m < vanishAt {
 				text = vanishedBefore
+			}
+			if instance == "cp-emptied:9100" && m < vanishAt {
+				text = emptiedBefore
 			}
 			if err := s.scrape(job, instance, text, t0.Add(time.Duration(m)*time.Minute)); err != nil {
 				t.Fatalf("node_exporter cannot parse the textfile of %s: %v\n%s", instance, err, text)
@@ -128,11 +148,12 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 			if err := rules[i].eval(ctx, engine, s, ts); err != nil {
 				t.Fatalf("at t0+%dm: %v", m, err)
 			}
+			s.alerts(&rules[i], ts)
 		}
 		if m == 119 || m == 120 {
 			continue // whether the checks are stale yet depends on their second
 		}
-		if got, want := firing(rules), wantFiring(m, expired, soon, problem, vanished, checked); !slices.Equal(got, want) {
+		if got, want := firing(rules), wantFiring(m, expired, soon, problem, vanished, emptied, emptiedBefore, checked); !slices.Equal(got, want) {
 			t.Fatalf("at t0+%dm, firing:\n  %s\nwant:\n  %s", m, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 		}
 	}
@@ -154,9 +175,9 @@ func TestMonitoringDocsAlerts(t *testing.T) {
 			"^" + regexp.QuoteMeta(fpClient+" has expired: run `certctl renew front-proxy-client` on the node") + ".*" +
 				regexp.QuoteMeta("if its CA front-proxy-ca has expired too, renew refuses: rotate the CA first, `certctl ca rotate front-proxy-ca`")),
 		`KubernetesCertificateFileMissing{instance="cp-vanished:9100", name="apiserver"}`: regexp.MustCompile(
-			"^" + regexp.QuoteMeta(filepath.Join(vanished.certDir, "apiserver.crt")+" was there in the last 7 days and is missing now")),
+			"^" + regexp.QuoteMeta(filepath.Join(vanished.certDir, "apiserver.crt")+" was there and is missing now")),
 		`KubernetesCertificateFileMissing{instance="cp-vanished:9100", name="kubelet.conf"}`: regexp.MustCompile(
-			"^" + regexp.QuoteMeta(filepath.Join(vanished.dir, "kubelet.conf")+" was there in the last 7 days and is missing now")),
+			"^" + regexp.QuoteMeta(filepath.Join(vanished.dir, "kubelet.conf")+" was there and is missing now")),
 	})
 }
 
@@ -190,7 +211,7 @@ func checkAnnotations(t *testing.T, rules []alertRule, descriptions map[string]*
 // wantFiring is what must fire at t0+m, exactly: each rule with `for:`
 // only after it; every check older than 2h (the checks ran in the minute
 // before t0: at t0+119m or t0+120m, depending on the second) stale.
-func wantFiring(m int, expired, soon, problem, vanished node, checked []string) []string {
+func wantFiring(m int, expired, soon, problem, vanished, emptied node, emptiedBefore string, checked []string) []string {
 	cert := func(alert, severity, instance, name, file, kind, ca string, more ...string) string {
 		l := map[string]string{"instance": instance, "job": job, "severity": severity, "name": name, "file": file, "kind": kind}
 		if ca != "" {
@@ -219,6 +240,19 @@ func wantFiring(m int, expired, soon, problem, vanished node, checked []string) 
 		w = append(w,
 			cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "apiserver", filepath.Join(vanished.certDir, "apiserver.crt"), "certificate", "ca"),
 			cert("KubernetesCertificateFileMissing", "critical", "cp-vanished:9100", "kubelet.conf", filepath.Join(vanished.dir, "kubelet.conf"), "certificate", "ca"))
+	}
+	if m >= vanishAt {
+		// Every file it had, but super-admin.conf (monitoring.md).
+		for _, line := range regexp.MustCompile(`(?m)^certctl_certificate_expiration_timestamp_seconds\{ca="(.*?)",file="(.*?)",kind="(.*?)",name="(.*?)"\}`).FindAllStringSubmatch(emptiedBefore, -1) {
+			if line[4] != "super-admin.conf" {
+				w = append(w, cert("KubernetesCertificateFileMissing", "critical", "cp-emptied:9100", line[4], line[2], line[3], line[1]))
+			}
+		}
+	}
+	if m >= vanishAt+15 {
+		// and the check's error, from the first check of the wrong
+		// folders on too
+		w = append(w, cert("KubernetesCertificateProblem", "critical", "cp-emptied:9100", "cert-dir", emptied.certDir, "folder", "", "type", "no-files"))
 	}
 	if m >= 30 {
 		w = append(w, target("KubernetesControlPlaneRestartOwed", map[string]string{"instance": "cp-owed:9100", "component": "kube-apiserver"}))

@@ -60,6 +60,22 @@ func (s scrapes) down(job, instance string, ts time.Time) {
 	s.add(labels.FromMap(map[string]string{labels.MetricName: "up", "job": job, "instance": instance}), ts, 0)
 }
 
+// alerts adds what Prometheus stores after it evaluated r at ts: an
+// ALERTS series, 1, for each of its pending and firing alerts, with the
+// alert's labels and alertstate (rules/alerting.go, forStateSample's
+// sibling sample), which a rule may read, as KubernetesCertificateFileMissing
+// does.
+func (s scrapes) alerts(r *alertRule, ts time.Time) {
+	for _, a := range r.active {
+		state := "pending"
+		if a.firing {
+			state = "firing"
+		}
+		l := labels.NewBuilder(a.labels).Set(labels.MetricName, "ALERTS").Set("alertstate", state).Labels()
+		s.add(l, ts, 1)
+	}
+}
+
 func (s scrapes) add(l labels.Labels, ts time.Time, v float64) {
 	key := l.String()
 	if s[key] == nil {
