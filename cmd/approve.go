@@ -54,7 +54,9 @@ func newApproveCommand() *cobra.Command {
 			(kubectl certificate approve) is left as it is, and its line says so,
 			with its Approved condition's reason: nothing is checked then. --force
 			skips the profile and requester checks, never the proof of possession
-			nor --allow-system-masters, and says so in the approval. The caller needs "approve" on the "signers"
+			nor the rules on a subject that makes its holder a cluster admin
+			(O=system:masters: --allow-system-masters and an allowed requester;
+			O=kubeadm:cluster-admins: an allowed requester), and says so in the approval. The caller needs "approve" on the "signers"
 			resource named by the CSR's signer name and "update" on
 			certificatesigningrequests/approval.
 		`),
@@ -79,7 +81,7 @@ func newApproveCommand() *cobra.Command {
 	// come from the certificates in this folder (what renew --use-api
 	// prints names it when it is not the default).
 	c.Flags().Lookup("cert-dir").Usage = "folder of this node's certificates, whose SANs give the settings when neither --config nor the kubeadm-config ConfigMap does"
-	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked, and O=system:masters still needs --allow-system-masters)")
+	c.Flags().BoolVar(&o.Force, "force", false, "skip the profile and requester checks (the proof of possession is still checked, O=system:masters still needs --allow-system-masters, and O=system:masters or O=kubeadm:cluster-admins an allowed requester)")
 	c.Flags().StringVar(&o.Message, "message", "", "message of the Approved condition (default: what was checked)")
 	return c
 }

@@ -29,9 +29,14 @@ type HeldError struct {
 	// not known, never the PID of a process that is not the holder.
 	Holder
 	Waited time.Duration
+	// Timeout is the wait's bound: 0 (--lock-timeout 0) tried once.
+	Timeout time.Duration
 }
 
 func (e *HeldError) Error() string {
+	if e.Timeout == 0 {
+		return fmt.Sprintf("%s holds the lock %s%s: not waited for, as --lock-timeout is 0; try again when it has finished, or pass --lock-timeout 5m to wait for it", e.Holder.describe(time.Time{}), e.Path, e.Holder.findHint(e.Path))
+	}
 	return fmt.Sprintf("%s holds the lock %s%s: waited %s; try again when it has finished, or raise --lock-timeout", e.Holder.describe(time.Time{}), e.Path, e.Holder.findHint(e.Path), e.Waited)
 }
 
@@ -82,7 +87,7 @@ func AcquireWait(ctx context.Context, path string, w Wait) (*Lock, error) {
 		waited := w.Clock.Since(start)
 		if waited >= w.Timeout {
 			f.Close()
-			return nil, &HeldError{Path: path, Holder: CurrentHolder(path), Waited: waited.Round(time.Millisecond)}
+			return nil, &HeldError{Path: path, Holder: CurrentHolder(path), Waited: waited.Round(time.Millisecond), Timeout: w.Timeout}
 		}
 		if tick == nil && w.Progress != nil {
 			// Said at once, then every progressInterval: a wait of up to

@@ -356,6 +356,11 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	case cluster.Server == "":
 		return nil, fmt.Errorf("cannot install into %s: kubeconfig %s: its cluster %q has no server: set the API server's address with `kubectl --kubeconfig %s config set-cluster %s --server https://ADDRESS:PORT`, then run certctl again", path, from, clusterName, pki.ShellQuote(from), pki.ShellQuote(clusterName))
 	}
+	if first || len(user.ClientCertificateData) == 0 {
+		if err := embedsCA(from, clusterName, cluster); err != nil {
+			return nil, fmt.Errorf("cannot install into %s: %w", path, err)
+		}
+	}
 	if !first {
 		if err := switchedAway(path, cfg, user, certPEM, caPEM); err != nil {
 			return nil, err
@@ -375,4 +380,23 @@ func (s *kubeconfigSlot) place(certPEM, keyPEM, caPEM []byte, base string) ([]Pl
 	}
 	f, err := placing(path, data, kubeconfig.Mode)
 	return []Placed{f}, err
+}
+
+// embedsCA refuses, for a first installation, a kubeconfig (from) whose
+// cluster would get no CA data: one that skips TLS verification or names
+// a CA file keeps that (kubeconfig.SetClientCert), and its clients would
+// not check the API server against ca.crt. kubeadm's kubeconfigs always
+// embed the CA, and `kubeadm certs generate-csr` writes none of these
+// fields; a file in force left so by its user keeps it (see write).
+func embedsCA(from, clusterName string, cluster *clientcmdapi.Cluster) error {
+	what, fix := "", ""
+	switch {
+	case cluster.InsecureSkipTLSVerify:
+		what, fix = "skips TLS verification (insecure-skip-tls-verify)", "config set-cluster "+pki.ShellQuote(clusterName)+" --insecure-skip-tls-verify=false"
+	case cluster.CertificateAuthority != "":
+		what, fix = fmt.Sprintf("names the CA file %s (certificate-authority)", cluster.CertificateAuthority), "config unset "+pki.ShellQuote("clusters."+clusterName+".certificate-authority")
+	default:
+		return nil
+	}
+	return fmt.Errorf("kubeconfig %s: its cluster %q %s, and a kubeconfig certctl installs for the first time embeds ca.crt's CA data, as kubeadm's do: run `kubectl --kubeconfig %s %s`, then run certctl again", from, clusterName, what, pki.ShellQuote(from), fix)
 }

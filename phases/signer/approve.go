@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -24,12 +23,16 @@ type ApproveOptions struct {
 	// Policy checks the request's profile and requester. Required unless Force.
 	Policy *Policy
 	// Force skips the profile and requester checks; the proof of possession
-	// is still checked, and so is the opt-in of O=system:masters
-	// (AllowSystemMasters, or Policy's). The approval's message says so.
+	// is still checked, and so is a subject that grants power over the
+	// cluster (policy.Rules.Privilege: O=system:masters, O=kubeadm:cluster-admins)
+	// with Policy's rules, or Rules when Policy is nil. The approval's
+	// message says so.
 	Force bool
-	// AllowSystemMasters lets Force approve a request with O=system:masters
-	// (--allow-system-masters): without Force, Policy's rules say.
-	AllowSystemMasters bool
+	// Rules are the rules Force still applies when Policy is nil
+	// (--allow-system-masters, --requester-group, --requester-user), with
+	// DefaultRequesterGroups when they name no requester, as
+	// PolicyOptions.Rules. Without Force, Policy's rules say.
+	Rules policy.Rules
 	// Reason of the Approved condition; "CertctlApproved" when empty.
 	Reason string
 	// Message of the Approved condition; one naming the profile when empty.
@@ -100,11 +103,15 @@ func Approve(ctx context.Context, client kubernetes.Interface, name string, o Ap
 		var msg string
 		if o.Force {
 			// kube-controller-manager signs what is approved for its
-			// names: a certificate that bypasses all authorization needs
-			// its flag, whatever else --force skips.
-			allow := o.AllowSystemMasters || o.Policy != nil && o.Policy.Rules().AllowSystemMasters
-			if slices.Contains(req.Subject.Organization, pki.MastersGroup) && !allow {
-				return fmt.Errorf("CSR %s asks for O=%s, which bypasses all authorization: --force does not skip that check; approve it with --allow-system-masters too, or deny it (certctl deny %s --reason ...)", name, pki.MastersGroup, name)
+			// names: a certificate that makes its holder a cluster admin
+			// is approved only as the policy allows, whatever else
+			// --force skips.
+			rules := withDefaults(o.Rules)
+			if o.Policy != nil {
+				rules = o.Policy.Rules()
+			}
+			if err := rules.Privilege(requestOf(csr, req, csr.Spec.Usages)); err != nil {
+				return fmt.Errorf("CSR %s: %w; --force does not skip that check: deny it (certctl deny %s --reason ...)", name, err, name)
 			}
 			msg = fmt.Sprintf("approved by certctl with --force: profile and requester checks skipped; proof of possession checked (signer %s)", csr.Spec.SignerName)
 		} else {

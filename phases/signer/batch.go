@@ -19,7 +19,6 @@ import (
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
 	"github.com/certctl/certctl/pki"
-	"github.com/certctl/certctl/pki/policy"
 )
 
 // Batch says which CSRs approve and deny act on and where they report.
@@ -240,7 +239,7 @@ func alreadyApproved(csr *certv1.CertificateSigningRequest) string {
 // connects, learns the cluster's control-plane nodes when rules ask it
 // (warning on warn when it cannot), and approves b (ApproveAll).
 func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
-	o.AllowSystemMasters = o.AllowSystemMasters || rules.AllowSystemMasters
+	o.Rules = rules.PolicyOptions.Rules()
 	var cluster *config.Cluster
 	if !o.Force {
 		var err error
@@ -375,7 +374,7 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	}
 	pr := rules.PolicyOptions
 	res, err := Sign(ctx, client, name, SignOptions{CA: ca, Profile: prof, DryRun: f.DryRun, ControlPlane: controlPlane,
-		Rules:   policy.Rules{AllowSystemMasters: pr.AllowSystemMasters, RequesterGroups: pr.RequesterGroups, RequesterUsers: pr.RequesterUsers},
+		Rules:   pr.Rules(),
 		CertDir: func() string { return certDir }, CertificateValidity: func() time.Duration { return validity }})
 	if err != nil {
 		return APIHint(err, "manual signer")

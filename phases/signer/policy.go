@@ -43,6 +43,20 @@ type PolicyOptions struct {
 	RequesterGroups, RequesterUsers []string
 }
 
+// Rules are the issuance policy's rules of o: DefaultRequesterGroups when
+// o names no requester.
+func (o PolicyOptions) Rules() policy.Rules {
+	return withDefaults(policy.Rules{AllowSystemMasters: o.AllowSystemMasters, RequesterGroups: slices.Clone(o.RequesterGroups), RequesterUsers: slices.Clone(o.RequesterUsers)})
+}
+
+// withDefaults is r, with DefaultRequesterGroups when r names no requester.
+func withDefaults(r policy.Rules) policy.Rules {
+	if len(r.RequesterGroups) == 0 && len(r.RequesterUsers) == 0 {
+		r.RequesterGroups = slices.Clone(DefaultRequesterGroups)
+	}
+	return r
+}
+
 // candidate is one control-plane certificate a signer name may issue.
 type candidate struct {
 	profile pki.Profile
@@ -64,11 +78,7 @@ func NewPolicy(o PolicyOptions) (*Policy, error) {
 	if len(o.Nodes) == 0 {
 		return nil, fmt.Errorf("signer: policy needs the configuration of at least one control-plane node")
 	}
-	p := &Policy{bySigner: map[string][]*candidate{}, rules: policy.Rules{AllowSystemMasters: o.AllowSystemMasters,
-		RequesterGroups: slices.Clone(o.RequesterGroups), RequesterUsers: slices.Clone(o.RequesterUsers)}}
-	if len(p.rules.RequesterGroups) == 0 && len(p.rules.RequesterUsers) == 0 {
-		p.rules.RequesterGroups = slices.Clone(DefaultRequesterGroups)
-	}
+	p := &Policy{bySigner: map[string][]*candidate{}, rules: o.Rules()}
 	inv := o.Inventory
 	if inv == nil {
 		inv = pki.Kubeadm()

@@ -190,6 +190,21 @@ func (r Rules) CheckRequest(q Request) error {
 	if slices.Contains(q.Usages, certv1.UsageAny) {
 		return &Violation{ReasonUsageNotAllowed, fmt.Sprintf(`usage %q is refused: it lets a certificate serve and authenticate as anything; ask for the extended key usages it needs ("server auth", "client auth")`, certv1.UsageAny)}
 	}
+	return r.Privilege(q)
+}
+
+// Privilege applies the rules on a subject that grants power over the
+// cluster, the part of CheckRequest that nothing skips, not even `certctl
+// approve --force`: O=system:masters only with r.AllowSystemMasters and
+// for an allowed requester (SystemMastersRefused); a subject that makes
+// its holder an allowed requester (O=kubeadm:cluster-admins, the identity
+// of kubeadm's admin.conf, bound to cluster-admin; one of
+// r.RequesterGroups or r.RequesterUsers) only for an allowed requester
+// (RequesterNotAllowed). kube-controller-manager signs what is approved
+// for the kubernetes.io names without asking who asked: an approval of
+// such a subject for anyone else makes them a cluster admin. It returns a
+// *Violation.
+func (r Rules) Privilege(q Request) error {
 	if slices.Contains(q.CSR.Subject.Organization, pki.MastersGroup) {
 		if !r.AllowSystemMasters {
 			return &Violation{ReasonSystemMastersRefused, fmt.Sprintf("the request has O=%s, which bypasses all authorization; it is only issued or approved with --allow-system-masters", pki.MastersGroup)}
