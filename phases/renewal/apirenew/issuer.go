@@ -218,7 +218,7 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	// client-go's csr package logs "csr for this node already exists,
 	// reusing" through klog: certctl prints what it does itself.
 	ctx = klog.NewContext(ctx, logr.Discard())
-	jobs, err := is.plan(reqs)
+	jobs, err := plan(&is.o, reqs)
 	if err != nil {
 		return err
 	}
@@ -289,18 +289,55 @@ func (is *Issuer) notYetValid(jobs []*job, err error) error {
 	return is.incomplete(jobs, cause)
 }
 
+// Check refuses what Obtain refuses before it makes a key or creates a
+// CSR: the requests the certificates API cannot issue as certctl needs
+// them (a signer name that cannot issue one, a validity under
+// MinValidity or beyond spec.expirationSeconds, an extended key usage
+// the API has no name for, a --new-request name not among them), a
+// pending-key folder that is not a private folder, and a pending key that
+// cannot be read when --new-request does not replace it. It asks nothing
+// of the API (Obtain's access review) and writes nothing, so that the dry
+// run of `renew --use-api` reports what the real run would refuse, in
+// the same words. It reads SignerNames, NewRequest, NewRequestFor and
+// PendingDir of o.
+func Check(o Options, reqs []renewal.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	jobs, err := plan(&o, reqs)
+	if err != nil {
+		return err
+	}
+	p := pending{dir: o.PendingDir}
+	if err := p.check(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, _, err := p.loadFor(j.req.Name, o.fresh(j.req.Name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fresh reports whether the certificate called name gets a new key and
+// CSR even when a pending key exists (--new-request).
+func (o *Options) fresh(name string) bool {
+	return o.NewRequest || slices.Contains(o.NewRequestFor, name)
+}
+
 // plan checks every request before anything is written or created.
-func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
+func plan(o *Options, reqs []renewal.Request) ([]*job, error) {
 	targets := make([]renewal.Target, len(reqs))
 	names := make([]string, len(reqs))
 	for i, r := range reqs {
 		targets[i], names[i] = r.Target, r.Name
 	}
-	signers, err := SignerNames(targets, is.o.SignerNames)
+	signers, err := SignerNames(targets, o.SignerNames)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range is.o.NewRequestFor {
+	for _, n := range o.NewRequestFor {
 		if !slices.Contains(names, n) {
 			return nil, fmt.Errorf("--new-request names %s, which this run does not renew (it renews %s): add it to the names, or drop it from --new-request", n, strings.Join(names, ", "))
 		}
@@ -337,19 +374,15 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
 		// --new-request: a new key and CSR even when a pending key exists.
-		fresh := is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name)
-		k, err := is.pending.load(j.req.Name)
-		var place *placeError
-		switch {
-		case errors.As(err, &place):
+		fresh := is.o.fresh(j.req.Name)
+		k, replaced, err := is.pending.loadFor(j.req.Name, fresh)
+		if err != nil {
 			return err
-		case err != nil && !fresh:
-			return fmt.Errorf("%w: run again with --new-request=%s for a new key and CSR, or remove it", err, j.req.Name)
-		case err != nil:
+		}
+		if replaced != nil {
 			// Its CSR, if any, can never be installed: the new key
 			// replaces the file.
-			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", err)
-			k = nil
+			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", replaced)
 		}
 		switch {
 		case k == nil || fresh:
@@ -390,7 +423,7 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 		if beforePendingSave != nil {
 			beforePendingSave(j.req.Name)
 		}
-		if is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name) {
+		if is.o.fresh(j.req.Name) {
 			// --new-request: this key replaces whatever is pending.
 			if err := is.pending.save(j.req.Name, k); err != nil {
 				return err
