@@ -1,6 +1,7 @@
 package apirenew
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -557,20 +558,36 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 			// after its commit leaves no copy of the key put in use.
 			out[i].Remove = is.pending.removal(r.Name, out[i].Key.Public())
 		}
-		// renewal checks it too, but could only say that it is refused:
-		// a CSR's certificate never changes, so the same command run
-		// again would fail the same way. Only a new key and CSR renews it.
-		// Checked at its own NotBefore: a certificate not valid yet (a
-		// clock behind) is not one of these, and renewal says so.
-		if r.CA == nil || out[i].Cert == nil || out[i].Key == nil {
-			continue
-		}
-		if err := pki.VerifyIssued(out[i].Cert, nil, out[i].Key.Public(), r.CA, r.Profile, out[i].Cert.NotBefore); err != nil {
-			return nil, fmt.Errorf("renew %s: %w: it is the certificate CSR %s was issued, which never changes: once its signer is fixed, renew with a new key and CSR: %s; nothing was replaced",
-				r.Name, err, is.csrs[r.Name], is.rerun(requestNames(reqs), []string{r.Name}))
+		if err := is.stillFits(r, out[i], reqs); err != nil {
+			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", r.Name, err)
 		}
 	}
 	return out, nil
+}
+
+// stillFits checks got, the certificate obtained for r (one of reqs), as
+// accept checked it when its CSR was issued (pki.VerifyIssued,
+// policy.IssuedForCSR), with r as renewal read it under the lock: it
+// fails only when the files changed since the request (another run
+// renewed the certificate with other SANs, a CA was replaced). renewal
+// checks it too, but with the advice for a CA that can sign again
+// (policy.Issued); a CSR's certificate never changes, so the same command
+// run again would fail the same way: only a new key and CSR renews it.
+// Checked at its own NotBefore: a certificate not valid yet (a clock
+// behind) is not one of these, and renewal says so.
+func (is *Issuer) stillFits(r renewal.Request, got renewal.Issued, reqs []renewal.Request) error {
+	if got.Cert == nil || got.Key == nil {
+		return nil
+	}
+	err := policy.IssuedForCSR(got.Cert, r.Profile)
+	if r.CA != nil {
+		err = cmp.Or(pki.VerifyIssued(got.Cert, nil, got.Key.Public(), r.CA, r.Profile, got.Cert.NotBefore), err)
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: it is the certificate CSR %s was issued for %s as it was when this run requested it, which has changed since (renewed by another run, or its CA replaced), and a CSR's certificate never changes: if it still needs renewing, renew it with a new key and CSR: %s",
+		err, is.csrs[r.Name], r.Name, is.rerun(requestNames(reqs), []string{r.Name}))
 }
 
 // requestNames are the names of reqs' certificates.
