@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -171,6 +172,16 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// for another subject or signer name (an earlier run with other
 		// settings).
 		return fmt.Errorf("%s: a CSR of that name exists for another request (%w): run again with --new-request=%s for a new key and CSR; nothing was changed", what, err, j.req.Name)
+	}
+	// An answer (an HTTP status) says the API server is up and reached:
+	// asking whether it is would send the operator the wrong way.
+	var st apierrors.APIStatus
+	if errors.As(err, &st) && st.Status().Code != 0 {
+		code := int(st.Status().Code)
+		if code >= http.StatusInternalServerError {
+			return fmt.Errorf("%s: %w: %s answered %d %s, an error of its own (or of etcd behind it): check its log, then run the same command again; nothing was changed", what, err, is.apiServer(false), code, http.StatusText(code))
+		}
+		return fmt.Errorf("%s: %s answered %d %s: %w; nothing was changed", what, is.apiServer(false), code, http.StatusText(code), err)
 	}
 	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, is.apiServer(false))
 }
