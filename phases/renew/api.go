@@ -72,12 +72,11 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 	if err != nil {
 		return nil, nil, err
 	}
-	issuer, err := apirenew.New(apirenew.Options{
-		Client: client, Server: client.Config.Host, Credentials: client.Source, User: client.User(), NodeName: node,
-		PendingDir: pendingDir, SignerNames: r.signerNames(), Timeout: api.Timeout, NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor,
-		ApproveFlags: approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), ApproveKubeconfig: approveKubeconfig(client), RerunFlags: r.rerunFlags(),
-		AlreadyInstalled: errAlreadyInstalled, Out: out, Now: r.o.Now,
-	})
+	ao := r.apiOptions(pendingDir)
+	ao.Client, ao.Server, ao.Credentials, ao.User, ao.NodeName = client, client.Config.Host, client.Source, client.User(), node
+	ao.Timeout, ao.ApproveFlags, ao.ApproveKubeconfig, ao.RerunFlags = api.Timeout, approveFlags(r.o.ConfigFile, r.o.Cluster.CertificatesDir), approveKubeconfig(client), r.rerunFlags()
+	ao.AlreadyInstalled, ao.Out, ao.Now = errAlreadyInstalled, out, r.o.Now
+	issuer, err := apirenew.New(ao)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,6 +93,30 @@ func (r *run) obtain(ctx context.Context, selected []renewal.Target, o renewal.O
 		return nil, nil, err
 	}
 	return issuer, got, nil
+}
+
+// apiOptions are the options of the issuer of --use-api that
+// apirenew.Check reads: what obtain's Obtain refuses before any key or
+// CSR, and the dry run's checkAPI with it.
+func (r *run) apiOptions(pendingDir string) apirenew.Options {
+	api := r.o.API
+	return apirenew.Options{PendingDir: pendingDir, SignerNames: r.signerNames(), NewRequest: api.NewRequest, NewRequestFor: api.NewRequestFor}
+}
+
+// checkAPI is, in a dry run, what obtain refuses before it creates any
+// CSR, with the same code: the requests it would make of due
+// (renewal.Requests) checked as Obtain checks them (apirenew.Check), so
+// that the dry run fails as the real run would, in its words.
+func (r *run) checkAPI(due []renewal.Target, o renewal.Options) error {
+	pendingDir, err := apirenew.PendingDir(r.o.Cluster.CertificatesDir)
+	if err != nil {
+		return err
+	}
+	reqs, err := renewal.Requests(due, o)
+	if err != nil {
+		return err
+	}
+	return apirenew.Check(r.apiOptions(pendingDir), reqs)
 }
 
 // obtained is what obtain keeps of selected after Obtain returned err:

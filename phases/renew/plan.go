@@ -25,7 +25,8 @@ import (
 // or --signer-name). It makes no key and no CSR, asks nothing of the
 // certificates API or any issuer, prunes and restarts nothing, and writes
 // nothing; it says which installed certificates' pending keys the real
-// run would remove.
+// run would remove, and with --use-api fails as the real run would
+// before its first CSR (checkAPI).
 func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, opts renewal.Options) error {
 	o := &r.o
 	switch {
@@ -74,6 +75,11 @@ func (r *run) dryRun(ctx context.Context, selected []renewal.Target, all bool, o
 		if len(due) > 0 {
 			if res, err = renewal.Renew(ctx, due, opts); err != nil {
 				return err
+			}
+			if o.API != nil {
+				if err := r.checkAPI(due, opts); err != nil {
+					return err
+				}
 			}
 		}
 		r.summary.addSkipped(res, o.Cluster.CertificatesDir, o.KubeconfigDir)

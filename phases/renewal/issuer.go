@@ -135,7 +135,10 @@ func obtain(ctx context.Context, issuer Issuer, items []*item, o *Options, now t
 		// An issuer's signer (Options.Issuer) is not certctl's: the
 		// certificates API's may be anyone's. What none of certctl's
 		// issues is refused, as `certs import` refuses it. The CA on disk
-		// signs the profile, as short as the configuration asks.
+		// signs the profile, as short as the configuration asks. The
+		// certificates API's issuer refuses it first, in its own words
+		// (a CSR's certificate is never signed again: apirenew's
+		// stillFits), so this advice is for the CSR files' external CA.
 		if err := policy.Issued(is.Cert, it.profile()); o.Issuer != nil && err != nil {
 			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", it.Name, err)
 		}

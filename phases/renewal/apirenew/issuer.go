@@ -1,6 +1,7 @@
 package apirenew
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -218,7 +219,7 @@ func (is *Issuer) Obtain(ctx context.Context, reqs []renewal.Request) error {
 	// client-go's csr package logs "csr for this node already exists,
 	// reusing" through klog: certctl prints what it does itself.
 	ctx = klog.NewContext(ctx, logr.Discard())
-	jobs, err := is.plan(reqs)
+	jobs, err := plan(&is.o, reqs)
 	if err != nil {
 		return err
 	}
@@ -289,18 +290,55 @@ func (is *Issuer) notYetValid(jobs []*job, err error) error {
 	return is.incomplete(jobs, cause)
 }
 
+// Check refuses what Obtain refuses before it makes a key or creates a
+// CSR: the requests the certificates API cannot issue as certctl needs
+// them (a signer name that cannot issue one, a validity under
+// MinValidity or beyond spec.expirationSeconds, an extended key usage
+// the API has no name for, a --new-request name not among them), a
+// pending-key folder that is not a private folder, and a pending key that
+// cannot be read when --new-request does not replace it. It asks nothing
+// of the API (Obtain's access review) and writes nothing, so that the dry
+// run of `renew --use-api` reports what the real run would refuse, in
+// the same words. It reads SignerNames, NewRequest, NewRequestFor and
+// PendingDir of o.
+func Check(o Options, reqs []renewal.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	jobs, err := plan(&o, reqs)
+	if err != nil {
+		return err
+	}
+	p := pending{dir: o.PendingDir}
+	if err := p.check(); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, _, err := p.loadFor(j.req.Name, o.fresh(j.req.Name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fresh reports whether the certificate called name gets a new key and
+// CSR even when a pending key exists (--new-request).
+func (o *Options) fresh(name string) bool {
+	return o.NewRequest || slices.Contains(o.NewRequestFor, name)
+}
+
 // plan checks every request before anything is written or created.
-func (is *Issuer) plan(reqs []renewal.Request) ([]*job, error) {
+func plan(o *Options, reqs []renewal.Request) ([]*job, error) {
 	targets := make([]renewal.Target, len(reqs))
 	names := make([]string, len(reqs))
 	for i, r := range reqs {
 		targets[i], names[i] = r.Target, r.Name
 	}
-	signers, err := SignerNames(targets, is.o.SignerNames)
+	signers, err := SignerNames(targets, o.SignerNames)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range is.o.NewRequestFor {
+	for _, n := range o.NewRequestFor {
 		if !slices.Contains(names, n) {
 			return nil, fmt.Errorf("--new-request names %s, which this run does not renew (it renews %s): add it to the names, or drop it from --new-request", n, strings.Join(names, ", "))
 		}
@@ -337,19 +375,15 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 	need := map[pki.KeyAlgorithm]int{}
 	for _, j := range jobs {
 		// --new-request: a new key and CSR even when a pending key exists.
-		fresh := is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name)
-		k, err := is.pending.load(j.req.Name)
-		var place *placeError
-		switch {
-		case errors.As(err, &place):
+		fresh := is.o.fresh(j.req.Name)
+		k, replaced, err := is.pending.loadFor(j.req.Name, fresh)
+		if err != nil {
 			return err
-		case err != nil && !fresh:
-			return fmt.Errorf("%w: run again with --new-request=%s for a new key and CSR, or remove it", err, j.req.Name)
-		case err != nil:
+		}
+		if replaced != nil {
 			// Its CSR, if any, can never be installed: the new key
 			// replaces the file.
-			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", err)
-			k = nil
+			fmt.Fprintf(is.o.Out, "[renew] %v: replacing the pending key with a new key and CSR (--new-request)\n", replaced)
 		}
 		switch {
 		case k == nil || fresh:
@@ -390,7 +424,7 @@ func (is *Issuer) keys(ctx context.Context, jobs []*job) error {
 		if beforePendingSave != nil {
 			beforePendingSave(j.req.Name)
 		}
-		if is.o.NewRequest || slices.Contains(is.o.NewRequestFor, j.req.Name) {
+		if is.o.fresh(j.req.Name) {
 			// --new-request: this key replaces whatever is pending.
 			if err := is.pending.save(j.req.Name, k); err != nil {
 				return err
@@ -524,20 +558,36 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 			// after its commit leaves no copy of the key put in use.
 			out[i].Remove = is.pending.removal(r.Name, out[i].Key.Public())
 		}
-		// renewal checks it too, but could only say that it is refused:
-		// a CSR's certificate never changes, so the same command run
-		// again would fail the same way. Only a new key and CSR renews it.
-		// Checked at its own NotBefore: a certificate not valid yet (a
-		// clock behind) is not one of these, and renewal says so.
-		if r.CA == nil || out[i].Cert == nil || out[i].Key == nil {
-			continue
-		}
-		if err := pki.VerifyIssued(out[i].Cert, nil, out[i].Key.Public(), r.CA, r.Profile, out[i].Cert.NotBefore); err != nil {
-			return nil, fmt.Errorf("renew %s: %w: it is the certificate CSR %s was issued, which never changes: once its signer is fixed, renew with a new key and CSR: %s; nothing was replaced",
-				r.Name, err, is.csrs[r.Name], is.rerun(requestNames(reqs), []string{r.Name}))
+		if err := is.stillFits(r, out[i], reqs); err != nil {
+			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", r.Name, err)
 		}
 	}
 	return out, nil
+}
+
+// stillFits checks got, the certificate obtained for r (one of reqs), as
+// accept checked it when its CSR was issued (pki.VerifyIssued,
+// policy.IssuedForCSR), with r as renewal read it under the lock: it
+// fails only when the files changed since the request (another run
+// renewed the certificate with other SANs, a CA was replaced). renewal
+// checks it too, but with the advice for a CA that can sign again
+// (policy.Issued); a CSR's certificate never changes, so the same command
+// run again would fail the same way: only a new key and CSR renews it.
+// Checked at its own NotBefore: a certificate not valid yet (a clock
+// behind) is not one of these, and renewal says so.
+func (is *Issuer) stillFits(r renewal.Request, got renewal.Issued, reqs []renewal.Request) error {
+	if got.Cert == nil || got.Key == nil {
+		return nil
+	}
+	err := policy.IssuedForCSR(got.Cert, r.Profile)
+	if r.CA != nil {
+		err = cmp.Or(pki.VerifyIssued(got.Cert, nil, got.Key.Public(), r.CA, r.Profile, got.Cert.NotBefore), err)
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: it is the certificate CSR %s was issued for %s as it was when this run requested it, which has changed since (renewed by another run, or its CA replaced), and a CSR's certificate never changes: if it still needs renewing, renew it with a new key and CSR: %s",
+		err, is.csrs[r.Name], r.Name, is.rerun(requestNames(reqs), []string{r.Name}))
 }
 
 // requestNames are the names of reqs' certificates.

@@ -3,6 +3,7 @@ package apirenew
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -263,6 +264,11 @@ func (is *Issuer) timedOut(jobs []*job, guard *watchGuard) error {
 	down, downErr := guard.unanswered()
 	used, answered := is.collect(jobs)
 	switch {
+	case downErr != nil && !answered && statusOf(downErr) >= http.StatusInternalServerError:
+		// Up, but failing (etcd down behind it): as above, the states
+		// are as last seen.
+		cause += fmt.Sprintf(" (%s has answered only errors for the last %v: %v: %s. The CSRs' states below are as last seen)",
+			is.apiServer(false), down.Round(time.Second), downErr, serverError("it", statusOf(downErr)))
 	case downErr != nil && !answered:
 		// The states are those seen before the API server went
 		// away: an approval given since may not be among them.

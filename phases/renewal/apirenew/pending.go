@@ -78,6 +78,25 @@ func (p pending) load(target string) (crypto.Signer, error) {
 	return pki.ReadKeyFile(path)
 }
 
+// loadFor is load for a run that makes a new key and CSR for target with
+// fresh (--new-request): a pending key that cannot be read is then
+// replaced, and returned as replaced (k nil), not as err. Without fresh
+// it is err, which says to run again with --new-request; a *placeError
+// is err either way.
+func (p pending) loadFor(target string, fresh bool) (k crypto.Signer, replaced, err error) {
+	k, err = p.load(target)
+	var place *placeError
+	switch {
+	case errors.As(err, &place):
+		return nil, nil, err
+	case err != nil && !fresh:
+		return nil, nil, fmt.Errorf("%w: run again with --new-request=%s for a new key and CSR, or remove it", err, target)
+	case err != nil:
+		return nil, err, nil
+	}
+	return k, nil, nil
+}
+
 // save writes the pending key of target atomically (durable once it
 // returns), before its CSR exists: a CSR whose key was lost could never
 // be installed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +132,9 @@ func (is *Issuer) wait(ctx context.Context, jobs []*job) error {
 			}
 		case <-tick.C():
 			is.printProgress(jobs, start)
-			if d, err := guard.unanswered(); err != nil {
+			if d, err := guard.unanswered(); err != nil && statusOf(err) >= http.StatusInternalServerError {
+				fmt.Fprintf(is.o.Out, "[renew] %s has answered only errors for %v (%v): the states above are as last seen; waiting for it to recover\n", is.apiServer(true), d.Round(time.Second), err)
+			} else if err != nil {
 				fmt.Fprintf(is.o.Out, "[renew] %s has not answered for %v (%v): the states above are as last seen; waiting for it to come back\n", is.apiServer(true), d.Round(time.Second), err)
 			}
 		case <-hintC:
@@ -172,7 +175,32 @@ func (is *Issuer) createError(ctx context.Context, j *job, err error) error {
 		// settings).
 		return fmt.Errorf("%s: a CSR of that name exists for another request (%w): run again with --new-request=%s for a new key and CSR; nothing was changed", what, err, j.req.Name)
 	}
+	// An answer (an HTTP status) says the API server is up and reached:
+	// asking whether it is would send the operator the wrong way.
+	switch code := statusOf(err); {
+	case code >= http.StatusInternalServerError:
+		return fmt.Errorf("%s: %w: %s, then run the same command again; nothing was changed", what, err, serverError(is.apiServer(false), code))
+	case code != 0:
+		return fmt.Errorf("%s: %s answered %d %s: %w; nothing was changed", what, is.apiServer(false), code, http.StatusText(code), err)
+	}
 	return fmt.Errorf("%s: %w: is %s up and reachable? Nothing was changed", what, err, is.apiServer(false))
+}
+
+// statusOf is the HTTP status the API server answered with, as err of
+// the API client says it; 0 when it did not answer (a connection
+// refused, a timeout).
+func statusOf(err error) int {
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		return int(st.Status().Code)
+	}
+	return 0
+}
+
+// serverError says that who (the API server) answered with code, a 5xx:
+// its own error, or etcd's behind it, which its log says.
+func serverError(who string, code int) string {
+	return fmt.Sprintf("%s answered %d %s, an error of its own (or of etcd behind it): check its log", who, code, http.StatusText(code))
 }
 
 // apiServer is "the API server at URL" (capitalized when title), or

@@ -282,30 +282,53 @@ func TestWaitIgnoresCollidingName(t *testing.T) {
 // reported as CSRs "pending approval" for the whole --timeout: the
 // progress lines say that it does not answer, and the timeout's error
 // names it and says that the states are as last seen, instead of only
-// asking for an approval that may well have been given.
+// asking for an approval that may well have been given. One that
+// answers with a 5xx (etcd down behind it) is up and reached: the lines
+// and the error say so and to check its log, not "is it up and
+// reachable?", which they said.
 func TestWaitSaysAPIServerUnreachable(t *testing.T) {
-	cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
 	refused := &url.Error{Op: "Get", URL: "https://192.0.2.10:6443/apis/certificates.k8s.io/v1/certificatesigningrequests",
 		Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
-	cs.PrependWatchReactor("certificatesigningrequests", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, refused })
-	cs.PrependReactor("list", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, refused })
-	// The CSR is created; then the API server is gone, for the get at
-	// the timeout too.
-	cs.PrependReactor("create", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
-		cs.PrependReactor("get", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, refused })
-		return false, nil, nil
-	})
-	reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
-	is, out := newIssuer(t, cs, dir, func(o *Options) {
-		o.Timeout, o.ProgressInterval, o.Server = 1500*time.Millisecond, 300*time.Millisecond, "https://192.0.2.10:6443"
-	})
-	err := is.Obtain(context.Background(), reqs)
-	if err == nil || !contains(err.Error(), "timed out after 1.5s", "the API server at https://192.0.2.10:6443 has not answered", "connection refused",
-		"is it up and reachable?", "as last seen", "is pending approval") {
-		t.Fatalf("Obtain with the API server gone: %v\n%s", err, out)
-	}
-	if !contains(out.String(), "[renew] The API server at https://192.0.2.10:6443 has not answered", "connection refused") {
-		t.Errorf("no progress line says the API server does not answer:\n%s", out)
+	for _, tc := range []struct {
+		name      string
+		err       error
+		want, not []string
+		line      []string
+	}{
+		{"refused", refused, []string{"the API server at https://192.0.2.10:6443 has not answered", "connection refused", "is it up and reachable?"}, nil,
+			[]string{"[renew] The API server at https://192.0.2.10:6443 has not answered", "connection refused"}},
+		{"503", apierrors.NewServiceUnavailable("etcdserver: leader changed"),
+			[]string{"the API server at https://192.0.2.10:6443 has answered only errors for the last", "etcdserver: leader changed", "it answered 503 Service Unavailable, an error of its own (or of etcd behind it): check its log. "},
+			[]string{"up and reachable", "not answered"},
+			[]string{"[renew] The API server at https://192.0.2.10:6443 has answered only errors for ", "waiting for it to recover"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, ca, dir := fakeClient(), newTestCA(t), t.TempDir()
+			cs.PrependWatchReactor("certificatesigningrequests", func(k8stesting.Action) (bool, watch.Interface, error) { return true, nil, tc.err })
+			cs.PrependReactor("list", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tc.err })
+			// The CSR is created; then the API server is gone, for the get at
+			// the timeout too.
+			cs.PrependReactor("create", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) {
+				cs.PrependReactor("get", "certificatesigningrequests", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tc.err })
+				return false, nil, nil
+			})
+			reqs := []renewal.Request{ca.request(t, "admin.conf", adminProfile)}
+			is, out := newIssuer(t, cs, dir, func(o *Options) {
+				o.Timeout, o.ProgressInterval, o.Server = 1500*time.Millisecond, 300*time.Millisecond, "https://192.0.2.10:6443"
+			})
+			err := is.Obtain(context.Background(), reqs)
+			if err == nil || !contains(err.Error(), append(tc.want, "timed out after 1.5s", "as last seen", "is pending approval")...) {
+				t.Fatalf("Obtain with the API server gone: %v\n%s", err, out)
+			}
+			for _, n := range tc.not {
+				if strings.Contains(err.Error(), n) || strings.Contains(out.String(), n) {
+					t.Errorf("says %q: %v\n%s", n, err, out)
+				}
+			}
+			if !contains(out.String(), tc.line...) {
+				t.Errorf("no progress line says what the API server does:\n%s", out)
+			}
+		})
 	}
 }
 
