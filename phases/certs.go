@@ -98,7 +98,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	var key crypto.Signer
 	switch {
 	case certOK:
-		cert, _, err := readCA(s, p.BaseName)
+		cert, others, err := readCA(s, p.BaseName)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		}
 		warnLooseKey(env, keyPath)
 		if err := pki.KeyMatches(cert, key); err != nil {
-			return fmt.Errorf("%s does not match %s: restore the matching pair", certPath, keyPath)
+			return caKeyMismatch(certPath, keyPath, append([]*x509.Certificate{cert}, others...), key, "restore the matching pair")
 		}
 		env.logf("[certs] Using the existing %q certificate and key", p.Name)
 		return nil
