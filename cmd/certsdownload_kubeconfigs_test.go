@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,12 @@ func serveKubeadmCerts(t *testing.T, n *pkitest.Node, key string) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The bootstrap token may get kubeadm-certs alone (kubeadm's
+		// Role), not the token that owns it.
+		if strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/"+copycerts.Namespace+"/secrets/bootstrap-token-") {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/namespaces/"+copycerts.Namespace+"/secrets/"+copycerts.SecretName {
 			http.Error(w, "not in this test", http.StatusInternalServerError)
 			return

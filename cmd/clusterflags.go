@@ -33,6 +33,8 @@ type clusterFlags struct {
 	// to itself (renew --quiet, for cron, which mails any output).
 	source config.Source
 	quiet  bool
+	// makesNoCA: see config.Resolver.MakesNoCA.
+	makesNoCA bool
 	// certificateKey is the certificate key of the --config file of the
 	// last load (config.Resolver.CertificateKey).
 	certificateKey string
@@ -103,7 +105,7 @@ func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read fu
 	}
 	r := &config.Resolver{
 		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
-		KubeconfigDir: kcDir, Connect: f.connect, NoConfigMap: f.noConfigMap, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet,
+		KubeconfigDir: kcDir, Connect: f.connect, NoConfigMap: f.noConfigMap, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet, MakesNoCA: f.makesNoCA,
 		Override: func(c *config.Cluster) { f.Override(c, changed) },
 	}
 	defer func() {

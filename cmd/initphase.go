@@ -57,7 +57,10 @@ func (o *initOptions) options(cmd *cobra.Command, group string) initphase.Option
 
 // load reads the node's settings the flags name.
 func (o *initOptions) load(cmd *cobra.Command) func() (*config.Cluster, error) {
-	return func() (*config.Cluster, error) { return o.cluster.load(cmd, cmd.ErrOrStderr()) }
+	return func() (*config.Cluster, error) {
+		o.cluster.makesNoCA = o.MakesNoCA()
+		return o.cluster.load(cmd, cmd.ErrOrStderr())
+	}
 }
 
 func newInitCertsCommand() *cobra.Command {

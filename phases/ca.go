@@ -43,9 +43,28 @@ func (env *Env) readCAKey(base string, caCert *x509.Certificate) (crypto.Signer,
 	// caCert signs, the first of its file; LoadCA accepts a key of any
 	// certificate of a bundle.
 	if ca.Key == nil || pki.KeyMatches(caCert, ca.Key) != nil {
-		return nil, fmt.Errorf("%s does not match %s: restore the matching CA pair", certPath, keyPath)
+		return nil, caKeyMismatch(certPath, keyPath, ca.Bundle, ca.Key, "restore the matching CA pair")
 	}
 	return ca.Key, nil
+}
+
+// caKeyMismatch is the error for the CA key at keyPath (key, nil when
+// unread), which does not match the first certificate of certPath, whose
+// certificates are bundle. kubeadm v1.37 signs with the first certificate
+// of the file (TryLoadCertFromDisk), with whatever key is there, and so
+// does certctl's init-phase: a key of a later certificate of the bundle,
+// which certctl never writes so (a CA rotation writes the signing CA
+// first), is refused, saying which certificate to put first; otherwise fix
+// says what to do.
+func caKeyMismatch(certPath, keyPath string, bundle []*x509.Certificate, key crypto.Signer, fix string) error {
+	if key != nil {
+		for i, c := range bundle {
+			if i > 0 && pki.KeyMatches(c, key) == nil {
+				return fmt.Errorf("%s does not match the first certificate of %s but certificate %d of its %d (subject %q, serial %X), and kubeadm and certctl sign with the first: put that certificate first in %s", keyPath, certPath, i+1, len(bundle), c.Subject.String(), c.SerialNumber, certPath)
+			}
+		}
+	}
+	return fmt.Errorf("%s does not match %s: %s", certPath, keyPath, fix)
 }
 
 // caCertForKey returns the certificate of the CA p for key, made once per

@@ -231,6 +231,6 @@ func TestLeafPhaseCAKeyWithoutCert(t *testing.T) {
 	removeAll(t, e.pki("front-proxy-ca.crt"))
 	before := snapshot(t, e.dir)
 	err := e.run(t, "certs", "front-proxy-client")
-	treetest.ErrMentions(t, err, "front-proxy-ca.crt", "front-proxy-ca.key", "`certctl init-phase certs front-proxy-ca --cert-dir "+e.Cluster.CertificatesDir+"`", "for that key")
+	treetest.ErrMentions(t, err, "front-proxy-ca.crt", "front-proxy-ca.key", "`certctl init-phase certs front-proxy-ca --cert-dir "+e.Cluster.CertificatesDir+" --kubeconfig-dir "+e.dir+"`", "for that key")
 	assertSameTree(t, before, snapshot(t, e.dir))
 }

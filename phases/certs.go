@@ -49,12 +49,14 @@ func (env *Env) store() pki.Store { return pki.Store{Dir: env.Cluster.Certificat
 // act on this run's folders (config.FolderFlags), and for initFlags, a
 // printed `certctl init-phase` command, with this run's settings (Rerun).
 // Without them, run as printed, the command acted on /etc/kubernetes, or
-// made certificates for other SANs.
+// made certificates for other SANs. Every init-phase command has
+// --kubeconfig-dir: it reads the settings through its admin.conf, and
+// `--use-csr`'s `certs import` installs kubeconfigs there.
 func (env *Env) initFlags() string {
 	if env.Rerun != "" {
 		return env.Rerun
 	}
-	return config.FolderFlags(env.Cluster.CertificatesDir, "")
+	return env.folderFlags()
 }
 
 // configFlags are the flags of a printed command that reads the
@@ -96,7 +98,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 	var key crypto.Signer
 	switch {
 	case certOK:
-		cert, _, err := readCA(s, p.BaseName)
+		cert, others, err := readCA(s, p.BaseName)
 		if err != nil {
 			return err
 		}
@@ -116,7 +118,7 @@ func runCA(ctx context.Context, env *Env, p pki.Profile) error {
 		}
 		warnLooseKey(env, keyPath)
 		if err := pki.KeyMatches(cert, key); err != nil {
-			return fmt.Errorf("%s does not match %s: restore the matching pair", certPath, keyPath)
+			return caKeyMismatch(certPath, keyPath, append([]*x509.Certificate{cert}, others...), key, "restore the matching pair")
 		}
 		env.logf("[certs] Using the existing %q certificate and key", p.Name)
 		return nil

@@ -16,7 +16,10 @@ import (
 // or warning prints carries the run's --cert-dir (and --kubeconfig-dir where
 // the command has it), as renewal's and carotate's do (config.FolderFlags).
 // Without them, run as printed, it acted on /etc/kubernetes. The test env's
-// folders are never kubeadm's.
+// folders are never kubeadm's, and its Rerun is empty: a printed init-phase
+// command gets the folders alone, both of them (every init-phase command
+// has --kubeconfig-dir; without it, `--use-csr`'s printed `certs import`
+// installed the kubeconfigs into /etc/kubernetes).
 func TestPrintedCommandsNameFolders(t *testing.T) {
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -35,16 +38,16 @@ func TestPrintedCommandsNameFolders(t *testing.T) {
 		{"leaf: CA key without its certificate", func(t *testing.T, e *testEnv) {
 			e.mustRun(t, "certs", "all")
 			removeAll(t, e.pki("front-proxy-ca.crt"))
-		}, "certs/front-proxy-client", "`certctl init-phase certs front-proxy-ca --cert-dir PKI`"},
+		}, "certs/front-proxy-client", "`certctl init-phase certs front-proxy-ca --cert-dir PKI --kubeconfig-dir KCDIR`"},
 		{"leaf exists, its CA missing", func(t *testing.T, e *testEnv) {
 			e.mustRun(t, "certs", "all")
 			removeAll(t, e.pki("ca.crt"), e.pki("ca.key"))
-		}, "certs/apiserver", "`certctl init-phase certs ca --cert-dir PKI` only if"},
-		{"leaf: CA missing", nil, "certs/apiserver", "`certctl init-phase certs ca --cert-dir PKI` first"},
+		}, "certs/apiserver", "`certctl init-phase certs ca --cert-dir PKI --kubeconfig-dir KCDIR` only if"},
+		{"leaf: CA missing", nil, "certs/apiserver", "`certctl init-phase certs ca --cert-dir PKI --kubeconfig-dir KCDIR` first"},
 		{"leaf: external CA", func(t *testing.T, e *testEnv) {
 			e.mustRun(t, "certs", "all")
 			removeAll(t, e.pki("ca.key"), e.pki("apiserver.crt"), e.pki("apiserver.key"))
-		}, "certs/apiserver", "`certctl init-phase certs apiserver --cert-dir PKI --use-csr --csr-dir DIR`"},
+		}, "certs/apiserver", "`certctl init-phase certs apiserver --cert-dir PKI --kubeconfig-dir KCDIR --use-csr --csr-dir DIR`"},
 		{"leaf: weak key", func(t *testing.T, e *testEnv) {
 			e.mustRun(t, "certs", "all")
 			old, _, err := e.store().ReadCert("apiserver-kubelet-client")
@@ -70,19 +73,19 @@ func TestPrintedCommandsNameFolders(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "certs/sa", "certctl ca rotate sa --cert-dir PKI --kubeconfig-dir KCDIR,"},
-		{"kubeconfig: CA missing", nil, "kubeconfig/admin", "`certctl init-phase certs ca --cert-dir PKI` first"},
+		{"kubeconfig: CA missing", nil, "kubeconfig/admin", "`certctl init-phase certs ca --cert-dir PKI --kubeconfig-dir KCDIR` first"},
 		// It said `certctl certs import`, which fails as printed
 		// (--csr-dir is required) and acts on /etc/kubernetes.
 		{"kubeconfig: external CA", func(t *testing.T, e *testEnv) {
 			e.mustRun(t, "certs", "all")
 			removeAll(t, e.pki("ca.key"))
-		}, "kubeconfig/admin", "--use-csr --csr-dir DIR`, then install what it signs with `certctl certs import --csr-dir DIR --cert-dir PKI --kubeconfig-dir KCDIR`"},
+		}, "kubeconfig/admin", "`certctl init-phase kubeconfig admin --cert-dir PKI --kubeconfig-dir KCDIR --use-csr --csr-dir DIR`, then install what it signs with `certctl certs import --csr-dir DIR --cert-dir PKI --kubeconfig-dir KCDIR`"},
 		{"joining: CA missing", func(t *testing.T, e *testEnv) {
 			e.Cluster.Joining = true
 		}, "certs/apiserver", "`certctl certs download --certificate-key KEY --cert-dir PKI --kubeconfig-dir KCDIR`"},
 		{"use-csr: sa skipped", func(t *testing.T, e *testEnv) {
 			e.UseCSR, e.CSRDir = true, filepath.Join(e.dir, "csr")
-		}, "certs/sa", "`certctl init-phase certs sa --cert-dir PKI`"},
+		}, "certs/sa", "`certctl init-phase certs sa --cert-dir PKI --kubeconfig-dir KCDIR`"},
 		{"use-csr joining: sa skipped", func(t *testing.T, e *testEnv) {
 			e.UseCSR, e.CSRDir, e.Cluster.Joining = true, filepath.Join(e.dir, "csr"), true
 		}, "certs/sa", "`certctl certs download --certificate-key KEY --cert-dir PKI --kubeconfig-dir KCDIR`"},

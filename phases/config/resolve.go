@@ -81,6 +81,10 @@ type Resolver struct {
 	// saying where the settings came from.
 	Warn  io.Writer
 	Quiet bool
+	// MakesNoCA says the command makes no CA (init-phase kubeconfig, or
+	// --use-csr): Load leaves out the warnings about a CA made with these
+	// settings (CAValidityWarnings), which would warn of a CA not made.
+	MakesNoCA bool
 
 	// Source is where the last load took the settings from.
 	Source Source
@@ -145,14 +149,18 @@ func (r *Resolver) Load(ctx context.Context) (*Cluster, error) {
 	return &c, nil
 }
 
-// warnValidity prints c's ValidityWarnings, unless its validities are
-// those the last load derived from the node's certificates: the node's
-// own, no choice.
+// warnValidity prints c's ValidityWarnings (without CAValidityWarnings
+// when MakesNoCA), unless its validities are those the last load derived
+// from the node's certificates: the node's own, no choice.
 func (r *Resolver) warnValidity(c *Cluster) {
 	if r.derived == [2]time.Duration{c.CertificateValidity, c.CACertificateValidity} {
 		return
 	}
-	for _, w := range c.ValidityWarnings() {
+	ws := c.ValidityWarnings()
+	if r.MakesNoCA {
+		ws = c.kubeadmValidityWarnings()
+	}
+	for _, w := range ws {
 		fmt.Fprintf(r.Warn, "[warning] %s\n", w)
 	}
 }

@@ -86,3 +86,33 @@ func TestLoadPrintsValidityWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadMakesNoCAWarnsNoCA: a command that makes no CA (init-phase
+// kubeconfig, --use-csr: Resolver.MakesNoCA) does not warn of a CA made
+// with caCertificateValidityPeriod: it warned that a CA of 30m from
+// --config expires within the hour while the CA on disk was kubeadm's ten
+// years. kubeadm's own warnings (a period more than its default) stay.
+func TestLoadMakesNoCAWarnsNoCA(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kubeadm.yaml")
+	body := "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: " + filepath.Join(dir, "pki") + "\ncaCertificateValidityPeriod: 30m\ncertificateValidityPeriod: 9000h\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	r := &Resolver{File: file, Warn: &warn, MakesNoCA: true, Override: func(c *Cluster) {
+		c.NodeName, c.AdvertiseAddress = "cp-1", "198.51.100.10"
+	}}
+	if _, err := r.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := warn.String()
+	if !strings.Contains(got, "[warning] certificateValidityPeriod (--certificate-validity) 9000h0m0s is more than the recommended default") {
+		t.Errorf("warnings lack kubeadm's:\n%s", got)
+	}
+	for _, unwanted := range []string{"is shorter than 1h0m0s", "is longer than caCertificateValidityPeriod", "a CA made with it"} {
+		if strings.Contains(got, unwanted) {
+			t.Errorf("warnings of a CA not made (%q):\n%s", unwanted, got)
+		}
+	}
+}

@@ -106,7 +106,7 @@ func TestClusterCAFromKubeconfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			o := Options{Key: key, ServerCA: tc.server, Rand: rand.Reader, Out: &out, ErrOut: &out}
+			o := Options{Key: key, Now: downloaded, ServerCA: tc.server, Rand: rand.Reader, Out: &out, ErrOut: &out}
 			check := func(what, tag, subject string, err error) {
 				t.Helper()
 				if tc.refused {

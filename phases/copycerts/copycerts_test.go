@@ -27,6 +27,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var uploaded = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
+// downloaded is the clock of the tests' downloads: a minute after
+// uploaded, within the TTL of the Secret upload makes (checkNotExpired).
+func downloaded() time.Time { return uploaded.Add(time.Minute) }
+
 // shared are the files of a stacked-etcd node that the Secret carries,
 // relative to the certificate folder.
 var shared = []string{"ca.crt", "ca.key", "front-proxy-ca.crt", "front-proxy-ca.key", "sa.pub", "sa.key", "etcd/ca.crt", "etcd/ca.key"}
@@ -56,7 +60,7 @@ func upload(t *testing.T, cs *fake.Clientset, certDir string, key []byte) time.T
 
 func download(cs *fake.Clientset, certDir string, key []byte, ext *config.ExternalEtcd) (string, error) {
 	var out bytes.Buffer
-	err := Download(context.Background(), cs, Options{CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: certDir, ExternalEtcd: ext, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	return out.String(), err
 }
 

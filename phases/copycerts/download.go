@@ -36,7 +36,8 @@ import (
 // A file that is already there is kept when it is byte-identical, so a
 // second download changes nothing; a different one (another CA, another
 // service-account key) is refused and nothing is written at all: this
-// node's folder belongs to another cluster, or the Secret does.
+// node's folder belongs to another cluster, or the Secret does. A Secret
+// whose TTL is over, not yet deleted, is refused (checkNotExpired).
 func Download(ctx context.Context, client kubernetes.Interface, o Options) (retErr error) {
 	now := time.Now
 	if o.Now != nil {
@@ -48,6 +49,9 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 	}
 	if err != nil {
 		return fmt.Errorf("get secret %s/%s: %w", Namespace, SecretName, kubeclient.Unanswered(err, "; nothing was changed"))
+	}
+	if err := checkNotExpired(ctx, client, secret, now()); err != nil {
+		return err
 	}
 	files, err := decryptAll(secret.Data, o.Key)
 	if err != nil {

@@ -145,7 +145,7 @@ func TestDownloadFaultLeavesNodeAsItWas(t *testing.T) {
 			}
 			before := snapshotNode(t, parent)
 			var out bytes.Buffer
-			err := Download(ctx, cs, Options{CertDir: dir, ExternalEtcd: e, Key: key, LockTimeout: tc.wait, Rand: rand.Reader, Out: &out, ErrOut: &out})
+			err := Download(ctx, cs, Options{Now: downloaded, CertDir: dir, ExternalEtcd: e, Key: key, LockTimeout: tc.wait, Rand: rand.Reader, Out: &out, ErrOut: &out})
 			treetest.ErrMentions(t, err, tc.want...)
 			treetest.AssertSame(t, before, snapshotNode(t, parent))
 			if t.Failed() {
@@ -283,7 +283,7 @@ func TestDownloadRefusesBadFolders(t *testing.T) {
 				}
 				before := snapshotNode(t, parent)
 				var out bytes.Buffer
-				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, tc.dir), KubeconfigDir: kubeconfigDir, ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
+				err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: filepath.Join(parent, tc.dir), KubeconfigDir: kubeconfigDir, ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
 				treetest.ErrMentions(t, err, tc.want(parent)...)
 				treetest.AssertSame(t, before, snapshotNode(t, parent))
 				if t.Failed() {
@@ -323,7 +323,7 @@ func TestDownloadRefusesFolderInPlaceOfFile(t *testing.T) {
 				}
 				before := snapshotNode(t, parent)
 				var out bytes.Buffer
-				err := Download(context.Background(), cs, Options{CertDir: filepath.Join(parent, "pki"), ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
+				err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: filepath.Join(parent, "pki"), ExternalEtcd: e, Key: key, DryRun: dry, Rand: rand.Reader, Out: &out, ErrOut: &out})
 				treetest.ErrMentions(t, err, append([]string{folder}, tc.want...)...)
 				treetest.AssertSame(t, before, snapshotNode(t, parent))
 			})
@@ -366,10 +366,10 @@ func TestDownloadMakesMissingParent(t *testing.T) {
 	cancel()
 	var out bytes.Buffer
 	before := treetest.Snapshot(t, root)
-	err := Download(canceled, stacked, Options{CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err := Download(canceled, stacked, Options{Now: downloaded, CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	treetest.ErrMentions(t, err, "nothing was written")
 	treetest.AssertSame(t, before, treetest.Snapshot(t, root))
-	if err := Download(context.Background(), stacked, Options{CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out}); err != nil {
+	if err := Download(context.Background(), stacked, Options{Now: downloaded, CertDir: certDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if _, err := os.Stat(filepath.Join(certDir, "ca.key")); err != nil {

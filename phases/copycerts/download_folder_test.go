@@ -41,7 +41,7 @@ func TestDownloadTightensLooseKey(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	err := Download(context.Background(), cs, Options{CertDir: dir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true})
+	err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: dir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true})
 	if err != nil || !strings.Contains(out.String(), "would make "+caKey+" mode 0600") {
 		t.Errorf("dry run: %v\n%s", err, out.String())
 	}

@@ -34,7 +34,7 @@ func TestDownloadRefusesForeignKubeconfigs(t *testing.T) {
 
 	run := func(certDir, kubeconfigDir string, dryRun bool) (string, error) {
 		var out bytes.Buffer
-		err := Download(context.Background(), cs, Options{CertDir: certDir, KubeconfigDir: kubeconfigDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: dryRun})
+		err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: certDir, KubeconfigDir: kubeconfigDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: dryRun})
 		return out.String(), err
 	}
 
@@ -100,7 +100,7 @@ func TestDownloadNamesUnreadableKubeconfigs(t *testing.T) {
 	}
 	before := treetest.Snapshot(t, kcDir)
 	var out bytes.Buffer
-	err := Download(context.Background(), cs, Options{CertDir: filepath.Join(kcDir, "pki"), KubeconfigDir: kcDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: filepath.Join(kcDir, "pki"), KubeconfigDir: kcDir, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	treetest.ErrMentions(t, err, "parse kubeconfig "+admin, fifo, "not a regular file", "nothing was written")
 	if err != nil && strings.Contains(err.Error(), "trust another cluster's CA") {
 		t.Errorf("unreadable files said to trust another CA: %v", err)

@@ -48,7 +48,7 @@ func TestDryRuns(t *testing.T) {
 	upload(t, cs, n.CertDir(), key)
 	dst := filepath.Join(t.TempDir(), "pki")
 	out.Reset()
-	if err := Download(context.Background(), cs, Options{CertDir: dst, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true}); err != nil {
+	if err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: dst, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out, DryRun: true}); err != nil {
 		t.Fatalf("Download --dry-run: %v\n%s", err, out.String())
 	}
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {

@@ -67,7 +67,7 @@ func TestKeyFromConfig(t *testing.T) {
 	}
 	joining := filepath.Join(t.TempDir(), "pki")
 	var dl bytes.Buffer
-	if err := Download(context.Background(), cs, Options{CertDir: joining, Key: key, Rand: rand.Reader, Out: &dl, ErrOut: &dl}); err != nil {
+	if err := Download(context.Background(), cs, Options{Now: downloaded, CertDir: joining, Key: key, Rand: rand.Reader, Out: &dl, ErrOut: &dl}); err != nil {
 		t.Fatalf("the Secret does not open with the key of --config: %v", err)
 	}
 

@@ -38,7 +38,7 @@ func TestDownloadRecoversBesideTheLink(t *testing.T) {
 	id := treetest.StuckTxn(t, root, filepath.Join(link, "notes.txt"), string(data), true)
 
 	var out bytes.Buffer
-	err = Download(context.Background(), cs, Options{CertDir: real, KubeconfigDir: etc, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
+	err = Download(context.Background(), cs, Options{Now: downloaded, CertDir: real, KubeconfigDir: etc, Key: key, Rand: rand.Reader, Out: &out, ErrOut: &out})
 	if err != nil {
 		t.Fatalf("Download: %v\n%s", err, out.String())
 	}

@@ -24,7 +24,7 @@ func TestUnreachableSaysWhatToDo(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	var out bytes.Buffer
 	_, uerr := Upload(t.Context(), cs, Options{CertDir: n.CertDir(), Key: testKey(t), Rand: rand.Reader, Out: &out})
-	derr := Download(t.Context(), cs, Options{CertDir: t.TempDir(), Key: testKey(t), Out: &out})
+	derr := Download(t.Context(), cs, Options{Now: downloaded, CertDir: t.TempDir(), Key: testKey(t), Out: &out})
 	for what, err := range map[string]error{"upload": uerr, "download": derr} {
 		if err == nil || !strings.Contains(err.Error(), "connection refused") ||
 			!strings.Contains(err.Error(), "is the API server up and reachable") || !strings.Contains(err.Error(), "--kubeconfig") {

@@ -76,6 +76,10 @@ type Options struct {
 	Out, ErrOut io.Writer
 }
 
+// MakesNoCA reports whether the phases o selects make no CA: those of
+// kubeconfig, or any with UseCSR (a CA's phase is then skipped).
+func (o Options) MakesNoCA() bool { return o.Group == "kubeconfig" || o.UseCSR }
+
 // Run runs the selected phases of `certctl init-phase` for cluster: as a
 // dry run, or under certctl's lock on the certificate folder after
 // recovering an interrupted renewal or write there and in the kubeconfig
