@@ -154,9 +154,5 @@ func newCertsDownloadCommand() *cobra.Command {
 // called after Settings), with which kubeadm join reads the Secret, else
 // as every command does.
 func (o *certsTransfer) downloadClient() (*kubeclient.Client, error) {
-	api := o.api
-	if api.kubeconfig == "" {
-		api.kubeconfig = o.cluster.discoveryKubeconfig
-	}
-	return api.client()
+	return o.api.clientOr(o.cluster.discoveryKubeconfig)
 }
