@@ -91,7 +91,7 @@ func newCertsUploadCommand() *cobra.Command {
 
 // command is the upload or download the flags ask for.
 func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.Client, error)) copycerts.Command {
-	o.Now, o.Rand, o.Out, o.ErrOut, o.Connect, o.In = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr(), connect, cmd.InOrStdin()
+	o.Now, o.Rand, o.Out, o.ErrOut, o.Connect, o.In, o.Kubeconfig = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr(), connect, cmd.InOrStdin(), o.api.kubeconfig
 	o.Settings = func() (config.Cluster, error) {
 		// Only the folders and etcd.external matter here: not worth a
 		// line saying where the node's settings came from.
