@@ -33,8 +33,12 @@ func (f *apiFlags) addTo(fs *pflag.FlagSet, withRate bool, qps float32, burst in
 // client connects to the API server, finding the kubeconfig as every
 // certctl command does (internal/kubeclient), refusing an expired client
 // certificate up front: the API server would only say "Unauthorized".
-func (f *apiFlags) client() (*kubeclient.Client, error) {
-	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, Context: f.context, QPS: f.qps, Burst: f.burst, UserAgent: userAgent(), Now: time.Now})
+func (f *apiFlags) client() (*kubeclient.Client, error) { return f.clientOr("") }
+
+// clientOr is client with file, a kubeconfig found another way, in place
+// of --kubeconfig when that is not given (kubeclient.Options.File).
+func (f *apiFlags) clientOr(file string) (*kubeclient.Client, error) {
+	return kubeclient.New(kubeclient.Options{Kubeconfig: f.kubeconfig, File: file, Context: f.context, QPS: f.qps, Burst: f.burst, UserAgent: userAgent(), Now: time.Now})
 }
 
 // connect is client as a kubernetes.Interface, for the workflows.

@@ -91,7 +91,7 @@ func newCertsUploadCommand() *cobra.Command {
 
 // command is the upload or download the flags ask for.
 func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.Client, error)) copycerts.Command {
-	o.Now, o.Rand, o.Out, o.ErrOut, o.Connect, o.In = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr(), connect, cmd.InOrStdin()
+	o.Now, o.Rand, o.Out, o.ErrOut, o.Connect, o.In, o.Kubeconfig = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr(), connect, cmd.InOrStdin(), o.api.kubeconfig
 	o.Settings = func() (config.Cluster, error) {
 		// Only the folders and etcd.external matter here: not worth a
 		// line saying where the node's settings came from.
@@ -154,9 +154,5 @@ func newCertsDownloadCommand() *cobra.Command {
 // called after Settings), with which kubeadm join reads the Secret, else
 // as every command does.
 func (o *certsTransfer) downloadClient() (*kubeclient.Client, error) {
-	api := o.api
-	if api.kubeconfig == "" {
-		api.kubeconfig = o.cluster.discoveryKubeconfig
-	}
-	return api.client()
+	return o.api.clientOr(o.cluster.discoveryKubeconfig)
 }

@@ -28,10 +28,11 @@ func TestCertificateKeyCommand(t *testing.T) {
 }
 
 // TestCertsUploadDownloadRefuse: bad flags are refused before any file is
-// read or any API server is called (the kubeconfig given does not exist).
+// read or any API server is called (the kubeconfig given is empty: a
+// missing one is refused first, TestBadKubeconfigStopsFirst).
 func TestCertsUploadDownloadRefuse(t *testing.T) {
 	key := strings.Repeat("ab", 32)
-	noKubeconfig := filepath.Join(t.TempDir(), "none.conf")
+	noKubeconfig := emptyKubeconfig(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -123,10 +124,10 @@ certificatesDir: `+certDir+`
 // TestCertsDownloadKeyOfConfig: without --certificate-key, certs download
 // takes controlPlane.certificateKey of --config's JoinConfiguration, as
 // kubeadm join does: checked before the API server is called (the
-// kubeconfig given does not exist), not refused as empty.
+// kubeconfig given is empty), not refused as empty.
 func TestCertsDownloadKeyOfConfig(t *testing.T) {
 	dir := t.TempDir()
-	noKubeconfig := filepath.Join(dir, "none.conf")
+	noKubeconfig := emptyKubeconfig(t)
 	for _, tc := range []struct {
 		name, key string
 		want      []string
@@ -267,4 +268,16 @@ func TestCertificateKeyFromStdin(t *testing.T) {
 			treetest.ErrMentions(t, err, tc.want)
 		})
 	}
+}
+
+// emptyKubeconfig is a kubeconfig file that names no API server: a
+// command given it as --kubeconfig calls none, and fails only when it
+// makes its client, after checking its flags and settings.
+func emptyKubeconfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "no-server.conf")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

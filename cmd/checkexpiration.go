@@ -111,7 +111,7 @@ func newCheckExpirationCommand() *cobra.Command {
 
 func (o *checkExpirationOptions) run(cmd *cobra.Command) error {
 	errOut := cmd.ErrOrStderr()
-	o.Given, o.ConfigFile, o.CertDir = cmd.Flags().Changed, o.cluster.configFile, o.cluster.CertDir
+	o.Given, o.ConfigFile, o.CertDir, o.Kubeconfig = cmd.Flags().Changed, o.cluster.configFile, o.cluster.CertDir, o.api.kubeconfig
 	o.FolderFlags = rerunFlags(cmd, "cert-dir", "kubeconfig-dir")
 	o.Load = func() (*config.Cluster, error) { return o.cluster.load(cmd, errOut) }
 	o.Layered = func() (config.Cluster, config.Source, error) {

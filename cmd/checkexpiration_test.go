@@ -23,7 +23,7 @@ func TestCheckExpirationClusterFlags(t *testing.T) {
 		{"--cluster --node-name", []string{"--cluster", "--node-name", "cp-9"}, "--node-name is for this node's check, not --cluster"},
 		{"--cluster --apiserver-advertise-address", []string{"--cluster", "--apiserver-advertise-address", "10.0.0.9"}, "--apiserver-advertise-address is for this node's check, not --cluster"},
 		{"--cluster --manifest-dir", []string{"--cluster", "--manifest-dir", dir}, "--manifest-dir is for this node's check, not --cluster"},
-		{"--cluster without CAs", []string{"--cluster", "--cert-dir", dir, "--kubeconfig", filepath.Join(dir, "missing.conf")}, "no local CA to check the served certificates against"},
+		{"--cluster without CAs", []string{"--cluster", "--cert-dir", dir, "--kubeconfig", emptyKubeconfig(t)}, "no local CA to check the served certificates against"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCertctl(t, append([]string{"check-expiration", "--kubeconfig-dir", dir}, tc.args...)...)

@@ -69,7 +69,7 @@ func (f *clusterFlags) addKubeconfigDirTo(fs *pflag.FlagSet, dir *string, help s
 // openConfigMaps makes a client of kube-system's ConfigMaps from a node's
 // kubeconfig file.
 func openConfigMaps(path string) (config.ConfigMapGetter, error) {
-	return kubeclient.ConfigMaps(kubeclient.Options{Kubeconfig: path, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
+	return kubeclient.ConfigMaps(kubeclient.Options{File: path, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
 }
 
 // load builds and validates the node's settings (config.Resolver.Load).

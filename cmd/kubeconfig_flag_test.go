@@ -13,12 +13,22 @@ import (
 // regular file stops approve, sign, signer run, ca rotate and ca status with one line
 // naming it and what to do, before the settings are read. The read of the
 // kubeadm-config ConfigMap met it first and printed a "[config] ... not
-// read: ..." line, then the command failed on the same file.
+// read: ..." line, then the command failed on the same file. So do
+// check-expiration --cluster, which reported it as a node it could not
+// list, and certs upload and download, which said it after the settings
+// in New's words ("load kubeconfig PATH: stat PATH: ...").
 func TestBadKubeconfigStopsFirst(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	missing := filepath.Join(t.TempDir(), "missing.conf")
 	folder := t.TempDir()
+	key := strings.Repeat("ab", 32)
+	// These read no ConfigMap without --config: one that cannot be read
+	// shows --kubeconfig is checked before the settings.
+	noConfig := filepath.Join(t.TempDir(), "none.yaml")
 	for _, cmdline := range [][]string{
+		{"check-expiration", "--cluster", "--kubeconfig-dir", n.Dir, "--config", noConfig},
+		{"certs", "download", "--certificate-key", key, "--kubeconfig-dir", n.Dir, "--config", noConfig},
+		{"certs", "upload", "--certificate-key", key, "--kubeconfig-dir", n.Dir, "--config", noConfig},
 		{"approve", "csr-1"},
 		{"sign", "csr-1", "--ca-cert", n.Path("pki/ca.crt"), "--ca-key", n.Path("pki/ca.key")},
 		{"signer", "run", "--listen-address", "127.0.0.1:0"},

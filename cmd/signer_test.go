@@ -176,6 +176,25 @@ func TestSignerRunFlags(t *testing.T) {
 	}
 }
 
+// TestSignerRunNodeFlagFirst: a --control-plane-node that is not NAME=IP
+// is refused before the settings are read, with signer run's other flags
+// (signer.ServeOptions.Check): without --config that read asks the API
+// server for the kubeadm-config ConfigMap, which can take 5 s, and only
+// then was the flag refused. A --kubeconfig that is missing, which would stop that
+// read, shows the order.
+func TestSignerRunNodeFlagFirst(t *testing.T) {
+	dir := t.TempDir()
+	writeCA(t, dir)
+	_, stderr, err := runCertctl(t, "signer", "run", "--cert-dir", dir, "--listen-address", "127.0.0.1:0",
+		"--kubeconfig", filepath.Join(dir, "missing.conf"), "--control-plane-node", "cp-2")
+	if want := `invalid --control-plane-node "cp-2": want NAME=IP`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want one starting %q", err, want)
+	}
+	if stderr != "" {
+		t.Errorf("said before the error:\n%s", stderr)
+	}
+}
+
 // TestSignerEnableConfig: signer enable takes the cluster CA's folder from
 // --config (certificatesDir) as the other commands that read the node do.
 func TestSignerEnableConfig(t *testing.T) {

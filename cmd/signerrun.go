@@ -128,7 +128,7 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	for name, f := range o.caFiles {
 		o.CAFiles[name] = *f
 	}
-	o.CertDirSet = cmd.Flags().Changed("cert-dir")
+	o.CertDirSet, o.Rules = cmd.Flags().Changed("cert-dir"), o.policy.rules()
 	// Before the settings, whose ConfigMap read can wait for an API server.
 	if err := o.Check(); err != nil {
 		return err
@@ -148,7 +148,7 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 		policy, err := o.policy.rules().Fixed(cluster)
 		return cluster, policy, err
 	}
-	o.Rules, o.NewClient = o.policy.rules(), o.api.connect
+	o.NewClient = o.api.connect
 	o.Now, o.Rand, o.Out, o.ErrOut = time.Now, rand.Reader, cmd.OutOrStdout(), cmd.ErrOrStderr()
 	return signer.Serve(cmd.Context(), o.ServeOptions)
 }

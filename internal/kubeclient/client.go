@@ -42,7 +42,15 @@ import (
 // Options say where to find the kubeconfig and how to talk to the API
 // server.
 type Options struct {
-	Kubeconfig    string // --kubeconfig; "": look further
+	// Kubeconfig is --kubeconfig; "": look further. A fault of the file
+	// is told as CheckFlag tells it, a mistake on the command line.
+	Kubeconfig string
+	// File, when Kubeconfig is "", is a kubeconfig file found another way,
+	// used as --kubeconfig is: KUBECONFIG-DIR/admin.conf for the
+	// kubeadm-config ConfigMap, a JoinConfiguration's discovery
+	// kubeconfig. Its faults name the file, not the flag, which was not
+	// given.
+	File          string
 	KubeconfigDir string // the node's kubeconfig folder; "": a command without one
 	// Context is --context: the context of the kubeconfig found to use;
 	// "": its current-context.
@@ -132,7 +140,10 @@ var nodeAdmin = filepath.Join(nodeKubeconfigDir, pki.AdminKubeconfig)
 
 // New finds the kubeconfig as the package comment says and connects.
 func New(o Options) (*Client, error) {
-	path, source := o.Kubeconfig, ""
+	if err := CheckFlag(o.Kubeconfig); err != nil {
+		return nil, err // one wording for the flag, before and here
+	}
+	path, source := cmp.Or(o.Kubeconfig, o.File), ""
 	if path == "" && o.KubeconfigDir != "" {
 		def := filepath.Join(o.KubeconfigDir, pki.AdminKubeconfig)
 		if _, err := os.Stat(def); err == nil {

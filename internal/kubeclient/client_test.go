@@ -95,3 +95,33 @@ func TestKubeconfigWithoutHome(t *testing.T) {
 	}
 	treetest.ErrMentions(t, err, "no $KUBECONFIG or ~/.kube/config")
 }
+
+// TestNewTellsFlagAsCheckFlag: a --kubeconfig that is missing is told as
+// CheckFlag tells it ("read --kubeconfig PATH: ..."), whichever of the two
+// meets it first; New said "load kubeconfig PATH: stat PATH: ..." to
+// certs download and check-expiration --cluster. A file found another way
+// (Options.File: KUBECONFIG-DIR/admin.conf for the kubeadm-config read)
+// is not the flag, which was not given, and is named as a file.
+func TestNewTellsFlagAsCheckFlag(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.conf")
+	t.Setenv("KUBECONFIG", "")
+	for _, tc := range []struct {
+		name     string
+		o        Options
+		want     string
+		flagFree bool // the error names no --kubeconfig PATH
+	}{
+		{"--kubeconfig", Options{Kubeconfig: missing}, CheckFlag(missing).Error(), false},
+		{"a file found", Options{File: missing}, "load kubeconfig " + missing + ": stat " + missing + ": no such file or directory", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.o)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one starting %q", err, tc.want)
+			}
+			if tc.flagFree && strings.Contains(err.Error(), "--kubeconfig "+missing) {
+				t.Errorf("error %v names --kubeconfig, not given", err)
+			}
+		})
+	}
+}

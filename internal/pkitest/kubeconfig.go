@@ -65,3 +65,39 @@ func SwitchContext(t testing.TB, path string, user *clientcmdapi.AuthInfo) {
 		cfg.CurrentContext = "ops"
 	})
 }
+
+// HangingExecPluginKubeconfig writes a kubeconfig to path whose exec
+// credential plugin (a script beside it) never answers: it sleeps up to
+// 30 s and ends with the test's process. Its server, 127.0.0.1:1, is
+// never reached. client-go runs the plugin without the request's context
+// (kubeclient.Within).
+func HangingExecPluginKubeconfig(t testing.TB, path string) {
+	t.Helper()
+	plugin := path + ".hang.sh"
+	script := "#!/bin/sh\ni=0\nwhile [ $i -lt 150 ] && kill -0 $PPID 2>/dev/null; do sleep 0.2; i=$((i+1)); done\n"
+	if err := os.WriteFile(plugin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ` + plugin + `
+      interactiveMode: Never
+contexts:
+- name: c
+  context: {cluster: c, user: u}
+current-context: c
+`
+	if err := os.WriteFile(path, []byte(kubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -102,7 +102,7 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 		return nil, fmt.Errorf("no local CA to check the served certificates against (%s): point --cert-dir at the certificate folder of a control-plane node", strings.Join(caErrs, "; "))
 	}
 	if o.Client == nil && o.ClientRequired {
-		return nil, fmt.Errorf("%w: fix --kubeconfig, or drop it to check through etcd's member list", o.ClientError)
+		return nil, fmt.Errorf("%w: %s", o.ClientError, fixKubeconfig)
 	}
 	c := &cluster{nodes: map[string]*node{}, sources: []string{}, warnings: []string{}} // the report lists none as []
 	if o.Client != nil {

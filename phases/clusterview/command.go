@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/expiration"
@@ -33,6 +34,9 @@ type Command struct {
 	EtcdEndpoints []string
 	// ManifestDir is expiration.Options.ManifestDir.
 	ManifestDir string
+	// Kubeconfig is --kubeconfig, checked (kubeclient.CheckFlag) before
+	// anything is read: Connect's error would only be reported.
+	Kubeconfig string
 	// Load reads and validates the node's settings (with ConfigFile);
 	// Layered reads them without detecting or validating anything, and
 	// says where they came from.
@@ -90,6 +94,10 @@ func (c Command) Run(ctx context.Context) error {
 	return expiration.Report(ctx, opts, c.Output, c.Out, c.ErrOut)
 }
 
+// fixKubeconfig is what to do when the client of --kubeconfig cannot be
+// made: the nodes can be found without it.
+const fixKubeconfig = "fix --kubeconfig, or drop it to check through etcd's member list"
+
 // runCluster is check-expiration --cluster.
 func (c Command) runCluster(ctx context.Context) error {
 	if c.Output == "prometheus" || c.Textfile != "" {
@@ -100,6 +108,9 @@ func (c Command) runCluster(ctx context.Context) error {
 		if c.Given(f) {
 			return fmt.Errorf("--%s is for this node's check, not --cluster, which learns every node from the cluster: drop it", f)
 		}
+	}
+	if err := kubeclient.CheckFlag(c.Kubeconfig); err != nil {
+		return fmt.Errorf("%w: %s", err, fixKubeconfig)
 	}
 	certDir := c.CertDir
 	if c.ConfigFile != "" {

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/copycerts"
 )
@@ -98,7 +99,11 @@ func (c *cluster) warn(format string, args ...any) {
 // the mirror pods of kube-apiserver and etcd, the kubeadm-config ConfigMap
 // and the kubeadm-certs Secret. What cannot be read is a warning.
 func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
-	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
+	// Each read returns at ctx's end, even while the kubeconfig's exec
+	// credential plugin hangs (kubeclient.Within).
+	nodes, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
+		return client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
+	})
 	if err != nil {
 		c.warn("list the control-plane Nodes (label %s): %v: the nodes come from etcd's member list only, each kube-apiserver at kubeadm's port %d", ControlPlaneLabel, err, defaultAPIServerPort)
 		c.nodesUnlisted = true
@@ -117,7 +122,9 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 		}
 	}
 	c.fromPods(ctx, client)
-	cm, err := client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, config.ConfigMapName, metav1.GetOptions{})
+	cm, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+		return client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, config.ConfigMapName, metav1.GetOptions{})
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 		c.warn("kube-system/%s does not exist (not a kubeadm cluster?): the controlPlaneEndpoint and certSANs are not checked", config.ConfigMapName)
@@ -132,7 +139,9 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 			c.sources = append(c.sources, "kubeadm-config")
 		}
 	}
-	s, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, copycerts.SecretName, metav1.GetOptions{})
+	s, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Secret, error) {
+		return client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, copycerts.SecretName, metav1.GetOptions{})
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -167,7 +176,9 @@ func (c *cluster) readOwner(ctx context.Context, client kubernetes.Interface, o 
 		c.warn("kube-system/%s is owned by %s, not by a bootstrap token's Secret: when it is deleted is unknown", copycerts.SecretName, t.ref)
 		return t
 	}
-	owner, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
+	owner, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Secret, error) {
+		return client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
+	})
 	switch {
 	case apierrors.IsNotFound(err):
 		t.gone = true
@@ -185,7 +196,9 @@ func (c *cluster) readOwner(ctx context.Context, client kubernetes.Interface, o 
 // etcd mirror pods.
 func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 	for _, comp := range MirrorPodComponents {
-		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: MirrorPodSelector + ",component=" + comp})
+		pods, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.PodList, error) {
+			return client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: MirrorPodSelector + ",component=" + comp})
+		})
 		if err != nil {
 			c.warn("list the %s pods in kube-system: %v: their ports are taken as kubeadm's defaults", comp, err)
 			continue

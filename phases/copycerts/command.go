@@ -16,13 +16,16 @@ import (
 
 // Command is `certctl certs upload` or `certs download` as asked. Each
 // step is taken only when the one before succeeded: the key of
-// --certificate-key is checked first, then the node's settings are read
-// (with the key of --config when the flag is empty), then the API client
-// is made.
+// --certificate-key is checked first, then --kubeconfig, then the node's
+// settings are read (with the key of --config when the flag is empty),
+// then the API client is made.
 type Command struct {
 	Options               // of Upload and Download; prepare sets CertDir, ExternalEtcd and Key
 	CertificateKey string // --certificate-key, in hex (FromStdin: read from In); else --config's; upload makes one when both are empty
-	In             io.Reader
+	// Kubeconfig is --kubeconfig ("": not given), refused before the
+	// settings when it cannot be read (kubeclient.CheckFlag).
+	Kubeconfig string
+	In         io.Reader
 	// Settings reads the node's settings: the folders and etcd.external.
 	Settings func() (config.Cluster, error)
 	// ConfigKey, called after Settings, is the certificate key of the
@@ -64,6 +67,9 @@ func (c *Command) prepare(ctx context.Context, makeKey bool) (prepared, error) {
 			return prepared{}, fmt.Errorf("--certificate-key: %w", err)
 		}
 		key = k
+	}
+	if err := kubeclient.CheckFlag(c.Kubeconfig); err != nil {
+		return prepared{}, err
 	}
 	cluster, err := c.Settings()
 	if err != nil {

@@ -37,6 +37,27 @@ func (r NodeRules) Build(nodes []*config.Cluster) (*Policy, error) {
 // learning reports whether the control-plane nodes come from the cluster.
 func (r NodeRules) learning() bool { return len(r.ControlPlaneNodes) == 0 }
 
+// Check refuses a --control-plane-node that is not NAME=IP, before the
+// settings are read (their ConfigMap read can wait for an API server);
+// Fixed checks each name against them.
+func (r NodeRules) Check() error {
+	for _, spec := range r.ControlPlaneNodes {
+		if _, _, err := parseNode(spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseNode splits a --control-plane-node NAME=IP.
+func parseNode(spec string) (name, ip string, err error) {
+	name, ip, ok := strings.Cut(spec, "=")
+	if !ok || name == "" || net.ParseIP(ip) == nil {
+		return "", "", fmt.Errorf("invalid --control-plane-node %q: want NAME=IP, for example cp-1=192.0.2.10", spec)
+	}
+	return name, ip, nil
+}
+
 // Fixed is the policy of cluster's node, or of r.ControlPlaneNodes, each
 // a copy of cluster with its name and address.
 func (r NodeRules) Fixed(cluster *config.Cluster) (*Policy, error) {
@@ -44,9 +65,9 @@ func (r NodeRules) Fixed(cluster *config.Cluster) (*Policy, error) {
 	if !r.learning() {
 		nodes = nil
 		for _, spec := range r.ControlPlaneNodes {
-			name, ip, ok := strings.Cut(spec, "=")
-			if !ok || name == "" || net.ParseIP(ip) == nil {
-				return nil, fmt.Errorf("invalid --control-plane-node %q: want NAME=IP, for example cp-1=192.0.2.10", spec)
+			name, ip, err := parseNode(spec)
+			if err != nil {
+				return nil, err
 			}
 			n := *cluster
 			n.NodeName, n.AdvertiseAddress = name, ip

@@ -58,6 +58,9 @@ type ServeOptions struct {
 // can wait for an API server. The CA files are by CA name, each given by
 // the flags --NAME-cert and --NAME-key.
 func (o ServeOptions) Check() error {
+	if err := o.Rules.Check(); err != nil {
+		return err
+	}
 	if o.LeaderElect {
 		if err := o.Lease.Validate(); err != nil {
 			return err

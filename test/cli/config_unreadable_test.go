@@ -30,4 +30,9 @@ func TestConfigLineUnreadableAdminConfAsNobody(t *testing.T) {
 			t.Errorf("first line of stderr %q does not say %q", line, want)
 		}
 	}
+	// admin.conf is found in --kubeconfig-dir, not given as --kubeconfig:
+	// the line must not name that flag's fault (kubeclient.Options.File).
+	if strings.Contains(line, "--kubeconfig "+admin) {
+		t.Errorf("first line of stderr %q names --kubeconfig, not given", line)
+	}
 }

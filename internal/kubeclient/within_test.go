@@ -1,0 +1,53 @@
+package kubeclient
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/internal/pkitest"
+)
+
+// TestWithinExecPluginHangs: a request of a real client whose kubeconfig's
+// exec credential plugin hangs returns at its context's deadline through
+// Within, with an error that says what may not have answered; client-go
+// alone waits for the plugin (30 s here).
+func TestWithinExecPluginHangs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plugin.conf")
+	pkitest.HangingExecPluginKubeconfig(t, path)
+	c, err := New(Options{Kubeconfig: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = Within(ctx, func(ctx context.Context) (any, error) {
+		return c.CoreV1().ConfigMaps("kube-system").Get(ctx, "kubeadm-config", metav1.GetOptions{})
+	})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the Get took %v, want about 1 s (its context's deadline)", took.Round(time.Second))
+	}
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "exec credential plugin") {
+		t.Errorf("error %v, want one that says the plugin may not have answered, wrapping the deadline", err)
+	}
+}
+
+// TestWithinReturnsTheAnswer: a call that returns in time gives its own
+// result and error, with a context that is never done too.
+func TestWithinReturnsTheAnswer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mine := errors.New("mine")
+	for _, ctx := range []context.Context{ctx, context.Background()} {
+		v, err := Within(ctx, func(context.Context) (int, error) { return 7, mine })
+		if v != 7 || err != mine {
+			t.Errorf("Within = %d, %v; want 7, mine", v, err)
+		}
+	}
+}
