@@ -209,3 +209,30 @@ func TestSignerEnableConfig(t *testing.T) {
 		t.Errorf("signer enable --config: %v; want the CA of certificatesDir, %s", err, filepath.Join(certDir, "ca.crt"))
 	}
 }
+
+// TestApproveSignNodeFlagFirst: approve and sign refuse a
+// --control-plane-node that is not NAME=IP before they read the settings,
+// the CA or the CSR, as signer run does: those reads can wait for the API
+// server, and sign met the flag only for a CSR of certctl's names.
+func TestApproveSignNodeFlagFirst(t *testing.T) {
+	dir := t.TempDir()
+	writeCA(t, dir)
+	kubeconfig := filepath.Join(dir, "empty.conf") // readable: the flag's own check passes
+	if err := os.WriteFile(kubeconfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"approve", "csr-1", "--config", filepath.Join(dir, "missing.yaml")},
+		{"sign", "csr-1", "--cert-dir", dir, "--ca-cert", filepath.Join(dir, "ca.crt"), "--ca-key", filepath.Join(dir, "ca.key")},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			_, stderr, err := runCertctl(t, append(args, "--kubeconfig", kubeconfig, "--control-plane-node", "cp-2")...)
+			if want := `invalid --control-plane-node "cp-2": want NAME=IP`; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("err = %v, want one starting %q", err, want)
+			}
+			if stderr != "" {
+				t.Errorf("said before the error:\n%s", stderr)
+			}
+		})
+	}
+}

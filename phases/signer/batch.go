@@ -239,6 +239,9 @@ func alreadyApproved(csr *certv1.CertificateSigningRequest) string {
 // connects, learns the cluster's control-plane nodes when rules ask it
 // (warning on warn when it cannot), and approves b (ApproveAll).
 func ApproveWith(ctx context.Context, connect func() (kubernetes.Interface, error), load func() (*config.Cluster, error), rules NodeRules, o ApproveOptions, b Batch, warn io.Writer) error {
+	if err := rules.Check(); err != nil {
+		return err // before the settings, whose read can wait
+	}
 	o.Rules = rules.PolicyOptions.Rules()
 	var cluster *config.Cluster
 	if !o.Force {
@@ -343,6 +346,9 @@ func SignWith(ctx context.Context, newClient func() (kubernetes.Interface, error
 	}
 	if f.Profile != "" && f.Config == "" {
 		return fmt.Errorf("--profile names a profile of --signing-config: pass --signing-config too")
+	}
+	if err := rules.Check(); err != nil {
+		return err // before the CA, the CSR and the settings
 	}
 	ca, err := LoadCA(f.CACert, f.CAKey, f.Now, true)
 	if err != nil {
