@@ -87,12 +87,13 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	if err != nil {
 		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
 	}
-	left := "no node is left in it: deleted it"
+	// With no node left, no node is at trust for a replacement to join.
+	left := "no node is left in it: deleted it, and the rotation is over. "
 	if rest := slices.DeleteFunc(cur.names(), func(n string) bool { return n == node }); len(rest) > 0 {
-		left = "the stages of " + nodesLine(rest) + " no longer wait for it"
+		left = "the stages of " + nodesLine(rest) + " no longer wait for it. A replacement control-plane node joins with `certctl ca rotate " + k.name + " --certificate-key KEY` while a node is at trust. "
 	}
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %s. A replacement control-plane node joins with `certctl ca rotate %s --certificate-key KEY` while a node is at trust; should %s come back, its next `certctl ca rotate %s` writes its entry again\n",
-		k.name, node, was.describe(), cl.st.what(), left, k.name, node, k.name)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %sShould %s come back, its next `certctl ca rotate %s` writes its entry again\n",
+		k.name, node, was.describe(), cl.st.what(), left, node, k.name)
 	// The Secret goes once no node of the rotation needs the new CA
 	// from it, as put does: the forgotten node may have been the last.
 	after, _, err := cl.st.get(ctx)

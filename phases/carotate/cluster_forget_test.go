@@ -282,6 +282,9 @@ func TestForgetLastNodePrunesNewCA(t *testing.T) {
 				if !strings.Contains(out, "removed it from ConfigMap kube-system/extension-apiserver-authentication") {
 					t.Errorf("--forget-node did not say it removed the new CA:\n%s", out)
 				}
+				if !strings.Contains(out, "no node is left in it: deleted it, and the rotation is over") || strings.Contains(out, "A replacement control-plane node joins") {
+					t.Errorf("--forget-node of the last node does not say the rotation is over, or tells a replacement to join a rotation no node is in:\n%s", out)
+				}
 				if got := clusterInfoCAs(t, cs); !equalCerts(got, oldCA) {
 					t.Errorf("after forgetting the last node cluster-info holds %d CAs, want the old CA alone\n%s", len(got), out)
 				}
