@@ -43,7 +43,8 @@ func (o *Options) checkForget() error {
 // Secret goes once every node left has re-issued, and the old CA leaves
 // what the cluster publishes (publish) once every node left has finished,
 // as after the last node's finish, which the forgotten node was maybe
-// the last to owe.
+// the last to owe; the new CA leaves it once no node is left and none
+// finished, as after the last node's abort (droppedWithout).
 // A node that comes back writes its entry again with its next stage.
 func (o *Options) forget(ctx context.Context, k kind) error {
 	cl, node := o.cl, o.Cluster.ForgetNode
@@ -69,8 +70,8 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	}
 	if o.DryRun {
 		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
-		if fp := droppedWithout(without(cur, node), cur.ID); fp != "" && publishedIn(k) != "" {
-			fmt.Fprintf(o.Out, "[dry-run] %s: every node left in the rotation has finished: would then remove the old CA sha256 %s from %s, as the last node's finish does\n", k.name, short([]string{fp}), publishedIn(k))
+		if fp, why := droppedWithout(cur, without(cur, node)); fp != "" && publishedIn(k) != "" {
+			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), publishedIn(k), lastStep(cur, fp))
 		}
 		return nil
 	}
@@ -86,12 +87,13 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	if err != nil {
 		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
 	}
-	left := "no node is left in it: deleted it"
+	// With no node left, no node is at trust for a replacement to join.
+	left := "no node is left in it: deleted it, and the rotation is over. "
 	if rest := slices.DeleteFunc(cur.names(), func(n string) bool { return n == node }); len(rest) > 0 {
-		left = "the stages of " + nodesLine(rest) + " no longer wait for it"
+		left = "the stages of " + nodesLine(rest) + " no longer wait for it. A replacement control-plane node joins with `certctl ca rotate " + k.name + " --certificate-key KEY` while a node is at trust. "
 	}
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %s. A replacement control-plane node joins with `certctl ca rotate %s --certificate-key KEY` while a node is at trust; should %s come back, its next `certctl ca rotate %s` writes its entry again\n",
-		k.name, node, was.describe(), cl.st.what(), left, k.name, node, k.name)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %sShould %s come back, its next `certctl ca rotate %s` writes its entry again\n",
+		k.name, node, was.describe(), cl.st.what(), left, node, k.name)
 	// The Secret goes once no node of the rotation needs the new CA
 	// from it, as put does: the forgotten node may have been the last.
 	after, _, err := cl.st.get(ctx)
@@ -107,8 +109,11 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 	}
 	// The forgotten node may have been the last that had not finished:
 	// the old CA then leaves what the cluster publishes, as at the last
-	// node's finish (put), which no node makes any more.
-	return cl.publish(ctx, o, k, nil, droppedWithout(after, cur.ID))
+	// node's finish (put), which no node makes any more; or the last node
+	// of a rotation the others aborted: the new CA leaves, as at the last
+	// node's abort.
+	drop, _ := droppedWithout(cur, after)
+	return cl.publish(ctx, o, k, nil, drop)
 }
 
 // without is cur without node's entry; nil when no node is left, as the
@@ -123,16 +128,50 @@ func without(cur *ClusterRecord, node string) *ClusterRecord {
 	return &next
 }
 
-// droppedWithout is the CA that no node of the rotation id trusts any
-// more once a node left it, as after records it: its old CA when every
-// node left has finished, as the last node's finish drops it (dropped); ""
-// otherwise, and when no node is left (after is nil: the node left
-// nothing to tell which CA the others trust).
-func droppedWithout(after *ClusterRecord, id string) string {
-	if after == nil || after.ID != id || reachedBy(after, StageFinished) != len(after.Nodes) {
-		return ""
+// droppedWithout is the CA that no node of the rotation of cur (read
+// before a node left it) trusts any more once the node left, as after
+// records the rotation then, and why, for people:
+//   - nodes are left, all finished: the old CA, as the last node's finish
+//     drops it (dropped);
+//   - no node is left (after is nil) and a node of cur had finished: the
+//     old CA (that finish dropped it already, unless it failed to);
+//   - no node is left and none had finished: the new CA, as the last
+//     node's abort drops it. Every node of the rotation but those that
+//     left aborted back to the old CA (an abort leaves the record), or
+//     never joined it, and so trusts the old CA alone; no abort is
+//     refused before a node finished. A node whose stage was made but not
+//     recorded (a call killed) writes its entry and publishes the new CA
+//     again with its next call (refresh).
+//
+// "" otherwise: some node left is in the middle of the rotation, or after
+// is the record of another rotation.
+func droppedWithout(cur, after *ClusterRecord) (string, string) {
+	switch {
+	case after == nil && reachedBy(cur, StageFinished) > 0:
+		return cur.OldCA, "no node is left in the rotation, which had finished"
+	case after == nil:
+		return cur.ID, "no node is left in the rotation, and none had finished: the others aborted it or never joined it"
+	case after.ID == cur.ID && reachedBy(after, StageFinished) == len(after.Nodes):
+		return after.OldCA, "every node left in the rotation has finished"
 	}
-	return after.OldCA
+	return "", ""
+}
+
+// caWord names the CA of fingerprint fp in the rotation of cur.
+func caWord(cur *ClusterRecord, fp string) string {
+	if fp == cur.ID {
+		return "the new CA"
+	}
+	return "the old CA"
+}
+
+// lastStep names the step that drops the CA of fingerprint fp in the
+// rotation of cur.
+func lastStep(cur *ClusterRecord, fp string) string {
+	if fp == cur.ID {
+		return "the last node's abort"
+	}
+	return "the last node's finish"
 }
 
 // publishedIn names the ConfigMaps that publish the CA of k (publish): ""

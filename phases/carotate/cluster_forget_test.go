@@ -205,3 +205,117 @@ func TestForgetLastUnfinishedNodePrunes(t *testing.T) {
 		})
 	}
 }
+
+// TestForgetLastNodePrunesNewCA: forgetting the last node of a rotation
+// that no node finished deletes the record and leaves the rotation over
+// on the old CA, as the last node's abort does: the new CA leaves
+// cluster-info (ca) and extension-apiserver-authentication, as that
+// abort removes it. It stayed in both: no node was left to abort, and
+// joining nodes and extension API servers trusted a CA that no node
+// trusts any more. Either the other node aborted while cp-2 was at trust,
+// or cp-2 was the only node of the rotation.
+func TestForgetLastNodePrunesNewCA(t *testing.T) {
+	for _, tc := range []struct{ ca, key, file string }{
+		{"front-proxy-ca", "requestheader-client-ca-file", "front-proxy-ca.crt"},
+		{"ca", "client-ca-file", "ca.crt"},
+	} {
+		for _, othersAborted := range []bool{true, false} {
+			name := tc.ca + "/only node"
+			if othersAborted {
+				name = tc.ca + "/others aborted"
+			}
+			t.Run(name, func(t *testing.T) {
+				cs := fake.NewClientset()
+				a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+				b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs}
+				oldCA := readCA(t, filepath.Join(a.node.CertDir(), tc.file))
+				other := otherCA(t)
+				publishExtensionAuth(t, cs, tc.key, other, oldCA)
+				publishClusterInfo(t, cs, oldCA)
+
+				newFile := strings.TrimSuffix(tc.file, ".crt") + ".new.crt"
+				var newCA *x509.Certificate
+				if othersAborted {
+					key := keyLine.FindStringSubmatch(a.rotate(t, tc.ca, nil))[1]
+					b.rotate(t, tc.ca, func(o *Options, c *ClusterOptions) { c.CertificateKey = key })
+					newCA = readCA(t, filepath.Join(a.node.CertDir(), newFile))
+					a.rotate(t, tc.ca, func(o *Options, c *ClusterOptions) { o.Abort = true })
+				} else {
+					b.rotate(t, tc.ca, nil)
+					newCA = readCA(t, filepath.Join(b.node.CertDir(), newFile))
+				}
+				// The kube-apiserver of cp-2 merged the new CA in.
+				publishExtensionAuth(t, cs, tc.key, other, oldCA, newCA)
+				if rec := clusterRecord(t, cs, tc.ca); len(rec.Nodes) != 1 || rec.Nodes["cp-2"].Stage != StageTrust {
+					t.Fatalf("the record is %+v, want cp-2 alone at trust", rec.Nodes)
+				}
+				clusterInfo := []*x509.Certificate{oldCA}
+				if tc.ca == "ca" {
+					clusterInfo = append(clusterInfo, newCA)
+				}
+				if got := clusterInfoCAs(t, cs); !equalCerts(got, clusterInfo...) {
+					t.Fatalf("before the forget cluster-info holds %d CAs, want %d", len(got), len(clusterInfo))
+				}
+				forget := func(dryRun bool) func(o *Options, cc *ClusterOptions) {
+					return func(o *Options, cc *ClusterOptions) { o.Restarted, o.DryRun, cc.ForgetNode = false, dryRun, "cp-2" }
+				}
+
+				out := a.rotate(t, tc.ca, forget(true))
+				if !strings.Contains(out, "none had finished") || !strings.Contains(out, "would then remove the new CA sha256 ") ||
+					!strings.Contains(out, "extension-apiserver-authentication ("+tc.key+"), as the last node's abort does") {
+					t.Errorf("--forget-node --dry-run does not say it would remove the new CA:\n%s", out)
+				}
+				if got := published(t, cs, tc.key); !equalCerts(got, other, oldCA, newCA) {
+					t.Fatalf("--dry-run changed %s", tc.key)
+				}
+				if got := clusterInfoCAs(t, cs); !equalCerts(got, clusterInfo...) {
+					t.Fatalf("--dry-run changed cluster-info")
+				}
+
+				out = a.rotate(t, tc.ca, forget(false))
+				if rec := clusterRecord(t, cs, tc.ca); rec != nil {
+					t.Fatalf("the record after the forget: %+v, want none", rec.Nodes)
+				}
+				if got := published(t, cs, tc.key); !equalCerts(got, other, oldCA) {
+					t.Errorf("after forgetting the last node %s holds %d certificates, want the unrelated CA and the old one\n%s", tc.key, len(got), out)
+				}
+				if !strings.Contains(out, "removed it from ConfigMap kube-system/extension-apiserver-authentication") {
+					t.Errorf("--forget-node did not say it removed the new CA:\n%s", out)
+				}
+				if !strings.Contains(out, "no node is left in it: deleted it, and the rotation is over") || strings.Contains(out, "A replacement control-plane node joins") {
+					t.Errorf("--forget-node of the last node does not say the rotation is over, or tells a replacement to join a rotation no node is in:\n%s", out)
+				}
+				if got := clusterInfoCAs(t, cs); !equalCerts(got, oldCA) {
+					t.Errorf("after forgetting the last node cluster-info holds %d CAs, want the old CA alone\n%s", len(got), out)
+				}
+			})
+		}
+	}
+}
+
+// TestForgetLastFinishedNodePrunesOldCA: forgetting the only node of a
+// rotation that finished, whose finish failed to remove the old CA from
+// extension-apiserver-authentication (the API server answered an
+// error), removes it, as that finish would have: the old CA stayed, as
+// nothing but that node's next call tries again, and it is gone.
+func TestForgetLastFinishedNodePrunesOldCA(t *testing.T) {
+	const ca, key = "front-proxy-ca", "requestheader-client-ca-file"
+	cs := fake.NewClientset()
+	var serving []*x509.Certificate
+	a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs, serving: &serving}
+	b := clusterNode{fixture: cloneFixture(t, a.fixture), name: "cp-2", cs: cs, serving: &serving}
+	oldCA := readCA(t, filepath.Join(a.node.CertDir(), "front-proxy-ca.crt"))
+	b.rotate(t, ca, nil)
+	b.rotate(t, ca, nil)
+	serving = servedLeaves(t, b)
+	b.rotate(t, ca, nil)
+	if rec := clusterRecord(t, cs, ca); len(rec.Nodes) != 1 || rec.Nodes["cp-2"].Stage != StageFinished {
+		t.Fatalf("the record is %+v, want cp-2 alone, finished", rec.Nodes)
+	}
+	newCA := readCA(t, filepath.Join(b.node.CertDir(), "front-proxy-ca.crt"))
+	publishExtensionAuth(t, cs, key, oldCA, newCA) // as left by a failed prune
+	out := a.rotate(t, ca, func(o *Options, cc *ClusterOptions) { o.Restarted, cc.ForgetNode = false, "cp-2" })
+	if got := published(t, cs, key); !equalCerts(got, newCA) {
+		t.Errorf("after forgetting the finished node %s holds %d certificates, want the new CA alone\n%s", key, len(got), out)
+	}
+}

@@ -111,3 +111,48 @@ func TestClusterDryRunSaysLeases(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterDryRunSaysChecks: the dry run of a cluster's rotation with
+// --restart-control-plane says, as renew's dry run does, the checks the
+// real run makes before the restarts (restart: renew.EtcdQuorum before
+// etcd's, the other kube-apiservers' /readyz before kube-apiserver's or
+// etcd's), each of which can hold a restart for up to 15 minutes and leave
+// it owed; it named the Leases alone. It asks etcd and the API server
+// nothing.
+func TestClusterDryRunSaysChecks(t *testing.T) {
+	const quorum = "[dry-run]   Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to 15m0s while fewer than a quorum would be healthy without this one"
+	const apiservers = "[dry-run]   Before the restart of kube-apiserver, or of etcd on a node with one, the real run would ask the other nodes' kube-apiservers (their mirror pods in kube-system) for /readyz and, while none is ready and this node's is, wait up to 15m0s"
+	for _, tc := range []struct {
+		ca   string
+		want []string
+		not  []string
+	}{
+		{"etcd-ca", []string{quorum, apiservers}, nil},
+		{"front-proxy-ca", []string{apiservers}, []string{quorum}},
+	} {
+		t.Run(tc.ca, func(t *testing.T) {
+			cs := fake.NewClientset()
+			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+			out := a.rotate(t, tc.ca, func(o *Options, c *ClusterOptions) {
+				o.DryRun, o.Restart = true, true
+				*o = o.WithSettings(&config.Cluster{CertificatesDir: o.CertDir, NodeName: "cp-1"}, false, "", "")
+			})
+			restart := strings.Index(out, "[dry-run]   restart ")
+			for _, want := range tc.want {
+				if i := strings.Index(out, want); i < 0 || i < restart {
+					t.Errorf("dry run:\n%s\nwant, after the restart line, %q", out, want)
+				}
+			}
+			for _, not := range tc.not {
+				if strings.Contains(out, not) {
+					t.Errorf("dry run:\n%s\nsays %q, of a restart it does not make", out, not)
+				}
+			}
+			for _, act := range cs.Actions() {
+				if r := act.GetResource().Resource; r == "pods" || r == "leases" {
+					t.Errorf("the dry run asked for %s: %v", r, act)
+				}
+			}
+		})
+	}
+}

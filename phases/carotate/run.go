@@ -324,9 +324,14 @@ func (r *run) printPlan() {
 	switch {
 	case r.o.Restart && r.o.Coordination != nil:
 		// The cluster's rotation (WithSettings): the real run takes the
-		// restart Leases (renew.RestartGates), which the dry run said
+		// restart Leases (renew.RestartGates), and checks etcd's quorum
+		// and the other kube-apiservers first (restart, whose
+		// waits are renew.DefaultLeaseWait), which the dry run said
 		// nothing of.
 		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), renew.DryRunLeases(r.restarts()))
+		for _, check := range renew.DryRunChecks(r.restarts(), renew.DefaultLeaseWait) {
+			fmt.Fprintf(r.o.Out, "[dry-run]   %s\n", check)
+		}
 	case r.o.Restart && r.o.Cluster == nil:
 		fmt.Fprintf(r.o.Out, "[dry-run]   restart %s (--restart-control-plane). %s\n", strings.Join(r.restarts(), ", "), restartAloneNodeOnly)
 	}

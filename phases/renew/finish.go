@@ -256,10 +256,24 @@ func writeDryRunRestarts(w io.Writer, restarts []renewal.Restart, restart Restar
 		return
 	}
 	fmt.Fprintf(w, "[dry-run] %s\n", DryRunLeases(names))
-	if slices.Contains(names, pki.Etcd) {
-		fmt.Fprintf(w, "[dry-run] Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to %s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing\n", restart.leaseWait())
+	for _, check := range DryRunChecks(names, restart.leaseWait()) {
+		fmt.Fprintf(w, "[dry-run] %s\n", check)
 	}
-	if slices.Contains(names, pki.KubeAPIServer) || slices.Contains(names, pki.Etcd) {
-		fmt.Fprintf(w, "[dry-run] Before the restart of kube-apiserver, or of etcd on a node with one, the real run would ask the other nodes' kube-apiservers (their mirror pods in kube-system) for /readyz and, while none is ready and this node's is, wait up to %s, then leave the restart owed. This dry run asks them nothing\n", restart.leaseWait())
+}
+
+// DryRunChecks says, for a dry run, the checks the real run makes before
+// the restarts of components (in its order), each waiting up to wait,
+// which the dry run does not make: etcd's quorum (EtcdQuorum) before
+// etcd's, and the other kube-apiservers' readiness (APIServers) before
+// kube-apiserver's or etcd's. One sentence each, none when components
+// has neither; renew's and ca rotate's dry runs print them.
+func DryRunChecks(components []string, wait time.Duration) []string {
+	var out []string
+	if slices.Contains(components, pki.Etcd) {
+		out = append(out, fmt.Sprintf("Before etcd's restart, the real run would ask this node's etcd member for the other members' health and, with three members or more, wait up to %s while fewer than a quorum would be healthy without this one, then leave the restart owed. This dry run asks etcd nothing", wait))
 	}
+	if slices.Contains(components, pki.KubeAPIServer) || slices.Contains(components, pki.Etcd) {
+		out = append(out, fmt.Sprintf("Before the restart of kube-apiserver, or of etcd on a node with one, the real run would ask the other nodes' kube-apiservers (their mirror pods in kube-system) for /readyz and, while none is ready and this node's is, wait up to %s, then leave the restart owed. This dry run asks them nothing", wait))
+	}
+	return out
 }
