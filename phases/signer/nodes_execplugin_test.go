@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/pkitest"
 	"github.com/certctl/certctl/phases/config"
@@ -35,5 +37,21 @@ func TestNodeWatcherStartBoundedExecPlugin(t *testing.T) {
 	w.Start(ctx)
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("Start took %v with an exec plugin that hangs, want about 10 s (the List's bound)", took.Round(time.Second))
+	}
+}
+
+// TestCSRCompletionsBoundedExecPlugin: the completion of approve's, deny's
+// and sign's CSR names, bounded to CompletionTimeout (2 s), waited for a
+// kubeconfig's exec credential plugin that hangs (30 s here): client-go
+// runs it without the request's context. It now gives no names at the
+// bound.
+func TestCSRCompletionsBoundedExecPlugin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plugin.conf")
+	pkitest.HangingExecPluginKubeconfig(t, path)
+	connect := func() (kubernetes.Interface, error) { return kubeclient.New(kubeclient.Options{Kubeconfig: path}) }
+	start := time.Now()
+	got := CSRCompletions(context.Background(), connect, "Pending", nil, "")
+	if took := time.Since(start); got != nil || took > CompletionTimeout+3*time.Second {
+		t.Errorf("got %q after %v with an exec plugin that hangs, want none within about %v", got, took.Round(time.Second), CompletionTimeout)
 	}
 }
