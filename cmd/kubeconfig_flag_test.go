@@ -10,7 +10,7 @@ import (
 )
 
 // TestBadKubeconfigStopsFirst: a --kubeconfig that is missing or not a
-// regular file stops approve, sign, signer run, ca rotate and ca status with one line
+// regular file stops approve, sign, signer run, ca rotate, ca status and renew --use-api with one line
 // naming it and what to do, before the settings are read. The read of the
 // kubeadm-config ConfigMap met it first and printed a "[config] ... not
 // read: ..." line, then the command failed on the same file. So do
@@ -34,6 +34,7 @@ func TestBadKubeconfigStopsFirst(t *testing.T) {
 		{"signer", "run", "--listen-address", "127.0.0.1:0"},
 		{"ca", "rotate", "ca", "--kubeconfig-dir", n.Dir, "--dry-run"},
 		{"ca", "status", "--kubeconfig-dir", n.Dir},
+		{"renew", "all", "--use-api", "--kubeconfig-dir", n.Dir, "--config", noConfig},
 	} {
 		for _, tc := range []struct{ path, want string }{
 			{missing, missing + ": no such file or directory: pass --kubeconfig a"},

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -185,7 +186,11 @@ func (s store) what() string { return "ConfigMap kube-system/" + s.objectName() 
 func (s store) get(ctx context.Context) (*ClusterRecord, *corev1.ConfigMap, error) {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	cm, err := s.client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, s.objectName(), metav1.GetOptions{})
+	// Within: a kubeconfig's exec credential plugin that hangs would
+	// hold the read past apiTimeout (ca status, ca rotate).
+	cm, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+		return s.client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, s.objectName(), metav1.GetOptions{})
+	})
 	if apierrors.IsNotFound(err) {
 		return nil, nil, nil
 	}

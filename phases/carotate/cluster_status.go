@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/pki"
 )
@@ -53,7 +54,12 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 	}
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
+	// Each read goes through kubeclient.Within: client-go runs the
+	// kubeconfig's exec credential plugin without the request's context,
+	// so a plugin that hangs would hold ca status past apiTimeout.
+	nodes, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
+		return client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
+	})
 	if err != nil {
 		return fmt.Sprintf("list the control-plane Nodes from the API server %s: %v", server, oneLine(err))
 	}
@@ -209,7 +215,9 @@ func goneNodes(ctx context.Context, client kubernetes.Interface, c *ClusterRecor
 		if slices.Contains(cpNodes, name) {
 			continue
 		}
-		_, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		_, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Node, error) {
+			return client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		})
 		if apierrors.IsNotFound(err) {
 			gone = append(gone, name)
 		} else if err != nil {

@@ -152,6 +152,9 @@ func (c Command) Download(ctx context.Context) error {
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("%w: the kubeconfig's user (%s) may not read it: use a kubeconfig with a bootstrap token of the cluster (kubeadm's Role %s grants get to group %s; docs/ha.md) or an administrator's", err, source, RoleName, BootstrapGroup)
 	}
+	if unanswered := (*noSecretAnswer)(nil); errors.As(err, &unanswered) {
+		return fmt.Errorf("%w: if %s has an exec credential plugin (users[].user.exec), run it by hand: it must print a credential without waiting; else check that the API server it names answers; nothing was changed", err, source)
+	}
 	if apierrors.IsUnauthorized(err) {
 		return fmt.Errorf("%w: the API server refused the credentials of %s: a bootstrap token is refused once it expired (24 hours) or was deleted; make a new one on a control-plane node (`kubeadm token create`), put it in that kubeconfig and download again; nothing was changed", err, source)
 	}

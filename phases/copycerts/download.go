@@ -15,7 +15,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/certctl/certctl/internal/kubeclient"
@@ -43,7 +42,11 @@ func Download(ctx context.Context, client kubernetes.Interface, o Options) (retE
 	if o.Now != nil {
 		now = o.Now
 	}
-	secret, err := client.CoreV1().Secrets(Namespace).Get(ctx, SecretName, metav1.GetOptions{})
+	secret, err := readSecret(ctx, client)
+	var unanswered *noSecretAnswer
+	if errors.As(err, &unanswered) {
+		return err
+	}
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("get secret %s/%s: not found: it is deleted %v after an upload; run `certctl certs upload --certificate-key KEY` (or `kubeadm init phase upload-certs --upload-certs`) on a control-plane node, then download again", Namespace, SecretName, TokenTTL)
 	}

@@ -10,6 +10,7 @@ import (
 	certv1 "k8s.io/api/certificates/v1"
 
 	"github.com/certctl/certctl/internal/exitcode"
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/output"
 	"github.com/certctl/certctl/phases"
 	"github.com/certctl/certctl/phases/config"
@@ -144,6 +145,13 @@ func (r *Request) Main(ctx context.Context) error {
 		// whose ConfigMap read can wait for an API server; the settings
 		// decide the rest (Select: an external etcd's names).
 		_, err = renewal.Select(pki.Kubeadm(), r.Args, false)
+	}
+	if err == nil && r.UseAPI {
+		// As approve, sign and ca rotate: a --kubeconfig that cannot be
+		// read is a mistake on the command line, said before the
+		// settings (whose kubeadm-config read would meet it first, on a
+		// line of its own) and before any key or CSR is made.
+		err = kubeclient.CheckFlag(r.APIOpts.Kubeconfig)
 	}
 	var cluster *config.Cluster
 	var source config.Source

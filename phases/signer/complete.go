@@ -6,8 +6,11 @@ import (
 	"strings"
 	"time"
 
+	certv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/internal/kubeclient"
 )
 
 // CompletionTimeout bounds the API request behind a completion of CSR
@@ -24,8 +27,8 @@ const completionLimit = 500
 // resource names from the API server: the CSRs in that State whose name
 // starts with prefix, sorted, except those already given. Any failure
 // (no kubeconfig, the server down, refused, slower than
-// CompletionTimeout) gives no names and says nothing: a completion has
-// nowhere to say it.
+// CompletionTimeout, an exec credential plugin that hangs) gives no
+// names and says nothing: a completion has nowhere to say it.
 func CSRCompletions(ctx context.Context, connect func() (kubernetes.Interface, error), state string, given []string, prefix string) []string {
 	if ctx == nil {
 		ctx = context.Background()
@@ -36,7 +39,12 @@ func CSRCompletions(ctx context.Context, connect func() (kubernetes.Interface, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, CompletionTimeout)
 	defer cancel()
-	list, err := client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: completionLimit})
+	// Within: client-go runs the kubeconfig's exec credential plugin
+	// without the request's context, and a plugin that hangs must not
+	// hang the <TAB> either.
+	list, err := kubeclient.Within(ctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+		return client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: completionLimit})
+	})
 	if err != nil {
 		return nil
 	}

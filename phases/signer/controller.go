@@ -232,7 +232,12 @@ func (c *Controller) warnUnsynced(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := c.o.Client.CertificatesV1().CertificateSigningRequests().List(lctx, metav1.ListOptions{Limit: 1})
+		// Within: a kubeconfig's exec credential plugin that hangs
+		// (client-go runs it without the request's context) held this
+		// list, and the warning, as long as it hung.
+		_, err := kubeclient.Within(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+			return c.o.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: 1})
+		})
 		cancel()
 		if ctx.Err() != nil {
 			return

@@ -7,9 +7,12 @@ import (
 	"sync"
 	"time"
 
+	certv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/certctl/certctl/internal/kubeclient"
 )
 
 // APIReach follows whether the API server answers the signer, for
@@ -64,7 +67,12 @@ func (r *APIReach) Run(ctx context.Context) {
 func (r *APIReach) Probe(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, cmp.Or(r.Bound, 20*time.Second))
 	defer cancel()
-	_, err := r.Client.CertificatesV1().CertificateSigningRequests().List(lctx, metav1.ListOptions{Limit: 1})
+	// Within: client-go runs the kubeconfig's exec credential plugin
+	// without the request's context; a plugin that hangs held Probe, and
+	// Check, with no error recorded yet, kept the replica ready.
+	_, err := kubeclient.Within(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+		return r.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: 1})
+	})
 	if ctx.Err() != nil {
 		return
 	}
