@@ -331,84 +331,84 @@ func FindBackupIn(roots []string, certDir, name string) (string, error) {
 // run's, and `latest` undoes the run before. Refusing for it would block
 // every restore while an old damaged backup is kept.
 func FindBackupWarn(roots []string, certDir, name string) (string, []string, error) {
+	where := strings.Join(roots, ", ")
+	for _, root := range roots {
+		if err := checkBackupRoot(root); err != nil {
+			return "", nil, err
+		}
+	}
 	if name != "latest" {
-		dir, err := findBackup(roots, certDir, name)
+		dir, err := findNamed(roots, where, name)
 		return dir, nil, err
 	}
-	dir, err := findBackup(roots, certDir, name)
-	if err != nil {
-		return "", nil, err
-	}
+	// One listing (every backup.json read once) for the backup taken and
+	// for what it passed over.
 	all, err := ListBackupsIn(roots)
 	if err != nil {
 		return "", nil, err
 	}
-	i := slices.IndexFunc(all, func(b Backup) bool { return b.Dir == dir })
-	if i < 0 {
-		return dir, nil, nil
+	abs := ""
+	if certDir != "" {
+		abs, _ = filepath.Abs(certDir)
+	}
+	i, err := latestIn(all, where, certDir, abs)
+	if err != nil {
+		return "", nil, err
 	}
 	taken := all[i]
 	var warnings []string
-	abs, _ := filepath.Abs(certDir)
-	if certDir == "" {
-		abs = ""
-	}
 	for _, b := range all[:i] {
-		if b.Err == nil || b.DamagedSeq > 0 || b.otherFolder(abs) || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(dir) {
+		if b.Err == nil || b.DamagedSeq > 0 || b.otherFolder(abs) || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(taken.Dir) {
 			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("`latest` took %s (seq %d, made %s) and passed over %s, which cannot be restored as it is (%v) and says no seq: it is older unless the clock was set back since %s was made; if it is the last run's backup, repair its %s and restore it by name (certctl restore %s)",
 			taken.Dir, taken.Manifest.Seq, taken.Manifest.Created.Format(time.RFC3339), b.Dir, b.Err, taken.Name, BackupManifestName, b.Name))
 	}
-	return dir, warnings, nil
+	return taken.Dir, warnings, nil
 }
 
-func findBackup(roots []string, certDir, name string) (string, error) {
-	where := strings.Join(roots, ", ")
-	for _, root := range roots {
-		if err := checkBackupRoot(root); err != nil {
-			return "", err
+// latestIn is the index in all (ListBackupsIn of the roots where names)
+// of the backup "latest" restores for certDir (abs: its absolute path, ""
+// for any folder): the newest complete one, refused when a backup certctl
+// named after it is damaged.
+func latestIn(all []Backup, where, certDir, abs string) (int, error) {
+	var damaged, others, newer []string
+	for i := len(all) - 1; i >= 0; i-- {
+		if certDir != "" && all[i].otherFolder(abs) {
+			continue
+		}
+		if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
+			others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
+			continue
+		}
+		if all[i].Err == nil && len(newer) > 0 {
+			// Passed over, the last run's backup would go unrestored
+			// and the run before undone instead, said by its folder
+			// alone.
+			return 0, fmt.Errorf("the newest backup cannot be restored as it is: %s; `latest` would restore the one before it, %s, which does not undo the last run: restore that one by name if that is what you want (certctl restore %s), or repair the newest's %s and restore it by name", strings.Join(newer, "; "), all[i].Dir, all[i].Name, BackupManifestName)
+		}
+		if all[i].Err == nil {
+			return i, nil
+		}
+		damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+		if certctlName.MatchString(all[i].Name) {
+			newer = append(newer, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
 		}
 	}
-	if name == "latest" {
-		all, err := ListBackupsIn(roots)
-		if err != nil {
-			return "", err
-		}
-		var damaged, others, newer []string
-		abs, _ := filepath.Abs(certDir)
-		for i := len(all) - 1; i >= 0; i-- {
-			if certDir != "" && all[i].otherFolder(abs) {
-				continue
-			}
-			if all[i].Err == nil && certDir != "" && !sameFolder(all[i].Manifest.CertDir, abs) {
-				others = append(others, fmt.Sprintf("%s (of %s)", all[i].Name, all[i].Manifest.CertDir))
-				continue
-			}
-			if all[i].Err == nil && len(newer) > 0 {
-				// Passed over, the last run's backup would go unrestored
-				// and the run before undone instead, said by its folder
-				// alone.
-				return "", fmt.Errorf("the newest backup cannot be restored as it is: %s; `latest` would restore the one before it, %s, which does not undo the last run: restore that one by name if that is what you want (certctl restore %s), or repair the newest's %s and restore it by name", strings.Join(newer, "; "), all[i].Dir, all[i].Name, BackupManifestName)
-			}
-			if all[i].Err == nil {
-				return all[i].Dir, nil
-			}
-			damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
-			if certctlName.MatchString(all[i].Name) {
-				newer = append(newer, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
-			}
-		}
-		if len(damaged) > 0 {
-			// A backup whose manifest is damaged is not "no backup": its
-			// files may be intact, and the user must know they exist.
-			return "", fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", where, len(damaged), strings.Join(damaged, "; "))
-		}
-		if len(others) > 0 {
-			return "", fmt.Errorf("no backup of %s in %s to restore: the %d there are of other certificate folders (%s); restore one of those by name with that folder's --cert-dir", certDir, where, len(others), strings.Join(others, ", "))
-		}
-		return "", fmt.Errorf("no backup in %s to restore", where)
+	if len(damaged) > 0 {
+		// A backup whose manifest is damaged is not "no backup": its
+		// files may be intact, and the user must know they exist.
+		return 0, fmt.Errorf("no complete backup in %s to restore: %d backup(s) cannot be restored as they are: %s; restore one by name after repairing its backup.json, or copy its files back by hand (docs/cron.md, \"Backups and restore\")", where, len(damaged), strings.Join(damaged, "; "))
 	}
+	if len(others) > 0 {
+		return 0, fmt.Errorf("no backup of %s in %s to restore: the %d there are of other certificate folders (%s); restore one of those by name with that folder's --cert-dir", certDir, where, len(others), strings.Join(others, ", "))
+	}
+	return 0, fmt.Errorf("no backup in %s to restore", where)
+}
+
+// findNamed is the backup called name (not "latest"): a folder's path, or
+// a backup's name in the first of roots (where names them) that holds it.
+func findNamed(roots []string, where, name string) (string, error) {
 	if strings.ContainsRune(name, filepath.Separator) {
 		if st, err := os.Stat(name); err != nil || !st.IsDir() {
 			return "", fmt.Errorf("no backup %s: `certctl restore` without an argument lists the backups in %s", name, where)
