@@ -70,7 +70,7 @@ func SwitchContext(t testing.TB, path string, user *clientcmdapi.AuthInfo) {
 // credential plugin (a script beside it) never answers: it sleeps up to
 // 30 s and ends with the test's process. Its server, 127.0.0.1:1, is
 // never reached. client-go runs the plugin without the request's context
-// (kubeclient.Within).
+// (bounded.Call).
 func HangingExecPluginKubeconfig(t testing.TB, path string) {
 	t.Helper()
 	plugin := path + ".hang.sh"

@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -188,7 +188,7 @@ func (s store) get(ctx context.Context) (*ClusterRecord, *corev1.ConfigMap, erro
 	defer cancel()
 	// Within: a kubeconfig's exec credential plugin that hangs would
 	// hold the read past apiTimeout (ca status, ca rotate).
-	cm, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+	cm, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
 		return s.client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, s.objectName(), metav1.GetOptions{})
 	})
 	if apierrors.IsNotFound(err) {

@@ -17,7 +17,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/pki"
 )
 
@@ -134,7 +134,7 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 // names a CA file, or may not be read by this user (nothing to report
 // then: `ca status` is read-only and may run with less than admin.conf).
 func readClusterInfoCAs(ctx context.Context, client kubernetes.Interface) ([]*x509.Certificate, error) {
-	cm, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+	cm, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
 		return client.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, ClusterInfoConfigMap, metav1.GetOptions{})
 	})
 	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {

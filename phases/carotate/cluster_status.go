@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/pki"
 )
@@ -54,10 +54,10 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 	}
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	// Each read goes through kubeclient.Within: client-go runs the
+	// Each read goes through bounded.Call: client-go runs the
 	// kubeconfig's exec credential plugin without the request's context,
 	// so a plugin that hangs would hold ca status past apiTimeout.
-	nodes, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
+	nodes, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
 		return client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: clusterview.ControlPlaneLabel})
 	})
 	if err != nil {
@@ -215,7 +215,7 @@ func goneNodes(ctx context.Context, client kubernetes.Interface, c *ClusterRecor
 		if slices.Contains(cpNodes, name) {
 			continue
 		}
-		_, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Node, error) {
+		_, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.Node, error) {
 			return client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		})
 		if apierrors.IsNotFound(err) {

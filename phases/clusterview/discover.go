@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/copycerts"
 )
@@ -100,8 +100,8 @@ func (c *cluster) warn(format string, args ...any) {
 // and the kubeadm-certs Secret. What cannot be read is a warning.
 func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 	// Each read returns at ctx's end, even while the kubeconfig's exec
-	// credential plugin hangs (kubeclient.Within).
-	nodes, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
+	// credential plugin hangs (bounded.Call).
+	nodes, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.NodeList, error) {
 		return client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ControlPlaneLabel})
 	})
 	if err != nil {
@@ -122,7 +122,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 		}
 	}
 	c.fromPods(ctx, client)
-	cm, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+	cm, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
 		return client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, config.ConfigMapName, metav1.GetOptions{})
 	})
 	switch {
@@ -139,7 +139,7 @@ func (c *cluster) fromAPI(ctx context.Context, client kubernetes.Interface) {
 			c.sources = append(c.sources, "kubeadm-config")
 		}
 	}
-	s, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Secret, error) {
+	s, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.Secret, error) {
 		return client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, copycerts.SecretName, metav1.GetOptions{})
 	})
 	switch {
@@ -176,7 +176,7 @@ func (c *cluster) readOwner(ctx context.Context, client kubernetes.Interface, o 
 		c.warn("kube-system/%s is owned by %s, not by a bootstrap token's Secret: when it is deleted is unknown", copycerts.SecretName, t.ref)
 		return t
 	}
-	owner, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.Secret, error) {
+	owner, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.Secret, error) {
 		return client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, o.Name, metav1.GetOptions{})
 	})
 	switch {
@@ -196,7 +196,7 @@ func (c *cluster) readOwner(ctx context.Context, client kubernetes.Interface, o 
 // etcd mirror pods.
 func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 	for _, comp := range MirrorPodComponents {
-		pods, err := kubeclient.Within(ctx, func(ctx context.Context) (*corev1.PodList, error) {
+		pods, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.PodList, error) {
 			return client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: MirrorPodSelector + ",component=" + comp})
 		})
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/certctl/certctl/internal/bounded"
 )
 
 // The ConfigMap in which kubeadm keeps the cluster's ClusterConfiguration
@@ -33,7 +35,12 @@ type ConfigMapGetter interface {
 // NodeFromCertificates).
 func FromConfigMap(ctx context.Context, cms ConfigMapGetter, base Cluster) (*File, error) {
 	where := "ConfigMap " + ConfigMapNamespace + "/" + ConfigMapName
-	cm, err := getWithin(ctx, cms)
+	// bounded.Call: client-go runs a kubeconfig's exec credential plugin
+	// without the request's context, so a plugin that hangs would hold
+	// the read, and the command, past ClusterTimeout.
+	cm, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
+		return cms.Get(ctx, ConfigMapName, metav1.GetOptions{})
+	})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("%s does not exist (not a kubeadm cluster, or kubeadm's upload-config phase was skipped): pass --config", where)
 	}
@@ -49,28 +56,4 @@ func FromConfigMap(ctx context.Context, cms ConfigMapGetter, base Cluster) (*Fil
 		return nil, fmt.Errorf("%s, key %s: %w: fix it with `kubectl -n %s edit configmap %s`, or pass --config", where, ConfigMapKey, err, ConfigMapNamespace, ConfigMapName)
 	}
 	return f, nil
-}
-
-// getWithin is cms.Get of the ConfigMap that returns once ctx is done,
-// whether the Get has returned or not: client-go runs a kubeconfig's exec
-// credential plugin without the request's context
-// (plugin/pkg/client/auth/exec: exec.Command, in RoundTrip), so a plugin
-// that hangs would hold the read, and the command, past ClusterTimeout.
-// The Get left behind ends when the plugin does.
-func getWithin(ctx context.Context, cms ConfigMapGetter) (*corev1.ConfigMap, error) {
-	type result struct {
-		cm  *corev1.ConfigMap
-		err error
-	}
-	done := make(chan result, 1) // the Get left behind does not block
-	go func() {
-		cm, err := cms.Get(ctx, ConfigMapName, metav1.GetOptions{})
-		done <- result{cm, err}
-	}()
-	select {
-	case r := <-done:
-		return r.cm, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("no answer (the API server, or the kubeconfig's exec credential plugin): %w", context.Cause(ctx))
-	}
 }

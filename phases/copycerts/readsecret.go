@@ -10,13 +10,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 )
 
 // secretTimeout bounds Download's read of the Secret. client-go runs a
 // kubeconfig's exec credential plugin (users[].user.exec) without the
 // request's context, outside the answer timeout of kubeclient's
-// transport (kubeclient.Within): a plugin that hangs held certs download
+// transport (bounded.Call): a plugin that hangs held certs download
 // forever, a join script with it. It is longer than what bounds the
 // request once the plugin has answered (client-go's dial, 30 s, and TLS
 // handshake, 10 s, and kubeclient.DefaultAnswerTimeout, 70 s), whose
@@ -44,7 +44,7 @@ func readSecret(ctx context.Context, client kubernetes.Interface) (*corev1.Secre
 	deadline, _ := ctx.Deadline()
 	bound, cancelBound := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancelBound()
-	s, err := kubeclient.Within(bound, func(context.Context) (*corev1.Secret, error) {
+	s, err := bounded.Call(bound, func(context.Context) (*corev1.Secret, error) {
 		return client.CoreV1().Secrets(Namespace).Get(ctx, SecretName, metav1.GetOptions{})
 	})
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 )
 
 // CompletionTimeout bounds the API request behind a completion of CSR
@@ -42,7 +42,7 @@ func CSRCompletions(ctx context.Context, connect func() (kubernetes.Interface, e
 	// Within: client-go runs the kubeconfig's exec credential plugin
 	// without the request's context, and a plugin that hangs must not
 	// hang the <TAB> either.
-	list, err := kubeclient.Within(ctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+	list, err := bounded.Call(ctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
 		return client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: completionLimit})
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -235,7 +236,7 @@ func (c *Controller) warnUnsynced(ctx context.Context) {
 		// Within: a kubeconfig's exec credential plugin that hangs
 		// (client-go runs it without the request's context) held this
 		// list, and the warning, as long as it hung.
-		_, err := kubeclient.Within(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+		_, err := bounded.Call(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
 			return c.o.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: 1})
 		})
 		cancel()

@@ -22,7 +22,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 	"github.com/certctl/certctl/phases/clusterview"
 	"github.com/certctl/certctl/phases/config"
 )
@@ -270,11 +270,11 @@ func (w *NodeWatcher) Start(ctx context.Context) {
 // watchPods adds the informer on kube-system's mirror pods, unless the
 // API server refuses to list them. Another failure (a timeout) is left to
 // the informer, which retries as the others do. The List returns at its
-// bound even while an exec credential plugin hangs (kubeclient.Within).
+// bound even while an exec credential plugin hangs (bounded.Call).
 func (w *NodeWatcher) watchPods(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := kubeclient.Within(lctx, func(ctx context.Context) (*corev1.PodList, error) {
+	_, err := bounded.Call(lctx, func(ctx context.Context) (*corev1.PodList, error) {
 		return w.client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: clusterview.MirrorPodSelector, Limit: 1})
 	})
 	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {

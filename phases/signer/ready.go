@@ -12,7 +12,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/certctl/certctl/internal/kubeclient"
+	"github.com/certctl/certctl/internal/bounded"
 )
 
 // APIReach follows whether the API server answers the signer, for
@@ -70,7 +70,7 @@ func (r *APIReach) Probe(ctx context.Context) {
 	// Within: client-go runs the kubeconfig's exec credential plugin
 	// without the request's context; a plugin that hangs held Probe, and
 	// Check, with no error recorded yet, kept the replica ready.
-	_, err := kubeclient.Within(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
+	_, err := bounded.Call(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
 		return r.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{Limit: 1})
 	})
 	if ctx.Err() != nil {

@@ -1,4 +1,4 @@
-package kubeclient
+package bounded_test
 
 import (
 	"context"
@@ -10,24 +10,26 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certctl/certctl/internal/bounded"
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/internal/pkitest"
 )
 
 // TestWithinExecPluginHangs: a request of a real client whose kubeconfig's
 // exec credential plugin hangs returns at its context's deadline through
-// Within, with an error that says what may not have answered; client-go
+// bounded.Call, with an error that says what may not have answered; client-go
 // alone waits for the plugin (30 s here).
 func TestWithinExecPluginHangs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plugin.conf")
 	pkitest.HangingExecPluginKubeconfig(t, path)
-	c, err := New(Options{Kubeconfig: path})
+	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: path})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = Within(ctx, func(ctx context.Context) (any, error) {
+	_, err = bounded.Call(ctx, func(ctx context.Context) (any, error) {
 		return c.CoreV1().ConfigMaps("kube-system").Get(ctx, "kubeadm-config", metav1.GetOptions{})
 	})
 	if took := time.Since(start); took > 5*time.Second {
@@ -45,7 +47,7 @@ func TestWithinReturnsTheAnswer(t *testing.T) {
 	defer cancel()
 	mine := errors.New("mine")
 	for _, ctx := range []context.Context{ctx, context.Background()} {
-		v, err := Within(ctx, func(context.Context) (int, error) { return 7, mine })
+		v, err := bounded.Call(ctx, func(context.Context) (int, error) { return 7, mine })
 		if v != 7 || err != mine {
 			t.Errorf("Within = %d, %v; want 7, mine", v, err)
 		}
