@@ -15,11 +15,11 @@ import (
 	"github.com/certctl/certctl/internal/pkitest"
 )
 
-// TestWithinExecPluginHangs: a request of a real client whose kubeconfig's
+// TestCallExecPluginHangs: a request of a real client whose kubeconfig's
 // exec credential plugin hangs returns at its context's deadline through
 // bounded.Call, with an error that says what may not have answered; client-go
 // alone waits for the plugin (30 s here).
-func TestWithinExecPluginHangs(t *testing.T) {
+func TestCallExecPluginHangs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plugin.conf")
 	pkitest.HangingExecPluginKubeconfig(t, path)
 	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: path})
@@ -40,16 +40,16 @@ func TestWithinExecPluginHangs(t *testing.T) {
 	}
 }
 
-// TestWithinReturnsTheAnswer: a call that returns in time gives its own
+// TestCallReturnsTheAnswer: a call that returns in time gives its own
 // result and error, with a context that is never done too.
-func TestWithinReturnsTheAnswer(t *testing.T) {
+func TestCallReturnsTheAnswer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	mine := errors.New("mine")
 	for _, ctx := range []context.Context{ctx, context.Background()} {
 		v, err := bounded.Call(ctx, func(context.Context) (int, error) { return 7, mine })
 		if v != 7 || err != mine {
-			t.Errorf("Within = %d, %v; want 7, mine", v, err)
+			t.Errorf("Call = %d, %v; want 7, mine", v, err)
 		}
 	}
 }

@@ -186,7 +186,7 @@ func (s store) what() string { return "ConfigMap kube-system/" + s.objectName() 
 func (s store) get(ctx context.Context) (*ClusterRecord, *corev1.ConfigMap, error) {
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	// Within: a kubeconfig's exec credential plugin that hangs would
+	// bounded.Call: a kubeconfig's exec credential plugin that hangs would
 	// hold the read past apiTimeout (ca status, ca rotate).
 	cm, err := bounded.Call(ctx, func(ctx context.Context) (*corev1.ConfigMap, error) {
 		return s.client.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, s.objectName(), metav1.GetOptions{})

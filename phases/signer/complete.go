@@ -39,7 +39,7 @@ func CSRCompletions(ctx context.Context, connect func() (kubernetes.Interface, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, CompletionTimeout)
 	defer cancel()
-	// Within: client-go runs the kubeconfig's exec credential plugin
+	// bounded.Call: client-go runs the kubeconfig's exec credential plugin
 	// without the request's context, and a plugin that hangs must not
 	// hang the <TAB> either.
 	list, err := bounded.Call(ctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {

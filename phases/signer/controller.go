@@ -233,7 +233,7 @@ func (c *Controller) warnUnsynced(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		// Within: a kubeconfig's exec credential plugin that hangs
+		// bounded.Call: a kubeconfig's exec credential plugin that hangs
 		// (client-go runs it without the request's context) held this
 		// list, and the warning, as long as it hung.
 		_, err := bounded.Call(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {

@@ -67,7 +67,7 @@ func (r *APIReach) Run(ctx context.Context) {
 func (r *APIReach) Probe(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, cmp.Or(r.Bound, 20*time.Second))
 	defer cancel()
-	// Within: client-go runs the kubeconfig's exec credential plugin
+	// bounded.Call: client-go runs the kubeconfig's exec credential plugin
 	// without the request's context; a plugin that hangs held Probe, and
 	// Check, with no error recorded yet, kept the replica ready.
 	_, err := bounded.Call(lctx, func(ctx context.Context) (*certv1.CertificateSigningRequestList, error) {
