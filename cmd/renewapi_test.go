@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
@@ -26,13 +25,7 @@ import (
 // is refused at once.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().(*net.TCPAddr)
-	l.Close()
-	return "https://127.0.0.1:" + strconv.Itoa(addr.Port)
+	return "https://" + refused.Addr(t)
 }
 
 // TestRenewUseAPIRefuses: wrong flags, an expired client certificate and

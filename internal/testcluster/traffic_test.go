@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certctl/certctl/internal/refused"
 )
 
 func TestTrafficStats(t *testing.T) {
@@ -70,12 +72,7 @@ func TestTrafficStats(t *testing.T) {
 // TestTrafficSendClassifies: nothing listening is unavailable; a listener that answers with
 // an error status or does not speak TLS is failed.
 func TestTrafficSendClassifies(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := refused.Addr(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusForbidden) }), ReadHeaderTimeout: time.Second}
 	l2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/pki"
 )
@@ -304,10 +305,7 @@ func TestServedCapturesCertificateOfServerThatRefusesUs(t *testing.T) {
 	if Serial(got) != "4D" {
 		t.Errorf("serial %s", Serial(got))
 	}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
-	if _, err := served(context.Background(), addr); err == nil {
+	if _, err := served(context.Background(), refused.Addr(t)); err == nil {
 		t.Error("no error from a closed port")
 	}
 }

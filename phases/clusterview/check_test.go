@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/copycerts"
 	"github.com/certctl/certctl/phases/expiration"
@@ -97,13 +97,7 @@ func serveTLS(t *testing.T, addr, certFile, keyFile string, clientCA *x509.Certi
 // closedPort returns an address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return refused.Addr(t)
 }
 
 func cpNode(name, ip string) *corev1.Node {

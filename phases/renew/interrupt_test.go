@@ -14,6 +14,7 @@ import (
 
 	"github.com/certctl/certctl/internal/exitcode"
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/manifests/staticpods"
 )
 
@@ -48,12 +49,7 @@ func TestInterruptedRestartWait(t *testing.T) {
 	}
 	// A port nothing listens on: the wait can only end by the timeout or
 	// the context.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	_, port, _ := net.SplitHostPort(refused.Addr(t))
 	manifest := fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata:
@@ -65,7 +61,7 @@ spec:
   - command:
     - kube-apiserver
     - --bind-address=127.0.0.1
-    - --secure-port=%d
+    - --secure-port=%s
     - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt
     image: registry.k8s.io/kube-apiserver:v1.37.1
     name: kube-apiserver
