@@ -103,7 +103,7 @@ func newCheckExpirationCommand() *cobra.Command {
 	fs.BoolVar(&o.Cluster, "cluster", false, "check what every control-plane node of the cluster serves (kube-apiserver, etcd client and peer endpoints) instead of this node's files")
 	o.api.addTo(fs, false, 5, 10)
 	fs.Lookup("kubeconfig").Usage = "with --cluster: " + kubeclient.KubeconfigHelp(true)
-	fs.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "with --cluster: etcd client URLs to ask for etcd's member list after those learned from the cluster (default "+clusterview.DefaultEtcdEndpoint+")")
+	fs.StringSliceVar(&o.EtcdEndpoints, "etcd-endpoints", nil, "with --cluster: etcd client URLs to ask for etcd's member list besides those learned from the cluster, all at once (default "+clusterview.DefaultEtcdEndpoint+")")
 	fs.StringVar(&o.ManifestDir, "manifest-dir", "", "folder of the static pod manifests, where kube-controller-manager's signing flags are checked during a CA rotation (default: manifests beside the certificate folder, /etc/kubernetes/manifests for kubeadm's)")
 	fs.DurationVar(&o.WarnWithin, "warn-within", 0, "exit with status 2 when a certificate or CA expires within this duration (e.g. 720h)")
 	return c

@@ -51,8 +51,8 @@ func etcdHTTPClient(roots *x509.CertPool, cert *tls.Certificate, timeout time.Du
 
 // ListEtcdMembers asks endpoints (etcd client URLs) for etcd's member
 // list, through etcd's JSON gateway (POST /v3/cluster/member/list), which
-// needs no etcd client library. It returns the list given by the first of
-// endpoints that answered. The servers are verified against cas (during a
+// needs no etcd client library. It returns the first list given, whichever
+// endpoint gave it. The servers are verified against cas (during a
 // CA rotation, etcd/ca.crt's two: clients trust both), presenting cert
 // (nil: none).
 //
@@ -82,26 +82,29 @@ func listEtcdMembers(ctx context.Context, client *http.Client, endpoints []strin
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // the others, once one answered
 	type answer struct {
+		i    int
 		list *EtcdMemberList
 		err  error
 	}
-	answers := make([]chan answer, len(unique))
+	answers := make(chan answer, len(unique)) // buffered: the late ones end without a reader
 	for i, ep := range unique {
-		answers[i] = make(chan answer, 1)
 		go func() {
 			list, err := askMembers(ctx, client, ep, timeout)
-			answers[i] <- answer{list, err}
+			answers <- answer{i, list, err}
 		}()
 	}
-	var errs []error
-	for _, ch := range answers {
-		a := <-ch
+	// The first list to come, not the first URL's: a URL that hangs
+	// must not hold up a member that answered (every member gives the
+	// same list).
+	errs := make([]error, len(unique))
+	for range unique {
+		a := <-answers
 		if a.err == nil {
 			return a.list, nil
 		}
-		errs = append(errs, a.err)
+		errs[a.i] = a.err
 	}
-	return nil, joined(errs)
+	return nil, joined(errs) // in the order of the URLs
 }
 
 // joined is errors.Join on one line: each endpoint's failure, separated

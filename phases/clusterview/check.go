@@ -24,8 +24,8 @@ import (
 	"github.com/certctl/certctl/pki/policy"
 )
 
-// DefaultEtcdEndpoint is asked for etcd's member list after the client URLs
-// learned from the cluster: the local member of a stacked etcd.
+// DefaultEtcdEndpoint is asked for etcd's member list besides the client
+// URLs learned from the cluster: the local member of a stacked etcd.
 const DefaultEtcdEndpoint = "https://127.0.0.1:2379"
 
 // DefaultTimeout bounds each handshake and request when Options.Timeout
@@ -52,8 +52,9 @@ type Options struct {
 	// member list is read with (etcd/healthcheck-client, else
 	// apiserver-etcd-client).
 	CertDir string
-	// EtcdEndpoints are etcd client URLs asked for the member list after
-	// those learned from the cluster; [DefaultEtcdEndpoint] when empty.
+	// EtcdEndpoints are etcd client URLs asked for the member list besides
+	// those learned from the cluster, all at once, the first list given
+	// taken; [DefaultEtcdEndpoint] when empty.
 	EtcdEndpoints []string
 	// Now is the instant of the check.
 	Now time.Time
@@ -222,8 +223,9 @@ func Check(ctx context.Context, o Options) (*Info, error) {
 	return info, nil
 }
 
-// etcdCandidates lists the etcd client URLs to ask for the member list:
-// those of the etcd pods, then each node's default client URL, then extra.
+// etcdCandidates lists the etcd client URLs to ask for the member list,
+// all at once: those of the etcd pods, then each node's default client
+// URL, then extra (the order of the errors when none answers).
 func (c *cluster) etcdCandidates(extra []string) []string {
 	out := append([]string{}, c.etcdURLs...)
 	for _, n := range c.sorted() {

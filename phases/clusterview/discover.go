@@ -51,6 +51,9 @@ type node struct {
 	etcd             string
 	peer             string
 	memberID         string // etcd's, in hex; "" when no member
+	// unlabelled: its Node exists without the control-plane label and
+	// has mirror pods (warnUnlabelled).
+	unlabelled bool
 }
 
 // cluster is what discovery learned.
@@ -69,6 +72,8 @@ type cluster struct {
 	// speaks for its node only when that Node is its controller
 	// (NotMirrorPod).
 	listed map[string]*corev1.Node
+	// unlisted are the other Nodes mirror pods name, as read (podNode).
+	unlisted map[string]nodeRead
 	// kubeadmCertsUnread: kubeadm-certs could not be read (not: absent).
 	kubeadmCertsUnread bool
 	// apiserverPodsRead: the kube-apiserver mirror pods were listed, so a
@@ -206,13 +211,20 @@ func (c *cluster) fromPods(ctx context.Context, client kubernetes.Interface) {
 		c.apiserverPodsRead = c.apiserverPodsRead || comp == "kube-apiserver"
 		for i := range pods.Items {
 			p := &pods.Items[i]
-			if err := NotMirrorPod(p, c.listed[p.Spec.NodeName]); err != nil {
+			node, ok := c.podNode(ctx, client, p)
+			if !ok {
+				continue
+			}
+			if err := NotMirrorPod(p, node); err != nil {
 				c.warn("%v: its endpoint annotations are ignored", err)
 				continue
 			}
-			e := MirrorPodEndpoints(p, c.listed[p.Spec.NodeName])
+			e := MirrorPodEndpoints(p, node)
 			if e.Node == "" {
 				continue
+			}
+			if node != nil && c.listed[e.Node] == nil {
+				c.warnUnlabelled(e.Node, p)
 			}
 			if e.APIServer != "" {
 				n := c.node(e.Node)
@@ -278,7 +290,7 @@ func (c *cluster) warnMembership() {
 			c.warn("etcd member %s is no control-plane Node: %s; if its node was removed, remove the member too (etcdctl member remove %s), since it counts against etcd's quorum", n.name, checked, cmp.Or(n.memberID, "ID"))
 		case node && !member:
 			c.warn("control-plane Node %s is not in etcd's member list: its etcd peer endpoint (and, without an etcd pod, its client endpoint) is not checked; check `etcdctl member list` (a removed member, or one named otherwise than its node)", n.name)
-		case !node && !member: // known from its mirror pods alone
+		case !node && !member && !n.unlabelled: // known from its mirror pods alone; unlabelled: said
 			c.warn("mirror pod(s) of node %s in kube-system, which is no control-plane Node and no etcd member: its endpoints are checked at the addresses they name; check whether it is still a control-plane node (kubectl get node %s --show-labels): the pod garbage collector removes the pods of a deleted Node", n.name, n.name)
 		}
 	}

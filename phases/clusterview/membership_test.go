@@ -59,18 +59,19 @@ func TestUnstartedMember(t *testing.T) {
 	}
 }
 
-// TestMembershipMirrorPods: a node whose control-plane label was removed
-// (or whose Node was deleted) while its mirror pods are still there. cp-2
-// is still an etcd member: the warning said "its kube-apiserver is not
-// checked" above a row that checked it at its mirror pod's address (and
-// a problem, unreachable, for it). cp-3 is no etcd member either, known
-// from its mirror pods alone: its rows were checked, and could fail the
-// check, without a word of why a node that is no control-plane Node was
-// in the view. The member's removal names its ID, not "ID".
+// TestMembershipMirrorPods: nodes whose control-plane label was removed
+// while their mirror pods are still there (TestMirrorPodOfUnlistedNode:
+// a deleted Node's). cp-2 is still an etcd member: the warning said "its
+// kube-apiserver is not checked" above a row that checked it at its
+// mirror pod's address (and a problem, unreachable, for it). cp-3 is no
+// etcd member either, known from its mirror pods alone: its rows were
+// checked, and could fail the check, without a word of why a node that is
+// no control-plane Node was in the view; the warning says its Node lacks
+// the label, and what to do. The member's removal names its ID, not "ID".
 func TestMembershipMirrorPods(t *testing.T) {
 	f := newFixture(t)
 	f.members = append(f.members, Member{ID: "9372538179322589801", Name: "cp-2", PeerURLs: []string{"https://" + closedPort(t)}, ClientURLs: []string{"https://" + closedPort(t)}})
-	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"),
+	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), unlabelledNode("cp-2", "127.0.0.2"), unlabelledNode("cp-3", "127.0.0.3"),
 		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
 		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd),
 		mirrorPod("kube-apiserver", "cp-2", APIServerEndpointAnnotation, closedPort(t)),
@@ -83,7 +84,7 @@ func TestMembershipMirrorPods(t *testing.T) {
 	for _, want := range []string{
 		"etcd member cp-2 is no control-plane Node: its kube-apiserver is checked at the address its mirror pod kube-apiserver-cp-2 names",
 		"etcdctl member remove 8211f1d0f64f3269", // its ID, as etcdctl takes it
-		"mirror pod(s) of node cp-3 in kube-system, which is no control-plane Node and no etcd member: its endpoints are checked at the addresses they name",
+		"Node cp-3 runs control-plane static pods (mirror pod kube-system/kube-apiserver-cp-3) but has no label node-role.kubernetes.io/control-plane: its endpoints are checked at the addresses its mirror pods name; if it is a control-plane node, label it (kubectl label node cp-3 node-role.kubernetes.io/control-plane=)",
 	} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings do not say %q:\n%s", want, warnings)

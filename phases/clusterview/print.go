@@ -92,6 +92,8 @@ func secretLine(info *Info) string {
 			gone = "its owners are all gone"
 		}
 		s += fmt.Sprintf(", %s: the garbage collector deletes it at once; if it stays, kube-controller-manager's garbage collector is not running: once no node is joining with it, delete it (kubectl -n %s delete secret %s)", gone, k.Namespace, k.Name)
+	case k.NoExpiry:
+		s += ", " + noExpiry(k)
 	case k.ExpirationDate == nil:
 		s += ", expiry unknown"
 	case k.Expired:
@@ -101,6 +103,21 @@ func secretLine(info *Info) string {
 			duration.HumanDuration(k.ExpirationDate.Sub(info.CheckedAt)))
 	}
 	return s
+}
+
+// noExpiry says that kubeadm-certs is never deleted, an owner token
+// having no expiration, and how to delete that token, which the garbage
+// collector follows with the Secret.
+func noExpiry(k *KubeadmCerts) string {
+	if len(k.noExpiryOwners) == 0 { // read back from json or yaml
+		return "no expiry: an owner token never expires, so it is never deleted; once no node is joining with it, delete that token (kubeadm token delete ID)"
+	}
+	var ids []string
+	for _, ref := range k.noExpiryOwners {
+		ids = append(ids, strings.TrimPrefix(ref, "Secret/bootstrap-token-"))
+	}
+	return fmt.Sprintf("no expiry: its owner token %s never expires, so it is never deleted; once no node is joining with it, delete the token (kubeadm token delete %s)",
+		strings.Join(k.noExpiryOwners, ", "), strings.Join(ids, " "))
 }
 
 // ago says how long ago an instant the API server stamped with its clock

@@ -144,11 +144,21 @@ type KubeadmCerts struct {
 	// deletes it at once; still there, kube-controller-manager's garbage
 	// collector is not running.
 	OwnersGone bool `json:"ownersGone,omitempty"`
+	// NoExpiry: an owner bootstrap token that is there has no expiration
+	// (kubeadm token create --ttl 0): it is never deleted, so neither is
+	// the Secret, until that token is deleted. Absent (false) otherwise.
+	NoExpiry bool `json:"noExpiry,omitempty"`
 	// ExpirationDate is the owner bootstrap token's expiration (with
 	// several owners, the last one's): the garbage collector deletes the
-	// Secret after it. Null when unknown or OwnersGone.
+	// Secret after it. Null when OwnersGone, when NoExpiry, or when an
+	// owner's expiration is unknown (it could not be read, or is not an
+	// RFC 3339 time).
 	ExpirationDate *time.Time `json:"expirationDate"`
 	// Expired is whether ExpirationDate has passed: a node can no longer
 	// join with it; upload the certificates again.
 	Expired bool `json:"expired"`
+
+	// noExpiryOwners are the owners without an expiration, as Owner
+	// names them, for the text.
+	noExpiryOwners []string
 }

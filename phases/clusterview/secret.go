@@ -40,21 +40,30 @@ func kubeadmCerts(s *corev1.Secret, owners []ownerToken, now time.Time) *Kubeadm
 		return k
 	}
 	var last *time.Time
+	unknown := false
 	k.OwnersGone = true
 	for _, o := range owners {
 		if o.gone {
 			continue
 		}
 		k.OwnersGone = false
+		if o.known && o.expiration == "" {
+			// A token without an expiration (kubeadm token create --ttl 0)
+			// is never deleted by the token cleaner, nor this Secret.
+			k.NoExpiry = true
+			k.noExpiryOwners = append(k.noExpiryOwners, o.ref)
+			continue
+		}
 		t, err := time.Parse(time.RFC3339, o.expiration)
-		if !o.known || err != nil { // unread, or a token that never expires
-			return k
+		if !o.known || err != nil { // unread, or an expiration not RFC 3339
+			unknown = true
+			continue
 		}
 		if t = t.UTC(); last == nil || t.After(*last) {
 			last = &t
 		}
 	}
-	if last != nil {
+	if last != nil && !unknown && !k.NoExpiry {
 		k.ExpirationDate = last
 		k.Expired = !last.After(now)
 	}

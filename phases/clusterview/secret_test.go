@@ -114,16 +114,21 @@ func TestKubeadmCertsOwners(t *testing.T) {
 		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system", UID: types.UID(uid)},
 			Data: map[string][]byte{"expiration": []byte(exp.Format(time.RFC3339))}}
 	}
+	noExpiry := func(name, uid string) *corev1.Secret { // as kubeadm makes a token of --ttl 0
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system", UID: types.UID(uid)},
+			Data: map[string][]byte{"token-id": []byte(strings.TrimPrefix(name, "bootstrap-token-"))}}
+	}
 	ref := func(name, uid string) metav1.OwnerReference {
 		return metav1.OwnerReference{APIVersion: "v1", Kind: "Secret", Name: name, UID: types.UID(uid)}
 	}
 	for _, tc := range []struct {
-		name   string
-		owners []metav1.OwnerReference
-		tokens []runtime.Object
-		want   string // in the line
-		expiry *time.Time
-		gone   bool
+		name     string
+		owners   []metav1.OwnerReference
+		tokens   []runtime.Object
+		want     string // in the line
+		expiry   *time.Time
+		gone     bool
+		noExpiry bool
 	}{{
 		name:   "two owners, the last to expire listed first",
 		owners: []metav1.OwnerReference{ref("bootstrap-token-aaaaaa", "a"), ref("bootstrap-token-bbbbbb", "b")},
@@ -152,6 +157,22 @@ func TestKubeadmCertsOwners(t *testing.T) {
 		owners: []metav1.OwnerReference{ref("bootstrap-token-aaaaaa", "a"), ref("bootstrap-token-bbbbbb", "b")},
 		want:   "its owners are all gone: the garbage collector deletes it at once",
 		gone:   true,
+	}, {
+		// kubeadm token create --ttl 0: the token cleaner never deletes
+		// it, so the garbage collector never deletes the Secret. The
+		// line said "expiry unknown", and json and yaml only a null
+		// expirationDate, as for an owner that could not be read.
+		name:     "its owner token never expires",
+		owners:   []metav1.OwnerReference{ref("bootstrap-token-aaaaaa", "a")},
+		tokens:   []runtime.Object{noExpiry("bootstrap-token-aaaaaa", "a")},
+		want:     "owner Secret/bootstrap-token-aaaaaa, no expiry: its owner token Secret/bootstrap-token-aaaaaa never expires, so it is never deleted; once no node is joining with it, delete the token (kubeadm token delete aaaaaa)",
+		noExpiry: true,
+	}, {
+		name:     "two owners, one never expires",
+		owners:   []metav1.OwnerReference{ref("bootstrap-token-aaaaaa", "a"), ref("bootstrap-token-bbbbbb", "b")},
+		tokens:   []runtime.Object{token("bootstrap-token-aaaaaa", "a", early), noExpiry("bootstrap-token-bbbbbb", "b")},
+		want:     "no expiry: its owner token Secret/bootstrap-token-bbbbbb never expires, so it is never deleted; once no node is joining with it, delete the token (kubeadm token delete bbbbbb)",
+		noExpiry: true,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -170,6 +191,13 @@ func TestKubeadmCertsOwners(t *testing.T) {
 			}
 			if k.OwnersGone != tc.gone || (k.ExpirationDate == nil) != (tc.expiry == nil) || tc.expiry != nil && !k.ExpirationDate.Equal(*tc.expiry) {
 				t.Errorf("ownersGone %v, expirationDate %v; want %v, %v", k.OwnersGone, k.ExpirationDate, tc.gone, tc.expiry)
+			}
+			b, err := json.Marshal(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(b), `"noExpiry":true`); got != tc.noExpiry {
+				t.Errorf("json says noExpiry %v, want %v: %s", got, tc.noExpiry, b)
 			}
 			if w := strings.Join(info.Warnings, "\n"); strings.Contains(w, "bootstrap-token") {
 				t.Errorf("an owner that is gone is warned of as unread:\n%s", w)
