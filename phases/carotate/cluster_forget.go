@@ -68,10 +68,23 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 			return err
 		}
 	}
+	// What the prune after the forget would remove, and a refusal of it
+	// before anything changes: once the record has changed, no call
+	// of this rotation is left to try the prune again.
+	fp, why := droppedWithout(cur, without(cur, node))
+	var in, notIn []string
+	if fp != "" {
+		if in, notIn, err = cl.publishedWhere(ctx, k, fp); err != nil {
+			return fmt.Errorf("--forget-node %s: %s, so %s sha256 %s would leave what the cluster publishes, as %s does, and cannot: %w; nothing was changed", node, why, caWord(cur, fp), short([]string{fp}), lastStep(cur, fp), err)
+		}
+	}
 	if o.DryRun {
 		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
-		if fp, why := droppedWithout(cur, without(cur, node)); fp != "" && publishedIn(k) != "" {
-			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), publishedIn(k), lastStep(cur, fp))
+		if len(in) > 0 {
+			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), strings.Join(in, " and "), lastStep(cur, fp))
+		}
+		if len(notIn) > 0 {
+			fmt.Fprintf(o.Out, "[dry-run] %s: %s: %s sha256 %s is not in %s (removed already, or never published there): nothing to remove there\n", k.name, why, caWord(cur, fp), short([]string{fp}), strings.Join(notIn, " and "))
 		}
 		return nil
 	}
@@ -174,17 +187,36 @@ func lastStep(cur *ClusterRecord, fp string) string {
 	return "the last node's finish"
 }
 
-// publishedIn names the ConfigMaps that publish the CA of k (publish): ""
-// for a CA the cluster does not publish.
-func publishedIn(k kind) string {
-	var cms []string
+// publishedWhere names the ConfigMaps that publish the CA of k (publish)
+// and hold the CA of fingerprint fp (in), and those that do not, or do not
+// exist (notIn), writing nothing; an error where publish would refuse to
+// remove it (it is the last CA there). Neither for a CA the cluster does
+// not publish.
+func (cl *clusterState) publishedWhere(ctx context.Context, k kind, fp string) (in, notIn []string, err error) {
 	if k.name == pki.CAName {
-		cms = append(cms, clusterInfoObject)
+		done, err := cl.st.syncClusterInfo(ctx, nil, fp, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		if done != "" {
+			in = append(in, clusterInfoObject)
+		} else {
+			notIn = append(notIn, clusterInfoObject)
+		}
 	}
 	if key := extensionAuthKey[k.name]; key != "" {
-		cms = append(cms, fmt.Sprintf("ConfigMap %s/%s (%s)", metav1.NamespaceSystem, ExtensionAuthConfigMap, key))
+		there, err := cl.st.pruneExtensionAuth(ctx, k, fp, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		cm := fmt.Sprintf("ConfigMap %s/%s (%s)", metav1.NamespaceSystem, ExtensionAuthConfigMap, key)
+		if there {
+			in = append(in, cm)
+		} else {
+			notIn = append(notIn, cm)
+		}
 	}
-	return strings.Join(cms, " and ")
+	return in, notIn, nil
 }
 
 // nodeGone refuses while node has a Node object: a node still in the

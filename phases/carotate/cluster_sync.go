@@ -255,7 +255,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 // one no node of the rotation trusts any more). It says what it changed.
 func (cl *clusterState) publish(ctx context.Context, o *Options, k kind, add []byte, drop string) error {
 	if k.name == pki.CAName {
-		done, err := cl.st.syncClusterInfo(ctx, add, drop)
+		done, err := cl.st.syncClusterInfo(ctx, add, drop, false)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (cl *clusterState) publish(ctx context.Context, o *Options, k kind, add []b
 	if drop == "" {
 		return nil
 	}
-	removed, err := cl.st.pruneExtensionAuth(ctx, k, drop)
+	removed, err := cl.st.pruneExtensionAuth(ctx, k, drop, false)
 	if err != nil {
 		return err
 	}
