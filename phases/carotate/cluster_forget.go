@@ -45,7 +45,9 @@ func (o *Options) checkForget() error {
 // as after the last node's finish, which the forgotten node was maybe
 // the last to owe; the new CA leaves it once no node is left and none
 // finished, as after the last node's abort (droppedWithout).
-// A node that comes back writes its entry again with its next stage.
+// The ConfigMap keeps the node's name (forgottenKey), also once no node
+// is left: should it come back, its next stage is refused, its abort not
+// (refresh), rather than write its entry and publish the new CA again.
 func (o *Options) forget(ctx context.Context, k kind) error {
 	cl, node := o.cl, o.Cluster.ForgetNode
 	cmd := o.command(k)
@@ -79,7 +81,7 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		}
 	}
 	if o.DryRun {
-		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
+		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s, keeping its name in key %s; nothing was written\n", k.name, node, was.describe(), cl.st.what(), forgottenKey)
 		if len(in) > 0 {
 			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), strings.Join(in, " and "), lastStep(cur, fp))
 		}
@@ -88,7 +90,8 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		}
 		return nil
 	}
-	err = cl.st.update(ctx, nil, func(cur *ClusterRecord) (*ClusterRecord, error) {
+	mark := &forgottenMark{node: node, at: o.Now()}
+	err = cl.st.updateForgetting(ctx, nil, mark, func(cur *ClusterRecord) (*ClusterRecord, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("%w: %s was deleted meanwhile: nothing to forget", errRefused, cl.st.what())
 		}
@@ -101,12 +104,12 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
 	}
 	// With no node left, no node is at trust for a replacement to join.
-	left := "no node is left in it: deleted it, and the rotation is over. "
+	left := "no node is left in it, and the rotation is over. "
 	if rest := slices.DeleteFunc(cur.names(), func(n string) bool { return n == node }); len(rest) > 0 {
 		left = "the stages of " + nodesLine(rest) + " no longer wait for it. A replacement control-plane node joins with `certctl ca rotate " + k.name + " --certificate-key KEY` while a node is at trust. "
 	}
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %sShould %s come back, its next `certctl ca rotate %s` writes its entry again\n",
-		k.name, node, was.describe(), cl.st.what(), left, node, k.name)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s, which keeps its name in key %s: %sShould %s come back, its next stage of this rotation is refused, and `certctl ca rotate %s --abort` there takes it out\n",
+		k.name, node, was.describe(), cl.st.what(), forgottenKey, left, node, k.name)
 	// The Secret goes once no node of the rotation needs the new CA
 	// from it, as put does: the forgotten node may have been the last.
 	after, _, err := cl.st.get(ctx)
@@ -152,9 +155,10 @@ func without(cur *ClusterRecord, node string) *ClusterRecord {
 //     node's abort drops it. Every node of the rotation but those that
 //     left aborted back to the old CA (an abort leaves the record), or
 //     never joined it, and so trusts the old CA alone; no abort is
-//     refused before a node finished. A node whose stage was made but not
-//     recorded (a call killed) writes its entry and publishes the new CA
-//     again with its next call (refresh).
+//     refused before a node finished. A node whose stage was made but
+//     never recorded (its first call killed) writes its entry and
+//     publishes the new CA again with its next call (refresh); a node
+//     forgotten is refused then (forgottenKey).
 //
 // "" otherwise: some node left is in the middle of the rotation, or after
 // is the record of another rotation.
