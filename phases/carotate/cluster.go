@@ -205,6 +205,9 @@ func (s store) get(ctx context.Context) (*ClusterRecord, *corev1.ConfigMap, erro
 }
 
 func decodeCluster(cm *corev1.ConfigMap) (*ClusterRecord, error) {
+	if _, ok := cm.Data[recordKey]; !ok && cm.Data[forgottenKey] != "" {
+		return nil, nil // a rotation over, whose forgotten nodes it keeps
+	}
 	var rec ClusterRecord
 	if err := json.Unmarshal([]byte(cm.Data[recordKey]), &rec); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", recordKey, err)
@@ -223,9 +226,19 @@ var errRefused = errors.New("refused")
 
 // update applies change to the cluster record (nil when there is none)
 // and writes the result with the ConfigMap's resourceVersion, again from
-// a fresh read on a conflict; change returning nil deletes the ConfigMap.
+// a fresh read on a conflict; change returning nil deletes the ConfigMap,
+// or only the record while the ConfigMap names forgotten nodes of the
+// rotation (forgottenKey).
 // trustPEM is the new CA's public part, kept beside the record.
 func (s store) update(ctx context.Context, trustPEM []byte, change func(cur *ClusterRecord) (*ClusterRecord, error)) error {
+	return s.updateForgetting(ctx, trustPEM, nil, change)
+}
+
+// updateForgetting is update that, with mark, also remembers that node
+// mark.node was forgotten from the rotation of cur (forgottenKey). The
+// ConfigMap then stays when change deletes the record, holding the
+// forgotten nodes alone; they go with the record of another rotation.
+func (s store) updateForgetting(ctx context.Context, trustPEM []byte, mark *forgottenMark, change func(cur *ClusterRecord) (*ClusterRecord, error)) error {
 	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		cur, cm, err := s.get(ctx)
 		if err != nil {
@@ -235,9 +248,20 @@ func (s store) update(ctx context.Context, trustPEM []byte, change func(cur *Clu
 		if err != nil {
 			return err
 		}
+		tomb := forgottenIn(cm).with(cur, mark).of(next)
 		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		defer cancel()
 		cms := s.client.CoreV1().ConfigMaps(metav1.NamespaceSystem)
+		if next == nil && cm != nil && len(tomb.Nodes) > 0 {
+			cm = cm.DeepCopy()
+			delete(cm.Data, recordKey)
+			delete(cm.Data, trustKey(s.name))
+			if err := tomb.into(cm); err != nil {
+				return err
+			}
+			_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+			return err
+		}
 		if next == nil {
 			if cm == nil {
 				return nil
@@ -270,6 +294,9 @@ func (s store) update(ctx context.Context, trustPEM []byte, change func(cur *Clu
 		cm.Data[recordKey] = string(data)
 		if len(trustPEM) > 0 {
 			cm.Data[trustKey(s.name)] = string(trustPEM)
+		}
+		if err := tomb.into(cm); err != nil {
+			return err
 		}
 		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
 		return err

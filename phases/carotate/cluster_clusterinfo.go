@@ -54,8 +54,10 @@ func parseClusterInfo(cm *corev1.ConfigMap) (*clientcmdapi.Config, error) {
 // The other certificates stay, in their order, and the CA data is never
 // left empty. Nothing is written when nothing changes, nor when the
 // ConfigMap does not exist (a cluster made without bootstrap tokens). It
-// returns what it changed, for people; "" for nothing.
-func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (string, error) {
+// returns what it changed, for people; "" for nothing. With dry, it
+// writes nothing and returns what it would change, refusing as the write
+// would.
+func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string, dry bool) (string, error) {
 	addCerts, err := pki.ParseCerts(add)
 	if len(add) > 0 && err != nil {
 		return "", fmt.Errorf("the new CA's certificate: %w", err)
@@ -111,6 +113,10 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 		if len(changes) == 0 {
 			return nil
 		}
+		if dry {
+			done = strings.Join(slices.Compact(changes), ", ")
+			return nil
+		}
 		out, err := clientcmd.Write(*cfg)
 		if err != nil {
 			return err
@@ -123,6 +129,9 @@ func (s store) syncClusterInfo(ctx context.Context, add []byte, drop string) (st
 		done = strings.Join(slices.Compact(changes), ", ")
 		return nil
 	})
+	if err != nil && dry {
+		return "", fmt.Errorf("check the CA data of %s on the API server %s, where kubeadm join finds the CA to trust: %w", clusterInfoObject, s.server, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("update the CA data of %s on the API server %s, where kubeadm join finds the CA to trust: %w; the next `certctl ca rotate %s` tries again", clusterInfoObject, s.server, err, s.name)
 	}

@@ -46,8 +46,9 @@ func dropped(cur *ClusterRecord, rec *Record) string {
 // trusting a CA that the control plane dropped. It keeps every other
 // certificate in their order, writes nothing when fp is not there (a
 // second call, or a cluster without the ConfigMap), and never leaves the
-// key empty. It reports whether it removed something.
-func (s store) pruneExtensionAuth(ctx context.Context, k kind, fp string) (bool, error) {
+// key empty. It reports whether it removed something; with dry, whether
+// it would, writing nothing and refusing as the write would.
+func (s store) pruneExtensionAuth(ctx context.Context, k kind, fp string, dry bool) (bool, error) {
 	key := extensionAuthKey[k.name]
 	if key == "" || fp == "" {
 		return false, nil
@@ -76,6 +77,10 @@ func (s store) pruneExtensionAuth(ctx context.Context, k kind, fp string) (bool,
 		if len(bytes.TrimSpace(kept)) == 0 {
 			return fmt.Errorf("%s: %s holds only the CA this rotation dropped, not the CA the control plane trusts now: check that every kube-apiserver runs with the new CA (certctl ca status), then delete the ConfigMap so that they write it again", what, key)
 		}
+		if dry {
+			removed = true
+			return nil
+		}
 		cm = cm.DeepCopy()
 		cm.Data[key] = string(kept)
 		if _, err := cms.Update(gctx, cm, metav1.UpdateOptions{}); err != nil {
@@ -84,6 +89,9 @@ func (s store) pruneExtensionAuth(ctx context.Context, k kind, fp string) (bool,
 		removed = true
 		return nil
 	})
+	if err != nil && dry {
+		return false, fmt.Errorf("check the dropped %s in %s on the API server %s: %w", k.name, what, s.server, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("remove the dropped %s from %s on the API server %s: %w; the next `certctl ca rotate %s` tries again", k.name, what, s.server, err, k.name)
 	}

@@ -45,7 +45,9 @@ func (o *Options) checkForget() error {
 // as after the last node's finish, which the forgotten node was maybe
 // the last to owe; the new CA leaves it once no node is left and none
 // finished, as after the last node's abort (droppedWithout).
-// A node that comes back writes its entry again with its next stage.
+// The ConfigMap keeps the node's name (forgottenKey), also once no node
+// is left: should it come back, its next stage is refused, its abort not
+// (refresh), rather than write its entry and publish the new CA again.
 func (o *Options) forget(ctx context.Context, k kind) error {
 	cl, node := o.cl, o.Cluster.ForgetNode
 	cmd := o.command(k)
@@ -68,14 +70,28 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 			return err
 		}
 	}
+	// What the prune after the forget would remove, and a refusal of it
+	// before anything changes: once the record has changed, no call
+	// of this rotation is left to try the prune again.
+	fp, why := droppedWithout(cur, without(cur, node))
+	var in, notIn []string
+	if fp != "" {
+		if in, notIn, err = cl.publishedWhere(ctx, k, fp); err != nil {
+			return fmt.Errorf("--forget-node %s: %s, so %s sha256 %s would leave what the cluster publishes, as %s does, and cannot: %w; nothing was changed", node, why, caWord(cur, fp), short([]string{fp}), lastStep(cur, fp), err)
+		}
+	}
 	if o.DryRun {
-		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s; nothing was written\n", k.name, node, was.describe(), cl.st.what())
-		if fp, why := droppedWithout(cur, without(cur, node)); fp != "" && publishedIn(k) != "" {
-			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), publishedIn(k), lastStep(cur, fp))
+		fmt.Fprintf(o.Out, "[dry-run] %s: would remove node %s (%s) from %s, keeping its name in key %s; nothing was written\n", k.name, node, was.describe(), cl.st.what(), forgottenKey)
+		if len(in) > 0 {
+			fmt.Fprintf(o.Out, "[dry-run] %s: %s: would then remove %s sha256 %s from %s, as %s does\n", k.name, why, caWord(cur, fp), short([]string{fp}), strings.Join(in, " and "), lastStep(cur, fp))
+		}
+		if len(notIn) > 0 {
+			fmt.Fprintf(o.Out, "[dry-run] %s: %s: %s sha256 %s is not in %s (removed already, or never published there): nothing to remove there\n", k.name, why, caWord(cur, fp), short([]string{fp}), strings.Join(notIn, " and "))
 		}
 		return nil
 	}
-	err = cl.st.update(ctx, nil, func(cur *ClusterRecord) (*ClusterRecord, error) {
+	mark := &forgottenMark{node: node, at: o.Now()}
+	err = cl.st.updateForgetting(ctx, nil, mark, func(cur *ClusterRecord) (*ClusterRecord, error) {
 		if cur == nil {
 			return nil, fmt.Errorf("%w: %s was deleted meanwhile: nothing to forget", errRefused, cl.st.what())
 		}
@@ -88,12 +104,12 @@ func (o *Options) forget(ctx context.Context, k kind) error {
 		return fmt.Errorf("remove node %s from %s: %w", node, cl.st.what(), err)
 	}
 	// With no node left, no node is at trust for a replacement to join.
-	left := "no node is left in it: deleted it, and the rotation is over. "
+	left := "no node is left in it, and the rotation is over. "
 	if rest := slices.DeleteFunc(cur.names(), func(n string) bool { return n == node }); len(rest) > 0 {
 		left = "the stages of " + nodesLine(rest) + " no longer wait for it. A replacement control-plane node joins with `certctl ca rotate " + k.name + " --certificate-key KEY` while a node is at trust. "
 	}
-	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s: %sShould %s come back, its next `certctl ca rotate %s` writes its entry again\n",
-		k.name, node, was.describe(), cl.st.what(), left, node, k.name)
+	fmt.Fprintf(o.Out, "[ca-rotate] %s: removed node %s (%s) from %s, which keeps its name in key %s: %sShould %s come back, its next stage of this rotation is refused, and `certctl ca rotate %s --abort` there takes it out\n",
+		k.name, node, was.describe(), cl.st.what(), forgottenKey, left, node, k.name)
 	// The Secret goes once no node of the rotation needs the new CA
 	// from it, as put does: the forgotten node may have been the last.
 	after, _, err := cl.st.get(ctx)
@@ -139,9 +155,10 @@ func without(cur *ClusterRecord, node string) *ClusterRecord {
 //     node's abort drops it. Every node of the rotation but those that
 //     left aborted back to the old CA (an abort leaves the record), or
 //     never joined it, and so trusts the old CA alone; no abort is
-//     refused before a node finished. A node whose stage was made but not
-//     recorded (a call killed) writes its entry and publishes the new CA
-//     again with its next call (refresh).
+//     refused before a node finished. A node whose stage was made but
+//     never recorded (its first call killed) writes its entry and
+//     publishes the new CA again with its next call (refresh); a node
+//     forgotten is refused then (forgottenKey).
 //
 // "" otherwise: some node left is in the middle of the rotation, or after
 // is the record of another rotation.
@@ -174,17 +191,36 @@ func lastStep(cur *ClusterRecord, fp string) string {
 	return "the last node's finish"
 }
 
-// publishedIn names the ConfigMaps that publish the CA of k (publish): ""
-// for a CA the cluster does not publish.
-func publishedIn(k kind) string {
-	var cms []string
+// publishedWhere names the ConfigMaps that publish the CA of k (publish)
+// and hold the CA of fingerprint fp (in), and those that do not, or do not
+// exist (notIn), writing nothing; an error where publish would refuse to
+// remove it (it is the last CA there). Neither for a CA the cluster does
+// not publish.
+func (cl *clusterState) publishedWhere(ctx context.Context, k kind, fp string) (in, notIn []string, err error) {
 	if k.name == pki.CAName {
-		cms = append(cms, clusterInfoObject)
+		done, err := cl.st.syncClusterInfo(ctx, nil, fp, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		if done != "" {
+			in = append(in, clusterInfoObject)
+		} else {
+			notIn = append(notIn, clusterInfoObject)
+		}
 	}
 	if key := extensionAuthKey[k.name]; key != "" {
-		cms = append(cms, fmt.Sprintf("ConfigMap %s/%s (%s)", metav1.NamespaceSystem, ExtensionAuthConfigMap, key))
+		there, err := cl.st.pruneExtensionAuth(ctx, k, fp, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		cm := fmt.Sprintf("ConfigMap %s/%s (%s)", metav1.NamespaceSystem, ExtensionAuthConfigMap, key)
+		if there {
+			in = append(in, cm)
+		} else {
+			notIn = append(notIn, cm)
+		}
 	}
-	return strings.Join(cms, " and ")
+	return in, notIn, nil
 }
 
 // nodeGone refuses while node has a Node object: a node still in the

@@ -282,7 +282,7 @@ func TestForgetLastNodePrunesNewCA(t *testing.T) {
 				if !strings.Contains(out, "removed it from ConfigMap kube-system/extension-apiserver-authentication") {
 					t.Errorf("--forget-node did not say it removed the new CA:\n%s", out)
 				}
-				if !strings.Contains(out, "no node is left in it: deleted it, and the rotation is over") || strings.Contains(out, "A replacement control-plane node joins") {
+				if !strings.Contains(out, "no node is left in it, and the rotation is over") || strings.Contains(out, "A replacement control-plane node joins") {
 					t.Errorf("--forget-node of the last node does not say the rotation is over, or tells a replacement to join a rotation no node is in:\n%s", out)
 				}
 				if got := clusterInfoCAs(t, cs); !equalCerts(got, oldCA) {

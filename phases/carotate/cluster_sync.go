@@ -24,6 +24,9 @@ type clusterState struct {
 	o   *ClusterOptions
 	st  store
 	cur *ClusterRecord // as read at the start of the stage, after healing
+	// forgotten: this node was taken out of the rotation of its local
+	// record with --forget-node (forgottenAt); only an abort goes on.
+	forgotten bool
 }
 
 // connect makes the API client and reads the cluster record once, so
@@ -70,8 +73,11 @@ func oneLine(err error) string {
 // node's local record says (o.DryRun: only in memory): a kill between a stage's commit
 // and the write of the cluster record is healed by the next call.
 func (cl *clusterState) refresh(ctx context.Context, o *Options, k kind, p paths, rec *Record) error {
-	cur, _, err := cl.st.get(ctx)
+	cur, cm, err := cl.st.get(ctx)
 	if err != nil {
+		return err
+	}
+	if forgotten, err := cl.checkForgotten(o, k, cm, cur, rec); forgotten || err != nil {
 		return err
 	}
 	if rec != nil {
@@ -165,6 +171,9 @@ func (cl *clusterState) behind(cur *ClusterRecord, rec *Record, e NodeStage) boo
 // re-issued yet (making and printing a certificate key when none was
 // given), and deletes it once every node has.
 func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, rec *Record, restarted bool) error {
+	if cl.forgotten {
+		return cl.putForgotten(ctx, o, k, rec)
+	}
 	eps, err := o.servedEndpoints(k)
 	if err != nil {
 		return err
@@ -255,7 +264,7 @@ func (cl *clusterState) put(ctx context.Context, o *Options, k kind, p paths, re
 // one no node of the rotation trusts any more). It says what it changed.
 func (cl *clusterState) publish(ctx context.Context, o *Options, k kind, add []byte, drop string) error {
 	if k.name == pki.CAName {
-		done, err := cl.st.syncClusterInfo(ctx, add, drop)
+		done, err := cl.st.syncClusterInfo(ctx, add, drop, false)
 		if err != nil {
 			return err
 		}
@@ -266,7 +275,7 @@ func (cl *clusterState) publish(ctx context.Context, o *Options, k kind, add []b
 	if drop == "" {
 		return nil
 	}
-	removed, err := cl.st.pruneExtensionAuth(ctx, k, drop)
+	removed, err := cl.st.pruneExtensionAuth(ctx, k, drop, false)
 	if err != nil {
 		return err
 	}

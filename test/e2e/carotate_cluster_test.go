@@ -161,6 +161,22 @@ func TestRotateGatesOnThreeNodes(t *testing.T) {
 	if _, ok := rec.Nodes["cp-3"]; ok || rec.Nodes["cp-1"].Stage != "reissue" || rec.Nodes["cp-2"].Stage != "trust" {
 		t.Errorf("the cluster record after --forget-node cp-3:\n%s", cm.Data["rotation.json"])
 	}
+
+	// Node 3 was not gone after all: its next stage would write its entry back and publish
+	// the new CA again. It is refused, naming the key that keeps the forget, and changes nothing.
+	before3 := nodeTree(t, h.Node(3))
+	if out, err := certctl(h.Node(3), "ca", "rotate", "ca"); err == nil || !strings.Contains(out, "node cp-3 was taken out of the rotation of ca with --forget-node") ||
+		!strings.Contains(out, "key forgotten.json of ConfigMap kube-system/certctl-ca-rotation-ca") {
+		t.Errorf("ca rotate ca on node 3 after --forget-node cp-3: %v, want a refusal:\n%s", err, out)
+	}
+	treetest.AssertSame(t, before3, nodeTree(t, h.Node(3)))
+	after, err := cs.CoreV1().ConfigMaps("kube-system").Get(ctx, "certctl-ca-rotation-ca", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Data["rotation.json"] != cm.Data["rotation.json"] || !strings.Contains(after.Data["forgotten.json"], `"cp-3"`) {
+		t.Errorf("node 3's refused stage changed the cluster record, or it no longer forgets cp-3:\n%s\n%s", after.Data["rotation.json"], after.Data["forgotten.json"])
+	}
 }
 
 // nodeTree is what a refused stage must leave as it was: the node's kubeconfigs, certificates
