@@ -42,7 +42,9 @@ type Cluster struct {
 	// manifestArgs are the flags of the manifest the Kubelet last ran, per component; they
 	// replace args(name) at every later start.
 	manifestArgs map[string][]string
-	kubelets     []*Kubelet // started by StartKubelet; Stop stops them first
+	// startFlags are appended to a component's flags at every later start (SetStartFlags).
+	startFlags map[string][]string
+	kubelets   []*Kubelet // started by StartKubelet; Stop stops them first
 }
 
 // New checks opts, finds the binaries and chooses free ports. It starts nothing.
@@ -76,6 +78,7 @@ func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 		host:         host,
 		procs:        map[string]*process{},
 		manifestArgs: map[string][]string{},
+		startFlags:   map[string][]string{},
 	}
 	c.pki = &PKISpec{
 		CertDir:              c.PKIDir(),

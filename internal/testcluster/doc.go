@@ -22,7 +22,9 @@
 // manifests into DIR/etc/kubernetes/manifests (WriteManifests) and from then on runs the
 // components as they say, like the kubelet: a manifest whose pod changes restarts that component
 // with the manifest's flags; a malformed one is reported and changes nothing; a crashed component
-// is started again (see Kubelet).
+// is started again (see Kubelet). c.SetStartFlags(name, flags...) adds flags to a component's
+// later starts without touching its manifest, for a component that must fail to come back from
+// a restart certctl makes.
 //
 // Counting failed requests: StartTraffic(ctx, nodes, TrafficOptions{}) sends, every 50 ms to
 // every node, requests of four kinds of client that trust what certctl distributes (admin.conf,

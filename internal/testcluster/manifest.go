@@ -129,14 +129,33 @@ func (c *Cluster) manifestPod(name string) *corev1.Pod {
 }
 
 // cmdline returns the flags component name starts with: those of the manifest the Kubelet last
-// ran, else the harness's (args).
+// ran, else the harness's (args), then those of SetStartFlags.
 func (c *Cluster) cmdline(name string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if a, ok := c.manifestArgs[name]; ok {
-		return slices.Clone(a)
+	a, ok := c.manifestArgs[name]
+	if !ok {
+		a = c.args(name)
 	}
-	return c.args(name)
+	return append(slices.Clone(a), c.startFlags[name]...)
+}
+
+// SetStartFlags appends flags to component name's command line at each of its later starts (by
+// the Kubelet, Restart or StartComponent), after its manifest's flags or the harness's; no flags
+// removes them. The running process and the manifest are left as they are, so that a test can
+// make a component fail to come back from a restart that certctl makes through its manifest,
+// and fix it, with no edit of the manifest (which would restart it at once): kube-apiserver with
+// an etcd client certificate that etcd refuses (--etcd-certfile and --etcd-keyfile of another
+// CA's pair) serves its certificate but is never ready; one with a flag it does not know exits as
+// it starts. A flag given twice takes the last value, except a list (--etcd-servers), which the
+// second one extends.
+//
+// Set them while no Kubelet starts (StartKubelet compares the flags a component runs with to its
+// manifest's, and restarts it when they differ).
+func (c *Cluster) SetStartFlags(name string, flags ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.startFlags[name] = slices.Clone(flags)
 }
 
 // setManifestArgs makes StartComponent (and Restart) run component name with args from now on.

@@ -19,6 +19,28 @@ func manifestTestCluster(t *testing.T) *Cluster {
 		host:         Host,
 		procs:        map[string]*process{},
 		manifestArgs: map[string][]string{},
+		startFlags:   map[string][]string{},
+	}
+}
+
+// TestSetStartFlags: the flags of SetStartFlags come after the harness's, or the manifest's once
+// the Kubelet ran one, at every later start, for that component only, until set to none.
+func TestSetStartFlags(t *testing.T) {
+	c := manifestTestCluster(t)
+	c.SetStartFlags(APIServer, "--etcd-readycheck-timeout=1ns")
+	if got, want := c.cmdline(APIServer), append(c.args(APIServer), "--etcd-readycheck-timeout=1ns"); !slices.Equal(got, want) {
+		t.Errorf("harness flags: %q, want %q", got, want)
+	}
+	if got := c.cmdline(Etcd); !slices.Equal(got, c.args(Etcd)) {
+		t.Errorf("etcd: %q, want the harness's flags alone", got)
+	}
+	c.setManifestArgs(APIServer, []string{"--secure-port=1003"})
+	if got := c.cmdline(APIServer); !slices.Equal(got, []string{"--secure-port=1003", "--etcd-readycheck-timeout=1ns"}) {
+		t.Errorf("manifest flags: %q, want the manifest's, then the start flags", got)
+	}
+	c.SetStartFlags(APIServer)
+	if got := c.cmdline(APIServer); !slices.Equal(got, []string{"--secure-port=1003"}) {
+		t.Errorf("after SetStartFlags with none: %q, want the manifest's alone", got)
 	}
 }
 

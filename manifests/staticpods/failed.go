@@ -3,6 +3,7 @@ package staticpods
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,9 @@ func (r *Result) timeout(a Affected, d time.Duration) error {
 		hint = s
 	case r.Restarted != nil && r.NewPID == 0:
 		// A component that exits as it starts (a file it reads refused, a
-		// flag it no longer takes) never listens: its crash loop is seen
-		// only as nothing on the port.
+		// flag it no longer takes) never listens: unless a check saw its
+		// process run (Options.Processes), which startedLine says, its
+		// crash loop is seen only as nothing on the port.
 		hint = fmt.Sprintf("check that the kubelet runs and picked up %s (journalctl -u kubelet), and whether %s exits as it starts (crictl ps -a --name %s shows its restarts; crictl logs CONTAINER)", a.Path, a.Component, a.Component)
 	}
 	switch e := failing(r.Endpoints); {
@@ -56,7 +58,8 @@ func (r *Result) notReady(a Affected, why string) error {
 }
 
 // startedLine says, for a failed wait, that a's new process kept exiting:
-// more than one new process was seen on its port, or the one seen is gone.
+// a new process seen (on its port, or running its manifest's command line)
+// is gone.
 // "" otherwise. The wait does not end early for it: the kubelet restarts
 // a container that exits (after 10 s, doubling: its CrashLoopBackOff), a
 // kube-controller-manager or kube-scheduler exits by design when it loses
@@ -68,10 +71,10 @@ func (r *Result) notReady(a Affected, why string) error {
 // pod's restartCount and CrashLoopBackOff, in the API that may be the one
 // restarting): the line sends the SRE to it.
 func (r *Result) startedLine(a Affected) string {
-	running := len(r.started) > 0 && r.NewPID == r.started[len(r.started)-1]
-	if len(r.started) < 2 && (len(r.started) == 0 || running) {
+	if len(r.exited()) == 0 {
 		return ""
 	}
+	running := r.alive(r.started[len(r.started)-1])
 	pids := make([]string, len(r.started))
 	for i, p := range r.started {
 		pids[i] = strconv.Itoa(p)
@@ -84,4 +87,40 @@ func (r *Result) startedLine(a Affected) string {
 		what = fmt.Sprintf("%d new processes started meanwhile (pid %s), and only the last one runs now", len(r.started), strings.Join(pids, ", "))
 	}
 	return fmt.Sprintf("it keeps exiting: %s: see why in its log (crictl ps -a --name %s shows its restarts; crictl logs CONTAINER)", what, a.Component)
+}
+
+// exitedLine says, while the wait goes on, that a's new processes exited,
+// with their pids, one that exits before it listens included, which only
+// Options.Processes sees: the wait goes on (see
+// startedLine), and the kubelet starts it again after its back-off, but the
+// SRE can look now rather than when the wait ends. "" when none exited or
+// the last one started runs.
+func (r *Result) exitedLine(a Affected) string {
+	exited := r.exited()
+	if len(exited) == 0 || r.alive(r.started[len(r.started)-1]) {
+		return ""
+	}
+	pids := make([]string, len(exited))
+	for i, p := range exited {
+		pids[i] = strconv.Itoa(p)
+	}
+	return fmt.Sprintf("pid %s exited after the restart, and nothing listens on port %d; the kubelet starts it again after its back-off: see why in its log (crictl ps -a --name %s; crictl logs CONTAINER)", strings.Join(pids, ", "), a.Port, a.Component)
+}
+
+// exited returns the new processes seen that no longer run: neither on the
+// port nor, where the processes can be listed, among them.
+func (r *Result) exited() []int {
+	var gone []int
+	for _, p := range r.started {
+		if !r.alive(p) {
+			gone = append(gone, p)
+		}
+	}
+	return gone
+}
+
+// alive reports whether new process pid ran at the last check: on the port,
+// or among the processes running the manifest's command line.
+func (r *Result) alive(pid int) bool {
+	return pid == r.NewPID || slices.Contains(r.running, pid)
 }

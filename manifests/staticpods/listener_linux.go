@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -55,6 +56,40 @@ func listenerPID(host string, port int) (int, error) {
 		return 0, fmt.Errorf("find the process on port %d: a socket listens but its process cannot be seen (run certctl as root)", port)
 	}
 	return found, nil
+}
+
+// processesRunning returns the processes whose command line is argv, in
+// the order of their pids: argv[0] compared by its base name (a container's
+// runtime and the test harness may start the binary by another path), the
+// other words exactly. /proc/PID/cmdline is readable without root, so it
+// finds a component's new process while it starts, before it listens, and
+// tells one that exited as it started from one that is still starting
+// (restartOne's checks).
+func processesRunning(argv []string) ([]int, error) {
+	if len(argv) == 0 {
+		return nil, nil
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list the processes: %w", err)
+	}
+	var pids []int
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+		if err != nil || len(data) == 0 {
+			continue // gone, or a kernel thread
+		}
+		words := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+		if filepath.Base(words[0]) == filepath.Base(argv[0]) && slices.Equal(words[1:], argv[1:]) {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids, nil
 }
 
 // listeningInodes adds the LISTEN sockets on port in a /proc/net/tcp-format

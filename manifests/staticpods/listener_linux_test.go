@@ -3,8 +3,11 @@ package staticpods
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,5 +66,29 @@ func TestProcIP(t *testing.T) {
 		if ip := procIP(bad); ip != nil {
 			t.Errorf("procIP(%q) = %v, want nil", bad, ip)
 		}
+	}
+}
+
+// TestProcessesRunning finds a process by its command line, its binary
+// compared by base name (the kubelet's container and the test harness
+// start it by other paths), and no longer once it exited.
+func TestProcessesRunning(t *testing.T) {
+	arg := fmt.Sprintf("30.%d", os.Getpid()) // a command line no other process has
+	cmd := exec.Command("sleep", arg)
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep to run: %v", err)
+	}
+	defer cmd.Process.Kill()
+	pids, err := processesRunning([]string{"/some/other/path/sleep", arg})
+	if err != nil || !slices.Equal(pids, []int{cmd.Process.Pid}) {
+		t.Errorf("processesRunning = %v, %v; want [%d]", pids, err, cmd.Process.Pid)
+	}
+	if pids, err := processesRunning([]string{"sleep", arg, "--more"}); err != nil || len(pids) != 0 {
+		t.Errorf("another command line: %v, %v; want none", pids, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if pids, err := processesRunning([]string{"sleep", arg}); err != nil || len(pids) != 0 {
+		t.Errorf("after it exited: %v, %v; want none", pids, err)
 	}
 }

@@ -58,6 +58,15 @@ type Manifest struct {
 	container *corev1.Container
 }
 
+// command is the component's command line as its container runs it: the
+// container's command, then its args; nil when unknown.
+func (m *Manifest) command() []string {
+	if m.container == nil {
+		return nil
+	}
+	return append(slices.Clone(m.container.Command), m.container.Args...)
+}
+
 // Set is the control-plane manifests of a folder.
 type Set struct {
 	Dir       string

@@ -47,6 +47,10 @@ type Options struct {
 	// ("": any address), 0 when none; the /proc lookup of `ss -ltnp` when
 	// nil.
 	ListenerPID func(host string, port int) (int, error)
+	// Processes returns the processes whose command line is argv (the
+	// manifest's command and args), to see a new process that exits
+	// before it listens; the /proc scan of processesRunning when nil.
+	Processes func(argv []string) ([]int, error)
 	// Done, when set, is called with each component's result before the
 	// next component starts, so that the caller can record at once what
 	// is still owed (Pending).
@@ -140,10 +144,14 @@ type Result struct {
 	// Message says what went wrong and what to do; "" when Status.OK().
 	Message string `json:"message,omitempty"`
 
-	// started are the new processes seen on the port, in order: more than
-	// one, or one gone again, is a component that keeps exiting, which the
-	// messages of a failed wait say (startedLine).
+	// started are the new processes seen, on the port or running the
+	// manifest's command line (Options.Processes), in order: one gone
+	// again is a component that keeps exiting, which the progress lines
+	// and the messages of a failed wait say (exitedLine, startedLine).
 	started []int
+	// running are the new processes running the manifest's command line at
+	// the last check; nil when they cannot be listed.
+	running []int
 }
 
 // EndpointResult is what one endpoint served.
@@ -208,6 +216,9 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 	}
 	if o.ListenerPID == nil {
 		o.ListenerPID = listenerPID
+	}
+	if o.Processes == nil {
+		o.Processes = processesRunning
 	}
 	var results []Result
 	var failed error
@@ -389,6 +400,12 @@ func readyCheck(ctx context.Context, a Affected, o Options, r *Result) (addr, wh
 func waitingFor(a Affected, r *Result, pidKnown, restarted bool, readyWho, notReady string) string {
 	switch {
 	case pidKnown && !restarted && r.NewPID == 0:
+		if s := r.exitedLine(a); s != "" {
+			return "waiting for the new process: " + s
+		}
+		if len(r.running) > 0 {
+			return fmt.Sprintf("waiting for the new process (pid %d) to listen on port %d", r.running[len(r.running)-1], a.Port)
+		}
 		return fmt.Sprintf("waiting for the new process: nothing listens on port %d yet", a.Port)
 	case pidKnown && !restarted:
 		return fmt.Sprintf("waiting for the new process: the old one (pid %d) still listens on port %d", r.NewPID, a.Port)
@@ -422,6 +439,16 @@ func checkOnce(ctx context.Context, a Affected, o Options, r *Result, pidKnown b
 			}
 		}
 		r.Restarted = &restarted
+		// A new process that exits before it listens is never on the
+		// port: it is seen by its command line while it runs.
+		if pids, err := o.Processes(a.command()); err == nil {
+			r.running = slices.DeleteFunc(pids, func(p int) bool { return p == r.OldPID })
+			for _, p := range r.running {
+				if !slices.Contains(r.started, p) {
+					r.started = append(r.started, p)
+				}
+			}
+		}
 	}
 	for i := range r.Endpoints {
 		e := &r.Endpoints[i]
@@ -463,7 +490,7 @@ func restartedSince(ctx context.Context, a Affected, o Options, r *Result) bool 
 	if checkOnce(ctx, a, o, r, true) && failing(r.Endpoints) == nil {
 		return true
 	}
-	r.OldPID, r.NewPID, r.Restarted, r.started = now, 0, nil, nil
+	r.OldPID, r.NewPID, r.Restarted, r.started, r.running = now, 0, nil, nil, nil
 	for i := range r.Endpoints {
 		r.Endpoints[i].ServedSerial, r.Endpoints[i].Error = "", ""
 	}
