@@ -110,6 +110,7 @@ func newCARotateCommand() *cobra.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and check what the next stage needs, and write nothing")
 	fs.BoolVar(&o.nodeOnly, "node-only", false, "rotate this node alone: no cluster record, no Secret, no check of the other control-plane nodes, no kubeadm-config ConfigMap (settings from --config, else the certificates), and --restart-control-plane takes no restart Lease (etcd still waits for its other members' quorum) (one node, or the API server down)")
 	o.api.addTo(fs, false, 0, 0)
+	o.cluster.readWith(&o.api.kubeconfig, &o.api.context)
 	fs.Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	fs.StringVar(&o.clusterOpt.CertificateKey, "certificate-key", "", "hex AES-256 key of the new CA in Secret kube-system/certctl-ca-rotation-NAME: the first node makes and prints one when empty, the other nodes pass it to get the new CA; - reads it from standard input, where ps does not show it (on a terminal, asked for and not echoed)")
 	fs.DurationVar(&o.clusterOpt.WaitTimeout, "wait-timeout", carotate.DefaultWaitTimeout, "how long reissue of ca waits for every namespace's kube-root-ca.crt to hold both CAs")
@@ -201,6 +202,7 @@ func newCAStatusCommand() *cobra.Command {
 	c.Flags().BoolVar(&nodeOnly, "node-only", false, "this node's files only: do not read the rotations' cluster records, nor the kubeadm-config ConfigMap (settings from --config, else the certificates)")
 	c.Flags().StringVar(&manifestDir, "manifest-dir", staticpods.DefaultManifestDir, "folder of the static pod manifests, as ca rotate's: a stage interrupted after it edited kube-controller-manager's manifest there is finished first, and the next commands carry it")
 	api.addTo(c.Flags(), false, 0, 0)
+	report.folders.cluster.readWith(&api.kubeconfig, &api.context)
 	c.Flags().Lookup("kubeconfig").Usage = kubeclient.KubeconfigHelp(true)
 	return c
 }

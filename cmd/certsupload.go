@@ -98,6 +98,7 @@ func (o *certsTransfer) command(cmd *cobra.Command, connect func() (*kubeclient.
 		o.cluster.quiet = true
 		return o.cluster.fileAndFlags(cmd, cmd.ErrOrStderr())
 	}
+	o.cluster.readWith(&o.api.kubeconfig, &o.api.context)
 	o.ConfigKey = func() string { return o.cluster.certificateKey }
 	return o.Command
 }

@@ -24,6 +24,10 @@ type clusterFlags struct {
 	// kubeconfigDir, when the command has --kubeconfig-dir, points at its
 	// value: where admin.conf is looked for (default /etc/kubernetes).
 	kubeconfigDir *string
+	// kubeconfig and context, for a command with --kubeconfig and
+	// --context (readWith), point at their values: the ConfigMap is read
+	// with them (config.Resolver.Kubeconfig).
+	kubeconfig, context *string
 	// connect and resolveAddress: see config.Resolver; nil in certctl.
 	connect        func(kubeconfigDir string) (config.ConfigMapGetter, string, error)
 	resolveAddress func(family net.IP) (net.IP, error)
@@ -66,10 +70,16 @@ func (f *clusterFlags) addKubeconfigDirTo(fs *pflag.FlagSet, dir *string, help s
 	f.kubeconfigDir = dir
 }
 
-// openConfigMaps makes a client of kube-system's ConfigMaps from a node's
-// kubeconfig file.
-func openConfigMaps(path string) (config.ConfigMapGetter, error) {
-	return kubeclient.ConfigMaps(kubeclient.Options{File: path, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
+// readWith makes the kubeadm-config read take the command's --kubeconfig
+// and --context, as its other requests do.
+func (f *clusterFlags) readWith(kubeconfig, context *string) {
+	f.kubeconfig, f.context = kubeconfig, context
+}
+
+// openConfigMaps makes a client of kube-system's ConfigMaps from a
+// kubeconfig file, in its context ctx ("": its current-context).
+func openConfigMaps(path, ctx string) (config.ConfigMapGetter, error) {
+	return kubeclient.ConfigMaps(kubeclient.Options{File: path, Context: ctx, UserAgent: userAgent(), Now: time.Now}, config.ConfigMapNamespace)
 }
 
 // load builds and validates the node's settings (config.Resolver.Load).
@@ -107,6 +117,9 @@ func resolve[T any](f *clusterFlags, cmd *cobra.Command, warn io.Writer, read fu
 		File: f.configFile, CertDir: f.CertDir, CertDirSet: changed("cert-dir"), NodeNameSet: changed("node-name"),
 		KubeconfigDir: kcDir, Connect: f.connect, NoConfigMap: f.noConfigMap, Open: openConfigMaps, ResolveAddress: f.resolveAddress, Warn: warn, Quiet: f.quiet, MakesNoCA: f.makesNoCA,
 		Override: func(c *config.Cluster) { f.Override(c, changed) },
+	}
+	if f.kubeconfig != nil {
+		r.Kubeconfig, r.Context = *f.kubeconfig, *f.context
 	}
 	defer func() {
 		f.source, f.certificateKey, f.discoveryKubeconfig = r.Source, r.CertificateKey, r.DiscoveryKubeconfig

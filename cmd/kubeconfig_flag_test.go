@@ -16,7 +16,10 @@ import (
 // read: ..." line, then the command failed on the same file. So do
 // check-expiration --cluster, which reported it as a node it could not
 // list, and certs upload and download, which said it after the settings
-// in New's words ("load kubeconfig PATH: stat PATH: ...").
+// in New's words ("load kubeconfig PATH: stat PATH: ..."). approve and
+// signer run with --config, and sign, checked it only when they
+// connected, after reading --config, the CA and the signing
+// configuration: a missing one of those was told first.
 func TestBadKubeconfigStopsFirst(t *testing.T) {
 	n := pkitest.NewNode(t, nil)
 	missing := filepath.Join(t.TempDir(), "missing.conf")
@@ -35,6 +38,11 @@ func TestBadKubeconfigStopsFirst(t *testing.T) {
 		{"ca", "rotate", "ca", "--kubeconfig-dir", n.Dir, "--dry-run"},
 		{"ca", "status", "--kubeconfig-dir", n.Dir},
 		{"renew", "all", "--use-api", "--kubeconfig-dir", n.Dir, "--config", noConfig},
+		// Nor is --config, or sign's other files, read first.
+		{"approve", "csr-1", "--config", noConfig},
+		{"signer", "run", "--listen-address", "127.0.0.1:0", "--config", noConfig},
+		{"sign", "csr-1", "--ca-cert", n.Path("pki/ca.crt"), "--ca-key", n.Path("pki/ca.key"), "--signing-config", noConfig},
+		{"sign", "csr-1", "--ca-cert", noConfig, "--ca-key", n.Path("pki/ca.key")},
 	} {
 		for _, tc := range []struct{ path, want string }{
 			{missing, missing + ": no such file or directory: pass --kubeconfig a"},

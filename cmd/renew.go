@@ -128,6 +128,7 @@ func newRenewCommand() *cobra.Command {
 	fs.BoolVar(&o.NoBackup, "no-backup", false, "do not save the old files in certctl-backups/ beside the certificate folder")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check everything and print what would be renewed, and by which issuer, without writing, requesting or restarting anything")
 	addUseAPIFlags(fs, &o.Request)
+	o.cluster.readWith(&o.APIOpts.Kubeconfig, &o.APIOpts.Context)
 	addLockFlag(fs, &o.LockTimeout)
 	addCronFlags(fs, &o.Request)
 	fs.BoolVar(&o.UseCSR, "use-csr", false, "write a new key, a CSR and a request file (what to sign) per certificate for an external CA, into --csr-dir, instead of renewing; install the signed certificates with certctl certs import")

@@ -142,10 +142,15 @@ func TestSignerEnableDisable(t *testing.T) {
 func TestSignerRunFlags(t *testing.T) {
 	dir := t.TempDir()
 	writeCA(t, dir)
-	node := []string{"--node-name", "cp-1", "--apiserver-advertise-address", "192.0.2.10", "--kubeconfig", filepath.Join(dir, "missing.conf")}
-	// With --config the kubeadm-config ConfigMap is not read: the missing
-	// --kubeconfig, which stops that read (TestBadKubeconfigStopsFirst),
-	// fails only the API client, after the CAs and nodes are checked.
+	// An empty --kubeconfig is readable, so the flag's own check passes
+	// (a missing one stops the command first: TestBadKubeconfigStopsFirst);
+	// with --config the kubeadm-config ConfigMap is not read, so it fails
+	// only the API client, after the CAs and nodes are checked.
+	kubeconfig := filepath.Join(dir, "empty.conf")
+	if err := os.WriteFile(kubeconfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	node := []string{"--node-name", "cp-1", "--apiserver-advertise-address", "192.0.2.10", "--kubeconfig", kubeconfig}
 	cfg := filepath.Join(dir, "kubeadm.yaml")
 	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -162,10 +167,10 @@ func TestSignerRunFlags(t *testing.T) {
 		{"bad CA", []string{"--ca-cert", filepath.Join(dir, "ca.key"), "--ca-key", filepath.Join(dir, "ca.key")}, "load CA \"ca\""},
 		{"bad node", []string{"--cert-dir", dir, "--control-plane-node", "cp-2"}, "want NAME=IP"},
 		{"negative reload interval", []string{"--cert-dir", dir, "--ca-reload-interval", "-1m"}, "--ca-reload-interval -1m0s is negative"},
-		// The CAs load; the next step, the API client, fails on the missing kubeconfig.
-		{"CA flags", []string{"--ca-cert", filepath.Join(dir, "ca.crt"), "--ca-key", filepath.Join(dir, "ca.key")}, "missing.conf"},
-		{"cert dir", []string{"--cert-dir", dir, "--control-plane-node", "cp-1=192.0.2.10", "--control-plane-node", "cp-2=192.0.2.11"}, "missing.conf"},
-		{"reloading off", []string{"--cert-dir", dir, "--ca-reload-interval", "0"}, "missing.conf"},
+		// The CAs load; the next step, the API client, fails on the empty kubeconfig.
+		{"CA flags", []string{"--ca-cert", filepath.Join(dir, "ca.crt"), "--ca-key", filepath.Join(dir, "ca.key")}, "empty.conf"},
+		{"cert dir", []string{"--cert-dir", dir, "--control-plane-node", "cp-1=192.0.2.10", "--control-plane-node", "cp-2=192.0.2.11"}, "empty.conf"},
+		{"reloading off", []string{"--cert-dir", dir, "--ca-reload-interval", "0"}, "empty.conf"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCertctl(t, append(append([]string{"signer", "run"}, node...), tc.args...)...)

@@ -66,9 +66,13 @@ func TestSignerCARule(t *testing.T) {
 				t.Errorf("signer enable: err = %v, want one naming %s and saying %q", err, s.CertPath("ca"), tt.want)
 			}
 
-			// sign reads the CA before it looks for the API server.
-			_, _, err = runCertctl(t, "sign", "some-csr", "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"),
-				"--kubeconfig", filepath.Join(dir, "no-such-kubeconfig"))
+			// sign reads the CA before it connects to the API server: an
+			// empty --kubeconfig passes the flag's check, not the connection.
+			empty := filepath.Join(dir, "empty.conf")
+			if err := os.WriteFile(empty, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = runCertctl(t, "sign", "some-csr", "--ca-cert", s.CertPath("ca"), "--ca-key", s.KeyPath("ca"), "--kubeconfig", empty)
 			if err == nil {
 				t.Fatal("sign without an API server succeeded")
 			}

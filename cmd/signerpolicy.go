@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/phases/signer"
 	"github.com/certctl/certctl/pki"
@@ -16,6 +15,7 @@ import (
 // init-phase), the control-plane nodes, and who may ask.
 type policyFlags struct {
 	cluster         clusterFlags
+	api             *apiFlags // --kubeconfig and --context (readConfigMapWith)
 	nodes           []string
 	allowMasters    bool
 	requesterGroups []string
@@ -50,10 +50,14 @@ func (f *policyFlags) addNodesTo(fs *pflag.FlagSet) {
 
 // rules are the flags' rules (signer.NodeRules).
 func (f *policyFlags) rules() signer.NodeRules {
-	return signer.NodeRules{
+	r := signer.NodeRules{
 		PolicyOptions:     signer.PolicyOptions{AllowSystemMasters: f.allowMasters, RequesterGroups: f.requesterGroups, RequesterUsers: f.requesterUsers},
 		ControlPlaneNodes: f.nodes, FromConfigMap: f.cluster.configFile == "",
 	}
+	if f.api != nil {
+		r.Kubeconfig = f.api.kubeconfig
+	}
+	return r
 }
 
 // readConfigMapWith makes the settings, without --config, come from the
@@ -64,10 +68,8 @@ func (f *policyFlags) rules() signer.NodeRules {
 // /etc/kubernetes/admin.conf, which the node-folder commands read, and
 // which may be absent or another cluster's.
 func (f *policyFlags) readConfigMapWith(api *apiFlags) {
+	f.api = api
 	f.cluster.connect = func(string) (config.ConfigMapGetter, string, error) {
-		if err := kubeclient.CheckFlag(api.kubeconfig); err != nil {
-			return nil, "", err // a flag error: the settings are not looked for further
-		}
 		c, err := api.client()
 		if err != nil {
 			return nil, "", err

@@ -128,6 +128,10 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	for name, f := range o.caFiles {
 		o.CAFiles[name] = *f
 	}
+	// Without --config the cluster's settings come from its kubeadm-config
+	// ConfigMap, read with the signer's own client, once the probes are
+	// served.
+	o.policy.readConfigMapWith(&o.api)
 	o.CertDirSet, o.Rules = cmd.Flags().Changed("cert-dir"), o.policy.rules()
 	// Before the settings, whose ConfigMap read can wait for an API server.
 	if err := o.Check(); err != nil {
@@ -136,10 +140,6 @@ func (o *signerRunOptions) run(cmd *cobra.Command) error {
 	if err := o.policy.cluster.Check(cmd.Flags().Changed); err != nil {
 		return err
 	}
-	// Without --config the cluster's settings come from its kubeadm-config
-	// ConfigMap, read with the signer's own client, once the probes are
-	// served.
-	o.policy.readConfigMapWith(&o.api)
 	o.Settings = func() (*config.Cluster, *signer.Policy, error) {
 		cluster, err := o.policy.cluster.load(cmd, cmd.ErrOrStderr())
 		if err != nil {

@@ -48,7 +48,7 @@ func TestConnectSkipsNonRegularKubeconfig(t *testing.T) {
 			r := &Resolver{
 				CertDir: filepath.Join(dir, "pki"), CertDirSet: true, KubeconfigDir: dir, Warn: &warn,
 				// As kubeclient does: read the file, which blocks on a FIFO.
-				Open: func(path string) (ConfigMapGetter, error) {
+				Open: func(path, _ string) (ConfigMapGetter, error) {
 					opened = append(opened, path)
 					if _, err := os.ReadFile(path); err != nil {
 						return nil, err

@@ -26,7 +26,7 @@ func TestConfigMapReadBoundedExecPlugin(t *testing.T) {
 	var warn strings.Builder
 	r := &config.Resolver{
 		CertDir: filepath.Join(dir, "pki"), CertDirSet: true, KubeconfigDir: dir, Warn: &warn,
-		Open: func(path string) (config.ConfigMapGetter, error) {
+		Open: func(path, _ string) (config.ConfigMapGetter, error) {
 			cfg, err := clientcmd.BuildConfigFromFlags("", path)
 			if err != nil {
 				return nil, err

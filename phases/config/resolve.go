@@ -66,8 +66,17 @@ type Resolver struct {
 	// once rather than after up to ClusterTimeout.
 	NoConfigMap string
 	// Open makes a client of the cluster's kube-system ConfigMaps from a
-	// kubeconfig file; its error names the file.
-	Open func(kubeconfig string) (ConfigMapGetter, error)
+	// kubeconfig file, in its context ctx ("": its current-context); its
+	// error names the file.
+	Open func(kubeconfig, ctx string) (ConfigMapGetter, error)
+	// Kubeconfig and Context are the command's --kubeconfig and --context
+	// ("": not given), for the read without Connect: the ConfigMap is read
+	// with Kubeconfig when given, else with KUBECONFIG-DIR's admin.conf or
+	// super-admin.conf, and in the context Context names, as kubectl's
+	// --context picks among the contexts of the kubeconfig loaded. So the
+	// command's every request goes to the one cluster the user named;
+	// admin.conf's current-context read the ConfigMap of another.
+	Kubeconfig, Context string
 	// ResolveAddress picks the advertise address when it is empty or
 	// unspecified, preferring the family of its argument (nil: IPv4); nil
 	// means utilnet.ResolveBindAddress, the default route's interface.
@@ -312,8 +321,9 @@ type flagError interface{ FlagError() bool }
 
 // fromNode finds the settings of a node without --config, as kubeadm's
 // commands on an existing node do: the ClusterConfiguration of the
-// kube-system/kubeadm-config ConfigMap, read with KUBECONFIG-DIR/admin.conf
-// (then super-admin.conf) when the API server answers within
+// kube-system/kubeadm-config ConfigMap, read with the command's
+// --kubeconfig or else KUBECONFIG-DIR/admin.conf (then super-admin.conf),
+// in the context of --context, when the API server answers within
 // ClusterTimeout; otherwise what the certificates in the certificate
 // folder say (FromCertificates); otherwise, for a node that has none yet,
 // base (kubeadm's defaults: the host name and the default route's address
@@ -345,6 +355,9 @@ func (r *Resolver) fromNode(ctx context.Context, base Cluster) (Cluster, string,
 	}
 	if passedOver != "" {
 		through += " (" + passedOver + ")"
+	}
+	if r.Connect == nil && r.Context != "" && through != "" {
+		through += " (context " + r.Context + ")" // as kubeclient's Source says it
 	}
 	if err == nil {
 		if ctx == nil { // a command run without ExecuteContext, as in tests
@@ -391,15 +404,20 @@ func unreadable(path string) bool {
 	return errors.Is(err, fs.ErrPermission)
 }
 
-// connect returns the kube-system ConfigMaps of the cluster, through the
-// node's admin.conf or super-admin.conf, and which file it used. A file
-// that is there but not a regular one (through a symbolic link, the file it
-// points to), such as a FIFO, is passed over as a missing one is, rather
-// than opened, which could block: passedOver says so, naming it.
+// connect returns the kube-system ConfigMaps of the cluster, through
+// --kubeconfig or else the node's admin.conf or super-admin.conf, and
+// which file it used. A file that is there but not a regular one (through
+// a symbolic link, the file it points to), such as a FIFO, is passed over
+// as a missing one is, rather than opened, which could block: passedOver
+// says so, naming it.
 func (r *Resolver) connect(kubeconfigDir string) (cms ConfigMapGetter, through, passedOver string, err error) {
 	if r.Connect != nil {
 		cms, through, err = r.Connect(kubeconfigDir)
 		return cms, through, "", err
+	}
+	if r.Kubeconfig != "" {
+		cms, err := r.Open(r.Kubeconfig, r.Context)
+		return cms, r.Kubeconfig, "", err
 	}
 	var skipped []string
 	for _, name := range []string{pki.AdminKubeconfig, pki.SuperAdminKubeconfig} {
@@ -412,7 +430,7 @@ func (r *Resolver) connect(kubeconfigDir string) (cms ConfigMapGetter, through, 
 			skipped = append(skipped, fmt.Sprintf("%s is not a regular file but a %s: replace it with the node's kubeconfig file", path, pki.FileKind(fi.Mode())))
 			continue
 		}
-		cms, err := r.Open(path)
+		cms, err := r.Open(path, r.Context)
 		return cms, path, strings.Join(skipped, "; "), err
 	}
 	if len(skipped) > 0 {

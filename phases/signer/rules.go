@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/certctl/certctl/internal/kubeclient"
 	"github.com/certctl/certctl/phases/config"
 )
 
@@ -25,6 +26,10 @@ type NodeRules struct {
 	// FromConfigMap applies the kubeadm-config ConfigMap over the settings
 	// of learned nodes (the settings do not come from --config).
 	FromConfigMap bool
+	// Kubeconfig is the command's --kubeconfig ("": not given), through
+	// which the nodes and the settings are learned: Check refuses it when
+	// it cannot be read (kubeclient.CheckFlag).
+	Kubeconfig string
 }
 
 // Build is the policy of the given nodes with r's rules.
@@ -37,16 +42,18 @@ func (r NodeRules) Build(nodes []*config.Cluster) (*Policy, error) {
 // learning reports whether the control-plane nodes come from the cluster.
 func (r NodeRules) learning() bool { return len(r.ControlPlaneNodes) == 0 }
 
-// Check refuses a --control-plane-node that is not NAME=IP, before the
-// settings are read (their ConfigMap read can wait for an API server);
-// Fixed checks each name against them.
+// Check refuses a --control-plane-node that is not NAME=IP and a
+// --kubeconfig that cannot be read, before the files the other flags name
+// and the settings are read (their ConfigMap read can wait for an API
+// server), as every command checks --kubeconfig: a bad --config is not
+// told first. Fixed checks each name against the settings.
 func (r NodeRules) Check() error {
 	for _, spec := range r.ControlPlaneNodes {
 		if _, _, err := parseNode(spec); err != nil {
 			return err
 		}
 	}
-	return nil
+	return kubeclient.CheckFlag(r.Kubeconfig)
 }
 
 // parseNode splits a --control-plane-node NAME=IP.
