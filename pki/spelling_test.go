@@ -73,6 +73,7 @@ func TestNoCertificateNameSpelled(t *testing.T) {
 // so that a FIFO, socket or device in its place is refused, naming it,
 // instead of blocking certctl.
 var plainReads = map[string]string{
+	"internal/freeport/freeport.go":      "the kernel's ip_local_port_range in /proc, for tests (internal/testcluster's ports, which read it before it moved)",
 	"internal/kubeclient/client.go":      "a kubeconfig's client-certificate file, which client-go reads the same way when it connects",
 	"internal/lock/holder.go":            "certctl's own lock holder file",
 	"internal/txn/files.go":              "certctl's own staged files, in its transaction folder",

@@ -49,7 +49,9 @@ func TestSocketSIGPIPEDoesNotEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	closed := make(chan struct{})
 	go func() {
+		defer close(closed)
 		if c, err := ln.Accept(); err == nil {
 			c.Close()
 		}
@@ -59,7 +61,10 @@ func TestSocketSIGPIPEDoesNotEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	time.Sleep(100 * time.Millisecond)
+	// The peer has closed its end: the first write is answered with a
+	// reset, and a later one fails with EPIPE. A fixed sleep here raced
+	// with the accepting goroutine on a loaded machine.
+	<-closed
 	var werr error
 	for i := 0; i < 20 && !errors.Is(werr, syscall.EPIPE); i++ {
 		_, werr = c.Write(make([]byte, 1024))

@@ -16,6 +16,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
@@ -128,12 +129,7 @@ func TestAnswerTimeout(t *testing.T) {
 // named with the kubeconfig it came from, $KUBECONFIG's as well as
 // --kubeconfig's.
 func TestUnansweredNamesKubeconfig(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := "https://" + l.Addr().String()
-	l.Close() // refused from now on
+	server := "https://" + refused.Addr(t)
 	kc := tokenKubeconfig(t, server, nil)
 	t.Setenv("HOME", t.TempDir())
 	for name, tc := range map[string]struct {

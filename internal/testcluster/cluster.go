@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certctl/certctl/internal/freeport"
 )
 
 // etcdPeer keys etcd's peer port in Cluster.port, so c.URL(etcdPeer) is etcd's peer URL; the
@@ -66,7 +66,8 @@ func newNode(opts Options, nodeName, host string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(5)
+	// Ports below the ephemeral range, never two the same in this process (freeport).
+	ports, err := freeport.Ports(5)
 	if err != nil {
 		return nil, err
 	}
@@ -296,72 +297,3 @@ func (c *Cluster) Host() string { return c.host }
 
 // URL returns https://HOST:PORT of component name.
 func (c *Cluster) URL(name string) string { return "https://" + c.Addr(name) }
-
-// handedOut holds every port freePorts returned in this process.
-var handedOut = struct {
-	sync.Mutex
-	ports map[int]bool
-}{ports: map[int]bool{}}
-
-// freePorts returns n distinct TCP ports free on every address. It holds all n listeners before closing
-// any, so that one port is not handed out twice. A port is free on every address and never handed
-// out before in this process: the nodes of an HA listen on 127.0.0.1..N, and a port number used on
-// two of them would make certctl's restart find the other node's process on that port (it looks up
-// the listener by port, as on a node whose components share one address).
-//
-// The ports are below the kernel's ephemeral range (ip_local_port_range), picked at random: a port
-// of that range, which a listener on port 0 gets, is also the source port of any outgoing
-// connection, so under load (test/cli and e2e run at once) another connection took one in the
-// seconds before a component bound it, and kube-controller-manager failed with "address already in
-// use". Below the range only another listener can take it.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	lo, hi := portRange()
-	for tries := 0; len(ports) < n; tries++ {
-		addr := ":0"
-		if hi > lo && tries < 100*n {
-			addr = fmt.Sprintf(":%d", lo+rand.IntN(hi-lo))
-		}
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			if addr != ":0" {
-				continue // taken: try another
-			}
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		port := l.Addr().(*net.TCPAddr).Port
-		if handedOut.ports[port] {
-			continue
-		}
-		handedOut.ports[port] = true
-		ports = append(ports, port)
-	}
-	return ports, nil
-}
-
-// portRange is where freePorts picks ports: from 10000 up to the start of the ephemeral range
-// (/proc/sys/net/ipv4/ip_local_port_range, 32768 by default); empty (lo == hi) when that range
-// leaves less than 1000 ports below it, and freePorts then asks the kernel (port 0).
-func portRange() (lo, hi int) {
-	lo, hi = 10000, 32768
-	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(data)); len(f) == 2 {
-			if start, err := strconv.Atoi(f[0]); err == nil {
-				hi = start
-			}
-		}
-	}
-	if hi-lo < 1000 {
-		return lo, lo
-	}
-	return lo, hi
-}

@@ -197,42 +197,6 @@ func TestNewHANeedsTwoNodes(t *testing.T) {
 	}
 }
 
-// TestFreePortsDistinct: no port is handed out twice in one process, within a call or across
-// calls (the nodes of an HA each call it, and listen on different addresses).
-func TestFreePortsDistinct(t *testing.T) {
-	var ports []int
-	for range 3 {
-		p, err := freePorts(8)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, p...)
-	}
-	slices.Sort(ports)
-	if len(slices.Compact(ports)) != 24 {
-		t.Errorf("freePorts returned duplicates: %v", ports)
-	}
-}
-
-// TestFreePortsBelowEphemeralRange: a port of the kernel's ephemeral range, which a listener on
-// port 0 gets, may be taken as an outgoing connection's source port before the component binds it
-// ("address already in use" under load); freePorts picks below that range.
-func TestFreePortsBelowEphemeralRange(t *testing.T) {
-	lo, hi := portRange()
-	if lo == hi {
-		t.Skip("the ephemeral range leaves too few ports below it")
-	}
-	ports, err := freePorts(20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ports {
-		if p < lo || p >= hi {
-			t.Errorf("port %d is outside [%d, %d), below the ephemeral range", p, lo, hi)
-		}
-	}
-}
-
 func TestBinDirSaysHowToBuild(t *testing.T) {
 	dir := t.TempDir()
 	_, err := BinDir(dir, "kube-apiserver")

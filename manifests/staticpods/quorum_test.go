@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/pki"
 )
@@ -26,7 +27,10 @@ import (
 // "closed": its client URL closed, and disconnected) and, for the local
 // one, the member list of members.
 type fakeMember struct {
-	srv    *httptest.Server
+	srv *httptest.Server // nil for "peer" and "closed"
+	// url is its client URL: srv's, or for "peer" and "closed" one whose
+	// connections are refused while the test runs (refused.Addr).
+	url    string
 	id     string
 	name   string
 	health atomic.Value // string
@@ -45,6 +49,10 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 		ms = append(ms, m)
 	}
 	for i, m := range ms {
+		if h := m.health.Load(); h == "peer" || h == "closed" {
+			m.url = "https://" + refused.Addr(t) // it stays in the member list
+			continue
+		}
 		m.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case r.URL.Path == "/health" && m.health.Load() == "hang":
@@ -70,7 +78,7 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 			case r.URL.Path == "/v3/cluster/member/list" && r.Method == http.MethodPost && i == 0:
 				var list []string
 				for _, o := range ms {
-					list = append(list, fmt.Sprintf(`{"ID":%q,"name":%q,"peerURLs":["https://127.0.0.1:1"],"clientURLs":[%q]}`, o.id, o.name, o.srv.URL))
+					list = append(list, fmt.Sprintf(`{"ID":%q,"name":%q,"peerURLs":["https://127.0.0.1:1"],"clientURLs":[%q]}`, o.id, o.name, o.url))
 				}
 				fmt.Fprintf(w, `{"header":{"member_id":%q},"members":[%s]}`, m.id, strings.Join(list, ","))
 			default:
@@ -79,10 +87,10 @@ func fakeEtcd(t *testing.T, healths ...string) []*fakeMember {
 		}))
 	}
 	for _, m := range ms {
-		m.srv.StartTLS()
-		t.Cleanup(m.srv.Close)
-		if h := m.health.Load(); h == "peer" || h == "closed" {
-			m.srv.Close() // its URL stays in the member list
+		if m.srv != nil {
+			m.srv.StartTLS()
+			t.Cleanup(m.srv.Close)
+			m.url = m.srv.URL
 		}
 	}
 	return ms
@@ -152,9 +160,10 @@ func TestEtcdQuorumGate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ms := fakeEtcd(t, tc.healths...)
 			q := quorumFor(ms, 15*time.Minute)
-			local := ms[0].srv.URL
+			local := ms[0].url
 			if tc.down {
 				ms[0].srv.Close()
+				local = "https://" + refused.Addr(t) // a closed listener's port may be taken by the next
 			}
 			clock := treetest.NewStepClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			start := clock.Now()

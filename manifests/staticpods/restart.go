@@ -227,8 +227,14 @@ func Restart(ctx context.Context, affected []Affected, o Options) ([]Result, err
 		if failed != nil {
 			r.Status, r.Message = Skipped, "not restarted: a component before it did not come back"
 			fmt.Fprintf(o.Out, "[restart] %s: skipped, because a component before it did not come back\n", a.Component)
-			// The process that reads the old files, for the next run.
-			if a.Port > 0 {
+			// The process that reads the old files, for the next run; not
+			// after a signal, which certctl must obey within a second
+			// (interrupt.Grace): each lookup reads /proc/net/tcp, which
+			// on a node with many connections took long enough for the
+			// watchdog to end certctl before it said what the run left.
+			// Without it the next run restarts the component, unable to
+			// tell whether it was restarted since.
+			if a.Port > 0 && ctx.Err() == nil {
 				r.OldPID, _ = o.ListenerPID(a.Host, a.Port)
 			}
 		} else if err := restartOne(ctx, a, o, &r); err != nil {

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/certctl/certctl/internal/pkitest"
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/internal/treetest"
 	"github.com/certctl/certctl/manifests/staticpods"
 )
@@ -41,9 +42,7 @@ func TestRenewEtcdRefusedWithoutQuorum(t *testing.T) {
 		return s
 	}
 	healthy := func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"health":"true"}`) }
-	cp2 := member(healthy)
-	cp2URL := cp2.URL
-	cp2.Close() // down
+	cp2URL := "https://" + refused.Addr(t) // down
 	cp3 := member(healthy)
 	var cp1 *httptest.Server
 	cp1 = member(func(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/certctl/certctl/internal/freeport"
 	"github.com/certctl/certctl/internal/promtest"
 	"github.com/certctl/certctl/phases/config"
 	"github.com/certctl/certctl/pki"
@@ -158,12 +158,10 @@ func TestServeLiveBeforeSync(t *testing.T) {
 func TestServeLiveWhileLearningNodes(t *testing.T) {
 	own := pki.Store{Dir: t.TempDir()}
 	writePair(t, own, newTestCA(t, "My Example Signer", time.Now().Add(24*time.Hour)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	// Serve prints its address only after the wait this test probes: the
+	// test names the port, below the ephemeral range, where neither a
+	// listener on port 0 nor a connection's source port takes it first.
+	addr := freeport.Addr(t)
 	o := ServeOptions{Cluster: &config.Cluster{CertificatesDir: t.TempDir(), NodeName: "cp-1", AdvertiseAddress: "198.51.100.10"},
 		Fixed: testPolicy(t, PolicyOptions{}), Custom: []string{"example.com/serving=" + own.CertPath("ca") + "," + own.KeyPath("ca")},
 		ListenAddress: addr, Out: io.Discard, ErrOut: io.Discard}
@@ -205,12 +203,10 @@ func TestServeLiveWhileLearningNodes(t *testing.T) {
 func TestServeLiveWhileReadingSettings(t *testing.T) {
 	dir := t.TempDir()
 	writePair(t, pki.Store{Dir: dir}, newTestCA(t, "kubernetes", time.Now().Add(24*time.Hour)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	// Serve prints its address only after the wait this test probes: the
+	// test names the port, below the ephemeral range, where neither a
+	// listener on port 0 nor a connection's source port takes it first.
+	addr := freeport.Addr(t)
 	release := make(chan struct{})
 	o := ServeOptions{Rules: NodeRules{ControlPlaneNodes: []string{"cp-1=198.51.100.10"}}, ListenAddress: addr, Out: io.Discard, ErrOut: io.Discard}
 	o.Settings = func() (*config.Cluster, *Policy, error) {

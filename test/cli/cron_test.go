@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certctl/certctl/internal/freeport"
 	"github.com/certctl/certctl/internal/lock"
 	"github.com/certctl/certctl/internal/treetest"
 )
@@ -210,7 +211,9 @@ func withoutCertctlFiles(m map[string]string) map[string]string {
 func restartManifests(t *testing.T, n node) (dir string, etcdPort, schedulerPort int) {
 	t.Helper()
 	dir = t.TempDir()
-	etcdPort, schedulerPort = freePort(t), freePort(t)
+	// Below the ephemeral range: free until the test's kubelet listens
+	// there, seconds later (freeport).
+	etcdPort, schedulerPort = freeport.Port(t), freeport.Port(t)
 	pod := func(name string, flags ...string) string {
 		return fmt.Sprintf(`apiVersion: v1
 kind: Pod
@@ -242,16 +245,6 @@ spec:
 		}
 	}
 	return dir, etcdPort, schedulerPort
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // annotation returns the restart annotation of a manifest, "" when none.

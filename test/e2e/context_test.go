@@ -4,13 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/internal/testcluster"
 )
 
@@ -92,7 +92,7 @@ func twoContexts(t *testing.T, c *testcluster.Cluster) string {
 	delete(cfg.Contexts, cfg.CurrentContext)
 	cfg.Contexts["harness"] = cur
 	other := cfg.Clusters[cur.Cluster].DeepCopy()
-	other.Server = "https://127.0.0.1:" + strconv.Itoa(freePort(t))
+	other.Server = "https://" + refused.Addr(t)
 	cfg.Clusters["elsewhere"] = other
 	ctx := cur.DeepCopy()
 	ctx.Cluster = "elsewhere"

@@ -17,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/certctl/certctl/internal/freeport"
 	"github.com/certctl/certctl/internal/testcluster"
 	"github.com/certctl/certctl/manifests"
 	"github.com/certctl/certctl/pki"
@@ -180,7 +181,7 @@ func runControllerManagerAndSign(t *testing.T, ctx context.Context, c *testclust
 		}
 		args = append(args, a)
 	}
-	port := freePort(t)
+	port := freeport.Port(t) // below the ephemeral range, as the harness's ports
 	args = append(args, fmt.Sprintf("--secure-port=%d", port), "--cert-dir="+t.TempDir())
 	signing := slices.IndexFunc(args, func(a string) bool {
 		return strings.HasPrefix(a, "--cluster-signing-cert-file="+c.PKIDir()) || strings.HasPrefix(a, "--cluster-signing-kube-apiserver-client-cert-file="+c.PKIDir())

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -167,17 +166,6 @@ func sleepOrFail(t *testing.T, ctx context.Context, d time.Duration, what string
 		t.Fatalf("wait for %s: %v", what, ctx.Err())
 	case <-time.After(d):
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitHealthz polls https://ADDR/healthz, whose serving certificate no CA vouches for.

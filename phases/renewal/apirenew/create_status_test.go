@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/certctl/certctl/internal/refused"
 	"github.com/certctl/certctl/phases/renewal"
 )
 
@@ -21,8 +22,7 @@ import (
 // that. Nothing is left behind.
 func TestCreateAnsweredError(t *testing.T) {
 	ca := newTestCA(t)
-	refused := httptest.NewServer(http.NotFoundHandler())
-	refused.Close()
+	down := "http://" + refused.Addr(t)
 	for _, tc := range []struct {
 		name   string
 		status int // 0: the connection is refused
@@ -32,10 +32,10 @@ func TestCreateAnsweredError(t *testing.T) {
 		{"503", http.StatusServiceUnavailable, []string{"answered 503 Service Unavailable, an error of its own (or of etcd behind it): check its log, then run the same command again; nothing was changed"}, "reachable"},
 		{"500", http.StatusInternalServerError, []string{"answered 500 Internal Server Error", "check its log"}, "reachable"},
 		{"401", http.StatusUnauthorized, []string{"answered 401 Unauthorized: ", "Unauthorized"}, "reachable"},
-		{"connection refused", 0, []string{"connection refused", "is the API server at " + refused.URL + " up and reachable? Nothing was changed"}, "answered"},
+		{"connection refused", 0, []string{"connection refused", "is the API server at " + down + " up and reachable? Nothing was changed"}, "answered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			url := refused.URL
+			url := down
 			if tc.status != 0 {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					// The access reviews too: not answered, the run goes on.
