@@ -272,11 +272,16 @@ func sameFolder(backupOf, dir string) bool {
 }
 
 // checkBackupRoot refuses the backup folder root when other users may
-// write it (certdir.CheckPrivate): restore installs what is found there,
-// as root, and so refuses it; a renewal that saved its backup there
-// would leave one that restore refuses.
+// write it (certdir.CheckPrivate), or, when it is a link to another disk,
+// a folder above the one it leads to (certdir.CheckLinkedParents):
+// restore installs what is found there, as root, and so refuses it; a
+// renewal that saved its backup there would leave one that restore
+// refuses.
 func checkBackupRoot(root string) error {
-	return certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
+	if err := certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders"); err != nil {
+		return err
+	}
+	return certdir.CheckLinkedParents(root, "backup folder")
 }
 
 // linkedBackup refuses a backup folder that is a symbolic link, whether
