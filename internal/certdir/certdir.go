@@ -8,7 +8,8 @@
 // certctl-backups and .certctl-pending may be symbolic links to a folder on
 // another disk, which certctl accepts (the transactions then stage beside
 // each file): only root can put a link there, and the folder it leads to
-// is checked as the folder itself is (CheckPrivate).
+// is checked as the folder itself is (CheckPrivate), and the folders above
+// it too (CheckLinkedParents).
 package certdir
 
 import (

@@ -35,12 +35,15 @@ type BackupList struct {
 type BackupEntry struct {
 	Name string `json:"name"`
 	Dir  string `json:"dir"`
-	// Seq, Created, CertDir, KubeconfigDir and Files are backup.json's;
-	// absent when Error says why the folder is not a complete backup
-	// (certctl neither restores nor prunes it). Seq is the order the
-	// backups of Root were made in, which the list, `latest` and
-	// --keep-backups go by (Created goes back with the clock); absent in
-	// a backup of a certctl before it, which counts as older.
+	// Seq, Created, CertDir, KubeconfigDir and Files are backup.json's.
+	// Seq is the order the backups of Root were made in, which the list,
+	// `latest` and --keep-backups go by (Created goes back with the
+	// clock); absent in a backup of a certctl before it, which counts as
+	// older. When Error says why the folder is not a complete backup
+	// (certctl neither restores nor prunes it), Seq and CertDir are what
+	// its damaged backup.json still says, absent when it says none (the
+	// seq places it among the others, and a damaged newest stops
+	// `latest`), and Created, KubeconfigDir and Files are absent.
 	Seq           int        `json:"seq,omitempty"`
 	Created       *time.Time `json:"created,omitempty"`
 	CertDir       string     `json:"certDir,omitempty"`
@@ -97,7 +100,7 @@ func backupList(root string, backups []renewal.Backup) *BackupList {
 	for _, b := range backups {
 		e := BackupEntry{Name: b.Name, Dir: b.Dir, Files: []string{}}
 		if b.Err != nil {
-			e.Error = b.Err.Error()
+			e.Error, e.Seq, e.CertDir = b.Err.Error(), b.DamagedSeq, b.DamagedCertDir
 		} else {
 			created := b.Manifest.Created.UTC()
 			e.Seq, e.Created, e.CertDir, e.KubeconfigDir = b.Manifest.Seq, &created, b.Manifest.CertDir, b.Manifest.KubeconfigDir

@@ -35,6 +35,10 @@ type Backup struct {
 	// parent keep their backups side by side: a damaged backup of another
 	// is not this one's to warn of, nor to refuse `latest` for.
 	DamagedCertDir string
+	// MaybeOf are, with Err and no DamagedCertDir, the certificate
+	// folders whose backups lie beside it (setMaybeOf): it may be a
+	// backup of any of them.
+	MaybeOf []string
 }
 
 // otherFolder reports whether b, damaged, is known to be a backup of
@@ -93,6 +97,7 @@ func ListBackups(root string) ([]Backup, error) {
 		}
 		out = append(out, b)
 	}
+	setMaybeOf(root, out)
 	// Oldest first by when each was made, which for certctl's names is their
 	// order; a folder the user named (a copy kept as "pre-upgrade") would
 	// otherwise sort after every timestamp and be taken for the newest.
@@ -246,16 +251,6 @@ func PruneBackupsAfter(certDir string, keep int, made string) (removed []string,
 	return removed, left, damaged, err
 }
 
-// NotPruned is what a prune says of a damaged backup (PruneBackupsAfter): one line,
-// naming it, why (b.Err names the file) and what to do.
-func NotPruned(b Backup, keep int) string {
-	todo := fmt.Sprintf("repair its %s (the list of `certctl restore` shows the others), or remove the folder if you do not need its files", BackupManifestName)
-	if fi, err := os.Lstat(b.Dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		todo = "remove the link (rm " + b.Dir + ") once you no longer need it"
-	}
-	return fmt.Sprintf("--keep-backups %d neither counts nor removes the backup %s, which cannot be restored as it is: %v; %s", keep, b.Dir, b.Err, todo)
-}
-
 // rotationInProgress reports whether a CA rotation (certctl ca rotate)
 // is in progress in certDir: a record of one says stage trust or
 // reissue, or cannot be read, and so may be one.
@@ -277,11 +272,16 @@ func sameFolder(backupOf, dir string) bool {
 }
 
 // checkBackupRoot refuses the backup folder root when other users may
-// write it (certdir.CheckPrivate): restore installs what is found there,
-// as root, and so refuses it; a renewal that saved its backup there
-// would leave one that restore refuses.
+// write it (certdir.CheckPrivate), or, when it is a link to another disk,
+// a folder above the one it leads to (certdir.CheckLinkedParents):
+// restore installs what is found there, as root, and so refuses it; a
+// renewal that saved its backup there would leave one that restore
+// refuses.
 func checkBackupRoot(root string) error {
-	return certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
+	if err := certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders"); err != nil {
+		return err
+	}
+	return certdir.CheckLinkedParents(root, "backup folder")
 }
 
 // linkedBackup refuses a backup folder that is a symbolic link, whether
@@ -329,7 +329,8 @@ func FindBackupIn(roots []string, certDir, name string) (string, error) {
 // line each, naming it and the backup taken. Dated before that one, each
 // is older unless the clock was set back since; then it may be the last
 // run's, and `latest` undoes the run before. Refusing for it would block
-// every restore while an old damaged backup is kept.
+// every restore while an old damaged backup is kept; the warning says how
+// to keep it without being told again (setAside).
 func FindBackupWarn(roots []string, certDir, name string) (string, []string, error) {
 	where := strings.Join(roots, ", ")
 	for _, root := range roots {
@@ -361,8 +362,8 @@ func FindBackupWarn(roots []string, certDir, name string) (string, []string, err
 		if b.Err == nil || b.DamagedSeq > 0 || b.otherFolder(abs) || !certctlName.MatchString(b.Name) || filepath.Dir(b.Dir) != filepath.Dir(taken.Dir) {
 			continue
 		}
-		warnings = append(warnings, fmt.Sprintf("`latest` took %s (seq %d, made %s) and passed over %s, which cannot be restored as it is (%v) and says no seq: it is older unless the clock was set back since %s was made; if it is the last run's backup, repair its %s and restore it by name (certctl restore %s)",
-			taken.Dir, taken.Manifest.Seq, taken.Manifest.Created.Format(time.RFC3339), b.Dir, b.Err, taken.Name, BackupManifestName, b.Name))
+		warnings = append(warnings, fmt.Sprintf("`latest` took %s (seq %d, made %s) and passed over %s, which cannot be restored as it is (%v) and says no seq: it is older unless the clock was set back since %s was made%s; if it is the last run's backup, repair its %s and restore it by name (certctl restore %s); if not, %s",
+			taken.Dir, taken.Manifest.Seq, taken.Manifest.Created.Format(time.RFC3339), b.Dir, b.Err, taken.Name, b.whose(), BackupManifestName, b.Name, b.setAside()))
 	}
 	return taken.Dir, warnings, nil
 }
@@ -392,7 +393,7 @@ func latestIn(all []Backup, where, certDir, abs string) (int, error) {
 		}
 		damaged = append(damaged, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
 		if certctlName.MatchString(all[i].Name) {
-			newer = append(newer, fmt.Sprintf("%s (%v)", all[i].Dir, all[i].Err))
+			newer = append(newer, fmt.Sprintf("%s (%v%s)", all[i].Dir, all[i].Err, all[i].whose()))
 		}
 	}
 	if len(damaged) > 0 {

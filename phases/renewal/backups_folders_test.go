@@ -94,7 +94,9 @@ func TestLatestIsThisFoldersBackup(t *testing.T) {
 // refused to pass over it when it was the newest. When its backup.json
 // still names its folder (one of another version, or damaged after
 // certDir), it is that folder's alone; one that names none is still
-// everyone's, since it cannot be told whose it is.
+// everyone's, since it cannot be told whose it is, and each folder's
+// refusal and prune said so as though it were its own: they now name the
+// folders whose backups lie beside it, any of which it may be of.
 func TestAnotherFoldersDamagedBackup(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -149,6 +151,11 @@ func TestAnotherFoldersDamagedBackup(t *testing.T) {
 				}
 			} else if len(damaged) != 1 || err == nil {
 				t.Errorf("a damaged backup that names no folder, the newest: our prune warns of %d, latest = %s, %v; want it warned of and latest refused", len(damaged), got, err)
+			} else {
+				whose := "names no certificate folder, and it may be a backup of any of " + strings.Join(slices.Sorted(slices.Values([]string{n.certDir(), other})), ", ")
+				if !strings.Contains(err.Error(), whose) || !strings.Contains(NotPruned(damaged[0], 5), whose) {
+					t.Errorf("latest's refusal %q and the prune's warning %q do not say %q", err, NotPruned(damaged[0], 5), whose)
+				}
 			}
 			// Theirs still warns of it, and refuses latest.
 			if _, _, damaged, _ := PruneBackupsAfter(other, 5, ""); len(damaged) != 1 {

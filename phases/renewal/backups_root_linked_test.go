@@ -73,3 +73,39 @@ func TestLinkedBackupRoot(t *testing.T) {
 	treetest.ErrMentions(t, err, root, "mode 0777")
 	treetest.AssertSame(t, snap, treetest.Snapshot(t, n.certDir()))
 }
+
+// TestLinkedBackupRootParents: the folders above the one a linked
+// certctl-backups leads to were not checked, and one that other users may
+// write lets them put a folder of their own in its place after the check:
+// a renewal saved its backup there, and `restore latest` restored from it.
+// Both are now refused, naming that folder, with nothing changed.
+func TestLinkedBackupRootParents(t *testing.T) {
+	n := newNode(t, nil)
+	root, err := BackupRoot(n.certDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount := t.TempDir()
+	disk := filepath.Join(mount, "certctl-backups")
+	if err := os.Mkdir(disk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(disk, root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Renew(context.Background(), n.targets(t, "apiserver"), n.options(made.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(mount, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	snap := treetest.Snapshot(t, n.certDir())
+	_, err = Renew(context.Background(), n.targets(t, "apiserver"), n.options(made.Add(2*time.Hour)))
+	treetest.ErrMentions(t, err, root, "inside "+mount+", which is mode 0777", "chmod go-w "+mount)
+	treetest.AssertSame(t, snap, treetest.Snapshot(t, n.certDir()))
+	got, err := FindBackup(root, "latest")
+	treetest.ErrMentions(t, err, root, "inside "+mount+", which is mode 0777")
+	if got != "" {
+		t.Errorf("latest = %s through a folder others may write", got)
+	}
+}

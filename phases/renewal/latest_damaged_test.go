@@ -3,7 +3,9 @@ package renewal
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +61,10 @@ func TestLatestRefusesToPassOverADamagedNewerBackup(t *testing.T) {
 // backup.json that still says its seq (another version's, or damaged
 // after the seq) is placed by it, so latest refuses to pass over it; one
 // that says none is passed over with a warning naming it and the backup
-// taken, not refused (it may be an old one, kept).
+// taken, not refused (it may be an old one, kept). That warning came at
+// every `restore latest`, and the prune's at every renewal, while such a
+// backup was kept, without saying how to keep it and stop them: both now
+// say to rename it out of certctl's names, after which neither comes.
 func TestLatestDamagedAfterClockSetBack(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -113,10 +118,18 @@ func TestLatestDamagedAfterClockSetBack(t *testing.T) {
 			if err != nil || got != dirs[0] || len(warnings) != 1 {
 				t.Fatalf("latest = %s, %q, %v; want %s and one warning", got, warnings, err, dirs[0])
 			}
-			for _, want := range []string{dirs[0], dirs[1], "seq 1", "clock was set back", "certctl restore " + filepath.Base(dirs[1])} {
+			aside := "mv " + dirs[1] + " " + dirs[1] + ".damaged"
+			for _, want := range []string{dirs[0], dirs[1], "seq 1", "clock was set back", "certctl restore " + filepath.Base(dirs[1]), aside} {
 				if !strings.Contains(warnings[0], want) {
 					t.Errorf("warning %q does not say %q", warnings[0], want)
 				}
+			}
+			if strings.Contains(warnings[0], "names no certificate folder") {
+				t.Errorf("warning %q says whose it may be, with the backups of one folder beside it", warnings[0])
+			}
+			_, _, damaged, err := PruneBackupsAfter(n.certDir(), 5, "")
+			if err != nil || len(damaged) != 1 || !strings.Contains(NotPruned(damaged[0], 5), aside) {
+				t.Errorf("prune: %d damaged, %v; want one, whose warning says %q", len(damaged), err, aside)
 			}
 			// Said again after a complete backup made later: the
 			// clock may have been set back since that one too.
@@ -126,6 +139,21 @@ func TestLatestDamagedAfterClockSetBack(t *testing.T) {
 			}
 			if got, warnings, err := FindBackupWarn([]string{root}, n.certDir(), "latest"); err != nil || got != res.BackupDir || len(warnings) != 1 {
 				t.Errorf("after a new run: latest = %s, %q, %v; want %s", got, warnings, err, res.BackupDir)
+			}
+			// Set aside as the warning says: kept and listed, no
+			// longer warned of.
+			if err := exec.Command("sh", "-c", aside).Run(); err != nil {
+				t.Fatal(err)
+			}
+			if got, warnings, err := FindBackupWarn([]string{root}, n.certDir(), "latest"); err != nil || got != res.BackupDir || len(warnings) != 0 {
+				t.Errorf("set aside: latest = %s, %q, %v; want %s and no warning", got, warnings, err, res.BackupDir)
+			}
+			if _, _, damaged, err := PruneBackupsAfter(n.certDir(), 5, ""); err != nil || len(damaged) != 0 {
+				t.Errorf("set aside: the prune still warns of %d damaged, %v", len(damaged), err)
+			}
+			all, err := ListBackups(root)
+			if err != nil || !slices.ContainsFunc(all, func(b Backup) bool { return b.Dir == dirs[1]+".damaged" && b.Err != nil }) {
+				t.Errorf("set aside: not listed as incomplete: %v, %v", all, err)
 			}
 		})
 	}

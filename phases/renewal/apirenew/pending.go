@@ -40,7 +40,8 @@ func (p pending) path(target string) string { return filepath.Join(p.dir, target
 
 // check refuses a pending-key folder that is not a folder (a file, say),
 // before anything is read or written: no key could be saved in it; or one
-// that other users may write (certdir.CheckPrivate).
+// that other users may write (certdir.CheckPrivate), or, a link, whose
+// target's parents they may (certdir.CheckLinkedParents).
 func (p pending) check() error {
 	fi, err := os.Stat(p.dir)
 	switch {
@@ -51,7 +52,10 @@ func (p pending) check() error {
 	case !fi.IsDir():
 		return &placeError{fmt.Sprintf("%s is not a folder, and certctl keeps in it the keys of the CSRs it has not installed yet", p.dir)}
 	}
-	return certdir.CheckPrivate(p.dir, "pending-key folder", "a key of their own, whose certificate the API would issue and certctl install")
+	if err := certdir.CheckPrivate(p.dir, "pending-key folder", "a key of their own, whose certificate the API would issue and certctl install"); err != nil {
+		return err
+	}
+	return certdir.CheckLinkedParents(p.dir, "pending-key folder")
 }
 
 // placeError is a pending key or pending-key folder of the wrong kind:

@@ -3,6 +3,7 @@ package apirenew
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,5 +56,32 @@ func TestPendingDirLinkKept(t *testing.T) {
 	RemoveEmptyPendingDir(certDir)
 	if _, err := os.Lstat(dir); err != nil {
 		t.Errorf("pending-key folder link %s removed: %v", dir, err)
+	}
+}
+
+// TestPendingDirLinkParents: a pending-key folder that is a link to a
+// folder whose parent other users may write was used: they could put a
+// folder of their own, with a key of theirs, in its place. It is refused
+// now, before anything is read or written, naming that parent.
+func TestPendingDirLinkParents(t *testing.T) {
+	root := t.TempDir()
+	mount := filepath.Join(root, "mnt")
+	target := filepath.Join(mount, "elsewhere")
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(mount, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := PendingDir(filepath.Join(root, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, dir); err != nil {
+		t.Fatal(err)
+	}
+	err = pending{dir: dir}.check()
+	if err == nil || !strings.Contains(err.Error(), "pending-key folder "+dir+" is a symbolic link to "+target+", inside "+mount+", which is mode 0777") {
+		t.Errorf("check = %v; want the link's target's parent %s refused", err, mount)
 	}
 }
