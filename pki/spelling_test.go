@@ -73,12 +73,13 @@ func TestNoCertificateNameSpelled(t *testing.T) {
 // so that a FIFO, socket or device in its place is refused, naming it,
 // instead of blocking certctl.
 var plainReads = map[string]string{
-	"internal/freeport/freeport.go":      "the kernel's ip_local_port_range in /proc, for tests (internal/testcluster's ports, which read it before it moved)",
-	"internal/kubeclient/client.go":      "a kubeconfig's client-certificate file, which client-go reads the same way when it connects",
-	"internal/lock/holder.go":            "certctl's own lock holder file",
-	"internal/txn/files.go":              "certctl's own staged files, in its transaction folder",
-	"internal/txn/recover.go":            "certctl's own transaction manifest; a target only once Lstat says it is a regular file (contentOf)",
-	"phases/renewal/apirenew/pending.go": "certctl's own record of refused CSRs",
+	"internal/freeport/freeport.go":          "the kernel's ip_local_port_range in /proc, for tests (internal/testcluster's ports, which read it before it moved)",
+	"internal/kubeclient/client.go":          "a kubeconfig's client-certificate file, which client-go reads the same way when it connects",
+	"internal/lock/holder.go":                "certctl's own lock holder file",
+	"internal/txn/files.go":                  "certctl's own staged files, in its transaction folder",
+	"internal/txn/recover.go":                "certctl's own transaction manifest; a target only once Lstat says it is a regular file (contentOf)",
+	"manifests/staticpods/listener_linux.go": "the kernel's /proc/PID/cmdline of each process, to see a component's new process before it listens (processesRunning)",
+	"phases/renewal/apirenew/pending.go":     "certctl's own record of refused CSRs",
 }
 
 // TestNodeFilesReadWithReadFile: outside plainReads, no Go file (but
