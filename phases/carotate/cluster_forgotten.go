@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,6 +86,34 @@ func (f forgottenNodes) into(cm *corev1.ConfigMap) error {
 	}
 	cm.Data[forgottenKey] = string(data)
 	return nil
+}
+
+// status is f as ca status shows it beside the record cur of the CA
+// called ca (nil: no node is left in it), in ConfigMap object: nil when
+// it forgets no node of cur's rotation. A node in cur is not forgotten any
+// more (forgottenAt): it joined again. Each says what the node must do,
+// should it still run: abort, as its next stage's refusal says
+// (forgottenError), then join the cluster again.
+func (f forgottenNodes) status(object, ca string, cur *ClusterRecord) *ClusterStatus {
+	if len(f.Nodes) == 0 || cur != nil && cur.ID != f.ID {
+		return nil
+	}
+	out := &ClusterStatus{Object: object, ID: f.ID, Nodes: []NodeStatus{}}
+	cmd := "certctl ca rotate " + ca
+	for _, name := range slices.Sorted(maps.Keys(f.Nodes)) {
+		if cur != nil {
+			if _, in := cur.Nodes[name]; in {
+				continue
+			}
+		}
+		at := f.Nodes[name].UTC()
+		out.Forgotten = append(out.Forgotten, ForgottenNode{Name: name, ForgottenAt: at,
+			Next: fmt.Sprintf("taken out with --forget-node at %s: if it still runs, %s --abort there (twice from reissue), then kubeadm reset and kubeadm join; nothing once it is gone or joined again", at.Format(time.RFC3339), cmd)})
+	}
+	if len(out.Forgotten) == 0 {
+		return nil
+	}
+	return out
 }
 
 // forgottenAt says when this node was forgotten from the rotation of its
