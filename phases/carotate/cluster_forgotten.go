@@ -140,22 +140,48 @@ func (cl *clusterState) forgottenAt(cm *corev1.ConfigMap, cur *ClusterRecord, re
 // checkForgotten refuses a call of a node forgotten from the rotation of
 // its local record rec (forgottenAt) but its abort, which it lets go on
 // alone (forgotten true): no entry written (putForgotten), no gate of the
-// other nodes (no cl.cur).
-func (cl *clusterState) checkForgotten(o *Options, k kind, cm *corev1.ConfigMap, cur *ClusterRecord, rec *Record) (bool, error) {
+// other nodes (no cl.cur); and but its --restarted after an abort from
+// reissue, which only records the restarts that abort asked for
+// (restartedAfterAbort).
+func (cl *clusterState) checkForgotten(o *Options, k kind, p paths, cm *corev1.ConfigMap, cur *ClusterRecord, rec *Record) (bool, error) {
 	at, ok := cl.forgottenAt(cm, cur, rec)
 	if !ok {
 		return false, nil
-	}
-	if !o.Abort {
-		return false, cl.forgottenError(o, k, rec, at)
 	}
 	tag := "[ca-rotate]"
 	if o.DryRun {
 		tag = "[dry-run]"
 	}
+	if restartedAfterAbort(o, rec) {
+		done := "are recorded"
+		if o.DryRun {
+			done = "would be recorded, and nothing else done; nothing was written"
+		} else if err := o.markRestarted(p, rec, o.Now()); err != nil {
+			return false, err
+		} else {
+			done += ", and nothing else done"
+		}
+		fmt.Fprintf(o.Out, "%s %s: node %s was taken out of the rotation with --forget-node at %s (key %s of %s): the restarts after the abort from reissue %s; `%s --abort` takes it back to the old CA, then join it to the cluster again (kubeadm reset, kubeadm join)\n", tag, k.name, cl.o.NodeName, at.Format(time.RFC3339), forgottenKey, cl.st.what(), done, o.command(k))
+		cl.forgotten, cl.settled, cl.cur = true, true, nil
+		return true, nil
+	}
+	if !o.Abort {
+		return false, cl.forgottenError(o, k, rec, at)
+	}
 	fmt.Fprintf(o.Out, "%s %s: node %s was taken out of the rotation with --forget-node at %s (key %s of %s): its abort is not written to the cluster record, and waits for no other node\n", tag, k.name, cl.o.NodeName, at.Format(time.RFC3339), forgottenKey, cl.st.what())
 	cl.forgotten, cl.cur = true, nil
 	return true, nil
+}
+
+// restartedAfterAbort reports whether o is a --restarted alone (no
+// stage named) after an abort from reissue (rec at trust, aborting) whose
+// restarts are not recorded yet: it says the components read the
+// certificates the old CA re-issued. A node not forgotten goes on to
+// reissue again; a forgotten one only records the restarts, so that
+// its --abort, the one step left to it, goes on.
+func restartedAfterAbort(o *Options, rec *Record) bool {
+	return o.Restarted && !o.Restart && !o.Abort && o.To == "" &&
+		rec.Stage == StageTrust && rec.Aborting && len(rec.Restart) > 0 && !rec.Restarted
 }
 
 // forgottenError refuses a stage of a node forgotten at at from the
