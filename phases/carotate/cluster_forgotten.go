@@ -47,6 +47,22 @@ func forgottenIn(cm *corev1.ConfigMap) forgottenNodes {
 	return f
 }
 
+// forgottenUnreadable says, for ca status, that forgottenKey of cm (object
+// name, the ConfigMap's object) does not parse, which forgottenIn reads
+// as no node forgotten, and how to fix it: "" when it parses or is not
+// there.
+func forgottenUnreadable(cm *corev1.ConfigMap, what, name string) string {
+	var f forgottenNodes
+	if cm == nil || cm.Data[forgottenKey] == "" {
+		return ""
+	}
+	err := json.Unmarshal([]byte(cm.Data[forgottenKey]), &f)
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf("key %s of %s does not parse (%v): no node taken out of the rotation with --forget-node is refused its next stage; write it again as {\"id\":\"NEW CA SHA256\",\"nodes\":{\"NODE\":\"RFC 3339 TIME\"}}, or delete it if no node was forgotten (kubectl -n kube-system edit configmap %s)", forgottenKey, what, err, name)
+}
+
 // with is f with mark's node forgotten from the rotation of cur.
 func (f forgottenNodes) with(cur *ClusterRecord, mark *forgottenMark) forgottenNodes {
 	if mark == nil || cur == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
@@ -119,6 +120,64 @@ func TestStatusShowsForgottenNodes(t *testing.T) {
 			b.rotate(t, ca, func(o *Options, c *ClusterOptions) { o.Abort = true })
 			if out, _ := status("json"); strings.Contains(out, "forgotten") {
 				t.Errorf("ca status -o json names forgotten nodes after cp-2's abort:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestStatusWarnsUnreadableForgotten: a key forgotten.json that does not
+// parse counts as no node forgotten, so a forgotten node's next stage is
+// no longer refused; ca status said nothing of it. It now warns in one
+// line naming the key and the ConfigMap and how to fix it, also when the
+// ConfigMap holds that key alone; a key that parses, or none, gives no
+// warning.
+func TestStatusWarnsUnreadableForgotten(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, value string
+		record      bool
+		warn        bool
+	}{
+		{"no key", "", true, false},
+		{"a key that parses", `{"id":"x","nodes":{"cp-2":"2026-03-02T10:00:00Z"}}`, true, false},
+		{"unparsable, beside the record", "{not json", true, true},
+		{"unparsable, alone", "{not json", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := fake.NewClientset()
+			a := clusterNode{fixture: newFixture(t), name: "cp-1", cs: cs}
+			a.rotate(t, "ca", nil) // trust: the ConfigMap holds the record
+			cms := cs.CoreV1().ConfigMaps("kube-system")
+			cm, err := cms.Get(ctx, ClusterPrefix+"ca", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.value != "" {
+				cm.Data[forgottenKey] = tc.value
+			}
+			if !tc.record {
+				cm.Data = map[string]string{forgottenKey: tc.value}
+			}
+			if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var errOut bytes.Buffer
+			connect := func() (kubernetes.Interface, string, error) { return cs, "test", nil }
+			report, err := Status(ctx, StatusOptions{CertDir: a.node.CertDir(), KubeconfigDir: a.node.Dir, Now: a.now, Connect: connect, ErrOut: &errOut})
+			if err != nil || report.ClusterNotRead != "" {
+				t.Fatalf("ca status: %v, cluster not read: %q", err, report.ClusterNotRead)
+			}
+			got := errOut.String()
+			if !tc.warn {
+				if got != "" {
+					t.Errorf("ca status warns:\n%s", got)
+				}
+				return
+			}
+			want := "[warning] key forgotten.json of ConfigMap kube-system/certctl-ca-rotation-ca does not parse ("
+			fix := "no node taken out of the rotation with --forget-node is refused its next stage; write it again as {\"id\":\"NEW CA SHA256\",\"nodes\":{\"NODE\":\"RFC 3339 TIME\"}}, or delete it if no node was forgotten (kubectl -n kube-system edit configmap certctl-ca-rotation-ca)\n"
+			if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, fix) || strings.Count(got, "\n") != 1 {
+				t.Errorf("ca status warns %q, want one line %q...%q", got, want, fix)
 			}
 		})
 	}

@@ -83,6 +83,9 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 			return oneLine(err)
 		}
 		forgotten := forgottenIn(cm)
+		if warn := forgottenUnreadable(cm, st.what(), st.objectName()); warn != "" {
+			fmt.Fprintf(o.ErrOut, "[warning] %s\n", warn)
+		}
 		if states[i].CA == pki.CAName {
 			// Where kubeadm join reads the CA to trust.
 			k, _ := kindOf(pki.CAName)
