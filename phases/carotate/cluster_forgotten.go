@@ -47,10 +47,9 @@ func forgottenIn(cm *corev1.ConfigMap) forgottenNodes {
 	return f
 }
 
-// forgottenUnreadable says, for ca status, that forgottenKey of cm (object
-// name, the ConfigMap's object) does not parse, which forgottenIn reads
-// as no node forgotten, and how to fix it: "" when it parses or is not
-// there.
+// forgottenUnreadable says, for ca status, that forgottenKey of cm
+// (what, named name) does not parse, which forgottenIn reads as no node
+// forgotten, and how to fix it: "" when it parses or is not there.
 func forgottenUnreadable(cm *corev1.ConfigMap, what, name string) string {
 	var f forgottenNodes
 	if cm == nil || cm.Data[forgottenKey] == "" {
@@ -104,9 +103,9 @@ func (f forgottenNodes) into(cm *corev1.ConfigMap) error {
 	return nil
 }
 
-// status is f as ca status shows it beside the record cur of the CA
-// called ca (nil: no node is left in it), in ConfigMap object: nil when
-// it forgets no node of cur's rotation. A node in cur is not forgotten any
+// status is f as ca status shows it beside cur, the record of the CA
+// called ca in ConfigMap object (nil: no node is left in it): nil when f
+// names no node of cur's rotation. A node in cur is not forgotten any
 // more (forgottenAt): it joined again. Each says what the node must do,
 // should it still run: abort, as its next stage's refusal says
 // (forgottenError), then join the cluster again.
