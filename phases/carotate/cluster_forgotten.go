@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,6 +45,21 @@ func forgottenIn(cm *corev1.ConfigMap) forgottenNodes {
 		}
 	}
 	return f
+}
+
+// forgottenUnreadable says, for ca status, that forgottenKey of cm
+// (what, named name) does not parse, which forgottenIn reads as no node
+// forgotten, and how to fix it: "" when it parses or is not there.
+func forgottenUnreadable(cm *corev1.ConfigMap, what, name string) string {
+	var f forgottenNodes
+	if cm == nil || cm.Data[forgottenKey] == "" {
+		return ""
+	}
+	err := json.Unmarshal([]byte(cm.Data[forgottenKey]), &f)
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf("key %s of %s does not parse (%v): no node taken out of the rotation with --forget-node is refused its next stage; write it again as {\"id\":\"NEW CA SHA256\",\"nodes\":{\"NODE\":\"RFC 3339 TIME\"}}, or delete it if no node was forgotten (kubectl -n kube-system edit configmap %s)", forgottenKey, what, err, name)
 }
 
 // with is f with mark's node forgotten from the rotation of cur.
@@ -87,6 +103,34 @@ func (f forgottenNodes) into(cm *corev1.ConfigMap) error {
 	return nil
 }
 
+// status is f as ca status shows it beside cur, the record of the CA
+// called ca in ConfigMap object (nil: no node is left in it): nil when f
+// names no node of cur's rotation. A node in cur is not forgotten any
+// more (forgottenAt): it joined again. Each says what the node must do,
+// should it still run: abort, as its next stage's refusal says
+// (forgottenError), then join the cluster again.
+func (f forgottenNodes) status(object, ca string, cur *ClusterRecord) *ClusterStatus {
+	if len(f.Nodes) == 0 || cur != nil && cur.ID != f.ID {
+		return nil
+	}
+	out := &ClusterStatus{Object: object, ID: f.ID, Nodes: []NodeStatus{}}
+	cmd := "certctl ca rotate " + ca
+	for _, name := range slices.Sorted(maps.Keys(f.Nodes)) {
+		if cur != nil {
+			if _, in := cur.Nodes[name]; in {
+				continue
+			}
+		}
+		at := f.Nodes[name].UTC()
+		out.Forgotten = append(out.Forgotten, ForgottenNode{Name: name, ForgottenAt: at,
+			Next: fmt.Sprintf("taken out with --forget-node at %s: if it still runs, %s --abort there (twice from reissue), then kubeadm reset and kubeadm join; nothing once it is gone or joined again", at.Format(time.RFC3339), cmd)})
+	}
+	if len(out.Forgotten) == 0 {
+		return nil
+	}
+	return out
+}
+
 // forgottenAt says when this node was forgotten from the rotation of its
 // local record rec, as cm remembers, while the cluster record cur does
 // not hold it: ok false when it was not, or rec has no rotation in
@@ -111,22 +155,48 @@ func (cl *clusterState) forgottenAt(cm *corev1.ConfigMap, cur *ClusterRecord, re
 // checkForgotten refuses a call of a node forgotten from the rotation of
 // its local record rec (forgottenAt) but its abort, which it lets go on
 // alone (forgotten true): no entry written (putForgotten), no gate of the
-// other nodes (no cl.cur).
-func (cl *clusterState) checkForgotten(o *Options, k kind, cm *corev1.ConfigMap, cur *ClusterRecord, rec *Record) (bool, error) {
+// other nodes (no cl.cur); and but its --restarted after an abort from
+// reissue, which only records the restarts that abort asked for
+// (restartedAfterAbort).
+func (cl *clusterState) checkForgotten(o *Options, k kind, p paths, cm *corev1.ConfigMap, cur *ClusterRecord, rec *Record) (bool, error) {
 	at, ok := cl.forgottenAt(cm, cur, rec)
 	if !ok {
 		return false, nil
-	}
-	if !o.Abort {
-		return false, cl.forgottenError(o, k, rec, at)
 	}
 	tag := "[ca-rotate]"
 	if o.DryRun {
 		tag = "[dry-run]"
 	}
+	if restartedAfterAbort(o, rec) {
+		done := "are recorded"
+		if o.DryRun {
+			done = "would be recorded, and nothing else done; nothing was written"
+		} else if err := o.markRestarted(p, rec, o.Now()); err != nil {
+			return false, err
+		} else {
+			done += ", and nothing else done"
+		}
+		fmt.Fprintf(o.Out, "%s %s: node %s was taken out of the rotation with --forget-node at %s (key %s of %s): the restarts after the abort from reissue %s; `%s --abort` takes it back to the old CA, then join it to the cluster again (kubeadm reset, kubeadm join)\n", tag, k.name, cl.o.NodeName, at.Format(time.RFC3339), forgottenKey, cl.st.what(), done, o.command(k))
+		cl.forgotten, cl.settled, cl.cur = true, true, nil
+		return true, nil
+	}
+	if !o.Abort {
+		return false, cl.forgottenError(o, k, rec, at)
+	}
 	fmt.Fprintf(o.Out, "%s %s: node %s was taken out of the rotation with --forget-node at %s (key %s of %s): its abort is not written to the cluster record, and waits for no other node\n", tag, k.name, cl.o.NodeName, at.Format(time.RFC3339), forgottenKey, cl.st.what())
 	cl.forgotten, cl.cur = true, nil
 	return true, nil
+}
+
+// restartedAfterAbort reports whether o is a --restarted alone (no
+// stage named) after an abort from reissue (rec at trust, aborting) whose
+// restarts are not recorded yet: it says the components read the
+// certificates the old CA re-issued. A node not forgotten goes on to
+// reissue again; a forgotten one only records the restarts, so that
+// its --abort, the one step left to it, goes on.
+func restartedAfterAbort(o *Options, rec *Record) bool {
+	return o.Restarted && !o.Restart && !o.Abort && o.To == "" &&
+		rec.Stage == StageTrust && rec.Aborting && len(rec.Restart) > 0 && !rec.Restarted
 }
 
 // forgottenError refuses a stage of a node forgotten at at from the

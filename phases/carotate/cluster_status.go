@@ -25,6 +25,18 @@ type ClusterStatus struct {
 	Object string       `json:"object"`
 	ID     string       `json:"id"`
 	Nodes  []NodeStatus `json:"nodes"`
+	// Forgotten are the nodes taken out of the rotation with
+	// --forget-node (key forgotten.json), which the ConfigMap keeps, also
+	// once no node is left in the record (Nodes empty).
+	Forgotten []ForgottenNode `json:"forgotten,omitempty"`
+}
+
+// ForgottenNode is a node taken out of the rotation with --forget-node.
+type ForgottenNode struct {
+	Name        string    `json:"name"`
+	ForgottenAt time.Time `json:"forgottenAt"`
+	// Next is what to run on that node should it still run.
+	Next string `json:"next"`
 }
 
 // NodeStatus is one node of the cluster record, or a control-plane Node
@@ -66,9 +78,13 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 	cpNodes := mapped(nodes.Items, nodeName)
 	for i := range states {
 		st := store{client: client, server: server, name: states[i].CA}
-		rec, _, err := st.get(ctx)
+		rec, cm, err := st.get(ctx)
 		if err != nil {
 			return oneLine(err)
+		}
+		forgotten := forgottenIn(cm)
+		if warn := forgottenUnreadable(cm, st.what(), st.objectName()); warn != "" {
+			fmt.Fprintf(o.ErrOut, "[warning] %s\n", warn)
 		}
 		if states[i].CA == pki.CAName {
 			// Where kubeadm join reads the CA to trust.
@@ -86,6 +102,8 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 			}
 		}
 		if rec == nil {
+			// A rotation over whose ConfigMap keeps its forgotten nodes.
+			states[i].Cluster = forgotten.status(st.what(), states[i].CA, nil)
 			continue
 		}
 		gone, err := goneNodes(ctx, client, rec, cpNodes)
@@ -93,6 +111,9 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 			return fmt.Sprintf("read the Nodes from the API server %s: %v", server, oneLine(err))
 		}
 		states[i].Cluster = rec.status(st.what(), cpNodes, gone)
+		if f := forgotten.status(st.what(), rec.CA, rec); f != nil {
+			states[i].Cluster.Forgotten = f.Forgotten
+		}
 		if states[i].CA == pki.SAName {
 			if at, _ := rec.lastReissue(); at != nil {
 				if states[i].Stage == StageReissue && rec.ID == states[i].NewCA {
@@ -190,11 +211,18 @@ func (r StatusReport) printCluster(w io.Writer) error {
 		if s.Cluster == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s: %s (new CA sha256 %s)\n", s.CA, s.Cluster.Object, short([]string{s.Cluster.ID}))
+		left := ""
+		if len(s.Cluster.Nodes) == 0 && len(s.Cluster.Forgotten) > 0 {
+			left = "; no node is left in the rotation"
+		}
+		fmt.Fprintf(w, "%s: %s (new CA sha256 %s%s)\n", s.CA, s.Cluster.Object, short([]string{s.Cluster.ID}), left)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NODE\tSTAGE\tRESTARTED\tNEXT")
 		for _, n := range s.Cluster.Nodes {
 			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", n.Name, stageText(n.Stage, n.Aborting), n.Restarted, n.Next)
+		}
+		for _, n := range s.Cluster.Forgotten {
+			fmt.Fprintf(tw, "  %s\tforgotten\t-\t%s\n", n.Name, n.Next)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -27,6 +27,8 @@ type clusterState struct {
 	// forgotten: this node was taken out of the rotation of its local
 	// record with --forget-node (forgottenAt); only an abort goes on.
 	forgotten bool
+	// settled: refresh did all this call asks for (checkForgotten).
+	settled bool
 }
 
 // connect makes the API client and reads the cluster record once, so
@@ -77,7 +79,7 @@ func (cl *clusterState) refresh(ctx context.Context, o *Options, k kind, p paths
 	if err != nil {
 		return err
 	}
-	if forgotten, err := cl.checkForgotten(o, k, cm, cur, rec); forgotten || err != nil {
+	if forgotten, err := cl.checkForgotten(o, k, p, cm, cur, rec); forgotten || err != nil {
 		return err
 	}
 	if rec != nil {

@@ -299,7 +299,7 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			}
 		}
 		if o.cl != nil {
-			if err := o.cl.refresh(ctx, o, k, p, rec); err != nil {
+			if err := o.cl.refresh(ctx, o, k, p, rec); err != nil || o.cl.settled {
 				return rec, err
 			}
 		}
