@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
-	"time"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
@@ -23,34 +23,37 @@ import (
 // certctl:renew grants exactly these.
 var accessVerbs = []string{"create", "get", "list", "watch"}
 
-// accessCheckTimeout bounds the SelfSubjectAccessReviews: an API server
-// that does not answer them is left to the CSR's creation to report.
-const accessCheckTimeout = 30 * time.Second
-
 // checkAccess asks the API server, with one SelfSubjectAccessReview per
 // verb of accessVerbs, whether the client may do what the renewal needs,
 // so that a kubeconfig that may not (a user allowed to create and get CSRs
 // but not to watch them) fails before a key is written or a CSR created,
 // instead of waiting Timeout for a watch it is refused. A review the API
-// server does not answer (SelfSubjectAccessReviews forbidden, not served,
-// an authorizer's evaluation error, the API server down) lets the run go
+// server answers with an error (SelfSubjectAccessReviews forbidden, not
+// served, a 5xx) or with an authorizer's evaluation error lets the run go
 // on: the wait reports a list or watch that is refused.
 //
-// --timeout bounds the reviews too: when it runs out before the API server
-// answered them, that is the error (nothing is left to make keys or CSRs
-// with), not the key generation that would come next. An API server whose
-// certificate does not verify (expired with the node's others) fails the
-// run at once, saying what to do.
-func (is *Issuer) checkAccess(run context.Context) error {
-	ctx, cancel := context.WithTimeout(run, accessCheckTimeout)
-	defer cancel()
+// The reviews are bounded as every other request of the run is: by
+// --timeout, and by the client's own bounds on connecting and on the
+// answer (kubeclient.Options.AnswerTimeout), not by one of their own.
+// They used to have 30 s of their own, after which the run went on and
+// made its keys, to wait for the CSR's creation as long again; and a
+// slower answer, which the client would have waited for, went unchecked.
+// When --timeout runs out before the API server answered them, that is
+// the error (nothing is left to make keys or CSRs with), not the key
+// generation that would come next. A review the API server did not
+// answer at all (a connection refused, no answer within the client's
+// bound) stops the run there, with the words of the CSR's creation
+// (createError), which would fail the same way, only after the keys were
+// made. An API server whose certificate does not verify (expired with
+// the node's others) fails the run at once, saying what to do.
+func (is *Issuer) checkAccess(ctx context.Context) error {
 	var missing []string
 	for _, verb := range accessVerbs {
 		review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{
 			ResourceAttributes: &authzv1.ResourceAttributes{Group: certv1.GroupName, Resource: "certificatesigningrequests", Verb: verb},
 		}}
 		got, err := is.o.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-		if err != nil && errors.Is(context.Cause(run), errTimedOut) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errTimedOut)) {
+		if err != nil && errors.Is(context.Cause(ctx), errTimedOut) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errTimedOut)) {
 			return fmt.Errorf("check that %s may %s certificatesigningrequests: timed out after %v (--timeout) before %s answered (%w): run again with a longer --timeout; nothing was changed",
 				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, is.o.Timeout, is.apiServer(false), err)
 		}
@@ -59,6 +62,11 @@ func (is *Issuer) checkAccess(run context.Context) error {
 			// loses the cause that says what to do.
 			return fmt.Errorf("check that %s may %s certificatesigningrequests: %w: %s; nothing was changed",
 				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, err, hint)
+		}
+		var ne net.Error
+		if err != nil && ctx.Err() == nil && statusOf(err) == 0 && errors.As(err, &ne) {
+			return fmt.Errorf("check that %s may %s certificatesigningrequests: %w: is %s up and reachable? Nothing was changed",
+				cmp.Or(is.o.Credentials, "the kubeconfig's user"), verb, err, is.apiServer(false))
 		}
 		if err != nil {
 			return nil

@@ -558,14 +558,16 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 			// after its commit leaves no copy of the key put in use.
 			out[i].Remove = is.pending.removal(r.Name, out[i].Key.Public())
 		}
-		if err := is.stillFits(r, out[i], reqs); err != nil {
-			return nil, fmt.Errorf("renew %s: %w; nothing was replaced", r.Name, err)
+		if err := stillFits(r, out[i]); err != nil {
+			is.noteUnfit(r.Name, out[i], err)
+			return nil, fmt.Errorf("renew %s: %w: it is the certificate CSR %s was issued for %s as it was when this run requested it, which has changed since (renewed by another run, or its CA replaced), and a CSR's certificate never changes: if it still needs renewing, renew it with a new key and CSR: %s; nothing was replaced",
+				r.Name, err, is.csrs[r.Name], r.Name, is.rerun(requestNames(reqs), []string{r.Name}))
 		}
 	}
 	return out, nil
 }
 
-// stillFits checks got, the certificate obtained for r (one of reqs), as
+// stillFits checks got, the certificate obtained for r, as
 // accept checked it when its CSR was issued (pki.VerifyIssued,
 // policy.IssuedForCSR), with r as renewal read it under the lock: it
 // fails only when the files changed since the request (another run
@@ -575,7 +577,7 @@ func (is *Issuer) Issue(ctx context.Context, reqs []renewal.Request) ([]renewal.
 // run again would fail the same way: only a new key and CSR renews it.
 // Checked at its own NotBefore: a certificate not valid yet (a clock
 // behind) is not one of these, and renewal says so.
-func (is *Issuer) stillFits(r renewal.Request, got renewal.Issued, reqs []renewal.Request) error {
+func stillFits(r renewal.Request, got renewal.Issued) error {
 	if got.Cert == nil || got.Key == nil {
 		return nil
 	}
@@ -583,11 +585,26 @@ func (is *Issuer) stillFits(r renewal.Request, got renewal.Issued, reqs []renewa
 	if r.CA != nil {
 		err = cmp.Or(pki.VerifyIssued(got.Cert, nil, got.Key.Public(), r.CA, r.Profile, got.Cert.NotBefore), err)
 	}
-	if err == nil {
-		return nil
+	return err
+}
+
+// noteUnfit notes, as accept notes a certificate it refuses (a rejected
+// CSR), that the certificate got, obtained for target, was refused under
+// the lock (stillFits: err): that CSR's certificate never changes, so the
+// next run says at once that it was refused in an earlier run and asks
+// for --new-request=TARGET, instead of fetching it and refusing it again;
+// --new-request's new key removes the note. Not when the pending key is
+// no longer got's (another run saved a new one since): the note would be
+// of a CSR that is not the pending key's.
+func (is *Issuer) noteUnfit(target string, got renewal.Issued, err error) {
+	k, lerr := is.pending.load(target)
+	if lerr != nil || k == nil || !pki.SamePublicKey(k.Public(), got.Key.Public()) {
+		return
 	}
-	return fmt.Errorf("%w: it is the certificate CSR %s was issued for %s as it was when this run requested it, which has changed since (renewed by another run, or its CA replaced), and a CSR's certificate never changes: if it still needs renewing, renew it with a new key and CSR: %s",
-		err, is.csrs[r.Name], r.Name, is.rerun(requestNames(reqs), []string{r.Name}))
+	why := fmt.Sprintf(rejectedPrefix+" that no longer fits the files of %s, changed since its request by another run or a CA replaced (%v)", target, err)
+	if merr := is.pending.markRefused(target, is.csrs[target], phaseChanged, why); merr != nil {
+		fmt.Fprintf(is.o.Out, "[warning] %v\n", merr)
+	}
 }
 
 // requestNames are the names of reqs' certificates.

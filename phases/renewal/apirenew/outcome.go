@@ -33,6 +33,10 @@ type NotIssued struct {
 	// does not install (another CA's, one that does not parse). It was
 	// approved and issued: approving it again would change nothing.
 	Rejected bool
+	// Changed: Rejected, by an earlier run under certctl's lock, because
+	// the certificate's files had changed since its request (renewed by
+	// another run): its signer is not at fault.
+	Changed bool
 }
 
 // IncompleteError is what Obtain returns when some CSRs were not issued:
@@ -68,11 +72,11 @@ func (e *IncompleteError) Error() string {
 	}
 	switch {
 	case e.Approve != "" && e.Refused() != nil:
-		fmt.Fprintf(&b, ". %s: once %s, it needs a new key and CSR (--new-request NAME). Approve the pending ones (%s), then run: %s", e.refusedWhy(), e.refusedFix(), e.Approve, e.Rerun)
+		fmt.Fprintf(&b, ". %s: %sit needs a new key and CSR (--new-request NAME). Approve the pending ones (%s), then run: %s", e.refusedWhy(), e.refusedFix(), e.Approve, e.Rerun)
 	case e.Approve != "":
 		fmt.Fprintf(&b, ". Approve them (%s), then run the same command again, or only: %s (it picks up the same CSRs and keys)", e.Approve, e.Rerun)
 	case e.Refused() != nil:
-		fmt.Fprintf(&b, ". %s: once %s, renew with a new key and CSR: %s", e.refusedWhy(), e.refusedFix(), e.Rerun)
+		fmt.Fprintf(&b, ". %s: %srenew with a new key and CSR: %s", e.refusedWhy(), e.refusedFix(), e.Rerun)
 	default:
 		fmt.Fprintf(&b, ". Run: %s (it picks up the same CSRs and keys)", e.Rerun)
 	}
@@ -97,15 +101,22 @@ func (e *IncompleteError) refusedWhy() string {
 	return "A denied or failed CSR cannot be approved again"
 }
 
-// refusedFix is what must be fixed before a new key and CSR: the signer,
-// when every refused CSR was issued a certificate certctl refused.
+// refusedFix says what must be fixed before a new key and CSR ("once ...,
+// "): the signer, when every refused CSR was issued a certificate certctl
+// refused; nothing when each of those was refused only because its files
+// changed since its request (Changed).
 func (e *IncompleteError) refusedFix() string {
+	signer := false
 	for _, n := range e.NotIssued {
 		if n.Refused && !n.Rejected {
-			return "the cause is fixed"
+			return "once the cause is fixed, "
 		}
+		signer = signer || n.Rejected && !n.Changed
 	}
-	return "its signer is fixed"
+	if signer {
+		return "once its signer is fixed, "
+	}
+	return ""
 }
 
 // Refused are the names of the certificates whose CSR was refused.
@@ -137,7 +148,7 @@ func (is *Issuer) incomplete(jobs []*job, cause string) error {
 			e.Obtained = append(e.Obtained, j.req.Name)
 			continue
 		}
-		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseRejected, State: j.why}
+		n := NotIssued{Name: j.req.Name, CSR: j.name, Refused: j.phase.refused(), Rejected: j.phase == phaseRejected || j.phase == phaseChanged, Changed: j.phase == phaseChanged, State: j.why}
 		switch j.phase {
 		case phasePending:
 			n.State = "is pending approval"

@@ -220,10 +220,12 @@ const refusalKindField = "kind: "
 
 // refusalKinds are the kinds a refusal note names, by the phase of a
 // refused CSR.
-var refusalKinds = map[phase]string{phaseDenied: "denied", phaseFailed: "failed", phaseRejected: "rejected"}
+// A certctl that does not know "changed" reads it as its words say
+// (legacyKind): rejected, as they start with rejectedPrefix.
+var refusalKinds = map[phase]string{phaseDenied: "denied", phaseFailed: "failed", phaseRejected: "rejected", phaseChanged: "changed"}
 
 // markRefused notes that CSR csr of target's pending key was refused (ph:
-// phaseDenied, phaseFailed or phaseRejected), and why ("was denied
+// phaseDenied, phaseFailed, phaseRejected or phaseChanged), and why ("was denied
 // (reason ...)").
 func (p pending) markRefused(target, csr string, ph phase, why string) error {
 	note := csr + "\n" + pki.OneLine(why) + "\n" + refusalKindField + refusalKinds[ph] + "\n"

@@ -33,6 +33,10 @@ const (
 	// phaseRejected: issued a certificate that certctl refuses (accept):
 	// approved and issued, but it will never be installed.
 	phaseRejected
+	// phaseChanged: issued a certificate that an earlier run refused under
+	// certctl's lock (Issue, stillFits), the files having changed since its
+	// request: rejected, but not for its signer's fault.
+	phaseChanged
 )
 
 // done reports whether the wait is over for a job in p.
@@ -40,7 +44,9 @@ func (p phase) done() bool { return p >= phaseIssued }
 
 // refused reports whether a job in p can only be renewed with a new key
 // and CSR (--new-request NAME).
-func (p phase) refused() bool { return p == phaseDenied || p == phaseFailed || p == phaseRejected }
+func (p phase) refused() bool {
+	return p == phaseDenied || p == phaseFailed || p == phaseRejected || p == phaseChanged
+}
 
 // state says where j stands, for progress lines and messages: "pending
 // approval", "approved, waiting for signer S", "denied (reason ...)".

@@ -33,6 +33,7 @@ func TestRefusalNoteKind(t *testing.T) {
 		{"rejected", "%CSR%\ngot a certificate certctl does not install\nkind: rejected\n", true, "got a certificate certctl does not install"},
 		{"denied", "%CSR%\n" + wrongCA + "\nkind: denied\n", false, wrongCA},
 		{"failed", "%CSR%\nfailed: the signer x refused it\nkind: failed\n", false, "failed: the signer x refused it"},
+		{"changed", "%CSR%\nwas issued a certificate that no longer fits\nkind: changed\n", true, "was issued a certificate that no longer fits"},
 		{"unknown kind", "%CSR%\nwas refused somehow\nkind: later\n", false, "was refused somehow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,7 +56,7 @@ func TestRefusalNoteKind(t *testing.T) {
 				t.Fatalf("Obtain: %#v\n%s", err, out)
 			}
 			n := inc.NotIssued[0]
-			if !n.Refused || n.Rejected != tc.rejected || n.State != tc.state+" in an earlier run" {
+			if !n.Refused || n.Rejected != tc.rejected || n.Changed != (tc.name == "changed") || n.State != tc.state+" in an earlier run" {
 				t.Errorf("read as %+v, want refused, rejected %v, state %q", n, tc.rejected, tc.state+" in an earlier run")
 			}
 			if csrCount(t, cs) != 0 {

@@ -195,11 +195,14 @@ func TestWrongCA(t *testing.T) {
 
 // TestRefusedAdvice: the advice after the CSRs refused fits why each was:
 // denied or failed (cannot be approved again), or issued a certificate
-// certctl refused (the certificate never changes), or both.
+// certctl refused (the certificate never changes), or both; one refused
+// under the lock because its files changed since (Changed) asks no fix of
+// its signer.
 func TestRefusedAdvice(t *testing.T) {
 	denied := NotIssued{Name: "admin.conf", CSR: "a", State: "was denied", Refused: true}
 	wrong := NotIssued{Name: "apiserver", CSR: "b", State: "was issued a certificate signed by \"x\"", Refused: true, Rejected: true}
 	pending := NotIssued{Name: "super-admin.conf", CSR: "c", State: "is pending approval"}
+	changed := NotIssued{Name: "apiserver", CSR: "d", State: "was issued a certificate that no longer fits", Refused: true, Rejected: true, Changed: true}
 	for _, tc := range []struct {
 		name      string
 		notIssued []NotIssued
@@ -210,6 +213,10 @@ func TestRefusedAdvice(t *testing.T) {
 		{"issued wrong", []NotIssued{wrong}, "", ". The certificate a CSR was issued never changes, and approving it again would not change it: once its signer is fixed, renew with a new key and CSR: R"},
 		{"both", []NotIssued{denied, wrong}, "", ". A denied or failed CSR cannot be approved again, and the certificate a CSR was issued never changes: once the cause is fixed, renew"},
 		{"issued wrong and pending", []NotIssued{wrong, pending}, "A", ". The certificate a CSR was issued never changes, and approving it again would not change it: once its signer is fixed, it needs a new key and CSR (--new-request NAME). Approve the pending ones (A), then run: R"},
+		{"files changed", []NotIssued{changed}, "", ". The certificate a CSR was issued never changes, and approving it again would not change it: renew with a new key and CSR: R"},
+		{"files changed and pending", []NotIssued{changed, pending}, "A", ". The certificate a CSR was issued never changes, and approving it again would not change it: it needs a new key and CSR (--new-request NAME). Approve the pending ones (A), then run: R"},
+		{"files changed and issued wrong", []NotIssued{changed, wrong}, "", ": once its signer is fixed, renew with a new key and CSR: R"},
+		{"files changed and denied", []NotIssued{changed, denied}, "", ": once the cause is fixed, renew with a new key and CSR: R"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &IncompleteError{NotIssued: tc.notIssued, Approve: tc.approve, Rerun: "R"}
