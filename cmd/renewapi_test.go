@@ -53,7 +53,7 @@ func TestRenewUseAPIRefuses(t *testing.T) {
 			[]string{"O=system:masters, which the API server refuses", "without --use-api"}},
 		{[]string{"admin.conf", "--use-api", "--kubeconfig", valid, "--certificate-validity", "5m"}, []string{"certificateValidityPeriod (--certificate-validity) 5m0s is shorter than 1h0m0s"}},
 		{[]string{"admin.conf", "--use-api", "--kubeconfig", expired}, []string{"the client certificate of kubeconfig " + expired, "expired on", "certctl renew admin.conf", "super-admin.conf"}},
-		{[]string{"admin.conf", "apiserver", "--use-api", "--kubeconfig", valid}, []string{"create CSR certctl-cp-1-", "is the API server at " + down + " up and reachable", "othing was changed"}},
+		{[]string{"admin.conf", "apiserver", "--use-api", "--kubeconfig", valid}, []string{"check that kubeconfig " + valid + " may create certificatesigningrequests", "is the API server at " + down + " up and reachable", "othing was changed"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
