@@ -38,27 +38,27 @@ type forgottenMark struct {
 // A key that does not parse counts as none: it only guards against a
 // forgotten node coming back, and the record stays readable.
 func forgottenIn(cm *corev1.ConfigMap) forgottenNodes {
-	var f forgottenNodes
-	if cm != nil && cm.Data[forgottenKey] != "" {
-		if json.Unmarshal([]byte(cm.Data[forgottenKey]), &f) != nil {
-			return forgottenNodes{}
-		}
-	}
+	f, _ := readForgotten(cm)
 	return f
 }
 
-// forgottenUnreadable says, for ca status, that forgottenKey of cm
-// (what, named name) does not parse, which forgottenIn reads as no node
-// forgotten, and how to fix it: "" when it parses or is not there.
-func forgottenUnreadable(cm *corev1.ConfigMap, what, name string) string {
+// readForgotten is forgottenIn with the error of a key that does not
+// parse, which ca status warns of (forgottenUnreadable).
+func readForgotten(cm *corev1.ConfigMap) (forgottenNodes, error) {
 	var f forgottenNodes
 	if cm == nil || cm.Data[forgottenKey] == "" {
-		return ""
+		return f, nil
 	}
-	err := json.Unmarshal([]byte(cm.Data[forgottenKey]), &f)
-	if err == nil {
-		return ""
+	if err := json.Unmarshal([]byte(cm.Data[forgottenKey]), &f); err != nil {
+		return forgottenNodes{}, err
 	}
+	return f, nil
+}
+
+// forgottenUnreadable says, for ca status, that forgottenKey of the
+// ConfigMap (what, named name) does not parse (err, from readForgotten),
+// which forgottenIn reads as no node forgotten, and how to fix it.
+func forgottenUnreadable(err error, what, name string) string {
 	return fmt.Sprintf("key %s of %s does not parse (%v): no node taken out of the rotation with --forget-node is refused its next stage; write it again as {\"id\":\"NEW CA SHA256\",\"nodes\":{\"NODE\":\"RFC 3339 TIME\"}}, or delete it if no node was forgotten (kubectl -n kube-system edit configmap %s)", forgottenKey, what, err, name)
 }
 
@@ -163,17 +163,12 @@ func (cl *clusterState) checkForgotten(o *Options, k kind, p paths, cm *corev1.C
 	if !ok {
 		return false, nil
 	}
-	tag := "[ca-rotate]"
-	if o.DryRun {
-		tag = "[dry-run]"
-	}
+	tag, done := recorded(o.DryRun)
 	if restartedAfterAbort(o, rec) {
-		done := "are recorded"
-		if o.DryRun {
-			done = "would be recorded, and nothing else done; nothing was written"
-		} else if err := o.markRestarted(p, rec, o.Now()); err != nil {
-			return false, err
-		} else {
+		if !o.DryRun {
+			if err := o.markRestarted(p, rec, o.Now()); err != nil {
+				return false, err
+			}
 			done += ", and nothing else done"
 		}
 		fmt.Fprintf(o.Out, "%s %s: node %s was taken out of the rotation with --forget-node at %s (key %s of %s): the restarts after the abort from reissue %s; `%s --abort` takes it back to the old CA, then join it to the cluster again (kubeadm reset, kubeadm join)\n", tag, k.name, cl.o.NodeName, at.Format(time.RFC3339), forgottenKey, cl.st.what(), done, o.command(k))

@@ -82,9 +82,9 @@ func clusterStatus(ctx context.Context, o StatusOptions, states []State) string 
 		if err != nil {
 			return oneLine(err)
 		}
-		forgotten := forgottenIn(cm)
-		if warn := forgottenUnreadable(cm, st.what(), st.objectName()); warn != "" {
-			fmt.Fprintf(o.ErrOut, "[warning] %s\n", warn)
+		forgotten, ferr := readForgotten(cm)
+		if ferr != nil {
+			fmt.Fprintf(o.ErrOut, "[warning] %s\n", forgottenUnreadable(ferr, st.what(), st.objectName()))
 		}
 		if states[i].CA == pki.CAName {
 			// Where kubeadm join reads the CA to trust.

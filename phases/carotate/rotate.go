@@ -269,6 +269,16 @@ func Rotate(ctx context.Context, name string, o Options) (*Record, error) {
 	return o.stages(ctx, k, p)
 }
 
+// recorded is the tag and the words of a call that only records the
+// restarts its last stage asked for: "are recorded", or, in a dry run,
+// that they would be and nothing was written.
+func recorded(dryRun bool) (tag, done string) {
+	if dryRun {
+		return "[dry-run]", "would be recorded, and nothing else done; nothing was written"
+	}
+	return "[ca-rotate]", "are recorded"
+}
+
 // stages runs the stages the options ask for, one phases.Run each.
 func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) {
 	for started := false; ; started = true {
@@ -304,18 +314,12 @@ func (o *Options) stages(ctx context.Context, k kind, p paths) (*Record, error) 
 			}
 		}
 		if settle {
-			tag, done := "[ca-rotate]", "are recorded"
-			if o.DryRun {
-				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
-			}
+			tag, done := recorded(o.DryRun)
 			fmt.Fprintf(o.Out, "%s %s: the restarts after stage %s %s; the rotation is done (a new one starts with `%s`)\n", tag, k.name, rec.Stage, done, o.command(k))
 			return rec, nil
 		}
 		if tokenWait {
-			tag, done := "[ca-rotate]", "are recorded"
-			if o.DryRun {
-				tag, done = "[dry-run]", "would be recorded, and nothing else done; nothing was written"
-			}
+			tag, done := recorded(o.DryRun)
 			fmt.Fprintf(o.Out, "%s %s: the restarts after stage reissue %s: the new key signs since %s, and tokens the old key signed until then may be valid until %s (--max-token-lifetime %s): run `%s` after that (stage finish)\n",
 				tag, k.name, done, rec.ReissuedAt.Format(time.RFC3339), rec.ReissuedAt.Add(o.MaxTokenLifetime).Format(time.RFC3339), o.MaxTokenLifetime, o.command(k))
 			return rec, nil
