@@ -94,12 +94,6 @@ func serveTLS(t *testing.T, addr, certFile, keyFile string, clientCA *x509.Certi
 	return ln.Addr().String()
 }
 
-// closedPort returns an address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	return refused.Addr(t)
-}
-
 func cpNode(name, ip string) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: "uid-" + types.UID(name), Labels: map[string]string{ControlPlaneLabel: ""}},
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: name}, {Type: corev1.NodeInternalIP, Address: ip}}}}
@@ -127,7 +121,7 @@ func TestCheck(t *testing.T) {
 	f := newFixture(t)
 	// A second node whose apiserver serves cp-1's certificate: not valid for its address.
 	wrongSANs := serveTLS(t, "127.0.0.2:0", f.node.Path("pki/apiserver.crt"), f.node.Path("pki/apiserver.key"), nil)
-	down := closedPort(t)
+	down := refused.Addr(t)
 	created := metav1.NewTime(now.Add(-30 * time.Minute))
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: copycerts.SecretName, Namespace: "kube-system", CreationTimestamp: created,
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Secret", Name: "bootstrap-token-abcdef"}}},
@@ -257,7 +251,7 @@ func TestCheck(t *testing.T) {
 				o.EtcdEndpoints = []string{"https://" + f.etcd}
 			} else {
 				o.Client = fake.NewClientset(tt.objects()...)
-				o.EtcdEndpoints = []string{"https://" + closedPort(t)} // only the learned URLs work
+				o.EtcdEndpoints = []string{"https://" + refused.Addr(t)} // only the learned URLs work
 			}
 			info, err := Check(context.Background(), o)
 			if err != nil {

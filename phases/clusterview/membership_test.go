@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/certctl/certctl/internal/refused"
 )
 
 // TestMembershipDisagrees: the cluster's Nodes and etcd's members
@@ -17,7 +19,7 @@ import (
 // silently left out, and cp-9's rows only said "unreachable".
 func TestMembershipDisagrees(t *testing.T) {
 	f := newFixture(t)
-	f.members = append(f.members, Member{Name: "cp-9", PeerURLs: []string{"https://" + closedPort(t)}, ClientURLs: []string{"https://" + closedPort(t)}})
+	f.members = append(f.members, Member{Name: "cp-9", PeerURLs: []string{"https://" + refused.Addr(t)}, ClientURLs: []string{"https://" + refused.Addr(t)}})
 	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), cpNode("cp-2", "127.0.0.2"),
 		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
 		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd)), CertDir: f.node.CertDir(), Now: now}
@@ -70,12 +72,12 @@ func TestUnstartedMember(t *testing.T) {
 // the label, and what to do. The member's removal names its ID, not "ID".
 func TestMembershipMirrorPods(t *testing.T) {
 	f := newFixture(t)
-	f.members = append(f.members, Member{ID: "9372538179322589801", Name: "cp-2", PeerURLs: []string{"https://" + closedPort(t)}, ClientURLs: []string{"https://" + closedPort(t)}})
+	f.members = append(f.members, Member{ID: "9372538179322589801", Name: "cp-2", PeerURLs: []string{"https://" + refused.Addr(t)}, ClientURLs: []string{"https://" + refused.Addr(t)}})
 	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), unlabelledNode("cp-2", "127.0.0.2"), unlabelledNode("cp-3", "127.0.0.3"),
 		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
 		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd),
-		mirrorPod("kube-apiserver", "cp-2", APIServerEndpointAnnotation, closedPort(t)),
-		mirrorPod("kube-apiserver", "cp-3", APIServerEndpointAnnotation, closedPort(t))), CertDir: f.node.CertDir(), Now: now}
+		mirrorPod("kube-apiserver", "cp-2", APIServerEndpointAnnotation, refused.Addr(t)),
+		mirrorPod("kube-apiserver", "cp-3", APIServerEndpointAnnotation, refused.Addr(t))), CertDir: f.node.CertDir(), Now: now}
 	info, err := Check(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

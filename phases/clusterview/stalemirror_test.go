@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/certctl/certctl/internal/refused"
 )
 
 // TestStaleMirrorPod: a kube-apiserver pod of cp-1 whose controller is a
@@ -20,7 +22,7 @@ import (
 // cp-1's kube-apiserver was checked at the address that pod named.
 func TestStaleMirrorPod(t *testing.T) {
 	f := newFixture(t)
-	named := closedPort(t)
+	named := refused.Addr(t)
 	stale := mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, named)
 	stale.OwnerReferences[0].UID = "uid-cp-1-before"
 	o := Options{Client: fake.NewClientset(cpNode("cp-1", "127.0.0.1"), stale,
@@ -81,7 +83,7 @@ func TestMirrorPodOfUnlistedNode(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			named, etcdNamed := closedPort(t), closedPort(t)
+			named, etcdNamed := refused.Addr(t), refused.Addr(t)
 			objs := append([]runtime.Object{cpNode("cp-1", "127.0.0.1"),
 				mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
 				mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd),
@@ -114,7 +116,7 @@ func TestMirrorPodOfUnlistedNode(t *testing.T) {
 // without the comparison of UIDs, as before, and a warning says so.
 func TestMirrorPodNodeUnread(t *testing.T) {
 	f := newFixture(t)
-	named := closedPort(t)
+	named := refused.Addr(t)
 	client := fake.NewClientset(cpNode("cp-1", "127.0.0.1"),
 		mirrorPod("kube-apiserver", "cp-1", APIServerEndpointAnnotation, f.apiserver),
 		mirrorPod("etcd", "cp-1", EtcdClientURLsAnnotation, "https://"+f.etcd),

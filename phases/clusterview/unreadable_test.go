@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/certctl/certctl/internal/refused"
 )
 
 // TestNoClientKubeadmCertsUnknown: when no API client could be made (the
@@ -30,7 +32,7 @@ func TestNoClientKubeadmCertsUnknown(t *testing.T) {
 // each endpoint's failure on its own line.
 func TestEtcdEndpointsDownOneLine(t *testing.T) {
 	f := newFixture(t)
-	a, b := closedPort(t), closedPort(t)
+	a, b := refused.Addr(t), refused.Addr(t)
 	o := Options{CertDir: f.node.CertDir(), Now: now, ClientError: errors.New("no kubeconfig"),
 		EtcdEndpoints: []string{"https://" + a, "https://" + b}}
 	_, err := Check(context.Background(), o)
