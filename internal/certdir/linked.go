@@ -9,6 +9,16 @@ import (
 	"github.com/certctl/certctl/internal/filekind"
 )
 
+// CheckPrivateLinkable is CheckPrivate, then CheckLinkedParents: the
+// checks of a folder certctl keeps beside the certificate folder that may
+// be a symbolic link to another disk (certctl-backups, .certctl-pending).
+func CheckPrivateLinkable(dir, what, planted string) error {
+	if err := CheckPrivate(dir, what, planted); err != nil {
+		return err
+	}
+	return CheckLinkedParents(dir, what)
+}
+
 // CheckLinkedParents refuses dir, a folder certctl keeps beside the
 // certificate folder that may be a symbolic link to another disk
 // (certctl-backups, .certctl-pending), when it is one and a folder above

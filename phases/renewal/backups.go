@@ -278,10 +278,7 @@ func sameFolder(backupOf, dir string) bool {
 // renewal that saved its backup there would leave one that restore
 // refuses.
 func checkBackupRoot(root string) error {
-	if err := certdir.CheckPrivate(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders"); err != nil {
-		return err
-	}
-	return certdir.CheckLinkedParents(root, "backup folder")
+	return certdir.CheckPrivateLinkable(root, "backup folder", "a backup of their own that `certctl restore` would install into the certificate folders")
 }
 
 // linkedBackup refuses a backup folder that is a symbolic link, whether

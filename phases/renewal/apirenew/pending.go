@@ -52,10 +52,7 @@ func (p pending) check() error {
 	case !fi.IsDir():
 		return &placeError{fmt.Sprintf("%s is not a folder, and certctl keeps in it the keys of the CSRs it has not installed yet", p.dir)}
 	}
-	if err := certdir.CheckPrivate(p.dir, "pending-key folder", "a key of their own, whose certificate the API would issue and certctl install"); err != nil {
-		return err
-	}
-	return certdir.CheckLinkedParents(p.dir, "pending-key folder")
+	return certdir.CheckPrivateLinkable(p.dir, "pending-key folder", "a key of their own, whose certificate the API would issue and certctl install")
 }
 
 // placeError is a pending key or pending-key folder of the wrong kind:
